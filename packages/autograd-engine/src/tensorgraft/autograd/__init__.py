@@ -1,0 +1,66 @@
+"""``tensorgraft.autograd``: define-by-run reverse-mode differentiation (tensorgraft-autograd)."""
+from __future__ import annotations
+
+from tensorgraft.grad_mode import (  # noqa: F401
+    enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
+)
+from tensorgraft.tensor import Tensor
+
+from . import graph  # noqa: F401
+from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly  # noqa: F401
+from .engine import make_root_grads, run_backward
+from .function import Function, FunctionCtx, InplaceFunction, once_differentiable  # noqa: F401
+from .gradcheck import gradcheck, gradgradcheck  # noqa: F401
+
+__all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "no_grad", "enable_grad",
+           "set_grad_enabled", "inference_mode", "is_grad_enabled", "gradcheck", "gradgradcheck",
+           "detect_anomaly", "set_detect_anomaly", "graph"]
+
+
+def _as_tuple(x):
+    if x is None:
+        return None
+    if isinstance(x, Tensor):
+        return (x,)
+    return tuple(x)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None, inputs=None):
+    """Accumulate d(tensors)/d(leaves) into the leaves' ``.grad``."""
+    tensors = _as_tuple(tensors)
+    if grad_tensors is None:
+        grad_tensors = grad_variables
+    grads = _as_tuple(grad_tensors) if grad_tensors is not None else (None,) * len(tensors)
+    if len(grads) != len(tensors):
+        raise RuntimeError(f"got {len(grads)} gradients for {len(tensors)} tensors")
+    if retain_graph is None:
+        retain_graph = create_graph
+    inputs = _as_tuple(inputs)
+    if inputs is not None and len(inputs) == 0:
+        raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    root_grads = make_root_grads(tensors, grads, create_graph)
+    run_backward(tensors, root_grads, retain_graph, create_graph, inputs=inputs, capture=False, allow_unused=True)
+    if inputs is None:
+        _retain_on_leaves = None  # noqa: F841
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """Return d(outputs)/d(inputs) without touching ``.grad``."""
+    outputs = _as_tuple(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = _as_tuple(inputs)
+    grads = _as_tuple(grad_outputs) if grad_outputs is not None else (None,) * len(outputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    root_grads = make_root_grads(outputs, grads, create_graph)
+    res = run_backward(outputs, root_grads, retain_graph, create_graph, inputs=inputs, capture=True,
+                       allow_unused=allow_unused)
+    if materialize_grads:
+        from tensorgraft.ops.creation import zeros_like
+        res = tuple(zeros_like(i) if g is None else g for g, i in zip(res, inputs))
+    if not create_graph:
+        res = tuple(g.detach() if g is not None else None for g in res)
+    return res

@@ -1,0 +1,22 @@
+"""Backward formulas for core ops, one module per op family, mirroring ``tensorgraft/ops/``.
+
+``FORMULAS`` maps op name -> formula; the autograd plugin registers them through
+``tensorgraft_register_formulas``, the same hook a third-party op plugin uses.
+"""
+FORMULAS: dict = {}
+
+
+def formula(*names, saves=None, saves_output=False):
+    """Declare the backward of one or more ops: ``@formula("add", saves=())``."""
+    def deco(fn):
+        fn.saves = saves
+        fn.saves_output = saves_output
+        for n in names:
+            FORMULAS[n] = fn
+        return fn
+    return deco
+
+
+def load_all():
+    from . import conversion, elementwise, indexing, linalg, reduction, shape  # noqa: F401
+    return FORMULAS

@@ -1,0 +1,326 @@
+"""Gradients of ``tensorgraft/ops/elementwise.py``. Written with tensorgraft ops, so they are
+themselves differentiable (higher-order gradients)."""
+from __future__ import annotations
+
+import tensorgraft as tg
+
+from . import formula
+
+
+def _is_t(x):
+    return isinstance(x, tg.Tensor)
+
+
+@formula("add", saves=())
+def add(node, g):
+    return g, g
+
+
+@formula("sub", "subtract", saves=())
+def sub(node, g):
+    return g, -g
+
+
+@formula("mul", "multiply")
+def mul(node, g):
+    a, b = node.inputs
+    need_a, need_b = node.needs_input_grad
+    return (g * b if need_a else None), (g * a if need_b else None)
+
+
+@formula("div", "divide", "true_divide")
+def div(node, g):
+    a, b = node.inputs
+    need_a, need_b = node.needs_input_grad
+    ga = g / b if need_a else None
+    gb = -g * a / (b * b) if need_b else None
+    return ga, gb
+
+
+@formula("neg", "negative", saves=())
+def neg(node, g):
+    return (-g,)
+
+
+@formula("positive", saves=())
+def positive(node, g):
+    return (g,)
+
+
+@formula("pow")
+def pow_(node, g):
+    a, b = node.inputs
+    need_a, need_b = node.needs_input_grad
+    ga = gb = None
+    if need_a:
+        if _is_t(b):
+            ga = tg.where(b == 0, tg.zeros_like(g), g * b * a ** (b - 1))
+        elif b == 0:
+            ga = g * 0
+        else:
+            ga = g * b * a ** (b - 1)
+    if need_b:
+        out = a ** b
+        la = a.log() if _is_t(a) else tg.full_like(b, float(__import__("math").log(a)) if a > 0 else float("nan"))
+        gb = g * out * la
+        if _is_t(a):
+            gb = tg.where((a == 0) & (b >= 0), tg.zeros_like(gb), gb)
+    return ga, gb
+
+
+@formula("exp", saves=(), saves_output=True)
+def exp(node, g):
+    return (g * node.output,)
+
+
+@formula("exp2", saves=(), saves_output=True)
+def exp2(node, g):
+    return (g * node.output * 0.6931471805599453,)
+
+
+@formula("expm1", saves=(), saves_output=True)
+def expm1(node, g):
+    return (g * (node.output + 1),)
+
+
+@formula("log")
+def log(node, g):
+    return (g / node.inputs[0],)
+
+
+@formula("log2")
+def log2(node, g):
+    return (g / (node.inputs[0] * 0.6931471805599453),)
+
+
+@formula("log10")
+def log10(node, g):
+    return (g / (node.inputs[0] * 2.302585092994046),)
+
+
+@formula("log1p")
+def log1p(node, g):
+    return (g / (node.inputs[0] + 1),)
+
+
+@formula("sqrt", saves=(), saves_output=True)
+def sqrt(node, g):
+    return (g / (2 * node.output),)
+
+
+@formula("rsqrt", saves=(), saves_output=True)
+def rsqrt(node, g):
+    out = node.output
+    return (-0.5 * g * out * out * out,)
+
+
+@formula("reciprocal", saves=(), saves_output=True)
+def reciprocal(node, g):
+    out = node.output
+    return (-g * out * out,)
+
+
+@formula("square")
+def square(node, g):
+    return (2 * g * node.inputs[0],)
+
+
+@formula("sin")
+def sin(node, g):
+    return (g * node.inputs[0].cos(),)
+
+
+@formula("cos")
+def cos(node, g):
+    return (-g * node.inputs[0].sin(),)
+
+
+@formula("tan", saves=(), saves_output=True)
+def tan(node, g):
+    out = node.output
+    return (g * (1 + out * out),)
+
+
+@formula("asin")
+def asin(node, g):
+    x = node.inputs[0]
+    return (g / (1 - x * x).sqrt(),)
+
+
+@formula("acos")
+def acos(node, g):
+    x = node.inputs[0]
+    return (-g / (1 - x * x).sqrt(),)
+
+
+@formula("atan")
+def atan(node, g):
+    x = node.inputs[0]
+    return (g / (1 + x * x),)
+
+
+@formula("sinh")
+def sinh(node, g):
+    return (g * node.inputs[0].cosh(),)
+
+
+@formula("cosh")
+def cosh(node, g):
+    return (g * node.inputs[0].sinh(),)
+
+
+@formula("tanh", saves=(), saves_output=True)
+def tanh(node, g):
+    out = node.output
+    return (g * (1 - out * out),)
+
+
+@formula("asinh")
+def asinh(node, g):
+    x = node.inputs[0]
+    return (g / (x * x + 1).sqrt(),)
+
+
+@formula("acosh")
+def acosh(node, g):
+    x = node.inputs[0]
+    return (g / (x * x - 1).sqrt(),)
+
+
+@formula("atanh")
+def atanh(node, g):
+    x = node.inputs[0]
+    return (g / (1 - x * x),)
+
+
+@formula("sigmoid", saves=(), saves_output=True)
+def sigmoid(node, g):
+    out = node.output
+    return (g * out * (1 - out),)
+
+
+@formula("relu", saves=(), saves_output=True)
+def relu(node, g):
+    return (g * (node.output > 0),)
+
+
+@formula("abs", "absolute")
+def abs_(node, g):
+    return (g * node.inputs[0].sign(),)
+
+
+@formula("sign", "sgn", "floor", "ceil", "trunc", "fix", "round", saves=())
+def zero_grad(node, g):
+    return (g * 0,)
+
+
+@formula("frac", saves=())
+def frac(node, g):
+    return (g,)
+
+
+@formula("erf")
+def erf(node, g):
+    x = node.inputs[0]
+    return (g * 1.1283791670955126 * (-x * x).exp(),)
+
+
+@formula("erfc")
+def erfc(node, g):
+    x = node.inputs[0]
+    return (-g * 1.1283791670955126 * (-x * x).exp(),)
+
+
+@formula("erfinv", saves=(), saves_output=True)
+def erfinv(node, g):
+    out = node.output
+    return (g * 0.886226925452758 * (out * out).exp(),)
+
+
+@formula("maximum", "fmax")
+def maximum(node, g):
+    a, b = node.inputs
+    mask = (a > b)
+    tie = (a == b)
+    wa = mask + tie * 0.5
+    return g * wa, g * (1 - wa)
+
+
+@formula("minimum", "fmin")
+def minimum(node, g):
+    a, b = node.inputs
+    mask = (a < b)
+    tie = (a == b)
+    wa = mask + tie * 0.5
+    return g * wa, g * (1 - wa)
+
+
+@formula("atan2", "arctan2")
+def atan2(node, g):
+    a, b = node.inputs
+    denom = a * a + b * b
+    return g * b / denom, -g * a / denom
+
+
+@formula("hypot", saves=(0, 1), saves_output=True)
+def hypot(node, g):
+    a, b = node.inputs
+    out = node.output
+    return g * a / out, g * b / out
+
+
+@formula("remainder", "fmod")
+def remainder(node, g):
+    a, b = node.inputs
+    need_a, need_b = node.needs_input_grad
+    gb = None
+    if need_b:
+        q = (a / b).floor() if node.__class__.__name__.startswith("Remainder") else (a / b).trunc()
+        gb = -g * q
+    return g, gb
+
+
+@formula("floor_divide", saves=())
+def floor_divide(node, g):
+    return g * 0, None
+
+
+@formula("copysign")
+def copysign(node, g):
+    a, b = node.inputs
+    return g * (a.sign() * (b.sign() if isinstance(b, tg.Tensor) else (1 if b >= 0 else -1))), None
+
+
+@formula("xlogy")
+def xlogy(node, g):
+    a, b = node.inputs
+    ga = g * (b.log() if isinstance(b, tg.Tensor) else float(__import__("math").log(b)))
+    ga = tg.where(a == 0, tg.zeros_like(ga), ga) if isinstance(a, tg.Tensor) else ga
+    gb = g * a / b
+    return ga, gb
+
+
+@formula("float_power")
+def float_power(node, g):
+    a, b = node.inputs
+    a64 = a.double() if isinstance(a, tg.Tensor) else a
+    b64 = b.double() if isinstance(b, tg.Tensor) else b
+    need_a, need_b = node.needs_input_grad
+    ga = g * b64 * a64 ** (b64 - 1) if need_a else None
+    gb = g * a64 ** b64 * a64.log() if need_b else None
+    return ga, gb
+
+
+@formula("clamp", "clip")
+def clamp(node, g):
+    x, lo, hi = node.inputs
+    keep = None
+    if lo is not None:
+        keep = x >= lo
+    if hi is not None:
+        k2 = x <= hi
+        keep = k2 if keep is None else keep & k2
+    gx = g * keep
+    glo = g * (x < lo) if isinstance(lo, tg.Tensor) and lo.requires_grad else None
+    ghi = g * (x > hi) if isinstance(hi, tg.Tensor) and hi.requires_grad else None
+    return gx, glo, ghi

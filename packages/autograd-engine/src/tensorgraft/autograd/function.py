@@ -1,0 +1,171 @@
+"""``tensorgraft.autograd.Function``: user-defined forward/backward pairs.
+
+As in PyTorch, the ``ctx`` a Function's ``forward`` receives *is* the graph node; its class is
+named ``<FunctionName>Backward``.
+"""
+from __future__ import annotations
+
+import functools
+
+from tensorgraft.grad_mode import no_grad, state as _gs
+from tensorgraft.tensor import Tensor, wrap_view
+
+from .engine import _SECOND_BACKWARD, Node, _init_node, accumulator, fit_grads
+
+
+class FunctionCtx(Node):
+    __slots__ = ("_saved", "_saved_versions", "_non_differentiable", "_dirty", "_materialize", "_fn",
+                 "_n_outputs", "_out_meta", "__dict__")
+
+    def save_for_backward(self, *tensors):
+        for t in tensors:
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError("save_for_backward can only save variables, but argument is of type "
+                                f"{type(t).__name__}")
+        self._saved = tensors
+        self._saved_versions = tuple(t._vc[0] if t is not None else None for t in tensors)
+
+    @property
+    def saved_tensors(self):
+        if self._released:
+            raise RuntimeError(_SECOND_BACKWARD)
+        saved = getattr(self, "_saved", ())
+        for t, v in zip(saved, self._saved_versions if saved else ()):
+            if t is not None and t._vc[0] != v:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by an inplace "
+                    f"operation: [{t.type()} {list(t.shape)}], which is saved by {type(self).__name__}, is at "
+                    f"version {t._vc[0]}; expected version {v} instead.")
+        return saved
+
+    def mark_non_differentiable(self, *tensors):
+        self._non_differentiable = {id(t) for t in tensors}
+
+    def mark_dirty(self, *tensors):
+        self._dirty = {id(t) for t in tensors}
+
+    def set_materialize_grads(self, value: bool):
+        self._materialize = bool(value)
+
+    def release(self):
+        self._released = True
+        self._saved = ()
+        self.inputs = None
+
+    def apply(self, grads):
+        if self._released:
+            raise RuntimeError(_SECOND_BACKWARD)
+        if self._materialize:
+            grads = [g if g is not None else _zeros(meta) for g, meta in zip(grads, self._out_meta)]
+        res = self._fn.backward(self, *grads)
+        if not isinstance(res, tuple):
+            res = (res,)
+        n = len(self.next_functions)
+        if len(res) < n:
+            res = res + (None,) * (n - len(res))
+        elif len(res) > n:
+            if any(r is not None for r in res[n:]):
+                raise RuntimeError(f"function {type(self).__name__} returned an incorrect number of gradients "
+                                   f"(expected {n}, got {len(res)})")
+            res = res[:n]
+        for i, r in enumerate(res):
+            if r is not None and not isinstance(r, Tensor):
+                raise TypeError(f"function {type(self).__name__} returned a gradient of type {type(r).__name__} "
+                                f"at position {i}; expected a Tensor or None")
+        return fit_grads(self, res)
+
+
+def _zeros(meta):
+    from tensorgraft.ops.creation import zeros
+    shape, dtype, device = meta
+    return zeros(shape, dtype=dtype, device=device)
+
+
+class FunctionMeta(type):
+    def __init__(cls, name, bases, attrs):
+        super().__init__(name, bases, attrs)
+        cls._backward_cls = type(name + "Backward", (FunctionCtx,), {"__module__": cls.__module__})
+
+
+class Function(metaclass=FunctionMeta):
+    """Subclass with ``@staticmethod forward(ctx, *args)`` and ``@staticmethod backward(ctx, *grads)``,
+    then call ``MyFunction.apply(*args)``."""
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement either the backward or vjp method for your custom "
+                                  "autograd.Function to use it with backward mode AD.")
+
+    vjp = backward
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        ctx = object.__new__(cls._backward_cls)
+        _init_node(ctx)
+        ctx._fn = cls
+        ctx._saved = ()
+        ctx._saved_versions = ()
+        ctx._non_differentiable = set()
+        ctx._dirty = set()
+        ctx._materialize = True
+        ctx.attrs = None
+        ctx.inputs = args
+        needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+        ctx.needs_input_grad = needs
+        record = _gs.enabled and any(needs)
+        with no_grad():
+            outputs = cls.forward(ctx, *args, **kwargs)
+        if not record:
+            return outputs
+        is_tuple = isinstance(outputs, tuple)
+        outs = outputs if is_tuple else (outputs,)
+        nf = []
+        metas = []
+        for a in args:
+            if isinstance(a, Tensor):
+                metas.append((a._data.shape, a._data.dtype))
+                if a._requires_grad:
+                    nf.append((a.grad_fn, a._output_nr) if a.grad_fn is not None else (accumulator(a), 0))
+                    continue
+            else:
+                metas.append(None)
+            nf.append((None, 0))
+        ctx.next_functions = tuple(nf)
+        ctx.in_meta = metas
+        ctx._versions = None
+        ctx._num_outputs = len(outs)
+        ctx._out_meta = [(tuple(o.shape), o.dtype, o.device) if isinstance(o, Tensor) else ((), None, None)
+                         for o in outs]
+        new_outs = []
+        input_ids = {id(a) for a in args if isinstance(a, Tensor)}
+        for i, o in enumerate(outs):
+            if not isinstance(o, Tensor):
+                new_outs.append(o)
+                continue
+            if id(o) in input_ids and id(o) not in ctx._dirty:
+                o = wrap_view(o._data, o)  # returning an input as-is gives a new alias, as PyTorch
+            if id(o) in ctx._non_differentiable or o._data.dtype.kind not in "fc":
+                new_outs.append(o)
+                continue
+            o.grad_fn = ctx
+            o._output_nr = i
+            o._requires_grad = True
+            new_outs.append(o)
+        return tuple(new_outs) if is_tuple else new_outs[0]
+
+
+class InplaceFunction(Function):
+    pass
+
+
+def once_differentiable(fn):
+    """Run ``backward`` with grad mode off: its result cannot be differentiated again."""
+    @functools.wraps(fn)
+    def wrapper(ctx, *args):
+        with no_grad():
+            return fn(ctx, *args)
+    return wrapper

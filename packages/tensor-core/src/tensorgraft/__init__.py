@@ -1,0 +1,60 @@
+"""tensorgraft: a PyTorch-style deep-learning framework on NumPy (CPU) and CuPy (CUDA).
+
+This package (tensorgraft-core) owns the ``tensorgraft`` import name and extends its
+``__path__`` so the separately installed parts (``tensorgraft.autograd``, ``.nn``, ``.optim``,
+``.cuda``) are found whether they come from wheels or editable installs.
+"""
+from pkgutil import extend_path
+
+__path__ = extend_path(__path__, __name__)
+
+import numpy as _np  # noqa: E402
+
+# PyTorch returns inf/nan silently (log(0), 1/0); NumPy would warn on every such element.
+_np.seterr(divide="ignore", invalid="ignore", over="ignore", under="ignore")
+
+from . import dtypes as _dtype_mod  # noqa: E402
+from .dtypes import (  # noqa: E402,F401
+    bool, complex64, complex128, dtype, float16, float32, float64, get_default_dtype, int8, int16, int32,
+    int64, promote_types, result_type, can_cast, set_default_dtype, uint8,
+)
+from .device import device  # noqa: E402
+from .grad_mode import (  # noqa: E402,F401
+    enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
+)
+from .tensor import Size, Tensor  # noqa: E402
+from . import ops  # noqa: E402,F401  (declares core ops; registered below through the plugin hooks)
+from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: E402,F401
+from .printing import set_printoptions  # noqa: E402,F401
+from .ops.creation import *  # noqa: E402,F401,F403
+from .ops.conversion import as_tensor, from_numpy, from_dlpack, is_tensor, is_floating_point, is_complex, numel  # noqa: E402,F401
+from . import linalg  # noqa: E402,F401
+
+float = float32  # noqa: A001 - PyTorch's aliases
+double = float64
+half = float16
+long = int64
+int = int32  # noqa: A001
+short = int16
+cfloat = complex64
+cdouble = complex128
+uint8 = uint8
+
+__version__ = "0.1.0"
+
+from . import _parts  # noqa: E402
+
+_parts.install_finder()
+
+from . import _builtin_plugin  # noqa: E402
+from .plugins import manager as _manager  # noqa: E402
+
+_manager.load_all(_builtin_plugin, __import__(__name__))
+
+
+def __getattr__(name):
+    """``tensorgraft.nn``/``optim``/``autograd``/``cuda``/``utils`` resolve on first use."""
+    if name in ("nn", "optim", "autograd", "cuda", "utils", "testing", "plugins_cli"):
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'tensorgraft' has no attribute '{name}'")

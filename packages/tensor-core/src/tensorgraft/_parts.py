@@ -1,0 +1,38 @@
+"""The separately installed parts, and the error a user gets when one is missing."""
+from __future__ import annotations
+
+import importlib.abc
+import sys
+
+PARTS = {
+    "tensorgraft.autograd": "tensorgraft-autograd",
+    "tensorgraft.nn": "tensorgraft-nn",
+    "tensorgraft.optim": "tensorgraft-optim",
+    "tensorgraft.cuda": "tensorgraft-cuda",
+}
+
+
+def missing_part_error(modname: str) -> ModuleNotFoundError:
+    top = ".".join(modname.split(".")[:2])
+    dist = PARTS[top]
+    extra = "[cuda13]" if dist == "tensorgraft-cuda" else ""
+    err = ModuleNotFoundError(
+        f"No module named '{modname}': it is provided by the {dist} distribution, which is not installed. "
+        f"Install it with: pip install {dist}{extra}")
+    err.name = modname
+    return err
+
+
+class MissingPartFinder(importlib.abc.MetaPathFinder):
+    """Last on ``sys.meta_path``: reached only when no installed distribution provides the module."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        top = ".".join(fullname.split(".")[:2])
+        if top in PARTS:
+            raise missing_part_error(fullname)
+        return None
+
+
+def install_finder() -> None:
+    if not any(isinstance(f, MissingPartFinder) for f in sys.meta_path):
+        sys.meta_path.append(MissingPartFinder())

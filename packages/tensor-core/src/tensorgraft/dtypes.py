@@ -1,0 +1,206 @@
+"""dtypes and PyTorch's type-promotion rules.
+
+A ``dtype`` wraps a NumPy dtype (CuPy uses the same objects). Promotion follows
+``torch.result_type``: operands are ranked dimensioned tensor > zero-dim tensor
+> Python scalar, and a lower-ranked operand only changes the result when it is
+of a higher *category* (bool < integer < floating < complex). NumPy's own rules
+differ (``int64 + float16`` is ``float64`` there, ``float16`` in PyTorch), so we
+compute the result ourselves and cache it per dtype combination.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "dtype", "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32",
+    "float64", "complex64", "complex128", "get_default_dtype", "set_default_dtype",
+    "promote_types", "result_type", "can_cast",
+]
+
+_BOOL, _INT, _FLOAT, _COMPLEX = 0, 1, 2, 3
+
+
+class dtype:
+    """A tensor element type. ``repr`` matches PyTorch (``torch.float32``) so that
+    code written for PyTorch prints the same thing under ``import tensorgraft as torch``."""
+
+    __slots__ = ("name", "np", "category", "itemsize", "is_floating_point", "is_complex",
+                 "is_signed", "_torch_name")
+
+    def __init__(self, name: str, np_dtype, category: int, torch_name: str | None = None):
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self.category = category
+        self.itemsize = self.np.itemsize
+        self.is_floating_point = category == _FLOAT
+        self.is_complex = category == _COMPLEX
+        self.is_signed = self.np.kind in "ifc"
+        self._torch_name = torch_name or name
+
+    def __repr__(self) -> str:
+        return "torch." + self._torch_name
+
+    __str__ = __repr__
+
+    def __reduce__(self):
+        return (_dtype_by_name, (self.name,))
+
+    def to_real(self) -> "dtype":
+        return {complex64: float32, complex128: float64}.get(self, self)
+
+    def to_complex(self) -> "dtype":
+        return {float64: complex128, complex128: complex128}.get(self, complex64)
+
+
+bool = dtype("bool", np.bool_, _BOOL)  # noqa: A001 - PyTorch's public name
+uint8 = dtype("uint8", np.uint8, _INT)
+int8 = dtype("int8", np.int8, _INT)
+int16 = dtype("int16", np.int16, _INT)
+int32 = dtype("int32", np.int32, _INT)
+int64 = dtype("int64", np.int64, _INT)
+float16 = dtype("float16", np.float16, _FLOAT)
+float32 = dtype("float32", np.float32, _FLOAT)
+float64 = dtype("float64", np.float64, _FLOAT)
+complex64 = dtype("complex64", np.complex64, _COMPLEX)
+complex128 = dtype("complex128", np.complex128, _COMPLEX)
+
+ALL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, float32, float64, complex64, complex128)
+# PyTorch's aliases: torch.float, torch.long, torch.half, ...
+ALIASES = {
+    "float": float32, "double": float64, "half": float16, "long": int64, "int": int32,
+    "short": int16, "cfloat": complex64, "cdouble": complex128, "complex32": None,
+}
+_BY_NUMPY = {d.np: d for d in ALL_DTYPES}
+_BY_NAME = {d.name: d for d in ALL_DTYPES}
+
+
+def _dtype_by_name(name: str) -> dtype:
+    return _BY_NAME[name]
+
+
+def from_numpy_dtype(np_dtype) -> dtype:
+    """The tensorgraft dtype for a NumPy dtype; a clear TypeError for unsupported ones."""
+    try:
+        return _BY_NUMPY[np.dtype(np_dtype)]
+    except (KeyError, TypeError):
+        raise TypeError(
+            f"can't convert np.ndarray of type {np.dtype(np_dtype)}. The only supported types are: "
+            "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint8, and bool."
+        ) from None
+
+
+# --- default dtype -----------------------------------------------------------------------------
+_default = [float32]
+_result_cache: dict = {}
+
+
+def get_default_dtype() -> dtype:
+    return _default[0]
+
+
+def set_default_dtype(d: dtype) -> None:
+    if not isinstance(d, dtype) or d.category != _FLOAT:
+        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+    _default[0] = d
+    _result_cache.clear()  # Python-float scalars now promote differently
+
+
+def default_complex_dtype() -> dtype:
+    return complex128 if _default[0] is float64 else complex64
+
+
+def promote_types(a: dtype, b: dtype) -> dtype:
+    """``torch.promote_types``: the higher category wins outright; within a category the
+    wider type (NumPy's rule, which agrees with PyTorch there)."""
+    if a is b:
+        return a
+    if a.category != b.category:
+        hi, lo = (a, b) if a.category > b.category else (b, a)
+        if hi.category == _COMPLEX and lo.category == _FLOAT and lo is float64:
+            return complex128
+        return hi
+    return _BY_NUMPY[np.promote_types(a.np, b.np)]
+
+
+# Operand ranks for result_type.
+DIMENSIONED, ZERO_DIM, SCALAR = 0, 1, 2
+
+
+def _scalar_dtype(value) -> dtype:
+    if isinstance(value, (_pybool, np.bool_)):
+        return bool
+    if isinstance(value, (int, np.integer)):
+        return int64
+    if isinstance(value, (float, np.floating)):
+        return get_default_dtype()
+    if isinstance(value, (complex, np.complexfloating)):
+        return default_complex_dtype()
+    raise TypeError(f"unsupported scalar type {type(value).__name__}")
+
+
+_pybool = type(True)
+
+
+def result_type_ranked(operands) -> dtype:
+    """``operands`` is a sequence of (dtype, rank). Implements torch.result_type."""
+    groups: list = [None, None, None]
+    for d, rank in operands:
+        g = groups[rank]
+        groups[rank] = d if g is None else promote_types(g, d)
+    result = None
+    for rank in (DIMENSIONED, ZERO_DIM, SCALAR):
+        d = groups[rank]
+        if d is None:
+            continue
+        if result is None:
+            result = d
+        elif d.category > result.category:
+            if rank == SCALAR:
+                # A Python scalar only contributes its category; the precision comes
+                # from the tensor (float64 tensor * 1j -> complex128) or the default.
+                if d.category == _COMPLEX and result.category == _FLOAT:
+                    result = result.to_complex()
+                elif d.category == _COMPLEX:
+                    result = default_complex_dtype()
+                elif d.category == _FLOAT:
+                    result = get_default_dtype()
+                else:
+                    result = int64
+            elif d.category == _COMPLEX and result.category == _FLOAT:
+                result = promote_types(result, d)
+            else:
+                result = d
+    return result
+
+
+def binary_result_dtype(da: dtype, ra: int, db: dtype, rb: int) -> dtype:
+    """Cached two-operand promotion; the per-op path calls this one."""
+    key = (da, ra, db, rb)
+    r = _result_cache.get(key)
+    if r is None:
+        r = _result_cache[key] = result_type_ranked(((da, ra), (db, rb)))
+    return r
+
+
+def result_type(a, b) -> dtype:
+    """``torch.result_type(tensor_or_scalar, tensor_or_scalar)``."""
+    from .tensor import Tensor
+
+    def ranked(x):
+        if isinstance(x, Tensor):
+            return x.dtype, (ZERO_DIM if x.ndim == 0 else DIMENSIONED)
+        return _scalar_dtype(x), SCALAR
+
+    return result_type_ranked((ranked(a), ranked(b)))
+
+
+def can_cast(from_: dtype, to: dtype) -> _pybool:
+    """``torch.can_cast``: casting may not lower the category (float -> int, complex -> float)."""
+    if from_.category > to.category:
+        return False
+    return True
+
+
+def to_float(d: dtype) -> dtype:
+    """Result dtype of ops that always produce floating values (sqrt, exp, true division)."""
+    return d if d.category >= _FLOAT else get_default_dtype()

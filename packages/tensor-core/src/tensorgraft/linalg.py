@@ -1,0 +1,2 @@
+"""``tensorgraft.linalg``: the PyTorch ``torch.linalg`` namespace (norms, solvers)."""
+from __future__ import annotations

@@ -1,0 +1,42 @@
+"""Declaring core ops. ``CORE_OPS`` is what core's own plugin hands to the registry through
+``tensorgraft_register_ops`` — the same hook a third-party op plugin implements.
+
+An op is declared once: its generic kernel (``kernel(xp, ...)`` or an ``xp`` attribute name) and a
+frontend factory. ``bind_all`` (run once at load time) builds each op's per-device kernel table and
+exposes the frontend as ``tensorgraft.<name>``, as ``Tensor.<method>``, as its in-place variant
+``Tensor.<name>_`` and as the operator dunders.
+"""
+from __future__ import annotations
+
+from ..registry import OpDef
+from . import _frontend as F
+
+CORE_OPS: list = []
+
+
+def defop(name, *, frontend, kernel=None, xp_attr=None, method=True, inplace=None, dunders=(),
+          differentiable=True, public=True, kernels=None, **extra) -> OpDef:
+    op = OpDef(name=name, kernel=kernel, make_frontend=frontend, xp_attr=xp_attr,
+               method=(name if method is True else (method or None)), inplace=inplace, dunders=tuple(dunders),
+               differentiable=differentiable, public=public, kernels=dict(kernels or {}), extra=extra)
+    CORE_OPS.append(op)
+    return op
+
+
+def unary(name, xp_attr=None, kernel=None, *, to_float=False, inplace=True, **kw) -> OpDef:
+    return defop(name, xp_attr=xp_attr if kernel is None else None, kernel=kernel,
+                 frontend=lambda op: F.make_unary(op, to_float=to_float),
+                 inplace=(name + "_") if inplace is True else inplace, **kw)
+
+
+def binary(name, xp_attr=None, kernel=None, *, mode="same", inplace=True, dunders=(), rdunders=(),
+           idunders=(), wrapper=None, **kw) -> OpDef:
+    """A two-operand elementwise op. The operator dunders bind the plain ``f(input, other)``;
+    ``wrapper`` turns it into the public function when that takes more (``alpha=``, ``out=``)."""
+    def frontend(op):
+        fast = F.make_binary(op, mode=mode)
+        op.extra["fast"] = fast
+        return wrapper(fast) if wrapper is not None else fast
+    return defop(name, xp_attr=xp_attr if kernel is None else None, kernel=kernel, frontend=frontend,
+                 inplace=(name + "_") if inplace is True else inplace,
+                 dunders=tuple(dunders), rdunders=tuple(rdunders), idunders=tuple(idunders), **kw)

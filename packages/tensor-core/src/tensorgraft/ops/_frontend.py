@@ -1,0 +1,239 @@
+"""How an op becomes a callable: unwrap tensors, check devices and dtypes, run the device's
+kernel, wrap the result and — only if grad mode is on and an input requires grad — ask the
+autograd engine to record a node.
+
+This is the per-op hot path. It does no keyword walks, no ``inspect`` and no hook calls: the
+kernel comes from ``opdef.table`` (a dict filled at load time) and promotion results are cached.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..grad_mode import state as _gs
+from ..tensor import Tensor, wrap
+
+_SCALARS = (int, float, bool, complex, np.number, np.bool_)
+_BY_NP = _dt._BY_NUMPY
+_DIM, _ZERO, _SCALAR = _dt.DIMENSIONED, _dt.ZERO_DIM, _dt.SCALAR
+_FLOAT_KINDS = "fc"
+
+
+def device_mismatch(opname: str, a: Tensor, b: Tensor):
+    return RuntimeError(
+        f"Expected all tensors to be on the same device, but found at least two devices, {a.device} and "
+        f"{b.device}! (when checking argument for {opname}). Move them with .to() first.")
+
+
+def not_a_tensor(opname: str, argname: str, pos: int, value):
+    return TypeError(f"{opname}(): argument '{argname}' (position {pos}) must be Tensor, not {type(value).__name__}")
+
+
+def record(opdef, out, inputs, attrs):
+    """Hand a finished forward to the autograd engine (only called when it is needed)."""
+    Tensor._autograd.record(opdef, out, inputs, attrs)
+
+
+def needs_grad(*tensors) -> bool:
+    if not _gs.enabled:
+        return False
+    for t in tensors:
+        if t.__class__ is not int and isinstance(t, Tensor) and t._requires_grad:
+            return True
+    return False
+
+
+def scalar_dtype(value) -> _dt.dtype:
+    return _dt._scalar_dtype(value)
+
+
+def check_inplace_allowed(t: Tensor, opname: str) -> None:
+    """PyTorch refuses in-place ops on a leaf that requires grad while grad mode is on."""
+    if t._requires_grad and t.grad_fn is None and _gs.enabled:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+def bump_version(t: Tensor) -> None:
+    t._vc[0] += 1
+
+
+# --------------------------------------------------------------------------- unary elementwise
+def make_unary(opdef, *, to_float: bool = False, keep_int: bool = True):
+    """``f(input)`` for elementwise ops. ``to_float``: integer inputs produce the default float
+    dtype (exp, sqrt, sigmoid...), as PyTorch does."""
+    table = opdef.table
+    name = opdef.name
+    differentiable = opdef.differentiable
+
+    def unary(input):
+        if not isinstance(input, Tensor):
+            raise not_a_tensor(name, "input", 1, input)
+        a = input._data
+        if to_float and a.dtype.kind not in _FLOAT_KINDS:
+            a = a.astype(_dt.get_default_dtype().np)
+        out = wrap(table[input._device.type](a), input._device)
+        if differentiable and input._requires_grad and _gs.enabled:
+            Tensor._autograd.record(opdef, out, (input,), None)
+        return out
+
+    unary.__name__ = unary.__qualname__ = name
+    return unary
+
+
+# --------------------------------------------------------------------------- binary elementwise
+def _promote_pair(name, a, ra, b, rb, mode):
+    """Slow path of binary ops: operands of different dtypes, 0-d tensors or scalars.
+    Returns the operands cast to the computation dtype and the result dtype."""
+    da = _BY_NP[a.dtype] if ra != _SCALAR else _dt._scalar_dtype(a)
+    db = _BY_NP[b.dtype] if rb != _SCALAR else _dt._scalar_dtype(b)
+    common = _dt.binary_result_dtype(da, ra, db, rb)
+    if mode == "float":
+        common = _dt.to_float(common)
+    npd = common.np
+    if ra != _SCALAR and a.dtype != npd:
+        a = a.astype(npd)
+    if rb != _SCALAR and b.dtype != npd:
+        b = b.astype(npd)
+    # Python scalars stay weak; NumPy casts them to the array's dtype. A scalar of a
+    # higher category than the tensor already promoted ``common`` above.
+    if ra == _SCALAR and rb == _SCALAR:
+        a = np.asarray(a, dtype=npd)
+    elif ra == _SCALAR:
+        a = npd.type(a)
+    elif rb == _SCALAR:
+        b = npd.type(b)
+    return a, b, common
+
+
+def make_binary(opdef, *, mode: str = "same", argname: str = "other"):
+    """``f(input, other)``. ``mode``: "same" (result in the promoted dtype), "float" (integer
+    inputs promote to the default float: true division), "bool" (comparisons: computed in the
+    promoted dtype, result bool)."""
+    table = opdef.table
+    name = opdef.name
+    differentiable = opdef.differentiable and mode != "bool"
+    float_mode = mode == "float"
+
+    def binary(input, other):
+        if isinstance(input, Tensor):
+            dev = input._device
+            a = input._data
+            if isinstance(other, Tensor):
+                if other._device is not dev:
+                    raise device_mismatch(name, input, other)
+                b = other._data
+                if a.dtype is not b.dtype or a.ndim == 0 or b.ndim == 0 or (float_mode and a.dtype.kind not in _FLOAT_KINDS):
+                    if a.dtype is not b.dtype or (float_mode and a.dtype.kind not in _FLOAT_KINDS):
+                        a, b, _ = _promote_pair(name, a, _ZERO if a.ndim == 0 else _DIM,
+                                                b, _ZERO if b.ndim == 0 else _DIM, mode)
+                res = table[dev.type](a, b)
+                if differentiable and _gs.enabled and (input._requires_grad or other._requires_grad):
+                    out = wrap(res, dev)
+                    Tensor._autograd.record(opdef, out, (input, other), None)
+                    return out
+                return wrap(res, dev)
+            if not isinstance(other, _SCALARS):
+                return _bad_other(name, argname, other)
+            a, b, _ = _promote_pair(name, a, _ZERO if a.ndim == 0 else _DIM, other, _SCALAR, mode)
+            out = wrap(table[dev.type](a, b), dev)
+            if differentiable and input._requires_grad and _gs.enabled:
+                Tensor._autograd.record(opdef, out, (input, other), None)
+            return out
+        if isinstance(other, Tensor) and isinstance(input, _SCALARS):
+            dev = other._device
+            a, b, _ = _promote_pair(name, input, _SCALAR, other._data, _ZERO if other._data.ndim == 0 else _DIM, mode)
+            out = wrap(table[dev.type](a, b), dev)
+            if differentiable and other._requires_grad and _gs.enabled:
+                Tensor._autograd.record(opdef, out, (input, other), None)
+            return out
+        if isinstance(input, Tensor) or isinstance(other, Tensor):
+            return _bad_other(name, argname, other if isinstance(input, Tensor) else input)
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+
+    binary.__name__ = binary.__qualname__ = name
+    return binary
+
+
+def _bad_other(name, argname, value):
+    if isinstance(value, (list, tuple, np.ndarray)):
+        raise TypeError(f"{name}(): argument '{argname}' must be Tensor or Number, not {type(value).__name__}. "
+                        f"Convert it with tensorgraft.tensor(...) first.")
+    return NotImplemented
+
+
+def make_binary_dunder(binary, *, reflected: bool = False):
+    """``Tensor.__add__``/``__radd__``: return NotImplemented for foreign types so Python can
+    try the other operand (e.g. a NumPy array's own operator)."""
+    if reflected:
+        def dunder(self, other):
+            if not isinstance(other, _SCALARS) and not isinstance(other, Tensor):
+                return NotImplemented
+            return binary(other, self)
+    else:
+        def dunder(self, other):
+            if not isinstance(other, _SCALARS) and not isinstance(other, Tensor):
+                return NotImplemented
+            return binary(self, other)
+    return dunder
+
+
+# --------------------------------------------------------------------------- in-place variants
+def make_inplace(opdef, out_of_place):
+    """``x.add_(y)``: compute out of place, then write into ``x``'s memory.
+
+    Without autograd this is just a store. With autograd recording, the result's node is
+    re-pointed at ``x`` (x's history now ends in this op), as PyTorch rebases history.
+    """
+    name = opdef.inplace
+
+    def inplace(self, *args, **kwargs):
+        record = _gs.enabled and (self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args))
+        if record:
+            check_inplace_allowed(self, name)
+            if self._base is not None and self._base._requires_grad:
+                raise RuntimeError(
+                    f"{name}(): in-place modification of a view of a tensor that requires grad is not supported "
+                    "by tensorgraft's autograd engine; use the out-of-place op instead.")
+            result = out_of_place(Tensor._autograd.snapshot(self), *args, **kwargs)
+        else:
+            result = out_of_place(self, *args, **kwargs)
+        store_into(self, result._data, name)
+        if record:
+            Tensor._autograd.rebase(self, result)
+        return self
+
+    inplace.__name__ = inplace.__qualname__ = name
+    return inplace
+
+
+def store_into(t: Tensor, value, opname: str) -> None:
+    """Write ``value`` into ``t``'s memory with PyTorch's casting rule for in-place results."""
+    d = t._data
+    if value.dtype is not d.dtype and value.dtype != d.dtype:
+        vk, dk = value.dtype.kind, d.dtype.kind
+        rank = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+        if rank[vk] > rank[dk]:
+            raise RuntimeError(f"result type {_type_name(value.dtype)} "
+                               f"can't be cast to the desired output type {_type_name(d.dtype)}")
+    if value.shape != d.shape:
+        try:
+            value = np.broadcast_to(value, d.shape) if isinstance(d, np.ndarray) else value
+        except ValueError:
+            pass
+        if value.shape != d.shape and np.broadcast_shapes(value.shape, d.shape) != d.shape:
+            raise RuntimeError(f"output with shape {list(d.shape)} doesn't match the broadcast shape "
+                               f"{list(np.broadcast_shapes(value.shape, d.shape))}")
+    if d.ndim == 0 and isinstance(d, np.ndarray):
+        d[()] = value
+    else:
+        d[...] = value
+    t._vc[0] += 1
+
+
+_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+               "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
+               "complex128": "ComplexDouble"}
+
+
+def _type_name(npdtype) -> str:
+    return _TYPE_NAMES.get(str(npdtype), str(npdtype))

@@ -1,0 +1,127 @@
+"""Moving data in and out of tensors: dtype/device conversion, NumPy and DLPack interop."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..device import device as _device, get_backend
+from ..grad_mode import state as _gs
+from ..tensor import Tensor, wrap
+from ._define import defop
+
+_CPU = _device("cpu")
+
+
+def resolve_device(dev) -> _device:
+    """``None``/str/int/device -> an available device, or PyTorch-style errors."""
+    if dev is None:
+        return _CPU
+    d = dev if isinstance(dev, _device) else _device(dev)
+    if d is _CPU:
+        return d
+    backend = get_backend(d)
+    if not backend.is_available():
+        raise RuntimeError(backend.unavailable_reason())
+    if d.index is not None and d.index >= backend.device_count():
+        raise RuntimeError(f"Invalid device ordinal {d.index}: only {backend.device_count()} {d.type} device(s) present")
+    if d.index is None and d.type != "cpu":
+        d = _device(d.type, backend.current_index() if hasattr(backend, "current_index") else 0)
+    return d
+
+
+def move_array(array, src: _device, dst: _device):
+    if src is dst:
+        return array
+    host = array if src is _CPU else get_backend(src).to_host(array)
+    return host if dst is _CPU else get_backend(dst).from_host(host, dst.index)
+
+
+def _to_kernel(xp, a, npdtype, copy):
+    if npdtype is not None and a.dtype != npdtype:
+        return a.astype(npdtype)
+    return a.copy() if copy else a
+
+
+def _to_frontend(op):
+    table = op.table
+
+    def convert(input, dtype=None, device=None, copy=False):
+        """Tensor.to's work: same object back when nothing changes (as PyTorch)."""
+        dst = input._device if device is None else resolve_device(device)
+        npd = None if dtype is None else dtype.np
+        same_dtype = npd is None or input._data.dtype == npd
+        if dst is input._device and same_dtype and not copy:
+            return input
+        data = input._data
+        if dst is not input._device:
+            if dst.type != "cpu" and dst.type != input._device.type and input._device.type != "cpu":
+                data = move_array(data, input._device, _CPU)
+                data = move_array(data, _CPU, dst)
+            else:
+                data = move_array(data, input._device, dst)
+            out_data = table[dst.type](data, npd, False)
+        else:
+            out_data = table[dst.type](data, npd, copy)
+        out = wrap(out_data, dst)
+        if input._requires_grad and _gs.enabled and (npd is None or np.dtype(npd).kind in "fc"):
+            Tensor._autograd.record(op, out, (input,), {"device": input._device},
+                                    node_name="ToCopyBackward0")
+        return out
+    return convert
+
+
+_convert_op = defop("_to_copy", kernel=_to_kernel, frontend=_to_frontend, method=False, public=False)
+
+
+def convert(t, dtype=None, device=None, copy=False):
+    return _convert_op.frontend(t, dtype, device, copy)
+
+
+def from_numpy(ndarray: np.ndarray) -> Tensor:
+    """Shares memory with ``ndarray`` (writes through either are seen by both)."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    _dt.from_numpy_dtype(ndarray.dtype)
+    return wrap(ndarray, _CPU)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """No copy when ``data`` already is a tensor/array of that dtype and device."""
+    if isinstance(data, Tensor):
+        return data.to(dtype=dtype, device=device)
+    if isinstance(data, np.ndarray) and data.dtype.kind in "biufc":
+        t = from_numpy(data)
+        return t.to(dtype=dtype, device=device) if (dtype or device) else t
+    from ..device import backends
+    for b in backends().values():
+        if b.type != "cpu" and b.owns(data):
+            t = wrap(data, _device(b.type, b.array_index(data)))
+            return t.to(dtype=dtype, device=device) if (dtype or device) else t
+    from .creation import tensor
+    return tensor(data, dtype=dtype, device=device)
+
+
+def from_dlpack(ext) -> Tensor:
+    if isinstance(ext, Tensor):
+        return ext
+    dev_type, dev_id = ext.__dlpack_device__() if hasattr(ext, "__dlpack_device__") else (1, 0)
+    if int(dev_type) == 1:  # kDLCPU
+        return wrap(np.from_dlpack(ext), _CPU)
+    backend = get_backend(_device("cuda"))
+    return wrap(backend.xp.from_dlpack(ext), _device("cuda", int(dev_id)))
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(t: Tensor) -> bool:
+    return t.is_floating_point()
+
+
+def is_complex(t: Tensor) -> bool:
+    return t.is_complex()
+
+
+def numel(t: Tensor) -> int:
+    return t.numel()

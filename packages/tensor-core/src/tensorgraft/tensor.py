@@ -1,0 +1,485 @@
+"""The Tensor: an array (NumPy or CuPy), its device, and the autograd bookkeeping.
+
+Most methods (``add``, ``sum``, ``view``, ``__add__`` ...) are not written here: they are bound
+from the op registry when ops are registered (``ops/_frontend.py``), so an op is defined once and
+appears both as ``tensorgraft.<name>`` and as ``Tensor.<name>``. This file holds what is about the
+tensor object itself: properties, conversions, printing and the autograd entry points.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import dtypes as _dt
+from .device import device as _device_cls, get_backend
+from .grad_mode import state as _grad_state
+
+__all__ = ["Tensor", "Size", "wrap"]
+
+_CPU = _device_cls("cpu")
+_ndarray = np.ndarray
+_np_generic = np.generic
+
+
+class Size(tuple):
+    """``tensorgraft.Size``: a tuple of dimension sizes, printed like PyTorch's."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"torch.Size({list(self)})"
+
+    __str__ = __repr__
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, item):
+        r = tuple.__getitem__(self, item)
+        return Size(r) if isinstance(item, slice) else r
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other)))
+
+
+class _Hooks:
+    """Rarely used per-tensor state kept out of the hot slots."""
+
+    __slots__ = ("hooks", "post_accumulate_hooks", "retains_grad", "grad_accumulator", "name")
+
+    def __init__(self):
+        self.hooks = None
+        self.post_accumulate_hooks = None
+        self.retains_grad = False
+        self.grad_accumulator = None
+        self.name = None
+
+
+def _autograd_missing(what: str):
+    raise RuntimeError(
+        f"{what} needs the autograd engine, which is not installed. "
+        "Install it with: pip install tensorgraft-autograd")
+
+
+class Tensor:
+    __slots__ = ("_data", "_device", "_requires_grad", "grad_fn", "_grad", "_vc", "_output_nr",
+                 "_extra", "_base", "__weakref__")
+
+    # Set by the autograd engine when it loads; None means "not installed".
+    _autograd = None
+
+    def __init__(self, *args, **kwargs):
+        # ``Tensor(2, 3)`` / ``Tensor([1., 2.])`` as in PyTorch's legacy constructor.
+        from .ops.creation import _legacy_construct
+        data = _legacy_construct(_dt.get_default_dtype(), args, kwargs)
+        _init(self, data._data, _CPU)
+
+    # ------------------------------------------------------------------ basic properties
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim, "size")]
+
+    @property
+    def dtype(self) -> _dt.dtype:
+        return _dt._BY_NUMPY[self._data.dtype]
+
+    @property
+    def device(self) -> _device_cls:
+        return self._device
+
+    @property
+    def is_cuda(self) -> bool:
+        return self._device.type == "cuda"
+
+    @property
+    def is_cpu(self) -> bool:
+        return self._device.type == "cpu"
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self) -> int:
+        return int(self._data.size)
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    def stride(self, dim=None):
+        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        return st if dim is None else st[_wrap_dim(dim, self._data.ndim, "stride")]
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def is_complex(self) -> bool:
+        return self._data.dtype.kind == "c"
+
+    def data_ptr(self) -> int:
+        iface = getattr(self._data, "__array_interface__", None) or self._data.__cuda_array_interface__
+        return iface["data"][0]
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __hash__(self):
+        return id(self)
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._host().reshape(()))
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __complex__(self):
+        return complex(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "biu" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __format__(self, spec):
+        if self._data.ndim == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
+
+    # ------------------------------------------------------------------ host conversion
+    def _host(self) -> np.ndarray:
+        if self._device is _CPU:
+            return self._data
+        return get_backend(self._device).to_host(self._data)
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return self._host().reshape(()).item()
+
+    def tolist(self):
+        return self._host().tolist()
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        if self._device is not _CPU:
+            if not force:
+                raise TypeError(
+                    f"can't convert {self._device.type}:{self._device.index or 0} device type tensor to numpy. "
+                    "Use Tensor.cpu() to copy the tensor to host memory first.")
+            return self._host()
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        a = self._host()
+        if dtype is not None:
+            a = a.astype(dtype, copy=False)
+        return np.array(a, copy=True) if copy else a
+
+    def __dlpack__(self, *args, **kwargs):
+        return self._data.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self):
+        return self._data.__dlpack_device__()
+
+    @property
+    def __cuda_array_interface__(self):
+        return self._data.__cuda_array_interface__
+
+    # ------------------------------------------------------------------ autograd-facing state
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value) -> None:
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        requires_grad = bool(requires_grad)
+        if requires_grad:
+            if Tensor._autograd is None:
+                _autograd_missing("requires_grad=True")
+            if self._data.dtype.kind not in "fc":
+                raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        elif self.grad_fn is not None:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a computed "
+                "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().")
+        self._requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def grad(self):
+        g = self._grad
+        return g
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(f"assigned grad has data of a different size: got {tuple(value.shape)}, "
+                                   f"expected {tuple(self.shape)}")
+            if value._device is not self._device:
+                raise RuntimeError(f"assigned grad has data located on a different device: got {value.device}, "
+                                   f"expected {self.device}")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(f"assigned grad has data of a different type: got {value.dtype}, expected {self.dtype}")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
+
+    @property
+    def _version(self) -> int:
+        return self._vc[0]
+
+    @property
+    def data(self) -> "Tensor":
+        """The same data, detached from the graph (shares memory and version counter)."""
+        t = wrap(self._data, self._device)
+        t._vc = self._vc
+        return t
+
+    @data.setter
+    def data(self, value: "Tensor") -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be a Tensor, not {type(value).__name__}")
+        self._data = value._data
+        self._device = value._device
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._extra is not None and self._extra.retains_grad
+
+    @property
+    def name(self):
+        return None if self._extra is None else self._extra.name
+
+    def _hooks(self) -> _Hooks:
+        if self._extra is None:
+            self._extra = _Hooks()
+        return self._extra
+
+    def detach(self) -> "Tensor":
+        t = wrap(self._data, self._device)
+        t._vc = self._vc
+        t._base = self._base if self._base is not None else self
+        return t
+
+    def detach_(self) -> "Tensor":
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        ag = Tensor._autograd
+        if ag is None:
+            _autograd_missing("backward()")
+        ag.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def register_hook(self, hook):
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        return Tensor._autograd.register_tensor_hook(self, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        return Tensor._autograd.register_post_accumulate_hook(self, hook)
+
+    def retain_grad(self) -> None:
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is not None:
+            self._hooks().retains_grad = True
+
+    # ------------------------------------------------------------------ dtype / device moves
+    def to(self, *args, **kwargs) -> "Tensor":
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``; ``non_blocking`` and
+        ``copy`` accepted."""
+        dev = kwargs.pop("device", None)
+        dt = kwargs.pop("dtype", None)
+        copy = kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
+        if kwargs:
+            raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+        for a in args:
+            if isinstance(a, _dt.dtype):
+                dt = a
+            elif isinstance(a, Tensor):
+                dev, dt = a._device, a.dtype
+            elif isinstance(a, (str, _device_cls, int)):
+                dev = a
+            elif isinstance(a, bool):
+                pass  # non_blocking positional
+            else:
+                raise TypeError(f"to() received an invalid argument of type {type(a).__name__}")
+        from .ops.conversion import convert
+        return convert(self, dtype=dt, device=dev, copy=copy)
+
+    def cpu(self, memory_format=None) -> "Tensor":
+        return self.to("cpu")
+
+    def cuda(self, device=None, non_blocking=False, memory_format=None) -> "Tensor":
+        if device is None:
+            device = "cuda"
+        elif isinstance(device, int):
+            device = f"cuda:{device}"
+        return self.to(device)
+
+    def type(self, dtype=None, non_blocking=False):
+        if dtype is None:
+            return _LEGACY_TYPE_NAMES.get(self.dtype, "torch.Tensor")
+        if isinstance(dtype, str):
+            inv = {v: k for k, v in _LEGACY_TYPE_NAMES.items()}
+            dtype = inv[dtype]
+        return self.to(dtype)
+
+    def type_as(self, other: "Tensor") -> "Tensor":
+        return self.to(other.dtype)
+
+    def float(self, memory_format=None):
+        return self.to(_dt.float32)
+
+    def double(self, memory_format=None):
+        return self.to(_dt.float64)
+
+    def half(self, memory_format=None):
+        return self.to(_dt.float16)
+
+    def long(self, memory_format=None):
+        return self.to(_dt.int64)
+
+    def int(self, memory_format=None):
+        return self.to(_dt.int32)
+
+    def short(self, memory_format=None):
+        return self.to(_dt.int16)
+
+    def char(self, memory_format=None):
+        return self.to(_dt.int8)
+
+    def byte(self, memory_format=None):
+        return self.to(_dt.uint8)
+
+    def bool(self, memory_format=None):
+        return self.to(_dt.bool)
+
+    def cfloat(self):
+        return self.to(_dt.complex64)
+
+    def cdouble(self):
+        return self.to(_dt.complex128)
+
+    def pin_memory(self, device=None):
+        return self
+
+    def is_pinned(self, device=None) -> bool:
+        return False
+
+    def share_memory_(self):
+        return self
+
+    # ------------------------------------------------------------------ printing
+    def __repr__(self, *, tensor_contents=None) -> str:
+        from .printing import tensor_repr
+        return tensor_repr(self)
+
+    __str__ = __repr__
+
+    # Arrays must not try to broadcast a tensor element-wise: ``np_array + tensor`` defers to us.
+    __array_priority__ = 1000
+
+
+_LEGACY_TYPE_NAMES = {
+    _dt.float32: "torch.FloatTensor", _dt.float64: "torch.DoubleTensor", _dt.float16: "torch.HalfTensor",
+    _dt.int64: "torch.LongTensor", _dt.int32: "torch.IntTensor", _dt.int16: "torch.ShortTensor",
+    _dt.int8: "torch.CharTensor", _dt.uint8: "torch.ByteTensor", _dt.bool: "torch.BoolTensor",
+}
+
+
+_new = object.__new__
+
+
+def _init(t, data, device):
+    t._data = data
+    t._device = device
+    t._requires_grad = False
+    t.grad_fn = None
+    t._grad = None
+    t._vc = [0]
+    t._output_nr = 0
+    t._extra = None
+    t._base = None
+
+
+def wrap(data, device=_CPU, cls=Tensor) -> Tensor:
+    """Wrap a backend array as a Tensor without copying. The per-op path calls this."""
+    if data.__class__ is not _ndarray and isinstance(data, _np_generic):
+        data = np.asarray(data)  # NumPy hands back scalars from 0-d computations
+    t = _new(cls)
+    t._data = data
+    t._device = device
+    t._requires_grad = False
+    t.grad_fn = None
+    t._grad = None
+    t._vc = [0]
+    t._output_nr = 0
+    t._extra = None
+    t._base = None
+    return t
+
+
+def wrap_view(data, base: Tensor) -> Tensor:
+    """A tensor viewing ``base``'s memory: shares its version counter, so an in-place change
+    through either is seen by the autograd engine's saved-tensor checks."""
+    t = wrap(data, base._device)
+    t._vc = base._vc
+    t._base = base._base if base._base is not None else base
+    return t
+
+
+def _wrap_dim(dim, ndim: int, what: str = "dim") -> int:
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return dim + n if dim < 0 else dim
