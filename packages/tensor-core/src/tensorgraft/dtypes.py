@@ -14,7 +14,7 @@ import numpy as np
 __all__ = [
     "dtype", "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32",
     "float64", "complex64", "complex128", "get_default_dtype", "set_default_dtype",
-    "promote_types", "result_type", "can_cast",
+    "promote_types", "result_type", "can_cast", "finfo", "iinfo",
 ]
 
 _BOOL, _INT, _FLOAT, _COMPLEX = 0, 1, 2, 3
@@ -100,7 +100,7 @@ def get_default_dtype() -> dtype:
 
 def set_default_dtype(d: dtype) -> None:
     if not isinstance(d, dtype) or d.category != _FLOAT:
-        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+        raise TypeError("only floating-point types are supported as the default type")
     _default[0] = d
     _result_cache.clear()  # Python-float scalars now promote differently
 
@@ -167,7 +167,10 @@ def result_type_ranked(operands) -> dtype:
                 else:
                     result = int64
             elif d.category == _COMPLEX and result.category == _FLOAT:
-                result = promote_types(result, d)
+                # a 0-d complex tensor keeps the dimensioned float's precision, as PyTorch
+                # (float32 tensor + 0-d complex128 -> complex64; float16 -> complex64 here,
+                # complex32 in PyTorch, which NumPy cannot represent)
+                result = result.to_complex()
             else:
                 result = d
     return result
@@ -204,3 +207,81 @@ def can_cast(from_: dtype, to: dtype) -> _pybool:
 def to_float(d: dtype) -> dtype:
     """Result dtype of ops that always produce floating values (sqrt, exp, true division)."""
     return d if d.category >= _FLOAT else get_default_dtype()
+
+
+# --- finfo / iinfo --------------------------------------------------------------------------------
+def _g(v) -> str:
+    return f"{v:g}"
+
+
+class finfo:
+    """``tensorgraft.finfo(dtype)``: machine limits of a floating (or complex: of its real part)
+    dtype. ``finfo()`` describes the default dtype."""
+
+    __slots__ = ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution", "dtype")
+
+    def __init__(self, type: dtype | None = None):  # noqa: A002 - PyTorch's parameter name
+        if type is None:
+            type = get_default_dtype()
+        if not isinstance(type, dtype):
+            raise TypeError(f"finfo(): argument 'type' must be torch.dtype, not {_type(type).__name__}")
+        if type.category < _FLOAT:
+            raise TypeError("torch.finfo() requires a floating point input type. Use torch.iinfo to handle "
+                            "'torch.finfo'")
+        real = type.to_real()
+        info = np.finfo(real.np)
+        self.bits = int(info.bits)
+        self.eps = float(info.eps)
+        self.max = float(info.max)
+        self.min = float(info.min)
+        self.tiny = float(info.tiny)
+        self.smallest_normal = float(info.smallest_normal)
+        self.resolution = 10.0 ** -int(info.precision)
+        self.dtype = real.name
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={_g(self.resolution)}, min={_g(self.min)}, max={_g(self.max)}, "
+                f"eps={_g(self.eps)}, smallest_normal={_g(self.smallest_normal)}, tiny={_g(self.tiny)}, "
+                f"dtype={self.dtype})")
+
+    __str__ = __repr__
+
+    def __eq__(self, other):
+        return isinstance(other, finfo) and self.dtype == other.dtype
+
+    def __hash__(self):
+        return hash(("finfo", self.dtype))
+
+
+class iinfo:
+    """``tensorgraft.iinfo(dtype)``: limits of an integer dtype (``bits``, ``min``, ``max``)."""
+
+    __slots__ = ("bits", "max", "min", "dtype")
+
+    def __init__(self, type: dtype):  # noqa: A002
+        if not isinstance(type, dtype):
+            raise TypeError(f"iinfo(): argument 'type' must be torch.dtype, not {_type(type).__name__}")
+        if type is bool:
+            raise TypeError("torch.bool is not supported by torch.iinfo")
+        if type.category != _INT:
+            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to handle "
+                            "'torch.iinfo'")
+        info = np.iinfo(type.np)
+        self.bits = int(info.bits)
+        self.max = int(info.max)
+        self.min = int(info.min)
+        self.dtype = type.name
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={_g(float(self.min))}, max={_g(float(self.max))}, dtype={self.dtype})"
+
+    __str__ = __repr__
+
+    def __eq__(self, other):
+        return isinstance(other, iinfo) and self.dtype == other.dtype
+
+    def __hash__(self):
+        return hash(("iinfo", self.dtype))
+
+
+_type = type

@@ -1,18 +1,25 @@
-"""``repr``/``str`` of tensors, following PyTorch's ``_tensor_str`` rules exactly: fixed or
-scientific notation chosen from the range of the finite non-zero values, integer-valued floats
-printed as ``1.``, summarisation past ``threshold`` elements, and the ``dtype=``/``device=``/
-``requires_grad=``/``grad_fn=`` suffixes."""
+"""``repr``/``str`` of tensors, following PyTorch's printing rules: fixed or scientific notation
+chosen from the range of the finite non-zero values, integer-valued floats printed as ``1.``,
+summarisation past ``threshold`` elements, line wrapping at ``linewidth`` and the ``dtype=``/
+``device=``/``size=``/``requires_grad=``/``grad_fn=`` suffixes.
+
+Everything works on a host NumPy copy of the data; values are turned into Python numbers
+(``tolist``) before formatting, so float32/float16 values print exactly as PyTorch prints them.
+"""
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
 from . import dtypes as _dt
 
+__all__ = ["set_printoptions", "get_printoptions", "printoptions", "tensor_repr", "PRINT_OPTS"]
 
-@dataclass
+
+@dataclasses.dataclass
 class _PrintOptions:
     precision: int = 4
     threshold: float = 1000
@@ -23,14 +30,22 @@ class _PrintOptions:
 
 PRINT_OPTS = _PrintOptions()
 
+_PROFILES = {
+    "default": (4, 1000, 3, 80),
+    "short": (2, 1000, 2, 80),
+    "full": (4, math.inf, 3, 80),
+}
 
-def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
-    if profile == "default":
-        PRINT_OPTS.precision, PRINT_OPTS.threshold, PRINT_OPTS.edgeitems, PRINT_OPTS.linewidth = 4, 1000, 3, 80
-    elif profile == "short":
-        PRINT_OPTS.precision, PRINT_OPTS.threshold, PRINT_OPTS.edgeitems, PRINT_OPTS.linewidth = 2, 1000, 2, 80
-    elif profile == "full":
-        PRINT_OPTS.precision, PRINT_OPTS.threshold, PRINT_OPTS.edgeitems, PRINT_OPTS.linewidth = 4, math.inf, 3, 80
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None,
+                     sci_mode=None) -> None:
+    """``tensorgraft.set_printoptions``: same options and profiles as PyTorch. ``sci_mode`` is
+    reset to automatic (None) unless given, as in PyTorch."""
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(f"unknown print profile {profile!r}; expected one of 'default', 'short', 'full'")
+        (PRINT_OPTS.precision, PRINT_OPTS.threshold, PRINT_OPTS.edgeitems,
+         PRINT_OPTS.linewidth) = _PROFILES[profile]
     if precision is not None:
         PRINT_OPTS.precision = precision
     if threshold is not None:
@@ -42,102 +57,114 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
     PRINT_OPTS.sci_mode = sci_mode
 
 
+def get_printoptions() -> dict:
+    return dataclasses.asdict(PRINT_OPTS)
+
+
+@contextlib.contextmanager
+def printoptions(**kwargs):
+    """Temporarily change the print options (``with tensorgraft.printoptions(precision=2): ...``)."""
+    old = get_printoptions()
+    set_printoptions(**kwargs)
+    try:
+        yield
+    finally:
+        set_printoptions(**old)
+
+
 class _Formatter:
+    """Decides notation and column width from the (summarised) values, then formats one value."""
+
+    __slots__ = ("floating", "int_mode", "sci_mode", "max_width", "precision")
+
     def __init__(self, values: np.ndarray):
         self.floating = values.dtype.kind == "f"
         self.int_mode = True
         self.sci_mode = False
         self.max_width = 1
-        p = PRINT_OPTS.precision
+        p = self.precision = PRINT_OPTS.precision
         flat = values.reshape(-1)
         if not self.floating:
-            for v in flat.tolist():
-                self.max_width = max(self.max_width, len(f"{v}"))
+            if flat.size:
+                self.max_width = max(len(f"{v}") for v in flat.tolist())
+            return
+        nz = flat[np.isfinite(flat) & (flat != 0)]
+        if nz.size == 0:
+            return  # only zeros / nan / inf: width 1, integer notation
+        vals = nz.tolist()
+        absv = np.abs(nz.astype(np.float64))
+        vmin, vmax = float(absv.min()), float(absv.max())
+        self.int_mode = bool(np.all(nz == np.ceil(nz)))
+        if PRINT_OPTS.sci_mode is None:
+            self.sci_mode = vmax / vmin > 1000.0 or vmax > 1.0e8 or vmin < 1.0e-4
         else:
-            finite = flat[np.isfinite(flat) & (flat != 0)].astype(np.float64)
-            if finite.size == 0:
-                # no valid number: widths come from nan/inf only
-                for v in flat.tolist():
-                    self.max_width = max(self.max_width, len(self._fmt_plain(v)))
-            else:
-                absv = np.abs(finite)
-                vmin, vmax = float(absv.min()), float(absv.max())
-                vals = finite.tolist()
-                self.int_mode = bool(np.all(finite == np.ceil(finite)))
-                if self.int_mode:
-                    if vmax / vmin > 1000.0 or vmax > 1.0e8:
-                        self.sci_mode = True
-                        for v in vals:
-                            self.max_width = max(self.max_width, len(f"{v:.{p}e}"))
-                    else:
-                        for v in vals:
-                            self.max_width = max(self.max_width, len(f"{v:.0f}") + 1)
-                else:
-                    if vmax / vmin > 1000.0 or vmax > 1.0e8 or vmin < 1.0e-4:
-                        self.sci_mode = True
-                        for v in vals:
-                            self.max_width = max(self.max_width, len(f"{v:.{p}e}"))
-                    else:
-                        for v in vals:
-                            self.max_width = max(self.max_width, len(f"{v:.{p}f}"))
-                # nan/inf also take room
-                for v in flat[~np.isfinite(flat)].tolist():
-                    self.max_width = max(self.max_width, len(self._fmt_plain(v)))
-        if PRINT_OPTS.sci_mode is not None:
-            self.sci_mode = PRINT_OPTS.sci_mode
+            self.sci_mode = bool(PRINT_OPTS.sci_mode)
+        if self.sci_mode:
+            spec = f".{p}e"
+            self.max_width = max(len(format(v, spec)) for v in vals)
+        elif self.int_mode:
+            self.max_width = max(len(f"{v:.0f}") for v in vals) + 1
+        else:
+            spec = f".{p}f"
+            self.max_width = max(len(format(v, spec)) for v in vals)
 
-    @staticmethod
-    def _fmt_plain(v):
-        return "nan" if v != v else ("inf" if v > 0 else "-inf") if math.isinf(v) else f"{v}"
-
-    def width(self):
+    def width(self) -> int:
         return self.max_width
 
     def format(self, value) -> str:
-        p = PRINT_OPTS.precision
         if self.floating:
-            if math.isnan(value) or math.isinf(value):
-                ret = self._fmt_plain(value)
-            elif self.sci_mode:
-                ret = f"{value:{self.max_width}.{p}e}"
+            if self.sci_mode:
+                ret = format(value, f"{self.max_width}.{self.precision}e")
             elif self.int_mode:
-                ret = f"{value:.0f}."
+                ret = f"{value:.0f}"
+                if not (math.isinf(value) or math.isnan(value)):
+                    ret += "."
             else:
-                ret = f"{value:.{p}f}"
+                ret = format(value, f".{self.precision}f")
         else:
             ret = f"{value}"
         return (self.max_width - len(ret)) * " " + ret
 
 
+def _complex_str(v, fr: _Formatter, fi: _Formatter) -> str:
+    real = fr.format(v.real)
+    imag = (fi.format(v.imag) + "j").lstrip()
+    if imag[0] == "+" or imag[0] == "-":
+        return real + imag
+    return real + "+" + imag
+
+
 def _summarized(a: np.ndarray) -> np.ndarray:
+    """The values that will be shown (edge items of every dimension)."""
     e = PRINT_OPTS.edgeitems
     if a.ndim == 0:
         return a
     if a.ndim == 1:
-        return np.concatenate([a[:e], a[-e:]]) if a.shape[0] > 2 * e else a
-    if a.shape[0] > 2 * e:
-        parts = [_summarized(a[i]) for i in list(range(e)) + list(range(a.shape[0] - e, a.shape[0]))]
+        if a.shape[0] > 2 * e:
+            # ``a[-0:]`` is the whole vector, as in PyTorch when edgeitems == 0
+            return np.concatenate((a[:e], a[-e:]))
+        return a
+    if not e:
+        return np.empty((0,) * a.ndim, dtype=a.dtype)
+    n = a.shape[0]
+    rows = list(range(e)) + list(range(n - e, n)) if n > 2 * e else range(n)
+    return np.stack([_summarized(a[i]) for i in rows])
+
+
+def _vector_str(a, indent, summarize, fr, fi=None) -> str:
+    element_length = fr.width() + 2
+    if fi is not None:
+        element_length += fi.width() + 1
+    per_line = max(1, math.floor((PRINT_OPTS.linewidth - indent) / element_length))
+    if fi is not None:
+        def one(v):
+            return _complex_str(v, fr, fi)
     else:
-        parts = [_summarized(a[i]) for i in range(a.shape[0])]
-    return np.stack(parts)
-
-
-def _vector_str(a, indent, summarize, fmt, fmt_imag=None):
-    element_length = fmt.width() + 2
-    if fmt_imag is not None:
-        element_length += fmt_imag.width() + 1
-    per_line = max(1, int(math.floor((PRINT_OPTS.linewidth - indent) / element_length)))
-
-    def one(v):
-        if fmt_imag is not None:
-            re = fmt.format(v.real)
-            im = fmt_imag.format(v.imag).lstrip()
-            sign = "+" if not im.startswith("-") else "-"
-            return f"{re}{sign}{im.lstrip('-')}j"
-        return fmt.format(v)
-
+        one = fr.format
     e = PRINT_OPTS.edgeitems
-    if summarize and a.shape[0] > 2 * e:
+    if summarize and not e:
+        data = ["..."]
+    elif summarize and a.shape[0] > 2 * e:
         data = [one(v) for v in a[:e].tolist()] + [" ..."] + [one(v) for v in a[-e:].tolist()]
     else:
         data = [one(v) for v in a.tolist()]
@@ -145,41 +172,46 @@ def _vector_str(a, indent, summarize, fmt, fmt_imag=None):
     return "[" + ("," + "\n" + " " * (indent + 1)).join(lines) + "]"
 
 
-def _tensor_str_fmt(a, indent, summarize, fmt, fmt_imag=None):
+def _tensor_str_fmt(a, indent, summarize, fr, fi=None) -> str:
     if a.ndim == 0:
         v = a.item()
-        if fmt_imag is not None:
-            re = fmt.format(v.real)
-            im = fmt_imag.format(v.imag).lstrip()
-            return f"{re}{'+' if not im.startswith('-') else '-'}{im.lstrip('-')}j"
-        return fmt.format(v)
+        return _complex_str(v, fr, fi) if fi is not None else fr.format(v)
     if a.ndim == 1:
-        return _vector_str(a, indent, summarize, fmt, fmt_imag)
+        return _vector_str(a, indent, summarize, fr, fi)
     e = PRINT_OPTS.edgeitems
-    if summarize and a.shape[0] > 2 * e:
-        slices = ([_tensor_str_fmt(a[i], indent + 1, summarize, fmt, fmt_imag) for i in range(e)] + ["..."]
-                  + [_tensor_str_fmt(a[i], indent + 1, summarize, fmt, fmt_imag)
-                     for i in range(a.shape[0] - e, a.shape[0])])
+    n = a.shape[0]
+    if summarize and n > 2 * e:
+        slices = ([_tensor_str_fmt(a[i], indent + 1, summarize, fr, fi) for i in range(e)] + ["..."]
+                  + [_tensor_str_fmt(a[i], indent + 1, summarize, fr, fi) for i in range(n - e, n)])
     else:
-        slices = [_tensor_str_fmt(a[i], indent + 1, summarize, fmt, fmt_imag) for i in range(a.shape[0])]
+        slices = [_tensor_str_fmt(a[i], indent + 1, summarize, fr, fi) for i in range(n)]
     return "[" + ("," + "\n" * (a.ndim - 1) + " " * (indent + 1)).join(slices) + "]"
 
 
 def tensor_body(a: np.ndarray, indent: int) -> str:
+    """The bracketed values of a host array, as ``_tensor_str`` in PyTorch."""
     if a.size == 0:
         return "[]"
     summarize = a.size > PRINT_OPTS.threshold
     if a.dtype == np.float16:
-        a = a.astype(np.float32)
-    src = _summarized(a) if summarize else a
+        a = a.astype(np.float32)  # exact; tolist() gives the same Python floats
     if a.dtype.kind == "c":
-        fr, fi = _Formatter(src.real), _Formatter(src.imag)
+        re, im = a.real, a.imag
+        fr = _Formatter(_summarized(re) if summarize else re)
+        fi = _Formatter(_summarized(im) if summarize else im)
         return _tensor_str_fmt(a, indent, summarize, fr, fi)
-    return _tensor_str_fmt(a, indent, summarize, _Formatter(src))
+    return _tensor_str_fmt(a, indent, summarize, _Formatter(_summarized(a) if summarize else a))
 
 
-def tensor_repr(t) -> str:
-    prefix = "tensor("
+def _prefix(t) -> str:
+    cls = type(t)
+    if cls.__name__ in ("Tensor", "Parameter"):
+        return "tensor("
+    return cls.__name__ + "("
+
+
+def tensor_repr(t, tensor_contents=None) -> str:
+    prefix = _prefix(t)
     indent = len(prefix)
     suffixes = []
     dev = t._device
@@ -195,9 +227,13 @@ def tensor_repr(t) -> str:
             suffixes.append(f"dtype={d}")
         body = "[]"
     else:
+        if not PRINT_OPTS.edgeitems:
+            suffixes.append("size=" + str(tuple(a.shape)))
         if d not in (default, _dt.default_complex_dtype(), _dt.int64, _dt.bool):
             suffixes.append(f"dtype={d}")
-        body = tensor_body(a, indent)
+        body = tensor_body(a, indent) if tensor_contents is None else None
+    if tensor_contents is not None:
+        body = tensor_contents
     if t.grad_fn is not None:
         suffixes.append(f"grad_fn=<{type(t.grad_fn).__name__}>")
     elif t._requires_grad:
@@ -205,7 +241,7 @@ def tensor_repr(t) -> str:
     return _add_suffixes(prefix + body, suffixes, indent)
 
 
-def _add_suffixes(s, suffixes, indent):
+def _add_suffixes(s, suffixes, indent) -> str:
     parts = [s]
     last_line_len = len(s) - s.rfind("\n") + 1
     for suffix in suffixes:

@@ -422,7 +422,7 @@ class Tensor:
     # ------------------------------------------------------------------ printing
     def __repr__(self, *, tensor_contents=None) -> str:
         from .printing import tensor_repr
-        return tensor_repr(self)
+        return tensor_repr(self, tensor_contents)
 
     __str__ = __repr__
 

@@ -15,12 +15,29 @@ from . import _frontend as F
 from ._define import binary, defop, unary
 
 # --------------------------------------------------------------------------- unary math
-unary("neg", "negative", dunders=("__neg__",))
-unary("negative", "negative", inplace=True)
+_NEG_BOOL = ("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
+             "use the `~` or `logical_not()` operator instead.")
+
+
+def _neg_kernel(xp, a):
+    try:
+        return xp.negative(a)
+    except TypeError:
+        if a.dtype.kind == "b":
+            raise RuntimeError(_NEG_BOOL) from None
+        raise
+
+
+unary("neg", kernel=_neg_kernel, dunders=("__neg__",))
+unary("negative", kernel=_neg_kernel, inplace=True)
 unary("abs", "absolute", dunders=("__abs__",))
 unary("absolute", "absolute")
-unary("sign", "sign")
-unary("sgn", "sign")
+def _sign_kernel(xp, a):
+    return a.copy() if a.dtype.kind == "b" else xp.sign(a)
+
+
+unary("sign", kernel=_sign_kernel)
+unary("sgn", kernel=_sign_kernel)
 unary("exp", "exp", to_float=True)
 unary("exp2", "exp2", to_float=True)
 unary("expm1", "expm1", to_float=True)
@@ -31,7 +48,8 @@ unary("log1p", "log1p", to_float=True)
 unary("sqrt", "sqrt", to_float=True)
 unary("rsqrt", kernel=lambda xp, a: 1.0 / xp.sqrt(a), to_float=True)
 unary("reciprocal", kernel=lambda xp, a: 1.0 / a, to_float=True)
-unary("square", kernel=lambda xp, a: a * a)
+unary("square", kernel=lambda xp, a: (a.astype(np.int64) if a.dtype.kind == "b" else a) ** 2,
+      node="PowBackward0")
 unary("sin", "sin", to_float=True)
 unary("cos", "cos", to_float=True)
 unary("tan", "tan", to_float=True)
@@ -183,9 +201,22 @@ def _both_float(a, b):
 
 
 binary("add", "add", dunders=("__add__",), rdunders=("__radd__",), idunders=("__iadd__",), wrapper=_with_alpha("add"))
-binary("sub", "subtract", dunders=("__sub__",), rdunders=("__rsub__",), idunders=("__isub__",),
+_SUB_BOOL = ("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+             "`logical_xor()` operator instead.")
+
+
+def _sub_kernel(xp, a, b):
+    try:
+        return xp.subtract(a, b)
+    except TypeError:
+        if getattr(a, "dtype", None) == np.bool_:
+            raise RuntimeError(_SUB_BOOL) from None
+        raise
+
+
+binary("sub", kernel=_sub_kernel, dunders=("__sub__",), rdunders=("__rsub__",), idunders=("__isub__",),
        wrapper=_with_alpha("sub"))
-binary("subtract", "subtract", wrapper=_with_alpha("subtract"))
+binary("subtract", kernel=_sub_kernel, wrapper=_with_alpha("subtract"))
 binary("mul", "multiply", dunders=("__mul__",), rdunders=("__rmul__",), idunders=("__imul__",))
 binary("multiply", "multiply")
 binary("div", "true_divide", mode="float", dunders=("__truediv__",), rdunders=("__rtruediv__",),
@@ -196,7 +227,14 @@ binary("floor_divide", "floor_divide", dunders=("__floordiv__",), rdunders=("__r
        idunders=("__ifloordiv__",))
 binary("remainder", "remainder", dunders=("__mod__",), rdunders=("__rmod__",), idunders=("__imod__",))
 binary("fmod", "fmod")
-binary("pow", "power", dunders=("__pow__",), rdunders=("__rpow__",), idunders=("__ipow__",))
+def _pow_kernel(xp, a, b):
+    try:
+        return xp.power(a, b)
+    except ValueError as e:  # NumPy: integers to negative integer powers
+        raise RuntimeError(str(e)) from None
+
+
+binary("pow", kernel=_pow_kernel, dunders=("__pow__",), rdunders=("__rpow__",), idunders=("__ipow__",))
 binary("float_power", kernel=lambda xp, a, b: xp.power(xp.asarray(a, dtype=np.float64), b), inplace=False)
 binary("atan2", "arctan2", mode="float")
 binary("arctan2", "arctan2", mode="float")
@@ -278,3 +316,346 @@ def _clamp_frontend(op):
 
 _clamp = defop("clamp", kernel=_clamp_kernel, frontend=_clamp_frontend, inplace="clamp_")
 defop("clip", kernel=_clamp_kernel, frontend=_clamp_frontend, inplace="clip_", formula_of="clamp")
+
+
+def _clamp_side_frontend(op, side):
+    """``clamp_min(input, min)`` / ``clamp_max(input, max)``: one bound, a number or a tensor."""
+    table = op.table
+    fname = op.name
+    base = "ClampMin" if side == "min" else "ClampMax"
+
+    def clamp_side(input, bound):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor(fname, "input", 1, input)
+        if bound is None:
+            raise TypeError(f"{fname}(): argument '{side}' must be Number or Tensor, not NoneType")
+        a = input._data
+        b = _bound(bound, input, fname)
+        if a.dtype.kind in "biu" and isinstance(b, float):
+            a = a.astype(_dt.get_default_dtype().np)
+        out = wrap(table[input._device.type](a, b), input._device)
+        if _gs.enabled and (input._requires_grad or isinstance(bound, Tensor) and bound._requires_grad):
+            Tensor._autograd.record(op, out, (input, bound), None,
+                                    node_name=base + ("Backward1" if isinstance(bound, Tensor) else "Backward0"))
+        return out
+    clamp_side.__name__ = clamp_side.__qualname__ = fname
+    return clamp_side
+
+
+defop("clamp_min", kernel=lambda xp, a, b: xp.maximum(a, b), frontend=lambda op: _clamp_side_frontend(op, "min"),
+      inplace="clamp_min_")
+defop("clamp_max", kernel=lambda xp, a, b: xp.minimum(a, b), frontend=lambda op: _clamp_side_frontend(op, "max"),
+      inplace="clamp_max_")
+
+
+# --------------------------------------------------------------------------- lerp, nan_to_num, logit ...
+def _lerp_kernel(xp, a, b, w):
+    # PyTorch's two-sided form: exact at both ends (w == 0 -> a, w == 1 -> b)
+    d = b - a
+    return xp.where(xp.abs(w) < 0.5, a + w * d, b - d * (1 - w))
+
+
+def _lerp_frontend(op):
+    table = op.table
+
+    def lerp(input, end, weight):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("lerp", "input", 1, input)
+        if not isinstance(end, Tensor):
+            raise F.not_a_tensor("lerp", "end", 2, end)
+        dev = input._device
+        a, b = input._data, end._data
+        if end._device is not dev:
+            raise F.device_mismatch("lerp", input, end)
+        if a.dtype != b.dtype:
+            raise RuntimeError(f"expected dtype {input.dtype} for `end` but got dtype {end.dtype}")
+        if a.dtype.kind not in "fc":
+            raise RuntimeError(f"\"lerp_kernel_scalar\" not implemented for '{F._type_name(a.dtype)}'")
+        if isinstance(weight, Tensor):
+            if weight._device is not dev:
+                raise F.device_mismatch("lerp", input, weight)
+            if weight._data.dtype != a.dtype:
+                raise RuntimeError(f"expected dtype {input.dtype} for `weight` but got dtype {weight.dtype}")
+            w = weight._data
+            node = "LerpBackward1"
+        elif isinstance(weight, F._SCALARS):
+            w = a.dtype.type(weight)
+            node = "LerpBackward0"
+        else:
+            raise TypeError(f"lerp(): argument 'weight' must be Number or Tensor, not {type(weight).__name__}")
+        out = wrap(table[dev.type](a, b, w), dev)
+        if F.needs_grad(input, end, weight):
+            Tensor._autograd.record(op, out, (input, end, weight), None, node_name=node)
+        return out
+    return lerp
+
+
+defop("lerp", kernel=_lerp_kernel, frontend=_lerp_frontend, inplace="lerp_")
+
+
+def _nan_to_num_kernel(xp, a, nan, posinf, neginf):
+    if a.dtype.kind not in "fc":
+        return a.copy()
+    return xp.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
+
+
+def _nan_to_num_frontend(op):
+    table = op.table
+
+    def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("nan_to_num", "input", 1, input)
+        out = wrap(table[input._device.type](input._data, 0.0 if nan is None else nan, posinf, neginf),
+                   input._device)
+        if input._requires_grad and _gs.enabled:
+            Tensor._autograd.record(op, out, (input,), None)
+        return out
+    return nan_to_num
+
+
+defop("nan_to_num", kernel=_nan_to_num_kernel, frontend=_nan_to_num_frontend, inplace="nan_to_num_")
+
+
+def _logit_kernel(xp, a, eps):
+    if eps is not None:
+        a = xp.clip(a, eps, 1 - eps)
+    return xp.log(a / (1 - a))
+
+
+def _logit_frontend(op):
+    table = op.table
+
+    def logit(input, eps=None):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("logit", "input", 1, input)
+        a = input._data
+        if a.dtype.kind not in "fc":
+            a = a.astype(_dt.get_default_dtype().np)
+        out = wrap(table[input._device.type](a, eps), input._device)
+        if input._requires_grad and _gs.enabled:
+            Tensor._autograd.record(op, out, (input,), {"eps": eps})
+        return out
+    return logit
+
+
+defop("logit", kernel=_logit_kernel, frontend=_logit_frontend, inplace="logit_")
+
+unary("sinc", kernel=lambda xp, a: xp.sinc(a), to_float=True)
+unary("deg2rad", kernel=lambda xp, a: a * a.dtype.type(math.pi / 180.0), to_float=True, node="Deg2RadBackward0")
+unary("rad2deg", kernel=lambda xp, a: a * a.dtype.type(180.0 / math.pi), to_float=True, node="Rad2DegBackward0")
+binary("logaddexp", "logaddexp", mode="float", inplace=False)
+binary("logaddexp2", "logaddexp2", mode="float", inplace=False)
+binary("heaviside", kernel=lambda xp, a, b: xp.where(a == 0, b, (a > 0).astype(a.dtype)).astype(a.dtype, copy=False),
+       differentiable=False)
+
+
+# --------------------------------------------------------------------------- addcmul / addcdiv
+def _addc_kernel(kind):
+    def kernel(xp, a, t1, t2, value):
+        if kind == "mul":
+            return a + value * (t1 * t2)
+        return a + value * (t1 / t2)
+    return kernel
+
+
+def _addc_frontend(op, kind):
+    table = op.table
+    fname = op.name
+
+    def addc(input, tensor1, tensor2, *, value=1, out=None):
+        for pos, (nm, t) in enumerate((("input", input), ("tensor1", tensor1), ("tensor2", tensor2)), 1):
+            if not isinstance(t, Tensor):
+                raise F.not_a_tensor(fname, nm, pos, t)
+            if t._device is not input._device:
+                raise F.device_mismatch(fname, input, t)
+        ranked = [(t.dtype, _dt.ZERO_DIM if t._data.ndim == 0 else _dt.DIMENSIONED) for t in (input, tensor1, tensor2)]
+        common = _dt.result_type_ranked(ranked)
+        if kind == "div" and common.category < 2 and tensor1.dtype.category < 2 and tensor2.dtype.category < 2:
+            raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future release addcdiv "
+                               "will perform a true division of tensor1 and tensor2. The historic addcdiv behavior "
+                               "can be implemented as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) "
+                               "for integer inputs and as (input + value * tensor1 / tensor2) for float inputs. The "
+                               "future addcdiv behavior is just the latter implementation: "
+                               "(input + value * tensor1 / tensor2), for all dtypes.")
+        if common.category < 2 and isinstance(value, float):
+            raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+        npd = common.np
+        arrs = [t._data if t._data.dtype == npd else t._data.astype(npd) for t in (input, tensor1, tensor2)]
+        res = wrap(table[input._device.type](*arrs, npd.type(value)), input._device)
+        if F.needs_grad(input, tensor1, tensor2):
+            Tensor._autograd.record(op, res, (input, tensor1, tensor2), {"value": value})
+        if out is not None:
+            F.store_into(out, res._data, fname)
+            return out
+        return res
+    addc.__name__ = addc.__qualname__ = fname
+    return addc
+
+
+defop("addcmul", kernel=_addc_kernel("mul"), frontend=lambda op: _addc_frontend(op, "mul"), inplace="addcmul_")
+defop("addcdiv", kernel=_addc_kernel("div"), frontend=lambda op: _addc_frontend(op, "div"), inplace="addcdiv_")
+
+
+# --------------------------------------------------------------------------- closeness (not differentiable)
+def _isclose_kernel(xp, a, b, rtol, atol, equal_nan):
+    return xp.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
+
+
+def _isclose_frontend(op):
+    table = op.table
+
+    def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("isclose", "input", 1, input)
+        if not isinstance(other, Tensor):
+            raise F.not_a_tensor("isclose", "other", 2, other)
+        if other._device is not input._device:
+            raise F.device_mismatch("isclose", input, other)
+        if input._data.dtype != other._data.dtype:
+            raise RuntimeError(f"{input.dtype} did not match {other.dtype}")
+        return wrap(table[input._device.type](input._data, other._data, rtol, atol, equal_nan), input._device)
+    return isclose
+
+
+_isclose = defop("isclose", kernel=_isclose_kernel, frontend=_isclose_frontend, differentiable=False)
+
+
+def _allclose_frontend(op):
+    def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return bool(_isclose.frontend(input, other, rtol, atol, equal_nan)._data.all())
+    return allclose
+
+
+defop("allclose", frontend=_allclose_frontend, differentiable=False)
+
+
+def _equal_frontend(op):
+    def equal(input, other):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("equal", "input", 1, input)
+        if not isinstance(other, Tensor):
+            raise F.not_a_tensor("equal", "other", 2, other)
+        if other._device is not input._device:
+            raise F.device_mismatch("equal", input, other)
+        a, b = input._data, other._data
+        return a.shape == b.shape and bool((a == b).all())
+    return equal
+
+
+defop("equal", frontend=_equal_frontend, differentiable=False)
+
+
+# --------------------------------------------------------------------------- fill_, zero_, copy_
+def _begin_inplace(self, others, name):
+    """Shared checks of the hand-written in-place ops; returns whether autograd records."""
+    rec = _gs.enabled and (self._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others))
+    if rec:
+        F.check_inplace_allowed(self, name)
+        if self._base is not None and self._base._requires_grad:
+            raise RuntimeError(
+                f"{name}(): in-place modification of a view of a tensor that requires grad is not supported "
+                "by tensorgraft's autograd engine; use the out-of-place op instead.")
+    return rec
+
+
+def _fill_kernel(xp, a, value):
+    a[...] = value
+
+
+def _fill_frontend(op):
+    table = op.table
+
+    def fill_(input, value):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("fill_", "input", 1, input)
+        if isinstance(value, Tensor):
+            if value._data.ndim != 0:
+                raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                                   f"{value._data.ndim} dimensions.")
+            v = value._data if value._device is input._device else value.item()
+            node = "FillBackward3"
+        elif isinstance(value, F._SCALARS):
+            v = value
+            node = "FillBackward2"
+        else:
+            raise TypeError(f"fill_(): argument 'value' (position 1) must be Number, not {type(value).__name__}")
+        rec = _begin_inplace(input, (value,), "fill_")
+        d = input._data
+        if d.dtype.kind not in "c" and isinstance(v, complex):
+            raise RuntimeError(f"value cannot be converted to type {F._type_name(d.dtype).lower()} without overflow")
+        table[input._device.type](d, v)
+        input._vc[0] += 1
+        if rec:
+            Tensor._autograd.record(op, input, (input, value), None, node_name=node)
+        return input
+    return fill_
+
+
+defop("fill_", kernel=_fill_kernel, frontend=_fill_frontend)
+
+
+def _zero_frontend(op):
+    table = op.table
+
+    def zero_(input):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("zero_", "input", 1, input)
+        rec = _begin_inplace(input, (), "zero_")
+        table[input._device.type](input._data, 0)
+        input._vc[0] += 1
+        if rec:
+            Tensor._autograd.record(op, input, (input,), None, node_name="ZeroBackward0")
+        return input
+    return zero_
+
+
+defop("zero_", kernel=_fill_kernel, frontend=_zero_frontend)
+
+
+def _copy_kernel(xp, dst, src):
+    if src.dtype.kind == "c" and dst.dtype.kind != "c":
+        src = src.real
+    dst[...] = src
+
+
+def _copy_frontend(op):
+    table = op.table
+
+    def copy_(input, src, non_blocking=False):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("copy_", "input", 1, input)
+        if not isinstance(src, Tensor):
+            raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}")
+        data = src._data
+        if src._device is not input._device:
+            from .conversion import move_array
+            data = move_array(data, src._device, input._device)
+        d = input._data
+        if data.shape != d.shape:
+            _check_broadcast_into(d.shape, data.shape)
+        rec = _begin_inplace(input, (src,), "copy_")
+        if rec and input is src:
+            rec = False  # x.copy_(x) leaves the history as it is
+        table[input._device.type](d, data)
+        input._vc[0] += 1
+        if rec:
+            Tensor._autograd.record(op, input, (input, src), {"device": src._device}, node_name="CopyBackwards")
+        return input
+    return copy_
+
+
+def _check_broadcast_into(dst, src):
+    """PyTorch's messages when ``src`` cannot be broadcast into ``dst``'s shape."""
+    n = max(len(dst), len(src))
+    a = (1,) * (n - len(dst)) + tuple(dst)
+    b = (1,) * (n - len(src)) + tuple(src)
+    for i in range(n - 1, -1, -1):
+        if a[i] != b[i] and a[i] != 1 and b[i] != 1:
+            raise RuntimeError(f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) at "
+                               f"non-singleton dimension {i}")
+    full = [max(x, y) for x, y in zip(a, b)]
+    if tuple(full) != tuple(dst):
+        raise RuntimeError(f"output with shape {list(dst)} doesn't match the broadcast shape {full}")
+
+
+defop("copy_", kernel=_copy_kernel, frontend=_copy_frontend, public=False)

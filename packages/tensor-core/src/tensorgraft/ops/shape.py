@@ -1,20 +1,27 @@
-"""Shape ops. Views (view, t, transpose, permute, squeeze, unsqueeze, expand...) share memory and
-the version counter with their base, as in PyTorch; copies (reshape of a non-viewable layout,
-contiguous, clone, repeat) do not."""
+"""Shape ops. Views (view, t, transpose, permute, squeeze, unsqueeze, expand, narrow, select,
+diagonal, split...) share memory and the version counter with their base, as in PyTorch; copies
+(reshape of a non-viewable layout, contiguous, clone, repeat, cat, flip, roll...) do not.
+
+Composites (flatten, tile, hstack, movedim, broadcast_to, meshgrid...) are written with the
+differentiable primitives below, so their graph nodes carry PyTorch's names (``ViewBackward0``,
+``RepeatBackward0``, ``ExpandBackward0``...)."""
 from __future__ import annotations
+
+import numbers
 
 import numpy as np
 
+from .. import dtypes as _dt
 from ..grad_mode import state as _gs
-from ..tensor import Tensor, wrap, wrap_view
+from ..tensor import Size, Tensor, wrap, wrap_view
 from . import _frontend as F
 from ._args import infer_size, shape_arg, wrap_dim
 from ._define import defop
 
 
-def _check(input, name):
+def _check(input, name, argname="input", pos=1):
     if not isinstance(input, Tensor):
-        raise F.not_a_tensor(name, "input", 1, input)
+        raise F.not_a_tensor(name, argname, pos, input)
 
 
 def _finish_view(op, input, data, attrs, node_name=None):
@@ -31,13 +38,50 @@ def _finish_copy(op, input, data, attrs, node_name=None):
     return out
 
 
-def _view_kernel(xp, a, shape):
+def _int_arg(v, fname, argname):
+    if isinstance(v, Tensor):
+        v = v.item()
+    if not isinstance(v, numbers.Integral) or isinstance(v, bool):
+        raise TypeError(f"{fname}(): argument '{argname}' must be int, not {type(v).__name__}")
+    return int(v)
+
+
+def _dims_arg(dims, fname):
+    """``flip(0, 1)`` / ``flip((0, 1))`` / ``flip([0, 1])`` -> tuple of ints."""
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    return tuple(_int_arg(d, fname, "dims") for d in dims)
+
+
+def _expand_error(sizes, shape):
+    """PyTorch's message when ``shape`` cannot be expanded to ``sizes`` (None if it can)."""
+    lead = len(sizes) - len(shape)
+    for i, s in enumerate(sizes):
+        if i < lead:
+            continue
+        cur = shape[i - lead]
+        if s != -1 and cur != 1 and s != cur:
+            return RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size ({cur}) at "
+                                f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
+                                f"{list(shape)}")
+    return None
+
+
+# --------------------------------------------------------------------------- view / reshape
+def _try_view(a, shape):
     v = a.view()
     try:
         v.shape = shape  # raises instead of copying when the strides don't allow a view
     except AttributeError:
+        return None
+    return v
+
+
+def _view_kernel(xp, a, shape):
+    v = _try_view(a, shape)
+    if v is None:
         raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one "
-                           "dimension spans across two contiguous subspaces). Use .reshape(...) instead.") from None
+                           "dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
     return v
 
 
@@ -46,7 +90,7 @@ def _view_frontend(op):
 
     def view(input, *shape):
         _check(input, "view")
-        if len(shape) == 1 and hasattr(shape[0], "np"):  # view(dtype)
+        if len(shape) == 1 and isinstance(shape[0], _dt.dtype):  # view(dtype)
             raise RuntimeError("view(dtype) is not supported; use .to(dtype)")
         a = input._data
         shape = infer_size(shape_arg(shape, "view"), a.size)
@@ -54,7 +98,7 @@ def _view_frontend(op):
     return view
 
 
-defop("view", kernel=_view_kernel, frontend=_view_frontend, public=False)
+_view = defop("view", kernel=_view_kernel, frontend=_view_frontend, public=False)
 
 
 def _reshape_frontend(op):
@@ -64,38 +108,80 @@ def _reshape_frontend(op):
         _check(input, "reshape")
         a = input._data
         shape = infer_size(shape_arg(shape, "reshape"), a.size)
-        data = table[input._device.type](a, shape)
-        viewed = np.shares_memory(data, a) if isinstance(a, np.ndarray) else data.base is not None
-        finish = _finish_view if viewed else _finish_copy
-        return finish(op, input, data, {"shape": a.shape}, node_name="ViewBackward0" if viewed else "ReshapeAliasBackward0")
+        v = _try_view(a, shape)
+        if v is not None:
+            return _finish_view(op, input, v, {"shape": a.shape}, node_name="ViewBackward0")
+        return _finish_copy(op, input, table[input._device.type](a, shape), {"shape": a.shape},
+                            node_name="UnsafeViewBackward0")
     return reshape
 
 
-defop("reshape", kernel=lambda xp, a, shape: xp.reshape(a, shape), frontend=_reshape_frontend)
+defop("reshape", kernel=lambda xp, a, shape: xp.reshape(xp.ascontiguousarray(a), shape), frontend=_reshape_frontend)
 
 
-def _flatten_frontend(op):
-    def flatten(input, start_dim=0, end_dim=-1):
-        _check(input, "flatten")
-        nd = input._data.ndim
-        if nd == 0:
-            return input.reshape(1)
-        s, e = wrap_dim(start_dim, nd), wrap_dim(end_dim, nd)
-        if s > e:
-            raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
-        if s == e:
-            return input
-        shape = input._data.shape
-        n = 1
-        for d in shape[s:e + 1]:
-            n *= d
-        return input.reshape(shape[:s] + (n,) + shape[e + 1:])
-    return flatten
+def _view_as(input, other):
+    _check(other, "view_as", "other", 2)
+    return input.view(other._data.shape)
 
 
-defop("flatten", kernel=None, frontend=_flatten_frontend, differentiable=False)
+def _reshape_as(input, other):
+    _check(other, "reshape_as", "other", 2)
+    return input.reshape(other._data.shape)
 
 
+defop("view_as", frontend=lambda op: _view_as, public=False, differentiable=False)
+defop("reshape_as", frontend=lambda op: _reshape_as, public=False, differentiable=False)
+
+
+def _flatten(input, start_dim=0, end_dim=-1):
+    _check(input, "flatten")
+    nd = input._data.ndim
+    if nd == 0:
+        return input.reshape(1)
+    s, e = wrap_dim(start_dim, nd), wrap_dim(end_dim, nd)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return input
+    shape = input._data.shape
+    n = 1
+    for d in shape[s:e + 1]:
+        n *= d
+    return input.reshape(shape[:s] + (n,) + shape[e + 1:])
+
+
+defop("flatten", frontend=lambda op: _flatten, differentiable=False)
+
+
+def _unflatten(input, dim, sizes):
+    _check(input, "unflatten")
+    shape = input._data.shape
+    d = wrap_dim(dim, len(shape))
+    sizes = shape_arg((sizes,), "unflatten")
+    if len(sizes) == 0:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    n = shape[d] if shape else 1
+    if sizes.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = 1
+    for s in sizes:
+        if s != -1:
+            known *= s
+    if -1 in sizes:
+        if known == 0 or n % known:
+            raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
+                               f"({n}) in the input tensor")
+        sizes = tuple(n // known if s == -1 else s for s in sizes)
+    elif known != n:
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
+                           f"({n}) in the input tensor")
+    return input.view(shape[:d] + sizes + shape[d + 1:])
+
+
+defop("unflatten", frontend=lambda op: _unflatten, differentiable=False)
+
+
+# --------------------------------------------------------------------------- permutations
 def _permute_kernel(xp, a, dims):
     return xp.transpose(a, dims)
 
@@ -107,17 +193,19 @@ def _transpose_frontend(op):
         _check(input, "transpose")
         nd = input._data.ndim
         if nd == 0:
-            return _finish_view(op, input, input._data.view(), {"dims": ()})
+            wrap_dim(dim0, nd), wrap_dim(dim1, nd)
+            return _finish_view(op, input, input._data.view(), {"dims": ()}, node_name="TransposeBackward0")
         d0, d1 = wrap_dim(dim0, nd), wrap_dim(dim1, nd)
         dims = list(range(nd))
         dims[d0], dims[d1] = dims[d1], dims[d0]
-        return _finish_view(op, input, table[input._device.type](input._data, tuple(dims)), {"dims": tuple(dims)})
+        return _finish_view(op, input, table[input._device.type](input._data, tuple(dims)), {"dims": tuple(dims)},
+                            node_name="TransposeBackward0")
     return transpose
 
 
 _transpose = defop("transpose", kernel=_permute_kernel, frontend=_transpose_frontend)
-defop("swapaxes", kernel=_permute_kernel, frontend=_transpose_frontend, node="TransposeBackward0")
-defop("swapdims", kernel=_permute_kernel, frontend=_transpose_frontend, node="TransposeBackward0")
+defop("swapaxes", kernel=_permute_kernel, frontend=_transpose_frontend)
+defop("swapdims", kernel=_permute_kernel, frontend=_transpose_frontend)
 
 
 def _t_frontend(op):
@@ -157,6 +245,78 @@ def _permute_frontend(op):
 defop("permute", kernel=_permute_kernel, frontend=_permute_frontend)
 
 
+def _movedim(input, source, destination):
+    _check(input, "movedim")
+    nd = input._data.ndim
+    src = tuple(source) if isinstance(source, (tuple, list)) else (source,)
+    dst = tuple(destination) if isinstance(destination, (tuple, list)) else (destination,)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} dims) should contain "
+                           f"the same number of dims as destination ({list(dst)} dims)")
+    src = tuple(wrap_dim(d, nd) for d in src)
+    dst = tuple(wrap_dim(d, nd) for d in dst)
+    if len(set(src)) != len(src):
+        raise RuntimeError(f"movedim: repeated dim in `source` ({list(source) if isinstance(source, (tuple, list)) else [source]})")
+    if len(set(dst)) != len(dst):
+        raise RuntimeError(f"movedim: repeated dim in `destination` ({list(destination) if isinstance(destination, (tuple, list)) else [destination]})")
+    order = [None] * nd
+    for s, d in zip(src, dst):
+        order[d] = s
+    rest = iter(d for d in range(nd) if d not in src)
+    order = [next(rest) if o is None else o for o in order]
+    return input.permute(*order) if nd else input.permute()
+
+
+defop("movedim", frontend=lambda op: _movedim, differentiable=False)
+defop("moveaxis", frontend=lambda op: _movedim, differentiable=False)
+
+
+def _adjoint(input):
+    _check(input, "adjoint")
+    if input._data.ndim < 2:
+        raise RuntimeError(f"tensor.adjoint() is only supported on matrices or batches of matrices. "
+                           f"Got {input._data.ndim}-D tensor.")
+    t = input.transpose(-2, -1)
+    return t.conj() if t._data.dtype.kind == "c" else t
+
+
+defop("adjoint", frontend=lambda op: _adjoint, differentiable=False)
+
+
+def _prop_T(self):
+    nd = self._data.ndim
+    return self.permute(*range(nd - 1, -1, -1)) if nd else self.permute()
+
+
+def _prop_mT(self):
+    if self._data.ndim < 2:
+        raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. "
+                           f"Got {self._data.ndim}-D tensor.")
+    return self.transpose(-2, -1)
+
+
+def _prop_mH(self):
+    if self._data.ndim < 2:
+        raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. "
+                           f"Got {self._data.ndim}-D tensor.")
+    t = self.transpose(-2, -1)
+    return t.conj() if t._data.dtype.kind == "c" else t
+
+
+def _prop_H(self):
+    if self._data.ndim > 2:
+        raise RuntimeError("tensor.H is only supported on matrices (2-D tensors). Got "
+                           f"{self._data.ndim}-D tensor.")
+    t = _prop_T(self)
+    return t.conj() if t._data.dtype.kind == "c" else t
+
+
+for _n, _f in (("T", _prop_T), ("mT", _prop_mT), ("mH", _prop_mH), ("H", _prop_H)):
+    if _n not in Tensor.__dict__:
+        setattr(Tensor, _n, property(_f))
+
+
+# --------------------------------------------------------------------------- squeeze / unsqueeze
 def _unsqueeze_frontend(op):
     table = op.table
 
@@ -181,10 +341,11 @@ def _squeeze_frontend(op):
             axes = tuple(i for i, s in enumerate(a.shape) if s == 1)
             name = "SqueezeBackward0"
         else:
-            dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-            axes = tuple(sorted({wrap_dim(d, a.ndim) for d in dims if a.ndim})) if a.ndim else ()
-            axes = tuple(d for d in axes if a.shape[d] == 1)
-            name = "SqueezeBackward1"
+            multi = isinstance(dim, (tuple, list))
+            dims = dim if multi else (dim,)
+            wrapped = {wrap_dim(d, a.ndim) for d in dims}
+            axes = tuple(sorted(d for d in wrapped if a.ndim and a.shape[d] == 1))
+            name = "SqueezeBackward2" if multi else "SqueezeBackward1"
         return _finish_view(op, input, table[input._device.type](a, axes), {"shape": a.shape}, node_name=name)
     return squeeze
 
@@ -192,15 +353,16 @@ def _squeeze_frontend(op):
 defop("squeeze", kernel=lambda xp, a, axes: xp.squeeze(a, axes) if axes else a.view(), frontend=_squeeze_frontend)
 
 
+# --------------------------------------------------------------------------- expand / broadcast
 def _expand_frontend(op):
     table = op.table
 
-    def expand(input, *sizes):
+    def expand(input, *sizes, implicit=False):
         _check(input, "expand")
         a = input._data
         sizes = shape_arg(sizes, "expand")
         if len(sizes) < a.ndim:
-            raise RuntimeError(f"expand(torch.FloatTensor{{{list(a.shape)}}}, size={list(sizes)}): the number of "
+            raise RuntimeError(f"expand({input.type()}{{{list(a.shape)}}}, size={list(sizes)}): the number of "
                                f"sizes provided ({len(sizes)}) must be greater or equal to the number of dimensions "
                                f"in the tensor ({a.ndim})")
         lead = len(sizes) - a.ndim
@@ -216,9 +378,7 @@ def _expand_frontend(op):
             if s == -1:
                 s = cur
             elif cur != 1 and s != cur:
-                raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size ({cur}) at "
-                                   f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
-                                   f"{list(a.shape)}")
+                raise _expand_error(sizes, a.shape)
             target.append(s)
         return _finish_view(op, input, table[input._device.type](a, tuple(target)), {"shape": a.shape})
     return expand
@@ -228,12 +388,684 @@ defop("expand", kernel=lambda xp, a, shape: xp.broadcast_to(a, shape), frontend=
 
 
 def _expand_as(input, other):
-    return input.expand(*other.shape)
+    _check(other, "expand_as", "other", 2)
+    return input.expand(*other._data.shape)
 
 
-defop("expand_as", kernel=None, frontend=lambda op: _expand_as, public=False, differentiable=False)
+defop("expand_as", frontend=lambda op: _expand_as, public=False, differentiable=False)
 
 
+def _broadcast_to(input, size):
+    _check(input, "broadcast_to")
+    return input.expand(*shape_arg((size,), "broadcast_to"))
+
+
+defop("broadcast_to", frontend=lambda op: _broadcast_to, differentiable=False)
+
+
+def broadcast_shapes(*shapes):
+    """``torch.broadcast_shapes`` with PyTorch's message."""
+    out = []
+    for shp in shapes:
+        shp = (shp,) if isinstance(shp, numbers.Integral) else tuple(shp)
+        if len(shp) > len(out):
+            out = [1] * (len(shp) - len(out)) + out
+        off = len(out) - len(shp)
+        for i, s in enumerate(shp):
+            cur = out[off + i]
+            if cur == 1:
+                out[off + i] = s
+            elif s != 1 and s != cur:
+                raise RuntimeError(f"The size of tensor a ({cur}) must match the size of tensor b ({s}) at "
+                                   f"non-singleton dimension {off + i}")
+    return Size(out)
+
+
+def _broadcast_tensors(*tensors):
+    if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
+        tensors = tuple(tensors[0])
+    for i, t in enumerate(tensors):
+        _check(t, "broadcast_tensors", "tensors", i + 1)
+    shape = tuple(broadcast_shapes(*(t._data.shape for t in tensors)))
+    return tuple(t if t._data.shape == shape and not t._requires_grad else t.expand(*shape) for t in tensors)
+
+
+defop("broadcast_tensors", frontend=lambda op: _broadcast_tensors, method=False, differentiable=False)
+
+
+# --------------------------------------------------------------------------- repeat / tile
+def _repeat_kernel(xp, a, reps):
+    a = a.reshape((1,) * (len(reps) - a.ndim) + a.shape)
+    return xp.tile(a, reps)
+
+
+def _repeat_frontend(op):
+    table = op.table
+
+    def repeat(input, *sizes):
+        _check(input, "repeat")
+        a = input._data
+        reps = shape_arg(sizes, "repeat")
+        if len(reps) < a.ndim:
+            raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of "
+                               "tensor")
+        for r in reps:
+            if r < 0:
+                raise RuntimeError(f"Trying to create tensor with negative dimension {r}: {list(reps)}")
+        return _finish_copy(op, input, table[input._device.type](a, reps), {"reps": reps, "shape": a.shape})
+    return repeat
+
+
+defop("repeat", kernel=_repeat_kernel, frontend=_repeat_frontend, public=False)
+
+
+def _tile(input, dims):
+    _check(input, "tile")
+    reps = shape_arg((dims,), "tile")
+    nd = input._data.ndim
+    if len(reps) < nd:
+        reps = (1,) * (nd - len(reps)) + reps
+    return input.repeat(*reps)
+
+
+defop("tile", frontend=lambda op: _tile, differentiable=False)
+
+
+def _repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Differentiable through index_select (``IndexSelectBackward0``)."""
+    from .creation import tensor as _tensor
+    _check(input, "repeat_interleave")
+    if repeats is None:  # repeat_interleave(repeats) -> indices
+        reps = input._host().astype(np.int64).reshape(-1)
+        return wrap(_to(np.repeat(np.arange(reps.size), reps), input._device), input._device)
+    x = input
+    if dim is None:
+        x = input.reshape(-1)
+        dim = 0
+    d = wrap_dim(dim, x._data.ndim)
+    n = x._data.shape[d] if x._data.ndim else 1
+    if isinstance(repeats, Tensor):
+        r = repeats._host().astype(np.int64).reshape(-1)
+        if r.size == 1:
+            r = np.full(n, int(r[0]))
+        elif r.size != n:
+            raise RuntimeError("repeats must have the same size as input along dim")
+    else:
+        r = np.full(n, int(repeats))
+    idx = _tensor(np.repeat(np.arange(n), r), device=x._device)
+    if x._data.ndim == 0:
+        x = x.reshape(1)
+    return x.index_select(d, idx)
+
+
+def _to(arr, device):
+    if device.type == "cpu":
+        return arr
+    from .conversion import move_array
+    from ..device import device as D
+    return move_array(arr, D("cpu"), device)
+
+
+defop("repeat_interleave", frontend=lambda op: _repeat_interleave, differentiable=False)
+
+
+# --------------------------------------------------------------------------- cat / stack
+def _tensor_list(tensors, fname):
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"{fname}(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
+    tensors = tuple(tensors)
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+    return tensors
+
+
+def _cat_kernel(xp, arrays, axis):
+    return xp.concatenate(arrays, axis=axis)
+
+
+def _common_dtype(tensors):
+    d0 = tensors[0]._data.dtype
+    if all(t._data.dtype == d0 for t in tensors):
+        return None
+    dt = tensors[0].dtype
+    for t in tensors[1:]:
+        dt = _dt.promote_types(dt, t.dtype)
+    return dt.np
+
+
+def _cat_frontend(op):
+    table = op.table
+
+    def cat(tensors, dim=0, *, out=None):
+        tensors = _tensor_list(tensors, "cat")
+        if not tensors:
+            raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+        # PyTorch skips legacy empty 1-D tensors of shape (0,)
+        used = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)]
+        ref = used[0] if used else tensors[0]
+        dev = ref._device
+        for i, t in enumerate(tensors):
+            if t._data.ndim == 0:
+                raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+            if t._device is not dev:
+                raise F.device_mismatch("cat", ref, t)
+        nd = ref._data.ndim
+        d = wrap_dim(dim, nd)
+        rs = ref._data.shape
+        for i, t in enumerate(tensors):
+            if t not in used and used:
+                continue
+            s = t._data.shape
+            if len(s) != nd:
+                raise RuntimeError(f"Tensors must have same number of dimensions: got {nd} and {len(s)}")
+            for k in range(nd):
+                if k != d and s[k] != rs[k]:
+                    raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size {rs[k]} "
+                                       f"but got size {s[k]} for tensor number {i} in the list.")
+        npd = _common_dtype(tensors)
+        arrays = [t._data if npd is None else t._data.astype(npd) for t in (used or tensors)]
+        res = wrap(table[dev.type](arrays, d), dev)
+        if out is not None:
+            F.store_into(out, res._data, "cat")
+            return out
+        if _gs.enabled and any(t._requires_grad for t in tensors):
+            sizes = [t._data.shape[d] if (t in used or not used) else None for t in tensors]
+            Tensor._autograd.record(op, res, tensors, {"dim": d, "sizes": sizes})
+        return res
+    return cat
+
+
+_cat = defop("cat", kernel=_cat_kernel, frontend=_cat_frontend, method=False)
+defop("concat", kernel=_cat_kernel, frontend=_cat_frontend, method=False, node="CatBackward0")
+defop("concatenate", kernel=_cat_kernel, frontend=_cat_frontend, method=False, node="CatBackward0")
+
+
+def _stack_frontend(op):
+    table = op.table
+
+    def stack(tensors, dim=0, *, out=None):
+        tensors = _tensor_list(tensors, "stack")
+        if not tensors:
+            raise RuntimeError("stack expects a non-empty TensorList")
+        s0 = tensors[0]._data.shape
+        dev = tensors[0]._device
+        for i, t in enumerate(tensors):
+            if t._data.shape != s0:
+                raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(s0)} at entry 0 and "
+                                   f"{list(t._data.shape)} at entry {i}")
+            if t._device is not dev:
+                raise F.device_mismatch("stack", tensors[0], t)
+        d = wrap_dim(dim, len(s0) + 1)
+        npd = _common_dtype(tensors)
+        arrays = [t._data if npd is None else t._data.astype(npd) for t in tensors]
+        res = wrap(table[dev.type](arrays, d), dev)
+        if out is not None:
+            F.store_into(out, res._data, "stack")
+            return out
+        if _gs.enabled and any(t._requires_grad for t in tensors):
+            Tensor._autograd.record(op, res, tensors, {"dim": d})
+        return res
+    return stack
+
+
+defop("stack", kernel=lambda xp, arrays, axis: xp.stack(arrays, axis=axis), frontend=_stack_frontend, method=False)
+
+
+def _atleast(n):
+    def atleast(*tensors):
+        single = len(tensors) == 1 and isinstance(tensors[0], Tensor)
+        if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
+            tensors = tuple(tensors[0])
+        out = []
+        for t in tensors:
+            _check(t, f"atleast_{n}d")
+            nd = t._data.ndim
+            if nd >= n:
+                out.append(t)
+            elif n == 1 or (n == 2 and nd == 0) or (n == 3 and nd == 0):
+                out.append(t.reshape((1,) * n))
+            elif n == 2:  # 1-D -> (1, N)
+                out.append(t.unsqueeze(0))
+            elif nd == 1:  # n == 3
+                out.append(t.unsqueeze(0).unsqueeze(-1))
+            else:  # 2-D -> (M, N, 1)
+                out.append(t.unsqueeze(-1))
+        return out[0] if single else tuple(out)
+    atleast.__name__ = f"atleast_{n}d"
+    return atleast
+
+
+for _k in (1, 2, 3):
+    defop(f"atleast_{_k}d", frontend=lambda op, k=_k: _atleast(k), method=False, differentiable=False)
+
+
+def _hstack(tensors, *, out=None):
+    ts = _atleast(1)(_tensor_list(tensors, "hstack"))
+    if not ts:
+        raise RuntimeError("hstack expects a non-empty TensorList")
+    return _cat.frontend(ts, 0 if ts[0]._data.ndim == 1 else 1, out=out)
+
+
+def _vstack(tensors, *, out=None):
+    ts = _atleast(2)(_tensor_list(tensors, "vstack"))
+    if not ts:
+        raise RuntimeError("vstack expects a non-empty TensorList")
+    return _cat.frontend(ts, 0, out=out)
+
+
+def _dstack(tensors, *, out=None):
+    ts = _atleast(3)(_tensor_list(tensors, "dstack"))
+    if not ts:
+        raise RuntimeError("dstack expects a non-empty TensorList")
+    return _cat.frontend(ts, 2, out=out)
+
+
+def _column_stack(tensors, *, out=None):
+    ts = _tensor_list(tensors, "column_stack")
+    ts = [t.reshape(-1, 1) if t._data.ndim <= 1 else t for t in ts]
+    return _cat.frontend(ts, 1, out=out)
+
+
+defop("hstack", frontend=lambda op: _hstack, method=False, differentiable=False)
+defop("vstack", frontend=lambda op: _vstack, method=False, differentiable=False)
+defop("row_stack", frontend=lambda op: _vstack, method=False, differentiable=False)
+defop("dstack", frontend=lambda op: _dstack, method=False, differentiable=False)
+defop("column_stack", frontend=lambda op: _column_stack, method=False, differentiable=False)
+
+
+# --------------------------------------------------------------------------- slicing views
+def _slice_kernel(xp, a, index):
+    return a[index]
+
+
+def _slice_frontend(op):
+    """Internal: a basic-index view ``input[index]`` recorded under ``node_name`` (narrow,
+    select, split and unbind pieces)."""
+    table = op.table
+
+    def slice_view(input, index, node_name):
+        return _finish_view(op, input, table[input._device.type](input._data, index),
+                            {"index": index, "shape": input._data.shape}, node_name=node_name)
+    return slice_view
+
+
+_slice = defop("_slice", kernel=_slice_kernel, frontend=_slice_frontend, method=False, public=False)
+
+
+def _narrow(input, dim, start, length):
+    _check(input, "narrow")
+    a = input._data
+    if a.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    d = wrap_dim(dim, a.ndim)
+    n = a.shape[d]
+    start = _int_arg(start, "narrow", "start")
+    length = _int_arg(length, "narrow", "length")
+    if not -n <= start <= n:
+        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got {start})")
+    if start < 0:
+        start += n
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start + length > n:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
+    index = (slice(None),) * d + (slice(start, start + length),)
+    return _slice.frontend(input, index, "SliceBackward0")
+
+
+defop("narrow", frontend=lambda op: _narrow, differentiable=False)
+
+
+def _select(input, dim, index):
+    _check(input, "select")
+    a = input._data
+    if a.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = wrap_dim(dim, a.ndim)
+    n = a.shape[d]
+    i = _int_arg(index, "select", "index")
+    if not -n <= i < n:
+        raise IndexError(f"select(): index {i} out of range for tensor of size {list(a.shape)} at dimension {d}")
+    if i < 0:
+        i += n
+    return _slice.frontend(input, (slice(None),) * d + (i, Ellipsis), "SelectBackward0")
+
+
+defop("select", frontend=lambda op: _select, differentiable=False)
+
+
+def _split(input, split_size_or_sections, dim=0):
+    _check(input, "split")
+    a = input._data
+    if a.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
+    d = wrap_dim(dim, a.ndim)
+    n = a.shape[d]
+    pre = (slice(None),) * d
+    if isinstance(split_size_or_sections, (list, tuple)):
+        sizes = [_int_arg(s, "split_with_sizes", "split_sizes") for s in split_size_or_sections]
+        if sum(sizes) != n or any(s < 0 for s in sizes):
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at "
+                               f"dimension {d}), but got split_sizes={sizes}")
+        name = "SplitWithSizesBackward0"
+    else:
+        s = _int_arg(split_size_or_sections, "split", "split_size")
+        if s < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={s}")
+        if s == 0:
+            if n != 0:
+                raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
+            sizes = [0]
+        else:
+            sizes = [min(s, n - k) for k in range(0, n, s)] or [0]
+        name = "SplitBackward0"
+    out = []
+    start = 0
+    for s in sizes:
+        out.append(_slice.frontend(input, pre + (slice(start, start + s),), name))
+        start += s
+    return tuple(out)
+
+
+defop("split", frontend=lambda op: _split, differentiable=False)
+
+
+def _split_with_sizes(input, split_sizes, dim=0):
+    return _split(input, list(split_sizes), dim)
+
+
+defop("split_with_sizes", frontend=lambda op: _split_with_sizes, differentiable=False)
+
+
+def _chunk(input, chunks, dim=0):
+    _check(input, "chunk")
+    chunks = _int_arg(chunks, "chunk", "chunks")
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    a = input._data
+    if a.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+    n = a.shape[wrap_dim(dim, a.ndim)]
+    size = -(-n // chunks)
+    if size == 0:
+        size = 1 if n == 0 else size
+        if n == 0:
+            return _split(input, 0, dim) if chunks else ()
+    return _split(input, size, dim)
+
+
+defop("chunk", frontend=lambda op: _chunk, differentiable=False)
+
+
+def _tensor_split(input, indices_or_sections, dim=0):
+    _check(input, "tensor_split")
+    a = input._data
+    d = wrap_dim(dim, a.ndim)
+    n = a.shape[d]
+    if isinstance(indices_or_sections, Tensor):
+        indices_or_sections = indices_or_sections.tolist()
+    if isinstance(indices_or_sections, (list, tuple)):
+        bounds = [0] + [min(max(int(i) + (n if i < 0 else 0), 0), n) for i in indices_or_sections] + [n]
+    else:
+        k = int(indices_or_sections)
+        if k <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {k}")
+        q, r = divmod(n, k)
+        bounds = [0]
+        for i in range(k):
+            bounds.append(bounds[-1] + q + (1 if i < r else 0))
+    pre = (slice(None),) * d
+    return tuple(_slice.frontend(input, pre + (slice(s, max(s, e)),), "SliceBackward0")
+                 for s, e in zip(bounds[:-1], bounds[1:]))
+
+
+defop("tensor_split", frontend=lambda op: _tensor_split, differentiable=False)
+
+
+def _unbind(input, dim=0):
+    _check(input, "unbind")
+    a = input._data
+    if a.ndim == 0:
+        raise RuntimeError("Dimension specified as 0 but tensor has no dimensions")
+    d = wrap_dim(dim, a.ndim)
+    pre = (slice(None),) * d
+    return tuple(_slice.frontend(input, pre + (i, Ellipsis), "UnbindBackward0") for i in range(a.shape[d]))
+
+
+defop("unbind", frontend=lambda op: _unbind, differentiable=False)
+
+
+def _hvdsplit(axis_fn, name):
+    def f(input, indices_or_sections):
+        _check(input, name)
+        d = axis_fn(input._data.ndim)
+        if isinstance(indices_or_sections, numbers.Integral):
+            n = input._data.shape[d]
+            if indices_or_sections == 0 or n % indices_or_sections:
+                raise RuntimeError(f"torch.{name} attempted to split along dimension {d}, but the size of the "
+                                   f"dimension {n} is not divisible by the split_size {indices_or_sections}!")
+        return _tensor_split(input, indices_or_sections, d)
+    return f
+
+
+defop("hsplit", frontend=lambda op: _hvdsplit(lambda nd: 0 if nd == 1 else 1, "hsplit"), differentiable=False)
+defop("vsplit", frontend=lambda op: _hvdsplit(lambda nd: 0, "vsplit"), differentiable=False)
+
+
+# --------------------------------------------------------------------------- flip / roll
+def _flip_frontend(op):
+    table = op.table
+
+    def flip(input, *dims):
+        _check(input, "flip")
+        nd = input._data.ndim
+        dims = _dims_arg(dims, "flip")
+        w = tuple(wrap_dim(d, nd) for d in dims)
+        for k, d in enumerate(w):
+            if d in w[:k]:
+                raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        if nd == 0:
+            w = ()
+        return _finish_copy(op, input, table[input._device.type](input._data, w), {"dims": w})
+    return flip
+
+
+defop("flip", kernel=lambda xp, a, dims: xp.flip(a, dims).copy() if dims else a.copy(), frontend=_flip_frontend)
+
+
+def _fliplr(input):
+    _check(input, "fliplr")
+    if input._data.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return input.flip(1)
+
+
+def _flipud(input):
+    _check(input, "flipud")
+    if input._data.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return input.flip(0)
+
+
+defop("fliplr", frontend=lambda op: _fliplr, differentiable=False)
+defop("flipud", frontend=lambda op: _flipud, differentiable=False)
+
+
+def _roll_kernel(xp, a, shifts, dims):
+    if dims is None:
+        return xp.roll(a.reshape(-1), shifts[0]).reshape(a.shape)
+    return xp.roll(a, shifts, dims)
+
+
+def _roll_frontend(op):
+    table = op.table
+
+    def roll(input, shifts, dims=None):
+        _check(input, "roll")
+        nd = input._data.ndim
+        shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
+        shifts = tuple(_int_arg(s, "roll", "shifts") for s in shifts)
+        if dims is None:
+            if len(shifts) != 1:
+                raise RuntimeError(f"`shifts` required to be of size 1 when `dims` is None, got {len(shifts)}")
+            w = None
+        else:
+            dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+            if len(shifts) != len(dims):
+                raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
+            w = tuple(wrap_dim(d, nd) for d in dims)
+        return _finish_copy(op, input, table[input._device.type](input._data, shifts, w),
+                            {"shifts": shifts, "dims": w})
+    return roll
+
+
+defop("roll", kernel=_roll_kernel, frontend=_roll_frontend)
+
+
+def _rot90(input, k=1, dims=(0, 1)):
+    _check(input, "rot90")
+    nd = input._data.ndim
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if nd < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {nd}")
+    d0, d1 = wrap_dim(dims[0], nd), wrap_dim(dims[1], nd)
+    if d0 == d1:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}")
+    k %= 4
+    if k == 1:
+        return input.flip(d1).transpose(d0, d1)
+    if k == 2:
+        return input.flip(d0, d1)
+    if k == 3:
+        return input.flip(d0).transpose(d0, d1)
+    return input.clone()
+
+
+defop("rot90", frontend=lambda op: _rot90, differentiable=False)
+
+
+# --------------------------------------------------------------------------- diagonals / triangles
+def _diag_dims(nd, offset, dim1, dim2, fname="diagonal"):
+    d1, d2 = wrap_dim(dim1, nd), wrap_dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"{fname} dimensions cannot be identical {dim1}, {dim2}")
+    return d1, d2
+
+
+def _diagonal_kernel(xp, a, offset, d1, d2):
+    return xp.diagonal(a, offset, d1, d2)
+
+
+def _diagonal_frontend(op):
+    table = op.table
+
+    def diagonal(input, offset=0, dim1=0, dim2=1):
+        _check(input, "diagonal")
+        a = input._data
+        d1, d2 = _diag_dims(a.ndim, offset, dim1, dim2)
+        data = table[input._device.type](a, offset, d1, d2)
+        return _finish_view(op, input, data, {"offset": offset, "dim1": d1, "dim2": d2, "shape": a.shape})
+    return diagonal
+
+
+_diagonal = defop("diagonal", kernel=_diagonal_kernel, frontend=_diagonal_frontend)
+
+
+def _diag_scatter_kernel(xp, g, shape, offset, d1, d2):
+    """Zeros of ``shape`` with ``g`` (diagonal as the last dim) written on its (d1, d2) diagonal."""
+    out = xp.zeros(shape, dtype=g.dtype)
+    m = xp.moveaxis(out, (d1, d2), (-2, -1))
+    n = g.shape[-1]
+    if n:
+        r = xp.arange(n) + max(-offset, 0)
+        c = xp.arange(n) + max(offset, 0)
+        m[..., r, c] = g
+    return out
+
+
+def _diagonal_backward_frontend(op):
+    table = op.table
+
+    def diagonal_backward(grad, shape, offset, d1, d2):
+        out = wrap(table[grad._device.type](grad._data, shape, offset, d1, d2), grad._device)
+        if grad._requires_grad and _gs.enabled:
+            Tensor._autograd.record(op, out, (grad,), {"offset": offset, "dim1": d1, "dim2": d2})
+        return out
+    return diagonal_backward
+
+
+_diagonal_backward = defop("_diagonal_backward", kernel=_diag_scatter_kernel, frontend=_diagonal_backward_frontend,
+                           method=False, public=False)
+
+
+def diagonal_backward(grad, shape, offset, d1, d2):
+    return _diagonal_backward.frontend(grad, shape, offset, d1, d2)
+
+
+def _diag_embed_frontend(op):
+    table = op.table
+
+    def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+        _check(input, "diag_embed")
+        a = input._data
+        nd = a.ndim + 1
+        d1, d2 = _diag_dims(nd, offset, dim1, dim2, "diagonal")
+        n = (a.shape[-1] if a.ndim else 1) + abs(offset)
+        rest = list(a.shape[:-1])
+        shape = []
+        for k in range(nd):
+            shape.append(n if k in (d1, d2) else rest.pop(0))
+        src = a if a.ndim else a.reshape(1)
+        out = wrap(table[input._device.type](src, tuple(shape), offset, d1, d2), input._device)
+        if input._requires_grad and _gs.enabled:
+            Tensor._autograd.record(op, out, (input,), {"offset": offset, "dim1": d1, "dim2": d2})
+        return out
+    return diag_embed
+
+
+defop("diag_embed", kernel=_diag_scatter_kernel, frontend=_diag_embed_frontend)
+
+
+def _diag_frontend(op):
+    table = op.table
+
+    def diag(input, diagonal=0):
+        _check(input, "diag")
+        a = input._data
+        if a.ndim == 1:
+            return input.diag_embed(diagonal, 0, 1)
+        if a.ndim != 2:
+            raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {a.ndim}D")
+        data = table[input._device.type](a, diagonal, 0, 1).copy()
+        return _finish_copy(op, input, data, {"offset": diagonal, "dim1": 0, "dim2": 1, "shape": a.shape},
+                            node_name="DiagonalBackward0_copy")
+    return diag
+
+
+defop("diag", kernel=_diagonal_kernel, frontend=_diag_frontend, formula_of="diagonal")
+
+
+def _tri_frontend(op, name):
+    table = op.table
+
+    def tri(input, diagonal=0):
+        _check(input, name)
+        a = input._data
+        if a.ndim < 2:
+            raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
+        k = _int_arg(diagonal, name, "diagonal")
+        return _finish_copy(op, input, table[input._device.type](a, k), {"diagonal": k})
+    tri.__name__ = name
+    return tri
+
+
+defop("tril", kernel=lambda xp, a, k: xp.tril(a, k), frontend=lambda op: _tri_frontend(op, "tril"), inplace="tril_")
+defop("triu", kernel=lambda xp, a, k: xp.triu(a, k), frontend=lambda op: _tri_frontend(op, "triu"), inplace="triu_")
+
+
+# --------------------------------------------------------------------------- copies
 def _contiguous_frontend(op):
     table = op.table
 
@@ -258,3 +1090,87 @@ def _clone_frontend(op):
 
 
 defop("clone", kernel=lambda xp, a: a.copy(), frontend=_clone_frontend)
+
+
+# --------------------------------------------------------------------------- meshgrid / as_strided
+def _meshgrid(*tensors, indexing=None):
+    if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: {indexing}")
+    for i, t in enumerate(tensors):
+        _check(t, "meshgrid", "tensors", i + 1)
+        if t._data.ndim > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t}")
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    ts = [t.reshape(-1) if t._data.ndim == 0 else t for t in tensors]
+    swap = indexing == "xy" and len(ts) >= 2
+    if swap:
+        ts[0], ts[1] = ts[1], ts[0]
+    n = len(ts)
+    shape = tuple(t._data.shape[0] for t in ts)
+    out = []
+    for i, t in enumerate(ts):
+        v = t.view(*([1] * i + [-1] + [1] * (n - i - 1)))
+        out.append(v.expand(*shape))
+    if swap:
+        out = [o.transpose(0, 1) for o in out]
+        out[0], out[1] = out[1], out[0]
+    return tuple(out)
+
+
+defop("meshgrid", frontend=lambda op: _meshgrid, method=False, differentiable=False)
+
+
+def _as_strided_kernel(xp, a, base, size, stride, offset):
+    isz = a.itemsize
+    if xp is np:
+        start = np.lib.stride_tricks.as_strided(base.reshape(-1), (base.size,), (isz,))
+        return np.lib.stride_tricks.as_strided(start[offset:], size, tuple(s * isz for s in stride))
+    from cupy.lib.stride_tricks import as_strided  # pragma: no cover - CUDA only
+    return as_strided(base.reshape(-1)[offset:], size, tuple(s * isz for s in stride))
+
+
+def _as_strided_frontend(op):
+    table = op.table
+
+    def as_strided(input, size, stride, storage_offset=None):
+        """Strides in elements, relative to the start of the tensor's contiguous base storage."""
+        _check(input, "as_strided")
+        base = input._base if input._base is not None else input
+        b = base._data
+        if not b.flags.c_contiguous:
+            raise RuntimeError("as_strided(): only supported on tensors whose base is contiguous")
+        size, stride = tuple(size), tuple(stride)
+        if len(size) != len(stride):
+            raise RuntimeError(f"mismatch in length of strides and shape")
+        if storage_offset is None:
+            storage_offset = _offset_of(input._data, b)
+        need = storage_offset + sum((s - 1) * st for s, st in zip(size, stride) if s > 0) + 1
+        if any(s == 0 for s in size):
+            need = 0
+        if need > b.size:
+            raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset "
+                               f"{storage_offset}, and itemsize {b.itemsize} requiring a storage size of "
+                               f"{need * b.itemsize} are out of bounds for storage of size {b.size * b.itemsize}")
+        data = table[input._device.type](input._data, b, size, stride, storage_offset)
+        out = wrap_view(data, input)
+        if input._requires_grad and _gs.enabled:
+            Tensor._autograd.record(op, out, (input,), {"size": size, "stride": stride, "offset": storage_offset,
+                                                         "in_offset": _offset_of(input._data, b),
+                                                         "in_stride": input.stride()})
+        return out
+    return as_strided
+
+
+def _offset_of(a, base):
+    try:
+        return (a.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // a.itemsize
+    except AttributeError:  # pragma: no cover - CUDA
+        return (a.data.ptr - base.data.ptr) // a.itemsize
+
+
+defop("as_strided", kernel=_as_strided_kernel, frontend=_as_strided_frontend)

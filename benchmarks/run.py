@@ -1,0 +1,121 @@
+"""Benchmark runner: times a named workload in tensorgraft, plain NumPy and (when installed) PyTorch,
+alternating the implementations within one invocation so machine noise hits all of them alike,
+and prints medians and the ratios tensorgraft/NumPy and tensorgraft/PyTorch.
+
+    python benchmarks/run.py --list
+    python benchmarks/run.py add_tiny add_1000 import_time
+    python benchmarks/run.py --all --rounds 15 --json results.json
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import pkgutil
+import statistics
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+IMPLS = ("tensorgraft", "numpy", "torch")
+
+
+def discover():
+    """Every ``WORKLOADS`` dict in benchmarks/workloads/*.py: name -> Workload."""
+    import workloads
+    found = {}
+    for m in pkgutil.iter_modules(workloads.__path__):
+        mod = importlib.import_module(f"workloads.{m.name}")
+        for w in getattr(mod, "WORKLOADS", []):
+            found[w.name] = w
+    return found
+
+
+def _time_batch(fn, number):
+    t0 = time.perf_counter()
+    for _ in range(number):
+        fn()
+    return (time.perf_counter() - t0) / number
+
+
+def run_workload(w, rounds: int, min_time: float):
+    makers = {impl: getattr(w, impl) for impl in IMPLS if getattr(w, impl, None) is not None}
+    fns = {}
+    skipped = {}
+    for impl, make in makers.items():
+        try:
+            fns[impl] = make()
+        except ImportError as exc:
+            skipped[impl] = f"not installed ({exc})"
+    if w.custom_timer:
+        samples = {impl: [] for impl in fns}
+        for _ in range(rounds):
+            for impl, fn in fns.items():
+                samples[impl].append(fn())
+    else:
+        number = {}
+        for impl, fn in fns.items():  # warm up and calibrate so a batch takes ~min_time
+            fn()
+            n, t = 1, _time_batch(fn, 1)
+            while t * n < min_time and n < 1_000_000:
+                n *= 2
+            number[impl] = n
+        samples = {impl: [] for impl in fns}
+        for _ in range(rounds):
+            for impl, fn in fns.items():
+                samples[impl].append(_time_batch(fn, number[impl]))
+    med = {impl: statistics.median(s) for impl, s in samples.items()}
+    return med, skipped
+
+
+def fmt(sec):
+    if sec < 1e-3:
+        return f"{sec * 1e6:9.2f} us"
+    if sec < 1:
+        return f"{sec * 1e3:9.3f} ms"
+    return f"{sec:9.3f} s "
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("names", nargs="*")
+    ap.add_argument("--all", action="store_true")
+    ap.add_argument("--list", action="store_true")
+    ap.add_argument("--rounds", type=int, default=9)
+    ap.add_argument("--min-time", type=float, default=0.02, help="seconds per timed batch")
+    ap.add_argument("--json", help="also write results to this file")
+    args = ap.parse_args(argv)
+    found = discover()
+    if args.list:
+        for name, w in found.items():
+            print(f"{name:28s} {w.description}")
+        return 0
+    names = list(found) if args.all or not args.names else args.names
+    unknown = [n for n in names if n not in found]
+    if unknown:
+        ap.error(f"unknown workload(s): {', '.join(unknown)} (see --list)")
+    results = {}
+    print(f"{'workload':28s} {'tensorgraft':>12s} {'numpy':>12s} {'torch':>12s} {'tg/np':>7s} {'tg/torch':>8s}")
+    for name in names:
+        w = found[name]
+        med, skipped = run_workload(w, args.rounds, args.min_time)
+        tg, np_, th = med.get("tensorgraft"), med.get("numpy"), med.get("torch")
+        r_np = f"{tg / np_:7.2f}" if tg and np_ else "      -"
+        r_th = f"{tg / th:8.2f}" if tg and th else "       -"
+        print(f"{name:28s} {fmt(tg) if tg else '-':>12s} {fmt(np_) if np_ else '-':>12s} "
+              f"{fmt(th) if th else '-':>12s} {r_np} {r_th}")
+        for impl, why in skipped.items():
+            print(f"    ({impl}: {why})")
+        results[name] = {"median_s": med, "ratio_vs_numpy": tg / np_ if tg and np_ else None,
+                         "ratio_vs_torch": tg / th if tg and th else None, "target": w.target}
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,70 @@
+"""Shared plumbing of nn's fused ops: declaration helpers and the registries the plugin hands over.
+
+Each op is a module-level function (the frontend) that unwraps tensors, runs the op's kernel for
+the tensor's device (``OP.table[device.type]``), wraps the result and records a node only when grad
+mode is on and an input requires grad. Its formula lives next to it.
+"""
+from __future__ import annotations
+
+from tensorgraft.grad_mode import state as gs  # noqa: F401
+from tensorgraft.registry import OpDef
+from tensorgraft.tensor import Tensor, wrap  # noqa: F401
+
+NN_OPS: list = []
+NN_FORMULAS: dict = {}
+
+
+def nnop(name, kernel, frontend, *, node=None, differentiable=True) -> OpDef:
+    """Declare ``nn.<name>``; ``frontend`` is the ready function (the factory just returns it)."""
+    extra = {"node": node} if node else {}
+    op = OpDef(name="nn." + name, kernel=kernel, make_frontend=lambda op, f=frontend: f, method=None,
+               differentiable=differentiable, public=True, extra=extra)
+    NN_OPS.append(op)
+    return op
+
+
+def formula(name, saves=None, saves_output=False):
+    def deco(fn):
+        fn.saves = saves
+        fn.saves_output = saves_output
+        NN_FORMULAS["nn." + name] = fn
+        return fn
+    return deco
+
+
+def record(op, out, inputs, attrs, node_name=None):
+    Tensor._autograd.record(op, out, inputs, attrs, node_name=node_name)
+
+
+def needs(*ts) -> bool:
+    if not gs.enabled:
+        return False
+    for t in ts:
+        if t is not None and t._requires_grad:
+            return True
+    return False
+
+
+def check_tensor(x, fname, argname="input", pos=1):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fname}(): argument '{argname}' (position {pos}) must be Tensor, not {type(x).__name__}")
+
+
+def xp_of(t):
+    from tensorgraft.device import get_backend
+    return get_backend(t._device).xp
+
+
+def same_device(fname, *ts):
+    dev = None
+    first = None
+    for t in ts:
+        if t is None:
+            continue
+        if dev is None:
+            dev, first = t._device, t
+        elif t._device is not dev:
+            raise RuntimeError(
+                f"Expected all tensors to be on the same device, but found at least two devices, {first.device} "
+                f"and {t.device}! (when checking argument for {fname})")
+    return dev

@@ -1,0 +1,230 @@
+"""Fused activations: forward and derivative written against ``xp``; softmax/log_softmax over a dim."""
+from __future__ import annotations
+
+import math
+
+from tensorgraft.ops._args import wrap_dim
+
+from ._common import Tensor, check_tensor, formula, gs, nnop, record, wrap
+
+_FLOAT = "fc"
+
+
+def _pointwise(name, fwd, bwd, node, uses_output=False):
+    """``f(input, *params)``; ``bwd(xp, x, y, g, *params)`` returns d/dx times g."""
+    op_holder = []
+
+    def frontend(input, *params):
+        check_tensor(input, name)
+        a = input._data
+        if a.dtype.kind not in _FLOAT:
+            raise RuntimeError(f'"{name}" not implemented for \'{str(input.dtype).replace("torch.", "").capitalize()}\'')
+        op = op_holder[0]
+        out = wrap(op.table[input._device.type](a, *params), input._device)
+        if input._requires_grad and gs.enabled:
+            record(op, out, (input,), params)
+        return out
+
+    frontend.__name__ = name
+    op = nnop(name, fwd, frontend, node=node)
+    op_holder.append(op)
+
+    from tensorgraft.device import get_backend
+
+    def grad(node_, g):
+        x = node_.inputs[0]
+        xp = get_backend(x._device).xp
+        y = node_._output._data if uses_output else None
+        return (wrap(bwd(xp, x._data, y, g._data, *node_.attrs), g._device),)
+    formula(name, saves_output=uses_output)(grad)
+    return frontend
+
+
+def _sig(xp, x):
+    return 1.0 / (1.0 + xp.exp(-x))
+
+
+# ---------------------------------------------------------------- definitions
+def _gelu_f(xp, x, approximate):
+    if approximate == "tanh":
+        k = x.dtype.type(math.sqrt(2.0 / math.pi))
+        return 0.5 * x * (1.0 + xp.tanh(k * (x + 0.044715 * x * x * x)))
+    from .special import erf
+    return 0.5 * x * (1.0 + erf(xp, x * x.dtype.type(1 / math.sqrt(2.0))))
+
+
+def _gelu_b(xp, x, y, g, approximate):
+    if approximate == "tanh":
+        k = math.sqrt(2.0 / math.pi)
+        inner = k * (x + 0.044715 * x * x * x)
+        t = xp.tanh(inner)
+        d = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * k * (1.0 + 3 * 0.044715 * x * x)
+        return (g * d).astype(x.dtype, copy=False)
+    from .special import erf
+    cdf = 0.5 * (1.0 + erf(xp, x * x.dtype.type(1 / math.sqrt(2.0))))
+    pdf = xp.exp(-0.5 * x * x) * x.dtype.type(1 / math.sqrt(2 * math.pi))
+    return g * (cdf + x * pdf)
+
+
+gelu_op = _pointwise("gelu", _gelu_f, _gelu_b, "GeluBackward0")
+
+
+def _silu_f(xp, x):
+    return x * _sig(xp, x)
+
+
+def _silu_b(xp, x, y, g):
+    s = _sig(xp, x)
+    return g * (s * (1.0 + x * (1.0 - s)))
+
+
+silu_op = _pointwise("silu", _silu_f, _silu_b, "SiluBackward0")
+
+
+def _softplus_f(xp, x, beta, threshold):
+    bx = x * beta
+    return xp.where(bx > threshold, x, xp.log1p(xp.exp(-xp.abs(bx))) / beta + xp.maximum(x, 0))
+
+
+def _softplus_b(xp, x, y, g, beta, threshold):
+    bx = x * beta
+    return xp.where(bx > threshold, g, g * _sig(xp, bx)).astype(x.dtype, copy=False)
+
+
+softplus_op = _pointwise("softplus", _softplus_f, _softplus_b, "SoftplusBackward0")
+
+
+def _mish_f(xp, x):
+    return x * xp.tanh(_softplus_f(xp, x, 1.0, 20.0))
+
+
+def _mish_b(xp, x, y, g):
+    t = xp.tanh(_softplus_f(xp, x, 1.0, 20.0))
+    return g * (t + x * (1.0 - t * t) * _sig(xp, x))
+
+
+mish_op = _pointwise("mish", _mish_f, _mish_b, "MishBackward0")
+
+
+def _elu_f(xp, x, alpha, scale, input_scale):
+    return xp.where(x > 0, x * scale, (xp.expm1(xp.minimum(x, 0) * input_scale) * (alpha * scale))).astype(x.dtype, copy=False)
+
+
+def _elu_b(xp, x, y, g, alpha, scale, input_scale):
+    d = xp.where(x > 0, x.dtype.type(scale), xp.exp(xp.minimum(x, 0) * input_scale) * (alpha * scale * input_scale))
+    return (g * d).astype(x.dtype, copy=False)
+
+
+elu_op = _pointwise("elu", _elu_f, _elu_b, "EluBackward0")
+
+
+def _leaky_f(xp, x, slope):
+    return xp.where(x > 0, x, x * x.dtype.type(slope))
+
+
+def _leaky_b(xp, x, y, g, slope):
+    return xp.where(x > 0, g, g * g.dtype.type(slope))
+
+
+leaky_relu_op = _pointwise("leaky_relu", _leaky_f, _leaky_b, "LeakyReluBackward0")
+
+
+def _hardtanh_f(xp, x, lo, hi):
+    return xp.clip(x, lo, hi).astype(x.dtype, copy=False)
+
+
+def _hardtanh_b(xp, x, y, g, lo, hi):
+    return xp.where((x > lo) & (x < hi), g, xp.zeros((), g.dtype))
+
+
+hardtanh_op = _pointwise("hardtanh", _hardtanh_f, _hardtanh_b, "HardtanhBackward0")
+
+
+def _hardswish_f(xp, x):
+    return x * xp.clip(x + 3.0, 0.0, 6.0).astype(x.dtype, copy=False) / x.dtype.type(6.0)
+
+
+def _hardswish_b(xp, x, y, g):
+    d = xp.where(x < -3.0, 0.0, xp.where(x <= 3.0, x / 3.0 + 0.5, 1.0)).astype(x.dtype, copy=False)
+    return g * d
+
+
+hardswish_op = _pointwise("hardswish", _hardswish_f, _hardswish_b, "HardswishBackward0")
+
+
+def _hardsigmoid_f(xp, x):
+    return xp.clip(x / x.dtype.type(6.0) + x.dtype.type(0.5), 0.0, 1.0).astype(x.dtype, copy=False)
+
+
+def _hardsigmoid_b(xp, x, y, g):
+    return xp.where((x > -3.0) & (x < 3.0), g / g.dtype.type(6.0), xp.zeros((), g.dtype))
+
+
+hardsigmoid_op = _pointwise("hardsigmoid", _hardsigmoid_f, _hardsigmoid_b, "HardsigmoidBackward0")
+
+
+# ---------------------------------------------------------------- softmax / log_softmax
+def _softmax_k(xp, x, dim):
+    m = x.max(axis=dim, keepdims=True)
+    e = xp.exp(x - m)
+    e /= e.sum(axis=dim, keepdims=True)
+    return e
+
+
+def _log_softmax_k(xp, x, dim):
+    m = x.max(axis=dim, keepdims=True)
+    s = x - m
+    s -= xp.log(xp.exp(s).sum(axis=dim, keepdims=True))
+    return s
+
+
+def _softmax_like(name, kernel, node):
+    holder = []
+
+    def frontend(input, dim, dtype=None):
+        check_tensor(input, name)
+        a = input._data
+        if dtype is not None:
+            a = a.astype(dtype.np)
+        elif a.dtype.kind not in _FLOAT:
+            raise RuntimeError(f'"{name}_lastdim_kernel_impl" not implemented for '
+                               f'\'{str(input.dtype).replace("torch.", "").capitalize()}\'')
+        d = wrap_dim(dim, a.ndim) if a.ndim else 0
+        op = holder[0]
+        out = wrap(op.table[input._device.type](a if a.ndim else a.reshape(1), d).reshape(a.shape), input._device)
+        if input._requires_grad and gs.enabled:
+            record(op, out, (input,), {"dim": d})
+        return out
+    op = nnop(name, kernel, frontend, node=node)
+    holder.append(op)
+    return frontend, op
+
+
+softmax_op, _SOFTMAX = _softmax_like("softmax", _softmax_k, "SoftmaxBackward0")
+log_softmax_op, _LOG_SOFTMAX = _softmax_like("log_softmax", _log_softmax_k, "LogSoftmaxBackward0")
+
+
+@formula("softmax", saves=(), saves_output=True)
+def _softmax_grad(node, g):
+    y = node.output
+    d = node.attrs["dim"]
+    if g.ndim == 0:
+        return (g * 0,)
+    if gs.enabled:
+        return ((g - (g * y).sum(d, keepdim=True)) * y,)
+    yd, gd = y._data, g._data
+    return (wrap((gd - (gd * yd).sum(axis=d, keepdims=True)) * yd, g._device),)
+
+
+@formula("log_softmax", saves=(), saves_output=True)
+def _log_softmax_grad(node, g):
+    y = node.output
+    d = node.attrs["dim"]
+    if g.ndim == 0:
+        return (g * 0,)
+    if gs.enabled:
+        return (g - y.exp() * g.sum(d, keepdim=True),)
+    yd, gd = y._data, g._data
+    from tensorgraft.device import get_backend
+    xp = get_backend(g._device).xp
+    return (wrap(gd - xp.exp(yd) * gd.sum(axis=d, keepdims=True), g._device),)

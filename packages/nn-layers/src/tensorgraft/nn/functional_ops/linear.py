@@ -1,0 +1,72 @@
+"""``nn.linear``: ``input @ weight.T + bias`` as one op (grad_fn ``AddmmBackward0`` for 2-D input)."""
+from __future__ import annotations
+
+from ._common import Tensor, check_tensor, formula, gs, nnop, record, wrap
+
+
+def _linear_kernel(xp, x, w, b):
+    if x.ndim == 2:
+        out = x @ w.T
+    else:
+        out = (x.reshape(-1, x.shape[-1]) @ w.T).reshape(x.shape[:-1] + (w.shape[0],))
+    if b is not None:
+        out += b
+    return out
+
+
+def linear(input, weight, bias=None):
+    check_tensor(input, "linear")
+    check_tensor(weight, "linear", "weight", 2)
+    x, w = input._data, weight._data
+    if x.ndim == 0 or x.shape[-1] != (w.shape[-1] if w.ndim else 1):
+        xs = "x".join(map(str, (x.reshape(-1, x.shape[-1]).shape if x.ndim else (1, 1))))
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({xs} and "
+                           f"{w.shape[-1] if w.ndim > 1 else 1}x{w.shape[0] if w.ndim else 1})")
+    dev = input._device
+    if weight._device is not dev or (bias is not None and bias._device is not dev):
+        other = weight if weight._device is not dev else bias
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{input.device} and {other.device}! (when checking argument for linear)")
+    if x.dtype != w.dtype or (bias is not None and bias._data.dtype != x.dtype):
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {input.dtype} and {weight.dtype}"
+                           .replace("torch.", "").replace("float32", "Float").replace("float64", "Double")
+                           .replace("float16", "Half"))
+    b = None if bias is None else bias._data
+    out = wrap(_OP.table[dev.type](x, w, b), dev)
+    if gs.enabled and (input._requires_grad or weight._requires_grad or (bias is not None and bias._requires_grad)):
+        if x.ndim == 2:
+            name = "AddmmBackward0" if bias is not None else "MmBackward0"
+        elif x.ndim == 1:
+            name = "AddBackward0" if bias is not None else "SqueezeBackward4"
+        else:
+            name = "ViewBackward0"
+        record(_OP, out, (input, weight, bias), None, node_name=name)
+    return out
+
+
+_OP = nnop("linear", _linear_kernel, linear)
+
+
+@formula("linear")
+def _linear_grad(node, g):
+    x, w, b = node.inputs
+    nx, nw, nb = node.needs_input_grad
+    if gs.enabled:  # create_graph: stay differentiable
+        g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
+        x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
+        gx = g.matmul(w).reshape(x.shape) if nx else None
+        gw = g2.t().mm(x2) if nw else None
+        gb = g2.sum(0) if nb else None
+        return gx, gw, gb
+    gd, xd, wd = g._data, x._data, w._data
+    dev = g._device
+    g2 = gd if gd.ndim == 2 else gd.reshape(-1, gd.shape[-1])
+    gx = gw = gb = None
+    if nx:
+        gx = wrap((g2 @ wd).reshape(xd.shape), dev)
+    if nw:
+        x2 = xd if xd.ndim == 2 else xd.reshape(-1, xd.shape[-1])
+        gw = wrap(g2.T @ x2, dev)
+    if nb:
+        gb = wrap(g2.sum(0), dev)
+    return gx, gw, gb

@@ -1,0 +1,392 @@
+"""Fused losses: cross_entropy (log_softmax + nll in one op), nll_loss and elementwise losses."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from tensorgraft.device import get_backend
+
+from ._common import Tensor, check_tensor, formula, gs, nnop, record, wrap
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def _check_reduction(reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _reduce(xp, L, reduction):
+    if reduction == "mean":
+        return L.mean()
+    if reduction == "sum":
+        return L.sum()
+    return L
+
+
+def _expand_g(xp, g, reduction, shape, n):
+    """The incoming gradient as an array broadcastable to the elementwise loss shape."""
+    if reduction == "none":
+        return g
+    if reduction == "mean":
+        return g / max(n, 1) if n else g * np.nan
+    return g
+
+
+# ------------------------------------------------------------------ elementwise losses
+def _elementwise_loss(name, fwd, bwd, node_names):
+    holder = []
+
+    def frontend(input, target, reduction, *params):
+        op = holder[0]
+        out = wrap(op.table[input._device.type](input._data, target._data, reduction, *params), input._device)
+        if gs.enabled and (input._requires_grad or target._requires_grad):
+            record(op, out, (input, target), (reduction,) + params, node_name=node_names.get(reduction))
+        return out
+
+    def kernel(xp, x, y, reduction, *params):
+        return _reduce(xp, fwd(xp, x, y, *params), reduction)
+
+    op = nnop(name, kernel, frontend)
+    holder.append(op)
+
+    def grad(node, g):
+        x, y = node.inputs
+        reduction = node.attrs[0]
+        params = node.attrs[1:]
+        xp = get_backend(x._device).xp
+        nx, ny = node.needs_input_grad
+        dx, dy = bwd(xp, x._data, y._data, nx, ny, *params)
+        n = int(np.prod(np.broadcast_shapes(x._data.shape, y._data.shape)))
+        ge = _expand_g(xp, g._data, reduction, None, n)
+        dev = g._device
+        return (wrap(dx * ge, dev) if nx else None), (wrap(dy * ge, dev) if ny and dy is not None else None)
+    formula(name)(grad)
+    return frontend
+
+
+def _mse_f(xp, x, y):
+    d = x - y
+    return d * d
+
+
+def _mse_b(xp, x, y, nx, ny):
+    d = 2 * (x - y)
+    return d, -d
+
+
+mse_loss_op = _elementwise_loss("mse_loss", _mse_f, _mse_b, {"none": "MseLossBackward0", "mean": "MseLossBackward0",
+                                                            "sum": "MseLossBackward0"})
+
+
+def _l1_f(xp, x, y):
+    return xp.abs(x - y)
+
+
+def _l1_b(xp, x, y, nx, ny):
+    s = xp.sign(x - y)
+    return s, -s
+
+
+l1_loss_op = _elementwise_loss("l1_loss", _l1_f, _l1_b, {"none": "AbsBackward0", "mean": "MeanBackward0",
+                                                        "sum": "SumBackward0"})
+
+
+def _smooth_l1_f(xp, x, y, beta):
+    d = xp.abs(x - y)
+    if beta == 0:
+        return d
+    return xp.where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta).astype(x.dtype, copy=False)
+
+
+def _smooth_l1_b(xp, x, y, nx, ny, beta):
+    d = x - y
+    if beta == 0:
+        s = xp.sign(d)
+    else:
+        s = xp.where(xp.abs(d) < beta, d / beta, xp.sign(d)).astype(x.dtype, copy=False)
+    return s, -s
+
+
+smooth_l1_loss_op = _elementwise_loss("smooth_l1_loss", _smooth_l1_f, _smooth_l1_b,
+                                      dict.fromkeys(_REDUCTIONS, "SmoothL1LossBackward0"))
+
+
+def _huber_f(xp, x, y, delta):
+    d = xp.abs(x - y)
+    return xp.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta)).astype(x.dtype, copy=False)
+
+
+def _huber_b(xp, x, y, nx, ny, delta):
+    d = x - y
+    s = xp.where(xp.abs(d) < delta, d, delta * xp.sign(d)).astype(x.dtype, copy=False)
+    return s, -s
+
+
+huber_loss_op = _elementwise_loss("huber_loss", _huber_f, _huber_b, dict.fromkeys(_REDUCTIONS, "HuberLossBackward0"))
+
+
+def _bce_f(xp, x, y, w):
+    lx = xp.maximum(xp.log(x), -100.0)
+    l1x = xp.maximum(xp.log1p(-x), -100.0)
+    L = -(y * lx + (1 - y) * l1x)
+    if w is not None:
+        L = L * w
+    return L.astype(x.dtype, copy=False)
+
+
+def _bce_b(xp, x, y, nx, ny, w):
+    eps = 1e-12
+    dx = (x - y) / xp.maximum((1 - x) * x, eps)
+    dy = None
+    if ny:
+        dy = -(xp.maximum(xp.log(x), -100.0) - xp.maximum(xp.log1p(-x), -100.0))
+    if w is not None:
+        dx = dx * w
+        dy = dy * w if dy is not None else None
+    return dx.astype(x.dtype, copy=False), dy
+
+
+bce_op = _elementwise_loss("binary_cross_entropy", _bce_f, _bce_b,
+                           dict.fromkeys(_REDUCTIONS, "BinaryCrossEntropyBackward0"))
+
+
+def _sig(xp, x):
+    return 0.5 * (1.0 + xp.tanh(0.5 * x))
+
+
+def _bcel_f(xp, x, y, w, pw):
+    # (1 - y) * x + (1 + (pw - 1) * y) * softplus(-x), stable
+    sp = xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(-x, 0)
+    if pw is not None:
+        L = (1 - y) * x + (1 + (pw - 1) * y) * sp
+    else:
+        L = (1 - y) * x + sp
+    if w is not None:
+        L = L * w
+    return L.astype(x.dtype, copy=False)
+
+
+def _bcel_b(xp, x, y, nx, ny, w, pw):
+    s = _sig(xp, x)
+    if pw is not None:
+        dx = (pw * y + 1 - y) * s - pw * y
+        dy = -x - (pw - 1) * (xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(-x, 0)) if ny else None
+    else:
+        dx = s - y
+        dy = -x if ny else None
+    if w is not None:
+        dx = dx * w
+        dy = dy * w if dy is not None else None
+    return dx.astype(x.dtype, copy=False), dy
+
+
+bce_logits_op = _elementwise_loss("binary_cross_entropy_with_logits", _bcel_f, _bcel_b,
+                                  dict.fromkeys(_REDUCTIONS, "BinaryCrossEntropyWithLogitsBackward0"))
+
+
+def _kl_f(xp, x, y, log_target):
+    if log_target:
+        return (xp.exp(y) * (y - x)).astype(x.dtype, copy=False)
+    safe = xp.where(y > 0, y, 1)
+    return xp.where(y > 0, y * (xp.log(safe) - x), -y * x * 0).astype(x.dtype, copy=False)
+
+
+def _kl_b(xp, x, y, nx, ny, log_target):
+    if log_target:
+        e = xp.exp(y)
+        return -e, (e * (y - x + 1) if ny else None)
+    safe = xp.where(y > 0, y, 1)
+    dy = xp.where(y > 0, xp.log(safe) + 1 - x, 0).astype(x.dtype) if ny else None
+    return -y, dy
+
+
+kl_div_op = _elementwise_loss("kl_div", _kl_f, _kl_b, {"none": "SubBackward0", "mean": "MeanBackward0",
+                                                      "sum": "SumBackward0"})
+
+
+# ------------------------------------------------------------------ nll / cross entropy
+def _move_class_last(a):
+    """(N, C, d1, ...) -> (N*d1*..., C); (C,) -> (1, C); (N, C) unchanged."""
+    if a.ndim == 1:
+        return a.reshape(1, -1)
+    if a.ndim == 2:
+        return a
+    return np.moveaxis(a, 1, -1).reshape(-1, a.shape[1]) if isinstance(a, np.ndarray) else \
+        a.swapaxes(1, -1).reshape(-1, a.shape[1])
+
+
+def _restore_class(a2, shape):
+    """Inverse of ``_move_class_last`` for a (M, C) array back to ``shape``."""
+    if len(shape) <= 2:
+        return a2.reshape(shape)
+    moved = (shape[0],) + tuple(shape[2:]) + (shape[1],)
+    r = a2.reshape(moved)
+    nd = len(shape)
+    return r.transpose((0, nd - 1) + tuple(range(1, nd - 1)))
+
+
+def _check_targets(fname, input, target, probs):
+    x, t = input._data, target._data
+    if probs:
+        if x.shape != t.shape:
+            raise RuntimeError(f"Expected target size {list(x.shape[:1]) + list(x.shape[2:])}, got {list(t.shape)}"
+                               if x.ndim != t.ndim else
+                               f"Expected input batch_size ({x.shape[0]}) to match target batch_size ({t.shape[0]}).")
+        return
+    if t.dtype.kind not in "iu":
+        if t.dtype.kind == "f":
+            raise RuntimeError(f"expected scalar type Long but found {target.dtype}".replace("torch.float32", "Float")
+                               .replace("torch.float64", "Double"))
+        raise RuntimeError(f"expected scalar type Long but found {target.dtype}")
+    if x.ndim == 1:
+        if t.ndim != 0:
+            raise RuntimeError(f"0D or 1D target tensor expected, multi-target not supported")
+        return
+    if x.ndim == 2 and t.ndim != 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if x.shape[0] != t.shape[0]:
+        raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size ({t.shape[0]}).")
+    if x.ndim > 2 and t.shape != x.shape[:1] + x.shape[2:]:
+        raise RuntimeError(f"Expected target size {list(x.shape[:1] + x.shape[2:])}, got {list(t.shape)}")
+
+
+def _coef(xp, x2, t, w, ignore_index, eps, probs):
+    """Per-element coefficients Q (M, C) with loss_i = -sum_c Q[i,c] * logp[i,c]; and the mean's divisor."""
+    M, C = x2.shape
+    dt = x2.dtype
+    if probs:
+        p = t.astype(dt, copy=False)
+        if eps:
+            p = p * (1 - eps) + eps / C
+        Q = p * w if w is not None else p
+        return Q, M
+    t = t.reshape(-1)
+    valid = t != ignore_index
+    tc = xp.where(valid, t, 0)
+    if bool(xp.any((tc < 0) | (tc >= C))):
+        bad = int(tc[(tc < 0) | (tc >= C)][0])
+        raise IndexError(f"Target {bad} is out of bounds.")
+    rows = xp.arange(M)
+    wt = w[tc] * valid if w is not None else valid.astype(dt)
+    Q = xp.zeros((M, C), dt)
+    Q[rows, tc] = wt * (1 - eps)
+    if eps:
+        Q += (eps / C) * (w[None, :] if w is not None else xp.ones((1, C), dt)) * valid[:, None]
+    denom = wt.sum()
+    return Q, denom
+
+
+def _ce_kernel(xp, x, t, w, reduction, ignore_index, eps, probs, log_input):
+    x2 = _move_class_last(x)
+    if log_input:
+        lsm = x2
+    else:
+        m = x2.max(axis=1, keepdims=True)
+        lsm = x2 - m
+        lsm -= xp.log(xp.exp(lsm).sum(axis=1, keepdims=True))
+    Q, denom = _coef(xp, x2, t, w, ignore_index, eps, probs)
+    per = -(Q * lsm).sum(axis=1)
+    if reduction == "none":
+        shape = (x.shape[:1] + x.shape[2:]) if x.ndim > 1 else ()
+        return per.reshape(shape).astype(x.dtype, copy=False), lsm, Q, denom
+    tot = per.sum()
+    if reduction == "mean":
+        tot = tot / denom
+    return xp.asarray(tot, dtype=x.dtype), lsm, Q, denom
+
+
+def _ce(fname, holder, input, target, weight, reduction, ignore_index, label_smoothing, log_input, node):
+    check_tensor(input, fname)
+    check_tensor(target, fname, "target", 2)
+    _check_reduction(reduction)
+    x = input._data
+    if x.ndim == 0:
+        raise ValueError(f"Expected 1 or more dimensions (got 0)")
+    probs = target._data.dtype.kind == "f"
+    _check_targets(fname, input, target, probs)
+    if probs and log_input:
+        raise RuntimeError(f"expected scalar type Long but found {target.dtype}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    C = x.shape[1] if x.ndim > 1 else x.shape[0]
+    w = None
+    if weight is not None:
+        w = weight._data
+        if w.ndim != 1 or w.shape[0] != C:
+            raise RuntimeError(f"weight tensor should be defined either for all {C} classes or no classes but got "
+                               f"weight tensor of shape: {list(w.shape)}")
+        w = w.astype(x.dtype, copy=False)
+    op = holder[0]
+    res, lsm, Q, denom = op.table[input._device.type](x, target._data, w, reduction, ignore_index,
+                                                       label_smoothing, probs, log_input)
+    out = wrap(res, input._device)
+    if input._requires_grad and gs.enabled:
+        record(op, out, (input, target), {"lsm": lsm, "Q": Q, "denom": denom, "reduction": reduction,
+                                           "log_input": log_input}, node_name=node)
+    return out
+
+
+_CE = []
+_NLL = []
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    probs = isinstance(target, Tensor) and target._data.dtype.kind == "f"
+    node = ("NllLossBackward0" if input.ndim <= 2 else "NllLoss2DBackward0") if not probs else (
+        "NegBackward0" if reduction == "none" else ("DivBackward0" if reduction == "mean" else "NegBackward0"))
+    return _ce("cross_entropy", _CE, input, target, weight, reduction, ignore_index, float(label_smoothing), False,
+               node)
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    return _ce("nll_loss", _NLL, input, target, weight, reduction, ignore_index, 0.0, True,
+               "NllLossBackward0" if input.ndim <= 2 else "NllLoss2DBackward0")
+
+
+def _ce_k(xp, *a):
+    return _ce_kernel(xp, *a)
+
+
+_CE.append(nnop("cross_entropy", _ce_k, cross_entropy))
+_NLL.append(nnop("nll_loss", _ce_k, nll_loss))
+
+
+def _ce_grad_common(node, g, softmax):
+    a = node.attrs
+    x = node.inputs[0]
+    xp = get_backend(x._device).xp
+    Q, lsm = a["Q"], a["lsm"]
+    gd = g._data
+    red = a["reduction"]
+    if red == "none":
+        scale = gd.reshape(-1, 1).astype(Q.dtype, copy=False)
+    elif red == "mean":
+        scale = (gd / a["denom"]).astype(Q.dtype)
+    else:
+        scale = gd.astype(Q.dtype)
+    if softmax:
+        d = xp.exp(lsm) * Q.sum(axis=1, keepdims=True) - Q
+    else:
+        d = -Q
+    d = d * scale
+    shape = x._data.shape
+    return (wrap(_restore_class(d, shape) if len(shape) != 2 else d, g._device), None)
+
+
+@formula("cross_entropy", saves=())
+def _ce_grad(node, g):
+    return _ce_grad_common(node, g, True)
+
+
+@formula("nll_loss", saves=())
+def _nll_grad(node, g):
+    return _ce_grad_common(node, g, False)
+
+
+def warn_size(input, target, stacklevel=3):
+    if input.shape != target.shape:
+        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
+                      "This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
+                      "same size.", UserWarning, stacklevel=stacklevel)

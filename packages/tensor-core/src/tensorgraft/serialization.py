@@ -1,0 +1,675 @@
+"""``tensorgraft.save`` / ``tensorgraft.load``: checkpoints in the safetensors format, no pickle.
+
+A checkpoint is a plain safetensors file (written and read through the ``safetensors`` package):
+
+* the tensors are safetensors entries (a flat state_dict ``{name: tensor}`` keeps its names, so
+  ``safetensors.torch.load_file`` reads it back as the same dict);
+* the structure around them (dicts with int or str keys, ``OrderedDict``, lists vs tuples,
+  ``None``/bool/int/float/str, dtypes, devices, nesting, which tensors are the same object) is
+  JSON in the safetensors ``__metadata__`` under the key ``"tensorgraft"``.
+
+Loading only parses JSON and copies bytes: nothing in a checkpoint is ever executed, so
+``weights_only`` is accepted for compatibility and both values behave the same.
+
+Choices, documented because PyTorch's pickle-based format behaves differently:
+
+* Complex tensors are stored as their real view (trailing dimension 2, ``F32``/``F64``) with the
+  complex dtype recorded in the metadata (safetensors has no portable complex dtype).
+* Non-contiguous tensors are stored contiguous.
+* Sharing: a tensor object that appears several times is stored once and every reference is
+  restored as the *same* object. Distinct tensor objects that are the same view of the same
+  memory (``p.detach()`` twice, tied weights in a state_dict) are stored once and restored as
+  distinct tensors sharing one array. Other overlapping views of one base (``x`` and ``x[1:]``)
+  are each stored with their own values; the aliasing between them is not restored.
+* Writes to a path are atomic: a temporary file in the same directory is written, flushed,
+  fsync'ed and ``os.replace``'d over the target; on any error the old file is untouched.
+* Every header is validated (lengths against the file size, dtypes, shapes against byte sizes,
+  offsets) before any tensor memory is allocated; problems raise :class:`CheckpointError`.
+"""
+from __future__ import annotations
+
+import base64
+import collections
+import io
+import json
+import math
+import os
+import secrets
+import struct
+
+import numpy as np
+
+from . import dtypes as _dt
+from .device import device as _device_cls
+from .tensor import Size, Tensor, wrap
+
+__all__ = ["save", "load", "CheckpointError"]
+
+MAX_HEADER_BYTES = 100 * 1024 * 1024
+_META_KEY = "tensorgraft"
+_FORMAT_VERSION = 1
+_READ_CHUNK = 64 * 1024 * 1024
+_MAX_NDIM = 64
+
+# safetensors dtype codes <-> NumPy dtypes (only what tensorgraft can hold)
+_ST_TO_NP = {
+    "BOOL": np.dtype(np.bool_), "U8": np.dtype(np.uint8), "I8": np.dtype(np.int8), "I16": np.dtype(np.int16),
+    "I32": np.dtype(np.int32), "I64": np.dtype(np.int64), "F16": np.dtype(np.float16),
+    "F32": np.dtype(np.float32), "F64": np.dtype(np.float64), "C64": np.dtype(np.complex64),
+}
+_ST_ITEMSIZE = {"BOOL": 1, "U8": 1, "I8": 1, "I16": 2, "I32": 4, "I64": 8, "F16": 2, "F32": 4, "F64": 8,
+                "C64": 8, "BF16": 2, "U16": 2, "U32": 4, "U64": 8, "F8_E4M3": 1, "F8_E5M2": 1}
+_NP_TO_ST = {v: k for k, v in _ST_TO_NP.items() if k != "C64"}
+_COMPLEX_PARTS = {"complex64": "F32", "complex128": "F64"}
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint file that is truncated, corrupt or not a safetensors checkpoint."""
+
+
+def _name_of(f) -> str:
+    if isinstance(f, (str, bytes, os.PathLike)):
+        return os.fsdecode(f)
+    n = getattr(f, "name", None)
+    return n if isinstance(n, str) else f"<{type(f).__name__}>"
+
+
+# ============================================================================ encoding (save)
+class _Encoder:
+    """Walks the object, collects tensors, and produces the JSON structure."""
+
+    def __init__(self):
+        self.records = []        # tensor records (JSON-able)
+        self.arrays = {}         # storage name -> contiguous host array
+        self.by_id = {}          # id(tensor) -> record index
+        self.by_view = {}        # (ptr, shape, strides, dtype, device) -> storage name
+        self.keep = []           # keep encoded objects alive while ids are used
+        self.active = set()      # ids of containers being encoded (cycle check)
+
+    # -- tensors
+    def _storage_name(self, path: str) -> str:
+        name = path or "tensor"
+        if name == "__metadata__" or name in self.arrays:
+            base, i = name, 1
+            while f"{base}#{i}" in self.arrays:
+                i += 1
+            name = f"{base}#{i}"
+        return name
+
+    def tensor(self, t: Tensor, path: str, as_numpy: bool = False):
+        idx = self.by_id.get(id(t))
+        if idx is not None:
+            return ["T", idx]
+        self.keep.append(t)
+        if as_numpy:
+            arr, dev, rg, kind = t, "cpu", False, "nd"
+            dtype = _dt.from_numpy_dtype(arr.dtype)
+        else:
+            arr, dev, rg = t._data, str(t._device), bool(t._requires_grad)
+            dtype = t.dtype
+            kind = "param" if type(t).__name__ == "Parameter" and type(t).__module__.startswith("tensorgraft.nn") \
+                else "t"
+        view_key = None
+        iface = getattr(arr, "__array_interface__", None) or getattr(arr, "__cuda_array_interface__", None)
+        if iface is not None and arr.size:
+            view_key = (iface["data"][0], arr.shape, arr.strides, arr.dtype.str, dev)
+        storage = self.by_view.get(view_key) if view_key is not None else None
+        if storage is None:
+            host = arr if dev == "cpu" or as_numpy else t._host()
+            if not host.flags.c_contiguous:  # (np.ascontiguousarray would turn 0-d into 1-d)
+                host = host.copy(order="C")
+            if not host.dtype.isnative:
+                host = host.astype(host.dtype.newbyteorder("="))
+            if dtype.is_complex:
+                host = host.view(host.dtype.type(0).real.dtype).reshape(host.shape + (2,))
+            storage = self._storage_name(path)
+            self.arrays[storage] = host
+            if view_key is not None:
+                self.by_view[view_key] = storage
+        idx = len(self.records)
+        self.records.append([storage, dtype.name, list(arr.shape), dev, rg, kind])
+        self.by_id[id(t)] = idx
+        return ["T", idx]
+
+    # -- generic values
+    def enc(self, obj, path: str):
+        if obj is None or obj is True or obj is False or type(obj) is str:
+            return obj
+        cls = type(obj)
+        if cls is int:
+            return obj
+        if cls is float:
+            if math.isfinite(obj):
+                return obj
+            return ["f", repr(obj)]
+        if isinstance(obj, Tensor):
+            return self.tensor(obj, path)
+        if cls is np.ndarray:
+            if obj.dtype not in _NP_TO_ST and obj.dtype.kind != "c":
+                raise TypeError(f"tensorgraft.save: cannot store a NumPy array of dtype {obj.dtype}")
+            return self.tensor(obj, path, as_numpy=True)
+        if cls in (list, tuple, dict, collections.OrderedDict, set, frozenset):
+            if id(obj) in self.active:
+                raise ValueError("tensorgraft.save: the object contains a reference cycle")
+            self.active.add(id(obj))
+            try:
+                if cls is list or cls is tuple:
+                    items = [self.enc(v, f"{path}.{i}" if path else str(i)) for i, v in enumerate(obj)]
+                    return ["l" if cls is list else "t", items]
+                if cls is set or cls is frozenset:
+                    return ["s" if cls is set else "fs", [self.enc(v, path) for v in obj]]
+                pairs = []
+                for k, v in obj.items():
+                    ek = self.key(k)
+                    pairs.append([ek, self.enc(v, f"{path}.{k}" if path else str(k))])
+                return ["d" if cls is dict else "od", pairs]
+            finally:
+                self.active.discard(id(obj))
+        if cls is complex:
+            return ["c", self.enc(obj.real, path), self.enc(obj.imag, path)]
+        if isinstance(obj, _dt.dtype):
+            return ["dt", obj.name]
+        if isinstance(obj, _device_cls):
+            return ["dev", str(obj)]
+        if cls is Size:
+            return ["sz", list(obj)]
+        if cls is bytes:
+            return ["b", base64.b64encode(obj).decode("ascii")]
+        if isinstance(obj, np.generic) and obj.dtype in _NP_TO_ST or isinstance(obj, (np.complex64, np.complex128)):
+            return ["np", obj.dtype.name, self.enc(obj.item(), path)]
+        raise TypeError(
+            f"tensorgraft.save cannot store an object of type {cls.__module__}.{cls.__qualname__}"
+            f"{' (at ' + repr(path) + ')' if path else ''}: checkpoints hold tensors, NumPy arrays, "
+            "dict/OrderedDict/list/tuple/set, None, bool, int, float, complex, str, bytes, dtypes and devices "
+            "(no pickle, so arbitrary objects cannot be saved; save their state_dict() instead)")
+
+    def key(self, k):
+        if type(k) in (str, int, bool, float, tuple, complex, bytes) or k is None or isinstance(k, (_dt.dtype, _device_cls)):
+            if isinstance(k, tuple):
+                return ["t", [self.key(x) for x in k]]
+            return self.enc(k, "")
+        raise TypeError(f"tensorgraft.save cannot store a dict key of type {type(k).__name__}")
+
+
+def _flat_state_dict(obj) -> bool:
+    return type(obj) in (dict, collections.OrderedDict) and all(
+        type(k) is str and k != "__metadata__" for k in obj) and all(isinstance(v, Tensor) for v in obj.values())
+
+
+def _encode(obj):
+    enc = _Encoder()
+    if _flat_state_dict(obj):
+        # name the entries exactly as the keys, so safetensors readers see the same dict
+        pairs = [[k, enc.tensor(v, k)] for k, v in obj.items()]
+        root = ["d" if type(obj) is dict else "od", pairs]
+    else:
+        root = enc.enc(obj, "")
+    meta = {"v": _FORMAT_VERSION, "root": root, "tensors": enc.records}
+    metadata = {"format": "pt", _META_KEY: json.dumps(meta, separators=(",", ":"), allow_nan=False)}
+    return enc.arrays, metadata
+
+
+def _write_file(arrays, path, metadata) -> None:
+    """Write a safetensors file at ``path`` (the temporary one). Separate so tests can fault it."""
+    from safetensors.numpy import save_file
+    save_file(arrays, path, metadata=metadata)
+
+
+def _atomic_save(arrays, metadata, path: str) -> None:
+    path = os.path.abspath(path)
+    directory = os.path.dirname(path)
+    if not os.path.isdir(directory):
+        raise RuntimeError(f"Parent directory {directory} does not exist.")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"tensorgraft.save: '{path}' is a directory")
+    base = os.path.basename(path)
+    while True:
+        tmp = os.path.join(directory, f".{base}.{secrets.token_hex(6)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # mode honours the umask
+            break
+        except FileExistsError:
+            continue
+    try:
+        os.close(fd)
+        _write_file(arrays, tmp, metadata)
+        with open(tmp, "r+b") as fh:
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.chmod(tmp, os.stat(path).st_mode & 0o7777)  # keep the permissions of the file replaced
+        except OSError:
+            pass
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
+        try:
+            dfd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+        except OSError:
+            pass
+
+
+def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True,
+         _disable_byteorder_record=False) -> None:
+    """Save ``obj`` (a tensor, a state_dict, an optimizer state_dict, nested containers of them)
+    to ``f``, a path or a binary file object. The pickle arguments are accepted and ignored."""
+    arrays, metadata = _encode(obj)
+    if isinstance(f, (str, bytes, os.PathLike)):
+        _atomic_save(arrays, metadata, os.fsdecode(f))
+        return
+    if not hasattr(f, "write"):
+        raise AttributeError(f"tensorgraft.save: expected a path or a binary file object with write(), "
+                             f"got {type(f).__name__}")
+    from safetensors.numpy import save as _save_bytes
+    f.write(_save_bytes(arrays, metadata=metadata))
+    flush = getattr(f, "flush", None)
+    if flush is not None:
+        flush()
+
+
+# ============================================================================ validation (load)
+def _prod(shape) -> int:
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+def _parse_header(prefix: bytes, total: int, name: str):
+    """Validate the 8-byte length and JSON header; ``total`` = bytes available (file size).
+    Returns (header dict, header length, tensor-data length)."""
+    if total == 0:
+        raise CheckpointError(f"checkpoint '{name}' is empty (0 bytes)")
+    if prefix[:4] == b"PK\x03\x04":
+        raise CheckpointError(f"checkpoint '{name}' is a zip archive (a PyTorch torch.save file?), not a safetensors "
+                              "checkpoint: tensorgraft.load reads only safetensors files (no pickle)")
+    if prefix[:1] == b"\x80":
+        raise CheckpointError(f"checkpoint '{name}' looks like a pickle file, not a safetensors checkpoint: "
+                              "tensorgraft.load never unpickles")
+    if total < 8:
+        raise CheckpointError(f"checkpoint '{name}' is truncated: a safetensors file starts with an 8-byte header "
+                              f"length, file has {total} bytes")
+    (n,) = struct.unpack("<Q", prefix[:8])
+    if n > MAX_HEADER_BYTES:
+        raise CheckpointError(f"checkpoint '{name}' is corrupt or not a safetensors file: header length {n} bytes "
+                              f"exceeds the {MAX_HEADER_BYTES // (1024 * 1024)} MB limit")
+    if n < 2:
+        raise CheckpointError(f"checkpoint '{name}' is corrupt or not a safetensors file: header length {n} bytes")
+    if 8 + n > total:
+        raise CheckpointError(f"checkpoint '{name}' is truncated: header says {n} bytes of JSON header, file has "
+                              f"{total - 8} bytes after the length field")
+    return n
+
+
+def _decode_header(raw: bytes, name: str, data_len: int):
+    if raw[:1] != b"{":
+        raise CheckpointError(f"checkpoint '{name}' is corrupt or not a safetensors file: header does not start "
+                              "with a JSON object")
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise CheckpointError(f"checkpoint '{name}' is corrupt: its header is not valid JSON ({exc})") from None
+    if not isinstance(header, dict):
+        raise CheckpointError(f"checkpoint '{name}' is corrupt: its header is not a JSON object")
+    meta = header.pop("__metadata__", None)
+    if meta is not None and not (isinstance(meta, dict) and all(
+            isinstance(k, str) and isinstance(v, str) for k, v in meta.items())):
+        raise CheckpointError(f"checkpoint '{name}' is corrupt: __metadata__ must map strings to strings")
+    spans = []
+    for key, info in header.items():
+        bad = f"checkpoint '{name}' is corrupt: entry {key!r} "
+        if not isinstance(info, dict):
+            raise CheckpointError(bad + "is not a JSON object")
+        code, shape, offs = info.get("dtype"), info.get("shape"), info.get("data_offsets")
+        if code not in _ST_ITEMSIZE:
+            raise CheckpointError(bad + f"has an unknown dtype {code!r}")
+        if code not in _ST_TO_NP:
+            raise CheckpointError(f"checkpoint '{name}': entry {key!r} has dtype {code}, which tensorgraft does not "
+                                  "support (supported: " + ", ".join(_ST_TO_NP) + ")")
+        if (not isinstance(shape, list) or len(shape) > _MAX_NDIM
+                or not all(type(s) is int and s >= 0 for s in shape)):
+            raise CheckpointError(bad + f"has an invalid shape {shape!r}")
+        if (not isinstance(offs, list) or len(offs) != 2 or not all(type(o) is int for o in offs)
+                or not 0 <= offs[0] <= offs[1]):
+            raise CheckpointError(bad + f"has invalid data_offsets {offs!r}")
+        nbytes = _prod(shape) * _ST_ITEMSIZE[code]
+        if offs[1] - offs[0] != nbytes:
+            raise CheckpointError(bad + f"has shape {shape} of {code} ({nbytes} bytes) but data_offsets "
+                                  f"{offs} span {offs[1] - offs[0]} bytes")
+        spans.append((offs[0], offs[1], key))
+    spans.sort()
+    end = 0
+    for b, e, key in spans:
+        if b != end:
+            raise CheckpointError(f"checkpoint '{name}' is corrupt: entry {key!r} starts at byte {b} of the tensor "
+                                  f"data, expected {end} (tensor data must be contiguous and non-overlapping)")
+        end = e
+    if data_len is None:
+        return header, meta or {}, end
+    if end > data_len:
+        raise CheckpointError(f"checkpoint '{name}' is truncated: header says {end} bytes of tensor data, file has "
+                              f"{data_len}")
+    if end < data_len:
+        raise CheckpointError(f"checkpoint '{name}' is corrupt: header says {end} bytes of tensor data, file has "
+                              f"{data_len} (unexpected trailing bytes)")
+    return header, meta or {}, end
+
+
+# ============================================================================ decoding (load)
+class _Decoder:
+    def __init__(self, header, records, name):
+        self.header = header
+        self.records = records
+        self.name = name
+        self.tensors = None
+
+    def err(self, what):
+        return CheckpointError(f"checkpoint '{self.name}' is corrupt: {what}")
+
+    def check_records(self):
+        if not isinstance(self.records, list):
+            raise self.err("tensor table is not a list")
+        for i, r in enumerate(self.records):
+            if not (isinstance(r, list) and len(r) == 6 and isinstance(r[0], str) and isinstance(r[1], str)
+                    and isinstance(r[2], list) and isinstance(r[3], str) and isinstance(r[4], bool)
+                    and r[5] in ("t", "nd", "param")):
+                raise self.err(f"tensor record {i} is malformed")
+            storage, dname, shape, dev, _, _ = r
+            entry = self.header.get(storage)
+            if entry is None:
+                raise self.err(f"tensor record {i} refers to a missing entry {storage!r}")
+            d = _dt._BY_NAME.get(dname)
+            if d is None:
+                raise self.err(f"tensor record {i} has an unknown dtype {dname!r}")
+            if dname in _COMPLEX_PARTS:
+                want_code, want_shape = _COMPLEX_PARTS[dname], shape + [2]
+            else:
+                want_code, want_shape = _NP_TO_ST[d.np], shape
+            if entry["dtype"] != want_code or entry["shape"] != want_shape:
+                raise self.err(f"tensor record {i} ({dname}{shape}) does not match entry {storage!r} "
+                               f"({entry['dtype']}{entry['shape']})")
+            try:
+                _device_cls(dev)
+            except Exception:
+                raise self.err(f"tensor record {i} has an invalid device {dev!r}") from None
+
+    def check(self, node, depth=0):
+        """Validate the whole structure before anything is built."""
+        if depth > 500:
+            raise self.err("structure is nested too deeply")
+        if node is None or isinstance(node, (bool, int, float, str)):
+            return
+        if not isinstance(node, list) or not node or not isinstance(node[0], str):
+            raise self.err(f"unexpected structure node {str(node)[:80]}")
+        tag, args = node[0], node[1:]
+        ok = True
+        if tag == "T":
+            ok = len(args) == 1 and type(args[0]) is int and 0 <= args[0] < len(self.records)
+        elif tag in ("l", "t", "s", "fs"):
+            ok = len(args) == 1 and isinstance(args[0], list)
+            if ok:
+                for v in args[0]:
+                    self.check(v, depth + 1)
+        elif tag in ("d", "od"):
+            ok = len(args) == 1 and isinstance(args[0], list) and all(
+                isinstance(p, list) and len(p) == 2 for p in args[0])
+            if ok:
+                for k, v in args[0]:
+                    self.check(k, depth + 1)
+                    self.check(v, depth + 1)
+        elif tag == "f":
+            ok = len(args) == 1 and args[0] in ("nan", "inf", "-inf")
+        elif tag == "c":
+            ok = len(args) == 2
+            if ok:
+                self.check(args[0], depth + 1)
+                self.check(args[1], depth + 1)
+        elif tag == "dt":
+            ok = len(args) == 1 and args[0] in _dt._BY_NAME
+        elif tag == "dev":
+            ok = len(args) == 1 and isinstance(args[0], str)
+        elif tag == "sz":
+            ok = len(args) == 1 and isinstance(args[0], list) and all(type(s) is int for s in args[0])
+        elif tag == "b":
+            ok = len(args) == 1 and isinstance(args[0], str)
+        elif tag == "np":
+            ok = len(args) == 2 and args[0] in ("bool", "uint8", "int8", "int16", "int32", "int64", "float16",
+                                                "float32", "float64", "complex64", "complex128")
+            if ok:
+                self.check(args[1], depth + 1)
+        else:
+            ok = False
+        if not ok:
+            raise self.err(f"unexpected structure node {str(node)[:80]}")
+
+    def build(self, node):
+        if not isinstance(node, list):
+            return node
+        tag = node[0]
+        if tag == "T":
+            return self.tensors[node[1]]
+        if tag == "l":
+            return [self.build(v) for v in node[1]]
+        if tag == "t":
+            return tuple(self.build(v) for v in node[1])
+        if tag == "d":
+            return {self.build(k): self.build(v) for k, v in node[1]}
+        if tag == "od":
+            return collections.OrderedDict((self.build(k), self.build(v)) for k, v in node[1])
+        if tag == "s":
+            return {self.build(v) for v in node[1]}
+        if tag == "fs":
+            return frozenset(self.build(v) for v in node[1])
+        if tag == "f":
+            return float(node[1])
+        if tag == "c":
+            return complex(self.build(node[1]), self.build(node[2]))
+        if tag == "dt":
+            return _dt._BY_NAME[node[1]]
+        if tag == "dev":
+            return _device_cls(node[1])
+        if tag == "sz":
+            return Size(node[1])
+        if tag == "b":
+            return base64.b64decode(node[1])
+        if tag == "np":
+            return np.dtype(node[1]).type(self.build(node[2]))
+        raise self.err(f"unexpected structure node {tag!r}")
+
+
+def _target_device(map_location, loc: str, cpu_tensor):
+    """Where a tensor saved on ``loc`` goes; returns a device/str, or a Tensor from a callable."""
+    if map_location is None:
+        return loc
+    if isinstance(map_location, (str, _device_cls)):
+        return map_location
+    if isinstance(map_location, dict):
+        return map_location.get(loc, loc)
+    if callable(map_location):
+        r = map_location(cpu_tensor, loc)
+        return loc if r is None else r
+    raise ValueError(f"map_location should be either None, a string, a device, a dict or a callable, "
+                     f"got {type(map_location).__name__}")
+
+
+def _move(t: Tensor, target):
+    if isinstance(target, Tensor):
+        return target
+    dev = target if isinstance(target, _device_cls) else _device_cls(target)
+    if dev.type == "cpu":
+        return t
+    from .device import backends
+    b = backends().get(dev.type)
+    if b is None or not b.is_available():
+        if dev.type == "cuda":
+            raise RuntimeError(
+                "Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is False. "
+                "If you are running on a CPU-only machine, please use torch.load with "
+                "map_location=torch.device('cpu') to map your storages to the CPU.")
+        raise RuntimeError(f"Attempting to deserialize object on device '{dev}', which is not available")
+    return t.to(dev)
+
+
+def _materialize(dec: _Decoder, arrays, map_location):
+    tensors = []
+    by_storage = {}  # (storage, target) -> tensor that owns the array (aliases share it)
+    for storage, dname, shape, dev, rg, kind in dec.records:
+        arr = arrays[storage]
+        if not arr.flags.writeable:
+            arr = arr.copy()
+            arrays[storage] = arr
+        if dname in _COMPLEX_PARTS:
+            arr = arr.view(_dt._BY_NAME[dname].np).reshape(shape)
+        if kind == "nd":
+            tensors.append(arr)
+            continue
+        cpu = wrap(arr)
+        target = _target_device(map_location, dev, cpu)
+        key = (storage, dname, target if not isinstance(target, Tensor) else id(target))
+        first = by_storage.get(key)
+        if first is not None and not isinstance(target, Tensor):
+            t = wrap(first._data, first._device)
+            t._vc = first._vc
+        else:
+            t = _move(cpu, target)
+            by_storage[key] = t
+        if rg and t.dtype.category >= 2 and Tensor._autograd is not None:
+            t.requires_grad_(True)
+        if kind == "param":
+            try:
+                from .nn import Parameter
+                t = Parameter(t, requires_grad=rg)
+            except ImportError:
+                pass
+        tensors.append(t)
+    dec.tensors = tensors
+
+
+def _read_exact(f, n: int, name: str, what: str) -> bytes:
+    """Read ``n`` bytes in bounded chunks (a lying header cannot make us allocate ``n`` up front)."""
+    parts, got = [], 0
+    while got < n:
+        chunk = f.read(min(_READ_CHUNK, n - got))
+        if not chunk:
+            break
+        parts.append(chunk)
+        got += len(chunk)
+    if got < n:
+        raise CheckpointError(f"checkpoint '{name}' is truncated: header says {n} bytes of {what}, file has {got}")
+    return b"".join(parts)
+
+
+def _load_from_path(path: str):
+    name = path
+    try:
+        fh = open(path, "rb")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"[Errno 2] No such file or directory: '{path}'") from None
+    with fh:
+        total = os.fstat(fh.fileno()).st_size
+        prefix = fh.read(8)
+        n = _parse_header(prefix, total, name)
+        raw = _read_exact(fh, n, name, "JSON header")
+    header, meta, _ = _decode_header(raw, name, total - 8 - n)
+    if not header:
+        return header, meta, {}
+    from safetensors.numpy import load_file
+    try:
+        arrays = load_file(path)
+    except Exception as exc:  # the file changed under us, or safetensors disagrees
+        raise CheckpointError(f"checkpoint '{name}' could not be read: {exc}") from None
+    return header, meta, arrays
+
+
+def _load_from_stream(f):
+    name = _name_of(f)
+    remaining = None
+    try:
+        if f.seekable():
+            pos = f.tell()
+            remaining = f.seek(0, io.SEEK_END) - pos
+            f.seek(pos)
+    except (AttributeError, OSError, ValueError):
+        remaining = None
+    prefix = f.read(8)
+    if not isinstance(prefix, (bytes, bytearray, memoryview)):
+        raise TypeError("tensorgraft.load: the file object must be opened in binary mode")
+    prefix = bytes(prefix)
+    if remaining is None and len(prefix) < 8:
+        remaining = len(prefix)
+    n = _parse_header(prefix, remaining if remaining is not None else (1 << 62), name)
+    raw = _read_exact(f, n, name, "JSON header")
+    # Read exactly what the header claims (a stream may hold several checkpoints back to back);
+    # the claim is checked against the bytes left when the stream can tell, else read in chunks.
+    header, meta, end = _decode_header(raw, name, None)
+    if remaining is not None and end > remaining - 8 - n:
+        raise CheckpointError(f"checkpoint '{name}' is truncated: header says {end} bytes of tensor data, file has "
+                              f"{remaining - 8 - n}")
+    data = _read_exact(f, end, name, "tensor data")
+    if not header:
+        return header, meta, {}
+    from safetensors.numpy import load as _load_bytes
+    try:
+        arrays = _load_bytes(prefix + raw + data)
+    except Exception as exc:
+        raise CheckpointError(f"checkpoint '{name}' could not be read: {exc}") from None
+    return header, meta, arrays
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **pickle_load_args):
+    """Load what :func:`save` wrote, or any safetensors file (then a flat ``{name: tensor}`` dict).
+
+    ``map_location``: None (tensors go back to the device they were saved from), a device or
+    string (all tensors go there), a dict mapping saved locations to new ones, or a callable
+    ``fn(tensor, location)`` returning a tensor or None. ``weights_only`` is accepted; loading
+    never executes code from the file either way.
+    """
+    if isinstance(f, (str, bytes, os.PathLike)):
+        header, meta, arrays = _load_from_path(os.fsdecode(f))
+        name = os.fsdecode(f)
+    else:
+        if not hasattr(f, "read"):
+            raise AttributeError(f"tensorgraft.load: expected a path or a binary file object with read(), "
+                                 f"got {type(f).__name__}")
+        name = _name_of(f)
+        header, meta, arrays = _load_from_stream(f)
+    raw_meta = meta.get(_META_KEY)
+    if raw_meta is None:
+        # a plain safetensors file: {name: tensor}, in file order
+        order = sorted(header, key=lambda k: header[k]["data_offsets"][0])
+        out = {}
+        for k in order:
+            arr = arrays[k]
+            if not arr.flags.writeable:
+                arr = arr.copy()
+            t = wrap(arr)
+            target = _target_device(map_location, "cpu", t)
+            out[k] = _move(t, target)
+        return out
+    try:
+        doc = json.loads(raw_meta)
+    except (ValueError, RecursionError) as exc:
+        raise CheckpointError(f"checkpoint '{name}' is corrupt: its tensorgraft metadata is not valid JSON ({exc})") \
+            from None
+    if not isinstance(doc, dict) or "root" not in doc or "tensors" not in doc:
+        raise CheckpointError(f"checkpoint '{name}' is corrupt: its tensorgraft metadata is incomplete")
+    if doc.get("v") != _FORMAT_VERSION:
+        raise CheckpointError(f"checkpoint '{name}' has tensorgraft format version {doc.get('v')!r}; this "
+                              f"tensorgraft reads version {_FORMAT_VERSION}")
+    dec = _Decoder(header, doc["tensors"], name)
+    dec.check_records()
+    dec.check(doc["root"])
+    _materialize(dec, arrays, map_location)
+    try:
+        return dec.build(doc["root"])
+    except TypeError as exc:  # e.g. an unhashable key in a crafted file
+        raise CheckpointError(f"checkpoint '{name}' is corrupt: {exc}") from None

@@ -1,0 +1,620 @@
+"""The op conformance kit: what every op — core's or a plugin's — must satisfy.
+
+A plugin's test suite calls::
+
+    from tensorgraft.testing.conformance import run_conformance
+
+    def test_ops():
+        run_conformance(namespace="example")     # every op named "example.*"
+
+or parametrizes one test per op with ``conformance_cases(namespace="example")`` and
+``check_op(name)``. For every op selected, and for every sample input the op declares, it checks:
+
+``declared``       the op declares sample inputs; a differentiable op has a gradient formula
+                   (when the autograd engine is installed) or is a ``function_op``.
+``dtype``          float32 inputs give float32 outputs and float64 give float64 (no silent
+                   up/down-casting); elementwise ops broadcast their inputs and promote mixed
+                   float32/float64 operands to float64.
+``reference``      results match the op's NumPy reference (``extra["reference"]``) in float64.
+``gradcheck``      analytical gradients match finite differences (float64).
+``gradgradcheck``  second derivatives too (skip with ``extra["gradgrad"] = False``).
+``devices``        results (and gradients) on every other available device agree with CPU.
+``no_grad``        under ``no_grad()`` outputs do not require grad; with grad mode on they do
+                   and have a ``grad_fn``.
+``inplace``        for ops with an in-place variant: it returns its input, matches the out-of-place
+                   result, bumps the version counter (so a tensor saved for backward and then
+                   modified is reported) and gradients flow through it.
+``repr``           outputs print (``tensor(...)``, with ``grad_fn=<...Backward...>`` when recorded).
+
+Samples are declared by the op (``OpDef.extra["samples"] = fn(dtype, device) -> [(args, kwargs), ...]``,
+the ``samples=`` argument of the ``tensorgraft.plugins.api`` helpers) or registered here with
+``register_samples(name, fn)``; core's ops have theirs in ``_core_samples``. Tensor arguments of
+floating dtype are the ones differentiated (``Sample(args, kwargs, grad=(0,))`` picks others).
+Per-op switches in ``extra``: ``reference``, ``gradgrad`` (False), ``dtype_rule`` (False),
+``elementwise`` (True), ``conformance_skip`` ({check: reason}).
+"""
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["CHECKS", "Sample", "Failure", "ConformanceError", "register_samples", "samples_for", "conformance_cases",
+           "check_op", "run_conformance", "core_sample_names"]
+
+CHECKS = ("declared", "dtype", "reference", "gradcheck", "gradgradcheck", "devices", "no_grad", "inplace", "repr")
+
+
+@dataclass
+class Sample:
+    """One call of an op: ``op(*args, **kwargs)``. ``grad``: indices of the arguments to
+    differentiate (default: every floating-point tensor argument)."""
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+    grad: tuple | None = None
+
+
+@dataclass
+class Failure:
+    op: str
+    check: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"[{self.op}] {self.check}: {self.message}"
+
+
+class ConformanceError(AssertionError):
+    """Raised by ``run_conformance``/``check_op(raise_=True)``; ``.failures`` lists every problem."""
+
+    def __init__(self, failures):
+        self.failures = list(failures)
+        n_ops = len({f.op for f in self.failures})
+        lines = "\n".join(f"  - {f}" for f in self.failures)
+        super().__init__(f"{len(self.failures)} conformance failure(s) in {n_ops} op(s):\n{lines}")
+
+
+_SKIPPED: dict = {}      # op name -> why its checks were skipped (an optional dependency is missing)
+_REGISTERED: dict = {}   # op name -> dict(samples=..., reference=..., flags)
+_CORE: dict | None = None
+
+
+def register_samples(name: str, samples=None, *, reference=None, **flags):
+    """Declare samples for an op the kit cannot find them on (usable as a decorator)."""
+    def deco(fn):
+        _REGISTERED[name] = {"samples": fn, "reference": reference, **flags}
+        return fn
+    return deco(samples) if samples is not None else deco
+
+
+def _core() -> dict:
+    global _CORE
+    if _CORE is None:
+        from ._core_samples import core_samples
+        _CORE = core_samples()
+    return _CORE
+
+
+def core_sample_names() -> list:
+    """Names of core ops the kit has samples for."""
+    return sorted(_core())
+
+
+def _info(op) -> dict:
+    """Samples/reference/flags for ``op``: OpDef.extra first, then ``register_samples``, then core's."""
+    info = {}
+    if op.distribution == "tensorgraft-core":
+        info.update(_core().get(op.name, {}))
+    info.update(_REGISTERED.get(op.name, {}))
+    for key in ("samples", "reference", "gradgrad", "dtype_rule", "elementwise", "conformance_skip",
+                "autograd_function", "samples_extra", "gradcheck_tolerances", "requires"):
+        if key in op.extra and op.extra[key] is not None:
+            info[key] = op.extra[key]
+    return info
+
+
+def samples_for(op):
+    return _info(op).get("samples")
+
+
+def _registry(registry):
+    if registry is None:
+        import tensorgraft  # noqa: F401  (loads the plugins)
+        from ..registry import registry as r
+        return r
+    return registry
+
+
+def conformance_cases(registry=None, names=None, namespace=None) -> list:
+    """Op names to check: ``names`` as given, every op under ``namespace`` (``"example"``
+    selects ``example.*``), or every registered op."""
+    reg = _registry(registry)
+    if names is not None:
+        missing = [n for n in names if n not in reg.ops]
+        if missing:
+            raise KeyError(f"no op named {', '.join(map(repr, missing))} is registered")
+        return list(names)
+    if namespace is not None:
+        prefix = namespace.rstrip(".") + "."
+        return sorted(n for n in reg.ops if n.startswith(prefix))
+    return sorted(reg.ops)
+
+
+# --------------------------------------------------------------------------- helpers
+def _autograd():
+    try:
+        import tensorgraft.autograd as ag
+    except ImportError:
+        return None
+    return ag
+
+
+def _is_tensor(x):
+    from ..tensor import Tensor
+    return isinstance(x, Tensor)
+
+
+def _outs(res):
+    if _is_tensor(res):
+        return [res]
+    if isinstance(res, (tuple, list)):
+        return [r for r in res if _is_tensor(r)]
+    return []
+
+
+def _as_samples(raw) -> list:
+    out = []
+    for s in raw:
+        if isinstance(s, Sample):
+            out.append(s)
+        elif isinstance(s, tuple) and len(s) == 2 and isinstance(s[0], (tuple, list)) and isinstance(s[1], dict):
+            out.append(Sample(tuple(s[0]), dict(s[1])))
+        elif isinstance(s, tuple):
+            out.append(Sample(s, {}))
+        else:
+            out.append(Sample((s,), {}))
+    return out
+
+
+def _get_samples(info, dtype, device) -> list:
+    samples = _as_samples(info["samples"](dtype, device))
+    if info.get("samples_extra"):
+        samples += _as_samples(info["samples_extra"](dtype, device))
+    return samples
+
+
+def _frontend(op):
+    if op.frontend is None:
+        op.frontend = op.make_frontend(op)
+    return op.frontend
+
+
+def _inplace_fn(op):
+    if not op.inplace:
+        return None
+    if op.inplace_frontend is not None:
+        return op.inplace_frontend
+    from ..tensor import Tensor
+    return getattr(Tensor, op.inplace, None)
+
+
+def _grad_idx(sample):
+    if sample.grad is not None:
+        return tuple(sample.grad)
+    return tuple(i for i, a in enumerate(sample.args) if _is_tensor(a) and a._data.dtype.kind == "f")
+
+
+def _detached(sample, grad_idx=(), device=None):
+    args = []
+    for i, a in enumerate(sample.args):
+        if _is_tensor(a):
+            a = a.detach()
+            if device is not None:
+                a = a.to(device)
+            if i in grad_idx:
+                a = a.clone().requires_grad_(True) if a._data.dtype.kind == "f" else a
+        args.append(a)
+    return tuple(args), dict(sample.kwargs)
+
+
+def _host(x):
+    return np.asarray(x._host()) if _is_tensor(x) else x
+
+
+def _float_dtypes_in(args):
+    from .. import dtypes as _dt
+    ds = [a.dtype for a in args if _is_tensor(a) and a._data.dtype.kind == "f"]
+    if not ds:
+        return None
+    d = ds[0]
+    for e in ds[1:]:
+        d = _dt.promote_types(d, e)
+    return d
+
+
+def _describe(sample) -> str:
+    def one(a):
+        if _is_tensor(a):
+            return f"Tensor{list(a.shape)}:{a.dtype}"
+        return repr(a)
+    parts = [one(a) for a in sample.args] + [f"{k}={one(v)}" for k, v in sample.kwargs.items()]
+    return "(" + ", ".join(parts) + ")"
+
+
+def _exc(e: BaseException) -> str:
+    tb = traceback.extract_tb(e.__traceback__)
+    where = f" (at {tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno})" if tb else ""
+    return f"{type(e).__name__}: {e}{where}"
+
+
+# --------------------------------------------------------------------------- the checks
+def _check_declared(op, info, ag, fails):
+    ok = True
+    if info.get("samples") is None:
+        fails.append(Failure(op.name, "declared",
+                             "declares no sample inputs; set OpDef.extra['samples'] = fn(dtype, device) -> "
+                             "[(args, kwargs), ...] (tensorgraft.plugins.api helpers take samples=...) or call "
+                             f"tensorgraft.testing.conformance.register_samples('{op.name}', fn)"))
+        ok = False
+    if (ag is not None and op.differentiable and op.formula is None and not info.get("autograd_function")
+            and not op.extra.get("formula_of")):
+        fails.append(Failure(op.name, "declared",
+                             "is differentiable but no gradient formula is registered for it; register one with "
+                             "registrar.register_formula(name, fn) in tensorgraft_register_formulas, or declare the "
+                             "op with differentiable=False"))
+    return ok
+
+
+def _check_dtype(op, info, fails):
+    from .. import dtypes as _dt
+    f = _frontend(op)
+    elementwise = info.get("elementwise", False)
+    for dtype in (_dt.float32, _dt.float64):
+        for s in _get_samples(info, dtype, "cpu"):
+            try:
+                res = f(*s.args, **s.kwargs)
+            except Exception as e:  # noqa: BLE001
+                fails.append(Failure(op.name, "dtype", f"{_describe(s)} raised {_exc(e)}"))
+                continue
+            outs = _outs(res)
+            if not outs:
+                fails.append(Failure(op.name, "dtype", f"{_describe(s)} returned {type(res).__name__}, not a Tensor"))
+                continue
+            dev = next((a._device for a in s.args if _is_tensor(a)), None)
+            for o in outs:
+                if dev is not None and o._device is not dev:
+                    fails.append(Failure(op.name, "dtype", f"{_describe(s)}: output on {o.device}, inputs on {dev}"))
+            expect = _float_dtypes_in(s.args)
+            if info.get("dtype_rule", True) and expect is not None:
+                for o in outs:
+                    if o._data.dtype.kind == "f" and o.dtype is not expect:
+                        fails.append(Failure(op.name, "dtype", f"{_describe(s)} gave {o.dtype}, expected {expect} "
+                                             "(floating outputs keep their inputs' dtype)"))
+            if elementwise:
+                shapes = [tuple(a.shape) for a in s.args if _is_tensor(a)]
+                try:
+                    want = np.broadcast_shapes(*shapes)
+                except ValueError:
+                    want = None
+                if want is not None and tuple(outs[0].shape) != want:
+                    fails.append(Failure(op.name, "dtype", f"{_describe(s)} gave shape {list(outs[0].shape)}, "
+                                         f"expected the broadcast shape {list(want)}"))
+    if elementwise and info.get("dtype_rule", True):
+        # mixed precision: float64 op float32 -> float64
+        for s in _get_samples(info, _dt.float64, "cpu"):
+            ts = [i for i, a in enumerate(s.args) if _is_tensor(a) and a._data.dtype.kind == "f" and a.ndim > 0]
+            if len(ts) < 2:
+                continue
+            args = list(s.args)
+            args[ts[1]] = args[ts[1]].to(_dt.float32)
+            try:
+                o = _outs(f(*args, **s.kwargs))[0]
+            except Exception as e:  # noqa: BLE001
+                fails.append(Failure(op.name, "dtype", f"mixed float64/float32 operands raised {_exc(e)}"))
+                break
+            if o._data.dtype.kind == "f" and o.dtype is not _dt.float64:
+                fails.append(Failure(op.name, "dtype", f"float64 with float32 operands gave {o.dtype}, "
+                                     "expected torch.float64"))
+            break
+
+
+def _check_reference(op, info, fails):
+    from .. import dtypes as _dt
+    from . import assert_close
+    ref = info.get("reference")
+    if ref is None:
+        return
+    f = _frontend(op)
+    for s in _get_samples(info, _dt.float64, "cpu"):
+        try:
+            res = f(*s.args, **s.kwargs)
+            expected = ref(*[_host(a) for a in s.args], **{k: _host(v) for k, v in s.kwargs.items()})
+            outs = _outs(res)
+            exp = expected if isinstance(expected, (tuple, list)) else [expected]
+            for o, e in zip(outs, exp):
+                e = np.asarray(e)
+                if o._data.dtype.kind in "biu":
+                    e = e.astype(o._data.dtype)
+                assert_close(o, e, check_dtype=False, equal_nan=True, rtol=1e-6, atol=1e-8)
+        except AssertionError as e:
+            fails.append(Failure(op.name, "reference", f"{_describe(s)} differs from the NumPy reference: {e}"))
+        except Exception as e:  # noqa: BLE001
+            fails.append(Failure(op.name, "reference", f"{_describe(s)} raised {_exc(e)}"))
+
+
+def _wrap_for_grad(f, sample, idx):
+    def fn(*xs):
+        args = list(sample.args)
+        for k, i in enumerate(idx):
+            args[i] = xs[k]
+        return f(*args, **sample.kwargs)
+    return fn
+
+
+def _check_grads(op, info, ag, fails, checks):
+    from .. import dtypes as _dt
+    f = _frontend(op)
+    tol = info.get("gradcheck_tolerances", {})
+    do_gg = "gradgradcheck" in checks and info.get("gradgrad", True)
+    for n, s in enumerate(_get_samples(info, _dt.float64, "cpu")):
+        idx = _grad_idx(s)
+        if not idx:
+            continue
+        args, kwargs = _detached(s, idx)
+        s2 = Sample(args, kwargs, s.grad)
+        inputs = tuple(args[i] for i in idx)
+        fn = _wrap_for_grad(f, s2, idx)
+        try:
+            outs = _outs(fn(*inputs))
+        except Exception as e:  # noqa: BLE001
+            fails.append(Failure(op.name, "gradcheck", f"{_describe(s)} raised {_exc(e)}"))
+            continue
+        if not outs or outs[0]._data.dtype.kind != "f":
+            continue
+        if not outs[0].requires_grad:
+            fails.append(Failure(op.name, "gradcheck", f"{_describe(s)}: output does not require grad although "
+                                 "an input does (the frontend did not record the op)"))
+            continue
+        if "gradcheck" in checks:
+            try:
+                ag.gradcheck(fn, inputs, **tol)
+            except Exception as e:  # noqa: BLE001
+                fails.append(Failure(op.name, "gradcheck", f"{_describe(s)}: {_exc(e)}"))
+                continue
+        if do_gg and n < 2:
+            try:
+                ag.gradgradcheck(fn, inputs, **tol)
+            except Exception as e:  # noqa: BLE001
+                fails.append(Failure(op.name, "gradgradcheck", f"{_describe(s)}: {_exc(e)} (declare "
+                                     "extra['gradgrad'] = False if the op is only once differentiable)"))
+
+
+def _check_devices(op, info, ag, fails, devices):
+    from .. import dtypes as _dt
+    from ..device import backends
+    from . import assert_close
+    f = _frontend(op)
+    types = [t for t in (devices if devices is not None else backends()) if t != "cpu"]
+    for t in types:
+        b = backends().get(t)
+        if b is None or not b.is_available():
+            continue
+        for dtype in (_dt.float32, _dt.float64):
+            for s in _get_samples(info, dtype, "cpu"):
+                idx = _grad_idx(s) if (ag is not None and op.differentiable and dtype is _dt.float64) else ()
+                try:
+                    cargs, ckw = _detached(s, idx)
+                    dargs, dkw = _detached(s, idx, device=t)
+                    cout = _outs(f(*cargs, **ckw))
+                    dout = _outs(f(*dargs, **dkw))
+                    for c, d in zip(cout, dout):
+                        if d.device.type != t:
+                            raise AssertionError(f"output is on {d.device}, expected a {t} device")
+                        assert_close(d.cpu(), c, equal_nan=True)
+                    if idx and cout and cout[0]._data.dtype.kind == "f" and cout[0].requires_grad:
+                        w = np.linspace(0.5, 1.5, cout[0].numel()).reshape(cout[0]._data.shape)
+                        from ..ops.creation import tensor
+                        (cout[0] * tensor(w, dtype=cout[0].dtype)).sum().backward()
+                        (dout[0] * tensor(w, dtype=dout[0].dtype, device=dout[0].device)).sum().backward()
+                        for i in idx:
+                            if cargs[i].grad is None:
+                                continue
+                            if dargs[i].grad is None:
+                                raise AssertionError(f"no gradient reached argument {i} on {t}")
+                            assert_close(dargs[i].grad.cpu(), cargs[i].grad, equal_nan=True)
+                except Exception as e:  # noqa: BLE001
+                    fails.append(Failure(op.name, "devices", f"{_describe(s)} on '{t}' disagrees with cpu: {_exc(e)}"))
+
+
+def _check_no_grad(op, info, fails):
+    from .. import dtypes as _dt
+    from ..grad_mode import no_grad
+    f = _frontend(op)
+    for s in _get_samples(info, _dt.float64, "cpu")[:2]:
+        idx = _grad_idx(s)
+        if not idx:
+            continue
+        args, kw = _detached(s, idx)
+        try:
+            with no_grad():
+                outs = _outs(f(*args, **kw))
+            inputs = {id(a) for a in args}
+            for o in outs:
+                if id(o) in inputs:
+                    continue  # the op returned its input (x.contiguous() of a contiguous x)
+                if o.requires_grad or o.grad_fn is not None:
+                    fails.append(Failure(op.name, "no_grad", f"{_describe(s)}: output requires grad under no_grad()"))
+            plain, pkw = _detached(s, ())
+            for o in _outs(f(*plain, **pkw)):
+                if o.requires_grad and id(o) not in inputs:
+                    fails.append(Failure(op.name, "no_grad", f"{_describe(s)}: output requires grad although no "
+                                         "input does"))
+            if op.differentiable:
+                outs = _outs(f(*args, **kw))
+                if (outs and id(outs[0]) not in inputs and outs[0]._data.dtype.kind == "f"
+                        and (not outs[0].requires_grad or outs[0].grad_fn is None)):
+                    fails.append(Failure(op.name, "no_grad", f"{_describe(s)}: with grad mode on and inputs that "
+                                         "require grad, the output has no grad_fn"))
+        except Exception as e:  # noqa: BLE001
+            fails.append(Failure(op.name, "no_grad", f"{_describe(s)} raised {_exc(e)}"))
+
+
+def _check_inplace(op, info, ag, fails):
+    from .. import dtypes as _dt
+    from . import assert_close
+    fi = _inplace_fn(op)
+    if fi is None:
+        return
+    f = _frontend(op)
+    tested = 0
+    for s in _get_samples(info, _dt.float64, "cpu"):
+        if not s.args or not _is_tensor(s.args[0]):
+            continue
+        args, kw = _detached(s, ())
+        try:
+            expected = _outs(f(*args, **kw))[0]
+        except Exception:  # noqa: BLE001 - reported by the dtype check
+            continue
+        if tuple(expected.shape) != tuple(args[0].shape) or expected.dtype is not args[0].dtype:
+            continue
+        tested += 1
+        name = op.inplace
+        try:
+            x = args[0].clone()
+            v0 = x._version
+            r = fi(x, *args[1:], **kw)
+            if r is not x:
+                fails.append(Failure(op.name, "inplace", f"{name}{_describe(s)} did not return its input tensor"))
+            if x._version <= v0:
+                fails.append(Failure(op.name, "inplace", f"{name}{_describe(s)} did not bump the version counter "
+                                     f"(still {x._version})"))
+            assert_close(x, expected, equal_nan=True)
+        except AssertionError as e:
+            fails.append(Failure(op.name, "inplace", f"{name}{_describe(s)} differs from {op.name}: {e}"))
+            continue
+        except Exception as e:  # noqa: BLE001
+            fails.append(Failure(op.name, "inplace", f"{name}{_describe(s)} raised {_exc(e)}"))
+            continue
+        if ag is None or not op.differentiable or args[0]._data.dtype.kind != "f":
+            continue
+        try:
+            leaf = args[0].clone().requires_grad_(True)
+            try:
+                fi(leaf, *args[1:], **kw)
+            except RuntimeError as e:
+                if "leaf Variable" not in str(e):
+                    raise
+            else:
+                fails.append(Failure(op.name, "inplace", f"{name} on a leaf that requires grad did not raise"))
+            # a tensor saved for backward, then modified in place: backward must refuse
+            h = leaf.clone()
+            z = h * h
+            fi(h, *args[1:], **kw)
+            try:
+                z.sum().backward()
+            except RuntimeError as e:
+                if "modified by an inplace operation" not in str(e):
+                    raise
+            else:
+                fails.append(Failure(op.name, "inplace", f"{name} modified a tensor saved for backward and "
+                                     "backward() did not report it (version counter not shared/bumped)"))
+            # gradients flow through the in-place op like through the out-of-place one
+            a = args[0].clone().requires_grad_(True)
+            b = args[0].clone().requires_grad_(True)
+            w = np.linspace(0.5, 1.5, a.numel()).reshape(a._data.shape)
+            from ..ops.creation import tensor
+            wt = tensor(w, dtype=a.dtype)
+            h = a.clone()
+            fi(h, *args[1:], **kw)
+            (h * wt).sum().backward()
+            (f(b, *args[1:], **kw) * wt).sum().backward()
+            assert_close(a.grad, b.grad, equal_nan=True)
+        except AssertionError as e:
+            fails.append(Failure(op.name, "inplace", f"gradient through {name}{_describe(s)} differs: {e}"))
+        except Exception as e:  # noqa: BLE001
+            fails.append(Failure(op.name, "inplace", f"autograd through {name}{_describe(s)} raised {_exc(e)}"))
+        break
+    if tested == 0 and info.get("samples") is not None:
+        fails.append(Failure(op.name, "inplace", f"has an in-place variant '{op.inplace}' but no sample whose "
+                             "output has the first argument's shape and dtype to test it with"))
+
+
+def _check_repr(op, info, ag, fails):
+    from .. import dtypes as _dt
+    f = _frontend(op)
+    for s in _get_samples(info, _dt.float64, "cpu")[:2]:
+        idx = _grad_idx(s) if ag is not None and op.differentiable else ()
+        args, kw = _detached(s, idx)
+        try:
+            for o in _outs(f(*args, **kw)):
+                r = repr(o)
+                if not r.startswith("tensor("):
+                    fails.append(Failure(op.name, "repr", f"{_describe(s)}: repr {r[:60]!r} does not start with "
+                                         "'tensor('"))
+                if o.grad_fn is not None:
+                    node = type(o.grad_fn).__name__
+                    if "Backward" not in node:
+                        fails.append(Failure(op.name, "repr", f"backward node class '{node}' is not named "
+                                             "like PyTorch's ('<Name>Backward0')"))
+                    if f"grad_fn=<{node}>" not in r:
+                        fails.append(Failure(op.name, "repr", f"{_describe(s)}: repr does not show grad_fn=<{node}>"))
+        except Exception as e:  # noqa: BLE001
+            fails.append(Failure(op.name, "repr", f"{_describe(s)} raised {_exc(e)}"))
+
+
+def check_op(name_or_op, *, checks=None, devices=None, registry=None, raise_=False) -> list:
+    """Run the checks for one op; returns the list of ``Failure`` (raises with ``raise_=True``)."""
+    reg = _registry(registry)
+    op = reg.ops[name_or_op] if isinstance(name_or_op, str) else name_or_op
+    checks = set(CHECKS if checks is None else checks)
+    unknown = checks - set(CHECKS)
+    if unknown:
+        raise ValueError(f"unknown conformance checks {sorted(unknown)}; known: {', '.join(CHECKS)}")
+    skip = dict(op.extra.get("conformance_skip") or {})
+    checks -= set(skip)
+    ag = _autograd()
+    info = _info(op)
+    fails: list = []
+    for mod in info.get("requires", ()):
+        try:
+            __import__(mod)
+        except ImportError:
+            _SKIPPED[op.name] = f"needs {mod}, which is not installed"
+            return fails
+    if not _check_declared(op, info, ag, fails) or any(f.check == "declared" for f in fails):
+        if raise_ and fails:
+            raise ConformanceError(fails)
+        return fails
+    if "dtype" in checks:
+        _check_dtype(op, info, fails)
+    if "reference" in checks:
+        _check_reference(op, info, fails)
+    if ag is not None and op.differentiable and checks & {"gradcheck", "gradgradcheck"}:
+        _check_grads(op, info, ag, fails, checks)
+    if "devices" in checks:
+        _check_devices(op, info, ag, fails, devices)
+    if ag is not None and "no_grad" in checks:
+        _check_no_grad(op, info, fails)
+    if "inplace" in checks:
+        _check_inplace(op, info, ag, fails)
+    if "repr" in checks:
+        _check_repr(op, info, ag, fails)
+    if raise_ and fails:
+        raise ConformanceError(fails)
+    return fails
+
+
+def run_conformance(namespace=None, names=None, *, checks=None, devices=None, registry=None) -> int:
+    """Check every selected op (see ``conformance_cases``); raise ``ConformanceError`` listing
+    every failure, or return the number of ops checked. Selecting nothing is an error."""
+    selected = conformance_cases(registry, names=names, namespace=namespace)
+    if not selected:
+        raise ConformanceError([Failure(namespace or "*", "declared", "no op is registered under this namespace "
+                                                                      "(did the plugin load? run 'tensorgraft plugins')")])
+    fails = []
+    for n in selected:
+        fails += check_op(n, checks=checks, devices=devices, registry=registry)
+    if fails:
+        raise ConformanceError(fails)
+    return len(selected)

@@ -1,0 +1,172 @@
+"""The conformance kit run over core's own ops, and over deliberately broken plugin ops."""
+import types
+
+import numpy as np
+import pytest
+
+import tensorgraft as tg
+from tensorgraft.plugins import api, hookimpl, load_plugin
+from tensorgraft.registry import registry
+from tensorgraft.testing import conformance as C
+
+# Internal helper ops that are only ever called by other ops' frontends/formulas.
+INTERNAL = {"index_put", "_index_backward"}
+
+
+def _core_ops():
+    return sorted(n for n, op in registry.ops.items() if op.distribution == "tensorgraft-core")
+
+
+def test_every_core_op_has_samples():
+    missing = [n for n in _core_ops() if n not in C.core_sample_names() and n not in INTERNAL]
+    assert not missing, ("core ops without conformance samples (add them to "
+                         f"tensorgraft/testing/_core_samples.py): {missing}")
+
+
+def test_core_ops_conform():
+    names = [n for n in _core_ops() if n in C.core_sample_names()]
+    assert len(names) > 80
+    assert C.run_conformance(names=names) == len(names)
+
+
+def _plugin(dist, **hooks):
+    mod = types.ModuleType(dist.replace("-", "_"))
+    for name, fn in hooks.items():
+        setattr(mod, name, hookimpl(optionalhook=True)(fn) if name.endswith("formulas") else hookimpl(fn))
+    load_plugin(mod, distribution=dist)
+    return mod
+
+
+def _samples(dtype, device):
+    x = tg.testing.make_tensor((2, 3), dtype=dtype, device=device, low=-1, high=1, seed=3)
+    return [((x,), {})]
+
+
+def test_wrong_backward_is_reported():
+    def ops(registrar):
+        registrar.register_op(api.elementwise_op("badgrad.triple", lambda xp, a: a * 3, samples=_samples,
+                                                 reference=lambda a: a * 3))
+
+    def formulas(registrar):
+        registrar.register_formula("badgrad.triple", api.formula(saves=())(lambda node, grad: (grad * 2,)))
+
+    _plugin("tg-test-badgrad", tensorgraft_register_ops=ops, tensorgraft_register_formulas=formulas)
+    from tensorgraft.ops import badgrad
+    assert badgrad.triple(tg.ones(2)).tolist() == [3.0, 3.0]
+    with pytest.raises(C.ConformanceError) as ei:
+        C.run_conformance(namespace="badgrad")
+    checks = {f.check for f in ei.value.failures}
+    assert "gradcheck" in checks
+    assert "[badgrad.triple] gradcheck" in str(ei.value)
+    assert "Jacobian mismatch" in str(ei.value)
+    # the forward alone is fine
+    assert C.check_op("badgrad.triple", checks=("dtype", "reference", "repr", "no_grad")) == []
+
+
+def test_missing_samples_and_formula_are_reported():
+    def ops(registrar):
+        registrar.register_op(api.elementwise_op("nosamples.double", lambda xp, a: a * 2))
+        registrar.register_op(api.elementwise_op("nosamples.noformula", lambda xp, a: a * 2, samples=_samples))
+        registrar.register_op(api.elementwise_op("nosamples.ok", lambda xp, a: a * 2, samples=_samples,
+                                                 differentiable=False))
+
+    _plugin("tg-test-nosamples", tensorgraft_register_ops=ops)
+    fails = C.check_op("nosamples.double")
+    assert [f.check for f in fails] == ["declared", "declared"]
+    assert "declares no sample inputs" in fails[0].message
+    fails = C.check_op("nosamples.noformula")
+    assert len(fails) == 1 and "no gradient formula is registered" in fails[0].message
+    assert C.check_op("nosamples.ok") == []
+    with pytest.raises(C.ConformanceError, match="2 op"):
+        C.run_conformance(namespace="nosamples")
+
+
+def test_wrong_dtype_and_reference_are_reported():
+    def ops(registrar):
+        registrar.register_op(api.elementwise_op(
+            "baddtype.up", lambda xp, a: a.astype(np.float64) + 1, samples=_samples, differentiable=False,
+            reference=lambda a: a + 1))
+        registrar.register_op(api.elementwise_op(
+            "baddtype.wrongref", lambda xp, a: a + 1, samples=_samples, differentiable=False,
+            reference=lambda a: a + 2))
+
+    _plugin("tg-test-baddtype", tensorgraft_register_ops=ops)
+    fails = C.check_op("baddtype.up")
+    assert [f.check for f in fails] == ["dtype"] * 2  # the float32 sample, and mixed float32/float64 is fine
+    assert "expected torch.float32" in fails[0].message
+    fails = C.check_op("baddtype.wrongref")
+    assert [f.check for f in fails] == ["reference"]
+
+
+def test_inplace_variant_is_checked():
+    def ops(registrar):
+        registrar.register_op(api.elementwise_op("inpl.neg", lambda xp, a: -a, samples=_samples, inplace=True))
+
+    def formulas(registrar):
+        registrar.register_formula("inpl.neg", api.formula(saves=())(lambda node, grad: (-grad,)))
+
+    _plugin("tg-test-inplace", tensorgraft_register_ops=ops, tensorgraft_register_formulas=formulas)
+    from tensorgraft.ops import inpl
+    x = tg.ones(3)
+    assert inpl.neg_(x) is x and x.tolist() == [-1.0, -1.0, -1.0] and x._version == 1
+    assert C.check_op("inpl.neg") == []
+
+    # an in-place variant that forgets to bump the version counter is caught
+    op = registry.ops["inpl.neg"]
+    good = op.inplace_frontend
+
+    def sneaky(t, *args):
+        t._data[...] = -t._data
+        return t
+    op.inplace_frontend = sneaky
+    try:
+        fails = C.check_op("inpl.neg", checks=("inplace",))
+    finally:
+        op.inplace_frontend = good
+    msgs = " | ".join(f.message for f in fails)
+    assert "did not bump the version counter" in msgs
+    assert "backward() did not report it" in msgs
+
+
+def test_unknown_namespace_and_names():
+    with pytest.raises(C.ConformanceError, match="no op is registered"):
+        C.run_conformance(namespace="does-not-exist")
+    with pytest.raises(KeyError):
+        C.conformance_cases(names=["no.such.op"])
+    with pytest.raises(ValueError, match="unknown conformance checks"):
+        C.check_op("add", checks=("gradchek",))
+
+
+def test_register_samples_for_an_op_without_extra():
+    def ops(registrar):
+        registrar.register_op(api.op("regsamp.first_row", lambda xp, a: a[0], differentiable=False))
+
+    _plugin("tg-test-regsamp", tensorgraft_register_ops=ops)
+    assert C.check_op("regsamp.first_row")[0].check == "declared"
+    C.register_samples("regsamp.first_row", _samples, reference=lambda a: a[0])
+    assert C.check_op("regsamp.first_row") == []
+
+
+pytest_plugins = ["pytester"]
+
+
+def test_pytest_plugin_parametrizes_over_ops(pytester):
+    pytester.makepyfile(test_x="""
+        import pytest
+
+        @pytest.mark.tg_conformance(names=["sin", "mul"])
+        def test_op(tg_op, tg_conformance):
+            tg_conformance.check_op(tg_op, raise_=True)
+
+        @pytest.mark.tg_conformance(namespace="nothing-here")
+        def test_none(tg_op):
+            pass
+
+        def test_dev(tg_device):
+            assert tg_device == "cpu" or tg_device
+    """)
+    from tensorgraft.device import backends
+    n_avail = sum(1 for b in backends().values() if b.is_available())
+    res = pytester.runpytest("-q")  # the plugin is loaded through its pytest11 entry point
+    res.assert_outcomes(passed=2 + n_avail, failed=1, skipped=len(backends()) - n_avail)
+    res.stdout.fnmatch_lines(["*no op under namespace 'nothing-here'*"])
