@@ -12,42 +12,62 @@ import numpy as np
 __all__ = ["device", "DeviceBackend", "CPUBackend", "get_backend", "backends"]
 
 
-class device:
-    """``tensorgraft.device('cpu')``, ``device('cuda:1')``, ``device('cuda', 0)``.
+# The device types PyTorch knows (its error message lists them); backends registered by
+# plugins add theirs.
+_TORCH_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga", "maia",
+                "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone")
 
-    Instances are interned, so the per-op device check is an identity comparison.
+
+class device:
+    """``tensorgraft.device('cpu')``, ``device('cuda:1')``, ``device('cuda', 0)``,
+    ``device(type='cuda', index=0)``.
+
+    Instances are interned, so the per-op device check is an identity comparison. As in PyTorch,
+    ``device('cpu', 0)`` keeps its index (and differs from ``device('cpu')``); tensors always
+    live on the index-less ``cpu`` device.
     """
 
     __slots__ = ("type", "index", "__weakref__")
     _interned: dict = {}
 
-    def __new__(cls, type_or_device=None, index=None):
-        if isinstance(type_or_device, device):
+    def __new__(cls, type=None, index=None):  # noqa: A002 - PyTorch's parameter name
+        if type.__class__ is device:
             if index is None:
-                return type_or_device
-            type_or_device = type_or_device.type
-        if isinstance(type_or_device, int) and index is None:
-            # PyTorch treats a bare ordinal as a CUDA device.
-            type_or_device, index = "cuda", type_or_device
-        if not isinstance(type_or_device, str):
-            raise TypeError(f"device() received an invalid combination of arguments - got ({type(type_or_device).__name__}), "
-                            "expected a string like 'cpu' or 'cuda:0', or a device")
-        key = (type_or_device, index)
-        d = cls._interned.get(key)
+                return type
+            type = type.type
+        key = (type, index)
+        try:
+            d = cls._interned.get(key)
+        except TypeError:  # unhashable argument
+            d = None
         if d is not None:
             return d
-        typ, idx = _parse(type_or_device, index)
+        if isinstance(type, int) and not isinstance(type, bool) and index is None:
+            # PyTorch treats a bare ordinal as an accelerator (CUDA) device.
+            if type < 0:
+                raise RuntimeError("Device index must not be negative")
+            typ, idx = "cuda", int(type)
+        elif not isinstance(type, str) or (index is not None and (
+                not isinstance(index, int) or isinstance(index, bool))):
+            got = ", ".join(_pytype(a).__name__ for a in ((type,) if index is None else (type, index)))
+            raise TypeError(f"device() received an invalid combination of arguments - got ({got}), but expected "
+                            "one of:\n * (torch.device device)\n * (str type, int index = -1)")
+        else:
+            typ, idx = _parse(type, index)
         d = cls._interned.get((typ, idx))
         if d is None:
             d = object.__new__(cls)
             object.__setattr__(d, "type", typ)
             object.__setattr__(d, "index", idx)
             cls._interned[(typ, idx)] = d
-        cls._interned[key] = d
+        try:
+            cls._interned[key] = d
+        except TypeError:
+            pass
         return d
 
     def __setattr__(self, name, value):
-        raise AttributeError("device objects are immutable")
+        raise AttributeError(f"attribute '{name}' of 'torch.device' objects is not writable")
 
     def __repr__(self) -> str:
         if self.index is None:
@@ -58,9 +78,13 @@ class device:
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __eq__(self, other):
-        if isinstance(other, str):
-            other = device(other)
-        return isinstance(other, device) and self.type == other.type and self.index == other.index
+        if other.__class__ is not device:
+            return NotImplemented  # PyTorch: device('cpu') == 'cpu' is False
+        return self.type == other.type and self.index == other.index
+
+    def __ne__(self, other):
+        r = self.__eq__(other)
+        return r if r is NotImplemented else not r
 
     def __hash__(self):
         return hash((self.type, self.index))
@@ -68,21 +92,40 @@ class device:
     def __reduce__(self):
         return (device, (self.type, self.index))
 
+    def __enter__(self):  # ``with tensorgraft.device('cpu'):`` is accepted (no default-device switch)
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+_pytype = type
+
+
+def _known_types():
+    types = list(_TORCH_TYPES)
+    types += [t for t in sorted(_backends) if t not in types]
+    return types
+
 
 def _parse(spec: str, index):
+    """PyTorch's device-string grammar: ``type`` or ``type:N`` (N without leading zeros)."""
+    if not spec:
+        raise RuntimeError("Device string must not be empty")
     typ, sep, idx = spec.partition(":")
+    if not typ or not all(c.isalpha() and c.isascii() or c == "_" for c in typ) or (sep and not (
+            idx.isascii() and idx.isdigit() and (idx == "0" or idx[0] != "0"))):
+        raise RuntimeError(f"Invalid device string: '{spec}'")
+    if typ not in _TORCH_TYPES and typ not in _backends:
+        raise RuntimeError(f"Expected one of {', '.join(_known_types())} device type at start of device string: "
+                           f"{spec}")
     if sep:
         if index is not None:
-            raise RuntimeError(f"type (string) must not include an index because index was passed explicitly: {spec}")
-        if not idx.isdigit():
-            raise RuntimeError(f"Invalid device string: '{spec}'")
+            raise RuntimeError(f"type (string) must not include an index because index was passed explicitly: "
+                               f"{spec}")
         index = int(idx)
-    if index is not None and (not isinstance(index, int) or index < 0):
-        raise RuntimeError(f"Device index must not be negative, got {index}")
-    if not typ or not typ.replace("_", "").isalnum():
-        raise RuntimeError(f"Invalid device string: '{spec}'")
-    if typ == "cpu":
-        index = None  # PyTorch keeps cpu index-less for printing purposes
+    if index is not None and index < 0:
+        raise RuntimeError("Device index must not be negative")
     return typ, index
 
 
@@ -148,6 +191,10 @@ def get_backend(dev: device) -> DeviceBackend:
     b = _backends.get(dev.type)
     if b is None:
         known = ", ".join(sorted(_backends)) or "none"
-        hint = " Install tensorgraft-cuda (pip install tensorgraft-cuda[cuda13])." if dev.type == "cuda" else ""
-        raise RuntimeError(f"no device backend is registered for '{dev.type}' (registered: {known}).{hint}")
+        if dev.type == "cuda":
+            raise RuntimeError(
+                f"Cannot use device '{dev}': no CUDA backend is available (registered device backends: {known}). "
+                "Install tensorgraft-cuda (pip install tensorgraft-cuda[cuda13]) on a machine with an NVIDIA GPU.")
+        raise RuntimeError(f"Cannot use device '{dev}': no device backend is registered for '{dev.type}' "
+                           f"(registered device backends: {known}).")
     return b

@@ -16,9 +16,11 @@ def resolve_device(dev) -> _device:
     """``None``/str/int/device -> an available device, or PyTorch-style errors."""
     if dev is None:
         return _CPU
-    d = dev if isinstance(dev, _device) else _device(dev)
+    d = dev if dev.__class__ is _device else _device(dev)
     if d is _CPU:
         return d
+    if d.type == "cpu":  # 'cpu:0': tensors live on the index-less cpu device, as in PyTorch
+        return _CPU
     backend = get_backend(d)
     if not backend.is_available():
         raise RuntimeError(backend.unavailable_reason())

@@ -324,3 +324,121 @@ def clamp(node, g):
     glo = g * (x < lo) if isinstance(lo, tg.Tensor) and lo.requires_grad else None
     ghi = g * (x > hi) if isinstance(hi, tg.Tensor) and hi.requires_grad else None
     return gx, glo, ghi
+
+
+@formula("clamp_min")
+def clamp_min(node, g):
+    x, lo = node.inputs
+    need_x, need_lo = node.needs_input_grad
+    gx = g * (x >= lo) if need_x else None
+    glo = g * (x < lo) if need_lo else None
+    return gx, glo
+
+
+@formula("clamp_max")
+def clamp_max(node, g):
+    x, hi = node.inputs
+    need_x, need_hi = node.needs_input_grad
+    gx = g * (x <= hi) if need_x else None
+    ghi = g * (x > hi) if need_hi else None
+    return gx, ghi
+
+
+@formula("lerp")
+def lerp(node, g):
+    a, b, w = node.inputs
+    need_a, need_b, need_w = node.needs_input_grad
+    ga = g * (1 - w) if need_a else None
+    gb = g * w if need_b else None
+    gw = g * (b - a) if need_w else None
+    return ga, gb, gw
+
+
+@formula("nan_to_num")
+def nan_to_num(node, g):
+    return (g * node.inputs[0].isfinite(),)
+
+
+@formula("logit")
+def logit(node, g):
+    x = node.inputs[0]
+    eps = node.attrs["eps"]
+    gx = g / (x * (1 - x))
+    if eps is not None:
+        gx = tg.where((x < eps) | (x > 1 - eps), tg.zeros_like(gx), gx)
+    return (gx,)
+
+
+@formula("sinc")
+def sinc(node, g):
+    x = node.inputs[0]
+    px = x * 3.141592653589793
+    d = (px.cos() * px - px.sin()) / (px * x)
+    return (g * tg.where(x == 0, tg.zeros_like(d), d),)
+
+
+@formula("deg2rad", saves=())
+def deg2rad(node, g):
+    return (g * 0.017453292519943295,)
+
+
+@formula("rad2deg", saves=())
+def rad2deg(node, g):
+    return (g * 57.29577951308232,)
+
+
+@formula("logaddexp")
+def logaddexp(node, g):
+    a, b = node.inputs
+    need_a, need_b = node.needs_input_grad
+    ga = g / ((b - a).exp() + 1) if need_a else None
+    gb = g / ((a - b).exp() + 1) if need_b else None
+    return ga, gb
+
+
+@formula("logaddexp2")
+def logaddexp2(node, g):
+    a, b = node.inputs
+    need_a, need_b = node.needs_input_grad
+    ga = g / ((b - a).exp2() + 1) if need_a else None
+    gb = g / ((a - b).exp2() + 1) if need_b else None
+    return ga, gb
+
+
+@formula("addcmul")
+def addcmul(node, g):
+    _, t1, t2 = node.inputs
+    v = node.attrs["value"]
+    need_i, need_1, need_2 = node.needs_input_grad
+    return (g if need_i else None), (g * t2 * v if need_1 else None), (g * t1 * v if need_2 else None)
+
+
+@formula("addcdiv")
+def addcdiv(node, g):
+    _, t1, t2 = node.inputs
+    v = node.attrs["value"]
+    need_i, need_1, need_2 = node.needs_input_grad
+    g1 = g * v / t2 if need_1 else None
+    g2 = -g * v * t1 / (t2 * t2) if need_2 else None
+    return (g if need_i else None), g1, g2
+
+
+@formula("fill_", saves=())
+def fill_(node, g):
+    need_self, need_value = node.needs_input_grad
+    return (tg.zeros_like(g) if need_self else None), (g.sum() if need_value else None)
+
+
+@formula("zero_", saves=())
+def zero_(node, g):
+    return (tg.zeros_like(g),)
+
+
+@formula("copy_", saves=())
+def copy_(node, g):
+    need_self, need_src = node.needs_input_grad
+    gs = None
+    if need_src:
+        dev = node.attrs["device"]
+        gs = g if g._device is dev else g.to(dev)
+    return (tg.zeros_like(g) if need_self else None), gs

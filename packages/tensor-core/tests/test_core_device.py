@@ -1,0 +1,108 @@
+"""tensorgraft.device: parsing, repr/str/eq/hash (oracle: torch.device), and the CUDA-less errors."""
+import pickle
+
+import pytest
+
+import tensorgraft as tg
+from tensorgraft.device import backends
+
+GOOD = ["cpu", "cuda", "cuda:0", "cuda:1", "cpu:0", "meta", "mps", "xla:2", "cuda:10"]
+BAD = ["cdua", "cuda:x", "cuda:-1", "", "CPU", "cuda:01", " cuda", "cuda:", ":0", "cuda:0:1"]
+
+
+def _has_cuda_backend():
+    b = backends().get("cuda")
+    return b is not None and b.is_available()
+
+
+def test_parse_plain():
+    d = tg.device("cuda:1")
+    assert (d.type, d.index) == ("cuda", 1)
+    assert tg.device("cpu").index is None
+    assert tg.device("cuda", 0) == tg.device("cuda:0")
+    assert tg.device(type="cuda", index=2).index == 2
+    assert tg.device(tg.device("cpu")) is tg.device("cpu")
+    assert tg.device("cpu") is tg.device("cpu")  # interned: device checks are identity checks
+
+
+def test_repr_str_eq_hash():
+    assert repr(tg.device("cpu")) == "device(type='cpu')"
+    assert repr(tg.device("cuda", 1)) == "device(type='cuda', index=1)"
+    assert str(tg.device("cuda:1")) == "cuda:1" and str(tg.device("cpu")) == "cpu"
+    assert tg.device("cpu") != tg.device("cpu", 0)
+    assert tg.device("cuda") != tg.device("cuda:0")
+    assert not (tg.device("cpu") == "cpu")
+    assert {tg.device("cpu"): 1}[tg.device("cpu")] == 1
+    assert pickle.loads(pickle.dumps(tg.device("cuda:3"))) == tg.device("cuda:3")
+    with pytest.raises(AttributeError):
+        tg.device("cpu").type = "cuda"
+
+
+def test_errors_plain():
+    with pytest.raises(RuntimeError, match="Invalid device string: 'cuda:x'"):
+        tg.device("cuda:x")
+    with pytest.raises(RuntimeError, match="device type at start of device string: cdua"):
+        tg.device("cdua")
+    with pytest.raises(RuntimeError, match="Device string must not be empty"):
+        tg.device("")
+    with pytest.raises(RuntimeError, match="Device index must not be negative"):
+        tg.device("cuda", -1)
+    with pytest.raises(RuntimeError, match="must not include an index"):
+        tg.device("cuda:0", 1)
+    with pytest.raises(TypeError, match="device\\(\\) received an invalid combination of arguments"):
+        tg.device(1.5)
+
+
+@pytest.mark.parametrize("spec", GOOD)
+def test_oracle_good_strings(spec):
+    torch = pytest.importorskip("torch")
+    g, t = tg.device(spec), torch.device(spec)
+    assert repr(g) == repr(t) and str(g) == str(t)
+    assert (g.type, g.index) == (t.type, t.index)
+
+
+@pytest.mark.parametrize("spec", BAD)
+def test_oracle_bad_strings(spec):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError) as te:
+        torch.device(spec)
+    with pytest.raises(RuntimeError) as ge:
+        tg.device(spec)
+    assert str(ge.value) == str(te.value)
+
+
+def test_oracle_eq():
+    torch = pytest.importorskip("torch")
+    pairs = [("cpu", "cpu"), ("cpu", "cpu:0"), ("cuda", "cuda:0"), ("cuda:1", "cuda:1")]
+    for a, b in pairs:
+        assert (tg.device(a) == tg.device(b)) == (torch.device(a) == torch.device(b))
+    assert (tg.device("cpu") == "cpu") == (torch.device("cpu") == "cpu")
+
+
+def test_tensor_device_and_cpu_index():
+    x = tg.zeros(2, device="cpu:0")
+    assert x.device == tg.device("cpu") and x.device.index is None
+    assert x.is_cpu and not x.is_cuda
+    assert tg.ones(2, device=tg.device("cpu")).device is tg.device("cpu")
+    assert x.to("cpu") is x
+    assert x.cpu() is x
+
+
+@pytest.mark.skipif(_has_cuda_backend(), reason="a CUDA backend is installed")
+@pytest.mark.parametrize("make", [
+    lambda: tg.tensor([1.0], device="cuda"),
+    lambda: tg.zeros(2, device="cuda"),
+    lambda: tg.ones(2, device="cuda:0"),
+    lambda: tg.randn(2, device="cuda"),
+    lambda: tg.arange(3, device="cuda"),
+    lambda: tg.ones(2).to("cuda"),
+    lambda: tg.ones(2).cuda(),
+])
+def test_cuda_without_backend_is_a_clear_error(make):
+    with pytest.raises(RuntimeError, match="no CUDA backend is available.*tensorgraft-cuda"):
+        make()
+
+
+def test_unknown_backend_error():
+    with pytest.raises(RuntimeError, match="no device backend is registered for 'meta'"):
+        tg.zeros(2, device="meta")
