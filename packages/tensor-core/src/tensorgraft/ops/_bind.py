@@ -26,16 +26,16 @@ def bind_op(op, registry, tg_module) -> None:
     if op.method:
         setattr(Tensor, op.method, f)
     fast = op.extra.get("fast", f)
+    binary_mode = op.extra.get("binary_mode")  # set for two-operand elementwise ops
     if op.inplace:
         op.inplace_frontend = F.make_inplace(op, f)
         setattr(Tensor, op.inplace, op.inplace_frontend)
     for d in op.dunders:
-        setattr(Tensor, d, F.make_binary_dunder(fast) if op.extra.get("fast") else f)
+        setattr(Tensor, d, F.make_binary(op, mode=binary_mode, dunder=True) if binary_mode else f)
     for d in op.extra.get("rdunders", ()):
-        setattr(Tensor, d, F.make_binary_dunder(fast, reflected=True))
+        setattr(Tensor, d, F.make_binary(op, mode=binary_mode, dunder=True, reflected=True))
     for d in op.extra.get("idunders", ()):
-        inplace = F.make_inplace(op, fast)
-        setattr(Tensor, d, inplace)
+        setattr(Tensor, d, F.make_inplace(op, fast))
 
 
 def _export_plugin_op(op, tg_module) -> None:

@@ -38,5 +38,5 @@ def binary(name, xp_attr=None, kernel=None, *, mode="same", inplace=True, dunder
         op.extra["fast"] = fast
         return wrapper(fast) if wrapper is not None else fast
     return defop(name, xp_attr=xp_attr if kernel is None else None, kernel=kernel, frontend=frontend,
-                 inplace=(name + "_") if inplace is True else inplace,
+                 inplace=(name + "_") if inplace is True else inplace, binary_mode=mode,
                  dunders=tuple(dunders), rdunders=tuple(rdunders), idunders=tuple(idunders), **kw)

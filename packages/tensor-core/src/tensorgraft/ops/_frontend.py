@@ -105,16 +105,25 @@ def _promote_pair(name, a, ra, b, rb, mode):
     return a, b, common
 
 
-def make_binary(opdef, *, mode: str = "same", argname: str = "other"):
+def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bool = False,
+                reflected: bool = False):
     """``f(input, other)``. ``mode``: "same" (result in the promoted dtype), "float" (integer
     inputs promote to the default float: true division), "bool" (comparisons: computed in the
-    promoted dtype, result bool)."""
+    promoted dtype, result bool).
+
+    ``dunder=True`` builds the operator method (``Tensor.__add__``): foreign operand types give
+    ``NotImplemented`` so Python can try the other side; ``reflected=True`` swaps the operands
+    (``__radd__``). Both are generated here rather than wrapped, to keep ``a + b`` one call deep.
+    """
     table = opdef.table
     name = opdef.name
     differentiable = opdef.differentiable and mode != "bool"
     float_mode = mode == "float"
+    py_scalars = (int, float)
 
     def binary(input, other):
+        if reflected:
+            input, other = other, input
         if isinstance(input, Tensor):
             dev = input._device
             a = input._data
@@ -122,59 +131,49 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other"):
                 if other._device is not dev:
                     raise device_mismatch(name, input, other)
                 b = other._data
-                if a.dtype is not b.dtype or a.ndim == 0 or b.ndim == 0 or (float_mode and a.dtype.kind not in _FLOAT_KINDS):
-                    if a.dtype is not b.dtype or (float_mode and a.dtype.kind not in _FLOAT_KINDS):
-                        a, b, _ = _promote_pair(name, a, _ZERO if a.ndim == 0 else _DIM,
-                                                b, _ZERO if b.ndim == 0 else _DIM, mode)
-                res = table[dev.type](a, b)
+                if a.dtype is not b.dtype or (float_mode and a.dtype.kind not in _FLOAT_KINDS):
+                    a, b, _ = _promote_pair(name, a, _ZERO if a.ndim == 0 else _DIM,
+                                            b, _ZERO if b.ndim == 0 else _DIM, mode)
+                out = wrap(table[dev.type](a, b), dev)
                 if differentiable and _gs.enabled and (input._requires_grad or other._requires_grad):
-                    out = wrap(res, dev)
                     Tensor._autograd.record(opdef, out, (input, other), None)
-                    return out
-                return wrap(res, dev)
-            if not isinstance(other, _SCALARS):
-                return _bad_other(name, argname, other)
-            a, b, _ = _promote_pair(name, a, _ZERO if a.ndim == 0 else _DIM, other, _SCALAR, mode)
-            out = wrap(table[dev.type](a, b), dev)
+                return out
+            if other.__class__ in py_scalars and a.dtype.kind == "f":
+                # Fast path: a Python int/float never changes a floating tensor's dtype, and
+                # NumPy treats it as a weak scalar the same way.
+                out = wrap(table[dev.type](a, other), dev)
+            elif isinstance(other, _SCALARS):
+                a, b, _ = _promote_pair(name, a, _ZERO if a.ndim == 0 else _DIM, other, _SCALAR, mode)
+                out = wrap(table[dev.type](a, b), dev)
+            else:
+                return _bad_other(name, argname, other, dunder)
             if differentiable and input._requires_grad and _gs.enabled:
                 Tensor._autograd.record(opdef, out, (input, other), None)
             return out
         if isinstance(other, Tensor) and isinstance(input, _SCALARS):
             dev = other._device
-            a, b, _ = _promote_pair(name, input, _SCALAR, other._data, _ZERO if other._data.ndim == 0 else _DIM, mode)
-            out = wrap(table[dev.type](a, b), dev)
+            b = other._data
+            if input.__class__ in py_scalars and b.dtype.kind == "f":
+                out = wrap(table[dev.type](input, b), dev)
+            else:
+                a, b, _ = _promote_pair(name, input, _SCALAR, b, _ZERO if b.ndim == 0 else _DIM, mode)
+                out = wrap(table[dev.type](a, b), dev)
             if differentiable and other._requires_grad and _gs.enabled:
                 Tensor._autograd.record(opdef, out, (input, other), None)
             return out
         if isinstance(input, Tensor) or isinstance(other, Tensor):
-            return _bad_other(name, argname, other if isinstance(input, Tensor) else input)
+            return _bad_other(name, argname, other if isinstance(input, Tensor) else input, dunder)
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
 
     binary.__name__ = binary.__qualname__ = name
     return binary
 
 
-def _bad_other(name, argname, value):
-    if isinstance(value, (list, tuple, np.ndarray)):
-        raise TypeError(f"{name}(): argument '{argname}' must be Tensor or Number, not {type(value).__name__}. "
-                        f"Convert it with tensorgraft.tensor(...) first.")
-    return NotImplemented
-
-
-def make_binary_dunder(binary, *, reflected: bool = False):
-    """``Tensor.__add__``/``__radd__``: return NotImplemented for foreign types so Python can
-    try the other operand (e.g. a NumPy array's own operator)."""
-    if reflected:
-        def dunder(self, other):
-            if not isinstance(other, _SCALARS) and not isinstance(other, Tensor):
-                return NotImplemented
-            return binary(other, self)
-    else:
-        def dunder(self, other):
-            if not isinstance(other, _SCALARS) and not isinstance(other, Tensor):
-                return NotImplemented
-            return binary(self, other)
-    return dunder
+def _bad_other(name, argname, value, dunder):
+    if dunder:
+        return NotImplemented
+    raise TypeError(f"{name}(): argument '{argname}' (position 2) must be Tensor or Number, not "
+                    f"{type(value).__name__}")
 
 
 # --------------------------------------------------------------------------- in-place variants

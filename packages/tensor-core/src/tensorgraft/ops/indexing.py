@@ -1,70 +1,226 @@
 """Indexing: ``__getitem__``/``__setitem__`` (ints, slices, ellipsis, None, bool masks, integer
-tensors), gather/scatter, index_select, masked ops, where, tril/triu."""
+tensors, with PyTorch's advanced-indexing rules), gather/scatter, index_select/add/fill/copy,
+masked ops, take, nonzero, where, searchsorted/bucketize.
+
+A normalised index is a pair ``(basic, adv)``: ``basic`` is a tuple of ints/slices/None/Ellipsis
+applied first (a view, as PyTorch applies ints and slices before tensor indices), ``adv`` the
+NumPy advanced index applied to that view (None when there is none). Applying integers first is
+what makes ``x[0, :, [0, 1]]`` come out as PyTorch shapes it (NumPy would move the advanced dim
+to the front).
+"""
 from __future__ import annotations
+
+import re
 
 import numpy as np
 
+from .. import dtypes as _dt
 from ..grad_mode import state as _gs
 from ..tensor import Tensor, wrap, wrap_view
 from . import _frontend as F
+from ._args import wrap_dim
 from ._define import defop
 
-_BASIC = (int, slice, type(None), type(Ellipsis))
-
-
-def normalize_index(index, device):
-    """Tensor indices -> backend arrays; bools/ints stay Python values. Returns (index, is_basic)."""
-    if not isinstance(index, tuple):
-        index = (index,)
-    out = []
-    basic = True
-    for i in index:
-        if isinstance(i, Tensor):
-            if i._device is not device:
-                raise RuntimeError(f"indices should be either on cpu or on the same device as the indexed tensor "
-                                   f"({device})")
-            if i._data.dtype.kind not in "biu":
-                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-            out.append(i._data)
-            basic = False
-        elif isinstance(i, (list, np.ndarray)):
-            arr = np.asarray(i)
-            if arr.dtype.kind not in "biu" and arr.size:
-                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-            out.append(arr if device.type == "cpu" else _to_dev(arr, device))
-            basic = False
-        elif isinstance(i, bool):
-            out.append(i)
-            basic = False
-        elif isinstance(i, _BASIC) or isinstance(i, np.integer):
-            out.append(i)
-        else:
-            raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
-                             f"valid indices (got {type(i).__name__})")
-    return tuple(out), basic
+_INTS = (int, np.integer)
+_FULL = slice(None)
 
 
 def _to_dev(arr, device):
+    if device.type == "cpu":
+        return arr
     from .conversion import move_array
     from ..device import device as D
     return move_array(arr, D("cpu"), device)
 
 
-def _check_bounds(shape, index):
-    dim = 0
+def _xp(t):
+    if t._device.type == "cpu":
+        return np
+    from ..device import get_backend
+    return get_backend(t._device).xp
+
+
+def _check_slice(s):
+    if s.step is not None:
+        step = s.step.item() if isinstance(s.step, Tensor) else s.step
+        if step == 0:
+            raise ValueError("slice step cannot be zero")
+        if step < 0:
+            raise ValueError("step must be greater than zero")
+    if isinstance(s.start, Tensor) or isinstance(s.stop, Tensor) or isinstance(s.step, Tensor):
+        conv = lambda v: v.item() if isinstance(v, Tensor) else v  # noqa: E731
+        return slice(conv(s.start), conv(s.stop), conv(s.step))
+    return s
+
+
+def _is_seq_index(i):
+    return isinstance(i, (list, tuple, Tensor, slice, type(Ellipsis), type(None))) or i is None
+
+
+def normalize_index(index, device):
+    """Python index -> ``((basic, adv), is_basic)``; tensors become backend arrays."""
+    if index.__class__ is int:
+        return ((index, Ellipsis), None), True
+    if not isinstance(index, tuple):
+        # PyTorch (like old NumPy) treats a short list holding sequences/slices as a tuple
+        if isinstance(index, list) and len(index) < 32 and any(_is_seq_index(i) for i in index):
+            index = tuple(index)
+        else:
+            index = (index,)
+    items = []  # (kind, value): kind in "i" int, "s" slice, "n" None, "e" Ellipsis, "a" array, "b" py-bool
     for i in index:
-        if i is None:
+        if isinstance(i, Tensor):
+            if i._device is not device and i._device.type != "cpu":
+                raise RuntimeError(f"indices should be either on cpu or on the same device as the indexed tensor "
+                                   f"({device})")
+            d = i._data
+            k = d.dtype.kind
+            if k not in "biu":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            if d.ndim == 0 and k != "b":
+                items.append(("i", int(i.item())))
+                continue
+            if d.dtype == np.uint8:
+                d = d.astype(bool)
+            if i._device is not device:
+                d = _to_dev(d, device)
+            items.append(("a", d))
+        elif isinstance(i, slice):
+            items.append(("s", _check_slice(i)))
+        elif isinstance(i, bool) or isinstance(i, np.bool_):
+            items.append(("b", bool(i)))
+        elif isinstance(i, _INTS):
+            items.append(("i", int(i)))
+        elif i is None:
+            items.append(("n", None))
+        elif i is Ellipsis:
+            items.append(("e", Ellipsis))
+        elif isinstance(i, (list, tuple, np.ndarray)):
+            arr = i if isinstance(i, np.ndarray) else _seq_to_array(i)
+            if arr.dtype.kind not in "biu":
+                if arr.size:
+                    raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+                arr = arr.astype(np.int64)
+            if arr.dtype == np.uint8:
+                arr = arr.astype(bool)
+            items.append(("a", _to_dev(arr, device)))
+        else:
+            raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
+                             f"valid indices (got {type(i).__name__})")
+    if sum(1 for k, _ in items if k == "e") > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    if not any(k in "ab" for k, _ in items):
+        basic = tuple(v for _, v in items)
+        if Ellipsis not in basic:
+            basic = basic + (Ellipsis,)  # keeps an all-int index a 0-d view instead of a NumPy scalar
+        return (basic, None), True
+    if not any(k == "i" for k, _ in items):
+        return (None, tuple(_adv_value(k, v) for k, v in items)), False
+    # ints first (as views), then the advanced index on what remains
+    basic, adv = [], []
+    for k, v in items:
+        if k == "i":
+            basic.append(v)
+        elif k == "a" and v.dtype == bool and v.ndim:
+            basic.extend([_FULL] * v.ndim)
+            adv.append(v)
+        elif k == "a":
+            basic.append(_FULL)
+            adv.append(v)
+        elif k == "b":
+            adv.append(v)
+        else:
+            basic.append(v if k != "n" else None)
+            adv.append(_FULL if k != "e" else Ellipsis)
+    if Ellipsis not in basic:
+        basic.append(Ellipsis)
+    return (tuple(basic), tuple(adv)), False
+
+
+def _adv_value(k, v):
+    return v
+
+
+def _seq_to_array(seq):
+    def conv(x):
+        if isinstance(x, Tensor):
+            return x._host()
+        if isinstance(x, (list, tuple)):
+            return [conv(y) for y in x]
+        return x
+    return np.asarray(conv(seq))
+
+
+def apply_index(a, idx):
+    basic, adv = idx
+    if basic is not None:
+        a = a[basic]
+    if adv is not None:
+        a = a[adv]
+    return a
+
+
+_AXIS_RE = re.compile(r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)")
+_DIMS_RE = re.compile(r"array is (\d+)-dimensional")
+
+
+def _translate_index_error(exc, shape, idx):
+    msg = str(exc)
+    m = _AXIS_RE.search(msg)
+    if m:
+        return IndexError(f"index {m.group(1)} is out of bounds for dimension {m.group(2)} with size {m.group(3)}")
+    if "too many indices" in msg:
+        return IndexError(f"too many indices for tensor of dimension {len(shape)}")
+    if "boolean index did not match" in msg:
+        return IndexError(_mask_message(shape, idx) or msg.replace("array", "tensor"))
+    return IndexError(msg.replace("array", "tensor").replace("axis", "dimension"))
+
+
+def _mask_message(shape, idx):
+    basic, adv = idx
+    items = adv if adv is not None else basic
+    if basic is not None and adv is not None:
+        return None
+    dim = 0
+    for k, it in enumerate(items):
+        if it is Ellipsis:
+            dim = len(shape) - sum(_consumed(j) for j in items[k + 1:])
             continue
-        if i is Ellipsis:
-            dim = len(shape) - sum(1 for j in index if j is not None and j is not Ellipsis)
-            dim += index.index(Ellipsis) if False else 0
+        if it is None:
             continue
-        if isinstance(i, (int, np.integer)) and not isinstance(i, bool):
-            if dim >= len(shape):
-                raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
-            if not -shape[dim] <= i < shape[dim]:
-                raise IndexError(f"index {i} is out of bounds for dimension {dim} with size {shape[dim]}")
-        dim += 1
+        if hasattr(it, "dtype") and it.dtype == bool:
+            for j in range(it.ndim):
+                if dim + j >= len(shape) or it.shape[j] != shape[dim + j]:
+                    return (f"The shape of the mask {list(it.shape)} at index {j} does not match the shape of the "
+                            f"indexed tensor {list(shape)} at index {dim + j}")
+        dim += _consumed(it)
+    return None
+
+
+def _consumed(it):
+    if it is None or it is Ellipsis or isinstance(it, bool):
+        return 0
+    if hasattr(it, "dtype") and it.dtype == bool:
+        return it.ndim
+    return 1
+
+
+def _node_name(idx, basic):
+    if not basic:
+        return "IndexBackward0"
+    items = [i for i in idx[0] if i is not Ellipsis]
+    if not items:
+        return "AliasBackward0"
+    last = items[-1]
+    if last is None:
+        return "UnsqueezeBackward0"
+    if isinstance(last, slice):
+        return "SliceBackward0"
+    return "SelectBackward0"
+
+
+def _getitem_kernel(xp, a, idx):
+    return apply_index(a, idx)
 
 
 def _getitem_frontend(op):
@@ -72,42 +228,38 @@ def _getitem_frontend(op):
 
     def getitem(self, index):
         idx, basic = normalize_index(index, self._device)
-        try:
-            data = table[self._device.type](self._data, idx)
-        except IndexError as exc:
-            _check_bounds(self._data.shape, idx)
-            raise IndexError(str(exc).replace("array", "tensor")) from None
-        out = wrap_view(data, self) if basic else wrap(data, self._device)
-        if self._requires_grad and _gs.enabled:
-            Tensor._autograd.record(op, out, (self,), {"index": idx, "shape": self._data.shape},
-                                    node_name=_node_name(idx, basic))
-        return out
+        return index_apply(self, idx, basic)
     return getitem
 
 
-def _node_name(idx, basic):
-    if not basic:
-        return "IndexBackward0"
-    if len(idx) == 1 and isinstance(idx[0], (int, np.integer)):
-        return "SelectBackward0"
-    if all(isinstance(i, slice) for i in idx):
-        return "SliceBackward0"
-    return "AsStridedBackward0"
+_getitem = defop("__getitem__", kernel=_getitem_kernel, frontend=_getitem_frontend, method="__getitem__",
+                 public=False, node="IndexBackward0")
 
 
-def _getitem_kernel(xp, a, idx):
-    r = a[idx]
-    return r
-
-
-defop("__getitem__", kernel=_getitem_kernel, frontend=_getitem_frontend, method="__getitem__", public=False,
-      node="IndexBackward0")
-
-
-def _index_put_kernel(xp, a, idx, value):
-    out = a.copy()
-    out[idx] = value
+def index_apply(t, idx, basic=None):
+    """``t[idx]`` for an already normalised index (formulas call this)."""
+    if basic is None:
+        basic = idx[1] is None
+    try:
+        data = _getitem.table[t._device.type](t._data, idx)
+    except IndexError as exc:
+        raise _translate_index_error(exc, t._data.shape, idx) from None
+    out = wrap_view(data, t) if basic else wrap(data, t._device)
+    if t._requires_grad and _gs.enabled:
+        Tensor._autograd.record(_getitem, out, (t,), {"index": idx, "shape": t._data.shape},
+                                node_name=_node_name(idx, basic))
     return out
+
+
+# --------------------------------------------------------------------------- __setitem__
+def _index_put_kernel(xp, a, idx, value):
+    basic, adv = idx
+    v = a[basic] if basic is not None else a
+    if adv is None:
+        v[...] = value
+    else:
+        v[adv] = value
+    return a
 
 
 def _setitem_frontend(op):
@@ -118,43 +270,74 @@ def _setitem_frontend(op):
         idx, _ = normalize_index(index, self._device)
         if isinstance(value, Tensor):
             if value._device is not self._device:
-                raise F.device_mismatch("index_put_", self, value)
-            v = value._data
+                if value._data.ndim == 0 and value._device.type == "cpu":
+                    value = value.item()
+                else:
+                    raise F.device_mismatch("index_put_", self, value)
+            v = value._data if isinstance(value, Tensor) else value
         elif isinstance(value, F._SCALARS):
             v = value
         else:
-            v = np.asarray(value)
+            from .creation import tensor as _tensor
+            value = _tensor(value, dtype=self.dtype, device=self._device)
+            v = value._data
         record = _gs.enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
         if record:
             F.check_inplace_allowed(self, "index_put_")
-            old = Tensor._autograd.snapshot(self)
-            new = wrap(table[self._device.type](self._data, idx, v), self._device)
-            Tensor._autograd.record(op, new, (old, value), {"index": idx}, node_name="IndexPutBackward0")
-            self._data[...] = new._data
-            self._vc[0] += 1
-            Tensor._autograd.rebase(self, new)
-            return
-        try:
-            self._data[idx] = v
-        except ValueError as exc:
-            raise RuntimeError(f"shape mismatch: {exc}") from None
-        except IndexError as exc:
-            _check_bounds(self._data.shape, idx)
-            raise IndexError(str(exc).replace("array", "tensor")) from None
-        self._vc[0] += 1
+            if self._base is not None:
+                raise RuntimeError(
+                    "index_put_(): in-place assignment into a view while recording gradients is not supported by "
+                    "tensorgraft's autograd engine; index the base tensor directly (x[i, j] = v instead of "
+                    "x[i][j] = v) or clone() the view first.")
+            old = wrap(self._data, self._device)  # carries the history; its data is never read
+            old._requires_grad = self._requires_grad
+            old.grad_fn = self.grad_fn
+            old._output_nr = self._output_nr
+            old._extra = self._extra
+        _store(table[self._device.type], self, idx, v)
+        if record:
+            Tensor._autograd.record(op, self, (old, value), {"index": idx}, node_name="IndexPutBackward0")
     return setitem
 
 
-defop("index_put", kernel=_index_put_kernel, frontend=_setitem_frontend, method="__setitem__", public=False)
+def _store(kernel, self, idx, v):
+    try:
+        kernel(self._data, idx, v)
+    except ValueError as exc:
+        target = apply_index(self._data, idx).shape
+        vshape = tuple(getattr(v, "shape", ()))
+        from .shape import _expand_error
+        err = _expand_error(target, vshape) if len(vshape) <= len(target) else None
+        if err is None:
+            err = RuntimeError(f"shape mismatch: value tensor of shape {list(vshape)} cannot be broadcast to "
+                               f"indexing result of shape {list(target)}")
+        raise err from None
+    except IndexError as exc:
+        raise _translate_index_error(exc, self._data.shape, idx) from None
+    self._vc[0] += 1
+
+
+_setitem = defop("__setitem__", kernel=_index_put_kernel, frontend=_setitem_frontend, method="__setitem__",
+                 public=False)
+
+
+# --------------------------------------------------------------------------- index backward
+def _add_at(xp, out, idx, vals):
+    if xp is np:
+        np.add.at(out, idx, vals)
+    else:  # pragma: no cover - CUDA
+        import cupyx
+        cupyx.scatter_add(out, idx, vals)
 
 
 def _index_backward_kernel(xp, g, shape, idx):
     out = xp.zeros(shape, dtype=g.dtype)
-    if xp is np:
-        np.add.at(out, idx, g)
-    else:  # CuPy
-        import cupyx
-        cupyx.scatter_add(out, idx, g)
+    basic, adv = idx
+    v = out[basic] if basic is not None else out
+    if adv is None:
+        v[...] = g
+    else:
+        _add_at(xp, v, adv, g)
     return out
 
 
@@ -175,15 +358,539 @@ _index_backward = defop("_index_backward", kernel=_index_backward_kernel, fronte
 
 
 def index_backward(grad, shape, index):
+    if not isinstance(index, tuple) or len(index) != 2 or not (index[0] is None or isinstance(index[0], tuple)):
+        index = (index if isinstance(index, tuple) else (index,), None)
     return _index_backward.frontend(grad, shape, index)
 
 
 def masked_out(g, index):
     """``g`` with the entries at ``index`` zeroed, as a differentiable product with a constant mask."""
-    xp = np if g._device.type == "cpu" else __import__("tensorgraft").device.get_backend(g._device).xp
+    xp = _xp(g)
     mask = xp.ones(g._data.shape, dtype=g._data.dtype)
-    mask[index] = 0
+    _index_put_kernel(xp, mask, index, 0)
     return g * wrap(mask, g._device)
+
+
+# --------------------------------------------------------------------------- gather / scatter
+def _index_tensor(index, fname, argname="index", pos=3):
+    if not isinstance(index, Tensor):
+        raise F.not_a_tensor(fname, argname, pos, index)
+    if index._data.dtype.kind not in "iu" or index._data.dtype == np.uint8:
+        raise RuntimeError(f"{fname}(): Expected dtype int32/int64 for index")
+    return index._data
+
+
+def _grid(xp, shape, dim, idx):
+    """Full advanced index addressing ``idx`` along ``dim`` and every position elsewhere."""
+    nd = len(shape)
+    out = []
+    for d in range(nd):
+        if d == dim:
+            out.append(idx)
+        else:
+            s = [1] * nd
+            s[d] = shape[d]
+            out.append(xp.arange(shape[d]).reshape(s))
+    return tuple(out)
+
+
+def _check_gather_bounds(xp, idx, n, dim):
+    if idx.size:
+        lo, hi = int(idx.min()), int(idx.max())
+        if lo < 0 or hi >= n:
+            bad = hi if hi >= n else lo
+            raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {n}")
+
+
+def _gather_kernel(xp, a, dim, idx):
+    if a.ndim == 0:
+        return a.reshape(1)[idx.reshape(-1)].reshape(idx.shape)
+    return a[_grid(xp, idx.shape, dim, idx)]
+
+
+def _gather_frontend(op):
+    table = op.table
+
+    def gather(input, dim, index, *, sparse_grad=False, out=None):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("gather", "input", 1, input)
+        a = input._data
+        idx = _index_tensor(index, "gather")
+        nd = a.ndim
+        d = wrap_dim(dim, nd)
+        if idx.ndim != nd and not (max(nd, 1) == max(idx.ndim, 1)):
+            raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+        for k in range(nd):
+            if k != d and idx.shape[k] > a.shape[k]:
+                raise RuntimeError(f"Size does not match at dimension {k} expected index {list(idx.shape)} to be no "
+                                   f"larger than self {list(a.shape)} apart from dimension {d}")
+        _check_gather_bounds(np, idx, a.shape[d] if nd else 1, d)
+        res = wrap(table[input._device.type](a, d, idx), input._device)
+        if input._requires_grad and _gs.enabled:
+            Tensor._autograd.record(op, res, (input, index), {"dim": d})
+        return res
+    return gather
+
+
+defop("gather", kernel=_gather_kernel, frontend=_gather_frontend)
+
+
+_REDUCERS = {"add": "add", "multiply": "multiply", "sum": "add", "prod": "multiply"}
+
+
+def _scatter_kernel(xp, a, dim, idx, src, reduce):
+    out = a.copy()
+    if a.ndim == 0:
+        out = out.reshape(1)
+        grid = (idx.reshape(-1),)
+        s = src.reshape(-1)[:idx.size] if hasattr(src, "shape") and src.ndim else src
+    else:
+        grid = _grid(xp, idx.shape, dim, idx)
+        s = src[tuple(slice(0, n) for n in idx.shape)] if hasattr(src, "shape") and src.ndim else src
+    if reduce is None:
+        out[grid] = s
+    elif reduce == "add":
+        _add_at(xp, out, grid, xp.broadcast_to(xp.asarray(s, dtype=out.dtype), idx.shape))
+    else:
+        if xp is np:
+            np.multiply.at(out, grid, np.broadcast_to(np.asarray(s, dtype=out.dtype), idx.shape))
+        else:  # pragma: no cover - CUDA
+            xp.multiply.at(out, grid, xp.broadcast_to(xp.asarray(s, dtype=out.dtype), idx.shape))
+    return out.reshape(a.shape)
+
+
+def _scatter_checks(fname, a, d, idx, src):
+    nd = a.ndim
+    if idx.ndim != nd and max(nd, 1) != max(idx.ndim, 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    if src is not None and src.ndim != idx.ndim and max(src.ndim, 1) != max(idx.ndim, 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+    for k in range(idx.ndim):
+        if (k != d and nd and idx.shape[k] > a.shape[k]) or (src is not None and src.ndim and idx.shape[k] > src.shape[k]):
+            raise RuntimeError(f"Expected index {list(idx.shape)} to be no larger than self {list(a.shape)} apart "
+                               f"from dimension {d}" + (f" and to be no larger size than src {list(src.shape)}"
+                                                        if src is not None else ""))
+    _check_gather_bounds(np, idx, a.shape[d] if nd else 1, d)
+
+
+def _scatter_frontend(op, add=False):
+    table = op.table
+    fname = "scatter_add" if add else "scatter"
+
+    def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor(fname, "input", 1, input)
+        a = input._data
+        idx = _index_tensor(index, fname)
+        d = wrap_dim(dim, a.ndim)
+        if src is None:
+            src = value
+        if src is None:
+            raise TypeError(f"{fname}() missing required argument 'src' or 'value'")
+        if reduce is not None:
+            if reduce not in ("add", "multiply"):
+                raise RuntimeError(f"reduce argument must be either add or multiply. Got {reduce}")
+        red = "add" if add else reduce
+        if isinstance(src, Tensor):
+            if src._device is not input._device:
+                raise F.device_mismatch(fname, input, src)
+            s = src._data
+            if s.dtype != a.dtype:
+                raise RuntimeError(f"{fname}(): Expected self.dtype to be equal to src.dtype")
+            _scatter_checks(fname, a, d, idx, s)
+            name = "ScatterAddBackward0" if add else "ScatterBackward0"
+        else:
+            if add:
+                raise F.not_a_tensor(fname, "src", 4, src)
+            _scatter_checks(fname, a, d, idx, None)
+            s = src
+            name = "ScatterBackward1"
+        res = wrap(table[input._device.type](a, d, idx, s, red), input._device)
+        if F.needs_grad(input, src):
+            if reduce is not None:
+                name = "ScatterReduceBackward0"
+            Tensor._autograd.record(op, res, (input, index, src), {"dim": d, "reduce": reduce}, node_name=name)
+        return res
+    return scatter
+
+
+defop("scatter", kernel=_scatter_kernel, frontend=_scatter_frontend, inplace="scatter_")
+defop("scatter_add", kernel=_scatter_kernel, frontend=lambda op: _scatter_frontend(op, add=True),
+      inplace="scatter_add_")
+
+
+# --------------------------------------------------------------------------- index_* family
+def _vec_index(index, fname, pos=3):
+    if not isinstance(index, Tensor):
+        raise F.not_a_tensor(fname, "index", pos, index)
+    idx = index._data
+    if idx.dtype.kind not in "iu" or idx.dtype == np.uint8:
+        raise RuntimeError(f"{fname}(): Expected dtype int32 or int64 for index")
+    if idx.ndim > 1:
+        raise IndexError(f"{fname}(): Index is supposed to be a vector")
+    return idx.reshape(-1)
+
+
+def _index_select_kernel(xp, a, dim, idx):
+    if a.ndim == 0:
+        return a.reshape(1)[idx]
+    return xp.take(a, idx, axis=dim)
+
+
+def _index_select_frontend(op):
+    table = op.table
+
+    def index_select(input, dim, index, *, out=None):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("index_select", "input", 1, input)
+        a = input._data
+        idx = _vec_index(index, "index_select")
+        d = wrap_dim(dim, a.ndim)
+        n = a.shape[d] if a.ndim else 1
+        if idx.size and (int(idx.min()) < -n or int(idx.max()) >= n) or (idx.size and int(idx.min()) < 0):
+            raise IndexError("index out of range in self")
+        res = wrap(table[input._device.type](a, d, idx), input._device)
+        if out is not None:
+            F.store_into(out, res._data, "index_select")
+            return out
+        if input._requires_grad and _gs.enabled:
+            Tensor._autograd.record(op, res, (input, index), {"dim": d})
+        return res
+    return index_select
+
+
+defop("index_select", kernel=_index_select_kernel, frontend=_index_select_frontend)
+
+
+def _moved(xp, a, dim):
+    return a.reshape(1) if a.ndim == 0 else xp.moveaxis(a, dim, 0)
+
+
+def _index_add_kernel(xp, a, dim, idx, src, alpha):
+    out = a.copy()
+    s = src if alpha == 1 else src * alpha
+    s = xp.asarray(s, dtype=a.dtype)
+    _add_at(xp, _moved(xp, out, dim), idx, _moved(xp, s, dim) if s.ndim else s)
+    return out
+
+
+def _index_bounds(fname, idx, n, d, exc=IndexError):
+    if idx.size:
+        lo, hi = int(idx.min()), int(idx.max())
+        if lo < -n or hi >= n:
+            bad = hi if hi >= n else lo
+            raise exc(f"{fname}index {bad} is out of bounds for dimension {d} with size {n}")
+
+
+def _source_checks(fname, a, d, idx, s):
+    if s.ndim and a.ndim and s.ndim != a.ndim:
+        raise IndexError(f"{fname}(): Source/destination tensor must have same slice shapes. Destination slice "
+                         f"shape: {list(a.shape[:d] + a.shape[d + 1:])} at dimension {d} and source slice shape: "
+                         f"{list(s.shape[:d] + s.shape[d + 1:])} at dimension 0.")
+    ns = s.shape[d] if s.ndim else 1
+    if ns != idx.size:
+        raise RuntimeError(f"{fname}(): Number of indices ({idx.size}) should be equal to source.size(dim): ({ns}), "
+                           f"for dim: {d}")
+    if s.ndim and a.ndim and (s.shape[:d] + s.shape[d + 1:]) != (a.shape[:d] + a.shape[d + 1:]):
+        raise IndexError(f"{fname}(): Source/destination tensor must have same slice shapes. Destination slice "
+                         f"shape: {list(a.shape[:d] + a.shape[d + 1:])} at dimension {d} and source slice shape: "
+                         f"{list(s.shape[:d] + s.shape[d + 1:])} at dimension {d}.")
+
+
+def _index_add_frontend(op):
+    table = op.table
+
+    def index_add(input, dim, index, source, *, alpha=1):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("index_add", "input", 1, input)
+        if not isinstance(source, Tensor):
+            raise F.not_a_tensor("index_add", "source", 4, source)
+        a = input._data
+        idx = _vec_index(index, "index_add")
+        d = wrap_dim(dim, a.ndim)
+        _source_checks("index_add_", a, d, idx, source._data)
+        _index_bounds("", idx, a.shape[d] if a.ndim else 1, d, RuntimeError)
+        res = wrap(table[input._device.type](a, d, idx, source._data, alpha), input._device)
+        if F.needs_grad(input, source):
+            Tensor._autograd.record(op, res, (input, index, source), {"dim": d, "alpha": alpha})
+        return res
+    return index_add
+
+
+defop("index_add", kernel=_index_add_kernel, frontend=_index_add_frontend, inplace="index_add_")
+
+
+def _index_copy_kernel(xp, a, dim, idx, src):
+    out = a.copy()
+    m = _moved(xp, out, dim)
+    m[idx] = _moved(xp, src, dim) if src.ndim else src
+    return out
+
+
+def _index_copy_frontend(op):
+    table = op.table
+
+    def index_copy(input, dim, index, source):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("index_copy", "input", 1, input)
+        if not isinstance(source, Tensor):
+            raise F.not_a_tensor("index_copy", "source", 4, source)
+        a = input._data
+        idx = _vec_index(index, "index_copy")
+        d = wrap_dim(dim, a.ndim)
+        _source_checks("index_copy_", a, d, idx, source._data)
+        _index_bounds("index_copy_(): ", idx, a.shape[d] if a.ndim else 1, d)
+        if source._data.dtype != a.dtype:
+            raise RuntimeError("index_copy_(): self and source expected to have the same dtype, but got (self) "
+                               f"{input.dtype._torch_name.capitalize()} and (source) "
+                               f"{source.dtype._torch_name.capitalize()}")
+        res = wrap(table[input._device.type](a, d, idx, source._data), input._device)
+        if F.needs_grad(input, source):
+            Tensor._autograd.record(op, res, (input, index, source), {"dim": d})
+        return res
+    return index_copy
+
+
+defop("index_copy", kernel=_index_copy_kernel, frontend=_index_copy_frontend, inplace="index_copy_")
+
+
+def _index_fill_kernel(xp, a, dim, idx, value):
+    out = a.copy()
+    _moved(xp, out, dim)[idx] = value
+    return out
+
+
+def _index_fill_frontend(op):
+    table = op.table
+
+    def index_fill(input, dim, index, value):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("index_fill", "input", 1, input)
+        a = input._data
+        idx = _vec_index(index, "index_fill")
+        d = wrap_dim(dim, a.ndim)
+        _index_bounds("", idx, a.shape[d] if a.ndim else 1, d)
+        if isinstance(value, Tensor):
+            if value._data.ndim != 0:
+                raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                                   f"{value._data.ndim} dimension(s).")
+            v = value._data.astype(a.dtype)
+            name = "IndexFillBackward1"
+        else:
+            v = value
+            name = "IndexFillBackward0"
+        res = wrap(table[input._device.type](a, d, idx, v), input._device)
+        if F.needs_grad(input, value):
+            Tensor._autograd.record(op, res, (input, index, value), {"dim": d}, node_name=name)
+        return res
+    return index_fill
+
+
+defop("index_fill", kernel=_index_fill_kernel, frontend=_index_fill_frontend, inplace="index_fill_")
+
+
+# --------------------------------------------------------------------------- masked ops
+_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
+            "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
+            "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+
+
+def _mask_arg(mask, fname, inplace_name):
+    if not isinstance(mask, Tensor):
+        raise F.not_a_tensor(fname, "mask", 2, mask)
+    if mask._data.dtype != np.bool_:
+        raise RuntimeError(f"{inplace_name} only supports boolean masks, but got mask with dtype "
+                           f"{_C_NAMES.get(str(mask._data.dtype), str(mask._data.dtype))}")
+    return mask._data
+
+
+def _broadcast_shape(a, b):
+    from .shape import broadcast_shapes
+    return tuple(broadcast_shapes(a, b))
+
+
+def _masked_fill_kernel(xp, a, mask, value):
+    return xp.where(mask, xp.asarray(value, dtype=a.dtype), a)
+
+
+def _masked_fill_frontend(op):
+    table = op.table
+
+    def masked_fill(input, mask, value):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("masked_fill", "input", 1, input)
+        m = _mask_arg(mask, "masked_fill", "masked_fill_")
+        _broadcast_shape(input._data.shape, m.shape)
+        if isinstance(value, Tensor):
+            if value._data.ndim != 0:
+                raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                                   f"{value._data.ndim} dimension(s).")
+            v = value._data if value._device is input._device else value.item()
+            name = "MaskedFillBackward1"
+        else:
+            v = value
+            name = "MaskedFillBackward0"
+        res = wrap(table[input._device.type](input._data, m, v), input._device)
+        if F.needs_grad(input, value):
+            Tensor._autograd.record(op, res, (input, mask, value), None, node_name=name)
+        return res
+    return masked_fill
+
+
+defop("masked_fill", kernel=_masked_fill_kernel, frontend=_masked_fill_frontend, inplace="masked_fill_")
+
+
+def _masked_select_kernel(xp, a, mask):
+    shape = xp.broadcast_shapes(a.shape, mask.shape) if hasattr(xp, "broadcast_shapes") else \
+        np.broadcast_shapes(a.shape, mask.shape)
+    return xp.broadcast_to(a, shape)[xp.broadcast_to(mask, shape)]
+
+
+def _masked_select_frontend(op):
+    table = op.table
+
+    def masked_select(input, mask, *, out=None):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("masked_select", "input", 1, input)
+        m = _mask_arg(mask, "masked_select", "masked_select")
+        _broadcast_shape(input._data.shape, m.shape)
+        res = wrap(table[input._device.type](input._data, m), input._device)
+        if input._requires_grad and _gs.enabled:
+            Tensor._autograd.record(op, res, (input, mask), None)
+        return res
+    return masked_select
+
+
+defop("masked_select", kernel=_masked_select_kernel, frontend=_masked_select_frontend)
+
+
+def _masked_scatter_kernel(xp, a, mask, src):
+    shape = np.broadcast_shapes(a.shape, mask.shape)
+    out = xp.array(xp.broadcast_to(a, shape))
+    m = xp.broadcast_to(mask, shape)
+    n = int(m.sum())
+    out[m] = src.reshape(-1)[:n]
+    return out
+
+
+def _masked_scatter_frontend(op):
+    table = op.table
+
+    def masked_scatter(input, mask, source):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("masked_scatter", "input", 1, input)
+        if not isinstance(source, Tensor):
+            raise F.not_a_tensor("masked_scatter", "source", 3, source)
+        m = _mask_arg(mask, "masked_scatter", "masked_scatter_")
+        shape = _broadcast_shape(input._data.shape, m.shape)
+        if int(np.broadcast_to(m if isinstance(m, np.ndarray) else mask._host(), shape).sum()) > source._data.size:
+            raise RuntimeError("Number of elements of source < number of ones in mask")
+        if source._data.dtype != input._data.dtype:
+            raise RuntimeError(f"masked_scatter_: expected self and source to have same dtypes but got "
+                               f"{F._type_name(input._data.dtype)} and {F._type_name(source._data.dtype)}")
+        res = wrap(table[input._device.type](input._data, m, source._data), input._device)
+        if F.needs_grad(input, source):
+            Tensor._autograd.record(op, res, (input, mask, source), None)
+        return res
+    return masked_scatter
+
+
+defop("masked_scatter", kernel=_masked_scatter_kernel, frontend=_masked_scatter_frontend, inplace="masked_scatter_")
+
+
+# --------------------------------------------------------------------------- take
+def _take_kernel(xp, a, idx):
+    return a.reshape(-1)[idx]
+
+
+def _take_frontend(op):
+    table = op.table
+
+    def take(input, index):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("take", "input", 1, input)
+        if not isinstance(index, Tensor):
+            raise F.not_a_tensor("take", "index", 2, index)
+        idx = index._data
+        if idx.dtype.kind not in "iu" or idx.dtype == np.uint8:
+            raise RuntimeError("take(): Expected a long tensor for index, but got " + F._type_name(idx.dtype))
+        n = input._data.size
+        if idx.size:
+            lo, hi = int(idx.min()), int(idx.max())
+            if lo < -n or hi >= n:
+                bad = hi if hi >= n else lo
+                raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
+        res = wrap(table[input._device.type](input._data, idx), input._device)
+        if input._requires_grad and _gs.enabled:
+            Tensor._autograd.record(op, res, (input, index), None)
+        return res
+    return take
+
+
+defop("take", kernel=_take_kernel, frontend=_take_frontend)
+
+
+def _take_along_dim(input, indices, dim=None, *, out=None):
+    if not isinstance(input, Tensor):
+        raise F.not_a_tensor("take_along_dim", "input", 1, input)
+    if not isinstance(indices, Tensor):
+        raise F.not_a_tensor("take_along_dim", "indices", 2, indices)
+    if indices._data.dtype.kind not in "iu":
+        raise RuntimeError("torch.take_along_dim(): dtype of indices should be Long but got "
+                           f"{F._type_name(indices._data.dtype)}")
+    if dim is None:
+        return input.reshape(-1).gather(0, indices.reshape(-1))
+    nd = input._data.ndim
+    if nd != indices._data.ndim:
+        raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same number of dimensions, "
+                           f"but got {nd} dimensions for input, and {indices._data.ndim} dimensions for indices")
+    d = wrap_dim(dim, nd)
+    si, sx = list(input._data.shape), list(indices._data.shape)
+    si[d] = sx[d] = 1
+    from .shape import broadcast_shapes
+    b = list(broadcast_shapes(si, sx))
+    bi, bx = list(b), list(b)
+    bi[d] = input._data.shape[d]
+    bx[d] = indices._data.shape[d]
+    x = input if tuple(bi) == input._data.shape else input.expand(*bi)
+    ix = indices if tuple(bx) == indices._data.shape else indices.expand(*bx)
+    return x.gather(d, ix)
+
+
+defop("take_along_dim", frontend=lambda op: _take_along_dim, differentiable=False)
+
+
+# --------------------------------------------------------------------------- nonzero / where
+def _nonzero_kernel(xp, a):
+    if a.ndim == 0:
+        return xp.zeros((1 if a else 0, 0), dtype=np.int64)
+    return xp.stack(xp.nonzero(a), axis=1).astype(np.int64, copy=False) if a.ndim else None
+
+
+def _nonzero_frontend(op):
+    table = op.table
+
+    def nonzero(input, *, out=None, as_tuple=False):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("nonzero", "input", 1, input)
+        a = input._data
+        if as_tuple:
+            xp = _xp(input)
+            if a.ndim == 0:
+                return (wrap(xp.zeros(1 if a else 0, dtype=np.int64), input._device),)
+            return tuple(wrap(i.astype(np.int64, copy=False), input._device) for i in xp.nonzero(a))
+        return wrap(table[input._device.type](a), input._device)
+    return nonzero
+
+
+defop("nonzero", kernel=_nonzero_kernel, frontend=_nonzero_frontend, differentiable=False)
+
+
+def _argwhere(input):
+    return input.nonzero()
+
+
+defop("argwhere", frontend=lambda op: _argwhere, differentiable=False)
 
 
 def _where_kernel(xp, cond, a, b):
@@ -193,14 +900,16 @@ def _where_kernel(xp, cond, a, b):
 def _where_frontend(op):
     table = op.table
 
-    def where(condition, input=None, other=None):
+    def where(condition, input=None, other=None, *, out=None):
         if input is None and other is None:
+            if not isinstance(condition, Tensor):
+                raise F.not_a_tensor("where", "condition", 1, condition)
             return condition.nonzero(as_tuple=True)
         if not isinstance(condition, Tensor):
             raise F.not_a_tensor("where", "condition", 1, condition)
         if condition._data.dtype.kind != "b":
             raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
-                               f"{condition.dtype._torch_name.capitalize()}")
+                               f"{F._type_name(condition._data.dtype)}")
         dev = condition._device
         ref = input if isinstance(input, Tensor) else other
         if isinstance(input, Tensor) and isinstance(other, Tensor):
@@ -210,6 +919,8 @@ def _where_frontend(op):
                                       other._data, 1 if other._data.ndim == 0 else 0, "same") \
                 if input._data.dtype != other._data.dtype else (input._data, other._data, None)
         elif isinstance(ref, Tensor):
+            if ref._device is not dev:
+                raise F.device_mismatch("where", condition, ref)
             scalar = other if ref is input else input
             ra = 1 if ref._data.ndim == 0 else 0
             if ref is input:
@@ -217,13 +928,99 @@ def _where_frontend(op):
             else:
                 a, b, _ = F._promote_pair("where", scalar, 2, ref._data, ra, "same")
         else:
-            from .creation import tensor
-            return where(condition, tensor(input, device=dev), tensor(other, device=dev))
-        out = wrap(table[dev.type](condition._data, a, b), dev)
+            da, db = _dt._scalar_dtype(input), _dt._scalar_dtype(other)
+            npd = _dt.promote_types(da, db).np
+            xp = _xp(condition)
+            a, b = xp.asarray(input, dtype=npd), xp.asarray(other, dtype=npd)
+        res = wrap(table[dev.type](condition._data, a, b), dev)
+        if out is not None:
+            F.store_into(out, res._data, "where")
+            return out
         if F.needs_grad(input, other):
-            Tensor._autograd.record(op, out, (condition, input, other), None, node_name="WhereBackward0")
-        return out
+            Tensor._autograd.record(op, res, (condition, input, other), None, node_name="WhereBackward0")
+        return res
     return where
 
 
 defop("where", kernel=_where_kernel, frontend=_where_frontend)
+
+
+# --------------------------------------------------------------------------- searchsorted / bucketize
+def _searchsorted_kernel(xp, seq, vals, side, sorter):
+    if seq.ndim == 1:
+        return xp.searchsorted(seq, vals, side=side, sorter=sorter).astype(np.int64, copy=False)
+    s2 = seq.reshape(-1, seq.shape[-1])
+    v2 = vals.reshape(-1, vals.shape[-1])
+    out = xp.empty(v2.shape, dtype=np.int64)
+    for i in range(s2.shape[0]):  # one search per leading index (boundaries differ per row)
+        srt = None if sorter is None else sorter.reshape(-1, seq.shape[-1])[i]
+        out[i] = xp.searchsorted(s2[i], v2[i], side=side, sorter=srt)
+    return out.reshape(vals.shape)
+
+
+def _searchsorted_frontend(op):
+    table = op.table
+
+    def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None, out=None):
+        if not isinstance(sorted_sequence, Tensor):
+            raise F.not_a_tensor("searchsorted", "sorted_sequence", 1, sorted_sequence)
+        scalar = not isinstance(input, Tensor)
+        seq = sorted_sequence._data
+        if side is not None:
+            if side not in ("left", "right"):
+                raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")
+            if right and side == "left":
+                raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, got side of left "
+                                   "while right was True")
+            right = side == "right"
+        xp = _xp(sorted_sequence)
+        vals = xp.asarray(input, dtype=seq.dtype) if scalar else input._data
+        if seq.ndim > 1 and (scalar or vals.shape[:-1] != seq.shape[:-1]):
+            raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
+                               "dimensions of boundaries tensor and input value tensor must match, but we got "
+                               f"boundaries tensor {list(seq.shape)} and input value tensor "
+                               f"{list(vals.shape) if not scalar else []}")
+        srt = sorter._data if isinstance(sorter, Tensor) else None
+        res = table[sorted_sequence._device.type](seq, vals, "right" if right else "left", srt)
+        if out_int32:
+            res = res.astype(np.int32)
+        return wrap(xp.asarray(res), sorted_sequence._device)
+    return searchsorted
+
+
+_searchsorted = defop("searchsorted", kernel=_searchsorted_kernel, frontend=_searchsorted_frontend, method=False,
+                      differentiable=False)
+
+
+def _bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
+    if not isinstance(boundaries, Tensor):
+        raise F.not_a_tensor("bucketize", "boundaries", 2, boundaries)
+    if boundaries._data.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries._data.ndim})")
+    return _searchsorted.frontend(boundaries, input, out_int32=out_int32, right=right)
+
+
+defop("bucketize", frontend=lambda op: _bucketize, differentiable=False)
+
+
+# --------------------------------------------------------------------------- index_put (functional)
+def _index_put(input, indices, values, accumulate=False):
+    if not isinstance(input, Tensor):
+        raise F.not_a_tensor("index_put", "input", 1, input)
+    indices = tuple(indices)
+    if not isinstance(values, Tensor):
+        from .creation import tensor as _tensor
+        values = _tensor(values, dtype=input.dtype, device=input._device)
+    if accumulate:
+        idx, _ = normalize_index(indices, input._device)
+        target = apply_index(input._data, idx).shape
+        v = values if values._data.dtype == input._data.dtype else values.to(input.dtype)
+        if v._data.shape != target:
+            v = v.expand(*target)
+        return input + index_backward(v, input._data.shape, idx)
+    out = input.clone()
+    out[indices] = values
+    return out
+
+
+defop("index_put", frontend=lambda op: _index_put, inplace="index_put_", differentiable=False)

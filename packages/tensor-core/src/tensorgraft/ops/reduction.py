@@ -7,7 +7,7 @@ from .. import dtypes as _dt
 from ..grad_mode import state as _gs
 from ..tensor import Tensor, wrap
 from . import _frontend as F
-from ._args import wrap_dims
+from ._args import wrap_dim, wrap_dims
 from ._define import defop
 
 
@@ -70,3 +70,785 @@ def _mean_frontend(op):
 
 
 defop("mean", kernel=_mean_kernel, frontend=_mean_frontend)
+
+
+# =========================================================================== helpers
+def _float_in(a):
+    """Integer/bool arrays become the default float dtype (ops that always produce floats)."""
+    return a if a.dtype.kind in "fc" else a.astype(_dt.get_default_dtype().np)
+
+
+def _int64_acc(a, dtype):
+    """Accumulation dtype of sum-like ops: ``dtype=`` if given, int64 for integers and bools."""
+    if dtype is not None:
+        return dtype.np
+    return np.dtype(np.int64) if a.dtype.kind in "biu" else None
+
+
+def _dim_of(dim, ndim):
+    return wrap_dim(dim, ndim)
+
+
+def _all_dims(dim):
+    return dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0)
+
+
+_FLOAT_NAMES = "Float"
+
+
+def _type_name(npdtype):
+    return F._type_name(npdtype)
+
+
+# --------------------------------------------------------------------------- named-tuple results
+class _StructSeq(tuple):
+    """Results like ``torch.return_types.max(values=..., indices=...)``: a tuple with named
+    fields, printed as PyTorch prints them."""
+
+    __slots__ = ()
+    _fields: tuple = ()
+
+    def __new__(cls, *values):
+        if len(values) == 1 and isinstance(values[0], (tuple, list)) and len(cls._fields) != 1:
+            values = tuple(values[0])
+        if len(values) != len(cls._fields):
+            raise TypeError(f"torch.return_types.{cls.__name__} takes a {len(cls._fields)}-sequence "
+                            f"({len(values)}-sequence given)")
+        return tuple.__new__(cls, values)
+
+    def __repr__(self):
+        body = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
+        return f"torch.return_types.{type(self).__name__}(\n{body})"
+
+    __str__ = __repr__
+
+    def __reduce__(self):
+        return (type(self), tuple(self))
+
+
+class return_types:  # noqa: N801 - a namespace, as ``torch.return_types``
+    """The named-tuple result types (``tensorgraft.ops.reduction.return_types.max``...)."""
+
+
+def return_type(name, fields=("values", "indices")):
+    """The named-tuple class ``torch.return_types.<name>`` (created once, then reused)."""
+    cls = getattr(return_types, name, None)
+    if cls is None:
+        ns = {"__slots__": (), "_fields": tuple(fields), "__module__": "tensorgraft.return_types"}
+        for i, f in enumerate(fields):
+            ns[f] = property(lambda self, i=i: tuple.__getitem__(self, i))
+        cls = type(name, (_StructSeq,), ns)
+        cls.__qualname__ = name
+        setattr(return_types, name, cls)
+    return cls
+
+
+for _n in ("max", "min", "sort", "topk", "median", "nanmedian", "mode", "kthvalue", "cummax", "cummin",
+           "aminmax"):
+    return_type(_n, ("min", "max") if _n == "aminmax" else ("values", "indices"))
+
+
+def _record_values(op, out, input, attrs, node_name=None):
+    if input._requires_grad and _gs.enabled:
+        Tensor._autograd.record(op, out, (input,), attrs, node_name=node_name)
+
+
+# --------------------------------------------------------------------------- gather / scatter along a dim
+def _along(xp, idx, dim):
+    """Advanced index selecting ``idx`` (same ndim as the array) along ``dim``."""
+    grids = list(xp.ix_(*[xp.arange(s) for s in idx.shape]))
+    grids[dim] = idx
+    return tuple(grids)
+
+
+def _gather_kernel(xp, a, idx, dim):
+    return a[_along(xp, idx, dim)]
+
+
+def _scatter_kernel(xp, g, idx, dim, shape):
+    out = xp.zeros(shape, dtype=g.dtype)
+    if g.size:
+        out[_along(xp, idx, dim)] = g  # indices are distinct within each slice
+    return out
+
+
+def _gather_frontend(op):
+    table = op.table
+
+    def _gather_dim(input, index, dim):
+        out = wrap(table[input._device.type](input._data, index._data, dim), input._device)
+        if input._requires_grad and _gs.enabled:
+            Tensor._autograd.record(op, out, (input,), {"index": index, "dim": dim})
+        return out
+    return _gather_dim
+
+
+def _scatter_frontend(op):
+    table = op.table
+
+    def _scatter_dim(grad, index, dim, shape):
+        out = wrap(table[grad._device.type](grad._data, index._data, dim, tuple(shape)), grad._device)
+        if grad._requires_grad and _gs.enabled:
+            Tensor._autograd.record(op, out, (grad,), {"index": index, "dim": dim})
+        return out
+    return _scatter_dim
+
+
+_gather_op = defop("_gather_dim", kernel=_gather_kernel, frontend=_gather_frontend, method=False, public=False)
+_scatter_op = defop("_scatter_dim", kernel=_scatter_kernel, frontend=_scatter_frontend, method=False, public=False)
+
+
+def gather_dim(input, index, dim):
+    """``input`` values at ``index`` (same ndim) along ``dim``; differentiable (backward: scatter)."""
+    return _gather_op.frontend(input, index, dim)
+
+
+def scatter_dim(grad, index, dim, shape):
+    """A zero tensor of ``shape`` holding ``grad`` at ``index`` (distinct per slice) along ``dim``."""
+    return _scatter_op.frontend(grad, index, dim, shape)
+
+
+# =========================================================================== nansum / nanmean
+def _nansum_kernel(xp, a, axes, keepdim, npdtype):
+    return xp.nansum(a, axis=axes, keepdims=keepdim, dtype=npdtype)
+
+
+def _nansum_frontend(op):
+    table = op.table
+
+    def nansum(input, dim=None, keepdim=False, *, dtype=None):
+        _check(input, "nansum")
+        a = input._data
+        if a.dtype.kind == "c":
+            raise RuntimeError("nansum does not support complex inputs")
+        axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim)
+        out = wrap(table[input._device.type](a, axes, keepdim, _int64_acc(a, dtype)), input._device)
+        _record_values(op, out, input, {"dim": axes, "keepdim": keepdim})
+        return out
+    return nansum
+
+
+defop("nansum", kernel=_nansum_kernel, frontend=_nansum_frontend)
+
+
+def _nanmean_frontend(op):
+    def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+        _check(input, "nanmean")
+        if dtype is None and input._data.dtype.kind not in "fc":
+            raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got "
+                               f"{_type_name(input._data.dtype)}")
+        if dtype is not None:
+            input = input.to(dtype)
+        notnan = input.isnan().logical_not().sum(dim, keepdim)
+        return input.nansum(dim, keepdim) / notnan
+    return nanmean
+
+
+defop("nanmean", frontend=_nanmean_frontend)
+
+
+# =========================================================================== prod
+def _prod_kernel(xp, a, axis, keepdim, npdtype):
+    return xp.prod(a, axis=axis, keepdims=keepdim, dtype=npdtype)
+
+
+def _prod_frontend(op):
+    table = op.table
+
+    def prod(input, dim=None, keepdim=False, *, dtype=None):
+        _check(input, "prod")
+        a = input._data
+        if isinstance(dim, (tuple, list)):
+            raise TypeError("prod(): argument 'dim' must be int, not " + type(dim).__name__)
+        axis = None if dim is None else (wrap_dim(dim, a.ndim) if a.ndim else None)
+        npd = _int64_acc(a, dtype)
+        if npd is not None and a.dtype != npd:
+            a = a.astype(npd)
+        res = table[input._device.type](a, axis, keepdim and dim is not None, None)
+        out = wrap(res, input._device)
+        _record_values(op, out, input, {"dim": axis, "keepdim": keepdim},
+                       "ProdBackward0" if dim is None else "ProdBackward1")
+        return out
+    return prod
+
+
+defop("prod", kernel=_prod_kernel, frontend=_prod_frontend)
+
+
+# =========================================================================== max / min / amax / amin / argmax
+def _extreme_kernel(xp, a, which, axis, keepdim):
+    """(values, indices) along ``axis`` (NaN wins, as in PyTorch), or the full reduction."""
+    if axis is None:
+        return (xp.max(a) if which == "max" else xp.min(a)), None
+    idx = (xp.argmax if which == "max" else xp.argmin)(a, axis=axis, keepdims=True)
+    vals = xp.take_along_axis(a, idx, axis=axis)
+    if not keepdim:
+        idx = idx.squeeze(axis)
+        vals = vals.squeeze(axis)
+    return vals, idx.astype(np.int64, copy=False)
+
+
+def _extreme_frontend(op, which):
+    table = op.table
+    Ret = return_type(which)
+    pair = None
+
+    def extreme(input, dim=None, keepdim=False, *, out=None):
+        nonlocal pair
+        _check(input, which)
+        if isinstance(dim, Tensor):  # max(a, b) -> maximum
+            if pair is None:
+                import tensorgraft
+                pair = getattr(tensorgraft, "maximum" if which == "max" else "minimum")
+            return pair(input, dim)
+        a = input._data
+        if dim is None:
+            if a.size == 0:
+                raise RuntimeError(f"{which}(): Expected reduction dim to be specified for input.numel() == 0. "
+                                   "Specify the reduction dim with the 'dim' argument.")
+            v, _ = table[input._device.type](a, which, None, False)
+            res = wrap(v, input._device)
+            _record_values(op, res, input, {"dim": None}, "MaxBackward1" if which == "max" else "MinBackward1")
+            return res
+        d = wrap_dim(dim, a.ndim)
+        if a.ndim == 0:
+            vals = wrap(a.copy(), input._device)
+            idx = wrap(np.zeros((), np.int64) if input._device.type == "cpu"
+                       else table[input._device.type](a.reshape(1), which, 0, False)[1].reshape(()), input._device)
+        else:
+            if a.shape[d] == 0:
+                raise RuntimeError(f"{which}(): Expected reduction dim {d} to have non-zero size.")
+            v, i = table[input._device.type](a, which, d, keepdim)
+            vals, idx = wrap(v, input._device), wrap(i, input._device)
+        _record_values(op, vals, input, {"dim": d, "keepdim": keepdim, "indices": idx},
+                       "MaxBackward0" if which == "max" else "MinBackward0")
+        return Ret(vals, idx)
+    extreme.__name__ = extreme.__qualname__ = which
+    return extreme
+
+
+defop("max", kernel=_extreme_kernel, frontend=lambda op: _extreme_frontend(op, "max"))
+defop("min", kernel=_extreme_kernel, frontend=lambda op: _extreme_frontend(op, "min"))
+
+
+def _amax_kernel(xp, a, which, axes, keepdim):
+    return (xp.amax if which == "amax" else xp.amin)(a, axis=axes, keepdims=keepdim)
+
+
+def _amax_frontend(op, which):
+    table = op.table
+
+    def amax(input, dim=(), keepdim=False):
+        _check(input, which)
+        a = input._data
+        axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim)
+        if a.size == 0:
+            empty = range(a.ndim) if axes is None else axes
+            if any(a.shape[d] == 0 for d in empty):
+                raise IndexError(f"{which}(): Expected reduction dim {next(d for d in empty if a.shape[d] == 0)} "
+                                 "to have non-zero size.")
+        out = wrap(table[input._device.type](a, which, axes, keepdim), input._device)
+        _record_values(op, out, input, {"dim": axes, "keepdim": keepdim})
+        return out
+    amax.__name__ = amax.__qualname__ = which
+    return amax
+
+
+defop("amax", kernel=_amax_kernel, frontend=lambda op: _amax_frontend(op, "amax"))
+defop("amin", kernel=_amax_kernel, frontend=lambda op: _amax_frontend(op, "amin"))
+
+
+def _aminmax_frontend(op):
+    Ret = return_type("aminmax", ("min", "max"))
+
+    def aminmax(input, *, dim=None, keepdim=False):
+        import tensorgraft
+        return Ret(tensorgraft.amin(input, () if dim is None else dim, keepdim),
+                   tensorgraft.amax(input, () if dim is None else dim, keepdim))
+    return aminmax
+
+
+defop("aminmax", frontend=_aminmax_frontend, differentiable=False)
+
+
+def _argext_kernel(xp, a, which, axis, keepdim):
+    if axis is None:
+        r = (xp.argmax if which == "argmax" else xp.argmin)(a.reshape(-1))
+        r = xp.asarray(r, dtype=np.int64)
+        return r.reshape((1,) * a.ndim) if keepdim else r
+    return (xp.argmax if which == "argmax" else xp.argmin)(a, axis=axis, keepdims=keepdim).astype(np.int64, copy=False)
+
+
+def _argext_frontend(op, which):
+    table = op.table
+
+    def argmax(input, dim=None, keepdim=False):
+        _check(input, which)
+        a = input._data
+        if dim is None:
+            if a.size == 0:
+                raise RuntimeError(f"{which}(): Expected reduction dim to be specified for input.numel() == 0.")
+            axis = None
+        else:
+            axis = wrap_dim(dim, a.ndim)
+            if a.ndim == 0:
+                return wrap(table[input._device.type](a, which, None, False), input._device)
+            if a.shape[axis] == 0:
+                raise IndexError(f"{which}(): Expected reduction dim {axis} to have non-zero size.")
+        return wrap(table[input._device.type](a, which, axis, keepdim), input._device)
+    argmax.__name__ = argmax.__qualname__ = which
+    return argmax
+
+
+defop("argmax", kernel=_argext_kernel, frontend=lambda op: _argext_frontend(op, "argmax"), differentiable=False)
+defop("argmin", kernel=_argext_kernel, frontend=lambda op: _argext_frontend(op, "argmin"), differentiable=False)
+
+
+# =========================================================================== std / var
+def _var_kernel(xp, a, axes, correction, keepdim, std):
+    v = xp.var(a, axis=axes, ddof=correction, keepdims=keepdim)
+    return xp.sqrt(v) if std else v
+
+
+def _correction(dim, unbiased, correction, name):
+    """``std(x, dim, unbiased, keepdim)`` (legacy) and ``std(x, dim, *, correction=1)``; ``std(x, True)``."""
+    if isinstance(dim, bool):  # std(input, unbiased)
+        if unbiased is not None:
+            raise TypeError(f"{name}() received an invalid combination of arguments")
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise RuntimeError(f"{name}: Cannot pass both unbiased and correction")
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    return dim, correction
+
+
+def _var_frontend(op, std):
+    table = op.table
+    name = "std" if std else "var"
+
+    def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        _check(input, name)
+        a = input._data
+        if a.dtype.kind not in "fc":
+            raise RuntimeError("std and var only support floating point and complex dtypes")
+        dim, correction = _correction(dim, unbiased, correction, name)
+        axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim)
+        out = wrap(table[input._device.type](a, axes, correction, keepdim, std), input._device)
+        _record_values(op, out, input, {"dim": axes, "keepdim": keepdim, "correction": correction})
+        return out
+    var.__name__ = var.__qualname__ = name
+    return var
+
+
+_std = defop("std", kernel=_var_kernel, frontend=lambda op: _var_frontend(op, True))
+_var = defop("var", kernel=_var_kernel, frontend=lambda op: _var_frontend(op, False))
+
+
+def _var_mean_frontend(op, std):
+    name = "std_mean" if std else "var_mean"
+
+    def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        _check(input, name)
+        dim, correction = _correction(dim, unbiased, correction, name)
+        v = (_std if std else _var).frontend(input, dim, None, keepdim, correction=correction)
+        if input._data.dtype.kind not in "fc":
+            raise RuntimeError("std and var only support floating point and complex dtypes")
+        import tensorgraft
+        m = tensorgraft.mean(input, None if _all_dims(dim) else dim, keepdim)
+        return v, m
+    var_mean.__name__ = var_mean.__qualname__ = name
+    return var_mean
+
+
+defop("std_mean", frontend=lambda op: _var_mean_frontend(op, True), method=False)
+defop("var_mean", frontend=lambda op: _var_mean_frontend(op, False), method=False)
+
+
+# =========================================================================== norms
+def _vnorm_kernel(xp, a, ord, axes, keepdim):
+    x = xp.abs(a)
+    if ord == 2:
+        return xp.sqrt(xp.sum(x * x, axis=axes, keepdims=keepdim))
+    if ord == 1:
+        return xp.sum(x, axis=axes, keepdims=keepdim)
+    if ord == float("inf"):
+        return xp.amax(x, axis=axes, keepdims=keepdim) if x.size else xp.zeros(
+            _reduced_shape(x.shape, axes, keepdim), x.dtype)
+    if ord == float("-inf"):
+        return xp.amin(x, axis=axes, keepdims=keepdim)
+    if ord == 0:
+        return xp.sum(x != 0, axis=axes, keepdims=keepdim).astype(x.dtype)
+    return xp.power(xp.sum(xp.power(x, ord), axis=axes, keepdims=keepdim), 1.0 / ord).astype(x.dtype, copy=False)
+
+
+def _reduced_shape(shape, axes, keepdim):
+    axes = range(len(shape)) if axes is None else axes
+    if keepdim:
+        return tuple(1 if i in axes else s for i, s in enumerate(shape))
+    return tuple(s for i, s in enumerate(shape) if i not in axes)
+
+
+def _vnorm_frontend(op):
+    table = op.table
+
+    def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
+        _check(x, "linalg.vector_norm")
+        a = x._data
+        if dtype is not None:
+            if dtype.np.kind not in "fc":
+                raise RuntimeError(f"linalg.vector_norm: dtype should be floating point or complex, but got {dtype}")
+            a = a.astype(dtype.np)
+        if a.dtype.kind not in "fc":
+            raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+                               f"{_type_name(a.dtype)}")
+        if isinstance(ord, Tensor):
+            ord = ord.item()
+        if isinstance(ord, str) or not isinstance(ord, (int, float)):
+            raise TypeError(f"linalg.vector_norm(): argument 'ord' must be Number, not {type(ord).__name__}")
+        axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim)
+        if ord < 0 and a.size == 0:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor because the "
+                               "operation does not have an identity")
+        src = x if dtype is None else x.to(dtype)
+        res = wrap(table[x._device.type](a, float(ord), axes, keepdim), x._device)
+        if src._requires_grad and _gs.enabled:
+            Tensor._autograd.record(op, res, (src,), {"ord": float(ord), "dim": axes, "keepdim": keepdim},
+                                    node_name="LinalgVectorNormBackward0")
+        if out is not None:
+            F.store_into(out, res._data, "linalg.vector_norm")
+            return out
+        return res
+    return vector_norm
+
+
+_vnorm = defop("linalg_vector_norm", kernel=_vnorm_kernel, frontend=_vnorm_frontend, method=False, public=False)
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
+    """``torch.linalg.vector_norm``."""
+    return _vnorm.frontend(x, ord, dim, keepdim, dtype=dtype, out=out)
+
+
+def _norm_frontend(op):
+    def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
+        _check(input, "norm")
+        if isinstance(dim, int) and not isinstance(dim, bool):
+            dim = (dim,)
+        if p == "fro":
+            if dim is not None and len(dim) > 2:
+                raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dim))}")
+            p = 2
+        elif p == "nuc":
+            raise NotImplementedError("norm(p='nuc') is not supported; use tensorgraft.linalg.matrix_norm")
+        elif p is None:
+            p = 2
+        if input._data.dtype.kind not in "fc" and dtype is None:
+            raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+                               f"{_type_name(input._data.dtype)}")
+        return _vnorm.frontend(input, p, dim, keepdim, dtype=dtype, out=out)
+    return norm
+
+
+defop("norm", frontend=_norm_frontend)
+
+
+# =========================================================================== logsumexp
+def _logsumexp_kernel(xp, a, axes, keepdim):
+    if a.size == 0:
+        return xp.log(xp.sum(xp.exp(a), axis=axes, keepdims=keepdim))
+    m = xp.amax(a, axis=axes, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, xp.zeros((), a.dtype))
+    s = xp.log(xp.sum(xp.exp(a - m), axis=axes, keepdims=True)) + m
+    if not keepdim:
+        s = s.reshape(_reduced_shape(a.shape, axes, False))
+    return s
+
+
+def _logsumexp_frontend(op):
+    table = op.table
+
+    def logsumexp(input, dim, keepdim=False):
+        _check(input, "logsumexp")
+        a = _float_in(input._data)
+        axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim)
+        out = wrap(table[input._device.type](a, axes, keepdim), input._device)
+        _record_values(op, out, input, {"dim": axes, "keepdim": keepdim})
+        return out
+    return logsumexp
+
+
+defop("logsumexp", kernel=_logsumexp_kernel, frontend=_logsumexp_frontend)
+
+
+# =========================================================================== cumulative
+def _cum_kernel(xp, a, which, axis, npdtype):
+    if a.ndim == 0:
+        return a.astype(npdtype or a.dtype, copy=True)
+    return (xp.cumsum if which == "cumsum" else xp.cumprod)(a, axis=axis, dtype=npdtype)
+
+
+def _cum_frontend(op, which):
+    table = op.table
+
+    def cum(input, dim, *, dtype=None, out=None):
+        _check(input, which)
+        a = input._data
+        axis = wrap_dim(dim, a.ndim)
+        res = wrap(table[input._device.type](a, which, axis, _int64_acc(a, dtype)), input._device)
+        _record_values(op, res, input, {"dim": axis})
+        if out is not None:
+            F.store_into(out, res._data, which)
+            return out
+        return res
+    cum.__name__ = cum.__qualname__ = which
+    return cum
+
+
+defop("cumsum", kernel=_cum_kernel, frontend=lambda op: _cum_frontend(op, "cumsum"), inplace="cumsum_")
+defop("cumprod", kernel=_cum_kernel, frontend=lambda op: _cum_frontend(op, "cumprod"), inplace="cumprod_")
+
+
+# =========================================================================== all / any / count_nonzero
+def _logical_reduce_kernel(xp, a, which, axes, keepdim):
+    r = (xp.all if which == "all" else xp.any)(a, axis=axes, keepdims=keepdim)
+    r = xp.asarray(r)
+    return r.astype(np.uint8) if a.dtype == np.uint8 else r
+
+
+def _logical_reduce_frontend(op, which):
+    table = op.table
+
+    def all(input, dim=None, keepdim=False):
+        _check(input, which)
+        a = input._data
+        axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim)
+        return wrap(table[input._device.type](a, which, axes, keepdim), input._device)
+    all.__name__ = all.__qualname__ = which
+    return all
+
+
+defop("all", kernel=_logical_reduce_kernel, frontend=lambda op: _logical_reduce_frontend(op, "all"),
+      differentiable=False)
+defop("any", kernel=_logical_reduce_kernel, frontend=lambda op: _logical_reduce_frontend(op, "any"),
+      differentiable=False)
+
+
+def _count_nonzero_frontend(op):
+    table = op.table
+
+    def count_nonzero(input, dim=None):
+        _check(input, "count_nonzero")
+        a = input._data
+        axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim)
+        return wrap(table[input._device.type](a, axes), input._device)
+    return count_nonzero
+
+
+defop("count_nonzero", kernel=lambda xp, a, axes: xp.asarray(xp.sum(a != 0, axis=axes), dtype=np.int64),
+      frontend=_count_nonzero_frontend, differentiable=False)
+
+
+# =========================================================================== sort / argsort / topk
+def _argsort(xp, a, axis, descending, stable):
+    """Indices sorting ``a`` along ``axis``; NaN is the largest value; ``stable`` keeps the order of
+    equal elements in both directions."""
+    if not descending:
+        return xp.argsort(a, axis=axis, kind="stable" if stable else None)
+    if a.dtype.kind == "b":
+        a = a.astype(np.uint8)
+    n = a.shape[axis]
+    flipped = xp.flip(a, axis=axis)
+    idx = xp.argsort(flipped, axis=axis, kind="stable")
+    return (n - 1) - xp.flip(idx, axis=axis)
+
+
+def _sort_kernel(xp, a, axis, descending, stable):
+    if a.ndim == 0:
+        return a.copy(), xp.zeros((), np.int64)
+    idx = _argsort(xp, a, axis, descending, stable).astype(np.int64, copy=False)
+    return xp.take_along_axis(a, idx, axis=axis), idx
+
+
+def _sort_frontend(op):
+    table = op.table
+    Ret = return_type("sort")
+
+    def sort(input, dim=-1, descending=False, stable=False, *, out=None):
+        _check(input, "sort")
+        a = input._data
+        if isinstance(dim, bool):  # sort(x, stable=...) passed positionally is not allowed in torch
+            raise TypeError("sort(): argument 'dim' must be int, not bool")
+        d = wrap_dim(dim, a.ndim)
+        v, i = table[input._device.type](a, d, bool(descending), bool(stable))
+        vals, idx = wrap(v, input._device), wrap(i, input._device)
+        _record_values(op, vals, input, {"dim": d, "keepdim": True, "indices": idx})
+        return Ret(vals, idx)
+    return sort
+
+
+_sort = defop("sort", kernel=_sort_kernel, frontend=_sort_frontend)
+
+
+def _argsort_frontend(op):
+    def argsort(input, dim=-1, descending=False, stable=False):
+        _check(input, "argsort")
+        a = input._data
+        d = wrap_dim(dim, a.ndim)
+        return wrap(_sort.table[input._device.type](a, d, bool(descending), bool(stable))[1], input._device)
+    return argsort
+
+
+defop("argsort", frontend=_argsort_frontend, differentiable=False)
+
+
+def _topk_kernel(xp, a, k, axis, largest, sorted_):
+    if a.ndim == 0:
+        return a.copy(), xp.zeros((), np.int64)
+    idx = _argsort(xp, a, axis, largest, True).astype(np.int64, copy=False)
+    idx = xp.take(idx, xp.arange(k), axis=axis)
+    return xp.take_along_axis(a, idx, axis=axis), idx
+
+
+def _topk_frontend(op):
+    table = op.table
+    Ret = return_type("topk")
+
+    def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
+        _check(input, "topk")
+        a = input._data
+        d = wrap_dim(dim, a.ndim)
+        n = a.shape[d] if a.ndim else 1
+        if not 0 <= k <= n:
+            raise RuntimeError("selected index k out of range")
+        v, i = table[input._device.type](a, int(k), d, bool(largest), bool(sorted))
+        vals, idx = wrap(v, input._device), wrap(i, input._device)
+        _record_values(op, vals, input, {"dim": d, "keepdim": True, "indices": idx})
+        return Ret(vals, idx)
+    return topk
+
+
+defop("topk", kernel=_topk_kernel, frontend=_topk_frontend)
+
+
+# =========================================================================== median
+def _median_kernel(xp, a, axis, keepdim):
+    """Lower median along ``axis`` (NaN propagates: a slice holding NaN gives its first NaN)."""
+    n = a.shape[axis]
+    idx = _argsort(xp, a, axis, False, True)
+    k = (n - 1) // 2
+    pick = xp.take(idx, xp.arange(k, k + 1), axis=axis)
+    if a.dtype.kind in "fc":
+        nan = xp.isnan(a)
+        has_nan = xp.any(nan, axis=axis, keepdims=True)
+        first_nan = xp.argmax(nan, axis=axis, keepdims=True)
+        pick = xp.where(has_nan, first_nan, pick)
+    pick = pick.astype(np.int64, copy=False)
+    vals = xp.take_along_axis(a, pick, axis=axis)
+    if not keepdim:
+        vals, pick = vals.squeeze(axis), pick.squeeze(axis)
+    return vals, pick
+
+
+def _median_frontend(op):
+    table = op.table
+    Ret = return_type("median")
+
+    def median(input, dim=None, keepdim=False, *, out=None):
+        _check(input, "median")
+        a = input._data
+        dev = input._device
+        if dim is None:
+            if a.size == 0:
+                if a.dtype.kind not in "fc":
+                    raise IndexError("median() input tensor cannot be empty")
+                return wrap(a.sum() * np.nan, dev)
+            v, i = table[dev.type](a.reshape(-1), 0, False)
+            res = wrap(v, dev)
+            _record_values(op, res, input, {"dim": None}, "MedianBackward0")
+            return res
+        d = wrap_dim(dim, a.ndim)
+        if a.ndim == 0:
+            vals, idx = wrap(a.copy(), dev), wrap(np.zeros((), np.int64), dev)
+        else:
+            if a.shape[d] == 0:
+                raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size.")
+            v, i = table[dev.type](a, d, keepdim)
+            vals, idx = wrap(v, dev), wrap(i, dev)
+        _record_values(op, vals, input, {"dim": d, "keepdim": keepdim, "indices": idx}, "MedianBackward1")
+        return Ret(vals, idx)
+    return median
+
+
+defop("median", kernel=_median_kernel, frontend=_median_frontend)
+
+
+# =========================================================================== unique
+def _unique_kernel(xp, a, return_inverse, return_counts, axis):
+    r = xp.unique(a, return_inverse=True, return_counts=True, axis=axis)
+    vals, inv, counts = r
+    inv = inv.reshape(a.shape if axis is None else (a.shape[axis],)).astype(np.int64, copy=False)
+    return vals, inv, counts.astype(np.int64, copy=False)
+
+
+def _unique_frontend(op):
+    table = op.table
+
+    def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        _check(input, "unique")
+        a = input._data
+        axis = None if dim is None else wrap_dim(dim, a.ndim)
+        v, i, c = table[input._device.type](a, return_inverse, return_counts, axis)
+        dev = input._device
+        out = wrap(v, dev)
+        if not return_inverse and not return_counts:
+            return out
+        res = (out,)
+        if return_inverse:
+            res += (wrap(i, dev),)
+        if return_counts:
+            res += (wrap(c, dev),)
+        return res
+    return unique
+
+
+defop("unique", kernel=_unique_kernel, frontend=_unique_frontend, differentiable=False)
+
+
+# =========================================================================== softmax / log_softmax
+def _softmax_kernel(xp, a, axis, log):
+    m = xp.amax(a, axis=axis, keepdims=True) if a.size else a
+    m = xp.where(xp.isfinite(m), m, xp.zeros((), a.dtype))
+    z = a - m
+    e = xp.exp(z)
+    s = xp.sum(e, axis=axis, keepdims=True)
+    if log:
+        return z - xp.log(s)
+    return e / s
+
+
+def _softmax_frontend(op, log):
+    table = op.table
+    name = "log_softmax" if log else "softmax"
+
+    def softmax(input, dim=None, dtype=None, *, _stacklevel=3):
+        _check(input, name)
+        if dim is None:
+            raise TypeError(f"{name}() missing 1 required positional arguments: \"dim\"")
+        src = input if dtype is None else input.to(dtype)
+        a = src._data
+        if a.dtype.kind not in "fc":
+            raise RuntimeError(f"\"{name}_lastdim_kernel_impl\" not implemented for '{_type_name(a.dtype)}'")
+        axis = wrap_dim(dim, a.ndim) if a.ndim else None
+        out = wrap(table[input._device.type](a, axis, log), input._device)
+        if src._requires_grad and _gs.enabled:
+            Tensor._autograd.record(op, out, (src,), {"dim": axis})
+        return out
+    softmax.__name__ = softmax.__qualname__ = name
+    return softmax
+
+
+defop("softmax", kernel=lambda xp, a, axis, log: _softmax_kernel(xp, a, axis, log),
+      frontend=lambda op: _softmax_frontend(op, False))
+defop("log_softmax", kernel=lambda xp, a, axis, log: _softmax_kernel(xp, a, axis, log),
+      frontend=lambda op: _softmax_frontend(op, True), node="LogSoftmaxBackward0")

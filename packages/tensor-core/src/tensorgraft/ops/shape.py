@@ -542,8 +542,10 @@ def _cat_frontend(op):
         if not tensors:
             raise ValueError("torch.cat(): expected a non-empty list of Tensors")
         # PyTorch skips legacy empty 1-D tensors of shape (0,)
-        used = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)]
-        ref = used[0] if used else tensors[0]
+        skip = [t._data.ndim == 1 and t._data.shape[0] == 0 for t in tensors]
+        if all(skip):
+            skip = [False] * len(tensors)
+        ref = tensors[skip.index(False)]
         dev = ref._device
         for i, t in enumerate(tensors):
             if t._data.ndim == 0:
@@ -554,7 +556,7 @@ def _cat_frontend(op):
         d = wrap_dim(dim, nd)
         rs = ref._data.shape
         for i, t in enumerate(tensors):
-            if t not in used and used:
+            if skip[i]:
                 continue
             s = t._data.shape
             if len(s) != nd:
@@ -564,13 +566,13 @@ def _cat_frontend(op):
                     raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size {rs[k]} "
                                        f"but got size {s[k]} for tensor number {i} in the list.")
         npd = _common_dtype(tensors)
-        arrays = [t._data if npd is None else t._data.astype(npd) for t in (used or tensors)]
+        arrays = [t._data if npd is None else t._data.astype(npd) for t, k in zip(tensors, skip) if not k]
         res = wrap(table[dev.type](arrays, d), dev)
         if out is not None:
             F.store_into(out, res._data, "cat")
             return out
         if _gs.enabled and any(t._requires_grad for t in tensors):
-            sizes = [t._data.shape[d] if (t in used or not used) else None for t in tensors]
+            sizes = [None if k else t._data.shape[d] for t, k in zip(tensors, skip)]
             Tensor._autograd.record(op, res, tensors, {"dim": d, "sizes": sizes})
         return res
     return cat

@@ -4,6 +4,11 @@ from __future__ import annotations
 from . import formula
 
 
+def _tg():
+    import tensorgraft as tg
+    return tg
+
+
 @formula("__getitem__", saves=())
 def getitem(node, g):
     from tensorgraft.ops.indexing import index_backward
@@ -12,20 +17,159 @@ def getitem(node, g):
 
 @formula("_index_backward", saves=())
 def index_backward_grad(node, g):
-    return (g[node.attrs["index"]],)
+    from tensorgraft.ops.indexing import index_apply
+    return (index_apply(g, node.attrs["index"]),)
 
 
-@formula("index_put", saves=())
-def index_put(node, g):
-    from tensorgraft.ops.indexing import masked_out
-    old, value = node.inputs if node.inputs is not None else (None, None)
+@formula("__setitem__", saves=())
+def setitem(node, g):
+    from tensorgraft.ops.indexing import index_apply, masked_out
     idx = node.attrs["index"]
-    return masked_out(g, idx), g[idx]
+    need_old, need_value = node.needs_input_grad
+    g_old = masked_out(g, idx) if need_old else None
+    g_val = None
+    if need_value:
+        g_val = index_apply(g, idx)
+        vmeta = node.in_meta[1]
+        while g_val.ndim < len(vmeta[0]):
+            g_val = g_val.unsqueeze(0)
+    return g_old, g_val
 
 
 @formula("where", saves=(0,))
 def where(node, g):
-    import tensorgraft as tg
+    tg = _tg()
     cond = node.inputs[0]
     zero = tg.zeros_like(g)
-    return None, tg.where(cond, g, zero), tg.where(cond, zero, g)
+    need = node.needs_input_grad
+    return (None, tg.where(cond, g, zero) if need[1] else None, tg.where(cond, zero, g) if need[2] else None)
+
+
+@formula("gather", saves=(1,))
+def gather(node, g):
+    tg = _tg()
+    index = node.inputs[1]
+    shape, npd = node.in_meta[0]
+    z = tg.zeros(shape, dtype=g.dtype, device=g.device)
+    return z.scatter_add(node.attrs["dim"], index, g), None
+
+
+@formula("scatter", saves=(1,))
+def scatter(node, g):
+    index = node.inputs[1]
+    d = node.attrs["dim"]
+    if node.attrs.get("reduce") is not None:
+        raise RuntimeError("the derivative for 'scatter' with a reduce argument is not implemented")
+    need_in, _, need_src = node.needs_input_grad
+    gi = g.scatter(d, index, 0.0) if need_in else None
+    gs = g.gather(d, index) if need_src else None
+    return gi, None, gs
+
+
+@formula("scatter_add", saves=(1,))
+def scatter_add(node, g):
+    index = node.inputs[1]
+    need_in, _, need_src = node.needs_input_grad
+    return (g if need_in else None), None, (g.gather(node.attrs["dim"], index) if need_src else None)
+
+
+@formula("index_select", saves=(1,))
+def index_select(node, g):
+    tg = _tg()
+    index = node.inputs[1]
+    shape = node.in_meta[0][0]
+    d = node.attrs["dim"]
+    z = tg.zeros(shape if shape else (1,), dtype=g.dtype, device=g.device)
+    r = z.index_add(d, index.reshape(-1), g if shape else g.reshape(-1))
+    return (r.reshape(shape) if not shape else r), None
+
+
+@formula("index_add", saves=(1,))
+def index_add(node, g):
+    index = node.inputs[1]
+    d = node.attrs["dim"]
+    alpha = node.attrs["alpha"]
+    need_in, _, need_src = node.needs_input_grad
+    gs = None
+    if need_src:
+        src_shape = node.in_meta[2][0]
+        gs = g.index_select(d, index) if g.ndim else g.reshape(1).index_select(0, index)
+        if alpha != 1:
+            gs = gs * alpha
+        gs = gs.reshape(src_shape)
+    return (g if need_in else None), None, gs
+
+
+@formula("index_copy", saves=(1,))
+def index_copy(node, g):
+    index = node.inputs[1]
+    d = node.attrs["dim"]
+    need_in, _, need_src = node.needs_input_grad
+    gi = g.index_fill(d, index, 0) if need_in else None
+    gs = g.index_select(d, index).reshape(node.in_meta[2][0]) if need_src else None
+    return gi, None, gs
+
+
+@formula("index_fill", saves=(1,))
+def index_fill(node, g):
+    index = node.inputs[1]
+    d = node.attrs["dim"]
+    need_in, _, need_v = node.needs_input_grad
+    gi = g.index_fill(d, index, 0) if need_in else None
+    gv = g.index_select(d, index).sum() if need_v else None
+    return gi, None, gv
+
+
+@formula("masked_fill", saves=(1,))
+def masked_fill(node, g):
+    tg = _tg()
+    mask = node.inputs[1]
+    need_in, _, need_v = node.needs_input_grad
+    gi = g.masked_fill(mask, 0) if need_in else None
+    gv = tg.where(mask, g, tg.zeros_like(g)).sum() if need_v else None
+    return gi, None, gv
+
+
+@formula("masked_select", saves=(1,))
+def masked_select(node, g):
+    tg = _tg()
+    mask = node.inputs[1]
+    shape = node.in_meta[0][0]
+    from tensorgraft.ops.shape import broadcast_shapes
+    full = tuple(broadcast_shapes(shape, mask.shape))
+    z = tg.zeros(full, dtype=g.dtype, device=g.device)
+    return z.masked_scatter(mask, g), None
+
+
+@formula("masked_scatter", saves=(1,))
+def masked_scatter(node, g):
+    tg = _tg()
+    mask = node.inputs[1]
+    need_in, _, need_src = node.needs_input_grad
+    gi = g.masked_fill(mask, 0) if need_in else None
+    gs = None
+    if need_src:
+        src_shape = node.in_meta[2][0]
+        n = 1
+        for s in src_shape:
+            n *= s
+        sel = g.masked_select(mask)
+        pad = n - sel.shape[0]
+        if pad:
+            sel = tg.cat([sel, tg.zeros(pad, dtype=g.dtype, device=g.device)])
+        gs = sel.reshape(src_shape)
+    return gi, None, gs
+
+
+@formula("take", saves=(1,))
+def take(node, g):
+    tg = _tg()
+    index = node.inputs[1]
+    shape = node.in_meta[0][0]
+    n = 1
+    for s in shape:
+        n *= s
+    idx = index.reshape(-1)
+    idx = tg.where(idx < 0, idx + n, idx)
+    z = tg.zeros(n, dtype=g.dtype, device=g.device)
+    return z.index_add(0, idx, g.reshape(-1)).reshape(shape), None

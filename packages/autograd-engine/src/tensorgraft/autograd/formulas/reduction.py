@@ -28,3 +28,229 @@ def mean(node, g):
     for d in (range(len(shape)) if dims is None else dims):
         n *= shape[d]
     return (expand_reduced(g, shape, dims, node.attrs["keepdim"]) / max(n, 1),)
+
+
+def _tg():
+    import tensorgraft
+    return tensorgraft
+
+
+def _numel(shape, dims):
+    n = 1
+    for d in (range(len(shape)) if dims is None else dims):
+        n *= shape[d]
+    return n
+
+
+def _keep(t, shape, dims, keepdim):
+    """A reduced result re-shaped with its reduced dims kept (size 1), so it broadcasts against the input."""
+    if dims is None:
+        dims = tuple(range(len(shape)))
+    if not keepdim and len(shape):
+        for d in sorted(dims):
+            t = t.unsqueeze(d)
+    return t
+
+
+def _evenly(g, x, out, dims, keepdim):
+    """Gradient of a max-like full reduction: split evenly among the elements equal to the result."""
+    shape = tuple(x.shape)
+    mask = x == _keep(out, shape, dims, keepdim)
+    count = mask.sum(dims, keepdim=True) if dims is not None else mask.sum()
+    return _keep(g, shape, dims, keepdim) * mask / count
+
+
+def _index_backward(g, node, shape):
+    """Route ``g`` to the positions in ``node.attrs['indices']`` along ``dim`` (max/min/sort/topk...)."""
+    from tensorgraft.ops.reduction import scatter_dim
+    a = node.attrs
+    idx = a["indices"]
+    dim = a["dim"]
+    if len(shape) == 0:
+        return g.reshape(())
+    if not a["keepdim"]:
+        g = g.unsqueeze(dim)
+        idx = idx.unsqueeze(dim)
+    return scatter_dim(g, idx, dim, shape)
+
+
+@formula("_gather_dim", saves=())
+def gather_dim(node, g):
+    from tensorgraft.ops.reduction import scatter_dim
+    return (scatter_dim(g, node.attrs["index"], node.attrs["dim"], node.in_meta[0][0]),)
+
+
+@formula("_scatter_dim", saves=())
+def scatter_dim_(node, g):
+    from tensorgraft.ops.reduction import gather_dim
+    return (gather_dim(g, node.attrs["index"], node.attrs["dim"]),)
+
+
+@formula("nansum")
+def nansum(node, g):
+    x = node.inputs[0]
+    ge = expand_reduced(g, node.in_meta[0][0], node.attrs["dim"], node.attrs["keepdim"])
+    return (ge * x.isnan().logical_not(),)
+
+
+@formula("prod", saves=(0,), saves_output=True)
+def prod(node, g):
+    tg = _tg()
+    x = node.inputs[0]
+    out = node.output
+    shape = node.in_meta[0][0]
+    dim = node.attrs["dim"]
+    dims = None if dim is None else (dim,)
+    keepdim = node.attrs["keepdim"] if dim is not None else False
+    if len(shape) == 0:
+        return (g,)
+    zero = x == 0
+    ge = _keep(g, shape, dims, keepdim)
+    if not bool(zero.any()):
+        return (ge * _keep(out, shape, dims, keepdim) / x,)
+    # with zeros: an element's gradient is the product of the others (zero when another is zero too)
+    nz = zero.sum(dim, keepdim=True) if dim is not None else zero.sum()
+    others = tg.where(zero, tg.ones_like(x), x)
+    p_others = others.prod(dim, keepdim=True) if dim is not None else others.prod()
+    safe = tg.where(zero, tg.ones_like(x), x)
+    plain = _keep(out, shape, dims, keepdim) / safe
+    grad = tg.where(nz == 0, plain, tg.where(zero & (nz == 1), p_others * tg.ones_like(x), tg.zeros_like(x)))
+    return (ge * grad,)
+
+
+@formula("max", "min", saves=(0,), saves_output=True)
+def max_(node, g):
+    shape = node.in_meta[0][0]
+    if node.attrs["dim"] is None:
+        return (_evenly(g, node.inputs[0], node.output, None, False),)
+    return (_index_backward(g, node, shape),)
+
+
+@formula("amax", "amin", saves=(0,), saves_output=True)
+def amax(node, g):
+    return (_evenly(g, node.inputs[0], node.output, node.attrs["dim"], node.attrs["keepdim"]),)
+
+
+@formula("sort", "topk", saves=())
+def sort(node, g):
+    return (_index_backward(g, node, node.in_meta[0][0]),)
+
+
+@formula("median", saves=(0,), saves_output=True)
+def median(node, g):
+    if node.attrs["dim"] is None:
+        return (_evenly(g, node.inputs[0], node.output, None, False),)
+    return (_index_backward(g, node, node.in_meta[0][0]),)
+
+
+@formula("var")
+def var(node, g):
+    x = node.inputs[0]
+    a = node.attrs
+    shape = node.in_meta[0][0]
+    dims = a["dim"]
+    n = _numel(shape, dims)
+    centered = x - x.mean(dims, keepdim=True) if dims is not None else x - x.mean()
+    return (_keep(g, shape, dims, a["keepdim"]) * centered * (2.0 / max(n - a["correction"], 0)),)
+
+
+@formula("std", saves=(0,), saves_output=True)
+def std(node, g):
+    x = node.inputs[0]
+    a = node.attrs
+    shape = node.in_meta[0][0]
+    dims = a["dim"]
+    n = _numel(shape, dims)
+    centered = x - x.mean(dims, keepdim=True) if dims is not None else x - x.mean()
+    out = _keep(node.output, shape, dims, a["keepdim"])
+    return (_keep(g, shape, dims, a["keepdim"]) * centered / (out * max(n - a["correction"], 0)),)
+
+
+@formula("linalg_vector_norm", saves=(0,), saves_output=True)
+def vector_norm(node, g):
+    tg = _tg()
+    x = node.inputs[0]
+    a = node.attrs
+    shape = node.in_meta[0][0]
+    dims, keepdim, p = a["dim"], a["keepdim"], a["ord"]
+    out = _keep(node.output, shape, dims, keepdim)
+    ge = _keep(g, shape, dims, keepdim)
+    if p == 0:
+        return (tg.zeros_like(x),)
+    if p == 1:
+        return (ge * x.sgn(),)
+    if p == 2:
+        r = ge * x / out
+        return (tg.where(out == 0, tg.zeros_like(r), r),)
+    if p == float("inf") or p == float("-inf"):
+        mask = x.abs() == out
+        count = mask.sum(dims, keepdim=True) if dims is not None else mask.sum()
+        return (ge * x.sgn() * mask / count,)
+    ax = x.abs()
+    r = ge * x.sgn() * ax ** (p - 1) / out ** (p - 1)
+    return (tg.where(out == 0, tg.zeros_like(r), r),)
+
+
+@formula("logsumexp", saves=(0,), saves_output=True)
+def logsumexp(node, g):
+    x = node.inputs[0]
+    shape = node.in_meta[0][0]
+    dims, keepdim = node.attrs["dim"], node.attrs["keepdim"]
+    return (_keep(g, shape, dims, keepdim) * (x - _keep(node.output, shape, dims, keepdim)).exp(),)
+
+
+@formula("cumsum", saves=())
+def cumsum(node, g):
+    d = node.attrs["dim"]
+    if g.ndim == 0:
+        return (g,)
+    # reversed cumulative sum: sum_{j >= i} g_j
+    return (g.sum(d, keepdim=True) - g.cumsum(d) + g,)
+
+
+@formula("cumprod", saves=(0,), saves_output=True)
+def cumprod(node, g):
+    tg = _tg()
+    x = node.inputs[0]
+    d = node.attrs["dim"]
+    if g.ndim == 0:
+        return (g,)
+    if not bool((x == 0).any()):
+        w = g * node.output
+        return ((w.sum(d, keepdim=True) - w.cumsum(d) + w) / x,)
+    # zeros present: grad_i = sum_{j >= i} g_j * prod_{k <= j, k != i} x_k, one position at a time
+    n = x.shape[d]
+    cols = []
+    for i in range(n):
+        sel = tg.arange(n, device=x.device) == i
+        shape = [1] * x.ndim
+        shape[d] = n
+        sel = sel.reshape(shape)
+        others = tg.where(sel, tg.ones_like(x), x).cumprod(d)
+        after = (tg.arange(n, device=x.device) >= i).reshape(shape)
+        cols.append((g * others * after).sum(d, keepdim=True))
+    return (tg.cat(cols, d) if hasattr(tg, "cat") else _cat(cols, d),)
+
+
+def _cat(parts, d):
+    from tensorgraft.tensor import wrap
+    import numpy as np
+    return wrap(np.concatenate([p._data for p in parts], axis=d), parts[0]._device)
+
+
+@formula("softmax", saves=(), saves_output=True)
+def softmax(node, g):
+    out = node.output
+    d = node.attrs["dim"]
+    if d is None:
+        return (g * 0,)
+    return (out * (g - (g * out).sum(d, keepdim=True)),)
+
+
+@formula("log_softmax", saves=(), saves_output=True)
+def log_softmax(node, g):
+    out = node.output
+    d = node.attrs["dim"]
+    if d is None:
+        return (g * 0,)
+    return (g - out.exp() * g.sum(d, keepdim=True),)

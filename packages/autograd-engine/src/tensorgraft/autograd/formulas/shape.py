@@ -1,6 +1,9 @@
 """Gradients of ``tensorgraft/ops/shape.py``: views map the gradient back through the inverse
-reshaping; ``expand`` needs nothing (the engine sums broadcast gradients to the input shape)."""
+reshaping; ``expand`` needs nothing (the engine sums broadcast gradients to the input shape).
+All formulas use tensorgraft ops, so they are differentiable again."""
 from __future__ import annotations
+
+import numpy as np
 
 from . import formula
 
@@ -29,3 +32,104 @@ def unsqueeze(node, g):
 @formula("expand", "contiguous", "clone", saves=())
 def identity(node, g):
     return (g,)
+
+
+@formula("repeat", saves=())
+def repeat(node, g):
+    reps = node.attrs["reps"]
+    shape = node.attrs["shape"]
+    padded = (1,) * (len(reps) - len(shape)) + tuple(shape)
+    split = []
+    for r, s in zip(reps, padded):
+        split.extend((r, s))
+    g = g.reshape(split)
+    g = g.sum(tuple(range(0, 2 * len(reps), 2)))
+    return (g.reshape(shape),)
+
+
+@formula("cat", "concat", "concatenate", saves=())
+def cat(node, g):
+    d = node.attrs["dim"]
+    out = []
+    start = 0
+    for need, size, meta in zip(node.needs_input_grad, node.attrs["sizes"], node.in_meta):
+        if size is None:  # a skipped legacy empty tensor
+            out.append(None)
+            continue
+        out.append(g.narrow(d, start, size) if need else None)
+        start += size
+    return tuple(out)
+
+
+@formula("stack", saves=())
+def stack(node, g):
+    d = node.attrs["dim"]
+    return tuple(g.select(d, i) if need else None for i, need in enumerate(node.needs_input_grad))
+
+
+@formula("_slice", saves=())
+def slice_back(node, g):
+    from tensorgraft.ops.indexing import index_backward
+    return (index_backward(g, node.attrs["shape"], (node.attrs["index"], None)),)
+
+
+@formula("flip", saves=())
+def flip(node, g):
+    dims = node.attrs["dims"]
+    return (g.flip(dims) if dims else g,)
+
+
+@formula("roll", saves=())
+def roll(node, g):
+    shifts = tuple(-s for s in node.attrs["shifts"])
+    dims = node.attrs["dims"]
+    return (g.roll(shifts, dims) if dims is not None else g.roll(shifts[0]),)
+
+
+@formula("diagonal", saves=())
+def diagonal(node, g):
+    from tensorgraft.ops.shape import diagonal_backward
+    a = node.attrs
+    return (diagonal_backward(g, a["shape"], a["offset"], a["dim1"], a["dim2"]),)
+
+
+@formula("_diagonal_backward", "diag_embed", saves=())
+def diagonal_of_grad(node, g):
+    a = node.attrs
+    return (g.diagonal(a["offset"], a["dim1"], a["dim2"]),)
+
+
+@formula("tril", saves=())
+def tril(node, g):
+    return (g.tril(node.attrs["diagonal"]),)
+
+
+@formula("triu", saves=())
+def triu(node, g):
+    return (g.triu(node.attrs["diagonal"]),)
+
+
+@formula("as_strided", saves=())
+def as_strided(node, g):
+    """Scatter-add each output element into its storage slot, then read the input's slots back."""
+    import tensorgraft as tg
+    from tensorgraft.tensor import wrap
+    a = node.attrs
+    shape = node.in_meta[0][0]
+    gd = g.detach()._host()
+
+    def slots(size, stride, offset):
+        idx = np.full(tuple(size), offset, dtype=np.int64)
+        for k, (s, st) in enumerate(zip(size, stride)):
+            sh = [1] * len(size)
+            sh[k] = s
+            idx = idx + (np.arange(s) * st).reshape(sh)
+        return idx
+
+    out_slots = slots(a["size"], a["stride"], a["offset"])
+    in_slots = slots(shape, a["in_stride"], a["in_offset"])
+    n = int(max(out_slots.max(initial=0), in_slots.max(initial=0))) + 1
+    buf = np.zeros(n, dtype=gd.dtype)
+    np.add.at(buf, out_slots.reshape(-1), gd.reshape(-1))
+    res = buf[in_slots]
+    return (tg.tensor(res, device=g.device) if g.device.type != "cpu" else wrap(res),)

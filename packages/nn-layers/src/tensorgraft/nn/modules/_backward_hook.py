@@ -24,7 +24,7 @@ class BackwardHook:
         self.grad_inputs = [None] * len(args)
         for i, a in enumerate(args):
             if isinstance(a, Tensor) and a.requires_grad:
-                v = a.view_as(a) if hasattr(a, "view_as") else a.view(*a.shape)
+                v = a.view(tuple(a.shape))
                 new[i] = v
                 self.input_slots.append(i)
                 v.register_hook(self._make_input_hook(i))

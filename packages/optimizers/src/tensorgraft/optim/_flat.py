@@ -1,0 +1,377 @@
+"""The flat ("foreach") update machinery shared by the built-in optimizers.
+
+For each parameter group, the parameters that have a gradient are bucketed by (device, dtype). A
+bucket owns one contiguous buffer per state tensor (``exp_avg``, ``exp_avg_sq``...); the tensors in
+``optimizer.state[p]`` are views into it, so ``state_dict()`` sees live values and the update is a few
+large array operations over the whole bucket. Parameters are moved into a flat parameter buffer too
+(their ``_data`` becomes a view of it) when nothing else can observe their memory (no views, no other
+references to the array); otherwise they are copied in and out around the update. On NumPy the flat
+arrays are processed in cache-sized chunks, so the dozen element-wise passes of an update stay in cache.
+
+Per-parameter scalars (``step``, NAdam's ``mu_product``) live in one host float32 array per bucket;
+``state[p]['step']`` is a 0-d view of it (a float32 0-d tensor, as in PyTorch 2.x).
+
+Fused kernels: a device plugin can register
+``registrar.register_extension("fused_optimizer_step", (optimizer_class_name, device_type), fn)``.
+``fn(optimizer, group, bucket) -> bool`` is called once per bucket and step, after the step counters
+were incremented and the gradients gathered, with ``bucket.params`` (flat parameter array, update it
+in place), ``bucket.grads`` (flat gathered gradients; scratch, may be overwritten), ``bucket.state``
+(state name -> flat array), ``bucket.scalars`` (name -> host float32 array, one value per parameter),
+``bucket.consts`` (the per-step constants the generic kernel would use, e.g. ``step_size``; ``None``
+when parameters of the bucket are at different steps) and ``bucket.sizes``/``bucket.offsets``.
+Return ``True`` when the step was done, ``False`` to fall back to the generic kernel.
+"""
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from tensorgraft.device import device as _device, get_backend
+from tensorgraft.tensor import Tensor, wrap
+
+from .optimizer import Optimizer
+
+__all__ = ["FlatOptimizer", "Bucket"]
+
+CHUNK = 1 << 15          # elements per chunk on NumPy (128 KiB of float32 per array)
+_CPU = _device("cpu")
+
+
+class _Probe:
+    __slots__ = ("_data",)
+
+
+def _refs(p):
+    a = p._data
+    return sys.getrefcount(a)
+
+
+_probe = _Probe()
+_probe._data = np.empty(1)
+_BASE_REFS = _refs(_probe)   # references of an array held by exactly one slot, seen from _refs
+del _probe
+
+
+def _relocatable(p) -> bool:
+    """Whether ``p._data`` can be replaced by a view of our buffer without anyone noticing: the array
+    is referenced only by ``p`` and its memory (and its base chain's) by nothing else."""
+    if p._base is not None or _refs(p) > _BASE_REFS:
+        return False
+    b = p._data.base
+    while b is not None:
+        if sys.getrefcount(b) > _BASE_REFS:
+            return False
+        b = getattr(b, "base", None)
+    return True
+
+
+class Bucket:
+    """The flat buffers of the parameters of one group on one (device, dtype)."""
+
+    def __init__(self, opt, group, params, spec):
+        p0 = params[0]
+        self.device = p0._device
+        self.xp = xp = get_backend(p0._device).xp
+        self.dtype = p0._data.dtype
+        self.params_list = params
+        self.shapes = [p._data.shape for p in params]
+        self.sizes = [int(p._data.size) for p in params]
+        offs = [0]
+        for s in self.sizes:
+            offs.append(offs[-1] + s)
+        self.offsets = offs
+        self.N = N = offs[-1]
+        self.n = n = len(params)
+        self.params = xp.empty(N, dtype=self.dtype)
+        self.pviews = [self.params[offs[i]:offs[i + 1]].reshape(self.shapes[i]) for i in range(n)]
+        self.copy_mode = []          # indices of parameters copied in and out around the update
+        for i, p in enumerate(params):
+            self._adopt(i, p)
+        self.grads = None
+        self.scratch = []
+        self.state = {}
+        self.scalars = {}
+        self.fresh = None            # per-parameter "state key initialised from this step's grad"
+        self.consts = None
+        state = opt.state
+        dicts = [state.setdefault(p, {}) for p in params]
+        self.tensors = {}            # key -> list of the state tensors handed out (validated per step)
+        fresh_key = None
+        for key, init in spec:
+            if init == "count" or (isinstance(init, tuple) and init[0] == "scalar"):
+                start = 0.0 if init == "count" else float(init[1])
+                arr = np.empty(n, dtype=np.float32)
+                for i, d in enumerate(dicts):
+                    v = d.get(key)
+                    arr[i] = start if v is None else float(v.item() if isinstance(v, Tensor) else v)
+                self.scalars[key] = arr
+                self.tensors[key] = [wrap(arr[i:i + 1].reshape(()), _CPU) for i in range(n)]
+            else:
+                buf = xp.empty(N, dtype=self.dtype)
+                flags = []
+                for i, d in enumerate(dicts):
+                    v = d.get(key)
+                    sl = buf[offs[i]:offs[i + 1]]
+                    if isinstance(v, Tensor) and v._data.size == self.sizes[i]:
+                        src = v._data
+                        if v._device is not self.device:
+                            src = get_backend(self.device).from_host(v._host(), self.device.index)
+                        sl[...] = src.reshape(-1)
+                        flags.append(False)
+                    elif init == "grad":
+                        flags.append(True)     # filled with the gradient at this step
+                    else:
+                        sl[...] = init
+                        flags.append(False)
+                if init == "grad":
+                    fresh_key = key
+                    self.fresh = flags
+                self.state[key] = buf
+                views = [buf[offs[i]:offs[i + 1]].reshape(self.shapes[i]) for i in range(n)]
+                self.tensors[key] = [wrap(v, self.device) for v in views]
+        self.fresh_key = fresh_key
+        keys = [k for k, _ in spec]
+        for i, d in enumerate(dicts):
+            rest = {k: v for k, v in d.items() if k not in self.tensors}
+            d.clear()
+            for k in keys:
+                d[k] = self.tensors[k][i]
+            d.update(rest)
+        self.dicts = dicts
+        self.uniform = all(bool((a == a[0]).all()) for a in self.scalars.values()) and \
+            (self.fresh is None or len(set(self.fresh)) <= 1)
+        self._plan()
+
+    # -- parameters ---------------------------------------------------------------------------
+    def _adopt(self, i, p) -> None:
+        view = self.pviews[i]
+        view[...] = p._data
+        if _relocatable(p):
+            p._data = view
+            if i in self.copy_mode:
+                self.copy_mode.remove(i)
+        elif i not in self.copy_mode:
+            self.copy_mode.append(i)
+
+    def _plan(self) -> None:
+        """Chunks: (start, end, pieces, param index or None); pieces = (i, local start, local end)."""
+        numpy_like = self.xp is np
+        ch = CHUNK if numpy_like else max(self.N, 1)
+        chunks = []
+        if self.uniform:
+            s = 0
+            i = 0
+            while s < self.N:
+                e = min(self.N, s + ch)
+                pieces = []
+                while i < self.n and self.offsets[i] < e:
+                    lo = max(s, self.offsets[i]) - self.offsets[i]
+                    hi = min(e, self.offsets[i + 1]) - self.offsets[i]
+                    if hi > lo:
+                        pieces.append((i, lo, hi))
+                    if self.offsets[i + 1] <= e:
+                        i += 1
+                    else:
+                        break
+                chunks.append((s, e, pieces, None))
+                s = e
+        else:
+            for i in range(self.n):
+                o, size = self.offsets[i], self.sizes[i]
+                for lo in range(0, size, ch):
+                    hi = min(size, lo + ch)
+                    chunks.append((o + lo, o + hi, [(i, lo, hi)], i))
+        self.chunks = chunks
+        self.maxlen = max((e - s for s, e, _, _ in chunks), default=0)
+        self.gbuf = self.xp.empty(self.maxlen, dtype=self.dtype)
+
+    def tmp(self, k):
+        while len(self.scratch) < k:
+            self.scratch.append(self.xp.empty(self.maxlen, dtype=self.dtype))
+        return self.scratch
+
+    def valid(self, opt, params) -> bool:
+        if len(params) != self.n:
+            return False
+        state = opt.state
+        tensors = self.tensors
+        for i, (p, q) in enumerate(zip(params, self.params_list)):
+            if p is not q:
+                return False
+            d = state.get(p)
+            if d is not self.dicts[i]:
+                return False
+            for key, ts in tensors.items():
+                if d.get(key) is not ts[i]:
+                    return False
+        return True
+
+
+class FlatOptimizer(Optimizer):
+    """Base of the built-in element-wise optimizers. Subclasses define
+
+    - ``_spec(group)``: ``[(state_key, init), ...]`` in PyTorch's state order; ``init`` is ``"count"``
+      (per-parameter float32 step counter), ``("scalar", v)`` (per-parameter float32 scalar),
+      a number (per-element tensor filled with it) or ``"grad"`` (per-element tensor set from the first
+      gradient; the kernel sees ``k["fresh"]``).
+    - ``_scalars(group, scalars)``: update the per-parameter scalar arrays in place (default: step += 1).
+    - ``_consts(group, s)``: python floats for the kernel from one parameter's scalar values ``s``.
+    - ``_kernel(xp, group, k, P, G, S, T)``: the update on flat slices: ``P`` parameters (update in
+      place), ``G`` gradients (scratch copy), ``S`` state slices, ``T`` scratch arrays
+      (``_n_tmp`` of them).
+    """
+
+    _n_tmp = 2
+
+    def _invalidate(self) -> None:
+        self.__dict__["_buckets"] = {}
+
+    # -- overridable -------------------------------------------------------------------------
+    def _spec(self, group):
+        return []
+
+    def _scalars(self, group, scalars) -> None:
+        st = scalars.get("step")
+        if st is not None:
+            st += 1
+
+    def _consts(self, group, s) -> dict:
+        return {}
+
+    def _kernel(self, xp, group, k, P, G, S, T) -> None:
+        raise NotImplementedError
+
+    # -- the step ------------------------------------------------------------------------------
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            from tensorgraft.grad_mode import enable_grad
+            with enable_grad():
+                loss = closure()
+        for gi, group in enumerate(self.param_groups):
+            self._step_group(gi, group)
+        return loss
+
+    def _step_group(self, gi, group) -> None:
+        bykey = {}
+        for p in group["params"]:
+            g = p._grad
+            if g is None:
+                continue
+            if p._data.dtype.kind == "c":
+                raise NotImplementedError(f"{type(self).__name__}: complex parameters are not supported yet")
+            key = (p._device, p._data.dtype)
+            lst = bykey.get(key)
+            if lst is None:
+                bykey[key] = [p]
+            else:
+                lst.append(p)
+        if not bykey:
+            return
+        buckets = self.__dict__.setdefault("_buckets", {})
+        spec = None
+        for key, params in bykey.items():
+            b = buckets.get((gi, key))
+            if b is None or not b.valid(self, params):
+                if spec is None:
+                    spec = self._spec(group)
+                b = Bucket(self, group, params, spec)
+                buckets[(gi, key)] = b
+            self._run_bucket(group, b)
+
+    def _run_bucket(self, group, b) -> None:
+        xp = b.xp
+        params = b.params_list
+        pviews = b.pviews
+        for i, p in enumerate(params):
+            if p._data is not pviews[i]:
+                b._adopt(i, p)           # rebound by the user, or not relocatable: copy in
+        for i in b.copy_mode:
+            pviews[i][...] = params[i]._data
+        gflat = [p._grad._data.reshape(-1) for p in params]
+        self._scalars(group, b.scalars)
+        sc = b.scalars
+        if b.uniform:
+            k = self._consts(group, {name: float(a[0]) for name, a in sc.items()})
+            if b.fresh is not None:
+                k["fresh"] = b.fresh[0]
+            b.consts = k
+        else:
+            b.consts = None
+            per = []
+            for i in range(b.n):
+                ki = self._consts(group, {name: float(a[i]) for name, a in sc.items()})
+                if b.fresh is not None:
+                    ki["fresh"] = b.fresh[i]
+                per.append(ki)
+        fused = _fused_table().get((type(self).__name__, b.device.type))
+        done = False
+        if fused is not None:
+            if b.grads is None or b.grads.shape[0] != b.N:
+                b.grads = xp.empty(b.N, dtype=b.dtype)
+            xp.concatenate(gflat, out=b.grads) if len(gflat) > 1 else xp.copyto(b.grads, gflat[0])
+            done = bool(fused(self, group, b))
+        if not done:
+            kernel = self._kernel
+            P, state, gbuf = b.params, b.state, b.gbuf
+            scratch = b.tmp(self._n_tmp)[: self._n_tmp]
+            concat = xp.concatenate
+            for s, e, pieces, pi in b.chunks:
+                L = e - s
+                G = gbuf[:L]
+                if len(pieces) == 1:
+                    i, lo, hi = pieces[0]
+                    xp.copyto(G, gflat[i][lo:hi])
+                else:
+                    concat([gflat[i][lo:hi] for i, lo, hi in pieces], out=G)
+                S = {name: buf[s:e] for name, buf in state.items()}
+                T = [t[:L] for t in scratch]
+                kernel(xp, group, k if pi is None else per[pi], P[s:e], G, S, T)
+        for i in b.copy_mode:
+            params[i]._data[...] = pviews[i]
+        for p in params:
+            p._vc[0] += 1
+        if b.fresh is not None and any(b.fresh):
+            b.fresh = [False] * b.n
+            if not b.uniform and all(len(set(a.tolist())) <= 1 for a in sc.values()):
+                b.uniform = True
+                b._plan()
+
+
+def _fused_table():
+    from tensorgraft.registry import registry
+    return registry.extensions.get("fused_optimizer_step", _EMPTY)
+
+
+_EMPTY: dict = {}
+
+
+def lerp_(xp, start, end, weight, tmp) -> None:
+    """``start.lerp_(end, weight)`` with PyTorch's two-sided formula (exact for weight 0 and 1)."""
+    if weight < 0.5:
+        xp.subtract(end, start, out=tmp)
+        tmp *= weight
+        start += tmp
+    else:
+        xp.subtract(end, start, out=tmp)
+        tmp *= (1.0 - weight)
+        xp.subtract(end, tmp, out=start)
+
+
+def check(cond: bool, message: str) -> None:
+    if not cond:
+        raise ValueError(message)
+
+
+def grad_prologue(xp, group, P, G, T0, coupled=True) -> None:
+    """maximize (negate) and weight decay, in PyTorch's order."""
+    if group["maximize"]:
+        xp.negative(G, out=G)
+    wd = group["weight_decay"]
+    if wd != 0:
+        if coupled:
+            xp.multiply(P, wd, out=T0)
+            G += T0
+        else:
+            P *= 1 - group["lr"] * wd
