@@ -1,0 +1,54 @@
+"""Saving and loading a 100 MB state_dict (issue 7) vs numpy.save/numpy.load of the same arrays."""
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+
+import numpy as np
+
+from . import Workload
+
+_SHAPES = [(1024, 1024)] * 24 + [(1024,)] * 24  # 24 x 4 MiB + small ones ~ 100 MB
+
+
+def _arrays():
+    rng = np.random.default_rng(0)
+    return {f"layer{i}.{'weight' if len(s) == 2 else 'bias'}": rng.standard_normal(s, dtype=np.float32)
+            for i, s in enumerate(_SHAPES)}
+
+
+def tg_roundtrip():
+    import tensorgraft as tg
+    sd = {k: tg.from_numpy(v) for k, v in _arrays().items()}
+    d = tempfile.mkdtemp()
+    path = os.path.join(d, "ckpt.tg")
+
+    def run():
+        t0 = time.perf_counter()
+        tg.save(sd, path)
+        out = tg.load(path)
+        assert len(out) == len(sd)
+        return time.perf_counter() - t0
+    return run
+
+
+def np_roundtrip():
+    arrs = _arrays()
+    d = tempfile.mkdtemp()
+
+    def run():
+        t0 = time.perf_counter()
+        for k, v in arrs.items():
+            np.save(os.path.join(d, k + ".npy"), v)
+        out = {k: np.load(os.path.join(d, k + ".npy")) for k in arrs}
+        assert len(out) == len(arrs)
+        return time.perf_counter() - t0
+    return run
+
+
+WORKLOADS = [
+    Workload("save_load_100MB", "save + load a 100 MB state_dict (48 float32 tensors)",
+             tensorgraft=lambda: tg_roundtrip(), numpy=lambda: np_roundtrip(), target="tg/numpy <= 1.5",
+             custom_timer=True),
+]
