@@ -9,8 +9,10 @@ from tensorgraft.plugins import api, hookimpl, load_plugin
 from tensorgraft.registry import registry
 from tensorgraft.testing import conformance as C
 
-# Internal helper ops that are only ever called by other ops' frontends/formulas.
-INTERNAL = {"index_put", "_index_backward"}
+
+def _internal(name):
+    """Helper ops only ever called by other ops' frontends/formulas (``_index_backward``...)."""
+    return name.startswith("_")
 
 
 def _core_ops():
@@ -18,9 +20,9 @@ def _core_ops():
 
 
 def test_every_core_op_has_samples():
-    missing = [n for n in _core_ops() if n not in C.core_sample_names() and n not in INTERNAL]
-    assert not missing, ("core ops without conformance samples (add them to "
-                         f"tensorgraft/testing/_core_samples.py): {missing}")
+    missing = [n for n in _core_ops() if n not in C.core_sample_names() and not _internal(n)]
+    assert not missing, ("core ops without conformance samples (declare OpDef.extra['samples'] with the op, or "
+                         f"add them to tensorgraft/testing/_core_samples.py): {missing}")
 
 
 def test_core_ops_conform():
@@ -29,12 +31,36 @@ def test_core_ops_conform():
     assert C.run_conformance(names=names) == len(names)
 
 
+_LOADED = []
+
+
 def _plugin(dist, **hooks):
     mod = types.ModuleType(dist.replace("-", "_"))
     for name, fn in hooks.items():
         setattr(mod, name, hookimpl(optionalhook=True)(fn) if name.endswith("formulas") else hookimpl(fn))
+    _LOADED.append((dist, mod))
     load_plugin(mod, distribution=dist)
     return mod
+
+
+@pytest.fixture(autouse=True)
+def _unload_test_plugins():
+    """The throw-away plugins registered here must not leak into other tests of the session."""
+    yield
+    import sys
+    from tensorgraft.plugins import manager
+    while _LOADED:
+        dist, mod = _LOADED.pop()
+        namespaces = {n.split(".")[0] for n in registry.provided_by.get(dist, {}).get("ops", [])}
+        registry.forget(dist)
+        manager.plugins.pop(dist, None)
+        pm = manager.get_plugin_manager()
+        if pm.is_registered(mod):
+            pm.unregister(mod)
+        for ns in namespaces:
+            sys.modules.pop(f"tensorgraft.ops.{ns}", None)
+            if hasattr(tg.ops, ns):
+                delattr(tg.ops, ns)
 
 
 def _samples(dtype, device):
@@ -128,6 +154,12 @@ def test_inplace_variant_is_checked():
     assert "backward() did not report it" in msgs
 
 
+def test_test_plugins_do_not_leak():
+    assert not any(n.startswith(("badgrad.", "nosamples.", "baddtype.", "inpl.", "regsamp."))
+                   for n in registry.ops)
+    assert not hasattr(tg.ops, "badgrad")
+
+
 def test_unknown_namespace_and_names():
     with pytest.raises(C.ConformanceError, match="no op is registered"):
         C.run_conformance(namespace="does-not-exist")
@@ -144,7 +176,10 @@ def test_register_samples_for_an_op_without_extra():
     _plugin("tg-test-regsamp", tensorgraft_register_ops=ops)
     assert C.check_op("regsamp.first_row")[0].check == "declared"
     C.register_samples("regsamp.first_row", _samples, reference=lambda a: a[0])
-    assert C.check_op("regsamp.first_row") == []
+    try:
+        assert C.check_op("regsamp.first_row") == []
+    finally:
+        C._REGISTERED.pop("regsamp.first_row")
 
 
 pytest_plugins = ["pytester"]

@@ -155,7 +155,7 @@ def test_error_messages():
         -tg.tensor([True])
     with pytest.raises(RuntimeError, match="Integers to negative integer powers are not allowed."):
         tg.tensor([2, 3]) ** -1
-    with pytest.raises(RuntimeError, match="expected dtype torch.float32 for `end` but got dtype torch.float64"):
+    with pytest.raises(RuntimeError, match="expected dtype float for `end` but got dtype double"):
         tg.lerp(tg.tensor([1.]), tg.tensor([1.], dtype=tg.float64), 0.5)
     with pytest.raises(RuntimeError, match="Integer division with addcdiv is no longer supported"):
         tg.addcdiv(tg.tensor([1]), tg.tensor([2]), tg.tensor([3]))
@@ -201,6 +201,13 @@ torch_cases = {
     "fmin": lambda t, x, y: t.fmin(x, y),
     "copysign": lambda t, x, y: t.copysign(x, y),
     "xlogy": lambda t, x, y: t.xlogy(x, y.abs()),
+    "xlogy_scalar": lambda t, x, y: t.xlogy(x, 1.25),
+    "xlogy_rscalar": lambda t, x, y: t.xlogy(2.0, y.abs()),
+    "xlogy_nan": lambda t, x, y: t.xlogy(x * 0, y.log()),
+    "heaviside_scalar_like": lambda t, x, y: t.heaviside(x.round(), t.tensor(0.5)),
+    "sub_scalar": lambda t, x, y: x - 2,
+    "pow_scalar": lambda t, x, y: x.abs() ** 1.5,
+    "rpow_scalar": lambda t, x, y: 1.5 ** x,
     "clamp": lambda t, x, y: x.clamp(-0.5, 0.5),
     "clamp_t": lambda t, x, y: x.clamp(min=y),
     "clamp_min": lambda t, x, y: t.clamp_min(x, 0.1),

@@ -77,7 +77,7 @@ def _cases():
     rng = np.random.default_rng(0)
     cases = []
     shapes = [(), (1,), (5,), (3, 4), (2, 3, 4), (7, 13), (30,), (2, 2, 2, 2), (1001,), (40, 30),
-              (11, 10, 12), (3, 400)]
+              (11, 10, 12), (3, 400), (2, 60), (100,), (5, 4, 30), (1, 1, 1), (0,), (3, 0)]
     scales = [1.0, 1e-5, 1e-3, 1e3, 1e5, 1e9, 123.456]
     for shape in shapes:
         for scale in scales:
@@ -159,3 +159,18 @@ def test_oracle_default_dtype_float64():
     finally:
         torch.set_default_dtype(old_t)
         tg.set_default_dtype(old_g)
+
+
+def test_oracle_wide_and_large_ints():
+    torch = pytest.importorskip("torch")
+    arrays = [np.arange(-50, 50, dtype=np.int64) * 10 ** 12, np.array([2 ** 62, -3], dtype=np.int64),
+              np.arange(200, dtype=np.int16).reshape(4, 50), np.linspace(-1e9, 1e9, 90).astype(np.float32),
+              np.full((3, 3), -0.0), np.array([[1e-30, 1e30]]), np.arange(2 * 3 * 200, dtype=np.uint8).reshape(2, 3, 200)]
+    for a in arrays:
+        assert repr(tg.tensor(a)) == repr(torch.from_numpy(a.copy()))
+
+
+def test_str_is_repr_and_tensor_contents():
+    x = tg.tensor([1.0, 2.0])
+    assert str(x) == repr(x)
+    assert x.__repr__(tensor_contents="[...]") == "tensor([...])"

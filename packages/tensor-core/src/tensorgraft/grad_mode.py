@@ -84,6 +84,11 @@ class set_grad_enabled(_DecoratorContextManager):
         state.enabled = self.prev
         return False
 
+    def __call__(self, func):
+        # used as ``@set_grad_enabled(False)``: the constructor already switched the mode; undo that
+        state.enabled = self.prev
+        return super().__call__(func)
+
     def clone(self):
         return set_grad_enabled(self.mode)
 

@@ -1,5 +1,204 @@
-"""``tensorgraft.linalg``: the PyTorch ``torch.linalg`` namespace (norms, solvers)."""
+"""``tensorgraft.linalg``: the PyTorch ``torch.linalg`` namespace (norms, solvers, decompositions).
+
+Gradients: inv, solve, solve_triangular, det, slogdet, cholesky, pinv, eigh/eigvalsh, svdvals, cross,
+norms and matrix_power are differentiable; ``qr`` and ``svd`` (U, S, Vh) are forward-only.
+"""
 from __future__ import annotations
+
+import math
+
+from .ops.linalg import (  # noqa: F401
+    EighResult, LinAlgError, QRResult, SlogdetResult, SVDResult, parse_einsum,
+)
+
+__all__ = ["inv", "solve", "solve_triangular", "det", "slogdet", "cholesky", "qr", "eigh", "eigvalsh", "svd",
+           "svdvals", "pinv", "matrix_power", "cross", "norm", "matrix_norm", "vector_norm", "multi_dot", "vecdot",
+           "matmul", "diagonal", "inv_ex", "cholesky_ex", "matrix_rank", "cond", "LinAlgError"]
+
+
+def _op(name):
+    from .registry import registry
+    return registry.ops[name].frontend
+
+
+def inv(A, *, out=None):
+    """``torch.linalg.inv``."""
+    return _op("linalg_inv")(A)
+
+
+def inv_ex(A, *, check_errors=False, out=None):
+    from .ops.creation import zeros
+    return inv(A), zeros(A.shape[:-2], dtype=_int32(), device=A.device)
+
+
+def _int32():
+    from . import dtypes
+    return dtypes.int32
+
+
+def solve(A, B, *, left=True, out=None):
+    """``torch.linalg.solve``: X with AX = B (``left=False``: XA = B)."""
+    return _op("linalg_solve")(A, B, left=left)
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
+    return _op("linalg_solve_triangular")(A, B, upper=upper, left=left, unitriangular=unitriangular)
+
+
+def det(A, *, out=None):
+    return _op("linalg_det")(A)
+
+
+def slogdet(A, *, out=None):
+    """``(sign, logabsdet)``; only ``logabsdet`` carries a gradient."""
+    return _op("linalg_slogdet")(A)
+
+
+def cholesky(A, *, upper=False, out=None):
+    return _op("linalg_cholesky")(A, upper=upper)
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
+    from .ops.creation import zeros
+    return cholesky(A, upper=upper), zeros(A.shape[:-2], dtype=_int32(), device=A.device)
+
+
+def qr(A, mode="reduced", *, out=None):
+    """Forward only (no gradient)."""
+    return _op("linalg_qr")(A, mode)
+
+
+def eigh(A, UPLO="L", *, out=None):
+    return _op("linalg_eigh")(A, UPLO)
+
+
+def eigvalsh(A, UPLO="L", *, out=None):
+    return _op("linalg_eigh")(A, UPLO).eigenvalues
+
+
+def svd(A, full_matrices=True, *, driver=None, out=None):
+    """Forward only (no gradient); ``svdvals`` is differentiable."""
+    return _op("linalg_svd")(A, full_matrices)
+
+
+def svdvals(A, *, driver=None, out=None):
+    return _op("linalg_svdvals")(A)
+
+
+def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
+    return _op("linalg_pinv")(A, atol=atol, rtol=rtol, hermitian=hermitian)
+
+
+def matrix_power(A, n, *, out=None):
+    return _op("matrix_power")(A, n)
+
+
+def cross(input, other, *, dim=-1, out=None):
+    return _op("linalg_cross")(input, other, dim)
+
+
+def multi_dot(tensors, *, out=None):
+    return _op("linalg_multi_dot")(tensors)
+
+
+def matmul(input, other, *, out=None):
+    return _op("matmul")(input, other)
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    return A.diagonal(offset, dim1, dim2)
+
+
+def vecdot(x, y, *, dim=-1, out=None):
+    """``sum(x.conj() * y, dim)``."""
+    if x.is_complex():
+        x = x.conj()
+    return (x * y).sum(dim)
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
+    """``torch.linalg.matrix_norm``: 'fro', 'nuc', inf, -inf, 1, -1, 2, -2."""
+    from .tensor import Tensor
+    if not isinstance(A, Tensor):
+        raise TypeError(f"linalg.matrix_norm(): argument 'input' (position 1) must be Tensor, not {type(A).__name__}")
+    if A.ndim < 2:
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+    if dtype is not None:
+        A = A.to(dtype)
+    if A.dtype.category < 2:
+        raise RuntimeError(f"linalg.matrix_norm: Expected a floating point or complex tensor as input. Got "
+                           f"{str(A.dtype).replace('torch.', '').capitalize()}")
+    nd = A.ndim
+    d0, d1 = (d % nd for d in dim)
+    if d0 == d1:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({dim[0]}, {dim[1]})")
+    if ord == "fro":
+        return vector_norm(A, 2, (d0, d1), keepdim)
+    if ord == "nuc" or ord in (2, -2):
+        M = A.movedim((d0, d1), (-2, -1))
+        s = svdvals(M)
+        r = s.sum(-1) if ord == "nuc" else (s.amax(-1) if ord == 2 else s.amin(-1))
+        if keepdim:
+            for d in sorted((d0, d1)):
+                r = r.unsqueeze(d)
+        return r
+    if ord in (1, -1, math.inf, -math.inf):
+        red, keep = (d0, d1) if ord in (1, -1) else (d1, d0)
+        s = A.abs().sum(red, keepdim=True)
+        r = s.amax(keep, keepdim=True) if ord > 0 else s.amin(keep, keepdim=True)
+        if not keepdim:
+            r = r.squeeze((d0, d1))
+        return r
+    raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
+    """``torch.linalg.norm``: vector norm for 1-D input / int dim, matrix norm for 2-D / pair dim."""
+    from .tensor import Tensor
+    if not isinstance(A, Tensor):
+        raise TypeError(f"linalg.norm(): argument 'input' (position 1) must be Tensor, not {type(A).__name__}")
+    if dim is not None:
+        if isinstance(dim, int):
+            dim = (dim,)
+        dim = tuple(dim)
+        if len(dim) == 2:
+            return matrix_norm(A, "fro" if ord is None else ord, dim, keepdim, dtype=dtype)
+        if isinstance(ord, str):
+            raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {list(dim)}")
+        return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+    if ord is None:
+        return vector_norm(A, 2, None, keepdim, dtype=dtype)
+    if A.ndim == 2:
+        return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
+    if A.ndim == 1:
+        if isinstance(ord, str):
+            raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+        return vector_norm(A, ord, None, keepdim, dtype=dtype)
+    raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got {A.ndim}D.")
+
+
+def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
+    from .grad_mode import no_grad
+    with no_grad():
+        s = svdvals(A)
+        if rtol is None:
+            rtol = max(A.shape[-2:]) * _eps(A) if atol is None or atol == 0 else 0.0
+        tol = s.amax(-1, keepdim=True) * rtol
+        if atol is not None:
+            tol = tol.clamp(min=atol)
+        return (s > tol).sum(-1)
+
+
+def _eps(A):
+    import numpy as np
+    return float(np.finfo(A._data.dtype).eps)
+
+
+def cond(A, p=None, *, out=None):
+    if p is None or p in (2, -2):
+        s = svdvals(A)
+        return s.amax(-1) / s.amin(-1) if p != -2 else s.amin(-1) / s.amax(-1)
+    return matrix_norm(A, p) * matrix_norm(inv(A), p)
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):

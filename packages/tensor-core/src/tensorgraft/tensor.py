@@ -16,6 +16,7 @@ from .grad_mode import state as _grad_state
 __all__ = ["Tensor", "Size", "wrap"]
 
 _CPU = _device_cls("cpu")
+_BY_NP = _dt._BY_NUMPY
 _ndarray = np.ndarray
 _np_generic = np.generic
 
@@ -41,7 +42,19 @@ class Size(tuple):
         return Size(r) if isinstance(item, slice) else r
 
     def __add__(self, other):
-        return Size(tuple.__add__(self, tuple(other)))
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple.__add__(self, other))
+
+    def __radd__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple.__add__(other, self))
+
+    def __mul__(self, n):
+        return Size(tuple.__mul__(self, n))
+
+    __rmul__ = __mul__
 
 
 class _Hooks:
@@ -86,9 +99,20 @@ class Tensor:
             return Size(self._data.shape)
         return self._data.shape[_wrap_dim(dim, self._data.ndim, "size")]
 
+    def storage_offset(self) -> int:
+        """Offset (in elements) of this view's first element within its base tensor's memory."""
+        base = self._base
+        if base is None or self._data.size == 0:
+            return 0
+        try:
+            off = self.data_ptr() - base.data_ptr()
+        except (AttributeError, TypeError):
+            return 0
+        return max(0, off // self._data.itemsize)
+
     @property
     def dtype(self) -> _dt.dtype:
-        return _dt._BY_NUMPY[self._data.dtype]
+        return _BY_NP[self._data.dtype]
 
     @property
     def device(self) -> _device_cls:
@@ -150,18 +174,26 @@ class Tensor:
         return id(self)
 
     def __bool__(self) -> bool:
-        if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+        n = self._data.size
+        if n != 1:
+            if n == 0:
+                raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self._host().reshape(()))
 
+    def _scalar(self):
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self._host().reshape(()).item()
+
     def __float__(self):
-        return float(self.item())
+        return float(self._scalar())
 
     def __int__(self):
-        return int(self.item())
+        return int(self._scalar())
 
     def __complex__(self):
-        return complex(self.item())
+        return complex(self._scalar())
 
     def __index__(self):
         if self._data.dtype.kind not in "biu" or self._data.size != 1:
@@ -229,7 +261,7 @@ class Tensor:
             if Tensor._autograd is None:
                 _autograd_missing("requires_grad=True")
             if self._data.dtype.kind not in "fc":
-                raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+                raise RuntimeError("only Tensors of floating point dtype can require gradients")
         elif self.grad_fn is not None:
             raise RuntimeError(
                 "you can only change requires_grad flags of leaf variables. If you want to use a computed "
@@ -244,6 +276,13 @@ class Tensor:
     @property
     def grad(self):
         g = self._grad
+        if g is None and self.grad_fn is not None and not self.retains_grad:
+            import warnings
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute "
+                "won't be populated during autograd.backward(). If you indeed want the .grad field to be populated "
+                "for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor "
+                "by mistake, make sure you access the leaf Tensor instead.", UserWarning, stacklevel=2)
         return g
 
     @grad.setter
@@ -271,10 +310,9 @@ class Tensor:
 
     @property
     def data(self) -> "Tensor":
-        """The same data, detached from the graph (shares memory and version counter)."""
-        t = wrap(self._data, self._device)
-        t._vc = self._vc
-        return t
+        """The same data, detached from the graph. Shares memory but not the version counter: as in
+        PyTorch, in-place changes through ``.data`` are invisible to autograd."""
+        return wrap(self._data, self._device)
 
     @data.setter
     def data(self, value: "Tensor") -> None:
@@ -297,14 +335,22 @@ class Tensor:
         return self._extra
 
     def detach(self) -> "Tensor":
+        """A new leaf sharing memory and the version counter (in-place changes to it are seen by
+        the graph that saved the original)."""
         t = wrap(self._data, self._device)
         t._vc = self._vc
-        t._base = self._base if self._base is not None else self
         return t
 
     def detach_(self) -> "Tensor":
+        if self._base is not None and self._base._requires_grad:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel "
+                               "(DDP) for training, and gradient_as_bucket_view is set as True, gradients are views of "
+                               "DDP buckets, and hence detach_() cannot be called on these gradients. To fix this error, "
+                               "please refer to the Optimizer.zero_grad() function in torch/optim/optimizer.py as the "
+                               "solution.")
         self.grad_fn = None
         self._requires_grad = False
+        self._output_nr = 0
         return self
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
@@ -329,12 +375,16 @@ class Tensor:
         if not self._requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self.grad_fn is not None:
-            self._hooks().retains_grad = True
+            Tensor._autograd.retain_grad(self)
 
     # ------------------------------------------------------------------ dtype / device moves
     def to(self, *args, **kwargs) -> "Tensor":
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``; ``non_blocking`` and
         ``copy`` accepted."""
+        if not kwargs and len(args) == 1:
+            a = args[0]
+            if a.__class__ is _dt.dtype and a.np == self._data.dtype:
+                return self  # already that dtype: PyTorch returns the same tensor
         dev = kwargs.pop("device", None)
         dt = kwargs.pop("dtype", None)
         copy = kwargs.pop("copy", False)
@@ -343,16 +393,23 @@ class Tensor:
         if kwargs:
             raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
         for a in args:
-            if isinstance(a, _dt.dtype):
+            if a.__class__ is _dt.dtype:
                 dt = a
             elif isinstance(a, Tensor):
                 dev, dt = a._device, a.dtype
+            elif isinstance(a, bool):
+                pass  # non_blocking / copy positional
             elif isinstance(a, (str, _device_cls, int)):
                 dev = a
-            elif isinstance(a, bool):
-                pass  # non_blocking positional
+            elif isinstance(a, type) and a in _PY_TYPE_DTYPES:
+                dt = _PY_TYPE_DTYPES[a]
             else:
                 raise TypeError(f"to() received an invalid argument of type {type(a).__name__}")
+        if dt is not None and dt.__class__ is not _dt.dtype:
+            if isinstance(dt, type) and dt in _PY_TYPE_DTYPES:
+                dt = _PY_TYPE_DTYPES[dt]
+            else:
+                raise TypeError(f"to(): argument 'dtype' must be torch.dtype, not {type(dt).__name__}")
         from .ops.conversion import convert
         return convert(self, dtype=dt, device=dev, copy=copy)
 
@@ -366,16 +423,61 @@ class Tensor:
             device = f"cuda:{device}"
         return self.to(device)
 
-    def type(self, dtype=None, non_blocking=False):
+    def type(self, dtype=None, non_blocking=False, **kwargs):
+        """``t.type()`` -> ``'torch.FloatTensor'``; ``t.type(tg.int32)`` / ``t.type('torch.IntTensor')``
+        convert."""
         if dtype is None:
-            return _LEGACY_TYPE_NAMES.get(self.dtype, "torch.Tensor")
+            name = _LEGACY_TYPE_NAMES.get(self.dtype, "torch.Tensor")
+            if self._device.type != "cpu":
+                name = name.replace("torch.", f"torch.{self._device.type}.")
+            return name
         if isinstance(dtype, str):
             inv = {v: k for k, v in _LEGACY_TYPE_NAMES.items()}
-            dtype = inv[dtype]
+            dev = None
+            key = dtype
+            if dtype.startswith("torch.cuda."):
+                key, dev = "torch." + dtype[len("torch.cuda."):], "cuda"
+            if key not in inv:
+                raise ValueError(f"invalid type: '{dtype}'")
+            return self.to(device=dev, dtype=inv[key])
+        if isinstance(dtype, type) and hasattr(dtype, "_dtype"):  # tg.FloatTensor etc.
+            dtype = dtype._dtype
         return self.to(dtype)
 
     def type_as(self, other: "Tensor") -> "Tensor":
         return self.to(other.dtype)
+
+    # ------------------------------------------------------------------ new_* factories
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+        """A copy of ``data`` with this tensor's dtype and device unless given."""
+        from .ops.creation import tensor
+        return tensor(data, dtype=dtype or self.dtype, device=self._device if device is None else device,
+                      requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+        from .ops.creation import _size, full
+        return full(_size(size, "new_zeros"), 0, dtype=dtype or self.dtype,
+                    device=self._device if device is None else device, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+        from .ops.creation import ones
+        return ones(*size, dtype=dtype or self.dtype, device=self._device if device is None else device,
+                    requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+        from .ops.creation import empty
+        return empty(*size, dtype=dtype or self.dtype, device=self._device if device is None else device,
+                     requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False, layout=None,
+                 pin_memory=False):
+        from .ops.creation import full
+        return full(size, fill_value, dtype=dtype or self.dtype, device=self._device if device is None else device,
+                    requires_grad=requires_grad)
+
+    def new_empty_strided(self, size, stride, dtype=None, device=None, requires_grad=False, layout=None,
+                          pin_memory=False):
+        return self.new_empty(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
 
     def float(self, memory_format=None):
         return self.to(_dt.float32)
@@ -434,8 +536,11 @@ _LEGACY_TYPE_NAMES = {
     _dt.float32: "torch.FloatTensor", _dt.float64: "torch.DoubleTensor", _dt.float16: "torch.HalfTensor",
     _dt.int64: "torch.LongTensor", _dt.int32: "torch.IntTensor", _dt.int16: "torch.ShortTensor",
     _dt.int8: "torch.CharTensor", _dt.uint8: "torch.ByteTensor", _dt.bool: "torch.BoolTensor",
+    _dt.complex64: "torch.ComplexFloatTensor", _dt.complex128: "torch.ComplexDoubleTensor",
 }
 
+
+_PY_TYPE_DTYPES = {float: _dt.float64, int: _dt.int64, bool: _dt.bool, complex: _dt.complex128}
 
 _new = object.__new__
 
@@ -479,6 +584,8 @@ def wrap_view(data, base: Tensor) -> Tensor:
 
 
 def _wrap_dim(dim, ndim: int, what: str = "dim") -> int:
+    if ndim == 0 and what in ("size", "stride"):
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     n = max(ndim, 1)
     if not -n <= dim < n:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")

@@ -7,7 +7,9 @@ from tensorgraft.grad_mode import (  # noqa: F401
 from tensorgraft.tensor import Tensor
 
 from . import graph  # noqa: F401
-from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly  # noqa: F401
+from .anomaly import (  # noqa: F401
+    detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly,
+)
 from .engine import make_root_grads, run_backward
 from .function import Function, FunctionCtx, InplaceFunction, once_differentiable  # noqa: F401
 from .gradcheck import gradcheck, gradgradcheck  # noqa: F401
@@ -38,10 +40,15 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     inputs = _as_tuple(inputs)
     if inputs is not None and len(inputs) == 0:
         raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    if create_graph and inputs is None:
+        import warnings
+        warnings.warn("Using backward() with create_graph=True will create a reference cycle between the parameter "
+                      "and its gradient which can cause a memory leak. We recommend using autograd.grad when creating "
+                      "the graph to avoid this. If you have to use this function, make sure to reset the .grad fields "
+                      "of your parameters to None after use to break the cycle and avoid the leak.", UserWarning,
+                      stacklevel=3)
     root_grads = make_root_grads(tensors, grads, create_graph)
     run_backward(tensors, root_grads, retain_graph, create_graph, inputs=inputs, capture=False, allow_unused=True)
-    if inputs is None:
-        _retain_on_leaves = None  # noqa: F841
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
@@ -50,7 +57,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     outputs = _as_tuple(outputs)
     single = isinstance(inputs, Tensor)
     inputs = _as_tuple(inputs)
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
+    if is_grads_batched:
+        raise NotImplementedError("autograd.grad(is_grads_batched=True) is not supported by tensorgraft")
     grads = _as_tuple(grad_outputs) if grad_outputs is not None else (None,) * len(outputs)
+    if len(grads) != len(outputs):
+        raise RuntimeError(f"grad requires one grad_output per output: got {len(grads)} grad_outputs for "
+                           f"{len(outputs)} outputs")
     if retain_graph is None:
         retain_graph = create_graph
     if allow_unused is None:
@@ -62,5 +76,5 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         from tensorgraft.ops.creation import zeros_like
         res = tuple(zeros_like(i) if g is None else g for g, i in zip(res, inputs))
     if not create_graph:
-        res = tuple(g.detach() if g is not None else None for g in res)
+        res = tuple(g.detach() if g is not None and g.grad_fn is not None else g for g in res)
     return res

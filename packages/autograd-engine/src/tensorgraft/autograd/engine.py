@@ -3,7 +3,8 @@
 Recording (``record``) runs in the forward pass, only when grad mode is on and an input requires
 grad. It creates one node per op — an instance of a class named like PyTorch's (``AddBackward0``)
 — with edges (``next_functions``) to the nodes that produced its inputs, or to an
-``AccumulateGrad`` node for leaves.
+``AccumulateGrad`` node for leaves. A node keeps only the inputs its formula declared it reads
+(``formula.saves``), so intermediate results nobody needs are freed during the forward pass.
 
 ``run_backward`` walks the graph iteratively (no recursion limit): count each node's incoming
 edges, then process nodes whose gradients are complete, calling the op's formula. Formulas are
@@ -13,10 +14,12 @@ soon as a node has run unless ``retain_graph=True``.
 """
 from __future__ import annotations
 
+import re
 import traceback
 import weakref
+from itertools import repeat
 
-from tensorgraft.grad_mode import set_grad_enabled, state as _gs
+from tensorgraft.grad_mode import state as _gs
 from tensorgraft.tensor import Tensor, wrap
 
 from . import anomaly
@@ -27,18 +30,29 @@ _SECOND_BACKWARD = (
     "autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or "
     "if you need to access saved tensors after calling backward.")
 
+_NO_EDGE = (None, 0)
+_new = object.__new__
+
 
 class RemovableHandle:
-    """Returned by ``register_hook``; ``remove()`` unregisters."""
+    """Returned by the ``register_*hook`` methods; ``remove()`` unregisters the hook."""
+
+    _next_id = 0
 
     def __init__(self, container, item):
-        self._ref = weakref.ref(container) if not isinstance(container, list) else (lambda c=container: c)
+        self._container = container
         self._item = item
+        RemovableHandle._next_id += 1
+        self.id = RemovableHandle._next_id
 
     def remove(self):
-        c = self._ref()
-        if c is not None and self._item in c:
-            c.remove(self._item)
+        c = self._container
+        if c is not None:
+            try:
+                c.remove(self._item)
+            except ValueError:
+                pass
+            self._container = None
 
     def __enter__(self):
         return self
@@ -47,11 +61,28 @@ class RemovableHandle:
         self.remove()
 
 
+def _modified_error(t, expected, fn, nr):
+    """PyTorch's message for a saved tensor changed in place after it was saved."""
+    which = f", which is output {nr} of {_short_name(fn)}," if fn is not None else ""
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace operation: "
+        f"[{t.type()} {list(t._data.shape)}]{which} is at version {t._vc[0]}; expected version {expected} "
+        "instead. Hint: enable anomaly detection to find the operation that failed to compute its gradient, "
+        "with tensorgraft.autograd.set_detect_anomaly(True, check_nan=False).")
+
+
+_BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
+
+
+def _short_name(fn) -> str:
+    return _BACKWARD_SUFFIX.sub("", type(fn).__name__)
+
+
 class Node:
     """A node of the backward graph (PyTorch's ``torch.autograd.graph.Node``)."""
 
     __slots__ = ("inputs", "attrs", "next_functions", "needs_input_grad", "in_meta", "_versions", "_output",
-                 "_released", "_pre_hooks", "_hooks", "_tensor_hooks", "_trace", "_metadata", "__weakref__")
+                 "_released", "_hk", "_trace", "_metadata", "__weakref__")
 
     _saves = None          # indices of inputs the formula reads; None = all
     _saves_output = False  # whether the formula reads the op's output
@@ -71,57 +102,73 @@ class Node:
             self._metadata = {}
             return self._metadata
 
+    def _hooks(self) -> "_NodeHooks":
+        hk = self._hk
+        if hk is None:
+            hk = self._hk = _NodeHooks()
+        return hk
+
     def register_hook(self, fn):
         """``fn(grad_inputs, grad_outputs)`` after the node runs; may return new grad_inputs."""
-        hooks = _get_list(self, "_hooks")
+        hooks = self._hooks().post
         hooks.append(fn)
         return RemovableHandle(hooks, fn)
 
     def register_prehook(self, fn):
         """``fn(grad_outputs)`` before the node runs; may return new grad_outputs."""
-        hooks = _get_list(self, "_pre_hooks")
+        hooks = self._hooks().pre
         hooks.append(fn)
         return RemovableHandle(hooks, fn)
 
     @property
-    def output(self):
+    def output(self) -> Tensor:
+        """The op's result, for formulas declared with ``saves_output=True``. A fresh alias each
+        time whose ``grad_fn`` is this node, so double backward flows through the op; the node
+        itself keeps only the array (no reference cycle node -> tensor -> node)."""
         out = self._output
         if out is None:
-            raise RuntimeError(_SECOND_BACKWARD)
-        return out
+            if self._released:
+                raise RuntimeError(_SECOND_BACKWARD)
+            raise RuntimeError(f"{type(self).__name__}: the formula reads node.output but was registered without "
+                               "saves_output=True")
+        data, device, vc, _version = out
+        alias = wrap(data, device)
+        alias._vc = vc
+        alias._requires_grad = True
+        alias.grad_fn = self
+        return alias
 
     def _check_saved(self):
         if self._released:
             raise RuntimeError(_SECOND_BACKWARD)
         versions = self._versions
-        if versions:
-            for i, v in versions:
-                t = self.inputs[i] if i >= 0 else self._output
-                if t._vc[0] != v:
-                    raise RuntimeError(
-                        "one of the variables needed for gradient computation has been modified by an inplace "
-                        f"operation: [{t.type()} {list(t.shape)}], which is "
-                        f"{'output 0 of ' + type(self).__name__ if i < 0 else f'input {i} of {type(self).__name__}'}"
-                        f", is at version {t._vc[0]}; expected version {v} instead. Hint: the backtrace further "
-                        "above can point to the operation that failed to compute its gradient. Enable "
-                        "tensorgraft.autograd.set_detect_anomaly(True) to find it.")
+        if versions is not None:
+            for t, v in zip(self.inputs, versions):
+                if v is not None and t._vc[0] != v:
+                    raise _modified_error(t, v, t.grad_fn, t._output_nr)
+        out = self._output
+        if out is not None and out[2][0] != out[3]:
+            alias = wrap(out[0], out[1])
+            alias._vc = out[2]
+            raise _modified_error(alias, out[3], self, 0)
 
     def release(self):
-        if self._saves is None or self._saves or self._saves_output:
+        """Drop what the node saved (after a backward pass without ``retain_graph``)."""
+        if self._versions is not None or self._output is not None:
             self._released = True
         self.inputs = None
         self._output = None
 
 
-def _get_list(obj, slot):
-    try:
-        lst = getattr(obj, slot)
-    except AttributeError:
-        lst = None
-    if lst is None:
-        lst = []
-        setattr(obj, slot, lst)
-    return lst
+class _NodeHooks:
+    """A node's hooks, allocated on first registration (the backward loop checks one slot)."""
+
+    __slots__ = ("pre", "post", "tensor")
+
+    def __init__(self):
+        self.pre = []      # Node.register_prehook
+        self.post = []     # Node.register_hook
+        self.tensor = {}   # output_nr -> _OutputHooks (Tensor.register_hook / retain_grad)
 
 
 class OpNode(Node):
@@ -132,32 +179,34 @@ class OpNode(Node):
     _op = None
 
     def apply(self, grads):
-        self._check_saved()
-        g = grads[0]
+        if self._versions is not None or self._output is not None or self._released:
+            self._check_saved()
         formula = self._formula
         if formula is None:
             raise RuntimeError(f"the derivative for '{self._op.name}' is not implemented (no gradient formula is "
                                "registered for it)")
-        res = formula(self, g)
-        if not isinstance(res, tuple):
-            res = (res,)
+        res = formula(self, grads[0])
+        if res.__class__ is not tuple:
+            res = tuple(res) if isinstance(res, list) else (res,)
         return fit_grads(self, res)
 
 
 def fit_grads(node, res):
-    """Reduce broadcast gradients to each input's shape and cast to its dtype."""
-    out = []
+    """Reduce broadcast gradients to each input's shape and cast them to its dtype."""
     needs = node.needs_input_grad
-    metas = node.in_meta
-    for i, g in enumerate(res):
-        if g is None or not needs[i]:
+    if len(res) != len(needs):
+        raise RuntimeError(f"function {type(node).__name__} returned an incorrect number of gradients (expected "
+                           f"{len(needs)}, got {len(res)})")
+    out = []
+    for g, need, meta in zip(res, needs, node.in_meta):
+        if g is None or not need:
             out.append(None)
             continue
-        shape, npdtype = metas[i]
-        if g._data.shape != shape:
-            g = sum_to(g, shape)
-        if g._data.dtype != npdtype:
-            g = g.to(_dtype_of(npdtype))
+        d = g._data
+        if d.shape != meta[0]:
+            g = sum_to(g, meta[0], node, len(out))
+        if d.dtype is not meta[1] and d.dtype != meta[1]:
+            g = g.to(_dtype_of(meta[1]))
         out.append(g)
     return out
 
@@ -167,17 +216,22 @@ def _dtype_of(npdtype):
     return _BY_NUMPY[npdtype]
 
 
-def sum_to(g: Tensor, shape) -> Tensor:
+def sum_to(g: Tensor, shape, node=None, index=0) -> Tensor:
     """Sum a broadcast gradient back down to ``shape``."""
     gshape = g._data.shape
     lead = len(gshape) - len(shape)
+    ok = lead >= 0 and all(s == 1 or s == gs for s, gs in zip(shape, gshape[lead:]))
+    if not ok:
+        name = type(node).__name__ if node is not None else "backward"
+        raise RuntimeError(f"Function {name} returned an invalid gradient at index {index} - got {list(gshape)} "
+                           f"but expected shape compatible with {list(shape)}")
     dims = list(range(lead))
     for i, s in enumerate(shape):
         if s == 1 and gshape[lead + i] != 1:
             dims.append(lead + i)
     if dims:
         g = g.sum(tuple(dims), keepdim=True)
-    if lead or g._data.shape != shape:
+    if g._data.shape != tuple(shape):
         g = g.reshape(shape)
     return g
 
@@ -192,23 +246,31 @@ class AccumulateGrad(Node):
 
 
 # --------------------------------------------------------------------------- recording
-_node_classes: dict = {}
+_named_classes: dict = {}
 
 
 def node_class(op, name=None):
-    key = (op, name)
-    cls = _node_classes.get(key)
-    if cls is None:
-        name = name or op.extra.get("node") or (_camel(op.name) + "Backward0")
-        formula = op.formula
-        if formula is None and op.extra.get("formula_of"):
-            from tensorgraft.registry import registry
-            formula = registry.ops[op.extra["formula_of"]].formula
-        cls = type(name, (OpNode,), {
-            "__slots__": (), "_formula": staticmethod(formula) if formula else None, "_op": op,
-            "_saves": getattr(formula, "saves", None), "_saves_output": getattr(formula, "saves_output", False),
-            "__module__": "tensorgraft.autograd.nodes"})
-        _node_classes[key] = cls
+    """The node class of ``op`` (cached on ``op.node_class``; named variants in a dict, rebuilt
+    when the op's formula is replaced)."""
+    formula = op.formula
+    if formula is None and op.extra.get("formula_of"):
+        from tensorgraft.registry import registry
+        formula = registry.ops[op.extra["formula_of"]].formula
+    if name is not None:
+        hit = _named_classes.get((op, name))
+        if hit is not None and hit[0] is formula:
+            return hit[1]
+    cls_name = name or op.extra.get("node") or (_camel(op.name) + "Backward0")
+    saves = getattr(formula, "saves", None)
+    cls = type(cls_name, (OpNode,), {
+        "__slots__": (), "_formula": staticmethod(formula) if formula else None, "_op": op,
+        "_saves": tuple(saves) if saves is not None else None,
+        "_saves_output": bool(getattr(formula, "saves_output", False)),
+        "__module__": "tensorgraft.autograd.nodes"})
+    if name is None:
+        op.node_class = cls
+    else:
+        _named_classes[(op, name)] = (formula, cls)
     return cls
 
 
@@ -217,68 +279,85 @@ def _camel(name: str) -> str:
 
 
 def accumulator(t: Tensor) -> AccumulateGrad:
-    """The leaf's AccumulateGrad node; the tensor keeps only a weak reference to it."""
+    """The leaf's AccumulateGrad node; the tensor keeps only a weak reference to it (the graph
+    holds the strong ones), so every node using the leaf shares one accumulator."""
     extra = t._hooks()
     ref = extra.grad_accumulator
     acc = ref() if ref is not None else None
     if acc is None:
-        acc = AccumulateGrad()
+        acc = _new(AccumulateGrad)
         acc.variable = t
         acc.next_functions = ()
         acc.inputs = None
-        _init_node(acc)
+        acc.needs_input_grad = ()
+        acc.in_meta = ()
+        acc._versions = None
+        acc._output = None
+        acc._released = False
+        acc._hk = None
         extra.grad_accumulator = weakref.ref(acc)
     return acc
 
 
-def _init_node(node):
-    node._released = False
-    node._output = None
-    node._pre_hooks = None
-    node._hooks = None
-    node._tensor_hooks = None
-
-
 def record(op, out: Tensor, inputs, attrs, node_name=None):
-    cls = _node_classes.get((op, node_name)) or node_class(op, node_name)
-    node = object.__new__(cls)
-    node.inputs = inputs
-    node.attrs = attrs
+    """Make ``out`` the result of a new node of ``op`` (called by op frontends while recording)."""
+    if out._data.dtype.kind not in "fc":
+        return None  # integer and bool results never require grad
+    cls = op.node_class if node_name is None else None
+    if cls is None:
+        cls = node_class(op, node_name)
+    node = _new(cls)
+    saves = cls._saves
     nf = []
     needs = []
     metas = []
-    for t in inputs:
+    versions = []  # version of each saved tensor input (None: not saved), checked before backward
+    kept = None if saves is None else []  # the inputs the formula reads; the others may be freed now
+    saved_any = False
+    for i, t in enumerate(inputs):
         if isinstance(t, Tensor):
             d = t._data
             metas.append((d.shape, d.dtype))
+            if kept is None:
+                versions.append(t._vc[0])
+                saved_any = True
+            elif i in saves:
+                versions.append(t._vc[0])
+                kept.append(t)
+                saved_any = True
+            else:
+                versions.append(None)
+                kept.append(None)
             if t._requires_grad:
                 fn = t.grad_fn
                 nf.append((fn, t._output_nr) if fn is not None else (accumulator(t), 0))
                 needs.append(True)
-                continue
+            else:
+                nf.append(_NO_EDGE)
+                needs.append(False)
         else:
             metas.append(None)
-        nf.append((None, 0))
-        needs.append(False)
+            versions.append(None)
+            nf.append(_NO_EDGE)
+            needs.append(False)
+            if kept is not None:
+                kept.append(t)
+    if kept is not None:
+        inputs = tuple(kept)
+    node.inputs = inputs
+    node.attrs = attrs
     node.next_functions = tuple(nf)
     node.needs_input_grad = tuple(needs)
     node.in_meta = metas
-    saves = cls._saves
-    node._versions = [(i, t._vc[0]) for i, t in enumerate(inputs)
-                      if (saves is None or i in saves) and isinstance(t, Tensor)]
-    _init_node(node)
+    node._versions = versions if saved_any else None
+    node._output = (out._data, out._device, out._vc, out._vc[0]) if cls._saves_output else None
+    node._released = False
+    node._hk = None
+    if anomaly.enabled:
+        node._trace = traceback.format_stack()[:-2]
     out._requires_grad = True
     out.grad_fn = node
     out._output_nr = 0
-    if cls._saves_output:
-        alias = wrap(out._data, out._device)
-        alias._vc = out._vc
-        alias._requires_grad = True
-        alias.grad_fn = node
-        node._output = alias
-        node._versions.append((-1, out._vc[0]))
-    if anomaly.enabled:
-        node._trace = traceback.format_stack()[:-3]
     return node
 
 
@@ -301,23 +380,34 @@ def rebase(t: Tensor, result: Tensor) -> None:
 
 
 # --------------------------------------------------------------------------- tensor hooks
+class _OutputHooks:
+    """Hooks on one output of a node: ``Tensor.register_hook`` functions, then ``retain_grad``."""
+
+    __slots__ = ("hooks", "retain")
+
+    def __init__(self):
+        self.hooks = []
+        self.retain = None  # weakref to the tensor whose .grad is kept
+
+
+def _output_hooks(t: Tensor) -> _OutputHooks:
+    th = t.grad_fn._hooks().tensor
+    oh = th.get(t._output_nr)
+    if oh is None:
+        oh = th[t._output_nr] = _OutputHooks()
+    return oh
+
+
 def register_tensor_hook(t: Tensor, hook):
     if t.grad_fn is None:
-        hooks = _leaf_hooks(t)
+        extra = t._hooks()
+        if extra.hooks is None:
+            extra.hooks = []
+        hooks = extra.hooks
     else:
-        th = t.grad_fn._tensor_hooks
-        if th is None:
-            th = t.grad_fn._tensor_hooks = {}
-        hooks = th.setdefault(t._output_nr, [])
+        hooks = _output_hooks(t).hooks
     hooks.append(hook)
     return RemovableHandle(hooks, hook)
-
-
-def _leaf_hooks(t):
-    extra = t._hooks()
-    if extra.hooks is None:
-        extra.hooks = []
-    return extra.hooks
 
 
 def register_post_accumulate_hook(t: Tensor, hook):
@@ -328,49 +418,113 @@ def register_post_accumulate_hook(t: Tensor, hook):
     return RemovableHandle(extra.post_accumulate_hooks, hook)
 
 
-def _retain_grad_hooks(node, grads):
-    """Run tensor hooks (and retain_grad) for the outputs of ``node`` before it runs."""
-    th = node._tensor_hooks
-    if not th:
-        return grads
-    grads = list(grads)
-    for nr, hooks in th.items():
-        for h in list(hooks):
-            if grads[nr] is None:
-                continue
-            r = h(grads[nr])
-            if r is not None:
-                grads[nr] = r
-    return grads
-
-
 def retain_grad(t: Tensor) -> None:
-    ref = weakref.ref(t)
+    """Keep the gradient of the non-leaf ``t`` in ``t.grad`` during backward (after its hooks)."""
+    if t.grad_fn is None:
+        return  # leaves keep their gradient anyway
+    _output_hooks(t).retain = weakref.ref(t)
+    t._hooks().retains_grad = True
 
-    def keep(grad):
-        tt = ref()
-        if tt is not None:
-            if tt._grad is None:
-                tt._grad = grad.detach().clone() if not _gs.enabled else grad
-            else:
-                tt._grad = tt._grad + grad
-        return None
-    keep._tg_retain = True
-    th = t.grad_fn._tensor_hooks
-    if th is None:
-        th = t.grad_fn._tensor_hooks = {}
-    hooks = th.setdefault(t._output_nr, [])
-    if not any(getattr(h, "_tg_retain", False) for h in hooks):
-        hooks.append(keep)
+
+def _call_tensor_hooks(tensor_hooks, grads, create_graph):
+    for nr, oh in tensor_hooks.items():
+        g = grads[nr]
+        if g is None:
+            continue
+        for h in list(oh.hooks):
+            r = h(g)
+            if r is not None:
+                g = r
+        grads[nr] = g
+        if oh.retain is not None:
+            t = oh.retain()
+            if t is not None:
+                _accumulate_into(t, g, create_graph)
 
 
 # --------------------------------------------------------------------------- the backward pass
-def _accumulate(buf, i, g):
-    cur = buf[i]
-    if cur is None:
-        buf[i] = g
+def _accumulate_into(var: Tensor, g: Tensor, create_graph: bool) -> None:
+    """``var.grad += g`` with PyTorch's rules: in place when possible, a fresh tensor the first
+    time (the same gradient may flow to several tensors), a graph-carrying sum under create_graph."""
+    cur = var._grad
+    if create_graph:
+        var._grad = g.clone() if cur is None else cur + g
+    elif cur is None:
+        var._grad = wrap(g._data.copy(), g._device)
     else:
-        buf[i] = cur + g
+        gd = cur._data
+        if gd.shape == g._data.shape and gd.dtype == g._data.dtype and cur.grad_fn is None:
+            gd += g._data
+            cur._vc[0] += 1
+        else:
+            var._grad = cur + g
+
+
+def _count_deps(roots):
+    """Number of incoming edges of every node reachable from ``roots`` (iterative DFS)."""
+    deps = {}
+    stack = []
+    for r in roots:
+        if r not in deps:
+            deps[r] = 0
+            stack.append(r)
+    get = deps.get
+    while stack:
+        n = stack.pop()
+        for nxt, _ in n.next_functions:
+            if nxt is None:
+                continue
+            c = get(nxt)
+            if c is None:
+                deps[nxt] = 1
+                stack.append(nxt)
+            else:
+                deps[nxt] = c + 1
+    return deps
+
+
+def _prune(deps, roots, targets):
+    """For ``inputs=``/``autograd.grad``: keep the nodes from which a target can be reached.
+    Returns (dependency counts among them, the nodes worth executing)."""
+    indeg = dict(deps)
+    order = []
+    stack = [r for r in dict.fromkeys(roots) if indeg[r] == 0]
+    while stack:  # Kahn's algorithm: a topological order
+        n = stack.pop()
+        order.append(n)
+        for nxt, _ in n.next_functions:
+            if nxt is not None:
+                c = indeg[nxt] - 1
+                indeg[nxt] = c
+                if c == 0:
+                    stack.append(nxt)
+    reach = set()
+    runs = set()
+    for n in reversed(order):
+        if any(nxt in reach for nxt, _ in n.next_functions):
+            runs.add(n)
+            reach.add(n)
+        elif n in targets:
+            reach.add(n)
+    new_deps = dict.fromkeys(reach, 0)
+    for n in runs:
+        for nxt, _ in n.next_functions:
+            if nxt in reach:
+                new_deps[nxt] += 1
+    return new_deps, runs
+
+
+def _add_to_buffer(buffers, node, nr, g):
+    n_out = node._num_outputs
+    if n_out == 1:
+        cur = buffers.get(node)
+        buffers[node] = g if cur is None else cur + g
+    else:
+        buf = buffers.get(node)
+        if buf is None:
+            buf = buffers[node] = [None] * n_out
+        cur = buf[nr]
+        buf[nr] = g if cur is None else cur + g
 
 
 def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inputs=None, capture=False,
@@ -379,13 +533,19 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
 
     With ``capture=True`` the gradients of ``inputs`` are returned instead of accumulated.
     """
-    edges = []
-    for t in roots:
-        if not t._requires_grad:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-        edges.append((t.grad_fn, t._output_nr) if t.grad_fn is not None else (accumulator(t), 0))
+    root_edges = []
+    for i, t in enumerate(roots):
+        fn = t.grad_fn
+        if fn is not None:
+            root_edges.append((fn, t._output_nr))
+        elif t._requires_grad:
+            root_edges.append((accumulator(t), 0))
+        else:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+    root_nodes = [n for n, _ in root_edges]
+    deps = _count_deps(root_nodes)
 
-    targets = None
+    targets = runs = captured = None
     if inputs is not None:
         targets = {}
         for k, t in enumerate(inputs):
@@ -395,107 +555,94 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
             node = t.grad_fn if t.grad_fn is not None else accumulator(t)
             targets.setdefault(node, []).append((k, t._output_nr, t))
-
-    # 1) discover the graph and, when targets are given, which nodes lead to them
-    order = []
-    seen = set()
-    stack = [n for n, _ in edges]
-    while stack:
-        n = stack.pop()
-        if n in seen:
-            continue
-        seen.add(n)
-        order.append(n)
-        for nxt, _ in n.next_functions:
-            if nxt is not None and nxt not in seen:
-                stack.append(nxt)
-    if targets is not None:
-        needed = _needed(order, targets)
-    else:
-        needed = seen
-    deps = {}
-    for n in order:
-        if n not in needed:
-            continue
-        for nxt, _ in n.next_functions:
-            if nxt is not None and nxt in needed:
-                deps[nxt] = deps.get(nxt, 0) + 1
+        deps, runs = _prune(deps, root_nodes, targets)
+        captured = [None] * len(inputs)
 
     buffers = {}
-    for (n, nr), g in zip(edges, root_grads):
-        buf = buffers.get(n)
-        if buf is None:
-            buf = buffers[n] = [None] * (n._num_outputs if not isinstance(n, AccumulateGrad) else 1)
-        _accumulate(buf, nr, g)
-    ready = [n for n, _ in edges if deps.get(n, 0) == 0 and n in needed]
-    ready = list(dict.fromkeys(ready))
-    captured = [None] * (len(inputs) if inputs is not None else 0)
+    for (n, nr), g in zip(root_edges, root_grads):
+        if n in deps:
+            _add_to_buffer(buffers, n, nr, g)
+    ready = [n for n in dict.fromkeys(root_nodes) if deps.get(n) == 0]
 
-    with set_grad_enabled(create_graph):
+    prev_mode = _gs.enabled
+    _gs.enabled = create_graph
+    try:
         while ready:
             node = ready.pop()
             grads = buffers.pop(node, None)
-            if grads is None:
+            if node.__class__ is AccumulateGrad:
+                if grads is not None:
+                    _run_accumulate(node, grads, create_graph, targets, captured, capture)
                 continue
-            if node._pre_hooks:
-                for h in list(node._pre_hooks):
-                    r = h(tuple(grads))
-                    if r is not None:
-                        grads = list(r)
-            if isinstance(node, AccumulateGrad):
-                _run_accumulate(node, grads[0], create_graph, targets, captured, capture)
+            grad_inputs = None
+            if grads is not None:
+                grads = [grads] if node._num_outputs == 1 else grads
+                hk = node._hk
+                if hk is not None and hk.tensor:
+                    _call_tensor_hooks(hk.tensor, grads, create_graph)
+                if targets is not None:
+                    hits = targets.get(node)
+                    if hits:
+                        _capture(hits, grads, captured, capture, create_graph)
+                    if node not in runs:
+                        continue
+                if hk is not None:
+                    for h in list(hk.pre):
+                        r = h(tuple(grads))
+                        if r is not None:
+                            grads = list(r)
+                if anomaly.enabled:
+                    grad_inputs = anomaly.run_checked(node, grads)
+                else:
+                    grad_inputs = node.apply(grads)
+                if hk is not None:
+                    for h in list(hk.post):
+                        r = h(tuple(grad_inputs), tuple(grads))
+                        if r is not None:
+                            grad_inputs = list(r)
+                if not retain_graph:
+                    node.release()
+            elif runs is not None and node not in runs:
                 continue
-            if node._tensor_hooks:
-                grads = _retain_grad_hooks(node, grads)
-            if targets is not None and node in targets:
-                for k, nr, _t in targets[node]:
-                    captured[k] = grads[nr] if captured[k] is None or grads[nr] is None else captured[k] + grads[nr]
-            if anomaly.enabled:
-                grad_inputs = anomaly.run_checked(node, grads)
-            else:
-                grad_inputs = node.apply(grads)
-            if node._hooks:
-                for h in list(node._hooks):
-                    r = h(tuple(grad_inputs), tuple(grads))
-                    if r is not None:
-                        grad_inputs = list(r)
-            if not retain_graph:
-                node.release()
-            for (nxt, nr), g in zip(node.next_functions, grad_inputs):
-                if nxt is None or nxt not in needed:
+            # hand the gradients to the next nodes; a node is ready once all its edges reported
+            for (nxt, nr), g in zip(node.next_functions, grad_inputs if grad_inputs is not None else repeat(None)):
+                if nxt is None:
                     continue
+                left = deps.get(nxt)
+                if left is None:
+                    continue  # pruned: leads to no requested input
                 if g is not None:
-                    buf = buffers.get(nxt)
-                    if buf is None:
-                        buf = buffers[nxt] = [None] * (nxt._num_outputs if not isinstance(nxt, AccumulateGrad) else 1)
-                    _accumulate(buf, nr, g)
-                left = deps[nxt] - 1
-                deps[nxt] = left
-                if left == 0:
+                    if nxt._num_outputs == 1:
+                        cur = buffers.get(nxt)
+                        buffers[nxt] = g if cur is None else cur + g
+                    else:
+                        _add_to_buffer(buffers, nxt, nr, g)
+                if left == 1:
+                    deps[nxt] = 0
                     ready.append(nxt)
+                else:
+                    deps[nxt] = left - 1
+    finally:
+        _gs.enabled = prev_mode
     if capture:
-        for k, g in enumerate(captured):
-            if g is None and not allow_unused:
-                raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
-                                   "Set allow_unused=True if this is the desired behavior.")
+        if not allow_unused:
+            for k, g in enumerate(captured):
+                if g is None:
+                    raise RuntimeError(f"The differentiated Tensor at index {k} appears to not have been used in the "
+                                       "graph. Set allow_unused=True if this is the desired behavior.")
         return tuple(captured)
     return None
 
 
-def _needed(order, targets):
-    """Nodes from which some target is reachable (the only ones worth running)."""
-    needed = set(targets)
-    # ``order`` is DFS pre-order from the roots; iterate to a fixed point in reverse
-    changed = True
-    while changed:
-        changed = False
-        for n in reversed(order):
-            if n in needed:
-                continue
-            if any(nxt in needed for nxt, _ in n.next_functions if nxt is not None):
-                needed.add(n)
-                changed = True
-    return needed
+def _capture(hits, grads, captured, capture, create_graph):
+    for k, nr, t in hits:
+        g = grads[nr]
+        if g is None:
+            continue
+        if capture:
+            captured[k] = g if captured[k] is None else captured[k] + g
+        else:  # backward(inputs=[non_leaf]) fills its .grad
+            _accumulate_into(t, g, create_graph)
 
 
 def _run_accumulate(node, g, create_graph, targets, captured, capture):
@@ -506,37 +653,29 @@ def _run_accumulate(node, g, create_graph, targets, captured, capture):
             r = h(g)
             if r is not None:
                 g = r
-    if targets is not None:
-        hits = targets.get(node)
-        if hits:
-            for k, _nr, _t in hits:
-                captured[k] = g if captured[k] is None else captured[k] + g
-        if capture:
-            return
-        if not hits:
-            return
-    if g is None:
+    if capture:
+        _capture(targets[node], (g,), captured, True, create_graph)
         return
-    if create_graph:
-        var._grad = g if var._grad is None else var._grad + g
-    elif var._grad is None:
-        # a fresh array: the same gradient tensor may flow to several leaves
-        var._grad = wrap(g._data.copy(), g._device)
-    else:
-        gd = var._grad._data
-        if gd.shape == g._data.shape and gd.dtype == g._data.dtype:
-            gd += g._data
-            var._grad._vc[0] += 1
-        else:
-            var._grad = var._grad + g
+    hk = node._hk
+    if hk is not None:
+        for h in list(hk.pre):
+            r = h((g,))
+            if r is not None:
+                g = r[0]
+    _accumulate_into(var, g, create_graph)
     if extra is not None and extra.post_accumulate_hooks:
         for h in list(extra.post_accumulate_hooks):
             h(var)
+    if hk is not None:
+        for h in list(hk.post):
+            h((), (g,))
 
 
 def make_root_grads(outputs, grad_outputs, create_graph, what="backward"):
     grads = []
     for i, (t, g) in enumerate(zip(outputs, grad_outputs)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{what}(): expected tensors as outputs, got {type(t).__name__}")
         if g is None:
             if t._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
@@ -545,11 +684,14 @@ def make_root_grads(outputs, grad_outputs, create_graph, what="backward"):
             g = wrap(_ones_on(t), t._device)
         elif isinstance(g, Tensor):
             if g._data.shape != t._data.shape:
-                raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] "
-                                   f"has a shape of {t.shape}.")
+                if g._data.size == 1 and g._data.ndim == 0:
+                    g = g.expand(*t._data.shape)  # PyTorch broadcasts a 0-d grad_output
+                else:
+                    raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and "
+                                       f"output[{i}] has a shape of {t.shape}.")
             if g._device is not t._device:
                 raise RuntimeError(f"invalid gradient at index {i} - expected device {t.device} but got {g.device}")
-            if not create_graph:
+            if not create_graph and g.grad_fn is not None:
                 g = g.detach()
         else:
             raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")

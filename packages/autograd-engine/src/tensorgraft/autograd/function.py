@@ -6,22 +6,24 @@ named ``<FunctionName>Backward``.
 from __future__ import annotations
 
 import functools
+import traceback
 
 from tensorgraft.grad_mode import no_grad, state as _gs
-from tensorgraft.tensor import Tensor, wrap_view
+from tensorgraft.tensor import Tensor, wrap, wrap_view
 
-from .engine import _SECOND_BACKWARD, Node, _init_node, accumulator, fit_grads
+from . import anomaly
+from .engine import _NO_EDGE, _SECOND_BACKWARD, Node, _modified_error, _new, accumulator, fit_grads
 
 
 class FunctionCtx(Node):
     __slots__ = ("_saved", "_saved_versions", "_non_differentiable", "_dirty", "_materialize", "_fn",
-                 "_n_outputs", "_out_meta", "__dict__")
+                 "_out_meta", "__dict__")
 
     def save_for_backward(self, *tensors):
         for t in tensors:
             if t is not None and not isinstance(t, Tensor):
-                raise TypeError("save_for_backward can only save variables, but argument is of type "
-                                f"{type(t).__name__}")
+                raise TypeError("save_for_backward can only save variables, but argument "
+                                f"{tensors.index(t)} is of type {type(t).__name__}")
         self._saved = tensors
         self._saved_versions = tuple(t._vc[0] if t is not None else None for t in tensors)
 
@@ -29,14 +31,23 @@ class FunctionCtx(Node):
     def saved_tensors(self):
         if self._released:
             raise RuntimeError(_SECOND_BACKWARD)
-        saved = getattr(self, "_saved", ())
-        for t, v in zip(saved, self._saved_versions if saved else ()):
-            if t is not None and t._vc[0] != v:
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified by an inplace "
-                    f"operation: [{t.type()} {list(t.shape)}], which is saved by {type(self).__name__}, is at "
-                    f"version {t._vc[0]}; expected version {v} instead.")
-        return saved
+        out = []
+        for t, v in zip(self._saved, self._saved_versions):
+            if t.__class__ is tuple:  # one of our own outputs, kept as (array, device, vc, output_nr)
+                data, device, vc, nr = t
+                t = wrap(data, device)
+                t._vc = vc
+                t._requires_grad = True
+                t.grad_fn = self
+                t._output_nr = nr
+                if vc[0] != v:
+                    raise _modified_error(t, v, self, nr)
+            elif t is not None and t._vc[0] != v:
+                raise _modified_error(t, v, t.grad_fn, t._output_nr)
+            out.append(t)
+        return tuple(out)
+
+    saved_variables = saved_tensors
 
     def mark_non_differentiable(self, *tensors):
         self._non_differentiable = {id(t) for t in tensors}
@@ -50,6 +61,7 @@ class FunctionCtx(Node):
     def release(self):
         self._released = True
         self._saved = ()
+        self._saved_versions = ()
         self.inputs = None
 
     def apply(self, grads):
@@ -61,17 +73,18 @@ class FunctionCtx(Node):
         if not isinstance(res, tuple):
             res = (res,)
         n = len(self.next_functions)
-        if len(res) < n:
-            res = res + (None,) * (n - len(res))
-        elif len(res) > n:
-            if any(r is not None for r in res[n:]):
+        if len(res) != n:
+            if len(res) < n or any(r is not None for r in res[n:]):
                 raise RuntimeError(f"function {type(self).__name__} returned an incorrect number of gradients "
                                    f"(expected {n}, got {len(res)})")
             res = res[:n]
         for i, r in enumerate(res):
             if r is not None and not isinstance(r, Tensor):
-                raise TypeError(f"function {type(self).__name__} returned a gradient of type {type(r).__name__} "
-                                f"at position {i}; expected a Tensor or None")
+                raise TypeError(f"function {type(self).__name__} returned a gradient different than None at "
+                                f"position {i + 1}, but the corresponding forward input was not a Variable"
+                                if not isinstance(self.in_meta[i], tuple) else
+                                f"function {type(self).__name__} returned a gradient of type "
+                                f"{type(r).__name__} at position {i + 1}; expected a Tensor or None")
         return fit_grads(self, res)
 
 
@@ -82,6 +95,8 @@ def _zeros(meta):
 
 
 class FunctionMeta(type):
+    """Gives every Function subclass its node class, ``<Name>Backward`` (what ``grad_fn`` shows)."""
+
     def __init__(cls, name, bases, attrs):
         super().__init__(name, bases, attrs)
         cls._backward_cls = type(name + "Backward", (FunctionCtx,), {"__module__": cls.__module__})
@@ -104,13 +119,16 @@ class Function(metaclass=FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        ctx = object.__new__(cls._backward_cls)
-        _init_node(ctx)
+        ctx = _new(cls._backward_cls)
+        ctx._released = False
+        ctx._output = None
+        ctx._versions = None
+        ctx._hk = None
         ctx._fn = cls
         ctx._saved = ()
         ctx._saved_versions = ()
-        ctx._non_differentiable = set()
-        ctx._dirty = set()
+        ctx._non_differentiable = ()
+        ctx._dirty = ()
         ctx._materialize = True
         ctx.attrs = None
         ctx.inputs = args
@@ -120,6 +138,7 @@ class Function(metaclass=FunctionMeta):
         with no_grad():
             outputs = cls.forward(ctx, *args, **kwargs)
         if not record:
+            ctx._saved = ()
             return outputs
         is_tuple = isinstance(outputs, tuple)
         outs = outputs if is_tuple else (outputs,)
@@ -133,28 +152,37 @@ class Function(metaclass=FunctionMeta):
                     continue
             else:
                 metas.append(None)
-            nf.append((None, 0))
+            nf.append(_NO_EDGE)
         ctx.next_functions = tuple(nf)
         ctx.in_meta = metas
-        ctx._versions = None
         ctx._num_outputs = len(outs)
         ctx._out_meta = [(tuple(o.shape), o.dtype, o.device) if isinstance(o, Tensor) else ((), None, None)
                          for o in outs]
+        if anomaly.enabled:
+            ctx._trace = traceback.format_stack()[:-1]
         new_outs = []
         input_ids = {id(a) for a in args if isinstance(a, Tensor)}
+        saved_ids = {id(t): k for k, t in enumerate(ctx._saved) if t is not None}
+        saved = list(ctx._saved)
         for i, o in enumerate(outs):
             if not isinstance(o, Tensor):
                 new_outs.append(o)
                 continue
             if id(o) in input_ids and id(o) not in ctx._dirty:
                 o = wrap_view(o._data, o)  # returning an input as-is gives a new alias, as PyTorch
+            elif id(o) in saved_ids:
+                # a saved output is kept without its grad_fn (no ctx -> tensor -> ctx cycle)
+                saved[saved_ids[id(o)]] = (o._data, o._device, o._vc, i)
             if id(o) in ctx._non_differentiable or o._data.dtype.kind not in "fc":
                 new_outs.append(o)
                 continue
+            if id(o) in ctx._dirty and o._requires_grad and o.grad_fn is None:
+                raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
             o.grad_fn = ctx
             o._output_nr = i
             o._requires_grad = True
             new_outs.append(o)
+        ctx._saved = tuple(saved)
         return tuple(new_outs) if is_tuple else new_outs[0]
 
 

@@ -1,6 +1,8 @@
 """Finite-difference checks of backward formulas (float64), like ``torch.autograd.gradcheck``."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from tensorgraft.tensor import Tensor, wrap
@@ -54,25 +56,43 @@ def _analytical_jacobian(fn, inputs, diff_idx):
 def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, nondet_tol=0.0,
               check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False, fast_mode=False,
               masked=None):
-    """Compare analytical gradients with central finite differences. Inputs that require grad
-    should be float64 (a warning-free check needs the precision)."""
+    """Compare analytical gradients (one backward pass per output element) with central finite
+    differences. Inputs that require grad should be float64 (the check needs the precision).
+    Raises ``GradcheckError`` naming the first mismatching (output, input) block, or returns False
+    with ``raise_exception=False``."""
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    for k, i in enumerate(inputs):
+        if isinstance(i, Tensor) and i.requires_grad and i._data.dtype not in (np.float64, np.complex128):
+            warnings.warn(f"Input #{k} requires gradient and is not a double precision floating point or complex. "
+                          "This check will likely fail if all the inputs are not of double precision floating point "
+                          "or complex. ", UserWarning, stacklevel=2)
     inputs = tuple(i.contiguous().detach().requires_grad_(i.requires_grad) if isinstance(i, Tensor) and i.requires_grad
                    else i for i in inputs)
     diff_idx = [k for k, i in enumerate(inputs) if isinstance(i, Tensor) and i.requires_grad]
     if not diff_idx:
-        raise ValueError("gradcheck expects at least one input tensor to require gradient")
+        raise ValueError("gradcheck expects at least one input tensor to require gradient, but none of the them "
+                         "have requires_grad=True.")
     analytical = _analytical_jacobian(func, inputs, diff_idx)
     numerical = np.concatenate([_numerical_jacobian(func, inputs, k, eps) for k in diff_idx], axis=1)
     if analytical.shape != numerical.shape:
         return _fail(raise_exception, f"Jacobian shape mismatch: analytical {analytical.shape}, numerical "
                                       f"{numerical.shape}")
-    if not np.allclose(analytical, numerical, rtol=rtol, atol=atol, equal_nan=True):
-        diff = np.abs(analytical - numerical)
-        i = np.unravel_index(np.argmax(diff), diff.shape)
-        return _fail(raise_exception,
-                     f"Jacobian mismatch for output 0 with respect to input 0,\nnumerical:{numerical}\n"
-                     f"analytical:{analytical}\n(largest difference {diff[i]:.3e} at {tuple(int(x) for x in i)})")
+    out_sizes = [o._data.size for o in _outputs(func, inputs)]
+    in_sizes = [inputs[k]._data.size for k in diff_idx]
+    r0 = 0
+    for oi, osz in enumerate(out_sizes):
+        c0 = 0
+        for ii, isz in enumerate(in_sizes):
+            # PyTorch's layout: rows are input elements, columns output elements
+            num = numerical[r0:r0 + osz, c0:c0 + isz].T
+            ana = analytical[r0:r0 + osz, c0:c0 + isz].T
+            if not np.allclose(ana, num, rtol=rtol, atol=atol, equal_nan=True):
+                return _fail(raise_exception,
+                             f"Jacobian mismatch for output {oi} with respect to input {diff_idx[ii]},\n"
+                             f"numerical:{wrap(np.ascontiguousarray(num))}\nanalytical:"
+                             f"{wrap(np.ascontiguousarray(ana))}\n")
+            c0 += isz
+        r0 += osz
     return True
 
 

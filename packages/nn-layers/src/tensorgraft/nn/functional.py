@@ -538,3 +538,486 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     if p == 2:
         return (d * d).sum(-1, keepdim=keepdim).sqrt()
     return (d.abs() ** p).sum(-1, keepdim=keepdim) ** (1.0 / p)
+
+
+# ====================================================================== convolution
+from .functional_ops import conv as _conv  # noqa: E402
+from .functional_ops import embedding as _emb  # noqa: E402
+from .functional_ops import norm as _norm  # noqa: E402
+from .functional_ops import pooling as _pool  # noqa: E402
+
+
+def _pair(v, n=2, name="value"):
+    if isinstance(v, (tuple, list)):
+        if len(v) == 1:
+            return tuple(v) * n
+        return tuple(int(a) for a in v)
+    return (int(v),) * n
+
+
+def _conv_pads(padding, k, dil, stride, n):
+    """(top, bottom, left, right) for 2 spatial dims from int/tuple/'same'/'valid'."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0,) * (2 * n)
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise ValueError("padding='same' is not supported for strided convolutions")
+            out = []
+            for kk, d in zip(k, dil):
+                total = d * (kk - 1)
+                out += [total // 2, total - total // 2]
+            return tuple(out)
+        raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
+    p = _pair(padding, n)
+    out = []
+    for pp in p:
+        if pp < 0:
+            raise RuntimeError("negative padding is not supported")
+        out += [pp, pp]
+    return tuple(out)
+
+
+def _check_conv(input, weight, groups, nd, name):
+    _check(input, name)
+    if input.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {name}, but got input "
+                           f"of size: {list(input.shape)}")
+    C = input.shape[-nd - 1]
+    if C != weight.shape[1] * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
+                           f"{list(input.shape if input.ndim == nd + 2 else (1,) + tuple(input.shape))} to have "
+                           f"{weight.shape[1] * groups} channels, but got {C} channels instead")
+    if weight.shape[0] % groups:
+        raise RuntimeError("out_channels must be divisible by groups")
+    if input.dtype != weight.dtype:
+        raise RuntimeError(f"Input type ({input.type()}) and weight type ({weight.type()}) should be the same")
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    _check_conv(input, weight, groups, 2, "conv2d")
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = input.unsqueeze(0)
+    stride, dil = _pair(stride), _pair(dilation)
+    k = tuple(weight.shape[2:])
+    pads = _conv_pads(padding, k, dil, stride, 2)
+    H, W = input.shape[2:]
+    if H + pads[0] + pads[1] < dil[0] * (k[0] - 1) + 1 or W + pads[2] + pads[3] < dil[1] * (k[1] - 1) + 1:
+        raise RuntimeError(f"Calculated padded input size per channel: ({H + pads[0] + pads[1]} x "
+                           f"{W + pads[2] + pads[3]}). Kernel size: ({dil[0] * (k[0] - 1) + 1} x "
+                           f"{dil[1] * (k[1] - 1) + 1}). Kernel size can't be greater than actual input size")
+    out = _conv.conv2d_op(input, weight, bias, stride, pads, dil, groups)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    _check_conv(input, weight, groups, 1, "conv1d")
+    unbatched = input.ndim == 2
+    if unbatched:
+        input = input.unsqueeze(0)
+    stride, dil = (1, _pair(stride, 1)[0]), (1, _pair(dilation, 1)[0])
+    k = (1, weight.shape[2])
+    if isinstance(padding, str):
+        pads = _conv_pads(padding, k, dil, stride, 2)
+    else:
+        p = _pair(padding, 1)[0]
+        pads = (0, 0, p, p)
+    out = _conv.conv2d_op(input.unsqueeze(2), weight.unsqueeze(2), bias, stride, pads, dil, groups).squeeze(2)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    _check(input, "conv_transpose2d")
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = input.unsqueeze(0)
+    stride, dil, pad, opad = _pair(stride), _pair(dilation), _pair(padding), _pair(output_padding)
+    for o, s, d in zip(opad, stride, dil):
+        if o >= s and o >= d:
+            raise RuntimeError("output padding must be smaller than either stride or dilation, but got "
+                               f"output_padding_height: {opad[0]} output_padding_width: {opad[1]} stride_height: "
+                               f"{stride[0]} stride_width: {stride[1]} dilation_height: {dil[0]} dilation_width: "
+                               f"{dil[1]}")
+    if input.shape[1] != weight.shape[0]:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input"
+                           f"{list(input.shape)} to have {weight.shape[0]} channels, but got {input.shape[1]} "
+                           "channels instead")
+    k = tuple(weight.shape[2:])
+    H, W = input.shape[2:]
+    Ho = (H - 1) * stride[0] - 2 * pad[0] + dil[0] * (k[0] - 1) + opad[0] + 1
+    Wo = (W - 1) * stride[1] - 2 * pad[1] + dil[1] * (k[1] - 1) + opad[1] + 1
+    pads = (pad[0], pad[0], pad[1], pad[1])
+    out = _conv.conv_transpose2d_op(input, weight, bias, stride, pads, dil, groups, (Ho, Wo))
+    return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    unbatched = input.ndim == 2
+    if unbatched:
+        input = input.unsqueeze(0)
+    out = conv_transpose2d(input.unsqueeze(2), weight.unsqueeze(2), bias, (1, _pair(stride, 1)[0]),
+                           (0, _pair(padding, 1)[0]), (0, _pair(output_padding, 1)[0]), groups,
+                           (1, _pair(dilation, 1)[0])).squeeze(2)
+    return out.squeeze(0) if unbatched else out
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    if input.ndim != 4:
+        raise NotImplementedError("Input Error: Only 4D input Tensors are supported (got {}D)".format(input.ndim))
+    p = _pair(padding)
+    return _conv.unfold_op(input, _pair(kernel_size), _pair(stride), (p[0], p[0], p[1], p[1]), _pair(dilation))
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    if input.ndim != 3:
+        raise NotImplementedError("Input Error: Only unbatched (2D) or batched (3D) input Tensors are supported "
+                                  f"(got {input.ndim}D)")
+    p = _pair(padding)
+    return _conv.fold_op(input, _pair(output_size), _pair(kernel_size), _pair(stride), (p[0], p[0], p[1], p[1]),
+                         _pair(dilation))
+
+
+# ====================================================================== pooling
+def _pool_args(kernel_size, stride, padding, dilation, n=2):
+    k = _pair(kernel_size, n)
+    s = k if (stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0)) else _pair(stride, n)
+    p = _pair(padding, n)
+    d = _pair(dilation, n)
+    for pp, kk in zip(p, k):
+        if pp > kk // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={pp}, "
+                               f"kernel_size={kk} and dilation={d[0]}")
+    return k, s, p, d
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    _check(input, "max_pool2d")
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = input.unsqueeze(0)
+    k, s, p, d = _pool_args(kernel_size, stride, padding, dilation)
+    out, idx = _pool.max_pool2d_op(input, k, s, p, d, ceil_mode)
+    if unbatched:
+        out, idx = out.squeeze(0), idx.squeeze(0)
+    return (out, idx) if return_indices else out
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    unbatched = input.ndim == 2
+    if unbatched:
+        input = input.unsqueeze(0)
+    k, s, p, d = _pool_args(kernel_size, stride, padding, dilation, 1)
+    out, idx = _pool.max_pool2d_op(input.unsqueeze(2), (1, k[0]), (1, s[0]), (0, p[0]), (1, d[0]), ceil_mode)
+    out, idx = out.squeeze(2), idx.squeeze(2)
+    if unbatched:
+        out, idx = out.squeeze(0), idx.squeeze(0)
+    return (out, idx) if return_indices else out
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    _check(input, "avg_pool2d")
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = input.unsqueeze(0)
+    k, s, p, _ = _pool_args(kernel_size, stride, padding, 1)
+    out = _pool.avg_pool2d_op(input, k, s, p, ceil_mode, count_include_pad, divisor_override)
+    return out.squeeze(0) if unbatched else out
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    unbatched = input.ndim == 2
+    if unbatched:
+        input = input.unsqueeze(0)
+    k, s, p, _ = _pool_args(kernel_size, stride, padding, 1, 1)
+    out = _pool.avg_pool2d_op(input.unsqueeze(2), (1, k[0]), (1, s[0]), (0, p[0]), ceil_mode, count_include_pad,
+                              None).squeeze(2)
+    return out.squeeze(0) if unbatched else out
+
+
+def _adaptive_matrix(n_in, n_out, dtype, device):
+    m = np.zeros((n_out, n_in), dtype=dtype.np)
+    for i, (a, b) in enumerate(_pool.adaptive_bins(n_in, n_out)):
+        m[i, a:b] = 1.0 / (b - a)
+    return _tg.tensor(m, device=device)
+
+
+def _out_hw(output_size, H, W):
+    o = _pair(output_size) if not isinstance(output_size, (tuple, list)) else tuple(output_size)
+    return (H if o[0] is None else o[0], W if o[1] is None else o[1])
+
+
+def adaptive_avg_pool2d(input, output_size):
+    _check(input, "adaptive_avg_pool2d")
+    H, W = input.shape[-2:]
+    Ho, Wo = _out_hw(output_size, H, W)
+    if H % Ho == 0 and W % Wo == 0 and input.ndim == 4:
+        return avg_pool2d(input, (H // Ho, W // Wo))
+    mh = _adaptive_matrix(H, Ho, input.dtype, input.device)
+    mw = _adaptive_matrix(W, Wo, input.dtype, input.device)
+    return mh.matmul(input).matmul(mw.t())
+
+
+def adaptive_avg_pool1d(input, output_size):
+    L = input.shape[-1]
+    o = _pair(output_size, 1)[0]
+    return input.matmul(_adaptive_matrix(L, o, input.dtype, input.device).t())
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    _check(input, "adaptive_max_pool2d")
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = input.unsqueeze(0)
+    H, W = input.shape[-2:]
+    out, idx = _pool.adaptive_max_pool2d_op(input, _out_hw(output_size, H, W))
+    if unbatched:
+        out, idx = out.squeeze(0), idx.squeeze(0)
+    return (out, idx) if return_indices else out
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    out, idx = adaptive_max_pool2d(input.unsqueeze(-2), (1, _pair(output_size, 1)[0]), True)
+    out, idx = out.squeeze(-2), idx.squeeze(-2)
+    return (out, idx) if return_indices else out
+
+
+# ====================================================================== normalization
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    _check(input, "batch_norm")
+    if not training and (running_mean is None or running_var is None):
+        raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+    return _norm.batch_norm_op(input, weight, bias, running_mean, running_var, training, momentum, eps)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    _check(input, "layer_norm")
+    ns = tuple(normalized_shape) if isinstance(normalized_shape, (tuple, list)) else (int(normalized_shape),)
+    if tuple(input.shape[input.ndim - len(ns):]) != ns:
+        raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape [*, "
+                           f"{', '.join(map(str, ns))}], but got input of size{list(input.shape)}")
+    return _norm.layer_norm_op(input, len(ns), weight, bias, eps)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    _check(input, "group_norm")
+    N, C = input.shape[:2]
+    if C % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
+                           f"shape {list(input.shape)} and num_groups={num_groups}")
+    x = _norm.layer_norm_op(input.reshape(N, num_groups, -1), 1, None, None, eps).reshape(tuple(input.shape))
+    shape = (1, C) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        x = x * weight.reshape(shape)
+    if bias is not None:
+        x = x + bias.reshape(shape)
+    return x
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    ns = tuple(normalized_shape) if isinstance(normalized_shape, (tuple, list)) else (int(normalized_shape),)
+    if eps is None:
+        eps = float(np.finfo(input._data.dtype).eps)
+    dims = tuple(range(input.ndim - len(ns), input.ndim))
+    x = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
+    return x * weight if weight is not None else x
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    N, C = input.shape[:2]
+    x = _norm.layer_norm_op(input.reshape(N, C, -1), 1, None, None, eps).reshape(tuple(input.shape))
+    shape = (1, C) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        x = x * weight.reshape(shape)
+    if bias is not None:
+        x = x + bias.reshape(shape)
+    return x
+
+
+def local_response_norm(*a, **k):
+    raise NotImplementedError("local_response_norm is not implemented in tensorgraft")
+
+
+# ====================================================================== embedding
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
+    _check(input, "embedding")
+    if input._data.dtype.kind not in "iu":
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, "
+                           f"Int; but got {input.type()} instead (while checking arguments for embedding)")
+    V = weight.shape[0]
+    if padding_idx is not None:
+        if padding_idx > 0:
+            assert padding_idx < V, "Padding_idx must be within num_embeddings"
+        elif padding_idx < 0:
+            assert padding_idx >= -V, "Padding_idx must be within num_embeddings"
+            padding_idx = V + padding_idx
+    a = input._data
+    if a.size and (int(a.max()) >= V or int(a.min()) < 0):
+        raise IndexError("index out of range in self")
+    if max_norm is not None:
+        with _tg.no_grad():
+            rows = np.unique(input._host().reshape(-1))
+            w = weight._data
+            norms = (np.abs(w[rows]) ** norm_type).sum(1) ** (1.0 / norm_type)
+            scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+            w[rows] *= scale[:, None].astype(w.dtype)
+    return _emb.embedding_op(input, weight, padding_idx)
+
+
+# ====================================================================== padding / resampling
+def _pad_matrix(n, lo, hi, mode):
+    """(n+lo+hi, n) 0/1 matrix mapping input positions to padded positions (None rows = constant)."""
+    idx = np.arange(-lo, n + hi)
+    if mode == "reflect":
+        if lo >= n or hi >= n:
+            raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding input dimension, "
+                               f"but got: padding ({lo}, {hi}) at dimension of input {n}")
+        period = 2 * (n - 1) if n > 1 else 1
+        m = np.mod(idx, period)
+        src = np.where(m >= n, period - m, m)
+    elif mode == "replicate":
+        src = np.clip(idx, 0, n - 1)
+    elif mode == "circular":
+        src = np.mod(idx, n)
+    else:
+        src = np.where((idx >= 0) & (idx < n), idx, -1)
+    mat = np.zeros((len(idx), n))
+    ok = src >= 0
+    mat[np.arange(len(idx))[ok], src[ok]] = 1
+    return mat
+
+
+def pad(input, pad, mode="constant", value=None):
+    _check(input, "pad")
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    if len(pad) // 2 > input.ndim:
+        raise RuntimeError("Padding length should be less than or equal to two times the input dimension but got "
+                           f"padding length {len(pad)} and input of dimension {input.ndim}")
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    value = 0.0 if value is None else value
+    out = input
+    for i in range(len(pad) // 2):
+        lo, hi = int(pad[2 * i]), int(pad[2 * i + 1])
+        if lo == 0 and hi == 0:
+            continue
+        dim = input.ndim - 1 - i
+        n = out.shape[dim]
+        if mode == "constant" and (lo < 0 or hi < 0):
+            idx = [slice(None)] * out.ndim
+            idx[dim] = slice(max(-lo, 0), n - max(-hi, 0))
+            out = out[tuple(idx)]
+            lo, hi = max(lo, 0), max(hi, 0)
+            n = out.shape[dim]
+            if lo == 0 and hi == 0:
+                continue
+        mat = _pad_matrix(n, lo, hi, mode)
+        m = _tg.tensor(mat.astype(input._data.dtype), device=input.device)
+        moved = out.transpose(dim, -1)
+        res = moved.matmul(m.t())
+        if mode == "constant" and value != 0:
+            fill = _tg.tensor((1 - mat.sum(1)).astype(input._data.dtype) * value, device=input.device)
+            res = res + fill
+        out = res.transpose(dim, -1)
+    return out.contiguous() if out is not input else input
+
+
+def _interp_matrix(n_in, n_out, mode, align_corners, scale):
+    m = np.zeros((n_out, n_in))
+    dst = np.arange(n_out)
+    if mode == "nearest":
+        s = (1.0 / scale) if scale else n_in / n_out
+        src = np.minimum(np.floor(dst * s).astype(np.int64), n_in - 1)
+        m[dst, src] = 1
+    elif mode == "nearest-exact":
+        s = (1.0 / scale) if scale else n_in / n_out
+        src = np.minimum(np.floor((dst + 0.5) * s).astype(np.int64), n_in - 1)
+        m[dst, src] = 1
+    else:  # linear
+        if align_corners:
+            src = dst * ((n_in - 1) / (n_out - 1)) if n_out > 1 else np.zeros(n_out)
+        else:
+            s = (1.0 / scale) if scale else n_in / n_out
+            src = np.maximum((dst + 0.5) * s - 0.5, 0)
+        i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+        i1 = np.minimum(i0 + 1, n_in - 1)
+        lam = src - i0
+        np.add.at(m, (dst, i0), 1 - lam)
+        np.add.at(m, (dst, i1), lam)
+    return m
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
+                antialias=False):
+    _check(input, "interpolate")
+    nsp = input.ndim - 2
+    if mode in ("nearest", "area", "nearest-exact") and align_corners is not None:
+        raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | "
+                         "bicubic | trilinear")
+    if size is None and scale_factor is None:
+        raise ValueError("either size or scale_factor should be defined")
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    lin_modes = {"linear": 1, "bilinear": 2, "trilinear": 3}
+    if mode in lin_modes and lin_modes[mode] != nsp:
+        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {lin_modes[mode] + 2}D input")
+    if mode not in ("nearest", "nearest-exact", "linear", "bilinear", "trilinear", "area"):
+        raise NotImplementedError(f"interpolate mode '{mode}' is not implemented")
+    in_sizes = tuple(input.shape[2:])
+    if size is not None:
+        out_sizes = _pair(size, nsp)
+        scales = (None,) * nsp
+    else:
+        sf = scale_factor if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * nsp
+        out_sizes = tuple(int(math.floor(n * s)) for n, s in zip(in_sizes, sf))
+        scales = (None,) * nsp if recompute_scale_factor else tuple(float(s) for s in sf)
+    if mode == "area":
+        if nsp == 2:
+            return adaptive_avg_pool2d(input, out_sizes)
+        return adaptive_avg_pool1d(input, out_sizes[0])
+    kind = "linear" if mode in lin_modes else mode
+    out = input
+    for i in range(nsp):
+        dim = 2 + i
+        mat = _interp_matrix(in_sizes[i], out_sizes[i], kind, bool(align_corners), scales[i])
+        m = _tg.tensor(mat.astype(input._data.dtype), device=input.device)
+        out = out.transpose(dim, -1).matmul(m.t()).transpose(dim, -1)
+    return out.contiguous()
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+# ====================================================================== attention
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+                                 enable_gqa=False):
+    L, S = query.shape[-2], key.shape[-2]
+    sc = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = query.matmul(key.transpose(-2, -1)) * sc
+    bias = None
+    if is_causal:
+        if attn_mask is not None:
+            raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when "
+                               "is_causal=True")
+        bias = np.where(np.tril(np.ones((L, S), dtype=bool)), 0.0, -np.inf).astype(query._data.dtype)
+        bias = _tg.tensor(bias, device=query.device)
+    elif attn_mask is not None:
+        if attn_mask.dtype == _tg.bool:
+            mask = attn_mask._host()
+            bias = _tg.tensor(np.where(mask, 0.0, -np.inf).astype(query._data.dtype), device=query.device)
+        else:
+            bias = attn_mask
+    if bias is not None:
+        scores = scores + bias
+    attn = softmax(scores, -1)
+    if dropout_p > 0.0:
+        attn = dropout(attn, dropout_p, True)
+    return attn.matmul(value)
+
+
+__all__ = [n for n in dir() if not n.startswith("_") and n not in ("annotations", "math", "warnings", "np", "Tensor",
+                                                                    "wrap")]

@@ -38,8 +38,6 @@ class Parameter(Tensor):
         from tensorgraft.grad_mode import no_grad
         with no_grad():
             p = Parameter(wrap(self._data.copy(), self._device), self._requires_grad)
-        if self._grad is not None:
-            p._grad = wrap(self._grad._data.copy(), self._device)
         memo[id(self)] = p
         return p
 

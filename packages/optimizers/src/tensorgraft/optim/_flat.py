@@ -95,7 +95,7 @@ class Bucket:
         self.fresh = None            # per-parameter "state key initialised from this step's grad"
         self.consts = None
         state = opt.state
-        dicts = [state.setdefault(p, {}) for p in params]
+        dicts = [state.setdefault(p, {}) for p in params] if spec else [state.get(p) for p in params]
         self.tensors = {}            # key -> list of the state tensors handed out (validated per step)
         fresh_key = None
         for key, init in spec:
@@ -132,7 +132,7 @@ class Bucket:
                 self.tensors[key] = [wrap(v, self.device) for v in views]
         self.fresh_key = fresh_key
         keys = [k for k, _ in spec]
-        for i, d in enumerate(dicts):
+        for i, d in enumerate(dicts if spec else ()):
             rest = {k: v for k, v in d.items() if k not in self.tensors}
             d.clear()
             for k in keys:
@@ -183,6 +183,7 @@ class Bucket:
                     hi = min(size, lo + ch)
                     chunks.append((o + lo, o + hi, [(i, lo, hi)], i))
         self.chunks = chunks
+        self.scratch = []
         self.maxlen = max((e - s for s, e, _, _ in chunks), default=0)
         self.gbuf = self.xp.empty(self.maxlen, dtype=self.dtype)
 
@@ -348,15 +349,16 @@ _EMPTY: dict = {}
 
 
 def lerp_(xp, start, end, weight, tmp) -> None:
-    """``start.lerp_(end, weight)`` with PyTorch's two-sided formula (exact for weight 0 and 1)."""
-    if weight < 0.5:
-        xp.subtract(end, start, out=tmp)
-        tmp *= weight
+    """``start.lerp_(end, weight)`` as PyTorch computes it: ``start + w * (end - start)`` for
+    ``|w| < 0.5``, else ``end + (w - 1) * (end - start)`` with ``w - 1`` rounded in the array's dtype."""
+    xp.subtract(end, start, out=tmp)
+    w = start.dtype.type(weight)
+    if abs(weight) < 0.5:
+        tmp *= w
         start += tmp
     else:
-        xp.subtract(end, start, out=tmp)
-        tmp *= (1.0 - weight)
-        xp.subtract(end, tmp, out=start)
+        tmp *= w - start.dtype.type(1)
+        xp.add(end, tmp, out=start)
 
 
 def check(cond: bool, message: str) -> None:

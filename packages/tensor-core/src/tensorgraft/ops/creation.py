@@ -24,21 +24,62 @@ _CPU = _device("cpu")
 _pyrange = range
 
 
-def _size(size, fname: str) -> tuple:
-    """``zeros(2, 3)``, ``zeros((2, 3))``, ``zeros([2, 3])``, ``zeros(Size)``."""
-    if len(size) == 1 and isinstance(size[0], (tuple, list, Size)):
-        size = size[0]
+def _size(size, fname: str, kwsize=None) -> tuple:
+    """``zeros(2, 3)``, ``zeros((2, 3))``, ``zeros([2, 3])``, ``zeros(Size)``, ``zeros(size=(2, 3))``,
+    with PyTorch's messages for bad sizes."""
+    if kwsize is not None:
+        if size:
+            raise TypeError(f"{fname}() got multiple values for argument 'size'")
+        size = (kwsize,)
+    elif size and size.__class__ is tuple:
+        # fast path: ``zeros(2, 3)`` with plain non-negative ints
+        for s in size:
+            if s.__class__ is not int or s < 0:
+                break
+        else:
+            return size
+    if len(size) == 1:
+        one = size[0]
+        if isinstance(one, (tuple, list)):
+            size = one
+        elif isinstance(one, Tensor) and one.ndim == 1:
+            size = one.tolist()
+        elif not (isinstance(one, numbers.Integral) or (isinstance(one, Tensor) and one.ndim == 0)) \
+                or isinstance(one, bool):
+            raise TypeError(f"{fname}(): argument 'size' (position 1) must be tuple of ints, not "
+                            f"{type(one).__name__}")
     out = []
-    for s in size:
-        if isinstance(s, Tensor):
+    for i, s in enumerate(size):
+        if isinstance(s, Tensor) and s.ndim == 0 and s.dtype.category == 1:
             s = s.item()
-        if not isinstance(s, (numbers.Integral,)) or isinstance(s, bool):
-            raise TypeError(f"{fname}(): argument 'size' must be tuple of ints, but found element of type "
-                            f"{type(s).__name__}")
-        if s < 0:
-            raise RuntimeError(f"{fname}(): Trying to create tensor with negative dimension {s}: {list(size)}")
+        if not isinstance(s, numbers.Integral) or isinstance(s, bool):
+            raise TypeError(f"{fname}(): argument 'size' failed to unpack the object at pos {i + 1} with error "
+                            f"\"type must be tuple of ints,but got {type(s).__name__}\"")
         out.append(int(s))
+    for s in out:
+        if s < 0:
+            if fname == "zeros":
+                raise RuntimeError("zeros: Dimension size must be non-negative.")
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {out}")
     return tuple(out)
+
+
+_PY_DTYPES = {float: _dt.float64, int: _dt.int64, bool: _dt.bool, complex: _dt.complex128}
+
+
+def _check_dtype(dtype, fname):
+    """``dtype=`` argument: a tensorgraft dtype, None, or (as PyTorch accepts) a Python type."""
+    if dtype is None or dtype.__class__ is _dt.dtype:
+        return dtype
+    d = _PY_DTYPES.get(dtype) if isinstance(dtype, type) else None
+    if d is None:
+        raise TypeError(f"{fname}(): argument 'dtype' must be torch.dtype, not {type(dtype).__name__}")
+    return d
+
+
+def _check_requires_grad(dtype) -> None:
+    if dtype.category < 2:
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
 
 
 def _finish(data, dev, requires_grad: bool) -> Tensor:
@@ -46,13 +87,9 @@ def _finish(data, dev, requires_grad: bool) -> Tensor:
         data = move_array(data, _CPU, dev)
     t = wrap(data, dev)
     if requires_grad:
+        _check_requires_grad(_dt._BY_NUMPY[data.dtype])
         t.requires_grad_(True)
     return t
-
-
-def _check_dtype(dtype, fname):
-    if dtype is not None and not isinstance(dtype, _dt.dtype):
-        raise TypeError(f"{fname}(): argument 'dtype' must be torch.dtype, not {type(dtype).__name__}")
 
 
 def _on_device(dev):
@@ -60,12 +97,23 @@ def _on_device(dev):
     return np if dev is _CPU else get_backend(dev).xp
 
 
+def _make(data, dev, requires_grad):
+    """Wrap an array already on ``dev``."""
+    t = wrap(data, dev)
+    if requires_grad:
+        _check_requires_grad(_dt._BY_NUMPY[data.dtype])
+        t.requires_grad_(True)
+    return t
+
+
+_BAD_DATA = (str, bytes, dict, set)
+
+
 def _infer_dtype(data):
     """PyTorch's inference for ``tensor(data)``: Python floats -> default dtype, ints -> int64,
-    NumPy arrays and scalars keep their dtype."""
-    if isinstance(data, np.ndarray):
-        return _dt.from_numpy_dtype(data.dtype)
-    if isinstance(data, np.generic):
+    bools -> bool, NumPy arrays/scalars and tensors keep their dtype; a sequence takes the
+    promotion of its items."""
+    if isinstance(data, np.ndarray) or isinstance(data, np.generic):
         return _dt.from_numpy_dtype(data.dtype)
     if isinstance(data, Tensor):
         return data.dtype
@@ -85,7 +133,11 @@ def _infer_dtype(data):
         return _dt.get_default_dtype()
     if isinstance(data, numbers.Complex):
         return _dt.default_complex_dtype()
-    raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+    if isinstance(data, _BAD_DATA):
+        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    if hasattr(data, "__array__") or hasattr(data, "__array_interface__"):
+        return _dt.from_numpy_dtype(np.asarray(data).dtype)
+    raise RuntimeError(f"Could not infer dtype of {type(data).__name__}")
 
 
 def _to_nested(data):
@@ -96,44 +148,89 @@ def _to_nested(data):
     return data
 
 
+def _check_rectangular(data, dim=0):
+    """PyTorch's message for ragged nested sequences."""
+    if not isinstance(data, (list, tuple)) or not data:
+        return
+    first = data[0]
+    n = len(first) if isinstance(first, (list, tuple)) else None
+    for item in data:
+        m = len(item) if isinstance(item, (list, tuple)) else (len(item) if isinstance(item, np.ndarray)
+                                                               and item.ndim else None)
+        if m != n:
+            raise ValueError(f"expected sequence of length {n} at dim {dim + 1} (got {m})")
+    for item in data:
+        _check_rectangular(item, dim + 1)
+
+
+def _cast_checked(arr, np_dtype, from_python: bool):
+    """Cast values coming from Python data: PyTorch refuses values out of range of an integer dtype."""
+    if arr.dtype == np_dtype:
+        return arr
+    k = np.dtype(np_dtype).kind
+    if from_python and k in "iu" and arr.dtype.kind in "iuf" and arr.size:
+        info = np.iinfo(np_dtype)
+        if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)) or arr.min() < info.min or arr.max() > info.max:
+            raise RuntimeError(f"value cannot be converted to type {np.dtype(np_dtype).name} without overflow")
+    return arr.astype(np_dtype)
+
+
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
-    _check_dtype(dtype, "tensor")
+    """``tensorgraft.tensor(data)``: always copies. dtype inferred as PyTorch does."""
+    dtype = _check_dtype(dtype, "tensor")
     dev = resolve_device(device)
+    from_python = False
     if isinstance(data, Tensor):
         arr = np.array(data._host(), copy=True)
+    elif isinstance(data, np.ndarray):
+        _dt.from_numpy_dtype(data.dtype)
+        arr = np.array(data, copy=True)
     else:
         inferred = _infer_dtype(data)
-        if inferred is None:  # empty list
+        if inferred is None:  # empty (nested) list
             inferred = _dt.get_default_dtype()
+        from_python = True
+        build = inferred.np
+        if dtype is not None:
+            if dtype.category >= 2:
+                build = dtype.np  # Python floats go straight to the requested precision
+            elif inferred.category >= 2:
+                build = np.complex128 if inferred.category == 3 else np.float64
         try:
-            arr = np.array(_to_nested(data), dtype=inferred.np)
-        except ValueError as exc:
-            raise ValueError(f"expected a sequence of equal-length sequences (a rectangular array): {exc}") from None
+            arr = np.array(_to_nested(data), dtype=build)
+        except ValueError:
+            _check_rectangular(data)
+            raise
         except OverflowError:
-            raise RuntimeError("Overflow when unpacking long") from None
-    if dtype is not None and arr.dtype != dtype.np:
-        arr = arr.astype(dtype.np)
-    _dt.from_numpy_dtype(arr.dtype)
+            raise ValueError("Overflow when unpacking long long") from None
+    if dtype is not None:
+        arr = _cast_checked(arr, dtype.np, from_python)
+    elif arr.dtype not in _dt._BY_NUMPY:
+        _dt.from_numpy_dtype(arr.dtype)
     return _finish(arr, dev, requires_grad)
 
 
-def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return tensor(s, dtype=dtype or _dt.get_default_dtype(), device=device, requires_grad=requires_grad)
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False) -> Tensor:
+    if isinstance(s, Tensor):
+        s = s.item()
+    return tensor(s, dtype=_check_dtype(dtype, "scalar_tensor") or _dt.get_default_dtype(), device=device,
+                  requires_grad=requires_grad)
 
 
 def _filled(fname, fill):
-    def make(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
-             memory_format=None):
-        _check_dtype(dtype, fname)
-        shape = _size(size, fname)
+    def make(*size, size_=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+             pin_memory=False, memory_format=None, **kw):
+        if kw:
+            if set(kw) != {"size"}:
+                raise TypeError(f"{fname}() got an unexpected keyword argument '{next(iter(set(kw) - {'size'}))}'")
+            size_ = kw["size"]
+        dtype = _check_dtype(dtype, fname)
+        shape = _size(size, fname, size_)
         dev = resolve_device(device)
-        dt = (dtype or _dt.get_default_dtype()).np
-        data = fill(_on_device(dev), shape, dt)
-        t = wrap(data, dev)
-        if requires_grad:
-            t.requires_grad_(True)
-        return t
+        npd = (dtype or _dt.get_default_dtype()).np
+        return _make(fill(_on_device(dev), shape, npd), dev, requires_grad)
     make.__name__ = make.__qualname__ = fname
+    make.__doc__ = f"``tensorgraft.{fname}(*size, dtype=None, device=None, requires_grad=False)``"
     return make
 
 
@@ -144,31 +241,38 @@ ones = _filled("ones", lambda xp, s, d: xp.ones(s, d))
 empty = _filled("empty", lambda xp, s, d: xp.zeros(s, d))
 
 
-def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     return empty(*size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
-    _check_dtype(dtype, "full")
-    shape = _size((size,) if not isinstance(size, (tuple, list, Size)) else (tuple(size),), "full")
+def _fill_dtype(fill_value) -> _dt.dtype:
+    if isinstance(fill_value, Tensor):
+        return fill_value.dtype
+    return _dt._scalar_dtype(fill_value)
+
+
+def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+         pin_memory=False) -> Tensor:
+    """The dtype follows ``fill_value`` (int -> int64, float -> default, bool -> bool) as in PyTorch."""
+    dtype = _check_dtype(dtype, "full")
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
+    shape = _size((size,), "full")
     if dtype is None:
-        if isinstance(fill_value, Tensor):
-            fill_value = fill_value.item()
-        dtype = _infer_dtype(fill_value)
+        dtype = _fill_dtype(fill_value)
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
     dev = resolve_device(device)
-    data = _on_device(dev).full(shape, fill_value, dtype=dtype.np)
-    t = wrap(data, dev)
-    if requires_grad:
-        t.requires_grad_(True)
-    return t
+    return _make(_on_device(dev).full(shape, fill_value, dtype=dtype.np), dev, requires_grad)
 
 
 def _like(fname, maker):
-    def like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None, **kw):
+    def like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
+             pin_memory=False):
         if not isinstance(input, Tensor):
             raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-        return maker(input.shape, dtype=dtype or input.dtype, device=device if device is not None else input.device,
-                     requires_grad=requires_grad, **kw)
+        return maker(input.shape, dtype=_check_dtype(dtype, fname) or input.dtype,
+                     device=device if device is not None else input._device, requires_grad=requires_grad)
     like.__name__ = like.__qualname__ = fname
     return like
 
@@ -178,92 +282,230 @@ ones_like = _like("ones_like", ones)
 empty_like = _like("empty_like", empty)
 
 
-def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
-    return full(tuple(input.shape), fill_value, dtype=dtype or input.dtype,
-                device=device if device is not None else input.device, requires_grad=requires_grad)
+def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
+              pin_memory=False):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"full_like(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    return full(tuple(input.shape), fill_value, dtype=_check_dtype(dtype, "full_like") or input.dtype,
+                device=device if device is not None else input._device, requires_grad=requires_grad)
 
 
 def _num(x):
     return x.item() if isinstance(x, Tensor) else x
 
 
+def _cnum(x) -> str:
+    """A number as C++ streams print it in PyTorch's messages (``0``, ``-1``, ``nan``, ``2.5``)."""
+    if isinstance(x, float) and math.isfinite(x) and x == int(x):
+        return str(int(x))
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def _fma(a, b, c):
+    """``a * b + c`` rounded once (float64 arrays), as a fused multiply-add: Dekker's exact
+    product plus a compensated sum."""
+    p = a * b
+
+    def split(v):
+        t = 134217729.0 * v
+        hi = t - (t - v)
+        return hi, v - hi
+    ah, al = split(a)
+    bh, bl = split(np.float64(b))
+    err = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    s = p + c
+    bb = s - p
+    err2 = (p - (s - bb)) + (c - bb)
+    return s + (err + err2)
+
+
+def _float_range(n, start, step, npd):
+    """``arange`` values bit-for-bit as PyTorch's CPU kernel computes them: blocks of SIMD
+    width start from ``start + step * block_start`` and add ``j * step``; the tail is scalar."""
+    idx = np.arange(n, dtype=np.int64)
+    if npd == np.float16:
+        # accumulated in float32 (exact for short ranges; long float16 ranges may differ in the last bit)
+        s32, st32 = float(np.float32(start)), float(np.float32(step))
+        return (s32 + idx * st32).astype(np.float32).astype(np.float16)
+    v = 4 if npd == np.float64 else 8
+    nv = (n // (2 * v)) * 2 * v
+    out = np.empty(n, dtype=np.float64)
+    if nv:
+        j = (idx[:nv] % v).astype(np.float64)
+        base = _fma((idx[:nv] - idx[:nv] % v).astype(np.float64), step, start)
+        if npd != np.float64:
+            base = base.astype(np.float32).astype(np.float64)
+        out[:nv] = _fma(j, step, base)
+    out[nv:] = _fma(idx[nv:].astype(np.float64), step, start)
+    if npd == np.float64:
+        return out
+    return out.astype(np.float32).astype(npd, copy=False)
+
+
 def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-           pin_memory=False):
-    _check_dtype(dtype, "arange")
+           pin_memory=False) -> Tensor:
+    """Length ``ceil((end - start) / step)`` computed in double, values as PyTorch's kernel."""
+    dtype = _check_dtype(dtype, "arange")
     start, end, step = _num(start), _num(end), _num(step)
     if end is None:
         start, end = 0, start
+    for v in (start, end, step):
+        if not isinstance(v, numbers.Real):
+            raise TypeError(f"arange(): argument 'end' must be Number, not {type(v).__name__}")
+    all_int = all(isinstance(v, numbers.Integral) for v in (start, end, step))
+    if dtype is None:
+        dtype = _dt.int64 if all_int else _dt.get_default_dtype()
     if step == 0:
         raise RuntimeError("step must be nonzero")
-    if (end - start) / step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
-    if dtype is None:
-        dtype = _dt.int64 if all(isinstance(v, numbers.Integral) for v in (start, end, step)) \
-            else _dt.get_default_dtype()
-    n = max(0, math.ceil((end - start) / step))
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {_cnum(start)} -> {_cnum(end)}")
+    if (step > 0 and end < start) or (step < 0 and end > start):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     dev = resolve_device(device)
-    xp = _on_device(dev)
-    # computed in float64 then cast, like PyTorch (keeps e.g. arange(0, 1, 0.1) exact in length)
-    data = (start + xp.arange(n, dtype=np.float64) * step) if dtype.category >= 2 or not all(
-        isinstance(v, numbers.Integral) for v in (start, end, step)) else xp.arange(start, end, step, dtype=np.int64)
-    t = wrap(data.astype(dtype.np, copy=False), dev)
-    if requires_grad:
-        t.requires_grad_(True)
-    return t
+    if dtype.category == 3:
+        raise _not_implemented("arange_cpu", dtype)
+    if dtype.category == 2:
+        n = max(0, math.ceil((float(end) - float(start)) / float(step)))
+        data = _float_range(n, float(start), float(step), dtype.np)
+    else:
+        istart, iend, istep = int(start), int(end), int(step)
+        if all_int or dtype is _dt.int64:
+            if istep == 0:
+                raise ValueError("step must be nonzero")
+            sgn = (istep > 0) - (istep < 0)
+            num = iend - istart + istep - sgn
+            q = abs(num) // abs(istep)  # C++ integer division truncates toward zero
+            n = max(0, q if (num < 0) == (istep < 0) else -q)
+        else:
+            n = max(0, math.ceil((float(end) - float(start)) / float(step)))
+        data = (istart + np.arange(n, dtype=np.int64) * istep).astype(dtype.np)
+    if dev is not _CPU:
+        data = move_array(data, _CPU, dev)
+    return _make(data, dev, requires_grad)
 
 
-def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):  # noqa: A001
-    """Deprecated in PyTorch (end inclusive); kept for old tutorials."""
+def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,  # noqa: A001
+          requires_grad=False) -> Tensor:
+    """Deprecated in PyTorch (end inclusive); kept for old tutorials. Default float dtype."""
     if end is None:
         start, end = 0, start
+    start, end, step = _num(start), _num(end), _num(step)
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    dtype = _check_dtype(dtype, "range") or _dt.get_default_dtype()
     n = int(math.floor((end - start) / step)) + 1
-    return arange(0, n, dtype=dtype or _dt.get_default_dtype(), device=device) * step + start
+    data = (start + np.arange(max(n, 0), dtype=np.float64) * step).astype(dtype.np)
+    return _finish(data, resolve_device(device), requires_grad)
 
 
-def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    _check_dtype(dtype, "linspace")
+def _steps_arg(steps, fname):
+    if isinstance(steps, Tensor):
+        steps = steps.item()
+    if not isinstance(steps, numbers.Integral) or isinstance(steps, bool):
+        raise TypeError(f"{fname}(): argument 'steps' must be int, not {type(steps).__name__}")
     if steps < 0:
-        raise RuntimeError("linspace(): number of steps must be non-negative")
-    dtype = dtype or _dt.get_default_dtype()
-    dev = resolve_device(device)
-    data = _on_device(dev).linspace(_num(start), _num(end), int(steps), dtype=np.float64).astype(dtype.np)
-    t = wrap(data, dev)
-    if requires_grad:
-        t.requires_grad_(True)
-    return t
+        raise RuntimeError("number of steps must be non-negative")
+    return int(steps)
 
 
-def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    dtype = dtype or _dt.get_default_dtype()
-    dev = resolve_device(device)
-    xp = _on_device(dev)
-    data = (base ** xp.linspace(_num(start), _num(end), int(steps), dtype=np.float64)).astype(dtype.np)
-    t = wrap(data, dev)
-    if requires_grad:
-        t.requires_grad_(True)
-    return t
+def _linspace_values(start, end, steps, npd):
+    """PyTorch's kernel: ``step`` in the result precision, values computed from the nearer end
+    (``start + step * i`` in the first half, ``end - step * (steps - 1 - i)`` after), each as a
+    fused multiply-add. Returns float64 values to be cast to ``npd``."""
+    if steps == 1:
+        return np.array([start], dtype=np.float64)
+    kind = np.dtype(npd)
+    if kind == np.float64 or kind.kind in "iub":
+        s, e = float(start), float(end)
+        step = (e - s) / (steps - 1)
+    elif kind == np.float16:  # every operation rounded to half precision
+        h = np.float16
+        s, e = h(start), h(end)
+        step = h(np.float32(e - s) / np.float32(steps - 1))
+        i = np.arange(steps)
+        fwd = (s + (step * i.astype(h)).astype(h)).astype(h)
+        bwd = (e - (step * (steps - 1 - i).astype(h)).astype(h)).astype(h)
+        return np.where(i < steps // 2, fwd, bwd).astype(np.float64)
+    else:  # float32: ends and step rounded to single precision
+        s, e = float(np.float32(start)), float(np.float32(end))
+        step = float(np.float32(np.float32(e - s) / np.float32(steps - 1)))
+    i = np.arange(steps, dtype=np.float64)
+    half = steps // 2
+    return np.where(i < half, _fma(i, step, s), _fma(-(steps - 1 - i), step, e))
 
 
-def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
-    _check_dtype(dtype, "eye")
-    if n < 0 or (m is not None and m < 0):
+def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+             pin_memory=False) -> Tensor:
+    dtype = _check_dtype(dtype, "linspace") or _dt.get_default_dtype()
+    steps = _steps_arg(steps, "linspace")
+    start, end = _num(start), _num(end)
+    if dtype.category == 3 or isinstance(start, numbers.Complex) and not isinstance(start, numbers.Real):
+        vals = np.linspace(start, end, steps)
+    elif dtype.category <= 1:
+        vals = np.trunc(_linspace_values(float(int(start)), float(int(end)), steps, dtype.np))
+    else:
+        vals = _linspace_values(float(start), float(end), steps, dtype.np)
+    if dtype is _dt.float16:
+        vals = vals.astype(np.float32)
+    return _finish(vals.astype(dtype.np), resolve_device(device), requires_grad)
+
+
+def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+             pin_memory=False) -> Tensor:
+    dtype = _check_dtype(dtype, "logspace") or _dt.get_default_dtype()
+    steps = _steps_arg(steps, "logspace")
+    start, end = float(_num(start)), float(_num(end))
+    if steps == 1:
+        exps = np.array([start])  # filled with pow(base, start) in double
+    elif dtype.category <= 1:
+        start, end = float(int(start)), float(int(end))
+        step = (end - start) / (steps - 1)
+        i = np.arange(steps, dtype=np.float64)
+        exps = np.where(i < steps // 2, start + step * i, end - step * (steps - 1 - i))
+    elif dtype.category == 2 and dtype is not _dt.float64:
+        low = np.float16 if dtype is _dt.float16 else np.float32
+        exps = _linspace_values(start, end, steps, low).astype(low).astype(np.float64)
+    else:  # exponents as PyTorch computes them for double: start + step * i (no fused multiply-add)
+        step = (end - start) / (steps - 1)
+        i = np.arange(steps, dtype=np.float64)
+        exps = np.where(i < steps // 2, start + step * i, end - step * (steps - 1 - i))
+    base = float(base)
+    if steps <= 100_000:  # the C library's pow, as PyTorch's scalar kernel (NumPy's SIMD pow may differ by an ulp)
+        vals = np.array([math.pow(base, v) for v in exps.tolist()], dtype=np.float64)
+    else:
+        vals = np.power(base, exps)
+    if dtype.category <= 1:
+        vals = np.trunc(vals)
+    return _finish(vals.astype(dtype.np), resolve_device(device), requires_grad)
+
+
+def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+        pin_memory=False) -> Tensor:
+    dtype = _check_dtype(dtype, "eye") or _dt.get_default_dtype()
+    for name, v in (("n", n), ("m", m)):
+        if v is not None and (not isinstance(v, numbers.Integral) or isinstance(v, bool)):
+            raise TypeError(f"eye(): argument '{name}' must be int, not {type(v).__name__}")
+    if n < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    if m is not None and m < 0:
+        raise RuntimeError(f"m must be greater or equal to 0, got {m}")
     dev = resolve_device(device)
-    data = _on_device(dev).eye(n, m if m is not None else n, dtype=(dtype or _dt.get_default_dtype()).np)
-    t = wrap(data, dev)
-    if requires_grad:
-        t.requires_grad_(True)
-    return t
+    data = _on_device(dev).eye(int(n), int(m) if m is not None else int(n), dtype=dtype.np)
+    return _make(data, dev, requires_grad)
 
 
-def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None) -> Tensor:
     r, c = np.tril_indices(row, offset, col)
-    return _finish(np.stack([r, c]).astype((dtype or _dt.int64).np), resolve_device(device), False)
+    dtype = _check_dtype(dtype, "tril_indices") or _dt.int64
+    return _finish(np.stack([r, c]).astype(dtype.np), resolve_device(device), False)
 
 
-def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None) -> Tensor:
     r, c = np.triu_indices(row, offset, col)
-    return _finish(np.stack([r, c]).astype((dtype or _dt.int64).np), resolve_device(device), False)
+    dtype = _check_dtype(dtype, "triu_indices") or _dt.int64
+    return _finish(np.stack([r, c]).astype(dtype.np), resolve_device(device), False)
 
 
 def complex(real, imag, *, out=None):  # noqa: A001
@@ -275,120 +517,184 @@ def polar(abs, angle, *, out=None):  # noqa: A002
 
 
 # --------------------------------------------------------------------------- random sampling
-def _float_dtype(dtype, fname):
-    _check_dtype(dtype, fname)
-    dtype = dtype or _dt.get_default_dtype()
-    if dtype.category < 2:
-        raise RuntimeError(f"\"{fname}\" not implemented for '{dtype._torch_name.capitalize()}'")
-    return dtype
+_KERNEL_TYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
+                      "int64": "Long", "float16": "Half", "float32": "Float", "float64": "Double",
+                      "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 
 
-def _sample(fname, draw):
+def _not_implemented(kernel, dtype):
+    return NotImplementedError(f"\"{kernel}\" not implemented for '{_KERNEL_TYPE_NAMES[dtype.name]}'")
+
+
+def _sample(fname, kernel, draw, complex_scale):
     def sample(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-               pin_memory=False):
-        dtype = _float_dtype(dtype, fname)
-        shape = _size(size, fname)
+               pin_memory=False, **kw):
+        size_ = kw.pop("size", None)
+        if kw:
+            raise TypeError(f"{fname}() got an unexpected keyword argument '{next(iter(kw))}'")
+        dtype = _check_dtype(dtype, fname) or _dt.get_default_dtype()
+        if dtype.category < 2:
+            raise _not_implemented(kernel, dtype)
+        shape = _size(size, fname, size_)
         dev = resolve_device(device)
-        data = draw(numpy_generator(generator), shape).astype(dtype.np, copy=False)
+        g = numpy_generator(generator)
+        if dtype.category == 3:
+            re = draw(g, shape) * complex_scale
+            data = (re + 1j * draw(g, shape) * complex_scale).astype(dtype.np)
+        else:
+            data = draw(g, shape).astype(dtype.np, copy=False)
         return _finish(data, dev, requires_grad)
     sample.__name__ = sample.__qualname__ = fname
     return sample
 
 
-rand = _sample("rand", lambda g, s: g.random(s, dtype=np.float64))
-randn = _sample("randn", lambda g, s: g.standard_normal(s, dtype=np.float64))
+rand = _sample("rand", "check_uniform_bounds", lambda g, s: g.random(s, dtype=np.float64), 1.0)
+# complex randn: real and imaginary parts each with variance 1/2, as PyTorch
+randn = _sample("randn", "normal_kernel_cpu", lambda g, s: g.standard_normal(s, dtype=np.float64), math.sqrt(0.5))
 
 
-def rand_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None, generator=None):
+def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
+              generator=None, pin_memory=False):
     return rand(tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device,
                 requires_grad=requires_grad, generator=generator)
 
 
-def randn_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None, generator=None):
+def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
+               generator=None, pin_memory=False):
     return randn(tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device,
                  requires_grad=requires_grad, generator=generator)
 
 
+def _int_arg(v, fname, name, pos):
+    if isinstance(v, Tensor):
+        v = v.item()
+    if not isinstance(v, numbers.Integral) or isinstance(v, bool):
+        raise TypeError(f"{fname}(): argument '{name}' (position {pos}) must be int, not {type(v).__name__}")
+    return int(v)
+
+
 def randint(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None,
-            pin_memory=False):
-    """``randint(high, size)`` or ``randint(low, high, size)``."""
+            pin_memory=False, low=None, high=None) -> Tensor:
+    """``randint(high, size)`` or ``randint(low, high, size)``; values in ``[low, high)``, int64."""
     args = list(args)
     if size is None:
         if not args or not isinstance(args[-1], (tuple, list, Size)):
-            raise TypeError("randint() missing required argument 'size'")
+            raise TypeError("randint() missing required argument 'size' (a tuple of ints)")
         size = args.pop()
-    if len(args) == 1:
-        low, high = 0, args[0]
-    elif len(args) == 2:
-        low, high = args
+    if high is None:
+        if len(args) == 1:
+            low_, high = 0 if low is None else low, args[0]
+        elif len(args) == 2:
+            low_, high = args
+        else:
+            raise TypeError("randint() takes 'high' or 'low, high' followed by 'size'")
     else:
-        raise TypeError("randint() takes 'high' or 'low, high' followed by 'size'")
-    if high <= low:
-        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+        low_ = (args[0] if args else 0) if low is None else low
+    low_ = _int_arg(low_, "randint", "low", 1)
+    high = _int_arg(high, "randint", "high", 2 if args and len(args) == 2 else 1)
+    dtype = _check_dtype(dtype, "randint") or _dt.int64
+    if high <= low_:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low_} >= to={high}")
+    if dtype.category <= 1:
+        lo, hi = (0, 1) if dtype is _dt.bool else (np.iinfo(dtype.np).min, np.iinfo(dtype.np).max)
+        if high - 1 > hi:
+            raise RuntimeError(f"to - 1 is out of bounds for {dtype.name}")
+        if low_ < lo:
+            raise RuntimeError(f"from is out of bounds for {dtype.name}")
     shape = _size((tuple(size),), "randint")
-    data = numpy_generator(generator).integers(low, high, shape, dtype=np.int64)
-    return _finish(data.astype((dtype or _dt.int64).np, copy=False), resolve_device(device), requires_grad)
+    data = numpy_generator(generator).integers(low_, high, shape, dtype=np.int64)
+    return _finish(data.astype(dtype.np, copy=False), resolve_device(device), requires_grad)
 
 
-def randint_like(input, low=0, high=None, *, dtype=None, device=None, generator=None):
+def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None, requires_grad=False,
+                 memory_format=None, generator=None, pin_memory=False):
     if high is None:
         low, high = 0, low
     return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device,
-                   generator=generator)
+                   generator=generator, requires_grad=requires_grad)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None,
-             pin_memory=False):
-    data = numpy_generator(generator).permutation(int(n)).astype((dtype or _dt.int64).np)
+             pin_memory=False) -> Tensor:
+    n = _int_arg(n, "randperm", "n", 1)
+    if n < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
+    dtype = _check_dtype(dtype, "randperm") or _dt.int64
+    if dtype is _dt.bool or dtype.category == 3:
+        raise _not_implemented("randperm", dtype)
+    data = numpy_generator(generator).permutation(n).astype(dtype.np)
     return _finish(data, resolve_device(device), requires_grad)
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None,
-           requires_grad=False, layout=None, pin_memory=False):
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
+           requires_grad=False, pin_memory=False) -> Tensor:
+    """``normal(mean, std, size)`` with numbers, or elementwise with tensor ``mean``/``std``."""
     g = numpy_generator(generator)
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         ref = mean if isinstance(mean, Tensor) else std
         m = mean._host() if isinstance(mean, Tensor) else mean
         s = std._host() if isinstance(std, Tensor) else std
+        if np.any(np.asarray(s) < 0):
+            raise RuntimeError("normal expects all elements of std >= 0.0")
         shape = np.broadcast_shapes(np.shape(m), np.shape(s))
-        data = (m + s * g.standard_normal(shape)).astype(ref.dtype.np)
-        return _finish(data, ref.device, False)
+        if size is not None:
+            shape = _size((tuple(size),), "normal")
+        res_dtype = mean.dtype if isinstance(mean, Tensor) else std.dtype
+        if isinstance(mean, Tensor) and isinstance(std, Tensor):
+            res_dtype = _dt.promote_types(mean.dtype, std.dtype)
+        if res_dtype.category < 2:
+            raise _not_implemented("normal_kernel_cpu", res_dtype)
+        data = (m + s * g.standard_normal(shape)).astype(res_dtype.np)
+        return _finish(data, ref._device, requires_grad)
     if size is None:
-        raise TypeError("normal() missing required argument 'size' when mean and std are numbers")
+        raise TypeError("normal() received an invalid combination of arguments: 'size' is required when mean "
+                        "and std are numbers")
     if std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    dtype = _float_dtype(dtype, "normal")
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {_cnum(float(std))}")
+    dtype = _check_dtype(dtype, "normal") or _dt.get_default_dtype()
+    if dtype.category < 2:
+        raise _not_implemented("normal_kernel_cpu", dtype)
     data = (mean + std * g.standard_normal(_size((tuple(size),), "normal"))).astype(dtype.np)
     return _finish(data, resolve_device(device), requires_grad)
 
 
 def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
-    probs = input._host() if p is None else np.full(input.shape, p)
-    if np.any((probs < 0) | (probs > 1)):
-        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false. (bernoulli probabilities "
-                           "must lie in [0, 1])")
+    """Draws 0/1 with probability ``input`` (or ``p``); the result has ``input``'s dtype."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"bernoulli(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    probs = input._host() if p is None else np.full(input.shape, float(p))
+    if np.any((probs < 0) | (probs > 1)) or np.any(np.isnan(probs)):
+        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
     data = (numpy_generator(generator).random(probs.shape) < probs).astype(input._data.dtype)
-    return _finish(data, input.device, False)
+    return _finish(data, input._device, False)
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None) -> Tensor:
+    """Indices drawn from the rows of ``input`` (unnormalised non-negative weights), int64."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"multinomial(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     probs = np.asarray(input._host(), dtype=np.float64)
     if probs.ndim not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
     if np.any(probs < 0) or not np.all(np.isfinite(probs)):
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
     rows = probs[None] if probs.ndim == 1 else probs
     if not replacement and num_samples > rows.shape[1]:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
     g = numpy_generator(generator)
-    out = []
+    res = []
     for row in rows:
         s = row.sum()
         if s <= 0:
             raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-        out.append(g.choice(row.shape[0], size=num_samples, replace=replacement, p=row / s))
-    data = np.asarray(out, dtype=np.int64)
-    return _finish(data[0] if probs.ndim == 1 else data, input.device, False)
+        if not replacement and np.count_nonzero(row) < num_samples:
+            raise RuntimeError("invalid multinomial distribution (with replacement=False, not enough non-negative "
+                               "category to sample)")
+        res.append(g.choice(row.shape[0], size=num_samples, replace=replacement, p=row / s))
+    data = np.asarray(res, dtype=np.int64)
+    return _finish(data[0] if probs.ndim == 1 else data, input._device, False)
 
 
 # --------------------------------------------------------------------------- legacy constructors

@@ -12,7 +12,9 @@ from .. import dtypes as _dt
 from ..grad_mode import state as _gs
 from ..tensor import Tensor, wrap
 from . import _frontend as F
-from ._define import binary, defop, unary
+from ._define import CORE_OPS, binary, defop, unary
+
+_FIRST = len(CORE_OPS)
 
 # --------------------------------------------------------------------------- unary math
 _NEG_BOOL = ("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
@@ -28,8 +30,15 @@ def _neg_kernel(xp, a):
         raise
 
 
-unary("neg", kernel=_neg_kernel, dunders=("__neg__",))
-unary("negative", kernel=_neg_kernel, inplace=True)
+def _neg_cpu(a):
+    try:
+        return np.negative(a)
+    except TypeError:
+        return _neg_kernel(np, a)
+
+
+unary("neg", kernel=_neg_kernel, dunders=("__neg__",), kernels={"cpu": _neg_cpu})
+unary("negative", kernel=_neg_kernel, inplace=True, kernels={"cpu": _neg_cpu})
 unary("abs", "absolute", dunders=("__abs__",))
 unary("absolute", "absolute")
 def _sign_kernel(xp, a):
@@ -214,9 +223,16 @@ def _sub_kernel(xp, a, b):
         raise
 
 
-binary("sub", kernel=_sub_kernel, dunders=("__sub__",), rdunders=("__rsub__",), idunders=("__isub__",),
+def _sub_cpu(a, b):  # the CPU table entry: no partial() layer on this hot path
+    try:
+        return np.subtract(a, b)
+    except TypeError:
+        return _sub_kernel(np, a, b)
+
+
+binary("sub", kernel=_sub_kernel, kernels={"cpu": _sub_cpu}, dunders=("__sub__",), rdunders=("__rsub__",), idunders=("__isub__",),
        wrapper=_with_alpha("sub"))
-binary("subtract", kernel=_sub_kernel, wrapper=_with_alpha("subtract"))
+binary("subtract", kernel=_sub_kernel, kernels={"cpu": _sub_cpu}, wrapper=_with_alpha("subtract"))
 binary("mul", "multiply", dunders=("__mul__",), rdunders=("__rmul__",), idunders=("__imul__",))
 binary("multiply", "multiply")
 binary("div", "true_divide", mode="float", dunders=("__truediv__",), rdunders=("__rtruediv__",),
@@ -234,7 +250,14 @@ def _pow_kernel(xp, a, b):
         raise RuntimeError(str(e)) from None
 
 
-binary("pow", kernel=_pow_kernel, dunders=("__pow__",), rdunders=("__rpow__",), idunders=("__ipow__",))
+def _pow_cpu(a, b):
+    try:
+        return np.power(a, b)
+    except ValueError as e:
+        raise RuntimeError(str(e)) from None
+
+
+binary("pow", kernel=_pow_kernel, kernels={"cpu": _pow_cpu}, dunders=("__pow__",), rdunders=("__rpow__",), idunders=("__ipow__",))
 binary("float_power", kernel=lambda xp, a, b: xp.power(xp.asarray(a, dtype=np.float64), b), inplace=False)
 binary("atan2", "arctan2", mode="float")
 binary("arctan2", "arctan2", mode="float")
@@ -244,7 +267,18 @@ binary("minimum", "minimum", inplace=False)
 binary("fmax", "fmax", inplace=False)
 binary("fmin", "fmin", inplace=False)
 binary("copysign", "copysign", mode="float")
-binary("xlogy", kernel=lambda xp, a, b: xp.where(a == 0, xp.zeros((), a.dtype), a * xp.log(b)), mode="float")
+def _xlogy_kernel(xp, a, b):
+    # either operand may arrive as a Python scalar (weak: it takes the tensor's dtype)
+    dt = a.dtype if hasattr(a, "dtype") else b.dtype
+    if not hasattr(a, "dtype"):
+        a = xp.asarray(a, dtype=dt)
+    if not hasattr(b, "dtype"):
+        b = xp.asarray(b, dtype=dt)
+    # 0 * log(y) is 0, except for y = NaN (as PyTorch)
+    return xp.where((a == 0) & ~xp.isnan(b), xp.zeros((), dt), a * xp.log(b))
+
+
+binary("xlogy", kernel=_xlogy_kernel, mode="float")
 
 # comparisons: computed in the promoted dtype, result bool, never differentiable
 for _name, _ufunc, _d in (("eq", "equal", "__eq__"), ("ne", "not_equal", "__ne__"), ("lt", "less", "__lt__"),
@@ -355,6 +389,12 @@ def _lerp_kernel(xp, a, b, w):
     return xp.where(xp.abs(w) < 0.5, a + w * d, b - d * (1 - w))
 
 
+def _legacy_name(npdtype):
+    """PyTorch's C++ scalar-type names used in some messages ("float", "double")."""
+    return {"float32": "float", "float64": "double", "float16": "c10::Half", "complex64": "c10::complex<float>",
+            "complex128": "c10::complex<double>"}.get(str(npdtype), str(npdtype))
+
+
 def _lerp_frontend(op):
     table = op.table
 
@@ -368,15 +408,18 @@ def _lerp_frontend(op):
         if end._device is not dev:
             raise F.device_mismatch("lerp", input, end)
         if a.dtype != b.dtype:
-            raise RuntimeError(f"expected dtype {input.dtype} for `end` but got dtype {end.dtype}")
+            raise RuntimeError(f"expected dtype {_legacy_name(a.dtype)} for `end` but got dtype {_legacy_name(b.dtype)}")
         if a.dtype.kind not in "fc":
             raise RuntimeError(f"\"lerp_kernel_scalar\" not implemented for '{F._type_name(a.dtype)}'")
         if isinstance(weight, Tensor):
             if weight._device is not dev:
                 raise F.device_mismatch("lerp", input, weight)
-            if weight._data.dtype != a.dtype:
-                raise RuntimeError(f"expected dtype {input.dtype} for `weight` but got dtype {weight.dtype}")
             w = weight._data
+            if w.dtype != a.dtype:
+                if w.ndim:
+                    raise RuntimeError(f"expected dtype {_legacy_name(a.dtype)} for `weight` but got dtype "
+                                       f"{_legacy_name(w.dtype)}")
+                w = w.astype(a.dtype)  # a 0-d weight is cast, as PyTorch does
             node = "LerpBackward1"
         elif isinstance(weight, F._SCALARS):
             w = a.dtype.type(weight)
@@ -390,7 +433,9 @@ def _lerp_frontend(op):
     return lerp
 
 
-defop("lerp", kernel=_lerp_kernel, frontend=_lerp_frontend, inplace="lerp_")
+# PyTorch refuses mixed float32/float64 operands here (no promotion): the conformance kit's mixed
+# precision check does not apply
+defop("lerp", kernel=_lerp_kernel, frontend=_lerp_frontend, inplace="lerp_", dtype_rule=False)
 
 
 def _nan_to_num_kernel(xp, a, nan, posinf, neginf):
@@ -659,3 +704,7 @@ def _check_broadcast_into(dst, src):
 
 
 defop("copy_", kernel=_copy_kernel, frontend=_copy_frontend, public=False)
+
+
+# the ops this module declares (tests check each differentiable one has a formula)
+ELEMENTWISE_OPS = CORE_OPS[_FIRST:]

@@ -8,7 +8,9 @@ from ..grad_mode import state as _gs
 from ..tensor import Tensor, wrap
 from . import _frontend as F
 from ._args import wrap_dim, wrap_dims
-from ._define import defop
+from ._define import CORE_OPS, defop
+
+_FIRST = len(CORE_OPS)
 
 
 def _check(input, name):
@@ -244,7 +246,7 @@ def _nanmean_frontend(op):
     return nanmean
 
 
-defop("nanmean", frontend=_nanmean_frontend)
+defop("nanmean", frontend=_nanmean_frontend, composite=True)
 
 
 # =========================================================================== prod
@@ -368,7 +370,7 @@ def _aminmax_frontend(op):
     return aminmax
 
 
-defop("aminmax", frontend=_aminmax_frontend, differentiable=False)
+defop("aminmax", frontend=_aminmax_frontend, composite=True)
 
 
 def _argext_kernel(xp, a, which, axis, keepdim):
@@ -434,7 +436,17 @@ def _var_frontend(op, std):
             raise RuntimeError("std and var only support floating point and complex dtypes")
         dim, correction = _correction(dim, unbiased, correction, name)
         axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim)
-        out = wrap(table[input._device.type](a, axes, correction, keepdim, std), input._device)
+        n = a.size if axes is None else int(np.prod([a.shape[d] for d in axes]))
+        if n - correction <= 0:
+            import warnings
+            warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+                          "reduction factor (input numel divided by output numel).", UserWarning, stacklevel=2)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's own notice of the same thing
+                res = table[input._device.type](a, axes, correction, keepdim, std)
+        else:
+            res = table[input._device.type](a, axes, correction, keepdim, std)
+        out = wrap(res, input._device)
         _record_values(op, out, input, {"dim": axes, "keepdim": keepdim, "correction": correction})
         return out
     var.__name__ = var.__qualname__ = name
@@ -461,8 +473,8 @@ def _var_mean_frontend(op, std):
     return var_mean
 
 
-defop("std_mean", frontend=lambda op: _var_mean_frontend(op, True), method=False)
-defop("var_mean", frontend=lambda op: _var_mean_frontend(op, False), method=False)
+defop("std_mean", frontend=lambda op: _var_mean_frontend(op, True), method=False, composite=True)
+defop("var_mean", frontend=lambda op: _var_mean_frontend(op, False), method=False, composite=True)
 
 
 # =========================================================================== norms
@@ -550,7 +562,7 @@ def _norm_frontend(op):
     return norm
 
 
-defop("norm", frontend=_norm_frontend)
+defop("norm", frontend=_norm_frontend, composite=True)
 
 
 # =========================================================================== logsumexp
@@ -654,7 +666,7 @@ def _argsort(xp, a, axis, descending, stable):
     """Indices sorting ``a`` along ``axis``; NaN is the largest value; ``stable`` keeps the order of
     equal elements in both directions."""
     if not descending:
-        return xp.argsort(a, axis=axis, kind="stable" if stable else None)
+        return xp.argsort(a, axis=axis, kind="stable")
     if a.dtype.kind == "b":
         a = a.astype(np.uint8)
     n = a.shape[axis]
@@ -852,3 +864,7 @@ defop("softmax", kernel=lambda xp, a, axis, log: _softmax_kernel(xp, a, axis, lo
       frontend=lambda op: _softmax_frontend(op, False))
 defop("log_softmax", kernel=lambda xp, a, axis, log: _softmax_kernel(xp, a, axis, log),
       frontend=lambda op: _softmax_frontend(op, True), node="LogSoftmaxBackward0")
+
+
+# the ops this module declares (tests check each differentiable one has a formula)
+REDUCTION_OPS = CORE_OPS[_FIRST:]

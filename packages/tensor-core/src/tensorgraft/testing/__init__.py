@@ -29,7 +29,7 @@ def assert_close(actual, expected, *, rtol=None, atol=None, equal_nan=False, che
     if isinstance(actual, (list, tuple)) and isinstance(expected, (list, tuple)):
         if len(actual) != len(expected):
             raise AssertionError(f"The length of the sequences mismatch: {len(actual)} != {len(expected)}")
-        for i, (a, e) in enumerate(zip(actual, expected)):
+        for a, e in zip(actual, expected):
             assert_close(a, e, rtol=rtol, atol=atol, equal_nan=equal_nan, check_device=check_device,
                          check_dtype=check_dtype, msg=msg)
         return

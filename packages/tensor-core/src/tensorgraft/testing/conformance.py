@@ -97,18 +97,22 @@ def _core() -> dict:
 
 
 def core_sample_names() -> list:
-    """Names of core ops the kit has samples for."""
-    return sorted(_core())
+    """Names of core ops that have samples: their own (``OpDef.extra``) or the kit's."""
+    import tensorgraft  # noqa: F401
+    from ..registry import registry
+    return sorted(n for n, op in registry.ops.items()
+                  if op.distribution == "tensorgraft-core" and _info(op).get("samples") is not None)
 
 
 def _info(op) -> dict:
     """Samples/reference/flags for ``op``: OpDef.extra first, then ``register_samples``, then core's."""
     info = {}
-    if op.distribution == "tensorgraft-core":
-        info.update(_core().get(op.name, {}))
+    if op.distribution == "tensorgraft-core" and "samples" not in op.extra:
+        info.update(_core().get(op.name, {}))  # the kit's own samples for core ops that declare none
     info.update(_REGISTERED.get(op.name, {}))
     for key in ("samples", "reference", "gradgrad", "dtype_rule", "elementwise", "conformance_skip",
-                "autograd_function", "samples_extra", "gradcheck_tolerances", "requires"):
+                "autograd_function", "samples_extra", "gradcheck_tolerances", "requires", "mutates",
+                "non_tensor_output", "non_differentiable_outputs"):
         if key in op.extra and op.extra[key] is not None:
             info[key] = op.extra[key]
     return info
@@ -199,32 +203,77 @@ def _inplace_fn(op):
     return getattr(Tensor, op.inplace, None)
 
 
-def _grad_idx(sample):
-    if sample.grad is not None:
-        return tuple(sample.grad)
-    return tuple(i for i, a in enumerate(sample.args) if _is_tensor(a) and a._data.dtype.kind == "f")
-
-
-def _detached(sample, grad_idx=(), device=None):
-    args = []
-    for i, a in enumerate(sample.args):
+def _leaves(args):
+    """[(path, tensor)] for tensor arguments, including tensors inside a list/tuple argument."""
+    out = []
+    for i, a in enumerate(args):
         if _is_tensor(a):
-            a = a.detach()
-            if device is not None:
-                a = a.to(device)
-            if i in grad_idx:
-                a = a.clone().requires_grad_(True) if a._data.dtype.kind == "f" else a
-        args.append(a)
-    return tuple(args), dict(sample.kwargs)
+            out.append(((i,), a))
+        elif isinstance(a, (list, tuple)):
+            out.extend(((i, j), b) for j, b in enumerate(a) if _is_tensor(b))
+    return out
+
+
+def _map_args(args, fn):
+    new = []
+    for i, a in enumerate(args):
+        if _is_tensor(a):
+            new.append(fn((i,), a))
+        elif isinstance(a, (list, tuple)) and any(_is_tensor(b) for b in a):
+            new.append(type(a)(fn((i, j), b) if _is_tensor(b) else b for j, b in enumerate(a)))
+        else:
+            new.append(a)
+    return tuple(new)
+
+
+def _grad_paths(sample):
+    if sample.grad is not None:
+        return tuple((g,) if isinstance(g, int) else tuple(g) for g in sample.grad)
+    return tuple(p for p, t in _leaves(sample.args) if t._data.dtype.kind == "f")
+
+
+def _prepare(sample, grad_paths=(), device=None, dtype=None):
+    """Fresh copies of the sample's tensors (moved to ``device``), those at ``grad_paths`` requiring grad."""
+    def fresh(path, t):
+        t = t.detach()
+        if device is not None:
+            t = t.to(device)
+        t = t.clone()
+        if dtype is not None and t._data.dtype.kind == "f":
+            t = t.to(dtype)
+        if path in grad_paths and t._data.dtype.kind == "f":
+            t.requires_grad_(True)
+        return t
+    args = _map_args(sample.args, fresh)
+    kwargs = {k: fresh(("kw", k), v) if _is_tensor(v) else v for k, v in sample.kwargs.items()}
+    return args, kwargs
+
+
+def _call(f, info, args, kwargs):
+    """Call the op; for ops that modify an argument (``mutates``), on a copy of it, and their
+    result is that argument when they return None."""
+    mut = info.get("mutates", ())
+    if mut:
+        args = list(args)
+        for i in mut:
+            args[i] = args[i].clone()
+    res = f(*args, **kwargs)
+    if res is None and mut:
+        res = args[mut[0]]
+    return res
 
 
 def _host(x):
-    return np.asarray(x._host()) if _is_tensor(x) else x
+    if _is_tensor(x):
+        return np.asarray(x._host())
+    if isinstance(x, (list, tuple)) and any(_is_tensor(b) for b in x):
+        return type(x)(_host(b) for b in x)
+    return x
 
 
 def _float_dtypes_in(args):
     from .. import dtypes as _dt
-    ds = [a.dtype for a in args if _is_tensor(a) and a._data.dtype.kind == "f"]
+    ds = [t.dtype for _, t in _leaves(args) if t._data.dtype.kind == "f"]
     if not ds:
         return None
     d = ds[0]
@@ -237,6 +286,9 @@ def _describe(sample) -> str:
     def one(a):
         if _is_tensor(a):
             return f"Tensor{list(a.shape)}:{a.dtype}"
+        if isinstance(a, (list, tuple)) and any(_is_tensor(b) for b in a):
+            inner = ", ".join(one(b) for b in a)
+            return f"[{inner}]" if isinstance(a, list) else f"({inner})"
         return repr(a)
     parts = [one(a) for a in sample.args] + [f"{k}={one(v)}" for k, v in sample.kwargs.items()]
     return "(" + ", ".join(parts) + ")"
@@ -248,6 +300,11 @@ def _exc(e: BaseException) -> str:
     return f"{type(e).__name__}: {e}{where}"
 
 
+def _composite(op, info) -> bool:
+    """Ops built from other tensorgraft ops get their gradient from those (no formula of their own)."""
+    return bool(info.get("autograd_function") or op.extra.get("composite") or op.extra.get("formula_of"))
+
+
 # --------------------------------------------------------------------------- the checks
 def _check_declared(op, info, ag, fails):
     ok = True
@@ -257,12 +314,12 @@ def _check_declared(op, info, ag, fails):
                              "[(args, kwargs), ...] (tensorgraft.plugins.api helpers take samples=...) or call "
                              f"tensorgraft.testing.conformance.register_samples('{op.name}', fn)"))
         ok = False
-    if (ag is not None and op.differentiable and op.formula is None and not info.get("autograd_function")
-            and not op.extra.get("formula_of")):
+    if ag is not None and op.differentiable and op.formula is None and not _composite(op, info):
         fails.append(Failure(op.name, "declared",
                              "is differentiable but no gradient formula is registered for it; register one with "
-                             "registrar.register_formula(name, fn) in tensorgraft_register_formulas, or declare the "
-                             "op with differentiable=False"))
+                             "registrar.register_formula(name, fn) in tensorgraft_register_formulas, declare the "
+                             "op with differentiable=False, or composite=True if its frontend is built from "
+                             "other tensorgraft ops"))
     return ok
 
 
@@ -272,27 +329,31 @@ def _check_dtype(op, info, fails):
     elementwise = info.get("elementwise", False)
     for dtype in (_dt.float32, _dt.float64):
         for s in _get_samples(info, dtype, "cpu"):
+            args, kw = _prepare(s)
             try:
-                res = f(*s.args, **s.kwargs)
+                res = _call(f, info, args, kw)
             except Exception as e:  # noqa: BLE001
                 fails.append(Failure(op.name, "dtype", f"{_describe(s)} raised {_exc(e)}"))
                 continue
             outs = _outs(res)
             if not outs:
-                fails.append(Failure(op.name, "dtype", f"{_describe(s)} returned {type(res).__name__}, not a Tensor"))
+                if not info.get("non_tensor_output"):
+                    fails.append(Failure(op.name, "dtype", f"{_describe(s)} returned {type(res).__name__}, not a "
+                                         "Tensor (declare extra['non_tensor_output'] = True if that is intended)"))
                 continue
-            dev = next((a._device for a in s.args if _is_tensor(a)), None)
+            leaves = _leaves(args)
+            dev = leaves[0][1]._device if leaves else None
             for o in outs:
                 if dev is not None and o._device is not dev:
                     fails.append(Failure(op.name, "dtype", f"{_describe(s)}: output on {o.device}, inputs on {dev}"))
-            expect = _float_dtypes_in(s.args)
+            expect = _float_dtypes_in(args)
             if info.get("dtype_rule", True) and expect is not None:
                 for o in outs:
                     if o._data.dtype.kind == "f" and o.dtype is not expect:
                         fails.append(Failure(op.name, "dtype", f"{_describe(s)} gave {o.dtype}, expected {expect} "
                                              "(floating outputs keep their inputs' dtype)"))
             if elementwise:
-                shapes = [tuple(a.shape) for a in s.args if _is_tensor(a)]
+                shapes = [tuple(t.shape) for _, t in leaves]
                 try:
                     want = np.broadcast_shapes(*shapes)
                 except ValueError:
@@ -303,13 +364,14 @@ def _check_dtype(op, info, fails):
     if elementwise and info.get("dtype_rule", True):
         # mixed precision: float64 op float32 -> float64
         for s in _get_samples(info, _dt.float64, "cpu"):
-            ts = [i for i, a in enumerate(s.args) if _is_tensor(a) and a._data.dtype.kind == "f" and a.ndim > 0]
-            if len(ts) < 2:
+            floats = [p for p, t in _leaves(s.args) if t._data.dtype.kind == "f" and t.ndim > 0 and len(p) == 1]
+            if len(floats) < 2:
                 continue
-            args = list(s.args)
-            args[ts[1]] = args[ts[1]].to(_dt.float32)
+            args, kw = _prepare(s)
+            args = list(args)
+            args[floats[1][0]] = args[floats[1][0]].to(_dt.float32)
             try:
-                o = _outs(f(*args, **s.kwargs))[0]
+                o = _outs(_call(f, info, args, kw))[0]
             except Exception as e:  # noqa: BLE001
                 fails.append(Failure(op.name, "dtype", f"mixed float64/float32 operands raised {_exc(e)}"))
                 break
@@ -328,10 +390,17 @@ def _check_reference(op, info, fails):
     f = _frontend(op)
     for s in _get_samples(info, _dt.float64, "cpu"):
         try:
-            res = f(*s.args, **s.kwargs)
-            expected = ref(*[_host(a) for a in s.args], **{k: _host(v) for k, v in s.kwargs.items()})
+            args, kw = _prepare(s)
+            expected = ref(*[_host(a) for a in args], **{k: _host(v) for k, v in kw.items()})
+            res = _call(f, info, args, kw)
             outs = _outs(res)
+            if not outs:
+                if res != expected:
+                    raise AssertionError(f"got {res!r}, expected {expected!r}")
+                continue
             exp = expected if isinstance(expected, (tuple, list)) else [expected]
+            if len(exp) != len(outs):
+                raise AssertionError(f"{len(outs)} output tensor(s), the reference gives {len(exp)}")
             for o, e in zip(outs, exp):
                 e = np.asarray(e)
                 if o._data.dtype.kind in "biu":
@@ -343,12 +412,34 @@ def _check_reference(op, info, fails):
             fails.append(Failure(op.name, "reference", f"{_describe(s)} raised {_exc(e)}"))
 
 
-def _wrap_for_grad(f, sample, idx):
+def _set_path(args, path, value):
+    args = list(args)
+    if len(path) == 1:
+        args[path[0]] = value
+    else:
+        inner = list(args[path[0]])
+        inner[path[1]] = value
+        args[path[0]] = type(args[path[0]])(inner)
+    return tuple(args)
+
+
+def _get_path(args, path):
+    return args[path[0]] if len(path) == 1 else args[path[0]][path[1]]
+
+
+def _float_outs(res):
+    return tuple(o for o in _outs(res) if o._data.dtype.kind == "f")
+
+
+def _wrap_for_grad(f, info, args, kwargs, paths):
     def fn(*xs):
-        args = list(sample.args)
-        for k, i in enumerate(idx):
-            args[i] = xs[k]
-        return f(*args, **sample.kwargs)
+        a = args
+        for p, x in zip(paths, xs):
+            a = _set_path(a, p, x)
+        outs = _float_outs(_call(f, info, a, kwargs))
+        diff = tuple(o for o in outs if o.requires_grad)  # e.g. slogdet's sign has no gradient
+        outs = diff or outs
+        return outs[0] if len(outs) == 1 else outs
     return fn
 
 
@@ -357,25 +448,26 @@ def _check_grads(op, info, ag, fails, checks):
     f = _frontend(op)
     tol = info.get("gradcheck_tolerances", {})
     do_gg = "gradgradcheck" in checks and info.get("gradgrad", True)
+    must_record = op.differentiable and not info.get("non_differentiable_outputs")
     for n, s in enumerate(_get_samples(info, _dt.float64, "cpu")):
-        idx = _grad_idx(s)
-        if not idx:
+        paths = _grad_paths(s)
+        if not paths:
             continue
-        args, kwargs = _detached(s, idx)
-        s2 = Sample(args, kwargs, s.grad)
-        inputs = tuple(args[i] for i in idx)
-        fn = _wrap_for_grad(f, s2, idx)
+        args, kwargs = _prepare(s, paths)
+        inputs = tuple(_get_path(args, p) for p in paths)
+        fn = _wrap_for_grad(f, info, args, kwargs, paths)
         try:
-            outs = _outs(fn(*inputs))
+            outs = _float_outs(_call(f, info, args, kwargs))
         except Exception as e:  # noqa: BLE001
             fails.append(Failure(op.name, "gradcheck", f"{_describe(s)} raised {_exc(e)}"))
             continue
-        if not outs or outs[0]._data.dtype.kind != "f":
+        if not outs:
             continue
-        if not outs[0].requires_grad:
-            fails.append(Failure(op.name, "gradcheck", f"{_describe(s)}: output does not require grad although "
-                                 "an input does (the frontend did not record the op)"))
-            continue
+        if not any(o.requires_grad for o in outs):
+            if must_record:
+                fails.append(Failure(op.name, "gradcheck", f"{_describe(s)}: output does not require grad although "
+                                     "an input does (the frontend did not record the op)"))
+            continue  # a non-differentiable op
         if "gradcheck" in checks:
             try:
                 ag.gradcheck(fn, inputs, **tol)
@@ -402,27 +494,32 @@ def _check_devices(op, info, ag, fails, devices):
             continue
         for dtype in (_dt.float32, _dt.float64):
             for s in _get_samples(info, dtype, "cpu"):
-                idx = _grad_idx(s) if (ag is not None and op.differentiable and dtype is _dt.float64) else ()
+                paths = _grad_paths(s) if (ag is not None and dtype is _dt.float64) else ()
                 try:
-                    cargs, ckw = _detached(s, idx)
-                    dargs, dkw = _detached(s, idx, device=t)
-                    cout = _outs(f(*cargs, **ckw))
-                    dout = _outs(f(*dargs, **dkw))
+                    cargs, ckw = _prepare(s, paths)
+                    dargs, dkw = _prepare(s, paths, device=t)
+                    cres = _call(f, info, cargs, ckw)
+                    dres = _call(f, info, dargs, dkw)
+                    cout, dout = _outs(cres), _outs(dres)
+                    if not cout and cres != dres:
+                        raise AssertionError(f"{dres!r} != {cres!r}")
                     for c, d in zip(cout, dout):
                         if d.device.type != t:
                             raise AssertionError(f"output is on {d.device}, expected a {t} device")
                         assert_close(d.cpu(), c, equal_nan=True)
-                    if idx and cout and cout[0]._data.dtype.kind == "f" and cout[0].requires_grad:
-                        w = np.linspace(0.5, 1.5, cout[0].numel()).reshape(cout[0]._data.shape)
+                    cf, df = _float_outs(cres), _float_outs(dres)
+                    if paths and cf and cf[0].requires_grad:
                         from ..ops.creation import tensor
-                        (cout[0] * tensor(w, dtype=cout[0].dtype)).sum().backward()
-                        (dout[0] * tensor(w, dtype=dout[0].dtype, device=dout[0].device)).sum().backward()
-                        for i in idx:
-                            if cargs[i].grad is None:
+                        w = np.linspace(0.5, 1.5, cf[0].numel()).reshape(cf[0]._data.shape)
+                        (cf[0] * tensor(w, dtype=cf[0].dtype)).sum().backward()
+                        (df[0] * tensor(w, dtype=df[0].dtype, device=df[0].device)).sum().backward()
+                        for p in paths:
+                            cg, dg = _get_path(cargs, p).grad, _get_path(dargs, p).grad
+                            if cg is None:
                                 continue
-                            if dargs[i].grad is None:
-                                raise AssertionError(f"no gradient reached argument {i} on {t}")
-                            assert_close(dargs[i].grad.cpu(), cargs[i].grad, equal_nan=True)
+                            if dg is None:
+                                raise AssertionError(f"no gradient reached argument {p} on {t}")
+                            assert_close(dg.cpu(), cg, equal_nan=True)
                 except Exception as e:  # noqa: BLE001
                     fails.append(Failure(op.name, "devices", f"{_describe(s)} on '{t}' disagrees with cpu: {_exc(e)}"))
 
@@ -431,29 +528,29 @@ def _check_no_grad(op, info, fails):
     from .. import dtypes as _dt
     from ..grad_mode import no_grad
     f = _frontend(op)
+    must_record = op.differentiable and not info.get("non_differentiable_outputs")
     for s in _get_samples(info, _dt.float64, "cpu")[:2]:
-        idx = _grad_idx(s)
-        if not idx:
+        paths = _grad_paths(s)
+        if not paths:
             continue
-        args, kw = _detached(s, idx)
+        args, kw = _prepare(s, paths)
+        inputs = {id(t) for _, t in _leaves(args)}
         try:
             with no_grad():
-                outs = _outs(f(*args, **kw))
-            inputs = {id(a) for a in args}
+                outs = _outs(_call(f, info, args, kw))
             for o in outs:
                 if id(o) in inputs:
                     continue  # the op returned its input (x.contiguous() of a contiguous x)
                 if o.requires_grad or o.grad_fn is not None:
                     fails.append(Failure(op.name, "no_grad", f"{_describe(s)}: output requires grad under no_grad()"))
-            plain, pkw = _detached(s, ())
-            for o in _outs(f(*plain, **pkw)):
-                if o.requires_grad and id(o) not in inputs:
+            plain, pkw = _prepare(s)
+            for o in _outs(_call(f, info, plain, pkw)):
+                if o.requires_grad:
                     fails.append(Failure(op.name, "no_grad", f"{_describe(s)}: output requires grad although no "
                                          "input does"))
-            if op.differentiable:
-                outs = _outs(f(*args, **kw))
-                if (outs and id(outs[0]) not in inputs and outs[0]._data.dtype.kind == "f"
-                        and (not outs[0].requires_grad or outs[0].grad_fn is None)):
+            if must_record:
+                outs = [o for o in _float_outs(_call(f, info, args, kw)) if id(o) not in inputs]
+                if outs and all(o.grad_fn is None for o in outs):
                     fails.append(Failure(op.name, "no_grad", f"{_describe(s)}: with grad mode on and inputs that "
                                          "require grad, the output has no grad_fn"))
         except Exception as e:  # noqa: BLE001
@@ -471,7 +568,7 @@ def _check_inplace(op, info, ag, fails):
     for s in _get_samples(info, _dt.float64, "cpu"):
         if not s.args or not _is_tensor(s.args[0]):
             continue
-        args, kw = _detached(s, ())
+        args, kw = _prepare(s)
         try:
             expected = _outs(f(*args, **kw))[0]
         except Exception:  # noqa: BLE001 - reported by the dtype check
@@ -544,10 +641,9 @@ def _check_repr(op, info, ag, fails):
     from .. import dtypes as _dt
     f = _frontend(op)
     for s in _get_samples(info, _dt.float64, "cpu")[:2]:
-        idx = _grad_idx(s) if ag is not None and op.differentiable else ()
-        args, kw = _detached(s, idx)
+        args, kw = _prepare(s, _grad_paths(s) if ag is not None else ())
         try:
-            for o in _outs(f(*args, **kw)):
+            for o in _outs(_call(f, info, args, kw)):
                 r = repr(o)
                 if not r.startswith("tensor("):
                     fails.append(Failure(op.name, "repr", f"{_describe(s)}: repr {r[:60]!r} does not start with "
@@ -590,7 +686,7 @@ def check_op(name_or_op, *, checks=None, devices=None, registry=None, raise_=Fal
         _check_dtype(op, info, fails)
     if "reference" in checks:
         _check_reference(op, info, fails)
-    if ag is not None and op.differentiable and checks & {"gradcheck", "gradgradcheck"}:
+    if ag is not None and checks & {"gradcheck", "gradgradcheck"}:
         _check_grads(op, info, ag, fails, checks)
     if "devices" in checks:
         _check_devices(op, info, ag, fails, devices)

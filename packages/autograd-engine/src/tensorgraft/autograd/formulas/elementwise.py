@@ -423,15 +423,20 @@ def addcdiv(node, g):
     return (g if need_i else None), g1, g2
 
 
+def _zeros_from(g):
+    """A zero gradient; connected to ``g`` when building a graph (so double backward sees it)."""
+    return g * 0 if g.requires_grad else tg.zeros_like(g)
+
+
 @formula("fill_", saves=())
 def fill_(node, g):
     need_self, need_value = node.needs_input_grad
-    return (tg.zeros_like(g) if need_self else None), (g.sum() if need_value else None)
+    return (_zeros_from(g) if need_self else None), (g.sum() if need_value else None)
 
 
 @formula("zero_", saves=())
 def zero_(node, g):
-    return (tg.zeros_like(g),)
+    return (_zeros_from(g),)
 
 
 @formula("copy_", saves=())
@@ -441,4 +446,4 @@ def copy_(node, g):
     if need_src:
         dev = node.attrs["device"]
         gs = g if g._device is dev else g.to(dev)
-    return (tg.zeros_like(g) if need_self else None), gs
+    return (_zeros_from(g) if need_self else None), gs

@@ -1,7 +1,18 @@
-"""Gradients of ``tensorgraft/ops/linalg.py``."""
+"""Gradients of ``tensorgraft/ops/linalg.py`` (real inputs; written with tensorgraft ops, so they
+are differentiable again). ``qr`` and ``svd`` (U, S, Vh) have no gradient; ``svdvals`` and ``eigh``
+do."""
 from __future__ import annotations
 
 from . import formula
+
+
+def _tg():
+    import tensorgraft as tg
+    return tg
+
+
+def _mT(x):
+    return x.transpose(-2, -1)
 
 
 @formula("mm")
@@ -9,6 +20,40 @@ def mm(node, g):
     a, b = node.inputs
     need_a, need_b = node.needs_input_grad
     return (g.mm(b.t()) if need_a else None), (a.t().mm(g) if need_b else None)
+
+
+@formula("bmm")
+def bmm(node, g):
+    a, b = node.inputs
+    need_a, need_b = node.needs_input_grad
+    return (g.bmm(_mT(b)) if need_a else None), (_mT(a).bmm(g) if need_b else None)
+
+
+@formula("mv")
+def mv(node, g):
+    a, v = node.inputs
+    need_a, need_v = node.needs_input_grad
+    return (g.unsqueeze(1) * v if need_a else None), (a.t().mv(g) if need_v else None)
+
+
+@formula("dot")
+def dot(node, g):
+    a, b = node.inputs
+    need_a, need_b = node.needs_input_grad
+    return (g * b if need_a else None), (g * a if need_b else None)
+
+
+@formula("vdot")
+def vdot(node, g):
+    a, b = node.inputs
+    need_a, need_b = node.needs_input_grad
+    ga = gb = None
+    if need_a:
+        ga = g * b
+        ga = ga.conj() if ga.is_complex() else ga
+    if need_b:
+        gb = g * a
+    return ga, gb
 
 
 @formula("matmul")
@@ -19,12 +64,206 @@ def matmul(node, g):
         return (g * b if need_a else None), (g * a if need_b else None)
     if b.ndim == 1:
         ga = g.unsqueeze(-1) * b if need_a else None
-        gb = a.transpose(-2, -1).matmul(g.unsqueeze(-1)).squeeze(-1) if need_b else None
+        gb = _mT(a).matmul(g.unsqueeze(-1)).squeeze(-1) if need_b else None
         return ga, gb
     if a.ndim == 1:
         ga = b.matmul(g.unsqueeze(-1)).squeeze(-1) if need_a else None
         gb = a.unsqueeze(-1) * g.unsqueeze(-2) if need_b else None
         return ga, gb
-    ga = g.matmul(b.transpose(-2, -1)) if need_a else None
-    gb = a.transpose(-2, -1).matmul(g) if need_b else None
+    ga = g.matmul(_mT(b)) if need_a else None
+    gb = _mT(a).matmul(g) if need_b else None
     return ga, gb
+
+
+@formula("addmm", "addmv", "baddbmm", "addbmm")
+def addmm(node, g):
+    inp, m1, m2 = node.inputs
+    beta, alpha = node.attrs["beta"], node.attrs["alpha"]
+    need_in, need_1, need_2 = node.needs_input_grad
+    name = type(node).__name__
+    gi = (g * beta if beta != 1 else g) if need_in else None
+    g1 = g2 = None
+    ga = g * alpha if alpha != 1 else g
+    if name.startswith("Addmv"):
+        g1 = ga.unsqueeze(1) * m2 if need_1 else None
+        g2 = m1.t().mv(ga) if need_2 else None
+    elif name.startswith("Addbmm"):
+        ge = ga.unsqueeze(0).expand(m1.shape[0], *ga.shape)
+        g1 = ge.bmm(_mT(m2)) if need_1 else None
+        g2 = _mT(m1).bmm(ge) if need_2 else None
+    else:
+        g1 = ga.matmul(_mT(m2)) if need_1 else None
+        g2 = _mT(m1).matmul(ga) if need_2 else None
+    return gi, g1, g2
+
+
+@formula("einsum")
+def einsum(node, g):
+    """d/d operand i: contract g with every other operand onto operand i's subscripts; repeated
+    subscripts go back on a diagonal (via identity matrices), subscripts summed away only in
+    operand i are broadcast back (via ones)."""
+    tg = _tg()
+    ins, out, sizes = node.attrs["ins"], node.attrs["out"], node.attrs["sizes"]
+    ops = node.inputs
+    free = [c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+            if c not in "".join(ins) + out]
+    grads = []
+    for i, need in enumerate(node.needs_input_grad):
+        if not need:
+            grads.append(None)
+            continue
+        s = ins[i]
+        terms, args = [out], [g]
+        for j, (sj, t) in enumerate(zip(ins, ops)):
+            if j != i:
+                terms.append(sj)
+                args.append(t)
+        present = set("".join(terms))
+        target = []
+        seen = set()
+        fresh = iter(free)
+        for c in s:
+            if c in seen:  # repeated subscript: a fresh letter tied to c by an identity matrix
+                f = next(fresh)
+                terms.append(c + f)
+                args.append(tg.eye(sizes[c], dtype=g.dtype, device=g.device))
+                target.append(f)
+                continue
+            seen.add(c)
+            if c not in present:
+                terms.append(c)
+                args.append(tg.ones(sizes[c], dtype=g.dtype, device=g.device))
+                present.add(c)
+            target.append(c)
+        eq = ",".join(terms) + "->" + "".join(target)
+        grads.append(tg.einsum(eq, *args))
+    return tuple(grads)
+
+
+@formula("cross", "linalg_cross")
+def cross(node, g):
+    tg = _tg()
+    a, b = node.inputs
+    d = node.attrs["dim"]
+    need_a, need_b = node.needs_input_grad
+    lc = tg.linalg.cross
+    return (lc(b, g, dim=d) if need_a else None), (lc(g, a, dim=d) if need_b else None)
+
+
+@formula("trace", saves=())
+def trace(node, g):
+    tg = _tg()
+    shape = node.in_meta[0][0]
+    return (g * tg.eye(shape[0], shape[1], dtype=g.dtype, device=g.device),)
+
+
+@formula("linalg_inv", saves=(), saves_output=True)
+def inv(node, g):
+    out = node.output
+    t = _mT(out)
+    return (-t.matmul(g).matmul(t),)
+
+
+@formula("linalg_solve", saves=(0,), saves_output=True)
+def solve(node, g):
+    tg = _tg()
+    A = node.inputs[0]
+    X = node.output
+    vec = node.attrs["vec"]
+    need_a, need_b = node.needs_input_grad
+    if not node.attrs.get("left", True):  # X = B A^{-1}
+        gB = _mT(tg.linalg.solve(A, _mT(g)))
+        return (-_mT(X).matmul(gB) if need_a else None), (gB if need_b else None)
+    gB = tg.linalg.solve(_mT(A), g)
+    gA = None
+    if need_a:
+        gA = -(gB.unsqueeze(-1) * X.unsqueeze(-2)) if vec else -gB.matmul(_mT(X))
+    return gA, (gB if need_b else None)
+
+
+@formula("linalg_solve_triangular", saves=(0,), saves_output=True)
+def solve_triangular(node, g):
+    tg = _tg()
+    A = node.inputs[0]
+    X = node.output
+    upper, unit = node.attrs["upper"], node.attrs["unitriangular"]
+    need_a, need_b = node.needs_input_grad
+    gB = tg.linalg.solve_triangular(_mT(A), g, upper=not upper, unitriangular=unit)
+    gA = None
+    if need_a:
+        gA = -gB.matmul(_mT(X))
+        gA = gA.triu(1 if unit else 0) if upper else gA.tril(-1 if unit else 0)
+    return gA, (gB if need_b else None)
+
+
+@formula("linalg_det", saves_output=True)
+def det(node, g):
+    tg = _tg()
+    A = node.inputs[0]
+    d = node.output
+    return ((g * d).unsqueeze(-1).unsqueeze(-1) * _mT(tg.linalg.inv(A)),)
+
+
+@formula("linalg_slogdet")
+def slogdet(node, g):
+    tg = _tg()
+    if node.attrs["part"] == "sign":
+        return (tg.zeros(node.in_meta[0][0], dtype=g.dtype, device=g.device),)
+    A = node.inputs[0]
+    return (g.unsqueeze(-1).unsqueeze(-1) * _mT(tg.linalg.inv(A)),)
+
+
+@formula("linalg_cholesky", saves=(), saves_output=True)
+def cholesky(node, g):
+    """gA = L^{-T} Phi(L^T gL) L^{-1}, symmetrised (Phi: lower triangle, halved diagonal)."""
+    tg = _tg()
+    L = node.output
+    if node.attrs["upper"]:
+        L = _mT(L)
+        g = _mT(g)
+    P = _mT(L).matmul(g).tril()
+    P = P - 0.5 * P.diagonal(0, -2, -1).diag_embed()
+    Linv = tg.linalg.inv(L)
+    S = _mT(Linv).matmul(P).matmul(Linv)
+    return (0.5 * (S + _mT(S)),)
+
+
+@formula("linalg_pinv", saves=(0,), saves_output=True)
+def pinv(node, g):
+    """Golub & Pereyra's derivative of the pseudo-inverse (constant rank)."""
+    tg = _tg()
+    A = node.inputs[0]
+    P = node.output
+    m, n = A.shape[-2], A.shape[-1]
+    Im = tg.eye(m, dtype=A.dtype, device=A.device)
+    In = tg.eye(n, dtype=A.dtype, device=A.device)
+    gT = _mT(g)
+    PT = _mT(P)
+    term1 = -PT.matmul(g).matmul(PT)
+    term2 = (Im - A.matmul(P)).matmul(gT).matmul(P).matmul(PT)
+    term3 = PT.matmul(P).matmul(gT).matmul(In - P.matmul(A))
+    return (term1 + term2 + term3,)
+
+
+@formula("linalg_eigh", saves=())
+def eigh(node, g):
+    """Eigenvalues: V diag(gL) V^T. Eigenvectors: V (F * (V^T gV)) V^T, F_ij = 1/(l_j - l_i)."""
+    tg = _tg()
+    a = node.attrs
+    L, V = a["L"], a["V"]
+    if a["part"] == "values":
+        return ((V * g.unsqueeze(-2)).matmul(_mT(V)),)
+    diff = L.unsqueeze(-2) - L.unsqueeze(-1)
+    n = L.shape[-1]
+    eye = tg.eye(n, dtype=L.dtype, device=L.device)
+    Fm = (1 - eye) / (diff + eye)
+    inner = _mT(V).matmul(g) * Fm
+    return (V.matmul(inner).matmul(_mT(V)),)
+
+
+@formula("linalg_svdvals", saves=())
+def svdvals(node, g):
+    """dS = U^T dA V -> gA = U diag(gS) Vh."""
+    a = node.attrs
+    U, Vh = a["U"], a["Vh"]
+    return ((U * g.unsqueeze(-2)).matmul(Vh),)

@@ -95,7 +95,6 @@ def nansum(node, g):
 
 @formula("prod", saves=(0,), saves_output=True)
 def prod(node, g):
-    tg = _tg()
     x = node.inputs[0]
     out = node.output
     shape = node.in_meta[0][0]
@@ -104,18 +103,30 @@ def prod(node, g):
     keepdim = node.attrs["keepdim"] if dim is not None else False
     if len(shape) == 0:
         return (g,)
-    zero = x == 0
     ge = _keep(g, shape, dims, keepdim)
-    if not bool(zero.any()):
+    if not bool((x == 0).any()):
         return (ge * _keep(out, shape, dims, keepdim) / x,)
-    # with zeros: an element's gradient is the product of the others (zero when another is zero too)
-    nz = zero.sum(dim, keepdim=True) if dim is not None else zero.sum()
-    others = tg.where(zero, tg.ones_like(x), x)
-    p_others = others.prod(dim, keepdim=True) if dim is not None else others.prod()
-    safe = tg.where(zero, tg.ones_like(x), x)
-    plain = _keep(out, shape, dims, keepdim) / safe
-    grad = tg.where(nz == 0, plain, tg.where(zero & (nz == 1), p_others * tg.ones_like(x), tg.zeros_like(x)))
-    return (ge * grad,)
+    # zeros present: the product of all the other elements, from exclusive cumulative products
+    # (differentiable, so double backward is right at zeros too)
+    if dim is None:
+        return (ge * _prod_others(x.reshape(-1), 0).reshape(shape),)
+    return (ge * _prod_others(x, dim),)
+
+
+def _prod_others(x, d):
+    """``prod_{k != i} x_k`` along ``d``."""
+    tg = _tg()
+    n = x.shape[d]
+    head = [slice(None)] * x.ndim
+    head[d] = slice(0, n - 1)
+    head = tuple(head)
+    one_shape = list(x.shape)
+    one_shape[d] = 1
+    ones = tg.ones(one_shape, dtype=x.dtype, device=x.device)
+    left = tg.cat([ones, x[head]], d).cumprod(d)
+    xr = tg.flip(x, (d,))
+    right = tg.flip(tg.cat([ones, xr[head]], d).cumprod(d), (d,))
+    return left * right
 
 
 @formula("max", "min", saves=(0,), saves_output=True)
@@ -151,7 +162,8 @@ def var(node, g):
     dims = a["dim"]
     n = _numel(shape, dims)
     centered = x - x.mean(dims, keepdim=True) if dims is not None else x - x.mean()
-    return (_keep(g, shape, dims, a["keepdim"]) * centered * (2.0 / max(n - a["correction"], 0)),)
+    dof = n - a["correction"]
+    return (_keep(g, shape, dims, a["keepdim"]) * centered * (2.0 / dof if dof else float("inf")),)
 
 
 @formula("std", saves=(0,), saves_output=True)
@@ -163,7 +175,7 @@ def std(node, g):
     n = _numel(shape, dims)
     centered = x - x.mean(dims, keepdim=True) if dims is not None else x - x.mean()
     out = _keep(node.output, shape, dims, a["keepdim"])
-    return (_keep(g, shape, dims, a["keepdim"]) * centered / (out * max(n - a["correction"], 0)),)
+    return (_keep(g, shape, dims, a["keepdim"]) * centered / (out * (n - a["correction"])),)
 
 
 @formula("linalg_vector_norm", saves=(0,), saves_output=True)
@@ -229,13 +241,7 @@ def cumprod(node, g):
         others = tg.where(sel, tg.ones_like(x), x).cumprod(d)
         after = (tg.arange(n, device=x.device) >= i).reshape(shape)
         cols.append((g * others * after).sum(d, keepdim=True))
-    return (tg.cat(cols, d) if hasattr(tg, "cat") else _cat(cols, d),)
-
-
-def _cat(parts, d):
-    from tensorgraft.tensor import wrap
-    import numpy as np
-    return wrap(np.concatenate([p._data for p in parts], axis=d), parts[0]._device)
+    return (tg.cat(cols, d),)
 
 
 @formula("softmax", saves=(), saves_output=True)

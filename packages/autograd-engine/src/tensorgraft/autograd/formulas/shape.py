@@ -133,3 +133,8 @@ def as_strided(node, g):
     np.add.at(buf, out_slots.reshape(-1), gd.reshape(-1))
     res = buf[in_slots]
     return (tg.tensor(res, device=g.device) if g.device.type != "cpu" else wrap(res),)
+
+
+@formula("rot90", saves=())
+def rot90(node, g):
+    return (g.rot90(-node.attrs["k"], node.attrs["dims"]),)

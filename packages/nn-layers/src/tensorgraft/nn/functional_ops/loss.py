@@ -355,8 +355,7 @@ _NLL.append(nnop("nll_loss", _ce_k, nll_loss))
 
 def _ce_grad_common(node, g, softmax):
     a = node.attrs
-    x = node.inputs[0]
-    xp = get_backend(x._device).xp
+    xp = get_backend(g._device).xp
     Q, lsm = a["Q"], a["lsm"]
     gd = g._data
     red = a["reduction"]
@@ -371,7 +370,7 @@ def _ce_grad_common(node, g, softmax):
     else:
         d = -Q
     d = d * scale
-    shape = x._data.shape
+    shape = node.in_meta[0][0]
     return (wrap(_restore_class(d, shape) if len(shape) != 2 else d, g._device), None)
 
 

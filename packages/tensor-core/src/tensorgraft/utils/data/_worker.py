@@ -200,7 +200,8 @@ def worker_loop(kind, dataset, index_queue, result_queue, auto_collation, collat
                 if os.getppid() != parent:  # the main process is gone
                     return
                 continue
-            if r is None:
+            if r is None:  # shutdown: results nobody will read must not block this process's exit
+                result_queue.cancel_join_thread()
                 return
             if isinstance(r, _ResumeIteration):
                 iteration_end = False

@@ -4,6 +4,7 @@ from __future__ import annotations
 import itertools
 import math
 import multiprocessing
+import os
 import queue
 import sys
 import time
@@ -75,7 +76,7 @@ class DataLoader:
 
         if isinstance(dataset, IterableDataset):
             self._dataset_kind = "iterable"
-            if isinstance(shuffle, bool) and shuffle or shuffle not in (False, None):
+            if shuffle not in (False, None):
                 raise ValueError(f"DataLoader with IterableDataset: expected unspecified shuffle option, but got "
                                  f"shuffle={shuffle}")
             if sampler is not None:
@@ -186,7 +187,7 @@ class DataLoader:
     def __del__(self):
         it = self.__dict__.get("_iterator")
         if it is not None:
-            it._shutdown()
+            it._shutdown(graceful=False)
 
 
 class _BaseIter:
@@ -245,6 +246,7 @@ class _MultiProcessIter(_BaseIter):
         self._index_queues = []
         self._workers = []
         self._shutdown_done = False
+        self._owner_pid = os.getpid()  # a forked child that garbage-collects this must not shut it down
         self._epoch = 0
         for i in range(self._num_workers):
             iq = ctx.Queue()
@@ -348,17 +350,22 @@ class _MultiProcessIter(_BaseIter):
         self._num_yielded += 1
         return data
 
-    def _shutdown(self):
-        if self._shutdown_done:
+    def _shutdown(self, graceful=True):
+        """Stop the workers: ask them to exit (graceful), or, from ``__del__`` where the garbage
+        collector may run in the middle of anything (even inside a queue's feeder-thread start),
+        terminate them without waiting on queues."""
+        if self._shutdown_done or os.getpid() != self._owner_pid:
             return
         self._shutdown_done = True
-        for iq in self._index_queues:
-            try:
-                iq.put(None)
-            except Exception:
-                pass
+        if graceful:
+            for iq in self._index_queues:
+                try:
+                    iq.put(None)
+                except Exception:
+                    pass
         for w in self._workers:
-            w.join(timeout=5)
+            if graceful:
+                w.join(timeout=5)
             if w.is_alive():
                 w.terminate()
                 w.join(timeout=1)
@@ -371,6 +378,6 @@ class _MultiProcessIter(_BaseIter):
 
     def __del__(self):
         try:
-            self._shutdown()
+            self._shutdown(graceful=False)
         except Exception:
             pass

@@ -1,0 +1,185 @@
+"""The ``cuda`` device backend: CuPy arrays, imported lazily.
+
+Nothing here imports CuPy at module import time. The first question that needs the GPU
+(``is_available()``, a move to ``"cuda"``, ``tensorgraft.cuda.*``) probes once: is CuPy installed,
+does it import, does the CUDA runtime report a device. Until then the backend's ``xp`` is a
+placeholder so that kernel tables can be built at load time without CuPy; on the first successful
+probe it becomes ``cupy`` and every op's ``cuda`` kernel is rebound to it.
+"""
+from __future__ import annotations
+
+import importlib.util
+import sys
+import threading
+
+import numpy as np
+
+from tensorgraft.device import DeviceBackend
+
+INSTALL_HINT = "pip install tensorgraft-cuda[cuda12] (CUDA 12) or tensorgraft-cuda[cuda13] (CUDA 13)"
+
+
+class _Deferred:
+    """Stands for ``cupy.<name>`` before CuPy is imported (bound into kernel tables at load time)."""
+
+    __slots__ = ("_name", "_target")
+
+    def __init__(self, name):
+        self._name = name
+        self._target = None
+
+    def _resolve(self):
+        if self._target is None:
+            self._target = getattr(BACKEND.cupy(), self._name)
+        return self._target
+
+    def __call__(self, *args, **kwargs):
+        return self._resolve()(*args, **kwargs)
+
+    def __getattr__(self, item):
+        return getattr(self._resolve(), item)
+
+    def __repr__(self):
+        return f"<deferred cupy.{self._name}>"
+
+
+class _LazyCupy:
+    """The backend's ``xp`` until CuPy is loaded: attribute access yields deferred callables."""
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _Deferred(name)
+
+    def __repr__(self):
+        return "<cupy, not imported yet>"
+
+
+class CUDABackend(DeviceBackend):
+    type = "cuda"
+
+    def __init__(self):
+        self.xp = _LazyCupy()
+        self._probe = None            # (available, reason, count)
+        self._lock = threading.Lock()
+        self._peak: dict = {}         # device index -> peak bytes in use
+        self.seed = None              # manual_seed before initialisation: applied at init
+
+    # -- probing -------------------------------------------------------------------------------
+    def probe(self):
+        p = self._probe
+        if p is None:
+            with self._lock:
+                if self._probe is None:
+                    self._probe = _probe()
+                    if self._probe[0]:
+                        self._initialise()
+                p = self._probe
+        return p
+
+    def _initialise(self) -> None:
+        import cupy
+        self.xp = cupy
+        from tensorgraft.registry import registry
+        for op in registry.ops.values():
+            op.table.pop("cuda", None)
+            op.bind_kernel("cuda", self)
+        if self.seed is not None:
+            _seed_all(cupy, self.seed, self._probe[2])
+        self._track_peak(cupy)
+
+    def _track_peak(self, cupy) -> None:
+        """Route allocations through the default pool with peak accounting (max_memory_allocated)."""
+        pool = cupy.get_default_memory_pool()
+        note = self.note_usage
+
+        def malloc(size):
+            mem = pool.malloc(size)
+            note(mem.device_id, pool.used_bytes())
+            return mem
+        try:
+            cupy.cuda.set_allocator(malloc)
+        except Exception:  # noqa: BLE001 - peak tracking is best effort; allocation keeps working
+            pass
+
+    def cupy(self):
+        ok, reason, _ = self.probe()
+        if not ok:
+            raise RuntimeError(reason)
+        return self.xp
+
+    # -- DeviceBackend ---------------------------------------------------------------------------
+    def is_available(self) -> bool:
+        return self.probe()[0]
+
+    def unavailable_reason(self) -> str:
+        return self.probe()[1] or "the CUDA device is available"
+
+    def device_count(self) -> int:
+        return self.probe()[2]
+
+    def current_index(self) -> int:
+        return int(self.cupy().cuda.runtime.getDevice())
+
+    def from_host(self, array, index):
+        cp = self.cupy()
+        if index is None:
+            return cp.asarray(array)
+        with cp.cuda.Device(index):
+            return cp.asarray(array)
+
+    def to_host(self, array) -> np.ndarray:
+        if isinstance(array, np.ndarray):
+            return array
+        return array.get()
+
+    def owns(self, array) -> bool:
+        cp = sys.modules.get("cupy")  # an array can only be CuPy's if CuPy is already imported
+        return cp is not None and isinstance(array, cp.ndarray)
+
+    def array_index(self, array):
+        return int(array.device.id)
+
+    def synchronize(self, index=None) -> None:
+        cp = self.cupy()
+        if index is None:
+            cp.cuda.Device().synchronize()
+        else:
+            cp.cuda.Device(index).synchronize()
+
+    # -- memory accounting ------------------------------------------------------------------------
+    def note_usage(self, index: int, used: int) -> None:
+        if used > self._peak.get(index, 0):
+            self._peak[index] = used
+
+    def peak(self, index: int) -> int:
+        return self._peak.get(index, 0)
+
+    def reset_peak(self, index: int, used: int) -> None:
+        self._peak[index] = used
+
+
+def _probe():
+    """(available, reason, device count) — never raises."""
+    if "cupy" not in sys.modules and importlib.util.find_spec("cupy") is None:
+        return False, f"no CUDA device was found: CuPy is not installed ({INSTALL_HINT})", 0
+    try:
+        import cupy
+    except Exception as exc:  # noqa: BLE001 - a broken CuPy/CUDA install raises anything
+        return False, f"no CUDA device was found: CuPy failed to import ({type(exc).__name__}: {exc})", 0
+    try:
+        n = int(cupy.cuda.runtime.getDeviceCount())
+    except Exception as exc:  # noqa: BLE001 - e.g. CUDARuntimeError: cudaErrorNoDevice / InsufficientDriver
+        return False, f"no CUDA device was found: {type(exc).__name__}: {exc}", 0
+    if n <= 0:
+        return False, "no CUDA device was found: the CUDA runtime reports 0 devices", 0
+    return True, "", n
+
+
+def _seed_all(cupy, seed, count):
+    for i in range(count):
+        with cupy.cuda.Device(i):
+            cupy.random.seed(seed)
+
+
+BACKEND = CUDABackend()

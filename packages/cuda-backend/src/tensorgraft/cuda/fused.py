@@ -1,0 +1,210 @@
+"""Fused CUDA kernels (CuPy ``ElementwiseKernel``/``ReductionKernel``), compiled on first use.
+
+Registered by the plugin only when CuPy is installed:
+
+- ``registry.extensions["fused_optimizer_step"][("Adam", "cuda")]`` (and ``"AdamW"``, ``"SGD"``):
+  ``fn(optimizer, group, bucket) -> bool`` as tensorgraft-optim's ``FlatOptimizer`` calls it — one
+  kernel launch updates a whole bucket (the group's parameters flattened into one array) and its
+  state in place; ``False`` (amsgrad, parameters at different steps) falls back to the generic kernel.
+
+- ``registry.extensions["cuda_kernels"]``: ``softmax(a, axis)``, ``log_softmax(a, axis)``,
+  ``gelu(a, approximate="none")``, ``layer_norm(a, normalized_ndim, weight, bias, eps) -> (out, mean, rstd)``,
+  on CuPy arrays (the shapes and semantics of ``torch.nn.functional``).
+"""
+from __future__ import annotations
+
+_K: dict = {}
+
+
+def _cp():
+    from ._backend import BACKEND
+    return BACKEND.cupy()
+
+
+def _kernel(name):
+    k = _K.get(name)
+    if k is None:
+        k = _K[name] = _BUILD[name](_cp())
+    return k
+
+
+def _build_adam(cp):
+    return cp.ElementwiseKernel(
+        "T grad, T step_size, T beta1, T beta2, T eps, T wd, T lr, T bc2_sqrt, int32 maximize, int32 decoupled",
+        "T param, T exp_avg, T exp_avg_sq",
+        """
+        T g = maximize ? -grad : grad;
+        if (decoupled) {
+            param = param * (T(1) - lr * wd);
+        } else if (wd != T(0)) {
+            g = g + wd * param;
+        }
+        exp_avg = exp_avg + (T(1) - beta1) * (g - exp_avg);
+        exp_avg_sq = beta2 * exp_avg_sq + (T(1) - beta2) * g * g;
+        T denom = sqrt(exp_avg_sq) / bc2_sqrt + eps;
+        param = param - step_size * exp_avg / denom;
+        """,
+        "tensorgraft_fused_adam")
+
+
+def _build_sgd(cp):
+    return cp.ElementwiseKernel(
+        "T grad, T lr, T momentum, T dampening, T wd, int32 nesterov, int32 maximize, int32 first",
+        "T param, T buf",
+        """
+        T g = maximize ? -grad : grad;
+        if (wd != T(0)) g = g + wd * param;
+        if (momentum != T(0)) {
+            buf = first ? g : momentum * buf + (T(1) - dampening) * g;
+            g = nesterov ? g + momentum * buf : buf;
+        }
+        param = param - lr * g;
+        """,
+        "tensorgraft_fused_sgd")
+
+
+def _build_sgd_plain(cp):
+    return cp.ElementwiseKernel(
+        "T grad, T lr, T wd, int32 maximize", "T param",
+        """
+        T g = maximize ? -grad : grad;
+        if (wd != T(0)) g = g + wd * param;
+        param = param - lr * g;
+        """,
+        "tensorgraft_fused_sgd_plain")
+
+
+def _build_exp_sub(cp):
+    return cp.ElementwiseKernel("T x, T m", "T y", "y = exp(x - m)", "tensorgraft_exp_sub")
+
+
+def _build_sum_exp(cp):
+    return cp.ReductionKernel("T x, T m", "T y", "exp(x - m)", "a + b", "y = a", "0", "tensorgraft_sum_exp")
+
+
+def _build_log_softmax_out(cp):
+    return cp.ElementwiseKernel("T x, T m, T s", "T y", "y = x - m - log(s)", "tensorgraft_log_softmax")
+
+
+def _build_gelu(cp):
+    return cp.ElementwiseKernel(
+        "T x", "T y", "y = T(0.5) * x * (T(1) + erf(x * T(0.70710678118654752440)))", "tensorgraft_gelu")
+
+
+def _build_gelu_tanh(cp):
+    return cp.ElementwiseKernel(
+        "T x", "T y",
+        "y = T(0.5) * x * (T(1) + tanh(T(0.79788456080286535588) * (x + T(0.044715) * x * x * x)))",
+        "tensorgraft_gelu_tanh")
+
+
+def _build_sq_dev(cp):
+    return cp.ReductionKernel("T x, T m", "T y", "(x - m) * (x - m)", "a + b", "y = a", "0", "tensorgraft_sq_dev")
+
+
+def _build_norm_affine(cp):
+    return cp.ElementwiseKernel("T x, T m, T rstd, T w, T b", "T y", "y = (x - m) * rstd * w + b",
+                                "tensorgraft_layer_norm_affine")
+
+
+def _build_norm(cp):
+    return cp.ElementwiseKernel("T x, T m, T rstd", "T y", "y = (x - m) * rstd", "tensorgraft_layer_norm")
+
+
+_BUILD = {"adam": _build_adam, "sgd": _build_sgd, "sgd_plain": _build_sgd_plain, "exp_sub": _build_exp_sub, "sum_exp": _build_sum_exp,
+          "log_softmax_out": _build_log_softmax_out, "gelu": _build_gelu, "gelu_tanh": _build_gelu_tanh,
+          "sq_dev": _build_sq_dev, "norm_affine": _build_norm_affine, "norm": _build_norm}
+
+
+# --------------------------------------------------------------------------- optimizer steps
+# The interface of tensorgraft-optim's FlatOptimizer: ``fn(optimizer, group, bucket) -> bool``, called
+# once per bucket (all parameters of a group on one device with one dtype, flattened into one array)
+# after the step counters were incremented and the gradients gathered into ``bucket.grads``.
+# ``bucket.consts`` holds the per-step constants (None when the bucket's parameters are at different
+# steps: then we return False and the generic kernel runs).
+
+def adam_bucket_step(optimizer, group, bucket) -> bool:
+    """Adam/AdamW: one kernel launch updates params, exp_avg and exp_avg_sq of the whole bucket."""
+    k = bucket.consts
+    if k is None or group.get("amsgrad") or bucket.dtype.kind != "f":
+        return False
+    beta1, beta2 = group["betas"]
+    t = bucket.dtype.type
+    _kernel("adam")(bucket.grads, t(k["step_size"]), t(beta1), t(beta2), t(group["eps"]), t(group["weight_decay"]),
+                    t(group["lr"]), t(k["bc2_sqrt"]), _i32(group.get("maximize", False)),
+                    _i32(group.get("decoupled_weight_decay", False)),
+                    bucket.params, bucket.state["exp_avg"], bucket.state["exp_avg_sq"])
+    return True
+
+
+def sgd_bucket_step(optimizer, group, bucket) -> bool:
+    """SGD with momentum/dampening/Nesterov/weight decay: one kernel launch per bucket."""
+    if bucket.dtype.kind != "f":
+        return False
+    t = bucket.dtype.type
+    momentum = group["momentum"]
+    if momentum == 0:
+        _kernel("sgd_plain")(bucket.grads, t(group["lr"]), t(group["weight_decay"]), _i32(group.get("maximize", False)),
+                             bucket.params)
+        return True
+    fresh = bucket.fresh
+    if fresh is not None and len(set(fresh)) > 1:
+        return False  # some parameters' buffers start this step, others do not: generic kernel
+    first = bool(fresh[0]) if fresh else False
+    _kernel("sgd")(bucket.grads, t(group["lr"]), t(momentum), t(group["dampening"]), t(group["weight_decay"]),
+                   _i32(group["nesterov"]), _i32(group.get("maximize", False)), _i32(first),
+                   bucket.params, bucket.state["momentum_buffer"])
+    return True
+
+
+def _i32(flag):
+    import numpy as np
+    return np.int32(1 if flag else 0)
+
+
+# --------------------------------------------------------------------------- nn kernels
+def softmax(a, axis=-1):
+    cp = _cp()
+    m = a.max(axis=axis, keepdims=True)
+    e = _kernel("exp_sub")(a, m)
+    s = e.sum(axis=axis, keepdims=True)
+    cp.divide(e, s, out=e)
+    return e
+
+
+def log_softmax(a, axis=-1):
+    m = a.max(axis=axis, keepdims=True)
+    s = _kernel("sum_exp")(a, m, axis=axis, keepdims=True)
+    return _kernel("log_softmax_out")(a, m, s)
+
+
+def gelu(a, approximate="none"):
+    if approximate == "tanh":
+        return _kernel("gelu_tanh")(a)
+    if approximate != "none":
+        raise ValueError(f"approximate argument must be either none or tanh, got {approximate!r}")
+    return _kernel("gelu")(a)
+
+
+def layer_norm(a, normalized_ndim, weight=None, bias=None, eps=1e-5):
+    """Normalise over the last ``normalized_ndim`` dims; returns (out, mean, rstd) (mean/rstd keep dims)."""
+    cp = _cp()
+    axes = tuple(range(a.ndim - normalized_ndim, a.ndim))
+    n = 1
+    for ax in axes:
+        n *= a.shape[ax]
+    mean = a.mean(axis=axes, keepdims=True)
+    var = _kernel("sq_dev")(a, mean, axis=axes, keepdims=True) / a.dtype.type(n)
+    rstd = cp.reciprocal(cp.sqrt(var + a.dtype.type(eps)))
+    if weight is None and bias is None:
+        out = _kernel("norm")(a, mean, rstd)
+    else:
+        w = weight if weight is not None else cp.ones(a.shape[a.ndim - normalized_ndim:], a.dtype)
+        b = bias if bias is not None else cp.zeros(a.shape[a.ndim - normalized_ndim:], a.dtype)
+        out = _kernel("norm_affine")(a, mean, rstd, w, b)
+    return out, mean, rstd
+
+
+OPTIMIZER_STEPS = {("Adam", "cuda"): adam_bucket_step, ("AdamW", "cuda"): adam_bucket_step,
+                   ("SGD", "cuda"): sgd_bucket_step}
+NN_KERNELS = {"softmax": softmax, "log_softmax": log_softmax, "gelu": gelu, "layer_norm": layer_norm}

@@ -1,0 +1,127 @@
+"""CUDA streams and events (thin wrappers over ``cupy.cuda.Stream``/``cupy.cuda.Event``).
+
+CuPy launches every kernel on its *current* stream; ``with tensorgraft.cuda.stream(s):`` (or
+``with s:``) makes ``s`` current, so tensorgraft ops issued inside run on it.
+"""
+from __future__ import annotations
+
+from ._backend import BACKEND as _B
+
+
+class Stream:
+    """``Stream(device=None, priority=0)``: a new (non-default) CUDA stream on ``device``."""
+
+    def __init__(self, device=None, priority: int = 0, *, _wrap=None):
+        cp = _B.cupy()
+        if _wrap is not None:
+            self._s = _wrap
+            self.device_index = int(cp.cuda.runtime.getDevice())
+            return
+        from . import _index
+        idx = _index(device)
+        with cp.cuda.Device(idx):
+            self._s = cp.cuda.Stream(non_blocking=False, priority=priority) if priority else cp.cuda.Stream()
+        self.device_index = idx
+
+    @property
+    def cuda_stream(self) -> int:
+        """The raw ``cudaStream_t`` handle."""
+        return int(self._s.ptr)
+
+    def synchronize(self) -> None:
+        self._s.synchronize()
+
+    def query(self) -> bool:
+        """True when all work submitted to the stream has completed."""
+        return bool(self._s.done)
+
+    def record_event(self, event: "Event | None" = None) -> "Event":
+        event = event or Event()
+        event.record(self)
+        return event
+
+    def wait_event(self, event: "Event") -> None:
+        self._s.wait_event(event._e)
+
+    def wait_stream(self, other: "Stream") -> None:
+        self.wait_event(other.record_event())
+
+    def __enter__(self):
+        self._s.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self._s.__exit__(*exc)
+
+    def __eq__(self, other):
+        return isinstance(other, Stream) and self.cuda_stream == other.cuda_stream
+
+    def __hash__(self):
+        return hash(self.cuda_stream)
+
+    def __repr__(self):
+        return f"<tensorgraft.cuda.Stream device=cuda:{self.device_index} cuda_stream={hex(self.cuda_stream)}>"
+
+
+class Event:
+    """``Event(enable_timing=False, blocking=False)``; ``start.elapsed_time(end)`` in milliseconds."""
+
+    def __init__(self, enable_timing: bool = False, blocking: bool = False, interprocess: bool = False):
+        cp = _B.cupy()
+        self._e = cp.cuda.Event(block=blocking, disable_timing=not enable_timing, interprocess=interprocess)
+        self.enable_timing = enable_timing
+
+    def record(self, stream: Stream | None = None) -> None:
+        self._e.record(None if stream is None else stream._s)
+
+    def wait(self, stream: Stream | None = None) -> None:
+        (stream or current_stream()).wait_event(self)
+
+    def query(self) -> bool:
+        return bool(self._e.done)
+
+    def synchronize(self) -> None:
+        self._e.synchronize()
+
+    def elapsed_time(self, end_event: "Event") -> float:
+        if not (self.enable_timing and end_event.enable_timing):
+            raise RuntimeError("Both events must be created with argument 'enable_timing=True'.")
+        return float(_B.cupy().cuda.get_elapsed_time(self._e, end_event._e))
+
+    def __repr__(self):
+        return f"<tensorgraft.cuda.Event enable_timing={self.enable_timing}>"
+
+
+def current_stream(device=None) -> Stream:
+    cp = _B.cupy()
+    if device is None:
+        return Stream(_wrap=cp.cuda.get_current_stream())
+    from . import _index
+    with cp.cuda.Device(_index(device)):
+        return Stream(_wrap=cp.cuda.get_current_stream())
+
+
+def default_stream(device=None) -> Stream:
+    cp = _B.cupy()
+    if device is None:
+        return Stream(_wrap=cp.cuda.Stream.null)
+    from . import _index
+    with cp.cuda.Device(_index(device)):
+        return Stream(_wrap=cp.cuda.Stream.null)
+
+
+class stream:
+    """``with tensorgraft.cuda.stream(s):`` runs the enclosed ops on ``s`` (None: no change)."""
+
+    def __init__(self, s: Stream | None):
+        self.s = s
+
+    def __enter__(self):
+        if self.s is not None:
+            self.s.__enter__()
+        return self.s
+
+    def __exit__(self, *exc):
+        if self.s is not None:
+            self.s.__exit__(*exc)
+        return False

@@ -1,0 +1,144 @@
+"""Fused normalization: batch_norm (training statistics + running-stat update, or eval with
+running stats) and layer_norm, each with a closed-form backward."""
+from __future__ import annotations
+
+from tensorgraft.device import get_backend
+
+from ._common import formula, gs, nnop, record, wrap
+
+
+# ------------------------------------------------------------------ batch norm
+def _bn_kernel(xp, x, w, b, rm, rv, training, momentum, eps):
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    if training:
+        mean = x.mean(axis=axes)
+        xc = x - mean.reshape(shape)
+        var = (xc * xc).mean(axis=axes)
+        n = x.size // x.shape[1]
+        if rm is not None:
+            rm *= (1 - momentum)
+            rm += momentum * mean
+            rv *= (1 - momentum)
+            rv += momentum * var * (n / max(n - 1, 1))
+    else:
+        mean, var = rm, rv
+        xc = x - mean.reshape(shape)
+    invstd = (1.0 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
+    xhat = xc * invstd.reshape(shape)
+    out = xhat
+    if w is not None:
+        out = out * w.reshape(shape)
+    if b is not None:
+        out = out + b.reshape(shape)
+    return out.astype(x.dtype, copy=False), xhat, invstd
+
+
+def batch_norm_op(input, weight, bias, running_mean, running_var, training, momentum, eps):
+    x = input._data
+    if training:
+        n = x.size // x.shape[1]
+        if n <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
+    rm = None if running_mean is None else running_mean._data
+    rv = None if running_var is None else running_var._data
+    out, xhat, invstd = _BN.table[input._device.type](x, None if weight is None else weight._data,
+                                                      None if bias is None else bias._data, rm, rv, training,
+                                                      momentum, eps)
+    if training and running_mean is not None:
+        running_mean._vc[0] += 1
+        running_var._vc[0] += 1
+    res = wrap(out, input._device)
+    if gs.enabled and (input._requires_grad or (weight is not None and weight._requires_grad)
+                       or (bias is not None and bias._requires_grad)):
+        record(_BN, res, (input, weight, bias), {"xhat": xhat, "invstd": invstd, "training": training},
+               node_name="NativeBatchNormBackward0")
+    return res
+
+
+_BN = nnop("batch_norm", _bn_kernel, batch_norm_op)
+
+
+@formula("batch_norm", saves=(1,))
+def _bn_grad(node, g):
+    _, w, b = node.inputs
+    a = node.attrs
+    nx, nw, nb = node.needs_input_grad
+    gd = g._data
+    xhat, invstd = a["xhat"], a["invstd"]
+    axes = (0,) + tuple(range(2, gd.ndim))
+    shape = (1, gd.shape[1]) + (1,) * (gd.ndim - 2)
+    dev = g._device
+    gx = gw = gb = None
+    sum_g = gd.sum(axis=axes)
+    sum_gx = (gd * xhat).sum(axis=axes)
+    if nx:
+        gy = gd if w is None else gd * w._data.reshape(shape)
+        scale = invstd if w is None else invstd * w._data
+        if a["training"]:
+            n = gd.size // gd.shape[1]
+            gx_ = (gy - (sum_g * (1 if w is None else w._data)).reshape(shape) / n
+                   - xhat * (sum_gx * (1 if w is None else w._data)).reshape(shape) / n) * invstd.reshape(shape)
+        else:
+            gx_ = gd * scale.reshape(shape)
+        gx = wrap(gx_.astype(gd.dtype, copy=False), dev)
+    if nw:
+        gw = wrap(sum_gx, dev)
+    if nb:
+        gb = wrap(sum_g, dev)
+    return gx, gw, gb
+
+
+# ------------------------------------------------------------------ layer norm
+def _ln_kernel(xp, x, w, b, nd, eps):
+    axes = tuple(range(x.ndim - nd, x.ndim))
+    mean = x.mean(axis=axes, keepdims=True)
+    xc = x - mean
+    var = (xc * xc).mean(axis=axes, keepdims=True)
+    invstd = (1.0 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
+    xhat = xc * invstd
+    out = xhat
+    if w is not None:
+        out = out * w
+    if b is not None:
+        out = out + b
+    return out, xhat, invstd
+
+
+def layer_norm_op(input, nd, weight, bias, eps):
+    out, xhat, invstd = _LN.table[input._device.type](input._data, None if weight is None else weight._data,
+                                                      None if bias is None else bias._data, nd, eps)
+    res = wrap(out, input._device)
+    if gs.enabled and (input._requires_grad or (weight is not None and weight._requires_grad)
+                       or (bias is not None and bias._requires_grad)):
+        record(_LN, res, (input, weight, bias), {"xhat": xhat, "invstd": invstd, "nd": nd},
+               node_name="NativeLayerNormBackward0")
+    return res
+
+
+_LN = nnop("layer_norm", _ln_kernel, layer_norm_op)
+
+
+@formula("layer_norm", saves=(1,))
+def _ln_grad(node, g):
+    _, w, b = node.inputs
+    a = node.attrs
+    nx, nw, nb = node.needs_input_grad
+    gd = g._data
+    xhat, invstd, nd = a["xhat"], a["invstd"], a["nd"]
+    lead = tuple(range(gd.ndim - nd))
+    axes = tuple(range(gd.ndim - nd, gd.ndim))
+    dev = g._device
+    gx = gw = gb = None
+    if nx:
+        gy = gd if w is None else gd * w._data
+        n = 1
+        for s in gd.shape[gd.ndim - nd:]:
+            n *= s
+        gx_ = (gy - gy.mean(axis=axes, keepdims=True) - xhat * (gy * xhat).mean(axis=axes, keepdims=True)) * invstd
+        gx = wrap(gx_.astype(gd.dtype, copy=False), dev)
+    if nw:
+        gw = wrap((gd * xhat).sum(axis=lead), dev)
+    if nb:
+        gb = wrap(gd.sum(axis=lead), dev)
+    return gx, gw, gb

@@ -1,0 +1,169 @@
+"""Pooling over strided window views: max (with indices), average (count_include_pad, ceil_mode,
+divisor_override) and adaptive max; backward through col2im over kernel offsets."""
+from __future__ import annotations
+
+import math
+
+from tensorgraft.device import get_backend
+
+from ._common import formula, gs, nnop, record, wrap
+from .conv import col2im, pad2d, windows
+
+
+def pool_out(n, k, s, p, d, ceil_mode):
+    num = n + 2 * p - d * (k - 1) - 1
+    o = (-(-num // s) if ceil_mode else num // s) + 1
+    if ceil_mode and (o - 1) * s >= n + p:
+        o -= 1
+    return o
+
+
+def _geometry(H, W, k, s, p, d, ceil_mode):
+    Ho = pool_out(H, k[0], s[0], p[0], d[0], ceil_mode)
+    Wo = pool_out(W, k[1], s[1], p[1], d[1], ceil_mode)
+    eh = max(0, (Ho - 1) * s[0] + d[0] * (k[0] - 1) + 1 - (H + 2 * p[0]))
+    ew = max(0, (Wo - 1) * s[1] + d[1] * (k[1] - 1) + 1 - (W + 2 * p[1]))
+    return Ho, Wo, (p[0], p[0] + eh, p[1], p[1] + ew)
+
+
+# ------------------------------------------------------------------ max pool
+def _maxpool_kernel(xp, x, k, s, p, d, ceil_mode):
+    N, C, H, W = x.shape
+    Ho, Wo, pads = _geometry(H, W, k, s, p, d, ceil_mode)
+    neg = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
+    win = windows(xp, pad2d(xp, x, pads, neg), k[0], k[1], s[0], s[1], d[0], d[1], Ho, Wo)
+    flat = win.reshape(N, C, Ho, Wo, k[0] * k[1])
+    am = flat.argmax(axis=-1)
+    out = xp.take_along_axis(flat, am[..., None], axis=-1)[..., 0]
+    # flat input index of each maximum (PyTorch's return_indices)
+    i, j = am // k[1], am % k[1]
+    hh = xp.arange(Ho).reshape(Ho, 1) * s[0] - p[0] + i * d[0]
+    ww = xp.arange(Wo).reshape(1, Wo) * s[1] - p[1] + j * d[1]
+    idx = hh * W + ww
+    return out, am, idx
+
+
+def max_pool2d_op(input, k, s, p, d, ceil_mode):
+    out, am, idx = _MAXPOOL.table[input._device.type](input._data, k, s, p, d, ceil_mode)
+    res = wrap(out, input._device)
+    if gs.enabled and input._requires_grad:
+        record(_MAXPOOL, res, (input,), {"k": k, "s": s, "p": p, "d": d, "ceil": ceil_mode, "am": am},
+               node_name="MaxPool2DWithIndicesBackward0")
+    return res, wrap(idx.astype("int64"), input._device)
+
+
+_MAXPOOL = nnop("max_pool2d", _maxpool_kernel, max_pool2d_op)
+
+
+@formula("max_pool2d", saves=())
+def _maxpool_grad(node, g):
+    a = node.attrs
+    xp = get_backend(g._device).xp
+    shape = node.in_meta[0][0]
+    k = a["k"]
+    K = k[0] * k[1]
+    gd = g._data
+    dcols = (a["am"][..., None] == xp.arange(K)) * gd[..., None]
+    dcols = dcols.reshape(gd.shape + (k[0], k[1]))
+    H, W = shape[2:]
+    _, _, pads = _geometry(H, W, k, a["s"], a["p"], a["d"], a["ceil"])
+    gx = col2im(xp, dcols.astype(gd.dtype, copy=False), shape, k[0], k[1], a["s"][0], a["s"][1], a["d"][0],
+                a["d"][1], pads)
+    return (wrap(xp.ascontiguousarray(gx), g._device),)
+
+
+# ------------------------------------------------------------------ average pool
+def _avg_divisor(xp, H, W, k, s, p, ceil_mode, count_include_pad, dtype):
+    Ho, Wo, pads = _geometry(H, W, k, s, p, (1, 1), ceil_mode)
+    Hp, Wp = H + pads[0] + pads[1], W + pads[2] + pads[3]
+    mask = xp.zeros((1, 1, Hp, Wp), dtype=dtype)
+    if count_include_pad:
+        mask[:, :, :H + 2 * p[0], :W + 2 * p[1]] = 1
+    else:
+        mask[:, :, p[0]:p[0] + H, p[1]:p[1] + W] = 1
+    win = windows(xp, mask, k[0], k[1], s[0], s[1], 1, 1, Ho, Wo)
+    return win.sum(axis=(-1, -2))[0, 0], Ho, Wo, pads
+
+
+def _avgpool_kernel(xp, x, k, s, p, ceil_mode, count_include_pad, divisor_override):
+    N, C, H, W = x.shape
+    div, Ho, Wo, pads = _avg_divisor(xp, H, W, k, s, p, ceil_mode, count_include_pad, x.dtype)
+    win = windows(xp, pad2d(xp, x, pads), k[0], k[1], s[0], s[1], 1, 1, Ho, Wo)
+    tot = win.sum(axis=(-1, -2))
+    if divisor_override:
+        return (tot / divisor_override).astype(x.dtype, copy=False)
+    return (tot / div).astype(x.dtype, copy=False)
+
+
+def avg_pool2d_op(input, k, s, p, ceil_mode, count_include_pad, divisor_override):
+    res = wrap(_AVGPOOL.table[input._device.type](input._data, k, s, p, ceil_mode, count_include_pad,
+                                                  divisor_override), input._device)
+    if gs.enabled and input._requires_grad:
+        record(_AVGPOOL, res, (input,), {"k": k, "s": s, "p": p, "ceil": ceil_mode, "cip": count_include_pad,
+                                         "do": divisor_override}, node_name="AvgPool2DBackward0")
+    return res
+
+
+_AVGPOOL = nnop("avg_pool2d", _avgpool_kernel, avg_pool2d_op)
+
+
+@formula("avg_pool2d", saves=())
+def _avgpool_grad(node, g):
+    a = node.attrs
+    xp = get_backend(g._device).xp
+    shape = node.in_meta[0][0]
+    H, W = shape[2:]
+    k = a["k"]
+    div, Ho, Wo, pads = _avg_divisor(xp, H, W, k, a["s"], a["p"], a["ceil"], a["cip"], g._data.dtype)
+    gd = g._data / (a["do"] if a["do"] else div)
+    dcols = xp.broadcast_to(gd[..., None, None], gd.shape + (k[0], k[1]))
+    gx = col2im(xp, dcols.astype(g._data.dtype, copy=False), shape, k[0], k[1], a["s"][0], a["s"][1], 1, 1, pads)
+    return (wrap(xp.ascontiguousarray(gx), g._device),)
+
+
+# ------------------------------------------------------------------ adaptive pooling helpers
+def adaptive_bins(n_in, n_out):
+    return [(math.floor(i * n_in / n_out), math.ceil((i + 1) * n_in / n_out)) for i in range(n_out)]
+
+
+def _adamax_kernel(xp, x, out_hw):
+    N, C, H, W = x.shape
+    Ho, Wo = out_hw
+    bh, bw = adaptive_bins(H, Ho), adaptive_bins(W, Wo)
+    out = xp.empty((N, C, Ho, Wo), x.dtype)
+    idx = xp.empty((N, C, Ho, Wo), "int64")
+    for i, (h0, h1) in enumerate(bh):          # loops over output bins, not pixels
+        for j, (w0, w1) in enumerate(bw):
+            reg = x[:, :, h0:h1, w0:w1].reshape(N, C, -1)
+            am = reg.argmax(-1)
+            out[:, :, i, j] = xp.take_along_axis(reg, am[..., None], -1)[..., 0]
+            idx[:, :, i, j] = (h0 + am // (w1 - w0)) * W + (w0 + am % (w1 - w0))
+    return out, idx
+
+
+def adaptive_max_pool2d_op(input, out_hw):
+    out, idx = _ADAMAX.table[input._device.type](input._data, out_hw)
+    res = wrap(out, input._device)
+    if gs.enabled and input._requires_grad:
+        record(_ADAMAX, res, (input,), {"idx": idx}, node_name="AdaptiveMaxPool2DBackward0")
+    return res, wrap(idx, input._device)
+
+
+_ADAMAX = nnop("adaptive_max_pool2d", _adamax_kernel, adaptive_max_pool2d_op)
+
+
+@formula("adaptive_max_pool2d", saves=())
+def _adamax_grad(node, g):
+    xp = get_backend(g._device).xp
+    shape = node.in_meta[0][0]
+    N, C, H, W = shape
+    idx = node.attrs["idx"].reshape(N * C, -1)
+    gd = g._data.reshape(N * C, -1)
+    gx = xp.zeros((N * C, H * W), gd.dtype)
+    rows = xp.arange(N * C)[:, None]
+    if hasattr(xp.add, "at"):
+        xp.add.at(gx, (xp.broadcast_to(rows, idx.shape), idx), gd)
+    else:  # pragma: no cover - CuPy
+        import cupyx
+        cupyx.scatter_add(gx, (xp.broadcast_to(rows, idx.shape), idx), gd)
+    return (wrap(gx.reshape(shape), g._device),)

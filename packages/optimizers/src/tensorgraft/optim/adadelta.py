@@ -1,0 +1,43 @@
+"""``Adadelta`` (``rho``)."""
+from __future__ import annotations
+
+from ._flat import FlatOptimizer, check, grad_prologue
+
+__all__ = ["Adadelta"]
+
+
+class Adadelta(FlatOptimizer):
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *, capturable=False,
+                 maximize=False, differentiable=False):
+        check(0.0 <= lr, f"Invalid learning rate: {lr}")
+        check(0.0 <= rho <= 1.0, f"Invalid rho value: {rho}")
+        check(0.0 <= eps, f"Invalid epsilon value: {eps}")
+        check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize, capturable=capturable,
+                        foreach=foreach, differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    def _spec(self, group):
+        return [("step", "count"), ("square_avg", 0.0), ("acc_delta", 0.0)]
+
+    def _kernel(self, xp, group, k, P, G, S, T):
+        T0, T1 = T
+        rho, eps = group["rho"], group["eps"]
+        grad_prologue(xp, group, P, G, T0)
+        sq, acc = S["square_avg"], S["acc_delta"]
+        sq *= rho
+        xp.multiply(G, 1 - rho, out=T0)
+        T0 *= G
+        sq += T0
+        xp.add(sq, eps, out=T0)
+        xp.sqrt(T0, out=T0)
+        xp.add(acc, eps, out=T1)
+        xp.sqrt(T1, out=T1)
+        T1 /= T0
+        T1 *= G
+        acc *= rho
+        xp.multiply(T1, 1 - rho, out=T0)
+        T0 *= T1
+        acc += T0
+        T1 *= group["lr"]
+        P -= T1

@@ -1,0 +1,52 @@
+"""``Adagrad`` (``lr_decay``, ``initial_accumulator_value``). State is created in the constructor, as
+in PyTorch."""
+from __future__ import annotations
+
+import numpy as np
+
+from tensorgraft.device import device as _device, get_backend
+from tensorgraft.tensor import wrap
+
+from ._flat import FlatOptimizer, check, grad_prologue
+
+__all__ = ["Adagrad"]
+
+
+class Adagrad(FlatOptimizer):
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
+                 foreach=None, *, maximize=False, differentiable=False, fused=None):
+        check(0.0 <= lr, f"Invalid learning rate: {lr}")
+        check(0.0 <= lr_decay, f"Invalid lr_decay value: {lr_decay}")
+        check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
+        check(0.0 <= initial_accumulator_value, f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
+        check(0.0 <= eps, f"Invalid epsilon value: {eps}")
+        defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value, foreach=foreach, maximize=maximize,
+                        differentiable=differentiable, fused=fused)
+        super().__init__(params, defaults)
+        cpu = _device("cpu")
+        for group in self.param_groups:
+            for p in group["params"]:
+                state = self.state[p]
+                state["step"] = wrap(np.zeros((), dtype=np.float32), cpu)
+                xp = get_backend(p._device).xp
+                state["sum"] = wrap(xp.full(p._data.shape, group["initial_accumulator_value"], dtype=p._data.dtype),
+                                    p._device)
+
+    def _spec(self, group):
+        return [("step", "count"), ("sum", float(group["initial_accumulator_value"]))]
+
+    def _consts(self, group, s):
+        return {"clr": group["lr"] / (1 + (s["step"] - 1) * group["lr_decay"])}
+
+    def _kernel(self, xp, group, k, P, G, S, T):
+        T0, T1 = T
+        grad_prologue(xp, group, P, G, T0)
+        acc = S["sum"]
+        xp.multiply(G, G, out=T0)
+        acc += T0
+        xp.sqrt(acc, out=T0)
+        T0 += group["eps"]
+        xp.multiply(G, -k["clr"], out=T1)
+        T1 /= T0
+        P += T1

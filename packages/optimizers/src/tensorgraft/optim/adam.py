@@ -1,0 +1,66 @@
+"""``Adam`` (with ``amsgrad``, L2 or decoupled weight decay, ``maximize``)."""
+from __future__ import annotations
+
+from ._flat import FlatOptimizer, check, grad_prologue, lerp_
+
+__all__ = ["Adam"]
+
+
+def _check_adam_args(lr, betas, eps, weight_decay):
+    check(0.0 <= lr, f"Invalid learning rate: {lr}")
+    check(0.0 <= eps, f"Invalid epsilon value: {eps}")
+    check(0.0 <= betas[0] < 1.0, f"Invalid beta parameter at index 0: {betas[0]}")
+    check(0.0 <= betas[1] < 1.0, f"Invalid beta parameter at index 1: {betas[1]}")
+    check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
+
+
+class Adam(FlatOptimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
+        _check_adam_args(lr, betas, eps, weight_decay)
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
+                        foreach=foreach, capturable=capturable, differentiable=differentiable, fused=fused,
+                        decoupled_weight_decay=decoupled_weight_decay)
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("amsgrad", False)
+            group.setdefault("maximize", False)
+            group.setdefault("decoupled_weight_decay", False)
+
+    def _spec(self, group):
+        spec = [("step", "count"), ("exp_avg", 0.0), ("exp_avg_sq", 0.0)]
+        if group["amsgrad"]:
+            spec.append(("max_exp_avg_sq", 0.0))
+        return spec
+
+    def _consts(self, group, s):
+        beta1, beta2 = group["betas"]
+        t = s["step"]
+        bc1 = 1 - beta1 ** t
+        bc2 = 1 - beta2 ** t
+        return {"step_size": group["lr"] / bc1, "bc2_sqrt": bc2 ** 0.5}
+
+    def _kernel(self, xp, group, k, P, G, S, T):
+        T0, T1 = T
+        beta1, beta2 = group["betas"]
+        grad_prologue(xp, group, P, G, T0, coupled=not group["decoupled_weight_decay"])
+        m, v = S["exp_avg"], S["exp_avg_sq"]
+        lerp_(xp, m, G, 1 - beta1, T0)
+        v *= beta2
+        xp.multiply(G, 1 - beta2, out=T0)
+        T0 *= G
+        v += T0
+        if group["amsgrad"]:
+            vmax = S["max_exp_avg_sq"]
+            xp.maximum(vmax, v, out=vmax)
+            v = vmax
+        xp.sqrt(v, out=T0)
+        T0 /= k["bc2_sqrt"]
+        T0 += group["eps"]
+        xp.multiply(m, -k["step_size"], out=T1)   # addcdiv: (value * t1) / t2
+        T1 /= T0
+        P += T1

@@ -1,0 +1,65 @@
+"""``NAdam``: Adam with Nesterov momentum (``momentum_decay``, optional decoupled weight decay)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ._flat import FlatOptimizer, check, grad_prologue, lerp_
+
+__all__ = ["NAdam"]
+
+
+class NAdam(FlatOptimizer):
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
+                 decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False):
+        check(0.0 <= lr, f"Invalid learning rate: {lr}")
+        check(0.0 <= eps, f"Invalid epsilon value: {eps}")
+        check(0.0 <= betas[0] < 1.0, f"Invalid beta parameter at index 0: {betas[0]}")
+        check(0.0 <= betas[1] < 1.0, f"Invalid beta parameter at index 1: {betas[1]}")
+        check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
+        check(0.0 <= momentum_decay, f"Invalid momentum_decay value: {momentum_decay}")
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, momentum_decay=momentum_decay,
+                        decoupled_weight_decay=decoupled_weight_decay, maximize=maximize, foreach=foreach,
+                        capturable=capturable, differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    def _spec(self, group):
+        return [("step", "count"), ("mu_product", ("scalar", 1.0)), ("exp_avg", 0.0), ("exp_avg_sq", 0.0)]
+
+    def _mu(self, group, t):
+        return group["betas"][0] * (1.0 - 0.5 * (0.96 ** (t * group["momentum_decay"])))
+
+    def _scalars(self, group, scalars):
+        step = scalars["step"]
+        step += 1
+        mu = self._mu(group, step.astype(np.float64))
+        scalars["mu_product"] *= mu.astype(np.float32)
+
+    def _consts(self, group, s):
+        t, mp = s["step"], s["mu_product"]
+        lr = group["lr"]
+        mu = self._mu(group, t)
+        mu_next = self._mu(group, t + 1)
+        mp_next = mp * mu_next
+        return {"bc2": 1 - group["betas"][1] ** t, "c_grad": -lr * (1.0 - mu) / (1.0 - mp),
+                "c_avg": (-lr * mu_next) / (1.0 - mp_next)}
+
+    def _kernel(self, xp, group, k, P, G, S, T):
+        T0, T1 = T
+        beta1, beta2 = group["betas"]
+        grad_prologue(xp, group, P, G, T0, coupled=not group["decoupled_weight_decay"])
+        m, v = S["exp_avg"], S["exp_avg_sq"]
+        lerp_(xp, m, G, 1 - beta1, T0)
+        v *= beta2
+        xp.multiply(G, 1 - beta2, out=T0)
+        T0 *= G
+        v += T0
+        xp.divide(v, k["bc2"], out=T0)
+        xp.sqrt(T0, out=T0)
+        T0 += group["eps"]
+        xp.multiply(G, k["c_grad"], out=T1)
+        T1 /= T0
+        P += T1
+        xp.multiply(m, k["c_avg"], out=T1)
+        T1 /= T0
+        P += T1

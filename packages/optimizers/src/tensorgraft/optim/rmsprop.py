@@ -1,0 +1,57 @@
+"""``RMSprop`` (``alpha``, ``centered``, ``momentum``)."""
+from __future__ import annotations
+
+from ._flat import FlatOptimizer, check, grad_prologue, lerp_
+
+__all__ = ["RMSprop"]
+
+
+class RMSprop(FlatOptimizer):
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
+                 capturable=False, foreach=None, maximize=False, differentiable=False):
+        check(0.0 <= lr, f"Invalid learning rate: {lr}")
+        check(0.0 <= eps, f"Invalid epsilon value: {eps}")
+        check(0.0 <= momentum, f"Invalid momentum value: {momentum}")
+        check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
+        check(0.0 <= alpha, f"Invalid alpha value: {alpha}")
+        defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered, weight_decay=weight_decay,
+                        capturable=capturable, foreach=foreach, maximize=maximize, differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    def _spec(self, group):
+        spec = [("step", "count"), ("square_avg", 0.0)]
+        if group["momentum"] > 0:
+            spec.append(("momentum_buffer", 0.0))
+        if group["centered"]:
+            spec.append(("grad_avg", 0.0))
+        return spec
+
+    def _kernel(self, xp, group, k, P, G, S, T):
+        T0, T1 = T
+        alpha = group["alpha"]
+        grad_prologue(xp, group, P, G, T0)
+        sq = S["square_avg"]
+        sq *= alpha
+        xp.multiply(G, 1 - alpha, out=T0)
+        T0 *= G
+        sq += T0
+        if group["centered"]:
+            ga = S["grad_avg"]
+            lerp_(xp, ga, G, 1 - alpha, T0)
+            xp.multiply(ga, ga, out=T0)
+            xp.subtract(sq, T0, out=T0)
+            xp.sqrt(T0, out=T0)
+        else:
+            xp.sqrt(sq, out=T0)
+        T0 += group["eps"]
+        if group["momentum"] > 0:
+            xp.divide(G, T0, out=T1)
+            buf = S["momentum_buffer"]
+            buf *= group["momentum"]
+            buf += T1
+            xp.multiply(buf, group["lr"], out=T1)
+            P -= T1
+        else:
+            xp.multiply(G, -group["lr"], out=T1)
+            T1 /= T0
+            P += T1

@@ -1,0 +1,47 @@
+"""``SGD``: stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay."""
+from __future__ import annotations
+
+from ._flat import FlatOptimizer, check, grad_prologue
+
+__all__ = ["SGD"]
+
+
+class SGD(FlatOptimizer):
+    _n_tmp = 1
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
+                 maximize=False, foreach=None, differentiable=False, fused=None):
+        check(lr >= 0.0, f"Invalid learning rate: {lr}")
+        check(momentum >= 0.0, f"Invalid momentum value: {momentum}")
+        check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
+                        maximize=maximize, foreach=foreach, differentiable=differentiable, fused=fused)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, defaults)
+
+    def _spec(self, group):
+        return [("momentum_buffer", "grad")] if group["momentum"] != 0 else []
+
+    def _scalars(self, group, scalars):
+        pass
+
+    def _kernel(self, xp, group, k, P, G, S, T):
+        T0, = T
+        grad_prologue(xp, group, P, G, T0)
+        momentum = group["momentum"]
+        if momentum != 0:
+            buf = S["momentum_buffer"]
+            if k["fresh"]:
+                xp.copyto(buf, G)
+            else:
+                buf *= momentum
+                xp.multiply(G, 1 - group["dampening"], out=T0)
+                buf += T0
+            if group["nesterov"]:
+                xp.multiply(buf, momentum, out=T0)
+                G += T0
+            else:
+                G = buf
+        xp.multiply(G, group["lr"], out=T0)
+        P -= T0
