@@ -86,4 +86,4 @@ def test_lazy_attributes_resolve_installed_parts():
             mod = getattr(tg, sub)
             assert mod.__name__ == f"tensorgraft.{sub}"
     with pytest.raises(AttributeError, match="no attribute 'not_a_part'"):
-        tg.not_a_part
+        _ = tg.not_a_part

@@ -44,6 +44,7 @@ def seed_manual(lib):
         w2 = t.randn(H, D_out, requires_grad=True)
 
         def step():
+            nonlocal w1, w2  # `w1 -= ...` rebinds the name (to the same, updated tensor)
             y_pred = x.mm(w1).clamp(min=0).mm(w2)
             loss = (y_pred - y).pow(2).sum()
             loss.backward()

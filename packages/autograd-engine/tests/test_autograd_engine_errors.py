@@ -145,3 +145,12 @@ def test_numpy_on_tensor_requiring_grad():
     x = tg.ones(2, requires_grad=True)
     with pytest.raises(RuntimeError, match=re.escape("Can't call numpy() on Tensor that requires grad")):
         x.numpy()
+
+
+def test_gradient_count_mismatch(torch):
+    for mod in (tg, torch):
+        a = mod.ones(2, requires_grad=True)
+        assert _msg(lambda: mod.autograd.backward([a.sum(), a.sum()], [mod.tensor(1.0)])) == \
+            "got 2 tensors and 1 gradients"
+        assert _msg(lambda: mod.autograd.grad([a.sum(), a.sum()], a, grad_outputs=[mod.tensor(1.0)])) == \
+            "got 2 tensors and 1 gradients"

@@ -309,3 +309,8 @@ def test_diamond_graph_and_none_paths():
     out = (Stop.apply(h) + h * 3).sum()
     out.backward()
     np.testing.assert_allclose(x.grad.numpy(), [6.0, 6.0])
+    # a node that receives no gradient at all must still release the nodes after it
+    x.grad = None
+    out = (Stop.apply(x * 5) + x * 3).sum()
+    out.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0])

@@ -22,6 +22,11 @@ CASES = [
     ("scatter", lambda x: x.scatter(0, IDX[:1], x[:1] * 2)),
     ("scatter_value", lambda x: x.scatter(1, IDX[:, :2] % 3, 0.5)),
     ("scatter_add", lambda x: x.scatter_add(0, IDX, x[:2] * 3)),
+    ("scatter_src_larger", lambda x: x[:2].scatter(1, tg.tensor([[2, 0], [1, 2]]), x * 3)),
+    ("scatter_reduce_sum", lambda x: x.scatter_reduce(0, IDX, x[:2] * 2, "sum", include_self=False)),
+    ("scatter_reduce_mean", lambda x: x.scatter_reduce(1, IDX[:, :2], x[:2, :2] ** 2, "mean")),
+    ("scatter_reduce_amax", lambda x: x.scatter_reduce(0, IDX, x[1:] * 3, "amax")),
+    ("scatter_reduce_prod", lambda x: x.scatter_reduce(0, IDX, x[:2] + 3, "prod")),
     ("index_select", lambda x: x.index_select(1, tg.tensor([2, 2, 0]))),
     ("index_add", lambda x: x.index_add(0, tg.tensor([1, 1]), x[:2] * x[:2], alpha=2.0)),
     ("index_copy", lambda x: x.index_copy(1, tg.tensor([2, 0]), x[:, :2] * 2)),
@@ -36,7 +41,7 @@ CASES = [
     ("where", lambda x: tg.where(x > 0, x * x, -x)),
 ]
 
-DOUBLE = {"getitem_basic", "getitem_int_adv", "getitem_dup", "gather", "scatter_add", "index_select", "index_add",
+DOUBLE = {"scatter_reduce_sum", "scatter_reduce_mean", "scatter_src_larger", "getitem_basic", "getitem_int_adv", "getitem_dup", "gather", "scatter_add", "index_select", "index_add",
           "masked_fill", "masked_select", "take", "where"}
 
 

@@ -141,3 +141,23 @@ def test_no_device_with_cupy_installed():
     """, devices="-1")
     assert out.splitlines() == ["False 0", "no CUDA device was found: RuntimeError: cudaErrorNoDevice: no CUDA-capable "
                                            "device is detected"]
+
+
+def test_fused_op_kernels_are_registered_when_signatures_match():
+    out = _run("""
+        import tensorgraft as tg
+        from tensorgraft.registry import registry
+        from tensorgraft.cuda import fused
+        names = sorted(n for n, op in registry.ops.items() if op.kernels.get('cuda') is not None)
+        print(names)
+        print(registry.ops['softmax'].kernels['cuda'] is fused.softmax_op_kernel)
+        print(sorted(k for k in registry.extensions['fused_optimizer_step']))
+        print(sorted(registry.extensions['cuda_kernels']))
+    """)
+    lines = out.splitlines()
+    names = eval(lines[0])
+    assert {"softmax", "log_softmax"} <= set(names)
+    assert set(names) <= {"softmax", "log_softmax", "nn.gelu", "nn.layer_norm"}
+    assert lines[1] == "True"
+    assert lines[2] == "[('Adam', 'cuda'), ('AdamW', 'cuda'), ('SGD', 'cuda')]"
+    assert lines[3] == "['gelu', 'layer_norm', 'log_softmax', 'softmax']"

@@ -97,35 +97,63 @@ def _adam_ref(p, g, m, v, lr, b1, b2, eps, wd, step, decoupled):
     return p - lr / (1 - b1 ** step) * m / denom, m, v
 
 
+def _bucket(params, grads, state, consts, fresh=None):
+    from types import SimpleNamespace
+    return SimpleNamespace(params=params, grads=grads, state=state, consts=consts, fresh=fresh, dtype=params.dtype)
+
+
 @pytest.mark.parametrize("name", ["Adam", "AdamW"])
-def test_fused_adam(name):
+def test_fused_adam_bucket(name):
     fn = registry.extensions["fused_optimizer_step"][(name, "cuda")]
     rng = np.random.default_rng(0)
     p, g, m = (rng.standard_normal(100).astype(np.float32) for _ in range(3))
     v = np.abs(rng.standard_normal(100)).astype(np.float32)
     dp, dg, dm, dv = (cupy.asarray(a) for a in (p, g, m, v))
-    kw = dict(lr=1e-2, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.1, step=3)
-    fn([dp], [dg], [dm], [dv], **kw)
-    rp, rm, rv = _adam_ref(p, g, m, v, 1e-2, 0.9, 0.999, 1e-8, 0.1, 3, name == "AdamW")
+    lr, b1, b2, eps, wd, step = 1e-2, 0.9, 0.999, 1e-8, 0.1, 3
+    group = {"lr": lr, "betas": (b1, b2), "eps": eps, "weight_decay": wd, "amsgrad": False, "maximize": False,
+             "decoupled_weight_decay": name == "AdamW"}
+    consts = {"step_size": lr / (1 - b1 ** step), "bc2_sqrt": (1 - b2 ** step) ** 0.5}
+    assert fn(None, group, _bucket(dp, dg, {"exp_avg": dm, "exp_avg_sq": dv}, consts)) is True
+    rp, rm, rv = _adam_ref(p, g, m, v, lr, b1, b2, eps, wd, step, name == "AdamW")
     np.testing.assert_allclose(dp.get(), rp, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(dm.get(), rm, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(dv.get(), rv, rtol=1e-5, atol=1e-6)
 
 
-def test_fused_sgd():
+def test_fused_sgd_bucket():
     fn = registry.extensions["fused_optimizer_step"][("SGD", "cuda")]
     p = np.array([1.0, -2.0, 3.0], np.float32)
     g = np.array([0.5, 0.5, -1.0], np.float32)
     buf = np.array([0.1, 0.2, 0.3], np.float32)
     dp, dg, db = cupy.asarray(p), cupy.asarray(g), cupy.asarray(buf)
-    fn([dp], [dg], [db], lr=0.1, momentum=0.9, dampening=0.0, weight_decay=0.01, nesterov=True)
+    group = {"lr": 0.1, "momentum": 0.9, "dampening": 0.0, "weight_decay": 0.01, "nesterov": True, "maximize": False}
+    assert fn(None, group, _bucket(dp, dg, {"momentum_buffer": db}, {}, fresh=[False])) is True
     gg = g + 0.01 * p
     nb = 0.9 * buf + gg
     np.testing.assert_allclose(db.get(), nb, rtol=1e-6)
     np.testing.assert_allclose(dp.get(), p - 0.1 * (gg + 0.9 * nb), rtol=1e-6)
     dp2 = cupy.asarray(p)
-    fn([dp2], [dg], [None], lr=0.1, momentum=0.0)
+    plain = dict(group, momentum=0.0, weight_decay=0.0, nesterov=False)
+    assert fn(None, plain, _bucket(dp2, cupy.asarray(g), {}, {})) is True
     np.testing.assert_allclose(dp2.get(), p - 0.1 * g, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name,kw", [("Adam", {"lr": 1e-2, "weight_decay": 0.1}), ("AdamW", {"lr": 1e-2}),
+                                     ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True})])
+def test_optimizers_on_cuda_match_cpu(name, kw):
+    optim = pytest.importorskip("tensorgraft.optim", reason="tensorgraft-optim is not installed")
+    cls = getattr(optim, name)
+    w0 = np.random.default_rng(2).standard_normal((4, 3)).astype(np.float32)
+    results = []
+    for dev in ("cpu", "cuda"):
+        w = tg.tensor(w0, device=dev, requires_grad=True)
+        opt = cls([w], **kw)
+        for _ in range(3):
+            opt.zero_grad()
+            ((w * w).sum() + w.sum()).backward()
+            opt.step()
+        results.append(w.detach().cpu())
+    assert_close(results[1], results[0], rtol=1e-5, atol=1e-6)
 
 
 def test_nn_kernels():
@@ -145,3 +173,20 @@ def test_nn_kernels():
     ref = (a - a.mean(1, keepdims=True)) / np.sqrt(a.var(1, keepdims=True) + 1e-5) * w + b
     np.testing.assert_allclose(out.get(), ref, rtol=1e-10)
     assert mean.shape == (3, 1) and rstd.shape == (3, 1)
+
+
+def test_fused_op_kernels_match_cpu():
+    x = tg.tensor(np.random.default_rng(3).standard_normal((3, 5)))
+    xc = x.cuda()
+    assert_close(tg.softmax(xc, 1).cpu(), tg.softmax(x, 1))
+    assert_close(tg.log_softmax(xc, 0).cpu(), tg.log_softmax(x, 0))
+    inf = tg.tensor([[float("-inf")] * 3, [0.0, 1.0, 2.0]])
+    assert_close(tg.softmax(inf.cuda(), 1).cpu(), tg.softmax(inf, 1), equal_nan=True)
+    try:
+        import tensorgraft.nn.functional as F
+    except ImportError:
+        return
+    assert_close(F.gelu(xc).cpu(), F.gelu(x))
+    assert_close(F.gelu(xc, approximate="tanh").cpu(), F.gelu(x, approximate="tanh"))
+    w, b = tg.ones(5) * 2, tg.zeros(5) + 0.5
+    assert_close(F.layer_norm(xc, (5,), w.cuda(), b.cuda()).cpu(), F.layer_norm(x, (5,), w, b))

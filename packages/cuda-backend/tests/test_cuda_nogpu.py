@@ -144,3 +144,18 @@ def test_plugins_report_lists_cuda():
     assert "CuPy" in entry["report"]
     if not HAVE_GPU:
         assert "no CUDA device was found" in entry["report"]["CUDA devices"]
+
+
+def test_fused_steps_fall_back_when_they_cannot_run():
+    """The bucket-level fused steps decline (return False) before touching CuPy when the generic
+    kernel must run: parameters at different steps, amsgrad, mixed fresh momentum buffers."""
+    from types import SimpleNamespace
+
+    import numpy as np
+    from tensorgraft.cuda.fused import adam_bucket_step, sgd_bucket_step
+    b = SimpleNamespace(consts=None, dtype=np.dtype(np.float32), fresh=None)
+    assert adam_bucket_step(None, {"amsgrad": False}, b) is False
+    b.consts = {"step_size": 1.0, "bc2_sqrt": 1.0}
+    assert adam_bucket_step(None, {"amsgrad": True}, b) is False
+    b.fresh = [True, False]
+    assert sgd_bucket_step(None, {"momentum": 0.9}, b) is False

@@ -52,6 +52,7 @@ CONVS = [
 ]
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
 @pytest.mark.parametrize("i", range(len(CONVS)))
 def test_conv2d(i):
     kw = CONVS[i]

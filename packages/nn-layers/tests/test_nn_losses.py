@@ -104,6 +104,9 @@ def test_cross_entropy_variants(red):
     ts = np.random.default_rng(0).integers(0, 3, (2, 4, 5))
     run(lambda l: l.CrossEntropyLoss(reduction=red), xs, ts)
     run(lambda l: l.NLLLoss(reduction=red), xs, ts)
+    ps = np.abs(rand(2, 3, 4, 5, seed=8))
+    ps /= ps.sum(1, keepdims=True)
+    run(lambda l: l.CrossEntropyLoss(reduction=red, label_smoothing=0.1), xs, ps)
     run(lambda l: l.NLLLoss(weight=T(l).tensor(w[:3]), reduction=red, ignore_index=1), xs, ts)
     # unbatched
     run(lambda l: l.CrossEntropyLoss(reduction=red), rand(5), np.array(3))
@@ -125,8 +128,9 @@ def test_mse_broadcast_warning_and_error():
     with pytest.warns(UserWarning, match=r"Using a target size \(torch.Size\(\[2\]\)\) that is different to the "
                                          r"input size \(torch.Size\(\[3, 2\]\)\)"):
         F.mse_loss(tg.randn(3, 2), tg.randn(2))
-    with pytest.raises(RuntimeError, match=r"The size of tensor a \(3\) must match the size of tensor b \(2\) at "
-                                           "non-singleton dimension 1"):
+    with pytest.warns(UserWarning), pytest.raises(
+            RuntimeError, match=r"The size of tensor a \(3\) must match the size of tensor b \(2\) at "
+                                "non-singleton dimension 1"):
         F.mse_loss(tg.randn(2, 3), tg.randn(2, 2))
     with pytest.raises(ValueError, match="Target size"):
         F.binary_cross_entropy_with_logits(tg.randn(3), tg.randn(2))

@@ -92,6 +92,30 @@ def test_step_bumps_version_counter_and_keeps_aliases_in_sync():
     set_grads([a, b])
     opt.step()
     np.testing.assert_allclose(b.numpy(), -0.1 * np.ones(4), rtol=1e-5)
+    # ... even with another shape / dtype (the flat buffers are rebuilt)
+    b.data = tg.zeros(2, 2, dtype=tg.float64)
+    b.grad = tg.ones(2, 2, dtype=tg.float64)
+    a.grad = None
+    opt.step()
+    assert b.dtype is tg.float64 and opt.state[b]["exp_avg"].dtype is tg.float64
+    np.testing.assert_allclose(b.numpy(), -0.1 * np.ones((2, 2)), rtol=1e-5)
+
+
+def test_parameters_move_into_the_flat_buffer_unless_aliased():
+    a, b = params()
+    keep = b.data                      # b's memory is visible elsewhere: it must stay where it is
+    b_array = b._data
+    opt = optim.Adam([a, b], lr=0.1)
+    set_grads([a, b])
+    opt.step()
+    bucket = next(iter(opt._buckets.values()))
+    assert a._data.base is bucket.params      # relocated: updated in place in the flat buffer
+    assert b._data is b_array and bucket.copy_mode == [1]
+    np.testing.assert_array_equal(keep.numpy(), b.numpy())
+    del keep, b_array
+    set_grads([a, b])
+    opt.step()
+    assert b._data.base is bucket.params and bucket.copy_mode == []
 
 
 def test_state_tensors_are_live_views():

@@ -141,10 +141,13 @@ def test_sgd_without_momentum_keeps_no_state():
     assert g.state_dict()["state"] == {}
 
 
+@pytest.mark.parametrize("chunk", [None, 5], ids=["chunk-default", "chunk-5"])
 @pytest.mark.parametrize("name", ["Adam", "SGD", "NAdam", "RAdam", "Adagrad"])
-def test_parameters_joining_late_match_torch(name):
+def test_parameters_joining_late_match_torch(name, chunk, monkeypatch):
     """A parameter without a gradient is skipped; when it starts getting one it is at another step
     than the others (per-parameter step counts)."""
+    if chunk is not None:
+        monkeypatch.setattr(_flat, "CHUNK", chunk)
     kw = dict(lr=0.01, momentum=0.9) if name == "SGD" else dict(lr=0.01)
     tp, gp, _, _ = make_pair(False)
     topt = getattr(torch.optim, name)(tp, **kw)

@@ -289,3 +289,14 @@ def test_inplace_and_fill_against_torch():
             want = (x.tolist(), y.tolist())
     np.testing.assert_allclose(np.array(got[0]), np.array(want[0]), rtol=1e-6)
     assert got[1] == want[1]
+
+
+def test_frac_of_integers_is_refused():
+    with pytest.raises(RuntimeError, match="\"frac_cpu\" not implemented for 'Long'"):
+        tg.tensor([1, 2]).frac()
+    assert tg.tensor([1.5, -2.25]).frac().tolist() == [0.5, -0.25]
+
+
+def test_sign_of_nan_is_zero():
+    assert tg.tensor([float("nan"), -2.0, 0.0, 3.0]).sign().tolist() == [0.0, -1.0, 0.0, 1.0]
+    assert tg.tensor(float("nan")).sgn().item() == 0.0

@@ -304,3 +304,108 @@ def test_error_messages(k):
         with pytest.raises(exc) as e:
             fn(m, x)
         assert msg in str(e.value), (m.__name__, str(e.value))
+
+
+@pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_against_torch(reduce, include_self):
+    x = RNG.standard_normal((3, 4))
+    s = RNG.standard_normal((2, 4))
+    idx = np.array([[2, 0, 2, 0], [2, 1, 2, 0]])
+    w = RNG.standard_normal((3, 4))
+    res = []
+    for m in (tg, torch):
+        a, b = m.tensor(x, requires_grad=True), m.tensor(s, requires_grad=True)
+        r = a.scatter_reduce(0, m.tensor(idx), b, reduce, include_self=include_self)
+        assert type(r.grad_fn).__name__ == "ScatterReduceBackward0"
+        (r * m.tensor(w)).sum().backward()
+        res.append((_np(r), _np(a.grad), _np(b.grad)))
+    for p, q in zip(*res):
+        np.testing.assert_allclose(p, q, rtol=1e-10, atol=1e-12)
+
+
+def test_scatter_reduce_inplace_and_error():
+    a = tg.zeros(3)
+    a.scatter_reduce_(0, tg.tensor([0, 0, 2]), tg.tensor([1.0, 2.0, 3.0]), "sum")
+    np.testing.assert_array_equal(np.asarray(a), [3.0, 0.0, 3.0])
+    with pytest.raises(RuntimeError, match="reduce argument must be either sum, prod, mean, amax or amin, got foo"):
+        a.scatter_reduce(0, tg.tensor([0]), tg.tensor([1.0]), "foo")
+
+
+def _random_index_specs(n_specs, seed):
+    """Random mixes of ints, slices, lists, bool masks, 2-D index tensors, None and Ellipsis."""
+    import random
+    rnd = random.Random(seed)
+    shape = (2, 3, 4, 5)
+    specs = []
+    while len(specs) < n_specs:
+        spec, dim = [], 0
+        for _ in range(rnd.randint(1, 4)):
+            if dim >= 4:
+                break
+            size = shape[dim]
+            r = rnd.random()
+            if r < 0.2:
+                item = ("int", rnd.randrange(-size, size))
+            elif r < 0.45:
+                item = ("slice", (rnd.choice([None, 0, 1, -1]), rnd.choice([None, size, -1, 2]), rnd.choice([None, 1, 2])))
+            elif r < 0.6:
+                item = ("list", [rnd.randrange(-size, size) for _ in range(rnd.choice([1, 2, 3]))])
+            elif r < 0.7:
+                item = ("mask", [rnd.random() < 0.5 for _ in range(size)])
+            elif r < 0.8:
+                item = ("none", None)
+            else:
+                item = ("tensor2d", [[rnd.randrange(size) for _ in range(2)]])
+            spec.append(item)
+            dim += item[0] != "none"
+        if rnd.random() < 0.2:
+            spec.insert(rnd.randrange(len(spec) + 1), ("ell", None))
+        specs.append(spec)
+    return specs
+
+
+def _build_index(m, spec):
+    out = []
+    for kind, v in spec:
+        out.append({"int": lambda: v, "slice": lambda: slice(*v), "list": lambda: list(v), "none": lambda: None,
+                    "ell": lambda: Ellipsis}.get(kind, lambda: m.tensor(v))())
+    return tuple(out)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_random_index_mixes_match_torch():
+    """Values, errors, view-ness, node names and gradients of getitem/setitem over random index mixes."""
+    base = np.arange(120.0).reshape(2, 3, 4, 5)
+    checked = 0
+    for k, spec in enumerate(_random_index_specs(250, seed=11)):
+        a, b = torch.tensor(base, requires_grad=True), tg.tensor(base, requires_grad=True)
+        try:
+            rt = (a * 1)[_build_index(torch, spec)]
+        except (IndexError, RuntimeError, ValueError) as e:
+            with pytest.raises(type(e)) as err:
+                (b * 1)[_build_index(tg, spec)]
+            assert str(err.value) == str(e), spec
+            continue
+        rg = (b * 1)[_build_index(tg, spec)]
+        assert tuple(rg.shape) == tuple(rt.shape), spec
+        np.testing.assert_array_equal(_np(rg), _np(rt))
+        assert _name(rg) == _name(rt), spec
+        assert (rg._base is not None) == (rt._base is not None), spec
+        w = np.random.default_rng(k).standard_normal(tuple(rt.shape))
+        (rt * torch.tensor(w)).sum().backward()
+        (rg * tg.tensor(w)).sum().backward()
+        np.testing.assert_allclose(_np(b.grad), _np(a.grad))
+        # setitem with a gradient-carrying value
+        a, b = torch.tensor(base, requires_grad=True), tg.tensor(base, requires_grad=True)
+        va, vb = torch.tensor(w, requires_grad=True), tg.tensor(w, requires_grad=True)
+        ya, yb = a * 2, b * 2
+        ya[_build_index(torch, spec)] = va * 3
+        yb[_build_index(tg, spec)] = vb * 3
+        np.testing.assert_array_equal(_np(yb), _np(ya))
+        (ya * torch.tensor(base)).sum().backward()
+        (yb * tg.tensor(base)).sum().backward()
+        np.testing.assert_allclose(_np(b.grad), _np(a.grad))
+        np.testing.assert_allclose(_np(vb.grad), _np(va.grad))
+        checked += 1
+    assert checked > 150

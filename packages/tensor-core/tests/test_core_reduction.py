@@ -21,6 +21,9 @@ def test_named_tuple_results_and_repr():
     assert repr(s) == "torch.return_types.sort(\nvalues=tensor([1, 2, 3]),\nindices=tensor([1, 2, 0]))"
     k = tg.topk(tg.tensor([3., 1, 2]), 2)
     assert repr(k) == "torch.return_types.topk(\nvalues=tensor([3., 2.]),\nindices=tensor([0, 2]))"
+    import pickle
+    back = pickle.loads(pickle.dumps(r))
+    assert type(back) is type(r) and back.indices.tolist() == [1, 0]
     m = tg.median(tg.tensor([[1., 4, 3, 2]]), 1)
     assert repr(m) == "torch.return_types.median(\nvalues=tensor([2.]),\nindices=tensor([3]))"
 
@@ -225,6 +228,10 @@ CASES = {
     "softmax": lambda t, x: x.softmax(1),
     "log_softmax": lambda t, x: t.log_softmax(x * 100, -1),
     "unique": lambda t, x: t.unique(x.round()),
+    "kthvalue": lambda t, x: x.kthvalue(2, 1).values,
+    "kthvalue_keep": lambda t, x: t.kthvalue(x, 3, 0, True).values,
+    "nanmedian": lambda t, x: t.nanmedian(x.log()),
+    "nanmedian_dim": lambda t, x: x.log().nanmedian(2).values,
 }
 
 
@@ -265,3 +272,30 @@ def test_std_var_degrees_of_freedom_warning():
     assert math.isnan(r.item())
     with pytest.warns(UserWarning, match=r"var\(\): degrees of freedom is <= 0"):
         assert tg.var(tg.tensor([1., 2.]), correction=2).item() == float("inf")
+
+
+def test_mode_hardcoded():
+    r = tg.mode(tg.tensor([[1, 2, 2, 3, 3, 1, 1], [5, 4, 4, 5, 0, 0, 7]]), 1)
+    assert repr(r) == "torch.return_types.mode(\nvalues=tensor([1, 0]),\nindices=tensor([6, 5]))"
+    r = tg.tensor([3., 1, 1, 3, 2]).mode()
+    assert r.values.item() == 1.0 and r.indices.item() == 2  # smallest of the most frequent, last occurrence
+    assert tg.tensor(4.).mode().indices.item() == 0
+
+
+def test_mode_against_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        a = rng.integers(0, 4, (3, 5, 6))
+        for d in range(3):
+            for kd in (False, True):
+                r, e = tg.mode(tg.tensor(a), d, kd), torch.mode(torch.tensor(a), d, kd)
+                assert r.values.tolist() == e.values.tolist() and r.indices.tolist() == e.indices.tolist()
+
+
+def test_empty_dim_list_reduces_everything():
+    x = tg.ones(2, 3)
+    assert x.sum(dim=()).item() == 6.0 and x.sum(()).shape == ()
+    assert x.mean(dim=[]).item() == 1.0
+    assert x.amax(dim=()).item() == 1.0 and x.nansum(()).item() == 6.0
+    assert x.std(dim=()).item() == 0.0

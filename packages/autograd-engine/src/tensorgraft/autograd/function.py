@@ -170,19 +170,20 @@ class Function(metaclass=FunctionMeta):
                 continue
             if id(o) in input_ids and id(o) not in ctx._dirty:
                 o = wrap_view(o._data, o)  # returning an input as-is gives a new alias, as PyTorch
-            elif id(o) in saved_ids:
-                # a saved output is kept without its grad_fn (no ctx -> tensor -> ctx cycle)
-                saved[saved_ids[id(o)]] = (o._data, o._device, o._vc, i)
             if id(o) in ctx._non_differentiable or o._data.dtype.kind not in "fc":
                 new_outs.append(o)
                 continue
             if id(o) in ctx._dirty and o._requires_grad and o.grad_fn is None:
                 raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
+            if id(o) in saved_ids:
+                # a saved output is kept without its grad_fn (no ctx -> tensor -> ctx cycle)
+                saved[saved_ids[id(o)]] = (o._data, o._device, o._vc, i)
             o.grad_fn = ctx
             o._output_nr = i
             o._requires_grad = True
             new_outs.append(o)
         ctx._saved = tuple(saved)
+        ctx.inputs = None  # backward reads saved_tensors; unsaved inputs may be freed
         return tuple(new_outs) if is_tuple else new_outs[0]
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from tensorgraft.device import DeviceBackend
 
-INSTALL_HINT = "pip install tensorgraft-cuda[cuda12] (CUDA 12) or tensorgraft-cuda[cuda13] (CUDA 13)"
+INSTALL_HINT = "pip install tensorgraft-cuda[cuda12] for CUDA 12 or tensorgraft-cuda[cuda13] for CUDA 13"
 
 
 class _Deferred:
@@ -162,7 +162,7 @@ class CUDABackend(DeviceBackend):
 def _probe():
     """(available, reason, device count) — never raises."""
     if "cupy" not in sys.modules and importlib.util.find_spec("cupy") is None:
-        return False, f"no CUDA device was found: CuPy is not installed ({INSTALL_HINT})", 0
+        return False, f"no CUDA device was found: CuPy is not installed, so no CUDA backend is available ({INSTALL_HINT})", 0
     try:
         import cupy
     except Exception as exc:  # noqa: BLE001 - a broken CuPy/CUDA install raises anything

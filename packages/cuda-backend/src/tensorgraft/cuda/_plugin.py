@@ -33,6 +33,30 @@ def tensorgraft_register_ops(registrar):
 
 
 @hookimpl
+def tensorgraft_configure(config):
+    """Fused CUDA kernels for existing ops (core's softmax, tensorgraft-nn's gelu/layer_norm), once
+    every plugin registered its ops; skipped for an op whose generic kernel has other parameters
+    than the fused one expects (so a changed op never gets a mismatched kernel)."""
+    if not _have_cupy():
+        return
+    import inspect
+
+    from tensorgraft.registry import Registrar
+    from .fused import OP_KERNELS
+    registrar = Registrar(config.registry, "tensorgraft-cuda")
+    for name, (params, fn) in OP_KERNELS.items():
+        op = config.registry.ops.get(name)
+        if op is None or op.kernel is None or "cuda" in op.kernels:
+            continue
+        try:
+            got = tuple(inspect.signature(op.kernel).parameters)
+        except (TypeError, ValueError):
+            continue
+        if got == params:
+            registrar.register_kernel(name, "cuda", fn)
+
+
+@hookimpl
 def tensorgraft_report():
     from ._backend import BACKEND
     ok, reason, n = BACKEND.probe()

@@ -107,13 +107,17 @@ def _build_norm_affine(cp):
                                 "tensorgraft_layer_norm_affine")
 
 
+def _build_affine(cp):
+    return cp.ElementwiseKernel("T xh, T w, T b", "T y", "y = xh * w + b", "tensorgraft_affine")
+
+
 def _build_norm(cp):
     return cp.ElementwiseKernel("T x, T m, T rstd", "T y", "y = (x - m) * rstd", "tensorgraft_layer_norm")
 
 
 _BUILD = {"adam": _build_adam, "sgd": _build_sgd, "sgd_plain": _build_sgd_plain, "exp_sub": _build_exp_sub, "sum_exp": _build_sum_exp,
           "log_softmax_out": _build_log_softmax_out, "gelu": _build_gelu, "gelu_tanh": _build_gelu_tanh,
-          "sq_dev": _build_sq_dev, "norm_affine": _build_norm_affine, "norm": _build_norm}
+          "sq_dev": _build_sq_dev, "norm_affine": _build_norm_affine, "norm": _build_norm, "affine": _build_affine}
 
 
 # --------------------------------------------------------------------------- optimizer steps
@@ -163,9 +167,14 @@ def _i32(flag):
 
 
 # --------------------------------------------------------------------------- nn kernels
+def _row_max(cp, a, axis):
+    m = a.max(axis=axis, keepdims=True)
+    return cp.where(cp.isfinite(m), m, a.dtype.type(0))  # rows of -inf give nan/-inf, not errors
+
+
 def softmax(a, axis=-1):
     cp = _cp()
-    m = a.max(axis=axis, keepdims=True)
+    m = _row_max(cp, a, axis)
     e = _kernel("exp_sub")(a, m)
     s = e.sum(axis=axis, keepdims=True)
     cp.divide(e, s, out=e)
@@ -173,7 +182,7 @@ def softmax(a, axis=-1):
 
 
 def log_softmax(a, axis=-1):
-    m = a.max(axis=axis, keepdims=True)
+    m = _row_max(_cp(), a, axis)
     s = _kernel("sum_exp")(a, m, axis=axis, keepdims=True)
     return _kernel("log_softmax_out")(a, m, s)
 
@@ -204,6 +213,46 @@ def layer_norm(a, normalized_ndim, weight=None, bias=None, eps=1e-5):
         out = _kernel("norm_affine")(a, mean, rstd, w, b)
     return out, mean, rstd
 
+
+# ---------------------------------------------------------------------------- kernels of existing ops
+# Same arguments as the op's generic kernel, without ``xp``; registered (tensorgraft_configure) only
+# when the op exists and its generic kernel has exactly the expected parameters.
+def softmax_op_kernel(a, axis, log):
+    if a.ndim == 0 or a.size == 0 or a.dtype.kind != "f":
+        from tensorgraft.registry import registry
+        return registry.ops["log_softmax" if log else "softmax"].kernel(_cp(), a, axis, log)
+    return log_softmax(a, axis) if log else softmax(a, axis)
+
+
+def gelu_op_kernel(x, approximate):
+    return gelu(x, approximate)
+
+
+def layer_norm_op_kernel(x, w, b, nd, eps):
+    """nn.layer_norm's kernel: (out, xhat, invstd)."""
+    cp = _cp()
+    axes = tuple(range(x.ndim - nd, x.ndim))
+    n = 1
+    for ax in axes:
+        n *= x.shape[ax]
+    mean = x.mean(axis=axes, keepdims=True)
+    var = _kernel("sq_dev")(x, mean, axis=axes, keepdims=True) / x.dtype.type(n)
+    invstd = cp.reciprocal(cp.sqrt(var + x.dtype.type(eps)))
+    xhat = _kernel("norm")(x, mean, invstd)
+    if w is None and b is None:
+        return xhat, xhat, invstd
+    shape = x.shape[x.ndim - nd:]
+    w = w if w is not None else cp.ones(shape, x.dtype)
+    b = b if b is not None else cp.zeros(shape, x.dtype)
+    return _kernel("affine")(xhat, w, b), xhat, invstd
+
+
+OP_KERNELS = {  # op name -> (expected generic kernel parameters, cuda kernel)
+    "softmax": (("xp", "a", "axis", "log"), softmax_op_kernel),
+    "log_softmax": (("xp", "a", "axis", "log"), softmax_op_kernel),
+    "nn.gelu": (("xp", "x", "approximate"), gelu_op_kernel),
+    "nn.layer_norm": (("xp", "x", "w", "b", "nd", "eps"), layer_norm_op_kernel),
+}
 
 OPTIMIZER_STEPS = {("Adam", "cuda"): adam_bucket_step, ("AdamW", "cuda"): adam_bucket_step,
                    ("SGD", "cuda"): sgd_bucket_step}

@@ -867,13 +867,13 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
 
 
 # ====================================================================== padding / resampling
-def _pad_matrix(n, lo, hi, mode):
+def _pad_matrix(n, lo, hi, mode, dim=0, shape=()):
     """(n+lo+hi, n) 0/1 matrix mapping input positions to padded positions (None rows = constant)."""
     idx = np.arange(-lo, n + hi)
     if mode == "reflect":
         if lo >= n or hi >= n:
             raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding input dimension, "
-                               f"but got: padding ({lo}, {hi}) at dimension of input {n}")
+                               f"but got: padding ({lo}, {hi}) at dimension {dim} of input {list(shape)}")
         period = 2 * (n - 1) if n > 1 else 1
         m = np.mod(idx, period)
         src = np.where(m >= n, period - m, m)
@@ -914,7 +914,7 @@ def pad(input, pad, mode="constant", value=None):
             n = out.shape[dim]
             if lo == 0 and hi == 0:
                 continue
-        mat = _pad_matrix(n, lo, hi, mode)
+        mat = _pad_matrix(n, lo, hi, mode, dim, tuple(input.shape))
         m = _tg.tensor(mat.astype(input._data.dtype), device=input.device)
         moved = out.transpose(dim, -1)
         res = moved.matmul(m.t())
@@ -1017,6 +1017,60 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if dropout_p > 0.0:
         attn = dropout(attn, dropout_p, True)
     return attn.matmul(value)
+
+
+__all__ = [n for n in dir() if not n.startswith("_") and n not in ("annotations", "math", "warnings", "np", "Tensor",
+                                                                    "wrap")]
+
+
+def hardshrink(input, lambd=0.5):
+    return _tg.where(input.abs() > lambd, input, _tg.zeros_like(input))
+
+
+def softshrink(input, lambd=0.5):
+    return _tg.where(input > lambd, input - lambd, _tg.where(input < -lambd, input + lambd, _tg.zeros_like(input)))
+
+
+def pixel_shuffle(input, upscale_factor):
+    r = upscale_factor
+    *lead, C, H, W = input.shape
+    if C % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
+                           f"upscale_factor, but input.size(-3)={C} is not divisible by {r * r}")
+    lead = tuple(lead)
+    nl = len(lead)
+    x = input.reshape(lead + (C // (r * r), r, r, H, W))
+    perm = tuple(range(nl)) + (nl, nl + 3, nl + 1, nl + 4, nl + 2)
+    return x.permute(*perm).reshape(lead + (C // (r * r), H * r, W * r))
+
+
+def pixel_unshuffle(input, downscale_factor):
+    r = downscale_factor
+    *lead, C, H, W = input.shape
+    lead = tuple(lead)
+    nl = len(lead)
+    x = input.reshape(lead + (C, H // r, r, W // r, r))
+    perm = tuple(range(nl)) + (nl, nl + 2, nl + 4, nl + 1, nl + 3)
+    return x.permute(*perm).reshape(lead + (C * r * r, H // r, W // r))
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
+    reduction = _reduction(size_average, reduce, reduction)
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = _tg.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    return _reduce_loss(_tg.clamp(margin + d_pos - d_neg, min=0), reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    reduction = _reduction(size_average, reduce, reduction)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    loss = loss.sum(-1) / input.shape[-1]
+    return _reduce_loss(loss, reduction)
 
 
 __all__ = [n for n in dir() if not n.startswith("_") and n not in ("annotations", "math", "warnings", "np", "Tensor",

@@ -18,7 +18,10 @@ def __getattr__(name):
     from tensorgraft.registry import registry
     cls = registry.optimizers.get(name)
     if cls is None:
-        raise AttributeError(f"module 'tensorgraft.optim' has no attribute '{name}'")
+        from ._plugin import BUILTIN_OPTIMIZERS
+        hint = (" (the tensorgraft-optim plugin did not register it: it is disabled or failed to load; "
+                "run 'tensorgraft plugins' for details)") if name in BUILTIN_OPTIMIZERS else ""
+        raise AttributeError(f"module 'tensorgraft.optim' has no attribute '{name}'{hint}")
     return cls
 
 

@@ -47,23 +47,28 @@ def _refs(p):
     return sys.getrefcount(a)
 
 
+def _max_base_refs(a):
+    """The largest reference count along ``a``'s chain of bases (``a`` itself excluded)."""
+    worst = 0
+    b = a.base
+    while b is not None:
+        worst = max(worst, sys.getrefcount(b))
+        b = getattr(b, "base", None)
+    return worst
+
+
+# Calibrate both counts on objects held exactly once (the interpreter's own counting varies).
 _probe = _Probe()
-_probe._data = np.empty(1)
-_BASE_REFS = _refs(_probe)   # references of an array held by exactly one slot, seen from _refs
+_probe._data = np.empty(2)[:1]
+_BASE_REFS = _refs(_probe)
+_BASE_CHAIN_REFS = _max_base_refs(_probe._data)
 del _probe
 
 
 def _relocatable(p) -> bool:
     """Whether ``p._data`` can be replaced by a view of our buffer without anyone noticing: the array
-    is referenced only by ``p`` and its memory (and its base chain's) by nothing else."""
-    if p._base is not None or _refs(p) > _BASE_REFS:
-        return False
-    b = p._data.base
-    while b is not None:
-        if sys.getrefcount(b) > _BASE_REFS:
-            return False
-        b = getattr(b, "base", None)
-    return True
+    is referenced only by ``p`` and its memory (its chain of bases) by nothing else."""
+    return p._base is None and _refs(p) <= _BASE_REFS and _max_base_refs(p._data) <= _BASE_CHAIN_REFS
 
 
 class Bucket:
@@ -139,8 +144,6 @@ class Bucket:
                 d[k] = self.tensors[k][i]
             d.update(rest)
         self.dicts = dicts
-        self.uniform = all(bool((a == a[0]).all()) for a in self.scalars.values()) and \
-            (self.fresh is None or len(set(self.fresh)) <= 1)
         self._plan()
 
     # -- parameters ---------------------------------------------------------------------------
@@ -155,33 +158,35 @@ class Bucket:
             self.copy_mode.append(i)
 
     def _plan(self) -> None:
-        """Chunks: (start, end, pieces, param index or None); pieces = (i, local start, local end)."""
-        numpy_like = self.xp is np
-        ch = CHUNK if numpy_like else max(self.N, 1)
+        """Chunks ``(start, end, pieces, segment head)``: consecutive parameters whose per-parameter
+        scalars (step...) and fresh flags are equal form a segment (one segment when all are equal);
+        each segment is cut into chunks of ``CHUNK`` elements on NumPy (one chunk elsewhere).
+        ``pieces`` = ``(i, local start, local end)`` per parameter overlapped by the chunk."""
+        n = self.n
+        keys = [tuple(float(a[i]) for a in self.scalars.values()) + ((self.fresh[i],) if self.fresh else ())
+                for i in range(n)]
+        heads = [i for i in range(n) if i == 0 or keys[i] != keys[i - 1]]
+        self.heads = heads
+        self.uniform = len(heads) == 1
+        ch = CHUNK if self.xp is np else max(self.N, 1)
+        offs = self.offsets
         chunks = []
-        if self.uniform:
-            s = 0
-            i = 0
-            while s < self.N:
-                e = min(self.N, s + ch)
+        for h, head in enumerate(heads):
+            last = heads[h + 1] if h + 1 < len(heads) else n
+            s, end, i = offs[head], offs[last], head
+            while s < end:
+                e = min(end, s + ch)
                 pieces = []
-                while i < self.n and self.offsets[i] < e:
-                    lo = max(s, self.offsets[i]) - self.offsets[i]
-                    hi = min(e, self.offsets[i + 1]) - self.offsets[i]
+                while i < last and offs[i] < e:
+                    lo, hi = max(s, offs[i]) - offs[i], min(e, offs[i + 1]) - offs[i]
                     if hi > lo:
                         pieces.append((i, lo, hi))
-                    if self.offsets[i + 1] <= e:
+                    if offs[i + 1] <= e:
                         i += 1
                     else:
                         break
-                chunks.append((s, e, pieces, None))
+                chunks.append((s, e, pieces, head))
                 s = e
-        else:
-            for i in range(self.n):
-                o, size = self.offsets[i], self.sizes[i]
-                for lo in range(0, size, ch):
-                    hi = min(size, lo + ch)
-                    chunks.append((o + lo, o + hi, [(i, lo, hi)], i))
         self.chunks = chunks
         self.scratch = []
         self.maxlen = max((e - s for s, e, _, _ in chunks), default=0)
@@ -197,8 +202,9 @@ class Bucket:
             return False
         state = opt.state
         tensors = self.tensors
+        shapes = self.shapes
         for i, (p, q) in enumerate(zip(params, self.params_list)):
-            if p is not q:
+            if p is not q or p._data.shape != shapes[i]:
                 return False
             d = state.get(p)
             if d is not self.dicts[i]:
@@ -287,25 +293,17 @@ class FlatOptimizer(Optimizer):
         pviews = b.pviews
         for i, p in enumerate(params):
             if p._data is not pviews[i]:
-                b._adopt(i, p)           # rebound by the user, or not relocatable: copy in
-        for i in b.copy_mode:
-            pviews[i][...] = params[i]._data
+                b._adopt(i, p)           # copy in (and move into the buffer when nothing else sees it)
         gflat = [p._grad._data.reshape(-1) for p in params]
         self._scalars(group, b.scalars)
         sc = b.scalars
-        if b.uniform:
-            k = self._consts(group, {name: float(a[0]) for name, a in sc.items()})
+        per = {}
+        for head in b.heads:
+            k = self._consts(group, {name: float(a[head]) for name, a in sc.items()})
             if b.fresh is not None:
-                k["fresh"] = b.fresh[0]
-            b.consts = k
-        else:
-            b.consts = None
-            per = []
-            for i in range(b.n):
-                ki = self._consts(group, {name: float(a[i]) for name, a in sc.items()})
-                if b.fresh is not None:
-                    ki["fresh"] = b.fresh[i]
-                per.append(ki)
+                k["fresh"] = b.fresh[head]
+            per[head] = k
+        b.consts = k if b.uniform else None
         fused = _fused_table().get((type(self).__name__, b.device.type))
         done = False
         if fused is not None:
@@ -328,16 +326,14 @@ class FlatOptimizer(Optimizer):
                     concat([gflat[i][lo:hi] for i, lo, hi in pieces], out=G)
                 S = {name: buf[s:e] for name, buf in state.items()}
                 T = [t[:L] for t in scratch]
-                kernel(xp, group, k if pi is None else per[pi], P[s:e], G, S, T)
+                kernel(xp, group, per[pi], P[s:e], G, S, T)
         for i in b.copy_mode:
             params[i]._data[...] = pviews[i]
         for p in params:
             p._vc[0] += 1
         if b.fresh is not None and any(b.fresh):
             b.fresh = [False] * b.n
-            if not b.uniform and all(len(set(a.tolist())) <= 1 for a in sc.values()):
-                b.uniform = True
-                b._plan()
+            b._plan()
 
 
 def _fused_table():

@@ -369,7 +369,8 @@ class SequentialLR(_Composite, LRScheduler):
         self._schedulers[idx]._initial_step()
         self._last_lr = schedulers[idx].get_last_lr()
 
-    def _undo(self, sched):
+    def _undo(self, sched=None):
+        sched = self if sched is None else sched
         if hasattr(sched, "_schedulers"):
             for s in sched._schedulers:
                 self._undo(s)

@@ -42,7 +42,12 @@ unary("negative", kernel=_neg_kernel, inplace=True, kernels={"cpu": _neg_cpu})
 unary("abs", "absolute", dunders=("__abs__",))
 unary("absolute", "absolute")
 def _sign_kernel(xp, a):
-    return a.copy() if a.dtype.kind == "b" else xp.sign(a)
+    if a.dtype.kind == "b":
+        return a.copy()
+    r = xp.sign(a)
+    if a.dtype.kind == "f":
+        r = xp.where(r != r, xp.zeros((), r.dtype), r)  # PyTorch: sign(nan) == 0
+    return r
 
 
 unary("sign", kernel=_sign_kernel)
@@ -126,7 +131,13 @@ unary("floor", kernel=_rounding("floor"))
 unary("ceil", kernel=_rounding("ceil"))
 unary("trunc", kernel=_rounding("trunc"))
 unary("fix", kernel=_rounding("trunc"))
-unary("frac", kernel=lambda xp, a: a - xp.trunc(a))
+def _frac_kernel(xp, a):
+    if a.dtype.kind not in "fc":
+        raise RuntimeError(f"\"frac_cpu\" not implemented for '{F._type_name(a.dtype)}'")
+    return a - xp.trunc(a)
+
+
+unary("frac", kernel=_frac_kernel)
 
 
 def _round_kernel(xp, a, decimals=0):
@@ -557,7 +568,7 @@ def _isclose_frontend(op):
         if other._device is not input._device:
             raise F.device_mismatch("isclose", input, other)
         if input._data.dtype != other._data.dtype:
-            raise RuntimeError(f"{input.dtype} did not match {other.dtype}")
+            raise RuntimeError(f"{F._type_name(input._data.dtype)} did not match {F._type_name(other._data.dtype)}")
         return wrap(table[input._device.type](input._data, other._data, rtol, atol, equal_nan), input._device)
     return isclose
 

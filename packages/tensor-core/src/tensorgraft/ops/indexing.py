@@ -11,6 +11,7 @@ to the front).
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 
@@ -57,13 +58,19 @@ def _is_seq_index(i):
     return isinstance(i, (list, tuple, Tensor, slice, type(Ellipsis), type(None))) or i is None
 
 
-def normalize_index(index, device):
-    """Python index -> ``((basic, adv), is_basic)``; tensors become backend arrays."""
+def normalize_index(index, device, ndim=None):
+    """Python index -> ``((basic, adv), is_basic)``; tensors become backend arrays. ``ndim`` (of the
+    indexed tensor) lets an ellipsis among advanced indices be spelled out, as PyTorch treats an
+    ellipsis that spans no dimension as absent (NumPy would count it as separating them)."""
     if index.__class__ is int:
         return ((index, Ellipsis), None), True
     if not isinstance(index, tuple):
         # PyTorch (like old NumPy) treats a short list holding sequences/slices as a tuple
         if isinstance(index, list) and len(index) < 32 and any(_is_seq_index(i) for i in index):
+            warnings.warn("Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed "
+                          "in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be "
+                          "interpreted as tensor index, x[torch.tensor(seq)], which will result either in an error or "
+                          "a different result", UserWarning, stacklevel=3)
             index = tuple(index)
         else:
             index = (index,)
@@ -114,8 +121,14 @@ def normalize_index(index, device):
         if Ellipsis not in basic:
             basic = basic + (Ellipsis,)  # keeps an all-int index a 0-d view instead of a NumPy scalar
         return (basic, None), True
+    if ndim is not None:
+        for pos, (k, _) in enumerate(items):
+            if k == "e":
+                used = sum(v.ndim if (k2 == "a" and v.dtype == bool) else 1 for k2, v in items if k2 in "isa")
+                items[pos:pos + 1] = [("s", _FULL)] * max(ndim - used, 0)
+                break
     if not any(k == "i" for k, _ in items):
-        return (None, tuple(_adv_value(k, v) for k, v in items)), False
+        return (None, tuple(v for _, v in items)), False
     # ints first (as views), then the advanced index on what remains
     basic, adv = [], []
     for k, v in items:
@@ -135,10 +148,6 @@ def normalize_index(index, device):
     if Ellipsis not in basic:
         basic.append(Ellipsis)
     return (tuple(basic), tuple(adv)), False
-
-
-def _adv_value(k, v):
-    return v
 
 
 def _seq_to_array(seq):
@@ -171,16 +180,35 @@ def _translate_index_error(exc, shape, idx):
         return IndexError(f"index {m.group(1)} is out of bounds for dimension {m.group(2)} with size {m.group(3)}")
     if "too many indices" in msg:
         return IndexError(f"too many indices for tensor of dimension {len(shape)}")
+    if "could not be broadcast together with shapes" in msg:
+        shapes = [[int(v) for v in grp.split(",") if v.strip()] for grp in re.findall(r"\(([\d,\s]*)\)", msg)]
+        return IndexError("shape mismatch: indexing tensors could not be broadcast together with shapes "
+                          + ", ".join(str(sh) for sh in shapes))
     if "boolean index did not match" in msg:
         return IndexError(_mask_message(shape, idx) or msg.replace("array", "tensor"))
     return IndexError(msg.replace("array", "tensor").replace("axis", "dimension"))
 
 
 def _mask_message(shape, idx):
+    """PyTorch reports the mask against the tensor left after ints, slices and None are applied."""
     basic, adv = idx
-    items = adv if adv is not None else basic
-    if basic is not None and adv is not None:
+    if adv is None:
         return None
+    if basic is None:
+        basic = []
+        for it in adv:
+            if hasattr(it, "dtype"):
+                basic.extend([_FULL] * (it.ndim if it.dtype == bool else 1))
+            elif isinstance(it, bool):
+                basic.append(None)
+            else:
+                basic.append(it)
+        adv = tuple(_FULL if (it is None or isinstance(it, slice)) else it for it in adv)
+    try:
+        shape = np.empty(shape, dtype=np.bool_)[tuple(basic)].shape if 0 not in shape else shape
+    except (IndexError, ValueError):
+        return None
+    items = adv
     dim = 0
     for k, it in enumerate(items):
         if it is Ellipsis:
@@ -205,18 +233,31 @@ def _consumed(it):
     return 1
 
 
-def _node_name(idx, basic):
+def _node_name(idx, basic, shape=None, bare=False):
+    """PyTorch names the node after the last view op its indexing applied: a no-op slice inside a
+    tuple index is skipped (nothing applied at all: ``AliasBackward0``), a bare slice never is."""
     if not basic:
         return "IndexBackward0"
-    items = [i for i in idx[0] if i is not Ellipsis]
-    if not items:
-        return "AliasBackward0"
-    last = items[-1]
-    if last is None:
-        return "UnsqueezeBackward0"
-    if isinstance(last, slice):
+    items = idx[0]
+    if bare and isinstance(items[0], slice):
         return "SliceBackward0"
-    return "SelectBackward0"
+    nd = len(shape) if shape is not None else 0
+    consumed = sum(1 for i in items if i is not None and i is not Ellipsis)
+    dim = 0
+    last = None
+    for it in items:
+        if it is Ellipsis:
+            dim += nd - consumed
+        elif it is None:
+            last = "UnsqueezeBackward0"
+        elif isinstance(it, slice):
+            if shape is None or dim >= nd or it.indices(shape[dim]) != (0, shape[dim], 1):
+                last = "SliceBackward0"
+            dim += 1
+        else:
+            last = "SelectBackward0"
+            dim += 1
+    return last or "AliasBackward0"
 
 
 def _getitem_kernel(xp, a, idx):
@@ -227,8 +268,8 @@ def _getitem_frontend(op):
     table = op.table
 
     def getitem(self, index):
-        idx, basic = normalize_index(index, self._device)
-        return index_apply(self, idx, basic)
+        idx, basic = normalize_index(index, self._device, self._data.ndim)
+        return index_apply(self, idx, basic, index.__class__ is slice)
     return getitem
 
 
@@ -236,7 +277,7 @@ _getitem = defop("__getitem__", kernel=_getitem_kernel, frontend=_getitem_fronte
                  public=False, node="IndexBackward0")
 
 
-def index_apply(t, idx, basic=None):
+def index_apply(t, idx, basic=None, bare=False):
     """``t[idx]`` for an already normalised index (formulas call this)."""
     if basic is None:
         basic = idx[1] is None
@@ -247,7 +288,7 @@ def index_apply(t, idx, basic=None):
     out = wrap_view(data, t) if basic else wrap(data, t._device)
     if t._requires_grad and _gs.enabled:
         Tensor._autograd.record(_getitem, out, (t,), {"index": idx, "shape": t._data.shape},
-                                node_name=_node_name(idx, basic))
+                                node_name=_node_name(idx, basic, t._data.shape, bare))
     return out
 
 
@@ -267,7 +308,7 @@ def _setitem_frontend(op):
     table = op.table
 
     def setitem(self, index, value):
-        idx, _ = normalize_index(index, self._device)
+        idx, _ = normalize_index(index, self._device, self._data.ndim)
         if isinstance(value, Tensor):
             if value._device is not self._device:
                 if value._data.ndim == 0 and value._device.type == "cpu":
@@ -285,19 +326,51 @@ def _setitem_frontend(op):
         if record:
             F.check_inplace_allowed(self, "index_put_")
             if self._base is not None:
-                raise RuntimeError(
-                    "index_put_(): in-place assignment into a view while recording gradients is not supported by "
-                    "tensorgraft's autograd engine; index the base tensor directly (x[i, j] = v instead of "
-                    "x[i][j] = v) or clone() the view first.")
-            old = wrap(self._data, self._device)  # carries the history; its data is never read
-            old._requires_grad = self._requires_grad
-            old.grad_fn = self.grad_fn
-            old._output_nr = self._output_nr
-            old._extra = self._extra
+                return _setitem_into_view(table, self, idx, v, value)
+            old = _alias_history(self)
         _store(table[self._device.type], self, idx, v)
         if record:
             Tensor._autograd.record(op, self, (old, value), {"index": idx}, node_name="IndexPutBackward0")
     return setitem
+
+
+def _alias_history(t):
+    """A tensor object standing for ``t``'s current history (its data is never read)."""
+    old = wrap(t._data, t._device)
+    old._requires_grad = t._requires_grad
+    old.grad_fn = t.grad_fn
+    old._output_nr = t._output_nr
+    old._extra = t._extra
+    return old
+
+
+def _setitem_into_view(table, view, idx, v, value):
+    """``view[idx] = value`` with autograd, where ``view`` shares memory with a base: the base's
+    history becomes PyTorch's ``CopySlices`` (the written region comes from ``value``), and the
+    view becomes an ``as_strided`` view of the updated base."""
+    from .shape import _offset_of
+    from ..registry import registry
+    root = view._base
+    rd = root._data
+    if not rd.flags.c_contiguous or (root._requires_grad and not view._requires_grad):
+        raise RuntimeError(
+            "index_put_(): in-place assignment into this view while recording gradients is not supported by "
+            "tensorgraft's autograd engine (its base is not contiguous, or the view was detached); index the base "
+            "tensor directly or clone() the view first.")
+    if root._requires_grad and root.grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+    region = {"size": tuple(view._data.shape), "stride": view.stride(), "offset": _offset_of(view._data, rd)}
+    old = _alias_history(root)
+    _store(table[view._device.type], view, idx, v)
+    attrs = dict(region, index=idx)
+    Tensor._autograd.record(_setitem, root, (old, value), attrs, node_name="CopySlices")
+    Tensor._autograd.record(registry.ops["as_strided"], view, (root,),
+                            dict(region, in_offset=0, in_stride=root.stride()), node_name="AsStridedBackward0")
+
+
+def region_of(t, region):
+    """The elements of ``t`` (laid out like the contiguous base) that a recorded view covers."""
+    return t.contiguous().clone().as_strided(region["size"], region["stride"], region["offset"])
 
 
 def _store(kernel, self, idx, v):
@@ -491,6 +564,10 @@ def _scatter_frontend(op, add=False):
             if reduce not in ("add", "multiply"):
                 raise RuntimeError(f"reduce argument must be either add or multiply. Got {reduce}")
         red = "add" if add else reduce
+        if reduce is not None and isinstance(src, Tensor):
+            warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated and will be removed in a "
+                          "future PyTorch release. Use torch.scatter_reduce instead for more reduction options.",
+                          UserWarning, stacklevel=2)
         if isinstance(src, Tensor):
             if src._device is not input._device:
                 raise F.device_mismatch(fname, input, src)
@@ -517,6 +594,78 @@ def _scatter_frontend(op, add=False):
 defop("scatter", kernel=_scatter_kernel, frontend=_scatter_frontend, inplace="scatter_")
 defop("scatter_add", kernel=_scatter_kernel, frontend=lambda op: _scatter_frontend(op, add=True),
       inplace="scatter_add_")
+
+
+def _ufunc_at(xp, name, out, idx, vals):
+    if xp is np:
+        getattr(np, name).at(out, idx, vals)
+        return
+    ufunc = getattr(xp, name)  # pragma: no cover - CUDA
+    if hasattr(ufunc, "at"):
+        ufunc.at(out, idx, vals)
+    else:
+        import cupyx
+        getattr(cupyx, {"add": "scatter_add", "maximum": "scatter_max", "minimum": "scatter_min"}[name])(out, idx, vals)
+
+
+_REDUCE_INIT = {"sum": 0, "mean": 0, "prod": 1}
+
+
+def _scatter_reduce_kernel(xp, a, dim, idx, src, reduce, include_self):
+    out = a.copy()
+    if a.ndim == 0:
+        out = out.reshape(1)
+        grid = (idx.reshape(-1),)
+        s = src.reshape(-1)[:idx.size]
+    else:
+        grid = _grid(xp, idx.shape, dim, idx)
+        s = src[tuple(slice(0, n) for n in idx.shape)]
+    if not include_self:
+        if reduce in _REDUCE_INIT:
+            init = _REDUCE_INIT[reduce]
+        elif out.dtype.kind == "f":
+            init = -np.inf if reduce == "amax" else np.inf
+        else:
+            info = np.iinfo(out.dtype) if out.dtype.kind in "iu" else None
+            init = (info.min if reduce == "amax" else info.max) if info is not None else (reduce == "amin")
+        out[grid] = init
+    name = {"sum": "add", "mean": "add", "prod": "multiply", "amax": "maximum", "amin": "minimum"}[reduce]
+    _ufunc_at(xp, name, out, grid, s)
+    if reduce == "mean":
+        cnt = xp.zeros(out.shape, dtype=np.int64)
+        _ufunc_at(xp, "add", cnt, grid, xp.ones(idx.shape, dtype=np.int64))
+        if include_self:
+            cnt = cnt + 1
+        cnt = xp.maximum(cnt, 1)
+        out = out // cnt if out.dtype.kind in "iu" else (out / cnt).astype(out.dtype)
+    return out.reshape(a.shape)
+
+
+def _scatter_reduce_frontend(op):
+    table = op.table
+
+    def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("scatter_reduce", "input", 1, input)
+        if not isinstance(src, Tensor):
+            raise F.not_a_tensor("scatter_reduce", "src", 4, src)
+        if reduce not in ("sum", "prod", "mean", "amax", "amin"):
+            raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+        a = input._data
+        idx = _index_tensor(index, "scatter_reduce")
+        d = wrap_dim(dim, a.ndim)
+        if src._data.dtype != a.dtype:
+            raise RuntimeError("scatter_reduce(): Expected self.dtype to be equal to src.dtype")
+        _scatter_checks("scatter_reduce", a, d, idx, src._data)
+        res = wrap(table[input._device.type](a, d, idx, src._data, reduce, include_self), input._device)
+        if F.needs_grad(input, src):
+            Tensor._autograd.record(op, res, (input, index, src), {"dim": d, "reduce": reduce,
+                                                                   "include_self": include_self})
+        return res
+    return scatter_reduce
+
+
+defop("scatter_reduce", kernel=_scatter_reduce_kernel, frontend=_scatter_reduce_frontend, inplace="scatter_reduce_")
 
 
 # --------------------------------------------------------------------------- index_* family
@@ -547,7 +696,9 @@ def _index_select_frontend(op):
         idx = _vec_index(index, "index_select")
         d = wrap_dim(dim, a.ndim)
         n = a.shape[d] if a.ndim else 1
-        if idx.size and (int(idx.min()) < -n or int(idx.max()) >= n) or (idx.size and int(idx.min()) < 0):
+        if a.ndim == 0 and idx.size != 1:
+            raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)")
+        if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= n):
             raise IndexError("index out of range in self")
         res = wrap(table[input._device.type](a, d, idx), input._device)
         if out is not None:
@@ -1012,7 +1163,7 @@ def _index_put(input, indices, values, accumulate=False):
         from .creation import tensor as _tensor
         values = _tensor(values, dtype=input.dtype, device=input._device)
     if accumulate:
-        idx, _ = normalize_index(indices, input._device)
+        idx, _ = normalize_index(indices, input._device, input._data.ndim)
         target = apply_index(input._data, idx).shape
         v = values if values._data.dtype == input._data.dtype else values.to(input.dtype)
         if v._data.shape != target:
@@ -1070,6 +1221,9 @@ _INDEX_SAMPLES = {
                                              ((x, 1, _it([[3], [0], [1]], dev)), {"value": 0.5})]), None),
     "scatter_add": (_samples(lambda x, dt, dev: [((x, 0, _it([[2, 0, 2, 0]], dev), _mk((1, 4), dt, dev, 66)), {})]),
                     None),
+    "scatter_reduce": (_samples(lambda x, dt, dev: [((x, 0, _it([[2, 0, 2, 0], [2, 1, 2, 0]], dev),
+                                                     _mk((2, 4), dt, dev, 73), r), {"include_self": inc})
+                                                   for r in ("sum", "mean", "amax") for inc in (True, False)]), None),
     "index_select": (_samples(lambda x, dt, dev: [((x, 1, _it([3, 0, 3], dev)), {})]),
                      lambda a, d, i: np.take(a, i, d)),
     "index_add": (_samples(lambda x, dt, dev: [((x, 0, _it([2, 2], dev), _mk((2, 4), dt, dev, 67)), {"alpha": 2.0})]),

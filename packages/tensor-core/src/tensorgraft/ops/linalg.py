@@ -168,13 +168,9 @@ def _matmul_frontend(op):
                 rows = a.size // ka if ka else 0
                 raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{ka} and "
                                    f"{_shape_str(b.shape)})")
-            batch = b.shape[0] if b.ndim > 2 else 1
             bb = 1
-            for s in b.shape[:-2]:
-                bb *= s
-            if a.ndim <= 2:
-                raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{bb}, {ka}] but "
-                                   f"got: [{bb}, {kb}].")
+            for sz in b.shape[:-2]:
+                bb *= sz
             raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{bb}, {ka}] but got: "
                                f"[{bb}, {kb}].")
         if a.ndim > 2 and b.ndim > 2:
@@ -504,15 +500,14 @@ def _cross_frontend(op, linalg=True):
         a, b = input._data, other._data
         if a.ndim != b.ndim:
             raise RuntimeError(f"{fname}: inputs must have the same number of dimensions.")
-        nonlocal_dim = dim
-        if nonlocal_dim is None:
-            cands = [k for k in range(a.ndim) if a.shape[k] == 3 and b.shape[k] == 3]
-            if not cands:
+        if dim is None:  # torch.cross's legacy default: the first dim of size 3
+            sizes3 = [k for k in range(a.ndim) if a.shape[k] == 3 and b.shape[k] == 3]
+            if not sizes3:
                 raise RuntimeError("no dimension of size 3 in input")
-            nonlocal_dim = cands[0]
-        d = wrap_dim(nonlocal_dim, a.ndim)
+            dim = sizes3[0]
+        d = wrap_dim(dim, a.ndim)
         if a.shape[d] != 3 or b.shape[d] != 3:
-            raise RuntimeError(f"{fname}: inputs dimension {nonlocal_dim} must have length 3. Got {a.shape[d]} and "
+            raise RuntimeError(f"{fname}: inputs dimension {dim} must have length 3. Got {a.shape[d]} and "
                                f"{b.shape[d]}")
         if a.dtype != b.dtype:
             dt = _dt.promote_types(input.dtype, other.dtype).np
@@ -550,7 +545,7 @@ defop("trace", kernel=lambda xp, a, npd: xp.asarray(xp.trace(a, dtype=npd)), fro
 
 
 # --------------------------------------------------------------------------- torch.linalg solvers
-def _square(fname, t, allow_1d=False):
+def _square(fname, t):
     if not isinstance(t, Tensor):
         raise F.not_a_tensor(fname, "A", 1, t)
     a = t._data
@@ -567,10 +562,6 @@ def _float_check(fname, t):
     if t._data.dtype.kind not in "fc":
         raise RuntimeError(f"{fname}: Expected a floating point or complex tensor as input. Got "
                            f"{F._type_name(t._data.dtype)}")
-
-
-def _xp_linalg(xp):
-    return xp.linalg
 
 
 def _inv_kernel(xp, a):
@@ -680,8 +671,8 @@ def _solve_frontend(op):
             raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
                                f"({_shape_str(a.shape[-2:])} and {_shape_str(bs)})")
         if a.dtype != b.dtype:
-            dt = _dt.promote_types(A.dtype, B.dtype).np
-            a, b = a.astype(dt), b.astype(dt)
+            raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
+                               f"{F._type_name(a.dtype)} and B of type {F._type_name(b.dtype)} instead")
         try:
             res = table[A._device.type](a, b, vec)
         except Exception as exc:
@@ -763,9 +754,14 @@ defop("linalg_solve_triangular", kernel=_solve_triangular_kernel, frontend=_solv
 
 
 def _matrix_power(A, n):
-    a = _square("linalg.matrix_power", A) if A._data.dtype.kind in "fc" else A._data
-    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
-        _square("linalg.matrix_power", A)
+    if not isinstance(A, Tensor):
+        raise F.not_a_tensor("linalg.matrix_power", "A", 1, A)
+    a = A._data
+    if a.ndim < 2:
+        raise RuntimeError("linalg.matrix_power: The input tensor A must have at least 2 dimensions.")
+    if a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but they are {a.shape[-2]} by "
+                           f"{a.shape[-1]} matrices")
     n = int(n)
     if n == 0:
         from .creation import eye

@@ -28,7 +28,8 @@ def _sum_frontend(op):
     def sum(input, dim=None, keepdim=False, *, dtype=None):
         _check(input, "sum")
         a = input._data
-        axes = wrap_dims(dim, a.ndim)
+        # dim=() / [] reduces every dim, as PyTorch
+        axes = None if dim is None or (dim.__class__ in (tuple, list) and not dim) else wrap_dims(dim, a.ndim)
         if dtype is not None:
             npd = dtype.np
         elif a.dtype.kind in "biu":
@@ -59,7 +60,7 @@ def _mean_frontend(op):
         if dtype is None and a.dtype.kind not in "fc":
             raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point "
                                f"or complex dtype. Got: {_dt._BY_NUMPY[a.dtype]._torch_name.capitalize()}")
-        axes = wrap_dims(dim, a.ndim)
+        axes = None if dim is None or (dim.__class__ in (tuple, list) and not dim) else wrap_dims(dim, a.ndim)
         npd = dtype.np if dtype is not None else None
         if npd is not None and a.dtype != npd:
             a = a.astype(npd)
@@ -87,15 +88,8 @@ def _int64_acc(a, dtype):
     return np.dtype(np.int64) if a.dtype.kind in "biu" else None
 
 
-def _dim_of(dim, ndim):
-    return wrap_dim(dim, ndim)
-
-
 def _all_dims(dim):
     return dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0)
-
-
-_FLOAT_NAMES = "Float"
 
 
 def _type_name(npdtype):
@@ -136,11 +130,11 @@ def return_type(name, fields=("values", "indices")):
     """The named-tuple class ``torch.return_types.<name>`` (created once, then reused)."""
     cls = getattr(return_types, name, None)
     if cls is None:
-        ns = {"__slots__": (), "_fields": tuple(fields), "__module__": "tensorgraft.return_types"}
+        ns = {"__slots__": (), "_fields": tuple(fields), "__module__": __name__}
         for i, f in enumerate(fields):
             ns[f] = property(lambda self, i=i: tuple.__getitem__(self, i))
         cls = type(name, (_StructSeq,), ns)
-        cls.__qualname__ = name
+        cls.__qualname__ = "return_types." + name  # importable, so results pickle
         setattr(return_types, name, cls)
     return cls
 
@@ -148,6 +142,12 @@ def return_type(name, fields=("values", "indices")):
 for _n in ("max", "min", "sort", "topk", "median", "nanmedian", "mode", "kthvalue", "cummax", "cummin",
            "aminmax"):
     return_type(_n, ("min", "max") if _n == "aminmax" else ("values", "indices"))
+
+
+def _zero_dim_pair(dev, a):
+    """(value, index 0) of a reduction along the only "dim" of a 0-d array, on its device."""
+    from ..device import get_backend
+    return a.copy(), get_backend(dev).xp.zeros((), np.int64)
 
 
 def _record_values(op, out, input, attrs, node_name=None):
@@ -282,6 +282,8 @@ def _extreme_kernel(xp, a, which, axis, keepdim):
     """(values, indices) along ``axis`` (NaN wins, as in PyTorch), or the full reduction."""
     if axis is None:
         return (xp.max(a) if which == "max" else xp.min(a)), None
+    if a.ndim == 0:
+        return a.copy(), xp.zeros((), np.int64)
     idx = (xp.argmax if which == "max" else xp.argmin)(a, axis=axis, keepdims=True)
     vals = xp.take_along_axis(a, idx, axis=axis)
     if not keepdim:
@@ -313,15 +315,10 @@ def _extreme_frontend(op, which):
             _record_values(op, res, input, {"dim": None}, "MaxBackward1" if which == "max" else "MinBackward1")
             return res
         d = wrap_dim(dim, a.ndim)
-        if a.ndim == 0:
-            vals = wrap(a.copy(), input._device)
-            idx = wrap(np.zeros((), np.int64) if input._device.type == "cpu"
-                       else table[input._device.type](a.reshape(1), which, 0, False)[1].reshape(()), input._device)
-        else:
-            if a.shape[d] == 0:
-                raise RuntimeError(f"{which}(): Expected reduction dim {d} to have non-zero size.")
-            v, i = table[input._device.type](a, which, d, keepdim)
-            vals, idx = wrap(v, input._device), wrap(i, input._device)
+        if a.ndim and a.shape[d] == 0:
+            raise RuntimeError(f"{which}(): Expected reduction dim {d} to have non-zero size.")
+        v, i = table[input._device.type](a, which, d, keepdim)
+        vals, idx = wrap(v, input._device), wrap(i, input._device)
         _record_values(op, vals, input, {"dim": d, "keepdim": keepdim, "indices": idx},
                        "MaxBackward0" if which == "max" else "MinBackward0")
         return Ret(vals, idx)
@@ -389,7 +386,7 @@ def _argext_frontend(op, which):
         a = input._data
         if dim is None:
             if a.size == 0:
-                raise RuntimeError(f"{which}(): Expected reduction dim to be specified for input.numel() == 0.")
+                raise IndexError(f"{which}(): Expected reduction dim to be specified for input.numel() == 0.")
             axis = None
         else:
             axis = wrap_dim(dim, a.ndim)
@@ -781,7 +778,8 @@ def _median_frontend(op):
             return res
         d = wrap_dim(dim, a.ndim)
         if a.ndim == 0:
-            vals, idx = wrap(a.copy(), dev), wrap(np.zeros((), np.int64), dev)
+            v, i = _zero_dim_pair(dev, a)
+            vals, idx = wrap(v, dev), wrap(i, dev)
         else:
             if a.shape[d] == 0:
                 raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size.")
@@ -793,6 +791,185 @@ def _median_frontend(op):
 
 
 defop("median", kernel=_median_kernel, frontend=_median_frontend)
+
+
+def _kthvalue_kernel(xp, a, k, axis, keepdim):
+    idx = _argsort(xp, a, axis, False, True)
+    pick = xp.take(idx, xp.arange(k - 1, k), axis=axis).astype(np.int64, copy=False)
+    vals = xp.take_along_axis(a, pick, axis=axis)
+    if not keepdim:
+        vals, pick = vals.squeeze(axis), pick.squeeze(axis)
+    return vals, pick
+
+
+def _kthvalue_frontend(op):
+    table = op.table
+    Ret = return_type("kthvalue")
+
+    def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
+        _check(input, "kthvalue")
+        a = input._data
+        dev = input._device
+        d = wrap_dim(dim, a.ndim)
+        n = a.shape[d] if a.ndim else 1
+        if not 1 <= k <= n:
+            raise IndexError(f"kthvalue(): selected number k out of range for dimension {d}")
+        if a.ndim == 0:
+            v, i = _zero_dim_pair(dev, a)
+            vals, idx = wrap(v, dev), wrap(i, dev)
+        else:
+            v, i = table[dev.type](a, int(k), d, keepdim)
+            vals, idx = wrap(v, dev), wrap(i, dev)
+        _record_values(op, vals, input, {"dim": d, "keepdim": keepdim, "indices": idx})
+        return Ret(vals, idx)
+    return kthvalue
+
+
+def _sample_tensor(shape, dtype, device, seed):
+    from ..testing import make_tensor
+    return make_tensor(shape, dtype=dtype, device=device, low=-2.0, high=2.0, seed=seed)
+
+
+def _kthvalue_samples(dtype, device):
+    return [((_sample_tensor((2, 4), dtype, device, 91), 2), {}),
+            ((_sample_tensor((3, 2), dtype, device, 92), 3, 0, True), {})]
+
+
+def _kthvalue_reference(a, k, dim=-1, keepdim=False):
+    idx = np.take(np.argsort(a, axis=dim, kind="stable"), [k - 1], axis=dim)
+    v = np.take_along_axis(a, idx, axis=dim)
+    return (v, idx) if keepdim else (v.squeeze(dim), idx.squeeze(dim))
+
+
+defop("kthvalue", kernel=_kthvalue_kernel, frontend=_kthvalue_frontend, samples=_kthvalue_samples,
+      reference=_kthvalue_reference)
+
+
+def _nanmedian_kernel(xp, a, axis, keepdim):
+    """Lower median of the non-NaN values along ``axis`` (NaN only when a slice is all NaN)."""
+    idx = _argsort(xp, a, axis, False, True)  # NaNs sort last
+    if a.dtype.kind in "fc":
+        valid = xp.sum(~xp.isnan(a), axis=axis, keepdims=True)
+    else:
+        valid = xp.full_like(xp.take(a, xp.arange(0, 1), axis=axis), a.shape[axis], dtype=np.int64)
+    k = xp.maximum((valid - 1) // 2, 0).astype(np.int64)
+    pick = xp.take_along_axis(idx, k, axis=axis).astype(np.int64, copy=False)
+    vals = xp.take_along_axis(a, pick, axis=axis)
+    if not keepdim:
+        vals, pick = vals.squeeze(axis), pick.squeeze(axis)
+    return vals, pick
+
+
+def _nanmedian_frontend(op):
+    table = op.table
+    Ret = return_type("nanmedian")
+
+    def nanmedian(input, dim=None, keepdim=False, *, out=None):
+        _check(input, "nanmedian")
+        a = input._data
+        dev = input._device
+        if dim is None:
+            if a.size == 0:
+                if a.dtype.kind not in "fc":
+                    raise IndexError("nanmedian() input tensor cannot be empty")
+                return wrap(a.sum() * np.nan, dev)
+            v, _ = table[dev.type](a.reshape(-1), 0, False)
+            res = wrap(v, dev)
+            _record_values(op, res, input, {"dim": None}, "NanmedianBackward0")
+            return res
+        d = wrap_dim(dim, a.ndim)
+        if a.ndim == 0:
+            v, i = _zero_dim_pair(dev, a)
+            vals, idx = wrap(v, dev), wrap(i, dev)
+        else:
+            if a.shape[d] == 0:
+                raise IndexError(f"nanmedian(): Expected reduction dim {d} to have non-zero size.")
+            v, i = table[dev.type](a, d, keepdim)
+            vals, idx = wrap(v, dev), wrap(i, dev)
+        _record_values(op, vals, input, {"dim": d, "keepdim": keepdim, "indices": idx}, "NanmedianBackward1")
+        return Ret(vals, idx)
+    return nanmedian
+
+
+def _nanmedian_samples(dtype, device):
+    return [((_sample_tensor((2, 3), dtype, device, 93),), {}),
+            ((_sample_tensor((2, 4), dtype, device, 94), 1), {})]
+
+
+def _nanmedian_reference(a, dim=None, keepdim=False):
+    if dim is None:
+        return np.sort(a.reshape(-1))[(a.size - 1) // 2]
+    idx = np.take(np.argsort(a, axis=dim, kind="stable"), [(a.shape[dim] - 1) // 2], axis=dim)
+    v = np.take_along_axis(a, idx, axis=dim)
+    return (v, idx) if keepdim else (v.squeeze(dim), idx.squeeze(dim))
+
+
+defop("nanmedian", kernel=_nanmedian_kernel, frontend=_nanmedian_frontend, samples=_nanmedian_samples,
+      reference=_nanmedian_reference)
+
+
+def _mode_kernel(xp, a, axis, keepdim):
+    """Most frequent value along ``axis`` (the smallest among equally frequent ones) and the index
+    of its last occurrence, as PyTorch's CPU kernel. NaNs never equal each other."""
+    host = a if xp is np else a.get()
+    moved = np.moveaxis(host, axis, -1)
+    lead = moved.shape[:-1]
+    n = moved.shape[-1]
+    rows = moved.reshape(-1, n)
+    order = np.argsort(rows, axis=1, kind="stable")
+    srt = np.take_along_axis(rows, order, axis=1)
+    pos = np.arange(n)
+    new_run = np.ones(rows.shape, dtype=bool)
+    new_run[:, 1:] = srt[:, 1:] != srt[:, :-1]
+    start = np.maximum.accumulate(np.where(new_run, pos, 0), axis=1)
+    length = pos - start + 1  # run length so far; complete at each run's last position
+    best_end = np.argmax(length, axis=1)  # first (smallest value) run reaching the largest count
+    r = np.arange(rows.shape[0])
+    vals = srt[r, best_end].reshape(lead)
+    run = (pos >= start[r, best_end][:, None]) & (pos <= best_end[:, None])
+    idx = np.max(np.where(run, order, -1), axis=1).astype(np.int64).reshape(lead)
+    if keepdim:
+        vals, idx = np.expand_dims(vals, axis), np.expand_dims(idx, axis)
+    if xp is not np:
+        return xp.asarray(vals), xp.asarray(idx)
+    return np.asarray(vals), np.asarray(idx)
+
+
+def _mode_frontend(op):
+    table = op.table
+    Ret = return_type("mode")
+
+    def mode(input, dim=-1, keepdim=False, *, out=None):
+        _check(input, "mode")
+        a = input._data
+        dev = input._device
+        d = wrap_dim(dim, a.ndim)
+        if a.ndim == 0:
+            v, i = _zero_dim_pair(dev, a)
+        else:
+            if a.shape[d] == 0:
+                raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
+            v, i = table[dev.type](a, d, keepdim)
+        vals, idx = wrap(v, dev), wrap(i, dev)
+        _record_values(op, vals, input, {"dim": d, "keepdim": keepdim, "indices": idx})
+        return Ret(vals, idx)
+    return mode
+
+
+def _mode_samples(dtype, device):
+    from .creation import tensor
+    return [((tensor([[1., 2., 2., 3.], [0.5, 0.5, -1., -1.]], dtype=dtype, device=device),), {}),
+            ((tensor([[1., 2.], [1., 3.], [4., 3.]], dtype=dtype, device=device), 0, True), {})]
+
+
+def _mode_reference(a, dim=-1, keepdim=False):
+    return _mode_kernel(np, a, dim % max(a.ndim, 1), keepdim)
+
+
+_MODE_NOT_SMOOTH = ("the mode of repeated values changes under any perturbation: finite differences are 0 while "
+                    "the gradient (like PyTorch's) goes to the reported index")
+defop("mode", kernel=_mode_kernel, frontend=_mode_frontend, samples=_mode_samples, reference=_mode_reference,
+      conformance_skip={"gradcheck": _MODE_NOT_SMOOTH, "gradgradcheck": _MODE_NOT_SMOOTH})
 
 
 # =========================================================================== unique

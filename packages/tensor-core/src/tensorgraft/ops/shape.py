@@ -38,6 +38,39 @@ def _finish_copy(op, input, data, attrs, node_name=None):
     return out
 
 
+def _wd(d, nd):
+    """``wrap_dim`` with a fast path for plain in-range ints (the per-op hot path)."""
+    if d.__class__ is int:
+        n = nd if nd else 1
+        if -n <= d < n:
+            return d + n if d < 0 else d
+    return wrap_dim(d, nd)
+
+
+def _shape(args, fname):
+    """``shape_arg`` with a fast path for plain ints."""
+    if len(args) == 1 and args[0].__class__ in (tuple, list, Size):
+        args = args[0]
+    for a in args:
+        if a.__class__ is not int:
+            return shape_arg(tuple(args), fname)
+    return tuple(args)
+
+
+def _infer(shape, numel, fname):
+    """``infer_size`` with a fast path for fully specified, matching shapes."""
+    if -1 not in shape:
+        n = 1
+        for v in shape:
+            n *= v
+        if n == numel and (not shape or min(shape) >= 0):
+            return shape
+    elif numel == 0 and shape.count(-1) == 1 and 0 in shape:
+        raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {list(shape)} because the unspecified "
+                           "dimension size -1 can be any value and is ambiguous")
+    return infer_size(shape, numel, fname)
+
+
 def _int_arg(v, fname, argname):
     if isinstance(v, Tensor):
         v = v.item()
@@ -93,7 +126,7 @@ def _view_frontend(op):
         if len(shape) == 1 and isinstance(shape[0], _dt.dtype):  # view(dtype)
             raise RuntimeError("view(dtype) is not supported; use .to(dtype)")
         a = input._data
-        shape = infer_size(shape_arg(shape, "view"), a.size)
+        shape = _infer(_shape(shape, "view"), a.size, "view")
         return _finish_view(op, input, table[input._device.type](a, shape), {"shape": a.shape})
     return view
 
@@ -107,7 +140,7 @@ def _reshape_frontend(op):
     def reshape(input, *shape):
         _check(input, "reshape")
         a = input._data
-        shape = infer_size(shape_arg(shape, "reshape"), a.size)
+        shape = _infer(_shape(shape, "reshape"), a.size, "reshape")
         v = _try_view(a, shape)
         if v is not None:
             return _finish_view(op, input, v, {"shape": a.shape}, node_name="ViewBackward0")
@@ -183,7 +216,7 @@ defop("unflatten", frontend=lambda op: _unflatten, differentiable=False)
 
 # --------------------------------------------------------------------------- permutations
 def _permute_kernel(xp, a, dims):
-    return xp.transpose(a, dims)
+    return a.transpose(dims)
 
 
 def _transpose_frontend(op):
@@ -195,7 +228,7 @@ def _transpose_frontend(op):
         if nd == 0:
             wrap_dim(dim0, nd), wrap_dim(dim1, nd)
             return _finish_view(op, input, input._data.view(), {"dims": ()}, node_name="TransposeBackward0")
-        d0, d1 = wrap_dim(dim0, nd), wrap_dim(dim1, nd)
+        d0, d1 = _wd(dim0, nd), _wd(dim1, nd)
         dims = list(range(nd))
         dims[d0], dims[d1] = dims[d1], dims[d0]
         return _finish_view(op, input, table[input._device.type](input._data, tuple(dims)), {"dims": tuple(dims)},
@@ -229,13 +262,15 @@ def _permute_frontend(op):
 
     def permute(input, *dims):
         _check(input, "permute")
+        if not dims:
+            raise TypeError('permute() missing 1 required positional arguments: "dims"')
         nd = input._data.ndim
-        dims = shape_arg(dims, "permute")
+        dims = _shape(dims, "permute")
         if len(dims) != nd:
             raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
                                f"length of the desired ordering of dimensions i.e. input.dim() = {nd} is not equal "
                                f"to len(dims) = {len(dims)}")
-        dims = tuple(wrap_dim(d, nd) for d in dims)
+        dims = tuple([_wd(d, nd) for d in dims])
         if len(set(dims)) != nd:
             raise RuntimeError("permute(): duplicate dims are not allowed.")
         return _finish_view(op, input, table[input._device.type](input._data, dims), {"dims": dims})
@@ -264,7 +299,7 @@ def _movedim(input, source, destination):
         order[d] = s
     rest = iter(d for d in range(nd) if d not in src)
     order = [next(rest) if o is None else o for o in order]
-    return input.permute(*order) if nd else input.permute()
+    return input.permute(tuple(order))
 
 
 defop("movedim", frontend=lambda op: _movedim, differentiable=False)
@@ -285,7 +320,7 @@ defop("adjoint", frontend=lambda op: _adjoint, differentiable=False)
 
 def _prop_T(self):
     nd = self._data.ndim
-    return self.permute(*range(nd - 1, -1, -1)) if nd else self.permute()
+    return self.permute(tuple(range(nd - 1, -1, -1)))
 
 
 def _prop_mT(self):
@@ -323,12 +358,12 @@ def _unsqueeze_frontend(op):
     def unsqueeze(input, dim):
         _check(input, "unsqueeze")
         nd = input._data.ndim
-        d = wrap_dim(dim, nd + 1)
+        d = _wd(dim, nd + 1)
         return _finish_view(op, input, table[input._device.type](input._data, d), {"dim": d})
     return unsqueeze
 
 
-defop("unsqueeze", kernel=lambda xp, a, d: xp.expand_dims(a, d), frontend=_unsqueeze_frontend)
+defop("unsqueeze", kernel=lambda xp, a, d: a[(slice(None),) * d + (None,)], frontend=_unsqueeze_frontend)
 
 
 def _squeeze_frontend(op):
@@ -360,7 +395,7 @@ def _expand_frontend(op):
     def expand(input, *sizes, implicit=False):
         _check(input, "expand")
         a = input._data
-        sizes = shape_arg(sizes, "expand")
+        sizes = _shape(sizes, "expand")
         if len(sizes) < a.ndim:
             raise RuntimeError(f"expand({input.type()}{{{list(a.shape)}}}, size={list(sizes)}): the number of "
                                f"sizes provided ({len(sizes)}) must be greater or equal to the number of dimensions "
@@ -789,12 +824,9 @@ def _chunk(input, chunks, dim=0):
     if a.ndim == 0:
         raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     n = a.shape[wrap_dim(dim, a.ndim)]
-    size = -(-n // chunks)
-    if size == 0:
-        size = 1 if n == 0 else size
-        if n == 0:
-            return _split(input, 0, dim) if chunks else ()
-    return _split(input, size, dim)
+    if n == 0:  # PyTorch returns `chunks` empty pieces
+        return _split(input, [0] * chunks, dim)
+    return _split(input, -(-n // chunks), dim)
 
 
 defop("chunk", frontend=lambda op: _chunk, differentiable=False)

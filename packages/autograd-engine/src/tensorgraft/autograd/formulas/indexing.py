@@ -1,7 +1,14 @@
 """Gradients of ``tensorgraft/ops/indexing.py``."""
 from __future__ import annotations
 
+import numpy as np
+
 from . import formula
+
+
+def _cupy_region(mask, a):  # pragma: no cover - CUDA
+    from cupy.lib.stride_tricks import as_strided
+    return as_strided(mask.reshape(-1)[a["offset"]:], a["size"], tuple(st * mask.itemsize for st in a["stride"]))
 
 
 def _tg():
@@ -23,13 +30,28 @@ def index_backward_grad(node, g):
 
 @formula("__setitem__", saves=())
 def setitem(node, g):
-    from tensorgraft.ops.indexing import index_apply, masked_out
-    idx = node.attrs["index"]
+    """IndexPutBackward0, or CopySlices when the assignment went through a view of the base
+    (``attrs`` then also hold the view's size/stride/offset within the base)."""
+    from tensorgraft.ops.indexing import _index_put_kernel, _xp, index_apply, masked_out, region_of
+    from tensorgraft.tensor import wrap
+    a = node.attrs
+    idx = a["index"]
     need_old, need_value = node.needs_input_grad
-    g_old = masked_out(g, idx) if need_old else None
-    g_val = None
+    view = "size" in a
+    g_old = g_val = None
+    if need_old:
+        if view:
+            xp = _xp(g)
+            mask = xp.ones(g._data.shape, dtype=g._data.dtype)
+            region = np.lib.stride_tricks.as_strided(
+                mask.reshape(-1)[a["offset"]:], a["size"], tuple(st * mask.itemsize for st in a["stride"])) \
+                if xp is np else _cupy_region(mask, a)
+            _index_put_kernel(xp, region, idx, 0)
+            g_old = g * wrap(mask, g._device)
+        else:
+            g_old = masked_out(g, idx)
     if need_value:
-        g_val = index_apply(g, idx)
+        g_val = index_apply(region_of(g, a) if view else g, idx)
         vmeta = node.in_meta[1]
         while g_val.ndim < len(vmeta[0]):
             g_val = g_val.unsqueeze(0)
@@ -62,7 +84,7 @@ def scatter(node, g):
         raise RuntimeError("the derivative for 'scatter' with a reduce argument is not implemented")
     need_in, _, need_src = node.needs_input_grad
     gi = g.scatter(d, index, 0.0) if need_in else None
-    gs = g.gather(d, index) if need_src else None
+    gs = _pad_to(g.gather(d, index), node.in_meta[2][0]) if need_src and node.in_meta[2] is not None else None
     return gi, None, gs
 
 
@@ -70,7 +92,8 @@ def scatter(node, g):
 def scatter_add(node, g):
     index = node.inputs[1]
     need_in, _, need_src = node.needs_input_grad
-    return (g if need_in else None), None, (g.gather(node.attrs["dim"], index) if need_src else None)
+    gs = _pad_to(g.gather(node.attrs["dim"], index), node.in_meta[2][0]) if need_src else None
+    return (g if need_in else None), None, gs
 
 
 @formula("index_select", saves=(1,))
@@ -173,3 +196,57 @@ def take(node, g):
     idx = tg.where(idx < 0, idx + n, idx)
     z = tg.zeros(n, dtype=g.dtype, device=g.device)
     return z.index_add(0, idx, g.reshape(-1)).reshape(shape), None
+
+
+@formula("scatter_reduce", saves=(0, 1, 2), saves_output=True)
+def scatter_reduce(node, g):
+    """PyTorch's scatter_reduce backward: sum/mean spread the gradient, amax/amin split it evenly
+    among the tied maxima/minima, prod divides the product by each factor (nonzero inputs)."""
+    tg = _tg()
+    x, index, src = node.inputs
+    d, reduce, include_self = node.attrs["dim"], node.attrs["reduce"], node.attrs["include_self"]
+    need_x, _, need_src = node.needs_input_grad
+    hit = tg.zeros(x.shape, dtype=tg.bool, device=x.device).scatter(d, index, True)
+    gx = gs = None
+    if reduce == "sum":
+        gx = g if include_self else g.masked_fill(hit, 0)
+        gs = g.gather(d, index)
+    elif reduce == "mean":
+        ones = tg.ones(index.shape, dtype=g.dtype, device=g.device)
+        n = tg.zeros(x.shape, dtype=g.dtype, device=g.device).scatter_add(d, index, ones)
+        if include_self:
+            n = n + 1
+        gn = g / n.clamp(min=1)
+        gx = gn if include_self else g.masked_fill(hit, 0)
+        gs = gn.gather(d, index)
+    elif reduce in ("amax", "amin"):
+        out = node.output
+        sub = tuple(slice(0, s) for s in index.shape)
+        src_c = src[sub] if tuple(src.shape) != tuple(index.shape) else src
+        x_is = (x == out) if include_self else tg.zeros(x.shape, dtype=tg.bool, device=x.device)
+        s_is = src_c == out.gather(d, index)
+        count = x_is.to(g.dtype).scatter_add(d, index, s_is.to(g.dtype))
+        gd = g / count.clamp(min=1)
+        if include_self:  # untouched positions pass g through; touched ones share it among the ties
+            gx = tg.where(hit, tg.where(x_is, gd, tg.zeros_like(gd)), g)
+        else:
+            gx = g.masked_fill(hit, 0)
+        gs = tg.where(s_is, gd.gather(d, index), tg.zeros_like(src_c))
+    else:  # prod
+        out = node.output
+        gx = tg.where(hit, g * out / x, g) if include_self else g.masked_fill(hit, 0)
+        sub = tuple(slice(0, s) for s in index.shape)
+        src_c = src[sub] if tuple(src.shape) != tuple(index.shape) else src
+        gs = (g * out).gather(d, index) / src_c
+    return (gx if need_x else None), None, (_pad_to(gs, src.shape) if need_src else None)
+
+
+def _pad_to(g, shape):
+    """``g`` (the shape of an index) placed in the leading block of zeros of ``shape`` (src may be
+    larger than the index along every dim)."""
+    if g is None or tuple(g.shape) == tuple(shape):
+        return g
+    tg = _tg()
+    z = tg.zeros(shape, dtype=g.dtype, device=g.device)
+    z[tuple(slice(0, s) for s in g.shape)] = g
+    return z

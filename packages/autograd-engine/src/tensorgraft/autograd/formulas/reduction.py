@@ -142,12 +142,12 @@ def amax(node, g):
     return (_evenly(g, node.inputs[0], node.output, node.attrs["dim"], node.attrs["keepdim"]),)
 
 
-@formula("sort", "topk", saves=())
+@formula("sort", "topk", "kthvalue", "mode", saves=())
 def sort(node, g):
     return (_index_backward(g, node, node.in_meta[0][0]),)
 
 
-@formula("median", saves=(0,), saves_output=True)
+@formula("median", "nanmedian", saves=(0,), saves_output=True)
 def median(node, g):
     if node.attrs["dim"] is None:
         return (_evenly(g, node.inputs[0], node.output, None, False),)

@@ -10,8 +10,10 @@ from ._common import Tensor, check_tensor, formula, gs, nnop, record, wrap
 _FLOAT = "fc"
 
 
-def _pointwise(name, fwd, bwd, node, uses_output=False):
-    """``f(input, *params)``; ``bwd(xp, x, y, g, *params)`` returns d/dx times g."""
+def _pointwise(name, fwd, bwd, node, uses_output=False, tg_bwd=None):
+    """``f(input, *params)``; ``bwd(xp, x, y, g, *params)`` returns d/dx times g on arrays.
+    ``tg_bwd(x, g, *params)`` is the same written with tensorgraft ops, used when the backward pass
+    is itself recorded (``create_graph=True``) so higher-order gradients work."""
     op_holder = []
 
     def frontend(input, *params):
@@ -33,6 +35,8 @@ def _pointwise(name, fwd, bwd, node, uses_output=False):
 
     def grad(node_, g):
         x = node_.inputs[0]
+        if tg_bwd is not None and gs.enabled:
+            return (tg_bwd(x, g, *node_.attrs),)
         xp = get_backend(x._device).xp
         y = node_._output._data if uses_output else None
         return (wrap(bwd(xp, x._data, y, g._data, *node_.attrs), g._device),)
@@ -66,7 +70,17 @@ def _gelu_b(xp, x, y, g, approximate):
     return g * (cdf + x * pdf)
 
 
-gelu_op = _pointwise("gelu", _gelu_f, _gelu_b, "GeluBackward0")
+def _gelu_tg(x, g, approximate):
+    if approximate == "tanh":
+        k = math.sqrt(2.0 / math.pi)
+        t = (k * (x + 0.044715 * x * x * x)).tanh()
+        return g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * k * (1.0 + 3 * 0.044715 * x * x))
+    cdf = 0.5 * (1.0 + (x * (1 / math.sqrt(2.0))).erf())
+    pdf = (-0.5 * x * x).exp() * (1 / math.sqrt(2 * math.pi))
+    return g * (cdf + x * pdf)
+
+
+gelu_op = _pointwise("gelu", _gelu_f, _gelu_b, "GeluBackward0", tg_bwd=_gelu_tg)
 
 
 def _silu_f(xp, x):
@@ -78,7 +92,12 @@ def _silu_b(xp, x, y, g):
     return g * (s * (1.0 + x * (1.0 - s)))
 
 
-silu_op = _pointwise("silu", _silu_f, _silu_b, "SiluBackward0")
+def _silu_tg(x, g):
+    s = x.sigmoid()
+    return g * (s * (1.0 + x * (1.0 - s)))
+
+
+silu_op = _pointwise("silu", _silu_f, _silu_b, "SiluBackward0", tg_bwd=_silu_tg)
 
 
 def _softplus_f(xp, x, beta, threshold):
@@ -91,7 +110,12 @@ def _softplus_b(xp, x, y, g, beta, threshold):
     return xp.where(bx > threshold, g, g * _sig(xp, bx)).astype(x.dtype, copy=False)
 
 
-softplus_op = _pointwise("softplus", _softplus_f, _softplus_b, "SoftplusBackward0")
+def _softplus_tg(x, g, beta, threshold):
+    import tensorgraft as tg
+    return tg.where(x * beta > threshold, g, g * (x * beta).sigmoid())
+
+
+softplus_op = _pointwise("softplus", _softplus_f, _softplus_b, "SoftplusBackward0", tg_bwd=_softplus_tg)
 
 
 def _mish_f(xp, x):
@@ -103,7 +127,14 @@ def _mish_b(xp, x, y, g):
     return g * (t + x * (1.0 - t * t) * _sig(xp, x))
 
 
-mish_op = _pointwise("mish", _mish_f, _mish_b, "MishBackward0")
+def _mish_tg(x, g):
+    import tensorgraft as tg
+    sp = tg.where(x > 20.0, x, (x.exp() + 1.0).log())
+    t = sp.tanh()
+    return g * (t + x * (1.0 - t * t) * x.sigmoid())
+
+
+mish_op = _pointwise("mish", _mish_f, _mish_b, "MishBackward0", tg_bwd=_mish_tg)
 
 
 def _elu_f(xp, x, alpha, scale, input_scale):
@@ -115,7 +146,13 @@ def _elu_b(xp, x, y, g, alpha, scale, input_scale):
     return (g * d).astype(x.dtype, copy=False)
 
 
-elu_op = _pointwise("elu", _elu_f, _elu_b, "EluBackward0")
+def _elu_tg(x, g, alpha, scale, input_scale):
+    import tensorgraft as tg
+    neg = (tg.clamp(x, max=0) * input_scale).exp() * (alpha * scale * input_scale)
+    return g * tg.where(x > 0, tg.full_like(x, scale), neg)
+
+
+elu_op = _pointwise("elu", _elu_f, _elu_b, "EluBackward0", tg_bwd=_elu_tg)
 
 
 def _leaky_f(xp, x, slope):
@@ -126,7 +163,12 @@ def _leaky_b(xp, x, y, g, slope):
     return xp.where(x > 0, g, g * g.dtype.type(slope))
 
 
-leaky_relu_op = _pointwise("leaky_relu", _leaky_f, _leaky_b, "LeakyReluBackward0")
+def _leaky_tg(x, g, slope):
+    import tensorgraft as tg
+    return tg.where(x > 0, g, g * slope)
+
+
+leaky_relu_op = _pointwise("leaky_relu", _leaky_f, _leaky_b, "LeakyReluBackward0", tg_bwd=_leaky_tg)
 
 
 def _hardtanh_f(xp, x, lo, hi):
@@ -137,7 +179,12 @@ def _hardtanh_b(xp, x, y, g, lo, hi):
     return xp.where((x > lo) & (x < hi), g, xp.zeros((), g.dtype))
 
 
-hardtanh_op = _pointwise("hardtanh", _hardtanh_f, _hardtanh_b, "HardtanhBackward0")
+def _hardtanh_tg(x, g, lo, hi):
+    import tensorgraft as tg
+    return tg.where((x > lo).logical_and(x < hi), g, tg.zeros_like(g))
+
+
+hardtanh_op = _pointwise("hardtanh", _hardtanh_f, _hardtanh_b, "HardtanhBackward0", tg_bwd=_hardtanh_tg)
 
 
 def _hardswish_f(xp, x):
@@ -149,7 +196,13 @@ def _hardswish_b(xp, x, y, g):
     return g * d
 
 
-hardswish_op = _pointwise("hardswish", _hardswish_f, _hardswish_b, "HardswishBackward0")
+def _hardswish_tg(x, g):
+    import tensorgraft as tg
+    d = tg.where(x < -3.0, tg.zeros_like(x), tg.where(x <= 3.0, x / 3.0 + 0.5, tg.ones_like(x)))
+    return g * d
+
+
+hardswish_op = _pointwise("hardswish", _hardswish_f, _hardswish_b, "HardswishBackward0", tg_bwd=_hardswish_tg)
 
 
 def _hardsigmoid_f(xp, x):
@@ -160,7 +213,13 @@ def _hardsigmoid_b(xp, x, y, g):
     return xp.where((x > -3.0) & (x < 3.0), g / g.dtype.type(6.0), xp.zeros((), g.dtype))
 
 
-hardsigmoid_op = _pointwise("hardsigmoid", _hardsigmoid_f, _hardsigmoid_b, "HardsigmoidBackward0")
+def _hardsigmoid_tg(x, g):
+    import tensorgraft as tg
+    return tg.where((x > -3.0).logical_and(x < 3.0), g / 6.0, tg.zeros_like(g))
+
+
+hardsigmoid_op = _pointwise("hardsigmoid", _hardsigmoid_f, _hardsigmoid_b, "HardsigmoidBackward0",
+                            tg_bwd=_hardsigmoid_tg)
 
 
 # ---------------------------------------------------------------- softmax / log_softmax

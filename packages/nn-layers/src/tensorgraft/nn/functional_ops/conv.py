@@ -63,9 +63,9 @@ def conv_forward(xp, x, w, b, stride, pads, dil, groups):
     xpad = pad2d(xp, x, pads)
     win = windows(xp, xpad, kh, kw, sh, sw, dh, dw, Ho, Wo)
     if G == 1:
-        cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(N * Ho * Wo, C * kh * kw)
-        out = cols @ w.reshape(O, -1).T                       # (NHW, O)
-        out = out.reshape(N, Ho, Wo, O).transpose(0, 3, 1, 2)
+        # cols (N, HW, CK); one batched BLAS call gives (N, O, HW): already NCHW, no transpose copy
+        cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(N, Ho * Wo, C * kh * kw)
+        out = (w.reshape(O, -1) @ cols.transpose(0, 2, 1)).reshape(N, O, Ho, Wo)
     else:
         cols = win.reshape(N, G, Cg, Ho, Wo, kh, kw).transpose(1, 0, 3, 4, 2, 5, 6).reshape(G, N * Ho * Wo, Cg * kh * kw)
         out = cols @ w.reshape(G, Og, Cg * kh * kw).transpose(0, 2, 1)   # (G, NHW, Og)
@@ -88,10 +88,11 @@ def conv_grad_input(xp, g, w, xshape, stride, pads, dil, groups):
     O, Cg, kh, kw = w.shape
     G = groups
     Ho, Wo = g.shape[2:]
-    go = _gout_mat(g, G)
     if G == 1:
-        dcols = (go @ w.reshape(O, -1)).reshape(N, Ho, Wo, C, kh, kw).transpose(0, 3, 1, 2, 4, 5)
+        g3 = g.reshape(g.shape[0], O, Ho * Wo)
+        dcols = (g3.transpose(0, 2, 1) @ w.reshape(O, -1)).reshape(N, Ho, Wo, C, kh, kw).transpose(0, 3, 1, 2, 4, 5)
     else:
+        go = _gout_mat(g, G)
         dcols = (go @ w.reshape(G, O // G, Cg * kh * kw)).reshape(G, N, Ho, Wo, Cg, kh, kw)
         dcols = dcols.transpose(1, 0, 4, 2, 3, 5, 6).reshape(N, C, Ho, Wo, kh, kw)
     return col2im(xp, dcols, xshape, kh, kw, stride[0], stride[1], dil[0], dil[1], pads)
@@ -99,9 +100,10 @@ def conv_grad_input(xp, g, w, xshape, stride, pads, dil, groups):
 
 def conv_grad_weight(xp, g, cols, wshape, groups):
     O, Cg, kh, kw = wshape
-    go = _gout_mat(g, groups)
     if groups == 1:
-        return (go.T @ cols).reshape(wshape)
+        N, O_, Ho, Wo = g.shape
+        return (g.reshape(N, O_, Ho * Wo) @ cols).sum(axis=0).reshape(wshape)
+    go = _gout_mat(g, groups)
     return (go.transpose(0, 2, 1) @ cols).reshape(wshape)
 
 
@@ -110,7 +112,7 @@ def _im2col_of(xp, x, wshape, stride, pads, dil, groups, Ho, Wo):
     O, Cg, kh, kw = wshape
     win = windows(xp, pad2d(xp, x, pads), kh, kw, stride[0], stride[1], dil[0], dil[1], Ho, Wo)
     if groups == 1:
-        return win.transpose(0, 2, 3, 1, 4, 5).reshape(N * Ho * Wo, C * kh * kw)
+        return win.transpose(0, 2, 3, 1, 4, 5).reshape(N, Ho * Wo, C * kh * kw)
     G = groups
     return win.reshape(N, G, Cg, Ho, Wo, kh, kw).transpose(1, 0, 3, 4, 2, 5, 6).reshape(G, N * Ho * Wo, Cg * kh * kw)
 

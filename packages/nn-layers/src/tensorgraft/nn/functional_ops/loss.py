@@ -35,7 +35,8 @@ def _expand_g(xp, g, reduction, shape, n):
 
 
 # ------------------------------------------------------------------ elementwise losses
-def _elementwise_loss(name, fwd, bwd, node_names):
+def _elementwise_loss(name, fwd, bwd, node_names, tg_bwd=None):
+    """``tg_bwd(x, y, *params) -> (dx, dy)`` in tensorgraft ops serves ``create_graph=True``."""
     holder = []
 
     def frontend(input, target, reduction, *params):
@@ -57,8 +58,14 @@ def _elementwise_loss(name, fwd, bwd, node_names):
         params = node.attrs[1:]
         xp = get_backend(x._device).xp
         nx, ny = node.needs_input_grad
-        dx, dy = bwd(xp, x._data, y._data, nx, ny, *params)
         n = int(np.prod(np.broadcast_shapes(x._data.shape, y._data.shape)))
+        if tg_bwd is not None and gs.enabled:
+            dx, dy = tg_bwd(x, y, *params)
+            ge = g / n if reduction == "mean" else g
+            if reduction == "none":
+                ge = g
+            return (dx * ge if nx else None), (dy * ge if ny else None)
+        dx, dy = bwd(xp, x._data, y._data, nx, ny, *params)
         ge = _expand_g(xp, g._data, reduction, None, n)
         dev = g._device
         return (wrap(dx * ge, dev) if nx else None), (wrap(dy * ge, dev) if ny and dy is not None else None)
@@ -76,8 +83,13 @@ def _mse_b(xp, x, y, nx, ny):
     return d, -d
 
 
-mse_loss_op = _elementwise_loss("mse_loss", _mse_f, _mse_b, {"none": "MseLossBackward0", "mean": "MseLossBackward0",
-                                                            "sum": "MseLossBackward0"})
+def _mse_tg(x, y):
+    d = 2 * (x - y)
+    return d, -d
+
+
+mse_loss_op = _elementwise_loss("mse_loss", _mse_f, _mse_b, dict.fromkeys(_REDUCTIONS, "MseLossBackward0"),
+                                tg_bwd=_mse_tg)
 
 
 def _l1_f(xp, x, y):
@@ -89,8 +101,13 @@ def _l1_b(xp, x, y, nx, ny):
     return s, -s
 
 
+def _l1_tg(x, y):
+    s = (x - y).sign()
+    return s, -s
+
+
 l1_loss_op = _elementwise_loss("l1_loss", _l1_f, _l1_b, {"none": "AbsBackward0", "mean": "MeanBackward0",
-                                                        "sum": "SumBackward0"})
+                                                        "sum": "SumBackward0"}, tg_bwd=_l1_tg)
 
 
 def _smooth_l1_f(xp, x, y, beta):
@@ -109,8 +126,15 @@ def _smooth_l1_b(xp, x, y, nx, ny, beta):
     return s, -s
 
 
+def _smooth_l1_tg(x, y, beta):
+    import tensorgraft as tg
+    d = x - y
+    s = d.sign() if beta == 0 else tg.where(d.abs() < beta, d / beta, d.sign())
+    return s, -s
+
+
 smooth_l1_loss_op = _elementwise_loss("smooth_l1_loss", _smooth_l1_f, _smooth_l1_b,
-                                      dict.fromkeys(_REDUCTIONS, "SmoothL1LossBackward0"))
+                                      dict.fromkeys(_REDUCTIONS, "SmoothL1LossBackward0"), tg_bwd=_smooth_l1_tg)
 
 
 def _huber_f(xp, x, y, delta):
@@ -124,7 +148,15 @@ def _huber_b(xp, x, y, nx, ny, delta):
     return s, -s
 
 
-huber_loss_op = _elementwise_loss("huber_loss", _huber_f, _huber_b, dict.fromkeys(_REDUCTIONS, "HuberLossBackward0"))
+def _huber_tg(x, y, delta):
+    import tensorgraft as tg
+    d = x - y
+    s = tg.where(d.abs() < delta, d, d.sign() * delta)
+    return s, -s
+
+
+huber_loss_op = _elementwise_loss("huber_loss", _huber_f, _huber_b, dict.fromkeys(_REDUCTIONS, "HuberLossBackward0"),
+                                  tg_bwd=_huber_tg)
 
 
 def _bce_f(xp, x, y, w):
@@ -213,8 +245,8 @@ def _move_class_last(a):
         return a.reshape(1, -1)
     if a.ndim == 2:
         return a
-    return np.moveaxis(a, 1, -1).reshape(-1, a.shape[1]) if isinstance(a, np.ndarray) else \
-        a.swapaxes(1, -1).reshape(-1, a.shape[1])
+    perm = (0,) + tuple(range(2, a.ndim)) + (1,)
+    return a.transpose(perm).reshape(-1, a.shape[1])
 
 
 def _restore_class(a2, shape):
@@ -230,26 +262,26 @@ def _restore_class(a2, shape):
 def _check_targets(fname, input, target, probs):
     x, t = input._data, target._data
     if probs:
-        if x.shape != t.shape:
-            raise RuntimeError(f"Expected target size {list(x.shape[:1]) + list(x.shape[2:])}, got {list(t.shape)}"
-                               if x.ndim != t.ndim else
-                               f"Expected input batch_size ({x.shape[0]}) to match target batch_size ({t.shape[0]}).")
         return
     if t.dtype.kind not in "iu":
         if t.dtype.kind == "f":
-            raise RuntimeError(f"expected scalar type Long but found {target.dtype}".replace("torch.float32", "Float")
-                               .replace("torch.float64", "Double"))
+            raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
+                               f"{_TYPE.get(str(t.dtype), str(t.dtype))}")
         raise RuntimeError(f"expected scalar type Long but found {target.dtype}")
     if x.ndim == 1:
         if t.ndim != 0:
-            raise RuntimeError(f"0D or 1D target tensor expected, multi-target not supported")
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
         return
+    if x.shape[0] != (t.shape[0] if t.ndim else 1):
+        raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
+                         f"({t.shape[0] if t.ndim else 1}).")
     if x.ndim == 2 and t.ndim != 1:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    if x.shape[0] != t.shape[0]:
-        raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size ({t.shape[0]}).")
     if x.ndim > 2 and t.shape != x.shape[:1] + x.shape[2:]:
         raise RuntimeError(f"Expected target size {list(x.shape[:1] + x.shape[2:])}, got {list(t.shape)}")
+
+
+_TYPE = {"float32": "Float", "float64": "Double", "float16": "Half"}
 
 
 def _coef(xp, x2, t, w, ignore_index, eps, probs):
@@ -286,7 +318,7 @@ def _ce_kernel(xp, x, t, w, reduction, ignore_index, eps, probs, log_input):
         m = x2.max(axis=1, keepdims=True)
         lsm = x2 - m
         lsm -= xp.log(xp.exp(lsm).sum(axis=1, keepdims=True))
-    Q, denom = _coef(xp, x2, t, w, ignore_index, eps, probs)
+    Q, denom = _coef(xp, x2, _move_class_last(t) if probs else t, w, ignore_index, eps, probs)
     per = -(Q * lsm).sum(axis=1)
     if reduction == "none":
         shape = (x.shape[:1] + x.shape[2:]) if x.ndim > 1 else ()
@@ -304,7 +336,7 @@ def _ce(fname, holder, input, target, weight, reduction, ignore_index, label_smo
     x = input._data
     if x.ndim == 0:
         raise ValueError(f"Expected 1 or more dimensions (got 0)")
-    probs = target._data.dtype.kind == "f"
+    probs = target._data.dtype.kind == "f" and target._data.shape == x.shape
     _check_targets(fname, input, target, probs)
     if probs and log_input:
         raise RuntimeError(f"expected scalar type Long but found {target.dtype}")
@@ -333,7 +365,7 @@ _NLL = []
 
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
-    probs = isinstance(target, Tensor) and target._data.dtype.kind == "f"
+    probs = isinstance(target, Tensor) and target._data.dtype.kind == "f" and target.shape == input.shape
     node = ("NllLossBackward0" if input.ndim <= 2 else "NllLoss2DBackward0") if not probs else (
         "NegBackward0" if reduction == "none" else ("DivBackward0" if reduction == "mean" else "NegBackward0"))
     return _ce("cross_entropy", _CE, input, target, weight, reduction, ignore_index, float(label_smoothing), False,
@@ -353,8 +385,27 @@ _CE.append(nnop("cross_entropy", _ce_k, cross_entropy))
 _NLL.append(nnop("nll_loss", _ce_k, nll_loss))
 
 
+def _ce_grad_graph(node, g, softmax):
+    """create_graph=True: the same gradient written with tensorgraft ops (differentiable again)."""
+    from .activation import softmax_op
+    a = node.attrs
+    x = node.inputs[0]
+    shape = node.in_meta[0][0]
+    Q = wrap(a["Q"], g._device)
+    red = a["reduction"]
+    scale = g.reshape(-1, 1) if red == "none" else (g / float(a["denom"]) if red == "mean" else g)
+    if softmax:
+        x2 = x if x.ndim == 2 else x.reshape(1, -1)
+        d = softmax_op(x2, 1) * Q.sum(1, keepdim=True) - Q
+    else:
+        d = -Q
+    return ((d * scale).reshape(shape), None)
+
+
 def _ce_grad_common(node, g, softmax):
     a = node.attrs
+    if gs.enabled and len(node.in_meta[0][0]) <= 2:
+        return _ce_grad_graph(node, g, softmax)
     xp = get_backend(g._device).xp
     Q, lsm = a["Q"], a["lsm"]
     gd = g._data
@@ -374,12 +425,12 @@ def _ce_grad_common(node, g, softmax):
     return (wrap(_restore_class(d, shape) if len(shape) != 2 else d, g._device), None)
 
 
-@formula("cross_entropy", saves=())
+@formula("cross_entropy", saves=(0,))
 def _ce_grad(node, g):
     return _ce_grad_common(node, g, True)
 
 
-@formula("nll_loss", saves=())
+@formula("nll_loss", saves=(0,))
 def _nll_grad(node, g):
     return _ce_grad_common(node, g, False)
 

@@ -1,0 +1,72 @@
+"""Padding modules (ZeroPad/ConstantPad/ReflectionPad/ReplicationPad/CircularPad 1d/2d/3d)."""
+from __future__ import annotations
+
+from .. import functional as F
+from .module import Module
+
+
+def _ntuple_pad(padding, n):
+    if isinstance(padding, int):
+        return (padding,) * (2 * n)
+    return tuple(padding)
+
+
+class _PadNd(Module):
+    _n = 2
+    _mode = "constant"
+
+    def __init__(self, padding, value=None):
+        super().__init__()
+        self.padding = _ntuple_pad(padding, self._n)
+        if value is not None or self._mode == "constant":
+            self.value = 0.0 if value is None else value
+
+    def forward(self, input):
+        return F.pad(input, self.padding, self._mode, getattr(self, "value", None))
+
+    def extra_repr(self):
+        if self._mode == "constant" and type(self).__name__.startswith("Constant"):
+            return f"padding={self.padding}, value={self.value}"
+        return f"{self.padding}"
+
+
+def _make(name, n, mode):
+    return type(name, (_PadNd,), {"_n": n, "_mode": mode, "__module__": __name__})
+
+
+ConstantPad1d = _make("ConstantPad1d", 1, "constant")
+ConstantPad2d = _make("ConstantPad2d", 2, "constant")
+ConstantPad3d = _make("ConstantPad3d", 3, "constant")
+ReflectionPad1d = _make("ReflectionPad1d", 1, "reflect")
+ReflectionPad2d = _make("ReflectionPad2d", 2, "reflect")
+ReflectionPad3d = _make("ReflectionPad3d", 3, "reflect")
+ReplicationPad1d = _make("ReplicationPad1d", 1, "replicate")
+ReplicationPad2d = _make("ReplicationPad2d", 2, "replicate")
+ReplicationPad3d = _make("ReplicationPad3d", 3, "replicate")
+CircularPad1d = _make("CircularPad1d", 1, "circular")
+CircularPad2d = _make("CircularPad2d", 2, "circular")
+CircularPad3d = _make("CircularPad3d", 3, "circular")
+
+
+class ZeroPad1d(ConstantPad1d):
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self):
+        return f"{self.padding}"
+
+
+class ZeroPad2d(ConstantPad2d):
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self):
+        return f"{self.padding}"
+
+
+class ZeroPad3d(ConstantPad3d):
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self):
+        return f"{self.padding}"
