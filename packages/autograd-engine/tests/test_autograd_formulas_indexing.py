@@ -87,11 +87,59 @@ def test_setitem_broadcast_value_grad():
     assert float(x.grad.sum()) == 4.0
 
 
-def test_setitem_on_view_with_grad_is_refused():
+VIEW_WRITES = [
+    ("row_then_col", lambda y: y[0], 1, 1),
+    ("transposed_row", lambda y: y.t()[1], slice(None), 3),
+    ("slice_then_adv", lambda y: y[1:], (0, [0, 2]), 2),
+    ("diagonal", lambda y: y.diagonal(), slice(None), 3),
+    ("reshaped", lambda y: y.view(2, 6)[1], slice(2, 3), 1),
+]
+
+
+@pytest.mark.parametrize("case", VIEW_WRITES, ids=[c[0] for c in VIEW_WRITES])
+def test_setitem_into_view_matches_torch_copyslices(case):
+    torch = pytest.importorskip("torch")
+    import numpy as np
+    _, view_of, idx, n = case
+    X = np.arange(12.0).reshape(3, 4)
+    res = []
+    for m in (torch, tg):
+        x = m.tensor(X, requires_grad=True)
+        w = m.tensor([5.0, 6.0, 7.0][:n], dtype=m.float64, requires_grad=True)
+        y = x * 2
+        v = view_of(y)
+        v[idx] = w * 3
+        assert type(y.grad_fn).__name__ == "CopySlices"
+        assert type(v.grad_fn).__name__ == "AsStridedBackward0"
+        ((y * m.tensor(X + 1)).sum() + (v * v).sum()).backward()
+        res.append([np.asarray(t.detach()) for t in (y, v, x.grad, w.grad)])
+    for p, q in zip(*res):
+        np.testing.assert_allclose(p, q)
+
+
+def test_setitem_into_view_gradcheck():
+    def f(x, w):
+        y = x * 1.0
+        y.t()[1][1:] = w * 2
+        return y
+    assert gradcheck(f, (_x(3, 3), _x(2, seed=9)))
+
+
+def test_setitem_into_view_of_plain_tensor_makes_base_require_grad():
+    x = tg.zeros(3, 4)
+    w = _x(4)
+    row = x[0]
+    row[...] = w * 2
+    assert type(x.grad_fn).__name__ == "CopySlices"
+    x.sum().backward()
+    assert float(w.grad.sum()) == 8.0
+
+
+def test_setitem_into_view_of_leaf_requiring_grad_is_refused():
     x = _x(3, 4)
-    y = x * 1.0
-    with pytest.raises(RuntimeError, match="in-place assignment into a view"):
-        y[0][1] = 5.0
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad is being used in an in-place "
+                                           "operation."):
+        x[:2][0] = 1.0
 
 
 def test_setitem_on_leaf_requiring_grad_is_refused():

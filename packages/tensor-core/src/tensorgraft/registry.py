@@ -92,6 +92,8 @@ class Registry:
                 elif kind == "optimizers":
                     self.optimizers.pop(name, None)
                     self.optimizer_owner.pop(name, None)
+                elif kind == "schedulers":
+                    self.schedulers.pop(name, None)
                 elif kind == "formulas":
                     op = self.ops.get(name)
                     if op is not None:

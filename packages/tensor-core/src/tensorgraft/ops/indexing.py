@@ -368,6 +368,14 @@ def _setitem_into_view(table, view, idx, v, value):
                             dict(region, in_offset=0, in_stride=root.stride()), node_name="AsStridedBackward0")
 
 
+def assign_into_view(view, value):
+    """``view[...] = value`` recorded as PyTorch records an in-place op on a view (``CopySlices`` on
+    the base, ``AsStridedBackward0`` on the view). For the generic in-place machinery: compute the
+    op out of place on a snapshot of the view, then hand the result here."""
+    _setitem.frontend(view, Ellipsis, value)
+    return view
+
+
 def region_of(t, region):
     """The elements of ``t`` (laid out like the contiguous base) that a recorded view covers."""
     return t.contiguous().clone().as_strided(region["size"], region["stride"], region["offset"])
