@@ -58,6 +58,12 @@ CASES = [
     ("norm_fro", lambda a, b: tg.linalg.norm(a) * b, (A, B)),
 ]
 
+def test_eigh_gradgradcheck():
+    a = _x(3, 3, seed=11)
+    assert gradgradcheck(lambda t: tg.linalg.eigvalsh(t + t.mT), (a,))
+    assert gradgradcheck(lambda t: tg.linalg.eigh(t + t.mT).eigenvectors.abs(), (a,))
+
+
 FIRST_ORDER_ONLY = [
     ("eigvalsh", lambda a: tg.linalg.eigvalsh(a + a.mT)),
     ("eigh_vectors", lambda a: tg.linalg.eigh(a + a.mT).eigenvectors.abs()),

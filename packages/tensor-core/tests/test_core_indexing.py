@@ -7,6 +7,9 @@ import tensorgraft as tg
 
 torch = pytest.importorskip("torch")
 
+pytestmark = [pytest.mark.filterwarnings("ignore:Using a non-tuple sequence for multidimensional indexing"),
+              pytest.mark.filterwarnings("ignore:The reduce argument of torch.scatter")]
+
 RNG = np.random.default_rng(1)
 X = RNG.standard_normal((3, 4, 5)).astype(np.float32)
 
@@ -161,6 +164,8 @@ OPS = [
     ("where", lambda m, x: m.where(x > 0, x, x * -3)),
     ("where_scalar", lambda m, x: m.where(x > 0, x, 0.0)),
     ("where_scalar_first", lambda m, x: m.where(x > 0, 1.0, x)),
+    ("where_method", lambda m, x: x.where(x > 0, x * 2)),
+    ("where_method_scalar", lambda m, x: x.where(x < 0, 0.0)),
 ]
 
 
@@ -202,6 +207,14 @@ def test_inplace_variants():
             assert r is x
             res.append(_np(x))
         np.testing.assert_allclose(res[0], res[1], err_msg=name)
+
+
+def test_deprecation_warnings_like_torch():
+    x = tg.ones(3, 3)
+    with pytest.warns(UserWarning, match="Using a non-tuple sequence for multidimensional indexing is deprecated"):
+        x[[[0, 1], [1, 0]]]
+    with pytest.warns(UserWarning, match="The reduce argument of torch.scatter with Tensor src is deprecated"):
+        x.scatter(1, tg.tensor([[0]]), tg.ones(1, 1), reduce="add")
 
 
 def test_scatter_reduce_arg():

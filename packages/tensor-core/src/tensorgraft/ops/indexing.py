@@ -1101,7 +1101,16 @@ def _where_frontend(op):
     return where
 
 
-defop("where", kernel=_where_kernel, frontend=_where_frontend)
+_where = defop("where", kernel=_where_kernel, frontend=_where_frontend, method=False)
+
+
+def _where_method(self, condition, other):
+    """``Tensor.where(condition, y)`` is ``torch.where(condition, self, y)``."""
+    return _where.frontend(condition, self, other)
+
+
+defop("_where_method", frontend=lambda op: _where_method, method="where", public=False, differentiable=False,
+      composite=True)
 
 
 # --------------------------------------------------------------------------- searchsorted / bucketize
@@ -1254,6 +1263,8 @@ _INDEX_SAMPLES = {
     "searchsorted": (lambda dt, dev: [((_it([1.0, 2.0, 4.0], dev, dt), _mk((2, 3), dt, dev, 70)), {}),
                                       ((_it([[1.0, 2.0], [0.0, 3.0]], dev, dt), _mk((2, 3), dt, dev, 71)),
                                        {"right": True})], None),
+    "_where_method": (lambda dt, dev: [((_mk((2, 3), dt, dev, 74), _mk((2, 3), dt, dev, 75) > 0, 0.5), {})],
+                      lambda a, c, o: np.where(c, a, o)),
     "bucketize": (lambda dt, dev: [((_mk((2, 3), dt, dev, 72), _it([1.0, 2.0, 4.0], dev, dt)), {})],
                   lambda a, b: np.searchsorted(b, a)),
 }

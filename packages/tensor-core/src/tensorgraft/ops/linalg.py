@@ -833,10 +833,9 @@ def _eigh_frontend(op):
         w, v = table[A._device.type](a, UPLO)
         L, V = wrap(w, A._device), wrap(v, A._device)
         if _gs.enabled and A._requires_grad:
-            Tensor._autograd.record(op, L, (A,), {"part": "values", "L": L.detach(), "V": V.detach()},
-                                    node_name="LinalgEighBackward0")
-            Tensor._autograd.record(op, V, (A,), {"part": "vectors", "L": L.detach(), "V": V.detach()},
-                                    node_name="LinalgEighBackward0")
+            attrs = {"L": L.detach(), "V": V.detach(), "UPLO": UPLO}
+            Tensor._autograd.record(op, L, (A,), dict(attrs, part="values"), node_name="LinalgEighBackward0")
+            Tensor._autograd.record(op, V, (A,), dict(attrs, part="vectors"), node_name="LinalgEighBackward0")
         return EighResult(L, V)
     return eigh
 

@@ -245,12 +245,16 @@ def pinv(node, g):
     return (term1 + term2 + term3,)
 
 
-@formula("linalg_eigh", saves=())
+@formula("linalg_eigh", saves=(0,))
 def eigh(node, g):
-    """Eigenvalues: V diag(gL) V^T. Eigenvectors: V (F * (V^T gV)) V^T, F_ij = 1/(l_j - l_i)."""
+    """Eigenvalues: V diag(gL) V^T. Eigenvectors: V (F * (V^T gV)) V^T, F_ij = 1/(l_j - l_i).
+    With create_graph the decomposition is recomputed from A (recorded), so this differentiates again."""
     tg = _tg()
     a = node.attrs
-    L, V = a["L"], a["V"]
+    if tg.is_grad_enabled():
+        L, V = tg.linalg.eigh(node.inputs[0], a["UPLO"])
+    else:
+        L, V = a["L"], a["V"]
     if a["part"] == "values":
         return ((V * g.unsqueeze(-2)).matmul(_mT(V)),)
     diff = L.unsqueeze(-2) - L.unsqueeze(-1)
