@@ -3,7 +3,6 @@ chains need no recursion, training loops do not grow, and the engine's overhead 
 import gc
 import sys
 import time
-import timeit
 import tracemalloc
 import weakref
 
