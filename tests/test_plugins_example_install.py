@@ -98,3 +98,21 @@ def test_example_test_suites_pass_when_installed(site, dist, tmp_path):
                           env=_env(site), timeout=300)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert " passed" in proc.stdout and "failed" not in proc.stdout
+
+
+FAKE_CUPY = ROOT / "packages" / "cuda-backend" / "tests" / "fake_cupy"
+
+
+def test_cuda_kernel_registered_only_with_cupy(site):
+    plugins, _ = _plugins_json(site)
+    reg = plugins["tensorgraft-example-ops"]["registered"]
+    assert "kernels" not in reg or "example.swish@cuda" not in reg["kernels"]["names"]
+    assert plugins["tensorgraft-example-ops"]["report"]["swish kernel on cuda"].startswith("generic")
+    # with CuPy importable (a NumPy-backed stand-in here) the specialised kernel is registered
+    env_path = str(site) + os.pathsep + str(FAKE_CUPY)
+    proc = subprocess.run([sys.executable, "-m", "tensorgraft", "plugins", "--json"], capture_output=True, text=True,
+                          env=dict(_env(site), PYTHONPATH=env_path), timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    entry = {p["distribution"]: p for p in json.loads(proc.stdout)["plugins"]}["tensorgraft-example-ops"]
+    assert entry["registered"]["kernels"]["names"] == ["example.swish@cuda"]
+    assert entry["report"]["swish kernel on cuda"] == "cupy.ElementwiseKernel"

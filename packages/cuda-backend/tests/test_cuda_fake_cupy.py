@@ -8,6 +8,10 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
+pytest.importorskip("tensorgraft.cuda", reason="tensorgraft-cuda is not installed (pip install -e packages/cuda-backend)")
+
 FAKE = pathlib.Path(__file__).parent / "fake_cupy"
 
 
@@ -161,3 +165,14 @@ def test_fused_op_kernels_are_registered_when_signatures_match():
     assert lines[1] == "True"
     assert lines[2] == "[('Adam', 'cuda'), ('AdamW', 'cuda'), ('SGD', 'cuda')]"
     assert lines[3] == "['gelu', 'layer_norm', 'log_softmax', 'softmax']"
+
+
+def test_plugins_command_with_cupy():
+    out = _run("""
+        import sys
+        from tensorgraft.cli import main
+        main(['plugins'])
+    """)
+    assert "tensorgraft-cuda 0.1.0" in out
+    assert "CUDA devices: cuda:0 Fake GPU 0, cuda:1 Fake GPU 1" in out
+    assert "fused_optimizer_step: 3 (('Adam', 'cuda')" in out

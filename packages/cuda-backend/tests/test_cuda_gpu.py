@@ -5,8 +5,10 @@ import math
 import numpy as np
 import pytest
 
-import tensorgraft as tg
-from tensorgraft.cuda._backend import BACKEND
+pytest.importorskip("tensorgraft.cuda", reason="tensorgraft-cuda is not installed (pip install -e packages/cuda-backend)")
+
+import tensorgraft as tg  # noqa: E402
+from tensorgraft.cuda._backend import BACKEND  # noqa: E402
 
 if not BACKEND.is_available():
     pytest.skip(BACKEND.unavailable_reason(), allow_module_level=True)

@@ -7,10 +7,12 @@ import textwrap
 
 import pytest
 
-import tensorgraft as tg
-from tensorgraft.cuda._backend import BACKEND, CUDABackend, _probe
-from tensorgraft.device import backends
-from tensorgraft.registry import registry
+pytest.importorskip("tensorgraft.cuda", reason="tensorgraft-cuda is not installed (pip install -e packages/cuda-backend)")
+
+import tensorgraft as tg  # noqa: E402
+from tensorgraft.cuda._backend import BACKEND, CUDABackend, _probe  # noqa: E402
+from tensorgraft.device import backends  # noqa: E402
+from tensorgraft.registry import registry  # noqa: E402
 
 HAVE_GPU = BACKEND.is_available()
 needs_no_gpu = pytest.mark.skipif(HAVE_GPU, reason="a CUDA device is available: the no-GPU behaviour is not observable")

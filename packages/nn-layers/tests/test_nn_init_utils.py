@@ -100,3 +100,15 @@ def test_parameters_vector_roundtrip():
     nn.utils.vector_to_parameters(tg.arange(11, dtype=tg.float32), m.parameters())
     np.testing.assert_array_equal(m[1].bias.detach().numpy(), [10.0])
     np.testing.assert_array_equal(m[0].weight.detach().numpy(), np.arange(6).reshape(2, 3))
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_pad_sequence_matches_torch(batch_first, side):
+    rng = np.random.default_rng(0)
+    seqs = [rng.standard_normal((n, 3)).astype(np.float32) for n in (2, 4, 1)]
+    x = nn.utils.rnn.pad_sequence([tg.tensor(s) for s in seqs], batch_first=batch_first, padding_value=-1.0,
+                                  padding_side=side)
+    y = torch.nn.utils.rnn.pad_sequence([torch.tensor(s) for s in seqs], batch_first=batch_first,
+                                        padding_value=-1.0, padding_side=side)
+    np.testing.assert_array_equal(x.numpy(), y.numpy())

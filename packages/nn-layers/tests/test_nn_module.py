@@ -1,5 +1,4 @@
 """Module semantics: registration, traversal, state_dict, hooks, repr (torch as oracle where present)."""
-import warnings
 from collections import OrderedDict
 
 import numpy as np
@@ -85,7 +84,8 @@ def test_setattr_semantics_and_errors():
     m = nn.Module()
     m.w = nn.Parameter(tg.ones(2))
     assert "w" in m._parameters
-    with pytest.raises(TypeError, match=r"cannot assign 'torch.FloatTensor' as parameter 'w' \(torch.nn.Parameter or None expected\)"):
+    with pytest.raises(TypeError, match=r"cannot assign 'torch.FloatTensor' as parameter 'w' "
+                                        r"\(torch.nn.Parameter or None expected\)"):
         m.w = tg.ones(2)
     m.w = None
     assert m.w is None and "w" in m._parameters
@@ -102,7 +102,7 @@ def test_setattr_semantics_and_errors():
     with pytest.raises(KeyError):
         m.register_parameter("a.b", None)
     with pytest.raises(AttributeError, match="'Module' object has no attribute 'nope'"):
-        m.nope
+        _ = m.nope
     del m.sub
     assert "sub" not in m._modules
     with pytest.raises(AttributeError, match="cannot assign parameters before Module.__init__"):
@@ -167,7 +167,6 @@ def test_to_dtype_and_apply():
 
 def test_hooks():
     m = nn.Linear(3, 2)
-    calls = []
     h1 = m.register_forward_pre_hook(lambda mod, args: (args[0] * 0,))
     h2 = m.register_forward_hook(lambda mod, args, out: out + 1)
     y = m(tg.ones(1, 3))

@@ -182,6 +182,17 @@ def test_register_samples_for_an_op_without_extra():
         C._REGISTERED.pop("regsamp.first_row")
 
 
+def test_pytest_plugin_is_lazy():
+    """The pytest11 plugin is loaded into every pytest run: it must not pull in the kit."""
+    import subprocess
+    import sys
+    code = ("import sys, tensorgraft.testing.pytest_plugin as p; "
+            "print('tensorgraft.testing.conformance' in sys.modules, 'tensorgraft.testing._core_samples' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["False", "False"]
+
+
 pytest_plugins = ["pytester"]
 
 

@@ -85,3 +85,11 @@ def test_sign_sgd():
     opt.step()
     assert p.tolist() == [0.5, -1.5, 3.0]
     assert getattr(optim, "SignSGD", registry.optimizers["SignSGD"]) is registry.optimizers["SignSGD"]
+
+
+def test_every_device_agrees_with_cpu(tg_device):
+    """On each installed device (the CUDA one uses the CuPy ElementwiseKernel for swish); devices
+    that are not available are skipped by the tg_device fixture with their reason."""
+    if tg_device == "cpu":
+        pytest.skip("cpu is the reference")
+    run_conformance(namespace="example", checks=("devices",), devices=[tg_device])

@@ -27,7 +27,7 @@ def main(argv=None) -> int:
         status = "" if p["status"] == "loaded" else "  [FAILED]"
         print(f"{p['distribution']} {p['version']}{status}")
         for kind, info in p["registered"].items():
-            names = ", ".join(info["names"][:12]) + (", ..." if info["count"] > 12 else "")
+            names = ", ".join(str(n) for n in info["names"][:12]) + (", ..." if info["count"] > 12 else "")
             print(f"    {kind}: {info['count']} ({names})")
         for k, v in p.get("report", {}).items():
             print(f"    {k}: {v}")

@@ -1,7 +1,8 @@
 """``tensorgraft.linalg``: the PyTorch ``torch.linalg`` namespace (norms, solvers, decompositions).
 
-Gradients: inv, solve, solve_triangular, det, slogdet, cholesky, pinv, eigh/eigvalsh, svdvals, cross,
-norms and matrix_power are differentiable; ``qr`` and ``svd`` (U, S, Vh) are forward-only.
+Gradients: inv, solve, solve_triangular, det, slogdet, cholesky, pinv, eigh/eigvalsh, cross, norms and
+matrix_power are differentiable (twice as well); ``svdvals`` (hence the 'nuc'/2/-2 matrix norms, cond) is
+differentiable once; ``qr`` and ``svd`` (U, S, Vh) are forward-only.
 """
 from __future__ import annotations
 

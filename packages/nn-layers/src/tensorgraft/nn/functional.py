@@ -119,7 +119,7 @@ def celu(input, alpha=1.0, inplace=False):
 
 def gelu(input, approximate="none"):
     if approximate not in ("none", "tanh"):
-        raise RuntimeError(f"approximate argument must be either none or tanh.")
+        raise RuntimeError("approximate argument must be either none or tanh.")
     return _act.gelu_op(input, approximate)
 
 
@@ -201,10 +201,9 @@ def tanhshrink(input):
 
 
 def threshold(input, threshold, value, inplace=False):
-    r = _tg.where(input > threshold, input, _tg.full_like(input, value))
-    if inplace:
-        return _inplace(input, lambda x: _tg.where(x > threshold, x, _tg.full_like(x, value)), "threshold_")
-    return r
+    def f(x):
+        return _tg.where(x > threshold, x, _tg.full_like(x, value))
+    return _inplace(input, f, "threshold_") if inplace else f(input)
 
 
 def glu(input, dim=-1):
@@ -212,7 +211,6 @@ def glu(input, dim=-1):
     if n % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {dim if dim >= 0 else input.ndim + dim} "
                            f"is size {n}")
-    a = input.narrow(dim, 0, n // 2) if hasattr(input, "narrow") else None
     idx = [slice(None)] * input.ndim
     idx[dim] = slice(0, n // 2)
     a = input[tuple(idx)]
@@ -413,7 +411,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     elif reduction == "mean":
         warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
                       "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
-                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.")
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                      stacklevel=2)
     if reduction == "batchmean":
         out = _pointwise_loss(_loss.kl_div_op, input, target, "sum", bool(log_target), warn_name="kl_div")
         return out / input.shape[0] if input.ndim != 0 else out

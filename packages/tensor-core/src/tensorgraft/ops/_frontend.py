@@ -189,11 +189,13 @@ def make_inplace(opdef, out_of_place):
         record = _gs.enabled and (self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args))
         if record:
             check_inplace_allowed(self, name)
-            if self._base is not None and self._base._requires_grad:
-                raise RuntimeError(
-                    f"{name}(): in-place modification of a view of a tensor that requires grad is not supported "
-                    "by tensorgraft's autograd engine; use the out-of-place op instead.")
             result = out_of_place(Tensor._autograd.snapshot(self), *args, **kwargs)
+            if self._base is not None and self._base._requires_grad:
+                # a view of a tensor that requires grad: the base's history gets the write
+                # (CopySlices), as PyTorch records it
+                check_cast(result._data, self._data)
+                from .indexing import assign_into_view
+                return assign_into_view(self, result)
         else:
             result = out_of_place(self, *args, **kwargs)
         store_into(self, result._data, name)
@@ -205,15 +207,20 @@ def make_inplace(opdef, out_of_place):
     return inplace
 
 
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def check_cast(value, dest) -> None:
+    """PyTorch's rule for in-place results: no lowering of the category (float into an int tensor)."""
+    if value.dtype is not dest.dtype and _CATEGORY[value.dtype.kind] > _CATEGORY[dest.dtype.kind]:
+        raise RuntimeError(f"result type {_type_name(value.dtype)} "
+                           f"can't be cast to the desired output type {_type_name(dest.dtype)}")
+
+
 def store_into(t: Tensor, value, opname: str) -> None:
     """Write ``value`` into ``t``'s memory with PyTorch's casting rule for in-place results."""
     d = t._data
-    if value.dtype is not d.dtype and value.dtype != d.dtype:
-        vk, dk = value.dtype.kind, d.dtype.kind
-        rank = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
-        if rank[vk] > rank[dk]:
-            raise RuntimeError(f"result type {_type_name(value.dtype)} "
-                               f"can't be cast to the desired output type {_type_name(d.dtype)}")
+    check_cast(value, d)
     if value.shape != d.shape:
         try:
             value = np.broadcast_to(value, d.shape) if isinstance(d, np.ndarray) else value

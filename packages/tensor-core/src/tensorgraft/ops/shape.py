@@ -573,44 +573,83 @@ def _cat_frontend(op):
     table = op.table
 
     def cat(tensors, dim=0, *, out=None):
-        tensors = _tensor_list(tensors, "cat")
+        if tensors.__class__ not in (list, tuple):
+            tensors = _tensor_list(tensors, "cat")
         if not tensors:
             raise ValueError("torch.cat(): expected a non-empty list of Tensors")
-        # PyTorch skips legacy empty 1-D tensors of shape (0,)
-        skip = [t._data.ndim == 1 and t._data.shape[0] == 0 for t in tensors]
-        if all(skip):
-            skip = [False] * len(tensors)
-        ref = tensors[skip.index(False)]
-        dev = ref._device
-        for i, t in enumerate(tensors):
-            if t._data.ndim == 0:
-                raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
-            if t._device is not dev:
-                raise F.device_mismatch("cat", ref, t)
-        nd = ref._data.ndim
-        d = wrap_dim(dim, nd)
-        rs = ref._data.shape
-        for i, t in enumerate(tensors):
-            if skip[i]:
-                continue
-            s = t._data.shape
-            if len(s) != nd:
-                raise RuntimeError(f"Tensors must have same number of dimensions: got {nd} and {len(s)}")
-            for k in range(nd):
-                if k != d and s[k] != rs[k]:
-                    raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size {rs[k]} "
-                                       f"but got size {s[k]} for tensor number {i} in the list.")
-        npd = _common_dtype(tensors)
-        arrays = [t._data if npd is None else t._data.astype(npd) for t, k in zip(tensors, skip) if not k]
+        # fast path: same device, dtype and rank, no legacy empty 1-D tensor
+        t0 = tensors[0]
+        if t0.__class__ is not Tensor and not isinstance(t0, Tensor):
+            _tensor_list(tensors, "cat")
+        a0 = t0._data
+        dev, npd0, nd = t0._device, a0.dtype, a0.ndim
+        fast = nd > 0 and not (nd == 1 and a0.shape[0] == 0)
+        if fast:
+            for t in tensors:
+                if not isinstance(t, Tensor):
+                    _tensor_list(tensors, "cat")
+                a = t._data
+                if a.ndim != nd or a.dtype is not npd0 or t._device is not dev or (nd == 1 and a.shape[0] == 0):
+                    fast = False
+                    break
+        if fast:
+            d = _wd(dim, nd)
+            skip = None
+            arrays = [t._data for t in tensors]
+            rs = a0.shape
+            for i, a in enumerate(arrays):
+                s = a.shape
+                if s != rs:
+                    for k in range(nd):
+                        if k != d and s[k] != rs[k]:
+                            raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
+                                               f"{rs[k]} but got size {s[k]} for tensor number {i} in the list.")
+        else:
+            tensors = _tensor_list(tensors, "cat")
+            d, skip, arrays = _cat_checks(tensors, dim)
         res = wrap(table[dev.type](arrays, d), dev)
         if out is not None:
             F.store_into(out, res._data, "cat")
             return out
-        if _gs.enabled and any(t._requires_grad for t in tensors):
-            sizes = [None if k else t._data.shape[d] for t, k in zip(tensors, skip)]
-            Tensor._autograd.record(op, res, tensors, {"dim": d, "sizes": sizes})
+        if _gs.enabled:
+            for t in tensors:
+                if t._requires_grad:
+                    sizes = [t._data.shape[d] for t in tensors] if skip is None else \
+                        [None if k else t._data.shape[d] for t, k in zip(tensors, skip)]
+                    Tensor._autograd.record(op, res, tuple(tensors), {"dim": d, "sizes": sizes})
+                    break
         return res
     return cat
+
+
+def _cat_checks(tensors, dim):
+    """The general path of cat: PyTorch's checks, dtype promotion, legacy empty tensors skipped."""
+    skip = [t._data.ndim == 1 and t._data.shape[0] == 0 for t in tensors]
+    if all(skip):
+        skip = [False] * len(tensors)
+    ref = tensors[skip.index(False)]
+    dev = ref._device
+    for i, t in enumerate(tensors):
+        if t._data.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+        if t._device is not dev:
+            raise F.device_mismatch("cat", ref, t)
+    nd = ref._data.ndim
+    d = wrap_dim(dim, nd)
+    rs = ref._data.shape
+    for i, t in enumerate(tensors):
+        if skip[i]:
+            continue
+        s = t._data.shape
+        if len(s) != nd:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {nd} and {len(s)}")
+        for k in range(nd):
+            if k != d and s[k] != rs[k]:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size {rs[k]} "
+                                   f"but got size {s[k]} for tensor number {i} in the list.")
+    npd = _common_dtype(tensors)
+    arrays = [t._data if npd is None else t._data.astype(npd) for t, k in zip(tensors, skip) if not k]
+    return d, skip, arrays
 
 
 _cat = defop("cat", kernel=_cat_kernel, frontend=_cat_frontend, method=False)
@@ -622,7 +661,8 @@ def _stack_frontend(op):
     table = op.table
 
     def stack(tensors, dim=0, *, out=None):
-        tensors = _tensor_list(tensors, "stack")
+        if tensors.__class__ not in (list, tuple) or not all(isinstance(t, Tensor) for t in tensors):
+            tensors = _tensor_list(tensors, "stack")
         if not tensors:
             raise RuntimeError("stack expects a non-empty TensorList")
         s0 = tensors[0]._data.shape
@@ -633,7 +673,7 @@ def _stack_frontend(op):
                                    f"{list(t._data.shape)} at entry {i}")
             if t._device is not dev:
                 raise F.device_mismatch("stack", tensors[0], t)
-        d = wrap_dim(dim, len(s0) + 1)
+        d = _wd(dim, len(s0) + 1)
         npd = _common_dtype(tensors)
         arrays = [t._data if npd is None else t._data.astype(npd) for t in tensors]
         res = wrap(table[dev.type](arrays, d), dev)
@@ -646,7 +686,12 @@ def _stack_frontend(op):
     return stack
 
 
-defop("stack", kernel=lambda xp, arrays, axis: xp.stack(arrays, axis=axis), frontend=_stack_frontend, method=False)
+def _stack_kernel(xp, arrays, axis):
+    ix = (slice(None),) * axis + (None,)
+    return xp.concatenate([a[ix] for a in arrays], axis=axis)
+
+
+defop("stack", kernel=_stack_kernel, frontend=_stack_frontend, method=False)
 
 
 def _atleast(n):

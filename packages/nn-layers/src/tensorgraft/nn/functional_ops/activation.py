@@ -5,7 +5,7 @@ import math
 
 from tensorgraft.ops._args import wrap_dim
 
-from ._common import Tensor, check_tensor, formula, gs, nnop, record, wrap
+from ._common import check_tensor, formula, gs, nnop, record, wrap
 
 _FLOAT = "fc"
 

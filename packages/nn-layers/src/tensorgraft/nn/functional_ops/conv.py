@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tensorgraft.device import get_backend
 
-from ._common import Tensor, check_tensor, formula, gs, nnop, record, wrap
+from ._common import formula, gs, nnop, record, wrap
 
 
 def as_strided(xp, a, shape, strides):

@@ -1,7 +1,7 @@
 """``nn.linear``: ``input @ weight.T + bias`` as one op (grad_fn ``AddmmBackward0`` for 2-D input)."""
 from __future__ import annotations
 
-from ._common import Tensor, check_tensor, formula, gs, nnop, record, wrap
+from ._common import check_tensor, formula, gs, nnop, record, wrap
 
 
 def _linear_kernel(xp, x, w, b):
@@ -12,6 +12,10 @@ def _linear_kernel(xp, x, w, b):
     if b is not None:
         out += b
     return out
+
+
+def _short(npdtype):
+    return {"float32": "float", "float64": "double", "float16": "c10::Half"}.get(npdtype.name, npdtype.name)
 
 
 def linear(input, weight, bias=None):
@@ -28,9 +32,9 @@ def linear(input, weight, bias=None):
         raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
                            f"{input.device} and {other.device}! (when checking argument for linear)")
     if x.dtype != w.dtype or (bias is not None and bias._data.dtype != x.dtype):
-        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {input.dtype} and {weight.dtype}"
-                           .replace("torch.", "").replace("float32", "Float").replace("float64", "Double")
-                           .replace("float16", "Half"))
+        other = w if x.dtype != w.dtype else bias._data
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_short(x.dtype)} != "
+                           f"{_short(other.dtype)}")
     b = None if bias is None else bias._data
     out = wrap(_OP.table[dev.type](x, w, b), dev)
     if gs.enabled and (input._requires_grad or weight._requires_grad or (bias is not None and bias._requires_grad)):

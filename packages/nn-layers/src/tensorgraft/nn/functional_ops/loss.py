@@ -335,7 +335,7 @@ def _ce(fname, holder, input, target, weight, reduction, ignore_index, label_smo
     _check_reduction(reduction)
     x = input._data
     if x.ndim == 0:
-        raise ValueError(f"Expected 1 or more dimensions (got 0)")
+        raise ValueError("Expected 1 or more dimensions (got 0)")
     probs = target._data.dtype.kind == "f" and target._data.shape == x.shape
     _check_targets(fname, input, target, probs)
     if probs and log_input:

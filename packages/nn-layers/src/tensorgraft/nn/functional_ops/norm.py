@@ -2,7 +2,6 @@
 running stats) and layer_norm, each with a closed-form backward."""
 from __future__ import annotations
 
-from tensorgraft.device import get_backend
 
 from ._common import formula, gs, nnop, record, wrap
 

@@ -7,7 +7,7 @@ from collections import OrderedDict, namedtuple
 
 from tensorgraft import dtypes as _dt
 from tensorgraft.grad_mode import no_grad
-from tensorgraft.tensor import Tensor, wrap
+from tensorgraft.tensor import Tensor
 
 from ..parameter import Buffer, Parameter
 
@@ -420,7 +420,7 @@ class Module:
         if recurse:
             for module in self.children():
                 module._apply(fn)
-        for key, param in self._parameters.items():
+        for param in self._parameters.values():
             if param is None:
                 continue
             with no_grad():
