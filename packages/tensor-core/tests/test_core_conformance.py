@@ -216,3 +216,75 @@ def test_pytest_plugin_parametrizes_over_ops(pytester):
     res = pytester.runpytest("-q")  # the plugin is loaded through its pytest11 entry point
     res.assert_outcomes(passed=2 + n_avail, errors=1, skipped=len(backends()) - n_avail)
     res.stdout.fnmatch_lines(["*no op under namespace 'nothing-here'*"])
+
+
+def test_binary_elementwise_plugin_op_conforms():
+    """plugins.api.elementwise_op with two tensor inputs: promotion, broadcasting, scalars."""
+    def samples(dtype, device):
+        x = tg.testing.make_tensor((2, 3), dtype=dtype, device=device, seed=1)
+        return [((x, tg.testing.make_tensor((3,), dtype=dtype, device=device, seed=2)), {}), ((x, 0.5), {}),
+                ((x, tg.testing.make_tensor((2, 3), dtype=dtype, device=device, seed=3)), {"scale": 2.0})]
+
+    def ops(registrar):
+        registrar.register_op(api.elementwise_op(
+            "bin.scaled_diff", lambda xp, a, b, scale: (a - b) * a.dtype.type(scale), n_inputs=2,
+            params={"scale": 1.0}, samples=samples, reference=lambda a, b, scale=1.0: (a - b) * scale))
+
+    def formulas(registrar):
+        @api.formula(saves=())
+        def back(node, grad):
+            s = node.attrs["scale"]
+            return grad * s, grad * -s
+        registrar.register_formula("bin.scaled_diff", back)
+
+    _plugin("tg-test-binary", tensorgraft_register_ops=ops, tensorgraft_register_formulas=formulas)
+    from tensorgraft.ops import bin as binops
+    a = tg.tensor([1.0, 2.0], dtype=tg.float64)
+    assert binops.scaled_diff(a, tg.tensor([0.5, 0.5]), scale=2).tolist() == [1.0, 3.0]
+    assert binops.scaled_diff(a, tg.tensor([1.0, 1.0])).dtype is tg.float64
+    assert binops.scaled_diff(tg.tensor([1, 2]), 1).dtype is tg.float32  # to_float: integers compute in float
+    with pytest.raises(TypeError, match="multiple values for argument 'scale'"):
+        binops.scaled_diff(a, a, 1.0, scale=2.0)
+    assert C.run_conformance(namespace="bin") == 1
+
+
+def test_generic_frontend_device_mismatch_and_errors():
+    from tensorgraft.device import CPUBackend
+
+    class Other(CPUBackend):
+        type = "tgtestdev"
+
+        def from_host(self, array, index):
+            return array.copy()
+
+        def current_index(self):
+            return 0
+
+    def devices(registrar):
+        registrar.register_device(Other())
+
+    def ops(registrar):
+        registrar.register_op(api.op("gen.addmul", lambda xp, a, b, k=1: a + b * k, differentiable=False,
+                                     samples=lambda dtype, device: [((tg.ones(2, dtype=dtype), tg.ones(2, dtype=dtype)),
+                                                                     {"k": 3})]))
+
+    _plugin("tg-test-generic", tensorgraft_register_devices=devices, tensorgraft_register_ops=ops)
+    try:
+        from tensorgraft.ops import gen
+        assert gen.addmul(tg.ones(2), tg.ones(2), k=2).tolist() == [3.0, 3.0]
+        with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+            gen.addmul(tg.ones(2), tg.ones(2).to("tgtestdev"))
+        assert gen.addmul(tg.ones(2).to("tgtestdev"), tg.ones(2).to("tgtestdev")).device.type == "tgtestdev"
+        with pytest.raises(TypeError, match="expected at least one Tensor"):
+            gen.addmul(1, 2)
+        assert C.check_op("gen.addmul") == []  # including the device check against 'tgtestdev'
+        with pytest.raises(ValueError, match="needs a kernel"):
+            api.op("gen.nothing")
+        with pytest.raises(ValueError, match="Python identifier"):
+            api.elementwise_op("gen.bad-name", lambda xp, a: a)
+    finally:
+        from tensorgraft.device import backends
+        registry.device_owner.pop("tgtestdev", None)
+        backends().pop("tgtestdev", None)
+        for op in registry.ops.values():
+            op.table.pop("tgtestdev", None)

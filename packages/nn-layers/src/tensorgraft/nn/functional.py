@@ -696,10 +696,12 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     if unbatched:
         input = input.unsqueeze(0)
     k, s, p, d = _pool_args(kernel_size, stride, padding, dilation)
-    out, idx = _pool.max_pool2d_op(input, k, s, p, d, ceil_mode)
+    out, idx = _pool.max_pool2d_op(input, k, s, p, d, ceil_mode, return_indices)
+    if not return_indices:
+        return out.squeeze(0) if unbatched else out
     if unbatched:
         out, idx = out.squeeze(0), idx.squeeze(0)
-    return (out, idx) if return_indices else out
+    return out, idx
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -707,7 +709,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     if unbatched:
         input = input.unsqueeze(0)
     k, s, p, d = _pool_args(kernel_size, stride, padding, dilation, 1)
-    out, idx = _pool.max_pool2d_op(input.unsqueeze(2), (1, k[0]), (1, s[0]), (0, p[0]), (1, d[0]), ceil_mode)
+    out, idx = _pool.max_pool2d_op(input.unsqueeze(2), (1, k[0]), (1, s[0]), (0, p[0]), (1, d[0]), ceil_mode, True)
     out, idx = out.squeeze(2), idx.squeeze(2)
     if unbatched:
         out, idx = out.squeeze(0), idx.squeeze(0)

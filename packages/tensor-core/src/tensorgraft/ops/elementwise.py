@@ -116,6 +116,61 @@ class _VectorizedMath:
         raise RuntimeError("erfinv needs SciPy on CPU: pip install scipy")
 
 
+def _lgamma(xp, a):
+    sp = _special(xp)
+    if sp is _VectorizedMath:
+        return np.vectorize(lambda v: math.lgamma(v) if v > 0 or v != math.floor(v) else math.inf,
+                            otypes=[a.dtype])(a) if a.size else a.copy()
+    return sp.gammaln(a)
+
+
+def _digamma(xp, a):
+    sp = _special(xp)
+    if sp is _VectorizedMath:
+        raise RuntimeError("digamma needs SciPy on CPU: pip install scipy")
+    r = sp.digamma(a)
+    return xp.where(a == 0, xp.asarray(-xp.inf, dtype=r.dtype), r)  # PyTorch: digamma(0) = -inf
+
+
+def _polygamma_kernel(xp, a, n):
+    if n == 0:
+        return _digamma(xp, a)
+    sp = _special(xp)
+    if sp is _VectorizedMath:
+        raise RuntimeError("polygamma needs SciPy on CPU: pip install scipy")
+    return sp.polygamma(n, a).astype(a.dtype, copy=False)
+
+
+unary("lgamma", kernel=_lgamma, to_float=True)
+unary("digamma", kernel=_digamma, to_float=True)
+
+
+def _polygamma_frontend(op):
+    table = op.table
+
+    def polygamma(n, input):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("polygamma", "input", 2, input)
+        if n < 0:
+            raise RuntimeError("polygamma(n, x) does not support negative n.")
+        a = input._data
+        if a.dtype.kind not in "fc":
+            a = a.astype(_dt.get_default_dtype().np)
+        out = wrap(table[input._device.type](a, int(n)), input._device)
+        if input._requires_grad and _gs.enabled:
+            Tensor._autograd.record(op, out, (input,), {"n": int(n)})
+        return out
+    return polygamma
+
+
+def _polygamma_method(self, n):
+    return _polygamma_op.frontend(n, self)
+
+
+_polygamma_op = defop("polygamma", kernel=_polygamma_kernel, frontend=_polygamma_frontend, method=False)
+Tensor.polygamma = _polygamma_method
+
+
 unary("erf", kernel=_erf, to_float=True)
 unary("erfc", kernel=_erfc, to_float=True)
 unary("erfinv", kernel=_erfinv, to_float=True)
@@ -241,7 +296,7 @@ def _sub_cpu(a, b):  # the CPU table entry: no partial() layer on this hot path
         return _sub_kernel(np, a, b)
 
 
-binary("sub", kernel=_sub_kernel, kernels={"cpu": _sub_cpu}, dunders=("__sub__",), rdunders=("__rsub__",), idunders=("__isub__",),
+_sub_op = binary("sub", kernel=_sub_kernel, kernels={"cpu": _sub_cpu}, dunders=("__sub__",), rdunders=("__rsub__",), idunders=("__isub__",),
        wrapper=_with_alpha("sub"))
 binary("subtract", kernel=_sub_kernel, kernels={"cpu": _sub_cpu}, wrapper=_with_alpha("subtract"))
 binary("mul", "multiply", dunders=("__mul__",), rdunders=("__rmul__",), idunders=("__imul__",))
@@ -290,6 +345,28 @@ def _xlogy_kernel(xp, a, b):
 
 
 binary("xlogy", kernel=_xlogy_kernel, mode="float")
+
+binary("ldexp", kernel=lambda xp, a, b: a * xp.exp2(b), mode="float")
+binary("nextafter", "nextafter", differentiable=False, inplace=True)
+binary("gcd", "gcd", differentiable=False)
+binary("lcm", "lcm", differentiable=False)
+binary("bitwise_left_shift", "left_shift", differentiable=False, dunders=("__lshift__",), rdunders=("__rlshift__",),
+       idunders=("__ilshift__",))
+binary("bitwise_right_shift", "right_shift", differentiable=False, dunders=("__rshift__",),
+       rdunders=("__rrshift__",), idunders=("__irshift__",))
+
+
+def _rsub_frontend(op):
+    def rsub(input, other, *, alpha=1):
+        """``other - alpha * input``."""
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("rsub", "input", 1, input)
+        return _sub_op.frontend(other, input, alpha=alpha) if isinstance(other, Tensor) else \
+            (input * alpha if alpha != 1 else input).__rsub__(other)
+    return rsub
+
+
+defop("rsub", frontend=_rsub_frontend, method=False, composite=True)
 
 # comparisons: computed in the promoted dtype, result bool, never differentiable
 for _name, _ufunc, _d in (("eq", "equal", "__eq__"), ("ne", "not_equal", "__ne__"), ("lt", "less", "__lt__"),

@@ -30,8 +30,11 @@ Samples are declared by the op (``OpDef.extra["samples"] = fn(dtype, device) -> 
 the ``samples=`` argument of the ``tensorgraft.plugins.api`` helpers) or registered here with
 ``register_samples(name, fn)``; core's ops have theirs in ``_core_samples``. Tensor arguments of
 floating dtype are the ones differentiated (``Sample(args, kwargs, grad=(0,))`` picks others).
-Per-op switches in ``extra``: ``reference``, ``gradgrad`` (False), ``dtype_rule`` (False),
-``elementwise`` (True), ``conformance_skip`` ({check: reason}).
+Tensors inside a list argument (``cat([a, b])``) count too. Per-op switches in ``extra``:
+``reference``, ``composite`` (True: the gradient comes from the ops the frontend calls),
+``gradgrad`` (False), ``dtype_rule`` (False), ``elementwise`` (True: broadcasting and mixed-precision
+checks), ``mutates`` (indices of arguments the op writes into), ``non_tensor_output`` (True),
+``requires`` (optional modules), ``conformance_skip`` ({check: reason}).
 """
 from __future__ import annotations
 

@@ -447,3 +447,28 @@ def copy_(node, g):
         dev = node.attrs["device"]
         gs = g if g._device is dev else g.to(dev)
     return (_zeros_from(g) if need_self else None), gs
+
+
+@formula("lgamma")
+def lgamma(node, g):
+    return (g * node.inputs[0].digamma(),)
+
+
+@formula("digamma")
+def digamma(node, g):
+    return (g * tg.polygamma(1, node.inputs[0]),)
+
+
+@formula("polygamma")
+def polygamma(node, g):
+    return (g * tg.polygamma(node.attrs["n"] + 1, node.inputs[0]),)
+
+
+@formula("ldexp")
+def ldexp(node, g):
+    a, b = node.inputs
+    need_a, need_b = node.needs_input_grad
+    scale = tg.exp2(b) if isinstance(b, tg.Tensor) else 2.0 ** b
+    ga = g * scale if need_a else None
+    gb = g * a * scale * 0.6931471805599453 if need_b else None
+    return ga, gb

@@ -7,7 +7,7 @@ import math
 from tensorgraft.device import get_backend
 
 from ._common import formula, gs, nnop, record, wrap
-from .conv import col2im, pad2d, windows
+from .conv import pad2d, windows
 
 
 def pool_out(n, k, s, p, d, ceil_mode):
@@ -26,33 +26,67 @@ def _geometry(H, W, k, s, p, d, ceil_mode):
     return Ho, Wo, (p[0], p[0] + eh, p[1], p[1] + ew)
 
 
+def _offsets(k, s, d, Ho, Wo):
+    """(flat kernel index, row slice, col slice) of every kernel offset: the strided view of the
+    padded input that this offset contributes to each output position."""
+    for i in range(k[0]):
+        hi = i * d[0]
+        rs = slice(hi, hi + s[0] * (Ho - 1) + 1, s[0])
+        for j in range(k[1]):
+            wj = j * d[1]
+            yield i * k[1] + j, rs, slice(wj, wj + s[1] * (Wo - 1) + 1, s[1])
+
+
 # ------------------------------------------------------------------ max pool
-def _maxpool_kernel(xp, x, k, s, p, d, ceil_mode):
+def _maxpool_kernel(xp, x, k, s, p, d, ceil_mode, need_am, need_idx):
+    """Running maximum over the kh*kw kernel offsets (elementwise ops on strided views; no loop
+    over pixels). ``am`` (the winning offset, first one on ties as in PyTorch) only when needed."""
     N, C, H, W = x.shape
     Ho, Wo, pads = _geometry(H, W, k, s, p, d, ceil_mode)
     neg = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
-    win = windows(xp, pad2d(xp, x, pads, neg), k[0], k[1], s[0], s[1], d[0], d[1], Ho, Wo)
-    flat = win.reshape(N, C, Ho, Wo, k[0] * k[1])
-    am = flat.argmax(axis=-1)
-    out = xp.take_along_axis(flat, am[..., None], axis=-1)[..., 0]
-    # flat input index of each maximum (PyTorch's return_indices)
-    i, j = am // k[1], am % k[1]
-    hh = xp.arange(Ho).reshape(Ho, 1) * s[0] - p[0] + i * d[0]
-    ww = xp.arange(Wo).reshape(1, Wo) * s[1] - p[1] + j * d[1]
-    idx = hh * W + ww
+    xpad = pad2d(xp, x, pads, neg)
+    out = am = None
+    for kk, rs, cs in _offsets(k, s, d, Ho, Wo):
+        v = xpad[:, :, rs, cs]
+        if out is None:
+            out = v.copy()
+            if need_am or need_idx:
+                am = xp.zeros(out.shape, xp.int32)
+            continue
+        if am is not None:
+            am[v > out] = kk
+        xp.maximum(out, v, out=out)
+    idx = None
+    if need_idx:
+        i, j = am // k[1], am % k[1]
+        hh = xp.arange(Ho).reshape(Ho, 1) * s[0] - p[0] + i * d[0]
+        ww = xp.arange(Wo).reshape(1, Wo) * s[1] - p[1] + j * d[1]
+        idx = (hh * W + ww).astype("int64")
     return out, am, idx
 
 
-def max_pool2d_op(input, k, s, p, d, ceil_mode):
-    out, am, idx = _MAXPOOL.table[input._device.type](input._data, k, s, p, d, ceil_mode)
+def max_pool2d_op(input, k, s, p, d, ceil_mode, return_indices=False):
+    need_am = gs.enabled and input._requires_grad
+    out, am, idx = _MAXPOOL.table[input._device.type](input._data, k, s, p, d, ceil_mode, need_am, return_indices)
     res = wrap(out, input._device)
-    if gs.enabled and input._requires_grad:
+    if need_am:
         record(_MAXPOOL, res, (input,), {"k": k, "s": s, "p": p, "d": d, "ceil": ceil_mode, "am": am},
                node_name="MaxPool2DWithIndicesBackward0")
-    return res, wrap(idx.astype("int64"), input._device)
+    return res, (wrap(idx, input._device) if return_indices else None)
 
 
 _MAXPOOL = nnop("max_pool2d", _maxpool_kernel, max_pool2d_op)
+
+
+def _scatter_offsets(xp, per_offset, shape, k, s, d, pads, Ho, Wo, dtype):
+    """Accumulate ``per_offset(kk)`` (N, C, Ho, Wo) into the padded input grid, then crop."""
+    N, C, H, W = shape
+    Hp = max(H + pads[0] + pads[1], (Ho - 1) * s[0] + (k[0] - 1) * d[0] + 1)
+    Wp = max(W + pads[2] + pads[3], (Wo - 1) * s[1] + (k[1] - 1) * d[1] + 1)
+    buf = xp.zeros((N, C, Hp, Wp), dtype=dtype)
+    for kk, rs, cs in _offsets(k, s, d, Ho, Wo):
+        buf[:, :, rs, cs] += per_offset(kk)
+    return xp.ascontiguousarray(buf[:, :, pads[0]:pads[0] + H, pads[2]:pads[2] + W])
 
 
 @formula("max_pool2d", saves=())
@@ -60,16 +94,13 @@ def _maxpool_grad(node, g):
     a = node.attrs
     xp = get_backend(g._device).xp
     shape = node.in_meta[0][0]
-    k = a["k"]
-    K = k[0] * k[1]
     gd = g._data
-    dcols = (a["am"][..., None] == xp.arange(K)) * gd[..., None]
-    dcols = dcols.reshape(gd.shape + (k[0], k[1]))
-    H, W = shape[2:]
-    _, _, pads = _geometry(H, W, k, a["s"], a["p"], a["d"], a["ceil"])
-    gx = col2im(xp, dcols.astype(gd.dtype, copy=False), shape, k[0], k[1], a["s"][0], a["s"][1], a["d"][0],
-                a["d"][1], pads)
-    return (wrap(xp.ascontiguousarray(gx), g._device),)
+    am = a["am"]
+    Ho, Wo, pads = _geometry(shape[2], shape[3], a["k"], a["s"], a["p"], a["d"], a["ceil"])
+    zero = xp.zeros((), gd.dtype)
+    gx = _scatter_offsets(xp, lambda kk: xp.where(am == kk, gd, zero), shape, a["k"], a["s"], a["d"], pads, Ho, Wo,
+                          gd.dtype)
+    return (wrap(gx, g._device),)
 
 
 # ------------------------------------------------------------------ average pool
@@ -88,8 +119,14 @@ def _avg_divisor(xp, H, W, k, s, p, ceil_mode, count_include_pad, dtype):
 def _avgpool_kernel(xp, x, k, s, p, ceil_mode, count_include_pad, divisor_override):
     N, C, H, W = x.shape
     div, Ho, Wo, pads = _avg_divisor(xp, H, W, k, s, p, ceil_mode, count_include_pad, x.dtype)
-    win = windows(xp, pad2d(xp, x, pads), k[0], k[1], s[0], s[1], 1, 1, Ho, Wo)
-    tot = win.sum(axis=(-1, -2))
+    xpad = pad2d(xp, x, pads)
+    tot = None
+    for _, rs, cs in _offsets(k, s, (1, 1), Ho, Wo):
+        v = xpad[:, :, rs, cs]
+        if tot is None:
+            tot = v.copy()
+        else:
+            tot += v
     if divisor_override:
         return (tot / divisor_override).astype(x.dtype, copy=False)
     return (tot / div).astype(x.dtype, copy=False)
@@ -115,10 +152,9 @@ def _avgpool_grad(node, g):
     H, W = shape[2:]
     k = a["k"]
     div, Ho, Wo, pads = _avg_divisor(xp, H, W, k, a["s"], a["p"], a["ceil"], a["cip"], g._data.dtype)
-    gd = g._data / (a["do"] if a["do"] else div)
-    dcols = xp.broadcast_to(gd[..., None, None], gd.shape + (k[0], k[1]))
-    gx = col2im(xp, dcols.astype(g._data.dtype, copy=False), shape, k[0], k[1], a["s"][0], a["s"][1], 1, 1, pads)
-    return (wrap(xp.ascontiguousarray(gx), g._device),)
+    gd = (g._data / (a["do"] if a["do"] else div)).astype(g._data.dtype, copy=False)
+    gx = _scatter_offsets(xp, lambda kk: gd, shape, k, a["s"], (1, 1), pads, Ho, Wo, gd.dtype)
+    return (wrap(gx, g._device),)
 
 
 # ------------------------------------------------------------------ adaptive pooling helpers
