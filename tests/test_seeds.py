@@ -49,7 +49,7 @@ def _mask(text: str) -> list[str]:
     for line in text.splitlines():
         line = re.sub(r"0x[0-9a-fA-F]+", "ADDR", line)
         line = _NUM.sub("N", line)
-        out.append(" ".join(line.split()))
+        out.append("".join(line.split()))
     return out
 
 

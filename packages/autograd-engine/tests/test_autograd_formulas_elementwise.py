@@ -100,6 +100,11 @@ UNARY_BINARY = {
     "addcmul": (lambda t, x, y: t.addcmul(x, x, y, value=0.5), None, None),
     "addcdiv": (lambda t, x, y: t.addcdiv(x, x, y, value=-2), None, (0.5, 2)),
     "where": (lambda t, x, y: t.where(x > 0, x, y), None, None),
+    "lgamma": (lambda t, x, y: t.lgamma(x), (0.5, 3), None),
+    "digamma": (lambda t, x, y: t.digamma(x), (0.5, 3), None),
+    "polygamma": (lambda t, x, y: t.polygamma(1, x), (0.5, 3), None),
+    "ldexp": (lambda t, x, y: t.ldexp(x, y), None, None),
+    "rsub_alpha": (lambda t, x, y: t.rsub(x, y, alpha=2), None, None),
 }
 
 NODE_NAMES = {
@@ -110,11 +115,13 @@ NODE_NAMES = {
     "nan_to_num": "NanToNumBackward0", "logaddexp": "LogaddexpBackward0", "logaddexp2": "Logaddexp2Backward0",
     "sinc": "SincBackward0", "deg2rad": "Deg2RadBackward0", "logit": "LogitBackward0", "addcmul": "AddcmulBackward0",
     "addcdiv": "AddcdivBackward0", "xlogy": "XlogyBackward0", "maximum": "MaximumBackward0",
+    "lgamma": "LgammaBackward0", "digamma": "DigammaBackward0", "polygamma": "PolygammaBackward0",
+    "ldexp": "LdexpBackward0",
 }
 
 
 def _inputs(name, lib, requires_grad=True):
-    if name == "erfinv":
+    if name in ("erfinv", "digamma", "polygamma", "lgamma"):
         pytest.importorskip("scipy")  # erfinv's CPU kernel comes from SciPy (an optional dependency)
     _, dx, dy = UNARY_BINARY[name]
     xa = _x(len(name), (2, 3), *(dx or (-1, 1)))
@@ -131,7 +138,7 @@ def test_gradcheck(name):
 
 @pytest.mark.parametrize("name", ["exp", "log", "sqrt", "tan", "tanh", "sigmoid", "erf", "sinc", "logit", "mul", "div",
                                   "pow", "atan2", "hypot", "xlogy", "lerp_tensor", "logaddexp", "addcmul", "addcdiv",
-                                  "float_power"])
+                                  "float_power", "lgamma", "ldexp"])
 def test_gradgradcheck(name):
     f = UNARY_BINARY[name][0]
     x, y = _inputs(name, tg)

@@ -71,3 +71,12 @@ def test_gradgradcheck_activations(fn):
     lambda x, y: F.nll_loss(F.log_softmax(x.reshape(2, 3), 1), tg.tensor([1, 0]), reduction="sum") * y.sum()])
 def test_gradgradcheck_losses(fn):
     assert gradgradcheck(fn, (t(6, seed=4), t(6, seed=5)))
+
+
+def test_gradgradcheck_norms():
+    assert gradgradcheck(lambda x, w, b: F.layer_norm(x, (4,), w, b), (t(3, 4), t(4, seed=1), t(4, seed=2)))
+    assert gradgradcheck(lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+                         (t(4, 3, 2), t(3, seed=1), t(3, seed=2)))
+    rm, rv = tg.tensor([0.1, -0.2, 0.3], dtype=tg.float64), tg.tensor([1.5, 0.5, 2.0], dtype=tg.float64)
+    assert gradgradcheck(lambda x, w: F.batch_norm(x, rm, rv, w, None, training=False) ** 2, (t(4, 3), t(3, seed=1)))
+    assert gradgradcheck(lambda x: F.group_norm(x, 2), (t(2, 4, 3),))

@@ -256,3 +256,19 @@ def test_seed_freeze_and_replace_head():
     model(tg.randn(2, 8)).sum().backward()
     assert model.body.weight.grad is None and model.fc.weight.grad is not None
     assert list(model.state_dict()) == ["body.weight", "body.bias", "fc.weight", "fc.bias"]
+
+
+def test_batchnorm_old_checkpoint_without_num_batches_tracked():
+    for lib, T in ((nn, tg), (tnn, torch)):
+        bn = lib.BatchNorm1d(3)
+        sd = {k: v for k, v in bn.state_dict().items() if k != "num_batches_tracked"}
+        assert repr(bn.load_state_dict(sd)) == "<All keys matched successfully>"
+        sd2 = bn.state_dict()
+        del sd2["num_batches_tracked"]  # metadata says version 2: now it is missing
+        with pytest.raises(RuntimeError, match='Missing key\\(s\\) in state_dict: "num_batches_tracked"'):
+            bn.load_state_dict(sd2)
+    outer = nn.Sequential(nn.BatchNorm1d(2))
+    sd = outer.state_dict()
+    del sd["0.num_batches_tracked"]
+    with pytest.raises(RuntimeError, match="0.num_batches_tracked"):
+        outer.load_state_dict(sd)

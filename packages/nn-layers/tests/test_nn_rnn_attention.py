@@ -121,3 +121,25 @@ def test_transformer_encoder_layer(norm_first, activation):
     enct.eval()
     sync(enc, enct)
     compare(enc, enct, rand(2, 5, 8))
+
+
+@pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_transformer_decoder_and_full_transformer(norm_first):
+    kw = dict(d_model=8, nhead=2, dim_feedforward=16, norm_first=norm_first, batch_first=True)
+    m, t = nn.TransformerDecoderLayer(**kw), tnn.TransformerDecoderLayer(**kw)
+    m.eval()
+    t.eval()
+    sync(m, t)
+    mask = nn.Transformer.generate_square_subsequent_mask(4)
+    np.testing.assert_array_equal(mask.numpy(), tnn.Transformer.generate_square_subsequent_mask(4).numpy())
+    compare(m, t, rand(2, 4, 8), rand(2, 5, 8, seed=1), kwargs=dict(tgt_mask=mask),
+            tkwargs=dict(tgt_mask=torch.tensor(mask.numpy())))
+    full = nn.Transformer(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=2, dim_feedforward=16,
+                          batch_first=True, norm_first=norm_first)
+    fullt = tnn.Transformer(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=2, dim_feedforward=16,
+                            batch_first=True, norm_first=norm_first)
+    full.eval()
+    fullt.eval()
+    sync(full, fullt)
+    compare(full, fullt, rand(2, 5, 8), rand(2, 4, 8, seed=1))

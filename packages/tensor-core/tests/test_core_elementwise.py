@@ -300,3 +300,34 @@ def test_frac_of_integers_is_refused():
 def test_sign_of_nan_is_zero():
     assert tg.tensor([float("nan"), -2.0, 0.0, 3.0]).sign().tolist() == [0.0, -1.0, 0.0, 1.0]
     assert tg.tensor(float("nan")).sgn().item() == 0.0
+
+
+def test_integer_bit_ops_and_misc():
+    assert tg.gcd(tg.tensor([4, 6]), tg.tensor([6, 9])).tolist() == [2, 3]
+    assert tg.lcm(tg.tensor([4, 6]), tg.tensor([6, 9])).tolist() == [12, 18]
+    assert (tg.tensor([1, 2]) << 2).tolist() == [4, 8]
+    assert (tg.tensor([8]) >> tg.tensor([1])).tolist() == [4]
+    assert tg.ldexp(tg.tensor([1.]), tg.tensor([3])).tolist() == [8.0]
+    assert tg.ldexp(tg.tensor([1]), tg.tensor([3])).dtype is tg.float32
+    assert tg.rsub(tg.tensor([1., 2.]), 10, alpha=2).tolist() == [8.0, 6.0]
+    assert tg.rsub(tg.tensor([1., 2.]), tg.tensor([5., 5.])).tolist() == [4.0, 3.0]
+    assert (tg.nextafter(tg.tensor([1.]), tg.tensor([2.])) - 1).item() == pytest.approx(2 ** -23)
+    assert tg.lgamma(tg.tensor([1, 2, 3])).tolist() == [0.0, 0.0, pytest.approx(math.log(2))]
+
+
+@pytest.mark.parametrize("name", ["lgamma", "digamma", "polygamma1", "polygamma2", "ldexp"])
+def test_special_functions_against_torch(name):
+    torch = pytest.importorskip("torch")
+    if name != "ldexp":
+        pytest.importorskip("scipy")
+    f = {"lgamma": lambda t, x: t.lgamma(x), "digamma": lambda t, x: t.digamma(x),
+         "polygamma1": lambda t, x: t.polygamma(1, x), "polygamma2": lambda t, x: x.polygamma(2),
+         "ldexp": lambda t, x: t.ldexp(x, t.tensor([1, -2, 3, 0, 5]))}[name]
+    a = np.array([0.5, 2.0, 3.5, -1.5, 7.25], dtype=np.float32)
+    r, e = f(tg, tg.tensor(a)), f(torch, torch.tensor(a))
+    assert repr(r.dtype) == repr(e.dtype)
+    np.testing.assert_allclose(np.asarray(r.tolist()), e.double().numpy(), rtol=1e-5)
+    if name in ("lgamma", "digamma"):
+        s = [0.0, -1.0, -0.5]
+        np.testing.assert_allclose(np.asarray(f(tg, tg.tensor(s)).tolist()), f(torch, torch.tensor(s)).double().numpy(),
+                                   rtol=1e-5)

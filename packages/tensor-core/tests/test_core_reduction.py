@@ -36,6 +36,7 @@ def test_max_min_forms():
     assert x.max(1).indices.dtype is tg.int64
     assert tg.max(x, tg.tensor([2., 2., 2.])).tolist() == [[2.0, 3.0, 3.0], [2.0, 2.0, 5.0]]
     assert tg.min(x, tg.zeros(3)).tolist() == [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+    assert tg.max(x, other=tg.full((3,), 4.)).tolist() == [[4.0, 4.0, 4.0], [4.0, 4.0, 5.0]]
     assert x.amax((0, 1)).item() == 5.0
     assert x.amin(-1).tolist() == [1.0, 0.0]
     assert x.amax().item() == 5.0

@@ -16,6 +16,28 @@ from ._define import CORE_OPS, binary, defop, unary
 
 _FIRST = len(CORE_OPS)
 
+
+def _sx(shape, dtype, device, seed, lo=-2.0, hi=2.0):
+    """A conformance-kit sample tensor (tiny, deterministic)."""
+    from ..testing import make_tensor
+    return make_tensor(shape, dtype=dtype, device=device, low=lo, high=hi, seed=seed)
+
+
+def _si(shape, device, seed, lo=1, hi=9):
+    from ..testing import make_tensor
+    return make_tensor(shape, dtype=_dt.int64, device=device, low=lo, high=hi, seed=seed)
+
+
+def _int_pair_samples(lo=1, hi=9):
+    def samples(dtype, device):
+        return [((_si((2, 3), device, 1, lo, hi), _si((2, 3), device, 2, lo, hi)), {}),
+                ((_si((2, 3), device, 3, lo, hi), _si((3,), device, 4, lo, hi)), {})]
+    return samples
+
+
+def _positive_unary_samples(dtype, device):
+    return [((_sx((2, 3), dtype, device, 1, 0.5, 3.0),), {}), ((_sx((), dtype, device, 2, 0.5, 3.0),), {})]
+
 # --------------------------------------------------------------------------- unary math
 _NEG_BOOL = ("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
              "use the `~` or `logical_not()` operator instead.")
@@ -141,8 +163,17 @@ def _polygamma_kernel(xp, a, n):
     return sp.polygamma(n, a).astype(a.dtype, copy=False)
 
 
-unary("lgamma", kernel=_lgamma, to_float=True)
-unary("digamma", kernel=_digamma, to_float=True)
+def _special_ref(name):
+    def ref(a, *args):
+        import scipy.special as sp
+        return getattr(sp, name)(*args, a) if args else getattr(sp, name)(a)
+    return ref
+
+
+unary("lgamma", kernel=_lgamma, to_float=True, samples=_positive_unary_samples, reference=_special_ref("gammaln"),
+      elementwise=True)
+unary("digamma", kernel=_digamma, to_float=True, samples=_positive_unary_samples, reference=_special_ref("digamma"),
+      elementwise=True, requires=("scipy",))
 
 
 def _polygamma_frontend(op):
@@ -167,7 +198,17 @@ def _polygamma_method(self, n):
     return _polygamma_op.frontend(n, self)
 
 
-_polygamma_op = defop("polygamma", kernel=_polygamma_kernel, frontend=_polygamma_frontend, method=False)
+def _polygamma_samples(dtype, device):
+    return [((1, _sx((2, 3), dtype, device, 1, 0.5, 3.0)), {}), ((2, _sx((3,), dtype, device, 2, 0.5, 3.0)), {})]
+
+
+def _polygamma_ref(n, a):
+    import scipy.special as sp
+    return sp.polygamma(n, a)
+
+
+_polygamma_op = defop("polygamma", kernel=_polygamma_kernel, frontend=_polygamma_frontend, method=False,
+                      samples=_polygamma_samples, reference=_polygamma_ref, requires=("scipy",), elementwise=False)
 Tensor.polygamma = _polygamma_method
 
 
@@ -346,14 +387,27 @@ def _xlogy_kernel(xp, a, b):
 
 binary("xlogy", kernel=_xlogy_kernel, mode="float")
 
-binary("ldexp", kernel=lambda xp, a, b: a * xp.exp2(b), mode="float")
-binary("nextafter", "nextafter", differentiable=False, inplace=True)
-binary("gcd", "gcd", differentiable=False)
-binary("lcm", "lcm", differentiable=False)
+def _ldexp_samples(dtype, device):
+    return [((_sx((2, 3), dtype, device, 1), _si((2, 3), device, 2, -3, 4)), {}),
+            ((_sx((2, 3), dtype, device, 3), _sx((3,), dtype, device, 4)), {})]
+
+
+def _nextafter_samples(dtype, device):
+    return [((_sx((2, 3), dtype, device, 1), _sx((2, 3), dtype, device, 2)), {}),
+            ((_sx((2, 1), dtype, device, 3), _sx((3,), dtype, device, 4)), {})]
+
+
+binary("ldexp", kernel=lambda xp, a, b: a * xp.exp2(b), mode="float", samples=_ldexp_samples,
+       reference=lambda a, b: a * np.exp2(b), elementwise=True, dtype_rule=False)
+binary("nextafter", "nextafter", differentiable=False, inplace=True, samples=_nextafter_samples,
+       reference=np.nextafter, elementwise=True)
+binary("gcd", "gcd", differentiable=False, samples=_int_pair_samples(), reference=np.gcd, elementwise=True)
+binary("lcm", "lcm", differentiable=False, samples=_int_pair_samples(), reference=np.lcm, elementwise=True)
 binary("bitwise_left_shift", "left_shift", differentiable=False, dunders=("__lshift__",), rdunders=("__rlshift__",),
-       idunders=("__ilshift__",))
+       idunders=("__ilshift__",), samples=_int_pair_samples(0, 5), reference=np.left_shift, elementwise=True)
 binary("bitwise_right_shift", "right_shift", differentiable=False, dunders=("__rshift__",),
-       rdunders=("__rrshift__",), idunders=("__irshift__",))
+       rdunders=("__rrshift__",), idunders=("__irshift__",), samples=_int_pair_samples(0, 5),
+       reference=np.right_shift, elementwise=True)
 
 
 def _rsub_frontend(op):
@@ -366,7 +420,13 @@ def _rsub_frontend(op):
     return rsub
 
 
-defop("rsub", frontend=_rsub_frontend, method=False, composite=True)
+def _rsub_samples(dtype, device):
+    return [((_sx((2, 3), dtype, device, 1), _sx((2, 3), dtype, device, 2)), {}),
+            ((_sx((2, 3), dtype, device, 3), 1.5), {"alpha": 2})]
+
+
+defop("rsub", frontend=_rsub_frontend, method=False, composite=True, samples=_rsub_samples,
+      reference=lambda a, b, alpha=1: b - alpha * a)
 
 # comparisons: computed in the promoted dtype, result bool, never differentiable
 for _name, _ufunc, _d in (("eq", "equal", "__eq__"), ("ne", "not_equal", "__ne__"), ("lt", "less", "__lt__"),

@@ -297,9 +297,11 @@ def _extreme_frontend(op, which):
     Ret = return_type(which)
     pair = None
 
-    def extreme(input, dim=None, keepdim=False, *, out=None):
+    def extreme(input, dim=None, keepdim=False, *, other=None, out=None):
         nonlocal pair
         _check(input, which)
+        if other is not None:
+            dim = other
         if isinstance(dim, Tensor):  # max(a, b) -> maximum
             if pair is None:
                 import tensorgraft

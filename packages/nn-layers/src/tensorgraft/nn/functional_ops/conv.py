@@ -31,10 +31,11 @@ def pad2d(xp, x, pads, value=0.0):
 
 
 def col2im(xp, dcols, out_shape, kh, kw, sh, sw, dh, dw, pads):
-    """dcols (N, C, Ho, Wo, kh, kw) -> accumulate into (N, C, H, W) (inverse of ``windows``)."""
+    """dcols (N, C, kh, kw, Ho, Wo) -> accumulate into (N, C, H, W) (inverse of ``windows``): one
+    strided slice-add per kernel offset, never a loop over pixels."""
     N, C, H, W = out_shape
     t, b, l, r = pads
-    Ho, Wo = dcols.shape[2:4]
+    Ho, Wo = dcols.shape[4:6]
     Hp = max(H + t + b, (Ho - 1) * sh + (kh - 1) * dh + 1)
     Wp = max(W + l + r, (Wo - 1) * sw + (kw - 1) * dw + 1)
     buf = xp.zeros((N, C, Hp, Wp), dtype=dcols.dtype)
@@ -42,7 +43,7 @@ def col2im(xp, dcols, out_shape, kh, kw, sh, sw, dh, dw, pads):
         hi = i * dh
         for j in range(kw):
             wj = j * dw
-            buf[:, :, hi:hi + sh * (Ho - 1) + 1:sh, wj:wj + sw * (Wo - 1) + 1:sw] += dcols[:, :, :, :, i, j]
+            buf[:, :, hi:hi + sh * (Ho - 1) + 1:sh, wj:wj + sw * (Wo - 1) + 1:sw] += dcols[:, :, i, j]
     return buf[:, :, t:t + H, l:l + W]
 
 
@@ -63,9 +64,10 @@ def conv_forward(xp, x, w, b, stride, pads, dil, groups):
     xpad = pad2d(xp, x, pads)
     win = windows(xp, xpad, kh, kw, sh, sw, dh, dw, Ho, Wo)
     if G == 1:
-        # cols (N, HW, CK); one batched BLAS call gives (N, O, HW): already NCHW, no transpose copy
-        cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(N, Ho * Wo, C * kh * kw)
-        out = (w.reshape(O, -1) @ cols.transpose(0, 2, 1)).reshape(N, O, Ho, Wo)
+        # cols (N, C*kh*kw, Ho*Wo) (the copy runs along Wo); one batched BLAS call gives (N, O, HW),
+        # already NCHW: no transpose copy of the output
+        cols = win.transpose(0, 1, 4, 5, 2, 3).reshape(N, C * kh * kw, Ho * Wo)
+        out = (w.reshape(O, -1) @ cols).reshape(N, O, Ho, Wo)
     else:
         cols = win.reshape(N, G, Cg, Ho, Wo, kh, kw).transpose(1, 0, 3, 4, 2, 5, 6).reshape(G, N * Ho * Wo, Cg * kh * kw)
         out = cols @ w.reshape(G, Og, Cg * kh * kw).transpose(0, 2, 1)   # (G, NHW, Og)
@@ -90,11 +92,11 @@ def conv_grad_input(xp, g, w, xshape, stride, pads, dil, groups):
     Ho, Wo = g.shape[2:]
     if G == 1:
         g3 = g.reshape(g.shape[0], O, Ho * Wo)
-        dcols = (g3.transpose(0, 2, 1) @ w.reshape(O, -1)).reshape(N, Ho, Wo, C, kh, kw).transpose(0, 3, 1, 2, 4, 5)
+        dcols = (w.reshape(O, -1).T @ g3).reshape(N, C, kh, kw, Ho, Wo)
     else:
         go = _gout_mat(g, G)
         dcols = (go @ w.reshape(G, O // G, Cg * kh * kw)).reshape(G, N, Ho, Wo, Cg, kh, kw)
-        dcols = dcols.transpose(1, 0, 4, 2, 3, 5, 6).reshape(N, C, Ho, Wo, kh, kw)
+        dcols = dcols.transpose(1, 0, 4, 5, 6, 2, 3).reshape(N, C, kh, kw, Ho, Wo)
     return col2im(xp, dcols, xshape, kh, kw, stride[0], stride[1], dil[0], dil[1], pads)
 
 
@@ -102,7 +104,7 @@ def conv_grad_weight(xp, g, cols, wshape, groups):
     O, Cg, kh, kw = wshape
     if groups == 1:
         N, O_, Ho, Wo = g.shape
-        return (g.reshape(N, O_, Ho * Wo) @ cols).sum(axis=0).reshape(wshape)
+        return (g.reshape(N, O_, Ho * Wo) @ cols.transpose(0, 2, 1)).sum(axis=0).reshape(wshape)
     go = _gout_mat(g, groups)
     return (go.transpose(0, 2, 1) @ cols).reshape(wshape)
 
@@ -112,7 +114,7 @@ def _im2col_of(xp, x, wshape, stride, pads, dil, groups, Ho, Wo):
     O, Cg, kh, kw = wshape
     win = windows(xp, pad2d(xp, x, pads), kh, kw, stride[0], stride[1], dil[0], dil[1], Ho, Wo)
     if groups == 1:
-        return win.transpose(0, 2, 3, 1, 4, 5).reshape(N, Ho * Wo, C * kh * kw)
+        return win.transpose(0, 1, 4, 5, 2, 3).reshape(N, C * kh * kw, Ho * Wo)
     G = groups
     return win.reshape(N, G, Cg, Ho, Wo, kh, kw).transpose(1, 0, 3, 4, 2, 5, 6).reshape(G, N * Ho * Wo, Cg * kh * kw)
 
@@ -232,7 +234,7 @@ def _fold_arrays(xp, cols, out_hw, k, stride, pads, dil):
     H, W = out_hw
     Ho = out_size(H, kh, stride[0], pads[0], pads[1], dil[0])
     Wo = out_size(W, kw, stride[1], pads[2], pads[3], dil[1])
-    dcols = cols.reshape(N, C, kh, kw, Ho, Wo).transpose(0, 1, 4, 5, 2, 3)
+    dcols = cols.reshape(N, C, kh, kw, Ho, Wo)
     return col2im(xp, dcols, (N, C, H, W), kh, kw, stride[0], stride[1], dil[0], dil[1], pads)
 
 

@@ -50,18 +50,51 @@ def batch_norm_op(input, weight, bias, running_mean, running_var, training, mome
     res = wrap(out, input._device)
     if gs.enabled and (input._requires_grad or (weight is not None and weight._requires_grad)
                        or (bias is not None and bias._requires_grad)):
-        record(_BN, res, (input, weight, bias), {"xhat": xhat, "invstd": invstd, "training": training},
-               node_name="NativeBatchNormBackward0")
+        record(_BN, res, (input, weight, bias), {"xhat": xhat, "invstd": invstd, "training": training,
+                                                 "eps": eps}, node_name="NativeBatchNormBackward0")
     return res
 
 
 _BN = nnop("batch_norm", _bn_kernel, batch_norm_op)
 
 
-@formula("batch_norm", saves=(1,))
+def _norm_grad_graph(node, g, axes, param_axes, pshape, training, eps):
+    """create_graph=True: the gradient written with tensorgraft ops, recomputing the normalized
+    input from ``x`` so that it can be differentiated again."""
+    x, w, _ = node.inputs
+    nx, nw, nb = node.needs_input_grad
+    if training:
+        mu = x.mean(axes, keepdim=True)
+        xc = x - mu
+        invstd = ((xc * xc).mean(axes, keepdim=True) + eps).rsqrt()
+    else:
+        invstd = wrap(node.attrs["invstd"], g._device).reshape(pshape)
+        xhat_c = wrap(node.attrs["xhat"], g._device)
+        xc = xhat_c / invstd
+    xhat = xc * invstd
+    wr = None if w is None else w.reshape(pshape)
+    gx = gw = gb = None
+    if nx:
+        gy = g if wr is None else g * wr
+        if training:
+            gx = (gy - gy.mean(axes, keepdim=True) - xhat * (gy * xhat).mean(axes, keepdim=True)) * invstd
+        else:
+            gx = gy * invstd
+    if nw:
+        gw = (g * xhat).sum(param_axes)
+    if nb:
+        gb = g.sum(param_axes)
+    return gx, gw, gb
+
+
+@formula("batch_norm", saves=(0, 1))
 def _bn_grad(node, g):
     _, w, b = node.inputs
     a = node.attrs
+    if gs.enabled:
+        nd = g.ndim
+        axes = (0,) + tuple(range(2, nd))
+        return _norm_grad_graph(node, g, axes, axes, (1, g.shape[1]) + (1,) * (nd - 2), a["training"], a["eps"])
     nx, nw, nb = node.needs_input_grad
     gd = g._data
     xhat, invstd = a["xhat"], a["invstd"]
@@ -110,7 +143,7 @@ def layer_norm_op(input, nd, weight, bias, eps):
     res = wrap(out, input._device)
     if gs.enabled and (input._requires_grad or (weight is not None and weight._requires_grad)
                        or (bias is not None and bias._requires_grad)):
-        record(_LN, res, (input, weight, bias), {"xhat": xhat, "invstd": invstd, "nd": nd},
+        record(_LN, res, (input, weight, bias), {"xhat": xhat, "invstd": invstd, "nd": nd, "eps": eps},
                node_name="NativeLayerNormBackward0")
     return res
 
@@ -118,10 +151,14 @@ def layer_norm_op(input, nd, weight, bias, eps):
 _LN = nnop("layer_norm", _ln_kernel, layer_norm_op)
 
 
-@formula("layer_norm", saves=(1,))
+@formula("layer_norm", saves=(0, 1))
 def _ln_grad(node, g):
     _, w, b = node.inputs
     a = node.attrs
+    if gs.enabled:
+        nd, ndim = a["nd"], g.ndim
+        axes = tuple(range(ndim - nd, ndim))
+        return _norm_grad_graph(node, g, axes, tuple(range(ndim - nd)), tuple(g.shape[ndim - nd:]), True, a["eps"])
     nx, nw, nb = node.needs_input_grad
     gd = g._data
     xhat, invstd, nd = a["xhat"], a["invstd"], a["nd"]

@@ -54,7 +54,7 @@ def _maxpool_kernel(xp, x, k, s, p, d, ceil_mode, need_am, need_idx):
                 am = xp.zeros(out.shape, xp.int32)
             continue
         if am is not None:
-            am[v > out] = kk
+            xp.copyto(am, kk, where=v > out)
         xp.maximum(out, v, out=out)
     idx = None
     if need_idx:

@@ -22,7 +22,10 @@ from .normalization import (  # noqa: F401
 from .sparse import Embedding  # noqa: F401
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d  # noqa: F401
 from .rnn import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNBase, RNNCell  # noqa: F401
-from .transformer import MultiheadAttention, TransformerEncoder, TransformerEncoderLayer  # noqa: F401
+from .transformer import (  # noqa: F401
+    MultiheadAttention, Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from .activation import Hardshrink, PixelShuffle, PixelUnshuffle, Softshrink  # noqa: F401
 from .loss import MultiLabelSoftMarginLoss, TripletMarginLoss  # noqa: F401
 from .padding import (  # noqa: F401

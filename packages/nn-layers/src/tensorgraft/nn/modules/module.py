@@ -537,17 +537,21 @@ class Module:
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         missing, unexpected, error_msgs, plan = [], [], [], []
         expected = set()
+        metadata = getattr(state_dict, "_metadata", None)
         for mprefix, module in self.named_modules(remove_duplicate=False):
             pre = mprefix + "." if mprefix else ""
             for hook in module._load_state_dict_pre_hooks.values():
                 hook(state_dict, pre, {}, strict, missing, unexpected, error_msgs)
+            version = None if metadata is None else metadata.get(mprefix, {}).get("version")
+            optional = module._optional_state_keys(version)
             for name, cur in module._local_state().items():
                 key = pre + name
                 if key in expected:
                     continue
                 expected.add(key)
                 if key not in state_dict:
-                    missing.append(key)
+                    if name not in optional:
+                        missing.append(key)
                     continue
                 val = state_dict[key]
                 if not isinstance(val, Tensor):
@@ -588,6 +592,10 @@ class Module:
                 cur._data[...] = src
                 cur._vc[0] += 1
         return _IncompatibleKeys(missing, unexpected)
+
+    def _optional_state_keys(self, version):
+        """Local state entries an older checkpoint (``version`` from its metadata) may lack."""
+        return ()
 
     def _register_state_dict_hook(self, hook):
         h = RemovableHandle(self._state_dict_hooks)

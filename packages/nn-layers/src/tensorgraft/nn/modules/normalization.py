@@ -42,6 +42,12 @@ class _NormBase(Module):
             self.register_buffer("num_batches_tracked", None)
         self.reset_parameters()
 
+    def _optional_state_keys(self, version):
+        # checkpoints from before num_batches_tracked existed (no metadata, or version < 2) may lack it
+        if (version is None or version < 2) and self.track_running_stats:
+            return ("num_batches_tracked",)
+        return ()
+
     def reset_running_stats(self):
         if self.track_running_stats:
             init.zeros_(self.running_mean)
