@@ -54,6 +54,22 @@ def _shape_str(s):
 
 
 # --------------------------------------------------------------------------- mm / bmm / mv / dot
+def _cpu_matmul(a, b):
+    """NumPy's ``matmul`` is several times slower than ``dot`` when an operand is a transposed
+    view (the usual case in backward: ``grad @ w.T``), so 2-D products go through ``dot`` and
+    batched ones get contiguous operands first. CuPy keeps the generic ``xp.matmul`` kernel."""
+    if a.ndim <= 2 and b.ndim <= 2:
+        return np.dot(a, b)
+    if not a.flags.c_contiguous:
+        a = np.ascontiguousarray(a)
+    if not b.flags.c_contiguous:
+        b = np.ascontiguousarray(b)
+    return np.matmul(a, b)
+
+
+_CPU_MATMUL = {"cpu": _cpu_matmul}
+
+
 def _mm_frontend(op):
     table = op.table
 
@@ -76,7 +92,7 @@ def _mm_frontend(op):
     return mm
 
 
-defop("mm", xp_attr="matmul", frontend=_mm_frontend)
+defop("mm", xp_attr="matmul", kernels=_CPU_MATMUL, frontend=_mm_frontend)
 
 
 def _bmm_frontend(op):
@@ -98,7 +114,7 @@ def _bmm_frontend(op):
     return bmm
 
 
-defop("bmm", xp_attr="matmul", frontend=_bmm_frontend)
+defop("bmm", xp_attr="matmul", kernels=_CPU_MATMUL, frontend=_bmm_frontend)
 
 
 def _mv_frontend(op):
@@ -118,7 +134,7 @@ def _mv_frontend(op):
     return mv
 
 
-defop("mv", xp_attr="matmul", frontend=_mv_frontend)
+defop("mv", xp_attr="matmul", kernels=_CPU_MATMUL, frontend=_mv_frontend)
 
 
 def _dot_frontend(op, conj=False):
@@ -197,7 +213,7 @@ def _matmul_frontend(op):
     return matmul
 
 
-_matmul = defop("matmul", xp_attr="matmul", frontend=_matmul_frontend, dunders=("__matmul__",))
+_matmul = defop("matmul", xp_attr="matmul", kernels=_CPU_MATMUL, frontend=_matmul_frontend, dunders=("__matmul__",))
 
 
 def _rmatmul(self, other):

@@ -51,7 +51,7 @@ def batch_norm_op(input, weight, bias, running_mean, running_var, training, mome
     if gs.enabled and (input._requires_grad or (weight is not None and weight._requires_grad)
                        or (bias is not None and bias._requires_grad)):
         record(_BN, res, (input, weight, bias), {"xhat": xhat, "invstd": invstd, "training": training,
-                                                 "eps": eps}, node_name="NativeBatchNormBackward0")
+                                                 "eps": eps, "mean": None if training else rm.copy()}, node_name="NativeBatchNormBackward0")
     return res
 
 
@@ -69,8 +69,7 @@ def _norm_grad_graph(node, g, axes, param_axes, pshape, training, eps):
         invstd = ((xc * xc).mean(axes, keepdim=True) + eps).rsqrt()
     else:
         invstd = wrap(node.attrs["invstd"], g._device).reshape(pshape)
-        xhat_c = wrap(node.attrs["xhat"], g._device)
-        xc = xhat_c / invstd
+        xc = x - wrap(node.attrs["mean"], g._device).reshape(pshape)
     xhat = xc * invstd
     wr = None if w is None else w.reshape(pshape)
     gx = gw = gb = None
