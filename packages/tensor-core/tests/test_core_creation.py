@@ -1,5 +1,4 @@
 """Creation functions: dtype inference, sizes, ranges, legacy constructors; oracle: PyTorch."""
-import math
 
 import numpy as np
 import pytest

@@ -106,3 +106,47 @@ def test_cuda_without_backend_is_a_clear_error(make):
 def test_unknown_backend_error():
     with pytest.raises(RuntimeError, match="no device backend is registered for 'meta'"):
         tg.zeros(2, device="meta")
+
+
+class _FakeBackend:
+    """A NumPy-backed stand-in for an accelerator (type 'privateuseone'), for creation/printing."""
+    type = "privateuseone"
+    xp = __import__("numpy")
+
+    def is_available(self):
+        return True
+
+    def device_count(self):
+        return 2
+
+    def from_host(self, array, index):
+        return self.xp.array(array, copy=True)
+
+    def to_host(self, array):
+        return self.xp.asarray(array)
+
+
+@pytest.fixture
+def fake_device():
+    reg = backends()
+    reg["privateuseone"] = _FakeBackend()
+    try:
+        yield
+    finally:
+        del reg["privateuseone"]
+
+
+def test_creation_and_repr_on_a_plugin_device(fake_device):
+    x = tg.tensor([1.0, 2.0], device="privateuseone")
+    assert x.device == tg.device("privateuseone", 0)
+    assert repr(x) == "tensor([1., 2.], device='privateuseone:0')"
+    z = tg.zeros(2, 2, dtype=tg.int32, device="privateuseone:1")
+    assert z.device.index == 1
+    assert repr(z) == "tensor([[0, 0],\n        [0, 0]], device='privateuseone:1', dtype=torch.int32)"
+    assert tg.arange(3, device="privateuseone").tolist() == [0, 1, 2]
+    assert tg.randn(3, device="privateuseone").device.type == "privateuseone"
+    assert x.type() == "torch.privateuseone.FloatTensor"
+    with pytest.raises(TypeError, match="can't convert privateuseone:0 device type tensor to numpy"):
+        x.numpy()
+    with pytest.raises(RuntimeError, match="Invalid device ordinal 5"):
+        tg.zeros(1, device="privateuseone:5")

@@ -77,3 +77,21 @@ def test_oracle_interop_with_torch():
     assert torch.as_tensor(np.asarray(x)).tolist() == [[1.5, 2.5]]
     # and we consume torch's
     assert tg.from_dlpack(torch.tensor([1, 2])).tolist() == [1, 2]
+
+
+def test_array_copy_keyword_numpy2():
+    x = tg.tensor([1.0, 2.0])
+    assert np.asarray(x, copy=False) is x.numpy()
+    c = np.array(x, copy=True)
+    c[0] = 9.0
+    assert x[0].item() == 1.0
+    with pytest.raises(ValueError):
+        np.asarray(x, dtype=np.float64, copy=False)
+
+
+def test_tensor_from_foreign_dlpack_producer_copies():
+    torch = pytest.importorskip("torch")
+    src = torch.tensor([1.0, 2.0])
+    t = tg.tensor(src)
+    src[0] = 5.0
+    assert t.tolist() == [1.0, 2.0] and t.dtype is tg.float32

@@ -174,3 +174,45 @@ def test_str_is_repr_and_tensor_contents():
     x = tg.tensor([1.0, 2.0])
     assert str(x) == repr(x)
     assert x.__repr__(tensor_contents="[...]") == "tensor([...])"
+
+
+def test_oracle_random_fuzz_with_options():
+    """Random shapes, dtypes, magnitudes, specials and print options: repr must equal PyTorch's."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(7)
+    dts = [np.float32, np.float64, np.float16, np.int64, np.int32, np.int8, np.uint8, np.bool_, np.complex64,
+           np.complex128, np.int16]
+    mismatches = []
+    for _ in range(400):
+        nd = int(rng.integers(0, 4))
+        shape = tuple(int(x) for x in rng.integers(0, 9 if nd < 3 else 5, nd))
+        if rng.random() < 0.1:
+            shape = (int(rng.integers(900, 1300)),)
+        dt = dts[int(rng.integers(len(dts)))]
+        a = rng.standard_normal(shape) * 10.0 ** rng.integers(-8, 12)
+        if rng.random() < 0.3:
+            a = np.round(a)
+        if dt in (np.complex64, np.complex128):
+            a = a + 1j * rng.standard_normal(shape) * 10.0 ** rng.integers(-6, 6)
+        if rng.random() < 0.2 and a.size:
+            a.reshape(-1)[rng.integers(0, a.size)] = rng.choice([np.nan, np.inf, -np.inf, 0.0])
+        with np.errstate(all="ignore"):
+            if np.dtype(dt).kind in "iu":
+                info = np.iinfo(dt)
+                a = np.clip(np.nan_to_num(a), info.min, info.max)
+            a = np.array(a).astype(dt)
+        opts = None
+        if rng.random() < 0.4:
+            opts = dict(precision=int(rng.integers(1, 9)), linewidth=int(rng.integers(30, 150)),
+                        sci_mode=[None, True, False][int(rng.integers(3))],
+                        threshold=int(rng.choice([1000, 20, 100])), edgeitems=int(rng.integers(1, 4)))
+            torch.set_printoptions(**opts)
+            tg.set_printoptions(**opts)
+        rg = dt in (np.float32, np.float64) and rng.random() < 0.3
+        want, got = repr(torch.tensor(a, requires_grad=rg)), repr(tg.tensor(a, requires_grad=rg))
+        if want != got:
+            mismatches.append((a.dtype, a.shape, opts, want, got))
+        if opts:
+            torch.set_printoptions(profile="default")
+            tg.set_printoptions(profile="default")
+    assert not mismatches, mismatches[:2]

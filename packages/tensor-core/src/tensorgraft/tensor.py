@@ -231,10 +231,18 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype=None, copy=None):
+        """``np.asarray(t)``: the tensor's own memory on CPU (no copy) unless a dtype change or
+        ``copy=True`` asks for one; ``copy=False`` refuses to copy, as NumPy 2 specifies."""
         a = self._host()
-        if dtype is not None:
-            a = a.astype(dtype, copy=False)
-        return np.array(a, copy=True) if copy else a
+        if dtype is not None and a.dtype != np.dtype(dtype):
+            if copy is False:
+                raise ValueError("Unable to avoid copy while creating an array as requested.")
+            return a.astype(dtype)
+        if copy:
+            return a.copy()
+        if copy is False and a is not self._data:
+            raise ValueError("Unable to avoid copy while creating an array as requested.")
+        return a
 
     def __dlpack__(self, *args, **kwargs):
         return self._data.__dlpack__(*args, **kwargs)

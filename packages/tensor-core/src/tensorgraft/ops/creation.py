@@ -185,6 +185,14 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     elif isinstance(data, np.ndarray):
         _dt.from_numpy_dtype(data.dtype)
         arr = np.array(data, copy=True)
+    elif hasattr(data, "__dlpack__") and hasattr(data, "__dlpack_device__"):
+        # a device array (CuPy...) or any DLPack producer: copy its values
+        from .conversion import from_dlpack
+        src = from_dlpack(data)
+        arr = np.array(src._host(), copy=True)
+        _dt.from_numpy_dtype(arr.dtype)
+        if device is None:
+            dev = src._device
     else:
         inferred = _infer_dtype(data)
         if inferred is None:  # empty (nested) list

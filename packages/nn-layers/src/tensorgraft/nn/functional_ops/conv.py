@@ -1,4 +1,4 @@
-"""Convolutions by im2col: a strided window view of the padded input, ONE (batched) matmul per conv;
+"""Convolutions by im2col: a strided window view of the padded input, ONE GEMM per conv;
 the backward pass is matmuls plus a col2im that accumulates over kernel offsets only (kh*kw slice
 adds, never a loop over pixels). Also unfold/fold, which are im2col/col2im themselves."""
 from __future__ import annotations
@@ -64,10 +64,10 @@ def conv_forward(xp, x, w, b, stride, pads, dil, groups):
     xpad = pad2d(xp, x, pads)
     win = windows(xp, xpad, kh, kw, sh, sw, dh, dw, Ho, Wo)
     if G == 1:
-        # cols (N, C*kh*kw, Ho*Wo) (the copy runs along Wo); one batched BLAS call gives (N, O, HW),
-        # already NCHW: no transpose copy of the output
-        cols = win.transpose(0, 1, 4, 5, 2, 3).reshape(N, C * kh * kw, Ho * Wo)
-        out = (w.reshape(O, -1) @ cols).reshape(N, O, Ho, Wo)
+        # cols (C*kh*kw, N*Ho*Wo): one plain 2-D GEMM (NumPy's batched matmul is far slower than
+        # ``dot`` here), then one transpose copy back to NCHW
+        cols = _cols_2d(win)
+        out = w.reshape(O, -1).dot(cols).reshape(O, N, Ho, Wo).transpose(1, 0, 2, 3)
     else:
         cols = win.reshape(N, G, Cg, Ho, Wo, kh, kw).transpose(1, 0, 3, 4, 2, 5, 6).reshape(G, N * Ho * Wo, Cg * kh * kw)
         out = cols @ w.reshape(G, Og, Cg * kh * kw).transpose(0, 2, 1)   # (G, NHW, Og)
@@ -76,6 +76,18 @@ def conv_forward(xp, x, w, b, stride, pads, dil, groups):
     if b is not None:
         out += b.reshape(1, O, 1, 1)
     return out, cols
+
+
+def _cols_2d(win):
+    """Window view (N, C, Ho, Wo, kh, kw) -> im2col matrix (C*kh*kw, N*Ho*Wo) (a copy)."""
+    N, C, Ho, Wo, kh, kw = win.shape
+    return win.transpose(1, 4, 5, 0, 2, 3).reshape(C * kh * kw, N * Ho * Wo)
+
+
+def _gout_2d(g):
+    """Output gradient (N, O, Ho, Wo) -> (O, N*Ho*Wo), the layout matching ``_cols_2d``."""
+    N, O, Ho, Wo = g.shape
+    return g.transpose(1, 0, 2, 3).reshape(O, N * Ho * Wo)
 
 
 def _gout_mat(g, G):
@@ -91,8 +103,7 @@ def conv_grad_input(xp, g, w, xshape, stride, pads, dil, groups):
     G = groups
     Ho, Wo = g.shape[2:]
     if G == 1:
-        g3 = g.reshape(g.shape[0], O, Ho * Wo)
-        dcols = (w.reshape(O, -1).T @ g3).reshape(N, C, kh, kw, Ho, Wo)
+        dcols = w.reshape(O, -1).T.dot(_gout_2d(g)).reshape(C, kh, kw, N, Ho, Wo).transpose(3, 0, 1, 2, 4, 5)
     else:
         go = _gout_mat(g, G)
         dcols = (go @ w.reshape(G, O // G, Cg * kh * kw)).reshape(G, N, Ho, Wo, Cg, kh, kw)
@@ -103,8 +114,7 @@ def conv_grad_input(xp, g, w, xshape, stride, pads, dil, groups):
 def conv_grad_weight(xp, g, cols, wshape, groups):
     O, Cg, kh, kw = wshape
     if groups == 1:
-        N, O_, Ho, Wo = g.shape
-        return (g.reshape(N, O_, Ho * Wo) @ cols.transpose(0, 2, 1)).sum(axis=0).reshape(wshape)
+        return _gout_2d(g).dot(cols.T).reshape(wshape)
     go = _gout_mat(g, groups)
     return (go.transpose(0, 2, 1) @ cols).reshape(wshape)
 
@@ -114,7 +124,7 @@ def _im2col_of(xp, x, wshape, stride, pads, dil, groups, Ho, Wo):
     O, Cg, kh, kw = wshape
     win = windows(xp, pad2d(xp, x, pads), kh, kw, stride[0], stride[1], dil[0], dil[1], Ho, Wo)
     if groups == 1:
-        return win.transpose(0, 1, 4, 5, 2, 3).reshape(N, C * kh * kw, Ho * Wo)
+        return _cols_2d(win)
     G = groups
     return win.reshape(N, G, Cg, Ho, Wo, kh, kw).transpose(1, 0, 3, 4, 2, 5, 6).reshape(G, N * Ho * Wo, Cg * kh * kw)
 

@@ -38,11 +38,30 @@ def _offsets(k, s, d, Ho, Wo):
 
 
 # ------------------------------------------------------------------ max pool
+def _tiles_exactly(shape, k, s, p, d, Ho, Wo):
+    return (tuple(k) == tuple(s) and not any(p) and tuple(d) == (1, 1)
+            and Ho * k[0] == shape[2] and Wo * k[1] == shape[3])
+
+
 def _maxpool_kernel(xp, x, k, s, p, d, ceil_mode, need_am, need_idx):
     """Running maximum over the kh*kw kernel offsets (elementwise ops on strided views; no loop
     over pixels). ``am`` (the winning offset, first one on ties as in PyTorch) only when needed."""
     N, C, H, W = x.shape
     Ho, Wo, pads = _geometry(H, W, k, s, p, d, ceil_mode)
+    if _tiles_exactly(x.shape, k, s, p, d, Ho, Wo) and not need_idx:
+        # non-overlapping windows covering the input (the usual 2x2/stride-2 pool): one reduction
+        # over a reshaped view instead of a pass per kernel offset
+        win = x.reshape(N, C, Ho, k[0], Wo, k[1]).transpose(0, 1, 2, 4, 3, 5).reshape(N, C, Ho, Wo, k[0] * k[1])
+        if not need_am:
+            return win.max(axis=-1), None, None
+        am = win.argmax(axis=-1)  # first maximum on ties, as PyTorch
+        out = xp.take_along_axis(win, am[..., None], axis=-1)[..., 0]
+        if x.dtype.kind == "f":  # a NaN anywhere in a window wins, as in PyTorch
+            nan = xp.isnan(win).any(axis=-1)
+            if nan.any():
+                am = xp.where(nan, xp.isnan(win).argmax(axis=-1), am)
+                out = xp.take_along_axis(win, am[..., None], axis=-1)[..., 0]
+        return out, ("tiled", am), None
     neg = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
     xpad = pad2d(xp, x, pads, neg)
     out = am = None
@@ -97,6 +116,14 @@ def _maxpool_grad(node, g):
     gd = g._data
     am = a["am"]
     Ho, Wo, pads = _geometry(shape[2], shape[3], a["k"], a["s"], a["p"], a["d"], a["ceil"])
+    if isinstance(am, tuple):  # tiled fast path: put each gradient at its window's argmax
+        am = am[1]
+        N, C, H, W = shape
+        k = a["k"]
+        gx = xp.zeros((N, C, Ho, Wo, k[0] * k[1]), dtype=gd.dtype)
+        xp.put_along_axis(gx, am[..., None], gd[..., None], axis=-1)
+        gx = gx.reshape(N, C, Ho, Wo, k[0], k[1]).transpose(0, 1, 2, 4, 3, 5).reshape(N, C, H, W)
+        return (wrap(gx, g._device),)
     zero = xp.zeros((), gd.dtype)
     gx = _scatter_offsets(xp, lambda kk: xp.where(am == kk, gd, zero), shape, a["k"], a["s"], a["d"], pads, Ho, Wo,
                           gd.dtype)
