@@ -11,6 +11,7 @@ from . import Workload
 
 def _tg():
     import tensorgraft
+    tensorgraft.set_num_threads(1)  # like torch.set_num_threads(1) above: one thread each
     return tensorgraft
 
 

@@ -14,6 +14,7 @@ def _mod(name):
         torch.set_num_threads(1)
         return torch
     import tensorgraft
+    tensorgraft.set_num_threads(1)  # like torch.set_num_threads(1) above: one thread each
     return tensorgraft
 
 

@@ -29,6 +29,7 @@ from .printing import set_printoptions  # noqa: E402,F401
 from .ops.creation import *  # noqa: E402,F401,F403
 from .ops.conversion import as_tensor, from_numpy, from_dlpack, is_tensor, is_floating_point, is_complex, numel  # noqa: E402,F401
 from . import linalg  # noqa: E402,F401
+from .threads import get_num_threads, set_num_threads  # noqa: E402,F401
 from .serialization import save, load  # noqa: E402,F401
 
 float = float32  # noqa: A001 - PyTorch's aliases
