@@ -2,7 +2,7 @@
 pip command; ``requires_grad=True`` without the autograd engine says the engine is needed.
 
 In a tox env where a part is missing this is checked for real; where it is installed, a subprocess
-hides it (drops it from ``tensorgraft.__path__`` and ``sys.modules``) so the same message is checked."""
+hides it from the path finder (and ``sys.modules``) so the same message is checked."""
 from __future__ import annotations
 
 import importlib.util
@@ -26,10 +26,15 @@ def _installed(sub):
 
 def _hidden_import(sub: str) -> subprocess.CompletedProcess:
     code = textwrap.dedent(f"""
-        import sys, os
+        import sys, importlib.machinery as M
         import tensorgraft
-        tensorgraft.__path__[:] = [p for p in tensorgraft.__path__
-                                   if os.path.isfile(os.path.join(p, '__init__.py'))]
+        # make the installed part invisible to the normal path finder (wheel or editable install)
+        real = M.PathFinder.find_spec.__func__
+        def find_spec(cls, name, path=None, target=None):
+            if name == 'tensorgraft.{sub}' or name.startswith('tensorgraft.{sub}.'):
+                return None
+            return real(cls, name, path, target)
+        M.PathFinder.find_spec = classmethod(find_spec)
         for m in [m for m in sys.modules if m == 'tensorgraft.{sub}' or m.startswith('tensorgraft.{sub}.')]:
             del sys.modules[m]
         tensorgraft.__dict__.pop('{sub}', None)
