@@ -121,6 +121,7 @@ ERROR_CASES = [
     "T.tensor([300], dtype=T.uint8)", "T.tensor(float('nan'), dtype=T.int64)",
     "T.zeros(2, dtype=T.int64, requires_grad=True)", "T.multinomial(T.tensor([1., 1.]), 3)",
     "T.multinomial(T.tensor([-1., 1.]), 1)", "T.randint(2.5, (2,))", "T.arange(3, dtype=T.complex64)",
+    "T.zeros()", "T.empty()",
 ]
 
 

@@ -16,7 +16,7 @@ _np.seterr(divide="ignore", invalid="ignore", over="ignore", under="ignore")
 from . import dtypes as _dtype_mod  # noqa: E402
 from .dtypes import (  # noqa: E402,F401
     bool, complex64, complex128, dtype, float16, float32, float64, get_default_dtype, int8, int16, int32,
-    int64, promote_types, result_type, can_cast, set_default_dtype, uint8,
+    int64, promote_types, result_type, can_cast, set_default_dtype, uint8, finfo, iinfo,
 )
 from .device import device  # noqa: E402
 from .grad_mode import (  # noqa: E402,F401
@@ -25,7 +25,7 @@ from .grad_mode import (  # noqa: E402,F401
 from .tensor import Size, Tensor  # noqa: E402
 from . import ops  # noqa: E402,F401  (declares core ops; registered below through the plugin hooks)
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: E402,F401
-from .printing import set_printoptions  # noqa: E402,F401
+from .printing import get_printoptions, printoptions, set_printoptions  # noqa: E402,F401
 from .ops.creation import *  # noqa: E402,F401,F403
 from .ops.conversion import as_tensor, from_numpy, from_dlpack, is_tensor, is_floating_point, is_complex, numel  # noqa: E402,F401
 from . import linalg  # noqa: E402,F401

@@ -232,6 +232,8 @@ def _filled(fname, fill):
             if set(kw) != {"size"}:
                 raise TypeError(f"{fname}() got an unexpected keyword argument '{next(iter(set(kw) - {'size'}))}'")
             size_ = kw["size"]
+        if not size and size_ is None:
+            raise TypeError(f"{fname}() missing 1 required positional arguments: \"size\"")
         dtype = _check_dtype(dtype, fname)
         shape = _size(size, fname, size_)
         dev = resolve_device(device)
@@ -540,6 +542,9 @@ def _sample(fname, kernel, draw, complex_scale):
         size_ = kw.pop("size", None)
         if kw:
             raise TypeError(f"{fname}() got an unexpected keyword argument '{next(iter(kw))}'")
+        if not size and size_ is None:
+            raise TypeError(f"{fname}() received an invalid combination of arguments - got (), but expected "
+                            "(tuple of ints size, ...)")
         dtype = _check_dtype(dtype, fname) or _dt.get_default_dtype()
         if dtype.category < 2:
             raise _not_implemented(kernel, dtype)
