@@ -5,8 +5,14 @@ import sys
 
 import pytest
 
-code = pytest.main(["--import-mode=importlib", "-ra", *sys.argv[1:]])
-if code == pytest.ExitCode.NO_TESTS_COLLECTED:
-    print("run_pytest: no tests were collected for this environment (exit 5 treated as success)")
-    code = 0
-sys.exit(int(code))
+
+def main() -> int:
+    code = pytest.main(["--import-mode=importlib", "-ra", *sys.argv[1:]])
+    if code == pytest.ExitCode.NO_TESTS_COLLECTED:
+        print("run_pytest: no tests were collected for this environment (exit 5 treated as success)")
+        code = 0
+    return int(code)
+
+
+if __name__ == "__main__":  # guarded: DataLoader's spawn workers re-import the main module
+    sys.exit(main())

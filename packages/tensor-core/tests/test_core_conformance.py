@@ -69,6 +69,7 @@ def _samples(dtype, device):
 
 
 def test_wrong_backward_is_reported():
+    pytest.importorskip("tensorgraft.autograd", reason="needs the autograd engine (tensorgraft-autograd)")
     def ops(registrar):
         registrar.register_op(api.elementwise_op("badgrad.triple", lambda xp, a: a * 3, samples=_samples,
                                                  reference=lambda a: a * 3))
@@ -90,6 +91,7 @@ def test_wrong_backward_is_reported():
 
 
 def test_missing_samples_and_formula_are_reported():
+    pytest.importorskip("tensorgraft.autograd", reason="needs the autograd engine (tensorgraft-autograd)")
     def ops(registrar):
         registrar.register_op(api.elementwise_op("nosamples.double", lambda xp, a: a * 2))
         registrar.register_op(api.elementwise_op("nosamples.noformula", lambda xp, a: a * 2, samples=_samples))
@@ -125,6 +127,7 @@ def test_wrong_dtype_and_reference_are_reported():
 
 
 def test_inplace_variant_is_checked():
+    pytest.importorskip("tensorgraft.autograd", reason="needs the autograd engine (tensorgraft-autograd)")
     def ops(registrar):
         registrar.register_op(api.elementwise_op("inpl.neg", lambda xp, a: -a, samples=_samples, inplace=True))
 
