@@ -3,11 +3,17 @@
 # Extra arguments go to tox, e.g. `bash tools/test-matrix.sh -e core,full`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Make every pyenv-installed CPython visible to tox (python3.10 ... python3.13), when pyenv exists.
-if command -v pyenv >/dev/null 2>&1; then
-  versions=$(pyenv versions --bare 2>/dev/null | grep -E '^3\.(1[0-9])\.[0-9]+$' | sort -t. -k2,2n -k3,3n | tr '\n' ':' || true)
-  current=$(pyenv version-name 2>/dev/null || true)
-  [ -n "$versions" ] && export PYENV_VERSION="${current:+$current:}${versions%:}"
-fi
 python3 -m pip install --quiet --disable-pip-version-check "tox>=4.11"
-exec python3 -m tox run-parallel --parallel 2 --parallel-no-spinner "$@"
+# tox finds python3.10 ... python3.13 on PATH; pyenv-installed interpreters are handed to it
+# explicitly (its shims only answer for the active pyenv version).
+discover=()
+if command -v pyenv >/dev/null 2>&1; then
+  root=$(pyenv root)
+  for v in $(pyenv versions --bare 2>/dev/null | grep -E '^3\.1[0-9]\.[0-9]+$' || true); do
+    exe="$root/versions/$v/bin/python${v%.*}"
+    [ -x "$exe" ] && discover+=("$exe")
+  done
+fi
+args=()
+[ ${#discover[@]} -gt 0 ] && args+=(--discover "${discover[@]}")
+exec python3 -m tox run-parallel --parallel 2 --parallel-no-spinner "${args[@]}" "$@"

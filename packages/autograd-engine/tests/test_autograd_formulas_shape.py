@@ -79,5 +79,5 @@ def test_gradcheck_detects_a_wrong_formula():
             return g  # should be g.flip(0)
 
     x = _x(3, 2)
-    with pytest.raises(Exception):
+    with pytest.raises(RuntimeError):
         gradcheck(BadFlip.apply, (x,))

@@ -246,7 +246,7 @@ def test_third_party_optimizer_through_load_plugin():
     opt.step()
     np.testing.assert_array_equal(a.numpy(), np.array([[-0.5, 1.5, 2], [2.5, 4.5, 4.5]], dtype=np.float32))
     with pytest.raises(AttributeError, match="has no attribute 'NoSuchOptimizer'"):
-        optim.NoSuchOptimizer
+        _ = optim.NoSuchOptimizer
 
 
 def test_third_party_distribution_installed_with_pip(tmp_path):

@@ -11,7 +11,6 @@ import numpy as np
 
 from . import dtypes as _dt
 from .device import device as _device_cls, get_backend
-from .grad_mode import state as _grad_state
 
 __all__ = ["Tensor", "Size", "wrap"]
 

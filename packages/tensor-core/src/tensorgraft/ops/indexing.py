@@ -265,7 +265,6 @@ def _getitem_kernel(xp, a, idx):
 
 
 def _getitem_frontend(op):
-    table = op.table
 
     def getitem(self, index):
         idx, basic = normalize_index(index, self._device, self._data.ndim)
@@ -384,7 +383,7 @@ def region_of(t, region):
 def _store(kernel, self, idx, v):
     try:
         kernel(self._data, idx, v)
-    except ValueError as exc:
+    except ValueError:
         target = apply_index(self._data, idx).shape
         vshape = tuple(getattr(v, "shape", ()))
         from .shape import _expand_error

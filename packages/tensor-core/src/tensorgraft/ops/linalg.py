@@ -443,7 +443,7 @@ def _tensordot(a, b, dims=2, out=None):
         da = [da] if isinstance(da, int) else list(da)
         db = [db] if isinstance(db, int) else list(db)
         if len(da) != len(db):
-            raise RuntimeError(f"both dimension lists should have same length")
+            raise RuntimeError("both dimension lists should have same length")
         shown = (list(da), list(db))
         da = [wrap_dim(d, na) for d in da]
         db = [wrap_dim(d, nb) for d in db]
@@ -708,7 +708,7 @@ _solve = defop("linalg_solve", kernel=_solve_kernel, frontend=_solve_frontend, m
 def _cholesky_kernel(xp, a, upper):
     try:
         L = xp.linalg.cholesky(a)
-    except Exception as exc:
+    except Exception:
         raise LinAlgError("linalg.cholesky: The factorization could not be completed because the input is not "
                           "positive-definite.") from None
     if xp is not np and bool(xp.isnan(L).any()):  # pragma: no cover - CuPy reports failure with NaNs

@@ -1226,7 +1226,7 @@ def _as_strided_frontend(op):
             raise RuntimeError("as_strided(): only supported on tensors whose base is contiguous")
         size, stride = tuple(size), tuple(stride)
         if len(size) != len(stride):
-            raise RuntimeError(f"mismatch in length of strides and shape")
+            raise RuntimeError("mismatch in length of strides and shape")
         if storage_offset is None:
             storage_offset = _offset_of(input._data, b)
         need = storage_offset + sum((s - 1) * st for s, st in zip(size, stride) if s > 0) + 1

@@ -52,7 +52,7 @@ def cat(node, g):
     d = node.attrs["dim"]
     out = []
     start = 0
-    for need, size, meta in zip(node.needs_input_grad, node.attrs["sizes"], node.in_meta):
+    for need, size in zip(node.needs_input_grad, node.attrs["sizes"]):
         if size is None:  # a skipped legacy empty tensor
             out.append(None)
             continue
