@@ -59,7 +59,7 @@ def _cpu_matmul(a, b):
     view (the usual case in backward: ``grad @ w.T``), so 2-D products go through ``dot`` and
     batched ones get contiguous operands first. CuPy keeps the generic ``xp.matmul`` kernel."""
     if a.ndim <= 2 and b.ndim <= 2:
-        return np.dot(a, b)
+        return a.dot(b)
     if not a.flags.c_contiguous:
         a = np.ascontiguousarray(a)
     if not b.flags.c_contiguous:
@@ -74,6 +74,14 @@ def _mm_frontend(op):
     table = op.table
 
     def mm(input, mat2, *, out=None):
+        if out is None and input.__class__ is Tensor and mat2.__class__ is Tensor:
+            a, b = input._data, mat2._data
+            if (a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0] and a.dtype is b.dtype
+                    and input._device is mat2._device):  # the common case, checked in one go
+                res = wrap(table[input._device.type](a, b), input._device)
+                if _gs.enabled and (input._requires_grad or mat2._requires_grad):
+                    Tensor._autograd.record(op, res, (input, mat2), None)
+                return res
         _tensor_args("mm", ("input", "mat2"), input, mat2)
         a, b = input._data, mat2._data
         if a.ndim != 2:
@@ -167,6 +175,15 @@ def _matmul_frontend(op):
     table = op.table
 
     def matmul(input, other, *, out=None):
+        if (out is None and input.__class__ is Tensor and other.__class__ is Tensor
+                and input._device is other._device):
+            # fast path: the common matrix @ matrix of one dtype, no checks beyond these
+            a, b = input._data, other._data
+            if a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0] and a.dtype is b.dtype:
+                res = wrap(table[input._device.type](a, b), input._device)
+                if _gs.enabled and (input._requires_grad or other._requires_grad):
+                    Tensor._autograd.record(op, res, (input, other), None, node_name="MmBackward0")
+                return res
         _tensor_args("matmul", ("input", "other"), input, other)
         a, b = input._data, other._data
         if a.ndim == 0 or b.ndim == 0:
