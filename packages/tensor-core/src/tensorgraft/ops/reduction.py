@@ -767,35 +767,41 @@ def _median_kernel(xp, a, axis, keepdim):
     return vals, pick
 
 
-def _median_frontend(op):
-    table = op.table
-    Ret = return_type("median")
+def _median_like_frontend(name: str, node: str):
+    """``median``/``nanmedian``: the whole-tensor value, or ``(values, indices)`` along a dim."""
+    def make(op):
+        table = op.table
+        Ret = return_type(name)
 
-    def median(input, dim=None, keepdim=False, *, out=None):
-        _check(input, "median")
-        a = input._data
-        dev = input._device
-        if dim is None:
-            if a.size == 0:
-                if a.dtype.kind not in "fc":
-                    raise IndexError("median() input tensor cannot be empty")
-                return wrap(a.sum() * np.nan, dev)
-            v, i = table[dev.type](a.reshape(-1), 0, False)
-            res = wrap(v, dev)
-            _record_values(op, res, input, {"dim": None}, "MedianBackward0")
-            return res
-        d = wrap_dim(dim, a.ndim)
-        if a.ndim == 0:
-            v, i = _zero_dim_pair(dev, a)
+        def median(input, dim=None, keepdim=False, *, out=None):
+            _check(input, name)
+            a = input._data
+            dev = input._device
+            if dim is None:
+                if a.size == 0:
+                    if a.dtype.kind not in "fc":
+                        raise IndexError(f"{name}() input tensor cannot be empty")
+                    return wrap(a.sum() * np.nan, dev)
+                v, _ = table[dev.type](a.reshape(-1), 0, False)
+                res = wrap(v, dev)
+                _record_values(op, res, input, {"dim": None}, f"{node}Backward0")
+                return res
+            d = wrap_dim(dim, a.ndim)
+            if a.ndim == 0:
+                v, i = _zero_dim_pair(dev, a)
+            else:
+                if a.shape[d] == 0:
+                    raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+                v, i = table[dev.type](a, d, keepdim)
             vals, idx = wrap(v, dev), wrap(i, dev)
-        else:
-            if a.shape[d] == 0:
-                raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size.")
-            v, i = table[dev.type](a, d, keepdim)
-            vals, idx = wrap(v, dev), wrap(i, dev)
-        _record_values(op, vals, input, {"dim": d, "keepdim": keepdim, "indices": idx}, "MedianBackward1")
-        return Ret(vals, idx)
-    return median
+            _record_values(op, vals, input, {"dim": d, "keepdim": keepdim, "indices": idx}, f"{node}Backward1")
+            return Ret(vals, idx)
+        median.__name__ = median.__qualname__ = name
+        return median
+    return make
+
+
+_median_frontend = _median_like_frontend("median", "Median")
 
 
 defop("median", kernel=_median_kernel, frontend=_median_frontend)
@@ -868,35 +874,7 @@ def _nanmedian_kernel(xp, a, axis, keepdim):
     return vals, pick
 
 
-def _nanmedian_frontend(op):
-    table = op.table
-    Ret = return_type("nanmedian")
-
-    def nanmedian(input, dim=None, keepdim=False, *, out=None):
-        _check(input, "nanmedian")
-        a = input._data
-        dev = input._device
-        if dim is None:
-            if a.size == 0:
-                if a.dtype.kind not in "fc":
-                    raise IndexError("nanmedian() input tensor cannot be empty")
-                return wrap(a.sum() * np.nan, dev)
-            v, _ = table[dev.type](a.reshape(-1), 0, False)
-            res = wrap(v, dev)
-            _record_values(op, res, input, {"dim": None}, "NanmedianBackward0")
-            return res
-        d = wrap_dim(dim, a.ndim)
-        if a.ndim == 0:
-            v, i = _zero_dim_pair(dev, a)
-            vals, idx = wrap(v, dev), wrap(i, dev)
-        else:
-            if a.shape[d] == 0:
-                raise IndexError(f"nanmedian(): Expected reduction dim {d} to have non-zero size.")
-            v, i = table[dev.type](a, d, keepdim)
-            vals, idx = wrap(v, dev), wrap(i, dev)
-        _record_values(op, vals, input, {"dim": d, "keepdim": keepdim, "indices": idx}, "NanmedianBackward1")
-        return Ret(vals, idx)
-    return nanmedian
+_nanmedian_frontend = _median_like_frontend("nanmedian", "Nanmedian")
 
 
 def _nanmedian_samples(dtype, device):
