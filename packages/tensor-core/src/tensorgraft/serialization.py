@@ -490,7 +490,12 @@ class _Decoder:
             import base64
             return base64.b64decode(node[1])
         if tag == "np":
-            return np.dtype(node[1]).type(self.build(node[2]))
+            dt = np.dtype(node[1])
+            value = self.build(node[2])
+            if dt.kind in "iu" and not (np.iinfo(dt).min <= value <= np.iinfo(dt).max):
+                # NumPy 2 raises OverflowError here; NumPy 1.x would wrap silently
+                raise OverflowError(f"Python integer {value} out of bounds for {dt}")
+            return dt.type(value)
         raise self.err(f"unexpected structure node {tag!r}")
 
 

@@ -14,6 +14,9 @@ from ..grad_mode import state as _gs
 from ..tensor import Tensor, wrap
 
 _SCALARS = (int, float, bool, complex, np.number, np.bool_)
+# NumPy 2 treats Python scalars as "weak" (NEP 50), like PyTorch; NumPy 1.x lets them upcast
+# 0-d arrays (float32 0-d * 2.0 -> float64), so the fast paths below only apply to >0-d there.
+NUMPY2 = int(np.__version__.split(".")[0]) >= 2
 _BY_NP = _dt._BY_NUMPY
 _DIM, _ZERO, _SCALAR = _dt.DIMENSIONED, _dt.ZERO_DIM, _dt.SCALAR
 _FLOAT_KINDS = "fc"
@@ -71,7 +74,10 @@ def make_unary(opdef, *, to_float: bool = False, keep_int: bool = True):
         a = input._data
         if to_float and a.dtype.kind not in _FLOAT_KINDS:
             a = a.astype(_dt.get_default_dtype().np)
-        out = wrap(table[input._device.type](a), input._device)
+        r = table[input._device.type](a)
+        if not NUMPY2 and r.dtype != a.dtype and r.dtype.kind == a.dtype.kind == "f":
+            r = r.astype(a.dtype)  # NumPy 1.x upcasts 0-d arrays mixed with Python floats
+        out = wrap(r, input._device)
         if differentiable and input._requires_grad and _gs.enabled:
             Tensor._autograd.record(opdef, out, (input,), None)
         return out
@@ -138,7 +144,7 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
                 if differentiable and _gs.enabled and (input._requires_grad or other._requires_grad):
                     Tensor._autograd.record(opdef, out, (input, other), None)
                 return out
-            if other.__class__ in py_scalars and a.dtype.kind == "f":
+            if other.__class__ in py_scalars and a.dtype.kind == "f" and (NUMPY2 or a.ndim):
                 # Fast path: a Python int/float never changes a floating tensor's dtype, and
                 # NumPy treats it as a weak scalar the same way.
                 out = wrap(table[dev.type](a, other), dev)
@@ -153,7 +159,7 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
         if isinstance(other, Tensor) and isinstance(input, _SCALARS):
             dev = other._device
             b = other._data
-            if input.__class__ in py_scalars and b.dtype.kind == "f":
+            if input.__class__ in py_scalars and b.dtype.kind == "f" and (NUMPY2 or b.ndim):
                 out = wrap(table[dev.type](input, b), dev)
             else:
                 a, b, _ = _promote_pair(name, input, _SCALAR, b, _ZERO if b.ndim == 0 else _DIM, mode)

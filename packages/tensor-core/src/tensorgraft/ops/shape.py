@@ -101,10 +101,21 @@ def _expand_error(sizes, shape):
 
 
 # --------------------------------------------------------------------------- view / reshape
+# NumPy >= 2.1 says "view or fail" with reshape(copy=False); assigning ``.shape`` (the older way,
+# still CuPy's) is deprecated from NumPy 2.5 on.
+_NP_RESHAPE_NO_COPY = tuple(int(p) for p in np.__version__.split(".")[:2]) >= (2, 1)
+
+
 def _try_view(a, shape):
+    """A view of ``a`` with ``shape``, or None when the strides need a copy (PyTorch's view rule)."""
+    if _NP_RESHAPE_NO_COPY and isinstance(a, np.ndarray):
+        try:
+            return np.reshape(a, shape, copy=False)
+        except ValueError:
+            return None
     v = a.view()
     try:
-        v.shape = shape  # raises instead of copying when the strides don't allow a view
+        v.shape = shape
     except AttributeError:
         return None
     return v
