@@ -69,13 +69,21 @@ def _build_dist(tmp_path, kind: str, dist_name: str) -> str:
     return str(site)
 
 
-def _python(code: str, site: str, **env_extra) -> subprocess.CompletedProcess:
+def _env(site: str, **env_extra) -> dict:
+    """The test process's environment with `site` on the path and the plugin switches cleared:
+    tox runs the suite with TENSORGRAFT_STRICT_PLUGINS=1, which would turn the broken plugin's
+    recorded failure into a fatal error in every subprocess."""
     env = dict(os.environ)
     env["PYTHONPATH"] = site + os.pathsep + env.get("PYTHONPATH", "")
     for k in ("TENSORGRAFT_STRICT_PLUGINS", "TENSORGRAFT_DISABLED_PLUGINS", "TENSORGRAFT_DISABLE_PLUGIN_AUTOLOAD"):
         env.pop(k, None)
     env.update(env_extra)
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    return env
+
+
+def _python(code: str, site: str, **env_extra) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(site, **env_extra),
+                          timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +114,7 @@ def test_plugins_command_names_the_broken_plugin(broken_site):
     assert "tg-broken-plugin 1.2.3  [FAILED]" in text.stdout
     assert "error:" in text.stdout and "boom at import" in text.stdout
     module_form = subprocess.run([sys.executable, "-m", "tensorgraft", "plugins"], capture_output=True, text=True,
-                                 env=dict(os.environ, PYTHONPATH=broken_site), timeout=300)
+                                 env=_env(broken_site), timeout=300)
     assert "tg-broken-plugin" in module_form.stdout
 
 

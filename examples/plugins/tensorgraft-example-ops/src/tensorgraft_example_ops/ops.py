@@ -11,8 +11,10 @@ from tensorgraft.plugins import api
 # --------------------------------------------------------------------------- swish
 def swish_kernel(xp, a, beta):
     """x * sigmoid(beta * x), in the input's dtype."""
-    b = a.dtype.type(beta)
-    return a / (1 + xp.exp(-b * a))
+    # NumPy scalars of the input's dtype, not Python numbers: NumPy 1.x promotes a 0-d float32
+    # array combined with a Python int/float to float64 (no NEP 50 weak scalars there).
+    b, one = a.dtype.type(beta), a.dtype.type(1)
+    return a / (one + xp.exp(-b * a))
 
 
 def swish_reference(a, beta=1.0):
