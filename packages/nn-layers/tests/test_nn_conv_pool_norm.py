@@ -268,3 +268,113 @@ def test_small_cnn_training_step_matches_torch():
     for (n, p), (_, pt) in zip(m.named_parameters(), t.named_parameters()):
         np.testing.assert_allclose(p.grad.numpy(), pt.grad.numpy(), rtol=1e-3, atol=1e-5, err_msg=n)
     assert repr(m) == repr(t)
+
+
+# ---------------------------------------------------------------- fast paths (stride-1 conv, tiled max pool)
+def _same_with_nans(a, b, tol):
+    np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+    np.testing.assert_allclose(np.nan_to_num(a, nan=0.0), np.nan_to_num(b, nan=0.0), rtol=tol, atol=tol)
+
+
+def _conv_both(x, w, b, tol=1e-4, **kw):
+    ts = [None if v is None else tg.tensor(v, requires_grad=True) for v in (x, w, b)]
+    tts = [None if v is None else torch.tensor(v, requires_grad=True) for v in (x, w, b)]
+    y, yt = F.conv2d(*ts, **kw), TF.conv2d(*tts, **kw)
+    _same_with_nans(y.detach().numpy(), yt.detach().numpy(), tol)
+    g = rand(*yt.shape, seed=4).astype(x.dtype)
+    y.backward(tg.tensor(g))
+    yt.backward(torch.tensor(g))
+    for a, at in zip(ts, tts):
+        if a is not None:
+            _same_with_nans(a.grad.numpy(), at.grad.numpy(), tol)
+
+
+STRIDE1 = [dict(padding=1), dict(padding=0), dict(padding=(2, 1)), dict(padding=2, dilation=2),
+           dict(padding=(0, 1), dilation=(2, 1))]
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
+@pytest.mark.parametrize("chunk", [1, 1 << 19])   # one sample per chunk, and the default
+@pytest.mark.parametrize("i", range(len(STRIDE1)))
+def test_conv2d_stride1_path(monkeypatch, chunk, i):
+    from tensorgraft.nn.functional_ops import conv
+    monkeypatch.setattr(conv, "_CHUNK_BYTES", chunk)
+    x, w, b = rand(3, 4, 9, 7), rand(5, 4, 3, 2, seed=1), rand(5, seed=2)
+    _conv_both(x, w, b, **STRIDE1[i])
+    _conv_both(x, w, None, **STRIDE1[i])
+    _conv_both(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64), tol=1e-10, **STRIDE1[i])
+    _conv_both(x, rand(5, 4, 1, 1), b)
+    _conv_both(x, rand(2, 4, 4, 4), None, padding="same")
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_conv2d_stride1_nonfinite_like_torch(bad):
+    """The wide stride-1 layout reads junk across row edges; a non-finite value there must not turn
+    into NaN gradients PyTorch does not produce."""
+    x, w, b = rand(2, 3, 6, 7), rand(4, 3, 3, 3, seed=1), rand(4, seed=2)
+    x[0, 1, :, -1] = bad   # the last column: read as junk by kernel column 0
+    x[1, 0, 2, 0] = bad
+    _conv_both(x, w, b, padding=1)
+    _conv_both(x, w, b)
+    w[1, 2, 0, 2] = bad    # without padding: im2col's padded zeros times inf are NaN (PyTorch skips them)
+    _conv_both(rand(2, 3, 6, 7), w, b)
+
+
+def _pool_both(x, ri=False, **kw):
+    a, at = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, yt = F.max_pool2d(a, return_indices=ri, **kw), TF.max_pool2d(at, return_indices=ri, **kw)
+    if ri:
+        np.testing.assert_array_equal(y[1].numpy(), yt[1].numpy())
+        assert y[1].numpy().dtype == np.int64
+        y, yt = y[0], yt[0]
+    np.testing.assert_array_equal(y.detach().numpy(), yt.detach().numpy())
+    g = rand(*yt.shape, seed=3)
+    y.backward(tg.tensor(g))
+    yt.backward(torch.tensor(g))
+    np.testing.assert_array_equal(a.grad.numpy(), at.grad.numpy())
+
+
+@pytest.mark.parametrize("k", [2, 3, (2, 3), (1, 2), 1])
+@pytest.mark.parametrize("kind", ["random", "ties", "nan", "-inf"])
+def test_max_pool2d_tiled_like_torch(k, kind):
+    """Non-overlapping windows: PyTorch's winner (first maximum in row-major order, the last NaN),
+    also where the windows leave rows/columns of the input unread."""
+    rng = np.random.default_rng(0)
+    for shape in [(2, 3, 6, 6), (2, 2, 7, 9)]:
+        x = rand(*shape) if kind == "random" else rng.integers(0, 3, shape).astype(np.float32)
+        if kind in ("nan", "-inf"):
+            x[rng.random(shape) < 0.25] = np.nan if kind == "nan" else -np.inf
+        _pool_both(x, kernel_size=k)
+        _pool_both(x, ri=True, kernel_size=k)
+
+
+def test_max_pool2d_overlapping_nan_like_torch():
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 3, (2, 3, 7, 8)).astype(np.float32)
+    x[rng.random(x.shape) < 0.2] = np.nan
+    for kw in [dict(kernel_size=3, stride=2), dict(kernel_size=2, stride=1, padding=1)]:
+        a, at = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        y, yt = F.max_pool2d(a, return_indices=True, **kw), TF.max_pool2d(at, return_indices=True, **kw)
+        np.testing.assert_array_equal(y[1].numpy(), yt[1].numpy())
+        np.testing.assert_array_equal(y[0].detach().numpy(), yt[0].detach().numpy())
+
+
+def test_benchmark_cnn_sgd_steps_match_torch():
+    """The small_cnn_sgd_step benchmark's network: two SGD-momentum steps give PyTorch's weights."""
+    def build(l):
+        return l.Sequential(l.Conv2d(3, 16, 3, padding=1), l.ReLU(), l.MaxPool2d(2),
+                            l.Conv2d(16, 32, 3, padding=1), l.ReLU(), l.MaxPool2d(2),
+                            l.Flatten(), l.Linear(32 * 8 * 8, 10))
+    m, t = build(nn), build(tnn)
+    sync(m, t)
+    x, y = rand(8, 3, 32, 32), np.arange(8) % 10
+    opt = tg.optim.SGD(m.parameters(), lr=0.01, momentum=0.9)
+    optt = torch.optim.SGD(t.parameters(), lr=0.01, momentum=0.9)
+    for _ in range(2):
+        for mod, o, lib, cast in ((m, opt, F, tg.tensor), (t, optt, TF, torch.tensor)):
+            loss = lib.cross_entropy(mod(cast(x)), cast(y))
+            o.zero_grad()
+            loss.backward()
+            o.step()
+    for (n, p), (_, pt) in zip(m.named_parameters(), t.named_parameters()):
+        np.testing.assert_allclose(p.detach().numpy(), pt.detach().numpy(), rtol=1e-4, atol=1e-5, err_msg=n)

@@ -1,5 +1,6 @@
 """Pooling over strided window views: max (with indices), average (count_include_pad, ceil_mode,
-divisor_override) and adaptive max; backward through col2im over kernel offsets."""
+divisor_override) and adaptive max; backward through col2im over kernel offsets. Max pools whose
+windows tile the input (the usual 2x2, stride 2) take a two-pass fast path with a scatter backward."""
 from __future__ import annotations
 
 import math
@@ -38,43 +39,92 @@ def _offsets(k, s, d, Ho, Wo):
 
 
 # ------------------------------------------------------------------ max pool
-def _tiles_exactly(shape, k, s, p, d, Ho, Wo):
+def _tiles(shape, k, s, p, d, Ho, Wo):
+    """Non-overlapping windows that stay inside the input (the usual 2x2/stride-2 pool; rows and
+    columns past the last whole window are simply never read)."""
     return (tuple(k) == tuple(s) and not any(p) and tuple(d) == (1, 1)
-            and Ho * k[0] == shape[2] and Wo * k[1] == shape[3])
+            and Ho * k[0] <= shape[2] and Wo * k[1] <= shape[3])
+
+
+def _running_max(xp, views, nan_wins, sel_dtype):
+    """Elementwise max over ``views`` and the index of the winner: the first maximum on ties, the
+    last NaN when there is one (PyTorch's ``val > max || isnan(val)`` scan)."""
+    out = views[0]
+    sel = None
+    for j, v in enumerate(views[1:], 1):
+        better = v > out
+        if nan_wins:
+            better |= xp.isnan(v)
+        if sel is None:  # 0/1 so far: the comparison itself, reinterpreted (bool is one byte)
+            sel = better.view(xp.int8) if sel_dtype == xp.int8 else better.astype(sel_dtype)
+        else:
+            sel = xp.where(better, sel_dtype(j), sel)
+        out = xp.maximum(out, v)
+    return out, sel
+
+
+def _tiled_maxpool(xp, x, k, Ho, Wo, need_idx):
+    """Max over non-overlapping kh x kw tiles in two passes: along each row over the kw column
+    offsets, then over the kh rows of each tile. Reducing columns first keeps PyTorch's row-major
+    tie-breaking (the first maximum of the first row that holds one). Returns the output and, when
+    asked, each window's winner as a flat index into its (H, W) plane (int32 where it fits)."""
+    kh, kw = k
+    W = x.shape[3]
+    xc = x[:, :, :Ho * kh, :Wo * kw]
+    sel_dtype = xp.int8 if max(k) < 128 else xp.int32
+    nan_wins = False
+    while True:
+        cm, csel = _running_max(xp, [xc[..., j::kw] for j in range(kw)], nan_wins, sel_dtype)
+        out, rsel = _running_max(xp, [cm[:, :, i::kh] for i in range(kh)], nan_wins, sel_dtype)
+        # NaNs are rare: look for one only in the output, then redo the scan NaN-aware
+        if not need_idx or nan_wins or x.dtype.kind != "f" or not out.size or not xp.isnan(out.min()):
+            break
+        nan_wins = True
+    if kh == kw == 1:  # nothing was reduced: ``out`` is still a view of ``x``
+        out = out.copy()
+    if not need_idx:
+        return out, None
+    idx_dtype = xp.int32 if x.shape[2] * W < 2 ** 31 else xp.int64
+    # winner = tile origin + winning row * W + the winning column of that row
+    idx = xp.zeros(out.shape, dtype=idx_dtype)
+    if rsel is not None:
+        idx += rsel
+        idx *= W
+    if csel is not None:
+        col = csel[:, :, 0::kh]
+        for i in range(1, kh):  # col = csel of row rsel, by arithmetic: xp.where is slow on strided views
+            col = col + (rsel == i).view(xp.int8).astype(sel_dtype, copy=False) * (csel[:, :, i::kh] - col)
+        idx += col
+    idx += xp.arange(Ho, dtype=idx_dtype).reshape(Ho, 1) * (kh * W) + xp.arange(Wo, dtype=idx_dtype) * kw
+    return out, idx
 
 
 def _maxpool_kernel(xp, x, k, s, p, d, ceil_mode, need_am, need_idx):
     """Running maximum over the kh*kw kernel offsets (elementwise ops on strided views; no loop
-    over pixels). ``am`` (the winning offset, first one on ties as in PyTorch) only when needed."""
+    over pixels). ``am`` (the winning offset: the first maximum on ties, the last NaN, as in
+    PyTorch) only when needed; ("tiled", plane index) from the fast path."""
     N, C, H, W = x.shape
     Ho, Wo, pads = _geometry(H, W, k, s, p, d, ceil_mode)
-    if _tiles_exactly(x.shape, k, s, p, d, Ho, Wo) and not need_idx:
-        # non-overlapping windows covering the input (the usual 2x2/stride-2 pool): one reduction
-        # over a reshaped view instead of a pass per kernel offset
-        win = x.reshape(N, C, Ho, k[0], Wo, k[1]).transpose(0, 1, 2, 4, 3, 5).reshape(N, C, Ho, Wo, k[0] * k[1])
-        if not need_am:
-            return win.max(axis=-1), None, None
-        am = win.argmax(axis=-1)  # first maximum on ties, as PyTorch
-        out = xp.take_along_axis(win, am[..., None], axis=-1)[..., 0]
-        if x.dtype.kind == "f":  # a NaN anywhere in a window wins, as in PyTorch
-            nan = xp.isnan(win).any(axis=-1)
-            if nan.any():
-                am = xp.where(nan, xp.isnan(win).argmax(axis=-1), am)
-                out = xp.take_along_axis(win, am[..., None], axis=-1)[..., 0]
-        return out, ("tiled", am), None
+    if _tiles(x.shape, k, s, p, d, Ho, Wo):
+        out, idx = _tiled_maxpool(xp, x, k, Ho, Wo, need_am or need_idx)
+        return out, (None if idx is None else ("tiled", idx)), (idx.astype(xp.int64) if need_idx else None)
     neg = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
     xpad = pad2d(xp, x, pads, neg)
-    out = am = None
-    for kk, rs, cs in _offsets(k, s, d, Ho, Wo):
-        v = xpad[:, :, rs, cs]
-        if out is None:
-            out = v.copy()
-            if need_am or need_idx:
-                am = xp.zeros(out.shape, xp.int32)
-            continue
-        if am is not None:
-            xp.copyto(am, kk, where=v > out)
-        xp.maximum(out, v, out=out)
+    for nan_wins in (False, True):
+        out = am = None
+        for kk, rs, cs in _offsets(k, s, d, Ho, Wo):
+            v = xpad[:, :, rs, cs]
+            if out is None:
+                out = v.copy()
+                if need_am or need_idx:
+                    am = xp.zeros(out.shape, xp.int32)
+                continue
+            if am is not None:
+                xp.copyto(am, kk, where=((v > out) | xp.isnan(v)) if nan_wins else (v > out))
+            xp.maximum(out, v, out=out)
+        # as in the tiled path: a second, NaN-aware scan only once the output shows a NaN
+        if am is None or x.dtype.kind != "f" or not out.size or not xp.isnan(out.min()):
+            break
     idx = None
     if need_idx:
         i, j = am // k[1], am % k[1]
@@ -116,14 +166,12 @@ def _maxpool_grad(node, g):
     gd = g._data
     am = a["am"]
     Ho, Wo, pads = _geometry(shape[2], shape[3], a["k"], a["s"], a["p"], a["d"], a["ceil"])
-    if isinstance(am, tuple):  # tiled fast path: put each gradient at its window's argmax
-        am = am[1]
+    if isinstance(am, tuple):  # tiled: windows never overlap, so one scatter (no accumulation)
         N, C, H, W = shape
-        k = a["k"]
-        gx = xp.zeros((N, C, Ho, Wo, k[0] * k[1]), dtype=gd.dtype)
-        xp.put_along_axis(gx, am[..., None], gd[..., None], axis=-1)
-        gx = gx.reshape(N, C, Ho, Wo, k[0], k[1]).transpose(0, 1, 2, 4, 3, 5).reshape(N, C, H, W)
-        return (wrap(gx, g._device),)
+        flat = am[1].reshape(N * C, Ho * Wo) + xp.arange(0, N * C * H * W, H * W, dtype=xp.intp).reshape(N * C, 1)
+        gx = xp.zeros(N * C * H * W, dtype=gd.dtype)
+        gx[flat.ravel()] = gd.ravel()
+        return (wrap(gx.reshape(shape), g._device),)
     zero = xp.zeros((), gd.dtype)
     gx = _scatter_offsets(xp, lambda kk: xp.where(am == kk, gd, zero), shape, a["k"], a["s"], a["d"], pads, Ho, Wo,
                           gd.dtype)
