@@ -96,9 +96,13 @@ def _baseline():
 
 def _precompile(module):
     """pip compiles bytecode when it installs a wheel; do the same for editable/source checkouts
-    (and environments with PYTHONDONTWRITEBYTECODE) so compile time is not counted as import time."""
-    code = (f"import compileall, importlib.util, os; spec = importlib.util.find_spec('{module}'); "
-            "[compileall.compile_dir(p, quiet=1) for p in (spec.submodule_search_locations or [])]")
+    (and environments with PYTHONDONTWRITEBYTECODE) so compile time is not counted as import time.
+
+    The package is imported first so its ``__path__`` is the extended one: tensorgraft's parts are
+    separate distributions whose folders only join ``tensorgraft.__path__`` at import time, and
+    ``find_spec`` alone would see (and compile) only tensorgraft-core's folder."""
+    code = (f"import compileall, importlib; mod = importlib.import_module('{module}'); "
+            "[compileall.compile_dir(p, quiet=1) for p in list(getattr(mod, '__path__', []))]")
     subprocess.run([sys.executable, "-c", code], check=False, capture_output=True)
 
 

@@ -23,14 +23,22 @@ class Generator:
     def __init__(self, device="cpu"):
         self.device = _device(device)
         self._seed = _DEFAULT_SEED
-        self._np = np.random.Generator(np.random.PCG64(self._seed))
+        self._stream = None
+
+    @property
+    def _np(self):
+        """The NumPy stream, built on first use: ``numpy.random`` takes ~8 ms to import, which
+        ``import tensorgraft`` (creating the default generator) should not pay."""
+        if self._stream is None:
+            self._stream = np.random.Generator(np.random.PCG64(self._seed))
+        return self._stream
 
     def manual_seed(self, seed) -> "Generator":
         seed = int(seed)
         if seed < 0:
             seed &= 0xFFFF_FFFF_FFFF_FFFF
         self._seed = seed
-        self._np = np.random.Generator(np.random.PCG64(seed))
+        self._stream = None  # restarts from ``seed`` on next use
         return self
 
     def seed(self) -> int:

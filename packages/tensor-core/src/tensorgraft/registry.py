@@ -1,6 +1,7 @@
 """Plain registries that plugins fill at load time.
 
-Every extension point — devices, ops, gradient formulas, optimizers — is a dict here.
+Every extension point — devices, ops, gradient formulas, optimizers — is a dict here (optimizers
+and schedulers: a dict-like ``ClassTable`` that may also hold ``"module:Class"`` references).
 Hooks (``plugins/hookspecs.py``) are called once, at load time, with a ``Registrar`` bound
 to the calling distribution; the per-op path only ever does dict lookups.
 
@@ -10,17 +11,17 @@ overriding is explicit (``override=True``).
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+import importlib
+from collections.abc import MutableMapping
 from typing import Any, Callable
 
-__all__ = ["OpDef", "Registry", "Registrar", "DuplicateRegistrationError", "registry"]
+__all__ = ["OpDef", "Registry", "Registrar", "DuplicateRegistrationError", "ClassTable", "registry"]
 
 
 class DuplicateRegistrationError(RuntimeError):
     """Raised when two distributions register the same name in one registry."""
 
 
-@dataclass(eq=False)
 class OpDef:
     """One operator.
 
@@ -29,28 +30,41 @@ class OpDef:
     ``make_frontend(opdef)`` returns the function users call (``tensorgraft.add``); it unwraps
     tensors, runs ``opdef.table[device.type]`` and hands the result to the autograd recorder.
     ``method``/``inplace``/``dunders`` name the Tensor attributes the frontend is bound to.
+
+    A plain class rather than a ``@dataclass``: generating the dataclass methods for these
+    nineteen fields took ~1 ms of every ``import tensorgraft``. Equality is identity.
     """
 
-    name: str
-    kernel: Callable | None
-    make_frontend: Callable
-    method: str | None = None
-    inplace: str | None = None
-    dunders: tuple = ()
-    differentiable: bool = True
-    public: bool = True
-    distribution: str = "tensorgraft-core"
-    kernels: dict = field(default_factory=dict)
-    table: dict = field(default_factory=dict)
-    xp_attr: str | None = None         # kernel is simply getattr(xp, xp_attr) (a ufunc)
-    frontend: Callable | None = None
-    inplace_frontend: Callable | None = None
-    doc: str = ""
-    # set by the autograd engine when it registers a formula
-    formula: Callable | None = None
-    node_class: type | None = None
-    formula_distribution: str | None = None
-    extra: dict = field(default_factory=dict)
+    def __init__(self, name: str, kernel: Callable | None, make_frontend: Callable, method: str | None = None,
+                 inplace: str | None = None, dunders: tuple = (), differentiable: bool = True, public: bool = True,
+                 distribution: str = "tensorgraft-core", kernels: dict | None = None, table: dict | None = None,
+                 xp_attr: str | None = None, frontend: Callable | None = None,
+                 inplace_frontend: Callable | None = None, doc: str = "", formula: Callable | None = None,
+                 node_class: type | None = None, formula_distribution: str | None = None,
+                 extra: dict | None = None):
+        self.name = name
+        self.kernel = kernel
+        self.make_frontend = make_frontend
+        self.method = method
+        self.inplace = inplace
+        self.dunders = dunders
+        self.differentiable = differentiable
+        self.public = public
+        self.distribution = distribution
+        self.kernels = {} if kernels is None else kernels
+        self.table = {} if table is None else table
+        self.xp_attr = xp_attr                  # kernel is simply getattr(xp, xp_attr) (a ufunc)
+        self.frontend = frontend
+        self.inplace_frontend = inplace_frontend
+        self.doc = doc
+        # set by the autograd engine when it registers a formula
+        self.formula = formula
+        self.node_class = node_class
+        self.formula_distribution = formula_distribution
+        self.extra = {} if extra is None else extra
+
+    def __repr__(self):
+        return f"OpDef(name={self.name!r}, distribution={self.distribution!r})"
 
     @property
     def qualified_name(self) -> str:
@@ -65,15 +79,65 @@ class OpDef:
             self.table[device_type] = functools.partial(self.kernel, backend.xp)
 
 
+class ClassTable(MutableMapping):
+    """name -> class, where a plugin may register a ``"package.module:Class"`` reference instead of
+    the class itself: the module is imported on the first lookup of that name and the class
+    replaces the reference. tensorgraft-optim registers its optimizers this way, so that
+    ``import tensorgraft`` does not import every optimizer module; the names (and so ``tensorgraft
+    plugins`` and the duplicate check) are known at load time all the same."""
+
+    def __init__(self):
+        self._classes: dict = {}
+
+    def __getitem__(self, name):
+        value = self._classes[name]
+        if isinstance(value, str):
+            module, _, attr = value.partition(":")
+            value = self._classes[name] = getattr(importlib.import_module(module), attr)
+        return value
+
+    def __setitem__(self, name, value):
+        self._classes[name] = value
+
+    def __delitem__(self, name):
+        del self._classes[name]
+
+    def __contains__(self, name):  # without importing anything
+        return name in self._classes
+
+    def __iter__(self):
+        return iter(self._classes)
+
+    def __len__(self):
+        return len(self._classes)
+
+    def pop(self, name, *default):  # used to forget a failed plugin: must not import its modules
+        return self._classes.pop(name, *default)
+
+    def __repr__(self):
+        return f"ClassTable({self._classes!r})"
+
+
+def _class_reference(cls, name: str | None) -> tuple:
+    """``(name, cls)`` for ``register_optimizer``/``register_scheduler``: ``cls`` is a class or a
+    ``"package.module:Class"`` string, imported on first use."""
+    if isinstance(cls, str):
+        module, sep, attr = cls.partition(":")
+        if not (sep and module and attr.isidentifier()):
+            raise ValueError(f"expected a class or a 'package.module:Class' reference, got {cls!r}")
+        return name or attr, cls
+    return name or cls.__name__, cls
+
+
 class Registry:
     def __init__(self):
         from .device import backends
         self.devices: dict = backends()  # type -> DeviceBackend (the dict device.get_backend reads)
         self.device_owner: dict = {}     # type -> distribution
         self.ops: dict = {}              # name -> OpDef
-        self.optimizers: dict = {}       # name -> class
+        self.optimizers = ClassTable()    # name -> class
         self.optimizer_owner: dict = {}
-        self.schedulers: dict = {}
+        self.schedulers = ClassTable()
         self.extensions: dict = {}       # free-form per-part registries (e.g. nn layers)
         self.provided_by: dict = {}      # distribution -> {"ops": [...], "devices": [...], ...}
 
@@ -161,7 +225,9 @@ class Registrar:
 
     # -- optimizers -------------------------------------------------------------------------------
     def register_optimizer(self, cls, *, name: str | None = None, override: bool = False) -> None:
-        name = name or cls.__name__
+        """``cls``: the optimizer class, or a ``"package.module:Class"`` string that is imported
+        the first time the name is looked up (keeps ``import tensorgraft`` light)."""
+        name, cls = _class_reference(cls, name)
         if name in self._r.optimizers and not override:
             raise DuplicateRegistrationError(
                 f"optimizer '{name}' is registered by both {self._r.optimizer_owner[name]} and "
@@ -171,7 +237,8 @@ class Registrar:
         self._r.note(self.distribution, "optimizers", name)
 
     def register_scheduler(self, cls, *, name: str | None = None) -> None:
-        name = name or cls.__name__
+        """``cls``: as for ``register_optimizer``."""
+        name, cls = _class_reference(cls, name)
         self._r.schedulers[name] = cls
         self._r.note(self.distribution, "schedulers", name)
 

@@ -1,22 +1,50 @@
-"""``tensorgraft.autograd``: define-by-run reverse-mode differentiation (tensorgraft-autograd)."""
+"""``tensorgraft.autograd``: define-by-run reverse-mode differentiation (tensorgraft-autograd).
+
+The plugin entry point (``tensorgraft.autograd._plugin``) is imported while ``import tensorgraft``
+runs, and importing it runs this file: so only the engine loads here, and ``Function`` and
+``graph`` (which imports ``subprocess``) load on first attribute access.
+"""
 from __future__ import annotations
+
+import importlib as _importlib
 
 from tensorgraft.grad_mode import (  # noqa: F401
     enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
 )
 from tensorgraft.tensor import Tensor
 
-from . import graph  # noqa: F401
 from .anomaly import (  # noqa: F401
     detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly,
 )
 from .engine import make_root_grads, run_backward
-from .function import Function, FunctionCtx, InplaceFunction, once_differentiable  # noqa: F401
+# eager (it is small): a lazily bound ``gradcheck`` function would lose to the submodule of the same
+# name, which the import system sets as this package's attribute if it is imported first
 from .gradcheck import gradcheck, gradgradcheck  # noqa: F401
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "no_grad", "enable_grad",
            "set_grad_enabled", "inference_mode", "is_grad_enabled", "gradcheck", "gradgradcheck",
            "detect_anomaly", "set_detect_anomaly", "graph"]
+
+_LAZY = {  # attribute -> submodule that defines it
+    "Function": "function", "FunctionCtx": "function", "InplaceFunction": "function",
+    "once_differentiable": "function",
+}
+_SUBMODULES = frozenset({"graph", "function", "formulas", "hookspecs"})
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return _importlib.import_module(f"{__name__}.{name}")
+    sub = _LAZY.get(name)
+    if sub is None:
+        raise AttributeError(f"module '{__name__}' has no attribute '{name}'")
+    value = getattr(_importlib.import_module(f"{__name__}.{sub}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__) | set(_LAZY))
 
 
 def _as_tuple(x):

@@ -8,13 +8,26 @@ CuPy or a GPU, ``is_available()`` is False, ``device_count()`` is 0, the memory 
 from __future__ import annotations
 
 from ._backend import BACKEND as _B
-from .streams import Event, Stream, current_stream, default_stream, stream
 
 __all__ = ["is_available", "device_count", "current_device", "set_device", "get_device_name",
            "get_device_capability", "get_device_properties", "synchronize", "manual_seed", "manual_seed_all",
            "memory_allocated", "max_memory_allocated", "memory_reserved", "max_memory_reserved",
            "reset_peak_memory_stats", "empty_cache", "mem_get_info", "Stream", "Event", "stream", "current_stream",
            "default_stream", "device", "unavailable_reason", "is_initialized"]
+
+
+_STREAMS = frozenset({"Event", "Stream", "current_stream", "default_stream", "stream"})
+
+
+def __getattr__(name):
+    """The stream API loads on first use: ``import tensorgraft`` imports this package (for its
+    plugin entry point) on every machine, GPU or not."""
+    if name in _STREAMS:
+        from . import streams
+        value = getattr(streams, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module '{__name__}' has no attribute '{name}'")
 
 
 def is_available() -> bool:

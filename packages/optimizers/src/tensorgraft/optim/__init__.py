@@ -6,15 +6,23 @@ hook and resolved here from the registry, so ``tensorgraft.optim.Adam`` and a th
 """
 from __future__ import annotations
 
-from . import lr_scheduler  # noqa: F401
-from ._flat import FlatOptimizer  # noqa: F401
-from .optimizer import Optimizer, required  # noqa: F401
+import importlib as _importlib
 
 __all__ = ["Optimizer", "FlatOptimizer", "lr_scheduler", "SGD", "Adam", "AdamW", "Adamax", "NAdam", "RAdam",
            "RMSprop", "Adagrad", "Adadelta", "LBFGS"]
 
+# Imported on first use: ``import tensorgraft`` imports this package (for its plugin entry point).
+_LAZY = {"Optimizer": "optimizer", "required": "optimizer", "FlatOptimizer": "_flat"}
+_SUBMODULES = frozenset({"lr_scheduler", "optimizer"})
+
 
 def __getattr__(name):
+    if name in _SUBMODULES:
+        return _importlib.import_module(f"{__name__}.{name}")
+    if name in _LAZY:
+        value = getattr(_importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
     from tensorgraft.registry import registry
     cls = registry.optimizers.get(name)
     if cls is None:
@@ -27,4 +35,4 @@ def __getattr__(name):
 
 def __dir__():
     from tensorgraft.registry import registry
-    return sorted(set(globals()) | set(registry.optimizers))
+    return sorted(set(globals()) | set(_LAZY) | set(_SUBMODULES) | set(registry.optimizers))

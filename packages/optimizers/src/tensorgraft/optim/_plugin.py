@@ -1,8 +1,17 @@
 """tensorgraft-optim's plugin: adds the optimizer hookspec and registers the built-in optimizers and
-learning-rate schedulers through it (exactly the way a third-party plugin would)."""
+learning-rate schedulers through it (exactly the way a third-party plugin would).
+
+This module is imported by every ``import tensorgraft``, so it registers ``"module:Class"``
+references (resolved on first use, see ``tensorgraft.registry.ClassTable``) rather than importing
+ten optimizer modules and the schedulers up front."""
 from tensorgraft.plugins.hookspecs import hookimpl
 
 BUILTIN_OPTIMIZERS = ("SGD", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "RMSprop", "Adagrad", "Adadelta", "LBFGS")
+# the same names as lr_scheduler.BUILTIN_SCHEDULERS (a test keeps them in step), listed here so that
+# registering them does not import lr_scheduler
+BUILTIN_SCHEDULERS = ("LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
+                      "ExponentialLR", "SequentialLR", "CosineAnnealingLR", "ChainedScheduler", "ReduceLROnPlateau",
+                      "CyclicLR", "CosineAnnealingWarmRestarts", "OneCycleLR", "PolynomialLR", "LRScheduler")
 
 
 @hookimpl
@@ -13,13 +22,10 @@ def tensorgraft_add_hookspecs(pluginmanager):
 
 @hookimpl
 def tensorgraft_register_optimizers(registrar):
-    import importlib
-    from . import lr_scheduler
-    for name in BUILTIN_OPTIMIZERS:
-        mod = importlib.import_module(f"{__package__}.{name.lower()}")
-        registrar.register_optimizer(getattr(mod, name))
-    for name in lr_scheduler.BUILTIN_SCHEDULERS:
-        registrar.register_scheduler(getattr(lr_scheduler, name))
+    for name in BUILTIN_OPTIMIZERS:  # each optimizer lives in its own module, named for it
+        registrar.register_optimizer(f"{__package__}.{name.lower()}:{name}")
+    for name in BUILTIN_SCHEDULERS:
+        registrar.register_scheduler(f"{__package__}.lr_scheduler:{name}")
 
 
 @hookimpl

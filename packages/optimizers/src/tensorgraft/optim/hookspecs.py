@@ -10,7 +10,9 @@ def tensorgraft_register_optimizers(registrar) -> None:
     the class (the name is the class name unless ``name=`` is given); registering a name that is
     already taken raises ``DuplicateRegistrationError`` naming both distributions (pass
     ``override=True`` to replace deliberately). ``registrar.register_scheduler(MyScheduler)`` does the
-    same for ``tensorgraft.optim.lr_scheduler.MyScheduler``.
+    same for ``tensorgraft.optim.lr_scheduler.MyScheduler``. Either call also takes a
+    ``"package.module:MyOptimizer"`` string instead of the class: the module is then imported when the
+    name is first looked up, not by every ``import tensorgraft`` (the built-in ones are registered so).
 
     An optimizer subclasses ``tensorgraft.optim.Optimizer`` (``params``/``param_groups``/``state``/
     ``state_dict`` work as in ``torch.optim``); subclassing ``tensorgraft.optim.FlatOptimizer`` gives
