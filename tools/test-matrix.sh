@@ -16,4 +16,10 @@ if command -v pyenv >/dev/null 2>&1; then
 fi
 args=()
 [ ${#discover[@]} -gt 0 ] && args+=(--discover "${discover[@]}")
-exec python3 -m tox run-parallel --parallel 2 --parallel-no-spinner "${args[@]}" "$@"
+# Each env's pytest run leaves its counts in .tox/<env>/tmp/pytest-summary.txt (tools/run_pytest.py);
+# only files written since this run began are read below.
+started=$(date +%s)
+rc=0
+python3 -m tox run-parallel --parallel 2 --parallel-no-spinner "${args[@]}" "$@" || rc=$?
+python3 tools/matrix_summary.py .tox "$started" || true
+exit "$rc"
