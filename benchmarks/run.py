@@ -52,21 +52,28 @@ def run_workload(w, rounds: int, min_time: float):
             skipped[impl] = f"not installed ({exc})"
     if w.custom_timer:
         samples = {impl: [] for impl in fns}
-        for _ in range(rounds):
-            for impl, fn in fns.items():
-                samples[impl].append(fn())
+        order = list(fns)
+        for r in range(rounds):
+            for impl in order[r % len(order):] + order[:r % len(order)]:  # rotated, as below
+                samples[impl].append(fns[impl]())
     else:
         number = {}
         for impl, fn in fns.items():  # warm up and calibrate so a batch takes ~min_time
             fn()
-            n, t = 1, _time_batch(fn, 1)
-            while t * n < min_time and n < 1_000_000:
+            # re-time each candidate batch (as timeit.autorange): a first call that pays for page
+            # faults would otherwise pick a batch several times too small, and small batches carry
+            # more of the cost of switching between libraries
+            n = 1
+            while _time_batch(fn, n) * n < min_time and n < 1_000_000:
                 n *= 2
             number[impl] = n
         samples = {impl: [] for impl in fns}
-        for _ in range(rounds):
-            for impl, fn in fns.items():
-                samples[impl].append(_time_batch(fn, number[impl]))
+        order = list(fns)
+        for r in range(rounds):
+            # rotate who goes first each round: the batch that follows another library's pays for
+            # its leftovers (freed heap, cold caches), and a fixed order hands that cost to one side
+            for impl in order[r % len(order):] + order[:r % len(order)]:
+                samples[impl].append(_time_batch(fns[impl], number[impl]))
     med = {impl: statistics.median(s) for impl, s in samples.items()}
     return med, skipped
 

@@ -567,7 +567,7 @@ def _init(t, data, device):
 def wrap(data, device=_CPU, cls=Tensor) -> Tensor:
     """Wrap a backend array as a Tensor without copying. The per-op path calls this."""
     if data.__class__ is not _ndarray and isinstance(data, _np_generic):
-        data = np.asarray(data)  # NumPy hands back scalars from 0-d computations
+        data = data[...]  # NumPy hands back scalars from 0-d computations; [...] is the cheapest 0-d view
     t = _new(cls)
     t._data = data
     t._device = device

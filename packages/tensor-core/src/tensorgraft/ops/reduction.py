@@ -18,8 +18,18 @@ def _check(input, name):
         raise F.not_a_tensor(name, "input", 1, input)
 
 
-def _sum_kernel(xp, a, axes, keepdim, npdtype):
-    return xp.sum(a, axis=axes, keepdims=keepdim, dtype=npdtype)
+def _sum_kernel(xp, a, axes, npdtype, out=None, keepdims=False):
+    # ufunc.reduce's signature, so NumPy's add.reduce can be the CPU kernel itself; ``out=...``
+    # (an array rather than a NumPy scalar, NumPy >= 2) needs nothing here: array modules other
+    # than NumPy return arrays anyway
+    return xp.sum(a, axis=axes, dtype=npdtype, keepdims=keepdims)
+
+
+def _sum_cpu_numpy1(a, axes, npdtype, out=None, keepdims=False):
+    return np.add.reduce(a, axes, npdtype, None, keepdims)  # NumPy 1.x has no out=...
+
+
+_SUM_ACC = {"b": np.int64, "i": np.int64, "u": np.int64}
 
 
 def _sum_frontend(op):
@@ -33,11 +43,10 @@ def _sum_frontend(op):
         axes = None if dim is None or (dim.__class__ in (tuple, list) and not dim) else wrap_dims(dim, a.ndim)
         if dtype is not None:
             npd = dtype.np
-        elif a.dtype.kind in "biu":
-            npd = np.int64  # PyTorch sums integers and bools in int64
         else:
-            npd = None
-        out = wrap(table[input._device.type](a, axes, keepdim, npd), input._device)
+            npd = _SUM_ACC.get(a.dtype.kind)  # int64 for integers and bools, as PyTorch
+        dev = input._device
+        out = wrap(table[dev.type](a, axes, npd, out=..., keepdims=keepdim), dev)
         if input._requires_grad and _gs.enabled:
             Tensor._autograd.record(op, out, (input,), {"dim": axes, "keepdim": keepdim},
                                     node_name="SumBackward0" if dim is None else "SumBackward1")
@@ -45,16 +54,11 @@ def _sum_frontend(op):
     return sum
 
 
-def _sum_cpu(a, axes, keepdim, npdtype):
-    # the ufunc's reduce directly: ``np.sum`` adds a Python-level dispatch layer (~1 us);
-    # positional arguments (axis, dtype, out, keepdims) skip the keyword parsing (~50 ns)
-    return _add_reduce(a, axes, npdtype, None, keepdim)
-
-
-_add_reduce = np.add.reduce
-
-
-defop("sum", kernel=_sum_kernel, kernels={"cpu": _sum_cpu}, frontend=_sum_frontend)
+# On CPU the kernel is the ufunc's reduce itself: ``np.sum`` adds a Python-level dispatch layer
+# (~1 us), a wrapper function another ~60 ns, and turning a NumPy scalar into a 0-d array ~150 ns
+# (``out=...`` makes the reduce return the array directly) -- on tiny tensors that is the op's cost.
+defop("sum", kernel=_sum_kernel, kernels={"cpu": np.add.reduce if F.NUMPY2 else _sum_cpu_numpy1},
+      frontend=_sum_frontend)
 
 
 def _mean_kernel(xp, a, axes, keepdim, npdtype):
