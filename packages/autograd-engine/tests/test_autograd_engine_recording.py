@@ -269,7 +269,8 @@ def test_grad_of_grad_norm_matches_torch(torch):
     np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-10)
 
 
-def test_backward_create_graph_then_differentiate_grad(torch):
+def test_backward_create_graph_then_differentiate_grad(torch, monkeypatch):
+    monkeypatch.setattr(tg.autograd, "_warned_create_graph", False)  # PyTorch warns once per process
     x = tg.tensor([1.0, 2.0], requires_grad=True)
     with pytest.warns(UserWarning, match="reference cycle"):
         (x ** 3).sum().backward(create_graph=True)

@@ -191,9 +191,10 @@ class OpNode(Node):
         return fit_grads(self, res)
 
 
-def fit_grads(node, res):
+def fit_grads(node, res, needs=None):
     """Reduce broadcast gradients to each input's shape and cast them to its dtype."""
-    needs = node.needs_input_grad
+    if needs is None:
+        needs = node.needs_input_grad
     if len(res) != len(needs):
         raise RuntimeError(f"function {type(node).__name__} returned an incorrect number of gradients (expected "
                            f"{len(needs)}, got {len(res)})")
@@ -249,33 +250,54 @@ class AccumulateGrad(Node):
 _named_classes: dict = {}
 
 
-def node_class(op, name=None):
+def node_class(op, name=None, inputs=None):
     """The node class of ``op`` (cached on ``op.node_class``; named variants in a dict, rebuilt
-    when the op's formula is replaced)."""
+    when the op's formula is replaced).
+
+    The name is, in order: ``name`` (the op's frontend chose it), the op's declared ``node``,
+    the formula's ``node`` (a name, or a function of the inputs for ops whose PyTorch node
+    depends on the overload, ``PowBackward0/1/2``), else ``<CamelName>Backward0``."""
     formula = op.formula
     if formula is None and op.extra.get("formula_of"):
         from tensorgraft.registry import registry
         formula = registry.ops[op.extra["formula_of"]].formula
-    if name is not None:
+    cacheable = name is None
+    if name is None:
+        name = op.extra.get("node")
+        if name is None:
+            spec = getattr(formula, "node", None)
+            if spec.__class__ is dict:
+                spec = spec.get(op.name)
+            if callable(spec):
+                name = spec(inputs)
+                cacheable = False
+            else:
+                name = spec
+    if not cacheable:
         hit = _named_classes.get((op, name))
         if hit is not None and hit[0] is formula:
             return hit[1]
-    cls_name = name or op.extra.get("node") or (_camel(op.name) + "Backward0")
+    cls_name = name or (_camel(op.name) + "Backward0")
     saves = getattr(formula, "saves", None)
     cls = type(cls_name, (OpNode,), {
         "__slots__": (), "_formula": staticmethod(formula) if formula else None, "_op": op,
         "_saves": tuple(saves) if saves is not None else None,
         "_saves_output": bool(getattr(formula, "saves_output", False)),
         "__module__": "tensorgraft.autograd.nodes"})
-    if name is None:
+    if cacheable:
         op.node_class = cls
     else:
         _named_classes[(op, name)] = (formula, cls)
     return cls
 
 
+_WORD_START = re.compile(r"(?:^|_|(?<=\d))([a-z])")
+
+
 def _camel(name: str) -> str:
-    return "".join(p[:1].upper() + p[1:] for p in name.rpartition(".")[2].split("_") if p)
+    """PyTorch's node-name spelling: words start after ``_`` and after digits (``log1p`` ->
+    ``Log1P``, ``deg2rad`` -> ``Deg2Rad``)."""
+    return _WORD_START.sub(lambda m: m.group(1).upper(), name.rpartition(".")[2]).replace("_", "")
 
 
 def accumulator(t: Tensor) -> AccumulateGrad:
@@ -305,7 +327,7 @@ def record(op, out: Tensor, inputs, attrs, node_name=None):
         return None  # integer and bool results never require grad
     cls = op.node_class if node_name is None else None
     if cls is None:
-        cls = node_class(op, node_name)
+        cls = node_class(op, node_name, inputs)
     node = _new(cls)
     saves = cls._saves
     nf = []
@@ -448,7 +470,7 @@ def _accumulate_into(var: Tensor, g: Tensor, create_graph: bool) -> None:
     time (the same gradient may flow to several tensors), a graph-carrying sum under create_graph."""
     cur = var._grad
     if create_graph:
-        var._grad = g.clone() if cur is None else cur + g
+        var._grad = _copy_with_graph(g) if cur is None else cur + g
     elif cur is None:
         var._grad = wrap(g._data.copy(), g._device)
     else:
@@ -458,6 +480,16 @@ def _accumulate_into(var: Tensor, g: Tensor, create_graph: bool) -> None:
             cur._vc[0] += 1
         else:
             var._grad = cur + g
+
+
+def _copy_with_graph(g: Tensor) -> Tensor:
+    """A copy of ``g`` that stays differentiable: PyTorch's first accumulation under create_graph
+    copies into a fresh tensor, so ``.grad`` shows ``grad_fn=<CopyBackwards>``."""
+    out = wrap(g._data.copy(), g._device)
+    if g._requires_grad:
+        from tensorgraft.registry import registry
+        record(registry.ops["clone"], out, (g,), None, node_name="CopyBackwards")
+    return out
 
 
 def _count_deps(roots):
@@ -590,7 +622,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                     for h in list(hk.pre):
                         r = h(tuple(grads))
                         if r is not None:
-                            grads = list(r)
+                            grads = list(_check_hook_result(h, r, len(grads)))
                 if anomaly.enabled:
                     grad_inputs = anomaly.run_checked(node, grads)
                 else:
@@ -599,7 +631,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                     for h in list(hk.post):
                         r = h(tuple(grad_inputs), tuple(grads))
                         if r is not None:
-                            grad_inputs = list(r)
+                            grad_inputs = list(_check_hook_result(h, r, len(grad_inputs)))
                 if not retain_graph:
                     node.release()
             elif runs is not None and node not in runs:
@@ -634,6 +666,16 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     return None
 
 
+def _check_hook_result(hook, r, n):
+    """PyTorch's checks on what a Node hook returns: a tuple of the same length."""
+    if r.__class__ is not tuple:
+        raise TypeError(f"expected tuple, but hook returned '{type(r).__name__}'")
+    if len(r) != n:
+        name = getattr(hook, "__name__", type(hook).__name__)
+        raise RuntimeError(f"hook '{name}' has returned an incorrect number of values (got {len(r)}, but expected {n})")
+    return r
+
+
 def _capture(hits, grads, captured, capture, create_graph):
     for k, nr, t in hits:
         g = grads[nr]
@@ -661,7 +703,7 @@ def _run_accumulate(node, g, create_graph, targets, captured, capture):
         for h in list(hk.pre):
             r = h((g,))
             if r is not None:
-                g = r[0]
+                g = _check_hook_result(h, r, 1)[0]
     _accumulate_into(var, g, create_graph)
     if extra is not None and extra.post_accumulate_hooks:
         for h in list(extra.post_accumulate_hooks):
@@ -677,6 +719,8 @@ def make_root_grads(outputs, grad_outputs, create_graph, what="backward"):
         if not isinstance(t, Tensor):
             raise TypeError(f"{what}(): expected tensors as outputs, got {type(t).__name__}")
         if g is None:
+            if not t._requires_grad:  # PyTorch checks this before the scalar rules
+                raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
             if t._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             if t._data.dtype.kind not in "fc":

@@ -17,13 +17,13 @@ from .engine import _NO_EDGE, _SECOND_BACKWARD, Node, _modified_error, _new, acc
 
 class FunctionCtx(Node):
     __slots__ = ("_saved", "_saved_versions", "_non_differentiable", "_dirty", "_materialize", "_fn",
-                 "_out_meta", "__dict__")
+                 "_out_meta", "_tensor_pos", "__dict__")
 
     def save_for_backward(self, *tensors):
-        for t in tensors:
+        for k, t in enumerate(tensors):
             if t is not None and not isinstance(t, Tensor):
-                raise TypeError("save_for_backward can only save variables, but argument "
-                                f"{tensors.index(t)} is of type {type(t).__name__}")
+                raise TypeError(f"save_for_backward can only save variables, but argument {k} is of type "
+                                f"{type(t).__name__}")
         self._saved = tensors
         self._saved_versions = tuple(t._vc[0] if t is not None else None for t in tensors)
 
@@ -72,20 +72,25 @@ class FunctionCtx(Node):
         res = self._fn.backward(self, *grads)
         if not isinstance(res, tuple):
             res = (res,)
-        n = len(self.next_functions)
+        n = len(self.needs_input_grad)  # one gradient per forward argument, tensor or not
         if len(res) != n:
             if len(res) < n or any(r is not None for r in res[n:]):
                 raise RuntimeError(f"function {type(self).__name__} returned an incorrect number of gradients "
                                    f"(expected {n}, got {len(res)})")
             res = res[:n]
+        pos = self._tensor_pos
         for i, r in enumerate(res):
-            if r is not None and not isinstance(r, Tensor):
+            if r is None:
+                continue
+            if i not in pos:
                 raise TypeError(f"function {type(self).__name__} returned a gradient different than None at "
-                                f"position {i + 1}, but the corresponding forward input was not a Variable"
-                                if not isinstance(self.in_meta[i], tuple) else
-                                f"function {type(self).__name__} returned a gradient of type "
-                                f"{type(r).__name__} at position {i + 1}; expected a Tensor or None")
-        return fit_grads(self, res)
+                                f"position {i + 1}, but the corresponding forward input was not a Variable")
+            if not isinstance(r, Tensor):
+                raise TypeError(f"function {type(self).__name__} returned a gradient of type {type(r).__name__} at "
+                                f"position {i + 1}; expected a Tensor or None")
+        # the graph has an edge per tensor argument only (as PyTorch's next_functions)
+        needs = self.needs_input_grad
+        return fit_grads(self, [res[i] for i in pos], [needs[i] for i in pos])
 
 
 def _zeros(meta):
@@ -117,6 +122,22 @@ class Function(metaclass=FunctionMeta):
 
     vjp = backward
 
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """Override to save state for backward from a ``forward`` that takes no ``ctx``."""
+        raise NotImplementedError("setup_context is not implemented.")
+
+    def __init__(self, *args, **kwargs):
+        import warnings
+        warnings.warn(f"{self.__class__} should not be instantiated. Methods on autograd functions are all static, "
+                      "so you should invoke them on the class itself. Instantiating an autograd function will raise "
+                      "an error in a future version of PyTorch.", DeprecationWarning, stacklevel=2)
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("Legacy autograd function with non-static forward method is deprecated. Please use "
+                           "new-style autograd function with static forward method. (Example: "
+                           "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)")
+
     @classmethod
     def apply(cls, *args, **kwargs):
         ctx = _new(cls._backward_cls)
@@ -136,7 +157,12 @@ class Function(metaclass=FunctionMeta):
         ctx.needs_input_grad = needs
         record = _gs.enabled and any(needs)
         with no_grad():
-            outputs = cls.forward(ctx, *args, **kwargs)
+            if cls.setup_context is not Function.setup_context:
+                # the forward(*args) + setup_context(ctx, inputs, output) style
+                outputs = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, outputs)
+            else:
+                outputs = cls.forward(ctx, *args, **kwargs)
         if not record:
             ctx._saved = ()
             return outputs
@@ -144,15 +170,16 @@ class Function(metaclass=FunctionMeta):
         outs = outputs if is_tuple else (outputs,)
         nf = []
         metas = []
-        for a in args:
-            if isinstance(a, Tensor):
+        pos = []
+        for k, a in enumerate(args):
+            if isinstance(a, Tensor):  # non-tensor arguments get no edge, as in PyTorch
+                pos.append(k)
                 metas.append((a._data.shape, a._data.dtype))
                 if a._requires_grad:
                     nf.append((a.grad_fn, a._output_nr) if a.grad_fn is not None else (accumulator(a), 0))
-                    continue
-            else:
-                metas.append(None)
-            nf.append(_NO_EDGE)
+                else:
+                    nf.append(_NO_EDGE)
+        ctx._tensor_pos = tuple(pos)
         ctx.next_functions = tuple(nf)
         ctx.in_meta = metas
         ctx._num_outputs = len(outs)

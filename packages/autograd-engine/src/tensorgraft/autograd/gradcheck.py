@@ -70,7 +70,7 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
                    else i for i in inputs)
     diff_idx = [k for k, i in enumerate(inputs) if isinstance(i, Tensor) and i.requires_grad]
     if not diff_idx:
-        raise ValueError("gradcheck expects at least one input tensor to require gradient, but none of the them "
+        raise ValueError("gradcheck expects at least one input tensor to require gradient, but none of them "
                          "have requires_grad=True.")
     analytical = _analytical_jacobian(func, inputs, diff_idx)
     numerical = np.concatenate([_numerical_jacobian(func, inputs, k, eps) for k in diff_idx], axis=1)

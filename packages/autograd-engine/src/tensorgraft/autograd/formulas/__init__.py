@@ -6,11 +6,16 @@
 FORMULAS: dict = {}
 
 
-def formula(*names, saves=None, saves_output=False):
-    """Declare the backward of one or more ops: ``@formula("add", saves=())``."""
+def formula(*names, saves=None, saves_output=False, node=None):
+    """Declare the backward of one or more ops: ``@formula("add", saves=())``.
+
+    ``node`` names the graph node where PyTorch's name is not ``<CamelOpName>Backward0``: a
+    string, a function of the op's inputs (overloads: ``PowBackward1``), or a dict from op name
+    to either (aliases: ``multiply`` records ``MulBackward0``)."""
     def deco(fn):
         fn.saves = saves
         fn.saves_output = saves_output
+        fn.node = node
         for n in names:
             FORMULAS[n] = fn
         return fn

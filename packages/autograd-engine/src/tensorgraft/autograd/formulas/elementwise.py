@@ -11,24 +11,37 @@ def _is_t(x):
     return isinstance(x, tg.Tensor)
 
 
+def _pow_node(inputs):
+    """PyTorch's overloads: Tensor_Scalar -> PowBackward0, Tensor_Tensor -> 1, Scalar_Tensor -> 2."""
+    a, b = inputs
+    if not _is_t(a):
+        return "PowBackward2"
+    return "PowBackward1" if _is_t(b) else "PowBackward0"
+
+
+def _sub_node(inputs):
+    # ``2 - x`` is ``rsub(x, 2)`` in PyTorch
+    return "SubBackward0" if _is_t(inputs[0]) else "RsubBackward1"
+
+
 @formula("add", saves=())
 def add(node, g):
     return g, g
 
 
-@formula("sub", "subtract", saves=())
+@formula("sub", "subtract", saves=(), node=_sub_node)
 def sub(node, g):
     return g, -g
 
 
-@formula("mul", "multiply")
+@formula("mul", "multiply", node="MulBackward0")
 def mul(node, g):
     a, b = node.inputs
     need_a, need_b = node.needs_input_grad
     return (g * b if need_a else None), (g * a if need_b else None)
 
 
-@formula("div", "divide", "true_divide")
+@formula("div", "divide", "true_divide", node="DivBackward0")
 def div(node, g):
     a, b = node.inputs
     need_a, need_b = node.needs_input_grad
@@ -37,7 +50,7 @@ def div(node, g):
     return ga, gb
 
 
-@formula("neg", "negative", saves=())
+@formula("neg", "negative", saves=(), node="NegBackward0")
 def neg(node, g):
     return (-g,)
 
@@ -47,7 +60,7 @@ def positive(node, g):
     return (g,)
 
 
-@formula("pow")
+@formula("pow", node=_pow_node)
 def pow_(node, g):
     a, b = node.inputs
     need_a, need_b = node.needs_input_grad
@@ -204,12 +217,12 @@ def relu(node, g):
     return (g * (node.output > 0),)
 
 
-@formula("abs", "absolute")
+@formula("abs", "absolute", node="AbsBackward0")
 def abs_(node, g):
     return (g * node.inputs[0].sign(),)
 
 
-@formula("sign", "sgn", "floor", "ceil", "trunc", "fix", "round", saves=())
+@formula("sign", "sgn", "floor", "ceil", "trunc", "fix", "round", saves=(), node={"fix": "TruncBackward0"})
 def zero_grad(node, g):
     return (g * 0,)
 
@@ -255,7 +268,7 @@ def minimum(node, g):
     return g * wa, g * (1 - wa)
 
 
-@formula("atan2", "arctan2")
+@formula("atan2", "arctan2", node="Atan2Backward0")
 def atan2(node, g):
     a, b = node.inputs
     denom = a * a + b * b
@@ -300,7 +313,7 @@ def xlogy(node, g):
     return ga, gb
 
 
-@formula("float_power")
+@formula("float_power", node=_pow_node)  # PyTorch computes it as pow in float64
 def float_power(node, g):
     a, b = node.inputs
     a64 = a.double() if isinstance(a, tg.Tensor) else a
