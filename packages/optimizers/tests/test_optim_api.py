@@ -92,13 +92,19 @@ def test_step_bumps_version_counter_and_keeps_aliases_in_sync():
     set_grads([a, b])
     opt.step()
     np.testing.assert_allclose(b.numpy(), -0.1 * np.ones(4), rtol=1e-5)
-    # ... even with another shape / dtype (the flat buffers are rebuilt)
-    b.data = tg.zeros(2, 2, dtype=tg.float64)
-    b.grad = tg.ones(2, 2, dtype=tg.float64)
+    # ... even with another dtype (the flat buffers are rebuilt, the state is kept and cast)
+    b.data = tg.zeros(4, dtype=tg.float64)
+    b.grad = tg.ones(4, dtype=tg.float64)
     a.grad = None
     opt.step()
     assert b.dtype is tg.float64 and opt.state[b]["exp_avg"].dtype is tg.float64
-    np.testing.assert_allclose(b.numpy(), -0.1 * np.ones((2, 2)), rtol=1e-5)
+    assert float(opt.state[b]["step"]) == 5
+    # another shape no longer fits the state: torch's error, never a silent reset of the state
+    b.data = tg.zeros(2, 2)
+    b.grad = tg.ones(2, 2)
+    with pytest.raises(RuntimeError, match=r"The size of tensor a \(4\) must match the size of tensor b \(2\) "
+                                           r"at non-singleton dimension 1"):
+        opt.step()
 
 
 def test_parameters_move_into_the_flat_buffer_unless_aliased():
@@ -292,3 +298,85 @@ def test_third_party_distribution_installed_with_pip(tmp_path):
     assert "tg-lion-test 0.3.0" in r.stdout
     assert "optimizers: 1 (LionTest)" in r.stdout
     assert "optimizers: 10 (Adadelta, Adagrad, Adam, AdamW, Adamax, LBFGS, NAdam, RAdam, RMSprop, SGD)" in r.stdout
+
+
+# ---------------------------------------------------------------------------------- audit regressions
+def test_step_hooks_get_args_with_the_optimizer_first_like_torch():
+    """torch passes ``args`` including the optimizer to step hooks, and a pre-hook's ``new_args`` must
+    include it too (a torch-written hook returning ``((opt,), {...})`` used to break the call)."""
+    a, b = params()
+    opt = optim.SGD([a, b], lr=0.1)
+    seen = []
+    opt.register_step_pre_hook(lambda o, args, kwargs: seen.append(("pre", args, dict(kwargs))))
+    opt.register_step_post_hook(lambda o, args, kwargs: seen.append(("post", args, dict(kwargs))))
+    set_grads([a, b])
+    opt.step()
+    assert seen == [("pre", (opt,), {}), ("post", (opt,), {})]
+
+    def replace_closure(o, args, kwargs):
+        return (o,), {"closure": lambda: 5.0}
+
+    opt.register_step_pre_hook(replace_closure)
+    assert opt.step() == 5.0
+    opt.register_step_pre_hook(lambda o, args, kwargs: 3)
+    with pytest.raises(RuntimeError, match=r"<function SGD.step at 0x[0-9a-f]+> must return None or a tuple of "
+                                           r"\(new_args, new_kwargs\), but got 3."):
+        opt.step()
+
+
+def test_load_state_dict_fills_missing_group_keys_and_float_steps_like_torch():
+    """Older/hand-written state_dicts lack some group keys and keep ``step`` as a number: torch's
+    ``__setstate__`` fills the keys (in its order) and makes ``step`` a 0-d float32 tensor."""
+    a, b = params()
+    opt = optim.Adam([a, b], lr=0.1)
+    set_grads([a, b])
+    opt.step()
+    sd = opt.state_dict()
+    for g in sd["param_groups"]:
+        del g["foreach"], g["amsgrad"], g["fused"]
+    for st in sd["state"].values():
+        st["step"] = 1.0
+    opt2 = optim.Adam(params(), lr=0.1)
+    opt2.load_state_dict(sd)
+    g = opt2.param_groups[0]
+    assert {"foreach", "amsgrad", "fused"} <= set(g) and g["foreach"] is None and g["amsgrad"] is False
+    assert list(g)[-3:] == ["amsgrad", "foreach", "fused"]
+    step = opt2.state_dict()["state"][0]["step"]
+    assert isinstance(step, tg.Tensor) and step.dtype is tg.float32 and step.shape == () and float(step) == 1.0
+    for name, keys in [("SGD", ["nesterov", "maximize", "foreach", "differentiable", "fused"]),
+                       ("RMSprop", ["momentum", "centered", "foreach", "maximize", "differentiable", "capturable"])]:
+        o = getattr(optim, name)(params(), lr=0.1)
+        sd = o.state_dict()
+        for k in keys:
+            del sd["param_groups"][0][k]
+        o.load_state_dict(sd)
+        assert set(keys) <= set(o.param_groups[0])
+
+
+def test_state_of_another_shape_is_an_error_not_a_silent_reset():
+    a = tg.zeros(2)
+    opt = optim.Adam([a], lr=0.1)
+    a.grad = tg.ones(2)
+    opt.step()
+    b = tg.zeros(3)
+    opt2 = optim.Adam([b], lr=0.1)
+    opt2.load_state_dict(opt.state_dict())
+    b.grad = tg.ones(3)
+    with pytest.raises(RuntimeError, match=r"The size of tensor a \(2\) must match the size of tensor b \(3\) at "
+                                           r"non-singleton dimension 0"):
+        opt2.step()
+
+
+def test_state_dict_with_foreign_arrays_loads_as_tensors():
+    """A state_dict whose state holds other libraries' arrays (numpy here; torch tensors in the oracle
+    test) is converted on load instead of being silently dropped at the next step."""
+    a = tg.zeros(3)
+    opt = optim.SGD([a], lr=0.1, momentum=0.9)
+    sd = opt.state_dict()
+    sd["state"] = {0: {"momentum_buffer": np.full(3, 2.0, dtype=np.float64)}}
+    opt.load_state_dict(sd)
+    buf = opt.state[a]["momentum_buffer"]
+    assert isinstance(buf, tg.Tensor) and buf.dtype is tg.float32
+    a.grad = tg.ones(3)
+    opt.step()
+    np.testing.assert_allclose(a.numpy(), -0.1 * (0.9 * 2.0 + 1.0) * np.ones(3), rtol=1e-6)

@@ -230,3 +230,43 @@ def test_load_torch_state_dict_then_continue():
     for a, b in zip(gp, tp):
         np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-6)
     assert_state_dicts_equal(gopt.state_dict(), topt.state_dict())
+
+
+@pytest.mark.parametrize("name,kw", [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(amsgrad=True)),
+                                     ("NAdam", dict()), ("RMSprop", dict(centered=True, momentum=0.5)),
+                                     ("Adagrad", dict()), ("Adadelta", dict()), ("AdamW", dict())])
+def test_state_dicts_load_across_torch_and_tensorgraft(name, kw):
+    """torch's state_dict loads into ours as it is (torch tensors in it are converted), and ours loads
+    into torch after converting its tensors: both continue exactly like the uninterrupted torch run."""
+    tp, _, _, _ = make_pair(False)
+    topt = getattr(torch.optim, name)(tp, **kw)
+
+    def tstep(ps, opt):
+        for p, g in zip(ps, grads_of(*(p.detach().numpy() for p in ps))):
+            p.grad = torch.from_numpy(g)
+        opt.step()
+
+    for _ in range(5):
+        tstep(tp, topt)
+    gp = [tg.tensor(p.detach().numpy().copy()) for p in tp]
+    gopt = getattr(optim, name)(gp, **kw)
+    gopt.load_state_dict(topt.state_dict())
+    for _ in range(5):
+        tstep(tp, topt)
+        for p, g in zip(gp, grads_of(*(p.numpy() for p in gp))):
+            p.grad = tg.tensor(g)
+        gopt.step()
+    for a, b in zip(gp, tp):
+        np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-6)
+    sd = gopt.state_dict()
+    conv = {"state": {i: {k: torch.from_numpy(v.numpy().copy()) if isinstance(v, tg.Tensor) else v
+                          for k, v in st.items()} for i, st in sd["state"].items()},
+            "param_groups": sd["param_groups"]}
+    tp2 = [torch.tensor(p.numpy().copy(), requires_grad=True) for p in gp]
+    topt2 = getattr(torch.optim, name)(tp2, **kw)
+    topt2.load_state_dict(conv)
+    for _ in range(5):
+        tstep(tp, topt)
+        tstep(tp2, topt2)
+    for a, b in zip(tp2, tp):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-6)

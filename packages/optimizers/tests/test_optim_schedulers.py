@@ -137,3 +137,38 @@ def test_lambda_state_dict_keeps_callable_objects_state():
     s = S.LambdaLR(g, lr_lambda=Fn())
     sd = s.state_dict()
     assert sd["lr_lambdas"] == [{"k": 0.5}, {"k": 0.5}]
+
+
+def test_order_and_override_warnings_follow_torch():
+    """torch tracks ``optimizer.step()`` calls made after the scheduler was created (it wraps the
+    instance's ``step``): a step before creating the scheduler does not count, and a ``step`` replaced
+    afterwards gives the "has been overridden" warning instead."""
+    _, gopt = pair()
+    gopt.step()
+    s = S.StepLR(gopt, step_size=2)
+    with pytest.warns(UserWarning, match=r"Detected call of `lr_scheduler.step\(\)` before `optimizer.step\(\)`"):
+        s.step()
+    _, gopt = pair()
+    s = S.StepLR(gopt, step_size=2)
+    gopt.step = lambda *a, **k: None
+    gopt.step()
+    with pytest.warns(UserWarning, match=r"Seems like `optimizer.step\(\)` has been overridden after learning rate"):
+        s.step()
+    # a second scheduler does not wrap twice, and the wrapped step still runs the hooks and returns the loss
+    _, gopt = pair()
+    S.StepLR(gopt, step_size=2)
+    s2 = S.ExponentialLR(gopt, gamma=0.5)
+    assert not hasattr(gopt.step.__wrapped__, "_wrapped_by_lr_sched")
+    assert gopt.step(lambda: 3.0) == 3.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s2.step()
+
+
+def test_resume_without_initial_lr_message_matches_torch():
+    topt, gopt = pair()
+    with pytest.raises(KeyError) as t_err:
+        torch.optim.lr_scheduler.StepLR(topt, 2, last_epoch=3)
+    with pytest.raises(KeyError) as g_err:
+        S.StepLR(gopt, 2, last_epoch=3)
+    assert str(g_err.value) == str(t_err.value)

@@ -282,6 +282,7 @@ class _WorkerProbe(Dataset):
                 "x": tg.full((2,), float(i)), "r": tg.rand(1)}
 
 
+@pytest.mark.filterwarnings("ignore:This DataLoader will create:UserWarning")  # 3 workers on a 2-CPU machine
 def test_workers_preserve_order_and_match_single_process():
     ds = _ds(23)
     tg.manual_seed(5)
@@ -366,3 +367,17 @@ def test_spawn_context_by_name():
     assert [b[0].tolist() for b in dl] == [[0, 1], [2, 3], [4, 5]]
     with pytest.raises(ValueError, match="multiprocessing_context option should specify a valid start method"):
         DataLoader(list(range(4)), num_workers=1, multiprocessing_context="nope")
+
+
+def test_more_workers_than_cpus_warns_like_torch(monkeypatch):
+    """torch warns at iteration when num_workers exceeds the CPUs the process may use."""
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    loader = DataLoader(_ds(4), batch_size=2, num_workers=2)
+    with pytest.warns(UserWarning, match=r"This DataLoader will create 2 worker processes in total\. Our suggested "
+                                         r"max number of worker in current system is 1, which is smaller than what "
+                                         r"this DataLoader is going to create\. Please be aware"):
+        assert _ids(loader) == [[0, 1], [2, 3]]
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _ids(DataLoader(_ds(4), batch_size=2, num_workers=2)) == [[0, 1], [2, 3]]

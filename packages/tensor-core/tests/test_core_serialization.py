@@ -572,3 +572,45 @@ def test_train_digits_example_resumes_to_the_same_loss_curve(tmp_path, capsys):
     ck = tg.load(tmp_path / "b.pt")
     assert ck["epoch"] == 3 and set(ck["model"]) == {"0.weight", "0.bias", "2.weight", "2.bias"}
     assert "resumed from" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------------------------ audit regressions
+def test_map_location_accepts_torch_device_objects(tmp_path):
+    """torch code passes ``map_location=torch.device('cpu')`` (and dicts whose values are devices)."""
+    torch = pytest.importorskip("torch")
+    p = tmp_path / "m.pt"
+    tg.save({"w": tg.arange(3.0)}, p)
+    assert tg.load(p, map_location=torch.device("cpu"))["w"].tolist() == [0.0, 1.0, 2.0]
+    assert tg.load(p, map_location={"cpu": torch.device("cpu")})["w"].device == tg.device("cpu")
+    _rewrite_device(p, "cuda:0")
+    assert tg.load(p, map_location={"cuda:0": torch.device("cpu")})["w"].device == tg.device("cpu")
+
+
+def test_tied_weights_in_a_flat_state_dict_are_visible_under_every_name(tmp_path):
+    """A state_dict with tied weights: tensorgraft restores the sharing, and a safetensors reader
+    (``safetensors.numpy`` here, ``safetensors.torch`` in the oracle test) sees every key."""
+    from safetensors.numpy import load_file
+    w = tg.arange(6.0).reshape(2, 3)
+    sd = collections.OrderedDict([("emb.weight", w), ("head.weight", w.detach()), ("other", w)])
+    p = tmp_path / "tied.safetensors"
+    tg.save(sd, p)
+    raw = load_file(str(p))
+    assert set(raw) == set(sd)
+    for k in sd:
+        np.testing.assert_array_equal(raw[k], w.numpy())
+    out = tg.load(p)
+    assert list(out) == list(sd) and out["emb.weight"] is out["other"]
+    out["emb.weight"].add_(1)
+    assert out["head.weight"].tolist() == out["emb.weight"].tolist()
+
+
+def test_tied_state_dict_loads_into_torch_module(tmp_path):
+    torch = pytest.importorskip("torch")
+    st = pytest.importorskip("safetensors.torch")
+    w = tg.from_numpy(np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32))
+    p = tmp_path / "tied.safetensors"
+    tg.save({"0.weight": w, "1.weight": w.detach()}, p)
+    tm = torch.nn.Sequential(torch.nn.Embedding(5, 4), torch.nn.Linear(4, 5, bias=False))
+    tm[1].weight = tm[0].weight
+    tm.load_state_dict(st.load_file(str(p)))
+    np.testing.assert_array_equal(tm[1].weight.detach().numpy(), w.numpy())

@@ -19,7 +19,8 @@ Choices, documented because PyTorch's pickle-based format behaves differently:
 * Sharing: a tensor object that appears several times is stored once and every reference is
   restored as the *same* object. Distinct tensor objects that are the same view of the same
   memory (``p.detach()`` twice, tied weights in a state_dict) are stored once and restored as
-  distinct tensors sharing one array. Other overlapping views of one base (``x`` and ``x[1:]``)
+  distinct tensors sharing one array. (In a flat ``{name: tensor}`` state_dict the bytes of a tied
+  entry are written under each of its names too, so ``safetensors.torch.load_file`` sees every key.) Other overlapping views of one base (``x`` and ``x[1:]``)
   are each stored with their own values; the aliasing between them is not restored.
 * Writes to a path are atomic: a temporary file in the same directory is written, flushed,
   fsync'ed and ``os.replace``'d over the target; on any error the old file is untouched.
@@ -202,7 +203,14 @@ def _encode(obj):
     enc = _Encoder()
     if _flat_state_dict(obj):
         # name the entries exactly as the keys, so safetensors readers see the same dict
-        pairs = [[k, enc.tensor(v, k)] for k, v in obj.items()]
+        pairs = []
+        for k, v in obj.items():
+            ref = enc.tensor(v, k)
+            if k not in enc.arrays:
+                # tied/shared with an earlier entry: tensorgraft restores the sharing from the record, and
+                # the bytes are written under this name too so safetensors readers see every key
+                enc.arrays[k] = enc.arrays[enc.records[ref[1]][0]]
+            pairs.append([k, ref])
         root = ["d" if type(obj) is dict else "od", pairs]
     else:
         root = enc.enc(obj, "")
@@ -499,14 +507,22 @@ class _Decoder:
         raise self.err(f"unexpected structure node {tag!r}")
 
 
+def _foreign_device(obj) -> bool:
+    """A device object of another library (a ``torch.device``): its ``str()`` is the device string."""
+    return type(obj).__name__ == "device" and hasattr(obj, "type") and hasattr(obj, "index")
+
+
 def _target_device(map_location, loc: str, cpu_tensor):
     """Where a tensor saved on ``loc`` goes; returns a device/str, or a Tensor from a callable."""
     if map_location is None:
         return loc
     if isinstance(map_location, (str, _device_cls)):
         return map_location
+    if _foreign_device(map_location):
+        return str(map_location)
     if isinstance(map_location, dict):
-        return map_location.get(loc, loc)
+        target = map_location.get(loc, loc)
+        return str(target) if _foreign_device(target) else target
     if callable(map_location):
         r = map_location(cpu_tensor, loc)
         return loc if r is None else r

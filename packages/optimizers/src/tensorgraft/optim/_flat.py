@@ -71,6 +71,24 @@ def _relocatable(p) -> bool:
     return p._base is None and _refs(p) <= _BASE_REFS and _max_base_refs(p._data) <= _BASE_CHAIN_REFS
 
 
+def _check_state_shape(key, value, shape) -> None:
+    """A state tensor that does not fit its parameter (a state_dict of another model was loaded) is an
+    error at the step, with the message torch's in-place update gives; never silently reset."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"optimizer state '{key}' must be a Tensor, but got {type(value).__name__}")
+    have = tuple(value._data.shape)
+    if have == tuple(shape):
+        return
+    n = max(len(have), len(shape))
+    a, b = (1,) * (n - len(have)) + have, (1,) * (n - len(shape)) + tuple(shape)
+    for i in range(n - 1, -1, -1):
+        if a[i] != b[i] and a[i] != 1 and b[i] != 1:
+            raise RuntimeError(f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) at "
+                               f"non-singleton dimension {i}")
+    out = [max(x, y) for x, y in zip(a, b)]
+    raise RuntimeError(f"output with shape {list(have)} doesn't match the broadcast shape {out}")
+
+
 class Bucket:
     """The flat buffers of the parameters of one group on one (device, dtype)."""
 
@@ -118,7 +136,9 @@ class Bucket:
                 for i, d in enumerate(dicts):
                     v = d.get(key)
                     sl = buf[offs[i]:offs[i + 1]]
-                    if isinstance(v, Tensor) and v._data.size == self.sizes[i]:
+                    if v is not None:
+                        _check_state_shape(key, v, self.shapes[i])
+                    if isinstance(v, Tensor):
                         src = v._data
                         if v._device is not self.device:
                             src = get_backend(self.device).from_host(v._host(), self.device.index)

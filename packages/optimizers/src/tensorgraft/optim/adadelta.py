@@ -7,6 +7,9 @@ __all__ = ["Adadelta"]
 
 
 class Adadelta(FlatOptimizer):
+    _group_setdefaults = (("foreach", None), ("maximize", False), ("differentiable", False), ("capturable", False))
+    _scalar_state_keys = ("step",)
+
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *, capturable=False,
                  maximize=False, differentiable=False):
         check(0.0 <= lr, f"Invalid learning rate: {lr}")

@@ -13,6 +13,9 @@ __all__ = ["Adagrad"]
 
 
 class Adagrad(FlatOptimizer):
+    _group_setdefaults = (("foreach", None), ("maximize", False), ("differentiable", False), ("fused", None))
+    _scalar_state_keys = ("step",)
+
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
                  foreach=None, *, maximize=False, differentiable=False, fused=None):
         check(0.0 <= lr, f"Invalid learning rate: {lr}")

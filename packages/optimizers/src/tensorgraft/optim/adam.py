@@ -15,6 +15,10 @@ def _check_adam_args(lr, betas, eps, weight_decay):
 
 
 class Adam(FlatOptimizer):
+    _group_setdefaults = (("amsgrad", False), ("maximize", False), ("foreach", None), ("capturable", False),
+                          ("differentiable", False), ("decoupled_weight_decay", False), ("fused", None))
+    _scalar_state_keys = ("step",)
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
                  foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
                  decoupled_weight_decay=False):
@@ -23,13 +27,6 @@ class Adam(FlatOptimizer):
                         foreach=foreach, capturable=capturable, differentiable=differentiable, fused=fused,
                         decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("amsgrad", False)
-            group.setdefault("maximize", False)
-            group.setdefault("decoupled_weight_decay", False)
 
     def _spec(self, group):
         spec = [("step", "count"), ("exp_avg", 0.0), ("exp_avg_sq", 0.0)]

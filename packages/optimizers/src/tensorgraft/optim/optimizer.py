@@ -71,8 +71,37 @@ def _typename(obj) -> str:
     return t.__qualname__ if mod in ("builtins", "__builtin__", None) else f"{mod}.{t.__qualname__}"
 
 
+def _scalar_tensor(value) -> Tensor:
+    """A 0-d float32 CPU tensor, as torch keeps ``step`` counters."""
+    import numpy as np
+
+    from tensorgraft.device import device
+    from tensorgraft.tensor import wrap
+    return wrap(np.array(float(value), dtype=np.float32), device("cpu"))
+
+
+def _is_foreign_array(value) -> bool:
+    """An array of another library (``numpy.ndarray``, ``torch.Tensor``...): not a Python scalar."""
+    if isinstance(value, (bool, int, float, complex, str, bytes)) or value is None:
+        return False
+    return hasattr(value, "__array__") and hasattr(value, "shape") and hasattr(value, "dtype")
+
+
+def _from_foreign(value) -> Tensor:
+    import numpy as np
+
+    from tensorgraft import as_tensor
+    if not isinstance(value, np.ndarray):
+        for name in ("detach", "cpu", "numpy"):      # torch: requires-grad and device tensors refuse __array__
+            method = getattr(value, name, None)
+            if callable(method):
+                value = method()
+        value = np.asarray(value)
+    return as_tensor(value.copy())
+
+
 def _wrap_step(func):
-    """Runs the step hooks around a subclass's ``step`` and counts steps (for LR schedulers)."""
+    """Runs the step hooks around a subclass's ``step`` (an LR scheduler adds its own tracking wrapper)."""
 
     @functools.wraps(func)
     def step(self, *args, **kwargs):
@@ -85,17 +114,17 @@ def _wrap_step(func):
             self._tg_in_step = False
 
     def _run(self, args, kwargs):
+        # As in torch, the hooks see ``args`` with the optimizer first, and a pre-hook's new args include it.
+        args = (self, *args)
         for hook in itertools.chain(_global_pre_hooks.values(), self._optimizer_step_pre_hooks.values()):
             result = hook(self, args, kwargs)
             if result is not None:
                 if isinstance(result, tuple) and len(result) == 2:
                     args, kwargs = result
                 else:
-                    raise RuntimeError(f"{func} must return None or a tuple of (new_args, new_kwargs), "
-                                       f"but got {result}.")
-        out = func(self, *args, **kwargs)
-        self._opt_called = True
-        self._step_count = getattr(self, "_step_count", 0) + 1
+                    raise RuntimeError(f"<function {type(self).__name__}.step at {hex(id(func))}> must return None "
+                                       f"or a tuple of (new_args, new_kwargs), but got {result}.")
+        out = func(*args, **kwargs)
         for hook in itertools.chain(self._optimizer_step_post_hooks.values(), _global_post_hooks.values()):
             hook(self, args, kwargs)
         return out
@@ -143,6 +172,12 @@ class Optimizer:
     def __getstate__(self):
         return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
 
+    # Filled in by ``__setstate__`` (so also by ``load_state_dict``) where a loaded group lacks them, in
+    # torch's order: state_dicts from older versions (or hand-written ones) then still step.
+    _group_setdefaults: tuple = ()
+    # Per-parameter state entries torch keeps as 0-d float32 tensors; plain numbers are converted.
+    _scalar_state_keys: tuple = ()
+
     def __setstate__(self, state):
         self.__dict__.update(state)
         for name in ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks", "_optimizer_state_dict_pre_hooks",
@@ -150,6 +185,16 @@ class Optimizer:
                      "_optimizer_load_state_dict_post_hooks"):
             if name not in self.__dict__:
                 setattr(self, name, OrderedDict())
+        self.defaults.setdefault("differentiable", False)
+        for group in self.param_groups:
+            for key, value in self._group_setdefaults:
+                group.setdefault(key, value)
+            for p in group["params"]:
+                p_state = self.state.get(p)
+                for key in self._scalar_state_keys if p_state else ():
+                    v = p_state.get(key)
+                    if v is not None and not isinstance(v, Tensor):
+                        p_state[key] = _scalar_tensor(v)
         self._invalidate()
 
     def __repr__(self) -> str:
@@ -236,7 +281,8 @@ class Optimizer:
 
     # ------------------------------------------------------------------ hooks
     def register_step_pre_hook(self, hook) -> RemovableHandle:
-        """``hook(optimizer, args, kwargs) -> None or (new_args, new_kwargs)``, run before ``step``."""
+        """``hook(optimizer, args, kwargs) -> None or (new_args, new_kwargs)``, run before ``step``; ``args``
+        starts with the optimizer itself (as in torch), and so must ``new_args``."""
         h = RemovableHandle(self._optimizer_step_pre_hooks)
         self._optimizer_step_pre_hooks[h.id] = hook
         return h
@@ -319,6 +365,8 @@ class Optimizer:
                           itertools.chain.from_iterable(g["params"] for g in groups)))
 
         def cast(param, value, key=None):
+            if not isinstance(value, Tensor) and _is_foreign_array(value):
+                value = _from_foreign(value)     # e.g. a torch.Tensor or numpy array from a torch state_dict
             if isinstance(value, Tensor):
                 return self._cast_state_value(param, value, key)
             if isinstance(value, dict):

@@ -7,6 +7,10 @@ __all__ = ["RMSprop"]
 
 
 class RMSprop(FlatOptimizer):
+    _group_setdefaults = (("momentum", 0), ("centered", False), ("foreach", None), ("maximize", False),
+                          ("differentiable", False), ("capturable", False))
+    _scalar_state_keys = ("step",)
+
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
                  capturable=False, foreach=None, maximize=False, differentiable=False):
         check(0.0 <= lr, f"Invalid learning rate: {lr}")

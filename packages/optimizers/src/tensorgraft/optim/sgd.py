@@ -8,6 +8,8 @@ __all__ = ["SGD"]
 
 class SGD(FlatOptimizer):
     _n_tmp = 1
+    _group_setdefaults = (("nesterov", False), ("maximize", False), ("foreach", None), ("differentiable", False),
+                          ("fused", False))
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
                  maximize=False, foreach=None, differentiable=False, fused=None):

@@ -8,6 +8,7 @@ import os
 import queue
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -165,7 +166,29 @@ class DataLoader:
     def _get_iterator(self):
         if self.num_workers == 0:
             return _SingleProcessIter(self)
+        self.check_worker_number_rationality()
         return _MultiProcessIter(self)
+
+    def check_worker_number_rationality(self) -> None:
+        """Warn (as PyTorch) when more workers are asked for than CPUs this process may use."""
+        if not self.num_workers:
+            return
+        cpuset_checked = hasattr(os, "sched_getaffinity")
+        try:
+            suggest = len(os.sched_getaffinity(0)) if cpuset_checked else os.cpu_count()
+        except OSError:
+            suggest = os.cpu_count()
+        if suggest is not None and self.num_workers <= suggest:
+            return
+        if suggest is None:
+            why = "DataLoader is not able to compute a suggested max number of worker in current system."
+        else:
+            why = (f"Our suggested max number of worker in current system is {suggest}"
+                   f"{'' if cpuset_checked else ' (`cpuset` is not taken into account)'}, which is smaller than "
+                   "what this DataLoader is going to create.")
+        warnings.warn(f"This DataLoader will create {self.num_workers} worker processes in total. {why} Please be "
+                      "aware that excessive worker creation might get DataLoader running slow or even freeze, lower "
+                      "the worker number to avoid potential slowness/freeze if necessary.", UserWarning, stacklevel=4)
 
     def __iter__(self):
         if self.persistent_workers and self.num_workers > 0:
