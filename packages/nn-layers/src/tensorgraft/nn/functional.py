@@ -45,8 +45,11 @@ def linear(input, weight, bias=None):
 def bilinear(input1, input2, weight, bias=None):
     _check(input1, "bilinear")
     if input1.shape[:-1] != input2.shape[:-1]:
-        raise RuntimeError("bilinear(): input batch dimensions do not match: got "
-                           f"{list(input1.shape[:-1])} and {list(input2.shape[:-1])}")
+        if input1.ndim != input2.ndim:
+            raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.ndim} and {input2.ndim}")
+        d = next(i for i in range(input1.ndim - 1) if input1.shape[i] != input2.shape[i])
+        raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {d}: got {input1.shape[d]} and "
+                           f"{input2.shape[d]}")
     out_f, in1, in2 = weight.shape
     if input1.shape[-1] != in1:
         raise RuntimeError(f"bilinear(): input1 size does not match weight size: got {input1.shape[-1]} but expected "
@@ -390,6 +393,9 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if weight is not None:
         _broadcast_check(weight, input)
         w = weight._data.astype(input._data.dtype, copy=False)
+    x = input._data
+    if x.size and not bool(((x >= 0) & (x <= 1)).all()):
+        raise RuntimeError("all elements of input should be between 0 and 1")
     return _pointwise_loss(_loss.bce_op, input, target, reduction, w, warn_name="binary_cross_entropy")
 
 
@@ -508,6 +514,8 @@ def one_hot(tensor, num_classes=-1):
     a = tensor._data
     if a.dtype.kind not in "iu":
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if a.size == 0 and num_classes == -1:
+        raise RuntimeError("Can not infer total number of classes from empty tensor.")
     if a.size and int(a.min()) < 0:
         raise RuntimeError("Class values must be non-negative.")
     if num_classes == -1:
@@ -522,13 +530,14 @@ def one_hot(tensor, num_classes=-1):
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     if p == 2:
-        n = (input * input).sum(dim, keepdim=True).sqrt()
+        # Tensor.norm, not sqrt(sum(x*x)): its gradient at a zero vector is 0, as PyTorch's (not NaN)
+        n = input.norm(2, dim, keepdim=True)
     elif p == 1:
         n = input.abs().sum(dim, keepdim=True)
     elif p == float("inf"):
         n = input.abs().amax(dim, keepdim=True)
     else:
-        n = (input.abs() ** p).sum(dim, keepdim=True) ** (1.0 / p)
+        n = input.norm(p, dim, keepdim=True)
     return input / _tg.clamp(n, min=eps).expand_as(input)
 
 
@@ -662,19 +671,38 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
-    if input.ndim != 4:
-        raise NotImplementedError("Input Error: Only 4D input Tensors are supported (got {}D)".format(input.ndim))
-    p = _pair(padding)
-    return _conv.unfold_op(input, _pair(kernel_size), _pair(stride), (p[0], p[0], p[1], p[1]), _pair(dilation))
+    if input.ndim not in (3, 4) or 0 in tuple(input.shape[1:]):
+        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other non-zero "
+                           f"dimensions for input, but got: {list(input.shape)}")
+    k, d, p, st = _pair(kernel_size), _pair(dilation), _pair(padding), _pair(stride)
+    H, W = input.shape[-2], input.shape[-1]
+    blocks = tuple((n + 2 * pp - dd * (kk - 1) - 1) // ss + 1 for n, pp, dd, kk, ss in zip((H, W), p, d, k, st))
+    if min(blocks) < 1:
+        raise RuntimeError(f"Given input with spatial size ({H}, {W}), kernel_size={k}, dilation={d}, padding={p}, "
+                           f"calculated shape of the array of sliding blocks as {blocks}, but its components must be "
+                           "at least one.")
+    if input.ndim == 3:
+        return _conv.unfold_op(input.unsqueeze(0), k, st, (p[0], p[0], p[1], p[1]), d).squeeze(0)
+    return _conv.unfold_op(input, k, st, (p[0], p[0], p[1], p[1]), d)
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
-    if input.ndim != 3:
-        raise NotImplementedError("Input Error: Only unbatched (2D) or batched (3D) input Tensors are supported "
-                                  f"(got {input.ndim}D)")
-    p = _pair(padding)
-    return _conv.fold_op(input, _pair(output_size), _pair(kernel_size), _pair(stride), (p[0], p[0], p[1], p[1]),
-                         _pair(dilation))
+    if input.ndim not in (2, 3) or 0 in tuple(input.shape[-2:]):
+        raise RuntimeError("Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and non-zero "
+                           f"dimensions for input, but got: {list(input.shape)}")
+    o, k, d, p, st = _pair(output_size), _pair(kernel_size), _pair(dilation), _pair(padding), _pair(stride)
+    c = input.shape[-2]
+    if c % (k[0] * k[1]):
+        raise RuntimeError("Expected size of input's dimension 1 to be divisible by the product of kernel_size, but "
+                           f"got input.size(1)={c} and kernel_size={k}.")
+    blocks = tuple((n + 2 * pp - dd * (kk - 1) - 1) // ss + 1 for n, pp, dd, kk, ss in zip(o, p, d, k, st))
+    if blocks[0] * blocks[1] != input.shape[-1]:
+        raise RuntimeError(f"Given output_size={o}, kernel_size={k}, dilation={d}, padding={p}, stride={st}, expected "
+                           f"size of input's dimension 2 to match the calculated number of sliding blocks {blocks[0]} "
+                           f"* {blocks[1]} = {blocks[0] * blocks[1]}, but got input.size(2)={input.shape[-1]}.")
+    if input.ndim == 2:
+        return _conv.fold_op(input.unsqueeze(0), o, k, st, (p[0], p[0], p[1], p[1]), d).squeeze(0)
+    return _conv.fold_op(input, o, k, st, (p[0], p[0], p[1], p[1]), d)
 
 
 # ====================================================================== pooling
@@ -749,8 +777,18 @@ def _out_hw(output_size, H, W):
     return (H if o[0] is None else o[0], W if o[1] is None else o[1])
 
 
+def _adaptive_input_check(input, name, output_size, sep="", any_rank=False):
+    if isinstance(output_size, (tuple, list)) and input.ndim <= len(output_size):
+        raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
+    if input.ndim not in (3, 4) and not any_rank:
+        raise RuntimeError(f"{name}(): Expected 3D or 4D tensor, but got{sep} {list(input.shape)}")
+
+
 def adaptive_avg_pool2d(input, output_size):
     _check(input, "adaptive_avg_pool2d")
+    # output size 1: PyTorch takes a plain mean over the last two dims, whatever the rank
+    _adaptive_input_check(input, "adaptive_avg_pool2d", output_size,
+                          any_rank=output_size in (1, (1, 1), [1, 1]) and input.ndim >= 2)
     H, W = input.shape[-2:]
     Ho, Wo = _out_hw(output_size, H, W)
     if H % Ho == 0 and W % Wo == 0 and input.ndim == 4:
@@ -768,6 +806,7 @@ def adaptive_avg_pool1d(input, output_size):
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     _check(input, "adaptive_max_pool2d")
+    _adaptive_input_check(input, "adaptive_max_pool2d", output_size, ":")
     unbatched = input.ndim == 3
     if unbatched:
         input = input.unsqueeze(0)
@@ -807,6 +846,13 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if C % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
                            f"shape {list(input.shape)} and num_groups={num_groups}")
+    for t in (weight, bias):
+        if t is not None and (t.ndim != 1 or t.shape[0] != C):
+            raise RuntimeError("Expected weight to be a vector of size equal to the number of channels in input, but "
+                               f"got weight of shape {list(t.shape)} and input of shape {list(input.shape)}"
+                               if t is weight else
+                               "Expected bias to be a vector of size equal to the number of channels in input, but "
+                               f"got bias of shape {list(t.shape)} and input of shape {list(input.shape)}")
     x = _norm.layer_norm_op(input.reshape(N, num_groups, -1), 1, None, None, eps).reshape(tuple(input.shape))
     shape = (1, C) + (1,) * (input.ndim - 2)
     if weight is not None:
@@ -890,6 +936,27 @@ def _pad_matrix(n, lo, hi, mode, dim=0, shape=()):
     return mat
 
 
+def _interp_matrix_aa(n_in, n_out, align_corners, scale):
+    """Anti-aliased bilinear weights (a triangle filter widened by the downscale factor, each row
+    normalised), as PyTorch's ``antialias=True``."""
+    if align_corners:
+        s = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+    else:
+        s = (1.0 / scale) if scale else n_in / n_out
+    support = s if s >= 1.0 else 1.0
+    invscale = 1.0 / s if s >= 1.0 else 1.0
+    m = np.zeros((n_out, n_in))
+    for i in range(n_out):
+        center = s * (i + 0.5)
+        lo = max(int(center - support + 0.5), 0)
+        hi = min(int(center + support + 0.5), n_in)
+        j = np.arange(lo, hi)
+        w = np.maximum(1.0 - np.abs((j - center + 0.5) * invscale), 0.0)
+        tot = w.sum()
+        m[i, lo:hi] = w / tot if tot != 0 else w
+    return m
+
+
 def pad(input, pad, mode="constant", value=None):
     _check(input, "pad")
     if len(pad) % 2:
@@ -899,6 +966,13 @@ def pad(input, pad, mode="constant", value=None):
                            f"padding length {len(pad)} and input of dimension {input.ndim}")
     if mode not in ("constant", "reflect", "replicate", "circular"):
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if mode != "constant" and value is not None and value != 0:
+        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    if mode != "constant" and (input.ndim - len(pad) // 2) not in (1, 2):
+        raise NotImplementedError(
+            f"Padding size {len(pad)} is not supported for {input.ndim}D input tensor.\nSupported combinations for "
+            "non-constant padding:\n  - 2D or 3D input: padding size = 2 (pads last dimension)\n  - 3D or 4D input: "
+            "padding size = 4 (pads last 2 dimensions)\n  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
     value = 0.0 if value is None else value
     out = input
     for i in range(len(pad) // 2):
@@ -915,6 +989,8 @@ def pad(input, pad, mode="constant", value=None):
             n = out.shape[dim]
             if lo == 0 and hi == 0:
                 continue
+        if mode == "circular" and (lo > n or hi > n):
+            raise RuntimeError("Padding value causes wrapping around more than once.")
         mat = _pad_matrix(n, lo, hi, mode, dim, tuple(input.shape))
         m = _tg.tensor(mat.astype(input._data.dtype), device=input.device)
         moved = out.transpose(dim, -1)
@@ -962,12 +1038,30 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise ValueError("either size or scale_factor should be defined")
     if size is not None and scale_factor is not None:
         raise ValueError("only one of size or scale_factor should be defined")
+    in_sizes = tuple(input.shape[2:])
+    if size is not None and isinstance(size, (tuple, list)) and len(size) != nsp:
+        raise ValueError("Input and output must have the same number of spatial dimensions, but got input with "
+                         f"spatial dimensions of {list(in_sizes)} and output size of {size}. Please provide input "
+                         "tensor in (N, C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) format.")
+    if scale_factor is not None and isinstance(scale_factor, (tuple, list)) and len(scale_factor) != nsp:
+        raise ValueError("Input and scale_factor must have the same number of spatial dimensions, but got input with "
+                         f"spatial dimensions of {list(in_sizes)} and scale_factor of shape {scale_factor}. Please "
+                         "provide input tensor in (N, C, d1, d2, ...,dK) format and scale_factor in (s1, s2, ...,sK) "
+                         "format.")
+    if recompute_scale_factor is not None and recompute_scale_factor and size is not None:
+        raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+    if antialias and not (mode in ("bilinear", "bicubic") and input.ndim == 4):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D "
+                         "tensor as input")
     lin_modes = {"linear": 1, "bilinear": 2, "trilinear": 3}
     if mode in lin_modes and lin_modes[mode] != nsp:
         raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {lin_modes[mode] + 2}D input")
+    if mode not in ("nearest", "nearest-exact", "linear", "bilinear", "trilinear", "area", "bicubic", "lanczos"):
+        raise NotImplementedError("Input Error: Only 3D, 4D and 5D input Tensors supported (got {}D) for the modes: "
+                                  "nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact "
+                                  "(got {})".format(input.ndim, mode))
     if mode not in ("nearest", "nearest-exact", "linear", "bilinear", "trilinear", "area"):
         raise NotImplementedError(f"interpolate mode '{mode}' is not implemented")
-    in_sizes = tuple(input.shape[2:])
     if size is not None:
         out_sizes = _pair(size, nsp)
         scales = (None,) * nsp
@@ -983,7 +1077,10 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     out = input
     for i in range(nsp):
         dim = 2 + i
-        mat = _interp_matrix(in_sizes[i], out_sizes[i], kind, bool(align_corners), scales[i])
+        if antialias:
+            mat = _interp_matrix_aa(in_sizes[i], out_sizes[i], bool(align_corners), scales[i])
+        else:
+            mat = _interp_matrix(in_sizes[i], out_sizes[i], kind, bool(align_corners), scales[i])
         m = _tg.tensor(mat.astype(input._data.dtype), device=input.device)
         out = out.transpose(dim, -1).matmul(m.t()).transpose(dim, -1)
     return out.contiguous()
@@ -994,10 +1091,27 @@ def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=
 
 
 # ====================================================================== attention
+def _safe_softmax(scores):
+    """Softmax over the last dim where a row that is entirely -inf (every key masked out) gives
+    zeros and zero gradients instead of NaN, as PyTorch's attention kernels."""
+    with _tg.no_grad():
+        full = _tg.isneginf(scores).all(-1, keepdim=True)
+    if not bool(full.any()):
+        return softmax(scores, -1)
+    zero = _tg.zeros((), dtype=scores.dtype, device=scores.device)
+    return _tg.where(full, zero, softmax(_tg.where(full, zero, scores), -1))
+
+
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
                                  enable_gqa=False):
     L, S = query.shape[-2], key.shape[-2]
     sc = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        hq, hk, hv = query.shape[-3], key.shape[-3], value.shape[-3]
+        if hq % hk or hq % hv:
+            raise RuntimeError("Number of heads in key and value must divide the number of heads in query")
+        key = key.repeat_interleave(hq // hk, dim=-3)
+        value = value.repeat_interleave(hq // hv, dim=-3)
     scores = query.matmul(key.transpose(-2, -1)) * sc
     bias = None
     if is_causal:
@@ -1013,8 +1127,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         else:
             bias = attn_mask
     if bias is not None:
-        scores = scores + bias
-    attn = softmax(scores, -1)
+        attn = _safe_softmax(scores + bias)
+    else:
+        attn = softmax(scores, -1)
     if dropout_p > 0.0:
         attn = dropout(attn, dropout_p, True)
     return attn.matmul(value)

@@ -1,6 +1,8 @@
 """``nn.linear``: ``input @ weight.T + bias`` as one op (grad_fn ``AddmmBackward0`` for 2-D input)."""
 from __future__ import annotations
 
+import numpy as np
+
 from ._common import check_tensor, formula, gs, nnop, record, wrap
 
 
@@ -19,6 +21,15 @@ def _short(npdtype):
     return {"float32": "float", "float64": "double", "float16": "c10::Half"}.get(npdtype.name, npdtype.name)
 
 
+_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+                 "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
+                 "complex128": "ComplexDouble"}
+
+
+def _scalar_name(npdtype):
+    return _SCALAR_NAMES.get(npdtype.name, npdtype.name)
+
+
 def linear(input, weight, bias=None):
     check_tensor(input, "linear")
     check_tensor(weight, "linear", "weight", 2)
@@ -32,10 +43,23 @@ def linear(input, weight, bias=None):
         other = weight if weight._device is not dev else bias
         raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
                            f"{input.device} and {other.device}! (when checking argument for linear)")
-    if x.dtype != w.dtype or (bias is not None and bias._data.dtype != x.dtype):
-        other = w if x.dtype != w.dtype else bias._data
+    if bias is not None:
+        # with a bias PyTorch runs addmm(bias, input, weight.t()): its messages name self/mat1/mat2
+        bd = bias._data.dtype
+        if bd != w.dtype:
+            raise RuntimeError(f"self and mat2 must have the same dtype, but got {_scalar_name(bd)} and "
+                               f"{_scalar_name(w.dtype)}")
+        if x.dtype != w.dtype:
+            raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_scalar_name(x.dtype)} and "
+                               f"{_scalar_name(w.dtype)}")
+        if bias._data.ndim == 1 and bias._data.shape[0] not in (1, w.shape[0]):
+            tgt = [int(np.prod(x.shape[:-1])), w.shape[0]]  # addmm sees the input flattened to 2-D
+            raise RuntimeError(f"The expanded size of the tensor ({w.shape[0]}) must match the existing size "
+                               f"({bias._data.shape[-1]}) at non-singleton dimension 1.  Target sizes: "
+                               f"{tgt}.  Tensor sizes: {list(bias._data.shape)}")
+    elif x.dtype != w.dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_short(x.dtype)} != "
-                           f"{_short(other.dtype)}")
+                           f"{_short(w.dtype)}")
     b = None if bias is None else bias._data
     out = wrap(_OP.table[dev.type](x, w, b), dev)
     if gs.enabled and (input._requires_grad or weight._requires_grad or (bias is not None and bias._requires_grad)):

@@ -173,7 +173,9 @@ def _bce_b(xp, x, y, nx, ny, w):
     dx = (x - y) / xp.maximum((1 - x) * x, eps)
     dy = None
     if ny:
-        dy = -(xp.maximum(xp.log(x), -100.0) - xp.maximum(xp.log1p(-x), -100.0))
+        # PyTorch's target gradient does not clamp the logs (inf at x == 0 or 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dy = xp.log1p(-x) - xp.log(x)
     if w is not None:
         dx = dx * w
         dy = dy * w if dy is not None else None
@@ -204,7 +206,7 @@ def _bcel_b(xp, x, y, nx, ny, w, pw):
     s = _sig(xp, x)
     if pw is not None:
         dx = (pw * y + 1 - y) * s - pw * y
-        dy = -x - (pw - 1) * (xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(-x, 0)) if ny else None
+        dy = -x + (pw - 1) * (xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(-x, 0)) if ny else None
     else:
         dx = s - y
         dy = -x if ny else None
@@ -354,9 +356,10 @@ def _ce(fname, holder, input, target, weight, reduction, ignore_index, label_smo
     res, lsm, Q, denom = op.table[input._device.type](x, target._data, w, reduction, ignore_index,
                                                        label_smoothing, probs, log_input)
     out = wrap(res, input._device)
-    if input._requires_grad and gs.enabled:
+    if gs.enabled and (input._requires_grad or (probs and target._requires_grad)):
         record(op, out, (input, target), {"lsm": lsm, "Q": Q, "denom": denom, "reduction": reduction,
-                                           "log_input": log_input}, node_name=node)
+                                           "log_input": log_input, "probs": probs, "eps": label_smoothing,
+                                           "w": w}, node_name=node)
     return out
 
 
@@ -387,19 +390,27 @@ _NLL.append(nnop("nll_loss", _ce_k, nll_loss))
 
 def _ce_grad_graph(node, g, softmax):
     """create_graph=True: the same gradient written with tensorgraft ops (differentiable again)."""
-    from .activation import softmax_op
+    from .activation import log_softmax_op, softmax_op
     a = node.attrs
     x = node.inputs[0]
     shape = node.in_meta[0][0]
     Q = wrap(a["Q"], g._device)
     red = a["reduction"]
     scale = g.reshape(-1, 1) if red == "none" else (g / float(a["denom"]) if red == "mean" else g)
-    if softmax:
-        x2 = x if x.ndim == 2 else x.reshape(1, -1)
-        d = softmax_op(x2, 1) * Q.sum(1, keepdim=True) - Q
-    else:
-        d = -Q
-    return ((d * scale).reshape(shape), None)
+    x2 = x if x.ndim == 2 else x.reshape(1, -1)
+    dx = dt = None
+    if node.needs_input_grad[0]:
+        if softmax:
+            d = softmax_op(x2, 1) * Q.sum(1, keepdim=True) - Q
+        else:
+            d = -Q
+        dx = (d * scale).reshape(shape)
+    if node.needs_input_grad[1]:  # probability targets: loss = -sum_c ((1 - eps) t_c + eps / C) w_c logp_c
+        dt = log_softmax_op(x2, 1) * (-(1.0 - a["eps"]))
+        if a["w"] is not None:
+            dt = dt * wrap(a["w"], g._device)
+        dt = (dt * scale).reshape(shape)
+    return (dx, dt)
 
 
 def _ce_grad_common(node, g, softmax):
@@ -416,13 +427,22 @@ def _ce_grad_common(node, g, softmax):
         scale = (gd / a["denom"]).astype(Q.dtype)
     else:
         scale = gd.astype(Q.dtype)
-    if softmax:
-        d = xp.exp(lsm) * Q.sum(axis=1, keepdims=True) - Q
-    else:
-        d = -Q
-    d = d * scale
     shape = node.in_meta[0][0]
-    return (wrap(_restore_class(d, shape) if len(shape) != 2 else d, g._device), None)
+    dx = dt = None
+    if node.needs_input_grad[0]:
+        if softmax:
+            d = xp.exp(lsm) * Q.sum(axis=1, keepdims=True) - Q
+        else:
+            d = -Q
+        d = d * scale
+        dx = wrap(_restore_class(d, shape) if len(shape) != 2 else d, g._device)
+    if node.needs_input_grad[1] and a.get("probs"):
+        d = lsm * (-(1.0 - a["eps"]))
+        if a["w"] is not None:
+            d = d * a["w"]
+        d = d * scale
+        dt = wrap(_restore_class(d, shape) if len(shape) != 2 else d, g._device)
+    return (dx, dt)
 
 
 @formula("cross_entropy", saves=(0,))

@@ -1,75 +1,127 @@
-"""``register_full_backward_hook`` support: observe the gradients flowing into a module's inputs
-(``grad_input``) and out of its outputs (``grad_output``)."""
+"""``register_full_backward_hook``/``register_full_backward_pre_hook`` support: observe (and
+optionally replace) the gradients flowing out of a module's outputs (``grad_output``) and into its
+inputs (``grad_input``).
+
+As in PyTorch, the module's tensor inputs and tensor outputs each pass through one identity node
+(``BackwardHookFunctionBackward``), so a hook sees the gradients of *all* inputs at once and what
+it returns replaces them, whatever the number of inputs.
+"""
 from __future__ import annotations
+
+import warnings
 
 from tensorgraft.grad_mode import state as _gs
 from tensorgraft.tensor import Tensor
 
 
+def _function_cls():
+    global _BackwardHookFunction
+    if _BackwardHookFunction is None:
+        from tensorgraft.autograd.function import Function
+
+        class BackwardHookFunction(Function):
+            @staticmethod
+            def forward(ctx, callback, *args):
+                # fresh aliases (not the inputs themselves), so that marking those of inputs that do
+                # not require grad as non-differentiable takes effect
+                outs = tuple(a.view(tuple(a.shape)) for a in args)
+                ctx.mark_non_differentiable(*[o for o, a in zip(outs, args) if not a.requires_grad])
+                ctx.callback = callback
+                return outs
+
+            @staticmethod
+            def backward(ctx, *grads):
+                res = ctx.callback(grads)
+                return (None,) + tuple(grads if res is None else res)
+
+        _BackwardHookFunction = BackwardHookFunction
+    return _BackwardHookFunction
+
+
+_BackwardHookFunction = None
+
+
 class BackwardHook:
-    def __init__(self, module, hooks):
+    def __init__(self, module, user_hooks, user_pre_hooks):
         self.module = module
-        self.hooks = hooks
+        self.user_hooks = user_hooks
+        self.user_pre_hooks = user_pre_hooks
         self.grad_outputs = None
-        self.n_inputs = 0
-        self.input_slots = []
-        self.grad_inputs = None
-        self.pending = 0
+        self.n_outputs = -1
+        self.output_tensors_index = None
+        self.n_inputs = -1
+        self.input_tensors_index = None
+
+    @staticmethod
+    def _pack_with_none(indices, values, size):
+        res = [None] * size
+        for idx, val in zip(indices, values):
+            res[idx] = val
+        return tuple(res)
+
+    def _apply_on_tensors(self, callback, args):
+        idx = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        if not (_gs.enabled and any(args[i].requires_grad for i in idx)):
+            return args, None
+        new = _function_cls().apply(callback, *[args[i] for i in idx])
+        out = list(args)
+        for i, t in zip(idx, new):
+            out[i] = t
+        return tuple(out), idx
+
+    def _input_callback(self, grads):
+        if self.grad_outputs is None:
+            # the gradient reached the inputs without passing through the outputs (double backward)
+            return None
+        res = self._pack_with_none(self.input_tensors_index, grads, self.n_inputs)
+        for hook in self.user_hooks:
+            out = hook(self.module, res, self.grad_outputs)
+            if out is None:
+                continue
+            if len(out) != len(res):
+                raise RuntimeError("Backward hook returned an invalid number of grad_input, "
+                                   f"got {len(out)}, but expected {len(res)}")
+            res = out
+        self.grad_outputs = None
+        return tuple(res[i] for i in self.input_tensors_index)
+
+    def _output_callback(self, grads):
+        self.grad_outputs = self._pack_with_none(self.output_tensors_index, grads, self.n_outputs)
+        if self.user_pre_hooks:
+            expected = len(self.grad_outputs)
+            for hook in self.user_pre_hooks:
+                out = hook(self.module, self.grad_outputs)
+                if out is None:
+                    continue
+                if len(out) != expected:
+                    raise RuntimeError("Backward pre hook returned an invalid number of grad_output, "
+                                       f"got {len(out)}, but expected {expected}")
+                self.grad_outputs = out
+        local = self.grad_outputs
+        if self.input_tensors_index is None:
+            warnings.warn("Full backward hook is firing when gradients are computed with respect to module outputs "
+                          "since no inputs require gradients. See https://docs.pytorch.org/docs/main/generated/"
+                          "torch.nn.Module.html#torch.nn.Module.register_full_backward_hook for more details.",
+                          stacklevel=2)
+            grad_inputs = (None,) * self.n_inputs
+            for hook in self.user_hooks:
+                res = hook(self.module, grad_inputs, self.grad_outputs)
+                if res is not None and not (isinstance(res, tuple) and all(r is None for r in res)):
+                    raise RuntimeError("Backward hook for Modules where no input requires gradient should always "
+                                       "return None or None for all gradients.")
+            self.grad_outputs = None
+        return tuple(local[i] for i in self.output_tensors_index)
 
     def setup_input_hook(self, args):
-        if not _gs.enabled:
-            return args
-        new = list(args)
+        res, idx = self._apply_on_tensors(self._input_callback, args)
         self.n_inputs = len(args)
-        self.grad_inputs = [None] * len(args)
-        for i, a in enumerate(args):
-            if isinstance(a, Tensor) and a.requires_grad:
-                v = a.view(tuple(a.shape))
-                new[i] = v
-                self.input_slots.append(i)
-                v.register_hook(self._make_input_hook(i))
-        self.pending = len(self.input_slots)
-        return tuple(new)
-
-    def _make_input_hook(self, i):
-        def hook(grad):
-            self.grad_inputs[i] = grad
-            self.pending -= 1
-            if self.pending == 0:
-                res = self._call(tuple(self.grad_inputs))
-                if res is not None:
-                    return res[i]
-            return None
-        return hook
-
-    def _call(self, grad_inputs):
-        out = None
-        for h in self.hooks:
-            r = h(self.module, grad_inputs if out is None else out, self.grad_outputs)
-            if r is not None:
-                out = tuple(r) if isinstance(r, (tuple, list)) else (r,)
-        return out
+        self.input_tensors_index = idx
+        return res
 
     def setup_output_hook(self, result):
-        if not _gs.enabled:
-            return result
-        outs = result if isinstance(result, tuple) else (result,)
-        tens = [o for o in outs if isinstance(o, Tensor) and o.requires_grad]
-        if not tens:
-            return result
-        self.grad_outputs = [None] * len(tens)
-        remaining = [len(tens)]
-
-        def make(j):
-            def hook(grad):
-                self.grad_outputs[j] = grad
-                remaining[0] -= 1
-                if remaining[0] == 0:
-                    self.grad_outputs = tuple(self.grad_outputs)
-                    if not self.input_slots:
-                        self._call((None,) * max(self.n_inputs, 1))
-                return None
-            return hook
-        for j, t in enumerate(tens):
-            t.register_hook(make(j))
-        return result
+        is_tuple = isinstance(result, tuple)
+        args = result if is_tuple else (result,)
+        res, idx = self._apply_on_tensors(self._output_callback, args)
+        self.n_outputs = len(args)
+        self.output_tensors_index = idx
+        return res if is_tuple else res[0]

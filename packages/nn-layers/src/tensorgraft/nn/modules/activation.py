@@ -1,6 +1,8 @@
 """Activation modules."""
 from __future__ import annotations
 
+import warnings
+
 from tensorgraft.ops.creation import empty
 
 from .. import functional as F
@@ -42,10 +44,16 @@ class Hardswish(_Inplace):
     def forward(self, input):
         return F.hardswish(input, self.inplace)
 
+    def extra_repr(self):  # PyTorch's Hardswish shows no arguments, even with inplace=True
+        return ""
+
 
 class Hardsigmoid(_Inplace):
     def forward(self, input):
         return F.hardsigmoid(input, self.inplace)
+
+    def extra_repr(self):  # PyTorch's Hardsigmoid shows no arguments, even with inplace=True
+        return ""
 
 
 class SELU(_Inplace):
@@ -137,13 +145,21 @@ class Softplus(Module):
 
 
 class Hardtanh(Module):
-    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False, min_value=None, max_value=None):
         super().__init__()
+        if min_value is not None:
+            warnings.warn("keyword argument `min_value` is deprecated and renamed to `min_val`", FutureWarning,
+                          stacklevel=2)
+            min_val = min_value
+        if max_value is not None:
+            warnings.warn("keyword argument `max_value` is deprecated and renamed to `max_val`", FutureWarning,
+                          stacklevel=2)
+            max_val = max_value
         self.min_val = min_val
         self.max_val = max_val
         self.inplace = inplace
         if self.max_val <= self.min_val:
-            raise AssertionError("")
+            raise AssertionError(f"max_val ({self.max_val}) must be greater than min_val ({self.min_val})")
 
     def forward(self, input):
         return F.hardtanh(input, self.min_val, self.max_val, self.inplace)

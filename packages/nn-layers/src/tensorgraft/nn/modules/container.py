@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import operator
 from collections import OrderedDict
+from collections import abc as container_abcs
 from itertools import chain, islice
 
 from tensorgraft.tensor import Tensor
@@ -380,8 +381,15 @@ class ParameterDict(Module):
             del self[k]
 
     def update(self, parameters):
-        if isinstance(parameters, (OrderedDict, ParameterDict, dict)):
+        if not isinstance(parameters, container_abcs.Iterable):
+            raise TypeError("ParametersDict.update should be called with an iterable of key/value pairs, but got "
+                            + type(parameters).__name__)
+        if isinstance(parameters, (OrderedDict, ParameterDict)):
             for key, p in parameters.items():
+                self[key] = p
+        elif isinstance(parameters, container_abcs.Mapping):
+            # PyTorch sorts the keys of a plain mapping (only ordered inputs keep their order)
+            for key, p in sorted(parameters.items()):
                 self[key] = p
         else:
             for j, p in enumerate(parameters):

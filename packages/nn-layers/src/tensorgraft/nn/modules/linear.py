@@ -99,7 +99,15 @@ class Unflatten(Module):
 
     def forward(self, input):
         dim = self.dim if self.dim >= 0 else input.ndim + self.dim
-        shape = tuple(input.shape[:dim]) + tuple(self.unflattened_size) + tuple(input.shape[dim + 1:])
+        sizes = tuple(self.unflattened_size)
+        known = 1
+        for n in sizes:
+            known *= n if n != -1 else 1
+        n = input.shape[dim]
+        if (-1 not in sizes and known != n) or (-1 in sizes and (known == 0 or n % known)):
+            raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
+                               f"({n}) in the input tensor")
+        shape = tuple(input.shape[:dim]) + sizes + tuple(input.shape[dim + 1:])
         return input.reshape(shape)
 
     def extra_repr(self):

@@ -15,23 +15,32 @@ class _PadNd(Module):
     _n = 2
     _mode = "constant"
 
-    def __init__(self, padding, value=None):
+    def __init__(self, padding):
         super().__init__()
         self.padding = _ntuple_pad(padding, self._n)
-        if value is not None or self._mode == "constant":
-            self.value = 0.0 if value is None else value
 
     def forward(self, input):
-        return F.pad(input, self.padding, self._mode, getattr(self, "value", None))
+        return F.pad(input, self.padding, self._mode)
 
     def extra_repr(self):
-        if self._mode == "constant" and type(self).__name__.startswith("Constant"):
-            return f"padding={self.padding}, value={self.value}"
         return f"{self.padding}"
 
 
+class _ConstantPadNd(_PadNd):
+    def __init__(self, padding, value):  # ``value`` is required, as in PyTorch
+        super().__init__(padding)
+        self.value = value
+
+    def forward(self, input):
+        return F.pad(input, self.padding, "constant", self.value)
+
+    def extra_repr(self):
+        return f"padding={self.padding}, value={self.value}"
+
+
 def _make(name, n, mode):
-    return type(name, (_PadNd,), {"_n": n, "_mode": mode, "__module__": __name__})
+    base = _ConstantPadNd if mode == "constant" else _PadNd
+    return type(name, (base,), {"_n": n, "_mode": mode, "__module__": __name__})
 
 
 ConstantPad1d = _make("ConstantPad1d", 1, "constant")

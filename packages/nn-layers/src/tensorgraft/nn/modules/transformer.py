@@ -125,7 +125,11 @@ class MultiheadAttention(Module):
         if key_padding_mask is not None:
             kb = _mask_to_bias(key_padding_mask, query.dtype, query.device)
             scores = scores + kb.reshape(N, 1, 1, S)
-        attn = F.softmax(scores, -1)
+        if not need_weights and (bias is not None or key_padding_mask is not None):
+            # PyTorch takes its fused attention path here, where fully masked rows give zeros
+            attn = F._safe_softmax(scores)
+        else:
+            attn = F.softmax(scores, -1)
         if self.dropout > 0.0 and self.training:
             attn = F.dropout(attn, self.dropout, True)
         out = attn.matmul(v)                                    # (N, nh, L, hd)

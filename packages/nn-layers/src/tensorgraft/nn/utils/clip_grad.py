@@ -26,16 +26,31 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
         return tensor(0.0)
     dev = tensors[0]._device
     host = [t._host() for t in tensors]
+    # as PyTorch: the norm of each tensor, then the same norm of those norms (which differs from one
+    # norm over all elements only for the orders 0 and -inf)
+    norms = []
+    for h in host:
+        hv = np.abs(h.astype(np.float64, copy=False)).ravel()
+        if norm_type == math.inf:
+            norms.append(float(hv.max()) if hv.size else 0.0)
+        elif norm_type == -math.inf:
+            norms.append(float(hv.min()) if hv.size else math.inf)
+        elif norm_type == 0:
+            norms.append(float(np.count_nonzero(hv)))
+        elif norm_type == 2:
+            norms.append(math.sqrt(float(np.dot(hv, hv))))
+        else:
+            norms.append(float(np.sum(hv ** norm_type)) ** (1.0 / norm_type))
+    nv = np.abs(np.asarray(norms))
     if norm_type == math.inf:
-        total = max(float(np.abs(h).max()) if h.size else 0.0 for h in host)
+        total = float(nv.max())
+    elif norm_type == -math.inf:
+        total = float(nv.min())
     elif norm_type == 0:
-        total = float(sum(np.count_nonzero(h) for h in host))
+        total = float(np.count_nonzero(nv))
     else:
-        acc = 0.0
-        for h in host:
-            hv = h.astype(np.float64)
-            acc += float(np.sum(np.abs(hv) ** norm_type)) if norm_type != 2 else float(np.dot(hv.ravel(), hv.ravel()))
-        total = acc ** (1.0 / norm_type)
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = float(np.sum(nv ** norm_type)) ** (1.0 / norm_type)
     if error_if_nonfinite and (math.isnan(total) or math.isinf(total)):
         raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it "
                            "cannot be clipped. To disable this error and scale the gradients by the non-finite norm "
@@ -50,7 +65,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
 def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     grads = _grads(parameters)
     coef = float(max_norm) / (float(total_norm) + 1e-6)
-    if coef < 1.0:
+    if not coef >= 1.0:  # a NaN norm scales by NaN, as PyTorch's clamp(coef, max=1) does
         with no_grad():
             for g in grads:
                 g._data *= g._data.dtype.type(coef)
