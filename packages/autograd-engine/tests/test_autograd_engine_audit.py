@@ -247,3 +247,21 @@ def test_gradcheck_no_input_requires_grad_message():
     with pytest.raises(ValueError, match="^gradcheck expects at least one input tensor to require gradient, but none "
                                          "of them have requires_grad=True.$"):
         tg.autograd.gradcheck(lambda a: a * 2, (tg.ones(2, dtype=tg.float64),))
+
+
+def test_mark_non_differentiable_applies_to_an_input_returned_as_is():
+    class PassThrough(Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            ctx.mark_non_differentiable(b)
+            return a * 2, b
+
+        @staticmethod
+        def backward(ctx, ga, gb):
+            return ga * 2, None
+
+    a = tg.ones(2, requires_grad=True)
+    b = tg.ones(2, requires_grad=True)
+    y, z = PassThrough.apply(a, b)
+    assert y.requires_grad and not z.requires_grad and z.grad_fn is None
+    assert z is not b  # still a new alias of the input, as PyTorch

@@ -195,9 +195,11 @@ class Function(metaclass=FunctionMeta):
             if not isinstance(o, Tensor):
                 new_outs.append(o)
                 continue
+            # marks name the object forward returned, so read them before an input is re-aliased
+            non_differentiable = id(o) in ctx._non_differentiable
             if id(o) in input_ids and id(o) not in ctx._dirty:
                 o = wrap_view(o._data, o)  # returning an input as-is gives a new alias, as PyTorch
-            if id(o) in ctx._non_differentiable or o._data.dtype.kind not in "fc":
+            if non_differentiable or o._data.dtype.kind not in "fc":
                 new_outs.append(o)
                 continue
             if id(o) in ctx._dirty and o._requires_grad and o.grad_fn is None:
