@@ -24,7 +24,8 @@ def wrap_dims(dim, ndim: int):
     if isinstance(dim, (tuple, list)):
         dims = tuple(wrap_dim(d, ndim) for d in dim)
         if len(set(dims)) != len(dims):
-            raise RuntimeError(f"dim {dims} appears multiple times in the list of dims")
+            dup = next(d for k, d in enumerate(dims) if d in dims[:k])
+            raise RuntimeError(f"dim {dup} appears multiple times in the list of dims")
         if ndim == 0:
             return ()
         return tuple(sorted(dims))

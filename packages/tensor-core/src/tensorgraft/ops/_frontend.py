@@ -105,10 +105,25 @@ def _promote_pair(name, a, ra, b, rb, mode):
     if ra == _SCALAR and rb == _SCALAR:
         a = np.asarray(a, dtype=npd)
     elif ra == _SCALAR:
-        a = npd.type(a)
+        a = _weak_scalar(a, npd)
     elif rb == _SCALAR:
-        b = npd.type(b)
+        b = _weak_scalar(b, npd)
     return a, b, common
+
+
+def _weak_scalar(value, npd):
+    try:
+        return npd.type(value)
+    except OverflowError:
+        if npd.kind not in "iu" or not isinstance(value, (int, np.integer)):
+            raise
+        # PyTorch casts an out-of-range Python int the C way: modulo 2**bits
+        # (uint8 tensor + -1 -> x + 255, wrapping around)
+        bits = npd.itemsize * 8
+        v = int(value) % (1 << bits)
+        if npd.kind == "i" and v >= 1 << (bits - 1):
+            v -= 1 << bits
+        return npd.type(v)
 
 
 def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bool = False,
@@ -130,56 +145,95 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
     def binary(input, other):
         if reflected:
             input, other = other, input
-        if isinstance(input, Tensor):
-            dev = input._device
-            a = input._data
-            if isinstance(other, Tensor):
-                if other._device is not dev:
-                    raise device_mismatch(name, input, other)
-                b = other._data
-                if a.dtype is not b.dtype or (float_mode and a.dtype.kind not in _FLOAT_KINDS):
-                    a, b, _ = _promote_pair(name, a, _ZERO if a.ndim == 0 else _DIM,
-                                            b, _ZERO if b.ndim == 0 else _DIM, mode)
-                out = wrap(table[dev.type](a, b), dev)
-                if differentiable and _gs.enabled and (input._requires_grad or other._requires_grad):
+        try:
+            if isinstance(input, Tensor):
+                dev = input._device
+                a = input._data
+                if isinstance(other, Tensor):
+                    if other._device is not dev:
+                        raise device_mismatch(name, input, other)
+                    b = other._data
+                    if a.dtype is not b.dtype or (float_mode and a.dtype.kind not in _FLOAT_KINDS):
+                        a, b, _ = _promote_pair(name, a, _ZERO if a.ndim == 0 else _DIM,
+                                                b, _ZERO if b.ndim == 0 else _DIM, mode)
+                    out = wrap(table[dev.type](a, b), dev)
+                    if differentiable and _gs.enabled and (input._requires_grad or other._requires_grad):
+                        Tensor._autograd.record(opdef, out, (input, other), None)
+                    return out
+                if other.__class__ in py_scalars and a.dtype.kind == "f" and (NUMPY2 or a.ndim):
+                    # Fast path: a Python int/float never changes a floating tensor's dtype, and
+                    # NumPy treats it as a weak scalar the same way.
+                    out = wrap(table[dev.type](a, other), dev)
+                elif isinstance(other, _SCALARS):
+                    a, b, _ = _promote_pair(name, a, _ZERO if a.ndim == 0 else _DIM, other, _SCALAR, mode)
+                    out = wrap(table[dev.type](a, b), dev)
+                elif dunder and not reflected and other.__class__ is np.ndarray:
+                    # ``t + array``: PyTorch reads the array as a tensor (NumPy would otherwise
+                    # take over through __radd__ and hand back an ndarray)
+                    from .creation import tensor
+                    return binary(input, tensor(other, device=dev))
+                else:
+                    return _bad_other(name, argname, other, dunder)
+                if differentiable and input._requires_grad and _gs.enabled:
                     Tensor._autograd.record(opdef, out, (input, other), None)
                 return out
-            if other.__class__ in py_scalars and a.dtype.kind == "f" and (NUMPY2 or a.ndim):
-                # Fast path: a Python int/float never changes a floating tensor's dtype, and
-                # NumPy treats it as a weak scalar the same way.
-                out = wrap(table[dev.type](a, other), dev)
-            elif isinstance(other, _SCALARS):
-                a, b, _ = _promote_pair(name, a, _ZERO if a.ndim == 0 else _DIM, other, _SCALAR, mode)
-                out = wrap(table[dev.type](a, b), dev)
-            else:
-                return _bad_other(name, argname, other, dunder)
-            if differentiable and input._requires_grad and _gs.enabled:
-                Tensor._autograd.record(opdef, out, (input, other), None)
-            return out
-        if isinstance(other, Tensor) and isinstance(input, _SCALARS):
-            dev = other._device
-            b = other._data
-            if input.__class__ in py_scalars and b.dtype.kind == "f" and (NUMPY2 or b.ndim):
-                out = wrap(table[dev.type](input, b), dev)
-            else:
-                a, b, _ = _promote_pair(name, input, _SCALAR, b, _ZERO if b.ndim == 0 else _DIM, mode)
-                out = wrap(table[dev.type](a, b), dev)
-            if differentiable and other._requires_grad and _gs.enabled:
-                Tensor._autograd.record(opdef, out, (input, other), None)
-            return out
-        if isinstance(input, Tensor) or isinstance(other, Tensor):
-            return _bad_other(name, argname, other if isinstance(input, Tensor) else input, dunder)
-        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+            if isinstance(other, Tensor) and isinstance(input, _SCALARS):
+                dev = other._device
+                b = other._data
+                if input.__class__ in py_scalars and b.dtype.kind == "f" and (NUMPY2 or b.ndim):
+                    out = wrap(table[dev.type](input, b), dev)
+                else:
+                    a, b, _ = _promote_pair(name, input, _SCALAR, b, _ZERO if b.ndim == 0 else _DIM, mode)
+                    out = wrap(table[dev.type](a, b), dev)
+                if differentiable and other._requires_grad and _gs.enabled:
+                    Tensor._autograd.record(opdef, out, (input, other), None)
+                return out
+            if isinstance(input, Tensor) or isinstance(other, Tensor):
+                return _bad_other(name, argname, other if isinstance(input, Tensor) else input, dunder)
+            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        except ValueError as e:
+            # NumPy's broadcasting error: PyTorch names the first mismatching dim from the right
+            raise _binary_value_error(e, input, other) from None
 
     binary.__name__ = binary.__qualname__ = name
     return binary
 
 
+def broadcast_mismatch(*shapes):
+    """PyTorch's error for shapes that do not broadcast (``infer_size``: operands folded left to
+    right, dims compared from the last one), or None when they do."""
+    acc = ()
+    for shp in shapes:
+        shp = tuple(shp)
+        n = max(len(acc), len(shp))
+        a = (1,) * (n - len(acc)) + acc
+        b = (1,) * (n - len(shp)) + shp
+        for i in range(n - 1, -1, -1):
+            if a[i] != b[i] and a[i] != 1 and b[i] != 1:
+                return RuntimeError(f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) at "
+                                    f"non-singleton dimension {i}")
+        acc = tuple(y if x == 1 else x for x, y in zip(a, b))
+    return None
+
+
+def shape_error(e, *operands):
+    """``e`` (NumPy's ValueError) as PyTorch's broadcast message when the operands' shapes are the
+    cause; ``e`` itself otherwise."""
+    err = broadcast_mismatch(*(x._data.shape if isinstance(x, Tensor) else getattr(x, "shape", ())
+                               for x in operands))
+    return err if err is not None else e
+
+
+def _binary_value_error(e, input, other):
+    shapes = [x._data.shape for x in (input, other) if isinstance(x, Tensor)]
+    err = broadcast_mismatch(*shapes) if len(shapes) == 2 else None
+    return err if err is not None else e
+
+
 def _bad_other(name, argname, value, dunder):
     if dunder:
         return NotImplemented
-    raise TypeError(f"{name}(): argument '{argname}' (position 2) must be Tensor or Number, not "
-                    f"{type(value).__name__}")
+    raise TypeError(f"{name}(): argument '{argname}' (position 2) must be Tensor, not {type(value).__name__}")
 
 
 # --------------------------------------------------------------------------- in-place variants

@@ -194,6 +194,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         if device is None:
             dev = src._device
     else:
+        if isinstance(data, _pyrange):
+            data = list(data)  # PyTorch reads a range as the sequence of its ints
         inferred = _infer_dtype(data)
         if inferred is None:  # empty (nested) list
             inferred = _dt.get_default_dtype()
@@ -746,3 +748,107 @@ ShortTensor = _legacy("ShortTensor", _dt.int16)
 CharTensor = _legacy("CharTensor", _dt.int8)
 ByteTensor = _legacy("ByteTensor", _dt.uint8)
 BoolTensor = _legacy("BoolTensor", _dt.bool)
+
+
+# --------------------------------------------------------------------------- in-place sampling methods
+# ``w.uniform_(-0.1, 0.1)``, ``t.normal_()``, ``mask.bernoulli_(0.5)``: Tensor methods in PyTorch that
+# fill a tensor with fresh samples (not ops: they read nothing from the tensor but its shape/dtype).
+def _write_samples(t: Tensor, values, fname: str) -> Tensor:
+    from ._frontend import check_inplace_allowed
+    check_inplace_allowed(t, fname)
+    d = t._data
+    v = np.asarray(values).astype(d.dtype, copy=False)
+    if t._device.type != "cpu":
+        v = get_backend(t._device).from_host(np.ascontiguousarray(v), t._device.index)
+    if d.ndim == 0:
+        d[()] = v
+    else:
+        d[...] = v
+    t._vc[0] += 1
+    return t
+
+
+def _float_only(t: Tensor, kernel: str) -> None:
+    if t._data.dtype.kind not in "f":
+        raise _not_implemented(kernel, _dt._BY_NUMPY[t._data.dtype])
+
+
+def _uniform_(self, from_=0.0, to=1.0, *, generator=None, **kw):
+    from_ = kw.pop("from", from_)
+    _float_only(self, "check_uniform_bounds")
+    if from_ > to:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={_cnum(float(from_))} > "
+                           f"to={_cnum(float(to))}")
+    return _write_samples(self, numpy_generator(generator).uniform(from_, to, self._data.shape), "uniform_")
+
+
+def _normal_(self, mean=0.0, std=1.0, *, generator=None):
+    _float_only(self, "normal_kernel_cpu")
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {_cnum(float(std))}")
+    return _write_samples(self, numpy_generator(generator).normal(mean, std, self._data.shape), "normal_")
+
+
+def _exponential_(self, lambd=1.0, *, generator=None):
+    _float_only(self, "exponential_cpu")
+    if lambd <= 0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={_cnum(float(lambd))}")
+    return _write_samples(self, numpy_generator(generator).exponential(1.0 / lambd, self._data.shape),
+                          "exponential_")
+
+
+def _log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+    _float_only(self, "log_normal_cpu")
+    return _write_samples(self, numpy_generator(generator).lognormal(mean, std, self._data.shape), "log_normal_")
+
+
+def _cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+    _float_only(self, "cauchy_cpu")
+    g = numpy_generator(generator)
+    return _write_samples(self, median + sigma * g.standard_cauchy(self._data.shape), "cauchy_")
+
+
+def _geometric_(self, p, *, generator=None):
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={_cnum(float(p))}")
+    return _write_samples(self, numpy_generator(generator).geometric(p, self._data.shape), "geometric_")
+
+
+def _random_(self, from_=None, to=None, *, generator=None, **kw):
+    """``random_()``: integers in [0, 2**mantissa] (floats) or [0, dtype max]; ``random_(to)``;
+    ``random_(from, to)``."""
+    from_ = kw.pop("from", from_)
+    d = self._data.dtype
+    if from_ is not None and to is None and "to" not in kw:
+        from_, to = 0, from_
+    lo = 0 if from_ is None else int(from_)
+    if to is None:
+        if d.kind == "f":
+            hi = (1 << (np.finfo(d).nmant + 1)) + 1
+        elif d.kind == "b":
+            hi = 2
+        else:
+            hi = int(np.iinfo(d).max) + 1
+    else:
+        hi = int(to)
+    if lo >= hi:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={lo} >= to={hi}")
+    vals = numpy_generator(generator).integers(lo, hi, self._data.shape, dtype=np.int64)
+    return _write_samples(self, vals, "random_")
+
+
+def _bernoulli_(self, p=0.5, *, generator=None):
+    probs = p._host() if isinstance(p, Tensor) else float(p)
+    if np.any((np.asarray(probs) < 0) | (np.asarray(probs) > 1)):
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={_cnum(float(np.min(probs)))}"
+                           if not isinstance(p, Tensor) else "Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
+    draws = numpy_generator(generator).random(self._data.shape) < probs
+    return _write_samples(self, draws, "bernoulli_")
+
+
+for _name, _fn in (("uniform_", _uniform_), ("normal_", _normal_), ("exponential_", _exponential_),
+                   ("log_normal_", _log_normal_), ("cauchy_", _cauchy_), ("geometric_", _geometric_),
+                   ("random_", _random_), ("bernoulli_", _bernoulli_)):
+    _fn.__name__ = _fn.__qualname__ = _name
+    setattr(Tensor, _name, _fn)
+del _name, _fn

@@ -4,6 +4,7 @@ Gradients for these live in ``tensorgraft/autograd/formulas/elementwise.py`` (au
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -104,15 +105,15 @@ unary("relu", kernel=lambda xp, a: xp.maximum(a, 0))
 
 
 def _erf(xp, a):
-    return _special(xp).erf(a)
+    return _special(xp).erf(a).astype(a.dtype, copy=False)  # SciPy computes float16 in float32/64
 
 
 def _erfc(xp, a):
-    return _special(xp).erfc(a)
+    return _special(xp).erfc(a).astype(a.dtype, copy=False)  # SciPy computes float16 in float32/64
 
 
 def _erfinv(xp, a):
-    return _special(xp).erfinv(a)
+    return _special(xp).erfinv(a).astype(a.dtype, copy=False)  # SciPy computes float16 in float32/64
 
 
 def _special(xp):
@@ -258,8 +259,15 @@ def _round_frontend(op):
 defop("round", kernel=_round_kernel, frontend=_round_frontend, inplace="round_")
 
 unary("logical_not", kernel=lambda xp, a: xp.logical_not(a), differentiable=False)
-unary("bitwise_not", kernel=lambda xp, a: xp.logical_not(a) if a.dtype.kind == "b" else xp.invert(a),
-      differentiable=False, dunders=("__invert__",))
+def _bitwise_not_kernel(xp, a):
+    if a.dtype.kind == "b":
+        return xp.logical_not(a)
+    if a.dtype.kind not in "iu":
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
+    return xp.invert(a)
+
+
+unary("bitwise_not", kernel=_bitwise_not_kernel, differentiable=False, dunders=("__invert__",))
 unary("isnan", "isnan", inplace=False, differentiable=False)
 unary("isinf", "isinf", inplace=False, differentiable=False)
 unary("isfinite", "isfinite", inplace=False, differentiable=False)
@@ -276,6 +284,10 @@ def _with_alpha(torch_name):
     def wrapper(binary_fn):
         def fn(input, other, *, alpha=1, out=None):
             if alpha != 1:
+                if isinstance(alpha, float) and isinstance(input, Tensor) and input._data.dtype.kind in "biu" \
+                        and (not isinstance(other, Tensor) or other._data.dtype.kind in "biu"):
+                    raise RuntimeError("For integral input tensors, argument alpha must not be a floating point "
+                                       "number.")
                 other = other * alpha
             r = binary_fn(input, other)
             if r is NotImplemented:
@@ -302,6 +314,10 @@ def _div_wrapper(binary_fn):
         elif rounding_mode is not None:
             raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
         if rounding_mode is not None and not _both_float(input, other):
+            divisor = other._data if isinstance(other, Tensor) else other
+            zero = divisor == 0
+            if zero.any() if hasattr(zero, "any") else zero:
+                raise RuntimeError("ZeroDivisionError")  # integer division, as PyTorch
             r = r.to(_dt.result_type(input, other))
         if out is not None:
             F.store_into(out, r._data, "div")
@@ -346,22 +362,40 @@ binary("div", "true_divide", mode="float", dunders=("__truediv__",), rdunders=("
        idunders=("__itruediv__",), wrapper=_div_wrapper)
 binary("divide", "true_divide", mode="float", wrapper=_div_wrapper)
 binary("true_divide", "true_divide", mode="float")
-binary("floor_divide", "floor_divide", dunders=("__floordiv__",), rdunders=("__rfloordiv__",),
-       idunders=("__ifloordiv__",))
-binary("remainder", "remainder", dunders=("__mod__",), rdunders=("__rmod__",), idunders=("__imod__",))
-binary("fmod", "fmod")
+def _int_div_kernel(fn):
+    """Integer division and remainder raise on a zero divisor, as PyTorch does (NumPy gives 0).
+    Operands arrive promoted to one dtype; a divisor without a dtype is a Python scalar next to
+    a floating tensor (the fast path), where IEEE inf/nan is the answer."""
+    def kernel(xp, a, b):
+        if getattr(b, "dtype", None) is not None and b.dtype.kind in "iu" and not b.all():
+            raise RuntimeError("ZeroDivisionError")
+        return getattr(xp, fn)(a, b)
+    return kernel
+
+
+def _int_div_cpu(fn):
+    return functools.partial(_int_div_kernel(fn), np)
+
+
+binary("floor_divide", kernel=_int_div_kernel("floor_divide"), kernels={"cpu": _int_div_cpu("floor_divide")},
+       dunders=("__floordiv__",), rdunders=("__rfloordiv__",), idunders=("__ifloordiv__",))
+binary("remainder", kernel=_int_div_kernel("remainder"), kernels={"cpu": _int_div_cpu("remainder")},
+       dunders=("__mod__",), rdunders=("__rmod__",), idunders=("__imod__",))
+binary("fmod", kernel=_int_div_kernel("fmod"), kernels={"cpu": _int_div_cpu("fmod")})
 def _pow_kernel(xp, a, b):
     try:
         return xp.power(a, b)
     except ValueError as e:  # NumPy: integers to negative integer powers
+        if "broadcast" in str(e):
+            raise  # the frontend turns it into PyTorch's shape message
         raise RuntimeError(str(e)) from None
 
 
 def _pow_cpu(a, b):
     try:
         return np.power(a, b)
-    except ValueError as e:
-        raise RuntimeError(str(e)) from None
+    except ValueError:
+        return _pow_kernel(np, a, b)
 
 
 binary("pow", kernel=_pow_kernel, kernels={"cpu": _pow_cpu}, dunders=("__pow__",), rdunders=("__rpow__",), idunders=("__ipow__",))
@@ -480,7 +514,10 @@ def _clamp_frontend(op):
         lo, hi = _bound(min, input, "clamp"), _bound(max, input, "clamp")
         if a.dtype.kind in "biu" and (isinstance(lo, float) or isinstance(hi, float)):
             a = a.astype(_dt.get_default_dtype().np)
-        out = wrap(table[input._device.type](a, lo, hi), input._device)
+        try:
+            out = wrap(table[input._device.type](a, lo, hi), input._device)
+        except ValueError as e:
+            raise F.shape_error(e, a, lo, hi) from None
         if _gs.enabled and (input._requires_grad or isinstance(min, Tensor) and min._requires_grad
                             or isinstance(max, Tensor) and max._requires_grad):
             if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -515,7 +552,10 @@ def _clamp_side_frontend(op, side):
         b = _bound(bound, input, fname)
         if a.dtype.kind in "biu" and isinstance(b, float):
             a = a.astype(_dt.get_default_dtype().np)
-        out = wrap(table[input._device.type](a, b), input._device)
+        try:
+            out = wrap(table[input._device.type](a, b), input._device)
+        except ValueError as e:
+            raise F.shape_error(e, a, b) from None
         if _gs.enabled and (input._requires_grad or isinstance(bound, Tensor) and bound._requires_grad):
             Tensor._autograd.record(op, out, (input, bound), None,
                                     node_name=base + ("Backward1" if isinstance(bound, Tensor) else "Backward0"))
@@ -574,7 +614,10 @@ def _lerp_frontend(op):
             node = "LerpBackward0"
         else:
             raise TypeError(f"lerp(): argument 'weight' must be Number or Tensor, not {type(weight).__name__}")
-        out = wrap(table[dev.type](a, b, w), dev)
+        try:
+            out = wrap(table[dev.type](a, b, w), dev)
+        except ValueError as e:
+            raise F.shape_error(e, a, b, w) from None
         if F.needs_grad(input, end, weight):
             Tensor._autograd.record(op, out, (input, end, weight), None, node_name=node)
         return out
@@ -776,7 +819,12 @@ def _fill_frontend(op):
         d = input._data
         if d.dtype.kind not in "c" and isinstance(v, complex):
             raise RuntimeError(f"value cannot be converted to type {F._type_name(d.dtype).lower()} without overflow")
-        table[input._device.type](d, v)
+        try:
+            table[input._device.type](d, v)
+        except OverflowError:  # a Python int out of an integer dtype's range
+            if not (d.dtype.kind == "u" and isinstance(v, int) and -(1 << 63) <= v < 0):
+                raise RuntimeError(f"value cannot be converted to type {d.dtype.name}_t without overflow") from None
+            table[input._device.type](d, v % (1 << (8 * d.dtype.itemsize)))  # PyTorch wraps negatives
         input._vc[0] += 1
         if rec:
             Tensor._autograd.record(op, input, (input, value), None, node_name=node)

@@ -387,7 +387,8 @@ def _store(kernel, self, idx, v):
         target = apply_index(self._data, idx).shape
         vshape = tuple(getattr(v, "shape", ()))
         from .shape import _expand_error
-        err = _expand_error(target, vshape) if len(vshape) <= len(target) else None
+        advanced = idx[1] is not None  # index_put_ in PyTorch (its own message), not copy_
+        err = _expand_error(target, vshape) if len(vshape) <= len(target) and not advanced else None
         if err is None:
             err = RuntimeError(f"shape mismatch: value tensor of shape {list(vshape)} cannot be broadcast to "
                                f"indexing result of shape {list(target)}")
@@ -878,7 +879,7 @@ def _masked_fill_frontend(op):
         if not isinstance(input, Tensor):
             raise F.not_a_tensor("masked_fill", "input", 1, input)
         m = _mask_arg(mask, "masked_fill", "masked_fill_")
-        _broadcast_shape(input._data.shape, m.shape)
+        _broadcast_shape(m.shape, input._data.shape)  # PyTorch names the mask "tensor a"
         if isinstance(value, Tensor):
             if value._data.ndim != 0:
                 raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
@@ -1090,7 +1091,10 @@ def _where_frontend(op):
             npd = _dt.promote_types(da, db).np
             xp = _xp(condition)
             a, b = xp.asarray(input, dtype=npd), xp.asarray(other, dtype=npd)
-        res = wrap(table[dev.type](condition._data, a, b), dev)
+        try:
+            res = wrap(table[dev.type](condition._data, a, b), dev)
+        except ValueError as e:
+            raise F.shape_error(e, condition, a, b) from None
         if out is not None:
             F.store_into(out, res._data, "where")
             return out

@@ -73,7 +73,7 @@ def _mean_frontend(op):
         a = input._data
         if dtype is None and a.dtype.kind not in "fc":
             raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point "
-                               f"or complex dtype. Got: {_dt._BY_NUMPY[a.dtype]._torch_name.capitalize()}")
+                               f"or complex dtype. Got: {F._type_name(a.dtype)}")
         axes = None if dim is None or (dim.__class__ in (tuple, list) and not dim) else wrap_dims(dim, a.ndim)
         npd = dtype.np if dtype is not None else None
         if npd is not None and a.dtype != npd:
@@ -276,7 +276,9 @@ def _prod_frontend(op):
         a = input._data
         if isinstance(dim, (tuple, list)):
             raise TypeError("prod(): argument 'dim' must be int, not " + type(dim).__name__)
-        axis = None if dim is None else (wrap_dim(dim, a.ndim) if a.ndim else None)
+        axis = None if dim is None else wrap_dim(dim, a.ndim)
+        if a.ndim == 0:
+            axis = None
         npd = _int64_acc(a, dtype)
         if npd is not None and a.dtype != npd:
             a = a.astype(npd)
@@ -332,7 +334,7 @@ def _extreme_frontend(op, which):
             return res
         d = wrap_dim(dim, a.ndim)
         if a.ndim and a.shape[d] == 0:
-            raise RuntimeError(f"{which}(): Expected reduction dim {d} to have non-zero size.")
+            raise IndexError(f"{which}(): Expected reduction dim {d} to have non-zero size.")
         v, i = table[input._device.type](a, which, d, keepdim)
         vals, idx = wrap(v, input._device), wrap(i, input._device)
         _record_values(op, vals, input, {"dim": d, "keepdim": keepdim, "indices": idx},
@@ -358,7 +360,10 @@ def _amax_frontend(op, which):
         a = input._data
         axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim)
         if a.size == 0:
-            empty = range(a.ndim) if axes is None else axes
+            if axes is None:
+                raise RuntimeError(f"{which}(): Expected reduction dim to be specified for input.numel() == 0. "
+                                   "Specify the reduction dim with the 'dim' argument.")
+            empty = axes
             if any(a.shape[d] == 0 for d in empty):
                 raise IndexError(f"{which}(): Expected reduction dim {next(d for d in empty if a.shape[d] == 0)} "
                                  "to have non-zero size.")

@@ -89,9 +89,8 @@ def _dims_arg(dims, fname):
 def _expand_error(sizes, shape):
     """PyTorch's message when ``shape`` cannot be expanded to ``sizes`` (None if it can)."""
     lead = len(sizes) - len(shape)
-    for i, s in enumerate(sizes):
-        if i < lead:
-            continue
+    for i in range(len(sizes) - 1, lead - 1, -1):  # PyTorch checks from the last dim
+        s = sizes[i]
         cur = shape[i - lead]
         if s != -1 and cur != 1 and s != cur:
             return RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size ({cur}) at "
@@ -132,8 +131,10 @@ def _view_kernel(xp, a, shape):
 def _view_frontend(op):
     table = op.table
 
-    def view(input, *shape):
+    def view(input, *shape, size=None):
         _check(input, "view")
+        if size is not None:  # view(size=(2, 3)), PyTorch's keyword
+            shape = (size,)
         if len(shape) == 1 and isinstance(shape[0], _dt.dtype):  # view(dtype)
             raise RuntimeError("view(dtype) is not supported; use .to(dtype)")
         a = input._data
@@ -148,8 +149,9 @@ _view = defop("view", kernel=_view_kernel, frontend=_view_frontend, public=False
 def _reshape_frontend(op):
     table = op.table
 
-    def reshape(input, *shape):
+    def reshape(input, *args, shape=None):
         _check(input, "reshape")
+        shape = args if shape is None else (shape,)
         a = input._data
         shape = _infer(_shape(shape, "reshape"), a.size, "reshape")
         v = _try_view(a, shape)
@@ -271,8 +273,9 @@ defop("t", kernel=_permute_kernel, frontend=_t_frontend)
 def _permute_frontend(op):
     table = op.table
 
-    def permute(input, *dims):
+    def permute(input, *args, dims=None):
         _check(input, "permute")
+        dims = args if dims is None else (dims,)
         if not dims:
             raise TypeError('permute() missing 1 required positional arguments: "dims"')
         nd = input._data.ndim
@@ -454,16 +457,15 @@ def broadcast_shapes(*shapes):
     out = []
     for shp in shapes:
         shp = (shp,) if isinstance(shp, numbers.Integral) else tuple(shp)
+        err = F.broadcast_mismatch(out, shp)
+        if err is not None:
+            raise err
         if len(shp) > len(out):
             out = [1] * (len(shp) - len(out)) + out
         off = len(out) - len(shp)
         for i, s in enumerate(shp):
-            cur = out[off + i]
-            if cur == 1:
+            if out[off + i] == 1:
                 out[off + i] = s
-            elif s != 1 and s != cur:
-                raise RuntimeError(f"The size of tensor a ({cur}) must match the size of tensor b ({s}) at "
-                                   f"non-singleton dimension {off + i}")
     return Size(out)
 
 
@@ -947,10 +949,10 @@ defop("vsplit", frontend=lambda op: _hvdsplit(lambda nd: 0, "vsplit"), different
 def _flip_frontend(op):
     table = op.table
 
-    def flip(input, *dims):
+    def flip(input, *args, dims=None):
         _check(input, "flip")
         nd = input._data.ndim
-        dims = _dims_arg(dims, "flip")
+        dims = _dims_arg(args if dims is None else (dims,), "flip")
         w = tuple(wrap_dim(d, nd) for d in dims)
         for k, d in enumerate(w):
             if d in w[:k]:
