@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from .. import dtypes as _dt
-from ..grad_mode import state as _gs
+from ..grad_mode import no_grad, state as _gs
 from ..tensor import Tensor, wrap
 from . import _frontend as F
 from ._define import CORE_OPS, binary, defop, unary
@@ -274,7 +274,20 @@ unary("isfinite", "isfinite", inplace=False, differentiable=False)
 unary("isposinf", "isposinf", inplace=False, differentiable=False)
 unary("isneginf", "isneginf", inplace=False, differentiable=False)
 unary("signbit", "signbit", inplace=False, differentiable=False)
-unary("positive", kernel=lambda xp, a: a, inplace=False, dunders=("__pos__",))
+
+
+def _positive_frontend(op):
+    def positive(input):
+        """``+x`` is ``x`` itself (no copy, no graph node), as in PyTorch."""
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("positive", "input", 1, input)
+        if input._data.dtype.kind == "b":
+            raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+        return input
+    return positive
+
+
+defop("positive", kernel=lambda xp, a: a, frontend=_positive_frontend, dunders=("__pos__",), composite=True)
 
 
 # --------------------------------------------------------------------------- binary arithmetic
@@ -446,11 +459,18 @@ binary("bitwise_right_shift", "right_shift", differentiable=False, dunders=("__r
 
 def _rsub_frontend(op):
     def rsub(input, other, *, alpha=1):
-        """``other - alpha * input``."""
+        """``other - alpha * input``, recorded as one node (``RsubBackward0``; ``RsubBackward1`` for
+        a number ``other``), as PyTorch records it, rather than as the mul and sub it is made of."""
         if not isinstance(input, Tensor):
             raise F.not_a_tensor("rsub", "input", 1, input)
-        return _sub_op.frontend(other, input, alpha=alpha) if isinstance(other, Tensor) else \
-            (input * alpha if alpha != 1 else input).__rsub__(other)
+        other_is_t = isinstance(other, Tensor)
+        with no_grad():
+            out = _sub_op.frontend(other, input, alpha=alpha) if other_is_t else \
+                (input * alpha if alpha != 1 else input).__rsub__(other)
+        if _gs.enabled and (input._requires_grad or other_is_t and other._requires_grad):
+            Tensor._autograd.record(op, out, (input, other), {"alpha": alpha},
+                                    node_name="RsubBackward0" if other_is_t else "RsubBackward1")
+        return out
     return rsub
 
 
@@ -459,7 +479,7 @@ def _rsub_samples(dtype, device):
             ((_sx((2, 3), dtype, device, 3), 1.5), {"alpha": 2})]
 
 
-defop("rsub", frontend=_rsub_frontend, method=False, composite=True, samples=_rsub_samples,
+defop("rsub", frontend=_rsub_frontend, method=False, samples=_rsub_samples,
       reference=lambda a, b, alpha=1: b - alpha * a)
 
 # comparisons: computed in the promoted dtype, result bool, never differentiable
@@ -520,14 +540,11 @@ def _clamp_frontend(op):
             raise F.shape_error(e, a, lo, hi) from None
         if _gs.enabled and (input._requires_grad or isinstance(min, Tensor) and min._requires_grad
                             or isinstance(max, Tensor) and max._requires_grad):
-            if isinstance(min, Tensor) or isinstance(max, Tensor):
-                name = "ClampBackward0"
-            elif max is None:
-                name = "ClampMinBackward0"
-            elif min is None:
-                name = "ClampMaxBackward0"
-            else:
-                name = "ClampBackward1"
+            # PyTorch's overloads: clamp(Tensor? min, Tensor? max) -> ClampBackward0 when every bound
+            # given is a tensor; any Python number selects clamp(Scalar? min, Scalar? max) ->
+            # ClampBackward1 (clamp_min/clamp_max record their own nodes only when called by name)
+            numbers = (min is not None and not isinstance(min, Tensor)) or (max is not None and not isinstance(max, Tensor))
+            name = "ClampBackward1" if numbers else "ClampBackward0"
             Tensor._autograd.record(op, out, (input, min, max), None, node_name=name)
         return out
     return clamp
@@ -784,6 +801,7 @@ defop("equal", frontend=_equal_frontend, differentiable=False)
 # --------------------------------------------------------------------------- fill_, zero_, copy_
 def _begin_inplace(self, others, name):
     """Shared checks of the hand-written in-place ops; returns whether autograd records."""
+    F.check_not_inference(self)
     rec = _gs.enabled and (self._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others))
     if rec:
         F.check_inplace_allowed(self, name)
@@ -819,12 +837,14 @@ def _fill_frontend(op):
         d = input._data
         if d.dtype.kind not in "c" and isinstance(v, complex):
             raise RuntimeError(f"value cannot be converted to type {F._type_name(d.dtype).lower()} without overflow")
-        try:
-            table[input._device.type](d, v)
-        except OverflowError:  # a Python int out of an integer dtype's range
-            if not (d.dtype.kind == "u" and isinstance(v, int) and -(1 << 63) <= v < 0):
-                raise RuntimeError(f"value cannot be converted to type {d.dtype.name}_t without overflow") from None
-            table[input._device.type](d, v % (1 << (8 * d.dtype.itemsize)))  # PyTorch wraps negatives
+        if v.__class__ is int and d.dtype.kind in "iu":
+            # checked here, not left to NumPy: 1.x wraps out-of-range Python ints with a warning
+            info = np.iinfo(d.dtype)
+            if not info.min <= v <= info.max:
+                if not (d.dtype.kind == "u" and -(1 << 63) <= v < 0):
+                    raise RuntimeError(f"value cannot be converted to type {d.dtype.name}_t without overflow")
+                v %= 1 << (8 * d.dtype.itemsize)  # PyTorch wraps negatives into unsigned types
+        table[input._device.type](d, v)
         input._vc[0] += 1
         if rec:
             Tensor._autograd.record(op, input, (input, value), None, node_name=node)

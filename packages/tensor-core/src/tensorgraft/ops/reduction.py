@@ -26,7 +26,7 @@ def _sum_kernel(xp, a, axes, npdtype, out=None, keepdims=False):
 
 
 def _sum_cpu_numpy1(a, axes, npdtype, out=None, keepdims=False):
-    return np.add.reduce(a, axes, npdtype, None, keepdims)  # NumPy 1.x has no out=...
+    return np.add.reduce(a, axes, npdtype, None, keepdims)  # NumPy < 2.3 has no out=...
 
 
 _SUM_ACC = {"b": np.int64, "i": np.int64, "u": np.int64}
@@ -57,7 +57,14 @@ def _sum_frontend(op):
 # On CPU the kernel is the ufunc's reduce itself: ``np.sum`` adds a Python-level dispatch layer
 # (~1 us), a wrapper function another ~60 ns, and turning a NumPy scalar into a 0-d array ~150 ns
 # (``out=...`` makes the reduce return the array directly) -- on tiny tensors that is the op's cost.
-defop("sum", kernel=_sum_kernel, kernels={"cpu": np.add.reduce if F.NUMPY2 else _sum_cpu_numpy1},
+def _reduce_takes_array_out() -> bool:
+    try:  # NumPy >= 2.3
+        return np.add.reduce(np.zeros(1), None, None, out=...).__class__ is np.ndarray
+    except TypeError:
+        return False
+
+
+defop("sum", kernel=_sum_kernel, kernels={"cpu": np.add.reduce if _reduce_takes_array_out() else _sum_cpu_numpy1},
       frontend=_sum_frontend)
 
 
