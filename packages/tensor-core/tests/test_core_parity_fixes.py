@@ -206,3 +206,121 @@ def test_shape_keyword_names():
     assert tg.reshape(x, shape=(-1,)).shape == (6,)
     assert x.permute(dims=(1, 0)).tolist() == x.t().tolist()
     assert tg.permute(x, (1, 0)).shape == (3, 2)
+
+
+# --------------------------------------------------------------------------- issue 4 follow-up
+def test_broadcast_shapes_at_top_level():
+    assert tg.broadcast_shapes((2, 1), (3,)) == tg.Size([2, 3])
+    assert tg.broadcast_shapes(3, (2, 1)) == (2, 3)
+    with pytest.raises(RuntimeError) as e:
+        tg.broadcast_shapes((3,), (2, 1), (5,))
+    assert str(e.value) == ("Attempting to broadcast a dimension of length 5 at -1! Mismatching argument at index 2 "
+                            "had (5,); but expected shape should be broadcastable to [2, 3]")
+    with pytest.raises(ValueError, match="^Attempting to broadcast a dimension with negative length!$"):
+        tg.broadcast_shapes((1,), (-2,))
+    with pytest.raises(RuntimeError, match="The size of tensor a"):  # ops on tensors keep their own message
+        tg.broadcast_tensors(tg.ones(2), tg.ones(3))
+
+
+def test_broadcast_shapes_oracle():
+    torch = pytest.importorskip("torch")
+    for shapes in [((2, 1), (3,)), ((1,), (4, 1, 5), (5,)), (3, (2, 1)), ((2,), (3,)), ((5, 1, 3), (4, 2, 3)),
+                   ((1, 2), (3, 1), (4, 5)), ((2,), -1), ((-1,),), ((0,), (1,)), ((0,), (2,)), ()]:
+        assert _err_or(lambda: tuple(tg.broadcast_shapes(*shapes))) == \
+            _err_or(lambda: tuple(torch.broadcast_shapes(*shapes)))
+
+
+def _err_or(fn):
+    try:
+        return fn()
+    except Exception as e:  # noqa: BLE001 - the type is part of what is compared
+        return type(e).__name__, str(e)
+
+
+def test_positive_returns_the_input_itself():
+    x = tg.tensor([1.0, -2.0])
+    assert tg.positive(x) is x and x.positive() is x and (+x) is x
+    i = tg.tensor([1, 2])
+    assert +i is i
+    with pytest.raises(RuntimeError, match="^The `\\+` operator, on a bool tensor is not supported.$"):
+        +tg.tensor([True])
+
+
+def test_positive_oracle():
+    torch = pytest.importorskip("torch")
+    for T in (tg, torch):
+        x = T.tensor([1.0, -2.0])
+        assert T.positive(x) is x
+    assert _err_or(lambda: +tg.tensor([True])) == _err_or(lambda: +torch.tensor([True]))
+
+
+MULTINOMIAL_CASES = [
+    ("neg", [0.5, -0.1, 0.6], 1, False),
+    ("neg_2d", [[0.5, -0.1, 0.6]], 1, False),
+    ("nan", [0.5, float("nan"), 0.6], 1, False),
+    ("neg_replacement", [0.5, -0.1, 0.6], 2, True),
+    ("neg_replacement_one_sample", [0.5, -0.1, 0.6], 1, True),
+    ("nan_replacement", [0.5, float("nan"), 0.6], 2, True),
+    ("inf_replacement", [0.5, float("inf"), 0.6], 2, True),
+    ("zero_sum_replacement", [0.0, 0.0], 2, True),
+    ("neg_zero_sum_replacement", [1.0, -1.0], 2, True),
+    ("second_row_neg_replacement", [[0.5, 0.6], [0.5, -0.1]], 2, True),
+]
+
+
+@pytest.mark.parametrize("name,probs,n,replacement", MULTINOMIAL_CASES, ids=[c[0] for c in MULTINOMIAL_CASES])
+def test_multinomial_invalid_weights(name, probs, n, replacement):
+    expected = {
+        False: "probability tensor contains either `inf`, `nan` or element < 0",
+        True: "invalid multinomial distribution (encountering probability entry < 0)",
+    }[replacement and n > 1]
+    if name == "inf_replacement":
+        expected = "invalid multinomial distribution (encountering probability entry = infinity or NaN)"
+    if name == "zero_sum_replacement":
+        expected = "invalid multinomial distribution (sum of probabilities <= 0)"
+    with pytest.raises(RuntimeError) as e:
+        tg.multinomial(tg.tensor(probs), n, replacement=replacement)
+    assert str(e.value) == expected
+
+
+@pytest.mark.parametrize("name,probs,n,replacement", MULTINOMIAL_CASES, ids=[c[0] for c in MULTINOMIAL_CASES])
+def test_multinomial_invalid_weights_oracle(name, probs, n, replacement):
+    torch = pytest.importorskip("torch")
+    assert _err_or(lambda: tg.multinomial(tg.tensor(probs), n, replacement=replacement)) == \
+        _err_or(lambda: torch.multinomial(torch.tensor(probs), n, replacement=replacement))
+
+
+GRAD_DTYPE_CASES = ["float16", "float64", "int64", "int32", "int16", "int8", "uint8", "bool", "complex64", "complex128"]
+
+
+def test_grad_setter_size_message():
+    z = tg.zeros(2)
+    with pytest.raises(RuntimeError) as e:
+        z.grad = tg.ones(3)
+    assert str(e.value) == ("attempting to assign a gradient of size '[3]' to a tensor of size '[2]'. Please ensure "
+                            "that the gradient and the tensor are the same size")
+
+
+def test_grad_setter_dtype_message_comes_first():
+    z = tg.zeros(2, dtype=tg.float16)
+    with pytest.raises(RuntimeError) as e:
+        z.grad = tg.ones(3)  # wrong size too: the dtype is checked first
+    assert str(e.value).startswith("attempting to assign a gradient with dtype 'float' to a tensor with grad_dtype "
+                                   "'Half'. The gradient must match the tensor's grad_dtype")
+
+
+@pytest.mark.parametrize("name", GRAD_DTYPE_CASES)
+def test_grad_setter_dtype_oracle(name):
+    torch = pytest.importorskip("torch")
+    for target in ("float32", "int64"):
+        assert _err_or(lambda: setattr(tg.zeros(2, dtype=getattr(tg, target)), "grad",
+                                       tg.ones(2, dtype=getattr(tg, name)))) == \
+            _err_or(lambda: setattr(torch.zeros(2, dtype=getattr(torch, target)), "grad",
+                                    torch.ones(2, dtype=getattr(torch, name))))
+
+
+def test_grad_setter_size_oracle():
+    torch = pytest.importorskip("torch")
+    for got, want in (((3,), (2,)), ((1, 2), (2,)), ((3, 2), (2, 3))):
+        assert _err_or(lambda: setattr(tg.zeros(want), "grad", tg.ones(got))) == \
+            _err_or(lambda: setattr(torch.zeros(want), "grad", torch.ones(got)))

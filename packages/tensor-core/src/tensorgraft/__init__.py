@@ -27,7 +27,10 @@ from . import ops  # noqa: E402,F401  (declares core ops; registered below throu
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: E402,F401
 from .printing import get_printoptions, printoptions, set_printoptions  # noqa: E402,F401
 from .ops.creation import *  # noqa: E402,F401,F403
-from .ops.conversion import as_tensor, from_numpy, from_dlpack, is_tensor, is_floating_point, is_complex, numel  # noqa: E402,F401
+from .ops.conversion import (  # noqa: E402,F401
+    as_tensor, from_numpy, from_dlpack, is_tensor, is_floating_point, is_complex, is_inference, numel,
+)
+from .ops.shape import broadcast_shapes  # noqa: E402,F401
 from . import linalg  # noqa: E402,F401
 from .threads import get_num_threads, set_num_threads  # noqa: E402,F401
 from .serialization import save, load  # noqa: E402,F401
@@ -54,9 +57,16 @@ from .plugins import manager as _manager  # noqa: E402
 _manager.load_all(_builtin_plugin, __import__(__name__))
 
 
+# Anomaly mode belongs to the autograd engine; PyTorch also exposes its switches at top level.
+_FROM_AUTOGRAD = frozenset({"is_anomaly_enabled", "is_anomaly_check_nan_enabled", "set_anomaly_enabled"})
+
+
 def __getattr__(name):
     """``tensorgraft.nn``/``optim``/``autograd``/``cuda``/``utils`` resolve on first use."""
     if name in ("nn", "optim", "autograd", "cuda", "utils", "testing", "plugins_cli"):
         import importlib
         return importlib.import_module(f"{__name__}.{name}")
+    if name in _FROM_AUTOGRAD:
+        import importlib  # without the autograd engine: ModuleNotFoundError naming its distribution
+        return getattr(importlib.import_module(f"{__name__}.autograd.anomaly"), name)
     raise AttributeError(f"module 'tensorgraft' has no attribute '{name}'")

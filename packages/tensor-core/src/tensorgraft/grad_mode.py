@@ -3,10 +3,15 @@ the graph. ``tensorgraft.no_grad`` works even when only core is installed, as in
 scripts that wrap inference in ``no_grad`` without ever asking for gradients.
 
 The state is thread-local, like PyTorch's.
+
+Inference mode is stricter than ``no_grad``: nothing is recorded inside it even under
+``enable_grad`` (``is_grad_enabled()`` still reports what the user asked for), and tensors made
+inside it are *inference tensors* (see ``tensor.py``), which may never enter the graph later.
 """
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
@@ -14,19 +19,30 @@ __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_g
 
 
 class _GradState(threading.local):
-    enabled = True
+    enabled = True             # ops record a node only while this is on: what every frontend reads
     inference = False
+    grad_in_inference = False  # what ``is_grad_enabled()`` says inside inference mode
 
 
 state = _GradState()
 
 
 def is_grad_enabled() -> bool:
-    return state.enabled
+    return state.grad_in_inference if state.inference else state.enabled
 
 
 def is_inference_mode_enabled() -> bool:
     return state.inference
+
+
+def _set_grad_mode(mode: bool) -> bool:
+    """Switch grad mode, returning the previous one (to hand back to this function on exit)."""
+    prev = is_grad_enabled()
+    if state.inference:
+        state.grad_in_inference = mode  # inference mode never records, whatever grad mode says
+    else:
+        state.enabled = mode
+    return prev
 
 
 class _DecoratorContextManager:
@@ -39,6 +55,9 @@ class _DecoratorContextManager:
         return super().__new__(cls)
 
     def __call__(self, func):
+        if inspect.isgeneratorfunction(func):
+            return _wrap_generator(self.clone, func)
+
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
             with self.clone():
@@ -49,23 +68,49 @@ class _DecoratorContextManager:
         return self.__class__()
 
 
+def _wrap_generator(make_mode, gen_func):
+    """A decorated generator runs each of its steps (start, every ``send``/``throw``, ``close``)
+    inside the mode, and its caller outside it between steps — a ``with`` around the call that
+    creates the generator would cover none of the generator's code."""
+    @functools.wraps(gen_func)
+    def generator(*args, **kwargs):
+        gen = gen_func(*args, **kwargs)
+        try:
+            with make_mode():
+                item = next(gen)
+            while True:
+                try:
+                    sent = yield item
+                except GeneratorExit:
+                    with make_mode():
+                        gen.close()
+                    raise
+                except BaseException as exc:  # thrown in by the caller: forward it
+                    with make_mode():
+                        item = gen.throw(exc)
+                else:
+                    with make_mode():
+                        item = gen.send(sent)
+        except StopIteration as stop:
+            return stop.value
+    return generator
+
+
 class no_grad(_DecoratorContextManager):
     def __enter__(self):
-        self.prev = state.enabled
-        state.enabled = False
+        self.prev = _set_grad_mode(False)
 
     def __exit__(self, *exc):
-        state.enabled = self.prev
+        _set_grad_mode(self.prev)
         return False
 
 
 class enable_grad(_DecoratorContextManager):
     def __enter__(self):
-        self.prev = state.enabled
-        state.enabled = True
+        self.prev = _set_grad_mode(True)
 
     def __exit__(self, *exc):
-        state.enabled = self.prev
+        _set_grad_mode(self.prev)
         return False
 
 
@@ -73,20 +118,19 @@ class set_grad_enabled(_DecoratorContextManager):
     """Sets the mode at construction (``set_grad_enabled(False)`` as a plain call works too)."""
 
     def __init__(self, mode: bool):
-        self.prev = state.enabled
         self.mode = bool(mode)
-        state.enabled = self.mode
+        self.prev = _set_grad_mode(self.mode)
 
     def __enter__(self):
         pass
 
     def __exit__(self, *exc):
-        state.enabled = self.prev
+        _set_grad_mode(self.prev)
         return False
 
     def __call__(self, func):
         # used as ``@set_grad_enabled(False)``: the constructor already switched the mode; undo that
-        state.enabled = self.prev
+        _set_grad_mode(self.prev)
         return super().__call__(func)
 
     def clone(self):
@@ -94,20 +138,28 @@ class set_grad_enabled(_DecoratorContextManager):
 
 
 class inference_mode(_DecoratorContextManager):
-    """Like ``no_grad``; tensors made inside are flagged as inference tensors."""
+    """Like ``no_grad``, and tensors made inside are inference tensors. ``inference_mode(False)``
+    (nested inside one) turns both off again: grad mode on, normal tensors."""
 
     def __init__(self, mode: bool = True):
         self.mode = bool(mode)
 
     def __enter__(self):
-        self.prev = (state.enabled, state.inference)
+        self.prev = (state.enabled, state.inference, state.grad_in_inference)
+        state.enabled = not self.mode
+        state.inference = self.mode
+        state.grad_in_inference = False
         if self.mode:
-            state.enabled = False
-            state.inference = True
+            from .tensor import inference_mode_entered  # late: tensor.py reads ``state`` from here
+            inference_mode_entered()
 
     def __exit__(self, *exc):
-        state.enabled, state.inference = self.prev
+        state.enabled, state.inference, state.grad_in_inference = self.prev
+        if self.mode:
+            from .tensor import inference_mode_exited
+            inference_mode_exited()
         return False
 
     def clone(self):
         return inference_mode(self.mode)
+

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
+import threading
+
 from . import dtypes as _dt
 from .device import device as _device_cls, get_backend
+from .grad_mode import state as _gs
 
 __all__ = ["Tensor", "Size", "wrap"]
 
@@ -67,6 +70,37 @@ class _Hooks:
         self.retains_grad = False
         self.grad_accumulator = None
         self.name = None
+
+
+# PyTorch's wording, shared with the op frontends and the autograd engine.
+INFERENCE_INPLACE = ("Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone "
+                     "to get a normal tensor before doing inplace update.See https://github.com/pytorch/rfcs/pull/17 "
+                     "for more details.")
+INFERENCE_SAVED = ("Inference tensors cannot be saved for backward. Please do not use Tensors created in inference "
+                   "mode in computation tracked by autograd. To work around this, you can make a clone to get a normal "
+                   "tensor and use it in autograd, or use `torch.no_grad()` instead of `torch.inference_mode()`.")
+
+
+class _InferenceVersion(list):
+    """The version counter of an inference tensor — which is also what marks it as one: its class
+    is the whole flag, so normal tensors carry no extra slot and no op pays for the check.
+
+    PyTorch's inference tensors track no version; here the counter refuses to be bumped (an
+    in-place write) outside inference mode. Op frontends check before writing; this is the
+    backstop for code that bumps ``_vc`` directly."""
+
+    __slots__ = ()
+
+    def __setitem__(self, index, value):
+        if not _gs.inference:
+            raise RuntimeError(INFERENCE_INPLACE)
+        list.__setitem__(self, index, value)
+
+
+def check_not_inference(t) -> None:
+    """Raise PyTorch's error for an in-place write to an inference tensor outside inference mode."""
+    if t._vc.__class__ is _InferenceVersion and not _gs.inference:
+        raise RuntimeError(INFERENCE_INPLACE)
 
 
 def _autograd_missing(what: str):
@@ -269,12 +303,18 @@ class Tensor:
                 _autograd_missing("requires_grad=True")
             if self._data.dtype.kind not in "fc":
                 raise RuntimeError("only Tensors of floating point dtype can require gradients")
+            if self._vc.__class__ is _InferenceVersion and not _gs.inference:
+                raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
         elif self.grad_fn is not None:
             raise RuntimeError(
                 "you can only change requires_grad flags of leaf variables. If you want to use a computed "
                 "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().")
         self._requires_grad = requires_grad
         return self
+
+    def is_inference(self) -> bool:
+        """Whether this tensor was made in inference mode (or views one)."""
+        return self._vc.__class__ is _InferenceVersion
 
     @property
     def is_leaf(self) -> bool:
@@ -297,14 +337,22 @@ class Tensor:
         if value is not None:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
+            if value._data.dtype != self._data.dtype:
+                # PyTorch names the gradient's C++ element type and the tensor's ScalarType
+                from .ops._frontend import _type_name
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{_CPP_TYPE_NAMES.get(value._data.dtype.name)}' to a "
+                    f"tensor with grad_dtype '{_type_name(self._data.dtype)}'. The gradient must match the tensor's "
+                    "grad_dtype (defaults to the tensor's dtype). You can set the tensor's grad_dtype attribute with a "
+                    "specific dtype, or None to allow any dtype. Set grad_dtype with caution. Diverging the dtypes of "
+                    "a tensor and its gradient may break downstream systems that assume they match.")
             if value._data.shape != self._data.shape:
-                raise RuntimeError(f"assigned grad has data of a different size: got {tuple(value.shape)}, "
-                                   f"expected {tuple(self.shape)}")
+                raise RuntimeError(f"attempting to assign a gradient of size '{list(value._data.shape)}' to a tensor of "
+                                   f"size '{list(self._data.shape)}'. Please ensure that the gradient and the tensor "
+                                   "are the same size")
             if value._device is not self._device:
                 raise RuntimeError(f"assigned grad has data located on a different device: got {value.device}, "
                                    f"expected {self.device}")
-            if value._data.dtype != self._data.dtype:
-                raise RuntimeError(f"assigned grad has data of a different type: got {value.dtype}, expected {self.dtype}")
         self._grad = value
 
     @grad.deleter
@@ -313,13 +361,19 @@ class Tensor:
 
     @property
     def _version(self) -> int:
+        if self._vc.__class__ is _InferenceVersion:
+            raise RuntimeError("Inference tensors do not track version counter.")
         return self._vc[0]
 
     @property
     def data(self) -> "Tensor":
         """The same data, detached from the graph. Shares memory but not the version counter: as in
-        PyTorch, in-place changes through ``.data`` are invisible to autograd."""
-        return wrap(self._data, self._device)
+        PyTorch, in-place changes through ``.data`` are invisible to autograd. It stays an
+        inference tensor if this is one."""
+        t = wrap(self._data, self._device)
+        if self._vc.__class__ is _InferenceVersion:
+            t._vc = _InferenceVersion((0,))
+        return t
 
     @data.setter
     def data(self, value: "Tensor") -> None:
@@ -547,6 +601,12 @@ _LEGACY_TYPE_NAMES = {
 }
 
 
+_CPP_TYPE_NAMES = {  # numpy name -> the C++ element type PyTorch's messages print
+    "float16": "c10::Half", "float32": "float", "float64": "double", "int64": "long int", "int32": "int",
+    "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
+    "complex64": "c10::complex<float>", "complex128": "c10::complex<double>",
+}
+
 _PY_TYPE_DTYPES = {float: _dt.float64, int: _dt.int64, bool: _dt.bool, complex: _dt.complex128}
 
 _new = object.__new__
@@ -558,7 +618,7 @@ def _init(t, data, device):
     t._requires_grad = False
     t.grad_fn = None
     t._grad = None
-    t._vc = [0]
+    t._vc = _InferenceVersion((0,)) if _gs.inference else [0]
     t._output_nr = 0
     t._extra = None
     t._base = None
@@ -579,6 +639,51 @@ def wrap(data, device=_CPU, cls=Tensor) -> Tensor:
     t._extra = None
     t._base = None
     return t
+
+
+def _wrap_in_inference_mode(data, device=_CPU, cls=Tensor) -> Tensor:
+    """``wrap`` while some thread is in inference mode (see ``inference_mode_entered``): the same,
+    except that tensors made by a thread in inference mode are inference tensors."""
+    if data.__class__ is not _ndarray and isinstance(data, _np_generic):
+        data = data[...]
+    t = _new(cls)
+    t._data = data
+    t._device = device
+    t._requires_grad = False
+    t.grad_fn = None
+    t._grad = None
+    t._vc = _InferenceVersion((0,)) if _gs.inference else [0]
+    t._output_nr = 0
+    t._extra = None
+    t._base = None
+    return t
+
+
+# Every op calls ``wrap``; a check of the inference flag there would cost every op outside inference
+# mode (almost all of them) a few percent on small tensors. Instead, while at least one inference
+# mode block is open in any thread, ``wrap`` runs the code of ``_wrap_in_inference_mode`` (swapping
+# the code object keeps every module's ``from .tensor import wrap`` binding valid), and the plain
+# code again once the last one closes. The thread-local flag inside keeps other threads' tensors
+# normal meanwhile.
+_PLAIN_WRAP = wrap.__code__
+_inference_blocks = 0
+_inference_lock = threading.Lock()
+
+
+def inference_mode_entered() -> None:
+    global _inference_blocks
+    with _inference_lock:
+        _inference_blocks += 1
+        if _inference_blocks == 1:
+            wrap.__code__ = _wrap_in_inference_mode.__code__
+
+
+def inference_mode_exited() -> None:
+    global _inference_blocks
+    with _inference_lock:
+        _inference_blocks -= 1
+        if _inference_blocks == 0:
+            wrap.__code__ = _PLAIN_WRAP
 
 
 def wrap_view(data, base: Tensor) -> Tensor:

@@ -14,7 +14,7 @@ from tensorgraft.grad_mode import (  # noqa: F401
 from tensorgraft.tensor import Tensor
 
 from .anomaly import (  # noqa: F401
-    detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly,
+    detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled, set_detect_anomaly,
 )
 from .engine import make_root_grads, run_backward
 # eager (it is small): a lazily bound ``gradcheck`` function would lose to the submodule of the same
@@ -29,7 +29,7 @@ _LAZY = {  # attribute -> submodule that defines it
     "Function": "function", "FunctionCtx": "function", "InplaceFunction": "function",
     "once_differentiable": "function",
 }
-_SUBMODULES = frozenset({"graph", "function", "formulas", "hookspecs"})
+_SUBMODULES = frozenset({"graph", "function", "formulas", "hookspecs", "grad_mode"})
 
 
 def __getattr__(name):

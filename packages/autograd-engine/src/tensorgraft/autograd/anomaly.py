@@ -60,6 +60,11 @@ class set_detect_anomaly:
         return False
 
 
+def set_anomaly_enabled(mode: bool, check_nan: bool = True) -> None:
+    """``torch.set_anomaly_enabled``: the plain switch (no warning, no restoring)."""
+    _set(mode, check_nan)
+
+
 def is_anomaly_enabled() -> bool:
     return enabled
 

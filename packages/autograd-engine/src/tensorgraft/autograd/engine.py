@@ -20,7 +20,7 @@ import weakref
 from itertools import repeat
 
 from tensorgraft.grad_mode import state as _gs
-from tensorgraft.tensor import Tensor, wrap
+from tensorgraft.tensor import INFERENCE_SAVED, Tensor, wrap
 
 from . import anomaly
 
@@ -340,12 +340,13 @@ def record(op, out: Tensor, inputs, attrs, node_name=None):
         if isinstance(t, Tensor):
             d = t._data
             metas.append((d.shape, d.dtype))
-            if kept is None:
-                versions.append(t._vc[0])
-                saved_any = True
-            elif i in saves:
-                versions.append(t._vc[0])
-                kept.append(t)
+            if kept is None or i in saves:
+                vc = t._vc
+                if vc.__class__ is not list:  # an inference tensor: it has no version to check later
+                    raise RuntimeError(INFERENCE_SAVED)
+                versions.append(vc[0])
+                if kept is not None:
+                    kept.append(t)
                 saved_any = True
             else:
                 versions.append(None)

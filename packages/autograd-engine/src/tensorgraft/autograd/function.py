@@ -9,7 +9,7 @@ import functools
 import traceback
 
 from tensorgraft.grad_mode import no_grad, state as _gs
-from tensorgraft.tensor import Tensor, wrap, wrap_view
+from tensorgraft.tensor import INFERENCE_SAVED, Tensor, wrap, wrap_view
 
 from . import anomaly
 from .engine import _NO_EDGE, _SECOND_BACKWARD, Node, _modified_error, _new, accumulator, fit_grads
@@ -166,6 +166,8 @@ class Function(metaclass=FunctionMeta):
         if not record:
             ctx._saved = ()
             return outputs
+        if any(t is not None and t._vc.__class__ is not list for t in ctx._saved):
+            raise RuntimeError(INFERENCE_SAVED)  # inference tensors have no version to check at backward
         is_tuple = isinstance(outputs, tuple)
         outs = outputs if is_tuple else (outputs,)
         nf = []

@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..grad_mode import state as _gs
-from ..tensor import Tensor, wrap
+from ..tensor import Tensor, check_not_inference, wrap
 
 _SCALARS = (int, float, bool, complex, np.number, np.bool_)
 # NumPy 2 treats Python scalars as "weak" (NEP 50), like PyTorch; NumPy 1.x lets them upcast
@@ -246,6 +246,8 @@ def make_inplace(opdef, out_of_place):
     name = opdef.inplace
 
     def inplace(self, *args, **kwargs):
+        if self._vc.__class__ is not list:  # inference tensor (normal ones pay only this class test)
+            check_not_inference(self)
         record = _gs.enabled and (self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args))
         if record:
             check_inplace_allowed(self, name)
@@ -279,6 +281,7 @@ def check_cast(value, dest) -> None:
 
 def store_into(t: Tensor, value, opname: str) -> None:
     """Write ``value`` into ``t``'s memory with PyTorch's casting rule for in-place results."""
+    check_not_inference(t)
     d = t._data
     check_cast(value, d)
     if value.shape != d.shape:

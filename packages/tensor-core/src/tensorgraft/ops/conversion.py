@@ -125,5 +125,9 @@ def is_complex(t: Tensor) -> bool:
     return t.is_complex()
 
 
+def is_inference(t: Tensor) -> bool:
+    return t.is_inference()
+
+
 def numel(t: Tensor) -> int:
     return t.numel()

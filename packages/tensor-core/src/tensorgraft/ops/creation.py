@@ -693,9 +693,11 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
         raise RuntimeError("prob_dist must be 1 or 2 dim")
     if num_samples <= 0:
         raise RuntimeError("cannot sample n_sample <= 0 samples")
-    if np.any(probs < 0) or not np.all(np.isfinite(probs)):
-        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
     rows = probs[None] if probs.ndim == 1 else probs
+    if replacement and num_samples > 1:
+        _check_rows_with_replacement(rows)
+    elif np.any(probs < 0) or not np.all(np.isfinite(probs)):
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
     if not replacement and num_samples > rows.shape[1]:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
     g = numpy_generator(generator)
@@ -710,6 +712,19 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
         res.append(g.choice(row.shape[0], size=num_samples, replace=replacement, p=row / s))
     data = np.asarray(res, dtype=np.int64)
     return _finish(data[0] if probs.ndim == 1 else data, input._device, False)
+
+
+def _check_rows_with_replacement(rows) -> None:
+    """PyTorch's CPU kernel for sampling more than one index with replacement checks each row's
+    entries in order (NaN fails the ``< 0`` test first), then the row's sum, with its own messages."""
+    for row in rows:
+        bad = np.flatnonzero(~((row >= 0) & np.isfinite(row)))
+        if bad.size:
+            if not row[bad[0]] >= 0:
+                raise RuntimeError("invalid multinomial distribution (encountering probability entry < 0)")
+            raise RuntimeError("invalid multinomial distribution (encountering probability entry = infinity or NaN)")
+        if row.sum() <= 0:
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
 
 
 # --------------------------------------------------------------------------- legacy constructors
@@ -754,7 +769,8 @@ BoolTensor = _legacy("BoolTensor", _dt.bool)
 # ``w.uniform_(-0.1, 0.1)``, ``t.normal_()``, ``mask.bernoulli_(0.5)``: Tensor methods in PyTorch that
 # fill a tensor with fresh samples (not ops: they read nothing from the tensor but its shape/dtype).
 def _write_samples(t: Tensor, values, fname: str) -> Tensor:
-    from ._frontend import check_inplace_allowed
+    from ._frontend import check_inplace_allowed, check_not_inference
+    check_not_inference(t)
     check_inplace_allowed(t, fname)
     d = t._data
     v = np.asarray(values).astype(d.dtype, copy=False)

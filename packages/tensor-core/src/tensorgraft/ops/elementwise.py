@@ -315,8 +315,33 @@ def _with_alpha(torch_name):
     return wrapper
 
 
-def _div_wrapper(binary_fn):
-    def div(input, other, *, rounding_mode=None, out=None):
+_NO_ROUNDING = object()  # rounding_mode not passed: passing it, even as None, is another overload in PyTorch
+
+
+def _div_wrapper(torch_name):
+    def wrapper(binary_fn):
+        def div(input, other, *, rounding_mode=_NO_ROUNDING, out=None):
+            if rounding_mode is _NO_ROUNDING:
+                r = binary_fn(input, other)
+                if r is NotImplemented:
+                    raise TypeError(f"div(): argument 'other' must be Tensor or Number, not {type(other).__name__}")
+            else:
+                r = _div_rounding(torch_name, binary_fn, input, other, rounding_mode)
+            if out is not None:
+                F.store_into(out, r._data, "div")
+                return out
+            return r
+        div.__name__ = div.__qualname__ = torch_name
+        return div
+    return wrapper
+
+
+def _div_rounding(torch_name, binary_fn, input, other, rounding_mode):
+    """``div(..., rounding_mode=...)``: PyTorch's ``div.Tensor_mode``, one node (``DivBackward2``)
+    whose gradient is zero when rounding (and the true-division one for ``rounding_mode=None``)."""
+    if rounding_mode not in (None, "trunc", "floor"):
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+    with no_grad():
         r = binary_fn(input, other)
         if r is NotImplemented:
             raise TypeError(f"div(): argument 'other' must be Tensor or Number, not {type(other).__name__}")
@@ -324,19 +349,17 @@ def _div_wrapper(binary_fn):
             r = r.trunc()
         elif rounding_mode == "floor":
             r = r.floor()
-        elif rounding_mode is not None:
-            raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
-        if rounding_mode is not None and not _both_float(input, other):
-            divisor = other._data if isinstance(other, Tensor) else other
-            zero = divisor == 0
-            if zero.any() if hasattr(zero, "any") else zero:
-                raise RuntimeError("ZeroDivisionError")  # integer division, as PyTorch
-            r = r.to(_dt.result_type(input, other))
-        if out is not None:
-            F.store_into(out, r._data, "div")
-            return out
-        return r
-    return div
+    if rounding_mode is not None and not _both_float(input, other):
+        divisor = other._data if isinstance(other, Tensor) else other
+        zero = divisor == 0
+        if zero.any() if hasattr(zero, "any") else zero:
+            raise RuntimeError("ZeroDivisionError")  # integer division, as PyTorch
+        r = r.to(_dt.result_type(input, other))
+    if _gs.enabled and any(isinstance(t, Tensor) and t._requires_grad for t in (input, other)):
+        from ..registry import registry
+        Tensor._autograd.record(registry.ops[torch_name], r, (input, other), {"rounding_mode": rounding_mode},
+                                node_name="DivBackward2")
+    return r
 
 
 def _both_float(a, b):
@@ -372,8 +395,8 @@ binary("subtract", kernel=_sub_kernel, kernels={"cpu": _sub_cpu}, wrapper=_with_
 binary("mul", "multiply", dunders=("__mul__",), rdunders=("__rmul__",), idunders=("__imul__",))
 binary("multiply", "multiply")
 binary("div", "true_divide", mode="float", dunders=("__truediv__",), rdunders=("__rtruediv__",),
-       idunders=("__itruediv__",), wrapper=_div_wrapper)
-binary("divide", "true_divide", mode="float", wrapper=_div_wrapper)
+       idunders=("__itruediv__",), wrapper=_div_wrapper("div"))
+binary("divide", "true_divide", mode="float", wrapper=_div_wrapper("divide"))
 binary("true_divide", "true_divide", mode="float")
 def _int_div_kernel(fn):
     """Integer division and remainder raise on a zero divisor, as PyTorch does (NumPy gives 0).

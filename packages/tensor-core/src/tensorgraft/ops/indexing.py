@@ -307,6 +307,7 @@ def _setitem_frontend(op):
     table = op.table
 
     def setitem(self, index, value):
+        F.check_not_inference(self)
         idx, _ = normalize_index(index, self._device, self._data.ndim)
         if isinstance(value, Tensor):
             if value._device is not self._device:
@@ -323,7 +324,11 @@ def _setitem_frontend(op):
             v = value._data
         record = _gs.enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
         if record:
-            F.check_inplace_allowed(self, "index_put_")
+            if self._requires_grad and self.grad_fn is None:
+                # PyTorch indexes first and writes into the result: a view when the index selects
+                # anything less than the whole tensor, and its error then speaks of a view
+                view = "a view of " if _index_makes_view(self._data, index) else ""
+                raise RuntimeError(f"{view}a leaf Variable that requires grad is being used in an in-place operation.")
             if self._base is not None:
                 return _setitem_into_view(table, self, idx, v, value)
             old = _alias_history(self)
@@ -331,6 +336,25 @@ def _setitem_frontend(op):
         if record:
             Tensor._autograd.record(op, self, (old, value), {"index": idx}, node_name="IndexPutBackward0")
     return setitem
+
+
+def _index_makes_view(data, index) -> bool:
+    """Whether PyTorch's ``t[index] = v`` writes through a view of ``t``: its basic indexing (ints,
+    slices, None, Python bools) yields ``t`` itself only when nothing is taken away or added. The
+    advanced parts (index tensors) are applied by ``index_put_`` on that result, not as a view."""
+    items = index if isinstance(index, tuple) else (index,)
+    basic = []
+    for i in items:
+        if isinstance(i, Tensor):
+            i = int(i.item()) if i._data.ndim == 0 and i._data.dtype.kind in "iu" else slice(None)
+        elif isinstance(i, (list, np.ndarray)):
+            i = slice(None)
+        basic.append(i)
+    try:
+        v = data[tuple(basic)]
+    except (IndexError, TypeError, ValueError):
+        return False
+    return not (getattr(v, "shape", None) == data.shape and v.strides == data.strides)
 
 
 def _alias_history(t):
@@ -864,8 +888,8 @@ def _mask_arg(mask, fname, inplace_name):
 
 
 def _broadcast_shape(a, b):
-    from .shape import broadcast_shapes
-    return tuple(broadcast_shapes(a, b))
+    from .shape import infer_broadcast_shape
+    return tuple(infer_broadcast_shape(a, b))
 
 
 def _masked_fill_kernel(xp, a, mask, value):
@@ -1006,8 +1030,8 @@ def _take_along_dim(input, indices, dim=None, *, out=None):
     d = wrap_dim(dim, nd)
     si, sx = list(input._data.shape), list(indices._data.shape)
     si[d] = sx[d] = 1
-    from .shape import broadcast_shapes
-    b = list(broadcast_shapes(si, sx))
+    from .shape import infer_broadcast_shape
+    b = list(infer_broadcast_shape(si, sx))
     bi, bx = list(b), list(b)
     bi[d] = input._data.shape[d]
     bx[d] = indices._data.shape[d]

@@ -207,8 +207,8 @@ def _matmul_frontend(op):
             raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{bb}, {ka}] but got: "
                                f"[{bb}, {kb}].")
         if a.ndim > 2 and b.ndim > 2:
-            from .shape import broadcast_shapes
-            broadcast_shapes(a.shape[:-2], b.shape[:-2])
+            from .shape import infer_broadcast_shape
+            infer_broadcast_shape(a.shape[:-2], b.shape[:-2])
         _same_dtype(input, other)
         res = wrap(table[input._device.type](a, b), input._device)
         if out is not None:
@@ -545,8 +545,8 @@ def _cross_frontend(op, linalg=True):
         if a.dtype != b.dtype:
             dt = _dt.promote_types(input.dtype, other.dtype).np
             a, b = a.astype(dt), b.astype(dt)
-        from .shape import broadcast_shapes
-        shape = tuple(broadcast_shapes(a.shape, b.shape))
+        from .shape import infer_broadcast_shape
+        shape = tuple(infer_broadcast_shape(a.shape, b.shape))
         res = wrap(table[input._device.type](np.broadcast_to(a, shape) if isinstance(a, np.ndarray) else a,
                                              np.broadcast_to(b, shape) if isinstance(b, np.ndarray) else b, d),
                    input._device)

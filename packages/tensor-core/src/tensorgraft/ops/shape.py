@@ -453,7 +453,27 @@ defop("broadcast_to", frontend=lambda op: _broadcast_to, differentiable=False)
 
 
 def broadcast_shapes(*shapes):
-    """``torch.broadcast_shapes`` with PyTorch's message."""
+    """``torch.broadcast_shapes``: the shape the given shapes broadcast to. PyTorch folds them in
+    from the right into a result of the longest length and names the first misfit against what it
+    has built so far (ops on tensors say "The size of tensor a ..." instead: ``infer_broadcast_shape``)."""
+    shapes = [(shp,) if isinstance(shp, numbers.Integral) else tuple(shp) for shp in shapes]
+    result = [1] * max((len(shp) for shp in shapes), default=0)
+    for k, shp in enumerate(shapes):
+        for i in range(-1, -len(shp) - 1, -1):
+            if shp[i] == 1 or shp[i] == result[i]:
+                continue
+            if result[i] == 1 and shp[i] < 0:
+                raise ValueError("Attempting to broadcast a dimension with negative length!")
+            if result[i] != 1:
+                raise RuntimeError(f"Attempting to broadcast a dimension of length {shp[i]} at {i}! Mismatching "
+                                   f"argument at index {k} had {shp}; but expected shape should be broadcastable to "
+                                   f"{result}")
+            result[i] = shp[i]
+    return Size(result)
+
+
+def infer_broadcast_shape(*shapes):
+    """The broadcast shape of op operands, with the message PyTorch's ops give."""
     out = []
     for shp in shapes:
         shp = (shp,) if isinstance(shp, numbers.Integral) else tuple(shp)
@@ -474,7 +494,7 @@ def _broadcast_tensors(*tensors):
         tensors = tuple(tensors[0])
     for i, t in enumerate(tensors):
         _check(t, "broadcast_tensors", "tensors", i + 1)
-    shape = tuple(broadcast_shapes(*(t._data.shape for t in tensors)))
+    shape = tuple(infer_broadcast_shape(*(t._data.shape for t in tensors)))
     return tuple(t if t._data.shape == shape and not t._requires_grad else t.expand(*shape) for t in tensors)
 
 

@@ -34,6 +34,14 @@ def sub(node, g):
     return g, -g
 
 
+@formula("rsub", saves=())
+def rsub(node, g):
+    # other - alpha * input; the node name (RsubBackward0/1) comes from the frontend
+    alpha = node.attrs["alpha"]
+    need_input, need_other = node.needs_input_grad
+    return (-g * alpha if alpha != 1 else -g) if need_input else None, g if need_other else None
+
+
 @formula("mul", "multiply", node="MulBackward0")
 def mul(node, g):
     a, b = node.inputs
@@ -45,6 +53,9 @@ def mul(node, g):
 def div(node, g):
     a, b = node.inputs
     need_a, need_b = node.needs_input_grad
+    if node.attrs is not None and node.attrs["rounding_mode"] is not None:
+        # rounded division is piecewise constant: zero gradients (not None: PyTorch fills .grad)
+        return (tg.zeros_like(a) if need_a else None), (tg.zeros_like(b) if need_b else None)
     ga = g / b if need_a else None
     gb = -g * a / (b * b) if need_b else None
     return ga, gb
@@ -53,11 +64,6 @@ def div(node, g):
 @formula("neg", "negative", saves=(), node="NegBackward0")
 def neg(node, g):
     return (-g,)
-
-
-@formula("positive", saves=())
-def positive(node, g):
-    return (g,)
 
 
 @formula("pow", node=_pow_node)

@@ -158,8 +158,8 @@ def masked_select(node, g):
     tg = _tg()
     mask = node.inputs[1]
     shape = node.in_meta[0][0]
-    from tensorgraft.ops.shape import broadcast_shapes
-    full = tuple(broadcast_shapes(shape, mask.shape))
+    from tensorgraft.ops.shape import infer_broadcast_shape
+    full = tuple(infer_broadcast_shape(shape, mask.shape))
     z = tg.zeros(full, dtype=g.dtype, device=g.device)
     return z.masked_scatter(mask, g), None
 
