@@ -69,6 +69,7 @@ def _pretrained():
         opt.zero_grad()
         nn.functional.cross_entropy(model(data), labels).backward()
         opt.step()
+    model.zero_grad()  # set_to_none: a loaded pretrained model carries no gradients
     return model
 
 
@@ -113,7 +114,6 @@ def test_no_grad_excludes_the_trunk_from_the_graph_too():
     """The tutorial's closing remark: torch.no_grad() gives the same exclusion."""
     model = _pretrained()
     model.eval()
-    model.zero_grad()  # set_to_none: the pretraining's gradients are gone
     with torch.no_grad():
         features = torch.flatten(model.avgpool(model.layer2(model.layer1(
             model.maxpool(model.relu(model.bn1(model.conv1(torch.rand(4, 3, 32, 32)))))))), 1)
