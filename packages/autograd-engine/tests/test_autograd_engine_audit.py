@@ -265,3 +265,9 @@ def test_mark_non_differentiable_applies_to_an_input_returned_as_is():
     y, z = PassThrough.apply(a, b)
     assert y.requires_grad and not z.requires_grad and z.grad_fn is None
     assert z is not b  # still a new alias of the input, as PyTorch
+
+
+def test_plugins_report_counts_no_core_op_without_a_formula():
+    # `tensorgraft plugins` shows this count; composite ops (e.g. positive) need no formula
+    from tensorgraft.autograd._plugin import tensorgraft_report
+    assert tensorgraft_report() == {"ops without a gradient formula": 0}
