@@ -150,3 +150,70 @@ def test_creation_and_repr_on_a_plugin_device(fake_device):
         x.numpy()
     with pytest.raises(RuntimeError, match="Invalid device ordinal 5"):
         tg.zeros(1, device="privateuseone:5")
+
+
+@pytest.fixture
+def second_device():
+    """A NumPy-backed device registered through the plugin hooks, so every op has a kernel table
+    entry for it (as a real accelerator plugin would)."""
+    import types
+
+    from tensorgraft.device import CPUBackend
+    from tensorgraft.plugins import hookimpl, load_plugin
+    from tensorgraft.registry import registry
+
+    class Second(CPUBackend):
+        type = "tgseconddev"
+
+        def from_host(self, array, index):
+            return array.copy()
+
+        def current_index(self):
+            return 0
+
+    mod = types.ModuleType("tg_test_second_device")
+    mod.tensorgraft_register_devices = hookimpl(lambda registrar: registrar.register_device(Second()))
+    load_plugin(mod, distribution="tg-test-second-device")
+    try:
+        yield "tgseconddev"
+    finally:  # unregister, so the device does not leak into other tests of the session
+        from tensorgraft.plugins import manager
+        registry.forget("tg-test-second-device")
+        manager.plugins.pop("tg-test-second-device", None)
+        if manager.get_plugin_manager().is_registered(mod):
+            manager.get_plugin_manager().unregister(mod)
+        registry.device_owner.pop("tgseconddev", None)
+        backends().pop("tgseconddev", None)
+        for op in registry.ops.values():
+            op.table.pop("tgseconddev", None)
+
+
+def test_zero_dim_cpu_tensor_joins_an_op_on_another_device(second_device):
+    x = tg.tensor([1.0, 2.0]).to(second_device)
+    s = tg.tensor(3.0)  # 0-d, on the CPU: PyTorch treats it as a scalar on any device
+    for out in (x * s, s * x, x + s, s - x, x / s, x.add(s), tg.mul(s, x), x > s):
+        assert out.device == x.device
+    assert (x * s).to("cpu").tolist() == [3.0, 6.0] and (s - x).to("cpu").tolist() == [2.0, 1.0]
+    assert (x * tg.tensor(2, dtype=tg.int64)).dtype is tg.float32  # a 0-d tensor does not upcast
+    # a 1-element but 1-d CPU tensor is no scalar: the usual error, naming both devices
+    with pytest.raises(RuntimeError, match="same device, but found at least two devices, tgseconddev:0 and cpu"):
+        x * tg.tensor([3.0])
+    with pytest.raises(RuntimeError, match="same device"):
+        tg.ones(2) + tg.tensor(1.0).to(second_device)  # only a CPU scalar may cross
+    y = x.clone()
+    y.mul_(s)  # in place on the device tensor: fine
+    y += s
+    assert y.to("cpu").tolist() == [6.0, 9.0] and y.device == x.device
+    with pytest.raises(RuntimeError, match="same device"):
+        s.mul_(x)  # but the CPU scalar cannot receive a result computed on the device
+    assert s.item() == 3.0
+
+
+def test_zero_dim_cpu_tensor_gets_its_gradient_on_the_cpu(second_device):
+    if tg.Tensor._autograd is None:
+        pytest.skip("the autograd engine is not installed")
+    x = tg.tensor([1.0, 2.0]).to(second_device).requires_grad_()
+    s = tg.tensor(3.0, requires_grad=True)
+    (x * s).sum().backward()
+    assert s.grad.device == tg.device("cpu") and s.grad.item() == 3.0
+    assert x.grad.device == x.device and x.grad.to("cpu").tolist() == [3.0, 3.0]

@@ -126,6 +126,17 @@ def _weak_scalar(value, npd):
         return npd.type(v)
 
 
+def _join_cpu_scalar(name: str, a: Tensor, b: Tensor):
+    """Operands on two devices. As in PyTorch, a 0-d CPU tensor may join an op on any device (it
+    acts as a scalar): it is copied over — differentiably, so its gradient comes back to the CPU.
+    Anything else is the usual device-mismatch error. Only reached when the devices differ."""
+    if b._data.ndim == 0 and b._device.type == "cpu":
+        return a, b.to(a._device)
+    if a._data.ndim == 0 and a._device.type == "cpu":
+        return a.to(b._device), b
+    raise device_mismatch(name, a, b)
+
+
 def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bool = False,
                 reflected: bool = False):
     """``f(input, other)``. ``mode``: "same" (result in the promoted dtype), "float" (integer
@@ -151,7 +162,8 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
                 a = input._data
                 if isinstance(other, Tensor):
                     if other._device is not dev:
-                        raise device_mismatch(name, input, other)
+                        input, other = _join_cpu_scalar(name, input, other)
+                        dev, a = input._device, input._data
                     b = other._data
                     if a.dtype is not b.dtype or (float_mode and a.dtype.kind not in _FLOAT_KINDS):
                         a, b, _ = _promote_pair(name, a, _ZERO if a.ndim == 0 else _DIM,
@@ -260,6 +272,8 @@ def make_inplace(opdef, out_of_place):
                 return assign_into_view(self, result)
         else:
             result = out_of_place(self, *args, **kwargs)
+        if result._device is not self._device:  # a 0-d CPU tensor may join an op, not receive its result
+            raise device_mismatch(name, self, result)
         store_into(self, result._data, name)
         if record:
             Tensor._autograd.rebase(self, result)
