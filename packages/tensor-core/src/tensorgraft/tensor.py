@@ -643,19 +643,12 @@ def wrap(data, device=_CPU, cls=Tensor) -> Tensor:
 
 def _wrap_in_inference_mode(data, device=_CPU, cls=Tensor) -> Tensor:
     """``wrap`` while some thread is in inference mode (see ``inference_mode_entered``): the same,
-    except that tensors made by a thread in inference mode are inference tensors."""
+    except that tensors made by a thread in inference mode are inference tensors (``_init``
+    checks the flag; ``wrap`` inlines the plain case for speed)."""
     if data.__class__ is not _ndarray and isinstance(data, _np_generic):
         data = data[...]
     t = _new(cls)
-    t._data = data
-    t._device = device
-    t._requires_grad = False
-    t.grad_fn = None
-    t._grad = None
-    t._vc = _InferenceVersion((0,)) if _gs.inference else [0]
-    t._output_nr = 0
-    t._extra = None
-    t._base = None
+    _init(t, data, device)
     return t
 
 
