@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from tensorgraft.tensor import Tensor
+from tensorgraft.ops.creation import write_host_values
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
            "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_",
@@ -22,19 +22,7 @@ def _rng(generator=None):
     return numpy_generator(generator)
 
 
-def _write(tensor: Tensor, values) -> Tensor:
-    """Store host ``values`` into ``tensor`` (cast to its dtype, moved to its device)."""
-    d = tensor._data
-    v = np.asarray(values).astype(d.dtype, copy=False)
-    if tensor._device.type != "cpu":
-        from tensorgraft.device import get_backend
-        v = get_backend(tensor._device).from_host(np.ascontiguousarray(v), tensor._device.index)
-    if d.ndim == 0:
-        d[()] = v
-    else:
-        d[...] = v
-    tensor._vc[0] += 1
-    return tensor
+_write = write_host_values  # store host values into a tensor (cast, moved to its device)
 
 
 def calculate_gain(nonlinearity, param=None):

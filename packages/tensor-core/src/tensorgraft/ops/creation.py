@@ -772,6 +772,12 @@ def _write_samples(t: Tensor, values, fname: str) -> Tensor:
     from ._frontend import check_inplace_allowed, check_not_inference
     check_not_inference(t)
     check_inplace_allowed(t, fname)
+    return write_host_values(t, values)
+
+
+def write_host_values(t: Tensor, values) -> Tensor:
+    """Store host (NumPy) ``values`` into ``t`` in place: cast to its dtype, moved to its device,
+    version bumped. No autograd checks: callers (in-place samplers, ``nn.init``) make their own."""
     d = t._data
     v = np.asarray(values).astype(d.dtype, copy=False)
     if t._device.type != "cpu":

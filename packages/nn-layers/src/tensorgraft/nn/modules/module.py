@@ -327,39 +327,36 @@ class Module:
 
     __call__ = _call_impl
 
+    @staticmethod
+    def _add_hook(hooks, hook, prepend, *flag_dicts):
+        """Store ``hook`` in the ordered dict ``hooks`` (first if ``prepend``); the handle also
+        forgets the id in each of ``flag_dicts`` (with_kwargs, always_call) on removal."""
+        h = RemovableHandle(hooks, *flag_dicts)
+        hooks[h.id] = hook
+        if prepend:
+            hooks.move_to_end(h.id, last=False)
+        return h
+
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
-        h = RemovableHandle(self._forward_pre_hooks, self._forward_pre_hooks_with_kwargs)
-        self._forward_pre_hooks[h.id] = hook
+        h = self._add_hook(self._forward_pre_hooks, hook, prepend, self._forward_pre_hooks_with_kwargs)
         if with_kwargs:
             self._forward_pre_hooks_with_kwargs[h.id] = True
-        if prepend:
-            self._forward_pre_hooks.move_to_end(h.id, last=False)
         return h
 
     def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
-        h = RemovableHandle(self._forward_hooks, self._forward_hooks_with_kwargs, self._forward_hooks_always_called)
-        self._forward_hooks[h.id] = hook
+        h = self._add_hook(self._forward_hooks, hook, prepend, self._forward_hooks_with_kwargs,
+                           self._forward_hooks_always_called)
         if with_kwargs:
             self._forward_hooks_with_kwargs[h.id] = True
         if always_call:
             self._forward_hooks_always_called[h.id] = True
-        if prepend:
-            self._forward_hooks.move_to_end(h.id, last=False)
         return h
 
     def register_full_backward_hook(self, hook, prepend=False):
-        h = RemovableHandle(self._backward_hooks)
-        self._backward_hooks[h.id] = hook
-        if prepend:
-            self._backward_hooks.move_to_end(h.id, last=False)
-        return h
+        return self._add_hook(self._backward_hooks, hook, prepend)
 
     def register_full_backward_pre_hook(self, hook, prepend=False):
-        h = RemovableHandle(self._backward_pre_hooks)
-        self._backward_pre_hooks[h.id] = hook
-        if prepend:
-            self._backward_pre_hooks.move_to_end(h.id, last=False)
-        return h
+        return self._add_hook(self._backward_pre_hooks, hook, prepend)
 
     def register_backward_hook(self, hook):
         return self.register_full_backward_hook(hook)
