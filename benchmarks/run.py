@@ -20,7 +20,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-IMPLS = ("tensorgraft", "numpy", "torch")
+from workloads import Unavailable  # noqa: E402
+
+IMPLS = ("tensorgraft", "numpy", "torch", "tensorgraft_cpu")
 
 
 def discover():
@@ -42,14 +44,21 @@ def _time_batch(fn, number):
 
 
 def run_workload(w, rounds: int, min_time: float):
+    """Median seconds per call of each implementation that could run, and why the others did not."""
     makers = {impl: getattr(w, impl) for impl in IMPLS if getattr(w, impl, None) is not None}
     fns = {}
     skipped = {}
     for impl, make in makers.items():
+        if impl == "tensorgraft_cpu" and "tensorgraft" not in fns:
+            continue  # the CPU baseline of a device run that could not run: nothing to compare
         try:
             fns[impl] = make()
         except ImportError as exc:
             skipped[impl] = f"not installed ({exc})"
+        except Unavailable as exc:
+            skipped[impl] = f"skipped: {exc}"
+    if not fns:
+        return {}, skipped
     if w.custom_timer:
         samples = {impl: [] for impl in fns}
         order = list(fns)
@@ -114,10 +123,15 @@ def main(argv=None):
         r_th = f"{tg / th:8.2f}" if tg and th else "       -"
         print(f"{name:28s} {fmt(tg) if tg else '-':>12s} {fmt(np_) if np_ else '-':>12s} "
               f"{fmt(th) if th else '-':>12s} {r_np} {r_th}")
+        cpu = med.get("tensorgraft_cpu")
+        if cpu:
+            speedup = f"; on the device it runs {cpu / tg:.1f}x faster" if tg else ""
+            print(f"    (tensorgraft on CPU: {fmt(cpu).strip()}{speedup})")
         for impl, why in skipped.items():
             print(f"    ({impl}: {why})")
         results[name] = {"median_s": med, "ratio_vs_numpy": tg / np_ if tg and np_ else None,
-                         "ratio_vs_torch": tg / th if tg and th else None, "target": w.target}
+                         "ratio_vs_torch": tg / th if tg and th else None, "target": w.target,
+                         "skipped": skipped}
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)

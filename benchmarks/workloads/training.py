@@ -5,17 +5,43 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Workload
+from . import Unavailable, Workload
 
 
-def _mod(name):
+def _mod(name, device="cpu"):
+    """The library, single-threaded on CPU; for another device, checked to have it."""
     if name == "torch":
         import torch
         torch.set_num_threads(1)
-        return torch
-    import tensorgraft
-    tensorgraft.set_num_threads(1)  # like torch.set_num_threads(1) above: one thread each
-    return tensorgraft
+        lib = torch
+    else:
+        import tensorgraft
+        tensorgraft.set_num_threads(1)  # like torch.set_num_threads(1) above: one thread each
+        lib = tensorgraft
+    if device != "cpu":
+        if name == "torch":
+            if not torch.cuda.is_available():
+                raise Unavailable(f"this PyTorch ({torch.__version__}) sees no CUDA device")
+        else:
+            from tensorgraft.device import backends
+            backend = backends().get(tensorgraft.device(device).type)
+            if backend is None:
+                raise Unavailable(f"no tensorgraft backend for {device!r} is installed (pip install tensorgraft-cuda)")
+            if not backend.is_available():
+                raise Unavailable(backend.unavailable_reason())
+    return lib
+
+
+def _synced(t, device, step):
+    """On a GPU a step only queues kernels: wait for them, so the time is the work's."""
+    if device == "cpu":
+        return step
+    sync = t.cuda.synchronize
+
+    def synced_step():
+        step()
+        sync()
+    return synced_step
 
 
 # --------------------------------------------------------------------- autograd
@@ -34,15 +60,15 @@ def chain50(lib):
     return make
 
 
-def seed_manual(lib):
+def seed_manual(lib, device="cpu"):
     """The seed's two-layer network trained by hand: forward, backward, update under no_grad."""
     def make():
-        t = _mod(lib)
+        t = _mod(lib, device)
         t.manual_seed(0)
         N, D_in, H, D_out = 64, 1000, 100, 10
-        x, y = t.randn(N, D_in), t.randn(N, D_out)
-        w1 = t.randn(D_in, H, requires_grad=True)
-        w2 = t.randn(H, D_out, requires_grad=True)
+        x, y = t.randn(N, D_in, device=device), t.randn(N, D_out, device=device)
+        w1 = t.randn(D_in, H, device=device, requires_grad=True)
+        w2 = t.randn(H, D_out, device=device, requires_grad=True)
 
         def step():
             nonlocal w1, w2  # `w1 -= ...` rebinds the name (to the same, updated tensor)
@@ -54,7 +80,7 @@ def seed_manual(lib):
                 w2 -= 1e-6 * w2.grad
                 w1.grad.zero_()
                 w2.grad.zero_()
-        return step
+        return _synced(t, device, step)
     return make
 
 
@@ -79,13 +105,13 @@ def seed_manual_numpy():
 
 
 # --------------------------------------------------------------------- nn + optim
-def _train_step(t, model, loss_fn, opt, x, y):
+def _train_step(t, model, loss_fn, opt, x, y, device="cpu"):
     def step():
         loss = loss_fn(model(x), y)
         opt.zero_grad()
         loss.backward()
         opt.step()
-    return step
+    return _synced(t, device, step)
 
 
 def seed_nn_adam(lib):
@@ -99,28 +125,29 @@ def seed_nn_adam(lib):
     return make
 
 
-def mlp784(lib, batch=256):
+def mlp784(lib, batch=256, device="cpu"):
     def make():
-        t = _mod(lib)
+        t = _mod(lib, device)
         t.manual_seed(0)
-        x, y = t.randn(batch, 784), t.randint(0, 10, (batch,))
+        x, y = t.randn(batch, 784, device=device), t.randint(0, 10, (batch,), device=device)
         model = t.nn.Sequential(t.nn.Linear(784, 512), t.nn.ReLU(), t.nn.Linear(512, 512), t.nn.ReLU(),
-                                t.nn.Linear(512, 10))
-        return _train_step(t, model, t.nn.CrossEntropyLoss(), t.optim.Adam(model.parameters(), lr=1e-3), x, y)
+                                t.nn.Linear(512, 10)).to(device)
+        return _train_step(t, model, t.nn.CrossEntropyLoss(), t.optim.Adam(model.parameters(), lr=1e-3), x, y,
+                           device)
     return make
 
 
-def small_cnn(lib):
+def small_cnn(lib, batch=32, device="cpu"):
     def make():
-        t = _mod(lib)
+        t = _mod(lib, device)
         nn = t.nn
         t.manual_seed(0)
-        x, y = t.randn(32, 3, 32, 32), t.randint(0, 10, (32,))
+        x, y = t.randn(batch, 3, 32, 32, device=device), t.randint(0, 10, (batch,), device=device)
         model = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                               nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                              nn.Flatten(), nn.Linear(32 * 8 * 8, 10))
+                              nn.Flatten(), nn.Linear(32 * 8 * 8, 10)).to(device)
         opt = t.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-        return _train_step(t, model, nn.CrossEntropyLoss(), opt, x, y)
+        return _train_step(t, model, nn.CrossEntropyLoss(), opt, x, y, device)
     return make
 
 

@@ -129,9 +129,7 @@ class CUDABackend(DeviceBackend):
             return cp.asarray(array)
 
     def to_host(self, array) -> np.ndarray:
-        if isinstance(array, np.ndarray):
-            return array
-        return array.get()
+        return array.get() if self.owns(array) else array
 
     def owns(self, array) -> bool:
         cp = sys.modules.get("cupy")  # an array can only be CuPy's if CuPy is already imported

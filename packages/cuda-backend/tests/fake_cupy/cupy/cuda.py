@@ -64,6 +64,9 @@ class MemoryPool:
     def malloc(self, size):
         self.used += size
 
+    def release(self, size):
+        self.used -= size
+
 
 _POOL = MemoryPool()
 _PINNED = MemoryPool()
