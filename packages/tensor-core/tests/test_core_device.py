@@ -217,3 +217,149 @@ def test_zero_dim_cpu_tensor_gets_its_gradient_on_the_cpu(second_device):
     (x * s).sum().backward()
     assert s.grad.device == tg.device("cpu") and s.grad.item() == 3.0
     assert x.grad.device == x.device and x.grad.to("cpu").tolist() == [3.0, 3.0]
+
+
+# Multi-tensor elementwise ops with a 0-d CPU operand next to tensors on another device. Each
+# case is ``f(x, y, s)``: ``x``/``y`` live on the device (``y`` has no zeros), ``s`` is the 0-d
+# CPU tensor. The expectation is the same call with every operand on the CPU.
+def _idx(x):
+    return tg.tensor([0, 2]).to(x.device)
+
+
+_JOIN_CASES = {
+    "where other": lambda x, y, s: tg.where(x > 0, x, s),
+    "where input": lambda x, y, s: tg.where(x > 0, s, y),
+    "where both": lambda x, y, s: tg.where(x > 0, s, s * 2),
+    "where condition": lambda x, y, s: tg.where(s > 0, x, y),
+    "Tensor.where": lambda x, y, s: x.where(x > 0, s),
+    "clamp": lambda x, y, s: x.clamp(min=s, max=s + 1),
+    "clamp min": lambda x, y, s: tg.clamp(x, min=s),
+    "clip": lambda x, y, s: tg.clip(x, s, s + 1),
+    "clamp_min": lambda x, y, s: tg.clamp_min(x, s),
+    "clamp_max": lambda x, y, s: x.clamp_max(s),
+    "lerp weight": lambda x, y, s: tg.lerp(x, y, s),
+    "lerp end": lambda x, y, s: tg.lerp(x, s, y),
+    "lerp end and weight": lambda x, y, s: x.lerp(s, s * 2),
+    "addcmul": lambda x, y, s: tg.addcmul(x, y, s, value=0.5),
+    "addcmul tensor1": lambda x, y, s: x.addcmul(s, y),
+    "addcdiv": lambda x, y, s: tg.addcdiv(x, y, s, value=2),
+    "addcdiv tensor1": lambda x, y, s: tg.addcdiv(x, s, y),
+    "masked_fill": lambda x, y, s: x.masked_fill(x > 0, s),
+    "index_fill": lambda x, y, s: x.index_fill(0, _idx(x), s),
+    "maximum": lambda x, y, s: tg.maximum(x, s),
+    "minimum": lambda x, y, s: tg.minimum(s, x),
+    "atan2": lambda x, y, s: tg.atan2(s, x),
+    "pow": lambda x, y, s: y.abs().pow(s),
+    "rpow": lambda x, y, s: s ** x,
+    "copysign": lambda x, y, s: tg.copysign(s, x),
+    "hypot": lambda x, y, s: tg.hypot(x, s),
+    "xlogy": lambda x, y, s: tg.xlogy(s, y.abs()),
+    "isclose": lambda x, y, s: tg.isclose(x, s * 0 + 0.5),
+}
+# ops whose value must be 0-d whatever its device: a 1-d one is refused before devices are looked at
+_ZERO_DIM_ONLY = {"masked_fill": "masked_fill_ only supports a 0-dimensional value tensor",
+                  "index_fill": "index_fill_ only supports a 0-dimensional value tensor"}
+_X, _Y, _S = [0.5, -1.5, 2.0, 0.75], [1.5, 0.25, -0.75, 3.0], 0.3
+
+
+@pytest.mark.parametrize("case", list(_JOIN_CASES))
+def test_zero_dim_cpu_tensor_joins_multi_tensor_ops(second_device, case):
+    f = _JOIN_CASES[case]
+    x, y = tg.tensor(_X).to(second_device), tg.tensor(_Y).to(second_device)
+    out = f(x, y, tg.tensor(_S))
+    expected = f(tg.tensor(_X), tg.tensor(_Y), tg.tensor(_S))
+    assert out.device == x.device and out.dtype is expected.dtype
+    assert out.to("cpu").tolist() == expected.tolist()
+    # a 1-element but 1-d CPU tensor is no scalar: PyTorch's error, the op's device named first
+    msg = _ZERO_DIM_ONLY.get(case, "Expected all tensors to be on the same device, but found at least two "
+                                   "devices, tgseconddev:0 and cpu!")
+    with pytest.raises(RuntimeError, match=msg):
+        f(x, y, tg.tensor([_S]))
+
+
+@pytest.mark.parametrize("case", [c for c in _JOIN_CASES if c != "isclose"])
+def test_zero_dim_cpu_operand_of_multi_tensor_ops_gets_its_gradient_on_the_cpu(second_device, case):
+    if tg.Tensor._autograd is None:
+        pytest.skip("the autograd engine is not installed")
+    f = _JOIN_CASES[case]
+
+    def grads(dev):
+        x, y = (tg.tensor(v).to(dev).requires_grad_() for v in (_X, _Y))
+        s = tg.tensor(_S, requires_grad=True)
+        f(x, y, s).sum().backward()
+        return x, y, s
+
+    x, y, s = grads(second_device)
+    cx, cy, cs = grads("cpu")
+    if case != "where condition":  # a condition has no gradient
+        assert s.grad.device == tg.device("cpu")
+    for t, c in ((s, cs), (x, cx), (y, cy)):
+        assert (t.grad is None) == (c.grad is None)
+        if t.grad is not None:
+            assert t.grad.device == t.device and t.grad.to("cpu").tolist() == pytest.approx(c.grad.tolist())
+
+
+_INPLACE_CASES = {
+    "clamp_": lambda y, s: y.clamp_(min=s, max=s + 1),
+    "clip_": lambda y, s: y.clip_(s),
+    "clamp_min_": lambda y, s: y.clamp_min_(s),
+    "clamp_max_": lambda y, s: y.clamp_max_(s),
+    "lerp_": lambda y, s: y.lerp_(y * 2, s),
+    "lerp_ end": lambda y, s: y.lerp_(s, 0.25),
+    "addcmul_": lambda y, s: y.addcmul_(y, s, value=2),
+    "addcdiv_": lambda y, s: y.addcdiv_(s, y),
+    "masked_fill_": lambda y, s: y.masked_fill_(y > 1, s),
+    "index_fill_": lambda y, s: y.index_fill_(0, _idx(y), s),
+    "fill_": lambda y, s: y.fill_(s),
+    "setitem": lambda y, s: y.__setitem__(slice(1, 3), s),
+    "mul_": lambda y, s: y.mul_(s),
+}
+
+
+@pytest.mark.parametrize("case", list(_INPLACE_CASES))
+def test_zero_dim_cpu_tensor_as_the_other_operand_of_an_inplace_op(second_device, case):
+    f = _INPLACE_CASES[case]
+    y, cy = tg.tensor(_Y).to(second_device), tg.tensor(_Y)
+    f(y, tg.tensor(_S))
+    f(cy, tg.tensor(_S))
+    assert y.device.type == second_device and y.to("cpu").tolist() == cy.tolist()
+
+
+@pytest.mark.parametrize("case", ["clamp_", "clamp_min_", "clamp_max_", "lerp_", "addcmul_", "addcdiv_", "mul_"])
+def test_zero_dim_cpu_self_cannot_receive_a_result_from_another_device(second_device, case):
+    f = _INPLACE_CASES[case]
+    s = tg.tensor(_S)
+    with pytest.raises(RuntimeError, match="found at least two devices, tgseconddev:0 and cpu!"):
+        f(s, tg.tensor(2.0).to(second_device))
+    assert s.item() == tg.tensor(_S).item()  # untouched
+    with pytest.raises(RuntimeError, match="found at least two devices, tgseconddev:0 and cpu!"):
+        s[()] = tg.tensor(2.0).to(second_device)
+
+
+def test_device_mismatch_names_the_op_device_first(second_device):
+    x = tg.tensor([1.0, 2.0]).to(second_device)
+    # PyTorch's TensorIterator: the first device that is not the CPU is the op's, whatever the order
+    for f in (lambda: tg.ones(2) + x, lambda: tg.where(tg.tensor([True, False]), x, x),
+              lambda: tg.addcmul(tg.ones(2), x, x), lambda: tg.lerp(tg.ones(2), x, 0.5)):
+        with pytest.raises(RuntimeError, match="found at least two devices, tgseconddev:0 and cpu!"):
+            f()
+
+
+def test_masked_fill_mask_never_crosses_devices(second_device):
+    x = tg.tensor([1.0, 2.0]).to(second_device)
+    for mask in (tg.tensor([True, False]), tg.tensor(True)):  # not even a 0-d CPU mask, as in PyTorch
+        with pytest.raises(RuntimeError, match="expected self and mask to be on the same device, but got mask on "
+                                               "cpu and self on tgseconddev:0"):
+            x.masked_fill(mask, 0.0)
+
+
+def test_fill_takes_a_zero_dim_value_from_any_device(second_device):
+    # PyTorch's fill_ reads a 0-d value with .item(), so it may come from any device, either way
+    c = tg.zeros(2)
+    c.fill_(tg.tensor(4.0).to(second_device))
+    assert c.device == tg.device("cpu") and c.tolist() == [4.0, 4.0]
+    if tg.Tensor._autograd is None:
+        return
+    v = tg.tensor(4.0).to(second_device).requires_grad_()
+    (tg.zeros(3) * 1).fill_(v).sum().backward()
+    assert v.grad.device == v.device and v.grad.item() == 3.0

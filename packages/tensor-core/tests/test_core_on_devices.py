@@ -232,3 +232,30 @@ def test_repr_device_suffix(tg_device):
     else:
         assert repr(t) == f"tensor([1., 2.], device='{tg_device}:0')"
         assert repr(tg.tensor([1, 2], device=tg_device)) == f"tensor([1, 2], device='{tg_device}:0')"
+
+
+def test_zero_dim_cpu_tensor_joins_multi_tensor_ops(tg_device):
+    # a 0-d CPU tensor acts as a scalar on any device (PyTorch); on "cpu" this is the plain case
+    a, b = rand(2, 3), np.abs(rand(2, 3, seed=1)) + 0.5
+    (ca, da), (cb, db) = both(a, tg_device), both(b, tg_device)
+    lo, hi, w = tg.tensor(-0.25), tg.tensor(0.5), tg.tensor(0.25)
+    check(tg.where(da > 0, da, lo), tg.where(ca > 0, ca, lo), np.where(a > 0, a, -0.25), tg_device)
+    check(da.clamp(min=lo, max=hi), ca.clamp(min=lo, max=hi), np.clip(a, -0.25, 0.5), tg_device)
+    check(tg.clamp_min(da, lo), tg.clamp_min(ca, lo), np.maximum(a, -0.25), tg_device)
+    check(tg.lerp(da, db, w), tg.lerp(ca, cb, w), a + 0.25 * (b - a), tg_device)
+    check(tg.addcmul(da, db, hi, value=2), tg.addcmul(ca, cb, hi, value=2), a + 2 * b * 0.5, tg_device)
+    check(tg.addcdiv(da, hi, db), tg.addcdiv(ca, hi, cb), a + 0.5 / b, tg_device)
+    check(da.masked_fill(da > 0, hi), ca.masked_fill(ca > 0, hi), np.where(a > 0, 0.5, a), tg_device)
+    d2 = db.clone()
+    d2.clamp_(max=hi)
+    check(d2, cb.clamp(max=hi), np.minimum(b, 0.5), tg_device)
+    if tg.Tensor._autograd is None:
+        return
+    s = tg.tensor(0.5, requires_grad=True)
+    x = tg.tensor(a, device=tg_device, requires_grad=True)
+    (tg.lerp(x, tg.where(x > 0, x, s), s) * s).sum().backward()
+    assert s.grad.device == tg.device("cpu") and x.grad.device.type == tg.device(tg_device).type
+    # d/ds of sum(lerp(x, where(x > 0, x, s), s) * s), by hand: with x <= 0 the term is (x + s (s - x)) s
+    neg = a <= 0
+    expected = (a[~neg]).sum() + (a[neg] + 3 * 0.25 - 2 * 0.5 * a[neg]).sum()
+    assert abs(s.grad.item() - expected) < 1e-4

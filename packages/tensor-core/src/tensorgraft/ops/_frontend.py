@@ -126,15 +126,28 @@ def _weak_scalar(value, npd):
         return npd.type(v)
 
 
-def _join_cpu_scalar(name: str, a: Tensor, b: Tensor):
-    """Operands on two devices. As in PyTorch, a 0-d CPU tensor may join an op on any device (it
-    acts as a scalar): it is copied over — differentiably, so its gradient comes back to the CPU.
-    Anything else is the usual device-mismatch error. Only reached when the devices differ."""
-    if b._data.ndim == 0 and b._device.type == "cpu":
-        return a, b.to(a._device)
-    if a._data.ndim == 0 and a._device.type == "cpu":
-        return a.to(b._device), b
-    raise device_mismatch(name, a, b)
+def join_cpu_scalars(name: str, *operands):
+    """Operands on more than one device (callers test for that first: never the hot path).
+
+    As PyTorch's TensorIterator, the op runs on the first device among the operands that is not
+    the CPU, and a 0-d CPU tensor may join it (it acts as a scalar): it is copied over —
+    differentiably, so its gradient comes back to the CPU. Any other tensor elsewhere is the usual
+    device-mismatch error, naming that device first. Non-tensor operands (numbers, ``None``) pass
+    through. Returns all operands, moved where needed.
+
+    In-place ops get no special case here: a 0-d CPU ``self`` joins like any operand, and
+    ``make_inplace`` then refuses to write the result computed elsewhere back into it."""
+    tensors = [t for t in operands if isinstance(t, Tensor)]
+    ref = next((t for t in tensors if t._device.type != "cpu"), tensors[0])
+    dev = ref._device
+    moved = []
+    for t in operands:
+        if isinstance(t, Tensor) and t._device is not dev:
+            if t._data.ndim or t._device.type != "cpu":
+                raise device_mismatch(name, ref, t)
+            t = t.to(dev)
+        moved.append(t)
+    return tuple(moved)
 
 
 def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bool = False,
@@ -162,7 +175,7 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
                 a = input._data
                 if isinstance(other, Tensor):
                     if other._device is not dev:
-                        input, other = _join_cpu_scalar(name, input, other)
+                        input, other = join_cpu_scalars(name, input, other)
                         dev, a = input._device, input._data
                     b = other._data
                     if a.dtype is not b.dtype or (float_mode and a.dtype.kind not in _FLOAT_KINDS):
@@ -273,7 +286,7 @@ def make_inplace(opdef, out_of_place):
         else:
             result = out_of_place(self, *args, **kwargs)
         if result._device is not self._device:  # a 0-d CPU tensor may join an op, not receive its result
-            raise device_mismatch(name, self, result)
+            raise device_mismatch(name, result, self)  # PyTorch names the device the op ran on first
         store_into(self, result._data, name)
         if record:
             Tensor._autograd.rebase(self, result)

@@ -533,12 +533,11 @@ def _clamp_kernel(xp, a, lo, hi):
     return a
 
 
-def _bound(v, input, name):
+def _bound(v, input):
+    """A clamp bound as the kernel takes it (a tensor bound is already on ``input``'s device)."""
     if v is None:
         return None
     if isinstance(v, Tensor):
-        if v._device is not input._device:
-            raise F.device_mismatch(name, input, v)
         return v._data.astype(input._data.dtype, copy=False)
     if input._data.dtype.kind in "biu" and isinstance(v, float):
         return v
@@ -553,8 +552,11 @@ def _clamp_frontend(op):
             raise F.not_a_tensor("clamp", "input", 1, input)
         if min is None and max is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+        if isinstance(min, Tensor) and min._device is not input._device or \
+                isinstance(max, Tensor) and max._device is not input._device:
+            input, min, max = F.join_cpu_scalars("clamp", input, min, max)
         a = input._data
-        lo, hi = _bound(min, input, "clamp"), _bound(max, input, "clamp")
+        lo, hi = _bound(min, input), _bound(max, input)
         if a.dtype.kind in "biu" and (isinstance(lo, float) or isinstance(hi, float)):
             a = a.astype(_dt.get_default_dtype().np)
         try:
@@ -588,8 +590,10 @@ def _clamp_side_frontend(op, side):
             raise F.not_a_tensor(fname, "input", 1, input)
         if bound is None:
             raise TypeError(f"{fname}(): argument '{side}' must be Number or Tensor, not NoneType")
+        if isinstance(bound, Tensor) and bound._device is not input._device:
+            input, bound = F.join_cpu_scalars(fname, input, bound)
         a = input._data
-        b = _bound(bound, input, fname)
+        b = _bound(bound, input)
         if a.dtype.kind in "biu" and isinstance(b, float):
             a = a.astype(_dt.get_default_dtype().np)
         try:
@@ -632,16 +636,15 @@ def _lerp_frontend(op):
         if not isinstance(end, Tensor):
             raise F.not_a_tensor("lerp", "end", 2, end)
         dev = input._device
+        if end._device is not dev or isinstance(weight, Tensor) and weight._device is not dev:
+            input, end, weight = F.join_cpu_scalars("lerp", input, end, weight)
+            dev = input._device
         a, b = input._data, end._data
-        if end._device is not dev:
-            raise F.device_mismatch("lerp", input, end)
         if a.dtype != b.dtype:
             raise RuntimeError(f"expected dtype {_legacy_name(a.dtype)} for `end` but got dtype {_legacy_name(b.dtype)}")
         if a.dtype.kind not in "fc":
             raise RuntimeError(f"\"lerp_kernel_scalar\" not implemented for '{F._type_name(a.dtype)}'")
         if isinstance(weight, Tensor):
-            if weight._device is not dev:
-                raise F.device_mismatch("lerp", input, weight)
             w = weight._data
             if w.dtype != a.dtype:
                 if w.ndim:
@@ -742,8 +745,8 @@ def _addc_frontend(op, kind):
         for pos, (nm, t) in enumerate((("input", input), ("tensor1", tensor1), ("tensor2", tensor2)), 1):
             if not isinstance(t, Tensor):
                 raise F.not_a_tensor(fname, nm, pos, t)
-            if t._device is not input._device:
-                raise F.device_mismatch(fname, input, t)
+        if tensor1._device is not input._device or tensor2._device is not input._device:
+            input, tensor1, tensor2 = F.join_cpu_scalars(fname, input, tensor1, tensor2)
         ranked = [(t.dtype, _dt.ZERO_DIM if t._data.ndim == 0 else _dt.DIMENSIONED) for t in (input, tensor1, tensor2)]
         common = _dt.result_type_ranked(ranked)
         if kind == "div" and common.category < 2 and tensor1.dtype.category < 2 and tensor2.dtype.category < 2:
@@ -786,7 +789,7 @@ def _isclose_frontend(op):
         if not isinstance(other, Tensor):
             raise F.not_a_tensor("isclose", "other", 2, other)
         if other._device is not input._device:
-            raise F.device_mismatch("isclose", input, other)
+            input, other = F.join_cpu_scalars("isclose", input, other)
         if input._data.dtype != other._data.dtype:
             raise RuntimeError(f"{F._type_name(input._data.dtype)} did not match {F._type_name(other._data.dtype)}")
         return wrap(table[input._device.type](input._data, other._data, rtol, atol, equal_nan), input._device)
@@ -849,7 +852,11 @@ def _fill_frontend(op):
             if value._data.ndim != 0:
                 raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                                    f"{value._data.ndim} dimensions.")
-            v = value._data if value._device is input._device else value.item()
+            if value._device is not input._device:
+                # any 0-d value, from any device (PyTorch reads it with .item()); copied
+                # differentiably so that its gradient lands on its own device
+                value = value.to(input._device)
+            v = value._data
             node = "FillBackward3"
         elif isinstance(value, F._SCALARS):
             v = value

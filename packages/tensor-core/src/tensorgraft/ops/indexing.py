@@ -311,11 +311,10 @@ def _setitem_frontend(op):
         idx, _ = normalize_index(index, self._device, self._data.ndim)
         if isinstance(value, Tensor):
             if value._device is not self._device:
-                if value._data.ndim == 0 and value._device.type == "cpu":
-                    value = value.item()
-                else:
-                    raise F.device_mismatch("index_put_", self, value)
-            v = value._data if isinstance(value, Tensor) else value
+                joined, value = F.join_cpu_scalars("index_put_", self, value)
+                if joined is not self:  # a 0-d CPU self: the write cannot come from another device
+                    raise F.device_mismatch("index_put_", value, self)
+            v = value._data
         elif isinstance(value, F._SCALARS):
             v = value
         else:
@@ -857,6 +856,10 @@ def _index_fill_frontend(op):
             if value._data.ndim != 0:
                 raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                                    f"{value._data.ndim} dimension(s).")
+            if value._device is not input._device:
+                # any 0-d value, from any device (PyTorch reads it with .item()); copied
+                # differentiably so that its gradient lands on its own device
+                value = value.to(input._device)
             v = value._data.astype(a.dtype)
             name = "IndexFillBackward1"
         else:
@@ -908,11 +911,16 @@ def _masked_fill_frontend(op):
             if value._data.ndim != 0:
                 raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                                    f"{value._data.ndim} dimension(s).")
-            v = value._data if value._device is input._device else value.item()
+            if value._device is not input._device:
+                input, value = F.join_cpu_scalars("masked_fill", input, value)
+            v = value._data
             name = "MaskedFillBackward1"
         else:
             v = value
             name = "MaskedFillBackward0"
+        if mask._device is not input._device:  # the mask is no scalar: it never crosses
+            raise RuntimeError(f"expected self and mask to be on the same device, but got mask on {mask.device} "
+                               f"and self on {input.device}")
         res = wrap(table[input._device.type](input._data, m, v), input._device)
         if F.needs_grad(input, value):
             Tensor._autograd.record(op, res, (input, mask, value), None, node_name=name)
@@ -1094,16 +1102,16 @@ def _where_frontend(op):
             raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
                                f"{F._type_name(condition._data.dtype)}")
         dev = condition._device
+        if isinstance(input, Tensor) and input._device is not dev or \
+                isinstance(other, Tensor) and other._device is not dev:
+            condition, input, other = F.join_cpu_scalars("where", condition, input, other)
+            dev = condition._device
         ref = input if isinstance(input, Tensor) else other
         if isinstance(input, Tensor) and isinstance(other, Tensor):
-            if input._device is not dev or other._device is not dev:
-                raise F.device_mismatch("where", condition, input if input._device is not dev else other)
             a, b, _ = F._promote_pair("where", input._data, 1 if input._data.ndim == 0 else 0,
                                       other._data, 1 if other._data.ndim == 0 else 0, "same") \
                 if input._data.dtype != other._data.dtype else (input._data, other._data, None)
         elif isinstance(ref, Tensor):
-            if ref._device is not dev:
-                raise F.device_mismatch("where", condition, ref)
             scalar = other if ref is input else input
             ra = 1 if ref._data.ndim == 0 else 0
             if ref is input:
