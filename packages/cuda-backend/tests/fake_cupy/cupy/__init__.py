@@ -13,6 +13,7 @@ It is kept as strict as real CuPy where tensorgraft could go wrong without a GPU
   CuPy has no counterpart for is refused, as CuPy's ``__array_function__`` refuses it.
 (Calls made by NumPy's own Python code, or by this package, are not policed: on a real GPU those
 happen inside CuPy.)"""
+import builtins as _builtins
 import json as _json
 import os as _os
 import sys as _sys
@@ -42,6 +43,11 @@ def _policed() -> bool:
     return _sys._getframe(2).f_globals.get("__name__", "").startswith("tensorgraft")
 
 
+def _count_host_read():
+    if _sys._getframe(2).f_globals.get("__name__", "").startswith("tensorgraft"):
+        cuda.HOST_READS += 1
+
+
 def _refuse_host_arrays(values):
     for v in values:
         if type(v) is _np.ndarray:
@@ -57,8 +63,36 @@ class ndarray(_np.ndarray):
     def device(self):
         return cuda.Device(getattr(self, "_dev", 0))
 
-    def get(self):
+    # Reads of device values by the host. On a GPU each one waits for every queued kernel (a
+    # synchronisation), so a training step should make none; tensorgraft's reads are counted in
+    # cuda.HOST_READS for the tests to see.
+    def get(self, stream=None, order="C", out=None):
+        _count_host_read()
         return _np.array(self.view(_np.ndarray), copy=True)
+
+    def item(self, *args):
+        _count_host_read()
+        return self.view(_np.ndarray).item(*args)
+
+    def tolist(self):
+        _count_host_read()
+        return self.view(_np.ndarray).tolist()
+
+    def __bool__(self):
+        _count_host_read()
+        return _builtins.bool(self.view(_np.ndarray))  # (the module's own `bool` is CuPy's dtype)
+
+    def __float__(self):
+        _count_host_read()
+        return _builtins.float(self.view(_np.ndarray))
+
+    def __int__(self):
+        _count_host_read()
+        return _builtins.int(self.view(_np.ndarray))
+
+    def __index__(self):
+        _count_host_read()
+        return self.view(_np.ndarray).__index__()
 
     def __array_finalize__(self, obj):
         self._dev = getattr(obj, "_dev", cuda.runtime.getDevice())

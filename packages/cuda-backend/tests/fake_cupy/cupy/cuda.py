@@ -45,6 +45,7 @@ class Device:
 
 
 SYNCED = []
+HOST_READS = 0   # device values read by tensorgraft's code (see cupy.ndarray.get)
 
 
 class MemoryPool:

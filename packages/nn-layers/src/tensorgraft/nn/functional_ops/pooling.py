@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from tensorgraft.device import get_backend
 
 from ._common import formula, gs, nnop, record, wrap
@@ -72,7 +74,9 @@ def _tiled_maxpool(xp, x, k, Ho, Wo, need_idx):
     W = x.shape[3]
     xc = x[:, :, :Ho * kh, :Wo * kw]
     sel_dtype = xp.int8 if max(k) < 128 else xp.int32
-    nan_wins = False
+    # On CPU the NaN-aware scan runs only when the output shows a NaN; on a GPU asking would wait
+    # for the queued kernels (a sync per pooling layer), so it always runs there.
+    nan_wins = need_idx and xp is not np
     while True:
         cm, csel = _running_max(xp, [xc[..., j::kw] for j in range(kw)], nan_wins, sel_dtype)
         out, rsel = _running_max(xp, [cm[:, :, i::kh] for i in range(kh)], nan_wins, sel_dtype)
