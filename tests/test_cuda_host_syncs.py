@@ -1,7 +1,8 @@
 """On a GPU, every read of a device value by the host (``bool(t)``, ``.item()``, ``.get()``) waits
 for all queued kernels, so a training step that reads one per layer runs the GPU in lock-step with
 Python. Counted here on the NumPy-backed fake CuPy, which tallies tensorgraft's reads of device
-values (cupy.cuda.HOST_READS): the benchmark training steps make none, except the one check
+values (cupy.cuda.HOST_READS): the benchmark training steps and gradient clipping make none,
+except the one check
 that cross-entropy's targets are in range (PyTorch's CUDA kernel asserts on the device instead;
 tensorgraft keeps the clear IndexError)."""
 import os
@@ -34,6 +35,14 @@ for name, make in steps.items():
     step()
     step()
     print(name, (cupy.cuda.HOST_READS - before) // 2)
+import tensorgraft.nn as nn
+ps = [tg.randn(4, 3, device="cuda", requires_grad=True), tg.randn(3, device="cuda", requires_grad=True)]
+for p in ps:
+    p.grad = tg.randn(*p.shape, device="cuda")
+before = cupy.cuda.HOST_READS
+nn.utils.clip_grad_norm_(ps, 0.5)
+nn.utils.clip_grad_norm_(ps, 0.5, norm_type=float("inf"))
+print("clip_grad_norm_", cupy.cuda.HOST_READS - before)
 x = tg.ones(3, device="cuda")
 before = cupy.cuda.HOST_READS
 x.sum().item()
@@ -47,4 +56,4 @@ def test_training_steps_on_cuda_do_not_wait_for_the_device():
                           capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     reads = dict(line.split() for line in proc.stdout.splitlines())
-    assert reads == {"seed_manual": "0", "mlp784": "1", "small_cnn": "1", "item": "1"}, reads
+    assert reads == {"seed_manual": "0", "mlp784": "1", "small_cnn": "1", "clip_grad_norm_": "0", "item": "1"}, reads

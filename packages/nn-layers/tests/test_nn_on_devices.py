@@ -260,3 +260,27 @@ def test_training_steps_of_the_seed_two_layer_net(tg_device):
     np.testing.assert_allclose(dev_losses, cpu_losses, rtol=1e-4)
     for p in model.parameters():
         on_device(p, tg_device)
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf"), 0.0])
+def test_clip_grad_norm(tg_device, norm_type):
+    grads = [rand(4, 3), rand(5, seed=1) * 10]
+
+    def run(dev):
+        ps = [tg.zeros(*g.shape, device=dev, requires_grad=True) for g in grads]
+        for p, g in zip(ps, grads):
+            p.grad = tg.tensor(g, device=dev)
+        total = nn.utils.clip_grad_norm_(ps, 1.5, norm_type=norm_type)
+        return total, [p.grad for p in ps]
+
+    (ct, cg), (dt, dg) = run("cpu"), run(tg_device)
+    for c, d in zip([ct] + cg, [dt] + dg):
+        on_device(d, tg_device)
+        assert_close(d.cpu(), c, rtol=RTOL, atol=ATOL)
+    flat = np.concatenate([g.ravel() for g in grads]).astype(np.float64)
+    expected = {2.0: np.sqrt((flat ** 2).sum()), 1.0: np.abs(flat).sum(), float("inf"): np.abs(flat).max(),
+                0.0: 2.0}[norm_type]  # order 0: the count of tensors with a nonzero norm (PyTorch)
+    assert abs(ct.item() - expected) <= 1e-5 * expected
+    if norm_type != 0.0:  # order 0's "norm" is not a scale the clipped gradients obey
+        scale = np.float32(min(1.5 / (expected + 1e-6), 1.0))
+        assert_close(cg[1], tg.tensor(grads[1] * scale), rtol=RTOL, atol=ATOL)
