@@ -249,7 +249,10 @@ class RNNCell(_CellBase):
     def forward(self, input, hx=None):
         batched = input.dim() == 2
         x = input if batched else input.unsqueeze(0)
-        h = zeros((x.shape[0], self.hidden_size), dtype=x.dtype) if hx is None else (hx if batched else hx.unsqueeze(0))
+        if hx is None:
+            h = zeros((x.shape[0], self.hidden_size), dtype=x.dtype, device=x.device)
+        else:
+            h = hx if batched else hx.unsqueeze(0)
         out, _ = self._step(x, h, None)
         return out if batched else out.squeeze(0)
 
@@ -264,7 +267,7 @@ class LSTMCell(_CellBase):
         batched = input.dim() == 2
         x = input if batched else input.unsqueeze(0)
         if hx is None:
-            z = zeros((x.shape[0], self.hidden_size), dtype=x.dtype)
+            z = zeros((x.shape[0], self.hidden_size), dtype=x.dtype, device=x.device)
             hx = (z, z)
         elif not batched:
             hx = (hx[0].unsqueeze(0), hx[1].unsqueeze(0))
@@ -281,6 +284,9 @@ class GRUCell(_CellBase):
     def forward(self, input, hx=None):
         batched = input.dim() == 2
         x = input if batched else input.unsqueeze(0)
-        h = zeros((x.shape[0], self.hidden_size), dtype=x.dtype) if hx is None else (hx if batched else hx.unsqueeze(0))
+        if hx is None:
+            h = zeros((x.shape[0], self.hidden_size), dtype=x.dtype, device=x.device)
+        else:
+            h = hx if batched else hx.unsqueeze(0)
         out, _ = self._step(x, h, None)
         return out if batched else out.squeeze(0)
