@@ -375,10 +375,8 @@ def run(case, module, dev):
 # worked around; strict, so a fix makes the test fail until its entry is removed.
 # (device type, case id) -> (exception, reason, only under the NumPy-backed fake CuPy)
 KNOWN_DEVICE_BUGS = {
-    ("cuda", "Embedding-max-norm"): (
-        TypeError, "the fake CuPy's ndarray.__array_function__ returns host arrays from np.where (real CuPy "
-                   "dispatches to cupy.where), which nn.functional.embedding's max_norm renormalisation calls on "
-                   "device arrays (it should use the backend's xp, not np)", True),
+    # (device type, case id) -> (exception, why, only under the fake CuPy): strict xfails, so a fix
+    # shows up as XPASS(strict) and its entry must go
 }
 
 

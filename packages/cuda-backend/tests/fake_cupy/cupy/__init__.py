@@ -128,6 +128,9 @@ class ndarray(_np.ndarray):
                                 f"{module}.{func.__name__})")
             _refuse_host_arrays(args)
             _refuse_host_arrays(kwargs.values())
+            # CuPy answers with its own function: device arrays out (NumPy's C functions, np.where
+            # and np.stack among them, would hand back host arrays)
+            return _on_device(super().__array_function__(func, types, args, kwargs))
         return super().__array_function__(func, types, args, kwargs)
 
     def __array_wrap__(self, arr, context=None, return_scalar=False):
