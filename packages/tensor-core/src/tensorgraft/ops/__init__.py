@@ -3,4 +3,6 @@
 
 Third-party ops appear here too, as ``tensorgraft.ops.<namespace>.<name>``.
 """
-from . import conversion, creation, elementwise, indexing, linalg, reduction, shape  # noqa: F401
+from . import (  # noqa: F401
+    conversion, creation, distance, elementwise, indexing, linalg, reduction, scan, shape, statistics,
+)

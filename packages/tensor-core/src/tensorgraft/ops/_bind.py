@@ -9,7 +9,8 @@ from . import _frontend as F
 
 # Names of core modules under tensorgraft.ops; a plugin namespace may not shadow them.
 RESERVED_NAMESPACES = frozenset({"elementwise", "reduction", "linalg", "shape", "indexing", "creation",
-                                 "conversion", "random", "_frontend", "_define", "_bind"})
+                                 "conversion", "scan", "statistics", "distance", "random", "_frontend", "_define",
+                                 "_bind"})
 
 
 def bind_op(op, registry, tg_module) -> None:

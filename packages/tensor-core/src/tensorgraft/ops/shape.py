@@ -131,12 +131,14 @@ def _view_kernel(xp, a, shape):
 def _view_frontend(op):
     table = op.table
 
-    def view(input, *shape, size=None):
+    def view(input, *shape, size=None, dtype=None):
         _check(input, "view")
         if size is not None:  # view(size=(2, 3)), PyTorch's keyword
             shape = (size,)
-        if len(shape) == 1 and isinstance(shape[0], _dt.dtype):  # view(dtype)
-            raise RuntimeError("view(dtype) is not supported; use .to(dtype)")
+        if dtype is not None and not shape:
+            shape = (dtype,)
+        if len(shape) == 1 and isinstance(shape[0], _dt.dtype):
+            return _view_dtype(input, shape[0])
         a = input._data
         shape = _infer(_shape(shape, "view"), a.size, "view")
         return _finish_view(op, input, table[input._device.type](a, shape), {"shape": a.shape})
@@ -144,6 +146,33 @@ def _view_frontend(op):
 
 
 _view = defop("view", kernel=_view_kernel, frontend=_view_frontend, public=False)
+
+
+def _view_dtype(input, dtype):
+    """``view(dtype)``: the same memory read as ``dtype``, with PyTorch's rules when the element
+    sizes differ (the last dim must be contiguous; sizes, strides and offset must divide). Never
+    differentiable, as in PyTorch (the result does not require grad)."""
+    a = input._data
+    old, new = a.dtype.itemsize, dtype.np.itemsize
+    if old != new:
+        what = f"to view {F._type_name(a.dtype)} as {F._type_name(dtype.np)} (different element sizes)"
+        if a.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {what}")
+        strides = input.stride()
+        if old < new:
+            ratio = new // old
+            if a.shape[-1] % ratio:
+                raise RuntimeError(f"self.size(-1) must be divisible by {ratio} {what}, but got {a.shape[-1]}")
+        if strides[-1] != 1 and not (a.shape[-1] == 1 and strides[-1] == 0):  # 0: NumPy's stride of a new axis
+            raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {strides[-1]}")
+        if old < new:
+            offset = input.storage_offset()
+            if offset % ratio:
+                raise RuntimeError(f"self.storage_offset() must be divisible by {ratio} {what}, but got {offset}")
+            for i, st in enumerate(strides[:-1]):
+                if st % ratio:
+                    raise RuntimeError(f"self.stride({i}) must be divisible by {ratio} {what}, but got {st}")
+    return wrap_view(a.view(dtype.np), input)
 
 
 def _reshape_frontend(op):
@@ -197,6 +226,15 @@ def _flatten(input, start_dim=0, end_dim=-1):
 
 
 defop("flatten", frontend=lambda op: _flatten, differentiable=False)
+
+
+def _ravel(input):
+    """A flat view when the layout allows, else a flat copy (``contiguous().view(-1)``, as PyTorch)."""
+    _check(input, "ravel")
+    return input.contiguous().view(-1)
+
+
+defop("ravel", frontend=lambda op: _ravel, differentiable=False)
 
 
 def _unflatten(input, dim, sizes):
@@ -1318,6 +1356,8 @@ _SHAPE_SAMPLES = {
     "view_as": (_pair_samples, lambda a, b: a.reshape(b.shape)),
     "reshape_as": (_pair_samples, lambda a, b: a.reshape(b.shape)),
     "unflatten": (_one((1, (3, 1)), (-1, (1, 2))), None),
+    "ravel": (lambda dt, dev: [((_mk((2, 3, 2), dt, dev, 40),), {}), ((_mk((3, 2), dt, dev, 41).t(),), {})],
+              np.ravel),
     "movedim": (_one((0, 2), ((0, 1), (2, 0))), None),
     "moveaxis": (_one((0, -1),), lambda a, s, d: np.moveaxis(a, s, d)),
     "adjoint": (_one(()), lambda a: np.swapaxes(a, -1, -2)),

@@ -23,5 +23,5 @@ def formula(*names, saves=None, saves_output=False, node=None):
 
 
 def load_all():
-    from . import conversion, elementwise, indexing, linalg, reduction, shape  # noqa: F401
+    from . import conversion, distance, elementwise, indexing, linalg, reduction, scan, shape  # noqa: F401
     return FORMULAS

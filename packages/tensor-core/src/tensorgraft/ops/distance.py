@@ -1,0 +1,128 @@
+"""Pairwise distances: ``cdist``.
+
+As in PyTorch, ``p=2`` may be computed through a matrix product (``|x|^2 - 2 x.y + |y|^2``: fast,
+slightly less accurate for nearly equal rows) -- always with ``compute_mode=
+"use_mm_for_euclid_dist"``, and by default when either input has more than 25 rows. Otherwise each
+pair's difference is formed and reduced (``x1[..., :, None, :] - x2[..., None, :, :]``).
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from ..grad_mode import state as _gs
+from ..tensor import Tensor, wrap
+from . import _frontend as F
+from ._define import CORE_OPS, defop
+
+_FIRST = len(CORE_OPS)
+
+_MODES = {"use_mm_for_euclid_dist_if_necessary": 0, "use_mm_for_euclid_dist": 1, "donot_use_mm_for_euclid_dist": 2}
+
+
+def _cdist_kernel(xp, a, b, p, use_mm, out_shape):
+    batch = out_shape[:-2]
+    a = xp.broadcast_to(a, batch + a.shape[-2:])
+    b = xp.broadcast_to(b, batch + b.shape[-2:])
+    if 0 in out_shape or a.shape[-1] == 0:
+        return xp.zeros(out_shape, a.dtype)
+    if use_mm:
+        # PyTorch's _euclidean_dist: one matmul of [-2x, |x|^2, 1] and [y, 1, |y|^2]
+        an = xp.sum(a * a, axis=-1, keepdims=True)
+        bn = xp.sum(b * b, axis=-1, keepdims=True)
+        a_ = xp.concatenate([a * -2, an, xp.ones_like(an)], axis=-1)
+        b_ = xp.concatenate([b, xp.ones_like(bn), bn], axis=-1)
+        return xp.sqrt(xp.maximum(xp.matmul(a_, xp.swapaxes(b_, -1, -2)), 0))
+    diff = xp.abs(a[..., :, None, :] - b[..., None, :, :])
+    if p == 0:
+        return xp.sum(diff != 0, axis=-1).astype(a.dtype)
+    if p == 1:
+        return xp.sum(diff, axis=-1)
+    if p == 2:
+        return xp.sqrt(xp.sum(diff * diff, axis=-1))
+    if p == math.inf:
+        return xp.amax(diff, axis=-1)
+    return xp.sum(diff ** p, axis=-1) ** (1.0 / p)
+
+
+def _cdist_frontend(op):
+    table = op.table
+
+    def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+        if not isinstance(x1, Tensor):
+            raise F.not_a_tensor("cdist", "x1", 1, x1)
+        if not isinstance(x2, Tensor):
+            raise F.not_a_tensor("cdist", "x2", 2, x2)
+        if compute_mode not in _MODES:
+            raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+        if isinstance(p, Tensor):
+            p = p.item()
+        if not isinstance(p, numbers.Real):
+            raise TypeError(f"cdist(): argument 'p' must be float, not {type(p).__name__}")
+        p = float(p)
+        a, b = x1._data, x2._data
+        if a.ndim < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {a.ndim}D")
+        if b.ndim < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, X2 got: {b.ndim}D")
+        if a.shape[-1] != b.shape[-1]:
+            raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {a.shape[-1]} X2: {b.shape[-1]}")
+        for name, arr in (("X1", a), ("X2", b)):
+            if arr.dtype.kind != "f":
+                raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: {F._type_name(arr.dtype)}")
+        if p < 0 or math.isnan(p):
+            raise RuntimeError("cdist only supports non-negative p values")
+        if x1._device is not x2._device:
+            raise F.device_mismatch("cdist", x1, x2)
+        if a.dtype == np.float16:
+            raise NotImplementedError("\"cdist\" not implemented for 'Half'")
+        if a.dtype != b.dtype:
+            raise RuntimeError(f"expected scalar type {F._type_name(a.dtype)} but found {F._type_name(b.dtype)}")
+        err = F.broadcast_mismatch(a.shape[:-2], b.shape[:-2])
+        if err is not None:
+            raise err
+        batch = tuple(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
+        r1, r2 = a.shape[-2], b.shape[-2]
+        out_shape = batch + (r1, r2)
+        mode = _MODES[compute_mode]
+        use_mm = p == 2 and (mode == 1 or (mode == 0 and (r1 > 25 or r2 > 25)))
+        use_mm = use_mm and 0 not in out_shape and a.shape[-1] != 0
+        out = wrap(table[x1._device.type](a, b, p, use_mm, out_shape), x1._device)
+        if _gs.enabled and (x1._requires_grad or x2._requires_grad):
+            Tensor._autograd.record(op, out, (x1, x2), {"p": p},
+                                    node_name="EuclideanDistBackward0" if use_mm else None)
+            if use_mm:
+                out = out.view(out_shape)  # PyTorch views the matmul's result: the output shows ViewBackward0
+        return out
+    return cdist
+
+
+# =========================================================================== declarations
+def _mk(shape, dtype, device, seed, lo=-2.0, hi=2.0):
+    from ..testing import make_tensor
+    return make_tensor(shape, dtype=dtype, device=device, low=lo, high=hi, seed=seed)
+
+
+def _cdist_samples(dtype, device):
+    a, b = _mk((3, 2), dtype, device, 140), _mk((4, 2), dtype, device, 141)
+    ba, bb = _mk((2, 3, 3), dtype, device, 142), _mk((2, 2, 3), dtype, device, 143)
+    return [((a, b), {}), ((ba, bb, 1.0), {}), ((a, b, float("inf")), {}), ((ba, bb[:1], 1.5), {}),
+            ((a, b, 0.0), {}), ((ba, bb), {"compute_mode": "use_mm_for_euclid_dist"}),
+            ((_mk((2, 1, 3, 2), dtype, device, 144), _mk((2, 4, 2), dtype, device, 145), 3.0), {})]
+
+
+def _cdist_reference(a, b, p=2.0, compute_mode=None):
+    d = np.abs(a[..., :, None, :] - b[..., None, :, :])
+    if p == 0:
+        return np.sum(d != 0, axis=-1).astype(a.dtype)
+    if p == math.inf:
+        return d.max(-1)
+    return np.sum(d ** p, axis=-1) ** (1.0 / p)
+
+
+defop("cdist", kernel=_cdist_kernel, frontend=_cdist_frontend, method=False, samples=_cdist_samples,
+      reference=_cdist_reference)
+
+DISTANCE_OPS = CORE_OPS[_FIRST:]

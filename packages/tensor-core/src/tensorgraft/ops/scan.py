@@ -1,0 +1,230 @@
+"""Scans along a dim: cummax / cummin (values and indices), logcumsumexp, and diff.
+
+NumPy has ``ufunc.accumulate`` (an O(n) sequential scan); CuPy does not offer it for these ufuncs,
+so the kernels take it when ``xp`` is NumPy and otherwise run a log-step scan (Hillis-Steele:
+``ceil(log2 n)`` passes, each combining every element with the one ``2**k`` before it) built
+only from slicing and plain ufuncs, which both array modules have. Both give the same values for
+max/min; for logaddexp they may differ in the last bits (the additions are grouped differently).
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ..grad_mode import state as _gs
+from ..tensor import Tensor, wrap
+from . import _frontend as F
+from ._args import wrap_dim
+from ._define import CORE_OPS, defop
+from .reduction import return_type
+
+_FIRST = len(CORE_OPS)
+
+
+def _check(input, name, argname="input", pos=1):
+    if not isinstance(input, Tensor):
+        raise F.not_a_tensor(name, argname, pos, input)
+
+
+def scan(xp, a, axis, ufunc_name):
+    """Inclusive scan of ``a`` along ``axis`` with the associative, commutative binary ufunc
+    ``xp.<ufunc_name>`` (maximum, minimum, logaddexp): ``out[i] = f(a[0], ..., a[i])``."""
+    if xp is np:
+        return getattr(np, ufunc_name).accumulate(a, axis=axis)
+    f = getattr(xp, ufunc_name)
+    n = a.shape[axis]
+    out = a.copy()
+    step = 1
+    while step < n:
+        later = [slice(None)] * a.ndim
+        earlier = [slice(None)] * a.ndim
+        later[axis] = slice(step, None)
+        earlier[axis] = slice(0, n - step)
+        nxt = out.copy()
+        nxt[tuple(later)] = f(out[tuple(earlier)], out[tuple(later)])
+        out = nxt
+        step *= 2
+    return out
+
+
+# =========================================================================== cummax / cummin
+def _cummaxmin_kernel(xp, a, which, axis):
+    """(values, indices) of the running max/min along ``axis``, as PyTorch's CPU kernel: equal
+    values move the index to the later position, a NaN wins and stays (each later NaN moves the
+    index on)."""
+    if a.ndim == 0:
+        return a.copy(), xp.zeros((), np.int64)
+    vals = scan(xp, a, axis, "maximum" if which == "cummax" else "minimum")
+    hit = a == vals  # position i holds the running extreme (a new one, or a tie)
+    if a.dtype.kind in "fc":
+        hit |= xp.isnan(a)
+    shape = [1] * a.ndim
+    shape[axis] = a.shape[axis]
+    pos = xp.arange(a.shape[axis], dtype=np.int64).reshape(shape)
+    idx = scan(xp, xp.where(hit, pos, xp.zeros((), np.int64)), axis, "maximum")
+    return vals, idx.astype(np.int64, copy=False)
+
+
+def _cummaxmin_frontend(which):
+    def make(op):
+        table = op.table
+        Ret = return_type(which)
+
+        def cummax(input, dim, *, out=None):
+            _check(input, which)
+            a = input._data
+            if a.dtype.kind == "c":
+                raise RuntimeError(f"\"{which}_cpu\" not implemented for '{F._type_name(a.dtype)}'")
+            d = wrap_dim(dim, a.ndim)
+            v, i = table[input._device.type](a, which, d)
+            vals, idx = wrap(v, input._device), wrap(i, input._device)
+            if input._requires_grad and _gs.enabled:
+                Tensor._autograd.record(op, vals, (input,), {"dim": d, "indices": idx})
+            if out is not None:
+                F.store_into(out[0], vals._data, which)
+                F.store_into(out[1], idx._data, which)
+                return Ret(out[0], out[1])
+            return Ret(vals, idx)
+        cummax.__name__ = cummax.__qualname__ = which
+        return cummax
+    return make
+
+
+# =========================================================================== logcumsumexp
+def _logcumsumexp_kernel(xp, a, axis):
+    if a.ndim == 0:
+        return a.copy()
+    # logaddexp is exact about infinities (-inf is the identity, inf absorbs) and never
+    # overflows: log(exp(x) + exp(y)) = max + log1p(exp(-|x - y|))
+    return scan(xp, a, axis, "logaddexp")
+
+
+def _logcumsumexp_frontend(op):
+    table = op.table
+
+    def logcumsumexp(input, dim, *, out=None):
+        _check(input, "logcumsumexp")
+        a = input._data
+        if a.dtype.kind != "f":
+            # integers: as PyTorch's dispatch error; complex inputs are not implemented here
+            raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for '{F._type_name(a.dtype)}'")
+        d = wrap_dim(dim, a.ndim)
+        res = wrap(table[input._device.type](a, d), input._device)
+        if input._requires_grad and _gs.enabled:
+            Tensor._autograd.record(op, res, (input,), {"dim": d})
+        if out is not None:
+            F.store_into(out, res._data, "logcumsumexp")
+            return out
+        return res
+    return logcumsumexp
+
+
+# =========================================================================== diff
+def _diff(input, n=1, dim=-1, prepend=None, append=None):
+    """``n``-th forward difference along ``dim`` (logical xor for bools), after concatenating
+    ``prepend``/``append``; written with narrow/sub/cat, so the gradient comes from those
+    (``SubBackward0``, as in PyTorch)."""
+    _check(input, "diff")
+    if not isinstance(n, numbers.Integral) or isinstance(n, bool):
+        raise TypeError(f"diff(): argument 'n' (position 2) must be int, not {type(n).__name__}")
+    for name, t in (("prepend", prepend), ("append", append)):
+        if t is not None and not isinstance(t, Tensor):
+            raise TypeError(f"diff(): argument '{name}' must be Tensor, not {type(t).__name__}")
+    nd = input._data.ndim
+    if nd == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    d = wrap_dim(dim, nd)
+    for t in (prepend, append):
+        if t is None:
+            continue
+        if t._data.ndim != nd:
+            raise RuntimeError("diff expects prepend or append to be the same dimension as input")
+        for i in range(nd):
+            if i != d and t._data.shape[i] != input._data.shape[i]:
+                raise RuntimeError("diff expects the shape of tensor to prepend or append to match that of input "
+                                   f"except along the differencing dimension; input.size({i}) = "
+                                   f"{input._data.shape[i]}, but got tensor.size({i}) = {t._data.shape[i]}")
+    if n == 0:  # a copy of the input (prepend/append are checked, then ignored), as PyTorch
+        from ..registry import registry
+        from .shape import _finish_copy
+        return _finish_copy(registry.ops["clone"], input, input._data.copy(), None, node_name="CopyBackwards")
+    x = input
+    if prepend is not None or append is not None:
+        from .shape import _cat
+        parts = [t for t in (prepend, input, append) if t is not None]
+        x = _cat.frontend(parts, d)
+    is_bool = x._data.dtype.kind == "b"
+    for _ in range(n):
+        m = x._data.shape[d]
+        if m == 0:
+            break
+        later, earlier = x.narrow(d, 1, m - 1), x.narrow(d, 0, m - 1)
+        x = later.logical_xor(earlier) if is_bool else later - earlier
+    return x
+
+
+# =========================================================================== declarations
+def _mk(shape, dtype, device, seed, lo=-2.0, hi=2.0):
+    from ..testing import make_tensor
+    return make_tensor(shape, dtype=dtype, device=device, low=lo, high=hi, seed=seed)
+
+
+def _cummaxmin_samples(dtype, device):
+    return [((_mk((2, 5), dtype, device, 120), 1), {}), ((_mk((4, 3), dtype, device, 121), 0), {}),
+            ((_mk((2, 3, 2), dtype, device, 122), -2), {}), ((_mk((), dtype, device, 123), 0), {})]
+
+
+def _cummaxmin_reference(which):
+    acc = np.maximum if which == "cummax" else np.minimum
+
+    def ref(a, dim):
+        if a.ndim == 0:
+            return a, np.zeros((), np.int64)
+        vals = acc.accumulate(a, axis=dim)
+        moved = np.moveaxis(a, dim, -1)
+        mv = np.moveaxis(vals, dim, -1)
+        idx = np.zeros(moved.shape, np.int64)
+        for k in np.ndindex(moved.shape[:-1]):  # the last position <= i holding the running value
+            for i in range(moved.shape[-1]):
+                idx[k + (i,)] = max(j for j in range(i + 1) if moved[k + (j,)] == mv[k + (i,)])
+        return vals, np.moveaxis(idx, -1, dim)
+    return ref
+
+
+def _logcumsumexp_samples(dtype, device):
+    from .creation import tensor
+    wide = tensor([[-30.0, 5.0, 4.5, 20.0], [1.0, -2.0, 3.0, 0.5]], dtype=dtype, device=device)
+    return [((_mk((2, 4), dtype, device, 124), 1), {}), ((_mk((3, 2), dtype, device, 125), 0), {}),
+            ((wide, -1), {}), ((_mk((), dtype, device, 126), 0), {})]
+
+
+def _logcumsumexp_reference(a, dim):
+    if a.ndim == 0:
+        return a
+    return np.logaddexp.accumulate(a.astype(np.float64), axis=dim)
+
+
+def _diff_samples(dtype, device):
+    x = _mk((3, 4), dtype, device, 127)
+    return [((x,), {}), ((x, 2, 0), {}), ((x, 1, 1, _mk((3, 1), dtype, device, 128)), {}),
+            ((x, 1, 0), {"append": _mk((2, 4), dtype, device, 129)}), ((x, 5), {})]
+
+
+def _diff_reference(a, n=1, dim=-1, prepend=None, append=None):
+    return np.diff(a, n, axis=dim, **({"prepend": prepend} if prepend is not None else {}),
+                   **({"append": append} if append is not None else {}))
+
+
+defop("cummax", kernel=_cummaxmin_kernel, frontend=_cummaxmin_frontend("cummax"), samples=_cummaxmin_samples,
+      reference=_cummaxmin_reference("cummax"))
+defop("cummin", kernel=_cummaxmin_kernel, frontend=_cummaxmin_frontend("cummin"), samples=_cummaxmin_samples,
+      reference=_cummaxmin_reference("cummin"))
+defop("logcumsumexp", kernel=_logcumsumexp_kernel, frontend=_logcumsumexp_frontend,
+      samples=_logcumsumexp_samples, reference=_logcumsumexp_reference)
+defop("diff", frontend=lambda op: _diff, composite=True, samples=_diff_samples, reference=_diff_reference)
+
+# the ops this module declares (tests check each differentiable one has a formula)
+SCAN_OPS = CORE_OPS[_FIRST:]

@@ -1,0 +1,232 @@
+"""Statistics: quantile / nanquantile and bincount.
+
+``quantile`` follows PyTorch's algorithm step for step (sort, ranks ``q * (n - 1)`` adjusted by
+the interpolation mode, gather below/above, lerp), written with differentiable tensorgraft ops:
+the gradient reaches the input through sort and gather and ``q`` through the lerp weight, exactly
+where PyTorch's composite sends it, and double backward comes for free.
+"""
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+
+from ..tensor import Tensor, wrap
+from . import _frontend as F
+from ._args import wrap_dim
+from ._define import CORE_OPS, defop
+
+_FIRST = len(CORE_OPS)
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _check(input, name, argname="input", pos=1):
+    if not isinstance(input, Tensor):
+        raise F.not_a_tensor(name, argname, pos, input)
+
+
+# =========================================================================== quantile / nanquantile
+def _quantile_frontend(ignore_nan: bool):
+    name = "nanquantile" if ignore_nan else "quantile"
+
+    def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
+        _check(input, name)
+        if isinstance(q, numbers.Real) and not isinstance(q, Tensor):
+            q = float(q)
+            if not 0 <= q <= 1:
+                raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {q}")
+        elif not isinstance(q, Tensor):
+            raise TypeError(f"{name}() received an invalid combination of arguments - got (Tensor, "
+                            f"{type(q).__name__}), but expected q to be a float or a Tensor")
+        if interpolation not in _INTERPOLATIONS:
+            raise RuntimeError("quantile() interpolation must be one of linear, lower, higher, midpoint or nearest, "
+                               f"but got {interpolation}")
+        a = input._data
+        if a.size == 0:
+            raise RuntimeError("quantile() input tensor must be non-empty")
+        if isinstance(q, Tensor) and q._data.ndim > 1:
+            raise RuntimeError("quantile() q must be a scalar or 1D tensor")
+        if a.dtype not in (np.float32, np.float64):
+            raise RuntimeError("quantile() input tensor must be either float or double dtype")
+        if isinstance(q, Tensor):
+            if q._data.dtype != a.dtype:
+                raise RuntimeError("quantile() q tensor must be same dtype as the input tensor")
+            if q._device is not input._device:
+                raise RuntimeError("quantile() q tensor must be on the same device as the input tensor")
+            # PyTorch checks the values only for CPU tensors (elsewhere it would cost a device sync)
+            if q._device.type == "cpu" and not bool(((q._data >= 0) & (q._data <= 1)).all()):
+                raise RuntimeError("quantile() q values must be in the range [0, 1]")
+        res = _quantile(input, q, dim, keepdim, interpolation, ignore_nan)
+        if out is not None:
+            F.store_into(out, res._data, name)
+            return out
+        return res
+    quantile.__name__ = quantile.__qualname__ = name
+    return quantile
+
+
+def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
+    import tensorgraft as tg
+    a = input._data
+    shape = a.shape
+    if dim is None:
+        x = input.reshape(-1)
+        lead = ()
+        kept = (1,) * len(shape) if keepdim else ()
+    else:
+        d = wrap_dim(dim, a.ndim)
+        if a.ndim == 0:
+            x, lead, kept = input.reshape(1), (), ()
+        else:
+            x = input.movedim(d, -1)
+            lead = x._data.shape[:-1]
+            kept = shape[:d] + (1,) + shape[d + 1:] if keepdim else lead
+    n = x._data.shape[-1]
+    if n > 1 << 24:
+        raise RuntimeError("quantile() input tensor is too large")
+    srt = x.sort(-1)[0].reshape(-1, n)  # (rows, n); NaNs sort last
+    scalar_q = not isinstance(q, Tensor) or q._data.ndim == 0
+    if isinstance(q, Tensor):
+        qv = q.reshape(1) if q._data.ndim == 0 else q
+    else:
+        qv = tg.tensor([q], dtype=input.dtype, device=input.device)
+    if ignore_nan:
+        # ranks from the non-NaN count; an all-NaN row gets rank 0, so its quantile is NaN
+        valid = srt.isnan().logical_not().sum(-1, keepdim=True)
+        ranks = qv * (valid - 1)
+        ranks = tg.where(ranks < 0, tg.zeros_like(ranks), ranks)
+    else:
+        # a row holding NaN gets the last rank, so its quantile is NaN
+        last = n - 1
+        ranks = tg.where(srt.isnan().any(-1, keepdim=True), tg.full_like(qv, last), qv * last)
+    if interpolation == "lower":
+        ranks = ranks.floor()
+    elif interpolation == "higher":
+        ranks = ranks.ceil()
+    elif interpolation == "nearest":
+        ranks = ranks.round()  # half to even, as PyTorch's round_
+    below = ranks.to(tg.int64)
+    res = srt.gather(-1, below)
+    if interpolation in ("linear", "midpoint"):
+        weights = tg.full_like(ranks, 0.5) if interpolation == "midpoint" else ranks - below
+        above = srt.gather(-1, ranks.ceil().to(tg.int64))
+        res = res.lerp(above, weights)
+    nq = qv._data.shape[0]
+    if not scalar_q:
+        res = res.reshape(tuple(lead) + (nq,)).movedim(-1, 0)
+    return _squeeze_to(res, ((nq,) if not scalar_q else ()) + tuple(kept))
+
+
+def _squeeze_to(t, shape):
+    """``t`` reshaped to ``shape``, recorded as PyTorch's quantile ends: an in-place
+    ``squeeze_(-1)`` (``SqueezeBackward4``) of an intermediate, so the result is not a view."""
+    from ..registry import registry
+    from .shape import _finish_copy
+    return _finish_copy(registry.ops["squeeze"], t, t._data.reshape(shape), {"shape": t._data.shape},
+                        node_name="SqueezeBackward4")
+
+
+# =========================================================================== bincount
+def _bincount_kernel(xp, a, w, minlength, npdtype):
+    r = xp.bincount(a, weights=w, minlength=minlength)
+    return r.astype(npdtype, copy=False)
+
+
+def _bincount_frontend(op):
+    table = op.table
+
+    def bincount(input, weights=None, minlength=0):
+        _check(input, "bincount")
+        if weights is not None and not isinstance(weights, Tensor):
+            raise F.not_a_tensor("bincount", "weights", 2, weights)
+        if not isinstance(minlength, numbers.Integral) or isinstance(minlength, bool):
+            raise TypeError(f"bincount(): argument 'minlength' must be int, not {type(minlength).__name__}")
+        a = input._data
+        dev = input._device
+        if a.dtype.kind not in "iu":
+            raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{F._type_name(a.dtype)}'")
+        if minlength < 0:
+            raise RuntimeError("minlength should be >= 0")
+        from ..device import get_backend
+        xp = get_backend(dev).xp
+        if a.ndim == 1 and a.size == 0:
+            return wrap(xp.zeros((int(minlength),), np.int64), dev)  # int64 even with weights, as PyTorch
+        if a.ndim != 1 or bool((a < 0).any()):
+            raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+        w = None
+        npd = np.dtype(np.int64)
+        if weights is not None:
+            if weights._device is not dev:
+                raise F.device_mismatch("bincount", input, weights)
+            w = weights._data
+            if w.ndim != 1 or w.shape[0] != a.shape[0]:
+                raise RuntimeError("weights should be 1-d and have the same length as input")
+            if w.dtype.kind == "c":
+                warnings.warn("Casting complex values to real discards the imaginary part", UserWarning,
+                              stacklevel=2)
+                w = w.real
+            # PyTorch: float32 weights count in float32, every other dtype in float64
+            npd = np.dtype(np.float32 if w.dtype == np.float32 else np.float64)
+            w = w.astype(np.float64, copy=False)
+        return wrap(table[dev.type](a.astype(np.int64, copy=False), w, int(minlength), npd), dev)
+    return bincount
+
+
+# =========================================================================== declarations
+def _mk(shape, dtype, device, seed, lo=-2.0, hi=2.0):
+    from ..testing import make_tensor
+    return make_tensor(shape, dtype=dtype, device=device, low=lo, high=hi, seed=seed)
+
+
+def _quantile_samples(dtype, device):
+    from .creation import tensor
+    x = _mk((3, 5), dtype, device, 130)
+    return [((x, 0.3), {}), ((x, 0.3, 1), {}),
+            ((x, tensor([0.2, 0.6, 0.9], dtype=dtype, device=device), 0, True), {}),
+            ((x, 0.6), {"dim": -1, "interpolation": "midpoint"}),
+            ((x, tensor(0.45, dtype=dtype, device=device), 1), {"interpolation": "lower"}),
+            ((x, tensor([0.3, 0.7], dtype=dtype, device=device)), {"dim": 0, "interpolation": "higher"}),
+            ((x, 0.55), {"dim": 1, "keepdim": True, "interpolation": "nearest"})]
+
+
+def _nanquantile_samples(dtype, device):
+    from .creation import tensor
+    nan = float("nan")
+    x = tensor([[0.5, nan, -1.25, 2.0, 0.75], [nan, nan, 1.5, -0.5, 0.25], [1.0, -2.0, 0.125, 1.75, -0.75]],
+               dtype=dtype, device=device)
+    return [((x, 0.4, 1), {}), ((x, tensor([0.1, 0.8], dtype=dtype, device=device), 1, True), {}),
+            ((x, 0.5), {"dim": 0, "interpolation": "nearest"}), ((_mk((2, 4), dtype, device, 131), 0.3), {})]
+
+
+def _quantile_reference(ignore_nan):
+    method = {"linear": "linear", "lower": "lower", "higher": "higher", "midpoint": "midpoint",
+              "nearest": "nearest"}
+    f = np.nanquantile if ignore_nan else np.quantile
+
+    def ref(a, q, dim=None, keepdim=False, interpolation="linear"):
+        q = np.asarray(q)
+        return f(a, q, axis=dim, keepdims=keepdim, method=method[interpolation])
+    return ref
+
+
+def _bincount_samples(dtype, device):
+    from .creation import tensor
+    idx = tensor([1, 0, 3, 1, 5, 3, 3], device=device)
+    w = _mk((7,), dtype, device, 132)
+    return [((idx,), {}), ((idx, w), {}), ((idx,), {"minlength": 9}), ((idx, w, 2), {})]
+
+
+def _bincount_reference(a, weights=None, minlength=0):
+    return np.bincount(a, weights, minlength)
+
+
+defop("quantile", frontend=lambda op: _quantile_frontend(False), composite=True, samples=_quantile_samples,
+      reference=_quantile_reference(False))
+defop("nanquantile", frontend=lambda op: _quantile_frontend(True), composite=True, samples=_nanquantile_samples,
+      reference=_quantile_reference(True))
+defop("bincount", kernel=_bincount_kernel, frontend=_bincount_frontend, differentiable=False,
+      samples=_bincount_samples, reference=_bincount_reference)
+
+STATISTICS_OPS = CORE_OPS[_FIRST:]
