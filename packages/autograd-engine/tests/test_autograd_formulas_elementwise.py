@@ -323,3 +323,16 @@ def test_copy_across_devices_moves_data_and_gradient():
     import sys
     r = subprocess.run([sys.executable, "-c", _CROSS_DEVICE], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and r.stdout.strip().endswith("OK"), r.stderr[-3000:]
+
+
+def test_copysign_gradients_follow_the_sign_bit_and_give_the_sign_source_zeros():
+    # d/da copysign(a, b) = result / a, 0 at a == 0: a -0.0 sign source flips the gradient (its sign
+    # bit counts, though sign(-0.0) == 0); the sign source gets zeros, not None (as PyTorch)
+    a = tg.tensor([1.0, -2.0, 0.0, 3.0], requires_grad=True)
+    b = tg.tensor([-1.0, 3.0, -1.0, -0.0], requires_grad=True)
+    tg.copysign(a, b).sum().backward()
+    assert a.grad.tolist() == [-1.0, -1.0, 0.0, -1.0]
+    assert b.grad is not None and b.grad.tolist() == [0.0, 0.0, 0.0, 0.0]
+    c = tg.tensor([1.0, -2.0], requires_grad=True)
+    tg.copysign(c, -0.0).sum().backward()
+    assert c.grad.tolist() == [-1.0, 1.0]

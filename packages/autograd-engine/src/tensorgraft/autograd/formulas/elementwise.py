@@ -304,10 +304,13 @@ def floor_divide(node, g):
     return g * 0, None
 
 
-@formula("copysign")
+@formula("copysign", saves_output=True)
 def copysign(node, g):
+    # as PyTorch: d/da = result / a (so a sign bit on -0.0 counts), 0 where a == 0; the sign
+    # source gets a zero gradient (PyTorch's zeros_like, not None)
     a, b = node.inputs
-    return g * (a.sign() * (b.sign() if isinstance(b, tg.Tensor) else (1 if b >= 0 else -1))), None
+    ratio = (node.output / a).masked_fill(a == 0, 0)
+    return g * ratio, (tg.zeros_like(b) if isinstance(b, tg.Tensor) else None)
 
 
 @formula("xlogy")
