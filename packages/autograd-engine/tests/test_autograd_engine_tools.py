@@ -216,3 +216,11 @@ def test_render_without_graphviz_explains(monkeypatch, tmp_path):
     _, _, q = _tutorial_graph()
     with pytest.raises(RuntimeError, match="Graphviz"):
         tg.autograd.graph.render(q, str(tmp_path / "g.png"))
+
+
+def test_gradcheck_output_without_graph_must_be_constant():
+    # as PyTorch: an output that does not require grad has a zero analytical Jacobian, which the
+    # finite differences must confirm - so a detached output that does depend on the input fails
+    x = tg.randn(3, dtype=tg.float64, requires_grad=True)
+    assert gradcheck(lambda a: (a * 2, tg.zeros(3, dtype=tg.float64)), (x,))
+    assert not gradcheck(lambda a: (a * 2, (a * 3).detach()), (x,), raise_exception=False)

@@ -41,7 +41,13 @@ def _analytical_jacobian(fn, inputs, diff_idx):
     from . import grad as _grad
     outs = _outputs(fn, inputs)
     rows = []
+    width = sum(inputs[k]._data.size for k in diff_idx)
     for o in outs:
+        if not o.requires_grad:
+            # as PyTorch: an output with no graph has a zero Jacobian, which the finite differences
+            # must then confirm (a constant gradient such as copysign's for its sign source)
+            rows.extend(np.zeros(width) for _ in range(o._data.size))
+            continue
         for j in range(o._data.size):
             go = np.zeros(o._data.shape, dtype=o._data.dtype)
             go.reshape(-1)[j] = 1
@@ -50,7 +56,7 @@ def _analytical_jacobian(fn, inputs, diff_idx):
             rows.append(np.concatenate([
                 (g._host().astype(np.float64).ravel() if g is not None else np.zeros(inputs[k]._data.size))
                 for g, k in zip(gs, diff_idx)]))
-    return np.stack(rows) if rows else np.zeros((0, sum(inputs[k]._data.size for k in diff_idx)))
+    return np.stack(rows) if rows else np.zeros((0, width))
 
 
 def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, nondet_tol=0.0,

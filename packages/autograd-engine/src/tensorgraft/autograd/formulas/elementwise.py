@@ -308,8 +308,9 @@ def floor_divide(node, g):
 def copysign(node, g):
     # as PyTorch: d/da = result / a (so a sign bit on -0.0 counts), 0 where a == 0; the sign
     # source gets a zero gradient (PyTorch's zeros_like, not None)
+    # (the ratio is piecewise constant in a: detached, so a second derivative sees zero there)
     a, b = node.inputs
-    ratio = (node.output / a).masked_fill(a == 0, 0)
+    ratio = (node.output.detach() / a.detach()).masked_fill(a.detach() == 0, 0)
     return g * ratio, (tg.zeros_like(b) if isinstance(b, tg.Tensor) else None)
 
 
