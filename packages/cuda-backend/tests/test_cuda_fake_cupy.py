@@ -81,24 +81,156 @@ def test_device_api():
         except RuntimeError as e:
             print(e)
         tg.cuda.synchronize(1); print(cupy.cuda.SYNCED)
-        tg.cuda.manual_seed_all(7); print(sorted(cupy.random.SEEDS.items()))
+        tg.cuda.manual_seed_all(7); print([g.initial_seed() for g in tg.cuda.default_generators])
         print(tg.cuda.get_device_properties(0))
     """)
     assert out.splitlines() == [
         "0 Fake GPU 1 (9, 0)", "1 cuda:1", "0", "1", "Invalid device ordinal 5: only 2 cuda device(s) present", "[1]",
-        "[(0, 7), (1, 7)]",
+        "[7, 7]",
         "_CudaDeviceProperties(name='Fake GPU 0', major=9, minor=0, total_memory=81920MB, multi_processor_count=132)"]
 
 
 def test_seed_before_init_is_applied():
     out = _run("""
+        import sys
         import tensorgraft as tg
-        tg.cuda.manual_seed(11)           # before CUDA is initialised
-        import sys; assert 'cupy' not in sys.modules
-        assert tg.cuda.is_available()
-        import cupy; print(sorted(cupy.random.SEEDS.items()))
+        tg.cuda.manual_seed(11)           # before CUDA is initialised: the current device (0)
+        assert 'cupy' not in sys.modules and not tg.cuda.is_initialized()
+        print(tg.cuda.initial_seed(), [g.initial_seed() for g in tg.cuda.default_generators])
     """)
-    assert out.strip() == "[(0, 11), (1, 11)]"
+    assert out.strip() == "11 [11, 67280421310721]"
+    out = _run("""
+        import sys
+        import tensorgraft as tg
+        tg.manual_seed(4)                 # every device, CUDA not initialised yet
+        tg.cuda.manual_seed_all(12)
+        tg.cuda.manual_seed(5)
+        assert 'cupy' not in sys.modules
+        print([g.initial_seed() for g in tg.cuda.default_generators], tg.initial_seed())
+    """)
+    assert out.strip() == "[5, 12] 4"
+
+
+def test_random_numbers_are_drawn_on_the_device():
+    out = _run("""
+        import tensorgraft as tg, cupy
+        from tensorgraft.cuda._backend import BACKEND
+        import tensorgraft.nn.functional as F
+        tg.cuda.manual_seed(1)
+        a = tg.rand(4, device='cuda')
+        tg.cuda.manual_seed(1)
+        b = tg.rand(4, device='cuda')
+        print(a.tolist() == b.tolist(), type(a._data) is cupy.ndarray, a.dtype)
+        tg.cuda.manual_seed(2)
+        print(tg.rand(4, device='cuda').tolist() != a.tolist())
+
+        # no draw below comes from the host: the CPU stream and host-to-device copies are off limits
+        class NoHost:
+            def __getattr__(self, name):
+                raise AssertionError(f"drew {name} from the CPU generator")
+        tg.default_generator._stream = NoHost()
+        def no_copy(*args):
+            raise AssertionError("copied a host array to the device")
+        BACKEND.from_host = no_copy
+        x = tg.ones(6, device='cuda')
+        m = F.dropout(x, 0.5)
+        print(m.device, sorted(set(m.tolist())) in ([0.0, 2.0], [0.0], [2.0]))
+        outs = [tg.rand(3, device='cuda'), tg.randn(2, 3, device='cuda', dtype=tg.float64),
+                tg.rand(2, device='cuda', dtype=tg.complex64), tg.randint(0, 10, (5,), device='cuda'),
+                tg.randperm(7, device='cuda'), tg.normal(1.0, 2.0, (3,), device='cuda'), tg.normal(x, 0.5),
+                tg.bernoulli(x * 0.5), tg.multinomial(x, 3), tg.multinomial(x, 9, True), tg.rand_like(x),
+                tg.randn_like(x), x.clone().uniform_(), x.clone().normal_(), x.clone().exponential_(),
+                x.clone().log_normal_(), x.clone().cauchy_(), x.clone().geometric_(0.5), x.clone().random_(0, 3),
+                x.clone().bernoulli_(0.5), x.clone().bernoulli_(x * 0.5), tg.rand(0, device='cuda'),
+                tg.randperm(0, device='cuda')]
+        print(all(o.device.type == 'cuda' and type(o._data) is cupy.ndarray for o in outs))
+        print(sorted(outs[4].tolist()), len(set(outs[8].tolist())), outs[3].dtype, outs[2].dtype)
+        print(all(0 <= v < 10 for v in outs[3].tolist()), all(v in (0, 1, 2) for v in outs[18].tolist()))
+    """)
+    assert out.splitlines() == ["True True torch.float32", "True", "cuda:0 True", "True",
+                                "[0, 1, 2, 3, 4, 5, 6] 3 torch.int64 torch.complex64", "True True"]
+
+
+def test_cuda_draws_leave_the_cpu_stream_alone_and_seeds_reach_cuda():
+    out = _run("""
+        import tensorgraft as tg
+        tg.manual_seed(0)
+        ref = tg.rand(5).tolist()
+        tg.manual_seed(0)
+        tg.randn(100, device='cuda'); tg.randperm(10, device='cuda')
+        print(tg.rand(5).tolist() == ref)
+        tg.manual_seed(3)                 # seeds CUDA's generators too
+        a = tg.randn(4, device='cuda:1')
+        tg.manual_seed(3)
+        print(tg.randn(4, device='cuda:1').tolist() == a.tolist(), tg.cuda.initial_seed())
+        tg.manual_seed(3)
+        print(tg.randn(4).tolist() != a.tolist())   # CUDA's stream is not the CPU's
+    """)
+    assert out.splitlines() == ["True", "True 3", "True"]
+
+
+def test_each_device_has_its_own_generator():
+    out = _run("""
+        import tensorgraft as tg
+        g0, g1 = tg.cuda.default_generators
+        print(g0 is not g1, g0.device, g1.device)
+        tg.cuda.manual_seed_all(5)
+        a0, a1 = tg.rand(3, device='cuda:0'), tg.rand(3, device='cuda:1')
+        print(a0.tolist() == a1.tolist())   # same seed, same place in the stream: same numbers (as PyTorch)
+        tg.rand(10, device='cuda:0')        # advances device 0's generator only
+        b1 = tg.rand(3, device='cuda:1')
+        tg.cuda.manual_seed_all(5)
+        tg.rand(3, device='cuda:1')
+        print(tg.rand(3, device='cuda:1').tolist() == b1.tolist())
+        with tg.cuda.device(1):
+            tg.cuda.manual_seed(9)          # the current device only
+            print(tg.cuda.initial_seed(), tg.rand(2, device='cuda').device)
+        print(g0.initial_seed(), g1.initial_seed())
+        s0, s1 = tg.cuda.get_rng_state_all()
+        x0, x1 = tg.rand(2, device='cuda:0'), tg.rand(2, device='cuda:1')
+        tg.cuda.set_rng_state_all([s0, s1])
+        print(tg.rand(2, device='cuda:0').tolist() == x0.tolist(), tg.rand(2, device='cuda:1').tolist() == x1.tolist())
+        print(s0.dtype, s0.device, s0.numel())
+        try:
+            tg.cuda.set_rng_state(tg.zeros(3, dtype=tg.uint8))
+        except RuntimeError as e:
+            print(e)
+    """)
+    assert out.splitlines() == ["True cuda:0 cuda:1", "True", "True", "9 cuda:1", "5 9", "True True",
+                                "torch.uint8 cpu 16", "RNG state is wrong size"]
+
+
+def test_cuda_generator_objects():
+    out = _run("""
+        import tensorgraft as tg
+        g = tg.Generator(device='cuda')
+        print(g.device, g.initial_seed(), tg.Generator(device='cuda:1').device)
+        g.manual_seed(7)
+        a = tg.randn(3, device='cuda', generator=g)
+        g.manual_seed(7)
+        print(tg.randn(3, device='cuda:1', generator=g).tolist() == a.tolist())   # another GPU's tensor: fine
+        state = g.get_state()
+        b = tg.rand(2, device='cuda', generator=g)
+        g.set_state(state)
+        print(tg.rand(2, device='cuda', generator=g).tolist() == b.tolist())
+        tg.manual_seed(0)
+        ref = tg.rand(2, device='cuda').tolist()
+        tg.manual_seed(0)
+        tg.rand(5, device='cuda', generator=g)       # a private generator: the default one does not move
+        print(tg.rand(2, device='cuda').tolist() == ref)
+        for call in (lambda: tg.rand(2, generator=g), lambda: tg.rand(2, device='cuda', generator=tg.Generator()),
+                     lambda: tg.zeros(2, device='cuda').normal_(generator=tg.Generator())):
+            try:
+                call()
+            except RuntimeError as e:
+                print(e)
+        tg.cuda.seed(); tg.cuda.seed_all()
+        print(len({g.initial_seed() for g in tg.cuda.default_generators}))
+    """)
+    assert out.splitlines() == ["cuda:0 67280421310721 cuda:1", "True", "True", "True",
+                                "Expected a 'cpu' device type for generator but found 'cuda'",
+                                "Expected a 'cuda' device type for generator but found 'cpu'",
+                                "Expected a 'cuda' device type for generator but found 'cpu'", "1"]
 
 
 def test_memory_stats():

@@ -82,10 +82,77 @@ def test_streams_and_events():
 
 def test_manual_seed():
     tg.cuda.manual_seed(123)
-    a = cupy.random.rand(4).get()
+    a = tg.rand(4, device="cuda")
     tg.cuda.manual_seed(123)
-    b = cupy.random.rand(4).get()
-    assert (a == b).all()
+    b = tg.rand(4, device="cuda")
+    assert isinstance(a._data, cupy.ndarray) and a.tolist() == b.tolist()
+    tg.cuda.manual_seed(124)
+    assert tg.rand(4, device="cuda").tolist() != a.tolist()
+    assert tg.cuda.initial_seed() == 124
+    # tensorgraft.manual_seed seeds CUDA too; CUDA draws leave the CPU stream where it was
+    tg.manual_seed(7)
+    c, cpu = tg.randn(5, device="cuda"), tg.randn(5)
+    tg.manual_seed(7)
+    assert tg.randn(5).tolist() == cpu.tolist()
+    assert tg.randn(5, device="cuda").tolist() == c.tolist()
+    state = tg.cuda.get_rng_state()
+    d = tg.randint(0, 1000, (8,), device="cuda")
+    tg.cuda.set_rng_state(state)
+    assert tg.randint(0, 1000, (8,), device="cuda").tolist() == d.tolist()
+    g = tg.Generator(device="cuda").manual_seed(3)
+    e = tg.rand(3, device="cuda", generator=g)
+    g.manual_seed(3)
+    assert tg.rand(3, device="cuda", generator=g).tolist() == e.tolist()
+    assert len(tg.cuda.default_generators) == tg.cuda.device_count()
+
+
+def test_random_samplers_on_cuda():
+    tg.manual_seed(0)
+    r = tg.rand(100_000, device="cuda")
+    assert isinstance(r._data, cupy.ndarray) and r.dtype is tg.float32
+    assert 0.0 <= float(r.min()) and float(r.max()) < 1.0 and abs(float(r.mean()) - 0.5) < 0.01
+    n = tg.randn(100_001, dtype=tg.float64, device="cuda")  # odd sizes too (cuRAND's normals come in pairs)
+    assert n.dtype is tg.float64 and abs(float(n.mean())) < 0.02 and abs(float(n.std()) - 1) < 0.02
+    c = tg.randn(10_000, dtype=tg.complex64, device="cuda")
+    assert c.dtype is tg.complex64 and abs(float((c.abs() ** 2).mean()) - 1) < 0.05
+    h = tg.rand(1000, dtype=tg.float16, device="cuda")
+    assert h.dtype is tg.float16 and float(h.max()) <= 1.0
+    i = tg.randint(-3, 4, (10_000,), device="cuda")
+    assert i.dtype is tg.int64 and sorted(set(i.tolist())) == list(range(-3, 4))
+    big = tg.randint(-(2 ** 62), 2 ** 62, (1000,), device="cuda")
+    assert float(big.abs().max()) > 2.0 ** 58
+    assert sorted(tg.randperm(1000, device="cuda").tolist()) == list(range(1000))
+    assert tg.rand(0, device="cuda").shape == (0,) and tg.randperm(0, device="cuda").shape == (0,)
+    m = tg.normal(tg.full((10_000,), 5.0, device="cuda"), 0.1)
+    assert abs(float(m.mean()) - 5.0) < 0.01
+    b = tg.bernoulli(tg.full((10_000,), 0.3, device="cuda"))
+    assert set(b.tolist()) == {0.0, 1.0} and abs(float(b.mean()) - 0.3) < 0.03
+    w = tg.tensor([[0.0, 1.0, 0.0, 3.0], [2.0, 0.0, 2.0, 0.0]], device="cuda")
+    s = tg.multinomial(w, 4000, True)
+    assert s.shape == (2, 4000) and set(s[0].tolist()) == {1, 3} and set(s[1].tolist()) == {0, 2}
+    assert abs(float((s[0] == 3).float().mean()) - 0.75) < 0.05
+    assert sorted(tg.multinomial(w[0], 2).tolist()) == [1, 3]
+    x = tg.empty(50_000, device="cuda")
+    assert abs(float(x.uniform_(-2, 2).mean())) < 0.05 and float(x.min()) >= -2
+    assert abs(float(x.normal_(1.0, 0.5).mean()) - 1.0) < 0.02
+    assert abs(float(x.exponential_(2.0).mean()) - 0.5) < 0.02
+    assert float(x.log_normal_(0.0, 0.25).min()) > 0
+    assert float(x.geometric_(0.5).min()) >= 1 and abs(float(x.mean()) - 2.0) < 0.05
+    assert set(x.random_(0, 3).tolist()) == {0.0, 1.0, 2.0}
+    assert set(x.bernoulli_(0.5).tolist()) == {0.0, 1.0}
+    assert bool(x.cauchy_().isfinite().all())
+
+
+def test_dropout_mask_is_drawn_on_cuda():
+    F = pytest.importorskip("tensorgraft.nn.functional", reason="tensorgraft-nn is not installed")
+    tg.manual_seed(0)
+    ref = tg.rand(3).tolist()
+    tg.manual_seed(0)
+    x = tg.ones(10_000, device="cuda")
+    y = F.dropout(x, 0.25)
+    assert isinstance(y._data, cupy.ndarray) and set(y.tolist()) == {0.0, float(np.float32(1.0 / 0.75))}
+    assert abs(float((y == 0).float().mean()) - 0.25) < 0.03
+    assert tg.rand(3).tolist() == ref  # the mask did not come from the CPU's stream
 
 
 def _adam_ref(p, g, m, v, lr, b1, b2, eps, wd, step, decoupled):

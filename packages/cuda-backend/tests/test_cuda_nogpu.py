@@ -32,7 +32,9 @@ def test_import_does_not_import_cupy():
         assert 'cuda' in backends(), sorted(backends())
         assert 'cupy' not in sys.modules
         x = (tg.ones(3) * 2).sum()
-        assert 'cupy' not in sys.modules
+        tg.manual_seed(0); tg.cuda.manual_seed(1); tg.cuda.manual_seed_all(2); tg.seed()
+        tg.rand(3); tg.randn(2, generator=tg.Generator().manual_seed(1))
+        assert 'cupy' not in sys.modules   # seeding (every device) does not initialise CUDA
         print('ok')
     """)
     assert proc.returncode == 0, proc.stderr
@@ -75,9 +77,16 @@ def test_api_without_gpu():
     tg.cuda.reset_peak_memory_stats()
     tg.cuda.manual_seed(3)
     tg.cuda.manual_seed_all(3)
+    tg.cuda.seed()
+    tg.cuda.seed_all()
+    tg.manual_seed(3)
+    assert tg.cuda.default_generators == () and tg.cuda.get_rng_state_all() == []  # as PyTorch
     assert tg.cuda.is_initialized() is False
     for fn in (tg.cuda.current_device, tg.cuda.get_device_name, tg.cuda.synchronize, lambda: tg.cuda.set_device(0),
-               tg.cuda.Stream, tg.cuda.Event, tg.cuda.current_stream, lambda: tg.cuda.device(0).__enter__()):
+               tg.cuda.Stream, tg.cuda.Event, tg.cuda.current_stream, lambda: tg.cuda.device(0).__enter__(),
+               tg.cuda.initial_seed, tg.cuda.get_rng_state,
+               lambda: tg.cuda.set_rng_state(tg.zeros(16, dtype=tg.uint8)), lambda: tg.Generator(device="cuda"),
+               lambda: tg.rand(2, device="cuda")):
         with pytest.raises(RuntimeError, match="^no CUDA device was found"):
             fn()
     with tg.cuda.device(None):  # a no-op, as in PyTorch

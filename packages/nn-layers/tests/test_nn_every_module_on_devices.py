@@ -422,10 +422,7 @@ FACTORY = {"BatchNorm1d": (3,), "BatchNorm2d": (3,), "BatchNorm3d": (3,), "Bilin
            "RNNCell": (3, 4), "Transformer": (8, 2, 1, 1, 16), "TransformerDecoderLayer": (8, 2, 16),
            "TransformerEncoderLayer": (8, 2, 16)}
 FACTORY_BUGS = {  # (device type, class) -> as KNOWN_DEVICE_BUGS
-    ("cuda", name): (ValueError, "tensorgraft.ops.creation.write_host_values makes a 0-d value 1-d "
-                                 "(np.ascontiguousarray) before storing it into a 0-d device tensor, so "
-                                 "init.zeros_(num_batches_tracked) fails on the device", False)
-    for name in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d")}
+}
 
 
 def test_every_module_taking_device_has_a_factory_case():

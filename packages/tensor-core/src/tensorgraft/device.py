@@ -168,6 +168,22 @@ class DeviceBackend:
     def synchronize(self, index=None) -> None:
         return None
 
+    def new_random_stream(self, seed: int, index):
+        """The random stream behind a ``Generator`` of device ``index`` seeded with ``seed``
+        (0 <= seed < 2**64); called on the generator's first draw and after each ``manual_seed``.
+
+        The samplers call a few methods of ``numpy.random.Generator`` on it: ``random``,
+        ``standard_normal``, ``integers``, ``permutation``, ``uniform``, ``normal``,
+        ``exponential``, ``lognormal``, ``standard_cauchy``, ``geometric``, ``choice``. The default
+        is NumPy's PCG64: draws are made on the host and copied to the device. A stream that draws
+        on the device sets ``on_device = True``: its methods then take a ``dtype=`` keyword (the
+        floating dtype to draw in) and return this backend's arrays on device ``index`` (an
+        ``index`` attribute and ``at(index)`` give a view drawing on another device of the type);
+        it keeps its state as bytes (``get_state()``/``set_state(data)``) and may omit ``choice``.
+        """
+        import numpy.random  # here, not at module level: importing numpy.random costs ~8 ms
+        return numpy.random.Generator(numpy.random.PCG64(seed))
+
 
 class CPUBackend(DeviceBackend):
     type = "cpu"

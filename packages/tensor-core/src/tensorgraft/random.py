@@ -1,12 +1,15 @@
-"""Random number generation: ``Generator``, ``manual_seed`` and the default CPU generator.
+"""Random number generation: ``Generator``, ``manual_seed`` and one default generator per device.
 
-Streams come from NumPy's PCG64, so sequences differ from PyTorch's (the framework's numerics
+As in PyTorch, every device has its own default generator (the CPU's is ``default_generator``;
+the others are made on first use, one per device index), a sampler on device ``d`` with
+``generator=None`` draws from ``d``'s, and a ``Generator(device=...)`` draws from a stream that
+``d``'s backend makes (``DeviceBackend.new_random_stream``): NumPy's PCG64 on the CPU, cuRAND on
+CUDA. So a CUDA draw leaves the CPU sequence alone, and the same seed gives different numbers on
+different device types (as in PyTorch). Sequences differ from PyTorch's (the framework's numerics
 are PyTorch's; its random bits are its own). Seeding is deterministic: the same seed gives the
-same tensors on every run and platform.
+same tensors on every run and platform of a device type.
 """
 from __future__ import annotations
-
-import numpy as np
 
 from .device import device as _device
 
@@ -14,34 +17,44 @@ __all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_see
            "set_rng_state"]
 
 _DEFAULT_SEED = 67280421310721  # PyTorch's default_generator initial seed
+_CPU = _device("cpu")
 
 
 class Generator:
     """``tensorgraft.Generator(device='cpu')`` with ``manual_seed``, ``seed``, ``initial_seed``,
-    ``get_state``/``set_state``."""
+    ``get_state``/``set_state``; ``Generator(device='cuda')`` draws on the current CUDA device."""
 
     def __init__(self, device="cpu"):
-        self.device = _device(device)
+        dev = _device(device)
+        if dev.type == "cpu":
+            dev = _CPU  # PyTorch: Generator('cpu:0').device is device(type='cpu')
+        else:
+            from .ops.conversion import resolve_device  # the backend, its availability, the index
+            dev = resolve_device(dev)
+        self.device = dev
         self._seed = _DEFAULT_SEED
         self._stream = None
 
-    @property
-    def _np(self):
-        """The NumPy stream, built on first use: ``numpy.random`` takes ~8 ms to import, which
-        ``import tensorgraft`` (creating the default generator) should not pay."""
-        if self._stream is None:
-            self._stream = np.random.Generator(np.random.PCG64(self._seed))
-        return self._stream
+    def _rng(self):
+        """The stream, built on first use: for the CPU, ``numpy.random`` takes ~8 ms to import,
+        which ``import tensorgraft`` (creating the default generator) should not pay."""
+        s = self._stream
+        if s is None:
+            from .device import DeviceBackend, get_backend
+            backend = get_backend(self.device)
+            make = getattr(backend, "new_random_stream", None)  # a duck-typed backend: NumPy's default
+            s = make(self._seed, self.device.index) if make is not None else \
+                DeviceBackend.new_random_stream(backend, self._seed, self.device.index)
+            self._stream = s
+        return s
 
     def manual_seed(self, seed) -> "Generator":
-        seed = int(seed)
-        if seed < 0:
-            seed &= 0xFFFF_FFFF_FFFF_FFFF
-        self._seed = seed
+        self._seed = _seed_value(seed)
         self._stream = None  # restarts from ``seed`` on next use
         return self
 
     def seed(self) -> int:
+        import numpy as np
         s = int(np.random.SeedSequence().entropy) & 0xFFFF_FFFF_FFFF_FFFF
         self.manual_seed(s)
         return s
@@ -50,19 +63,46 @@ class Generator:
         return self._seed
 
     def get_state(self):
+        """A uint8 CPU tensor: NumPy's bit-generator state as JSON for host streams, the
+        device stream's own bytes otherwise."""
         from .ops.creation import tensor
-        import json
-        raw = json.dumps(self._np.bit_generator.state).encode()
+        s = self._rng()
+        if hasattr(s, "bit_generator"):
+            import json
+            raw = json.dumps(s.bit_generator.state).encode()
+        else:
+            raw = bytes(s.get_state())
         return tensor(list(raw), dtype=_uint8())
 
     def set_state(self, new_state) -> "Generator":
+        from .tensor import Tensor
+        if not isinstance(new_state, Tensor):
+            raise TypeError(f"expected a torch.ByteTensor, but got {type(new_state).__name__}")
+        if new_state.dtype is not _uint8() or new_state.device.type != "cpu":
+            raise TypeError("RNG state must be a torch.ByteTensor")
+        raw = bytes(int(v) for v in new_state.reshape(-1).tolist())
+        s = self._rng()
+        if not hasattr(s, "bit_generator"):
+            s.set_state(raw)
+            return self
         import json
-        raw = bytes(int(v) for v in new_state.tolist())
-        self._np.bit_generator.state = json.loads(raw.decode())
+        try:
+            s.bit_generator.state = json.loads(raw.decode())
+        except (ValueError, TypeError, KeyError):  # not a state get_state() made
+            raise RuntimeError(f"Expected a CPU generator state as get_state() returns it, but found an RNG state of "
+                               f"{len(raw)} bytes that is not one") from None
         return self
 
     def __repr__(self):
         return f"<torch._C.Generator object at {hex(id(self))}>"
+
+
+def _seed_value(seed) -> int:
+    """A seed as PyTorch takes it: a 64-bit integer, negative ones wrapped to unsigned."""
+    seed = int(seed)
+    if not -(1 << 63) <= seed < (1 << 64):
+        raise ValueError("Overflow when unpacking long long")
+    return seed & 0xFFFF_FFFF_FFFF_FFFF
 
 
 def _uint8():
@@ -72,20 +112,80 @@ def _uint8():
 
 default_generator = Generator()
 
+# Default generators of the other devices, made on first use: device -> Generator.
+_defaults: dict = {}
+# Seeds given before a device's default generator exists: (type or None, index or None) -> seed;
+# the most specific entry applies when it is made (``tensorgraft.cuda.manual_seed`` before CUDA
+# is initialised, ``tensorgraft.manual_seed`` before any draw on a device).
+_pending: dict = {}
+
+
+def default_generator_for(dev) -> Generator:
+    """The default generator of device ``dev`` (an index-less accelerator device means its
+    backend's current device)."""
+    if dev.type == "cpu":
+        return default_generator
+    g = _defaults.get(dev)
+    if g is None:
+        if dev.index is None:
+            from .ops.conversion import resolve_device
+            return default_generator_for(resolve_device(dev))
+        g = _defaults[dev] = Generator(dev)
+        for key in ((dev.type, dev.index), (dev.type, None), (None, None)):
+            if key in _pending:
+                g.manual_seed(_pending[key])
+                break
+    return g
+
+
+def seed_default_generators(seed, type=None, index=None) -> None:  # noqa: A002 - as device(type=...)
+    """Seed the default generators of every non-CPU device (``type=None``), of one type, or of one
+    device: those that exist now, and those made later."""
+    seed = _seed_value(seed)
+    for key in [k for k in _pending if (type is None or k[0] == type) and (index is None or k[1] == index)]:
+        del _pending[key]
+    _pending[(type, index)] = seed
+    for dev, g in list(_defaults.items()):
+        if (type is None or dev.type == type) and (index is None or g.device.index == index):
+            g.manual_seed(seed)
+
+
+def random_stream(generator, dev):
+    """The stream a sampler making a tensor on ``dev`` draws from: ``generator``'s (which must be
+    of ``dev``'s device type, as in PyTorch) or, when it is None, ``dev``'s default generator's."""
+    if generator is None:
+        if dev is _CPU:
+            return default_generator._rng()
+        g = default_generator_for(dev)
+    else:
+        g = generator
+        if g.device.type != dev.type:
+            raise RuntimeError(f"Expected a '{dev.type}' device type for generator but found '{g.device.type}'")
+    s = g._rng()
+    if g.device.index != dev.index and hasattr(s, "at"):
+        s = s.at(dev.index)  # same device type, another index: draw there
+    return s
+
 
 def manual_seed(seed) -> Generator:
-    """Seed the default generator of every device (CPU here; device plugins hook in)."""
+    """Seed the default generator of every device (the CPU's, and those of device plugins, made
+    now or later)."""
     default_generator.manual_seed(seed)
+    seed = default_generator.initial_seed()
+    seed_default_generators(seed)
     from .device import backends
-    for b in backends().values():
+    for b in backends().values():  # a backend that keeps random state of its own
         hook = getattr(b, "manual_seed_all", None)
         if hook is not None:
-            hook(int(seed))
+            hook(seed)
     return default_generator
 
 
 def seed() -> int:
-    return default_generator.seed()
+    """Seed every device's default generator with a non-deterministic seed; returns it."""
+    s = default_generator.seed()
+    seed_default_generators(s)
+    return s
 
 
 def initial_seed() -> int:
@@ -100,5 +200,11 @@ def set_rng_state(new_state) -> None:
     default_generator.set_state(new_state)
 
 
-def numpy_generator(generator) -> np.random.Generator:
-    return (generator or default_generator)._np
+def numpy_generator(generator=None):
+    """The host (NumPy) stream of a CPU ``generator``, or of the CPU default generator; for
+    callers that draw on the host and store the values (``nn.init``, samplers of indices)."""
+    if generator is None:
+        return default_generator._rng()
+    if generator.device.type != "cpu":
+        raise RuntimeError(f"Expected a 'cpu' device type for generator but found '{generator.device.type}'")
+    return generator._rng()

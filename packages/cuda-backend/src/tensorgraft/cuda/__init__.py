@@ -2,7 +2,8 @@
 
 Importing this module never imports CuPy; each function probes the GPU on first use. Without
 CuPy or a GPU, ``is_available()`` is False, ``device_count()`` is 0, the memory statistics are 0,
-``manual_seed``/``empty_cache`` do nothing, and everything that needs a device raises
+``manual_seed``/``empty_cache`` do nothing (a seed is remembered for a later initialisation),
+``default_generators`` is empty, and everything that needs a device raises
 ``RuntimeError("no CUDA device was found: <why>")``.
 """
 from __future__ import annotations
@@ -11,6 +12,8 @@ from ._backend import BACKEND as _B
 
 __all__ = ["is_available", "device_count", "current_device", "set_device", "get_device_name",
            "get_device_capability", "get_device_properties", "synchronize", "manual_seed", "manual_seed_all",
+           "seed", "seed_all", "initial_seed", "get_rng_state", "set_rng_state", "get_rng_state_all",
+           "set_rng_state_all", "default_generators",
            "memory_allocated", "max_memory_allocated", "memory_reserved", "max_memory_reserved",
            "reset_peak_memory_stats", "empty_cache", "mem_get_info", "Stream", "Event", "stream", "current_stream",
            "default_stream", "device", "unavailable_reason", "is_initialized"]
@@ -22,6 +25,8 @@ _STREAMS = frozenset({"Event", "Stream", "current_stream", "default_stream", "st
 def __getattr__(name):
     """The stream API loads on first use: ``import tensorgraft`` imports this package (for its
     plugin entry point) on every machine, GPU or not."""
+    if name == "default_generators":  # one per device, as torch.cuda.default_generators; () without CUDA
+        return tuple(_generator(i) for i in range(device_count())) if is_available() else ()
     if name in _STREAMS:
         from . import streams
         value = getattr(streams, name)
@@ -139,26 +144,61 @@ def synchronize(device=None) -> None:
 
 
 # --------------------------------------------------------------------------- random
+# Each CUDA device has its own default generator (core's ``tensorgraft.random`` keeps them; they
+# draw on the device, see _random.py). Seeds given before CUDA is initialised, or without CUDA,
+# are remembered by core and applied when a device's generator is made.
+def _generator(index: int):
+    from tensorgraft.device import device as _device
+    from tensorgraft.random import default_generator_for
+    return default_generator_for(_device("cuda", index))
+
+
 def manual_seed(seed: int) -> None:
-    """Seed the current device's generator (remembered and applied at initialisation if CUDA is
-    not initialised yet; a no-op without CUDA, as in PyTorch)."""
-    seed = int(seed)
-    _B.seed = seed
-    if is_initialized():
-        _cupy().random.seed(seed)
+    """Seed the current device's default generator (device 0 before CUDA is initialised; a no-op
+    without CUDA, as in PyTorch)."""
+    from tensorgraft.random import seed_default_generators
+    seed_default_generators(seed, "cuda", current_device() if is_initialized() else 0)
 
 
 def manual_seed_all(seed: int) -> None:
-    seed = int(seed)
-    _B.seed = seed
-    if is_initialized():
-        from ._backend import _seed_all
-        _seed_all(_cupy(), seed, _B.device_count())
+    """Seed the default generator of every CUDA device (also those of a later initialisation)."""
+    from tensorgraft.random import seed_default_generators
+    seed_default_generators(seed, "cuda")
+
+
+def seed() -> None:
+    """Seed the current device's default generator with a non-deterministic seed."""
+    if is_available():
+        _generator(current_device()).seed()
 
 
 def seed_all() -> None:
-    import random
-    manual_seed_all(random.getrandbits(63))
+    """Seed every device's default generator with one non-deterministic seed."""
+    import os
+    manual_seed_all(int.from_bytes(os.urandom(8), "little"))
+
+
+def initial_seed() -> int:
+    """The current device's default generator's seed."""
+    return _generator(current_device()).initial_seed()
+
+
+def get_rng_state(device="cuda"):
+    """A device's generator state: a uint8 CPU tensor (16 bytes: seed, draws made)."""
+    return _generator(_index(device)).get_state()
+
+
+def set_rng_state(new_state, device="cuda") -> None:
+    _generator(_index(device)).set_state(new_state)
+
+
+def get_rng_state_all() -> list:
+    return [get_rng_state(i) for i in range(device_count())]
+
+
+def set_rng_state_all(new_states) -> None:
+    for i, state in enumerate(new_states):
+        set_rng_state(state, i)
 
 
 # --------------------------------------------------------------------------- memory (CuPy's pool)

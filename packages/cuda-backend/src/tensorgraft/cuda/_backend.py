@@ -16,6 +16,10 @@ import numpy as np
 
 from tensorgraft.device import DeviceBackend
 
+# cuRAND's generator type (curand.h: CURAND_RNG_PSEUDO_PHILOX4_32_10), the counter-based generator
+# PyTorch's CUDA generators use too; cheap to reseed, unlike the default XORWOW.
+CURAND_PHILOX4_32_10 = 161
+
 INSTALL_HINT = "pip install tensorgraft-cuda[cuda12] for CUDA 12 or tensorgraft-cuda[cuda13] for CUDA 13"
 
 
@@ -63,7 +67,7 @@ class CUDABackend(DeviceBackend):
         self._probe = None            # (available, reason, count)
         self._lock = threading.Lock()
         self._peak: dict = {}         # device index -> peak bytes in use
-        self.seed = None              # manual_seed before initialisation: applied at init
+        self._engines: dict = {}      # device index -> cupy.random.RandomState (see _random.py)
 
     # -- probing -------------------------------------------------------------------------------
     def probe(self):
@@ -84,8 +88,6 @@ class CUDABackend(DeviceBackend):
         for op in registry.ops.values():
             op.table.pop("cuda", None)
             op.bind_kernel("cuda", self)
-        if self.seed is not None:
-            _seed_all(cupy, self.seed, self._probe[2])
         self._track_peak(cupy)
 
     def _track_peak(self, cupy) -> None:
@@ -145,6 +147,22 @@ class CUDABackend(DeviceBackend):
         else:
             cp.cuda.Device(index).synchronize()
 
+    # -- random numbers ----------------------------------------------------------------------------
+    def new_random_stream(self, seed: int, index):
+        """Generators of the cuda device draw on the device (cuRAND's Philox through CuPy)."""
+        from ._random import CUDARandomStream
+        return CUDARandomStream(seed, self.current_index() if index is None else index)
+
+    def random_engine(self, index: int):
+        """Device ``index``'s cuRAND Philox4x32-10 generator (made under that device, as cuRAND's
+        generators belong to the device current at creation); streams reseed it before each draw."""
+        rs = self._engines.get(index)
+        if rs is None:
+            cp = self.cupy()
+            with cp.cuda.Device(index):
+                rs = self._engines.setdefault(index, cp.random.RandomState(np.uint64(0), method=CURAND_PHILOX4_32_10))
+        return rs
+
     # -- memory accounting ------------------------------------------------------------------------
     def note_usage(self, index: int, used: int) -> None:
         if used > self._peak.get(index, 0):
@@ -172,12 +190,6 @@ def _probe():
     if n <= 0:
         return False, "no CUDA device was found: the CUDA runtime reports 0 devices", 0
     return True, "", n
-
-
-def _seed_all(cupy, seed, count):
-    for i in range(count):
-        with cupy.cuda.Device(i):
-            cupy.random.seed(seed)
 
 
 BACKEND = CUDABackend()

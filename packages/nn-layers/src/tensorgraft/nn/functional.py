@@ -250,14 +250,8 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
 
 # ====================================================================== dropout
 def _dropout_mask(shape, p, x):
-    from tensorgraft.random import numpy_generator
-    from tensorgraft.device import get_backend
-    rng = numpy_generator(None)
-    keep = rng.random(shape) >= p
-    m = (keep.astype(x._data.dtype) / (1.0 - p)) if p < 1 else np.zeros(shape, x._data.dtype)
-    if x._device.type != "cpu":
-        m = get_backend(x._device).from_host(m, x._device.index)
-    return wrap(m, x._device)
+    from tensorgraft.ops.creation import dropout_mask  # drawn by x's device's default generator, there
+    return wrap(dropout_mask(shape, p, x), x._device)
 
 
 def _check_p(p):

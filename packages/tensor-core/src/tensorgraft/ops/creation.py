@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..device import device as _device, get_backend
-from ..random import numpy_generator
+from ..random import random_stream
 from ..tensor import Size, Tensor, wrap
 from .conversion import move_array, resolve_device
 
@@ -538,6 +538,24 @@ def _not_implemented(kernel, dtype):
     return NotImplementedError(f"\"{kernel}\" not implemented for '{_KERNEL_TYPE_NAMES[dtype.name]}'")
 
 
+def _stream(generator, dev):
+    """(stream, on_device): the stream a sampler making a tensor on ``dev`` draws from, and whether
+    its draws are already on ``dev`` (a device stream) or are host arrays to copy there."""
+    s = random_stream(generator, dev)
+    return s, dev is not _CPU and getattr(s, "on_device", False)
+
+
+def _draw_dtype(np_dtype):
+    """The float precision a device stream draws in for a result of ``np_dtype`` (host streams
+    always draw float64, which keeps the CPU sequences as they are)."""
+    return np.float64 if np_dtype in (np.float64, np.complex128) else np.float32
+
+
+def _drawn(data, dev, on_device, requires_grad):
+    """Wrap an array drawn for ``dev``: a device stream's is there already."""
+    return _make(data, dev, requires_grad) if on_device else _finish(data, dev, requires_grad)
+
+
 def _sample(fname, kernel, draw, complex_scale):
     def sample(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
                pin_memory=False, **kw):
@@ -552,20 +570,21 @@ def _sample(fname, kernel, draw, complex_scale):
             raise _not_implemented(kernel, dtype)
         shape = _size(size, fname, size_)
         dev = resolve_device(device)
-        g = numpy_generator(generator)
+        g, on_device = _stream(generator, dev)
+        fd = _draw_dtype(dtype.np) if on_device else np.float64
         if dtype.category == 3:
-            re = draw(g, shape) * complex_scale
-            data = (re + 1j * draw(g, shape) * complex_scale).astype(dtype.np)
+            re = draw(g, shape, fd) * complex_scale
+            data = (re + 1j * draw(g, shape, fd) * complex_scale).astype(dtype.np)
         else:
-            data = draw(g, shape).astype(dtype.np, copy=False)
-        return _finish(data, dev, requires_grad)
+            data = draw(g, shape, fd).astype(dtype.np, copy=False)
+        return _drawn(data, dev, on_device, requires_grad)
     sample.__name__ = sample.__qualname__ = fname
     return sample
 
 
-rand = _sample("rand", "check_uniform_bounds", lambda g, s: g.random(s, dtype=np.float64), 1.0)
+rand = _sample("rand", "check_uniform_bounds", lambda g, s, d: g.random(s, dtype=d), 1.0)
 # complex randn: real and imaginary parts each with variance 1/2, as PyTorch
-randn = _sample("randn", "normal_kernel_cpu", lambda g, s: g.standard_normal(s, dtype=np.float64), math.sqrt(0.5))
+randn = _sample("randn", "normal_kernel_cpu", lambda g, s, d: g.standard_normal(s, dtype=d), math.sqrt(0.5))
 
 
 def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
@@ -617,8 +636,10 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
         if low_ < lo:
             raise RuntimeError(f"from is out of bounds for {dtype.name}")
     shape = _size((tuple(size),), "randint")
-    data = numpy_generator(generator).integers(low_, high, shape, dtype=np.int64)
-    return _finish(data.astype(dtype.np, copy=False), resolve_device(device), requires_grad)
+    dev = resolve_device(device)
+    g, on_device = _stream(generator, dev)
+    data = g.integers(low_, high, shape, dtype=np.int64)
+    return _drawn(data.astype(dtype.np, copy=False), dev, on_device, requires_grad)
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None, requires_grad=False,
@@ -637,21 +658,37 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False,
     dtype = _check_dtype(dtype, "randperm") or _dt.int64
     if dtype is _dt.bool or dtype.category == 3:
         raise _not_implemented("randperm", dtype)
-    data = numpy_generator(generator).permutation(n).astype(dtype.np)
-    return _finish(data, resolve_device(device), requires_grad)
+    dev = resolve_device(device)
+    g, on_device = _stream(generator, dev)
+    return _drawn(g.permutation(n).astype(dtype.np), dev, on_device, requires_grad)
+
+
+def _operand(x, dev, on_device):
+    """A tensor argument's array for a sampler: on the host for a host stream, on ``dev`` for a
+    device stream; numbers pass through."""
+    if not isinstance(x, Tensor):
+        return x
+    if not on_device:
+        return x._host()
+    return x._data if x._device is dev else move_array(x._data, x._device, dev)
+
+
+def _any(cond) -> bool:
+    """``cond.any()`` for an array of any namespace (one device sync), or a Python bool."""
+    return bool(cond.any()) if hasattr(cond, "any") else bool(cond)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
            requires_grad=False, pin_memory=False) -> Tensor:
     """``normal(mean, std, size)`` with numbers, or elementwise with tensor ``mean``/``std``."""
-    g = numpy_generator(generator)
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         ref = mean if isinstance(mean, Tensor) else std
-        m = mean._host() if isinstance(mean, Tensor) else mean
-        s = std._host() if isinstance(std, Tensor) else std
-        if np.any(np.asarray(s) < 0):
+        dev = ref._device
+        g, on_device = _stream(generator, dev)
+        m, s = _operand(mean, dev, on_device), _operand(std, dev, on_device)
+        if _any(s < 0) if on_device else np.any(np.asarray(s) < 0):
             raise RuntimeError("normal expects all elements of std >= 0.0")
-        shape = np.broadcast_shapes(np.shape(m), np.shape(s))
+        shape = np.broadcast_shapes(getattr(m, "shape", ()), getattr(s, "shape", ()))
         if size is not None:
             shape = _size((tuple(size),), "normal")
         res_dtype = mean.dtype if isinstance(mean, Tensor) else std.dtype
@@ -659,8 +696,9 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
             res_dtype = _dt.promote_types(mean.dtype, std.dtype)
         if res_dtype.category < 2:
             raise _not_implemented("normal_kernel_cpu", res_dtype)
-        data = (m + s * g.standard_normal(shape)).astype(res_dtype.np)
-        return _finish(data, ref._device, requires_grad)
+        fd = _draw_dtype(res_dtype.np) if on_device else np.float64
+        data = (m + s * g.standard_normal(shape, dtype=fd)).astype(res_dtype.np)
+        return _drawn(data, dev, on_device, requires_grad)
     if size is None:
         raise TypeError("normal() received an invalid combination of arguments: 'size' is required when mean "
                         "and std are numbers")
@@ -669,38 +707,47 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     dtype = _check_dtype(dtype, "normal") or _dt.get_default_dtype()
     if dtype.category < 2:
         raise _not_implemented("normal_kernel_cpu", dtype)
-    data = (mean + std * g.standard_normal(_size((tuple(size),), "normal"))).astype(dtype.np)
-    return _finish(data, resolve_device(device), requires_grad)
+    shape = _size((tuple(size),), "normal")
+    dev = resolve_device(device)
+    g, on_device = _stream(generator, dev)
+    fd = _draw_dtype(dtype.np) if on_device else np.float64
+    data = (mean + std * g.standard_normal(shape, dtype=fd)).astype(dtype.np)
+    return _drawn(data, dev, on_device, requires_grad)
 
 
 def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
     """Draws 0/1 with probability ``input`` (or ``p``); the result has ``input``'s dtype."""
     if not isinstance(input, Tensor):
         raise TypeError(f"bernoulli(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    dev = input._device
+    g, on_device = _stream(generator, dev)
+    if on_device:
+        probs = input._data if p is None else float(p)
+        if _any((probs < 0) | (probs > 1) | (probs != probs)) if p is None else not 0 <= probs <= 1:
+            raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
+        u = g.random(input._data.shape, dtype=_draw_dtype(input._data.dtype))
+        return _make((u < probs).astype(input._data.dtype), dev, False)
     probs = input._host() if p is None else np.full(input.shape, float(p))
     if np.any((probs < 0) | (probs > 1)) or np.any(np.isnan(probs)):
         raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
-    data = (numpy_generator(generator).random(probs.shape) < probs).astype(input._data.dtype)
-    return _finish(data, input._device, False)
+    data = (g.random(probs.shape) < probs).astype(input._data.dtype)
+    return _finish(data, dev, False)
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None) -> Tensor:
     """Indices drawn from the rows of ``input`` (unnormalised non-negative weights), int64."""
     if not isinstance(input, Tensor):
         raise TypeError(f"multinomial(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-    probs = np.asarray(input._host(), dtype=np.float64)
-    if probs.ndim not in (1, 2):
+    if input.ndim not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
     if num_samples <= 0:
         raise RuntimeError("cannot sample n_sample <= 0 samples")
+    g, on_device = _stream(generator, input._device)
+    if on_device:
+        return _make(_multinomial_on_device(input, num_samples, replacement, g), input._device, False)
+    probs = np.asarray(input._host(), dtype=np.float64)
     rows = probs[None] if probs.ndim == 1 else probs
-    if replacement and num_samples > 1:
-        _check_rows_with_replacement(rows)
-    elif np.any(probs < 0) or not np.all(np.isfinite(probs)):
-        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
-    if not replacement and num_samples > rows.shape[1]:
-        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
-    g = numpy_generator(generator)
+    _check_multinomial(rows, num_samples, replacement, rows_too=False)
     res = []
     for row in rows:
         s = row.sum()
@@ -712,6 +759,54 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
         res.append(g.choice(row.shape[0], size=num_samples, replace=replacement, p=row / s))
     data = np.asarray(res, dtype=np.int64)
     return _finish(data[0] if probs.ndim == 1 else data, input._device, False)
+
+
+def _check_multinomial(rows, num_samples, replacement, rows_too=True) -> None:
+    """PyTorch's checks of a (host, float64) 2-d ``rows`` for ``multinomial``, in its order."""
+    if replacement and num_samples > 1:
+        _check_rows_with_replacement(rows)
+    elif np.any(rows < 0) or not np.all(np.isfinite(rows)):
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    if not replacement and num_samples > rows.shape[1]:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    if rows_too:  # the CPU sampler checks each row as it reaches it
+        for row in rows:
+            if row.sum() <= 0:
+                raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+            if not replacement and np.count_nonzero(row) < num_samples:
+                raise RuntimeError("invalid multinomial distribution (with replacement=False, not enough "
+                                   "non-negative category to sample)")
+
+
+def _multinomial_on_device(input, num_samples, replacement, g):
+    """Draw with a device stream: with replacement by inverting each row's CDF, without by the
+    exponential race (the ``num_samples`` smallest ``Exp(1) / p``, as PyTorch's kernel). One check
+    on the device; the host sees the probabilities only to word an error."""
+    xp = get_backend(input._device).xp
+    rows = input._data.astype(np.float64)
+    if rows.ndim == 1:
+        rows = rows[None]
+    r, n = rows.shape
+    bad = not bool(((rows >= 0) & xp.isfinite(rows)).all()) or not bool((rows.sum(1) > 0).all())
+    if not replacement:
+        bad = bad or num_samples > n or bool(((rows > 0).sum(1) < num_samples).any())
+    if bad:
+        host = np.asarray(input._host(), dtype=np.float64)
+        _check_multinomial(host[None] if host.ndim == 1 else host, num_samples, replacement)
+    if replacement:
+        cdf = xp.cumsum(rows, axis=1)
+        cdf = cdf / cdf[:, -1:]
+        # one sorted array for all rows: row i's CDF shifted into [i, i + 1]
+        shift = xp.arange(r, dtype=np.float64)[:, None]
+        u = g.random((r, num_samples), dtype=np.float64)
+        flat = xp.searchsorted((cdf + shift).ravel(), (u + shift).ravel(), side="right")
+        idx = xp.minimum(flat.reshape(r, num_samples) - xp.arange(r, dtype=np.int64)[:, None] * n, n - 1)
+    else:
+        positive = rows > 0
+        race = -xp.log(g.random((r, n), dtype=np.float64)) / xp.where(positive, rows, 1.0)
+        idx = xp.argsort(xp.where(positive, race, xp.inf), axis=1)[:, :num_samples]
+    idx = idx.astype(np.int64)
+    return idx[0] if input.ndim == 1 else idx
 
 
 def _check_rows_with_replacement(rows) -> None:
@@ -768,11 +863,20 @@ BoolTensor = _legacy("BoolTensor", _dt.bool)
 # --------------------------------------------------------------------------- in-place sampling methods
 # ``w.uniform_(-0.1, 0.1)``, ``t.normal_()``, ``mask.bernoulli_(0.5)``: Tensor methods in PyTorch that
 # fill a tensor with fresh samples (not ops: they read nothing from the tensor but its shape/dtype).
-def _write_samples(t: Tensor, values, fname: str) -> Tensor:
+def _write_samples(t: Tensor, values, fname: str, on_device: bool = False) -> Tensor:
     from ._frontend import check_inplace_allowed, check_not_inference
     check_not_inference(t)
     check_inplace_allowed(t, fname)
-    return write_host_values(t, values)
+    if not on_device:
+        return write_host_values(t, values)
+    d = t._data  # values drawn on t's device by its stream
+    v = values.astype(d.dtype, copy=False)
+    if d.ndim == 0:
+        d[()] = v
+    else:
+        d[...] = v
+    t._vc[0] += 1
+    return t
 
 
 def write_host_values(t: Tensor, values) -> Tensor:
@@ -781,13 +885,39 @@ def write_host_values(t: Tensor, values) -> Tensor:
     d = t._data
     v = np.asarray(values).astype(d.dtype, copy=False)
     if t._device.type != "cpu":
-        v = get_backend(t._device).from_host(np.ascontiguousarray(v), t._device.index)
+        # (ascontiguousarray would make a 0-d value 1-d)
+        v = get_backend(t._device).from_host(np.ascontiguousarray(v) if v.ndim else v, t._device.index)
     if d.ndim == 0:
         d[()] = v
     else:
         d[...] = v
     t._vc[0] += 1
     return t
+
+
+def _fill(t: Tensor, fname: str, generator, draw, integer: bool = False) -> Tensor:
+    """Fill ``t`` with ``draw(stream, shape, kw)``, ``kw`` being the keywords of a device stream's
+    draw (``dtype=``: ``t``'s float precision, int64 for ``integer`` draws); empty for host streams,
+    whose NumPy draws are copied to ``t``'s device."""
+    g, on_device = _stream(generator, t._device)
+    shape = t._data.shape
+    if not on_device:
+        return _write_samples(t, draw(g, shape, {}), fname)
+    kw = {"dtype": np.int64 if integer else _draw_dtype(t._data.dtype)}
+    return _write_samples(t, draw(g, shape, kw), fname, True)
+
+
+def dropout_mask(shape, p: float, like: Tensor):
+    """The array ``keep / (1 - p)`` (``keep`` 1 with probability ``1 - p``) of ``like``'s dtype on
+    ``like``'s device, drawn by that device's default generator (on the device, for a device stream)."""
+    dev, dt = like._device, like._data.dtype
+    g, on_device = _stream(None, dev)
+    if on_device:
+        keep = g.random(shape, dtype=_draw_dtype(dt)) >= p
+        return keep.astype(dt) / (1.0 - p) if p < 1 else keep.astype(dt) * 0
+    keep = g.random(shape) >= p
+    m = (keep.astype(dt) / (1.0 - p)) if p < 1 else np.zeros(shape, dt)
+    return m if dev is _CPU else get_backend(dev).from_host(m, dev.index)
 
 
 def _float_only(t: Tensor, kernel: str) -> None:
@@ -801,39 +931,37 @@ def _uniform_(self, from_=0.0, to=1.0, *, generator=None, **kw):
     if from_ > to:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={_cnum(float(from_))} > "
                            f"to={_cnum(float(to))}")
-    return _write_samples(self, numpy_generator(generator).uniform(from_, to, self._data.shape), "uniform_")
+    return _fill(self, "uniform_", generator, lambda g, s, k: g.uniform(from_, to, s, **k))
 
 
 def _normal_(self, mean=0.0, std=1.0, *, generator=None):
     _float_only(self, "normal_kernel_cpu")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {_cnum(float(std))}")
-    return _write_samples(self, numpy_generator(generator).normal(mean, std, self._data.shape), "normal_")
+    return _fill(self, "normal_", generator, lambda g, s, k: g.normal(mean, std, s, **k))
 
 
 def _exponential_(self, lambd=1.0, *, generator=None):
     _float_only(self, "exponential_cpu")
     if lambd <= 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={_cnum(float(lambd))}")
-    return _write_samples(self, numpy_generator(generator).exponential(1.0 / lambd, self._data.shape),
-                          "exponential_")
+    return _fill(self, "exponential_", generator, lambda g, s, k: g.exponential(1.0 / lambd, s, **k))
 
 
 def _log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     _float_only(self, "log_normal_cpu")
-    return _write_samples(self, numpy_generator(generator).lognormal(mean, std, self._data.shape), "log_normal_")
+    return _fill(self, "log_normal_", generator, lambda g, s, k: g.lognormal(mean, std, s, **k))
 
 
 def _cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     _float_only(self, "cauchy_cpu")
-    g = numpy_generator(generator)
-    return _write_samples(self, median + sigma * g.standard_cauchy(self._data.shape), "cauchy_")
+    return _fill(self, "cauchy_", generator, lambda g, s, k: median + sigma * g.standard_cauchy(s, **k))
 
 
 def _geometric_(self, p, *, generator=None):
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={_cnum(float(p))}")
-    return _write_samples(self, numpy_generator(generator).geometric(p, self._data.shape), "geometric_")
+    return _fill(self, "geometric_", generator, lambda g, s, k: g.geometric(p, s, **k), integer=True)
 
 
 def _random_(self, from_=None, to=None, *, generator=None, **kw):
@@ -855,17 +983,21 @@ def _random_(self, from_=None, to=None, *, generator=None, **kw):
         hi = int(to)
     if lo >= hi:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={lo} >= to={hi}")
-    vals = numpy_generator(generator).integers(lo, hi, self._data.shape, dtype=np.int64)
-    return _write_samples(self, vals, "random_")
+    return _fill(self, "random_", generator, lambda g, s, k: g.integers(lo, hi, s, dtype=np.int64))
 
 
 def _bernoulli_(self, p=0.5, *, generator=None):
-    probs = p._host() if isinstance(p, Tensor) else float(p)
-    if np.any((np.asarray(probs) < 0) | (np.asarray(probs) > 1)):
-        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={_cnum(float(np.min(probs)))}"
-                           if not isinstance(p, Tensor) else "Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
-    draws = numpy_generator(generator).random(self._data.shape) < probs
-    return _write_samples(self, draws, "bernoulli_")
+    g, on_device = _stream(generator, self._device)
+    if isinstance(p, Tensor):
+        probs = _operand(p, self._device, on_device)
+        if _any((probs < 0) | (probs > 1)):
+            raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
+    else:
+        probs = float(p)
+        if not 0 <= probs <= 1:  # NaN included, as PyTorch
+            raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={_cnum(probs)}")
+    kw = {"dtype": _draw_dtype(self._data.dtype)} if on_device else {}
+    return _write_samples(self, g.random(self._data.shape, **kw) < probs, "bernoulli_", on_device)
 
 
 for _name, _fn in (("uniform_", _uniform_), ("normal_", _normal_), ("exponential_", _exponential_),
