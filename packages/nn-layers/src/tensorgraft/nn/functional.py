@@ -895,14 +895,19 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
             assert padding_idx >= -V, "Padding_idx must be within num_embeddings"
             padding_idx = V + padding_idx
     a = input._data
-    if a.size and (int(a.max()) >= V or int(a.min()) < 0):
+    # one read of the answer (on a GPU each read waits for the queued kernels)
+    if a.size and bool((a.max() >= V) | (a.min() < 0)):
         raise IndexError("index out of range in self")
     if max_norm is not None:
+        # PyTorch's embedding_renorm_: rows looked up are rescaled in place to norm <= max_norm,
+        # on the weight's own device
+        from tensorgraft.device import get_backend
+        xp = get_backend(weight._device).xp
         with _tg.no_grad():
-            rows = np.unique(input._host().reshape(-1))
+            rows = xp.unique(a.reshape(-1))
             w = weight._data
-            norms = (np.abs(w[rows]) ** norm_type).sum(1) ** (1.0 / norm_type)
-            scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+            norms = (xp.abs(w[rows]) ** norm_type).sum(1) ** (1.0 / norm_type)
+            scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
             w[rows] *= scale[:, None].astype(w.dtype)
     return _emb.embedding_op(input, weight, padding_idx)
 
