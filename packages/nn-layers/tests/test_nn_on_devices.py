@@ -284,3 +284,44 @@ def test_clip_grad_norm(tg_device, norm_type):
     if norm_type != 0.0:  # order 0's "norm" is not a scale the clipped gradients obey
         scale = np.float32(min(1.5 / (expected + 1e-6), 1.0))
         assert_close(cg[1], tg.tensor(grads[1] * scale), rtol=RTOL, atol=ATOL)
+
+
+INITS = [(nn.init.uniform_, {"a": -0.5, "b": 0.5}), (nn.init.normal_, {"std": 0.1}),
+         (nn.init.trunc_normal_, {"std": 1.0, "a": -1.0, "b": 1.0}), (nn.init.orthogonal_, {}),
+         (nn.init.sparse_, {"sparsity": 0.5}), (nn.init.kaiming_uniform_, {"a": 5 ** 0.5}),
+         (nn.init.xavier_normal_, {})]
+
+
+@pytest.mark.parametrize("init,kw", INITS, ids=[f.__name__ for f, _ in INITS])
+def test_init_draws_on_the_tensors_device(tg_device, init, kw):
+    # as PyTorch: the tensor's own device generator (or one of that device type) draws the values,
+    # reproducibly; the values obey the initialiser's law
+    def draw(generator=None):
+        t = tg.empty(6, 4, device=tg_device)
+        init(t, generator=generator, **kw)
+        on_device(t, tg_device)
+        return t.cpu().numpy()
+
+    tg.manual_seed(11)
+    a = draw()
+    tg.manual_seed(11)
+    assert (draw() == a).all()
+    g = tg.Generator(device=tg_device)
+    g.manual_seed(5)
+    b = draw(g)
+    g.manual_seed(5)
+    assert (draw(g) == b).all() and not (a == b).all()
+    if init is nn.init.uniform_:
+        assert a.min() >= -0.5 and a.max() <= 0.5
+    elif init is nn.init.trunc_normal_:
+        assert a.min() >= -1.0 and a.max() <= 1.0
+    elif init is nn.init.orthogonal_:
+        assert np.allclose(a.T @ a, np.eye(4), atol=1e-5)  # orthonormal columns (6 x 4)
+    elif init is nn.init.sparse_:
+        assert ((a == 0).sum(0) == 3).all()  # ceil(0.5 * 6) zeros in every column
+    if tg_device != "cpu":  # the device's draws leave the CPU stream alone
+        tg.manual_seed(3)
+        before = tg.rand(3)
+        tg.manual_seed(3)
+        draw()
+        assert (tg.rand(3) == before).all().item()

@@ -1,7 +1,10 @@
 """``tensorgraft.nn.init``: in-place initializers with PyTorch's names, defaults and fan rules.
 
-Values are drawn from tensorgraft's default generator (``tensorgraft.manual_seed`` makes them
-reproducible) on the host and written into the tensor's memory without recording autograd history.
+Random values are drawn as PyTorch draws them: by the tensor's own in-place samplers
+(``uniform_``, ``normal_``), from its device's default generator or the ``generator`` given (of
+the tensor's device type), so a CUDA parameter is initialised on the GPU; ``tensorgraft.manual_seed``
+makes them reproducible. Nothing is recorded by autograd. Deterministic fills (``eye_``,
+``dirac_`` ...) are built on the host and written into the tensor.
 """
 from __future__ import annotations
 
@@ -10,16 +13,13 @@ import warnings
 
 import numpy as np
 
+import tensorgraft as _tg
+from tensorgraft.grad_mode import no_grad
 from tensorgraft.ops.creation import write_host_values
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
            "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_",
            "sparse_"]
-
-
-def _rng(generator=None):
-    from tensorgraft.random import numpy_generator
-    return numpy_generator(generator)
 
 
 _write = write_host_values  # store host values into a tensor (cast, moved to its device)
@@ -69,11 +69,13 @@ def _calculate_correct_fan(tensor, mode):
 
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
-    return _write(tensor, _rng(generator).uniform(a, b, tuple(tensor.shape)))
+    with no_grad():
+        return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
-    return _write(tensor, _rng(generator).normal(mean, std, tuple(tensor.shape)))
+    with no_grad():
+        return tensor.normal_(mean, std, generator=generator)
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
@@ -84,11 +86,15 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     def norm_cdf(x):
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
     lo, hi = norm_cdf((a - mean) / std), norm_cdf((b - mean) / std)
-    u = _rng(generator).uniform(2 * lo - 1, 2 * hi - 1, tuple(tensor.shape))
-    from .functional_ops.special import erf as _erf  # noqa: F401  (erfinv below is via Newton on erf)
-    x = _erfinv(u)
-    x = x * std * math.sqrt(2.0) + mean
-    return _write(tensor, np.clip(x, a, b))
+    with no_grad():
+        # inverse-CDF sampling: uniform in the CDF's range, then erfinv
+        u = tensor.new_empty(tuple(tensor.shape), dtype=_tg.float64)
+        u.uniform_(2 * lo - 1, 2 * hi - 1, generator=generator)
+        if tensor.device.type == "cpu":
+            x = _erfinv(u.numpy())  # SciPy is optional on CPU: Newton steps on erf instead
+            return _write(tensor, np.clip(x * std * math.sqrt(2.0) + mean, a, b))
+        x = u.erfinv_().mul_(std * math.sqrt(2.0)).add_(mean).clamp_(a, b)  # on the device (cupyx erfinv)
+        return tensor.copy_(x)
 
 
 def _erfinv(y):
@@ -181,15 +187,16 @@ def orthogonal_(tensor, gain=1, generator=None):
         return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    flat = _rng(generator).normal(0.0, 1.0, (rows, cols))
-    if rows < cols:
-        flat = flat.T
-    q, r = np.linalg.qr(flat)
-    d = np.sign(np.diag(r))
-    q = q * d
-    if rows < cols:
-        q = q.T
-    return _write(tensor, (gain * q).reshape(tuple(tensor.shape)))
+    with no_grad():
+        # a Gaussian matrix drawn on the tensor's device, orthonormalised by QR there
+        flat = tensor.new_empty((rows, cols), dtype=_tg.float64).normal_(0.0, 1.0, generator=generator)
+        if rows < cols:
+            flat = flat.t()
+        q, r = _tg.linalg.qr(flat)
+        q = q * _tg.diagonal(r, 0, -2, -1).sign()  # unique Q: R's diagonal made positive
+        if rows < cols:
+            q = q.t()
+        return tensor.copy_((gain * q).reshape(tuple(tensor.shape)))
 
 
 def sparse_(tensor, sparsity, std=0.01, generator=None):
@@ -197,11 +204,12 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.shape
     num_zeros = int(math.ceil(sparsity * rows))
-    rng = _rng(generator)
-    v = rng.normal(0, std, (rows, cols))
-    for c in range(cols):
-        v[rng.permutation(rows)[:num_zeros], c] = 0
-    return _write(tensor, v)
+    with no_grad():
+        tensor.normal_(0, std, generator=generator)
+        for c in range(cols):  # each column: num_zeros rows, chosen at random, set to zero
+            zero_rows = _tg.randperm(rows, generator=generator, device=tensor.device)[:num_zeros]
+            tensor[zero_rows, c] = 0
+    return tensor
 
 
 # deprecated aliases without the trailing underscore
