@@ -308,3 +308,21 @@ def test_plugins_command_with_cupy():
     assert "tensorgraft-cuda 0.1.0" in out
     assert "CUDA devices: cuda:0 Fake GPU 0, cuda:1 Fake GPU 1" in out
     assert "fused_optimizer_step: 3 (('Adam', 'cuda')" in out
+
+
+def test_tensors_made_for_cuda_1_live_on_gpu_1_while_gpu_0_is_current():
+    out = _run("""
+        import tensorgraft as tg
+        makers = {"zeros": lambda: tg.zeros(3, device="cuda:1"), "ones": lambda: tg.ones(3, device="cuda:1"),
+                  "empty": lambda: tg.empty(3, device="cuda:1"), "full": lambda: tg.full((2,), 3.0, device="cuda:1"),
+                  "eye": lambda: tg.eye(2, device="cuda:1"), "arange": lambda: tg.arange(3, device="cuda:1"),
+                  "rand": lambda: tg.rand(3, device="cuda:1"), "to": lambda: tg.ones(2).to("cuda:1"),
+                  "zeros_like": lambda: tg.zeros_like(tg.ones(2, device="cuda:1"))}
+        assert tg.cuda.current_device() == 0
+        for name, make in makers.items():
+            t = make()
+            print(name, t.device, t._data.device.id, tg.cuda.current_device())
+    """)
+    for line in out.splitlines():
+        name, dev, array_gpu, current = line.split()
+        assert (dev, array_gpu, current) == ("cuda:1", "1", "0"), line

@@ -168,6 +168,12 @@ class DeviceBackend:
     def synchronize(self, index=None) -> None:
         return None
 
+    def on(self, index):
+        """A context in which new arrays of this backend are made on device ``index`` (CUDA: that
+        GPU made current). The default, for single-memory devices, does nothing."""
+        import contextlib
+        return contextlib.nullcontext()
+
     def new_random_stream(self, seed: int, index):
         """The random stream behind a ``Generator`` of device ``index`` seeded with ``seed``
         (0 <= seed < 2**64); called on the generator's first draw and after each ``manual_seed``.

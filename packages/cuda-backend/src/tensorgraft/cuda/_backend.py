@@ -140,6 +140,10 @@ class CUDABackend(DeviceBackend):
     def array_index(self, array):
         return int(array.device.id)
 
+    def on(self, index):
+        cp = self.cupy()
+        return cp.cuda.Device(index) if index is not None else cp.cuda.Device()
+
     def synchronize(self, index=None) -> None:
         cp = self.cupy()
         if index is None:

@@ -92,9 +92,14 @@ def _finish(data, dev, requires_grad: bool) -> Tensor:
     return t
 
 
-def _on_device(dev):
-    """Array namespace of ``dev`` (creation runs there directly, no host round-trip)."""
-    return np if dev is _CPU else get_backend(dev).xp
+def _create(dev, make):
+    """``make(xp)`` with ``dev``'s array namespace: creation runs on the device directly (no host
+    round-trip), and on the indexed device itself (``cuda:1`` while GPU 0 is current)."""
+    if dev is _CPU:
+        return make(np)
+    backend = get_backend(dev)
+    with backend.on(dev.index):
+        return make(backend.xp)
 
 
 def _make(data, dev, requires_grad):
@@ -240,7 +245,7 @@ def _filled(fname, fill):
         shape = _size(size, fname, size_)
         dev = resolve_device(device)
         npd = (dtype or _dt.get_default_dtype()).np
-        return _make(fill(_on_device(dev), shape, npd), dev, requires_grad)
+        return _make(_create(dev, lambda xp: fill(xp, shape, npd)), dev, requires_grad)
     make.__name__ = make.__qualname__ = fname
     make.__doc__ = f"``tensorgraft.{fname}(*size, dtype=None, device=None, requires_grad=False)``"
     return make
@@ -275,7 +280,7 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     dev = resolve_device(device)
-    return _make(_on_device(dev).full(shape, fill_value, dtype=dtype.np), dev, requires_grad)
+    return _make(_create(dev, lambda xp: xp.full(shape, fill_value, dtype=dtype.np)), dev, requires_grad)
 
 
 def _like(fname, maker):
@@ -504,7 +509,7 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
     if m is not None and m < 0:
         raise RuntimeError(f"m must be greater or equal to 0, got {m}")
     dev = resolve_device(device)
-    data = _on_device(dev).eye(int(n), int(m) if m is not None else int(n), dtype=dtype.np)
+    data = _create(dev, lambda xp: xp.eye(int(n), int(m) if m is not None else int(n), dtype=dtype.np))
     return _make(data, dev, requires_grad)
 
 
