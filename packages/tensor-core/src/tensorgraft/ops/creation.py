@@ -98,7 +98,10 @@ def _create(dev, make):
     if dev is _CPU:
         return make(np)
     backend = get_backend(dev)
-    with backend.on(dev.index):
+    on = getattr(backend, "on", None)  # (a backend need not subclass DeviceBackend)
+    if on is None:
+        return make(backend.xp)
+    with on(dev.index):
         return make(backend.xp)
 
 
