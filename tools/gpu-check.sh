@@ -22,7 +22,8 @@ OUT=${OUT:-$PWD/gpu-check-out}
 mkdir -p "$OUT"
 PARTS="packages/tensor-core packages/autograd-engine packages/nn-layers packages/optimizers packages/cuda-backend"
 DEVICE_SUITES="packages/tensor-core/tests/test_core_on_devices.py packages/autograd-engine/tests/test_autograd_on_devices.py
-  packages/nn-layers/tests/test_nn_on_devices.py packages/optimizers/tests/test_optim_on_devices.py packages/cuda-backend/tests"
+  packages/nn-layers/tests/test_nn_on_devices.py packages/nn-layers/tests/test_nn_every_module_on_devices.py
+  packages/optimizers/tests/test_optim_on_devices.py packages/cuda-backend/tests"
 export TENSORGRAFT_STRICT_PLUGINS=1 PYTHONUNBUFFERED=1
 
 case "${1:-}" in
