@@ -20,9 +20,12 @@ NAMES = ["cuda_seed_manual_step", "cuda_mlp784_b1024_step", "cuda_small_cnn_b256
 
 def _run(tmp_path, fake):
     env = dict(os.environ)
-    env.pop("PYTHONPATH", None)
+    # keep the path that finds tensorgraft (an install by PYTHONPATH), minus any fake CuPy on it
+    path = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and "fake_cupy" not in p]
     if fake:
-        env.update(PYTHONPATH=str(FAKE), FAKE_CUPY_DEVICES="1")
+        path.insert(0, str(FAKE))
+        env["FAKE_CUPY_DEVICES"] = "1"
+    env["PYTHONPATH"] = os.pathsep.join(path)
     out = tmp_path / "r.json"
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), *NAMES, "--rounds", "1",
                            "--min-time", "0", "--json", str(out)], capture_output=True, text=True, env=env,

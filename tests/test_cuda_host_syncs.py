@@ -51,7 +51,8 @@ print("item", cupy.cuda.HOST_READS - before)
 
 
 def test_training_steps_on_cuda_do_not_wait_for_the_device():
-    env = dict(os.environ, PYTHONPATH=str(FAKE), FAKE_CUPY_DEVICES="1")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(FAKE)] + [p for p in os.environ.get(
+        "PYTHONPATH", "").split(os.pathsep) if p]), FAKE_CUPY_DEVICES="1")
     proc = subprocess.run([sys.executable, "-c", textwrap.dedent(CODE.format(bench=str(ROOT / "benchmarks")))],
                           capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
