@@ -1,9 +1,11 @@
-"""RNN, LSTM, GRU (multi-layer, bidirectional, batch_first) and their cells, with PyTorch's parameter
-names and layout. The input projection of a whole sequence is one fused linear per layer and
-direction; only the recurrent part loops over time steps."""
+"""RNN, LSTM (with or without projections), GRU (multi-layer, bidirectional, batch_first, padded or
+packed input) and their cells, with PyTorch's parameter names and layout. The input projection of a
+whole sequence is one fused linear per layer and direction; only the recurrent part loops over time
+steps, on the rows of the sequences still running."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import tensorgraft as _tg
 from tensorgraft.ops.creation import empty, zeros
@@ -11,25 +13,70 @@ from tensorgraft.ops.creation import empty, zeros
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
+from ..utils.rnn import PackedSequence
 from .module import Module
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+_PUBLIC = {"RNN_TANH": "RNN", "RNN_RELU": "RNN", "LSTM": "LSTM", "GRU": "GRU"}
+
+
+def _cell(mode, xg, h, c, w_hh, b_hh):
+    """One step of ``mode`` given the precomputed input projection ``xg`` (N, gates)."""
+    hg = F.linear(h, w_hh, b_hh)
+    if mode == "LSTM":
+        gates = xg + hg
+        i, f, g, o = gates.chunk(4, 1)
+        c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+        return o.sigmoid() * c.tanh(), c
+    if mode == "GRU":
+        xr, xz, xn = xg.chunk(3, 1)
+        hr, hz, hn = hg.chunk(3, 1)
+        r = (xr + hr).sigmoid()
+        z = (xz + hz).sigmoid()
+        n = (xn + r * hn).tanh()
+        return n + z * (h - n), None
+    pre = xg + hg
+    return (pre.tanh() if mode == "RNN_TANH" else pre.relu()), None
+
+
+def _no_proj_size(kwargs, cls):
+    if "proj_size" in kwargs:
+        raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+    if kwargs:
+        raise TypeError(f"{cls.__name__}.__init__() got an unexpected keyword argument '{next(iter(kwargs))}'")
 
 
 class RNNBase(Module):
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, proj_size=0, device=None, dtype=None):
         super().__init__()
-        if proj_size:
-            raise NotImplementedError("proj_size is not supported by tensorgraft's LSTM")
         if not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1 or isinstance(dropout, bool):
             raise ValueError("dropout should be a number in range [0, 1] representing the probability of an element "
                              "being zeroed")
-        if not isinstance(hidden_size, int) or hidden_size <= 0:
-            raise ValueError("hidden_size must be an integer greater than zero" if isinstance(hidden_size, int)
-                             else f"hidden_size should be of type int, got: {type(hidden_size).__name__}")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn("dropout option adds dropout after all but last recurrent layer, so non-zero dropout "
+                          f"expects num_layers greater than 1, but got dropout={dropout} and num_layers={num_layers}",
+                          stacklevel=3)
+        if not isinstance(bias, bool):
+            raise TypeError(f"bias should be of type bool, got: {type(bias).__name__}")
+        if not isinstance(batch_first, bool):
+            raise TypeError(f"batch_first should be of type bool, got: {type(batch_first).__name__}")
+        if not isinstance(input_size, int):
+            raise TypeError(f"input_size should be of type int, got: {type(input_size).__name__}")
+        if input_size <= 0:
+            raise ValueError("input_size must be greater than zero")
+        if not isinstance(hidden_size, int):
+            raise TypeError(f"hidden_size should be of type int, got: {type(hidden_size).__name__}")
+        if hidden_size <= 0:
+            raise ValueError("hidden_size must be greater than zero")
         if num_layers <= 0:
-            raise ValueError("num_layers must be greater than or equal to 1")
+            raise ValueError("num_layers must be greater than zero")
+        if proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable projections")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
+        if mode not in _GATES:
+            raise ValueError("Unrecognized RNN mode: " + mode)
         self.mode = mode
         self.input_size = input_size
         self.hidden_size = hidden_size
@@ -41,25 +88,32 @@ class RNNBase(Module):
         self.proj_size = proj_size
         num_directions = 2 if bidirectional else 1
         gate_size = _GATES[mode] * hidden_size
+        real_hidden_size = proj_size if proj_size > 0 else hidden_size
+        fk = dict(device=device, dtype=dtype)
         self._flat_weights_names = []
         self._all_weights = []
         for layer in range(num_layers):
             for direction in range(num_directions):
-                layer_input_size = input_size if layer == 0 else hidden_size * num_directions
-                w_ih = Parameter(empty((gate_size, layer_input_size), device=device, dtype=dtype))
-                w_hh = Parameter(empty((gate_size, hidden_size), device=device, dtype=dtype))
+                layer_input_size = input_size if layer == 0 else real_hidden_size * num_directions
                 suffix = "_reverse" if direction == 1 else ""
                 names = [f"weight_ih_l{layer}{suffix}", f"weight_hh_l{layer}{suffix}"]
-                params = [w_ih, w_hh]
+                params = [Parameter(empty((gate_size, layer_input_size), **fk)),
+                          Parameter(empty((gate_size, real_hidden_size), **fk))]
                 if bias:
                     names += [f"bias_ih_l{layer}{suffix}", f"bias_hh_l{layer}{suffix}"]
-                    params += [Parameter(empty(gate_size, device=device, dtype=dtype)),
-                               Parameter(empty(gate_size, device=device, dtype=dtype))]
+                    params += [Parameter(empty(gate_size, **fk)), Parameter(empty(gate_size, **fk))]
+                if proj_size > 0:
+                    names.append(f"weight_hr_l{layer}{suffix}")
+                    params.append(Parameter(empty((proj_size, hidden_size), **fk)))
                 for n, p in zip(names, params):
                     setattr(self, n, p)
                 self._flat_weights_names.extend(names)
                 self._all_weights.append(names)
         self.reset_parameters()
+
+    @property
+    def _flat_weights(self):
+        return [getattr(self, n, None) for n in self._flat_weights_names]
 
     @property
     def all_weights(self):
@@ -89,83 +143,160 @@ class RNNBase(Module):
             s += ", bidirectional={bidirectional}"
         return s.format(**self.__dict__)
 
-    # -------------------------------------------------------------- the recurrence
-    def _cell(self, xg, h, c, w_hh, b_hh):
-        """One step given the precomputed input projection ``xg`` (N, gates)."""
-        hg = F.linear(h, w_hh, b_hh)
-        mode = self.mode
-        if mode == "LSTM":
-            gates = xg + hg
-            i, f, g, o = gates.chunk(4, 1)
-            c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-            return o.sigmoid() * c.tanh(), c
-        if mode == "GRU":
-            xr, xz, xn = xg.chunk(3, 1)
-            hr, hz, hn = hg.chunk(3, 1)
-            r = (xr + hr).sigmoid()
-            z = (xz + hz).sigmoid()
-            n = (xn + r * hn).tanh()
-            return n + z * (h - n), None
-        pre = xg + hg
-        return (pre.tanh() if mode == "RNN_TANH" else pre.relu()), None
-
-    def _run_direction(self, x, h, c, names, reverse):
-        w_ih, w_hh = getattr(self, names[0]), getattr(self, names[1])
-        b_ih = getattr(self, names[2]) if self.bias else None
-        b_hh = getattr(self, names[3]) if self.bias else None
-        T = x.shape[0]
-        xg = F.linear(x, w_ih, b_ih)  # (T, N, gates): one matmul for the whole sequence
-        outs = [None] * T
-        steps = range(T - 1, -1, -1) if reverse else range(T)
-        for t in steps:
-            h, c = self._cell(xg[t], h, c, w_hh, b_hh)
-            outs[t] = h
-        return _tg.stack(outs, 0), h, c
-
-    def forward(self, input, hx=None):
-        is_lstm = self.mode == "LSTM"
-        batched = input.dim() == 3
-        if input.dim() not in (2, 3):
-            raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.dim()}D instead")
-        if not batched:
-            input = input.unsqueeze(1)
-            if hx is not None:
-                hx = tuple(h.unsqueeze(1) for h in hx) if is_lstm else hx.unsqueeze(1)
-        elif self.batch_first:
-            input = input.transpose(0, 1)
-        if input.shape[-1] != self.input_size:
+    # -------------------------------------------------------------- argument checks (PyTorch's messages)
+    def check_input(self, input, batch_sizes):
+        w = self._flat_weights[0]
+        if input.dtype != w.dtype:
+            raise ValueError(f"RNN input dtype ({input.dtype}) does not match weight dtype ({w.dtype}). Convert "
+                             f"input: input.to({w.dtype}), or convert model: model.to({input.dtype})")
+        expected_dim = 2 if batch_sizes is not None else 3
+        if input.dim() != expected_dim:
+            raise RuntimeError(f"input must have {expected_dim} dimensions, got {input.dim()}")
+        if self.input_size != input.shape[-1]:
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
                                f"{input.shape[-1]}")
-        D = 2 if self.bidirectional else 1
-        N = input.shape[1]
-        H = self.hidden_size
-        if hx is None:
-            h0 = zeros((self.num_layers * D, N, H), dtype=input.dtype, device=input.device)
-            c0 = h0 if is_lstm else None
-        elif is_lstm:
-            h0, c0 = hx
+
+    def get_expected_hidden_size(self, input, batch_sizes):
+        if batch_sizes is not None:
+            mini_batch = int(batch_sizes[0])
         else:
-            h0, c0 = hx, None
-        expected = (self.num_layers * D, N, H)
-        if tuple(h0.shape) != expected:
-            raise RuntimeError(f"Expected hidden size {expected}, got {list(h0.shape)}"
-                               if not is_lstm else f"Expected hidden[0] size {expected}, got {list(h0.shape)}")
-        x = input
+            mini_batch = input.shape[0] if self.batch_first else input.shape[1]
+        num_directions = 2 if self.bidirectional else 1
+        return (self.num_layers * num_directions, mini_batch, self.proj_size if self.proj_size > 0
+                else self.hidden_size)
+
+    def check_hidden_size(self, hx, expected_hidden_size, msg="Expected hidden size {}, got {}"):
+        if tuple(hx.shape) != tuple(expected_hidden_size):
+            raise RuntimeError(msg.format(expected_hidden_size, list(hx.shape)))
+
+    def check_forward_args(self, input, hidden, batch_sizes):
+        self.check_input(input, batch_sizes)
+        self.check_hidden_size(hidden, self.get_expected_hidden_size(input, batch_sizes))
+
+    def permute_hidden(self, hx, permutation):
+        if permutation is None:
+            return hx
+        return hx.index_select(1, permutation)
+
+    # -------------------------------------------------------------- the recurrence
+    def _direction(self, xs, sizes, h0, c0, names, reverse):
+        """One layer, one direction over the steps ``xs`` (input projections; step ``t`` has
+        ``sizes[t]`` rows, the sequences still running, so a padded batch has them all equal).
+        Each sequence's final state is taken at its own last step; the reverse direction starts each
+        sequence at its last real element from its initial state."""
+        mode = self.mode
+        w_hh = getattr(self, names[1])
+        b_hh = getattr(self, names[3]) if self.bias else None
+        w_hr = getattr(self, names[-1]) if self.proj_size > 0 else None
+        T = len(xs)
+        outs = [None] * T
+        h, c = h0, c0
+        if not reverse:
+            ended_h, ended_c = [], []  # states of sequences that have ended, shortest (last rows) first
+            for t in range(T):
+                n = sizes[t]
+                if n < h.shape[0]:
+                    ended_h.append(h[n:])
+                    h = h[:n]
+                    if c is not None:
+                        ended_c.append(c[n:])
+                        c = c[:n]
+                h, c = _cell(mode, xs[t], h, c, w_hh, b_hh)
+                if w_hr is not None:
+                    h = F.linear(h, w_hr)
+                outs[t] = h
+            if ended_h:
+                h = _tg.cat([h] + ended_h[::-1], 0)
+                c = _tg.cat([c] + ended_c[::-1], 0) if c is not None else None
+        else:
+            n = sizes[-1]
+            if n < h0.shape[0]:
+                h = h0[:n]
+                c = c0[:n] if c0 is not None else None
+            for t in range(T - 1, -1, -1):
+                n, m = sizes[t], h.shape[0]
+                if n > m:  # sequences whose last element is step t join with their initial state
+                    h = _tg.cat([h, h0[m:n]], 0)
+                    c = _tg.cat([c, c0[m:n]], 0) if c is not None else None
+                h, c = _cell(mode, xs[t], h, c, w_hh, b_hh)
+                if w_hr is not None:
+                    h = F.linear(h, w_hr)
+                outs[t] = h
+        return outs, h, c
+
+    def _recurrence(self, x, sizes, h0, c0, packed):
+        """All layers and directions. ``x`` is packed data (sum(sizes), I) or a padded (T, N, I)."""
+        D = 2 if self.bidirectional else 1
         hn, cn = [], []
         for layer in range(self.num_layers):
             outs = []
             for d in range(D):
                 k = layer * D + d
-                o, h, c = self._run_direction(x, h0[k], c0[k] if is_lstm else None, self._all_weights[k], d == 1)
-                outs.append(o)
+                names = self._all_weights[k]
+                b_ih = getattr(self, names[2]) if self.bias else None
+                xg = F.linear(x, getattr(self, names[0]), b_ih)  # one matmul for the whole sequence
+                xs = xg.split(sizes, 0) if packed else xg.unbind(0)
+                o, h, c = self._direction(xs, sizes, h0[k], c0[k] if c0 is not None else None, names, d == 1)
+                outs.append(_tg.cat(o, 0) if packed else _tg.stack(o, 0))
                 hn.append(h)
                 cn.append(c)
-            x = outs[0] if D == 1 else _tg.cat(outs, 2)
+            x = outs[0] if D == 1 else _tg.cat(outs, -1)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout, True)
-        output = x
-        h_n = _tg.stack(hn, 0)
-        c_n = _tg.stack(cn, 0) if is_lstm else None
+        return x, _tg.stack(hn, 0), (_tg.stack(cn, 0) if c0 is not None else None)
+
+    def forward(self, input, hx=None):
+        is_lstm = self.mode == "LSTM"
+        D = 2 if self.bidirectional else 1
+        packed = isinstance(input, PackedSequence)
+        batched = True
+        if packed:
+            input, batch_sizes, sorted_indices, unsorted_indices = input
+            sizes = [int(b) for b in batch_sizes.tolist()]
+            N = sizes[0]
+        else:
+            batch_sizes = sorted_indices = unsorted_indices = None
+            if input.dim() not in (2, 3):
+                tail = " tensor" if _PUBLIC[self.mode] == "RNN" else ""
+                raise ValueError(f"{_PUBLIC[self.mode]}: Expected input to be 2D or 3D, got {input.dim()}D{tail} "
+                                 "instead")
+            batched = input.dim() == 3
+            if hx is not None:
+                dims = tuple(h.dim() for h in hx) if is_lstm else (hx.dim(),)
+                want = 3 if batched else 2
+                if any(d != want for d in dims):
+                    kind = "batched 3-D" if batched else "unbatched 2-D"
+                    if is_lstm:
+                        raise RuntimeError(f"For {kind} input, hx and cx should also be {want}-D but got "
+                                           f"({dims[0]}-D, {dims[1]}-D) tensors")
+                    raise RuntimeError(f"For {kind} input, hx should also be {want}-D but got {dims[0]}-D tensor")
+            if not batched:
+                input = input.unsqueeze(0 if self.batch_first else 1)
+                if hx is not None:
+                    hx = tuple(h.unsqueeze(1) for h in hx) if is_lstm else hx.unsqueeze(1)
+            N = input.shape[0] if self.batch_first else input.shape[1]
+        if hx is None:
+            h0 = zeros((self.num_layers * D, N, self.proj_size or self.hidden_size), dtype=input.dtype,
+                       device=input.device)
+            c0 = zeros((self.num_layers * D, N, self.hidden_size), dtype=input.dtype, device=input.device) \
+                if is_lstm else None
+        elif is_lstm:
+            h0, c0 = hx
+        else:
+            h0, c0 = hx, None
+        self.check_forward_args(input, (h0, c0) if is_lstm else h0, batch_sizes)
+        if packed:
+            if hx is not None:  # given in the caller's batch order; the packed columns are sorted
+                h0, c0 = self.permute_hidden((h0, c0), sorted_indices) if is_lstm else \
+                    (self.permute_hidden(h0, sorted_indices), None)
+            output, h_n, c_n = self._recurrence(input, sizes, h0, c0, True)
+            output = PackedSequence(output, batch_sizes, sorted_indices, unsorted_indices)
+            hidden = self.permute_hidden((h_n, c_n) if is_lstm else h_n, unsorted_indices)
+            return output, hidden
+        x = input.transpose(0, 1) if self.batch_first else input
+        if x.shape[0] == 0:
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
+        output, h_n, c_n = self._recurrence(x, [N] * x.shape[0], h0, c0, False)
         if not batched:
             output = output.squeeze(1)
             h_n = h_n.squeeze(1)
@@ -177,7 +308,8 @@ class RNNBase(Module):
 
 class RNN(RNNBase):
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, device=None, dtype=None):
+                 dropout=0.0, bidirectional=False, device=None, dtype=None, **kwargs):
+        _no_proj_size(kwargs, type(self))
         if nonlinearity == "tanh":
             mode = "RNN_TANH"
         elif nonlinearity == "relu":
@@ -195,10 +327,30 @@ class LSTM(RNNBase):
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          proj_size, device, dtype)
 
+    def get_expected_cell_size(self, input, batch_sizes):
+        if batch_sizes is not None:
+            mini_batch = int(batch_sizes[0])
+        else:
+            mini_batch = input.shape[0] if self.batch_first else input.shape[1]
+        return (self.num_layers * (2 if self.bidirectional else 1), mini_batch, self.hidden_size)
+
+    def check_forward_args(self, input, hidden, batch_sizes):
+        self.check_input(input, batch_sizes)
+        self.check_hidden_size(hidden[0], self.get_expected_hidden_size(input, batch_sizes),
+                               "Expected hidden[0] size {}, got {}")
+        self.check_hidden_size(hidden[1], self.get_expected_cell_size(input, batch_sizes),
+                               "Expected hidden[1] size {}, got {}")
+
+    def permute_hidden(self, hx, permutation):
+        if permutation is None:
+            return hx
+        return hx[0].index_select(1, permutation), hx[1].index_select(1, permutation)
+
 
 class GRU(RNNBase):
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, device=None, dtype=None):
+                 bidirectional=False, device=None, dtype=None, **kwargs):
+        _no_proj_size(kwargs, type(self))
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          device=device, dtype=dtype)
 
@@ -233,7 +385,7 @@ class _CellBase(Module):
 
     def _step(self, input, h, c):
         xg = F.linear(input, self.weight_ih, self.bias_ih)
-        return RNNBase._cell(self, xg, h, c, self.weight_hh, self.bias_hh)
+        return _cell(self.mode, xg, h, c, self.weight_hh, self.bias_hh)
 
     @property
     def mode(self):

@@ -29,9 +29,26 @@ def _mask_to_bias(mask, dtype, device, invert_bool=True):
     if mask is None:
         return None
     if mask.dtype == _tg.bool:
-        m = mask._host()
-        return _tg.tensor(np.where(m, -np.inf, 0.0).astype(dtype.np), device=device)
+        return _tg.zeros(tuple(mask.shape), dtype=dtype, device=mask.device).masked_fill(mask, float("-inf"))
     return mask
+
+
+def _pad_keys(bias, extra):
+    """An additive mask over the keys widened by ``extra`` appended keys, all visible."""
+    if bias is None or not extra:
+        return bias
+    return _tg.cat([bias, bias.new_zeros(tuple(bias.shape[:-1]) + (extra,))], -1)
+
+
+def _check_attn_mask(mask, L, S, batch_heads):
+    if mask.dim() == 2:
+        if tuple(mask.shape) != (L, S):
+            raise RuntimeError(f"The shape of the 2D attn_mask is {mask.shape}, but should be {(L, S)}.")
+    elif mask.dim() == 3:
+        if tuple(mask.shape) != (batch_heads, L, S):
+            raise RuntimeError(f"The shape of the 3D attn_mask is {mask.shape}, but should be {(batch_heads, L, S)}.")
+    else:
+        raise RuntimeError(f"attn_mask's dimension {mask.dim()} is not supported")
 
 
 class MultiheadAttention(Module):
@@ -51,8 +68,6 @@ class MultiheadAttention(Module):
         self.head_dim = embed_dim // num_heads
         if self.head_dim * num_heads != self.embed_dim:
             raise AssertionError("embed_dim must be divisible by num_heads")
-        if add_bias_kv or add_zero_attn:
-            raise NotImplementedError("add_bias_kv/add_zero_attn are not supported")
         fk = dict(device=device, dtype=dtype)
         if not self._qkv_same_embed_dim:
             self.q_proj_weight = Parameter(empty((embed_dim, embed_dim), **fk))
@@ -69,7 +84,11 @@ class MultiheadAttention(Module):
         else:
             self.register_parameter("in_proj_bias", None)
         self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias, **fk)
-        self.bias_k = self.bias_v = None
+        if add_bias_kv:  # a learned key and value appended to every sequence (after the projection)
+            self.bias_k = Parameter(empty((1, 1, embed_dim), **fk))
+            self.bias_v = Parameter(empty((1, 1, embed_dim), **fk))
+        else:
+            self.bias_k = self.bias_v = None
         self.add_zero_attn = add_zero_attn
         self._reset_parameters()
 
@@ -83,6 +102,10 @@ class MultiheadAttention(Module):
         if self.in_proj_bias is not None:
             init.constant_(self.in_proj_bias, 0.0)
             init.constant_(self.out_proj.bias, 0.0)
+        if self.bias_k is not None:
+            init.xavier_normal_(self.bias_k)
+        if self.bias_v is not None:
+            init.xavier_normal_(self.bias_v)
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                 average_attn_weights=True, is_causal=False):
@@ -110,20 +133,44 @@ class MultiheadAttention(Module):
         q = F.linear(query, wq, bq)
         k = F.linear(key, wk, bk)
         v = F.linear(value, wv, bv)
+        if attn_mask is not None:
+            _check_attn_mask(attn_mask, L, S, N * nh)
+        # with the hint, no key padding and no weights wanted, PyTorch's fused attention masks causally
+        # itself (aligned top-left, appended keys included) and ignores attn_mask
+        fused_causal = is_causal and attn_mask is not None and key_padding_mask is None and not need_weights
+        if is_causal and attn_mask is None:
+            attn_mask = _tg.ones((L, S), dtype=_tg.bool, device=query.device).triu(1)
+        # appended keys/values: the learned bias_k/bias_v, then a zero one; masks let them be seen
+        extra = 0
+        if self.bias_k is not None:
+            k = _tg.cat([k, self.bias_k.expand(1, N, E)], 0)
+            v = _tg.cat([v, self.bias_v.expand(1, N, E)], 0)
+            extra += 1
+        if self.add_zero_attn:
+            k = _tg.cat([k, k.new_zeros((1, N, E))], 0)
+            v = _tg.cat([v, v.new_zeros((1, N, E))], 0)
+            extra += 1
+        if key_padding_mask is not None and tuple(key_padding_mask.shape) != (N, S):
+            i = 0 if key_padding_mask.shape[0] != N else 1
+            raise AssertionError(f"Expected key_padded_mask.shape[{i}] to be {(N, S)[i]}, but got "
+                                 f"{key_padding_mask.shape[i]}")
+        S += extra
         # (L, N, E) -> (N, nh, L, hd)
         q = q.reshape(L, N, nh, hd).permute(1, 2, 0, 3)
         k = k.reshape(S, N, nh, hd).permute(1, 2, 0, 3)
         v = v.reshape(S, N, nh, hd).permute(1, 2, 0, 3)
         scores = q.matmul(k.transpose(-2, -1)) * (1.0 / math.sqrt(hd))
-        if is_causal and attn_mask is None:
-            attn_mask = _tg.tensor(np.triu(np.ones((L, S), dtype=bool), 1))
-        bias = _mask_to_bias(attn_mask, query.dtype, query.device)
+        if fused_causal:
+            bias = _mask_to_bias(_tg.ones((L, S), dtype=_tg.bool, device=query.device).triu(1), query.dtype,
+                                 query.device)
+        else:
+            bias = _pad_keys(_mask_to_bias(attn_mask, query.dtype, query.device), extra)
         if bias is not None:
             if bias.dim() == 3:
                 bias = bias.reshape(N, nh, L, S)
             scores = scores + bias
         if key_padding_mask is not None:
-            kb = _mask_to_bias(key_padding_mask, query.dtype, query.device)
+            kb = _pad_keys(_mask_to_bias(key_padding_mask, query.dtype, query.device), extra)
             scores = scores + kb.reshape(N, 1, 1, S)
         if not need_weights and (bias is not None or key_padding_mask is not None):
             # PyTorch takes its fused attention path here, where fully masked rows give zeros
