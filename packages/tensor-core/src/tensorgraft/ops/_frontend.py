@@ -277,9 +277,9 @@ def make_inplace(opdef, out_of_place):
         if record:
             check_inplace_allowed(self, name)
             result = out_of_place(Tensor._autograd.snapshot(self), *args, **kwargs)
-            if self._base is not None and self._base._requires_grad:
-                # a view of a tensor that requires grad: the base's history gets the write
-                # (CopySlices), as PyTorch records it
+            if self._base is not None:
+                # a view: the base's history gets the write (CopySlices), as PyTorch records it -
+                # also when only the other operand requires grad (the base then starts to)
                 check_cast(result._data, self._data)
                 from .indexing import assign_into_view
                 return assign_into_view(self, result)

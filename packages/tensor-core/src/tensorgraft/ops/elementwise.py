@@ -831,11 +831,14 @@ def _begin_inplace(self, others, name):
     rec = _gs.enabled and (self._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others))
     if rec:
         F.check_inplace_allowed(self, name)
-        if self._base is not None and self._base._requires_grad:
-            raise RuntimeError(
-                f"{name}(): in-place modification of a view of a tensor that requires grad is not supported "
-                "by tensorgraft's autograd engine; use the out-of-place op instead.")
     return rec
+
+
+def _write_into_view(view, value):
+    """A recorded fill/copy into a view: the base's history gets the write (CopySlices), as
+    PyTorch records any in-place op on a view - also when only ``value`` requires grad."""
+    from .indexing import assign_into_view
+    return assign_into_view(view, value)
 
 
 def _fill_kernel(xp, a, value):
@@ -874,6 +877,8 @@ def _fill_frontend(op):
                 if not (d.dtype.kind == "u" and -(1 << 63) <= v < 0):
                     raise RuntimeError(f"value cannot be converted to type {d.dtype.name}_t without overflow")
                 v %= 1 << (8 * d.dtype.itemsize)  # PyTorch wraps negatives into unsigned types
+        if rec and input._base is not None:
+            return _write_into_view(input, value if isinstance(value, Tensor) else v)
         table[input._device.type](d, v)
         input._vc[0] += 1
         if rec:
@@ -892,6 +897,8 @@ def _zero_frontend(op):
         if not isinstance(input, Tensor):
             raise F.not_a_tensor("zero_", "input", 1, input)
         rec = _begin_inplace(input, (), "zero_")
+        if rec and input._base is not None:
+            return _write_into_view(input, 0)
         table[input._device.type](input._data, 0)
         input._vc[0] += 1
         if rec:
@@ -927,6 +934,8 @@ def _copy_frontend(op):
         rec = _begin_inplace(input, (src,), "copy_")
         if rec and input is src:
             rec = False  # x.copy_(x) leaves the history as it is
+        if rec and input._base is not None:
+            return _write_into_view(input, src if src._device is input._device else src.to(input._device))
         table[input._device.type](d, data)
         input._vc[0] += 1
         if rec:
