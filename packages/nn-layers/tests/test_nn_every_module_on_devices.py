@@ -92,6 +92,8 @@ for name, args in [("ReLU", ()), ("ELU", (1.0,)), ("LeakyReLU", (0.1,)), ("Hardt
                    ("Hardswish", ()), ("Hardsigmoid", ()), ("Mish", ())]:
     add(name, lambda name=name, args=args: nn.Sequential(nn.Linear(6, 6), getattr(nn, name)(*args, inplace=True)),
         X, id="inplace")
+add("RReLU", lambda: nn.RReLU(0.1, 0.3).eval(), X, id="eval")
+add("RReLU", lambda: nn.Sequential(nn.Linear(6, 6), nn.RReLU(inplace=True)).eval(), X, id="eval-inplace")
 add("GLU", lambda: nn.GLU(), X)
 add("GLU", lambda: nn.GLU(dim=1), rand(3, 6, 2), id="dim1")
 add("Softmax", lambda: nn.Softmax(dim=1), X)
@@ -186,6 +188,26 @@ add("InstanceNorm1d", lambda: nn.InstanceNorm1d(3, affine=True), rand(2, 3, 6))
 add("InstanceNorm1d", lambda: nn.InstanceNorm1d(3, track_running_stats=True), rand(2, 3, 6), id="running-stats")
 add("InstanceNorm2d", lambda: nn.InstanceNorm2d(3), X4)
 add("InstanceNorm2d", lambda: nn.InstanceNorm2d(3, affine=True), X4[0], id="unbatched")
+add("InstanceNorm2d", lambda: nn.InstanceNorm2d(3, momentum=0.3, affine=True, track_running_stats=True), X4,
+    id="running-stats-affine")
+
+
+def _trained_instance_norm(cls, shape, **kw):
+    """Running statistics from two training batches, then eval mode (normalises with them)."""
+    m = getattr(nn, cls)(shape[1], track_running_stats=True, **kw)
+    for seed in (11, 12):
+        m(tg.tensor(rand(*shape, seed=seed, scale=2.0) + 0.5))
+    return m.eval()
+
+
+add("InstanceNorm1d", lambda: _trained_instance_norm("InstanceNorm1d", (2, 3, 6)), rand(2, 3, 6), id="eval-running")
+add("InstanceNorm2d", lambda: _trained_instance_norm("InstanceNorm2d", (2, 3, 4, 4), affine=True), X4,
+    id="eval-running-affine")
+add("InstanceNorm3d", lambda: nn.InstanceNorm3d(2, affine=True), rand(2, 2, 3, 2, 4))
+add("InstanceNorm3d", lambda: nn.InstanceNorm3d(2, track_running_stats=True), rand(2, 3, 2, 4), id="unbatched-running")
+add("LocalResponseNorm", lambda: nn.LocalResponseNorm(2), X3)
+add("LocalResponseNorm", lambda: nn.LocalResponseNorm(3, alpha=1e-2, beta=0.5, k=2.0), X4, id="4d")
+add("LocalResponseNorm", lambda: nn.LocalResponseNorm(4, alpha=0.1), rand(1, 5, 2, 3, 3), id="5d")
 add("LayerNorm", lambda: nn.LayerNorm((4, 5)), rand(2, 3, 4, 5))
 add("LayerNorm", lambda: nn.LayerNorm(6, bias=False), X, id="nobias")
 add("LayerNorm", lambda: nn.LayerNorm(5, elementwise_affine=False), X3, id="no-affine")
@@ -265,6 +287,9 @@ add("Upsample", lambda: nn.Upsample(scale_factor=(1.5, 2), mode="bilinear"), ran
 add("Upsample", lambda: nn.Upsample(size=(3, 4, 5), mode="trilinear"), rand(1, 2, 2, 3, 3), id="trilinear")
 add("Upsample", lambda: nn.Upsample(size=(3, 3), mode="area"), rand(1, 2, 5, 6), id="area")
 add("Upsample", lambda: nn.Upsample(size=(5, 7), mode="nearest-exact"), X4, id="nearest-exact")
+add("Upsample", lambda: nn.Upsample(scale_factor=(1.7, 2.5), mode="bicubic"), X4, id="bicubic")
+add("Upsample", lambda: nn.Upsample(size=(3, 6), mode="bicubic", align_corners=True), X4, id="bicubic-align")
+add("Upsample", lambda: nn.Upsample(scale_factor=(0.5, 1.5, 2), mode="area"), rand(1, 2, 4, 3, 2), id="area-3d")
 add("UpsamplingBilinear2d", lambda: nn.UpsamplingBilinear2d(scale_factor=2), X4)
 add("UpsamplingNearest2d", lambda: nn.UpsamplingNearest2d(size=(5, 7)), X4)
 
@@ -417,7 +442,7 @@ def test_module_on_device_matches_cpu(request, tg_device, case):
 FACTORY = {"BatchNorm1d": (3,), "BatchNorm2d": (3,), "BatchNorm3d": (3,), "Bilinear": (3, 4, 5), "Conv1d": (3, 4, 3),
            "Conv2d": (3, 4, 3), "ConvTranspose1d": (3, 4, 3), "ConvTranspose2d": (3, 4, 3), "Embedding": (10, 3),
            "GRU": (3, 4), "GRUCell": (3, 4), "GroupNorm": (2, 4), "InstanceNorm1d": (3, 1e-5, 0.1, True, True),
-           "InstanceNorm2d": (3, 1e-5, 0.1, True, True), "LSTM": (3, 4, 2), "LSTMCell": (3, 4), "LayerNorm": (5,),
+           "InstanceNorm2d": (3, 1e-5, 0.1, True, True), "InstanceNorm3d": (3, 1e-5, 0.1, True, True), "LSTM": (3, 4, 2), "LSTMCell": (3, 4), "LayerNorm": (5,),
            "Linear": (3, 4), "MultiheadAttention": (8, 2), "PReLU": (3,), "RMSNorm": (5,), "RNN": (3, 4),
            "RNNCell": (3, 4), "Transformer": (8, 2, 1, 1, 16), "TransformerDecoderLayer": (8, 2, 16),
            "TransformerEncoderLayer": (8, 2, 16)}
@@ -499,3 +524,39 @@ def test_random_layer_in_train_mode(tg_device, name, shape, feature_dims):
     ye = m(x)
     on_device(ye, tg_device)
     assert_close(ye.detach().cpu(), tg.tensor(x_np))
+
+
+def test_rrelu_in_train_mode(tg_device):
+    """Each element where x <= 0 gets its own slope, drawn on the device within [lower, upper];
+    the gradient is that slope (1 where x > 0); eval mode uses the mean slope."""
+    lower, upper = 0.1, 0.3
+    x_np = uniform(30, 40, seed=7, low=-1.5, high=1.5)   # (not seed 0: the CPU generator would draw the same stream)
+    x_np[0, :3] = 0.0                                 # x == 0 takes a random slope too, as PyTorch's
+    m = nn.RReLU(lower, upper).to(tg_device)
+    tg.manual_seed(0)
+    x = tg.tensor(x_np, device=tg_device, requires_grad=True)
+    y = m(x)
+    on_device(y, tg_device)
+    assert y.grad_fn.name() == "RreluWithNoiseBackward0"
+    y.backward(tg.ones(*x_np.shape, device=tg_device))
+    on_device(x.grad, tg_device)
+    slope = x.grad.cpu().numpy()
+    neg = x_np <= 0
+    assert np.all(slope[~neg] == 1)
+    assert np.all((slope[neg] >= lower) & (slope[neg] <= upper)), "slopes outside [lower, upper]"
+    assert len(np.unique(slope[neg])) > neg.sum() // 2, "the slopes are not drawn per element"
+    assert abs(slope[neg].mean() - (lower + upper) / 2) < 0.02
+    assert_close(y.detach().cpu(), tg.tensor(x_np * slope))
+    # in place, after a Linear: the same contract
+    seq = nn.Sequential(nn.Linear(40, 40), nn.RReLU(lower, upper, inplace=True)).to(tg_device)
+    h = seq[0](x)
+    out = seq(x)
+    on_device(out, tg_device)
+    assert out.grad_fn.name() == "RreluWithNoiseBackward1"
+    ratio = (out / h).detach().cpu().numpy()
+    hn = h.detach().cpu().numpy() <= 0
+    assert np.all((ratio[hn] >= lower - 1e-6) & (ratio[hn] <= upper + 1e-6)) and np.allclose(ratio[~hn], 1)
+    m.eval()
+    ye = m(x)
+    on_device(ye, tg_device)
+    assert_close(ye.detach().cpu(), tg.tensor(np.where(x_np > 0, x_np, x_np * 0.2).astype(np.float32)))

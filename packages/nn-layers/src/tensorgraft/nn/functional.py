@@ -190,9 +190,18 @@ def prelu(input, weight):
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
-    if training:
-        raise NotImplementedError("rrelu(training=True) is not implemented")
-    return leaky_relu(input, (lower + upper) / 2, inplace)
+    """Randomized leaky ReLU: in training each element where x <= 0 gets its own slope drawn
+    uniformly from [lower, upper] by the input's device generator; in eval the mean slope."""
+    if inplace:
+        _check(input, "rrelu_")
+        if lower > upper:   # before the input is touched
+            raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+        return _inplace(input, _act.rrelu_op, "rrelu_", float(lower), float(upper), bool(training), True)
+    return _act.rrelu_op(input, float(lower), float(upper), bool(training))
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    return rrelu(input, lower, upper, training, True)
 
 
 def softsign(input):
@@ -297,15 +306,37 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
     return _feature_dropout(input, p, training, inplace, 5, "dropout3d_")
 
 
-def alpha_dropout(input, p=0.5, training=False, inplace=False):
+def _alpha_dropout(input, p, training, inplace, feature, name):
     _check_p(p)
-    if not training or p == 0:
+    _check(input, name.rstrip("_"))
+    if not training or p == 0 or input.numel() == 0:
         return input
+    if p == 1:   # everything dropped: PyTorch returns input * 0 (not the saturation value)
+        zero = _tg.zeros((), dtype=input.dtype, device=input.device)
+        return _inplace(input, lambda x: x * zero, name) if inplace else input * zero
+    if feature:
+        if input.ndim < 2:
+            raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+        shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
+    else:
+        shape = tuple(input.shape)
     alpha_p = -_SELU_ALPHA * _SELU_SCALE
-    keep = _dropout_mask(input.shape, p, input) * (1 - p)
+    keep = _dropout_mask(shape, p, input) * (1 - p)
     a = ((1 - p) * (1 + p * alpha_p ** 2)) ** -0.5
     b = -a * alpha_p * p
-    return (input * keep + alpha_p * (1 - keep)) * a + b
+
+    def f(x):
+        return (x * keep + alpha_p * (1 - keep)) * a + b
+    return _inplace(input, f, name) if inplace else f(input)
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    return _alpha_dropout(input, p, training, inplace, False, "alpha_dropout_")
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Alpha dropout of whole channels: one mask value per (sample, channel)."""
+    return _alpha_dropout(input, p, training, inplace, True, "feature_alpha_dropout_")
 
 
 # ====================================================================== losses
@@ -547,6 +578,7 @@ from .functional_ops import conv as _conv  # noqa: E402
 from .functional_ops import embedding as _emb  # noqa: E402
 from .functional_ops import norm as _norm  # noqa: E402
 from .functional_ops import pooling as _pool  # noqa: E402
+from .functional_ops import resample as _rs  # noqa: E402
 
 
 def _pair(v, n=2, name="value"):
@@ -867,18 +899,57 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
                   momentum=0.1, eps=1e-5):
+    """As ATen: batch norm of the input viewed as one sample of N*C channels, with the affine
+    parameters and running statistics repeated per sample; the running statistics then take the
+    mean over the batch of the per-instance updates (momentum times the instance mean and the
+    unbiased instance variance)."""
+    _check(input, "instance_norm")
+    if use_input_stats:
+        spatial = 1
+        for n in input.shape[2:]:
+            spatial *= n
+        if spatial == 1:
+            raise ValueError(f"Expected more than 1 spatial element when training, got input size {input.shape}")
+    elif running_mean is None or running_var is None:
+        raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
     N, C = input.shape[:2]
-    x = _norm.layer_norm_op(input.reshape(N, C, -1), 1, None, None, eps).reshape(tuple(input.shape))
-    shape = (1, C) + (1,) * (input.ndim - 2)
-    if weight is not None:
-        x = x * weight.reshape(shape)
-    if bias is not None:
-        x = x + bias.reshape(shape)
-    return x
+    w = None if weight is None else weight.repeat(N)
+    b = None if bias is None else bias.repeat(N)
+    with _tg.no_grad():
+        rm = None if running_mean is None else running_mean.repeat(N)
+        rv = None if running_var is None else running_var.repeat(N)
+    out = _norm.batch_norm_op(input.reshape(1, N * C, -1), w, b, rm, rv, use_input_stats, momentum, eps)
+    for run, rep in ((running_mean, rm), (running_var, rv)):
+        if run is not None:
+            run._data[...] = rep._data.reshape(N, -1).mean(axis=0).astype(run._data.dtype, copy=False)
+            run._vc[0] += 1
+    return out.reshape(tuple(input.shape))
 
 
-def local_response_norm(*a, **k):
-    raise NotImplementedError("local_response_norm is not implemented in tensorgraft")
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """Each element divided by (k + alpha * the mean of squares over a window of ``size``
+    channels) ** beta; the window is zero-padded, size // 2 channels before and (size - 1) // 2
+    after."""
+    _check(input, "local_response_norm")
+    dim = input.dim()
+    if dim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality                          input (got {dim} dimensions)")
+    if input.numel() == 0:
+        return input
+    N, C = input.shape[:2]
+    sq = (input * input).reshape(N, C, -1)
+    before, after = size // 2, (size - 1) // 2
+    parts = [sq]
+    if before:
+        parts.insert(0, _tg.zeros((N, before, sq.shape[2]), dtype=sq.dtype, device=sq.device))
+    if after:
+        parts.append(_tg.zeros((N, after, sq.shape[2]), dtype=sq.dtype, device=sq.device))
+    padded = _tg.cat(parts, 1) if len(parts) > 1 else sq
+    total = padded[:, 0:C]
+    for j in range(1, size):
+        total = total + padded[:, j:j + C]
+    div = ((total / size) * alpha + k) ** beta
+    return input / div.reshape(tuple(input.shape))
 
 
 # ====================================================================== embedding
@@ -935,27 +1006,6 @@ def _pad_matrix(n, lo, hi, mode, dim=0, shape=()):
     return mat
 
 
-def _interp_matrix_aa(n_in, n_out, align_corners, scale):
-    """Anti-aliased bilinear weights (a triangle filter widened by the downscale factor, each row
-    normalised), as PyTorch's ``antialias=True``."""
-    if align_corners:
-        s = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
-    else:
-        s = (1.0 / scale) if scale else n_in / n_out
-    support = s if s >= 1.0 else 1.0
-    invscale = 1.0 / s if s >= 1.0 else 1.0
-    m = np.zeros((n_out, n_in))
-    for i in range(n_out):
-        center = s * (i + 0.5)
-        lo = max(int(center - support + 0.5), 0)
-        hi = min(int(center + support + 0.5), n_in)
-        j = np.arange(lo, hi)
-        w = np.maximum(1.0 - np.abs((j - center + 0.5) * invscale), 0.0)
-        tot = w.sum()
-        m[i, lo:hi] = w / tot if tot != 0 else w
-    return m
-
-
 def pad(input, pad, mode="constant", value=None):
     _check(input, "pad")
     if len(pad) % 2:
@@ -1001,47 +1051,40 @@ def pad(input, pad, mode="constant", value=None):
     return out.contiguous() if out is not input else input
 
 
-def _interp_matrix(n_in, n_out, mode, align_corners, scale):
-    m = np.zeros((n_out, n_in))
-    dst = np.arange(n_out)
-    if mode == "nearest":
-        s = (1.0 / scale) if scale else n_in / n_out
-        src = np.minimum(np.floor(dst * s).astype(np.int64), n_in - 1)
-        m[dst, src] = 1
-    elif mode == "nearest-exact":
-        s = (1.0 / scale) if scale else n_in / n_out
-        src = np.minimum(np.floor((dst + 0.5) * s).astype(np.int64), n_in - 1)
-        m[dst, src] = 1
-    else:  # linear
-        if align_corners:
-            src = dst * ((n_in - 1) / (n_out - 1)) if n_out > 1 else np.zeros(n_out)
-        else:
-            s = (1.0 / scale) if scale else n_in / n_out
-            src = np.maximum((dst + 0.5) * s - 0.5, 0)
-        i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
-        i1 = np.minimum(i0 + 1, n_in - 1)
-        lam = src - i0
-        np.add.at(m, (dst, i0), 1 - lam)
-        np.add.at(m, (dst, i1), lam)
-    return m
+_UPSAMPLE_NAMES = {"nearest": "Nearest", "nearest-exact": "NearestExact", "linear": "Linear", "bilinear": "Bilinear",
+                   "trilinear": "Trilinear", "bicubic": "Bicubic", "lanczos": "Lanczos"}
+_MODE_DIMS = {"linear": 1, "bilinear": 2, "trilinear": 3, "bicubic": 2, "lanczos": 2}
+
+
+def _interp_input_error(input, mode):
+    return NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for the "
+                               "modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
+                               f"nearest-exact (got {mode})")
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
                 antialias=False):
     _check(input, "interpolate")
     nsp = input.ndim - 2
-    if mode in ("nearest", "area", "nearest-exact") and align_corners is not None:
-        raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | "
-                         "bicubic | trilinear")
-    if size is None and scale_factor is None:
-        raise ValueError("either size or scale_factor should be defined")
+    if mode in ("nearest", "area", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | "
+                             "bicubic | trilinear")
+    elif align_corners is None:
+        align_corners = False
     if size is not None and scale_factor is not None:
         raise ValueError("only one of size or scale_factor should be defined")
+    if size is None and scale_factor is None:
+        raise ValueError("either size or scale_factor should be defined")
     in_sizes = tuple(input.shape[2:])
-    if size is not None and isinstance(size, (tuple, list)) and len(size) != nsp:
-        raise ValueError("Input and output must have the same number of spatial dimensions, but got input with "
-                         f"spatial dimensions of {list(in_sizes)} and output size of {size}. Please provide input "
-                         "tensor in (N, C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) format.")
+    if size is not None and isinstance(size, (tuple, list)):
+        if len(size) != nsp:
+            raise ValueError("Input and output must have the same number of spatial dimensions, but got input with "
+                             f"spatial dimensions of {list(in_sizes)} and output size of {size}. Please provide input "
+                             "tensor in (N, C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) format.")
+        if not all(isinstance(v, (int, np.integer)) for v in size):
+            raise TypeError("expected size to be one of int or Tuple[int] or Tuple[int, int] or Tuple[int, int, int], "
+                            f"but got size with types {[type(v) for v in size]}")
     if scale_factor is not None and isinstance(scale_factor, (tuple, list)) and len(scale_factor) != nsp:
         raise ValueError("Input and scale_factor must have the same number of spatial dimensions, but got input with "
                          f"spatial dimensions of {list(in_sizes)} and scale_factor of shape {scale_factor}. Please "
@@ -1049,18 +1092,22 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                          "format.")
     if recompute_scale_factor is not None and recompute_scale_factor and size is not None:
         raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
-    if antialias and not (mode in ("bilinear", "bicubic") and input.ndim == 4):
+    if mode == "area" and size is None:
+        recompute_scale_factor = True   # area always works from the integer output size
+    if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and input.ndim == 4):
         raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D "
                          "tensor as input")
-    lin_modes = {"linear": 1, "bilinear": 2, "trilinear": 3}
-    if mode in lin_modes and lin_modes[mode] != nsp:
-        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {lin_modes[mode] + 2}D input")
-    if mode not in ("nearest", "nearest-exact", "linear", "bilinear", "trilinear", "area", "bicubic", "lanczos"):
-        raise NotImplementedError("Input Error: Only 3D, 4D and 5D input Tensors supported (got {}D) for the modes: "
-                                  "nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact "
-                                  "(got {})".format(input.ndim, mode))
-    if mode not in ("nearest", "nearest-exact", "linear", "bilinear", "trilinear", "area"):
-        raise NotImplementedError(f"interpolate mode '{mode}' is not implemented")
+    if input.ndim not in (3, 4, 5) or mode not in ("nearest", "nearest-exact", "area", *_MODE_DIMS):
+        raise _interp_input_error(input, mode)
+    if mode in _MODE_DIMS and _MODE_DIMS[mode] != nsp:
+        if mode in ("bicubic", "lanczos"):
+            raise _interp_input_error(input, mode)
+        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {_MODE_DIMS[mode] + 2}D input")
+    if mode == "lanczos":
+        if align_corners:
+            raise ValueError("Lanczos mode does not support align_corners=True")
+        if not antialias:
+            raise ValueError("Lanczos mode requires antialias=True")
     if size is not None:
         out_sizes = _pair(size, nsp)
         scales = (None,) * nsp
@@ -1068,21 +1115,31 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         sf = scale_factor if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * nsp
         out_sizes = tuple(int(math.floor(n * s)) for n, s in zip(in_sizes, sf))
         scales = (None,) * nsp if recompute_scale_factor else tuple(float(s) for s in sf)
-    if mode == "area":
+    if mode == "area" and nsp < 3:
         if nsp == 2:
             return adaptive_avg_pool2d(input, out_sizes)
         return adaptive_avg_pool1d(input, out_sizes[0])
-    kind = "linear" if mode in lin_modes else mode
-    out = input
-    for i in range(nsp):
-        dim = 2 + i
-        if antialias:
-            mat = _interp_matrix_aa(in_sizes[i], out_sizes[i], bool(align_corners), scales[i])
-        else:
-            mat = _interp_matrix(in_sizes[i], out_sizes[i], kind, bool(align_corners), scales[i])
-        m = _tg.tensor(mat.astype(input._data.dtype), device=input.device)
-        out = out.transpose(dim, -1).matmul(m.t()).transpose(dim, -1)
-    return out.contiguous()
+    if mode != "area" and (min(in_sizes) <= 0 or min(out_sizes) <= 0):
+        names = "DHW"[3 - nsp:]
+        a = ", ".join(f"{c}: {n}" for c, n in zip(names, in_sizes))
+        b = ", ".join(f"{c}: {n}" for c, n in zip(names, out_sizes))
+        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input ({a}) "
+                           f"{'and ' if nsp == 1 else ''}output ({b})")
+    if mode == "area":
+        node = "AdaptiveAvgPool3DBackward0"
+    else:
+        node = f"Upsample{_UPSAMPLE_NAMES[mode]}{nsp}D{'Aa' if antialias else ''}Backward0"
+    opmath = "float64" if input._data.dtype == np.float64 else "float32"
+    host = [_rs.weights(n_in, n_out, mode, bool(align_corners), s, bool(antialias), opmath, nsp)
+            for n_in, n_out, s in zip(in_sizes, out_sizes, scales)]
+    dt = input._data.dtype
+    if dt.kind in "iu" and (mode == "area" or (dt != np.uint8 and mode not in ("nearest", "nearest-exact"))):
+        kernel = "adaptive_avg_pool3d" if mode == "area" else f"upsample_{mode}{nsp}d"
+        from tensorgraft.ops._frontend import _type_name
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(dt)}'")
+    from tensorgraft.device import get_backend
+    mats = _rs.device_matrices(get_backend(input._device).xp, host, _rs.compute_dtype(dt, mode))
+    return _rs.resample_op(input, mats, node)
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):

@@ -572,12 +572,27 @@ def _norm_frontend(op):
         _check(input, "norm")
         if isinstance(dim, int) and not isinstance(dim, bool):
             dim = (dim,)
+        if isinstance(p, str) and not (p == "fro" and (dim is None or len(dim) <= 2)):
+            # as torch.norm: 'nuc' (and any other string) is a matrix norm over ``dim``, every dim
+            # when none is given, which must then be exactly two
+            from tensorgraft import linalg
+            dims = tuple(range(input.ndim)) if dim is None else tuple(dim)
+            if p not in ("fro", "nuc"):
+                raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
+            if input.ndim < 2:
+                raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+            if input._data.dtype.kind not in "fc":   # even with dtype=, as PyTorch
+                raise RuntimeError("linalg.matrix_norm: Expected a floating point or complex tensor as input. Got "
+                                   f"{_type_name(input._data.dtype)}")
+            if len(dims) != 2:
+                raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dims))}")
+            res = linalg.matrix_norm(input, p, dims, keepdim, dtype=dtype)
+            if out is not None:
+                F.store_into(out, res._data, "norm")
+                return out
+            return res
         if p == "fro":
-            if dim is not None and len(dim) > 2:
-                raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dim))}")
             p = 2
-        elif p == "nuc":
-            raise NotImplementedError("norm(p='nuc') is not supported; use tensorgraft.linalg.matrix_norm")
         elif p is None:
             p = 2
         if input._data.dtype.kind not in "fc" and dtype is None:

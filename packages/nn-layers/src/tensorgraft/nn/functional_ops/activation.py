@@ -287,3 +287,48 @@ def _log_softmax_grad(node, g):
     from tensorgraft.device import get_backend
     xp = get_backend(g._device).xp
     return (wrap(gd - xp.exp(yd) * gd.sum(axis=d, keepdims=True), g._device),)
+
+
+# ---------------------------------------------------------------- rrelu
+def _rrelu_k(xp, x, r, slope):
+    """Training: ``r`` holds uniform draws in [lower, upper]; the slope (the saved "noise") is the
+    draw where x <= 0 and 1 elsewhere, as ATen's ``rrelu_with_noise``. Eval: leaky_relu with the
+    mean slope (no noise)."""
+    if r is None:
+        return xp.where(x > 0, x, x * x.dtype.type(slope)), None
+    noise = xp.where(x <= 0, r, xp.ones((), x.dtype))
+    return x * noise, noise
+
+
+def rrelu_op(input, lower, upper, training, inplace=False):
+    check_tensor(input, "rrelu")
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+    a = input._data
+    if a.dtype.kind != "f":
+        kernel = "rrelu_with_noise_out_cpu" if training else "leaky_relu_cpu"
+        from tensorgraft.ops._frontend import _type_name
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(a.dtype)}'")
+    r = None
+    if training:
+        # drawn by the input's device generator, on that device
+        from tensorgraft.ops.creation import empty_like
+        r = empty_like(input).uniform_(lower, upper)._data
+    out, noise = _RRELU.table[input._device.type](a, r, (lower + upper) / 2)
+    res = wrap(out, input._device)
+    if input._requires_grad and gs.enabled:
+        record(_RRELU, res, (input,), {"noise": noise, "lower": lower, "upper": upper, "training": training},
+               node_name="RreluWithNoiseBackward1" if inplace else None)
+    return res
+
+
+_RRELU = nnop("rrelu_with_noise", _rrelu_k, rrelu_op, node="RreluWithNoiseBackward0")
+
+
+@formula("rrelu_with_noise", saves=(0,))
+def _rrelu_grad(node, g):
+    a = node.attrs
+    if a["training"] and a["upper"] - a["lower"] > 1e-6:
+        return (g * wrap(a["noise"], g._device),)
+    # eval, or a range too narrow to be random: leaky_relu's derivative with the mean slope
+    return (_leaky_tg(node.inputs[0], g, (a["lower"] + a["upper"]) / 2),)

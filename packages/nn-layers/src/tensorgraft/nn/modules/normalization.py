@@ -1,4 +1,4 @@
-"""BatchNorm, LayerNorm, GroupNorm, RMSNorm, InstanceNorm."""
+"""BatchNorm, LayerNorm, GroupNorm, RMSNorm, InstanceNorm, LocalResponseNorm."""
 from __future__ import annotations
 
 import numbers
@@ -240,3 +240,25 @@ class InstanceNorm1d(_InstanceNorm):
 class InstanceNorm2d(_InstanceNorm):
     def _get_no_batch_dim(self):
         return 3
+
+
+class InstanceNorm3d(_InstanceNorm):
+    def _get_no_batch_dim(self):
+        return 4
+
+
+class LocalResponseNorm(Module):
+    """Normalisation across neighbouring channels (AlexNet's LRN); see ``F.local_response_norm``."""
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
+        super().__init__()
+        self.size = size
+        self.alpha = alpha
+        self.beta = beta
+        self.k = k
+
+    def forward(self, input):
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return "{size}, alpha={alpha}, beta={beta}, k={k}".format(**self.__dict__)
