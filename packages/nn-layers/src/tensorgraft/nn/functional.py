@@ -578,6 +578,7 @@ from .functional_ops import conv as _conv  # noqa: E402
 from .functional_ops import embedding as _emb  # noqa: E402
 from .functional_ops import norm as _norm  # noqa: E402
 from .functional_ops import pooling as _pool  # noqa: E402
+from .functional_ops import padding as _padding  # noqa: E402
 from .functional_ops import resample as _rs  # noqa: E402
 
 
@@ -984,28 +985,6 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
 
 
 # ====================================================================== padding / resampling
-def _pad_matrix(n, lo, hi, mode, dim=0, shape=()):
-    """(n+lo+hi, n) 0/1 matrix mapping input positions to padded positions (None rows = constant)."""
-    idx = np.arange(-lo, n + hi)
-    if mode == "reflect":
-        if lo >= n or hi >= n:
-            raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding input dimension, "
-                               f"but got: padding ({lo}, {hi}) at dimension {dim} of input {list(shape)}")
-        period = 2 * (n - 1) if n > 1 else 1
-        m = np.mod(idx, period)
-        src = np.where(m >= n, period - m, m)
-    elif mode == "replicate":
-        src = np.clip(idx, 0, n - 1)
-    elif mode == "circular":
-        src = np.mod(idx, n)
-    else:
-        src = np.where((idx >= 0) & (idx < n), idx, -1)
-    mat = np.zeros((len(idx), n))
-    ok = src >= 0
-    mat[np.arange(len(idx))[ok], src[ok]] = 1
-    return mat
-
-
 def pad(input, pad, mode="constant", value=None):
     _check(input, "pad")
     if len(pad) % 2:
@@ -1022,33 +1001,9 @@ def pad(input, pad, mode="constant", value=None):
             f"Padding size {len(pad)} is not supported for {input.ndim}D input tensor.\nSupported combinations for "
             "non-constant padding:\n  - 2D or 3D input: padding size = 2 (pads last dimension)\n  - 3D or 4D input: "
             "padding size = 4 (pads last 2 dimensions)\n  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
-    value = 0.0 if value is None else value
-    out = input
-    for i in range(len(pad) // 2):
-        lo, hi = int(pad[2 * i]), int(pad[2 * i + 1])
-        if lo == 0 and hi == 0:
-            continue
-        dim = input.ndim - 1 - i
-        n = out.shape[dim]
-        if mode == "constant" and (lo < 0 or hi < 0):
-            idx = [slice(None)] * out.ndim
-            idx[dim] = slice(max(-lo, 0), n - max(-hi, 0))
-            out = out[tuple(idx)]
-            lo, hi = max(lo, 0), max(hi, 0)
-            n = out.shape[dim]
-            if lo == 0 and hi == 0:
-                continue
-        if mode == "circular" and (lo > n or hi > n):
-            raise RuntimeError("Padding value causes wrapping around more than once.")
-        mat = _pad_matrix(n, lo, hi, mode, dim, tuple(input.shape))
-        m = _tg.tensor(mat.astype(input._data.dtype), device=input.device)
-        moved = out.transpose(dim, -1)
-        res = moved.matmul(m.t())
-        if mode == "constant" and value != 0:
-            fill = _tg.tensor((1 - mat.sum(1)).astype(input._data.dtype) * value, device=input.device)
-            res = res + fill
-        out = res.transpose(dim, -1)
-    return out.contiguous() if out is not input else input
+    if mode == "constant":
+        return _padding.constant_pad(input, pad, 0.0 if value is None else value)
+    return _padding.index_pad(input, pad, mode)
 
 
 _UPSAMPLE_NAMES = {"nearest": "Nearest", "nearest-exact": "NearestExact", "linear": "Linear", "bilinear": "Bilinear",

@@ -1,0 +1,119 @@
+"""``F.pad``. Constant padding writes the input into an array filled with the value (negative
+pads crop); reflect, replicate and circular padding gather, per padded dimension, the source
+position of every output position. Both are exact - an inf or NaN stays where it was - and run on
+the input's device. Gradients: constant padding's is the gradient cropped back (``pad`` with the
+pads negated), the others' sum the output gradient into the source positions (``index_add``);
+both are written with tensorgraft ops, so they differentiate again."""
+from __future__ import annotations
+
+import numpy as np
+
+import tensorgraft as _tg
+
+from ._common import formula, gs, nnop, record, wrap
+
+
+# ------------------------------------------------------------------ constant
+def _constant_regions(shape, pad):
+    """(output shape, source slices, destination slices) of a constant pad; PyTorch's error for
+    a negative output size."""
+    nd = len(shape)
+    out_shape, src, dst = list(shape), [slice(None)] * nd, [slice(None)] * nd
+    for i in range(len(pad) // 2):
+        dim = nd - 1 - i
+        lo, hi, n = int(pad[2 * i]), int(pad[2 * i + 1]), shape[dim]
+        new = n + lo + hi
+        if new < 0:
+            raise RuntimeError(f"The input size {n}, plus negative padding {lo} and {hi} resulted in a negative "
+                               f"output size, which is invalid. Check dimension {dim} of your input.")
+        keep = max(n - max(-lo, 0) - max(-hi, 0), 0)
+        src[dim] = slice(max(-lo, 0), max(-lo, 0) + keep)
+        dst[dim] = slice(max(lo, 0), max(lo, 0) + keep)
+        out_shape[dim] = new
+    return tuple(out_shape), tuple(src), tuple(dst)
+
+
+def _constant_kernel(xp, a, pad, value):
+    out_shape, src, dst = _constant_regions(a.shape, pad)
+    out = xp.full(out_shape, value, dtype=a.dtype)
+    out[dst] = a[src]
+    return out
+
+
+def constant_pad(input, pad, value):
+    out = wrap(_CONSTANT.table[input._device.type](input._data, tuple(pad), value), input._device)
+    if gs.enabled and input._requires_grad:
+        record(_CONSTANT, out, (input,), {"pad": tuple(pad)}, node_name="ConstantPadNdBackward0")
+    return out
+
+
+_CONSTANT = nnop("constant_pad_nd", _constant_kernel, constant_pad)
+
+
+@formula("constant_pad_nd", saves=())
+def _constant_grad(node, g):
+    return (constant_pad(g, tuple(-p for p in node.attrs["pad"]), 0),)
+
+
+# ------------------------------------------------------------------ reflect / replicate / circular
+def source_index(n, lo, hi, mode, dim, shape):
+    """For each output position along a dimension of length ``n`` padded by (lo, hi): the input
+    position it copies. PyTorch's errors for pads the mode cannot take."""
+    idx = np.arange(-lo, n + hi)
+    if mode == "reflect":
+        if lo >= n or hi >= n:
+            raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding input dimension, "
+                               f"but got: padding ({lo}, {hi}) at dimension {dim} of input {list(shape)}")
+        period = 2 * (n - 1) if n > 1 else 1
+        m = np.mod(idx, period)
+        return np.where(m >= n, period - m, m)
+    if mode == "replicate":
+        return np.clip(idx, 0, n - 1)
+    if lo > n or hi > n:
+        raise RuntimeError("Padding value causes wrapping around more than once.")
+    return np.mod(idx, n)  # circular
+
+
+def _plan(shape, pad, mode):
+    """[(dim, source index)] for each padded dimension, innermost first (the order applied)."""
+    plan = []
+    for i in range(len(pad) // 2):
+        lo, hi = int(pad[2 * i]), int(pad[2 * i + 1])
+        if lo or hi:
+            dim = len(shape) - 1 - i
+            plan.append((dim, source_index(shape[dim], lo, hi, mode, dim, shape)))
+    return plan
+
+
+def _gather_kernel(xp, a, plan):
+    for dim, idx in plan:
+        a = xp.take(a, idx if xp is np else xp.asarray(idx), axis=dim)
+    return a
+
+
+_NAMES = {"reflect": "ReflectionPad{}DBackward0", "replicate": "ReplicationPad{}DBackward0",
+          "circular": "CopySlices"}  # (PyTorch pads circularly in Python, by slice copies)
+
+
+def index_pad(input, pad, mode):
+    plan = _plan(tuple(input.shape), pad, mode)
+    out = wrap(_GATHER.table[input._device.type](input._data, plan), input._device)
+    if gs.enabled and input._requires_grad:
+        record(_GATHER, out, (input,), {"plan": plan}, node_name=_NAMES[mode].format(len(pad) // 2))
+    return out
+
+
+_GATHER = nnop("pad_gather", _gather_kernel, index_pad)
+
+
+@formula("pad_gather", saves=())
+def _gather_grad(node, g):
+    shape = list(node.in_meta[0][0])
+    sizes = []  # the shape before each gather, to undo them in reverse
+    for dim, idx in node.attrs["plan"]:
+        sizes.append(list(shape))
+        shape[dim] = len(idx)
+    for (dim, idx), before in zip(reversed(node.attrs["plan"]), reversed(sizes)):
+        index = _tg.tensor(idx, dtype=_tg.int64, device=g.device)
+        g = _tg.zeros(before, dtype=g.dtype, device=g.device).index_add(dim, index, g)
+    return (g,)
