@@ -109,7 +109,12 @@ def test_norms():
     assert tg.norm(tg.tensor([[3., 4.], [0., 0.]]), dim=1).tolist() == [5.0, 0.0]
     assert tg.linalg.vector_norm(x, ord=3).item() == pytest.approx((27 + 64) ** (1 / 3))
     assert tg.linalg.vector_norm(tg.ones(2, 2), dim=(0, 1), keepdim=True).shape == (1, 1)
-    assert tg.norm(tg.tensor([1, 2]), dtype=tg.float64).dtype is tg.float64
+    assert tg.norm(tg.tensor([1.0, 2.0]), dtype=tg.float64).dtype is tg.float64
+    for f in (lambda: tg.norm(tg.tensor([1, 2]), dtype=tg.float64),  # integer input: refused, dtype= or not
+              lambda: tg.linalg.vector_norm(tg.tensor([1, 2]), dtype=tg.float32),
+              lambda: tg.linalg.matrix_norm(tg.ones(2, 2, dtype=tg.int64), dtype=tg.float32)):
+        with pytest.raises(RuntimeError, match="Expected a floating point or complex tensor as input. Got Long"):
+            f()
 
 
 def test_logsumexp_stable_and_softmax():

@@ -124,11 +124,12 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         raise TypeError(f"linalg.matrix_norm(): argument 'input' (position 1) must be Tensor, not {type(A).__name__}")
     if A.ndim < 2:
         raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+    if A.dtype.category < 2:  # checked before any dtype= cast, as PyTorch
+        from .ops._frontend import _type_name
+        raise RuntimeError(f"linalg.matrix_norm: Expected a floating point or complex tensor as input. Got "
+                           f"{_type_name(A._data.dtype)}")
     if dtype is not None:
         A = A.to(dtype)
-    if A.dtype.category < 2:
-        raise RuntimeError(f"linalg.matrix_norm: Expected a floating point or complex tensor as input. Got "
-                           f"{str(A.dtype).replace('torch.', '').capitalize()}")
     nd = A.ndim
     d0, d1 = (d % nd for d in dim)
     if d0 == d1:

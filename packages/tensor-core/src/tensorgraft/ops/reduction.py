@@ -532,13 +532,13 @@ def _vnorm_frontend(op):
     def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
         _check(x, "linalg.vector_norm")
         a = x._data
+        if a.dtype.kind not in "fc":  # checked before any dtype= cast, as PyTorch
+            raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+                               f"{_type_name(a.dtype)}")
         if dtype is not None:
             if dtype.np.kind not in "fc":
                 raise RuntimeError(f"linalg.vector_norm: dtype should be floating point or complex, but got {dtype}")
             a = a.astype(dtype.np)
-        if a.dtype.kind not in "fc":
-            raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
-                               f"{_type_name(a.dtype)}")
         if isinstance(ord, Tensor):
             ord = ord.item()
         if isinstance(ord, str) or not isinstance(ord, (int, float)):
@@ -595,7 +595,7 @@ def _norm_frontend(op):
             p = 2
         elif p is None:
             p = 2
-        if input._data.dtype.kind not in "fc" and dtype is None:
+        if input._data.dtype.kind not in "fc":
             raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
                                f"{_type_name(input._data.dtype)}")
         return _vnorm.frontend(input, p, dim, keepdim, dtype=dtype, out=out)
