@@ -319,3 +319,17 @@ def test_mha_without_weights_fully_masked_row_gives_out_proj_bias():
     assert np.isfinite(q.grad.numpy()).all()
     out, w = m(q, q, q, attn_mask=mask)   # need_weights=True keeps PyTorch's NaN rows
     assert np.isnan(w.detach().numpy()[:, 1]).all()
+
+
+def test_load_state_dict_hooks_never_change_the_callers_dict():
+    # a pre-hook that renames keys (as an old weight_norm checkpoint needs) works on a copy
+    m = nn.Linear(2, 1)
+
+    def rename(state_dict, prefix, *args):
+        if prefix + "w" in state_dict:
+            state_dict[prefix + "weight"] = state_dict.pop(prefix + "w")
+    m._register_load_state_dict_pre_hook(rename)
+    sd = {"w": tg.ones(1, 2), "bias": tg.zeros(1)}
+    m.load_state_dict(sd)
+    assert list(sd) == ["w", "bias"]
+    assert m.weight.tolist() == [[1.0, 1.0]]

@@ -272,3 +272,4 @@ def test_batchnorm_old_checkpoint_without_num_batches_tracked():
     del sd["0.num_batches_tracked"]
     with pytest.raises(RuntimeError, match="0.num_batches_tracked"):
         outer.load_state_dict(sd)
+

@@ -572,6 +572,9 @@ class Module:
         missing, unexpected, error_msgs, plan = [], [], [], []
         expected = set()
         metadata = getattr(state_dict, "_metadata", None)
+        # load hooks may rename keys (an old weight_norm checkpoint): they work on a copy, as in
+        # PyTorch, so the caller's dict is never changed
+        state_dict = dict(state_dict)
         for mprefix, module in self.named_modules(remove_duplicate=False):
             pre = mprefix + "." if mprefix else ""
             for hook in module._load_state_dict_pre_hooks.values():
