@@ -142,6 +142,24 @@ add("Unfold", lambda: nn.Unfold(kernel_size=2), rand(2, 3, 4, 5))
 add("Unfold", lambda: nn.Unfold(kernel_size=(2, 3), dilation=(2, 1), padding=1, stride=2), rand(2, 3, 5, 6),
     id="dilation-padding-stride")
 
+# ------------------------------------------------------------------ 3-D convolution and pooling
+VOL = rand(2, 3, 4, 5, 6, seed=3)
+add("Conv3d", lambda: nn.Conv3d(3, 4, 2, stride=(1, 2, 1), padding=1), VOL)
+add("Conv3d", lambda: nn.Conv3d(3, 6, (2, 3, 1), groups=3, dilation=(1, 1, 2), padding="same", bias=False,
+                                padding_mode="replicate"), VOL[0], id="groups-same-replicate-unbatched")
+add("ConvTranspose3d", lambda: nn.ConvTranspose3d(3, 2, 2, stride=2, padding=1, output_padding=1), VOL)
+add("ConvTranspose3d", lambda: nn.ConvTranspose3d(3, 3, (1, 2, 2), groups=3, dilation=2, bias=False), VOL[0],
+    id="groups-dilation-unbatched")
+add("MaxPool3d", lambda: nn.MaxPool3d(2, return_indices=True), VOL)
+add("MaxPool3d", lambda: nn.MaxPool3d(3, stride=2, padding=1, ceil_mode=True), VOL[0], id="padding-ceil-unbatched")
+add("AvgPool3d", lambda: nn.AvgPool3d(2, stride=1, padding=1), VOL)
+add("AvgPool3d", lambda: nn.AvgPool3d((2, 3, 2), ceil_mode=True, count_include_pad=False, divisor_override=5), VOL,
+    id="ceil-divisor")
+add("AdaptiveAvgPool3d", lambda: nn.AdaptiveAvgPool3d((2, 3, 4)), VOL)
+add("AdaptiveAvgPool3d", lambda: nn.AdaptiveAvgPool3d(1), VOL[0], id="global-unbatched")
+add("AdaptiveMaxPool3d", lambda: nn.AdaptiveMaxPool3d((2, 3, 4), return_indices=True), VOL)
+add("AdaptiveMaxPool3d", lambda: nn.AdaptiveMaxPool3d(2), VOL[0], id="unbatched")
+
 # ------------------------------------------------------------------ pooling
 add("AdaptiveAvgPool1d", lambda: nn.AdaptiveAvgPool1d(3), rand(2, 3, 7))
 add("AdaptiveAvgPool2d", lambda: nn.AdaptiveAvgPool2d((2, 3)), rand(2, 3, 5, 7))
@@ -216,7 +234,7 @@ add("RMSNorm", lambda: nn.RMSNorm((4, 5), eps=1e-3, elementwise_affine=False), r
 
 # ------------------------------------------------------------------ dropout (eval mode: the identity)
 for name, x in [("Dropout", X), ("Dropout1d", X3), ("Dropout2d", X4), ("Dropout3d", rand(1, 2, 2, 3, 3)),
-                ("AlphaDropout", X)]:
+                ("AlphaDropout", X), ("FeatureAlphaDropout", X4)]:
     add(name, lambda name=name: getattr(nn, name)(0.5).eval(), x, id="eval")
 add("Dropout", lambda: nn.Sequential(nn.Linear(6, 6), nn.Dropout(0.3, inplace=True)).eval(), X, id="eval-inplace")
 
@@ -225,6 +243,15 @@ IDX = np.array([[1, 4, 4, 0], [0, 2, 9, 4]])
 add("Embedding", lambda: nn.Embedding(10, 5, padding_idx=0), IDX)
 add("Embedding", lambda: nn.Embedding(10, 5, max_norm=1.0), IDX, id="max-norm")
 add("Embedding", lambda: nn.Embedding(10, 3, scale_grad_by_freq=True), IDX[0], id="scale-grad-by-freq")
+BAG_IDX, BAG_OFF = np.array([1, 4, 4, 0, 7, 2, 9, 4, 3]), np.array([0, 3, 3, 7])   # bag 1 is empty
+add("EmbeddingBag", lambda: nn.EmbeddingBag(10, 5), IDX, id="2d-mean")
+add("EmbeddingBag", lambda: nn.EmbeddingBag(10, 4, mode="sum", padding_idx=4), BAG_IDX, BAG_OFF,
+    uniform(9, seed=8, low=-1.0, high=2.0), grad=(2,), id="sum-per-sample-weights-padding")
+add("EmbeddingBag", lambda: nn.EmbeddingBag(10, 3, mode="max", include_last_offset=True), BAG_IDX,
+    np.array([0, 2, 2, 6, 9]), id="max-last-offset")
+add("EmbeddingBag", lambda: nn.EmbeddingBag(10, 3, max_norm=1.0, scale_grad_by_freq=True, padding_idx=0), BAG_IDX,
+    BAG_OFF, id="mean-max-norm-freq-padding")
+add("EmbeddingBag", lambda: nn.EmbeddingBag(10, 3, mode="max", padding_idx=4), IDX.T.copy(), id="2d-max-padding")
 
 # ------------------------------------------------------------------ losses (input, target): grad for the input
 LOGITS, CLS = rand(6, 5, scale=2.0), ints(5, 6, seed=1)
@@ -301,7 +328,9 @@ add("RNN", lambda: nn.RNN(3, 4, bias=False), SEQ[:, 0], id="unbatched")
 add("GRU", lambda: nn.GRU(3, 4, num_layers=2, bidirectional=True), SEQ, rand(4, 2, 4, seed=2))
 add("GRU", lambda: nn.GRU(3, 4, batch_first=True), SEQ_BF, id="batch-first")
 add("LSTM", lambda: nn.LSTM(3, 4, num_layers=2), SEQ, (rand(2, 2, 4, seed=2), rand(2, 2, 4, seed=3)))
-# (proj_size is not supported by tensorgraft's LSTM: NotImplementedError)
+add("LSTM", lambda: nn.LSTM(3, 5, num_layers=2, proj_size=2), SEQ, (rand(2, 2, 2, seed=2), rand(2, 2, 5, seed=3)),
+    id="proj-size")
+add("LSTM", lambda: nn.LSTM(3, 4, batch_first=True, bidirectional=True, proj_size=3), SEQ_BF, id="proj-size-bidirectional")
 add("LSTM", lambda: nn.LSTM(3, 4, num_layers=2, batch_first=True, bidirectional=True), SEQ_BF,
     (rand(4, 2, 4, seed=2), rand(4, 2, 4, seed=3)), id="bidirectional-batch-first")
 add("LSTM", lambda: nn.LSTM(3, 4, bias=False), SEQ[:, 0], id="unbatched")
@@ -318,7 +347,13 @@ PADMASK = np.array([[False] * 5 + [True], [False] * 3 + [True] * 3])
 CAUSAL4 = np.triu(np.ones((4, 4), bool), 1)
 add("MultiheadAttention", lambda: nn.MultiheadAttention(8, 2, batch_first=True), Q, KV, KV[:, ::-1].copy(),
     kwargs={"key_padding_mask": PADMASK, "attn_mask": rand(4, 6, seed=3)})
-# (add_bias_kv/add_zero_attn are not supported by tensorgraft: NotImplementedError)
+add("MultiheadAttention", lambda: nn.MultiheadAttention(8, 2, add_bias_kv=True, add_zero_attn=True, batch_first=True),
+    Q, KV, KV[:, ::-1].copy(), kwargs={"key_padding_mask": PADMASK}, id="bias-kv-zero-attn")
+add("MultiheadAttention", lambda: nn.MultiheadAttention(8, 4, add_bias_kv=True, kdim=5, vdim=3),
+    Q.transpose(1, 0, 2).copy(), rand(6, 2, 5, seed=1), rand(6, 2, 3, seed=2),
+    kwargs={"attn_mask": rand(4, 6, seed=3)}, id="bias-kv-kdim-vdim-float-mask")
+add("MultiheadAttention", lambda: nn.MultiheadAttention(8, 2, add_zero_attn=True), Q[0], Q[0], Q[0],
+    kwargs={"attn_mask": CAUSAL4, "average_attn_weights": False}, id="zero-attn-unbatched-causal")
 add("MultiheadAttention", lambda: nn.MultiheadAttention(8, 2, kdim=5, vdim=3), Q.transpose(1, 0, 2).copy(),
     rand(6, 2, 5, seed=1), rand(6, 2, 3, seed=2), kwargs={"average_attn_weights": False}, id="kdim-vdim-per-head")
 add("MultiheadAttention", lambda: nn.MultiheadAttention(8, 4, bias=False), Q[0], Q[0], Q[0],
@@ -441,6 +476,7 @@ def test_module_on_device_matches_cpu(request, tg_device, case):
 # are made (and initialised, again by reset_parameters) on that device, in that dtype
 FACTORY = {"BatchNorm1d": (3,), "BatchNorm2d": (3,), "BatchNorm3d": (3,), "Bilinear": (3, 4, 5), "Conv1d": (3, 4, 3),
            "Conv2d": (3, 4, 3), "ConvTranspose1d": (3, 4, 3), "ConvTranspose2d": (3, 4, 3), "Embedding": (10, 3),
+           "EmbeddingBag": (10, 3), "Conv3d": (3, 4, 2), "ConvTranspose3d": (3, 4, 2),
            "GRU": (3, 4), "GRUCell": (3, 4), "GroupNorm": (2, 4), "InstanceNorm1d": (3, 1e-5, 0.1, True, True),
            "InstanceNorm2d": (3, 1e-5, 0.1, True, True), "InstanceNorm3d": (3, 1e-5, 0.1, True, True), "LSTM": (3, 4, 2), "LSTMCell": (3, 4), "LayerNorm": (5,),
            "Linear": (3, 4), "MultiheadAttention": (8, 2), "PReLU": (3,), "RMSNorm": (5,), "RNN": (3, 4),
@@ -490,7 +526,8 @@ def _dropout_values(x, y, p, feature_dims):
 
 
 RANDOM = [("Dropout", (40, 50), 0), ("Dropout1d", (20, 20, 6), 1), ("Dropout2d", (20, 20, 3, 3), 2),
-          ("Dropout3d", (20, 20, 2, 2, 2), 3), ("AlphaDropout", (40, 50), None)]
+          ("Dropout3d", (20, 20, 2, 2, 2), 3), ("AlphaDropout", (40, 50), None),
+          ("FeatureAlphaDropout", (20, 20, 3, 3), 2)]
 
 
 @pytest.mark.parametrize("name, shape, feature_dims", RANDOM, ids=[r[0] for r in RANDOM])
@@ -506,12 +543,15 @@ def test_random_layer_in_train_mode(tg_device, name, shape, feature_dims):
     y.backward(tg.ones(*shape, device=tg_device))
     on_device(x.grad, tg_device)
     y_np = y.detach().cpu().numpy()
-    if name == "AlphaDropout":
+    if name in ("AlphaDropout", "FeatureAlphaDropout"):
         alpha_p = -1.6732632423543772 * 1.0507009873554805
         a = ((1 - p) * (1 + p * alpha_p ** 2)) ** -0.5
         kept = np.isclose(y_np, a * x_np - a * alpha_p * p, rtol=1e-5, atol=1e-6)
         dropped = np.isclose(y_np, a * alpha_p - a * alpha_p * p, rtol=1e-5, atol=1e-6)
         assert np.all(kept | dropped), "alpha dropout produced values outside {a x + b, a alpha' + b}"
+        if feature_dims:   # one draw per (sample, channel): whole feature maps kept or dropped
+            axes = tuple(range(y_np.ndim - feature_dims, y_np.ndim))
+            assert np.all(kept.all(axes) | dropped.all(axes)), "feature alpha dropout split a feature map"
         assert_close(x.grad.cpu(), tg.tensor(np.where(kept, a, 0.0).astype(np.float32)))
         kept_fraction = kept.mean()
     else:

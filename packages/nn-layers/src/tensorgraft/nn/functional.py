@@ -82,9 +82,15 @@ def relu6(input, inplace=False):
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
+def _named(op, node_name):
+    """``op`` recording its node under ``node_name`` (PyTorch's ``...Backward1`` of in-place variants)."""
+    return lambda x, *params: op(x, *params, node_name=node_name)
+
+
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     if inplace:
-        return _inplace(input, _act.leaky_relu_op, "leaky_relu_", float(negative_slope))
+        return _inplace(input, _named(_act.leaky_relu_op, "LeakyReluBackward1"), "leaky_relu_",
+                        float(negative_slope))
     return _act.leaky_relu_op(input, float(negative_slope))
 
 
@@ -94,7 +100,7 @@ def leaky_relu_(input, negative_slope=0.01):
 
 def elu(input, alpha=1.0, inplace=False):
     if inplace:
-        return _inplace(input, _act.elu_op, "elu_", float(alpha), 1.0, 1.0)
+        return _inplace(input, _named(_act.elu_op, "EluBackward1"), "elu_", float(alpha), 1.0, 1.0)
     return _act.elu_op(input, float(alpha), 1.0, 1.0)
 
 
@@ -108,16 +114,24 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 def selu(input, inplace=False):
     if inplace:
-        return _inplace(input, _act.elu_op, "selu_", _SELU_ALPHA, _SELU_SCALE, 1.0)
+        return _inplace(input, _named(_act.elu_op, "EluBackward1"), "selu_", _SELU_ALPHA, _SELU_SCALE, 1.0)
     return _act.elu_op(input, _SELU_ALPHA, _SELU_SCALE, 1.0)
+
+
+def selu_(input):
+    return selu(input, True)
 
 
 def celu(input, alpha=1.0, inplace=False):
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError")
     if inplace:
-        return _inplace(input, _act.elu_op, "celu_", float(alpha), 1.0, 1.0 / alpha)
-    return _act.elu_op(input, float(alpha), 1.0, 1.0 / alpha)
+        return _inplace(input, _named(_act.elu_op, "CeluBackward1"), "celu_", float(alpha), 1.0, 1.0 / alpha)
+    return _act.elu_op(input, float(alpha), 1.0, 1.0 / alpha, node_name="CeluBackward0")
+
+
+def celu_(input, alpha=1.0):
+    return celu(input, alpha, True)
 
 
 def gelu(input, approximate="none"):
@@ -151,7 +165,7 @@ def softplus(input, beta=1.0, threshold=20.0):
 
 
 def logsigmoid(input):
-    return -_act.softplus_op(-input, 1.0, 20.0)
+    return _act.logsigmoid_op(input)
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
@@ -213,9 +227,16 @@ def tanhshrink(input):
 
 
 def threshold(input, threshold, value, inplace=False):
-    def f(x):
-        return _tg.where(x > threshold, x, _tg.full_like(x, value))
-    return _inplace(input, f, "threshold_") if inplace else f(input)
+    _check(input, "threshold")
+    if input.dtype == _tg.bool:
+        raise NotImplementedError("\"threshold_cpu\" not implemented for 'Bool'")
+    if inplace:
+        return _inplace(input, _named(_act.threshold_op, "ThresholdBackward1"), "threshold_", threshold, value)
+    return _act.threshold_op(input, threshold, value)
+
+
+def threshold_(input, threshold, value):
+    return globals()["threshold"](input, threshold, value, True)
 
 
 def glu(input, dim=-1):
@@ -563,6 +584,8 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
         n = input.abs().amax(dim, keepdim=True)
     else:
         n = input.norm(p, dim, keepdim=True)
+    if out is not None:
+        return _tg.div(input, _tg.clamp(n, min=eps).expand_as(input), out=out)
     return input / _tg.clamp(n, min=eps).expand_as(input)
 
 
@@ -971,17 +994,133 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     if a.size and bool((a.max() >= V) | (a.min() < 0)):
         raise IndexError("index out of range in self")
     if max_norm is not None:
-        # PyTorch's embedding_renorm_: rows looked up are rescaled in place to norm <= max_norm,
-        # on the weight's own device
-        from tensorgraft.device import get_backend
-        xp = get_backend(weight._device).xp
-        with _tg.no_grad():
-            rows = xp.unique(a.reshape(-1))
-            w = weight._data
-            norms = (xp.abs(w[rows]) ** norm_type).sum(1) ** (1.0 / norm_type)
-            scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
-            w[rows] *= scale[:, None].astype(w.dtype)
+        _embedding_renorm_(weight, a, max_norm, norm_type)
     return _emb.embedding_op(input, weight, padding_idx)
+
+
+def _embedding_renorm_(weight, a, max_norm, norm_type):
+    """PyTorch's embedding_renorm_: the rows ``a`` looks up are rescaled in place to norm <= max_norm,
+    on the weight's own device."""
+    from tensorgraft.device import get_backend
+    xp = get_backend(weight._device).xp
+    with _tg.no_grad():
+        rows = xp.unique(a.reshape(-1))
+        w = weight._data
+        norms = (xp.abs(w[rows]) ** norm_type).sum(1) ** (1.0 / norm_type)
+        scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+        w[rows] *= scale[:, None].astype(w.dtype)
+
+
+def _index_type_error(t, fname, arg="indices"):
+    return RuntimeError(f"Expected tensor for argument #1 '{arg}' to have one of the following scalar types: Long, "
+                        f"Int; but got {t.type()} instead (while checking arguments for {fname})")
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
+                  sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
+    """Sums, means or maxima of bags of embedding rows without materialising the rows of each bag.
+    Bags are the rows of a 2-D ``input``, or the runs of a 1-D ``input`` starting at ``offsets``
+    (with ``include_last_offset``, ``offsets`` also holds the end of the last bag). Entries equal to
+    ``padding_idx`` are left out (of the mean's count too); an empty bag gives zeros. ``sparse``
+    is accepted; the gradient is dense."""
+    _check(input, "embedding_bag")
+    _check(weight, "embedding_bag", "weight", 2)
+    if weight.dtype == _tg.int64 and input.is_floating_point():
+        warnings.warn("Argument order of nn.functional.embedding_bag was changed. Usage `embedding_bag(weight, input, "
+                      "...)` is deprecated, and should now be `embedding_bag(input, weight, ...)`.", stacklevel=2)
+        weight, input = input, weight
+    psw = per_sample_weights
+    if psw is not None and tuple(input.shape) != tuple(psw.shape):
+        raise ValueError(f"embedding_bag: If per_sample_weights ({psw.shape}) is not None, then it must have the same "
+                         f"shape as the input ({input.shape})")
+    if weight.ndim != 2:
+        raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.ndim}")
+    if input.ndim == 2:
+        if offsets is not None:
+            raise ValueError("if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed "
+                             f"length sequences. However, found offsets of type {type(offsets)}")
+        if input.shape[1] == 0:
+            raise RuntimeError("step must be nonzero")   # PyTorch builds the offsets with arange(0, numel, 0)
+        include_last_offset = False
+    elif input.ndim == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        if offsets.ndim != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.ndim}")
+    modes = {"sum": _emb.MODE_SUM, "mean": _emb.MODE_MEAN, "max": _emb.MODE_MAX}
+    if mode not in modes:
+        raise ValueError("mode has to be one of sum, mean or max")
+    if mode == "max":
+        if scale_grad_by_freq:
+            raise ValueError("max mode does not support scaling the gradient by the frequency")
+        if sparse:
+            raise ValueError("max mode does not support sparse weights")
+    if input._data.dtype.kind not in "iu":
+        raise _index_type_error(input, "embedding_bag")
+    if offsets is not None and offsets._data.dtype.kind not in "iu":
+        raise _index_type_error(offsets, "embedding_bag")
+    from .functional_ops._common import same_device, xp_of
+    same_device("embedding_bag", weight, input, offsets, psw)
+    if max_norm is not None:
+        _embedding_renorm_(weight, input._data, max_norm, norm_type)
+    if psw is not None and mode != "sum":
+        raise NotImplementedError("embedding_bag: per_sample_weights was not None. per_sample_weights is only supported "
+                                  f"for mode='sum' (got mode='{mode}'). Please open a feature request on GitHub.")
+    if psw is not None and psw.dtype != weight.dtype:
+        raise RuntimeError(f"Expected tensor for argument #1 'weight' to have the same type as tensor for argument #1 "
+                           f"'per_sample_weights'; but type {weight.type()} does not equal {psw.type()} (while checking "
+                           "arguments for embedding_bag)")
+    V = weight.shape[0]
+    if padding_idx is not None:
+        if not -V <= padding_idx < V:
+            raise RuntimeError(f"padding_idx must be within the number of embeddings, -{V} through {V - 1}, but got "
+                               f"{padding_idx}")
+        padding_idx = padding_idx % V
+    xp = xp_of(weight)
+    idx = input._data.reshape(-1)
+    n = idx.shape[0]
+    if input.ndim == 2:
+        nbags = input.shape[0]
+        seg = xp.arange(n) // input.shape[1]
+        checks = xp.stack([((idx < 0) | (idx >= V)).any()]) if n else None
+    else:
+        off = offsets._data.astype(xp.int64)
+        nbags = max(off.shape[0] - 1, 0) if include_last_offset else off.shape[0]
+        seg = xp.searchsorted(off, xp.arange(n), side="right") - 1
+        seg = xp.where(seg < 0, nbags, seg)
+        parts = [((idx < 0) | (idx >= V)).any()] if n else [xp.zeros((), bool)]
+        if off.shape[0]:
+            parts += [off[0] != 0, off[-1] > n, (off[1:] < off[:-1]).any()]
+        checks = xp.stack([p.astype(xp.int64) for p in parts])
+    # one read of the answers (on a GPU each read waits for the queued kernels)
+    if checks is not None:
+        flags = checks.tolist()
+        if any(flags):
+            _embedding_bag_error(flags, idx, offsets, V, n)
+    if padding_idx is not None:
+        seg = xp.where(idx == padding_idx, nbags, seg)
+    return _emb.embedding_bag_op(weight, idx, seg, nbags, modes[mode], None if psw is None else psw.reshape(-1),
+                                 bool(scale_grad_by_freq))
+
+
+def _embedding_bag_error(flags, idx, offsets, V, n):
+    if len(flags) > 1:
+        off = offsets.tolist()
+        if flags[1]:
+            raise RuntimeError("offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from "
+                               f"position 0. However, got {off[0]}")
+        if flags[2]:
+            raise RuntimeError(f"offsets[-1] can not be greater than input's length {n} but got offsets[-1] of "
+                               f"{off[-1]}")
+        if flags[3]:
+            i = next(i for i in range(1, len(off)) if off[i] < off[i - 1])
+            raise RuntimeError(f"offsets has to be non-decreasing, but got offsets[{i}] = {off[i]} after "
+                               f"offsets[{i - 1}] = {off[i - 1]}")
+    vals = idx.tolist()
+    i = next(i for i, v in enumerate(vals) if not 0 <= v < V)
+    raise RuntimeError(f"Index {i} of input takes value {vals[i]} which is not in the valid range [0, {V})")
 
 
 # ====================================================================== padding / resampling
@@ -1151,11 +1290,17 @@ __all__ = [n for n in dir() if not n.startswith("_") and n not in ("annotations"
 
 
 def hardshrink(input, lambd=0.5):
-    return _tg.where(input.abs() > lambd, input, _tg.zeros_like(input))
+    return _act.hardshrink_op(input, float(lambd))
 
 
 def softshrink(input, lambd=0.5):
-    return _tg.where(input > lambd, input - lambd, _tg.where(input < -lambd, input + lambd, _tg.zeros_like(input)))
+    _check(input, "softshrink")
+    if lambd < 0 and input.dtype.is_floating_point:
+        from tensorgraft.ops._frontend import _type_name
+        big = float(np.finfo(input._data.dtype).max)
+        raise RuntimeError(f"lambda must be in range [0, {big:g}] for input dtype {_type_name(input._data.dtype)}, "
+                           f"but found {lambd:g}")
+    return _act.softshrink_op(input, float(lambd))
 
 
 def pixel_shuffle(input, upscale_factor):
@@ -1202,3 +1347,12 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
 
 __all__ = [n for n in dir() if not n.startswith("_") and n not in ("annotations", "math", "warnings", "np", "Tensor",
                                                                     "wrap")]
+
+
+# ===== 3-D convolution and pooling
+from .functional_ops.conv3d import conv3d, conv_transpose3d  # noqa: E402
+from .functional_ops.pooling3d import (  # noqa: E402
+    adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, max_pool3d,
+)
+
+__all__ += ["adaptive_avg_pool3d", "adaptive_max_pool3d", "avg_pool3d", "conv3d", "conv_transpose3d", "max_pool3d"]

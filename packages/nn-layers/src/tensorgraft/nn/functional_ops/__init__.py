@@ -1,3 +1,5 @@
 """nn's fused ops (``tensorgraft.ops.nn.*``): kernel and gradient formula per concept file."""
 from ._common import NN_FORMULAS, NN_OPS  # noqa: F401
-from . import activation, conv, embedding, linear, loss, norm, padding, pooling, resample  # noqa: F401,E402
+from . import activation, conv, conv3d, embedding, linear, loss, norm, padding, pooling, pooling3d  # noqa: F401,E402
+from . import resample  # noqa: F401,E402
+from . import weight_norm  # noqa: F401,E402

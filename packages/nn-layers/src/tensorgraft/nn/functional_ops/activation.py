@@ -10,21 +10,25 @@ from ._common import check_tensor, formula, gs, nnop, record, wrap
 _FLOAT = "fc"
 
 
-def _pointwise(name, fwd, bwd, node, uses_output=False, tg_bwd=None):
-    """``f(input, *params)``; ``bwd(xp, x, y, g, *params)`` returns d/dx times g on arrays.
-    ``tg_bwd(x, g, *params)`` is the same written with tensorgraft ops, used when the backward pass
-    is itself recorded (``create_graph=True``) so higher-order gradients work."""
+def _pointwise(name, fwd, bwd, node, uses_output=False, tg_bwd=None, kinds=_FLOAT, inplace_check=None):
+    """``f(input, *params, node_name=None)``; ``bwd(xp, x, y, g, *params)`` returns d/dx times g on
+    arrays. ``tg_bwd(x, g, *params)`` is the same written with tensorgraft ops, used when the backward
+    pass is itself recorded (``create_graph=True``) so higher-order gradients work. ``node_name``
+    replaces the node's name: PyTorch calls the in-place variants of some activations
+    ``...Backward1`` (and CELU, computed here by ELU's kernel, ``CeluBackward0``).
+    ``inplace_check(*params)`` gives the error a ``...Backward1`` node raises when it runs (PyTorch's
+    in-place backward works from the result, so it refuses negative slopes)."""
     op_holder = []
 
-    def frontend(input, *params):
+    def frontend(input, *params, node_name=None):
         check_tensor(input, name)
         a = input._data
-        if a.dtype.kind not in _FLOAT:
+        if a.dtype.kind not in kinds:
             raise RuntimeError(f'"{name}" not implemented for \'{str(input.dtype).replace("torch.", "").capitalize()}\'')
         op = op_holder[0]
         out = wrap(op.table[input._device.type](a, *params), input._device)
         if input._requires_grad and gs.enabled:
-            record(op, out, (input,), params)
+            record(op, out, (input,), params, node_name=node_name)
         return out
 
     frontend.__name__ = name
@@ -34,6 +38,10 @@ def _pointwise(name, fwd, bwd, node, uses_output=False, tg_bwd=None):
     from tensorgraft.device import get_backend
 
     def grad(node_, g):
+        if inplace_check is not None and node_.name().endswith("Backward1"):
+            msg = inplace_check(*node_.attrs)
+            if msg:
+                raise RuntimeError(msg)
         x = node_.inputs[0]
         if tg_bwd is not None and gs.enabled:
             return (tg_bwd(x, g, *node_.attrs),)
@@ -142,17 +150,21 @@ def _elu_f(xp, x, alpha, scale, input_scale):
 
 
 def _elu_b(xp, x, y, g, alpha, scale, input_scale):
-    d = xp.where(x > 0, x.dtype.type(scale), xp.exp(xp.minimum(x, 0) * input_scale) * (alpha * scale * input_scale))
+    d = xp.where(x <= 0, xp.exp(xp.minimum(x, 0) * input_scale) * (alpha * scale * input_scale), x.dtype.type(scale))
     return (g * d).astype(x.dtype, copy=False)
 
 
 def _elu_tg(x, g, alpha, scale, input_scale):
     import tensorgraft as tg
     neg = (tg.clamp(x, max=0) * input_scale).exp() * (alpha * scale * input_scale)
-    return g * tg.where(x > 0, tg.full_like(x, scale), neg)
+    return g * tg.where(x <= 0, neg, tg.full_like(x, scale))
 
 
-elu_op = _pointwise("elu", _elu_f, _elu_b, "EluBackward0", tg_bwd=_elu_tg)
+_INPLACE_ELU = ("In-place elu backward calculation is triggered with a negative slope which is not supported. This is "
+                "caused by calling in-place forward function with a negative slope, please call out-of-place version "
+                "instead.")
+elu_op = _pointwise("elu", _elu_f, _elu_b, "EluBackward0", tg_bwd=_elu_tg,
+                    inplace_check=lambda alpha, scale, input_scale: _INPLACE_ELU if alpha < 0 else None)
 
 
 def _leaky_f(xp, x, slope):
@@ -168,7 +180,30 @@ def _leaky_tg(x, g, slope):
     return tg.where(x > 0, g, g * slope)
 
 
-leaky_relu_op = _pointwise("leaky_relu", _leaky_f, _leaky_b, "LeakyReluBackward0", tg_bwd=_leaky_tg)
+_INPLACE_LEAKY = ("In-place leakyReLu backward calculation is triggered with a negative slope which is not supported. "
+                  "This is caused by calling in-place forward function with a negative slope, please call out-of-place "
+                  "version instead. File an issue at https://github.com/pytorch/pytorch if you do require supporting "
+                  "in-place leakRelu backward calculation with negative slope")
+leaky_relu_op = _pointwise("leaky_relu", _leaky_f, _leaky_b, "LeakyReluBackward0", tg_bwd=_leaky_tg,
+                           inplace_check=lambda slope: _INPLACE_LEAKY if slope < 0 else None)
+
+
+def _threshold_f(xp, x, threshold, value):
+    # x <= threshold selects the value, so NaN stays NaN (and gets the gradient), as PyTorch's
+    return xp.where(x <= threshold, x.dtype.type(value), x)
+
+
+def _threshold_b(xp, x, y, g, threshold, value):
+    return xp.where(x <= threshold, xp.zeros((), g.dtype), g)
+
+
+def _threshold_tg(x, g, threshold, value):
+    import tensorgraft as tg
+    return tg.where(x <= threshold, tg.zeros_like(g), g)
+
+
+threshold_op = _pointwise("threshold", _threshold_f, _threshold_b, "ThresholdBackward0", tg_bwd=_threshold_tg,
+                          kinds="fciu")
 
 
 def _hardtanh_f(xp, x, lo, hi):
@@ -191,14 +226,15 @@ def _hardswish_f(xp, x):
     return x * xp.clip(x + 3.0, 0.0, 6.0).astype(x.dtype, copy=False) / x.dtype.type(6.0)
 
 
+# at the kinks PyTorch takes the outer pieces: 0 at x = -3, 1 at x = 3
 def _hardswish_b(xp, x, y, g):
-    d = xp.where(x < -3.0, 0.0, xp.where(x <= 3.0, x / 3.0 + 0.5, 1.0)).astype(x.dtype, copy=False)
+    d = xp.where(x <= -3.0, 0.0, xp.where(x < 3.0, x / 3.0 + 0.5, 1.0)).astype(x.dtype, copy=False)
     return g * d
 
 
 def _hardswish_tg(x, g):
     import tensorgraft as tg
-    d = tg.where(x < -3.0, tg.zeros_like(x), tg.where(x <= 3.0, x / 3.0 + 0.5, tg.ones_like(x)))
+    d = tg.where(x <= -3.0, tg.zeros_like(x), tg.where(x < 3.0, x / 3.0 + 0.5, tg.ones_like(x)))
     return g * d
 
 
@@ -220,6 +256,46 @@ def _hardsigmoid_tg(x, g):
 
 hardsigmoid_op = _pointwise("hardsigmoid", _hardsigmoid_f, _hardsigmoid_b, "HardsigmoidBackward0",
                             tg_bwd=_hardsigmoid_tg)
+
+
+def _logsigmoid_f(xp, x):
+    return -(xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x))))
+
+
+def _logsigmoid_b(xp, x, y, g):
+    return g * _sig(xp, -x)
+
+
+def _logsigmoid_tg(x, g):
+    return g * (-x).sigmoid()
+
+
+logsigmoid_op = _pointwise("log_sigmoid", _logsigmoid_f, _logsigmoid_b, "LogSigmoidBackward0", tg_bwd=_logsigmoid_tg)
+
+
+# hardshrink/softshrink: NaN passes through the forward (the "inside" test is false) but gets no
+# gradient (the "outside" test is false too), as PyTorch's kernels
+def _hardshrink_f(xp, x, lambd):
+    return xp.where((x >= -lambd) & (x <= lambd), xp.zeros((), x.dtype), x)
+
+
+def _shrink_b(xp, x, y, g, lambd):
+    return xp.where((x > lambd) | (x < -lambd), g, xp.zeros((), g.dtype))
+
+
+def _shrink_tg(x, g, lambd):
+    import tensorgraft as tg
+    return tg.where((x > lambd).logical_or(x < -lambd), g, tg.zeros_like(g))
+
+
+hardshrink_op = _pointwise("hardshrink", _hardshrink_f, _shrink_b, "HardshrinkBackward0", tg_bwd=_shrink_tg)
+
+
+def _softshrink_f(xp, x, lambd):
+    return xp.where(xp.abs(x) <= lambd, xp.zeros((), x.dtype), x - xp.sign(x) * x.dtype.type(lambd))
+
+
+softshrink_op = _pointwise("softshrink", _softshrink_f, _shrink_b, "SoftshrinkBackward0", tg_bwd=_shrink_tg)
 
 
 # ---------------------------------------------------------------- softmax / log_softmax

@@ -24,20 +24,21 @@ def _output_padding(m, input, output_size):
     if output_size is None:
         return m.output_padding
     non_spatial = 2 if input.dim() == n + 2 else 1
-    output_size = tuple(int(s) for s in output_size)
     if len(output_size) == non_spatial + n:
         output_size = output_size[non_spatial:]
     if len(output_size) != n:
         raise ValueError(f"ConvTranspose{n}D: for {input.dim()}D input, output_size must have {n} or "
                          f"{non_spatial + n} elements (got {len(output_size)})")
+    requested = output_size   # as given, for the message (PyTorch prints it so)
+    output_size = tuple(int(s) for s in output_size)
     spatial = tuple(input.shape[non_spatial:])
     min_sizes = [(i - 1) * s - 2 * p + d * (k - 1) + 1
                  for i, s, p, d, k in zip(spatial, m.stride, m.padding, m.dilation, m.kernel_size)]
     max_sizes = [lo + s - 1 for lo, s in zip(min_sizes, m.stride)]
     for size, lo, hi in zip(output_size, min_sizes, max_sizes):
         if size < lo or size > hi:
-            raise ValueError(f"requested an output size of {list(output_size)}, but valid sizes range from "
-                             f"{min_sizes} to {max_sizes} (for an input of {list(spatial)})")
+            raise ValueError(f"requested an output size of {requested}, but valid sizes range from "
+                             f"{min_sizes} to {max_sizes} (for an input of {input.shape[non_spatial:]})")
     return tuple(o - lo for o, lo in zip(output_size, min_sizes))
 
 
@@ -174,6 +175,37 @@ class ConvTranspose1d(_ConvNd):
     def forward(self, input, output_size=None):
         opad = _output_padding(self, input, output_size)
         return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding, opad, self.groups,
+                                  self.dilation)
+
+
+class Conv3d(_ConvNd):
+    _n = 3
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, False, 0, groups, bias,
+                         padding_mode, device, dtype)
+
+    def forward(self, input):
+        if self.padding_mode != "zeros":
+            return F.conv3d(F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode), self.weight,
+                            self.bias, self.stride, 0, self.dilation, self.groups)
+        return F.conv3d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class ConvTranspose3d(_ConvNd):
+    _n = 3
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, True, output_padding,
+                         groups, bias, padding_mode, device, dtype)
+
+    def forward(self, input, output_size=None):
+        opad = _output_padding(self, input, output_size)
+        return F.conv_transpose3d(input, self.weight, self.bias, self.stride, self.padding, opad, self.groups,
                                   self.dilation)
 
 

@@ -40,3 +40,11 @@ class Dropout3d(_DropoutNd):
 class AlphaDropout(_DropoutNd):
     def forward(self, input):
         return F.alpha_dropout(input, self.p, self.training)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    """Alpha dropout of whole channels (one draw per sample and channel); ``inplace`` is stored but,
+    as in PyTorch, not passed on."""
+
+    def forward(self, input):
+        return F.feature_alpha_dropout(input, self.p, self.training)

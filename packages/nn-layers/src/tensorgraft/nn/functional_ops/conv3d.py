@@ -1,0 +1,577 @@
+"""3-D convolutions (conv3d, conv_transpose3d) by im2col, as the 2-D ones in ``conv.py``: a strided
+window view of the padded input and ONE GEMM per conv (a batched one over groups); the input gradient
+is a GEMM plus a col2im that accumulates over kernel offsets only (kd*kh*kw slice-adds, never a loop
+over voxels). Stride-1, ungrouped convolutions take the flattened-rows variant of ``conv.py``
+generalised to volumes: each padded channel is one row, kernel offset (a, i, j) reads one contiguous
+run of it.
+
+The helpers below are written for any number of spatial dims; ``conv.py`` keeps its own 2-D
+versions, whose layouts its fast paths and tests pin down.
+
+Three ops, each the others' gradient, so every formula is written with ops and differentiates again
+(``create_graph=True``): conv3d (input grad = conv_transpose3d of the output grad, weight grad =
+conv3d_weight), conv_transpose3d (input grad = conv3d, weight grad = conv3d_weight with the roles
+swapped) and conv3d_weight (the bilinear weight gradient; its gradients are conv_transpose3d and
+conv3d again)."""
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+
+from ._common import check_tensor, formula, gs, nnop, record, same_device, wrap
+from .conv import _finite, as_strided, out_size
+
+
+# ------------------------------------------------------------------ geometry on arrays (any rank)
+def pad_nd(xp, x, pads, value=0.0):
+    """(N, C, *S) -> (N, C, *padded); ``pads`` = (lo0, hi0, lo1, hi1, ...), one pair per spatial dim."""
+    if not any(pads):
+        return x
+    sp = x.shape[2:]
+    out = xp.full(x.shape[:2] + tuple(n + pads[2 * i] + pads[2 * i + 1] for i, n in enumerate(sp)), value,
+                  dtype=x.dtype)
+    out[(slice(None), slice(None)) + tuple(slice(pads[2 * i], pads[2 * i] + n) for i, n in enumerate(sp))] = x
+    return out
+
+
+def windows_nd(xp, xpad, k, s, d, out):
+    """Padded (N, C, *P) -> read-only view (N, C, *out, *k): element [.., o, kk] is the input at
+    o * stride + kk * dilation."""
+    st = xpad.strides
+    sp = st[2:]
+    return as_strided(xp, xpad, xpad.shape[:2] + tuple(out) + tuple(k),
+                      st[:2] + tuple(a * b for a, b in zip(sp, s)) + tuple(a * b for a, b in zip(sp, d)))
+
+
+def offsets(k, s, d, out):
+    """(flat kernel index, kernel index tuple, slices) for every kernel offset: the slices select,
+    in the padded grid, the strided view this offset reads for each output position."""
+    for kk, idx in enumerate(itertools.product(*(range(n) for n in k))):
+        yield kk, idx, tuple(slice(i * dd, i * dd + ss * (o - 1) + 1, ss) for i, dd, ss, o in zip(idx, d, s, out))
+
+
+def crop(pads, sp):
+    """The slices taking the unpadded (N, C, *sp) out of a padded grid."""
+    return (slice(None), slice(None)) + tuple(slice(pads[2 * i], pads[2 * i] + n) for i, n in enumerate(sp))
+
+
+def col2im_nd(xp, dcols, in_shape, s, d, pads):
+    """dcols (N, C, *k, *out) -> (N, C, *in): the inverse of ``windows_nd``, accumulating; one
+    strided slice-add per kernel offset."""
+    r = len(in_shape) - 2
+    k, out = dcols.shape[2:2 + r], dcols.shape[2 + r:]
+    padded = tuple(max(n + pads[2 * i] + pads[2 * i + 1], (o - 1) * ss + (kk - 1) * dd + 1)
+                   for i, (n, o, ss, kk, dd) in enumerate(zip(in_shape[2:], out, s, k, d)))
+    buf = xp.zeros(tuple(in_shape[:2]) + padded, dtype=dcols.dtype)
+    for _, idx, sl in offsets(k, s, d, out):
+        buf[(slice(None), slice(None)) + sl] += dcols[(slice(None), slice(None)) + idx]
+    return buf[crop(pads, in_shape[2:])]
+
+
+def conv_out_sizes(sp, k, s, pads, d):
+    return tuple(out_size(n, kk, ss, pads[2 * i], pads[2 * i + 1], dd)
+                 for i, (n, kk, ss, dd) in enumerate(zip(sp, k, s, d)))
+
+
+# ------------------------------------------------------------------ general path: im2col + one GEMM
+def _cols(win, G):
+    """Window view (N, C, *out, *k) -> im2col: (C*K, N*L) for one group, else (G, N*L, Cg*K)."""
+    N, C = win.shape[:2]
+    r = (win.ndim - 2) // 2
+    out, k = win.shape[2:2 + r], win.shape[2 + r:]
+    L, K = math.prod(out), math.prod(k)
+    if G == 1:
+        return win.transpose((1,) + tuple(range(2 + r, 2 + 2 * r)) + (0,) + tuple(range(2, 2 + r))).reshape(C * K,
+                                                                                                           N * L)
+    win = win.reshape((N, G, C // G) + tuple(out) + tuple(k))
+    return win.transpose((1, 0) + tuple(range(3, 3 + r)) + (2,) + tuple(range(3 + r, 3 + 2 * r))).reshape(
+        G, N * L, C // G * K)
+
+
+def _gmat(g, G):
+    """Output gradient (N, O, *out) -> (O, N*L) for one group, else (G, N*L, Og): the layouts that
+    multiply ``_cols``."""
+    N, O = g.shape[:2]
+    sp = g.shape[2:]
+    r, L = len(sp), math.prod(sp)
+    if G == 1:
+        return g.transpose((1, 0) + tuple(range(2, 2 + r))).reshape(O, N * L)
+    return g.reshape((N, G, O // G) + tuple(sp)).transpose((1, 0) + tuple(range(3, 3 + r)) + (2,)).reshape(
+        G, N * L, O // G)
+
+
+def _im2col(xp, x, k, s, pads, d, G, out):
+    return _cols(windows_nd(xp, pad_nd(xp, x, pads), k, s, d, out), G)
+
+
+def conv_forward(xp, x, w, b, s, pads, d, G):
+    """Returns the output and the im2col matrix (kept for the weight gradient)."""
+    N = x.shape[0]
+    O = w.shape[0]
+    k = w.shape[2:]
+    r = len(k)
+    out = conv_out_sizes(x.shape[2:], k, s, pads, d)
+    cols = _im2col(xp, x, k, s, pads, d, G, out)
+    if G == 1:
+        y = w.reshape(O, -1).dot(cols).reshape((O, N) + out).transpose((1, 0) + tuple(range(2, 2 + r)))
+    else:
+        y = cols @ w.reshape(G, O // G, -1).transpose(0, 2, 1)          # (G, N*L, Og)
+        y = y.reshape((G, N) + out + (O // G,)).transpose((1, 0, 2 + r) + tuple(range(2, 2 + r)))
+        y = y.reshape((N, O) + out)
+    y = xp.ascontiguousarray(y)
+    if b is not None:
+        y += b.reshape((1, O) + (1,) * r)
+    return y, cols
+
+
+def conv_input_grad(xp, g, w, in_shape, s, pads, d, G):
+    """The input gradient of a conv (= a transposed conv's forward): (N, O, *out) -> (N, C, *in)."""
+    N, C = in_shape[:2]
+    O, Cg = w.shape[:2]
+    k, out = w.shape[2:], g.shape[2:]
+    r = len(k)
+    if G == 1:
+        dcols = w.reshape(O, -1).T.dot(_gmat(g, 1)).reshape((C,) + k + (N,) + out)
+        dcols = dcols.transpose((r + 1, 0) + tuple(range(1, r + 1)) + tuple(range(r + 2, 2 * r + 2)))
+    else:
+        dcols = (_gmat(g, G) @ w.reshape(G, O // G, -1)).reshape((G, N) + out + (Cg,) + k)
+        dcols = dcols.transpose((1, 0, 2 + r) + tuple(range(3 + r, 3 + 2 * r)) + tuple(range(2, 2 + r)))
+        dcols = dcols.reshape((N, C) + k + out)
+    return col2im_nd(xp, dcols, in_shape, s, d, pads)
+
+
+def conv_weight_grad(xp, x, g, wshape, s, pads, d, G, cols=None):
+    if cols is None:
+        cols = _im2col(xp, x, wshape[2:], s, pads, d, G, g.shape[2:])
+    if G == 1:
+        return _gmat(g, 1).dot(cols.T).reshape(wshape)
+    return (_gmat(g, G).transpose(0, 2, 1) @ cols).reshape(wshape)
+
+
+# ------------------------------------------------------------------ stride-1 path: flattened padded volumes
+# As conv.py's flat path: each padded channel flattened to one row of P0*P1*P2 values (plus one
+# spare plane for the last offset's overhang); the window of kernel offset (a, i, j) over output
+# planes [p0, p1) is the run of (p1 - p0)*P1*P2 values starting at (p0 + a*d0)*P1*P2 + i*d1*P2 + j*d2.
+# Outputs are computed "wide" (P1 x P2 per output plane instead of O1 x O2); the extra positions read
+# across the volume's edges and are cropped off. The work goes in chunks of about _CHUNK3D_BYTES of
+# columns: several samples, or some output planes of one, so that no batch-sized im2col matrix is
+# ever built. The chunks' big temporaries (columns, GEMM outputs) are views of scratch buffers made
+# once per call: a fresh multi-MiB array per chunk pays its page faults again every time, which cost
+# as much as the GEMMs. (Measured on a 16^3, 8->16 channel conv: chunks of 4-8 MiB are fastest;
+# under 1 MiB the GEMMs get too small.)
+_CHUNK3D_BYTES = 1 << 23
+
+
+class _Scratch:
+    """One reusable buffer per name, sized for the largest chunk (the first); each chunk gets a
+    contiguous view of it."""
+
+    def __init__(self, xp, dtype):
+        self.xp, self.dtype, self.bufs = xp, dtype, {}
+
+    def __call__(self, name, shape):
+        size = math.prod(shape)
+        b = self.bufs.get(name)
+        if b is None or b.size < size:
+            b = self.bufs[name] = self.xp.empty(size, self.dtype)
+        return b[:size].reshape(shape)
+
+
+def flat_fits(in_sp, k, s, pads, d, G, out_sp):
+    """Stride 1, one group, and the padded input exactly covered by the windows (a transposed conv's
+    output_padding can leave extra planes; the general path takes those)."""
+    if G != 1 or any(ss != 1 for ss in s):
+        return False
+    return all(n + pads[2 * i] + pads[2 * i + 1] == o + dd * (kk - 1)
+               for i, (n, o, dd, kk) in enumerate(zip(in_sp, out_sp, d, k)))
+
+
+class _Flat:
+    """Geometry of the flat layout of a stride-1 conv: padded sizes, row strides, each kernel
+    offset's start, and the chunks the work goes in."""
+
+    def __init__(self, in_sp, k, pads, d):
+        self.in_sp = tuple(in_sp)
+        self.pads = pads
+        self.P = tuple(n + pads[2 * i] + pads[2 * i + 1] for i, n in enumerate(in_sp))
+        self.out = tuple(p - dd * (kk - 1) for p, dd, kk in zip(self.P, d, k))
+        self.S = tuple(math.prod(self.P[i + 1:]) for i in range(len(self.P)))
+        self.k, self.d, self.K = tuple(k), tuple(d), math.prod(k)
+        self.starts = [sum(i * dd * st for i, dd, st in zip(idx, d, self.S))
+                       for idx in itertools.product(*(range(n) for n in k))]
+
+    def chunks(self, n, C, itemsize):
+        """[(n0, n1, [(p0, p1), ...])]: sample ranges, each with its ranges of output planes."""
+        plane = C * self.K * self.S[0] * itemsize
+        O0 = self.out[0]
+        if plane * O0 <= _CHUNK3D_BYTES:
+            step = max(1, _CHUNK3D_BYTES // max(1, plane * O0))
+            return [(i, min(n, i + step), [(0, O0)]) for i in range(0, n, step)]
+        pc = max(1, _CHUNK3D_BYTES // plane)
+        planes = [(p, min(O0, p + pc)) for p in range(0, O0, pc)]
+        return [(i, i + 1, planes) for i in range(n)]
+
+    def padded(self, xp, x):
+        """(n, C, *in) -> zero-padded rows (n, C, (P0 + 1) * S0)."""
+        n, C = x.shape[:2]
+        buf = xp.zeros((n, C, self.P[0] + 1) + self.P[1:], dtype=x.dtype)
+        buf[crop(self.pads, self.in_sp)] = x
+        return buf.reshape(n, C, (self.P[0] + 1) * self.S[0])
+
+    def cols(self, xp, rows, p0, p1, scratch):
+        """Padded rows (n, C, R) -> wide im2col of output planes [p0, p1): (n, C*K, L), in scratch."""
+        n, C = rows.shape[:2]
+        s0, s1, se = rows.strides
+        L = (p1 - p0) * self.S[0]
+        win = as_strided(xp, rows[:, :, p0 * self.S[0]:], (n, C) + self.k + (L,),
+                         (s0, s1) + tuple(dd * st * se for dd, st in zip(self.d, self.S)) + (se,))
+        out = scratch("cols", win.shape)
+        xp.copyto(out, win)
+        return out.reshape(n, C * self.K, L)
+
+    def out_view(self, wide, planes):
+        """Wide (..., planes * S0) -> view (..., planes, *out[1:]) without the junk positions."""
+        v = wide.reshape(wide.shape[:-1] + (planes,) + self.P[1:])
+        return v[(Ellipsis,) + tuple(slice(0, o) for o in self.out[1:])]
+
+    def zero_junk(self, a, planes):
+        """Zero the junk positions of a wide array: needed only when a non-finite value may sit there
+        (0 * inf is NaN), so callers check first."""
+        v = a.reshape(a.shape[:-1] + (planes,) + self.P[1:])
+        r = len(self.P)
+        for j in range(1, r):
+            v[(Ellipsis, slice(self.out[j], None)) + (slice(None),) * (r - 1 - j)] = 0
+
+    def gwide(self, xp, g, scratch):
+        """Output gradient chunk (n, O, planes, *out[1:]) -> wide (n, O, planes * S0), junk zeroed."""
+        n, O, planes = g.shape[:3]
+        gw = scratch("gwide", (n, O, planes * self.S[0]))
+        gw.fill(0)
+        self.out_view(gw, planes)[...] = g
+        return gw
+
+
+def flat_forward(xp, x, w, b, pads, d):
+    N = x.shape[0]
+    O = w.shape[0]
+    f = _Flat(x.shape[2:], w.shape[2:], pads, d)
+    rows = f.padded(xp, x)
+    w2 = w.reshape(O, -1)
+    y = xp.empty((N, O) + f.out, dtype=x.dtype)
+    scratch = _Scratch(xp, x.dtype)
+    for n0, n1, planes in f.chunks(N, x.shape[1], x.itemsize):
+        for p0, p1 in planes:
+            cols = f.cols(xp, rows[n0:n1], p0, p1, scratch)
+            wide = xp.matmul(w2, cols, out=scratch("wide", (n1 - n0, O, cols.shape[2])))
+            wide = f.out_view(wide, p1 - p0)
+            if b is None:
+                y[n0:n1, :, p0:p1] = wide
+            else:  # crop and bias in one pass
+                xp.add(wide, b.reshape((1, O) + (1,) * len(f.out)), out=y[n0:n1, :, p0:p1])
+    return y
+
+
+def flat_input_grad(xp, g, w, in_shape, pads, d):
+    N, C = in_shape[:2]
+    f = _Flat(in_shape[2:], w.shape[2:], pads, d)
+    w2t = w.reshape(w.shape[0], -1).T
+    w_finite = _finite(xp, w)
+    gx = xp.empty(in_shape, dtype=g.dtype)
+    scratch = _Scratch(xp, g.dtype)
+    for n0, n1, planes in f.chunks(N, C, g.itemsize):
+        buf = scratch("buf", (n1 - n0, C, (f.P[0] + 1) * f.S[0]))
+        buf.fill(0)
+        for p0, p1 in planes:
+            L = (p1 - p0) * f.S[0]
+            dcols = xp.matmul(w2t, f.gwide(xp, g[n0:n1, :, p0:p1], scratch),
+                              out=scratch("dcols", (n1 - n0, C * f.K, L))).reshape(n1 - n0, C, f.K, L)
+            if not w_finite:  # junk positions then hold NaN, and they land on real voxels
+                f.zero_junk(dcols, p1 - p0)
+            for kk, off in enumerate(f.starts):
+                off += p0 * f.S[0]
+                buf[:, :, off:off + L] += dcols[:, :, kk]
+        gx[n0:n1] = buf.reshape((n1 - n0, C, f.P[0] + 1) + f.P[1:])[crop(pads, f.in_sp)]
+    return gx
+
+
+def flat_weight_grad(xp, x, g, wshape, pads, d):
+    N, C = x.shape[:2]
+    f = _Flat(x.shape[2:], wshape[2:], pads, d)
+    rows = f.padded(xp, x)
+    x_finite = _finite(xp, x)
+    gw = xp.zeros((wshape[0], C * f.K), dtype=g.dtype)
+    scratch = _Scratch(xp, g.dtype)
+    for n0, n1, planes in f.chunks(N, C, g.itemsize):
+        for p0, p1 in planes:
+            cols = f.cols(xp, rows[n0:n1], p0, p1, scratch)
+            if not x_finite:
+                f.zero_junk(cols, p1 - p0)
+            gw += xp.matmul(f.gwide(xp, g[n0:n1, :, p0:p1], scratch), cols.transpose(0, 2, 1)).sum(axis=0)
+    return gw.reshape(wshape)
+
+
+# ------------------------------------------------------------------ kernels
+def _conv_kernel(xp, x, w, b, s, pads, d, G):
+    """The output and the im2col matrix kept for the weight gradient (None: rebuilt there)."""
+    k = w.shape[2:]
+    if flat_fits(x.shape[2:], k, s, pads, d, G, conv_out_sizes(x.shape[2:], k, s, pads, d)):
+        return flat_forward(xp, x, w, b, pads, d), None
+    return conv_forward(xp, x, w, b, s, pads, d, G)
+
+
+def _convT_kernel(xp, x, w, b, s, pads, d, G, out_sp):
+    out_shape = (x.shape[0], w.shape[1] * G) + tuple(out_sp)
+    if flat_fits(out_sp, w.shape[2:], s, pads, d, G, x.shape[2:]):
+        y = flat_input_grad(xp, x, w, out_shape, pads, d)
+    else:
+        y = xp.ascontiguousarray(conv_input_grad(xp, x, w, out_shape, s, pads, d, G))
+    if b is not None:
+        y += b.reshape((1, -1) + (1,) * len(out_sp))
+    return y
+
+
+def _weight_kernel(xp, x, g, wshape, s, pads, d, G, cols=None):
+    if cols is None and flat_fits(x.shape[2:], wshape[2:], s, pads, d, G, g.shape[2:]):
+        return flat_weight_grad(xp, x, g, wshape, pads, d)
+    return conv_weight_grad(xp, x, g, wshape, s, pads, d, G, cols)
+
+
+# ------------------------------------------------------------------ ops
+# The ops the formulas call take ``also``: tensors the result does not depend on but PyTorch's
+# backward node has as inputs (ConvolutionBackwardBackward0 has the output gradient, the input and
+# the weight): recorded as inputs with no gradient, so that a gradient taken with create_graph=True
+# requires grad exactly when PyTorch's does.
+def _needs(ts):
+    return gs.enabled and any(t is not None and t._requires_grad for t in ts)
+
+
+def conv3d_op(input, weight, bias, stride, pads, dil, groups, node_name="ConvolutionBackward0", also=()):
+    """Arguments already checked and normalized: stride/dil triples, pads (lo, hi) per spatial dim."""
+    b = None if bias is None else bias._data
+    out, cols = _CONV3D.table[input._device.type](input._data, weight._data, b, stride, pads, dil, groups)
+    res = wrap(out, input._device)
+    inputs = (input, weight, bias) + tuple(also)
+    if _needs(inputs):
+        record(_CONV3D, res, inputs, {"stride": stride, "pads": pads, "dil": dil, "groups": groups,
+                                      "cols": cols if weight._requires_grad else None}, node_name=node_name)
+    return res
+
+
+def conv_transpose3d_op(input, weight, bias, stride, pads, dil, groups, out_sp, node_name="ConvolutionBackward0",
+                        also=()):
+    """``out_sp``: the output's spatial sizes (output_padding already applied)."""
+    b = None if bias is None else bias._data
+    res = wrap(_CONVT3D.table[input._device.type](input._data, weight._data, b, stride, pads, dil, groups,
+                                                  tuple(out_sp)), input._device)
+    inputs = (input, weight, bias) + tuple(also)
+    if _needs(inputs):
+        record(_CONVT3D, res, inputs, {"stride": stride, "pads": pads, "dil": dil, "groups": groups},
+               node_name=node_name)
+    return res
+
+
+def conv3d_weight_op(input, grad_output, wshape, stride, pads, dil, groups, cols=None,
+                     node_name="ConvolutionBackwardBackward0", also=()):
+    """The weight gradient of conv3d(input, w) given its output gradient (bilinear in both)."""
+    res = wrap(_WEIGHT3D.table[input._device.type](input._data, grad_output._data, tuple(wshape), stride, pads, dil,
+                                                   groups, cols), input._device)
+    inputs = (input, grad_output) + tuple(also)
+    if _needs(inputs):
+        record(_WEIGHT3D, res, inputs, {"stride": stride, "pads": pads, "dil": dil, "groups": groups},
+               node_name=node_name)
+    return res
+
+
+_CONV3D = nnop("conv3d", _conv_kernel, conv3d_op, node="ConvolutionBackward0")
+_CONVT3D = nnop("conv_transpose3d", _convT_kernel, conv_transpose3d_op, node="ConvolutionBackward0")
+_WEIGHT3D = nnop("conv3d_weight", _weight_kernel, conv3d_weight_op, node="ConvolutionBackwardBackward0")
+
+
+def _fit(t, sp):
+    """Crop a gradient to the spatial sizes ``sp`` (a transposed conv's output_padding can make the
+    conv that computes it one plane longer)."""
+    if tuple(t.shape[2:]) == tuple(sp):
+        return t
+    return t[(slice(None), slice(None)) + tuple(slice(0, n) for n in sp)]
+
+
+def _bias_grad(g):
+    return g.sum(dim=(0,) + tuple(range(2, g.ndim)))
+
+
+def _none_for_also(node, grads):
+    return grads + (None,) * (len(node.needs_input_grad) - len(grads))
+
+
+_BB = "ConvolutionBackwardBackward0"
+
+
+@formula("conv3d")
+def _conv3d_grad(node, g):
+    x, w, b = node.inputs[:3]
+    a = node.attrs
+    nx, nw, nb = node.needs_input_grad[:3]
+    args = (a["stride"], a["pads"], a["dil"], a["groups"])
+    gx = conv_transpose3d_op(g, w, None, *args, x.shape[2:], node_name=_BB, also=(x,)) if nx else None
+    gw = conv3d_weight_op(x, g, w.shape, *args, cols=a["cols"], also=(w,)) if nw else None
+    return _none_for_also(node, (gx, gw, (_bias_grad(g) if nb else None)))
+
+
+@formula("conv_transpose3d")
+def _convT3d_grad(node, g):
+    x, w, b = node.inputs[:3]
+    a = node.attrs
+    nx, nw, nb = node.needs_input_grad[:3]
+    args = (a["stride"], a["pads"], a["dil"], a["groups"])
+    gx = _fit(conv3d_op(g, w, None, *args, node_name=_BB, also=(x,)), x.shape[2:]) if nx else None
+    # a transposed conv is a conv's input gradient: its weight gradient is that conv's, roles swapped
+    gw = conv3d_weight_op(g, x, w.shape, *args, also=(w,)) if nw else None
+    return _none_for_also(node, (gx, gw, (_bias_grad(g) if nb else None)))
+
+
+@formula("conv3d_weight")
+def _weight3d_grad(node, gw):
+    x, g = node.inputs[:2]
+    a = node.attrs
+    nx, ng = node.needs_input_grad[:2]
+    args = (a["stride"], a["pads"], a["dil"], a["groups"])
+    gx = conv_transpose3d_op(g, gw, None, *args, x.shape[2:], node_name=_BB) if nx else None
+    gg = _fit(conv3d_op(x, gw, None, *args, node_name=_BB), g.shape[2:]) if ng else None
+    return _none_for_also(node, (gx, gg))
+
+
+# ------------------------------------------------------------------ public functions (F.conv3d, F.conv_transpose3d)
+_C_TYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int"}
+
+
+def _conv_param(v, name):
+    """An int or a list of 1 or 3 ints -> a triple (PyTorch's convolution argument rules)."""
+    if isinstance(v, (tuple, list)):
+        v = [int(a) for a in v]
+        if len(v) == 1:
+            v = v * 3
+        if len(v) != 3:
+            raise RuntimeError(f"expected {name} to be a single integer value or a list of 3 values to match the "
+                               f"convolution dimensions, but got {name}={v}")
+        return tuple(v)
+    return (int(v),) * 3
+
+
+def _check_common(fname, input, weight, bias, stride, dil, groups):
+    check_tensor(input, fname)
+    check_tensor(weight, fname, "weight", 2)
+    if input.ndim not in (4, 5):
+        raise RuntimeError(f"Expected 4D (unbatched) or 5D (batched) input to {fname}, but got input of size: "
+                           f"{list(input.shape)}")
+    if weight.ndim != 5:
+        raise RuntimeError(f"expected stride to be a single integer value or a list of {weight.ndim - 2} values to "
+                           f"match the convolution dimensions, but got stride={list(stride)}")
+    same_device(fname, input, weight, bias)
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d <= 0 for d in dil):
+        raise RuntimeError("non-positive dilation is not supported")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    if weight.shape[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
+                           f"got weight of size [{list(weight.shape)}] instead")
+
+
+def _check_types(input, weight, bias):
+    if input.dtype != weight.dtype:
+        raise RuntimeError(f"Input type ({input.type()}) and weight type ({weight.type()}) should be the same or "
+                           "input should be a MKLDNN tensor and weight is a dense tensor")
+    if bias is not None and bias.dtype != input.dtype:
+        a, b = str(input._data.dtype), str(bias._data.dtype)
+        raise RuntimeError(f"Input type ({_C_TYPE.get(a, a)}) and bias type ({_C_TYPE.get(b, b)}) should be the same")
+
+
+def _check_bias(bias, n, prefix, weight):
+    if bias is not None and (bias.ndim != 1 or bias.shape[0] != n):
+        raise RuntimeError(f"Given {prefix}weight of size {list(weight.shape)}, expected bias to be 1-dimensional with "
+                           f"{n} elements, but got bias of size {list(bias.shape)} instead")
+
+
+def _same_pads(k, dil):
+    pads = []
+    for kk, d in zip(k, dil):
+        total = d * (kk - 1)
+        pads += [total // 2, total - total // 2]
+    if any((d * (kk - 1)) % 2 for kk, d in zip(k, dil)):
+        warnings.warn("Using padding='same' with even kernel lengths and odd dilation may require a zero-padded copy "
+                      "of the input be created", UserWarning, stacklevel=3)
+    return tuple(pads)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    stride, dil = _conv_param(stride, "stride"), _conv_param(dilation, "dilation")
+    _check_common("conv3d", input, weight, bias, stride, dil, groups)
+    k = tuple(weight.shape[2:])
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = (0,) * 6
+        elif padding == "same":
+            if any(s != 1 for s in stride):
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            pads = _same_pads(k, dil)
+        else:
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+    else:
+        p = _conv_param(padding, "padding")
+        if any(pp < 0 for pp in p):
+            raise RuntimeError("negative padding is not supported")
+        pads = tuple(pp for pp in p for _ in range(2))
+    unbatched = input.ndim == 4
+    shape = (1,) + tuple(input.shape) if unbatched else tuple(input.shape)
+    C = shape[1]
+    if C != weight.shape[1] * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected input{list(shape)} "
+                           f"to have {weight.shape[1] * groups} channels, but got {C} channels instead")
+    _check_bias(bias, weight.shape[0], "", weight)
+    _check_types(input, weight, bias)
+    padded = [n + pads[2 * i] + pads[2 * i + 1] for i, n in enumerate(shape[2:])]
+    eff = [d * (kk - 1) + 1 for kk, d in zip(k, dil)]
+    if any(p < e for p, e in zip(padded, eff)):
+        raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
+                           f"({' x '.join(map(str, eff))}). Kernel size can't be greater than actual input size")
+    if unbatched:
+        input = input.unsqueeze(0)
+    out = conv3d_op(input, weight, bias, stride, pads, dil, groups)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    if isinstance(padding, str):
+        raise TypeError("conv_transpose3d(): argument 'padding' must be tuple of ints, not str")
+    stride, dil = _conv_param(stride, "stride"), _conv_param(dilation, "dilation")
+    pad, opad = _conv_param(padding, "padding"), _conv_param(output_padding, "output_padding")
+    _check_common("conv_transpose3d", input, weight, bias, stride, dil, groups)
+    if any(p < 0 for p in pad):
+        raise RuntimeError("negative padding is not supported")
+    if any(p < 0 for p in opad):
+        raise RuntimeError("negative output_padding is not supported")
+    unbatched = input.ndim == 4
+    shape = (1,) + tuple(input.shape) if unbatched else tuple(input.shape)
+    if shape[1] != weight.shape[0]:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input{list(shape)} to "
+                           f"have {weight.shape[0]} channels, but got {shape[1]} channels instead")
+    _check_bias(bias, weight.shape[1] * groups, "transposed=1, ", weight)
+    _check_types(input, weight, bias)
+    if any(o >= s and o >= d for o, s, d in zip(opad, stride, dil)):
+        raise RuntimeError("output padding must be smaller than either stride or dilation, but got "
+                           "output_padding_depth: {} output_padding_height: {} output_padding_width: {} "
+                           "stride_depth: {} stride_height: {} stride_width: {} dilation_depth: {} dilation_height: {} "
+                           "dilation_width: {}".format(*opad, *stride, *dil))
+    k = weight.shape[2:]
+    out_sp = tuple((n - 1) * s - 2 * p + d * (kk - 1) + o + 1
+                   for n, s, p, d, kk, o in zip(shape[2:], stride, pad, dil, k, opad))
+    if any(n < 1 for n in out_sp):
+        raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, shape[2:]))}). Calculated output size "
+                           f"per channel: ({' x '.join(map(str, out_sp))}). Output size is too small")
+    if unbatched:
+        input = input.unsqueeze(0)
+    pads = tuple(p for p in pad for _ in range(2))
+    out = conv_transpose3d_op(input, weight, bias, stride, pads, dil, groups, out_sp)
+    return out.squeeze(0) if unbatched else out
