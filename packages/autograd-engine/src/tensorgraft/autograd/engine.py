@@ -34,6 +34,8 @@ _NO_EDGE = (None, 0)
 _new = object.__new__
 
 
+_CPP_NODE_NAMES = frozenset({"CopySlices", "CopyBackwards", "AccumulateGrad"})
+
 class RemovableHandle:
     """Returned by the ``register_*hook`` methods; ``remove()`` unregisters the hook."""
 
@@ -89,7 +91,9 @@ class Node:
     _num_outputs = 1
 
     def name(self) -> str:
-        return type(self).__name__
+        n = type(self).__name__
+        # PyTorch's hand-written C++ nodes carry their namespace in name() (not in repr)
+        return "torch::autograd::" + n if n in _CPP_NODE_NAMES else n
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} object at {hex(id(self))}>"

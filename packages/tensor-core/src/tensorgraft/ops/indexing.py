@@ -333,8 +333,22 @@ def _setitem_frontend(op):
             old = _alias_history(self)
         _store(table[self._device.type], self, idx, v)
         if record:
-            Tensor._autograd.record(op, self, (old, value), {"index": idx}, node_name="IndexPutBackward0")
+            Tensor._autograd.record(op, self, (old, value), {"index": idx}, node_name=_setitem_node_name(
+                self._data, index, idx, value))
     return setitem
+
+
+def _setitem_node_name(data, index, idx, value) -> str:
+    """The node PyTorch's ``t[index] = value`` leaves on ``t``: a write through a view of ``t``
+    (basic indexing selecting less than all of it) is CopySlices; advanced indexing alone is
+    index_put_; writing the whole tensor is a fill (a number or 0-d value) or a copy."""
+    if _index_makes_view(data, index):
+        return "CopySlices"
+    if idx[1] is not None:  # advanced parts (index tensors, lists, masks)
+        return "IndexPutBackward0"
+    if not isinstance(value, Tensor) or value._data.ndim == 0:
+        return "FillBackward3"
+    return "CopyBackwards"
 
 
 def _index_makes_view(data, index) -> bool:
