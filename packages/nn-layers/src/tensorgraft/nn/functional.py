@@ -665,8 +665,18 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         raise RuntimeError(f"Calculated padded input size per channel: ({H + pads[0] + pads[1]} x "
                            f"{W + pads[2] + pads[3]}). Kernel size: ({dil[0] * (k[0] - 1) + 1} x "
                            f"{dil[1] * (k[1] - 1) + 1}). Kernel size can't be greater than actual input size")
+    input, pads = _pad_uneven(input, pads)
     out = _conv.conv2d_op(input, weight, bias, stride, pads, dil, groups)
     return out.squeeze(0) if unbatched else out
+
+
+def _pad_uneven(input, pads):
+    """padding='same' with an uneven total (an even kernel, odd dilation): as PyTorch, the extra zero
+    goes on a padded copy of the input (its node ConstantPadNdBackward0) and the conv pads evenly."""
+    if pads[0] == pads[1] and pads[2] == pads[3]:
+        return input, pads
+    extra = (0, pads[3] - pads[2]) + ((0, pads[1] - pads[0]) if input.ndim == 4 else ())
+    return pad(input, extra), (pads[0], pads[0], pads[2], pads[2])
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -681,16 +691,22 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     else:
         p = _pair(padding, 1)[0]
         pads = (0, 0, p, p)
-    out = _conv.conv2d_op(input.unsqueeze(2), weight.unsqueeze(2), bias, stride, pads, dil, groups).squeeze(2)
+    input, pads = _pad_uneven(input, pads)
+    # the (N, C, L) tensors as they are: the op runs them as 2-D of height one, its node on them (PyTorch's)
+    out = _conv.conv2d_op(input, weight, bias, stride, pads, dil, groups)
     return out.squeeze(0) if unbatched else out
 
 
-def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
-    _check(input, "conv_transpose2d")
-    unbatched = input.ndim == 3
+def _conv_transpose(input, weight, bias, stride, pad, opad, groups, dil, nd, name):
+    """conv_transpose2d, and conv_transpose1d (``nd`` 1) as one of height one: ``stride``... are
+    pairs; the tensors stay at their own rank (the op's node then sits on them, as PyTorch's)."""
+    _check(input, name)
+    if input.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {name}, but got input "
+                           f"of size: {list(input.shape)}")
+    unbatched = input.ndim == nd + 1
     if unbatched:
         input = input.unsqueeze(0)
-    stride, dil, pad, opad = _pair(stride), _pair(dilation), _pair(padding), _pair(output_padding)
     for o, s, d in zip(opad, stride, dil):
         if o >= s and o >= d:
             raise RuntimeError("output padding must be smaller than either stride or dilation, but got "
@@ -701,23 +717,25 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
         raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input"
                            f"{list(input.shape)} to have {weight.shape[0]} channels, but got {input.shape[1]} "
                            "channels instead")
-    k = tuple(weight.shape[2:])
-    H, W = input.shape[2:]
-    Ho = (H - 1) * stride[0] - 2 * pad[0] + dil[0] * (k[0] - 1) + opad[0] + 1
-    Wo = (W - 1) * stride[1] - 2 * pad[1] + dil[1] * (k[1] - 1) + opad[1] + 1
+    k = (1,) * (2 - nd) + tuple(weight.shape[2:])
+    sp = (1,) * (2 - nd) + tuple(input.shape[2:])
+    out_hw = tuple((n - 1) * s - 2 * p + d * (kk - 1) + o + 1 for n, s, p, d, kk, o in zip(sp, stride, pad, dil, k, opad))
+    if min(out_hw) < 1:
+        raise RuntimeError(f"Given input size per channel: ({sp[0]} x {sp[1]}). Calculated output size per channel: "
+                           f"({out_hw[0]} x {out_hw[1]}). Output size is too small")
     pads = (pad[0], pad[0], pad[1], pad[1])
-    out = _conv.conv_transpose2d_op(input, weight, bias, stride, pads, dil, groups, (Ho, Wo))
+    out = _conv.conv_transpose2d_op(input, weight, bias, stride, pads, dil, groups, out_hw[2 - nd:])
     return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return _conv_transpose(input, weight, bias, _pair(stride), _pair(padding), _pair(output_padding), groups,
+                           _pair(dilation), 2, "conv_transpose2d")
 
 
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
-    unbatched = input.ndim == 2
-    if unbatched:
-        input = input.unsqueeze(0)
-    out = conv_transpose2d(input.unsqueeze(2), weight.unsqueeze(2), bias, (1, _pair(stride, 1)[0]),
-                           (0, _pair(padding, 1)[0]), (0, _pair(output_padding, 1)[0]), groups,
-                           (1, _pair(dilation, 1)[0])).squeeze(2)
-    return out.squeeze(0) if unbatched else out
+    return _conv_transpose(input, weight, bias, (1, _pair(stride, 1)[0]), (0, _pair(padding, 1)[0]),
+                           (0, _pair(output_padding, 1)[0]), groups, (1, _pair(dilation, 1)[0]), 1, "conv_transpose1d")
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
@@ -731,9 +749,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
         raise RuntimeError(f"Given input with spatial size ({H}, {W}), kernel_size={k}, dilation={d}, padding={p}, "
                            f"calculated shape of the array of sliding blocks as {blocks}, but its components must be "
                            "at least one.")
-    if input.ndim == 3:
-        return _conv.unfold_op(input.unsqueeze(0), k, st, (p[0], p[0], p[1], p[1]), d).squeeze(0)
-    return _conv.unfold_op(input, k, st, (p[0], p[0], p[1], p[1]), d)
+    return _conv.unfold_op(input, k, st, (p[0], p[0], p[1], p[1]), d)   # (unbatched too: its node on the input)
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
@@ -750,8 +766,6 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
         raise RuntimeError(f"Given output_size={o}, kernel_size={k}, dilation={d}, padding={p}, stride={st}, expected "
                            f"size of input's dimension 2 to match the calculated number of sliding blocks {blocks[0]} "
                            f"* {blocks[1]} = {blocks[0] * blocks[1]}, but got input.size(2)={input.shape[-1]}.")
-    if input.ndim == 2:
-        return _conv.fold_op(input.unsqueeze(0), o, k, st, (p[0], p[0], p[1], p[1]), d).squeeze(0)
     return _conv.fold_op(input, o, k, st, (p[0], p[0], p[1], p[1]), d)
 
 
@@ -770,16 +784,10 @@ def _pool_args(kernel_size, stride, padding, dilation, n=2):
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     _check(input, "max_pool2d")
-    unbatched = input.ndim == 3
-    if unbatched:
-        input = input.unsqueeze(0)
     k, s, p, d = _pool_args(kernel_size, stride, padding, dilation)
+    # (an unbatched (C, H, W) input as it is: the op's node sits on it, as PyTorch's)
     out, idx = _pool.max_pool2d_op(input, k, s, p, d, ceil_mode, return_indices)
-    if not return_indices:
-        return out.squeeze(0) if unbatched else out
-    if unbatched:
-        out, idx = out.squeeze(0), idx.squeeze(0)
-    return out, idx
+    return (out, idx) if return_indices else out
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -797,12 +805,8 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     _check(input, "avg_pool2d")
-    unbatched = input.ndim == 3
-    if unbatched:
-        input = input.unsqueeze(0)
     k, s, p, _ = _pool_args(kernel_size, stride, padding, 1)
-    out = _pool.avg_pool2d_op(input, k, s, p, ceil_mode, count_include_pad, divisor_override)
-    return out.squeeze(0) if unbatched else out
+    return _pool.avg_pool2d_op(input, k, s, p, ceil_mode, count_include_pad, divisor_override)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
@@ -815,13 +819,6 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     return out.squeeze(0) if unbatched else out
 
 
-def _adaptive_matrix(n_in, n_out, dtype, device):
-    m = np.zeros((n_out, n_in), dtype=dtype.np)
-    for i, (a, b) in enumerate(_pool.adaptive_bins(n_in, n_out)):
-        m[i, a:b] = 1.0 / (b - a)
-    return _tg.tensor(m, device=device)
-
-
 def _out_hw(output_size, H, W):
     o = _pair(output_size) if not isinstance(output_size, (tuple, list)) else tuple(output_size)
     return (H if o[0] is None else o[0], W if o[1] is None else o[1])
@@ -832,38 +829,47 @@ def _adaptive_input_check(input, name, output_size, sep="", any_rank=False):
         raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
     if input.ndim not in (3, 4) and not any_rank:
         raise RuntimeError(f"{name}(): Expected 3D or 4D tensor, but got{sep} {list(input.shape)}")
+    if not any_rank:
+        # (as PyTorch: the average pool checks the last two dims, the max pool all but the first)
+        for i in range(input.ndim - 2 if name == "adaptive_avg_pool2d" else 1, input.ndim):
+            if input.shape[i] == 0:
+                raise RuntimeError(f"{name}(): Expected input to have non-zero size for non-batch dimensions, but "
+                                   f"input has sizes {list(input.shape)} with dimension {i} being empty")
+
+
+def _not_floating(input, kernel):
+    if input._data.dtype.kind != "f":
+        from tensorgraft.ops._frontend import _type_name
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(input._data.dtype)}'")
 
 
 def adaptive_avg_pool2d(input, output_size):
     _check(input, "adaptive_avg_pool2d")
     # output size 1: PyTorch takes a plain mean over the last two dims, whatever the rank
-    _adaptive_input_check(input, "adaptive_avg_pool2d", output_size,
-                          any_rank=output_size in (1, (1, 1), [1, 1]) and input.ndim >= 2)
+    one = output_size in (1, (1, 1), [1, 1]) and input.ndim >= 2
+    _adaptive_input_check(input, "adaptive_avg_pool2d", output_size, any_rank=one)
     H, W = input.shape[-2:]
     Ho, Wo = _out_hw(output_size, H, W)
-    if H % Ho == 0 and W % Wo == 0 and input.ndim == 4:
-        return avg_pool2d(input, (H // Ho, W // Wo))
-    mh = _adaptive_matrix(H, Ho, input.dtype, input.device)
-    mw = _adaptive_matrix(W, Wo, input.dtype, input.device)
-    return mh.matmul(input).matmul(mw.t())
+    if (Ho, Wo) == (1, 1):
+        return input.mean(dim=(-2, -1), keepdim=True)
+    _not_floating(input, "adaptive_avg_pool2d")
+    return _pool.adaptive_avg_pool2d_op(input, (Ho, Wo))
 
 
 def adaptive_avg_pool1d(input, output_size):
-    L = input.shape[-1]
-    o = _pair(output_size, 1)[0]
-    return input.matmul(_adaptive_matrix(L, o, input.dtype, input.device).t())
+    _check(input, "adaptive_avg_pool1d")
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.ndim}-dimensional tensor for argument #1 "
+                           "'self' (while checking arguments for adaptive_avg_pool1d)")
+    # as PyTorch: the 2-D pool of height one (its nodes SqueezeBackward1 ...)
+    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, _pair(output_size, 1)[0])).squeeze(-2)
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     _check(input, "adaptive_max_pool2d")
     _adaptive_input_check(input, "adaptive_max_pool2d", output_size, ":")
-    unbatched = input.ndim == 3
-    if unbatched:
-        input = input.unsqueeze(0)
     H, W = input.shape[-2:]
     out, idx = _pool.adaptive_max_pool2d_op(input, _out_hw(output_size, H, W))
-    if unbatched:
-        out, idx = out.squeeze(0), idx.squeeze(0)
     return (out, idx) if return_indices else out
 
 

@@ -1,18 +1,21 @@
 """Convolutions by im2col: a strided window view of the padded input, ONE GEMM per conv;
 the backward pass is matmuls plus a col2im that accumulates over kernel offsets only (kh*kw slice
 adds, never a loop over pixels). Stride-1 convolutions (the common case) take a faster variant on
-flattened padded rows, see below. Also unfold/fold, which are im2col/col2im themselves."""
-from __future__ import annotations
+flattened padded rows, see below. Also unfold/fold, which are im2col/col2im themselves.
 
-import numpy as np
+First-order gradients run these kernels on arrays (both gradients of a stride-1 conv in one pass
+over its columns). With create_graph=True (grad mode on while a formula runs) the formulas call ops
+instead, as conv3d.py's do: conv2d, conv_transpose2d and conv2d_weight are each the others'
+gradients, unfold and fold each other's, so gradients carry history and differentiate again, under
+PyTorch's node names. conv1d runs as conv2d of height one on the arrays (not on the tensors), so its
+nodes are PyTorch's too."""
+from __future__ import annotations
 
 from tensorgraft.device import get_backend
 
-from ._common import formula, gs, nnop, record, wrap
-
-
-def as_strided(xp, a, shape, strides):
-    return xp.lib.stride_tricks.as_strided(a, shape=shape, strides=strides)
+from ._common import formula, gs, needs, nnop, record, wrap
+from . import conv3d as _conv3d
+from .conv3d import BB, _finite, as_strided, conv_grads, conv_transpose_grads, none_for_also, out_size, weight_grads
 
 
 def windows(xp, xpad, kh, kw, sh, sw, dh, dw, Ho, Wo):
@@ -48,10 +51,6 @@ def col2im(xp, dcols, out_shape, kh, kw, sh, sw, dh, dw, pads):
             wj = j * dw
             buf[:, :, hi:hi + sh * (Ho - 1) + 1:sh, wj:wj + sw * (Wo - 1) + 1:sw] += dcols[:, :, i, j]
     return buf[:, :, t:t + H, l:l + W]
-
-
-def out_size(n, k, s, pl, pr, d):
-    return (n + pl + pr - d * (k - 1) - 1) // s + 1
 
 
 # ------------------------------------------------------------------ conv2d core on arrays
@@ -187,15 +186,6 @@ def _zero_junk(a, Ho, Wo, Wp):
     a.reshape(a.shape[:-1] + (Ho, Wp))[..., Wo:] = 0
 
 
-def _finite(xp, a):
-    # a finite sum proves every element finite; an overflow only costs the caller its exact path.
-    # On a GPU reading the answer would wait for every queued kernel (a sync per call): there the
-    # junk columns are always zeroed instead, which costs less.
-    if xp is not np:
-        return False
-    return bool(xp.isfinite(a.sum()))
-
-
 def flat_conv_forward(xp, x, w, b, pads, dil):
     N = x.shape[0]
     O, C, kh, kw = w.shape
@@ -269,31 +259,55 @@ def _conv_kernel(xp, x, w, b, stride, pads, dil, groups):
     return conv_forward(xp, x, w, b, stride, pads, dil, groups)
 
 
-def conv2d_op(input, weight, bias, stride, pads, dil, groups):
-    """Arguments already normalized: stride/dil pairs, pads (top, bottom, left, right)."""
+# A 1-D conv's arrays, (N, C, L) and (O, C/g, k), go through the kernels as 2-D ones of height one;
+# its stride/dilation pairs then start with 1 and its pads are (0, 0, p, p).
+def _as2d(a):
+    return a.reshape(a.shape[:2] + (1,) + a.shape[2:]) if a.ndim == 3 else a
+
+
+def _shape2d(shape):
+    shape = tuple(shape)
+    return shape[:2] + (1,) + shape[2:] if len(shape) == 3 else shape
+
+
+def _back(a, ndim):
+    """A kernel's 2-D result back at the caller's rank (3: a 1-D conv's)."""
+    return a.reshape(a.shape[:2] + a.shape[3:]) if ndim == 3 else a
+
+
+def conv2d_op(input, weight, bias, stride, pads, dil, groups, node_name="ConvolutionBackward0", also=()):
+    """Arguments already normalized: stride/dil pairs, pads (top, bottom, left, right); a 1-D conv's
+    (N, C, L) input and weight as they are (see ``_as2d``). ``node_name`` and ``also`` (tensors
+    recorded as inputs that get no gradient): as conv3d_op's, for the formulas' calls."""
     x, w = input._data, weight._data
     b = None if bias is None else bias._data
-    out, cols = _CONV.table[input._device.type](x, w, b, stride, pads, dil, groups)
-    res = wrap(out, input._device)
-    if gs.enabled and (input._requires_grad or weight._requires_grad or (bias is not None and bias._requires_grad)):
-        record(_CONV, res, (input, weight, bias),
+    out, cols = _CONV.table[input._device.type](_as2d(x), _as2d(w), b, stride, pads, dil, groups)
+    res = wrap(_back(out, x.ndim), input._device)
+    if gs.enabled and (input._requires_grad or weight._requires_grad or (bias is not None and bias._requires_grad)
+                       or (also and needs(*also))):
+        record(_CONV, res, (input, weight, bias) + also,
                {"stride": stride, "pads": pads, "dil": dil, "groups": groups,
-                "cols": cols if weight._requires_grad else None}, node_name="ConvolutionBackward0")
+                "cols": cols if weight._requires_grad else None}, node_name=node_name)
     return res
 
 
 _CONV = nnop("conv2d", _conv_kernel, conv2d_op, node="ConvolutionBackward0")
 
 
+def _wrap_like(a, t, dev):
+    return None if a is None else wrap(_back(a, t.ndim), dev)
+
+
 @formula("conv2d")
 def _conv_grad(node, g):
-    x, w, b = node.inputs
+    if gs.enabled:  # create_graph=True: gradients through ops, which differentiate again
+        return conv_grads(node, g, _OPS)
+    x, w = node.inputs[:2]
     a = node.attrs
-    nx, nw, nb = node.needs_input_grad
+    nx, nw, nb = node.needs_input_grad[:3]
     xp = get_backend(g._device).xp
-    gd = g._data
     dev = g._device
-    xd, wd = x._data, w._data
+    xd, wd, gd = _as2d(x._data), _as2d(w._data), _as2d(g._data)
     gx = gw = gb = None
     if _flat_fits(xd.shape[2:], wd, a["stride"], a["pads"], a["dil"], a["groups"], gd.shape[2:]):
         gx, gw = flat_conv_backward(xp, gd, wd, xd.shape, a["pads"], a["dil"], xd if nw else None, nx)
@@ -307,7 +321,7 @@ def _conv_grad(node, g):
             gw = conv_grad_weight(xp, gd, cols, wd.shape, a["groups"])
     if nb:
         gb = wrap(xp.einsum("nohw->o", gd), dev)  # ~3x faster than sum(axis=(0, 2, 3)) here
-    return (None if gx is None else wrap(gx, dev)), (None if gw is None else wrap(gw, dev)), gb
+    return none_for_also(node, (_wrap_like(gx, x, dev), _wrap_like(gw, w, dev), gb))
 
 
 # ------------------------------------------------------------------ conv_transpose2d op
@@ -322,13 +336,18 @@ def _convT_kernel(xp, x, w, b, stride, pads, dil, groups, out_hw):
     return out
 
 
-def conv_transpose2d_op(input, weight, bias, stride, pads, dil, groups, out_hw):
+def conv_transpose2d_op(input, weight, bias, stride, pads, dil, groups, out_hw, node_name="ConvolutionBackward0",
+                        also=()):
+    """``out_hw``: the output's spatial sizes (output_padding applied; one size for a 1-D conv)."""
     x, w = input._data, weight._data
     b = None if bias is None else bias._data
-    res = wrap(_CONVT.table[input._device.type](x, w, b, stride, pads, dil, groups, out_hw), input._device)
-    if gs.enabled and (input._requires_grad or weight._requires_grad or (bias is not None and bias._requires_grad)):
-        record(_CONVT, res, (input, weight, bias), {"stride": stride, "pads": pads, "dil": dil, "groups": groups},
-               node_name="ConvolutionBackward0")
+    out = _CONVT.table[input._device.type](_as2d(x), _as2d(w), b, stride, pads, dil, groups,
+                                           _shape2d((0, 0) + tuple(out_hw))[2:])
+    res = wrap(_back(out, x.ndim), input._device)
+    if gs.enabled and (input._requires_grad or weight._requires_grad or (bias is not None and bias._requires_grad)
+                       or (also and needs(*also))):
+        record(_CONVT, res, (input, weight, bias) + also,
+               {"stride": stride, "pads": pads, "dil": dil, "groups": groups}, node_name=node_name)
     return res
 
 
@@ -337,26 +356,54 @@ _CONVT = nnop("conv_transpose2d", _convT_kernel, conv_transpose2d_op, node="Conv
 
 @formula("conv_transpose2d")
 def _convT_grad(node, g):
-    x, w, b = node.inputs
+    if gs.enabled:  # create_graph=True: gradients through ops, which differentiate again
+        return conv_transpose_grads(node, g, _OPS)
+    x, w = node.inputs[:2]
     a = node.attrs
-    nx, nw, nb = node.needs_input_grad
+    nx, nw, nb = node.needs_input_grad[:3]
     xp = get_backend(g._device).xp
-    gd = g._data
     dev = g._device
+    xd, wd, gd = _as2d(x._data), _as2d(w._data), _as2d(g._data)
     gx = gw = gb = None
-    H, W = x._data.shape[2:]
+    H, W = xd.shape[2:]
     if nx:
-        gx_, _ = conv_forward(xp, gd, w._data, None, a["stride"], a["pads"], a["dil"], a["groups"])
-        gx = wrap(gx_[:, :, :H, :W], dev)
+        gx, _ = conv_forward(xp, gd, wd, None, a["stride"], a["pads"], a["dil"], a["groups"])
+        gx = gx[:, :, :H, :W]
     if nw:
-        cols = _im2col_of(xp, gd, w._data.shape, a["stride"], a["pads"], a["dil"], a["groups"], H, W)
-        gw = wrap(conv_grad_weight(xp, x._data, cols, w._data.shape, a["groups"]), dev)
+        cols = _im2col_of(xp, gd, wd.shape, a["stride"], a["pads"], a["dil"], a["groups"], H, W)
+        gw = conv_grad_weight(xp, xd, cols, wd.shape, a["groups"])
     if nb:
         gb = wrap(gd.sum(axis=(0, 2, 3)), dev)
-    return gx, gw, gb
+    return none_for_also(node, (_wrap_like(gx, x, dev), _wrap_like(gw, w, dev), gb))
+
+
+# ------------------------------------------------------------------ conv2d_weight op (for create_graph=True)
+def conv2d_weight_op(input, grad_output, wshape, stride, pads, dil, groups, cols=None, node_name=BB, also=()):
+    """The weight gradient of conv2d(input, w) given its output gradient (bilinear in both); its
+    kernel is conv3d.py's, written for any rank."""
+    x = input._data
+    gw = _WEIGHT.table[input._device.type](_as2d(x), _as2d(grad_output._data), _shape2d(wshape), stride, pads, dil,
+                                           groups, cols)
+    res = wrap(_back(gw, x.ndim), input._device)
+    if needs(input, grad_output, *also):
+        record(_WEIGHT, res, (input, grad_output) + also, {"stride": stride, "pads": pads, "dil": dil,
+                                                           "groups": groups}, node_name=node_name)
+    return res
+
+
+_WEIGHT = nnop("conv2d_weight", _conv3d._weight_kernel, conv2d_weight_op, node=BB)
+_OPS = (conv2d_op, conv_transpose2d_op, conv2d_weight_op)
+
+
+@formula("conv2d_weight")
+def _weight_grad(node, gw):
+    return weight_grads(node, gw, _OPS)
 
 
 # ------------------------------------------------------------------ unfold / fold
+# Each the other's gradient, written with the ops (so they differentiate again). Unbatched inputs
+# go through the kernels with a batch of one added to the arrays: the node sits on the input itself
+# (Im2ColBackward0, Col2ImBackward0), as PyTorch's.
 def _unfold_kernel(xp, x, k, stride, pads, dil):
     N, C, H, W = x.shape
     kh, kw = k
@@ -367,7 +414,9 @@ def _unfold_kernel(xp, x, k, stride, pads, dil):
 
 
 def unfold_op(input, k, stride, pads, dil):
-    res = wrap(_UNFOLD.table[input._device.type](input._data, k, stride, pads, dil), input._device)
+    x = input._data
+    out = _UNFOLD.table[input._device.type](x if x.ndim == 4 else x[None], k, stride, pads, dil)
+    res = wrap(out if x.ndim == 4 else out[0], input._device)
     if gs.enabled and input._requires_grad:
         record(_UNFOLD, res, (input,), {"k": k, "stride": stride, "pads": pads, "dil": dil})
     return res
@@ -376,7 +425,13 @@ def unfold_op(input, k, stride, pads, dil):
 _UNFOLD = nnop("unfold", _unfold_kernel, unfold_op, node="Im2ColBackward0")
 
 
-def _fold_arrays(xp, cols, out_hw, k, stride, pads, dil):
+@formula("unfold", saves=())
+def _unfold_grad(node, g):
+    a = node.attrs
+    return (fold_op(g, node.in_meta[0][0][-2:], a["k"], a["stride"], a["pads"], a["dil"]),)
+
+
+def _fold_kernel(xp, cols, out_hw, k, stride, pads, dil):
     N, CK, L = cols.shape
     kh, kw = k
     C = CK // (kh * kw)
@@ -384,24 +439,13 @@ def _fold_arrays(xp, cols, out_hw, k, stride, pads, dil):
     Ho = out_size(H, kh, stride[0], pads[0], pads[1], dil[0])
     Wo = out_size(W, kw, stride[1], pads[2], pads[3], dil[1])
     dcols = cols.reshape(N, C, kh, kw, Ho, Wo)
-    return col2im(xp, dcols, (N, C, H, W), kh, kw, stride[0], stride[1], dil[0], dil[1], pads)
-
-
-@formula("unfold", saves=())
-def _unfold_grad(node, g):
-    a = node.attrs
-    xp = get_backend(g._device).xp
-    shape = node.in_meta[0][0]
-    return (wrap(xp.ascontiguousarray(_fold_arrays(xp, g._data, shape[2:], a["k"], a["stride"], a["pads"], a["dil"])),
-                 g._device),)
-
-
-def _fold_kernel(xp, cols, out_hw, k, stride, pads, dil):
-    return xp.ascontiguousarray(_fold_arrays(xp, cols, out_hw, k, stride, pads, dil))
+    return xp.ascontiguousarray(col2im(xp, dcols, (N, C, H, W), kh, kw, stride[0], stride[1], dil[0], dil[1], pads))
 
 
 def fold_op(input, out_hw, k, stride, pads, dil):
-    res = wrap(_FOLD.table[input._device.type](input._data, out_hw, k, stride, pads, dil), input._device)
+    c = input._data
+    out = _FOLD.table[input._device.type](c if c.ndim == 3 else c[None], tuple(out_hw), k, stride, pads, dil)
+    res = wrap(out if c.ndim == 3 else out[0], input._device)
     if gs.enabled and input._requires_grad:
         record(_FOLD, res, (input,), {"k": k, "stride": stride, "pads": pads, "dil": dil})
     return res
@@ -413,5 +457,4 @@ _FOLD = nnop("fold", _fold_kernel, fold_op, node="Col2ImBackward0")
 @formula("fold", saves=())
 def _fold_grad(node, g):
     a = node.attrs
-    xp = get_backend(g._device).xp
-    return (wrap(_unfold_kernel(xp, g._data, a["k"], a["stride"], a["pads"], a["dil"]), g._device),)
+    return (unfold_op(g, a["k"], a["stride"], a["pads"], a["dil"]),)

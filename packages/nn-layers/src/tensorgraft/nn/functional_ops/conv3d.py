@@ -6,21 +6,43 @@ generalised to volumes: each padded channel is one row, kernel offset (a, i, j) 
 run of it.
 
 The helpers below are written for any number of spatial dims; ``conv.py`` keeps its own 2-D
-versions, whose layouts its fast paths and tests pin down.
+versions of the kernels, whose layouts its fast paths and tests pin down, and takes the rank-free
+pieces from here (geometry helpers, the weight-gradient kernel, the formulas that differentiate
+again, the bias-gradient op).
 
 Three ops, each the others' gradient, so every formula is written with ops and differentiates again
 (``create_graph=True``): conv3d (input grad = conv_transpose3d of the output grad, weight grad =
 conv3d_weight), conv_transpose3d (input grad = conv3d, weight grad = conv3d_weight with the roles
 swapped) and conv3d_weight (the bilinear weight gradient; its gradients are conv_transpose3d and
-conv3d again)."""
+conv3d again). ``conv_grads``, ``conv_transpose_grads`` and ``weight_grads`` write these formulas
+once, for any such trio of ops; conv.py's 2-D trio uses them too."""
 from __future__ import annotations
 
 import itertools
 import math
 import warnings
 
+import numpy as np
+
 from ._common import check_tensor, formula, gs, nnop, record, same_device, wrap
-from .conv import _finite, as_strided, out_size
+
+
+def as_strided(xp, a, shape, strides):
+    return xp.lib.stride_tricks.as_strided(a, shape=shape, strides=strides)
+
+
+def out_size(n, k, s, pl, pr, d):
+    return (n + pl + pr - d * (k - 1) - 1) // s + 1
+
+
+def _finite(xp, a):
+    """Whether every element of ``a`` is finite (the flat paths' junk columns/positions then need no
+    zeroing: 0 * inf is NaN). A finite sum proves it; an overflow only costs the caller its exact path.
+    On a GPU reading the answer would wait for every queued kernel (a sync per call): there the junk
+    is always zeroed instead, which costs less."""
+    if xp is not np:
+        return False
+    return bool(xp.isfinite(a.sum()))
 
 
 # ------------------------------------------------------------------ geometry on arrays (any rank)
@@ -342,6 +364,9 @@ def _weight_kernel(xp, x, g, wshape, s, pads, d, G, cols=None):
 # backward node has as inputs (ConvolutionBackwardBackward0 has the output gradient, the input and
 # the weight): recorded as inputs with no gradient, so that a gradient taken with create_graph=True
 # requires grad exactly when PyTorch's does.
+BB = "ConvolutionBackwardBackward0"   # the node of every gradient of a conv, with create_graph=True
+
+
 def _needs(ts):
     return gs.enabled and any(t is not None and t._requires_grad for t in ts)
 
@@ -371,8 +396,7 @@ def conv_transpose3d_op(input, weight, bias, stride, pads, dil, groups, out_sp, 
     return res
 
 
-def conv3d_weight_op(input, grad_output, wshape, stride, pads, dil, groups, cols=None,
-                     node_name="ConvolutionBackwardBackward0", also=()):
+def conv3d_weight_op(input, grad_output, wshape, stride, pads, dil, groups, cols=None, node_name=BB, also=()):
     """The weight gradient of conv3d(input, w) given its output gradient (bilinear in both)."""
     res = wrap(_WEIGHT3D.table[input._device.type](input._data, grad_output._data, tuple(wshape), stride, pads, dil,
                                                    groups, cols), input._device)
@@ -385,60 +409,117 @@ def conv3d_weight_op(input, grad_output, wshape, stride, pads, dil, groups, cols
 
 _CONV3D = nnop("conv3d", _conv_kernel, conv3d_op, node="ConvolutionBackward0")
 _CONVT3D = nnop("conv_transpose3d", _convT_kernel, conv_transpose3d_op, node="ConvolutionBackward0")
-_WEIGHT3D = nnop("conv3d_weight", _weight_kernel, conv3d_weight_op, node="ConvolutionBackwardBackward0")
+_WEIGHT3D = nnop("conv3d_weight", _weight_kernel, conv3d_weight_op, node=BB)
 
 
-def _fit(t, sp):
-    """Crop a gradient to the spatial sizes ``sp`` (a transposed conv's output_padding can make the
-    conv that computes it one plane longer)."""
-    if tuple(t.shape[2:]) == tuple(sp):
-        return t
-    return t[(slice(None), slice(None)) + tuple(slice(0, n) for n in sp)]
+def _conv_to(conv, x, w, args, out_sp, also=()):
+    """conv(x, w) (no bias) with exactly ``out_sp`` outputs. A transposed conv's output_padding can
+    make the conv that computes its gradient longer (when it is at least the stride); the windows
+    past the end are dropped by padding less at the end (or, past that, reading less of ``x``) rather
+    than by cropping the result, so the result is the conv's own (PyTorch's node). The parameters
+    may have more dims than the tensors (a 1-D conv run as 2-D): they are matched from the end."""
+    stride, pads, dil, groups = args
+    pads = list(pads)
+    keep = [slice(None)] * x.ndim
+    for i in range(1, len(out_sp) + 1):
+        j = len(stride) - i
+        n = x.shape[-i]
+        extra = out_size(n, w.shape[-i], stride[j], pads[2 * j], pads[2 * j + 1], dil[j]) - out_sp[-i]
+        if extra > 0:
+            hi = pads[2 * j + 1] - extra * stride[j]
+            if hi < 0:
+                keep[-i] = slice(0, n + hi)
+                hi = 0
+            pads[2 * j + 1] = hi
+    if any(k.stop is not None for k in keep):
+        x = x[tuple(keep)]
+    return conv(x, w, None, stride, tuple(pads), dil, groups, node_name=BB, also=also)
 
 
-def _bias_grad(g):
-    return g.sum(dim=(0,) + tuple(range(2, g.ndim)))
-
-
-def _none_for_also(node, grads):
+def none_for_also(node, grads):
+    """``grads`` followed by None for the ``also`` inputs (they get no gradient)."""
     return grads + (None,) * (len(node.needs_input_grad) - len(grads))
 
 
-_BB = "ConvolutionBackwardBackward0"
+def _bias_grad_kernel(xp, g):
+    return g.sum(axis=(0,) + tuple(range(2, g.ndim)))
 
 
-@formula("conv3d")
-def _conv3d_grad(node, g):
-    x, w, b = node.inputs[:3]
+def conv_bias_grad_op(grad, also=()):
+    """A conv's bias gradient: the output gradient summed over all but the channel dim. An op of its
+    own for PyTorch's node name (and for ``also``: the gradient requires grad when the conv's input or
+    weight does)."""
+    res = wrap(_BIAS_GRAD.table[grad._device.type](grad._data), grad._device)
+    inputs = (grad,) + tuple(also)
+    if _needs(inputs):
+        record(_BIAS_GRAD, res, inputs, {"shape": tuple(grad.shape)}, node_name=BB)
+    return res
+
+
+_BIAS_GRAD = nnop("conv_bias_grad", _bias_grad_kernel, conv_bias_grad_op, node=BB)
+
+
+@formula("conv_bias_grad", saves=())
+def _bias_grad_grad(node, gg):
+    shape = node.attrs["shape"]
+    gg = gg.reshape((1, shape[1]) + (1,) * (len(shape) - 2)).expand(shape)
+    return none_for_also(node, (gg,))
+
+
+# The formulas of a trio of ops (conv, transposed conv, weight gradient) of one rank, written with
+# those ops: with create_graph=True the gradients they return carry history and differentiate again.
+def conv_grads(node, g, ops):
+    conv, conv_t, weight = ops
+    x, w = node.inputs[:2]
     a = node.attrs
     nx, nw, nb = node.needs_input_grad[:3]
     args = (a["stride"], a["pads"], a["dil"], a["groups"])
-    gx = conv_transpose3d_op(g, w, None, *args, x.shape[2:], node_name=_BB, also=(x,)) if nx else None
-    gw = conv3d_weight_op(x, g, w.shape, *args, cols=a["cols"], also=(w,)) if nw else None
-    return _none_for_also(node, (gx, gw, (_bias_grad(g) if nb else None)))
+    gx = conv_t(g, w, None, *args, x.shape[2:], node_name=BB, also=(x,)) if nx else None
+    gw = weight(x, g, w.shape, *args, cols=a["cols"], also=(w,)) if nw else None
+    gb = conv_bias_grad_op(g, also=(x, w)) if nb else None
+    return none_for_also(node, (gx, gw, gb))
 
 
-@formula("conv_transpose3d")
-def _convT3d_grad(node, g):
-    x, w, b = node.inputs[:3]
+def conv_transpose_grads(node, g, ops):
+    conv, conv_t, weight = ops
+    x, w = node.inputs[:2]
     a = node.attrs
     nx, nw, nb = node.needs_input_grad[:3]
     args = (a["stride"], a["pads"], a["dil"], a["groups"])
-    gx = _fit(conv3d_op(g, w, None, *args, node_name=_BB, also=(x,)), x.shape[2:]) if nx else None
+    gx = _conv_to(conv, g, w, args, x.shape[2:], also=(x,)) if nx else None
     # a transposed conv is a conv's input gradient: its weight gradient is that conv's, roles swapped
-    gw = conv3d_weight_op(g, x, w.shape, *args, also=(w,)) if nw else None
-    return _none_for_also(node, (gx, gw, (_bias_grad(g) if nb else None)))
+    gw = weight(g, x, w.shape, *args, also=(w,)) if nw else None
+    gb = conv_bias_grad_op(g, also=(x, w)) if nb else None
+    return none_for_also(node, (gx, gw, gb))
 
 
-@formula("conv3d_weight")
-def _weight3d_grad(node, gw):
+def weight_grads(node, gw, ops):
+    conv, conv_t, weight = ops
     x, g = node.inputs[:2]
     a = node.attrs
     nx, ng = node.needs_input_grad[:2]
     args = (a["stride"], a["pads"], a["dil"], a["groups"])
-    gx = conv_transpose3d_op(g, gw, None, *args, x.shape[2:], node_name=_BB) if nx else None
-    gg = _fit(conv3d_op(x, gw, None, *args, node_name=_BB), g.shape[2:]) if ng else None
-    return _none_for_also(node, (gx, gg))
+    gx = conv_t(g, gw, None, *args, x.shape[2:], node_name=BB) if nx else None
+    gg = _conv_to(conv, x, gw, args, g.shape[2:]) if ng else None
+    return none_for_also(node, (gx, gg))
+
+
+_OPS = (conv3d_op, conv_transpose3d_op, conv3d_weight_op)
+
+
+@formula("conv3d")
+def _conv3d_grad(node, g):
+    return conv_grads(node, g, _OPS)
+
+
+@formula("conv_transpose3d")
+def _convT3d_grad(node, g):
+    return conv_transpose_grads(node, g, _OPS)
+
+
+@formula("conv3d_weight")
+def _weight3d_grad(node, gw):
+    return weight_grads(node, gw, _OPS)
 
 
 # ------------------------------------------------------------------ public functions (F.conv3d, F.conv_transpose3d)

@@ -1,24 +1,37 @@
 """Pooling over strided window views: max (with indices), average (count_include_pad, ceil_mode,
-divisor_override) and adaptive max; backward through col2im over kernel offsets. Max pools whose
-windows tile the input (the usual 2x2, stride 2) take a two-pass fast path with a scatter backward."""
-from __future__ import annotations
+divisor_override), adaptive average and adaptive max; backward through col2im over kernel offsets.
+Max pools whose windows tile the input (the usual 2x2, stride 2) take a two-pass fast path with a
+scatter backward.
 
-import math
+The first-order max-pool gradient runs on arrays, from the winning kernel offsets. With
+create_graph=True (grad mode on while a formula runs) it goes through an op instead, a scatter at
+the winners' indices whose own gradient is a gather there, so it differentiates again; the other
+pools' gradients are always ops (their own gradients being the forward again). The backward kernels,
+and the adaptive pools' forward ones, are pooling3d.py's (written for any rank). Unbatched (C, H, W)
+inputs go through the kernels with a batch of one added to the arrays: the nodes sit on the input
+itself, with PyTorch's names (``MaxPool2DWithIndicesBackward0`` and its ``...BackwardBackward0``)."""
+from __future__ import annotations
 
 import numpy as np
 
 from tensorgraft.device import get_backend
 
-from ._common import formula, gs, nnop, record, wrap
+from ._common import formula, gs, needs, nnop, record, wrap
 from .conv import pad2d, windows
+from .pooling3d import (_adamax_kernel, _avgpool_backward_kernel, _index_scatter_kernel, _per_dim_kernel, pool_out,
+                        scatter_grad)
 
 
-def pool_out(n, k, s, p, d, ceil_mode):
-    num = n + 2 * p - d * (k - 1) - 1
-    o = (-(-num // s) if ceil_mode else num // s) + 1
-    if ceil_mode and (o - 1) * s >= n + p:
-        o -= 1
-    return o
+def _b(a):
+    return a[None] if a.ndim == 3 else a
+
+
+def _unb(a, ndim):
+    return a[0] if ndim == 3 else a
+
+
+def _b_shape(shape):
+    return (1,) + tuple(shape) if len(shape) == 3 else tuple(shape)
 
 
 def _geometry(H, W, k, s, p, d, ceil_mode):
@@ -114,13 +127,22 @@ def _maxpool_kernel(xp, x, k, s, p, d, ceil_mode, need_am, need_idx):
         return out, (None if idx is None else ("tiled", idx)), (idx.astype(xp.int64) if need_idx else None)
     neg = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
     xpad = pad2d(xp, x, pads, neg)
+    track = need_am or need_idx
     for nan_wins in (False, True):
         out = am = None
+        if track and any(pads):
+            # a padded position never wins, even against an input equal to the padding value (-inf):
+            # start from each window's first position inside the input, as PyTorch's scan does
+            out = xp.full((N, C, Ho, Wo), neg, dtype=x.dtype)
+            fi = xp.maximum((d[0] - 1 - (xp.arange(Ho) * s[0] - p[0])) // d[0], 0)
+            fj = xp.maximum((d[1] - 1 - (xp.arange(Wo) * s[1] - p[1])) // d[1], 0)
+            am = xp.zeros(out.shape, xp.int32)
+            am += (fi * k[1]).astype(xp.int32).reshape(Ho, 1) + fj.astype(xp.int32)
         for kk, rs, cs in _offsets(k, s, d, Ho, Wo):
             v = xpad[:, :, rs, cs]
             if out is None:
                 out = v.copy()
-                if need_am or need_idx:
+                if track:
                     am = xp.zeros(out.shape, xp.int32)
                 continue
             if am is not None:
@@ -129,23 +151,27 @@ def _maxpool_kernel(xp, x, k, s, p, d, ceil_mode, need_am, need_idx):
         # as in the tiled path: a second, NaN-aware scan only once the output shows a NaN
         if am is None or x.dtype.kind != "f" or not out.size or not xp.isnan(out.min()):
             break
-    idx = None
-    if need_idx:
-        i, j = am // k[1], am % k[1]
-        hh = xp.arange(Ho).reshape(Ho, 1) * s[0] - p[0] + i * d[0]
-        ww = xp.arange(Wo).reshape(1, Wo) * s[1] - p[1] + j * d[1]
-        idx = (hh * W + ww).astype("int64")
+    idx = _plane_index(xp, am, k, s, p, d, Ho, Wo, W) if need_idx else None
     return out, am, idx
 
 
+def _plane_index(xp, am, k, s, p, d, Ho, Wo, W):
+    """Winning kernel offset of each window -> flat index into its (H, W) plane (int64)."""
+    i, j = am // k[1], am % k[1]
+    hh = xp.arange(Ho).reshape(Ho, 1) * s[0] - p[0] + i * d[0]
+    ww = xp.arange(Wo).reshape(1, Wo) * s[1] - p[1] + j * d[1]
+    return (hh * W + ww).astype("int64")
+
+
 def max_pool2d_op(input, k, s, p, d, ceil_mode, return_indices=False):
+    x = input._data
     need_am = gs.enabled and input._requires_grad
-    out, am, idx = _MAXPOOL.table[input._device.type](input._data, k, s, p, d, ceil_mode, need_am, return_indices)
-    res = wrap(out, input._device)
-    if need_am:
+    out, am, idx = _MAXPOOL.table[input._device.type](_b(x), k, s, p, d, ceil_mode, need_am, return_indices)
+    res = wrap(_unb(out, x.ndim), input._device)
+    if need_am:   # (``am`` stays batched, as the formula's arrays)
         record(_MAXPOOL, res, (input,), {"k": k, "s": s, "p": p, "d": d, "ceil": ceil_mode, "am": am},
                node_name="MaxPool2DWithIndicesBackward0")
-    return res, (wrap(idx, input._device) if return_indices else None)
+    return res, (wrap(_unb(idx, x.ndim), input._device) if return_indices else None)
 
 
 _MAXPOOL = nnop("max_pool2d", _maxpool_kernel, max_pool2d_op)
@@ -162,24 +188,49 @@ def _scatter_offsets(xp, per_offset, shape, k, s, d, pads, Ho, Wo, dtype):
     return xp.ascontiguousarray(buf[:, :, pads[0]:pads[0] + H, pads[2]:pads[2] + W])
 
 
-@formula("max_pool2d", saves=())
+@formula("max_pool2d")
 def _maxpool_grad(node, g):
     a = node.attrs
     xp = get_backend(g._device).xp
     shape = node.in_meta[0][0]
-    gd = g._data
+    bshape = _b_shape(shape)
     am = a["am"]
-    Ho, Wo, pads = _geometry(shape[2], shape[3], a["k"], a["s"], a["p"], a["d"], a["ceil"])
-    if isinstance(am, tuple):  # tiled: windows never overlap, so one scatter (no accumulation)
-        N, C, H, W = shape
+    Ho, Wo, pads = _geometry(bshape[2], bshape[3], a["k"], a["s"], a["p"], a["d"], a["ceil"])
+    tiled = isinstance(am, tuple)
+    if gs.enabled:  # create_graph=True: through the scatter op, which differentiates again
+        idx = am[1].astype(xp.int64) if tiled else _plane_index(xp, am, a["k"], a["s"], a["p"], a["d"], Ho, Wo,
+                                                                  bshape[3])
+        overlap = any(ss < (kk - 1) * dd + 1 for kk, ss, dd in zip(a["k"], a["s"], a["d"]))
+        return (max_pool2d_backward_op(g, _unb(idx, len(shape)), shape, overlap,
+                                       "MaxPool2DWithIndicesBackwardBackward0", also=node.inputs),)
+    gd = _b(g._data)
+    if tiled:  # windows never overlap, so one scatter (no accumulation)
+        N, C, H, W = bshape
         flat = am[1].reshape(N * C, Ho * Wo) + xp.arange(0, N * C * H * W, H * W, dtype=xp.intp).reshape(N * C, 1)
         gx = xp.zeros(N * C * H * W, dtype=gd.dtype)
         gx[flat.ravel()] = gd.ravel()
         return (wrap(gx.reshape(shape), g._device),)
     zero = xp.zeros((), gd.dtype)
-    gx = _scatter_offsets(xp, lambda kk: xp.where(am == kk, gd, zero), shape, a["k"], a["s"], a["d"], pads, Ho, Wo,
+    gx = _scatter_offsets(xp, lambda kk: xp.where(am == kk, gd, zero), bshape, a["k"], a["s"], a["d"], pads, Ho, Wo,
                           gd.dtype)
-    return (wrap(gx, g._device),)
+    return (wrap(_unb(gx, len(shape)), g._device),)
+
+
+def max_pool2d_backward_op(grad, idx, in_shape, overlap, node_name, also=()):
+    """A max pool's input gradient: ``grad`` added at the flat plane indices ``idx`` (an array shaped
+    as ``grad``); ``overlap``: whether windows may share a position (then added, not just written).
+    ``also``: the forward's input, recorded as an input with no gradient, as PyTorch's node has it (a
+    gradient taken with create_graph=True then requires grad exactly when PyTorch's does)."""
+    gx = _SCATTER.table[grad._device.type](_b(grad._data), _b(idx), _b_shape(in_shape), overlap)
+    res = wrap(_unb(gx, len(in_shape)), grad._device)
+    if needs(grad, *also):
+        record(_SCATTER, res, (grad,) + tuple(also), {"idx": idx, "in_shape": tuple(in_shape), "rank": 2},
+               node_name=node_name)
+    return res
+
+
+_SCATTER = nnop("max_pool2d_backward", _index_scatter_kernel, max_pool2d_backward_op)
+formula("max_pool2d_backward", saves=())(scatter_grad)
 
 
 # ------------------------------------------------------------------ average pool
@@ -212,52 +263,76 @@ def _avgpool_kernel(xp, x, k, s, p, ceil_mode, count_include_pad, divisor_overri
 
 
 def avg_pool2d_op(input, k, s, p, ceil_mode, count_include_pad, divisor_override):
-    res = wrap(_AVGPOOL.table[input._device.type](input._data, k, s, p, ceil_mode, count_include_pad,
-                                                  divisor_override), input._device)
+    x = input._data
+    res = wrap(_unb(_AVGPOOL.table[input._device.type](_b(x), k, s, p, ceil_mode, count_include_pad,
+                                                       divisor_override), x.ndim), input._device)
     if gs.enabled and input._requires_grad:
-        record(_AVGPOOL, res, (input,), {"k": k, "s": s, "p": p, "ceil": ceil_mode, "cip": count_include_pad,
-                                         "do": divisor_override}, node_name="AvgPool2DBackward0")
+        record(_AVGPOOL, res, (input,), {"args": (k, s, p, ceil_mode, count_include_pad, divisor_override)},
+               node_name="AvgPool2DBackward0")
+    return res
+
+
+def avg_pool2d_backward_op(grad, in_shape, args, also=()):
+    """The input gradient of avg_pool2d (linear in ``grad``: its own gradient is the pool again)."""
+    gx = _AVGPOOL_BW.table[grad._device.type](_b(grad._data), _b_shape(in_shape), *args)
+    res = wrap(_unb(gx, len(in_shape)), grad._device)
+    if needs(grad, *also):
+        record(_AVGPOOL_BW, res, (grad,) + tuple(also), {"args": args}, node_name="AvgPool2DBackwardBackward0")
     return res
 
 
 _AVGPOOL = nnop("avg_pool2d", _avgpool_kernel, avg_pool2d_op)
+_AVGPOOL_BW = nnop("avg_pool2d_backward", _avgpool_backward_kernel, avg_pool2d_backward_op)
 
 
-@formula("avg_pool2d", saves=())
+@formula("avg_pool2d")
 def _avgpool_grad(node, g):
-    a = node.attrs
-    xp = get_backend(g._device).xp
-    shape = node.in_meta[0][0]
-    H, W = shape[2:]
-    k = a["k"]
-    div, Ho, Wo, pads = _avg_divisor(xp, H, W, k, a["s"], a["p"], a["ceil"], a["cip"], g._data.dtype)
-    gd = (g._data / (a["do"] if a["do"] else div)).astype(g._data.dtype, copy=False)
-    gx = _scatter_offsets(xp, lambda kk: gd, shape, k, a["s"], (1, 1), pads, Ho, Wo, gd.dtype)
-    return (wrap(gx, g._device),)
+    return (avg_pool2d_backward_op(g, node.in_meta[0][0], node.attrs["args"], also=node.inputs),)
 
 
-# ------------------------------------------------------------------ adaptive pooling helpers
-def adaptive_bins(n_in, n_out):
-    return [(math.floor(i * n_in / n_out), math.ceil((i + 1) * n_in / n_out)) for i in range(n_out)]
+@formula("avg_pool2d_backward", saves=())
+def _avgpool_bw_grad(node, gg):
+    return (avg_pool2d_op(gg, *node.attrs["args"]),) + (None,) * (len(node.needs_input_grad) - 1)
 
 
-def _adamax_kernel(xp, x, out_hw):
-    N, C, H, W = x.shape
-    Ho, Wo = out_hw
-    bh, bw = adaptive_bins(H, Ho), adaptive_bins(W, Wo)
-    out = xp.empty((N, C, Ho, Wo), x.dtype)
-    idx = xp.empty((N, C, Ho, Wo), "int64")
-    for i, (h0, h1) in enumerate(bh):          # loops over output bins, not pixels
-        for j, (w0, w1) in enumerate(bw):
-            reg = x[:, :, h0:h1, w0:w1].reshape(N, C, -1)
-            am = reg.argmax(-1)
-            out[:, :, i, j] = xp.take_along_axis(reg, am[..., None], -1)[..., 0]
-            idx[:, :, i, j] = (h0 + am // (w1 - w0)) * W + (w0 + am % (w1 - w0))
-    return out, idx
+# ------------------------------------------------------------------ adaptive average pool
+def adaptive_avg_pool2d_op(input, out_hw):
+    x = input._data
+    sizes = (tuple(x.shape[-2:]), tuple(out_hw))
+    res = wrap(_unb(_ADAAVG.table[input._device.type](_b(x), sizes, False), x.ndim), input._device)
+    if gs.enabled and input._requires_grad:
+        record(_ADAAVG, res, (input,), {"sizes": sizes}, node_name="AdaptiveAvgPool2DBackward0")
+    return res
 
 
+def adaptive_avg_pool2d_backward_op(grad, sizes, also=()):
+    g = grad._data
+    res = wrap(_unb(_ADAAVG_BW.table[grad._device.type](_b(g), sizes, True), g.ndim), grad._device)
+    if needs(grad, *also):
+        record(_ADAAVG_BW, res, (grad,) + tuple(also), {"sizes": sizes},
+               node_name="AdaptiveAvgPool2DBackwardBackward0")
+    return res
+
+
+_ADAAVG = nnop("adaptive_avg_pool2d", _per_dim_kernel, adaptive_avg_pool2d_op)
+_ADAAVG_BW = nnop("adaptive_avg_pool2d_backward", _per_dim_kernel, adaptive_avg_pool2d_backward_op)
+
+
+@formula("adaptive_avg_pool2d")
+def _adaavg_grad(node, g):
+    return (adaptive_avg_pool2d_backward_op(g, node.attrs["sizes"], also=node.inputs),)
+
+
+@formula("adaptive_avg_pool2d_backward", saves=())
+def _adaavg_bw_grad(node, gg):
+    return (adaptive_avg_pool2d_op(gg, node.attrs["sizes"][1]),) + (None,) * (len(node.needs_input_grad) - 1)
+
+
+# ------------------------------------------------------------------ adaptive max pool
 def adaptive_max_pool2d_op(input, out_hw):
-    out, idx = _ADAMAX.table[input._device.type](input._data, out_hw)
+    x = input._data
+    out, idx = _ADAMAX.table[input._device.type](_b(x), tuple(out_hw))
+    out, idx = _unb(out, x.ndim), _unb(idx, x.ndim)
     res = wrap(out, input._device)
     if gs.enabled and input._requires_grad:
         record(_ADAMAX, res, (input,), {"idx": idx}, node_name="AdaptiveMaxPool2DBackward0")
@@ -267,18 +342,7 @@ def adaptive_max_pool2d_op(input, out_hw):
 _ADAMAX = nnop("adaptive_max_pool2d", _adamax_kernel, adaptive_max_pool2d_op)
 
 
-@formula("adaptive_max_pool2d", saves=())
+@formula("adaptive_max_pool2d")
 def _adamax_grad(node, g):
-    xp = get_backend(g._device).xp
-    shape = node.in_meta[0][0]
-    N, C, H, W = shape
-    idx = node.attrs["idx"].reshape(N * C, -1)
-    gd = g._data.reshape(N * C, -1)
-    gx = xp.zeros((N * C, H * W), gd.dtype)
-    rows = xp.arange(N * C)[:, None]
-    if hasattr(xp.add, "at"):
-        xp.add.at(gx, (xp.broadcast_to(rows, idx.shape), idx), gd)
-    else:  # pragma: no cover - CuPy
-        import cupyx
-        cupyx.scatter_add(gx, (xp.broadcast_to(rows, idx.shape), idx), gd)
-    return (wrap(gx.reshape(shape), g._device),)
+    return (max_pool2d_backward_op(g, node.attrs["idx"], node.in_meta[0][0], True,
+                                   "AdaptiveMaxPool2DBackwardBackward0", also=node.inputs),)

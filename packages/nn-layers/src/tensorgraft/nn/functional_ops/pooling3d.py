@@ -5,7 +5,10 @@ max (one gather of every bin's box, then an argmax).
 
 Each backward is an op of its own whose formula is the forward again (average pools are linear) or a
 gather at the saved indices (max pools), so gradients differentiate again (``create_graph=True``) and
-the nodes carry PyTorch's names (``MaxPool3DWithIndicesBackwardBackward0`` ...)."""
+the nodes carry PyTorch's names (``MaxPool3DWithIndicesBackwardBackward0`` ...).
+
+The kernels take (N, C, *spatial) arrays of any rank: pooling.py's 2-D ops use the backward ones,
+adaptive average and adaptive max too."""
 from __future__ import annotations
 
 import math
@@ -14,7 +17,18 @@ import numpy as np
 
 from ._common import check_tensor, formula, gs, nnop, record, wrap
 from .conv3d import crop, offsets, pad_nd
-from .pooling import adaptive_bins, pool_out
+
+
+def pool_out(n, k, s, p, d, ceil_mode):
+    num = n + 2 * p - d * (k - 1) - 1
+    o = (-(-num // s) if ceil_mode else num // s) + 1
+    if ceil_mode and (o - 1) * s >= n + p:
+        o -= 1
+    return o
+
+
+def adaptive_bins(n_in, n_out):
+    return [(math.floor(i * n_in / n_out), math.ceil((i + 1) * n_in / n_out)) for i in range(n_out)]
 
 
 def _geometry(sp, k, s, p, d, ceil_mode):
@@ -150,7 +164,8 @@ def index_scatter_op(grad, idx, in_shape, overlap, node_name, also=()):
     gx = _SCATTER3D.table[grad._device.type](_b(grad._data), _b(idx), _b_shape(in_shape), overlap)
     res = wrap(_unb(gx, in_shape), grad._device)
     if _needs(grad, also):
-        record(_SCATTER3D, res, (grad,) + tuple(also), {"idx": idx, "in_shape": tuple(in_shape)}, node_name=node_name)
+        record(_SCATTER3D, res, (grad,) + tuple(also), {"idx": idx, "in_shape": tuple(in_shape), "rank": 3},
+               node_name=node_name)
     return res
 
 
@@ -164,14 +179,18 @@ def _maxpool3d_grad(node, g):
                              also=node.inputs),)
 
 
-@formula("max_pool3d_backward", saves=())
-def _scatter3d_grad(node, gg):
-    # the gradient of a scatter-add is a gather at the same indices
-    idx = node.attrs["idx"]
-    lead = idx.shape[:-3]
-    flat_idx = wrap(idx.reshape(lead + (math.prod(idx.shape[-3:]),)), gg._device)
-    gg = gg.reshape(lead + (math.prod(node.attrs["in_shape"][-3:]),)).gather(-1, flat_idx).reshape(idx.shape)
+def scatter_grad(node, gg):
+    """The formula of an index scatter (a max pool's backward op, attrs ``idx``, ``in_shape`` and the
+    spatial ``rank``): the gradient of a scatter-add is a gather at the same indices."""
+    a = node.attrs
+    idx, r = a["idx"], a["rank"]
+    lead = idx.shape[:-r]
+    flat_idx = wrap(idx.reshape(lead + (math.prod(idx.shape[-r:]),)), gg._device)
+    gg = gg.reshape(lead + (math.prod(a["in_shape"][-r:]),)).gather(-1, flat_idx).reshape(idx.shape)
     return (gg,) + (None,) * (len(node.needs_input_grad) - 1)
+
+
+formula("max_pool3d_backward", saves=())(scatter_grad)
 
 
 # ------------------------------------------------------------------ average pool
