@@ -363,3 +363,14 @@ def test_fill_takes_a_zero_dim_value_from_any_device(second_device):
     v = tg.tensor(4.0).to(second_device).requires_grad_()
     (tg.zeros(3) * 1).fill_(v).sum().backward()
     assert v.grad.device == v.device and v.grad.item() == 3.0
+
+
+def test_device_as_context_manager():
+    # the CPU is always the default device, so `with device('cpu')` holds; for another device
+    # tensorgraft says it does not switch the default (PyTorch 2 would), instead of silently
+    # creating CPU tensors inside the block
+    with tg.device("cpu") as d:
+        assert d == tg.device("cpu") and tg.zeros(1).device == tg.device("cpu")
+    with pytest.raises(RuntimeError, match="does not switch the default device.*device='cuda:0'"):
+        with tg.device("cuda", 0):
+            pass

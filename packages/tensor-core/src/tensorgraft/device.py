@@ -92,7 +92,14 @@ class device:
     def __reduce__(self):
         return (device, (self.type, self.index))
 
-    def __enter__(self):  # ``with tensorgraft.device('cpu'):`` is accepted (no default-device switch)
+    def __enter__(self):
+        # PyTorch 2 makes the device the factories' default inside the block. tensorgraft's default
+        # device is always the CPU, so ``with device('cpu')`` holds trivially; for another device,
+        # silently creating CPU tensors would be worse than saying so.
+        if self.type != "cpu":
+            raise RuntimeError(f"tensorgraft does not switch the default device: 'with torch.device({str(self)!r}):' "
+                               f"would still create tensors on the CPU. Pass device={str(self)!r} to the factory "
+                               f"functions, or build on the CPU and move with .to({str(self)!r}) / module.to(...).")
         return self
 
     def __exit__(self, *exc):
