@@ -45,6 +45,21 @@ def needs(*ts) -> bool:
     return False
 
 
+# Unbatched inputs ((C, *spatial)) go through the pooling kernels with a batch of one added to the
+# arrays, not to the tensors: the nodes then sit right on the input, as PyTorch's do.
+def batched(a, spatial: int):
+    return a[None] if a.ndim == spatial + 1 else a
+
+
+def unbatched(a, ndim: int, spatial: int):
+    """Undo ``batched`` for an input that had ``ndim`` dimensions."""
+    return a[0] if ndim == spatial + 1 else a
+
+
+def batched_shape(shape, spatial: int):
+    return (1,) + tuple(shape) if len(shape) == spatial + 1 else tuple(shape)
+
+
 def check_tensor(x, fname, argname="input", pos=1):
     if not isinstance(x, Tensor):
         raise TypeError(f"{fname}(): argument '{argname}' (position {pos}) must be Tensor, not {type(x).__name__}")

@@ -24,7 +24,7 @@ import warnings
 
 import numpy as np
 
-from ._common import check_tensor, formula, gs, nnop, record, same_device, wrap
+from ._common import check_tensor, formula, needs, nnop, record, same_device, wrap
 
 
 def as_strided(xp, a, shape, strides):
@@ -367,17 +367,13 @@ def _weight_kernel(xp, x, g, wshape, s, pads, d, G, cols=None):
 BB = "ConvolutionBackwardBackward0"   # the node of every gradient of a conv, with create_graph=True
 
 
-def _needs(ts):
-    return gs.enabled and any(t is not None and t._requires_grad for t in ts)
-
-
 def conv3d_op(input, weight, bias, stride, pads, dil, groups, node_name="ConvolutionBackward0", also=()):
     """Arguments already checked and normalized: stride/dil triples, pads (lo, hi) per spatial dim."""
     b = None if bias is None else bias._data
     out, cols = _CONV3D.table[input._device.type](input._data, weight._data, b, stride, pads, dil, groups)
     res = wrap(out, input._device)
     inputs = (input, weight, bias) + tuple(also)
-    if _needs(inputs):
+    if needs(*inputs):
         record(_CONV3D, res, inputs, {"stride": stride, "pads": pads, "dil": dil, "groups": groups,
                                       "cols": cols if weight._requires_grad else None}, node_name=node_name)
     return res
@@ -390,7 +386,7 @@ def conv_transpose3d_op(input, weight, bias, stride, pads, dil, groups, out_sp, 
     res = wrap(_CONVT3D.table[input._device.type](input._data, weight._data, b, stride, pads, dil, groups,
                                                   tuple(out_sp)), input._device)
     inputs = (input, weight, bias) + tuple(also)
-    if _needs(inputs):
+    if needs(*inputs):
         record(_CONVT3D, res, inputs, {"stride": stride, "pads": pads, "dil": dil, "groups": groups},
                node_name=node_name)
     return res
@@ -401,7 +397,7 @@ def conv3d_weight_op(input, grad_output, wshape, stride, pads, dil, groups, cols
     res = wrap(_WEIGHT3D.table[input._device.type](input._data, grad_output._data, tuple(wshape), stride, pads, dil,
                                                    groups, cols), input._device)
     inputs = (input, grad_output) + tuple(also)
-    if _needs(inputs):
+    if needs(*inputs):
         record(_WEIGHT3D, res, inputs, {"stride": stride, "pads": pads, "dil": dil, "groups": groups},
                node_name=node_name)
     return res
@@ -451,7 +447,7 @@ def conv_bias_grad_op(grad, also=()):
     weight does)."""
     res = wrap(_BIAS_GRAD.table[grad._device.type](grad._data), grad._device)
     inputs = (grad,) + tuple(also)
-    if _needs(inputs):
+    if needs(*inputs):
         record(_BIAS_GRAD, res, inputs, {"shape": tuple(grad.shape)}, node_name=BB)
     return res
 

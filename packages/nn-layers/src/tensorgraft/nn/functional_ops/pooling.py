@@ -16,22 +16,23 @@ import numpy as np
 
 from tensorgraft.device import get_backend
 
-from ._common import formula, gs, needs, nnop, record, wrap
+from ._common import batched, batched_shape, formula, gs, needs, nnop, record, unbatched, wrap
 from .conv import pad2d, windows
-from .pooling3d import (_adamax_kernel, _avgpool_backward_kernel, _index_scatter_kernel, _per_dim_kernel, pool_out,
+from .pooling3d import (_adamax_kernel, _avgpool_backward_kernel, _index_scatter_kernel, adaptive_avg_backward_kernel,
+                        adaptive_avg_kernel, linear_pool_ops, pool_out,
                         scatter_grad)
 
 
 def _b(a):
-    return a[None] if a.ndim == 3 else a
+    return batched(a, 2)
 
 
 def _unb(a, ndim):
-    return a[0] if ndim == 3 else a
+    return unbatched(a, ndim, 2)
 
 
 def _b_shape(shape):
-    return (1,) + tuple(shape) if len(shape) == 3 else tuple(shape)
+    return batched_shape(shape, 2)
 
 
 def _geometry(H, W, k, s, p, d, ceil_mode):
@@ -262,70 +263,17 @@ def _avgpool_kernel(xp, x, k, s, p, ceil_mode, count_include_pad, divisor_overri
     return (tot / div).astype(x.dtype, copy=False)
 
 
-def avg_pool2d_op(input, k, s, p, ceil_mode, count_include_pad, divisor_override):
-    x = input._data
-    res = wrap(_unb(_AVGPOOL.table[input._device.type](_b(x), k, s, p, ceil_mode, count_include_pad,
-                                                       divisor_override), x.ndim), input._device)
-    if gs.enabled and input._requires_grad:
-        record(_AVGPOOL, res, (input,), {"args": (k, s, p, ceil_mode, count_include_pad, divisor_override)},
-               node_name="AvgPool2DBackward0")
-    return res
-
-
-def avg_pool2d_backward_op(grad, in_shape, args, also=()):
-    """The input gradient of avg_pool2d (linear in ``grad``: its own gradient is the pool again)."""
-    gx = _AVGPOOL_BW.table[grad._device.type](_b(grad._data), _b_shape(in_shape), *args)
-    res = wrap(_unb(gx, len(in_shape)), grad._device)
-    if needs(grad, *also):
-        record(_AVGPOOL_BW, res, (grad,) + tuple(also), {"args": args}, node_name="AvgPool2DBackwardBackward0")
-    return res
-
-
-_AVGPOOL = nnop("avg_pool2d", _avgpool_kernel, avg_pool2d_op)
-_AVGPOOL_BW = nnop("avg_pool2d_backward", _avgpool_backward_kernel, avg_pool2d_backward_op)
-
-
-@formula("avg_pool2d")
-def _avgpool_grad(node, g):
-    return (avg_pool2d_backward_op(g, node.in_meta[0][0], node.attrs["args"], also=node.inputs),)
-
-
-@formula("avg_pool2d_backward", saves=())
-def _avgpool_bw_grad(node, gg):
-    return (avg_pool2d_op(gg, *node.attrs["args"]),) + (None,) * (len(node.needs_input_grad) - 1)
+avg_pool2d_op, avg_pool2d_backward_op = linear_pool_ops("avg_pool2d", "AvgPool2D", 2, _avgpool_kernel,
+                                                        _avgpool_backward_kernel)
 
 
 # ------------------------------------------------------------------ adaptive average pool
+_adaptive_avg2d, _ = linear_pool_ops("adaptive_avg_pool2d", "AdaptiveAvgPool2D", 2, adaptive_avg_kernel,
+                                     adaptive_avg_backward_kernel)
+
+
 def adaptive_avg_pool2d_op(input, out_hw):
-    x = input._data
-    sizes = (tuple(x.shape[-2:]), tuple(out_hw))
-    res = wrap(_unb(_ADAAVG.table[input._device.type](_b(x), sizes, False), x.ndim), input._device)
-    if gs.enabled and input._requires_grad:
-        record(_ADAAVG, res, (input,), {"sizes": sizes}, node_name="AdaptiveAvgPool2DBackward0")
-    return res
-
-
-def adaptive_avg_pool2d_backward_op(grad, sizes, also=()):
-    g = grad._data
-    res = wrap(_unb(_ADAAVG_BW.table[grad._device.type](_b(g), sizes, True), g.ndim), grad._device)
-    if needs(grad, *also):
-        record(_ADAAVG_BW, res, (grad,) + tuple(also), {"sizes": sizes},
-               node_name="AdaptiveAvgPool2DBackwardBackward0")
-    return res
-
-
-_ADAAVG = nnop("adaptive_avg_pool2d", _per_dim_kernel, adaptive_avg_pool2d_op)
-_ADAAVG_BW = nnop("adaptive_avg_pool2d_backward", _per_dim_kernel, adaptive_avg_pool2d_backward_op)
-
-
-@formula("adaptive_avg_pool2d")
-def _adaavg_grad(node, g):
-    return (adaptive_avg_pool2d_backward_op(g, node.attrs["sizes"], also=node.inputs),)
-
-
-@formula("adaptive_avg_pool2d_backward", saves=())
-def _adaavg_bw_grad(node, gg):
-    return (adaptive_avg_pool2d_op(gg, node.attrs["sizes"][1]),) + (None,) * (len(node.needs_input_grad) - 1)
+    return _adaptive_avg2d(input, (tuple(input.shape[-2:]), tuple(out_hw)))
 
 
 # ------------------------------------------------------------------ adaptive max pool

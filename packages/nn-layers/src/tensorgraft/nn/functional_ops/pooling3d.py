@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from ._common import check_tensor, formula, gs, nnop, record, wrap
+from ._common import batched, batched_shape, check_tensor, formula, gs, needs, nnop, record, unbatched, wrap
 from .conv3d import crop, offsets, pad_nd
 
 
@@ -109,25 +109,16 @@ def _maxpool_kernel(xp, x, k, s, p, d, ceil_mode, need_idx):
     return out, idx
 
 
-def _needs(grad, also):
-    """Whether a backward op records: PyTorch's double-backward nodes also have the forward's input
-    as an input (``also``; it gets no gradient), so a gradient taken with create_graph=True requires
-    grad exactly when PyTorch's does."""
-    return gs.enabled and (grad._requires_grad or any(t._requires_grad for t in also))
-
-
-# Unbatched (C, D, H, W) inputs go through the kernels with a batch of one added to the arrays (not
-# to the tensors): the nodes then sit right on the input, as PyTorch's do.
 def _b(a):
-    return a[None] if a.ndim == 4 else a
+    return batched(a, 3)
 
 
 def _unb(a, like):
-    return a[0] if len(like) == 4 else a
+    return unbatched(a, len(like), 3)
 
 
 def _b_shape(shape):
-    return (1,) + tuple(shape) if len(shape) == 4 else tuple(shape)
+    return batched_shape(shape, 3)
 
 
 def max_pool3d_op(input, k, s, p, d, ceil_mode, return_indices=False):
@@ -163,7 +154,7 @@ def index_scatter_op(grad, idx, in_shape, overlap, node_name, also=()):
     """The input gradient of a max pool: ``grad`` scattered (added) at the indices ``idx`` (arrays)."""
     gx = _SCATTER3D.table[grad._device.type](_b(grad._data), _b(idx), _b_shape(in_shape), overlap)
     res = wrap(_unb(gx, in_shape), grad._device)
-    if _needs(grad, also):
+    if needs(grad, *also):
         record(_SCATTER3D, res, (grad,) + tuple(also), {"idx": idx, "in_shape": tuple(in_shape), "rank": 3},
                node_name=node_name)
     return res
@@ -235,36 +226,44 @@ def _avgpool_backward_kernel(xp, g, in_shape, k, s, p, ceil_mode, count_include_
     return _scatter_windows(xp, lambda kk: gd, in_shape, k, s, ones, pads, out_sp, g.dtype)
 
 
-def avg_pool3d_op(input, k, s, p, ceil_mode, count_include_pad, divisor_override):
-    out = _AVGPOOL3D.table[input._device.type](_b(input._data), k, s, p, ceil_mode, count_include_pad,
-                                               divisor_override)
-    res = wrap(_unb(out, input.shape), input._device)
-    if gs.enabled and input._requires_grad:
-        record(_AVGPOOL3D, res, (input,), {"args": (k, s, p, ceil_mode, count_include_pad, divisor_override)},
-               node_name="AvgPool3DBackward0")
-    return res
+def linear_pool_ops(name, node, spatial, kernel, backward_kernel):
+    """A pool that is linear in its input (average, adaptive average) and its backward, linear in
+    the output gradient: each is the other's gradient, so derivatives of every order are exact and
+    carry PyTorch's node names (``<node>Backward0``, ``<node>BackwardBackward0``). The kernels take
+    batched arrays: ``kernel(xp, x, *args)``, ``backward_kernel(xp, g, in_shape, *args)``.
+    Returns ``forward(input, *args)`` and ``backward(grad, in_shape, args, also=())``."""
+    def forward(input, *args):
+        x = input._data
+        out = fwd.table[input._device.type](batched(x, spatial), *args)
+        res = wrap(unbatched(out, x.ndim, spatial), input._device)
+        if gs.enabled and input._requires_grad:
+            record(fwd, res, (input,), {"args": args}, node_name=node + "Backward0")
+        return res
+
+    def backward(grad, in_shape, args, also=()):
+        g = grad._data
+        gx = bwd.table[grad._device.type](batched(g, spatial), batched_shape(in_shape, spatial), *args)
+        res = wrap(unbatched(gx, g.ndim, spatial), grad._device)
+        if needs(grad, *also):
+            record(bwd, res, (grad,) + tuple(also), {"args": args}, node_name=node + "BackwardBackward0")
+        return res
+
+    fwd = nnop(name, kernel, forward)
+    bwd = nnop(name + "_backward", backward_kernel, backward)
+
+    @formula(name)
+    def _grad(n, g):
+        return (backward(g, n.in_meta[0][0], n.attrs["args"], also=n.inputs),)
+
+    @formula(name + "_backward", saves=())
+    def _grad_of_grad(n, gg):
+        return (forward(gg, *n.attrs["args"]),) + (None,) * (len(n.needs_input_grad) - 1)
+
+    return forward, backward
 
 
-def avg_pool3d_backward_op(grad, in_shape, args, also=()):
-    gx = _AVGPOOL3D_BW.table[grad._device.type](_b(grad._data), _b_shape(in_shape), *args)
-    res = wrap(_unb(gx, in_shape), grad._device)
-    if _needs(grad, also):
-        record(_AVGPOOL3D_BW, res, (grad,) + tuple(also), {"args": args}, node_name="AvgPool3DBackwardBackward0")
-    return res
-
-
-_AVGPOOL3D = nnop("avg_pool3d", _avgpool_kernel, avg_pool3d_op)
-_AVGPOOL3D_BW = nnop("avg_pool3d_backward", _avgpool_backward_kernel, avg_pool3d_backward_op)
-
-
-@formula("avg_pool3d")
-def _avgpool3d_grad(node, g):
-    return (avg_pool3d_backward_op(g, node.in_meta[0][0], node.attrs["args"], also=node.inputs),)
-
-
-@formula("avg_pool3d_backward", saves=())
-def _avgpool3d_bw_grad(node, gg):
-    return (avg_pool3d_op(gg, *node.attrs["args"]),) + (None,) * (len(node.needs_input_grad) - 1)
+avg_pool3d_op, avg_pool3d_backward_op = linear_pool_ops("avg_pool3d", "AvgPool3D", 3, _avgpool_kernel,
+                                                        _avgpool_backward_kernel)
 
 
 # ------------------------------------------------------------------ adaptive average pool
@@ -296,34 +295,20 @@ def _per_dim_kernel(xp, x, sizes, transpose):
     return xp.ascontiguousarray(y)
 
 
+def adaptive_avg_kernel(xp, x, sizes):
+    return _per_dim_kernel(xp, x, sizes, False)
+
+
+def adaptive_avg_backward_kernel(xp, g, in_shape, sizes):
+    return _per_dim_kernel(xp, g, sizes, True)
+
+
+_adaptive_avg3d, _ = linear_pool_ops("adaptive_avg_pool3d", "AdaptiveAvgPool3D", 3, adaptive_avg_kernel,
+                                     adaptive_avg_backward_kernel)
+
+
 def adaptive_avg_pool3d_op(input, out_sp):
-    sizes = (tuple(input.shape[-3:]), tuple(out_sp))
-    res = wrap(_unb(_ADAAVG3D.table[input._device.type](_b(input._data), sizes, False), input.shape), input._device)
-    if gs.enabled and input._requires_grad:
-        record(_ADAAVG3D, res, (input,), {"sizes": sizes}, node_name="AdaptiveAvgPool3DBackward0")
-    return res
-
-
-def adaptive_avg_pool3d_backward_op(grad, sizes, also=()):
-    res = wrap(_unb(_ADAAVG3D_BW.table[grad._device.type](_b(grad._data), sizes, True), grad.shape), grad._device)
-    if _needs(grad, also):
-        record(_ADAAVG3D_BW, res, (grad,) + tuple(also), {"sizes": sizes},
-               node_name="AdaptiveAvgPool3DBackwardBackward0")
-    return res
-
-
-_ADAAVG3D = nnop("adaptive_avg_pool3d", _per_dim_kernel, adaptive_avg_pool3d_op)
-_ADAAVG3D_BW = nnop("adaptive_avg_pool3d_backward", _per_dim_kernel, adaptive_avg_pool3d_backward_op)
-
-
-@formula("adaptive_avg_pool3d")
-def _adaavg3d_grad(node, g):
-    return (adaptive_avg_pool3d_backward_op(g, node.attrs["sizes"], also=node.inputs),)
-
-
-@formula("adaptive_avg_pool3d_backward", saves=())
-def _adaavg3d_bw_grad(node, gg):
-    return (adaptive_avg_pool3d_op(gg, node.attrs["sizes"][1]),) + (None,) * (len(node.needs_input_grad) - 1)
+    return _adaptive_avg3d(input, (tuple(input.shape[-3:]), tuple(out_sp)))
 
 
 # ------------------------------------------------------------------ adaptive max pool
