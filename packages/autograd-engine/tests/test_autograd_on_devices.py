@@ -5,8 +5,8 @@ Unavailable devices are skipped with the backend's reason."""
 import numpy as np
 
 import tensorgraft as tg
+from tensorgraft.testing import assert_on_device
 from tensorgraft.autograd import Function
-from tensorgraft.device import backends
 from tensorgraft.testing import assert_close
 
 
@@ -18,10 +18,7 @@ def leaf(arr, dev):
     return tg.tensor(arr, device=dev, requires_grad=True)
 
 
-def same_device(t, dev):
-    assert t.device.type == tg.device(dev).type, f"{t.device} is not a {dev} device"
-    # and the data really is the device's array (not a NumPy array that lost its device)
-    assert backends()[t.device.type].owns(t._data), f"{type(t._data)} is not a {dev} array"
+same_device = assert_on_device  # the result lives on the device, as the device's own array
 
 
 def close(dev_t, cpu_t, expected=None):

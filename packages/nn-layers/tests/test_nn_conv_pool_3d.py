@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 import tensorgraft as tg
+from tensorgraft.testing import assert_on_device
 import tensorgraft.nn as nn
 import tensorgraft.nn.functional as F
 from tensorgraft.autograd import gradcheck, gradgradcheck
-from tensorgraft.device import backends
 from tensorgraft.nn.functional_ops import conv3d as C3
 from tensorgraft.testing import assert_close
 
@@ -591,9 +591,7 @@ def test_signatures_like_torch(torch):
 
 
 # ------------------------------------------------------------------ every device against CPU
-def _on_device(t, dev):
-    assert t.device.type == tg.device(dev).type
-    assert backends()[t.device.type].owns(t._data), f"{type(t._data)} is not a {dev} array"
+_on_device = assert_on_device  # the result lives on the device, as the device's own array
 
 
 DEVICE_CASES = {

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import tensorgraft as tg
+from tensorgraft.testing import assert_on_device
 import tensorgraft.nn as nn
 import tensorgraft.nn.functional as F
 from tensorgraft.autograd import gradcheck
@@ -248,9 +249,7 @@ def test_from_pretrained():
 
 
 # ------------------------------------------------------------------ every device
-def _on(t, dev):
-    from tensorgraft.device import backends
-    assert t.device.type == tg.device(dev).type and backends()[t.device.type].owns(t._data)
+_on = assert_on_device  # the result lives on the device, as the device's own array
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))

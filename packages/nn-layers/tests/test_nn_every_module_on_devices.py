@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 
 import tensorgraft as tg
+from tensorgraft.testing import assert_on_device
 import tensorgraft.nn as nn
-from tensorgraft.device import backends
 from tensorgraft.testing import assert_close
 
 # KLDivLoss(reduction="mean") warns, as PyTorch's does; that case is here on purpose
@@ -395,10 +395,7 @@ def test_every_exported_module_has_a_device_case():
     assert len(ids) == len(set(ids)), "duplicate case ids"
 
 
-def on_device(t, dev):
-    assert t.device.type == tg.device(dev).type, f"{t.device} is not a {dev} device"
-    # and the data really is the device's array (not a NumPy array that lost its device)
-    assert backends()[t.device.type].owns(t._data), f"{type(t._data)} is not a {dev} array"
+on_device = assert_on_device  # the result lives on the device, as the device's own array
 
 
 def flat(out):

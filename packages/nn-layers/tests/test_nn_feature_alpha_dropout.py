@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import tensorgraft as tg
+from tensorgraft.testing import assert_on_device
 import tensorgraft.nn as nn
 
 ALPHA_P = -1.6732632423543772 * 1.0507009873554805
@@ -61,9 +62,7 @@ def test_inplace_flag_is_not_passed_on():
     assert y is not x and np.all(x.numpy() == 1)
 
 
-def _on(t, dev):
-    from tensorgraft.device import backends
-    assert t.device.type == tg.device(dev).type and backends()[t.device.type].owns(t._data)
+_on = assert_on_device  # the result lives on the device, as the device's own array
 
 
 def test_on_device(tg_device):

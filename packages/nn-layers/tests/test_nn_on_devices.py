@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import tensorgraft as tg
+from tensorgraft.testing import assert_on_device
 import tensorgraft.nn as nn
 import tensorgraft.nn.functional as F
-from tensorgraft.device import backends
 from tensorgraft.testing import assert_close
 
 RTOL, ATOL = 1e-4, 1e-5   # float32, after a few accumulations (convolutions, recurrences)
@@ -26,10 +26,7 @@ def twin(make, dev):
     return cpu, make().to(dev)
 
 
-def on_device(t, dev):
-    assert t.device.type == tg.device(dev).type, f"{t.device} is not a {dev} device"
-    # and the data really is the device's array (not a NumPy array that lost its device)
-    assert backends()[t.device.type].owns(t._data), f"{type(t._data)} is not a {dev} array"
+on_device = assert_on_device  # the result lives on the device, as the device's own array
 
 
 def flat(out):

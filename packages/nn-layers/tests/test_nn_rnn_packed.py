@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import tensorgraft as tg
+from tensorgraft.testing import assert_on_device
 import tensorgraft.nn as nn
-from tensorgraft.device import backends
 from tensorgraft.nn.utils import rnn as U
 from tensorgraft.testing import assert_close
 
@@ -611,9 +611,7 @@ def test_oracle_mha_causal_hint_with_appended_keys():
 
 
 # =============================================================================== devices
-def _on(t, dev):
-    assert t.device.type == tg.device(dev).type
-    assert backends()[t.device.type].owns(t._data)
+_on = assert_on_device  # the result lives on the device, as the device's own array
 
 
 @pytest.mark.parametrize("cls, kw", [("LSTM", dict(num_layers=2, bidirectional=True, proj_size=2)),

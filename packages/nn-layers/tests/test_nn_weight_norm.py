@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import tensorgraft as tg
+from tensorgraft.testing import assert_on_device
 import tensorgraft.nn as nn
 from tensorgraft.autograd import gradcheck, gradgradcheck
 from tensorgraft.nn.utils import parametrize
@@ -288,9 +289,7 @@ def test_parametrizations_spectral_norm():
 
 
 # ------------------------------------------------------------------ every device
-def _on(t, dev):
-    from tensorgraft.device import backends
-    assert t.device.type == tg.device(dev).type and backends()[t.device.type].owns(t._data)
+_on = assert_on_device  # the result lives on the device, as the device's own array
 
 
 MAKERS = {

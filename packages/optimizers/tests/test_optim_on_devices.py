@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import tensorgraft as tg
+from tensorgraft.testing import assert_on_device
 import tensorgraft.optim as optim
-from tensorgraft.device import backends
 from tensorgraft.testing import assert_close
 
 TARGET = np.array([[0.5, -1.0, 2.0], [1.5, 0.0, -0.5]], np.float32)
@@ -56,9 +56,7 @@ def run(name, kw, dev, steps=4):
     return ps, opt
 
 
-def on_device(t, dev):
-    assert t.device.type == tg.device(dev).type, f"{t.device} is not a {dev} device"
-    assert backends()[t.device.type].owns(t._data), f"{type(t._data)} is not a {dev} array"
+on_device = assert_on_device  # the result lives on the device, as the device's own array
 
 
 @pytest.mark.parametrize("name,kw", CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])

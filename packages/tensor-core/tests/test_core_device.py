@@ -374,3 +374,14 @@ def test_device_as_context_manager():
     with pytest.raises(RuntimeError, match="does not switch the default device.*device='cuda:0'"):
         with tg.device("cuda", 0):
             pass
+
+
+def test_assert_on_device():
+    from tensorgraft.testing import assert_on_device
+    t = tg.ones(2)
+    assert_on_device(t, "cpu")
+    with pytest.raises(AssertionError, match="cpu is not a cuda device"):
+        assert_on_device(t, "cuda")
+    t._data = [1.0, 1.0]  # the right device, but not the device's own array
+    with pytest.raises(AssertionError, match="is not a cpu array"):
+        assert_on_device(t, "cpu")

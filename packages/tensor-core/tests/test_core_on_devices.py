@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import tensorgraft as tg
-from tensorgraft.device import backends
+from tensorgraft.testing import assert_on_device
 from tensorgraft.testing import assert_close
 
 
@@ -25,8 +25,7 @@ def both(arr, dev):
 def check(dev_result, cpu_result, expected=None, dev=None):
     """The device result lives on ``dev`` and agrees with CPU; CPU agrees with NumPy's ``expected``."""
     if dev is not None:
-        assert dev_result.device.type == tg.device(dev).type
-        assert backends()[dev_result.device.type].owns(dev_result._data), "the result is not the device's array"
+        assert_on_device(dev_result, dev)
     assert_close(dev_result.cpu(), cpu_result)
     if expected is not None:
         assert_close(cpu_result, tg.tensor(np.asarray(expected, dtype=cpu_result.dtype.np)), rtol=1e-5, atol=1e-5)

@@ -877,7 +877,12 @@ def _write_samples(t: Tensor, values, fname: str, on_device: bool = False) -> Te
     check_inplace_allowed(t, fname)
     if not on_device:
         return write_host_values(t, values)
-    d = t._data  # values drawn on t's device by its stream
+    return _write_values(t, values)  # drawn on t's device by its stream
+
+
+def _write_values(t: Tensor, values) -> Tensor:
+    """Store ``values`` (an array on ``t``'s device) into ``t``: cast to its dtype, version bumped."""
+    d = t._data
     v = values.astype(d.dtype, copy=False)
     if d.ndim == 0:
         d[()] = v
@@ -890,17 +895,11 @@ def _write_samples(t: Tensor, values, fname: str, on_device: bool = False) -> Te
 def write_host_values(t: Tensor, values) -> Tensor:
     """Store host (NumPy) ``values`` into ``t`` in place: cast to its dtype, moved to its device,
     version bumped. No autograd checks: callers (in-place samplers, ``nn.init``) make their own."""
-    d = t._data
-    v = np.asarray(values).astype(d.dtype, copy=False)
+    v = np.asarray(values).astype(t._data.dtype, copy=False)
     if t._device.type != "cpu":
         # (ascontiguousarray would make a 0-d value 1-d)
         v = get_backend(t._device).from_host(np.ascontiguousarray(v) if v.ndim else v, t._device.index)
-    if d.ndim == 0:
-        d[()] = v
-    else:
-        d[...] = v
-    t._vc[0] += 1
-    return t
+    return _write_values(t, v)
 
 
 def _fill(t: Tensor, fname: str, generator, draw, integer: bool = False) -> Tensor:

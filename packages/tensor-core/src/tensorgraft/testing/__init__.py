@@ -7,13 +7,21 @@ import numpy as np
 from .. import dtypes as _dt
 from ..tensor import Tensor
 
-__all__ = ["assert_close", "make_tensor"]
+__all__ = ["assert_close", "assert_on_device", "make_tensor"]
 
 # PyTorch's default tolerances per dtype (rtol, atol)
 _TOLS = {
     _dt.float16: (1e-3, 1e-5), _dt.float32: (1.3e-6, 1e-5), _dt.float64: (1e-7, 1e-7),
     _dt.complex64: (1.3e-6, 1e-5), _dt.complex128: (1e-7, 1e-7),
 }
+
+
+def assert_on_device(t, device) -> None:
+    """``t`` is on ``device``'s type and its data really is that device's array (not, say, a NumPy
+    array that lost its device on the way) — what device-parametrized tests check of every result."""
+    from ..device import backends, device as _device
+    assert t.device.type == _device(device).type, f"{t.device} is not a {device} device"
+    assert backends()[t.device.type].owns(t._data), f"{type(t._data)} is not a {device} array"
 
 
 def _to_array(x):
