@@ -16,11 +16,10 @@ import numpy as np
 
 from tensorgraft.device import get_backend
 
-from ._common import batched, batched_shape, formula, gs, needs, nnop, record, unbatched, wrap
+from ._common import batched, batched_shape, formula, gs, nnop, record, unbatched, wrap
 from .conv import pad2d, windows
-from .pooling3d import (_adamax_kernel, _avgpool_backward_kernel, _index_scatter_kernel, adaptive_avg_backward_kernel,
-                        adaptive_avg_kernel, linear_pool_ops, pool_out,
-                        scatter_grad)
+from .pooling3d import (_avgpool_backward_kernel, adaptive_avg_backward_kernel, adaptive_avg_kernel, adaptive_max_pool_op,
+                        index_scatter_ops, linear_pool_ops, pool_out)
 
 
 def _b(a):
@@ -217,21 +216,8 @@ def _maxpool_grad(node, g):
     return (wrap(_unb(gx, len(shape)), g._device),)
 
 
-def max_pool2d_backward_op(grad, idx, in_shape, overlap, node_name, also=()):
-    """A max pool's input gradient: ``grad`` added at the flat plane indices ``idx`` (an array shaped
-    as ``grad``); ``overlap``: whether windows may share a position (then added, not just written).
-    ``also``: the forward's input, recorded as an input with no gradient, as PyTorch's node has it (a
-    gradient taken with create_graph=True then requires grad exactly when PyTorch's does)."""
-    gx = _SCATTER.table[grad._device.type](_b(grad._data), _b(idx), _b_shape(in_shape), overlap)
-    res = wrap(_unb(gx, len(in_shape)), grad._device)
-    if needs(grad, *also):
-        record(_SCATTER, res, (grad,) + tuple(also), {"idx": idx, "in_shape": tuple(in_shape), "rank": 2},
-               node_name=node_name)
-    return res
+max_pool2d_backward_op = index_scatter_ops("max_pool2d_backward", 2)
 
-
-_SCATTER = nnop("max_pool2d_backward", _index_scatter_kernel, max_pool2d_backward_op)
-formula("max_pool2d_backward", saves=())(scatter_grad)
 
 
 # ------------------------------------------------------------------ average pool
@@ -277,20 +263,4 @@ def adaptive_avg_pool2d_op(input, out_hw):
 
 
 # ------------------------------------------------------------------ adaptive max pool
-def adaptive_max_pool2d_op(input, out_hw):
-    x = input._data
-    out, idx = _ADAMAX.table[input._device.type](_b(x), tuple(out_hw))
-    out, idx = _unb(out, x.ndim), _unb(idx, x.ndim)
-    res = wrap(out, input._device)
-    if gs.enabled and input._requires_grad:
-        record(_ADAMAX, res, (input,), {"idx": idx}, node_name="AdaptiveMaxPool2DBackward0")
-    return res, wrap(idx, input._device)
-
-
-_ADAMAX = nnop("adaptive_max_pool2d", _adamax_kernel, adaptive_max_pool2d_op)
-
-
-@formula("adaptive_max_pool2d")
-def _adamax_grad(node, g):
-    return (max_pool2d_backward_op(g, node.attrs["idx"], node.in_meta[0][0], True,
-                                   "AdaptiveMaxPool2DBackwardBackward0", also=node.inputs),)
+adaptive_max_pool2d_op = adaptive_max_pool_op("adaptive_max_pool2d", "AdaptiveMaxPool2D", 2, max_pool2d_backward_op)

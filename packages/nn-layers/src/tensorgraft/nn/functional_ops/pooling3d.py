@@ -150,26 +150,6 @@ def _index_scatter_kernel(xp, g, idx, in_shape, overlap):
     return gx.reshape(in_shape)
 
 
-def index_scatter_op(grad, idx, in_shape, overlap, node_name, also=()):
-    """The input gradient of a max pool: ``grad`` scattered (added) at the indices ``idx`` (arrays)."""
-    gx = _SCATTER3D.table[grad._device.type](_b(grad._data), _b(idx), _b_shape(in_shape), overlap)
-    res = wrap(_unb(gx, in_shape), grad._device)
-    if needs(grad, *also):
-        record(_SCATTER3D, res, (grad,) + tuple(also), {"idx": idx, "in_shape": tuple(in_shape), "rank": 3},
-               node_name=node_name)
-    return res
-
-
-_SCATTER3D = nnop("max_pool3d_backward", _index_scatter_kernel, index_scatter_op)
-
-
-@formula("max_pool3d")
-def _maxpool3d_grad(node, g):
-    a = node.attrs
-    return (index_scatter_op(g, a["idx"], node.in_meta[0][0], a["overlap"], "MaxPool3DWithIndicesBackwardBackward0",
-                             also=node.inputs),)
-
-
 def scatter_grad(node, gg):
     """The formula of an index scatter (a max pool's backward op, attrs ``idx``, ``in_shape`` and the
     spatial ``rank``): the gradient of a scatter-add is a gather at the same indices."""
@@ -181,7 +161,55 @@ def scatter_grad(node, gg):
     return (gg,) + (None,) * (len(node.needs_input_grad) - 1)
 
 
-formula("max_pool3d_backward", saves=())(scatter_grad)
+def index_scatter_ops(name, spatial):
+    """A max pool's backward op: ``scatter(grad, idx, in_shape, overlap, node_name, also=())`` adds
+    ``grad`` at the flat plane indices ``idx`` (an array shaped as ``grad``); ``overlap``: whether
+    windows may share a position. ``also``: the forward's input, recorded as an input with no
+    gradient, as PyTorch's node has it (so a gradient taken with create_graph=True requires grad
+    exactly when PyTorch's does). Its own gradient is a gather (``scatter_grad``)."""
+    def scatter(grad, idx, in_shape, overlap, node_name, also=()):
+        gx = op.table[grad._device.type](batched(grad._data, spatial), batched(idx, spatial),
+                                         batched_shape(in_shape, spatial), overlap)
+        res = wrap(unbatched(gx, len(in_shape), spatial), grad._device)
+        if needs(grad, *also):
+            record(op, res, (grad,) + tuple(also), {"idx": idx, "in_shape": tuple(in_shape), "rank": spatial},
+                   node_name=node_name)
+        return res
+
+    op = nnop(name, _index_scatter_kernel, scatter)
+    formula(name, saves=())(scatter_grad)
+    return scatter
+
+
+def adaptive_max_pool_op(name, node, spatial, scatter):
+    """``forward(input, out_sizes)`` -> (output, indices) of an adaptive max pool, its gradient the
+    ``scatter`` op at the winners."""
+    def forward(input, out_sp):
+        x = input._data
+        out, idx = op.table[input._device.type](batched(x, spatial), tuple(out_sp))
+        out, idx = unbatched(out, x.ndim, spatial), unbatched(idx, x.ndim, spatial)
+        res = wrap(out, input._device)
+        if gs.enabled and input._requires_grad:
+            record(op, res, (input,), {"idx": idx}, node_name=node + "Backward0")
+        return res, wrap(idx, input._device)
+
+    op = nnop(name, _adamax_kernel, forward)
+
+    @formula(name)
+    def _grad(n, g):
+        return (scatter(g, n.attrs["idx"], n.in_meta[0][0], True, node + "BackwardBackward0", also=n.inputs),)
+
+    return forward
+
+
+index_scatter_op = index_scatter_ops("max_pool3d_backward", 3)
+
+
+@formula("max_pool3d")
+def _maxpool3d_grad(node, g):
+    a = node.attrs
+    return (index_scatter_op(g, a["idx"], node.in_meta[0][0], a["overlap"], "MaxPool3DWithIndicesBackwardBackward0",
+                             also=node.inputs),)
 
 
 # ------------------------------------------------------------------ average pool
@@ -347,22 +375,7 @@ def _adamax_kernel(xp, x, out_sp):
     return out.reshape((N, C) + tuple(out_sp)), idx.reshape((N, C) + tuple(out_sp))
 
 
-def adaptive_max_pool3d_op(input, out_sp):
-    out, idx = _ADAMAX3D.table[input._device.type](_b(input._data), tuple(out_sp))
-    out, idx = _unb(out, input.shape), _unb(idx, input.shape)
-    res = wrap(out, input._device)
-    if gs.enabled and input._requires_grad:
-        record(_ADAMAX3D, res, (input,), {"idx": idx}, node_name="AdaptiveMaxPool3DBackward0")
-    return res, wrap(idx, input._device)
-
-
-_ADAMAX3D = nnop("adaptive_max_pool3d", _adamax_kernel, adaptive_max_pool3d_op)
-
-
-@formula("adaptive_max_pool3d")
-def _adamax3d_grad(node, g):
-    return (index_scatter_op(g, node.attrs["idx"], node.in_meta[0][0], True, "AdaptiveMaxPool3DBackwardBackward0",
-                             also=node.inputs),)
+adaptive_max_pool3d_op = adaptive_max_pool_op("adaptive_max_pool3d", "AdaptiveMaxPool3D", 3, index_scatter_op)
 
 
 # ------------------------------------------------------------------ public functions (F.max_pool3d, ...)
