@@ -366,14 +366,10 @@ def test_fill_takes_a_zero_dim_value_from_any_device(second_device):
 
 
 def test_device_as_context_manager():
-    # the CPU is always the default device, so `with device('cpu')` holds; for another device
-    # tensorgraft says it does not switch the default (PyTorch 2 would), instead of silently
-    # creating CPU tensors inside the block
+    # PyTorch 2: the block makes the device the factories' default (test_core_default_device.py)
     with tg.device("cpu") as d:
         assert d == tg.device("cpu") and tg.zeros(1).device == tg.device("cpu")
-    with pytest.raises(RuntimeError, match="does not switch the default device.*device='cuda:0'"):
-        with tg.device("cuda", 0):
-            pass
+    assert tg.get_default_device() == tg.device("cpu")
 
 
 def test_assert_on_device():

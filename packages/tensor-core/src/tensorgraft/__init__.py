@@ -18,7 +18,7 @@ from .dtypes import (  # noqa: E402,F401
     bool, complex64, complex128, dtype, float16, float32, float64, get_default_dtype, int8, int16, int32,
     int64, promote_types, result_type, can_cast, set_default_dtype, uint8, finfo, iinfo,
 )
-from .device import device  # noqa: E402
+from .device import device, get_default_device, set_default_device  # noqa: E402,F401
 from .grad_mode import (  # noqa: E402,F401
     enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
 )

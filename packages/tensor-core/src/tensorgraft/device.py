@@ -7,9 +7,12 @@ their kernels up in a per-device-type table (see ``registry.py``).
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
-__all__ = ["device", "DeviceBackend", "CPUBackend", "get_backend", "backends"]
+__all__ = ["device", "DeviceBackend", "CPUBackend", "get_backend", "backends", "set_default_device",
+           "get_default_device"]
 
 
 # The device types PyTorch knows (its error message lists them); backends registered by
@@ -93,20 +96,59 @@ class device:
         return (device, (self.type, self.index))
 
     def __enter__(self):
-        # PyTorch 2 makes the device the factories' default inside the block. tensorgraft's default
-        # device is always the CPU, so ``with device('cpu')`` holds trivially; for another device,
-        # silently creating CPU tensors would be worse than saying so.
-        if self.type != "cpu":
-            raise RuntimeError(f"tensorgraft does not switch the default device: 'with torch.device({str(self)!r}):' "
-                               f"would still create tensors on the CPU. Pass device={str(self)!r} to the factory "
-                               f"functions, or build on the CPU and move with .to({str(self)!r}) / module.to(...).")
+        # PyTorch 2: inside the block this device is the factories' default (``zeros``, ``tensor``,
+        # ``nn.Linear``'s parameters...); blocks nest, and each thread has its own default.
+        _default_device.stack.append(_default_device.device)
+        _default_device.device = None if self.type == "cpu" and self.index is None else self
         return self
 
     def __exit__(self, *exc):
+        _default_device.device = _default_device.stack.pop()
         return False
 
 
+class _DefaultDevice(threading.local):
+    """The factories' default device, per thread as in PyTorch. ``None`` means the CPU (the
+    common case costs the factories one attribute read); an index-less accelerator device
+    follows that backend's current device at each call, as ``torch.set_default_device('cuda')``."""
+
+    device = None
+
+    def __init__(self):
+        self.stack = []
+
+
+_default_device = _DefaultDevice()
+
+
+def set_default_device(device) -> None:  # noqa: F811 - the parameter shadows the class, as PyTorch's
+    """``tensorgraft.set_default_device('cuda')``: factory functions called without ``device=``
+    (``zeros``, ``tensor``, ``rand``, ``arange``, ..., and so the parameters of ``nn`` layers) create
+    their tensors there; ``None`` or ``'cpu'`` restores the CPU. Functions that share memory with
+    their input (``from_numpy``), ``*_like``/``new_*`` (their input's device), the legacy
+    constructors (``FloatTensor(...)``), ``normal`` with number arguments and the RNG state stay as
+    in PyTorch. The device is checked when a tensor is made on it, not here (as PyTorch)."""
+    if device is None:
+        _default_device.device = None
+        return
+    d = _device_cls(device)
+    _default_device.device = None if d.type == "cpu" and d.index is None else d
+
+
+def get_default_device() -> "device":
+    """The device factory functions use when given none; an index-less accelerator default reads
+    as its backend's current device (``cuda:0``)."""
+    d = _default_device.device
+    if d is None:
+        return _device_cls("cpu")
+    if d.index is None and d.type != "cpu":
+        from .ops.conversion import resolve_device
+        return resolve_device(d)
+    return d
+
+
 _pytype = type
+_device_cls = device
 
 
 def _known_types():

@@ -72,7 +72,7 @@ class Generator:
             raw = json.dumps(s.bit_generator.state).encode()
         else:
             raw = bytes(s.get_state())
-        return tensor(list(raw), dtype=_uint8())
+        return tensor(list(raw), dtype=_uint8(), device=_CPU)  # a CPU tensor whatever the default device
 
     def set_state(self, new_state) -> "Generator":
         from .tensor import Tensor

@@ -97,7 +97,7 @@ def _from_foreign(value) -> Tensor:
             if callable(method):
                 value = method()
         value = np.asarray(value)
-    return as_tensor(value.copy())
+    return as_tensor(value.copy(), device="cpu")  # moved to the parameter's device where it is used
 
 
 def _wrap_step(func):

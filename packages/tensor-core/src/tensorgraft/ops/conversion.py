@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
-from ..device import device as _device, get_backend
+from ..device import _default_device, device as _device, get_backend
 from ..grad_mode import state as _gs
 from ..tensor import Tensor, wrap
 from ._define import defop
@@ -13,9 +13,12 @@ _CPU = _device("cpu")
 
 
 def resolve_device(dev) -> _device:
-    """``None``/str/int/device -> an available device, or PyTorch-style errors."""
+    """``None``/str/int/device -> an available device, or PyTorch-style errors. ``None`` is the
+    default device (``set_default_device``, ``with device(...)``): the factories' argument."""
     if dev is None:
-        return _CPU
+        dev = _default_device.device
+        if dev is None:
+            return _CPU
     d = dev if dev.__class__ is _device else _device(dev)
     if d is _CPU:
         return d
@@ -88,7 +91,10 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
-    """No copy when ``data`` already is a tensor/array of that dtype and device."""
+    """No copy when ``data`` already is a tensor/array of that dtype and device. Without
+    ``device``, the default device (a non-CPU default moves ``data`` there, as PyTorch)."""
+    if device is None:
+        device = _default_device.device
     if isinstance(data, Tensor):
         return data.to(dtype=dtype, device=device)
     if isinstance(data, np.ndarray) and data.dtype.kind in "biufc":

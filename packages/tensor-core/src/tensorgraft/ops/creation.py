@@ -716,7 +716,8 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     if dtype.category < 2:
         raise _not_implemented("normal_kernel_cpu", dtype)
     shape = _size((tuple(size),), "normal")
-    dev = resolve_device(device)
+    # PyTorch's normal() is not among the factories that follow the default device
+    dev = _CPU if device is None else resolve_device(device)
     g, on_device = _stream(generator, dev)
     fd = _draw_dtype(dtype.np) if on_device else np.float64
     data = (mean + std * g.standard_normal(shape, dtype=fd)).astype(dtype.np)
@@ -832,7 +833,7 @@ def _check_rows_with_replacement(rows) -> None:
 
 # --------------------------------------------------------------------------- legacy constructors
 def _legacy_construct(dtype, args, kwargs):
-    device = kwargs.pop("device", None)
+    device = kwargs.pop("device", None) or _CPU  # the legacy constructors ignore the default device (PyTorch)
     if kwargs:
         raise TypeError(f"unexpected keyword arguments {sorted(kwargs)}")
     if not args:

@@ -514,7 +514,7 @@ def _check_devices(op, info, ag, fails, devices):
                     if paths and cf and cf[0].requires_grad:
                         from ..ops.creation import tensor
                         w = np.linspace(0.5, 1.5, cf[0].numel()).reshape(cf[0]._data.shape)
-                        (cf[0] * tensor(w, dtype=cf[0].dtype)).sum().backward()
+                        (cf[0] * tensor(w, dtype=cf[0].dtype, device=cf[0].device)).sum().backward()
                         (df[0] * tensor(w, dtype=df[0].dtype, device=df[0].device)).sum().backward()
                         for p in paths:
                             cg, dg = _get_path(cargs, p).grad, _get_path(dargs, p).grad
@@ -624,7 +624,7 @@ def _check_inplace(op, info, ag, fails):
             b = args[0].clone().requires_grad_(True)
             w = np.linspace(0.5, 1.5, a.numel()).reshape(a._data.shape)
             from ..ops.creation import tensor
-            wt = tensor(w, dtype=a.dtype)
+            wt = tensor(w, dtype=a.dtype, device=a.device)
             h = a.clone()
             fi(h, *args[1:], **kw)
             (h * wt).sum().backward()

@@ -199,7 +199,7 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     rows = _index_on(_packed_rows(batch_sizes, seq_len, batch, batch_first, order), input.device)
     # one gather straight from the layout given (batch_first or not, sorted or not)
     data = _PackPadded.apply(input, rows)
-    return PackedSequence(data, tg.as_tensor(batch_sizes), sorted_indices, None)
+    return PackedSequence(data, tg.as_tensor(batch_sizes, device="cpu"), sorted_indices, None)  # CPU, as PyTorch's
 
 
 def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_length=None):
@@ -219,7 +219,7 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     rows = _index_on(_packed_rows(bs, max_len, batch, False), data.device)
     padded.view((max_len * batch,) + rest)[rows] = data
     lengths = (bs[None, :] > np.arange(batch)[:, None]).sum(1).astype(np.int64)
-    lengths = tg.as_tensor(lengths)
+    lengths = tg.as_tensor(lengths, device="cpu")
     if batch_first:
         padded = padded.transpose(0, 1)
     if unsorted_indices is not None:
@@ -266,7 +266,7 @@ def unpad_sequence(padded_sequences, lengths, batch_first=False):
 
 def pack_sequence(sequences, enforce_sorted=True):
     """Pack a list of sequences ``(L_i, *)``: :func:`pad_sequence` then :func:`pack_padded_sequence`."""
-    lengths = tg.as_tensor([s.size(0) for s in sequences])
+    lengths = tg.as_tensor([s.size(0) for s in sequences], device="cpu")
     return pack_padded_sequence(pad_sequence(sequences), lengths, enforce_sorted=enforce_sorted)
 
 

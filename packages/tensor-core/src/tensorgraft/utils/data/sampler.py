@@ -23,6 +23,13 @@ def _fresh_generator(generator):
     return Generator().manual_seed(seed)
 
 
+def _draw_device(generator):
+    """Where a sampler's indices are drawn: the generator's device (the CPU without one), never the
+    default device. PyTorch draws on the default device and so fails under
+    ``set_default_device('cuda')`` with a CPU generator; indices end up as Python ints anyway."""
+    return "cpu" if generator is None else generator.device
+
+
 class Sampler:
     """Base class: subclasses implement ``__iter__`` (indices) and usually ``__len__``."""
 
@@ -68,12 +75,12 @@ class RandomSampler(Sampler):
         g = _fresh_generator(self.generator)
         if self.replacement:
             for _ in range(self.num_samples // 32):
-                yield from randint(0, n, (32,), generator=g).tolist()
-            yield from randint(0, n, (self.num_samples % 32,), generator=g).tolist()
+                yield from randint(0, n, (32,), generator=g, device=g.device).tolist()
+            yield from randint(0, n, (self.num_samples % 32,), generator=g, device=g.device).tolist()
         else:
             for _ in range(self.num_samples // n):
-                yield from randperm(n, generator=g).tolist()
-            yield from randperm(n, generator=g).tolist()[:self.num_samples % n]
+                yield from randperm(n, generator=g, device=g.device).tolist()
+            yield from randperm(n, generator=g, device=g.device).tolist()[:self.num_samples % n]
 
     def __len__(self) -> int:
         return self.num_samples
@@ -88,7 +95,8 @@ class SubsetRandomSampler(Sampler):
 
     def __iter__(self):
         from ...ops.creation import randperm
-        for i in randperm(len(self.indices), generator=self.generator).tolist():
+        for i in randperm(len(self.indices), generator=self.generator,
+                           device=_draw_device(self.generator)).tolist():
             yield self.indices[i]
 
     def __len__(self) -> int:
@@ -105,7 +113,7 @@ class WeightedRandomSampler(Sampler):
             raise ValueError(f"num_samples should be a positive integer value, but got num_samples={num_samples}")
         if not isinstance(replacement, bool):
             raise ValueError(f"replacement should be a boolean value, but got replacement={replacement}")
-        weights_tensor = as_tensor(weights, dtype=float64)
+        weights_tensor = as_tensor(weights, dtype=float64, device="cpu")  # drawn from on the host
         if len(weights_tensor.shape) != 1:
             raise ValueError("weights should be a 1d sequence but given weights have "
                              f"shape {tuple(weights_tensor.shape)}")
