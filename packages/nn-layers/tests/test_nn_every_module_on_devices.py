@@ -178,6 +178,21 @@ add("MaxPool1d", lambda: nn.MaxPool1d(3, stride=2, padding=1, dilation=2, return
 add("MaxPool2d", lambda: nn.MaxPool2d(3, stride=2, padding=1, return_indices=True), rand(2, 3, 6, 6))
 add("MaxPool2d", lambda: nn.MaxPool2d((2, 3), ceil_mode=True), rand(2, 3, 5, 7), id="ceil")
 add("MaxPool2d", lambda: nn.MaxPool2d(2, dilation=2), rand(3, 6, 6), id="dilation-unbatched")
+# LPPool, MaxUnpool (indices from a CPU max pool) and FractionalMaxPool (fixed _random_samples: a buffer)
+add("LPPool1d", lambda: nn.LPPool1d(2, 3, stride=2, ceil_mode=True), uniform(2, 3, 8, low=0.1, high=2.0))
+add("LPPool2d", lambda: nn.LPPool2d(1.5, (2, 3)), uniform(2, 3, 6, 7, low=0.1, high=2.0))
+add("LPPool2d", lambda: nn.LPPool2d(float("inf"), 2), rand(3, 4, 4), id="inf-unbatched")
+add("LPPool3d", lambda: nn.LPPool3d(3, 2, stride=1), uniform(1, 2, 3, 4, 3, low=0.1, high=2.0))
+_UNPOOL = {r: [a.numpy() for a in getattr(nn.functional, f"max_pool{r}d")(tg.tensor(rand(*(2, 3) + (4,) * r, seed=r)),
+                                                                         2, return_indices=True)] for r in (1, 2, 3)}
+for r in (1, 2, 3):
+    add(f"MaxUnpool{r}d", lambda r=r: getattr(nn, f"MaxUnpool{r}d")(2), *_UNPOOL[r])
+add("MaxUnpool2d", lambda: nn.MaxUnpool2d(2), _UNPOOL[2][0][0], _UNPOOL[2][1][0], kwargs={"output_size": (5, 5)},
+    id="output-size-unbatched")
+add("FractionalMaxPool2d", lambda: nn.FractionalMaxPool2d(2, output_size=(3, 4), return_indices=True,
+                                                          _random_samples=tg.rand(2, 3, 2)), rand(2, 3, 7, 8))
+add("FractionalMaxPool3d", lambda: nn.FractionalMaxPool3d((2, 3, 2), output_size=(3, 2, 3),
+                                                          _random_samples=tg.rand(1, 2, 3)), rand(2, 5, 6, 6))
 
 # ------------------------------------------------------------------ padding
 PAD_INPUT = {1: rand(2, 3, 5), 2: rand(2, 3, 4, 5), 3: rand(1, 2, 3, 4, 5)}
@@ -302,6 +317,22 @@ add_loss("MarginRankingLoss", lambda **kw: nn.MarginRankingLoss(margin=0.1, **kw
 add_loss("TripletMarginLoss", lambda **kw: nn.TripletMarginLoss(margin=0.5, **kw), LOGITS, Y, P, grad=(0, 1, 2))
 add_loss("TripletMarginLoss", lambda **kw: nn.TripletMarginLoss(margin=1.0, p=1.0, swap=True, **kw), LOGITS, Y, P,
          grad=(0, 1, 2), id="p1-swap")
+# CTC, multi-class hinge losses and the adaptive softmax (its forward returns (output, loss))
+CTC_T, CTC_TGT = LSM.reshape(6, 1, 5).repeat(2, 1) - 0.1 * rand(6, 2, 5, seed=8), np.array([[1, 2, 2], [3, 4, 0]])
+add_loss("CTCLoss", lambda **kw: nn.CTCLoss(**kw), CTC_T, CTC_TGT, np.array([6, 5]), np.array([3, 2]),
+         reductions=("mean", "none", "sum"))
+add_loss("CTCLoss", lambda **kw: nn.CTCLoss(blank=4, zero_infinity=True, **kw), CTC_T, np.array([1, 2, 2, 3, 0]),
+         np.array([2, 6]), np.array([3, 2]), id="concatenated-blank-zero-infinity")
+add_loss("MultiMarginLoss", lambda **kw: nn.MultiMarginLoss(**kw), LOGITS, CLS)
+add_loss("MultiMarginLoss", lambda **kw: nn.MultiMarginLoss(p=2, margin=0.5, weight=tg.tensor(W5), **kw), LOGITS, CLS,
+         id="p2-weight")
+add_loss("MultiLabelMarginLoss", lambda **kw: nn.MultiLabelMarginLoss(**kw), LOGITS,
+         np.array([[1, 2, -1, 0, 0], [4, -1, 1, 1, 1], [0, 1, 2, 3, 4], [-1, 0, 0, 0, 0], [3, 3, -1, 0, 0],
+                   [2, 0, 4, -1, -1]]))
+add("AdaptiveLogSoftmaxWithLoss", lambda: nn.AdaptiveLogSoftmaxWithLoss(5, 10, [3, 6], div_value=2.0), LOGITS,
+    np.array([0, 4, 9, 2, 7, 5]))
+add("AdaptiveLogSoftmaxWithLoss", lambda: nn.AdaptiveLogSoftmaxWithLoss(5, 10, [4], head_bias=True), LOGITS[0].copy(),
+    np.array(8), id="unbatched-head-bias")
 add("CosineSimilarity", lambda: nn.CosineSimilarity(dim=1), LOGITS, Y)
 add("CosineSimilarity", lambda: nn.CosineSimilarity(dim=-1, eps=1e-6), X3, X3[:, :1] * 2, id="broadcast")
 add("PairwiseDistance", lambda: nn.PairwiseDistance(), LOGITS, Y)
@@ -377,6 +408,44 @@ add("Transformer", lambda: nn.Transformer(8, 2, 1, 1, batch_first=True, **ENC), 
     kwargs={"tgt_mask": np.triu(np.full((4, 4), -np.inf, np.float32), 1), "src_key_padding_mask": PADMASK})
 add("Transformer", lambda: nn.Transformer(8, 2, 1, 2, norm_first=True, **ENC), KV.transpose(1, 0, 2).copy(),
     Q.transpose(1, 0, 2).copy(), id="seq-first-norm-first")
+
+
+# ------------------------------------------------------------------ lazy modules
+# The lazy module is materialized by loading a regular module's state_dict (built under the case's
+# seed), so the CPU and device copies hold the same values; it is still the Lazy class until the
+# forward on the device, whose pre-hook turns it into the regular one.
+def _lazy_loaded(lazy, regular):
+    lazy.load_state_dict(regular.state_dict())
+    # as in PyTorch, loading does not set the inferred size (only LazyLinear reads it at forward)
+    for size in ("in_channels", "num_features"):
+        if hasattr(regular, size):
+            setattr(lazy, size, getattr(regular, size))
+    return lazy
+
+
+add("LazyLinear", lambda: _lazy_loaded(nn.LazyLinear(4), nn.Linear(6, 4)), X)
+add("LazyConv1d", lambda: _lazy_loaded(nn.LazyConv1d(4, 3), nn.Conv1d(3, 4, 3)), X3)
+add("LazyConv2d", lambda: _lazy_loaded(nn.LazyConv2d(4, 3, bias=False), nn.Conv2d(3, 4, 3, bias=False)), X4)
+add("LazyConv3d", lambda: _lazy_loaded(nn.LazyConv3d(2, 2), nn.Conv3d(3, 2, 2)), rand(1, 3, 3, 3, 3, seed=3))
+add("LazyConvTranspose1d", lambda: _lazy_loaded(nn.LazyConvTranspose1d(2, 3), nn.ConvTranspose1d(3, 2, 3)), X3)
+add("LazyConvTranspose2d", lambda: _lazy_loaded(nn.LazyConvTranspose2d(2, 3, stride=2),
+                                                nn.ConvTranspose2d(3, 2, 3, stride=2)), X4)
+add("LazyConvTranspose3d", lambda: _lazy_loaded(nn.LazyConvTranspose3d(2, 2), nn.ConvTranspose3d(3, 2, 2)),
+    rand(1, 3, 2, 2, 2, seed=4))
+add("LazyBatchNorm1d", lambda: _lazy_loaded(nn.LazyBatchNorm1d(), nn.BatchNorm1d(6)), X)
+add("LazyBatchNorm2d", lambda: _lazy_loaded(nn.LazyBatchNorm2d(), nn.BatchNorm2d(3)), X4)
+add("LazyBatchNorm3d", lambda: _lazy_loaded(nn.LazyBatchNorm3d(), nn.BatchNorm3d(3)), rand(2, 3, 2, 2, 2, seed=5))
+add("LazyInstanceNorm1d", lambda: _lazy_loaded(nn.LazyInstanceNorm1d(), nn.InstanceNorm1d(3, affine=True,
+                                               track_running_stats=True)), X3)
+add("LazyInstanceNorm2d", lambda: _lazy_loaded(nn.LazyInstanceNorm2d(), nn.InstanceNorm2d(3, affine=True,
+                                               track_running_stats=True)), X4)
+add("LazyInstanceNorm3d", lambda: _lazy_loaded(nn.LazyInstanceNorm3d(), nn.InstanceNorm3d(3, affine=True,
+                                               track_running_stats=True)), rand(2, 3, 2, 2, 2, seed=6))
+# built on the device (test_module_built_on_device): the placeholders are there, in that dtype
+LAZY_FACTORY = {"LazyLinear": (4,), "LazyConv1d": (4, 3), "LazyConv2d": (4, 3), "LazyConv3d": (4, 2),
+                "LazyConvTranspose1d": (4, 3), "LazyConvTranspose2d": (4, 3), "LazyConvTranspose3d": (4, 2),
+                "LazyBatchNorm1d": (), "LazyBatchNorm2d": (), "LazyBatchNorm3d": (), "LazyInstanceNorm1d": (),
+                "LazyInstanceNorm2d": (), "LazyInstanceNorm3d": ()}
 
 
 # ------------------------------------------------------------------ the checks
@@ -478,7 +547,8 @@ FACTORY = {"BatchNorm1d": (3,), "BatchNorm2d": (3,), "BatchNorm3d": (3,), "Bilin
            "InstanceNorm2d": (3, 1e-5, 0.1, True, True), "InstanceNorm3d": (3, 1e-5, 0.1, True, True), "LSTM": (3, 4, 2), "LSTMCell": (3, 4), "LayerNorm": (5,),
            "Linear": (3, 4), "MultiheadAttention": (8, 2), "PReLU": (3,), "RMSNorm": (5,), "RNN": (3, 4),
            "RNNCell": (3, 4), "Transformer": (8, 2, 1, 1, 16), "TransformerDecoderLayer": (8, 2, 16),
-           "TransformerEncoderLayer": (8, 2, 16)}
+           "TransformerEncoderLayer": (8, 2, 16), "AdaptiveLogSoftmaxWithLoss": (8, 10, [3, 6], 2.0)}
+FACTORY.update(LAZY_FACTORY)   # the lazy modules (their block above "the checks")
 FACTORY_BUGS = {  # (device type, class) -> as KNOWN_DEVICE_BUGS
 }
 

@@ -13,6 +13,8 @@ from tensorgraft.tensor import Tensor, wrap
 from .functional_ops import activation as _act
 from .functional_ops import linear as _lin
 from .functional_ops import loss as _loss
+from .functional_ops import ctc_loss as _ctc
+from .functional_ops import margin_loss as _margin
 
 __all__ = []  # filled at the bottom
 
@@ -879,6 +881,14 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
     return (out, idx) if return_indices else out
 
 
+# LP, max-unpool and fractional max pools: composed from the pools above, each in its own file
+from .functional_ops.fractional_max_pool import (  # noqa: E402,F401
+    fractional_max_pool2d, fractional_max_pool2d_with_indices, fractional_max_pool3d, fractional_max_pool3d_with_indices,
+)
+from .functional_ops.lp_pool import lp_pool1d, lp_pool2d, lp_pool3d  # noqa: E402,F401
+from .functional_ops.max_unpool import max_unpool1d, max_unpool2d, max_unpool3d  # noqa: E402,F401
+
+
 # ====================================================================== normalization
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     _check(input, "batch_norm")
@@ -1349,6 +1359,27 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
         loss = loss * weight
     loss = loss.sum(-1) / input.shape[-1]
     return _reduce_loss(loss, reduction)
+
+
+# ----- multi-class hinge losses and CTC (functional_ops/margin_loss.py, functional_ops/ctc_loss.py)
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
+    reduction = _reduction(size_average, reduce, reduction)
+    _loss._check_reduction(reduction)
+    if p != 1 and p != 2:
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight.dim() != 1:
+        raise ValueError("weight must be one-dimensional")
+    return _margin.multi_margin_loss(input, target, int(p), margin, weight, reduction)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    reduction = _reduction(size_average, reduce, reduction)
+    _loss._check_reduction(reduction)
+    return _margin.multilabel_margin_loss(input, target, reduction)
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
+    return _ctc.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity)
 
 
 __all__ = [n for n in dir() if not n.startswith("_") and n not in ("annotations", "math", "warnings", "np", "Tensor",

@@ -3,3 +3,4 @@ from ._common import NN_FORMULAS, NN_OPS  # noqa: F401
 from . import activation, conv, conv3d, embedding, linear, loss, norm, padding, pooling, pooling3d  # noqa: F401,E402
 from . import resample  # noqa: F401,E402
 from . import weight_norm  # noqa: F401,E402
+from . import ctc_loss, margin_loss  # noqa: F401,E402

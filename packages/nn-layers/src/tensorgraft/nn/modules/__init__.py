@@ -38,3 +38,13 @@ from .padding import (  # noqa: F401
 )
 from .dropout import FeatureAlphaDropout  # noqa: F401
 from .sparse import EmbeddingBag  # noqa: F401
+from .lazy import (  # noqa: F401
+    LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d, LazyConv2d, LazyConv3d, LazyConvTranspose1d,
+    LazyConvTranspose2d, LazyConvTranspose3d, LazyInstanceNorm1d, LazyInstanceNorm2d, LazyInstanceNorm3d, LazyLinear,
+    UninitializedBuffer, UninitializedParameter,
+)
+from .loss import CTCLoss, MultiLabelMarginLoss, MultiMarginLoss  # noqa: F401
+from .adaptive import AdaptiveLogSoftmaxWithLoss  # noqa: F401
+from .pooling import (  # noqa: F401
+    FractionalMaxPool2d, FractionalMaxPool3d, LPPool1d, LPPool2d, LPPool3d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d,
+)

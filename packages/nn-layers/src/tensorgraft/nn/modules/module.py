@@ -10,7 +10,7 @@ from tensorgraft import dtypes as _dt
 from tensorgraft.grad_mode import no_grad
 from tensorgraft.tensor import Tensor
 
-from ..parameter import Buffer, Parameter
+from ..parameter import Buffer, Parameter, is_lazy
 
 __all__ = ["Module", "typename"]
 
@@ -595,7 +595,8 @@ class Module:
                     error_msgs.append(f'While copying the parameter named "{key}", expected torch.Tensor or '
                                       f"Tensor-like object from checkpoint but received {type(val)}")
                     continue
-                if tuple(val.shape) != tuple(cur.shape):
+                # a still-uninitialized tensor (a lazy module's, loading a lazy checkpoint) has no shape to check
+                if not is_lazy(cur) and tuple(val.shape) != tuple(cur.shape):
                     error_msgs.append(f"size mismatch for {key}: copying a param with shape {val.shape} from "
                                       f"checkpoint, the shape in current model is {cur.shape}.")
                     continue

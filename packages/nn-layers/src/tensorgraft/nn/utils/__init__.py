@@ -1,5 +1,6 @@
 """``tensorgraft.nn.utils``: gradient clipping, parameter/vector conversion, weight and spectral
-normalisation (hook-based and as parametrizations), parametrize."""
+normalisation (hook-based and as parametrizations), orthogonal parametrization, parametrize,
+``stateless.functional_call`` and the conv/linear + BatchNorm ``fusion``."""
 from .clip_grad import (  # noqa: F401
     clip_grad_norm, clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm,
 )
@@ -8,3 +9,7 @@ from . import rnn  # noqa: F401,E402
 from .weight_norm import remove_weight_norm, weight_norm  # noqa: F401,E402
 from .spectral_norm import remove_spectral_norm, spectral_norm  # noqa: F401,E402
 from . import parametrizations, parametrize  # noqa: F401,E402
+from . import fusion, stateless  # noqa: F401,E402
+from .fusion import (  # noqa: F401,E402
+    fuse_conv_bn_eval, fuse_conv_bn_weights, fuse_linear_bn_eval, fuse_linear_bn_weights,
+)

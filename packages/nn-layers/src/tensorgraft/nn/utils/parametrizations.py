@@ -1,5 +1,5 @@
-"""Parametrizations built on ``parametrize`` (``torch.nn.utils.parametrizations``): ``weight_norm``
-and ``spectral_norm``. (``orthogonal`` is not implemented.)"""
+"""Parametrizations built on ``parametrize`` (``torch.nn.utils.parametrizations``): ``weight_norm``,
+``spectral_norm`` and ``orthogonal`` (in ``orthogonal.py``)."""
 from __future__ import annotations
 
 import tensorgraft as _tg
@@ -9,8 +9,9 @@ from .. import functional as F
 from ..functional_ops.weight_norm import norm_except_dim, weight_norm as _weight_norm
 from ..modules.module import Module
 from . import parametrize
+from .orthogonal import orthogonal  # noqa: F401
 
-__all__ = ["weight_norm", "spectral_norm"]
+__all__ = ["orthogonal", "spectral_norm", "weight_norm"]
 
 
 class _WeightNorm(Module):

@@ -1,0 +1,177 @@
+"""Multi-class hinge losses: ``multi_margin_loss`` and ``multilabel_margin_loss``.
+
+Each is one op holding its reduction, as ATen's are (grad_fn MultiMarginLossBackward0 /
+MultilabelMarginLossBackward0 whatever the reduction). Inputs are (N, C), (C,) or a 0-d scalar;
+the kernels see (N, C). The argument checks follow ATen's order and messages; the only host reads
+of device values are the target-range checks, which raise PyTorch's errors.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from tensorgraft.device import get_backend
+
+from ._common import check_tensor, formula, gs, nnop, record, wrap
+from .linear import _scalar_name
+
+_EMPTY_INPUT = "Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+
+
+def _check_shape(x):
+    if not ((x.ndim == 2 and x.shape[1] != 0) or (x.ndim == 1 and x.shape[0] != 0) or x.ndim == 0):
+        raise RuntimeError(_EMPTY_INPUT + str(list(x.shape)))
+
+
+def _check_floating(x, kernel):
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_scalar_name(x.dtype)}\'')
+
+
+def _check_long(t):
+    if t.dtype != np.int64:
+        raise RuntimeError(f"expected scalar type Long but found {_scalar_name(t.dtype)}")
+
+
+def _reduce(xp, per, reduction, keep_batch):
+    """Sum / mean over samples (mean of none: nan) or the per-sample losses."""
+    if reduction == "sum":
+        return per.sum()
+    if reduction == "mean":
+        return per.mean() if per.size else xp.asarray(np.nan, dtype=per.dtype)
+    return per if keep_batch else per.reshape(())
+
+
+def _scale(xp, g, reduction, n):
+    """The incoming gradient as an (N, 1) column of per-sample factors."""
+    if reduction == "none":
+        return g.reshape(-1, 1)
+    return (g / n if reduction == "mean" else g).reshape(1, 1)
+
+
+# ------------------------------------------------------------------ multi_margin_loss
+def _mm_parts(xp, x, y, p, margin, w):
+    """z = margin - x[y] + x[i] on the positive, non-target entries (else 0), and the target weights."""
+    ar = xp.arange(x.shape[0])
+    z = margin - x[ar, y][:, None] + x
+    on = (z > 0) & (xp.arange(x.shape[1])[None, :] != y[:, None])
+    z = xp.where(on, z, 0).astype(x.dtype, copy=False)
+    wy = w[y][:, None] if w is not None else None
+    return z, wy
+
+
+def _mm_kernel(xp, x, y, p, margin, w, reduction, keep_batch):
+    z, wy = _mm_parts(xp, x, y, p, margin, w)
+    h = z if p == 1 else z * z
+    if wy is not None:
+        h = h * wy
+    return _reduce(xp, h.sum(axis=1) / x.shape[1], reduction, keep_batch).astype(x.dtype, copy=False)
+
+
+def multi_margin_loss(input, target, p, margin, weight, reduction):
+    check_tensor(input, "multi_margin_loss")
+    check_tensor(target, "multi_margin_loss", "target", 2)
+    if weight is not None and weight._requires_grad:
+        raise RuntimeError("The function 'multi_margin_loss' is not differentiable with respect to argument "
+                           "'weight'. This input cannot have requires_grad True.")
+    x, y = input._data, target._data
+    _check_shape(x)
+    nframe = x.shape[0] if x.ndim == 2 else 1
+    dim = x.shape[-1] if x.ndim else 1
+    if y.ndim > 1 or y.size != nframe:
+        raise RuntimeError(f"multi_margin_loss: target tensor should be 1-D with size equal to the number of input "
+                           f"samples (batch size). Expected target size [{nframe}], but got {list(y.shape)}. "
+                           f"Input has shape {list(x.shape)}.")
+    w = None
+    if weight is not None:
+        w = weight._data
+        if w.ndim > 1 or w.size != dim:
+            raise RuntimeError(f"inconsistent weight size, expected {dim} but got {list(w.shape)}")
+    _check_floating(x, "multi_margin_loss_cpu_kernel")
+    _check_long(y)
+    if w is not None:
+        if w.dtype != x.dtype:
+            raise RuntimeError(f"expected scalar type {_scalar_name(x.dtype)} but found {_scalar_name(w.dtype)}")
+        w = w.reshape(-1)
+    x2, y1 = x.reshape(nframe, dim), y.reshape(-1)
+    if y1.size and bool(((y1 < 0) | (y1 >= dim)).any()):
+        raise RuntimeError("target out of range")
+    keep = y.ndim > 0
+    op = _MM[0]
+    out = wrap(op.table[input._device.type](x2, y1, p, float(margin), w, reduction, keep), input._device)
+    if gs.enabled and input._requires_grad:
+        record(op, out, (input,), (y1, p, float(margin), w, reduction))
+    return out
+
+
+@formula("multi_margin_loss", saves=(0,))
+def _mm_grad(node, g):
+    x = node.inputs[0]
+    xp = get_backend(x._device).xp
+    y, p, margin, w, reduction = node.attrs
+    x2 = x._data.reshape(y.shape[0], -1)
+    z, wy = _mm_parts(xp, x2, y, p, margin, w)
+    dz = (z > 0).astype(x2.dtype) if p == 1 else 2 * z
+    if wy is not None:
+        dz = dz * wy
+    dz = dz * (_scale(xp, g._data, reduction, x2.shape[0]).astype(x2.dtype) / x2.shape[1])
+    # the target entry of dz is 0: it gets minus the sum of its row
+    dz[xp.arange(x2.shape[0]), y] = -dz.sum(axis=1)
+    return (wrap(dz.reshape(x._data.shape), g._device),)
+
+
+# ------------------------------------------------------------------ multilabel_margin_loss
+def _ml_parts(xp, x, t):
+    """How often each class is a target of its row (N, C) (labels up to the first -1, repeats count)
+    and the hinge 1 - x[target c] + x[d] (N, C, C), zero unless positive and d is no target."""
+    N, C = x.shape
+    valid = xp.cumsum(t < 0, axis=1) == 0
+    flat = (xp.arange(N)[:, None] * C + xp.where(valid, t, 0)).reshape(-1)
+    cnt = xp.bincount(flat, weights=valid.reshape(-1).astype(x.dtype), minlength=N * C)
+    cnt = cnt.reshape(N, C).astype(x.dtype, copy=False)
+    z = 1 - x[:, :, None] + x[:, None, :]
+    z = xp.where((z > 0) & (cnt == 0)[:, None, :], z, 0).astype(x.dtype, copy=False)
+    return cnt, z
+
+
+def _ml_kernel(xp, x, t, reduction, keep_batch):
+    cnt, z = _ml_parts(xp, x, t)
+    per = (cnt[:, :, None] * z).sum(axis=(1, 2)) / x.shape[1]
+    return _reduce(xp, per, reduction, keep_batch).astype(x.dtype, copy=False)
+
+
+def multilabel_margin_loss(input, target, reduction):
+    check_tensor(input, "multilabel_margin_loss")
+    check_tensor(target, "multilabel_margin_loss", "target", 2)
+    x, t = input._data, target._data
+    _check_shape(x)
+    nframe = x.shape[0] if x.ndim == 2 else 1
+    dim = x.shape[-1] if x.ndim else 1
+    if (t.ndim > 1 or t.size != dim) if x.ndim <= 1 else (t.ndim != 2 or t.shape != x.shape):
+        raise RuntimeError(f"inconsistent target size: {list(t.shape)} for input of size: {list(x.shape)}")
+    if x.size and bool(((t < -1) | (t >= dim)).any()):
+        raise RuntimeError("argument #2 'target' is out of range")
+    _check_floating(x, "multilabel_margin_loss_forward_out_frame")
+    _check_long(t)
+    x2, t2 = x.reshape(nframe, dim), t.reshape(nframe, dim)
+    op = _ML[0]
+    out = wrap(op.table[input._device.type](x2, t2, reduction, t.ndim > 1), input._device)
+    if gs.enabled and input._requires_grad:
+        record(op, out, (input,), (t2, reduction))
+    return out
+
+
+@formula("multilabel_margin_loss", saves=(0,))
+def _ml_grad(node, g):
+    x = node.inputs[0]
+    xp = get_backend(x._device).xp
+    t, reduction = node.attrs
+    x2 = x._data.reshape(t.shape)
+    cnt, z = _ml_parts(xp, x2, t)
+    W = cnt[:, :, None] * (z > 0)   # d loss / d x[d] through the pair (target c, non-target d)
+    dx = W.sum(axis=1) - W.sum(axis=2)
+    dx = dx * (_scale(xp, g._data, reduction, x2.shape[0]).astype(x2.dtype) / x2.shape[1])
+    return (wrap(dx.astype(x2.dtype, copy=False).reshape(x._data.shape), g._device),)
+
+
+_MM = [nnop("multi_margin_loss", _mm_kernel, multi_margin_loss)]
+_ML = [nnop("multilabel_margin_loss", _ml_kernel, multilabel_margin_loss)]
