@@ -59,9 +59,9 @@ def _cupy():
 
 def _index(dev=None, *, optional=True) -> int:
     """A device index from None/int/str/device (None: the current device)."""
-    cp = _cupy()
+    _cupy()
     if dev is None:
-        return int(cp.cuda.runtime.getDevice())
+        return _B.current_index()
     if isinstance(dev, int):
         idx = dev
     else:
@@ -69,7 +69,7 @@ def _index(dev=None, *, optional=True) -> int:
         d = _device(dev)
         if d.type != "cuda":
             raise ValueError(f"Expected a cuda device, but got: {d}")
-        idx = int(cp.cuda.runtime.getDevice()) if d.index is None else d.index
+        idx = _B.current_index() if d.index is None else d.index
     n = _B.device_count()
     if not 0 <= idx < n:
         raise RuntimeError(f"Invalid device ordinal {idx}: only {n} cuda device(s) present")
@@ -84,8 +84,7 @@ def set_device(device) -> None:
     """Make ``device`` the current CUDA device (a negative index is ignored, as in PyTorch)."""
     if isinstance(device, int) and device < 0:
         return
-    idx = _index(device)
-    _cupy().cuda.Device(idx).use()
+    _B.set_current(_index(device))
 
 
 class device:

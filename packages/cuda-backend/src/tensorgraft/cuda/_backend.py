@@ -8,6 +8,7 @@ probe it becomes ``cupy`` and every op's ``cuda`` kernel is rebound to it.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import sys
 import threading
@@ -68,6 +69,11 @@ class CUDABackend(DeviceBackend):
         self._lock = threading.Lock()
         self._peak: dict = {}         # device index -> peak bytes in use
         self._engines: dict = {}      # device index -> cupy.random.RandomState (see _random.py)
+        # The current device as the user set it (tensorgraft.cuda.set_device / device(...)), per
+        # thread as CUDA's. On a machine with several GPUs, kernels switch CuPy's current device
+        # to their operands' GPU and leave it there (see on_the_operands_device), so CuPy's own
+        # current device is not what ``current_device()`` reports.
+        self._user = threading.local()
 
     # -- probing -------------------------------------------------------------------------------
     def probe(self):
@@ -85,9 +91,12 @@ class CUDABackend(DeviceBackend):
         import cupy
         self.xp = cupy
         from tensorgraft.registry import registry
+        several = self._probe[2] > 1
         for op in registry.ops.values():
             op.table.pop("cuda", None)
             op.bind_kernel("cuda", self)
+            if several and "cuda" in op.table:
+                op.table["cuda"] = on_the_operands_device(op.table["cuda"], cupy)
         self._track_peak(cupy)
 
     def _track_peak(self, cupy) -> None:
@@ -121,14 +130,27 @@ class CUDABackend(DeviceBackend):
         return self.probe()[2]
 
     def current_index(self) -> int:
-        return int(self.cupy().cuda.runtime.getDevice())
+        index = getattr(self._user, "index", None)
+        if index is None:
+            index = self._user.index = int(self.cupy().cuda.runtime.getDevice())
+        return index
+
+    def work_on(self, index: int) -> None:
+        """Make GPU ``index`` CuPy's current device, and leave it so: the arrays made next without
+        naming a GPU land where the work is (see on_the_operands_device)."""
+        runtime = self.xp.cuda.runtime
+        if runtime.getDevice() != index:
+            self.xp.cuda.Device(index).use()
+
+    def set_current(self, index: int) -> None:
+        """``tensorgraft.cuda.set_device``: the device index-less ``"cuda"`` means from now on."""
+        self.cupy().cuda.Device(index).use()
+        self._user.index = index
 
     def from_host(self, array, index):
         cp = self.cupy()
-        if index is None:
-            return cp.asarray(array)
-        with cp.cuda.Device(index):
-            return cp.asarray(array)
+        self.work_on(self.current_index() if index is None else index)
+        return cp.asarray(array)
 
     def to_host(self, array) -> np.ndarray:
         return array.get() if self.owns(array) else array
@@ -141,15 +163,13 @@ class CUDABackend(DeviceBackend):
         return int(array.device.id)
 
     def on(self, index):
-        cp = self.cupy()
-        return cp.cuda.Device(index) if index is not None else cp.cuda.Device()
+        """Arrays made next land on GPU ``index``; the switch outlives the block (work_on)."""
+        self.cupy()
+        self.work_on(self.current_index() if index is None else index)
+        return contextlib.nullcontext()
 
     def synchronize(self, index=None) -> None:
-        cp = self.cupy()
-        if index is None:
-            cp.cuda.Device().synchronize()
-        else:
-            cp.cuda.Device(index).synchronize()
+        self.cupy().cuda.Device(self.current_index() if index is None else index).synchronize()
 
     # -- random numbers ----------------------------------------------------------------------------
     def new_random_stream(self, seed: int, index):
@@ -177,6 +197,36 @@ class CUDABackend(DeviceBackend):
 
     def reset_peak(self, index: int, used: int) -> None:
         self._peak[index] = used
+
+
+def operand_device(args, ndarray):
+    """The GPU of a kernel's first CuPy array operand (looking into a list/tuple operand, as
+    ``cat``'s), or None."""
+    for a in args:
+        if isinstance(a, ndarray):
+            return a.device.id
+        if isinstance(a, (list, tuple)) and a and isinstance(a[0], ndarray):
+            return a[0].device.id
+    return None
+
+
+def on_the_operands_device(kernel, cupy):
+    """``kernel`` run on its operands' GPU: CuPy launches on its current GPU, and an array on
+    another one is refused (no peer access) or read across the bus with the result left on the
+    current GPU. PyTorch's ops run under a device guard; here the switch is left in place, so the
+    arrays tensorgraft makes next without naming a GPU (a gradient's ones, a mask, an optimizer's
+    scratch) land on the GPU being worked on. What ``tensorgraft.cuda.current_device()`` reports
+    is tracked apart (CUDABackend.current_index). Only machines with several GPUs pay for the
+    check (~1 us an op); with one GPU the kernels are bound bare."""
+    ndarray, get_device, Device = cupy.ndarray, cupy.cuda.runtime.getDevice, cupy.cuda.Device
+
+    def guarded(*args, **kwargs):
+        index = operand_device(args, ndarray)
+        if index is not None and index != get_device():
+            Device(index).use()
+        return kernel(*args, **kwargs)
+    guarded.__wrapped__ = kernel
+    return guarded
 
 
 def _probe():

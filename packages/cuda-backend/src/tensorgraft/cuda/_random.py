@@ -69,11 +69,11 @@ class CUDARandomStream:
     def _draw(self, method: str, size, *args, **kw):
         cp = BACKEND.cupy()
         size = _shape(size)
-        with cp.cuda.Device(self.index):
-            if 0 in size:  # nothing to draw: cuRAND is not called, the stream does not advance
-                return cp.empty(size, kw.get("dtype", np.float64))
-            with _LOCK:
-                return getattr(self._next_engine(), method)(*args, size=size, **kw)
+        BACKEND.work_on(self.index)  # draws land on the stream's GPU, and what follows works there
+        if 0 in size:  # nothing to draw: cuRAND is not called, the stream does not advance
+            return cp.empty(size, kw.get("dtype", np.float64))
+        with _LOCK:
+            return getattr(self._next_engine(), method)(*args, size=size, **kw)
 
     # -- the samplers' calls (numpy.random.Generator's names) ------------------------------------
     def random(self, size=None, dtype=np.float64):
@@ -91,8 +91,7 @@ class CUDARandomStream:
     def exponential(self, scale=1.0, size=None, dtype=np.float64):
         # CuPy's exponential() checks ``scale < 0`` on the device (a sync); the caller checked it
         x = self._draw("standard_exponential", size, dtype=dtype)
-        with BACKEND.cupy().cuda.Device(self.index):
-            x *= scale
+        x *= scale
         return x
 
     def lognormal(self, mean=0.0, sigma=1.0, size=None, dtype=np.float64):
@@ -112,8 +111,8 @@ class CUDARandomStream:
     def permutation(self, n):
         n = int(n)
         cp = BACKEND.cupy()
-        with cp.cuda.Device(self.index):
-            if n == 0:
-                return cp.empty((0,), np.int64)
-            with _LOCK:
-                return self._next_engine().permutation(n)
+        BACKEND.work_on(self.index)
+        if n == 0:
+            return cp.empty((0,), np.int64)
+        with _LOCK:
+            return self._next_engine().permutation(n)

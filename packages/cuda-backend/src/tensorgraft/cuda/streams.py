@@ -11,11 +11,11 @@ from ._backend import BACKEND as _B
 class Stream:
     """``Stream(device=None, priority=0)``: a new (non-default) CUDA stream on ``device``."""
 
-    def __init__(self, device=None, priority: int = 0, *, _wrap=None):
+    def __init__(self, device=None, priority: int = 0, *, _wrap=None, _index=None):
         cp = _B.cupy()
         if _wrap is not None:
             self._s = _wrap
-            self.device_index = int(cp.cuda.runtime.getDevice())
+            self.device_index = _index
             return
         from . import _index
         idx = _index(device)
@@ -93,21 +93,17 @@ class Event:
 
 
 def current_stream(device=None) -> Stream:
-    cp = _B.cupy()
-    if device is None:
-        return Stream(_wrap=cp.cuda.get_current_stream())
     from . import _index
-    with cp.cuda.Device(_index(device)):
-        return Stream(_wrap=cp.cuda.get_current_stream())
+    cp, idx = _B.cupy(), _index(device)
+    with cp.cuda.Device(idx):
+        return Stream(_wrap=cp.cuda.get_current_stream(), _index=idx)
 
 
 def default_stream(device=None) -> Stream:
-    cp = _B.cupy()
-    if device is None:
-        return Stream(_wrap=cp.cuda.Stream.null)
     from . import _index
-    with cp.cuda.Device(_index(device)):
-        return Stream(_wrap=cp.cuda.Stream.null)
+    cp, idx = _B.cupy(), _index(device)
+    with cp.cuda.Device(idx):
+        return Stream(_wrap=cp.cuda.Stream.null, _index=idx)
 
 
 class stream:

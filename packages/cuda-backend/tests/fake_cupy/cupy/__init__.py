@@ -49,10 +49,19 @@ def _count_host_read():
 
 
 def _refuse_host_arrays(values):
+    """CuPy's two rules for a kernel's operands: no host arrays, and every device array on the
+    current device (CuPy launches on the current device; without peer access it refuses an array
+    that lives on another GPU, with it the result lands on the current GPU, either way not where
+    tensorgraft's tensor says it is)."""
     for v in values:
         if type(v) is _np.ndarray:
             raise TypeError(f"Unsupported type {type(v)}")
-        if isinstance(v, (list, tuple)):
+        if isinstance(v, ndarray):
+            here = getattr(v, "_dev", 0)
+            if here != cuda.runtime.current:
+                raise ValueError(f"The device where the array resides ({here}) is different from the current "
+                                 f"device ({cuda.runtime.current}). Peer access is unavailable between these devices.")
+        elif isinstance(v, (list, tuple)):
             _refuse_host_arrays(v)
 
 

@@ -174,7 +174,8 @@ class ElementwiseKernel(_Kernel):
         self.src, self.code = _compile(operation, self.type_names, name)
 
     def __call__(self, *args, size=None, **kwargs):
-        from . import asarray, ndarray
+        from . import _refuse_host_arrays, asarray, ndarray
+        _refuse_host_arrays(args)
         n_in = len(self.in_params)
         if len(args) not in (n_in, n_in + len(self.out_params)):
             raise TypeError(f"Wrong number of arguments for {self.name!r}")
@@ -206,7 +207,8 @@ class ReductionKernel(_Kernel):
         self.post_src, self.post_code = _compile(post_map_expr + ";", self.type_names, name)
 
     def __call__(self, *args, axis=None, keepdims=False, **kwargs):
-        from . import asarray
+        from . import _refuse_host_arrays, asarray
+        _refuse_host_arrays(args)
         n_in = len(self.in_params)
         types = self._bind_types(args)
         env = self._env(types, self.in_params, args[:n_in])

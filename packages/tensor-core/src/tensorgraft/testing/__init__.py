@@ -18,10 +18,17 @@ _TOLS = {
 
 def assert_on_device(t, device) -> None:
     """``t`` is on ``device``'s type and its data really is that device's array (not, say, a NumPy
-    array that lost its device on the way) — what device-parametrized tests check of every result."""
+    array that lost its device on the way) — what device-parametrized tests check of every result.
+    With an index (``'cuda:1'``) the tensor and its array must be on that very device."""
     from ..device import backends, device as _device
-    assert t.device.type == _device(device).type, f"{t.device} is not a {device} device"
-    assert backends()[t.device.type].owns(t._data), f"{type(t._data)} is not a {device} array"
+    want = _device(device)
+    assert t.device.type == want.type, f"{t.device} is not a {device} device"
+    backend = backends()[t.device.type]
+    assert backend.owns(t._data), f"{type(t._data)} is not a {device} array"
+    if want.index is not None and want.type != "cpu":  # 'cuda:1': that GPU, and the array really there
+        assert t.device.index == want.index, f"{t.device} is not {want}"
+        assert backend.array_index(t._data) == want.index, (
+            f"the array of a {t.device} tensor lives on {want.type}:{backend.array_index(t._data)}")
 
 
 def _to_array(x):
