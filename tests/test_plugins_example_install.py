@@ -104,10 +104,17 @@ FAKE_CUPY = ROOT / "packages" / "cuda-backend" / "tests" / "fake_cupy"
 
 
 def test_cuda_kernel_registered_only_with_cupy(site):
-    plugins, _ = _plugins_json(site)
-    reg = plugins["tensorgraft-example-ops"]["registered"]
-    assert "kernels" not in reg or "example.swish@cuda" not in reg["kernels"]["names"]
-    assert plugins["tensorgraft-example-ops"]["report"]["swish kernel on cuda"].startswith("generic")
+    # without CuPy: this run's path minus the stand-in CuPy (tox cuda-fake puts it on PYTHONPATH)
+    inherited = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)
+                 if p and os.path.realpath(p) != os.path.realpath(FAKE_CUPY)]
+    no_cupy = os.pathsep.join([str(site), *inherited])
+    probe = subprocess.run([sys.executable, "-c", "import importlib.util as u; print(u.find_spec('cupy') is None)"],
+                           capture_output=True, text=True, env=dict(_env(site), PYTHONPATH=no_cupy), timeout=60)
+    if probe.stdout.strip() == "True":
+        plugins, _ = _plugins_json(site, PYTHONPATH=no_cupy)
+        reg = plugins["tensorgraft-example-ops"]["registered"]
+        assert "kernels" not in reg or "example.swish@cuda" not in reg["kernels"]["names"]
+        assert plugins["tensorgraft-example-ops"]["report"]["swish kernel on cuda"].startswith("generic")
     # with CuPy importable (a NumPy-backed stand-in here) the specialised kernel is registered
     env_path = str(site) + os.pathsep + str(FAKE_CUPY)
     proc = subprocess.run([sys.executable, "-m", "tensorgraft", "plugins", "--json"], capture_output=True, text=True,
