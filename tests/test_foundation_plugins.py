@@ -170,6 +170,16 @@ def test_third_party_op_without_namespace_is_refused():
     assert tg.add is registry.ops["add"].frontend
 
 
+def test_every_core_ops_module_is_a_reserved_namespace():
+    # a plugin's op namespace must not shadow a module of tensorgraft.ops (tensorgraft.ops.scatter...)
+    import pkgutil
+
+    import tensorgraft.ops as ops
+    from tensorgraft.ops._bind import RESERVED_NAMESPACES
+    modules = {m.name for m in pkgutil.iter_modules(ops.__path__)}
+    assert modules <= RESERVED_NAMESPACES, sorted(modules - RESERVED_NAMESPACES)
+
+
 def test_no_hook_is_called_per_op(monkeypatch):
     """Hooks fill registries at load time; running ops (and backward) never calls pluggy."""
     import pluggy._hooks as hooks

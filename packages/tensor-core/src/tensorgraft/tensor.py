@@ -160,6 +160,27 @@ class Tensor:
         return self._device.type == "cpu"
 
     @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self._data.size * self._data.itemsize
+
+    # Layouts and devices tensorgraft never makes: PyTorch's flags, always False here.
+    is_sparse = is_sparse_csr = is_quantized = is_meta = is_nested = is_mkldnn = property(lambda self: False)
+    is_xpu = is_mps = is_ipu = is_xla = is_vulkan = is_maia = is_mtia = property(lambda self: False)
+
+    def is_conj(self) -> bool:
+        return False  # conj() materialises here: no lazy conjugate bit
+
+    def is_neg(self) -> bool:
+        return False
+
+    def is_shared(self) -> bool:
+        return False
+
+    @property
     def ndim(self) -> int:
         return self._data.ndim
 
@@ -535,6 +556,24 @@ class Tensor:
         from .ops.creation import full
         return full(size, fill_value, dtype=dtype or self.dtype, device=self._device if device is None else device,
                     requires_grad=requires_grad)
+
+    def new(self, *args, **kwargs):
+        """Legacy ``t.new(2, 3)`` / ``t.new([1, 2])`` / ``t.new()``: this tensor's dtype and device."""
+        from .ops.creation import _legacy_construct
+        kwargs.setdefault("device", self._device)
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            if args[0]._data.dtype != self._data.dtype or args[0]._device is not kwargs["device"]:
+                raise TypeError(f"expected {self.dtype} on {self._device} (got {args[0].dtype} on {args[0].device})")
+            return args[0].detach()
+        return _legacy_construct(self.dtype, args, kwargs)
+
+    def bernoulli(self, p=None, *, generator=None):
+        from .ops.creation import bernoulli
+        return bernoulli(self, p, generator=generator)
+
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        from .ops.creation import multinomial
+        return multinomial(self, num_samples, replacement, generator=generator)
 
     def new_empty_strided(self, size, stride, dtype=None, device=None, requires_grad=False, layout=None,
                           pin_memory=False):

@@ -8,9 +8,11 @@ from ..tensor import Tensor
 from . import _frontend as F
 
 # Names of core modules under tensorgraft.ops; a plugin namespace may not shadow them.
+# every module of tensorgraft.ops (tests/test_foundation_plugins.py checks the list is complete)
 RESERVED_NAMESPACES = frozenset({"elementwise", "reduction", "linalg", "shape", "indexing", "creation",
                                  "conversion", "scan", "statistics", "distance", "random", "_frontend", "_define",
-                                 "_bind"})
+                                 "_bind", "_args", "combinatorics", "histogram", "sets", "special_math", "aliases",
+                                 "inplace", "scatter", "utility", "views"})
 
 
 def bind_op(op, registry, tg_module) -> None:

@@ -1,4 +1,5 @@
-"""Pairwise distances: ``cdist``.
+"""Distances: ``cdist`` (pairwise), ``dist`` (the p-norm of a difference) and ``renorm`` (slices
+rescaled to a maximal p-norm).
 
 As in PyTorch, ``p=2`` may be computed through a matrix product (``|x|^2 - 2 x.y + |y|^2``: fast,
 slightly less accurate for nearly equal rows) -- always with ``compute_mode=
@@ -12,9 +13,11 @@ import numbers
 
 import numpy as np
 
+from .. import dtypes as _dt
 from ..grad_mode import state as _gs
 from ..tensor import Tensor, wrap
 from . import _frontend as F
+from ._args import wrap_dim
 from ._define import CORE_OPS, defop
 
 _FIRST = len(CORE_OPS)
@@ -124,5 +127,129 @@ def _cdist_reference(a, b, p=2.0, compute_mode=None):
 
 defop("cdist", kernel=_cdist_kernel, frontend=_cdist_frontend, method=False, samples=_cdist_samples,
       reference=_cdist_reference)
+
+
+# =========================================================================== dist / renorm
+def _pnorm(xp, d, p, axis, keepdims):
+    """The p-norm of ``d`` over ``axis`` (None: everything), as linalg.vector_norm computes it."""
+    ad = xp.abs(d)
+    if p == 0:
+        return xp.sum(ad != 0, axis=axis, keepdims=keepdims).astype(d.dtype)
+    if p == math.inf:
+        return xp.amax(ad, axis=axis, keepdims=keepdims) if ad.size else xp.zeros(() if axis is None else
+                                                                                  ad.shape, d.dtype)
+    if p == -math.inf:
+        return xp.amin(ad, axis=axis, keepdims=keepdims)
+    if p == 1:
+        return xp.sum(ad, axis=axis, keepdims=keepdims)
+    if p == 2:
+        return xp.sqrt(xp.sum(ad * ad, axis=axis, keepdims=keepdims))
+    return xp.sum(ad ** p, axis=axis, keepdims=keepdims) ** (1.0 / p)
+
+
+def _dist_kernel(xp, a, b, p):
+    return xp.asarray(_pnorm(xp, a - b, p, None, False), dtype=a.dtype)
+
+
+def _real(p, fname, argname):
+    if isinstance(p, Tensor):
+        p = p.item()
+    if not isinstance(p, numbers.Real):
+        raise TypeError(f"{fname}(): argument '{argname}' must be Number, not {type(p).__name__}")
+    return float(p)
+
+
+def _dist_frontend(op):
+    table = op.table
+
+    def dist(input, other, p=2):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("dist", "input", 1, input)
+        if not isinstance(other, Tensor):
+            raise F.not_a_tensor("dist", "other", 2, other)
+        p = _real(p, "dist", "p")
+        if other._device is not input._device:
+            input, other = F.join_cpu_scalars("dist", input, other)
+        err = F.broadcast_mismatch(input._data.shape, other._data.shape)
+        if err is not None:
+            raise err
+        npd = _dt.result_type(input, other).np
+        if npd.kind not in "fc":
+            raise RuntimeError("norm(): input dtype should be either floating point or complex. Got "
+                               f"{F._type_name(npd)} instead.")
+        a, b = input._data.astype(npd, copy=False), other._data.astype(npd, copy=False)
+        out = wrap(table[input._device.type](a, b, p), input._device)
+        if F.needs_grad(input, other):
+            Tensor._autograd.record(op, out, (input, other), {"p": p})
+        return out
+    return dist
+
+
+def _renorm_kernel(xp, a, p, axis, maxnorm):
+    dims = tuple(i for i in range(a.ndim) if i != axis)
+    norm = _pnorm(xp, a, p, dims, True)
+    t = a.dtype.type
+    # PyTorch's renorm_scale_factor: slices over maxnorm scaled to it (the 1e-7 keeps 0/0 away)
+    factor = xp.where(norm > t(maxnorm), t(maxnorm) / (norm + t(1e-7)), t(1))
+    return a * factor
+
+
+def _renorm_frontend(op):
+    table = op.table
+
+    def renorm(input, p, dim, maxnorm):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("renorm", "input", 1, input)
+        p = _real(p, "renorm", "p")
+        maxnorm = _real(maxnorm, "renorm", "maxnorm")
+        if not p > 0:
+            raise RuntimeError("renorm: non-positive-norm not supported")
+        if not maxnorm >= 0:
+            raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm:g}")
+        a = input._data
+        if a.ndim <= 1:
+            raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {a.ndim} dimensions")
+        d = wrap_dim(dim, a.ndim)
+        if a.dtype.kind not in "fc":
+            raise RuntimeError("norm(): input dtype should be either floating point or complex. Got "
+                               f"{F._type_name(a.dtype)} instead.")
+        out = wrap(table[input._device.type](a, p, d, maxnorm), input._device)
+        if input._requires_grad and _gs.enabled:
+            Tensor._autograd.record(op, out, (input,), {"p": p, "dim": d, "maxnorm": maxnorm})
+        return out
+    return renorm
+
+
+def _dist_samples(dtype, device):
+    a, b = _mk((2, 3), dtype, device, 146), _mk((2, 3), dtype, device, 147)
+    return [((a, b), {}), ((a, b, 1), {}), ((a, _mk((3,), dtype, device, 148), 3.0), {}), ((a, b, math.inf), {}),
+            ((a, b, 0), {}), ((a, b), {"p": 1.5})]
+
+
+def _dist_reference(a, b, p=2):
+    d = np.abs(a - b).reshape(-1)
+    if p == 0:
+        return np.asarray(np.count_nonzero(d), a.dtype)
+    if p == math.inf:
+        return d.max()
+    return np.sum(d ** p) ** (1.0 / p)
+
+
+def _renorm_samples(dtype, device):
+    x = _mk((3, 4), dtype, device, 149, -3.0, 3.0)
+    return [((x, 2, 0, 2.5), {}), ((x, 1, 1, 3.0), {}), ((_mk((2, 3, 2), dtype, device, 150), 3.0, -1, 1.0), {}),
+            ((x, math.inf, 0, 1.5), {}), ((x, 2, 0, 100.0), {})]
+
+
+def _renorm_reference(a, p, dim, maxnorm):
+    dims = tuple(i for i in range(a.ndim) if i != dim % a.ndim)
+    ad = np.abs(a)
+    norm = ad.max(axis=dims, keepdims=True) if p == math.inf else np.sum(ad ** p, axis=dims, keepdims=True) ** (1 / p)
+    return a * np.where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
+
+
+defop("dist", kernel=_dist_kernel, frontend=_dist_frontend, samples=_dist_samples, reference=_dist_reference)
+defop("renorm", kernel=_renorm_kernel, frontend=_renorm_frontend, inplace="renorm_", samples=_renorm_samples,
+      reference=_renorm_reference)
 
 DISTANCE_OPS = CORE_OPS[_FIRST:]

@@ -226,5 +226,105 @@ defop("logcumsumexp", kernel=_logcumsumexp_kernel, frontend=_logcumsumexp_fronte
       samples=_logcumsumexp_samples, reference=_logcumsumexp_reference)
 defop("diff", frontend=lambda op: _diff, composite=True, samples=_diff_samples, reference=_diff_reference)
 
+
+# =========================================================================== trapezoid / cumulative_trapezoid
+def _integration_args(fname, y, x, dx, dim, extra=()):
+    """Checks shared by the trapezoid family; returns (dim, dx as a float or None, x viewed to
+    broadcast against the differences of y, or None)."""
+    _check(y, fname, "y")
+    if x is not None and dx is not None or x is not None and not isinstance(x, Tensor):
+        got = ", ".join(["Tensor", type(x).__name__] + [f"dx={type(dx).__name__}"] * (dx is not None))
+        raise TypeError(f"{fname}() received an invalid combination of arguments - got ({got}), but expected one of:")
+    nd = y._data.ndim
+    if nd == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    d = wrap_dim(dim, nd)
+    if x is None:
+        if dx is None:
+            dx = 1
+        if isinstance(dx, (bool, np.bool_, complex)) or not isinstance(dx, numbers.Real):
+            raise RuntimeError(f"{fname}: Currently, we only support dx as a real number.")
+        if y._data.dtype.kind == "b":
+            raise RuntimeError(f"{fname}: received a bool input for `y`, but bool is not supported")
+        return d, float(dx), None
+    if y._data.dtype.kind == "b" or x._data.dtype.kind == "b":
+        raise RuntimeError(f"{fname}: received a bool input for `x` or `y`, but bool is not supported")
+    if x._data.ndim == 1:
+        if x._data.shape[0] != y._data.shape[d]:
+            raise RuntimeError(f"{fname}: There must be one `x` value for each sample point")
+        shape = [1] * nd
+        shape[d] = x._data.shape[0]
+        x = x.view(shape)
+    elif x._data.ndim < nd:
+        x = x.view((1,) * (nd - x._data.ndim) + tuple(x._data.shape))
+    return d, None, x
+
+
+def _pairs(t, d):
+    """``t[..., 1:, ...] + t[..., :-1, ...]`` along ``d`` (PyTorch's slice(dim, 1) and slice(dim, 0, -1))."""
+    m = t._data.shape[d]
+    k = max(m - 1, 0)
+    return t.narrow(d, min(1, m), k), t.narrow(d, 0, k)
+
+
+def _dx_from(x, d):
+    right, left = _pairs(x, d)
+    return right - left
+
+
+def _trapezoid(y, x=None, *, dx=None, dim=-1, _name="trapezoid"):
+    """Written as PyTorch's ``do_trapezoid``, so gradients (and nodes) are those of the ops used."""
+    d, dxs, xv = _integration_args(_name, y, x, dx, dim)
+    if y._data.shape[d] == 0:  # NumPy's answer for no samples: 0
+        import tensorgraft as tg
+        shape = y._data.shape[:d] + y._data.shape[d + 1:]
+        return tg.zeros(shape, dtype=y.dtype, device=y.device)
+    if xv is None:
+        return (y.sum(d) - (y.select(d, 0) + y.select(d, -1)) * 0.5) * dxs
+    right, left = _pairs(y, d)
+    return (_dx_from(xv, d) * (right + left)).sum(d) / 2.0
+
+
+def _trapz(y, x=None, *, dx=None, dim=-1):
+    return _trapezoid(y, x, dx=dx, dim=dim, _name="trapz")
+
+
+def _cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    d, dxs, xv = _integration_args("cumulative_trapezoid", y, x, dx, dim)
+    right, left = _pairs(y, d)
+    if xv is None:
+        return (dxs / 2.0 * (right + left)).cumsum(d)
+    return (_dx_from(xv, d) * (right + left)).cumsum(d) / 2.0
+
+
+def _trapezoid_samples(dtype, device):
+    y = _mk((3, 4), dtype, device, 192)
+    x = _mk((4,), dtype, device, 193, 0.0, 3.0)
+    return [((y,), {}), ((y,), {"dx": 0.5, "dim": 0}), ((y, x), {}), ((y, _mk((3, 1), dtype, device, 194)), {"dim": 0}),
+            ((y, _mk((3, 4), dtype, device, 195)), {"dim": 1})]
+
+
+def _trapezoid_reference(y, x=None, dx=None, dim=-1):
+    return np.trapezoid(y, x, dx=1.0 if dx is None else dx, axis=dim) if hasattr(np, "trapezoid") else \
+        np.trapz(y, x, dx=1.0 if dx is None else dx, axis=dim)
+
+
+def _cumulative_trapezoid_reference(y, x=None, dx=None, dim=-1):
+    y = np.moveaxis(y, dim, -1)
+    if x is None:
+        steps = np.full(y.shape[-1] - 1, 1.0 if dx is None else dx)
+    else:
+        x = np.broadcast_to(np.moveaxis(x, dim, -1) if x.ndim == y.ndim else x, x.shape if x.ndim == 1 else y.shape)
+        steps = np.diff(x, axis=-1)
+    return np.moveaxis(np.cumsum(steps * (y[..., 1:] + y[..., :-1]) / 2.0, axis=-1), -1, dim)
+
+
+defop("trapezoid", frontend=lambda op: _trapezoid, method=False, composite=True, samples=_trapezoid_samples,
+      reference=_trapezoid_reference)
+defop("trapz", frontend=lambda op: _trapz, method=False, composite=True, samples=_trapezoid_samples,
+      reference=_trapezoid_reference)
+defop("cumulative_trapezoid", frontend=lambda op: _cumulative_trapezoid, method=False, composite=True,
+      samples=_trapezoid_samples, reference=_cumulative_trapezoid_reference)
+
 # the ops this module declares (tests check each differentiable one has a formula)
 SCAN_OPS = CORE_OPS[_FIRST:]

@@ -229,4 +229,99 @@ defop("nanquantile", frontend=lambda op: _quantile_frontend(True), composite=Tru
 defop("bincount", kernel=_bincount_kernel, frontend=_bincount_frontend, differentiable=False,
       samples=_bincount_samples, reference=_bincount_reference)
 
+
+# =========================================================================== cov / corrcoef
+def _cov(input, *, correction=1, fweights=None, aweights=None):
+    """PyTorch's ``at::cov`` step for step (weighted mean, centred ``mm``, ``true_divide`` by the
+    degrees of freedom, ``squeeze``), so the gradient and ``grad_fn`` are those ops'. The weight
+    checks read the weights on the host, as PyTorch's do."""
+    import tensorgraft as tg
+    _check(input, "cov")
+    a = input._data
+    if a.ndim > 2:
+        raise RuntimeError("cov(): expected input to have two or fewer dimensions but got an input with "
+                           f"{a.ndim} dimensions")
+    if a.dtype.kind == "b":
+        raise RuntimeError("cov(): bool dtype is not supported for input")
+    x = input.reshape(1, -1) if a.ndim < 2 else input
+    n_obs = x._data.shape[1]
+    w = None
+    for name, wt in (("fweights", fweights), ("aweights", aweights)):
+        if wt is None:
+            continue
+        if not isinstance(wt, Tensor):
+            raise TypeError(f"cov(): argument '{name}' must be Tensor, not {type(wt).__name__}")
+        d = wt._data
+        if d.ndim > 1:
+            raise RuntimeError(f"cov(): expected {name} to have one or fewer dimensions but got {name} with "
+                               f"{d.ndim} dimensions")
+        if name == "fweights" and d.dtype.kind not in "iu":
+            raise RuntimeError(f"cov(): expected fweights to have integral dtype but got fweights with "
+                               f"{F._type_name(d.dtype)} dtype")
+        if name == "aweights" and d.dtype.kind != "f":
+            raise RuntimeError(f"cov(): expected aweights to have floating point dtype but got aweights with "
+                               f"{F._type_name(d.dtype)} dtype")
+        if d.size != n_obs:
+            raise RuntimeError(f"cov(): expected {name} to have the same numel as there are observations in the "
+                               f"input but got {d.size} != {n_obs}")
+        if n_obs and not bool(d.min() >= 0):
+            raise RuntimeError(f"cov(): {name} cannot be negative")
+        w = wt if w is None else w * wt
+    if w is not None:
+        w_sum = w.sum()
+        if not bool(w_sum._data != 0):
+            raise RuntimeError("cov(): weights sum to zero, can't be normalized")
+    else:
+        w_sum = n_obs
+    avg = (x * w if w is not None else x).sum(1) / w_sum
+    if w is not None and correction != 0:
+        norm_factor = w_sum - correction * ((w * aweights).sum() / w_sum if aweights is not None else 1)
+    else:
+        norm_factor = w_sum - correction
+    if bool(norm_factor <= 0 if not isinstance(norm_factor, Tensor) else (norm_factor._data <= 0)):
+        warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of "
+                      "observations.", UserWarning, stacklevel=2)
+        norm_factor = norm_factor * 0
+    x = x - avg.unsqueeze(1)
+    xw = x * w if w is not None else x
+    c = tg.mm(x, xw.t().conj() if xw.is_complex() else xw.t())
+    return tg.true_divide(c, norm_factor).squeeze()
+
+
+def _corrcoef(input):
+    _check(input, "corrcoef")
+    if input._data.ndim > 2:
+        raise RuntimeError("corrcoef(): expected input to have two or fewer dimensions but got an input with "
+                           f"{input._data.ndim} dimensions")
+    c = _cov(input)
+    if c._data.ndim == 0:
+        return c / c  # nan for a zero, inf or nan variance, 1 otherwise
+    stddev = c.diagonal().sqrt()
+    c = c / stddev.view(-1, 1)
+    c = c / stddev.view(1, -1)
+    return c.clip(-1, 1)
+
+
+def _cov_samples(dtype, device):
+    from .creation import tensor
+    x = _mk((3, 5), dtype, device, 133)
+    fw = tensor([1, 2, 1, 3, 1], device=device)
+    aw = tensor([0.5, 1.0, 2.0, 0.25, 1.5], dtype=dtype, device=device)
+    return [((x,), {}), ((x,), {"correction": 0}), ((x[0],), {}), ((x,), {"fweights": fw}),
+            ((x,), {"aweights": aw, "correction": 2}), ((x,), {"fweights": fw, "aweights": aw})]
+
+
+def _cov_reference(a, correction=1, fweights=None, aweights=None):
+    return np.cov(a, ddof=correction, fweights=fweights, aweights=aweights)
+
+
+def _corrcoef_samples(dtype, device):
+    return [((_mk((3, 5), dtype, device, 134),), {}), ((_mk((2, 4), dtype, device, 135),), {}),
+            ((_mk((6,), dtype, device, 136),), {})]
+
+
+defop("cov", frontend=lambda op: _cov, composite=True, samples=_cov_samples, reference=_cov_reference)
+defop("corrcoef", frontend=lambda op: _corrcoef, composite=True, samples=_corrcoef_samples,
+      reference=lambda a: np.clip(np.corrcoef(a), -1, 1))
+
 STATISTICS_OPS = CORE_OPS[_FIRST:]

@@ -48,3 +48,54 @@ def cdist(node, g):
         w = tg.where(bad, tg.zeros_like(diff), sign * (_safe(ad, bad) / _safe(dist, bad)) ** (p - 1))
     gw = g.unsqueeze(-1) * w
     return (gw.sum(-2) if need1 else None, -gw.sum(-3) if need2 else None)
+
+
+def _norm_backward(g, x, p, norm, dims):
+    """``g * d norm / d x`` for the p-norm ``norm`` of ``x`` over ``dims`` (kept as size-1 dims;
+    None: all), PyTorch's ``norm_backward``: 0 where the norm is 0, and for p = inf the gradient
+    split evenly among the elements reaching the norm."""
+    tg = _tg()
+    if p == 0:
+        return tg.zeros_like(x)
+    if p == 1:
+        return g * x.sgn()
+    zero = norm == 0
+    if p == 2:
+        return tg.where(zero, tg.zeros_like(x), g * x / _safe(norm, zero))
+    if math.isinf(p):
+        mask = x.abs() == norm
+        count = mask.sum(dims, keepdim=True) if dims is not None else mask.sum()
+        return g * x.sgn() * mask / count
+    ax = x.abs()
+    r = g * x.sgn() * ax ** (p - 1) / _safe(norm, zero) ** (p - 1)
+    return tg.where(zero, tg.zeros_like(r), r)
+
+
+@formula("dist", saves=(0, 1), saves_output=True)
+def dist(node, g):
+    a, b = node.inputs
+    need_a, need_b = node.needs_input_grad
+    if node.attrs["p"] == 0:
+        return None, None  # no gradient at all (PyTorch leaves .grad unset)
+    d = _norm_backward(g, a - b, node.attrs["p"], node.output, None)
+    return (d if need_a else None), (-d if need_b else None)
+
+
+@formula("renorm")
+def renorm(node, g):
+    """PyTorch's ``renorm_backward``: the derivative of ``x * maxnorm / (norm + 1e-7)`` for the
+    slices over ``maxnorm``, the identity for the others."""
+    tg = _tg()
+    x = node.inputs[0]
+    p, d, maxnorm = node.attrs["p"], node.attrs["dim"], node.attrs["maxnorm"]
+    dims = tuple(i for i in range(x.ndim) if i != d)
+    norm = _vector_norm(x, p, dims)
+    nb = _norm_backward((x * g).sum(dims, keepdim=True), x, p, norm, dims)
+    invnorm = (norm + 1e-7).reciprocal()
+    factor = invnorm * maxnorm
+    return (tg.where(norm > maxnorm, factor * g - (factor * invnorm) * nb, g),)
+
+
+def _vector_norm(x, p, dims):
+    from tensorgraft.registry import registry
+    return registry.ops["linalg_vector_norm"].frontend(x, p, dims, True)

@@ -220,7 +220,9 @@ def sigmoid(node, g):
 
 @formula("relu", saves=(), saves_output=True)
 def relu(node, g):
-    return (g * (node.output > 0),)
+    # masked, not multiplied by the 0/1 mask: an inf or NaN arriving where relu was flat gives 0
+    # there (PyTorch's threshold_backward), not NaN
+    return (g.masked_fill(node.output <= 0, 0),)
 
 
 @formula("abs", "absolute", node="AbsBackward0")
@@ -230,7 +232,7 @@ def abs_(node, g):
 
 @formula("sign", "sgn", "floor", "ceil", "trunc", "fix", "round", saves=(), node={"fix": "TruncBackward0"})
 def zero_grad(node, g):
-    return (g * 0,)
+    return (g.new_zeros(g.shape),)  # zeros even where g is inf/NaN (g * 0 would be NaN), as PyTorch
 
 
 @formula("frac", saves=())
@@ -314,7 +316,14 @@ def copysign(node, g):
     return g * ratio, (tg.zeros_like(b) if isinstance(b, tg.Tensor) else None)
 
 
-@formula("xlogy")
+def _xlogy_node(inputs):
+    """PyTorch's overloads: XlogyBackward0 (two tensors), 1 (a number ``self``), 2 (a number ``other``)."""
+    a, b = inputs
+    return "XlogyBackward1" if not isinstance(a, tg.Tensor) else \
+        ("XlogyBackward0" if isinstance(b, tg.Tensor) else "XlogyBackward2")
+
+
+@formula("xlogy", node=_xlogy_node)
 def xlogy(node, g):
     a, b = node.inputs
     ga = g * (b.log() if isinstance(b, tg.Tensor) else float(__import__("math").log(b)))

@@ -1,0 +1,158 @@
+"""Set-like ops: ``isin`` and ``unique_consecutive`` (``unique`` itself is in ``reduction.py``).
+
+Neither is differentiable. ``unique_consecutive``'s output shape depends on the values, so its
+kernel reads them (a boolean mask selects the run starts); ``isin`` never leaves the device.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..tensor import Tensor, wrap
+from . import _frontend as F
+from ._args import wrap_dim
+from ._define import CORE_OPS, defop
+
+_FIRST = len(CORE_OPS)
+
+
+def _mk(shape, dtype, device, seed, lo=-2.0, hi=2.0):
+    from ..testing import make_tensor
+    return make_tensor(shape, dtype=dtype, device=device, low=lo, high=hi, seed=seed)
+
+
+# =========================================================================== isin
+def _isin_kernel(xp, a, b, invert):
+    # assume_unique only lets PyTorch skip a dedup; the answer is the same without it, so the
+    # kernel always takes the general path (NumPy's assume_unique=True is wrong on repeats)
+    return xp.isin(a, b, invert=invert)
+
+
+def _isin_frontend(op):
+    table = op.table
+
+    def isin(elements, test_elements, *, assume_unique=False, invert=False):
+        e_t, t_t = isinstance(elements, Tensor), isinstance(test_elements, Tensor)
+        if not e_t and not t_t or (not e_t and not isinstance(elements, numbers.Number)) \
+                or (not t_t and not isinstance(test_elements, numbers.Number)):
+            raise TypeError(f"isin() received an invalid combination of arguments - got "
+                            f"({type(elements).__name__}, {type(test_elements).__name__}), but expected one of:")
+        ref = elements if e_t else test_elements
+        dev = ref._device
+        if e_t and t_t and test_elements._device is not dev:
+            raise F.device_mismatch("isin", elements, test_elements)
+        ranked = []
+        for v, is_t in ((elements, e_t), (test_elements, t_t)):
+            if is_t:
+                ranked.append((v.dtype, _dt.ZERO_DIM if v._data.ndim == 0 else _dt.DIMENSIONED))
+            else:
+                ranked.append((_dt._scalar_dtype(v), _dt.SCALAR))
+        for v, is_t in ((elements, e_t), (test_elements, t_t)):
+            if is_t and v._data.dtype.kind == "b":
+                raise RuntimeError("Unsupported input type encountered for isin(): Bool")
+        common = _dt.result_type_ranked(ranked).np
+        from ..device import get_backend
+        xp = get_backend(dev).xp
+        a = elements._data.astype(common, copy=False) if e_t else xp.asarray(elements, dtype=common)
+        b = test_elements._data.astype(common, copy=False) if t_t else xp.asarray([test_elements], dtype=common)
+        return wrap(xp.asarray(table[dev.type](a, b, bool(invert))), dev)
+    return isin
+
+
+def _isin_samples(dtype, device):
+    from .creation import tensor
+    x = tensor([[1.0, 2.5, -1.0], [0.5, 2.5, 3.0]], dtype=dtype, device=device)
+    t = tensor([2.5, 3.0, 7.0], dtype=dtype, device=device)
+    return [((x, t), {}), ((x, t), {"invert": True}), ((x, 0.5), {}), ((2.5, t), {"assume_unique": True})]
+
+
+def _isin_reference(elements, test_elements, assume_unique=False, invert=False):
+    return np.isin(elements, test_elements, invert=invert)
+
+
+defop("isin", kernel=_isin_kernel, frontend=_isin_frontend, method=False, differentiable=False,
+      samples=_isin_samples, reference=_isin_reference)
+
+
+# =========================================================================== unique_consecutive
+def _unique_consecutive_kernel(xp, a, axis):
+    """(values, inverse, counts): the first element of each run of equal elements (of equal
+    slices along ``axis``); NaN never equals NaN, so each NaN starts a run, as in PyTorch."""
+    if axis is None:
+        rows = a.reshape(-1)
+        inv_shape = a.shape
+    else:
+        rows = xp.moveaxis(a, axis, 0)
+        inv_shape = (a.shape[axis],)
+    n = rows.shape[0]
+    start = xp.ones((n,), dtype=bool)
+    if n > 1:
+        neq = rows[1:] != rows[:-1]
+        if neq.ndim > 1:
+            neq = neq.reshape(n - 1, -1).any(axis=1)
+        start[1:] = neq
+    vals = rows[start]
+    if axis is not None:
+        vals = xp.moveaxis(vals, 0, axis)
+    inv = (xp.cumsum(start, dtype=np.int64) - 1).reshape(inv_shape)
+    first = xp.flatnonzero(start)
+    counts = xp.diff(xp.concatenate([first, xp.asarray([n], dtype=first.dtype)])).astype(np.int64, copy=False)
+    return vals, inv, counts
+
+
+def _unique_consecutive_frontend(op):
+    table = op.table
+
+    def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("unique_consecutive", "input", 1, input)
+        a = input._data
+        axis = None if dim is None else wrap_dim(dim, a.ndim)
+        if axis is not None and a.ndim == 0:
+            axis = None
+        dev = input._device
+        v, i, c = table[dev.type](a, axis)
+        out = wrap(v, dev)
+        if not return_inverse and not return_counts:
+            return out
+        res = (out,)
+        if return_inverse:
+            res += (wrap(i, dev),)
+        if return_counts:
+            res += (wrap(c, dev),)
+        return res
+    return unique_consecutive
+
+
+def _unique_consecutive_samples(dtype, device):
+    from .creation import tensor
+    x = tensor([1.0, 1.0, 2.0, 2.0, 3.0, 1.0, 1.0, 2.0], dtype=dtype, device=device)
+    m = tensor([[1.0, 1.0], [1.0, 1.0], [2.0, 3.0], [1.0, 1.0]], dtype=dtype, device=device)
+    return [((x,), {}), ((x, True, True), {}), ((m,), {"return_counts": True, "dim": 0}),
+            ((m,), {"return_inverse": True, "dim": 1})]
+
+
+def _unique_consecutive_reference(a, return_inverse=False, return_counts=False, dim=None):
+    rows = a.reshape(-1) if dim is None else np.moveaxis(a, dim, 0)
+    keep, inv, counts = [], [], []
+    for k in range(rows.shape[0]):
+        if k == 0 or not np.array_equal(rows[k], rows[k - 1]):
+            keep.append(k)
+            counts.append(0)
+        counts[-1] += 1
+        inv.append(len(keep) - 1)
+    vals = rows[keep] if dim is None else np.moveaxis(rows[keep], 0, dim)
+    res = (vals,)
+    if return_inverse:
+        res += (np.array(inv).reshape(a.shape if dim is None else (a.shape[dim],)),)
+    if return_counts:
+        res += (np.array(counts),)
+    return res if len(res) > 1 else vals
+
+
+defop("unique_consecutive", kernel=_unique_consecutive_kernel, frontend=_unique_consecutive_frontend,
+      differentiable=False, samples=_unique_consecutive_samples, reference=_unique_consecutive_reference)
+
+SETS_OPS = CORE_OPS[_FIRST:]

@@ -1,0 +1,216 @@
+"""Special functions missing from ``elementwise.py``: ``i0``, ``frexp``, ``mvlgamma``, the in-place
+variants PyTorch has only as Tensor methods (``float_power_``, ``polygamma_``) and ``torch.i0_``.
+
+Gradients live in ``tensorgraft/autograd/formulas/special_math.py``.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+import types
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..grad_mode import no_grad, state as _gs
+from ..tensor import Tensor, wrap
+from . import _frontend as F
+from ._define import CORE_OPS, defop, unary
+from .elementwise import _polygamma_op, _special
+from .reduction import return_type
+
+_FIRST = len(CORE_OPS)
+
+return_type("frexp", ("mantissa", "exponent"))
+
+
+def _mk(shape, dtype, device, seed, lo=-2.0, hi=2.0):
+    from ..testing import make_tensor
+    return make_tensor(shape, dtype=dtype, device=device, low=lo, high=hi, seed=seed)
+
+
+def _check(input, name, argname="input", pos=1):
+    if not isinstance(input, Tensor):
+        raise F.not_a_tensor(name, argname, pos, input)
+
+
+# =========================================================================== i0 (and i1 for its gradient)
+def _i0_kernel(xp, a):
+    sp = _special(xp)
+    if isinstance(sp, types.ModuleType):
+        return sp.i0(a).astype(a.dtype, copy=False)  # SciPy computes float16 in float32
+    return np.i0(a).astype(a.dtype, copy=False)  # no SciPy: NumPy's (slower, CPU only)
+
+
+def _i1_kernel(xp, a):
+    sp = _special(xp)
+    if not isinstance(sp, types.ModuleType):
+        raise RuntimeError("the gradient of i0 needs SciPy on CPU: pip install scipy")
+    return sp.i1(a).astype(a.dtype, copy=False)
+
+
+def _i0_samples(dtype, device):
+    return [((_mk((2, 3), dtype, device, 150, -3.0, 3.0),), {}), ((_mk((), dtype, device, 151),), {})]
+
+
+def _i0_reference(a):
+    return np.i0(a)
+
+
+def _i1_reference(a):
+    import scipy.special as sp
+    return sp.i1(a)
+
+
+unary("i0", kernel=_i0_kernel, to_float=True, samples=_i0_samples, reference=_i0_reference, elementwise=True)
+# torch.special.i1: only the gradient of i0 calls it (internal, so not a public name here)
+unary("_i1", kernel=_i1_kernel, to_float=True, inplace=False, method=False, public=False, samples=_i0_samples,
+      reference=_i1_reference, requires=("scipy",), node="SpecialI1Backward0")
+
+
+# =========================================================================== frexp
+def _frexp_kernel(xp, a):
+    m, e = xp.frexp(a)
+    return m, e.astype(np.int32, copy=False)
+
+
+def _frexp_frontend(op):
+    table = op.table
+    Ret = return_type("frexp", ("mantissa", "exponent"))
+
+    def frexp(input, *, out=None):
+        _check(input, "frexp")
+        a = input._data
+        if a.dtype.kind != "f":
+            raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+        dev = input._device
+        m, e = table[dev.type](a)
+        mant, expo = wrap(m, dev), wrap(e, dev)
+        if input._requires_grad and _gs.enabled:
+            Tensor._autograd.record(op, mant, (input,), {"exponent": expo})
+        if out is not None:
+            F.store_into(out[0], mant._data, "frexp")
+            F.store_into(out[1], expo._data, "frexp")
+            return Ret(out[0], out[1])
+        return Ret(mant, expo)
+    return frexp
+
+
+def _frexp_samples(dtype, device):
+    return [((_mk((2, 3), dtype, device, 152, -5.0, 5.0),), {}), ((_mk((4,), dtype, device, 153, 0.1, 40.0),), {})]
+
+
+def _frexp_reference(a):
+    m, e = np.frexp(a)
+    return m, e
+
+
+# the exponent is piecewise constant: finite differences across a power of two would see a jump
+defop("frexp", kernel=_frexp_kernel, frontend=_frexp_frontend, samples=_frexp_samples, reference=_frexp_reference)
+
+
+# =========================================================================== mvlgamma
+def _mvlgamma_kernel(xp, a, p):
+    sp = _special(xp)
+    if not isinstance(sp, types.ModuleType):
+        raise RuntimeError("mvlgamma needs SciPy on CPU: pip install scipy")
+    # PyTorch: sum_{j < p} lgamma(x - j/2) + p(p-1)/4 log(pi), summed from j = p-1 down to 0
+    acc = None
+    for j in range(p - 1, -1, -1):
+        term = sp.gammaln(a - a.dtype.type(0.5 * j)).astype(a.dtype, copy=False)
+        acc = term if acc is None else acc + term
+    return acc + a.dtype.type(p * (p - 1) * 0.25 * math.log(math.pi))
+
+
+def _mvlgamma_frontend(op):
+    table = op.table
+
+    def mvlgamma(input, p):
+        _check(input, "mvlgamma")
+        if not isinstance(p, numbers.Integral) or isinstance(p, bool):
+            raise TypeError(f"mvlgamma(): argument 'p' (position 2) must be int, not {type(p).__name__}")
+        if p < 1:
+            raise RuntimeError("p has to be greater than or equal to 1")
+        a = input._data
+        if a.dtype.kind not in "f":
+            a = a.astype(_dt.get_default_dtype().np)
+        out = wrap(table[input._device.type](a, int(p)), input._device)
+        if input._requires_grad and _gs.enabled:
+            Tensor._autograd.record(op, out, (input,), {"p": int(p)})
+        return out
+    return mvlgamma
+
+
+def _mvlgamma_samples(dtype, device):
+    return [((_mk((2, 3), dtype, device, 154, 1.6, 4.0), 2), {}), ((_mk((3,), dtype, device, 155, 2.1, 5.0), 4), {}),
+            ((_mk((2,), dtype, device, 156, 0.5, 3.0), 1), {})]
+
+
+def _mvlgamma_ref(a, p):
+    import scipy.special as sp
+    return sum(sp.gammaln(a - 0.5 * j) for j in range(p)) + p * (p - 1) * 0.25 * math.log(math.pi)
+
+
+defop("mvlgamma", kernel=_mvlgamma_kernel, frontend=_mvlgamma_frontend, inplace="mvlgamma_",
+      samples=_mvlgamma_samples, reference=_mvlgamma_ref, requires=("scipy",))
+
+
+# =========================================================================== in-place Tensor methods
+def _method_inplace(name, out_of_place):
+    """An in-place variant PyTorch has only as a Tensor method, built like the declared ones."""
+    return F.make_inplace(types.SimpleNamespace(inplace=name), out_of_place)
+
+
+def _polygamma_self_first(self, n):
+    # PyTorch records the in-place overload as PolygammaBackward1
+    with no_grad():
+        out = _polygamma_op.frontend(n, self)
+    if self._requires_grad and _gs.enabled:
+        Tensor._autograd.record(_polygamma_op, out, (self,), {"n": int(n)}, node_name="PolygammaBackward1")
+    return out
+
+
+_polygamma_inplace = _method_inplace("polygamma_", _polygamma_self_first)
+
+
+def _polygamma_(self, n):
+    return _polygamma_inplace(self, n)
+
+
+def _float_power_out(self, exponent):
+    from ..registry import registry
+    return registry.ops["float_power"].frontend(self, exponent)
+
+
+_float_power_inplace = _method_inplace("float_power_", _float_power_out)
+
+
+def _float_power_(self, exponent):
+    # float_power computes in double; in place, PyTorch refuses to narrow the result back
+    complex_ = self._data.dtype.kind == "c" or (isinstance(exponent, Tensor) and exponent._data.dtype.kind == "c") \
+        or isinstance(exponent, complex)
+    want = np.complex128 if complex_ else np.float64
+    if self._data.dtype != want:
+        raise RuntimeError(f"the base given to float_power_ has dtype {F._type_name(self._data.dtype)} but the "
+                           f"operation's result requires dtype {F._type_name(np.dtype(want))}")
+    return _float_power_inplace(self, exponent)
+
+
+Tensor.polygamma_ = _polygamma_
+Tensor.float_power_ = _float_power_
+
+
+# =========================================================================== torch.i0_
+def _i0_inplace_frontend(op):
+    # the other top-level in-place functions (torch.xlogy_, torch.nan_to_num_...) are in
+    # aliases.py; this one needs i0, declared here
+    def i0_(input):
+        _check(input, "i0_")
+        return input.i0_()
+    return i0_
+
+
+defop("i0_", frontend=_i0_inplace_frontend, method=False, composite=True, mutates=(0,),
+      samples=lambda dtype, device: [((_mk((2, 3), dtype, device, 165, -3.0, 3.0),), {})], reference=np.i0)
+
+SPECIAL_MATH_OPS = CORE_OPS[_FIRST:]
