@@ -30,7 +30,8 @@ pytestmark = pytest.mark.filterwarnings("ignore:reduction. 'mean' divides the to
 RTOL, ATOL = 1e-4, 1e-5   # float32, after a few accumulations (convolutions, recurrences)
 
 # exercised through the modules below (containers, abstract bases), not on their own
-NOT_CASED = {"Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "RNNBase"}
+NOT_CASED = {"Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "RNNBase",
+             "RNNCellBase"}
 
 
 def rand(*shape, seed=0, scale=1.0):
@@ -113,6 +114,8 @@ add("Flatten", lambda: nn.Flatten(), X4)
 add("Flatten", lambda: nn.Flatten(0, 2), X4, id="0-2")
 add("Unflatten", lambda: nn.Unflatten(1, (2, 3)), rand(4, 6, 2))
 add("PixelShuffle", lambda: nn.PixelShuffle(2), rand(2, 8, 3, 3))
+add("ChannelShuffle", lambda: nn.ChannelShuffle(3), rand(2, 6, 3, 2))
+add("ChannelShuffle", lambda: nn.ChannelShuffle(2), rand(2, 4, 5), id="1d")
 add("PixelUnshuffle", lambda: nn.PixelUnshuffle(2), rand(2, 2, 4, 6))
 
 # ------------------------------------------------------------------ convolutions, fold
@@ -317,6 +320,11 @@ add_loss("MarginRankingLoss", lambda **kw: nn.MarginRankingLoss(margin=0.1, **kw
 add_loss("TripletMarginLoss", lambda **kw: nn.TripletMarginLoss(margin=0.5, **kw), LOGITS, Y, P, grad=(0, 1, 2))
 add_loss("TripletMarginLoss", lambda **kw: nn.TripletMarginLoss(margin=1.0, p=1.0, swap=True, **kw), LOGITS, Y, P,
          grad=(0, 1, 2), id="p1-swap")
+add_loss("TripletMarginWithDistanceLoss", lambda **kw: nn.TripletMarginWithDistanceLoss(**kw), LOGITS, Y, P,
+         grad=(0, 1, 2))
+add_loss("TripletMarginWithDistanceLoss", lambda **kw: nn.TripletMarginWithDistanceLoss(
+    distance_function=lambda a, b: 1.0 - nn.functional.cosine_similarity(a, b), margin=0.3, swap=True, **kw),
+    LOGITS, Y, P, grad=(0, 1, 2), id="cosine-swap")
 # CTC, multi-class hinge losses and the adaptive softmax (its forward returns (output, loss))
 CTC_T, CTC_TGT = LSM.reshape(6, 1, 5).repeat(2, 1) - 0.1 * rand(6, 2, 5, seed=8), np.array([[1, 2, 2], [3, 4, 0]])
 add_loss("CTCLoss", lambda **kw: nn.CTCLoss(**kw), CTC_T, CTC_TGT, np.array([6, 5]), np.array([3, 2]),
@@ -546,7 +554,7 @@ FACTORY = {"BatchNorm1d": (3,), "BatchNorm2d": (3,), "BatchNorm3d": (3,), "Bilin
            "GRU": (3, 4), "GRUCell": (3, 4), "GroupNorm": (2, 4), "InstanceNorm1d": (3, 1e-5, 0.1, True, True),
            "InstanceNorm2d": (3, 1e-5, 0.1, True, True), "InstanceNorm3d": (3, 1e-5, 0.1, True, True), "LSTM": (3, 4, 2), "LSTMCell": (3, 4), "LayerNorm": (5,),
            "Linear": (3, 4), "MultiheadAttention": (8, 2), "PReLU": (3,), "RMSNorm": (5,), "RNN": (3, 4),
-           "RNNCell": (3, 4), "Transformer": (8, 2, 1, 1, 16), "TransformerDecoderLayer": (8, 2, 16),
+           "RNNCell": (3, 4), "RNNCellBase": (3, 4, True, 2), "Transformer": (8, 2, 1, 1, 16), "TransformerDecoderLayer": (8, 2, 16),
            "TransformerEncoderLayer": (8, 2, 16), "AdaptiveLogSoftmaxWithLoss": (8, 10, [3, 6], 2.0)}
 FACTORY.update(LAZY_FACTORY)   # the lazy modules (their block above "the checks")
 FACTORY_BUGS = {  # (device type, class) -> as KNOWN_DEVICE_BUGS

@@ -39,6 +39,7 @@ __all__ = [
     "AdaptiveLogSoftmaxWithLoss", "CTCLoss", "MultiLabelMarginLoss", "MultiMarginLoss",
     "FractionalMaxPool2d", "FractionalMaxPool3d", "LPPool1d", "LPPool2d", "LPPool3d", "MaxUnpool1d", "MaxUnpool2d",
     "MaxUnpool3d",
+    "ChannelShuffle", "TripletMarginWithDistanceLoss", "RNNCellBase",
 ]
 
 

@@ -804,18 +804,76 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return (out, idx) if return_indices else out
 
 
+def _avg_pool2d_checks(input, k, s, p, ceil_mode, divisor_override, shape4):
+    """ATen's avg_pool2d checks, in its order (``shape4``: the input as the 2-D pool sees it)."""
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    H, W = shape4[-2:]
+    outs = []
+    for n, kk, ss, pp in ((H, k[0], s[0], p[0]), (W, k[1], s[1], p[1])):  # pooling_output_shape, H then W
+        if ss == 0:
+            raise RuntimeError("stride should not be zero")
+        if pp < 0:
+            raise RuntimeError(f"pad must be non-negative, but got pad: {pp}")
+        if pp > (kk - 1 + 1) // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={pp}, "
+                               f"kernel_size={kk} and dilation=1")
+        outs.append(_pool.pool_out(n, kk, ss, pp, 1, ceil_mode) if kk > 0 and ss > 0 else 1)
+    if k[0] <= 0 or k[1] <= 0:  # pool2d_shape_check
+        raise RuntimeError(f"kernel size should be greater than zero, but got kH: {k[0]} kW: {k[1]}")
+    if s[0] <= 0 or s[1] <= 0:
+        raise RuntimeError(f"stride should be greater than zero, but got dH: {s[0]} dW: {s[1]}")
+    if len(shape4) not in (3, 4) or any(d == 0 for d in shape4[-3:]):
+        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, but "
+                           f"got:{list(shape4)}")
+    if outs[0] < 1 or outs[1] < 1:
+        C = shape4[-3]
+        raise RuntimeError(f"Given input size: ({C}x{H}x{W}). Calculated output size: ({C}x{outs[0]}x{outs[1]}). "
+                           "Output size is too small")
+    dt = input._data.dtype
+    if dt.kind != "f" and dt != np.int64:  # ATen's kernel: floating types and Long only
+        from tensorgraft.ops._frontend import _type_name
+        raise NotImplementedError(f"\"avg_pool2d\" not implemented for '{_type_name(dt)}'")
+
+
+def _avg_args(kernel_size, stride, padding, n, name):
+    def seq(v, what, extra=""):
+        if isinstance(v, (tuple, list)):
+            if len(v) not in (1, n):
+                if n == 1:
+                    raise RuntimeError(f"avg_pool1d() argument '{what}' should contain one int (got {len(v)})")
+                raise RuntimeError(f"{name}: {what} must either be {extra}a single int, or a tuple of two ints")
+            return tuple(int(a) for a in v) * (n // len(v))
+        return (int(v),) * n
+    k = seq(kernel_size, "kernel_size")
+    s = k if (stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0)) else \
+        seq(stride, "stride", "omitted, ")
+    return k, s, seq(padding, "padding")
+
+
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     _check(input, "avg_pool2d")
-    k, s, p, _ = _pool_args(kernel_size, stride, padding, 1)
+    k, s, p = _avg_args(kernel_size, stride, padding, 2, "avg_pool2d")
+    if 0 < input.ndim < 3:  # ATen reads input.size(-3) first
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-input.ndim}, {input.ndim - 1}], but "
+                         "got -3)")
+    _avg_pool2d_checks(input, k, s, p, ceil_mode, divisor_override, tuple(input.shape))
     return _pool.avg_pool2d_op(input, k, s, p, ceil_mode, count_include_pad, divisor_override)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    _check(input, "avg_pool1d")
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.ndim}-dimensional tensor for argument #1 "
+                           "'self' (while checking arguments for avg_pool1d)")
+    k, s, p = _avg_args(kernel_size, stride, padding, 1, "avg_pool1d")
+    # as ATen: the 2-D pool on a height of one (its messages name avg_pool2d and that shape)
+    shape4 = tuple(input.shape[:-1]) + (1, input.shape[-1])
+    _avg_pool2d_checks(input, (1, k[0]), (1, s[0]), (0, p[0]), ceil_mode, None, shape4)
     unbatched = input.ndim == 2
     if unbatched:
         input = input.unsqueeze(0)
-    k, s, p, _ = _pool_args(kernel_size, stride, padding, 1, 1)
     out = _pool.avg_pool2d_op(input.unsqueeze(2), (1, k[0]), (1, s[0]), (0, p[0]), ceil_mode, count_include_pad,
                               None).squeeze(2)
     return out.squeeze(0) if unbatched else out
@@ -887,6 +945,34 @@ from .functional_ops.fractional_max_pool import (  # noqa: E402,F401
 )
 from .functional_ops.lp_pool import lp_pool1d, lp_pool2d, lp_pool3d  # noqa: E402,F401
 from .functional_ops.max_unpool import max_unpool1d, max_unpool2d, max_unpool3d  # noqa: E402,F401
+
+
+# PyTorch's ``*_with_indices`` spellings: the pools with return_indices=True
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
+    return adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
+    return adaptive_max_pool2d(input, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
+    return adaptive_max_pool3d(input, output_size, True)
 
 
 # ====================================================================== normalization
@@ -1256,6 +1342,18 @@ def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
+def upsample_nearest(input, size=None, scale_factor=None):
+    warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
 # ====================================================================== attention
 def _safe_softmax(scores):
     """Softmax over the last dim where a row that is entirely -inf (every key masked out) gives
@@ -1352,6 +1450,43 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6,
     return _reduce_loss(_tg.clamp(margin + d_pos - d_neg, min=0), reduction)
 
 
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False,
+                                      reduction="mean"):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    a_dim, p_dim, n_dim = anchor.ndim, positive.ndim, negative.ndim
+    if not (a_dim == p_dim and p_dim == n_dim):
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {a_dim}D, positive {p_dim}D, and negative {n_dim}D inputs")
+    if distance_function is None:
+        distance_function = pairwise_distance
+    dist_pos = distance_function(anchor, positive)
+    dist_neg = distance_function(anchor, negative)
+    if swap:
+        dist_neg = _tg.minimum(dist_neg, distance_function(positive, negative))
+    loss = _tg.clamp_min(margin + dist_pos - dist_neg, 0)
+    if reduction == "sum":
+        return _tg.sum(loss)
+    if reduction == "mean":
+        return _tg.mean(loss)
+    return loss
+
+
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    # ~Gumbel(0, 1), drawn on the logits' device from its generator
+    gumbels = -_tg.empty_like(logits).exponential_().log()
+    y_soft = ((logits + gumbels) / tau).softmax(dim)
+    if hard:  # straight through: the one-hot forward, the soft sample's gradient
+        index = y_soft.max(dim, keepdim=True)[1]
+        y_hard = _tg.zeros_like(logits).scatter_(dim, index, 1.0)
+        return y_hard - y_soft.detach() + y_soft
+    return y_soft
+
+
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
     loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
@@ -1392,4 +1527,10 @@ from .functional_ops.pooling3d import (  # noqa: E402
     adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, max_pool3d,
 )
 
+from .functional_ops.grid_sample import affine_grid, grid_sample  # noqa: E402
+from .functional_ops.shuffle_distance import channel_shuffle, pdist  # noqa: E402
+
+__all__ += ["affine_grid", "grid_sample", "channel_shuffle", "pdist", "max_pool1d_with_indices",
+            "max_pool2d_with_indices", "max_pool3d_with_indices", "adaptive_max_pool1d_with_indices",
+            "adaptive_max_pool2d_with_indices", "adaptive_max_pool3d_with_indices"]
 __all__ += ["adaptive_avg_pool3d", "adaptive_max_pool3d", "avg_pool3d", "conv3d", "conv_transpose3d", "max_pool3d"]

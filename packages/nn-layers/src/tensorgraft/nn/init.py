@@ -215,7 +215,7 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
 # deprecated aliases without the trailing underscore
 def _deprecated(fn):
     def f(*args, **kwargs):
-        warnings.warn(f"nn.init.{fn.__name__[:-1]} is now deprecated in favor of nn.init.{fn.__name__}.",
+        warnings.warn(f"`nn.init.{fn.__name__[:-1]}` is now deprecated in favor of `nn.init.{fn.__name__}`.",
                       FutureWarning, stacklevel=2)
         return fn(*args, **kwargs)
     f.__name__ = fn.__name__[:-1]
@@ -225,8 +225,11 @@ def _deprecated(fn):
 uniform = _deprecated(uniform_)
 normal = _deprecated(normal_)
 constant = _deprecated(constant_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)
 xavier_uniform = _deprecated(xavier_uniform_)
 xavier_normal = _deprecated(xavier_normal_)
 kaiming_uniform = _deprecated(kaiming_uniform_)
 kaiming_normal = _deprecated(kaiming_normal_)
 orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)

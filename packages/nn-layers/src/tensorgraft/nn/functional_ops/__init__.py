@@ -4,3 +4,5 @@ from . import activation, conv, conv3d, embedding, linear, loss, norm, padding, 
 from . import resample  # noqa: F401,E402
 from . import weight_norm  # noqa: F401,E402
 from . import ctc_loss, margin_loss  # noqa: F401,E402
+from . import grid_sample  # noqa: F401,E402
+from . import shuffle_distance  # noqa: F401,E402

@@ -48,3 +48,6 @@ from .adaptive import AdaptiveLogSoftmaxWithLoss  # noqa: F401
 from .pooling import (  # noqa: F401
     FractionalMaxPool2d, FractionalMaxPool3d, LPPool1d, LPPool2d, LPPool3d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d,
 )
+from .activation import ChannelShuffle  # noqa: F401,E402
+from .loss import TripletMarginWithDistanceLoss  # noqa: F401,E402
+from .rnn import RNNCellBase  # noqa: F401,E402

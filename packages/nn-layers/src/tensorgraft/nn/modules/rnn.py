@@ -355,7 +355,10 @@ class GRU(RNNBase):
                          device=device, dtype=dtype)
 
 
-class _CellBase(Module):
+class RNNCellBase(Module):
+    """Base of RNNCell/LSTMCell/GRUCell (PyTorch's class hierarchy): the two weight matrices of
+    ``num_chunks`` gates and their biases."""
+    __constants__ = ["input_size", "hidden_size", "bias"]
     _mode = "RNN_TANH"
 
     def __init__(self, input_size, hidden_size, bias, num_chunks, device=None, dtype=None):
@@ -371,7 +374,10 @@ class _CellBase(Module):
         else:
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)
-        stdv = 1.0 / math.sqrt(hidden_size) if hidden_size > 0 else 0
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
         for w in self.parameters():
             init.uniform_(w, -stdv, stdv)
 
@@ -392,7 +398,7 @@ class _CellBase(Module):
         return self._mode
 
 
-class RNNCell(_CellBase):
+class RNNCell(RNNCellBase):
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
         super().__init__(input_size, hidden_size, bias, 1, device, dtype)
         self.nonlinearity = nonlinearity
@@ -409,7 +415,7 @@ class RNNCell(_CellBase):
         return out if batched else out.squeeze(0)
 
 
-class LSTMCell(_CellBase):
+class LSTMCell(RNNCellBase):
     _mode = "LSTM"
 
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
@@ -427,7 +433,7 @@ class LSTMCell(_CellBase):
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
 
-class GRUCell(_CellBase):
+class GRUCell(RNNCellBase):
     _mode = "GRU"
 
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
@@ -442,3 +448,6 @@ class GRUCell(_CellBase):
             h = hx if batched else hx.unsqueeze(0)
         out, _ = self._step(x, h, None)
         return out if batched else out.squeeze(0)
+
+
+_CellBase = RNNCellBase  # (the name this class had before it was public)
