@@ -297,7 +297,7 @@ def test_third_party_distribution_installed_with_pip(tmp_path):
     assert r.stdout.startswith("LionTest SGD")
     assert "tg-lion-test 0.3.0" in r.stdout
     assert "optimizers: 1 (LionTest)" in r.stdout
-    assert "optimizers: 10 (Adadelta, Adagrad, Adam, AdamW, Adamax, LBFGS, NAdam, RAdam, RMSprop, SGD)" in r.stdout
+    assert "optimizers: 15 (ASGD, Adadelta, Adafactor, Adagrad, Adam, AdamW, Adamax, LBFGS, Muon, NAdam, RAdam, RMSprop, ...)" in r.stdout
 
 
 # ---------------------------------------------------------------------------------- audit regressions

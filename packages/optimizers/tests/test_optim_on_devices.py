@@ -32,6 +32,11 @@ CASES = [
     ("RMSprop", {"lr": 0.01, "momentum": 0.5, "centered": True}),
     ("Adagrad", {"lr": 0.1}),
     ("Adadelta", {"lr": 1.0}),
+    ("Rprop", {"lr": 0.05}),
+    ("Rprop", {"lr": 0.05, "etas": (0.3, 1.7), "step_sizes": (1e-3, 0.2), "maximize": True}),
+    ("ASGD", {"lr": 0.05, "t0": 2, "lambd": 0.01, "weight_decay": 0.1}),
+    ("Adafactor", {"lr": 0.1}),
+    ("Adafactor", {"lr": 0.1, "weight_decay": 0.1, "maximize": True}),
 ]
 
 
@@ -163,3 +168,21 @@ def test_schedulers_are_unaffected_by_the_device(tg_device):
     assert dev_lrs == cpu_lrs
     assert cpu_lrs[-1][1] < 0.1                          # the plateau was detected
     assert_close(dev_ps[0].cpu(), cpu_ps[0], rtol=1e-5, atol=1e-6)
+
+
+def test_muon_on_device(tg_device):
+    # Muon takes matrices only; its bfloat16 emulation runs on the device's arrays
+    def solve(dev):
+        ps = [tg.tensor(START, device=dev), tg.tensor(START.T * 2, device=dev)]
+        opt = optim.Muon(ps, lr=0.05)
+        for _ in range(4):
+            ps[0].grad = (ps[0] - tg.tensor(TARGET, device=dev)) * 2
+            ps[1].grad = ps[1] * 2
+            opt.step()
+        return ps, opt
+
+    (c, _), (d, opt) = solve("cpu"), solve(tg_device)
+    for a, b in zip(c, d):
+        on_device(b, tg_device)
+        on_device(opt.state[b]["momentum_buffer"], tg_device)
+        assert_close(b.cpu(), a, rtol=1e-5, atol=1e-6)

@@ -9,11 +9,12 @@ from __future__ import annotations
 import importlib as _importlib
 
 __all__ = ["Optimizer", "FlatOptimizer", "lr_scheduler", "SGD", "Adam", "AdamW", "Adamax", "NAdam", "RAdam",
-           "RMSprop", "Adagrad", "Adadelta", "LBFGS"]
+           "RMSprop", "Adagrad", "Adadelta", "LBFGS", "Rprop", "ASGD", "Adafactor", "SparseAdam", "Muon",
+           "swa_utils"]
 
 # Imported on first use: ``import tensorgraft`` imports this package (for its plugin entry point).
 _LAZY = {"Optimizer": "optimizer", "required": "optimizer", "FlatOptimizer": "_flat"}
-_SUBMODULES = frozenset({"lr_scheduler", "optimizer"})
+_SUBMODULES = frozenset({"lr_scheduler", "optimizer", "swa_utils"})
 
 
 def __getattr__(name):

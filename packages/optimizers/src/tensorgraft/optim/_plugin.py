@@ -3,10 +3,13 @@ learning-rate schedulers through it (exactly the way a third-party plugin would)
 
 This module is imported by every ``import tensorgraft``, so it registers ``"module:Class"``
 references (resolved on first use, see ``tensorgraft.registry.ClassTable``) rather than importing
-ten optimizer modules and the schedulers up front."""
+fifteen optimizer modules and the schedulers up front."""
 from tensorgraft.plugins.hookspecs import hookimpl
 
-BUILTIN_OPTIMIZERS = ("SGD", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "RMSprop", "Adagrad", "Adadelta", "LBFGS")
+BUILTIN_OPTIMIZERS = ("SGD", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "RMSprop", "Adagrad", "Adadelta", "LBFGS",
+                      "Rprop", "ASGD", "Adafactor", "SparseAdam", "Muon")
+# module names that are not simply the class name in lower case
+_MODULES = {"SparseAdam": "sparse_adam"}
 # the same names as lr_scheduler.BUILTIN_SCHEDULERS (a test keeps them in step), listed here so that
 # registering them does not import lr_scheduler
 BUILTIN_SCHEDULERS = ("LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
@@ -23,7 +26,7 @@ def tensorgraft_add_hookspecs(pluginmanager):
 @hookimpl
 def tensorgraft_register_optimizers(registrar):
     for name in BUILTIN_OPTIMIZERS:  # each optimizer lives in its own module, named for it
-        registrar.register_optimizer(f"{__package__}.{name.lower()}:{name}")
+        registrar.register_optimizer(f"{__package__}.{_MODULES.get(name, name.lower())}:{name}")
     for name in BUILTIN_SCHEDULERS:
         registrar.register_scheduler(f"{__package__}.lr_scheduler:{name}")
 

@@ -1,0 +1,109 @@
+"""``Adafactor`` (PyTorch 2.5+'s): second moments factored into a row and a column average for
+parameters of two or more dimensions (a vector for the rest), a relative step size
+``max(eps2, RMS(param)) * min(lr, 1/sqrt(t))`` and update clipping at RMS ``d``.
+
+Not element-wise (norms and the factored estimate span whole tensors), so each parameter is updated
+on its own with array operations, as PyTorch's single-tensor path does."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tensorgraft.device import get_backend
+from tensorgraft.tensor import wrap
+
+from ._flat import check, lerp_
+from .optimizer import Optimizer, _scalar_tensor
+
+__all__ = ["Adafactor"]
+
+
+def _norm(xp, a) -> float:
+    return float(xp.sqrt(xp.sum(a * a)))
+
+
+class Adafactor(Optimizer):
+    _group_setdefaults = (("foreach", None),)
+    _scalar_state_keys = ("step",)
+
+    def __init__(self, params, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0, *,
+                 foreach=None, maximize=False):
+        check(0.0 <= lr, f"Learning rate should be >= 0 but is: {lr}")
+        check(0.0 >= beta2_decay, f"beta2_decay should be <= 0 but is: {beta2_decay}")
+        check(eps[0] is None or 0.0 <= eps[0], f"epsilon1 should be >= 0 but is: {eps[0]}")
+        check(0.0 <= eps[1], f"epsilon2 should be >= 0 but is: {eps[1]}")
+        check(1.0 <= d, f"Clipping threshold d should be >= 1 but is: {d}")
+        check(0.0 <= weight_decay, f"weight_decay should be >= 0 but is: {weight_decay}")
+        defaults = dict(lr=lr, beta2_decay=beta2_decay, eps=eps, d=d, weight_decay=weight_decay, foreach=foreach,
+                        maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _init_state(self, p, state) -> None:
+        xp = get_backend(p._device).xp
+        g = p._grad._data
+        state["step"] = _scalar_tensor(0.0)
+        if g.ndim > 1:
+            state["row_var"] = wrap(xp.zeros(g.shape[:-1] + (1,), dtype=g.dtype), p._device)
+            state["col_var"] = wrap(xp.zeros(g.shape[:-2] + (1, g.shape[-1]), dtype=g.dtype), p._device)
+        else:
+            state["variance"] = wrap(xp.zeros(g.shape, dtype=g.dtype), p._device)
+
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            from tensorgraft.grad_mode import enable_grad
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            lr, wd, d, decay = group["lr"], group["weight_decay"], group["d"], group["beta2_decay"]
+            eps1, eps2 = group["eps"]
+            for p in group["params"]:
+                if p._grad is None:
+                    continue
+                if p._data.dtype.kind == "c":
+                    raise RuntimeError("Adafactor does not support complex parameters")
+                state = self.state[p]
+                if len(state) == 0:
+                    self._init_state(p, state)
+                if eps1 is None:
+                    # as PyTorch's loop: set from the first parameter's dtype, then kept for the group
+                    eps1 = float(np.finfo(p._data.dtype).eps)
+                self._update(p, state, lr, wd, d, decay, eps1, eps2, group["maximize"])
+        return loss
+
+    def _update(self, p, state, lr, wd, d, decay, eps1, eps2, maximize) -> None:
+        xp = get_backend(p._device).xp
+        P = p._data
+        G = -p._grad._data if maximize else p._grad._data
+        step = state["step"]._data
+        step += 1
+        t = float(step)
+        one_minus_beta2 = t ** decay
+        rho = min(lr, 1 / t ** 0.5)
+        alpha = max(eps2, _norm(xp, P) / P.size ** 0.5) * rho
+        if wd != 0:
+            P *= 1 - lr * wd
+        if G.ndim > 1:
+            row, col = state["row_var"]._data, state["col_var"]._data
+            # PyTorch squares the norm along the axis rather than summing squares: same rounding here
+            row_mean = xp.square(xp.sqrt(xp.sum(G * G, axis=-1, keepdims=True))) / G.shape[-1]
+            lerp_(xp, row, row_mean, one_minus_beta2, xp.empty_like(row))
+            col_mean = xp.square(xp.sqrt(xp.sum(G * G, axis=-2, keepdims=True))) / G.shape[-2]
+            lerp_(xp, col, col_mean, one_minus_beta2, xp.empty_like(col))
+            var = xp.matmul(row, col)
+            var /= xp.maximum(xp.mean(row, axis=-2, keepdims=True), eps1)
+        else:
+            v = state["variance"]._data
+            lerp_(xp, v, G * G, one_minus_beta2, xp.empty_like(v))
+            var = v.copy()
+        xp.maximum(var, eps1 * eps1, out=var)
+        update = xp.reciprocal(xp.sqrt(var, out=var), out=var)
+        update *= G
+        denom = max(1.0, _norm(xp, update) / (math.sqrt(update.size) * d))
+        update *= -alpha / denom
+        P += update
+        p._vc[0] += 1
+        for key in ("row_var", "col_var", "variance"):
+            if key in state:
+                state[key]._vc[0] += 1

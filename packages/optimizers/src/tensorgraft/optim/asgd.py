@@ -1,0 +1,51 @@
+"""``ASGD``: averaged stochastic gradient descent. ``eta`` (the decaying step) and ``mu`` (the
+averaging weight) are per-parameter float32 scalars, as PyTorch keeps them; ``ax`` is the average."""
+from __future__ import annotations
+
+from ._flat import FlatOptimizer, check, grad_prologue
+
+__all__ = ["ASGD"]
+
+
+class ASGD(FlatOptimizer):
+    _n_tmp = 1
+    _group_setdefaults = (("foreach", None), ("maximize", False), ("differentiable", False), ("capturable", False))
+    _scalar_state_keys = ("step", "eta", "mu")
+
+    def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0, foreach=None, maximize=False,
+                 differentiable=False, capturable=False):
+        check(0.0 <= lr, f"Invalid learning rate: {lr}")
+        check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay, foreach=foreach,
+                        maximize=maximize, differentiable=differentiable, capturable=capturable)
+        super().__init__(params, defaults)
+
+    def _spec(self, group):
+        return [("step", "count"), ("eta", ("scalar", group["lr"])), ("mu", ("scalar", 1.0)), ("ax", 0.0)]
+
+    def _consts(self, group, s):
+        return {"eta": s["eta"], "mu": s["mu"]}      # this step uses the values the previous step left
+
+    def _kernel(self, xp, group, k, P, G, S, T):
+        T0, = T
+        grad_prologue(xp, group, P, G, T0)
+        eta = k["eta"]
+        P *= 1 - group["lambd"] * eta
+        xp.multiply(G, -eta, out=T0)
+        P += T0
+        ax = S["ax"]
+        if k["mu"] != 1:
+            xp.subtract(P, ax, out=T0)
+            T0 *= k["mu"]
+            ax += T0
+        else:
+            xp.copyto(ax, P)
+
+    def _run_bucket(self, group, b) -> None:
+        super()._run_bucket(group, b)
+        # then eta and mu for the next step, from the new step count (Python floats, stored as float32)
+        lr, lambd, alpha, t0 = group["lr"], group["lambd"], group["alpha"], group["t0"]
+        eta, mu = b.scalars["eta"], b.scalars["mu"]
+        for i, step in enumerate(b.scalars["step"].tolist()):
+            eta[i] = lr / ((1 + lambd * lr * step) ** alpha)
+            mu[i] = 1 / max(1, step - t0)

@@ -1,0 +1,39 @@
+"""``SparseAdam``: Adam for sparse gradients (updates only the rows a gradient touches).
+
+tensorgraft has no sparse tensors yet, and ``nn.Embedding(sparse=True)`` produces dense gradients,
+so every gradient this optimizer can meet is dense, which PyTorch's SparseAdam refuses with the error
+raised here. The class exists so PyTorch code constructing it (and its argument checks) runs
+unchanged and fails at the same place with the same message."""
+from __future__ import annotations
+
+from ._flat import check
+from .optimizer import Optimizer
+
+__all__ = ["SparseAdam"]
+
+
+class SparseAdam(Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, maximize=False):
+        check(0.0 < lr, f"Invalid learning rate: {lr}")
+        check(0.0 < eps, f"Invalid epsilon value: {eps}")
+        check(0.0 <= betas[0] < 1.0, f"Invalid beta parameter at index 0: {betas[0]}")
+        check(0.0 <= betas[1] < 1.0, f"Invalid beta parameter at index 1: {betas[1]}")
+        defaults = dict(lr=lr, betas=betas, eps=eps, maximize=maximize)
+        super().__init__(params, defaults)
+        complex_params = [[i, j] for i, group in enumerate(self.param_groups)
+                          for j, p in enumerate(group["params"]) if p._data.dtype.kind == "c"]
+        if complex_params:
+            raise ValueError(f"Complex params at indices {complex_params}: SparseAdam does not support complex "
+                             "parameters")
+
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            from tensorgraft.grad_mode import enable_grad
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p._grad is not None and not getattr(p._grad, "is_sparse", False):
+                    raise RuntimeError("SparseAdam does not support dense gradients, please consider Adam instead")
+        return loss
