@@ -62,8 +62,8 @@ _FROM_AUTOGRAD = frozenset({"is_anomaly_enabled", "is_anomaly_check_nan_enabled"
 
 
 def __getattr__(name):
-    """``tensorgraft.nn``/``optim``/``autograd``/``cuda``/``utils``/``backends`` resolve on first use."""
-    if name in ("nn", "optim", "autograd", "cuda", "utils", "testing", "plugins_cli", "backends"):
+    """``tensorgraft.nn``/``optim``/``autograd``/``func``/``cuda``/``utils``/``backends`` resolve on first use."""
+    if name in ("nn", "optim", "autograd", "func", "cuda", "utils", "testing", "plugins_cli", "backends"):
         import importlib
         return importlib.import_module(f"{__name__}.{name}")
     if name in _FROM_AUTOGRAD:

@@ -5,6 +5,7 @@ import sys
 
 PARTS = {
     "tensorgraft.autograd": "tensorgraft-autograd",
+    "tensorgraft.func": "tensorgraft-autograd",
     "tensorgraft.nn": "tensorgraft-nn",
     "tensorgraft.optim": "tensorgraft-optim",
     "tensorgraft.cuda": "tensorgraft-cuda",

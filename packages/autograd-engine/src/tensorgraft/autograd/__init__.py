@@ -23,13 +23,19 @@ from .gradcheck import gradcheck, gradgradcheck  # noqa: F401
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "no_grad", "enable_grad",
            "set_grad_enabled", "inference_mode", "is_grad_enabled", "gradcheck", "gradgradcheck",
-           "detect_anomaly", "set_detect_anomaly", "graph"]
+           "detect_anomaly", "set_detect_anomaly", "graph", "Variable", "functional"]
 
 _LAZY = {  # attribute -> submodule that defines it
     "Function": "function", "FunctionCtx": "function", "InplaceFunction": "function",
-    "once_differentiable": "function",
+    "once_differentiable": "function", "Variable": "variable",
 }
-_SUBMODULES = frozenset({"graph", "function", "formulas", "hookspecs", "grad_mode"})
+_SUBMODULES = frozenset({"graph", "function", "formulas", "hookspecs", "grad_mode", "functional", "variable"})
+
+
+# ``tensorgraft.func`` ships with this distribution but core's lazy attributes do not list it;
+# importing the package (a few lines: its functions load on first use) binds ``tensorgraft.func``
+# during ``import tensorgraft``, as this module is loaded by the plugin entry point.
+_importlib.import_module("tensorgraft.func")
 
 
 def __getattr__(name):

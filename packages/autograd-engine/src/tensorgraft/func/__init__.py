@@ -1,0 +1,47 @@
+"""``tensorgraft.func``: composable function transforms (PyTorch's ``torch.func``): ``grad``,
+``grad_and_value``, ``vjp``, ``jvp``, ``jacrev``, ``jacfwd``, ``hessian``, ``vmap`` and
+``functional_call``.
+
+Shipped by tensorgraft-autograd (the transforms are built on its reverse mode). ``import
+tensorgraft`` imports this file, so it only names things: each function loads on first use.
+
+How they differ from PyTorch's (same results, different machinery):
+
+- There are no functorch "levels". A transform makes its differentiated inputs fresh leaves (or,
+  when an input already requires grad, a differentiable alias), runs the function, and keeps a
+  result's history only when it reaches a tensor requiring grad that the transform did not
+  create — so ``grad(grad(f))``, ``jacfwd(jacrev(f))`` and ordinary autograd through a transform
+  all work, and a result that depends only on the transform's own leaves comes back detached.
+- ``jvp``/``jacfwd`` use reverse mode (the double-backward trick, one pass per input element):
+  the values are forward mode's.
+- ``vmap`` is **not vectorised**: it calls the function once per batch slice and stacks the
+  results (``in_dims``/``out_dims``/``randomness``/``chunk_size`` behave as in PyTorch). Nested
+  ``vmap`` and ``vmap`` of ``grad`` therefore just work; an op with no batching rule cannot exist,
+  but per-example speed is Python-loop speed.
+- The transforms never write ``.grad`` of their inputs (they use ``autograd.grad``).
+"""
+from __future__ import annotations
+
+import importlib as _importlib
+
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap", "functional_call",
+           "stack_module_state"]
+
+_LAZY = {  # attribute -> submodule that defines it
+    "grad": "_transforms", "grad_and_value": "_transforms", "vjp": "_transforms", "jvp": "_transforms",
+    "jacrev": "_transforms", "jacfwd": "_transforms", "hessian": "_transforms",
+    "vmap": "_vmap", "functional_call": "_functional_call", "stack_module_state": "_functional_call",
+}
+
+
+def __getattr__(name):
+    sub = _LAZY.get(name)
+    if sub is None:
+        raise AttributeError(f"module '{__name__}' has no attribute '{name}'")
+    value = getattr(_importlib.import_module(f"{__name__}.{sub}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,413 @@
+"""``grad``, ``grad_and_value``, ``vjp``, ``jvp``, ``jacrev``, ``jacfwd`` and ``hessian`` on top of
+``tensorgraft.autograd.grad`` (see the package docstring for how they stand in for functorch's
+levels). Argument checks and messages are PyTorch's (``torch/_functorch/eager_transforms.py``)."""
+from __future__ import annotations
+
+import functools
+
+from tensorgraft.grad_mode import enable_grad, is_grad_enabled
+from tensorgraft.ops.creation import zeros_like
+from tensorgraft.tensor import Tensor
+
+from ._pytree import tree_flatten, tree_leaves, tree_map, tree_unflatten
+
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"]
+
+jvp_str = "jvp(f, primals, tangents)"
+
+
+# --------------------------------------------------------------------------- tracking own leaves
+class _Scope:
+    """The leaves one transform call created. A result is kept differentiable only when its
+    history reaches a tensor requiring grad that is *not* one of them (an input from an enclosing
+    transform or the user's autograd): that is the part of the graph someone outside may still
+    differentiate; history ending in our own leaves is invisible outside, so it is cut."""
+
+    __slots__ = ("own",)
+
+    def __init__(self):
+        self.own = {}  # id -> tensor (holding it keeps the id unique)
+
+    def leaf(self, x):
+        if not isinstance(x, Tensor):
+            raise ValueError(f"Thing passed to transform API must be Tensor, got {type(x)}")
+        if x.requires_grad:
+            return x.view_as(x)  # a new alias: the caller's graph continues through it
+        t = x.detach().requires_grad_()
+        self.own[id(t)] = t
+        return t
+
+    def own_leaf(self, t):
+        self.own[id(t)] = t
+        return t
+
+    def reaches_foreign(self, tensors) -> bool:
+        from tensorgraft.autograd.engine import AccumulateGrad
+        own = self.own
+        stack = []
+        for t in tensors:
+            if not isinstance(t, Tensor) or not t.requires_grad:
+                continue
+            if t.grad_fn is None:
+                if id(t) not in own:
+                    return True
+            else:
+                stack.append(t.grad_fn)
+        seen = set()
+        while stack:
+            n = stack.pop()
+            if n in seen:
+                continue
+            seen.add(n)
+            if n.__class__ is AccumulateGrad:
+                if id(n.variable) not in own:
+                    return True
+                continue
+            for nxt, _ in n.next_functions:
+                if nxt is not None and nxt not in seen:
+                    stack.append(nxt)
+        return False
+
+    def finish(self, x):
+        """What the caller gets: ``x`` without history that only leads to our leaves."""
+        if isinstance(x, Tensor) and x.requires_grad and not self.reaches_foreign((x,)):
+            return x.detach()
+        return x
+
+
+def _undo_aux(scope, aux):
+    def unwrap(x):
+        if isinstance(x, Tensor):
+            return scope.finish(x)
+        raise RuntimeError(f"Expected tensors, got unsupported type {type(x)}")
+    return tree_map(unwrap, aux)
+
+
+def _autograd_grad(outputs, inputs, grad_outputs=None, retain_graph=False, create_graph=True):
+    """functorch's: outputs that do not require grad are skipped, unused inputs get zeros."""
+    from tensorgraft.autograd import grad as _grad
+    if grad_outputs is None:
+        diff_outputs = tuple(out for out in outputs if out.requires_grad)
+    else:
+        pairs = tuple((out, go) for out, go in zip(outputs, grad_outputs) if out.requires_grad)
+        diff_outputs = tuple(p[0] for p in pairs)
+        grad_outputs = tuple(p[1] for p in pairs)
+    if not diff_outputs:
+        return tuple(zeros_like(inp) for inp in inputs)
+    grads = _grad(diff_outputs, inputs, grad_outputs, retain_graph=retain_graph, create_graph=create_graph,
+                  allow_unused=True)
+    return tuple(zeros_like(inp) if g is None else g for g, inp in zip(grads, inputs))
+
+
+# --------------------------------------------------------------------------- argnums (PyTorch's)
+def _validate_and_wrap_argnum(argnum, num_args):
+    if not isinstance(argnum, int):
+        raise RuntimeError(f"argnum must be int, got: {type(argnum)}")
+    if 0 <= argnum < num_args:
+        return argnum
+    if -num_args <= argnum < 0:
+        return argnum + num_args
+    raise RuntimeError(f"Got argnum={argnum}, but only {num_args} positional inputs")
+
+
+def _check_unique_non_empty(argnums):
+    if isinstance(argnums, tuple):
+        if len(argnums) == 0:
+            raise RuntimeError("argnums must be non-empty")
+        if len(set(argnums)) != len(argnums):
+            raise RuntimeError(f"argnums elements must be unique, got {argnums}")
+
+
+def _validate_and_wrap_argnums(argnums, num_args):
+    if isinstance(argnums, int):
+        return _validate_and_wrap_argnum(argnums, num_args)
+    return tuple(_validate_and_wrap_argnum(a, num_args) for a in argnums)
+
+
+def _slice_argnums(args, argnums, as_tuple=True):
+    if not isinstance(argnums, (int, tuple)):
+        raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(argnums)}")
+    argnums = _validate_and_wrap_argnums(argnums, len(args))
+    _check_unique_non_empty(argnums)
+    if isinstance(argnums, int):
+        return (args[argnums],) if as_tuple else args[argnums]
+    return tuple(args[i] for i in argnums)
+
+
+def _replace_args(old_args, new_args, argnums):
+    """``old_args`` with the entries named by ``argnums`` replaced (``new_args`` as sliced)."""
+    if isinstance(argnums, int):
+        argnums = _validate_and_wrap_argnum(argnums, len(old_args))
+        return tuple(new_args if i == argnums else a for i, a in enumerate(old_args))
+    argnums = _validate_and_wrap_argnums(argnums, len(old_args))
+    return tuple(new_args[argnums.index(i)] if i in argnums else a for i, a in enumerate(old_args))
+
+
+def error_if_complex(func_name, args, is_input):
+    for idx, arg in enumerate(tree_leaves(args)):
+        if isinstance(arg, Tensor) and arg.is_complex():
+            kind = "inputs" if is_input else "outputs"
+            raise RuntimeError(f"{func_name}: Expected all {kind} to be real but received complex tensor at flattened "
+                               f"input idx: {idx}")
+
+
+def assert_non_empty_tensor_output(output, api):
+    if (len(output) == 1 and output[0] is None) or len(output) < 1:
+        raise RuntimeError(f"{api}: Expected f to be a function that has non-empty output (got output = {output})")
+    for o in output:
+        if not isinstance(o, Tensor):
+            raise RuntimeError(f"{api}: expected f(*primals) to return only tensors, got unsupported type {type(o)}")
+
+
+def assert_non_empty_list_of_tensors(output, api, argname):
+    if len(output) == 0:
+        raise RuntimeError(f"{api}: Expected {argname} to contain at least one Tensor.")
+    for out in output:
+        if not isinstance(out, Tensor):
+            raise RuntimeError(f"{api}: Expected {argname} to only contain Tensors, got {type(out)}")
+
+
+def _split_aux(output, api):
+    if not (isinstance(output, tuple) and len(output) == 2):
+        raise RuntimeError(f"{api}: output of function f should be a tuple: (output, aux) if has_aux is True")
+    return output
+
+
+# --------------------------------------------------------------------------- grad
+def _grad_and_value(func, argnums, has_aux, args, kwargs):
+    scope = _Scope()
+    with enable_grad():  # as PyTorch: grad works inside no_grad (the function's own no_grad still counts)
+        diff_args = _slice_argnums(args, argnums, as_tuple=False)
+        diff_args = tree_map(scope.leaf, diff_args)
+        args = _replace_args(args, diff_args, argnums)
+        output = func(*args, **kwargs)
+        aux = None
+        if has_aux:
+            output, aux = _split_aux(output, "grad_and_value(f)(*args)")
+        if not isinstance(output, Tensor):
+            raise RuntimeError(f"grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got {type(output)}")
+        if output.dim() != 0:
+            raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got tensor with "
+                               f"{output.dim()} dims. Maybe you wanted to use the vjp or jacrev APIs instead?")
+        flat_diff_args, spec = tree_flatten(diff_args)
+        keep = scope.reaches_foreign((output,))
+        flat_grads = _autograd_grad((output,), flat_diff_args, retain_graph=keep, create_graph=keep)
+        grads = tree_unflatten([scope.finish(g) for g in flat_grads], spec)
+        output = scope.finish(output)
+        if has_aux:
+            aux = _undo_aux(scope, aux)
+    if has_aux:
+        return grads, (output, aux)
+    return grads, output
+
+
+def grad_and_value(func, argnums=0, has_aux=False):
+    """``grad_and_value(f)(*args)`` -> (gradient of the scalar ``f`` w.r.t. ``args[argnums]``,
+    ``f(*args)``); with ``has_aux``: (gradient, (value, aux))."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return _grad_and_value(func, argnums, has_aux, args, kwargs)
+    return wrapper
+
+
+def grad(func, argnums=0, has_aux=False):
+    """``grad(f)(*args)``: the gradient of the scalar ``f`` w.r.t. ``args[argnums]`` (the same
+    structure as those arguments); with ``has_aux``: (gradient, aux)."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        grads, value = _grad_and_value(func, argnums, has_aux, args, kwargs)
+        if has_aux:
+            return grads, value[1]
+        return grads
+    return wrapper
+
+
+# --------------------------------------------------------------------------- vjp
+def _vjp_with_argnums(func, *primals, argnums=None, has_aux=False):
+    scope = _Scope()
+    with enable_grad():
+        if argnums is None:
+            diff_primals = tree_map(scope.leaf, primals)
+            primals = diff_primals
+        else:
+            diff_primals = tree_map(scope.leaf, _slice_argnums(primals, argnums, as_tuple=False))
+            primals = _replace_args(primals, diff_primals, argnums)
+        primals_out = func(*primals)
+        aux = None
+        if has_aux:
+            primals_out, aux = _split_aux(primals_out, "vjp(f, *primals)")
+            aux = _undo_aux(scope, aux)
+        flat_primals_out, primals_out_spec = tree_flatten(primals_out)
+        assert_non_empty_tensor_output(flat_primals_out, "vjp(f, *primals)")
+        flat_diff_primals, primals_spec = tree_flatten(diff_primals)
+        for out in flat_primals_out:
+            if not (out.is_floating_point() or out.is_complex()):
+                raise RuntimeError("vjp(f, ...): All outputs of f must be floating-point or complex Tensors, got Tensor "
+                                   f"with dtype {out.dtype}")
+        results = tree_map(scope.finish, primals_out)
+        outputs_keep = scope.reaches_foreign(flat_primals_out)
+
+    def vjp_fn(cotangents, retain_graph=True, create_graph=None):
+        if create_graph is None:
+            create_graph = is_grad_enabled()
+        flat_cotangents, cotangents_spec = tree_flatten(cotangents)
+        if primals_out_spec != cotangents_spec:
+            raise RuntimeError("Expected pytree structure of cotangents to be the same as pytree structure of outputs "
+                               f"to the function. cotangents: {cotangents_spec.pprint()}, primal output: {primals_out_spec.pprint()}")
+        # a graph is only worth building when something outside can differentiate the result
+        keep = create_graph and (outputs_keep or any(isinstance(c, Tensor) and c.requires_grad
+                                                     for c in flat_cotangents))
+        with enable_grad():
+            result = _autograd_grad(flat_primals_out, flat_diff_primals, flat_cotangents,
+                                    retain_graph=retain_graph or keep, create_graph=keep)
+        return tree_unflatten([scope.finish(g) for g in result], primals_spec)
+
+    if has_aux:
+        return results, vjp_fn, aux
+    return results, vjp_fn
+
+
+def vjp(func, *primals, has_aux=False):
+    """(``func(*primals)``, ``vjp_fn``): ``vjp_fn(cotangents)`` is the cotangents times the
+    Jacobian, one entry per primal; with ``has_aux``: (output, vjp_fn, aux)."""
+    return _vjp_with_argnums(func, *primals, has_aux=has_aux)
+
+
+# --------------------------------------------------------------------------- jvp
+def _jvp_with_argnums(func, primals, tangents, argnums, *, strict=False, has_aux):
+    if not isinstance(primals, tuple):
+        raise RuntimeError(f"{jvp_str}: Expected primals to be a tuple. E.g. it should be valid to call f(*primals).")
+    diff_args = primals if argnums is None else _slice_argnums(primals, argnums)
+    flat_primals, primals_spec = tree_flatten(diff_args)
+    flat_tangents, tangents_spec = tree_flatten(tangents)
+    if primals_spec != tangents_spec:
+        raise RuntimeError(f"{jvp_str}: Expected primals and tangents to have the same python structure. For example, "
+                           "if primals is a tuple of 3 tensors, tangents also must be. Got primals with structure "
+                           f"{primals_spec} and tangents with structure {tangents_spec}")
+    assert_non_empty_list_of_tensors(flat_primals, jvp_str, "primals")
+    assert_non_empty_list_of_tensors(flat_tangents, jvp_str, "tangents")
+    for p, t in zip(flat_primals, flat_tangents):
+        if tuple(p.shape) != tuple(t.shape):  # the check make_dual does in PyTorch
+            raise RuntimeError("Trying to set a forward gradient that has a different size than that of the original "
+                               f"Tensor, this is not supported. Tensor is of size {list(p.shape)} while the given "
+                               f"forward gradient is of size {list(t.shape)}.")
+    scope = _Scope()
+    with enable_grad():
+        flat_diff = [scope.leaf(p) for p in flat_primals]
+        diff = tree_unflatten(flat_diff, primals_spec)
+        args = diff if argnums is None else _replace_args(primals, diff if isinstance(argnums, tuple) else diff[0],
+                                                          argnums)
+        out = func(*args)
+        aux = None
+        if has_aux:
+            out, aux = _split_aux(out, jvp_str)
+            aux = _undo_aux(scope, aux)
+        flat_out, spec = tree_flatten(out)
+        assert_non_empty_tensor_output(flat_out, jvp_str)
+        # double backward: g(u) = J^T u is linear in u, and d<g(u), t>/du = J t. The dummy
+        # cotangents u are zeros (their value never matters, they only must be finite).
+        diff_out = [o for o in flat_out if o.requires_grad]
+        us = [scope.own_leaf(zeros_like(o, requires_grad=True)) for o in diff_out]
+        tangents_out = [None] * len(flat_out)
+        if diff_out:
+            from tensorgraft.autograd import grad as _grad
+            g = _grad(diff_out, flat_diff, us, create_graph=True, allow_unused=True)
+            pairs = [(gi, t) for gi, t in zip(g, flat_tangents) if gi is not None and gi.requires_grad]
+            if pairs:
+                keep = scope.reaches_foreign(flat_out) or any(t.requires_grad for t in flat_tangents)
+                jv = _grad([p[0] for p in pairs], us, [p[1] for p in pairs], create_graph=keep, retain_graph=keep,
+                           allow_unused=True)
+                it = iter(jv)
+                tangents_out = [next(it) if o.requires_grad else None for o in flat_out]
+        result_tangents = []
+        for o, t in zip(flat_out, tangents_out):
+            if t is None:
+                if strict:
+                    raise RuntimeError("jvp(f, primals, tangents, strict=True): The output of f is independent of the "
+                                       "inputs. This is not allowed with strict=True.")
+                t = zeros_like(o)
+            result_tangents.append(scope.finish(t))
+        primals_out = tree_unflatten([scope.finish(o) for o in flat_out], spec)
+        tangents_out = tree_unflatten(result_tangents, spec)
+    if has_aux:
+        return primals_out, tangents_out, aux
+    return primals_out, tangents_out
+
+
+def jvp(func, primals, tangents, *, strict=False, has_aux=False):
+    """(``func(*primals)``, the Jacobian times ``tangents``): forward-mode's result, computed here
+    by the double-backward trick; with ``has_aux``: (output, jvp_out, aux)."""
+    return _jvp_with_argnums(func, primals, tangents, argnums=None, strict=strict, has_aux=has_aux)
+
+
+# --------------------------------------------------------------------------- Jacobians
+def _jacobian(func, argnums, has_aux, api, args):
+    """Reverse-mode Jacobian: one vjp per output element (the rows of the identity as
+    cotangents), stacked and reshaped to ``output.shape + primal.shape``."""
+    import tensorgraft
+    error_if_complex(api, args, is_input=True)
+    vjp_out = _vjp_with_argnums(func, *args, argnums=argnums, has_aux=has_aux)
+    if has_aux:
+        output, vjp_fn, aux = vjp_out
+    else:
+        output, vjp_fn = vjp_out
+    flat_output, output_spec = tree_flatten(output)
+    error_if_complex(api, flat_output, is_input=False)
+    numels = [o.numel() for o in flat_output]
+    total = sum(numels)
+    flat_primals, primals_spec = tree_flatten(_slice_argnums(args, argnums))
+
+    rows = [[] for _ in flat_primals]
+    if total:
+        eye = tensorgraft.eye(total, dtype=flat_output[0].dtype, device=flat_output[0].device)
+        starts = [sum(numels[:j]) for j in range(len(numels))]
+        for k in range(total):
+            basis = [eye[k, s:s + n].to(o.dtype).view(o.shape) for s, n, o in zip(starts, numels, flat_output)]
+            res = tree_leaves(vjp_fn(tree_unflatten(basis, output_spec)))
+            for r, row in zip(res, rows):
+                row.append(r)
+    flat_input_flat_output = []
+    for row, primal in zip(rows, flat_primals):
+        if total:
+            splits = tensorgraft.stack(row).split(numels, dim=0)
+        else:
+            splits = [tensorgraft.zeros((0,) + tuple(primal.shape), dtype=primal.dtype, device=primal.device)
+                      for _ in flat_output]
+        flat_input_flat_output.append(tuple(s.view(tuple(o.shape) + tuple(primal.shape))
+                                            for s, o in zip(splits, flat_output)))
+    flat_output_input = tuple(tree_unflatten(list(fi), primals_spec) for fi in zip(*flat_input_flat_output))
+    if isinstance(argnums, int):
+        flat_output_input = tuple(fi[0] for fi in flat_output_input)
+    output_input = tree_unflatten(list(flat_output_input), output_spec)
+    if has_aux:
+        return output_input, aux
+    return output_input
+
+
+def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
+    """``jacrev(f)(*args)``: the Jacobian of ``f`` w.r.t. ``args[argnums]`` by reverse mode
+    (``chunk_size`` is accepted; rows are computed one at a time regardless)."""
+    if not (chunk_size is None or chunk_size > 0):
+        raise ValueError("jacrev: `chunk_size` should be greater than 0.")
+
+    @functools.wraps(func)
+    def wrapper_fn(*args):
+        return _jacobian(func, argnums, has_aux, "jacrev", args)
+    return wrapper_fn
+
+
+def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
+    """``jacfwd(f)(*args)``: the Jacobian of ``f`` w.r.t. ``args[argnums]``. PyTorch pushes the
+    identity through forward mode; the same matrix is built here by reverse mode."""
+    from ._vmap import _check_randomness_arg
+
+    @functools.wraps(func)
+    def wrapper_fn(*args):
+        _check_randomness_arg(randomness)
+        return _jacobian(func, argnums, has_aux, "jacfwd", args)
+    return wrapper_fn
+
+
+def hessian(func, argnums=0):
+    """``hessian(f)(*args)``: ``jacfwd(jacrev(f, argnums), argnums)``."""
+    return jacfwd(jacrev(func, argnums), argnums)
