@@ -56,6 +56,7 @@ def test_parameters_and_buffers_are_made_on_the_default_device(tg_device, name):
 
 
 def test_training_step_under_default_device_matches_the_cpu(tg_device):
+    pytest.importorskip("tensorgraft.optim", reason="needs tensorgraft-optim")
     tg.manual_seed(0)
     cpu_model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(),
                               nn.Linear(4 * 5 * 5, 3))
