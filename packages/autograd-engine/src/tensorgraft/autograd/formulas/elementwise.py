@@ -3,8 +3,13 @@ themselves differentiable (higher-order gradients)."""
 from __future__ import annotations
 
 import tensorgraft as tg
+from tensorgraft.ops.elementwise import threshold_backward as _THRESHOLD_BACKWARD
 
 from . import formula
+
+
+def _threshold_backward(g, x, threshold):
+    return _THRESHOLD_BACKWARD.frontend(g, x, threshold)
 
 
 def _is_t(x):
@@ -220,9 +225,13 @@ def sigmoid(node, g):
 
 @formula("relu", saves=(), saves_output=True)
 def relu(node, g):
-    # masked, not multiplied by the 0/1 mask: an inf or NaN arriving where relu was flat gives 0
-    # there (PyTorch's threshold_backward), not NaN
-    return (g.masked_fill(node.output <= 0, 0),)
+    # an inf or NaN arriving where relu was flat gives 0 there (PyTorch's threshold_backward), not NaN
+    return (_threshold_backward(g, node.output, 0),)
+
+
+@formula("threshold_backward", saves=(1,))
+def threshold_backward(node, g):
+    return (_threshold_backward(g, node.inputs[1], node.attrs["threshold"]), None)
 
 
 @formula("abs", "absolute", node="AbsBackward0")
