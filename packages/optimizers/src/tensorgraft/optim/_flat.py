@@ -30,7 +30,7 @@ import numpy as np
 from tensorgraft.device import device as _device, get_backend
 from tensorgraft.tensor import Tensor, wrap
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, evaluate_closure
 
 __all__ = ["FlatOptimizer", "Bucket"]
 
@@ -271,11 +271,7 @@ class FlatOptimizer(Optimizer):
 
     # -- the step ------------------------------------------------------------------------------
     def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            from tensorgraft.grad_mode import enable_grad
-            with enable_grad():
-                loss = closure()
+        loss = evaluate_closure(closure)
         for gi, group in enumerate(self.param_groups):
             self._step_group(gi, group)
         return loss

@@ -14,7 +14,7 @@ from tensorgraft.device import get_backend
 from tensorgraft.tensor import wrap
 
 from ._flat import check, lerp_
-from .optimizer import Optimizer, _scalar_tensor
+from .optimizer import Optimizer, _scalar_tensor, evaluate_closure
 
 __all__ = ["Adafactor"]
 
@@ -50,11 +50,7 @@ class Adafactor(Optimizer):
             state["variance"] = wrap(xp.zeros(g.shape, dtype=g.dtype), p._device)
 
     def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            from tensorgraft.grad_mode import enable_grad
-            with enable_grad():
-                loss = closure()
+        loss = evaluate_closure(closure)
         for group in self.param_groups:
             lr, wd, d, decay = group["lr"], group["weight_decay"], group["d"], group["beta2_decay"]
             eps1, eps2 = group["eps"]

@@ -12,7 +12,7 @@ import math
 from tensorgraft.device import get_backend
 
 from ._flat import check, lerp_
-from .optimizer import Optimizer
+from .optimizer import Optimizer, evaluate_closure
 
 __all__ = ["Muon"]
 
@@ -81,11 +81,7 @@ class Muon(Optimizer):
                                      f"{p.size()}")
 
     def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            from tensorgraft.grad_mode import enable_grad
-            with enable_grad():
-                loss = closure()
+        loss = evaluate_closure(closure)
         for group in self.param_groups:
             lr, wd, momentum = group["lr"], group["weight_decay"], group["momentum"]
             for p in group["params"]:

@@ -100,6 +100,16 @@ def _from_foreign(value) -> Tensor:
     return as_tensor(value.copy(), device="cpu")  # moved to the parameter's device where it is used
 
 
+def evaluate_closure(closure):
+    """``step(closure)``'s first act in every optimizer: re-evaluate the loss with gradients on
+    (``step`` itself may run under ``no_grad``); None without a closure."""
+    if closure is None:
+        return None
+    from tensorgraft.grad_mode import enable_grad
+    with enable_grad():
+        return closure()
+
+
 def _wrap_step(func):
     """Runs the step hooks around a subclass's ``step`` (an LR scheduler adds its own tracking wrapper)."""
 

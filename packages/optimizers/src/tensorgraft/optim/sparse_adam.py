@@ -7,7 +7,7 @@ unchanged and fails at the same place with the same message."""
 from __future__ import annotations
 
 from ._flat import check
-from .optimizer import Optimizer
+from .optimizer import Optimizer, evaluate_closure
 
 __all__ = ["SparseAdam"]
 
@@ -27,11 +27,7 @@ class SparseAdam(Optimizer):
                              "parameters")
 
     def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            from tensorgraft.grad_mode import enable_grad
-            with enable_grad():
-                loss = closure()
+        loss = evaluate_closure(closure)
         for group in self.param_groups:
             for p in group["params"]:
                 if p._grad is not None and not getattr(p._grad, "is_sparse", False):
