@@ -32,10 +32,6 @@ _LAZY = {  # attribute -> submodule that defines it
 _SUBMODULES = frozenset({"graph", "function", "formulas", "hookspecs", "grad_mode", "functional", "variable"})
 
 
-# ``tensorgraft.func`` ships with this distribution but core's lazy attributes do not list it;
-# importing the package (a few lines: its functions load on first use) binds ``tensorgraft.func``
-# during ``import tensorgraft``, as this module is loaded by the plugin entry point.
-_importlib.import_module("tensorgraft.func")
 
 
 def __getattr__(name):
