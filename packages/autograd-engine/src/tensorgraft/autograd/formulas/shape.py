@@ -111,12 +111,13 @@ def triu(node, g):
 
 @formula("as_strided", saves=())
 def as_strided(node, g):
-    """Scatter-add each output element into its storage slot, then read the input's slots back."""
+    """Scatter-add each output element into its storage slot, then read the input's slots back.
+    The slot numbers come from the sizes and strides alone (host integers); the values stay on
+    g's device, and the ops are differentiable, so a double backward through a view written in
+    place (CopySlices, then AsStridedBackward0) has a graph."""
     import tensorgraft as tg
-    from tensorgraft.tensor import wrap
     a = node.attrs
     shape = node.in_meta[0][0]
-    gd = g.detach()._host()
 
     def slots(size, stride, offset):
         idx = np.full(tuple(size), offset, dtype=np.int64)
@@ -129,10 +130,12 @@ def as_strided(node, g):
     out_slots = slots(a["size"], a["stride"], a["offset"])
     in_slots = slots(shape, a["in_stride"], a["in_offset"])
     n = int(max(out_slots.max(initial=0), in_slots.max(initial=0))) + 1
-    buf = np.zeros(n, dtype=gd.dtype)
-    np.add.at(buf, out_slots.reshape(-1), gd.reshape(-1))
-    res = buf[in_slots]
-    return (tg.tensor(res, device=g.device) if g.device.type != "cpu" else wrap(res),)
+    # the slots are valid by construction: the internal scatter-add skips index_add's range check,
+    # which would read two values back from a device
+    from tensorgraft.ops.indexing import index_backward
+    out_idx = tg.as_tensor(out_slots.reshape(-1), device=g.device)._data
+    buf = index_backward(g.reshape(-1), (n,), (None, (out_idx,)))
+    return (buf[tg.as_tensor(in_slots, device=g.device)],)
 
 
 @formula("rot90", saves=())
