@@ -3,7 +3,8 @@
 
 Except ``block_diag`` (its own node, ``BlockDiagBackward0``, as in PyTorch) these are composites
 written the way PyTorch writes them, so the gradient and the ``grad_fn`` users see are the same:
-``vander`` fills a result through slices (``CopySlices``) and flips it, ``cartesian_prod`` and
+``vander`` builds the powers out of place and flips them (PyTorch's slice fill, whose backward
+fails there, is not copied), ``cartesian_prod`` and
 ``combinations`` stack columns (``StackBackward0``).
 """
 from __future__ import annotations
@@ -134,8 +135,7 @@ def _vander(x, N=None, increasing=False):
         result = tg.ones((rows, n), dtype=dtype, device=x.device)
     else:
         # PyTorch fills ones, copies x into the slice [:, 1:] and cumprods it there (CopySlices);
-        # its backward then fails ("modified by an inplace operation") and tensorgraft's
-        # CopySlices does not build a graph for double backward yet, so the same values are
+        # its backward then fails ("modified by an inplace operation"), so the same values are
         # formed out of place: only increasing=True shows another node (CatBackward0)
         powers = x.to(dtype).unsqueeze(1).expand(rows, n - 1).cumprod(1)
         result = tg.cat([tg.ones((rows, 1), dtype=dtype, device=x.device), powers], 1)
