@@ -119,3 +119,34 @@ def test_variable():
         Variable(t, volatile=True)
     with pytest.raises(TypeError, match="Variable data has to be a tensor, but got list"):
         Variable([1.0])
+
+
+def test_results_under_no_grad_and_caller_tensors_untouched():
+    x = t64([0.5, 2.0], requires_grad=True)
+    with tg.no_grad():
+        out, vj = AF.vjp(lambda t: t ** 2, x, t64([1.0, 1.0]), create_graph=True)
+        h = AF.hessian(lambda t: (t ** 3).sum(), x, create_graph=True)
+    assert out.requires_grad and vj.requires_grad and h.requires_grad
+    close(h, np.diag(6 * np.array([0.5, 2.0])))
+    _, jv = AF.jvp(lambda t: t ** 2, x, t64([1.0, 1.0]))
+    assert not jv.requires_grad and x.grad is None
+
+
+def test_hvp_and_vhp_agree_for_tuple_inputs():
+    x, y = RNG.standard_normal(2), RNG.standard_normal(3)
+    f = lambda a, b: (a.sin().sum() * b ** 2).sum()  # noqa: E731
+    u, w = t64(RNG.standard_normal(2)), t64(RNG.standard_normal(3))
+    _, (hx, hy) = AF.hvp(f, (t64(x), t64(y)), (u, w))
+    _, (vx, vy) = AF.vhp(f, (t64(x), t64(y)), (u, w))
+    close(hx, vx.detach().numpy())
+    close(hy, vy.detach().numpy())
+    blocks = AF.hessian(f, (t64(x), t64(y)))
+    close(hx, blocks[0][0].numpy() @ u.numpy() + blocks[0][1].numpy() @ w.numpy())
+
+
+def test_forward_mode_lists_for_tuple_inputs():
+    x = t64([1.0, 2.0])
+    jac = AF.jacobian(lambda a, b: (a * b, a.sum()), (x, x), vectorize=True, strategy="forward-mode")
+    assert type(jac) is list and all(type(r) is list for r in jac)
+    close(jac[0][1], np.diag([1.0, 2.0]))
+    assert type(AF.jacobian(lambda a: (a, a), x, vectorize=True, strategy="forward-mode")) is tuple

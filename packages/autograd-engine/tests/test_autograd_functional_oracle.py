@@ -96,6 +96,26 @@ CASES = {
     "hvp_tuple": lambda m: F(m).hvp(lambda x, y: (x ** 2 * y).sum(), (_t(m, C), _t(m, C)), (_t(m, C), _t(m, C))),
     "hvp_linear_zero": lambda m: F(m).hvp(lambda x: x.sum(), _t(m, A), _t(m, A)),
     "hvp_scalar_default_v": lambda m: F(m).hvp(cube_sum, _t(m, [2.0])),
+    "vjp_tuple_out_default_v": lambda m: F(m).vjp(lambda x: (x.sum(),), _t(m, C)),
+    "jvp_tuple_of_one_in_default_v": lambda m: F(m).jvp(lambda x: x * 2, (_t(m, [2.0]),)),
+    "jvp_single_v_for_tuple_of_one": lambda m: F(m).jvp(lambda x: (x * 2,), (_t(m, C),), _t(m, C)),
+    "jacobian_scalar_in": lambda m: F(m).jacobian(lambda x: x * _t(m, C), _t(m, 2.0)),
+    "jacobian_tuple_of_one_both": lambda m: F(m).jacobian(lambda x: (x * 2,), (_t(m, C),)),
+    "jacobian_forward_tuple_in_single_out": lambda m: F(m).jacobian(lambda x, y: x * y, (_t(m, C), _t(m, C + 1)),
+                                                                    vectorize=True, strategy="forward-mode"),
+    "jacobian_forward_single_in_tuple_out": lambda m: F(m).jacobian(lambda x: (x * 2, x.sum()), _t(m, C),
+                                                                    vectorize=True, strategy="forward-mode"),
+    "jacobian_create_graph_tuple": lambda m: F(m).jacobian(lambda x, y: (x * y, x * 2), (_t(m, C), _t(m, C + 1)),
+                                                           create_graph=True),
+    "hessian_one_element_output": lambda m: F(m).hessian(lambda x: x[:1] ** 3, _t(m, C)),
+    "hessian_tuple_create_graph": lambda m: F(m).hessian(lambda x, y: (x ** 2 * y).sum(), (_t(m, C), _t(m, C + 1)),
+                                                         create_graph=True),
+    "vhp_tuple_create_graph_strict": lambda m: F(m).vhp(lambda x, y: (x ** 2 * y ** 2).sum(),
+                                                        (_t(m, C), _t(m, C + 1)), (_t(m, C), _t(m, C)),
+                                                        create_graph=True, strict=True),
+    "hvp_tuple_create_graph_strict": lambda m: F(m).hvp(lambda x, y: (x ** 2 * y ** 2).sum(),
+                                                        (_t(m, C), _t(m, C + 1)), (_t(m, C), _t(m, C)),
+                                                        create_graph=True, strict=True),
 }
 
 
@@ -152,7 +172,95 @@ ERRORS = {
     "vhp_nonscalar": lambda m: F(m).vhp(lambda x: x * 2, _t(m, C), _t(m, C)),
     "hvp_tuple_output": lambda m: F(m).hvp(lambda x: (x.sum(),), _t(m, C), _t(m, C)),
     "hvp_v_none": lambda m: F(m).hvp(cube_sum, _t(m, C)),
+    # argument checks: their order, and the wording for each function and position
+    "outputs_tuple_bad_entry": lambda m: F(m).vjp(lambda x: (x, 3), _t(m, A)),
+    "v_not_tensor": lambda m: F(m).vjp(lambda x: x * 2, _t(m, A), [_t(m, A)]),
+    "v_tuple_bad_entry_hvp": lambda m: F(m).hvp(lambda x, y: (x * y).sum(), (_t(m, C), _t(m, C)), (_t(m, C), 3)),
+    "outputs_checked_before_v": lambda m: F(m).vjp(lambda x: 3, _t(m, C), 5),
+    "jvp_v_checked_before_call": lambda m: F(m).jvp(lambda x: 3, _t(m, C), _t(m, C[:1])),
+    "vhp_v_checked_before_call": lambda m: F(m).vhp(lambda x: x * 2, _t(m, C), 3),
+    "v_none_tuple_outputs": lambda m: F(m).vjp(lambda x: (x.sum(), x * 2), _t(m, A)),
+    "v_tuple_of_one_wrong_size": lambda m: F(m).jvp(lambda x: x * 2, (_t(m, C),), _t(m, A)),
+    "v_tuple_too_long": lambda m: F(m).jvp(lambda x: x * 2, (_t(m, C),), (_t(m, C), _t(m, C))),
+    "v_2d_wrong_size": lambda m: F(m).vjp(lambda x: x * 2, _t(m, np.ones((2, 3))), _t(m, np.ones((3, 2)))),
+    "jacobian_strategy_checked_first": lambda m: F(m).jacobian(lambda x: x * 2, [_t(m, C)], strategy="zzz"),
+    "hessian_inputs_checked_first": lambda m: F(m).hessian(lambda x: x * 2, [_t(m, C)],
+                                                           outer_jacobian_strategy="zzz"),
+    "forward_create_graph_before_strict": lambda m: F(m).jacobian(lambda x: x * 2, _t(m, C), strict=True,
+                                                                  create_graph=True, vectorize=True,
+                                                                  strategy="forward-mode"),
+    "hessian_forward_strict": lambda m: F(m).hessian(cube_sum, _t(m, C), strict=True,
+                                                     outer_jacobian_strategy="forward-mode"),
+    "hessian_vectorize_strict": lambda m: F(m).hessian(cube_sum, _t(m, C), strict=True, vectorize=True),
+    "hessian_output_tuple_of_one": lambda m: F(m).hessian(lambda x: (x.sum(),), _t(m, C)),
+    "jacobian_empty_output": lambda m: F(m).jacobian(lambda x: x[:0] * 2, _t(m, C)),
+    # strict mode: which stage objects, and the position it names
+    "strict_output_no_grad_tuple": lambda m: F(m).vjp(lambda x: (x, _t(m, A)), _t(m, A), (_t(m, A), _t(m, A)),
+                                                      strict=True),
+    "strict_vjp_create_graph_linear": lambda m: F(m).vjp(lambda x, y: x * x + y * 2, (_t(m, C), _t(m, C)), _t(m, C),
+                                                         strict=True, create_graph=True),
+    "strict_vjp_create_graph_unused": lambda m: F(m).vjp(lambda x, y: y * y, (_t(m, C), _t(m, C)), _t(m, C),
+                                                         strict=True, create_graph=True),
+    "strict_jvp_create_graph_linear": lambda m: F(m).jvp(lambda x: (x * x, x * 2), _t(m, C), _t(m, C), strict=True,
+                                                         create_graph=True),
+    "strict_jacobian_create_graph_names_output": lambda m: F(m).jacobian(
+        lambda x, y: (x * y, x * 2), (_t(m, C), _t(m, C)), strict=True, create_graph=True),
+    "strict_jacobian_create_graph_unused": lambda m: F(m).jacobian(
+        lambda x, y: (y * y, x * 2), (_t(m, C), _t(m, C)), strict=True, create_graph=True),
+    "strict_jacobian_second_output": lambda m: F(m).jacobian(lambda x, y: (x * y, x * 2), (_t(m, C), _t(m, C)),
+                                                             strict=True),
+    "strict_hessian_unused": lambda m: F(m).hessian(lambda x, y: (x ** 2).sum(), (_t(m, C), _t(m, C)), strict=True),
+    "strict_hessian_create_graph_quadratic": lambda m: F(m).hessian(lambda x: (x * x).sum(), _t(m, C), strict=True,
+                                                                    create_graph=True),
+    "strict_hessian_second_block": lambda m: F(m).hessian(lambda x, y: (x ** 2 * y).sum(), (_t(m, C), _t(m, C)),
+                                                          strict=True),
+    "strict_vhp_unused": lambda m: F(m).vhp(lambda x, y: (x ** 2).sum(), (_t(m, C), _t(m, C)),
+                                            (_t(m, C), _t(m, C)), strict=True),
+    "strict_hvp_partially_linear": lambda m: F(m).hvp(lambda x, y: (x ** 2).sum() + y.sum(), (_t(m, C), _t(m, C)),
+                                                      (_t(m, C), _t(m, C)), strict=True),
+    "strict_vhp_create_graph_quadratic": lambda m: F(m).vhp(lambda x: (x * x).sum(), _t(m, C), _t(m, C),
+                                                            strict=True, create_graph=True),
+    "strict_hvp_create_graph_quadratic": lambda m: F(m).hvp(lambda x: (x * x).sum(), _t(m, C), _t(m, C),
+                                                            strict=True, create_graph=True),
 }
+
+
+def _leaf(m):
+    return _t(m, np.ones(2), requires_grad=True)
+
+
+# strict-mode errors raised by a function that also depends on a tensor from outside its inputs
+OUTSIDE_LEAF_ERRORS = {
+    "jvp_output_unreachable_from_inputs": lambda m, z: F(m).jvp(lambda x: (z * 1, x * 2), _t(m, C), _t(m, C),
+                                                                strict=True),
+    "vhp_gradient_independent_of_input": lambda m, z: F(m).vhp(lambda x: (x * z).sum(), _t(m, C), _t(m, C),
+                                                               strict=True),
+    "hvp_gradient_independent_of_input": lambda m, z: F(m).hvp(lambda x: (x * z).sum(), _t(m, C), _t(m, C),
+                                                               strict=True),
+    "hvp_second_input_unreached": lambda m, z: F(m).hvp(lambda x, y: (x * x).sum() + (y * z).sum(),
+                                                        (_t(m, C), _t(m, C)), (_t(m, C), _t(m, C)), strict=True,
+                                                        create_graph=True),
+    "vhp_second_input_unreached": lambda m, z: F(m).vhp(lambda x, y: (x * x).sum() + (y * z).sum(),
+                                                        (_t(m, C), _t(m, C)), (_t(m, C), _t(m, C)), strict=True,
+                                                        create_graph=True),
+    "hessian_gradient_independent_of_input": lambda m, z: F(m).hessian(lambda x: (x * z).sum(), _t(m, C),
+                                                                       strict=True),
+    "vjp_linear_then_unused": lambda m, z: F(m).vjp(lambda x, y: x * 2 + z, (_t(m, C), _t(m, C)), _t(m, C),
+                                                    strict=True, create_graph=True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OUTSIDE_LEAF_ERRORS))
+def test_strict_errors_with_outside_tensors_match_pytorch(name):
+    same_error(lambda m: OUTSIDE_LEAF_ERRORS[name](m, _leaf(m)))
+
+
+def test_outside_tensor_is_left_alone():
+    for m in (tg, torch):
+        z = _leaf(m)
+        out, jv = F(m).jvp(lambda x: (x * 2, z * 1), _t(m, C), _t(m, C))
+        assert z.grad is None and not out[1].requires_grad
+        np.testing.assert_allclose(jv[1].numpy(), np.zeros(2))
 
 
 @pytest.mark.parametrize("name", sorted(ERRORS))

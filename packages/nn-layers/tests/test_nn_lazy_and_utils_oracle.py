@@ -196,3 +196,50 @@ def test_fusion_matches_pytorch():
                lambda: torch.nn.utils.fusion.fuse_linear_bn_eval(tlin.train(), tbn1))
     same_error(lambda: nn.utils.fusion.fuse_linear_bn_eval(lin.eval(), nn.BatchNorm1d(2).eval()),
                lambda: torch.nn.utils.fusion.fuse_linear_bn_eval(tlin.eval(), torch.nn.BatchNorm1d(2).eval()))
+
+
+@pytest.mark.parametrize("shape", [(4, 4), (5, 3), (3, 5), (2, 3, 3)])
+@pytest.mark.parametrize("triv", [True, False])
+def test_orthogonal_householder_integer_diagonal_matches_pytorch(shape, triv):
+    a = rand(*shape, seed=9)
+    ours, theirs = nn.Module(), torch.nn.Module()
+    ours.weight = nn.Parameter(tg.tensor(a))
+    theirs.weight = torch.nn.Parameter(torch.tensor(a))
+    nn.utils.parametrizations.orthogonal(ours, orthogonal_map="householder", use_trivialization=triv)
+    torch.nn.utils.parametrizations.orthogonal(theirs, orthogonal_map="householder", use_trivialization=triv)
+    close(ours.weight, theirs.weight, 1e-9)
+    close(ours.parametrizations.weight.original, theirs.parametrizations.weight.original, 1e-9)
+    if triv and shape[-2] == shape[-1]:     # a square base has no random completion
+        close(ours.parametrizations.weight[0].base, theirs.parametrizations.weight[0].base, 1e-9)
+    big = rand(*shape, seed=3) * 3          # diagonal entries beyond +-1 scale the columns by their integer part
+    with torch.no_grad():
+        theirs.parametrizations.weight.original.copy_(torch.tensor(big))
+    with tg.no_grad():
+        ours.load_state_dict({k: tg.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    close(ours.weight, theirs.weight, 1e-9)
+
+
+def test_fusion_weights_dtypes_and_flags_match_pytorch():
+    w, b = rand(4, 3, seed=1), rand(4, seed=2)
+    stats = [rand(4, seed=s) for s in (3, 4, 5, 6)]
+    stats[1] = np.abs(stats[1]) + 0.5
+    for name in ("fuse_conv_bn_weights", "fuse_linear_bn_weights"):
+        for bias in (None, b):
+            for wdt, bdt in (("float32", "float64"), ("float64", "float32")):
+                def run(lib, mod):
+                    rm, rv, bw, bb = (lib.tensor(s) for s in stats)
+                    cb = None if bias is None else lib.tensor(bias.astype(bdt))
+                    return getattr(mod, name)(lib.tensor(w.astype(wdt), requires_grad=True), cb, rm, rv, 1e-3, bw, bb)
+                ours, theirs = run(tg, nn.utils.fusion), run(torch, torch.nn.utils.fusion)
+                for o, t in zip(ours, theirs):
+                    assert (str(o.dtype), o.requires_grad, type(o).__name__) == \
+                        (str(t.dtype), t.requires_grad, type(t).__name__)
+                    close(o, t, 1e-6)
+    same_error(lambda: nn.utils.fusion.fuse_linear_bn_eval(nn.Linear(3, 3).eval(),
+                                                           nn.BatchNorm1d(2, track_running_stats=False).eval()),
+               lambda: torch.nn.utils.fusion.fuse_linear_bn_eval(torch.nn.Linear(3, 3).eval(),
+                                                                 torch.nn.BatchNorm1d(2, track_running_stats=False)
+                                                                 .eval()))
+    assert nn.utils.fusion.fuse_linear_bn_eval(nn.Linear(3, 3, bias=False).eval(), nn.BatchNorm1d(1).eval()).bias.shape \
+        == torch.nn.utils.fusion.fuse_linear_bn_eval(torch.nn.Linear(3, 3, bias=False).eval(),
+                                                     torch.nn.BatchNorm1d(1).eval()).bias.shape

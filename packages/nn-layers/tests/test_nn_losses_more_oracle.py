@@ -300,3 +300,14 @@ def test_adaptive_target_errors_match_torch(x_shape, t):
     m, tm = asm_pair()
     x = rand(*x_shape)
     same_error(lambda: m(tg.tensor(x), tg.tensor(t)), lambda: tm(torch.tensor(x), torch.tensor(t)))
+
+
+def test_adaptive_unused_cluster_and_shape_error_order_match_torch():
+    m, tm = asm_pair()
+    x, t = rand(4, 8, seed=11), np.array([0, 1, 4, 2])    # nothing in the second cluster
+    m(tg.tensor(x), tg.tensor(t)).loss.backward()
+    tm(torch.tensor(x), torch.tensor(t)).loss.backward()
+    assert [p.grad is None for p in m.parameters()] == [p.grad is None for p in tm.parameters()]
+    for x_shape, tt in (((8,), [1, 2]), ((3, 8, 2), [1, 2]), ((3, 8, 2), [1, 2, 3])):
+        x = rand(*x_shape)
+        same_error(lambda: m(tg.tensor(x), tg.tensor(tt)), lambda: tm(torch.tensor(x), torch.tensor(tt)))

@@ -1,376 +1,346 @@
-"""``tensorgraft.autograd.functional``: Jacobians, Hessians and their products for functions of
-tensors (PyTorch's ``torch.autograd.functional``), built on ``autograd.grad``.
+"""``tensorgraft.autograd.functional``: derivatives of whole functions of tensors (the API of
+PyTorch's ``torch.autograd.functional``), all expressed through reverse-mode ``autograd.grad``.
 
-The structure follows PyTorch's module so that results nest the same way (a Tensor for a Tensor
-input/output, tuples for tuples, ``J[i][j]`` = output i by input j) and strict mode raises the same
-errors. Forward-mode quantities (``jvp``, ``hvp``) use the double-backward trick, as PyTorch does.
-``vectorize=True`` is accepted; it computes the same result row by row (there is no batched grad),
-and ``strategy="forward-mode"`` with ``vectorize=True`` is answered by reverse mode, cast to the
-output's dtype as PyTorch's forward mode returns it.
+The mathematics used here:
+
+* ``vjp``: the vector-Jacobian product ``v^T J`` is the gradient of ``<v, f(x)>``.
+* ``jvp``: ``J u`` is obtained by differentiating ``w -> J^T w`` (which is linear in ``w``) at a dummy
+  point with respect to ``w``, in the direction ``u`` (the "double-vjp" trick).
+* ``jacobian``: one reverse sweep per element of each output gives the rows of the Jacobian.
+* ``hessian``: the Jacobian of the gradient.
+* ``vhp``: ``v^T H`` is the gradient of ``<v, grad f(x)>``; ``hvp``: ``H v``, again via the
+  double-vjp trick applied to the gradient.
+
+Every public function evaluates the user's function on fresh differentiable stand-ins for the given
+inputs, so nothing is accumulated into ``.grad`` of the caller's tensors.  With
+``create_graph=True`` a stand-in for an input that already requires grad is a non-leaf alias of it,
+so the results can be differentiated further with respect to the caller's tensors.
 """
 from __future__ import annotations
 
-from tensorgraft.grad_mode import enable_grad, is_grad_enabled, set_grad_enabled
-from tensorgraft.ops.creation import zeros_like
+import tensorgraft as _tg
+from tensorgraft.grad_mode import enable_grad
 from tensorgraft.tensor import Tensor
 
-__all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
+__all__ = ["vjp", "jvp", "jacobian", "hessian", "vhp", "hvp"]
+
+_FN_OUT = "outputs of the user-provided function"
+_STRATEGIES = ("forward-mode", "reverse-mode")
 
 
-def _grad(*args, **kwargs):
-    from . import grad  # the package's grad; imported late as the package imports us lazily
-    return grad(*args, **kwargs)
+# --------------------------------------------------------------------------------------------------
+# argument handling
+# --------------------------------------------------------------------------------------------------
+
+def _tensors_of(obj, what, caller):
+    """``(was_a_tuple, tuple_of_tensors)`` for a Tensor or a tuple of Tensors; TypeError otherwise."""
+    lead = f"The {what} given to {caller} must be either a Tensor or a tuple of Tensors but the"
+    if isinstance(obj, Tensor):
+        return False, (obj,)
+    if not isinstance(obj, tuple):
+        raise TypeError(f"{lead} given {what} has type {type(obj)}.")
+    for pos, item in enumerate(obj):
+        if not isinstance(item, Tensor):
+            raise TypeError(f"{lead} value at index {pos} has type {type(item)}.")
+    return True, obj
 
 
-def _stack(tensors, dim=0):
-    import tensorgraft
-    return tensorgraft.stack(tensors, dim=dim)
+def _shape_like(was_tuple, items):
+    """Undo ``_tensors_of``: a tuple stays a tuple, a lone Tensor comes back unwrapped."""
+    return tuple(items) if was_tuple else items[0]
 
 
-# --------------------------------------------------------------------------- helpers (as PyTorch's)
-def _as_tuple_nocheck(x):
-    if isinstance(x, tuple):
-        return x
-    if isinstance(x, list):
-        return tuple(x)
-    return (x,)
-
-
-def _as_tuple(inp, arg_name=None, fn_name=None):
-    """(whether ``inp`` was a tuple, ``inp`` as a tuple of Tensors)."""
-    if arg_name is None and fn_name is None:
-        return _as_tuple_nocheck(inp)
-    is_inp_tuple = True
-    if not isinstance(inp, tuple):
-        inp = (inp,)
-        is_inp_tuple = False
-    for i, el in enumerate(inp):
-        if not isinstance(el, Tensor):
-            if is_inp_tuple:
-                raise TypeError(f"The {arg_name} given to {fn_name} must be either a Tensor or a tuple of Tensors but "
-                                f"the value at index {i} has type {type(el)}.")
-            raise TypeError(f"The {arg_name} given to {fn_name} must be either a Tensor or a tuple of Tensors but the "
-                            f"given {arg_name} has type {type(el)}.")
-    return is_inp_tuple, inp
-
-
-def _tuple_postprocess(res, to_unpack):
-    """Undo ``_as_tuple``: one bool, or (outputs were a tuple, inputs were a tuple) for a nesting."""
-    if isinstance(to_unpack, tuple):
-        if not to_unpack[1]:
-            res = tuple(el[0] for el in res)
-        if not to_unpack[0]:
-            res = res[0]
-    elif not to_unpack:
-        res = res[0]
-    return res
-
-
-def _grad_preprocess(inputs, create_graph, need_graph):
-    # Always a new Tensor object: the function may also capture the caller's tensors, and only the
-    # ones passed as arguments must be differentiated (PyTorch issue 32576).
-    res = []
-    for inp in inputs:
-        if create_graph and inp.requires_grad:
-            res.append(inp.view_as(inp))  # differentiable shallow copy: the caller's graph continues
-        else:
-            res.append(inp.detach().requires_grad_(need_graph))
-    return tuple(res)
-
-
-def _grad_postprocess(inputs, create_graph):
-    # only hand back history when the caller asked for it
-    if isinstance(inputs[0], Tensor):
-        if not create_graph:
-            return tuple(inp.detach() for inp in inputs)
-        return inputs
-    return tuple(_grad_postprocess(inp, create_graph) for inp in inputs)
-
-
-def _validate_v(v, other, is_other_tuple):
-    if len(other) != len(v):
-        if is_other_tuple:
-            raise RuntimeError(f"v is a tuple of invalid length: should be {len(other)} but got {len(v)}.")
+def _direction(v, refs, refs_tuple, caller, about_inputs):
+    """The tangent/cotangent ``v`` as a tuple matching ``refs`` (checked), or the unit default."""
+    if v is None:
+        if len(refs) != 1 or refs[0].numel() != 1:
+            subject = ("the input to the user-provided function is" if about_inputs
+                       else "the user-provided function returns")
+            raise RuntimeError(f"The vector v can only be None if {subject} a single Tensor with a single "
+                               "element.")
+        return (_tg.ones_like(refs[0]),)
+    _, vs = _tensors_of(v, "v", caller)
+    if not refs_tuple and len(vs) != 1:
         raise RuntimeError("The given v should contain a single Tensor.")
-    for idx, (el_v, el_other) in enumerate(zip(v, other)):
-        if el_v.size() != el_other.size():
-            prepend = f"Entry {idx} in " if is_other_tuple else ""
-            raise RuntimeError(f"{prepend}v has invalid size: should be {el_other.size()} but got {el_v.size()}.")
+    if len(vs) != len(refs):
+        raise RuntimeError(f"v is a tuple of invalid length: should be {len(refs)} but got {len(vs)}.")
+    for pos, (vec, ref) in enumerate(zip(vs, refs)):
+        if tuple(vec.shape) != tuple(ref.shape):
+            name = f"Entry {pos} in v" if refs_tuple else "v"
+            raise RuntimeError(f"{name} has invalid size: should be {ref.shape} but got {vec.shape}.")
+    return vs
 
 
-def _check_requires_grad(inputs, input_type, strict):
-    if not strict:
-        return
-    for i, inp in enumerate(inputs):
-        if inp is None:  # only for grad_inputs
-            raise RuntimeError(f"The output of the user-provided function is independent of input {i}. This is not "
-                               "allowed in strict mode.")
-        if not inp.requires_grad:
-            if input_type == "hessian":
-                raise RuntimeError(f"The hessian of the user-provided function with respect to input {i} is independent "
-                                   "of the input. This is not allowed in strict mode. You should ensure that your "
-                                   "function is thrice differentiable and that the hessian depends on the inputs.")
-            if input_type == "jacobian":
-                raise RuntimeError("While computing the hessian, found that the jacobian of the user-provided function "
-                                   f"with respect to input {i} is independent of the input. This is not allowed in "
-                                   "strict mode. You should ensure that your function is twice differentiable and that "
-                                   "the jacobian depends on the inputs (this would be violated by a linear function for "
-                                   "example).")
-            if input_type == "grad_inputs":
-                raise RuntimeError(f"The gradient with respect to input {i} is independent of the inputs of the "
-                                   "user-provided function. This is not allowed in strict mode.")
-            raise RuntimeError(f"Output {i} of the user-provided function does not require gradients. The outputs must "
-                               "be computed in a differentiable manner from the input when running in strict mode.")
+def _stand_ins(tensors, create_graph):
+    """Differentiable copies of ``tensors`` to evaluate the user's function on."""
+    fresh = []
+    for t in tensors:
+        if create_graph and t.requires_grad:
+            fresh.append(t.view_as(t))  # keeps the link to the caller's graph
+        else:
+            fresh.append(t.detach().requires_grad_(True))
+    return tuple(fresh)
 
 
-def _autograd_grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None):
-    """``autograd.grad`` that skips outputs which are None or do not require grad (their
-    gradients are None then, not an error)."""
-    if grad_outputs is None:
-        grad_outputs = (None,) * len(outputs)
-    new_outputs, new_grad_outputs = (), ()
-    for out, grad_out in zip(outputs, grad_outputs):
-        if out is not None and out.requires_grad:
-            new_outputs += (out,)
-            new_grad_outputs += (grad_out,)
-    if not new_outputs:
-        return (None,) * len(inputs)
-    return _grad(new_outputs, inputs, new_grad_outputs, allow_unused=True, create_graph=create_graph,
-                 retain_graph=retain_graph)
+def _deliver(tensors, create_graph):
+    """Results handed back to the caller: with their history only when ``create_graph``."""
+    return tuple(t if create_graph else t.detach() for t in tensors)
 
 
-_STRICT_NONE = {
-    "back": "The output of the user-provided function is independent of input {i}. This is not allowed in strict "
-            "mode.",
-    "back_trick": "The gradient with respect to the input is independent of entry {i} in the grad_outputs when using "
-                  "the double backward trick to compute forward mode gradients. This is not allowed in strict mode.",
-    "double_back": "The jacobian of the user-provided function is independent of input {i}. This is not allowed in "
-                   "strict mode.",
-    "double_back_trick": "The hessian of the user-provided function is independent of entry {i} in the grad_jacobian. "
-                         "This is not allowed in strict mode as it prevents from using the double backward trick to "
-                         "replace forward mode AD.",
-}
+def _demand_differentiable(outs):
+    for pos, out in enumerate(outs):
+        if not out.requires_grad:
+            raise RuntimeError(f"Output {pos} of the user-provided function does not require gradients. The "
+                               "outputs must be computed in a differentiable manner from the input when "
+                               "running in strict mode.")
 
 
-def _fill_in_zeros(grads, refs, strict, create_graph, stage):
-    """None gradients become zeros shaped like ``refs`` — or, in strict mode, the error for ``stage``."""
-    res = ()
-    for i, grads_i in enumerate(grads):
-        if grads_i is None:
-            if strict:
-                raise RuntimeError(_STRICT_NONE[stage].format(i=i))
-            grads_i = zeros_like(refs[i])
-        elif strict and create_graph and not grads_i.requires_grad:
-            what = "hessian" if "double" in stage else "jacobian"
-            raise RuntimeError(f"The {what} of the user-provided function is independent of input {i}. This is not "
-                               "allowed in strict mode when create_graph=True.")
-        res += (grads_i,)
-    return res
+def _lone_scalar(out_tuple, outs, caller):
+    if out_tuple:
+        raise RuntimeError(f"The function given to {caller} should return a single Tensor")
+    if outs[0].numel() != 1:
+        raise RuntimeError(f"The Tensor returned by the function given to {caller} should contain a single "
+                           "element")
 
 
-# --------------------------------------------------------------------------- public API
+# --------------------------------------------------------------------------------------------------
+# differentiation core
+# --------------------------------------------------------------------------------------------------
+
+def _pull_back(outs, wrt, cotangents, create_graph):
+    """``sum_i <cotangents[i], d outs[i] / d wrt>`` per entry of ``wrt``; None where unreachable.
+
+    Outputs that carry no history contribute nothing and are skipped (``autograd.grad`` would
+    refuse them).  The graph is always kept, since callers sweep through it several times."""
+    pairs = [(o, c) for o, c in zip(outs, cotangents) if o.requires_grad]
+    if not pairs:
+        return (None,) * len(wrt)
+    from tensorgraft.autograd import grad as _reverse_sweep
+    found = _reverse_sweep([o for o, _ in pairs], list(wrt), [c for _, c in pairs], retain_graph=True,
+                           create_graph=create_graph, allow_unused=True)
+    return tuple(found)
+
+
+def _settle(found, like, strict, if_missing=None, if_constant=None):
+    """Replace missing gradients by zeros shaped like ``like``; in strict mode a missing gradient
+    raises ``if_missing(k)`` and a gradient without history raises ``if_constant(k)`` (each only
+    when given).  Entries are inspected in order, so the first offending position is reported."""
+    settled = []
+    for k, g in enumerate(found):
+        if g is None:
+            if strict and if_missing is not None:
+                raise RuntimeError(if_missing(k))
+            g = _tg.zeros_like(like[k])
+        elif strict and if_constant is not None and not g.requires_grad:
+            raise RuntimeError(if_constant(k))
+        settled.append(g)
+    return tuple(settled)
+
+
+def _seeds_for(tensors):
+    """Zero cotangents that require grad, used as the free variable of the double-vjp trick."""
+    return tuple(_tg.zeros_like(t).requires_grad_(True) for t in tensors)
+
+
+def _msg_output_unused(k):
+    return (f"The output of the user-provided function is independent of input {k}. This is not allowed in "
+            "strict mode.")
+
+
+def _msg_jacobian_const(k):
+    return (f"The jacobian of the user-provided function is independent of input {k}. This is not allowed in "
+            "strict mode when create_graph=True.")
+
+
+def _msg_hessian_const(k):
+    return (f"The hessian of the user-provided function is independent of input {k}. This is not allowed in "
+            "strict mode when create_graph=True.")
+
+
+def _msg_gradient_linear(k):
+    return (f"While computing the hessian, found that the jacobian of the user-provided function with respect "
+            f"to input {k} is independent of the input. This is not allowed in strict mode. You should ensure "
+            "that your function is twice differentiable and that the jacobian depends on the inputs (this "
+            "would be violated by a linear function for example).")
+
+
+def _first_derivative(func, caller, xs, strict, if_missing=_msg_output_unused):
+    """Evaluate the scalar-valued ``func`` on ``xs`` and return ``(value, gradient)``; the gradient
+    keeps its graph so that it can be differentiated a second time.  In strict mode a gradient
+    without history (the function is linear in that input) is an error."""
+    out_tuple, outs = _tensors_of(func(*xs), _FN_OUT, caller)
+    _lone_scalar(out_tuple, outs, caller)
+    if strict:
+        _demand_differentiable(outs)
+    found = _pull_back(outs, xs, (_tg.ones_like(outs[0]),), create_graph=True)
+    gradient = _settle(found, xs, strict, if_missing=if_missing, if_constant=_msg_gradient_linear)
+    return outs[0], gradient
+
+
+# --------------------------------------------------------------------------------------------------
+# public API
+# --------------------------------------------------------------------------------------------------
+
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
-    """(``func(inputs)``, ``v`` times the Jacobian of ``func`` at ``inputs``)."""
+    """``(func(inputs), v^T J)``: the product of ``v`` with the Jacobian of ``func`` at ``inputs``."""
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
-        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-        outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "vjp")
-        _check_requires_grad(outputs, "outputs", strict=strict)
-        if v is not None:
-            _, v = _as_tuple(v, "v", "vjp")
-            v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
-            _validate_v(v, outputs, is_outputs_tuple)
-        elif len(outputs) != 1 or outputs[0].nelement() != 1:
-            raise RuntimeError("The vector v can only be None if the user-provided function returns a single Tensor "
-                               "with a single element.")
-    with set_grad_enabled(True if create_graph else is_grad_enabled()):
-        grad_res = _autograd_grad(outputs, inputs, v, create_graph=create_graph)
-        result = _fill_in_zeros(grad_res, inputs, strict, create_graph, "back")
-    outputs = _grad_postprocess(outputs, create_graph)
-    result = _grad_postprocess(result, create_graph)
-    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(result, is_inputs_tuple)
+        in_tuple, xs = _tensors_of(inputs, "inputs", "vjp")
+        xs = _stand_ins(xs, create_graph)
+        out_tuple, outs = _tensors_of(func(*xs), _FN_OUT, "vjp")
+        cotangents = _direction(v, outs, out_tuple, "vjp", about_inputs=False)
+        if strict:
+            _demand_differentiable(outs)
+        found = _pull_back(outs, xs, cotangents, create_graph)
+        product = _settle(found, xs, strict, if_missing=_msg_output_unused,
+                          if_constant=_msg_jacobian_const if create_graph else None)
+    return (_shape_like(out_tuple, _deliver(outs, create_graph)),
+            _shape_like(in_tuple, _deliver(product, create_graph)))
 
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
-    """(``func(inputs)``, the Jacobian of ``func`` at ``inputs`` times ``v``), by double backward:
-    the vjp ``u -> J^T u`` is linear in ``u``, so differentiating it with respect to ``u`` in the
-    direction ``v`` gives ``J v``."""
+    """``(func(inputs), J v)``: the product of the Jacobian of ``func`` at ``inputs`` with ``v``."""
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
-        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-        if v is not None:
-            _, v = _as_tuple(v, "v", "jvp")
-            v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
-            _validate_v(v, inputs, is_inputs_tuple)
-        elif len(inputs) != 1 or inputs[0].nelement() != 1:
-            raise RuntimeError("The vector v can only be None if the input to the user-provided function is a single "
-                               "Tensor with a single element.")
-        outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "jvp")
-        _check_requires_grad(outputs, "outputs", strict=strict)
-        # the backward is linear in grad_outputs, so their value never shows up in the result; zeros
-        # only have to be free of inf/nan
-        grad_outputs = tuple(zeros_like(out, requires_grad=True) for out in outputs)
-        grad_inputs = _autograd_grad(outputs, inputs, grad_outputs, create_graph=True)
-        _check_requires_grad(grad_inputs, "grad_inputs", strict=strict)
-    with set_grad_enabled(True if create_graph else is_grad_enabled()):
-        grad_res = _autograd_grad(grad_inputs, grad_outputs, v, create_graph=create_graph)
-        result = _fill_in_zeros(grad_res, outputs, strict, create_graph, "back_trick")
-    outputs = _grad_postprocess(outputs, create_graph)
-    result = _grad_postprocess(result, create_graph)
-    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(result, is_outputs_tuple)
+        in_tuple, xs = _tensors_of(inputs, "inputs", "jvp")
+        tangents = _direction(v, xs, in_tuple, "jvp", about_inputs=True)
+        xs = _stand_ins(xs, create_graph)
+        out_tuple, outs = _tensors_of(func(*xs), _FN_OUT, "jvp")
+        if strict:
+            _demand_differentiable(outs)
+        # w -> J^T w is linear in w; its derivative with respect to w in the direction v is J v
+        free = _seeds_for(outs)
+        transposed = _settle(_pull_back(outs, xs, free, create_graph=True), xs, strict,
+                             if_missing=_msg_output_unused)
+        found = _pull_back(transposed, free, tangents, create_graph)
+        product = _settle(
+            found, outs, strict,
+            if_missing=lambda k: (f"The gradient with respect to the input is independent of entry {k} in the "
+                                  "grad_outputs when using the double backward trick to compute forward mode "
+                                  "gradients. This is not allowed in strict mode."),
+            if_constant=_msg_jacobian_const if create_graph else None)
+    return (_shape_like(out_tuple, _deliver(outs, create_graph)),
+            _shape_like(out_tuple, _deliver(product, create_graph)))
+
+
+def _jacobian_blocks(outs, xs, create_graph, strict):
+    """``blocks[i][k]``: d outs[i] / d xs[k], shaped ``outs[i].shape + xs[k].shape``."""
+    blocks = []
+    for i, out in enumerate(outs):
+        if out.numel() == 0:
+            raise RuntimeError("stack expects a non-empty TensorList")
+
+        def missing(k, i=i):
+            return (f"Output {i} of the user-provided function is independent of input {k}. This is not "
+                    "allowed in strict mode.")
+
+        def constant(_k, i=i):  # reported with the position of the output
+            return _msg_jacobian_const(i)
+
+        flat = out.reshape(-1)
+        rows = [[] for _ in xs]
+        for j in range(flat.numel()):
+            entry = flat[j]  # one element: its gradient is row j of this output's Jacobian
+            found = _pull_back((entry,), xs, (_tg.ones_like(entry),), create_graph)
+            found = _settle(found, xs, strict, if_missing=missing,
+                            if_constant=constant if create_graph else None)
+            for k, g in enumerate(found):
+                rows[k].append(g)
+        blocks.append(tuple(_tg.stack(r).reshape(tuple(out.shape) + tuple(x.shape)) for r, x in zip(rows, xs)))
+    return blocks
 
 
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"):
-    """The Jacobian of ``func`` at ``inputs``: ``J[i][j]`` has shape ``outputs[i].shape +
-    inputs[j].shape``; a Tensor/tuple input or output gives the corresponding nesting."""
-    if strategy not in ("forward-mode", "reverse-mode"):
-        raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode". Hint: If your function '
-                             'has more outputs than inputs, "forward-mode" tends to be more performant. Otherwise, '
-                             'prefer to use "reverse-mode".')
-    forward = strategy == "forward-mode"
-    if forward:
-        if create_graph:
-            raise NotImplementedError("torch.autograd.functional.jacobian: `create_graph=True` and "
-                                      '`strategy="forward-mode"` are not supported together (yet). Please either set '
-                                      '`create_graph=False` or `strategy="reverse-mode"`.')
-        if strict:
-            raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and `strategy=\"forward-mode\"` are "
-                               "not supported together (yet). Please either set `strict=False` or "
-                               '`strategy="reverse-mode"`.')
-        _as_tuple(inputs, "inputs", "jacobian")
-        if not vectorize:
-            # PyTorch's message, missing space included
-            raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse Hessian is"
-                                      "only implemented for `vectorize=True`.")
-
+    """The Jacobian of ``func`` at ``inputs``: a Tensor, a tuple over inputs or outputs, or a tuple
+    (over outputs) of tuples (over inputs), following whether each of them is a tuple."""
+    if strategy not in _STRATEGIES:
+        raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode". Hint: If your '
+                             'function has more outputs than inputs, "forward-mode" tends to be more performant. '
+                             'Otherwise, prefer to use "reverse-mode".')
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
-        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-        outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "jacobian")
-        _check_requires_grad(outputs, "outputs", strict=strict)
+        in_tuple, xs = _tensors_of(inputs, "inputs", "jacobian")
+        if strategy == "forward-mode":
+            if create_graph:
+                raise NotImplementedError("torch.autograd.functional.jacobian: `create_graph=True` and "
+                                          "`strategy=\"forward-mode\"` are not supported together (yet). Please "
+                                          "either set `create_graph=False` or `strategy=\"reverse-mode\"`.")
+            if strict:
+                raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and `strategy=\"forward-mode\"` "
+                                   "are not supported together (yet). Please either set `strict=False` or "
+                                   "`strategy=\"reverse-mode\"`.")
+            if not vectorize:
+                raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse Hessian is"
+                                          "only implemented for `vectorize=True`.")
         if vectorize and strict:
             raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and `vectorized=True` are not "
                                "supported together. Please either set `strict=False` or `vectorize=False`.")
-
-        # one backward pass per output element (what PyTorch does without vectorize; the vectorized
-        # path gives the same numbers through a batched grad tensorgraft does not have)
-        jac = ()
-        for i, out in enumerate(outputs):
-            jac_i = tuple([] for _ in inputs)
-            flat = out.reshape(-1)
-            for j in range(out.nelement()):
-                vj = _autograd_grad((flat[j],), inputs, retain_graph=True, create_graph=create_graph)
-                for el_idx, (jac_i_el, vj_el, inp_el) in enumerate(zip(jac_i, vj, inputs)):
-                    if vj_el is not None:
-                        if strict and create_graph and not vj_el.requires_grad:
-                            raise RuntimeError(f"The jacobian of the user-provided function is independent of input "
-                                               f"{i}. This is not allowed in strict mode when create_graph=True.")
-                        jac_i_el.append(vj_el)
-                    else:
-                        if strict:
-                            raise RuntimeError(f"Output {i} of the user-provided function is independent of input "
-                                               f"{el_idx}. This is not allowed in strict mode.")
-                        jac_i_el.append(zeros_like(inp_el))
-            jac += (tuple(_rows_to_jacobian(jac_i_el, out, inputs[el_idx]) for el_idx, jac_i_el in enumerate(jac_i)),)
-        jac = _grad_postprocess(jac, create_graph)
-        if forward:  # forward mode's Jacobian carries the output's dtype, nested in lists as PyTorch's
-            jac = [[j.to(out.dtype) for j in row] for row, out in zip(jac, outputs)]
-        return _tuple_postprocess(jac, (is_outputs_tuple, is_inputs_tuple))
-
-
-def _rows_to_jacobian(rows, out, inp):
-    shape = tuple(out.shape) + tuple(inp.shape)
-    if not rows:  # an empty output: stack() needs at least one tensor
-        from tensorgraft.ops.creation import zeros
-        return zeros(shape, dtype=inp.dtype, device=inp.device)
-    return _stack(rows, dim=0).view(shape)
+        # ``vectorize`` and ``strategy`` only change how PyTorch batches the sweeps; the values are the
+        # same, so every case is computed with the row-by-row reverse sweeps below
+        xs = _stand_ins(xs, create_graph)
+        out_tuple, outs = _tensors_of(func(*xs), _FN_OUT, "jacobian")
+        if strict:
+            _demand_differentiable(outs)
+        if strategy == "forward-mode" and any(o.numel() == 0 for o in outs):
+            blocks = [tuple(_tg.zeros(tuple(o.shape) + tuple(x.shape), dtype=x.dtype, device=x.device)
+                            for x in xs) for o in outs]
+        else:
+            blocks = _jacobian_blocks(outs, xs, create_graph, strict)
+    # PyTorch's forward-mode path hands back lists, not tuples, whenever the inputs form a tuple
+    box = list if strategy == "forward-mode" and in_tuple else tuple
+    per_output = [box(_deliver(row, create_graph)) if in_tuple else _deliver(row, create_graph)[0]
+                  for row in blocks]
+    return box(per_output) if out_tuple else per_output[0]
 
 
 def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, outer_jacobian_strategy="reverse-mode"):
-    """The Hessian of the scalar function ``func``: a Tensor for one input, else ``H[i][j]`` of
-    shape ``inputs[i].shape + inputs[j].shape``."""
-    is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hessian")
-    if outer_jacobian_strategy not in ("forward-mode", "reverse-mode"):
+    """The Hessian of the scalar-valued ``func`` at ``inputs``: the Jacobian of its gradient."""
+    in_tuple, _ = _tensors_of(inputs, "inputs", "hessian")
+    if outer_jacobian_strategy not in _STRATEGIES:
         raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode".')
 
-    def ensure_single_output_function(*inp):
-        out = func(*inp)
-        is_out_tuple, t_out = _as_tuple(out, "outputs of the user-provided function", "hessian")
-        _check_requires_grad(t_out, "outputs", strict=strict)
-        if is_out_tuple or not isinstance(out, Tensor):
-            raise RuntimeError("The function given to hessian should return a single Tensor")
-        if out.nelement() != 1:
-            raise RuntimeError("The Tensor returned by the function given to hessian should contain a single element")
-        return out.squeeze()
+    def gradient(*xs):
+        # an input the function ignores counts as one it is linear in
+        _, grads = _first_derivative(func, "hessian", xs, strict, if_missing=_msg_gradient_linear)
+        return _shape_like(in_tuple, grads)
 
-    def jac_func(*inp):
-        jac = jacobian(ensure_single_output_function, inp, create_graph=True)
-        _check_requires_grad(jac, "jacobian", strict=strict)
-        return jac
-
-    res = jacobian(jac_func, inputs, create_graph=create_graph, strict=strict, vectorize=vectorize,
-                   strategy=outer_jacobian_strategy)
-    return _tuple_postprocess(res, (is_inputs_tuple, is_inputs_tuple))
-
-
-def _scalar_output(func, inputs, name, strict):
-    outputs = func(*inputs)
-    is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", name)
-    _check_requires_grad(outputs, "outputs", strict=strict)
-    if is_outputs_tuple or not isinstance(outputs[0], Tensor):
-        raise RuntimeError(f"The function given to {name} should return a single Tensor")
-    if outputs[0].nelement() != 1:
-        raise RuntimeError(f"The Tensor returned by the function given to {name} should contain a single element")
-    return is_outputs_tuple, outputs
-
-
-def _prepare_v(v, inputs, is_inputs_tuple, create_graph, name):
-    if v is not None:
-        _, v = _as_tuple(v, "v", name)
-        v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
-        _validate_v(v, inputs, is_inputs_tuple)
-    elif len(inputs) != 1 or inputs[0].nelement() != 1:
-        raise RuntimeError("The vector v can only be None if the input to the user-provided function is a single "
-                           "Tensor with a single element.")
-    return v
+    return jacobian(gradient, inputs, create_graph=create_graph, strict=strict, vectorize=vectorize,
+                    strategy=outer_jacobian_strategy)
 
 
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
-    """(``func(inputs)``, ``v`` times the Hessian of the scalar ``func``)."""
+    """``(func(inputs), v^T H)`` for the scalar-valued ``func`` with Hessian ``H`` at ``inputs``."""
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vhp")
-        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-        v = _prepare_v(v, inputs, is_inputs_tuple, create_graph, "vhp")
-        is_outputs_tuple, outputs = _scalar_output(func, inputs, "vhp", strict)
-        jac = _autograd_grad(outputs, inputs, create_graph=True)
-        _check_requires_grad(jac, "jacobian", strict=strict)
-    with set_grad_enabled(True if create_graph else is_grad_enabled()):
-        grad_res = _autograd_grad(jac, inputs, v, create_graph=create_graph)
-        result = _fill_in_zeros(grad_res, inputs, strict, create_graph, "double_back")
-    outputs = _grad_postprocess(outputs, create_graph)
-    result = _grad_postprocess(result, create_graph)
-    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(result, is_inputs_tuple)
+        in_tuple, xs = _tensors_of(inputs, "inputs", "vhp")
+        directions = _direction(v, xs, in_tuple, "vhp", about_inputs=True)
+        xs = _stand_ins(xs, create_graph)
+        value, gradient = _first_derivative(func, "vhp", xs, strict)
+        # v^T H is the gradient of <v, grad f>
+        found = _pull_back(gradient, xs, directions, create_graph)
+        product = _settle(
+            found, xs, strict,
+            if_missing=lambda k: (f"The jacobian of the user-provided function is independent of input {k}. "
+                                  "This is not allowed in strict mode."),
+            if_constant=_msg_hessian_const if create_graph else None)
+    return (_deliver((value,), create_graph)[0],
+            _shape_like(in_tuple, _deliver(product, create_graph)))
 
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
-    """(``func(inputs)``, the Hessian of the scalar ``func`` times ``v``), by double backward
-    through the gradient (equal to ``vhp`` for twice continuously differentiable functions)."""
+    """``(func(inputs), H v)`` for the scalar-valued ``func`` with Hessian ``H`` at ``inputs``."""
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hvp")
-        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-        v = _prepare_v(v, inputs, is_inputs_tuple, create_graph, "hvp")
-        is_outputs_tuple, outputs = _scalar_output(func, inputs, "hvp", strict)
-        jac = _autograd_grad(outputs, inputs, create_graph=True)
-        _check_requires_grad(jac, "jacobian", strict=strict)
-        grad_jac = tuple(zeros_like(inp, requires_grad=True) for inp in inputs)
-        double_back = _autograd_grad(jac, inputs, grad_jac, create_graph=True)
-        _check_requires_grad(jac, "hessian", strict=strict)
-    with set_grad_enabled(True if create_graph else is_grad_enabled()):
-        grad_res = _autograd_grad(double_back, grad_jac, v, create_graph=create_graph)
-        result = _fill_in_zeros(grad_res, inputs, strict, create_graph, "double_back_trick")
-    outputs = _grad_postprocess(outputs, create_graph)
-    result = _grad_postprocess(result, create_graph)
-    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(result, is_inputs_tuple)
+        in_tuple, xs = _tensors_of(inputs, "inputs", "hvp")
+        directions = _direction(v, xs, in_tuple, "hvp", about_inputs=True)
+        xs = _stand_ins(xs, create_graph)
+        value, gradient = _first_derivative(func, "hvp", xs, strict)
+        # w -> H^T w is linear in w; differentiating it in w along v gives H v
+        # (an entry of H^T w that w does not reach is zero; strict mode objects one step later, when
+        # the final derivative turns out not to depend on the matching entry of w)
+        free = _seeds_for(gradient)
+        transposed = _settle(_pull_back(gradient, xs, free, create_graph=True), xs, strict=False)
+        found = _pull_back(transposed, free, directions, create_graph)
+        product = _settle(
+            found, xs, strict,
+            if_missing=lambda k: (f"The hessian of the user-provided function is independent of entry {k} in "
+                                  "the grad_jacobian. This is not allowed in strict mode as it prevents from "
+                                  "using the double backward trick to replace forward mode AD."),
+            if_constant=_msg_hessian_const if create_graph else None)
+    return (_deliver((value,), create_graph)[0],
+            _shape_like(in_tuple, _deliver(product, create_graph)))

@@ -1,114 +1,145 @@
-"""``LBFGS``: limited-memory BFGS with an optional strong-Wolfe line search (PyTorch's algorithm).
+"""Limited-memory BFGS with the iteration semantics of ``torch.optim.LBFGS``.
 
-Works on one flat vector of all parameters (one parameter group). Scalars that PyTorch keeps as 0-d
-float32 tensors (``ys``, ``H_diag``, ``ro``, ``gtd``...) are float32 array scalars here, so the
-arithmetic rounds the same way.
+The search direction comes from the classic two-loop recursion over the last ``history_size``
+curvature pairs (s = step taken, y = change of gradient); the step length is either ``lr`` (the very
+first iteration is scaled down by the gradient's L1 norm) or found by a line search satisfying the
+strong Wolfe conditions (Nocedal & Wright, *Numerical Optimization*, 2nd ed., algorithms 3.5 and 3.6,
+with the safeguarded cubic interpolation of eq. 3.59).
 """
 from __future__ import annotations
 
-from tensorgraft.device import get_backend
-from tensorgraft.tensor import Tensor, wrap
+import math
 
-from .optimizer import Optimizer
+import tensorgraft as _tg
+
+from .optimizer import Optimizer, evaluate_closure
 
 __all__ = ["LBFGS"]
 
-
-def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
-    if bounds is not None:
-        xmin_bound, xmax_bound = bounds
-    else:
-        xmin_bound, xmax_bound = (x1, x2) if x1 <= x2 else (x2, x1)
-    d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
-    d2_square = d1 ** 2 - g1 * g2
-    if d2_square >= 0:
-        d2 = d2_square ** 0.5
-        if x1 <= x2:
-            min_pos = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
-        else:
-            min_pos = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
-        return min(max(min_pos, xmin_bound), xmax_bound)
-    return (xmin_bound + xmax_bound) / 2.0
+_SUFFICIENT_DECREASE = 1e-4      # c1
+_CURVATURE = 0.9                 # c2
+_MAX_LINE_SEARCH_EVALS = 25
+_MIN_CURVATURE = 1e-10           # pairs with s.y at or below this are not remembered
 
 
-def _strong_wolfe(xp, obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9, max_ls=25):
-    d_norm = xp.abs(d).max()
-    g = g.copy()
-    f_new, g_new = obj_func(x, t, d)
-    ls_func_evals = 1
-    gtd_new = xp.dot(g_new, d)
-    t_prev, f_prev, g_prev, gtd_prev = 0, f, g, gtd
+# ------------------------------------------------------------------------------------------ 1-d helpers
+
+def _cubic_minimiser(a, fa, da, b, fb, db, lo=None, hi=None):
+    """The minimiser of the cubic matching value and slope at ``a`` and ``b``, clipped to [lo, hi]
+    (default: the interval spanned by ``a`` and ``b``); the midpoint of [lo, hi] when the cubic has
+    no real stationary point."""
+    if lo is None:
+        lo, hi = (a, b) if a <= b else (b, a)
+    # N&W eq. 3.59 written from the left end point (u) to the right one (v)
+    (u, fu, du), (v, fv, dv) = sorted(((a, fa, da), (b, fb, db)), key=lambda e: e[0])
+    theta = du + dv - 3 * (fu - fv) / (u - v)
+    disc = theta * theta - du * dv
+    if disc < 0:
+        return (lo + hi) / 2
+    root = math.sqrt(disc)
+    x = v - (v - u) * ((dv + root - theta) / (dv - du + 2 * root))
+    return min(max(x, lo), hi)
+
+
+class _Probe:
+    """One evaluation of the objective along the search line."""
+
+    __slots__ = ("step", "value", "grad", "slope")
+
+    def __init__(self, step, value, grad, slope):
+        self.step, self.value, self.grad, self.slope = step, value, grad, slope
+
+
+def _strong_wolfe_search(evaluate, direction, step, f0, g0, slope0, tolerance_change,
+                         budget=_MAX_LINE_SEARCH_EVALS):
+    """Find a step along ``direction`` meeting the strong Wolfe conditions.
+
+    ``evaluate(step) -> (loss, flat_grad)``. Returns ``(loss, flat_grad, step, evaluations)``. ``budget``
+    bounds the evaluations after the first trial step.
+    """
+    scale = float(direction.abs().max())
+    step = float(step)
+    origin = _Probe(0, f0, g0, slope0)
+    used = 0
+
+    def probe(t):
+        nonlocal used
+        value, grad = evaluate(t)
+        used += 1
+        return _Probe(t, float(value), grad, float(grad.dot(direction)))
+
+    def armijo_fails(p):
+        return p.value > f0 + _SUFFICIENT_DECREASE * p.step * slope0
+
+    def flat_enough(p):
+        return abs(p.slope) <= -_CURVATURE * slope0
+
+    # ---- phase 1: grow the step until an interval is known to contain an acceptable one
+    previous, current = origin, probe(step)
+    rounds = 0
+    pair = None
+    while rounds < budget:
+        if armijo_fails(current) or (rounds > 1 and current.value >= previous.value):
+            pair = (previous, current)
+            break
+        if flat_enough(current):
+            return current.value, current.grad, current.step, used
+        if current.slope >= 0:
+            pair = (previous, current)
+            break
+        t_next = _cubic_minimiser(previous.step, previous.value, previous.slope,
+                                  current.step, current.value, current.slope,
+                                  current.step + 0.01 * (current.step - previous.step), current.step * 10)
+        previous = current
+        current = probe(t_next)
+        rounds += 1
+    if pair is None:                              # out of evaluations while still extrapolating
+        pair = (origin, current)
+
+    # ---- phase 2 (zoom): shrink [ends[0], ends[1]]; ends[low] is the end with the lower loss
+    ends = list(pair)
+    low = 0 if ends[0].value <= ends[1].value else 1
+    stuck = False
     done = False
-    ls_iter = 0
-    while ls_iter < max_ls:
-        if f_new > (f + c1 * t * gtd) or (ls_iter > 1 and f_new >= f_prev):
-            bracket, bracket_f = [t_prev, t], [f_prev, f_new]
-            bracket_g, bracket_gtd = [g_prev, g_new.copy()], [gtd_prev, gtd_new]
+    while not done and rounds < budget:
+        a, b = ends
+        left, right = min(a.step, b.step), max(a.step, b.step)
+        if abs(b.step - a.step) * scale < tolerance_change:
             break
-        if abs(gtd_new) <= -c2 * gtd:
-            bracket, bracket_f, bracket_g = [t], [f_new], [g_new]
-            done = True
-            break
-        if gtd_new >= 0:
-            bracket, bracket_f = [t_prev, t], [f_prev, f_new]
-            bracket_g, bracket_gtd = [g_prev, g_new.copy()], [gtd_prev, gtd_new]
-            break
-        min_step = t + 0.01 * (t - t_prev)
-        max_step = t * 10
-        tmp = t
-        t = _cubic_interpolate(t_prev, f_prev, gtd_prev, t, f_new, gtd_new, bounds=(min_step, max_step))
-        t_prev, f_prev, g_prev, gtd_prev = tmp, f_new, g_new.copy(), gtd_new
-        f_new, g_new = obj_func(x, t, d)
-        ls_func_evals += 1
-        gtd_new = xp.dot(g_new, d)
-        ls_iter += 1
-    if ls_iter == max_ls:
-        bracket, bracket_f, bracket_g = [0, t], [f, f_new], [g, g_new]
-    insuf_progress = False
-    low_pos, high_pos = (0, 1) if bracket_f[0] <= bracket_f[-1] else (1, 0)
-    while not done and ls_iter < max_ls:
-        if abs(bracket[1] - bracket[0]) * d_norm < tolerance_change:
-            break
-        t = _cubic_interpolate(bracket[0], bracket_f[0], bracket_gtd[0], bracket[1], bracket_f[1], bracket_gtd[1])
-        eps = 0.1 * (max(bracket) - min(bracket))
-        if min(max(bracket) - t, t - min(bracket)) < eps:
-            if insuf_progress or t >= max(bracket) or t <= min(bracket):
-                if abs(t - max(bracket)) < abs(t - min(bracket)):
-                    t = max(bracket) - eps
-                else:
-                    t = min(bracket) + eps
-                insuf_progress = False
+        t = _cubic_minimiser(a.step, a.value, a.slope, b.step, b.value, b.slope)
+        margin = 0.1 * (right - left)
+        if min(right - t, t - left) < margin:
+            # too close to an end: tolerated once, then the trial point is pushed inside the interval
+            if stuck or t >= right or t <= left:
+                t = right - margin if abs(t - right) < abs(t - left) else left + margin
+                stuck = False
             else:
-                insuf_progress = True
+                stuck = True
         else:
-            insuf_progress = False
-        f_new, g_new = obj_func(x, t, d)
-        ls_func_evals += 1
-        gtd_new = xp.dot(g_new, d)
-        ls_iter += 1
-        if f_new > (f + c1 * t * gtd) or f_new >= bracket_f[low_pos]:
-            bracket[high_pos], bracket_f[high_pos] = t, f_new
-            bracket_g[high_pos], bracket_gtd[high_pos] = g_new.copy(), gtd_new
-            low_pos, high_pos = (0, 1) if bracket_f[0] <= bracket_f[1] else (1, 0)
+            stuck = False
+        trial = probe(t)
+        rounds += 1
+        high = 1 - low
+        if armijo_fails(trial) or trial.value >= ends[low].value:
+            ends[high] = trial
+            low = 0 if ends[0].value <= ends[1].value else 1
         else:
-            if abs(gtd_new) <= -c2 * gtd:
+            if flat_enough(trial):
                 done = True
-            elif gtd_new * (bracket[high_pos] - bracket[low_pos]) >= 0:
-                bracket[high_pos], bracket_f[high_pos] = bracket[low_pos], bracket_f[low_pos]
-                bracket_g[high_pos], bracket_gtd[high_pos] = bracket_g[low_pos], bracket_gtd[low_pos]
-            bracket[low_pos], bracket_f[low_pos] = t, f_new
-            bracket_g[low_pos], bracket_gtd[low_pos] = g_new.copy(), gtd_new
-    t = bracket[low_pos]
-    return bracket_f[low_pos], bracket_g[low_pos], t, ls_func_evals
+            elif trial.slope * (ends[high].step - ends[low].step) >= 0:
+                ends[high] = ends[low]
+            ends[low] = trial
+    best = ends[low]
+    return best.value, best.grad, best.step, used
 
 
-def _arr(v):
-    return v._data if isinstance(v, Tensor) else v
-
+# ------------------------------------------------------------------------------------------ the optimizer
 
 class LBFGS(Optimizer):
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9,
                  history_size=100, line_search_fn=None):
+        if isinstance(lr, _tg.Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if max_eval is None:
@@ -119,166 +150,154 @@ class LBFGS(Optimizer):
         if len(self.param_groups) != 1:
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
         self._params = self.param_groups[0]["params"]
-        p0 = self._params[0]
-        self._device = p0._device
-        self._xp = get_backend(p0._device).xp
 
-    def _gather_flat_grad(self):
-        xp = self._xp
-        views = []
+    # ---- flat views of the parameters and their gradients
+    def _flat_grad(self):
+        parts = []
         for p in self._params:
-            g = p._grad
-            views.append(xp.zeros(p._data.size, dtype=p._data.dtype) if g is None else g._data.reshape(-1))
-        return xp.concatenate(views)
+            g = p.grad
+            if g is None:
+                parts.append(_tg.zeros(p.numel(), dtype=p.dtype, device=p.device))
+            else:
+                if getattr(g, "is_sparse", False):
+                    g = g.to_dense()
+                parts.append(g.reshape(-1))
+        return _tg.cat(parts, 0)
 
-    def _add_grad(self, step_size, update) -> None:
-        offset = 0
+    def _move(self, step, direction) -> None:
+        """params += step * direction (``direction`` flat)."""
+        at = 0
+        scale = float(step)
         for p in self._params:
-            n = p._data.size
-            p._data += (update[offset:offset + n] * step_size).reshape(p._data.shape).astype(p._data.dtype, copy=False)
-            p._vc[0] += 1
-            offset += n
+            n = p.numel()
+            p.add_(direction[at:at + n].view_as(p), alpha=scale)
+            at += n
 
-    def _clone_param(self):
-        return [p._data.copy() for p in self._params]
+    def _snapshot(self):
+        return [p.clone() for p in self._params]
 
-    def _set_param(self, params_data) -> None:
-        for p, data in zip(self._params, params_data):
-            p._data[...] = data
-            p._vc[0] += 1
+    def _restore(self, saved) -> None:
+        for p, s in zip(self._params, saved):
+            p.copy_(s)
 
-    def _closure(self, closure):
-        from tensorgraft.grad_mode import enable_grad
-        with enable_grad():
-            return closure()
-
-    def _directional_evaluate(self, closure, x, t, d):
-        self._add_grad(t, d)
-        loss = float(self._closure(closure))
-        flat_grad = self._gather_flat_grad()
-        self._set_param(x)
-        return loss, flat_grad
+    def _probe_along(self, closure, start, direction):
+        def evaluate(t):
+            self._move(t, direction)
+            value = float(evaluate_closure(closure))
+            grad = self._flat_grad()
+            self._restore(start)
+            return value, grad
+        return evaluate
 
     def step(self, closure):
-        xp = self._xp
+        with _tg.no_grad():
+            return self._step(closure)
+
+    def _step(self, closure):
         group = self.param_groups[0]
-        lr = group["lr"]
-        max_iter, max_eval = group["max_iter"], group["max_eval"]
-        tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
-        line_search_fn, history_size = group["line_search_fn"], group["history_size"]
+        lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
+        tol_grad, tol_change = group["tolerance_grad"], group["tolerance_change"]
+        line_search, memory = group["line_search_fn"], group["history_size"]
+
         state = self.state[self._params[0]]
         state.setdefault("func_evals", 0)
         state.setdefault("n_iter", 0)
 
-        orig_loss = self._closure(closure)
-        loss = float(orig_loss)
-        current_evals = 1
+        first_loss = evaluate_closure(closure)
+        loss = float(first_loss)
+        evals = 1
         state["func_evals"] += 1
-        flat_grad = self._gather_flat_grad()
-        if xp.abs(flat_grad).max() <= tolerance_grad:
-            return orig_loss
+        grad = self._flat_grad()
+        converged = bool(grad.abs().max() <= tol_grad)
+        if converged:
+            return first_loss
 
-        d = _arr(state.get("d"))
-        t = _arr(state.get("t"))
-        old_dirs = [_arr(v) for v in state.get("old_dirs") or []]
-        old_stps = [_arr(v) for v in state.get("old_stps") or []]
-        ro = [_arr(v) for v in state.get("ro") or []]
-        H_diag = _arr(state.get("H_diag"))
-        prev_flat_grad = _arr(state.get("prev_flat_grad"))
-        prev_loss = state.get("prev_loss")
-        al = [_arr(v) for v in state["al"]] if "al" in state else None
+        d, t = state.get("d"), state.get("t")
+        ys_dirs, s_dirs, inv_curv = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
+        h0, last_grad, last_loss = state.get("H_diag"), state.get("prev_flat_grad"), state.get("prev_loss")
 
-        n_iter = 0
-        while n_iter < max_iter:
-            n_iter += 1
+        iters = 0
+        while iters < max_iter:
+            iters += 1
             state["n_iter"] += 1
+
             if state["n_iter"] == 1:
-                d = -flat_grad
-                old_dirs, old_stps, ro = [], [], []
-                H_diag = 1
+                d = grad.neg()
+                ys_dirs, s_dirs, inv_curv = [], [], []
+                h0 = 1
             else:
-                y = flat_grad - prev_flat_grad
-                s = d * t
-                ys = xp.dot(y, s)
-                if ys > 1e-10:
-                    if len(old_dirs) == history_size:
-                        old_dirs.pop(0)
-                        old_stps.pop(0)
-                        ro.pop(0)
-                    old_dirs.append(y)
-                    old_stps.append(s)
-                    ro.append(1.0 / ys)
-                    H_diag = ys / xp.dot(y, y)
-                num_old = len(old_dirs)
-                if al is None:
-                    al = [None] * history_size
-                    state["al"] = al
-                q = -flat_grad
-                for i in range(num_old - 1, -1, -1):
-                    al[i] = xp.dot(old_stps[i], q) * ro[i]
-                    q += old_dirs[i] * (-al[i])
-                d = r = q * H_diag
-                for i in range(num_old):
-                    be_i = xp.dot(old_dirs[i], r) * ro[i]
-                    r += old_stps[i] * (al[i] - be_i)
-            if prev_flat_grad is None:
-                prev_flat_grad = flat_grad.copy()
-            else:
-                prev_flat_grad[...] = flat_grad
-            prev_loss = loss
+                y = grad.sub(last_grad)
+                s = d.mul(t)
+                ys = y.dot(s)
+                if float(ys) > _MIN_CURVATURE:
+                    if len(ys_dirs) == memory:
+                        for hist in (ys_dirs, s_dirs, inv_curv):
+                            hist.pop(0)
+                    ys_dirs.append(y)
+                    s_dirs.append(s)
+                    inv_curv.append(1.0 / ys)
+                    h0 = ys / y.dot(y)
+                if "al" not in state:
+                    state["al"] = [None] * memory
+                d = self._two_loop(state["al"], grad, ys_dirs, s_dirs, inv_curv, h0)
+
+            last_grad = grad.clone() if last_grad is None else _copy_into(last_grad, grad)
+            last_loss = loss
+
             if state["n_iter"] == 1:
-                t = min(1.0, 1.0 / xp.abs(flat_grad).sum()) * lr
+                t = min(1.0, 1.0 / grad.abs().sum()) * lr
             else:
                 t = lr
-            gtd = xp.dot(flat_grad, d)
-            if gtd > -tolerance_change:
+
+            slope = grad.dot(d)
+            if float(slope) > -tol_change:
                 break
-            ls_func_evals = 0
-            if line_search_fn is not None:
-                if line_search_fn != "strong_wolfe":
+
+            if line_search is not None:
+                if line_search != "strong_wolfe":
                     raise RuntimeError("only 'strong_wolfe' is supported")
-                x_init = self._clone_param()
-
-                def obj_func(x, t, d):
-                    return self._directional_evaluate(closure, x, t, d)
-
-                loss, flat_grad, t, ls_func_evals = _strong_wolfe(xp, obj_func, x_init, t, d, loss, flat_grad, gtd,
-                                                                  max_ls=max_eval - current_evals)
-                self._add_grad(t, d)
-                opt_cond = xp.abs(flat_grad).max() <= tolerance_grad
+                start = self._snapshot()
+                loss, grad, t, spent = _strong_wolfe_search(self._probe_along(closure, start, d), d, t, loss, grad,
+                                                            float(slope), tol_change, max_eval - evals)
+                self._move(t, d)
+                converged = bool(grad.abs().max() <= tol_grad)
             else:
-                self._add_grad(t, d)
-                opt_cond = False
-                if n_iter != max_iter:
-                    loss = float(self._closure(closure))
-                    flat_grad = self._gather_flat_grad()
-                    opt_cond = xp.abs(flat_grad).max() <= tolerance_grad
-                    ls_func_evals = 1
-            current_evals += ls_func_evals
-            state["func_evals"] += ls_func_evals
-            if n_iter == max_iter or current_evals >= max_eval or opt_cond:
+                self._move(t, d)
+                spent = 0
+                if iters != max_iter:
+                    loss = float(evaluate_closure(closure))
+                    grad = self._flat_grad()
+                    converged = bool(grad.abs().max() <= tol_grad)
+                    spent = 1
+            evals += spent
+            state["func_evals"] += spent
+
+            if iters == max_iter or evals >= max_eval or converged:
                 break
-            if xp.abs(d * t).max() <= tolerance_change:
+            if float(d.mul(t).abs().max()) <= tol_change:
                 break
-            if abs(loss - prev_loss) < tolerance_change:
+            if abs(loss - last_loss) < tol_change:
                 break
 
-        dev = self._device
+        state["d"], state["t"] = d, t
+        state["old_dirs"], state["old_stps"], state["ro"] = ys_dirs, s_dirs, inv_curv
+        state["H_diag"], state["prev_flat_grad"], state["prev_loss"] = h0, last_grad, last_loss
+        return first_loss
 
-        def tensor(v):
-            if v is None or isinstance(v, (int, float)):
-                return v
-            return wrap(xp.asarray(v), dev)
+    @staticmethod
+    def _two_loop(coeffs, grad, ys_dirs, s_dirs, inv_curv, h0):
+        """-H grad by the two-loop recursion (H: the L-BFGS inverse-Hessian approximation)."""
+        q = grad.neg()
+        for i in range(len(ys_dirs) - 1, -1, -1):
+            coeffs[i] = s_dirs[i].dot(q) * inv_curv[i]
+            q.sub_(ys_dirs[i] * coeffs[i])
+        r = q * h0
+        for i in range(len(ys_dirs)):
+            beta = ys_dirs[i].dot(r) * inv_curv[i]
+            r.add_(s_dirs[i] * (coeffs[i] - beta))
+        return r
 
-        state["d"] = tensor(d)
-        state["t"] = tensor(t)
-        state["old_dirs"] = [tensor(v) for v in old_dirs]
-        state["old_stps"] = [tensor(v) for v in old_stps]
-        state["ro"] = [tensor(v) for v in ro]
-        state["H_diag"] = tensor(H_diag)
-        state["prev_flat_grad"] = tensor(prev_flat_grad)
-        state["prev_loss"] = prev_loss
-        if al is not None:
-            al[:] = [tensor(v) for v in al]
-            state["al"] = al
-        return orig_loss
+
+def _copy_into(dst, src):
+    dst.copy_(src)
+    return dst

@@ -1,114 +1,123 @@
-"""``tensorgraft.optim.swa_utils``: stochastic weight averaging and EMA of a model's weights
-(``AveragedModel``), the SWA learning-rate schedule (``SWALR``) and ``update_bn``, as
-``torch.optim.swa_utils``.
+"""Weight averaging (SWA / EMA) with the behaviour of ``torch.optim.swa_utils``.
 
-Needs tensorgraft-nn (``AveragedModel`` is a ``Module``); imported only when used."""
+* :class:`AveragedModel` holds a deep copy of a model (``.module``) plus an ``n_averaged`` counter
+  buffer and folds later snapshots of the model into it: a running mean by default, or any per-tensor
+  ``avg_fn`` / list-wise ``multi_avg_fn`` (see the ``get_*_avg_fn`` factories).
+* :func:`update_bn` re-estimates the batch-norm statistics of a model with one pass over a loader.
+* :class:`SWALR` moves every group's learning rate from wherever it is toward the group's ``swa_lr``
+  over ``anneal_epochs`` steps and then keeps it there.
+"""
 from __future__ import annotations
 
 import copy
-import itertools
 import math
-import warnings
+from itertools import chain
 
 import tensorgraft as _tg
 from tensorgraft.nn import Module
 
-from ._flat import lerp_
 from .lr_scheduler import LRScheduler, _per_group
 
 __all__ = ["AveragedModel", "update_bn", "SWALR", "get_ema_multi_avg_fn", "get_swa_multi_avg_fn", "get_ema_avg_fn",
            "get_swa_avg_fn"]
 
 
-def _lerp_all(averaged, current, weight) -> None:
-    """``torch._foreach_lerp_`` with a scalar weight: the same two-branch lerp as ``Tensor.lerp_``."""
-    from tensorgraft.device import get_backend
-    for a, c in zip(averaged, current):
-        lerp_(get_backend(a._device).xp, a._data, c._data.astype(a._data.dtype, copy=False),
-              float(weight), a._data.copy())
-        a._vc[0] += 1
+# ------------------------------------------------------------------------------------------ averaging rules
+
+def _validated_decay(decay):
+    if decay < 0.0 or decay > 1.0:
+        raise ValueError(f"Invalid decay value {decay} provided. Please provide a value in [0,1] range.")
+    return decay
 
 
-def _is_float(t) -> bool:
-    return t._data.dtype.kind in "fc"
+def _blend(decay, old, new):
+    """``decay * old + (1 - decay) * new`` as a new tensor (integer inputs give a float result)."""
+    return decay * old + (1 - decay) * new
+
+
+def _mean_step(old, new, count):
+    """The running mean after folding ``new`` in as sample number ``count + 1``."""
+    return old + (new - old) / (count + 1)
 
 
 def get_ema_multi_avg_fn(decay=0.999):
-    """``multi_avg_fn`` for an exponential moving average: ``ema = decay * ema + (1 - decay) * param``."""
-    if decay < 0.0 or decay > 1.0:
-        raise ValueError(f"Invalid decay value {decay} provided. Please provide a value in [0,1] range.")
+    """A ``multi_avg_fn`` for an exponential moving average with the given decay."""
+    keep = _validated_decay(decay)
 
     def ema_update(ema_param_list, current_param_list, _):
         with _tg.no_grad():
-            if _is_float(ema_param_list[0]):
-                _lerp_all(ema_param_list, current_param_list, 1 - decay)
-            else:
-                for p_ema, p_model in zip(ema_param_list, current_param_list, strict=True):
-                    p_ema.copy_(p_ema * decay + p_model * (1 - decay))
+            for acc, cur in zip(ema_param_list, current_param_list):
+                if acc.is_floating_point() or acc.is_complex():
+                    acc.lerp_(cur, 1 - keep)
+                else:
+                    acc.copy_(_blend(keep, acc, cur))
 
     return ema_update
 
 
+_INT_ALPHA = "For integral input tensors, argument alpha must not be a floating point number."
+_INT_ADDCDIV = (
+    "Integer division with addcdiv is no longer supported, and in a future  release addcdiv will perform a true "
+    "division of tensor1 and tensor2. The historic addcdiv behavior can be implemented as (input + value * "
+    "torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs and as (input + value * tensor1 / tensor2) "
+    "for float inputs. The future addcdiv behavior is just the latter implementation: (input + value * tensor1 / "
+    "tensor2), for all dtypes.")
+
+
 def get_swa_multi_avg_fn():
-    """``multi_avg_fn`` for the running equal-weight average of all models seen."""
+    """A ``multi_avg_fn`` computing the equally weighted running mean."""
 
     def swa_update(averaged_param_list, current_param_list, num_averaged):
+        pairs = list(zip(averaged_param_list, current_param_list))
+        if not pairs:
+            return
+        # a tensor count gives a weight rounded to the default dtype, as a 0-d division in torch does
+        weight = 1 / (num_averaged + 1)
+        if isinstance(weight, _tg.Tensor):
+            weight = weight.item()
         with _tg.no_grad():
-            if _is_float(averaged_param_list[0]):
-                _lerp_all(averaged_param_list, current_param_list, 1 / (num_averaged + 1))
+            if pairs[0][0].is_floating_point() or pairs[0][0].is_complex():
+                for acc, cur in pairs:
+                    acc.lerp_(cur, weight)
             else:
-                for a, c in zip(averaged_param_list, current_param_list):
-                    diff = c - a
-                    a.add_(diff / (num_averaged + 1) if isinstance(num_averaged, _tg.Tensor)
-                           else diff * (1.0 / (num_averaged + 1)))
+                raise RuntimeError(_INT_ADDCDIV if isinstance(num_averaged, _tg.Tensor) else _INT_ALPHA)
 
     return swa_update
 
 
 def get_ema_avg_fn(decay=0.999):
-    """``avg_fn`` (one tensor at a time) for an exponential moving average."""
-    if decay < 0.0 or decay > 1.0:
-        raise ValueError(f"Invalid decay value {decay} provided. Please provide a value in [0,1] range.")
+    """A per-tensor ``avg_fn`` for an exponential moving average with the given decay."""
+    keep = _validated_decay(decay)
 
     def ema_update(ema_param, current_param, num_averaged):
-        with _tg.no_grad():
-            return decay * ema_param + (1 - decay) * current_param
+        return _blend(keep, ema_param, current_param)
 
     return ema_update
 
 
 def get_swa_avg_fn():
-    """``avg_fn`` (one tensor at a time) for the running equal-weight average."""
+    """A per-tensor ``avg_fn`` computing the equally weighted running mean."""
 
     def swa_update(averaged_param, current_param, num_averaged):
-        with _tg.no_grad():
-            return averaged_param + (current_param - averaged_param) / (num_averaged + 1)
+        return _mean_step(averaged_param, current_param, num_averaged)
 
     return swa_update
 
 
-def _by_device_and_dtype(pairs):
-    groups: dict = {}
-    for a, m in pairs:
-        groups.setdefault((a.device, a.dtype), ([], []))
-        groups[(a.device, a.dtype)][0].append(a)
-        groups[(a.device, a.dtype)][1].append(m)
-    return groups
-
+# ------------------------------------------------------------------------------------------ AveragedModel
 
 class AveragedModel(Module):
-    """A copy of ``model`` whose parameters (and buffers with ``use_buffers=True``) are averaged by
-    ``update_parameters(model)``: equal-weight SWA by default, or ``avg_fn``/``multi_avg_fn`` (e.g.
-    ``get_ema_multi_avg_fn(0.999)``). ``state_dict()`` holds ``n_averaged`` and ``module.*``."""
+    """A running average (SWA by default, EMA with the matching ``*_avg_fn``) of a model's parameters,
+    and optionally of its buffers (``use_buffers=True``; otherwise buffers are copied from the model)."""
 
     def __init__(self, model, device=None, avg_fn=None, multi_avg_fn=None, use_buffers=False):
         super().__init__()
-        if avg_fn is not None and multi_avg_fn is not None:
-            raise AssertionError("Only one of avg_fn and multi_avg_fn should be provided")
-        self.module = copy.deepcopy(model)
+        assert avg_fn is None or multi_avg_fn is None, "Only one of avg_fn and multi_avg_fn should be provided"
+        replica = copy.deepcopy(model)
         if device is not None:
-            self.module = self.module.to(device)
-        self.register_buffer("n_averaged", _tg.tensor(0, dtype=_tg.long, device=device))
+            replica = replica.to(device)
+        self.module = replica
+        self.register_buffer("n_averaged", _tg.tensor(0, dtype=_tg.int64, device=device))
         self.avg_fn = avg_fn
         self.multi_avg_fn = multi_avg_fn
         self.use_buffers = use_buffers
@@ -116,82 +125,89 @@ class AveragedModel(Module):
     def forward(self, *args, **kwargs):
         return self.module(*args, **kwargs)
 
-    def update_parameters(self, model) -> None:
+    def _tracked(self, net):
         if self.use_buffers:
-            self_param = itertools.chain(self.module.parameters(), self.module.buffers())
-            model_param = itertools.chain(model.parameters(), model.buffers())
-        else:
-            self_param, model_param = self.parameters(), model.parameters()
-        pairs = []
-        copy_param = bool(self.n_averaged == 0)
-        with _tg.no_grad():
-            for p_averaged, p_model in zip(self_param, model_param):
-                p_model_ = p_model.detach().to(p_averaged.device)
-                pairs.append((p_averaged.detach(), p_model_))
-                if copy_param:
-                    p_averaged.detach().copy_(p_model_)
-            if int(self.n_averaged) > 0:
-                self._average(pairs)
-            if not self.use_buffers:
-                for b_swa, b_model in zip(self.module.buffers(), model.buffers(), strict=True):
-                    b_swa.detach().copy_(b_model.detach().to(b_swa.device))
-            self.n_averaged += 1
+            return list(chain(net.parameters(), net.buffers()))
+        return list(net.parameters())
 
-    def _average(self, pairs) -> None:
-        if self.multi_avg_fn is not None or self.avg_fn is None:
-            for (dev, _), (avgs, models) in _by_device_and_dtype(pairs).items():
-                n = self.n_averaged.to(dev)
-                if self.multi_avg_fn is not None:
-                    self.multi_avg_fn(avgs, models, n)
-                elif dev.type != "cpu":
-                    # PyTorch takes the foreach (lerp) path on devices with foreach kernels, the
-                    # formula path on the CPU; the two round differently, so follow it
-                    get_swa_multi_avg_fn()(avgs, models, n)
-                else:
-                    avg_fn = get_swa_avg_fn()
-                    for a, m in zip(avgs, models):
-                        a.copy_(avg_fn(a, m, n))
-        else:
-            for a, m in pairs:
-                a.copy_(self.avg_fn(a, m, self.n_averaged.to(a.device)))
+    def update_parameters(self, model) -> None:
+        targets = [t.detach() for t in self._tracked(self.module)]
+        sources = [s.detach().to(t.device) for t, s in zip(targets, self._tracked(model))]
+        with _tg.no_grad():
+            if int(self.n_averaged) == 0:
+                for t, s in zip(targets, sources):
+                    t.copy_(s)
+            elif self.avg_fn is not None:
+                for t, s in zip(targets, sources):
+                    t.copy_(self.avg_fn(t, s, self.n_averaged.to(t.device)))
+            elif self.multi_avg_fn is not None:
+                self._fold_grouped(targets, sources)
+            else:
+                for t, s in zip(targets, sources):
+                    t.copy_(_mean_step(t, s, self.n_averaged.to(t.device)))
+            if not self.use_buffers:
+                # buffers (e.g. batch-norm statistics) follow the model rather than being averaged
+                for mine, theirs in zip(self.module.buffers(), model.buffers()):
+                    mine.detach().copy_(theirs.detach().to(mine.device))
+            self.n_averaged.add_(1)
+
+    def _fold_grouped(self, targets, sources) -> None:
+        """Call ``multi_avg_fn`` once per (device, dtype) bucket, in order of first appearance."""
+        buckets = {}
+        for t, s in zip(targets, sources):
+            lists = buckets.setdefault((str(t.device), t.dtype), ([], []))
+            lists[0].append(t)
+            lists[1].append(s)
+        for ts, ss in buckets.values():
+            self.multi_avg_fn(ts, ss, self.n_averaged.to(ts[0].device))
+
+
+# ------------------------------------------------------------------------------------------ update_bn
+
+def _batch_norm_layers(model):
+    from tensorgraft.nn.modules.normalization import _BatchNorm
+    return [m for m in model.modules() if isinstance(m, _BatchNorm)]
 
 
 def update_bn(loader, model, device=None) -> None:
-    """Recompute the running statistics of every batch-norm layer of ``model`` with one pass over
-    ``loader`` (a cumulative average: momentum ``None``), as after SWA the averaged weights need them."""
-    from tensorgraft.nn.modules.normalization import _BatchNorm
-    momenta = {}
-    for module in model.modules():
-        if isinstance(module, _BatchNorm):
-            module.reset_running_stats()
-            momenta[module] = module.momentum
-    if not momenta:
+    """Recompute the running statistics of every batch-norm layer of ``model`` as the plain average
+    over one pass of ``loader`` (the first element of a list/tuple batch is the input)."""
+    layers = _batch_norm_layers(model)
+    if not layers:
         return
-    was_training = model.training
+    saved = []
+    for layer in layers:
+        layer.reset_running_stats()
+        saved.append(layer.momentum)
+        layer.momentum = None          # cumulative average
+    mode = model.training
     model.train()
-    for module in momenta:
-        module.momentum = None
-    with _tg.no_grad():
-        for input in loader:
-            if isinstance(input, (list, tuple)):
-                input = input[0]
+    try:
+        for batch in loader:
+            if isinstance(batch, (list, tuple)):
+                batch = batch[0]
             if device is not None:
-                input = input.to(device)
-            model(input)
-    for bn_module in momenta:
-        bn_module.momentum = momenta[bn_module]
-    model.train(was_training)
+                batch = batch.to(device)
+            model(batch)
+    finally:
+        for layer, momentum in zip(layers, saved):
+            layer.momentum = momentum
+        model.train(mode)
 
+
+# ------------------------------------------------------------------------------------------ SWALR
 
 class SWALR(LRScheduler):
-    """Anneals each group's lr to ``swa_lr`` over ``anneal_epochs`` steps (``"cos"`` or ``"linear"``),
-    then keeps it there."""
+    """Anneal each group's learning rate toward its ``swa_lr`` over ``anneal_epochs`` steps ('cos' or
+    'linear' shape), then hold it there. Follows changes made to ``lr`` from outside, like torch."""
+
+    _STRATEGIES = ("cos", "linear")
 
     def __init__(self, optimizer, swa_lr, anneal_epochs=10, anneal_strategy="cos", last_epoch=-1):
-        swa_lrs = _per_group("swa_lr", optimizer, swa_lr)
-        for lr, group in zip(swa_lrs, optimizer.param_groups, strict=True):
-            group["swa_lr"] = lr
-        if anneal_strategy not in ["cos", "linear"]:
+        targets = _per_group("swa_lr", optimizer, swa_lr)
+        for group, target in zip(optimizer.param_groups, targets):
+            group["swa_lr"] = target
+        if anneal_strategy not in self._STRATEGIES:
             raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}")
         self._set_anneal_func(anneal_strategy)
         if not isinstance(anneal_epochs, int) or anneal_epochs < 0:
@@ -207,36 +223,31 @@ class SWALR(LRScheduler):
     def _cosine_anneal(t):
         return (1 - math.cos(math.pi * t)) / 2
 
-    @staticmethod
-    def _get_initial_lr(lr, swa_lr, alpha):
-        if alpha == 1:
-            return swa_lr
-        return (lr - alpha * swa_lr) / (1 - alpha)
-
-    def get_lr(self):
-        if not self._get_lr_called_within_step:
-            warnings.warn("To get the last learning rate computed by the scheduler, please use `get_last_lr()`.",
-                          UserWarning, stacklevel=2)
-        # recovers the lr the annealing started from out of the current one, so that the schedule
-        # composes with other changes to the lr, as PyTorch's does
-        step = self._step_count - 1
-        if self.anneal_epochs == 0:
-            step = max(1, step)
-        prev_t = max(0, min(1, (step - 1) / max(1, self.anneal_epochs)))
-        prev_alpha = self.anneal_func(prev_t)
-        prev_lrs = [self._get_initial_lr(group["lr"], group["swa_lr"], prev_alpha)
-                    for group in self.optimizer.param_groups]
-        t = max(0, min(1, step / max(1, self.anneal_epochs)))
-        alpha = self.anneal_func(t)
-        return [group["swa_lr"] * alpha + lr * (1 - alpha)
-                for group, lr in zip(self.optimizer.param_groups, prev_lrs, strict=True)]
-
     def _set_anneal_func(self, anneal_strategy) -> None:
         self._anneal_strategy = anneal_strategy
         self.anneal_func = self._cosine_anneal if anneal_strategy == "cos" else self._linear_anneal
 
+    def _progress(self, k):
+        """The annealing weight after ``k`` steps (0: the starting lr, 1: swa_lr)."""
+        frac = k / max(1, self.anneal_epochs)
+        return self.anneal_func(max(0, min(1, frac)))
+
+    def get_lr(self):
+        self._warn_get_lr()
+        k = self._step_count - 1
+        if self.anneal_epochs == 0:
+            k = max(1, k)
+        w_prev, w_next = self._progress(k - 1), self._progress(k)
+        out = []
+        for group in self.optimizer.param_groups:
+            goal, now = group["swa_lr"], group["lr"]
+            # undo the previous blend to recover the lr annealing started from, then blend anew
+            origin = goal if w_prev == 1 else (now - w_prev * goal) / (1 - w_prev)
+            out.append(goal * w_next + origin * (1 - w_next))
+        return out
+
     def state_dict(self) -> dict:
-        return {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "anneal_func")}
+        return {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "anneal_func")}
 
     def load_state_dict(self, state_dict: dict) -> None:
         self.__dict__.update(state_dict)

@@ -1,5 +1,9 @@
-"""Folding an eval-mode BatchNorm into the convolution or linear layer before it
-(``torch.nn.utils.fusion``): ``bn(conv(x)) == fused_conv(x)`` with the running statistics."""
+"""Folding an eval-mode BatchNorm into the convolution or linear layer that feeds it.
+
+In eval mode BatchNorm is the per-channel affine map ``y = (x - mean) * s + beta`` with
+``s = gamma / sqrt(var + eps)``; applied after ``x = W @ input + b`` it equals one layer with
+weight ``W * s`` (scaled along the output-channel axis) and bias ``(b - mean) * s + beta``.
+"""
 from __future__ import annotations
 
 import copy
@@ -11,64 +15,76 @@ from ..parameter import Parameter
 __all__ = ["fuse_conv_bn_eval", "fuse_conv_bn_weights", "fuse_linear_bn_eval", "fuse_linear_bn_weights"]
 
 
+def _bn_scale_and_shift(mean, var, eps, gamma, beta):
+    """The per-channel factor ``s`` and the additive ``beta - mean * s`` of an eval BatchNorm
+    (``gamma``/``beta`` default to one and zero as for ``affine=False``)."""
+    inv_std = _tg.rsqrt(var + eps)
+    factor = inv_std if gamma is None else gamma * inv_std
+    shift = -mean * factor
+    if beta is not None:
+        shift = shift + beta
+    return factor, shift
+
+
+def _check_eval(*modules):
+    assert not any(m.training for m in modules), "Fusion only for eval!"
+
+
+def _check_stats(bn):
+    assert bn.running_mean is not None and bn.running_var is not None, \
+        "bn.running_mean and bn.running_var must not be None"
+
+
+def _as_parameters(weight, bias, like_w, like_b):
+    """Wrap the fused tensors as leaf parameters with the dtypes and ``requires_grad`` flags of the
+    layer's own weight and bias (a missing bias counts as not requiring grad, with the weight's dtype)."""
+    bias_dtype = like_w.dtype if like_b is None else like_b.dtype
+    w = Parameter(weight.detach().to(like_w.dtype), like_w.requires_grad)
+    b = Parameter(bias.detach().to(bias_dtype), like_b is not None and like_b.requires_grad)
+    return w, b
+
+
 def fuse_conv_bn_eval(conv, bn, transpose=False):
-    """A copy of ``conv`` (eval mode) with ``bn`` (eval mode) folded into its weight and bias;
-    ``transpose`` for a transposed convolution (output channels on dim 1 of its weight)."""
-    if conv.training or bn.training:
-        raise AssertionError("Fusion only for eval!")
-    fused_conv = copy.deepcopy(conv)
-    if bn.running_mean is None or bn.running_var is None:
-        raise AssertionError("bn.running_mean and bn.running_var must not be None")
-    fused_conv.weight, fused_conv.bias = fuse_conv_bn_weights(
-        fused_conv.weight, fused_conv.bias, bn.running_mean, bn.running_var, bn.eps, bn.weight, bn.bias, transpose)
-    return fused_conv
+    """Return a copy of the eval-mode ``conv`` whose weight and bias absorb the eval-mode ``bn``."""
+    _check_eval(conv, bn)
+    _check_stats(bn)
+    out = copy.deepcopy(conv)
+    out.weight, out.bias = fuse_conv_bn_weights(out.weight, out.bias, bn.running_mean, bn.running_var, bn.eps,
+                                                bn.weight, bn.bias, transpose)
+    return out
 
 
 def fuse_conv_bn_weights(conv_w, conv_b, bn_rm, bn_rv, bn_eps, bn_w, bn_b, transpose=False):
-    """The fused ``(weight, bias)`` Parameters: ``w * g / sqrt(var + eps)`` per output channel and
-    ``(b - mean) * g / sqrt(var + eps) + beta``; a missing conv bias or affine part counts as 0/1."""
-    conv_weight_dtype = conv_w.dtype
-    conv_bias_dtype = conv_b.dtype if conv_b is not None else conv_weight_dtype
-    if conv_b is None:
-        conv_b = _tg.zeros_like(bn_rm)
-    if bn_w is None:
-        bn_w = _tg.ones_like(bn_rm)
-    if bn_b is None:
-        bn_b = _tg.zeros_like(bn_rm)
-    bn_var_rsqrt = _tg.rsqrt(bn_rv + bn_eps)
-    if transpose:
-        shape = [1, -1] + [1] * (len(conv_w.shape) - 2)
-    else:
-        shape = [-1, 1] + [1] * (len(conv_w.shape) - 2)
-    fused_conv_w = (conv_w * (bn_w * bn_var_rsqrt).reshape(shape)).to(dtype=conv_weight_dtype)
-    fused_conv_b = ((conv_b - bn_rm) * bn_var_rsqrt * bn_w + bn_b).to(dtype=conv_bias_dtype)
-    return Parameter(fused_conv_w, conv_w.requires_grad), Parameter(fused_conv_b, conv_b.requires_grad)
+    """Fused ``(weight, bias)`` parameters of a convolution followed by an eval BatchNorm.
+
+    The output channels are dim 0 of a convolution's weight and dim 1 of a transposed one's."""
+    factor, shift = _bn_scale_and_shift(bn_rm, bn_rv, bn_eps, bn_w, bn_b)
+    channel_axis = 1 if transpose else 0
+    view = [1] * conv_w.dim()
+    view[channel_axis] = -1
+    weight = conv_w * factor.reshape(view)
+    bias = shift if conv_b is None else conv_b * factor + shift
+    return _as_parameters(weight, bias, conv_w, conv_b)
 
 
 def fuse_linear_bn_eval(linear, bn):
-    """A copy of ``linear`` (eval mode) with ``bn`` (eval mode, ``BatchNorm1d`` over its
-    ``out_features``, or over one feature) folded into its weight and bias."""
-    if linear.training or bn.training:
-        raise AssertionError("Fusion only for eval!")
-    fused_linear = copy.deepcopy(linear)
-    # the BatchNorm broadcasts when it has one feature; otherwise its features are the outputs
-    if linear.out_features != bn.num_features and bn.num_features != 1:
-        raise AssertionError("To fuse, linear.out_features == bn.num_features or bn.num_features == 1, got "
-                             f"linear.out_features={linear.out_features} and bn.num_features={bn.num_features}")
-    if bn.running_mean is None or bn.running_var is None:
-        raise AssertionError("bn.running_mean and bn.running_var must not be None")
-    fused_linear.weight, fused_linear.bias = fuse_linear_bn_weights(
-        fused_linear.weight, fused_linear.bias, bn.running_mean, bn.running_var, bn.eps, bn.weight, bn.bias)
-    return fused_linear
+    """Return a copy of the eval-mode ``linear`` whose weight and bias absorb the eval-mode ``bn``."""
+    _check_eval(linear, bn)
+    assert linear.out_features == bn.num_features or bn.num_features == 1, (
+        "To fuse, linear.out_features == bn.num_features or bn.num_features == 1, "
+        f"got linear.out_features={linear.out_features} and bn.num_features={bn.num_features}")
+    _check_stats(bn)
+    out = copy.deepcopy(linear)
+    out.weight, out.bias = fuse_linear_bn_weights(out.weight, out.bias, bn.running_mean, bn.running_var, bn.eps,
+                                                  bn.weight, bn.bias)
+    return out
 
 
 def fuse_linear_bn_weights(linear_w, linear_b, bn_rm, bn_rv, bn_eps, bn_w, bn_b):
-    """The fused ``(weight, bias)`` Parameters of a linear layer followed by an eval BatchNorm."""
-    linear_weight_dtype = linear_w.dtype
-    linear_bias_dtype = linear_b.dtype if linear_b is not None else linear_weight_dtype
-    if linear_b is None:
-        linear_b = _tg.zeros_like(bn_rm)
-    bn_scale = bn_w * _tg.rsqrt(bn_rv + bn_eps)
-    fused_w = linear_w * bn_scale.unsqueeze(-1).to(dtype=linear_weight_dtype)
-    fused_b = ((linear_b - bn_rm) * bn_scale + bn_b).to(dtype=linear_bias_dtype)
-    return Parameter(fused_w, linear_w.requires_grad), Parameter(fused_b, linear_b.requires_grad)
+    """Fused ``(weight, bias)`` parameters of a linear layer followed by an eval BatchNorm (whose
+    affine ``bn_w``/``bn_b`` are required here, as in PyTorch)."""
+    factor = bn_w * _tg.rsqrt(bn_rv + bn_eps)
+    weight = linear_w * factor.unsqueeze(-1)
+    centred = -bn_rm if linear_b is None else linear_b - bn_rm
+    bias = centred * factor + bn_b
+    return _as_parameters(weight, bias, linear_w, linear_b)
