@@ -36,6 +36,13 @@ FOLLOWERS = {
     "randperm": lambda: tg.randperm(4),
     "tril_indices": lambda: tg.tril_indices(3, 3),
     "triu_indices": lambda: tg.triu_indices(3, 3),
+    "hann_window": lambda: tg.hann_window(4),
+    "hamming_window": lambda: tg.hamming_window(4),
+    "blackman_window": lambda: tg.blackman_window(4),
+    "bartlett_window": lambda: tg.bartlett_window(4),
+    "kaiser_window": lambda: tg.kaiser_window(4),
+    "fft_fftfreq": lambda: tg.fft.fftfreq(4),      # PyTorch's name for torch.fft.fftfreq
+    "fft_rfftfreq": lambda: tg.fft.rfftfreq(4),
 }
 
 _HOST = np.arange(3.0)
@@ -194,8 +201,8 @@ def test_followers_are_pytorchs_list():
     from torch.utils._device import _device_constructors
     theirs = {f.__name__ for f in _device_constructors()}
     ours = set(FOLLOWERS)
-    # PyTorch's that tensorgraft does not have (sparse/nested/quantized layouts, window functions,
-    # fft frequencies, asarray) are absent from tensorgraft altogether
+    # PyTorch's that tensorgraft does not have (sparse/nested/quantized layouts, asarray) are absent
+    # from tensorgraft altogether
     assert ours <= theirs
     assert not {n for n in theirs - ours if hasattr(tg, n)}
     with torch.device("meta"):

@@ -32,6 +32,10 @@ from .ops.conversion import (  # noqa: E402,F401
 )
 from .ops.shape import broadcast_shapes  # noqa: E402,F401
 from . import linalg  # noqa: E402,F401
+from .ops.complex import real, imag, resolve_conj, resolve_neg  # noqa: E402,F401
+from .ops.spectral import (  # noqa: E402,F401
+    hann_window, hamming_window, blackman_window, bartlett_window, kaiser_window,
+)
 from .threads import get_num_threads, set_num_threads  # noqa: E402,F401
 from .serialization import save, load  # noqa: E402,F401
 
@@ -59,14 +63,23 @@ _manager.load_all(_builtin_plugin, __import__(__name__))
 
 # Anomaly mode belongs to the autograd engine; PyTorch also exposes its switches at top level.
 _FROM_AUTOGRAD = frozenset({"is_anomaly_enabled", "is_anomaly_check_nan_enabled", "set_anomaly_enabled"})
+# autocast's switches live in tensorgraft.amp; PyTorch also exposes them at top level
+_FROM_AMP = frozenset({"autocast", "is_autocast_enabled", "set_autocast_enabled", "get_autocast_dtype",
+                       "set_autocast_dtype", "get_autocast_gpu_dtype", "get_autocast_cpu_dtype", "is_autocast_cpu_enabled",
+                       "set_autocast_cpu_enabled", "set_autocast_gpu_dtype", "set_autocast_cpu_dtype",
+                       "is_autocast_cache_enabled", "set_autocast_cache_enabled", "clear_autocast_cache"})
 
 
 def __getattr__(name):
     """``tensorgraft.nn``/``optim``/``autograd``/``func``/``cuda``/``utils``/``backends`` resolve on first use."""
-    if name in ("nn", "optim", "autograd", "func", "cuda", "utils", "testing", "plugins_cli", "backends"):
+    if name in ("nn", "optim", "autograd", "func", "cuda", "utils", "testing", "plugins_cli", "backends", "distributions", "fft",
+                "special", "amp", "cpu"):
         import importlib
         return importlib.import_module(f"{__name__}.{name}")
     if name in _FROM_AUTOGRAD:
         import importlib  # without the autograd engine: ModuleNotFoundError naming its distribution
         return getattr(importlib.import_module(f"{__name__}.autograd.anomaly"), name)
+    if name in _FROM_AMP:
+        import importlib
+        return getattr(importlib.import_module(f"{__name__}.amp"), name)
     raise AttributeError(f"module 'tensorgraft' has no attribute '{name}'")

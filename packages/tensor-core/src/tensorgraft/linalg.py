@@ -1,6 +1,7 @@
 """``tensorgraft.linalg``: the PyTorch ``torch.linalg`` namespace (norms, solvers, decompositions).
 
-Gradients: inv, solve, solve_triangular, det, slogdet, cholesky, pinv, eigh/eigvalsh, cross, norms and
+Gradients: lu_factor(_ex), lu, lu_solve, lstsq (solution, residuals), matrix_exp, eig/eigvals and
+householder_product are differentiable with PyTorch's formulas. inv, solve, solve_triangular, det, slogdet, cholesky, pinv, eigh/eigvalsh, cross, norms and
 matrix_power are differentiable (twice as well); ``svdvals`` (hence the 'nuc'/2/-2 matrix norms, cond) is
 differentiable once; ``qr`` and ``svd`` (U, S, Vh) are forward-only.
 """
@@ -8,13 +9,18 @@ from __future__ import annotations
 
 import math
 
+from .ops.decompositions import (  # noqa: F401
+    EigResult, LstsqResult, LUFactorExResult, LUFactorResult, LUResult, SolveExResult,
+)
 from .ops.linalg import (  # noqa: F401
     EighResult, LinAlgError, QRResult, SlogdetResult, SVDResult, parse_einsum,
 )
 
 __all__ = ["inv", "solve", "solve_triangular", "det", "slogdet", "cholesky", "qr", "eigh", "eigvalsh", "svd",
            "svdvals", "pinv", "matrix_power", "cross", "norm", "matrix_norm", "vector_norm", "multi_dot", "vecdot",
-           "matmul", "diagonal", "inv_ex", "cholesky_ex", "matrix_rank", "cond", "LinAlgError"]
+           "matmul", "diagonal", "inv_ex", "cholesky_ex", "matrix_rank", "cond", "LinAlgError", "lstsq", "lu_factor",
+           "lu_factor_ex", "lu", "lu_solve", "solve_ex", "matrix_exp", "eig", "eigvals", "householder_product",
+           "tensorinv", "tensorsolve", "vander"]
 
 
 def _op(name):
@@ -207,3 +213,59 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     """``torch.linalg.vector_norm``: the ``ord``-norm of ``x`` over ``dim`` (all dims when None)."""
     from .ops.reduction import vector_norm as _vector_norm
     return _vector_norm(x, ord, dim, keepdim, dtype=dtype, out=out)
+
+
+def lstsq(A, B, rcond=None, *, driver=None):
+    """``torch.linalg.lstsq``: (solution, residuals, rank, singular_values). As PyTorch: ``residuals``
+    only when m > n, every matrix has full rank and the driver is not 'gelsy'; ``rank`` except for
+    'gels'; ``singular_values`` only for 'gelsd'/'gelss'; the others are empty."""
+    return _op("linalg_lstsq")(A, B, rcond, driver=driver)
+
+
+def lu_factor(A, *, pivot=True, out=None):
+    return _op("linalg_lu_factor")(A, pivot=pivot)
+
+
+def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
+    return _op("linalg_lu_factor_ex")(A, pivot=pivot, check_errors=check_errors)
+
+
+def lu(A, *, pivot=True, out=None):
+    return _op("linalg_lu")(A, pivot=pivot)
+
+
+def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
+    return _op("linalg_lu_solve")(LU, pivots, B, left=left, adjoint=adjoint)
+
+
+def solve_ex(A, B, *, left=True, check_errors=False, out=None):
+    return _op("linalg_solve_ex")(A, B, left=left, check_errors=check_errors)
+
+
+def matrix_exp(A):
+    return _op("linalg_matrix_exp")(A)
+
+
+def eig(A, *, out=None):
+    """Complex eigenvalues and unit-norm eigenvectors (LAPACK's phase convention)."""
+    return _op("linalg_eig")(A)
+
+
+def eigvals(A, *, out=None):
+    return _op("linalg_eigvals")(A)
+
+
+def householder_product(A, tau, *, out=None):
+    return _op("linalg_householder_product")(A, tau)
+
+
+def tensorinv(A, ind=2, *, out=None):
+    return _op("linalg_tensorinv")(A, ind)
+
+
+def tensorsolve(A, B, dims=None, *, out=None):
+    return _op("linalg_tensorsolve")(A, B, dims)
+
+
+def vander(x, *, N=None):
+    return _op("linalg_vander")(x, N=N)

@@ -177,6 +177,34 @@ class Tensor:
     def is_neg(self) -> bool:
         return False
 
+    def resolve_conj(self) -> "Tensor":
+        return self  # nothing is lazily conjugated (see is_conj)
+
+    def resolve_neg(self) -> "Tensor":
+        return self
+
+    @property
+    def real(self) -> "Tensor":
+        """The real parts as a writable view (``self`` for a real tensor), as PyTorch."""
+        from .ops.complex import real
+        return real(self)
+
+    @real.setter
+    def real(self, value) -> None:
+        from .ops.complex import real, set_part
+        set_part(real, self, value)
+
+    @property
+    def imag(self) -> "Tensor":
+        """The imaginary parts as a writable view; complex tensors only, as PyTorch."""
+        from .ops.complex import imag
+        return imag(self)
+
+    @imag.setter
+    def imag(self, value) -> None:
+        from .ops.complex import imag, set_part
+        set_part(imag, self, value)
+
     def is_shared(self) -> bool:
         return False
 

@@ -211,6 +211,8 @@ def fit_grads(node, res, needs=None):
         if d.shape != meta[0]:
             g = sum_to(g, meta[0], node, len(out))
         if d.dtype is not meta[1] and d.dtype != meta[1]:
+            if d.dtype.kind == "c" and meta[1].kind != "c":
+                g = g.real  # a real input's gradient is the real part of a complex one, as PyTorch
             g = g.to(_dtype_of(meta[1]))
         out.append(g)
     return out

@@ -32,6 +32,9 @@ def __getattr__(name):
         value = getattr(streams, name)
         globals()[name] = value
         return value
+    if name == "amp":  # torch.cuda.amp: deprecated aliases of tensorgraft.amp
+        import importlib
+        return importlib.import_module(f"{__name__}.amp")
     raise AttributeError(f"module '{__name__}' has no attribute '{name}'")
 
 

@@ -8,6 +8,7 @@ import numpy as np
 
 import tensorgraft as _tg
 from tensorgraft.grad_mode import state as _gs
+from tensorgraft.amp._state import state as _autocast
 from tensorgraft.tensor import Tensor, wrap
 
 from .functional_ops import activation as _act
@@ -163,6 +164,8 @@ def tanh(input):
 
 
 def softplus(input, beta=1.0, threshold=20.0):
+    if _autocast.on:
+        input, = _autocast.fp32_cuda(input)
     return _act.softplus_op(input, float(beta), float(threshold))
 
 
@@ -195,6 +198,8 @@ def hardsigmoid(input, inplace=False):
 
 
 def prelu(input, weight):
+    if _autocast.on:
+        input, weight = _autocast.lower(input, weight)
     _check(input, "prelu")
     w = weight
     if input.ndim >= 2 and weight.numel() > 1:
@@ -261,6 +266,8 @@ def _softmax_dim(name, ndim, stacklevel=3):
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if _autocast.on:
+        input, = _autocast.fp32_cuda(input)
     _check(input, "softmax")
     if dim is None:
         dim = _softmax_dim("softmax", input.ndim, _stacklevel)
@@ -268,6 +275,8 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if _autocast.on:
+        input, = _autocast.fp32_cuda(input)
     _check(input, "log_softmax")
     if dim is None:
         dim = _softmax_dim("log_softmax", input.ndim, _stacklevel)
@@ -275,6 +284,8 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    if _autocast.on:
+        input, = _autocast.fp32_cuda(input)
     if dim is None:
         dim = _softmax_dim("softmin", input.ndim, _stacklevel)
     return _act.softmax_op(-input, dim, dtype)
@@ -408,17 +419,23 @@ def _pointwise_loss(op, input, target, reduction, *params, warn_name=None, stack
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    if _autocast.on:
+        input, target = _autocast.fp32(input, target)
     reduction = _reduction(size_average, reduce, reduction)
     out = _pointwise_loss(_loss.mse_loss_op, input, target, reduction, warn_name="mse_loss")
     return out
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    if _autocast.on:
+        input, target = _autocast.fp32(input, target)
     reduction = _reduction(size_average, reduce, reduction)
     return _pointwise_loss(_loss.l1_loss_op, input, target, reduction, warn_name="l1_loss")
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    if _autocast.on:
+        input, target = _autocast.fp32(input, target)
     reduction = _reduction(size_average, reduce, reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
@@ -449,6 +466,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
                                      pos_weight=None):
+    if _autocast.on:
+        input, target, weight = _autocast.fp32(input, target, weight)
     reduction = _reduction(size_average, reduce, reduction)
     _check(input, "binary_cross_entropy_with_logits")
     if target.shape != input.shape:
@@ -460,6 +479,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    if _autocast.on:
+        input, target = _autocast.fp32(input, target)
     if size_average is not None or reduce is not None:
         reduction = _reduction(size_average, reduce, reduction)
     elif reduction == "mean":
@@ -477,11 +498,15 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                   label_smoothing=0.0):
+    if _autocast.on:
+        input, target, weight = _autocast.fp32(input, target, weight)
     reduction = _reduction(size_average, reduce, reduction)
     return _loss.cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing)
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    if _autocast.on:
+        input, target, weight = _autocast.fp32(input, target, weight)
     reduction = _reduction(size_average, reduce, reduction)
     return _loss.nll_loss(input, target, weight, ignore_index, reduction)
 
@@ -497,6 +522,8 @@ def _reduce_loss(x, reduction):
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    if _autocast.on:
+        x1, x2 = _autocast.fp32_cuda(x1, x2)
     w12 = (x1 * x2).sum(dim)
     n1 = (x1 * x1).sum(dim)
     n2 = (x2 * x2).sum(dim)
@@ -548,6 +575,8 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
 
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
                      reduction="mean"):
+    if _autocast.on:
+        input, target = _autocast.fp32(input, target)
     reduction = _reduction(size_average, reduce, reduction)
     if log_input:
         loss = input.exp() - target * input
@@ -577,6 +606,8 @@ def one_hot(tensor, num_classes=-1):
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    if _autocast.on:
+        input, = _autocast.fp32_cuda(input)
     if p == 2:
         # Tensor.norm, not sqrt(sum(x*x)): its gradient at a zero vector is 0, as PyTorch's (not NaN)
         n = input.norm(2, dim, keepdim=True)
@@ -655,6 +686,8 @@ def _check_conv(input, weight, groups, nd, name):
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    if _autocast.on:
+        input, weight, bias = _autocast.lower(input, weight, bias)
     _check_conv(input, weight, groups, 2, "conv2d")
     unbatched = input.ndim == 3
     if unbatched:
@@ -682,6 +715,8 @@ def _pad_uneven(input, pads):
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    if _autocast.on:
+        input, weight, bias = _autocast.lower(input, weight, bias)
     _check_conv(input, weight, groups, 1, "conv1d")
     unbatched = input.ndim == 2
     if unbatched:
@@ -731,11 +766,15 @@ def _conv_transpose(input, weight, bias, stride, pad, opad, groups, dil, nd, nam
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    if _autocast.on:
+        input, weight, bias = _autocast.lower(input, weight, bias)
     return _conv_transpose(input, weight, bias, _pair(stride), _pair(padding), _pair(output_padding), groups,
                            _pair(dilation), 2, "conv_transpose2d")
 
 
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    if _autocast.on:
+        input, weight, bias = _autocast.lower(input, weight, bias)
     return _conv_transpose(input, weight, bias, (1, _pair(stride, 1)[0]), (0, _pair(padding, 1)[0]),
                            (0, _pair(output_padding, 1)[0]), groups, (1, _pair(dilation, 1)[0]), 1, "conv_transpose1d")
 
@@ -984,6 +1023,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    if _autocast.on:
+        input, weight, bias = _autocast.fp32_cuda(input, weight, bias)
     _check(input, "layer_norm")
     ns = tuple(normalized_shape) if isinstance(normalized_shape, (tuple, list)) else (int(normalized_shape),)
     if tuple(input.shape[input.ndim - len(ns):]) != ns:
@@ -993,6 +1034,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    if _autocast.on:
+        input, weight, bias = _autocast.fp32_cuda(input, weight, bias)
     _check(input, "group_norm")
     N, C = input.shape[:2]
     if C % num_groups:

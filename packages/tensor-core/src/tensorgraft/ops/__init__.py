@@ -6,6 +6,8 @@ Third-party ops appear here too, as ``tensorgraft.ops.<namespace>.<name>``.
 from . import (  # noqa: F401
     conversion, creation, distance, elementwise, indexing, linalg, reduction, scan, shape, statistics,
 )
-from . import combinatorics, histogram, sets, special_math  # noqa: F401,E402
+from . import combinatorics, histogram, sets, special_functions, special_math  # noqa: F401,E402
+from . import complex, spectral  # noqa: F401,E402  (complex numbers; fft kernels and windows)
+from . import decompositions, linalg_composite  # noqa: F401,E402  (LU, eig, lstsq; old torch.* spellings)
 # in-place variants, aliases and scatter ops built on the families above (imported after them)
 from . import aliases, inplace, scatter, utility, views  # noqa: F401,E402

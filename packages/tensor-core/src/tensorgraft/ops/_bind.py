@@ -11,8 +11,11 @@ from . import _frontend as F
 # every module of tensorgraft.ops (tests/test_foundation_plugins.py checks the list is complete)
 RESERVED_NAMESPACES = frozenset({"elementwise", "reduction", "linalg", "shape", "indexing", "creation",
                                  "conversion", "scan", "statistics", "distance", "random", "_frontend", "_define",
-                                 "_bind", "_args", "combinatorics", "histogram", "sets", "special_math", "aliases",
-                                 "inplace", "scatter", "utility", "views"})
+                                 "_bind", "_args", "combinatorics", "histogram", "sets", "special_math", "special_functions",
+                                 "aliases",
+                                 "inplace", "scatter", "utility", "views",
+                                 "complex", "spectral",
+                                 "decompositions", "linalg_composite"})
 
 
 def bind_op(op, registry, tg_module) -> None:

@@ -17,7 +17,7 @@ __all__ = [
     "arange", "range", "linspace", "logspace", "eye", "rand", "randn", "randint", "randperm", "normal",
     "bernoulli", "multinomial", "rand_like", "randn_like", "randint_like", "FloatTensor", "DoubleTensor",
     "LongTensor", "IntTensor", "BoolTensor", "ByteTensor", "HalfTensor", "ShortTensor", "CharTensor",
-    "scalar_tensor", "empty_strided", "tril_indices", "triu_indices", "complex", "polar",
+    "scalar_tensor", "empty_strided", "tril_indices", "triu_indices",
 ]
 
 _CPU = _device("cpu")
@@ -526,14 +526,6 @@ def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None) ->
     r, c = np.triu_indices(row, offset, col)
     dtype = _check_dtype(dtype, "triu_indices") or _dt.int64
     return _finish(np.stack([r, c]).astype(dtype.np), resolve_device(device), False)
-
-
-def complex(real, imag, *, out=None):  # noqa: A001
-    return real + imag * 1j
-
-
-def polar(abs, angle, *, out=None):  # noqa: A002
-    return abs * angle.cos() + (abs * angle.sin()) * 1j
 
 
 # --------------------------------------------------------------------------- random sampling

@@ -73,8 +73,22 @@ def _sign_kernel(xp, a):
     return r
 
 
-unary("sign", kernel=_sign_kernel)
-unary("sgn", kernel=_sign_kernel)
+def _sign_real_kernel(xp, a):
+    if a.dtype.kind == "c":
+        raise NotImplementedError("Unlike NumPy, torch.sign is not intended to support complex numbers. Please use "
+                                  "torch.sgn instead.")
+    return _sign_kernel(xp, a)
+
+
+def _sgn_kernel(xp, a):
+    if a.dtype.kind == "c":  # z / |z| (0 at 0), whatever NumPy's own complex sign convention
+        m = xp.abs(a)
+        return xp.where(m == 0, xp.zeros((), a.dtype), a / xp.where(m == 0, xp.ones((), m.dtype), m))
+    return _sign_kernel(xp, a)
+
+
+unary("sign", kernel=_sign_real_kernel)
+unary("sgn", kernel=_sgn_kernel)
 unary("exp", "exp", to_float=True)
 unary("exp2", "exp2", to_float=True)
 unary("expm1", "expm1", to_float=True)

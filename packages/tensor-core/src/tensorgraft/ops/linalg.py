@@ -15,6 +15,7 @@ from ..grad_mode import state as _gs
 from ..tensor import Tensor, wrap
 from . import _frontend as F
 from ._args import wrap_dim
+from ..amp._state import state as _autocast  # autocast's flag (tensorgraft.amp)
 from ._define import defop
 
 
@@ -74,6 +75,8 @@ def _mm_frontend(op):
     table = op.table
 
     def mm(input, mat2, *, out=None):
+        if _autocast.on:
+            input, mat2 = _autocast.lower(input, mat2)
         if out is None and input.__class__ is Tensor and mat2.__class__ is Tensor:
             a, b = input._data, mat2._data
             if (a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0] and a.dtype is b.dtype
@@ -107,6 +110,8 @@ def _bmm_frontend(op):
     table = op.table
 
     def bmm(input, mat2, *, out=None):
+        if _autocast.on:
+            input, mat2 = _autocast.lower(input, mat2)
         _tensor_args("bmm", ("input", "mat2"), input, mat2)
         a, b = input._data, mat2._data
         if a.ndim != 3:
@@ -175,6 +180,8 @@ def _matmul_frontend(op):
     table = op.table
 
     def matmul(input, other, *, out=None):
+        if _autocast.on:
+            input, other = _autocast.lower(input, other)
         if (out is None and input.__class__ is Tensor and other.__class__ is Tensor
                 and input._device is other._device):
             # fast path: the common matrix @ matrix of one dtype, no checks beyond these

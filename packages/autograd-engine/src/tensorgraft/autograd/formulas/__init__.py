@@ -24,6 +24,8 @@ def formula(*names, saves=None, saves_output=False, node=None):
 
 def load_all():
     from . import conversion, distance, elementwise, indexing, linalg, reduction, scan, shape  # noqa: F401
-    from . import combinatorics, special_math  # noqa: F401
+    from . import combinatorics, special_functions, special_math  # noqa: F401
     from . import inplace, scatter, views  # noqa: F401
+    from . import decompositions  # noqa: F401
+    from . import complex, spectral  # noqa: F401
     return FORMULAS

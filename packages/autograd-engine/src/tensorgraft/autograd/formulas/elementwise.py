@@ -2,6 +2,8 @@
 themselves differentiable (higher-order gradients)."""
 from __future__ import annotations
 
+import numpy as np
+
 import tensorgraft as tg
 from tensorgraft.ops.elementwise import threshold_backward as _THRESHOLD_BACKWARD
 
@@ -14,6 +16,29 @@ def _threshold_backward(g, x, threshold):
 
 def _is_t(x):
     return isinstance(x, tg.Tensor)
+
+
+# Complex inputs (PyTorch's convention: grad * conj(f'(z)) for a holomorphic f); both helpers leave
+# real tensors alone, so the real path is unchanged.
+def _cj(t):
+    if isinstance(t, tg.Tensor):
+        return t.conj() if t._data.dtype.kind == "c" else t
+    return t.conjugate() if isinstance(t, complex) else t
+
+
+def _rc(grad, x):
+    """A real input receives the real part of a complex gradient (PyTorch's handle_r_to_c)."""
+    if grad is not None and grad._data.dtype.kind == "c" and (not _is_t(x) or x._data.dtype.kind != "c"):
+        return grad.real
+    return grad
+
+
+def _rc_meta(grad, node, i):
+    """``_rc`` for formulas that save no inputs: the input's dtype comes from the node's metadata."""
+    meta = node.in_meta[i] if i < len(node.in_meta) else None
+    if meta is not None and meta[1] is not None and np.dtype(meta[1]).kind != "c":
+        return grad.real
+    return grad
 
 
 def _pow_node(inputs):
@@ -31,11 +56,15 @@ def _sub_node(inputs):
 
 @formula("add", saves=())
 def add(node, g):
+    if g._data.dtype.kind == "c":
+        return _rc_meta(g, node, 0), _rc_meta(g, node, 1)
     return g, g
 
 
 @formula("sub", "subtract", saves=(), node=_sub_node)
 def sub(node, g):
+    if g._data.dtype.kind == "c":
+        return _rc_meta(g, node, 0), _rc_meta(-g, node, 1)
     return g, -g
 
 
@@ -51,6 +80,8 @@ def rsub(node, g):
 def mul(node, g):
     a, b = node.inputs
     need_a, need_b = node.needs_input_grad
+    if g._data.dtype.kind == "c":
+        return (_rc(g * _cj(b), a) if need_a else None), (_rc(g * _cj(a), b) if need_b else None)
     return (g * b if need_a else None), (g * a if need_b else None)
 
 
@@ -61,6 +92,10 @@ def div(node, g):
     if node.attrs is not None and node.attrs["rounding_mode"] is not None:
         # rounded division is piecewise constant: zero gradients (not None: PyTorch fills .grad)
         return (tg.zeros_like(a) if need_a else None), (tg.zeros_like(b) if need_b else None)
+    if g._data.dtype.kind == "c":
+        ga = _rc(g / _cj(b), a) if need_a else None
+        gb = _rc(-g * _cj(a / (b * b)), b) if need_b else None
+        return ga, gb
     ga = g / b if need_a else None
     gb = -g * a / (b * b) if need_b else None
     return ga, gb
@@ -78,91 +113,93 @@ def pow_(node, g):
     ga = gb = None
     if need_a:
         if _is_t(b):
-            ga = tg.where(b == 0, tg.zeros_like(g), g * b * a ** (b - 1))
+            ga = tg.where(b == 0, tg.zeros_like(g), g * _cj(b * a ** (b - 1)))
         elif b == 0:
             ga = g * 0
         else:
-            ga = g * b * a ** (b - 1)
+            ga = g * _cj(b * a ** (b - 1))
     if need_b:
         out = a ** b
         la = a.log() if _is_t(a) else tg.full_like(b, float(__import__("math").log(a)) if a > 0 else float("nan"))
-        gb = g * out * la
-        if _is_t(a):
+        gb = g * _cj(out * la)
+        if _is_t(a) and a._data.dtype.kind != "c" and b._data.dtype.kind != "c":
             gb = tg.where((a == 0) & (b >= 0), tg.zeros_like(gb), gb)
+    if g._data.dtype.kind == "c":
+        return _rc(ga, a), _rc(gb, b)
     return ga, gb
 
 
 @formula("exp", saves=(), saves_output=True)
 def exp(node, g):
-    return (g * node.output,)
+    return (g * _cj(node.output),)
 
 
 @formula("exp2", saves=(), saves_output=True)
 def exp2(node, g):
-    return (g * node.output * 0.6931471805599453,)
+    return (g * _cj(node.output) * 0.6931471805599453,)
 
 
 @formula("expm1", saves=(), saves_output=True)
 def expm1(node, g):
-    return (g * (node.output + 1),)
+    return (g * _cj(node.output + 1),)
 
 
 @formula("log")
 def log(node, g):
-    return (g / node.inputs[0],)
+    return (g / _cj(node.inputs[0]),)
 
 
 @formula("log2")
 def log2(node, g):
-    return (g / (node.inputs[0] * 0.6931471805599453),)
+    return (g / _cj(node.inputs[0] * 0.6931471805599453),)
 
 
 @formula("log10")
 def log10(node, g):
-    return (g / (node.inputs[0] * 2.302585092994046),)
+    return (g / _cj(node.inputs[0] * 2.302585092994046),)
 
 
 @formula("log1p")
 def log1p(node, g):
-    return (g / (node.inputs[0] + 1),)
+    return (g / _cj(node.inputs[0] + 1),)
 
 
 @formula("sqrt", saves=(), saves_output=True)
 def sqrt(node, g):
-    return (g / (2 * node.output),)
+    return (g / (2 * _cj(node.output)),)
 
 
 @formula("rsqrt", saves=(), saves_output=True)
 def rsqrt(node, g):
     out = node.output
-    return (-0.5 * g * out * out * out,)
+    return (-0.5 * g * _cj(out * out * out),)
 
 
 @formula("reciprocal", saves=(), saves_output=True)
 def reciprocal(node, g):
     out = node.output
-    return (-g * out * out,)
+    return (-g * _cj(out * out),)
 
 
 @formula("square")
 def square(node, g):
-    return (2 * g * node.inputs[0],)
+    return (2 * g * _cj(node.inputs[0]),)
 
 
 @formula("sin")
 def sin(node, g):
-    return (g * node.inputs[0].cos(),)
+    return (g * _cj(node.inputs[0].cos()),)
 
 
 @formula("cos")
 def cos(node, g):
-    return (-g * node.inputs[0].sin(),)
+    return (-g * _cj(node.inputs[0].sin()),)
 
 
 @formula("tan", saves=(), saves_output=True)
 def tan(node, g):
     out = node.output
-    return (g * (1 + out * out),)
+    return (g * _cj(1 + out * out),)
 
 
 @formula("asin")
@@ -185,18 +222,18 @@ def atan(node, g):
 
 @formula("sinh")
 def sinh(node, g):
-    return (g * node.inputs[0].cosh(),)
+    return (g * _cj(node.inputs[0].cosh()),)
 
 
 @formula("cosh")
 def cosh(node, g):
-    return (g * node.inputs[0].sinh(),)
+    return (g * _cj(node.inputs[0].sinh()),)
 
 
 @formula("tanh", saves=(), saves_output=True)
 def tanh(node, g):
     out = node.output
-    return (g * (1 - out * out),)
+    return (g * _cj(1 - out * out),)
 
 
 @formula("asinh")
@@ -236,10 +273,22 @@ def threshold_backward(node, g):
 
 @formula("abs", "absolute", node="AbsBackward0")
 def abs_(node, g):
-    return (g * node.inputs[0].sign(),)
+    x = node.inputs[0]
+    return (g * (x.sgn() if x._data.dtype.kind == "c" else x.sign()),)
 
 
-@formula("sign", "sgn", "floor", "ceil", "trunc", "fix", "round", saves=(), node={"fix": "TruncBackward0"})
+@formula("sgn", saves=(0,), saves_output=True, node="SgnBackward0")
+def sgn(node, g):
+    x = node.inputs[0]
+    if x._data.dtype.kind != "c":
+        return (g.new_zeros(g.shape),)
+    # PyTorch's sgn_backward: (g - sgn^2 conj(g)) / (2|z|), 0 where z == 0
+    s, ax = node.output, x.abs()
+    r = (g - s * s * g.conj()) / (2 * ax)
+    return (tg.where(ax == 0, tg.zeros_like(r), r),)
+
+
+@formula("sign", "floor", "ceil", "trunc", "fix", "round", saves=(), node={"fix": "TruncBackward0"})
 def zero_grad(node, g):
     return (g.new_zeros(g.shape),)  # zeros even where g is inf/NaN (g * 0 would be NaN), as PyTorch
 

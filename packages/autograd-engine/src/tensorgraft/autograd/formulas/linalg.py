@@ -1,5 +1,5 @@
-"""Gradients of ``tensorgraft/ops/linalg.py`` (real inputs; written with tensorgraft ops, so they
-are differentiable again). ``qr`` and ``svd`` (U, S, Vh) have no gradient; ``svdvals`` and ``eigh``
+"""Gradients of ``tensorgraft/ops/linalg.py`` (products of complex tensors conjugate the other
+factor, as PyTorch; written with tensorgraft ops, so they are differentiable again). ``qr`` and ``svd`` (U, S, Vh) have no gradient; ``svdvals`` and ``eigh``
 do."""
 from __future__ import annotations
 
@@ -15,32 +15,42 @@ def _mT(x):
     return x.transpose(-2, -1)
 
 
+def _c(x):
+    """The conjugate for complex tensors (the other factor of a product enters a complex
+    gradient conjugated, as in PyTorch), the tensor itself otherwise."""
+    return x.conj() if x.is_complex() else x
+
+
+def _mH(x):
+    return _c(x).transpose(-2, -1)
+
+
 @formula("mm")
 def mm(node, g):
     a, b = node.inputs
     need_a, need_b = node.needs_input_grad
-    return (g.mm(b.t()) if need_a else None), (a.t().mm(g) if need_b else None)
+    return (g.mm(_mH(b)) if need_a else None), (_mH(a).mm(g) if need_b else None)
 
 
 @formula("bmm")
 def bmm(node, g):
     a, b = node.inputs
     need_a, need_b = node.needs_input_grad
-    return (g.bmm(_mT(b)) if need_a else None), (_mT(a).bmm(g) if need_b else None)
+    return (g.bmm(_mH(b)) if need_a else None), (_mH(a).bmm(g) if need_b else None)
 
 
 @formula("mv")
 def mv(node, g):
     a, v = node.inputs
     need_a, need_v = node.needs_input_grad
-    return (g.unsqueeze(1) * v if need_a else None), (a.t().mv(g) if need_v else None)
+    return (g.unsqueeze(1) * _c(v) if need_a else None), (_mH(a).mv(g) if need_v else None)
 
 
 @formula("dot")
 def dot(node, g):
     a, b = node.inputs
     need_a, need_b = node.needs_input_grad
-    return (g * b if need_a else None), (g * a if need_b else None)
+    return (g * _c(b) if need_a else None), (g * _c(a) if need_b else None)
 
 
 @formula("vdot")
@@ -61,17 +71,17 @@ def matmul(node, g):
     a, b = node.inputs
     need_a, need_b = node.needs_input_grad
     if a.ndim == 1 and b.ndim == 1:
-        return (g * b if need_a else None), (g * a if need_b else None)
+        return (g * _c(b) if need_a else None), (g * _c(a) if need_b else None)
     if b.ndim == 1:
-        ga = g.unsqueeze(-1) * b if need_a else None
-        gb = _mT(a).matmul(g.unsqueeze(-1)).squeeze(-1) if need_b else None
+        ga = g.unsqueeze(-1) * _c(b) if need_a else None
+        gb = _mH(a).matmul(g.unsqueeze(-1)).squeeze(-1) if need_b else None
         return ga, gb
     if a.ndim == 1:
-        ga = b.matmul(g.unsqueeze(-1)).squeeze(-1) if need_a else None
-        gb = a.unsqueeze(-1) * g.unsqueeze(-2) if need_b else None
+        ga = _c(b).matmul(g.unsqueeze(-1)).squeeze(-1) if need_a else None
+        gb = _c(a).unsqueeze(-1) * g.unsqueeze(-2) if need_b else None
         return ga, gb
-    ga = g.matmul(_mT(b)) if need_a else None
-    gb = _mT(a).matmul(g) if need_b else None
+    ga = g.matmul(_mH(b)) if need_a else None
+    gb = _mH(a).matmul(g) if need_b else None
     return ga, gb
 
 
@@ -85,15 +95,15 @@ def addmm(node, g):
     g1 = g2 = None
     ga = g * alpha if alpha != 1 else g
     if name.startswith("Addmv"):
-        g1 = ga.unsqueeze(1) * m2 if need_1 else None
-        g2 = m1.t().mv(ga) if need_2 else None
+        g1 = ga.unsqueeze(1) * _c(m2) if need_1 else None
+        g2 = _mH(m1).mv(ga) if need_2 else None
     elif name.startswith("Addbmm"):
         ge = ga.unsqueeze(0).expand(m1.shape[0], *ga.shape)
-        g1 = ge.bmm(_mT(m2)) if need_1 else None
-        g2 = _mT(m1).bmm(ge) if need_2 else None
+        g1 = ge.bmm(_mH(m2)) if need_1 else None
+        g2 = _mH(m1).bmm(ge) if need_2 else None
     else:
-        g1 = ga.matmul(_mT(m2)) if need_1 else None
-        g2 = _mT(m1).matmul(ga) if need_2 else None
+        g1 = ga.matmul(_mH(m2)) if need_1 else None
+        g2 = _mH(m1).matmul(ga) if need_2 else None
     return gi, g1, g2
 
 
@@ -117,7 +127,7 @@ def einsum(node, g):
         for j, (sj, t) in enumerate(zip(ins, ops)):
             if j != i:
                 terms.append(sj)
-                args.append(t)
+                args.append(_c(t))
         present = set("".join(terms))
         target = []
         seen = set()

@@ -25,6 +25,7 @@ import warnings
 import numpy as np
 
 from ._common import check_tensor, formula, needs, nnop, record, same_device, wrap
+from tensorgraft.amp._state import state as _autocast
 
 
 def as_strided(xp, a, shape, strides):
@@ -583,6 +584,8 @@ def _same_pads(k, dil):
 
 
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    if _autocast.on:
+        input, weight, bias = _autocast.lower(input, weight, bias)
     stride, dil = _conv_param(stride, "stride"), _conv_param(dilation, "dilation")
     _check_common("conv3d", input, weight, bias, stride, dil, groups)
     k = tuple(weight.shape[2:])
@@ -620,6 +623,8 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    if _autocast.on:
+        input, weight, bias = _autocast.lower(input, weight, bias)
     if isinstance(padding, str):
         raise TypeError("conv_transpose3d(): argument 'padding' must be tuple of ints, not str")
     stride, dil = _conv_param(stride, "stride"), _conv_param(dilation, "dilation")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._common import check_tensor, formula, gs, nnop, record, wrap
+from tensorgraft.amp._state import state as _autocast
 
 
 def _linear_kernel(xp, x, w, b):
@@ -31,6 +32,8 @@ def _scalar_name(npdtype):
 
 
 def linear(input, weight, bias=None):
+    if _autocast.on:
+        input, weight, bias = _autocast.lower(input, weight, bias)
     check_tensor(input, "linear")
     check_tensor(weight, "linear", "weight", 2)
     x, w = input._data, weight._data

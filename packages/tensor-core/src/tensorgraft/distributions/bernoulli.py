@@ -1,0 +1,4 @@
+"""PyTorch-style module path for ``Bernoulli``."""
+from .discrete import Bernoulli
+
+__all__ = ["Bernoulli"]

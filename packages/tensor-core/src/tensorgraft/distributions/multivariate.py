@@ -1,0 +1,173 @@
+"""Distributions over vectors: ``Dirichlet`` and ``MultivariateNormal``."""
+import math
+
+import tensorgraft as tg
+
+from . import _sampling, constraints
+from .distribution import Distribution, lazy_property
+
+__all__ = ["Dirichlet", "MultivariateNormal"]
+
+
+def dirichlet_mode(a):
+    shifted = (a - 1).clamp(min=0)
+    total = shifted.sum(-1, keepdim=True)
+    # a safe denominator where the corner is chosen, so no 0/0 leaks NaN into the gradient
+    mode = shifted / tg.where(total > 0, total, tg.ones_like(total))
+    # with every concentration below one the density is unbounded at the largest one's corner
+    corner = (a.argmax(-1, keepdim=True) == tg.arange(a.shape[-1], device=a.device)).to(a.dtype)
+    return tg.where((a < 1).all(-1, keepdim=True), corner, mode)
+
+
+class Dirichlet(Distribution):
+    arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
+    support = constraints.simplex
+    has_rsample = True
+    _expand_params = ("concentration",)
+
+    def __init__(self, concentration, validate_args=None):
+        if concentration.dim() < 1:
+            raise ValueError("`concentration` parameter must be at least one-dimensional.")
+        self.concentration = concentration
+        super().__init__(concentration.shape[:-1], concentration.shape[-1:], validate_args=validate_args)
+
+    @property
+    def mean(self):
+        return self.concentration / self.concentration.sum(-1, keepdim=True)
+
+    @property
+    def mode(self):
+        return dirichlet_mode(self.concentration)
+
+    @property
+    def variance(self):
+        a = self.concentration
+        a0 = a.sum(-1, keepdim=True)
+        return a * (a0 - a) / (a0.pow(2) * (a0 + 1))
+
+    def rsample(self, sample_shape=tg.Size()):
+        shape = self._extended_shape(sample_shape)
+        return _sampling.sample_dirichlet(self.concentration.expand(shape))
+
+    def log_prob(self, value):
+        self._check(value)
+        a = self.concentration
+        return tg.xlogy(a - 1, value).sum(-1) + tg.lgamma(a.sum(-1)) - tg.lgamma(a).sum(-1)
+
+    def entropy(self):
+        a = self.concentration
+        k = a.shape[-1]
+        a0 = a.sum(-1)
+        return (tg.lgamma(a).sum(-1) - tg.lgamma(a0) - (k - a0) * tg.digamma(a0)
+                - ((a - 1) * tg.digamma(a)).sum(-1))
+
+
+def _batch_solve_lower(L, b):
+    """``L^-1 b`` for vectors ``b`` (``L`` broadcast over the leading dimensions of ``b``)."""
+    shape = tg.broadcast_shapes(tuple(L.shape[:-2]), tuple(b.shape[:-1]))
+    n = b.shape[-1]
+    L = L.expand(tuple(shape) + (n, n))
+    b = b.expand(tuple(shape) + (n,))
+    return tg.linalg.solve_triangular(L, b.unsqueeze(-1), upper=False).squeeze(-1)
+
+
+def _precision_to_scale_tril(P):
+    """Lower ``L`` with ``L L^T = P^-1``: with ``J`` the reversal permutation and
+    ``J P J = C C^T``, ``U = J C J`` is upper triangular with ``P = U U^T``, so ``L = U^-T``."""
+    flip = P.flip(-2, -1)
+    U = tg.linalg.cholesky(flip).flip(-2, -1)
+    eye = tg.eye(P.shape[-1], dtype=P.dtype, device=P.device).expand(P.shape)
+    return tg.linalg.solve_triangular(U, eye, upper=True).mT
+
+
+class MultivariateNormal(Distribution):
+    """Gaussian over vectors, given by exactly one of ``covariance_matrix``, ``precision_matrix``
+    or ``scale_tril`` (the lower Cholesky factor of the covariance, which everything uses)."""
+
+    arg_constraints = {"loc": constraints.real_vector, "covariance_matrix": constraints.positive_definite,
+                       "precision_matrix": constraints.positive_definite, "scale_tril": constraints.lower_cholesky}
+    support = constraints.real_vector
+    has_rsample = True
+
+    def __init__(self, loc, covariance_matrix=None, precision_matrix=None, scale_tril=None, validate_args=None):
+        if loc.dim() < 1:
+            raise ValueError("loc must be at least one-dimensional.")
+        if (covariance_matrix is not None) + (precision_matrix is not None) + (scale_tril is not None) != 1:
+            raise ValueError("Exactly one of covariance_matrix or precision_matrix or scale_tril may be specified.")
+        given = {"scale_tril": scale_tril, "covariance_matrix": covariance_matrix,
+                 "precision_matrix": precision_matrix}
+        name, matrix = next((k, v) for k, v in given.items() if v is not None)
+        if matrix.dim() < 2:
+            what = "scale_tril matrix" if name == "scale_tril" else name
+            raise ValueError(f"{what} must be at least two-dimensional, with optional leading batch dimensions")
+        batch_shape = tg.broadcast_shapes(tuple(matrix.shape[:-2]), tuple(loc.shape[:-1]))
+        n = matrix.shape[-1]
+        setattr(self, name, matrix.expand(tuple(batch_shape) + (n, n)))
+        if name == "scale_tril":
+            self._unbroadcasted_scale_tril = matrix
+        elif name == "covariance_matrix":
+            self._unbroadcasted_scale_tril = tg.linalg.cholesky(matrix)
+        else:
+            self._unbroadcasted_scale_tril = _precision_to_scale_tril(matrix)
+        self.loc = loc.expand(tuple(batch_shape) + (-1,))
+        super().__init__(batch_shape, self.loc.shape[-1:], validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        batch_shape = tg.Size(tuple(batch_shape))
+        new = super().expand(batch_shape, _instance)
+        n = self._event_shape[0]
+        new.loc = self.loc.expand(tuple(batch_shape) + (n,))
+        for name in ("covariance_matrix", "precision_matrix", "scale_tril"):
+            if name in self.__dict__:
+                new.__dict__[name] = self.__dict__[name].expand(tuple(batch_shape) + (n, n))
+        return new
+
+    def _full_shape(self):
+        return self._batch_shape + self._event_shape + self._event_shape
+
+    @lazy_property
+    def scale_tril(self):
+        return self._unbroadcasted_scale_tril.expand(self._full_shape())
+
+    @lazy_property
+    def covariance_matrix(self):
+        L = self._unbroadcasted_scale_tril
+        return (L @ L.mT).expand(self._full_shape())
+
+    @lazy_property
+    def precision_matrix(self):
+        L = self._unbroadcasted_scale_tril
+        eye = tg.eye(L.shape[-1], dtype=L.dtype, device=L.device).expand(L.shape)
+        Linv = tg.linalg.solve_triangular(L, eye, upper=False)
+        return (Linv.mT @ Linv).expand(self._full_shape())
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc
+
+    @property
+    def variance(self):
+        return self._unbroadcasted_scale_tril.pow(2).sum(-1).expand(self._batch_shape + self._event_shape)
+
+    def rsample(self, sample_shape=tg.Size()):
+        shape = self._extended_shape(sample_shape)
+        eps = tg.randn(shape, dtype=self.loc.dtype, device=self.loc.device)
+        return self.loc + (self._unbroadcasted_scale_tril @ eps.unsqueeze(-1)).squeeze(-1)
+
+    def _half_log_det(self):
+        return self._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+
+    def log_prob(self, value):
+        self._check(value)
+        z = _batch_solve_lower(self._unbroadcasted_scale_tril, value - self.loc)
+        n = self._event_shape[0]
+        return -0.5 * (n * math.log(2 * math.pi) + z.pow(2).sum(-1)) - self._half_log_det()
+
+    def entropy(self):
+        n = self._event_shape[0]
+        h = 0.5 * n * (1.0 + math.log(2 * math.pi)) + self._half_log_det()
+        return h.expand(self._batch_shape) if len(self._batch_shape) else h

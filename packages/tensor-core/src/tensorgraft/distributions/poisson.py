@@ -1,0 +1,4 @@
+"""PyTorch-style module path for ``Poisson``."""
+from .discrete import Poisson
+
+__all__ = ["Poisson"]

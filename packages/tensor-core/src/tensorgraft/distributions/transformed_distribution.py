@@ -1,0 +1,4 @@
+"""PyTorch-style module path for ``TransformedDistribution``."""
+from .transformed import TransformedDistribution
+
+__all__ = ["TransformedDistribution"]

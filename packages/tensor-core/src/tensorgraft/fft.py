@@ -1,0 +1,283 @@
+"""``tensorgraft.fft``: the ``torch.fft`` namespace (discrete Fourier transforms).
+
+Each transform resizes its input (``n``/``s``: zero-pad or trim, recorded as ordinary ops) and calls
+one of PyTorch's three primitives from ``ops/spectral.py``, so dtypes (float32 -> complex64, integers
+promoted to the default float dtype), ``grad_fn`` names and gradients are PyTorch's. ``norm`` is
+``"backward"`` (default: 1/n on the inverse), ``"ortho"`` (1/sqrt(n) both ways) or ``"forward"``.
+"""
+from __future__ import annotations
+
+from . import dtypes as _dt
+from .ops import _frontend as F
+from .ops.spectral import fft_c2c, fft_c2r, fft_r2c
+from .tensor import Tensor
+
+__all__ = ["fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rfft2", "irfft2", "rfftn", "irfftn",
+           "hfft", "ihfft", "hfft2", "ihfft2", "hfftn", "ihfftn", "fftfreq", "rfftfreq", "fftshift", "ifftshift"]
+
+
+def _norm(norm, forward):
+    """PyTorch's ``norm_from_string``: 0 = none, 1 = 1/sqrt(n), 2 = 1/n."""
+    if norm is None or norm == "backward":
+        return 0 if forward else 2
+    if norm == "forward":
+        return 2 if forward else 0
+    if norm == "ortho":
+        return 1
+    raise RuntimeError(f"Invalid normalization mode: \"{norm}\"")
+
+
+def _promote(x, fname, require_complex=False):
+    if not isinstance(x, Tensor):
+        raise F.not_a_tensor(fname, "input", 1, x)
+    kind = x._data.dtype.kind
+    if x._data.dtype.name == "float16":
+        raise RuntimeError("Unsupported dtype Half")
+    if kind not in "fc":
+        x = x.to(_dt.get_default_dtype())
+    if require_complex and not x.is_complex():
+        x = x.to(_complex_of(x))
+    return x
+
+
+def _require_real(x, fname):
+    if x.is_complex():
+        raise RuntimeError(f"{fname} expects a real input tensor, but got {F._type_name(x._data.dtype)}")
+
+
+def _wrap(d, ndim):
+    n = max(ndim, 1)
+    if not -n <= d < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
+    return d % n
+
+
+def _check_n(n):
+    if n is not None and n < 1:
+        raise RuntimeError(f"Invalid number of data points ({n}) specified")
+
+
+def _resize(x, dims, sizes):
+    """Zero-pad or trim ``x`` along ``dims`` to ``sizes`` (PyTorch's ``resize_fft_input``)."""
+    for d, n in zip(dims, sizes):
+        cur = x.shape[d]
+        if n < cur:
+            x = x.narrow(d, 0, n)
+        elif n > cur:
+            shape = list(x.shape)
+            shape[d] = n - cur
+            x = _cat(x, x.new_zeros(shape), d)
+    return x
+
+
+def _cat(a, b, d):
+    from .registry import registry
+    return registry.ops["cat"].frontend([a, b], d)
+
+
+def _out(res, out, fname):
+    if out is None:
+        return res
+    F.store_into(out, res._data, fname)
+    return out
+
+
+def _canon(x, s, dim, fname):
+    """(dims, sizes) of an n-dimensional transform, as PyTorch's ``canonicalize_fft_shape_and_dim_args``."""
+    ndim = x.ndim
+    if s is not None and dim is not None and len(s) != len(dim):
+        raise RuntimeError("When given, dim and shape arguments must have the same length")
+    if dim is not None:
+        dim = [dim] if isinstance(dim, int) else list(dim)
+        dims = [_wrap(d, ndim) for d in dim]
+        if len(set(dims)) != len(dims):
+            raise RuntimeError("FFT dims must be unique")
+    elif s is not None:
+        if len(s) > ndim:
+            raise RuntimeError(f"Got shape with {len(s)} values but input tensor only has {ndim} dimensions.")
+        dims = list(range(ndim - len(s), ndim))
+    else:
+        dims = list(range(ndim))
+    if s is not None:
+        sizes = [x.shape[d] if n == -1 else n for d, n in zip(dims, s)]
+        for n in sizes:
+            if n < 1:
+                raise RuntimeError(f"Invalid number of data points ({n}) specified")
+    else:
+        sizes = [x.shape[d] for d in dims]
+    return dims, sizes
+
+
+# --------------------------------------------------------------------------- complex transforms
+def _c2c_or_r2c(x, dims, norm, forward):
+    if x.is_complex():
+        return fft_c2c(x, dims, _norm(norm, forward), forward)
+    # a real input: the full (two-sided) spectrum of the forward transform; the inverse is its conjugate
+    out = fft_r2c(x, dims, _norm(norm, forward), False)
+    return out if forward else out.conj()
+
+
+def _fftn_impl(fname, x, s, dim, norm, forward):
+    x = _promote(x, fname)
+    dims, sizes = _canon(x, s, dim, fname)
+    if not dims:
+        return x.to(_complex_of(x)) if not x.is_complex() else x.clone()
+    return _c2c_or_r2c(_resize(x, dims, sizes), dims, norm, forward)
+
+
+def _complex_of(x):
+    return _dt.complex128 if x.dtype is _dt.float64 else _dt.complex64
+
+
+def fft(input, n=None, dim=-1, norm=None, *, out=None):
+    """One-dimensional discrete Fourier transform."""
+    _check_n(n)
+    return _out(_fftn_impl("fft", input, None if n is None else [n], [dim], norm, True), out, "fft")
+
+
+def ifft(input, n=None, dim=-1, norm=None, *, out=None):
+    _check_n(n)
+    return _out(_fftn_impl("ifft", input, None if n is None else [n], [dim], norm, False), out, "ifft")
+
+
+def fft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+    return _out(_fftn_impl("fft2", input, s, dim, norm, True), out, "fft2")
+
+
+def ifft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+    return _out(_fftn_impl("ifft2", input, s, dim, norm, False), out, "ifft2")
+
+
+def fftn(input, s=None, dim=None, norm=None, *, out=None):
+    return _out(_fftn_impl("fftn", input, s, dim, norm, True), out, "fftn")
+
+
+def ifftn(input, s=None, dim=None, norm=None, *, out=None):
+    return _out(_fftn_impl("ifftn", input, s, dim, norm, False), out, "ifftn")
+
+
+# --------------------------------------------------------------------------- real <-> half spectrum
+def _rfftn_impl(fname, x, s, dim, norm, forward):
+    """rfft (forward) and ihfft (not forward: conj of the onesided r2c, inverse normalization)."""
+    x = _promote(x, fname)
+    _require_real(x, fname)
+    dims, sizes = _canon(x, s, dim, fname)
+    if not dims:
+        raise RuntimeError(f"{fname} must transform at least one axis")
+    x = _resize(x, dims, sizes)
+    out = fft_r2c(x, dims, _norm(norm, forward), True)
+    return out if forward else out.conj()
+
+
+def _irfftn_impl(fname, x, s, dim, norm, forward):
+    """irfft (inverse) and hfft (forward: c2r of the conjugate, forward normalization)."""
+    x = _promote(x, fname, require_complex=True)
+    dims, sizes = _canon(x, s, dim, fname)
+    if not dims:
+        raise RuntimeError(f"{fname} must transform at least one axis")
+    last = sizes[-1] if s is not None and s[-1] != -1 else 2 * (x.shape[dims[-1]] - 1)
+    if last < 1:
+        raise RuntimeError(f"Invalid number of data points ({last}) specified")
+    x = _resize(x, dims, sizes[:-1] + [last // 2 + 1])
+    if forward:
+        x = x.conj()
+    return fft_c2r(x, dims, _norm(norm, forward), last)
+
+
+def rfft(input, n=None, dim=-1, norm=None, *, out=None):
+    """The one-sided spectrum (``n // 2 + 1`` bins) of a real signal."""
+    _check_n(n)
+    return _out(_rfftn_impl("rfft", input, None if n is None else [n], [dim], norm, True), out, "rfft")
+
+
+def irfft(input, n=None, dim=-1, norm=None, *, out=None):
+    """Inverse of ``rfft``; ``n`` (default ``2 * (m - 1)``) is the output length."""
+    _check_n(n)
+    return _out(_irfftn_impl("irfft", input, None if n is None else [n], [dim], norm, False), out, "irfft")
+
+
+def rfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+    return _out(_rfftn_impl("rfft2", input, s, dim, norm, True), out, "rfft2")
+
+
+def irfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+    return _out(_irfftn_impl("irfft2", input, s, dim, norm, False), out, "irfft2")
+
+
+def rfftn(input, s=None, dim=None, norm=None, *, out=None):
+    return _out(_rfftn_impl("rfftn", input, s, dim, norm, True), out, "rfftn")
+
+
+def irfftn(input, s=None, dim=None, norm=None, *, out=None):
+    return _out(_irfftn_impl("irfftn", input, s, dim, norm, False), out, "irfftn")
+
+
+def hfft(input, n=None, dim=-1, norm=None, *, out=None):
+    """The real spectrum of a Hermitian-symmetric signal given by its first half."""
+    _check_n(n)
+    return _out(_irfftn_impl("hfft", input, None if n is None else [n], [dim], norm, True), out, "hfft")
+
+
+def ihfft(input, n=None, dim=-1, norm=None, *, out=None):
+    _check_n(n)
+    return _out(_rfftn_impl("ihfft", input, None if n is None else [n], [dim], norm, False), out, "ihfft")
+
+
+def hfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+    return _out(_irfftn_impl("hfft2", input, s, dim, norm, True), out, "hfft2")
+
+
+def ihfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+    return _out(_rfftn_impl("ihfft2", input, s, dim, norm, False), out, "ihfft2")
+
+
+def hfftn(input, s=None, dim=None, norm=None, *, out=None):
+    return _out(_irfftn_impl("hfftn", input, s, dim, norm, True), out, "hfftn")
+
+
+def ihfftn(input, s=None, dim=None, norm=None, *, out=None):
+    return _out(_rfftn_impl("ihfftn", input, s, dim, norm, False), out, "ihfftn")
+
+
+# --------------------------------------------------------------------------- helpers
+def _freq(n, d, dtype, device, requires_grad, onesided):
+    from .ops.conversion import resolve_device
+    from .ops.creation import _check_dtype, _create, _make
+    dtype = _check_dtype(dtype, "fftfreq") or _dt.get_default_dtype()
+    dev = resolve_device(device)
+
+    def make(xp):
+        f = xp.fft.rfftfreq(n, d) if onesided else xp.fft.fftfreq(n, d)
+        return f.astype(dtype.np)
+    return _make(_create(dev, make), dev, requires_grad)
+
+
+def fftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    """Sample frequencies of a length-``n`` transform with sample spacing ``d``."""
+    return _out(_freq(n, d, dtype, device, requires_grad, False), out, "fftfreq")
+
+
+def rfftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    return _out(_freq(n, d, dtype, device, requires_grad, True), out, "rfftfreq")
+
+
+def _shift(input, dim, inverse):
+    if not isinstance(input, Tensor):
+        raise F.not_a_tensor("fftshift", "input", 1, input)
+    if dim is None:
+        dims = list(range(input.ndim))
+    else:
+        dims = [_wrap(d, input.ndim) for d in ([dim] if isinstance(dim, int) else dim)]
+    if not dims:
+        return input.clone()
+    shifts = [(input.shape[d] + 1) // 2 if inverse else input.shape[d] // 2 for d in dims]
+    return input.roll(shifts, dims)
+
+
+def fftshift(input, dim=None):
+    """Moves the zero-frequency bin to the centre (a ``roll`` by ``n // 2``)."""
+    return _shift(input, dim, False)
+
+
+def ifftshift(input, dim=None):
+    return _shift(input, dim, True)

@@ -1,0 +1,334 @@
+"""The ``torch.special`` functions that no other op family holds: scaled error and Bessel
+functions, normal-distribution helpers, the incomplete gamma and Hurwitz zeta functions and the
+orthogonal polynomials. ``tensorgraft.special`` exposes them under PyTorch's names; the ops carry
+ATen's names (``special_erfcx``) so the graph nodes read as PyTorch's (``SpecialErfcxBackward0``).
+
+On CPU the transcendental ones need SciPy (optional: a clear error names it when missing); on
+CUDA they use ``cupyx.scipy.special``. The polynomials, ``entr``, ``xlog1py`` and
+``spherical_bessel_j0`` are plain array arithmetic and need neither.
+
+Gradients live in ``tensorgraft/autograd/formulas/special_functions.py``.
+"""
+from __future__ import annotations
+
+import types
+
+import numpy as np
+
+from . import _frontend as F
+from ._define import CORE_OPS, binary, unary
+from .elementwise import _special
+
+_FIRST = len(CORE_OPS)
+
+
+def _mk(shape, dtype, device, seed, lo=-2.0, hi=2.0):
+    from ..testing import make_tensor
+    return make_tensor(shape, dtype=dtype, device=device, low=lo, high=hi, seed=seed)
+
+
+def _sp(xp, name):
+    """SciPy's (or CuPy's) special-function module; without SciPy on CPU an error naming it."""
+    sp = _special(xp)
+    if not isinstance(sp, types.ModuleType):
+        raise RuntimeError(f"torch.special.{name} needs SciPy on CPU: pip install scipy")
+    return sp
+
+
+def _ref(name, *pre):
+    def ref(*args):
+        import scipy.special as sp
+        return getattr(sp, name)(*pre, *args)
+    return ref
+
+
+def _float_only(aten, a):
+    # PyTorch has no integer kernels for these (and does not promote): the same error
+    if a.dtype.kind != "f":
+        raise NotImplementedError(f"\"{aten}_cpu\" not implemented for '{F._type_name(a.dtype)}'")
+
+
+# =========================================================================== unary, through SciPy
+def _scipy_unary(name, sp_name):
+    def kernel(xp, a):
+        return getattr(_sp(xp, name), sp_name)(a).astype(a.dtype, copy=False)  # SciPy: float16 in float32
+    return kernel
+
+
+def _unary_samples(lo, hi, seed):
+    def samples(dtype, device):
+        return [((_mk((2, 3), dtype, device, seed, lo, hi),), {}), ((_mk((), dtype, device, seed + 1, lo, hi),), {})]
+    return samples
+
+
+_SCIPY = ("scipy",)
+# differentiable (formulas in autograd/formulas/special_functions.py)
+unary("special_erfcx", kernel=_scipy_unary("erfcx", "erfcx"), to_float=True, inplace=False, method=False,
+      public=False, samples=_unary_samples(-2.0, 3.0, 400), reference=_ref("erfcx"), requires=_SCIPY, elementwise=True)
+unary("special_i0e", kernel=_scipy_unary("i0e", "i0e"), to_float=True, inplace=False, method=False, public=False,
+      samples=_unary_samples(-3.0, 3.0, 402), reference=_ref("i0e"), requires=_SCIPY, elementwise=True)
+unary("special_i1e", kernel=_scipy_unary("i1e", "i1e"), to_float=True, inplace=False, method=False, public=False,
+      samples=_unary_samples(0.2, 3.0, 404), reference=_ref("i1e"), requires=_SCIPY, elementwise=True)
+unary("special_ndtri", kernel=_scipy_unary("ndtri", "ndtri"), to_float=True, inplace=False, method=False,
+      public=False, samples=_unary_samples(0.05, 0.95, 406), reference=_ref("ndtri"), requires=_SCIPY,
+      elementwise=True)
+unary("special_log_ndtr", kernel=_scipy_unary("log_ndtr", "log_ndtr"), to_float=True, inplace=False, method=False,
+      public=False, samples=_unary_samples(-3.0, 3.0, 408), reference=_ref("log_ndtr"), requires=_SCIPY,
+      elementwise=True)
+
+
+def _entr_kernel(xp, a):
+    # -x log x; 0 at 0; -inf below 0; NaN stays NaN (as PyTorch's kernel)
+    pos = a > 0
+    r = -a * xp.log(xp.where(pos, a, xp.ones((), a.dtype)))
+    r = xp.where(pos, r, xp.where(a == 0, xp.zeros((), a.dtype), xp.full((), -np.inf, a.dtype)))
+    return xp.where(xp.isnan(a), a, r)
+
+
+def _entr_ref(a):
+    with np.errstate(all="ignore"):
+        return np.where(a > 0, -a * np.log(np.where(a > 0, a, 1.0)), np.where(a == 0, 0.0, -np.inf))
+
+
+unary("special_entr", kernel=_entr_kernel, to_float=True, inplace=False, method=False, public=False,
+      samples=_unary_samples(0.2, 3.0, 410), reference=_entr_ref, elementwise=True)
+
+# not differentiable in PyTorch either (their outputs never require grad)
+for _name, _spname, _lo, _hi in (("bessel_j0", "j0", -5.0, 5.0), ("bessel_j1", "j1", -5.0, 5.0),
+                                  ("bessel_y0", "y0", 0.2, 5.0), ("bessel_y1", "y1", 0.2, 5.0),
+                                  ("modified_bessel_i0", "i0", -3.0, 3.0), ("modified_bessel_i1", "i1", -3.0, 3.0),
+                                  ("modified_bessel_k0", "k0", 0.2, 3.0), ("modified_bessel_k1", "k1", 0.2, 3.0),
+                                  ("scaled_modified_bessel_k0", "k0e", 0.2, 3.0),
+                                  ("scaled_modified_bessel_k1", "k1e", 0.2, 3.0)):
+    unary("special_" + _name, kernel=_scipy_unary(_name, _spname), to_float=True, inplace=False, method=False,
+          public=False, differentiable=False, samples=_unary_samples(_lo, _hi, 420), reference=_ref(_spname),
+          requires=_SCIPY, elementwise=True)
+
+
+def _airy_ai_kernel(xp, a):
+    if xp is np:
+        return _sp(xp, "airy_ai").airy(a)[0].astype(a.dtype, copy=False)
+    import scipy.special as host_sp  # cupyx.scipy.special has no airy: computed on the host
+    return xp.asarray(host_sp.airy(xp.asnumpy(a))[0].astype(a.dtype, copy=False))
+
+
+unary("special_airy_ai", kernel=_airy_ai_kernel, to_float=True, inplace=False, method=False, public=False,
+      differentiable=False, samples=_unary_samples(-3.0, 3.0, 430), reference=lambda a: _ref("airy")(a)[0],
+      requires=_SCIPY, elementwise=True)
+
+
+def _spherical_j0_kernel(xp, a):
+    # PyTorch's: a Taylor polynomial below 0.5 (no 0/0 at the origin), sin(x)/x above, 0 at +-inf
+    x2 = a * a
+    c = (1.0 / 6227020800.0, -1.0 / 39916800.0, 1.0 / 362880.0, -1.0 / 5040.0, 1.0 / 120.0, -1.0 / 6.0)
+    poly = x2 * a.dtype.type(c[0])
+    for k in c[1:]:
+        poly = x2 * (a.dtype.type(k) + poly)
+    small = xp.abs(a) < 0.5
+    r = xp.where(small, 1.0 + poly, xp.sin(a) / xp.where(small, xp.ones((), a.dtype), a))
+    return xp.where(xp.isinf(a), xp.zeros((), a.dtype), r).astype(a.dtype, copy=False)
+
+
+unary("special_spherical_bessel_j0", kernel=_spherical_j0_kernel, to_float=True, inplace=False, method=False,
+      public=False, differentiable=False, samples=_unary_samples(-5.0, 5.0, 432),
+      reference=lambda a: np.sinc(a / np.pi), elementwise=True)
+
+
+# =========================================================================== binary
+def _xlog1py_kernel(xp, a, b):
+    r = a * xp.log1p(b)
+    return xp.where((a == 0) & ~xp.isnan(b), xp.zeros((), r.dtype), r)
+
+
+def _pair_samples(lo_a, hi_a, lo_b, hi_b, seed, grad=None):
+    def samples(dtype, device):
+        from ..testing.conformance import Sample
+        pairs = [(_mk((2, 3), dtype, device, seed, lo_a, hi_a), _mk((2, 3), dtype, device, seed + 1, lo_b, hi_b)),
+                 (_mk((3,), dtype, device, seed + 2, lo_a, hi_a), _mk((2, 1), dtype, device, seed + 3, lo_b, hi_b))]
+        return [Sample(p, {}, grad=grad) for p in pairs]
+    return samples
+
+
+def _xlog1py_ref(a, b):
+    return np.where(a == 0, 0.0, a * np.log1p(b))
+
+
+binary("special_xlog1py", kernel=_xlog1py_kernel, mode="float", inplace=False, method=False, public=False,
+       samples=_pair_samples(-2.0, 2.0, -0.5, 3.0, 440), reference=_xlog1py_ref, elementwise=True)
+
+
+def _zeta_kernel(xp, a, b):
+    return _sp(xp, "zeta").zeta(a, b).astype(np.result_type(a, b), copy=False)
+
+
+# the derivative in ``x`` is not implemented in PyTorch: only ``q`` is differentiated
+binary("special_zeta", kernel=_zeta_kernel, mode="float", inplace=False, method=False, public=False,
+       samples=_pair_samples(1.5, 4.0, 0.5, 3.0, 444, grad=(1,)), reference=_ref("zeta"), requires=_SCIPY,
+       elementwise=True, gradgrad=False)
+
+
+def _igamma_kernel(fn, aten):
+    def kernel(xp, a, x):
+        _float_only(aten, a)
+        return getattr(_sp(xp, fn), fn)(a, x).astype(a.dtype, copy=False)
+    return kernel
+
+
+_NO_INPUT_GRAD = {"inplace": "the in-place check differentiates self, whose derivative PyTorch does not implement"}
+# torch.igamma/igammac (and Tensor methods); the derivative in ``input`` is not implemented in PyTorch
+binary("igamma", kernel=_igamma_kernel("gammainc", "igamma"), samples=_pair_samples(0.5, 3.0, 0.2, 4.0, 448, grad=(1,)),
+       reference=_ref("gammainc"), requires=_SCIPY, elementwise=True, conformance_skip=_NO_INPUT_GRAD)
+binary("igammac", kernel=_igamma_kernel("gammaincc", "igammac"),
+       samples=_pair_samples(0.5, 3.0, 0.2, 4.0, 452, grad=(1,)), reference=_ref("gammaincc"), requires=_SCIPY,
+       elementwise=True, conformance_skip=_NO_INPUT_GRAD)
+
+
+# =========================================================================== orthogonal polynomials
+def _degrees(xp, n, nan_as=-1):
+    """``static_cast<int64_t>(n)`` (truncation toward zero), with NaN/inf as degree ``nan_as``."""
+    n = xp.asarray(n)
+    if n.dtype.kind == "f":
+        n = xp.where(xp.isfinite(n), n, nan_as)
+    return n.astype(np.int64)
+
+
+def _recurrence(xp, x, ni, p1, step):
+    """P_n from P_0 = 1, P_1 = ``p1`` and P_{m+1} = step(m, P_m, P_{m-1}), elementwise in ``n``."""
+    one = xp.ones_like(x)
+    out = xp.where(ni == 0, one, p1)
+    top = int(ni.max()) if ni.size else 0
+    p, q = one, p1
+    for m in range(1, top):
+        p, q = q, step(m, q, p)
+        out = xp.where(ni == m + 1, q, out)
+        if m % 64 == 0 and bool(xp.isnan(q).all()):
+            out = xp.where(ni > m + 1, q, out)
+            break
+    return xp.where(ni < 0, xp.zeros((), x.dtype), out)
+
+
+def _bcast(xp, x, n, nan_as=-1):
+    x = xp.asarray(x)
+    ni = _degrees(xp, n, nan_as)
+    x, ni = xp.broadcast_arrays(x, ni)
+    return x, ni
+
+
+def _cheb_kernel(kind):
+    """Chebyshev T/U/V/W as PyTorch's Math.h: exact values at |x| = 1, the trigonometric form
+    for large degrees inside (-1, 1), the three-term recurrence otherwise."""
+    def kernel(xp, x, n):
+        x, ni = _bcast(xp, x, n)
+        t = x.dtype.type
+        two_x = x + x
+        p1 = {"t": x, "u": two_x, "v": two_x - t(1), "w": two_x + t(1)}[kind]
+        out = _recurrence(xp, x, ni, p1, lambda m, q, p: two_x * q - p)
+        nf = ni.astype(x.dtype)
+        even = ni % 2 == 0
+        pos = x > 0
+        if kind == "t":
+            edge = xp.where(pos | even, t(1), t(-1))
+            with np.errstate(all="ignore"):
+                trig = xp.cos(nf * xp.arccos(x))
+            big = 6
+        elif kind == "u":
+            edge = xp.where(pos | even, nf + 1, -(nf + 1))
+            with np.errstate(all="ignore"):
+                th = xp.arccos(x)
+                s = xp.sin(th)
+                trig = xp.where(s != 0, xp.sin((nf + 1) * th) / s, (nf + 1) * xp.cos((nf + 1) * th) / x)
+            big = 8
+        elif kind == "v":
+            odd_val = xp.where(even, nf + nf + 1, -(nf + nf + 1))
+            edge = xp.where(pos, xp.ones_like(x), odd_val)
+            with np.errstate(all="ignore"):
+                th = xp.arccos(x)
+                trig = xp.where(xp.sin(th / 2) != 1, xp.cos((nf + t(0.5)) * th) / xp.cos(th / 2), odd_val)
+            big = 8
+        else:
+            edge = xp.where(pos, nf + nf + 1, xp.where(even, xp.ones_like(x), -xp.ones_like(x)))
+            with np.errstate(all="ignore"):
+                th = xp.arccos(x)
+                trig = xp.where(xp.cos(th / 2) != 1, xp.sin((nf + t(0.5)) * th) / xp.sin(th / 2), edge)
+            big = 8
+        inside = xp.abs(x) < 1
+        out = xp.where((ni > big) & inside, trig.astype(x.dtype, copy=False), out)
+        out = xp.where(xp.abs(x) == 1, edge.astype(x.dtype, copy=False), out)
+        return xp.where(ni < 0, xp.zeros((), x.dtype), out).astype(x.dtype, copy=False)
+    return kernel
+
+
+def _shifted(kernel):
+    # the shifted polynomials are the plain ones at 2x - 1, computed as PyTorch does (x + x - 1)
+    def shifted(xp, x, n):
+        x = xp.asarray(x)
+        return kernel(xp, x + x - x.dtype.type(1), n)
+    return shifted
+
+
+def _hermite_h_kernel(xp, x, n):
+    x, ni = _bcast(xp, x, n)
+    two_x = x + x
+    out = _recurrence(xp, x, ni, two_x, lambda m, q, p: two_x * q - (2 * m) * p)
+    limit = 128 if x.dtype == np.float32 else (512 if x.dtype == np.float64 else 1024)
+    return xp.where(ni > limit, xp.full((), np.nan, x.dtype), out)
+
+
+def _hermite_he_kernel(xp, x, n):
+    x, ni = _bcast(xp, x, n)
+    out = _recurrence(xp, x, ni, x, lambda m, q, p: x * q - m * p)
+    limit = 128 if x.dtype == np.float32 else (512 if x.dtype == np.float64 else 1024)
+    return xp.where(ni > limit, xp.full((), np.nan, x.dtype), out)
+
+
+def _laguerre_kernel(xp, x, n):
+    x, ni = _bcast(xp, x, n)
+    one_minus = x.dtype.type(1) - x
+    out = _recurrence(xp, x, ni, one_minus, lambda m, q, p: (((m + m) + one_minus) * q - m * p) / (m + 1))
+    return xp.where((x == 0) & (ni >= 0), xp.ones((), x.dtype), out)
+
+
+def _legendre_kernel(xp, x, n):
+    x, ni = _bcast(xp, x, n)
+    out = _recurrence(xp, x, ni, x, lambda m, q, p: ((m + m + 1) * x * q - m * p) / (m + 1))
+    edge = xp.where((x > 0) | (ni % 2 == 0), xp.ones((), x.dtype), xp.full((), -1, x.dtype))
+    return xp.where((xp.abs(x) == 1) & (ni >= 0), edge, out)
+
+
+def _poly_samples(seed, lo=-1.5, hi=1.5):
+    def samples(dtype, device):
+        return [((_mk((2, 3), dtype, device, seed, lo, hi), 3), {}), ((_mk((5,), dtype, device, seed + 1, lo, hi), 0), {}),
+                ((_mk((4,), dtype, device, seed + 2, -0.9, 0.9), 9), {})]
+    return samples
+
+
+def _poly_ref(fn_name, shifted=False):
+    def ref(x, n):
+        import scipy.special as sp
+        y = 2 * x - 1 if shifted else x
+        fn = {"t": sp.eval_chebyt, "u": sp.eval_chebyu, "h": sp.eval_hermite, "he": sp.eval_hermitenorm,
+              "l": sp.eval_laguerre, "p": sp.eval_legendre}.get(fn_name)
+        if fn is not None:
+            return fn(int(n), y)
+        # V and W: the third- and fourth-kind polynomials through U (V_n = U_n - U_{n-1}, W_n = U_n + U_{n-1})
+        um1 = sp.eval_chebyu(int(n) - 1, y) if n > 0 else 0.0
+        return sp.eval_chebyu(int(n), y) + (um1 if fn_name == "w" else -um1)
+    return ref
+
+
+for _k in "tuvw":
+    _kern = _cheb_kernel(_k)
+    binary(f"special_chebyshev_polynomial_{_k}", kernel=_kern, mode="float", inplace=False, method=False, public=False,
+           differentiable=False, samples=_poly_samples(460), reference=_poly_ref(_k), requires=_SCIPY, elementwise=True)
+    binary(f"special_shifted_chebyshev_polynomial_{_k}", kernel=_shifted(_kern), mode="float", inplace=False,
+           method=False, public=False, differentiable=False, samples=_poly_samples(464, -0.2, 1.2),
+           reference=_poly_ref(_k, shifted=True), requires=_SCIPY, elementwise=True)
+for _name, _kern, _r in (("hermite_polynomial_h", _hermite_h_kernel, "h"),
+                         ("hermite_polynomial_he", _hermite_he_kernel, "he"),
+                         ("laguerre_polynomial_l", _laguerre_kernel, "l"),
+                         ("legendre_polynomial_p", _legendre_kernel, "p")):
+    binary("special_" + _name, kernel=_kern, mode="float", inplace=False, method=False, public=False,
+           differentiable=False, samples=_poly_samples(470), reference=_poly_ref(_r), requires=_SCIPY,
+           elementwise=True)
+
+SPECIAL_FUNCTIONS_OPS = CORE_OPS[_FIRST:]

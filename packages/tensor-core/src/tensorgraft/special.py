@@ -1,0 +1,201 @@
+"""``torch.special``: PyTorch's names for special functions.
+
+Most are the top-level ops under another name (``expit`` is ``sigmoid``, ``gammaln`` is
+``lgamma``); the rest are core ops of ``ops/special_functions.py`` registered under ATen's names
+(``special_erfcx``), whose graph nodes therefore read as PyTorch's (``SpecialErfcxBackward0``).
+"""
+from __future__ import annotations
+
+import math as _math
+
+import tensorgraft as _tg
+from .registry import registry as _registry
+from .tensor import Tensor
+
+__all__ = [
+    "airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "chebyshev_polynomial_t",
+    "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w", "digamma", "entr", "erf", "erfc",
+    "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc", "gammaln", "hermite_polynomial_h",
+    "hermite_polynomial_he", "i0", "i0e", "i1", "i1e", "laguerre_polynomial_l", "legendre_polynomial_p", "log1p",
+    "log_ndtr", "log_softmax", "logit", "logsumexp", "modified_bessel_i0", "modified_bessel_i1", "modified_bessel_k0",
+    "modified_bessel_k1", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round", "scaled_modified_bessel_k0",
+    "scaled_modified_bessel_k1", "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u",
+    "shifted_chebyshev_polynomial_v", "shifted_chebyshev_polynomial_w", "sinc", "softmax", "spherical_bessel_j0",
+    "xlog1py", "xlogy", "zeta",
+]
+
+
+def _out(result, out, name):
+    """PyTorch's ``out=``: the result written into ``out`` (resized when it has another shape)."""
+    if out is None:
+        return result
+    from .ops import _frontend as F
+    if tuple(out.shape) != tuple(result.shape) and out.numel() == 0:
+        F.check_cast(result._data, out._data)  # an empty ``out`` takes the result's shape
+        out._data = result._data.astype(out._data.dtype)
+        out._vc[0] += 1
+        return out
+    F.store_into(out, result._data, name)
+    return out
+
+
+def _check(input, name, argname="input", pos=1):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"special_{name}(): argument '{argname}' (position {pos}) must be Tensor, "
+                        f"not {type(input).__name__}")
+
+
+def _unary(top_name, name):
+    def fn(input, *, out=None):
+        _check(input, name)
+        return _out(getattr(_tg, top_name)(input), out, name)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"special.{name}(input, *, out=None) -> Tensor: ``torch.{top_name}``."
+    return fn
+
+
+def _core_unary(name):
+    op_name = "special_" + name
+
+    def fn(input, *, out=None):
+        _check(input, name)
+        return _out(_registry.ops[op_name].frontend(input), out, name)
+    fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
+def _as_tensor(x, like):
+    # a number operand of a two-operand function becomes a 0-d tensor: it then promotes as a
+    # PyTorch Scalar does (it never outranks a dimensioned tensor of the same category)
+    if isinstance(x, Tensor):
+        return x
+    return _tg.tensor(x, device=like.device if isinstance(like, Tensor) else None)
+
+
+def _binary(op_name, name, argnames=("input", "other")):
+    def fn(input, other, *, out=None):
+        if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+            raise TypeError(f"special_{name}() received an invalid combination of arguments - got "
+                            f"({type(input).__name__}, {type(other).__name__}), but expected one of: "
+                            f"(Tensor {argnames[0]}, Tensor {argnames[1]})")
+        if not isinstance(input, Tensor):
+            input = _as_tensor(input, other)
+        return _out(_registry.ops[op_name].frontend(input, other), out, name)
+    fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
+# --------------------------------------------------------------------------- the top-level ops' aliases
+erf = _unary("erf", "erf")
+erfc = _unary("erfc", "erfc")
+erfinv = _unary("erfinv", "erfinv")
+expit = _unary("sigmoid", "expit")
+exp2 = _unary("exp2", "exp2")
+expm1 = _unary("expm1", "expm1")
+log1p = _unary("log1p", "log1p")
+gammaln = _unary("lgamma", "gammaln")
+digamma = _unary("digamma", "digamma")
+psi = _unary("digamma", "psi")
+i0 = _unary("i0", "i0")
+sinc = _unary("sinc", "sinc")
+
+
+def i1(input, *, out=None):
+    """Modified Bessel function of the first kind, order 1 (SciPy's ``i1``)."""
+    _check(input, "i1")
+    return _out(_registry.ops["_i1"].frontend(input), out, "i1")
+
+
+def logit(input, eps=None, *, out=None):
+    _check(input, "logit")
+    return _out(_tg.logit(input, eps), out, "logit")
+
+
+def xlogy(input, other, *, out=None):
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError(f"special_xlogy() received an invalid combination of arguments - got "
+                        f"({type(input).__name__}, {type(other).__name__}), but expected one of: "
+                        f"(Tensor input, Tensor other)")
+    return _out(_tg.xlogy(input, other), out, "xlogy")
+
+
+def polygamma(n, input, *, out=None):
+    _check(input, "polygamma", pos=2)
+    return _out(_tg.polygamma(n, input), out, "polygamma")
+
+
+def multigammaln(input, p, *, out=None):
+    _check(input, "multigammaln")
+    return _out(_tg.mvlgamma(input, p), out, "multigammaln")
+
+
+def round(input, *, decimals=0, out=None):  # noqa: A001 - PyTorch's name
+    """``torch.round`` through its ``decimals`` overload, whose node is ``RoundBackward1``."""
+    _check(input, "round")
+    from .grad_mode import no_grad, state
+    with no_grad():
+        result = _tg.round(input, decimals=decimals)
+    if input._requires_grad and state.enabled and result._data.dtype.kind in "fc":
+        Tensor._autograd.record(_registry.ops["round"], result, (input,), None, node_name="RoundBackward1")
+    return _out(result, out, "round")
+
+
+def softmax(input, dim, *, dtype=None):
+    return _tg.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input, dim, *, dtype=None):
+    return _tg.log_softmax(input, dim, dtype=dtype)
+
+
+def logsumexp(input, dim, keepdim=False, *, out=None):
+    return _out(_tg.logsumexp(input, dim, keepdim), out, "logsumexp")
+
+
+def ndtr(input, *, out=None):
+    """The standard normal CDF, composed as PyTorch composes it: ``(1 + erf(x / sqrt 2)) / 2``."""
+    _check(input, "ndtr")
+    return _out((1 + _tg.erf(input * _math.sqrt(0.5))) * 0.5, out, "ndtr")
+
+
+# --------------------------------------------------------------------------- ops of ops/special_functions.py
+erfcx = _core_unary("erfcx")
+i0e = _core_unary("i0e")
+i1e = _core_unary("i1e")
+ndtri = _core_unary("ndtri")
+log_ndtr = _core_unary("log_ndtr")
+entr = _core_unary("entr")
+airy_ai = _core_unary("airy_ai")
+bessel_j0 = _core_unary("bessel_j0")
+bessel_j1 = _core_unary("bessel_j1")
+bessel_y0 = _core_unary("bessel_y0")
+bessel_y1 = _core_unary("bessel_y1")
+modified_bessel_i0 = _core_unary("modified_bessel_i0")
+modified_bessel_i1 = _core_unary("modified_bessel_i1")
+modified_bessel_k0 = _core_unary("modified_bessel_k0")
+modified_bessel_k1 = _core_unary("modified_bessel_k1")
+scaled_modified_bessel_k0 = _core_unary("scaled_modified_bessel_k0")
+scaled_modified_bessel_k1 = _core_unary("scaled_modified_bessel_k1")
+spherical_bessel_j0 = _core_unary("spherical_bessel_j0")
+
+xlog1py = _binary("special_xlog1py", "xlog1py")
+zeta = _binary("special_zeta", "zeta")
+gammainc = _binary("igamma", "gammainc")
+gammaincc = _binary("igammac", "gammaincc")
+
+chebyshev_polynomial_t = _binary("special_chebyshev_polynomial_t", "chebyshev_polynomial_t", ("input", "n"))
+chebyshev_polynomial_u = _binary("special_chebyshev_polynomial_u", "chebyshev_polynomial_u", ("input", "n"))
+chebyshev_polynomial_v = _binary("special_chebyshev_polynomial_v", "chebyshev_polynomial_v", ("input", "n"))
+chebyshev_polynomial_w = _binary("special_chebyshev_polynomial_w", "chebyshev_polynomial_w", ("input", "n"))
+shifted_chebyshev_polynomial_t = _binary("special_shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_t",
+                                         ("input", "n"))
+shifted_chebyshev_polynomial_u = _binary("special_shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_u",
+                                         ("input", "n"))
+shifted_chebyshev_polynomial_v = _binary("special_shifted_chebyshev_polynomial_v", "shifted_chebyshev_polynomial_v",
+                                         ("input", "n"))
+shifted_chebyshev_polynomial_w = _binary("special_shifted_chebyshev_polynomial_w", "shifted_chebyshev_polynomial_w",
+                                         ("input", "n"))
+hermite_polynomial_h = _binary("special_hermite_polynomial_h", "hermite_polynomial_h", ("input", "n"))
+hermite_polynomial_he = _binary("special_hermite_polynomial_he", "hermite_polynomial_he", ("input", "n"))
+laguerre_polynomial_l = _binary("special_laguerre_polynomial_l", "laguerre_polynomial_l", ("input", "n"))
+legendre_polynomial_p = _binary("special_legendre_polynomial_p", "legendre_polynomial_p", ("input", "n"))

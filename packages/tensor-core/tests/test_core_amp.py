@@ -1,0 +1,91 @@
+"""tensorgraft.amp: autocast result dtypes per op, GradScaler's skipping and scale schedule."""
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+import tensorgraft as tg
+
+pytest.importorskip("tensorgraft.nn")
+F = tg.nn.functional
+
+
+def test_lower_precision_and_float32_lists():
+    a, b = tg.randn(3, 4), tg.randn(4, 2)
+    with tg.autocast("cpu", dtype=tg.float16):
+        assert tg.is_autocast_enabled("cpu") and tg.get_autocast_dtype("cpu") is tg.float16
+        assert (a @ b).dtype is tg.float16
+        assert tg.mm(a, b).dtype is tg.float16
+        assert tg.bmm(a[None], b[None]).dtype is tg.float16
+        assert F.linear(a, b.t(), tg.zeros(2)).dtype is tg.float16
+        assert F.conv2d(tg.randn(1, 1, 4, 4), tg.randn(2, 1, 3, 3)).dtype is tg.float16
+        h = a @ b
+        # PyTorch's CPU float32 list has the losses; softmax and the norms are float32 on CUDA only
+        assert F.cross_entropy(h, tg.tensor([0, 1, 1])).dtype is tg.float32
+        assert F.mse_loss(h, h).dtype is tg.float32
+        assert F.softmax(h, -1).dtype is tg.float16
+        assert (a.double() @ b.double()).dtype is tg.float64  # float64 is never cast
+        with tg.autocast("cpu", enabled=False):
+            assert (a @ b).dtype is tg.float32
+        assert (a @ b).dtype is tg.float16
+    assert not tg.is_autocast_enabled("cpu")
+    assert (a @ b).dtype is tg.float32
+
+
+def test_decorator_and_gradients_flow_to_float32_leaves():
+    w = tg.randn(4, 2, requires_grad=True)
+
+    @tg.autocast("cpu", dtype=tg.float16)
+    def f(x):
+        return (x @ w).float().sum()
+
+    f(tg.randn(3, 4)).backward()
+    assert w.grad.dtype is tg.float32
+
+
+def test_cpu_default_bfloat16_is_disabled_with_a_warning():
+    with pytest.warns(UserWarning, match="In CPU autocast, but the target dtype is not supported"):
+        ctx = tg.autocast("cpu")
+    with ctx:
+        assert not tg.is_autocast_enabled("cpu")
+    with pytest.raises(ValueError, match="Expected `device_type` of type `str`"):
+        tg.autocast(tg.device("cpu"))
+
+
+class _Opt:
+    def __init__(self, params):
+        self.param_groups = [{"params": params}]
+        self.steps = 0
+
+    def step(self):
+        self.steps += 1
+
+
+def test_grad_scaler_skips_on_inf_and_schedules_scale():
+    p = tg.ones(2, requires_grad=True)
+    opt = _Opt([p])
+    s = tg.amp.GradScaler("cpu", init_scale=8.0, growth_interval=2)
+    for bad, want_scale, want_steps in ((False, 8.0, 1), (False, 16.0, 2), (True, 8.0, 2), (False, 8.0, 3)):
+        p.grad = None
+        s.scale((p * (float("inf") if bad else 1.0)).sum()).backward()
+        s.step(opt)
+        s.update()
+        assert s.get_scale() == want_scale and opt.steps == want_steps
+    assert p.grad.tolist() == [1.0, 1.0]  # unscaled
+    sd = s.state_dict()
+    assert sd == {"scale": 8.0, "growth_factor": 2.0, "backoff_factor": 0.5, "growth_interval": 2,
+                  "_growth_tracker": 1}
+    s2 = tg.amp.GradScaler("cpu")
+    s2.load_state_dict(sd)
+    assert s2.state_dict() == sd
+
+
+def test_deprecated_aliases_and_cuda_scaler_without_cuda():
+    with pytest.warns(FutureWarning, match=r"`torch.cpu.amp.GradScaler\(args...\)` is deprecated"):
+        tg.cpu.amp.GradScaler()
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        s = tg.amp.GradScaler()
+    if not tg.cuda.is_available():
+        assert not s.is_enabled() and s.get_scale() == 1.0
