@@ -113,6 +113,46 @@ def test_polynomial_tensor_degrees_and_scalar_input(name):
     assert not r.requires_grad
 
 
+@pytest.mark.parametrize("name", POLYS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_polynomials_moderate_degrees(name, dtype):
+    # degrees up to 30 on [-1.5, 1.5] (plus the exact points 0 and ±1): agreement to float tolerance,
+    # measured against the size of the values (near a polynomial's zeros only absolute error means much)
+    x = np.concatenate([np.linspace(-1.5, 1.5, 61), [-1.0, 0.0, 1.0]]).astype(dtype)
+    tol = 1e-11 if dtype == np.float64 else 5e-4
+    for n in range(13, 31):
+        a, b = getattr(tg.special, name)(tg.tensor(x), n), getattr(torch.special, name)(torch.tensor(x), n)
+        scale = max(1.0, float(np.abs(b.numpy()).max()))
+        _close(a, b, rtol=tol, atol=tol * scale)
+
+
+@pytest.mark.parametrize("name", POLYS)
+def test_polynomial_degree_edge_cases(name):
+    # the degree is truncated toward zero; NaN, infinite and out-of-int64 degrees give 0
+    x = np.array([-1.2, -1.0, -0.4, 0.0, 0.6, 1.0, 1.3])
+    a, b = _pair(x)
+    for n in (float("nan"), float("inf"), -float("inf"), -0.5, 0.99, 1e30, -3):
+        _close(getattr(tg.special, name)(a, n), getattr(torch.special, name)(b, n), rtol=1e-12, atol=0)
+    nt = np.array([float("nan"), -2.0, 2.5, float("inf"), 4.0, 1.0, -0.0])
+    _close(getattr(tg.special, name)(tg.tensor(x), tg.tensor(nt)),
+           getattr(torch.special, name)(torch.tensor(x), torch.tensor(nt)), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["hermite_polynomial_h", "hermite_polynomial_he"])
+def test_hermite_large_degrees_overflow_to_nan(name):
+    # PyTorch's Hermite values overflow and turn NaN (inf - inf) a little past degree 250 in float64 and
+    # 50 in float32; well below that they are finite, well past it NaN (right at the overflow boundary the
+    # exact degree where inf becomes NaN depends on the arithmetic's rounding, so it is not compared)
+    x = np.array([-2.0, 0.0, 0.5, 1.5, 3.0])
+    for dtype, finite_n, nan_ns in ((np.float64, 200, (400, 10**6)), (np.float32, 30, (80, 10**6))):
+        for n, expect_nan in [(finite_n, False)] + [(m, True) for m in nan_ns]:
+            a = getattr(tg.special, name)(tg.tensor(x.astype(dtype)), n).numpy()
+            b = getattr(torch.special, name)(torch.tensor(x.astype(dtype)), n).numpy()
+            assert np.isnan(a).all() == np.isnan(b).all() == expect_nan
+            if not expect_nan:
+                np.testing.assert_allclose(a, b, rtol=1e-9 if dtype == np.float64 else 1e-4)
+
+
 def test_integer_inputs_promote():
     ia, ib = tg.tensor([1, 2, 3]), torch.tensor([1, 2, 3])
     for name in ("erfcx", "i0e", "bessel_j0", "expit", "ndtr", "entr", "log_ndtr", "spherical_bessel_j0"):

@@ -1,18 +1,16 @@
-"""Parametrizations (``torch.nn.utils.parametrize``): a parameter or buffer computed by a small module
-from the tensors it replaces.
+"""Parametrized tensors (``torch.nn.utils.parametrize``).
 
-``register_parametrization(module, "weight", P)`` moves ``module.weight`` to
-``module.parametrizations.weight.original`` (or ``original0``, ``original1``, ... when ``P`` has a
-``right_inverse`` that splits it into several tensors) and gives the module a new class,
-``Parametrized<Class>``, with a ``weight`` property that evaluates ``P(original)`` on every access
-(once per ``cached()`` block). Assigning to ``module.weight`` runs ``right_inverse`` and stores the
-result in the originals.
+Registering a parametrization ``f`` on ``module.<name>`` moves the tensor into
+``module.parametrizations[<name>]`` (a :class:`ParametrizationList`) as ``original`` (or
+``original0``, ``original1``... when ``f.right_inverse`` splits it into several tensors) and turns
+``<name>`` into a property of a per-module subclass ``Parametrized<Class>``: reading it evaluates
+the chain of parametrizations on the originals, assigning to it runs their right inverses, last
+first, and writes the result into the originals in place.
 """
 from __future__ import annotations
 
 import collections.abc
 import copy
-import copyreg
 from contextlib import contextmanager
 
 from tensorgraft.grad_mode import no_grad
@@ -24,296 +22,335 @@ from ..parameter import Parameter
 __all__ = ["cached", "ParametrizationList", "register_parametrization", "is_parametrized", "remove_parametrizations",
            "type_before_parametrizations", "transfer_parametrizations_and_params"]
 
-_cache_enabled = 0
-_cache: dict = {}
+
+class _ValueCache:
+    """Parametrized values memoised while at least one ``cached()`` block is open."""
+
+    def __init__(self):
+        self.depth = 0
+        self.values = {}
+
+    def read(self, module, tensor_name):
+        plist = module.parametrizations[tensor_name]
+        if not self.depth:
+            return plist()
+        slot = (id(module), tensor_name)
+        hit = self.values.get(slot)
+        if hit is None:
+            hit = self.values[slot] = plist()
+        return hit
+
+
+_CACHE = _ValueCache()
 
 
 @contextmanager
 def cached():
-    """Within the block each parametrized tensor is computed once, on first access."""
-    global _cache_enabled, _cache
-    _cache_enabled += 1
+    """Within this block every parametrized tensor is computed at most once, on first access, and
+    reused until the outermost ``cached()`` block exits (one evaluation per forward pass, e.g. for
+    weights shared by several layers or read at every RNN step)."""
+    _CACHE.depth += 1
     try:
         yield
     finally:
-        _cache_enabled -= 1
-        if not _cache_enabled:
-            _cache = {}
+        _CACHE.depth -= 1
+        if _CACHE.depth == 0:
+            _CACHE.values.clear()
 
 
-def _register_parameter_or_buffer(module, name, x):
-    if isinstance(x, Parameter):
-        module.register_parameter(name, x)
+# ---------------------------------------------------------------------------------------- helpers
+def _attach(owner, attr, tensor):
+    """Put ``tensor`` on ``owner`` as a parameter when it is one, as a (persistent) buffer otherwise."""
+    if isinstance(tensor, Parameter):
+        owner.register_parameter(attr, tensor)
     else:
-        module.register_buffer(name, x)
+        owner.register_buffer(attr, tensor)
 
 
-def _maybe_set(dest, src):
-    """``dest`` takes ``src``'s values and memory, keeping its identity (PyTorch's ``set_``)."""
-    if dest is src:
-        return
-    dest._data = src._data
-    dest._device = src._device
-    dest._vc[0] += 1
+def _write_into(target, value):
+    """Make ``target`` hold ``value``, keeping the ``target`` object (an optimizer may hold it)."""
+    with no_grad():
+        if tuple(target.shape) == tuple(value.shape):
+            target.copy_(value)
+        else:       # an ``unsafe`` right inverse may change the shape
+            target.data = value.detach()
+
+
+def _originals_of(plist):
+    if plist.is_tensor:
+        return ["original"]
+    return [f"original{k}" for k in range(plist.ntensors)]
+
+
+def _check_result(result, shape, dtype):
+    if not isinstance(result, Tensor):
+        raise ValueError(f"A parametrization must return a tensor. Got {type(result).__name__}.")
+    if result.dtype != dtype:
+        raise ValueError("Registering a parametrization may not change the dtype of the tensor, unless `unsafe` "
+                         f"flag is enabled.\nunparametrized dtype: {dtype}\n"
+                         f"parametrized dtype: {result.dtype}")
+    if result.shape != shape:
+        raise ValueError("Registering a parametrization may not change the shape of the tensor, unless `unsafe` "
+                         f"flag is enabled.\nunparametrized shape: {shape}\n"
+                         f"parametrized shape: {result.shape}")
 
 
 class ParametrizationList(ModuleList):
-    """The parametrizations of one tensor, applied in order, and the original tensor(s) they start from."""
+    """The parametrizations of one tensor, applied in order, and the unconstrained tensor(s) they
+    start from: ``original``, or ``original0``... ``original<n-1>`` when the right inverse of the
+    first parametrization returns a sequence. Calling the list evaluates the parametrized tensor;
+    :meth:`right_inverse` stores a new value."""
 
     def __init__(self, modules, original, unsafe=False):
         if len(modules) == 0:
             raise ValueError("ParametrizationList requires one or more modules.")
         super().__init__(modules)
         self.unsafe = unsafe
-        original_shape, original_dtype = original.shape, original.dtype
+        shape_before, dtype_before = original.shape, original.dtype
+
+        # the starting point: ``original`` pulled back through every parametrization that can invert
         with no_grad():
-            new = original
-            for module in reversed(self):
-                if hasattr(module, "right_inverse"):
-                    try:
-                        new = module.right_inverse(new)
-                    except NotImplementedError:
-                        pass
-                # without a right_inverse the parametrization starts from the tensor as it is
-        if not isinstance(new, (Tensor, collections.abc.Sequence)):
-            raise ValueError("'right_inverse' must return a Tensor or a Sequence of tensors (list, tuple...). "
-                             f"Got {type(new).__name__}")
-        self.is_tensor = isinstance(new, Tensor)
-        self.ntensors = 1 if self.is_tensor else len(new)
-        if self.is_tensor:
-            if original.dtype != new.dtype:
+            pulled = original
+            for step in reversed(list(self)):
+                inverse = getattr(step, "right_inverse", None)
+                if inverse is None:
+                    continue
+                try:
+                    pulled = inverse(pulled)
+                except NotImplementedError:
+                    pass
+
+        if isinstance(pulled, Tensor):
+            self.is_tensor, self.ntensors = True, 1
+            if pulled.dtype != original.dtype:
                 raise ValueError("When `right_inverse` outputs one tensor, it may not change the dtype.\n"
-                                 f"original.dtype: {original.dtype}\nright_inverse(original).dtype: {new.dtype}")
-            with no_grad():
-                _maybe_set(original, new)
-            _register_parameter_or_buffer(self, "original", original)
-        else:
-            for i, originali in enumerate(new):
-                if not isinstance(originali, Tensor):
+                                 f"original.dtype: {original.dtype}\nright_inverse(original).dtype: {pulled.dtype}")
+            # keep the very object: the module's parameter becomes ``original``
+            _write_into(original, pulled)
+            _attach(self, "original", original)
+        elif isinstance(pulled, collections.abc.Sequence):
+            self.is_tensor, self.ntensors = False, len(pulled)
+            for k, part in enumerate(pulled):
+                if not isinstance(part, Tensor):
                     raise ValueError("'right_inverse' must return a Tensor or a Sequence of tensors (list, tuple...). "
-                                     f"Got element {i} of the sequence with type {type(originali).__name__}.")
+                                     f"Got element {k} of the sequence with type {type(part).__name__}.")
                 if isinstance(original, Parameter):
-                    originali = Parameter(originali, original.requires_grad)
-                originali.requires_grad_(original.requires_grad)
-                _register_parameter_or_buffer(self, f"original{i}", originali)
+                    part = Parameter(part.detach(), original.requires_grad)
+                else:
+                    part = part.detach()
+                    if original.requires_grad:
+                        part.requires_grad_(True)
+                _attach(self, f"original{k}", part)
+        else:
+            raise ValueError("'right_inverse' must return a Tensor or a Sequence of tensors (list, tuple...). "
+                             f"Got {type(pulled).__name__}")
+
         if not self.unsafe:
-            z = self()
-            if not isinstance(z, Tensor):
-                raise ValueError(f"A parametrization must return a tensor. Got {type(z).__name__}.")
-            if z.dtype != original_dtype:
-                raise ValueError("Registering a parametrization may not change the dtype of the tensor, unless `unsafe` "
-                                 f"flag is enabled.\nunparametrized dtype: {original_dtype}\n"
-                                 f"parametrized dtype: {z.dtype}")
-            if z.shape != original_shape:
-                raise ValueError("Registering a parametrization may not change the shape of the tensor, unless `unsafe` "
-                                 f"flag is enabled.\nunparametrized shape: {original_shape}\n"
-                                 f"parametrized shape: {z.shape}")
+            _check_result(self(), shape_before, dtype_before)
 
     def right_inverse(self, value):
-        """Store ``value`` as the parametrized tensor: run the right inverses last to first and put
-        the result into the originals."""
+        """Store ``value`` as the parametrized tensor: run every right inverse, last parametrization
+        first, and copy the outcome into the original tensor(s)."""
         with no_grad():
-            for module in reversed(self):
-                if not hasattr(module, "right_inverse"):
-                    raise RuntimeError(f"parametrization {type(module).__name__} does not implement right_inverse.")
-                value = module.right_inverse(value)
+            for step in reversed(list(self)):
+                if not hasattr(step, "right_inverse"):
+                    raise RuntimeError(f"parametrization {type(step).__name__} does not implement right_inverse.")
+                value = step.right_inverse(value)
             if self.is_tensor:
-                if not isinstance(value, Tensor):
-                    raise ValueError(f"`right_inverse` should return a tensor. Got {type(value).__name__}")
-                if value.dtype != self.original.dtype:
-                    raise ValueError(f"The tensor returned by `right_inverse` has dtype {value.dtype} while `original` "
-                                     f"has dtype {self.original.dtype}")
-                _maybe_set(self.original, value)
-                return
-            if not isinstance(value, collections.abc.Sequence):
-                raise ValueError(f"'right_inverse' must return a sequence of tensors. Got {type(value).__name__}.")
-            if len(value) != self.ntensors:
-                raise ValueError(f"'right_inverse' must return a sequence of tensors of length {self.ntensors}. Got a "
-                                 f"sequence of length {len(value)}.")
-            for i, t in enumerate(value):
-                original_i = getattr(self, f"original{i}")
-                if not isinstance(t, Tensor):
-                    raise ValueError(f"`right_inverse` must return a sequence of tensors. Got element {i} of type "
-                                     f"{type(t).__name__}")
-                if original_i.dtype != t.dtype:
-                    raise ValueError(f"Tensor {i} returned by `right_inverse` has dtype {t.dtype} while `original{i}` "
-                                     f"has dtype {original_i.dtype}")
-                _maybe_set(original_i, t)
+                self._store_single(value)
+            else:
+                self._store_many(value)
+
+    def _store_single(self, value):
+        if not isinstance(value, Tensor):
+            raise ValueError(f"`right_inverse` should return a tensor. Got {type(value).__name__}")
+        if value.dtype != self.original.dtype:
+            raise ValueError(f"The tensor returned by `right_inverse` has dtype {value.dtype} while `original` "
+                             f"has dtype {self.original.dtype}")
+        _write_into(self.original, value)
+
+    def _store_many(self, values):
+        if not isinstance(values, collections.abc.Sequence):
+            raise ValueError(f"'right_inverse' must return a sequence of tensors. Got {type(values).__name__}.")
+        if len(values) != self.ntensors:
+            raise ValueError(f"'right_inverse' must return a sequence of tensors of length {self.ntensors}. Got a "
+                             f"sequence of length {len(values)}.")
+        for k, part in enumerate(values):
+            slot = getattr(self, f"original{k}")
+            if not isinstance(part, Tensor):
+                raise ValueError(f"`right_inverse` must return a sequence of tensors. Got element {k} of type "
+                                 f"{type(part).__name__}")
+            if slot.dtype != part.dtype:
+                raise ValueError(f"Tensor {k} returned by `right_inverse` has dtype {part.dtype} while `original{k}` "
+                                 f"has dtype {slot.dtype}")
+            _write_into(slot, part)
 
     def forward(self):
+        steps = list(self)
         if self.is_tensor:
-            x = self[0](self.original)
+            out = steps[0](self.original)
         else:
-            x = self[0](*(getattr(self, f"original{i}") for i in range(self.ntensors)))
-        for i in range(1, len(self)):
-            x = self[i](x)
-        return x
+            out = steps[0](*(getattr(self, key) for key in _originals_of(self)))
+        for step in steps[1:]:
+            out = step(out)
+        return out
 
 
-def _deepcopy_parametrized(self, memo):
-    # the class made by _inject_new_class cannot be pickled (its __getstate__ refuses), so copy the
-    # instance's state directly; the copy keeps the same class
+# ------------------------------------------------------------------------- the injected subclass
+def _copy_parametrized(self, memo):
     done = memo.get(id(self))
     if done is not None:
         return done
-    replica = self.__new__(self.__class__)
-    memo[id(self)] = replica
-    replica.__dict__ = copy.deepcopy(self.__dict__, memo)
-    for slot in copyreg._slotnames(self.__class__):
-        if hasattr(self, slot):
-            setattr(replica, slot, copy.deepcopy(getattr(self, slot), memo))
-    return replica
+    cls = type(self)
+    twin = cls.__new__(cls)
+    memo[id(self)] = twin
+    for key, value in self.__dict__.items():
+        twin.__dict__[key] = copy.deepcopy(value, memo)
+    return twin
 
 
-def _refuse_pickling(self):
+def _forbid_pickle(self):
     raise RuntimeError("Serialization of parametrized modules is only supported through state_dict(). See:\n"
                        "https://pytorch.org/tutorials/beginner/saving_loading_models.html"
                        "#saving-loading-a-general-checkpoint-for-inference-and-or-resuming-training")
 
 
-def _inject_new_class(module):
-    """Give ``module`` a class of its own (``Parametrized<Class>``) to hang the properties on."""
-    cls = module.__class__
-    attrs = {"__getstate__": _refuse_pickling}
-    if not hasattr(cls, "__deepcopy__"):
-        attrs["__deepcopy__"] = _deepcopy_parametrized
-    module.__class__ = type(f"Parametrized{cls.__name__}", (cls,), attrs)
+def _swap_in_parametrized_class(module):
+    """Give ``module`` a class of its own, ``Parametrized<Class>``, to carry the properties."""
+    plain = type(module)
+    namespace = {"__getstate__": _forbid_pickle}
+    if not hasattr(plain, "__deepcopy__"):
+        namespace["__deepcopy__"] = _copy_parametrized
+    module.__class__ = type(f"Parametrized{plain.__name__}", (plain,), namespace)
 
 
-def _inject_property(module, tensor_name):
-    def get_parametrized(self):
-        parametrization = self.parametrizations[tensor_name]
-        if not _cache_enabled:
-            return parametrization()
-        key = (id(self), tensor_name)
-        t = _cache.get(key)
-        if t is None:
-            t = _cache[key] = parametrization()
-        return t
+def _install_property(module, tensor_name):
+    def fget(self):
+        return _CACHE.read(self, tensor_name)
 
-    def set_original(self, value):
+    def fset(self, value):
         self.parametrizations[tensor_name].right_inverse(value)
 
-    setattr(module.__class__, tensor_name, property(get_parametrized, set_original))
+    setattr(type(module), tensor_name, property(fget, fset))
 
 
+def _check_extra_step(module, tensor_name, parametrization):
+    """A parametrization appended to an existing chain must keep the tensor's dtype and shape."""
+    current = getattr(module, tensor_name)
+    mapped = parametrization(current)
+    if not isinstance(mapped, Tensor):
+        raise ValueError(f"A parametrization must return a tensor. Got {type(mapped).__name__}.")
+    if mapped.dtype != current.dtype:
+        raise ValueError("Registering a parametrization may not change the dtype of the tensor, unless the "
+                         f"`unsafe` flag is enabled.\nmodule.{tensor_name}.dtype: {current.dtype}\n"
+                         f"parametrization(module.{tensor_name}).dtype: {mapped.dtype}")
+    if mapped.shape != current.shape:
+        raise ValueError("Registering a parametrization may not change the shape of the tensor, unless the "
+                         f"`unsafe` flag is enabled.\nmodule.{tensor_name}.shape: {current.shape}\n"
+                         f"parametrization(module.{tensor_name}).shape: {mapped.shape}")
+    if not hasattr(parametrization, "right_inverse"):
+        return
+    try:
+        back = parametrization.right_inverse(mapped)
+    except NotImplementedError:
+        return
+    if not isinstance(back, Tensor):
+        raise ValueError(f"parametrization.right_inverse must return a tensor. Got: {type(back).__name__}")
+    if back.dtype != current.dtype:
+        raise ValueError("The tensor returned by parametrization.right_inverse must have the same dtype "
+                         f"as module.{tensor_name}, unless the `unsafe` flag is enabled.\n"
+                         f"module.{tensor_name}.dtype: {current.dtype}\nreturned dtype: {back.dtype}")
+    if back.shape != current.shape:
+        raise ValueError("The tensor returned by parametrization.right_inverse must have the same shape "
+                         f"as module.{tensor_name}, unless the `unsafe` flag is enabled.\n"
+                         f"module.{tensor_name}.shape: {current.shape}\nreturned shape: {back.shape}")
+
+
+# ------------------------------------------------------------------------------------ public API
 def register_parametrization(module, tensor_name, parametrization, *, unsafe=False):
     """Parametrize ``module.<tensor_name>`` (a parameter, a buffer, or an already parametrized
-    tensor, whose list grows) by the module ``parametrization``; returns ``module``. ``unsafe``
-    skips the checks that the parametrization keeps the shape and dtype."""
+    tensor, to which ``parametrization`` is appended) by the module ``parametrization``; returns
+    ``module``. Without ``unsafe`` the parametrization must keep the tensor's dtype and shape."""
     parametrization.train(module.training)
     if is_parametrized(module, tensor_name):
         if not unsafe:
-            y = getattr(module, tensor_name)
-            x = parametrization(y)
-            if not isinstance(x, Tensor):
-                raise ValueError(f"A parametrization must return a tensor. Got {type(x).__name__}.")
-            if x.dtype != y.dtype:
-                raise ValueError("Registering a parametrization may not change the dtype of the tensor, unless the "
-                                 f"`unsafe` flag is enabled.\nmodule.{tensor_name}.dtype: {y.dtype}\n"
-                                 f"parametrization(module.{tensor_name}).dtype: {x.dtype}")
-            if x.shape != y.shape:
-                raise ValueError("Registering a parametrization may not change the shape of the tensor, unless the "
-                                 f"`unsafe` flag is enabled.\nmodule.{tensor_name}.shape: {y.shape}\n"
-                                 f"parametrization(module.{tensor_name}).shape: {x.shape}")
-            if hasattr(parametrization, "right_inverse"):
-                try:
-                    z = parametrization.right_inverse(x)
-                except NotImplementedError:
-                    pass
-                else:
-                    if not isinstance(z, Tensor):
-                        raise ValueError(f"parametrization.right_inverse must return a tensor. Got: {type(z).__name__}")
-                    if z.dtype != y.dtype:
-                        raise ValueError("The tensor returned by parametrization.right_inverse must have the same dtype "
-                                         f"as module.{tensor_name}, unless the `unsafe` flag is enabled.\n"
-                                         f"module.{tensor_name}.dtype: {y.dtype}\nreturned dtype: {z.dtype}")
-                    if z.shape != y.shape:
-                        raise ValueError("The tensor returned by parametrization.right_inverse must have the same shape "
-                                         f"as module.{tensor_name}, unless the `unsafe` flag is enabled.\n"
-                                         f"module.{tensor_name}.shape: {y.shape}\nreturned shape: {z.shape}")
-        plist = module.parametrizations[tensor_name]
-        plist.append(parametrization)
-        plist.unsafe |= unsafe
-    elif tensor_name in module._buffers or tensor_name in module._parameters:
-        original = getattr(module, tensor_name)
-        plist = ParametrizationList([parametrization], original, unsafe=unsafe)
-        delattr(module, tensor_name)
-        if not is_parametrized(module):
-            _inject_new_class(module)
-            module.parametrizations = ModuleDict()
-        _inject_property(module, tensor_name)
-        module.parametrizations[tensor_name] = plist
-    else:
+            _check_extra_step(module, tensor_name, parametrization)
+        chain = module.parametrizations[tensor_name]
+        chain.append(parametrization)
+        chain.unsafe = chain.unsafe or unsafe
+        return module
+    if tensor_name not in module._parameters and tensor_name not in module._buffers:
         raise ValueError(f"Module '{module}' does not have a parameter, a buffer, or a parametrized element with name "
                          f"'{tensor_name}'")
+    chain = ParametrizationList([parametrization], getattr(module, tensor_name), unsafe=unsafe)
+    delattr(module, tensor_name)
+    if not is_parametrized(module):
+        _swap_in_parametrized_class(module)
+        module.parametrizations = ModuleDict()
+    module.parametrizations[tensor_name] = chain
+    _install_property(module, tensor_name)
     return module
 
 
 def is_parametrized(module, tensor_name=None):
-    """Whether ``module`` has parametrizations (on ``tensor_name``, when given)."""
-    parametrizations = getattr(module, "parametrizations", None)
-    if parametrizations is None or not isinstance(parametrizations, ModuleDict):
+    """Whether ``module`` has any parametrization, or one on ``tensor_name`` when given."""
+    table = module.__dict__.get("_modules", {}).get("parametrizations")
+    if not isinstance(table, ModuleDict):
         return False
-    if tensor_name is None:
-        return len(parametrizations) > 0
-    return tensor_name in parametrizations
+    return len(table) > 0 if tensor_name is None else tensor_name in table
 
 
 def remove_parametrizations(module, tensor_name, leave_parametrized=True):
-    """Undo the parametrizations of ``module.<tensor_name>``: it becomes a parameter (or buffer)
-    again, holding its current parametrized value (``leave_parametrized=True``) or the original
-    tensor. The module gets its own class back when nothing else is parametrized."""
+    """Undo the parametrizations of ``module.<tensor_name>``: it becomes a plain parameter (or
+    buffer) again, holding the parametrized value (``leave_parametrized``) or the original one.
+    The last removal gives the module its original class back; returns ``module``."""
     if not is_parametrized(module, tensor_name):
         raise ValueError(f"Module {module} does not have a parametrization on {tensor_name}")
-    plist = module.parametrizations[tensor_name]
-    if plist.is_tensor:
-        original = plist.original
+    chain = module.parametrizations[tensor_name]
+    if chain.is_tensor:
+        restored = chain.original
         if leave_parametrized:
             with no_grad():
-                t = getattr(module, tensor_name)
-                _maybe_set(original, t)
+                value = getattr(module, tensor_name)
+            _write_into(restored, value)
     else:
         if not leave_parametrized:
             raise ValueError("Cannot leave unparametrized (`leave_parametrized=False`) a tensor that is parametrized in "
                              "terms of a sequence of tensors.")
-        t = getattr(module, tensor_name)
-        original = Parameter(t.detach(), t.requires_grad) if t.requires_grad else t.detach()
-    delattr(module.__class__, tensor_name)
+        with no_grad():
+            value = getattr(module, tensor_name).detach()
+        needs_grad = any(getattr(chain, key).requires_grad for key in _originals_of(chain))
+        restored = Parameter(value, True) if needs_grad else value
+    plain = type_before_parametrizations(module)
+    delattr(type(module), tensor_name)
     del module.parametrizations[tensor_name]
-    _register_parameter_or_buffer(module, tensor_name, original)
+    _attach(module, tensor_name, restored)
     if not is_parametrized(module):
         delattr(module, "parametrizations")
-        module.__class__ = module.__class__.__bases__[0]
+        module.__class__ = plain
     return module
 
 
 def type_before_parametrizations(module):
-    """The module's class as it was before it was parametrized."""
-    if is_parametrized(module):
-        return module.__class__.__bases__[0]
-    return type(module)
+    """The class ``module`` had before its first parametrization (its class if it has none)."""
+    return type(module).__bases__[0] if is_parametrized(module) else type(module)
 
 
 def transfer_parametrizations_and_params(from_module, to_module, tensor_name=None):
-    """Register ``from_module``'s parametrizations (of ``tensor_name``, or all) on ``to_module`` and
-    make it share their original tensors; a tensor ``to_module`` lacks is created first. Returns
-    ``to_module``."""
+    """Register ``from_module``'s parametrizations (all, or those of ``tensor_name``) on
+    ``to_module`` too, sharing the original tensors; a tensor ``to_module`` lacks is created from
+    the parametrized value. Returns ``to_module``."""
     if not is_parametrized(from_module):
         return to_module
     names = list(from_module.parametrizations) if tensor_name is None else [tensor_name]
     for name in names:
         source = from_module.parametrizations[name]
         if not hasattr(to_module, name):
-            setattr(to_module, name, Parameter(getattr(from_module, name)))
-        for p in source:
-            register_parametrization(to_module, name, p)
+            setattr(to_module, name, Parameter(getattr(from_module, name).detach()))
+        for step in source:
+            register_parametrization(to_module, name, step)
         target = to_module.parametrizations[name]
-        if hasattr(source, "original"):
-            target.original = source.original
-        else:
-            i = 0
-            while hasattr(source, f"original{i}"):
-                setattr(target, f"original{i}", getattr(source, f"original{i}"))
-                i += 1
+        with no_grad():
+            for key in _originals_of(source):
+                setattr(target, key, getattr(source, key))
     return to_module

@@ -1,120 +1,164 @@
-"""Spectral normalisation, the hook-based API (``torch.nn.utils.spectral_norm``).
+"""Hook-based spectral normalisation (``torch.nn.utils.spectral_norm``).
 
-The parameter ``name`` becomes ``name_orig``; buffers ``name_u`` and ``name_v`` hold estimates of
-the first left and right singular vectors of the weight seen as a matrix (``dim`` first, the other
-dims flattened). A forward pre-hook sets ``name = name_orig / sigma`` with
-``sigma = u . (W v)``; in training mode it first refines ``u`` and ``v`` by ``n_power_iterations``
-steps of the power method, in place and without recording gradients. ``u`` and ``v`` start as
-random unit vectors drawn on the weight's device.
+``module.<name>`` is recomputed before every forward as ``<name>_orig / sigma``, where ``sigma``
+estimates the largest singular value of ``<name>_orig`` seen as a matrix (``dim`` first, the other
+dims flattened) by the bilinear form ``u . W v`` of two unit vectors, the buffers ``<name>_u`` and
+``<name>_v``. In training mode each forward first refines them by ``n_power_iterations`` steps of
+the power method, in place and outside autograd.
 """
 from __future__ import annotations
 
 import tensorgraft as _tg
+from tensorgraft.grad_mode import no_grad
 
 from .. import functional as F
-from ..parameter import Parameter
+from ..parameter import Parameter, is_lazy
 
 __all__ = ["SpectralNorm", "spectral_norm", "remove_spectral_norm"]
 
+_SUFFIXES = ("_orig", "_u", "_v")
+
+
+def _unit(vec, eps):
+    return F.normalize(vec, dim=0, eps=eps)
+
 
 class SpectralNorm:
-    # version of the state_dict layout (1: name_orig, name_u and name_v all stored)
+    """The forward pre-hook of :func:`spectral_norm`; ``_version`` is recorded in state dicts."""
+
     _version = 1
 
     def __init__(self, name="weight", n_power_iterations=1, dim=0, eps=1e-12):
-        self.name = name
-        self.dim = dim
         if n_power_iterations <= 0:
             raise ValueError("Expected n_power_iterations to be positive, but got "
                              f"n_power_iterations={n_power_iterations}")
+        self.name = name
+        self.dim = dim
         self.n_power_iterations = n_power_iterations
         self.eps = eps
 
+    # -------------------------------------------------------------- pieces of the computation
+    def _keys(self):
+        return tuple(self.name + s for s in _SUFFIXES)
+
     def reshape_weight_to_matrix(self, weight):
-        mat = weight
-        if self.dim != 0:
-            mat = mat.permute(self.dim, *[d for d in range(mat.dim()) if d != self.dim])
-        return mat.reshape(mat.size(0), -1)
+        """``weight`` as a matrix: its ``dim`` becomes the rows, the rest is flattened into columns."""
+        lead = weight if self.dim == 0 else weight.movedim(self.dim, 0)
+        return lead.reshape(lead.shape[0], -1)
+
+    def _refine(self, mat, u, v):
+        # v <- W^T u / |.|, then u <- W v / |.|, written into the buffers
+        flipped = mat.mT
+        for _ in range(self.n_power_iterations):
+            v.copy_(_unit(_tg.mv(flipped, u), self.eps))
+            u.copy_(_unit(_tg.mv(mat, v), self.eps))
 
     def compute_weight(self, module, do_power_iteration):
-        weight = getattr(module, self.name + "_orig")
-        u = getattr(module, self.name + "_u")
-        v = getattr(module, self.name + "_v")
-        weight_mat = self.reshape_weight_to_matrix(weight)
+        orig_key, u_key, v_key = self._keys()
+        orig = getattr(module, orig_key)
+        u, v = getattr(module, u_key), getattr(module, v_key)
+        mat = self.reshape_weight_to_matrix(orig)
         if do_power_iteration:
-            with _tg.no_grad():
-                for _ in range(self.n_power_iterations):
-                    # written into the buffers, so the estimates carry over to the next call
-                    v = F.normalize(_tg.mv(weight_mat.t(), u), dim=0, eps=self.eps, out=v)
-                    u = F.normalize(_tg.mv(weight_mat, v), dim=0, eps=self.eps, out=u)
-                # the graph below keeps u and v: clones, so the next update in place cannot change them
-                u = u.clone()
-                v = v.clone()
-        sigma = _tg.dot(u, _tg.mv(weight_mat, v))
-        return weight / sigma
+            with no_grad():
+                self._refine(mat.detach(), u, v)
+            # the graph keeps copies: the next refinement overwrites the buffers
+            u, v = u.clone(), v.clone()
+        sigma = _tg.dot(u, _tg.mv(mat, v))
+        return orig / sigma
 
-    def remove(self, module):
-        with _tg.no_grad():
-            weight = self.compute_weight(module, do_power_iteration=False)
-        delattr(module, self.name)
-        delattr(module, self.name + "_u")
-        delattr(module, self.name + "_v")
-        delattr(module, self.name + "_orig")
-        module.register_parameter(self.name, Parameter(weight.detach()))
+    def _solve_v_and_rescale(self, weight_mat, u, target_sigma):
+        """A ``v`` with ``W v`` as close as possible to ``u`` (least squares), scaled so that
+        ``u . W v`` equals ``target_sigma``: rebuilds the ``v`` a version-0 checkpoint lacks."""
+        v = _tg.mv(_tg.linalg.pinv(weight_mat), u)
+        return v * (target_sigma / _tg.dot(u, _tg.mv(weight_mat, v)))
 
+    # ------------------------------------------------------------------------ hook protocol
     def __call__(self, module, inputs):
         setattr(module, self.name, self.compute_weight(module, do_power_iteration=module.training))
 
+    def remove(self, module):
+        with no_grad():
+            final = self.compute_weight(module, do_power_iteration=False)
+        delattr(module, self.name)
+        for key in self._keys():
+            delattr(module, key)
+        module.register_parameter(self.name, Parameter(final.detach()))
+
     @staticmethod
     def apply(module, name, n_power_iterations, dim, eps):
-        for hook in module._forward_pre_hooks.values():
-            if isinstance(hook, SpectralNorm) and hook.name == name:
-                raise RuntimeError(f"Cannot register two spectral_norm hooks on the same parameter {name}")
-        fn = SpectralNorm(name, n_power_iterations, dim, eps)
+        if any(isinstance(h, SpectralNorm) and h.name == name for h in module._forward_pre_hooks.values()):
+            raise RuntimeError(f"Cannot register two spectral_norm hooks on the same parameter {name}")
+        hook = SpectralNorm(name, n_power_iterations, dim, eps)
         weight = module._parameters[name]
-        with _tg.no_grad():
-            weight_mat = fn.reshape_weight_to_matrix(weight)
-            h, w = weight_mat.shape
-            u = F.normalize(weight.new_empty(h).normal_(0, 1), dim=0, eps=fn.eps)
-            v = F.normalize(weight.new_empty(w).normal_(0, 1), dim=0, eps=fn.eps)
-        delattr(module, fn.name)
-        module.register_parameter(fn.name + "_orig", weight)
-        # until the first forward, ``name`` is the weight itself (as PyTorch's)
-        setattr(module, fn.name, weight.detach())
-        module.register_buffer(fn.name + "_u", u)
-        module.register_buffer(fn.name + "_v", v)
-        module.register_forward_pre_hook(fn)
-        module._register_state_dict_hook(SpectralNormStateDictHook(fn))
-        return fn
+        if is_lazy(weight):
+            raise ValueError("The module passed to `SpectralNorm` can't have uninitialized parameters. Make sure to "
+                             "run the dummy forward before applying spectral normalization")
+        with no_grad():
+            rows, cols = hook.reshape_weight_to_matrix(weight).shape
+            start_u = _unit(weight.new_empty(rows).normal_(0, 1), hook.eps)
+            start_v = _unit(weight.new_empty(cols).normal_(0, 1), hook.eps)
+        orig_key, u_key, v_key = hook._keys()
+        del module._parameters[name]
+        module.register_parameter(orig_key, weight)
+        # until the first forward, ``module.<name>`` is the unnormalised weight, outside autograd
+        setattr(module, name, weight.data)
+        module.register_buffer(u_key, start_u)
+        module.register_buffer(v_key, start_v)
+        module.register_forward_pre_hook(hook)
+        module._register_state_dict_hook(SpectralNormStateDictHook(hook))
+        module._register_load_state_dict_pre_hook(SpectralNormLoadStateDictPreHook(hook))
+        return hook
 
 
 class SpectralNormStateDictHook:
-    """Records the layout version under ``spectral_norm`` in the state_dict's metadata."""
+    """Records ``{"<name>.version": 1}`` under ``"spectral_norm"`` in the module's state-dict metadata."""
 
     def __init__(self, fn):
         self.fn = fn
 
     def __call__(self, module, state_dict, prefix, local_metadata):
-        meta = getattr(state_dict, "_metadata", None)
-        local = meta.get(prefix[:-1]) if meta is not None else None
-        if local is None:
-            local = local_metadata
-        sn = local.setdefault("spectral_norm", {})
-        key = self.fn.name + ".version"
-        if key in sn:
-            raise RuntimeError(f"Unexpected key in metadata['spectral_norm']: {key}")
-        sn[key] = self.fn._version
+        table = getattr(state_dict, "_metadata", None)
+        entry = table.get(prefix[:-1]) if table is not None else None
+        if entry is None:
+            entry = local_metadata
+        versions = entry.setdefault("spectral_norm", {})
+        tag = self.fn.name + ".version"
+        if tag in versions:
+            raise RuntimeError(f"Unexpected key in metadata['spectral_norm']: {tag}")
+        versions[tag] = self.fn._version
+
+
+class SpectralNormLoadStateDictPreHook:
+    """Upgrades a version-0 checkpoint (it stored ``<name>`` and no ``<name>_v``) while loading."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __call__(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs):
+        recorded = (local_metadata or {}).get("spectral_norm", {}).get(self.fn.name + ".version")
+        if recorded is not None and recorded >= 1:
+            return
+        plain_key = prefix + self.fn.name
+        orig_key, u_key, v_key = (prefix + k for k in self.fn._keys())
+        if plain_key not in state_dict or orig_key not in state_dict or u_key not in state_dict:
+            return      # the current layout (or nothing of this hook's)
+        with no_grad():
+            orig = state_dict[orig_key]
+            normalised = state_dict.pop(plain_key)
+            sigma = (orig / normalised).mean()
+            mat = self.fn.reshape_weight_to_matrix(orig)
+            state_dict[v_key] = self.fn._solve_v_and_rescale(mat, state_dict[u_key], sigma)
 
 
 def _transposed_convs():
-    from ..modules import conv
-    return tuple(getattr(conv, n) for n in ("ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d") if hasattr(conv, n))
+    from ..modules.conv import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
+    return ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 
 
 def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=None):
-    """Reparametrise ``module.<name>`` as ``<name>_orig / sigma`` (sigma: its largest singular
-    value, estimated by power iteration); returns the module. ``dim`` defaults to 1 for the
-    transposed convolutions (their output channels) and 0 otherwise."""
+    """Normalise ``module.<name>`` by its (power-iteration estimate of the) largest singular value
+    before every forward; returns ``module``. ``dim`` (the output-channel dim) defaults to 1 for
+    the transposed convolutions and 0 otherwise."""
     if dim is None:
         dim = 1 if isinstance(module, _transposed_convs()) else 0
     SpectralNorm.apply(module, name, n_power_iterations, dim, eps)
@@ -122,16 +166,17 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
 
 
 def remove_spectral_norm(module, name="weight"):
-    """Fold the normalised weight back into a parameter ``<name>``; returns the module."""
-    for k, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, SpectralNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[k]
-            break
-    else:
+    """Drop the spectral normalisation of ``module.<name>``: it becomes a parameter again, holding
+    the last normalised value. Returns ``module``."""
+    hooks = module._forward_pre_hooks
+    found = next((k for k, h in hooks.items() if isinstance(h, SpectralNorm) and h.name == name), None)
+    if found is None:
         raise ValueError(f"spectral_norm of '{name}' not found in {module}")
-    for k, hook in module._state_dict_hooks.items():
-        if isinstance(hook, SpectralNormStateDictHook) and hook.fn.name == name:
-            del module._state_dict_hooks[k]
-            break
+    fn = hooks.pop(found)
+    module._forward_pre_hooks_with_kwargs.pop(found, None)
+    fn.remove(module)
+    for store, kind in ((module._state_dict_hooks, SpectralNormStateDictHook),
+                        (module._load_state_dict_pre_hooks, SpectralNormLoadStateDictPreHook)):
+        for key in [k for k, h in store.items() if isinstance(h, kind) and h.fn.name == name]:
+            del store[key]
     return module
