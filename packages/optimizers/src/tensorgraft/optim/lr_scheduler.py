@@ -130,32 +130,47 @@ class LRScheduler:
             warnings.warn("To get the last learning rate computed by the scheduler, please use `get_last_lr()`.",
                           UserWarning, stacklevel=3)
 
+    def _warn_if_out_of_order(self) -> None:
+        """At the first explicit ``step()``: was ``optimizer.step`` replaced, or never called yet?"""
+        if not getattr(self.optimizer.step, "_wrapped_by_lr_sched", False):
+            message = _OVERRIDDEN_WARNING
+        elif getattr(self.optimizer, "_opt_called", False):
+            return
+        else:
+            message = _ORDER_WARNING
+        warnings.warn(message, UserWarning, stacklevel=3)
+
     def step(self, epoch=None) -> None:
-        if self._step_count == 1:
-            if not hasattr(self.optimizer.step, "_wrapped_by_lr_sched"):
-                warnings.warn(_OVERRIDDEN_WARNING, UserWarning, stacklevel=2)
-            elif not getattr(self.optimizer, "_opt_called", False):
-                warnings.warn(_ORDER_WARNING, UserWarning, stacklevel=2)
+        first_explicit_step = self._step_count == 1
         self._step_count += 1
+        if first_explicit_step:
+            self._warn_if_out_of_order()
         if epoch is not None:
             warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
         self._update_lr(epoch)
 
-    def _update_lr(self, epoch=None) -> None:
+    def _compute_in_step(self, compute) -> list:
+        """Run ``compute`` (``get_lr`` or a closed form) with the 'called from step()' flag raised."""
         self._get_lr_called_within_step = True
         try:
-            if epoch is None:
-                self.last_epoch += 1
-                values = self.get_lr()
-            else:
-                self.last_epoch = epoch
-                closed = getattr(self, "_get_closed_form_lr", None)
-                values = closed() if closed is not None else self.get_lr()
+            return compute()
         finally:
             self._get_lr_called_within_step = False
-        for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
+
+    def _install(self, values) -> None:
+        """Write ``values`` into the param groups and remember them as the last LRs."""
+        for group, value in zip(self.optimizer.param_groups, values):
+            group["lr"] = value
         self._last_lr = _lrs(self.optimizer)
+
+    def _update_lr(self, epoch=None) -> None:
+        compute = self.get_lr
+        if epoch is None:
+            self.last_epoch += 1
+        else:
+            self.last_epoch = epoch
+            compute = getattr(self, "_get_closed_form_lr", compute)
+        self._install(self._compute_in_step(compute))
 
 
 _LRScheduler = LRScheduler
@@ -249,11 +264,10 @@ class MultiStepLR(LRScheduler):
 
 class ConstantLR(LRScheduler):
     def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
-        if factor > 1.0 or factor < 0:
+        if factor < 0 or factor > 1.0:
             raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
-        self.factor = factor
-        self.total_iters = total_iters
-        super().__init__(optimizer, last_epoch)
+        self.factor, self.total_iters = factor, total_iters
+        LRScheduler.__init__(self, optimizer, last_epoch=last_epoch)
 
     def get_lr(self):
         self._warn_get_lr()
@@ -269,14 +283,12 @@ class ConstantLR(LRScheduler):
 
 class LinearLR(LRScheduler):
     def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1):
-        if start_factor > 1.0 or start_factor <= 0:
+        if start_factor <= 0 or start_factor > 1.0:
             raise ValueError("Starting multiplicative factor expected to be greater than 0 and less or equal to 1.")
-        if end_factor > 1.0 or end_factor < 0:
+        if end_factor < 0 or end_factor > 1.0:
             raise ValueError("Ending multiplicative factor expected to be between 0 and 1.")
-        self.start_factor = start_factor
-        self.end_factor = end_factor
-        self.total_iters = total_iters
-        super().__init__(optimizer, last_epoch)
+        self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
+        LRScheduler.__init__(self, optimizer, last_epoch=last_epoch)
 
     def get_lr(self):
         self._warn_get_lr()
@@ -319,8 +331,9 @@ class PolynomialLR(LRScheduler):
         self._warn_get_lr()
         if self._is_initial or self.last_epoch > self.total_iters:
             return _lrs(self.optimizer)
-        f = ((1.0 - self.last_epoch / self.total_iters) / (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power
-        return [g["lr"] * f for g in self.optimizer.param_groups]
+        t, horizon = self.last_epoch, self.total_iters
+        ratio = ((1.0 - t / horizon) / (1.0 - (t - 1) / horizon)) ** self.power
+        return [g["lr"] * ratio for g in self.optimizer.param_groups]
 
     def _get_closed_form_lr(self):
         return [b * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
@@ -391,36 +404,40 @@ class SequentialLR(_Composite, LRScheduler):
             raise ValueError("Sequential Schedulers expects number of schedulers provided to be one more than the "
                              f"number of milestone points, but got number of schedulers {len(schedulers)} and the "
                              f"number of milestones to be equal to {len(milestones)}")
-        self._schedulers = schedulers
-        self._milestones = milestones
-        self.last_epoch = last_epoch + 1
-        self.optimizer = optimizer
+        self._schedulers, self._milestones = schedulers, milestones
+        self.last_epoch, self.optimizer = last_epoch + 1, optimizer
+        # every child already took its initial step while being built: roll the LRs and the children's
+        # epoch counters back, then let only the scheduler that is active at epoch 0 take it again
         for group in optimizer.param_groups:
             group["lr"] = group["initial_lr"]
-        self._undo(self)
-        idx = bisect_right(self._milestones, 0)
-        self._schedulers[idx]._initial_step()
-        self._last_lr = schedulers[idx].get_last_lr()
+        self.recursive_undo()
+        first = self._schedulers[self._active(0)]
+        first._initial_step()
+        self._last_lr = first.get_last_lr()
 
-    def _undo(self, sched=None):
-        sched = self if sched is None else sched
-        if hasattr(sched, "_schedulers"):
-            for s in sched._schedulers:
-                self._undo(s)
-        elif hasattr(sched, "last_epoch") and sched is not self:
-            sched.last_epoch -= 1
+    def _active(self, epoch) -> int:
+        """Index of the child scheduler in charge at ``epoch``."""
+        return bisect_right(self._milestones, epoch)
 
-    recursive_undo = _undo
+    def recursive_undo(self, sched=None):
+        """Step back the epoch counter of every (nested) child scheduler by one."""
+        pending = list(getattr(self if sched is None else sched, "_schedulers", [sched]))
+        while pending:
+            node = pending.pop()
+            if hasattr(node, "_schedulers"):
+                pending.extend(node._schedulers)
+            elif node is not self and hasattr(node, "last_epoch"):
+                node.last_epoch -= 1
 
     def step(self):
         self.last_epoch += 1
-        idx = bisect_right(self._milestones, self.last_epoch)
-        s = self._schedulers[idx]
-        if idx > 0 and self._milestones[idx - 1] == self.last_epoch:
-            s._update_lr(0)
+        k = self._active(self.last_epoch)
+        child = self._schedulers[k]
+        if k and self.last_epoch == self._milestones[k - 1]:
+            child._update_lr(0)  # the child takes over here: it restarts from its epoch 0
         else:
-            s.step()
-        self._last_lr = s.get_last_lr()
+            child.step()
+        self._last_lr = child.get_last_lr()
 
 
 class ChainedScheduler(_Composite, LRScheduler):
@@ -441,6 +458,9 @@ class ChainedScheduler(_Composite, LRScheduler):
 
 
 class ReduceLROnPlateau(LRScheduler):
+    """Multiplies the LRs by ``factor`` once the metric passed to ``step(metrics)`` has not improved
+    for more than ``patience`` epochs; ``cooldown`` epochs after a reduction are not counted."""
+
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel",
                  cooldown=0, min_lr=0, eps=1e-8):
         if factor >= 1.0:
@@ -448,85 +468,80 @@ class ReduceLROnPlateau(LRScheduler):
         self.factor = factor
         _check_optimizer(optimizer)
         self.optimizer = optimizer
-        if isinstance(min_lr, (list, tuple)):
-            if len(min_lr) != len(optimizer.param_groups):
-                raise ValueError(f"expected {len(optimizer.param_groups)} min_lrs, got {len(min_lr)}")
-            self.default_min_lr = None
-            self.min_lrs = list(min_lr)
+        n_groups = len(optimizer.param_groups)
+        if not isinstance(min_lr, (list, tuple)):
+            self.default_min_lr, self.min_lrs = min_lr, [min_lr] * n_groups
+        elif len(min_lr) == n_groups:
+            self.default_min_lr, self.min_lrs = None, list(min_lr)
         else:
-            self.default_min_lr = min_lr
-            self.min_lrs = [min_lr] * len(optimizer.param_groups)
-        self.patience = patience
-        self.cooldown = cooldown
-        self.eps = eps
+            raise ValueError(f"expected {n_groups} min_lrs, got {len(min_lr)}")
+        self.patience, self.cooldown, self.eps = patience, cooldown, eps
         self.last_epoch = 0
         self._last_lr = _lrs(optimizer)
-        self._init_is_better(mode, threshold, threshold_mode)
+        self._init_is_better(mode=mode, threshold=threshold, threshold_mode=threshold_mode)
         self._reset()
 
     def _reset(self):
-        self.best = self.mode_worse
-        self.cooldown_counter = 0
-        self.num_bad_epochs = 0
+        """Forget the best value seen, the cooldown and the bad-epoch count."""
+        self.best, self.cooldown_counter, self.num_bad_epochs = self.mode_worse, 0, 0
 
     def step(self, metrics, epoch=None):
-        current = float(metrics)
-        if epoch is None:
-            epoch = self.last_epoch + 1
-        else:
+        value = float(metrics)
+        if epoch is not None:
             warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
-        self.last_epoch = epoch
-        if self._is_better(current, self.best):
-            self.best = current
-            self.num_bad_epochs = 0
-        else:
-            self.num_bad_epochs += 1
-        if self.in_cooldown:
+        self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
+        improved = self._is_better(value, self.best)
+        if improved:
+            self.best = value
+        self.num_bad_epochs = 0 if improved else self.num_bad_epochs + 1
+        if self.in_cooldown:  # epochs spent cooling down never count as bad
             self.cooldown_counter -= 1
             self.num_bad_epochs = 0
         if self.num_bad_epochs > self.patience:
-            self._reduce_lr(epoch)
-            self.cooldown_counter = self.cooldown
-            self.num_bad_epochs = 0
+            self._reduce_lr(self.last_epoch)
+            self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
         self._last_lr = _lrs(self.optimizer)
 
     def _reduce_lr(self, epoch):
-        if len(self.optimizer.param_groups) != len(self.min_lrs):
+        groups = self.optimizer.param_groups
+        if len(self.min_lrs) != len(groups):
             if self.default_min_lr is None:
                 raise RuntimeError(
-                    f"The number of param groups in the `optimizer` ({len(self.optimizer.param_groups)}) differs "
+                    f"The number of param groups in the `optimizer` ({len(groups)}) differs "
                     f"from when `ReduceLROnPlateau` was initialized ({len(self.min_lrs)}), usually due to a new "
                     "param group being added to the optimizer. Please modify the `min_lrs` field to match the "
                     "length of the `optimizer` param groups.")
-            self.min_lrs = [self.default_min_lr] * len(self.optimizer.param_groups)
-        for i, group in enumerate(self.optimizer.param_groups):
-            old = float(group["lr"])
-            new = max(old * self.factor, self.min_lrs[i])
-            if old - new > self.eps:
-                group["lr"] = new
+            self.min_lrs = [self.default_min_lr] * len(groups)
+        for group, floor in zip(groups, self.min_lrs):
+            current = float(group["lr"])
+            lowered = max(current * self.factor, floor)
+            if current - lowered > self.eps:  # skip updates too small to matter
+                group["lr"] = lowered
 
     @property
     def in_cooldown(self):
         return self.cooldown_counter > 0
 
     def _is_better(self, a, best):
+        relative = self.threshold_mode == "rel"
         if self.mode == "min":
-            return a < best * (1.0 - self.threshold) if self.threshold_mode == "rel" else a < best - self.threshold
-        return a > best * (self.threshold + 1.0) if self.threshold_mode == "rel" else a > best + self.threshold
+            bar = best * (1.0 - self.threshold) if relative else best - self.threshold
+            return a < bar
+        bar = best * (self.threshold + 1.0) if relative else best + self.threshold
+        return a > bar
 
     def _init_is_better(self, mode, threshold, threshold_mode):
-        if mode not in {"min", "max"}:
+        worst = {"min": math.inf, "max": -math.inf}
+        if mode not in worst:
             raise ValueError("mode " + mode + " is unknown!")
-        if threshold_mode not in {"rel", "abs"}:
+        if threshold_mode not in ("rel", "abs"):
             raise ValueError("threshold mode " + threshold_mode + " is unknown!")
-        self.mode_worse = math.inf if mode == "min" else -math.inf
-        self.mode = mode
-        self.threshold = threshold
-        self.threshold_mode = threshold_mode
+        self.mode_worse = worst[mode]
+        self.mode, self.threshold, self.threshold_mode = mode, threshold, threshold_mode
 
     def load_state_dict(self, state_dict):
-        self.__dict__.update(state_dict)
-        self._init_is_better(self.mode, self.threshold, self.threshold_mode)
+        LRScheduler.load_state_dict(self, state_dict)
+        self._init_is_better(mode=self.mode, threshold=self.threshold, threshold_mode=self.threshold_mode)
 
 
 def _setup_momentum(self, optimizer, base_momentum, max_momentum, last_epoch):
@@ -580,17 +595,16 @@ class CyclicLR(LRScheduler):
         self.base_lrs = base_lrs
 
     def _init_scale_fn(self):
+        """Pick the built-in amplitude policy of ``mode`` (a user ``scale_fn`` takes precedence)."""
         if self._scale_fn_custom is not None:
             return
-        if self.mode == "triangular":
-            self._scale_fn_ref = self._triangular_scale_fn
-            self.scale_mode = "cycle"
-        elif self.mode == "triangular2":
-            self._scale_fn_ref = self._triangular2_scale_fn
-            self.scale_mode = "cycle"
-        elif self.mode == "exp_range":
-            self._scale_fn_ref = partial(self._exp_range_scale_fn, self.gamma)
-            self.scale_mode = "iterations"
+        builtin = {
+            "triangular": (CyclicLR._triangular_scale_fn, "cycle"),
+            "triangular2": (CyclicLR._triangular2_scale_fn, "cycle"),
+            "exp_range": (partial(CyclicLR._exp_range_scale_fn, self.gamma), "iterations"),
+        }
+        if self.mode in builtin:
+            self._scale_fn_ref, self.scale_mode = builtin[self.mode]
 
     def scale_fn(self, x):
         return self._scale_fn_custom(x) if self._scale_fn_custom is not None else self._scale_fn_ref(x)
@@ -609,15 +623,21 @@ class CyclicLR(LRScheduler):
 
     def get_lr(self):
         self._warn_get_lr()
-        cycle = math.floor(1 + self.last_epoch / self.total_size)
-        x = 1.0 + self.last_epoch / self.total_size - cycle
-        scale = x / self.step_ratio if x <= self.step_ratio else (x - 1) / (self.step_ratio - 1)
-        arg = cycle if self.scale_mode == "cycle" else self.last_epoch
-        lrs = [b + (m - b) * scale * self.scale_fn(arg) for b, m in zip(self.base_lrs, self.max_lrs)]
-        if self.cycle_momentum:
-            for group, b, m in zip(self.optimizer.param_groups, self.base_momentums, self.max_momentums):
-                _set_momentum(self, group, m - (m - b) * scale * self.scale_fn(arg))
-        return lrs
+        progress = self.last_epoch / self.total_size
+        cycle = math.floor(1 + progress)
+        within = 1.0 + progress - cycle  # position inside the current cycle, in [0, 1)
+        if within <= self.step_ratio:
+            height = within / self.step_ratio  # rising edge
+        else:
+            height = (within - 1) / (self.step_ratio - 1)  # falling edge
+        amplitude = self.scale_fn(self.last_epoch if self.scale_mode != "cycle" else cycle)
+        out = []
+        for low, high in zip(self.base_lrs, self.max_lrs):
+            out.append(low + (high - low) * height * amplitude)
+        if self.cycle_momentum:  # momentum moves against the LR: high when the LR is low
+            for group, low, high in zip(self.optimizer.param_groups, self.base_momentums, self.max_momentums):
+                _set_momentum(self, group, high - (high - low) * height * amplitude)
+        return out
 
     def state_dict(self):
         sd = super().state_dict()
@@ -629,65 +649,68 @@ class CyclicLR(LRScheduler):
         return sd
 
     def load_state_dict(self, state_dict):
-        state_dict = dict(state_dict)
-        fn = state_dict.pop("_scale_fn_custom")
-        super().load_state_dict(state_dict)
-        if fn is not None:
-            self._scale_fn_custom.__dict__.update(fn)
+        custom_state = state_dict["_scale_fn_custom"]
+        LRScheduler.load_state_dict(self, {k: v for k, v in state_dict.items() if k != "_scale_fn_custom"})
+        if custom_state is not None:  # a callable object's attributes (plain functions are not saved)
+            self._scale_fn_custom.__dict__.update(custom_state)
         self._init_scale_fn()
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):
+    """Cosine annealing from the base LRs to ``eta_min`` over ``T_i`` epochs, then a restart;
+    the first period is ``T_0`` epochs and each later one ``T_mult`` times the previous."""
+
     def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
-        if T_0 <= 0 or not isinstance(T_0, int):
+        if not (T_0 > 0 and isinstance(T_0, int)):
             raise ValueError(f"Expected positive integer T_0, but got {T_0}")
-        if T_mult < 1 or not isinstance(T_mult, int):
+        if not (T_mult >= 1 and isinstance(T_mult, int)):
             raise ValueError(f"Expected integer T_mult >= 1, but got {T_mult}")
         if not isinstance(eta_min, (float, int)):
             raise ValueError(f"Expected float or int eta_min, but got {eta_min} of type {type(eta_min)}")
-        self.T_0 = T_0
-        self.T_i = T_0
-        self.T_mult = T_mult
-        self.eta_min = eta_min
+        self.T_0, self.T_i, self.T_mult, self.eta_min = T_0, T_0, T_mult, eta_min
         self.T_cur = last_epoch
-        super().__init__(optimizer, last_epoch)
+        LRScheduler.__init__(self, optimizer, last_epoch=last_epoch)
 
     def get_lr(self):
         self._warn_get_lr()
-        return [self.eta_min + (b - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
-                for b in self.base_lrs]
+        lo = self.eta_min
+        weight = (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+        return [lo + (base - lo) * weight for base in self.base_lrs]
+
+    def _advance_one(self) -> None:
+        """One implicit step: move along the period, restarting (and lengthening it) at its end."""
+        self.T_cur += 1
+        if self.T_cur >= self.T_i:
+            self.T_cur %= self.T_i
+            self.T_i *= self.T_mult
+
+    def _seek(self, epoch) -> None:
+        """Place ``T_cur``/``T_i`` for an explicit, possibly fractional, epoch."""
+        if epoch < 0:
+            raise ValueError(f"Expected non-negative epoch, but got {epoch}")
+        if epoch < self.T_0:
+            self.T_i, self.T_cur = self.T_0, epoch
+            return
+        if self.T_mult == 1:
+            self.T_cur = epoch % self.T_0
+            return
+        # period k starts at T_0 * (T_mult**k - 1) / (T_mult - 1): invert that geometric sum
+        base, mult = self.T_0, self.T_mult
+        k = int(math.log(epoch / base * (mult - 1) + 1, mult))
+        self.T_i = base * mult ** k
+        self.T_cur = epoch - base * (mult ** k - 1) / (mult - 1)
 
     def step(self, epoch=None):
-        if epoch is None and self.last_epoch < 0:
-            epoch = 0
-        if epoch is None:
+        if epoch is not None:
+            self._seek(epoch)
+        elif self.last_epoch >= 0:
             epoch = self.last_epoch + 1
-            self.T_cur = self.T_cur + 1
-            if self.T_cur >= self.T_i:
-                self.T_cur = self.T_cur % self.T_i
-                self.T_i = self.T_i * self.T_mult
-        else:
-            if epoch < 0:
-                raise ValueError(f"Expected non-negative epoch, but got {epoch}")
-            if epoch >= self.T_0:
-                if self.T_mult == 1:
-                    self.T_cur = epoch % self.T_0
-                else:
-                    n = int(math.log((epoch / self.T_0 * (self.T_mult - 1) + 1), self.T_mult))
-                    self.T_cur = epoch - self.T_0 * (self.T_mult ** n - 1) / (self.T_mult - 1)
-                    self.T_i = self.T_0 * self.T_mult ** n
-            else:
-                self.T_i = self.T_0
-                self.T_cur = epoch
+            self._advance_one()
+        else:  # the step taken by the constructor
+            epoch = 0
+            self._seek(epoch)
         self.last_epoch = math.floor(epoch)
-        self._get_lr_called_within_step = True
-        try:
-            lrs = self.get_lr()
-        finally:
-            self._get_lr_called_within_step = False
-        for group, lr in zip(self.optimizer.param_groups, lrs):
-            group["lr"] = lr
-        self._last_lr = _lrs(self.optimizer)
+        self._install(self._compute_in_step(self.get_lr))
 
 
 class OneCycleLR(LRScheduler):
@@ -696,32 +719,17 @@ class OneCycleLR(LRScheduler):
                  div_factor=25.0, final_div_factor=1e4, three_phase=False, last_epoch=-1):
         _check_optimizer(optimizer)
         self.optimizer = optimizer
-        if total_steps is not None:
-            if total_steps <= 0 or not isinstance(total_steps, int):
-                raise ValueError(f"Expected positive integer total_steps, but got {total_steps}")
-            self.total_steps = total_steps
-        elif epochs is not None and steps_per_epoch is not None:
-            if not isinstance(epochs, int) or epochs <= 0:
-                raise ValueError(f"Expected positive integer epochs, but got {epochs}")
-            if not isinstance(steps_per_epoch, int) or steps_per_epoch <= 0:
-                raise ValueError(f"Expected positive integer steps_per_epoch, but got {steps_per_epoch}")
-            self.total_steps = epochs * steps_per_epoch
-        else:
-            raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch)")
-        n = self.total_steps
-
-        def phase(end, lo, hi, mlo, mhi):
-            return {"end_step": end, "start_lr": lo, "end_lr": hi, "start_momentum": mlo, "end_momentum": mhi}
-
+        self.total_steps = n = self._count_steps(total_steps, epochs, steps_per_epoch)
+        warmup_end = float(pct_start * n) - 1
+        # (last step of the phase, LR from -> to, momentum from -> to), as param-group keys
+        rows = [(warmup_end, "initial_lr", "max_lr", "max_momentum", "base_momentum")]
         if three_phase:
-            self._schedule_phases = [
-                phase(float(pct_start * n) - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
-                phase(float(2 * pct_start * n) - 2, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
-                phase(n - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum")]
+            rows.append((float(2 * pct_start * n) - 2, "max_lr", "initial_lr", "base_momentum", "max_momentum"))
+            rows.append((n - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum"))
         else:
-            self._schedule_phases = [
-                phase(float(pct_start * n) - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
-                phase(n - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
+            rows.append((n - 1, "max_lr", "min_lr", "base_momentum", "max_momentum"))
+        fields = ("end_step", "start_lr", "end_lr", "start_momentum", "end_momentum")
+        self._schedule_phases = [dict(zip(fields, row)) for row in rows]
         if pct_start < 0 or pct_start > 1 or not isinstance(pct_start, float):
             raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
         if anneal_strategy not in ("cos", "linear"):
@@ -737,6 +745,23 @@ class OneCycleLR(LRScheduler):
         if cycle_momentum:
             _setup_momentum(self, optimizer, base_momentum, max_momentum, last_epoch)
         super().__init__(optimizer, last_epoch)
+
+    @staticmethod
+    def _count_steps(total_steps, epochs, steps_per_epoch) -> int:
+        def positive_int(value):
+            return isinstance(value, int) and value > 0
+
+        if total_steps is not None:
+            if not positive_int(total_steps):
+                raise ValueError(f"Expected positive integer total_steps, but got {total_steps}")
+            return total_steps
+        if epochs is None or steps_per_epoch is None:
+            raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch)")
+        if not positive_int(epochs):
+            raise ValueError(f"Expected positive integer epochs, but got {epochs}")
+        if not positive_int(steps_per_epoch):
+            raise ValueError(f"Expected positive integer steps_per_epoch, but got {steps_per_epoch}")
+        return epochs * steps_per_epoch
 
     @staticmethod
     def _annealing_cos(start, end, pct):

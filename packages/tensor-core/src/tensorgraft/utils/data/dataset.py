@@ -11,170 +11,210 @@ __all__ = ["Dataset", "IterableDataset", "TensorDataset", "StackDataset", "Conca
 
 
 class Dataset:
-    """A map-style dataset: subclasses implement ``__getitem__`` (and usually ``__len__``)."""
+    """A map-style dataset: subclasses implement ``__getitem__`` (and usually ``__len__``).
+
+    ``a + b`` builds a :class:`ConcatDataset` of the two."""
 
     def __getitem__(self, index):
         raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")
 
     def __add__(self, other: "Dataset") -> "ConcatDataset":
-        return ConcatDataset([self, other])
+        return ConcatDataset((self, other))
 
 
 class IterableDataset(Dataset):
     """An iterable-style dataset: subclasses implement ``__iter__``. With ``num_workers > 0``
-    every worker iterates its own copy; use :func:`get_worker_info` to split the work."""
+    every worker iterates its own copy; use :func:`get_worker_info` to split the work.
+
+    ``a + b`` builds a :class:`ChainDataset` that yields ``a``'s items, then ``b``'s."""
 
     def __iter__(self):
         raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
 
     def __add__(self, other):
-        return ChainDataset([self, other])
+        return ChainDataset((self, other))
 
 
 class TensorDataset(Dataset):
-    """Samples are ``tuple(t[i] for t in tensors)``; all tensors share their first dimension."""
+    """Item ``i`` is the tuple of every tensor's row ``i``; the tensors share their first dimension."""
 
     def __init__(self, *tensors) -> None:
-        if not tensors:
-            raise ValueError("TensorDataset needs at least one tensor")
-        n = tensors[0].size(0)
-        if not all(n == t.size(0) for t in tensors):
+        if len({t.size(0) for t in tensors}) > 1:
             raise AssertionError("Size mismatch between tensors")
         self.tensors = tensors
-
-    def __getitem__(self, index):
-        return tuple(t[index] for t in self.tensors)
 
     def __len__(self) -> int:
         return self.tensors[0].size(0)
 
+    def __getitem__(self, index):
+        return tuple(column[index] for column in self.tensors)
+
+
+def _fetch_many(dataset, indices) -> list:
+    """``[dataset[i] for i in indices]``, through the dataset's own ``__getitems__`` when it has one."""
+    batched = getattr(dataset, "__getitems__", None)
+    if not callable(batched):
+        return [dataset[i] for i in indices]
+    items = batched(indices)
+    if len(items) != len(indices):
+        raise ValueError(f"Nested dataset's output size mismatch. Expected {len(indices)}, got {len(items)}")
+    return items
+
 
 class StackDataset(Dataset):
-    """Zips datasets of equal length: ``StackDataset(a, b)[i] == (a[i], b[i])``, or a dict with kwargs."""
+    """Zips datasets of equal length: ``StackDataset(a, b)[i] == (a[i], b[i])``, and
+    ``StackDataset(x=a, y=b)[i] == {"x": a[i], "y": b[i]}``."""
 
     def __init__(self, *args, **kwargs) -> None:
         if args and kwargs:
             raise ValueError("Supported either ``tuple``- (via ``args``) or``dict``- (via ``kwargs``) like input/output,"
                              " but both types are given.")
-        dsets = args or tuple(kwargs.values())
-        if not dsets:
+        members = list(kwargs.values()) if kwargs else list(args)
+        if not members:
             raise ValueError("At least one dataset should be passed")
-        self._length = len(dsets[0])
-        if any(self._length != len(d) for d in dsets):
+        sizes = {len(member) for member in members}
+        if len(sizes) != 1:
             raise ValueError("Size mismatch between datasets")
-        self.datasets = args if args else kwargs
+        (self._length,) = sizes
+        self.datasets = kwargs if kwargs else args
+
+    def _named(self) -> bool:
+        return isinstance(self.datasets, dict)
 
     def __getitem__(self, index):
-        if isinstance(self.datasets, dict):
-            return {k: d[index] for k, d in self.datasets.items()}
-        return tuple(d[index] for d in self.datasets)
+        if self._named():
+            return {key: member[index] for key, member in self.datasets.items()}
+        return tuple(member[index] for member in self.datasets)
+
+    def __getitems__(self, indices: list) -> list:
+        if self._named():
+            keys = list(self.datasets)
+            columns = [_fetch_many(self.datasets[key], indices) for key in keys]
+            return [dict(zip(keys, row)) for row in zip(*columns)] if columns else []
+        columns = [_fetch_many(member, indices) for member in self.datasets]
+        return [tuple(row) for row in zip(*columns)]
 
     def __len__(self) -> int:
         return self._length
 
 
 class ConcatDataset(Dataset):
-    """The concatenation of map-style datasets."""
+    """Map-style datasets laid end to end; ``cumulative_sizes[k]`` is where dataset ``k`` ends."""
 
     @staticmethod
     def cumsum(sequence):
-        r, s = [], 0
-        for e in sequence:
-            s += len(e)
-            r.append(s)
-        return r
+        return list(itertools.accumulate(len(part) for part in sequence))
 
     def __init__(self, datasets) -> None:
-        self.datasets = list(datasets)
-        if len(self.datasets) == 0:
+        parts = list(datasets)
+        if not parts:
             raise AssertionError("datasets should not be an empty iterable")
-        for d in self.datasets:
-            if isinstance(d, IterableDataset):
-                raise AssertionError("ConcatDataset does not support IterableDataset")
-        self.cumulative_sizes = self.cumsum(self.datasets)
+        if any(isinstance(part, IterableDataset) for part in parts):
+            raise AssertionError("ConcatDataset does not support IterableDataset")
+        self.datasets = parts
+        self.cumulative_sizes = self.cumsum(parts)
+
+    @property
+    def cummulative_sizes(self):
+        warnings.warn("`cummulative_sizes` attribute is renamed to `cumulative_sizes`", FutureWarning, stacklevel=2)
+        return self.cumulative_sizes
 
     def __len__(self) -> int:
         return self.cumulative_sizes[-1]
 
     def __getitem__(self, idx):
-        if idx < 0:
-            if -idx > len(self):
+        total = len(self)
+        position = idx
+        if position < 0:
+            position += total
+            if position < 0:
                 raise ValueError("absolute value of index should not exceed dataset length")
-            idx = len(self) + idx
-        if idx >= len(self):
-            raise IndexError(f"index {idx} is out of range for ConcatDataset of length {len(self)}")
-        d = bisect.bisect_right(self.cumulative_sizes, idx)
-        sample_idx = idx if d == 0 else idx - self.cumulative_sizes[d - 1]
-        return self.datasets[d][sample_idx]
+        if position >= total:
+            raise IndexError(f"index {idx} is out of range for ConcatDataset of length {total}")
+        which = bisect.bisect_right(self.cumulative_sizes, position)
+        start = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][position - start]
+
+
+def _require_iterable(part) -> None:
+    if not isinstance(part, IterableDataset):
+        raise AssertionError("ChainDataset only supports IterableDataset")
 
 
 class ChainDataset(IterableDataset):
-    """Chains iterable datasets one after the other."""
+    """Iterable datasets run one after another (the chaining happens lazily, at iteration)."""
 
     def __init__(self, datasets) -> None:
         self.datasets = datasets
 
     def __iter__(self):
-        for d in self.datasets:
-            if not isinstance(d, IterableDataset):
-                raise AssertionError("ChainDataset only supports IterableDataset")
-            yield from d
+        for part in self.datasets:
+            _require_iterable(part)
+            yield from part
 
     def __len__(self) -> int:
-        total = 0
-        for d in self.datasets:
-            if not isinstance(d, IterableDataset):
-                raise AssertionError("ChainDataset only supports IterableDataset")
-            total += len(d)
-        return total
+        sizes = []
+        for part in self.datasets:
+            _require_iterable(part)
+            sizes.append(len(part))
+        return sum(sizes)
 
 
 class Subset(Dataset):
-    """The samples of ``dataset`` at ``indices``."""
+    """A view of ``dataset`` restricted to ``indices`` (``Subset(d, idx)[k] == d[idx[k]]``)."""
 
     def __init__(self, dataset, indices) -> None:
         self.dataset = dataset
         self.indices = indices
 
+    def _outer(self, positions) -> list:
+        return [self.indices[k] for k in positions]
+
     def __getitem__(self, idx):
         if isinstance(idx, list):
-            return self.dataset[[self.indices[i] for i in idx]]
+            return self.dataset[self._outer(idx)]
         return self.dataset[self.indices[idx]]
 
     def __getitems__(self, indices):
-        getitems = getattr(self.dataset, "__getitems__", None)
-        if callable(getitems):
-            return getitems([self.indices[i] for i in indices])
-        return [self.dataset[self.indices[i]] for i in indices]
+        outer = self._outer(indices)
+        batched = getattr(self.dataset, "__getitems__", None)
+        return batched(outer) if callable(batched) else [self.dataset[i] for i in outer]
 
     def __len__(self) -> int:
         return len(self.indices)
 
 
+def _split_sizes(total: int, fractions) -> list:
+    """Turn fractions (summing to 1) into item counts: each gets ``floor(total * f)``, then the
+    leftover items are handed out one by one, round-robin from the first split."""
+    for position, frac in enumerate(fractions):
+        if not 0 <= frac <= 1:
+            raise ValueError(f"Fraction at index {position} is not between 0 and 1")
+    sizes = [math.floor(total * frac) for frac in fractions]
+    leftover = total - sum(sizes)
+    for step in range(leftover):
+        sizes[step % len(sizes)] += 1
+    for position in (p for p, size in enumerate(sizes) if size == 0):
+        warnings.warn(f"Length of split at index {position} is 0. This might result in an empty dataset.",
+                      stacklevel=3)
+    return sizes
+
+
 def random_split(dataset, lengths, generator=None):
-    """Split into non-overlapping random subsets of the given lengths, or fractions summing to 1
-    (the remainder of the floors goes one item at a time to the first splits)."""
+    """Split ``dataset`` into non-overlapping random :class:`Subset` s of the given lengths; lengths
+    may also be fractions that sum to 1 (see :func:`_split_sizes` for the rounding)."""
     from ...ops.creation import randperm
     from ...random import default_generator
 
-    lengths = list(lengths)
-    n = len(dataset)
-    if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
-        subset_lengths = []
-        for i, frac in enumerate(lengths):
-            if frac < 0 or frac > 1:
-                raise ValueError(f"Fraction at index {i} is not between 0 and 1")
-            subset_lengths.append(int(math.floor(n * frac)))
-        remainder = n - sum(subset_lengths)
-        for i in range(remainder):
-            subset_lengths[i % len(subset_lengths)] += 1
-        lengths = subset_lengths
-        for i, length in enumerate(lengths):
-            if length == 0:
-                warnings.warn(f"Length of split at index {i} is 0. This might result in an empty dataset.", stacklevel=2)
-    if sum(lengths) != n:
+    sizes = list(lengths)
+    total = len(dataset)
+    requested = sum(sizes)
+    if requested <= 1 and math.isclose(requested, 1):
+        sizes = _split_sizes(total, sizes)
+    if sum(sizes) != total:
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
-    generator = generator or default_generator
-    indices = randperm(sum(lengths), generator=generator, device=generator.device).tolist()
-    return [Subset(dataset, indices[offset - length:offset])
-            for offset, length in zip(itertools.accumulate(lengths), lengths)]
+    if generator is None:
+        generator = default_generator
+    order = randperm(total, generator=generator, device=generator.device).tolist()
+    bounds = [0, *itertools.accumulate(sizes)]
+    return [Subset(dataset, order[lo:hi]) for lo, hi in zip(bounds, bounds[1:])]
