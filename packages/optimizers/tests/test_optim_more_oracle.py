@@ -3,6 +3,7 @@ float64 trajectories and state after several steps, state_dicts loading both way
 identically, repr and error messages. Gradients are written by hand with NumPy."""
 import copy
 import warnings
+import zlib
 
 import numpy as np
 import pytest
@@ -13,6 +14,15 @@ import tensorgraft as tg  # noqa: E402
 import tensorgraft.optim as optim  # noqa: E402
 
 RNG = np.random.default_rng(3)
+
+
+@pytest.fixture(autouse=True)
+def _data_of_this_test(request):
+    """Each test draws its data from its own seed: with one shared stream the numbers depended on
+    which tests ran before in the same worker, and Muon's bfloat16 rounding can flip on a few of
+    them, so a run could fail by the luck of the test order."""
+    global RNG
+    RNG = np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))
 SHAPES = [(5, 3), (3,), (2, 3, 4), ()]
 MATRICES = [(5, 3), (3, 6)]
 
@@ -45,7 +55,17 @@ def step_both(tp, gp, ot, og, steps, dtype):
         og.step()
 
 
+# Muon's Newton-Schulz iteration runs in bfloat16 in PyTorch; tensorgraft emulates that rounding in
+# float32, but where a float32 sum lands next to a bfloat16 rounding boundary the two libraries
+# (different summation orders) can round one intermediate apart: an update then differs by about
+# a bfloat16 ulp (2**-8) times lr, and the next iterations can grow that to ~1e-3 of a
+# parameter; a wrong update rule is off by lr (0.02) a step. The others stay float64-tight.
+MUON_TOL = dict(rtol=2e-3, atol=1e-3)
+
+
 def assert_same(tp, gp, ot, og, rtol, atol, scalar_dtypes=True):
+    if type(og).__name__ == "Muon":
+        rtol, atol = max(rtol, MUON_TOL["rtol"]), max(atol, MUON_TOL["atol"])
     for t, g in zip(tp, gp):
         np.testing.assert_allclose(g.numpy(), t.numpy(), rtol=rtol, atol=atol)
     st, sg = ot.state_dict(), og.state_dict()

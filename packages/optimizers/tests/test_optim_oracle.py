@@ -270,3 +270,11 @@ def test_state_dicts_load_across_torch_and_tensorgraft(name, kw):
         tstep(tp2, topt2)
     for a, b in zip(tp2, tp):
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_repr_with_several_param_groups_matches_torch():
+    reprs = []
+    for lib in (tg, torch):
+        a, b = lib.ones(2, requires_grad=True), lib.ones(2, requires_grad=True)
+        reprs.append(repr(lib.optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.1, "momentum": 0.5}], lr=1.0)))
+    assert reprs[0] == reprs[1]

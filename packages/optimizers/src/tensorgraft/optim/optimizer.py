@@ -208,13 +208,12 @@ class Optimizer:
         self._invalidate()
 
     def __repr__(self) -> str:
-        s = self.__class__.__name__ + " ("
+        blocks = []
         for i, group in enumerate(self.param_groups):
-            s += f"\nParameter Group {i}"
-            for key in sorted(group):
-                if key != "params":
-                    s += f"\n    {key}: {group[key]}"
-        return s + "\n)"
+            lines = [f"Parameter Group {i}"] + [f"    {key}: {group[key]}" for key in sorted(group) if key != "params"]
+            blocks.append("\n".join(lines))
+        # a blank line between groups, as PyTorch prints them
+        return f"{self.__class__.__name__} (\n" + "\n\n".join(blocks) + "\n)"
 
     def _invalidate(self) -> None:
         """Drop cached per-group flat buffers (subclasses that keep any override this)."""
