@@ -1,10 +1,14 @@
-"""Containers: Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict."""
+"""Containers: Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict.
+
+The integer-indexed containers keep their children under the names ``"0"``, ``"1"``, ... and
+renumber them after a deletion; the dict-like ones keep insertion order.
+"""
 from __future__ import annotations
 
 import operator
 from collections import OrderedDict
 from collections import abc as container_abcs
-from itertools import chain, islice
+from itertools import chain
 
 from tensorgraft.tensor import Tensor
 
@@ -14,61 +18,140 @@ from .module import Module, _addindent
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
 
+# ------------------------------------------------------------------ shared helpers
+def _resolve_position(idx, length):
+    """The non-negative position ``idx`` (an int-like, possibly negative) names in a sequence of
+    ``length`` entries; IndexError when it names none."""
+    pos = operator.index(idx)
+    if pos >= length or pos < -length:
+        raise IndexError(f"index {pos} is out of range")
+    return pos + length if pos < 0 else pos
+
+
+def _renumber(store):
+    """Rename the entries of the ordered dict ``store`` to ``"0"``, ``"1"``, ... in place."""
+    kept = list(store.values())
+    store.clear()
+    store.update((str(n), entry) for n, entry in enumerate(kept))
+
+
+def _open_slot(store, pos, entry):
+    """Shift the numbered entries from ``pos`` up by one and put ``entry`` at ``pos``."""
+    names = [str(n) for n in range(pos, len(store) + 1)]
+    shifted = [store[name] for name in names[:-1]]
+    for name, moved in zip(names[1:], shifted):
+        store[name] = moved
+    store[str(pos)] = entry
+
+
+def _pairs_for_update(arg, owner, sort_plain_dicts):
+    """The (key, value) pairs ``owner.update(arg)`` adds, with PyTorch's checks and messages."""
+    if not isinstance(arg, container_abcs.Iterable):
+        label = "ParametersDict" if owner == "ParameterDict" else owner
+        raise TypeError(f"{label}.update should be called with an iterable of key/value pairs, but got "
+                        + type(arg).__name__)
+    if isinstance(arg, (OrderedDict, ModuleDict, ParameterDict)):
+        return list(arg.items())
+    if isinstance(arg, container_abcs.Mapping):
+        found = list(arg.items())
+        return sorted(found, key=lambda kv: kv[0]) if sort_plain_dicts else found
+    pairs = []
+    for j, entry in enumerate(arg):
+        if not isinstance(entry, container_abcs.Iterable):
+            raise TypeError(f"{owner} update sequence element #{j} should be Iterable; is" + type(entry).__name__)
+        entry = tuple(entry)
+        if len(entry) != 2:
+            raise ValueError(f"{owner} update sequence element #{j} has length {len(entry)}; 2 is required")
+        pairs.append(entry)
+    return pairs
+
+
+def _describe_entry(value, type_string):
+    """One line of a parameter container's repr body. ``type_string`` picks the tensor type
+    spelling: ``Tensor.type()`` (``torch.FloatTensor``) or the dtype (``torch.float32``)."""
+    if not isinstance(value, Tensor):
+        return "Object of type: " + type(value).__name__
+    dims = "x".join(map(str, value.size()))
+    where = "" if value.device.type == "cpu" else f" ({value.device})"
+    kind = value.type() if type_string else value.dtype
+    lead = "Parameter containing: " if isinstance(value, Parameter) else ""
+    return f"{lead}[{kind} of size {dims}{where}]"
+
+
+# ------------------------------------------------------------------ Sequential
 class Sequential(Module):
+    """Modules applied one after another; built from modules (named ``"0"``, ``"1"``, ...) or from
+    one ``OrderedDict`` of named modules."""
+
     def __init__(self, *args):
         super().__init__()
         if len(args) == 1 and isinstance(args[0], OrderedDict):
-            for key, module in args[0].items():
-                self.add_module(key, module)
+            named = args[0].items()
         else:
-            for idx, module in enumerate(args):
-                self.add_module(str(idx), module)
+            named = ((str(n), m) for n, m in enumerate(args))
+        for key, mod in named:
+            self.add_module(key, mod)
 
-    def _get_item_by_idx(self, iterator, idx):
-        size = len(self)
-        idx = operator.index(idx)
-        if not -size <= idx < size:
-            raise IndexError(f"index {idx} is out of range")
-        idx %= size
-        return next(islice(iterator, idx, None))
+    def _key_at(self, idx):
+        names = list(self._modules)
+        return names[_resolve_position(idx, len(names))]
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
-            return self.__class__(OrderedDict(list(self._modules.items())[idx]))
-        return self._get_item_by_idx(self._modules.values(), idx)
+            return type(self)(OrderedDict(list(self._modules.items())[idx]))
+        return self._modules[self._key_at(idx)]
 
     def __setitem__(self, idx, module):
-        key = self._get_item_by_idx(self._modules.keys(), idx)
-        setattr(self, key, module)
+        setattr(self, self._key_at(idx), module)
 
     def __delitem__(self, idx):
         if isinstance(idx, slice):
-            for key in list(self._modules.keys())[idx]:
-                delattr(self, key)
+            doomed = list(self._modules)[idx]
         else:
-            key = self._get_item_by_idx(self._modules.keys(), idx)
+            doomed = [self._key_at(idx)]
+        for key in doomed:
             delattr(self, key)
-        str_indices = [str(i) for i in range(len(self._modules))]
-        self._modules = OrderedDict(list(zip(str_indices, self._modules.values())))
+        _renumber(self._modules)
 
     def __len__(self):
         return len(self._modules)
 
-    def __add__(self, other):
+    def _check_sequential_operand(self, other):
         if not isinstance(other, Sequential):
             raise ValueError(f"add operator supports only objects of Sequential class, but {type(other)} is given.")
-        ret = Sequential()
-        for layer in self:
-            ret.append(layer)
-        for layer in other:
-            ret.append(layer)
-        return ret
+
+    def __add__(self, other):
+        self._check_sequential_operand(other)
+        joined = Sequential()
+        for mod in chain(self, other):
+            joined.append(mod)
+        return joined
+
+    def __iadd__(self, other):
+        self._check_sequential_operand(other)
+        return self.extend(list(other))
+
+    def _check_factor(self, factor):
+        if not isinstance(factor, int):
+            raise TypeError(f"unsupported operand type(s) for *: {type(self)} and {type(factor)}")
+        if factor <= 0:
+            raise ValueError(f"Non-positive multiplication factor {factor} for {type(self)}")
+
+    def __mul__(self, factor):
+        self._check_factor(factor)
+        return Sequential(*(list(self) * factor))
+
+    __rmul__ = __mul__
+
+    def __imul__(self, factor):
+        self._check_factor(factor)
+        return self.extend(list(self) * (factor - 1))
 
     def __iter__(self):
         return iter(self._modules.values())
 
     def __dir__(self):
-        return [k for k in super().__dir__() if not k.isdigit()]
+        return super().__dir__()
 
     def append(self, module):
         self.add_module(str(len(self)), module)
@@ -77,63 +160,57 @@ class Sequential(Module):
     def insert(self, index, module):
         if not isinstance(module, Module):
             raise AssertionError(f"module should be of type: {Module}")
-        n = len(self._modules)
-        if not (-n <= index <= n):
+        count = len(self._modules)
+        if index > count or index < -count:
             raise IndexError(f"Index out of range: {index}")
-        if index < 0:
-            index += n
-        for i in range(n, index, -1):
-            self._modules[str(i)] = self._modules[str(i - 1)]
-        self._modules[str(index)] = module
+        _open_slot(self._modules, index + count if index < 0 else index, module)
         return self
 
     def extend(self, sequential):
-        for layer in sequential:
-            self.append(layer)
+        for mod in list(sequential):
+            self.append(mod)
         return self
 
     def pop(self, key):
-        v = self[key]
+        found = self[key]
         del self[key]
-        return v
+        return found
 
     def forward(self, input):
-        for module in self._modules.values():
-            input = module(input)
-        return input
+        out = input
+        for stage in self._modules.values():
+            out = stage(out)
+        return out
 
 
+# ------------------------------------------------------------------ ModuleList
 class ModuleList(Module):
+    """A list of submodules, registered as ``"0"``, ``"1"``, ...; it has no ``forward``."""
+
     def __init__(self, modules=None):
         super().__init__()
         if modules is not None:
-            self += modules
+            self.extend(modules)
 
-    def _get_abs_string_index(self, idx):
-        idx = operator.index(idx)
-        if not (-len(self) <= idx < len(self)):
-            raise IndexError(f"index {idx} is out of range")
-        if idx < 0:
-            idx += len(self)
-        return str(idx)
+    def _slot(self, idx):
+        return str(_resolve_position(idx, len(self._modules)))
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
-            return self.__class__(list(self._modules.values())[idx])
-        return self._modules[self._get_abs_string_index(idx)]
+            return type(self)(list(self._modules.values())[idx])
+        return self._modules[self._slot(idx)]
 
     def __setitem__(self, idx, module):
-        idx = self._get_abs_string_index(idx)
-        setattr(self, str(idx), module)
+        setattr(self, self._slot(idx), module)
 
     def __delitem__(self, idx):
         if isinstance(idx, slice):
-            for k in range(len(self._modules))[idx]:
-                delattr(self, str(k))
+            doomed = [str(n) for n in range(len(self._modules))[idx]]
         else:
-            delattr(self, self._get_abs_string_index(idx))
-        str_indices = [str(i) for i in range(len(self._modules))]
-        self._modules = OrderedDict(list(zip(str_indices, self._modules.values())))
+            doomed = [self._slot(idx)]
+        for key in doomed:
+            delattr(self, key)
+        _renumber(self._modules)
 
     def __len__(self):
         return len(self._modules)
@@ -145,67 +222,59 @@ class ModuleList(Module):
         return self.extend(modules)
 
     def __add__(self, other):
-        combined = ModuleList()
-        for i, module in enumerate(chain(self, other)):
-            combined.add_module(str(i), module)
-        return combined
+        joined = ModuleList()
+        for n, mod in enumerate(chain(self, other)):
+            joined.add_module(str(n), mod)
+        return joined
 
     def __repr__(self):
-        list_of_reprs = [repr(item) for item in self]
-        if len(list_of_reprs) == 0:
+        # runs of consecutive children with the same repr are shown once, as "(i-j): n x <repr>"
+        runs = []
+        for pos, child in enumerate(self._modules.values()):
+            text = repr(child)
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = pos
+            else:
+                runs.append([pos, pos, text])
+        if not runs:
             return self._get_name() + "()"
-        start_end_indices = [[0, 0]]
-        repeated_blocks = [list_of_reprs[0]]
-        for i, r in enumerate(list_of_reprs[1:], 1):
-            if r == repeated_blocks[-1]:
-                start_end_indices[-1][1] += 1
-                continue
-            start_end_indices.append([i, i])
-            repeated_blocks.append(r)
-        lines = []
-        main_str = self._get_name() + "("
-        for (start_id, end_id), b in zip(start_end_indices, repeated_blocks):
-            local_repr = f"({start_id}): {b}"
-            if start_id != end_id:
-                n = end_id - start_id + 1
-                local_repr = f"({start_id}-{end_id}): {n} x {b}"
-            local_repr = _addindent(local_repr, 2)
-            lines.append(local_repr)
-        main_str += "\n  " + "\n  ".join(lines) + "\n"
-        main_str += ")"
-        return main_str
+        rows = []
+        for first, last, text in runs:
+            shown = _addindent(text, 2)
+            if first == last:
+                rows.append(f"({first}): {shown}")
+            else:
+                rows.append(f"({first}-{last}): {last - first + 1} x {shown}")
+        return self._get_name() + "(\n  " + "\n  ".join(rows) + "\n)"
 
     def __dir__(self):
-        return [k for k in super().__dir__() if not k.isdigit()]
+        return super().__dir__()
 
     def insert(self, index, module):
-        for i in range(len(self._modules), index, -1):
-            self._modules[str(i)] = self._modules[str(i - 1)]
-        self._modules[str(index)] = module
+        _open_slot(self._modules, index, module)
 
     def append(self, module):
         self.add_module(str(len(self)), module)
         return self
 
     def pop(self, key):
-        v = self[key]
+        found = self[key]
         del self[key]
-        return v
+        return found
 
     def extend(self, modules):
-        if not hasattr(modules, "__iter__") or isinstance(modules, Module) and not isinstance(
-                modules, (ModuleList, Sequential)):
+        if not isinstance(modules, container_abcs.Iterable):
             raise TypeError("ModuleList.extend should be called with an iterable, but got " + type(modules).__name__)
-        offset = len(self)
-        for i, module in enumerate(modules):
-            self.add_module(str(offset + i), module)
+        start = len(self)
+        for n, mod in enumerate(modules, start):
+            self.add_module(str(n), mod)
         return self
 
-    def forward(self, *args, **kwargs):
-        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
-
+# ------------------------------------------------------------------ ModuleDict
 class ModuleDict(Module):
+    """An ordered mapping of names to submodules; it has no ``forward``."""
+
     def __init__(self, modules=None):
         super().__init__()
         if modules is not None:
@@ -233,9 +302,9 @@ class ModuleDict(Module):
         self._modules.clear()
 
     def pop(self, key):
-        v = self[key]
+        found = self[key]
         del self[key]
-        return v
+        return found
 
     def keys(self):
         return self._modules.keys()
@@ -247,164 +316,145 @@ class ModuleDict(Module):
         return self._modules.values()
 
     def update(self, modules):
-        if isinstance(modules, (OrderedDict, ModuleDict, dict)):
-            for key, module in modules.items():
-                self[key] = module
-        else:
-            for j, m in enumerate(modules):
-                if len(m) != 2:
-                    raise ValueError(f"ModuleDict update sequence element #{j} has length {len(m)}; 2 is required")
-                self[m[0]] = m[1]
-
-    def forward(self, *args, **kwargs):
-        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
+        for key, mod in _pairs_for_update(modules, "ModuleDict", sort_plain_dicts=False):
+            self[key] = mod
 
 
-def _param_summary(p, legacy):
-    size_str = "x".join(str(s) for s in p.size())
-    dev = "" if p.device.type == "cpu" else f" ({p.device})"
-    if legacy:
-        return f"{'Parameter containing: ' if isinstance(p, Parameter) else ''}[{p.type()} of size {size_str}{dev}]"
-    return f"{'Parameter containing: ' if isinstance(p, Parameter) else ''}[{p.dtype} of size {size_str}{dev}]"
-
-
+# ------------------------------------------------------------------ ParameterList
 class ParameterList(Module):
+    """A list of parameters (tensors are wrapped in ``Parameter``; other objects are kept as they
+    are), registered as ``"0"``, ``"1"``, ..."""
+
     def __init__(self, values=None):
         super().__init__()
-        self._size = 0
+        self._length = 0
         if values is not None:
-            self += values
+            self.extend(values)
 
-    def _get_abs_string_index(self, idx):
-        idx = operator.index(idx)
-        if not (-len(self) <= idx < len(self)):
-            raise IndexError(f"index {idx} is out of range")
-        if idx < 0:
-            idx += len(self)
-        return str(idx)
+    def _slot(self, idx):
+        return str(_resolve_position(idx, len(self)))
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
-            out = self.__class__()
-            for i in range(len(self))[idx]:
-                out.append(self[i])
-            return out
-        return getattr(self, self._get_abs_string_index(idx))
+            picked = type(self)()
+            for pos in range(len(self))[idx]:
+                picked.append(self[pos])
+            return picked
+        return getattr(self, self._slot(idx))
 
     def __setitem__(self, idx, param):
-        idx = self._get_abs_string_index(idx)
+        slot = self._slot(idx)
         if isinstance(param, Tensor) and not isinstance(param, Parameter):
             param = Parameter(param)
-        return setattr(self, str(idx), param)
+        setattr(self, slot, param)
 
     def __len__(self):
-        return self._size
+        return self._length
 
     def __iter__(self):
-        return iter(self[i] for i in range(len(self)))
+        return (self[pos] for pos in range(len(self)))
 
     def __iadd__(self, parameters):
         return self.extend(parameters)
 
+    def __setstate__(self, state):
+        if "_size" in state and "_length" not in state:            # a PyTorch-pickled module
+            state["_length"] = state.pop("_size")
+        super().__setstate__(state)
+
     def append(self, value):
-        new_idx = len(self)
-        self._size += 1
-        self[new_idx] = value
+        self._length += 1
+        self[self._length - 1] = value
         return self
 
     def extend(self, values):
+        if isinstance(values, Tensor) or not isinstance(values, container_abcs.Iterable):
+            raise TypeError("ParameterList.extend should be called with an iterable, but got " + type(values).__name__)
         for value in values:
             self.append(value)
         return self
 
     def extra_repr(self):
-        lines = []
-        for k, p in enumerate(self):
-            if isinstance(p, Tensor):
-                lines.append("  (" + str(k) + "): " + _param_summary(p, False))
-            else:
-                lines.append("  (" + str(k) + "): Object of type: " + type(p).__name__)
-        return "\n".join(lines)
+        return "\n".join(f"  ({pos}): " + _describe_entry(value, type_string=False) for pos, value in enumerate(self))
 
     def __call__(self, *args, **kwargs):
         raise RuntimeError("ParameterList should not be called.")
 
 
+# ------------------------------------------------------------------ ParameterDict
 class ParameterDict(Module):
+    """An ordered mapping of string keys to parameters (tensors are wrapped in ``Parameter``; other
+    objects are kept as they are). A plain ``dict`` argument is added in sorted key order."""
+
     def __init__(self, parameters=None):
         super().__init__()
-        self._keys = {}
+        self._ordered_names = {}
         if parameters is not None:
             self.update(parameters)
 
+    @staticmethod
+    def _checked_key(key):
+        if not isinstance(key, str):
+            raise TypeError("Index given to ParameterDict cannot be used as a key as it is not a string "
+                            f"(type is '{type(key).__name__}'). Open an issue on github if you need non-string keys.")
+        return key
+
     def __getitem__(self, key):
-        return getattr(self, key)
+        return getattr(self, self._checked_key(key))
 
     def __setitem__(self, key, value):
-        self._keys[key] = None
+        self._checked_key(key)
+        self._ordered_names[key] = None
         if isinstance(value, Tensor) and not isinstance(value, Parameter):
             value = Parameter(value)
         setattr(self, key, value)
 
     def __delitem__(self, key):
-        del self._keys[key]
+        self._checked_key(key)
+        del self._ordered_names[key]
         delattr(self, key)
 
+    def __setstate__(self, state):
+        if "_keys" in state and "_ordered_names" not in state:     # a PyTorch-pickled module
+            state["_ordered_names"] = state.pop("_keys")
+        super().__setstate__(state)
+
     def __len__(self):
-        return len(self._keys)
+        return len(self._ordered_names)
 
     def __iter__(self):
-        return iter(self._keys)
+        return iter(self._ordered_names)
 
     def __contains__(self, key):
-        return key in self._keys
+        return key in self._ordered_names
 
     def keys(self):
-        return self._keys.keys()
+        return self._ordered_names.keys()
 
     def items(self):
-        return ((k, self[k]) for k in self._keys)
+        return ((name, self[name]) for name in self._ordered_names)
 
     def values(self):
-        return (self[k] for k in self._keys)
+        return (self[name] for name in self._ordered_names)
 
     def get(self, key, default=None):
         return self[key] if key in self else default
 
     def pop(self, key):
-        v = self[key]
+        found = self[key]
         del self[key]
-        return v
+        return found
 
     def clear(self):
-        for k in list(self._keys):
-            del self[k]
+        for name in list(self._ordered_names):
+            del self[name]
 
     def update(self, parameters):
-        if not isinstance(parameters, container_abcs.Iterable):
-            raise TypeError("ParametersDict.update should be called with an iterable of key/value pairs, but got "
-                            + type(parameters).__name__)
-        if isinstance(parameters, (OrderedDict, ParameterDict)):
-            for key, p in parameters.items():
-                self[key] = p
-        elif isinstance(parameters, container_abcs.Mapping):
-            # PyTorch sorts the keys of a plain mapping (only ordered inputs keep their order)
-            for key, p in sorted(parameters.items()):
-                self[key] = p
-        else:
-            for j, p in enumerate(parameters):
-                if len(p) != 2:
-                    raise ValueError(f"ParameterDict update sequence element #{j} has length {len(p)}; 2 is required")
-                self[p[0]] = p[1]
+        for key, value in _pairs_for_update(parameters, "ParameterDict", sort_plain_dicts=True):
+            self[key] = value
 
     def extra_repr(self):
-        lines = []
-        for k, p in self.items():
-            if isinstance(p, Tensor):
-                lines.append("  (" + str(k) + "): " + _param_summary(p, True))
-            else:
-                lines.append("  (" + str(k) + "): Object of type: " + type(p).__name__)
-        return "\n".join(lines)
+        return "\n".join(f"  ({name}): " + _describe_entry(value, type_string=True) for name, value in self.items())
 
     def __call__(self, input):
         raise RuntimeError("ParameterDict should not be called.")
