@@ -1130,9 +1130,11 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     V = weight.shape[0]
     if padding_idx is not None:
         if padding_idx > 0:
-            assert padding_idx < V, "Padding_idx must be within num_embeddings"
+            if padding_idx >= V:
+                raise AssertionError("Padding_idx must be within num_embeddings")
         elif padding_idx < 0:
-            assert padding_idx >= -V, "Padding_idx must be within num_embeddings"
+            if padding_idx < -V:
+                raise AssertionError("Padding_idx must be within num_embeddings")
             padding_idx = V + padding_idx
     a = input._data
     # one read of the answer (on a GPU each read waits for the queued kernels)
