@@ -1,4 +1,4 @@
-"""Convolution modules."""
+"""Convolution modules: Conv1d/2d/3d, ConvTranspose1d/2d/3d, Unfold, Fold."""
 from __future__ import annotations
 
 import math
@@ -10,85 +10,93 @@ from .. import init
 from ..parameter import Parameter
 from .module import Module
 
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "Unfold", "Fold"]
+
+_PADDING_WORDS = ("same", "valid")
+_PADDING_WORDS_TEXT = "{'same', 'valid'}"
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+_PADDING_MODES_TEXT = "{'reflect', 'zeros', 'replicate', 'circular'}"
+
 
 def _ntuple(v, n):
-    if isinstance(v, (tuple, list)):
-        return tuple(v)
-    return (v,) * n
+    """``v`` repeated ``n`` times, or the items of ``v`` if it is already a sequence."""
+    return tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
+
+
+def _validate_layout(in_channels, out_channels, groups, padding, stride, padding_mode):
+    if groups <= 0:
+        raise ValueError("groups must be a positive integer")
+    for label, count in (("in_channels", in_channels), ("out_channels", out_channels)):
+        if count % groups != 0:
+            raise ValueError(f"{label} must be divisible by groups")
+    if isinstance(padding, str):
+        if padding not in _PADDING_WORDS:
+            raise ValueError(f"Invalid padding string {padding!r}, should be one of {_PADDING_WORDS_TEXT}")
+        if padding == "same" and any(s != 1 for s in stride):
+            raise ValueError("padding='same' is not supported for strided convolutions")
+    if padding_mode not in _PADDING_MODES:
+        raise ValueError(f"padding_mode must be one of {_PADDING_MODES_TEXT}, but got padding_mode='{padding_mode}'")
+
+
+def _pad_amounts(padding, kernel_size, dilation):
+    """``F.pad`` argument for a non-zeros padding mode: (before, after) per dim, last dim first."""
+    if isinstance(padding, str):
+        amounts = []
+        for k, d in zip(reversed(kernel_size), reversed(dilation)):
+            span = 0 if padding == "valid" else d * (k - 1)
+            amounts += [span // 2, span - span // 2]
+        return amounts
+    return tuple(p for p in reversed(padding) for _ in range(2))
 
 
 def _output_padding(m, input, output_size):
     """A transposed convolution's output padding: the module's, or what makes the output
     ``output_size`` (its spatial sizes, optionally preceded by the batch and channel sizes)."""
-    n = m._n
     if output_size is None:
         return m.output_padding
-    non_spatial = 2 if input.dim() == n + 2 else 1
-    if len(output_size) == non_spatial + n:
-        output_size = output_size[non_spatial:]
-    if len(output_size) != n:
+    n = m._n
+    lead = input.dim() - n
+    if len(output_size) not in (n, lead + n):
         raise ValueError(f"ConvTranspose{n}D: for {input.dim()}D input, output_size must have {n} or "
-                         f"{non_spatial + n} elements (got {len(output_size)})")
-    requested = output_size   # as given, for the message (PyTorch prints it so)
-    output_size = tuple(int(s) for s in output_size)
-    spatial = tuple(input.shape[non_spatial:])
-    min_sizes = [(i - 1) * s - 2 * p + d * (k - 1) + 1
-                 for i, s, p, d, k in zip(spatial, m.stride, m.padding, m.dilation, m.kernel_size)]
-    max_sizes = [lo + s - 1 for lo, s in zip(min_sizes, m.stride)]
-    for size, lo, hi in zip(output_size, min_sizes, max_sizes):
-        if size < lo or size > hi:
-            raise ValueError(f"requested an output size of {requested}, but valid sizes range from "
-                             f"{min_sizes} to {max_sizes} (for an input of {input.shape[non_spatial:]})")
-    return tuple(o - lo for o, lo in zip(output_size, min_sizes))
+                         f"{lead + n} elements (got {len(output_size)})")
+    wanted = output_size[len(output_size) - n:]   # shown in the caller's own sequence type
+    smallest = []
+    for i in range(n):
+        length = input.shape[lead + i]
+        smallest.append((length - 1) * m.stride[i] - 2 * m.padding[i] + m.dilation[i] * (m.kernel_size[i] - 1) + 1)
+    largest = [lo + s - 1 for lo, s in zip(smallest, m.stride)]
+    if any(not lo <= w <= hi for w, lo, hi in zip(wanted, smallest, largest)):
+        raise ValueError(f"requested an output size of {wanted}, but valid sizes range from "
+                         f"{smallest} to {largest} (for an input of {input.shape[lead:]})")
+    return tuple(w - lo for w, lo in zip(wanted, smallest))
 
 
 class _ConvNd(Module):
-    _n = 2
+    """Shared state of every convolution: sizes, weight/bias and their initialisation."""
+
+    _n = None   # spatial dims
+    _functional = None
 
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, transposed, output_padding,
                  groups, bias, padding_mode, device=None, dtype=None):
         super().__init__()
-        n = self._n
-        if groups <= 0:
-            raise ValueError("groups must be a positive integer")
-        if in_channels % groups != 0:
-            raise ValueError("in_channels must be divisible by groups")
-        if out_channels % groups != 0:
-            raise ValueError("out_channels must be divisible by groups")
-        valid_padding_strings = {"same", "valid"}
-        if isinstance(padding, str):
-            if padding not in valid_padding_strings:
-                raise ValueError(f"Invalid padding string {padding!r}, should be one of {valid_padding_strings}")
-            if padding == "same" and any(s != 1 for s in _ntuple(stride, n)):
-                raise ValueError("padding='same' is not supported for strided convolutions")
-        valid_padding_modes = {"zeros", "reflect", "replicate", "circular"}
-        if padding_mode not in valid_padding_modes:
-            raise ValueError(f"padding_mode must be one of {valid_padding_modes}, but got padding_mode='{padding_mode}'")
+        _validate_layout(in_channels, out_channels, groups, padding, stride, padding_mode)
         self.in_channels = in_channels
         self.out_channels = out_channels
-        self.kernel_size = _ntuple(kernel_size, n)
-        self.stride = _ntuple(stride, n)
-        self.padding = padding if isinstance(padding, str) else _ntuple(padding, n)
-        self.dilation = _ntuple(dilation, n)
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.padding = padding
+        self.dilation = dilation
         self.transposed = transposed
-        self.output_padding = _ntuple(output_padding, n)
+        self.output_padding = output_padding
         self.groups = groups
         self.padding_mode = padding_mode
-        if isinstance(self.padding, str):
-            self._reversed_padding_repeated_twice = [0, 0] * n
-            if padding == "same":
-                for d, k, i in zip(self.dilation, self.kernel_size, range(n - 1, -1, -1)):
-                    total = d * (k - 1)
-                    left = total // 2
-                    self._reversed_padding_repeated_twice[2 * i] = left
-                    self._reversed_padding_repeated_twice[2 * i + 1] = total - left
-        else:
-            self._reversed_padding_repeated_twice = [p for p in reversed(self.padding) for _ in range(2)]
+        self._reversed_padding_repeated_twice = _pad_amounts(padding, kernel_size, dilation)
         if transposed:
-            shape = (in_channels, out_channels // groups) + self.kernel_size
+            lead = (in_channels, out_channels // groups)
         else:
-            shape = (out_channels, in_channels // groups) + self.kernel_size
-        self.weight = Parameter(empty(shape, device=device, dtype=dtype))
+            lead = (out_channels, in_channels // groups)
+        self.weight = Parameter(empty(*lead, *kernel_size, device=device, dtype=dtype))
         if bias:
             self.bias = Parameter(empty(out_channels, device=device, dtype=dtype))
         else:
@@ -97,27 +105,27 @@ class _ConvNd(Module):
 
     def reset_parameters(self):
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        if self.bias is None:
+            return
+        fan_in = init._calculate_fan_in_and_fan_out(self.weight)[0]
+        if fan_in:
+            half = 1 / math.sqrt(fan_in)
+            init.uniform_(self.bias, -half, half)
 
     def extra_repr(self):
-        s = "{in_channels}, {out_channels}, kernel_size={kernel_size}, stride={stride}"
-        if self.padding != (0,) * len(self.padding):
-            s += ", padding={padding}"
-        if self.dilation != (1,) * len(self.dilation):
-            s += ", dilation={dilation}"
-        if self.output_padding != (0,) * len(self.output_padding):
-            s += ", output_padding={output_padding}"
+        text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        # a tuple-valued setting is shown unless every entry has its default value
+        for label, neutral in (("padding", 0), ("dilation", 1), ("output_padding", 0)):
+            value = getattr(self, label)
+            if value != (neutral,) * len(value):
+                text += f", {label}={value}"
         if self.groups != 1:
-            s += ", groups={groups}"
+            text += f", groups={self.groups}"
         if self.bias is None:
-            s += ", bias=False"
+            text += ", bias=False"
         if self.padding_mode != "zeros":
-            s += ", padding_mode={padding_mode}"
-        return s.format(**self.__dict__)
+            text += f", padding_mode={self.padding_mode}"
+        return text
 
 
 class _Conv(_ConvNd):
@@ -125,14 +133,20 @@ class _Conv(_ConvNd):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
                  padding_mode="zeros", device=None, dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, False, 0, groups, bias,
-                         padding_mode, device, dtype)
+        n = self._n
+        super().__init__(in_channels, out_channels, _ntuple(kernel_size, n), _ntuple(stride, n),
+                         padding if isinstance(padding, str) else _ntuple(padding, n), _ntuple(dilation, n),
+                         False, _ntuple(0, n), groups, bias, padding_mode, device, dtype)
+
+    def _conv(self, input, weight, bias):
+        fn = getattr(F, self._functional)
+        if self.padding_mode == "zeros":
+            return fn(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
+        padded = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+        return fn(padded, weight, bias, self.stride, _ntuple(0, self._n), self.dilation, self.groups)
 
     def forward(self, input):
-        if self.padding_mode != "zeros":
-            return self._conv(F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode),
-                              self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
-        return self._conv(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        return self._conv(input, self.weight, self.bias)
 
 
 class _ConvTranspose(_ConvNd):
@@ -142,45 +156,42 @@ class _ConvTranspose(_ConvNd):
                  bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
         if padding_mode != "zeros":
             raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, True, output_padding,
-                         groups, bias, padding_mode, device, dtype)
+        n = self._n
+        super().__init__(in_channels, out_channels, _ntuple(kernel_size, n), _ntuple(stride, n),
+                         _ntuple(padding, n), _ntuple(dilation, n), True, _ntuple(output_padding, n), groups, bias,
+                         padding_mode, device, dtype)
+
+    def _conv(self, input, weight, bias, output_padding):
+        return getattr(F, self._functional)(input, weight, bias, self.stride, self.padding, output_padding,
+                                            self.groups, self.dilation)
 
     def forward(self, input, output_size=None):
-        opad = _output_padding(self, input, output_size)
-        return self._conv(input, self.weight, self.bias, self.stride, self.padding, opad, self.groups, self.dilation)
+        return self._conv(input, self.weight, self.bias, _output_padding(self, input, output_size))
 
 
-class Conv1d(_Conv):
-    _n = 1
-    _conv = staticmethod(F.conv1d)
+def _conv_class(base, name, n, functional, doc):
+    return type(name, (base,), {"_n": n, "_functional": functional, "__doc__": doc, "__module__": __name__,
+                                "__qualname__": name})
 
 
-class Conv2d(_Conv):
-    _n = 2
-    _conv = staticmethod(F.conv2d)
+Conv1d = _conv_class(_Conv, "Conv1d", 1, "conv1d", "1-D convolution over (N, C, L) or (C, L) input.")
+Conv2d = _conv_class(_Conv, "Conv2d", 2, "conv2d", "2-D convolution over (N, C, H, W) or (C, H, W) input.")
+Conv3d = _conv_class(_Conv, "Conv3d", 3, "conv3d", "3-D convolution over (N, C, D, H, W) or (C, D, H, W) input.")
+ConvTranspose1d = _conv_class(_ConvTranspose, "ConvTranspose1d", 1, "conv_transpose1d",
+                              "Transposed 1-D convolution (the gradient of ``Conv1d`` with respect to its input).")
+ConvTranspose2d = _conv_class(_ConvTranspose, "ConvTranspose2d", 2, "conv_transpose2d",
+                              "Transposed 2-D convolution (the gradient of ``Conv2d`` with respect to its input).")
+ConvTranspose3d = _conv_class(_ConvTranspose, "ConvTranspose3d", 3, "conv_transpose3d",
+                              "Transposed 3-D convolution (the gradient of ``Conv3d`` with respect to its input).")
 
 
-class Conv3d(_Conv):
-    _n = 3
-    _conv = staticmethod(F.conv3d)
-
-
-class ConvTranspose1d(_ConvTranspose):
-    _n = 1
-    _conv = staticmethod(F.conv_transpose1d)
-
-
-class ConvTranspose2d(_ConvTranspose):
-    _n = 2
-    _conv = staticmethod(F.conv_transpose2d)
-
-
-class ConvTranspose3d(_ConvTranspose):
-    _n = 3
-    _conv = staticmethod(F.conv_transpose3d)
+def _window_repr(module, names):
+    return ", ".join(f"{n}={getattr(module, n)}" for n in names)
 
 
 class Unfold(Module):
+    """Extract sliding local blocks into columns (im2col)."""
+
     def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
         super().__init__()
         self.kernel_size, self.dilation, self.padding, self.stride = kernel_size, dilation, padding, stride
@@ -189,19 +200,19 @@ class Unfold(Module):
         return F.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
 
     def extra_repr(self):
-        return "kernel_size={kernel_size}, dilation={dilation}, padding={padding}, stride={stride}".format(
-            **self.__dict__)
+        return _window_repr(self, ("kernel_size", "dilation", "padding", "stride"))
 
 
 class Fold(Module):
+    """Sum columns of sliding blocks back into a tensor of ``output_size`` (col2im)."""
+
     def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
         super().__init__()
-        self.output_size, self.kernel_size = output_size, kernel_size
-        self.dilation, self.padding, self.stride = dilation, padding, stride
+        self.output_size = output_size
+        self.kernel_size, self.dilation, self.padding, self.stride = kernel_size, dilation, padding, stride
 
     def forward(self, input):
         return F.fold(input, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride)
 
     def extra_repr(self):
-        return ("output_size={output_size}, kernel_size={kernel_size}, dilation={dilation}, padding={padding}, "
-                "stride={stride}").format(**self.__dict__)
+        return _window_repr(self, ("output_size", "kernel_size", "dilation", "padding", "stride"))
