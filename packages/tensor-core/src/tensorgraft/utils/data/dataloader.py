@@ -1,7 +1,11 @@
-"""``DataLoader``: batches from a dataset, in the main process or in worker processes."""
+"""``DataLoader``: batches from a dataset, in the main process or in worker processes.
+
+Layout of this module: option checking and sampler wiring are plain functions used by
+``DataLoader.__init__``; an epoch is run by ``_InProcessEpoch`` or ``_WorkerPoolEpoch``. The
+worker side (what a worker process runs, how batches are pickled) lives in ``_worker``.
+"""
 from __future__ import annotations
 
-import itertools
 import math
 import multiprocessing
 import os
@@ -19,25 +23,136 @@ from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 __all__ = ["DataLoader"]
 
+_MAP, _ITERABLE = "map", "iterable"   # dataset kinds, as ``_worker.make_fetcher`` knows them
+_DEFAULT_PREFETCH = 2
+# Attributes that fix how indices are produced; frozen once the loader is built.
+_FROZEN_AFTER_INIT = frozenset({"batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
+                                "persistent_workers"})
+_POLL_SECONDS = 1.0
+
 
 class _InfiniteConstantSampler(Sampler):
-    """The sampler of an IterableDataset: ``None`` forever (the dataset decides when to stop)."""
+    """The index source of an IterableDataset: ``None`` forever (the dataset decides when to stop)."""
 
     def __iter__(self):
-        while True:
-            yield None
+        return iter(lambda: None, object())
 
 
-def _default_context():
+# ---------------------------------------------------------------------------------- option checks
+def _worker_option_errors(num_workers, timeout, prefetch_factor, persistent_workers):
+    """The complaints about the multi-processing options, in the order PyTorch reports them
+    (a generator, so that only the first one is ever evaluated)."""
+    if num_workers < 0:
+        yield "num_workers option should be non-negative; use num_workers=0 to disable multiprocessing."
+    if timeout < 0:
+        yield "timeout option should be non-negative"
+    if prefetch_factor is not None:
+        if num_workers == 0:
+            yield ("prefetch_factor option could only be specified in multiprocessing.let num_workers > 0 to "
+                   "enable multiprocessing, otherwise set prefetch_factor to None.")
+        if prefetch_factor < 0:
+            yield "prefetch_factor option should be non-negative"
+    if persistent_workers and num_workers == 0:
+        yield "persistent_workers option needs num_workers > 0"
+
+
+def _iterable_option_errors(shuffle, sampler, batch_sampler):
+    prefix = "DataLoader with IterableDataset: expected unspecified"
+    if shuffle not in (False, None):
+        yield f"{prefix} shuffle option, but got shuffle={shuffle}"
+    if sampler is not None:
+        yield f"{prefix} sampler option, but got sampler={sampler}"
+    if batch_sampler is not None:
+        yield f"{prefix} batch_sampler option, but got batch_sampler={batch_sampler}"
+
+
+def _batching_option_errors(batch_size, shuffle, sampler, batch_sampler, drop_last):
+    if shuffle and sampler is not None:
+        yield "sampler option is mutually exclusive with shuffle"
+    if batch_sampler is not None:
+        clashes = (batch_size != 1, bool(shuffle), sampler is not None, bool(drop_last))
+        if any(clashes):
+            yield "batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, and drop_last"
+    elif batch_size is None and drop_last:
+        yield "batch_size=None option disables auto-batching and is mutually exclusive with drop_last"
+
+
+def _raise_first(messages, exc_type=ValueError):
+    for text in messages:
+        raise exc_type(text)
+
+
+def _plan_sampling(kind, dataset, batch_size, shuffle, sampler, batch_sampler, drop_last, generator):
+    """``(sampler, batch_sampler, batch_size, drop_last)`` as the loader will keep them."""
+    if sampler is None:
+        sampler = _default_sampler(kind, dataset, shuffle, generator)
+    if batch_sampler is not None:
+        return sampler, batch_sampler, None, False  # a user batch sampler decides the batches alone
+    grouped = None if batch_size is None else BatchSampler(sampler, batch_size, drop_last)
+    return sampler, grouped, batch_size, drop_last
+
+
+def _default_sampler(kind, dataset, shuffle, generator):
+    if kind == _ITERABLE:
+        return _InfiniteConstantSampler()
+    if shuffle:
+        return RandomSampler(dataset, generator=generator)
+    return SequentialSampler(dataset)
+
+
+def _start_method_context(ctx, num_workers):
+    """Validate ``multiprocessing_context`` and turn a start-method name into a context."""
+    if ctx is None:
+        return None
+    if num_workers == 0:
+        raise ValueError("multiprocessing_context can only be used with multi-process loading "
+                         f"(num_workers > 0), but got num_workers={num_workers}")
+    if isinstance(ctx, multiprocessing.context.BaseContext):
+        return ctx
+    if not isinstance(ctx, str):
+        raise TypeError("multiprocessing_context option should be a valid context object or a string "
+                        f"specifying the start method, but got multiprocessing_context={ctx}")
     methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods and sys.platform.startswith("linux") else "spawn")
+    if ctx in methods:
+        return multiprocessing.get_context(ctx)
+    raise ValueError("multiprocessing_context option should specify a valid start method in "
+                     f"{methods!r}, but got multiprocessing_context={ctx!r}")
 
 
-def _shared_seed(generator) -> int:
+def _platform_context():
+    """``fork`` where Linux offers it (cheap, shares the dataset), ``spawn`` everywhere else."""
+    on_linux = sys.platform.startswith("linux")
+    return multiprocessing.get_context("fork" if on_linux and "fork" in multiprocessing.get_all_start_methods()
+                                       else "spawn")
+
+
+def _usable_cpus():
+    """``(count or None, whether the CPU affinity mask was consulted)``."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    if affinity is None:
+        return os.cpu_count(), False
+    try:
+        return len(affinity(0)), True
+    except OSError:
+        return os.cpu_count(), True
+
+
+def _draw_base_seed(generator) -> int:
+    """The seed every epoch's workers derive theirs from (drawn in single-process loading too, so
+    that both consume the same random numbers before the sampler does)."""
     from ...random import numpy_generator
-    return int(numpy_generator(generator).integers(0, 2 ** 62, dtype=np.int64))
+    return int(numpy_generator(generator).integers(1 << 62, dtype=np.int64))
 
 
+def _has_accelerator() -> bool:
+    try:
+        from ... import cuda
+        return bool(cuda.is_available())
+    except Exception:
+        return False
+
+
+# ---------------------------------------------------------------------------------- the loader
 class DataLoader:
     """Combines a dataset and a sampler and iterates over batches, as ``torch.utils.data.DataLoader``.
 
@@ -46,113 +161,54 @@ class DataLoader:
     ``pin_memory`` is accepted (host memory is already what the CPU backend uses).
     """
 
-    __initialized = False
+    _config_frozen = False
 
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
                  collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
                  multiprocessing_context=None, generator=None, *, prefetch_factor=None, persistent_workers=False,
                  pin_memory_device="", in_order=True):
-        if not isinstance(num_workers, int) or isinstance(num_workers, bool) or num_workers < 0:
-            raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable multiprocessing.")
-        if timeout < 0:
-            raise ValueError("timeout option should be non-negative")
-        if num_workers == 0 and prefetch_factor is not None:
-            raise ValueError("prefetch_factor option could only be specified in multiprocessing."
-                             "let num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to None.")
-        if num_workers > 0 and prefetch_factor is None:
-            prefetch_factor = 2
-        elif prefetch_factor is not None and prefetch_factor < 0:
-            raise ValueError("prefetch_factor option should be non-negative")
-        if persistent_workers and num_workers == 0:
-            raise ValueError("persistent_workers option needs num_workers > 0")
+        _raise_first(_worker_option_errors(num_workers, timeout, prefetch_factor, persistent_workers))
+        if prefetch_factor is None and num_workers > 0:
+            prefetch_factor = _DEFAULT_PREFETCH
 
-        self.dataset = dataset
-        self.num_workers = num_workers
-        self.prefetch_factor = prefetch_factor
-        self.pin_memory = pin_memory
-        self.pin_memory_device = pin_memory_device
-        self.timeout = timeout
-        self.worker_init_fn = worker_init_fn
-        self.in_order = in_order
-
-        if isinstance(dataset, IterableDataset):
-            self._dataset_kind = "iterable"
-            if shuffle not in (False, None):
-                raise ValueError(f"DataLoader with IterableDataset: expected unspecified shuffle option, but got "
-                                 f"shuffle={shuffle}")
-            if sampler is not None:
-                raise ValueError(f"DataLoader with IterableDataset: expected unspecified sampler option, but got "
-                                 f"sampler={sampler}")
-            if batch_sampler is not None:
-                raise ValueError(f"DataLoader with IterableDataset: expected unspecified batch_sampler option, but "
-                                 f"got batch_sampler={batch_sampler}")
+        iterable = isinstance(dataset, IterableDataset)
+        if iterable:
+            _raise_first(_iterable_option_errors(shuffle, sampler, batch_sampler))
         else:
-            self._dataset_kind = "map"
             shuffle = bool(shuffle)
+        _raise_first(_batching_option_errors(batch_size, shuffle, sampler, batch_sampler, drop_last))
+        kind = _ITERABLE if iterable else _MAP
+        sampler, batch_sampler, batch_size, drop_last = _plan_sampling(
+            kind, dataset, batch_size, shuffle, sampler, batch_sampler, drop_last, generator)
 
-        if sampler is not None and shuffle:
-            raise ValueError("sampler option is mutually exclusive with shuffle")
-        if batch_sampler is not None:
-            if batch_size != 1 or shuffle or sampler is not None or drop_last:
-                raise ValueError("batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, and "
-                                 "drop_last")
-            batch_size = None
-            drop_last = False
-        elif batch_size is None:
-            if drop_last:
-                raise ValueError("batch_size=None option disables auto-batching and is mutually exclusive with "
-                                 "drop_last")
-
-        if sampler is None:
-            if self._dataset_kind == "iterable":
-                sampler = _InfiniteConstantSampler()
-            elif shuffle:
-                sampler = RandomSampler(dataset, generator=generator)
-            else:
-                sampler = SequentialSampler(dataset)
-        if batch_size is not None and batch_sampler is None:
-            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
-
-        self.batch_size = batch_size
-        self.drop_last = drop_last
-        self.sampler = sampler
-        self.batch_sampler = batch_sampler
-        self.generator = generator
         if collate_fn is None:
-            collate_fn = default_collate if self._auto_collation else default_convert
-        self.collate_fn = collate_fn
-        self.persistent_workers = persistent_workers
-        self.multiprocessing_context = multiprocessing_context
-        self._iterator = None
-        self.__initialized = True
+            collate_fn = default_convert if batch_sampler is None else default_collate
+        # what is loaded, and in which groups
+        self.dataset, self._dataset_kind, self.collate_fn = dataset, kind, collate_fn
+        self.sampler, self.batch_sampler, self.generator = sampler, batch_sampler, generator
+        self.batch_size, self.drop_last = batch_size, drop_last
+        # who loads it
+        self.num_workers, self.persistent_workers, self.worker_init_fn = num_workers, persistent_workers, worker_init_fn
+        self.prefetch_factor, self.timeout, self.in_order = prefetch_factor, timeout, in_order
+        self.multiprocessing_context = multiprocessing_context   # checked against num_workers
+        self.pin_memory, self.pin_memory_device = pin_memory, pin_memory_device
+        self._iterator = None                 # the persistent-workers epoch, once started
+        self._reported_iterable_len = None    # len(dataset) as last given by len(loader)
+        self._config_frozen = True
 
     # ------------------------------------------------------------------ attributes
     @property
     def multiprocessing_context(self):
-        return self.__multiprocessing_context
+        return self._mp_context
 
     @multiprocessing_context.setter
     def multiprocessing_context(self, ctx):
-        if ctx is not None:
-            if self.num_workers == 0:
-                raise ValueError("multiprocessing_context can only be used with multi-process loading "
-                                 f"(num_workers > 0), but got num_workers={self.num_workers}")
-            if isinstance(ctx, str):
-                valid = multiprocessing.get_all_start_methods()
-                if ctx not in valid:
-                    raise ValueError("multiprocessing_context option should specify a valid start method in "
-                                     f"{valid!r}, but got multiprocessing_context={ctx!r}")
-                ctx = multiprocessing.get_context(ctx)
-            elif not isinstance(ctx, multiprocessing.context.BaseContext):
-                raise TypeError("multiprocessing_context option should be a valid context object or a string "
-                                f"specifying the start method, but got multiprocessing_context={ctx}")
-        self.__multiprocessing_context = ctx
+        self._mp_context = _start_method_context(ctx, self.num_workers)
 
     def __setattr__(self, attr, val):
-        if self.__initialized and attr in ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
-                                           "persistent_workers"):
-            raise ValueError(f"{attr} attribute should not be set after {self.__class__.__name__} is initialized")
-        super().__setattr__(attr, val)
+        if attr in _FROZEN_AFTER_INIT and self._config_frozen:
+            raise ValueError(f"{attr} attribute should not be set after {type(self).__name__} is initialized")
+        object.__setattr__(self, attr, val)
 
     @property
     def _auto_collation(self) -> bool:
@@ -160,247 +216,292 @@ class DataLoader:
 
     @property
     def _index_sampler(self):
-        return self.batch_sampler if self._auto_collation else self.sampler
+        """What an epoch iterates: lists of indices when batching automatically, else indices."""
+        return self.sampler if self.batch_sampler is None else self.batch_sampler
 
     # ------------------------------------------------------------------ iteration
     def _get_iterator(self):
-        if self.num_workers == 0:
-            return _SingleProcessIter(self)
+        if self.num_workers <= 0:
+            return _InProcessEpoch(self)
         self.check_worker_number_rationality()
-        return _MultiProcessIter(self)
+        return _WorkerPoolEpoch(self)
 
     def check_worker_number_rationality(self) -> None:
         """Warn (as PyTorch) when more workers are asked for than CPUs this process may use."""
-        if not self.num_workers:
+        wanted = self.num_workers
+        if not wanted:
             return
-        cpuset_checked = hasattr(os, "sched_getaffinity")
-        try:
-            suggest = len(os.sched_getaffinity(0)) if cpuset_checked else os.cpu_count()
-        except OSError:
-            suggest = os.cpu_count()
-        if suggest is not None and self.num_workers <= suggest:
+        cpus, affinity_used = _usable_cpus()
+        if cpus is not None and wanted <= cpus:
             return
-        if suggest is None:
-            why = "DataLoader is not able to compute a suggested max number of worker in current system."
+        if cpus is None:
+            reason = "DataLoader is not able to compute a suggested max number of worker in current system."
         else:
-            why = (f"Our suggested max number of worker in current system is {suggest}"
-                   f"{'' if cpuset_checked else ' (`cpuset` is not taken into account)'}, which is smaller than "
-                   "what this DataLoader is going to create.")
-        warnings.warn(f"This DataLoader will create {self.num_workers} worker processes in total. {why} Please be "
+            caveat = "" if affinity_used else " (`cpuset` is not taken into account)"
+            reason = (f"Our suggested max number of worker in current system is {cpus}{caveat}, which is smaller "
+                      "than what this DataLoader is going to create.")
+        warnings.warn(f"This DataLoader will create {wanted} worker processes in total. {reason} Please be "
                       "aware that excessive worker creation might get DataLoader running slow or even freeze, lower "
                       "the worker number to avoid potential slowness/freeze if necessary.", UserWarning, stacklevel=4)
 
     def __iter__(self):
         if self.persistent_workers and self.num_workers > 0:
-            if self._iterator is None:
-                self._iterator = self._get_iterator()
-            else:
-                self._iterator._reset(self)
+            kept = self._iterator
+            if kept is not None:
+                kept._reset(self)
+                return kept
+            self._iterator = self._get_iterator()
             return self._iterator
         return self._get_iterator()
 
     def __len__(self) -> int:
-        if self._dataset_kind == "iterable":
-            length = len(self.dataset)
-            if self.batch_size is not None:
-                length = length // self.batch_size if self.drop_last else math.ceil(length / self.batch_size)
-            return length
-        return len(self._index_sampler)
+        if self._dataset_kind == _MAP:
+            return len(self._index_sampler)
+        samples = len(self.dataset)
+        self._reported_iterable_len = samples
+        per_batch = self.batch_size
+        if per_batch is None:
+            return samples
+        if self.drop_last:
+            return samples // per_batch
+        return math.ceil(samples / per_batch)
 
     def __del__(self):
-        it = self.__dict__.get("_iterator")
-        if it is not None:
-            it._shutdown(graceful=False)
+        kept = self.__dict__.get("_iterator")
+        if kept is not None:
+            kept._shutdown(graceful=False)
 
 
-class _BaseIter:
+# ---------------------------------------------------------------------------------- epochs
+class _Epoch:
+    """What both kinds of epoch share: the loader's settings, the index stream, the yield count."""
+
     def __init__(self, loader: DataLoader):
+        self._loader = loader
         self._dataset = loader.dataset
         self._kind = loader._dataset_kind
         self._auto_collation = loader._auto_collation
         self._drop_last = loader.drop_last
-        self._index_sampler = loader._index_sampler
         self._collate_fn = loader.collate_fn
-        self._num_yielded = 0
-        self._loader_len = loader
-        self._sampler_iter = iter(self._index_sampler)
-        self._base_seed = _shared_seed(loader.generator)
+        self._indices_from = loader._index_sampler
+        self._base_seed = _draw_base_seed(loader.generator)
+        self._workers_used = loader.num_workers > 0
+        if loader.pin_memory and not _has_accelerator():
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device pinned "
+                          "memory won't be used.", UserWarning, stacklevel=4)
+        self._restart_indices(loader)
+
+    def _restart_indices(self, loader):
+        self._index_stream = iter(self._indices_from)
+        self._yielded = 0
+        self._length_reported = loader._reported_iterable_len
+
+    def _reset(self, loader, first_iter=False):
+        self._restart_indices(loader)
 
     def __iter__(self):
         return self
 
     def __len__(self):
-        return len(self._loader_len)
+        return len(self._indices_from)
 
-    def _reset(self, loader, first_iter=False):
-        self._sampler_iter = iter(self._index_sampler)
-        self._num_yielded = 0
+    def _handed_out(self, data, stacklevel=3):
+        """Count a batch on its way to the caller; warn (as PyTorch) once an IterableDataset has given
+        more than the length it reported through ``len(loader)``."""
+        self._yielded += 1
+        limit = self._length_reported
+        if self._kind == _ITERABLE and limit is not None and self._yielded > limit:
+            text = (f"Length of IterableDataset {self._dataset} was reported to be {limit}(when accessing "
+                    f"len(dataloader)), but {self._yielded} samples have been fetched. ")
+            if self._workers_used:
+                text += ("For multiprocessing data-loading, this could be caused by not properly configuring the "
+                         "IterableDataset replica at each worker. Please see "
+                         "https://pytorch.org/docs/stable/data.html#torch.utils.data.IterableDataset for examples.")
+            warnings.warn(text, UserWarning, stacklevel=stacklevel)
+        return data
 
-    def _next_index(self):
-        return next(self._sampler_iter)
 
-
-class _SingleProcessIter(_BaseIter):
+class _InProcessEpoch(_Epoch):
     def __init__(self, loader):
         super().__init__(loader)
         self._fetcher = _worker.make_fetcher(self._kind, self._dataset, self._auto_collation, self._collate_fn,
                                              self._drop_last)
 
     def __next__(self):
-        index = self._next_index()  # StopIteration ends the epoch
-        data = self._fetcher.fetch(index)  # an IterableDataset ends with StopIteration too
-        self._num_yielded += 1
-        return data
+        # both an exhausted sampler and an exhausted IterableDataset end the epoch with StopIteration
+        return self._handed_out(self._fetcher.fetch(next(self._index_stream)))
 
-    def _shutdown(self):
+    def _shutdown(self, graceful=True):
         pass
 
 
-class _MultiProcessIter(_BaseIter):
+class _WorkerPoolEpoch(_Epoch):
+    """Runs ``num_workers`` worker processes. Tasks are numbered in sampler order and dealt out
+    round-robin (skipping workers whose IterableDataset replica is exhausted); ``prefetch_factor``
+    tasks per worker are in flight, and a new one is sent for each batch handed out. Results
+    arriving early wait in ``_early`` until their turn."""
+
     def __init__(self, loader):
         super().__init__(loader)
-        self._num_workers = loader.num_workers
-        self._prefetch_factor = loader.prefetch_factor
+        n = loader.num_workers
+        self._num_workers = n
+        self._in_flight_target = loader.prefetch_factor * n
         self._persistent = loader.persistent_workers
         self._timeout = loader.timeout
         self._in_order = loader.in_order
-        ctx = loader.multiprocessing_context or _default_context()
+        self._creator_pid = os.getpid()   # a forked child that garbage-collects this must leave it alone
+        self._closed = False
+        self._epoch_no = 0
+        ctx = loader.multiprocessing_context or _platform_context()
         self._result_queue = ctx.Queue()
         self._index_queues = []
         self._workers = []
-        self._shutdown_done = False
-        self._owner_pid = os.getpid()  # a forked child that garbage-collects this must not shut it down
-        self._epoch = 0
-        for i in range(self._num_workers):
-            iq = ctx.Queue()
-            iq.cancel_join_thread()
-            w = ctx.Process(target=_worker.worker_loop, daemon=True,
-                            args=(self._kind, self._dataset, iq, self._result_queue, self._auto_collation,
-                                  self._collate_fn, self._drop_last, self._base_seed, loader.worker_init_fn, i,
-                                  self._num_workers))
-            w.start()
-            self._index_queues.append(iq)
-            self._workers.append(w)
-        self._reset(loader, first_iter=True)
+        for wid in range(n):
+            inbox = ctx.Queue()
+            inbox.cancel_join_thread()
+            proc = ctx.Process(target=_worker.worker_loop, daemon=True,
+                               args=(self._kind, self._dataset, inbox, self._result_queue, self._auto_collation,
+                                     self._collate_fn, self._drop_last, self._base_seed, loader.worker_init_fn,
+                                     wid, n))
+            proc.start()
+            self._index_queues.append(inbox)
+            self._workers.append(proc)
+        self._open_epoch(resume=False)
 
+    # ------------------------------------------------------------ epoch bookkeeping
     def _reset(self, loader, first_iter=False):
-        super()._reset(loader, first_iter)
-        self._send_idx = 0
-        self._rcvd_idx = 0
-        self._task_info = {}
-        self._workers_status = [True] * self._num_workers
-        self._worker_cycle = itertools.cycle(range(self._num_workers))
-        if not first_iter:  # persistent workers: start a new epoch, dropping anything left from the last one
-            self._epoch += 1
-            for iq in self._index_queues:
-                iq.put(_worker._ResumeIteration(self._epoch))
-            acks = 0
-            while acks < self._num_workers:
-                tag, _ = self._get_data()
-                if isinstance(tag, _worker._ResumeIteration) and tag.epoch == self._epoch:
-                    acks += 1
-        for _ in range(self._prefetch_factor * self._num_workers):
-            self._try_put_index()
+        self._restart_indices(loader)
+        self._open_epoch(resume=not first_iter)
 
-    def _try_put_index(self):
+    def _open_epoch(self, resume):
+        self._owner_of = {}           # task number -> worker, for tasks sent and not yet settled
+        self._early = {}              # task number -> data that arrived before its turn
+        self._sent = 0                # tasks sent so far this epoch
+        self._turn = 0                # the task whose batch is handed out next
+        self._active = [True] * self._num_workers
+        self._rr_next = 0
+        if resume:
+            self._resync_workers()
+        for _ in range(self._in_flight_target):
+            self._send_task()
+
+    def _resync_workers(self):
+        """Persistent workers: start a new epoch and drain whatever the last one left behind."""
+        self._epoch_no += 1
+        marker = _worker._ResumeIteration(self._epoch_no)
+        for inbox in self._index_queues:
+            inbox.put(marker)
+        pending_acks = self._num_workers
+        while pending_acks:
+            tag, _ = self._receive()
+            if isinstance(tag, _worker._ResumeIteration) and tag.epoch == self._epoch_no:
+                pending_acks -= 1
+
+    def _pick_worker(self):
+        n = self._num_workers
+        for offset in range(n):
+            wid = (self._rr_next + offset) % n
+            if self._active[wid]:
+                self._rr_next = (wid + 1) % n
+                return wid
+        return None
+
+    def _send_task(self):
         try:
-            index = self._next_index()
+            index = next(self._index_stream)
         except StopIteration:
             return
-        for _ in range(self._num_workers):
-            wid = next(self._worker_cycle)
-            if self._workers_status[wid]:
-                break
-        else:
-            return  # every worker is exhausted
-        self._index_queues[wid].put((self._send_idx, index))
-        self._task_info[self._send_idx] = (wid,)
-        self._send_idx += 1
+        wid = self._pick_worker()
+        if wid is None:
+            return  # every worker's replica is exhausted: the index is dropped
+        task = self._sent
+        self._sent = task + 1
+        self._owner_of[task] = wid
+        self._index_queues[wid].put((task, index))
 
-    def _get_data(self):
-        start = time.monotonic()
+    def _receive(self):
+        waited_from = time.monotonic()
+        limit = self._timeout
+        poll = min(_POLL_SECONDS, limit) if limit > 0 else _POLL_SECONDS
         while True:
             try:
-                return self._result_queue.get(timeout=min(1.0, self._timeout) if self._timeout > 0 else 1.0)
+                return self._result_queue.get(timeout=poll)
             except queue.Empty:
-                dead = [w for w in self._workers if not w.is_alive()]
-                if dead:
-                    pids = ", ".join(str(w.pid) for w in dead)
-                    self._shutdown()
-                    raise RuntimeError(f"DataLoader worker (pid(s) {pids}) exited unexpectedly") from None
-                if self._timeout > 0 and time.monotonic() - start >= self._timeout:
-                    self._shutdown()
-                    raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds") from None
+                pass
+            gone = [proc.pid for proc in self._workers if not proc.is_alive()]
+            if gone:
+                self._shutdown()
+                raise RuntimeError(f"DataLoader worker (pid(s) {', '.join(map(str, gone))}) exited unexpectedly")
+            if limit > 0 and time.monotonic() - waited_from >= limit:
+                self._shutdown()
+                raise RuntimeError(f"DataLoader timed out after {limit} seconds")
+
+    def _skip_settled(self):
+        """Move ``_turn`` past tasks that will never yield a batch (their worker ran dry)."""
+        while self._turn < self._sent:
+            owner = self._owner_of.get(self._turn)
+            if owner is not None and (self._turn in self._early or self._active[owner]):
+                return
+            self._owner_of.pop(self._turn, None)
+            self._early.pop(self._turn, None)
+            self._turn += 1
 
     def __next__(self):
         while True:
-            while self._rcvd_idx < self._send_idx:
-                info = self._task_info.get(self._rcvd_idx)
-                if info is not None and (len(info) == 2 or self._workers_status[info[0]]):
-                    break
-                self._task_info.pop(self._rcvd_idx, None)
-                self._rcvd_idx += 1
-            else:
+            self._skip_settled()
+            if self._turn >= self._sent:
                 if not self._persistent:
                     self._shutdown()
                 raise StopIteration
-            info = self._task_info[self._rcvd_idx]
-            if len(info) == 2:
-                del self._task_info[self._rcvd_idx]
-                self._rcvd_idx += 1
-                return self._process(info[1])
-            idx, payload = self._get_data()
-            if isinstance(idx, _worker._ResumeIteration):
-                continue
+            if self._turn in self._early:
+                task = self._turn
+                self._turn += 1
+                del self._owner_of[task]
+                return self._hand_out(self._early.pop(task))
+            tag, payload = self._receive()
+            if isinstance(tag, _worker._ResumeIteration) or tag not in self._owner_of:
+                continue  # a stale acknowledgement, or the answer to a task already given up on
             data = _worker.unpack(payload)
             if isinstance(data, _worker._IterableDatasetStop):
-                self._workers_status[data.worker_id] = False
-                self._task_info.pop(idx, None)
-                self._try_put_index()
+                self._active[data.worker_id] = False
+                del self._owner_of[tag]
+                self._send_task()
                 continue
-            if idx != self._rcvd_idx:
-                if idx in self._task_info:
-                    self._task_info[idx] += (data,)
-                continue
-            del self._task_info[idx]
-            self._rcvd_idx += 1
-            return self._process(data)
+            self._early[tag] = data
 
-    def _process(self, data):
-        self._try_put_index()
+    def _hand_out(self, data):
+        self._send_task()
         if isinstance(data, _worker.ExceptionWrapper):
             data.reraise()
-        self._num_yielded += 1
-        return data
+        return self._handed_out(data, stacklevel=4)
 
+    # ------------------------------------------------------------ teardown
     def _shutdown(self, graceful=True):
         """Stop the workers: ask them to exit (graceful), or, from ``__del__`` where the garbage
         collector may run in the middle of anything (even inside a queue's feeder-thread start),
         terminate them without waiting on queues."""
-        if self._shutdown_done or os.getpid() != self._owner_pid:
+        if self._closed or os.getpid() != self._creator_pid:
             return
-        self._shutdown_done = True
+        self._closed = True
         if graceful:
-            for iq in self._index_queues:
-                try:
-                    iq.put(None)
-                except Exception:
-                    pass
-        for w in self._workers:
+            for inbox in self._index_queues:
+                _quietly(inbox.put, None)
+        for proc in self._workers:
             if graceful:
-                w.join(timeout=5)
-            if w.is_alive():
-                w.terminate()
-                w.join(timeout=1)
-        for q in self._index_queues + [self._result_queue]:
-            try:
-                q.cancel_join_thread()
-                q.close()
-            except Exception:
-                pass
+                proc.join(timeout=5)
+            if proc.is_alive():
+                proc.terminate()
+                proc.join(timeout=1)
+        for q in (*self._index_queues, self._result_queue):
+            _quietly(q.cancel_join_thread)
+            _quietly(q.close)
 
     def __del__(self):
-        try:
-            self._shutdown(graceful=False)
-        except Exception:
-            pass
+        _quietly(self._shutdown, graceful=False)
+
+
+def _quietly(fn, *args, **kwargs):
+    try:
+        fn(*args, **kwargs)
+    except Exception:
+        pass

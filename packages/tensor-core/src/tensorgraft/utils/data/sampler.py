@@ -1,57 +1,81 @@
-"""Samplers: which indices a DataLoader fetches, and in which order/batches."""
+"""Samplers: which indices a DataLoader fetches, and in which order/batches.
+
+Every random sampler here is a generator function, so nothing is drawn before the first index is
+asked for. Indices are drawn on the sampler generator's device (the CPU without one) and handed
+out as Python ints, see ``docs/user-guide/differences.md``.
+"""
 from __future__ import annotations
 
-import numbers
+import itertools
+from typing import Generic, TypeVar
 
 import numpy as np
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
            "BatchSampler"]
 
+_T_co = TypeVar("_T_co", covariant=True)
 
-def _is_int(v) -> bool:
-    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+# Draws with replacement are made this many at a time, so huge ``num_samples`` stay lazy.
+_DRAW_CHUNK = 256
 
 
-def _fresh_generator(generator):
-    """The generator a sampler draws from: the given one, or (as PyTorch) a new one seeded from the
-    default generator, so ``tensorgraft.manual_seed`` makes shuffling reproducible."""
-    from ...random import Generator, numpy_generator
+def _count_ok(value, *, bool_ok: bool = False) -> bool:
+    """``value`` is a Python int above zero (``bool`` only where PyTorch lets it through)."""
+    if isinstance(value, bool) and not bool_ok:
+        return False
+    return isinstance(value, int) and value > 0
+
+
+def _positive_int_error(name, value) -> ValueError:
+    return ValueError(f"{name} should be a positive integer value, but got {name}={value}")
+
+
+def _flag_error(name, value, kind=ValueError):
+    return kind(f"{name} should be a boolean value, but got {name}={value}")
+
+
+def _index_device(generator):
+    """The device indices are drawn on: ``generator``'s, the CPU for ``None``. (PyTorch uses the
+    default device, which a CPU generator then contradicts under ``set_default_device('cuda')``.)"""
+    if generator is None:
+        return "cpu"
+    return generator.device
+
+
+def _shuffling_generator(generator):
+    """``generator`` itself, or else a new CPU generator whose seed is taken from the default
+    generator: each pass then differs, and ``tensorgraft.manual_seed`` makes it repeat."""
     if generator is not None:
         return generator
-    seed = int(numpy_generator(None).integers(0, 2 ** 63 - 1, dtype=np.int64))
-    return Generator().manual_seed(seed)
+    from ...random import Generator, numpy_generator
+    top = np.iinfo(np.int64).max
+    fresh_seed = numpy_generator(None).integers(top, dtype=np.int64)
+    return Generator().manual_seed(int(fresh_seed))
 
 
-def _draw_device(generator):
-    """Where a sampler's indices are drawn: the generator's device (the CPU without one), never the
-    default device. PyTorch draws on the default device and so fails under
-    ``set_default_device('cuda')`` with a CPU generator; indices end up as Python ints anyway."""
-    return "cpu" if generator is None else generator.device
-
-
-class Sampler:
+class Sampler(Generic[_T_co]):
     """Base class: subclasses implement ``__iter__`` (indices) and usually ``__len__``."""
-
-    def __init__(self, data_source=None) -> None:
-        pass
 
     def __iter__(self):
         raise NotImplementedError
 
 
-class SequentialSampler(Sampler):
+class SequentialSampler(Sampler[int]):
+    """``0, 1, ..., len(data_source) - 1``."""
+
     def __init__(self, data_source) -> None:
         self.data_source = data_source
-
-    def __iter__(self):
-        return iter(range(len(self.data_source)))
 
     def __len__(self) -> int:
         return len(self.data_source)
 
+    def __iter__(self):
+        stop = len(self.data_source)
+        return iter(range(stop))
 
-class RandomSampler(Sampler):
+
+class RandomSampler(Sampler[int]):
     """A random permutation (``replacement=False``; ``num_samples`` may exceed the length, then
     several permutations are chained) or ``num_samples`` draws with replacement."""
 
@@ -60,106 +84,116 @@ class RandomSampler(Sampler):
         self.replacement = replacement
         self._num_samples = num_samples
         self.generator = generator
-        if not isinstance(self.replacement, bool):
-            raise TypeError(f"replacement should be a boolean value, but got replacement={self.replacement}")
-        if not _is_int(self.num_samples) or self.num_samples <= 0:
-            raise ValueError(f"num_samples should be a positive integer value, but got num_samples={self.num_samples}")
+        if not isinstance(replacement, bool):
+            raise _flag_error("replacement", replacement, TypeError)
+        wanted = self.num_samples
+        if not _count_ok(wanted, bool_ok=True):
+            raise _positive_int_error("num_samples", wanted)
 
     @property
     def num_samples(self) -> int:
-        return len(self.data_source) if self._num_samples is None else self._num_samples
-
-    def __iter__(self):
-        from ...ops.creation import randint, randperm
-        n = len(self.data_source)
-        g = _fresh_generator(self.generator)
-        if self.replacement:
-            for _ in range(self.num_samples // 32):
-                yield from randint(0, n, (32,), generator=g, device=g.device).tolist()
-            yield from randint(0, n, (self.num_samples % 32,), generator=g, device=g.device).tolist()
-        else:
-            for _ in range(self.num_samples // n):
-                yield from randperm(n, generator=g, device=g.device).tolist()
-            yield from randperm(n, generator=g, device=g.device).tolist()[:self.num_samples % n]
+        explicit = self._num_samples
+        return len(self.data_source) if explicit is None else explicit
 
     def __len__(self) -> int:
         return self.num_samples
 
+    def __iter__(self):
+        population = len(self.data_source)
+        gen = _shuffling_generator(self.generator)
+        if self.replacement:
+            yield from _uniform_draws(population, self.num_samples, gen)
+        else:
+            yield from _chained_permutations(population, self.num_samples, gen)
 
-class SubsetRandomSampler(Sampler):
+
+def _uniform_draws(population, count, gen):
+    from ...ops.creation import randint
+    where = _index_device(gen)
+    left = count
+    while left > 0:
+        take = min(left, _DRAW_CHUNK)
+        left -= take
+        yield from randint(0, population, (take,), generator=gen, device=where).tolist()
+
+
+def _chained_permutations(population, count, gen):
+    from ...ops.creation import randperm
+    where = _index_device(gen)
+    whole_rounds, partial = divmod(count, population)
+    for _ in range(whole_rounds):
+        yield from randperm(population, generator=gen, device=where).tolist()
+    if partial:
+        yield from itertools.islice(randperm(population, generator=gen, device=where).tolist(), partial)
+
+
+class SubsetRandomSampler(Sampler[int]):
     """The given indices in a random order."""
 
     def __init__(self, indices, generator=None) -> None:
         self.indices = indices
         self.generator = generator
 
-    def __iter__(self):
-        from ...ops.creation import randperm
-        for i in randperm(len(self.indices), generator=self.generator,
-                           device=_draw_device(self.generator)).tolist():
-            yield self.indices[i]
-
     def __len__(self) -> int:
         return len(self.indices)
 
+    def __iter__(self):
+        from ...ops.creation import randperm
+        gen = self.generator
+        order = randperm(len(self.indices), generator=gen, device=_index_device(gen)).tolist()
+        yield from map(self.indices.__getitem__, order)
 
-class WeightedRandomSampler(Sampler):
+
+class WeightedRandomSampler(Sampler[int]):
     """``num_samples`` indices drawn with probabilities proportional to ``weights``."""
 
     def __init__(self, weights, num_samples, replacement: bool = True, generator=None) -> None:
         from ...dtypes import float64
         from ...ops.conversion import as_tensor
-        if not _is_int(num_samples) or num_samples <= 0:
-            raise ValueError(f"num_samples should be a positive integer value, but got num_samples={num_samples}")
+        if not _count_ok(num_samples):
+            raise _positive_int_error("num_samples", num_samples)
         if not isinstance(replacement, bool):
-            raise ValueError(f"replacement should be a boolean value, but got replacement={replacement}")
-        weights_tensor = as_tensor(weights, dtype=float64, device="cpu")  # drawn from on the host
-        if len(weights_tensor.shape) != 1:
+            raise _flag_error("replacement", replacement)
+        as_probs = as_tensor(weights, dtype=float64, device="cpu")  # drawn from on the host
+        if as_probs.ndim != 1:
             raise ValueError("weights should be a 1d sequence but given weights have "
-                             f"shape {tuple(weights_tensor.shape)}")
-        self.weights = weights_tensor
-        self.num_samples = int(num_samples)
+                             f"shape {tuple(as_probs.shape)}")
+        self.weights = as_probs
+        self.num_samples = num_samples
         self.replacement = replacement
         self.generator = generator
-
-    def __iter__(self):
-        from ...ops.creation import multinomial
-        rand = multinomial(self.weights, self.num_samples, self.replacement, generator=self.generator)
-        yield from iter(rand.tolist())
 
     def __len__(self) -> int:
         return self.num_samples
 
+    def __iter__(self):
+        from ...ops.creation import multinomial
+        picks = multinomial(self.weights, self.num_samples, self.replacement, generator=self.generator)
+        yield from picks.tolist()
 
-class BatchSampler(Sampler):
-    """Groups the indices of ``sampler`` into lists of ``batch_size``."""
+
+class BatchSampler(Sampler[list]):
+    """Groups the indices of ``sampler`` into lists of ``batch_size`` (the last one shorter unless
+    ``drop_last``)."""
 
     def __init__(self, sampler, batch_size: int, drop_last: bool) -> None:
-        if not _is_int(batch_size) or batch_size <= 0:
-            raise ValueError(f"batch_size should be a positive integer value, but got batch_size={batch_size}")
+        if not _count_ok(batch_size):
+            raise _positive_int_error("batch_size", batch_size)
         if not isinstance(drop_last, bool):
-            raise ValueError(f"drop_last should be a boolean value, but got drop_last={drop_last}")
+            raise _flag_error("drop_last", drop_last)
         self.sampler = sampler
-        self.batch_size = int(batch_size)
+        self.batch_size = batch_size
         self.drop_last = drop_last
 
-    def __iter__(self):
-        it = iter(self.sampler)
-        bs = self.batch_size
-        while True:
-            batch = []
-            for idx in it:
-                batch.append(idx)
-                if len(batch) == bs:
-                    break
-            if len(batch) == bs:
-                yield batch
-            else:
-                if batch and not self.drop_last:
-                    yield batch
-                return
-
     def __len__(self) -> int:
-        if self.drop_last:
-            return len(self.sampler) // self.batch_size
-        return (len(self.sampler) + self.batch_size - 1) // self.batch_size
+        full, rest = divmod(len(self.sampler), self.batch_size)
+        return full + int(bool(rest) and not self.drop_last)
+
+    def __iter__(self):
+        source = iter(self.sampler)
+        size = self.batch_size
+        while True:
+            chunk = list(itertools.islice(source, size))
+            if not chunk or (self.drop_last and len(chunk) < size):
+                return
+            yield chunk
