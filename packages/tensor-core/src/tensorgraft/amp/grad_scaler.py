@@ -54,8 +54,9 @@ class GradScaler:
         self._device = device
         self._enabled = bool(enabled)
         if self._enabled and device == "cuda":
-            import tensorgraft as tg
-            if not tg.cuda.is_available():
+            from ..device import backends  # the registry: works without tensorgraft-cuda installed
+            cuda = backends().get("cuda")
+            if cuda is None or not cuda.is_available():
                 warnings.warn("torch.cuda.amp.GradScaler is enabled, but CUDA is not available.  Disabling.", stacklevel=2)
                 self._enabled = False
         if self._enabled:

@@ -145,11 +145,17 @@ def _draw_base_seed(generator) -> int:
 
 
 def _has_accelerator() -> bool:
-    try:
-        from ... import cuda
-        return bool(cuda.is_available())
-    except Exception:
-        return False
+    """Whether a registered non-CPU device is usable (through the device registry, so this works
+    with only tensorgraft-core installed, and with any plugin's device)."""
+    from ...device import backends
+    for name, backend in backends().items():
+        if name != "cpu":
+            try:
+                if backend.is_available():
+                    return True
+            except Exception:  # noqa: BLE001 - a broken backend is not an accelerator
+                pass
+    return False
 
 
 # ---------------------------------------------------------------------------------- the loader
