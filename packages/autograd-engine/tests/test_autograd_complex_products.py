@@ -81,3 +81,12 @@ def test_real_input_gets_the_real_part_without_a_warning(tg_device):
         (x * z).abs().sum().backward()
     assert x.grad.dtype == tg.float32
     assert_close(x.grad.cpu(), tg.tensor([5 ** 0.5, 10 ** 0.5]))
+
+
+def test_complex_scalar_backward_needs_a_gradient_argument():
+    z = tg.tensor(1 + 1j, requires_grad=True)
+    with pytest.raises(RuntimeError, match="grad can be implicitly created only for real scalar outputs but got "
+                                           "torch.complex64"):
+        (z * 2).backward()
+    (z * 2).backward(tg.tensor(1 + 0j))          # with one, it works (as PyTorch)
+    assert z.grad.tolist() == 2

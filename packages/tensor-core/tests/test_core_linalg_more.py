@@ -111,3 +111,16 @@ def test_tensor_helpers():
     assert r.info.dtype == tg.int32 and int(r.info) == 0
     s = tg.linalg.solve_ex(tg.zeros(3, 3), tg.ones(3))
     assert int(s.info) == 1 and bool(s.result.isnan().all())
+
+
+def test_cholesky_ex_reports_info_instead_of_raising(tg_device):
+    A = tg.tensor([[1.0, 2.0], [2.0, 1.0]], dtype=tg.float64, device=tg_device)
+    batch = tg.stack([tg.eye(2, dtype=tg.float64, device=tg_device), A, -tg.eye(2, dtype=tg.float64, device=tg_device)])
+    L, info = tg.linalg.cholesky_ex(batch)
+    assert info.dtype == tg.int32 and info.cpu().tolist() == [0, 2, 1]
+    assert L.device.type == tg_device and L[0].cpu().tolist() == [[1.0, 0.0], [0.0, 1.0]]
+    assert L[1].cpu().tolist()[0] == [1.0, 0.0] and L[1].cpu().tolist()[1][0] == 2.0   # the part before the failure
+    good = tg.linalg.cholesky_ex(tg.eye(3, dtype=tg.float64, device=tg_device) * 4, upper=True)
+    assert good.info.item() == 0 and good.L.cpu().tolist() == (tg.eye(3, dtype=tg.float64) * 2).tolist()
+    with pytest.raises(tg.linalg.LinAlgError, match="not positive-definite"):
+        tg.linalg.cholesky_ex(A, check_errors=True)

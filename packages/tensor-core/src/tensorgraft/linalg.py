@@ -7,6 +7,8 @@ differentiable once; ``qr`` and ``svd`` (U, S, Vh) are forward-only.
 """
 from __future__ import annotations
 
+import collections
+
 import math
 
 from .ops.decompositions import (  # noqa: F401
@@ -65,9 +67,47 @@ def cholesky(A, *, upper=False, out=None):
     return _op("linalg_cholesky")(A, upper=upper)
 
 
+CholeskyExResult = collections.namedtuple("linalg_cholesky_ex", ["L", "info"])
+
+
 def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
+    """``(L, info)``: ``info`` is 0 where the factorization succeeded, else the order of the first
+    leading minor that is not positive-definite (per matrix of a batch); raises only with
+    ``check_errors=True``, as PyTorch."""
     from .ops.creation import zeros
-    return cholesky(A, upper=upper), zeros(A.shape[:-2], dtype=_int32(), device=A.device)
+    if check_errors:
+        return CholeskyExResult(cholesky(A, upper=upper), zeros(A.shape[:-2], dtype=_int32(), device=A.device))
+    try:
+        L = cholesky(A, upper=upper)
+    except LinAlgError:
+        return _cholesky_ex_failed(A, upper)
+    return CholeskyExResult(L, zeros(A.shape[:-2], dtype=_int32(), device=A.device))
+
+
+def _cholesky_ex_failed(A, upper):
+    """Some matrix of ``A`` is not positive-definite: factor each one column by column on the host,
+    stopping at its first non-positive pivot (whose order is its ``info``; the rest of its ``L`` is
+    left 0). Only this failure path copies to the host; no gradient flows from it."""
+    import numpy as np
+
+    from .ops.creation import tensor
+    a = np.asarray(A.detach().cpu().numpy())
+    n = a.shape[-1]
+    flat = a.reshape((-1, n, n))
+    L = np.zeros_like(flat)
+    info = np.zeros(flat.shape[0], dtype=np.int32)
+    for b, m in enumerate(flat):
+        for j in range(n):
+            pivot = m[j, j] - np.dot(L[b, j, :j], np.conj(L[b, j, :j]))
+            if not (np.real(pivot) > 0):     # also NaN
+                info[b] = j + 1
+                break
+            L[b, j, j] = np.sqrt(np.real(pivot))
+            L[b, j + 1:, j] = (m[j + 1:, j] - L[b, j + 1:, :j] @ np.conj(L[b, j, :j])) / L[b, j, j]
+    L = L.reshape(a.shape)
+    if upper:
+        L = np.conj(np.swapaxes(L, -1, -2))
+    return CholeskyExResult(tensor(L, device=A.device), tensor(info.reshape(a.shape[:-2]), device=A.device))
 
 
 def qr(A, mode="reduced", *, out=None):

@@ -730,7 +730,7 @@ def make_root_grads(outputs, grad_outputs, create_graph, what="backward"):
                 raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
             if t._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            if t._data.dtype.kind not in "fc":
+            if t._data.dtype.kind != "f":  # complex too, as PyTorch: a complex loss has no single gradient
                 raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {t.dtype}")
             g = wrap(_ones_on(t), t._device)
         elif isinstance(g, Tensor):

@@ -850,13 +850,21 @@ def _qr_frontend(op):
                                "'r', or 'complete'")
         if mode == "r":
             r = table[A._device.type](A._data, "r")
-            return QRResult(wrap(A._data[..., :0, :0].copy(), A._device), wrap(r, A._device))
-        q, r = table[A._device.type](A._data, mode)
-        return QRResult(wrap(q, A._device), wrap(r, A._device))
+            Q, R = wrap(A._data[..., :0, :0].copy(), A._device), wrap(r, A._device)
+        else:
+            q, r = table[A._device.type](A._data, mode)
+            Q, R = wrap(q, A._device), wrap(r, A._device)
+        if _gs.enabled and A._requires_grad:
+            # one node per output (PyTorch: one LinalgQrBackward0 for both); the formula is linear
+            # in (gQ, gR), so the two nodes' gradients add up to PyTorch's
+            attrs = {"Q": Q.detach(), "R": R.detach(), "mode": mode}
+            Tensor._autograd.record(op, Q, (A,), dict(attrs, part="Q"), node_name="LinalgQrBackward0")
+            Tensor._autograd.record(op, R, (A,), dict(attrs, part="R"), node_name="LinalgQrBackward0")
+        return QRResult(Q, R)
     return qr
 
 
-defop("linalg_qr", kernel=_qr_kernel, frontend=_qr_frontend, method=False, public=False, differentiable=False)
+defop("linalg_qr", kernel=_qr_kernel, frontend=_qr_frontend, method=False, public=False)
 
 
 def _eigh_kernel(xp, a, uplo):
@@ -897,12 +905,20 @@ def _svd_frontend(op):
             raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
         _float_check("linalg.svd", A)
         u, s, vh = table[A._device.type](A._data, full_matrices)
-        return SVDResult(wrap(u, A._device), wrap(s, A._device), wrap(vh, A._device))
+        U, S, Vh = wrap(u, A._device), wrap(s, A._device), wrap(vh, A._device)
+        if _gs.enabled and A._requires_grad:
+            # one node per output (PyTorch: one LinalgSvdBackward0 for all three); the formula is
+            # linear in (gU, gS, gVh), so the nodes' gradients add up to PyTorch's. With
+            # full_matrices=True the columns past min(m, n) do not enter the gradient, as in PyTorch.
+            k = s.shape[-1]
+            attrs = {"U": U.detach()[..., :k], "S": S.detach(), "Vh": Vh.detach()[..., :k, :], "k": k}
+            for t, part in ((U, "U"), (S, "S"), (Vh, "Vh")):
+                Tensor._autograd.record(op, t, (A,), dict(attrs, part=part), node_name="LinalgSvdBackward0")
+        return SVDResult(U, S, Vh)
     return svd
 
 
-_svd = defop("linalg_svd", kernel=_svd_kernel, frontend=_svd_frontend, method=False, public=False,
-             differentiable=False)
+_svd = defop("linalg_svd", kernel=_svd_kernel, frontend=_svd_frontend, method=False, public=False)
 
 
 def _svdvals_kernel(xp, a):
@@ -1044,8 +1060,7 @@ _LINALG_SAMPLES = {
                     {"conformance_skip": {"gradcheck": "reads one triangle", "gradgradcheck": "reads one triangle"}}),
     "linalg_qr": (lambda dt, dev: [(_mk((3, 2), dt, dev, 114),)], None),
     "linalg_svd": (lambda dt, dev: [(_mk((3, 2), dt, dev, 115), False)], None),
-    "linalg_svdvals": (lambda dt, dev: [(_mk((3, 2), dt, dev, 116),)], lambda a: np.linalg.svd(a, compute_uv=False),
-                       {"gradgrad": False}),
+    "linalg_svdvals": (lambda dt, dev: [(_mk((3, 2), dt, dev, 116),)], lambda a: np.linalg.svd(a, compute_uv=False)),
 }
 
 from .shape import attach_samples as _attach  # noqa: E402

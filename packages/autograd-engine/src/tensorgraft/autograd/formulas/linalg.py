@@ -1,6 +1,8 @@
 """Gradients of ``tensorgraft/ops/linalg.py`` (products of complex tensors conjugate the other
-factor, as PyTorch; written with tensorgraft ops, so they are differentiable again). ``qr`` and ``svd`` (U, S, Vh) have no gradient; ``svdvals`` and ``eigh``
-do."""
+factor, as PyTorch; written with tensorgraft ops, so they are differentiable again). The
+decompositions (``eigh``, ``svd``/``svdvals``, ``qr``) record one node per output; with
+``create_graph`` their formulas recompute the decomposition from A (recorded), so they
+differentiate again."""
 from __future__ import annotations
 
 from . import formula
@@ -275,9 +277,109 @@ def eigh(node, g):
     return (V.matmul(inner).matmul(_mT(V)),)
 
 
-@formula("linalg_svdvals", saves=())
+@formula("linalg_svdvals", saves=(0,))
 def svdvals(node, g):
     """dS = U^T dA V -> gA = U diag(gS) Vh."""
-    a = node.attrs
-    U, Vh = a["U"], a["Vh"]
+    tg = _tg()
+    if tg.is_grad_enabled():
+        U, _, Vh = tg.linalg.svd(node.inputs[0], full_matrices=False)
+    else:
+        U, Vh = node.attrs["U"], node.attrs["Vh"]
     return ((U * g.unsqueeze(-2)).matmul(Vh),)
+
+
+@formula("linalg_svd", saves=(0,))
+def svd(node, g):
+    """Townsend (2016), with k = min(m, n), A = U diag(S) Vh, V = Vh^H, F_ij = 1/(s_j^2 - s_i^2)
+    off the diagonal (0 on it); one output's gradient at a time (the formula is linear in them):
+
+    gS:  U diag(gS) Vh
+    gU:  U [(F o (J - J^H)) diag(S) + i Im diag(J) / S] Vh + (gU - U J) diag(1/S) Vh,   J = U^H gU
+    gVh: U [diag(S) (F o (K - K^H))] Vh + diag(1/S) (gVh - K^H Vh),                    K = Vh gVh^H
+
+    (the imaginary diagonal term, complex only, is Wan & Zhang's phase term.) With
+    full_matrices=True only the first k columns of U / rows of Vh enter, as in PyTorch."""
+    tg = _tg()
+    a = node.attrs
+    k = a["k"]
+    if tg.is_grad_enabled():
+        U, S, Vh = tg.linalg.svd(node.inputs[0], full_matrices=False)
+    else:
+        U, S, Vh = a["U"], a["S"], a["Vh"]
+    part = a["part"]
+    if part == "S":
+        return ((U * g.unsqueeze(-2)).matmul(Vh),)
+    S2 = S * S
+    eye = tg.eye(k, dtype=S.dtype, device=S.device)
+    Fm = (1 - eye) / (S2.unsqueeze(-2) - S2.unsqueeze(-1) + eye)
+    if part == "U":
+        gU = g[..., :k]
+        J = _mH(U).matmul(gU)
+        inner = (Fm * (J - _mH(J))) * S.unsqueeze(-2)
+        if J.is_complex():
+            inner = inner + (1j * J.diagonal(0, -2, -1).imag / S).diag_embed()
+        rest = (gU - U.matmul(J)) / S.unsqueeze(-2)
+        return (U.matmul(inner).matmul(Vh) + rest.matmul(Vh),)
+    gVh = g[..., :k, :]
+    K = Vh.matmul(_mH(gVh))
+    inner = S.unsqueeze(-1) * (Fm * (K - _mH(K)))
+    rest = (gVh - _mH(K).matmul(Vh)) / S.unsqueeze(-1)
+    return (U.matmul(inner.matmul(Vh) + rest),)
+
+
+_QR_R_ONLY = ("The derivative of linalg.qr depends on Q, which is not computed when mode='r'. Please use "
+              "linalg.qr(A, mode='reduced') if you are going to differentiate through linalg.qr.")
+_QR_COMPLETE = "The QR decomposition is not differentiable when mode='complete' and nrows > ncols."
+
+
+def _copyltu(M):
+    """The lower triangle of M mirrored onto the upper one (conjugated; real diagonal)."""
+    low = M.tril(-1)
+    d = M.diagonal(0, -2, -1)
+    return low + _mH(low) + (d.real if d.is_complex() else d).diag_embed()
+
+
+def _qr_square_back(gQ, gR, Q, R):
+    """A = QR with R square (m >= n): gA = (gQ + Q copyltu(M)) R^{-H}, M = R gR^H - gQ^H Q."""
+    tg = _tg()
+    if gR is None:
+        M = -_mH(gQ).matmul(Q)
+    elif gQ is None:
+        M = R.matmul(_mH(gR))
+    else:
+        M = R.matmul(_mH(gR)) - _mH(gQ).matmul(Q)
+    b = Q.matmul(_copyltu(M))
+    if gQ is not None:
+        b = b + gQ
+    return tg.linalg.solve_triangular(_mH(R), b, upper=False, left=False)
+
+
+@formula("linalg_qr", saves=(0,))
+def qr(node, g):
+    """m >= n: the copyltu formula above. m < n: A = [X | Y] with X = Q R1 (square) and
+    Y = Q R2, so gY = Q gR2 and gX is the square case for (gQ + Y gR2^H, gR1)."""
+    tg = _tg()
+    a = node.attrs
+    A = node.inputs[0]
+    mode = a["mode"]
+    m, n = A.shape[-2], A.shape[-1]
+    if mode == "r":
+        raise RuntimeError(_QR_R_ONLY)
+    if mode == "complete" and m > n:
+        raise RuntimeError(_QR_COMPLETE)
+    if tg.is_grad_enabled():
+        Q, R = tg.linalg.qr(A, mode)
+    else:
+        Q, R = a["Q"], a["R"]
+    gQ, gR = (g, None) if a["part"] == "Q" else (None, g)
+    if m >= n:
+        return (_qr_square_back(gQ, gR, Q, R),)
+    R1 = R[..., :m]
+    gR1 = gR2 = None
+    if gR is not None:
+        gR1, gR2 = gR[..., :m], gR[..., m:]
+        Y = A[..., m:]
+        gQ = Y.matmul(_mH(gR2)) if gQ is None else gQ + Y.matmul(_mH(gR2))
+    gX = _qr_square_back(gQ, gR1, Q, R1)
+    gY = Q.matmul(gR2) if gR2 is not None else tg.zeros_like(A[..., m:])
+    return (tg.cat([gX, gY], -1),)
