@@ -19,7 +19,32 @@ def _check_one(probs, logits):
         raise ValueError(_EITHER)
 
 
-class Bernoulli(Distribution):
+class _SuccessProbability:
+    """``probs`` and ``logits`` of a success probability: whichever was not given is derived on
+    first use (Bernoulli, Binomial, Geometric)."""
+
+    @lazy_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self):
+        return logits_to_probs(self.logits, is_binary=True)
+
+
+class _ProbsOrLogitsParam(_SuccessProbability):
+    """The parameter given (``probs`` or ``logits``) and its shape (Bernoulli, Binomial)."""
+
+    @property
+    def _param(self):
+        return self.__dict__["probs"] if "probs" in self.__dict__ else self.__dict__["logits"]
+
+    @property
+    def param_shape(self):
+        return self._param.shape
+
+
+class Bernoulli(_ProbsOrLogitsParam, Distribution):
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
     has_enumerate_support = True
@@ -35,21 +60,6 @@ class Bernoulli(Distribution):
             param = self.logits
         super().__init__(param.shape, validate_args=validate_args)
 
-    @property
-    def _param(self):
-        return self.__dict__["probs"] if "probs" in self.__dict__ else self.__dict__["logits"]
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self):
-        return self._param.shape
 
     @property
     def mean(self):
@@ -258,7 +268,7 @@ class Poisson(Distribution):
         return tg.xlogy(value, rate) - rate - tg.lgamma(value + 1)
 
 
-class Binomial(Distribution):
+class Binomial(_ProbsOrLogitsParam, Distribution):
     """Successes in ``total_count`` independent trials of probability ``probs``."""
 
     arg_constraints = {"total_count": constraints.nonnegative_integer, "probs": constraints.unit_interval,
@@ -278,21 +288,6 @@ class Binomial(Distribution):
             param = self.logits
         super().__init__(param.shape, validate_args=validate_args)
 
-    @property
-    def _param(self):
-        return self.__dict__["probs"] if "probs" in self.__dict__ else self.__dict__["logits"]
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self):
-        return self._param.shape
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):
@@ -338,7 +333,7 @@ class Binomial(Distribution):
         return values.expand((-1,) + tuple(self._batch_shape)) if expand else values
 
 
-class Geometric(Distribution):
+class Geometric(_SuccessProbability, Distribution):
     """Number of failures before the first success."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -355,13 +350,6 @@ class Geometric(Distribution):
             param = self.logits
         super().__init__(param.shape, validate_args=validate_args)
 
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def mean(self):
