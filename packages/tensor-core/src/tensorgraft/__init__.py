@@ -73,7 +73,7 @@ _FROM_AMP = frozenset({"autocast", "is_autocast_enabled", "set_autocast_enabled"
 def __getattr__(name):
     """``tensorgraft.nn``/``optim``/``autograd``/``func``/``cuda``/``utils``/``backends`` resolve on first use."""
     if name in ("nn", "optim", "autograd", "func", "cuda", "utils", "testing", "plugins_cli", "backends", "distributions", "fft",
-                "special", "amp", "cpu"):
+                "special", "amp", "cpu", "signal"):
         import importlib
         return importlib.import_module(f"{__name__}.{name}")
     if name in _FROM_AUTOGRAD:

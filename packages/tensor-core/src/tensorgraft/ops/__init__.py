@@ -11,3 +11,4 @@ from . import complex, spectral  # noqa: F401,E402  (complex numbers; fft kernel
 from . import decompositions, linalg_composite  # noqa: F401,E402  (LU, eig, lstsq; old torch.* spellings)
 # in-place variants, aliases and scatter ops built on the families above (imported after them)
 from . import aliases, inplace, scatter, utility, views  # noqa: F401,E402
+from . import tensor_extras, stft  # noqa: F401,E402  (small tensor functions; short-time Fourier transform)

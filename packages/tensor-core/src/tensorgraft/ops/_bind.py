@@ -15,7 +15,7 @@ RESERVED_NAMESPACES = frozenset({"elementwise", "reduction", "linalg", "shape", 
                                  "aliases",
                                  "inplace", "scatter", "utility", "views",
                                  "complex", "spectral",
-                                 "decompositions", "linalg_composite"})
+                                 "decompositions", "linalg_composite", "tensor_extras", "stft"})
 
 
 def bind_op(op, registry, tg_module) -> None:

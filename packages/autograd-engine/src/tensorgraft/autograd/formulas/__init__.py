@@ -28,4 +28,5 @@ def load_all():
     from . import inplace, scatter, views  # noqa: F401
     from . import decompositions  # noqa: F401
     from . import complex, spectral  # noqa: F401
+    from . import tensor_extras, stft  # noqa: F401
     return FORMULAS

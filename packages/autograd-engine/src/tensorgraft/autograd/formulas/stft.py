@@ -1,0 +1,1 @@
+"""Backward formulas of ``tensorgraft/ops/stft.py`` (filled in below)."""

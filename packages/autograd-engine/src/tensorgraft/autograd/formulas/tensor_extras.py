@@ -1,0 +1,1 @@
+"""Backward formulas of ``tensorgraft/ops/tensor_extras.py`` (filled in below)."""

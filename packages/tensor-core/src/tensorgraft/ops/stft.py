@@ -1,0 +1,1 @@
+"""Short-time Fourier transform: ``stft``/``istft`` (filled in below)."""

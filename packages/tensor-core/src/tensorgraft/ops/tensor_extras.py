@@ -1,0 +1,1 @@
+"""PyTorch's smaller tensor functions that no other family covers (filled in below)."""
