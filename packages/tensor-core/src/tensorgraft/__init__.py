@@ -38,6 +38,7 @@ from .ops.spectral import (  # noqa: E402,F401
 )
 from .threads import get_num_threads, set_num_threads  # noqa: E402,F401
 from .serialization import save, load  # noqa: E402,F401
+from .errors import AcceleratorError, OutOfMemoryError  # noqa: E402,F401
 
 float = float32  # noqa: A001 - PyTorch's aliases
 double = float64

@@ -28,3 +28,9 @@ __all__ = [
     "TransformedDistribution", "Uniform", "biject_to", "constraints", "identity_transform", "kl_divergence",
     "register_kl", "transform_to", "transforms",
 ]
+
+# Temporary: the second batch of distributions exports through this module until merged above.
+from ._batch_b import *  # noqa: E402,F401,F403
+from ._batch_b import __all__ as _batch_b_all  # noqa: E402
+
+__all__ += _batch_b_all
