@@ -40,6 +40,8 @@ from .threads import get_num_threads, set_num_threads  # noqa: E402,F401
 from .serialization import save, load  # noqa: E402,F401
 from .errors import AcceleratorError, OutOfMemoryError  # noqa: E402,F401
 
+_builtin_float = float  # the PyTorch dtype aliases below shadow float
+
 float = float32  # noqa: A001 - PyTorch's aliases
 double = float64
 half = float16
@@ -50,7 +52,14 @@ cfloat = complex64
 cdouble = complex128
 uint8 = uint8
 
-__version__ = "0.1.0"
+from .version import __version__  # noqa: E402  (a TorchVersion: compares with "0.1" and (0, 1))
+
+# PyTorch's constants (plain Python values, as there)
+pi = 3.141592653589793
+e = 2.718281828459045
+inf = _builtin_float("inf")
+nan = _builtin_float("nan")
+newaxis = None
 
 from . import _parts  # noqa: E402
 
@@ -71,16 +80,42 @@ _FROM_AMP = frozenset({"autocast", "is_autocast_enabled", "set_autocast_enabled"
                        "is_autocast_cache_enabled", "set_autocast_cache_enabled", "clear_autocast_cache"})
 
 
+# Global switches (determinism, matmul precision, warn-always, ...): tensorgraft/global_switches.py
+_FROM_SWITCHES = frozenset({"use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
+                            "is_deterministic_algorithms_warn_only_enabled", "set_deterministic_debug_mode",
+                            "get_deterministic_debug_mode", "set_float32_matmul_precision",
+                            "get_float32_matmul_precision", "set_flush_denormal", "set_num_interop_threads",
+                            "get_num_interop_threads", "set_warn_always", "is_warn_always_enabled", "typename",
+                            "set_default_tensor_type"})
+_LAZY_MODULES = frozenset({"nn", "optim", "autograd", "func", "cuda", "utils", "testing", "plugins_cli", "backends",
+                           "distributions", "fft", "special", "amp", "cpu", "signal", "version", "torch_version",
+                           "accelerator"})
+
+
 def __getattr__(name):
-    """``tensorgraft.nn``/``optim``/``autograd``/``func``/``cuda``/``utils``/``backends`` resolve on first use."""
-    if name in ("nn", "optim", "autograd", "func", "cuda", "utils", "testing", "plugins_cli", "backends", "distributions", "fft",
-                "special", "amp", "cpu", "signal"):
-        import importlib
+    """Subpackages (``tensorgraft.nn``, ``.optim``, ``.cuda``, ``.accelerator`` ...), the global
+    switches and the top-level spellings of ``nn.functional`` functions resolve on first use, so
+    ``import tensorgraft`` stays fast and needs none of the optional parts."""
+    import importlib  # (``from . import x`` would call this function again for a submodule not yet loaded)
+    if name in _LAZY_MODULES:
         return importlib.import_module(f"{__name__}.{name}")
-    if name in _FROM_AUTOGRAD:
-        import importlib  # without the autograd engine: ModuleNotFoundError naming its distribution
+    if name in _FROM_SWITCHES:
+        value = globals()[name] = getattr(importlib.import_module(f"{__name__}.global_switches"), name)
+        return value
+    if name == "vmap":  # PyTorch's torch.vmap is torch.func.vmap
+        try:
+            func = importlib.import_module(f"{__name__}.func")
+        except ModuleNotFoundError as exc:
+            raise ModuleNotFoundError("tensorgraft.vmap needs the autograd engine, which is not installed. Install it "
+                                      "with: pip install tensorgraft-autograd") from exc
+        return func.vmap
+    nn_function_aliases = importlib.import_module(f"{__name__}.nn_function_aliases")
+    if name in nn_function_aliases.ALIASES:
+        nn_function_aliases.functional(name)  # without tensorgraft-nn: ModuleNotFoundError naming it
+        value = globals()[name] = getattr(nn_function_aliases, name)  # later lookups skip this function
+        return value
+    if name in _FROM_AUTOGRAD:  # without the autograd engine: ModuleNotFoundError naming its distribution
         return getattr(importlib.import_module(f"{__name__}.autograd.anomaly"), name)
     if name in _FROM_AMP:
-        import importlib
         return getattr(importlib.import_module(f"{__name__}.amp"), name)
     raise AttributeError(f"module 'tensorgraft' has no attribute '{name}'")

@@ -11,10 +11,12 @@ same tensors on every run and platform of a device type.
 """
 from __future__ import annotations
 
+import contextlib
+
 from .device import device as _device
 
 __all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
-           "set_rng_state"]
+           "set_rng_state", "fork_rng"]
 
 _DEFAULT_SEED = 67280421310721  # PyTorch's default_generator initial seed
 _CPU = _device("cpu")
@@ -208,3 +210,70 @@ def numpy_generator(generator=None):
     if generator.device.type != "cpu":
         raise RuntimeError(f"Expected a 'cpu' device type for generator but found '{generator.device.type}'")
     return generator._rng()
+
+
+_warned_fork_rng_all_devices = False
+
+
+@contextlib.contextmanager
+def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="devices", device_type=None):
+    """Run the block with the random state forked: on exit the CPU generator and the default
+    generators of ``devices`` (indices of ``device_type``, the accelerator's type by default; all
+    of its devices when None) are put back as they were on entry. ``enabled=False`` forks nothing."""
+    if not enabled:
+        yield
+        return
+    module = None
+    if device_type is None:
+        from .accelerator import current_accelerator
+        accelerator = current_accelerator()
+        device_type = accelerator.type if accelerator is not None else None
+    if device_type == "meta":  # meta tensors hold no values, so draw nothing
+        yield
+        return
+    if device_type is not None:
+        import importlib
+        try:
+            module = importlib.import_module(f"{__name__.rpartition('.')[0]}.{device_type}")
+        except ImportError:
+            raise RuntimeError(f"torch has no module of `{device_type}`, you should register a module by "
+                               "`torch._register_device_module`.") from None
+    if module is None or not module.is_available():
+        devices = []
+    elif devices is None:
+        devices = list(range(module.device_count()))
+        global _warned_fork_rng_all_devices
+        if len(devices) > 1 and not _warned_fork_rng_all_devices:
+            import warnings
+            _warned_fork_rng_all_devices = True
+            warnings.warn(f"{device_type.upper()} reports that you have {len(devices)} available devices, and you "
+                          f"have used {_caller} without explicitly specifying which devices are being used. For "
+                          f"safety, the random state of *every* {device_type.upper()} device is saved and restored, "
+                          f"which can be slow with many devices. Pass the '{_devices_kw}' keyword argument of "
+                          f"{_caller} with the devices you use (devices=[] for none) to silence this warning.",
+                          UserWarning, stacklevel=3)
+    else:
+        devices = list(devices)
+    cpu_seed, cpu_state = default_generator.initial_seed(), default_generator.get_state()
+    device_states = [module.get_rng_state(d) for d in devices]
+    try:
+        yield
+    finally:
+        default_generator.manual_seed(cpu_seed)  # initial_seed() comes back too, not only the stream
+        default_generator.set_state(cpu_state)
+        for d, state in zip(devices, device_states):
+            module.set_rng_state(state, d)
+
+
+@contextlib.contextmanager
+def drawing_from(generator):
+    """In the block, samplers that take no ``generator`` and draw on ``generator``'s device type
+    draw from ``generator`` instead of the default generator: for calling code whose signature has
+    no generator argument on behalf of a caller that passed one (``torch.rrelu(..., generator)``)."""
+    target = default_generator if generator.device.type == "cpu" else default_generator_for(generator.device)
+    saved = target._stream  # None when nothing drew yet: then the default starts from its seed later, as before
+    target._stream = generator._rng()
+    try:
+        yield
+    finally:
+        target._stream = saved

@@ -2,7 +2,8 @@
 (tensorgraft-cuda) is installed; a GPU need not be present (``tensorgraft.cuda.is_available()``
 says that). The matmul precision switches are kept for programs that set them: tensorgraft's
 CUDA matrix products always compute in full float32 through CuPy, PyTorch's default
-(``allow_tf32 = False``). Scaled-dot-product attention always takes the math path; the
+(``allow_tf32 = False``); ``allow_tf32`` is ``torch.get_float32_matmul_precision() != "highest"``
+and setting it sets that precision, as in PyTorch. Scaled-dot-product attention always takes the math path; the
 ``enable_*_sdp`` switches are remembered and reported back."""
 from __future__ import annotations
 
@@ -18,18 +19,25 @@ class _Matmul:
     _NAMES = ("allow_tf32", "allow_fp16_reduced_precision_reduction", "allow_bf16_reduced_precision_reduction")
 
     def __init__(self):
-        object.__setattr__(self, "_values", {"allow_tf32": False, "allow_fp16_reduced_precision_reduction": True,
+        object.__setattr__(self, "_values", {"allow_fp16_reduced_precision_reduction": True,
                                             "allow_bf16_reduced_precision_reduction": True})
 
     def __getattr__(self, name):
+        if name == "allow_tf32":  # one switch with torch.set_float32_matmul_precision, as in PyTorch
+            from tensorgraft.global_switches import get_float32_matmul_precision
+            return get_float32_matmul_precision() != "highest"
         values = object.__getattribute__(self, "_values")
         if name in values:
             return values[name]
         raise AttributeError(f"Unknown attribute {name}")
 
     def __setattr__(self, name, value):
-        if name not in self._values:
+        if name not in self._NAMES:
             raise AttributeError(f"Unknown attribute {name}")
+        if name == "allow_tf32":
+            from tensorgraft.global_switches import set_float32_matmul_precision
+            set_float32_matmul_precision("high" if value else "highest")
+            return
         self._values[name] = bool(value)
 
 

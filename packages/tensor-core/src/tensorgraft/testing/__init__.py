@@ -7,7 +7,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..tensor import Tensor
 
-__all__ = ["assert_close", "assert_on_device", "make_tensor"]
+__all__ = ["assert_close", "assert_allclose", "assert_on_device", "make_tensor"]
 
 # PyTorch's default tolerances per dtype (rtol, atol)
 _TOLS = {
@@ -74,6 +74,32 @@ def assert_close(actual, expected, *, rtol=None, atol=None, equal_nan=False, che
             f"({100.0 * n_bad / max(ok.size, 1):.1f}%)\nGreatest absolute difference: {float(diff[idx])} at index "
             f"{tuple(int(i) for i in idx)} (up to {atol} allowed)\nactual: {a64[idx]}, expected: {e64[idx]} "
             f"(rtol={rtol})"))
+
+
+# The tolerances of the deprecated ``assert_allclose`` (rtol, atol): looser than assert_close's.
+_ALLCLOSE_TOLS = {_dt.float16: (1e-3, 1e-3), _dt.float32: (1e-4, 1e-5), _dt.float64: (1e-5, 1e-8)}
+
+
+def assert_allclose(actual, expected, rtol=None, atol=None, equal_nan=True, msg=""):
+    """Deprecated (PyTorch 1.12) in favour of ``assert_close``: ``expected`` is converted to
+    ``actual``'s dtype and device first, NaNs compare equal by default, and float tolerances are
+    (1e-3, 1e-3) for float16, (1e-4, 1e-5) for float32 and (1e-5, 1e-8) for float64; exact otherwise."""
+    import warnings
+    warnings.warn("`torch.testing.assert_allclose()` is deprecated since 1.12 and will be removed in a future "
+                  "release. Please use `torch.testing.assert_close()` instead. You can find detailed upgrade "
+                  "instructions in https://github.com/pytorch/pytorch/issues/61844.", FutureWarning, stacklevel=2)
+    from ..ops.conversion import as_tensor
+    if not isinstance(actual, Tensor):
+        actual = as_tensor(actual)
+    if not isinstance(expected, Tensor):
+        expected = as_tensor(expected, dtype=actual.dtype)
+    if (rtol is None) != (atol is None):
+        raise ValueError(f"Both 'rtol' and 'atol' must be either specified or omitted, but got no "
+                         f"{'rtol' if rtol is None else 'atol'}.")
+    if rtol is None:
+        rtol, atol = _ALLCLOSE_TOLS.get(actual.dtype, (0.0, 0.0))
+    assert_close(actual, expected, rtol=rtol, atol=atol, equal_nan=equal_nan, check_device=True,
+                 check_dtype=False, msg=msg or None)
 
 
 def make_tensor(*shape, dtype, device="cpu", low=None, high=None, requires_grad=False, seed=0):
