@@ -259,3 +259,63 @@ def test_fused_op_kernels_match_cpu():
     assert_close(F.gelu(xc, approximate="tanh").cpu(), F.gelu(x, approximate="tanh"))
     w, b = tg.ones(5) * 2, tg.zeros(5) + 0.5
     assert_close(F.layer_norm(xc, (5,), w.cuda(), b.cuda()).cpu(), F.layer_norm(x, (5,), w, b))
+
+
+# --------------------------------------------------------------------------- the rest of torch.cuda's API
+def test_memory_stats_and_out_of_memory_on_a_real_pool():
+    tg.cuda.empty_cache()
+    tg.cuda.reset_peak_memory_stats()
+    tg.cuda.reset_accumulated_memory_stats()
+    x = tg.zeros(1 << 20, device="cuda")                      # 4 MiB
+    s = tg.cuda.memory_stats()
+    assert s["allocated_bytes.all.current"] == tg.cuda.memory_allocated() >= 4 << 20
+    assert s["allocated_bytes.all.allocated"] >= 4 << 20 and s["num_ooms"] == 0
+    assert s["reserved_bytes.all.peak"] >= s["reserved_bytes.all.current"] >= s["allocated_bytes.all.current"]
+    del x
+    assert tg.cuda.memory_stats()["allocated_bytes.all.freed"] >= 4 << 20
+    free, total = tg.cuda.mem_get_info()
+    fraction = (tg.cuda.memory_allocated() + (64 << 20)) / total
+    tg.cuda.set_per_process_memory_fraction(fraction)
+    try:
+        assert tg.cuda.get_per_process_memory_fraction() == fraction
+        with pytest.raises(tg.OutOfMemoryError, match=r"^CUDA out of memory. Tried to allocate 256.00 MiB. GPU 0 has "
+                                                      r"a total capacity of .* allowed; Of the allocated memory"):
+            tg.zeros(64 << 20, device="cuda")
+        with pytest.raises(tg.cuda.OutOfMemoryError):
+            tg.ones(64 << 20).to("cuda")
+        assert tg.cuda.memory_stats()["num_ooms"] == 2
+    finally:
+        tg.cuda.set_per_process_memory_fraction(1.0)
+    assert "Allocated memory" in tg.cuda.memory_summary()
+
+
+def test_caching_allocator_streams_and_capabilities_on_a_real_gpu():
+    before = tg.cuda.memory_allocated()
+    ptr = tg.cuda.caching_allocator_alloc(1 << 20, stream=tg.cuda.Stream())
+    assert isinstance(ptr, int) and tg.cuda.memory_allocated() >= before + (1 << 20)
+    tg.cuda.caching_allocator_delete(ptr)
+    assert tg.cuda.memory_allocated() == before
+    s = tg.cuda.Stream()
+    with tg.cuda.stream(s):
+        y = tg.ones(8, device="cuda") * 2
+    s.synchronize()
+    assert y.sum().item() == 16.0
+    e = tg.cuda.ExternalStream(s.cuda_stream)
+    with tg.cuda.StreamContext(e):
+        assert tg.cuda.current_stream().cuda_stream == s.cuda_stream
+    major = tg.cuda.get_device_capability()[0]
+    assert tg.cuda.is_tf32_supported() == (major >= 8) and tg.cuda.is_bf16_supported() is False
+    assert all(a.startswith("sm_") for a in tg.cuda.get_arch_list()) and tg.cuda.get_arch_list()
+    assert isinstance(tg.cuda.current_blas_handle(), int) and tg.cuda.current_blas_handle() != 0
+    tg.cuda.init()
+    tg.cuda.ipc_collect()
+    assert isinstance(tg.cuda.FloatTensor([1, 2]), tg.cuda.FloatTensor)
+    with tg.cuda.nvtx.range("test {}", 1):
+        assert tg.cuda.nvtx.range_push("inner") == 1
+        assert tg.cuda.nvtx.range_pop() == 1
+    tg.cuda.set_sync_debug_mode("error")
+    try:
+        with pytest.raises(RuntimeError, match="called a synchronizing CUDA operation"):
+            y.sum().item()
+    finally:
+        tg.cuda.set_sync_debug_mode(0)

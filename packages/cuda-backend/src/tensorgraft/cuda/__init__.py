@@ -16,10 +16,22 @@ __all__ = ["is_available", "device_count", "current_device", "set_device", "get_
            "set_rng_state_all", "default_generators",
            "memory_allocated", "max_memory_allocated", "memory_reserved", "max_memory_reserved",
            "reset_peak_memory_stats", "empty_cache", "mem_get_info", "Stream", "Event", "stream", "current_stream",
-           "default_stream", "device", "unavailable_reason", "is_initialized"]
+           "default_stream", "device", "unavailable_reason", "is_initialized",
+           "memory_stats", "memory_stats_as_nested_dict", "memory_summary", "reset_accumulated_memory_stats",
+           "reset_max_memory_allocated", "reset_max_memory_cached", "memory_cached", "max_memory_cached",
+           "set_per_process_memory_fraction", "get_per_process_memory_fraction", "caching_allocator_alloc",
+           "caching_allocator_delete", "list_gpu_processes", "utilization", "temperature", "power_draw",
+           "clock_rate", "device_memory_used", "OutOfMemoryError", "StreamContext", "set_stream",
+           "ExternalStream", "device_of", "can_device_access_peer", "init", "ipc_collect", "get_arch_list",
+           "get_gencode_flags", "is_bf16_supported", "is_tf32_supported", "get_sync_debug_mode",
+           "set_sync_debug_mode", "current_blas_handle", "nvtx", "FloatTensor", "DoubleTensor", "HalfTensor",
+           "LongTensor", "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor"]
 
 
-_STREAMS = frozenset({"Event", "Stream", "current_stream", "default_stream", "stream"})
+_STREAMS = frozenset({"Event", "Stream", "current_stream", "default_stream", "stream", "StreamContext",
+                      "set_stream", "ExternalStream"})
+_LEGACY = frozenset({"FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor",
+                     "CharTensor", "ByteTensor", "BoolTensor"})
 
 
 def __getattr__(name):
@@ -32,9 +44,13 @@ def __getattr__(name):
         value = getattr(streams, name)
         globals()[name] = value
         return value
-    if name == "amp":  # torch.cuda.amp: deprecated aliases of tensorgraft.amp
+    if name in _LEGACY:  # torch.cuda.FloatTensor & co.: made here on first use (they need core's ops)
+        from .typed_tensors import TYPED_TENSORS
+        globals().update(TYPED_TENSORS)
+        return TYPED_TENSORS[name]
+    if name in ("amp", "nvtx"):  # submodules: torch.cuda.amp (deprecated aliases of tensorgraft.amp), nvtx
         import importlib
-        return importlib.import_module(f"{__name__}.amp")
+        return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module '{__name__}' has no attribute '{name}'")
 
 
@@ -203,58 +219,87 @@ def set_rng_state_all(new_states) -> None:
         set_rng_state(state, i)
 
 
-# --------------------------------------------------------------------------- memory (CuPy's pool)
-def _pool_stat(dev, what: str) -> int:
+# --------------------------------------------------------------------------- memory (memory.py)
+from .memory import (caching_allocator_alloc, caching_allocator_delete, empty_cache,  # noqa: E402
+                     get_per_process_memory_fraction, max_memory_allocated, max_memory_cached,
+                     max_memory_reserved, mem_get_info, memory_allocated, memory_cached, memory_reserved,
+                     memory_stats, memory_stats_as_nested_dict, memory_summary, reset_accumulated_memory_stats,
+                     reset_max_memory_allocated, reset_max_memory_cached, reset_peak_memory_stats,
+                     set_per_process_memory_fraction)
+from .nvml import clock_rate, device_memory_used, list_gpu_processes, power_draw, temperature, utilization  # noqa: E402,I001
+from tensorgraft.errors import OutOfMemoryError  # noqa: E402
+
+
+# --------------------------------------------------------------------------- devices and capabilities
+def init() -> None:
+    """Initialise CUDA now rather than on first use (raises without a device)."""
+    _cupy()
+
+
+def ipc_collect() -> None:
+    """Free device memory held for other processes' CUDA IPC handles. tensorgraft never shares
+    device memory between processes, so once CUDA is up there is never any to free."""
+    _cupy()
+
+
+def can_device_access_peer(device, peer_device) -> bool:
+    """Whether kernels on ``device`` can read ``peer_device``'s memory (P2P/NVLink)."""
+    a, b = _index(device), _index(peer_device)
+    return bool(_cupy().cuda.runtime.deviceCanAccessPeer(a, b))
+
+
+class device_of(device):
+    """``with device_of(t):`` makes ``t``'s GPU current (no change for a CPU tensor)."""
+
+    def __init__(self, obj):
+        super().__init__(obj.get_device() if obj.is_cuda else -1)
+
+
+def get_arch_list() -> list:
+    """The GPU architectures kernels can be built for ("sm_80", ...). CuPy compiles its kernels at
+    run time with NVRTC, so these are the ones NVRTC supports; [] without CUDA."""
     if not is_available():
-        return 0
+        return []
+    return [f"sm_{arch}" for arch in _cupy().cuda.nvrtc.getSupportedArchs()]
+
+
+def get_gencode_flags() -> str:
+    """``get_arch_list`` as nvcc ``-gencode`` flags ("" without CUDA)."""
+    pairs = (arch.split("_") for arch in get_arch_list())
+    return " ".join(f"-gencode compute=compute_{arch},code={kind}_{arch}" for kind, arch in pairs)
+
+
+def is_bf16_supported(including_emulation: bool = True) -> bool:
+    """Always False: tensorgraft has no bfloat16 dtype (NumPy and CuPy have none), whatever the GPU."""
+    return False
+
+
+def is_tf32_supported() -> bool:
+    """Whether the current GPU has TF32 tensor cores (compute capability 8.0, Ampere, or newer)."""
+    return is_available() and get_device_capability()[0] >= 8
+
+
+_SYNC_MODES = {"default": 0, "warn": 1, "error": 2}
+
+
+def set_sync_debug_mode(debug_mode) -> None:
+    """Warn (1, "warn") or raise (2, "error") when a device value is read by the host (``.item()``,
+    ``.tolist()``, ``.cpu()``, ``bool(t)``...): each such read waits for the GPU. 0/"default": off."""
+    if isinstance(debug_mode, str):
+        if debug_mode not in _SYNC_MODES:
+            raise RuntimeError("invalid value of debug_mode, expected one of `default`, `warn`, `error`")
+        debug_mode = _SYNC_MODES[debug_mode]
+    _cupy()
+    _B.sync_debug_mode = debug_mode if debug_mode in (1, 2) else 0
+
+
+def get_sync_debug_mode() -> int:
+    _cupy()
+    return _B.sync_debug_mode
+
+
+def current_blas_handle() -> int:
+    """The cuBLAS handle of the current device (the ``cublasHandle_t`` CuPy's matmuls use)."""
     cp = _cupy()
-    idx = _index(dev)
-    with cp.cuda.Device(idx):
-        pool = cp.get_default_memory_pool()
-        value = int(getattr(pool, what)())
-        if what == "used_bytes":
-            _B.note_usage(idx, value)
-    return value
-
-
-def memory_allocated(device=None) -> int:
-    """Bytes occupied by arrays on ``device`` (CuPy's default memory pool: ``used_bytes``)."""
-    return _pool_stat(device, "used_bytes")
-
-
-def max_memory_allocated(device=None) -> int:
-    """The peak of ``memory_allocated`` since start or ``reset_peak_memory_stats``."""
-    if not is_available():
-        return 0
-    used = memory_allocated(device)
-    return max(_B.peak(_index(device)), used)
-
-
-def memory_reserved(device=None) -> int:
-    """Bytes held by the memory pool on ``device`` (in use or cached: ``total_bytes``)."""
-    return _pool_stat(device, "total_bytes")
-
-
-def max_memory_reserved(device=None) -> int:
-    return memory_reserved(device)
-
-
-def reset_peak_memory_stats(device=None) -> None:
-    if is_available():
-        _B.reset_peak(_index(device), memory_allocated(device))
-
-
-def empty_cache() -> None:
-    """Release the memory pool's cached (unused) blocks back to the driver."""
-    if is_initialized():
-        cp = _cupy()
-        cp.get_default_memory_pool().free_all_blocks()
-        cp.get_default_pinned_memory_pool().free_all_blocks()
-
-
-def mem_get_info(device=None) -> tuple:
-    """(free, total) bytes of device memory, from the driver."""
-    cp = _cupy()
-    with cp.cuda.Device(_index(device)):
-        free, total = cp.cuda.runtime.memGetInfo()
-    return int(free), int(total)
+    with cp.cuda.Device(current_device()):
+        return int(cp.cuda.get_cublas_handle())

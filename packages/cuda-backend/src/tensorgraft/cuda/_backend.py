@@ -67,7 +67,10 @@ class CUDABackend(DeviceBackend):
         self.xp = _LazyCupy()
         self._probe = None            # (available, reason, count)
         self._lock = threading.Lock()
-        self._peak: dict = {}         # device index -> peak bytes in use
+        self.memory_stats: dict = {}  # device index -> memory.DeviceMemoryStats (kept by the allocator)
+        self.memory_fraction: dict = {}  # device index -> set_per_process_memory_fraction's value
+        self.raw_blocks: dict = {}    # pointer -> block, from caching_allocator_alloc until its delete
+        self.sync_debug_mode = 0      # set_sync_debug_mode: 0 off, 1 warn, 2 error on device->host reads
         self._engines: dict = {}      # device index -> cupy.random.RandomState (see _random.py)
         # The current device as the user set it (tensorgraft.cuda.set_device / device(...)), per
         # thread as CUDA's. On a machine with several GPUs, kernels switch CuPy's current device
@@ -98,19 +101,16 @@ class CUDABackend(DeviceBackend):
             if several and "cuda" in op.table:
                 op.table["cuda"] = on_the_operands_device(op.table["cuda"], cupy)
         self._track_peak(cupy)
+        # the device CUDA has current before tensorgraft switches any (see keep_user_device)
+        self.keep_user_device(int(cupy.cuda.runtime.getDevice()))
 
     def _track_peak(self, cupy) -> None:
-        """Route allocations through the default pool with peak accounting (max_memory_allocated)."""
-        pool = cupy.get_default_memory_pool()
-        note = self.note_usage
-
-        def malloc(size):
-            mem = pool.malloc(size)
-            note(mem.device_id, pool.used_bytes())
-            return mem
+        """Route allocations through the default pool with accounting (memory_stats) and PyTorch's
+        OutOfMemoryError: one place that sees every allocation, whichever op or factory makes it."""
+        from .memory import counting_allocator
         try:
-            cupy.cuda.set_allocator(malloc)
-        except Exception:  # noqa: BLE001 - peak tracking is best effort; allocation keeps working
+            cupy.cuda.set_allocator(counting_allocator(cupy))
+        except Exception:  # noqa: BLE001 - accounting is best effort; allocation keeps working
             pass
 
     def cupy(self):
@@ -138,9 +138,16 @@ class CUDABackend(DeviceBackend):
     def work_on(self, index: int) -> None:
         """Make GPU ``index`` CuPy's current device, and leave it so: the arrays made next without
         naming a GPU land where the work is (see on_the_operands_device)."""
-        runtime = self.xp.cuda.runtime
-        if runtime.getDevice() != index:
+        current = self.xp.cuda.runtime.getDevice()
+        if current != index:
+            self.keep_user_device(current)
             self.xp.cuda.Device(index).use()
+
+    def keep_user_device(self, current: int) -> None:
+        """Before the first switch of CuPy's device in a thread, remember the device the user has
+        (CUDA's default, 0, unless set_device said otherwise): ``current_device()`` keeps reporting it."""
+        if getattr(self._user, "index", None) is None:
+            self._user.index = current
 
     def set_current(self, index: int) -> None:
         """``tensorgraft.cuda.set_device``: the device index-less ``"cuda"`` means from now on."""
@@ -153,6 +160,8 @@ class CUDABackend(DeviceBackend):
         return cp.asarray(array)
 
     def to_host(self, array) -> np.ndarray:
+        if self.sync_debug_mode and self.owns(array):
+            _report_sync(self.sync_debug_mode)
         return array.get() if self.owns(array) else array
 
     def owns(self, array) -> bool:
@@ -187,16 +196,13 @@ class CUDABackend(DeviceBackend):
                 rs = self._engines.setdefault(index, cp.random.RandomState(np.uint64(0), method=CURAND_PHILOX4_32_10))
         return rs
 
-    # -- memory accounting ------------------------------------------------------------------------
-    def note_usage(self, index: int, used: int) -> None:
-        if used > self._peak.get(index, 0):
-            self._peak[index] = used
 
-    def peak(self, index: int) -> int:
-        return self._peak.get(index, 0)
-
-    def reset_peak(self, index: int, used: int) -> None:
-        self._peak[index] = used
+def _report_sync(mode: int) -> None:
+    """tensorgraft.cuda.set_sync_debug_mode: a read of device values waits for the GPU."""
+    if mode == 2:
+        raise RuntimeError("called a synchronizing CUDA operation")
+    import warnings
+    warnings.warn("called a synchronizing CUDA operation", UserWarning, stacklevel=4)
 
 
 def operand_device(args, ndarray):
@@ -222,8 +228,11 @@ def on_the_operands_device(kernel, cupy):
 
     def guarded(*args, **kwargs):
         index = operand_device(args, ndarray)
-        if index is not None and index != get_device():
-            Device(index).use()
+        if index is not None:
+            current = get_device()
+            if index != current:
+                BACKEND.keep_user_device(current)
+                Device(index).use()
         return kernel(*args, **kwargs)
     guarded.__wrapped__ = kernel
     return guarded

@@ -106,18 +106,68 @@ def default_stream(device=None) -> Stream:
         return Stream(_wrap=cp.cuda.Stream.null, _index=idx)
 
 
-class stream:
-    """``with tensorgraft.cuda.stream(s):`` runs the enclosed ops on ``s`` (None: no change)."""
+class StreamContext:
+    """``with StreamContext(s):`` runs the enclosed ops on ``s``, with ``s``'s GPU current (both
+    restored on exit); ``None`` changes nothing."""
 
-    def __init__(self, s: Stream | None):
-        self.s = s
+    def __init__(self, stream: Stream | None):
+        self.stream = stream
+        self._previous_device = None
 
     def __enter__(self):
-        if self.s is not None:
-            self.s.__enter__()
-        return self.s
+        s = self.stream
+        if s is not None:
+            from . import current_device, set_device
+            here = current_device()
+            if s.device_index is not None and s.device_index != here:
+                self._previous_device = here
+                set_device(s.device_index)
+            s.__enter__()
+        return s
 
     def __exit__(self, *exc):
-        if self.s is not None:
-            self.s.__exit__(*exc)
+        s = self.stream
+        if s is not None:
+            s.__exit__(*exc)
+            if self._previous_device is not None:
+                from . import set_device
+                set_device(self._previous_device)
+                self._previous_device = None
         return False
+
+
+def stream(stream: Stream | None) -> StreamContext:
+    """``with tensorgraft.cuda.stream(s):`` runs the enclosed ops on ``s`` (None: no change)."""
+    return StreamContext(stream)
+
+
+def set_stream(stream: Stream | None) -> None:
+    """Make ``stream`` its device's current stream from now on (prefer ``with stream(s):``)."""
+    if stream is None:
+        return
+    from . import set_device
+    set_device(stream.device_index)
+    stream._s.use()
+
+
+class _StreamHandle:
+    """A raw ``cudaStream_t`` presented through the CUDA stream protocol (what CuPy adopts)."""
+
+    def __init__(self, pointer: int):
+        self.pointer = pointer
+
+    def __cuda_stream__(self):
+        return (0, self.pointer)
+
+
+class ExternalStream(Stream):
+    """A stream made outside tensorgraft (another library's ``cudaStream_t``), used as a Stream.
+    The caller keeps it alive and destroys it."""
+
+    def __init__(self, stream_ptr, device=None, **kwargs):
+        from . import _index
+        cp = _B.cupy()
+        index = _index(device)
+        with cp.cuda.Device(index):
+            wrapped = cp.cuda.Stream.from_external(_StreamHandle(int(stream_ptr)))
+        super().__init__(_wrap=wrapped, _index=index)

@@ -148,10 +148,11 @@ class ndarray(_np.ndarray):
 
 
 def _allocated(out):
-    """Count a fresh device array in the memory pool for as long as it lives (memory_allocated)."""
-    nbytes = out.nbytes
-    cuda._POOL.used += nbytes
-    _weakref.finalize(out, cuda._POOL.release, nbytes)
+    """Take a fresh device array's bytes from the memory pool, through the allocator tensorgraft
+    installed (as CuPy routes every allocation), for as long as the array lives."""
+    allocate = cuda.ALLOCATOR[-1] if cuda.ALLOCATOR and cuda.ALLOCATOR[-1] else cuda._POOL.malloc
+    block = allocate(out.nbytes)
+    _weakref.finalize(out, block.free)
     return out
 
 
