@@ -1,9 +1,10 @@
 """``tensorgraft.linalg``: the PyTorch ``torch.linalg`` namespace (norms, solvers, decompositions).
 
 Gradients: lu_factor(_ex), lu, lu_solve, lstsq (solution, residuals), matrix_exp, eig/eigvals and
-householder_product are differentiable with PyTorch's formulas. inv, solve, solve_triangular, det, slogdet, cholesky, pinv, eigh/eigvalsh, cross, norms and
-matrix_power are differentiable (twice as well); ``svdvals`` (hence the 'nuc'/2/-2 matrix norms, cond) is
-differentiable once; ``qr`` and ``svd`` (U, S, Vh) are forward-only.
+householder_product are differentiable with PyTorch's formulas. inv, solve, solve_triangular, det, slogdet,
+cholesky, pinv, eigh/eigvalsh, cross, norms and matrix_power are differentiable (twice as well);
+``svdvals`` (hence the 'nuc'/2/-2 matrix norms, cond), ``qr`` and ``svd`` (U, S, Vh) are differentiable
+once. ``ldl_factor(_ex)``/``ldl_solve`` give no gradient (PyTorch records one that fails in backward).
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import collections
 import math
 
 from .ops.decompositions import (  # noqa: F401
-    EigResult, LstsqResult, LUFactorExResult, LUFactorResult, LUResult, SolveExResult,
+    LDLFactorExResult, LDLFactorResult, EigResult, LstsqResult, LUFactorExResult, LUFactorResult, LUResult, SolveExResult,
 )
 from .ops.linalg import (  # noqa: F401
     EighResult, LinAlgError, QRResult, SlogdetResult, SVDResult, parse_einsum,
@@ -22,7 +23,7 @@ __all__ = ["inv", "solve", "solve_triangular", "det", "slogdet", "cholesky", "qr
            "svdvals", "pinv", "matrix_power", "cross", "norm", "matrix_norm", "vector_norm", "multi_dot", "vecdot",
            "matmul", "diagonal", "inv_ex", "cholesky_ex", "matrix_rank", "cond", "LinAlgError", "lstsq", "lu_factor",
            "lu_factor_ex", "lu", "lu_solve", "solve_ex", "matrix_exp", "eig", "eigvals", "householder_product",
-           "tensorinv", "tensorsolve", "vander"]
+           "tensorinv", "tensorsolve", "vander", "ldl_factor", "ldl_factor_ex", "ldl_solve"]
 
 
 def _op(name):
@@ -309,3 +310,19 @@ def tensorsolve(A, B, dims=None, *, out=None):
 
 def vander(x, *, N=None):
     return _op("linalg_vander")(x, N=N)
+
+
+def ldl_factor(A, *, hermitian=False, out=None):
+    """``(LD, pivots)`` of the Bunch-Kaufman factorization A = L D L^T (L D L^H with
+    ``hermitian=True``), in LAPACK's layout. Forward only, as in PyTorch."""
+    return _op("linalg_ldl_factor")(A, hermitian=hermitian)
+
+
+def ldl_factor_ex(A, *, hermitian=False, check_errors=False, out=None):
+    """``(LD, pivots, info)``: ``info`` is the 1-based index of the first zero pivot, else 0."""
+    return _op("linalg_ldl_factor_ex")(A, hermitian=hermitian, check_errors=check_errors)
+
+
+def ldl_solve(LD, pivots, B, *, hermitian=False, out=None):
+    """X with A X = B, A given by ``ldl_factor``'s factors. Forward only, as in PyTorch."""
+    return _op("linalg_ldl_solve")(LD, pivots, B, hermitian=hermitian)

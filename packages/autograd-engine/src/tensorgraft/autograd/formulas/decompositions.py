@@ -2,7 +2,7 @@
 backward formulas (``linalg_lu_backward``, ``linalg_eig_backward``, the block-matrix derivative of
 ``matrix_exp``, ``cholesky_solve_backward``...), written with tensorgraft ops.
 
-Ops recorded with ``attrs["fn"]`` (lu_solve, lstsq, householder_product, ormqr) are differentiated
+Ops recorded with ``attrs["fn"]`` (lu_solve, lstsq, householder_product, ormqr, lobpcg) are differentiated
 through that function, a composite of differentiable ops: first order under ``enable_grad`` on
 detached inputs, higher order on the inputs themselves (``create_graph``)."""
 from __future__ import annotations
@@ -20,7 +20,7 @@ def _mH(x):
     return x.conj() if x.is_complex() else x
 
 
-@formula("linalg_lu_solve", "linalg_lstsq", "linalg_householder_product", "ormqr")
+@formula("linalg_lu_solve", "linalg_lstsq", "linalg_householder_product", "ormqr", "lobpcg")
 def through_composite(node, g):
     tg = _tg()
     from tensorgraft.tensor import Tensor
