@@ -7,9 +7,9 @@ entries are invalid. The names and reprs follow ``torch.distributions.constraint
 import tensorgraft as tg
 
 __all__ = [
-    "Constraint", "boolean", "cat", "corr_cholesky", "dependent", "dependent_property", "greater_than",
+    "Constraint", "MixtureSameFamilyConstraint", "boolean", "cat", "corr_cholesky", "dependent", "dependent_property", "greater_than",
     "greater_than_eq", "half_open_interval", "independent", "integer_interval", "interval", "is_dependent",
-    "less_than", "lower_cholesky", "lower_triangular", "nonnegative", "nonnegative_integer", "one_hot",
+    "less_than", "lower_cholesky", "lower_triangular", "multinomial", "nonnegative", "nonnegative_integer", "one_hot",
     "positive", "positive_definite", "positive_integer", "positive_semidefinite", "real", "real_vector",
     "simplex", "square", "stack", "symmetric", "unit_interval",
 ]
@@ -137,6 +137,60 @@ class _IntegerGreaterThan(Constraint):
 
     def __repr__(self):
         return f"IntegerGreaterThan(lower_bound={self.lower_bound})"
+
+
+class _IntegerLessThan(Constraint):
+    is_discrete = True
+
+    def __init__(self, upper_bound):
+        self.upper_bound = upper_bound
+
+    def check(self, value):
+        return (value % 1 == 0) & (value <= self.upper_bound)
+
+    def __repr__(self):
+        return f"IntegerLessThan(upper_bound={self.upper_bound})"
+
+
+class _Multinomial(Constraint):
+    """Count vectors of at most ``upper_bound`` trials in total (nonnegative entries)."""
+
+    event_dim = 1
+    is_discrete = True
+
+    def __init__(self, upper_bound):
+        self.upper_bound = upper_bound
+
+    def check(self, value):
+        total_ok = value.sum(-1) <= self.upper_bound
+        return total_ok & (value >= 0).all(-1)
+
+
+class MixtureSameFamilyConstraint(Constraint):
+    """The support of a mixture: a value is valid when it lies in the components' support (the
+    component dimension is added for the check and reduced away again)."""
+
+    def __init__(self, base_constraint):
+        if not isinstance(base_constraint, Constraint):
+            raise AssertionError
+        self.base_constraint = base_constraint
+
+    @property
+    def is_discrete(self):
+        return self.base_constraint.is_discrete
+
+    @property
+    def event_dim(self):
+        return self.base_constraint.event_dim
+
+    def check(self, value):
+        unsqueezed = value.unsqueeze(value.dim() - self.event_dim)
+        ok = self.base_constraint.check(unsqueezed)
+        # the inserted dimension has size 1, so reducing it only drops it
+        return ok.all(ok.dim() - 1) if ok.dim() > 0 else ok
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.base_constraint!r})"
 
 
 class _Real(Constraint):
@@ -297,37 +351,43 @@ class _Stack(Constraint):
 
     @property
     def event_dim(self):
-        return max(c.event_dim for c in self.cseq)
+        # a stacking dimension counted from the right that falls left of the parts' event
+        # dimensions becomes one more event dimension (as in PyTorch; a dimension counted from the
+        # left never does)
+        event_dim = max(c.event_dim for c in self.cseq)
+        return event_dim + 1 if self.dim + event_dim < 0 else event_dim
 
     def check(self, value):
         return tg.stack([c.check(value.select(self.dim, i)) for i, c in enumerate(self.cseq)], self.dim)
 
 
+# the public constraint objects and factories, alphabetically
+boolean = _Boolean()
+cat = _Cat
+corr_cholesky = _CorrCholesky()
 dependent = _Dependent()
 dependent_property = _DependentProperty
-independent = _IndependentConstraint
-boolean = _Boolean()
-one_hot = _OneHot()
-nonnegative_integer = _IntegerGreaterThan(0)
-positive_integer = _IntegerGreaterThan(1)
-integer_interval = _IntegerInterval
-real = _Real()
-real_vector = independent(real, 1)
-positive = _GreaterThan(0.0)
-nonnegative = _GreaterThanEq(0.0)
 greater_than = _GreaterThan
 greater_than_eq = _GreaterThanEq
-less_than = _LessThan
-unit_interval = _Interval(0.0, 1.0)
-interval = _Interval
 half_open_interval = _HalfOpenInterval
-simplex = _Simplex()
-lower_triangular = _LowerTriangular()
+independent = _IndependentConstraint
+integer_interval = _IntegerInterval
+interval = _Interval
+less_than = _LessThan
 lower_cholesky = _LowerCholesky()
-corr_cholesky = _CorrCholesky()
-square = _Square()
-symmetric = _Symmetric()
-positive_semidefinite = _PositiveSemidefinite()
+lower_triangular = _LowerTriangular()
+multinomial = _Multinomial
+nonnegative = _GreaterThanEq(0.0)
+nonnegative_integer = _IntegerGreaterThan(0)
+one_hot = _OneHot()
+positive = _GreaterThan(0.0)
 positive_definite = _PositiveDefinite()
-cat = _Cat
+positive_integer = _IntegerGreaterThan(1)
+positive_semidefinite = _PositiveSemidefinite()
+real = _Real()
+simplex = _Simplex()
+square = _Square()
 stack = _Stack
+symmetric = _Symmetric()
+unit_interval = _Interval(0.0, 1.0)
+real_vector = independent(real, 1)

@@ -8,8 +8,10 @@ import tensorgraft as tg
 from . import _sampling, constraints
 from .distribution import (Distribution, broadcast_all, clamp_probs, lazy_property, logits_to_probs,
                            probs_to_logits, softplus)
+from .exp_family import ExponentialFamily
 
-__all__ = ["Bernoulli", "Binomial", "Categorical", "Geometric", "OneHotCategorical", "Poisson"]
+__all__ = ["Bernoulli", "Binomial", "Categorical", "Geometric", "OneHotCategorical", "OneHotCategoricalStraightThrough",
+           "Poisson"]
 
 _EITHER = "Either `probs` or `logits` must be specified, but not both."
 
@@ -44,7 +46,7 @@ class _ProbsOrLogitsParam(_SuccessProbability):
         return self._param.shape
 
 
-class Bernoulli(_ProbsOrLogitsParam, Distribution):
+class Bernoulli(_ProbsOrLogitsParam, ExponentialFamily):
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
     has_enumerate_support = True
@@ -88,6 +90,17 @@ class Bernoulli(_ProbsOrLogitsParam, Distribution):
     def entropy(self):
         p, logits = tg.broadcast_tensors(self.probs, self.logits)
         return softplus(logits) - p * logits
+
+    @property
+    def _natural_params(self):
+        return (self.logits,)
+
+    def _log_normalizer(self, x):
+        return softplus(x)
+
+    @property
+    def _mean_carrier_measure(self):
+        return 0
 
     def enumerate_support(self, expand=True):
         values = tg.arange(2, dtype=self._param.dtype, device=self._param.device)
@@ -237,7 +250,19 @@ class OneHotCategorical(Distribution):
         return values.expand((k,) + tuple(self._batch_shape) + (k,)) if expand else values
 
 
-class Poisson(Distribution):
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """``OneHotCategorical`` whose ``rsample`` passes gradients straight through (Bengio et al.,
+    2013): the value is the one-hot sample, the gradient that of ``probs``."""
+
+    has_rsample = True
+
+    def rsample(self, sample_shape=tg.Size()):
+        samples = self.sample(sample_shape)
+        probs = self._categorical.probs  # cached, so the gradient reaches the given parameter
+        return samples + (probs - probs.detach())
+
+
+class Poisson(ExponentialFamily):
     arg_constraints = {"rate": constraints.nonnegative}
     support = constraints.nonnegative_integer
     _expand_params = ("rate",)
@@ -266,6 +291,13 @@ class Poisson(Distribution):
         self._check(value)
         rate, value = tg.broadcast_tensors(self.rate, value)
         return tg.xlogy(value, rate) - rate - tg.lgamma(value + 1)
+
+    @property
+    def _natural_params(self):
+        return (self.rate.log(),)
+
+    def _log_normalizer(self, x):
+        return x.exp()
 
 
 class Binomial(_ProbsOrLogitsParam, Distribution):

@@ -5,6 +5,7 @@ import tensorgraft as tg
 
 from . import _sampling, constraints
 from .distribution import Distribution, lazy_property
+from .exp_family import ExponentialFamily
 
 __all__ = ["Dirichlet", "MultivariateNormal"]
 
@@ -19,7 +20,7 @@ def dirichlet_mode(a):
     return tg.where((a < 1).all(-1, keepdim=True), corner, mode)
 
 
-class Dirichlet(Distribution):
+class Dirichlet(ExponentialFamily):
     arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
     support = constraints.simplex
     has_rsample = True
@@ -53,6 +54,13 @@ class Dirichlet(Distribution):
         self._check(value)
         a = self.concentration
         return tg.xlogy(a - 1, value).sum(-1) + tg.lgamma(a.sum(-1)) - tg.lgamma(a).sum(-1)
+
+    @property
+    def _natural_params(self):
+        return (self.concentration,)
+
+    def _log_normalizer(self, x):
+        return tg.lgamma(x).sum(-1) - tg.lgamma(x.sum(-1))
 
     def entropy(self):
         a = self.concentration

@@ -13,9 +13,11 @@ from . import constraints
 from .distribution import clamp_probs, softplus, sum_rightmost
 
 __all__ = [
-    "AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform", "LowerCholeskyTransform",
-    "PowerTransform", "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform", "StickBreakingTransform",
-    "TanhTransform", "Transform", "identity_transform",
+    "AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform", "CorrCholeskyTransform",
+    "CumulativeDistributionTransform", "ExpTransform", "IndependentTransform", "LowerCholeskyTransform",
+    "PositiveDefiniteTransform", "PowerTransform", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform",
+    "SoftplusTransform", "StackTransform", "StickBreakingTransform", "TanhTransform", "Transform",
+    "identity_transform",
 ]
 
 
@@ -503,10 +505,14 @@ class ComposeTransform(Transform):
 identity_transform = ComposeTransform([])
 
 
-def _transform(constraint, simplex_map):
+def _transform(constraint, bijective):
+    """The map for ``biject_to`` (``bijective=True``) or ``transform_to``; they differ only on
+    the simplex (stick-breaking vs softmax) and on sets no bijection from ``R^n`` reaches."""
     c = constraint
     if c is constraints.real:
         return ComposeTransform([])
+    if isinstance(c, constraints._IndependentConstraint):
+        return IndependentTransform(_transform(c.base_constraint, bijective), c.reinterpreted_batch_ndims)
     if isinstance(c, constraints._GreaterThan | constraints._GreaterThanEq):
         return ComposeTransform([ExpTransform(), AffineTransform(c.lower_bound, 1)])
     if isinstance(c, constraints._LessThan):
@@ -517,17 +523,33 @@ def _transform(constraint, simplex_map):
             return SigmoidTransform()
         return ComposeTransform([SigmoidTransform(), AffineTransform(lo, hi - lo)])
     if c is constraints.simplex:
-        return simplex_map()
-    if c is constraints.lower_cholesky and simplex_map is SoftmaxTransform:
-        return LowerCholeskyTransform()
+        return StickBreakingTransform() if bijective else SoftmaxTransform()
+    if c is constraints.corr_cholesky:
+        return CorrCholeskyTransform()
+    if isinstance(c, constraints._Cat):
+        return CatTransform([_transform(part, bijective) for part in c.cseq], c.dim, c.lengths)
+    if isinstance(c, constraints._Stack):
+        return StackTransform([_transform(part, bijective) for part in c.cseq], c.dim)
+    if not bijective:
+        if c is constraints.lower_cholesky:
+            return LowerCholeskyTransform()
+        if c is constraints.positive_definite or c is constraints.positive_semidefinite:
+            return PositiveDefiniteTransform()
     raise NotImplementedError(f"Cannot transform {type(c).__name__} constraints")
 
 
 def biject_to(constraint):
     """A bijection from unconstrained space onto ``constraint``."""
-    return _transform(constraint, StickBreakingTransform)
+    return _transform(constraint, True)
 
 
 def transform_to(constraint):
     """A map (not necessarily bijective) from unconstrained space onto ``constraint``."""
-    return _transform(constraint, SoftmaxTransform)
+    return _transform(constraint, False)
+
+
+# The structured and matrix transforms live in their own modules (they import ``Transform`` from
+# here, so they can only be loaded once everything above exists); PyTorch has them in this module.
+from .matrix_transforms import CorrCholeskyTransform, PositiveDefiniteTransform  # noqa: E402
+from .structured_transforms import (CatTransform, CumulativeDistributionTransform,  # noqa: E402
+                                    IndependentTransform, ReshapeTransform, StackTransform)

@@ -1,0 +1,87 @@
+"""``RelaxedOneHotCategorical`` (the Concrete / Gumbel-softmax distribution, Maddison et al. 2017;
+Jang et al. 2017) and ``ExpRelaxedCategorical``, its logarithm, on which the density is stable.
+A sample is ``softmax((logits + Gumbel noise) / temperature)``: reparameterized."""
+import math
+
+import tensorgraft as tg
+
+from . import constraints
+from .discrete import Categorical
+from .distribution import Distribution, clamp_probs
+from .transformed import TransformedDistribution
+from .transforms import ExpTransform
+
+__all__ = ["ExpRelaxedCategorical", "RelaxedOneHotCategorical"]
+
+
+class ExpRelaxedCategorical(Distribution):
+    """``log_softmax((logits + G) / temperature)`` with ``G`` i.i.d. standard Gumbel."""
+
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+    support = constraints.real_vector
+    has_rsample = True
+
+    def __init__(self, temperature, probs=None, logits=None, validate_args=None):
+        self._categorical = Categorical(probs, logits)
+        self.temperature = temperature
+        super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:],
+                         validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = super().expand(batch_shape, _instance)
+        new._categorical = self._categorical.expand(batch_shape)
+        return new
+
+    @property
+    def param_shape(self):
+        return self._categorical.param_shape
+
+    @property
+    def logits(self):
+        return self._categorical.logits
+
+    @property
+    def probs(self):
+        return self._categorical.probs
+
+    def rsample(self, sample_shape=tg.Size()):
+        shape = self._extended_shape(sample_shape)
+        logits = self.logits
+        u = clamp_probs(tg.rand(shape, dtype=logits.dtype, device=logits.device))
+        scores = (logits - (-u.log()).log()) / self.temperature
+        return scores - scores.logsumexp(-1, keepdim=True)
+
+    def log_prob(self, value):
+        self._check(value)
+        k = self._event_shape[0]
+        logits, value = tg.broadcast_tensors(self.logits, value)
+        t = tg.as_tensor(self.temperature, dtype=logits.dtype, device=logits.device)
+        # log Gamma(K) + (K - 1) log T + sum_i (s_i - logsumexp(s)), with s = logits - T * value
+        log_scale = math.lgamma(k) + (k - 1) * t.log()
+        score = logits - value * t
+        return (score - score.logsumexp(-1, keepdim=True)).sum(-1) + log_scale
+
+
+class RelaxedOneHotCategorical(TransformedDistribution):
+    """``exp`` of an ``ExpRelaxedCategorical``: points of the simplex that approach one-hot vectors
+    as ``temperature`` goes to 0."""
+
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+    support = constraints.simplex
+    has_rsample = True
+
+    def __init__(self, temperature, probs=None, logits=None, validate_args=None):
+        base = ExpRelaxedCategorical(temperature, probs, logits)
+        super().__init__(base, ExpTransform(), validate_args=validate_args)
+
+    @property
+    def temperature(self):
+        return self.base_dist.temperature
+
+    @property
+    def logits(self):
+        return self.base_dist.logits
+
+    @property
+    def probs(self):
+        return self.base_dist.probs
