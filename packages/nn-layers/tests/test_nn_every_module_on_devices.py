@@ -31,7 +31,7 @@ RTOL, ATOL = 1e-4, 1e-5   # float32, after a few accumulations (convolutions, re
 
 # exercised through the modules below (containers, abstract bases), not on their own
 NOT_CASED = {"Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "RNNBase",
-             "RNNCellBase"}
+             "RNNCellBase", "Container"}
 
 
 def rand(*shape, seed=0, scale=1.0):
@@ -244,6 +244,7 @@ add("InstanceNorm3d", lambda: nn.InstanceNorm3d(2, track_running_stats=True), ra
 add("LocalResponseNorm", lambda: nn.LocalResponseNorm(2), X3)
 add("LocalResponseNorm", lambda: nn.LocalResponseNorm(3, alpha=1e-2, beta=0.5, k=2.0), X4, id="4d")
 add("LocalResponseNorm", lambda: nn.LocalResponseNorm(4, alpha=0.1), rand(1, 5, 2, 3, 3), id="5d")
+add("CrossMapLRN2d", lambda: nn.CrossMapLRN2d(3, alpha=1e-2, beta=0.75, k=1.0), X4)
 add("LayerNorm", lambda: nn.LayerNorm((4, 5)), rand(2, 3, 4, 5))
 add("LayerNorm", lambda: nn.LayerNorm(6, bias=False), X, id="nobias")
 add("LayerNorm", lambda: nn.LayerNorm(5, elementwise_affine=False), X3, id="no-affine")
@@ -298,6 +299,7 @@ add_loss("NLLLoss", lambda **kw: nn.NLLLoss(**kw), LSM, CLS)
 add_loss("NLLLoss", lambda **kw: nn.NLLLoss(weight=tg.tensor(W5), ignore_index=2, **kw), LSM, CLS,
          id="weight-ignore")
 add_loss("NLLLoss", lambda **kw: nn.NLLLoss(**kw), rand(2, 5, 3, 4), ints(5, 2, 3, 4), id="spatial")
+add_loss("NLLLoss2d", lambda **kw: nn.NLLLoss2d(**kw), rand(2, 5, 3, 4), ints(5, 2, 3, 4), id="spatial")
 add_loss("KLDivLoss", lambda **kw: nn.KLDivLoss(**kw), LSM, P, reductions=("mean", "none", "batchmean"))
 add_loss("KLDivLoss", lambda **kw: nn.KLDivLoss(log_target=True, **kw), LSM, LSM[::-1].copy(), id="log-target",
          grad=(0, 1))

@@ -1400,6 +1400,11 @@ def upsample_bilinear(input, size=None, scale_factor=None):
 
 
 # ====================================================================== attention
+from .attention import _DEFAULT_ORDER as _SDPA_ALL_ENABLED  # noqa: E402
+from .attention import check_backend_available as _sdpa_check_backend  # noqa: E402
+from .attention import state as _sdpa_choice  # noqa: E402
+
+
 def _safe_softmax(scores):
     """Softmax over the last dim where a row that is entirely -inf (every key masked out) gives
     zeros and zero gradients instead of NaN, as PyTorch's attention kernels."""
@@ -1413,6 +1418,8 @@ def _safe_softmax(scores):
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
                                  enable_gqa=False):
+    if _sdpa_choice.enabled is not _SDPA_ALL_ENABLED:  # only a sdpa_kernel block can rule the call out
+        _sdpa_check_backend(query.device.type)
     L, S = query.shape[-2], key.shape[-2]
     sc = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
@@ -1579,3 +1586,7 @@ __all__ += ["affine_grid", "grid_sample", "channel_shuffle", "pdist", "max_pool1
             "max_pool2d_with_indices", "max_pool3d_with_indices", "adaptive_max_pool1d_with_indices",
             "adaptive_max_pool2d_with_indices", "adaptive_max_pool3d_with_indices"]
 __all__ += ["adaptive_avg_pool3d", "adaptive_max_pool3d", "avg_pool3d", "conv3d", "conv_transpose3d", "max_pool3d"]
+
+from .functional_ops.multi_head_attention import multi_head_attention_forward  # noqa: E402,F401
+
+__all__ += ["multi_head_attention_forward"]

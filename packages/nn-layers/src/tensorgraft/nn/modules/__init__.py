@@ -51,3 +51,7 @@ from .pooling import (  # noqa: F401
 from .activation import ChannelShuffle  # noqa: F401,E402
 from .loss import TripletMarginWithDistanceLoss  # noqa: F401,E402
 from .rnn import RNNCellBase  # noqa: F401,E402
+from .legacy import Container, CrossMapLRN2d, NLLLoss2d  # noqa: F401,E402
+from . import (  # noqa: F401,E402  PyTorch's module paths (``torch.nn.modules.batchnorm`` ...)
+    batchnorm, channelshuffle, distance, flatten, fold, instancenorm, pixelshuffle, utils,
+)

@@ -321,3 +321,12 @@ class PixelUnshuffle(Module):
 
     def extra_repr(self):
         return f"downscale_factor={self.downscale_factor}"
+
+
+def __getattr__(name):
+    # PyTorch defines MultiheadAttention in this module; tensorgraft keeps it beside the transformer layers
+    # (which import activations from here), so it is handed out lazily to avoid a circular import
+    if name == "MultiheadAttention":
+        from .transformer import MultiheadAttention
+        return MultiheadAttention
+    raise AttributeError(f"module '{__name__}' has no attribute '{name}'")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import copy
-import math
 
 import numpy as np
 
@@ -11,6 +10,7 @@ from tensorgraft.ops.creation import empty
 
 from .. import functional as F
 from .. import init
+from ..functional_ops import multi_head_attention as _mha
 from ..parameter import Parameter
 from .activation import GELU, ReLU  # noqa: F401
 from .container import ModuleList
@@ -22,33 +22,6 @@ from .normalization import LayerNorm
 
 class NonDynamicallyQuantizableLinear(Linear):
     pass
-
-
-def _mask_to_bias(mask, dtype, device, invert_bool=True):
-    """Bool masks (True = masked out) -> additive float mask (-inf where masked)."""
-    if mask is None:
-        return None
-    if mask.dtype == _tg.bool:
-        return _tg.zeros(tuple(mask.shape), dtype=dtype, device=mask.device).masked_fill(mask, float("-inf"))
-    return mask
-
-
-def _pad_keys(bias, extra):
-    """An additive mask over the keys widened by ``extra`` appended keys, all visible."""
-    if bias is None or not extra:
-        return bias
-    return _tg.cat([bias, bias.new_zeros(tuple(bias.shape[:-1]) + (extra,))], -1)
-
-
-def _check_attn_mask(mask, L, S, batch_heads):
-    if mask.dim() == 2:
-        if tuple(mask.shape) != (L, S):
-            raise RuntimeError(f"The shape of the 2D attn_mask is {mask.shape}, but should be {(L, S)}.")
-    elif mask.dim() == 3:
-        if tuple(mask.shape) != (batch_heads, L, S):
-            raise RuntimeError(f"The shape of the 3D attn_mask is {mask.shape}, but should be {(batch_heads, L, S)}.")
-    else:
-        raise RuntimeError(f"attn_mask's dimension {mask.dim()} is not supported")
 
 
 class MultiheadAttention(Module):
@@ -109,89 +82,9 @@ class MultiheadAttention(Module):
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                 average_attn_weights=True, is_causal=False):
-        batched = query.dim() == 3
-        if not batched:
-            query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
-            if key_padding_mask is not None:
-                key_padding_mask = key_padding_mask.unsqueeze(0)
-        elif self.batch_first:
-            query, key, value = query.transpose(0, 1), key.transpose(0, 1), value.transpose(0, 1)
-        L, N, E = query.shape
-        S = key.shape[0]
-        nh, hd = self.num_heads, self.head_dim
-        if E != self.embed_dim:
-            raise AssertionError(f"was expecting embedding dimension of {self.embed_dim}, but got {E}")
-        b = self.in_proj_bias
-        bq = bk = bv = None
-        if b is not None:
-            bq, bk, bv = b[:E], b[E:2 * E], b[2 * E:]
-        if self._qkv_same_embed_dim:
-            w = self.in_proj_weight
-            wq, wk, wv = w[:E], w[E:2 * E], w[2 * E:]
-        else:
-            wq, wk, wv = self.q_proj_weight, self.k_proj_weight, self.v_proj_weight
-        q = F.linear(query, wq, bq)
-        k = F.linear(key, wk, bk)
-        v = F.linear(value, wv, bv)
-        if attn_mask is not None:
-            _check_attn_mask(attn_mask, L, S, N * nh)
-        # with the hint, no key padding and no weights wanted, PyTorch's fused attention masks causally
-        # itself (aligned top-left, appended keys included) and ignores attn_mask
-        fused_causal = is_causal and attn_mask is not None and key_padding_mask is None and not need_weights
-        if is_causal and attn_mask is None:
-            attn_mask = _tg.ones((L, S), dtype=_tg.bool, device=query.device).triu(1)
-        # appended keys/values: the learned bias_k/bias_v, then a zero one; masks let them be seen
-        extra = 0
-        if self.bias_k is not None:
-            k = _tg.cat([k, self.bias_k.expand(1, N, E)], 0)
-            v = _tg.cat([v, self.bias_v.expand(1, N, E)], 0)
-            extra += 1
-        if self.add_zero_attn:
-            k = _tg.cat([k, k.new_zeros((1, N, E))], 0)
-            v = _tg.cat([v, v.new_zeros((1, N, E))], 0)
-            extra += 1
-        if key_padding_mask is not None and tuple(key_padding_mask.shape) != (N, S):
-            i = 0 if key_padding_mask.shape[0] != N else 1
-            raise AssertionError(f"Expected key_padded_mask.shape[{i}] to be {(N, S)[i]}, but got "
-                                 f"{key_padding_mask.shape[i]}")
-        S += extra
-        # (L, N, E) -> (N, nh, L, hd)
-        q = q.reshape(L, N, nh, hd).permute(1, 2, 0, 3)
-        k = k.reshape(S, N, nh, hd).permute(1, 2, 0, 3)
-        v = v.reshape(S, N, nh, hd).permute(1, 2, 0, 3)
-        scores = q.matmul(k.transpose(-2, -1)) * (1.0 / math.sqrt(hd))
-        if fused_causal:
-            bias = _mask_to_bias(_tg.ones((L, S), dtype=_tg.bool, device=query.device).triu(1), query.dtype,
-                                 query.device)
-        else:
-            bias = _pad_keys(_mask_to_bias(attn_mask, query.dtype, query.device), extra)
-        if bias is not None:
-            if bias.dim() == 3:
-                bias = bias.reshape(N, nh, L, S)
-            scores = scores + bias
-        if key_padding_mask is not None:
-            kb = _pad_keys(_mask_to_bias(key_padding_mask, query.dtype, query.device), extra)
-            scores = scores + kb.reshape(N, 1, 1, S)
-        if not need_weights and (bias is not None or key_padding_mask is not None):
-            # PyTorch takes its fused attention path here, where fully masked rows give zeros
-            attn = F._safe_softmax(scores)
-        else:
-            attn = F.softmax(scores, -1)
-        if self.dropout > 0.0 and self.training:
-            attn = F.dropout(attn, self.dropout, True)
-        out = attn.matmul(v)                                    # (N, nh, L, hd)
-        out = out.permute(2, 0, 1, 3).reshape(L * N, E)
-        out = self.out_proj(out).reshape(L, N, E)
-        if self.batch_first and batched:
-            out = out.transpose(0, 1)
-        if not batched:
-            out = out.squeeze(1)
-        if not need_weights:
-            return out, None
-        weights = attn.mean(1) if average_attn_weights else attn
-        if not batched:
-            weights = weights.squeeze(0)
-        return out, weights
+        # the math is F.multi_head_attention_forward's (one copy, in functional_ops/multi_head_attention.py)
+        return _mha.module_forward(self, query, key, value, key_padding_mask, need_weights, attn_mask,
+                                   average_attn_weights, is_causal)
 
 
 def _get_activation_fn(activation):

@@ -1,6 +1,6 @@
 """``tensorgraft.nn.utils``: gradient clipping, parameter/vector conversion, weight and spectral
 normalisation (hook-based and as parametrizations), orthogonal parametrization, parametrize,
-``stateless.functional_call`` and the conv/linear + BatchNorm ``fusion``."""
+``stateless.functional_call``, the conv/linear + BatchNorm ``fusion``, ``prune`` and ``skip_init``."""
 from .clip_grad import (  # noqa: F401
     clip_grad_norm, clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm,
 )
@@ -13,3 +13,5 @@ from . import fusion, stateless  # noqa: F401,E402
 from .fusion import (  # noqa: F401,E402
     fuse_conv_bn_eval, fuse_conv_bn_weights, fuse_linear_bn_eval, fuse_linear_bn_weights,
 )
+from . import prune  # noqa: F401,E402
+from .init import skip_init  # noqa: F401,E402

@@ -1,0 +1,215 @@
+"""``F.multi_head_attention_forward``: the whole of multi-head attention as one function of its weights.
+
+``nn.MultiheadAttention`` is a thin module over this (``module_forward`` maps its attributes onto the
+arguments), so the projection, the appended keys, the masking rules and the softmax live in one place.
+Layout follows PyTorch: sequence-first ``(L, N, E)`` inputs (or unbatched ``(L, E)``), heads folded into
+the batch as ``(N * num_heads, L, head_dim)``, and ``static_k``/``static_v`` given in that folded layout.
+"""
+from __future__ import annotations
+
+import math
+
+import tensorgraft as _tg
+
+
+def _float_mask_check(mask, what):
+    if mask is not None and mask.dtype != _tg.bool and not mask.is_floating_point():
+        raise AssertionError(f"only bool and floating types of {what} are supported")
+
+
+def _as_additive(mask, dtype):
+    """Bool masks (True = may not attend) become 0/-inf additive masks; float masks are already additive."""
+    if mask is None or mask.dtype != _tg.bool:
+        return mask
+    return _tg.zeros(tuple(mask.shape), dtype=dtype, device=mask.device).masked_fill(mask, float("-inf"))
+
+
+def _append_visible_key(mask):
+    """Widen an additive mask over the keys by one more key that every query may see."""
+    if mask is None:
+        return None
+    return _tg.cat([mask, mask.new_zeros(tuple(mask.shape[:-1]) + (1,))], -1)
+
+
+def _check_unbatched(query, key, value, key_padding_mask, attn_mask, num_heads):
+    """Whether the call is batched; raises PyTorch's errors for rank mismatches."""
+    if query.dim() == 3:
+        if key.dim() != 3 or value.dim() != 3:
+            raise AssertionError("For batched (3-D) `query`, expected `key` and `value` to be 3-D but found "
+                                 f"{key.dim()}-D and {value.dim()}-D tensors respectively")
+        if key_padding_mask is not None and key_padding_mask.dim() != 2:
+            raise AssertionError("For batched (3-D) `query`, expected `key_padding_mask` to be `None` or 2-D but "
+                                 f"found {key_padding_mask.dim()}-D tensor instead")
+        if attn_mask is not None and attn_mask.dim() not in (2, 3):
+            raise AssertionError("For batched (3-D) `query`, expected `attn_mask` to be `None`, 2-D or 3-D but "
+                                 f"found {attn_mask.dim()}-D tensor instead")
+        return True
+    if query.dim() == 2:
+        if key.dim() != 2 or value.dim() != 2:
+            raise AssertionError("For unbatched (2-D) `query`, expected `key` and `value` to be 2-D but found "
+                                 f"{key.dim()}-D and {value.dim()}-D tensors respectively")
+        if key_padding_mask is not None and key_padding_mask.dim() != 1:
+            raise AssertionError("For unbatched (2-D) `query`, expected `key_padding_mask` to be `None` or 1-D but "
+                                 f"found {key_padding_mask.dim()}-D tensor instead")
+        if attn_mask is not None and attn_mask.dim() == 3 and attn_mask.shape[0] != num_heads:
+            raise AssertionError(f"Expected `attn_mask` shape to be {(num_heads, query.shape[0], key.shape[0])} "
+                                 f"but got {attn_mask.shape}")
+        return False
+    raise AssertionError(f"query should be unbatched 2D or batched 3D tensor but received {query.dim()}-D query "
+                         "tensor")
+
+
+def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias,
+                                 bias_k, bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias,
+                                 training=True, key_padding_mask=None, need_weights=True, attn_mask=None,
+                                 use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None,
+                                 v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
+                                 is_causal=False):
+    from .. import functional as F
+
+    batched = _check_unbatched(query, key, value, key_padding_mask, attn_mask, num_heads)
+    if not batched:
+        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+    L, N, E = query.shape
+    if E != embed_dim_to_check:
+        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got {E}")
+    head_dim = E // num_heads
+    if head_dim * num_heads != E:
+        raise AssertionError(f"embed_dim {E} not divisible by num_heads {num_heads}")
+    if use_separate_proj_weight:
+        if tuple(key.shape[:2]) != tuple(value.shape[:2]):
+            raise AssertionError(f"key's sequence and batch dims {key.shape[:2]} do not match value's "
+                                 f"{value.shape[:2]}")
+    elif tuple(key.shape) != tuple(value.shape):
+        raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")
+    _float_mask_check(key_padding_mask, "key_padding_mask")
+    _float_mask_check(attn_mask, "attn_mask")
+    if is_causal and attn_mask is None:
+        raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer module "
+                           "method `generate_square_subsequent_mask` to create this mask.")
+    # PyTorch's fused path masks causally by itself (ignoring attn_mask) when nothing else needs the mask
+    causal_by_kernel = is_causal and key_padding_mask is None and not need_weights
+
+    # ---- input projections
+    if use_separate_proj_weight:
+        for name, w in (("q", q_proj_weight), ("k", k_proj_weight), ("v", v_proj_weight)):
+            if w is None:
+                raise AssertionError(f"use_separate_proj_weight is True but {name}_proj_weight is None")
+        wq, wk, wv = q_proj_weight, k_proj_weight, v_proj_weight
+    else:
+        if in_proj_weight is None:
+            raise AssertionError("use_separate_proj_weight is False but in_proj_weight is None")
+        wq, wk, wv = in_proj_weight[:E], in_proj_weight[E:2 * E], in_proj_weight[2 * E:]
+    bq = bk = bv = None
+    if in_proj_bias is not None:
+        bq, bk, bv = in_proj_bias[:E], in_proj_bias[E:2 * E], in_proj_bias[2 * E:]
+    q = F.linear(query, wq, bq)
+    k = F.linear(key, wk, bk)
+    v = F.linear(value, wv, bv)
+
+    S = key.shape[0]
+    if attn_mask is not None:
+        if attn_mask.dim() == 2 and tuple(attn_mask.shape) != (L, S):
+            raise RuntimeError(f"The shape of the 2D attn_mask is {attn_mask.shape}, but should be {(L, S)}.")
+        if attn_mask.dim() == 3 and tuple(attn_mask.shape) != (N * num_heads, L, S):
+            raise RuntimeError(f"The shape of the 3D attn_mask is {attn_mask.shape}, but should be "
+                               f"{(N * num_heads, L, S)}.")
+    keys = static_k.shape[1] if static_k is not None else S
+    if key_padding_mask is not None and tuple(key_padding_mask.shape) != (N, keys):
+        i = 0 if key_padding_mask.shape[0] != N else 1
+        raise AssertionError(f"Expected key_padded_mask.shape[{i}] to be {(N, keys)[i]}, but got "
+                             f"{key_padding_mask.shape[i]}")
+    attn_bias = None if causal_by_kernel else _as_additive(attn_mask, q.dtype)
+    if attn_bias is not None and attn_bias.dim() == 2:
+        attn_bias = attn_bias.unsqueeze(0)
+    padding_bias = _as_additive(key_padding_mask, q.dtype)
+
+    # ---- a learned key/value appended to every sequence
+    if bias_k is not None and bias_v is not None:
+        if static_k is not None:
+            raise AssertionError("bias cannot be added to static key.")
+        if static_v is not None:
+            raise AssertionError("bias cannot be added to static value.")
+        k = _tg.cat([k, bias_k.expand(1, N, E)], 0)
+        v = _tg.cat([v, bias_v.expand(1, N, E)], 0)
+        attn_bias = _append_visible_key(attn_bias)
+        padding_bias = _append_visible_key(padding_bias)
+    elif bias_k is not None or bias_v is not None:
+        raise AssertionError("bias_k and bias_v must both be given or both be None")
+
+    # ---- heads folded into the batch: (seq, N, E) -> (N * heads, seq, head_dim)
+    q = q.reshape(L, N * num_heads, head_dim).transpose(0, 1)
+    k = _fold_heads(k, static_k, "static_k", N * num_heads, head_dim)
+    v = _fold_heads(v, static_v, "static_v", N * num_heads, head_dim)
+    if add_zero_attn:
+        k = _tg.cat([k, k.new_zeros((N * num_heads, 1, head_dim))], 1)
+        v = _tg.cat([v, v.new_zeros((N * num_heads, 1, head_dim))], 1)
+        attn_bias = _append_visible_key(attn_bias)
+        padding_bias = _append_visible_key(padding_bias)
+    S = k.shape[1]
+    if padding_bias is not None:
+        padding_bias = padding_bias.reshape(N, 1, 1, S).expand(N, num_heads, 1, S).reshape(N * num_heads, 1, S)
+        attn_bias = padding_bias if attn_bias is None else attn_bias + padding_bias
+    if causal_by_kernel:
+        attn_bias = _as_additive(_tg.ones((L, S), dtype=_tg.bool, device=query.device).triu(1), q.dtype)
+
+    # ---- attention
+    scores = q.matmul(k.transpose(-2, -1)) * (1.0 / math.sqrt(head_dim))
+    if attn_bias is not None:
+        scores = scores + attn_bias
+    if not need_weights and attn_bias is not None:
+        weights = F._safe_softmax(scores)  # the fused kernels give zeros for rows with every key masked
+    else:
+        weights = F.softmax(scores, -1)
+    if dropout_p > 0.0 and training:
+        weights = F.dropout(weights, dropout_p, True)
+    out = weights.matmul(v).transpose(0, 1).reshape(L * N, E)
+    out = F.linear(out, out_proj_weight, out_proj_bias).reshape(L, N, E)
+    if not batched:
+        out = out.squeeze(1)
+    if not need_weights:
+        return out, None
+    weights = weights.reshape(N, num_heads, L, S)
+    if average_attn_weights:
+        weights = weights.mean(1)
+    if not batched:
+        weights = weights.squeeze(0)
+    return out, weights
+
+
+def _fold_heads(projected, static, name, batch_heads, head_dim):
+    if static is None:
+        return projected.reshape(projected.shape[0], batch_heads, head_dim).transpose(0, 1)
+    if static.shape[0] != batch_heads:
+        raise AssertionError(f"expecting {name}.size(0) of {batch_heads}, but got {static.shape[0]}")
+    if static.shape[2] != head_dim:
+        raise AssertionError(f"expecting {name}.size(2) of {head_dim}, but got {static.shape[2]}")
+    return static
+
+
+def module_forward(module, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
+                   average_attn_weights=True, is_causal=False):
+    """``nn.MultiheadAttention.forward`` expressed through ``multi_head_attention_forward``."""
+    batched = query.dim() == 3
+    if module.batch_first and batched:
+        query, key, value = query.transpose(0, 1), key.transpose(0, 1), value.transpose(0, 1)
+    if is_causal and attn_mask is None:
+        # tensorgraft's module builds the causal mask itself rather than requiring one
+        L, S = query.shape[0], key.shape[0]
+        attn_mask = _tg.ones((L, S), dtype=_tg.bool, device=query.device).triu(1)
+        is_causal = False
+    separate = not module._qkv_same_embed_dim
+    out, weights = multi_head_attention_forward(
+        query, key, value, module.embed_dim, module.num_heads, module.in_proj_weight, module.in_proj_bias,
+        module.bias_k, module.bias_v, module.add_zero_attn, module.dropout, module.out_proj.weight,
+        module.out_proj.bias, training=module.training, key_padding_mask=key_padding_mask,
+        need_weights=need_weights, attn_mask=attn_mask, use_separate_proj_weight=separate,
+        q_proj_weight=module.q_proj_weight if separate else None,
+        k_proj_weight=module.k_proj_weight if separate else None,
+        v_proj_weight=module.v_proj_weight if separate else None,
+        average_attn_weights=average_attn_weights, is_causal=is_causal)
+    if module.batch_first and batched:
+        out = out.transpose(0, 1)
+    return out, weights
