@@ -1,4 +1,5 @@
 """Losses against torch: values and gradients for every reduction, plus torch's errors/warnings."""
+import math
 import numpy as np
 import pytest
 
@@ -165,3 +166,19 @@ def test_mlp_cross_entropy_training_matches_torch():
         with torch.no_grad():
             for p in mt.parameters():
                 p -= 0.1 * p.grad
+
+
+def test_poisson_nll_loss_full_adds_stirling_term_where_target_exceeds_one():
+    # log(target!) ~ t log t - t + log(2 pi t) / 2, added only for t > 1 (PyTorch's rule)
+    x = tg.tensor([0.5, 1.0, 2.0, 3.0], dtype=tg.float64)
+    t = tg.tensor([0.0, 1.0, 2.0, 5.0], dtype=tg.float64)
+    got = F.poisson_nll_loss(x, t, log_input=False, full=True, reduction="none").tolist()
+    want = []
+    for xi, ti in zip([0.5, 1.0, 2.0, 3.0], [0.0, 1.0, 2.0, 5.0]):
+        v = xi - ti * math.log(xi + 1e-8)
+        if ti > 1:
+            v += ti * math.log(ti) - ti + 0.5 * math.log(2 * math.pi * ti)
+        want.append(v)
+    assert got == pytest.approx(want, rel=1e-12)
+    plain = F.poisson_nll_loss(x, t, log_input=False, reduction="none").tolist()
+    assert got[:2] == plain[:2] and got[2] != plain[2]

@@ -582,6 +582,10 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
         loss = input.exp() - target * input
     else:
         loss = input - target * (input + eps).log()
+    if full:
+        # Stirling's approximation of log(target!), added only where target > 1 (PyTorch's rule)
+        stirling = target * target.log() - target + 0.5 * (target * (2 * math.pi)).log()
+        loss = loss + stirling.masked_fill(target <= 1, 0)
     return _reduce_loss(loss, reduction)
 
 
