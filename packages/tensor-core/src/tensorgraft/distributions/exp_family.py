@@ -6,7 +6,7 @@ A subclass gives its natural parameters ``eta`` (``_natural_params``), the log n
 divergence between two members (a Bregman divergence of ``A``) follow from ``A`` alone; the
 gradient is taken by the autograd engine (with ``create_graph`` so the result stays
 differentiable in the parameters). ``kl_bregman`` is registered for every pair of members in
-``kl_batch_b.py`` (registering here would import ``kl`` while ``discrete`` is still loading).
+``kl_exponential_family.py`` (registering here would import ``kl`` while ``discrete`` is still loading).
 """
 import tensorgraft as tg
 

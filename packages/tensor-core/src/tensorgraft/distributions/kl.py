@@ -8,11 +8,15 @@ import math
 
 import tensorgraft as tg
 
-from .continuous import Beta, Exponential, Gamma, Laplace, Normal, Uniform
+from .continuous import Beta, Cauchy, Exponential, Gamma, Laplace, Normal, Uniform
+from .continuous_bernoulli import ContinuousBernoulli
 from .discrete import Bernoulli, Binomial, Categorical, Geometric, OneHotCategorical, Poisson
-from .distribution import softplus, sum_rightmost
+from .distribution import LOG_SQRT_2PI, softplus, sum_rightmost
+from .gumbel import EULER_GAMMA, Gumbel
+from .half_normal import HalfNormal
 from .multivariate import Dirichlet, MultivariateNormal, _batch_solve_lower
-from .transformed import Independent
+from .pareto import Pareto
+from .transformed import Independent, TransformedDistribution
 
 __all__ = ["kl_divergence", "register_kl"]
 
@@ -167,3 +171,186 @@ def _kl_independent_independent(p, q):
     if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
         raise NotImplementedError
     return sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)
+
+
+@register_kl(TransformedDistribution, TransformedDistribution)
+def _kl_transformed_transformed(p, q):
+    # the same bijection applied to both leaves the divergence of the bases unchanged
+    if p.transforms != q.transforms or p.event_shape != q.event_shape:
+        raise NotImplementedError
+    extra_event_dims = len(p.event_shape) - len(p.base_dist.event_shape)
+    return sum_rightmost(kl_divergence(p.base_dist, q.base_dist), extra_event_dims)
+
+
+@register_kl(Cauchy, Cauchy)
+def _kl_cauchy_cauchy(p, q):
+    # Chyzak & Nielsen (2019): log(((g_p + g_q)^2 + (m_p - m_q)^2) / (4 g_p g_q))
+    spread = (p.scale + q.scale).pow(2) + (p.loc - q.loc).pow(2)
+    return spread.log() - (4 * p.scale * q.scale).log()
+
+
+@register_kl(HalfNormal, HalfNormal)
+def _kl_halfnormal_halfnormal(p, q):
+    return _kl_normal_normal(p.base_dist, q.base_dist)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pairs with a new distribution on one side. Most are -H(p) - E_p[log q(X)] with E_p[log q(X)]
+# written from the moments of p that log q depends on. Where the support of p is not inside the
+# support of q the divergence is infinite for every parameter value.
+
+def _infinite_like(t):
+    return tg.full_like(t, math.inf)
+
+
+def _expected_log_normal(mean, variance, q):
+    """``E[log q(X)]`` for ``q = Normal`` and any ``X`` with the given mean and variance."""
+    second_moment = variance + (mean - q.loc).pow(2)
+    return -second_moment / (2 * q.scale.pow(2)) - q.scale.log() - LOG_SQRT_2PI
+
+
+def _expected_log_gumbel(mean, laplace_transform, q):
+    """``E[log q(X)]`` for ``q = Gumbel(m, s)``: ``log q(x) = -log s - z - exp(-z)`` with
+    ``z = (x - m) / s``, so it needs ``E[X]`` and ``E[exp(-X / s)]`` (``laplace_transform``)."""
+    return -q.scale.log() - (mean - q.loc) / q.scale - tg.exp(q.loc / q.scale) * laplace_transform
+
+
+def _continuous_bernoulli_log_terms(q):
+    """``log q(x) = x * logits + log(1 - p) + log C`` for ``q = ContinuousBernoulli``: (slope, offset)."""
+    return q.logits, tg.log1p(-q.probs) + q._log_normalizer_of_probs()
+
+
+@register_kl(Gumbel, Gumbel)
+def _kl_gumbel_gumbel(p, q):
+    ratio = p.scale / q.scale
+    shift = (p.loc - q.loc) / q.scale
+    # E_p[exp(-t z_p)] = Gamma(1 + t) for a standard Gumbel z_p
+    return (ratio.reciprocal().log() + shift + EULER_GAMMA * (ratio - 1) - 1
+            + tg.exp(-shift + tg.lgamma(1 + ratio)))
+
+
+@register_kl(Gumbel, Normal)
+def _kl_gumbel_normal(p, q):
+    return -p.entropy() - _expected_log_normal(p.mean, p.variance, q)
+
+
+@register_kl(Normal, Gumbel)
+def _kl_normal_gumbel(p, q):
+    s = q.scale
+    laplace = tg.exp(-p.loc / s + p.scale.pow(2) / (2 * s.pow(2)))
+    return -p.entropy() - _expected_log_gumbel(p.loc, laplace, q)
+
+
+@register_kl(Uniform, Gumbel)
+def _kl_uniform_gumbel(p, q):
+    s = q.scale
+    laplace = s * (tg.exp(-p.low / s) - tg.exp(-p.high / s)) / (p.high - p.low)
+    return -p.entropy() - _expected_log_gumbel(p.mean, laplace, q)
+
+
+@register_kl(Exponential, Gumbel)
+def _kl_exponential_gumbel(p, q):
+    rs = p.rate * q.scale
+    return -p.entropy() - _expected_log_gumbel(p.mean, rs / (rs + 1), q)
+
+
+@register_kl(Gamma, Gumbel)
+def _kl_gamma_gumbel(p, q):
+    rs = p.rate * q.scale
+    laplace = tg.exp(p.concentration * (rs.log() - tg.log1p(rs)))
+    return -p.entropy() - _expected_log_gumbel(p.mean, laplace, q)
+
+
+@register_kl(Pareto, Pareto)
+def _kl_pareto_pareto(p, q):
+    # E_p[log X] = log scale_p + 1 / alpha_p; q's support starts at scale_q
+    mean_log = p.scale.log() + p.alpha.reciprocal()
+    expected_log_q = q.alpha.log() + q.alpha * q.scale.log() - (q.alpha + 1) * mean_log
+    kl = -p.entropy() - expected_log_q
+    return _infinite_where(p.scale < q.scale, kl)
+
+
+@register_kl(Pareto, Normal)
+def _kl_pareto_normal(p, q):
+    kl = -p.entropy() - _expected_log_normal(p.mean, p.variance, q)
+    return _infinite_where(p.alpha <= 2, kl)
+
+
+@register_kl(Pareto, Exponential)
+def _kl_pareto_exponential(p, q):
+    kl = -p.entropy() - q.rate.log() + q.rate * p.mean
+    return _infinite_where(p.alpha <= 1, kl)
+
+
+@register_kl(Pareto, Gamma)
+def _kl_pareto_gamma(p, q):
+    a, b = q.concentration, q.rate
+    mean_log = p.scale.log() + p.alpha.reciprocal()
+    expected_log_q = a * b.log() + (a - 1) * mean_log - b * p.mean - tg.lgamma(a)
+    return _infinite_where(p.alpha <= 1, -p.entropy() - expected_log_q)
+
+
+@register_kl(Uniform, Pareto)
+def _kl_uniform_pareto(p, q):
+    a, b = p.low, p.high
+    # E[log X] for X ~ Uniform(a, b), from the antiderivative x log x - x
+    mean_log = (tg.xlogy(b, b) - tg.xlogy(a, a)) / (b - a) - 1
+    expected_log_q = q.alpha.log() + q.alpha * q.scale.log() - (q.alpha + 1) * mean_log
+    return _infinite_where(a < q.scale, -p.entropy() - expected_log_q)
+
+
+@register_kl(ContinuousBernoulli, ContinuousBernoulli)
+def _kl_continuous_bernoulli_continuous_bernoulli(p, q):
+    slope_p, offset_p = _continuous_bernoulli_log_terms(p)
+    slope_q, offset_q = _continuous_bernoulli_log_terms(q)
+    return p.mean * (slope_p - slope_q) + offset_p - offset_q
+
+
+@register_kl(ContinuousBernoulli, Normal)
+def _kl_continuous_bernoulli_normal(p, q):
+    return -p.entropy() - _expected_log_normal(p.mean, p.variance, q)
+
+
+@register_kl(ContinuousBernoulli, Exponential)
+def _kl_continuous_bernoulli_exponential(p, q):
+    return -p.entropy() - q.rate.log() + q.rate * p.mean
+
+
+@register_kl(ContinuousBernoulli, Uniform)
+def _kl_continuous_bernoulli_uniform(p, q):
+    kl = -p.entropy() + (q.high - q.low).log()
+    return _infinite_where((q.low > 0) | (q.high < 1), kl)
+
+
+@register_kl(Uniform, ContinuousBernoulli)
+def _kl_uniform_continuous_bernoulli(p, q):
+    slope, offset = _continuous_bernoulli_log_terms(q)
+    kl = -p.entropy() - (p.mean * slope + offset)
+    return _infinite_where((p.low < 0) | (p.high > 1), kl)
+
+
+@register_kl(Beta, ContinuousBernoulli)
+def _kl_beta_continuous_bernoulli(p, q):
+    slope, offset = _continuous_bernoulli_log_terms(q)
+    return -p.entropy() - (p.mean * slope + offset)
+
+
+def _register_infinite(pairs, param_of_p):
+    """Registers ``KL = inf`` (shaped like ``param_of_p(p)``) for pairs whose supports nest badly."""
+    def infinite(p, q):
+        return _infinite_like(param_of_p(p))
+    for type_p, type_q in pairs:
+        register_kl(type_p, type_q)(infinite)
+
+
+# a real-line p against q on a half line or an interval
+_register_infinite([(Gumbel, q) for q in (Beta, ContinuousBernoulli, Exponential, Gamma, Pareto, Uniform)],
+                   lambda p: p.loc)
+_register_infinite([(Normal, ContinuousBernoulli), (Normal, Pareto), (Laplace, ContinuousBernoulli),
+                    (Laplace, Pareto)], lambda p: p.loc)
+# a half line starting at 0 (or an unbounded tail) against [0, 1] or [scale, inf)
+_register_infinite([(Exponential, ContinuousBernoulli), (Exponential, Pareto)], lambda p: p.rate)
+_register_infinite([(Gamma, ContinuousBernoulli), (Gamma, Pareto)], lambda p: p.concentration)
+_register_infinite([(Pareto, Beta), (Pareto, ContinuousBernoulli), (Pareto, Uniform)], lambda p: p.scale)
+_register_infinite([(Beta, Pareto)], lambda p: p.concentration0)
+_register_infinite([(ContinuousBernoulli, Pareto)], lambda p: p.probs)

@@ -1,0 +1,48 @@
+"""What a distribution folded at zero shares: ``|X|`` for ``X`` symmetric about 0 (HalfNormal,
+HalfCauchy). Reflecting the negative half onto the positive one doubles the density there, so
+every quantity follows from the symmetric base with a factor 2 (``log 2`` on the log scale)."""
+import math
+
+import tensorgraft as tg
+
+from . import constraints
+from .transformed import TransformedDistribution
+from .transforms import AbsTransform
+
+LOG_2 = math.log(2.0)
+
+
+class FoldedAtZero(TransformedDistribution):
+    """Base class: ``self.base_dist`` is the symmetric distribution with the same ``scale``."""
+
+    arg_constraints = {"scale": constraints.positive}
+    support = constraints.nonnegative
+    has_rsample = True
+
+    def __init__(self, symmetric_base, validate_args=None):
+        super().__init__(symmetric_base, AbsTransform(), validate_args=validate_args)
+
+    @property
+    def scale(self):
+        return self.base_dist.scale
+
+    @property
+    def mode(self):
+        return tg.zeros_like(self.scale)  # the density is largest at the fold
+
+    def log_prob(self, value):
+        self._check(value)
+        doubled = LOG_2 + self.base_dist.log_prob(value)
+        # left of the fold the density is 0 (reachable with validation off)
+        return tg.where(value < 0, tg.full_like(doubled, -math.inf), doubled)
+
+    def cdf(self, value):
+        self._check(value)
+        # P(|X| <= v) = F(v) - F(-v) = 2 F(v) - 1 by symmetry
+        return self.base_dist.cdf(value) * 2 - 1
+
+    def icdf(self, prob):
+        return self.base_dist.icdf(0.5 * (1 + prob))
+
+    def entropy(self):
+        return self.base_dist.entropy() - LOG_2

@@ -1,0 +1,25 @@
+"""``HalfCauchy`` (PyTorch's ``half_cauchy`` module)."""
+import math
+
+import tensorgraft as tg
+
+from ._folded import FoldedAtZero
+from .continuous import Cauchy
+
+__all__ = ["HalfCauchy"]
+
+
+class HalfCauchy(FoldedAtZero):
+    """``|X|`` for ``X ~ Cauchy(0, scale)``: its tail is too heavy for a finite mean or variance."""
+
+    def __init__(self, scale, validate_args=None):
+        # an unvalidated base, so that a bad ``scale`` is reported against HalfCauchy itself
+        super().__init__(Cauchy(0, scale, validate_args=False), validate_args=validate_args)
+
+    @property
+    def mean(self):
+        return tg.full_like(self.scale, math.inf)
+
+    @property
+    def variance(self):
+        return tg.full_like(self.scale, math.inf)
