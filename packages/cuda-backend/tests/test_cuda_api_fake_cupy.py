@@ -366,3 +366,19 @@ def test_typed_constructors_make_cuda_tensors():
         assert line == (f"{name} <class 'tensorgraft.cuda.{name}'> torch.{dt} cuda:0 True False True "
                         f"torch.cuda.{name}"), line
     assert out[9:] == ["(2, 3) torch.Size([0])", "cuda:1", "False False"]
+
+
+def test_legacy_types_name_their_device():
+    # tg.FloatTensor is a CPU type and tg.cuda.FloatTensor a GPU one: isinstance and .type() follow that
+    out = _run("""
+        import tensorgraft as tg
+        g = tg.ones(2, device="cuda")
+        c = tg.ones(2)
+        print(isinstance(g, tg.FloatTensor), isinstance(c, tg.FloatTensor), isinstance(g, tg.cuda.FloatTensor))
+        moved = c.type(tg.cuda.DoubleTensor)
+        print(moved.device, moved.dtype, moved.type())
+        back = g.type(tg.LongTensor)
+        print(back.device, back.dtype, back.type())
+    """)
+    assert out == ["False True True", "cuda:0 torch.float64 torch.cuda.DoubleTensor",
+                   "cpu torch.int64 torch.LongTensor"]

@@ -43,6 +43,9 @@ FOLLOWERS = {
     "kaiser_window": lambda: tg.kaiser_window(4),
     "fft_fftfreq": lambda: tg.fft.fftfreq(4),      # PyTorch's name for torch.fft.fftfreq
     "fft_rfftfreq": lambda: tg.fft.rfftfreq(4),
+    "asarray": lambda: tg.asarray([1.0, 2.0]),
+    "asarray-ndarray": lambda: tg.asarray(np.arange(3.0)),
+    "empty_permuted": lambda: tg.empty_permuted((2, 3), (1, 0)),
 }
 
 _HOST = np.arange(3.0)
@@ -200,8 +203,8 @@ def test_followers_are_pytorchs_list():
     torch = pytest.importorskip("torch")
     from torch.utils._device import _device_constructors
     theirs = {f.__name__ for f in _device_constructors()}
-    ours = set(FOLLOWERS)
-    # PyTorch's that tensorgraft does not have (sparse/nested/quantized layouts, asarray) are absent
+    ours = {n.split("-")[0] for n in FOLLOWERS}  # "asarray-ndarray": a second case of asarray
+    # PyTorch's that tensorgraft does not have (sparse/nested/quantized layouts) are absent
     # from tensorgraft altogether
     assert ours <= theirs
     assert not {n for n in theirs - ours if hasattr(tg, n)}

@@ -39,6 +39,10 @@ from .ops.spectral import (  # noqa: E402,F401
 from .threads import get_num_threads, set_num_threads  # noqa: E402,F401
 from .serialization import save, load  # noqa: E402,F401
 from .errors import AcceleratorError, OutOfMemoryError  # noqa: E402,F401
+from .memory_layout import (  # noqa: E402,F401
+    channels_last, channels_last_3d, contiguous_format, layout, memory_format, preserve_format, strided,
+)
+from .storage import TypedStorage, UntypedStorage  # noqa: E402,F401
 
 _builtin_float = float  # the PyTorch dtype aliases below shadow float
 

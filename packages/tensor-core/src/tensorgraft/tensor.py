@@ -230,7 +230,94 @@ class Tensor:
         return st if dim is None else st[_wrap_dim(dim, self._data.ndim, "stride")]
 
     def is_contiguous(self, memory_format=None) -> bool:
-        return bool(self._data.flags.c_contiguous)
+        if memory_format is None:
+            return bool(self._data.flags.c_contiguous)
+        from .memory_layout import is_contiguous_as
+        return is_contiguous_as(self._data, memory_format)
+
+    @property
+    def layout(self):
+        from .memory_layout import strided
+        return strided
+
+    @property
+    def output_nr(self) -> int:
+        """Which output of its graph node this tensor is (0 for leaves and single outputs)."""
+        return self._output_nr
+
+    def const_data_ptr(self) -> int:
+        return self.data_ptr()
+
+    def untyped_storage(self):
+        from .storage import untyped_storage
+        return untyped_storage(self)
+
+    def storage(self):
+        from .storage import typed_storage
+        return typed_storage(self)
+
+    def is_set_to(self, tensor) -> bool:
+        """Same memory, offset, shape and strides (the state ``set_(tensor)`` leaves)."""
+        a, b = self._data, tensor._data
+        return (self._device == tensor._device and a.shape == b.shape and a.strides == b.strides
+                and a.dtype == b.dtype and (a.size == 0 or self.data_ptr() == tensor.data_ptr()))
+
+    def set_(self, source=None, storage_offset=0, size=None, stride=None) -> "Tensor":
+        from .storage import set_
+        return set_(self, source, storage_offset, size, stride)
+
+    def resize_(self, *sizes, memory_format=None) -> "Tensor":
+        from .storage import resize_
+        from .ops._args import shape_arg
+        resize_(self, shape_arg(sizes, "resize_"))
+        if memory_format is not None:
+            self._restride(memory_format)
+        return self
+
+    def resize_as_(self, the_template, *, memory_format=None) -> "Tensor":
+        from .storage import resize_
+        resize_(self, the_template._data.shape)
+        if memory_format is not None:
+            self._restride(memory_format)
+        return self
+
+    def _restride(self, memory_format) -> None:
+        """After ``resize_``: the same memory seen in ``memory_format``'s order (values are not
+        kept in logical order, as in PyTorch, where resize leaves them unspecified)."""
+        from . import memory_layout as ml
+        a = self._data
+        ml.check_format_rank(a.ndim, memory_format)
+        order = ml.dim_order(a.ndim, memory_format)
+        if order != tuple(range(a.ndim)):
+            self._data = a.reshape(tuple(a.shape[d] for d in order)).transpose(
+                tuple(order.index(d) for d in range(a.ndim)))
+
+    def apply_(self, callable) -> "Tensor":
+        from .storage import apply_
+        return apply_(self, callable)
+
+    def map_(self, tensor, callable) -> "Tensor":
+        from .storage import map_
+        return map_(self, tensor, callable)
+
+    def map2_(self, x, y, callable) -> "Tensor":
+        from .storage import map2_
+        return map2_(self, x, y, callable)
+
+    def as_subclass(self, cls) -> "Tensor":
+        """This tensor's data as an instance of ``cls`` (a Tensor subclass), in the same graph
+        (PyTorch records an alias node)."""
+        if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+            raise TypeError("Creating a Tensor subclass from a class that does not inherit from Tensor is not "
+                            "possible. Make sure your class inherits from Tensor.")
+        from .ops.tensor_extras import _alias
+        out = _alias.frontend(self)
+        sub = wrap(out._data, self._device, cls)
+        sub._vc, sub._base = out._vc, out._base
+        sub.grad_fn, sub._requires_grad, sub._output_nr = out.grad_fn, out._requires_grad, out._output_nr
+        if out.grad_fn is None and self._requires_grad:
+            sub._requires_grad = True  # a leaf stays a leaf that requires grad
+        return sub
 
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
@@ -499,7 +586,7 @@ class Tensor:
         dt = kwargs.pop("dtype", None)
         copy = kwargs.pop("copy", False)
         kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
+        fmt = kwargs.pop("memory_format", None)
         if kwargs:
             raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
         for a in args:
@@ -521,17 +608,19 @@ class Tensor:
             else:
                 raise TypeError(f"to(): argument 'dtype' must be torch.dtype, not {type(dt).__name__}")
         from .ops.conversion import convert
+        if fmt is not None:
+            return _to_with_format(self, dt, dev, copy, fmt)
         return convert(self, dtype=dt, device=dev, copy=copy)
 
     def cpu(self, memory_format=None) -> "Tensor":
-        return self.to("cpu")
+        return self.to("cpu") if memory_format is None else self.to("cpu", memory_format=memory_format)
 
     def cuda(self, device=None, non_blocking=False, memory_format=None) -> "Tensor":
         if device is None:
             device = "cuda"
         elif isinstance(device, int):
             device = f"cuda:{device}"
-        return self.to(device)
+        return self.to(device) if memory_format is None else self.to(device, memory_format=memory_format)
 
     def type(self, dtype=None, non_blocking=False, **kwargs):
         """``t.type()`` -> ``'torch.FloatTensor'``; ``t.type(tg.int32)`` / ``t.type('torch.IntTensor')``
@@ -550,8 +639,9 @@ class Tensor:
             if key not in inv:
                 raise ValueError(f"invalid type: '{dtype}'")
             return self.to(device=dev, dtype=inv[key])
-        if isinstance(dtype, type) and hasattr(dtype, "_dtype"):  # tg.FloatTensor etc.
-            dtype = dtype._dtype
+        if isinstance(dtype, type) and hasattr(dtype, "_dtype"):  # tg.FloatTensor, tg.cuda.FloatTensor etc.
+            # a legacy type names a device too: tg.FloatTensor the CPU, tg.cuda.FloatTensor the GPU
+            return self.to(device="cuda" if getattr(dtype, "is_cuda", False) else "cpu", dtype=dtype._dtype)
         return self.to(dtype)
 
     def type_as(self, other: "Tensor") -> "Tensor":
@@ -605,34 +695,36 @@ class Tensor:
 
     def new_empty_strided(self, size, stride, dtype=None, device=None, requires_grad=False, layout=None,
                           pin_memory=False):
-        return self.new_empty(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
+        from .ops.creation import empty_strided
+        return empty_strided(size, stride, dtype=dtype or self.dtype, device=self._device if device is None else device,
+                             requires_grad=requires_grad)
 
     def float(self, memory_format=None):
-        return self.to(_dt.float32)
+        return self.to(_dt.float32) if memory_format is None else self.to(_dt.float32, memory_format=memory_format)
 
     def double(self, memory_format=None):
-        return self.to(_dt.float64)
+        return self.to(_dt.float64) if memory_format is None else self.to(_dt.float64, memory_format=memory_format)
 
     def half(self, memory_format=None):
-        return self.to(_dt.float16)
+        return self.to(_dt.float16) if memory_format is None else self.to(_dt.float16, memory_format=memory_format)
 
     def long(self, memory_format=None):
-        return self.to(_dt.int64)
+        return self.to(_dt.int64) if memory_format is None else self.to(_dt.int64, memory_format=memory_format)
 
     def int(self, memory_format=None):
-        return self.to(_dt.int32)
+        return self.to(_dt.int32) if memory_format is None else self.to(_dt.int32, memory_format=memory_format)
 
     def short(self, memory_format=None):
-        return self.to(_dt.int16)
+        return self.to(_dt.int16) if memory_format is None else self.to(_dt.int16, memory_format=memory_format)
 
     def char(self, memory_format=None):
-        return self.to(_dt.int8)
+        return self.to(_dt.int8) if memory_format is None else self.to(_dt.int8, memory_format=memory_format)
 
     def byte(self, memory_format=None):
-        return self.to(_dt.uint8)
+        return self.to(_dt.uint8) if memory_format is None else self.to(_dt.uint8, memory_format=memory_format)
 
     def bool(self, memory_format=None):
-        return self.to(_dt.bool)
+        return self.to(_dt.bool) if memory_format is None else self.to(_dt.bool, memory_format=memory_format)
 
     def cfloat(self):
         return self.to(_dt.complex64)
@@ -658,6 +750,27 @@ class Tensor:
 
     # Arrays must not try to broadcast a tensor element-wise: ``np_array + tensor`` defers to us.
     __array_priority__ = 1000
+
+
+def _to_with_format(t, dtype, device, copy, fmt):
+    """``to(..., memory_format=)``: PyTorch checks the format before anything changes, copies
+    only when the layout (or dtype/device/copy) asks for it, and records ToCopyBackward0."""
+    from .memory_layout import check_format_rank, has_format_strides, preserve_format
+    from .ops.conversion import convert
+    from .ops.tensor_extras import to_memory_format
+    check_format_rank(t._data.ndim, fmt)
+    if fmt is preserve_format:
+        return convert(t, dtype=dtype, device=device, copy=copy)
+    moved = convert(t, dtype=dtype, device=device, copy=copy)
+    if has_format_strides(moved._data, fmt):
+        return moved
+    if moved is t:
+        return to_memory_format(t, fmt, "ToCopyBackward0")
+    # the dtype/device step already recorded ToCopyBackward0; relayout its result in place
+    from .device import get_backend
+    from .memory_layout import copy_in_format
+    moved._data = copy_in_format(get_backend(moved._device).xp, moved._data, fmt)
+    return moved
 
 
 _LEGACY_TYPE_NAMES = {

@@ -6,6 +6,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..device import _default_device, device as _device, get_backend
 from ..grad_mode import state as _gs
+from ..memory_layout import copy_in_format
 from ..tensor import Tensor, wrap
 from ._define import defop
 
@@ -42,9 +43,13 @@ def move_array(array, src: _device, dst: _device):
 
 
 def _to_kernel(xp, a, npdtype, copy):
+    # astype keeps the memory order (channels-last stays channels-last), as PyTorch's
+    # preserve_format does; so does the explicit copy
     if npdtype is not None and a.dtype != npdtype:
         return a.astype(npdtype)
-    return a.copy() if copy else a
+    if not copy:
+        return a
+    return a.copy() if a.flags.c_contiguous else copy_in_format(xp, a, None)
 
 
 def _to_frontend(op):
@@ -107,6 +112,104 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
             return t.to(dtype=dtype, device=device) if (dtype or device) else t
     from .creation import tensor
     return tensor(data, dtype=dtype, device=device)
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None) -> Tensor:
+    """``torch.asarray``: shares memory with ``obj`` (a tensor, a NumPy/CuPy array, an object
+    with the buffer protocol) when dtype and device allow it and ``copy`` is not True;
+    ``copy=False`` refuses to copy (ValueError); sequences and scalars are always copied. Without
+    ``device``, the default device (``set_default_device``), as PyTorch."""
+    dtype = _check_dtype_arg(dtype)
+    if device is None:
+        device = _default_device.device
+    if isinstance(obj, Tensor):
+        t = _asarray_tensor(obj, dtype, device, copy)
+    elif isinstance(obj, (np.ndarray, np.generic)):  # a NumPy scalar is a 0-d array, not a byte buffer
+        t = _asarray_tensor(from_numpy(np.asarray(obj)), dtype, device, copy, "tensor")
+    elif _owned_by_device(obj) is not None:
+        t = _asarray_tensor(as_tensor(obj), dtype, device, copy)
+    elif _has_buffer(obj) and not isinstance(obj, (list, tuple)):
+        t = frombuffer(obj, dtype=dtype or _dt.get_default_dtype())
+        t = t.to(device=device) if device is not None else t
+        if copy:
+            t = t.clone()
+    else:
+        if copy is False:
+            raise ValueError("can't alias arbitrary sequence into a tensor.")
+        from .creation import tensor
+        t = tensor(obj, dtype=dtype, device=device)
+    if requires_grad is None:
+        if isinstance(obj, Tensor) and obj._requires_grad:
+            import warnings
+            warnings.warn("torch.asarray: unspecified requires_grad now defaults to obj.requires_grad instead of "
+                          "False. Pass requires_grad=False explicitly to get the old behavior and silence this "
+                          "warning.", UserWarning, stacklevel=2)
+    elif requires_grad:
+        if t._data.dtype.kind not in "fc":
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+        t.requires_grad_(True)
+    return t
+
+
+def _check_dtype_arg(dtype):
+    if dtype is not None and dtype.__class__ is not _dt.dtype:
+        raise TypeError(f"asarray(): argument 'dtype' must be torch.dtype, not {type(dtype).__name__}")
+    return dtype
+
+
+def _owned_by_device(obj):
+    from ..device import backends
+    for b in backends().values():
+        if b.type != "cpu" and b.owns(obj):
+            return b
+    return None
+
+
+def _has_buffer(obj) -> bool:
+    try:
+        memoryview(obj)
+    except TypeError:
+        return False
+    return True
+
+
+def _asarray_tensor(t, dtype, device, copy, what="tensor"):
+    dst = t._device if device is None else resolve_device(device)
+    changes = (dtype is not None and dtype.np != t._data.dtype) or dst is not t._device
+    if copy is False and changes:
+        if dtype is not None and dtype.np != t._data.dtype:
+            from ._frontend import _type_name
+            raise ValueError(f"can't alias {what} with dtype '{_type_name(t._data.dtype)}' into dtype "
+                             f"'{_type_name(dtype.np)}'.")
+        raise ValueError(f"can't alias {what} from device '{t._device}' to '{dst}'.")
+    return convert(t, dtype=dtype, device=dst, copy=bool(copy))
+
+
+def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False) -> Tensor:
+    """A 1-D tensor viewing ``buffer``'s bytes (shared: writes to either are seen by both)."""
+    try:
+        view = memoryview(buffer)
+    except TypeError:
+        raise ValueError("object does not implement Python buffer protocol.") from None
+    nbytes = view.nbytes
+    isz = dtype.itemsize
+    if nbytes == 0 or count == 0:
+        raise ValueError(f"both buffer length ({nbytes}) and count ({count}) must not be 0")
+    if not 0 <= offset < nbytes:
+        raise ValueError(f"offset ({offset} bytes) must be non-negative and no greater than buffer length "
+                         f"({nbytes} bytes) minus 1")
+    if count < 0:
+        if (nbytes - offset) % isz:
+            raise ValueError(f"buffer length ({nbytes - offset} bytes) after offset ({offset} bytes) must be a "
+                             f"multiple of element size ({isz})")
+        count = (nbytes - offset) // isz
+    elif offset + count * isz > nbytes:
+        raise ValueError(f"requested buffer length ({count} * {isz} bytes) after offset ({offset} bytes) must not be "
+                         f"greater than actual buffer length ({nbytes} bytes)")
+    t = wrap(np.frombuffer(buffer, dtype=dtype.np, count=count, offset=offset), _CPU)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
 
 
 def from_dlpack(ext) -> Tensor:

@@ -10,14 +10,15 @@ from .. import dtypes as _dt
 from ..device import device as _device, get_backend
 from ..random import random_stream
 from ..tensor import Size, Tensor, wrap
-from .conversion import move_array, resolve_device
+from .. import memory_layout as _ml
+from .conversion import asarray, frombuffer, move_array, resolve_device  # noqa: F401  (re-exported)
 
 __all__ = [
     "tensor", "zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
     "arange", "range", "linspace", "logspace", "eye", "rand", "randn", "randint", "randperm", "normal",
     "bernoulli", "multinomial", "rand_like", "randn_like", "randint_like", "FloatTensor", "DoubleTensor",
     "LongTensor", "IntTensor", "BoolTensor", "ByteTensor", "HalfTensor", "ShortTensor", "CharTensor",
-    "scalar_tensor", "empty_strided", "tril_indices", "triu_indices",
+    "scalar_tensor", "empty_strided", "tril_indices", "triu_indices", "asarray", "frombuffer",
 ]
 
 _CPU = _device("cpu")
@@ -248,6 +249,9 @@ def _filled(fname, fill):
         shape = _size(size, fname, size_)
         dev = resolve_device(device)
         npd = (dtype or _dt.get_default_dtype()).np
+        if memory_format is not None and memory_format is not _ml.contiguous_format:
+            return _make(_create(dev, lambda xp: _in_format(xp, fill(xp, shape, npd), memory_format)), dev,
+                         requires_grad)
         return _make(_create(dev, lambda xp: fill(xp, shape, npd)), dev, requires_grad)
     make.__name__ = make.__qualname__ = fname
     make.__doc__ = f"``tensorgraft.{fname}(*size, dtype=None, device=None, requires_grad=False)``"
@@ -261,8 +265,25 @@ ones = _filled("ones", lambda xp, s, d: xp.ones(s, d))
 empty = _filled("empty", lambda xp, s, d: xp.zeros(s, d))
 
 
+def _in_format(xp, data, memory_format):
+    """A factory's fresh C-ordered ``data`` laid out in ``memory_format`` (PyTorch refuses
+    ``preserve_format`` here: there is no input to preserve)."""
+    if memory_format is _ml.preserve_format:
+        raise RuntimeError("unsupported memory format Preserve")
+    _ml.check_format_rank(data.ndim, memory_format)
+    return _ml.relayout_like(xp, data, data, memory_format)
+
+
 def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
-    return empty(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+    """An uninitialised tensor (zeros here, see ``empty``) with exactly these strides."""
+    dtype = _check_dtype(dtype, "empty_strided")
+    shape = _size((size,), "empty_strided")
+    stride = tuple(int(s) for s in stride)
+    if len(stride) != len(shape):
+        raise RuntimeError("mismatch in length of strides and shape")
+    dev = resolve_device(device)
+    npd = (dtype or _dt.get_default_dtype()).np
+    return _make(_create(dev, lambda xp: _ml.empty_with_strides(xp, shape, stride, npd)), dev, requires_grad)
 
 
 def _fill_dtype(fill_value) -> _dt.dtype:
@@ -291,8 +312,9 @@ def _like(fname, maker):
              pin_memory=False):
         if not isinstance(input, Tensor):
             raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-        return maker(input.shape, dtype=_check_dtype(dtype, fname) or input.dtype,
-                     device=device if device is not None else input._device, requires_grad=requires_grad)
+        out = maker(input.shape, dtype=_check_dtype(dtype, fname) or input.dtype,
+                    device=device if device is not None else input._device, requires_grad=requires_grad)
+        return _like_layout(out, input, memory_format)
     like.__name__ = like.__qualname__ = fname
     return like
 
@@ -308,8 +330,23 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
         raise TypeError(f"full_like(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
-    return full(tuple(input.shape), fill_value, dtype=_check_dtype(dtype, "full_like") or input.dtype,
-                device=device if device is not None else input._device, requires_grad=requires_grad)
+    out = full(tuple(input.shape), fill_value, dtype=_check_dtype(dtype, "full_like") or input.dtype,
+               device=device if device is not None else input._device, requires_grad=requires_grad)
+    return _like_layout(out, input, memory_format)
+
+
+def _like_layout(out: Tensor, input: Tensor, memory_format) -> Tensor:
+    """Lay a ``*_like`` result out as PyTorch does: ``preserve_format`` (the default) keeps the
+    input's memory order when the input is dense; a named format imposes its own."""
+    a = out._data
+    like = input._data
+    if memory_format is None or memory_format is _ml.preserve_format:
+        if like.strides == a.strides and like.itemsize == a.itemsize:
+            return out  # the common case: already the input's strides
+    elif memory_format is _ml.contiguous_format:
+        return out
+    out._data = _ml.relayout_like(get_backend(out._device).xp, a, like, memory_format)
+    return out
 
 
 def _num(x):
@@ -589,14 +626,16 @@ randn = _sample("randn", "normal_kernel_cpu", lambda g, s, d: g.standard_normal(
 
 def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
               generator=None, pin_memory=False):
-    return rand(tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device,
-                requires_grad=requires_grad, generator=generator)
+    out = rand(tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device,
+              requires_grad=requires_grad, generator=generator)
+    return _like_layout(out, input, memory_format)
 
 
 def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
                generator=None, pin_memory=False):
-    return randn(tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device,
-                 requires_grad=requires_grad, generator=generator)
+    out = randn(tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device,
+              requires_grad=requires_grad, generator=generator)
+    return _like_layout(out, input, memory_format)
 
 
 def _int_arg(v, fname, name, pos):
@@ -646,8 +685,9 @@ def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=Non
                  memory_format=None, generator=None, pin_memory=False):
     if high is None:
         low, high = 0, low
-    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device,
-                   generator=generator, requires_grad=requires_grad)
+    out = randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device,
+                  generator=generator, requires_grad=requires_grad)
+    return _like_layout(out, input, memory_format)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None,
@@ -840,7 +880,8 @@ def _legacy_construct(dtype, args, kwargs):
 
 class _LegacyMeta(type):
     def __instancecheck__(cls, obj):
-        return isinstance(obj, Tensor) and obj.dtype is cls._dtype
+        # tensorgraft.FloatTensor & co. are CPU types (tensorgraft.cuda.FloatTensor the GPU ones), as PyTorch
+        return isinstance(obj, Tensor) and obj.dtype is cls._dtype and obj._device.type == "cpu"
 
     def __call__(cls, *args, **kwargs):
         return _legacy_construct(cls._dtype, args, kwargs)

@@ -1223,6 +1223,9 @@ def _contiguous_frontend(op):
 
     def contiguous(input, memory_format=None):
         _check(input, "contiguous")
+        if memory_format is not None and memory_format is not _contiguous_format():
+            from .tensor_extras import contiguous_as  # channels_last & co. (memory_layout.py)
+            return contiguous_as(input, memory_format)
         if input._data.flags.c_contiguous:
             return input
         return _finish_copy(op, input, table[input._device.type](input._data), None, node_name="CloneBackward0")
@@ -1232,11 +1235,21 @@ def _contiguous_frontend(op):
 defop("contiguous", kernel=lambda xp, a: xp.ascontiguousarray(a), frontend=_contiguous_frontend, public=False)
 
 
+def _contiguous_format():
+    from ..memory_layout import contiguous_format
+    return contiguous_format
+
+
 def _clone_frontend(op):
     table = op.table
 
     def clone(input, *, memory_format=None):
         _check(input, "clone")
+        if memory_format is not None or not input._data.flags.c_contiguous:
+            # PyTorch's default, preserve_format, keeps a dense input's strides (a transposed
+            # tensor's clone is transposed too); formats are laid out in memory_layout.py
+            from .tensor_extras import clone_as
+            return clone_as(input, memory_format)
         return _finish_copy(op, input, table[input._device.type](input._data), None)
     return clone
 

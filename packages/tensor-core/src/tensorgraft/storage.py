@@ -1,0 +1,371 @@
+"""Storages (``Tensor.untyped_storage()``, ``Tensor.storage()``) and the methods that change which
+memory a tensor uses (``set_``, ``resize_``, ``resize_as_``) or write it element by element
+(``apply_``, ``map_``, ``map2_``).
+
+A tensor's array is a NumPy/CuPy array, possibly a view of another one; its storage is the array
+that owns the memory at the end of that chain of views. Views of one tensor therefore report one
+storage (same ``data_ptr``), as in PyTorch.
+"""
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+
+__all__ = ["UntypedStorage", "TypedStorage", "owner_array", "storage_offset", "set_", "resize_", "apply_",
+           "map_", "map2_"]
+
+
+def owner_array(a):
+    """The array owning ``a``'s memory: ``a``'s chain of views followed to its start (through the
+    helper object ``as_strided`` puts in between)."""
+    kind = type(a).__mro__[-2]  # numpy.ndarray (or cupy.ndarray): the family's base class
+    while True:
+        b = getattr(a, "base", None)
+        if isinstance(b, kind):
+            a = b
+            continue
+        inner = getattr(b, "base", None)  # NumPy's as_strided keeps the array behind a DummyArray
+        if b is not None and isinstance(inner, kind):
+            a = inner
+            continue
+        return a
+
+
+def _ptr(a) -> int:
+    iface = getattr(a, "__array_interface__", None) or a.__cuda_array_interface__
+    return iface["data"][0]
+
+
+def _bytes_of(owner):
+    """The owner's memory as a flat uint8 array (a view, so writes reach the tensors)."""
+    if owner.flags.c_contiguous:
+        return owner.reshape(-1).view(np.uint8)
+    return owner.view(np.uint8).reshape(-1)  # pragma: no cover - owners are allocated contiguous
+
+
+def storage_offset(a) -> int:
+    """Offset in elements of ``a``'s first element from the start of its storage."""
+    if a.size == 0:
+        return 0
+    return (_ptr(a) - _ptr(owner_array(a))) // a.itemsize
+
+
+class UntypedStorage:
+    """The bytes of a tensor's memory (``torch.UntypedStorage``)."""
+
+    __slots__ = ("_owner", "_device")
+
+    def __init__(self, owner, device):
+        self._owner = owner
+        self._device = device
+
+    def _bytes(self):
+        return _bytes_of(self._owner)
+
+    @property
+    def device(self):
+        return self._device
+
+    @property
+    def is_cuda(self) -> bool:
+        return self._device.type == "cuda"
+
+    def data_ptr(self) -> int:
+        return _ptr(self._owner)
+
+    def nbytes(self) -> int:
+        return int(self._owner.nbytes)
+
+    def size(self) -> int:
+        return self.nbytes()
+
+    def __len__(self) -> int:
+        return self.nbytes()
+
+    def element_size(self) -> int:
+        return 1
+
+    def is_shared(self) -> bool:
+        return False
+
+    def _host_bytes(self):
+        b = self._bytes()
+        if self._device.type == "cpu":
+            return b
+        from .device import get_backend
+        return get_backend(self._device).to_host(b)
+
+    def tolist(self) -> list:
+        return self._host_bytes().tolist()
+
+    def _check_index(self, i: int, n: int) -> int:
+        if not -n <= i < n:
+            raise IndexError(f"index {i} out of range for storage of size {n}")
+        return i + n if i < 0 else i
+
+    def __getitem__(self, i):
+        i = self._check_index(int(i), len(self))
+        return int(self._host_bytes()[i])
+
+    def __setitem__(self, i, value):
+        i = self._check_index(int(i), len(self))
+        self._bytes()[i] = value
+
+    def fill_(self, value):
+        self._bytes()[...] = value
+        return self
+
+    def type(self) -> str:
+        return "torch.UntypedStorage"
+
+    def __repr__(self) -> str:
+        body = "\n".join(f" {v}" for v in self.tolist())
+        head = f"[torch.storage.UntypedStorage(device={self._device}) of size {len(self)}]"
+        return body + "\n" + head if body else head
+
+    def __eq__(self, other):
+        return isinstance(other, UntypedStorage) and self.data_ptr() == other.data_ptr() \
+            and self._device == other._device
+
+    def __hash__(self):
+        return hash((self.data_ptr(), str(self._device)))
+
+
+class TypedStorage:
+    """The elements of a tensor's memory seen with its dtype (``torch.TypedStorage``, which
+    PyTorch deprecates in favour of ``untyped_storage()``)."""
+
+    __slots__ = ("_untyped", "dtype")
+
+    def __init__(self, untyped: UntypedStorage, dtype):
+        self._untyped = untyped
+        self.dtype = dtype
+
+    def untyped(self) -> UntypedStorage:
+        return self._untyped
+
+    def _elements(self):
+        b = self._untyped._bytes()
+        isz = self.dtype.itemsize
+        return b[: len(b) // isz * isz].view(self.dtype.np)
+
+    @property
+    def device(self):
+        return self._untyped.device
+
+    @property
+    def is_cuda(self) -> bool:
+        return self._untyped.is_cuda
+
+    def data_ptr(self) -> int:
+        return self._untyped.data_ptr()
+
+    def element_size(self) -> int:
+        return self.dtype.itemsize
+
+    def nbytes(self) -> int:
+        return self._untyped.nbytes()
+
+    def size(self) -> int:
+        return self._untyped.nbytes() // self.dtype.itemsize
+
+    def __len__(self) -> int:
+        return self.size()
+
+    def tolist(self) -> list:
+        e = self._elements()
+        if self.device.type != "cpu":
+            from .device import get_backend
+            e = get_backend(self.device).to_host(e)
+        return e.tolist()
+
+    def __getitem__(self, i):
+        n = self.size()
+        i = int(i)
+        if not -n <= i < n:
+            raise IndexError(f"index {i} out of range for storage of size {n}")
+        return self.tolist()[i]
+
+    def __setitem__(self, i, value):
+        n = self.size()
+        if not -n <= int(i) < n:
+            raise IndexError(f"index {i} out of range for storage of size {n}")
+        self._elements()[int(i)] = value
+
+    def type(self) -> str:
+        from .tensor import _LEGACY_TYPE_NAMES
+        return _LEGACY_TYPE_NAMES.get(self.dtype, "torch.Tensor").replace("Tensor", "Storage")
+
+    def __repr__(self) -> str:
+        body = "\n".join(f" {v}" for v in self.tolist())
+        head = f"[torch.storage.TypedStorage(dtype={self.dtype}, device={self.device}) of size {len(self)}]"
+        return body + "\n" + head if body else head
+
+
+_TYPED_WARNING = ("TypedStorage is deprecated. It will be removed in the future and UntypedStorage will be the only "
+                  "storage class. This should only matter to you if you are using storages directly.  To access "
+                  "UntypedStorage directly, use tensor.untyped_storage() instead of tensor.storage()")
+
+
+def untyped_storage(t) -> UntypedStorage:
+    return UntypedStorage(owner_array(t._data), t._device)
+
+
+def typed_storage(t) -> TypedStorage:
+    warnings.warn(_TYPED_WARNING, UserWarning, stacklevel=3)
+    return TypedStorage(untyped_storage(t), t.dtype)
+
+
+# --------------------------------------------------------------------------- changing a tensor's memory
+def _check_can_change(t, fname: str) -> None:
+    from .tensor import check_not_inference
+    check_not_inference(t)
+    if t._requires_grad and t.grad_fn is None:
+        from .grad_mode import state
+        if state.enabled:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+def _strided_view(u8, offset_elems, size, stride, npdtype, xp):
+    isz = np.dtype(npdtype).itemsize
+    elems = u8[: len(u8) // isz * isz].view(npdtype)
+    start = elems[offset_elems:]
+    byte_strides = tuple(s * isz for s in stride)
+    if xp is np:
+        return np.lib.stride_tricks.as_strided(start, tuple(size), byte_strides, writeable=True)
+    from cupy.lib.stride_tricks import as_strided  # pragma: no cover - CUDA only
+    return as_strided(start, tuple(size), byte_strides)
+
+
+def set_(t, source=None, storage_offset=0, size=None, stride=None):
+    """``Tensor.set_``: make ``t`` use ``source``'s memory (a tensor's, or a storage's from
+    ``storage_offset`` with ``size``/``stride``); ``set_()`` leaves ``t`` empty."""
+    from .tensor import Tensor, wrap
+    from .device import get_backend
+    _check_can_change(t, "set_")
+    if source is None:
+        t._data = get_backend(t._device).xp.empty((0,), dtype=t._data.dtype)
+        t._base = None
+    elif isinstance(source, Tensor):
+        if source._data.dtype != t._data.dtype:
+            from .tensor import _CPP_TYPE_NAMES
+            raise RuntimeError(f"Could not set tensor of type {_CPP_TYPE_NAMES[source._data.dtype.name]} to a tensor "
+                               f"of type {_CPP_TYPE_NAMES[t._data.dtype.name]}")
+        t._data = source._data
+        t._device = source._device
+        t._base = source._base if source._base is not None else source
+    else:
+        if isinstance(source, TypedStorage):
+            source = source.untyped()
+        if not isinstance(source, UntypedStorage):
+            raise TypeError(f"set_(): argument 'source' must be Tensor or Storage, not {type(source).__name__}")
+        xp = get_backend(source.device).xp
+        n = source.nbytes() // t._data.itemsize
+        if size is None:
+            size, stride = (n - storage_offset,), (1,)
+        size = tuple(int(s) for s in size)
+        if stride is None:
+            from .memory_layout import format_strides
+            stride = format_strides(size, tuple(range(len(size))))
+        u8 = source._bytes()
+        t._data = _strided_view(u8, int(storage_offset), size, tuple(int(s) for s in stride), t._data.dtype, xp)
+        t._device = source.device
+        # the whole storage as a tensor of t's dtype: what storage_offset() measures from
+        isz = t._data.itemsize
+        t._base = wrap(u8[: len(u8) // isz * isz].view(t._data.dtype), source.device)
+    t._vc[0] += 1
+    return t
+
+
+def resize_(t, size):
+    """PyTorch's ``resize_``: the first ``numel`` elements of the tensor's memory (from its
+    offset, in memory order) seen as a contiguous tensor of ``size``; memory grows when too small
+    (the new elements are zeros here; PyTorch leaves them uninitialised)."""
+    if t._requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
+    from .tensor import check_not_inference
+    from .device import get_backend
+    check_not_inference(t)
+    size = tuple(size)
+    for s in size:
+        if not isinstance(s, numbers.Integral) or isinstance(s, bool):
+            raise TypeError(f"resize_(): argument 'size' must be tuple of ints, but found element of type "
+                            f"{type(s).__name__}")
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
+    a = t._data
+    n = 1
+    for s in size:
+        n *= int(s)
+    if a.shape == size:
+        return t
+    isz = a.itemsize
+    owner = owner_array(a)
+    u8 = _bytes_of(owner)
+    start = (_ptr(a) - _ptr(owner)) if a.size else 0
+    need = n * isz
+    if start + need <= len(u8):
+        t._data = u8[start:start + need].view(a.dtype).reshape(size)
+    else:
+        xp = get_backend(t._device).xp
+        grown = xp.zeros(n, dtype=a.dtype)
+        keep = (len(u8) - start) // isz
+        grown[:keep] = u8[start:start + keep * isz].view(a.dtype)
+        t._data = grown.reshape(size)
+        t._base = None
+    return t
+
+
+def _cpu_only(t, fname: str) -> None:
+    if t._device.type != "cpu":
+        raise TypeError(f"{fname} is only implemented on CPU tensors")
+    if t._requires_grad:
+        raise RuntimeError(f"Can't call {fname}() on Variable that requires grad. Use var.detach().{fname}() "
+                           "instead.")
+
+
+def _store_python_values(t, values, fname):
+    """Write Python results back with the tensor's dtype (``apply_`` on an int tensor truncates)."""
+    from .tensor import check_not_inference
+    check_not_inference(t)
+    a = t._data
+    if a.dtype.kind in "iub":
+        values = [int(v) if a.dtype.kind != "b" else bool(v) for v in values]
+    a[...] = np.asarray(values, dtype=a.dtype).reshape(a.shape)
+    t._vc[0] += 1
+    return t
+
+
+def apply_(t, fn):
+    """Call ``fn`` on every element (a Python number) and store what it returns."""
+    _cpu_only(t, "apply_")
+    return _store_python_values(t, [fn(v) for v in t._data.reshape(-1).tolist()], "apply_")
+
+
+def _broadcast_other(t, other, fname):
+    try:
+        return np.broadcast_to(other._data, t._data.shape)
+    except ValueError:
+        from .tensor import _LEGACY_TYPE_NAMES
+        raise RuntimeError(f"expand({_LEGACY_TYPE_NAMES.get(other.dtype, 'torch.Tensor')}{{{list(other._data.shape)}}}, size={list(t._data.shape)}): "
+                           f"the number of sizes provided ({t._data.ndim}) must be greater or equal to the number of "
+                           f"dimensions in the tensor ({other._data.ndim})") from None
+
+
+def map_(t, other, fn):
+    """``fn(self_element, other_element)`` for every element, ``other`` broadcast to ``t``."""
+    _cpu_only(t, "map_")
+    b = _broadcast_other(t, other, "map_")
+    return _store_python_values(t, [fn(x, y) for x, y in zip(t._data.reshape(-1).tolist(), b.reshape(-1).tolist())],
+                                "map_")
+
+
+def map2_(t, x, y, fn):
+    _cpu_only(t, "map2_")
+    bx = _broadcast_other(t, x, "map2_")
+    by = _broadcast_other(t, y, "map2_")
+    vals = [fn(a, b, c) for a, b, c in zip(t._data.reshape(-1).tolist(), bx.reshape(-1).tolist(),
+                                           by.reshape(-1).tolist())]
+    return _store_python_values(t, vals, "map2_")
