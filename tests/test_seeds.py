@@ -35,6 +35,10 @@ def _run(script: Path, use_torch: bool = False) -> str:
     if use_torch:
         src = src.replace("import tensorgraft as torch", "import torch")
     env = dict(os.environ, PYTHONHASHSEED="0")
+    # the tutorials draw unseeded numbers (data, weights, DynamicNet's random depth); seeding Python's
+    # and the framework's generators first keeps "the loss falls" from failing on an unlucky draw
+    module = "torch" if use_torch else "tensorgraft"
+    src = f"import random as _r; _r.seed(0); import {module} as _m; _m.manual_seed(0)\n" + src
     proc = subprocess.run([sys.executable, "-c", src], capture_output=True, text=True, env=env, timeout=600)
     assert proc.returncode == 0, f"{script.name} failed:\n{proc.stdout}\n{proc.stderr}"
     return proc.stdout

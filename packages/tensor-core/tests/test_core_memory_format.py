@@ -138,3 +138,29 @@ def test_empty_permuted(tg_device):
         tg.empty_permuted((2, 3), (0, 0))
     with pytest.raises(RuntimeError, match="does not match the length of the physical_layout"):
         tg.empty_permuted((2, 3), (0,))
+
+
+def test_clone_without_format_is_c_ordered_so_view_writes_keep_recording():
+    # deliberate difference (docs/user-guide/differences.md): PyTorch's clone() keeps a transposed
+    # input's strides; tensorgraft's copies C-ordered, because in-place writes into views of a tensor
+    # that records gradients need a C-ordered base
+    x = tg.ones(3, 4, requires_grad=True)
+    c = x.t().clone()
+    assert c.is_contiguous() and c.stride() == (3, 1)
+    c[0].mul_(2)
+    c.diagonal().zero_()
+    c.sum().backward()
+    want = np.ones((4, 3))
+    want[0] = 2
+    want[np.arange(3), np.arange(3)] = 0
+    np.testing.assert_array_equal(x.grad.numpy(), want.T)
+    assert x.t().clone(memory_format=tg.preserve_format).stride() == (1, 4)
+
+
+def test_as_strided_on_a_densely_laid_out_base():
+    # a channels-last (or transposed) tensor covers its memory densely: as_strided reads that memory
+    base = tg.arange(24.0).reshape(1, 2, 3, 4).contiguous(memory_format=tg.channels_last)
+    flat = base.as_strided((24,), (1,), 0)
+    np.testing.assert_array_equal(flat.numpy(), base.numpy().transpose(0, 2, 3, 1).reshape(-1))
+    flat[0] = -1.0
+    assert base[0, 0, 0, 0].item() == -1.0

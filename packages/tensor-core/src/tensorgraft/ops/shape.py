@@ -1245,9 +1245,10 @@ def _clone_frontend(op):
 
     def clone(input, *, memory_format=None):
         _check(input, "clone")
-        if memory_format is not None or not input._data.flags.c_contiguous:
-            # PyTorch's default, preserve_format, keeps a dense input's strides (a transposed
-            # tensor's clone is transposed too); formats are laid out in memory_layout.py
+        if memory_format is not None:
+            # a named format (memory_layout.py). Without one, the copy is C-ordered: PyTorch's default,
+            # preserve_format, would keep a transposed input's strides, but tensorgraft's in-place
+            # writes into views of a tensor that records gradients need a C-ordered base
             from .tensor_extras import clone_as
             return clone_as(input, memory_format)
         return _finish_copy(op, input, table[input._device.type](input._data), None)
@@ -1291,11 +1292,13 @@ defop("meshgrid", frontend=lambda op: _meshgrid, method=False, differentiable=Fa
 
 def _as_strided_kernel(xp, a, base, size, stride, offset):
     isz = a.itemsize
+    # the base covers one dense block of memory starting at its first element (C order, or any
+    # other dense order such as a transposed clone's): view that block as the flat storage
     if xp is np:
-        start = np.lib.stride_tricks.as_strided(base.reshape(-1), (base.size,), (isz,))
+        start = np.lib.stride_tricks.as_strided(base, (base.size,), (isz,))
         return np.lib.stride_tricks.as_strided(start[offset:], size, tuple(s * isz for s in stride))
     from cupy.lib.stride_tricks import as_strided  # pragma: no cover - CUDA only
-    return as_strided(base.reshape(-1)[offset:], size, tuple(s * isz for s in stride))
+    return as_strided(as_strided(base, (base.size,), (isz,))[offset:], size, tuple(s * isz for s in stride))
 
 
 def _as_strided_frontend(op):
@@ -1306,8 +1309,9 @@ def _as_strided_frontend(op):
         _check(input, "as_strided")
         base = input._base if input._base is not None else input
         b = base._data
-        if not b.flags.c_contiguous:
-            raise RuntimeError("as_strided(): only supported on tensors whose base is contiguous")
+        if not b.flags.c_contiguous and _dense_order(b) is None:
+            raise RuntimeError("as_strided(): only supported on tensors whose base covers its memory densely "
+                               "(call .contiguous() first)")
         size, stride = tuple(size), tuple(stride)
         if len(size) != len(stride):
             raise RuntimeError("mismatch in length of strides and shape")
@@ -1328,6 +1332,11 @@ def _as_strided_frontend(op):
                                                          "in_stride": input.stride()})
         return out
     return as_strided
+
+
+def _dense_order(b):
+    from ..memory_layout import _dense_order as dense_order
+    return dense_order(b)
 
 
 def _offset_of(a, base):
