@@ -7,6 +7,8 @@ import tensorgraft as tg
 from tensorgraft import nn_function_aliases
 from tensorgraft.testing import assert_on_device
 
+pytest.importorskip("tensorgraft.nn", reason="the top-level spellings call tensorgraft-nn's functions")
+
 
 def _calls(dev):
     rng = np.random.default_rng(21)

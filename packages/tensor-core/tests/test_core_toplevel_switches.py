@@ -165,6 +165,7 @@ def test_set_default_tensor_type_warns_once_without_warn_always(restore_switches
 
 
 def test_vmap_is_func_vmap():
+    pytest.importorskip("tensorgraft.func", reason="needs the autograd engine (tensorgraft-autograd)")
     assert tg.vmap is tg.func.vmap
     out = tg.vmap(lambda row: row * 2)(tg.ones(3, 2))
     assert out.tolist() == [[2.0, 2.0]] * 3
