@@ -48,6 +48,11 @@ def __getattr__(name):
         from .typed_tensors import TYPED_TENSORS
         globals().update(TYPED_TENSORS)
         return TYPED_TENSORS[name]
+    if name in _FROM_MEMORY or name in _FROM_NVML:
+        import importlib
+        module = importlib.import_module(f"{__name__}.{'memory' if name in _FROM_MEMORY else 'nvml'}")
+        value = globals()[name] = getattr(module, name)
+        return value
     if name in ("amp", "nvtx"):  # submodules: torch.cuda.amp (deprecated aliases of tensorgraft.amp), nvtx
         import importlib
         return importlib.import_module(f"{__name__}.{name}")
@@ -219,14 +224,16 @@ def set_rng_state_all(new_states) -> None:
         set_rng_state(state, i)
 
 
-# --------------------------------------------------------------------------- memory (memory.py)
-from .memory import (caching_allocator_alloc, caching_allocator_delete, empty_cache,  # noqa: E402
-                     get_per_process_memory_fraction, max_memory_allocated, max_memory_cached,
-                     max_memory_reserved, mem_get_info, memory_allocated, memory_cached, memory_reserved,
-                     memory_stats, memory_stats_as_nested_dict, memory_summary, reset_accumulated_memory_stats,
-                     reset_max_memory_allocated, reset_max_memory_cached, reset_peak_memory_stats,
-                     set_per_process_memory_fraction)
-from .nvml import clock_rate, device_memory_used, list_gpu_processes, power_draw, temperature, utilization  # noqa: E402,I001
+# --------------------------------------------------------------------------- memory (memory.py), NVML (nvml.py)
+# loaded on first use, like the stream API: importing tensorgraft imports this package on every machine
+_FROM_MEMORY = frozenset({"caching_allocator_alloc", "caching_allocator_delete", "empty_cache",
+                          "get_per_process_memory_fraction", "max_memory_allocated", "max_memory_cached",
+                          "max_memory_reserved", "mem_get_info", "memory_allocated", "memory_cached",
+                          "memory_reserved", "memory_stats", "memory_stats_as_nested_dict", "memory_summary",
+                          "reset_accumulated_memory_stats", "reset_max_memory_allocated", "reset_max_memory_cached",
+                          "reset_peak_memory_stats", "set_per_process_memory_fraction"})
+_FROM_NVML = frozenset({"clock_rate", "device_memory_used", "list_gpu_processes", "power_draw", "temperature",
+                        "utilization"})
 from tensorgraft.errors import OutOfMemoryError  # noqa: E402
 
 
