@@ -137,3 +137,16 @@ def test_skip_init():
         nn.utils.skip_init(NoDevice)
     with pytest.raises(RuntimeError, match="Expected a Module; got <class 'int'>"):
         nn.utils.skip_init(int)
+
+
+def test_legacy_classes_import_from_pytorchs_submodules():
+    from tensorgraft.nn.modules.container import Container
+    from tensorgraft.nn.modules.conv import _ConvTransposeNd
+    from tensorgraft.nn.modules.loss import NLLLoss2d
+    from tensorgraft.nn.modules.normalization import CrossMapLRN2d
+    assert (NLLLoss2d, CrossMapLRN2d, Container) == (nn.NLLLoss2d, nn.CrossMapLRN2d, nn.Container)
+    assert isinstance(nn.ConvTranspose2d(2, 3, 3), _ConvTransposeNd)
+    assert not isinstance(nn.Conv2d(2, 3, 3), _ConvTransposeNd)
+    with pytest.raises(AttributeError, match="has no attribute 'Nope'"):
+        from tensorgraft.nn.modules import loss
+        loss.Nope  # noqa: B018

@@ -458,3 +458,12 @@ class ParameterDict(Module):
 
     def __call__(self, input):
         raise RuntimeError("ParameterDict should not be called.")
+
+
+def __getattr__(name):
+    """PyTorch's import path for ``Container``, which lives in legacy.py (imported on first use: legacy.py
+    imports this module)."""
+    if name == "Container":
+        from .legacy import Container
+        return Container
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

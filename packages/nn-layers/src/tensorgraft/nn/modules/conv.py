@@ -216,3 +216,6 @@ class Fold(Module):
 
     def extra_repr(self):
         return _window_repr(self, ("output_size", "kernel_size", "dilation", "padding", "stride"))
+
+
+_ConvTransposeNd = _ConvTranspose  # PyTorch's name for the transposed convolutions' base class

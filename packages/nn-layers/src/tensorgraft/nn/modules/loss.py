@@ -233,3 +233,12 @@ class CTCLoss(_Loss):
     def forward(self, log_probs, targets, input_lengths, target_lengths):
         return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank, self.reduction,
                           self.zero_infinity)
+
+
+def __getattr__(name):
+    """PyTorch's import path for ``NLLLoss2d``, which lives in legacy.py (imported on first use: legacy.py
+    imports this module)."""
+    if name == "NLLLoss2d":
+        from .legacy import NLLLoss2d
+        return NLLLoss2d
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -299,3 +299,12 @@ class LocalResponseNorm(Module):
 
     def extra_repr(self):
         return _listing(self, ("size",), (("alpha", "alpha"), ("beta", "beta"), ("k", "k")))
+
+
+def __getattr__(name):
+    """PyTorch's import path for ``CrossMapLRN2d``, which lives in legacy.py (imported on first use: legacy.py
+    imports this module)."""
+    if name == "CrossMapLRN2d":
+        from .legacy import CrossMapLRN2d
+        return CrossMapLRN2d
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
