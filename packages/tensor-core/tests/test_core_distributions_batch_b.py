@@ -286,3 +286,20 @@ def test_new_constraints(tg_device):
     assert mc.event_dim == 0 and not mc.is_discrete
     assert C.multinomial(3).event_dim == 1 and C.multinomial(3).is_discrete
     assert C.stack([C.real, C.real], -1).event_dim == 1 and C.stack([C.real, C.real], 0).event_dim == 0
+
+
+@pytest.mark.parametrize("make", [
+    lambda: (D.Normal(tg.tensor([0.3, -1.0]), tg.tensor([1.2, 0.5])), D.Normal(tg.tensor([1.0, 0.0]), tg.tensor([0.7, 2.0]))),
+    lambda: (D.Exponential(tg.tensor([0.5, 2.0])), D.Exponential(tg.tensor([1.5, 0.3]))),
+    lambda: (D.Gamma(tg.tensor([2.0, 0.5]), tg.tensor([1.0, 3.0])), D.Gamma(tg.tensor([1.0, 4.0]), tg.tensor([0.5, 2.0]))),
+    lambda: (D.Chi2(tg.tensor([2.0, 5.0])), D.Chi2(tg.tensor([3.0, 1.0]))),
+    lambda: (D.Beta(tg.tensor([2.0, 0.5]), tg.tensor([1.0, 3.0])), D.Beta(tg.tensor([1.0, 4.0]), tg.tensor([0.5, 2.0]))),
+], ids=["Normal", "Exponential", "Gamma", "Chi2", "Beta"])
+def test_classic_distributions_are_exponential_families(make):
+    # as in PyTorch: the log-normalizer form gives the closed-form entropy and KL back
+    pytest.importorskip("tensorgraft.autograd", reason="needs the autograd engine (tensorgraft-autograd)")
+    from tensorgraft.distributions.exp_family import kl_bregman
+    p, q = make()
+    assert isinstance(p, D.ExponentialFamily)
+    np.testing.assert_allclose(D.ExponentialFamily.entropy(p).detach().numpy(), p.entropy().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(kl_bregman(p, q).detach().numpy(), D.kl_divergence(p, q).numpy(), rtol=1e-5, atol=1e-6)

@@ -7,6 +7,7 @@ import tensorgraft as tg
 
 from . import _sampling, constraints
 from .distribution import LOG_SQRT_2PI, Distribution, broadcast_all
+from .exp_family import ExponentialFamily
 from .multivariate import Dirichlet, dirichlet_mode
 
 __all__ = ["Beta", "Cauchy", "Chi2", "Exponential", "Gamma", "Laplace", "Normal", "StudentT", "Uniform"]
@@ -16,7 +17,7 @@ def _nan_like(x):
     return tg.full_like(x, math.nan)
 
 
-class Normal(Distribution):
+class Normal(ExponentialFamily):
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
     has_rsample = True
@@ -61,6 +62,16 @@ class Normal(Distribution):
     def entropy(self):
         return 0.5 + LOG_SQRT_2PI + self.scale.log()
 
+
+    # exponential-family form (ExponentialFamily): eta = (mu / s^2, -1 / (2 s^2))
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self):
+        return (self.loc / self.scale.pow(2), -0.5 * self.scale.pow(-2))
+
+    def _log_normalizer(self, x, y):
+        return -0.25 * x.pow(2) / y + 0.5 * (-math.pi / y).log()
 
 class Uniform(Distribution):
     has_rsample = True
@@ -114,7 +125,7 @@ class Uniform(Distribution):
         return (self.high - self.low).log()
 
 
-class Exponential(Distribution):
+class Exponential(ExponentialFamily):
     arg_constraints = {"rate": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
@@ -158,6 +169,16 @@ class Exponential(Distribution):
     def entropy(self):
         return 1.0 - self.rate.log()
 
+
+    # exponential-family form: eta = -rate, A(eta) = -log(-eta)
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self):
+        return (-self.rate,)
+
+    def _log_normalizer(self, x):
+        return -(-x).log()
 
 class Laplace(Distribution):
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
@@ -249,7 +270,7 @@ class Cauchy(Distribution):
         return math.log(4 * math.pi) + self.scale.log()
 
 
-class Gamma(Distribution):
+class Gamma(ExponentialFamily):
     """Shape ``concentration``, inverse scale ``rate``."""
 
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
@@ -292,6 +313,16 @@ class Gamma(Distribution):
         return a - self.rate.log() + tg.lgamma(a) + (1.0 - a) * tg.digamma(a)
 
 
+    # exponential-family form: eta = (concentration - 1, -rate)
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self):
+        return (self.concentration - 1, -self.rate)
+
+    def _log_normalizer(self, x, y):
+        return tg.lgamma(x + 1) + (x + 1) * (-y.reciprocal()).log()
+
 class Chi2(Gamma):
     """``Gamma(df / 2, 1 / 2)``."""
 
@@ -306,7 +337,7 @@ class Chi2(Gamma):
         return self.concentration * 2
 
 
-class Beta(Distribution):
+class Beta(ExponentialFamily):
     """Beta(a = ``concentration1``, b = ``concentration0``), sampled as ``Ga / (Ga + Gb)``."""
 
     arg_constraints = {"concentration1": constraints.positive, "concentration0": constraints.positive}
@@ -366,6 +397,20 @@ class Beta(Distribution):
         lbeta = tg.lgamma(a) + tg.lgamma(b) - tg.lgamma(total)
         return lbeta - (a - 1) * tg.digamma(a) - (b - 1) * tg.digamma(b) + (total - 2) * tg.digamma(total)
 
+
+    # exponential-family form: eta = (concentration1, concentration0), A = log B(eta), carrier
+    # h(x) = 1 / (x (1 - x)), whose mean log is -E[log X] - E[log(1 - X)]
+    @property
+    def _mean_carrier_measure(self):
+        a, b = self.concentration1, self.concentration0
+        return -(tg.digamma(a) + tg.digamma(b) - 2 * tg.digamma(a + b))
+
+    @property
+    def _natural_params(self):
+        return (self.concentration1, self.concentration0)
+
+    def _log_normalizer(self, x, y):
+        return tg.lgamma(x) + tg.lgamma(y) - tg.lgamma(x + y)
 
 class StudentT(Distribution):
     """Location-scale Student's t with ``df`` degrees of freedom: ``loc + scale * Z / sqrt(V / df)``
