@@ -8,7 +8,7 @@ import tensorgraft as tg
 
 from . import constraints
 from .distribution import Distribution, lazy_property
-from .multivariate import MultivariateNormal, _batch_solve_lower
+from .multivariate import MultivariateNormal, _batch_solve_lower, expand_cached_matrices
 
 __all__ = ["LowRankMultivariateNormal"]
 
@@ -68,9 +68,7 @@ class LowRankMultivariateNormal(Distribution):
         new.loc = self.loc.expand(tuple(batch_shape) + (n,))
         new.cov_factor = self.cov_factor.expand(tuple(batch_shape) + (n, m))
         new.cov_diag = self.cov_diag.expand(tuple(batch_shape) + (n,))
-        for name in ("covariance_matrix", "precision_matrix", "scale_tril"):
-            if name in self.__dict__:
-                new.__dict__[name] = self.__dict__[name].expand(tuple(batch_shape) + (n, n))
+        expand_cached_matrices(self, new, tuple(batch_shape) + (n, n))
         return new
 
     def _full_shape(self):

@@ -88,7 +88,37 @@ def _precision_to_scale_tril(P):
     return tg.linalg.solve_triangular(U, eye, upper=True).mT
 
 
-class MultivariateNormal(Distribution):
+def expand_cached_matrices(old, new, full_shape):
+    """Carry the covariance/precision/scale_tril matrices ``old`` already derived (lazily) over to
+    ``expand``'s result ``new``, broadcast to ``full_shape``."""
+    for name in ("covariance_matrix", "precision_matrix", "scale_tril"):
+        if name in old.__dict__:
+            new.__dict__[name] = old.__dict__[name].expand(full_shape)
+
+
+class CholeskyMatrices:
+    """The three matrix views of a distribution kept as a lower Cholesky factor
+    (``_unbroadcasted_scale_tril``), each derived on first use and broadcast to ``_full_shape()``:
+    shared by MultivariateNormal and Wishart."""
+
+    @lazy_property
+    def scale_tril(self):
+        return self._unbroadcasted_scale_tril.expand(self._full_shape())
+
+    @lazy_property
+    def covariance_matrix(self):
+        L = self._unbroadcasted_scale_tril
+        return (L @ L.mT).expand(self._full_shape())
+
+    @lazy_property
+    def precision_matrix(self):
+        L = self._unbroadcasted_scale_tril
+        eye = tg.eye(L.shape[-1], dtype=L.dtype, device=L.device).expand(L.shape)
+        Linv = tg.linalg.solve_triangular(L, eye, upper=False)
+        return (Linv.mT @ Linv).expand(self._full_shape())
+
+
+class MultivariateNormal(CholeskyMatrices, Distribution):
     """Gaussian over vectors, given by exactly one of ``covariance_matrix``, ``precision_matrix``
     or ``scale_tril`` (the lower Cholesky factor of the covariance, which everything uses)."""
 
@@ -125,29 +155,11 @@ class MultivariateNormal(Distribution):
         new = super().expand(batch_shape, _instance)
         n = self._event_shape[0]
         new.loc = self.loc.expand(tuple(batch_shape) + (n,))
-        for name in ("covariance_matrix", "precision_matrix", "scale_tril"):
-            if name in self.__dict__:
-                new.__dict__[name] = self.__dict__[name].expand(tuple(batch_shape) + (n, n))
+        expand_cached_matrices(self, new, tuple(batch_shape) + (n, n))
         return new
 
     def _full_shape(self):
         return self._batch_shape + self._event_shape + self._event_shape
-
-    @lazy_property
-    def scale_tril(self):
-        return self._unbroadcasted_scale_tril.expand(self._full_shape())
-
-    @lazy_property
-    def covariance_matrix(self):
-        L = self._unbroadcasted_scale_tril
-        return (L @ L.mT).expand(self._full_shape())
-
-    @lazy_property
-    def precision_matrix(self):
-        L = self._unbroadcasted_scale_tril
-        eye = tg.eye(L.shape[-1], dtype=L.dtype, device=L.device).expand(L.shape)
-        Linv = tg.linalg.solve_triangular(L, eye, upper=False)
-        return (Linv.mT @ Linv).expand(self._full_shape())
 
     @property
     def mean(self):

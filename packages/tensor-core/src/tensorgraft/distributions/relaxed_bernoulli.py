@@ -45,17 +45,9 @@ class LogitRelaxedBernoulli(_ProbsOrLogitsParam, Distribution):
         return tg.log(tg.as_tensor(self.temperature, dtype=diff.dtype, device=diff.device)) + diff - 2 * softplus(diff)
 
 
-class RelaxedBernoulli(TransformedDistribution):
-    """``sigmoid`` of a ``LogitRelaxedBernoulli``: values in ``(0, 1)`` that approach Bernoulli
-    draws as ``temperature`` goes to 0."""
-
-    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
-    support = constraints.unit_interval
-    has_rsample = True
-
-    def __init__(self, temperature, probs=None, logits=None, validate_args=None):
-        base = LogitRelaxedBernoulli(temperature, probs, logits)
-        super().__init__(base, SigmoidTransform(), validate_args=validate_args)
+class RelaxedParams:
+    """``temperature``, ``logits`` and ``probs`` of a relaxed distribution, read from its base
+    (RelaxedBernoulli, RelaxedOneHotCategorical)."""
 
     @property
     def temperature(self):
@@ -68,3 +60,16 @@ class RelaxedBernoulli(TransformedDistribution):
     @property
     def probs(self):
         return self.base_dist.probs
+
+
+class RelaxedBernoulli(RelaxedParams, TransformedDistribution):
+    """``sigmoid`` of a ``LogitRelaxedBernoulli``: values in ``(0, 1)`` that approach Bernoulli
+    draws as ``temperature`` goes to 0."""
+
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.unit_interval
+    has_rsample = True
+
+    def __init__(self, temperature, probs=None, logits=None, validate_args=None):
+        base = LogitRelaxedBernoulli(temperature, probs, logits)
+        super().__init__(base, SigmoidTransform(), validate_args=validate_args)

@@ -8,6 +8,7 @@ import tensorgraft as tg
 from . import constraints
 from .discrete import Categorical
 from .distribution import Distribution, clamp_probs
+from .relaxed_bernoulli import RelaxedParams
 from .transformed import TransformedDistribution
 from .transforms import ExpTransform
 
@@ -62,7 +63,7 @@ class ExpRelaxedCategorical(Distribution):
         return (score - score.logsumexp(-1, keepdim=True)).sum(-1) + log_scale
 
 
-class RelaxedOneHotCategorical(TransformedDistribution):
+class RelaxedOneHotCategorical(RelaxedParams, TransformedDistribution):
     """``exp`` of an ``ExpRelaxedCategorical``: points of the simplex that approach one-hot vectors
     as ``temperature`` goes to 0."""
 
@@ -73,15 +74,3 @@ class RelaxedOneHotCategorical(TransformedDistribution):
     def __init__(self, temperature, probs=None, logits=None, validate_args=None):
         base = ExpRelaxedCategorical(temperature, probs, logits)
         super().__init__(base, ExpTransform(), validate_args=validate_args)
-
-    @property
-    def temperature(self):
-        return self.base_dist.temperature
-
-    @property
-    def logits(self):
-        return self.base_dist.logits
-
-    @property
-    def probs(self):
-        return self.base_dist.probs

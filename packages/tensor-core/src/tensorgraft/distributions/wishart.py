@@ -10,9 +10,8 @@ import tensorgraft as tg
 
 from . import constraints
 from .continuous import Chi2
-from .distribution import lazy_property
 from .exp_family import ExponentialFamily
-from .multivariate import _precision_to_scale_tril
+from .multivariate import CholeskyMatrices, _precision_to_scale_tril, expand_cached_matrices
 
 __all__ = ["Wishart"]
 
@@ -27,7 +26,7 @@ def _log_det_from_tril(L):
     return 2 * L.diagonal(dim1=-2, dim2=-1).log().sum(-1)
 
 
-class Wishart(ExponentialFamily):
+class Wishart(CholeskyMatrices, ExponentialFamily):
     """Given ``df`` and exactly one of ``covariance_matrix``, ``precision_matrix`` or
     ``scale_tril`` (the covariance's lower Cholesky factor, which everything uses)."""
 
@@ -79,31 +78,13 @@ class Wishart(ExponentialFamily):
         new = super().expand(batch_shape, _instance)
         full = tuple(batch_shape) + tuple(self._event_shape)
         new.df = self.df.expand(batch_shape)
-        for name in ("covariance_matrix", "precision_matrix", "scale_tril"):
-            if name in self.__dict__:
-                new.__dict__[name] = self.__dict__[name].expand(full)
+        expand_cached_matrices(self, new, full)
         new._batch_dims = [-(i + 1) for i in range(len(batch_shape))]
         new._dist_chi2 = self._dist_chi2.expand(tuple(batch_shape) + (self._event_shape[-1],))
         return new
 
     def _full_shape(self):
         return self._batch_shape + self._event_shape
-
-    @lazy_property
-    def scale_tril(self):
-        return self._unbroadcasted_scale_tril.expand(self._full_shape())
-
-    @lazy_property
-    def covariance_matrix(self):
-        L = self._unbroadcasted_scale_tril
-        return (L @ L.mT).expand(self._full_shape())
-
-    @lazy_property
-    def precision_matrix(self):
-        L = self._unbroadcasted_scale_tril
-        eye = tg.eye(L.shape[-1], dtype=L.dtype, device=L.device).expand(L.shape)
-        Linv = tg.linalg.solve_triangular(L, eye, upper=False)
-        return (Linv.mT @ Linv).expand(self._full_shape())
 
     def _df_matrix(self):
         return self.df.reshape(tuple(self.df.shape) + (1, 1))

@@ -227,8 +227,8 @@ class Identity(BasePruningMethod):
         return _attach(cls, module, name, None, (), {})
 
 
-class RandomUnstructured(BasePruningMethod):
-    """Zeroes ``amount`` entries chosen uniformly at random."""
+class _UnstructuredByScore(BasePruningMethod):
+    """Zeroes the ``amount`` entries that ``_pick`` chooses from the flattened tensor."""
 
     PRUNING_TYPE = "unstructured"
 
@@ -240,31 +240,28 @@ class RandomUnstructured(BasePruningMethod):
         count = _units_to_prune(self.amount, t.numel())
         mask = default_mask.clone()
         if count:
-            draws = _tg.rand_like(t).reshape(-1)
-            mask.view(-1)[_tg.topk(draws, k=count).indices] = 0
+            mask.view(-1)[self._pick(t, count)] = 0
         return mask
+
+
+class RandomUnstructured(_UnstructuredByScore):
+    """Zeroes ``amount`` entries chosen uniformly at random."""
+
+    @staticmethod
+    def _pick(t, count):
+        return _tg.topk(_tg.rand_like(t).reshape(-1), k=count).indices
 
     @classmethod
     def apply(cls, module, name, amount):
         return _attach(cls, module, name, None, (amount,), {})
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(_UnstructuredByScore):
     """Zeroes the ``amount`` entries of smallest absolute value."""
 
-    PRUNING_TYPE = "unstructured"
-
-    def __init__(self, amount):
-        _check_amount_type_and_range(amount)
-        self.amount = amount
-
-    def compute_mask(self, t, default_mask):
-        count = _units_to_prune(self.amount, t.numel())
-        mask = default_mask.clone()
-        if count:
-            smallest = _tg.topk(t.abs().reshape(-1), k=count, largest=False).indices
-            mask.view(-1)[smallest] = 0
-        return mask
+    @staticmethod
+    def _pick(t, count):
+        return _tg.topk(t.abs().reshape(-1), k=count, largest=False).indices
 
     @classmethod
     def apply(cls, module, name, amount, importance_scores=None):
