@@ -118,6 +118,24 @@ def test_stft_istft_gradients_match_finite_differences():
     assert tg.autograd.gradcheck(lambda s, w: tg.istft(tg.view_as_complex(s), 8, 3, 6, w, length=20), (spec, w))
 
 
+def test_stft_istft_gradcheck_with_complex_inputs():
+    """The same checks with the spectrum (and a complex signal) entering as complex tensors: gradcheck
+    steps their real and imaginary parts separately and compares both halves of the gradient."""
+    pytest.importorskip("tensorgraft.autograd", reason="needs the autograd engine (tensorgraft-autograd)")
+    rng = np.random.default_rng(12)
+    x = tg.tensor(rng.standard_normal(18), requires_grad=True)
+    w = tg.tensor(rng.random(6) + 0.5, requires_grad=True)
+    spec = tg.stft(x, 8, 3, 6, w, return_complex=True).detach().requires_grad_()
+    assert spec.dtype == tg.complex128
+    assert tg.autograd.gradcheck(lambda s, w: tg.istft(s, 8, 3, 6, w, length=20), (spec, w))
+    assert tg.autograd.gradgradcheck(lambda s: tg.istft(s, 8, 3, 6, w.detach(), length=20), (spec,))
+    # a complex signal: a two-sided spectrum, complex in and complex out
+    z = tg.tensor(rng.standard_normal(14) + 1j * rng.standard_normal(14), requires_grad=True)
+    assert tg.autograd.gradcheck(lambda z, w: tg.stft(z, 8, 3, 6, w, return_complex=True), (z, w))
+    assert tg.autograd.gradcheck(lambda s: tg.istft(s, 8, 3, 6, w.detach(), onesided=False, return_complex=True),
+                                 (tg.stft(z, 8, 3, 6, w, return_complex=True).detach().requires_grad_(),))
+
+
 def test_grad_fn_names():
     pytest.importorskip("tensorgraft.autograd", reason="needs the autograd engine (tensorgraft-autograd)")
     x = tg.randn(20, requires_grad=True)

@@ -12,12 +12,12 @@ import collections
 
 import math
 
-from .ops.decompositions import (  # noqa: F401
-    LDLFactorExResult, LDLFactorResult, EigResult, LstsqResult, LUFactorExResult, LUFactorResult, LUResult, SolveExResult,
-)
+from .ops.decompositions import EigResult, LstsqResult  # noqa: F401
+from .ops.ldl import LDLFactorExResult, LDLFactorResult  # noqa: F401
 from .ops.linalg import (  # noqa: F401
     EighResult, LinAlgError, QRResult, SlogdetResult, SVDResult, parse_einsum,
 )
+from .ops.lu import LUFactorExResult, LUFactorResult, LUResult, SolveExResult  # noqa: F401
 
 __all__ = ["inv", "solve", "solve_triangular", "det", "slogdet", "cholesky", "qr", "eigh", "eigvalsh", "svd",
            "svdvals", "pinv", "matrix_power", "cross", "norm", "matrix_norm", "vector_norm", "multi_dot", "vecdot",

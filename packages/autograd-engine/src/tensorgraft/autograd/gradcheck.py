@@ -1,4 +1,21 @@
-"""Finite-difference checks of backward formulas (float64), like ``torch.autograd.gradcheck``."""
+"""Finite-difference checks of backward formulas (float64 / complex128), like ``torch.autograd.gradcheck``.
+
+Complex numbers are checked as pairs of reals, PyTorch's way:
+
+- a complex output is split into its imaginary part and its real part, two real-valued functions
+  checked one after the other (the imaginary part first, as PyTorch), and a mismatch says which part
+  it was found in. Gradients follow the conjugate Wirtinger convention (the gradient of a real ``h``
+  with respect to ``w = u + iv`` is ``dh/du + 1j dh/dv``), so the gradient of ``Im(w)`` with respect to
+  ``w`` is ``1j`` and that of ``Re(w)`` is ``1``: those are the ``grad_output`` each pass backpropagates.
+- for a complex input ``x = a + ib`` and a real-valued function ``h`` (a real output, or one part of a
+  complex one), the backward returns ``dh/da + 1j dh/db``; the finite differences estimate that same
+  number by stepping ``a`` and ``b`` separately. Both halves are compared, so a backward with a wrong
+  imaginary part fails (earlier versions compared real parts only).
+
+Checking ``h`` for every real-valued part of every output is checking the whole real Jacobian of the
+function seen from ``R^2n`` to ``R^2m``, so holomorphic and non-holomorphic functions (``x * x``,
+``x.abs()``, ``x.conj()``) are handled alike.
+"""
 from __future__ import annotations
 
 import warnings
@@ -6,6 +23,9 @@ import warnings
 import numpy as np
 
 from tensorgraft.tensor import Tensor, wrap
+
+# the passes over the outputs when some are complex: (name in the message, cotangent of that part)
+_COMPLEX_PARTS = (("imaginary", 1j), ("real", 1.0))
 
 
 class GradcheckError(RuntimeError):
@@ -17,55 +37,93 @@ def _outputs(fn, inputs):
     return (out,) if isinstance(out, Tensor) else tuple(o for o in out if isinstance(o, Tensor))
 
 
-def _numerical_jacobian(fn, inputs, k, eps):
+def _is_complex(t):
+    return t._data.dtype.kind == "c"
+
+
+def _host(t):
+    """A float64 or complex128 host copy, flattened (the finite differences need the precision)."""
+    return t._host().astype(np.complex128 if _is_complex(t) else np.float64).ravel().copy()
+
+
+def _on_device(values, like):
+    """A host array as a tensor on ``like``'s device (a CUDA backward cannot take a NumPy cotangent)."""
+    from tensorgraft.device import get_backend
+    return wrap(get_backend(like._device).xp.asarray(values), like._device)
+
+
+def _part(values, part):
+    """The real-valued quantity a pass compares: ``values`` itself for a real output, else its real
+    or imaginary half."""
+    if part is None or values.dtype.kind != "c":
+        return values
+    return values.imag if part == "imaginary" else values.real
+
+
+# --------------------------------------------------------------------------- numerical Jacobian
+def _central_differences(fn, inputs, k, eps):
+    """For input ``k``: per output, the derivative of the output along each input element, as an
+    (input size, output size) array; a complex input gives a second array for steps along ``1j``."""
     x = inputs[k]
-    data = x._data
-    flat = data.reshape(-1)  # a view when contiguous; inputs are made contiguous by the caller
-    outs0 = _outputs(fn, inputs)
-    cols = []
+    flat = x._data.reshape(-1)  # a view: inputs are made contiguous by the caller
+    sizes = [o._data.size for o in _outputs(fn, inputs)]
+    steps = (1.0, 1j) if _is_complex(x) else (1.0,)
+    derivs = {step: [[] for _ in sizes] for step in steps}
     for j in range(flat.size):
         orig = flat[j].item()
-        flat[j] = orig + eps
-        plus = [o._host().astype(np.complex128 if o._data.dtype.kind == "c" else np.float64).ravel().copy()
-                for o in _outputs(fn, inputs)]
-        flat[j] = orig - eps
-        minus = [o._host().astype(np.complex128 if o._data.dtype.kind == "c" else np.float64).ravel().copy()
-                 for o in _outputs(fn, inputs)]
-        flat[j] = orig
-        cols.append(np.concatenate([(p - m) / (2 * eps) for p, m in zip(plus, minus)]) if plus else np.zeros(0))
-    total_out = sum(o._data.size for o in outs0)
-    return np.stack(cols, axis=1) if cols else np.zeros((total_out, 0))
+        for step in steps:
+            flat[j] = orig + eps * step
+            plus = [_host(o) for o in _outputs(fn, inputs)]
+            flat[j] = orig - eps * step
+            minus = [_host(o) for o in _outputs(fn, inputs)]
+            flat[j] = orig
+            for oi, (p, m) in enumerate(zip(plus, minus)):
+                derivs[step][oi].append((p - m) / (2 * eps))
+    return [[np.stack(rows) if rows else np.zeros((0, size)) for rows, size in zip(derivs[step], sizes)]
+            for step in steps]
 
 
-def _analytical_jacobian(fn, inputs, diff_idx):
+def _numerical_block(diffs, oi, part):
+    """The numerical (input x output) block of output ``oi`` for one pass: ``dh/da`` for a real input,
+    ``dh/da + 1j dh/db`` for a complex one (``h`` the part of the output this pass compares)."""
+    along_real = _part(diffs[0][oi], part)
+    if len(diffs) == 1:
+        return along_real
+    return along_real + 1j * _part(diffs[1][oi], part)
+
+
+# --------------------------------------------------------------------------- analytical Jacobian
+def _analytical_block(fn, inputs, diff_idx, oi, cotangent):
+    """One backward per element of output ``oi`` with ``cotangent`` in that element: the (input x
+    output) blocks of every differentiable input, in the input's own kind (real or complex)."""
     from . import grad as _grad
-    outs = _outputs(fn, inputs)
-    rows = []
-    width = sum(inputs[k]._data.size for k in diff_idx)
-    for o in outs:
+    o = _outputs(fn, inputs)[oi]
+    cols = {k: [] for k in diff_idx}
+    for j in range(o._data.size):
         if not o.requires_grad:
             # as PyTorch: an output with no graph has a zero Jacobian, which the finite differences
             # must then confirm (a constant gradient such as copysign's for its sign source)
-            rows.extend(np.zeros(width) for _ in range(o._data.size))
-            continue
-        for j in range(o._data.size):
+            gs = [None] * len(diff_idx)
+        else:
             go = np.zeros(o._data.shape, dtype=o._data.dtype)
-            go.reshape(-1)[j] = 1
-            gs = _grad(o, [inputs[k] for k in diff_idx], grad_outputs=wrap(go, o._device), retain_graph=True,
+            go.reshape(-1)[j] = cotangent
+            gs = _grad(o, [inputs[k] for k in diff_idx], grad_outputs=_on_device(go, o), retain_graph=True,
                        allow_unused=True)
-            rows.append(np.concatenate([
-                (g._host().astype(np.float64).ravel() if g is not None else np.zeros(inputs[k]._data.size))
-                for g, k in zip(gs, diff_idx)]))
-    return np.stack(rows) if rows else np.zeros((0, width))
+        for g, k in zip(gs, diff_idx):
+            x = inputs[k]
+            cols[k].append(_host(g) if g is not None else np.zeros(x._data.size, np.complex128 if _is_complex(x) else np.float64))
+    return {k: (np.stack(c, axis=1) if c else np.zeros((inputs[k]._data.size, 0))) for k, c in cols.items()}
 
 
+# --------------------------------------------------------------------------- the checks
 def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, nondet_tol=0.0,
               check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False, fast_mode=False,
               masked=None):
     """Compare analytical gradients (one backward pass per output element) with central finite
-    differences. Inputs that require grad should be float64 (the check needs the precision).
-    Raises ``GradcheckError`` naming the first mismatching (output, input) block, or returns False
-    with ``raise_exception=False``."""
+    differences. Inputs that require grad should be float64 or complex128 (the check needs the
+    precision). Complex inputs and outputs are checked in full (see the module docstring). Raises
+    ``GradcheckError`` naming the first mismatching (output, input) block, or returns False with
+    ``raise_exception=False``."""
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     for k, i in enumerate(inputs):
         if isinstance(i, Tensor) and i.requires_grad and i._data.dtype not in (np.float64, np.complex128):
@@ -78,28 +136,38 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     if not diff_idx:
         raise ValueError("gradcheck expects at least one input tensor to require gradient, but none of them "
                          "have requires_grad=True.")
-    analytical = _analytical_jacobian(func, inputs, diff_idx)
-    numerical = np.concatenate([_numerical_jacobian(func, inputs, k, eps) for k in diff_idx], axis=1)
-    if analytical.shape != numerical.shape:
-        return _fail(raise_exception, f"Jacobian shape mismatch: analytical {analytical.shape}, numerical "
-                                      f"{numerical.shape}")
-    out_sizes = [o._data.size for o in _outputs(func, inputs)]
-    in_sizes = [inputs[k]._data.size for k in diff_idx]
-    r0 = 0
-    for oi, osz in enumerate(out_sizes):
-        c0 = 0
-        for ii, isz in enumerate(in_sizes):
-            # PyTorch's layout: rows are input elements, columns output elements
-            num = numerical[r0:r0 + osz, c0:c0 + isz].T
-            ana = analytical[r0:r0 + osz, c0:c0 + isz].T
-            if not np.allclose(ana, num, rtol=rtol, atol=atol, equal_nan=True):
-                return _fail(raise_exception,
-                             f"Jacobian mismatch for output {oi} with respect to input {diff_idx[ii]},\n"
-                             f"numerical:{wrap(np.ascontiguousarray(num))}\nanalytical:"
-                             f"{wrap(np.ascontiguousarray(ana))}\n")
-            c0 += isz
-        r0 += osz
+    outs = _outputs(func, inputs)
+    numerical = {k: _central_differences(func, inputs, k, eps) for k in diff_idx}
+    complex_out = [_is_complex(o) for o in outs]
+    passes = _COMPLEX_PARTS if any(complex_out) else ((None, 1.0),)
+    for pi, (part, cotangent) in enumerate(passes):
+        for oi, is_complex in enumerate(complex_out):
+            if pi > 0 and not is_complex:
+                continue  # a real output is the same in every pass: checked in the first
+            analytical = _analytical_block(func, inputs, diff_idx, oi, cotangent if is_complex else 1.0)
+            for k in diff_idx:
+                num, ana = _numerical_block(numerical[k], oi, part), analytical[k]
+                if num.shape != ana.shape:
+                    return _fail(raise_exception, f"Jacobian shape mismatch for output {oi} with respect to input "
+                                                  f"{k}: analytical {ana.shape}, numerical {num.shape}")
+                if not np.allclose(ana, num, rtol=rtol, atol=atol, equal_nan=True):
+                    which = f"While considering the {part} part of complex outputs only, " if is_complex else ""
+                    # PyTorch's layout: rows are input elements, columns output elements
+                    return _fail(raise_exception,
+                                 f"{which}Jacobian mismatch for output {oi} with respect to input {k},\n"
+                                 f"numerical:{wrap(np.ascontiguousarray(num))}\nanalytical:"
+                                 f"{wrap(np.ascontiguousarray(ana))}\n")
     return True
+
+
+def _random_like(rng, o):
+    """A random cotangent for ``o``: complex outputs get an imaginary part too, so that the second
+    derivatives are exercised along both real directions."""
+    shape = o._data.shape
+    values = rng.standard_normal(shape)
+    if _is_complex(o):
+        values = values + 1j * rng.standard_normal(shape)
+    return _on_device(values.astype(o._data.dtype), o).requires_grad_(True)
 
 
 def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3, gen_non_contig_grad_outputs=False,
@@ -113,8 +181,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     outs = _outputs(func, inputs)
     if grad_outputs is None:
         rng = np.random.default_rng(0)
-        grad_outputs = tuple(wrap(rng.standard_normal(o._data.shape).astype(o._data.dtype), o._device)
-                             .requires_grad_(True) for o in outs)
+        grad_outputs = tuple(_random_like(rng, o) for o in outs)
     else:
         grad_outputs = (grad_outputs,) if isinstance(grad_outputs, Tensor) else tuple(grad_outputs)
     n_in = len(inputs)

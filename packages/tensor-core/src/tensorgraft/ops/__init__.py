@@ -8,7 +8,8 @@ from . import (  # noqa: F401
 )
 from . import combinatorics, histogram, sets, special_functions, special_math  # noqa: F401,E402
 from . import complex, spectral  # noqa: F401,E402  (complex numbers; fft kernels and windows)
-from . import decompositions, linalg_composite  # noqa: F401,E402  (LU, eig, lstsq; old torch.* spellings)
+# factorisations (eig/lstsq/Householder; LDL; LU), PyTorch's older torch.* linalg spellings, low-rank methods
+from . import decompositions, ldl, linalg_composite, lowrank, lu  # noqa: F401,E402
 # in-place variants, aliases and scatter ops built on the families above (imported after them)
 from . import aliases, inplace, scatter, utility, views  # noqa: F401,E402
 from . import tensor_extras, stft  # noqa: F401,E402  (small tensor functions; short-time Fourier transform)

@@ -15,7 +15,8 @@ RESERVED_NAMESPACES = frozenset({"elementwise", "reduction", "linalg", "shape", 
                                  "aliases",
                                  "inplace", "scatter", "utility", "views",
                                  "complex", "spectral",
-                                 "decompositions", "linalg_composite", "tensor_extras", "stft"})
+                                 "decompositions", "linalg_composite", "tensor_extras", "stft",
+                                 "ldl", "lowrank", "lu"})
 
 
 def bind_op(op, registry, tg_module) -> None:

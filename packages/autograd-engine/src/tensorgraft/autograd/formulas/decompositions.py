@@ -1,4 +1,5 @@
-"""Gradients of ``tensorgraft/ops/decompositions.py`` and ``ops/linalg_composite.py``: PyTorch's
+"""Gradients of ``tensorgraft/ops/decompositions.py`` and of its neighbours ``ops/lu.py``,
+``ops/linalg_composite.py`` and ``ops/lowrank.py`` (``ops/ldl.py`` is forward only): PyTorch's
 backward formulas (``linalg_lu_backward``, ``linalg_eig_backward``, the block-matrix derivative of
 ``matrix_exp``, ``cholesky_solve_backward``...), written with tensorgraft ops.
 
@@ -40,7 +41,8 @@ def through_composite(node, g):
 
 
 def _perm(node, LU):
-    from tensorgraft.ops.decompositions import _perm_kernel, _xp
+    from tensorgraft.ops.decompositions import _xp
+    from tensorgraft.ops.lu import _perm_kernel
     from tensorgraft.tensor import wrap
     return wrap(_perm_kernel(_xp(LU), node.attrs["pivots"], LU.shape[-2], LU._data.dtype), LU._device)
 
