@@ -64,6 +64,24 @@ from . import kl_exponential_family  # noqa: F401  (registers the exponential-fa
 # last: the KL table refers to the classes above
 from .kl import kl_divergence, register_kl
 
+# Classes defined together in a shared module report PyTorch's module path (``<class
+# 'tensorgraft.distributions.normal.Normal'>`` in reprs and in "does not implement" errors); each
+# such path is a real module here that re-exports the class, so pickling finds it there too.
+_PYTORCH_MODULE = {
+    "normal": ["Normal"], "uniform": ["Uniform"], "exponential": ["Exponential"], "laplace": ["Laplace"],
+    "cauchy": ["Cauchy"], "gamma": ["Gamma"], "chi2": ["Chi2"], "beta": ["Beta"], "studentT": ["StudentT"],
+    "bernoulli": ["Bernoulli"], "binomial": ["Binomial"], "categorical": ["Categorical"], "geometric": ["Geometric"],
+    "poisson": ["Poisson"], "one_hot_categorical": ["OneHotCategorical", "OneHotCategoricalStraightThrough"],
+    "dirichlet": ["Dirichlet"], "multivariate_normal": ["MultivariateNormal"], "independent": ["Independent"],
+    "transformed_distribution": ["TransformedDistribution"], "log_normal": ["LogNormal"],
+    "transforms": ["CatTransform", "CorrCholeskyTransform", "CumulativeDistributionTransform", "IndependentTransform",
+                   "PositiveDefiniteTransform", "ReshapeTransform", "StackTransform"],
+}
+for _module, _names in _PYTORCH_MODULE.items():
+    for _name in _names:
+        globals()[_name].__module__ = f"{__name__}.{_module}"
+del _module, _names, _name
+
 __all__ = (
     # the base class and the constraint machinery
     ["Distribution", "ExponentialFamily", "constraints", "transforms", "biject_to", "transform_to"]

@@ -354,3 +354,147 @@ _register_infinite([(Gamma, ContinuousBernoulli), (Gamma, Pareto)], lambda p: p.
 _register_infinite([(Pareto, Beta), (Pareto, ContinuousBernoulli), (Pareto, Uniform)], lambda p: p.scale)
 _register_infinite([(Beta, Pareto)], lambda p: p.concentration0)
 _register_infinite([(ContinuousBernoulli, Pareto)], lambda p: p.probs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pairs across the older families. Each is again -H(p) - E_p[log q(X)], and E_p[log q(X)] only
+# needs the few moments of p that log q is linear in:
+#   Normal(m, s):       -(x - m)^2 / 2s^2 - log s - log sqrt(2 pi)     -> E[X], Var[X]
+#   Exponential(r):     log r - r x                                      -> E[X]
+#   Gamma(a, b):        a log b - lgamma(a) + (a - 1) log x - b x        -> E[X], E[log X]
+#   Beta(a, b):         (a - 1) log x + (b - 1) log(1 - x) - log B(a, b) -> E[log X], E[log(1 - X)]
+#   Uniform(l, h):      -log(h - l) on [l, h]                            -> nothing but the support
+#   Laplace(m, s):      -log 2s - |x - m| / s                            -> E|X - m|
+
+def _expected_log_exponential(mean, q):
+    return q.rate.log() - q.rate * mean
+
+
+def _expected_log_gamma(mean, mean_log, q):
+    a, b = q.concentration, q.rate
+    return a * b.log() - tg.lgamma(a) + (a - 1) * mean_log - b * mean
+
+
+def _expected_log_beta(mean_log, mean_log1m, q):
+    a, b = q.concentration1, q.concentration0
+    log_beta_fn = tg.lgamma(a) + tg.lgamma(b) - tg.lgamma(a + b)
+    return (a - 1) * mean_log + (b - 1) * mean_log1m - log_beta_fn
+
+
+def _uniform_mean_log(low, high):
+    """``E[log X]`` for ``X ~ Uniform(low, high)``, ``low >= 0``: the antiderivative of ``log x``
+    is ``x log x - x``, divided by the width."""
+    return (tg.xlogy(high, high) - tg.xlogy(low, low)) / (high - low) - 1
+
+
+def _beta_mean_logs(p):
+    """``(E[log X], E[log(1 - X)])`` for ``X ~ Beta(a, b)``: ``psi(a) - psi(a + b)`` and
+    ``psi(b) - psi(a + b)`` (derivatives of ``log B(a, b)``)."""
+    digamma_total = tg.digamma(p.concentration1 + p.concentration0)
+    return tg.digamma(p.concentration1) - digamma_total, tg.digamma(p.concentration0) - digamma_total
+
+
+@register_kl(Bernoulli, Poisson)
+def _kl_bernoulli_poisson(p, q):
+    # log q(0) = -rate, log q(1) = log rate - rate: E_p[log q(X)] = probs * log rate - rate
+    return -p.entropy() - (p.probs * q.rate.log() - q.rate)
+
+
+@register_kl(Beta, Exponential)
+def _kl_beta_exponential(p, q):
+    return -p.entropy() - _expected_log_exponential(p.mean, q)
+
+
+@register_kl(Beta, Gamma)
+def _kl_beta_gamma(p, q):
+    return -p.entropy() - _expected_log_gamma(p.mean, _beta_mean_logs(p)[0], q)
+
+
+@register_kl(Beta, Normal)
+def _kl_beta_normal(p, q):
+    return -p.entropy() - _expected_log_normal(p.mean, p.variance, q)
+
+
+@register_kl(Beta, Uniform)
+def _kl_beta_uniform(p, q):
+    kl = -p.entropy() + (q.high - q.low).log()
+    return _infinite_where((q.low > 0) | (q.high < 1), kl)
+
+
+@register_kl(Exponential, Gamma)
+def _kl_exponential_gamma(p, q):
+    # E[log X] = -gamma_E - log rate for X ~ Exponential(rate) (Gamma(1, rate): psi(1) = -gamma_E)
+    mean_log = -EULER_GAMMA - p.rate.log()
+    return -p.entropy() - _expected_log_gamma(p.mean, mean_log, q)
+
+
+@register_kl(Exponential, Normal)
+def _kl_exponential_normal(p, q):
+    return -p.entropy() - _expected_log_normal(p.mean, p.variance, q)
+
+
+@register_kl(Gamma, Exponential)
+def _kl_gamma_exponential(p, q):
+    return -p.entropy() - _expected_log_exponential(p.mean, q)
+
+
+@register_kl(Gamma, Normal)
+def _kl_gamma_normal(p, q):
+    return -p.entropy() - _expected_log_normal(p.mean, p.variance, q)
+
+
+@register_kl(Laplace, Normal)
+def _kl_laplace_normal(p, q):
+    return -p.entropy() - _expected_log_normal(p.loc, 2 * p.scale.pow(2), q)
+
+
+@register_kl(Normal, Laplace)
+def _kl_normal_laplace(p, q):
+    # E|X - m_q| for X ~ Normal(m, s) is the folded normal's mean with d = m - m_q:
+    # s sqrt(2/pi) exp(-d^2 / 2s^2) + d erf(d / (s sqrt 2))
+    d = p.loc - q.loc
+    folded_mean = (p.scale * math.sqrt(2 / math.pi) * tg.exp(-d.pow(2) / (2 * p.scale.pow(2)))
+                   + d * tg.erf(d / (p.scale * math.sqrt(2))))
+    expected_log_q = -(2 * q.scale).log() - folded_mean / q.scale
+    return -p.entropy() - expected_log_q
+
+
+@register_kl(Uniform, Beta)
+def _kl_uniform_beta(p, q):
+    low, high = p.low, p.high
+    # 1 - X ~ Uniform(1 - high, 1 - low)
+    inside = (low >= 0) & (high <= 1)
+    low_in, high_in = tg.where(inside, low, tg.zeros_like(low)), tg.where(inside, high, tg.ones_like(high))
+    mean_log = _uniform_mean_log(low_in, high_in)
+    mean_log1m = _uniform_mean_log(1 - high_in, 1 - low_in)
+    return _infinite_where(~inside, -p.entropy() - _expected_log_beta(mean_log, mean_log1m, q))
+
+
+@register_kl(Uniform, Exponential)
+def _kl_uniform_exponential(p, q):
+    kl = -p.entropy() - _expected_log_exponential(p.mean, q)
+    return _infinite_where(p.low < 0, kl)
+
+
+@register_kl(Uniform, Gamma)
+def _kl_uniform_gamma(p, q):
+    # a stand-in interval where p leaves the half line keeps log() away from negative numbers
+    outside = p.low < 0
+    low_in = tg.where(outside, tg.zeros_like(p.low), p.low)
+    high_in = tg.where(outside, tg.ones_like(p.high), p.high)
+    kl = -p.entropy() - _expected_log_gamma(p.mean, _uniform_mean_log(low_in, high_in), q)
+    return _infinite_where(outside, kl)
+
+
+@register_kl(Uniform, Normal)
+def _kl_uniform_normal(p, q):
+    return -p.entropy() - _expected_log_normal(p.mean, p.variance, q)
+
+
+# the real line against a half line or [0, 1]; a half line against [0, 1]; a count with unbounded
+# support against one on {0, 1} or {0, ..., n}
+_register_infinite([(Normal, q) for q in (Beta, Exponential, Gamma, Uniform)]
+                   + [(Laplace, q) for q in (Beta, Exponential, Gamma, Uniform)], lambda p: p.loc)
+_register_infinite([(Exponential, Beta), (Exponential, Uniform)], lambda p: p.rate)
+_register_infinite([(Gamma, Beta), (Gamma, Uniform)], lambda p: p.concentration)
+_register_infinite([(Poisson, Bernoulli), (Poisson, Binomial)], lambda p: p.rate)

@@ -11,13 +11,23 @@ __all__ = ["Dirichlet", "MultivariateNormal"]
 
 
 def dirichlet_mode(a):
+    """The maximizer of ``prod x_i ** (a_i - 1)`` on the simplex, NaN where there is none."""
     shifted = (a - 1).clamp(min=0)
     total = shifted.sum(-1, keepdim=True)
     # a safe denominator where the corner is chosen, so no 0/0 leaks NaN into the gradient
     mode = shifted / tg.where(total > 0, total, tg.ones_like(total))
+    index = tg.arange(a.shape[-1], device=a.device)
     # with every concentration below one the density is unbounded at the largest one's corner
-    corner = (a.argmax(-1, keepdim=True) == tg.arange(a.shape[-1], device=a.device)).to(a.dtype)
-    return tg.where((a < 1).all(-1, keepdim=True), corner, mode)
+    largest = (a.argmax(-1, keepdim=True) == index).to(a.dtype)
+    mode = tg.where((a < 1).all(-1, keepdim=True), largest, mode)
+    # none above one: one concentration of exactly one, the others below, peak at its corner (the
+    # density grows toward every face where a component below one vanishes); two or more ones
+    # leave a flat ridge (no unique mode: NaN, PyTorch's value there too)
+    ones = (a == 1).to(a.dtype)
+    flat_top = (total == 0) & ~(a < 1).all(-1, keepdim=True)
+    single_one = ones.sum(-1, keepdim=True) == 1
+    mode = tg.where(flat_top & single_one, ones, mode)
+    return tg.where(flat_top & ~single_one, tg.full_like(mode, math.nan), mode)
 
 
 class Dirichlet(ExponentialFamily):

@@ -1,4 +1,4 @@
-"""PyTorch-style module path for ``OneHotCategorical``."""
-from .discrete import OneHotCategorical
+"""PyTorch-style module path for ``OneHotCategorical`` and ``OneHotCategoricalStraightThrough``."""
+from .discrete import OneHotCategorical, OneHotCategoricalStraightThrough
 
-__all__ = ["OneHotCategorical"]
+__all__ = ["OneHotCategorical", "OneHotCategoricalStraightThrough"]

@@ -24,7 +24,8 @@ class Pareto(TransformedDistribution):
         self.scale, self.alpha = broadcast_all(scale, alpha)
         # log(X / scale) ~ Exponential(alpha): exponentiate, then stretch by the scale
         chain = [ExpTransform(), AffineTransform(loc=0, scale=self.scale)]
-        super().__init__(Exponential(self.alpha, validate_args=False), chain, validate_args=validate_args)
+        # the base checks alpha first, so a bad alpha is reported as the Exponential's rate, as in PyTorch
+        super().__init__(Exponential(self.alpha, validate_args=validate_args), chain, validate_args=validate_args)
 
     @constraints.dependent_property(is_discrete=False, event_dim=0)
     def support(self):
