@@ -1,0 +1,97 @@
+"""More common training loops beside the MLPs and CNN of training.py: a bag-of-embeddings
+classifier, a DCGAN generator, and one epoch of a DataLoader. Built as in sequence_models.py: the
+same code for both libraries, identical weights and data from one seeded NumPy generator, and one
+checked step before the runner times it."""
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+
+from . import Workload
+from .sequence_models import _checked_step, _init_from_numpy
+from .training import _mod
+
+
+def embedding_bag_step(lib, batch=256, vocab=20000, dim=64, classes=10, max_bag=40, device="cpu", seed=0):
+    """Bags of 1..max_bag token ids (mean length about max_bag/2), given flat with offsets."""
+    def make():
+        t = _mod(lib, device)
+        nn = t.nn
+
+        class BagClassifier(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.bag = nn.EmbeddingBag(vocab, dim, mode="mean")
+                self.head = nn.Linear(dim, classes)
+
+            def forward(self, ids, offsets):
+                return self.head(self.bag(ids, offsets))
+
+        model = BagClassifier().to(device)
+        _init_from_numpy(t, model, seed)
+        rng = np.random.default_rng(seed + 1)
+        lengths = rng.integers(1, max_bag + 1, batch)
+        ids = t.tensor(rng.integers(0, vocab, int(lengths.sum())), device=device)
+        offsets = t.tensor(np.concatenate([[0], np.cumsum(lengths)[:-1]]), device=device)
+        y = t.tensor(rng.integers(0, classes, batch), device=device)
+        opt = t.optim.SGD(model.parameters(), lr=0.1)
+        return _checked_step(t, model, nn.CrossEntropyLoss(), opt, (ids, offsets), y, device)
+    return make
+
+
+def dcgan_generator_step(lib, batch=64, nz=100, ngf=64, channels=3, device="cpu", seed=0):
+    """The DCGAN generator for 32x32 images: z (nz x 1 x 1) -> 4x4 -> 8x8 -> 16x16 -> 32x32 through
+    ConvTranspose2d + BatchNorm2d + ReLU, Tanh at the end, Adam as in the DCGAN paper. A GAN's
+    generator loss needs a discriminator; an MSE loss against fixed images in [-1, 1] stands in,
+    so the step times the generator alone."""
+    def make():
+        t = _mod(lib, device)
+        nn = t.nn
+
+        def up(cin, cout, stride, padding):
+            return [nn.ConvTranspose2d(cin, cout, 4, stride, padding, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
+
+        model = nn.Sequential(*up(nz, ngf * 4, 1, 0), *up(ngf * 4, ngf * 2, 2, 1), *up(ngf * 2, ngf, 2, 1),
+                              nn.ConvTranspose2d(ngf, channels, 4, 2, 1, bias=False), nn.Tanh()).to(device)
+        _init_from_numpy(t, model, seed)
+        rng = np.random.default_rng(seed + 1)
+        z = t.tensor(rng.standard_normal((batch, nz, 1, 1)).astype(np.float32), device=device)
+        images = t.tensor(rng.uniform(-1, 1, (batch, channels, 32, 32)).astype(np.float32), device=device)
+        opt = t.optim.Adam(model.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        return _checked_step(t, model, nn.MSELoss(), opt, (z,), images, device)
+    return make
+
+
+def dataloader_epoch(lib, rows=10000, features=32, batch=64, seed=0):
+    """One shuffled pass of a DataLoader over a TensorDataset with the default collate: the input
+    pipeline of every small training loop. The step returns the number of rows it saw."""
+    def make():
+        t = _mod(lib)
+        data = importlib.import_module(f"{t.__name__}.utils.data")
+        rng = np.random.default_rng(seed)
+        x = t.tensor(rng.standard_normal((rows, features)).astype(np.float32))
+        y = t.tensor(rng.integers(0, 10, rows))
+        loader = data.DataLoader(data.TensorDataset(x, y), batch_size=batch, shuffle=True)
+
+        def epoch():
+            seen = 0
+            for xb, _ in loader:
+                seen += xb.shape[0]
+            return seen
+
+        if epoch() != rows:
+            raise AssertionError("the DataLoader epoch did not visit every row once")
+        return epoch
+    return make
+
+
+WORKLOADS = [
+    Workload("embedding_bag_step", "EmbeddingBag(20000, 64, mean) with offsets, 256 bags of 1..40 ids, "
+             "Linear + CE, SGD", tensorgraft=embedding_bag_step("tensorgraft"), torch=embedding_bag_step("torch")),
+    Workload("dcgan_generator_step", "DCGAN generator z 100 -> ngf 64 -> 3x32x32 (ConvTranspose2d, "
+             "BatchNorm2d, ReLU, Tanh), batch 64, MSE + Adam", tensorgraft=dcgan_generator_step("tensorgraft"),
+             torch=dcgan_generator_step("torch")),
+    Workload("dataloader_epoch", "DataLoader(TensorDataset 10000x32 float, shuffle, batch 64): one epoch",
+             tensorgraft=dataloader_epoch("tensorgraft"), torch=dataloader_epoch("torch")),
+]
