@@ -67,22 +67,22 @@ def celu_(input, alpha=1.0):
     return functional("celu_").celu_(input, alpha)
 
 
+def _check_generator(generator, function: str) -> None:
+    from .random import Generator
+    if generator is not None and not isinstance(generator, Generator):
+        raise TypeError(f"{function}(): argument 'generator' (position 5) must be torch.Generator, not "
+                        f"{type(generator).__name__}")
+
+
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None):
-    F = functional("rrelu")
-    if generator is None:
-        return F.rrelu(input, lower, upper, training)
-    from .random import drawing_from
-    with drawing_from(generator):
-        return F.rrelu(input, lower, upper, training)
+    """``torch.rrelu``: F.rrelu with the training slopes drawn from ``generator`` when given."""
+    _check_generator(generator, "rrelu")
+    return functional("rrelu")._rrelu(input, lower, upper, training, False, generator)
 
 
 def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None):
-    F = functional("rrelu_")
-    if generator is None:
-        return F.rrelu_(input, lower, upper, training)
-    from .random import drawing_from
-    with drawing_from(generator):
-        return F.rrelu_(input, lower, upper, training)
+    _check_generator(generator, "rrelu_")
+    return functional("rrelu_")._rrelu(input, lower, upper, training, True, generator)
 
 
 def threshold(input, threshold, value):

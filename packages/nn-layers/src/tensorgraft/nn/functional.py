@@ -9,6 +9,8 @@ import numpy as np
 import tensorgraft as _tg
 from tensorgraft.grad_mode import state as _gs
 from tensorgraft.amp._state import state as _autocast
+from tensorgraft.ops._args import wrap_dim as _wrap_dim
+from tensorgraft.ops._frontend import _type_name
 from tensorgraft.tensor import Tensor, wrap
 
 from .functional_ops import activation as _act
@@ -16,6 +18,8 @@ from .functional_ops import linear as _lin
 from .functional_ops import loss as _loss
 from .functional_ops import ctc_loss as _ctc
 from .functional_ops import margin_loss as _margin
+from .functional_ops import nn_aten_nodes as _aten
+from .functional_ops import shuffle_distance as _distance
 
 __all__ = []  # filled at the bottom
 
@@ -60,15 +64,10 @@ def bilinear(input1, input2, weight, bias=None):
     if input2.shape[-1] != in2:
         raise RuntimeError(f"bilinear(): input2 size does not match weight size: got {input2.shape[-1]} but expected "
                            f"{in2}")
-    lead = input1.shape[:-1]
-    x1 = input1.reshape(-1, in1)
-    x2 = input2.reshape(-1, in2)
-    w = weight.permute(1, 0, 2).reshape(in1, out_f * in2)
-    t = x1.mm(w).reshape(-1, out_f, in2)
-    y = (t * x2.unsqueeze(1)).sum(-1)
-    if bias is not None:
-        y = y + bias
-    return y.reshape(tuple(lead) + (out_f,))
+    # ATen's chain: AddBackward0 (bias) <- ViewBackward0 <- TrilinearBackward0 on the rows
+    y = _lin.trilinear(input1.reshape(-1, in1), weight, input2.reshape(-1, in2))
+    y = y.reshape(tuple(input1.shape[:-1]) + (out_f,))
+    return y if bias is None else y + bias
 
 
 # ====================================================================== activations
@@ -201,28 +200,45 @@ def prelu(input, weight):
     if _autocast.on:
         input, weight = _autocast.lower(input, weight)
     _check(input, "prelu")
-    w = weight
-    if input.ndim >= 2 and weight.numel() > 1:
-        if weight.numel() != input.shape[1]:
-            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
-                               f"{weight.numel()} and channel size = {input.shape[1]}.")
-        w = weight.reshape((1, -1) + (1,) * (input.ndim - 2))
-    return _tg.where(input > 0, input, input * w)
+    _check(weight, "prelu", "weight", 2)
+    if weight.ndim > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.ndim}")
+    channels = input.shape[1] if input.ndim >= 2 else 1
+    if weight.numel() != 1 and weight.numel() != channels:
+        raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                           f"{weight.numel()} and channel size = {channels}.")
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(f"\"prelu_cpu\" not implemented for '{_type_name(input._data.dtype)}'")
+    # ATen views the weight to broadcast over (N, C, *) (the ViewBackward0 under the node); a 1-D
+    # input takes a 1-element weight as it is
+    if input.ndim >= 2:
+        w = weight.reshape((1, weight.numel()) + (1,) * (input.ndim - 2))
+    elif input.ndim == 0 or weight.ndim == 0:
+        w = weight.reshape(tuple(input.shape) and (1,))
+    else:
+        w = weight
+    return _act.prelu_op(input, w)
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """Randomized leaky ReLU: in training each element where x <= 0 gets its own slope drawn
     uniformly from [lower, upper] by the input's device generator; in eval the mean slope."""
+    return _rrelu(input, lower, upper, training, inplace, None)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    return _rrelu(input, lower, upper, training, True, None)
+
+
+def _rrelu(input, lower, upper, training, inplace, generator):
+    """``rrelu``/``rrelu_`` drawing the training slopes from ``generator`` (None: the input's
+    device's default generator). ``F.rrelu`` has no generator argument; ``torch.rrelu`` has."""
     if inplace:
         _check(input, "rrelu_")
         if lower > upper:   # before the input is touched
             raise RuntimeError("Lower bound should be less than or equal to the upper bound")
-        return _inplace(input, _act.rrelu_op, "rrelu_", float(lower), float(upper), bool(training), True)
-    return _act.rrelu_op(input, float(lower), float(upper), bool(training))
-
-
-def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
-    return rrelu(input, lower, upper, training, True)
+        return _inplace(input, _act.rrelu_op, "rrelu_", float(lower), float(upper), bool(training), True, generator)
+    return _act.rrelu_op(input, float(lower), float(upper), bool(training), False, generator)
 
 
 def softsign(input):
@@ -247,16 +263,16 @@ def threshold_(input, threshold, value):
 
 
 def glu(input, dim=-1):
-    n = input.shape[dim]
+    _check(input, "glu")
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = _wrap_dim(dim, input.ndim)
+    n = input.shape[d]
     if n % 2:
-        raise RuntimeError(f"Halving dimension must be even, but dimension {dim if dim >= 0 else input.ndim + dim} "
-                           f"is size {n}")
-    idx = [slice(None)] * input.ndim
-    idx[dim] = slice(0, n // 2)
-    a = input[tuple(idx)]
-    idx[dim] = slice(n // 2, n)
-    b = input[tuple(idx)]
-    return a * b.sigmoid()
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {n}")
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(f"\"glu_cpu\" not implemented for '{_type_name(input._data.dtype)}'")
+    return _act.glu_op(input, d)
 
 
 def _softmax_dim(name, ndim, stacklevel=3):
@@ -325,6 +341,9 @@ def _feature_dropout(input, p, training, inplace, batched_ndim, name):
     m = _dropout_mask(shape, p, input)
     if inplace:
         return _inplace(input, lambda x: x * m, name)
+    if nd == batched_ndim - 1 and batched_ndim != 4:
+        # dropout1d/3d run an unbatched input as a batch of one (grad_fn SqueezeBackward1, as PyTorch's)
+        return (input.unsqueeze(0) * m.unsqueeze(0)).squeeze(0)
     return input * m
 
 
@@ -422,8 +441,33 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     if _autocast.on:
         input, target = _autocast.fp32(input, target)
     reduction = _reduction(size_average, reduce, reduction)
+    if weight is not None:
+        return _weighted_loss("mse_loss", input, target, weight, reduction)
     out = _pointwise_loss(_loss.mse_loss_op, input, target, reduction, warn_name="mse_loss")
     return out
+
+
+def _weighted_loss(name, input, target, weight, reduction, delta=1.0):
+    """``mse_loss``/``huber_loss`` with a per-element ``weight``: PyTorch composes these from
+    pointwise ops (weighted MSE's mean divides by the weights' sum; Huber's is a plain mean)."""
+    _check(input, name)
+    _check(target, name, "target", 2)
+    _check(weight, name, "weight", 3)
+    if weight.shape != input.shape:
+        raise ValueError("Weights and input must have the same size.")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', 'sum'.")
+    if target.shape != input.shape:
+        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
+                      "This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
+                      "same size.", stacklevel=3)
+    if name == "mse_loss":
+        loss = (input - target) ** 2 * weight
+        if reduction == "mean":
+            return loss.sum() / weight.sum()
+    else:
+        loss = _pointwise_loss(_loss.huber_loss_op, input, target, "none", float(delta), warn_name=name) * weight
+    return _reduce_loss(loss, reduction)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
@@ -439,12 +483,17 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     reduction = _reduction(size_average, reduce, reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if beta == 0.0:
+        # PyTorch hands beta=0 to l1_loss (grad_fn AbsBackward0/MeanBackward0/SumBackward0)
+        return _pointwise_loss(_loss.l1_loss_op, input, target, reduction, warn_name="smooth_l1_loss")
     return _pointwise_loss(_loss.smooth_l1_loss_op, input, target, reduction, float(beta), warn_name="smooth_l1_loss")
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    if weight is not None:
+        return _weighted_loss("huber_loss", input, target, weight, reduction, delta)
     return _pointwise_loss(_loss.huber_loss_op, input, target, reduction, float(delta), warn_name="huber_loss")
 
 
@@ -524,10 +573,7 @@ def _reduce_loss(x, reduction):
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     if _autocast.on:
         x1, x2 = _autocast.fp32_cuda(x1, x2)
-    w12 = (x1 * x2).sum(dim)
-    n1 = (x1 * x1).sum(dim)
-    n2 = (x2 * x2).sum(dim)
-    return w12 / _tg.clamp((n1 * n2).sqrt(), min=eps)
+    return _distance.cosine_similarity(x1, x2, dim, eps)
 
 
 def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
@@ -550,7 +596,8 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
 
 def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
-    return _reduce_loss(_tg.clamp(-target * (input1 - input2) + margin, min=0), reduction)
+    # ATen's chain: ClampMinBackward0 <- AddBackward1 (the margin, a Scalar) <- MulBackward0
+    return _reduce_loss(_tg.clamp_min(_aten.add_scalar(-target * (input1 - input2), margin), 0), reduction)
 
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
@@ -562,7 +609,9 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
-    return _reduce_loss(softplus(-target * input), reduction)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return _margin.soft_margin_loss(input, target, reduction)
 
 
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
@@ -627,10 +676,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
 
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
-    d = x1 - x2 + eps
-    if p == 2:
-        return (d * d).sum(-1, keepdim=keepdim).sqrt()
-    return (d.abs() ** p).sum(-1, keepdim=keepdim) ** (1.0 / p)
+    return _distance.pairwise_distance(x1, x2, p, eps, keepdim)
 
 
 # ====================================================================== convolution
@@ -1023,6 +1069,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     _check(input, "batch_norm")
     if not training and (running_mean is None or running_var is None):
         raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+    # F.batch_norm's dtype rule only: instance_norm, which also runs batch_norm_op, takes mixed dtypes
+    _norm.check_param_dtypes(input._data, (weight, bias, running_mean, running_var))
     return _norm.batch_norm_op(input, weight, bias, running_mean, running_var, training, momentum, eps)
 
 
@@ -1052,13 +1100,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
                                if t is weight else
                                "Expected bias to be a vector of size equal to the number of channels in input, but "
                                f"got bias of shape {list(t.shape)} and input of shape {list(input.shape)}")
-    x = _norm.layer_norm_op(input.reshape(N, num_groups, -1), 1, None, None, eps).reshape(tuple(input.shape))
-    shape = (1, C) + (1,) * (input.ndim - 2)
-    if weight is not None:
-        x = x * weight.reshape(shape)
-    if bias is not None:
-        x = x + bias.reshape(shape)
-    return x
+    return _norm.group_norm_op(input, int(num_groups), weight, bias, float(eps))
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
@@ -1474,26 +1516,11 @@ def softshrink(input, lambd=0.5):
 
 
 def pixel_shuffle(input, upscale_factor):
-    r = upscale_factor
-    *lead, C, H, W = input.shape
-    if C % (r * r):
-        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
-                           f"upscale_factor, but input.size(-3)={C} is not divisible by {r * r}")
-    lead = tuple(lead)
-    nl = len(lead)
-    x = input.reshape(lead + (C // (r * r), r, r, H, W))
-    perm = tuple(range(nl)) + (nl, nl + 3, nl + 1, nl + 4, nl + 2)
-    return x.permute(*perm).reshape(lead + (C // (r * r), H * r, W * r))
+    return _distance.pixel_shuffle(input, upscale_factor)
 
 
 def pixel_unshuffle(input, downscale_factor):
-    r = downscale_factor
-    *lead, C, H, W = input.shape
-    lead = tuple(lead)
-    nl = len(lead)
-    x = input.reshape(lead + (C, H // r, r, W // r, r))
-    perm = tuple(range(nl)) + (nl, nl + 2, nl + 4, nl + 1, nl + 3)
-    return x.permute(*perm).reshape(lead + (C * r * r, H // r, W // r))
+    return _distance.pixel_unshuffle(input, downscale_factor)
 
 
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None,
@@ -1503,7 +1530,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6,
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
         d_neg = _tg.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
-    return _reduce_loss(_tg.clamp(margin + d_pos - d_neg, min=0), reduction)
+    return _reduce_loss(_tg.clamp_min(_aten.add_scalar(d_pos, margin) - d_neg, 0), reduction)
 
 
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False,

@@ -5,7 +5,7 @@ import math
 
 from tensorgraft.ops._args import wrap_dim
 
-from ._common import check_tensor, formula, gs, nnop, record, wrap
+from ._common import check_tensor, formula, gs, nnop, record, same_device, wrap
 
 _FLOAT = "fc"
 
@@ -376,7 +376,7 @@ def _rrelu_k(xp, x, r, slope):
     return x * noise, noise
 
 
-def rrelu_op(input, lower, upper, training, inplace=False):
+def rrelu_op(input, lower, upper, training, inplace=False, generator=None):
     check_tensor(input, "rrelu")
     if lower > upper:
         raise RuntimeError("Lower bound should be less than or equal to the upper bound")
@@ -387,9 +387,9 @@ def rrelu_op(input, lower, upper, training, inplace=False):
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(a.dtype)}'")
     r = None
     if training:
-        # drawn by the input's device generator, on that device
+        # drawn on the input's device, by ``generator`` (torch.rrelu's) or that device's default one
         from tensorgraft.ops.creation import empty_like
-        r = empty_like(input).uniform_(lower, upper)._data
+        r = empty_like(input).uniform_(lower, upper, generator=generator)._data
     out, noise = _RRELU.table[input._device.type](a, r, (lower + upper) / 2)
     res = wrap(out, input._device)
     if input._requires_grad and gs.enabled:
@@ -408,3 +408,68 @@ def _rrelu_grad(node, g):
         return (g * wrap(a["noise"], g._device),)
     # eval, or a range too narrow to be random: leaky_relu's derivative with the mean slope
     return (_leaky_tg(node.inputs[0], g, (a["lower"] + a["upper"]) / 2),)
+
+
+# ---------------------------------------------------------------- prelu
+# One node (PreluKernelBackward0) over the input and the weight already viewed to broadcast
+# against it, as ATen records it. The gradient is written with tensorgraft ops so that it can
+# be differentiated again.
+def _prelu_k(xp, x, w):
+    return xp.where(x > 0, x, x * w)
+
+
+def prelu_op(input, weight_view):
+    same_device("_prelu_kernel", input, weight_view)
+    out = wrap(_PRELU.table[input._device.type](input._data, weight_view._data), input._device)
+    if gs.enabled and (input._requires_grad or weight_view._requires_grad):
+        record(_PRELU, out, (input, weight_view), None)
+    return out
+
+
+_PRELU = nnop("prelu", _prelu_k, prelu_op, node="PreluKernelBackward0")
+
+
+def _sum_to(t, shape):
+    """``t`` summed over the dims it was broadcast along to reach its shape from ``shape``."""
+    if tuple(t.shape) == tuple(shape):
+        return t
+    return t.sum_to_size(*shape) if len(shape) else t.sum()
+
+
+@formula("prelu", saves=(0, 1))
+def _prelu_grad(node, g):
+    import tensorgraft as tg
+    x, w = node.inputs
+    nx, nw = node.needs_input_grad
+    positive = x > 0
+    gx = tg.where(positive, g, g * w) if nx else None
+    gw = None
+    if nw:
+        gw = _sum_to(tg.where(positive, tg.zeros_like(g), g * x), tuple(w.shape))
+    return gx, gw
+
+
+# ---------------------------------------------------------------- glu
+# ``a * sigmoid(b)`` for the two halves of ``dim``: one node (GluBackward0) as in ATen.
+def _glu_k(xp, x, dim):
+    a, b = xp.split(x, 2, axis=dim)
+    return a * _sig(xp, b)
+
+
+def glu_op(input, dim):
+    out = wrap(_GLU.table[input._device.type](input._data, dim), input._device)
+    if gs.enabled and input._requires_grad:
+        record(_GLU, out, (input,), {"dim": dim})
+    return out
+
+
+_GLU = nnop("glu", _glu_k, glu_op, node="GluBackward0")
+
+
+@formula("glu", saves=(0,))
+def _glu_grad(node, g):
+    import tensorgraft as tg
+    dim = node.attrs["dim"]
+    a, b = node.inputs[0].chunk(2, dim)
+    s = b.sigmoid()
+    return (tg.cat([g * s, g * a * s * (1 - s)], dim),)

@@ -1,9 +1,10 @@
-"""``nn.linear``: ``input @ weight.T + bias`` as one op (grad_fn ``AddmmBackward0`` for 2-D input)."""
+"""``nn.linear``: ``input @ weight.T + bias`` as one op (grad_fn ``AddmmBackward0`` for 2-D input),
+and bilinear's trilinear product."""
 from __future__ import annotations
 
 import numpy as np
 
-from ._common import check_tensor, formula, gs, nnop, record, wrap
+from ._common import check_tensor, formula, gs, nnop, record, same_device, wrap
 from tensorgraft.amp._state import state as _autocast
 
 
@@ -69,7 +70,8 @@ def linear(input, weight, bias=None):
         if x.ndim == 2:
             name = "AddmmBackward0" if bias is not None else "MmBackward0"
         elif x.ndim == 1:
-            name = "AddBackward0" if bias is not None else "SqueezeBackward4"
+            # PyTorch: addmm on the input as one row, viewed back; without a bias mm, then squeeze_
+            name = "ViewBackward0" if bias is not None else "SqueezeBackward4"
         else:
             name = "ViewBackward0"
         record(_OP, out, (input, weight, bias), None, node_name=name)
@@ -102,3 +104,42 @@ def _linear_grad(node, g):
     if nb:
         gb = wrap(g2.sum(0), dev)
     return gx, gw, gb
+
+
+# ------------------------------------------------------------------ bilinear's trilinear product
+# ``out[b, o] = sum_ij x1[b, i] w[o, i, j] x2[b, j]`` on (B, in1) and (B, in2) rows: the one node
+# (TrilinearBackward0) under ``F.bilinear``'s view and bias add, as in ATen. Each gradient is a
+# matrix product over the other two operands, written with tensorgraft ops so that it can be
+# differentiated again.
+def _trilinear_kernel(xp, x1, w, x2):
+    out_f, in1, in2 = w.shape
+    t = x1.dot(w.transpose(1, 0, 2).reshape(in1, out_f * in2)).reshape(-1, out_f, in2)
+    return (t * x2[:, None, :]).sum(axis=-1)
+
+
+def trilinear(x1, weight, x2):
+    dev = same_device("_trilinear", x1, weight, x2)
+    out = wrap(_TRILINEAR.table[dev.type](x1._data, weight._data, x2._data), dev)
+    if gs.enabled and (x1._requires_grad or weight._requires_grad or x2._requires_grad):
+        record(_TRILINEAR, out, (x1, weight, x2), None)
+    return out
+
+
+_TRILINEAR = nnop("trilinear", _trilinear_kernel, trilinear, node="TrilinearBackward0")
+
+
+@formula("trilinear", saves=(0, 1, 2))
+def _trilinear_grad(node, g):
+    x1, w, x2 = node.inputs
+    n1, nw, n2 = node.needs_input_grad
+    rows = g.shape[0]
+    out_f, in1, in2 = w.shape
+    g1 = gw = g2 = None
+    if n1:
+        g1 = (g.unsqueeze(2) * x2.unsqueeze(1)).reshape(rows, out_f * in2).mm(
+            w.permute(0, 2, 1).reshape(out_f * in2, in1))
+    if n2:
+        g2 = (g.unsqueeze(2) * x1.unsqueeze(1)).reshape(rows, out_f * in1).mm(w.reshape(out_f * in1, in2))
+    if nw:
+        gw = g.t().mm((x1.unsqueeze(2) * x2.unsqueeze(1)).reshape(rows, in1 * in2)).reshape(out_f, in1, in2)
+    return g1, gw, g2

@@ -43,7 +43,8 @@ def _elementwise_loss(name, fwd, bwd, node_names, tg_bwd=None):
         op = holder[0]
         out = wrap(op.table[input._device.type](input._data, target._data, reduction, *params), input._device)
         if gs.enabled and (input._requires_grad or target._requires_grad):
-            record(op, out, (input, target), (reduction,) + params, node_name=node_names.get(reduction))
+            name_ = node_names(reduction, *params) if callable(node_names) else node_names.get(reduction)
+            record(op, out, (input, target), (reduction,) + params, node_name=name_)
         return out
 
     def kernel(xp, x, y, reduction, *params):
@@ -236,8 +237,14 @@ def _kl_b(xp, x, y, nx, ny, log_target):
     return -y, dy
 
 
-kl_div_op = _elementwise_loss("kl_div", _kl_f, _kl_b, {"none": "SubBackward0", "mean": "MeanBackward0",
-                                                      "sum": "SumBackward0"})
+def _kl_node(reduction, log_target):
+    # unreduced, PyTorch's last op is the product exp(t) * (t - x) for log targets, else t * log t - t x
+    if reduction == "none":
+        return "MulBackward0" if log_target else "SubBackward0"
+    return "MeanBackward0" if reduction == "mean" else "SumBackward0"
+
+
+kl_div_op = _elementwise_loss("kl_div", _kl_f, _kl_b, _kl_node)
 
 
 # ------------------------------------------------------------------ nll / cross entropy
@@ -369,8 +376,15 @@ _NLL = []
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     probs = isinstance(target, Tensor) and target._data.dtype.kind == "f" and target.shape == input.shape
-    node = ("NllLossBackward0" if input.ndim <= 2 else "NllLoss2DBackward0") if not probs else (
-        "NegBackward0" if reduction == "none" else ("DivBackward0" if reduction == "mean" else "NegBackward0"))
+    # PyTorch's last node: nll_loss's for class targets, the sum (1 - eps) nll + eps smooth_loss
+    # when smoothing them, and for probabilities the negated sum, divided by the batch size (a
+    # Scalar: DivBackward1) for "mean"
+    if probs:
+        node = "DivBackward1" if reduction == "mean" else "NegBackward0"
+    elif label_smoothing > 0:
+        node = "AddBackward0"
+    else:
+        node = "NllLossBackward0" if input.ndim <= 2 else "NllLoss2DBackward0"
     return _ce("cross_entropy", _CE, input, target, weight, reduction, ignore_index, float(label_smoothing), False,
                node)
 

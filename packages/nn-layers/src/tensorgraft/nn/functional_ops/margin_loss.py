@@ -1,7 +1,8 @@
-"""Multi-class hinge losses: ``multi_margin_loss`` and ``multilabel_margin_loss``.
+"""Hinge-type losses held as one op each: ``multi_margin_loss``, ``multilabel_margin_loss`` and
+``soft_margin_loss``.
 
 Each is one op holding its reduction, as ATen's are (grad_fn MultiMarginLossBackward0 /
-MultilabelMarginLossBackward0 whatever the reduction). Inputs are (N, C), (C,) or a 0-d scalar;
+MultilabelMarginLossBackward0 / SoftMarginLossBackward0 whatever the reduction). Inputs are (N, C), (C,) or a 0-d scalar;
 the kernels see (N, C). The argument checks follow ATen's order and messages; the only host reads
 of device values are the target-range checks, which raise PyTorch's errors.
 """
@@ -175,3 +176,45 @@ def _ml_grad(node, g):
 
 _MM = [nnop("multi_margin_loss", _mm_kernel, multi_margin_loss)]
 _ML = [nnop("multilabel_margin_loss", _ml_kernel, multilabel_margin_loss)]
+
+
+# ------------------------------------------------------------------ soft_margin_loss
+# log(1 + exp(-y x)) per element (input and target broadcast), then the reduction. Only the input
+# is differentiable, as in ATen; the gradient is written with tensorgraft ops (double backward).
+def _sm_kernel(xp, x, y, reduction):
+    z = -y * x
+    per = xp.log1p(xp.exp(-xp.abs(z))) + xp.maximum(z, 0)
+    return _reduce(xp, per, reduction, True)
+
+
+def soft_margin_loss(input, target, reduction):
+    check_tensor(input, "soft_margin_loss")
+    check_tensor(target, "soft_margin_loss", "target", 2)
+    if gs.enabled and target._requires_grad:
+        raise RuntimeError("The function 'soft_margin_loss' is not differentiable with respect to argument "
+                           "'target'. This input cannot have requires_grad True.")
+    x, y = input._data, target._data
+    dtype = np.result_type(x.dtype, y.dtype)
+    if dtype.kind != "f":
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {_scalar_name(dtype)}")
+    out = _SM.table[input._device.type](x.astype(dtype, copy=False), y.astype(dtype, copy=False), reduction)
+    res = wrap(out.astype(dtype, copy=False), input._device)
+    if gs.enabled and input._requires_grad:
+        record(_SM, res, (input,), {"target": y, "reduction": reduction})
+    return res
+
+
+_SM = nnop("soft_margin_loss", _sm_kernel, soft_margin_loss, node="SoftMarginLossBackward0")
+
+
+@formula("soft_margin_loss", saves=(0,))
+def _sm_grad(node, g):
+    x = node.inputs[0]
+    y = wrap(node.attrs["target"], x._device)
+    d = -y * (-y * x).sigmoid()
+    if node.attrs["reduction"] == "mean":
+        g = g / max(d.numel(), 1)
+    gx = d * g
+    if tuple(gx.shape) != tuple(x.shape):
+        gx = gx.sum_to_size(*x.shape) if x.ndim else gx.sum()
+    return (gx.to(x.dtype),)

@@ -1,9 +1,10 @@
 """Fused normalization: batch_norm (training statistics + running-stat update, or eval with
-running stats) and layer_norm, each with a closed-form backward."""
+running stats), layer_norm and group_norm, each with a closed-form backward."""
 from __future__ import annotations
 
+import numpy as np
 
-from ._common import formula, gs, nnop, record, wrap
+from ._common import formula, gs, nnop, record, same_device, wrap
 
 
 # ------------------------------------------------------------------ batch norm
@@ -31,6 +32,17 @@ def _bn_kernel(xp, x, w, b, rm, rv, training, momentum, eps):
     if b is not None:
         out = out + b.reshape(shape)
     return out.astype(x.dtype, copy=False), xhat, invstd
+
+
+def check_param_dtypes(x, params):
+    """PyTorch's CPU batch norm: parameters and running stats share the input's dtype, except
+    float32 ones with a half-precision input (its mixed-dtype kernel)."""
+    kinds = {t._data.dtype for t in params if t is not None}
+    if not kinds or kinds == {x.dtype} or (x.dtype.itemsize == 2 and kinds == {np.dtype(np.float32)}):
+        return
+    if x.dtype == np.float32:
+        raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+    raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
 
 
 def batch_norm_op(input, weight, bias, running_mean, running_var, training, momentum, eps):
@@ -181,4 +193,60 @@ def _ln_grad(node, g):
         gw = wrap((gd * xhat).sum(axis=lead), dev)
     if nb:
         gb = wrap(gd.sum(axis=lead), dev)
+    return gx, gw, gb
+
+
+# ------------------------------------------------------------------ group norm
+# One node over (input, weight, bias) (NativeGroupNormBackward0), as ATen records it: the input
+# viewed as (N, groups, -1) is normalized per row, then scaled and shifted per channel.
+def _gn_kernel(xp, x, w, b, groups, eps):
+    rows = x.reshape(x.shape[0], groups, -1)
+    mean = rows.mean(axis=-1, keepdims=True)
+    xc = rows - mean
+    var = (xc * xc).mean(axis=-1, keepdims=True)
+    invstd = (1.0 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
+    out = (xc * invstd).reshape(x.shape)
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    if w is not None:
+        out = out * w.reshape(shape)
+    if b is not None:
+        out = out + b.reshape(shape)
+    return out.astype(x.dtype, copy=False)
+
+
+def group_norm_op(input, groups, weight, bias, eps):
+    same_device("native_group_norm", input, weight, bias)
+    out = _GN.table[input._device.type](input._data, None if weight is None else weight._data,
+                                        None if bias is None else bias._data, groups, eps)
+    res = wrap(out, input._device)
+    if gs.enabled and (input._requires_grad or (weight is not None and weight._requires_grad)
+                       or (bias is not None and bias._requires_grad)):
+        record(_GN, res, (input, weight, bias), {"groups": groups, "eps": eps})
+    return res
+
+
+_GN = nnop("group_norm", _gn_kernel, group_norm_op, node="NativeGroupNormBackward0")
+
+
+@formula("group_norm", saves=(0, 1))
+def _gn_grad(node, g):
+    # written with tensorgraft ops from the saved input, so create_graph=True can differentiate it
+    x, w, _ = node.inputs
+    nx, nw, nb = node.needs_input_grad
+    groups, eps = node.attrs["groups"], node.attrs["eps"]
+    n, c = x.shape[0], x.shape[1]
+    shape = (1, c) + (1,) * (x.ndim - 2)
+    per_channel = (0,) + tuple(range(2, x.ndim))
+    rows = x.reshape(n, groups, -1)
+    xc = rows - rows.mean(-1, keepdim=True)
+    invstd = ((xc * xc).mean(-1, keepdim=True) + eps).rsqrt()
+    xhat = xc * invstd
+    gx = gw = gb = None
+    if nx:
+        gy = (g if w is None else g * w.reshape(shape)).reshape(n, groups, -1)
+        gx = ((gy - gy.mean(-1, keepdim=True) - xhat * (gy * xhat).mean(-1, keepdim=True)) * invstd).reshape(x.shape)
+    if nw:
+        gw = (g * xhat.reshape(x.shape)).sum(per_channel)
+    if nb:
+        gb = g.sum(per_channel)
     return gx, gw, gb

@@ -1,5 +1,8 @@
-"""``pdist`` (the condensed p-norm distances between the rows of a matrix, ``PdistBackward0``) and
-``channel_shuffle`` (``ChannelShuffleBackward0``), one op each as in ATen.
+"""``pdist`` (the condensed p-norm distances between the rows of a matrix, ``PdistBackward0``),
+``channel_shuffle`` (``ChannelShuffleBackward0``) and ``pixel_shuffle``/``pixel_unshuffle``
+(``PixelShuffleBackward0``/``PixelUnshuffleBackward0``), one op each as in ATen; and the
+composites ``pairwise_distance`` and ``cosine_similarity``, built from the ops ATen builds them
+from so that their ``grad_fn`` chains read as PyTorch's.
 
 ``pdist`` works on the (K, M) row differences of the K = N(N-1)/2 pairs i < j (row-major, as
 PyTorch orders them); its gradient, ATen's ``_pdist_backward``, is first order only there too, so
@@ -14,7 +17,10 @@ import math
 
 import numpy as np
 
+from tensorgraft.grad_mode import no_grad
+
 from ._common import check_tensor, formula, gs, nnop, record, wrap
+from .nn_aten_nodes import add_scalar, norm
 
 
 # ------------------------------------------------------------------ pdist
@@ -135,3 +141,107 @@ def channel_shuffle(input, groups):
         raise RuntimeError(f"Number of channels must be divisible by groups. Got {input.shape[1]} channels and "
                            f"{groups} groups.")
     return _shuffle_op(input, int(groups))
+
+
+# ------------------------------------------------------------------ pixel_shuffle / pixel_unshuffle
+# (*, C r^2, H, W) <-> (*, C, H r, W r). Each op's gradient is the other op on the incoming
+# gradient, so both differentiate any number of times.
+def _pixel_shuffle_kernel(xp, x, r):
+    *lead, c, h, w = x.shape
+    nl = len(lead)
+    y = x.reshape(tuple(lead) + (c // (r * r), r, r, h, w))
+    y = y.transpose(tuple(range(nl)) + (nl, nl + 3, nl + 1, nl + 4, nl + 2))
+    return xp.ascontiguousarray(y).reshape(tuple(lead) + (c // (r * r), h * r, w * r))
+
+
+def _pixel_unshuffle_kernel(xp, x, r):
+    *lead, c, h, w = x.shape
+    nl = len(lead)
+    y = x.reshape(tuple(lead) + (c, h // r, r, w // r, r))
+    y = y.transpose(tuple(range(nl)) + (nl, nl + 2, nl + 4, nl + 1, nl + 3))
+    return xp.ascontiguousarray(y).reshape(tuple(lead) + (c * r * r, h // r, w // r))
+
+
+def _pixel_op(holder, node_name):
+    def run(input, factor):
+        op = holder[0]
+        out = wrap(op.table[input._device.type](input._data, factor), input._device)
+        if gs.enabled and input._requires_grad:
+            record(op, out, (input,), {"factor": factor}, node_name=node_name)
+        return out
+    return run
+
+
+_PS, _PU = [], []
+_pixel_shuffle_op = _pixel_op(_PS, "PixelShuffleBackward0")
+_pixel_unshuffle_op = _pixel_op(_PU, "PixelUnshuffleBackward0")
+_PS.append(nnop("pixel_shuffle", _pixel_shuffle_kernel, _pixel_shuffle_op))
+_PU.append(nnop("pixel_unshuffle", _pixel_unshuffle_kernel, _pixel_unshuffle_op))
+
+
+@formula("pixel_shuffle", saves=())
+def _pixel_shuffle_grad(node, g):
+    return (_pixel_unshuffle_op(g, node.attrs["factor"]),)
+
+
+@formula("pixel_unshuffle", saves=())
+def _pixel_unshuffle_grad(node, g):
+    return (_pixel_shuffle_op(g, node.attrs["factor"]),)
+
+
+def _check_pixel(input, fname, factor, what):
+    check_tensor(input, fname)
+    if input.ndim < 3:
+        raise RuntimeError(f"{fname} expects input to have at least 3 dimensions, but got input with {input.ndim} "
+                           f"dimension(s)")
+    if factor <= 0:
+        raise RuntimeError(f"{fname} expects a positive {what}, but got {factor}")
+
+
+def pixel_shuffle(input, upscale_factor):
+    r = int(upscale_factor)
+    _check_pixel(input, "pixel_shuffle", r, "upscale_factor")
+    c = input.shape[-3]
+    if c % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
+                           f"upscale_factor, but input.size(-3)={c} is not divisible by {r * r}")
+    return _pixel_shuffle_op(input, r)
+
+
+def pixel_unshuffle(input, downscale_factor):
+    r = int(downscale_factor)
+    _check_pixel(input, "pixel_unshuffle", r, "downscale_factor")
+    for axis, side in ((-2, "height"), (-1, "width")):
+        if input.shape[axis] % r:
+            raise RuntimeError(f"pixel_unshuffle expects {side} to be divisible by downscale_factor, but "
+                               f"input.size({axis})={input.shape[axis]} is not divisible by {r}")
+    return _pixel_unshuffle_op(input, r)
+
+
+# ------------------------------------------------------------------ pairwise_distance / cosine_similarity
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """``||x1 - x2 + eps||_p`` over the last dim: ATen's sub, ``add(Tensor, Scalar)`` and
+    ``norm`` (grad_fn ``NormBackward1``; a zero difference gets gradient 0, not NaN)."""
+    return norm(add_scalar(x1 - x2, eps), p, -1, keepdim)
+
+
+def _clamped_norm(x, dim, eps):
+    """``max(||x||, eps)`` over ``dim``. ATen clamps a clone of the norm in place without
+    recording it, so the gradient flows through the norm even where the clamp is active
+    (the node chain is CloneBackward0 <- LinalgVectorNormBackward0, no clamp node)."""
+    import tensorgraft.linalg as linalg
+    n = linalg.vector_norm(x, 2, dim, keepdim=True).clone()
+    with no_grad():
+        n.clamp_min_(eps)
+    return n
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """``sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps))`` over ``dim`` (grad_fn ``SumBackward1``),
+    each input normalized by its own clamped norm as ATen does (inputs broadcast first)."""
+    check_tensor(x1, "cosine_similarity", "x1", 1)
+    check_tensor(x2, "cosine_similarity", "x2", 2)
+    if x1.shape != x2.shape:
+        import tensorgraft as tg
+        x1, x2 = tg.broadcast_tensors(x1, x2)
+    return ((x1 / _clamped_norm(x1, dim, eps)) * (x2 / _clamped_norm(x2, dim, eps))).sum(dim)
