@@ -299,6 +299,7 @@ STRIDE1 = [dict(padding=1), dict(padding=0), dict(padding=(2, 1)), dict(padding=
 def test_conv2d_stride1_path(monkeypatch, chunk, i):
     from tensorgraft.nn.functional_ops import conv
     monkeypatch.setattr(conv, "_CHUNK_BYTES", chunk)
+    monkeypatch.setattr(conv, "_FLAT_MIN_AREA", 0)   # these small images must still take the flat path
     x, w, b = rand(3, 4, 9, 7), rand(5, 4, 3, 2, seed=1), rand(5, seed=2)
     _conv_both(x, w, b, **STRIDE1[i])
     _conv_both(x, w, None, **STRIDE1[i])
@@ -308,9 +309,11 @@ def test_conv2d_stride1_path(monkeypatch, chunk, i):
 
 
 @pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
-def test_conv2d_stride1_nonfinite_like_torch(bad):
+def test_conv2d_stride1_nonfinite_like_torch(bad, monkeypatch):
     """The wide stride-1 layout reads junk across row edges; a non-finite value there must not turn
     into NaN gradients PyTorch does not produce."""
+    from tensorgraft.nn.functional_ops import conv
+    monkeypatch.setattr(conv, "_FLAT_MIN_AREA", 0)   # small images: force the flat layout under test
     x, w, b = rand(2, 3, 6, 7), rand(4, 3, 3, 3, seed=1), rand(4, seed=2)
     x[0, 1, :, -1] = bad   # the last column: read as junk by kernel column 0
     x[1, 0, 2, 0] = bad
