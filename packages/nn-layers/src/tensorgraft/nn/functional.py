@@ -175,6 +175,8 @@ def logsigmoid(input):
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    if isinstance(input, Tensor) and input._data.dtype.kind == "u" and (int(min_val) < 0 or int(max_val) < 0):
+        raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
     if inplace:
         return _inplace(input, _act.hardtanh_op, "hardtanh_", float(min_val), float(max_val))
     return _act.hardtanh_op(input, float(min_val), float(max_val))
@@ -329,22 +331,46 @@ def dropout(input, p=0.5, training=True, inplace=False):
     return input * m
 
 
+_FEATURE_DROPOUT_DEPRECATED = (
+    "{name}: Received a {nd}-D input to {name}, which is deprecated and will result in an error in a future "
+    "release. To retain the behavior and silence this warning, please use dropout instead. Note that {name} "
+    "exists to provide channel-wise dropout on inputs with {sp} spatial dimensions, a channel dimension, and an "
+    "optional batch dimension (i.e. {sp1}D or {sp2}D inputs).")
+
+
 def _feature_dropout(input, p, training, inplace, batched_ndim, name):
+    """Channel-wise dropout for ``name`` (dropout1d/2d/3d), whose batched input has ``batched_ndim``
+    dimensions. The rank checks come first and run in eval mode too, as PyTorch's do."""
     _check_p(p)
+    fname = name.rstrip("_")
+    _check(input, fname)
+    nd, spatial = input.ndim, batched_ndim - 2
+    if spatial == 1:
+        if nd not in (2, 3):
+            raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {nd}D input. Note that dropout1d "
+                               "exists to provide channel-wise dropout on inputs with 1 spatial dimension, a channel "
+                               "dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
+    elif nd not in (batched_ndim - 1, batched_ndim):
+        warnings.warn(_FEATURE_DROPOUT_DEPRECATED.format(name=fname, nd=nd, sp=spatial, sp1=spatial + 1,
+                                                         sp2=spatial + 2), stacklevel=3)
+    elif spatial == 2 and nd == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+                      "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel dim. "
+                      "This behavior will change in a future release to interpret the input as one without a batch "
+                      "dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please "
+                      "switch to using dropout1d instead.", stacklevel=3)
+    # dropout1d/3d treat any input that is not batched as a batch of one (so even in eval mode the
+    # result is a new view, grad_fn SqueezeBackward1, as PyTorch's); dropout2d takes 3-D as (N, C, L)
+    unbatched = spatial != 2 and nd != batched_ndim
+    x = input.unsqueeze(0) if unbatched else input
     if not training or p == 0.0:
-        return input
-    nd = input.ndim
-    if nd == batched_ndim:
-        shape = tuple(input.shape[:2]) + (1,) * (nd - 2)
-    else:
-        shape = tuple(input.shape[:1]) + (1,) * (nd - 1)
-    m = _dropout_mask(shape, p, input)
+        return x.squeeze(0) if unbatched else x
+    if x.ndim < 2 and p < 1.0:  # (p == 1 zeroes everything, no channel needed)
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    m = _dropout_mask(tuple(x.shape[:2]) + (1,) * max(x.ndim - 2, 0), p, input)
     if inplace:
-        return _inplace(input, lambda x: x * m, name)
-    if nd == batched_ndim - 1 and batched_ndim != 4:
-        # dropout1d/3d run an unbatched input as a batch of one (grad_fn SqueezeBackward1, as PyTorch's)
-        return (input.unsqueeze(0) * m.unsqueeze(0)).squeeze(0)
-    return input * m
+        return _inplace(input, lambda t: t * (m.squeeze(0) if unbatched else m), name)
+    return (x * m).squeeze(0) if unbatched else x * m
 
 
 def dropout1d(input, p=0.5, training=True, inplace=False):
@@ -615,7 +641,25 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
 
 
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
-    var = _tg.clamp(var, min=eps)
+    if not isinstance(var, Tensor):
+        var = _tg.full(tuple(input.shape), float(var), dtype=input.dtype, device=input.device)
+    in_shape, var_shape = tuple(input.shape), tuple(var.shape)
+    if var_shape != in_shape:
+        # accepted: one variance per sample shared by the last dimension, given with or without
+        # that dimension, or shared along any one other dimension (size 1 there)
+        differing = [d for d in range(len(var_shape)) if len(var_shape) == len(in_shape)
+                     and var_shape[d] != in_shape[d]]
+        if var_shape == in_shape[:-1]:
+            var = var.unsqueeze(-1)
+        elif len(var_shape) != len(in_shape) or len(differing) != 1 or var_shape[differing[0]] != 1:
+            raise ValueError("var is of incorrect size")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not valid")
+    if bool((var < 0).any()):
+        raise ValueError("var has negative entry/entries")
+    # the clamp keeps the log finite but is not part of the function: the gradient reaches var as
+    # if it had not been clamped (PyTorch clamps a clone with grad mode off)
+    var = var + (_tg.clamp(var.detach(), min=eps) - var.detach())
     loss = 0.5 * (var.log() + (input - target) ** 2 / var)
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
@@ -642,7 +686,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
 def one_hot(tensor, num_classes=-1):
     _check(tensor, "one_hot")
     a = tensor._data
-    if a.dtype.kind not in "iu":
+    if a.dtype != np.int64:  # int32 and other integer types too (PyTorch's rule)
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     if a.size == 0 and num_classes == -1:
         raise RuntimeError("Can not infer total number of classes from empty tensor.")
@@ -703,13 +747,15 @@ def _conv_pads(padding, k, dil, stride, n):
             return (0,) * (2 * n)
         if padding == "same":
             if any(s != 1 for s in stride):
-                raise ValueError("padding='same' is not supported for strided convolutions")
+                # (the nn.Conv modules raise this as a ValueError when built; the functional form,
+                # checked at call time, raises a RuntimeError, as PyTorch's does)
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
             out = []
             for kk, d in zip(k, dil):
                 total = d * (kk - 1)
                 out += [total // 2, total - total // 2]
             return tuple(out)
-        raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
+        raise RuntimeError(f"Invalid padding string: '{padding}'")
     p = _pair(padding, n)
     out = []
     for pp in p:
@@ -881,7 +927,34 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return (out, idx) if return_indices else out
 
 
+def _max_pool1d_checks(input, kernel_size, stride, padding, dilation, ceil_mode):
+    """PyTorch's own max_pool1d checks (without indices it does not go through the 2-D pool), in its order."""
+    k = _pair(kernel_size, 1)[0]
+    s = k if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) else _pair(stride, 1)[0]
+    p, d = _pair(padding, 1)[0], _pair(dilation, 1)[0]
+    if k <= 0:
+        raise RuntimeError(f"max_pool1d() kernel_size must be greater than zero, but got {k}")
+    if s <= 0:
+        raise RuntimeError(f"max_pool1d() stride must be greater than zero, but got {s}")
+    if p < 0:
+        raise RuntimeError(f"max_pool1d() padding must be non-negative, but got {p}")
+    if p > k // 2:
+        raise RuntimeError(f"max_pool1d() padding should be at most half of kernel size, but got padding={p} and "
+                           f"kernel_size={k}")
+    if d <= 0:
+        raise RuntimeError(f"max_pool1d() dilation must be greater than zero, but got {d}")
+    span = input.shape[-1] + 2 * p - d * (k - 1) - 1
+    out = (-(-span // s) if ceil_mode else span // s) + 1
+    if ceil_mode and out > 1 and (out - 1) * s >= input.shape[-1] + p:
+        out -= 1  # the last window must start inside the input or its left padding
+    if out < 1:
+        raise RuntimeError(f"max_pool1d() Invalid computed output size: {out}")
+
+
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    _check(input, "max_pool1d")
+    if not return_indices and input.ndim in (2, 3):
+        _max_pool1d_checks(input, kernel_size, stride, padding, dilation, ceil_mode)
     unbatched = input.ndim == 2
     if unbatched:
         input = input.unsqueeze(0)
@@ -1104,7 +1177,19 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
-    ns = tuple(normalized_shape) if isinstance(normalized_shape, (tuple, list)) else (int(normalized_shape),)
+    _check(input, "rms_norm")
+    if not isinstance(normalized_shape, (tuple, list)):
+        raise TypeError("rms_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, "
+                        f"not {type(normalized_shape).__name__}")
+    ns = tuple(int(n) for n in normalized_shape)
+    if weight is not None and tuple(weight.shape) != ns:
+        raise RuntimeError(f"Expected weight to be of same shape as normalized_shape, but got weight of shape "
+                           f"{list(weight.shape)} and normalized_shape = {list(ns)}")
+    if len(ns) > input.ndim:
+        raise ValueError(f"Input tensor must have at least {len(ns)} dimensions, but got {input.ndim}")
+    if tuple(input.shape[input.ndim - len(ns):]) != ns:
+        raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape [*"
+                           f"{', '.join(map(str, ns))}], but got input of size{list(input.shape)}")
     if eps is None:
         eps = float(np.finfo(input._data.dtype).eps)
     dims = tuple(range(input.ndim - len(ns), input.ndim))

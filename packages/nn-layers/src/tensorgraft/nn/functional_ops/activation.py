@@ -4,10 +4,14 @@ from __future__ import annotations
 import math
 
 from tensorgraft.ops._args import wrap_dim
+from tensorgraft.ops._frontend import _type_name
 
 from ._common import check_tensor, formula, gs, nnop, record, same_device, wrap
 
 _FLOAT = "fc"
+# the name PyTorch's CPU kernel goes by in its "not implemented for <dtype>" error, where that is
+# not simply "<op>_cpu"
+_CPU_KERNEL = {"gelu": "GeluKernelImpl", "softshrink": "softshrink_check"}
 
 
 def _pointwise(name, fwd, bwd, node, uses_output=False, tg_bwd=None, kinds=_FLOAT, inplace_check=None):
@@ -24,7 +28,10 @@ def _pointwise(name, fwd, bwd, node, uses_output=False, tg_bwd=None, kinds=_FLOA
         check_tensor(input, name)
         a = input._data
         if a.dtype.kind not in kinds:
-            raise RuntimeError(f'"{name}" not implemented for \'{str(input.dtype).replace("torch.", "").capitalize()}\'')
+            if a.dtype.kind == "b" and name == "hardtanh":
+                raise RuntimeError("Bool inputs not supported for hardtanh")
+            raise NotImplementedError(f"\"{_CPU_KERNEL.get(name, name + '_cpu')}\" not implemented for "
+                                      f"'{_type_name(a.dtype)}'")
         op = op_holder[0]
         out = wrap(op.table[input._device.type](a, *params), input._device)
         if input._requires_grad and gs.enabled:
@@ -110,7 +117,9 @@ silu_op = _pointwise("silu", _silu_f, _silu_b, "SiluBackward0", tg_bwd=_silu_tg)
 
 def _softplus_f(xp, x, beta, threshold):
     bx = x * beta
-    return xp.where(bx > threshold, x, xp.log1p(xp.exp(-xp.abs(bx))) / beta + xp.maximum(x, 0))
+    # log(1 + e^bx) = log1p(e^-|bx|) + max(bx, 0) never overflows; dividing max(bx, 0) (not
+    # max(x, 0)) by beta keeps it right for a negative beta too
+    return xp.where(bx > threshold, x, xp.log1p(xp.exp(-xp.abs(bx))) / beta + xp.maximum(bx, 0) / beta)
 
 
 def _softplus_b(xp, x, y, g, beta, threshold):
@@ -150,14 +159,16 @@ def _elu_f(xp, x, alpha, scale, input_scale):
 
 
 def _elu_b(xp, x, y, g, alpha, scale, input_scale):
-    d = xp.where(x <= 0, xp.exp(xp.minimum(x, 0) * input_scale) * (alpha * scale * input_scale), x.dtype.type(scale))
+    # tested as x > 0 so that a NaN input takes the exponential branch and gets a NaN gradient,
+    # as PyTorch's vectorized kernel gives it
+    d = xp.where(x > 0, x.dtype.type(scale), xp.exp(xp.minimum(x, 0) * input_scale) * (alpha * scale * input_scale))
     return (g * d).astype(x.dtype, copy=False)
 
 
 def _elu_tg(x, g, alpha, scale, input_scale):
     import tensorgraft as tg
     neg = (tg.clamp(x, max=0) * input_scale).exp() * (alpha * scale * input_scale)
-    return g * tg.where(x <= 0, neg, tg.full_like(x, scale))
+    return g * tg.where(x > 0, tg.full_like(x, scale), neg)
 
 
 _INPLACE_ELU = ("In-place elu backward calculation is triggered with a negative slope which is not supported. This is "
@@ -207,6 +218,8 @@ threshold_op = _pointwise("threshold", _threshold_f, _threshold_b, "ThresholdBac
 
 
 def _hardtanh_f(xp, x, lo, hi):
+    if x.dtype.kind in "iu":
+        lo, hi = int(lo), int(hi)  # integer inputs clamp to the bounds truncated toward zero
     return xp.clip(x, lo, hi).astype(x.dtype, copy=False)
 
 
@@ -219,7 +232,8 @@ def _hardtanh_tg(x, g, lo, hi):
     return tg.where((x > lo).logical_and(x < hi), g, tg.zeros_like(g))
 
 
-hardtanh_op = _pointwise("hardtanh", _hardtanh_f, _hardtanh_b, "HardtanhBackward0", tg_bwd=_hardtanh_tg)
+hardtanh_op = _pointwise("hardtanh", _hardtanh_f, _hardtanh_b, "HardtanhBackward0", tg_bwd=_hardtanh_tg,
+                        kinds="fciu")
 
 
 def _hardswish_f(xp, x):
@@ -228,13 +242,14 @@ def _hardswish_f(xp, x):
 
 # at the kinks PyTorch takes the outer pieces: 0 at x = -3, 1 at x = 3
 def _hardswish_b(xp, x, y, g):
-    d = xp.where(x <= -3.0, 0.0, xp.where(x < 3.0, x / 3.0 + 0.5, 1.0)).astype(x.dtype, copy=False)
+    # the middle branch last, so a NaN input gets a NaN gradient (PyTorch's vectorized kernel)
+    d = xp.where(x >= 3.0, 1.0, xp.where(x <= -3.0, 0.0, x / 3.0 + 0.5)).astype(x.dtype, copy=False)
     return g * d
 
 
 def _hardswish_tg(x, g):
     import tensorgraft as tg
-    d = tg.where(x <= -3.0, tg.zeros_like(x), tg.where(x < 3.0, x / 3.0 + 0.5, tg.ones_like(x)))
+    d = tg.where(x >= 3.0, tg.ones_like(x), tg.where(x <= -3.0, tg.zeros_like(x), x / 3.0 + 0.5))
     return g * d
 
 
@@ -322,8 +337,9 @@ def _softmax_like(name, kernel, node):
         if dtype is not None:
             a = a.astype(dtype.np)
         elif a.dtype.kind not in _FLOAT:
-            raise RuntimeError(f'"{name}_lastdim_kernel_impl" not implemented for '
-                               f'\'{str(input.dtype).replace("torch.", "").capitalize()}\'')
+            last = a.ndim == 0 or wrap_dim(dim, a.ndim) == a.ndim - 1
+            raise NotImplementedError(f'"{name}_{"lastdim_" if last else ""}kernel_impl" not implemented for '
+                                      f"'{_type_name(a.dtype)}'")
         d = wrap_dim(dim, a.ndim) if a.ndim else 0
         op = holder[0]
         out = wrap(op.table[input._device.type](a if a.ndim else a.reshape(1), d).reshape(a.shape), input._device)

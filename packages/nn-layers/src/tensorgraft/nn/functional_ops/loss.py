@@ -35,6 +35,16 @@ def _expand_g(xp, g, reduction, shape, n):
 
 
 # ------------------------------------------------------------------ elementwise losses
+def _fit(d, full, shape):
+    """A derivative for an input of ``shape`` that was broadcast to ``full`` with the other one: a
+    derivative that depends only on the other input (kl_div's d/dx is -target) comes out in that
+    one's shape, so it is expanded to ``full`` first and then summed back over the broadcast dims."""
+    shape = tuple(shape)
+    if tuple(d.shape) != tuple(full):
+        d = d.expand(*full)
+    return d if tuple(full) == shape else d.sum_to_size(*shape)
+
+
 def _elementwise_loss(name, fwd, bwd, node_names, tg_bwd=None):
     """``tg_bwd(x, y, *params) -> (dx, dy)`` in tensorgraft ops serves ``create_graph=True``."""
     holder = []
@@ -59,17 +69,19 @@ def _elementwise_loss(name, fwd, bwd, node_names, tg_bwd=None):
         params = node.attrs[1:]
         xp = get_backend(x._device).xp
         nx, ny = node.needs_input_grad
-        n = int(np.prod(np.broadcast_shapes(x._data.shape, y._data.shape)))
+        full = np.broadcast_shapes(x._data.shape, y._data.shape)
+        n = int(np.prod(full))
         if tg_bwd is not None and gs.enabled:
             dx, dy = tg_bwd(x, y, *params)
             ge = g / n if reduction == "mean" else g
             if reduction == "none":
                 ge = g
-            return (dx * ge if nx else None), (dy * ge if ny else None)
+            return (_fit(dx * ge, full, x.shape) if nx else None), (_fit(dy * ge, full, y.shape) if ny else None)
         dx, dy = bwd(xp, x._data, y._data, nx, ny, *params)
         ge = _expand_g(xp, g._data, reduction, None, n)
         dev = g._device
-        return (wrap(dx * ge, dev) if nx else None), (wrap(dy * ge, dev) if ny and dy is not None else None)
+        return ((_fit(wrap(dx * ge, dev), full, x.shape) if nx else None),
+                (_fit(wrap(dy * ge, dev), full, y.shape) if ny and dy is not None else None))
     formula(name)(grad)
     return frontend
 
@@ -294,7 +306,8 @@ _TYPE = {"float32": "Float", "float64": "Double", "float16": "Half"}
 
 
 def _coef(xp, x2, t, w, ignore_index, eps, probs):
-    """Per-element coefficients Q (M, C) with loss_i = -sum_c Q[i,c] * logp[i,c]; and the mean's divisor."""
+    """Per-element coefficients Q (M, C) with loss_i = -sum_c Q[i,c] * logp[i,c]; the mean's divisor;
+    and which rows count (not ``ignore_index``), or None when all do."""
     M, C = x2.shape
     dt = x2.dtype
     if probs:
@@ -302,7 +315,7 @@ def _coef(xp, x2, t, w, ignore_index, eps, probs):
         if eps:
             p = p * (1 - eps) + eps / C
         Q = p * w if w is not None else p
-        return Q, M
+        return Q, M, None
     t = t.reshape(-1)
     valid = t != ignore_index
     tc = xp.where(valid, t, 0)
@@ -316,7 +329,7 @@ def _coef(xp, x2, t, w, ignore_index, eps, probs):
     if eps:
         Q += (eps / C) * (w[None, :] if w is not None else xp.ones((1, C), dt)) * valid[:, None]
     denom = wt.sum()
-    return Q, denom
+    return Q, denom, valid
 
 
 def _ce_kernel(xp, x, t, w, reduction, ignore_index, eps, probs, log_input):
@@ -327,15 +340,15 @@ def _ce_kernel(xp, x, t, w, reduction, ignore_index, eps, probs, log_input):
         m = x2.max(axis=1, keepdims=True)
         lsm = x2 - m
         lsm -= xp.log(xp.exp(lsm).sum(axis=1, keepdims=True))
-    Q, denom = _coef(xp, x2, _move_class_last(t) if probs else t, w, ignore_index, eps, probs)
+    Q, denom, live = _coef(xp, x2, _move_class_last(t) if probs else t, w, ignore_index, eps, probs)
     per = -(Q * lsm).sum(axis=1)
     if reduction == "none":
         shape = (x.shape[:1] + x.shape[2:]) if x.ndim > 1 else ()
-        return per.reshape(shape).astype(x.dtype, copy=False), lsm, Q, denom
+        return per.reshape(shape).astype(x.dtype, copy=False), lsm, Q, denom, live
     tot = per.sum()
     if reduction == "mean":
         tot = tot / denom
-    return xp.asarray(tot, dtype=x.dtype), lsm, Q, denom
+    return xp.asarray(tot, dtype=x.dtype), lsm, Q, denom, live
 
 
 def _ce(fname, holder, input, target, weight, reduction, ignore_index, label_smoothing, log_input, node):
@@ -360,13 +373,13 @@ def _ce(fname, holder, input, target, weight, reduction, ignore_index, label_smo
                                f"weight tensor of shape: {list(w.shape)}")
         w = w.astype(x.dtype, copy=False)
     op = holder[0]
-    res, lsm, Q, denom = op.table[input._device.type](x, target._data, w, reduction, ignore_index,
-                                                       label_smoothing, probs, log_input)
+    res, lsm, Q, denom, live = op.table[input._device.type](x, target._data, w, reduction, ignore_index,
+                                                             label_smoothing, probs, log_input)
     out = wrap(res, input._device)
     if gs.enabled and (input._requires_grad or (probs and target._requires_grad)):
         record(op, out, (input, target), {"lsm": lsm, "Q": Q, "denom": denom, "reduction": reduction,
                                            "log_input": log_input, "probs": probs, "eps": label_smoothing,
-                                           "w": w}, node_name=node)
+                                           "w": w, "live": live}, node_name=node)
     return out
 
 
@@ -402,6 +415,14 @@ _CE.append(nnop("cross_entropy", _ce_k, cross_entropy))
 _NLL.append(nnop("nll_loss", _ce_k, nll_loss))
 
 
+def _zero_ignored_rows(d, live):
+    """Rows of ``ignore_index`` targets get a zero gradient, also when every target is ignored and
+    the mean divides by zero (0 * inf would make them NaN; PyTorch leaves them 0)."""
+    import tensorgraft as tg
+    mask = wrap(live, d._device).reshape(-1, 1)
+    return tg.where(mask, d, tg.zeros_like(d))
+
+
 def _ce_grad_graph(node, g, softmax):
     """create_graph=True: the same gradient written with tensorgraft ops (differentiable again)."""
     from .activation import log_softmax_op, softmax_op
@@ -418,7 +439,10 @@ def _ce_grad_graph(node, g, softmax):
             d = softmax_op(x2, 1) * Q.sum(1, keepdim=True) - Q
         else:
             d = -Q
-        dx = (d * scale).reshape(shape)
+        d = d * scale
+        if red == "mean" and a.get("live") is not None:
+            d = _zero_ignored_rows(d, a["live"])
+        dx = d.reshape(shape)
     if node.needs_input_grad[1]:  # probability targets: loss = -sum_c ((1 - eps) t_c + eps / C) w_c logp_c
         dt = log_softmax_op(x2, 1) * (-(1.0 - a["eps"]))
         if a["w"] is not None:
@@ -449,6 +473,8 @@ def _ce_grad_common(node, g, softmax):
         else:
             d = -Q
         d = d * scale
+        if red == "mean" and a.get("live") is not None:
+            d = xp.where(a["live"][:, None], d, xp.zeros((), d.dtype))
         dx = wrap(_restore_class(d, shape) if len(shape) != 2 else d, g._device)
     if node.needs_input_grad[1] and a.get("probs"):
         d = lsm * (-(1.0 - a["eps"]))

@@ -69,9 +69,27 @@ def source_index(n, lo, hi, mode, dim, shape):
         return np.where(m >= n, period - m, m)
     if mode == "replicate":
         return np.clip(idx, 0, n - 1)
+    return _circular_index(n, lo, hi)
+
+
+def _circular_index(n, lo, hi):
+    """Circular padding: negative pads crop first, and the positive ones then wrap around what is
+    left (so (2, -2) on [0..5] gives [2, 3, 0, 1, 2, 3]), as PyTorch does."""
     if lo > n or hi > n:
         raise RuntimeError("Padding value causes wrapping around more than once.")
-    return np.mod(idx, n)  # circular
+    if n + lo + hi < 0:
+        raise RuntimeError("Negative padding value is resulting in an empty dimension")
+    start, stop = max(-lo, 0), n - max(-hi, 0)
+    if n + lo + hi == 0:
+        return np.arange(0)
+    kept = stop - start
+    if kept <= 0 or max(lo, 0) > kept or max(hi, 0) > kept:
+        # PyTorch copies the wrapped slices from the cropped output itself, and these pads would
+        # read positions that are still being written
+        raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to tensor "
+                           "refer to a single memory location. Please clone() the tensor before performing the "
+                           "operation.")
+    return np.mod(np.arange(-max(lo, 0), kept + max(hi, 0)), kept) + start
 
 
 def _plan(shape, pad, mode):
