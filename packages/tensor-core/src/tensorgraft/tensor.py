@@ -62,7 +62,7 @@ class Size(tuple):
 class _Hooks:
     """Rarely used per-tensor state kept out of the hot slots."""
 
-    __slots__ = ("hooks", "post_accumulate_hooks", "retains_grad", "grad_accumulator", "name")
+    __slots__ = ("hooks", "post_accumulate_hooks", "retains_grad", "grad_accumulator", "name", "multi_view_nr")
 
     def __init__(self):
         self.hooks = None
@@ -70,6 +70,9 @@ class _Hooks:
         self.retains_grad = False
         self.grad_accumulator = None
         self.name = None
+        # Set on a recorded output of unbind/split/chunk (its output number) and on views of it
+        # (0): PyTorch refuses in-place writes to these (ops/_frontend.check_multi_view_inplace).
+        self.multi_view_nr = None
 
 
 # PyTorch's wording, shared with the op frontends and the autograd engine.
@@ -228,6 +231,35 @@ class Tensor:
     def stride(self, dim=None):
         st = tuple(s // self._data.itemsize for s in self._data.strides)
         return st if dim is None else st[_wrap_dim(dim, self._data.ndim, "stride")]
+
+    def dim_order(self, *, ambiguity_check=False) -> tuple:
+        """The dims from outermost to innermost in memory: by decreasing stride, ties in dim order.
+        With ``ambiguity_check`` (True, or a list of memory formats) a size-1 or broadcast dim,
+        which could sit anywhere in the order, is refused - unless the list names the one format
+        the tensor's layout can be read as."""
+        from . import memory_layout as ml
+        if ambiguity_check is not True and ambiguity_check is not False and (
+                not isinstance(ambiguity_check, (list, tuple))
+                or not all(f.__class__ is ml.memory_format for f in ambiguity_check)):
+            raise TypeError("The ambiguity_check argument must be a bool or a list of memory formats.")
+        st = self.stride()
+        order = tuple(sorted(range(len(st)), key=lambda d: -st[d]))
+        if ambiguity_check is False:
+            return order
+        unique = "The tensor does not have unique dim order."
+        if 0 in st and self._data.size:
+            raise RuntimeError(unique)
+        if all(n != 1 for n in self._data.shape):
+            return order
+        if ambiguity_check is not True:
+            readable = [f for f in (ml.contiguous_format, ml.channels_last, ml.channels_last_3d)
+                        if ml._RANK.get(f, len(st)) == len(st) and self.is_contiguous(memory_format=f)]
+            named = [f for f in ambiguity_check if f in readable]
+            if len(named) == 1:
+                if len(readable) == 1:
+                    return ml.dim_order(len(st), named[0])
+                raise RuntimeError(unique)
+        raise RuntimeError(unique[:-1] + ", or cannot map to exact one of the given memory formats.")
 
     def is_contiguous(self, memory_format=None) -> bool:
         if memory_format is None:
@@ -430,6 +462,9 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value) -> None:
+        if value and self._data.dtype.kind not in "fc" and Tensor._autograd is not None:
+            # the attribute's check words it differently from requires_grad_()'s
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
         self.requires_grad_(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
@@ -650,9 +685,11 @@ class Tensor:
     # ------------------------------------------------------------------ new_* factories
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
         """A copy of ``data`` with this tensor's dtype and device unless given."""
-        from .ops.creation import tensor
-        return tensor(data, dtype=dtype or self.dtype, device=self._device if device is None else device,
-                      requires_grad=requires_grad)
+        from .ops.creation import copy_construct_warning, tensor_from_data
+        if isinstance(data, Tensor):
+            copy_construct_warning("tensor.new_tensor")
+        return tensor_from_data(data, dtype=dtype or self.dtype, device=self._device if device is None else device,
+                                requires_grad=requires_grad)
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
         from .ops.creation import _size, full
@@ -865,6 +902,8 @@ def wrap_view(data, base: Tensor) -> Tensor:
     t = wrap(data, base._device)
     t._vc = base._vc
     t._base = base._base if base._base is not None else base
+    if base._extra is not None and base._extra.multi_view_nr is not None:
+        t._hooks().multi_view_nr = 0  # a view of a multi-output view inherits its restriction
     return t
 
 

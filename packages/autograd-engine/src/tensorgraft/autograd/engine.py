@@ -70,7 +70,7 @@ def _modified_error(t, expected, fn, nr):
         "one of the variables needed for gradient computation has been modified by an inplace operation: "
         f"[{t.type()} {list(t._data.shape)}]{which} is at version {t._vc[0]}; expected version {expected} "
         "instead. Hint: enable anomaly detection to find the operation that failed to compute its gradient, "
-        "with tensorgraft.autograd.set_detect_anomaly(True, check_nan=False).")
+        "with torch.autograd.set_detect_anomaly(True, check_nan=False).")
 
 
 _BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
@@ -84,10 +84,11 @@ class Node:
     """A node of the backward graph (PyTorch's ``torch.autograd.graph.Node``)."""
 
     __slots__ = ("inputs", "attrs", "next_functions", "needs_input_grad", "in_meta", "_versions", "_output",
-                 "_released", "_hk", "_trace", "_metadata", "__weakref__")
+                 "_released", "_hk", "_trace", "_metadata", "_packed", "__weakref__")
 
     _saves = None          # indices of inputs the formula reads; None = all
     _saves_output = False  # whether the formula reads the op's output
+    _saves_crossed = False  # formula(saves_crossed=True): keep each operand only for the other's grad
     _num_outputs = 1
 
     def name(self) -> str:
@@ -158,10 +159,24 @@ class Node:
 
     def release(self):
         """Drop what the node saved (after a backward pass without ``retain_graph``)."""
-        if self._versions is not None or self._output is not None:
+        if self._versions is not None or self._output is not None or self._packed is not None:
             self._released = True
         self.inputs = None
         self._output = None
+        self._packed = None
+
+    def _unpack_saved(self):
+        """Put back what ``saved_tensors_hooks`` packed when the node was recorded (see
+        ``pack_saved``): the unpack hook runs at every backward pass through the node."""
+        unpack, packed, out_meta = self._packed
+        inputs = list(self.inputs)
+        for i, obj in packed.items():
+            t = _checked_unpack(unpack, obj)
+            if i == "out":
+                self._output = (t._data, t._device) + out_meta
+            else:
+                inputs[i] = t
+        self.inputs = tuple(inputs)
 
 
 class _NodeHooks:
@@ -183,6 +198,8 @@ class OpNode(Node):
     _op = None
 
     def apply(self, grads):
+        if self._packed is not None:
+            self._unpack_saved()
         if self._versions is not None or self._output is not None or self._released:
             self._check_saved()
         formula = self._formula
@@ -289,6 +306,7 @@ def node_class(op, name=None, inputs=None):
         "__slots__": (), "_formula": staticmethod(formula) if formula else None, "_op": op,
         "_saves": tuple(saves) if saves is not None else None,
         "_saves_output": bool(getattr(formula, "saves_output", False)),
+        "_saves_crossed": bool(getattr(formula, "saves_crossed", False)),
         "__module__": "tensorgraft.autograd.nodes"})
     if cacheable:
         op.node_class = cls
@@ -323,8 +341,60 @@ def accumulator(t: Tensor) -> AccumulateGrad:
         acc._output = None
         acc._released = False
         acc._hk = None
+        acc._packed = None
         extra.grad_accumulator = weakref.ref(acc)
     return acc
+
+
+# ``autograd.graph.saved_tensors_hooks``: the (pack_hook, unpack_hook) pairs in force, innermost
+# last. Recording checks this list's truth only, so ops pay nothing while no hooks are set.
+saved_hooks: list = []
+# ``disable_saved_tensors_hooks``: the error messages of the blocks that forbid hooks.
+hooks_disabled: list = []
+
+
+def pack_saved(node) -> None:
+    """Hand each tensor a new node saved (and its output, when the formula reads it) to the
+    innermost pack hook, keeping what the hook returns in its place until backward unpacks it."""
+    pack, unpack = saved_hooks[-1]
+    in_force = saved_hooks[:]
+    saved_hooks.clear()  # what the pack hook computes is not packed again (no endless recursion)
+    try:
+        _pack_into(node, pack, unpack)
+    finally:
+        saved_hooks[:] = in_force
+
+
+def _pack_into(node, pack, unpack) -> None:
+    inputs = list(node.inputs)
+    versions = node._versions
+    packed = {}
+    if versions is not None:
+        for i, t in enumerate(inputs):
+            if versions[i] is not None and isinstance(t, Tensor):
+                packed[i] = pack(t)
+                inputs[i] = None
+                versions[i] = None  # what unpack returns is the hook's business, not a saved alias
+    out_meta = None
+    if node._output is not None:
+        data, device, vc, version = node._output
+        alias = wrap(data, device)
+        alias._vc = vc
+        alias._requires_grad = True
+        alias.grad_fn = node
+        packed["out"] = pack(alias)
+        out_meta = (vc, version)
+        node._output = None
+    node.inputs = tuple(inputs)
+    node._packed = (unpack, packed, out_meta)
+
+
+def _checked_unpack(unpack, obj):
+    t = unpack(obj)
+    if not isinstance(t, Tensor):
+        raise TypeError(f"Output of saved tensor unpack_hook expected to be a Tensor but got result of type "
+                        f"{type(t).__name__}")
+    return t
 
 
 def record(op, out: Tensor, inputs, attrs, node_name=None):
@@ -336,6 +406,9 @@ def record(op, out: Tensor, inputs, attrs, node_name=None):
         cls = node_class(op, node_name, inputs)
     node = _new(cls)
     saves = cls._saves
+    if cls._saves_crossed:
+        a, b = inputs
+        saves = tuple(i for i, other in ((0, b), (1, a)) if isinstance(other, Tensor) and other._requires_grad)
     nf = []
     needs = []
     metas = []
@@ -382,6 +455,9 @@ def record(op, out: Tensor, inputs, attrs, node_name=None):
     node._output = (out._data, out._device, out._vc, out._vc[0]) if cls._saves_output else None
     node._released = False
     node._hk = None
+    node._packed = None
+    if saved_hooks and (saved_any or node._output is not None):
+        pack_saved(node)
     if anomaly.enabled:
         node._trace = traceback.format_stack()[:-2]
     out._requires_grad = True

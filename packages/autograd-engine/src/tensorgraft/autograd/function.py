@@ -11,8 +11,18 @@ import traceback
 from tensorgraft.grad_mode import no_grad, state as _gs
 from tensorgraft.tensor import INFERENCE_SAVED, Tensor, wrap, wrap_view
 
-from . import anomaly
-from .engine import _NO_EDGE, _SECOND_BACKWARD, Node, _modified_error, _new, accumulator, fit_grads
+from . import anomaly, engine
+from .engine import (_NO_EDGE, _SECOND_BACKWARD, Node, _checked_unpack, _modified_error, _new, accumulator,
+                     fit_grads)
+
+
+class _Packed:
+    """What a pack hook returned for a tensor given to ``save_for_backward``."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
 
 
 class FunctionCtx(Node):
@@ -32,7 +42,11 @@ class FunctionCtx(Node):
         if self._released:
             raise RuntimeError(_SECOND_BACKWARD)
         out = []
+        unpack = self._packed
         for t, v in zip(self._saved, self._saved_versions):
+            if unpack is not None and t.__class__ is _Packed:
+                out.append(_checked_unpack(unpack, t.obj))
+                continue
             if t.__class__ is tuple:  # one of our own outputs, kept as (array, device, vc, output_nr)
                 data, device, vc, nr = t
                 t = wrap(data, device)
@@ -62,6 +76,7 @@ class FunctionCtx(Node):
         self._released = True
         self._saved = ()
         self._saved_versions = ()
+        self._packed = None
         self.inputs = None
 
     def apply(self, grads):
@@ -145,6 +160,7 @@ class Function(metaclass=FunctionMeta):
         ctx._output = None
         ctx._versions = None
         ctx._hk = None
+        ctx._packed = None
         ctx._fn = cls
         ctx._saved = ()
         ctx._saved_versions = ()
@@ -213,6 +229,16 @@ class Function(metaclass=FunctionMeta):
             o._output_nr = i
             o._requires_grad = True
             new_outs.append(o)
+        if engine.saved_hooks:
+            # saved_tensors_hooks: the hook keeps what it likes in place of each saved input
+            # (the Function's own outputs stay as they are)
+            pack, ctx._packed = engine.saved_hooks[-1]
+            in_force = engine.saved_hooks[:]
+            engine.saved_hooks.clear()  # what the pack hook computes is not packed again
+            try:
+                saved = [_Packed(pack(t)) if isinstance(t, Tensor) else t for t in saved]
+            finally:
+                engine.saved_hooks[:] = in_force
         ctx._saved = tuple(saved)
         ctx.inputs = None  # backward reads saved_tensors; unsaved inputs may be freed
         return tuple(new_outs) if is_tuple else new_outs[0]

@@ -50,8 +50,25 @@ def scalar_dtype(value) -> _dt.dtype:
     return _dt._scalar_dtype(value)
 
 
+def check_multi_view_inplace(t: Tensor, via: str = None) -> None:
+    """PyTorch refuses in-place writes to the outputs of unbind/split/chunk (and views of them)
+    taken from a tensor that records gradients: one write would have to rewrite the history of
+    the sibling outputs too. ``via``: the view op a ``t[index] = ...`` write goes through
+    (``Select``, ``Slice``), which PyTorch's message names instead of ``t``'s own op."""
+    extra = t._extra
+    if extra is None or extra.multi_view_nr is None or t.grad_fn is None:
+        return
+    import re
+    nr, fn = (0, via) if via else (extra.multi_view_nr, re.sub(r"Backward\d*$", "", type(t.grad_fn).__name__))
+    raise RuntimeError(f"Output {nr} of {fn} is a view and is being modified inplace. This view is the output of a "
+                       "function that returns multiple views. Such functions do not allow the output views to be "
+                       "modified inplace. You should replace the inplace operation by an out-of-place one.")
+
+
 def check_inplace_allowed(t: Tensor, opname: str) -> None:
     """PyTorch refuses in-place ops on a leaf that requires grad while grad mode is on."""
+    if t._extra is not None:
+        check_multi_view_inplace(t)
     if t._requires_grad and t.grad_fn is None and _gs.enabled:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
 
@@ -219,9 +236,29 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
         except ValueError as e:
             # NumPy's broadcasting error: PyTorch names the first mismatching dim from the right
             raise _binary_value_error(e, input, other) from None
+        except TypeError as e:
+            # NumPy's "ufunc 'bitwise_and' not supported for the input types": PyTorch names its kernel
+            if name not in _INTEGER_ONLY_KERNELS or not str(e).startswith("ufunc "):
+                raise
+            raise _integer_only_error(name, input, other, mode) from None
 
     binary.__name__ = binary.__qualname__ = name
     return binary
+
+
+# Ops PyTorch implements for integer and bool dtypes only, with the kernel its error names.
+_INTEGER_ONLY_KERNELS = {"bitwise_and": "bitwise_and", "bitwise_or": "bitwise_or", "bitwise_xor": "bitwise_xor",
+                         "bitwise_left_shift": "lshift", "bitwise_right_shift": "rshift"}
+
+
+def _integer_only_error(name, input, other, mode):
+    """PyTorch's error for a bitwise op on floating or complex operands, naming the promoted dtype."""
+    ref = input if isinstance(input, Tensor) else other
+    ranks = [(x._data, _ZERO if x._data.ndim == 0 else _DIM) if isinstance(x, Tensor) else (x, _SCALAR)
+             for x in (input, other)]
+    common = _promote_pair(name, *ranks[0], *ranks[1], mode)[2]
+    return NotImplementedError(f"\"{_INTEGER_ONLY_KERNELS[name]}_{ref._device.type}\" not implemented for "
+                               f"'{_type_name(common.np)}'")
 
 
 def broadcast_mismatch(*shapes):
@@ -306,6 +343,27 @@ def check_cast(value, dest) -> None:
                            f"can't be cast to the desired output type {_type_name(dest.dtype)}")
 
 
+_OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a single memory "
+            "location. Please clone() the tensor before performing the operation.")
+
+
+def writable_alias(t: Tensor, region=None, fill=False):
+    """``t``'s array made writeable, for a write into what ``expand`` returned (NumPy marks
+    broadcast views read-only; PyTorch writes through them). ``region``: the part of the array
+    the write reaches; when two of its elements share memory PyTorch refuses the write, and so
+    does this, except for a fill (``fill_``/``zero_``: every element gets the same value).
+    Returns None when ``t`` is read-only for another reason (a read-only buffer)."""
+    a = t._data
+    root = t._base._data if t._base is not None else None
+    if not isinstance(a, np.ndarray) or root is None or not root.flags.writeable or not root.flags.c_contiguous:
+        return None
+    reach = a if region is None else region
+    if not fill and any(st == 0 and n > 1 for st, n in zip(reach.strides, reach.shape)):
+        raise RuntimeError(_OVERLAP)
+    offset = a.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    return np.ndarray(a.shape, a.dtype, buffer=root, offset=offset, strides=a.strides)
+
+
 def store_into(t: Tensor, value, opname: str) -> None:
     """Write ``value`` into ``t``'s memory with PyTorch's casting rule for in-place results."""
     check_not_inference(t)
@@ -319,11 +377,105 @@ def store_into(t: Tensor, value, opname: str) -> None:
         if value.shape != d.shape and np.broadcast_shapes(value.shape, d.shape) != d.shape:
             raise RuntimeError(f"output with shape {list(d.shape)} doesn't match the broadcast shape "
                                f"{list(np.broadcast_shapes(value.shape, d.shape))}")
+    if isinstance(d, np.ndarray) and not d.flags.writeable:
+        alias = writable_alias(t)
+        if alias is not None:
+            d = alias
     if d.ndim == 0 and isinstance(d, np.ndarray):
         d[()] = value
     else:
         d[...] = value
     t._vc[0] += 1
+
+
+_RESIZED = ("An output with one or more elements was resized since it had shape {old}, which does not match the "
+            "required output shape {new}. This behavior is deprecated, and in a future PyTorch release outputs will "
+            "not be resized unless they have zero elements. You can explicitly reuse an out tensor t by resizing it, "
+            "inplace, to zero elements with t.resize_(0).")
+
+
+# The C type PyTorch's "value cannot be converted" message names for each dtype.
+_CONVERT_NAMES = {"int32": "int", "int64": "int64_t", "int16": "int16_t", "int8": "int8_t", "uint8": "uint8_t",
+                  "float32": "float", "float64": "double", "float16": "c10::Half"}
+
+
+def complex_into_real(npdtype, via_double: bool = False) -> RuntimeError:
+    """PyTorch's error for a Python complex number written into a real tensor. ``t[i] = z`` goes
+    through a double for float16 (``via_double``); ``fill_`` names the half type itself."""
+    name = "double" if via_double and str(npdtype) == "float16" else _CONVERT_NAMES[str(npdtype)]
+    return RuntimeError(f"value cannot be converted to type {name} without overflow")
+
+
+def write_out(out, value, opname: str):
+    """``f(..., out=out)``: PyTorch's rules for the result array ``value``. The dtype may only go
+    up a category (float into a double out, not into an int one); an ``out`` of another shape is
+    resized (with PyTorch's deprecation warning unless it was empty). Returns ``out``."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{opname}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    check_not_inference(out)
+    check_cast(value, out._data)
+    if tuple(value.shape) != out._data.shape:
+        if out._data.size:
+            import warnings
+            warnings.warn(_RESIZED.format(old=list(out._data.shape), new=list(value.shape)), UserWarning, stacklevel=3)
+        out.resize_(tuple(value.shape))
+    store_into(out, value, opname)
+    return out
+
+
+def with_axis_alias(fn, opname: str):
+    """``fn`` also taking NumPy's spellings ``axis=`` and ``keepdims=`` for its ``dim``/``keepdim``
+    (PyTorch's argument parser accepts them everywhere). ``fn`` itself when it has neither."""
+    import inspect
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return fn
+    if "dim" not in sig.parameters and "keepdim" not in sig.parameters:
+        return fn
+
+    def f(*args, **kwargs):
+        if kwargs and ("axis" in kwargs or "keepdims" in kwargs):
+            for numpy_name, name in (("axis", "dim"), ("keepdims", "keepdim")):
+                if numpy_name in kwargs:
+                    if name in kwargs:
+                        raise TypeError(f"{opname}() got an unexpected keyword argument '{numpy_name}'")
+                    kwargs[name] = kwargs.pop(numpy_name)
+        return fn(*args, **kwargs)
+    f.__name__ = f.__qualname__ = getattr(fn, "__name__", opname)
+    f.__doc__ = fn.__doc__
+    f.__signature__ = sig
+    return f
+
+
+def check_out_grad(opname: str, out, *args) -> None:
+    """PyTorch refuses ``out=`` while recording gradients for any operand (or ``out`` itself)."""
+    if _gs.enabled and (getattr(out, "_requires_grad", False)
+                        or any(isinstance(a, Tensor) and a._requires_grad for a in args)):
+        raise RuntimeError(f"{opname}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+
+
+def with_out(fn, opname: str):
+    """``fn`` taking PyTorch's keyword ``out=``: computed as usual, then written into ``out``.
+    Refused while recording gradients, as PyTorch refuses it (before anything is written)."""
+    def f(*args, out=None, **kwargs):
+        if out is None:
+            return fn(*args, **kwargs)
+        check_out_grad(opname, out, *args, *kwargs.values())
+        return write_out(out, fn(*args, **kwargs)._data, opname)
+    f.__name__ = f.__qualname__ = getattr(fn, "__name__", opname)
+    f.__doc__ = fn.__doc__
+    try:
+        import inspect
+        sig = inspect.signature(fn)
+        params = list(sig.parameters.values())
+        if "out" not in sig.parameters and not any(p.kind is p.VAR_KEYWORD for p in params):
+            params.append(inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None))
+        f.__signature__ = sig.replace(parameters=params)
+    except (TypeError, ValueError):
+        pass
+    return f
 
 
 _TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",

@@ -247,7 +247,7 @@ def _pair_frontend(op):
         if _needs(a, b):
             F.record(op, res, (a, b), None)
         if out is not None:
-            F.store_into(out, res._data, name)
+            F.write_out(out, res._data, name)
             return out
         return res
     complex_pair.__name__ = complex_pair.__qualname__ = name

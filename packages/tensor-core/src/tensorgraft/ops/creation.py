@@ -157,19 +157,36 @@ def _to_nested(data):
     return data
 
 
-def _check_rectangular(data, dim=0):
-    """PyTorch's message for ragged nested sequences."""
-    if not isinstance(data, (list, tuple)) or not data:
-        return
-    first = data[0]
-    n = len(first) if isinstance(first, (list, tuple)) else None
-    for item in data:
-        m = len(item) if isinstance(item, (list, tuple)) else (len(item) if isinstance(item, np.ndarray)
-                                                               and item.ndim else None)
-        if m != n:
-            raise ValueError(f"expected sequence of length {n} at dim {dim + 1} (got {m})")
-    for item in data:
-        _check_rectangular(item, dim + 1)
+def _check_rectangular(data, np_dtype):
+    """PyTorch's message for ragged nested sequences. As PyTorch, the shape is read from the
+    first element at each depth; every other element is then checked against it. Returns that
+    shape when it has an empty dim (PyTorch then reads nothing more: ``[[], [1]]`` is 2 x 0)."""
+    shape = []
+    probe = data
+    while isinstance(probe, (list, tuple)):
+        shape.append(len(probe))
+        if not probe:
+            return tuple(shape)
+        probe = probe[0]
+
+    def walk(item, dim):
+        is_seq = isinstance(item, (list, tuple)) or isinstance(item, np.ndarray) and item.ndim
+        if dim == len(shape):
+            if is_seq:
+                kind = type(item).__name__
+                if np.dtype(np_dtype).kind in "fc":
+                    raise TypeError(f"must be real number, not {kind}")
+                raise TypeError(f"'{kind}' object cannot be interpreted as an integer")
+            return
+        if not is_seq:
+            raise TypeError("not a sequence")
+        if len(item) != shape[dim]:
+            raise ValueError(f"expected sequence of length {shape[dim]} at dim {dim} (got {len(item)})")
+        if shape[dim]:
+            for sub in item:
+                walk(sub, dim + 1)
+
+    walk(data, 0)
 
 
 def _cast_checked(arr, np_dtype, from_python: bool):
@@ -184,8 +201,23 @@ def _cast_checked(arr, np_dtype, from_python: bool):
     return arr.astype(np_dtype)
 
 
+def copy_construct_warning(spelling: str) -> None:
+    """PyTorch's hint when a tensor is copied through a constructor meant for Python data."""
+    import warnings
+    warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+                  f"sourceTensor.detach().clone().requires_grad_(True), rather than {spelling}(sourceTensor).",
+                  UserWarning, stacklevel=3)
+
+
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """``tensorgraft.tensor(data)``: always copies. dtype inferred as PyTorch does."""
+    if isinstance(data, Tensor):
+        copy_construct_warning("torch.tensor")
+    return tensor_from_data(data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def tensor_from_data(data, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``tensor()`` without its warning for a Tensor argument (for callers that copy on purpose)."""
     dtype = _check_dtype(dtype, "tensor")
     dev = resolve_device(device)
     from_python = False
@@ -218,8 +250,11 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         try:
             arr = np.array(_to_nested(data), dtype=build)
         except ValueError:
-            _check_rectangular(data)
-            raise
+            empty_shape = _check_rectangular(data, build)
+            if empty_shape is None:
+                raise
+            # no number was read, so the dtype is the default one unless given
+            arr = np.zeros(empty_shape, dtype=build if dtype is not None else _dt.get_default_dtype().np)
         except OverflowError:
             raise ValueError("Overflow when unpacking long long") from None
     if dtype is not None:
@@ -299,6 +334,8 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
     if not isinstance(size, (tuple, list)):
         raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
     shape = _size((size,), "full")
+    if not isinstance(fill_value, (Tensor, int, float, complex, np.number, np.bool_)):
+        raise TypeError(f"full(): argument 'fill_value' (position 2) must be Number, not {type(fill_value).__name__}")
     if dtype is None:
         dtype = _fill_dtype(fill_value)
     if isinstance(fill_value, Tensor):

@@ -349,6 +349,8 @@ def _with_alpha(torch_name):
     dunders bind the plain two-argument function, so ``a + b`` skips this layer."""
     def wrapper(binary_fn):
         def fn(input, other, *, alpha=1, out=None):
+            if out is not None:
+                F.check_out_grad(torch_name, out, input, other)
             if alpha != 1:
                 if isinstance(alpha, float) and isinstance(input, Tensor) and input._data.dtype.kind in "biu" \
                         and (not isinstance(other, Tensor) or other._data.dtype.kind in "biu"):
@@ -360,7 +362,7 @@ def _with_alpha(torch_name):
                 raise TypeError(f"{torch_name}(): argument 'other' must be Tensor or Number, "
                                 f"not {type(other).__name__}")
             if out is not None:
-                F.store_into(out, r._data, torch_name)
+                F.write_out(out, r._data, torch_name)
                 return out
             return r
         fn.__name__ = fn.__qualname__ = torch_name
@@ -374,6 +376,8 @@ _NO_ROUNDING = object()  # rounding_mode not passed: passing it, even as None, i
 def _div_wrapper(torch_name):
     def wrapper(binary_fn):
         def div(input, other, *, rounding_mode=_NO_ROUNDING, out=None):
+            if out is not None:
+                F.check_out_grad(torch_name, out, input, other)
             if rounding_mode is _NO_ROUNDING:
                 r = binary_fn(input, other)
                 if r is NotImplemented:
@@ -381,7 +385,7 @@ def _div_wrapper(torch_name):
             else:
                 r = _div_rounding(torch_name, binary_fn, input, other, rounding_mode)
             if out is not None:
-                F.store_into(out, r._data, "div")
+                F.write_out(out, r._data, "div")
                 return out
             return r
         div.__name__ = div.__qualname__ = torch_name
@@ -458,7 +462,11 @@ def _int_div_kernel(fn):
     def kernel(xp, a, b):
         if getattr(b, "dtype", None) is not None and b.dtype.kind in "iu" and not b.all():
             raise RuntimeError("ZeroDivisionError")
-        return getattr(xp, fn)(a, b)
+        r = getattr(xp, fn)(a, b)
+        if fn == "remainder" and r.dtype.kind == "f":
+            # a zero remainder has the dividend's sign in PyTorch (NumPy gives it the divisor's)
+            r = xp.where(r == 0, xp.copysign(r, a), r)
+        return r
     return kernel
 
 
@@ -817,7 +825,7 @@ def _addc_frontend(op, kind):
         if F.needs_grad(input, tensor1, tensor2):
             Tensor._autograd.record(op, res, (input, tensor1, tensor2), {"value": value})
         if out is not None:
-            F.store_into(out, res._data, fname)
+            F.write_out(out, res._data, fname)
             return out
         return res
     addc.__name__ = addc.__qualname__ = fname
@@ -922,7 +930,8 @@ def _fill_frontend(op):
         rec = _begin_inplace(input, (value,), "fill_")
         d = input._data
         if d.dtype.kind not in "c" and isinstance(v, complex):
-            raise RuntimeError(f"value cannot be converted to type {F._type_name(d.dtype).lower()} without overflow")
+            if d.dtype.kind != "b":  # a bool tensor takes any number (non-zero is True)
+                raise F.complex_into_real(d.dtype)
         if v.__class__ is int and d.dtype.kind in "iu":
             # checked here, not left to NumPy: 1.x wraps out-of-range Python ints with a warning
             info = np.iinfo(d.dtype)
@@ -932,6 +941,9 @@ def _fill_frontend(op):
                 v %= 1 << (8 * d.dtype.itemsize)  # PyTorch wraps negatives into unsigned types
         if rec and input._base is not None:
             return _write_into_view(input, value if isinstance(value, Tensor) else v)
+        if d.__class__ is np.ndarray and not d.flags.writeable:
+            alias = F.writable_alias(input, fill=True)  # expand()'s view: PyTorch fills it all the same
+            d = d if alias is None else alias
         table[input._device.type](d, v)
         input._vc[0] += 1
         if rec:
@@ -952,7 +964,11 @@ def _zero_frontend(op):
         rec = _begin_inplace(input, (), "zero_")
         if rec and input._base is not None:
             return _write_into_view(input, 0)
-        table[input._device.type](input._data, 0)
+        d = input._data
+        if d.__class__ is np.ndarray and not d.flags.writeable:
+            alias = F.writable_alias(input, fill=True)  # expand()'s view: PyTorch fills it all the same
+            d = d if alias is None else alias
+        table[input._device.type](d, 0)
         input._vc[0] += 1
         if rec:
             Tensor._autograd.record(op, input, (input,), None, node_name="ZeroBackward0")

@@ -97,7 +97,7 @@ def _histc_frontend(op):
         # the kernel sees the edges as PyTorch does: rounded to the input's dtype
         res = wrap(table[input._device.type](a, int(bins), lo, hi), input._device)
         if out is not None:
-            F.store_into(out, res._data, "histc")
+            F.write_out(out, res._data, "histc")
             return out
         return res
     return histc
@@ -243,8 +243,8 @@ def _histogram_frontend(op):
         hist = hist.reshape(-1)
         edge = edges[0]
         if out is not None:
-            F.store_into(out[0], hist._data, "histogram")
-            F.store_into(out[1], edge._data, "histogram")
+            F.write_out(out[0], hist._data, "histogram")
+            F.write_out(out[1], edge._data, "histogram")
             return Ret(out[0], out[1])
         return Ret(hist, edge)
     return histogram

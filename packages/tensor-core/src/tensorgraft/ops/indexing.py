@@ -88,6 +88,8 @@ def normalize_index(index, device, ndim=None):
                 items.append(("i", int(i.item())))
                 continue
             if d.dtype == np.uint8:
+                warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool "
+                              "instead.", UserWarning, stacklevel=3)
                 d = d.astype(bool)
             if i._device is not device:
                 d = _to_dev(d, device)
@@ -316,6 +318,8 @@ def _setitem_frontend(op):
                     raise F.device_mismatch("index_put_", value, self)
             v = value._data
         elif isinstance(value, F._SCALARS):
+            if value.__class__ is complex and self._data.dtype.kind not in "cb":
+                raise F.complex_into_real(self._data.dtype, via_double=True)
             v = value
         else:
             from .creation import tensor as _tensor
@@ -323,6 +327,8 @@ def _setitem_frontend(op):
             v = value._data
         record = _gs.enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
         if record:
+            if self._extra is not None:
+                F.check_multi_view_inplace(self, via=_basic_index_view_name(index))
             if self._requires_grad and self.grad_fn is None:
                 # PyTorch indexes first and writes into the result: a view when the index selects
                 # anything less than the whole tensor, and its error then speaks of a view
@@ -336,6 +342,23 @@ def _setitem_frontend(op):
             Tensor._autograd.record(op, self, (old, value), {"index": idx}, node_name=_setitem_node_name(
                 self._data, index, idx, value))
     return setitem
+
+
+def _basic_index_view_name(index):
+    """The view op (as PyTorch's messages name it) that ``t[index]`` applies last, or None when
+    the write goes to ``t`` itself (a whole-tensor or advanced index)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    for p in reversed(parts):
+        if isinstance(p, bool) or p is Ellipsis or p == slice(None):
+            continue
+        if isinstance(p, int):
+            return "Select"
+        if isinstance(p, slice):
+            return "Slice"
+        if p is None:
+            return "Unsqueeze"
+        return None
+    return None
 
 
 def _setitem_node_name(data, index, idx, value) -> str:
@@ -419,8 +442,17 @@ def region_of(t, region):
 
 def _store(kernel, self, idx, v):
     try:
-        kernel(self._data, idx, v)
-    except ValueError:
+        d = self._data
+        if d.__class__ is np.ndarray and not d.flags.writeable:
+            # a view made by expand(): PyTorch writes through it unless the written elements overlap
+            basic = idx[1] is None
+            alias = F.writable_alias(self, apply_index(d, idx) if basic else d)
+            if alias is not None:
+                d = alias
+        kernel(d, idx, v)
+    except ValueError as exc:
+        if "read-only" in str(exc):
+            raise  # a tensor over a read-only buffer (frombuffer/asarray): NumPy's own words
         target = apply_index(self._data, idx).shape
         vshape = tuple(getattr(v, "shape", ()))
         from .shape import _expand_error
@@ -747,7 +779,7 @@ def _index_select_frontend(op):
             raise IndexError("index out of range in self")
         res = wrap(table[input._device.type](a, d, idx), input._device)
         if out is not None:
-            F.store_into(out, res._data, "index_select")
+            F.write_out(out, res._data, "index_select")
             return out
         if input._requires_grad and _gs.enabled:
             Tensor._autograd.record(op, res, (input, index), {"dim": d})
@@ -1142,7 +1174,7 @@ def _where_frontend(op):
         except ValueError as e:
             raise F.shape_error(e, condition, a, b) from None
         if out is not None:
-            F.store_into(out, res._data, "where")
+            F.write_out(out, res._data, "where")
             return out
         if F.needs_grad(input, other):
             Tensor._autograd.record(op, res, (condition, input, other), None, node_name="WhereBackward0")

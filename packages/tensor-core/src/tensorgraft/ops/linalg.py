@@ -97,7 +97,7 @@ def _mm_frontend(op):
         _same_dtype(input, mat2)
         res = wrap(table[input._device.type](a, b), input._device)
         if out is not None:
-            F.store_into(out, res._data, "mm")
+            F.write_out(out, res._data, "mm")
             return out
         return _record(op, res, (input, mat2))
     return mm
@@ -121,7 +121,8 @@ def _bmm_frontend(op):
         if b.shape[0] != a.shape[0] or b.shape[1] != a.shape[2]:
             raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{a.shape[0]}, "
                                f"{a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
-        _same_dtype(input, mat2)
+        if a.dtype != b.dtype:
+            raise _matmul_dtype_error(a, b)
         res = wrap(table[input._device.type](a, b), input._device)
         return _record(op, res, (input, mat2))
     return bmm
@@ -141,7 +142,8 @@ def _mv_frontend(op):
         if a.shape[1] != v.shape[0]:
             raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({_shape_str(a.shape)}), vec "
                                f"({v.shape[0]})")
-        _same_dtype(input, vec)
+        if a.dtype != v.dtype:
+            raise _matmul_dtype_error(a, v)
         res = wrap(table[input._device.type](a, v), input._device)
         return _record(op, res, (input, vec))
     return mv
@@ -216,10 +218,11 @@ def _matmul_frontend(op):
         if a.ndim > 2 and b.ndim > 2:
             from .shape import infer_broadcast_shape
             infer_broadcast_shape(a.shape[:-2], b.shape[:-2])
-        _same_dtype(input, other)
+        if a.dtype != b.dtype:
+            raise _matmul_dtype_error(a, b)
         res = wrap(table[input._device.type](a, b), input._device)
         if out is not None:
-            F.store_into(out, res._data, "matmul")
+            F.write_out(out, res._data, "matmul")
             return out
         if _gs.enabled and (input._requires_grad or other._requires_grad):
             if a.ndim == 2 and b.ndim == 2:
@@ -235,6 +238,21 @@ def _matmul_frontend(op):
             Tensor._autograd.record(op, res, (input, other), None, node_name=name)
         return res
     return matmul
+
+
+def _matmul_dtype_error(a, b):
+    """PyTorch's message for operands of different dtypes: matmul reports it from the product it
+    reduces to (dot, mv, mm, or the batched bmm)."""
+    if b.ndim == 1:
+        if a.ndim == 1:
+            return RuntimeError(f"dot : expected both vectors to have same dtype, but found {F._type_name(a.dtype)} "
+                                f"and {F._type_name(b.dtype)}")
+        vec, mat = F._type_name(b.dtype), F._type_name(a.dtype)
+        return RuntimeError(f"addmv input tensors must have the same dtype, but got {vec}, {mat}, and {vec}")
+    if b.ndim == 2:
+        return RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_C_NAMES[str(a.dtype)]} != "
+                            f"{_C_NAMES[str(b.dtype)]}")
+    return RuntimeError(f"expected scalar type {F._type_name(a.dtype)} but found {F._type_name(b.dtype)}")
 
 
 _matmul = defop("matmul", xp_attr="matmul", kernels=_CPU_MATMUL, frontend=_matmul_frontend, dunders=("__matmul__",))
@@ -322,7 +340,7 @@ def _addmm_family(kind):
             kern = table[input._device.type]
             res = wrap(kern(input._data, a, b, beta, alpha), input._device)
             if out is not None:
-                F.store_into(out, res._data, kind)
+                F.write_out(out, res._data, kind)
                 return out
             return _record(op, res, (input, m1, m2), {"beta": beta, "alpha": alpha})
         addmm.__name__ = kind
@@ -357,6 +375,13 @@ def parse_einsum(eq, shapes):
         if not (c.isalpha() or c in ",.->"):
             raise RuntimeError(f"einsum(): invalid subscript given at index {eq.index(c)} in the equation string, "
                                "subscripts must be in [a-zA-Z]")
+    seen_out = set()
+    for c in rhs.replace("...", ""):
+        if c not in lhs:
+            raise RuntimeError(f"einsum(): output subscript {c} does not appear in the equation for any input operand")
+        if c in seen_out:
+            raise RuntimeError(f"einsum(): output subscript {c} appears more than once in the output")
+        seen_out.add(c)
     used = set(c for c in eq if c.isalpha())
     free = [c for c in string.ascii_letters if c not in used]
     n_ell = 0
@@ -382,10 +407,33 @@ def parse_einsum(eq, shapes):
     return new_ins, out
 
 
+def _sublist_equation(args):
+    """``einsum(a, [0, 1], b, [1, 2], [0, 2])`` (NumPy's sublist form, which PyTorch also takes) as
+    the equation string and the operands: subscripts 0-25 read as A-Z, 26-51 as a-z."""
+    def letters(sub):
+        out = []
+        for s in sub:
+            if s is Ellipsis:
+                out.append("...")
+            elif isinstance(s, int) and 0 <= s < 52:
+                out.append(string.ascii_uppercase[s] if s < 26 else string.ascii_lowercase[s - 26])
+            else:
+                raise ValueError("einsum(): subscript in subscript list is not within the valid range [0, 52)")
+        return "".join(out)
+    operands = args[0::2][:len(args) // 2]
+    ins = [letters(sub) for sub in args[1::2][:len(args) // 2]]
+    equation = ",".join(ins)
+    if len(args) % 2:
+        equation += "->" + letters(args[-1])
+    return equation, operands
+
+
 def _einsum_frontend(op):
     table = op.table
 
     def einsum(equation, *operands):
+        if isinstance(equation, Tensor):
+            equation, operands = _sublist_equation((equation,) + operands)
         if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
             operands = tuple(operands[0])
         for k, t in enumerate(operands):

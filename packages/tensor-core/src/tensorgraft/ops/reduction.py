@@ -85,7 +85,15 @@ def _mean_frontend(op):
         npd = dtype.np if dtype is not None else None
         if npd is not None and a.dtype != npd:
             a = a.astype(npd)
-        out = wrap(table[input._device.type](a, axes, keepdim, None), input._device)
+        if a.size:
+            res = table[input._device.type](a, axes, keepdim, None)
+        else:
+            import warnings
+            with warnings.catch_warnings():
+                # PyTorch returns NaN for the mean of nothing without a word; NumPy warns
+                warnings.simplefilter("ignore", RuntimeWarning)
+                res = table[input._device.type](a, axes, keepdim, None)
+        out = wrap(res, input._device)
         if input._requires_grad and _gs.enabled:
             Tensor._autograd.record(op, out, (input,), {"dim": axes, "keepdim": keepdim},
                                     node_name="MeanBackward0" if dim is None else "MeanBackward1")
@@ -450,30 +458,35 @@ def _correction(dim, unbiased, correction, name):
     return dim, correction
 
 
+def _variance(op, std, input, dim, keepdim, correction, name):
+    """var/std with the correction resolved; ``name`` is the public function warnings name
+    (``var_mean`` reports its own name, as PyTorch does)."""
+    a = input._data
+    if a.dtype.kind not in "fc":
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim)
+    n = a.size if axes is None else int(np.prod([a.shape[d] for d in axes]))
+    if n - correction <= 0:
+        import warnings
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+                      "reduction factor (input numel divided by output numel).", UserWarning, stacklevel=3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's own notice of the same thing
+            res = op.table[input._device.type](a, axes, correction, keepdim, std)
+    else:
+        res = op.table[input._device.type](a, axes, correction, keepdim, std)
+    out = wrap(res, input._device)
+    _record_values(op, out, input, {"dim": axes, "keepdim": keepdim, "correction": correction})
+    return out
+
+
 def _var_frontend(op, std):
-    table = op.table
     name = "std" if std else "var"
 
     def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
         _check(input, name)
-        a = input._data
-        if a.dtype.kind not in "fc":
-            raise RuntimeError("std and var only support floating point and complex dtypes")
         dim, correction = _correction(dim, unbiased, correction, name)
-        axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim)
-        n = a.size if axes is None else int(np.prod([a.shape[d] for d in axes]))
-        if n - correction <= 0:
-            import warnings
-            warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
-                          "reduction factor (input numel divided by output numel).", UserWarning, stacklevel=2)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's own notice of the same thing
-                res = table[input._device.type](a, axes, correction, keepdim, std)
-        else:
-            res = table[input._device.type](a, axes, correction, keepdim, std)
-        out = wrap(res, input._device)
-        _record_values(op, out, input, {"dim": axes, "keepdim": keepdim, "correction": correction})
-        return out
+        return _variance(op, std, input, dim, keepdim, correction, name)
     var.__name__ = var.__qualname__ = name
     return var
 
@@ -488,9 +501,7 @@ def _var_mean_frontend(op, std):
     def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
         _check(input, name)
         dim, correction = _correction(dim, unbiased, correction, name)
-        v = (_std if std else _var).frontend(input, dim, None, keepdim, correction=correction)
-        if input._data.dtype.kind not in "fc":
-            raise RuntimeError("std and var only support floating point and complex dtypes")
+        v = _variance(_std if std else _var, std, input, dim, keepdim, correction, name)
         import tensorgraft
         m = tensorgraft.mean(input, None if _all_dims(dim) else dim, keepdim)
         return v, m
@@ -553,7 +564,7 @@ def _vnorm_frontend(op):
             Tensor._autograd.record(op, res, (src,), {"ord": float(ord), "dim": axes, "keepdim": keepdim},
                                     node_name="LinalgVectorNormBackward0")
         if out is not None:
-            F.store_into(out, res._data, "linalg.vector_norm")
+            F.write_out(out, res._data, "linalg.vector_norm")
             return out
         return res
     return vector_norm
@@ -588,7 +599,7 @@ def _norm_frontend(op):
                 raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dims))}")
             res = linalg.matrix_norm(input, p, dims, keepdim, dtype=dtype)
             if out is not None:
-                F.store_into(out, res._data, "norm")
+                F.write_out(out, res._data, "norm")
                 return out
             return res
         if p == "fro":
@@ -650,7 +661,7 @@ def _cum_frontend(op, which):
         res = wrap(table[input._device.type](a, which, axis, _int64_acc(a, dtype)), input._device)
         _record_values(op, res, input, {"dim": axis})
         if out is not None:
-            F.store_into(out, res._data, which)
+            F.write_out(out, res._data, which)
             return out
         return res
     cum.__name__ = cum.__qualname__ = which

@@ -82,8 +82,8 @@ def _cummaxmin_frontend(which):
             if input._requires_grad and _gs.enabled:
                 Tensor._autograd.record(op, vals, (input,), {"dim": d, "indices": idx})
             if out is not None:
-                F.store_into(out[0], vals._data, which)
-                F.store_into(out[1], idx._data, which)
+                F.write_out(out[0], vals._data, which)
+                F.write_out(out[1], idx._data, which)
                 return Ret(out[0], out[1])
             return Ret(vals, idx)
         cummax.__name__ = cummax.__qualname__ = which
@@ -114,7 +114,7 @@ def _logcumsumexp_frontend(op):
         if input._requires_grad and _gs.enabled:
             Tensor._autograd.record(op, res, (input,), {"dim": d})
         if out is not None:
-            F.store_into(out, res._data, "logcumsumexp")
+            F.write_out(out, res._data, "logcumsumexp")
             return out
         return res
     return logcumsumexp

@@ -372,6 +372,15 @@ defop("adjoint", frontend=lambda op: _adjoint, differentiable=False)
 
 def _prop_T(self):
     nd = self._data.ndim
+    if nd != 2:
+        from ..global_switches import warn_once
+        if nd == 0:
+            warn_once("Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases.")
+        else:
+            warn_once("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated "
+                      "and it will throw an error in a future release. Consider `x.mT` to transpose batches of "
+                      "matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a "
+                      "tensor.")
     return self.permute(tuple(range(nd - 1, -1, -1)))
 
 
@@ -391,10 +400,15 @@ def _prop_mH(self):
 
 
 def _prop_H(self):
-    if self._data.ndim > 2:
-        raise RuntimeError("tensor.H is only supported on matrices (2-D tensors). Got "
-                           f"{self._data.ndim}-D tensor.")
-    t = _prop_T(self)
+    nd = self._data.ndim
+    if nd == 0:
+        # PyTorch: the identity on a real scalar (no node), its conjugate on a complex one
+        from ..global_switches import warn_once
+        warn_once("Tensor.H is deprecated on 0-D tensors. Consider using x.conj().")
+        return self.conj() if self._data.dtype.kind == "c" else self
+    if nd != 2:
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {nd}-D tensor.")
+    t = self.transpose(0, 1)
     return t.conj() if t._data.dtype.kind == "c" else t
 
 
@@ -680,7 +694,7 @@ def _cat_frontend(op):
             d, skip, arrays = _cat_checks(tensors, dim)
         res = wrap(table[dev.type](arrays, d), dev)
         if out is not None:
-            F.store_into(out, res._data, "cat")
+            F.write_out(out, res._data, "cat")
             return out
         if _gs.enabled:
             for t in tensors:
@@ -749,7 +763,7 @@ def _stack_frontend(op):
         arrays = [t._data if npd is None else t._data.astype(npd) for t in tensors]
         res = wrap(table[dev.type](arrays, d), dev)
         if out is not None:
-            F.store_into(out, res._data, "stack")
+            F.write_out(out, res._data, "stack")
             return out
         if _gs.enabled and any(t._requires_grad for t in tensors):
             Tensor._autograd.record(op, res, tensors, {"dim": d})
@@ -918,7 +932,7 @@ def _split(input, split_size_or_sections, dim=0):
     for s in sizes:
         out.append(_slice.frontend(input, pre + (slice(start, start + s),), name))
         start += s
-    return tuple(out)
+    return _mark_multi_view(tuple(out))
 
 
 defop("split", frontend=lambda op: _split, differentiable=False)
@@ -980,7 +994,17 @@ def _unbind(input, dim=0):
         raise RuntimeError("Dimension specified as 0 but tensor has no dimensions")
     d = wrap_dim(dim, a.ndim)
     pre = (slice(None),) * d
-    return tuple(_slice.frontend(input, pre + (i, Ellipsis), "UnbindBackward0") for i in range(a.shape[d]))
+    return _mark_multi_view(tuple(_slice.frontend(input, pre + (i, Ellipsis), "UnbindBackward0")
+                                  for i in range(a.shape[d])))
+
+
+def _mark_multi_view(outputs):
+    """Record on each output of a multi-view op that records gradients which output it is, so an
+    in-place write to it can be refused as PyTorch refuses it."""
+    for k, t in enumerate(outputs):
+        if t.grad_fn is not None:
+            t._hooks().multi_view_nr = k
+    return outputs
 
 
 defop("unbind", frontend=lambda op: _unbind, differentiable=False)

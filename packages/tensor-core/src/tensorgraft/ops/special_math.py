@@ -89,8 +89,8 @@ def _frexp_frontend(op):
         if input._requires_grad and _gs.enabled:
             Tensor._autograd.record(op, mant, (input,), {"exponent": expo})
         if out is not None:
-            F.store_into(out[0], mant._data, "frexp")
-            F.store_into(out[1], expo._data, "frexp")
+            F.write_out(out[0], mant._data, "frexp")
+            F.write_out(out[1], expo._data, "frexp")
             return Ret(out[0], out[1])
         return Ret(mant, expo)
     return frexp

@@ -60,7 +60,7 @@ def _quantile_frontend(ignore_nan: bool):
                 raise RuntimeError("quantile() q values must be in the range [0, 1]")
         res = _quantile(input, q, dim, keepdim, interpolation, ignore_nan)
         if out is not None:
-            F.store_into(out, res._data, name)
+            F.write_out(out, res._data, name)
             return out
         return res
     quantile.__name__ = quantile.__qualname__ = name

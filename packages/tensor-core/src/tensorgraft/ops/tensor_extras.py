@@ -61,7 +61,7 @@ def _copied(view, node_name=None):
 def _with_out(result, out, fname):
     if out is None:
         return result
-    F.store_into(out, result._data, fname)
+    F.write_out(out, result._data, fname)
     return out
 
 

@@ -68,7 +68,7 @@ def _msort(input, *, out=None):
     _check(input, "msort")
     res = input.sort(0)[0]
     if out is not None:
-        F.store_into(out, res._data, "msort")
+        F.write_out(out, res._data, "msort")
         return out
     return res
 

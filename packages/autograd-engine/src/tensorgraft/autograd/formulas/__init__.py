@@ -6,14 +6,19 @@
 FORMULAS: dict = {}
 
 
-def formula(*names, saves=None, saves_output=False, node=None):
+def formula(*names, saves=None, saves_output=False, node=None, saves_crossed=False):
     """Declare the backward of one or more ops: ``@formula("add", saves=())``.
+
+    ``saves_crossed``: for a product of two operands, each is kept only when the *other* one
+    requires grad (its gradient is the one that reads it), as PyTorch saves for ``mul``; an
+    in-place change to an operand nobody will read then is no error.
 
     ``node`` names the graph node where PyTorch's name is not ``<CamelOpName>Backward0``: a
     string, a function of the op's inputs (overloads: ``PowBackward1``), or a dict from op name
     to either (aliases: ``multiply`` records ``MulBackward0``)."""
     def deco(fn):
         fn.saves = saves
+        fn.saves_crossed = saves_crossed
         fn.saves_output = saves_output
         fn.node = node
         for n in names:

@@ -76,12 +76,13 @@ def rsub(node, g):
     return (-g * alpha if alpha != 1 else -g) if need_input else None, g if need_other else None
 
 
-@formula("mul", "multiply", node="MulBackward0")
+@formula("mul", "multiply", node="MulBackward0", saves_crossed=True)
 def mul(node, g):
-    a, b = node.inputs
+    a, b = node.inputs  # a is kept only when b requires grad, and b only when a does
     need_a, need_b = node.needs_input_grad
     if g._data.dtype.kind == "c":
-        return (_rc(g * _cj(b), a) if need_a else None), (_rc(g * _cj(a), b) if need_b else None)
+        return ((_rc_meta(g * _cj(b), node, 0) if need_a else None),
+                (_rc_meta(g * _cj(a), node, 1) if need_b else None))
     return (g * b if need_a else None), (g * a if need_b else None)
 
 
