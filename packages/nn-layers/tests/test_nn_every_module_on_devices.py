@@ -31,7 +31,8 @@ RTOL, ATOL = 1e-4, 1e-5   # float32, after a few accumulations (convolutions, re
 
 # exercised through the modules below (containers, abstract bases), not on their own
 NOT_CASED = {"Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "RNNBase",
-             "RNNCellBase", "Container"}
+             "RNNCellBase", "Container",
+             "DataParallel"}  # a wrapper: its device cases (fake GPUs) are in test_sweep_regressions.py
 
 
 def rand(*shape, seed=0, scale=1.0):

@@ -10,7 +10,8 @@ import importlib as _importlib
 
 from .parameter import Buffer, Parameter  # noqa: F401
 
-_SUBMODULES = frozenset({"functional", "init", "utils", "modules", "parameter", "functional_ops", "attention", "grad"})
+_SUBMODULES = frozenset({"functional", "init", "utils", "modules", "parameter", "functional_ops", "attention", "grad",
+                         "parallel"})
 
 __all__ = [
     "Parameter", "Buffer", "functional", "init", "utils",
@@ -40,7 +41,7 @@ __all__ = [
     "FractionalMaxPool2d", "FractionalMaxPool3d", "LPPool1d", "LPPool2d", "LPPool3d", "MaxUnpool1d", "MaxUnpool2d",
     "MaxUnpool3d",
     "ChannelShuffle", "TripletMarginWithDistanceLoss", "RNNCellBase",
-    "CrossMapLRN2d", "NLLLoss2d", "Container",
+    "CrossMapLRN2d", "NLLLoss2d", "Container", "DataParallel",
 ]
 
 

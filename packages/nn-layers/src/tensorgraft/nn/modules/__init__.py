@@ -55,3 +55,4 @@ from .legacy import Container, CrossMapLRN2d, NLLLoss2d  # noqa: F401,E402
 from . import (  # noqa: F401,E402  PyTorch's module paths (``torch.nn.modules.batchnorm`` ...)
     batchnorm, channelshuffle, distance, flatten, fold, instancenorm, pixelshuffle, utils,
 )
+from .data_parallel import DataParallel  # noqa: F401,E402

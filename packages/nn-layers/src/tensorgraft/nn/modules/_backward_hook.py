@@ -8,6 +8,8 @@ it returns replaces them, whatever the number of inputs.
 """
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 
 from tensorgraft.grad_mode import state as _gs
@@ -39,6 +41,18 @@ def _function_cls():
 
 
 _BackwardHookFunction = None
+
+
+def _caller_stacklevel():
+    """The ``stacklevel`` that points a warning raised during backward at the user's line (the
+    ``backward()`` call), past the engine's and tensorgraft's own frames, as PyTorch's (raised from
+    C++) are."""
+    import tensorgraft
+    roots = tuple(os.path.join(os.path.abspath(d), "") for d in tensorgraft.__path__)
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(roots):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 class BackwardHook:
@@ -102,7 +116,7 @@ class BackwardHook:
             warnings.warn("Full backward hook is firing when gradients are computed with respect to module outputs "
                           "since no inputs require gradients. See https://docs.pytorch.org/docs/main/generated/"
                           "torch.nn.Module.html#torch.nn.Module.register_full_backward_hook for more details.",
-                          stacklevel=2)
+                          stacklevel=_caller_stacklevel())
             grad_inputs = (None,) * self.n_inputs
             for hook in self.user_hooks:
                 res = hook(self.module, grad_inputs, self.grad_outputs)

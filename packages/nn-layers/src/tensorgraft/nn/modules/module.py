@@ -2,6 +2,7 @@
 PyTorch's traversal order, naming, state_dict format, hooks and repr."""
 from __future__ import annotations
 
+import functools
 import itertools
 import warnings
 from collections import OrderedDict, namedtuple
@@ -10,9 +11,15 @@ from tensorgraft import dtypes as _dt
 from tensorgraft.grad_mode import no_grad
 from tensorgraft.tensor import Tensor
 
-from ..parameter import Buffer, Parameter, is_lazy
+from ..parameter import Buffer, Parameter
+from . import _global_hooks as _g
+from . import _state_dict_loading as _loading
+from ._global_hooks import (  # noqa: F401  (PyTorch's home for them is this module)
+    register_module_backward_hook, register_module_buffer_registration_hook, register_module_forward_hook,
+    register_module_forward_pre_hook, register_module_full_backward_hook, register_module_full_backward_pre_hook,
+    register_module_module_registration_hook, register_module_parameter_registration_hook)
 
-__all__ = ["Module", "typename"]
+__all__ = ["Module", "typename", *_g.__all__]
 
 
 def typename(obj) -> str:
@@ -63,6 +70,18 @@ class RemovableHandle:
         self.remove()
 
 
+class _PublicStateDictHook:
+    """Marks a hook given to ``register_state_dict_post_hook``: unlike the private hooks, it may not
+    replace the state dict by returning one."""
+    _public_post_hook = True
+
+    def __init__(self, hook):
+        self.hook = hook
+
+    def __call__(self, *args):
+        return self.hook(*args)
+
+
 def _forward_unimplemented(self, *input):
     raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
@@ -95,7 +114,9 @@ class Module:
         d["_backward_hooks"] = OrderedDict()
         d["_backward_pre_hooks"] = OrderedDict()
         d["_state_dict_hooks"] = OrderedDict()
+        d["_state_dict_pre_hooks"] = OrderedDict()
         d["_load_state_dict_pre_hooks"] = OrderedDict()
+        d["_load_state_dict_post_hooks"] = OrderedDict()
 
     forward = _forward_unimplemented
 
@@ -114,6 +135,8 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{typename(tensor)}' object to buffer '{name}' "
                             "(torch Tensor or None required)")
+        if _g.buffer_registration_hooks:
+            tensor = _g.apply_registration_hooks(_g.buffer_registration_hooks, self, name, tensor)
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
@@ -141,6 +164,8 @@ class Module:
             raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must be created "
                              f"explicitly. To express '{name}' as a function of another Tensor, compute the value in "
                              "the forward() method.")
+        if _g.parameter_registration_hooks:
+            param = _g.apply_registration_hooks(_g.parameter_registration_hooks, self, name, param)
         self._parameters[name] = param
 
     def add_module(self, name, module):
@@ -154,6 +179,8 @@ class Module:
             raise KeyError(f'module name can\'t contain ".", got: {name}')
         if name == "":
             raise KeyError('module name can\'t be empty string ""')
+        if _g.module_registration_hooks:
+            module = _g.apply_registration_hooks(_g.module_registration_hooks, self, name, module)
         self._modules[name] = module
 
     def register_module(self, name, module):
@@ -225,6 +252,8 @@ class Module:
                 if modules is None:
                     raise AttributeError("cannot assign module before Module.__init__() call")
                 remove_from(d, self._parameters, self._buffers, self._non_persistent_buffers_set)
+                if _g.module_registration_hooks:
+                    value = _g.apply_registration_hooks(_g.module_registration_hooks, self, name, value)
                 modules[name] = value
             elif modules is not None and name in modules:
                 if value is not None:
@@ -268,17 +297,21 @@ class Module:
         # modules pickled by an older tensorgraft lack the stores added since
         for name in ("_forward_hooks_always_called", "_forward_hooks_with_kwargs", "_forward_pre_hooks_with_kwargs"):
             self.__dict__.setdefault(name, {})
-        self.__dict__.setdefault("_backward_pre_hooks", OrderedDict())
+        for name in ("_backward_pre_hooks", "_state_dict_pre_hooks", "_load_state_dict_post_hooks"):
+            self.__dict__.setdefault(name, OrderedDict())
 
     # ------------------------------------------------------------------ calling
     def _call_impl(self, *args, **kwargs):
         if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
-                or self._backward_pre_hooks):
+                or self._backward_pre_hooks or _g.any_call_hooks()):
             return self.forward(*args, **kwargs)
+        # the hooks registered for every module run before this module's own, in each kind
+        pre_hooks = [(hook, False) for hook in _g.forward_pre_hooks.values()] + [
+            (hook, hid in self._forward_pre_hooks_with_kwargs) for hid, hook in self._forward_pre_hooks.items()]
         called_always = set()
         try:
-            for hid, hook in list(self._forward_pre_hooks.items()):
-                if hid in self._forward_pre_hooks_with_kwargs:
+            for hook, with_kwargs in pre_hooks:
+                if with_kwargs:
                     r = hook(self, args, kwargs)
                     if r is not None:
                         if not (isinstance(r, tuple) and len(r) == 2):
@@ -290,16 +323,16 @@ class Module:
                     if r is not None:
                         args = r if isinstance(r, tuple) else (r,)
             bw = None
-            if self._backward_hooks or self._backward_pre_hooks:
+            if self._backward_hooks or self._backward_pre_hooks or _g.backward_hooks or _g.backward_pre_hooks:
                 from ._backward_hook import BackwardHook
-                bw = BackwardHook(self, list(self._backward_hooks.values()),
-                                  list(self._backward_pre_hooks.values()))
+                bw = BackwardHook(self, [*_g.backward_hooks.values(), *self._backward_hooks.values()],
+                                  [*_g.backward_pre_hooks.values(), *self._backward_pre_hooks.values()])
                 args = bw.setup_input_hook(args)
             result = self.forward(*args, **kwargs)
-            for hid, hook in list(self._forward_hooks.items()):
-                if hid in self._forward_hooks_always_called:
+            for hid, hook, with_kwargs, always in self._forward_hook_list():
+                if always:
                     called_always.add(hid)
-                if hid in self._forward_hooks_with_kwargs:
+                if with_kwargs:
                     r = hook(self, args, kwargs, result)
                 else:
                     r = hook(self, args, result)
@@ -313,10 +346,10 @@ class Module:
             return result
         except Exception:
             # hooks registered with always_call=True run even when forward (or another hook) raised
-            for hid, hook in list(self._forward_hooks.items()):
-                if hid in self._forward_hooks_always_called and hid not in called_always:
+            for hid, hook, with_kwargs, always in self._forward_hook_list():
+                if always and hid not in called_always:
                     try:
-                        if hid in self._forward_hooks_with_kwargs:
+                        if with_kwargs:
                             hook(self, args, kwargs, None)
                         else:
                             hook(self, args, None)
@@ -326,6 +359,14 @@ class Module:
             raise
 
     __call__ = _call_impl
+
+    def _forward_hook_list(self):
+        """(id, hook, with_kwargs, always_call) of the global forward hooks, then this module's; read
+        after forward, so a hook registered while forward ran is called too."""
+        return [(hid, hook, hid in _g.forward_hooks_with_kwargs, hid in _g.forward_hooks_always_called)
+                for hid, hook in _g.forward_hooks.items()] + [
+            (hid, hook, hid in self._forward_hooks_with_kwargs, hid in self._forward_hooks_always_called)
+            for hid, hook in self._forward_hooks.items()]
 
     @staticmethod
     def _add_hook(hooks, hook, prepend, *flag_dicts):
@@ -512,7 +553,15 @@ class Module:
         return self._apply(lambda t: t.to("cpu"))
 
     def type(self, dst_type):
-        return self._apply(lambda t: t.to(dst_type))
+        # every tensor, integer buffers too (as PyTorch); dst_type may be a dtype, a name
+        # ("torch.DoubleTensor") or a legacy tensor type (torch.DoubleTensor)
+        return self._apply(lambda t: t.type(dst_type))
+
+    def to_empty(self, *, device, recurse=True):
+        """Give every parameter and buffer fresh storage on ``device`` (values not kept: tensorgraft's
+        empty memory is zero-filled), keeping the Parameter objects."""
+        from tensorgraft.ops.creation import empty_like
+        return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
 
     def float(self):
         return self._apply(lambda t: t.float() if t.is_floating_point() else t)
@@ -543,16 +592,22 @@ class Module:
         if destination is None:
             destination = OrderedDict()
             destination._metadata = OrderedDict()
+        for hook in self._state_dict_pre_hooks.values():
+            hook(self, prefix, keep_vars)
+        local_metadata = {"version": self._version}
         meta = getattr(destination, "_metadata", None)
         if meta is not None:
-            meta[prefix[:-1]] = {"version": self._version}
+            meta[prefix[:-1]] = local_metadata
         self._save_to_state_dict(destination, prefix, keep_vars)
         for name, module in self._modules.items():
             if module is not None:
                 module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
         for hook in self._state_dict_hooks.values():
-            r = hook(self, destination, prefix, {})
+            r = hook(self, destination, prefix, local_metadata)
             if r is not None:
+                # only the private hooks may hand back a new dict (spectral_norm's does)
+                if getattr(hook, "_public_post_hook", False):
+                    raise RuntimeError("state_dict post-hook must return None")
                 destination = r
         return destination
 
@@ -567,69 +622,7 @@ class Module:
         return out
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
-        if not isinstance(state_dict, dict):
-            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        missing, unexpected, error_msgs, plan = [], [], [], []
-        expected = set()
-        metadata = getattr(state_dict, "_metadata", None)
-        # load hooks may rename keys (an old weight_norm checkpoint): they work on a copy, as in
-        # PyTorch, so the caller's dict is never changed
-        state_dict = dict(state_dict)
-        for mprefix, module in self.named_modules(remove_duplicate=False):
-            pre = mprefix + "." if mprefix else ""
-            for hook in module._load_state_dict_pre_hooks.values():
-                hook(state_dict, pre, {}, strict, missing, unexpected, error_msgs)
-            version = None if metadata is None else metadata.get(mprefix, {}).get("version")
-            optional = module._optional_state_keys(version)
-            for name, cur in module._local_state().items():
-                key = pre + name
-                if key in expected:
-                    continue
-                expected.add(key)
-                if key not in state_dict:
-                    if name not in optional:
-                        missing.append(key)
-                    continue
-                val = state_dict[key]
-                if not isinstance(val, Tensor):
-                    error_msgs.append(f'While copying the parameter named "{key}", expected torch.Tensor or '
-                                      f"Tensor-like object from checkpoint but received {type(val)}")
-                    continue
-                # a still-uninitialized tensor (a lazy module's, loading a lazy checkpoint) has no shape to check
-                if not is_lazy(cur) and tuple(val.shape) != tuple(cur.shape):
-                    error_msgs.append(f"size mismatch for {key}: copying a param with shape {val.shape} from "
-                                      f"checkpoint, the shape in current model is {cur.shape}.")
-                    continue
-                plan.append((module, name, cur, val))
-        for k in state_dict:
-            if k not in expected:
-                unexpected.append(k)
-        if strict:
-            if unexpected:
-                error_msgs.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
-                    ", ".join(f'"{k}"' for k in unexpected)))
-            if missing:
-                error_msgs.insert(0, "Missing key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in missing)))
-        if error_msgs:
-            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
-                type(self).__name__, "\n\t".join(error_msgs)))
-        with no_grad():
-            for module, name, cur, val in plan:
-                if assign:
-                    if name in module._parameters:
-                        module._parameters[name] = val if isinstance(val, Parameter) else Parameter(
-                            val, requires_grad=cur.requires_grad)
-                    else:
-                        module._buffers[name] = val
-                    continue
-                src = val._data
-                if val._device is not cur._device:
-                    src = val.to(cur.device)._data
-                if src.dtype != cur._data.dtype:
-                    src = src.astype(cur._data.dtype)
-                cur._data[...] = src
-                cur._vc[0] += 1
-        return _IncompatibleKeys(missing, unexpected)
+        return _loading.load_state_dict(self, state_dict, strict, assign, _IncompatibleKeys)
 
     def _optional_state_keys(self, version):
         """Local state entries an older checkpoint (``version`` from its metadata) may lack."""
@@ -640,10 +633,29 @@ class Module:
         self._state_dict_hooks[h.id] = hook
         return h
 
+    def register_state_dict_pre_hook(self, hook):
+        """``hook(module, prefix, keep_vars)``, called before this module's entries are saved."""
+        return self._add_hook(self._state_dict_pre_hooks, hook, False)
+
+    def register_state_dict_post_hook(self, hook):
+        """``hook(module, state_dict, prefix, local_metadata)``, called once this module and its
+        children are saved; it may edit ``state_dict`` in place and must return None."""
+        return self._register_state_dict_hook(_PublicStateDictHook(hook))
+
     def _register_load_state_dict_pre_hook(self, hook, with_module=False):
         h = RemovableHandle(self._load_state_dict_pre_hooks)
-        self._load_state_dict_pre_hooks[h.id] = hook
+        self._load_state_dict_pre_hooks[h.id] = functools.partial(hook, self) if with_module else hook
         return h
+
+    def register_load_state_dict_pre_hook(self, hook):
+        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+        error_msgs)``, called before this module's entries are matched; it may rename keys."""
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
+    def register_load_state_dict_post_hook(self, hook):
+        """``hook(module, incompatible_keys)``, called after loading; it may empty the key lists in place
+        (forgiving them under ``strict``) and must return None."""
+        return self._add_hook(self._load_state_dict_post_hooks, hook, False)
 
     # ------------------------------------------------------------------ repr
     def extra_repr(self):

@@ -393,6 +393,31 @@ class RNNCellBase(Module):
         xg = F.linear(input, self.weight_ih, self.bias_ih)
         return _cell(self.mode, xg, h, c, self.weight_hh, self.bias_hh)
 
+    # -------------------------------------------------------------- argument checks (PyTorch's messages)
+    # Without them a wrong hidden state can broadcast through the gate arithmetic and give a result of
+    # the right shape from the wrong numbers (an LSTMCell given one (N, H) tensor as ``hx`` would read
+    # its rows as h and c), so they run before anything is computed.
+    def _check_input_dim(self, input):
+        if input.dim() not in (1, 2):
+            raise ValueError(f"{type(self).__name__}: Expected input to be 1D or 2D, got {input.dim()}D instead")
+
+    def _check_hidden_dim(self, hidden, label="hidden"):
+        if hidden.dim() not in (1, 2):
+            raise ValueError(f"{type(self).__name__}: Expected {label} to be 1D or 2D, got {hidden.dim()}D instead")
+
+    def _check_sizes(self, x, hiddens):
+        """``x`` is (N, input_size); each of ``hiddens`` must be (N, hidden_size)."""
+        if x.shape[1] != self.input_size:
+            raise RuntimeError(f"input has inconsistent input_size: got {x.shape[1]} expected {self.input_size}")
+        for i, h in enumerate(hiddens):
+            if h.shape[0] != x.shape[0]:
+                raise RuntimeError(f"Input batch size {x.shape[0]} doesn't match hidden{i} batch size {h.shape[0]}")
+            if h.dim() < 2:  # PyTorch reads size(1) here
+                raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got 1)")
+            if h.shape[1] != self.hidden_size:
+                raise RuntimeError(f"hidden{i} has inconsistent hidden_size: got {h.shape[1]}, expected "
+                                   f"{self.hidden_size}")
+
     @property
     def mode(self):
         return self._mode
@@ -405,12 +430,18 @@ class RNNCell(RNNCellBase):
         self._mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
 
     def forward(self, input, hx=None):
+        if self.nonlinearity not in ("tanh", "relu"):
+            raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
+        self._check_input_dim(input)
+        if hx is not None:
+            self._check_hidden_dim(hx)
         batched = input.dim() == 2
         x = input if batched else input.unsqueeze(0)
         if hx is None:
             h = zeros((x.shape[0], self.hidden_size), dtype=x.dtype, device=x.device)
         else:
             h = hx if batched else hx.unsqueeze(0)
+        self._check_sizes(x, (h,))
         out, _ = self._step(x, h, None)
         return out if batched else out.squeeze(0)
 
@@ -422,6 +453,11 @@ class LSTMCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, 4, device, dtype)
 
     def forward(self, input, hx=None):
+        self._check_input_dim(input)
+        if hx is not None:
+            # iterating (not indexing) as PyTorch does: a tensor given as ``hx`` is checked row by row
+            for i, part in enumerate(hx):
+                self._check_hidden_dim(part, f"hx[{i}]")
         batched = input.dim() == 2
         x = input if batched else input.unsqueeze(0)
         if hx is None:
@@ -429,6 +465,12 @@ class LSTMCell(RNNCellBase):
             hx = (z, z)
         elif not batched:
             hx = (hx[0].unsqueeze(0), hx[1].unsqueeze(0))
+        if not isinstance(hx, (tuple, list)):
+            raise TypeError(f"lstm_cell(): argument 'hx' (position 2) must be tuple of Tensors, not "
+                            f"{type(hx).__name__}")
+        if len(hx) != 2:
+            raise RuntimeError("lstm_cell expects two hidden states")
+        self._check_sizes(x, hx)
         h, c = self._step(x, hx[0], hx[1])
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
@@ -440,12 +482,16 @@ class GRUCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, 3, device, dtype)
 
     def forward(self, input, hx=None):
+        self._check_input_dim(input)
+        if hx is not None:
+            self._check_hidden_dim(hx)
         batched = input.dim() == 2
         x = input if batched else input.unsqueeze(0)
         if hx is None:
             h = zeros((x.shape[0], self.hidden_size), dtype=x.dtype, device=x.device)
         else:
             h = hx if batched else hx.unsqueeze(0)
+        self._check_sizes(x, (h,))
         out, _ = self._step(x, h, None)
         return out if batched else out.squeeze(0)
 

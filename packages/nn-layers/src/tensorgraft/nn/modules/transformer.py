@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 
 import numpy as np
 
@@ -12,7 +13,7 @@ from .. import functional as F
 from .. import init
 from ..functional_ops import multi_head_attention as _mha
 from ..parameter import Parameter
-from .activation import GELU, ReLU  # noqa: F401
+from .activation import GELU, ReLU
 from .container import ModuleList
 from .dropout import Dropout
 from .linear import Linear
@@ -82,9 +83,37 @@ class MultiheadAttention(Module):
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                 average_attn_weights=True, is_causal=False):
+        _warn_if_mismatched(key_padding_mask, "key_padding_mask", attn_mask, "attn_mask")
         # the math is F.multi_head_attention_forward's (one copy, in functional_ops/multi_head_attention.py)
         return _mha.module_forward(self, query, key, value, key_padding_mask, need_weights, attn_mask,
                                    average_attn_weights, is_causal)
+
+
+def _warn_if_mismatched(padding_mask, padding_name, mask, mask_name):
+    """PyTorch's deprecation warning for a bool mask given with a float one (or the other way round).
+    Returns whether they were mismatched."""
+    if padding_mask is None or mask is None or padding_mask.dtype == mask.dtype:
+        return False
+    warnings.warn(f"Support for mismatched {padding_name} and {mask_name} is deprecated. Use same type for both "
+                  "instead.", stacklevel=4)
+    return True
+
+
+def _as_float_mask(mask, dtype):
+    """An additive float mask (0 where attended, -inf where masked) for a bool one; float ones are kept."""
+    if mask is None or mask.dtype != _tg.bool:
+        return mask
+    return _tg.zeros(tuple(mask.shape), dtype=dtype, device=mask.device).masked_fill(mask, float("-inf"))
+
+
+def _relu_or_gelu(activation):
+    """1 for ReLU, 2 for GELU, 0 for anything else: PyTorch's ``activation_relu_or_gelu`` code, which
+    decides whether TransformerEncoder may take its inference fast path."""
+    if activation == "relu" or activation is F.relu or isinstance(activation, ReLU):
+        return 1
+    if activation == "gelu" or activation is F.gelu or isinstance(activation, GELU):
+        return 2
+    return 0
 
 
 def _get_activation_fn(activation):
@@ -109,11 +138,16 @@ class TransformerEncoderLayer(Module):
         self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **fk)
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
+        self.activation_relu_or_gelu = _relu_or_gelu(activation)
         if isinstance(activation, str):
             activation = _get_activation_fn(activation)
         self.activation = activation
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+        if _warn_if_mismatched(src_key_padding_mask, "src_key_padding_mask", src_mask, "src_mask"):
+            # both become additive float masks, so the attention below sees no mismatch to warn about again
+            src_key_padding_mask = _as_float_mask(src_key_padding_mask, src.dtype)
+            src_mask = _as_float_mask(src_mask, src.dtype)
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
@@ -133,17 +167,71 @@ class TransformerEncoderLayer(Module):
         return self.dropout2(x)
 
 
+def _why_not_nested(layer):
+    """Why PyTorch's TransformerEncoder would not convert padded input to a nested tensor for
+    ``layer`` (its warning text, checked in its order), or "" when it would."""
+    if not isinstance(layer, TransformerEncoderLayer):
+        return "encoder_layer was not TransformerEncoderLayer"
+    if layer.norm_first:
+        return "encoder_layer.norm_first was True"
+    if not layer.self_attn.batch_first:
+        return "encoder_layer.self_attn.batch_first was not True(use batch_first for better inference performance)"
+    if layer.self_attn.in_proj_bias is None:
+        return "encoder_layer.self_attn was passed bias=False"
+    if not layer.activation_relu_or_gelu:
+        return "encoder_layer.activation_relu_or_gelu was not True"
+    if layer.self_attn.num_heads % 2 == 1:
+        return "encoder_layer.self_attn.num_heads is odd"
+    return ""
+
+
+def _right_padded(padding):
+    """Whether every row of the (N, S) bool ``padding`` is kept positions followed by padded ones."""
+    p = np.asarray(padding.detach().cpu().numpy(), dtype=bool)
+    return bool((np.diff(p.astype(np.int8), axis=-1) >= 0).all())
+
+
 class TransformerEncoder(Module):
     def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True, mask_check=True):
         super().__init__()
         self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])
         self.num_layers = num_layers
         self.norm = norm
+        self.enable_nested_tensor = enable_nested_tensor
+        self.use_nested_tensor = enable_nested_tensor
+        self.mask_check = mask_check
+        why_not = _why_not_nested(encoder_layer)
+        if enable_nested_tensor and why_not:
+            warnings.warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False because {why_not}",
+                          stacklevel=2)
+            self.use_nested_tensor = False
+
+    def _takes_nested_path(self, src, mask, padding):
+        """PyTorch's inference fast path: in eval mode, with nothing to differentiate, a right-padded
+        batch-first input given only a padding mask runs as a nested tensor, and its padded positions
+        come back from the layers as zeros. tensorgraft computes the same values and zeroes those
+        positions too, so that programs reading them (a mean over all positions) get PyTorch's numbers."""
+        if not self.use_nested_tensor or self.training or padding is None or mask is not None or src.dim() != 3:
+            return False
+        if _tg.is_grad_enabled() and (src.requires_grad or any(p.requires_grad for p in self.parameters())):
+            return False
+        return _right_padded(padding)
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
+        padding = src_key_padding_mask
+        if padding is not None and padding.dtype != _tg.bool:
+            padding = padding != 0
+        zero_padded = self._takes_nested_path(src, mask, padding)
+        if _warn_if_mismatched(src_key_padding_mask, "src_key_padding_mask", mask, "mask"):
+            src_key_padding_mask = _as_float_mask(src_key_padding_mask, src.dtype)
+            mask = _as_float_mask(mask, src.dtype)
         out = src
         for mod in self.layers:
             out = mod(out, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=bool(is_causal))
+        if zero_padded:
+            # before the final norm, as PyTorch pads its nested result back there: a padded position
+            # comes out as the norm of zeros (its bias)
+            out = out.masked_fill(padding.unsqueeze(-1), 0.0)
         if self.norm is not None:
             out = self.norm(out)
         return out

@@ -1,6 +1,7 @@
 """``tensorgraft.nn.utils``: gradient clipping, parameter/vector conversion, weight and spectral
 normalisation (hook-based and as parametrizations), orthogonal parametrization, parametrize,
-``stateless.functional_call``, the conv/linear + BatchNorm ``fusion``, ``prune`` and ``skip_init``."""
+``stateless.functional_call``, the conv/linear + BatchNorm ``fusion``, ``prune``, ``skip_init`` and the
+convolution weights' ``memory_format`` conversion."""
 from .clip_grad import (  # noqa: F401
     clip_grad_norm, clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm,
 )
@@ -15,3 +16,7 @@ from .fusion import (  # noqa: F401,E402
 )
 from . import prune  # noqa: F401,E402
 from .init import skip_init  # noqa: F401,E402
+from . import memory_format  # noqa: F401,E402
+from .memory_format import (  # noqa: F401,E402
+    convert_conv2d_weight_memory_format, convert_conv3d_weight_memory_format,
+)

@@ -243,6 +243,8 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
         raise RuntimeError("received an empty list of sequences")
     max_len = max(s.shape[0] for s in sequences)
     first = sequences[0]
+    for s in sequences[1:]:
+        _check_trailing_dims(first, s)
     shape = (len(sequences), max_len) if batch_first else (max_len, len(sequences))
     out = first.new_full(shape + tuple(first.shape[1:]), padding_value)
     view = out.view(tuple(out.shape))  # writes through a view record CopySlices on ``out``, as PyTorch
@@ -254,6 +256,23 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
         else:
             view[steps, i] = s
     return out
+
+
+def _check_trailing_dims(first, seq):
+    """Each sequence is copied into a slot shaped like the first one's steps: name a dimension that
+    cannot broadcast (the last such, as PyTorch's copy does) instead of the indexing error the copy
+    would raise, then refuse a slot the sequence would have to grow."""
+    if seq.dim() != first.dim():
+        return
+    for d in range(seq.dim() - 1, 0, -1):
+        want, got = first.shape[d], seq.shape[d]
+        if want != got and want != 1 and got != 1:
+            raise RuntimeError(f"The size of tensor a ({want}) must match the size of tensor b ({got}) at "
+                               f"non-singleton dimension {d}")
+    slot = [seq.shape[0], *first.shape[1:]]
+    grown = [seq.shape[0], *(max(w, g) for w, g in zip(first.shape[1:], seq.shape[1:]))]
+    if grown != slot:
+        raise RuntimeError(f"output with shape {slot} doesn't match the broadcast shape {grown}")
 
 
 def unpad_sequence(padded_sequences, lengths, batch_first=False):

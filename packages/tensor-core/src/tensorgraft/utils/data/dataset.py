@@ -2,16 +2,22 @@
 from __future__ import annotations
 
 import bisect
+import collections.abc
 import itertools
 import math
 import warnings
+from typing import Generic, TypeVar
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "StackDataset", "ConcatDataset", "ChainDataset",
            "Subset", "random_split"]
 
 
-class Dataset:
+_T_co = TypeVar("_T_co", covariant=True)
+
+
+class Dataset(Generic[_T_co]):
     """A map-style dataset: subclasses implement ``__getitem__`` (and usually ``__len__``).
+    Generic in its item type, so typed code can subclass ``Dataset[tuple[Tensor, int]]``.
 
     ``a + b`` builds a :class:`ConcatDataset` of the two."""
 
@@ -22,14 +28,14 @@ class Dataset:
         return ConcatDataset((self, other))
 
 
-class IterableDataset(Dataset):
+class IterableDataset(Dataset[_T_co], collections.abc.Iterable):
     """An iterable-style dataset: subclasses implement ``__iter__``. With ``num_workers > 0``
     every worker iterates its own copy; use :func:`get_worker_info` to split the work.
 
-    ``a + b`` builds a :class:`ChainDataset` that yields ``a``'s items, then ``b``'s."""
+    ``__iter__`` is abstract (``collections.abc.Iterable``'s), so a subclass that forgets it fails
+    when it is instantiated, not later inside a DataLoader.
 
-    def __iter__(self):
-        raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
+    ``a + b`` builds a :class:`ChainDataset` that yields ``a``'s items, then ``b``'s."""
 
     def __add__(self, other):
         return ChainDataset((self, other))
