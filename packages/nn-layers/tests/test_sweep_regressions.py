@@ -536,3 +536,22 @@ def test_data_parallel_import_paths():
     from tensorgraft.nn.parallel import DataParallel as from_parallel
     assert nn.DataParallel is DataParallel and from_parallel is DataParallel
     assert "DataParallel" in nn.__all__
+
+
+def test_buffer_prints_and_computes_as_its_tensor():
+    """PyTorch's nn.Buffer is a tensor: print shows the values, arithmetic works, and assigning
+    it registers a buffer over the same memory (non-persistent ones stay out of state_dict)."""
+    t = tg.tensor([1.0, 2.0])
+    b = nn.Buffer(t, persistent=False)
+    assert str(b) == "tensor([1., 2.])" and repr(b) == "tensor([1., 2.])"
+    assert isinstance(b, nn.Buffer) and isinstance(b, tg.Tensor) and b.persistent is False
+    assert (b * 2).tolist() == [2.0, 4.0]
+    m = nn.Module()
+    m.b = b
+    assert type(m.b) is tg.Tensor and list(m.state_dict()) == [] and [n for n, _ in m.named_buffers()] == ["b"]
+    m.b.add_(1)                      # the same memory as the tensor the Buffer wrapped
+    assert t.tolist() == [2.0, 3.0]
+    m.c = nn.Buffer(tg.zeros(1))
+    assert list(m.state_dict()) == ["c"]
+    with pytest.raises(TypeError, match="must be Tensor, not int"):
+        nn.Buffer(3)

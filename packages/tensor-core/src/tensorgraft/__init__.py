@@ -93,7 +93,7 @@ _FROM_SWITCHES = frozenset({"use_deterministic_algorithms", "are_deterministic_a
                             "set_default_tensor_type"})
 _LAZY_MODULES = frozenset({"nn", "optim", "autograd", "func", "cuda", "utils", "testing", "plugins_cli", "backends",
                            "distributions", "fft", "special", "amp", "cpu", "signal", "version", "torch_version",
-                           "accelerator"})
+                           "accelerator", "compiler"})
 
 
 def __getattr__(name):
@@ -105,6 +105,9 @@ def __getattr__(name):
         return importlib.import_module(f"{__name__}.{name}")
     if name in _FROM_SWITCHES:
         value = globals()[name] = getattr(importlib.import_module(f"{__name__}.global_switches"), name)
+        return value
+    if name == "compile":  # torch.compile: accepted, compiles nothing (see compiler.py)
+        value = globals()[name] = importlib.import_module(f"{__name__}.compiler").compile
         return value
     if name == "vmap":  # PyTorch's torch.vmap is torch.func.vmap
         try:

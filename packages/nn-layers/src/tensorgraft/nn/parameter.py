@@ -49,12 +49,38 @@ def _rebuild_parameter(data, requires_grad):
     return Parameter(data, requires_grad)
 
 
-class Buffer:
-    """``nn.Buffer(tensor, persistent=True)``: marks a tensor to register as a buffer on assignment."""
+class Buffer(Tensor):
+    """``nn.Buffer(tensor, persistent=True)``: a tensor marked to register as a buffer when assigned
+    to a Module attribute. It prints and computes as the tensor it wraps (sharing its memory and
+    version counter); the Module stores a plain Tensor view of the same memory."""
+
+    __slots__ = ("persistent",)
+
+    def __new__(cls, data, *, persistent=True):
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Buffer(): argument 'data' must be Tensor, not {type(data).__name__}")
+        b = wrap(data._data, data._device, cls=cls)
+        b._vc = data._vc
+        if data._requires_grad:
+            b.requires_grad_(True)
+        b.persistent = persistent
+        return b
 
     def __init__(self, data, *, persistent=True):
-        self.data = data
-        self.persistent = persistent
+        pass
+
+    def __repr__(self):  # PyTorch's Buffer is a plain Tensor, and prints as one
+        return repr(self.as_plain_tensor())
+
+    __str__ = __repr__
+
+    def as_plain_tensor(self) -> Tensor:
+        """The registered form: a plain Tensor over the same memory and version counter."""
+        t = wrap(self._data, self._device)
+        t._vc = self._vc
+        if self._requires_grad:
+            t.requires_grad_(True)
+        return t
 
 
 # PyTorch lets these through its ``__torch_function__`` on an uninitialized tensor (dtype and

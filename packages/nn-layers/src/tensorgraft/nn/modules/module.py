@@ -263,12 +263,12 @@ class Module:
             else:
                 buffers = d.get("_buffers")
                 if isinstance(value, Buffer) or (buffers is not None and name in buffers):
-                    if value is not None and not isinstance(value, (Tensor, Buffer)):
+                    if value is not None and not isinstance(value, Tensor):
                         raise TypeError(f"cannot assign '{typename(value)}' as buffer '{name}' "
                                         "(torch.Tensor or None expected)")
                     if isinstance(value, Buffer):
                         persistent = value.persistent
-                        value = value.data
+                        value = value.as_plain_tensor()
                     else:
                         persistent = name not in self._non_persistent_buffers_set
                     remove_from(d, self._parameters, self._modules)
