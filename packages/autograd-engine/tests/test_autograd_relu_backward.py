@@ -52,3 +52,21 @@ def test_matches_torch():
     b = torch.tensor(x, requires_grad=True)
     b.relu().backward(torch.tensor(g))
     np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_nan_input_passes_the_gradient(tg_device, dtype):
+    # relu(nan) = nan, and PyTorch's rule zeroes the gradient only where the output is <= 0
+    dt = getattr(tg, dtype)
+    x = tg.tensor([NAN, 1.0, -1.0, 0.0, 7.0], dtype=dt, device=tg_device, requires_grad=True)
+    y = tg.relu(x)
+    y.sum().backward()
+    assert np.isnan(y.detach().cpu().numpy()[0])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), np.array([1, 1, 0, 0, 1], dtype=dtype))
+    z = tg.tensor([NAN, -2.0], dtype=dt, device=tg_device, requires_grad=True)
+    (z * 1).relu_().backward(tg.tensor([5.0, 5.0], dtype=dt, device=tg_device))
+    np.testing.assert_array_equal(z.grad.cpu().numpy(), np.array([5, 0], dtype=dtype))
+    from tensorgraft.ops.elementwise import threshold_backward
+    g = threshold_backward.frontend(tg.full((3,), 2.0, dtype=dt, device=tg_device),
+                                    tg.tensor([NAN, 0.5, 0.7], dtype=dt, device=tg_device), 0.5)
+    np.testing.assert_array_equal(g.cpu().numpy(), np.array([2, 0, 2], dtype=dtype))

@@ -143,3 +143,16 @@ def test_inplace_change_to_a_mul_operand(second):
         return a.grad
 
     same(snippet)
+
+
+@pytest.mark.parametrize("inplace", [False, True])
+def test_relu_gradient_at_nan_matches_torch(inplace):
+    values = [float("nan"), 1.0, -1.0, 0.0, 7.0, float("-inf"), float("inf")]
+    grads = []
+    for m in (tg, torch):
+        x = m.tensor(values, requires_grad=True)
+        y = (x * 1).relu_() if inplace else m.relu(x)
+        y.backward(m.arange(1.0, 8.0))
+        grads.append((x.grad.tolist(), type(y.grad_fn).__name__))
+    np.testing.assert_array_equal(grads[0][0], grads[1][0])
+    assert grads[0][1] == grads[1][1]

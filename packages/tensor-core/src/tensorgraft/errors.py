@@ -11,3 +11,12 @@ class OutOfMemoryError(RuntimeError):
 
 class AcceleratorError(RuntimeError):
     """An accelerator reported an error while running work (``torch.AcceleratorError``)."""
+
+
+class _LinAlgError(RuntimeError):
+    """``torch.linalg.LinAlgError``: a factorization or inversion failed because the matrix is
+    singular or not positive-definite. PyTorch's class carries this underscored name (it is
+    ``torch._C._LinAlgError``), which shows in tracebacks and ``type(e).__name__``."""
+
+
+LinAlgError = _LinAlgError

@@ -1,5 +1,5 @@
 """The object core calls into (``Tensor._autograd``): recording, in-place support, backward."""
-from .engine import record, rebase, register_post_accumulate_hook, snapshot  # noqa: F401
+from .engine import record, record_multi, rebase, register_post_accumulate_hook, snapshot  # noqa: F401
 from .engine import register_tensor_hook as _register_tensor_hook
 
 

@@ -1,4 +1,5 @@
-"""Reverse-mode autograd: graph nodes, recording, and the backward pass.
+"""Reverse-mode autograd: recording and the backward pass (the nodes are in ``node.py``, the
+hooks in ``hooks.py`` and ``saved_hooks.py``).
 
 Recording (``record``) runs in the forward pass, only when grad mode is on and an input requires
 grad. It creates one node per op — an instance of a class named like PyTorch's (``AddBackward0``)
@@ -14,7 +15,6 @@ soon as a node has run unless ``retain_graph=True``.
 """
 from __future__ import annotations
 
-import re
 import traceback
 import weakref
 from itertools import repeat
@@ -22,308 +22,14 @@ from itertools import repeat
 from tensorgraft.grad_mode import state as _gs
 from tensorgraft.tensor import INFERENCE_SAVED, Tensor, wrap
 
-from . import anomaly
-
-_SECOND_BACKWARD = (
-    "Trying to backward through the graph a second time (or directly access saved tensors after they have "
-    "already been freed). Saved intermediate values of the graph are freed when you call .backward() or "
-    "autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or "
-    "if you need to access saved tensors after calling backward.")
-
-_NO_EDGE = (None, 0)
-_new = object.__new__
-
-
-_CPP_NODE_NAMES = frozenset({"CopySlices", "CopyBackwards", "AccumulateGrad"})
-
-class RemovableHandle:
-    """Returned by the ``register_*hook`` methods; ``remove()`` unregisters the hook."""
-
-    _next_id = 0
-
-    def __init__(self, container, item):
-        self._container = container
-        self._item = item
-        RemovableHandle._next_id += 1
-        self.id = RemovableHandle._next_id
-
-    def remove(self):
-        c = self._container
-        if c is not None:
-            try:
-                c.remove(self._item)
-            except ValueError:
-                pass
-            self._container = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-
-
-def _modified_error(t, expected, fn, nr):
-    """PyTorch's message for a saved tensor changed in place after it was saved."""
-    which = f", which is output {nr} of {_short_name(fn)}," if fn is not None else ""
-    return RuntimeError(
-        "one of the variables needed for gradient computation has been modified by an inplace operation: "
-        f"[{t.type()} {list(t._data.shape)}]{which} is at version {t._vc[0]}; expected version {expected} "
-        "instead. Hint: enable anomaly detection to find the operation that failed to compute its gradient, "
-        "with torch.autograd.set_detect_anomaly(True, check_nan=False).")
-
-
-_BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
-
-
-def _short_name(fn) -> str:
-    return _BACKWARD_SUFFIX.sub("", type(fn).__name__)
-
-
-class Node:
-    """A node of the backward graph (PyTorch's ``torch.autograd.graph.Node``)."""
-
-    __slots__ = ("inputs", "attrs", "next_functions", "needs_input_grad", "in_meta", "_versions", "_output",
-                 "_released", "_hk", "_trace", "_metadata", "_packed", "__weakref__")
-
-    _saves = None          # indices of inputs the formula reads; None = all
-    _saves_output = False  # whether the formula reads the op's output
-    _saves_crossed = False  # formula(saves_crossed=True): keep each operand only for the other's grad
-    _num_outputs = 1
-
-    def name(self) -> str:
-        n = type(self).__name__
-        # PyTorch's hand-written C++ nodes carry their namespace in name() (not in repr)
-        return "torch::autograd::" + n if n in _CPP_NODE_NAMES else n
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} object at {hex(id(self))}>"
-
-    @property
-    def metadata(self) -> dict:
-        try:
-            return self._metadata
-        except AttributeError:
-            self._metadata = {}
-            return self._metadata
-
-    def _hooks(self) -> "_NodeHooks":
-        hk = self._hk
-        if hk is None:
-            hk = self._hk = _NodeHooks()
-        return hk
-
-    def register_hook(self, fn):
-        """``fn(grad_inputs, grad_outputs)`` after the node runs; may return new grad_inputs."""
-        hooks = self._hooks().post
-        hooks.append(fn)
-        return RemovableHandle(hooks, fn)
-
-    def register_prehook(self, fn):
-        """``fn(grad_outputs)`` before the node runs; may return new grad_outputs."""
-        hooks = self._hooks().pre
-        hooks.append(fn)
-        return RemovableHandle(hooks, fn)
-
-    @property
-    def output(self) -> Tensor:
-        """The op's result, for formulas declared with ``saves_output=True``. A fresh alias each
-        time whose ``grad_fn`` is this node, so double backward flows through the op; the node
-        itself keeps only the array (no reference cycle node -> tensor -> node)."""
-        out = self._output
-        if out is None:
-            if self._released:
-                raise RuntimeError(_SECOND_BACKWARD)
-            raise RuntimeError(f"{type(self).__name__}: the formula reads node.output but was registered without "
-                               "saves_output=True")
-        data, device, vc, _version = out
-        alias = wrap(data, device)
-        alias._vc = vc
-        alias._requires_grad = True
-        alias.grad_fn = self
-        return alias
-
-    def _check_saved(self):
-        if self._released:
-            raise RuntimeError(_SECOND_BACKWARD)
-        versions = self._versions
-        if versions is not None:
-            for t, v in zip(self.inputs, versions):
-                if v is not None and t._vc[0] != v:
-                    raise _modified_error(t, v, t.grad_fn, t._output_nr)
-        out = self._output
-        if out is not None and out[2][0] != out[3]:
-            alias = wrap(out[0], out[1])
-            alias._vc = out[2]
-            raise _modified_error(alias, out[3], self, 0)
-
-    def release(self):
-        """Drop what the node saved (after a backward pass without ``retain_graph``)."""
-        if self._versions is not None or self._output is not None or self._packed is not None:
-            self._released = True
-        self.inputs = None
-        self._output = None
-        self._packed = None
-
-    def _unpack_saved(self):
-        """Put back what ``saved_tensors_hooks`` packed when the node was recorded (see
-        ``pack_saved``): the unpack hook runs at every backward pass through the node."""
-        unpack, packed, out_meta = self._packed
-        inputs = list(self.inputs)
-        for i, obj in packed.items():
-            t = _checked_unpack(unpack, obj)
-            if i == "out":
-                self._output = (t._data, t._device) + out_meta
-            else:
-                inputs[i] = t
-        self.inputs = tuple(inputs)
-
-
-class _NodeHooks:
-    """A node's hooks, allocated on first registration (the backward loop checks one slot)."""
-
-    __slots__ = ("pre", "post", "tensor")
-
-    def __init__(self):
-        self.pre = []      # Node.register_prehook
-        self.post = []     # Node.register_hook
-        self.tensor = {}   # output_nr -> _OutputHooks (Tensor.register_hook / retain_grad)
-
-
-class OpNode(Node):
-    """A node whose backward is a registered formula: ``formula(node, grad) -> grads per input``."""
-
-    __slots__ = ()
-    _formula = None
-    _op = None
-
-    def apply(self, grads):
-        if self._packed is not None:
-            self._unpack_saved()
-        if self._versions is not None or self._output is not None or self._released:
-            self._check_saved()
-        formula = self._formula
-        if formula is None:
-            raise RuntimeError(f"the derivative for '{self._op.name}' is not implemented (no gradient formula is "
-                               "registered for it)")
-        res = formula(self, grads[0])
-        if res.__class__ is not tuple:
-            res = tuple(res) if isinstance(res, list) else (res,)
-        return fit_grads(self, res)
-
-
-def fit_grads(node, res, needs=None):
-    """Reduce broadcast gradients to each input's shape and cast them to its dtype."""
-    if needs is None:
-        needs = node.needs_input_grad
-    if len(res) != len(needs):
-        raise RuntimeError(f"function {type(node).__name__} returned an incorrect number of gradients (expected "
-                           f"{len(needs)}, got {len(res)})")
-    out = []
-    for g, need, meta in zip(res, needs, node.in_meta):
-        if g is None or not need:
-            out.append(None)
-            continue
-        d = g._data
-        if d.shape != meta[0]:
-            g = sum_to(g, meta[0], node, len(out))
-        if d.dtype is not meta[1] and d.dtype != meta[1]:
-            if d.dtype.kind == "c" and meta[1].kind != "c":
-                g = g.real  # a real input's gradient is the real part of a complex one, as PyTorch
-            g = g.to(_dtype_of(meta[1]))
-        out.append(g)
-    return out
-
-
-def _dtype_of(npdtype):
-    from tensorgraft.dtypes import _BY_NUMPY
-    return _BY_NUMPY[npdtype]
-
-
-def sum_to(g: Tensor, shape, node=None, index=0) -> Tensor:
-    """Sum a broadcast gradient back down to ``shape``."""
-    gshape = g._data.shape
-    lead = len(gshape) - len(shape)
-    ok = lead >= 0 and all(s == 1 or s == gs for s, gs in zip(shape, gshape[lead:]))
-    if not ok:
-        name = type(node).__name__ if node is not None else "backward"
-        raise RuntimeError(f"Function {name} returned an invalid gradient at index {index} - got {list(gshape)} "
-                           f"but expected shape compatible with {list(shape)}")
-    dims = list(range(lead))
-    for i, s in enumerate(shape):
-        if s == 1 and gshape[lead + i] != 1:
-            dims.append(lead + i)
-    if dims:
-        g = g.sum(tuple(dims), keepdim=True)
-    if g._data.shape != tuple(shape):
-        g = g.reshape(shape)
-    return g
-
-
-class AccumulateGrad(Node):
-    """Where gradients of a leaf end up: ``variable.grad``."""
-
-    __slots__ = ("variable",)
-
-    def apply(self, grads):
-        raise AssertionError("AccumulateGrad is handled by the engine")
+from . import anomaly, saved_hooks
+from .hooks import register_post_accumulate_hook, register_tensor_hook, retain_grad  # noqa: F401
+from .node import (_NO_EDGE, _SECOND_BACKWARD, AccumulateGrad, MultiOutputOpNode, Node, OpNode,  # noqa: F401
+                   _modified_error, _new, fit_grads, node_class, sum_to)
+from .saved_hooks import pack_node
 
 
 # --------------------------------------------------------------------------- recording
-_named_classes: dict = {}
-
-
-def node_class(op, name=None, inputs=None):
-    """The node class of ``op`` (cached on ``op.node_class``; named variants in a dict, rebuilt
-    when the op's formula is replaced).
-
-    The name is, in order: ``name`` (the op's frontend chose it), the op's declared ``node``,
-    the formula's ``node`` (a name, or a function of the inputs for ops whose PyTorch node
-    depends on the overload, ``PowBackward0/1/2``), else ``<CamelName>Backward0``."""
-    formula = op.formula
-    if formula is None and op.extra.get("formula_of"):
-        from tensorgraft.registry import registry
-        formula = registry.ops[op.extra["formula_of"]].formula
-    cacheable = name is None
-    if name is None:
-        name = op.extra.get("node")
-        if name is None:
-            spec = getattr(formula, "node", None)
-            if spec.__class__ is dict:
-                spec = spec.get(op.name)
-            if callable(spec):
-                name = spec(inputs)
-                cacheable = False
-            else:
-                name = spec
-    if not cacheable:
-        hit = _named_classes.get((op, name))
-        if hit is not None and hit[0] is formula:
-            return hit[1]
-    cls_name = name or (_camel(op.name) + "Backward0")
-    saves = getattr(formula, "saves", None)
-    cls = type(cls_name, (OpNode,), {
-        "__slots__": (), "_formula": staticmethod(formula) if formula else None, "_op": op,
-        "_saves": tuple(saves) if saves is not None else None,
-        "_saves_output": bool(getattr(formula, "saves_output", False)),
-        "_saves_crossed": bool(getattr(formula, "saves_crossed", False)),
-        "__module__": "tensorgraft.autograd.nodes"})
-    if cacheable:
-        op.node_class = cls
-    else:
-        _named_classes[(op, name)] = (formula, cls)
-    return cls
-
-
-_WORD_START = re.compile(r"(?:^|_|(?<=\d))([a-z])")
-
-
-def _camel(name: str) -> str:
-    """PyTorch's node-name spelling: words start after ``_`` and after digits (``log1p`` ->
-    ``Log1P``, ``deg2rad`` -> ``Deg2Rad``)."""
-    return _WORD_START.sub(lambda m: m.group(1).upper(), name.rpartition(".")[2]).replace("_", "")
-
-
 def accumulator(t: Tensor) -> AccumulateGrad:
     """The leaf's AccumulateGrad node; the tensor keeps only a weak reference to it (the graph
     holds the strong ones), so every node using the leaf shares one accumulator."""
@@ -344,57 +50,6 @@ def accumulator(t: Tensor) -> AccumulateGrad:
         acc._packed = None
         extra.grad_accumulator = weakref.ref(acc)
     return acc
-
-
-# ``autograd.graph.saved_tensors_hooks``: the (pack_hook, unpack_hook) pairs in force, innermost
-# last. Recording checks this list's truth only, so ops pay nothing while no hooks are set.
-saved_hooks: list = []
-# ``disable_saved_tensors_hooks``: the error messages of the blocks that forbid hooks.
-hooks_disabled: list = []
-
-
-def pack_saved(node) -> None:
-    """Hand each tensor a new node saved (and its output, when the formula reads it) to the
-    innermost pack hook, keeping what the hook returns in its place until backward unpacks it."""
-    pack, unpack = saved_hooks[-1]
-    in_force = saved_hooks[:]
-    saved_hooks.clear()  # what the pack hook computes is not packed again (no endless recursion)
-    try:
-        _pack_into(node, pack, unpack)
-    finally:
-        saved_hooks[:] = in_force
-
-
-def _pack_into(node, pack, unpack) -> None:
-    inputs = list(node.inputs)
-    versions = node._versions
-    packed = {}
-    if versions is not None:
-        for i, t in enumerate(inputs):
-            if versions[i] is not None and isinstance(t, Tensor):
-                packed[i] = pack(t)
-                inputs[i] = None
-                versions[i] = None  # what unpack returns is the hook's business, not a saved alias
-    out_meta = None
-    if node._output is not None:
-        data, device, vc, version = node._output
-        alias = wrap(data, device)
-        alias._vc = vc
-        alias._requires_grad = True
-        alias.grad_fn = node
-        packed["out"] = pack(alias)
-        out_meta = (vc, version)
-        node._output = None
-    node.inputs = tuple(inputs)
-    node._packed = (unpack, packed, out_meta)
-
-
-def _checked_unpack(unpack, obj):
-    t = unpack(obj)
-    if not isinstance(t, Tensor):
-        raise TypeError(f"Output of saved tensor unpack_hook expected to be a Tensor but got result of type "
-                        f"{type(t).__name__}")
-    return t
 
 
 def record(op, out: Tensor, inputs, attrs, node_name=None):
@@ -456,13 +111,31 @@ def record(op, out: Tensor, inputs, attrs, node_name=None):
     node._released = False
     node._hk = None
     node._packed = None
-    if saved_hooks and (saved_any or node._output is not None):
-        pack_saved(node)
+    if saved_hooks.in_force and (saved_any or node._output is not None):
+        pack_node(node)
     if anomaly.enabled:
         node._trace = traceback.format_stack()[:-2]
     out._requires_grad = True
     out.grad_fn = node
     out._output_nr = 0
+    return node
+
+
+def record_multi(op, outs, inputs, attrs, node_name=None):
+    """Make the tensors ``outs`` outputs 0, 1, ... of one new node of ``op``, whose formula was
+    declared ``multi_output=True`` (PyTorch's ``UnbindBackward0`` has one node for all pieces)."""
+    node = record(op, outs[0], inputs, attrs, node_name)
+    if node is None:
+        return None
+    if not isinstance(node, MultiOutputOpNode):
+        raise RuntimeError(f"the gradient formula of '{op.name}' must be declared with multi_output=True: the op "
+                           "returns several outputs that share one node")
+    node._num_outputs = len(outs)
+    for nr in range(1, len(outs)):
+        o = outs[nr]
+        o._requires_grad = True
+        o.grad_fn = node
+        o._output_nr = nr
     return node
 
 
@@ -484,53 +157,7 @@ def rebase(t: Tensor, result: Tensor) -> None:
     t._requires_grad = result._requires_grad
 
 
-# --------------------------------------------------------------------------- tensor hooks
-class _OutputHooks:
-    """Hooks on one output of a node: ``Tensor.register_hook`` functions, then ``retain_grad``."""
-
-    __slots__ = ("hooks", "retain")
-
-    def __init__(self):
-        self.hooks = []
-        self.retain = None  # weakref to the tensor whose .grad is kept
-
-
-def _output_hooks(t: Tensor) -> _OutputHooks:
-    th = t.grad_fn._hooks().tensor
-    oh = th.get(t._output_nr)
-    if oh is None:
-        oh = th[t._output_nr] = _OutputHooks()
-    return oh
-
-
-def register_tensor_hook(t: Tensor, hook):
-    if t.grad_fn is None:
-        extra = t._hooks()
-        if extra.hooks is None:
-            extra.hooks = []
-        hooks = extra.hooks
-    else:
-        hooks = _output_hooks(t).hooks
-    hooks.append(hook)
-    return RemovableHandle(hooks, hook)
-
-
-def register_post_accumulate_hook(t: Tensor, hook):
-    extra = t._hooks()
-    if extra.post_accumulate_hooks is None:
-        extra.post_accumulate_hooks = []
-    extra.post_accumulate_hooks.append(hook)
-    return RemovableHandle(extra.post_accumulate_hooks, hook)
-
-
-def retain_grad(t: Tensor) -> None:
-    """Keep the gradient of the non-leaf ``t`` in ``t.grad`` during backward (after its hooks)."""
-    if t.grad_fn is None:
-        return  # leaves keep their gradient anyway
-    _output_hooks(t).retain = weakref.ref(t)
-    t._hooks().retains_grad = True
-
-
+# --------------------------------------------------------------------------- the backward pass
 def _call_tensor_hooks(tensor_hooks, grads, create_graph):
     for nr, oh in tensor_hooks.items():
         g = grads[nr]
@@ -547,7 +174,6 @@ def _call_tensor_hooks(tensor_hooks, grads, create_graph):
                 _accumulate_into(t, g, create_graph)
 
 
-# --------------------------------------------------------------------------- the backward pass
 def _accumulate_into(var: Tensor, g: Tensor, create_graph: bool) -> None:
     """``var.grad += g`` with PyTorch's rules: in place when possible, a fresh tensor the first
     time (the same gradient may flow to several tensors), a graph-carrying sum under create_graph."""

@@ -11,9 +11,10 @@ import traceback
 from tensorgraft.grad_mode import no_grad, state as _gs
 from tensorgraft.tensor import INFERENCE_SAVED, Tensor, wrap, wrap_view
 
-from . import anomaly, engine
-from .engine import (_NO_EDGE, _SECOND_BACKWARD, Node, _checked_unpack, _modified_error, _new, accumulator,
-                     fit_grads)
+from . import anomaly, saved_hooks
+from .engine import accumulator
+from .node import _NO_EDGE, _SECOND_BACKWARD, Node, _modified_error, _new, fit_grads
+from .saved_hooks import checked_unpack
 
 
 class _Packed:
@@ -45,7 +46,7 @@ class FunctionCtx(Node):
         unpack = self._packed
         for t, v in zip(self._saved, self._saved_versions):
             if unpack is not None and t.__class__ is _Packed:
-                out.append(_checked_unpack(unpack, t.obj))
+                out.append(checked_unpack(unpack, t.obj))
                 continue
             if t.__class__ is tuple:  # one of our own outputs, kept as (array, device, vc, output_nr)
                 data, device, vc, nr = t
@@ -229,16 +230,9 @@ class Function(metaclass=FunctionMeta):
             o._output_nr = i
             o._requires_grad = True
             new_outs.append(o)
-        if engine.saved_hooks:
-            # saved_tensors_hooks: the hook keeps what it likes in place of each saved input
-            # (the Function's own outputs stay as they are)
-            pack, ctx._packed = engine.saved_hooks[-1]
-            in_force = engine.saved_hooks[:]
-            engine.saved_hooks.clear()  # what the pack hook computes is not packed again
-            try:
-                saved = [_Packed(pack(t)) if isinstance(t, Tensor) else t for t in saved]
-            finally:
-                engine.saved_hooks[:] = in_force
+        if saved_hooks.in_force:
+            # the hook keeps what it likes in place of each saved input (our own outputs stay)
+            saved, ctx._packed = saved_hooks.pack_function_saved(saved, _Packed)
         ctx._saved = tuple(saved)
         ctx.inputs = None  # backward reads saved_tensors; unsaved inputs may be freed
         return tuple(new_outs) if is_tuple else new_outs[0]

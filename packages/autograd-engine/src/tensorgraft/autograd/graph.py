@@ -6,59 +6,13 @@ the saved-tensor hooks (``saved_tensors_hooks``, ``save_on_cpu``, ``disable_save
 """
 from __future__ import annotations
 
-import contextlib
 import shutil
 import subprocess
 
 from tensorgraft.tensor import Tensor
 
-from . import engine
 from .engine import AccumulateGrad, Node  # noqa: F401
-
-
-class saved_tensors_hooks:
-    """Inside this block, each tensor a new graph node saves for its backward is passed to
-    ``pack_hook`` and the node keeps what that returns; ``unpack_hook`` turns it back into a
-    tensor when backward needs it. Which tensors a node saves is up to its gradient formula,
-    so it can differ from PyTorch's choice for the same op."""
-
-    def __init__(self, pack_hook, unpack_hook):
-        self.pack_hook = pack_hook
-        self.unpack_hook = unpack_hook
-
-    def __enter__(self):
-        if engine.hooks_disabled:
-            raise RuntimeError(engine.hooks_disabled[-1])
-        engine.saved_hooks.append((self.pack_hook, self.unpack_hook))
-        return self
-
-    def __exit__(self, *exc):
-        engine.saved_hooks.pop()
-        return False
-
-
-class save_on_cpu(saved_tensors_hooks):
-    """Keep saved tensors in host memory and move them back to their device in backward (a
-    CPU tensor is kept as it is). ``pin_memory`` is accepted: NumPy memory needs no pinning."""
-
-    def __init__(self, pin_memory: bool = False, device_type: str = "cuda"):
-        def pack(t):
-            return (t.device, t if t.device.type == "cpu" else t.cpu())
-
-        def unpack(packed):
-            device, t = packed
-            return t if t.device == device else t.to(device)
-        super().__init__(pack, unpack)
-
-
-@contextlib.contextmanager
-def disable_saved_tensors_hooks(error_message: str):
-    """Inside this block, entering ``saved_tensors_hooks`` raises RuntimeError(error_message)."""
-    engine.hooks_disabled.append(error_message)
-    try:
-        yield
-    finally:
-        engine.hooks_disabled.pop()
+from .saved_hooks import disable_saved_tensors_hooks, save_on_cpu, saved_tensors_hooks  # noqa: F401
 
 
 def _label_tensor(t: Tensor, name=None) -> str:

@@ -119,17 +119,18 @@ unary("relu", kernel=lambda xp, a: xp.maximum(a, 0))
 
 
 # --------------------------------------------------------------------------- relu's backward
-# ``threshold_backward(grad, x, t)``: grad where x > t, else exactly 0 (also where grad is inf or
-# NaN, which a multiplication by the 0/1 mask would turn into NaN). PyTorch's op of the same name,
-# so the node of a double backward through relu is ThresholdBackwardBackward0, as there.
+# ``threshold_backward(grad, x, t)``: exactly 0 where x <= t (also where grad is inf or NaN, which
+# a multiplication by the 0/1 mask would turn into NaN), else grad. Written as "not x <= t" rather
+# than "x > t" because PyTorch passes the gradient where x is NaN (relu(nan) = nan has grad 1).
+# PyTorch's op of the same name, so a double backward through relu records ThresholdBackwardBackward0.
 def _threshold_backward_kernel(xp, g, x, threshold):
-    keep = x > threshold
-    if xp is np and g.dtype.kind == "f" and g.shape == keep.shape:
+    flat = x <= threshold
+    if xp is np and g.dtype.kind == "f" and g.shape == flat.shape:
         # np.where branches per element and is ~15x slower than a multiply on a random mask;
-        # and-ing the bits with an all-ones/all-zeros mask of the same width is branch-free
+        # and-ing the bits with an all-ones/all-zeros mask (flat - 1: 0 or -1) is branch-free
         ints = np.dtype(f"i{g.dtype.itemsize}")
-        return np.bitwise_and(g.view(ints), np.negative(keep.view(np.uint8), dtype=ints)).view(g.dtype)
-    return xp.where(keep, g, xp.zeros((), g.dtype))
+        return np.bitwise_and(g.view(ints), np.subtract(flat.view(np.uint8), 1, dtype=ints)).view(g.dtype)
+    return xp.where(flat, xp.zeros((), g.dtype), g)
 
 
 def _threshold_backward_frontend(op):
@@ -149,7 +150,7 @@ def _threshold_backward_samples(dtype, device):
 
 
 def _threshold_backward_ref(g, x, threshold):
-    return np.where(x > threshold, g, 0)
+    return np.where(x <= threshold, 0, g)
 
 
 threshold_backward = defop("threshold_backward", kernel=_threshold_backward_kernel,

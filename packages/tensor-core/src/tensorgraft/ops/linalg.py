@@ -19,8 +19,7 @@ from ..amp._state import state as _autocast  # autocast's flag (tensorgraft.amp)
 from ._define import defop
 
 
-class LinAlgError(RuntimeError):
-    """``torch.linalg.LinAlgError``: a matrix is singular / not positive-definite."""
+from ..errors import LinAlgError  # noqa: E402  (re-exported: lu.py, ldl.py and tensorgraft.linalg import it here)
 
 
 _C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
@@ -652,13 +651,38 @@ def _float_check(fname, t):
                            f"{F._type_name(t._data.dtype)}")
 
 
+def _batch_prefix(a, flat_index) -> str:
+    """PyTorch names the failing matrix of a batch (its index in the flattened batch)."""
+    return f"(Batch element {flat_index}): " if a.ndim > 2 else ""
+
+
+def _first_zero_pivot(a):
+    """(flat batch index, 1-based order) of the first exactly-zero pivot of LU with partial pivoting
+    (LAPACK getrf's ``info``) among the matrices of ``a``; None if there is none. Run on the host,
+    only after the backend reported a singular matrix."""
+    from .lu import _lu_kernel
+    info = np.asarray(_lu_kernel(np, _host(a), True)[2]).reshape(-1)
+    bad = np.flatnonzero(info > 0)
+    return (int(bad[0]), int(info[bad[0]])) if bad.size else None
+
+
+def _host(a):
+    return np.asarray(a.get() if hasattr(a, "get") else a)
+
+
+def singular_inv_error(fname, a):
+    """PyTorch's message for inverting a singular matrix (linalg.inv, inverse, matrix_power(-n))."""
+    b, order = _first_zero_pivot(a) or (0, 1)
+    return LinAlgError(f"{fname}: {_batch_prefix(a, b)}The diagonal element {order} is zero, the inversion could not "
+                       "be completed because the input matrix is singular.")
+
+
 def _inv_kernel(xp, a):
     try:
         return xp.linalg.inv(a)
     except Exception as exc:  # numpy.linalg.LinAlgError
         if "ingular" in str(exc):
-            raise LinAlgError("linalg.inv: The diagonal element is zero, the inversion could not be completed because "
-                              "the input matrix is singular.") from None
+            raise singular_inv_error("linalg.inv", a) from None
         raise
 
 
@@ -765,8 +789,10 @@ def _solve_frontend(op):
             res = table[A._device.type](a, b, vec)
         except Exception as exc:
             if "ingular" in str(exc):
-                raise LinAlgError("torch.linalg.solve: The solver failed because the input matrix is singular.") \
-                    from None
+                where = _first_zero_pivot(a)
+                prefix = _batch_prefix(a, where[0] if where else 0)
+                raise LinAlgError(f"torch.linalg.solve: {prefix}The solver failed because the input matrix is "
+                                  "singular.") from None
             raise
         if not left:
             res = res.swapaxes(-1, -2)
@@ -778,15 +804,46 @@ _solve = defop("linalg_solve", kernel=_solve_kernel, frontend=_solve_frontend, m
 
 
 def _cholesky_kernel(xp, a, upper):
+    if upper:  # PyTorch then reads A's upper triangle: factor A^H (whose lower triangle that is)
+        a = xp.conj(xp.swapaxes(a, -1, -2))
     try:
         L = xp.linalg.cholesky(a)
-    except Exception:
-        raise LinAlgError("linalg.cholesky: The factorization could not be completed because the input is not "
-                          "positive-definite.") from None
-    if xp is not np and bool(xp.isnan(L).any()):  # pragma: no cover - CuPy reports failure with NaNs
-        raise LinAlgError("linalg.cholesky: The factorization could not be completed because the input is not "
-                          "positive-definite.")
+    except Exception:  # numpy's LinAlgError; CuPy (below) fills the failed matrices with NaN instead
+        L = None
+    # NumPy factors a matrix holding NaN without complaint (NaN pivots); LAPACK's potrf, as PyTorch
+    # runs it, stops there: a NaN anywhere in the diagonal of L means some pivot was not > 0
+    if L is None or bool(xp.isnan(xp.diagonal(L, 0, -2, -1).real).any()):
+        raise not_positive_definite("linalg.cholesky", a)
     return xp.conj(xp.swapaxes(L, -1, -2)) if upper else L
+
+
+def cholesky_info(a):
+    """Per matrix of ``a`` (host array, flattened batch): 0, or the order of its first leading
+    minor that is not positive-definite (LAPACK potrf's ``info``), by a column-by-column
+    factorization that stops at the first pivot that is not > 0 (NaN included). Also returns the
+    partial factors, as potrf leaves them: the columns before the failure done, the failing pivot
+    unrooted, the rest as in ``a``'s lower triangle."""
+    n = a.shape[-1]
+    flat = np.array(a.reshape((-1, n, n)))
+    info = np.zeros(flat.shape[0], dtype=np.int32)
+    for b, m in enumerate(flat):
+        for j in range(n):
+            row = m[j, :j]
+            pivot = m[j, j] - np.dot(row, np.conj(row))
+            if not np.real(pivot) > 0:
+                info[b] = j + 1
+                m[j, j] = pivot
+                break
+            m[j, j] = np.sqrt(np.real(pivot))
+            m[j + 1:, j] = (m[j + 1:, j] - m[j + 1:, :j] @ np.conj(row)) / m[j, j]
+    return info, np.tril(flat).reshape(a.shape)
+
+
+def not_positive_definite(fname, a):
+    info = cholesky_info(_host(a))[0]
+    b = int(np.argmax(info > 0))
+    return LinAlgError(f"{fname}: {_batch_prefix(a, b)}The factorization could not be completed because the input "
+                       f"is not positive-definite (the leading minor of order {info[b]} is not positive-definite).")
 
 
 def _cholesky_frontend(op):
@@ -804,7 +861,10 @@ _cholesky = defop("linalg_cholesky", kernel=_cholesky_kernel, frontend=_cholesky
 
 
 def _torch_cholesky(input, upper=False, *, out=None):
-    return _cholesky.frontend(input, upper=upper)
+    try:
+        return _cholesky.frontend(input, upper=upper)
+    except LinAlgError as e:  # the legacy op's message names it ``cholesky``
+        raise LinAlgError(str(e).replace("linalg.cholesky: ", "cholesky: ", 1)) from None
 
 
 defop("cholesky", frontend=lambda op: _torch_cholesky, differentiable=False)

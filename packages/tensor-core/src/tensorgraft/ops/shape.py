@@ -860,6 +860,39 @@ def _slice_frontend(op):
 _slice = defop("_slice", kernel=_slice_kernel, frontend=_slice_frontend, method=False, public=False)
 
 
+def _pieces_kernel(xp, a, dim, sizes):
+    pre = (slice(None),) * dim
+    if sizes is None:
+        return tuple(a[pre + (i, Ellipsis)] for i in range(a.shape[dim]))  # Ellipsis: 0-d views, not scalars
+    out = []
+    start = 0
+    for s in sizes:
+        out.append(a[pre + (slice(start, start + s),)])
+        start += s
+    return tuple(out)
+
+
+def _pieces_frontend(op):
+    """Internal: the views unbind (``sizes=None``) or split (a size per piece) returns, recorded
+    on ONE graph node with an output per piece, as PyTorch records ``UnbindBackward0`` and
+    ``SplitBackward0``. Its backward joins the pieces' gradients in one allocation; a node per
+    piece would scatter each piece's gradient into zeros the size of the whole input and then
+    add those up (quadratic in the number of pieces: an RNN's time steps)."""
+    table = op.table
+
+    def pieces(input, dim, sizes, node_name):
+        outs = tuple(wrap_view(p, input) for p in table[input._device.type](input._data, dim, sizes))
+        if outs and input._requires_grad and _gs.enabled:
+            if Tensor._autograd.record_multi(op, outs, (input,), {"dim": dim, "sizes": sizes}, node_name):
+                for k, t in enumerate(outs):
+                    t._hooks().multi_view_nr = k  # in-place writes to them are refused, as in PyTorch
+        return outs
+    return pieces
+
+
+_pieces = defop("_pieces", kernel=_pieces_kernel, frontend=_pieces_frontend, method=False, public=False)
+
+
 def _narrow(input, dim, start, length):
     _check(input, "narrow")
     a = input._data
@@ -909,7 +942,6 @@ def _split(input, split_size_or_sections, dim=0):
         raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = wrap_dim(dim, a.ndim)
     n = a.shape[d]
-    pre = (slice(None),) * d
     if isinstance(split_size_or_sections, (list, tuple)):
         sizes = [_int_arg(s, "split_with_sizes", "split_sizes") for s in split_size_or_sections]
         if sum(sizes) != n or any(s < 0 for s in sizes):
@@ -927,12 +959,8 @@ def _split(input, split_size_or_sections, dim=0):
         else:
             sizes = [min(s, n - k) for k in range(0, n, s)] or [0]
         name = "SplitBackward0"
-    out = []
-    start = 0
-    for s in sizes:
-        out.append(_slice.frontend(input, pre + (slice(start, start + s),), name))
-        start += s
-    return _mark_multi_view(tuple(out))
+    sizes = tuple(sizes)
+    return _pieces.frontend(input, d, sizes, name)
 
 
 defop("split", frontend=lambda op: _split, differentiable=False)
@@ -992,19 +1020,7 @@ def _unbind(input, dim=0):
     a = input._data
     if a.ndim == 0:
         raise RuntimeError("Dimension specified as 0 but tensor has no dimensions")
-    d = wrap_dim(dim, a.ndim)
-    pre = (slice(None),) * d
-    return _mark_multi_view(tuple(_slice.frontend(input, pre + (i, Ellipsis), "UnbindBackward0")
-                                  for i in range(a.shape[d])))
-
-
-def _mark_multi_view(outputs):
-    """Record on each output of a multi-view op that records gradients which output it is, so an
-    in-place write to it can be refused as PyTorch refuses it."""
-    for k, t in enumerate(outputs):
-        if t.grad_fn is not None:
-            t._hooks().multi_view_nr = k
-    return outputs
+    return _pieces.frontend(input, wrap_dim(dim, a.ndim), None, "UnbindBackward0")
 
 
 defop("unbind", frontend=lambda op: _unbind, differentiable=False)
@@ -1426,6 +1442,10 @@ _SHAPE_SAMPLES = {
     "atleast_2d": (_one((), shape=(3,)), np.atleast_2d),
     "atleast_3d": (_one((), shape=(2, 3)), np.atleast_3d),
     "_slice": (_one(((slice(None), slice(0, 2)), "SliceBackward0")), lambda a, i, n: a[i]),
+    "_pieces": (_one((1, None, "UnbindBackward0"), (0, [1, 0, 1], "SplitWithSizesBackward0"),
+                     (2, [2], "SplitBackward0")),
+                lambda a, d, sizes, n: tuple(np.moveaxis(a, d, 0)) if sizes is None
+                else tuple(np.split(a, np.cumsum(sizes)[:-1], axis=d))),
     "narrow": (_one((1, 1, 2), (0, 0, 1)), None),
     "select": (_one((1, 2), (-1, 0)), lambda a, d, i: np.take(a, i, axis=d)),
     "split": (_one((1,), ([1, 2], 1)), None),

@@ -6,7 +6,7 @@
 FORMULAS: dict = {}
 
 
-def formula(*names, saves=None, saves_output=False, node=None, saves_crossed=False):
+def formula(*names, saves=None, saves_output=False, node=None, saves_crossed=False, multi_output=False):
     """Declare the backward of one or more ops: ``@formula("add", saves=())``.
 
     ``saves_crossed``: for a product of two operands, each is kept only when the *other* one
@@ -15,9 +15,13 @@ def formula(*names, saves=None, saves_output=False, node=None, saves_crossed=Fal
 
     ``node`` names the graph node where PyTorch's name is not ``<CamelOpName>Backward0``: a
     string, a function of the op's inputs (overloads: ``PowBackward1``), or a dict from op name
-    to either (aliases: ``multiply`` records ``MulBackward0``)."""
+    to either (aliases: ``multiply`` records ``MulBackward0``).
+
+    ``multi_output``: the op's outputs share one node (``record_multi``), and the formula is
+    called with the list of their gradients (``None`` where an output got none)."""
     def deco(fn):
         fn.saves = saves
+        fn.multi_output = multi_output
         fn.saves_crossed = saves_crossed
         fn.saves_output = saves_output
         fn.node = node

@@ -73,6 +73,21 @@ def slice_back(node, g):
     return (index_backward(g, node.attrs["shape"], (node.attrs["index"], None)),)
 
 
+@formula("_pieces", saves=(), multi_output=True)
+def pieces(node, grads):
+    """unbind/split/chunk: the input's gradient is the pieces' gradients joined back along the
+    split dim (zeros for pieces that got none), built in one allocation by stack/cat."""
+    import tensorgraft as tg
+    dim, sizes = node.attrs["dim"], node.attrs["sizes"]
+    shape = node.in_meta[0][0]
+    given = next(g for g in grads if g is not None)
+    if sizes is None:  # unbind: each piece lost the dim
+        piece = shape[:dim] + shape[dim + 1:]
+        return (tg.stack([given.new_zeros(piece) if g is None else g for g in grads], dim),)
+    parts = [given.new_zeros(shape[:dim] + (s,) + shape[dim + 1:]) if g is None else g for g, s in zip(grads, sizes)]
+    return (parts[0] if len(parts) == 1 else tg.cat(parts, dim),)
+
+
 @formula("flip", saves=())
 def flip(node, g):
     dims = node.attrs["dims"]

@@ -1,0 +1,92 @@
+"""Hooks on the graph: the handle every ``register_*hook`` returns, a node's own hook lists, and
+the hooks and ``retain_grad`` registered on a tensor (kept per output of the node that made it,
+so a hook sees that output's gradient when the backward pass reaches the node)."""
+from __future__ import annotations
+
+import weakref
+
+from tensorgraft.tensor import Tensor
+
+
+class RemovableHandle:
+    """Returned by the ``register_*hook`` methods; ``remove()`` unregisters the hook."""
+
+    _next_id = 0
+
+    def __init__(self, container, item):
+        self._container = container
+        self._item = item
+        RemovableHandle._next_id += 1
+        self.id = RemovableHandle._next_id
+
+    def remove(self):
+        c = self._container
+        if c is not None:
+            try:
+                c.remove(self._item)
+            except ValueError:
+                pass
+            self._container = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+class NodeHooks:
+    """A node's hooks, allocated on first registration (the backward loop checks one slot)."""
+
+    __slots__ = ("pre", "post", "tensor")
+
+    def __init__(self):
+        self.pre = []      # Node.register_prehook
+        self.post = []     # Node.register_hook
+        self.tensor = {}   # output_nr -> _OutputHooks (Tensor.register_hook / retain_grad)
+
+
+class _OutputHooks:
+    """Hooks on one output of a node: ``Tensor.register_hook`` functions, then ``retain_grad``."""
+
+    __slots__ = ("hooks", "retain")
+
+    def __init__(self):
+        self.hooks = []
+        self.retain = None  # weakref to the tensor whose .grad is kept
+
+
+def _output_hooks(t: Tensor) -> _OutputHooks:
+    th = t.grad_fn._hooks().tensor
+    oh = th.get(t._output_nr)
+    if oh is None:
+        oh = th[t._output_nr] = _OutputHooks()
+    return oh
+
+
+def register_tensor_hook(t: Tensor, hook):
+    if t.grad_fn is None:
+        extra = t._hooks()
+        if extra.hooks is None:
+            extra.hooks = []
+        hooks = extra.hooks
+    else:
+        hooks = _output_hooks(t).hooks
+    hooks.append(hook)
+    return RemovableHandle(hooks, hook)
+
+
+def register_post_accumulate_hook(t: Tensor, hook):
+    extra = t._hooks()
+    if extra.post_accumulate_hooks is None:
+        extra.post_accumulate_hooks = []
+    extra.post_accumulate_hooks.append(hook)
+    return RemovableHandle(extra.post_accumulate_hooks, hook)
+
+
+def retain_grad(t: Tensor) -> None:
+    """Keep the gradient of the non-leaf ``t`` in ``t.grad`` during backward (after its hooks)."""
+    if t.grad_fn is None:
+        return  # leaves keep their gradient anyway
+    _output_hooks(t).retain = weakref.ref(t)
+    t._hooks().retains_grad = True

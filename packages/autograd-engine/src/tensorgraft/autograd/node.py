@@ -1,0 +1,277 @@
+"""Graph nodes: ``Node`` (PyTorch's ``torch.autograd.graph.Node``), ``OpNode`` whose backward is a
+registered formula, ``MultiOutputOpNode`` for ops whose outputs share one node, ``AccumulateGrad``
+for leaves, and ``node_class``, which names each op's node class as PyTorch does."""
+from __future__ import annotations
+
+import re
+
+from tensorgraft.tensor import Tensor, wrap
+
+from .hooks import NodeHooks, RemovableHandle
+from .saved_hooks import unpack_node
+
+_SECOND_BACKWARD = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after they have "
+    "already been freed). Saved intermediate values of the graph are freed when you call .backward() or "
+    "autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or "
+    "if you need to access saved tensors after calling backward.")
+
+_NO_EDGE = (None, 0)
+_new = object.__new__
+
+
+_CPP_NODE_NAMES = frozenset({"CopySlices", "CopyBackwards", "AccumulateGrad"})
+
+def _modified_error(t, expected, fn, nr):
+    """PyTorch's message for a saved tensor changed in place after it was saved."""
+    which = f", which is output {nr} of {_short_name(fn)}," if fn is not None else ""
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace operation: "
+        f"[{t.type()} {list(t._data.shape)}]{which} is at version {t._vc[0]}; expected version {expected} "
+        "instead. Hint: enable anomaly detection to find the operation that failed to compute its gradient, "
+        "with torch.autograd.set_detect_anomaly(True, check_nan=False).")
+
+
+_BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
+
+
+def _short_name(fn) -> str:
+    return _BACKWARD_SUFFIX.sub("", type(fn).__name__)
+
+
+class Node:
+    """A node of the backward graph (PyTorch's ``torch.autograd.graph.Node``)."""
+
+    __slots__ = ("inputs", "attrs", "next_functions", "needs_input_grad", "in_meta", "_versions", "_output",
+                 "_released", "_hk", "_trace", "_metadata", "_packed", "__weakref__")
+
+    _saves = None          # indices of inputs the formula reads; None = all
+    _saves_output = False  # whether the formula reads the op's output
+    _saves_crossed = False  # formula(saves_crossed=True): keep each operand only for the other's grad
+    _num_outputs = 1
+
+    def name(self) -> str:
+        n = type(self).__name__
+        # PyTorch's hand-written C++ nodes carry their namespace in name() (not in repr)
+        return "torch::autograd::" + n if n in _CPP_NODE_NAMES else n
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
+
+    @property
+    def metadata(self) -> dict:
+        try:
+            return self._metadata
+        except AttributeError:
+            self._metadata = {}
+            return self._metadata
+
+    def _hooks(self) -> "NodeHooks":
+        hk = self._hk
+        if hk is None:
+            hk = self._hk = NodeHooks()
+        return hk
+
+    def register_hook(self, fn):
+        """``fn(grad_inputs, grad_outputs)`` after the node runs; may return new grad_inputs."""
+        hooks = self._hooks().post
+        hooks.append(fn)
+        return RemovableHandle(hooks, fn)
+
+    def register_prehook(self, fn):
+        """``fn(grad_outputs)`` before the node runs; may return new grad_outputs."""
+        hooks = self._hooks().pre
+        hooks.append(fn)
+        return RemovableHandle(hooks, fn)
+
+    @property
+    def output(self) -> Tensor:
+        """The op's result, for formulas declared with ``saves_output=True``. A fresh alias each
+        time whose ``grad_fn`` is this node, so double backward flows through the op; the node
+        itself keeps only the array (no reference cycle node -> tensor -> node)."""
+        out = self._output
+        if out is None:
+            if self._released:
+                raise RuntimeError(_SECOND_BACKWARD)
+            raise RuntimeError(f"{type(self).__name__}: the formula reads node.output but was registered without "
+                               "saves_output=True")
+        data, device, vc, _version = out
+        alias = wrap(data, device)
+        alias._vc = vc
+        alias._requires_grad = True
+        alias.grad_fn = self
+        return alias
+
+    def _check_saved(self):
+        if self._released:
+            raise RuntimeError(_SECOND_BACKWARD)
+        versions = self._versions
+        if versions is not None:
+            for t, v in zip(self.inputs, versions):
+                if v is not None and t._vc[0] != v:
+                    raise _modified_error(t, v, t.grad_fn, t._output_nr)
+        out = self._output
+        if out is not None and out[2][0] != out[3]:
+            alias = wrap(out[0], out[1])
+            alias._vc = out[2]
+            raise _modified_error(alias, out[3], self, 0)
+
+    def release(self):
+        """Drop what the node saved (after a backward pass without ``retain_graph``)."""
+        if self._versions is not None or self._output is not None or self._packed is not None:
+            self._released = True
+        self.inputs = None
+        self._output = None
+        self._packed = None
+
+
+class OpNode(Node):
+    """A node whose backward is a registered formula: ``formula(node, grad) -> grads per input``."""
+
+    __slots__ = ()
+    _formula = None
+    _op = None
+
+    def apply(self, grads):
+        if self._packed is not None:
+            unpack_node(self)
+        if self._versions is not None or self._output is not None or self._released:
+            self._check_saved()
+        formula = self._formula
+        if formula is None:
+            raise RuntimeError(f"the derivative for '{self._op.name}' is not implemented (no gradient formula is "
+                               "registered for it)")
+        res = formula(self, grads[0])
+        if res.__class__ is not tuple:
+            res = tuple(res) if isinstance(res, list) else (res,)
+        return fit_grads(self, res)
+
+
+class MultiOutputOpNode(OpNode):
+    """One node for an op with several differentiable outputs (unbind, split, chunk): its formula
+    gets the list of the outputs' gradients, ``None`` for outputs that received none, and builds
+    the input's gradient in one go instead of one full-size gradient per output."""
+
+    __slots__ = ("_num_outputs",)
+
+    def apply(self, grads):
+        if self._packed is not None:
+            unpack_node(self)
+        if self._versions is not None or self._output is not None or self._released:
+            self._check_saved()
+        res = self._formula(self, grads)
+        if res.__class__ is not tuple:
+            res = tuple(res) if isinstance(res, list) else (res,)
+        return fit_grads(self, res)
+
+
+def fit_grads(node, res, needs=None):
+    """Reduce broadcast gradients to each input's shape and cast them to its dtype."""
+    if needs is None:
+        needs = node.needs_input_grad
+    if len(res) != len(needs):
+        raise RuntimeError(f"function {type(node).__name__} returned an incorrect number of gradients (expected "
+                           f"{len(needs)}, got {len(res)})")
+    out = []
+    for g, need, meta in zip(res, needs, node.in_meta):
+        if g is None or not need:
+            out.append(None)
+            continue
+        d = g._data
+        if d.shape != meta[0]:
+            g = sum_to(g, meta[0], node, len(out))
+        if d.dtype is not meta[1] and d.dtype != meta[1]:
+            if d.dtype.kind == "c" and meta[1].kind != "c":
+                g = g.real  # a real input's gradient is the real part of a complex one, as PyTorch
+            g = g.to(_dtype_of(meta[1]))
+        out.append(g)
+    return out
+
+
+def _dtype_of(npdtype):
+    from tensorgraft.dtypes import _BY_NUMPY
+    return _BY_NUMPY[npdtype]
+
+
+def sum_to(g: Tensor, shape, node=None, index=0) -> Tensor:
+    """Sum a broadcast gradient back down to ``shape``."""
+    gshape = g._data.shape
+    lead = len(gshape) - len(shape)
+    ok = lead >= 0 and all(s == 1 or s == gs for s, gs in zip(shape, gshape[lead:]))
+    if not ok:
+        name = type(node).__name__ if node is not None else "backward"
+        raise RuntimeError(f"Function {name} returned an invalid gradient at index {index} - got {list(gshape)} "
+                           f"but expected shape compatible with {list(shape)}")
+    dims = list(range(lead))
+    for i, s in enumerate(shape):
+        if s == 1 and gshape[lead + i] != 1:
+            dims.append(lead + i)
+    if dims:
+        g = g.sum(tuple(dims), keepdim=True)
+    if g._data.shape != tuple(shape):
+        g = g.reshape(shape)
+    return g
+
+
+class AccumulateGrad(Node):
+    """Where gradients of a leaf end up: ``variable.grad``."""
+
+    __slots__ = ("variable",)
+
+    def apply(self, grads):
+        raise AssertionError("AccumulateGrad is handled by the engine")
+
+
+_named_classes: dict = {}
+
+
+def node_class(op, name=None, inputs=None):
+    """The node class of ``op`` (cached on ``op.node_class``; named variants in a dict, rebuilt
+    when the op's formula is replaced).
+
+    The name is, in order: ``name`` (the op's frontend chose it), the op's declared ``node``,
+    the formula's ``node`` (a name, or a function of the inputs for ops whose PyTorch node
+    depends on the overload, ``PowBackward0/1/2``), else ``<CamelName>Backward0``."""
+    formula = op.formula
+    if formula is None and op.extra.get("formula_of"):
+        from tensorgraft.registry import registry
+        formula = registry.ops[op.extra["formula_of"]].formula
+    cacheable = name is None
+    if name is None:
+        name = op.extra.get("node")
+        if name is None:
+            spec = getattr(formula, "node", None)
+            if spec.__class__ is dict:
+                spec = spec.get(op.name)
+            if callable(spec):
+                name = spec(inputs)
+                cacheable = False
+            else:
+                name = spec
+    if not cacheable:
+        hit = _named_classes.get((op, name))
+        if hit is not None and hit[0] is formula:
+            return hit[1]
+    cls_name = name or (_camel(op.name) + "Backward0")
+    saves = getattr(formula, "saves", None)
+    base = MultiOutputOpNode if getattr(formula, "multi_output", False) else OpNode
+    cls = type(cls_name, (base,), {
+        "__slots__": (), "_formula": staticmethod(formula) if formula else None, "_op": op,
+        "_saves": tuple(saves) if saves is not None else None,
+        "_saves_output": bool(getattr(formula, "saves_output", False)),
+        "_saves_crossed": bool(getattr(formula, "saves_crossed", False)),
+        "__module__": "tensorgraft.autograd.nodes"})
+    if cacheable:
+        op.node_class = cls
+    else:
+        _named_classes[(op, name)] = (formula, cls)
+    return cls
+
+
+_WORD_START = re.compile(r"(?:^|_|(?<=\d))([a-z])")
+
+
+def _camel(name: str) -> str:
+    """PyTorch's node-name spelling: words start after ``_`` and after digits (``log1p`` ->
+    ``Log1P``, ``deg2rad`` -> ``Deg2Rad``)."""
+    return _WORD_START.sub(lambda m: m.group(1).upper(), name.rpartition(".")[2]).replace("_", "")

@@ -1,0 +1,132 @@
+"""Saved-tensor hooks: ``saved_tensors_hooks``, ``save_on_cpu`` and ``disable_saved_tensors_hooks``
+(public through ``tensorgraft.autograd.graph``, as in PyTorch).
+
+Inside a ``saved_tensors_hooks`` block, each tensor a new node keeps for its backward is handed to
+the pack hook, and the node keeps whatever that returns instead; the unpack hook turns it back into
+a tensor each time a backward pass needs it. Recording (``engine.record``) only tests the truth of
+``in_force``, so ops pay nothing while no hooks are set.
+"""
+from __future__ import annotations
+
+import contextlib
+
+from tensorgraft.tensor import Tensor, wrap
+
+# The (pack_hook, unpack_hook) pairs in force, innermost last.
+in_force: list = []
+# The error messages of the ``disable_saved_tensors_hooks`` blocks we are inside, innermost last.
+disabled_messages: list = []
+
+
+class saved_tensors_hooks:
+    """Inside this block, each tensor a new graph node saves for its backward is passed to
+    ``pack_hook`` and the node keeps what that returns; ``unpack_hook`` turns it back into a
+    tensor when backward needs it. Which tensors a node saves is up to its gradient formula,
+    so it can differ from PyTorch's choice for the same op."""
+
+    def __init__(self, pack_hook, unpack_hook):
+        self.pack_hook = pack_hook
+        self.unpack_hook = unpack_hook
+
+    def __enter__(self):
+        if disabled_messages:
+            raise RuntimeError(disabled_messages[-1])
+        in_force.append((self.pack_hook, self.unpack_hook))
+        return self
+
+    def __exit__(self, *exc):
+        in_force.pop()
+        return False
+
+
+class save_on_cpu(saved_tensors_hooks):
+    """Keep saved tensors in host memory and move them back to their device in backward (a
+    CPU tensor is kept as it is). ``pin_memory`` is accepted: NumPy memory needs no pinning."""
+
+    def __init__(self, pin_memory: bool = False, device_type: str = "cuda"):
+        def pack(t):
+            return (t.device, t if t.device.type == "cpu" else t.cpu())
+
+        def unpack(packed):
+            device, t = packed
+            return t if t.device == device else t.to(device)
+        super().__init__(pack, unpack)
+
+
+@contextlib.contextmanager
+def disable_saved_tensors_hooks(error_message: str):
+    """Inside this block, entering ``saved_tensors_hooks`` raises RuntimeError(error_message)."""
+    disabled_messages.append(error_message)
+    try:
+        yield
+    finally:
+        disabled_messages.pop()
+
+
+@contextlib.contextmanager
+def _innermost_pair():
+    """The innermost (pack, unpack) pair, with no hooks in force while the pack hook runs: what
+    the hook computes is not packed again (no endless recursion)."""
+    pair = in_force[-1]
+    outer = in_force[:]
+    in_force.clear()
+    try:
+        yield pair
+    finally:
+        in_force[:] = outer
+
+
+def pack_node(node) -> None:
+    """Pack each tensor a new op node saved (and its output, when the formula reads it), keeping
+    what the hook returns until ``unpack_node`` runs at backward."""
+    with _innermost_pair() as (pack, unpack):
+        inputs = list(node.inputs)
+        versions = node._versions
+        packed = {}
+        if versions is not None:
+            for i, t in enumerate(inputs):
+                if versions[i] is not None and isinstance(t, Tensor):
+                    packed[i] = pack(t)
+                    inputs[i] = None
+                    versions[i] = None  # what unpack returns is the hook's business, not a saved alias
+        out_meta = None
+        if node._output is not None:
+            data, device, vc, version = node._output
+            alias = wrap(data, device)
+            alias._vc = vc
+            alias._requires_grad = True
+            alias.grad_fn = node
+            packed["out"] = pack(alias)
+            out_meta = (vc, version)
+            node._output = None
+        node.inputs = tuple(inputs)
+        node._packed = (unpack, packed, out_meta)
+
+
+def unpack_node(node) -> None:
+    """Put back what ``pack_node`` packed: the unpack hook runs at every backward pass."""
+    unpack, packed, out_meta = node._packed
+    inputs = list(node.inputs)
+    for i, obj in packed.items():
+        t = checked_unpack(unpack, obj)
+        if i == "out":
+            node._output = (t._data, t._device) + out_meta
+        else:
+            inputs[i] = t
+    node.inputs = tuple(inputs)
+
+
+def pack_function_saved(saved, wrap_packed):
+    """For ``Function.save_for_backward``: pack each saved tensor (``wrap_packed`` marks what
+    the hook returned); the Function's own outputs, kept as plain tuples, stay as they are.
+    Returns (the new saved tuple, the unpack hook)."""
+    with _innermost_pair() as (pack, unpack):
+        return tuple(wrap_packed(pack(t)) if isinstance(t, Tensor) else t for t in saved), unpack
+
+
+def checked_unpack(unpack, obj):
+    t = unpack(obj)
+    if not isinstance(t, Tensor):
+        raise TypeError(f"Output of saved tensor unpack_hook expected to be a Tensor but got result of type "
+                        f"{type(t).__name__}")
+    return t
