@@ -72,7 +72,10 @@ def test_multi_output_copies():
     sizes = tg.split_with_sizes_copy(x, [1, 3], 1)
     assert _node(sizes[1]) == "SplitWithSizesBackward0_copy"
     rows = tg.unbind_copy(x, 1)
-    assert len(rows) == 4 and _node(rows[0]) == "UnbindBackward0_copy"
+    assert len(rows) == 4 and all(_node(r) == "UnbindBackward0_copy" for r in rows)
+    # the pieces share one multi-output node (as in PyTorch): it is renamed once, on every call
+    assert all(_node(r) == "UnbindBackward0_copy" for r in tg.unbind_copy(x, 1))
+    assert [r.output_nr for r in rows] == [0, 1, 2, 3]
     (parts[0].sum() + 2 * parts[1].sum()).backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.array([[1, 1, 2, 2]] * 3, dtype=float))
     outs = (tg.empty(3, 2, dtype=tg.float64), tg.empty(3, 2, dtype=tg.float64))

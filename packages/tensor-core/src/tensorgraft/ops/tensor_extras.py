@@ -36,6 +36,8 @@ def _rename_node(node, name):
     """Give ``node`` PyTorch's name for the copying variant of its op. The node keeps its
     formula and saved state; only its class (which carries the name) becomes a subclass."""
     cls = type(node)
+    if cls.__name__ == name:   # pieces of one split share their node: rename it once
+        return
     key = (cls, name)
     sub = _renamed_nodes.get(key)
     if sub is None:
@@ -47,6 +49,9 @@ def _copied(view, node_name=None):
     """A contiguous copy of ``view`` (a tensor or a tuple of them) that keeps its graph node,
     renamed ``node_name`` (default: the view's node name + ``_copy``)."""
     if isinstance(view, (tuple, list)):
+        if node_name is None:  # the pieces of a split share one node: name it from the view's name once
+            node = next((v.grad_fn for v in view if v.grad_fn is not None), None)
+            node_name = None if node is None else type(node).__name__ + "_copy"
         return tuple(_copied(v, node_name) for v in view)
     out = wrap(view._data.copy(), view._device)
     node = view.grad_fn
