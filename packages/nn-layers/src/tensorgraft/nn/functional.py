@@ -13,7 +13,9 @@ from tensorgraft.ops._args import wrap_dim as _wrap_dim
 from tensorgraft.ops._frontend import _type_name
 from tensorgraft.tensor import Tensor, wrap
 
+from .functional_ops import _common as _ops_common
 from .functional_ops import activation as _act
+from .functional_ops import attention as _attention
 from .functional_ops import linear as _lin
 from .functional_ops import loss as _loss
 from .functional_ops import ctc_loss as _ctc
@@ -442,7 +444,22 @@ def _broadcast_check(input, target):
                                    f"non-singleton dimension {i}") from None
 
 
-def _pointwise_loss(op, input, target, reduction, *params, warn_name=None, stacklevel=3):
+def _expandable_to(weight, shape):
+    """binary_cross_entropy expands its weight to the input's shape (one way, unlike broadcasting)."""
+    w, x = tuple(weight.shape), tuple(shape)
+    for i in range(1, min(len(w), len(x)) + 1):
+        if w[-i] != 1 and w[-i] != x[-i]:
+            raise RuntimeError(f"Attempting to broadcast a dimension of length {w[-i]} at -{i}! Mismatching argument "
+                               f"at index 1 had torch.Size({list(w)}); but expected shape should be broadcastable to "
+                               f"{list(x)}")
+    if len(w) > len(x):
+        raise RuntimeError(f"output with shape {list(x)} doesn't match the broadcast shape "
+                           f"{list(np.broadcast_shapes(w, x))}")
+
+
+def _pointwise_loss(op, input, target, reduction, *params, warn_name=None, stacklevel=3, kernel=None):
+    """``kernel``: the name of PyTorch's CPU kernel (``"mse"`` for ``mse_cpu``), which takes floating
+    dtypes only; ``"l1"`` stands for l1_loss, which PyTorch composes from sub, abs and a reduction."""
     _check(input, warn_name or "loss")
     _check(target, warn_name or "loss", "target", 2)
     _loss._check_reduction(reduction)
@@ -455,11 +472,19 @@ def _pointwise_loss(op, input, target, reduction, *params, warn_name=None, stack
         raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
                            f"{input.device} and {target.device}!")
     if input._data.dtype != target._data.dtype:
-        if input._data.dtype.kind == "f" and target._data.dtype.kind == "f":
-            dt = _tg.promote_types(input.dtype, target.dtype)
-            input, target = input.to(dt), target.to(dt)
-        elif target._data.dtype.kind != "f":
-            target = target.to(input.dtype)
+        dt = _tg.promote_types(input.dtype, target.dtype)
+        if kernel == "huber" and input._data.dtype.kind in "biu" and dt.is_floating_point:
+            # PyTorch's huber_loss writes into a result of the input's dtype
+            raise RuntimeError(f"result type {_lin._scalar_name(np.dtype(str(dt).split('.')[-1]))} can't be cast "
+                               f"to the desired output type {_lin._scalar_name(input._data.dtype)}")
+        input, target = input.to(dt), target.to(dt)
+    if kernel is not None and input._data.dtype.kind != "f":
+        if kernel == "l1":
+            if input._data.dtype.kind != "c":  # integers: those ops' own errors (bool sub, int mean)
+                return _reduce_loss((input - target).abs(), reduction)
+        else:
+            raise NotImplementedError(f'"{kernel}_{input._device.type}" not implemented for '
+                                      f"'{_lin._scalar_name(input._data.dtype)}'")
     return op(input, target, reduction, *params)
 
 
@@ -469,7 +494,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     reduction = _reduction(size_average, reduce, reduction)
     if weight is not None:
         return _weighted_loss("mse_loss", input, target, weight, reduction)
-    out = _pointwise_loss(_loss.mse_loss_op, input, target, reduction, warn_name="mse_loss")
+    out = _pointwise_loss(_loss.mse_loss_op, input, target, reduction, warn_name="mse_loss", kernel="mse")
     return out
 
 
@@ -492,7 +517,8 @@ def _weighted_loss(name, input, target, weight, reduction, delta=1.0):
         if reduction == "mean":
             return loss.sum() / weight.sum()
     else:
-        loss = _pointwise_loss(_loss.huber_loss_op, input, target, "none", float(delta), warn_name=name) * weight
+        loss = _pointwise_loss(_loss.huber_loss_op, input, target, "none", float(delta), warn_name=name,
+                               kernel="huber") * weight
     return _reduce_loss(loss, reduction)
 
 
@@ -500,7 +526,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     if _autocast.on:
         input, target = _autocast.fp32(input, target)
     reduction = _reduction(size_average, reduce, reduction)
-    return _pointwise_loss(_loss.l1_loss_op, input, target, reduction, warn_name="l1_loss")
+    return _pointwise_loss(_loss.l1_loss_op, input, target, reduction, warn_name="l1_loss", kernel="l1")
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
@@ -511,8 +537,10 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     if beta == 0.0:
         # PyTorch hands beta=0 to l1_loss (grad_fn AbsBackward0/MeanBackward0/SumBackward0)
-        return _pointwise_loss(_loss.l1_loss_op, input, target, reduction, warn_name="smooth_l1_loss")
-    return _pointwise_loss(_loss.smooth_l1_loss_op, input, target, reduction, float(beta), warn_name="smooth_l1_loss")
+        return _pointwise_loss(_loss.l1_loss_op, input, target, reduction, warn_name="smooth_l1_loss",
+                               kernel="l1")
+    return _pointwise_loss(_loss.smooth_l1_loss_op, input, target, reduction, float(beta), warn_name="smooth_l1_loss",
+                           kernel="smooth_l1")
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
@@ -520,7 +548,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     if weight is not None:
         return _weighted_loss("huber_loss", input, target, weight, reduction, delta)
-    return _pointwise_loss(_loss.huber_loss_op, input, target, reduction, float(delta), warn_name="huber_loss")
+    return _pointwise_loss(_loss.huber_loss_op, input, target, reduction, float(delta), warn_name="huber_loss",
+                           kernel="huber")
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
@@ -531,7 +560,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                          "is deprecated. Please ensure they have the same size.")
     w = None
     if weight is not None:
-        _broadcast_check(weight, input)
+        _expandable_to(weight, input.shape)
+        _ops_common.refuse_grad("binary_cross_entropy", "weight", weight)
         w = weight._data.astype(input._data.dtype, copy=False)
     x = input._data
     if x.size and not bool(((x >= 0) & (x <= 1)).all()):
@@ -547,6 +577,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     _check(input, "binary_cross_entropy_with_logits")
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    _ops_common.refuse_grad("binary_cross_entropy_with_logits", "weight", weight)
+    _ops_common.refuse_grad("binary_cross_entropy_with_logits", "pos_weight", pos_weight)
     w = None if weight is None else weight._data.astype(input._data.dtype, copy=False)
     pw = None if pos_weight is None else pos_weight._data.astype(input._data.dtype, copy=False)
     return _pointwise_loss(_loss.bce_logits_op, input, target, reduction, w, pw,
@@ -953,7 +985,13 @@ def _max_pool1d_checks(input, kernel_size, stride, padding, dilation, ceil_mode)
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     _check(input, "max_pool1d")
-    if not return_indices and input.ndim in (2, 3):
+    if input.ndim not in (2, 3):   # (PyTorch's kernels with and without indices word it differently)
+        if not return_indices:
+            raise RuntimeError("max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for "
+                               f"input, but got:{list(input.shape)}")
+        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.ndim}-dimensional tensor for argument #1 "
+                           "'self' (while checking arguments for max_pool1d)")
+    if not return_indices:
         _max_pool1d_checks(input, kernel_size, stride, padding, dilation, ceil_mode)
     unbatched = input.ndim == 2
     if unbatched:
@@ -1078,13 +1116,46 @@ def adaptive_avg_pool2d(input, output_size):
     return _pool.adaptive_avg_pool2d_op(input, (Ho, Wo))
 
 
-def adaptive_avg_pool1d(input, output_size):
-    _check(input, "adaptive_avg_pool1d")
+def _is_int_size(v):
+    """An int as PyTorch's argument parser takes it: Python/NumPy ints (not bool), integer tensors of one element."""
+    if isinstance(v, Tensor):
+        return v._data.dtype.kind in "iu" and v._data.size == 1
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def _one_output_size(output_size, name):
+    """``output_size`` of the 1-D adaptive pools: an int or a sequence of one int (no ``None``, unlike
+    the 2-D/3-D pools), refused with the messages of PyTorch's argument parser."""
+    must = f"{name}(): argument 'output_size' (position 2) must be tuple of ints"
+    if isinstance(output_size, (tuple, list)):
+        for i, e in enumerate(output_size):
+            if not _is_int_size(e):
+                if i == 0:
+                    raise TypeError(f"{must}, but found element of type {type(e).__name__} at pos 0")
+                # (PyTorch's parser takes a sequence by its first element, then fails while unpacking)
+                raise TypeError(f"{name}(): argument 'output_size' failed to unpack the object at pos 2 with error "
+                                f"\"type must be tuple of ints,but got {type(e).__name__}\"")
+        if len(output_size) != 1:
+            raise RuntimeError(f"{name}() argument 'output_size' should contain one int (got {len(output_size)})")
+        output_size = output_size[0]
+    elif not _is_int_size(output_size):
+        raise TypeError(f"{must}, not {type(output_size).__name__}")
+    return int(output_size.item() if isinstance(output_size, Tensor) else output_size)
+
+
+def _adaptive_1d_input(input, name, output_size):
+    _check(input, name)
+    size = _one_output_size(output_size, name)
     if input.ndim not in (2, 3):
         raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.ndim}-dimensional tensor for argument #1 "
-                           "'self' (while checking arguments for adaptive_avg_pool1d)")
+                           f"'self' (while checking arguments for {name})")
+    return size
+
+
+def adaptive_avg_pool1d(input, output_size):
+    size = _adaptive_1d_input(input, "adaptive_avg_pool1d", output_size)
     # as PyTorch: the 2-D pool of height one (its nodes SqueezeBackward1 ...)
-    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, _pair(output_size, 1)[0])).squeeze(-2)
+    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, size)).squeeze(-2)
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
@@ -1096,7 +1167,8 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
-    out, idx = adaptive_max_pool2d(input.unsqueeze(-2), (1, _pair(output_size, 1)[0]), True)
+    size = _adaptive_1d_input(input, "adaptive_max_pool1d", output_size)
+    out, idx = adaptive_max_pool2d(input.unsqueeze(-2), (1, size), True)
     out, idx = out.squeeze(-2), idx.squeeze(-2)
     return (out, idx) if return_indices else out
 
@@ -1273,7 +1345,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         raise IndexError("index out of range in self")
     if max_norm is not None:
         _embedding_renorm_(weight, a, max_norm, norm_type)
-    return _emb.embedding_op(input, weight, padding_idx)
+    return _emb.embedding_op(input, weight, padding_idx, scale_grad_by_freq)
 
 
 def _embedding_renorm_(weight, a, max_norm, norm_type):
@@ -1551,8 +1623,19 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                                  enable_gqa=False):
     if _sdpa_choice.enabled is not _SDPA_ALL_ENABLED:  # only a sdpa_kernel block can rule the call out
         _sdpa_check_backend(query.device.type)
+    if attn_mask is not None and attn_mask.dtype not in (_tg.bool, _tg.float32, query.dtype):
+        from .functional_ops.multi_head_attention import _C_TYPE
+        m, q = (_C_TYPE.get(str(t).split(".")[-1], str(t)) for t in (attn_mask.dtype, query.dtype))
+        raise RuntimeError("Expected attn_mask dtype to be bool or float or to match query dtype, but got "
+                           f"attn_mask.dtype: {m} and  query.dtype: {q} instead.")
     L, S = query.shape[-2], key.shape[-2]
     sc = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
+    if _attention.flash_applies(query, key, value, attn_mask, dropout_p, enable_gqa):
+        # one node for the whole attention, as PyTorch's CPU flash kernel (see functional_ops/attention.py)
+        return _attention.flash_attention(query, key, value, attn_mask, is_causal, sc,
+                                          query.shape[1] // key.shape[1])
     if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         hq, hk, hv = query.shape[-3], key.shape[-3], value.shape[-3]
         if hq % hk or hq % hv:
@@ -1562,9 +1645,6 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     scores = query.matmul(key.transpose(-2, -1)) * sc
     bias = None
     if is_causal:
-        if attn_mask is not None:
-            raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when "
-                               "is_causal=True")
         bias = np.where(np.tril(np.ones((L, S), dtype=bool)), 0.0, -np.inf).astype(query._data.dtype)
         bias = _tg.tensor(bias, device=query.device)
     elif attn_mask is not None:

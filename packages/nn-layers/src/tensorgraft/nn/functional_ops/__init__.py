@@ -6,3 +6,5 @@ from . import weight_norm  # noqa: F401,E402
 from . import ctc_loss, margin_loss  # noqa: F401,E402
 from . import grid_sample  # noqa: F401,E402
 from . import shuffle_distance  # noqa: F401,E402
+from . import attention  # noqa: F401,E402
+from . import rnn_cell  # noqa: F401,E402  (the fused LSTM/GRU cells of nn.modules.rnn)

@@ -83,3 +83,11 @@ def same_device(fname, *ts):
                 f"Expected all tensors to be on the same device, but found at least two devices, {first.device} "
                 f"and {t.device}! (when checking argument for {fname})")
     return dev
+
+
+def refuse_grad(fname, argname, t):
+    """PyTorch's kernels of some losses have no derivative for a weight: a weight that requires grad
+    (with grad mode on) is refused up front rather than silently getting no gradient."""
+    if t is not None and gs.enabled and t._requires_grad:
+        raise RuntimeError(f"The function '{fname}' is not differentiable with respect to argument '{argname}'. "
+                           "This input cannot have requires_grad True.")

@@ -13,30 +13,70 @@ def _emb_kernel(xp, w, idx):
     return w[idx]
 
 
-def embedding_op(input, weight, padding_idx):
+def embedding_op(input, weight, padding_idx, scale_grad_by_freq=False):
     idx = input._data
     res = wrap(_EMB.table[weight._device.type](weight._data, idx), weight._device)
     if gs.enabled and weight._requires_grad:
-        record(_EMB, res, (weight, input), {"padding_idx": padding_idx}, node_name="EmbeddingBackward0")
+        record(_EMB, res, (weight, input), {"padding_idx": padding_idx, "freq": bool(scale_grad_by_freq)},
+               node_name="EmbeddingBackward0")
     return res
 
 
 _EMB = nnop("embedding", _emb_kernel, embedding_op)
 
 
+def _row_scale(xp, ii, V, dtype, freq):
+    """1 / (occurrences of each looked-up index) under scale_grad_by_freq (a frequent word does
+    not dominate the update), else None."""
+    if not freq:
+        return None
+    return 1.0 / xp.bincount(ii, minlength=V).astype(dtype)[ii]
+
+
+def _dense_backward_kernel(xp, gd, ii, V, padding_idx, freq):
+    """(N, D) gradient rows of the looked-up indices ``ii`` (N,) -> the (V, D) weight gradient."""
+    scale = _row_scale(xp, ii, V, gd.dtype, freq)
+    if scale is not None:
+        gd = gd * scale[:, None]
+    gw = xp.zeros((V, gd.shape[1]), gd.dtype)
+    scatter(xp, "add", gw, ii, gd)
+    if padding_idx is not None:
+        gw[padding_idx] = 0
+    return gw
+
+
+def embedding_dense_backward(g, idx, V, padding_idx, freq):
+    """The weight gradient as an op of its own, so that create_graph=True can differentiate it
+    again (with respect to ``g``: a gather of the same rows), as PyTorch's does."""
+    D = g.shape[-1]
+    ii = idx._data.reshape(-1)
+    res = wrap(_DENSE_BACKWARD.table[g._device.type](g._data.reshape(-1, D), ii, V, padding_idx, freq), g._device)
+    if gs.enabled and g._requires_grad:
+        record(_DENSE_BACKWARD, res, (g,), {"idx": ii, "padding_idx": padding_idx, "freq": freq},
+               node_name="EmbeddingDenseBackwardBackward0")
+    return res
+
+
+_DENSE_BACKWARD = nnop("embedding_dense_backward", _dense_backward_kernel, embedding_dense_backward)
+
+
+@formula("embedding_dense_backward", saves=())
+def _dense_backward_grad(node, gg):
+    a = node.attrs
+    xp = get_backend(gg._device).xp
+    V, D = gg.shape
+    rows = gg[wrap(a["idx"], gg._device)]
+    keep = xp.ones(a["idx"].shape, bool) if a["padding_idx"] is None else a["idx"] != a["padding_idx"]
+    scale = _row_scale(xp, a["idx"], V, gg._data.dtype, a["freq"])
+    factor = keep.astype(gg._data.dtype) if scale is None else keep * scale
+    return ((rows * wrap(factor.reshape(-1, 1), gg._device)).reshape(node.in_meta[0][0]),)
+
+
 @formula("embedding", saves=(1,))
 def _emb_grad(node, g):
     _, idx = node.inputs
-    xp = get_backend(g._device).xp
-    V, D = node.in_meta[0][0]
-    gd = g._data.reshape(-1, D)
-    ii = idx._data.reshape(-1)
-    gw = xp.zeros((V, D), gd.dtype)
-    scatter(xp, "add", gw, ii, gd)
-    p = node.attrs["padding_idx"]
-    if p is not None:
-        gw[p] = 0
-    return wrap(gw, g._device), None
+    V = node.in_meta[0][0][0]
+    return embedding_dense_backward(g, idx, V, node.attrs["padding_idx"], node.attrs["freq"]), None
 
 
 # ---------------------------------------------------------------- embedding_bag

@@ -7,7 +7,7 @@ import numpy as np
 
 from tensorgraft.device import get_backend
 
-from ._common import Tensor, check_tensor, formula, gs, nnop, record, wrap
+from ._common import Tensor, check_tensor, formula, gs, nnop, record, refuse_grad, wrap
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -280,10 +280,13 @@ def _restore_class(a2, shape):
     return r.transpose((0, nd - 1) + tuple(range(1, nd - 1)))
 
 
-def _check_targets(fname, input, target, probs):
+def _check_targets(fname, input, target, probs, weight):
     x, t = input._data, target._data
     if probs:
         return
+    # class-index targets run PyTorch's nll_loss kernels, which have no derivative for the weight;
+    # PyTorch refuses it after the batch sizes and label_smoothing are checked, before anything else
+    refuse_grad("nll_loss2d_forward" if x.ndim > 2 else "nll_loss_forward", "weight", weight)
     if t.dtype.kind not in "iu":
         if t.dtype.kind == "f":
             raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
@@ -293,9 +296,6 @@ def _check_targets(fname, input, target, probs):
         if t.ndim != 0:
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
         return
-    if x.shape[0] != (t.shape[0] if t.ndim else 1):
-        raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
-                         f"({t.shape[0] if t.ndim else 1}).")
     if x.ndim == 2 and t.ndim != 1:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
     if x.ndim > 2 and t.shape != x.shape[:1] + x.shape[2:]:
@@ -305,15 +305,19 @@ def _check_targets(fname, input, target, probs):
 _TYPE = {"float32": "Float", "float64": "Double", "float16": "Half"}
 
 
+def _smoothed_probs(t, dtype, eps):
+    """Probability targets (M, C) with label smoothing ``eps`` mixed in."""
+    p = t.astype(dtype, copy=False)
+    return p * (1 - eps) + eps / p.shape[1] if eps else p
+
+
 def _coef(xp, x2, t, w, ignore_index, eps, probs):
     """Per-element coefficients Q (M, C) with loss_i = -sum_c Q[i,c] * logp[i,c]; the mean's divisor;
     and which rows count (not ``ignore_index``), or None when all do."""
     M, C = x2.shape
     dt = x2.dtype
     if probs:
-        p = t.astype(dt, copy=False)
-        if eps:
-            p = p * (1 - eps) + eps / C
+        p = _smoothed_probs(t, dt, eps)
         Q = p * w if w is not None else p
         return Q, M, None
     t = t.reshape(-1)
@@ -359,11 +363,15 @@ def _ce(fname, holder, input, target, weight, reduction, ignore_index, label_smo
     if x.ndim == 0:
         raise ValueError("Expected 1 or more dimensions (got 0)")
     probs = target._data.dtype.kind == "f" and target._data.shape == x.shape
-    _check_targets(fname, input, target, probs)
+    t = target._data
+    if not probs and x.ndim > 1 and x.shape[0] != (t.shape[0] if t.ndim else 1):
+        raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
+                         f"({t.shape[0] if t.ndim else 1}).")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing:g}")
+    _check_targets(fname, input, target, probs, weight)
     if probs and log_input:
         raise RuntimeError(f"expected scalar type Long but found {target.dtype}")
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     C = x.shape[1] if x.ndim > 1 else x.shape[0]
     w = None
     if weight is not None:
@@ -376,10 +384,15 @@ def _ce(fname, holder, input, target, weight, reduction, ignore_index, label_smo
     res, lsm, Q, denom, live = op.table[input._device.type](x, target._data, w, reduction, ignore_index,
                                                              label_smoothing, probs, log_input)
     out = wrap(res, input._device)
-    if gs.enabled and (input._requires_grad or (probs and target._requires_grad)):
-        record(op, out, (input, target), {"lsm": lsm, "Q": Q, "denom": denom, "reduction": reduction,
-                                           "log_input": log_input, "probs": probs, "eps": label_smoothing,
-                                           "w": w, "live": live}, node_name=node)
+    # only probability targets get here with a weight that requires grad (see _check_targets)
+    weight_grad = probs and weight is not None and weight._requires_grad
+    if gs.enabled and (input._requires_grad or (probs and target._requires_grad) or weight_grad):
+        # the weight's gradient needs the (smoothed) probabilities apart from the weight: Q / w
+        # would divide by zero for a class of weight 0
+        P = _smoothed_probs(_move_class_last(target._data), x.dtype, label_smoothing) if weight_grad else None
+        record(op, out, (input, target, weight), {"lsm": lsm, "Q": Q, "denom": denom, "reduction": reduction,
+                                                   "log_input": log_input, "probs": probs, "eps": label_smoothing,
+                                                   "w": w, "live": live, "P": P}, node_name=node)
     return out
 
 
@@ -448,7 +461,11 @@ def _ce_grad_graph(node, g, softmax):
         if a["w"] is not None:
             dt = dt * wrap(a["w"], g._device)
         dt = (dt * scale).reshape(shape)
-    return (dx, dt)
+    dw = None
+    if node.needs_input_grad[2]:  # d loss_i / d w_c = -P[i, c] logp[i, c]
+        P = wrap(a["P"], g._device)
+        dw = (log_softmax_op(x2, 1) * P * scale).sum(0) * -1.0
+    return (dx, dt, dw)
 
 
 def _ce_grad_common(node, g, softmax):
@@ -482,7 +499,10 @@ def _ce_grad_common(node, g, softmax):
             d = d * a["w"]
         d = d * scale
         dt = wrap(_restore_class(d, shape) if len(shape) != 2 else d, g._device)
-    return (dx, dt)
+    dw = None
+    if node.needs_input_grad[2]:
+        dw = wrap(-(a["P"] * lsm * scale).sum(axis=0), g._device)
+    return (dx, dt, dw)
 
 
 @formula("cross_entropy", saves=(0,))

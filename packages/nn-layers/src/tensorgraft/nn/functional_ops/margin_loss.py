@@ -12,7 +12,7 @@ import numpy as np
 
 from tensorgraft.device import get_backend
 
-from ._common import check_tensor, formula, gs, nnop, record, wrap
+from ._common import check_tensor, formula, gs, nnop, record, refuse_grad, wrap
 from .linear import _scalar_name
 
 _EMPTY_INPUT = "Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
@@ -71,9 +71,7 @@ def _mm_kernel(xp, x, y, p, margin, w, reduction, keep_batch):
 def multi_margin_loss(input, target, p, margin, weight, reduction):
     check_tensor(input, "multi_margin_loss")
     check_tensor(target, "multi_margin_loss", "target", 2)
-    if weight is not None and weight._requires_grad:
-        raise RuntimeError("The function 'multi_margin_loss' is not differentiable with respect to argument "
-                           "'weight'. This input cannot have requires_grad True.")
+    refuse_grad("multi_margin_loss", "weight", weight)   # (allowed under no_grad, as PyTorch's)
     x, y = input._data, target._data
     _check_shape(x)
     nframe = x.shape[0] if x.ndim == 2 else 1

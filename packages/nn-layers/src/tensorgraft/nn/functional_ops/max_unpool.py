@@ -90,13 +90,12 @@ def _unpool(input, indices, out_sp, rank):
         raise NotImplementedError(f"\"max_unpool{rank}d\" not implemented for '{_dtype_name(input)}'")
     if get_backend(input._device).xp is np:
         # (on a GPU this would wait for the device; PyTorch's CUDA kernel does not check either)
-        idx = indices._data
-        plane = math.prod(input.shape[-rank:])
-        bad = ((idx < 0) | (idx >= math.prod(out_sp))).reshape(-1, plane)
+        idx = indices._data.reshape(-1)
+        bad = (idx < 0) | (idx >= math.prod(out_sp))
         if bad.any():
-            # as ATen's loop reports it: the first plane with an invalid index, its last one
-            p = int(bad.any(axis=1).argmax())
-            value = int(idx.reshape(-1, plane)[p][bad[p]][-1])
+            # ATen's loop keeps the last invalid index it meets; run on one thread, that is the last
+            # one in memory order (with more threads, PyTorch's answer depends on their timing)
+            value = int(idx[bad][-1])
             raise RuntimeError(f"Found an invalid max index: {value} (output volumes are of size "
                                f"{'x'.join(map(str, out_sp))})")
     return _scatter(input, indices, out_shape, rank)

@@ -24,6 +24,23 @@ def _as_additive(mask, dtype):
     return _tg.zeros(tuple(mask.shape), dtype=dtype, device=mask.device).masked_fill(mask, float("-inf"))
 
 
+_C_TYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16"}
+
+
+def _check_mask_dtype(bias, dtype, need_weights):
+    """A float mask (merged with the key padding mask) of another dtype than the query: PyTorch adds
+    it to the scores with ``baddbmm`` when it returns the weights, which wants one dtype, and otherwise
+    hands it to ``scaled_dot_product_attention``, which takes float32 masks besides the query's dtype."""
+    if bias is None or bias.dtype == dtype:
+        return
+    m, q = (_C_TYPE.get(str(t).split(".")[-1], str(t)) for t in (bias.dtype, dtype))
+    if need_weights:
+        raise RuntimeError(f"Input dtypes must be the same, got: input {m}, batch1: {q}, batch2: {q}")
+    if bias.dtype != _tg.float32:
+        raise RuntimeError("Expected attn_mask dtype to be bool or float or to match query dtype, but got "
+                           f"attn_mask.dtype: {m} and  query.dtype: {q} instead.")
+
+
 def _append_visible_key(mask):
     """Widen an additive mask over the keys by one more key that every query may see."""
     if mask is None:
@@ -156,6 +173,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         attn_bias = _as_additive(_tg.ones((L, S), dtype=_tg.bool, device=query.device).triu(1), q.dtype)
 
     # ---- attention
+    _check_mask_dtype(attn_bias, q.dtype, need_weights)
     scores = q.matmul(k.transpose(-2, -1)) * (1.0 / math.sqrt(head_dim))
     if attn_bias is not None:
         scores = scores + attn_bias

@@ -165,6 +165,13 @@ def _plane_index(xp, am, k, s, p, d, Ho, Wo, W):
 
 def max_pool2d_op(input, k, s, p, d, ceil_mode, return_indices=False):
     x = input._data
+    if x.ndim not in (3, 4):
+        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+    C, H, W = x.shape[-3:]
+    Ho, Wo = pool_out(H, k[0], s[0], p[0], d[0], ceil_mode), pool_out(W, k[1], s[1], p[1], d[1], ceil_mode)
+    if Ho < 1 or Wo < 1:
+        raise RuntimeError(f"Given input size: ({C}x{H}x{W}). Calculated output size: ({C}x{Ho}x{Wo}). "
+                           "Output size is too small")
     need_am = gs.enabled and input._requires_grad
     out, am, idx = _MAXPOOL.table[input._device.type](_b(x), k, s, p, d, ceil_mode, need_am, return_indices)
     res = wrap(_unb(out, x.ndim), input._device)
@@ -213,6 +220,10 @@ def _maxpool_grad(node, g):
     zero = xp.zeros((), gd.dtype)
     gx = _scatter_offsets(xp, lambda kk: xp.where(am == kk, gd, zero), bshape, a["k"], a["s"], a["d"], pads, Ho, Wo,
                           gd.dtype)
+    # A window made only of padding (dilation can step over the whole input) touches no input
+    # element, so its gradient is dropped. PyTorch's CPU kernel adds it at the out-of-plane index
+    # it reports (the next row or plane; past the buffer's end for the last plane): not copied, and
+    # finding such windows would cost a host read per backward.
     return (wrap(_unb(gx, len(shape)), g._device),)
 
 

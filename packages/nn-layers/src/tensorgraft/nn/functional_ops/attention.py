@@ -1,0 +1,145 @@
+"""``nn.sdpa_flash``: scaled dot-product attention as one node, the way PyTorch's CPU flash kernel
+records it (``ScaledDotProductFlashAttentionForCpuBackward0``).
+
+The node keeps what that kernel keeps: query, key, value, the output and the log-sum-exp of each
+query row (B, H, L), never the (B, H, L, S) attention matrix; the backward recomputes the
+probabilities from the scores and the log-sum-exp. ``F.scaled_dot_product_attention`` comes here
+only in the cases where PyTorch's CPU dispatcher picks the flash kernel (``flash_applies``); the
+others stay composed of ordinary ops, with their ordinary nodes.
+"""
+from __future__ import annotations
+
+from ._common import formula, gs, nnop, record, wrap
+
+NODE = "ScaledDotProductFlashAttentionForCpuBackward0"
+
+
+def flash_applies(query, key, value, attn_mask, dropout_p, enable_gqa) -> bool:
+    """Whether PyTorch (CPU) runs the flash kernel, as observed from outside: 4-D query, key and
+    value of one dtype and one head dim, no dropout, equal batch sizes, key/value heads equal to
+    the query's (or dividing them under ``enable_gqa``) and a mask that takes no gradient."""
+    if dropout_p > 0.0 or query.ndim != 4 or key.ndim != 4 or value.ndim != 4:
+        return False
+    if not (query.dtype == key.dtype == value.dtype) or not query.is_floating_point():
+        return False
+    B, H, L, E = query.shape
+    if key.shape[3] != E or value.shape[3] != E or key.shape[:3] != value.shape[:3] or key.shape[0] != B:
+        return False
+    heads = key.shape[1]
+    if heads != H and not (enable_gqa and heads and H % heads == 0):
+        return False
+    if 0 in (B, H, L, E, key.shape[2]) or not (query._device is key._device is value._device):
+        return False
+    if attn_mask is not None:
+        if (gs.enabled and attn_mask._requires_grad) or attn_mask._device is not query._device:
+            return False
+        shape = (1,) * (4 - attn_mask.ndim) + tuple(attn_mask.shape)
+        if attn_mask.ndim > 4 or any(m not in (1, n) for m, n in zip(shape, (B, H, L, key.shape[2]))):
+            return False   # the composed path raises PyTorch's broadcasting error
+    return True
+
+
+def _work_dtype(xp, dtype):
+    # half precision accumulates in float32, as PyTorch's CPU kernel does
+    return xp.float32 if dtype == xp.float16 else dtype
+
+
+def _scores(xp, q, k, mask, causal, scale, groups):
+    """(B, H, L, S) scaled, masked scores in the working dtype, key heads repeated for GQA."""
+    if groups > 1:
+        k = xp.repeat(k, groups, axis=1)
+    s = (q @ k.swapaxes(-1, -2)) * scale
+    L, S = s.shape[-2:]
+    if causal:   # top-left aligned: query i sees keys 0..i
+        s = xp.where(xp.tri(L, S, dtype=bool), s, xp.asarray(-xp.inf, s.dtype))
+    elif mask is not None:
+        if mask.dtype == bool:
+            s = xp.where(mask, s, xp.asarray(-xp.inf, s.dtype))
+        else:
+            s = s + mask.astype(s.dtype, copy=False)
+    return s
+
+
+def _probabilities(xp, s, lse):
+    """exp(scores - logsumexp); rows with every key masked (logsumexp -inf) are all zero."""
+    live = xp.isfinite(lse)[..., None]
+    return xp.where(live, xp.exp(s - xp.where(live, lse[..., None], 0)), xp.zeros((), s.dtype))
+
+
+def _flash_kernel(xp, q, k, v, mask, causal, scale, groups):
+    work = _work_dtype(xp, q.dtype)
+    q, k, v = (a.astype(work, copy=False) for a in (q, k, v))
+    s = _scores(xp, q, k, mask, causal, scale, groups)
+    top = s.max(-1, keepdims=True)
+    top = xp.where(xp.isfinite(top), top, xp.zeros((), work))
+    e = xp.exp(s - top)
+    total = e.sum(-1, keepdims=True)
+    with_keys = total > 0
+    safe_total = xp.where(with_keys, total, xp.ones((), work))
+    # -inf for a row with every key masked (its probabilities are all zero)
+    lse = xp.where(with_keys, xp.log(safe_total) + top, xp.asarray(-xp.inf, work))[..., 0]
+    probs = e / safe_total
+    out = probs @ (xp.repeat(v, groups, axis=1) if groups > 1 else v)
+    return out, lse
+
+
+def flash_attention(query, key, value, attn_mask, is_causal, scale, groups):
+    """Attention of 4-D ``query`` (B, H, L, E) over ``key``/``value`` (B, H / groups, S, E);
+    ``attn_mask`` bool (True: may attend) or additive float, broadcast over (B, H, L, S)."""
+    dev = query._device
+    mask = None if attn_mask is None or is_causal else attn_mask._data
+    out, lse = _FLASH.table[dev.type](query._data, key._data, value._data, mask, is_causal, float(scale), groups)
+    res = wrap(out.astype(query._data.dtype, copy=False), dev)
+    if gs.enabled and (query._requires_grad or key._requires_grad or value._requires_grad):
+        record(_FLASH, res, (query, key, value), {"lse": lse, "mask": mask, "causal": is_causal,
+                                                  "scale": float(scale), "groups": groups}, node_name=NODE)
+    return res
+
+
+_FLASH = nnop("sdpa_flash", _flash_kernel, flash_attention)
+
+
+def _flash_backward_kernel(xp, g, q, k, v, out, lse, mask, causal, scale, groups):
+    dtype = q.dtype
+    work = _work_dtype(xp, dtype)
+    g, q, k, v, out = (a.astype(work, copy=False) for a in (g, q, k, v, out))
+    probs = _probabilities(xp, _scores(xp, q, k, mask, causal, scale, groups), lse)
+    kr = xp.repeat(k, groups, axis=1) if groups > 1 else k
+    vr = xp.repeat(v, groups, axis=1) if groups > 1 else v
+    gv = probs.swapaxes(-1, -2) @ g
+    # d softmax: p * (dP - sum_j p_j dP_j), where sum_j p_j dP_j = rowsum(g * out)
+    gs_ = probs * (g @ vr.swapaxes(-1, -2) - (g * out).sum(-1, keepdims=True))
+    gq = (gs_ @ kr) * scale
+    gk = (gs_.swapaxes(-1, -2) @ q) * scale
+    if groups > 1:   # each key/value head served `groups` query heads: their gradients add up
+        B, H, S, E = gk.shape
+        gk = gk.reshape(B, H // groups, groups, S, E).sum(2)
+        gv = gv.reshape(B, H // groups, groups, S, E).sum(2)
+    return tuple(a.astype(dtype, copy=False) for a in (gq, gk, gv))
+
+
+def _flash_backward(g, query, key, value, node):
+    a = node.attrs
+    grads = _FLASH_BACKWARD.table[g._device.type](g._data, query._data, key._data, value._data, node.output._data,
+                                                  a["lse"], a["mask"], a["causal"], a["scale"], a["groups"])
+    res = tuple(wrap(x, g._device) for x in grads)
+    if gs.enabled:   # create_graph=True: PyTorch's backward has no derivative, said at the next backward
+        for r in res:
+            record(_FLASH_BACKWARD, r, (g, query, key, value), None, node_name="NotImplemented")
+    return res
+
+
+_FLASH_BACKWARD = nnop("sdpa_flash_backward", _flash_backward_kernel, _flash_backward)
+
+
+@formula("sdpa_flash", saves=(0, 1, 2), saves_output=True)
+def _flash_grad(node, g):
+    query, key, value = node.inputs
+    gq, gk, gv = _flash_backward(g, query, key, value, node)
+    need = node.needs_input_grad
+    return (gq if need[0] else None, gk if need[1] else None, gv if need[2] else None)
+
+
+@formula("sdpa_flash_backward", saves=())
+def _flash_backward_grad(node, g):
+    raise RuntimeError("derivative for aten::_scaled_dot_product_flash_attention_for_cpu_backward is not implemented")
