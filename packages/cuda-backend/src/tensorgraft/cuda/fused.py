@@ -10,6 +10,10 @@ Registered by the plugin only when CuPy is installed:
 - ``registry.extensions["cuda_kernels"]``: ``softmax(a, axis)``, ``log_softmax(a, axis)``,
   ``gelu(a, approximate="none")``, ``layer_norm(a, normalized_ndim, weight, bias, eps) -> (out, mean, rstd)``,
   on CuPy arrays (the shapes and semantics of ``torch.nn.functional``).
+
+- CUDA kernels of existing ops (``OP_KERNELS``, registered in ``tensorgraft_configure``): softmax,
+  log_softmax, nn.gelu, nn.layer_norm, and the recurrent cells nn.fused_lstm_cell/nn.fused_gru_cell
+  with their backward ops.
 """
 from __future__ import annotations
 
@@ -115,9 +119,75 @@ def _build_norm(cp):
     return cp.ElementwiseKernel("T x, T m, T rstd", "T y", "y = (x - m) * rstd", "tensorgraft_layer_norm")
 
 
+# The recurrent cells (tensorgraft-nn's fused_lstm_cell/fused_gru_cell and their backward ops): one
+# launch per time step, reading and writing the gates as column blocks of the (N, k*H) arrays, so
+# no gate is copied out. The sigmoid is written as 0.5 * tanh(x / 2) + 0.5: it cannot overflow.
+def _build_lstm_cell(cp):
+    return cp.ElementwiseKernel(
+        "T xi, T xf, T xg, T xo, T hi, T hf, T hg, T ho, T cx",
+        "T act_i, T act_f, T act_g, T act_o, T h_out, T c_out, T tanh_c",
+        """
+        act_i = T(0.5) * tanh(T(0.5) * (xi + hi)) + T(0.5);
+        act_f = T(0.5) * tanh(T(0.5) * (xf + hf)) + T(0.5);
+        act_g = tanh(xg + hg);
+        act_o = T(0.5) * tanh(T(0.5) * (xo + ho)) + T(0.5);
+        c_out = act_f * cx + act_i * act_g;
+        tanh_c = tanh(c_out);
+        h_out = act_o * tanh_c;
+        """,
+        "tensorgraft_lstm_cell")
+
+
+def _build_lstm_cell_backward(cp):
+    return cp.ElementwiseKernel(
+        "T gh, T gc, T act_i, T act_f, T act_g, T act_o, T tanh_c, T cx",
+        "T d_i, T d_f, T d_g, T d_o, T d_cx",
+        """
+        T dc = gc + gh * act_o * (T(1) - tanh_c * tanh_c);
+        d_i = dc * act_g * act_i * (T(1) - act_i);
+        d_f = dc * cx * act_f * (T(1) - act_f);
+        d_g = dc * act_i * (T(1) - act_g * act_g);
+        d_o = gh * tanh_c * act_o * (T(1) - act_o);
+        d_cx = dc * act_f;
+        """,
+        "tensorgraft_lstm_cell_backward")
+
+
+def _build_gru_cell(cp):
+    return cp.ElementwiseKernel(
+        "T xr, T xz, T xn, T hr, T hz, T hn, T hx",
+        "T act_r, T act_z, T act_n, T h_out",
+        """
+        act_r = T(0.5) * tanh(T(0.5) * (xr + hr)) + T(0.5);
+        act_z = T(0.5) * tanh(T(0.5) * (xz + hz)) + T(0.5);
+        act_n = tanh(xn + act_r * hn);
+        h_out = act_n + act_z * (hx - act_n);
+        """,
+        "tensorgraft_gru_cell")
+
+
+def _build_gru_cell_backward(cp):
+    return cp.ElementwiseKernel(
+        "T gh, T act_r, T act_z, T act_n, T hn, T hx",
+        "T dx_r, T dx_z, T dx_n, T dh_r, T dh_z, T dh_n, T d_hx",
+        """
+        T dn = gh * (T(1) - act_z) * (T(1) - act_n * act_n);
+        dx_r = dn * hn * act_r * (T(1) - act_r);
+        dx_z = gh * (hx - act_n) * act_z * (T(1) - act_z);
+        dx_n = dn;
+        dh_r = dx_r;
+        dh_z = dx_z;
+        dh_n = dn * act_r;
+        d_hx = gh * act_z;
+        """,
+        "tensorgraft_gru_cell_backward")
+
+
 _BUILD = {"adam": _build_adam, "sgd": _build_sgd, "sgd_plain": _build_sgd_plain, "exp_sub": _build_exp_sub, "sum_exp": _build_sum_exp,
           "log_softmax_out": _build_log_softmax_out, "gelu": _build_gelu, "gelu_tanh": _build_gelu_tanh,
-          "sq_dev": _build_sq_dev, "norm_affine": _build_norm_affine, "norm": _build_norm, "affine": _build_affine}
+          "sq_dev": _build_sq_dev, "norm_affine": _build_norm_affine, "norm": _build_norm, "affine": _build_affine,
+          "lstm_cell": _build_lstm_cell, "lstm_cell_backward": _build_lstm_cell_backward,
+          "gru_cell": _build_gru_cell, "gru_cell_backward": _build_gru_cell_backward}
 
 
 # --------------------------------------------------------------------------- optimizer steps
@@ -247,11 +317,60 @@ def layer_norm_op_kernel(x, w, b, nd, eps):
     return _kernel("affine")(xhat, w, b), xhat, invstd
 
 
+def _blocks(a, k):
+    """The ``k`` column blocks of an (N, k*H) array, as views."""
+    H = a.shape[1] // k
+    return [a[:, j * H:(j + 1) * H] for j in range(k)]
+
+
+def lstm_cell_op_kernel(xg, hg, cx):
+    """nn.fused_lstm_cell's kernel: (hy, cy, activated gates, tanh(cy))."""
+    cp = _cp()
+    act = cp.empty_like(xg)
+    hy, cy, tanh_cy = (cp.empty_like(cx) for _ in range(3))
+    _kernel("lstm_cell")(*_blocks(xg, 4), *_blocks(hg, 4), cx, *_blocks(act, 4), hy, cy, tanh_cy)
+    return hy, cy, act, tanh_cy
+
+
+def lstm_cell_backward_op_kernel(gh, gc, act, tanh_cy, cx):
+    """nn.fused_lstm_cell_backward's kernel: (d gates, d cx); a missing gradient counts as zero."""
+    cp = _cp()
+    zero = cx.dtype.type(0)
+    d = cp.empty_like(act)
+    dcx = cp.empty_like(cx)
+    _kernel("lstm_cell_backward")(zero if gh is None else gh, zero if gc is None else gc, *_blocks(act, 4), tanh_cy,
+                                  cx, *_blocks(d, 4), dcx)
+    return d, dcx
+
+
+def gru_cell_op_kernel(xg, hg, hx):
+    """nn.fused_gru_cell's kernel: (hy, activated gates r, z, n)."""
+    cp = _cp()
+    act = cp.empty_like(xg)
+    hy = cp.empty_like(hx)
+    _kernel("gru_cell")(*_blocks(xg, 3), *_blocks(hg, 3), hx, *_blocks(act, 3), hy)
+    return hy, act
+
+
+def gru_cell_backward_op_kernel(gh, act, hg, hx):
+    """nn.fused_gru_cell_backward's kernel: (d input gates, d hidden gates, d hx)."""
+    cp = _cp()
+    dxg = cp.empty_like(act)
+    dhg = cp.empty_like(act)
+    dhx = cp.empty_like(hx)
+    _kernel("gru_cell_backward")(gh, *_blocks(act, 3), _blocks(hg, 3)[2], hx, *_blocks(dxg, 3), *_blocks(dhg, 3), dhx)
+    return dxg, dhg, dhx
+
+
 OP_KERNELS = {  # op name -> (expected generic kernel parameters, cuda kernel)
     "softmax": (("xp", "a", "axis", "log"), softmax_op_kernel),
     "log_softmax": (("xp", "a", "axis", "log"), softmax_op_kernel),
     "nn.gelu": (("xp", "x", "approximate"), gelu_op_kernel),
     "nn.layer_norm": (("xp", "x", "w", "b", "nd", "eps"), layer_norm_op_kernel),
+    "nn.fused_lstm_cell": (("xp", "xg", "hg", "cx"), lstm_cell_op_kernel),
+    "nn.fused_lstm_cell_backward": (("xp", "gh", "gc", "act", "tanh_cy", "cx"), lstm_cell_backward_op_kernel),
+    "nn.fused_gru_cell": (("xp", "xg", "hg", "hx"), gru_cell_op_kernel),
+    "nn.fused_gru_cell_backward": (("xp", "gh", "act", "hg", "hx"), gru_cell_backward_op_kernel),
 }
 
 OPTIMIZER_STEPS = {("Adam", "cuda"): adam_bucket_step, ("AdamW", "cuda"): adam_bucket_step,

@@ -11,6 +11,7 @@ import tensorgraft as _tg
 from tensorgraft.ops.creation import empty, zeros
 
 from .. import functional as F
+from ..functional_ops.rnn_cell import fused_gru_cell, fused_lstm_cell
 from .. import init
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence
@@ -21,20 +22,13 @@ _PUBLIC = {"RNN_TANH": "RNN", "RNN_RELU": "RNN", "LSTM": "LSTM", "GRU": "GRU"}
 
 
 def _cell(mode, xg, h, c, w_hh, b_hh):
-    """One step of ``mode`` given the precomputed input projection ``xg`` (N, gates)."""
+    """One step of ``mode`` given the precomputed input projection ``xg`` (N, gates): the recurrent
+    linear and, for LSTM and GRU, one fused node for everything after it."""
     hg = F.linear(h, w_hh, b_hh)
     if mode == "LSTM":
-        gates = xg + hg
-        i, f, g, o = gates.chunk(4, 1)
-        c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-        return o.sigmoid() * c.tanh(), c
+        return fused_lstm_cell(xg, hg, c)
     if mode == "GRU":
-        xr, xz, xn = xg.chunk(3, 1)
-        hr, hz, hn = hg.chunk(3, 1)
-        r = (xr + hr).sigmoid()
-        z = (xz + hz).sigmoid()
-        n = (xn + r * hn).tanh()
-        return n + z * (h - n), None
+        return fused_gru_cell(xg, hg, h), None
     pre = xg + hg
     return (pre.tanh() if mode == "RNN_TANH" else pre.relu()), None
 
