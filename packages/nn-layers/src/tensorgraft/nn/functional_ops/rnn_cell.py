@@ -19,6 +19,8 @@ replace them as it replaces a forward kernel (tensorgraft-cuda's fused Elementwi
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ._common import Tensor, check_tensor, formula, gs, needs, nnop, same_device, wrap
 
 
@@ -62,13 +64,13 @@ def _gate_affine(xp, H, dtype):
     array, ``tanh(x * s) * s + b``: s = b = 1/2 is the sigmoid, s = 1, b = 0 the tanh of g. Whole-array
     ufuncs are much faster than the same work on four strided column blocks."""
     key = (H, dtype)
-    hit = _GATE_AFFINE.get(key) if xp.__name__ == "numpy" else None
+    hit = _GATE_AFFINE.get(key) if xp is np else None
     if hit is None:
         scale, shift = xp.full(4 * H, 0.5, dtype), xp.full(4 * H, 0.5, dtype)
         scale[2 * H:3 * H] = 1
         shift[2 * H:3 * H] = 0
         hit = scale, shift
-        if xp.__name__ == "numpy":
+        if xp is np:
             _GATE_AFFINE[key] = hit
     return hit
 
