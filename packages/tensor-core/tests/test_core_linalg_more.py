@@ -110,7 +110,8 @@ def test_tensor_helpers():
     r = tg.linalg.solve_ex(tg.eye(3), tg.ones(3))
     assert r.info.dtype == tg.int32 and int(r.info) == 0
     s = tg.linalg.solve_ex(tg.zeros(3, 3), tg.ones(3))
-    assert int(s.info) == 1 and bool(s.result.isnan().all())
+    # LAPACK's getrs divides by the zero pivot, as PyTorch returns it: [nan, nan, inf]
+    assert int(s.info) == 1 and s.result.tolist()[2] == float("inf") and bool(s.result[:2].isnan().all())
 
 
 def test_cholesky_ex_reports_info_instead_of_raising(tg_device):

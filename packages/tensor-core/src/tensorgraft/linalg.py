@@ -36,9 +36,24 @@ def inv(A, *, out=None):
     return _op("linalg_inv")(A)
 
 
+InvExResult = collections.namedtuple("linalg_inv_ex", ["inverse", "info"])
+
+
 def inv_ex(A, *, check_errors=False, out=None):
+    """``(inverse, info)``: ``info`` is 0, or the order of the first zero pivot of A's LU factorization
+    (per matrix of a batch). A singular matrix gets what LAPACK's solve leaves (±inf, NaN) and raises
+    only with ``check_errors=True``, as PyTorch."""
     from .ops.creation import zeros
-    return inv(A), zeros(A.shape[:-2], dtype=_int32(), device=A.device)
+    try:
+        inverse = inv(A)
+    except LinAlgError as e:
+        if check_errors:  # the check runs in the _ex function, which PyTorch's message names
+            raise LinAlgError(str(e).replace("linalg.inv: ", "linalg.inv_ex: ", 1)) from None
+        from .ops.lu import solve_singular
+        from .grad_mode import no_grad
+        with no_grad():
+            return InvExResult(*solve_singular(A, None, True))
+    return InvExResult(inverse, zeros(A.shape[:-2], dtype=_int32(), device=A.device))
 
 
 def _int32():
@@ -73,39 +88,30 @@ CholeskyExResult = collections.namedtuple("linalg_cholesky_ex", ["L", "info"])
 
 def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
     """``(L, info)``: ``info`` is 0 where the factorization succeeded, else the order of the first
-    leading minor that is not positive-definite (per matrix of a batch); raises only with
-    ``check_errors=True``, as PyTorch."""
+    leading minor that is not positive-definite (per matrix of a batch), and that matrix's L is
+    LAPACK's partial factor. Raises only with ``check_errors=True``, as PyTorch."""
     from .ops.creation import zeros
-    if check_errors:
-        return CholeskyExResult(cholesky(A, upper=upper), zeros(A.shape[:-2], dtype=_int32(), device=A.device))
     try:
         L = cholesky(A, upper=upper)
-    except LinAlgError:
+    except LinAlgError as e:
+        if check_errors:
+            raise LinAlgError(str(e).replace("linalg.cholesky: ", "linalg.cholesky_ex: ", 1)) from None
         return _cholesky_ex_failed(A, upper)
     return CholeskyExResult(L, zeros(A.shape[:-2], dtype=_int32(), device=A.device))
 
 
 def _cholesky_ex_failed(A, upper):
-    """Some matrix of ``A`` is not positive-definite: factor each one column by column on the host,
-    stopping at its first non-positive pivot (whose order is its ``info``; the rest of its ``L`` is
-    left 0). Only this failure path copies to the host; no gradient flows from it."""
+    """Some matrix of ``A`` is not positive-definite: potrf's partial factors and ``info`` per
+    matrix, as PyTorch returns them (the failing pivot left unrooted: ``[[1, 0], [2, -9]]`` for
+    ``[[1, 2], [2, -5]]``). Only this failure path runs on the host; no gradient flows from it."""
     import numpy as np
 
     from .ops.creation import tensor
+    from .ops.linalg import cholesky_info
     a = np.asarray(A.detach().cpu().numpy())
-    n = a.shape[-1]
-    flat = a.reshape((-1, n, n))
-    L = np.zeros_like(flat)
-    info = np.zeros(flat.shape[0], dtype=np.int32)
-    for b, m in enumerate(flat):
-        for j in range(n):
-            pivot = m[j, j] - np.dot(L[b, j, :j], np.conj(L[b, j, :j]))
-            if not (np.real(pivot) > 0):     # also NaN
-                info[b] = j + 1
-                break
-            L[b, j, j] = np.sqrt(np.real(pivot))
-            L[b, j + 1:, j] = (m[j + 1:, j] - L[b, j + 1:, :j] @ np.conj(L[b, j, :j])) / L[b, j, j]
-    L = L.reshape(a.shape)
+    if upper:  # potrf then reads the upper triangle: factor A^H's lower one, hand back its adjoint
+        a = np.conj(np.swapaxes(a, -1, -2))
+    info, L = cholesky_info(a)
     if upper:
         L = np.conj(np.swapaxes(L, -1, -2))
     return CholeskyExResult(tensor(L, device=A.device), tensor(info.reshape(a.shape[:-2]), device=A.device))
@@ -184,9 +190,15 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     if ord == "fro":
         return vector_norm(A, 2, (d0, d1), keepdim)
     if ord == "nuc" or ord in (2, -2):
+        if A._data.dtype.itemsize == 2:  # float16 (an SVD needs LAPACK's float/double)
+            from .ops._frontend import _type_name
+            raise RuntimeError(f"linalg.matrix_norm: Low precision dtypes not supported. Got {_type_name(A._data.dtype)}")
         M = A.movedim((d0, d1), (-2, -1))
         s = svdvals(M)
-        r = s.sum(-1) if ord == "nuc" else (s.amax(-1) if ord == 2 else s.amin(-1))
+        if ord == "nuc" or (ord == 2 and s.shape[-1] == 0):  # the largest of no singular values is 0
+            r = s.sum(-1)
+        else:
+            r = s.amax(-1) if ord == 2 else s.amin(-1)
         if keepdim:
             for d in sorted((d0, d1)):
                 r = r.unsqueeze(d)
@@ -227,9 +239,21 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
 
 
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
+    """The number of singular values (``hermitian=True``: |eigenvalues|) above
+    ``max(atol, rtol * largest)``; an empty matrix has rank 0."""
     from .grad_mode import no_grad
+    from .ops.linalg import _float_check
+    from .tensor import Tensor
+    if isinstance(A, Tensor):
+        if A.ndim < 2:
+            raise RuntimeError("torch.linalg.matrix_rank: The input tensor input must have at least 2 dimensions.")
+        _float_check("linalg.matrix_rank", A)
     with no_grad():
-        s = svdvals(A)
+        s = eigvalsh(A).abs() if hermitian else svdvals(A)
+        if s.shape[-1] == 0:
+            from .ops.creation import zeros
+            from .dtypes import int64
+            return zeros(s.shape[:-1], dtype=int64, device=s.device)
         if rtol is None:
             rtol = max(A.shape[-2:]) * _eps(A) if atol is None or atol == 0 else 0.0
         tol = s.amax(-1, keepdim=True) * rtol
@@ -244,10 +268,30 @@ def _eps(A):
 
 
 def cond(A, p=None, *, out=None):
+    """``torch.linalg.cond``: by singular values for p in (None, 2, -2) (any shape) and 'nuc'
+    (``sum(s) * sum(1/s)``), else ``norm(A, p) * norm(inv(A), p)`` for square A, inf where A is
+    singular or that product is NaN (as PyTorch)."""
+    from .tensor import Tensor
+    if isinstance(A, Tensor) and A.ndim < 2:
+        raise RuntimeError(f"linalg.cond(ord={p}): The input tensor A must have at least 2 dimensions."
+                           if isinstance(p, str) else "linalg.cond: The input tensor must have at least 2 dimensions.")
     if p is None or p in (2, -2):
         s = svdvals(A)
+        if s.shape[-1] == 0:  # an empty matrix is perfectly conditioned by PyTorch's convention: 0
+            return s.sum(-1)
         return s.amax(-1) / s.amin(-1) if p != -2 else s.amin(-1) / s.amax(-1)
-    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"linalg.cond(ord={p}): A must be batches of square matrices, but they are "
+                           f"{A.shape[-2]} by {A.shape[-1]} matrices")
+    if A.numel() == 0:
+        return A.abs().sum((-2, -1))
+    if p == "nuc":
+        s = svdvals(A)
+        return s.sum(-1) * s.reciprocal().sum(-1)
+    inverse, info = inv_ex(A)
+    c = matrix_norm(A, p) * matrix_norm(inverse, p)
+    unusable = (info > 0) | c.isnan()
+    return c.masked_fill(unusable, float("inf")) if bool(unusable.any()) else c
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):

@@ -21,7 +21,7 @@ from ..grad_mode import state as _gs
 from ..tensor import Tensor, wrap
 from . import _frontend as F
 from ._define import defop
-from .linalg import _float_check, _record, _square, _tensor_args
+from .linalg import _float_check, _record, _square, _tensor_args, check_batches, converged
 
 EigResult = collections.namedtuple("linalg_eig", ["eigenvalues", "eigenvectors"])
 LstsqResult = collections.namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
@@ -63,6 +63,12 @@ def _xp(t):
 def _eig_kernel(xp, a, values_only):
     ct = _COMPLEX_OF[str(a.dtype)]
     if values_only:
+        # NumPy refuses a matrix holding NaN/inf; PyTorch hands it to LAPACK, whose output for it is
+        # meaningless. Its eigenvalues here are NaN, and the other matrices of the batch are solved.
+        finite = xp.isfinite(a).all(axis=(-2, -1))
+        if not bool(finite.all()):
+            w = xp.linalg.eigvals(xp.where(finite[..., None, None], a, 0)).astype(ct, copy=False)
+            return xp.where(finite[..., None], w, xp.asarray(complex("nan+nanj"), dtype=ct))
         return xp.linalg.eigvals(a).astype(ct, copy=False)
     w, v = xp.linalg.eig(a)
     return w.astype(ct, copy=False), v.astype(ct, copy=False)
@@ -112,10 +118,18 @@ _PADE13 = (64764752532480000., 32382376266240000., 7771770303897600., 1187353796
 
 
 def _expm_kernel(xp, a):
-    """Scaling and squaring with the [13/13] Padé approximant (Higham 2005); one scale for the batch."""
+    """Scaling and squaring with the [13/13] Padé approximant (Higham 2005); one scale for the batch.
+    float16 is computed in float32 (LAPACK has no half solve); a matrix holding NaN/inf gives NaN, as
+    in PyTorch, without spoiling the scale of the rest of the batch."""
     n = a.shape[-1]
     if a.size == 0:
         return a.copy()
+    if a.dtype == np.float16:
+        return _expm_kernel(xp, a.astype(np.float32)).astype(np.float16)
+    finite = xp.isfinite(a).all(axis=(-2, -1))
+    if not bool(finite.all()):
+        R = _expm_kernel(xp, xp.where(finite[..., None, None], a, 0))
+        return xp.where(finite[..., None, None], R, xp.asarray(float("nan"), dtype=a.dtype))
     norm = float(xp.abs(a).sum(-2).max())
     s = max(0, int(math.ceil(math.log2(norm / 5.371920351148152)))) if norm > 0 else 0
     A = a / (2.0 ** s) if s else a
@@ -204,10 +218,11 @@ def _lstsq_frontend(op):
             driver = "gelsy" if A._device.type == "cpu" else "gels"
         if driver not in _DRIVERS:
             raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")
+        check_batches(a.shape[:-2], bb.shape[:-2])
         m, n = a.shape[-2:]
         if rcond is None:
             rcond = float(np.finfo(a.dtype).eps) * max(m, n)
-        x, s, rank = table[A._device.type](a, bb, rcond)
+        x, s, rank = converged(table[A._device.type], a, bb, rcond, fname="torch.linalg.lstsq")
         xp = _xp(A)
         real = np.dtype(a.dtype.char.lower()) if a.dtype.kind == "c" else a.dtype
         if m > n and driver != "gelsy" and bool((rank == n).all()):
@@ -356,9 +371,9 @@ def _geqrf_frontend(op):
     table = op.table
 
     def geqrf(input, *, out=None):
-        _check_dims("geqrf", input, "input")
-        if input._data.ndim < 2:
+        if isinstance(input, Tensor) and input._data.ndim < 2:
             raise RuntimeError("torch.geqrf: input must have at least 2 dimensions.")
+        _check_dims("geqrf", input, "input")
         _float_check("geqrf", input)
         a, tau = table[input._device.type](input._data)
         return GeqrfResult(wrap(a, input._device), wrap(tau, input._device))

@@ -645,10 +645,58 @@ def _square(fname, t):
     return a
 
 
+# PyTorch turns away a dtype its LAPACK kernels lack at different layers, so the words differ per
+# function: the frontend's "Expected a floating point..." check, the dispatch of the kernel itself
+# (NotImplementedError naming the kernel: '"lu_cpu" not implemented for 'Half''), or a dedicated
+# low-precision check. The tables name, per frontend name, where float16 (and, for the first set,
+# integers and bool) are stopped, so the user sees PyTorch's exception class and message.
+_KERNEL_STEM = {
+    "linalg.det": "lu", "linalg.solve": "lu", "linalg.lu_factor": "lu", "linalg.lu_factor_ex": "lu",
+    "linalg.lu": "lu", "torch.linalg.lu_solve": "linalg.lu_solve", "linalg.cholesky": "cholesky", "cholesky": "cholesky",
+    "cholesky_inverse": "cholesky_inverse_out", "cholesky_solve": "cholesky_solve",
+    "linalg.solve_triangular": "triangular_solve", "triangular_solve": "triangular_solve",
+    "linalg.svd": "linalg_svd", "linalg.svdvals": "linalg_svd", "linalg.eig": "linalg_eig_out",
+    "linalg.eigvals": "linalg_eig_out", "linalg.eigh": "linalg_eigh", "linalg.qr": "geqrf", "geqrf": "geqrf",
+    "torch.linalg.ldl_factor_ex": "ldl_factor_kernel", "torch.linalg.ldl_solve": "ldl_solve_kernel",
+    "linalg.householder_product": "orgqr", "orgqr": "orgqr",
+    "ormqr": "ormqr",
+}
+# ... of which these reach the kernel with integer/bool input too (no frontend check before it)
+_KERNEL_SEES_INTEGERS = {"cholesky", "cholesky_inverse", "cholesky_solve", "linalg.lu",
+                         "linalg.solve_triangular", "triangular_solve", "linalg.eigh", "geqrf",
+                         "linalg.lu_factor", "linalg.lu_factor_ex", "linalg.householder_product", "orgqr", "ormqr"}
+_LOW_PRECISION_CHECK = {"linalg.inv", "linalg.slogdet", "logdet", "linalg.matrix_norm"}
+# whole-message checks that cover every dtype but float32/64 and complex64/128
+_OWN_MESSAGE = {
+    "linalg.matrix_rank": lambda t: "This function doesn't handle types other than float and double",
+    "torch.linalg.lstsq": lambda t: "This function doesn't handle types other than float and double",
+    "linalg.pinv": lambda t: (f"linalg.pinv({F._type_name(t._data.dtype)}{{{list(t._data.shape)}}}): expected a "
+                              "tensor with 2 or more dimensions of float, double, cfloat or cdouble types"),
+}
+# the name PyTorch's message carries where the check runs inside another function
+_CHECKED_AS = {"linalg.svdvals": "linalg.svd", "linalg.cond": "linalg.svd"}
+
+
 def _float_check(fname, t):
-    if t._data.dtype.kind not in "fc":
-        raise RuntimeError(f"{fname}: Expected a floating point or complex tensor as input. Got "
-                           f"{F._type_name(t._data.dtype)}")
+    dt = t._data.dtype
+    if dt.kind in "fc" and (dt != np.float16 or fname == "linalg.matrix_exp"):  # matmuls only: half is fine
+        return
+    own = _OWN_MESSAGE.get(fname)
+    if own is not None:
+        raise RuntimeError(own(t))
+    stem = _KERNEL_STEM.get(fname)
+    kernel_error = NotImplementedError(f'"{stem}_{t._device.type}" not implemented for '
+                                       f"'{F._type_name(dt)}'") if stem else None
+    if dt.kind not in "fc":
+        if fname in ("linalg.eig", "linalg.eigvals"):
+            raise RuntimeError(f"Unknown Complex ScalarType for {F._type_name(dt)}")
+        if fname in _KERNEL_SEES_INTEGERS:
+            raise kernel_error
+        raise RuntimeError(f"{_CHECKED_AS.get(fname, fname)}: Expected a floating point or complex tensor as input. "
+                           f"Got {F._type_name(dt)}")
+    if fname in _LOW_PRECISION_CHECK or stem is None:
+        raise RuntimeError(f"{fname}: Low precision dtypes not supported. Got {F._type_name(dt)}")
+    raise kernel_error
 
 
 def _batch_prefix(a, flat_index) -> str:
@@ -668,6 +716,78 @@ def _first_zero_pivot(a):
 
 def _host(a):
     return np.asarray(a.get() if hasattr(a, "get") else a)
+
+
+def check_batches(first, second):
+    """PyTorch's broadcast error for batch dimensions that do not broadcast (the solvers name the
+    right-hand side first), raised before NumPy gets to word its own."""
+    err = F.broadcast_mismatch(tuple(first), tuple(second))
+    if err is not None:
+        raise err
+
+
+def first_nan(a):
+    """Flat batch index of the first matrix of ``a`` holding a NaN; None if there is none."""
+    has_nan = (a != a).reshape((-1,) + a.shape[-2:]).any(axis=(-2, -1))  # on a's device
+    bad = _host(has_nan)
+    return int(np.argmax(bad)) if bad.any() else None
+
+
+def no_convergence_error(a, fname="linalg.svd"):
+    """PyTorch's error when LAPACK's SVD (also behind pinv, matrix_rank, cond, 2-norms, lstsq) gives
+    up, which it does on NaN input; NumPy raises its own LinAlgError there, which must not reach the
+    user."""
+    b = first_nan(a)
+    return LinAlgError(f"{fname}: {_batch_prefix(a, b or 0)}The algorithm failed to converge because the input "
+                       "matrix contained non-finite values.")
+
+
+def converged(run, a, *args, fname="linalg.svd"):
+    """``run(a, *args)`` (an SVD-based kernel from an op's table) with PyTorch's error for NaN input.
+    NumPy raises its own LinAlgError for some NaN inputs and returns NaN for others (CuPy always
+    does), so the input is checked first: one pass over ``a``, small next to the SVD. An inf is no
+    error in PyTorch (its singular values come out NaN), nor here where NumPy agrees."""
+    if a.size and first_nan(a) is not None:
+        raise no_convergence_error(a, fname)
+    try:
+        return run(a, *args)
+    except Exception as exc:  # numpy.linalg.LinAlgError: "SVD did not converge" (an inf it cannot handle)
+        if "converge" in str(exc):
+            raise no_convergence_error(a, fname) from None
+        raise
+
+
+def substitute(xp, tri, b, upper):
+    """X with ``tri @ X = b`` for triangular ``tri`` by column-oriented substitution, as LAPACK's
+    trsm runs it: a zero on the diagonal gives inf/NaN instead of an error, NaN/inf entries spread
+    only into the rows substitution carries them to, and a solved entry that is exactly zero
+    updates nothing (so ``0 * inf`` never makes a NaN). One Python step per row: used only where
+    the fast LU-based solve fails or gives non-finite values."""
+    shape = np.broadcast_shapes(tri.shape[:-2], b.shape[:-2])
+    tri = xp.broadcast_to(tri, shape + tri.shape[-2:])
+    x = xp.array(xp.broadcast_to(b, shape + b.shape[-2:]), dtype=xp.result_type(tri, b))
+    n = tri.shape[-1]
+    with np.errstate(all="ignore"):
+        for j in (range(n - 1, -1, -1) if upper else range(n)):
+            xj = x[..., j, :] / tri[..., j, j, None]
+            x[..., j, :] = xj
+            rest = slice(0, j) if upper else slice(j + 1, n)
+            update = tri[..., rest, j, None] * xj[..., None, :]
+            x[..., rest, :] -= xp.where(xj[..., None, :] == 0, 0, update)
+    return x
+
+
+def solve_triangular_array(xp, tri, b, upper):
+    """``tri^-1 b`` for a triangular ``tri`` with PyTorch's (trsm's) results where ``tri`` is singular or
+    holds non-finite values; the common case is one LAPACK/cuSOLVER call."""
+    try:
+        with np.errstate(all="ignore"):
+            x = xp.linalg.solve(tri, b)
+        if bool(xp.isfinite(x).all()):
+            return x
+    except Exception:  # numpy.linalg.LinAlgError "Singular matrix": trsm divides by the zero instead
+        pass
+    return substitute(xp, tri, b, upper)
 
 
 def singular_inv_error(fname, a):
@@ -723,6 +843,8 @@ SlogdetResult = collections.namedtuple("linalg_slogdet", ["sign", "logabsdet"])
 
 def _slogdet_kernel(xp, a):
     s, l = xp.linalg.slogdet(a)
+    # a NaN determinant has no sign: PyTorch reports 0 where NumPy says 1
+    s = xp.where(xp.isnan(l), xp.zeros((), dtype=s.dtype), s)
     return xp.asarray(s), xp.asarray(l)
 
 
@@ -746,10 +868,13 @@ defop("slogdet", frontend=lambda op: (lambda input: _slogdet.frontend(input)), d
 
 
 def _logdet(input):
+    _square("logdet", input)  # PyTorch's checks name logdet, not the slogdet it runs
     sign, logabs = _slogdet.frontend(input)
+    if input._data.dtype.kind == "c":  # log(det) = log|det| + i*arg(det): complex, as PyTorch
+        return logabs + sign.log()
     from .creation import full_like
     nan = full_like(logabs, float("nan"))
-    return _where_op()(sign < 0, nan, logabs) if input._data.dtype.kind != "c" else logabs
+    return _where_op()(sign < 0, nan, logabs)
 
 
 def _where_op():
@@ -785,6 +910,7 @@ def _solve_frontend(op):
         if a.dtype != b.dtype:
             raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
                                f"{F._type_name(a.dtype)} and B of type {F._type_name(b.dtype)} instead")
+        check_batches(b.shape[:-1] if vec else b.shape[:-2], a.shape[:-2])
         try:
             res = table[A._device.type](a, b, vec)
         except Exception as exc:
@@ -861,6 +987,7 @@ _cholesky = defop("linalg_cholesky", kernel=_cholesky_kernel, frontend=_cholesky
 
 
 def _torch_cholesky(input, upper=False, *, out=None):
+    _square("cholesky", input)  # the legacy op's own checks name it (and let integers reach the kernel)
     try:
         return _cholesky.frontend(input, upper=upper)
     except LinAlgError as e:  # the legacy op's message names it ``cholesky``
@@ -876,7 +1003,7 @@ def _solve_triangular_kernel(xp, a, b, upper, unitriangular):
         n = a.shape[-1]
         eye = xp.eye(n, dtype=a.dtype)
         tri = tri * (1 - eye) + eye
-    return xp.linalg.solve(tri, b)
+    return solve_triangular_array(xp, tri, b, upper)
 
 
 def _solve_triangular_frontend(op):
@@ -891,6 +1018,7 @@ def _solve_triangular_frontend(op):
         if b.ndim < 2 or b.shape[-2] != a.shape[-1]:
             raise RuntimeError(f"linalg.solve_triangular: Incompatible shapes of A and B for the equation AX = B "
                                f"({_shape_str(a.shape[-2:])} and {_shape_str(b.shape[-2:])})")
+        check_batches(b.shape[:-2], a.shape[:-2])
         res = wrap(table[A._device.type](a, b, upper, unitriangular), A._device)
         return _record(op, res, (A, B), {"upper": upper, "unitriangular": unitriangular},
                        "LinalgSolveTriangularBackward0")
@@ -1012,7 +1140,7 @@ def _svd_frontend(op):
         if A._data.ndim < 2:
             raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
         _float_check("linalg.svd", A)
-        u, s, vh = table[A._device.type](A._data, full_matrices)
+        u, s, vh = converged(table[A._device.type], A._data, full_matrices)
         U, S, Vh = wrap(u, A._device), wrap(s, A._device), wrap(vh, A._device)
         if _gs.enabled and A._requires_grad:
             # one node per output (PyTorch: one LinalgSvdBackward0 for all three); the formula is
@@ -1040,9 +1168,9 @@ def _svdvals_frontend(op):
         if not isinstance(A, Tensor):
             raise F.not_a_tensor("linalg.svdvals", "A", 1, A)
         if A._data.ndim < 2:
-            raise RuntimeError("linalg.svdvals: The input tensor A must have at least 2 dimensions.")
+            raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
         _float_check("linalg.svdvals", A)
-        s = wrap(table[A._device.type](A._data), A._device)
+        s = wrap(converged(table[A._device.type], A._data), A._device)
         if _gs.enabled and A._requires_grad:
             u, _, vh = _svd.table[A._device.type](A._data, False)
             Tensor._autograd.record(op, s, (A,), {"U": wrap(u, A._device), "Vh": wrap(vh, A._device)},
@@ -1066,15 +1194,15 @@ def _pinv_frontend(op):
     def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None, rcond=None):
         if not isinstance(A, Tensor):
             raise F.not_a_tensor("linalg.pinv", "A", 1, A)
-        if A._data.ndim < 2:
-            raise RuntimeError("linalg.pinv: The input tensor A must have at least 2 dimensions.")
+        if A._data.ndim < 2:  # PyTorch's pinv checks rank and dtype in one message
+            raise RuntimeError(_OWN_MESSAGE["linalg.pinv"](A))
         _float_check("linalg.pinv", A)
         a = A._data
         if rtol is None and rcond is not None:
             rtol = rcond
         if rtol is None:
             rtol = max(a.shape[-2:]) * np.finfo(a.dtype).eps if atol is None or atol == 0 else 0.0
-        res = wrap(table[A._device.type](a, rtol, hermitian), A._device)
+        res = wrap(converged(table[A._device.type], a, rtol, hermitian), A._device)
         return _record(op, res, (A,), None, "LinalgPinvBackward0")
     return pinv
 

@@ -17,7 +17,10 @@ from ..tensor import Tensor, wrap
 from . import _frontend as F
 from ._define import defop
 from .decompositions import _record_fn, householder_composite
-from .linalg import _float_check, _mk, _record, _spd, _tensor_args, _well
+from .linalg import (
+    LinAlgError, _batch_prefix, _float_check, _host, _mk, _record, _spd, _tensor_args, _well, check_batches,
+    solve_triangular_array,
+)
 from .lu import _lu_factor_ex, _lu_solve
 
 SVDLegacy = collections.namedtuple("svd", ["U", "S", "V"])
@@ -34,6 +37,9 @@ def _lin():
 def _svd(input, some=True, compute_uv=True, *, out=None):
     if not isinstance(input, Tensor):
         raise F.not_a_tensor("svd", "input", 1, input)
+    if input._data.ndim < 2:
+        raise RuntimeError(f"linalg.svd: input should have at least 2 dimensions, but has {input._data.ndim} "
+                           "dimensions instead")
     if compute_uv:
         U, S, Vh = _lin().svd(input, full_matrices=not some)
         return SVDLegacy(U, S, Vh.mT.conj() if Vh.is_complex() else Vh.mT)
@@ -96,14 +102,19 @@ def _triangular_solve_kernel(xp, b, a, upper, transpose, unit):
     tri = _tri(xp, a, upper, unit)
     if transpose:
         tri = xp.swapaxes(tri, -1, -2)
-    return xp.linalg.solve(tri, b)
+        upper = not upper
+    return solve_triangular_array(xp, tri, b, upper)
 
 
 def _check_batch_pair(fname, b, a, bname, aname):
-    if b._data.ndim < 2:
-        raise RuntimeError(f"torch.{fname}: The input tensor {bname} must have at least 2 dimensions.")
-    if a._data.ndim < 2:
-        raise RuntimeError(f"torch.{fname}: The input tensor {aname} must have at least 2 dimensions.")
+    # the legacy solvers word the rank check each their own way (and name L ``u`` in cholesky_solve)
+    for t, name in ((b, bname), (a, aname)):
+        if t._data.ndim < 2:
+            if fname == "cholesky_solve":
+                raise RuntimeError(f"{'b' if name == bname else 'u'} should have at least 2 dimensions, but has "
+                                   f"{t._data.ndim} dimensions instead")
+            raise RuntimeError(f"torch.{fname}: Expected {name} to have at least 2 dimensions, but it has "
+                               f"{t._data.ndim} dimensions instead")
 
 
 def _triangular_solve_frontend(op):
@@ -111,11 +122,11 @@ def _triangular_solve_frontend(op):
 
     def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False, *, out=None):
         _tensor_args("triangular_solve", ("input", "A"), input, A)
-        _check_batch_pair("triangular_solve", input, A, "B", "A")
+        _check_batch_pair("triangular_solve", input, A, "b", "A")
         a, b = A._data, input._data
         if a.shape[-1] != a.shape[-2]:
-            raise RuntimeError(f"triangular_solve: A must be batches of square matrices, but they are {a.shape[-2]} "
-                               f"by {a.shape[-1]} matrices")
+            raise RuntimeError(f"A must be batches of square matrices, but they are {a.shape[-2]} by {a.shape[-1]} "
+                               "matrices")
         if b.shape[-2] != a.shape[-1]:
             raise RuntimeError(f"triangular_solve: Incompatible matrix sizes for triangular_solve: each A matrix is "
                                f"{a.shape[-2]} by {a.shape[-1]} but each b matrix is {b.shape[-2]} by {b.shape[-1]}")
@@ -123,6 +134,7 @@ def _triangular_solve_frontend(op):
             raise RuntimeError(f"triangular_solve: Expected b and A to have the same dtype, but found b of type "
                                f"{F._type_name(b.dtype)} and A of type {F._type_name(a.dtype)} instead.")
         _float_check("triangular_solve", A)
+        check_batches(b.shape[:-2], a.shape[:-2])
         shape = tuple(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
         xp_b = b if b.shape[:-2] == shape else np.broadcast_to(b, shape + b.shape[-2:]) \
             if isinstance(b, np.ndarray) else b
@@ -148,8 +160,8 @@ def _cholesky_solve_kernel(xp, b, l, upper):
     L = xp.triu(l) if upper else xp.tril(l)
     H = xp.conj(xp.swapaxes(L, -1, -2))
     if upper:  # A = U^H U
-        return xp.linalg.solve(L, xp.linalg.solve(H, b))
-    return xp.linalg.solve(H, xp.linalg.solve(L, b))
+        return solve_triangular_array(xp, L, solve_triangular_array(xp, H, b, False), True)
+    return solve_triangular_array(xp, H, solve_triangular_array(xp, L, b, False), True)
 
 
 def _cholesky_solve_frontend(op):
@@ -160,15 +172,16 @@ def _cholesky_solve_frontend(op):
         _check_batch_pair("cholesky_solve", input, input2, "B", "A")
         b, l = input._data, input2._data
         if l.shape[-1] != l.shape[-2]:
-            raise RuntimeError(f"cholesky_solve: A must be batches of square matrices, but they are {l.shape[-2]} by "
-                               f"{l.shape[-1]} matrices")
+            raise RuntimeError(f"A must be batches of square matrices, but they are {l.shape[-2]} by {l.shape[-1]} "
+                               "matrices")
         if b.shape[-2] != l.shape[-1]:
             raise RuntimeError(f"cholesky_solve: Incompatible matrix sizes for cholesky_solve: each A matrix is "
                                f"{l.shape[-2]} by {l.shape[-1]} but each b matrix is {b.shape[-2]} by {b.shape[-1]}")
         if b.dtype != l.dtype:
-            raise RuntimeError(f"cholesky_solve: Expected b and A to have the same dtype, but found b of type "
+            raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
                                f"{F._type_name(b.dtype)} and A of type {F._type_name(l.dtype)} instead.")
         _float_check("cholesky_solve", input2)
+        check_batches(b.shape[:-2], l.shape[:-2])
         res = wrap(table[input._device.type](b, l, upper), input._device)
         return _record(op, res, (input, input2), {"upper": upper}, "CholeskySolveBackward0")
     return cholesky_solve
@@ -186,6 +199,11 @@ defop("cholesky_solve", kernel=_cholesky_solve_kernel, frontend=_cholesky_solve_
 
 
 def _cholesky_inverse_kernel(xp, l, upper):
+    zero_at = first_zero_diagonal(l)
+    if zero_at is not None:  # LAPACK's trtri stops at an exact zero on L's diagonal
+        b, order = zero_at
+        raise LinAlgError(f"cholesky_inverse: {_batch_prefix(l, b)}The diagonal element {order} is zero, the "
+                          "inversion could not be completed because the input matrix is singular.")
     n = l.shape[-1]
     eye = xp.broadcast_to(xp.eye(n, dtype=l.dtype), l.shape).copy()
     return _cholesky_solve_kernel(xp, eye, l, upper)
@@ -214,6 +232,19 @@ defop("cholesky_inverse", kernel=_cholesky_inverse_kernel, frontend=_cholesky_in
       reference=lambda l: _cholesky_inverse_kernel(np, l, False),
       conformance_skip={"gradcheck": "PyTorch's formula treats L as a full matrix",
                         "gradgradcheck": "PyTorch's formula treats L as a full matrix"})
+
+
+def first_zero_diagonal(l):
+    """(flat batch index, 1-based position) of the first exact zero on the diagonals of ``l``; None
+    if there is none. NaN is not zero: trtri carries it through, as PyTorch returns it."""
+    if l.size == 0:
+        return None
+    diag = l.diagonal(0, -2, -1).reshape((-1, l.shape[-1]))
+    zero = _host(diag == 0)
+    if not zero.any():
+        return None
+    b = int(np.argmax(zero.any(axis=-1)))
+    return b, int(np.argmax(zero[b])) + 1
 
 
 # --------------------------------------------------------------------------- ormqr
@@ -361,7 +392,10 @@ def _tensorinv(A, ind=2, *, out=None):
     if rows != cols:
         raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
                            f"prod(self.shape[:ind]), but got {cols} != {rows}")
-    return _lin().inv(A.reshape(rows, cols)).reshape(shape[ind:] + shape[:ind])
+    try:
+        return _lin().inv(A.reshape(rows, cols)).reshape(shape[ind:] + shape[:ind])
+    except LinAlgError as e:  # PyTorch's tensorinv calls the inverse by its short name
+        raise LinAlgError(str(e).replace("linalg.inv: ", "inv: ", 1)) from None
 
 
 def _tensorsolve(A, B, dims=None, *, out=None):

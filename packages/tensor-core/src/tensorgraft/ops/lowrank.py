@@ -35,7 +35,10 @@ def _approximate_basis(A, q, niter):
     re-orthonormalized, so small singular values are not lost to rounding)."""
     import tensorgraft as tg
     n = A.shape[-1]
-    R = tg.randn(tuple(A.shape[:-2]) + (n, q), dtype=A.dtype, device=A.device)
+    # the test matrix is drawn in A's dtype, or the default float for an integer A (whose product
+    # with it then fails with matmul's dtype error, as in PyTorch)
+    dtype = A.dtype if A.dtype.is_floating_point or A.dtype.is_complex else None
+    R = tg.randn(tuple(A.shape[:-2]) + (n, q), dtype=dtype, device=A.device)
     Q = _lin().qr(A.matmul(R)).Q
     for _ in range(niter):
         Q = _lin().qr(_adjoint(A).matmul(Q)).Q

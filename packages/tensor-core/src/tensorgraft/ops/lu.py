@@ -19,7 +19,9 @@ from ..tensor import Tensor, wrap
 from . import _frontend as F
 from ._define import defop
 from .decompositions import _check_dims, _flat, _record_fn, _xp
-from .linalg import LinAlgError, _float_check, _record, _shape_str, _square, _tensor_args
+from .linalg import (
+    LinAlgError, _float_check, _record, _shape_str, _square, _tensor_args, check_batches, solve_triangular_array,
+)
 
 LUFactorResult = collections.namedtuple("linalg_lu_factor", ["LU", "pivots"])
 LUFactorExResult = collections.namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
@@ -95,9 +97,7 @@ def _lu_factor_frontend(fname, ex):
             if A._data.ndim < 2:
                 raise RuntimeError(f"torch.lu_factor: Expected tensor with 2 or more dimensions. Got size: "
                                    f"{list(A._data.shape)} instead")
-            if A._data.dtype.kind not in "fc":
-                raise NotImplementedError(f"\"lu_{A._device.type}\" not implemented for "
-                                          f"'{F._type_name(A._data.dtype)}'")
+            _float_check(fname, A)
             if not pivot and A._device.type == "cpu":
                 raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
             lu, piv, info = table[A._device.type](A._data, pivot)
@@ -140,6 +140,9 @@ def _lu_frontend(op):
     table = op.table
 
     def lu(A, *, pivot=True, out=None):
+        if isinstance(A, Tensor) and A._data.ndim < 2:
+            raise RuntimeError(f"linalg.lu: Expected tensor with 2 or more dimensions. Got size: {list(A._data.shape)} "
+                               "instead")
         _check_dims("linalg.lu", A)
         _float_check("linalg.lu", A)
         if not pivot and A._device.type == "cpu":
@@ -206,10 +209,21 @@ def _lu_solve_kernel(xp, lu, piv, b, left, adjoint):
     if not left:  # X A = B  <=>  A^H X^H = B^H
         return H(_lu_solve_kernel(xp, lu, piv, H(b), True, not adjoint))
     if adjoint:  # U^H L^H P^T X = B
-        y = xp.linalg.solve(H(U), b)
-        return xp.matmul(P, xp.linalg.solve(H(L), y))
-    y = xp.linalg.solve(L, xp.matmul(xp.swapaxes(P, -1, -2), b))
-    return xp.linalg.solve(U, y)
+        y = solve_triangular_array(xp, H(U), b, False)
+        return _permute_rows(xp, P, solve_triangular_array(xp, H(L), y, True))
+    y = solve_triangular_array(xp, L, _permute_rows(xp, xp.swapaxes(P, -1, -2), b), False)
+    return solve_triangular_array(xp, U, y, True)
+
+
+def _permute_rows(xp, P, x):
+    """``P @ x`` for a permutation matrix P as a gather (LAPACK's row swaps): a product would turn
+    the inf of a singular solve into NaN in every row (0 * inf)."""
+    if P.shape[-1] == 0:
+        return xp.matmul(P, x)
+    rows = xp.argmax(P, axis=-1)[..., None]
+    shape = np.broadcast_shapes(rows.shape[:-2], x.shape[:-2])
+    rows = xp.broadcast_to(rows, shape + (rows.shape[-2], x.shape[-1]))
+    return xp.take_along_axis(xp.broadcast_to(x, shape + x.shape[-2:]), rows, axis=-2)
 
 
 def lu_solve_composite(LU, pivots, B, left=True, adjoint=False):
@@ -237,7 +251,7 @@ def _lu_solve_frontend(op):
 
     def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
         _tensor_args("linalg.lu_solve", ("LU", "pivots", "B"), LU, pivots, B)
-        a = _square("linalg.lu_solve", LU)
+        a = _square("torch.linalg.lu_solve", LU)
         b = B._data
         if b.ndim < 2:
             raise RuntimeError("linalg.lu_solve: The input tensor B must have at least 2 dimensions.")
@@ -251,6 +265,7 @@ def _lu_solve_frontend(op):
                                f"{F._type_name(a.dtype)} and B of type {F._type_name(b.dtype)} instead")
         if pivots._data.dtype != np.int32:
             raise RuntimeError(f"linalg.lu_solve: Expected pivots to be int32, but got {F._type_name(pivots._data.dtype)}")
+        check_batches(b.shape[:-2], a.shape[:-2])
         res = wrap(table[LU._device.type](a, pivots._data, b, left, adjoint), LU._device)
         _record_fn(op, (res,), (LU, pivots, B), lu_solve_composite, "LinalgLuSolveBackward0", left=left,
                    adjoint=adjoint)
@@ -283,27 +298,31 @@ def _solve_ex(A, B, *, left=True, check_errors=False, out=None):
     from .linalg import _solve
     try:
         res = _solve.frontend(A, B, left=left)
-    except LinAlgError:
-        if check_errors:
-            raise
+    except LinAlgError as e:
+        if check_errors:  # PyTorch's check runs in the _ex function and names it
+            raise LinAlgError(str(e).replace("torch.linalg.solve: ", "torch.linalg.solve_ex: ", 1)) from None
         with no_grad():
-            nan = _solve_singular(A, B, left)
-        return SolveExResult(nan, _singular_info(A))
+            return SolveExResult(*solve_singular(A, B, left))
     return SolveExResult(res, zeros(A.shape[:-2], dtype=_int32(), device=A.device))
 
 
-def _solve_singular(A, B, left):
-    """Where LAPACK stops on a zero pivot the solution is meaningless; give NaNs rather than a guess."""
-    from .creation import full
-    vec = left and (B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1])))
-    shape = tuple(B.shape) if vec else tuple(np.broadcast_shapes(tuple(A.shape[:-2]), tuple(B.shape[:-2]))) + \
-        tuple(B.shape[-2:])
-    return full(shape, float("nan"), dtype=A.dtype, device=A.device)
-
-
-def _singular_info(A):
-    _, _, info = _lu_kernel(_xp(A), A._data, True)
-    return wrap(info, A._device)
+def solve_singular(A, B, left):
+    """``(X, info)`` for a batch holding a singular matrix, as LAPACK's getrf + getrs leave them (what
+    PyTorch's ``solve_ex``/``inv_ex`` return): the regular matrices solved, the singular ones divided
+    by their zero pivot (±inf, NaN), ``info`` the order of that pivot. ``B=None`` inverts A."""
+    xp = _xp(A)
+    a = A._data
+    lu, piv, info = _lu_kernel(xp, a, True)
+    if B is None:
+        b = xp.broadcast_to(xp.eye(a.shape[-1], dtype=a.dtype), a.shape)
+        vec = False
+    else:
+        b = B._data
+        vec = left and (b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1]))
+        if vec:
+            b = b[..., None]
+    x = _lu_solve_kernel(xp, lu, piv, b, left, False)
+    return wrap(x[..., 0] if vec else x, A._device), wrap(info, A._device)
 
 
 def _int32():
