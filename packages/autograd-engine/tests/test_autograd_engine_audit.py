@@ -176,7 +176,7 @@ def test_function_gradient_for_non_tensor_argument_is_an_error():
         def backward(ctx, g):
             return g, g
 
-    with pytest.raises(TypeError, match="returned a gradient different than None at position 2, but the "
+    with pytest.raises(RuntimeError, match="returned a gradient different than None at position 2, but the "
                                         "corresponding forward input was not a Variable"):
         Bad.apply(_x(), 2.0).sum().backward()
 

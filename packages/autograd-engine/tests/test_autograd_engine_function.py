@@ -27,7 +27,7 @@ def test_relu_function_forward_backward_and_name():
     y = MyReLU.apply(x)
     assert type(y.grad_fn).__name__ == "MyReLUBackward"
     assert y.grad_fn.name() == "MyReLUBackward"
-    assert re.fullmatch(r"<MyReLUBackward object at 0x[0-9a-f]+>", repr(y.grad_fn))
+    assert re.fullmatch(r"<tensorgraft.autograd.function.MyReLUBackward object at 0x[0-9a-f]+>", repr(y.grad_fn))
     assert "grad_fn=<MyReLUBackward>" in repr(y)
     assert not y.is_leaf
     assert type(y.grad_fn.next_functions[0][0]).__name__ == "AccumulateGrad"

@@ -6,6 +6,7 @@ named ``<FunctionName>Backward``.
 from __future__ import annotations
 
 import functools
+import inspect
 import traceback
 
 from tensorgraft.grad_mode import no_grad, state as _gs
@@ -30,16 +31,21 @@ class FunctionCtx(Node):
     __slots__ = ("_saved", "_saved_versions", "_non_differentiable", "_dirty", "_materialize", "_fn",
                  "_out_meta", "_tensor_pos", "__dict__")
 
+    def __repr__(self) -> str:
+        # PyTorch prints the node's full class path: <torch.autograd.function.FBackward object at ...>
+        cls = type(self)
+        return f"<{cls.__module__}.{cls.__qualname__} object at {hex(id(self))}>"
+
     def save_for_backward(self, *tensors):
-        for k, t in enumerate(tensors):
-            if t is not None and not isinstance(t, Tensor):
-                raise TypeError(f"save_for_backward can only save variables, but argument {k} is of type "
-                                f"{type(t).__name__}")
+        # what was passed is checked when the graph is recorded (Function.apply): PyTorch lets a
+        # forward run without grad save anything
         self._saved = tensors
-        self._saved_versions = tuple(t._vc[0] if t is not None else None for t in tensors)
+        self._saved_versions = tuple(t._vc[0] if isinstance(t, Tensor) else None for t in tensors)
 
     @property
     def saved_tensors(self):
+        # set by release(): reading saved tensors after a backward without retain_graph is an
+        # error even when nothing was saved, as in PyTorch
         if self._released:
             raise RuntimeError(_SECOND_BACKWARD)
         out = []
@@ -65,15 +71,22 @@ class FunctionCtx(Node):
     saved_variables = saved_tensors
 
     def mark_non_differentiable(self, *tensors):
+        if not all(isinstance(t, Tensor) for t in tensors):
+            # PyTorch's message, cut short exactly like this
+            raise RuntimeError("mark_non_differentiable only accepts variable arguments, but got ")
         self._non_differentiable = {id(t) for t in tensors}
 
     def mark_dirty(self, *tensors):
-        self._dirty = {id(t) for t in tensors}
+        if not all(isinstance(t, Tensor) for t in tensors):
+            raise RuntimeError("mark_dirty can only accept variables, but argument ")
+        self._dirty = {id(t): t for t in tensors}
 
     def set_materialize_grads(self, value: bool):
         self._materialize = bool(value)
 
     def release(self):
+        # the node itself stays usable: a backward that reads no saved tensor can run again
+        # (PyTorch frees only the saved values; plain ctx attributes stay)
         self._released = True
         self._saved = ()
         self._saved_versions = ()
@@ -81,32 +94,53 @@ class FunctionCtx(Node):
         self.inputs = None
 
     def apply(self, grads):
-        if self._released:
-            raise RuntimeError(_SECOND_BACKWARD)
         if self._materialize:
-            grads = [g if g is not None else _zeros(meta) for g, meta in zip(grads, self._out_meta)]
+            # non-tensor outputs get None; integer/bool ones zeros of their own dtype, as PyTorch
+            grads = [g if g is not None or meta is None else _zeros(meta) for g, meta in zip(grads, self._out_meta)]
         res = self._fn.backward(self, *grads)
         if not isinstance(res, tuple):
             res = (res,)
+        name = type(self).__name__
         n = len(self.needs_input_grad)  # one gradient per forward argument, tensor or not
         if len(res) != n:
             if len(res) < n or any(r is not None for r in res[n:]):
-                raise RuntimeError(f"function {type(self).__name__} returned an incorrect number of gradients "
+                raise RuntimeError(f"function {name} returned an incorrect number of gradients "
                                    f"(expected {n}, got {len(res)})")
             res = res[:n]
         pos = self._tensor_pos
         for i, r in enumerate(res):
             if r is None:
                 continue
-            if i not in pos:
-                raise TypeError(f"function {type(self).__name__} returned a gradient different than None at "
-                                f"position {i + 1}, but the corresponding forward input was not a Variable")
             if not isinstance(r, Tensor):
-                raise TypeError(f"function {type(self).__name__} returned a gradient of type {type(r).__name__} at "
-                                f"position {i + 1}; expected a Tensor or None")
+                raise RuntimeError(f"expected Variable or None (got {type(r).__name__})")
+            if i not in pos:
+                raise RuntimeError(f"function {name} returned a gradient different than None at position {i + 1}, "
+                                   "but the corresponding forward input was not a Variable")
+        grads = [res[i] for i in pos]
+        for k, (g, meta) in enumerate(zip(grads, self.in_meta)):
+            if g is not None:
+                _check_grad(name, k, g, meta)
         # the graph has an edge per tensor argument only (as PyTorch's next_functions)
         needs = self.needs_input_grad
-        return fit_grads(self, [res[i] for i in pos], [needs[i] for i in pos])
+        return fit_grads(self, grads, [needs[i] for i in pos])
+
+
+def _check_grad(name, index, g, meta):
+    """PyTorch's checks on one gradient a custom backward returned, in its order: shape (it may
+    be summed down to the input's shape, never broadcast up), real/complex kind, device."""
+    shape, dtype, device = meta
+    gshape = g._data.shape
+    lead = len(gshape) - len(shape)
+    if lead < 0 or any(s != 1 and s != gs for s, gs in zip(shape, gshape[lead:])):
+        raise RuntimeError(f"Function {name} returned an invalid gradient at index {index} - got {list(gshape)} but "
+                           f"expected shape compatible with {list(shape)}")
+    if g._data.dtype.kind == "c" and dtype.kind != "c":
+        raise RuntimeError("Expected isFloatingType(grad.scalar_type()) || (input_is_complex == grad_is_complex) to be "
+                           "true, but got false.  (Could this error message be improved?  If so, please report an "
+                           "enhancement request to PyTorch.)")
+    if g._device != device:
+        raise RuntimeError(f"Function {name} returned an invalid gradient at index {index} - expected device "
+                           f"{device} but got {g.device}")
 
 
 def _zeros(meta):
@@ -120,15 +154,21 @@ class FunctionMeta(type):
 
     def __init__(cls, name, bases, attrs):
         super().__init__(name, bases, attrs)
-        cls._backward_cls = type(name + "Backward", (FunctionCtx,), {"__module__": cls.__module__})
+        # PyTorch puts every such class in its autograd.function module, whatever module defines
+        # the Function (its repr shows that path)
+        cls._backward_cls = type(name + "Backward", (FunctionCtx,), {"__module__": __name__})
+        cls._forward_signature = None
 
 
 class Function(metaclass=FunctionMeta):
     """Subclass with ``@staticmethod forward(ctx, *args)`` and ``@staticmethod backward(ctx, *grads)``,
     then call ``MyFunction.apply(*args)``."""
 
+    # vmap of a Function needs a vmap rule, written (``vmap``) or generated; neither is the default
+    generate_vmap_rule = False
+
     @staticmethod
-    def forward(ctx, *args, **kwargs):
+    def forward(*args, **kwargs):
         raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
 
     @staticmethod
@@ -137,6 +177,16 @@ class Function(metaclass=FunctionMeta):
                                   "autograd.Function to use it with backward mode AD.")
 
     vjp = backward
+
+    @staticmethod
+    def jvp(ctx, *grad_inputs):
+        raise NotImplementedError("You must implement the jvp function for custom autograd.Function to use it with "
+                                  "forward mode AD.")
+
+    @staticmethod
+    def vmap(info, in_dims, *args):
+        raise NotImplementedError("To use autograd.Function with vmap, you must either override the vmap staticmethod "
+                                  "or set generate_vmap_rule=True.")
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -156,6 +206,11 @@ class Function(metaclass=FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        separate_setup = cls.setup_context is not Function.setup_context
+        if separate_setup:
+            args = _bind_with_defaults(cls, args, kwargs)
+        elif kwargs:
+            args = _bind_keywords(cls, args, kwargs)
         ctx = _new(cls._backward_cls)
         ctx._released = False
         ctx._output = None
@@ -166,7 +221,7 @@ class Function(metaclass=FunctionMeta):
         ctx._saved = ()
         ctx._saved_versions = ()
         ctx._non_differentiable = ()
-        ctx._dirty = ()
+        ctx._dirty = {}
         ctx._materialize = True
         ctx.attrs = None
         ctx.inputs = args
@@ -174,78 +229,202 @@ class Function(metaclass=FunctionMeta):
         ctx.needs_input_grad = needs
         record = _gs.enabled and any(needs)
         with no_grad():
-            if cls.setup_context is not Function.setup_context:
+            if separate_setup:
                 # the forward(*args) + setup_context(ctx, inputs, output) style
-                outputs = cls.forward(*args, **kwargs)
+                outputs = cls.forward(*args)
                 cls.setup_context(ctx, args, outputs)
             else:
-                outputs = cls.forward(ctx, *args, **kwargs)
+                outputs = cls.forward(ctx, *args)
+        is_tuple = isinstance(outputs, tuple)
+        outs = outputs if is_tuple else (outputs,)
+        if ctx._dirty:
+            _bump_dirty(ctx._dirty, outs)
         if not record:
             ctx._saved = ()
             return outputs
-        if any(t is not None and t._vc.__class__ is not list for t in ctx._saved):
-            raise RuntimeError(INFERENCE_SAVED)  # inference tensors have no version to check at backward
-        is_tuple = isinstance(outputs, tuple)
-        outs = outputs if is_tuple else (outputs,)
-        nf = []
-        metas = []
-        pos = []
-        for k, a in enumerate(args):
-            if isinstance(a, Tensor):  # non-tensor arguments get no edge, as in PyTorch
-                pos.append(k)
-                metas.append((a._data.shape, a._data.dtype))
-                if a._requires_grad:
-                    nf.append((a.grad_fn, a._output_nr) if a.grad_fn is not None else (accumulator(a), 0))
-                else:
-                    nf.append(_NO_EDGE)
-        ctx._tensor_pos = tuple(pos)
-        ctx.next_functions = tuple(nf)
-        ctx.in_meta = metas
-        ctx._num_outputs = len(outs)
-        ctx._out_meta = [(tuple(o.shape), o.dtype, o.device) if isinstance(o, Tensor) else ((), None, None)
-                         for o in outs]
-        if anomaly.enabled:
-            ctx._trace = traceback.format_stack()[:-1]
-        new_outs = []
-        input_ids = {id(a) for a in args if isinstance(a, Tensor)}
-        saved_ids = {id(t): k for k, t in enumerate(ctx._saved) if t is not None}
-        saved = list(ctx._saved)
-        for i, o in enumerate(outs):
-            if not isinstance(o, Tensor):
-                new_outs.append(o)
-                continue
-            # marks name the object forward returned, so read them before an input is re-aliased
-            non_differentiable = id(o) in ctx._non_differentiable
-            if id(o) in input_ids and id(o) not in ctx._dirty:
-                o = wrap_view(o._data, o)  # returning an input as-is gives a new alias, as PyTorch
-            if non_differentiable or o._data.dtype.kind not in "fc":
-                new_outs.append(o)
-                continue
-            if id(o) in ctx._dirty and o._requires_grad and o.grad_fn is None:
-                raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
-            if id(o) in saved_ids:
-                # a saved output is kept without its grad_fn (no ctx -> tensor -> ctx cycle)
-                saved[saved_ids[id(o)]] = (o._data, o._device, o._vc, i)
-            o.grad_fn = ctx
-            o._output_nr = i
-            o._requires_grad = True
+        return _record(cls, ctx, args, outputs, outs, is_tuple)
+
+
+def _bump_dirty(dirty, outs):
+    """An input ``forward`` changed in place (``mark_dirty``) must be returned, and its version
+    moves on as after any in-place op."""
+    returned = {id(o) for o in outs}
+    if any(k not in returned for k in dirty):
+        raise RuntimeError("Some elements marked as dirty during the forward method were not returned as output. The "
+                           "inputs that are modified inplace must all be outputs of the Function.")
+    for t in dirty.values():
+        t._vc[0] += 1
+
+
+def _record(cls, ctx, args, outputs, outs, is_tuple):
+    """Make ``ctx`` the grad_fn of the differentiable outputs and keep what backward needs."""
+    for k, t in enumerate(ctx._saved):
+        if t is not None and not isinstance(t, Tensor):
+            raise TypeError(f"save_for_backward can only save variables, but argument {k} is of type "
+                            f"{type(t).__name__}")
+    if any(t is not None and t._vc.__class__ is not list for t in ctx._saved):
+        raise RuntimeError(INFERENCE_SAVED)  # inference tensors have no version to check at backward
+    nf = []
+    metas = []
+    pos = []
+    for k, a in enumerate(args):
+        if isinstance(a, Tensor):  # non-tensor arguments get no edge, as in PyTorch
+            pos.append(k)
+            metas.append((a._data.shape, a._data.dtype, a._device))
+            if a._requires_grad:
+                nf.append((a.grad_fn, a._output_nr) if a.grad_fn is not None else (accumulator(a), 0))
+            else:
+                nf.append(_NO_EDGE)
+    ctx._tensor_pos = tuple(pos)
+    ctx.next_functions = tuple(nf)
+    ctx.in_meta = metas
+    ctx._num_outputs = len(outs)
+    ctx._out_meta = [(tuple(o.shape), o.dtype, o.device) if isinstance(o, Tensor) else None for o in outs]
+    if anomaly.enabled:
+        ctx._trace = traceback.format_stack()[:-2]
+    new_outs = []
+    input_ids = {id(a) for a in args if isinstance(a, Tensor)}
+    saved_ids = {id(t): k for k, t in enumerate(ctx._saved) if t is not None}
+    saved = list(ctx._saved)
+    for i, o in enumerate(outs):
+        if not isinstance(o, Tensor):
             new_outs.append(o)
-        if saved_hooks.in_force:
-            # the hook keeps what it likes in place of each saved input (our own outputs stay)
-            saved, ctx._packed = saved_hooks.pack_function_saved(saved, _Packed)
-        ctx._saved = tuple(saved)
-        ctx.inputs = None  # backward reads saved_tensors; unsaved inputs may be freed
-        return tuple(new_outs) if is_tuple else new_outs[0]
+            continue
+        # marks name the object forward returned, so read them before an input is re-aliased
+        non_differentiable = id(o) in ctx._non_differentiable
+        dirty = id(o) in ctx._dirty
+        if non_differentiable:
+            if id(o) in input_ids:
+                # an input returned (changed in place or not) but cut from the graph: PyTorch hands
+                # back a detached alias and leaves the input's own history alone
+                o = o.detach()
+            new_outs.append(o)
+            continue
+        if id(o) in input_ids and not dirty:
+            o = wrap_view(o._data, o)  # returning an input as-is gives a new alias, as PyTorch
+        if o._data.dtype.kind not in "fc":
+            new_outs.append(o)
+            continue
+        if dirty and o._requires_grad and o.grad_fn is None:
+            raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
+        if id(o) in saved_ids:
+            # a saved output is kept without its grad_fn (no ctx -> tensor -> ctx cycle)
+            saved[saved_ids[id(o)]] = (o._data, o._device, o._vc, i)
+        o.grad_fn = ctx
+        o._output_nr = i
+        o._requires_grad = True
+        new_outs.append(o)
+    if saved_hooks.in_force:
+        # the hook keeps what it likes in place of each saved input (our own outputs stay)
+        saved, ctx._packed = saved_hooks.pack_function_saved(saved, _Packed)
+    ctx._saved = tuple(saved)
+    ctx.inputs = None  # backward reads saved_tensors; unsaved inputs may be freed
+    return tuple(new_outs) if is_tuple else new_outs[0]
+
+
+# --------------------------------------------------------------------------- keyword arguments
+def _forward_parameters(cls):
+    """``forward``'s parameters (without ``ctx`` in the ctx style), computed once per class."""
+    sig = cls.__dict__.get("_forward_signature")
+    if sig is None:
+        sig = inspect.signature(cls.forward)
+        if cls.setup_context is Function.setup_context:
+            params = list(sig.parameters.values())[1:]
+            sig = sig.replace(parameters=params)
+        cls._forward_signature = sig
+    return sig
+
+
+def _bind_keywords(cls, args, kwargs):
+    """The ctx style: PyTorch puts keyword arguments in the positional slot of the parameter of
+    that name (no defaults filled in) so that each gets its gradient position; ``forward`` then
+    sees only positional arguments."""
+    params = [p for p in _forward_parameters(cls).parameters.values()
+              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    index = {p.name: k for k, p in enumerate(params) if p.kind is p.POSITIONAL_OR_KEYWORD}
+    slots = dict(enumerate(args))
+    for key, value in kwargs.items():
+        k = index.get(key)
+        if k is None:
+            raise TypeError(f"forward() got an unexpected keyword argument '{key}'")
+        if k in slots:
+            raise TypeError(f"forward() got multiple values for argument '{key}'")
+        slots[k] = value
+    for k in range(max(slots) + 1):
+        if k not in slots:
+            raise TypeError(f"forward() missing required argument: '{params[k].name}' (position {k})")
+    return tuple(slots[k] for k in range(len(slots)))
+
+
+def _bind_with_defaults(cls, args, kwargs):
+    """The setup_context style: the inputs are ``forward``'s full argument list, defaults
+    included (what ``setup_context`` receives as ``inputs``); keyword-only ones are refused."""
+    bound = _forward_parameters(cls).bind(*args, **kwargs)
+    bound.apply_defaults()
+    if bound.kwargs:
+        raise TypeError(f"forward() got an unexpected keyword argument '{next(iter(bound.kwargs))}'")
+    return bound.args
 
 
 class InplaceFunction(Function):
     pass
 
 
+# --------------------------------------------------------------------------- once_differentiable
+class Error(Node):
+    """Stands for a backward that cannot be differentiated again (``once_differentiable``):
+    reaching it in a backward pass is the error."""
+
+    __slots__ = ()
+
+    def name(self) -> str:
+        return "torch::autograd::Error"  # PyTorch's C++ node; name() carries its namespace
+
+    def apply(self, grads):
+        raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
+
+
+def _error_node(tracked):
+    node = _new(Error)
+    node.next_functions = tuple((t.grad_fn, t._output_nr) if t.grad_fn is not None else (accumulator(t), 0)
+                                for t in tracked)
+    node.needs_input_grad = (True,) * len(tracked)
+    node.in_meta = [(t._data.shape, t._data.dtype) for t in tracked]
+    node.inputs = None
+    node.attrs = None
+    node._versions = None
+    node._output = None
+    node._released = False
+    node._hk = None
+    node._packed = None
+    return node
+
+
+def _behind(g, node):
+    alias = wrap(g._data, g._device)
+    alias._vc = g._vc
+    alias._requires_grad = True
+    alias.grad_fn = node
+    alias._output_nr = 0
+    return alias
+
+
 def once_differentiable(fn):
-    """Run ``backward`` with grad mode off: its result cannot be differentiated again."""
+    """Run ``backward`` with grad mode off: its result cannot be differentiated again. When the
+    pass records a graph (``create_graph=True``) and an incoming gradient requires grad, the
+    results hang on an ``Error`` node, so differentiating them fails loudly instead of
+    silently giving zero."""
     @functools.wraps(fn)
     def wrapper(ctx, *args):
         with no_grad():
-            return fn(ctx, *args)
+            outputs = fn(ctx, *args)
+        if not _gs.enabled:
+            return outputs
+        tracked = [a for a in args if isinstance(a, Tensor) and a._requires_grad]
+        if not tracked:
+            return outputs
+        node = _error_node(tracked)
+        if not isinstance(outputs, tuple):
+            return _behind(outputs, node) if isinstance(outputs, Tensor) else outputs
+        return tuple(_behind(g, node) if isinstance(g, Tensor) else g for g in outputs)
     return wrapper

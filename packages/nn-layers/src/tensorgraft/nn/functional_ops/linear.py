@@ -67,15 +67,25 @@ def linear(input, weight, bias=None):
     b = None if bias is None else bias._data
     out = wrap(_OP.table[dev.type](x, w, b), dev)
     if gs.enabled and (input._requires_grad or weight._requires_grad or (bias is not None and bias._requires_grad)):
-        if x.ndim == 2:
-            name = "AddmmBackward0" if bias is not None else "MmBackward0"
-        elif x.ndim == 1:
-            # PyTorch: addmm on the input as one row, viewed back; without a bias mm, then squeeze_
-            name = "ViewBackward0" if bias is not None else "SqueezeBackward4"
-        else:
-            name = "ViewBackward0"
-        record(_OP, out, (input, weight, bias), None, node_name=name)
+        record(_OP, out, (input, weight, bias), None, node_name=_top_node_name(x, bias is not None))
     return out
+
+
+def _top_node_name(x, has_bias: bool) -> str:
+    """The node PyTorch's graph ends in for ``linear`` (what ``out.grad_fn`` prints); ours is one
+    node whatever the name, so values and gradients do not depend on it.
+
+    PyTorch folds a 2-D-viewable input into one matrix product: addmm with a bias (viewed back
+    for other ranks), mm without one (unsqueezed/squeezed for 1-D, ``_unsafe_view``-ed back for
+    more dimensions). An input that cannot be viewed as rows (transposed, expanded, sliced: not
+    C-contiguous) goes through matmul instead, and the bias is added after: ``AddBackward0``."""
+    if x.ndim == 2:
+        return "AddmmBackward0" if has_bias else "MmBackward0"
+    if x.ndim == 1:
+        return "ViewBackward0" if has_bias else "SqueezeBackward4"
+    if not has_bias:
+        return "UnsafeViewBackward0"
+    return "ViewBackward0" if x.flags.c_contiguous else "AddBackward0"
 
 
 _OP = nnop("linear", _linear_kernel, linear)

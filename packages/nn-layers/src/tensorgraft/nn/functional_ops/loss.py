@@ -7,7 +7,7 @@ import numpy as np
 
 from tensorgraft.device import get_backend
 
-from ._common import Tensor, check_tensor, formula, gs, nnop, record, refuse_grad, wrap
+from ._common import check_tensor, formula, gs, nnop, record, refuse_grad, wrap
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -305,21 +305,11 @@ def _check_targets(fname, input, target, probs, weight):
 _TYPE = {"float32": "Float", "float64": "Double", "float16": "Half"}
 
 
-def _smoothed_probs(t, dtype, eps):
-    """Probability targets (M, C) with label smoothing ``eps`` mixed in."""
-    p = t.astype(dtype, copy=False)
-    return p * (1 - eps) + eps / p.shape[1] if eps else p
-
-
-def _coef(xp, x2, t, w, ignore_index, eps, probs):
-    """Per-element coefficients Q (M, C) with loss_i = -sum_c Q[i,c] * logp[i,c]; the mean's divisor;
-    and which rows count (not ``ignore_index``), or None when all do."""
+def _coef(xp, x2, t, w, ignore_index, eps):
+    """Per-element coefficients Q (M, C) with loss_i = -sum_c Q[i,c] * logp[i,c] for class-index
+    targets; the mean's divisor; and which rows count (not ``ignore_index``)."""
     M, C = x2.shape
     dt = x2.dtype
-    if probs:
-        p = _smoothed_probs(t, dt, eps)
-        Q = p * w if w is not None else p
-        return Q, M, None
     t = t.reshape(-1)
     valid = t != ignore_index
     tc = xp.where(valid, t, 0)
@@ -336,7 +326,7 @@ def _coef(xp, x2, t, w, ignore_index, eps, probs):
     return Q, denom, valid
 
 
-def _ce_kernel(xp, x, t, w, reduction, ignore_index, eps, probs, log_input):
+def _ce_kernel(xp, x, t, w, reduction, ignore_index, eps, log_input):
     x2 = _move_class_last(x)
     if log_input:
         lsm = x2
@@ -344,7 +334,7 @@ def _ce_kernel(xp, x, t, w, reduction, ignore_index, eps, probs, log_input):
         m = x2.max(axis=1, keepdims=True)
         lsm = x2 - m
         lsm -= xp.log(xp.exp(lsm).sum(axis=1, keepdims=True))
-    Q, denom, live = _coef(xp, x2, _move_class_last(t) if probs else t, w, ignore_index, eps, probs)
+    Q, denom, live = _coef(xp, x2, t, w, ignore_index, eps)
     per = -(Q * lsm).sum(axis=1)
     if reduction == "none":
         shape = (x.shape[:1] + x.shape[2:]) if x.ndim > 1 else ()
@@ -379,20 +369,62 @@ def _ce(fname, holder, input, target, weight, reduction, ignore_index, label_smo
         if w.ndim != 1 or w.shape[0] != C:
             raise RuntimeError(f"weight tensor should be defined either for all {C} classes or no classes but got "
                                f"weight tensor of shape: {list(w.shape)}")
+    if probs:  # composed from core ops, as PyTorch does (see _soft_target_loss)
+        return _soft_target_loss(input, target, weight, reduction, label_smoothing)
+    if w is not None:
         w = w.astype(x.dtype, copy=False)
     op = holder[0]
     res, lsm, Q, denom, live = op.table[input._device.type](x, target._data, w, reduction, ignore_index,
-                                                             label_smoothing, probs, log_input)
+                                                             label_smoothing, log_input)
     out = wrap(res, input._device)
-    # only probability targets get here with a weight that requires grad (see _check_targets)
-    weight_grad = probs and weight is not None and weight._requires_grad
-    if gs.enabled and (input._requires_grad or (probs and target._requires_grad) or weight_grad):
-        # the weight's gradient needs the (smoothed) probabilities apart from the weight: Q / w
-        # would divide by zero for a class of weight 0
-        P = _smoothed_probs(_move_class_last(target._data), x.dtype, label_smoothing) if weight_grad else None
+    # class targets: only the input can require grad (_check_targets refuses a weight that does)
+    if gs.enabled and input._requires_grad:
         record(op, out, (input, target, weight), {"lsm": lsm, "Q": Q, "denom": denom, "reduction": reduction,
-                                                   "log_input": log_input, "probs": probs, "eps": label_smoothing,
-                                                   "w": w, "live": live, "P": P}, node_name=node)
+                                                   "log_input": log_input, "w": w, "live": live}, node_name=node)
+    return out
+
+
+def _soft_target_loss(input, target, weight, reduction, eps):
+    """Cross entropy with probability targets, recorded op by op as PyTorch composes it, so the
+    graph people print reads the same: ``DivBackward1`` (mean) <- ``NegBackward0`` <-
+    ``SumBackward0/1`` <- ``MulBackward0`` (weight, viewed to broadcast) <- ``MulBackward0`` <-
+    ``LogSoftmaxBackward0``, the target smoothed through ``MulBackward1``/``AddBackward1``. Each
+    op brings its own (differentiable) gradient, for the input, the target and the weight; the
+    operands promote as in PyTorch (a float64 target gives a float64 loss)."""
+    from .activation import log_softmax_op
+    from .nn_aten_nodes import add_scalar
+    class_dim = 1 if input.ndim > 1 else 0
+    C = input.shape[class_dim]
+    if eps:
+        target = add_scalar(_scalar_op("mul", "MulBackward1", target, 1.0 - eps), eps / C)
+    terms = log_softmax_op(input, class_dim) * target
+    if weight is not None:
+        if input.ndim > 1:  # the classes' axis of a batch: viewed to broadcast (ViewBackward0)
+            shape = [1] * input.ndim
+            shape[class_dim] = C
+            weight = weight.view(shape)
+        terms = terms * weight
+    if reduction == "none":
+        return -terms.sum(class_dim)
+    total = -terms.sum()
+    if reduction == "sum":
+        return total
+    rows = input.numel() // C if C else 0
+    if rows == 0:
+        return -(terms.sum() * float("nan"))  # an empty batch: NaN, under PyTorch's top node
+    return _scalar_op("div", "DivBackward1", total, float(rows))
+
+
+def _scalar_op(op_name, node_name, t, number):
+    """``t <op> number`` recorded as ATen's Scalar overload (``MulBackward1``, ``DivBackward1``): the
+    name PyTorch's composite shows; the values and the formula are the core op's."""
+    from tensorgraft.grad_mode import no_grad
+    from tensorgraft.registry import registry
+    op = registry.ops[op_name]
+    with no_grad():
+        out = op.frontend(t, number)
+    if gs.enabled and t._requires_grad:
+        record(op, out, (t, number), None, node_name=node_name)
     return out
 
 
@@ -401,13 +433,9 @@ _NLL = []
 
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
-    probs = isinstance(target, Tensor) and target._data.dtype.kind == "f" and target.shape == input.shape
-    # PyTorch's last node: nll_loss's for class targets, the sum (1 - eps) nll + eps smooth_loss
-    # when smoothing them, and for probabilities the negated sum, divided by the batch size (a
-    # Scalar: DivBackward1) for "mean"
-    if probs:
-        node = "DivBackward1" if reduction == "mean" else "NegBackward0"
-    elif label_smoothing > 0:
+    # PyTorch's last node for class targets: nll_loss's, or the sum (1 - eps) nll + eps smooth_loss
+    # when smoothing them (probability targets record their own chain: _soft_target_loss)
+    if label_smoothing > 0:
         node = "AddBackward0"
     else:
         node = "NllLossBackward0" if input.ndim <= 2 else "NllLoss2DBackward0"
@@ -438,7 +466,7 @@ def _zero_ignored_rows(d, live):
 
 def _ce_grad_graph(node, g, softmax):
     """create_graph=True: the same gradient written with tensorgraft ops (differentiable again)."""
-    from .activation import log_softmax_op, softmax_op
+    from .activation import softmax_op
     a = node.attrs
     x = node.inputs[0]
     shape = node.in_meta[0][0]
@@ -446,7 +474,7 @@ def _ce_grad_graph(node, g, softmax):
     red = a["reduction"]
     scale = g.reshape(-1, 1) if red == "none" else (g / float(a["denom"]) if red == "mean" else g)
     x2 = x if x.ndim == 2 else x.reshape(1, -1)
-    dx = dt = None
+    dx = None
     if node.needs_input_grad[0]:
         if softmax:
             d = softmax_op(x2, 1) * Q.sum(1, keepdim=True) - Q
@@ -456,16 +484,8 @@ def _ce_grad_graph(node, g, softmax):
         if red == "mean" and a.get("live") is not None:
             d = _zero_ignored_rows(d, a["live"])
         dx = d.reshape(shape)
-    if node.needs_input_grad[1]:  # probability targets: loss = -sum_c ((1 - eps) t_c + eps / C) w_c logp_c
-        dt = log_softmax_op(x2, 1) * (-(1.0 - a["eps"]))
-        if a["w"] is not None:
-            dt = dt * wrap(a["w"], g._device)
-        dt = (dt * scale).reshape(shape)
-    dw = None
-    if node.needs_input_grad[2]:  # d loss_i / d w_c = -P[i, c] logp[i, c]
-        P = wrap(a["P"], g._device)
-        dw = (log_softmax_op(x2, 1) * P * scale).sum(0) * -1.0
-    return (dx, dt, dw)
+    # class-index targets and the weight get no gradient (probability targets never reach here)
+    return (dx, None, None)
 
 
 def _ce_grad_common(node, g, softmax):
@@ -483,7 +503,7 @@ def _ce_grad_common(node, g, softmax):
     else:
         scale = gd.astype(Q.dtype)
     shape = node.in_meta[0][0]
-    dx = dt = None
+    dx = None
     if node.needs_input_grad[0]:
         if softmax:
             d = xp.exp(lsm) * Q.sum(axis=1, keepdims=True) - Q
@@ -493,16 +513,7 @@ def _ce_grad_common(node, g, softmax):
         if red == "mean" and a.get("live") is not None:
             d = xp.where(a["live"][:, None], d, xp.zeros((), d.dtype))
         dx = wrap(_restore_class(d, shape) if len(shape) != 2 else d, g._device)
-    if node.needs_input_grad[1] and a.get("probs"):
-        d = lsm * (-(1.0 - a["eps"]))
-        if a["w"] is not None:
-            d = d * a["w"]
-        d = d * scale
-        dt = wrap(_restore_class(d, shape) if len(shape) != 2 else d, g._device)
-    dw = None
-    if node.needs_input_grad[2]:
-        dw = wrap(-(a["P"] * lsm * scale).sum(axis=0), g._device)
-    return (dx, dt, dw)
+    return (dx, None, None)
 
 
 @formula("cross_entropy", saves=(0,))
