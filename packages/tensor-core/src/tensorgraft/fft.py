@@ -7,6 +7,8 @@ promoted to the default float dtype), ``grad_fn`` names and gradients are PyTorc
 """
 from __future__ import annotations
 
+import numpy as np
+
 from . import dtypes as _dt
 from .ops import _frontend as F
 from .ops.spectral import fft_c2c, fft_c2r, fft_r2c
@@ -46,10 +48,32 @@ def _require_real(x, fname):
 
 
 def _wrap(d, ndim):
-    n = max(ndim, 1)
+    if ndim == 0:
+        raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
+    n = ndim
     if not -n <= d < n:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
     return d % n
+
+
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool) or type(v).__name__ in ("int64", "int32")
+
+
+def _check_args(fname, n=None, dim=None, norm=None, *, sized="n"):
+    """PyTorch's argument parser: wrong-typed ``n``/``s``, ``dim`` and ``norm`` are TypeErrors."""
+    where = f"fft_{fname}(): argument"
+    if sized == "n":
+        if n is not None and not _is_int(n):
+            raise TypeError(f"{where} 'n' must be int, not {type(n).__name__}")
+        if not _is_int(dim):
+            raise TypeError(f"{where} 'dim' must be int, not {type(dim).__name__}")
+    else:
+        for name, v in (("s", n), ("dim", dim)):
+            if v is not None and not _is_int(v) and not all(_is_int(e) for e in v):
+                raise TypeError(f"{where} '{name}' must be tuple of ints, not {type(v).__name__}")
+    if norm is not None and not isinstance(norm, str):
+        raise TypeError(f"{where} 'norm' must be str, not {type(norm).__name__}")
 
 
 def _check_n(n):
@@ -85,11 +109,11 @@ def _out(res, out, fname):
 def _canon(x, s, dim, fname):
     """(dims, sizes) of an n-dimensional transform, as PyTorch's ``canonicalize_fft_shape_and_dim_args``."""
     ndim = x.ndim
-    if s is not None and dim is not None and len(s) != len(dim):
-        raise RuntimeError("When given, dim and shape arguments must have the same length")
     if dim is not None:
         dim = [dim] if isinstance(dim, int) else list(dim)
         dims = [_wrap(d, ndim) for d in dim]
+        if s is not None and len(s) != len(dim):
+            raise RuntimeError("When given, dim and shape arguments must have the same length")
         if len(set(dims)) != len(dims):
             raise RuntimeError("FFT dims must be unique")
     elif s is not None:
@@ -109,7 +133,10 @@ def _canon(x, s, dim, fname):
 
 
 # --------------------------------------------------------------------------- complex transforms
-def _c2c_or_r2c(x, dims, norm, forward):
+def _c2c_or_r2c(x, dims, norm, forward, one_dim):
+    if not one_dim and not x.is_complex():
+        # PyTorch's n-dimensional transforms copy a real input to complex first, so the node is FftC2C
+        x = x.to(_complex_of(x))
     if x.is_complex():
         return fft_c2c(x, dims, _norm(norm, forward), forward)
     # a real input: the full (two-sided) spectrum of the forward transform; the inverse is its conjugate
@@ -122,7 +149,7 @@ def _fftn_impl(fname, x, s, dim, norm, forward):
     dims, sizes = _canon(x, s, dim, fname)
     if not dims:
         return x.to(_complex_of(x)) if not x.is_complex() else x.clone()
-    return _c2c_or_r2c(_resize(x, dims, sizes), dims, norm, forward)
+    return _c2c_or_r2c(_resize(x, dims, sizes), dims, norm, forward, fname in ("fft", "ifft"))
 
 
 def _complex_of(x):
@@ -131,28 +158,34 @@ def _complex_of(x):
 
 def fft(input, n=None, dim=-1, norm=None, *, out=None):
     """One-dimensional discrete Fourier transform."""
+    _check_args("fft", n, dim, norm)
     _check_n(n)
     return _out(_fftn_impl("fft", input, None if n is None else [n], [dim], norm, True), out, "fft")
 
 
 def ifft(input, n=None, dim=-1, norm=None, *, out=None):
+    _check_args("ifft", n, dim, norm)
     _check_n(n)
     return _out(_fftn_impl("ifft", input, None if n is None else [n], [dim], norm, False), out, "ifft")
 
 
 def fft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+    _check_args("fft2", s, dim, norm, sized="s")
     return _out(_fftn_impl("fft2", input, s, dim, norm, True), out, "fft2")
 
 
 def ifft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+    _check_args("ifft2", s, dim, norm, sized="s")
     return _out(_fftn_impl("ifft2", input, s, dim, norm, False), out, "ifft2")
 
 
 def fftn(input, s=None, dim=None, norm=None, *, out=None):
+    _check_args("fftn", s, dim, norm, sized="s")
     return _out(_fftn_impl("fftn", input, s, dim, norm, True), out, "fftn")
 
 
 def ifftn(input, s=None, dim=None, norm=None, *, out=None):
+    _check_args("ifftn", s, dim, norm, sized="s")
     return _out(_fftn_impl("ifftn", input, s, dim, norm, False), out, "ifftn")
 
 
@@ -160,13 +193,24 @@ def ifftn(input, s=None, dim=None, norm=None, *, out=None):
 def _rfftn_impl(fname, x, s, dim, norm, forward):
     """rfft (forward) and ihfft (not forward: conj of the onesided r2c, inverse normalization)."""
     x = _promote(x, fname)
-    _require_real(x, fname)
+    family = fname.rstrip("2n") + "n"  # PyTorch words rfft2's errors as rfftn's
+    if x.is_complex():
+        if fname in ("rfft", "ihfft"):
+            _require_real(x, fname)
+        if forward:
+            raise RuntimeError(f"{family} expects a real-valued input tensor, but got {F._type_name(x._data.dtype)}")
     dims, sizes = _canon(x, s, dim, fname)
+    if x.is_complex():  # ihfftn checks its arguments before the dtype
+        raise RuntimeError(f"Only supports floating-point dtypes, but found: {F._type_name(x._data.dtype)}")
     if not dims:
-        raise RuntimeError(f"{fname} must transform at least one axis")
+        raise RuntimeError(f"{family} must transform at least one axis")
     x = _resize(x, dims, sizes)
-    out = fft_r2c(x, dims, _norm(norm, forward), True)
-    return out if forward else out.conj()
+    if forward or len(dims) == 1:
+        out = fft_r2c(x, dims, _norm(norm, forward), True)
+        return out if forward else out.conj()
+    # ihfftn over several dims, as PyTorch: one-sided r2c on the last, a physical conj, then inverse c2c
+    half = fft_r2c(x, dims[-1:], _norm(norm, False), True).conj_physical()
+    return fft_c2c(half, dims[:-1], _norm(norm, False), False)
 
 
 def _irfftn_impl(fname, x, s, dim, norm, forward):
@@ -174,7 +218,7 @@ def _irfftn_impl(fname, x, s, dim, norm, forward):
     x = _promote(x, fname, require_complex=True)
     dims, sizes = _canon(x, s, dim, fname)
     if not dims:
-        raise RuntimeError(f"{fname} must transform at least one axis")
+        raise RuntimeError(f"{fname.rstrip('2n') + 'n'} must transform at least one axis")
     last = sizes[-1] if s is not None and s[-1] != -1 else 2 * (x.shape[dims[-1]] - 1)
     if last < 1:
         raise RuntimeError(f"Invalid number of data points ({last}) specified")
@@ -186,56 +230,68 @@ def _irfftn_impl(fname, x, s, dim, norm, forward):
 
 def rfft(input, n=None, dim=-1, norm=None, *, out=None):
     """The one-sided spectrum (``n // 2 + 1`` bins) of a real signal."""
+    _check_args("rfft", n, dim, norm)
     _check_n(n)
     return _out(_rfftn_impl("rfft", input, None if n is None else [n], [dim], norm, True), out, "rfft")
 
 
 def irfft(input, n=None, dim=-1, norm=None, *, out=None):
     """Inverse of ``rfft``; ``n`` (default ``2 * (m - 1)``) is the output length."""
+    _check_args("irfft", n, dim, norm)
     _check_n(n)
     return _out(_irfftn_impl("irfft", input, None if n is None else [n], [dim], norm, False), out, "irfft")
 
 
 def rfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+    _check_args("rfft2", s, dim, norm, sized="s")
     return _out(_rfftn_impl("rfft2", input, s, dim, norm, True), out, "rfft2")
 
 
 def irfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+    _check_args("irfft2", s, dim, norm, sized="s")
     return _out(_irfftn_impl("irfft2", input, s, dim, norm, False), out, "irfft2")
 
 
 def rfftn(input, s=None, dim=None, norm=None, *, out=None):
+    _check_args("rfftn", s, dim, norm, sized="s")
     return _out(_rfftn_impl("rfftn", input, s, dim, norm, True), out, "rfftn")
 
 
 def irfftn(input, s=None, dim=None, norm=None, *, out=None):
+    _check_args("irfftn", s, dim, norm, sized="s")
     return _out(_irfftn_impl("irfftn", input, s, dim, norm, False), out, "irfftn")
 
 
 def hfft(input, n=None, dim=-1, norm=None, *, out=None):
     """The real spectrum of a Hermitian-symmetric signal given by its first half."""
+    _check_args("hfft", n, dim, norm)
     _check_n(n)
     return _out(_irfftn_impl("hfft", input, None if n is None else [n], [dim], norm, True), out, "hfft")
 
 
 def ihfft(input, n=None, dim=-1, norm=None, *, out=None):
+    _check_args("ihfft", n, dim, norm)
     _check_n(n)
     return _out(_rfftn_impl("ihfft", input, None if n is None else [n], [dim], norm, False), out, "ihfft")
 
 
 def hfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+    _check_args("hfft2", s, dim, norm, sized="s")
     return _out(_irfftn_impl("hfft2", input, s, dim, norm, True), out, "hfft2")
 
 
 def ihfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+    _check_args("ihfft2", s, dim, norm, sized="s")
     return _out(_rfftn_impl("ihfft2", input, s, dim, norm, False), out, "ihfft2")
 
 
 def hfftn(input, s=None, dim=None, norm=None, *, out=None):
+    _check_args("hfftn", s, dim, norm, sized="s")
     return _out(_irfftn_impl("hfftn", input, s, dim, norm, True), out, "hfftn")
 
 
 def ihfftn(input, s=None, dim=None, norm=None, *, out=None):
+    _check_args("ihfftn", s, dim, norm, sized="s")
     return _out(_rfftn_impl("ihfftn", input, s, dim, norm, False), out, "ihfftn")
 
 
@@ -243,11 +299,26 @@ def ihfftn(input, s=None, dim=None, norm=None, *, out=None):
 def _freq(n, d, dtype, device, requires_grad, onesided):
     from .ops.conversion import resolve_device
     from .ops.creation import _check_dtype, _create, _make
-    dtype = _check_dtype(dtype, "fftfreq") or _dt.get_default_dtype()
+    fname = "rfftfreq" if onesided else "fftfreq"
+    if not _is_int(n):
+        raise TypeError(f"fft_{fname}(): argument 'n' (position 1) must be int, not {type(n).__name__}")
+    dtype = _check_dtype(dtype, fname) or _dt.get_default_dtype()
+    if dtype.np.kind not in "fc":
+        raise RuntimeError(f"{fname} requires a floating point or complex dtype")
+    if dtype.np.kind == "c":
+        # PyTorch builds the frequencies with arange in the requested dtype, which has no complex kernel
+        raise NotImplementedError(f"\"arange_cpu\" not implemented for '{F._type_name(dtype.np)}'")
+    if n < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     dev = resolve_device(device)
 
     def make(xp):
-        f = xp.fft.rfftfreq(n, d) if onesided else xp.fft.fftfreq(n, d)
+        # PyTorch's formula, which also defines n == 0 (empty, or [nan] one-sided) and d == 0 (inf)
+        k = xp.arange(n // 2 + 1 if onesided else n, dtype=xp.float64)
+        if not onesided:
+            k[(n + 1) // 2:] -= n
+        with np.errstate(divide="ignore", invalid="ignore"):  # CuPy never warns; NumPy would
+            f = k / (n * float(d))
         return f.astype(dtype.np)
     return _make(_create(dev, make), dev, requires_grad)
 

@@ -165,6 +165,13 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
 
 def vecdot(x, y, *, dim=-1, out=None):
     """``sum(x.conj() * y, dim)``."""
+    from .ops._frontend import _type_name
+    if x._data.dtype.kind not in "fc":  # PyTorch checks x's kind, then that both dtypes agree (no promotion)
+        raise RuntimeError(f"linalg.vecdot: Expected a floating point or complex tensor as input. Got "
+                           f"{_type_name(x._data.dtype)}")
+    if x._data.dtype != y._data.dtype:
+        raise RuntimeError(f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type "
+                           f"{_type_name(x._data.dtype)} and y of type {_type_name(y._data.dtype)} instead")
     if x.is_complex():
         x = x.conj()
     return (x * y).sum(dim)
@@ -205,11 +212,11 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         return r
     if ord in (1, -1, math.inf, -math.inf):
         red, keep = (d0, d1) if ord in (1, -1) else (d1, d0)
-        s = A.abs().sum(red, keepdim=True)
-        r = s.amax(keep, keepdim=True) if ord > 0 else s.amin(keep, keepdim=True)
-        if not keepdim:
-            r = r.squeeze((d0, d1))
-        return r
+        # as PyTorch: the sum drops its dim unless keepdim, so the graph ends in Amax/AminBackward0
+        s = A.abs().sum(red, keepdim=keepdim)
+        if not keepdim and keep > red:
+            keep -= 1
+        return s.amax(keep, keepdim=keepdim) if ord > 0 else s.amin(keep, keepdim=keepdim)
     raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
 
 
@@ -224,7 +231,11 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
         dim = tuple(dim)
         if len(dim) == 2:
             return matrix_norm(A, "fro" if ord is None else ord, dim, keepdim, dtype=dtype)
-        if isinstance(ord, str):
+        if isinstance(ord, str) and len(dim) == 1:  # PyTorch hands a string ord to matrix_norm, which checks
+            if A.ndim < 2:
+                raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {dim[0]}")
+        if len(dim) != 1:
             raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {list(dim)}")
         return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
     if ord is None:

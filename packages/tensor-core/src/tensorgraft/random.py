@@ -161,6 +161,8 @@ def random_stream(generator, dev):
         g = default_generator_for(dev)
     else:
         g = generator
+        if not isinstance(g, Generator):  # PyTorch's argument parser rejects it before sampling
+            raise TypeError(f"argument 'generator' must be torch.Generator, not {type(g).__name__}")
         if g.device.type != dev.type:
             raise RuntimeError(f"Expected a '{dev.type}' device type for generator but found '{g.device.type}'")
     s = g._rng()

@@ -69,20 +69,46 @@ def _as_tensor(x, like):
     # PyTorch Scalar does (it never outranks a dimensioned tensor of the same category)
     if isinstance(x, Tensor):
         return x
-    return _tg.tensor(x, device=like.device if isinstance(like, Tensor) else None)
+    dtype = None
+    if isinstance(like, Tensor) and _kind(x) == like._data.dtype.kind.replace("u", "i"):
+        dtype = like.dtype  # same category: the number takes the tensor's precision (no float32 rounding)
+    return _tg.tensor(x, dtype=dtype, device=like.device if isinstance(like, Tensor) else None)
 
 
-def _binary(op_name, name, argnames=("input", "other")):
+def _kind(number):
+    if isinstance(number, bool):
+        return "b"
+    if isinstance(number, int):
+        return "i"
+    return "c" if isinstance(number, complex) else "f"
+
+
+def _binary(op_name, name, argnames=("input", "other"), scalar_node=None):
     def fn(input, other, *, out=None):
         if not isinstance(input, Tensor) and not isinstance(other, Tensor):
             raise TypeError(f"special_{name}() received an invalid combination of arguments - got "
                             f"({type(input).__name__}, {type(other).__name__}), but expected one of: "
                             f"(Tensor {argnames[0]}, Tensor {argnames[1]})")
+        if scalar_node is not None and not (isinstance(input, Tensor) and isinstance(other, Tensor)):
+            # PyTorch's ``.self_scalar`` / ``.other_scalar`` overloads: nodes ``...Backward1`` / ``...Backward2``
+            node = scalar_node + ("Backward2" if isinstance(input, Tensor) else "Backward1")
+            return _out(_scalar_overload(op_name, node, _as_tensor(input, other), _as_tensor(other, input)), out, name)
         if not isinstance(input, Tensor):
             input = _as_tensor(input, other)
         return _out(_registry.ops[op_name].frontend(input, other), out, name)
     fn.__name__ = fn.__qualname__ = name
     return fn
+
+
+def _scalar_overload(op_name, node_name, input, other):
+    """``op(input, other)`` (one of them a number made a 0-d tensor) recorded as the node ``node_name``:
+    the name PyTorch's graph shows for the op's overload taking a Scalar."""
+    from .grad_mode import no_grad, state
+    with no_grad():
+        result = _registry.ops[op_name].frontend(input, other)
+    if (input._requires_grad or other._requires_grad) and state.enabled:
+        Tensor._autograd.record(_registry.ops[op_name], result, (input, other), None, node_name=node_name)
+    return result
 
 
 # --------------------------------------------------------------------------- the top-level ops' aliases
@@ -132,6 +158,10 @@ def multigammaln(input, p, *, out=None):
 def round(input, *, decimals=0, out=None):  # noqa: A001 - PyTorch's name
     """``torch.round`` through its ``decimals`` overload, whose node is ``RoundBackward1``."""
     _check(input, "round")
+    if input._data.dtype.kind != "f":
+        # the ``decimals`` overload has no integer or complex kernel in PyTorch, even for decimals=0
+        from .ops import _frontend as F
+        raise NotImplementedError(f"\"round_vml_cpu\" not implemented for '{F._type_name(input._data.dtype)}'")
     from .grad_mode import no_grad, state
     with no_grad():
         result = _tg.round(input, decimals=decimals)
@@ -155,7 +185,10 @@ def logsumexp(input, dim, keepdim=False, *, out=None):
 def ndtr(input, *, out=None):
     """The standard normal CDF, composed as PyTorch composes it: ``(1 + erf(x / sqrt 2)) / 2``."""
     _check(input, "ndtr")
-    return _out((1 + _tg.erf(input * _math.sqrt(0.5))) * 0.5, out, "ndtr")
+    # PyTorch composes it in C++ from the Scalar overloads, so its graph reads MulBackward1/AddBackward1
+    scaled = _scalar_overload("mul", "MulBackward1", input, _as_tensor(_math.sqrt(0.5), input))
+    shifted = _scalar_overload("add", "AddBackward1", _tg.erf(scaled), _as_tensor(1.0, input))
+    return _out(_scalar_overload("mul", "MulBackward1", shifted, _as_tensor(0.5, input)), out, "ndtr")
 
 
 # --------------------------------------------------------------------------- ops of ops/special_functions.py
@@ -178,10 +211,24 @@ scaled_modified_bessel_k0 = _core_unary("scaled_modified_bessel_k0")
 scaled_modified_bessel_k1 = _core_unary("scaled_modified_bessel_k1")
 spherical_bessel_j0 = _core_unary("spherical_bessel_j0")
 
-xlog1py = _binary("special_xlog1py", "xlog1py")
-zeta = _binary("special_zeta", "zeta")
-gammainc = _binary("igamma", "gammainc")
-gammaincc = _binary("igammac", "gammaincc")
+xlog1py = _binary("special_xlog1py", "xlog1py", scalar_node="SpecialXlog1Py")
+zeta = _binary("special_zeta", "zeta", scalar_node="SpecialZeta")
+
+
+def _tensor_pair(name):
+    # PyTorch's gammainc/gammaincc have only the (Tensor, Tensor) overload
+    binary = _binary("igamma" if name == "gammainc" else "igammac", name)
+
+    def fn(input, other, *, out=None):
+        _check(input, name)
+        _check(other, name, "other", 2)
+        return binary(input, other, out=out)
+    fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
+gammainc = _tensor_pair("gammainc")
+gammaincc = _tensor_pair("gammaincc")
 
 chebyshev_polynomial_t = _binary("special_chebyshev_polynomial_t", "chebyshev_polynomial_t", ("input", "n"))
 chebyshev_polynomial_u = _binary("special_chebyshev_polynomial_u", "chebyshev_polynomial_u", ("input", "n"))

@@ -86,6 +86,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     def norm_cdf(x):
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
     lo, hi = norm_cdf((a - mean) / std), norm_cdf((b - mean) / std)
+    _trunc_normal_checks(tensor, a, b, hi - lo)
     with no_grad():
         # inverse-CDF sampling: uniform in the CDF's range, then erfinv
         u = tensor.new_empty(tuple(tensor.shape), dtype=_tg.float64)
@@ -95,6 +96,24 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
             return _write(tensor, np.clip(x * std * math.sqrt(2.0) + mean, a, b))
         x = u.erfinv_().mul_(std * math.sqrt(2.0)).add_(mean).clamp_(a, b)  # on the device (cupyx erfinv)
         return tensor.copy_(x)
+
+
+# PyTorch samples a wide truncation window by rejection from ``normal_`` and a narrow one from
+# ``uniform_`` over [a, b]; the cut-over (the mass kept) lies between 0.24 and 0.38 (observed)
+_REJECTION_MIN_MASS = 0.3
+
+
+def _trunc_normal_checks(tensor, a, b, mass):
+    """The errors PyTorch's samplers raise, before anything is written: an integer tensor has no
+    kernel for the sampler used, and an empty window is a ``uniform_`` range error."""
+    dtype = tensor._data.dtype
+    if dtype.kind not in "fc":
+        from tensorgraft.ops._frontend import _type_name
+        kernel = "normal_kernel" if mass >= _REJECTION_MIN_MASS else "check_uniform_bounds"
+        suffix = "_" + tensor.device.type if kernel == "normal_kernel" else ""
+        raise NotImplementedError(f"\"{kernel}{suffix}\" not implemented for '{_type_name(dtype)}'")
+    if a > b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}")
 
 
 def _erfinv(y):
@@ -185,6 +204,13 @@ def orthogonal_(tensor, gain=1, generator=None):
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if tensor.numel() == 0:
         return tensor
+    dtype = tensor._data.dtype
+    if dtype.kind not in "fc" or dtype.itemsize == 2:
+        # PyTorch draws the Gaussian matrix in the tensor's dtype (no integer kernel) and factors it
+        # there (no half-precision QR): the same errors, before anything is written
+        from tensorgraft.ops._frontend import _type_name
+        kernel = f"normal_kernel_{tensor.device.type}" if dtype.kind not in "fc" else f"geqrf_{tensor.device.type}"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(dtype)}'")
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
     with no_grad():

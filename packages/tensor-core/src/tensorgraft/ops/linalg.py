@@ -556,18 +556,43 @@ def _multi_dot(tensors, *, out=None):
         raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
     first_vec = tensors[0]._data.ndim == 1
     last_vec = tensors[-1]._data.ndim == 1
+    for i, t in enumerate(tensors[1:], 1):
+        if t._data.dtype != tensors[0]._data.dtype:
+            raise RuntimeError(f"multi_dot(): all tensors must have be the same dtype but tensor 0 is "
+                               f"{_C_NAMES.get(tensors[0]._data.dtype.name, tensors[0]._data.dtype.name)} and tensor "
+                               f"{i} {_C_NAMES.get(t._data.dtype.name, t._data.dtype.name)}")
     if first_vec:
         tensors[0] = tensors[0].unsqueeze(0)
     if last_vec:
         tensors[-1] = tensors[-1].unsqueeze(-1)
-    r = tensors[0]
-    for t in tensors[1:]:
-        r = r.mm(t)
-    if first_vec:
-        r = r.squeeze(0)
-    if last_vec:
-        r = r.squeeze(-1)
-    return r
+    out_shape = ([] if first_vec else [tensors[0].shape[0]]) + ([] if last_vec else [tensors[-1].shape[-1]])
+    # PyTorch multiplies in the cheapest order (matrix-chain dynamic programme) and views the result
+    # to the output shape, so its graph ends in ViewBackward0
+    r = _chain_product(tensors)
+    return r.view(out_shape)
+
+
+def _chain_product(mats):
+    """The product of ``mats`` in the order with fewest scalar multiplications (ties: the first split)."""
+    dims = [m.shape[0] for m in mats] + [mats[-1].shape[1]]
+    n = len(mats)
+    cost = [[0] * n for _ in range(n)]
+    split = [[0] * n for _ in range(n)]
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            cost[i][j] = None
+            for k in range(i, j):
+                c = cost[i][k] + cost[k + 1][j] + dims[i] * dims[k + 1] * dims[j + 1]
+                if cost[i][j] is None or c < cost[i][j]:
+                    cost[i][j], split[i][j] = c, k
+
+    def product(i, j):
+        if i == j:
+            return mats[i]
+        k = split[i][j]
+        return product(i, k).mm(product(k + 1, j))
+    return product(0, n - 1)
 
 
 defop("linalg_multi_dot", frontend=lambda op: _multi_dot, method=False, public=False, differentiable=False)
@@ -596,9 +621,8 @@ def _cross_frontend(op, linalg=True):
         if a.shape[d] != 3 or b.shape[d] != 3:
             raise RuntimeError(f"{fname}: inputs dimension {dim} must have length 3. Got {a.shape[d]} and "
                                f"{b.shape[d]}")
-        if a.dtype != b.dtype:
-            dt = _dt.promote_types(input.dtype, other.dtype).np
-            a, b = a.astype(dt), b.astype(dt)
+        if a.dtype != b.dtype:  # PyTorch does not promote here
+            raise RuntimeError(f"expected scalar type {F._type_name(a.dtype)} but found {F._type_name(b.dtype)}")
         from .shape import infer_broadcast_shape
         shape = tuple(infer_broadcast_shape(a.shape, b.shape))
         res = wrap(table[input._device.type](np.broadcast_to(a, shape) if isinstance(a, np.ndarray) else a,
@@ -856,8 +880,8 @@ def _slogdet_frontend(op):
         s, l = table[A._device.type](a)
         sign = wrap(s, A._device)
         logabs = wrap(l, A._device)
-        if A._data.dtype.kind == "f":  # the sign of a real determinant is locally constant: zero gradient
-            _record(op, sign, (A,), {"part": "sign"}, "LinalgSlogdetBackward0")
+        # the sign of a real determinant is locally constant (zero gradient); a complex one is det/|det|
+        _record(op, sign, (A,), {"part": "sign"}, "LinalgSlogdetBackward0")
         _record(op, logabs, (A,), {"part": "logabsdet"}, "LinalgSlogdetBackward0")
         return SlogdetResult(sign, logabs)
     return slogdet
@@ -898,10 +922,15 @@ def _solve_frontend(op):
         _tensor_args("linalg.solve", ("A", "B"), A, B)
         a = _square("linalg.solve", A)
         b = B._data
+        # PyTorch reads B as a vector (a column) whatever ``left`` is, so X A = b has no solution form
+        vec = b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
+        if not left and (vec or b.ndim < 2 or b.shape[-1] != a.shape[-1]):
+            bs = (b.shape[-1], 1) if vec else b.shape[-2:]
+            raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation XA = B "
+                               f"({_shape_str(a.shape[-2:])} and {_shape_str(bs)})")
         if not left:  # XA = B  <=>  A^T X^T = B^T
             a = a.swapaxes(-1, -2)
             b = b.swapaxes(-1, -2)
-        vec = left and (b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1]))
         rows = b.shape[-1] if vec else b.shape[-2]
         if rows != a.shape[-1]:
             bs = (b.shape[-1], 1) if vec else b.shape[-2:]
@@ -997,12 +1026,15 @@ def _torch_cholesky(input, upper=False, *, out=None):
 defop("cholesky", frontend=lambda op: _torch_cholesky, differentiable=False)
 
 
-def _solve_triangular_kernel(xp, a, b, upper, unitriangular):
+def _solve_triangular_kernel(xp, a, b, upper, unitriangular, left=True):
     tri = xp.triu(a) if upper else xp.tril(a)
     if unitriangular:
         n = a.shape[-1]
         eye = xp.eye(n, dtype=a.dtype)
         tri = tri * (1 - eye) + eye
+    if not left:  # X A = B is A^T X^T = B^T, whose triangle is the other one
+        return xp.swapaxes(solve_triangular_array(xp, xp.swapaxes(tri, -1, -2), xp.swapaxes(b, -1, -2), not upper),
+                           -1, -2)
     return solve_triangular_array(xp, tri, b, upper)
 
 
@@ -1011,16 +1043,24 @@ def _solve_triangular_frontend(op):
 
     def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
         _tensor_args("linalg.solve_triangular", ("A", "B"), A, B)
-        if not left:
-            return solve_triangular(A.mT, B.mT, upper=not upper, unitriangular=unitriangular).mT
         a = _square("linalg.solve_triangular", A)
         b = B._data
-        if b.ndim < 2 or b.shape[-2] != a.shape[-1]:
-            raise RuntimeError(f"linalg.solve_triangular: Incompatible shapes of A and B for the equation AX = B "
+        rows = -2 if left else -1
+        if b.ndim < 2 or b.shape[rows] != a.shape[-1]:
+            eq = "AX = B" if left else "XA = B"
+            raise RuntimeError(f"linalg.solve_triangular: Incompatible shapes of A and B for the equation {eq} "
                                f"({_shape_str(a.shape[-2:])} and {_shape_str(b.shape[-2:])})")
         check_batches(b.shape[:-2], a.shape[:-2])
-        res = wrap(table[A._device.type](a, b, upper, unitriangular), A._device)
-        return _record(op, res, (A, B), {"upper": upper, "unitriangular": unitriangular},
+        if b.dtype != a.dtype:
+            # PyTorch solves in A's dtype: B is cast to it (a complex B into a real A loses its imaginary part)
+            if b.dtype.kind == "c" and a.dtype.kind != "c":
+                import warnings
+                warnings.warn("Casting complex values to real discards the imaginary part", UserWarning, stacklevel=2)
+                B = B.real
+            B = B.to(_dt.from_numpy_dtype(a.dtype))
+            b = B._data
+        res = wrap(table[A._device.type](a, b, upper, unitriangular, left), A._device)
+        return _record(op, res, (A, B), {"upper": upper, "unitriangular": unitriangular, "left": left},
                        "LinalgSolveTriangularBackward0")
     return solve_triangular
 
@@ -1042,7 +1082,11 @@ def _matrix_power(A, n):
     if n == 0:
         from .creation import eye
         e = eye(a.shape[-1], dtype=A.dtype, device=A.device)
+        if A._requires_grad and _gs.enabled:
+            # PyTorch writes the identity into a copy of A: a CopyBackwards node (its gradient is zero)
+            return A.clone().copy_(e)
         return e.expand(*a.shape).clone() if a.ndim > 2 else e
+    original = A
     if n < 0:
         A = _inv.frontend(A)
         n = -n
@@ -1054,7 +1098,8 @@ def _matrix_power(A, n):
         n >>= 1
         if n:
             base = base.matmul(base)
-    return result if result is not A else A.clone()
+    # n = 1 returns a copy of A (CloneBackward0); n = -1 the inverse itself (LinalgInvExBackward0)
+    return result if result is not original else original.clone()
 
 
 defop("matrix_power", frontend=lambda op: _matrix_power, differentiable=False)
@@ -1086,7 +1131,8 @@ def _qr_frontend(op):
                                "'r', or 'complete'")
         if mode == "r":
             r = table[A._device.type](A._data, "r")
-            Q, R = wrap(A._data[..., :0, :0].copy(), A._device), wrap(r, A._device)
+            # PyTorch's Q for mode='r' is a 1-D empty tensor, whatever the batch shape
+            Q, R = wrap(A._data.reshape(-1)[:0].copy(), A._device), wrap(r, A._device)
         else:
             q, r = table[A._device.type](A._data, mode)
             Q, R = wrap(q, A._device), wrap(r, A._device)
@@ -1182,10 +1228,33 @@ def _svdvals_frontend(op):
 _svdvals = defop("linalg_svdvals", kernel=_svdvals_kernel, frontend=_svdvals_frontend, method=False, public=False)
 
 
-def _pinv_kernel(xp, a, rcond, hermitian):
-    if xp is np:
-        return np.linalg.pinv(a, rcond=rcond, hermitian=hermitian)
-    return xp.linalg.pinv(a, rcond=rcond)  # pragma: no cover - CUDA
+def _pinv_kernel(xp, a, atol, rtol, hermitian):
+    """Pseudo-inverse from the SVD (eigendecomposition when ``hermitian``), keeping the singular values
+    above ``max(atol, rtol * largest)`` as PyTorch does. ``atol``/``rtol`` are numbers or arrays that
+    broadcast against the batch dimensions."""
+    m, n = a.shape[-2:]
+    if a.size == 0:
+        return xp.zeros(a.shape[:-2] + (n, m), dtype=a.dtype)
+    if hermitian:
+        w, v = xp.linalg.eigh(a)
+        size = xp.abs(w)
+    else:
+        u, w, vh = xp.linalg.svd(a, full_matrices=False)
+        size = w
+    cutoff = xp.maximum(xp.asarray(atol)[..., None], xp.asarray(rtol)[..., None] * size.max(-1, keepdims=True))
+    keep = size > cutoff
+    inv = xp.where(keep, 1 / xp.where(keep, w, xp.ones((), w.dtype)), xp.zeros((), w.dtype))
+    if hermitian:
+        return ((v * inv[..., None, :].astype(v.dtype)) @ xp.conj(xp.swapaxes(v, -1, -2))).astype(a.dtype)
+    return ((xp.conj(xp.swapaxes(vh, -1, -2)) * inv[..., None, :].astype(a.dtype))
+            @ xp.conj(xp.swapaxes(u, -1, -2))).astype(a.dtype)
+
+
+def _tolerance(value, like):
+    """``atol``/``rtol`` as the kernel takes them: a Tensor's array (on the matrix's device) or a number."""
+    if isinstance(value, Tensor):
+        return value._data.real if value._data.dtype.kind == "c" else value._data
+    return float(value)
 
 
 def _pinv_frontend(op):
@@ -1201,8 +1270,12 @@ def _pinv_frontend(op):
         if rtol is None and rcond is not None:
             rtol = rcond
         if rtol is None:
-            rtol = max(a.shape[-2:]) * np.finfo(a.dtype).eps if atol is None or atol == 0 else 0.0
-        res = wrap(converged(table[A._device.type], a, rtol, hermitian), A._device)
+            # PyTorch: the default rtol only when no positive atol is given
+            atol_given = atol is not None and (isinstance(atol, Tensor) or atol > 0)
+            rtol = 0.0 if atol_given else max(a.shape[-2:]) * np.finfo(a.dtype).eps
+        atol = 0.0 if atol is None else atol
+        res = wrap(converged(table[A._device.type], a, _tolerance(atol, A), _tolerance(rtol, A), bool(hermitian)),
+                   A._device)
         return _record(op, res, (A,), None, "LinalgPinvBackward0")
     return pinv
 

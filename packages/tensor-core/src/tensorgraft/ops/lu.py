@@ -40,7 +40,10 @@ def _lu_kernel(xp, a, pivot):
     bi = xp.arange(nb)
     for j in range(k):
         if pivot:
-            p = xp.argmax(xp.abs(A[:, j:, j]), axis=1) + j
+            col = A[:, j:, j]
+            # LAPACK's i?amax ranks complex entries by |re| + |im|, not the modulus: the same pivots
+            size = xp.abs(col.real) + xp.abs(col.imag) if col.dtype.kind == "c" else xp.abs(col)
+            p = xp.argmax(size, axis=1) + j
             piv[:, j] = p + 1
             rj, rp = A[bi, j].copy(), A[bi, p].copy()
             A[bi, j] = rp

@@ -50,8 +50,16 @@ def _float_only(aten, a):
 
 
 # =========================================================================== unary, through SciPy
+def _real_only(name, xp, a):
+    # PyTorch has no complex kernels for these: its dispatch error, raised before any computation
+    if a.dtype.kind == "c":
+        where = "cpu" if xp is np else "cuda"
+        raise NotImplementedError(f"\"{name}_{where}\" not implemented for '{F._type_name(a.dtype)}'")
+
+
 def _scipy_unary(name, sp_name):
     def kernel(xp, a):
+        _real_only(name, xp, a)
         return getattr(_sp(xp, name), sp_name)(a).astype(a.dtype, copy=False)  # SciPy: float16 in float32
     return kernel
 
@@ -80,6 +88,7 @@ unary("special_log_ndtr", kernel=_scipy_unary("log_ndtr", "log_ndtr"), to_float=
 
 def _entr_kernel(xp, a):
     # -x log x; 0 at 0; -inf below 0; NaN stays NaN (as PyTorch's kernel)
+    _real_only("entr", xp, a)
     pos = a > 0
     r = -a * xp.log(xp.where(pos, a, xp.ones((), a.dtype)))
     r = xp.where(pos, r, xp.where(a == 0, xp.zeros((), a.dtype), xp.full((), -np.inf, a.dtype)))
@@ -106,11 +115,19 @@ for _name, _spname, _lo, _hi in (("bessel_j0", "j0", -5.0, 5.0), ("bessel_j1", "
           requires=_SCIPY, elementwise=True)
 
 
+# Ai(x) ~ exp(-2/3 x^1.5) underflows to 0 in float64 from about x = 104; SciPy returns NaN far past
+# that (x = 1e10) where PyTorch returns the 0 the function really is
+_AIRY_UNDERFLOW = 110.0
+
+
 def _airy_ai_kernel(xp, a):
+    _real_only("airy_ai", xp, a)
     if xp is np:
-        return _sp(xp, "airy_ai").airy(a)[0].astype(a.dtype, copy=False)
-    import scipy.special as host_sp  # cupyx.scipy.special has no airy: computed on the host
-    return xp.asarray(host_sp.airy(xp.asnumpy(a))[0].astype(a.dtype, copy=False))
+        r = _sp(xp, "airy_ai").airy(a)[0]
+    else:
+        import scipy.special as host_sp  # cupyx.scipy.special has no airy: computed on the host
+        r = xp.asarray(host_sp.airy(xp.asnumpy(a))[0])
+    return xp.where(a > _AIRY_UNDERFLOW, xp.zeros((), r.dtype), r).astype(a.dtype, copy=False)
 
 
 unary("special_airy_ai", kernel=_airy_ai_kernel, to_float=True, inplace=False, method=False, public=False,
@@ -120,6 +137,7 @@ unary("special_airy_ai", kernel=_airy_ai_kernel, to_float=True, inplace=False, m
 
 def _spherical_j0_kernel(xp, a):
     # PyTorch's: a Taylor polynomial below 0.5 (no 0/0 at the origin), sin(x)/x above, 0 at +-inf
+    _real_only("spherical_bessel_j0", xp, a)
     x2 = a * a
     c = (1.0 / 6227020800.0, -1.0 / 39916800.0, 1.0 / 362880.0, -1.0 / 5040.0, 1.0 / 120.0, -1.0 / 6.0)
     poly = x2 * a.dtype.type(c[0])
@@ -159,7 +177,10 @@ binary("special_xlog1py", kernel=_xlog1py_kernel, mode="float", inplace=False, m
 
 
 def _zeta_kernel(xp, a, b):
-    return _sp(xp, "zeta").zeta(a, b).astype(np.result_type(a, b), copy=False)
+    r = _sp(xp, "zeta").zeta(a, b)
+    # PyTorch's series does not converge to SciPy's limit 0 at q = +inf: it gives NaN (x = 1 stays inf)
+    r = xp.where((b == np.inf) & (a != 1), xp.full((), np.nan, r.dtype), r)
+    return r.astype(np.result_type(a, b), copy=False)
 
 
 # the derivative in ``x`` is not implemented in PyTorch: only ``q`` is differentiated
@@ -171,7 +192,13 @@ binary("special_zeta", kernel=_zeta_kernel, mode="float", inplace=False, method=
 def _igamma_kernel(fn, aten):
     def kernel(xp, a, x):
         _float_only(aten, a)
-        return getattr(_sp(xp, fn), fn)(a, x).astype(a.dtype, copy=False)
+        r = getattr(_sp(xp, fn), fn)(a, x)
+        # PyTorch settles these before looking at NaN: P(a, 0) = 0, P(a, inf) = 1, P(inf, x) = 0
+        lower = xp.where((x == 0) & ~(a <= 0), 0.0, xp.where(xp.isinf(a) & (a > 0) & xp.isnan(x), 0.0,
+                                               xp.where(xp.isnan(a) & (x == np.inf), 1.0, np.nan)))
+        settled = xp.isnan(r) & ~xp.isnan(lower)
+        r = xp.where(settled, lower if fn == "gammainc" else 1.0 - lower, r)
+        return r.astype(a.dtype, copy=False)
     return kernel
 
 

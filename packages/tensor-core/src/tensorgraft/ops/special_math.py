@@ -35,7 +35,15 @@ def _check(input, name, argname="input", pos=1):
 
 
 # =========================================================================== i0 (and i1 for its gradient)
+def _no_complex_kernel(kernel_name, xp, a):
+    # PyTorch registers no complex kernel for i0/i1: its dispatch error instead of SciPy's TypeError
+    if a.dtype.kind == "c":
+        device = "cpu" if xp is np else "cuda"
+        raise NotImplementedError(f"\"{kernel_name.format(device)}\" not implemented for '{F._type_name(a.dtype)}'")
+
+
 def _i0_kernel(xp, a):
+    _no_complex_kernel("i0_vml_{}", xp, a)
     sp = _special(xp)
     if isinstance(sp, types.ModuleType):
         return sp.i0(a).astype(a.dtype, copy=False)  # SciPy computes float16 in float32
@@ -43,6 +51,7 @@ def _i0_kernel(xp, a):
 
 
 def _i1_kernel(xp, a):
+    _no_complex_kernel("i1_{}", xp, a)
     sp = _special(xp)
     if not isinstance(sp, types.ModuleType):
         raise RuntimeError("the gradient of i0 needs SciPy on CPU: pip install scipy")

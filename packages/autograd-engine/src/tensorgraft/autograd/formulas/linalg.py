@@ -171,8 +171,7 @@ def trace(node, g):
 
 @formula("linalg_inv", saves=(), saves_output=True)
 def inv(node, g):
-    out = node.output
-    t = _mT(out)
+    t = _mH(node.output)
     return (-t.matmul(g).matmul(t),)
 
 
@@ -184,12 +183,12 @@ def solve(node, g):
     vec = node.attrs["vec"]
     need_a, need_b = node.needs_input_grad
     if not node.attrs.get("left", True):  # X = B A^{-1}
-        gB = _mT(tg.linalg.solve(A, _mT(g)))
-        return (-_mT(X).matmul(gB) if need_a else None), (gB if need_b else None)
-    gB = tg.linalg.solve(_mT(A), g)
+        gB = _mH(tg.linalg.solve(A, _mH(g)))
+        return (-_mH(X).matmul(gB) if need_a else None), (gB if need_b else None)
+    gB = tg.linalg.solve(_mH(A), g)
     gA = None
     if need_a:
-        gA = -(gB.unsqueeze(-1) * X.unsqueeze(-2)) if vec else -gB.matmul(_mT(X))
+        gA = -(gB.unsqueeze(-1) * _c(X).unsqueeze(-2)) if vec else -gB.matmul(_mH(X))
     return gA, (gB if need_b else None)
 
 
@@ -199,11 +198,13 @@ def solve_triangular(node, g):
     A = node.inputs[0]
     X = node.output
     upper, unit = node.attrs["upper"], node.attrs["unitriangular"]
+    left = node.attrs.get("left", True)
     need_a, need_b = node.needs_input_grad
-    gB = tg.linalg.solve_triangular(_mT(A), g, upper=not upper, unitriangular=unit)
+    # left: gB = A^{-H} g, gA = -gB X^H; right (X A = B): gB = g A^{-H}, gA = -X^H gB
+    gB = tg.linalg.solve_triangular(_mH(A), g, upper=not upper, unitriangular=unit, left=left)
     gA = None
     if need_a:
-        gA = -gB.matmul(_mT(X))
+        gA = -gB.matmul(_mH(X)) if left else -_mH(X).matmul(gB)
         gA = gA.triu(1 if unit else 0) if upper else gA.tril(-1 if unit else 0)
     return gA, (gB if need_b else None)
 
@@ -213,31 +214,38 @@ def det(node, g):
     tg = _tg()
     A = node.inputs[0]
     d = node.output
-    return ((g * d).unsqueeze(-1).unsqueeze(-1) * _mT(tg.linalg.inv(A)),)
+    return ((g * _c(d)).unsqueeze(-1).unsqueeze(-1) * _mH(tg.linalg.inv(A)),)
 
 
 @formula("linalg_slogdet")
 def slogdet(node, g):
     tg = _tg()
-    if node.attrs["part"] == "sign":
-        return (tg.zeros(node.in_meta[0][0], dtype=g.dtype, device=g.device),)
     A = node.inputs[0]
-    return (g.unsqueeze(-1).unsqueeze(-1) * _mT(tg.linalg.inv(A)),)
+    if node.attrs["part"] == "sign":
+        if not A.is_complex():
+            return (tg.zeros(node.in_meta[0][0], dtype=g.dtype, device=g.device),)
+        # sign = exp(i theta), d theta = Im tr(A^{-1} dA): gA = -i Im(conj(g) sign) A^{-H}
+        sign = tg.linalg.slogdet(A)[0]
+        w = -1j * (g.conj() * sign).imag
+        return (w.unsqueeze(-1).unsqueeze(-1) * _mH(tg.linalg.inv(A)),)
+    return (g.unsqueeze(-1).unsqueeze(-1) * _mH(tg.linalg.inv(A)),)
 
 
 @formula("linalg_cholesky", saves=(), saves_output=True)
 def cholesky(node, g):
-    """gA = L^{-T} Phi(L^T gL) L^{-1}, symmetrised (Phi: lower triangle, halved diagonal)."""
+    """gA = L^{-H} M L^{-1}, X = L^H gL, M = (X_low + X_low^H) / 2 + diag(X) / 2 (X_low: strictly lower
+    triangle). Real: the symmetrised Murray formula. Complex: the diagonal keeps its imaginary part, as
+    PyTorch's (the gradient is not Hermitian there)."""
     tg = _tg()
     L = node.output
     if node.attrs["upper"]:
-        L = _mT(L)
-        g = _mT(g)
-    P = _mT(L).matmul(g).tril()
-    P = P - 0.5 * P.diagonal(0, -2, -1).diag_embed()
+        L = _mH(L)
+        g = _mH(g)
+    X = _mH(L).matmul(g)
+    low = X.tril(-1)
+    M = 0.5 * (low + _mH(low)) + 0.5 * X.diagonal(0, -2, -1).diag_embed()
     Linv = tg.linalg.inv(L)
-    S = _mT(Linv).matmul(P).matmul(Linv)
-    return (0.5 * (S + _mT(S)),)
+    return (_mH(Linv).matmul(M).matmul(Linv),)
 
 
 @formula("linalg_pinv", saves=(0,), saves_output=True)
@@ -249,8 +257,9 @@ def pinv(node, g):
     m, n = A.shape[-2], A.shape[-1]
     Im = tg.eye(m, dtype=A.dtype, device=A.device)
     In = tg.eye(n, dtype=A.dtype, device=A.device)
-    gT = _mT(g)
-    PT = _mT(P)
+    # complex: every transpose of the real formula is a conjugate transpose (PyTorch's convention)
+    gT = _mH(g)
+    PT = _mH(P)
     term1 = -PT.matmul(g).matmul(PT)
     term2 = (Im - A.matmul(P)).matmul(gT).matmul(P).matmul(PT)
     term3 = PT.matmul(P).matmul(gT).matmul(In - P.matmul(A))
@@ -268,13 +277,15 @@ def eigh(node, g):
     else:
         L, V = a["L"], a["V"]
     if a["part"] == "values":
-        return ((V * g.unsqueeze(-2)).matmul(_mT(V)),)
+        return ((V * g.unsqueeze(-2).to(V.dtype)).matmul(_mH(V)),)
     diff = L.unsqueeze(-2) - L.unsqueeze(-1)
     n = L.shape[-1]
     eye = tg.eye(n, dtype=L.dtype, device=L.device)
     Fm = (1 - eye) / (diff + eye)
-    inner = _mT(V).matmul(g) * Fm
-    return (V.matmul(inner).matmul(_mT(V)),)
+    inner = _mH(V).matmul(g) * Fm.to(V.dtype)
+    # A is Hermitian, so (as PyTorch) only the Hermitian part of the gradient is kept
+    inner = 0.5 * (inner + _mH(inner))
+    return (V.matmul(inner).matmul(_mH(V)),)
 
 
 @formula("linalg_svdvals", saves=(0,))
