@@ -371,6 +371,8 @@ def _ce(fname, holder, input, target, weight, reduction, ignore_index, label_smo
                                f"weight tensor of shape: {list(w.shape)}")
     if probs:  # composed from core ops, as PyTorch does (see _soft_target_loss)
         return _soft_target_loss(input, target, weight, reduction, label_smoothing)
+    if label_smoothing and not log_input:  # composed from core ops, as PyTorch does (see below)
+        return _smoothed_class_loss(input, target, weight, reduction, ignore_index, label_smoothing)
     if w is not None:
         w = w.astype(x.dtype, copy=False)
     op = holder[0]
@@ -413,6 +415,49 @@ def _soft_target_loss(input, target, weight, reduction, eps):
     if rows == 0:
         return -(terms.sum() * float("nan"))  # an empty batch: NaN, under PyTorch's top node
     return _scalar_op("div", "DivBackward1", total, float(rows))
+
+
+def _smoothed_class_loss(input, target, weight, reduction, ignore_index, eps):
+    """Cross entropy with class-index targets and ``label_smoothing``, recorded op by op as
+    PyTorch composes it: ``AddBackward0`` of ``(1 - eps) * nll`` (``MulBackward1`` <- nll_loss's
+    node <- ``LogSoftmaxBackward0``) and ``eps / C * smooth`` (``MulBackward1`` <- the reduction
+    (``DivBackward0``/``SumBackward0``) <- ``MaskedFillBackward0`` <- ``NegBackward0`` <-
+    ``SumBackward1`` <- ``MulBackward0`` with the viewed weight <- the same log_softmax). The
+    targets were checked by ``_ce``; the unsmoothed case keeps the fused kernel (the hot path)."""
+    from .activation import log_softmax_op
+    class_dim = 1 if input.ndim > 1 else 0
+    C = input.shape[class_dim]
+    lsm = log_softmax_op(input, class_dim)
+    nll = _nll_of_log_probs(lsm, target, weight, reduction, ignore_index)
+    terms = lsm
+    if weight is not None:
+        shape = [1] * input.ndim
+        shape[class_dim] = C
+        terms = terms * weight.view(shape)
+    ignored = target == ignore_index
+    smooth = (-terms.sum(class_dim)).masked_fill(ignored, 0.0)
+    if reduction == "sum":
+        smooth = smooth.sum()
+    elif reduction == "mean":
+        # the nll mean's divisor: the weights of the counted targets, else how many count
+        counted = ignored.logical_not()
+        divisor = counted.sum() if weight is None else weight[target.masked_select(counted)].sum()
+        smooth = smooth.sum() / divisor
+    return _scalar_op("mul", "MulBackward1", nll, 1.0 - eps) + _scalar_op("mul", "MulBackward1", smooth, eps / C)
+
+
+def _nll_of_log_probs(lsm, target, weight, reduction, ignore_index):
+    """nll_loss as PyTorch's composite calls it: inputs of 3 or more than 4 dims are viewed to 4
+    (``ViewBackward0`` on each side of ``NllLoss2DBackward0``); 1, 2 and 4 dims go straight in."""
+    if lsm.ndim in (1, 2, 4):
+        return nll_loss(lsm, target, weight, ignore_index=ignore_index, reduction=reduction)
+    n, c = lsm.shape[:2]
+    rest = lsm.shape[2:]
+    inner = rest[0] if len(rest) > 1 else 1
+    as_4d = (n, c, inner, lsm.numel() // (n * c * inner) if n * c * inner else 0)
+    out = nll_loss(lsm.view(as_4d), target.reshape((n,) + as_4d[2:]), weight, ignore_index=ignore_index,
+                   reduction=reduction)
+    return out.view((n,) + tuple(rest)) if reduction == "none" else out
 
 
 def _scalar_op(op_name, node_name, t, number):

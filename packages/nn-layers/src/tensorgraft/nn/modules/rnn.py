@@ -291,12 +291,14 @@ class RNNBase(Module):
         if x.shape[0] == 0:
             raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         output, h_n, c_n = self._recurrence(x, [N] * x.shape[0], h0, c0, False)
+        if self.batch_first:
+            # PyTorch turns RNN and GRU outputs back in place (grad_fn TransposeBackward1) and LSTM's
+            # out of place (TransposeBackward0); both are free views, so follow it for the node names
+            output = output.transpose(0, 1) if is_lstm else output.transpose_(0, 1)
         if not batched:
-            output = output.squeeze(1)
+            output = output.squeeze(0 if self.batch_first else 1)
             h_n = h_n.squeeze(1)
             c_n = c_n.squeeze(1) if is_lstm else None
-        elif self.batch_first:
-            output = output.transpose(0, 1)
         return (output, (h_n, c_n)) if is_lstm else (output, h_n)
 
 
