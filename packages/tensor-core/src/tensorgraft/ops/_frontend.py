@@ -182,6 +182,11 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
     differentiable = opdef.differentiable and mode != "bool"
     float_mode = mode == "float"
     py_scalars = (int, float)
+    # the node PyTorch records for ``number op tensor`` where it is another op's (``2 / x`` is a
+    # MulBackward0); None: the op's own
+    scalar_first_node = opdef.extra.get("scalar_first_node")
+    # ``tensor op number`` may record a node of its own op (``x.fmod(1.5)``: one that saves nothing)
+    scalar_other_op = opdef.extra.get("scalar_other_op") or opdef
 
     def binary(input, other):
         if reflected:
@@ -217,7 +222,7 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
                 else:
                     return _bad_other(name, argname, other, dunder)
                 if differentiable and input._requires_grad and _gs.enabled:
-                    Tensor._autograd.record(opdef, out, (input, other), None)
+                    Tensor._autograd.record(scalar_other_op, out, (input, other), None)
                 return out
             if isinstance(other, Tensor) and isinstance(input, _SCALARS):
                 dev = other._device
@@ -228,7 +233,7 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
                     a, b, _ = _promote_pair(name, input, _SCALAR, b, _ZERO if b.ndim == 0 else _DIM, mode)
                     out = wrap(table[dev.type](a, b), dev)
                 if differentiable and other._requires_grad and _gs.enabled:
-                    Tensor._autograd.record(opdef, out, (input, other), None)
+                    Tensor._autograd.record(opdef, out, (input, other), None, node_name=scalar_first_node)
                 return out
             if isinstance(input, Tensor) or isinstance(other, Tensor):
                 return _bad_other(name, argname, other if isinstance(input, Tensor) else input, dunder)

@@ -11,6 +11,7 @@ from ..device import device as _device, get_backend
 from ..random import random_stream
 from ..tensor import Size, Tensor, wrap
 from .. import memory_layout as _ml
+from . import _frontend as F
 from .conversion import asarray, frombuffer, move_array, resolve_device  # noqa: F401  (re-exported)
 
 __all__ = [
@@ -190,13 +191,20 @@ def _check_rectangular(data, np_dtype):
 
 
 def _cast_checked(arr, np_dtype, from_python: bool):
-    """Cast values coming from Python data: PyTorch refuses values out of range of an integer dtype."""
+    """Cast values coming from Python data: PyTorch refuses values out of range of an integer dtype
+    (but a negative Python int wraps into an unsigned one, as a C cast: ``tensor(-1, dtype=uint8)``
+    is 255, while ``tensor(-1.0, dtype=uint8)`` is refused), and a complex number where a real one
+    is asked for."""
     if arr.dtype == np_dtype:
         return arr
     k = np.dtype(np_dtype).kind
+    if from_python and arr.dtype.kind == "c" and k in "iuf":
+        raise TypeError("'complex' object cannot be interpreted as an integer" if k in "iu"
+                        else "must be real number, not complex")
     if from_python and k in "iu" and arr.dtype.kind in "iuf" and arr.size:
         info = np.iinfo(np_dtype)
-        if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)) or arr.min() < info.min or arr.max() > info.max:
+        lowest = -(1 << 63) if k == "u" and arr.dtype.kind in "iu" else info.min
+        if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)) or arr.min() < lowest or arr.max() > info.max:
             raise RuntimeError(f"value cannot be converted to type {np.dtype(np_dtype).name} without overflow")
     return arr.astype(np_dtype)
 
@@ -243,7 +251,7 @@ def tensor_from_data(data, *, dtype=None, device=None, requires_grad=False) -> T
         from_python = True
         build = inferred.np
         if dtype is not None:
-            if dtype.category >= 2:
+            if dtype.category >= 2 and dtype.category >= inferred.category:
                 build = dtype.np  # Python floats go straight to the requested precision
             elif inferred.category >= 2:
                 build = np.complex128 if inferred.category == 3 else np.float64
@@ -267,8 +275,8 @@ def tensor_from_data(data, *, dtype=None, device=None, requires_grad=False) -> T
 def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False) -> Tensor:
     if isinstance(s, Tensor):
         s = s.item()
-    return tensor(s, dtype=_check_dtype(dtype, "scalar_tensor") or _dt.get_default_dtype(), device=device,
-                  requires_grad=requires_grad)
+    dtype = _check_dtype(dtype, "scalar_tensor") or _dt.get_default_dtype()
+    return tensor(checked_fill_value(s, dtype.np), dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def _filled(fname, fill):
@@ -340,8 +348,35 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
         dtype = _fill_dtype(fill_value)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
+    fill_value = checked_fill_value(fill_value, dtype.np)
     dev = resolve_device(device)
     return _make(_create(dev, lambda xp: xp.full(shape, fill_value, dtype=dtype.np)), dev, requires_grad)
+
+
+def checked_fill_value(value, npdtype):
+    """A Python number as PyTorch converts it into one element of ``npdtype`` (c10's checked
+    conversion): RuntimeError "value cannot be converted ... without overflow" where it does not
+    fit, except that a negative int wraps into an unsigned type (``-1`` -> 255); a complex number
+    needs a zero imaginary part to enter a real type; a float into an integer type truncates."""
+    kind = np.dtype(npdtype).kind
+    if kind in "bc" or isinstance(value, (bool, np.bool_)):
+        return value
+    if isinstance(value, (complex, np.complexfloating)):
+        if value.imag != 0:
+            raise F.complex_into_real(npdtype)
+        value = value.real
+    if kind == "f":
+        return value
+    info = np.iinfo(npdtype)
+    if isinstance(value, (int, np.integer)):
+        value = int(value)
+        if info.min <= value <= info.max:
+            return value
+        if kind == "u" and -(1 << 63) <= value < 0:
+            return value % (1 << (8 * np.dtype(npdtype).itemsize))
+    elif math.isfinite(value) and info.min <= value <= info.max:
+        return int(value)  # truncated toward zero
+    raise RuntimeError(f"value cannot be converted to type {F._CONVERT_NAMES[np.dtype(npdtype).name]} without overflow")
 
 
 def _like(fname, maker):
@@ -530,15 +565,36 @@ def _linspace_values(start, end, steps, npd):
     return np.where(i < half, _fma(i, step, s), _fma(-(steps - 1 - i), step, e))
 
 
+def _range_dtype(fname, dtype, start, end, steps):
+    """linspace/logspace's dtype: the one given, else the default float - or the default complex
+    when an end point is complex, which then may not be narrowed to a real dtype."""
+    given = _check_dtype(dtype, fname)
+    complex_ends = any(isinstance(v, numbers.Complex) and not isinstance(v, numbers.Real) for v in (start, end))
+    inferred = _dt.default_complex_dtype() if complex_ends else _dt.get_default_dtype()
+    if given is None:
+        return inferred
+    if complex_ends and given.category < 3:
+        legacy = {"complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}[inferred.np.name]
+        raise RuntimeError(f"torch.{fname}(): inferred dtype {legacy} can't be safely cast to passed dtype "
+                           f"{F._type_name(given.np)}")
+    if given is _dt.bool and steps > 1:  # one point is just ``start``: no kernel runs
+        raise NotImplementedError(f"\"{fname}_cpu\" not implemented for 'Bool'")
+    return given
+
+
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
              pin_memory=False) -> Tensor:
-    dtype = _check_dtype(dtype, "linspace") or _dt.get_default_dtype()
     steps = _steps_arg(steps, "linspace")
     start, end = _num(start), _num(end)
-    if dtype.category == 3 or isinstance(start, numbers.Complex) and not isinstance(start, numbers.Real):
+    dtype = _range_dtype("linspace", dtype, start, end, steps)
+    if dtype is _dt.bool:
+        return _finish(np.full(steps, start != 0), resolve_device(device), requires_grad)
+    if dtype.category == 3:
         vals = np.linspace(start, end, steps)
     elif dtype.category <= 1:
-        vals = np.trunc(_linspace_values(float(int(start)), float(int(end)), steps, dtype.np))
+        # the end points are converted to the dtype first (-5 is 251 in uint8; -0.25 is refused)
+        start, end = (float(checked_fill_value(v, dtype.np)) for v in (start, end))
+        vals = np.trunc(_linspace_values(start, end, steps, dtype.np))
     else:
         vals = _linspace_values(float(start), float(end), steps, dtype.np)
     if dtype is _dt.float16:
@@ -548,13 +604,21 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
 
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
              pin_memory=False) -> Tensor:
-    dtype = _check_dtype(dtype, "logspace") or _dt.get_default_dtype()
     steps = _steps_arg(steps, "logspace")
-    start, end = float(_num(start)), float(_num(end))
+    start, end = _num(start), _num(end)
+    dtype = _range_dtype("logspace", dtype, start, end, steps)
+    if dtype is _dt.bool:
+        return _finish(np.full(steps, float(base) ** start != 0), resolve_device(device), requires_grad)
+    if dtype.category == 3:
+        exps = np.linspace(complex(start), complex(end), steps)
+        return _finish((complex(base) ** exps).astype(dtype.np), resolve_device(device), requires_grad)
+    ends = (start, end)
+    start, end = float(start), float(end)
     if steps == 1:
         exps = np.array([start])  # filled with pow(base, start) in double
     elif dtype.category <= 1:
-        start, end = float(int(start)), float(int(end))
+        # the end points are converted to the dtype first (-5 is 251 in uint8; -0.25 is refused)
+        start, end = (float(checked_fill_value(v, dtype.np)) for v in ends)
         step = (end - start) / (steps - 1)
         i = np.arange(steps, dtype=np.float64)
         exps = np.where(i < steps // 2, start + step * i, end - step * (steps - 1 - i))

@@ -714,7 +714,8 @@ def _scatter_reduce_kernel(xp, a, dim, idx, src, reduce, include_self):
         if include_self:
             cnt = cnt + 1
         cnt = xp.maximum(cnt, 1)
-        out = out // cnt if out.dtype.kind in "iu" else (out / cnt).astype(out.dtype)
+        # integers: floor division, kept in the input's dtype (NumPy would widen to int64 here)
+        out = (out // cnt if out.dtype.kind in "iu" else out / cnt).astype(out.dtype, copy=False)
     return out.reshape(a.shape)
 
 

@@ -441,6 +441,11 @@ defop("argmin", kernel=_argext_kernel, frontend=lambda op: _argext_frontend(op, 
 
 # =========================================================================== std / var
 def _var_kernel(xp, a, axes, correction, keepdim, std):
+    if std and a.dtype.kind == "f" and a.dtype.itemsize < 8:
+        # the squares of large float32 values overflow where their spread does not: PyTorch's
+        # std stays finite there (std of [3e29, -3e29] is 3e29 while var is inf)
+        v = xp.var(a.astype(np.float64), axis=axes, ddof=correction, keepdims=keepdim)
+        return xp.sqrt(v).astype(a.dtype)
     v = xp.var(a, axis=axes, ddof=correction, keepdims=keepdim)
     return xp.sqrt(v) if std else v
 
@@ -620,8 +625,10 @@ defop("norm", frontend=_norm_frontend, composite=True)
 def _logsumexp_kernel(xp, a, axes, keepdim):
     if a.size == 0:
         return xp.log(xp.sum(xp.exp(a), axis=axes, keepdims=keepdim))
-    m = xp.amax(a, axis=axes, keepdims=True)
-    m = xp.where(xp.isfinite(m), m, xp.zeros((), a.dtype))
+    # complex: shift by the largest real part only, so the imaginary part of the result is the
+    # principal angle of the sum (PyTorch's), not shifted by one element's angle
+    m = xp.amax(a.real if a.dtype.kind == "c" else a, axis=axes, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, xp.zeros((), m.dtype))
     s = xp.log(xp.sum(xp.exp(a - m), axis=axes, keepdims=True)) + m
     if not keepdim:
         s = s.reshape(_reduced_shape(a.shape, axes, False))
@@ -737,7 +744,7 @@ def _sort_frontend(op):
     table = op.table
     Ret = return_type("sort")
 
-    def sort(input, dim=-1, descending=False, stable=False, *, out=None):
+    def sort(input, dim=-1, descending=False, stable=None, *, out=None):
         _check(input, "sort")
         a = input._data
         if isinstance(dim, bool):  # sort(x, stable=...) passed positionally is not allowed in torch
@@ -745,7 +752,9 @@ def _sort_frontend(op):
         d = wrap_dim(dim, a.ndim)
         v, i = table[input._device.type](a, d, bool(descending), bool(stable))
         vals, idx = wrap(v, input._device), wrap(i, input._device)
-        _record_values(op, vals, input, {"dim": d, "keepdim": True, "indices": idx})
+        # naming ``stable`` (either value) picks PyTorch's sort.stable overload: SortBackward1
+        _record_values(op, vals, input, {"dim": d, "keepdim": True, "indices": idx},
+                       node_name=None if stable is None else "SortBackward1")
         return Ret(vals, idx)
     return sort
 

@@ -171,7 +171,7 @@ defop("diagonal_scatter", kernel=_embed_kernel, frontend=_diagonal_scatter_front
 
 # --------------------------------------------------------------------------- put
 def _put_kernel(xp, a, idx, src, accumulate):
-    out = xp.ascontiguousarray(a).copy()
+    out = a.copy(order="C")  # not ascontiguousarray: it would make a 0-d tensor 1-d
     flat = out.reshape(-1)
     vals = src.reshape(-1)
     if accumulate:

@@ -346,6 +346,9 @@ def _movedim(input, source, destination):
         raise RuntimeError(f"movedim: repeated dim in `source` ({list(source) if isinstance(source, (tuple, list)) else [source]})")
     if len(set(dst)) != len(dst):
         raise RuntimeError(f"movedim: repeated dim in `destination` ({list(destination) if isinstance(destination, (tuple, list)) else [destination]})")
+    if nd == 0:  # dims 0 and -1 both name the scalar's only "dim": nothing moves (AliasBackward0)
+        from .tensor_extras import _alias
+        return _alias.frontend(input)
     order = [None] * nd
     for s, d in zip(src, dst):
         order[d] = s

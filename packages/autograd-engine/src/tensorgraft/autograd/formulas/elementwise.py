@@ -2,6 +2,9 @@
 themselves differentiable (higher-order gradients)."""
 from __future__ import annotations
 
+import cmath
+import math
+
 import numpy as np
 
 import tensorgraft as tg
@@ -86,6 +89,8 @@ def mul(node, g):
     return (g * b if need_a else None), (g * a if need_b else None)
 
 
+# ``2 / x`` records MulBackward0 (PyTorch computes x.reciprocal() * 2): the frontend names that
+# node (the op's ``scalar_first_node``), so the common tensor path keeps a cached node class
 @formula("div", "divide", "true_divide", node="DivBackward0")
 def div(node, g):
     a, b = node.inputs
@@ -110,7 +115,11 @@ def neg(node, g):
 @formula("pow", node=_pow_node)
 def pow_(node, g):
     a, b = node.inputs
-    need_a, need_b = node.needs_input_grad
+    return _pow_grads(g, a, b, *node.needs_input_grad)
+
+
+def _pow_grads(g, a, b, need_a, need_b):
+    complex_out = g._data.dtype.kind == "c"
     ga = gb = None
     if need_a:
         if _is_t(b):
@@ -121,11 +130,19 @@ def pow_(node, g):
             ga = g * _cj(b * a ** (b - 1))
     if need_b:
         out = a ** b
-        la = a.log() if _is_t(a) else tg.full_like(b, float(__import__("math").log(a)) if a > 0 else float("nan"))
+        if _is_t(a):
+            # a real base under a complex exponent: its log is taken in the complex plane
+            # (log(-2) = log 2 + i*pi), as PyTorch computes it in the result's dtype
+            la = (a.to(g.dtype) if complex_out and a._data.dtype.kind != "c" else a).log()
+        elif complex_out:
+            la = cmath.log(a) if a != 0 else complex("-inf")
+        else:
+            la = math.log(a) if a > 0 else float("-inf") if a == 0 else float("nan")
         gb = g * _cj(out * la)
-        if _is_t(a) and a._data.dtype.kind != "c" and b._data.dtype.kind != "c":
+        if not complex_out and (not _is_t(a) or a._data.dtype.kind != "c") and b._data.dtype.kind != "c":
+            # 0 ** b is flat in b where b >= 0 (log 0 would make it NaN)
             gb = tg.where((a == 0) & (b >= 0), tg.zeros_like(gb), gb)
-    if g._data.dtype.kind == "c":
+    if complex_out:
         return _rc(ga, a), _rc(gb, b)
     return ga, gb
 
@@ -206,19 +223,19 @@ def tan(node, g):
 @formula("asin")
 def asin(node, g):
     x = node.inputs[0]
-    return (g / (1 - x * x).sqrt(),)
+    return (g / _cj((1 - x * x).sqrt()),)
 
 
 @formula("acos")
 def acos(node, g):
     x = node.inputs[0]
-    return (-g / (1 - x * x).sqrt(),)
+    return (-g / _cj((1 - x * x).sqrt()),)
 
 
 @formula("atan")
 def atan(node, g):
     x = node.inputs[0]
-    return (g / (1 + x * x),)
+    return (g / _cj(1 + x * x),)
 
 
 @formula("sinh")
@@ -240,25 +257,28 @@ def tanh(node, g):
 @formula("asinh")
 def asinh(node, g):
     x = node.inputs[0]
-    return (g / (x * x + 1).sqrt(),)
+    return (g / _cj((x * x + 1).sqrt()),)
 
 
 @formula("acosh")
 def acosh(node, g):
     x = node.inputs[0]
-    return (g / (x * x - 1).sqrt(),)
+    if x._data.dtype.kind == "c":
+        # sqrt(z - 1) * sqrt(z + 1): sqrt(z*z - 1) has the other sign in half the plane (PyTorch's branch)
+        return (g / _cj((x - 1).sqrt() * (x + 1).sqrt()),)
+    return (g / (x * x - 1).sqrt(),)  # finite for x < -1 too, as PyTorch
 
 
 @formula("atanh")
 def atanh(node, g):
     x = node.inputs[0]
-    return (g / (1 - x * x),)
+    return (g / _cj(1 - x * x),)
 
 
 @formula("sigmoid", saves=(), saves_output=True)
 def sigmoid(node, g):
     out = node.output
-    return (g * out * (1 - out),)
+    return (g * _cj(out * (1 - out)),)
 
 
 @formula("relu", saves=(), saves_output=True)
@@ -349,7 +369,18 @@ def hypot(node, g):
     return g * a / out, g * b / out
 
 
-@formula("remainder", "fmod")
+@formula("_remainder_scalar", "_fmod_scalar", saves=())
+def remainder_by_number(node, g):
+    # x - q * c with q piecewise constant: the gradient passes through; the number gets none
+    return g, None
+
+
+def _overload_node(prefix):
+    """PyTorch's overloads: ``<Op>Backward0`` for a number divisor, ``<Op>Backward1`` for a tensor one."""
+    return lambda inputs: prefix + ("Backward1" if _is_t(inputs[1]) else "Backward0")
+
+
+@formula("remainder", "fmod", node={"remainder": _overload_node("Remainder"), "fmod": _overload_node("Fmod")})
 def remainder(node, g):
     a, b = node.inputs
     need_a, need_b = node.needs_input_grad
@@ -365,7 +396,8 @@ def floor_divide(node, g):
     return g * 0, None
 
 
-@formula("copysign", saves_output=True)
+@formula("copysign", saves_output=True, node=lambda inputs: "CopysignBackward0" if _is_t(inputs[1])
+         else "CopysignBackward1")
 def copysign(node, g):
     # as PyTorch: d/da = result / a (so a sign bit on -0.0 counts), 0 where a == 0; the sign
     # source gets a zero gradient (PyTorch's zeros_like, not None)
@@ -385,21 +417,20 @@ def _xlogy_node(inputs):
 @formula("xlogy", node=_xlogy_node)
 def xlogy(node, g):
     a, b = node.inputs
-    ga = g * (b.log() if isinstance(b, tg.Tensor) else float(__import__("math").log(b)))
+    ga = g * (b.log() if isinstance(b, tg.Tensor) else math.log(b))
     ga = tg.where(a == 0, tg.zeros_like(ga), ga) if isinstance(a, tg.Tensor) else ga
     gb = g * a / b
     return ga, gb
 
 
-@formula("float_power", node=_pow_node)  # PyTorch computes it as pow in float64
+@formula("float_power", node=_pow_node)
 def float_power(node, g):
+    # PyTorch computes it as pow in the result's double dtype (float64, or complex128 when either
+    # operand is complex); the engine casts each gradient back to its input's dtype
     a, b = node.inputs
-    a64 = a.double() if isinstance(a, tg.Tensor) else a
-    b64 = b.double() if isinstance(b, tg.Tensor) else b
-    need_a, need_b = node.needs_input_grad
-    ga = g * b64 * a64 ** (b64 - 1) if need_a else None
-    gb = g * a64 ** b64 * a64.log() if need_b else None
-    return ga, gb
+    wide = g.dtype
+    ga, gb = _pow_grads(g, a.to(wide) if _is_t(a) else a, b.to(wide) if _is_t(b) else b, *node.needs_input_grad)
+    return _rc(ga, a), _rc(gb, b)  # a real input gets the real part
 
 
 @formula("clamp", "clip")
@@ -439,10 +470,17 @@ def clamp_max(node, g):
 def lerp(node, g):
     a, b, w = node.inputs
     need_a, need_b, need_w = node.needs_input_grad
-    ga = g * (1 - w) if need_a else None
-    gb = g * w if need_b else None
-    gw = g * (b - a) if need_w else None
+    ga = g * _cj(1 - w) if need_a else None
+    gb = g * _cj(w) if need_b else None
+    gw = g * _cj(b - a) if need_w else None
     return ga, gb, gw
+
+
+@formula("_lerp_scalar", saves=())
+def lerp_by_number(node, g):
+    w = node.attrs["weight"]  # the number itself: the node keeps no tensors
+    need_a, need_b, _ = node.needs_input_grad
+    return (g * _cj(1 - w) if need_a else None), (g * _cj(w) if need_b else None), None
 
 
 @formula("nan_to_num")
@@ -455,7 +493,9 @@ def logit(node, g):
     x = node.inputs[0]
     eps = node.attrs["eps"]
     gx = g / (x * (1 - x))
-    if eps is not None:
+    if eps is None:  # outside [0, 1] logit is NaN, and so is its gradient (PyTorch's)
+        gx = tg.where((x < 0) | (x > 1), tg.full_like(gx, float("nan")), gx)
+    else:
         gx = tg.where((x < eps) | (x > 1 - eps), tg.zeros_like(gx), gx)
     return (gx,)
 
@@ -465,7 +505,7 @@ def sinc(node, g):
     x = node.inputs[0]
     px = x * 3.141592653589793
     d = (px.cos() * px - px.sin()) / (px * x)
-    return (g * tg.where(x == 0, tg.zeros_like(d), d),)
+    return (g * _cj(tg.where(x == 0, tg.zeros_like(d), d)),)
 
 
 @formula("deg2rad", saves=())
@@ -482,8 +522,10 @@ def rad2deg(node, g):
 def logaddexp(node, g):
     a, b = node.inputs
     need_a, need_b = node.needs_input_grad
-    ga = g / ((b - a).exp() + 1) if need_a else None
-    gb = g / ((a - b).exp() + 1) if need_b else None
+    ga = g / _cj((b - a).exp() + 1) if need_a else None
+    gb = g / _cj((a - b).exp() + 1) if need_b else None
+    if g._data.dtype.kind == "c":
+        return _rc(ga, a), _rc(gb, b)
     return ga, gb
 
 
@@ -501,7 +543,7 @@ def addcmul(node, g):
     _, t1, t2 = node.inputs
     v = node.attrs["value"]
     need_i, need_1, need_2 = node.needs_input_grad
-    return (g if need_i else None), (g * t2 * v if need_1 else None), (g * t1 * v if need_2 else None)
+    return (g if need_i else None), (g * _cj(t2 * v) if need_1 else None), (g * _cj(t1 * v) if need_2 else None)
 
 
 @formula("addcdiv")
@@ -509,8 +551,8 @@ def addcdiv(node, g):
     _, t1, t2 = node.inputs
     v = node.attrs["value"]
     need_i, need_1, need_2 = node.needs_input_grad
-    g1 = g * v / t2 if need_1 else None
-    g2 = -g * v * t1 / (t2 * t2) if need_2 else None
+    g1 = g * _cj(v / t2) if need_1 else None
+    g2 = -g * _cj(v * t1 / (t2 * t2)) if need_2 else None
     return (g if need_i else None), g1, g2
 
 
@@ -560,6 +602,8 @@ def ldexp(node, g):
     a, b = node.inputs
     need_a, need_b = node.needs_input_grad
     scale = tg.exp2(b) if isinstance(b, tg.Tensor) else 2.0 ** b
-    ga = g * scale if need_a else None
-    gb = g * a * scale * 0.6931471805599453 if need_b else None
+    ga = g * _cj(scale) if need_a else None
+    gb = g * _cj(a * scale * 0.6931471805599453) if need_b else None
+    if g._data.dtype.kind == "c":
+        return _rc(ga, a), _rc(gb, b)
     return ga, gb

@@ -4,6 +4,11 @@ from __future__ import annotations
 from . import formula
 
 
+def _cj(t):
+    """PyTorch's convention for complex inputs: grad * conj(d out / d x); real tensors pass as they are."""
+    return t.conj() if t._data.dtype.kind == "c" else t
+
+
 def expand_reduced(g, shape, dims, keepdim):
     """Undo a reduction's shape change: re-insert reduced dims, then broadcast to ``shape``."""
     if dims is None:
@@ -105,12 +110,12 @@ def prod(node, g):
         return (g,)
     ge = _keep(g, shape, dims, keepdim)
     if not bool((x == 0).any()):
-        return (ge * _keep(out, shape, dims, keepdim) / x,)
+        return (ge * _cj(_keep(out, shape, dims, keepdim) / x),)
     # zeros present: the product of all the other elements, from exclusive cumulative products
     # (differentiable, so double backward is right at zeros too)
     if dim is None:
-        return (ge * _prod_others(x.reshape(-1), 0).reshape(shape),)
-    return (ge * _prod_others(x, dim),)
+        return (ge * _cj(_prod_others(x.reshape(-1), 0).reshape(shape)),)
+    return (ge * _cj(_prod_others(x, dim)),)
 
 
 def _prod_others(x, d):
@@ -175,7 +180,9 @@ def std(node, g):
     n = _numel(shape, dims)
     centered = x - x.mean(dims, keepdim=True) if dims is not None else x - x.mean()
     out = _keep(node.output, shape, dims, a["keepdim"])
-    return (_keep(g, shape, dims, a["keepdim"]) * centered / (out * (n - a["correction"])),)
+    r = _keep(g, shape, dims, a["keepdim"]) * centered / (out * (n - a["correction"]))
+    # no spread (std == 0): PyTorch gives a zero gradient, not 0/0
+    return (_tg().where(out == 0, _tg().zeros_like(r), r),)
 
 
 @formula("linalg_vector_norm", saves=(0,), saves_output=True)
@@ -208,7 +215,7 @@ def logsumexp(node, g):
     x = node.inputs[0]
     shape = node.in_meta[0][0]
     dims, keepdim = node.attrs["dim"], node.attrs["keepdim"]
-    return (_keep(g, shape, dims, keepdim) * (x - _keep(node.output, shape, dims, keepdim)).exp(),)
+    return (_keep(g, shape, dims, keepdim) * _cj((x - _keep(node.output, shape, dims, keepdim)).exp()),)
 
 
 @formula("cumsum", saves=())
@@ -225,11 +232,11 @@ def cumprod(node, g):
     tg = _tg()
     x = node.inputs[0]
     d = node.attrs["dim"]
-    if g.ndim == 0:
+    if g.ndim == 0 or x.shape[d] == 1:  # a single element along d: its own product
         return (g,)
     if not bool((x == 0).any()):
-        w = g * node.output
-        return ((w.sum(d, keepdim=True) - w.cumsum(d) + w) / x,)
+        w = g * _cj(node.output)
+        return ((w.sum(d, keepdim=True) - w.cumsum(d) + w) / _cj(x),)
     # zeros present: grad_i = sum_{j >= i} g_j * prod_{k <= j, k != i} x_k, one position at a time
     n = x.shape[d]
     cols = []
@@ -240,7 +247,7 @@ def cumprod(node, g):
         sel = sel.reshape(shape)
         others = tg.where(sel, tg.ones_like(x), x).cumprod(d)
         after = (tg.arange(n, device=x.device) >= i).reshape(shape)
-        cols.append((g * others * after).sum(d, keepdim=True))
+        cols.append((g * _cj(others) * after).sum(d, keepdim=True))
     return (tg.cat(cols, d),)
 
 
