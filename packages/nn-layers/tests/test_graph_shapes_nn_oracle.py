@@ -18,7 +18,7 @@ def names_tree(fn, depth=0, out=None):
         out.append((depth, None))
         return out
     out.append((depth, fn.name().replace("torch::autograd::", "")))
-    for f, nr in fn.next_functions:
+    for f, _nr in fn.next_functions:
         names_tree(f, depth + 1, out)
     return out
 
