@@ -52,6 +52,9 @@ def accumulator(t: Tensor) -> AccumulateGrad:
     return acc
 
 
+_SAVE_BOTH, _SAVE_FIRST, _SAVE_SECOND = (0, 1), (0,), (1,)
+
+
 def record(op, out: Tensor, inputs, attrs, node_name=None):
     """Make ``out`` the result of a new node of ``op`` (called by op frontends while recording)."""
     if out._data.dtype.kind not in "fc":
@@ -61,15 +64,20 @@ def record(op, out: Tensor, inputs, attrs, node_name=None):
         cls = node_class(op, node_name, inputs)
     node = _new(cls)
     saves = cls._saves
-    if cls._saves_crossed:
+    if cls._saves_crossed:  # mul: keep an operand only when the other one needs its gradient
         a, b = inputs
-        saves = tuple(i for i, other in ((0, b), (1, a)) if isinstance(other, Tensor) and other._requires_grad)
+        a_grad = a.__class__ is not float and isinstance(a, Tensor) and a._requires_grad
+        if b.__class__ is not float and isinstance(b, Tensor) and b._requires_grad:
+            saves = _SAVE_BOTH if a_grad else _SAVE_FIRST
+        else:
+            saves = _SAVE_SECOND if a_grad else ()
     nf = []
     needs = []
     metas = []
     versions = []  # version of each saved tensor input (None: not saved), checked before backward
     kept = None if saves is None else []  # the inputs the formula reads; the others may be freed now
     saved_any = False
+    reads_plain = False  # the formula reads a number input (the 2 of x * 2): freed like a saved tensor
     for i, t in enumerate(inputs):
         if isinstance(t, Tensor):
             d = t._data
@@ -99,6 +107,8 @@ def record(op, out: Tensor, inputs, attrs, node_name=None):
             needs.append(False)
             if kept is not None:
                 kept.append(t)
+            if t is not None and (kept is None or i in saves):
+                reads_plain = True
     if kept is not None:
         inputs = tuple(kept)
     node.inputs = inputs
@@ -106,7 +116,9 @@ def record(op, out: Tensor, inputs, attrs, node_name=None):
     node.next_functions = tuple(nf)
     node.needs_input_grad = tuple(needs)
     node.in_meta = metas
-    node._versions = versions if saved_any else None
+    # () when only numbers are saved: release() then marks the node freed (PyTorch saves the number
+    # as a tensor, so a second backward fails there too) at no cost to the pass that reads it
+    node._versions = versions if saved_any else (() if reads_plain else None)
     node._output = (out._data, out._device, out._vc, out._vc[0]) if cls._saves_output else None
     node._released = False
     node._hk = None

@@ -117,24 +117,14 @@ class Node:
             raise _modified_error(alias, out[3], self, 0)
 
     def release(self):
-        """Drop what the node saved (after a backward pass without ``retain_graph``)."""
-        if (self._versions is not None or self._output is not None or self._packed is not None
-                or self._reads_plain_input()):
+        """Drop what the node saved (after a backward pass without ``retain_graph``). A node that
+        saved anything, numbers included (``record`` then sets ``_versions`` to ``()``), is marked
+        freed, so a second backward through it raises PyTorch's error."""
+        if self._versions is not None or self._output is not None or self._packed is not None:
             self._released = True
         self.inputs = None
         self._output = None
         self._packed = None
-
-    def _reads_plain_input(self) -> bool:
-        """Whether the formula reads a non-tensor input (the ``2`` of ``x * 2``). PyTorch saves such
-        an operand as a tensor and frees it like any other, so a second backward through this node
-        must fail with the same message instead of reaching the formula with nothing saved."""
-        inputs = self.inputs
-        if not inputs:
-            return False
-        saves = self._saves
-        return any(t is not None and not isinstance(t, Tensor) and (saves is None or i in saves)
-                   for i, t in enumerate(inputs))
 
 
 class OpNode(Node):
