@@ -351,8 +351,10 @@ def test_device_stream_multinomial_checks(device_stream_device):
         tg.multinomial(tg.tensor([1.0, -1.0], device=dev), 2, True)
     with pytest.raises(RuntimeError, match="cannot sample n_sample > prob_dist.size"):
         tg.multinomial(tg.tensor([1.0, 1.0], device=dev), 3)
-    with pytest.raises(RuntimeError, match="not enough non-negative category"):
-        tg.multinomial(tg.tensor([1.0, 0.0, 0.0], device=dev), 2)
+    # fewer positive weights than samples without replacement: PyTorch's CPU build returns the
+    # positive-weight indices first, then zero-weight ones (no error)
+    drawn = tg.multinomial(tg.tensor([1.0, 0.0, 0.0], device=dev), 2).cpu().tolist()
+    assert drawn[0] == 0 and drawn[1] in (1, 2)
     with pytest.raises(RuntimeError, match="sum of probabilities <= 0"):
         tg.multinomial(tg.tensor([[1.0, 1.0], [0.0, 0.0]], device=dev), 1)
     tg.manual_seed(0)

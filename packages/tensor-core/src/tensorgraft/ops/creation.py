@@ -672,6 +672,29 @@ _KERNEL_TYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": 
                       "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 
 
+# the C++ spelling of each dtype, which some of PyTorch's sampling messages print
+_C_TYPE_NAMES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int",
+                 "int32": "int", "int64": "long int", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+                 "float32": "float", "float64": "double", "complex64": "c10::complex<float>",
+                 "complex128": "c10::complex<double>"}
+
+
+def _no_random_bounds_for_complex(dtype) -> None:
+    """``random_(to)``, ``randint(..., dtype=complex)``: PyTorch checks the bounds per dtype first."""
+    if dtype.category == 3:
+        raise RuntimeError("check_random_bounds handles only integral, floating-point and boolean types")
+
+
+def _check_int_bounds(low, high, dtype) -> None:
+    """``[low, high)`` must fit an integer (or bool) ``dtype``; PyTorch names it in C++."""
+    if dtype.category <= 1:
+        lo, hi = (0, 1) if dtype is _dt.bool else (int(np.iinfo(dtype.np).min), int(np.iinfo(dtype.np).max))
+        if high - 1 > hi:
+            raise RuntimeError(f"to - 1 is out of bounds for {_C_TYPE_NAMES[dtype.name]}")
+        if low < lo:
+            raise RuntimeError(f"from is out of bounds for {_C_TYPE_NAMES[dtype.name]}")
+
+
 def _not_implemented(kernel, dtype):
     return NotImplementedError(f"\"{kernel}\" not implemented for '{_KERNEL_TYPE_NAMES[dtype.name]}'")
 
@@ -703,7 +726,10 @@ def _sample(fname, kernel, draw, complex_scale):
         if not size and size_ is None:
             raise TypeError(f"{fname}() received an invalid combination of arguments - got (), but expected "
                             "(tuple of ints size, ...)")
-        dtype = _check_dtype(dtype, fname) or _dt.get_default_dtype()
+        dtype = _check_dtype(dtype, fname)
+        if out is not None:
+            dtype, device = _out_dtype_and_device(out, dtype, device, fname)
+        dtype = dtype or _dt.get_default_dtype()
         if dtype.category < 2:
             raise _not_implemented(kernel, dtype)
         shape = _size(size, fname, size_)
@@ -715,9 +741,21 @@ def _sample(fname, kernel, draw, complex_scale):
             data = (re + 1j * draw(g, shape, fd) * complex_scale).astype(dtype.np)
         else:
             data = draw(g, shape, fd).astype(dtype.np, copy=False)
-        return _drawn(data, dev, on_device, requires_grad)
+        res = _drawn(data, dev, on_device, requires_grad)
+        return res if out is None else F.write_out(out, res._data, fname)
     sample.__name__ = sample.__qualname__ = fname
     return sample
+
+
+def _out_dtype_and_device(out, dtype, device, fname):
+    """A factory's ``out=`` decides the result's dtype (and device) unless they are given; a given
+    dtype must be ``out``'s."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{fname}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if dtype is not None and dtype is not out.dtype:
+        raise RuntimeError(f"dtype {_KERNEL_TYPE_NAMES[dtype.name]} does not match dtype of out parameter "
+                           f"({_KERNEL_TYPE_NAMES[out.dtype.name]})")
+    return out.dtype, out.device if device is None else device
 
 
 rand = _sample("rand", "check_uniform_bounds", lambda g, s, d: g.random(s, dtype=d), 1.0)
@@ -752,9 +790,17 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
     """``randint(high, size)`` or ``randint(low, high, size)``; values in ``[low, high)``, int64."""
     args = list(args)
     if size is None:
+        if len(args) == 2 and isinstance(args[1], numbers.Integral) and not isinstance(args[1], bool):
+            # randint(5, 3): the second int is read as the size
+            raise TypeError("randint(): argument 'size' (position 2) must be tuple of ints, not int")
         if not args or not isinstance(args[-1], (tuple, list, Size)):
-            raise TypeError("randint() missing required argument 'size' (a tuple of ints)")
+            got = ", ".join(type(a).__name__ for a in args)
+            raise TypeError(f"randint() received an invalid combination of arguments - got ({got}), but expected "
+                            "one of:\n * (int high, tuple of ints size, ...)\n * (int low, int high, tuple of ints "
+                            "size, ...)")
         size = args.pop()
+    elif isinstance(size, numbers.Integral):
+        raise TypeError(f"randint(): argument 'size' must be tuple of ints, not {type(size).__name__}")
     if high is None:
         if len(args) == 1:
             low_, high = 0 if low is None else low, args[0]
@@ -769,12 +815,8 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
     dtype = _check_dtype(dtype, "randint") or _dt.int64
     if high <= low_:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low_} >= to={high}")
-    if dtype.category <= 1:
-        lo, hi = (0, 1) if dtype is _dt.bool else (np.iinfo(dtype.np).min, np.iinfo(dtype.np).max)
-        if high - 1 > hi:
-            raise RuntimeError(f"to - 1 is out of bounds for {dtype.name}")
-        if low_ < lo:
-            raise RuntimeError(f"from is out of bounds for {dtype.name}")
+    _no_random_bounds_for_complex(dtype)
+    _check_int_bounds(low_, high, dtype)
     shape = _size((tuple(size),), "randint")
     dev = resolve_device(device)
     g, on_device = _stream(generator, dev)
@@ -799,9 +841,24 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False,
     dtype = _check_dtype(dtype, "randperm") or _dt.int64
     if dtype is _dt.bool or dtype.category == 3:
         raise _not_implemented("randperm", dtype)
+    _check_randperm_fits(n, dtype)
     dev = resolve_device(device)
     g, on_device = _stream(generator, dev)
     return _drawn(g.permutation(n).astype(dtype.np), dev, on_device, requires_grad)
+
+
+# the largest n whose permutation a float type holds exactly (its integers are exact up to 2**digits)
+_RANDPERM_FLOAT_LIMITS = {"float16": ("2049", "Half"), "float32": ("2^24+1", "Float"), "float64": ("2^53+1", "Double")}
+
+
+def _check_randperm_fits(n, dtype) -> None:
+    """``randperm(n, dtype=...)``: PyTorch refuses an ``n`` whose values the dtype cannot hold."""
+    if dtype.name in _RANDPERM_FLOAT_LIMITS:
+        if n > (1 << (np.finfo(dtype.np).nmant + 1)) + 1:
+            shown, kind = _RANDPERM_FLOAT_LIMITS[dtype.name]
+            raise RuntimeError(f"n cannot be greater than {shown} for {kind} type.")
+    elif dtype.category == 1 and n > int(np.iinfo(dtype.np).max) + 1:
+        raise RuntimeError(f"value cannot be converted to type {dtype.name}_t without overflow")
 
 
 def _operand(x, dev, on_device):
@@ -823,18 +880,28 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
            requires_grad=False, pin_memory=False) -> Tensor:
     """``normal(mean, std, size)`` with numbers, or elementwise with tensor ``mean``/``std``."""
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        if size is not None:  # PyTorch has no overload taking a tensor and a size
+            got = ", ".join(type(a).__name__ if not isinstance(a, Tensor) else "Tensor" for a in (mean, std))
+            raise TypeError(f"normal() received an invalid combination of arguments - got ({got}, size=tuple), but "
+                            "expected one of:\n * (Tensor mean, Tensor std, *, torch.Generator generator = None, "
+                            "Tensor out = None)\n * (Tensor mean, float std = 1, *, torch.Generator generator = None, "
+                            "Tensor out = None)\n * (float mean, Tensor std, *, torch.Generator generator = None, "
+                            "Tensor out = None)\n * (float mean, float std, tuple of ints size, *, ...)")
         ref = mean if isinstance(mean, Tensor) else std
         dev = ref._device
+        if not isinstance(std, Tensor) and std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {_cnum(float(std))}")
         g, on_device = _stream(generator, dev)
         m, s = _operand(mean, dev, on_device), _operand(std, dev, on_device)
-        if _any(s < 0) if on_device else np.any(np.asarray(s) < 0):
+        if isinstance(std, Tensor) and (_any(s < 0) if on_device else np.any(np.asarray(s) < 0)):
             raise RuntimeError("normal expects all elements of std >= 0.0")
-        shape = np.broadcast_shapes(getattr(m, "shape", ()), getattr(s, "shape", ()))
-        if size is not None:
-            shape = _size((tuple(size),), "normal")
+        m_shape, s_shape = getattr(m, "shape", ()), getattr(s, "shape", ())
+        mismatch = F.broadcast_mismatch(m_shape, s_shape)
+        if mismatch is not None:
+            raise mismatch
+        shape = np.broadcast_shapes(m_shape, s_shape)
+        # PyTorch samples in the dtype of a tensor mean (no promotion with std's), else of std
         res_dtype = mean.dtype if isinstance(mean, Tensor) else std.dtype
-        if isinstance(mean, Tensor) and isinstance(std, Tensor):
-            res_dtype = _dt.promote_types(mean.dtype, std.dtype)
         if res_dtype.category < 2:
             raise _not_implemented("normal_kernel_cpu", res_dtype)
         fd = _draw_dtype(res_dtype.np) if on_device else np.float64
@@ -861,6 +928,11 @@ def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
     """Draws 0/1 with probability ``input`` (or ``p``); the result has ``input``'s dtype."""
     if not isinstance(input, Tensor):
         raise TypeError(f"bernoulli(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    category = input.dtype.category
+    if category == 3:
+        raise _not_implemented("bernoulli_tensor_cpu_self_" if p is None else "bernoulli_scalar_cpu_", input.dtype)
+    if p is None and category < 2:  # the probabilities themselves must be floats
+        raise _not_implemented("bernoulli_tensor_cpu_p_", input.dtype)
     dev = input._device
     g, on_device = _stream(generator, dev)
     if on_device:
@@ -882,6 +954,9 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
         raise TypeError(f"multinomial(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     if input.ndim not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if input.dtype.category != 2:
+        raise RuntimeError("multinomial only supports floating-point dtypes for input, got: "
+                           f"{_KERNEL_TYPE_NAMES[input.dtype.name]}")
     if num_samples <= 0:
         raise RuntimeError("cannot sample n_sample <= 0 samples")
     g, on_device = _stream(generator, input._device)
@@ -895,12 +970,20 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
         s = row.sum()
         if s <= 0:
             raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-        if not replacement and np.count_nonzero(row) < num_samples:
-            raise RuntimeError("invalid multinomial distribution (with replacement=False, not enough non-negative "
-                               "category to sample)")
-        res.append(g.choice(row.shape[0], size=num_samples, replace=replacement, p=row / s))
+        res.append(_draw_row(g, row, s, num_samples, replacement))
     data = np.asarray(res, dtype=np.int64)
     return _finish(data[0] if probs.ndim == 1 else data, input._device, False)
+
+
+def _draw_row(g, row, total, num_samples, replacement):
+    """``num_samples`` indices of one row of weights. Without replacement, once the categories of
+    positive weight are used up PyTorch goes on with the zero-weight ones, in random order."""
+    positive = np.count_nonzero(row)
+    if replacement or positive >= num_samples:
+        return g.choice(row.shape[0], size=num_samples, replace=replacement, p=row / total)
+    first = g.choice(row.shape[0], size=positive, replace=False, p=row / total)
+    rest = g.permutation(np.flatnonzero(row == 0))[:num_samples - positive]
+    return np.concatenate([first, rest])
 
 
 def _check_multinomial(rows, num_samples, replacement, rows_too=True) -> None:
@@ -915,9 +998,6 @@ def _check_multinomial(rows, num_samples, replacement, rows_too=True) -> None:
         for row in rows:
             if row.sum() <= 0:
                 raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-            if not replacement and np.count_nonzero(row) < num_samples:
-                raise RuntimeError("invalid multinomial distribution (with replacement=False, not enough "
-                                   "non-negative category to sample)")
 
 
 def _multinomial_on_device(input, num_samples, replacement, g):
@@ -931,7 +1011,7 @@ def _multinomial_on_device(input, num_samples, replacement, g):
     r, n = rows.shape
     bad = not bool(((rows >= 0) & xp.isfinite(rows)).all()) or not bool((rows.sum(1) > 0).all())
     if not replacement:
-        bad = bad or num_samples > n or bool(((rows > 0).sum(1) < num_samples).any())
+        bad = bad or num_samples > n
     if bad:
         host = np.asarray(input._host(), dtype=np.float64)
         _check_multinomial(host[None] if host.ndim == 1 else host, num_samples, replacement)
@@ -946,6 +1026,7 @@ def _multinomial_on_device(input, num_samples, replacement, g):
     else:
         positive = rows > 0
         race = -xp.log(g.random((r, n), dtype=np.float64)) / xp.where(positive, rows, 1.0)
+        # zero weights rank after every positive one (PyTorch goes on with them once those run out)
         idx = xp.argsort(xp.where(positive, race, xp.inf), axis=1)[:, :num_samples]
     idx = idx.astype(np.int64)
     return idx[0] if input.ndim == 1 else idx
@@ -1062,47 +1143,76 @@ def dropout_mask(shape, p: float, like: Tensor):
     return m if dev is _CPU else get_backend(dev).from_host(m, dev.index)
 
 
-def _float_only(t: Tensor, kernel: str) -> None:
-    if t._data.dtype.kind not in "f":
+def _float_only(t: Tensor, kernel: str, complex_too: bool = False) -> None:
+    if t._data.dtype.kind not in ("fc" if complex_too else "f"):
         raise _not_implemented(kernel, _dt._BY_NUMPY[t._data.dtype])
+
+
+def _continuous_only(t: Tensor, distribution: str, type_names) -> None:
+    """PyTorch's check of ``exponential_``/``cauchy_``: the two spell the dtype differently."""
+    if t._data.dtype.kind != "f":
+        raise RuntimeError(f"{distribution} distribution is a continuous probability distribution. dtype must be a "
+                           f"floating point but you specified {type_names[t.dtype.name]}")
+
+
+def _complex_parts(draw):
+    """A complex tensor's samples: real and imaginary parts drawn apart, from the same distribution
+    (PyTorch fills the complex tensor's float view)."""
+    def both(g, shape, kw):
+        parts = draw(g, tuple(shape) + (2,), kw)
+        return parts[..., 0] + 1j * parts[..., 1]
+    return both
 
 
 def _uniform_(self, from_=0.0, to=1.0, *, generator=None, **kw):
     from_ = kw.pop("from", from_)
-    _float_only(self, "check_uniform_bounds")
+    _float_only(self, "check_uniform_bounds", complex_too=True)
     if from_ > to:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={_cnum(float(from_))} > "
                            f"to={_cnum(float(to))}")
-    return _fill(self, "uniform_", generator, lambda g, s, k: g.uniform(from_, to, s, **k))
+    draw = lambda g, s, k: g.uniform(from_, to, s, **k)  # noqa: E731
+    return _fill(self, "uniform_", generator, _complex_parts(draw) if self._data.dtype.kind == "c" else draw)
 
 
 def _normal_(self, mean=0.0, std=1.0, *, generator=None):
-    _float_only(self, "normal_kernel_cpu")
+    _float_only(self, "normal_kernel_cpu", complex_too=True)
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {_cnum(float(std))}")
-    return _fill(self, "normal_", generator, lambda g, s, k: g.normal(mean, std, s, **k))
+    if self._data.dtype.kind == "c":
+        # each part gets the mean and half the variance, so |x - mean| has variance std**2 (PyTorch)
+        part_std = std / math.sqrt(2.0)
+        draw = _complex_parts(lambda g, s, k: g.normal(mean, part_std, s, **k))
+    else:
+        draw = lambda g, s, k: g.normal(mean, std, s, **k)  # noqa: E731
+    return _fill(self, "normal_", generator, draw)
 
 
 def _exponential_(self, lambd=1.0, *, generator=None):
-    _float_only(self, "exponential_cpu")
     if lambd <= 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={_cnum(float(lambd))}")
+    _continuous_only(self, "Exponential", _KERNEL_TYPE_NAMES)
     return _fill(self, "exponential_", generator, lambda g, s, k: g.exponential(1.0 / lambd, s, **k))
 
 
 def _log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+    if not std > 0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={_cnum(float(std))}")
     _float_only(self, "log_normal_cpu")
     return _fill(self, "log_normal_", generator, lambda g, s, k: g.lognormal(mean, std, s, **k))
 
 
 def _cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
-    _float_only(self, "cauchy_cpu")
+    if not sigma > 0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={_cnum(float(sigma))}")
+    _continuous_only(self, "Cauchy", _C_TYPE_NAMES)
     return _fill(self, "cauchy_", generator, lambda g, s, k: median + sigma * g.standard_cauchy(s, **k))
 
 
 def _geometric_(self, p, *, generator=None):
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={_cnum(float(p))}")
+    if self._data.dtype.kind in "bc":
+        raise _not_implemented("geometric_cpu", self.dtype)
     return _fill(self, "geometric_", generator, lambda g, s, k: g.geometric(p, s, **k), integer=True)
 
 
@@ -1111,6 +1221,10 @@ def _random_(self, from_=None, to=None, *, generator=None, **kw):
     ``random_(from, to)``."""
     from_ = kw.pop("from", from_)
     d = self._data.dtype
+    if d.kind == "c":
+        if from_ is None and to is None:
+            raise _not_implemented("random_kernel_cpu", self.dtype)
+        _no_random_bounds_for_complex(self.dtype)
     if from_ is not None and to is None and "to" not in kw:
         from_, to = 0, from_
     lo = 0 if from_ is None else int(from_)
@@ -1125,6 +1239,7 @@ def _random_(self, from_=None, to=None, *, generator=None, **kw):
         hi = int(to)
     if lo >= hi:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={lo} >= to={hi}")
+    _check_int_bounds(lo, hi, self.dtype)
     return _fill(self, "random_", generator, lambda g, s, k: g.integers(lo, hi, s, dtype=np.int64))
 
 
@@ -1138,6 +1253,9 @@ def _bernoulli_(self, p=0.5, *, generator=None):
         probs = float(p)
         if not 0 <= probs <= 1:  # NaN included, as PyTorch
             raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={_cnum(probs)}")
+    if self._data.dtype.kind == "c":
+        kernel = "bernoulli_tensor_cpu_self_" if isinstance(p, Tensor) else "bernoulli_scalar_cpu_"
+        raise _not_implemented(kernel, self.dtype)
     kw = {"dtype": _draw_dtype(self._data.dtype)} if on_device else {}
     return _write_samples(self, g.random(self._data.shape, **kw) < probs, "bernoulli_", on_device)
 

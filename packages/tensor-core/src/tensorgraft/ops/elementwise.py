@@ -158,15 +158,24 @@ threshold_backward = defop("threshold_backward", kernel=_threshold_backward_kern
                            samples=_threshold_backward_samples, reference=_threshold_backward_ref, elementwise=False)
 
 
+def _real_only(a, kernel: str) -> None:
+    """PyTorch has no complex kernel for the special functions (SciPy has some, or leaks a TypeError)."""
+    if a.dtype.kind == "c":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{F._type_name(a.dtype)}'")
+
+
 def _erf(xp, a):
+    _real_only(a, "erf_vml_cpu")
     return _special(xp).erf(a).astype(a.dtype, copy=False)  # SciPy computes float16 in float32/64
 
 
 def _erfc(xp, a):
+    _real_only(a, "erfc_vml_cpu")
     return _special(xp).erfc(a).astype(a.dtype, copy=False)  # SciPy computes float16 in float32/64
 
 
 def _erfinv(xp, a):
+    _real_only(a, "erfinv_vml_cpu")
     return _special(xp).erfinv(a).astype(a.dtype, copy=False)  # SciPy computes float16 in float32/64
 
 
@@ -194,19 +203,24 @@ class _VectorizedMath:
 
 
 def _lgamma(xp, a):
+    _real_only(a, "lgamma_vml_cpu")
     sp = _special(xp)
     if sp is _VectorizedMath:
         return np.vectorize(lambda v: math.lgamma(v) if v > 0 or v != math.floor(v) else math.inf,
                             otypes=[a.dtype])(a) if a.size else a.copy()
-    return sp.gammaln(a).astype(a.dtype, copy=False)  # SciPy computes float16 in float64
+    r = sp.gammaln(a).astype(a.dtype, copy=False)  # SciPy computes float16 in float64
+    # SciPy's gammaln(-inf) is -inf; PyTorch follows C's lgamma: |Gamma| grows without bound there, +inf
+    return xp.where(r == -xp.inf, xp.asarray(xp.inf, dtype=r.dtype), r)
 
 
 def _digamma(xp, a):
+    _real_only(a, "digamma")
     sp = _special(xp)
     if sp is _VectorizedMath:
         raise RuntimeError("digamma needs SciPy on CPU: pip install scipy")
     r = sp.digamma(a).astype(a.dtype, copy=False)  # SciPy computes float16 in float64
-    return xp.where(a == 0, xp.asarray(-xp.inf, dtype=r.dtype), r)  # PyTorch: digamma(0) = -inf
+    # PyTorch: digamma(+0) = -inf and digamma(-0) = +inf, the limits from each side of the pole
+    return xp.where(a == 0, xp.copysign(xp.asarray(xp.inf, dtype=r.dtype), -a), r)
 
 
 def _polygamma_kernel(xp, a, n):
@@ -274,7 +288,14 @@ unary("erfinv", kernel=_erfinv, to_float=True)
 
 def _rounding(fn):
     def kernel(xp, a):
-        return a.copy() if a.dtype.kind in "biu" else getattr(xp, fn)(a)
+        if a.dtype.kind in "biu":
+            return a.copy()
+        try:
+            return getattr(xp, fn)(a)
+        except TypeError:  # NumPy has no complex rounding; neither has PyTorch, in its own words
+            if a.dtype.kind == "c":
+                raise NotImplementedError(f"{fn} is not supported for complex inputs") from None
+            raise
     return kernel
 
 
@@ -283,6 +304,8 @@ unary("ceil", kernel=_rounding("ceil"))
 unary("trunc", kernel=_rounding("trunc"))
 unary("fix", kernel=_rounding("trunc"))
 def _frac_kernel(xp, a):
+    if a.dtype.kind == "c":
+        raise NotImplementedError(f"\"frac_cpu\" not implemented for '{F._type_name(a.dtype)}'")
     if a.dtype.kind not in "fc":
         raise RuntimeError(f"\"frac_cpu\" not implemented for '{F._type_name(a.dtype)}'")
     return a - xp.trunc(a)
@@ -292,7 +315,10 @@ unary("frac", kernel=_frac_kernel)
 
 
 def _round_kernel(xp, a, decimals=0):
-    if a.dtype.kind in "biu":
+    if a.dtype.kind in "biu":  # (floats never reach the bool check)
+        if a.dtype.kind == "b":
+            kernel = "round_vml_cpu" if decimals == 0 else "round_cpu"
+            raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
         return a.copy()
     return xp.round(a, decimals)  # half to even, as PyTorch
 
@@ -327,7 +353,16 @@ unary("isinf", "isinf", inplace=False, differentiable=False)
 unary("isfinite", "isfinite", inplace=False, differentiable=False)
 unary("isposinf", "isposinf", inplace=False, differentiable=False)
 unary("isneginf", "isneginf", inplace=False, differentiable=False)
-unary("signbit", "signbit", inplace=False, differentiable=False)
+def _signbit_kernel(xp, a):
+    try:
+        return xp.signbit(a)
+    except TypeError:
+        if a.dtype.kind == "c":
+            raise NotImplementedError("signbit is not implemented for complex tensors.") from None
+        raise
+
+
+unary("signbit", kernel=_signbit_kernel, inplace=False, differentiable=False)
 
 
 def _positive_frontend(op):
@@ -463,12 +498,29 @@ def _int_div_kernel(fn):
     def kernel(xp, a, b):
         if getattr(b, "dtype", None) is not None and b.dtype.kind in "iu" and not b.all():
             raise RuntimeError("ZeroDivisionError")
-        r = getattr(xp, fn)(a, b)
+        try:
+            r = getattr(xp, fn)(a, b)
+        except TypeError:  # complex operands: word it as PyTorch
+            _raise_if_complex(xp, _INT_DIV_KERNEL_NAMES[fn], a, b)
+            raise
         if fn == "remainder" and r.dtype.kind == "f":
             # a zero remainder has the dividend's sign in PyTorch (NumPy gives it the divisor's)
             r = xp.where(r == 0, xp.copysign(r, a), r)
         return r
     return kernel
+
+
+# PyTorch's names of the kernels, for its "not implemented for 'ComplexFloat'" errors
+_INT_DIV_KERNEL_NAMES = {"remainder": "remainder", "fmod": "fmod", "floor_divide": "div_floor"}
+
+
+def _raise_if_complex(xp, kernel, a, b) -> None:
+    """PyTorch's error for a complex operand of an op that (in NumPy as in PyTorch) has only a real
+    kernel. Called where NumPy has already refused, so the common case pays nothing."""
+    dt = xp.result_type(a, b)
+    if dt.kind == "c":
+        device = "cpu" if xp is np else "cuda"
+        raise NotImplementedError(f"\"{kernel}_{device}\" not implemented for '{F._type_name(dt)}'") from None
 
 
 def _int_div_cpu(fn):
@@ -529,8 +581,16 @@ def _float_power_kernel(xp, a, b):
 
 
 binary("float_power", kernel=_float_power_kernel, inplace=False)
-binary("atan2", "arctan2", mode="float")
-binary("arctan2", "arctan2", mode="float")
+def _atan2_kernel(xp, a, b):
+    try:
+        return xp.arctan2(a, b)
+    except TypeError:
+        _raise_if_complex(xp, "atan2", a, b)
+        raise
+
+
+binary("atan2", kernel=_atan2_kernel, mode="float")
+binary("arctan2", kernel=_atan2_kernel, mode="float")
 binary("hypot", "hypot", mode="float")
 binary("maximum", "maximum", inplace=False)
 binary("minimum", "minimum", inplace=False)
@@ -802,7 +862,11 @@ defop("nan_to_num", kernel=_nan_to_num_kernel, frontend=_nan_to_num_frontend, in
 
 def _logit_kernel(xp, a, eps):
     if eps is not None:
-        a = xp.clip(a, eps, 1 - eps)
+        lo, hi = eps, 1 - eps
+        if lo <= hi:
+            a = xp.clip(a, lo, hi)
+        else:  # eps > 0.5: PyTorch raises x below lo to lo first, so lo wins where the bounds cross
+            a = xp.where(a < lo, xp.asarray(lo, dtype=a.dtype), xp.where(a > hi, xp.asarray(hi, dtype=a.dtype), a))
     return xp.log(a / (1 - a))
 
 
@@ -815,6 +879,7 @@ def _logit_frontend(op):
         a = input._data
         if a.dtype.kind not in "fc":
             a = a.astype(_dt.get_default_dtype().np)
+        _real_only(a, "logit_cpu")
         out = wrap(table[input._device.type](a, eps), input._device)
         if input._requires_grad and _gs.enabled:
             Tensor._autograd.record(op, out, (input,), {"eps": eps})

@@ -558,7 +558,8 @@ def _vnorm_frontend(op):
         if isinstance(ord, Tensor):
             ord = ord.item()
         if isinstance(ord, str) or not isinstance(ord, (int, float)):
-            raise TypeError(f"linalg.vector_norm(): argument 'ord' must be Number, not {type(ord).__name__}")
+            raise TypeError("linalg_vector_norm(): argument 'ord' (position 2) must be Number, not "
+                            f"{type(ord).__name__}")
         axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim)
         if ord < 0 and a.size == 0:
             raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor because the "
@@ -1067,9 +1068,11 @@ def _softmax_frontend(op, log):
             raise TypeError(f"{name}() missing 1 required positional arguments: \"dim\"")
         src = input if dtype is None else input.to(dtype)
         a = src._data
-        if a.dtype.kind not in "fc":
-            raise RuntimeError(f"\"{name}_lastdim_kernel_impl\" not implemented for '{_type_name(a.dtype)}'")
         axis = wrap_dim(dim, a.ndim) if a.ndim else None
+        if a.dtype.kind not in "fc":
+            # PyTorch has a kernel for the last dim and one for any other; neither for integers
+            kernel = "lastdim_kernel_impl" if axis is None or axis == a.ndim - 1 else "kernel_impl"
+            raise NotImplementedError(f"\"{name}_{kernel}\" not implemented for '{_type_name(a.dtype)}'")
         out = wrap(table[input._device.type](a, axis, log), input._device)
         if src._requires_grad and _gs.enabled:
             Tensor._autograd.record(op, out, (src,), {"dim": axis})

@@ -456,7 +456,9 @@ def _draw(stream, on_device, method, *args):
 def _poisson_frontend(op):
     def poisson(input, generator=None):
         _check(input, "poisson")
-        from .creation import _stream
+        from .creation import _not_implemented, _stream
+        if input._data.dtype.kind != "f":  # rates are floats: PyTorch has no integer kernel
+            raise _not_implemented("poisson_cpu", input.dtype)
         g, on_device = _stream(generator, input._device)
         lam = input._data if on_device else input._host()
         if bool((lam < 0).any()):
