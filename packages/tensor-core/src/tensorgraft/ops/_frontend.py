@@ -65,10 +65,28 @@ def check_multi_view_inplace(t: Tensor, via: str = None) -> None:
                        "modified inplace. You should replace the inplace operation by an out-of-place one.")
 
 
+def check_custom_function_view_inplace(t: Tensor) -> None:
+    """PyTorch refuses in-place writes to a view that a custom ``autograd.Function`` returned
+    (including an input returned as-is): rebasing the view's history onto the write would bypass
+    the Function's own backward. Its ``grad_fn`` is then the Function's context, which alone among
+    nodes knows its Function (``_fn``)."""
+    fn = t.grad_fn
+    function = getattr(fn, "_fn", None) if fn is not None else None
+    if function is None:
+        return
+    raise RuntimeError(f"Output {t._output_nr} of {function.__name__} is a view and is being modified inplace. This "
+                       "view was created inside a custom Function (or because an input was returned as-is) and the "
+                       "autograd logic to handle view+inplace would override the custom backward associated with the "
+                       "custom Function, leading to incorrect gradients. This behavior is forbidden. You can fix this "
+                       "by cloning the output of the custom Function.")
+
+
 def check_inplace_allowed(t: Tensor, opname: str) -> None:
     """PyTorch refuses in-place ops on a leaf that requires grad while grad mode is on."""
     if t._extra is not None:
         check_multi_view_inplace(t)
+    if t._base is not None and _gs.enabled:
+        check_custom_function_view_inplace(t)
     if t._requires_grad and t.grad_fn is None and _gs.enabled:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
 

@@ -12,6 +12,7 @@ from ..random import random_stream
 from ..tensor import Size, Tensor, wrap
 from .. import memory_layout as _ml
 from . import _frontend as F
+from ._define import defop
 from .conversion import asarray, frombuffer, move_array, resolve_device  # noqa: F401  (re-exported)
 
 __all__ = [
@@ -904,9 +905,20 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
         res_dtype = mean.dtype if isinstance(mean, Tensor) else std.dtype
         if res_dtype.category < 2:
             raise _not_implemented("normal_kernel_cpu", res_dtype)
+        if out is not None:
+            F.check_out_grad("normal", out, mean, std)
         fd = _draw_dtype(res_dtype.np) if on_device else np.float64
         data = (m + s * g.standard_normal(shape, dtype=fd)).astype(res_dtype.np)
-        return _drawn(data, dev, on_device, requires_grad)
+        if out is not None:
+            return F.write_out(out, _drawn(data, dev, on_device, False)._data, "normal")
+        drawn = _drawn(data, dev, on_device, requires_grad)
+        if F.needs_grad(mean, std):
+            # the node lists only the tensor operands, as PyTorch's overloads do: (Tensor, float)
+            # is NormalBackward1, (float, Tensor) NormalBackward2, (Tensor, Tensor) NormalBackward3
+            tensors = tuple(x for x in (mean, std) if isinstance(x, Tensor))
+            overload = 3 if len(tensors) == 2 else 1 if isinstance(mean, Tensor) else 2
+            Tensor._autograd.record(_normal_op, drawn, tensors, None, node_name=f"NormalBackward{overload}")
+        return drawn
     if size is None:
         raise TypeError("normal() received an invalid combination of arguments: 'size' is required when mean "
                         "and std are numbers")
@@ -921,7 +933,23 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     g, on_device = _stream(generator, dev)
     fd = _draw_dtype(dtype.np) if on_device else np.float64
     data = (mean + std * g.standard_normal(shape, dtype=fd)).astype(dtype.np)
+    if out is not None:
+        return F.write_out(out, _drawn(data, dev, on_device, False)._data, "normal")
     return _drawn(data, dev, on_device, requires_grad)
+
+
+def _normal_samples(dtype, device):
+    from ..testing import make_tensor
+    mean = make_tensor((2, 3), dtype=dtype, device=device, low=-2.0, high=2.0, seed=780)
+    std = make_tensor((3,), dtype=dtype, device=device, low=0.5, high=2.0, seed=781)
+    return [((mean, std), {}), ((mean, 1.5), {}), ((0.5, std), {})]
+
+
+# Only the tensor overloads of ``normal`` are recorded, through this op; the public function is
+# ``normal`` above. Draws differ between calls and devices, so finite differences mean nothing.
+_normal_op = defop("normal", frontend=lambda op: normal, method=False, public=False, samples=_normal_samples,
+                   conformance_skip={"devices": "random draws", "gradcheck": "random draws",
+                                     "gradgradcheck": "random draws"})
 
 
 def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:

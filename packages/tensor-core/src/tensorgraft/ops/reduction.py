@@ -398,12 +398,23 @@ def _aminmax_frontend(op):
 
     def aminmax(input, *, dim=None, keepdim=False):
         import tensorgraft
-        return Ret(tensorgraft.amin(input, () if dim is None else dim, keepdim),
-                   tensorgraft.amax(input, () if dim is None else dim, keepdim))
+        reduced = () if dim is None else dim
+        # amin and amax run unrecorded: PyTorch keeps both results on one AminmaxBackward0 node
+        with _no_grad():
+            pair = (tensorgraft.amin(input, reduced, keepdim), tensorgraft.amax(input, reduced, keepdim))
+        if input._requires_grad and _gs.enabled:
+            dims = None if dim is None else wrap_dims(dim, input._data.ndim)
+            Tensor._autograd.record_multi(op, pair, (input,), {"dim": dims, "keepdim": keepdim})
+        return Ret(*pair)
     return aminmax
 
 
-defop("aminmax", frontend=_aminmax_frontend, composite=True)
+def _no_grad():
+    from ..grad_mode import no_grad
+    return no_grad()
+
+
+defop("aminmax", frontend=_aminmax_frontend)
 
 
 def _argext_kernel(xp, a, which, axis, keepdim):
@@ -506,16 +517,23 @@ def _var_mean_frontend(op, std):
     def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
         _check(input, name)
         dim, correction = _correction(dim, unbiased, correction, name)
-        v = _variance(_std if std else _var, std, input, dim, keepdim, correction, name)
         import tensorgraft
-        m = tensorgraft.mean(input, None if _all_dims(dim) else dim, keepdim)
+        # both halves run unrecorded: PyTorch gives the pair one node (VarMeanBackward0 /
+        # StdMeanBackward0), the spread as output 0 and the mean as output 1
+        with _no_grad():
+            v = _variance(_std if std else _var, std, input, dim, keepdim, correction, name)
+            m = tensorgraft.mean(input, None if _all_dims(dim) else dim, keepdim)
+        if input._requires_grad and _gs.enabled:
+            dims = None if _all_dims(dim) else wrap_dims(dim, input._data.ndim)
+            Tensor._autograd.record_multi(op, (v, m), (input,),
+                                          {"dim": dims, "keepdim": keepdim, "correction": correction})
         return v, m
     var_mean.__name__ = var_mean.__qualname__ = name
     return var_mean
 
 
-defop("std_mean", frontend=lambda op: _var_mean_frontend(op, True), method=False, composite=True)
-defop("var_mean", frontend=lambda op: _var_mean_frontend(op, False), method=False, composite=True)
+defop("std_mean", frontend=lambda op: _var_mean_frontend(op, True), method=False)
+defop("var_mean", frontend=lambda op: _var_mean_frontend(op, False), method=False)
 
 
 # =========================================================================== norms

@@ -75,7 +75,8 @@ def _cummaxmin_frontend(which):
             _check(input, which)
             a = input._data
             if a.dtype.kind == "c":
-                raise RuntimeError(f"\"{which}_cpu\" not implemented for '{F._type_name(a.dtype)}'")
+                # complex numbers have no order: PyTorch's dispatch has no kernel for them
+                raise NotImplementedError(f"\"{which}_cpu\" not implemented for '{F._type_name(a.dtype)}'")
             d = wrap_dim(dim, a.ndim)
             v, i = table[input._device.type](a, which, d)
             vals, idx = wrap(v, input._device), wrap(i, input._device)

@@ -607,3 +607,11 @@ def ldexp(node, g):
     if g._data.dtype.kind == "c":
         return _rc(ga, a), _rc(gb, b)
     return ga, gb
+
+
+
+@formula("normal", saves=())
+def normal(node, g):
+    """NormalBackward1/2/3 (named by the frontend after the overload): PyTorch's gradient of a
+    draw is zero for its tensor mean and std alike."""
+    return tuple(g.new_zeros(g.shape) if need else None for need in node.needs_input_grad)

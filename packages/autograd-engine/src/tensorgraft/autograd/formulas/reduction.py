@@ -267,3 +267,50 @@ def log_softmax(node, g):
     if d is None:
         return (g * 0,)
     return (g - out.exp() * g.sum(d, keepdim=True),)
+
+
+def _pair_dims(node):
+    """The reduced dims of a two-output reduction; a 0-d input reduces over nothing to unsqueeze."""
+    dims = node.attrs["dim"]
+    return None if dims is None or not node.in_meta[0][0] else dims
+
+
+@formula("aminmax", saves=(0,), multi_output=True)
+def aminmax(node, grads):
+    """AminmaxBackward0: each extreme's gradient is split evenly among the elements equal to it
+    (as amin/amax); the extremes are found again from the saved input rather than kept."""
+    x = node.inputs[0]
+    dims, keepdim = _pair_dims(node), node.attrs["keepdim"]
+    total = None
+    for g, extreme in zip(grads, ("amin", "amax")):
+        if g is None:
+            continue
+        found = getattr(x, extreme)(() if dims is None else dims, keepdim).detach()
+        part = _evenly(g, x, found, dims, keepdim)
+        total = part if total is None else total + part
+    return (total,)
+
+
+@formula("var_mean", "std_mean", saves=(0,), saves_output=True, multi_output=True)
+def var_mean(node, grads):
+    """VarMeanBackward0 / StdMeanBackward0: the spread's gradient (as var/std) plus the mean's
+    (spread evenly); ``node.output`` is output 0, the variance or standard deviation."""
+    x = node.inputs[0]
+    a = node.attrs
+    shape = node.in_meta[0][0]
+    dims, keepdim = _pair_dims(node), a["keepdim"]
+    g_spread, g_mean = grads
+    total = None
+    if g_spread is not None:
+        centered = x - (x.mean(dims, keepdim=True) if dims is not None else x.mean())
+        dof = _numel(shape, dims) - a["correction"]
+        if type(node).__name__.startswith("Std"):
+            out = _keep(node.output, shape, dims, keepdim)
+            r = _keep(g_spread, shape, dims, keepdim) * centered / (out * dof)
+            total = _tg().where(out == 0, _tg().zeros_like(r), r)  # no spread: zero, not 0/0
+        else:
+            total = _keep(g_spread, shape, dims, keepdim) * centered * (2.0 / dof if dof else float("inf"))
+    if g_mean is not None:
+        part = expand_reduced(g_mean, shape, dims, keepdim) / max(_numel(shape, dims), 1)
+        total = part if total is None else total + part
+    return (total,)
