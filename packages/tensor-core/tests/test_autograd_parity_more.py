@@ -228,3 +228,24 @@ def test_inplace_on_custom_function_fresh_output_is_allowed(tg_device):
     y.mul_(3.0)
     y.sum().backward()
     assert a.grad.cpu().numpy().tolist() == [6.0, 6.0, 6.0]
+
+
+def test_index_assignment_into_custom_function_view_is_refused():
+    class ViewOf(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.view(3)
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+    y = ViewOf.apply(tg.ones(3, requires_grad=True).clone())
+    with pytest.raises(RuntimeError, match="^Output 0 of Select is a view and is being modified inplace. This view "
+                                           "was created inside a custom Function"):
+        y[0] = 3.0
+    with pytest.raises(RuntimeError, match="^Output 0 of ViewOf is a view"):
+        y[tg.tensor([0, 1])] = 3.0
+    assert y.tolist() == [1.0, 1.0, 1.0]   # refused before anything was written
+    with tg.no_grad():
+        y[0] = 3.0                         # outside grad mode the write is allowed, as in PyTorch
+    assert y.tolist() == [3.0, 1.0, 1.0]

@@ -141,3 +141,24 @@ def test_custom_function_view_inplace_error(which, write):
         else:
             msgs.append(_error(lambda y=y, write=write: getattr(y, write)(2.0)))
     assert msgs[0] is not None and msgs[0] == msgs[1]
+
+
+@pytest.mark.parametrize("index", ["0", "slice(0, 2)", "(None,)", "lib.tensor([0, 1])", "..."])
+def test_index_assignment_into_custom_function_view_refused_as_torch(index):
+    """``y[i] = v`` on a view a custom Function returned: refused, naming the view op the index
+    applies last (Select/Slice/Unsqueeze) or the Function for advanced and whole-tensor indices."""
+    messages = []
+    for lib in (torch, tg):
+        class ViewOf(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x.view(3)
+
+            @staticmethod
+            def backward(ctx, g):
+                return g
+        y = ViewOf.apply(lib.ones(3, requires_grad=True).clone())
+        with pytest.raises(RuntimeError) as info:
+            y[eval(index, {"lib": lib})] = 3.0
+        messages.append(str(info.value))
+    assert messages[1] == messages[0]

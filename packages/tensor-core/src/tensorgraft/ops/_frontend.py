@@ -65,7 +65,7 @@ def check_multi_view_inplace(t: Tensor, via: str = None) -> None:
                        "modified inplace. You should replace the inplace operation by an out-of-place one.")
 
 
-def check_custom_function_view_inplace(t: Tensor) -> None:
+def check_custom_function_view_inplace(t: Tensor, via: str = None) -> None:
     """PyTorch refuses in-place writes to a view that a custom ``autograd.Function`` returned
     (including an input returned as-is): rebasing the view's history onto the write would bypass
     the Function's own backward. Its ``grad_fn`` is then the Function's context, which alone among
@@ -74,7 +74,8 @@ def check_custom_function_view_inplace(t: Tensor) -> None:
     function = getattr(fn, "_fn", None) if fn is not None else None
     if function is None:
         return
-    raise RuntimeError(f"Output {t._output_nr} of {function.__name__} is a view and is being modified inplace. This "
+    # ``t[i] = v`` writes through a Select/Slice view of the output, which PyTorch's message names
+    raise RuntimeError(f"Output {t._output_nr} of {via or function.__name__} is a view and is being modified inplace. This "
                        "view was created inside a custom Function (or because an input was returned as-is) and the "
                        "autograd logic to handle view+inplace would override the custom backward associated with the "
                        "custom Function, leading to incorrect gradients. This behavior is forbidden. You can fix this "

@@ -329,6 +329,8 @@ def _setitem_frontend(op):
         if record:
             if self._extra is not None:
                 F.check_multi_view_inplace(self, via=_basic_index_view_name(index))
+            if self._base is not None:
+                F.check_custom_function_view_inplace(self, via=_basic_index_view_name(index))
             if self._requires_grad and self.grad_fn is None:
                 # PyTorch indexes first and writes into the result: a view when the index selects
                 # anything less than the whole tensor, and its error then speaks of a view
