@@ -149,6 +149,15 @@ def _zeros(meta):
     return zeros(shape, dtype=dtype, device=device)
 
 
+# Set by tensorgraft.func (func/_custom_functions.py) while any of its transforms runs, None
+# otherwise: ``hook(cls, args, kwargs)`` returns what ``apply`` returns, or APPLY_AS_USUAL to let
+# ``apply`` go on. A module global, not a thread-local: outside transforms ``apply`` pays one
+# global load and an ``is None`` test (a thread-local read costs ~20 ns more); the hook itself
+# tells threads apart.
+_transform_hook = None
+APPLY_AS_USUAL = object()
+
+
 class FunctionMeta(type):
     """Gives every Function subclass its node class, ``<Name>Backward`` (what ``grad_fn`` shows)."""
 
@@ -206,6 +215,12 @@ class Function(metaclass=FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        hook = _transform_hook
+        if hook is not None:
+            # a tensorgraft.func transform runs (in some thread): its rules for Functions first
+            result = hook(cls, args, kwargs)
+            if result is not APPLY_AS_USUAL:
+                return result
         separate_setup = cls.setup_context is not Function.setup_context
         if separate_setup:
             args = _bind_with_defaults(cls, args, kwargs)

@@ -19,6 +19,9 @@ How they differ from PyTorch's (same results, different machinery):
   ``vmap`` and ``vmap`` of ``grad`` therefore just work; an op with no batching rule cannot exist,
   but per-example speed is Python-loop speed.
 - The transforms never write ``.grad`` of their inputs (they use ``autograd.grad``).
+- Custom ``autograd.Function`` classes meet PyTorch's rules (``_custom_functions.py``): the ctx
+  style is refused by every transform, vmap/jacfwd need a vmap rule, jvp/jacfwd/hessian a ``jvp``
+  staticmethod — but tangents still come from the Function's ``backward``, not its ``jvp``.
 """
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ from tensorgraft.grad_mode import enable_grad, is_grad_enabled
 from tensorgraft.ops.creation import zeros_like
 from tensorgraft.tensor import Tensor
 
+from ._custom_functions import transform_running
 from ._pytree import tree_flatten, tree_leaves, tree_map, tree_unflatten
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"]
@@ -23,16 +24,19 @@ class _Scope:
     transform or the user's autograd): that is the part of the graph someone outside may still
     differentiate; history ending in our own leaves is invisible outside, so it is cut."""
 
-    __slots__ = ("own",)
+    __slots__ = ("own", "alias_nodes")
 
     def __init__(self):
         self.own = {}  # id -> tensor (holding it keeps the id unique)
+        self.alias_nodes = set()  # grad_fn of the aliases made for inputs that already required grad
 
     def leaf(self, x):
         if not isinstance(x, Tensor):
             raise ValueError(f"Thing passed to transform API must be Tensor, got {type(x)}")
         if x.requires_grad:
-            return x.view_as(x)  # a new alias: the caller's graph continues through it
+            alias = x.view_as(x)  # a new alias: the caller's graph continues through it
+            self.alias_nodes.add(alias.grad_fn)
+            return alias
         t = x.detach().requires_grad_()
         self.own[id(t)] = t
         return t
@@ -66,6 +70,27 @@ class _Scope:
             for nxt, _ in n.next_functions:
                 if nxt is not None and nxt not in seen:
                     stack.append(nxt)
+        return False
+
+    def reaches_carrier(self, tensors) -> bool:
+        """Whether any of ``tensors`` depends on an input this transform differentiates (under a
+        forward-mode transform: whether it carries a tangent)."""
+        from tensorgraft.autograd.engine import AccumulateGrad
+        own, aliases = self.own, self.alias_nodes
+        stack = [t.grad_fn if t.grad_fn is not None else t for t in tensors if t.requires_grad]
+        seen = set()
+        while stack:
+            n = stack.pop()
+            if isinstance(n, Tensor):
+                if id(n) in own:
+                    return True
+                continue
+            if n in seen:
+                continue
+            seen.add(n)
+            if n in aliases or (n.__class__ is AccumulateGrad and id(n.variable) in own):
+                return True
+            stack.extend(nxt for nxt, _ in n.next_functions if nxt is not None and nxt not in seen)
         return False
 
     def finish(self, x):
@@ -180,7 +205,8 @@ def _grad_and_value(func, argnums, has_aux, args, kwargs):
         diff_args = _slice_argnums(args, argnums, as_tuple=False)
         diff_args = tree_map(scope.leaf, diff_args)
         args = _replace_args(args, diff_args, argnums)
-        output = func(*args, **kwargs)
+        with transform_running():
+            output = func(*args, **kwargs)
         aux = None
         if has_aux:
             output, aux = _split_aux(output, "grad_and_value(f)(*args)")
@@ -223,7 +249,7 @@ def grad(func, argnums=0, has_aux=False):
 
 
 # --------------------------------------------------------------------------- vjp
-def _vjp_with_argnums(func, *primals, argnums=None, has_aux=False):
+def _vjp_with_argnums(func, *primals, argnums=None, has_aux=False, for_jacfwd=False):
     scope = _Scope()
     with enable_grad():
         if argnums is None:
@@ -232,7 +258,9 @@ def _vjp_with_argnums(func, *primals, argnums=None, has_aux=False):
         else:
             diff_primals = tree_map(scope.leaf, _slice_argnums(primals, argnums, as_tuple=False))
             primals = _replace_args(primals, diff_primals, argnums)
-        primals_out = func(*primals)
+        # jacfwd builds its Jacobian here by reverse mode, but its rules for Functions are forward mode's
+        with transform_running(scope if for_jacfwd else None, jacfwd=for_jacfwd):
+            primals_out = func(*primals)
         aux = None
         if has_aux:
             primals_out, aux = _split_aux(primals_out, "vjp(f, *primals)")
@@ -297,7 +325,8 @@ def _jvp_with_argnums(func, primals, tangents, argnums, *, strict=False, has_aux
         diff = tree_unflatten(flat_diff, primals_spec)
         args = diff if argnums is None else _replace_args(primals, diff if isinstance(argnums, tuple) else diff[0],
                                                           argnums)
-        out = func(*args)
+        with transform_running(scope):
+            out = func(*args)
         aux = None
         if has_aux:
             out, aux = _split_aux(out, jvp_str)
@@ -346,7 +375,7 @@ def _jacobian(func, argnums, has_aux, api, args):
     cotangents), stacked and reshaped to ``output.shape + primal.shape``."""
     import tensorgraft
     error_if_complex(api, args, is_input=True)
-    vjp_out = _vjp_with_argnums(func, *args, argnums=argnums, has_aux=has_aux)
+    vjp_out = _vjp_with_argnums(func, *args, argnums=argnums, has_aux=has_aux, for_jacfwd=api == "jacfwd")
     if has_aux:
         output, vjp_fn, aux = vjp_out
     else:

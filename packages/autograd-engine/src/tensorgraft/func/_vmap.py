@@ -3,10 +3,11 @@ results along ``out_dims``. Not vectorised (a Python loop over the batch), but e
 and nesting it or mixing it with ``grad`` needs nothing special. Argument checks and messages are
 PyTorch's (``torch/_functorch/vmap.py``).
 
-Custom ``autograd.Function`` classes follow PyTorch's rules under vmap (see ``_FunctionsUnderVmap``):
-the ctx style is refused, a Function needs ``generate_vmap_rule = True`` or its own ``vmap``
-staticmethod, a generated rule is the slice-by-slice run itself, and a written rule is called
-with batched inputs and ``VmapInfo``."""
+Custom ``autograd.Function`` classes follow PyTorch's rules under vmap (``Function.apply``'s
+hook, in ``_custom_functions.py``, hands them to ``_apply_under_vmap``): the ctx style is refused,
+a Function needs ``generate_vmap_rule = True`` or its own ``vmap`` staticmethod, a generated rule
+is the slice-by-slice run itself, and a written rule is called with batched inputs and
+``VmapInfo``."""
 from __future__ import annotations
 
 import functools
@@ -14,6 +15,7 @@ from typing import NamedTuple
 
 from tensorgraft.tensor import Tensor
 
+from ._custom_functions import EXTENDING_FUNC_DOC, refuse_ctx_style, vmap_running, vmap_stepped_out
 from ._pytree import broadcast_prefix, tree_flatten, tree_unflatten
 
 __all__ = ["vmap"]
@@ -122,98 +124,48 @@ def _flat_out_dims(output, out_dims, output_spec, func):
     return flat
 
 
-_EXTENDING_FUNC_DOC = "For more details, please see https://pytorch.org/docs/main/notes/extending.func.html"
-
-
 class VmapInfo(NamedTuple):
     """What a Function's ``vmap`` staticmethod receives first (PyTorch's ``VmapInfo``)."""
     batch_size: int
     randomness: str
 
 
-class _FunctionsUnderVmap:
-    """While any vmap runs, ``Function.apply`` goes through ``_apply_under_vmap``.
-
-    The loop hands each slice to the user's function as a plain tensor, so nothing inside a
-    Function's ``apply`` could otherwise tell it runs under vmap. The autograd engine's ``apply``
-    has no hook for this, so the outermost vmap swaps in a wrapper for the duration of the call
-    and puts the original back after: code outside vmap keeps the untouched hot path.
-    ``stack`` holds one ``randomness`` per running vmap (innermost last); ``original`` is the
-    engine's ``apply`` function while it is swapped out."""
-
-    stack: list = []
-    original = None
-    # the engine's own classmethod object, put back as it was (a class attribute would bind it)
-    _descriptor: dict = {}
-
-    @classmethod
-    def enter(cls, randomness):
-        from tensorgraft.autograd.function import Function
-        if not cls.stack:
-            cls._descriptor["apply"] = Function.__dict__["apply"]
-            cls.original = cls._descriptor["apply"].__func__
-            Function.apply = classmethod(_apply_under_vmap)
-        cls.stack.append(randomness)
-
-    @classmethod
-    def exit(cls):
-        from tensorgraft.autograd.function import Function
-        cls.stack.pop()
-        if not cls.stack:
-            Function.apply = cls._descriptor.pop("apply")
-            cls.original = None
-
-    @classmethod
-    def call_outside_innermost(cls, fn, *args):
-        """Run a vmap rule one level down, as PyTorch does: a Function applied inside the rule
-        sees only the enclosing vmaps (none: ``_apply_under_vmap`` then passes straight through)."""
-        randomness = cls.stack.pop()
-        try:
-            return fn(*args)
-        finally:
-            cls.stack.append(randomness)
-
-
 def _check_vmap_support(cls):
     """PyTorch's refusals, in its order: the ctx style first, then a Function with both rules or
     none. True when the Function's own ``vmap`` staticmethod is to be called."""
     from tensorgraft.autograd.function import Function
-    if cls.setup_context is Function.setup_context:
-        raise RuntimeError("In order to use an autograd.Function with functorch transforms (vmap, grad, jvp, jacrev, "
-                           "...), it must override the setup_context staticmethod. " + _EXTENDING_FUNC_DOC)
+    refuse_ctx_style(cls)
     has_rule = cls.vmap is not Function.vmap
     if cls.generate_vmap_rule and has_rule:
         raise RuntimeError(f"You tried to vmap over {cls.__name__}, but it has both generate_vmap_rule=True and an "
                            "overridden vmap staticmethod. Please set generate_vmap_rule=False or delete the "
-                           "overridden vmap staticmethod to avoid ambiguity. " + _EXTENDING_FUNC_DOC)
+                           "overridden vmap staticmethod to avoid ambiguity. " + EXTENDING_FUNC_DOC)
     if not cls.generate_vmap_rule and not has_rule:
         raise RuntimeError(f"You tried to vmap over {cls.__name__}, but it does not have vmap support. Please "
                            "override and implement the vmap staticmethod or set generate_vmap_rule=True. "
-                           + _EXTENDING_FUNC_DOC)
+                           + EXTENDING_FUNC_DOC)
     return has_rule
 
 
-def _apply_under_vmap(cls, *args, **kwargs):
-    original = _FunctionsUnderVmap.original
-    if not _FunctionsUnderVmap.stack:
-        return original(cls, *args, **kwargs)
+def _apply_under_vmap(cls, args, kwargs, randomness):
+    """``cls.apply(*args, **kwargs)`` on one slice inside a vmap whose ``randomness`` is given;
+    ``APPLY_AS_USUAL`` (``apply`` goes on) when the Function's generated rule applies."""
+    from tensorgraft.autograd.function import APPLY_AS_USUAL, _bind_with_defaults
     if not _check_vmap_support(cls):
-        # generate_vmap_rule: the slice-by-slice run already is the generated rule
-        return original(cls, *args, **kwargs)
+        return APPLY_AS_USUAL  # generate_vmap_rule: the slice-by-slice run already is the generated rule
     if kwargs:
-        from tensorgraft.autograd.function import _bind_with_defaults
         args = _bind_with_defaults(cls, args, kwargs)
     # each slice is a batch of one: every tensor argument gets a batch dimension of size 1 in front
     in_dims = tuple(0 if isinstance(a, Tensor) else None for a in args)
     batched = [a.unsqueeze(0) if isinstance(a, Tensor) else a for a in args]
-    output, out_dims = _call_rule(cls, VmapInfo(1, _FunctionsUnderVmap.stack[-1]), in_dims, batched)
+    output, out_dims = _call_rule(cls, VmapInfo(1, randomness), in_dims, batched)
     return _slice_of_rule_output(output, out_dims, 0)
 
 
 def _call_rule(cls, info, in_dims, args):
     """``cls.vmap(info, in_dims, *args)``, its result checked as PyTorch checks it; returns the
     output and its out_dims flattened against it."""
-    result = _FunctionsUnderVmap.call_outside_innermost(cls.vmap, info, in_dims, *args)
+    result = vmap_stepped_out(cls.vmap, info, in_dims, *args)
     if not (isinstance(result, tuple) and len(result) == 2):
         raise RuntimeError("Expected the vmap staticmethod to have two returns, an output and out_dims with pytree "
                            f"structure compatible with the output. Got a {type(result)} instead")
@@ -223,7 +175,7 @@ def _call_rule(cls, info, in_dims, args):
         raise RuntimeError("The autograd.Function's vmap staticmethod returned an incompatible (output, out_dims) "
                            f"tuple. Expected out_dims={out_dims} to be compatible with the structure of `output`. "
                            f"out_dims has structure {tree_flatten(out_dims)[1]} but output has structure "
-                           f"{tree_flatten(output)[1]}. " + _EXTENDING_FUNC_DOC)
+                           f"{tree_flatten(output)[1]}. " + EXTENDING_FUNC_DOC)
     return output, flat_dims
 
 
@@ -242,7 +194,7 @@ def _function_with_rule(func):
     cls = getattr(func, "__self__", None)
     if not (isinstance(cls, type) and issubclass(cls, Function)):
         return None
-    if getattr(func, "__func__", None) not in (Function.__dict__["apply"].__func__, _FunctionsUnderVmap.original):
+    if getattr(func, "__func__", None) is not Function.__dict__["apply"].__func__:
         return None  # a subclass's own apply, or some other classmethod
     return cls if _check_vmap_support(cls) else None
 
@@ -281,11 +233,8 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         _check_out_dims(out_dims, func)
         batch_size, flat_in_dims, flat_args, args_spec = _process_batched_inputs(in_dims, args, func)
         guard = _RandomnessGuard(randomness)
-        _FunctionsUnderVmap.enter(randomness)
-        try:
+        with vmap_running(randomness):
             results = _run_slices(func, kwargs, batch_size, flat_in_dims, flat_args, args_spec, guard, randomness)
-        finally:
-            _FunctionsUnderVmap.exit()
         if batch_size == 0:
             raise NotImplementedError("vmap over a dimension of size 0 is not supported by tensorgraft's vmap (it "
                                       "maps by calling the function once per slice)")
