@@ -180,13 +180,18 @@ def _count_nodes(t):
 
 @pytest.mark.parametrize("cls", [nn.LSTM, nn.GRU])
 def test_a_time_step_adds_two_nodes(cls):
+    """Packed input keeps the per-step path: each time step adds the recurrent linear and the fused
+    cell. (Padded input runs the whole layer as one node: its graph does not grow with time.)"""
+    from tensorgraft.nn.utils.rnn import pack_padded_sequence
     tg.manual_seed(0)
     m = cls(3, 4)
-    counts = []
+    per_step, whole_layer = [], []
     for T in (3, 4):
-        out, _ = m(tg.randn(T, 2, 3))
-        counts.append(_count_nodes(out))
-    assert counts[1] - counts[0] == 2  # the recurrent linear and the fused cell
+        packed = pack_padded_sequence(tg.randn(T, 2, 3), tg.tensor([T, T]))
+        per_step.append(_count_nodes(m(packed)[0].data))
+        whole_layer.append(_count_nodes(m(tg.randn(T, 2, 3))[0]))
+    assert per_step[1] - per_step[0] == 2
+    assert whole_layer[1] == whole_layer[0]
 
 
 def test_cells_use_the_fused_nodes():

@@ -136,3 +136,18 @@ def test_module_output_grad_fn_names_match():
         _, thid = theirs(torch.tensor(x))
         for a, b in zip(hid if cls_name == "LSTM" else (hid,), thid if cls_name == "LSTM" else (thid,)):
             assert a.grad_fn.name() == b.grad_fn.name() == "StackBackward0"
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("cls, batch_first", [("LSTM", False), ("LSTM", True), ("GRU", False), ("GRU", True)])
+def test_whole_layer_output_nodes_match_torch(cls, batch_first, dtype):
+    """The names users print: PyTorch's CPU LSTM output is MkldnnRnnLayerBackward0 in float32 and
+    StackBackward0 in float64; GRU's StackBackward0; batch_first adds a transpose on top."""
+    names = []
+    for lib in (torch, tg):
+        lib.manual_seed(0)
+        m = getattr(lib.nn, cls)(3, 4, batch_first=batch_first, dtype=getattr(lib, dtype))
+        out, hidden = m(lib.randn(5, 2, 3, dtype=getattr(lib, dtype)))
+        h = hidden[0] if cls == "LSTM" else hidden
+        names.append((out.grad_fn.name(), h.grad_fn.name()))
+    assert names[1] == names[0]

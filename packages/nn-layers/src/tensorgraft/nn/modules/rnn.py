@@ -1,7 +1,9 @@
 """RNN, LSTM (with or without projections), GRU (multi-layer, bidirectional, batch_first, padded or
 packed input) and their cells, with PyTorch's parameter names and layout. The input projection of a
 whole sequence is one fused linear per layer and direction; only the recurrent part loops over time
-steps, on the rows of the sequences still running."""
+steps, on the rows of the sequences still running. For LSTM and GRU on a padded batch (LSTM without
+projections) that loop runs inside one op per layer and direction (one graph node, not a few per
+step); packed input, projections and the plain RNN loop here, one fused cell per step."""
 from __future__ import annotations
 
 import math
@@ -11,7 +13,7 @@ import tensorgraft as _tg
 from tensorgraft.ops.creation import empty, zeros
 
 from .. import functional as F
-from ..functional_ops.rnn_cell import fused_gru_cell, fused_lstm_cell
+from ..functional_ops.rnn_cell import fused_gru_cell, fused_gru_layer, fused_lstm_cell, fused_lstm_layer
 from .. import init
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence
@@ -218,6 +220,20 @@ class RNNBase(Module):
                 outs[t] = h
         return outs, h, c
 
+    def _whole_layer(self, x, h0, c0, names, reverse):
+        """The common LSTM and GRU case (padded batch, no projection): the whole time loop of one
+        layer and direction is one op. LSTM adds both biases to the same pre-activations, so they
+        are folded into the input projection; GRU scales the hidden part of its n gate, so its hidden
+        bias stays with the op. -> (output, h_n, c_n or None)."""
+        w_ih, w_hh = getattr(self, names[0]), getattr(self, names[1])
+        b_ih, b_hh = (getattr(self, names[2]), getattr(self, names[3])) if self.bias else (None, None)
+        if self.mode == "LSTM":
+            bias = b_ih + b_hh if self.bias else None
+            out, c = fused_lstm_layer(F.linear(x, w_ih, bias), w_hh, h0, c0, reverse)
+        else:
+            out, c = fused_gru_layer(F.linear(x, w_ih, b_ih), w_hh, b_hh, h0, reverse), None
+        return out, out[0 if reverse else -1], c
+
     def _recurrence(self, x, sizes, h0, c0, packed):
         """All layers and directions. ``x`` is packed data (sum(sizes), I) or a padded (T, N, I)."""
         D = 2 if self.bidirectional else 1
@@ -227,6 +243,12 @@ class RNNBase(Module):
             for d in range(D):
                 k = layer * D + d
                 names = self._all_weights[k]
+                if self.mode in ("LSTM", "GRU") and not packed and not self.proj_size:
+                    o, h, c = self._whole_layer(x, h0[k], c0[k] if c0 is not None else None, names, d == 1)
+                    outs.append(o)
+                    hn.append(h)
+                    cn.append(c)
+                    continue
                 b_ih = getattr(self, names[2]) if self.bias else None
                 xg = F.linear(x, getattr(self, names[0]), b_ih)  # one matmul for the whole sequence
                 xs = xg.split(sizes, 0) if packed else xg.unbind(0)
