@@ -454,3 +454,20 @@ def test_cond_nuc_and_nan_products():
         assert float(tg.linalg.cond(tg.tensor([[1.0, NAN], [0.0, 1.0]]), p)) == INF
     assert (_message(lambda: tg.linalg.cond(tg.ones(2), "fro"), RuntimeError)
             == "linalg.cond(ord=fro): The input tensor A must have at least 2 dimensions.")
+
+
+def test_svd_of_infinite_input_where_numpy_gives_up():
+    """Some NumPy builds raise "SVD did not converge" on an inf (others return NaN, as LAPACK and
+    PyTorch do): the matrices holding an inf then get NaN results and the others are still solved."""
+    from tensorgraft.ops import linalg as L
+
+    def picky_svd(a):
+        if not np.isfinite(a).all():
+            raise np.linalg.LinAlgError("SVD did not converge")
+        return np.linalg.svd(a)
+    A = np.array([[[1.0, np.inf], [0.0, 1.0]], [[2.0, 0.0], [0.0, 1.0]]])
+    U, S, Vh = L.converged(picky_svd, A)
+    assert np.isnan(S[0]).all() and np.isnan(U[0]).all() and np.isnan(Vh[0]).all()
+    np.testing.assert_allclose(S[1], [2.0, 1.0])
+    with pytest.raises(np.linalg.LinAlgError, match="Singular"):   # other LAPACK errors still surface
+        L.converged(lambda a: (_ for _ in ()).throw(np.linalg.LinAlgError("Singular matrix")), A)

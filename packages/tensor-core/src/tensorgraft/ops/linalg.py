@@ -776,9 +776,21 @@ def converged(run, a, *args, fname="linalg.svd"):
     try:
         return run(a, *args)
     except Exception as exc:  # numpy.linalg.LinAlgError: "SVD did not converge" (an inf it cannot handle)
-        if "converge" in str(exc):
-            raise no_convergence_error(a, fname) from None
-        raise
+        if "converge" not in str(exc):
+            raise
+    return _nan_where_infinite(run, a, args)
+
+
+def _nan_where_infinite(run, a, args):
+    """Some NumPy builds give up on an inf where LAPACK elsewhere returns NaN singular values (as
+    PyTorch does): run the finite matrices, and give the matrices holding an inf NaN results."""
+    bad = ~np.isfinite(a).reshape(a.shape[:-2] + (-1,)).all(axis=-1)   # per matrix (NumPy only: CuPy never raises)
+    res = run(np.where(bad[..., None, None], 0, a), *args)
+    outs = res if isinstance(res, tuple) else (res,)
+    for r in outs:
+        if isinstance(r, np.ndarray) and r.dtype.kind in "fc" and r.shape[:bad.ndim] == bad.shape:
+            r[bad] = np.nan
+    return res
 
 
 def substitute(xp, tri, b, upper):
@@ -912,6 +924,12 @@ defop("logdet", frontend=lambda op: _logdet, differentiable=False)
 def _solve_kernel(xp, a, b, vec):
     if vec:
         return xp.linalg.solve(a, b[..., None])[..., 0]
+    if b.ndim < a.ndim:
+        # B is a matrix (or stack) broadcast over A's batch: give it A's batch dims first, because
+        # NumPy < 2 reads a B with one dim less than A as a stack of vectors
+        shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        a = xp.broadcast_to(a, shape + a.shape[-2:])
+        b = xp.broadcast_to(b, shape + b.shape[-2:])
     return xp.linalg.solve(a, b)
 
 
