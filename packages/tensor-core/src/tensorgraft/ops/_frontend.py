@@ -450,12 +450,21 @@ def write_out(out, value, opname: str):
 def with_axis_alias(fn, opname: str):
     """``fn`` also taking NumPy's spellings ``axis=`` and ``keepdims=`` for its ``dim``/``keepdim``
     (PyTorch's argument parser accepts them everywhere). ``fn`` itself when it has neither."""
-    import inspect
-    try:
-        sig = inspect.signature(fn)
-    except (TypeError, ValueError):
-        return fn
-    if "dim" not in sig.parameters and "keepdim" not in sig.parameters:
+    # read the parameter names from the code object: inspect.signature on every op would cost
+    # import time (this runs once per bound op while ``import tensorgraft`` runs)
+    base = fn
+    while getattr(base, "__signature__", None) is None and getattr(base, "__wrapped__", None) is not None:
+        base = base.__wrapped__
+    code = getattr(base, "__code__", None)
+    if getattr(base, "__signature__", None) is not None or code is None or code.co_flags & 0x0C:
+        import inspect   # a declared signature, or *args/**kwargs: ask inspect (few ops)
+        try:
+            names = tuple(inspect.signature(fn).parameters)
+        except (TypeError, ValueError):
+            return fn
+    else:
+        names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+    if "dim" not in names and "keepdim" not in names:
         return fn
 
     def f(*args, **kwargs):
@@ -468,7 +477,7 @@ def with_axis_alias(fn, opname: str):
         return fn(*args, **kwargs)
     f.__name__ = f.__qualname__ = getattr(fn, "__name__", opname)
     f.__doc__ = fn.__doc__
-    f.__signature__ = sig
+    f.__wrapped__ = fn  # inspect.signature(f) reports fn's own signature, computed only when asked
     return f
 
 
