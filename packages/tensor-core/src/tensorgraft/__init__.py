@@ -126,3 +126,23 @@ def __getattr__(name):
     if name in _FROM_AMP:
         return getattr(importlib.import_module(f"{__name__}.amp"), name)
     raise AttributeError(f"module 'tensorgraft' has no attribute '{name}'")
+
+
+def __dir__():
+    """``dir(tensorgraft)`` lists the names ``__getattr__`` resolves on first use too, but only those
+    whose part is installed, so every listed name can be read (as ``dir(torch)`` lists them)."""
+    import importlib
+    import importlib.util
+
+    def installed(part):
+        try:
+            return importlib.util.find_spec(f"{__name__}.{part}") is not None
+        except ModuleNotFoundError:
+            return False
+    names = set(globals()) | _FROM_SWITCHES | _FROM_AMP | {"compile"}
+    names |= {m for m in _LAZY_MODULES if installed(m)}
+    if installed("autograd"):
+        names |= _FROM_AUTOGRAD | {"vmap"}
+    if installed("nn"):
+        names |= importlib.import_module(f"{__name__}.nn_function_aliases").ALIASES
+    return sorted(names)
