@@ -90,28 +90,25 @@ def _sequence_data(t, batch, seq, features, classes, device, seed):
     return x, y
 
 
-def lstm_step(lib, batch=32, seq=35, features=64, hidden=128, layers=2, classes=10, device="cpu", seed=0):
+def _recurrent_step(module, lib, batch, seq, features, hidden, layers, classes, device, seed):
+    """One Adam step of ``nn.<module>`` (batch_first) + a per-step Linear classifier."""
     def make():
         t = _mod(lib, device)
-        body = t.nn.LSTM(features, hidden, num_layers=layers, batch_first=True)
+        body = getattr(t.nn, module)(features, hidden, num_layers=layers, batch_first=True)
         model = _per_step_classifier(t, body, hidden, classes).to(device)
         _init_from_numpy(t, model, seed)
         x, y = _sequence_data(t, batch, seq, features, classes, device, seed)
         opt = t.optim.Adam(model.parameters(), lr=1e-3)
         return _checked_step(t, model, t.nn.CrossEntropyLoss(), opt, (x,), y, device)
     return make
+
+
+def lstm_step(lib, batch=32, seq=35, features=64, hidden=128, layers=2, classes=10, device="cpu", seed=0):
+    return _recurrent_step("LSTM", lib, batch, seq, features, hidden, layers, classes, device, seed)
 
 
 def gru_step(lib, batch=32, seq=35, features=64, hidden=128, layers=1, classes=10, device="cpu", seed=0):
-    def make():
-        t = _mod(lib, device)
-        body = t.nn.GRU(features, hidden, num_layers=layers, batch_first=True)
-        model = _per_step_classifier(t, body, hidden, classes).to(device)
-        _init_from_numpy(t, model, seed)
-        x, y = _sequence_data(t, batch, seq, features, classes, device, seed)
-        opt = t.optim.Adam(model.parameters(), lr=1e-3)
-        return _checked_step(t, model, t.nn.CrossEntropyLoss(), opt, (x,), y, device)
-    return make
+    return _recurrent_step("GRU", lib, batch, seq, features, hidden, layers, classes, device, seed)
 
 
 def transformer_encoder_step(lib, batch=16, seq=64, d_model=128, nhead=4, layers=2, dim_ff=256, classes=10,

@@ -145,7 +145,45 @@ def _with_cache_all(parts, cache_size):
     return [t.with_cache(cache_size) for t in parts] if cache_size else list(parts)
 
 
-class CatTransform(_RebuiltWithCache, Transform):
+class _PiecewiseTransform(_RebuiltWithCache, Transform):
+    """What CatTransform and StackTransform share: one transform per piece of ``x`` along ``dim``
+    (``_pieces``), the results joined back (``_join``), and the domain/codomain built from the
+    pieces' own (``_combined``)."""
+
+    def __eq__(self, other):
+        return isinstance(other, type(self)) and self._spec == other._spec
+
+    __hash__ = object.__hash__
+
+    @property
+    def bijective(self):
+        return all(t.bijective for t in self.transforms)
+
+    @property
+    def domain(self):
+        return self._combined("domain")
+
+    @property
+    def codomain(self):
+        return self._combined("codomain")
+
+    def _check_input(self, x):
+        if not -x.dim() <= self.dim < x.dim():
+            raise AssertionError
+        name, size = self._required_size()
+        if x.shape[self.dim] != size:
+            raise AssertionError(f"x.size({self.dim}) = {x.shape[self.dim]} must equal {name} {size}")
+
+    def _call(self, x):
+        self._check_input(x)
+        return self._join([t(piece) for t, piece in zip(self.transforms, self._pieces(x))], self.dim)
+
+    def _inverse(self, y):
+        self._check_input(y)
+        return self._join([t.inv(piece) for t, piece in zip(self.transforms, self._pieces(y))], self.dim)
+
+
+class CatTransform(_PiecewiseTransform):
     """``tseq[i]`` applied to the ``i``-th block (``lengths[i]`` entries, 1 each by default) along
     ``dim``, the results concatenated back."""
 
@@ -166,56 +204,32 @@ class CatTransform(_RebuiltWithCache, Transform):
     def length(self):
         return sum(self.lengths)
 
-    def __eq__(self, other):
-        return isinstance(other, CatTransform) and self._spec == other._spec
-
-    __hash__ = object.__hash__
-
-    @property
-    def bijective(self):
-        return all(t.bijective for t in self.transforms)
-
     def _combined(self, side):
         return constraints.cat([getattr(t, side) for t in self.transforms], self.dim, self.lengths)
 
-    @property
-    def domain(self):
-        return self._combined("domain")
+    def _required_size(self):
+        return "length", self.length
 
-    @property
-    def codomain(self):
-        return self._combined("codomain")
+    @staticmethod
+    def _join(pieces, dim):
+        return tg.cat(pieces, dim)
 
-    def _check_input(self, x):
-        if not -x.dim() <= self.dim < x.dim():
-            raise AssertionError
-        if x.shape[self.dim] != self.length:
-            raise AssertionError(f"x.size({self.dim}) = {x.shape[self.dim]} must equal length {self.length}")
-
-    def _blocks(self, x):
+    def _pieces(self, x):
         start = 0
         for length in self.lengths:
             yield x.narrow(self.dim, start, length)
             start += length
 
-    def _call(self, x):
-        self._check_input(x)
-        return tg.cat([t(block) for t, block in zip(self.transforms, self._blocks(x))], self.dim)
-
-    def _inverse(self, y):
-        self._check_input(y)
-        return tg.cat([t.inv(block) for t, block in zip(self.transforms, self._blocks(y))], self.dim)
-
     def log_abs_det_jacobian(self, x, y):
         self._check_input(x)
         self._check_input(y)
         pieces = []
-        for t, xs, ys in zip(self.transforms, self._blocks(x), self._blocks(y)):
+        for t, xs, ys in zip(self.transforms, self._pieces(x), self._pieces(y)):
             pieces.append(sum_rightmost(t.log_abs_det_jacobian(xs, ys), self.event_dim - t.event_dim))
         return _sum_or_cat(pieces, self.dim, x.dim(), self.event_dim)
 
 
-class StackTransform(_RebuiltWithCache, Transform):
+class StackTransform(_PiecewiseTransform):
     """``tseq[i]`` applied to index ``i`` along ``dim``, the results stacked back."""
 
     def __init__(self, tseq, dim=0, cache_size=0):
@@ -224,49 +238,24 @@ class StackTransform(_RebuiltWithCache, Transform):
         self.transforms, self.dim = parts, dim
         self._spec = (parts, dim)
 
-    def __eq__(self, other):
-        return isinstance(other, StackTransform) and self._spec == other._spec
-
-    __hash__ = object.__hash__
-
-    @property
-    def bijective(self):
-        return all(t.bijective for t in self.transforms)
-
     def _combined(self, side):
         return constraints.stack([getattr(t, side) for t in self.transforms], self.dim)
 
-    @property
-    def domain(self):
-        return self._combined("domain")
+    def _required_size(self):
+        return "len(transforms)", len(self.transforms)
 
-    @property
-    def codomain(self):
-        return self._combined("codomain")
+    @staticmethod
+    def _join(pieces, dim):
+        return tg.stack(pieces, dim)
 
-    def _check_input(self, x):
-        if not -x.dim() <= self.dim < x.dim():
-            raise AssertionError
-        if x.shape[self.dim] != len(self.transforms):
-            raise AssertionError(f"x.size({self.dim}) = {x.shape[self.dim]} must equal len(transforms) "
-                                 f"{len(self.transforms)}")
-
-    def _slices(self, x):
+    def _pieces(self, x):
         return [x.select(self.dim, i) for i in range(x.shape[self.dim])]
-
-    def _call(self, x):
-        self._check_input(x)
-        return tg.stack([t(s) for t, s in zip(self.transforms, self._slices(x))], self.dim)
-
-    def _inverse(self, y):
-        self._check_input(y)
-        return tg.stack([t.inv(s) for t, s in zip(self.transforms, self._slices(y))], self.dim)
 
     def log_abs_det_jacobian(self, x, y):
         self._check_input(x)
         self._check_input(y)
         pieces = [t.log_abs_det_jacobian(xs, ys)
-                  for t, xs, ys in zip(self.transforms, self._slices(x), self._slices(y))]
+                  for t, xs, ys in zip(self.transforms, self._pieces(x), self._pieces(y))]
         return tg.stack(pieces, self.dim)
 
 

@@ -17,7 +17,7 @@ from ..tensor import Tensor, wrap
 from . import _frontend as F
 from ._define import defop
 from .decompositions import _flat
-from .linalg import LinAlgError, _float_check, _tensor_args
+from .linalg import LinAlgError, _batch_prefix, _float_check, _tensor_args, first_failure
 
 LDLFactorResult = collections.namedtuple("linalg_ldl_factor", ["LD", "pivots"])
 LDLFactorExResult = collections.namedtuple("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
@@ -194,12 +194,11 @@ def _ldl_factor_frontend(fname, ex):
                                    f"{A._data.shape[-2]} by {A._data.shape[-1]} matrices")
             _float_check(name, A)
             ld, piv, info = table[A._device.type](A._data, hermitian)
-            if (check_errors or not ex) and bool((info > 0).any()):
-                flat = np.asarray(info.get() if hasattr(info, "get") else info).reshape(-1)
-                b = int(np.argmax(flat > 0))
-                where = f"(Batch element {b}): " if info.ndim else ""
-                raise LinAlgError(f"torch.{fname}: {where}The factorization could not be completed because D[{flat[b]},"
-                                  f"{flat[b]}] is exactly zero: the matrix is singular.")
+            failed = first_failure(info) if check_errors or not ex else None
+            if failed is not None:
+                b, k = failed
+                raise LinAlgError(f"torch.{fname}: {_batch_prefix(A._data, b)}The factorization could not be completed "
+                                  f"because D[{k},{k}] is exactly zero: the matrix is singular.")
             dev = A._device
             if ex:
                 return LDLFactorExResult(wrap(ld, dev), wrap(piv, dev), wrap(info, dev))

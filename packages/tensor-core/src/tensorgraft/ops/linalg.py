@@ -728,14 +728,21 @@ def _batch_prefix(a, flat_index) -> str:
     return f"(Batch element {flat_index}): " if a.ndim > 2 else ""
 
 
+def first_failure(info):
+    """(flat batch index, value) of the first positive LAPACK-style ``info`` (the failing matrix and
+    the order of its failing pivot or minor); None if every matrix succeeded. A host read: call it
+    on the error path only."""
+    flat = _host(info).reshape(-1)
+    bad = np.flatnonzero(flat > 0)
+    return (int(bad[0]), int(flat[bad[0]])) if bad.size else None
+
+
 def _first_zero_pivot(a):
     """(flat batch index, 1-based order) of the first exactly-zero pivot of LU with partial pivoting
     (LAPACK getrf's ``info``) among the matrices of ``a``; None if there is none. Run on the host,
     only after the backend reported a singular matrix."""
     from .lu import _lu_kernel
-    info = np.asarray(_lu_kernel(np, _host(a), True)[2]).reshape(-1)
-    bad = np.flatnonzero(info > 0)
-    return (int(bad[0]), int(info[bad[0]])) if bad.size else None
+    return first_failure(_lu_kernel(np, _host(a), True)[2])
 
 
 def _host(a):
@@ -1013,10 +1020,9 @@ def cholesky_info(a):
 
 
 def not_positive_definite(fname, a):
-    info = cholesky_info(_host(a))[0]
-    b = int(np.argmax(info > 0))
+    b, order = first_failure(cholesky_info(_host(a))[0])
     return LinAlgError(f"{fname}: {_batch_prefix(a, b)}The factorization could not be completed because the input "
-                       f"is not positive-definite (the leading minor of order {info[b]} is not positive-definite).")
+                       f"is not positive-definite (the leading minor of order {order} is not positive-definite).")
 
 
 def _cholesky_frontend(op):

@@ -20,7 +20,8 @@ from . import _frontend as F
 from ._define import defop
 from .decompositions import _check_dims, _flat, _record_fn, _xp
 from .linalg import (
-    LinAlgError, _float_check, _record, _shape_str, _square, _tensor_args, check_batches, solve_triangular_array,
+    LinAlgError, _batch_prefix, _float_check, _record, _shape_str, _square, _tensor_args, check_batches, first_failure,
+    solve_triangular_array,
 )
 
 LUFactorResult = collections.namedtuple("linalg_lu_factor", ["LU", "pivots"])
@@ -104,11 +105,10 @@ def _lu_factor_frontend(fname, ex):
             if not pivot and A._device.type == "cpu":
                 raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
             lu, piv, info = table[A._device.type](A._data, pivot)
-            if (check_errors or not ex) and bool((info > 0).any()):
-                flat = np.asarray(info.get() if hasattr(info, "get") else info).reshape(-1)
-                b = int(np.argmax(flat > 0))
-                where = f"(Batch element {b}): " if info.ndim else ""
-                raise LinAlgError(f"torch.linalg.lu_factor: {where}U[{flat[b]},{flat[b]}] is zero and using it on "
+            failed = first_failure(info) if check_errors or not ex else None
+            if failed is not None:
+                b, k = failed
+                raise LinAlgError(f"torch.linalg.lu_factor: {_batch_prefix(A._data, b)}U[{k},{k}] is zero and using it on "
                                   "lu_solve would result in a division by zero. If you still want to perform the "
                                   "factorization, consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
             dev = A._device
