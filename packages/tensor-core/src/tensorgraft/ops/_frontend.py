@@ -464,8 +464,8 @@ def with_axis_alias(fn, opname: str):
             return fn
     else:
         names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
-    if "dim" not in names and "keepdim" not in names:
-        return fn
+    if "dim" not in names and "keepdim" not in names or "axis" in names:
+        return fn  # nothing to alias, or ``fn`` takes the NumPy spellings itself (the hot reductions)
 
     def f(*args, **kwargs):
         if kwargs and ("axis" in kwargs or "keepdims" in kwargs):
@@ -479,6 +479,19 @@ def with_axis_alias(fn, opname: str):
     f.__doc__ = fn.__doc__
     f.__wrapped__ = fn  # inspect.signature(f) reports fn's own signature, computed only when asked
     return f
+
+
+def numpy_spellings(opname: str, dim, keepdim, axis, keepdims):
+    """``(dim, keepdim)`` for a frontend that takes ``axis=``/``keepdims=`` itself (so it skips the
+    :func:`with_axis_alias` wrapper, a call layer per call): the NumPy names stand for PyTorch's,
+    and giving both spellings of one argument is refused as PyTorch refuses it."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{opname}() got an unexpected keyword argument 'axis'")
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    return dim, keepdim
 
 
 def check_out_grad(opname: str, out, *args) -> None:

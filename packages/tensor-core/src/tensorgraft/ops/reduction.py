@@ -35,7 +35,9 @@ _SUM_ACC = {"b": np.int64, "i": np.int64, "u": np.int64}
 def _sum_frontend(op):
     table = op.table
 
-    def sum(input, dim=None, keepdim=False, *, dtype=None):
+    def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:
+            dim, keepdim = F.numpy_spellings("sum", dim, keepdim, axis, keepdims)
         if input.__class__ is not Tensor:
             _check(input, "sum")
         a = input._data
@@ -75,7 +77,9 @@ def _mean_kernel(xp, a, axes, keepdim, npdtype):
 def _mean_frontend(op):
     table = op.table
 
-    def mean(input, dim=None, keepdim=False, *, dtype=None):
+    def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:
+            dim, keepdim = F.numpy_spellings("mean", dim, keepdim, axis, keepdims)
         _check(input, "mean")
         a = input._data
         if dtype is None and a.dtype.kind not in "fc":
