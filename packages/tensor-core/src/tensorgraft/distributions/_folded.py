@@ -13,13 +13,16 @@ LOG_2 = math.log(2.0)
 
 
 class FoldedAtZero(TransformedDistribution):
-    """Base class: ``self.base_dist`` is the symmetric distribution with the same ``scale``."""
+    """Base class: ``self.base_dist`` is the subclass's ``_symmetric_family`` (a location-scale
+    family) at ``loc = 0`` with the same ``scale``."""
 
     arg_constraints = {"scale": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
 
-    def __init__(self, symmetric_base, validate_args=None):
+    def __init__(self, scale, validate_args=None):
+        # an unvalidated base, so that a bad ``scale`` is reported against the folded distribution
+        symmetric_base = self._symmetric_family(0, scale, validate_args=False)
         super().__init__(symmetric_base, AbsTransform(), validate_args=validate_args)
 
     @property

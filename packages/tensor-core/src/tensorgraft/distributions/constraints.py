@@ -70,16 +70,25 @@ class _DependentProperty(property, _Dependent):
         return _DependentProperty(fn, is_discrete=self._is_discrete, event_dim=self._event_dim)
 
 
-class _IndependentConstraint(Constraint):
+class _OnBaseConstraint(Constraint):
+    """Base of the constraints defined through ``self.base_constraint``: discrete when it is, with
+    its event dimensions (independent, the mixtures' support)."""
+
+    @property
+    def is_discrete(self):
+        return self.base_constraint.is_discrete
+
+    @property
+    def event_dim(self):
+        return self.base_constraint.event_dim
+
+
+class _IndependentConstraint(_OnBaseConstraint):
     """Treats ``reinterpreted_batch_ndims`` more dimensions of ``base_constraint`` as the event."""
 
     def __init__(self, base_constraint, reinterpreted_batch_ndims):
         self.base_constraint = base_constraint
         self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
-
-    @property
-    def is_discrete(self):
-        return self.base_constraint.is_discrete
 
     @property
     def event_dim(self):
@@ -113,43 +122,57 @@ class _OneHot(Constraint):
         return ((value == 0) | (value == 1)).all(-1) & (value.sum(-1) == 1)
 
 
-class _IntegerInterval(Constraint):
-    is_discrete = True
+class _Bounded(Constraint):
+    """Base of the constraints set by bounds: their reprs list them by name, in ``_bound_names``
+    order (``Interval(lower_bound=0.0, upper_bound=1.0)``)."""
 
-    def __init__(self, lower_bound, upper_bound):
-        self.lower_bound, self.upper_bound = lower_bound, upper_bound
-
-    def check(self, value):
-        return (value % 1 == 0) & (self.lower_bound <= value) & (value <= self.upper_bound)
+    _bound_names = ()
 
     def __repr__(self):
-        return f"IntegerInterval(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
+        bounds = ", ".join(f"{name}={getattr(self, name)}" for name in self._bound_names)
+        return f"{type(self).__name__.lstrip('_')}({bounds})"
 
 
-class _IntegerGreaterThan(Constraint):
-    is_discrete = True
+class _LowerBounded(_Bounded):
+    _bound_names = ("lower_bound",)
 
     def __init__(self, lower_bound):
         self.lower_bound = lower_bound
 
-    def check(self, value):
-        return (value % 1 == 0) & (value >= self.lower_bound)
 
-    def __repr__(self):
-        return f"IntegerGreaterThan(lower_bound={self.lower_bound})"
-
-
-class _IntegerLessThan(Constraint):
-    is_discrete = True
+class _UpperBounded(_Bounded):
+    _bound_names = ("upper_bound",)
 
     def __init__(self, upper_bound):
         self.upper_bound = upper_bound
 
+
+class _TwoBounded(_Bounded):
+    _bound_names = ("lower_bound", "upper_bound")
+
+    def __init__(self, lower_bound, upper_bound):
+        self.lower_bound, self.upper_bound = lower_bound, upper_bound
+
+
+class _IntegerInterval(_TwoBounded):
+    is_discrete = True
+
+    def check(self, value):
+        return (value % 1 == 0) & (self.lower_bound <= value) & (value <= self.upper_bound)
+
+
+class _IntegerGreaterThan(_LowerBounded):
+    is_discrete = True
+
+    def check(self, value):
+        return (value % 1 == 0) & (value >= self.lower_bound)
+
+
+class _IntegerLessThan(_UpperBounded):
+    is_discrete = True
+
     def check(self, value):
         return (value % 1 == 0) & (value <= self.upper_bound)
-
-    def __repr__(self):
-        return f"IntegerLessThan(upper_bound={self.upper_bound})"
 
 
 class _Multinomial(Constraint):
@@ -166,7 +189,7 @@ class _Multinomial(Constraint):
         return total_ok & (value >= 0).all(-1)
 
 
-class MixtureSameFamilyConstraint(Constraint):
+class MixtureSameFamilyConstraint(_OnBaseConstraint):
     """The support of a mixture: a value is valid when it lies in the components' support (the
     component dimension is added for the check and reduced away again)."""
 
@@ -174,14 +197,6 @@ class MixtureSameFamilyConstraint(Constraint):
         if not isinstance(base_constraint, Constraint):
             raise AssertionError
         self.base_constraint = base_constraint
-
-    @property
-    def is_discrete(self):
-        return self.base_constraint.is_discrete
-
-    @property
-    def event_dim(self):
-        return self.base_constraint.event_dim
 
     def check(self, value):
         unsqueezed = value.unsqueeze(value.dim() - self.event_dim)
@@ -198,56 +213,29 @@ class _Real(Constraint):
         return value == value  # False exactly on NaN
 
 
-class _GreaterThan(Constraint):
-    def __init__(self, lower_bound):
-        self.lower_bound = lower_bound
-
+class _GreaterThan(_LowerBounded):
     def check(self, value):
         return self.lower_bound < value
 
-    def __repr__(self):
-        return f"GreaterThan(lower_bound={self.lower_bound})"
 
-
-class _GreaterThanEq(Constraint):
-    def __init__(self, lower_bound):
-        self.lower_bound = lower_bound
-
+class _GreaterThanEq(_LowerBounded):
     def check(self, value):
         return self.lower_bound <= value
 
-    def __repr__(self):
-        return f"GreaterThanEq(lower_bound={self.lower_bound})"
 
-
-class _LessThan(Constraint):
-    def __init__(self, upper_bound):
-        self.upper_bound = upper_bound
-
+class _LessThan(_UpperBounded):
     def check(self, value):
         return value < self.upper_bound
 
-    def __repr__(self):
-        return f"LessThan(upper_bound={self.upper_bound})"
 
-
-class _Interval(Constraint):
-    def __init__(self, lower_bound, upper_bound):
-        self.lower_bound, self.upper_bound = lower_bound, upper_bound
-
+class _Interval(_TwoBounded):
     def check(self, value):
         return (self.lower_bound <= value) & (value <= self.upper_bound)
-
-    def __repr__(self):
-        return f"Interval(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
 
 
 class _HalfOpenInterval(_Interval):
     def check(self, value):
         return (self.lower_bound <= value) & (value < self.upper_bound)
-
-    def __repr__(self):
-        return f"HalfOpenInterval(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
 
 
 class _Simplex(Constraint):
@@ -314,32 +302,9 @@ class _PositiveDefinite(_Symmetric):
         return tg.linalg.cholesky_ex(value)[1] == 0  # (L, info)
 
 
-class _Cat(Constraint):
-    """Applies ``cseq[i]`` to the ``i``-th slice (of ``lengths[i]`` entries) along ``dim``."""
-
-    def __init__(self, cseq, dim=0, lengths=None):
-        self.cseq = list(cseq)
-        self.lengths = list(lengths) if lengths is not None else [1] * len(self.cseq)
-        self.dim = dim
-
-    @property
-    def is_discrete(self):
-        return any(c.is_discrete for c in self.cseq)
-
-    @property
-    def event_dim(self):
-        return max(c.event_dim for c in self.cseq)
-
-    def check(self, value):
-        parts, start = [], 0
-        for c, n in zip(self.cseq, self.lengths):
-            parts.append(c.check(value.narrow(self.dim, start, n)))
-            start += n
-        return tg.cat(parts, self.dim)
-
-
-class _Stack(Constraint):
-    """Applies ``cseq[i]`` to the ``i``-th index along ``dim``."""
+class _OnParts(Constraint):
+    """Base of the constraints that apply ``cseq[i]`` to the ``i``-th part along ``dim`` (cat,
+    stack): discrete when any part's constraint is, with the largest event dimension among them."""
 
     def __init__(self, cseq, dim=0):
         self.cseq = list(cseq)
@@ -351,10 +316,33 @@ class _Stack(Constraint):
 
     @property
     def event_dim(self):
+        return max(c.event_dim for c in self.cseq)
+
+
+class _Cat(_OnParts):
+    """Applies ``cseq[i]`` to the ``i``-th slice (of ``lengths[i]`` entries) along ``dim``."""
+
+    def __init__(self, cseq, dim=0, lengths=None):
+        super().__init__(cseq, dim)
+        self.lengths = list(lengths) if lengths is not None else [1] * len(self.cseq)
+
+    def check(self, value):
+        parts, start = [], 0
+        for c, n in zip(self.cseq, self.lengths):
+            parts.append(c.check(value.narrow(self.dim, start, n)))
+            start += n
+        return tg.cat(parts, self.dim)
+
+
+class _Stack(_OnParts):
+    """Applies ``cseq[i]`` to the ``i``-th index along ``dim``."""
+
+    @property
+    def event_dim(self):
         # a stacking dimension counted from the right that falls left of the parts' event
         # dimensions becomes one more event dimension (as in PyTorch; a dimension counted from the
         # left never does)
-        event_dim = max(c.event_dim for c in self.cseq)
+        event_dim = super().event_dim
         return event_dim + 1 if self.dim + event_dim < 0 else event_dim
 
     def check(self, value):

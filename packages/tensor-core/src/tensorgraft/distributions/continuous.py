@@ -6,7 +6,7 @@ import math
 import tensorgraft as tg
 
 from . import _sampling, constraints
-from .distribution import LOG_SQRT_2PI, Distribution, broadcast_all
+from .distribution import LOG_SQRT_2PI, CenteredAtLoc, Distribution, broadcast_all
 from .exp_family import ExponentialFamily
 from .multivariate import Dirichlet, dirichlet_mode
 
@@ -17,23 +17,20 @@ def _nan_like(x):
     return tg.full_like(x, math.nan)
 
 
-class Normal(ExponentialFamily):
+class LocationScale:
+    """Mixin of the reparameterized real-line families given by a ``loc`` and a positive
+    ``scale``: Normal, Laplace, Cauchy and Gumbel declare their parameters and support through it."""
+
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
     has_rsample = True
     _expand_params = ("loc", "scale")
 
+
+class Normal(CenteredAtLoc, LocationScale, ExponentialFamily):
     def __init__(self, loc, scale, validate_args=None):
         self.loc, self.scale = broadcast_all(loc, scale)
         super().__init__(self.loc.shape, validate_args=validate_args)
-
-    @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def stddev(self):
@@ -180,23 +177,10 @@ class Exponential(ExponentialFamily):
     def _log_normalizer(self, x):
         return -(-x).log()
 
-class Laplace(Distribution):
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-    _expand_params = ("loc", "scale")
-
+class Laplace(CenteredAtLoc, LocationScale, Distribution):
     def __init__(self, loc, scale, validate_args=None):
         self.loc, self.scale = broadcast_all(loc, scale)
         super().__init__(self.loc.shape, validate_args=validate_args)
-
-    @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def stddev(self):
@@ -229,12 +213,7 @@ class Laplace(Distribution):
         return 1 + tg.log(2 * self.scale)
 
 
-class Cauchy(Distribution):
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-    _expand_params = ("loc", "scale")
-
+class Cauchy(LocationScale, Distribution):
     def __init__(self, loc, scale, validate_args=None):
         self.loc, self.scale = broadcast_all(loc, scale)
         super().__init__(self.loc.shape, validate_args=validate_args)
@@ -343,17 +322,13 @@ class Beta(ExponentialFamily):
     arg_constraints = {"concentration1": constraints.positive, "concentration0": constraints.positive}
     support = constraints.unit_interval
     has_rsample = True
+    _expand_dists = ("_dirichlet",)
 
     def __init__(self, concentration1, concentration0, validate_args=None):
         c1, c0 = broadcast_all(concentration1, concentration0)
         # the pair is a two-component Dirichlet; building one validates it (with its messages)
         self._dirichlet = Dirichlet(tg.stack([c1, c0], -1), validate_args=validate_args)
         super().__init__(c1.shape, validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        new = super().expand(batch_shape, _instance)
-        new._dirichlet = self._dirichlet.expand(batch_shape)
-        return new
 
     @property
     def _concentration(self):
@@ -420,16 +395,12 @@ class StudentT(Distribution):
     support = constraints.real
     has_rsample = True
     _expand_params = ("df", "loc", "scale")
+    _expand_dists = ("_chi2",)
 
     def __init__(self, df, loc=0.0, scale=1.0, validate_args=None):
         self.df, self.loc, self.scale = broadcast_all(df, loc, scale)
         self._chi2 = Chi2(self.df, validate_args=validate_args)  # validates df first, as PyTorch does
         super().__init__(self.df.shape, validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        new = super().expand(batch_shape, _instance)
-        new._chi2 = self._chi2.expand(batch_shape)
-        return new
 
     @property
     def mean(self):

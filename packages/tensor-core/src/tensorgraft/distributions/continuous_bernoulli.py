@@ -5,16 +5,14 @@ import math
 import tensorgraft as tg
 
 from . import constraints
+from .discrete import _ProbsOrLogitsParam
+from .distribution import clamp_probs
 from .exp_family import ExponentialFamily
-from .distribution import (broadcast_all, clamp_probs, lazy_property, logits_to_probs,
-                           probs_to_logits)
 
 __all__ = ["ContinuousBernoulli"]
 
-_EITHER = "Either `probs` or `logits` must be specified, but not both."
 
-
-class ContinuousBernoulli(ExponentialFamily):
+class ContinuousBernoulli(_ProbsOrLogitsParam, ExponentialFamily):
     """Density ``C(p) p^x (1 - p)^(1 - x)`` on ``[0, 1]`` with ``C(p) = 2 atanh(1 - 2p) / (1 - 2p)``.
 
     The closed forms divide ``0 / 0`` at ``p = 1/2`` (where the law is uniform), so for ``p`` in
@@ -30,34 +28,12 @@ class ContinuousBernoulli(ExponentialFamily):
     _expand_params = ("probs", "logits")
 
     def __init__(self, probs=None, logits=None, lims=(0.499, 0.501), validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError(_EITHER)
+        param = self._set_probs_or_logits(probs, logits)
         if probs is not None:
-            (probs,) = broadcast_all(probs)
             # p in {0, 1} is a point mass; nudging it inside keeps every log finite
-            self.probs = clamp_probs(probs)
-            param = self.probs
-        else:
-            (self.logits,) = broadcast_all(logits)
-            param = self.logits
+            self.probs = param = clamp_probs(param)
         self._lims = lims
         super().__init__(param.shape, validate_args=validate_args)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def _param(self):
-        return self.__dict__["probs"] if "probs" in self.__dict__ else self.__dict__["logits"]
-
-    @property
-    def param_shape(self):
-        return self._param.shape
 
     # ------------------------------------------------------------------ the p = 1/2 special case
     def _stable(self):

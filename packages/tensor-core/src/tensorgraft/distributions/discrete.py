@@ -23,7 +23,21 @@ def _check_one(probs, logits):
 
 class _SuccessProbability:
     """``probs`` and ``logits`` of a success probability: whichever was not given is derived on
-    first use (Bernoulli, Binomial, Geometric)."""
+    first use (Bernoulli, Binomial, Geometric, NegativeBinomial, ContinuousBernoulli,
+    LogitRelaxedBernoulli)."""
+
+    def _set_probs_or_logits(self, probs, logits, total_count=None):
+        """Stores the one of ``probs`` and ``logits`` given (exactly one must be) and returns it; a
+        ``total_count`` (Binomial, NegativeBinomial) is broadcast with it and stored in its dtype."""
+        _check_one(probs, logits)
+        name, given = ("probs", probs) if probs is not None else ("logits", logits)
+        if total_count is None:
+            (param,) = broadcast_all(given)
+        else:
+            total_count, param = broadcast_all(total_count, given)
+            self.total_count = total_count.type_as(param)
+        setattr(self, name, param)
+        return param
 
     @lazy_property
     def logits(self):
@@ -34,8 +48,8 @@ class _SuccessProbability:
         return logits_to_probs(self.logits, is_binary=True)
 
 
-class _ProbsOrLogitsParam(_SuccessProbability):
-    """The parameter given (``probs`` or ``logits``) and its shape (Bernoulli, Binomial)."""
+class _GivenParam:
+    """``_param``, the one of ``probs`` and ``logits`` given, and ``param_shape``, its shape."""
 
     @property
     def _param(self):
@@ -46,6 +60,10 @@ class _ProbsOrLogitsParam(_SuccessProbability):
         return self._param.shape
 
 
+class _ProbsOrLogitsParam(_SuccessProbability, _GivenParam):
+    """A success probability and the parameter given (Bernoulli, Binomial and the like)."""
+
+
 class Bernoulli(_ProbsOrLogitsParam, ExponentialFamily):
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
@@ -53,15 +71,8 @@ class Bernoulli(_ProbsOrLogitsParam, ExponentialFamily):
     _expand_params = ("probs", "logits")
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        _check_one(probs, logits)
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-            param = self.probs
-        else:
-            (self.logits,) = broadcast_all(logits)
-            param = self.logits
+        param = self._set_probs_or_logits(probs, logits)
         super().__init__(param.shape, validate_args=validate_args)
-
 
     @property
     def mean(self):
@@ -108,7 +119,7 @@ class Bernoulli(_ProbsOrLogitsParam, ExponentialFamily):
         return values.expand((-1,) + tuple(self._batch_shape)) if expand else values
 
 
-class Categorical(Distribution):
+class Categorical(_GivenParam, Distribution):
     """Index ``k`` with probability ``probs[..., k]`` (``probs`` is normalized along the last
     dimension, ``logits`` shifted to log-probabilities)."""
 
@@ -131,10 +142,6 @@ class Categorical(Distribution):
         self._num_events = param.shape[-1]
         super().__init__(param.shape[:-1], validate_args=validate_args)
 
-    @property
-    def _param(self):
-        return self.__dict__["probs"] if "probs" in self.__dict__ else self.__dict__["logits"]
-
     @lazy_property
     def logits(self):
         return probs_to_logits(self.probs)
@@ -142,10 +149,6 @@ class Categorical(Distribution):
     @lazy_property
     def probs(self):
         return logits_to_probs(self.logits)
-
-    @property
-    def param_shape(self):
-        return self._param.shape
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):
@@ -185,7 +188,27 @@ class Categorical(Distribution):
         return values.expand((-1,) + tuple(self._batch_shape)) if expand else values
 
 
-class OneHotCategorical(Distribution):
+class _CategoricalParams(_GivenParam):
+    """``probs``, ``logits`` and the parameter given, read from the ``Categorical`` kept in
+    ``self._categorical`` (expanded along with the distribution): OneHotCategorical,
+    Multinomial and ExpRelaxedCategorical are built on one."""
+
+    _expand_dists = ("_categorical",)
+
+    @property
+    def _param(self):
+        return self._categorical._param
+
+    @property
+    def probs(self):
+        return self._categorical.probs
+
+    @property
+    def logits(self):
+        return self._categorical.logits
+
+
+class OneHotCategorical(_CategoricalParams, Distribution):
     """A ``Categorical`` whose samples are one-hot vectors (event shape ``(K,)``)."""
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
@@ -196,27 +219,6 @@ class OneHotCategorical(Distribution):
         self._categorical = Categorical(probs, logits)
         param = self._categorical._param
         super().__init__(self._categorical.batch_shape, param.shape[-1:], validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        new = super().expand(batch_shape, _instance)
-        new._categorical = self._categorical.expand(batch_shape)
-        return new
-
-    @property
-    def probs(self):
-        return self._categorical.probs
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def _param(self):
-        return self._categorical._param
-
-    @property
-    def param_shape(self):
-        return self._categorical.param_shape
 
     @property
     def mean(self):
@@ -309,17 +311,8 @@ class Binomial(_ProbsOrLogitsParam, Distribution):
     _expand_params = ("total_count", "probs", "logits")
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
-        _check_one(probs, logits)
-        if probs is not None:
-            self.total_count, self.probs = broadcast_all(total_count, probs)
-            self.total_count = self.total_count.type_as(self.probs)
-            param = self.probs
-        else:
-            self.total_count, self.logits = broadcast_all(total_count, logits)
-            self.total_count = self.total_count.type_as(self.logits)
-            param = self.logits
+        param = self._set_probs_or_logits(probs, logits, total_count)
         super().__init__(param.shape, validate_args=validate_args)
-
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):
@@ -373,15 +366,8 @@ class Geometric(_SuccessProbability, Distribution):
     _expand_params = ("probs", "logits")
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        _check_one(probs, logits)
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-            param = self.probs
-        else:
-            (self.logits,) = broadcast_all(logits)
-            param = self.logits
+        param = self._set_probs_or_logits(probs, logits)
         super().__init__(param.shape, validate_args=validate_args)
-
 
     @property
     def mean(self):

@@ -90,8 +90,11 @@ class Distribution:
     has_rsample = False
     has_enumerate_support = False
     _validate_args = __debug__
-    # names in the instance dict that ``expand`` broadcasts to the new batch shape
+    # names in the instance dict that ``expand`` broadcasts to the new batch shape: tensors
+    # (``_expand_params``) and inner distributions (``_expand_dists``) whose leading dimensions are
+    # this batch shape; whatever dimensions they have to the right of it are kept
     _expand_params = ()
+    _expand_dists = ()
 
     @staticmethod
     def set_default_validate_args(value):
@@ -147,6 +150,9 @@ class Distribution:
             if name in self.__dict__:
                 v = self.__dict__[name]
                 new.__dict__[name] = v.expand(tuple(batch_shape) + tuple(v.shape[nb:]))
+        for name in self._expand_dists:
+            inner = self.__dict__[name]
+            new.__dict__[name] = inner.expand(batch_shape + inner.batch_shape[nb:])
         new._batch_shape = batch_shape
         return new
 
@@ -239,6 +245,19 @@ class Distribution:
             v = self.__dict__[p]
             parts.append(f"{p}: {v if v.numel() == 1 else v.size()}")
         return f"{type(self).__name__}({', '.join(parts)})"
+
+
+class CenteredAtLoc:
+    """Mixin of the distributions symmetric and unimodal about their ``loc`` parameter, which is
+    therefore both their mean and their mode (Normal, Laplace, VonMises, the multivariate normals)."""
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc
 
 
 LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)

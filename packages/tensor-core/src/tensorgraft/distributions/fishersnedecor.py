@@ -20,18 +20,13 @@ class FisherSnedecor(Distribution):
     support = constraints.positive
     has_rsample = True
     _expand_params = ("df1", "df2")
+    _expand_dists = ("_gamma1", "_gamma2")
 
     def __init__(self, df1, df2, validate_args=None):
         self.df1, self.df2 = broadcast_all(df1, df2)
         self._gamma1 = Gamma(0.5 * self.df1, self.df1, validate_args=validate_args)
         self._gamma2 = Gamma(0.5 * self.df2, self.df2, validate_args=validate_args)
         super().__init__(self.df1.shape, validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        new = super().expand(batch_shape, _instance)
-        new._gamma1 = self._gamma1.expand(batch_shape)
-        new._gamma2 = self._gamma2.expand(batch_shape)
-        return new
 
     @property
     def mean(self):

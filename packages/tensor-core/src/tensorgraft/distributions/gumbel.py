@@ -3,8 +3,7 @@ import math
 
 import tensorgraft as tg
 
-from . import constraints
-from .continuous import Uniform
+from .continuous import LocationScale, Uniform
 from .distribution import broadcast_all
 from .transformed import TransformedDistribution
 from .transforms import AffineTransform, ExpTransform
@@ -14,14 +13,9 @@ __all__ = ["Gumbel"]
 EULER_GAMMA = 0.57721566490153286061
 
 
-class Gumbel(TransformedDistribution):
+class Gumbel(LocationScale, TransformedDistribution):
     """``loc - scale * log(-log U)`` for ``U ~ Uniform``. The uniform is kept strictly inside
     ``(0, 1)`` (``[tiny, 1 - eps)``) so that neither logarithm can return an infinity."""
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-    _expand_params = ("loc", "scale")
 
     def __init__(self, loc, scale, validate_args=None):
         self.loc, self.scale = broadcast_all(loc, scale)

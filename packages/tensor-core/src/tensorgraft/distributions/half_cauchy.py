@@ -12,9 +12,7 @@ __all__ = ["HalfCauchy"]
 class HalfCauchy(FoldedAtZero):
     """``|X|`` for ``X ~ Cauchy(0, scale)``: its tail is too heavy for a finite mean or variance."""
 
-    def __init__(self, scale, validate_args=None):
-        # an unvalidated base, so that a bad ``scale`` is reported against HalfCauchy itself
-        super().__init__(Cauchy(0, scale, validate_args=False), validate_args=validate_args)
+    _symmetric_family = Cauchy
 
     @property
     def mean(self):

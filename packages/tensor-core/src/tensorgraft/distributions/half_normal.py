@@ -10,9 +10,7 @@ __all__ = ["HalfNormal"]
 class HalfNormal(FoldedAtZero):
     """``|X|`` for ``X ~ Normal(0, scale)``."""
 
-    def __init__(self, scale, validate_args=None):
-        # an unvalidated base, so that a bad ``scale`` is reported against HalfNormal itself
-        super().__init__(Normal(0, scale, validate_args=False), validate_args=validate_args)
+    _symmetric_family = Normal
 
     @property
     def mean(self):

@@ -209,6 +209,17 @@ def _expected_log_normal(mean, variance, q):
     return -second_moment / (2 * q.scale.pow(2)) - q.scale.log() - LOG_SQRT_2PI
 
 
+@register_kl(Beta, Normal)
+@register_kl(ContinuousBernoulli, Normal)
+@register_kl(Exponential, Normal)
+@register_kl(Gamma, Normal)
+@register_kl(Gumbel, Normal)
+@register_kl(Uniform, Normal)
+def _kl_normal_from_moments(p, q):
+    """Any ``p`` with a finite mean and variance against a Normal."""
+    return -p.entropy() - _expected_log_normal(p.mean, p.variance, q)
+
+
 def _expected_log_gumbel(mean, laplace_transform, q):
     """``E[log q(X)]`` for ``q = Gumbel(m, s)``: ``log q(x) = -log s - z - exp(-z)`` with
     ``z = (x - m) / s``, so it needs ``E[X]`` and ``E[exp(-X / s)]`` (``laplace_transform``)."""
@@ -227,11 +238,6 @@ def _kl_gumbel_gumbel(p, q):
     # E_p[exp(-t z_p)] = Gamma(1 + t) for a standard Gumbel z_p
     return (ratio.reciprocal().log() + shift + EULER_GAMMA * (ratio - 1) - 1
             + tg.exp(-shift + tg.lgamma(1 + ratio)))
-
-
-@register_kl(Gumbel, Normal)
-def _kl_gumbel_normal(p, q):
-    return -p.entropy() - _expected_log_normal(p.mean, p.variance, q)
 
 
 @register_kl(Normal, Gumbel)
@@ -261,12 +267,20 @@ def _kl_gamma_gumbel(p, q):
     return -p.entropy() - _expected_log_gumbel(p.mean, laplace, q)
 
 
+def _pareto_mean_log(p):
+    """``E[log X] = log scale + 1 / alpha`` for ``X ~ Pareto(scale, alpha)``."""
+    return p.scale.log() + p.alpha.reciprocal()
+
+
+def _expected_log_pareto(mean_log, q):
+    """``E[log q(X)]`` for ``q = Pareto(s, a)`` on its support: ``log q(x) = log a + a log s - (a + 1) log x``."""
+    return q.alpha.log() + q.alpha * q.scale.log() - (q.alpha + 1) * mean_log
+
+
 @register_kl(Pareto, Pareto)
 def _kl_pareto_pareto(p, q):
-    # E_p[log X] = log scale_p + 1 / alpha_p; q's support starts at scale_q
-    mean_log = p.scale.log() + p.alpha.reciprocal()
-    expected_log_q = q.alpha.log() + q.alpha * q.scale.log() - (q.alpha + 1) * mean_log
-    kl = -p.entropy() - expected_log_q
+    # q's support starts at scale_q
+    kl = -p.entropy() - _expected_log_pareto(_pareto_mean_log(p), q)
     return _infinite_where(p.scale < q.scale, kl)
 
 
@@ -285,18 +299,15 @@ def _kl_pareto_exponential(p, q):
 @register_kl(Pareto, Gamma)
 def _kl_pareto_gamma(p, q):
     a, b = q.concentration, q.rate
-    mean_log = p.scale.log() + p.alpha.reciprocal()
+    mean_log = _pareto_mean_log(p)
     expected_log_q = a * b.log() + (a - 1) * mean_log - b * p.mean - tg.lgamma(a)
     return _infinite_where(p.alpha <= 1, -p.entropy() - expected_log_q)
 
 
 @register_kl(Uniform, Pareto)
 def _kl_uniform_pareto(p, q):
-    a, b = p.low, p.high
-    # E[log X] for X ~ Uniform(a, b), from the antiderivative x log x - x
-    mean_log = (tg.xlogy(b, b) - tg.xlogy(a, a)) / (b - a) - 1
-    expected_log_q = q.alpha.log() + q.alpha * q.scale.log() - (q.alpha + 1) * mean_log
-    return _infinite_where(a < q.scale, -p.entropy() - expected_log_q)
+    expected_log_q = _expected_log_pareto(_uniform_mean_log(p.low, p.high), q)
+    return _infinite_where(p.low < q.scale, -p.entropy() - expected_log_q)
 
 
 @register_kl(ContinuousBernoulli, ContinuousBernoulli)
@@ -306,18 +317,16 @@ def _kl_continuous_bernoulli_continuous_bernoulli(p, q):
     return p.mean * (slope_p - slope_q) + offset_p - offset_q
 
 
-@register_kl(ContinuousBernoulli, Normal)
-def _kl_continuous_bernoulli_normal(p, q):
-    return -p.entropy() - _expected_log_normal(p.mean, p.variance, q)
-
-
 @register_kl(ContinuousBernoulli, Exponential)
 def _kl_continuous_bernoulli_exponential(p, q):
     return -p.entropy() - q.rate.log() + q.rate * p.mean
 
 
+@register_kl(Beta, Uniform)
 @register_kl(ContinuousBernoulli, Uniform)
-def _kl_continuous_bernoulli_uniform(p, q):
+def _kl_unit_interval_uniform(p, q):
+    """``p`` supported on ``[0, 1]`` against a Uniform: ``E_p[log q]`` is ``-log(high - low)``
+    when ``[low, high]`` covers ``[0, 1]``."""
     kl = -p.entropy() + (q.high - q.low).log()
     return _infinite_where((q.low > 0) | (q.high < 1), kl)
 
@@ -401,7 +410,9 @@ def _kl_bernoulli_poisson(p, q):
 
 
 @register_kl(Beta, Exponential)
-def _kl_beta_exponential(p, q):
+@register_kl(Gamma, Exponential)
+def _kl_exponential_from_mean(p, q):
+    """``p`` on the half line (or inside it) against an Exponential: only ``E[X]`` matters."""
     return -p.entropy() - _expected_log_exponential(p.mean, q)
 
 
@@ -410,37 +421,11 @@ def _kl_beta_gamma(p, q):
     return -p.entropy() - _expected_log_gamma(p.mean, _beta_mean_logs(p)[0], q)
 
 
-@register_kl(Beta, Normal)
-def _kl_beta_normal(p, q):
-    return -p.entropy() - _expected_log_normal(p.mean, p.variance, q)
-
-
-@register_kl(Beta, Uniform)
-def _kl_beta_uniform(p, q):
-    kl = -p.entropy() + (q.high - q.low).log()
-    return _infinite_where((q.low > 0) | (q.high < 1), kl)
-
-
 @register_kl(Exponential, Gamma)
 def _kl_exponential_gamma(p, q):
     # E[log X] = -gamma_E - log rate for X ~ Exponential(rate) (Gamma(1, rate): psi(1) = -gamma_E)
     mean_log = -EULER_GAMMA - p.rate.log()
     return -p.entropy() - _expected_log_gamma(p.mean, mean_log, q)
-
-
-@register_kl(Exponential, Normal)
-def _kl_exponential_normal(p, q):
-    return -p.entropy() - _expected_log_normal(p.mean, p.variance, q)
-
-
-@register_kl(Gamma, Exponential)
-def _kl_gamma_exponential(p, q):
-    return -p.entropy() - _expected_log_exponential(p.mean, q)
-
-
-@register_kl(Gamma, Normal)
-def _kl_gamma_normal(p, q):
-    return -p.entropy() - _expected_log_normal(p.mean, p.variance, q)
 
 
 @register_kl(Laplace, Normal)
@@ -484,11 +469,6 @@ def _kl_uniform_gamma(p, q):
     high_in = tg.where(outside, tg.ones_like(p.high), p.high)
     kl = -p.entropy() - _expected_log_gamma(p.mean, _uniform_mean_log(low_in, high_in), q)
     return _infinite_where(outside, kl)
-
-
-@register_kl(Uniform, Normal)
-def _kl_uniform_normal(p, q):
-    return -p.entropy() - _expected_log_normal(p.mean, p.variance, q)
 
 
 # the real line against a half line or [0, 1]; a half line against [0, 1]; a count with unbounded

@@ -21,6 +21,8 @@ __all__ = ["LKJCholesky"]
 class LKJCholesky(Distribution):
     arg_constraints = {"concentration": constraints.positive}
     support = constraints.corr_cholesky
+    _expand_params = ("concentration",)
+    _expand_dists = ("_beta",)  # its batch shape ends in the dim - 1 rows
 
     def __init__(self, dim, concentration=1.0, validate_args=None):
         if dim < 2:
@@ -32,13 +34,6 @@ class LKJCholesky(Distribution):
         # row i (1 <= i < dim) draws y_i ~ Beta(i / 2, concentration + (dim - 1 - i) / 2)
         i = tg.arange(1, dim, dtype=c.dtype, device=c.device)
         self._beta = Beta(0.5 * i, c.unsqueeze(-1) + 0.5 * (dim - 1 - i), validate_args=False)
-
-    def expand(self, batch_shape, _instance=None):
-        batch_shape = tg.Size(tuple(batch_shape))
-        new = super().expand(batch_shape, _instance)
-        new.concentration = self.concentration.expand(batch_shape)
-        new._beta = self._beta.expand(batch_shape + (self.dim - 1,))
-        return new
 
     def sample(self, sample_shape=tg.Size()):
         with tg.no_grad():

@@ -7,8 +7,8 @@ import math
 import tensorgraft as tg
 
 from . import constraints
-from .distribution import Distribution, lazy_property
-from .multivariate import MultivariateNormal, _batch_solve_lower, expand_cached_matrices
+from .distribution import CenteredAtLoc, Distribution, lazy_property
+from .multivariate import MatrixViews, MultivariateNormal, _batch_solve_lower
 
 __all__ = ["LowRankMultivariateNormal"]
 
@@ -34,11 +34,12 @@ def _mahalanobis(W, D, capacitance_tril, x):
     return (x.pow(2) / D).sum(-1) - correction.pow(2).sum(-1)
 
 
-class LowRankMultivariateNormal(Distribution):
+class LowRankMultivariateNormal(CenteredAtLoc, MatrixViews, Distribution):
     arg_constraints = {"loc": constraints.real_vector, "cov_factor": constraints.independent(constraints.real, 2),
                        "cov_diag": constraints.independent(constraints.positive, 1)}
     support = constraints.real_vector
     has_rsample = True
+    _expand_params = ("loc", "cov_factor", "cov_diag")
 
     def __init__(self, loc, cov_factor, cov_diag, validate_args=None):
         if loc.dim() < 1:
@@ -60,27 +61,6 @@ class LowRankMultivariateNormal(Distribution):
         self._unbroadcasted_cov_diag = cov_diag
         self._capacitance_tril = _capacitance_tril(cov_factor, cov_diag)
         super().__init__(batch_shape, event_shape, validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        batch_shape = tg.Size(tuple(batch_shape))
-        new = super().expand(batch_shape, _instance)
-        n, m = self._event_shape[0], self.cov_factor.shape[-1]
-        new.loc = self.loc.expand(tuple(batch_shape) + (n,))
-        new.cov_factor = self.cov_factor.expand(tuple(batch_shape) + (n, m))
-        new.cov_diag = self.cov_diag.expand(tuple(batch_shape) + (n,))
-        expand_cached_matrices(self, new, tuple(batch_shape) + (n, n))
-        return new
-
-    def _full_shape(self):
-        return self._batch_shape + self._event_shape + self._event_shape
-
-    @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
 
     @lazy_property
     def variance(self):

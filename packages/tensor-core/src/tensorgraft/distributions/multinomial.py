@@ -2,17 +2,18 @@
 import tensorgraft as tg
 
 from . import constraints
-from .discrete import Binomial, Categorical
+from .discrete import Binomial, Categorical, _CategoricalParams
 from .distribution import Distribution
 
 __all__ = ["Multinomial"]
 
 
-class Multinomial(Distribution):
+class Multinomial(_CategoricalParams, Distribution):
     """Event shape ``(K,)``; ``probs`` (normalized along the last dimension) or ``logits``. Only
     ``log_prob`` works for any ``total_count``: ``sample`` and ``entropy`` need the one given."""
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+    _expand_dists = ("_categorical", "_binomial")  # the Binomial's batch shape ends in the K categories
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
         if not isinstance(total_count, int):
@@ -24,28 +25,9 @@ class Multinomial(Distribution):
         param = self._categorical._param
         super().__init__(param.shape[:-1], param.shape[-1:], validate_args=validate_args)
 
-    def expand(self, batch_shape, _instance=None):
-        batch_shape = tg.Size(tuple(batch_shape))
-        new = super().expand(batch_shape, _instance)
-        new._categorical = self._categorical.expand(batch_shape)
-        new._binomial = self._binomial.expand(batch_shape + self._event_shape)
-        return new
-
     @constraints.dependent_property(event_dim=1, is_discrete=True)
     def support(self):
         return constraints.multinomial(self.total_count)
-
-    @property
-    def probs(self):
-        return self._categorical.probs
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def param_shape(self):
-        return self._categorical.param_shape
 
     @property
     def mean(self):

@@ -4,7 +4,7 @@ import math
 import tensorgraft as tg
 
 from . import _sampling, constraints
-from .distribution import Distribution, lazy_property
+from .distribution import CenteredAtLoc, Distribution, lazy_property
 from .exp_family import ExponentialFamily
 
 __all__ = ["Dirichlet", "MultivariateNormal"]
@@ -98,18 +98,45 @@ def _precision_to_scale_tril(P):
     return tg.linalg.solve_triangular(U, eye, upper=True).mT
 
 
-def expand_cached_matrices(old, new, full_shape):
-    """Carry the covariance/precision/scale_tril matrices ``old`` already derived (lazily) over to
-    ``expand``'s result ``new``, broadcast to ``full_shape``."""
-    for name in ("covariance_matrix", "precision_matrix", "scale_tril"):
-        if name in old.__dict__:
-            new.__dict__[name] = old.__dict__[name].expand(full_shape)
+def given_matrix(error_type, **matrices):
+    """``(name, matrix)`` of the one of ``covariance_matrix``, ``precision_matrix`` and
+    ``scale_tril`` given (MultivariateNormal and Wishart take exactly one); PyTorch reports any
+    other count as ``error_type``."""
+    given = [(name, matrix) for name, matrix in matrices.items() if matrix is not None]
+    if len(given) != 1:
+        raise error_type("Exactly one of covariance_matrix or precision_matrix or scale_tril may be specified.")
+    return given[0]
 
 
-class CholeskyMatrices:
+def scale_tril_from(name, matrix):
+    """The lower Cholesky factor of the covariance, from the matrix ``given_matrix`` returned."""
+    if name == "scale_tril":
+        return matrix
+    if name == "covariance_matrix":
+        return tg.linalg.cholesky(matrix)
+    return _precision_to_scale_tril(matrix)
+
+
+class MatrixViews:
+    """Base of the distributions with ``covariance_matrix``, ``precision_matrix`` and
+    ``scale_tril`` views, each ``n x n`` over the batch shape (``_full_shape()``) and derived on
+    first use (the multivariate normals, Wishart): ``expand`` carries those already derived over."""
+
+    def _full_shape(self):
+        n = self._event_shape[-1]
+        return self._batch_shape + (n, n)
+
+    def expand(self, batch_shape, _instance=None):
+        new = super().expand(batch_shape, _instance)
+        for name in ("covariance_matrix", "precision_matrix", "scale_tril"):
+            if name in self.__dict__:
+                new.__dict__[name] = self.__dict__[name].expand(new._full_shape())
+        return new
+
+
+class CholeskyMatrices(MatrixViews):
     """The three matrix views of a distribution kept as a lower Cholesky factor
-    (``_unbroadcasted_scale_tril``), each derived on first use and broadcast to ``_full_shape()``:
-    shared by MultivariateNormal and Wishart."""
+    (``_unbroadcasted_scale_tril``): shared by MultivariateNormal and Wishart."""
 
     @lazy_property
     def scale_tril(self):
@@ -128,7 +155,7 @@ class CholeskyMatrices:
         return (Linv.mT @ Linv).expand(self._full_shape())
 
 
-class MultivariateNormal(CholeskyMatrices, Distribution):
+class MultivariateNormal(CenteredAtLoc, CholeskyMatrices, Distribution):
     """Gaussian over vectors, given by exactly one of ``covariance_matrix``, ``precision_matrix``
     or ``scale_tril`` (the lower Cholesky factor of the covariance, which everything uses)."""
 
@@ -136,48 +163,22 @@ class MultivariateNormal(CholeskyMatrices, Distribution):
                        "precision_matrix": constraints.positive_definite, "scale_tril": constraints.lower_cholesky}
     support = constraints.real_vector
     has_rsample = True
+    _expand_params = ("loc",)
 
     def __init__(self, loc, covariance_matrix=None, precision_matrix=None, scale_tril=None, validate_args=None):
         if loc.dim() < 1:
             raise ValueError("loc must be at least one-dimensional.")
-        if (covariance_matrix is not None) + (precision_matrix is not None) + (scale_tril is not None) != 1:
-            raise ValueError("Exactly one of covariance_matrix or precision_matrix or scale_tril may be specified.")
-        given = {"scale_tril": scale_tril, "covariance_matrix": covariance_matrix,
-                 "precision_matrix": precision_matrix}
-        name, matrix = next((k, v) for k, v in given.items() if v is not None)
+        name, matrix = given_matrix(ValueError, covariance_matrix=covariance_matrix,
+                                    precision_matrix=precision_matrix, scale_tril=scale_tril)
         if matrix.dim() < 2:
             what = "scale_tril matrix" if name == "scale_tril" else name
             raise ValueError(f"{what} must be at least two-dimensional, with optional leading batch dimensions")
         batch_shape = tg.broadcast_shapes(tuple(matrix.shape[:-2]), tuple(loc.shape[:-1]))
         n = matrix.shape[-1]
         setattr(self, name, matrix.expand(tuple(batch_shape) + (n, n)))
-        if name == "scale_tril":
-            self._unbroadcasted_scale_tril = matrix
-        elif name == "covariance_matrix":
-            self._unbroadcasted_scale_tril = tg.linalg.cholesky(matrix)
-        else:
-            self._unbroadcasted_scale_tril = _precision_to_scale_tril(matrix)
+        self._unbroadcasted_scale_tril = scale_tril_from(name, matrix)
         self.loc = loc.expand(tuple(batch_shape) + (-1,))
         super().__init__(batch_shape, self.loc.shape[-1:], validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        batch_shape = tg.Size(tuple(batch_shape))
-        new = super().expand(batch_shape, _instance)
-        n = self._event_shape[0]
-        new.loc = self.loc.expand(tuple(batch_shape) + (n,))
-        expand_cached_matrices(self, new, tuple(batch_shape) + (n, n))
-        return new
-
-    def _full_shape(self):
-        return self._batch_shape + self._event_shape + self._event_shape
-
-    @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def variance(self):

@@ -4,8 +4,8 @@ import tensorgraft as tg
 
 from . import _sampling, constraints
 from .continuous import Gamma
-from .discrete import _check_one, _ProbsOrLogitsParam
-from .distribution import Distribution, broadcast_all, lazy_property, softplus
+from .discrete import _ProbsOrLogitsParam
+from .distribution import Distribution, lazy_property, softplus
 
 __all__ = ["NegativeBinomial"]
 
@@ -19,15 +19,7 @@ class NegativeBinomial(_ProbsOrLogitsParam, Distribution):
     _expand_params = ("total_count", "probs", "logits")
 
     def __init__(self, total_count, probs=None, logits=None, validate_args=None):
-        _check_one(probs, logits)
-        if probs is not None:
-            self.total_count, self.probs = broadcast_all(total_count, probs)
-            self.total_count = self.total_count.type_as(self.probs)
-            param = self.probs
-        else:
-            self.total_count, self.logits = broadcast_all(total_count, logits)
-            self.total_count = self.total_count.type_as(self.logits)
-            param = self.logits
+        param = self._set_probs_or_logits(probs, logits, total_count)
         super().__init__(param.shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):

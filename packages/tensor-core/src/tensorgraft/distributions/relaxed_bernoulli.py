@@ -4,8 +4,8 @@ a sample is a differentiable function of the logits and one uniform draw."""
 import tensorgraft as tg
 
 from . import constraints
-from .discrete import _check_one, _ProbsOrLogitsParam
-from .distribution import Distribution, broadcast_all, clamp_probs, softplus
+from .discrete import _ProbsOrLogitsParam
+from .distribution import Distribution, clamp_probs, softplus
 from .transformed import TransformedDistribution
 from .transforms import SigmoidTransform
 
@@ -22,13 +22,7 @@ class LogitRelaxedBernoulli(_ProbsOrLogitsParam, Distribution):
 
     def __init__(self, temperature, probs=None, logits=None, validate_args=None):
         self.temperature = temperature
-        _check_one(probs, logits)
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-            param = self.probs
-        else:
-            (self.logits,) = broadcast_all(logits)
-            param = self.logits
+        param = self._set_probs_or_logits(probs, logits)
         super().__init__(param.shape, validate_args=validate_args)
 
     def rsample(self, sample_shape=tg.Size()):

@@ -6,7 +6,7 @@ import math
 import tensorgraft as tg
 
 from . import constraints
-from .discrete import Categorical
+from .discrete import Categorical, _CategoricalParams
 from .distribution import Distribution, clamp_probs
 from .relaxed_bernoulli import RelaxedParams
 from .transformed import TransformedDistribution
@@ -15,7 +15,7 @@ from .transforms import ExpTransform
 __all__ = ["ExpRelaxedCategorical", "RelaxedOneHotCategorical"]
 
 
-class ExpRelaxedCategorical(Distribution):
+class ExpRelaxedCategorical(_CategoricalParams, Distribution):
     """``log_softmax((logits + G) / temperature)`` with ``G`` i.i.d. standard Gumbel."""
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
@@ -27,23 +27,6 @@ class ExpRelaxedCategorical(Distribution):
         self.temperature = temperature
         super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:],
                          validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        new = super().expand(batch_shape, _instance)
-        new._categorical = self._categorical.expand(batch_shape)
-        return new
-
-    @property
-    def param_shape(self):
-        return self._categorical.param_shape
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def probs(self):
-        return self._categorical.probs
 
     def rsample(self, sample_shape=tg.Size()):
         shape = self._extended_shape(sample_shape)

@@ -16,6 +16,7 @@ class Independent(Distribution):
     batch dimensions, making them part of the event."""
 
     arg_constraints = {}
+    _expand_dists = ("base_dist",)  # its batch shape is this one and the reinterpreted dimensions
 
     def __init__(self, base_distribution, reinterpreted_batch_ndims, validate_args=None):
         n = reinterpreted_batch_ndims
@@ -28,14 +29,6 @@ class Independent(Distribution):
         self.base_dist = base_distribution
         self.reinterpreted_batch_ndims = n
         super().__init__(shape[:cut], shape[cut:], validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        batch_shape = tg.Size(tuple(batch_shape))
-        new = super().expand(batch_shape, _instance)
-        n = self.reinterpreted_batch_ndims
-        inner = self.base_dist.batch_shape[len(self.base_dist.batch_shape) - n:]
-        new.base_dist = self.base_dist.expand(batch_shape + inner)
-        return new
 
     @property
     def has_rsample(self):

@@ -4,7 +4,7 @@ import math
 import tensorgraft as tg
 
 from . import constraints
-from .distribution import Distribution, broadcast_all
+from .distribution import CenteredAtLoc, Distribution, broadcast_all
 
 __all__ = ["VonMises"]
 
@@ -33,7 +33,7 @@ def _proposal_r(kappa):
     return (1 + rho.pow(2)) / (2 * rho)
 
 
-class VonMises(Distribution):
+class VonMises(CenteredAtLoc, Distribution):
     """Density ``exp(kappa cos(x - loc)) / (2 pi I0(kappa))`` on the circle. ``log_prob`` accepts
     any real angle (it is periodic); samples are wrapped into ``[-pi, pi)``.
 
@@ -50,14 +50,6 @@ class VonMises(Distribution):
     def __init__(self, loc, concentration, validate_args=None):
         self.loc, self.concentration = broadcast_all(loc, concentration)
         super().__init__(self.loc.shape, validate_args=validate_args)
-
-    @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def variance(self):

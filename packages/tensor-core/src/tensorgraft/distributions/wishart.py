@@ -11,7 +11,7 @@ import tensorgraft as tg
 from . import constraints
 from .continuous import Chi2
 from .exp_family import ExponentialFamily
-from .multivariate import CholeskyMatrices, _precision_to_scale_tril, expand_cached_matrices
+from .multivariate import CholeskyMatrices, given_matrix, scale_tril_from
 
 __all__ = ["Wishart"]
 
@@ -32,13 +32,11 @@ class Wishart(CholeskyMatrices, ExponentialFamily):
 
     support = constraints.positive_definite
     has_rsample = True
+    _expand_params = ("df",)
 
     def __init__(self, df, covariance_matrix=None, precision_matrix=None, scale_tril=None, validate_args=None):
-        if (covariance_matrix is not None) + (precision_matrix is not None) + (scale_tril is not None) != 1:
-            raise AssertionError("Exactly one of covariance_matrix or precision_matrix or scale_tril may be specified.")
-        given = {"covariance_matrix": covariance_matrix, "precision_matrix": precision_matrix,
-                 "scale_tril": scale_tril}
-        name, param = next((k, v) for k, v in given.items() if v is not None)
+        name, param = given_matrix(AssertionError, covariance_matrix=covariance_matrix,
+                                   precision_matrix=precision_matrix, scale_tril=scale_tril)
         if param.dim() < 2:
             raise ValueError("scale_tril must be at least two-dimensional, with optional leading batch dimensions")
         if isinstance(df, numbers.Number):
@@ -55,12 +53,7 @@ class Wishart(CholeskyMatrices, ExponentialFamily):
         setattr(self, name, param.expand(tuple(batch_shape) + tuple(event_shape)))
         super().__init__(batch_shape, event_shape, validate_args=validate_args)
         self._batch_dims = [-(i + 1) for i in range(len(self._batch_shape))]
-        if name == "scale_tril":
-            self._unbroadcasted_scale_tril = param
-        elif name == "covariance_matrix":
-            self._unbroadcasted_scale_tril = tg.linalg.cholesky(param)
-        else:
-            self._unbroadcasted_scale_tril = _precision_to_scale_tril(param)
+        self._unbroadcasted_scale_tril = scale_tril_from(name, param)
         # Bartlett: the i-th diagonal entry of the triangular factor is sqrt(Chi2(df - i))
         self._dist_chi2 = Chi2(self.df.unsqueeze(-1) - tg.arange(p, dtype=param.dtype, device=param.device))
         if bool((self.df < p).any()):
@@ -74,17 +67,11 @@ class Wishart(CholeskyMatrices, ExponentialFamily):
                 "scale_tril": constraints.lower_cholesky, "df": constraints.greater_than(p - 1)}
 
     def expand(self, batch_shape, _instance=None):
-        batch_shape = tg.Size(tuple(batch_shape))
         new = super().expand(batch_shape, _instance)
-        full = tuple(batch_shape) + tuple(self._event_shape)
-        new.df = self.df.expand(batch_shape)
-        expand_cached_matrices(self, new, full)
-        new._batch_dims = [-(i + 1) for i in range(len(batch_shape))]
-        new._dist_chi2 = self._dist_chi2.expand(tuple(batch_shape) + (self._event_shape[-1],))
+        new._batch_dims = [-(i + 1) for i in range(len(new.batch_shape))]
+        # (not an ``_expand_dists`` entry: with a scalar ``df`` its batch shape is only ``(p,)``)
+        new._dist_chi2 = self._dist_chi2.expand(new.batch_shape + (self._event_shape[-1],))
         return new
-
-    def _full_shape(self):
-        return self._batch_shape + self._event_shape
 
     def _df_matrix(self):
         return self.df.reshape(tuple(self.df.shape) + (1, 1))
