@@ -16,6 +16,7 @@ raises ModuleNotFoundError naming the distribution.
 from __future__ import annotations
 
 import importlib
+import numbers
 import warnings
 
 # PyTorch's top-level losses declare ``reduction=Mean`` but their Python binding applies 0 ("none")
@@ -38,6 +39,17 @@ def _reduction(value, function: str, position: int) -> str:
         raise TypeError(f"{function}(): argument 'reduction' (position {position}) must be int, not "
                         f"{type(value).__name__}")
     return {1: "mean", 2: "sum"}.get(value, "none")
+
+
+def number_arg(value, function: str, name: str, position: int):
+    """ATen's ``Number`` argument: a Python number, or a one-element tensor (read with ``item()``)."""
+    from .tensor import Tensor
+    if isinstance(value, Tensor) and value.numel() == 1:
+        return value.item()
+    if isinstance(value, numbers.Number):
+        return value
+    raise TypeError(f"{function}(): argument '{name}' (position {position}) must be Number, not "
+                    f"{type(value).__name__}")
 
 
 def _check_p(p) -> None:
@@ -94,7 +106,7 @@ def threshold_(input, threshold, value):
 
 
 def hardshrink(input, lambd=0.5):
-    return functional("hardshrink").hardshrink(input, lambd)
+    return functional("hardshrink").hardshrink(input, number_arg(lambd, "hardshrink", "lambd", 2))
 
 
 def prelu(input, weight):
@@ -406,4 +418,4 @@ def grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners):
 ALIASES = frozenset(
     name for name, value in list(globals().items())
     if callable(value) and not name.startswith("_") and getattr(value, "__module__", None) == __name__
-    and name != "functional")
+    and name not in ("functional", "number_arg"))
