@@ -16,8 +16,9 @@ __all__ = ["memory_format", "contiguous_format", "channels_last", "channels_last
            "copy_in_format", "relayout_like", "check_format_rank", "suggest_format"]
 
 
-class memory_format:
-    """``torch.memory_format``: one of four named singletons, printed as PyTorch prints them."""
+class _NamedSingleton:
+    """What ``memory_format`` and ``layout`` share: module-level singletons printed as PyTorch
+    prints them (``torch.channels_last``) and pickled by name."""
 
     __slots__ = ("_name",)
 
@@ -33,27 +34,22 @@ class memory_format:
         return self._name  # pickles as the module-level singleton of that name
 
 
+class memory_format(_NamedSingleton):
+    """``torch.memory_format``: one of four named singletons."""
+
+    __slots__ = ()
+
+
 contiguous_format = memory_format("contiguous_format")
 channels_last = memory_format("channels_last")
 channels_last_3d = memory_format("channels_last_3d")
 preserve_format = memory_format("preserve_format")
 
 
-class layout:
+class layout(_NamedSingleton):
     """``torch.layout``; every tensorgraft tensor is ``strided`` (no sparse or mkldnn layouts)."""
 
-    __slots__ = ("_name",)
-
-    def __init__(self, name: str):
-        self._name = name
-
-    def __repr__(self) -> str:
-        return "torch." + self._name
-
-    __str__ = __repr__
-
-    def __reduce__(self):
-        return self._name
+    __slots__ = ()
 
 
 strided = layout("strided")
@@ -96,6 +92,19 @@ def _elem_strides(a) -> tuple:
     return tuple(s // isz for s in a.strides)
 
 
+def _packed(shape, strides, order) -> bool:
+    """Whether ``strides`` (in elements) lay ``shape`` out densely in ``order`` (outermost first);
+    a dim of size 1 may have any stride."""
+    expected = 1
+    for d in reversed(order):
+        n = shape[d]
+        if n != 1:
+            if strides[d] != expected:
+                return False
+            expected *= n
+    return True
+
+
 def is_contiguous_as(a, fmt) -> bool:
     """``Tensor.is_contiguous(memory_format=fmt)``: the dims of size 1 may have any stride."""
     if fmt is None or fmt is contiguous_format or fmt is preserve_format:
@@ -105,15 +114,7 @@ def is_contiguous_as(a, fmt) -> bool:
         return False
     if a.size == 0:
         return True
-    expected = 1
-    strides = _elem_strides(a)
-    for d in reversed(dim_order(a.ndim, fmt)):
-        n = a.shape[d]
-        if n != 1:
-            if strides[d] != expected:
-                return False
-            expected *= n
-    return True
+    return _packed(a.shape, _elem_strides(a), dim_order(a.ndim, fmt))
 
 
 def has_format_strides(a, fmt) -> bool:
@@ -140,14 +141,7 @@ def _dense_order(a):
     no overlap); None otherwise. Ties (size-1 dims) keep the logical order."""
     strides = _elem_strides(a)
     order = sorted(range(a.ndim), key=lambda d: (-strides[d], d))
-    expected = 1
-    for d in reversed(order):
-        n = a.shape[d]
-        if n != 1:
-            if strides[d] != expected:
-                return None
-            expected *= n
-    return tuple(order)
+    return tuple(order) if _packed(a.shape, strides, order) else None
 
 
 def suggest_format(a):

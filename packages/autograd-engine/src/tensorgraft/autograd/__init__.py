@@ -32,17 +32,28 @@ _LAZY = {  # attribute -> submodule that defines it
 _SUBMODULES = frozenset({"graph", "function", "formulas", "hookspecs", "grad_mode", "functional", "variable"})
 
 
+def _lazy_attributes(module_globals, lazy):
+    """A module ``__getattr__`` for names that submodules define, imported on first access
+    (``lazy``: name -> submodule) and then kept in the module (``tensorgraft.func`` uses it too)."""
+    package = module_globals["__name__"]
+
+    def __getattr__(name):
+        sub = lazy.get(name)
+        if sub is None:
+            raise AttributeError(f"module '{package}' has no attribute '{name}'")
+        value = getattr(_importlib.import_module(f"{package}.{sub}"), name)
+        module_globals[name] = value
+        return value
+    return __getattr__
+
+
+_lazy_attribute = _lazy_attributes(globals(), _LAZY)
 
 
 def __getattr__(name):
     if name in _SUBMODULES:
         return _importlib.import_module(f"{__name__}.{name}")
-    sub = _LAZY.get(name)
-    if sub is None:
-        raise AttributeError(f"module '{__name__}' has no attribute '{name}'")
-    value = getattr(_importlib.import_module(f"{__name__}.{sub}"), name)
-    globals()[name] = value
-    return value
+    return _lazy_attribute(name)
 
 
 def __dir__():

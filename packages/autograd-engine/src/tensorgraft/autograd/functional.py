@@ -142,6 +142,16 @@ def _seeds_for(tensors):
     return tuple(_tg.zeros_like(t).requires_grad_(True) for t in tensors)
 
 
+def _double_vjp(ys, xs, directions, create_graph, strict, if_missing=None):
+    """``J v`` for ``J = d ys / d xs`` by the double-vjp trick (jvp, hvp): ``w -> J^T w`` is linear
+    in ``w``, so its derivative with respect to ``w`` in the direction ``v`` is ``J v``. Returns
+    the product per entry of ``ys`` (None where unreachable); ``strict``/``if_missing`` apply to
+    the intermediate ``J^T w``."""
+    free = _seeds_for(ys)
+    transposed = _settle(_pull_back(ys, xs, free, create_graph=True), xs, strict, if_missing=if_missing)
+    return _pull_back(transposed, free, directions, create_graph)
+
+
 def _msg_output_unused(k):
     return (f"The output of the user-provided function is independent of input {k}. This is not allowed in "
             "strict mode.")
@@ -206,11 +216,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         out_tuple, outs = _tensors_of(func(*xs), _FN_OUT, "jvp")
         if strict:
             _demand_differentiable(outs)
-        # w -> J^T w is linear in w; its derivative with respect to w in the direction v is J v
-        free = _seeds_for(outs)
-        transposed = _settle(_pull_back(outs, xs, free, create_graph=True), xs, strict,
-                             if_missing=_msg_output_unused)
-        found = _pull_back(transposed, free, tangents, create_graph)
+        found = _double_vjp(outs, xs, tangents, create_graph, strict, if_missing=_msg_output_unused)
         product = _settle(
             found, outs, strict,
             if_missing=lambda k: (f"The gradient with respect to the input is independent of entry {k} in the "
@@ -305,42 +311,39 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, out
                     strategy=outer_jacobian_strategy)
 
 
-def vhp(func, inputs, v=None, create_graph=False, strict=False):
-    """``(func(inputs), v^T H)`` for the scalar-valued ``func`` with Hessian ``H`` at ``inputs``."""
+def _hessian_product(caller, func, inputs, v, create_graph, strict, forward, if_missing):
+    """``(func(inputs), product)`` for vhp and hvp: ``v^T H`` as the gradient of ``<v, grad f>``, or
+    (``forward``) ``H v`` by the double-vjp trick on the gradient. ``if_missing`` words strict
+    mode's error for a product entry the directions do not reach."""
     with enable_grad():
-        in_tuple, xs = _tensors_of(inputs, "inputs", "vhp")
-        directions = _direction(v, xs, in_tuple, "vhp", about_inputs=True)
+        in_tuple, xs = _tensors_of(inputs, "inputs", caller)
+        directions = _direction(v, xs, in_tuple, caller, about_inputs=True)
         xs = _stand_ins(xs, create_graph)
-        value, gradient = _first_derivative(func, "vhp", xs, strict)
-        # v^T H is the gradient of <v, grad f>
-        found = _pull_back(gradient, xs, directions, create_graph)
-        product = _settle(
-            found, xs, strict,
-            if_missing=lambda k: (f"The jacobian of the user-provided function is independent of input {k}. "
-                                  "This is not allowed in strict mode."),
-            if_constant=_msg_hessian_const if create_graph else None)
+        value, gradient = _first_derivative(func, caller, xs, strict)
+        if forward:
+            # an entry of H^T w that w does not reach is zero; strict mode objects one step later,
+            # when the final derivative turns out not to depend on the matching entry of w
+            found = _double_vjp(gradient, xs, directions, create_graph, strict=False)
+        else:
+            found = _pull_back(gradient, xs, directions, create_graph)
+        product = _settle(found, xs, strict, if_missing=if_missing,
+                          if_constant=_msg_hessian_const if create_graph else None)
     return (_deliver((value,), create_graph)[0],
             _shape_like(in_tuple, _deliver(product, create_graph)))
+
+
+def vhp(func, inputs, v=None, create_graph=False, strict=False):
+    """``(func(inputs), v^T H)`` for the scalar-valued ``func`` with Hessian ``H`` at ``inputs``."""
+    return _hessian_product(
+        "vhp", func, inputs, v, create_graph, strict, forward=False,
+        if_missing=lambda k: (f"The jacobian of the user-provided function is independent of input {k}. "
+                              "This is not allowed in strict mode."))
 
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), H v)`` for the scalar-valued ``func`` with Hessian ``H`` at ``inputs``."""
-    with enable_grad():
-        in_tuple, xs = _tensors_of(inputs, "inputs", "hvp")
-        directions = _direction(v, xs, in_tuple, "hvp", about_inputs=True)
-        xs = _stand_ins(xs, create_graph)
-        value, gradient = _first_derivative(func, "hvp", xs, strict)
-        # w -> H^T w is linear in w; differentiating it in w along v gives H v
-        # (an entry of H^T w that w does not reach is zero; strict mode objects one step later, when
-        # the final derivative turns out not to depend on the matching entry of w)
-        free = _seeds_for(gradient)
-        transposed = _settle(_pull_back(gradient, xs, free, create_graph=True), xs, strict=False)
-        found = _pull_back(transposed, free, directions, create_graph)
-        product = _settle(
-            found, xs, strict,
-            if_missing=lambda k: (f"The hessian of the user-provided function is independent of entry {k} in "
-                                  "the grad_jacobian. This is not allowed in strict mode as it prevents from "
-                                  "using the double backward trick to replace forward mode AD."),
-            if_constant=_msg_hessian_const if create_graph else None)
-    return (_deliver((value,), create_graph)[0],
-            _shape_like(in_tuple, _deliver(product, create_graph)))
+    return _hessian_product(
+        "hvp", func, inputs, v, create_graph, strict, forward=True,
+        if_missing=lambda k: (f"The hessian of the user-provided function is independent of entry {k} in "
+                              "the grad_jacobian. This is not allowed in strict mode as it prevents from "
+                              "using the double backward trick to replace forward mode AD."))

@@ -25,7 +25,7 @@ How they differ from PyTorch's (same results, different machinery):
 """
 from __future__ import annotations
 
-import importlib as _importlib
+from tensorgraft.autograd import _lazy_attributes
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap", "functional_call",
            "stack_module_state"]
@@ -36,14 +36,7 @@ _LAZY = {  # attribute -> submodule that defines it
     "vmap": "_vmap", "functional_call": "_functional_call", "stack_module_state": "_functional_call",
 }
 
-
-def __getattr__(name):
-    sub = _LAZY.get(name)
-    if sub is None:
-        raise AttributeError(f"module '{__name__}' has no attribute '{name}'")
-    value = getattr(_importlib.import_module(f"{__name__}.{sub}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = _lazy_attributes(globals(), _LAZY)
 
 
 def __dir__():

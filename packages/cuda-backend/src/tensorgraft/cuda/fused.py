@@ -265,21 +265,33 @@ def gelu(a, approximate="none"):
     return _kernel("gelu")(a)
 
 
-def layer_norm(a, normalized_ndim, weight=None, bias=None, eps=1e-5):
-    """Normalise over the last ``normalized_ndim`` dims; returns (out, mean, rstd) (mean/rstd keep dims)."""
-    cp = _cp()
+def _moments(cp, a, normalized_ndim, eps):
+    """Mean and reciprocal standard deviation (biased variance) over the last ``normalized_ndim``
+    dims of ``a``, dims kept: the statistics of layer norm."""
     axes = tuple(range(a.ndim - normalized_ndim, a.ndim))
     n = 1
     for ax in axes:
         n *= a.shape[ax]
     mean = a.mean(axis=axes, keepdims=True)
     var = _kernel("sq_dev")(a, mean, axis=axes, keepdims=True) / a.dtype.type(n)
-    rstd = cp.reciprocal(cp.sqrt(var + a.dtype.type(eps)))
+    return mean, cp.reciprocal(cp.sqrt(var + a.dtype.type(eps)))
+
+
+def _affine_params(cp, a, normalized_ndim, weight, bias):
+    """Layer norm's weight and bias, ones and zeros of the normalised shape standing in for a missing one."""
+    shape = a.shape[a.ndim - normalized_ndim:]
+    return (weight if weight is not None else cp.ones(shape, a.dtype),
+            bias if bias is not None else cp.zeros(shape, a.dtype))
+
+
+def layer_norm(a, normalized_ndim, weight=None, bias=None, eps=1e-5):
+    """Normalise over the last ``normalized_ndim`` dims; returns (out, mean, rstd) (mean/rstd keep dims)."""
+    cp = _cp()
+    mean, rstd = _moments(cp, a, normalized_ndim, eps)
     if weight is None and bias is None:
         out = _kernel("norm")(a, mean, rstd)
     else:
-        w = weight if weight is not None else cp.ones(a.shape[a.ndim - normalized_ndim:], a.dtype)
-        b = bias if bias is not None else cp.zeros(a.shape[a.ndim - normalized_ndim:], a.dtype)
+        w, b = _affine_params(cp, a, normalized_ndim, weight, bias)
         out = _kernel("norm_affine")(a, mean, rstd, w, b)
     return out, mean, rstd
 
@@ -301,19 +313,11 @@ def gelu_op_kernel(x, approximate):
 def layer_norm_op_kernel(x, w, b, nd, eps):
     """nn.layer_norm's kernel: (out, xhat, invstd)."""
     cp = _cp()
-    axes = tuple(range(x.ndim - nd, x.ndim))
-    n = 1
-    for ax in axes:
-        n *= x.shape[ax]
-    mean = x.mean(axis=axes, keepdims=True)
-    var = _kernel("sq_dev")(x, mean, axis=axes, keepdims=True) / x.dtype.type(n)
-    invstd = cp.reciprocal(cp.sqrt(var + x.dtype.type(eps)))
+    mean, invstd = _moments(cp, x, nd, eps)
     xhat = _kernel("norm")(x, mean, invstd)
     if w is None and b is None:
         return xhat, xhat, invstd
-    shape = x.shape[x.ndim - nd:]
-    w = w if w is not None else cp.ones(shape, x.dtype)
-    b = b if b is not None else cp.zeros(shape, x.dtype)
+    w, b = _affine_params(cp, x, nd, w, b)
     return _kernel("affine")(xhat, w, b), xhat, invstd
 
 

@@ -29,39 +29,36 @@ def _handle(pynvml, device):
     return pynvml.nvmlDeviceGetHandleByPciBusId(bus_id.encode() if isinstance(bus_id, str) else bus_id), index
 
 
-def utilization(device=None) -> int:
-    """Percent of the last sample period during which a kernel was running on the GPU."""
+def _reading(device, query) -> int:
+    """One NVML figure of a CUDA device (None: the current one): ``query(pynvml, handle)`` as an int."""
     pynvml = _pynvml()
     handle, _ = _handle(pynvml, device)
-    return int(pynvml.nvmlDeviceGetUtilizationRates(handle).gpu)
+    return int(query(pynvml, handle))
+
+
+def utilization(device=None) -> int:
+    """Percent of the last sample period during which a kernel was running on the GPU."""
+    return _reading(device, lambda nvml, handle: nvml.nvmlDeviceGetUtilizationRates(handle).gpu)
 
 
 def temperature(device=None) -> int:
     """The GPU sensor's average temperature in degrees Celsius."""
-    pynvml = _pynvml()
-    handle, _ = _handle(pynvml, device)
-    return int(pynvml.nvmlDeviceGetTemperature(handle, NVML_TEMPERATURE_GPU))
+    return _reading(device, lambda nvml, handle: nvml.nvmlDeviceGetTemperature(handle, NVML_TEMPERATURE_GPU))
 
 
 def power_draw(device=None) -> int:
     """The GPU's average power draw in milliwatts."""
-    pynvml = _pynvml()
-    handle, _ = _handle(pynvml, device)
-    return int(pynvml.nvmlDeviceGetPowerUsage(handle))
+    return _reading(device, lambda nvml, handle: nvml.nvmlDeviceGetPowerUsage(handle))
 
 
 def clock_rate(device=None) -> int:
     """The SM clock in MHz."""
-    pynvml = _pynvml()
-    handle, _ = _handle(pynvml, device)
-    return int(pynvml.nvmlDeviceGetClockInfo(handle, NVML_CLOCK_SM))
+    return _reading(device, lambda nvml, handle: nvml.nvmlDeviceGetClockInfo(handle, NVML_CLOCK_SM))
 
 
 def device_memory_used(device=None) -> int:
     """Device memory in use, in bytes, by every process (as nvidia-smi reports it)."""
-    pynvml = _pynvml()
-    handle, _ = _handle(pynvml, device)
-    return int(pynvml.nvmlDeviceGetMemoryInfo(handle).used)
+    return _reading(device, lambda nvml, handle: nvml.nvmlDeviceGetMemoryInfo(handle).used)
 
 
 def list_gpu_processes(device=None) -> str:

@@ -2,7 +2,7 @@
 ``cupy.cuda.nvtx``. Without CUDA, or a CuPy built without NVTX, each call raises PyTorch's error."""
 from __future__ import annotations
 
-import functools
+import contextlib
 import threading
 
 from ._backend import BACKEND as _B
@@ -50,7 +50,7 @@ def mark(msg) -> None:
     _library().Mark(msg)
 
 
-class range:  # noqa: N801 - PyTorch's name; it shadows the builtin inside this module only
+class range(contextlib.ContextDecorator):  # noqa: N801 - PyTorch's name; it shadows the builtin in this module only
     """``with nvtx.range("epoch {}", i):`` or ``@nvtx.range("forward")``: one NVTX range around
     the block or each call, labelled ``msg.format(*args, **kwargs)``."""
 
@@ -64,10 +64,3 @@ class range:  # noqa: N801 - PyTorch's name; it shadows the builtin inside this 
     def __exit__(self, *exc_info):
         range_pop()
         return False
-
-    def __call__(self, fn):
-        @functools.wraps(fn)
-        def ranged(*args, **kwargs):
-            with self:
-                return fn(*args, **kwargs)
-        return ranged

@@ -33,9 +33,17 @@ def wrap_dims(dim, ndim: int):
     return () if ndim == 0 else (d,)
 
 
+def spread_args(args: tuple) -> tuple:
+    """``f(a, b)`` and ``f([a, b])`` / ``f((a, b))`` alike (``block_diag``, ``einsum``...): the
+    arguments as one tuple."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(args[0])
+    return args
+
+
 def shape_arg(args, fname: str):
     """``view(2, 3)`` / ``view((2, 3))`` / ``view([2, 3])``."""
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):  # spread_args, inlined: view/reshape run it per call
         args = tuple(args[0])
     out = []
     for a in args:

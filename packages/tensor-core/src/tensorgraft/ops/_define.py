@@ -40,3 +40,16 @@ def binary(name, xp_attr=None, kernel=None, *, mode="same", inplace=True, dunder
     return defop(name, xp_attr=xp_attr if kernel is None else None, kernel=kernel, frontend=frontend,
                  inplace=(name + "_") if inplace is True else inplace, binary_mode=mode,
                  dunders=tuple(dunders), rdunders=tuple(rdunders), idunders=tuple(idunders), **kw)
+
+
+def gradient_scatter(name, kernel, attr_names):
+    """Declare a private op that places a gradient into a tensor of the input's shape
+    (``_frontend.make_gradient_scatter``) and return the function backward formulas call,
+    ``f(grad, shape, *args)``: it reaches the op's frontend, which exists once the op is bound."""
+    op = defop(name, kernel=kernel, frontend=lambda op: F.make_gradient_scatter(op, attr_names), method=False,
+               public=False)
+
+    def scatter(grad, shape, *args):
+        return op.frontend(grad, shape, *args)
+    scatter.__name__ = scatter.__qualname__ = name.lstrip("_")
+    return scatter

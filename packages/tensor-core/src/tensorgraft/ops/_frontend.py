@@ -122,6 +122,24 @@ def make_unary(opdef, *, to_float: bool = False, keep_int: bool = True):
     return unary
 
 
+# --------------------------------------------------------------------------- gradient scatters
+def make_gradient_scatter(opdef, attr_names):
+    """``f(grad, *args)`` for the private ops backward formulas call to place a gradient into a
+    tensor of the input's shape (``_index_backward``, ``_diagonal_backward``, ``_unfold_backward``,
+    declared with ``_define.gradient_scatter``): the kernel gets ``grad``'s array and ``args``; the node it records (so that higher orders work)
+    keeps ``args`` under ``attr_names`` (None: one the formula does not read)."""
+    table = opdef.table
+
+    def scatter(grad, *args):
+        out = wrap(table[grad._device.type](grad._data, *args), grad._device)
+        if grad._requires_grad and _gs.enabled:
+            Tensor._autograd.record(opdef, out, (grad,), {k: v for k, v in zip(attr_names, args) if k is not None})
+        return out
+
+    scatter.__name__ = scatter.__qualname__ = opdef.name.lstrip("_")
+    return scatter
+
+
 # --------------------------------------------------------------------------- binary elementwise
 def _promote_pair(name, a, ra, b, rb, mode):
     """Slow path of binary ops: operands of different dtypes, 0-d tensors or scalars.
@@ -430,10 +448,11 @@ def complex_into_real(npdtype, via_double: bool = False) -> RuntimeError:
     return RuntimeError(f"value cannot be converted to type {name} without overflow")
 
 
-def write_out(out, value, opname: str):
+def write_out(out, value, opname: str, stacklevel: int = 3):
     """``f(..., out=out)``: PyTorch's rules for the result array ``value``. The dtype may only go
     up a category (float into a double out, not into an int one); an ``out`` of another shape is
-    resized (with PyTorch's deprecation warning unless it was empty). Returns ``out``."""
+    resized (with PyTorch's deprecation warning unless it was empty; ``stacklevel`` points it at
+    the user's call). Returns ``out``."""
     if not isinstance(out, Tensor):
         raise TypeError(f"{opname}(): argument 'out' must be Tensor, not {type(out).__name__}")
     check_not_inference(out)
@@ -441,10 +460,19 @@ def write_out(out, value, opname: str):
     if tuple(value.shape) != out._data.shape:
         if out._data.size:
             import warnings
-            warnings.warn(_RESIZED.format(old=list(out._data.shape), new=list(value.shape)), UserWarning, stacklevel=3)
+            warnings.warn(_RESIZED.format(old=list(out._data.shape), new=list(value.shape)), UserWarning,
+                          stacklevel=stacklevel)
         out.resize_(tuple(value.shape))
     store_into(out, value, opname)
     return out
+
+
+def write_outs(out, results, opname: str, result_type):
+    """``f(..., out=(a, b))`` for an op returning a named tuple: each of ``results`` written into
+    the ``out`` tensor at its position (``write_out``'s rules); returns the named tuple of those."""
+    for k, r in enumerate(results):
+        write_out(out[k], r._data, opname, stacklevel=4)
+    return result_type(*(out[k] for k in range(len(results))))
 
 
 def with_axis_alias(fn, opname: str):

@@ -17,6 +17,7 @@ from .. import dtypes as _dt
 from ..grad_mode import state as _gs
 from ..tensor import Tensor, wrap
 from . import _frontend as F
+from ._args import spread_args
 from ._define import CORE_OPS, defop
 
 _FIRST = len(CORE_OPS)
@@ -33,8 +34,7 @@ def _check(input, name, argname="input", pos=1):
 
 
 def _tensors(args, name):
-    if len(args) == 1 and isinstance(args[0], (list, tuple)):
-        args = tuple(args[0])
+    args = spread_args(args)
     for i, t in enumerate(args):
         if not isinstance(t, Tensor):
             raise TypeError(f"{name}(): argument 'tensors' (position {i + 1}) must be tuple of Tensors, not "

@@ -245,21 +245,25 @@ unary("digamma", kernel=_digamma, to_float=True, samples=_positive_unary_samples
       elementwise=True, requires=("scipy",))
 
 
-def _polygamma_frontend(op):
-    table = op.table
+def run_with_order(op, input, order, attr, float_kinds="fc"):
+    """The kernel of a special function with an integer order (polygamma's n, mvlgamma's p) run on
+    ``input``, an integer one cast to the default float dtype first; records the order as ``attr``."""
+    a = input._data
+    if a.dtype.kind not in float_kinds:
+        a = a.astype(_dt.get_default_dtype().np)
+    out = wrap(op.table[input._device.type](a, order), input._device)
+    if input._requires_grad and _gs.enabled:
+        Tensor._autograd.record(op, out, (input,), {attr: order})
+    return out
 
+
+def _polygamma_frontend(op):
     def polygamma(n, input):
         if not isinstance(input, Tensor):
             raise F.not_a_tensor("polygamma", "input", 2, input)
         if n < 0:
             raise RuntimeError("polygamma(n, x) does not support negative n.")
-        a = input._data
-        if a.dtype.kind not in "fc":
-            a = a.astype(_dt.get_default_dtype().np)
-        out = wrap(table[input._device.type](a, int(n)), input._device)
-        if input._requires_grad and _gs.enabled:
-            Tensor._autograd.record(op, out, (input,), {"n": int(n)})
-        return out
+        return run_with_order(op, input, int(n), "n")
     return polygamma
 
 

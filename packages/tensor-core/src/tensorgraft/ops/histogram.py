@@ -243,9 +243,7 @@ def _histogram_frontend(op):
         hist = hist.reshape(-1)
         edge = edges[0]
         if out is not None:
-            F.write_out(out[0], hist._data, "histogram")
-            F.write_out(out[1], edge._data, "histogram")
-            return Ret(out[0], out[1])
+            return F.write_outs(out, (hist, edge), "histogram", Ret)
         return Ret(hist, edge)
     return histogram
 

@@ -20,7 +20,7 @@ from ..grad_mode import state as _gs
 from ..tensor import Tensor, wrap, wrap_view
 from . import _frontend as F
 from ._args import wrap_dim
-from ._define import defop
+from ._define import defop, gradient_scatter
 
 _INTS = (int, np.integer)
 _FULL = slice(None)
@@ -483,6 +483,7 @@ def _add_at(xp, out, idx, vals):
 
 
 def _index_backward_kernel(xp, g, shape, idx):
+    """Scatter-add ``g`` into zeros of ``shape`` at ``idx`` (repeated indices accumulate)."""
     out = xp.zeros(shape, dtype=g.dtype)
     basic, adv = idx
     v = out[basic] if basic is not None else out
@@ -493,26 +494,13 @@ def _index_backward_kernel(xp, g, shape, idx):
     return out
 
 
-def _index_backward_frontend(op):
-    table = op.table
-
-    def index_backward(grad, shape, index):
-        """Scatter-add ``grad`` into zeros of ``shape`` at ``index`` (repeated indices accumulate)."""
-        out = wrap(table[grad._device.type](grad._data, shape, index), grad._device)
-        if grad._requires_grad and _gs.enabled:
-            Tensor._autograd.record(op, out, (grad,), {"index": index, "shape": shape})
-        return out
-    return index_backward
-
-
-_index_backward = defop("_index_backward", kernel=_index_backward_kernel, frontend=_index_backward_frontend,
-                        method=False, public=False)
+_scatter_at_index = gradient_scatter("_index_backward", _index_backward_kernel, ("shape", "index"))
 
 
 def index_backward(grad, shape, index):
     if not isinstance(index, tuple) or len(index) != 2 or not (index[0] is None or isinstance(index[0], tuple)):
         index = (index if isinstance(index, tuple) else (index,), None)
-    return _index_backward.frontend(grad, shape, index)
+    return _scatter_at_index(grad, shape, index)
 
 
 def masked_out(g, index):
@@ -760,6 +748,20 @@ def _vec_index(index, fname, pos=3):
     return idx.reshape(-1)
 
 
+def _index_args(fname, input, dim, index, *source):
+    """``(array, dim, index vector)`` of an index_* op (add, copy, fill) once its tensor arguments
+    pass PyTorch's checks, in PyTorch's order; a ``source`` given is argument 4. index_select, a
+    plain gather at a fraction of their cost, writes the checks out rather than pay the call."""
+    if not isinstance(input, Tensor):
+        raise F.not_a_tensor(fname, "input", 1, input)
+    for src in source:
+        if not isinstance(src, Tensor):
+            raise F.not_a_tensor(fname, "source", 4, src)
+    a = input._data
+    idx = _vec_index(index, fname)
+    return a, wrap_dim(dim, a.ndim), idx
+
+
 def _index_select_kernel(xp, a, dim, idx):
     if a.ndim == 0:
         return a.reshape(1)[idx]
@@ -832,13 +834,7 @@ def _index_add_frontend(op):
     table = op.table
 
     def index_add(input, dim, index, source, *, alpha=1):
-        if not isinstance(input, Tensor):
-            raise F.not_a_tensor("index_add", "input", 1, input)
-        if not isinstance(source, Tensor):
-            raise F.not_a_tensor("index_add", "source", 4, source)
-        a = input._data
-        idx = _vec_index(index, "index_add")
-        d = wrap_dim(dim, a.ndim)
+        a, d, idx = _index_args("index_add", input, dim, index, source)
         _source_checks("index_add_", a, d, idx, source._data)
         _index_bounds("", idx, a.shape[d] if a.ndim else 1, d, RuntimeError)
         res = wrap(table[input._device.type](a, d, idx, source._data, alpha), input._device)
@@ -862,13 +858,7 @@ def _index_copy_frontend(op):
     table = op.table
 
     def index_copy(input, dim, index, source):
-        if not isinstance(input, Tensor):
-            raise F.not_a_tensor("index_copy", "input", 1, input)
-        if not isinstance(source, Tensor):
-            raise F.not_a_tensor("index_copy", "source", 4, source)
-        a = input._data
-        idx = _vec_index(index, "index_copy")
-        d = wrap_dim(dim, a.ndim)
+        a, d, idx = _index_args("index_copy", input, dim, index, source)
         _source_checks("index_copy_", a, d, idx, source._data)
         _index_bounds("index_copy_(): ", idx, a.shape[d] if a.ndim else 1, d)
         if source._data.dtype != a.dtype:
@@ -895,11 +885,7 @@ def _index_fill_frontend(op):
     table = op.table
 
     def index_fill(input, dim, index, value):
-        if not isinstance(input, Tensor):
-            raise F.not_a_tensor("index_fill", "input", 1, input)
-        a = input._data
-        idx = _vec_index(index, "index_fill")
-        d = wrap_dim(dim, a.ndim)
+        a, d, idx = _index_args("index_fill", input, dim, index)
         _index_bounds("", idx, a.shape[d] if a.ndim else 1, d)
         if isinstance(value, Tensor):
             if value._data.ndim != 0:

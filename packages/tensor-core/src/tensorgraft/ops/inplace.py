@@ -19,6 +19,7 @@ from ..tensor import Tensor, wrap
 from . import _frontend as F
 from ._args import wrap_dim
 from ._define import CORE_OPS, defop
+from .shape import t_dims
 
 _OPS = {op.name: op for op in CORE_OPS}  # the out-of-place ops declared before this module
 
@@ -79,11 +80,7 @@ def _transpose_(self, dim0, dim1):
 
 
 def _t_(self):
-    _check(self, "t_")
-    nd = self._data.ndim
-    if nd > 2:
-        raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is {nd}D")
-    dims = (1, 0) if nd == 2 else tuple(range(nd))
+    dims = t_dims(self, "t_")
     return _restride(self, "t_", self._data.transpose(dims), "t", {"dims": dims}, "TBackward1")
 
 

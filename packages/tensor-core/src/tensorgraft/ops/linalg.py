@@ -14,7 +14,7 @@ from .. import dtypes as _dt
 from ..grad_mode import state as _gs
 from ..tensor import Tensor, wrap
 from . import _frontend as F
-from ._args import wrap_dim
+from ._args import spread_args, wrap_dim
 from ..amp._state import state as _autocast  # autocast's flag (tensorgraft.amp)
 from ._define import defop
 
@@ -433,8 +433,7 @@ def _einsum_frontend(op):
     def einsum(equation, *operands):
         if isinstance(equation, Tensor):
             equation, operands = _sublist_equation((equation,) + operands)
-        if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
-            operands = tuple(operands[0])
+        operands = spread_args(operands)
         for k, t in enumerate(operands):
             if not isinstance(t, Tensor):
                 raise TypeError(f"einsum(): argument 'operands' must be tuple of Tensors, but found element of type "
@@ -656,15 +655,23 @@ defop("trace", kernel=lambda xp, a, npd: xp.asarray(xp.trace(a, dtype=npd)), fro
 
 
 # --------------------------------------------------------------------------- torch.linalg solvers
-def _square(fname, t):
+def square_matrices(fname, t, argname="A"):
+    """``t``'s array, checked to be a Tensor holding a batch of square matrices (PyTorch's messages
+    call it A whatever the argument's name)."""
     if not isinstance(t, Tensor):
-        raise F.not_a_tensor(fname, "A", 1, t)
+        raise F.not_a_tensor(fname, argname, 1, t)
     a = t._data
     if a.ndim < 2:
         raise RuntimeError(f"{fname}: The input tensor A must have at least 2 dimensions.")
     if a.shape[-1] != a.shape[-2]:
         raise RuntimeError(f"{fname}: A must be batches of square matrices, but they are {a.shape[-2]} by "
                            f"{a.shape[-1]} matrices")
+    return a
+
+
+def _square(fname, t):
+    """The solvers' input check: square matrices of a dtype their kernels take."""
+    a = square_matrices(fname, t)
     _float_check(fname, t)
     return a
 
@@ -1094,14 +1101,7 @@ defop("linalg_solve_triangular", kernel=_solve_triangular_kernel, frontend=_solv
 
 
 def _matrix_power(A, n):
-    if not isinstance(A, Tensor):
-        raise F.not_a_tensor("linalg.matrix_power", "A", 1, A)
-    a = A._data
-    if a.ndim < 2:
-        raise RuntimeError("linalg.matrix_power: The input tensor A must have at least 2 dimensions.")
-    if a.shape[-1] != a.shape[-2]:
-        raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but they are {a.shape[-2]} by "
-                           f"{a.shape[-1]} matrices")
+    a = square_matrices("linalg.matrix_power", A)  # any dtype: integer matrices have powers too
     n = int(n)
     if n == 0:
         from .creation import eye

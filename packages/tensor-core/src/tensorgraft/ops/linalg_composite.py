@@ -15,11 +15,12 @@ import numpy as np
 
 from ..tensor import Tensor, wrap
 from . import _frontend as F
+from ._args import spread_args
 from ._define import defop
 from .decompositions import _record_fn, householder_composite
 from .linalg import (
     LinAlgError, _batch_prefix, _float_check, _host, _mk, _record, _spd, _tensor_args, _well, check_batches,
-    solve_triangular_array,
+    solve_triangular_array, square_matrices,
 )
 from .lu import _lu_factor_ex, _lu_solve
 
@@ -117,24 +118,31 @@ def _check_batch_pair(fname, b, a, bname, aname):
                                f"{t._data.ndim} dimensions instead")
 
 
+def _check_legacy_solve(fname, B, A, bname, dtype_prefix=""):
+    """The checks triangular_solve and cholesky_solve share, in PyTorch's order: right-hand sides
+    ``B`` against a batch of square matrices ``A`` (same dtype, broadcastable batch dims)."""
+    _check_batch_pair(fname, B, A, bname, "A")
+    a, b = A._data, B._data
+    if a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(f"A must be batches of square matrices, but they are {a.shape[-2]} by {a.shape[-1]} "
+                           "matrices")
+    if b.shape[-2] != a.shape[-1]:
+        raise RuntimeError(f"{fname}: Incompatible matrix sizes for {fname}: each A matrix is {a.shape[-2]} by "
+                           f"{a.shape[-1]} but each b matrix is {b.shape[-2]} by {b.shape[-1]}")
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"{dtype_prefix}Expected b and A to have the same dtype, but found b of type "
+                           f"{F._type_name(b.dtype)} and A of type {F._type_name(a.dtype)} instead.")
+    _float_check(fname, A)
+    check_batches(b.shape[:-2], a.shape[:-2])
+
+
 def _triangular_solve_frontend(op):
     table = op.table
 
     def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False, *, out=None):
         _tensor_args("triangular_solve", ("input", "A"), input, A)
-        _check_batch_pair("triangular_solve", input, A, "b", "A")
+        _check_legacy_solve("triangular_solve", input, A, "b", dtype_prefix="triangular_solve: ")
         a, b = A._data, input._data
-        if a.shape[-1] != a.shape[-2]:
-            raise RuntimeError(f"A must be batches of square matrices, but they are {a.shape[-2]} by {a.shape[-1]} "
-                               "matrices")
-        if b.shape[-2] != a.shape[-1]:
-            raise RuntimeError(f"triangular_solve: Incompatible matrix sizes for triangular_solve: each A matrix is "
-                               f"{a.shape[-2]} by {a.shape[-1]} but each b matrix is {b.shape[-2]} by {b.shape[-1]}")
-        if a.dtype != b.dtype:
-            raise RuntimeError(f"triangular_solve: Expected b and A to have the same dtype, but found b of type "
-                               f"{F._type_name(b.dtype)} and A of type {F._type_name(a.dtype)} instead.")
-        _float_check("triangular_solve", A)
-        check_batches(b.shape[:-2], a.shape[:-2])
         shape = tuple(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
         xp_b = b if b.shape[:-2] == shape else np.broadcast_to(b, shape + b.shape[-2:]) \
             if isinstance(b, np.ndarray) else b
@@ -169,20 +177,8 @@ def _cholesky_solve_frontend(op):
 
     def cholesky_solve(input, input2, upper=False, *, out=None):
         _tensor_args("cholesky_solve", ("input", "input2"), input, input2)
-        _check_batch_pair("cholesky_solve", input, input2, "B", "A")
-        b, l = input._data, input2._data
-        if l.shape[-1] != l.shape[-2]:
-            raise RuntimeError(f"A must be batches of square matrices, but they are {l.shape[-2]} by {l.shape[-1]} "
-                               "matrices")
-        if b.shape[-2] != l.shape[-1]:
-            raise RuntimeError(f"cholesky_solve: Incompatible matrix sizes for cholesky_solve: each A matrix is "
-                               f"{l.shape[-2]} by {l.shape[-1]} but each b matrix is {b.shape[-2]} by {b.shape[-1]}")
-        if b.dtype != l.dtype:
-            raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
-                               f"{F._type_name(b.dtype)} and A of type {F._type_name(l.dtype)} instead.")
-        _float_check("cholesky_solve", input2)
-        check_batches(b.shape[:-2], l.shape[:-2])
-        res = wrap(table[input._device.type](b, l, upper), input._device)
+        _check_legacy_solve("cholesky_solve", input, input2, "B")
+        res = wrap(table[input._device.type](input._data, input2._data, upper), input._device)
         return _record(op, res, (input, input2), {"upper": upper}, "CholeskySolveBackward0")
     return cholesky_solve
 
@@ -213,14 +209,7 @@ def _cholesky_inverse_frontend(op):
     table = op.table
 
     def cholesky_inverse(input, upper=False, *, out=None):
-        if not isinstance(input, Tensor):
-            raise F.not_a_tensor("cholesky_inverse", "input", 1, input)
-        a = input._data
-        if a.ndim < 2:
-            raise RuntimeError("cholesky_inverse: The input tensor A must have at least 2 dimensions.")
-        if a.shape[-1] != a.shape[-2]:
-            raise RuntimeError(f"cholesky_inverse: A must be batches of square matrices, but they are {a.shape[-2]} "
-                               f"by {a.shape[-1]} matrices")
+        a = square_matrices("cholesky_inverse", input, "input")
         _float_check("cholesky_inverse", input)
         res = wrap(table[input._device.type](a, upper), input._device)
         return _record(op, res, (input,), {"upper": upper}, "CholeskyInverseBackward0")
@@ -350,8 +339,7 @@ def _chain_matmul(*matrices, out=None):
     warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
                   "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than multiple "
                   "parameters.", UserWarning, stacklevel=2)
-    if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)):
-        matrices = tuple(matrices[0])
+    matrices = spread_args(matrices)
     if len(matrices) == 1:
         return matrices[0].clone()
     return _lin().multi_dot(list(matrices))

@@ -83,9 +83,7 @@ def _cummaxmin_frontend(which):
             if input._requires_grad and _gs.enabled:
                 Tensor._autograd.record(op, vals, (input,), {"dim": d, "indices": idx})
             if out is not None:
-                F.write_out(out[0], vals._data, which)
-                F.write_out(out[1], idx._data, which)
-                return Ret(out[0], out[1])
+                return F.write_outs(out, (vals, idx), which, Ret)
             return Ret(vals, idx)
         cummax.__name__ = cummax.__qualname__ = which
         return cummax

@@ -16,7 +16,7 @@ from ..grad_mode import state as _gs
 from ..tensor import Size, Tensor, wrap, wrap_view
 from . import _frontend as F
 from ._args import infer_size, shape_arg, wrap_dim
-from ._define import CORE_OPS, defop
+from ._define import CORE_OPS, defop, gradient_scatter
 
 
 def _check(input, name, argname="input", pos=1):
@@ -292,15 +292,22 @@ defop("swapaxes", kernel=_permute_kernel, frontend=_transpose_frontend)
 defop("swapdims", kernel=_permute_kernel, frontend=_transpose_frontend)
 
 
+def t_dims(input, fname):
+    """The permutation ``t`` and ``t_`` apply, once their checks pass: a matrix's two dims swapped,
+    a vector or a scalar left as it is."""
+    if not isinstance(input, Tensor):
+        raise F.not_a_tensor(fname, "input", 1, input)
+    nd = input._data.ndim
+    if nd > 2:
+        raise RuntimeError(f"{fname}() expects a tensor with <= 2 dimensions, but self is {nd}D")
+    return (1, 0) if nd == 2 else tuple(range(nd))
+
+
 def _t_frontend(op):
     table = op.table
 
     def t(input):
-        _check(input, "t")
-        nd = input._data.ndim
-        if nd > 2:
-            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {nd}D")
-        dims = (1, 0) if nd == 2 else tuple(range(nd))
+        dims = t_dims(input, "t")
         return _finish_view(op, input, table[input._device.type](input._data, dims), {"dims": dims})
     return t
 
@@ -896,13 +903,21 @@ def _pieces_frontend(op):
 _pieces = defop("_pieces", kernel=_pieces_kernel, frontend=_pieces_frontend, method=False, public=False)
 
 
-def _narrow(input, dim, start, length):
-    _check(input, "narrow")
+def _cut_dim(input, fname, dim, zero_dim_error):
+    """``(array, dim, size of dim)`` for an op that cuts a tensor along one dim (narrow, split; select
+    inlines it) once its checks pass; ``zero_dim_error`` is the (class, message) a 0-dim input raises."""
+    if not isinstance(input, Tensor):
+        raise F.not_a_tensor(fname, "input", 1, input)
     a = input._data
     if a.ndim == 0:
-        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+        exc, message = zero_dim_error
+        raise exc(message)
     d = wrap_dim(dim, a.ndim)
-    n = a.shape[d]
+    return a, d, a.shape[d]
+
+
+def _narrow(input, dim, start, length):
+    _, d, n = _cut_dim(input, "narrow", dim, (RuntimeError, "narrow() cannot be applied to a 0-dim tensor."))
     start = _int_arg(start, "narrow", "start")
     length = _int_arg(length, "narrow", "length")
     if not -n <= start <= n:
@@ -921,6 +936,7 @@ defop("narrow", frontend=lambda op: _narrow, differentiable=False)
 
 
 def _select(input, dim, index):
+    # _cut_dim's checks written out: select is cheap enough (a view) for the tuple round trip to show
     _check(input, "select")
     a = input._data
     if a.ndim == 0:
@@ -939,12 +955,7 @@ defop("select", frontend=lambda op: _select, differentiable=False)
 
 
 def _split(input, split_size_or_sections, dim=0):
-    _check(input, "split")
-    a = input._data
-    if a.ndim == 0:
-        raise RuntimeError("split expects at least a 1-dimensional tensor")
-    d = wrap_dim(dim, a.ndim)
-    n = a.shape[d]
+    _, d, n = _cut_dim(input, "split", dim, (RuntimeError, "split expects at least a 1-dimensional tensor"))
     if isinstance(split_size_or_sections, (list, tuple)):
         sizes = [_int_arg(s, "split_with_sizes", "split_sizes") for s in split_size_or_sections]
         if sum(sizes) != n or any(s < 0 for s in sizes):
@@ -1180,23 +1191,8 @@ def _diag_scatter_kernel(xp, g, shape, offset, d1, d2):
     return out
 
 
-def _diagonal_backward_frontend(op):
-    table = op.table
-
-    def diagonal_backward(grad, shape, offset, d1, d2):
-        out = wrap(table[grad._device.type](grad._data, shape, offset, d1, d2), grad._device)
-        if grad._requires_grad and _gs.enabled:
-            Tensor._autograd.record(op, out, (grad,), {"offset": offset, "dim1": d1, "dim2": d2})
-        return out
-    return diagonal_backward
-
-
-_diagonal_backward = defop("_diagonal_backward", kernel=_diag_scatter_kernel, frontend=_diagonal_backward_frontend,
-                           method=False, public=False)
-
-
-def diagonal_backward(grad, shape, offset, d1, d2):
-    return _diagonal_backward.frontend(grad, shape, offset, d1, d2)
+# diagonal_backward(grad, shape, offset, dim1, dim2)
+diagonal_backward = gradient_scatter("_diagonal_backward", _diag_scatter_kernel, (None, "offset", "dim1", "dim2"))
 
 
 def _diag_embed_frontend(op):

@@ -11,12 +11,11 @@ import types
 
 import numpy as np
 
-from .. import dtypes as _dt
 from ..grad_mode import no_grad, state as _gs
 from ..tensor import Tensor, wrap
 from . import _frontend as F
 from ._define import CORE_OPS, defop, unary
-from .elementwise import _polygamma_op, _special
+from .elementwise import _polygamma_op, _special, run_with_order
 from .reduction import return_type
 
 _FIRST = len(CORE_OPS)
@@ -98,9 +97,7 @@ def _frexp_frontend(op):
         if input._requires_grad and _gs.enabled:
             Tensor._autograd.record(op, mant, (input,), {"exponent": expo})
         if out is not None:
-            F.write_out(out[0], mant._data, "frexp")
-            F.write_out(out[1], expo._data, "frexp")
-            return Ret(out[0], out[1])
+            return F.write_outs(out, (mant, expo), "frexp", Ret)
         return Ret(mant, expo)
     return frexp
 
@@ -132,21 +129,13 @@ def _mvlgamma_kernel(xp, a, p):
 
 
 def _mvlgamma_frontend(op):
-    table = op.table
-
     def mvlgamma(input, p):
         _check(input, "mvlgamma")
         if not isinstance(p, numbers.Integral) or isinstance(p, bool):
             raise TypeError(f"mvlgamma(): argument 'p' (position 2) must be int, not {type(p).__name__}")
         if p < 1:
             raise RuntimeError("p has to be greater than or equal to 1")
-        a = input._data
-        if a.dtype.kind not in "f":
-            a = a.astype(_dt.get_default_dtype().np)
-        out = wrap(table[input._device.type](a, int(p)), input._device)
-        if input._requires_grad and _gs.enabled:
-            Tensor._autograd.record(op, out, (input,), {"p": int(p)})
-        return out
+        return run_with_order(op, input, int(p), "p", float_kinds="f")
     return mvlgamma
 
 

@@ -7,10 +7,10 @@ every window's gradient back into the positions it covers; that scatter is an op
 from __future__ import annotations
 
 from ..grad_mode import state as _gs
-from ..tensor import Tensor, wrap, wrap_view
+from ..tensor import Tensor, wrap_view
 from . import _frontend as F
 from ._args import wrap_dim
-from ._define import defop
+from ._define import defop, gradient_scatter
 from .shape import _int_arg
 
 
@@ -58,23 +58,8 @@ def _unfold_backward_kernel(xp, g, shape, d, size, step):
     return out
 
 
-def _unfold_backward_frontend(op):
-    table = op.table
-
-    def unfold_backward(grad, shape, dim, size, step):
-        out = wrap(table[grad._device.type](grad._data, shape, dim, size, step), grad._device)
-        if grad._requires_grad and _gs.enabled:
-            Tensor._autograd.record(op, out, (grad,), {"dim": dim, "size": size, "step": step})
-        return out
-    return unfold_backward
-
-
-_unfold_backward = defop("_unfold_backward", kernel=_unfold_backward_kernel, frontend=_unfold_backward_frontend,
-                         method=False, public=False)
-
-
-def unfold_backward(grad, shape, dim, size, step):
-    return _unfold_backward.frontend(grad, shape, dim, size, step)
+# unfold_backward(grad, shape, dim, size, step)
+unfold_backward = gradient_scatter("_unfold_backward", _unfold_backward_kernel, (None, "dim", "size", "step"))
 
 
 def _unfold_samples(dtype, device):

@@ -123,34 +123,33 @@ def index_add(node, g):
     return (g if need_in else None), None, gs
 
 
+def _written_grads(node, g, cleared, taken):
+    """Gradients of an op writing values into some positions of its input (index_copy/_fill,
+    masked_fill/_scatter), for (input, positions, values): the input's is ``cleared(g)`` (``g``
+    with those positions zeroed), the values' ``taken(g)``, each computed only when needed."""
+    need_in, _, need_values = node.needs_input_grad
+    return (cleared(g) if need_in else None), None, (taken(g) if need_values else None)
+
+
 @formula("index_copy", saves=(1,))
 def index_copy(node, g):
-    index = node.inputs[1]
-    d = node.attrs["dim"]
-    need_in, _, need_src = node.needs_input_grad
-    gi = g.index_fill(d, index, 0) if need_in else None
-    gs = g.index_select(d, index).reshape(node.in_meta[2][0]) if need_src else None
-    return gi, None, gs
+    index, d = node.inputs[1], node.attrs["dim"]
+    return _written_grads(node, g, lambda g: g.index_fill(d, index, 0),
+                          lambda g: g.index_select(d, index).reshape(node.in_meta[2][0]))
 
 
 @formula("index_fill", saves=(1,))
 def index_fill(node, g):
-    index = node.inputs[1]
-    d = node.attrs["dim"]
-    need_in, _, need_v = node.needs_input_grad
-    gi = g.index_fill(d, index, 0) if need_in else None
-    gv = g.index_select(d, index).sum() if need_v else None
-    return gi, None, gv
+    index, d = node.inputs[1], node.attrs["dim"]
+    return _written_grads(node, g, lambda g: g.index_fill(d, index, 0), lambda g: g.index_select(d, index).sum())
 
 
 @formula("masked_fill", saves=(1,))
 def masked_fill(node, g):
     tg = _tg()
     mask = node.inputs[1]
-    need_in, _, need_v = node.needs_input_grad
-    gi = g.masked_fill(mask, 0) if need_in else None
-    gv = tg.where(mask, g, tg.zeros_like(g)).sum() if need_v else None
-    return gi, None, gv
+    return _written_grads(node, g, lambda g: g.masked_fill(mask, 0),
+                          lambda g: tg.where(mask, g, tg.zeros_like(g)).sum())
 
 
 @formula("masked_select", saves=(1,))
@@ -168,10 +167,8 @@ def masked_select(node, g):
 def masked_scatter(node, g):
     tg = _tg()
     mask = node.inputs[1]
-    need_in, _, need_src = node.needs_input_grad
-    gi = g.masked_fill(mask, 0) if need_in else None
-    gs = None
-    if need_src:
+
+    def source_grad(g):  # the masked entries in order, zeros for the source entries never read
         src_shape = node.in_meta[2][0]
         n = 1
         for s in src_shape:
@@ -180,8 +177,8 @@ def masked_scatter(node, g):
         pad = n - sel.shape[0]
         if pad:
             sel = tg.cat([sel, tg.zeros(pad, dtype=g.dtype, device=g.device)])
-        gs = sel.reshape(src_shape)
-    return gi, None, gs
+        return sel.reshape(src_shape)
+    return _written_grads(node, g, lambda g: g.masked_fill(mask, 0), source_grad)
 
 
 @formula("take", saves=(1,))

@@ -9,38 +9,13 @@ def _cj(t):
     return t.conj() if t._data.dtype.kind == "c" else t
 
 
-def expand_reduced(g, shape, dims, keepdim):
-    """Undo a reduction's shape change: re-insert reduced dims, then broadcast to ``shape``."""
-    if dims is None:
-        dims = tuple(range(len(shape)))
-    if not keepdim and len(shape):
-        for d in sorted(dims):
-            g = g.unsqueeze(d)
-    return g.expand(*shape)
-
-
-@formula("sum", saves=())
-def sum_(node, g):
-    shape = node.in_meta[0][0]
-    return (expand_reduced(g, shape, node.attrs["dim"], node.attrs["keepdim"]),)
-
-
-@formula("mean", saves=())
-def mean(node, g):
-    shape = node.in_meta[0][0]
-    dims = node.attrs["dim"]
-    n = 1
-    for d in (range(len(shape)) if dims is None else dims):
-        n *= shape[d]
-    return (expand_reduced(g, shape, dims, node.attrs["keepdim"]) / max(n, 1),)
-
-
 def _tg():
     import tensorgraft
     return tensorgraft
 
 
 def _numel(shape, dims):
+    """How many elements of ``shape`` a reduction over ``dims`` (None: all) folds into one."""
     n = 1
     for d in (range(len(shape)) if dims is None else dims):
         n *= shape[d]
@@ -55,6 +30,24 @@ def _keep(t, shape, dims, keepdim):
         for d in sorted(dims):
             t = t.unsqueeze(d)
     return t
+
+
+def expand_reduced(g, shape, dims, keepdim):
+    """Undo a reduction's shape change: re-insert reduced dims, then broadcast to ``shape``."""
+    return _keep(g, shape, dims, keepdim).expand(*shape)
+
+
+@formula("sum", saves=())
+def sum_(node, g):
+    shape = node.in_meta[0][0]
+    return (expand_reduced(g, shape, node.attrs["dim"], node.attrs["keepdim"]),)
+
+
+@formula("mean", saves=())
+def mean(node, g):
+    shape = node.in_meta[0][0]
+    dims = node.attrs["dim"]
+    return (expand_reduced(g, shape, dims, node.attrs["keepdim"]) / max(_numel(shape, dims), 1),)
 
 
 def _evenly(g, x, out, dims, keepdim):
@@ -134,12 +127,12 @@ def _prod_others(x, d):
     return left * right
 
 
-@formula("max", "min", saves=(0,), saves_output=True)
+@formula("max", "min", "median", "nanmedian", saves=(0,), saves_output=True)
 def max_(node, g):
-    shape = node.in_meta[0][0]
+    """A full reduction picks a value (its ties share the gradient); one along a dim, an index per row."""
     if node.attrs["dim"] is None:
         return (_evenly(g, node.inputs[0], node.output, None, False),)
-    return (_index_backward(g, node, shape),)
+    return (_index_backward(g, node, node.in_meta[0][0]),)
 
 
 @formula("amax", "amin", saves=(0,), saves_output=True)
@@ -152,37 +145,30 @@ def sort(node, g):
     return (_index_backward(g, node, node.in_meta[0][0]),)
 
 
-@formula("median", "nanmedian", saves=(0,), saves_output=True)
-def median(node, g):
-    if node.attrs["dim"] is None:
-        return (_evenly(g, node.inputs[0], node.output, None, False),)
-    return (_index_backward(g, node, node.in_meta[0][0]),)
+def _spread_grad(g, node, dims, std):
+    """The gradient of the variance (``std``: the standard deviation, the node's output 0) of the
+    node's input over ``dims``, the first output's of var, std, var_mean and std_mean."""
+    x = node.inputs[0]
+    shape = node.in_meta[0][0]
+    keepdim = node.attrs["keepdim"]
+    centered = x - x.mean(dims, keepdim=True) if dims is not None else x - x.mean()
+    dof = _numel(shape, dims) - node.attrs["correction"]
+    if not std:
+        return _keep(g, shape, dims, keepdim) * centered * (2.0 / dof if dof else float("inf"))
+    out = _keep(node.output, shape, dims, keepdim)
+    r = _keep(g, shape, dims, keepdim) * centered / (out * dof)
+    # no spread (std == 0): PyTorch gives a zero gradient, not 0/0
+    return _tg().where(out == 0, _tg().zeros_like(r), r)
 
 
 @formula("var")
 def var(node, g):
-    x = node.inputs[0]
-    a = node.attrs
-    shape = node.in_meta[0][0]
-    dims = a["dim"]
-    n = _numel(shape, dims)
-    centered = x - x.mean(dims, keepdim=True) if dims is not None else x - x.mean()
-    dof = n - a["correction"]
-    return (_keep(g, shape, dims, a["keepdim"]) * centered * (2.0 / dof if dof else float("inf")),)
+    return (_spread_grad(g, node, node.attrs["dim"], std=False),)
 
 
 @formula("std", saves=(0,), saves_output=True)
 def std(node, g):
-    x = node.inputs[0]
-    a = node.attrs
-    shape = node.in_meta[0][0]
-    dims = a["dim"]
-    n = _numel(shape, dims)
-    centered = x - x.mean(dims, keepdim=True) if dims is not None else x - x.mean()
-    out = _keep(node.output, shape, dims, a["keepdim"])
-    r = _keep(g, shape, dims, a["keepdim"]) * centered / (out * (n - a["correction"]))
-    # no spread (std == 0): PyTorch gives a zero gradient, not 0/0
-    return (_tg().where(out == 0, _tg().zeros_like(r), r),)
+    return (_spread_grad(g, node, node.attrs["dim"], std=True),)
 
 
 @formula("linalg_vector_norm", saves=(0,), saves_output=True)
@@ -295,21 +281,12 @@ def aminmax(node, grads):
 def var_mean(node, grads):
     """VarMeanBackward0 / StdMeanBackward0: the spread's gradient (as var/std) plus the mean's
     (spread evenly); ``node.output`` is output 0, the variance or standard deviation."""
-    x = node.inputs[0]
-    a = node.attrs
     shape = node.in_meta[0][0]
-    dims, keepdim = _pair_dims(node), a["keepdim"]
+    dims, keepdim = _pair_dims(node), node.attrs["keepdim"]
     g_spread, g_mean = grads
     total = None
     if g_spread is not None:
-        centered = x - (x.mean(dims, keepdim=True) if dims is not None else x.mean())
-        dof = _numel(shape, dims) - a["correction"]
-        if type(node).__name__.startswith("Std"):
-            out = _keep(node.output, shape, dims, keepdim)
-            r = _keep(g_spread, shape, dims, keepdim) * centered / (out * dof)
-            total = _tg().where(out == 0, _tg().zeros_like(r), r)  # no spread: zero, not 0/0
-        else:
-            total = _keep(g_spread, shape, dims, keepdim) * centered * (2.0 / dof if dof else float("inf"))
+        total = _spread_grad(g_spread, node, dims, std=type(node).__name__.startswith("Std"))
     if g_mean is not None:
         part = expand_reduced(g_mean, shape, dims, keepdim) / max(_numel(shape, dims), 1)
         total = part if total is None else total + part

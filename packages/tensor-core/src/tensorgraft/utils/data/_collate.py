@@ -22,6 +22,32 @@ def _tensor_api():
     return Tensor, as_tensor, tensor
 
 
+def _rebuilt_mapping(template, values: dict):
+    """``values`` in the mapping type of ``template`` (a mutable one copied and updated, so extra
+    attributes survive), or as a plain dict where that type cannot be built so."""
+    try:
+        if isinstance(template, collections.abc.MutableMapping):
+            clone = copy.copy(template)
+            clone.update(values)
+            return clone
+        return type(template)(values)
+    except TypeError:
+        return values
+
+
+def _rebuilt_sequence(template, values: list):
+    """``values`` in the sequence type of ``template`` (as ``_rebuilt_mapping``), else a list."""
+    try:
+        if isinstance(template, collections.abc.MutableSequence):
+            clone = copy.copy(template)
+            for i, v in enumerate(values):
+                clone[i] = v
+            return clone
+        return type(template)(values)
+    except TypeError:
+        return values
+
+
 def default_convert(data):
     Tensor, as_tensor, _ = _tensor_api()
     elem_type = type(data)
@@ -32,28 +58,13 @@ def default_convert(data):
             return data
         return as_tensor(data)
     if isinstance(data, collections.abc.Mapping):
-        try:
-            if isinstance(data, collections.abc.MutableMapping):
-                clone = copy.copy(data)
-                clone.update({k: default_convert(data[k]) for k in data})
-                return clone
-            return elem_type({k: default_convert(data[k]) for k in data})
-        except TypeError:
-            return {k: default_convert(data[k]) for k in data}
+        return _rebuilt_mapping(data, {k: default_convert(data[k]) for k in data})
     if isinstance(data, tuple) and hasattr(data, "_fields"):  # namedtuple
         return elem_type(*(default_convert(d) for d in data))
     if isinstance(data, tuple):
         return [default_convert(d) for d in data]
     if isinstance(data, collections.abc.Sequence) and not isinstance(data, (str, bytes)):
-        try:
-            if isinstance(data, collections.abc.MutableSequence):
-                clone = copy.copy(data)
-                for i, d in enumerate(data):
-                    clone[i] = default_convert(d)
-                return clone
-            return elem_type([default_convert(d) for d in data])
-        except TypeError:
-            return [default_convert(d) for d in data]
+        return _rebuilt_sequence(data, [default_convert(d) for d in data])
     return data
 
 
@@ -83,14 +94,7 @@ def default_collate(batch):
     if isinstance(elem, (str, bytes)):
         return batch
     if isinstance(elem, collections.abc.Mapping):
-        try:
-            if isinstance(elem, collections.abc.MutableMapping):
-                clone = copy.copy(elem)
-                clone.update({key: default_collate([d[key] for d in batch]) for key in elem})
-                return clone
-            return elem_type({key: default_collate([d[key] for d in batch]) for key in elem})
-        except TypeError:
-            return {key: default_collate([d[key] for d in batch]) for key in elem}
+        return _rebuilt_mapping(elem, {key: default_collate([d[key] for d in batch]) for key in elem})
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
         return elem_type(*(default_collate(samples) for samples in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
@@ -99,15 +103,8 @@ def default_collate(batch):
         if not all(len(e) == elem_size for e in it):
             raise RuntimeError("each element in list of batch should be of equal size")
         transposed = list(zip(*batch))
+        collated = [default_collate(samples) for samples in transposed]
         if isinstance(elem, tuple):
-            return [default_collate(samples) for samples in transposed]  # a list, as PyTorch
-        try:
-            if isinstance(elem, collections.abc.MutableSequence):
-                clone = copy.copy(elem)
-                for i, samples in enumerate(transposed):
-                    clone[i] = default_collate(samples)
-                return clone
-            return elem_type([default_collate(samples) for samples in transposed])
-        except TypeError:
-            return [default_collate(samples) for samples in transposed]
+            return collated  # a list, as PyTorch
+        return _rebuilt_sequence(elem, collated)
     raise TypeError(_ERR.format(elem_type))
