@@ -144,16 +144,22 @@ def gelu(input, approximate="none"):
     return _act.gelu_op(input, approximate)
 
 
-def silu(input, inplace=False):
-    if inplace:
-        return _inplace(input, _act.silu_op, "silu_")
-    return _act.silu_op(input)
+def _activation_frontend(name, op):
+    """silu, mish, hardswish, hardsigmoid: ``op`` of ``input``, or written into it when ``inplace``
+    (PyTorch's ``<name>_``). Made by a factory so that the four share one body without a call layer
+    on the op's path."""
+    inplace_name = name + "_"
+
+    def frontend(input, inplace=False):
+        if inplace:
+            return _inplace(input, op, inplace_name)
+        return op(input)
+    frontend.__name__ = frontend.__qualname__ = name
+    return frontend
 
 
-def mish(input, inplace=False):
-    if inplace:
-        return _inplace(input, _act.mish_op, "mish_")
-    return _act.mish_op(input)
+silu = _activation_frontend("silu", _act.silu_op)
+mish = _activation_frontend("mish", _act.mish_op)
 
 
 def sigmoid(input):
@@ -188,16 +194,8 @@ def hardtanh_(input, min_val=-1.0, max_val=1.0):
     return hardtanh(input, min_val, max_val, True)
 
 
-def hardswish(input, inplace=False):
-    if inplace:
-        return _inplace(input, _act.hardswish_op, "hardswish_")
-    return _act.hardswish_op(input)
-
-
-def hardsigmoid(input, inplace=False):
-    if inplace:
-        return _inplace(input, _act.hardsigmoid_op, "hardsigmoid_")
-    return _act.hardsigmoid_op(input)
+hardswish = _activation_frontend("hardswish", _act.hardswish_op)
+hardsigmoid = _activation_frontend("hardsigmoid", _act.hardsigmoid_op)
 
 
 def prelu(input, weight):
@@ -285,30 +283,26 @@ def _softmax_dim(name, ndim, stacklevel=3):
     return 0 if ndim in (0, 1, 3) else 1
 
 
-def softmax(input, dim=None, _stacklevel=3, dtype=None):
-    if _autocast.on:
-        input, = _autocast.fp32_cuda(input)
-    _check(input, "softmax")
-    if dim is None:
-        dim = _softmax_dim("softmax", input.ndim, _stacklevel)
-    return _act.softmax_op(input, dim, dtype)
+def _softmax_frontend(name, op, negated=False):
+    """softmax, log_softmax and softmin: ``op`` along ``dim`` (PyTorch's deprecated implicit choice
+    when it is None), run in float32 under CUDA autocast. softmin is softmax of ``-input``, without
+    softmax's type check of ``input``, as PyTorch's. Made by a factory so that the three share one
+    body without a call layer on the op's path."""
+    def frontend(input, dim=None, _stacklevel=3, dtype=None):
+        if _autocast.on:
+            input, = _autocast.fp32_cuda(input)
+        if not negated:
+            _check(input, name)
+        if dim is None:
+            dim = _softmax_dim(name, input.ndim, _stacklevel)
+        return op(-input if negated else input, dim, dtype)
+    frontend.__name__ = frontend.__qualname__ = name
+    return frontend
 
 
-def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
-    if _autocast.on:
-        input, = _autocast.fp32_cuda(input)
-    _check(input, "log_softmax")
-    if dim is None:
-        dim = _softmax_dim("log_softmax", input.ndim, _stacklevel)
-    return _act.log_softmax_op(input, dim, dtype)
-
-
-def softmin(input, dim=None, _stacklevel=3, dtype=None):
-    if _autocast.on:
-        input, = _autocast.fp32_cuda(input)
-    if dim is None:
-        dim = _softmax_dim("softmin", input.ndim, _stacklevel)
-    return _act.softmax_op(-input, dim, dtype)
+softmax = _softmax_frontend("softmax", _act.softmax_op)
+log_softmax = _softmax_frontend("log_softmax", _act.log_softmax_op)
+softmin = _softmax_frontend("softmin", _act.softmax_op, negated=True)
 
 
 # ====================================================================== dropout
@@ -797,7 +791,11 @@ def _conv_pads(padding, k, dil, stride, n):
     return tuple(out)
 
 
-def _check_conv(input, weight, groups, nd, name):
+def _conv_operands(input, weight, bias, groups, nd, name):
+    """conv1d's and conv2d's operands: lowered under autocast, checked (PyTorch's messages), and the
+    input given a batch of one when it has none. Returns (input, weight, bias, unbatched)."""
+    if _autocast.on:
+        input, weight, bias = _autocast.lower(input, weight, bias)
     _check(input, name)
     if input.ndim not in (nd + 1, nd + 2):
         raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {name}, but got input "
@@ -811,15 +809,12 @@ def _check_conv(input, weight, groups, nd, name):
         raise RuntimeError("out_channels must be divisible by groups")
     if input.dtype != weight.dtype:
         raise RuntimeError(f"Input type ({input.type()}) and weight type ({weight.type()}) should be the same")
+    unbatched = input.ndim == nd + 1
+    return (input.unsqueeze(0) if unbatched else input), weight, bias, unbatched
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    if _autocast.on:
-        input, weight, bias = _autocast.lower(input, weight, bias)
-    _check_conv(input, weight, groups, 2, "conv2d")
-    unbatched = input.ndim == 3
-    if unbatched:
-        input = input.unsqueeze(0)
+    input, weight, bias, unbatched = _conv_operands(input, weight, bias, groups, 2, "conv2d")
     stride, dil = _pair(stride), _pair(dilation)
     k = tuple(weight.shape[2:])
     pads = _conv_pads(padding, k, dil, stride, 2)
@@ -843,12 +838,7 @@ def _pad_uneven(input, pads):
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    if _autocast.on:
-        input, weight, bias = _autocast.lower(input, weight, bias)
-    _check_conv(input, weight, groups, 1, "conv1d")
-    unbatched = input.ndim == 2
-    if unbatched:
-        input = input.unsqueeze(0)
+    input, weight, bias, unbatched = _conv_operands(input, weight, bias, groups, 1, "conv1d")
     stride, dil = (1, _pair(stride, 1)[0]), (1, _pair(dilation, 1)[0])
     k = (1, weight.shape[2])
     if isinstance(padding, str):

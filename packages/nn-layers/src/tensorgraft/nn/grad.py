@@ -18,57 +18,36 @@ __all__ = ["conv1d_input", "conv1d_weight", "conv2d_input", "conv2d_weight", "co
 _FORWARD = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 
 
-def _seeded_grad(output, wrt, grad_output, keep_graph):
-    if tuple(output.shape) != tuple(grad_output.shape):
-        raise RuntimeError(f"grad_output has shape {tuple(grad_output.shape)}, but the convolution described by the "
-                           f"arguments produces an output of shape {tuple(output.shape)}")
-    from tensorgraft import autograd
-    return autograd.grad(output, wrt, grad_output, create_graph=keep_graph)[0]
-
-
-def _grad_wrt_input(nd, input_size, weight, grad_output, stride, padding, dilation, groups):
-    keep_graph = is_grad_enabled() and (weight.requires_grad or grad_output.requires_grad)
-    probe = _tg.zeros(tuple(int(s) for s in input_size), dtype=grad_output.dtype, device=grad_output.device,
+def _probe_grad(nd, probe_size, grad_output, other, probe_is_input, stride, padding, dilation, groups):
+    """The gradient of the ``nd``-D convolution with respect to the operand of shape ``probe_size`` (the
+    input when ``probe_is_input``, else the weight), ``other`` being the given operand."""
+    keep_graph = is_grad_enabled() and (other.requires_grad or grad_output.requires_grad)
+    probe = _tg.zeros(tuple(int(s) for s in probe_size), dtype=grad_output.dtype, device=grad_output.device,
                       requires_grad=True)
+    operands = (probe, other) if probe_is_input else (other, probe)
     with enable_grad():
-        output = _FORWARD[nd](probe, weight, None, stride, padding, dilation, groups)
-        return _seeded_grad(output, probe, grad_output, keep_graph)
+        output = _FORWARD[nd](*operands, None, stride, padding, dilation, groups)
+        if tuple(output.shape) != tuple(grad_output.shape):
+            raise RuntimeError(f"grad_output has shape {tuple(grad_output.shape)}, but the convolution described by "
+                               f"the arguments produces an output of shape {tuple(output.shape)}")
+        from tensorgraft import autograd
+        return autograd.grad(output, probe, grad_output, create_graph=keep_graph)[0]
 
 
-def _grad_wrt_weight(nd, input, weight_size, grad_output, stride, padding, dilation, groups):
-    keep_graph = is_grad_enabled() and (input.requires_grad or grad_output.requires_grad)
-    probe = _tg.zeros(tuple(int(s) for s in weight_size), dtype=grad_output.dtype, device=grad_output.device,
-                      requires_grad=True)
-    with enable_grad():
-        output = _FORWARD[nd](input, probe, None, stride, padding, dilation, groups)
-        return _seeded_grad(output, probe, grad_output, keep_graph)
+def _gradients_for_rank(nd):
+    """``conv<nd>d_input`` and ``conv<nd>d_weight`` (the public functions differ only in the rank)."""
+    def conv_input(input_size, weight, grad_output, stride=1, padding=0, dilation=1, groups=1):
+        return _probe_grad(nd, input_size, grad_output, weight, True, stride, padding, dilation, groups)
+
+    def conv_weight(input, weight_size, grad_output, stride=1, padding=0, dilation=1, groups=1):
+        return _probe_grad(nd, weight_size, grad_output, input, False, stride, padding, dilation, groups)
+
+    for fn, operand, article in ((conv_input, "input", "an"), (conv_weight, "weight", "a")):
+        fn.__name__ = fn.__qualname__ = f"conv{nd}d_{operand}"
+        fn.__doc__ = f"Gradient of ``conv{nd}d`` with respect to {article} {operand} of shape ``{operand}_size``."
+    return conv_input, conv_weight
 
 
-def conv1d_input(input_size, weight, grad_output, stride=1, padding=0, dilation=1, groups=1):
-    """Gradient of ``conv1d`` with respect to an input of shape ``input_size``."""
-    return _grad_wrt_input(1, input_size, weight, grad_output, stride, padding, dilation, groups)
-
-
-def conv1d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation=1, groups=1):
-    """Gradient of ``conv1d`` with respect to a weight of shape ``weight_size``."""
-    return _grad_wrt_weight(1, input, weight_size, grad_output, stride, padding, dilation, groups)
-
-
-def conv2d_input(input_size, weight, grad_output, stride=1, padding=0, dilation=1, groups=1):
-    """Gradient of ``conv2d`` with respect to an input of shape ``input_size``."""
-    return _grad_wrt_input(2, input_size, weight, grad_output, stride, padding, dilation, groups)
-
-
-def conv2d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation=1, groups=1):
-    """Gradient of ``conv2d`` with respect to a weight of shape ``weight_size``."""
-    return _grad_wrt_weight(2, input, weight_size, grad_output, stride, padding, dilation, groups)
-
-
-def conv3d_input(input_size, weight, grad_output, stride=1, padding=0, dilation=1, groups=1):
-    """Gradient of ``conv3d`` with respect to an input of shape ``input_size``."""
-    return _grad_wrt_input(3, input_size, weight, grad_output, stride, padding, dilation, groups)
-
-
-def conv3d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation=1, groups=1):
-    """Gradient of ``conv3d`` with respect to a weight of shape ``weight_size``."""
-    return _grad_wrt_weight(3, input, weight_size, grad_output, stride, padding, dilation, groups)
+conv1d_input, conv1d_weight = _gradients_for_rank(1)
+conv2d_input, conv2d_weight = _gradients_for_rank(2)
+conv3d_input, conv3d_weight = _gradients_for_rank(3)

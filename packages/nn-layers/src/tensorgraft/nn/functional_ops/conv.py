@@ -451,22 +451,34 @@ def _weight_grad(node, gw):
 # Each the other's gradient, written with the ops (so they differentiate again). Unbatched inputs
 # go through the kernels with a batch of one added to the arrays: the node sits on the input itself
 # (Im2ColBackward0, Col2ImBackward0), as PyTorch's.
+def _window_counts(H, W, k, stride, pads, dil):
+    """(Ho, Wo): how many windows fit along H and W (unfold's output positions, fold's input ones)."""
+    return (out_size(H, k[0], stride[0], pads[0], pads[1], dil[0]),
+            out_size(W, k[1], stride[1], pads[2], pads[3], dil[1]))
+
+
 def _unfold_kernel(xp, x, k, stride, pads, dil):
     N, C, H, W = x.shape
     kh, kw = k
-    Ho = out_size(H, kh, stride[0], pads[0], pads[1], dil[0])
-    Wo = out_size(W, kw, stride[1], pads[2], pads[3], dil[1])
+    Ho, Wo = _window_counts(H, W, k, stride, pads, dil)
     win = windows(xp, pad2d(xp, x, pads), kh, kw, stride[0], stride[1], dil[0], dil[1], Ho, Wo)
     return xp.ascontiguousarray(win.transpose(0, 1, 4, 5, 2, 3).reshape(N, C * kh * kw, Ho * Wo))
 
 
-def unfold_op(input, k, stride, pads, dil):
-    x = input._data
-    out = _UNFOLD.table[input._device.type](x if x.ndim == 4 else x[None], k, stride, pads, dil)
-    res = wrap(out if x.ndim == 4 else out[0], input._device)
+def _run_with_batch(op, input, batched_ndim, leading, k, stride, pads, dil):
+    """unfold's or fold's forward: the kernel runs on the array with a batch of one added when the
+    input has none (``batched_ndim - 1`` dims), and the node is recorded on the input itself."""
+    a = input._data
+    unbatched = a.ndim != batched_ndim
+    out = op.table[input._device.type](a[None] if unbatched else a, *leading, k, stride, pads, dil)
+    res = wrap(out[0] if unbatched else out, input._device)
     if gs.enabled and input._requires_grad:
-        record(_UNFOLD, res, (input,), {"k": k, "stride": stride, "pads": pads, "dil": dil})
+        record(op, res, (input,), {"k": k, "stride": stride, "pads": pads, "dil": dil})
     return res
+
+
+def unfold_op(input, k, stride, pads, dil):
+    return _run_with_batch(_UNFOLD, input, 4, (), k, stride, pads, dil)
 
 
 _UNFOLD = nnop("unfold", _unfold_kernel, unfold_op, node="Im2ColBackward0")
@@ -483,19 +495,13 @@ def _fold_kernel(xp, cols, out_hw, k, stride, pads, dil):
     kh, kw = k
     C = CK // (kh * kw)
     H, W = out_hw
-    Ho = out_size(H, kh, stride[0], pads[0], pads[1], dil[0])
-    Wo = out_size(W, kw, stride[1], pads[2], pads[3], dil[1])
+    Ho, Wo = _window_counts(H, W, k, stride, pads, dil)
     dcols = cols.reshape(N, C, kh, kw, Ho, Wo)
     return xp.ascontiguousarray(col2im(xp, dcols, (N, C, H, W), kh, kw, stride[0], stride[1], dil[0], dil[1], pads))
 
 
 def fold_op(input, out_hw, k, stride, pads, dil):
-    c = input._data
-    out = _FOLD.table[input._device.type](c if c.ndim == 3 else c[None], tuple(out_hw), k, stride, pads, dil)
-    res = wrap(out if c.ndim == 3 else out[0], input._device)
-    if gs.enabled and input._requires_grad:
-        record(_FOLD, res, (input,), {"k": k, "stride": stride, "pads": pads, "dil": dil})
-    return res
+    return _run_with_batch(_FOLD, input, 3, (tuple(out_hw),), k, stride, pads, dil)
 
 
 _FOLD = nnop("fold", _fold_kernel, fold_op, node="Col2ImBackward0")

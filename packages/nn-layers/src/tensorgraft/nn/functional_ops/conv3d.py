@@ -465,24 +465,25 @@ def _bias_grad_grad(node, gg):
 
 # The formulas of a trio of ops (conv, transposed conv, weight gradient) of one rank, written with
 # those ops: with create_graph=True the gradients they return carry history and differentiate again.
+def _node_parts(node, count):
+    """What each formula below starts from: the node's two tensor inputs, its (stride, pads, dil,
+    groups) and whether each of its first ``count`` inputs needs a gradient."""
+    a = node.attrs
+    return node.inputs[:2], (a["stride"], a["pads"], a["dil"], a["groups"]), node.needs_input_grad[:count]
+
+
 def conv_grads(node, g, ops):
     conv, conv_t, weight = ops
-    x, w = node.inputs[:2]
-    a = node.attrs
-    nx, nw, nb = node.needs_input_grad[:3]
-    args = (a["stride"], a["pads"], a["dil"], a["groups"])
+    (x, w), args, (nx, nw, nb) = _node_parts(node, 3)
     gx = conv_t(g, w, None, *args, x.shape[2:], node_name=BB, also=(x,)) if nx else None
-    gw = weight(x, g, w.shape, *args, cols=a["cols"], also=(w,)) if nw else None
+    gw = weight(x, g, w.shape, *args, cols=node.attrs["cols"], also=(w,)) if nw else None
     gb = conv_bias_grad_op(g, also=(x, w)) if nb else None
     return none_for_also(node, (gx, gw, gb))
 
 
 def conv_transpose_grads(node, g, ops):
     conv, conv_t, weight = ops
-    x, w = node.inputs[:2]
-    a = node.attrs
-    nx, nw, nb = node.needs_input_grad[:3]
-    args = (a["stride"], a["pads"], a["dil"], a["groups"])
+    (x, w), args, (nx, nw, nb) = _node_parts(node, 3)
     gx = _conv_to(conv, g, w, args, x.shape[2:], also=(x,)) if nx else None
     # a transposed conv is a conv's input gradient: its weight gradient is that conv's, roles swapped
     gw = weight(g, x, w.shape, *args, also=(w,)) if nw else None
@@ -492,10 +493,7 @@ def conv_transpose_grads(node, g, ops):
 
 def weight_grads(node, gw, ops):
     conv, conv_t, weight = ops
-    x, g = node.inputs[:2]
-    a = node.attrs
-    nx, ng = node.needs_input_grad[:2]
-    args = (a["stride"], a["pads"], a["dil"], a["groups"])
+    (x, g), args, (nx, ng) = _node_parts(node, 2)
     gx = conv_t(g, gw, None, *args, x.shape[2:], node_name=BB) if nx else None
     gg = _conv_to(conv, x, gw, args, g.shape[2:]) if ng else None
     return none_for_also(node, (gx, gg))

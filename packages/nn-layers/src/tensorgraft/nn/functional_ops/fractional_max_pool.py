@@ -18,6 +18,7 @@ import tensorgraft as tg
 from tensorgraft.device import get_backend
 
 from ._common import batched, check_tensor, gs, record, unbatched, wrap
+from .pooling3d import box_max
 
 
 def _starts(xp, u, n, o, k, dtype):
@@ -53,12 +54,7 @@ def _kernel(xp, x, samples, k, out_sp):
     L = int(np.prod(out_sp))
     flat = flat.reshape(P, L, -1)
     v = xp.take_along_axis(x.reshape(P, stride), flat.reshape(P, -1), axis=1).reshape(flat.shape)
-    am = v.argmax(-1)
-    if x.dtype.kind == "f" and v.size:
-        nan = xp.isnan(v)
-        last_nan = nan.shape[-1] - 1 - nan[..., ::-1].argmax(-1)
-        am = xp.where(nan.any(-1), last_nan, am)
-    out = xp.take_along_axis(v, am[..., None], -1)[..., 0]
+    out, am = box_max(xp, v)
     idx = xp.take_along_axis(flat, am[..., None], -1)[..., 0]
     shape = (N, C) + tuple(out_sp)
     return out.reshape(shape), idx.reshape(shape)

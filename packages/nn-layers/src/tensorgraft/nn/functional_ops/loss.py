@@ -172,13 +172,22 @@ huber_loss_op = _elementwise_loss("huber_loss", _huber_f, _huber_b, dict.fromkey
                                   tg_bwd=_huber_tg)
 
 
+# binary_cross_entropy and its logits form: an optional weight scales the loss and both derivatives
+def _weighted_loss(x, L, w):
+    return (L if w is None else L * w).astype(x.dtype, copy=False)
+
+
+def _weighted_grads(x, dx, dy, w):
+    if w is not None:
+        dx = dx * w
+        dy = dy * w if dy is not None else None
+    return dx.astype(x.dtype, copy=False), dy
+
+
 def _bce_f(xp, x, y, w):
     lx = xp.maximum(xp.log(x), -100.0)
     l1x = xp.maximum(xp.log1p(-x), -100.0)
-    L = -(y * lx + (1 - y) * l1x)
-    if w is not None:
-        L = L * w
-    return L.astype(x.dtype, copy=False)
+    return _weighted_loss(x, -(y * lx + (1 - y) * l1x), w)
 
 
 def _bce_b(xp, x, y, nx, ny, w):
@@ -189,10 +198,7 @@ def _bce_b(xp, x, y, nx, ny, w):
         # PyTorch's target gradient does not clamp the logs (inf at x == 0 or 1)
         with np.errstate(divide="ignore", invalid="ignore"):
             dy = xp.log1p(-x) - xp.log(x)
-    if w is not None:
-        dx = dx * w
-        dy = dy * w if dy is not None else None
-    return dx.astype(x.dtype, copy=False), dy
+    return _weighted_grads(x, dx, dy, w)
 
 
 bce_op = _elementwise_loss("binary_cross_entropy", _bce_f, _bce_b,
@@ -203,30 +209,30 @@ def _sig(xp, x):
     return 0.5 * (1.0 + xp.tanh(0.5 * x))
 
 
+def _softplus_of_minus(xp, x):
+    """softplus(-x), computed stably (no overflow of exp for large |x|)."""
+    return xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(-x, 0)
+
+
 def _bcel_f(xp, x, y, w, pw):
-    # (1 - y) * x + (1 + (pw - 1) * y) * softplus(-x), stable
-    sp = xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(-x, 0)
+    # (1 - y) * x + (1 + (pw - 1) * y) * softplus(-x)
+    sp = _softplus_of_minus(xp, x)
     if pw is not None:
         L = (1 - y) * x + (1 + (pw - 1) * y) * sp
     else:
         L = (1 - y) * x + sp
-    if w is not None:
-        L = L * w
-    return L.astype(x.dtype, copy=False)
+    return _weighted_loss(x, L, w)
 
 
 def _bcel_b(xp, x, y, nx, ny, w, pw):
     s = _sig(xp, x)
     if pw is not None:
         dx = (pw * y + 1 - y) * s - pw * y
-        dy = -x + (pw - 1) * (xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(-x, 0)) if ny else None
+        dy = -x + (pw - 1) * _softplus_of_minus(xp, x) if ny else None
     else:
         dx = s - y
         dy = -x if ny else None
-    if w is not None:
-        dx = dx * w
-        dy = dy * w if dy is not None else None
-    return dx.astype(x.dtype, copy=False), dy
+    return _weighted_grads(x, dx, dy, w)
 
 
 bce_logits_op = _elementwise_loss("binary_cross_entropy_with_logits", _bcel_f, _bcel_b,

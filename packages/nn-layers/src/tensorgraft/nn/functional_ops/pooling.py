@@ -19,7 +19,7 @@ from tensorgraft.device import get_backend
 from ._common import batched, batched_shape, formula, gs, nnop, record, unbatched, wrap
 from .conv import pad2d, windows
 from .pooling3d import (_avgpool_backward_kernel, adaptive_avg_backward_kernel, adaptive_avg_kernel, adaptive_max_pool_op,
-                        index_scatter_ops, linear_pool_ops, pool_out)
+                        index_scatter_ops, linear_pool_ops, pool_out, sum_of_views)
 
 
 def _b(a):
@@ -248,16 +248,8 @@ def _avgpool_kernel(xp, x, k, s, p, ceil_mode, count_include_pad, divisor_overri
     N, C, H, W = x.shape
     div, Ho, Wo, pads = _avg_divisor(xp, H, W, k, s, p, ceil_mode, count_include_pad, x.dtype)
     xpad = pad2d(xp, x, pads)
-    tot = None
-    for _, rs, cs in _offsets(k, s, (1, 1), Ho, Wo):
-        v = xpad[:, :, rs, cs]
-        if tot is None:
-            tot = v.copy()
-        else:
-            tot += v
-    if divisor_override:
-        return (tot / divisor_override).astype(x.dtype, copy=False)
-    return (tot / div).astype(x.dtype, copy=False)
+    tot = sum_of_views([xpad[:, :, rs, cs] for _, rs, cs in _offsets(k, s, (1, 1), Ho, Wo)])
+    return (tot / (divisor_override or div)).astype(x.dtype, copy=False)
 
 
 avg_pool2d_op, avg_pool2d_backward_op = linear_pool_ops("avg_pool2d", "AvgPool2D", 2, _avgpool_kernel,

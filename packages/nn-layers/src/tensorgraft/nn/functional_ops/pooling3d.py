@@ -230,20 +230,24 @@ def _avg_divisor(xp, sp, k, s, p, out, count_include_pad, dtype):
     return div
 
 
-def _avgpool_kernel(xp, x, k, s, p, ceil_mode, count_include_pad, divisor_override):
-    out_sp, pads = _geometry(x.shape[2:], k, s, p, (1,) * len(k), ceil_mode)
-    xpad = pad_nd(xp, x, pads)
+def sum_of_views(views):
+    """The elementwise sum of equal-shape array views (one per kernel offset), in a fresh array;
+    the 2-D average pool sums its windows with it too."""
     tot = None
-    for _, _, sl in offsets(k, s, (1,) * len(k), out_sp):
-        v = xpad[(slice(None), slice(None)) + sl]
+    for v in views:
         if tot is None:
             tot = v.copy()
         else:
             tot += v
-    if divisor_override:
-        return (tot / divisor_override).astype(x.dtype, copy=False)
-    return (tot / _avg_divisor(xp, x.shape[2:], k, s, p, out_sp, count_include_pad, x.dtype)).astype(x.dtype,
-                                                                                                       copy=False)
+    return tot
+
+
+def _avgpool_kernel(xp, x, k, s, p, ceil_mode, count_include_pad, divisor_override):
+    out_sp, pads = _geometry(x.shape[2:], k, s, p, (1,) * len(k), ceil_mode)
+    xpad = pad_nd(xp, x, pads)
+    tot = sum_of_views([xpad[(slice(None), slice(None)) + sl] for _, _, sl in offsets(k, s, (1,) * len(k), out_sp)])
+    div = divisor_override or _avg_divisor(xp, x.shape[2:], k, s, p, out_sp, count_include_pad, x.dtype)
+    return (tot / div).astype(x.dtype, copy=False)
 
 
 def _avgpool_backward_kernel(xp, g, in_shape, k, s, p, ceil_mode, count_include_pad, divisor_override):
@@ -340,6 +344,18 @@ def adaptive_avg_pool3d_op(input, out_sp):
 
 
 # ------------------------------------------------------------------ adaptive max pool
+def box_max(xp, v):
+    """The maximum of each box (the last axis of ``v``) and its position there: the first maximum,
+    or the last NaN when there is one (ATen's ``val > max || isnan(val)`` scan). Shared with the
+    fractional max pools, which gather their windows the same way."""
+    am = v.argmax(-1)
+    if v.dtype.kind == "f" and v.size:
+        nan = xp.isnan(v)
+        last_nan = nan.shape[-1] - 1 - nan[..., ::-1].argmax(-1)
+        am = xp.where(nan.any(-1), last_nan, am)
+    return xp.take_along_axis(v, am[..., None], -1)[..., 0], am
+
+
 def _adamax_kernel(xp, x, out_sp):
     """Gather every bin's box (padded to the largest bin by repeating its last position, which never
     wins a tie) and take the argmax: the first maximum, the last NaN, as PyTorch."""
@@ -365,12 +381,7 @@ def _adamax_kernel(xp, x, out_sp):
     Lout = math.prod(out_sp)
     flat = flat.reshape(Lout, -1)
     v = xp.take(x.reshape(N, C, math.prod(sp)), flat, axis=2)       # (N, C, Lout, Kmax)
-    am = v.argmax(-1)
-    if x.dtype.kind == "f" and v.size:
-        nan = xp.isnan(v)
-        last_nan = nan.shape[-1] - 1 - nan[..., ::-1].argmax(-1)
-        am = xp.where(nan.any(-1), last_nan, am)
-    out = xp.take_along_axis(v, am[..., None], -1)[..., 0]
+    out, am = box_max(xp, v)
     idx = flat[xp.arange(Lout).reshape(1, 1, Lout), am]
     return out.reshape((N, C) + tuple(out_sp)), idx.reshape((N, C) + tuple(out_sp))
 
@@ -379,14 +390,28 @@ adaptive_max_pool3d_op = adaptive_max_pool_op("adaptive_max_pool3d", "AdaptiveMa
 
 
 # ------------------------------------------------------------------ public functions (F.max_pool3d, ...)
-def _triple(v, message):
+def _triple(v, fname, name, verb):
+    """``v`` (an int, or a sequence of one or three) as a 3-tuple of ints; PyTorch's error otherwise,
+    "<fname>: <name> <verb> a single int, or a tuple of three ints"."""
     if isinstance(v, (tuple, list)):
         if len(v) == 1:
             return (int(v[0]),) * 3
         if len(v) != 3:
-            raise RuntimeError(message)
+            raise RuntimeError(f"{fname}: {name} {verb} a single int, or a tuple of three ints")
         return tuple(int(a) for a in v)
     return (int(v),) * 3
+
+
+def _window_triples(fname, verb, kernel_size, stride, padding):
+    """kernel_size, stride (the kernel size when omitted) and padding as 3-tuples, checked in that
+    order; ``verb`` is the wording of the function's messages ("must either be" for max_pool3d's,
+    "must be" for avg_pool3d's)."""
+    k = _triple(kernel_size, fname, "kernel_size", verb)
+    if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
+        s = k
+    else:
+        s = _triple(stride, fname, "stride", verb + " omitted,")
+    return k, s, _triple(padding, fname, "padding", verb)
 
 
 def _check_volume(input, fname):
@@ -423,13 +448,8 @@ def _check_pool(input, fname, k, s, p, d, ceil_mode):
 
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     check_tensor(input, "max_pool3d")
-    k = _triple(kernel_size, "max_pool3d: kernel_size must either be a single int, or a tuple of three ints")
-    if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
-        s = k
-    else:
-        s = _triple(stride, "max_pool3d: stride must either be omitted, a single int, or a tuple of three ints")
-    p = _triple(padding, "max_pool3d: padding must either be a single int, or a tuple of three ints")
-    d = _triple(dilation, "max_pool3d: dilation must be either a single int, or a tuple of three ints")
+    k, s, p = _window_triples("max_pool3d", "must either be", kernel_size, stride, padding)
+    d = _triple(dilation, "max_pool3d", "dilation", "must be either")
     if 0 in s:
         raise RuntimeError("stride should not be zero")
     if any(kk <= 0 for kk in k):
@@ -453,12 +473,7 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     check_tensor(input, "avg_pool3d")
-    k = _triple(kernel_size, "avg_pool3d: kernel_size must be a single int, or a tuple of three ints")
-    if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
-        s = k
-    else:
-        s = _triple(stride, "avg_pool3d: stride must be omitted, a single int, or a tuple of three ints")
-    p = _triple(padding, "avg_pool3d: padding must be a single int, or a tuple of three ints")
+    k, s, p = _window_triples("avg_pool3d", "must be", kernel_size, stride, padding)
     if divisor_override is not None and (isinstance(divisor_override, bool) or not isinstance(divisor_override, int)):
         raise TypeError(f"avg_pool3d(): argument 'divisor_override' must be int, not "
                         f"{type(divisor_override).__name__}")

@@ -23,6 +23,8 @@ replace them as it replaces a forward kernel (tensorgraft-cuda's fused Elementwi
 """
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from ._common import Tensor, check_tensor, formula, gs, needs, nnop, same_device, wrap
@@ -285,8 +287,7 @@ def _lstm_layer_kernel(xp, xg, w_hh, h0, c0, reverse, cell=None):
     activated gates, tanh(cy), the cell state the step started from and hy (its own arrays, not the
     output's, so that an in-place change of the output cannot corrupt the backward)."""
     if cell is None:
-        def cell(*args):
-            return _lstm_kernel(xp, *args)
+        cell = partial(_lstm_kernel, xp)
     T = xg.shape[0]
     w_t = xp.ascontiguousarray(w_hh.T)
     hs, acts, tanh_cs, c_prev = [None] * T, [None] * T, [None] * T, [None] * T
@@ -444,8 +445,7 @@ def _gru_layer_kernel(xp, xg, w_hh, b_hh, h0, reverse, cell=None):
     """-> (output (T, N, H), workspace: per step the activated gates, the hidden projection and
     the state the step started from, plus hy on its own arrays)."""
     if cell is None:
-        def cell(*args):
-            return _gru_kernel(xp, *args)
+        cell = partial(_gru_kernel, xp)
     T = xg.shape[0]
     w_t = xp.ascontiguousarray(w_hh.T)
     hs, acts, hgs, h_prev = [None] * T, [None] * T, [None] * T, [None] * T

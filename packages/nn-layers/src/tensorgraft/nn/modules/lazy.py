@@ -85,6 +85,13 @@ class LazyModuleMixin:
         if module.cls_to_become is not None:
             module.__class__ = module.cls_to_become
 
+    def _placeholder_weight_and_bias(self, bias, factory_kwargs):
+        """Replace the ``weight`` (and, when ``bias``, the ``None`` bias) that the regular class's
+        ``__init__`` made at size 0 by placeholders, materialized from the first input."""
+        self.weight = UninitializedParameter(**factory_kwargs)
+        if bias:
+            self.bias = UninitializedParameter(**factory_kwargs)
+
     def _replicate_for_data_parallel(self):
         raise RuntimeError("Modules with uninitialized parameters can't be used with `DataParallel`. Run a dummy "
                            "forward pass to correctly initialize the modules")
@@ -100,10 +107,8 @@ class LazyLinear(LazyModuleMixin, Linear):
         factory_kwargs = {"device": device, "dtype": dtype}
         # bias=False: no tensor is made only to be replaced by the placeholder
         super().__init__(0, 0, False)
-        self.weight = UninitializedParameter(**factory_kwargs)
         self.out_features = out_features
-        if bias:
-            self.bias = UninitializedParameter(**factory_kwargs)
+        self._placeholder_weight_and_bias(bias, factory_kwargs)
 
     def reset_parameters(self):
         if not self.has_uninitialized_params() and self.in_features != 0:
@@ -163,10 +168,8 @@ class _LazyConv(_LazyConvXdMixin):
                  padding_mode="zeros", device=None, dtype=None):
         factory_kwargs = {"device": device, "dtype": dtype}
         super().__init__(0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode, **factory_kwargs)
-        self.weight = UninitializedParameter(**factory_kwargs)
         self.out_channels = out_channels
-        if bias:
-            self.bias = UninitializedParameter(**factory_kwargs)
+        self._placeholder_weight_and_bias(bias, factory_kwargs)
 
 
 class _LazyConvTranspose(_LazyConvXdMixin):
@@ -175,10 +178,8 @@ class _LazyConvTranspose(_LazyConvXdMixin):
         factory_kwargs = {"device": device, "dtype": dtype}
         super().__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False, dilation, padding_mode,
                          **factory_kwargs)
-        self.weight = UninitializedParameter(**factory_kwargs)
         self.out_channels = out_channels
-        if bias:
-            self.bias = UninitializedParameter(**factory_kwargs)
+        self._placeholder_weight_and_bias(bias, factory_kwargs)
 
 
 class LazyConv1d(_LazyConv, Conv1d):

@@ -208,12 +208,13 @@ class InstanceNorm3d(_InstanceNorm):
 
 
 # ------------------------------------------------------------------------------------ layer-wise norms
-class LayerNorm(Module):
-    """Normalise over the trailing ``normalized_shape`` dimensions."""
+class _TrailingDimsNorm(Module):
+    """The state LayerNorm and RMSNorm share: the trailing ``normalized_shape`` they normalise over,
+    ``eps`` and an optional elementwise affine over that shape."""
 
     __constants__ = ["normalized_shape", "eps", "elementwise_affine"]
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
+    def __init__(self, normalized_shape, eps, elementwise_affine, bias, device, dtype):
         super().__init__()
         self.normalized_shape = _as_shape(normalized_shape)
         self.eps = eps
@@ -224,6 +225,13 @@ class LayerNorm(Module):
     def reset_parameters(self):
         if self.elementwise_affine:
             _unit_affine(self)
+
+
+class LayerNorm(_TrailingDimsNorm):
+    """Normalise over the trailing ``normalized_shape`` dimensions."""
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
+        super().__init__(normalized_shape, eps, elementwise_affine, bias, device, dtype)
 
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -261,22 +269,11 @@ class GroupNorm(Module):
             ("eps", "eps"), ("affine", "affine"), ("bias", _has_bias)))
 
 
-class RMSNorm(Module):
+class RMSNorm(_TrailingDimsNorm):
     """Root-mean-square normalisation over the trailing ``normalized_shape`` dimensions (no centring)."""
 
-    __constants__ = ["normalized_shape", "eps", "elementwise_affine"]
-
     def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
-        super().__init__()
-        self.normalized_shape = _as_shape(normalized_shape)
-        self.eps = eps
-        self.elementwise_affine = elementwise_affine
-        _affine_pair(self, elementwise_affine, False, self.normalized_shape, device, dtype)
-        self.reset_parameters()
-
-    def reset_parameters(self):
-        if self.elementwise_affine:
-            _unit_affine(self)
+        super().__init__(normalized_shape, eps, elementwise_affine, False, device, dtype)
 
     def forward(self, x):
         return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)

@@ -57,25 +57,15 @@ CircularPad2d = _make("CircularPad2d", 2, "circular")
 CircularPad3d = _make("CircularPad3d", 3, "circular")
 
 
-class ZeroPad1d(ConstantPad1d):
+class _ZeroPadNd:
+    """ZeroPad1d/2d/3d: their ConstantPad with the value fixed at 0, which their repr leaves out."""
+
     def __init__(self, padding):
         super().__init__(padding, 0.0)
 
-    def extra_repr(self):
-        return f"{self.padding}"
+    extra_repr = _PadNd.extra_repr
 
 
-class ZeroPad2d(ConstantPad2d):
-    def __init__(self, padding):
-        super().__init__(padding, 0.0)
-
-    def extra_repr(self):
-        return f"{self.padding}"
-
-
-class ZeroPad3d(ConstantPad3d):
-    def __init__(self, padding):
-        super().__init__(padding, 0.0)
-
-    def extra_repr(self):
-        return f"{self.padding}"
+ZeroPad1d = type("ZeroPad1d", (_ZeroPadNd, ConstantPad1d), {"__module__": __name__})
+ZeroPad2d = type("ZeroPad2d", (_ZeroPadNd, ConstantPad2d), {"__module__": __name__})
+ZeroPad3d = type("ZeroPad3d", (_ZeroPadNd, ConstantPad3d), {"__module__": __name__})

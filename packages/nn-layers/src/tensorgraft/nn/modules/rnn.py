@@ -436,6 +436,22 @@ class RNNCellBase(Module):
                 raise RuntimeError(f"hidden{i} has inconsistent hidden_size: got {h.shape[1]}, expected "
                                    f"{self.hidden_size}")
 
+    def _forward_one_state(self, input, hx):
+        """``forward`` of the cells whose state is one tensor (RNNCell, GRUCell): a zero state when
+        ``hx`` is None, and a batch of one added to unbatched input and removed from the result."""
+        self._check_input_dim(input)
+        if hx is not None:
+            self._check_hidden_dim(hx)
+        batched = input.dim() == 2
+        x = input if batched else input.unsqueeze(0)
+        if hx is None:
+            h = zeros((x.shape[0], self.hidden_size), dtype=x.dtype, device=x.device)
+        else:
+            h = hx if batched else hx.unsqueeze(0)
+        self._check_sizes(x, (h,))
+        out, _ = self._step(x, h, None)
+        return out if batched else out.squeeze(0)
+
     @property
     def mode(self):
         return self._mode
@@ -450,18 +466,7 @@ class RNNCell(RNNCellBase):
     def forward(self, input, hx=None):
         if self.nonlinearity not in ("tanh", "relu"):
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
-        self._check_input_dim(input)
-        if hx is not None:
-            self._check_hidden_dim(hx)
-        batched = input.dim() == 2
-        x = input if batched else input.unsqueeze(0)
-        if hx is None:
-            h = zeros((x.shape[0], self.hidden_size), dtype=x.dtype, device=x.device)
-        else:
-            h = hx if batched else hx.unsqueeze(0)
-        self._check_sizes(x, (h,))
-        out, _ = self._step(x, h, None)
-        return out if batched else out.squeeze(0)
+        return self._forward_one_state(input, hx)
 
 
 class LSTMCell(RNNCellBase):
@@ -500,18 +505,7 @@ class GRUCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, 3, device, dtype)
 
     def forward(self, input, hx=None):
-        self._check_input_dim(input)
-        if hx is not None:
-            self._check_hidden_dim(hx)
-        batched = input.dim() == 2
-        x = input if batched else input.unsqueeze(0)
-        if hx is None:
-            h = zeros((x.shape[0], self.hidden_size), dtype=x.dtype, device=x.device)
-        else:
-            h = hx if batched else hx.unsqueeze(0)
-        self._check_sizes(x, (h,))
-        out, _ = self._step(x, h, None)
-        return out if batched else out.squeeze(0)
+        return self._forward_one_state(input, hx)
 
 
 _CellBase = RNNCellBase  # (the name this class had before it was public)

@@ -30,13 +30,6 @@ def _table_parameter(rows, cols, given, trainable, device, dtype):
     return Parameter(given, requires_grad=trainable), False
 
 
-def _zero_row(module):
-    idx = module.padding_idx
-    if idx is not None:
-        with _tg.no_grad():
-            module.weight[idx].fill_(0)
-
-
 def _checked_pretrained(embeddings):
     if embeddings.dim() != 2:
         raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
@@ -52,7 +45,20 @@ def _options_text(module, parts):
     return ", ".join(head)
 
 
-class Embedding(Module):
+class _LookupTable(Module):
+    """How Embedding and EmbeddingBag initialise their table: normal rows, the padding row zero."""
+
+    def reset_parameters(self):
+        init.normal_(self.weight)
+        self._fill_padding_idx_with_zero()
+
+    def _fill_padding_idx_with_zero(self):
+        if self.padding_idx is not None:
+            with _tg.no_grad():
+                self.weight[self.padding_idx].fill_(0)
+
+
+class Embedding(_LookupTable):
     """A ``num_embeddings x embedding_dim`` table of trainable rows looked up by index."""
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
@@ -68,13 +74,6 @@ class Embedding(Module):
         if fresh:
             self.reset_parameters()
         self.sparse = sparse
-
-    def reset_parameters(self):
-        init.normal_(self.weight)
-        self._fill_padding_idx_with_zero()
-
-    def _fill_padding_idx_with_zero(self):
-        _zero_row(self)
 
     def forward(self, input):
         return F.embedding(input, self.weight, sparse=self.sparse, padding_idx=self.padding_idx,
@@ -104,7 +103,7 @@ _BAG_OPTIONS = ("mode", "padding_idx", "include_last_offset", "sparse", "max_nor
                 "scale_grad_by_freq")
 
 
-class EmbeddingBag(Module):
+class EmbeddingBag(_LookupTable):
     """Sums, means or maxima of bags of embeddings (``F.embedding_bag``) without materialising the
     looked-up rows."""
 
@@ -124,13 +123,6 @@ class EmbeddingBag(Module):
         self.mode = mode
         self.sparse = sparse
         self.include_last_offset = include_last_offset
-
-    def reset_parameters(self):
-        init.normal_(self.weight)
-        self._fill_padding_idx_with_zero()
-
-    def _fill_padding_idx_with_zero(self):
-        _zero_row(self)
 
     def forward(self, input, offsets=None, per_sample_weights=None):
         opts = {k: getattr(self, k) for k in _BAG_OPTIONS}

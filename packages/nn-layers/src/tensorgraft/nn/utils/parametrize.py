@@ -82,17 +82,29 @@ def _originals_of(plist):
     return [f"original{k}" for k in range(plist.ntensors)]
 
 
-def _check_result(result, shape, dtype):
+# PyTorch's messages for a parametrization (or a right inverse) whose result is not a tensor of the
+# dtype and shape it started from, for ``_check_like``; ``{what}`` is "dtype" or "shape".
+_NOT_A_TENSOR = "A parametrization must return a tensor. Got {type}."
+_CHANGED_ON_REGISTRATION = ("Registering a parametrization may not change the {what} of the tensor, unless `unsafe` "
+                            "flag is enabled.\nunparametrized {what}: {before}\nparametrized {what}: {after}")
+_CHANGED_BY_EXTRA_STEP = ("Registering a parametrization may not change the {what} of the tensor, unless the "
+                          "`unsafe` flag is enabled.\nmodule.{name}.{what}: {before}\n"
+                          "parametrization(module.{name}).{what}: {after}")
+_INVERSE_NOT_A_TENSOR = "parametrization.right_inverse must return a tensor. Got: {type}"
+_CHANGED_BY_INVERSE = ("The tensor returned by parametrization.right_inverse must have the same {what} as "
+                       "module.{name}, unless the `unsafe` flag is enabled.\nmodule.{name}.{what}: {before}\n"
+                       "returned {what}: {after}")
+
+
+def _check_like(result, dtype, shape, not_a_tensor, changed, name=""):
+    """ValueError unless ``result`` is a tensor of ``dtype`` and ``shape`` (dtype checked first): the
+    message ``not_a_tensor`` or ``changed`` filled in (``name``: the parametrized tensor's)."""
     if not isinstance(result, Tensor):
-        raise ValueError(f"A parametrization must return a tensor. Got {type(result).__name__}.")
-    if result.dtype != dtype:
-        raise ValueError("Registering a parametrization may not change the dtype of the tensor, unless `unsafe` "
-                         f"flag is enabled.\nunparametrized dtype: {dtype}\n"
-                         f"parametrized dtype: {result.dtype}")
-    if result.shape != shape:
-        raise ValueError("Registering a parametrization may not change the shape of the tensor, unless `unsafe` "
-                         f"flag is enabled.\nunparametrized shape: {shape}\n"
-                         f"parametrized shape: {result.shape}")
+        raise ValueError(not_a_tensor.format(type=type(result).__name__))
+    for what, before in (("dtype", dtype), ("shape", shape)):
+        after = getattr(result, what)
+        if after != before:
+            raise ValueError(changed.format(what=what, before=before, after=after, name=name))
 
 
 class ParametrizationList(ModuleList):
@@ -146,7 +158,7 @@ class ParametrizationList(ModuleList):
                              f"Got {type(pulled).__name__}")
 
         if not self.unsafe:
-            _check_result(self(), shape_before, dtype_before)
+            _check_like(self(), dtype_before, shape_before, _NOT_A_TENSOR, _CHANGED_ON_REGISTRATION)
 
     def right_inverse(self, value):
         """Store ``value`` as the parametrized tensor: run every right inverse, last parametrization
@@ -235,35 +247,18 @@ def _install_property(module, tensor_name):
 
 
 def _check_extra_step(module, tensor_name, parametrization):
-    """A parametrization appended to an existing chain must keep the tensor's dtype and shape."""
+    """A parametrization appended to an existing chain must keep the tensor's dtype and shape, and
+    so must its right inverse, when it has one."""
     current = getattr(module, tensor_name)
     mapped = parametrization(current)
-    if not isinstance(mapped, Tensor):
-        raise ValueError(f"A parametrization must return a tensor. Got {type(mapped).__name__}.")
-    if mapped.dtype != current.dtype:
-        raise ValueError("Registering a parametrization may not change the dtype of the tensor, unless the "
-                         f"`unsafe` flag is enabled.\nmodule.{tensor_name}.dtype: {current.dtype}\n"
-                         f"parametrization(module.{tensor_name}).dtype: {mapped.dtype}")
-    if mapped.shape != current.shape:
-        raise ValueError("Registering a parametrization may not change the shape of the tensor, unless the "
-                         f"`unsafe` flag is enabled.\nmodule.{tensor_name}.shape: {current.shape}\n"
-                         f"parametrization(module.{tensor_name}).shape: {mapped.shape}")
+    _check_like(mapped, current.dtype, current.shape, _NOT_A_TENSOR, _CHANGED_BY_EXTRA_STEP, tensor_name)
     if not hasattr(parametrization, "right_inverse"):
         return
     try:
         back = parametrization.right_inverse(mapped)
     except NotImplementedError:
         return
-    if not isinstance(back, Tensor):
-        raise ValueError(f"parametrization.right_inverse must return a tensor. Got: {type(back).__name__}")
-    if back.dtype != current.dtype:
-        raise ValueError("The tensor returned by parametrization.right_inverse must have the same dtype "
-                         f"as module.{tensor_name}, unless the `unsafe` flag is enabled.\n"
-                         f"module.{tensor_name}.dtype: {current.dtype}\nreturned dtype: {back.dtype}")
-    if back.shape != current.shape:
-        raise ValueError("The tensor returned by parametrization.right_inverse must have the same shape "
-                         f"as module.{tensor_name}, unless the `unsafe` flag is enabled.\n"
-                         f"module.{tensor_name}.shape: {current.shape}\nreturned shape: {back.shape}")
+    _check_like(back, current.dtype, current.shape, _INVERSE_NOT_A_TENSOR, _CHANGED_BY_INVERSE, tensor_name)
 
 
 # ------------------------------------------------------------------------------------ public API

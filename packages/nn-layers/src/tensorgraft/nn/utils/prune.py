@@ -268,15 +268,10 @@ class L1Unstructured(_UnstructuredByScore):
         return _attach(cls, module, name, importance_scores, (amount,), {})
 
 
-class RandomStructured(BasePruningMethod):
-    """Zeroes ``amount`` whole channels along ``dim``, chosen at random."""
+class _StructuredByChannel(BasePruningMethod):
+    """Zeroes the ``amount`` channels along ``dim`` that ``_kept_channels`` leaves out."""
 
     PRUNING_TYPE = "structured"
-
-    def __init__(self, amount, dim=-1):
-        _check_amount_type_and_range(amount)
-        self.amount = amount
-        self.dim = dim
 
     def compute_mask(self, t, default_mask):
         _require_multidim(t)
@@ -284,20 +279,31 @@ class RandomStructured(BasePruningMethod):
         count = _units_to_prune(self.amount, channels)
         if count == 0:
             return default_mask
+        mask = _keep_channels(t, *self._kept_channels(t, channels, count))
+        return mask * default_mask.to(dtype=mask.dtype)
+
+
+class RandomStructured(_StructuredByChannel):
+    """Zeroes ``amount`` whole channels along ``dim``, chosen at random."""
+
+    def __init__(self, amount, dim=-1):
+        _check_amount_type_and_range(amount)
+        self.amount = amount
+        self.dim = dim
+
+    def _kept_channels(self, t, channels, count):
+        """(dim, selector of the kept channels) for ``_keep_channels``."""
         draws = _tg.rand(channels, device=t.device)
         cutoff = _tg.kthvalue(draws, k=count).values
-        mask = _keep_channels(t, self.dim, draws > cutoff)
-        return mask * default_mask.to(dtype=mask.dtype)
+        return self.dim, draws > cutoff
 
     @classmethod
     def apply(cls, module, name, amount, dim=-1):
         return _attach(cls, module, name, None, (amount, dim), {})
 
 
-class LnStructured(BasePruningMethod):
+class LnStructured(_StructuredByChannel):
     """Zeroes the ``amount`` channels along ``dim`` of smallest L``n`` norm (``n`` as in ``torch.norm``'s ``p``)."""
-
-    PRUNING_TYPE = "structured"
 
     def __init__(self, amount, n, dim=-1):
         _check_amount_type_and_range(amount)
@@ -305,17 +311,11 @@ class LnStructured(BasePruningMethod):
         self.n = n
         self.dim = dim
 
-    def compute_mask(self, t, default_mask):
-        _require_multidim(t)
-        channels = t.shape[self.dim]
-        count = _units_to_prune(self.amount, channels)
-        if count == 0:
-            return default_mask
+    def _kept_channels(self, t, channels, count):
+        """(dim, indices of the kept channels) for ``_keep_channels``."""
         dim = self.dim % t.dim()
         norms = _tg.norm(t, p=self.n, dim=[d for d in range(t.dim()) if d != dim])
-        strongest = _tg.topk(norms, k=channels - count, largest=True).indices
-        mask = _keep_channels(t, dim, strongest)
-        return mask * default_mask.to(dtype=mask.dtype)
+        return dim, _tg.topk(norms, k=channels - count, largest=True).indices
 
     @classmethod
     def apply(cls, module, name, amount, n, dim, importance_scores=None):
