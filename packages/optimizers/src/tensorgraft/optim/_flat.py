@@ -89,6 +89,17 @@ def _check_state_shape(key, value, shape) -> None:
     raise RuntimeError(f"output with shape {list(have)} doesn't match the broadcast shape {out}")
 
 
+def _scalar_dtype(dicts, key):
+    """float32, as PyTorch creates per-parameter scalars, unless a loaded state holds the key with
+    another floating dtype: PyTorch's ``load_state_dict`` casts every state entry but ``step`` to the
+    parameter's dtype, and later steps keep (and compute in) that dtype."""
+    for d in dicts:
+        v = d.get(key)
+        if isinstance(v, Tensor) and v._data.dtype.kind == "f":
+            return v._data.dtype
+    return np.float32
+
+
 class Bucket:
     """The flat buffers of the parameters of one group on one (device, dtype)."""
 
@@ -124,7 +135,7 @@ class Bucket:
         for key, init in spec:
             if init == "count" or (isinstance(init, tuple) and init[0] == "scalar"):
                 start = 0.0 if init == "count" else float(init[1])
-                arr = np.empty(n, dtype=np.float32)
+                arr = np.empty(n, dtype=_scalar_dtype(dicts, key))
                 for i, d in enumerate(dicts):
                     v = d.get(key)
                     arr[i] = start if v is None else float(v.item() if isinstance(v, Tensor) else v)
@@ -250,6 +261,10 @@ class FlatOptimizer(Optimizer):
     """
 
     _n_tmp = 2
+    # PyTorch's refusal of ``capturable=True`` for CPU tensors names the tensors it checked and the
+    # supported devices, worded per optimizer and per code path: (single-tensor, foreach) each.
+    _capturable_checked = ("params and state_steps", "params and state_steps")
+    _capturable_xla = (True, False)
 
     def _invalidate(self) -> None:
         self.__dict__["_buckets"] = {}
@@ -277,6 +292,7 @@ class FlatOptimizer(Optimizer):
         return loss
 
     def _step_group(self, gi, group) -> None:
+        group = host_hyperparameters(group)
         bykey = {}
         for p in group["params"]:
             g = p._grad
@@ -292,6 +308,8 @@ class FlatOptimizer(Optimizer):
                 lst.append(p)
         if not bykey:
             return
+        if group.get("differentiable"):
+            _refuse_leaves(bykey.values())
         buckets = self.__dict__.setdefault("_buckets", {})
         spec = None
         for key, params in bykey.items():
@@ -301,7 +319,15 @@ class FlatOptimizer(Optimizer):
                     spec = self._spec(group)
                 b = Bucket(self, group, params, spec)
                 buckets[(gi, key)] = b
+            if group.get("capturable") and not group.get("fused") and b.device.type not in _CAPTURABLE_DEVICES:
+                self._refuse_capturable(group)     # after the state was created, as in PyTorch
             self._run_bucket(group, b)
+
+    def _refuse_capturable(self, group):
+        path = 1 if group.get("foreach") else 0
+        devices = list(_CAPTURABLE_DEVICES) if self._capturable_xla[path] else list(_CAPTURABLE_DEVICES[:-1])
+        raise AssertionError(f"If capturable=True, {self._capturable_checked[path]} must be on supported devices: "
+                             f"{devices}.")
 
     def _run_bucket(self, group, b) -> None:
         xp = b.xp
@@ -352,6 +378,43 @@ class FlatOptimizer(Optimizer):
             b._plan()
 
 
+_CAPTURABLE_DEVICES = ("cuda", "xpu", "hpu", "privateuseone", "xla")
+
+
+def _refuse_leaves(param_lists) -> None:
+    """``differentiable=True`` runs the update with grad mode on, so PyTorch's in-place update of a leaf
+    that requires grad fails; the same error here (tensorgraft does not record the update)."""
+    for params in param_lists:
+        for p in params:
+            if p._requires_grad and p.grad_fn is None:
+                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+def host_hyperparameters(group):
+    """``group`` itself, or a copy whose tensor ``lr``/``betas`` are plain numbers for the kernels.
+
+    PyTorch's default (single-tensor) code paths compute the per-step constants (``lr /
+    bias_correction``...) with 0-d tensor arithmetic, rounded to the tensor's dtype: a NumPy scalar of
+    that dtype rounds the same way. Its ``foreach`` and ``fused`` paths use the value as a Python float."""
+    lr = group["lr"]
+    betas = group.get("betas")
+    tensor_betas = betas is not None and isinstance(betas[0], Tensor)
+    if not isinstance(lr, Tensor) and not tensor_betas:
+        return group
+    plain = float if group.get("foreach") or group.get("fused") else _host_scalar
+    group = dict(group)
+    if isinstance(lr, Tensor):
+        group["lr"] = plain(lr)
+    if tensor_betas:
+        group["betas"] = tuple(plain(b) if isinstance(b, Tensor) else b for b in betas)
+    return group
+
+
+def _host_scalar(t):
+    """A one-element tensor's value as a NumPy scalar of its dtype."""
+    return t._host().reshape(-1)[0]
+
+
 def _fused_table():
     from tensorgraft.registry import registry
     return registry.extensions.get("fused_optimizer_step", _EMPTY)
@@ -373,9 +436,24 @@ def lerp_(xp, start, end, weight, tmp) -> None:
         xp.add(end, tmp, out=start)
 
 
-def check(cond: bool, message: str) -> None:
-    if not cond:
-        raise ValueError(message)
+def square_avg_(xp, avg, G, decay, tmp) -> None:
+    """``avg.mul_(decay).addcmul_(G, G, value=1 - decay)``: the running average of squared gradients
+    (Adam's ``exp_avg_sq``, RMSprop's and Adadelta's ``square_avg``), rounded as PyTorch rounds it."""
+    avg *= decay
+    xp.multiply(G, 1 - decay, out=tmp)
+    tmp *= G
+    avg += tmp
+
+
+def adam_moments_(xp, group, P, G, S, tmp):
+    """What Adam, NAdam and RAdam do before their own update: maximize and (coupled or decoupled)
+    weight decay, then ``exp_avg.lerp_(G, 1 - beta1)`` and the ``exp_avg_sq`` average; returns both."""
+    beta1, beta2 = group["betas"]
+    grad_prologue(xp, group, P, G, tmp, coupled=not group["decoupled_weight_decay"])
+    m, v = S["exp_avg"], S["exp_avg_sq"]
+    lerp_(xp, m, G, 1 - beta1, tmp)
+    square_avg_(xp, v, G, beta2, tmp)
+    return m, v
 
 
 def grad_prologue(xp, group, P, G, T0, coupled=True) -> None:

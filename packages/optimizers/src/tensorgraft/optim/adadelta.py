@@ -1,7 +1,8 @@
 """``Adadelta`` (``rho``)."""
 from __future__ import annotations
 
-from ._flat import FlatOptimizer, check, grad_prologue
+from ._checks import check, check_lr
+from ._flat import FlatOptimizer, grad_prologue, square_avg_
 
 __all__ = ["Adadelta"]
 
@@ -9,10 +10,11 @@ __all__ = ["Adadelta"]
 class Adadelta(FlatOptimizer):
     _group_setdefaults = (("foreach", None), ("maximize", False), ("differentiable", False), ("capturable", False))
     _scalar_state_keys = ("step",)
+    _capturable_xla = (False, False)
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *, capturable=False,
                  maximize=False, differentiable=False):
-        check(0.0 <= lr, f"Invalid learning rate: {lr}")
+        check_lr(lr)
         check(0.0 <= rho <= 1.0, f"Invalid rho value: {rho}")
         check(0.0 <= eps, f"Invalid epsilon value: {eps}")
         check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
@@ -28,19 +30,13 @@ class Adadelta(FlatOptimizer):
         rho, eps = group["rho"], group["eps"]
         grad_prologue(xp, group, P, G, T0)
         sq, acc = S["square_avg"], S["acc_delta"]
-        sq *= rho
-        xp.multiply(G, 1 - rho, out=T0)
-        T0 *= G
-        sq += T0
+        square_avg_(xp, sq, G, rho, T0)
         xp.add(sq, eps, out=T0)
         xp.sqrt(T0, out=T0)
         xp.add(acc, eps, out=T1)
         xp.sqrt(T1, out=T1)
         T1 /= T0
-        T1 *= G
-        acc *= rho
-        xp.multiply(T1, 1 - rho, out=T0)
-        T0 *= T1
-        acc += T0
+        T1 *= G                                  # the update (delta)
+        square_avg_(xp, acc, T1, rho, T0)
         T1 *= group["lr"]
         P -= T1

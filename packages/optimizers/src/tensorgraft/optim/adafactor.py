@@ -13,7 +13,8 @@ import numpy as np
 from tensorgraft.device import get_backend
 from tensorgraft.tensor import wrap
 
-from ._flat import check, lerp_
+from ._checks import check, check_lr
+from ._flat import host_hyperparameters, lerp_
 from .optimizer import Optimizer, _scalar_tensor, evaluate_closure
 
 __all__ = ["Adafactor"]
@@ -29,7 +30,7 @@ class Adafactor(Optimizer):
 
     def __init__(self, params, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0, *,
                  foreach=None, maximize=False):
-        check(0.0 <= lr, f"Learning rate should be >= 0 but is: {lr}")
+        check_lr(lr, "Learning rate should be >= 0 but is: {}")
         check(0.0 >= beta2_decay, f"beta2_decay should be <= 0 but is: {beta2_decay}")
         check(eps[0] is None or 0.0 <= eps[0], f"epsilon1 should be >= 0 but is: {eps[0]}")
         check(0.0 <= eps[1], f"epsilon2 should be >= 0 but is: {eps[1]}")
@@ -52,6 +53,7 @@ class Adafactor(Optimizer):
     def step(self, closure=None):
         loss = evaluate_closure(closure)
         for group in self.param_groups:
+            group = host_hyperparameters(group)
             lr, wd, d, decay = group["lr"], group["weight_decay"], group["d"], group["beta2_decay"]
             eps1, eps2 = group["eps"]
             for p in group["params"]:

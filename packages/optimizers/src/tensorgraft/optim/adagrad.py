@@ -7,7 +7,8 @@ import numpy as np
 from tensorgraft.device import device as _device, get_backend
 from tensorgraft.tensor import wrap
 
-from ._flat import FlatOptimizer, check, grad_prologue
+from ._checks import check, check_fused, check_lr
+from ._flat import FlatOptimizer, grad_prologue
 
 __all__ = ["Adagrad"]
 
@@ -18,7 +19,7 @@ class Adagrad(FlatOptimizer):
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
                  foreach=None, *, maximize=False, differentiable=False, fused=None):
-        check(0.0 <= lr, f"Invalid learning rate: {lr}")
+        check_lr(lr)
         check(0.0 <= lr_decay, f"Invalid lr_decay value: {lr_decay}")
         check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
         check(0.0 <= initial_accumulator_value, f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
@@ -27,17 +28,20 @@ class Adagrad(FlatOptimizer):
                         initial_accumulator_value=initial_accumulator_value, foreach=foreach, maximize=maximize,
                         differentiable=differentiable, fused=fused)
         super().__init__(params, defaults)
+        check_fused(fused, foreach, differentiable)
         cpu = _device("cpu")
         for group in self.param_groups:
             for p in group["params"]:
                 state = self.state[p]
                 state["step"] = wrap(np.zeros((), dtype=np.float32), cpu)
                 xp = get_backend(p._device).xp
-                state["sum"] = wrap(xp.full(p._data.shape, group["initial_accumulator_value"], dtype=p._data.dtype),
+                state["sum"] = wrap(xp.full(p._data.shape, initial_accumulator_value, dtype=p._data.dtype),
                                     p._device)
 
     def _spec(self, group):
-        return [("step", "count"), ("sum", float(group["initial_accumulator_value"]))]
+        # As PyTorch: the accumulator starts from the optimizer-wide value (``defaults``), also for a group
+        # that gives its own ``initial_accumulator_value`` (kept in the group, but unused)
+        return [("step", "count"), ("sum", float(self.defaults["initial_accumulator_value"]))]
 
     def _consts(self, group, s):
         return {"clr": group["lr"] / (1 + (s["step"] - 1) * group["lr_decay"])}

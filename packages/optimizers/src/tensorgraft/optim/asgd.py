@@ -1,8 +1,12 @@
 """``ASGD``: averaged stochastic gradient descent. ``eta`` (the decaying step) and ``mu`` (the
-averaging weight) are per-parameter float32 scalars, as PyTorch keeps them; ``ax`` is the average."""
+averaging weight) are per-parameter 0-d tensors holding float32-rounded values, as PyTorch keeps them
+(float32, or the parameter's dtype after ``load_state_dict``); ``ax`` is the average."""
 from __future__ import annotations
 
-from ._flat import FlatOptimizer, check, grad_prologue
+import numpy as np
+
+from ._checks import check, check_lr
+from ._flat import FlatOptimizer, grad_prologue
 
 __all__ = ["ASGD"]
 
@@ -11,10 +15,11 @@ class ASGD(FlatOptimizer):
     _n_tmp = 1
     _group_setdefaults = (("foreach", None), ("maximize", False), ("differentiable", False), ("capturable", False))
     _scalar_state_keys = ("step", "eta", "mu")
+    _capturable_checked = ("params, mus, etas, and state_steps",) * 2
 
     def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0, foreach=None, maximize=False,
                  differentiable=False, capturable=False):
-        check(0.0 <= lr, f"Invalid learning rate: {lr}")
+        check_lr(lr)
         check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
         defaults = dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay, foreach=foreach,
                         maximize=maximize, differentiable=differentiable, capturable=capturable)
@@ -43,9 +48,19 @@ class ASGD(FlatOptimizer):
 
     def _run_bucket(self, group, b) -> None:
         super()._run_bucket(group, b)
-        # then eta and mu for the next step, from the new step count (Python floats, stored as float32)
+        # then eta and mu for the next step, from the new step count, rounded to float32 as PyTorch
+        # computes them (also where a loaded state keeps them in the parameter's dtype)
         lr, lambd, alpha, t0 = group["lr"], group["lambd"], group["alpha"], group["t0"]
         eta, mu = b.scalars["eta"], b.scalars["mu"]
+        foreach = bool(group["foreach"])
         for i, step in enumerate(b.scalars["step"].tolist()):
-            eta[i] = lr / ((1 + lambd * lr * step) ** alpha)
-            mu[i] = 1 / max(1, step - t0)
+            eta[i] = _foreach_eta(lr, lambd, alpha, step) if foreach else np.float32(lr / ((1 + lambd * lr * step) ** alpha))
+            mu[i] = np.float32(1 / max(1, step - t0))
+
+
+def _foreach_eta(lr, lambd, alpha, step):
+    """eta as PyTorch's foreach path computes it: arithmetic on the float32 step counters (the power
+    correctly rounded), whatever dtype eta is kept in."""
+    f32 = np.float32
+    base = f32(1) + f32(f32(lambd * lr) * f32(step))
+    return f32(lr) * f32(f32(1) / f32(float(base) ** alpha))

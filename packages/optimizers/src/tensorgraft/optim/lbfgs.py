@@ -12,6 +12,7 @@ import math
 
 import tensorgraft as _tg
 
+from ._checks import check_lr
 from .optimizer import Optimizer, evaluate_closure
 
 __all__ = ["LBFGS"]
@@ -138,10 +139,7 @@ def _strong_wolfe_search(evaluate, direction, step, f0, g0, slope0, tolerance_ch
 class LBFGS(Optimizer):
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9,
                  history_size=100, line_search_fn=None):
-        if isinstance(lr, _tg.Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        check_lr(lr)
         if max_eval is None:
             max_eval = max_iter * 5 // 4
         defaults = dict(lr=lr, max_iter=max_iter, max_eval=max_eval, tolerance_grad=tolerance_grad,
@@ -257,8 +255,9 @@ class LBFGS(Optimizer):
                 if line_search != "strong_wolfe":
                     raise RuntimeError("only 'strong_wolfe' is supported")
                 start = self._snapshot()
-                loss, grad, t, spent = _strong_wolfe_search(self._probe_along(closure, start, d), d, t, loss, grad,
-                                                            float(slope), tol_change, max_eval - evals)
+                loss, grad, found, spent = _strong_wolfe_search(self._probe_along(closure, start, d), d, t, loss,
+                                                                grad, float(slope), tol_change, max_eval - evals)
+                t = _searched_step(t, found, d)
                 self._move(t, d)
                 converged = bool(grad.abs().max() <= tol_grad)
             else:
@@ -296,6 +295,14 @@ class LBFGS(Optimizer):
             beta = ys_dirs[i].dot(r) * inv_curv[i]
             r.add_(s_dirs[i] * (coeffs[i] - beta))
         return r
+
+
+def _searched_step(initial, found, direction):
+    """The step the line search settled on, typed as PyTorch's ``state['t']`` is: the initial step
+    object itself when it was accepted unchanged, else a 0-d tensor of the search direction's dtype."""
+    if found == float(initial):
+        return initial
+    return _tg.tensor(found, dtype=direction.dtype, device=direction.device)
 
 
 def _copy_into(dst, src):

@@ -17,6 +17,8 @@ from bisect import bisect_right
 from collections import Counter
 from functools import partial
 
+from tensorgraft.tensor import Tensor
+
 from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
@@ -66,6 +68,21 @@ def _lrs(optimizer, key="lr"):
     return [g[key] for g in optimizer.param_groups]
 
 
+def _last_lrs(optimizer):
+    """What ``get_last_lr()`` reports: the groups' LRs, a tensor LR as a copy (it changes in place)."""
+    return [lr.clone() if isinstance(lr, Tensor) else lr for lr in _lrs(optimizer)]
+
+
+def _set_lr(group, value) -> None:
+    """As PyTorch: a tensor LR is overwritten in place (the optimizer, or a captured graph, may hold
+    it), rounded to its dtype; any other LR is replaced."""
+    lr = group["lr"]
+    if isinstance(lr, Tensor):
+        lr.fill_(float(value))
+    else:
+        group["lr"] = value
+
+
 def _per_group(name, optimizer, value):
     if isinstance(value, (list, tuple)):
         if len(value) != len(optimizer.param_groups):
@@ -91,7 +108,8 @@ class LRScheduler:
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
+                lr = group["lr"]
+                group.setdefault("initial_lr", lr.clone() if isinstance(lr, Tensor) else lr)
         else:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
@@ -160,8 +178,8 @@ class LRScheduler:
     def _install(self, values) -> None:
         """Write ``values`` into the param groups and remember them as the last LRs."""
         for group, value in zip(self.optimizer.param_groups, values):
-            group["lr"] = value
-        self._last_lr = _lrs(self.optimizer)
+            _set_lr(group, value)
+        self._last_lr = _last_lrs(self.optimizer)
 
     def _update_lr(self, epoch=None) -> None:
         compute = self.get_lr
@@ -409,7 +427,7 @@ class SequentialLR(_Composite, LRScheduler):
         # every child already took its initial step while being built: roll the LRs and the children's
         # epoch counters back, then let only the scheduler that is active at epoch 0 take it again
         for group in optimizer.param_groups:
-            group["lr"] = group["initial_lr"]
+            _set_lr(group, group["initial_lr"])
         self.recursive_undo()
         first = self._schedulers[self._active(0)]
         first._initial_step()
@@ -449,12 +467,12 @@ class ChainedScheduler(_Composite, LRScheduler):
         _check_children(name, optimizer, schedulers)
         self._schedulers = schedulers
         self.optimizer = optimizer
-        self._last_lr = _lrs(schedulers[-1].optimizer)
+        self._last_lr = _last_lrs(schedulers[-1].optimizer)
 
     def step(self):
         for s in self._schedulers:
             s.step()
-        self._last_lr = _lrs(self._schedulers[-1].optimizer)
+        self._last_lr = _last_lrs(self._schedulers[-1].optimizer)
 
 
 class ReduceLROnPlateau(LRScheduler):
@@ -477,7 +495,7 @@ class ReduceLROnPlateau(LRScheduler):
             raise ValueError(f"expected {n_groups} min_lrs, got {len(min_lr)}")
         self.patience, self.cooldown, self.eps = patience, cooldown, eps
         self.last_epoch = 0
-        self._last_lr = _lrs(optimizer)
+        self._last_lr = _last_lrs(optimizer)
         self._init_is_better(mode=mode, threshold=threshold, threshold_mode=threshold_mode)
         self._reset()
 
@@ -500,7 +518,7 @@ class ReduceLROnPlateau(LRScheduler):
         if self.num_bad_epochs > self.patience:
             self._reduce_lr(self.last_epoch)
             self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
-        self._last_lr = _lrs(self.optimizer)
+        self._last_lr = _last_lrs(self.optimizer)
 
     def _reduce_lr(self, epoch):
         groups = self.optimizer.param_groups
@@ -516,7 +534,7 @@ class ReduceLROnPlateau(LRScheduler):
             current = float(group["lr"])
             lowered = max(current * self.factor, floor)
             if current - lowered > self.eps:  # skip updates too small to matter
-                group["lr"] = lowered
+                _set_lr(group, lowered)
 
     @property
     def in_cooldown(self):
@@ -574,7 +592,7 @@ class CyclicLR(LRScheduler):
         base_lrs = _per_group("base_lr", optimizer, base_lr)
         if last_epoch == -1:
             for lr, group in zip(base_lrs, optimizer.param_groups):
-                group["lr"] = lr
+                _set_lr(group, lr)
         self.max_lrs = _per_group("max_lr", optimizer, max_lr)
         up = float(step_size_up)
         down = float(step_size_down) if step_size_down is not None else up

@@ -2,16 +2,18 @@
 before it is applied, for 2-D parameters.
 
 PyTorch runs the iteration in bfloat16. NumPy and CuPy have no bfloat16, so the same arithmetic is
-emulated: every intermediate PyTorch rounds to bfloat16 is computed in float32 (as PyTorch's CPU
-kernels accumulate) and rounded to bfloat16's precision (round to nearest even), so updates agree
-with PyTorch's to bfloat16's precision rather than merely in spirit."""
+emulated: every intermediate PyTorch rounds to bfloat16 is computed as PyTorch's CPU kernels compute
+it (matrix products accumulated in float32, each ``addmm`` rounded once to float32) and then rounded
+to bfloat16's precision (round to nearest even), so updates agree with PyTorch's bit for bit except
+where a float32 product summed in another order lands on a bfloat16 rounding boundary."""
 from __future__ import annotations
 
 import math
 
 from tensorgraft.device import get_backend
 
-from ._flat import check, lerp_
+from ._checks import check, check_lr
+from ._flat import host_hyperparameters, lerp_
 from .optimizer import Optimizer, evaluate_closure
 
 __all__ = ["Muon"]
@@ -46,9 +48,19 @@ def _zeropower_via_newtonschulz(xp, grad, ns_coefficients, ns_steps, eps):
     x = _bf16(xp, x / xp.maximum(norm, _bf16(xp, xp.float32(eps))))
     for _ in range(ns_steps):
         gram = _bf16(xp, x @ x.T)
-        gram_update = _bf16(xp, b * gram + c * (gram @ gram))        # addmm(gram, gram, gram, beta=b, alpha=c)
-        x = _bf16(xp, a * x + gram_update @ x)                        # addmm(x, gram_update, x, beta=a)
+        gram_update = _bf16(xp, _addmm(xp, gram, gram, gram, b, c))
+        x = _bf16(xp, _addmm(xp, x, gram_update, x, a, 1))
     return x.T if tall else x
+
+
+def _addmm(xp, bias, m1, m2, beta, alpha):
+    """``beta * bias + alpha * (m1 @ m2)`` rounded once to float32, as PyTorch's bfloat16 addmm
+    accumulates: the product in float32, then a fused multiply-add with the scaled bias (float64 here
+    holds the exact result of that multiply-add)."""
+    product = m1 @ m2
+    if alpha != 1:
+        product = alpha * product
+    return (beta.astype(xp.float64) * bias.astype(xp.float64) + product.astype(xp.float64)).astype(xp.float32)
 
 
 def _adjust_lr(lr, adjust_lr_fn, param_shape):
@@ -66,7 +78,7 @@ class Muon(Optimizer):
     def __init__(self, params, lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True,
                  ns_coefficients=(DEFAULT_A, DEFAULT_B, DEFAULT_C), eps=EPS, ns_steps=DEFAULT_NS_STEPS,
                  adjust_lr_fn=None):
-        check(0.0 <= lr, f"Learning rate should be >= 0 but is: {lr}")
+        check_lr(lr, "Learning rate should be >= 0 but is: {}")
         check(0.0 <= momentum, f"momentum should be >= 0 but is: {momentum}")
         check(0.0 <= weight_decay, f"weight decay should be >= 0 but is: {weight_decay}")
         check(adjust_lr_fn is None or adjust_lr_fn in ["original", "match_rms_adamw"],
@@ -83,6 +95,7 @@ class Muon(Optimizer):
     def step(self, closure=None):
         loss = evaluate_closure(closure)
         for group in self.param_groups:
+            group = host_hyperparameters(group)
             lr, wd, momentum = group["lr"], group["weight_decay"], group["momentum"]
             for p in group["params"]:
                 if p._grad is None:

@@ -1,9 +1,8 @@
 """``NAdam``: Adam with Nesterov momentum (``momentum_decay``, optional decoupled weight decay)."""
 from __future__ import annotations
 
-import numpy as np
-
-from ._flat import FlatOptimizer, check, grad_prologue, lerp_
+from ._checks import check, check_adam_family
+from ._flat import FlatOptimizer, adam_moments_
 
 __all__ = ["NAdam"]
 
@@ -12,15 +11,12 @@ class NAdam(FlatOptimizer):
     _group_setdefaults = (("maximize", False), ("foreach", None), ("capturable", False), ("differentiable", False),
                           ("decoupled_weight_decay", False))
     _scalar_state_keys = ("step", "mu_product")
+    _capturable_checked = ("params, mu_products and state_steps", "params, mu_products, and state_steps")
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
                  decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False):
-        check(0.0 <= lr, f"Invalid learning rate: {lr}")
-        check(0.0 <= eps, f"Invalid epsilon value: {eps}")
-        check(0.0 <= betas[0] < 1.0, f"Invalid beta parameter at index 0: {betas[0]}")
-        check(0.0 <= betas[1] < 1.0, f"Invalid beta parameter at index 1: {betas[1]}")
-        check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
+        check_adam_family(lr, betas, eps, weight_decay)
         check(0.0 <= momentum_decay, f"Invalid momentum_decay value: {momentum_decay}")
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, momentum_decay=momentum_decay,
                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize, foreach=foreach,
@@ -34,10 +30,13 @@ class NAdam(FlatOptimizer):
         return group["betas"][0] * (1.0 - 0.5 * (0.96 ** (t * group["momentum_decay"])))
 
     def _scalars(self, group, scalars):
-        step = scalars["step"]
+        step, mu_product = scalars["step"], scalars["mu_product"]
         step += 1
-        mu = self._mu(group, step.astype(np.float64))
-        scalars["mu_product"] *= mu.astype(np.float32)
+        # mu from Python floats (NumPy's vectorised power can differ in the last bit); the product is
+        # float32 unless a loaded state made it the parameter's dtype
+        cast = mu_product.dtype.type
+        for i, t in enumerate(step.tolist()):
+            mu_product[i] *= cast(self._mu(group, t))
 
     def _consts(self, group, s):
         t, mp = s["step"], s["mu_product"]
@@ -50,14 +49,7 @@ class NAdam(FlatOptimizer):
 
     def _kernel(self, xp, group, k, P, G, S, T):
         T0, T1 = T
-        beta1, beta2 = group["betas"]
-        grad_prologue(xp, group, P, G, T0, coupled=not group["decoupled_weight_decay"])
-        m, v = S["exp_avg"], S["exp_avg_sq"]
-        lerp_(xp, m, G, 1 - beta1, T0)
-        v *= beta2
-        xp.multiply(G, 1 - beta2, out=T0)
-        T0 *= G
-        v += T0
+        m, v = adam_moments_(xp, group, P, G, S, T0)
         xp.divide(v, k["bc2"], out=T0)
         xp.sqrt(T0, out=T0)
         T0 += group["eps"]

@@ -1,7 +1,8 @@
 """``RAdam``: rectified Adam (optional decoupled weight decay)."""
 from __future__ import annotations
 
-from ._flat import FlatOptimizer, check, grad_prologue, lerp_
+from ._checks import check_adam_family
+from ._flat import FlatOptimizer, adam_moments_
 
 __all__ = ["RAdam"]
 
@@ -13,11 +14,7 @@ class RAdam(FlatOptimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False,
                  *, foreach=None, maximize=False, capturable=False, differentiable=False):
-        check(0.0 <= lr, f"Invalid learning rate: {lr}")
-        check(0.0 <= eps, f"Invalid epsilon value: {eps}")
-        check(0.0 <= betas[0] < 1.0, f"Invalid beta parameter at index 0: {betas[0]}")
-        check(0.0 <= betas[1] < 1.0, f"Invalid beta parameter at index 1: {betas[1]}")
-        check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
+        check_adam_family(lr, betas, eps, weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize, foreach=foreach,
                         capturable=capturable, decoupled_weight_decay=decoupled_weight_decay,
                         differentiable=differentiable)
@@ -41,14 +38,7 @@ class RAdam(FlatOptimizer):
 
     def _kernel(self, xp, group, k, P, G, S, T):
         T0, T1 = T
-        beta1, beta2 = group["betas"]
-        grad_prologue(xp, group, P, G, T0, coupled=not group["decoupled_weight_decay"])
-        m, v = S["exp_avg"], S["exp_avg_sq"]
-        lerp_(xp, m, G, 1 - beta1, T0)
-        v *= beta2
-        xp.multiply(G, 1 - beta2, out=T0)
-        T0 *= G
-        v += T0
+        m, v = adam_moments_(xp, group, P, G, S, T0)
         xp.divide(m, k["bc1"], out=T1)
         T1 *= group["lr"]
         if k["rect"] is not None:

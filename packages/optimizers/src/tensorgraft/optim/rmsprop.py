@@ -1,7 +1,8 @@
 """``RMSprop`` (``alpha``, ``centered``, ``momentum``)."""
 from __future__ import annotations
 
-from ._flat import FlatOptimizer, check, grad_prologue, lerp_
+from ._checks import check, check_lr
+from ._flat import FlatOptimizer, grad_prologue, lerp_, square_avg_
 
 __all__ = ["RMSprop"]
 
@@ -10,10 +11,11 @@ class RMSprop(FlatOptimizer):
     _group_setdefaults = (("momentum", 0), ("centered", False), ("foreach", None), ("maximize", False),
                           ("differentiable", False), ("capturable", False))
     _scalar_state_keys = ("step",)
+    _capturable_xla = (True, True)
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
                  capturable=False, foreach=None, maximize=False, differentiable=False):
-        check(0.0 <= lr, f"Invalid learning rate: {lr}")
+        check_lr(lr)
         check(0.0 <= eps, f"Invalid epsilon value: {eps}")
         check(0.0 <= momentum, f"Invalid momentum value: {momentum}")
         check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
@@ -35,10 +37,7 @@ class RMSprop(FlatOptimizer):
         alpha = group["alpha"]
         grad_prologue(xp, group, P, G, T0)
         sq = S["square_avg"]
-        sq *= alpha
-        xp.multiply(G, 1 - alpha, out=T0)
-        T0 *= G
-        sq += T0
+        square_avg_(xp, sq, G, alpha, T0)
         if group["centered"]:
             ga = S["grad_avg"]
             lerp_(xp, ga, G, 1 - alpha, T0)

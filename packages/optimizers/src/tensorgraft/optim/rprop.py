@@ -2,7 +2,8 @@
 ``grad * prev``; only the gradient's sign moves the parameter)."""
 from __future__ import annotations
 
-from ._flat import FlatOptimizer, check
+from ._checks import check, check_lr
+from ._flat import FlatOptimizer
 
 __all__ = ["Rprop"]
 
@@ -11,10 +12,11 @@ class Rprop(FlatOptimizer):
     _n_tmp = 2
     _group_setdefaults = (("foreach", None), ("maximize", False), ("differentiable", False), ("capturable", False))
     _scalar_state_keys = ("step",)
+    _capturable_xla = (True, True)
 
     def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, capturable=False, foreach=None,
                  maximize=False, differentiable=False):
-        check(0.0 <= lr, f"Invalid learning rate: {lr}")
+        check_lr(lr)
         check(0.0 < etas[0] < 1.0 < etas[1], f"Invalid eta values: {etas[0]}, {etas[1]}")
         defaults = dict(lr=lr, etas=etas, step_sizes=step_sizes, foreach=foreach, maximize=maximize,
                         differentiable=differentiable, capturable=capturable)

@@ -1,7 +1,8 @@
 """``SGD``: stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay."""
 from __future__ import annotations
 
-from ._flat import FlatOptimizer, check, grad_prologue
+from ._checks import check, check_fused, check_lr
+from ._flat import FlatOptimizer, grad_prologue
 
 __all__ = ["SGD"]
 
@@ -13,7 +14,7 @@ class SGD(FlatOptimizer):
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
                  maximize=False, foreach=None, differentiable=False, fused=None):
-        check(lr >= 0.0, f"Invalid learning rate: {lr}")
+        check_lr(lr)
         check(momentum >= 0.0, f"Invalid momentum value: {momentum}")
         check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
@@ -21,6 +22,7 @@ class SGD(FlatOptimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
+        check_fused(fused, foreach, differentiable)
 
     def _spec(self, group):
         return [("momentum_buffer", "grad")] if group["momentum"] != 0 else []

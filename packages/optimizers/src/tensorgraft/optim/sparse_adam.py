@@ -6,7 +6,7 @@ raised here. The class exists so PyTorch code constructing it (and its argument 
 unchanged and fails at the same place with the same message."""
 from __future__ import annotations
 
-from ._flat import check
+from ._checks import check, check_lr
 from .optimizer import Optimizer, evaluate_closure
 
 __all__ = ["SparseAdam"]
@@ -14,7 +14,7 @@ __all__ = ["SparseAdam"]
 
 class SparseAdam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, maximize=False):
-        check(0.0 < lr, f"Invalid learning rate: {lr}")
+        check_lr(lr, strict=True)
         check(0.0 < eps, f"Invalid epsilon value: {eps}")
         check(0.0 <= betas[0] < 1.0, f"Invalid beta parameter at index 0: {betas[0]}")
         check(0.0 <= betas[1] < 1.0, f"Invalid beta parameter at index 1: {betas[1]}")
