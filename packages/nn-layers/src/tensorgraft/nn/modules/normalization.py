@@ -34,8 +34,10 @@ def _has_bias(module):
 
 
 def _affine_pair(module, wanted, with_bias, shape, device, dtype):
-    """Register ``weight``/``bias`` of ``shape`` (values set later by ``reset_parameters``), or Nones."""
-    for name, present in (("weight", wanted), ("bias", wanted and with_bias)):
+    """Register ``weight``/``bias`` of ``shape`` (values set later by ``reset_parameters``), or Nones;
+    ``with_bias=None``: the module has no bias slot at all (RMSNorm, as PyTorch's)."""
+    slots = (("weight", wanted),) if with_bias is None else (("weight", wanted), ("bias", wanted and with_bias))
+    for name, present in slots:
         if present:
             setattr(module, name, Parameter(empty(*shape, device=device, dtype=dtype)))
         else:
@@ -46,7 +48,7 @@ def _unit_affine(module):
     """weight <- 1, bias <- 0, for whichever of them exists."""
     if module.weight is not None:
         init.ones_(module.weight)
-    if module.bias is not None:
+    if getattr(module, "bias", None) is not None:
         init.zeros_(module.bias)
 
 
@@ -273,7 +275,7 @@ class RMSNorm(_TrailingDimsNorm):
     """Root-mean-square normalisation over the trailing ``normalized_shape`` dimensions (no centring)."""
 
     def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
-        super().__init__(normalized_shape, eps, elementwise_affine, False, device, dtype)
+        super().__init__(normalized_shape, eps, elementwise_affine, None, device, dtype)
 
     def forward(self, x):
         return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
