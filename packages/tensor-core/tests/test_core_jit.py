@@ -1,8 +1,11 @@
 """tensorgraft.jit: scripting and tracing run eagerly, with PyTorch's checks, classes and file round trip."""
 from __future__ import annotations
 
+import builtins
 import io
 import json
+import os
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -47,6 +50,60 @@ def test_module_classes_are_built_on_first_use():
         jit.nope  # noqa: B018
     assert issubclass(jit.TracerWarning, Warning) and issubclass(jit.Error, Exception)
     assert issubclass(jit.TracingCheckError, Exception) and not issubclass(jit.TracingCheckError, RuntimeError)
+
+
+def test_imports_and_runs_functions_without_tensorgraft_nn():
+    """Only what needs nn.Module needs tensorgraft-nn (made missing: its plugin is skipped, its import blocked)."""
+    code = textwrap.dedent("""
+        import sys
+        sys.modules["tensorgraft.nn"] = None
+        import warnings; warnings.simplefilter("ignore")
+        import tensorgraft as tg
+        from tensorgraft import jit
+        def double(x):
+            return x * 2
+        print(jit.is_scripting(), jit.script(double)(tg.tensor(1.0)).item(), jit.trace(double, tg.ones(1))(tg.ones(1)).item())
+        try:
+            jit.ScriptModule
+        except ModuleNotFoundError as exc:
+            print(exc)
+    """)
+    env = {**os.environ, "TENSORGRAFT_DISABLED_PLUGINS": "nn"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["False 2.0 2.0", "tensorgraft.jit's modules need tensorgraft-nn, which is not "
+                                       "installed. Install it with: pip install tensorgraft-nn"]
+
+
+_PUBLIC = sorted(set(jit.__all__) - {"Final"})   # Final is typing.Final itself
+
+
+@pytest.mark.parametrize("name", _PUBLIC)
+def test_public_names_live_at_tensorgraft_jit(name):
+    """Printed and pickled as tensorgraft.jit.X whatever file holds the code, so references stored by
+    pickle or jit.save name the public module."""
+    obj = getattr(jit, name)
+    assert obj.__module__ == "tensorgraft.jit" and name in dir(jit)
+    assert pickle.loads(pickle.dumps(obj)) is obj
+
+
+def test_builtin_isinstance_and_jit_isinstance_are_apart():
+    assert jit.isinstance.__name__ == "isinstance" and jit.isinstance is not builtins.isinstance
+    assert jit.isinstance([1], typing.List[int]) and not jit.isinstance([1], typing.List[str])
+    # the code that checks argument types with the builtin (Future, wait, save, trace) still does
+    with pytest.raises(AssertionError, match="not an Exception"):
+        jit.Future().set_exception(3)
+    with pytest.raises(TypeError, match="expected a torch.jit.Future, got int"):
+        jit.wait(3)
+    with pytest.raises(AttributeError, match="^expected a dictionary of"):
+        jit.trace_module(_nn().Linear(1, 1), [_T])
+
+
+def test_module_classes_pickle_by_their_public_names():
+    _nn()
+    for name in ("ScriptModule", "RecursiveScriptModule", "TracedModule", "TopLevelTracedModule"):
+        cls = getattr(jit, name)
+        assert repr(cls) == f"<class 'tensorgraft.jit.{name}'>" and pickle.loads(pickle.dumps(cls)) is cls
 
 
 def test_state_questions_and_markers():
@@ -474,6 +531,23 @@ def test_save_load_round_trip(models):
     assert loaded.table == m.table
     x = _t(2, 3, seed=3)
     assert tg.equal(loaded(x), m(x)) and tg.equal(loaded.first(x), m.first(x))
+
+
+def test_saved_references_to_jit_names_use_the_public_module():
+    """A reference is stored as "module:qualname"; those to jit's own names say tensorgraft.jit, as files
+    written before jit became a package do, so both kinds load."""
+    nn = _nn()
+    m = nn.Linear(2, 2)
+    m.check, m.future_class = jit.isinstance, jit.Future
+    buf = io.BytesIO()
+    jit.save(jit.script(m), buf)
+    buf.seek(0)
+    record = tg.load(buf)["tensorgraft.jit"]["modules"][0]
+    assert record["attributes"]["check"] == ["ref", "tensorgraft.jit:isinstance"]
+    assert record["attributes"]["future_class"] == ["ref", "tensorgraft.jit:Future"]
+    buf.seek(0)
+    loaded = jit.load(buf)
+    assert loaded.check is jit.isinstance and loaded.future_class is jit.Future
 
 
 def test_save_load_keeps_sharing_and_modes():

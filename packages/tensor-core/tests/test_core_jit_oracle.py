@@ -156,6 +156,15 @@ def test_scripted_and_traced_functions_match():
     assert gs.name == ts.name == "_f"
 
 
+def test_public_names_are_pytorchs():
+    """Every name tensorgraft.jit offers is one torch.jit has, under the same name (isinstance included)."""
+    lazy = ["ScriptModule", "RecursiveScriptModule", "TracedModule", "TopLevelTracedModule"]
+    missing = [n for n in [*jit.__all__, *lazy] if not hasattr(torch.jit, n)]
+    assert missing == []
+    assert jit.isinstance.__name__ == torch.jit.isinstance.__name__ == "isinstance"
+    assert set(lazy) <= set(dir(jit)) and set(lazy) <= set(dir(torch.jit))
+
+
 def test_eager_answers_match():
     assert jit.is_scripting() == torch.jit.is_scripting() and jit.is_tracing() == torch.jit.is_tracing()
     assert jit.onednn_fusion_enabled() == torch.jit.onednn_fusion_enabled()

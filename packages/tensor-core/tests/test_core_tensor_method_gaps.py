@@ -2,7 +2,6 @@
 storage types, record_stream."""
 from __future__ import annotations
 
-import pickle
 import subprocess
 import sys
 import types
@@ -91,6 +90,7 @@ def test_layout_queries():
 
 
 # --------------------------------------------------------------------------- legacy storage types
+# (the classes themselves, their constructors and top-level names: test_core_legacy_storage_names.py)
 _STORAGES = {tg.float32: "FloatStorage", tg.float64: "DoubleStorage", tg.float16: "HalfStorage",
              tg.int64: "LongStorage", tg.int32: "IntStorage", tg.int16: "ShortStorage", tg.int8: "CharStorage",
              tg.uint8: "ByteStorage", tg.bool: "BoolStorage", tg.complex64: "ComplexFloatStorage",
@@ -102,29 +102,12 @@ def test_storage_type_is_the_legacy_class_of_the_dtype(dtype):
     x = tg.zeros(3, dtype=dtype)
     with pytest.warns(UserWarning, match="^TypedStorage is deprecated"):
         cls = x.storage_type()
-    assert cls.__name__ == _STORAGES[dtype] and cls.dtype is dtype and cls is getattr(_gaps(), _STORAGES[dtype])
+    assert cls.__name__ == _STORAGES[dtype] and cls.dtype is dtype and cls is getattr(tg, _STORAGES[dtype])
     assert issubclass(cls, tg.TypedStorage) and cls.is_cuda is False
     with pytest.warns(UserWarning):
         assert isinstance(x.storage(), cls)
         other = tg.float64 if dtype is not tg.float64 else tg.float32
         assert not isinstance(tg.zeros(3, dtype=other).storage(), cls)
-
-
-@pytest.mark.filterwarnings("ignore:TypedStorage is deprecated")
-def test_legacy_storage_constructors():
-    gaps = _gaps()
-    s = gaps.FloatStorage([1.5, 2.0])
-    assert type(s) is tg.TypedStorage and s.dtype is tg.float32 and s.tolist() == [1.5, 2.0]
-    assert gaps.LongStorage(3).tolist() == [0, 0, 0] and gaps.DoubleStorage().size() == 0
-    wrapped = gaps.FloatStorage(wrap_storage=tg.ones(2).untyped_storage())
-    assert wrapped.tolist() == [1.0, 1.0]
-    with pytest.raises(RuntimeError, match="Too many positional arguments$"):
-        gaps.FloatStorage(2, 3)
-    with pytest.raises(RuntimeError, match="Keyword argument 'device' cannot be specified$"):
-        gaps.FloatStorage(2, device="cpu")
-    with pytest.raises(TypeError, match="^new\\(\\): invalid data type 'str'$"):
-        gaps.FloatStorage("a")
-    assert pickle.loads(pickle.dumps(gaps.FloatStorage)) is gaps.FloatStorage
 
 
 # --------------------------------------------------------------------------- record_stream

@@ -42,6 +42,7 @@ from .errors import AcceleratorError, OutOfMemoryError  # noqa: E402,F401
 from .memory_layout import (  # noqa: E402,F401
     channels_last, channels_last_3d, contiguous_format, layout, memory_format, preserve_format, strided,
 )
+from . import storage as _storage  # noqa: E402
 from .storage import TypedStorage, UntypedStorage  # noqa: E402,F401
 
 _builtin_float = float  # the PyTorch dtype aliases below shadow float
@@ -98,13 +99,16 @@ _LAZY_MODULES = frozenset({"nn", "optim", "autograd", "func", "cuda", "utils", "
 
 def __getattr__(name):
     """Subpackages (``tensorgraft.nn``, ``.optim``, ``.cuda``, ``.accelerator`` ...), the global
-    switches and the top-level spellings of ``nn.functional`` functions resolve on first use, so
-    ``import tensorgraft`` stays fast and needs none of the optional parts."""
+    switches, the legacy storage classes and the top-level spellings of ``nn.functional`` functions
+    resolve on first use, so ``import tensorgraft`` stays fast and needs none of the optional parts."""
     import importlib  # (``from . import x`` would call this function again for a submodule not yet loaded)
     if name in _LAZY_MODULES:
         return importlib.import_module(f"{__name__}.{name}")
     if name in _FROM_SWITCHES:
         value = globals()[name] = getattr(importlib.import_module(f"{__name__}.global_switches"), name)
+        return value
+    if name in _storage.LEGACY_STORAGE_DTYPES:  # FloatStorage & co.: made on first use (see storage.py)
+        value = globals()[name] = _storage.legacy_storage_class(_storage.LEGACY_STORAGE_DTYPES[name])
         return value
     if name == "compile":  # torch.compile: accepted, compiles nothing (see compiler.py)
         value = globals()[name] = importlib.import_module(f"{__name__}.compiler").compile
@@ -139,7 +143,7 @@ def __dir__():
             return importlib.util.find_spec(f"{__name__}.{part}") is not None
         except ModuleNotFoundError:
             return False
-    names = set(globals()) | _FROM_SWITCHES | _FROM_AMP | {"compile"}
+    names = set(globals()) | _FROM_SWITCHES | _FROM_AMP | set(_storage.LEGACY_STORAGE_DTYPES) | {"compile"}
     names |= {m for m in _LAZY_MODULES if installed(m)}
     if installed("autograd"):
         names |= _FROM_AUTOGRAD | {"vmap"}

@@ -1,6 +1,7 @@
-"""Storages (``Tensor.untyped_storage()``, ``Tensor.storage()``) and the methods that change which
-memory a tensor uses (``set_``, ``resize_``, ``resize_as_``) or write it element by element
-(``apply_``, ``map_``, ``map2_``).
+"""Storages (``Tensor.untyped_storage()``, ``Tensor.storage()``, the legacy per-dtype classes such as
+``FloatStorage`` that ``Tensor.storage_type()`` returns) and the methods that change which memory a
+tensor uses (``set_``, ``resize_``, ``resize_as_``) or write it element by element (``apply_``,
+``map_``, ``map2_``).
 
 A tensor's array is a NumPy/CuPy array, possibly a view of another one; its storage is the array
 that owns the memory at the end of that chain of views. Views of one tensor therefore report one
@@ -8,13 +9,16 @@ storage (same ``data_ptr``), as in PyTorch.
 """
 from __future__ import annotations
 
+import collections.abc
 import numbers
 import warnings
 
 import numpy as np
 
-__all__ = ["UntypedStorage", "TypedStorage", "owner_array", "storage_offset", "set_", "resize_", "apply_",
-           "map_", "map2_"]
+from . import dtypes as _dt
+
+__all__ = ["UntypedStorage", "TypedStorage", "legacy_storage_class", "owner_array", "storage_offset", "set_",
+           "resize_", "apply_", "map_", "map2_"]
 
 
 def owner_array(a):
@@ -216,6 +220,82 @@ def untyped_storage(t) -> UntypedStorage:
 def typed_storage(t) -> TypedStorage:
     warnings.warn(_TYPED_WARNING, UserWarning, stacklevel=3)
     return TypedStorage(untyped_storage(t), t.dtype)
+
+
+# --------------------------------------------------------------------------- legacy storage classes
+class _LegacyStorageMeta(type):
+    """The type of ``FloatStorage`` & co.: like the legacy tensor types of ops/creation.py, they build
+    a ``TypedStorage`` of their dtype, and ``isinstance(t.storage(), FloatStorage)`` checks the dtype
+    (and the device type) of a ``TypedStorage``, as PyTorch's do."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, TypedStorage) and obj.dtype is cls.dtype and obj.device.type == cls._device_type
+
+    def __call__(cls, *args, wrap_storage=None, dtype=None, device=None, _internal=False, **unexpected):
+        """``FloatStorage()``, ``FloatStorage(size)``, ``FloatStorage(sequence)`` or
+        ``FloatStorage(wrap_storage=untyped)``: a ``TypedStorage`` of the class's dtype (zero-filled,
+        like ``empty``). Arguments are checked in PyTorch's order, with its messages: ``dtype`` and
+        ``device`` are TypedStorage's keywords, which the legacy classes refuse; ``_internal=True``
+        (PyTorch's own calls) skips the deprecation warning."""
+        if unexpected:
+            raise TypeError(f"TypedStorage.__new__() got an unexpected keyword argument '{next(iter(unexpected))}'")
+        if not _internal:
+            warnings.warn(_TYPED_WARNING, UserWarning, stacklevel=2)
+        invalid = (f"{cls!r}.__new__ received an invalid combination of arguments. Expected one of:\n"
+                   " * no arguments\n * (int size)\n * (Sequence data)\n * (*, UntypedStorage wrap_storage)\n")
+        for keyword, value in (("device", device), ("dtype", dtype)):
+            if value is not None:
+                raise RuntimeError(f"{invalid}Keyword argument '{keyword}' cannot be specified")
+        if wrap_storage is not None:
+            if args:
+                raise RuntimeError(f"{invalid}No positional arguments should be given when using 'wrap_storage'")
+            if not isinstance(wrap_storage, UntypedStorage):
+                raise TypeError(f"{invalid}Argument 'wrap_storage' must be UntypedStorage, but got "
+                                f"{type(wrap_storage)}")
+            return TypedStorage(wrap_storage, cls.dtype)
+        if len(args) > 1:
+            raise RuntimeError(f"{invalid}Too many positional arguments")
+        from .ops.creation import tensor, zeros
+        device = cls._device_type
+        if not args:
+            data = zeros(0, dtype=cls.dtype, device=device)
+        elif isinstance(args[0], numbers.Integral):  # a size (so are True and NumPy integers, as in PyTorch)
+            data = zeros(int(args[0]), dtype=cls.dtype, device=device)
+        elif isinstance(args[0], collections.abc.Sequence):  # data (not a Tensor, an array or an iterator)
+            data = tensor(args[0], dtype=cls.dtype, device=device)
+        else:
+            raise TypeError(f"{invalid}Argument type not recognized: {type(args[0])}")
+        return TypedStorage(untyped_storage(data), cls.dtype)
+
+
+# PyTorch's legacy class of each dtype tensorgraft has (it has no bfloat16 or quantized dtypes, so no
+# BFloat16Storage, QInt8Storage ...)
+_LEGACY_NAMES = {
+    _dt.float32: "FloatStorage", _dt.float64: "DoubleStorage", _dt.float16: "HalfStorage",
+    _dt.int64: "LongStorage", _dt.int32: "IntStorage", _dt.int16: "ShortStorage", _dt.int8: "CharStorage",
+    _dt.uint8: "ByteStorage", _dt.bool: "BoolStorage", _dt.complex64: "ComplexFloatStorage",
+    _dt.complex128: "ComplexDoubleStorage",
+}
+# The CPU classes by the names ``tensorgraft.<name>`` resolves on first use (``Storage`` is PyTorch's old
+# alias of ``FloatStorage``, the same class)
+LEGACY_STORAGE_DTYPES = {**{name: dt for dt, name in _LEGACY_NAMES.items()}, "Storage": _dt.float32}
+_legacy_classes: dict = {}
+
+
+def legacy_storage_class(dtype, device_type: str = "cpu"):
+    """The legacy storage class of ``dtype`` on a device type, made on first use (``import tensorgraft``
+    makes none) and the same object from then on."""
+    key = (dtype, device_type)
+    cls = _legacy_classes.get(key)
+    if cls is None:
+        name = _LEGACY_NAMES[dtype]
+        cls = _legacy_classes[key] = _LegacyStorageMeta(name, (TypedStorage,), {
+            "__slots__": (), "dtype": dtype, "_device_type": device_type, "is_cuda": device_type == "cuda",
+            # named as PyTorch names them (torch.FloatStorage, torch.cuda.FloatStorage): how they print,
+            # and where pickle looks them up
+            "__module__": "tensorgraft" if device_type == "cpu" else f"tensorgraft.{device_type}",
+            "__doc__": f"Legacy storage type: a TypedStorage of {dtype} on {device_type}."})
+    return cls
 
 
 # --------------------------------------------------------------------------- changing a tensor's memory

@@ -9,9 +9,8 @@
   (0 and ``ndim``); ``values``, ``indices``, ``coalesce``, ``crow_indices`` ... raise PyTorch's errors
   for a strided tensor. There are no sparse tensors, so nothing else could be asked of them.
 - ``is_distributed``: False (no ``torch.distributed``).
-- ``storage_type`` and the legacy storage classes it returns (``FloatStorage`` ...): like the legacy
-  tensor types of ops/creation.py, constructors that build a ``TypedStorage`` of their dtype, and
-  ``isinstance(t.storage(), FloatStorage)`` checks the dtype.
+- ``storage_type``: the legacy storage class of the tensor's dtype and device type (``FloatStorage``
+  ..., defined in storage.py with the other storages).
 - ``record_stream``: keeps a CUDA tensor's memory from being reused while work queued on another
   stream may still read it (see the function).
 
@@ -19,11 +18,10 @@ Plain methods, not registered ops: they compute nothing a gradient or a device k
 """
 from __future__ import annotations
 
-import numbers
 import warnings
 
 from .. import dtypes as _dt
-from ..storage import TypedStorage, untyped_storage
+from ..storage import _TYPED_WARNING, legacy_storage_class
 from ..tensor import Tensor
 
 
@@ -73,63 +71,7 @@ def _is_distributed(self) -> bool:
 
 
 # --------------------------------------------------------------------------- legacy storage types
-class _LegacyStorageMeta(type):
-    def __instancecheck__(cls, obj):
-        return isinstance(obj, TypedStorage) and obj.dtype is cls.dtype and obj.device.type == cls._device_type
-
-    def __call__(cls, *args, wrap_storage=None, **kwargs):
-        """``FloatStorage()``, ``FloatStorage(size)``, ``FloatStorage(sequence)`` or
-        ``FloatStorage(wrap_storage=untyped)``: a ``TypedStorage`` of the class's dtype (zero-filled,
-        like ``empty``)."""
-        from ..storage import _TYPED_WARNING
-        warnings.warn(_TYPED_WARNING, UserWarning, stacklevel=2)
-        if kwargs or len(args) > 1 or (wrap_storage is not None and args):
-            why = (f"Keyword argument '{next(iter(kwargs))}' cannot be specified" if kwargs else
-                   "Too many positional arguments")
-            raise RuntimeError(f"{cls!r}.__new__ received an invalid combination of arguments. Expected one of:\n"
-                               " * no arguments\n * (int size)\n * (Sequence data)\n"
-                               f" * (*, UntypedStorage wrap_storage)\n{why}")
-        if wrap_storage is not None:
-            return TypedStorage(wrap_storage, cls.dtype)
-        from .creation import tensor, zeros
-        device = cls._device_type
-        if not args:
-            data = zeros(0, dtype=cls.dtype, device=device)
-        elif isinstance(args[0], numbers.Integral) and not isinstance(args[0], bool):
-            data = zeros(int(args[0]), dtype=cls.dtype, device=device)
-        else:
-            data = tensor(args[0], dtype=cls.dtype, device=device)
-        return TypedStorage(untyped_storage(data), cls.dtype)
-
-
-_STORAGE_NAMES = {
-    _dt.float32: "FloatStorage", _dt.float64: "DoubleStorage", _dt.float16: "HalfStorage",
-    _dt.int64: "LongStorage", _dt.int32: "IntStorage", _dt.int16: "ShortStorage", _dt.int8: "CharStorage",
-    _dt.uint8: "ByteStorage", _dt.bool: "BoolStorage", _dt.complex64: "ComplexFloatStorage",
-    _dt.complex128: "ComplexDoubleStorage",
-}
-_storage_classes: dict = {}
-
-
-def legacy_storage_class(dtype, device_type: str = "cpu"):
-    """The legacy storage class of ``dtype`` on a device type (made once, then reused)."""
-    key = (dtype, device_type)
-    cls = _storage_classes.get(key)
-    if cls is None:
-        name = _STORAGE_NAMES[dtype]
-        cls = _storage_classes[key] = _LegacyStorageMeta(name, (TypedStorage,), {
-            "__slots__": (), "dtype": dtype, "_device_type": device_type, "is_cuda": device_type == "cuda",
-            "__module__": __name__, "__doc__": f"Legacy storage type: a TypedStorage of {dtype} on {device_type}."})
-    return cls
-
-
-for _dtype, _name in _STORAGE_NAMES.items():  # the CPU ones by name (tensorgraft.FloatStorage & co. in PyTorch)
-    globals()[_name] = legacy_storage_class(_dtype)
-del _dtype, _name
-
-
 def _storage_type(self):
-    from ..storage import _TYPED_WARNING
     warnings.warn(_TYPED_WARNING, UserWarning, stacklevel=2)
     return legacy_storage_class(self.dtype, self._device.type)
 
