@@ -6,19 +6,12 @@ import pytest
 
 import tensorgraft as tg
 from tensorgraft.autograd import Function
+from tensorgraft.testing.oracle import error_of
 
 SAVED_MSG = ("Inference tensors cannot be saved for backward. Please do not use Tensors created in inference mode in "
              "computation tracked by autograd. To work around this, you can make a clone to get a normal tensor and "
              "use it in autograd, or use `torch.no_grad()` instead of `torch.inference_mode()`.")
 REQUIRES_GRAD_MSG = "Setting requires_grad=True on inference tensor outside InferenceMode is not allowed."
-
-
-def _err(fn):
-    try:
-        fn()
-    except Exception as e:  # noqa: BLE001 - the type is part of what is compared
-        return type(e).__name__, str(e)
-    return None
 
 
 def _inference(T, *shape):
@@ -31,10 +24,10 @@ def test_requires_grad_on_inference_tensor_outside_is_refused():
     a = _inference(tg, 3)
     for fn in (lambda: a.requires_grad_(), lambda: setattr(a, "requires_grad", True),
                lambda: a.detach().requires_grad_(), lambda: a[1:].requires_grad_()):
-        assert _err(fn) == ("RuntimeError", REQUIRES_GRAD_MSG)
+        assert error_of(fn) == ("RuntimeError", REQUIRES_GRAD_MSG)
     with tg.inference_mode():
         with tg.inference_mode(False):
-            assert _err(lambda: a.requires_grad_()) == ("RuntimeError", REQUIRES_GRAD_MSG)
+            assert error_of(lambda: a.requires_grad_()) == ("RuntimeError", REQUIRES_GRAD_MSG)
     assert a.requires_grad_(False) is a and not a.requires_grad
     assert a.clone().requires_grad_().requires_grad
 
@@ -49,7 +42,7 @@ def test_requires_grad_inside_inference_mode_is_allowed():
 def test_requires_grad_dtype_error_comes_first():
     with tg.inference_mode():
         i = tg.ones(2, dtype=tg.int64)
-    assert _err(lambda: i.requires_grad_()) == ("RuntimeError",
+    assert error_of(lambda: i.requires_grad_()) == ("RuntimeError",
                                                 "only Tensors of floating point dtype can require gradients")
 
 
@@ -58,7 +51,7 @@ def test_inference_tensor_saved_for_backward_is_refused():
     a = _inference(tg, 3)
     w = tg.ones(3, requires_grad=True)
     for fn in (lambda: a * w, lambda: w * a, lambda: a @ w, lambda: tg.exp(w) * a, lambda: w.pow(a)):
-        assert _err(fn) == ("RuntimeError", SAVED_MSG)
+        assert error_of(fn) == ("RuntimeError", SAVED_MSG)
 
 
 def test_inference_tensor_not_saved_is_fine():
@@ -86,7 +79,7 @@ class _SaveBoth(Function):
 
 def test_custom_function_saving_inference_tensor_is_refused_only_when_recording():
     a = _inference(tg, 2)
-    assert _err(lambda: _SaveBoth.apply(a, tg.ones(2, requires_grad=True))) == ("RuntimeError", SAVED_MSG)
+    assert error_of(lambda: _SaveBoth.apply(a, tg.ones(2, requires_grad=True))) == ("RuntimeError", SAVED_MSG)
     assert _SaveBoth.apply(a, tg.ones(2)).tolist() == [1.0, 1.0]
 
 
@@ -122,10 +115,10 @@ def test_inference_autograd_oracle():
                 y = w * 2
             p = T.ones(2, requires_grad=True)
         return {
-            "requires_grad": _err(lambda: a.requires_grad_()),
-            "mul": _err(lambda: a * w), "matmul": _err(lambda: a @ w),
+            "requires_grad": error_of(lambda: a.requires_grad_()),
+            "mul": error_of(lambda: a * w), "matmul": error_of(lambda: a @ w),
             "add": (a + w).requires_grad,
-            "function": _err(lambda: _SaveBoth.apply(a, w)) if T is tg else None,
+            "function": error_of(lambda: _SaveBoth.apply(a, w)) if T is tg else None,
             "enable_grad_inside": (y.requires_grad, y.grad_fn is None, y.is_inference()),
             "made_requiring_grad": (p.requires_grad, p.is_inference(), p.is_leaf),
         }
@@ -155,7 +148,7 @@ def test_setitem_on_leaf_names_the_view(name, index):
     z = tg.zeros(2, 3, requires_grad=True)
     expected = LEAF_MSG if name in ("full_slice", "whole_range_slice", "ellipsis", "tensor", "mask",
                                     "full_slice_tensor") else VIEW_MSG
-    assert _err(lambda: z.__setitem__(index(tg), 5.0)) == ("RuntimeError", expected)
+    assert error_of(lambda: z.__setitem__(index(tg), 5.0)) == ("RuntimeError", expected)
     assert z.abs().sum().item() == 0.0
     with tg.no_grad():
         z[index(tg)] = 5.0  # allowed without grad mode
@@ -165,16 +158,16 @@ def test_setitem_on_leaf_names_the_view(name, index):
 @pytest.mark.parametrize("name,index", SETITEM_INDICES, ids=[c[0] for c in SETITEM_INDICES])
 def test_setitem_on_leaf_oracle(name, index):
     torch = pytest.importorskip("torch")
-    assert _err(lambda: tg.zeros(2, 3, requires_grad=True).__setitem__(index(tg), 5.0)) == \
-        _err(lambda: torch.zeros(2, 3, requires_grad=True).__setitem__(index(torch), 5.0))
+    assert error_of(lambda: tg.zeros(2, 3, requires_grad=True).__setitem__(index(tg), 5.0)) == \
+        error_of(lambda: torch.zeros(2, 3, requires_grad=True).__setitem__(index(torch), 5.0))
 
 
 def test_setitem_on_zero_d_leaf_and_other_inplace_messages():
     zs = tg.zeros((), requires_grad=True)
-    assert _err(lambda: zs.__setitem__((), 5.0)) == ("RuntimeError", LEAF_MSG)
+    assert error_of(lambda: zs.__setitem__((), 5.0)) == ("RuntimeError", LEAF_MSG)
     z = tg.zeros(2, requires_grad=True)
-    assert _err(lambda: z.add_(1)) == ("RuntimeError", LEAF_MSG)
-    assert _err(lambda: z[0].add_(1)) == ("RuntimeError", VIEW_MSG)
+    assert error_of(lambda: z.add_(1)) == ("RuntimeError", LEAF_MSG)
+    assert error_of(lambda: z[0].add_(1)) == ("RuntimeError", VIEW_MSG)
 
 
 # --------------------------------------------------------------------------- node names

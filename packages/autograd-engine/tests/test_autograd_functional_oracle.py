@@ -8,6 +8,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 import tensorgraft as tg  # noqa: E402
+from tensorgraft.testing.oracle import assert_same_error, assert_same_result, run_in_both  # noqa: E402
 
 RNG = np.random.default_rng(0)
 A = RNG.standard_normal(3)
@@ -19,34 +20,8 @@ def _t(m, a, **kw):
     return m.tensor(a, dtype=m.float64, **kw)
 
 
-def assert_same(ours, ref, path="result"):
-    if isinstance(ref, torch.Tensor):
-        assert isinstance(ours, tg.Tensor), f"{path}: {type(ours)}"
-        assert tuple(ours.shape) == tuple(ref.shape), f"{path}: shape {tuple(ours.shape)} != {tuple(ref.shape)}"
-        assert ours.requires_grad == ref.requires_grad, f"{path}: requires_grad"
-        np.testing.assert_allclose(ours.detach().numpy(), ref.detach().numpy(), rtol=1e-10, atol=1e-12,
-                                   err_msg=path)
-    elif isinstance(ref, (tuple, list)):
-        assert type(ours) is type(ref), f"{path}: {type(ours)} != {type(ref)}"
-        assert len(ours) == len(ref), path
-        for k, (o, r) in enumerate(zip(ours, ref)):
-            assert_same(o, r, f"{path}[{k}]")
-    else:
-        assert ours == ref, path
-
-
-def run_both(case):
-    return case(tg), case(torch)
-
-
-def same_error(case):
-    errs = []
-    for m in (tg, torch):
-        with pytest.raises(Exception) as ei:
-            case(m)
-        errs.append(ei.value)
-    assert type(errs[0]) is type(errs[1]), (errs[0], errs[1])
-    assert str(errs[0]) == str(errs[1])
+def assert_same(ours, theirs):  # this file's tolerance: float64 values agree to rounding
+    assert_same_result(ours, theirs, rtol=1e-10, atol=1e-12, check_dtype=False)
 
 
 def F(m):
@@ -126,7 +101,7 @@ _VALUES_ONLY = {"hessian_forward_outer"}
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_matches_pytorch(name):
-    ours, ref = run_both(CASES[name])
+    ours, ref = run_in_both(CASES[name])
     if name in _VALUES_ONLY:
         ref = ref.detach()
     assert_same(ours, ref)
@@ -137,7 +112,7 @@ def test_returned_graph_differentiates_like_pytorch():
         x = _t(m, A, requires_grad=True)
         h = F(m).hessian(cube_sum, x, create_graph=True)
         return m.autograd.grad(h.sum(), x)
-    assert_same(*run_both(case))
+    assert_same(*run_in_both(case))
 
 
 ERRORS = {
@@ -252,7 +227,7 @@ OUTSIDE_LEAF_ERRORS = {
 
 @pytest.mark.parametrize("name", sorted(OUTSIDE_LEAF_ERRORS))
 def test_strict_errors_with_outside_tensors_match_pytorch(name):
-    same_error(lambda m: OUTSIDE_LEAF_ERRORS[name](m, _leaf(m)))
+    assert_same_error(lambda m: OUTSIDE_LEAF_ERRORS[name](m, _leaf(m)))
 
 
 def test_outside_tensor_is_left_alone():
@@ -265,7 +240,7 @@ def test_outside_tensor_is_left_alone():
 
 @pytest.mark.parametrize("name", sorted(ERRORS))
 def test_errors_match_pytorch(name):
-    same_error(ERRORS[name])
+    assert_same_error(ERRORS[name])
 
 
 def test_namespace():
@@ -285,6 +260,6 @@ def test_variable_matches_pytorch():
         assert v.grad_fn is None and not v.requires_grad
         assert tuple(m.autograd.Variable().shape) == (0,)
         assert not isinstance(3, m.autograd.Variable)
-    same_error(lambda m: m.autograd.Variable([1.0]))
+    assert_same_error(lambda m: m.autograd.Variable([1.0]))
     # (an integer Variable with requires_grad=True raises core's requires_grad_ error, whose wording
     # is core's: not checked here)

@@ -8,16 +8,13 @@ import pytest
 
 import tensorgraft as tg
 from tensorgraft.autograd import gradcheck, gradgradcheck
+from tensorgraft.testing.oracle import grad_fn_name
 
 RNG = np.random.default_rng(3)
 
 
 def _leaf(shape, lo=-2.0, hi=2.0, device="cpu"):
     return tg.tensor(RNG.uniform(lo, hi, shape), dtype=tg.float64, device=device, requires_grad=True)
-
-
-def _name(t):
-    return type(t.grad_fn).__name__
 
 
 CASES = [
@@ -81,7 +78,7 @@ NODES = [
 @pytest.mark.parametrize("case", NODES, ids=[c[1] + str(i) for i, c in enumerate(NODES)])
 def test_node_names(case):
     fn, name = case
-    assert _name(fn(_leaf((2, 3), 0.5, 2.0))) == name
+    assert grad_fn_name(fn(_leaf((2, 3), 0.5, 2.0))) == name
 
 
 def test_no_grad_and_non_differentiable():

@@ -576,8 +576,7 @@ def default_vmap(m):
     scale_fn(m).vmap(None, None)
 
 
-@program
-def once_differentiable_error_node(m):
+def square_once_differentiable_fn(m):
     od = once_differentiable(m)
 
     class Square(m.autograd.Function):
@@ -591,6 +590,12 @@ def once_differentiable_error_node(m):
         def backward(ctx, g):
             x, = ctx.saved_tensors
             return 2 * x * g
+    return Square
+
+
+@program
+def once_differentiable_error_node(m):
+    Square = square_once_differentiable_fn(m)
     x = leaf(m, 44)
     v = leaf(m, 45)
     gx, = m.autograd.grad(Square.apply(x), x, grad_outputs=v, create_graph=True)
@@ -605,19 +610,7 @@ def once_differentiable_error_node(m):
 
 @program
 def once_differentiable_plain_grad(m):
-    od = once_differentiable(m)
-
-    class Square(m.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x ** 2
-
-        @staticmethod
-        @od
-        def backward(ctx, g):
-            x, = ctx.saved_tensors
-            return 2 * x * g
+    Square = square_once_differentiable_fn(m)
     x = leaf(m, 46)
     gx, = m.autograd.grad(Square.apply(x).sum(), x, create_graph=True)
     return gx.requires_grad, gx.grad_fn

@@ -11,6 +11,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 import tensorgraft as tg  # noqa: E402
+from tensorgraft.testing.oracle import error_of  # noqa: E402
 
 
 def make_functions(m):
@@ -80,19 +81,11 @@ def transforms(m):
     }
 
 
-def _outcome(call):
-    try:
-        call()
-    except Exception as e:  # noqa: BLE001 - the oracle compares whatever is raised
-        return type(e).__name__, str(e)
-    return "ok", None
-
-
 @pytest.mark.parametrize("name", sorted(transforms(tg)))
 def test_ctx_style_refusal_matches_torch(name):
-    ours = _outcome(lambda: transforms(tg)[name](TG_FUNCTIONS[0].apply, tg.ones(3)))
-    ref = _outcome(lambda: transforms(torch)[name](TORCH_FUNCTIONS[0].apply, torch.ones(3)))
-    assert ref[0] == "RuntimeError"
+    ours = error_of(lambda: transforms(tg)[name](TG_FUNCTIONS[0].apply, tg.ones(3)))
+    ref = error_of(lambda: transforms(torch)[name](TORCH_FUNCTIONS[0].apply, torch.ones(3)))
+    assert ref is not None and ref[0] == "RuntimeError"
     assert ours == ref
 
 

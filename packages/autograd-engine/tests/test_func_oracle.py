@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
-import tensorgraft as tg  # noqa: E402
+from tensorgraft.testing.oracle import assert_same_error, assert_same_result, run_in_both  # noqa: E402
 
 RNG = np.random.default_rng(1)
 A = RNG.standard_normal(3)
@@ -22,38 +22,8 @@ def _t(m, a, **kw):
     return m.tensor(a, dtype=m.float64, **kw)
 
 
-def assert_same(ours, ref, path="result"):
-    if isinstance(ref, torch.Tensor):
-        assert isinstance(ours, tg.Tensor), f"{path}: {type(ours)}"
-        assert tuple(ours.shape) == tuple(ref.shape), f"{path}: shape {tuple(ours.shape)} != {tuple(ref.shape)}"
-        assert ours.requires_grad == ref.requires_grad, f"{path}: requires_grad"
-        np.testing.assert_allclose(ours.detach().numpy(), ref.detach().numpy(), rtol=1e-10, atol=1e-12,
-                                   err_msg=path)
-    elif isinstance(ref, (tuple, list)):
-        assert type(ours) is type(ref), f"{path}: {type(ours)} != {type(ref)}"
-        assert len(ours) == len(ref), path
-        for k, (o, r) in enumerate(zip(ours, ref)):
-            assert_same(o, r, f"{path}[{k}]")
-    elif isinstance(ref, dict):
-        assert isinstance(ours, dict) and list(ours) == list(ref), path
-        for k in ref:
-            assert_same(ours[k], ref[k], f"{path}[{k!r}]")
-    else:
-        assert ours == ref, path
-
-
-def run_both(case):
-    return case(tg), case(torch)
-
-
-def same_error(case):
-    errs = []
-    for m in (tg, torch):
-        with pytest.raises(Exception) as ei:
-            case(m)
-        errs.append(ei.value)
-    assert type(errs[0]) is type(errs[1]), (errs[0], errs[1])
-    assert str(errs[0]) == str(errs[1])
+def assert_same(ours, theirs):  # this file's tolerance: float64 values agree to rounding
+    assert_same_result(ours, theirs, rtol=1e-10, atol=1e-12, check_dtype=False)
 
 
 def cube_sum(x):
@@ -141,7 +111,7 @@ CASES = {
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_matches_pytorch(name):
-    ours, ref = run_both(CASES[name])
+    ours, ref = run_in_both(CASES[name])
     assert_same(ours, ref)
 
 
@@ -150,7 +120,7 @@ def test_nested_grad_under_outer_autograd():
         x = _t(m, A, requires_grad=True)
         g = m.func.grad(cube_sum)(x)
         return m.autograd.grad(g.sum(), x)
-    assert_same(*run_both(case))
+    assert_same(*run_in_both(case))
 
 
 def test_vjp_fn_create_graph_false():
@@ -158,7 +128,7 @@ def test_vjp_fn_create_graph_false():
         x = _t(m, A, requires_grad=True)
         _, fn = m.func.vjp(lambda x: x ** 2, x)
         return fn(_t(m, A), create_graph=False)
-    assert_same(*run_both(case))
+    assert_same(*run_in_both(case))
 
 
 ERRORS = {
@@ -204,7 +174,7 @@ ERRORS = {
 
 @pytest.mark.parametrize("name", sorted(ERRORS))
 def test_errors_match_pytorch(name):
-    same_error(ERRORS[name])
+    assert_same_error(ERRORS[name])
 
 
 def test_functional_call_matches_pytorch():
@@ -215,7 +185,7 @@ def test_functional_call_matches_pytorch():
         out = m.func.functional_call(lin, params, (_t(m, X),))
         g = m.func.grad(lambda p, x: m.func.functional_call(lin, p, (x,)).pow(2).sum())(params, _t(m, X))
         return out, g
-    assert_same(*run_both(case))
+    assert_same(*run_in_both(case))
 
 
 def test_stack_module_state_matches_pytorch():
@@ -230,4 +200,4 @@ def test_stack_module_state_matches_pytorch():
         out = m.func.vmap(lambda p, b, x: m.func.functional_call(base, (p, b), (x,)), in_dims=(0, 0, None))(
             params, buffers, _t(m, X))
         return params, buffers, out
-    assert_same(*run_both(case))
+    assert_same(*run_in_both(case))

@@ -8,6 +8,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 import tensorgraft as tg  # noqa: E402
+from tensorgraft.testing.oracle import error_of  # noqa: E402
 
 
 def make_functions(m):
@@ -65,22 +66,14 @@ def make_functions(m):
     return CtxStyle, NoRule, Generated, Written
 
 
-def _error(fn):
-    try:
-        fn()
-    except Exception as e:  # noqa: BLE001 - the type is compared
-        return type(e).__name__, str(e)
-    return None
-
-
 def test_refusals_match_torch():
     errors = []
     for m in (tg, torch):
         x = m.ones(3, 2)
         ctx_style, no_rule, _, _ = make_functions(m)
-        errors.append([_error(lambda: m.vmap(ctx_style.apply)(x)),
-                       _error(lambda: m.vmap(lambda r: no_rule.apply(r * 2))(x)),
-                       _error(lambda: m.vmap(lambda r: r + no_rule.apply(m.ones(2)))(x))])
+        errors.append([error_of(lambda: m.vmap(ctx_style.apply)(x)),
+                       error_of(lambda: m.vmap(lambda r: no_rule.apply(r * 2))(x)),
+                       error_of(lambda: m.vmap(lambda r: r + no_rule.apply(m.ones(2)))(x))])
     ours, ref = errors
     assert ours == ref and None not in ref
 
@@ -93,7 +86,7 @@ def test_both_rules_is_refused_like_torch():
         class Both(generated):
             vmap = written.vmap
 
-        errors.append(_error(lambda: m.vmap(Both.apply)(m.ones(3, 2))))
+        errors.append(error_of(lambda: m.vmap(Both.apply)(m.ones(3, 2))))
     assert errors[0] == errors[1] and errors[0][0] == "RuntimeError"
 
 
@@ -145,5 +138,5 @@ def test_rule_result_errors_match_torch():
                 return [x]
 
         x = m.ones(3, 2)
-        messages.append((_error(lambda: m.vmap(Bad.apply)(x)), _error(lambda: m.vmap(NotPair.apply)(x))))
+        messages.append((error_of(lambda: m.vmap(Bad.apply)(x)), error_of(lambda: m.vmap(NotPair.apply)(x))))
     assert messages[0] == messages[1]

@@ -11,6 +11,7 @@ pytest.importorskip("tensorgraft.cuda", reason="tensorgraft-cuda is not installe
 
 import tensorgraft as tg  # noqa: E402
 from tensorgraft.cuda._backend import BACKEND  # noqa: E402
+from tensorgraft.testing.oracle import error_of  # noqa: E402
 
 needs_no_gpu = pytest.mark.skipif(BACKEND.is_available() or torch.cuda.is_available(),
                                   reason="a CUDA device is present: the no-GPU behaviour is not observable")
@@ -88,14 +89,6 @@ def test_no_gpu_answers_match():
         assert ours is theirs is None
 
 
-def _error(call):
-    try:
-        call()
-    except Exception as e:  # noqa: BLE001 - the error is what is compared
-        return type(e).__name__, str(e)
-    return None
-
-
 @needs_no_gpu
 def test_no_gpu_errors_match():
     try:
@@ -105,12 +98,13 @@ def test_no_gpu_errors_match():
         pass
     assert tg.cuda.list_gpu_processes() == torch.cuda.list_gpu_processes()
     for name in ("utilization", "temperature", "power_draw", "clock_rate", "device_memory_used"):
-        assert _error(getattr(tg.cuda, name)) == _error(getattr(torch.cuda, name))
+        assert error_of(getattr(tg.cuda, name)) == error_of(getattr(torch.cuda, name))
     for name, args in (("range_push", ("a",)), ("range_pop", ()), ("mark", ("m",))):
-        assert _error(lambda: getattr(tg.cuda.nvtx, name)(*args)) == _error(lambda: getattr(torch.cuda.nvtx, name)(*args))
-    assert _error(lambda: tg.cuda.device_of(None)) == _error(lambda: torch.cuda.device_of(None))
-    assert _error(lambda: tg.cuda.caching_allocator_alloc(8, 1.5)) == _error(
-        lambda: torch.cuda.caching_allocator_alloc(8, 1.5))
-    ours, theirs = _error(lambda: tg.cuda.FloatTensor(2)), _error(lambda: torch.cuda.FloatTensor(2))
+        assert error_of(lambda: getattr(tg.cuda.nvtx, name)(*args)) == \
+            error_of(lambda: getattr(torch.cuda.nvtx, name)(*args))
+    assert error_of(lambda: tg.cuda.device_of(None)) == error_of(lambda: torch.cuda.device_of(None))
+    assert error_of(lambda: tg.cuda.caching_allocator_alloc(8, 1.5)) == error_of(
+          lambda: torch.cuda.caching_allocator_alloc(8, 1.5))
+    ours, theirs = error_of(lambda: tg.cuda.FloatTensor(2)), error_of(lambda: torch.cuda.FloatTensor(2))
     assert ours[0] == theirs[0] == "TypeError"
     assert ours[1].split(". ")[0] == theirs[1].split(". ")[0] == "type torch.cuda.FloatTensor not available"

@@ -10,14 +10,11 @@ import pytest
 import tensorgraft as tg
 import tensorgraft.nn.functional as F
 from tensorgraft.autograd import gradcheck, gradgradcheck
+from tensorgraft.testing.oracle import to_numpy
 
 
 def leaf(a, device="cpu"):
     return tg.tensor(np.asarray(a, dtype=np.float64), device=device, requires_grad=True)
-
-
-def arr(t):
-    return t.detach().cpu().numpy()
 
 
 def chain(out, depth=2):
@@ -139,10 +136,10 @@ def test_prelu_values_and_gradients(tg_device):
     x, w = leaf(xa, tg_device), leaf(wa, tg_device)
     out = F.prelu(x, w)
     wb = wa.reshape(1, 3, 1)
-    np.testing.assert_allclose(arr(out), np.where(xa > 0, xa, xa * wb))
+    np.testing.assert_allclose(to_numpy(out), np.where(xa > 0, xa, xa * wb))
     out.backward(tg.tensor(ga, device=tg_device))
-    np.testing.assert_allclose(arr(x.grad), np.where(xa > 0, ga, ga * wb))
-    np.testing.assert_allclose(arr(w.grad), np.where(xa > 0, 0, ga * xa).sum(axis=(0, 2)))
+    np.testing.assert_allclose(to_numpy(x.grad), np.where(xa > 0, ga, ga * wb))
+    np.testing.assert_allclose(to_numpy(w.grad), np.where(xa > 0, 0, ga * xa).sum(axis=(0, 2)))
 
 
 def test_glu_values_and_gradients(tg_device):
@@ -151,10 +148,10 @@ def test_glu_values_and_gradients(tg_device):
     x = leaf(xa, tg_device)
     out = F.glu(x, 0)
     a, b = xa[:2], xa[2:]
-    np.testing.assert_allclose(arr(out), a * _sig(b))
+    np.testing.assert_allclose(to_numpy(out), a * _sig(b))
     out.backward(tg.tensor(ga, device=tg_device))
     s = _sig(b)
-    np.testing.assert_allclose(arr(x.grad), np.concatenate([ga * s, ga * a * s * (1 - s)]))
+    np.testing.assert_allclose(to_numpy(x.grad), np.concatenate([ga * s, ga * a * s * (1 - s)]))
 
 
 def test_group_norm_values_and_gradients(tg_device):
@@ -164,11 +161,11 @@ def test_group_norm_values_and_gradients(tg_device):
     out = F.group_norm(x, 3, w, b, eps=1e-5)
     rows = xa.reshape(2, 3, -1)
     xhat = ((rows - rows.mean(-1, keepdims=True)) / np.sqrt(rows.var(-1, keepdims=True) + 1e-5)).reshape(xa.shape)
-    np.testing.assert_allclose(arr(out), xhat * wa[:, None] + ba[:, None], atol=1e-12)
+    np.testing.assert_allclose(to_numpy(out), xhat * wa[:, None] + ba[:, None], atol=1e-12)
     ga = r.standard_normal(xa.shape)
     out.backward(tg.tensor(ga, device=tg_device))
-    np.testing.assert_allclose(arr(w.grad), (ga * xhat).sum(axis=(0, 2)), atol=1e-12)
-    np.testing.assert_allclose(arr(b.grad), ga.sum(axis=(0, 2)), atol=1e-12)
+    np.testing.assert_allclose(to_numpy(w.grad), (ga * xhat).sum(axis=(0, 2)), atol=1e-12)
+    np.testing.assert_allclose(to_numpy(b.grad), ga.sum(axis=(0, 2)), atol=1e-12)
     assert gradcheck(lambda t: F.group_norm(t, 3, tg.tensor(wa), tg.tensor(ba)), (leaf(xa),))
     if tg_device != "cpu":
         with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
@@ -181,7 +178,7 @@ def test_bilinear_values(tg_device):
     r = np.random.default_rng(24)
     x1a, x2a, wa, ba = (r.standard_normal(s) for s in ((2, 3, 4), (2, 3, 5), (6, 4, 5), (6,)))
     out = F.bilinear(*(tg.tensor(a, device=tg_device) for a in (x1a, x2a, wa, ba)))
-    np.testing.assert_allclose(arr(out), np.einsum("abi,oij,abj->abo", x1a, wa, x2a) + ba, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(out), np.einsum("abi,oij,abj->abo", x1a, wa, x2a) + ba, atol=1e-12)
 
 
 def test_pixel_shuffle_values_round_trip(tg_device):
@@ -190,11 +187,11 @@ def test_pixel_shuffle_values_round_trip(tg_device):
     x = leaf(xa, tg_device)
     out = F.pixel_shuffle(x, 2)
     ref = xa.reshape(2, 3, 2, 2, 2, 2, 3).transpose(0, 1, 2, 5, 3, 6, 4).reshape(2, 3, 2, 4, 6)
-    np.testing.assert_array_equal(arr(out), ref)
-    np.testing.assert_array_equal(arr(F.pixel_unshuffle(out, 2)), xa)
+    np.testing.assert_array_equal(to_numpy(out), ref)
+    np.testing.assert_array_equal(to_numpy(F.pixel_unshuffle(out, 2)), xa)
     ga = r.standard_normal(ref.shape)
     out.backward(tg.tensor(ga, device=tg_device))
-    np.testing.assert_array_equal(arr(x.grad), arr(F.pixel_unshuffle(tg.tensor(ga), 2)))
+    np.testing.assert_array_equal(to_numpy(x.grad), to_numpy(F.pixel_unshuffle(tg.tensor(ga), 2)))
 
 
 def test_cosine_similarity_clamps_each_norm():
@@ -203,12 +200,12 @@ def test_cosine_similarity_clamps_each_norm():
     x2 = leaf([[1.0, 1.0], [1.0, 2.0]])
     out = F.cosine_similarity(x1, x2)
     expected0 = (np.array([1e-10, 2e-10]) / 1e-8) @ (np.array([1.0, 1.0]) / math.sqrt(2))
-    np.testing.assert_allclose(arr(out), [expected0, 11 / (5 * math.sqrt(5))], rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(out), [expected0, 11 / (5 * math.sqrt(5))], rtol=1e-12)
     out.sum().backward()
     # the gradient flows through the unclamped norm (the clamp is not recorded), as in PyTorch
     u, v = np.array([1e-10, 2e-10]), np.array([1.0, 1.0]) / math.sqrt(2)
     n = np.linalg.norm(u)
-    np.testing.assert_allclose(arr(x1.grad)[0], v / 1e-8 - (u @ v) / 1e-16 * u / n, rtol=1e-9)
+    np.testing.assert_allclose(to_numpy(x1.grad)[0], v / 1e-8 - (u @ v) / 1e-16 * u / n, rtol=1e-9)
 
 
 def test_pairwise_distance_values():
@@ -216,10 +213,10 @@ def test_pairwise_distance_values():
     a, b = r.standard_normal((4, 3)), r.standard_normal((4, 3))
     for p in (1.0, 2.0, 3.0, math.inf):
         out = F.pairwise_distance(tg.tensor(a), tg.tensor(b), p=p, keepdim=True)
-        np.testing.assert_allclose(arr(out), np.linalg.norm(a - b + 1e-6, ord=p, axis=-1, keepdims=True))
+        np.testing.assert_allclose(to_numpy(out), np.linalg.norm(a - b + 1e-6, ord=p, axis=-1, keepdims=True))
     x = leaf(np.ones((2, 3)))
     F.pairwise_distance(x, tg.tensor(np.ones((2, 3))), eps=0.0).sum().backward()
-    assert not np.isnan(arr(x.grad)).any()   # a zero difference: gradient 0, not NaN
+    assert not np.isnan(to_numpy(x.grad)).any()   # a zero difference: gradient 0, not NaN
 
 
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
@@ -230,7 +227,7 @@ def test_soft_margin_loss_values_and_gradients(reduction):
     out = F.soft_margin_loss(x, tg.tensor(ya), reduction=reduction)
     per = np.log1p(np.exp(-ya * xa))
     ref = {"none": per, "mean": per.mean(), "sum": per.sum()}[reduction]
-    np.testing.assert_allclose(arr(out), ref)
+    np.testing.assert_allclose(to_numpy(out), ref)
     assert gradcheck(lambda t: F.soft_margin_loss(t, tg.tensor(ya), reduction=reduction), (leaf(xa),))
     assert gradgradcheck(lambda t: F.soft_margin_loss(t, tg.tensor(ya), reduction=reduction), (leaf(xa),))
 
@@ -239,11 +236,11 @@ def test_weighted_mse_and_huber():
     r = np.random.default_rng(28)
     xa, ya, wa = r.standard_normal((3, 4)), r.standard_normal((3, 4)), r.uniform(0.1, 1, (3, 4))
     x, y, w = tg.tensor(xa), tg.tensor(ya), tg.tensor(wa)
-    np.testing.assert_allclose(arr(F.mse_loss(x, y, weight=w)), ((xa - ya) ** 2 * wa).sum() / wa.sum())
-    np.testing.assert_allclose(arr(F.mse_loss(x, y, weight=w, reduction="none")), (xa - ya) ** 2 * wa)
+    np.testing.assert_allclose(to_numpy(F.mse_loss(x, y, weight=w)), ((xa - ya) ** 2 * wa).sum() / wa.sum())
+    np.testing.assert_allclose(to_numpy(F.mse_loss(x, y, weight=w, reduction="none")), (xa - ya) ** 2 * wa)
     d = np.abs(xa - ya)
     hub = np.where(d < 0.5, 0.5 * d * d, 0.5 * (d - 0.25))
-    np.testing.assert_allclose(arr(F.huber_loss(x, y, weight=w, delta=0.5, reduction="sum")), (hub * wa).sum())
+    np.testing.assert_allclose(to_numpy(F.huber_loss(x, y, weight=w, delta=0.5, reduction="sum")), (hub * wa).sum())
     with pytest.raises(ValueError, match="Weights and input must have the same size."):
         F.mse_loss(x, y, weight=tg.ones(4))
     with pytest.raises(ValueError, match="Invalid reduction mode: bad. Expected one of 'none', 'mean', 'sum'."):
@@ -315,13 +312,13 @@ def test_rrelu_generator_gives_reproducible_slopes(tg_device):
     first = tg.rrelu(x, 0.1, 0.3, True, g1)
     g2 = tg.Generator(tg_device).manual_seed(7)
     second = tg.rrelu(x, 0.1, 0.3, training=True, generator=g2)
-    np.testing.assert_array_equal(arr(first), arr(second))
-    assert ((-arr(first) >= 0.1) & (-arr(first) <= 0.3)).all() and len(np.unique(arr(first))) > 40
+    np.testing.assert_array_equal(to_numpy(first), to_numpy(second))
+    assert ((-to_numpy(first) >= 0.1) & (-to_numpy(first) <= 0.3)).all() and len(np.unique(to_numpy(first))) > 40
     third = tg.rrelu(x, 0.1, 0.3, True, g1)   # the generator moved on: new slopes
-    assert not np.array_equal(arr(first), arr(third))
+    assert not np.array_equal(to_numpy(first), to_numpy(third))
     inplace = -tg.ones(50, device=tg_device)
     tg.rrelu_(inplace, 0.1, 0.3, True, tg.Generator(tg_device).manual_seed(7))
-    np.testing.assert_array_equal(arr(inplace), arr(first))
+    np.testing.assert_array_equal(to_numpy(inplace), to_numpy(first))
 
 
 def test_rrelu_generator_leaves_default_generator_alone():
@@ -329,7 +326,7 @@ def test_rrelu_generator_leaves_default_generator_alone():
     expected = tg.rand(4)
     tg.manual_seed(3)
     tg.rrelu(-tg.ones(10), training=True, generator=tg.Generator().manual_seed(1))
-    np.testing.assert_array_equal(arr(tg.rand(4)), arr(expected))
+    np.testing.assert_array_equal(to_numpy(tg.rand(4)), to_numpy(expected))
 
 
 def test_rrelu_generator_gradient_uses_the_drawn_slopes():
@@ -337,7 +334,7 @@ def test_rrelu_generator_gradient_uses_the_drawn_slopes():
     out = tg.rrelu(x, 0.1, 0.3, True, tg.Generator().manual_seed(2))
     assert out.grad_fn.name() == "RreluWithNoiseBackward0"
     out.sum().backward()
-    np.testing.assert_array_equal(arr(x.grad), -arr(out))
+    np.testing.assert_array_equal(to_numpy(x.grad), -to_numpy(out))
 
 
 def test_rrelu_generator_type_error_and_F_signature():

@@ -8,10 +8,7 @@ import pytest
 import tensorgraft as tg
 import tensorgraft.nn as nn
 import tensorgraft.nn.functional as F
-
-
-def arr(t):
-    return t.detach().cpu().numpy()
+from tensorgraft.testing.oracle import to_numpy
 
 
 def chain(out):
@@ -63,20 +60,20 @@ def test_linear_top_node_values_and_gradients(layout, bias, tg_device):
     bt = tg.tensor(b, device=tg_device, requires_grad=True) if bias else None
     y = F.linear(x, wt, bt)
     assert y.grad_fn.name() == TOP_NODE[bias].get(layout, "UnsafeViewBackward0")
-    xv = arr(x)
+    xv = to_numpy(x)
     expected = xv @ w.T + (b if bias else 0)
-    np.testing.assert_allclose(arr(y), expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(y), expected, rtol=1e-12, atol=1e-12)
     g = rng.standard_normal(expected.shape)
     y.backward(tg.tensor(g, device=tg_device))
     g2 = g.reshape(-1, 4)
-    np.testing.assert_allclose(arr(wt.grad), g2.T @ xv.reshape(-1, 3), rtol=1e-10)
+    np.testing.assert_allclose(to_numpy(wt.grad), g2.T @ xv.reshape(-1, 3), rtol=1e-10)
     if bias:
-        np.testing.assert_allclose(arr(bt.grad), g2.sum(0), rtol=1e-10)
+        np.testing.assert_allclose(to_numpy(bt.grad), g2.sum(0), rtol=1e-10)
     gx = g @ w
     ref = tg.tensor(np.zeros(base.shape))
     ref_x = make(ref.requires_grad_())
     (ref_x * tg.tensor(gx)).sum().backward()  # maps the gradient back through the layout
-    np.testing.assert_allclose(arr(x_leaf.grad), arr(ref.grad), rtol=1e-10)
+    np.testing.assert_allclose(to_numpy(x_leaf.grad), to_numpy(ref.grad), rtol=1e-10)
 
 
 @pytest.mark.parametrize("cell", ["LSTM", "GRU", "RNN"])
@@ -134,7 +131,7 @@ def test_soft_target_cross_entropy_graph(shape, reduction, eps, weighted, tg_dev
     assert loss.grad_fn.next_functions[0][0].name() == ("NegBackward0" if reduction == "mean" else "SumBackward0"
                                                         if reduction == "sum" else "SumBackward1")
     ref = _soft_ce_reference(xv, tv, wv if weighted else None, reduction, eps)
-    np.testing.assert_allclose(arr(loss), ref, rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(loss), ref, rtol=1e-12)
     # gradients: central differences of the NumPy reference
     g = rng.standard_normal(np.shape(ref))
     loss.backward(tg.tensor(g, device=tg_device))
@@ -149,10 +146,10 @@ def test_soft_target_cross_entropy_graph(shape, reduction, eps, weighted, tg_dev
                 out[i] += sign * (g * _soft_ce_reference(args["x"], args["t"], args["w"] if weighted else None,
                                                          reduction, eps)).sum() / 2e-6
         return out
-    np.testing.assert_allclose(arr(x.grad), numeric("x", xv), rtol=1e-5, atol=1e-7)
-    np.testing.assert_allclose(arr(t.grad), numeric("t", tv), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(to_numpy(x.grad), numeric("x", xv), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(to_numpy(t.grad), numeric("t", tv), rtol=1e-5, atol=1e-7)
     if weighted:
-        np.testing.assert_allclose(arr(w.grad), numeric("w", wv), rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(to_numpy(w.grad), numeric("w", wv), rtol=1e-5, atol=1e-7)
 
 
 def test_soft_target_cross_entropy_smoothing_nodes_on_the_target():
@@ -175,6 +172,6 @@ def test_soft_target_cross_entropy_dtypes_and_empty_batch():
     assert F.cross_entropy(x, t64.float(), weight=tg.ones(3, dtype=tg.float64)).dtype == tg.float64
     with tg.no_grad():  # the same ops, no graph: same value
         plain = F.cross_entropy(x, t64.float())
-    np.testing.assert_allclose(arr(plain), arr(F.cross_entropy(x, t64.float())), rtol=0, atol=0)
+    np.testing.assert_allclose(to_numpy(plain), to_numpy(F.cross_entropy(x, t64.float())), rtol=0, atol=0)
     empty = F.cross_entropy(tg.ones(0, 3, requires_grad=True), tg.ones(0, 3))
-    assert np.isnan(arr(empty)) and empty.grad_fn.name() == "NegBackward0"
+    assert np.isnan(to_numpy(empty)) and empty.grad_fn.name() == "NegBackward0"

@@ -8,10 +8,7 @@ from tensorgraft.testing import assert_on_device
 import tensorgraft.nn as nn
 import tensorgraft.nn.functional as F
 from tensorgraft.autograd import gradcheck
-
-
-def rand(*shape, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape)
+from tensorgraft.testing.oracle import seeded_normal
 
 
 # ------------------------------------------------------------------ the reference: one bag at a time
@@ -93,13 +90,13 @@ def run_config(cfg, dtype=tg.float64, device="cpu", w_np=None, seed=0):
     inp = cfg.pop("input", IDX)
     offsets = None if np.asarray(inp).ndim == 2 else np.asarray(cfg.pop("offsets", OFF))
     cfg.pop("offsets", None)
-    psw_np = rand(*np.asarray(inp).shape, seed=seed + 1) if cfg.pop("psw", False) else None
-    w_np = rand(7, 3, seed=seed) if w_np is None else w_np
+    psw_np = seeded_normal(*np.asarray(inp).shape, seed=seed + 1) if cfg.pop("psw", False) else None
+    w_np = seeded_normal(7, 3, seed=seed) if w_np is None else w_np
     w = tg.tensor(w_np, dtype=dtype, device=device, requires_grad=True)
     psw = None if psw_np is None else tg.tensor(psw_np, dtype=dtype, device=device, requires_grad=True)
     y = F.embedding_bag(tg.tensor(inp, device=device), w, None if offsets is None else tg.tensor(offsets, device=device),
                         per_sample_weights=psw, **cfg)
-    g_np = rand(*y.shape, seed=seed + 2)
+    g_np = seeded_normal(*y.shape, seed=seed + 2)
     y.backward(tg.tensor(g_np, dtype=dtype, device=device))
     return (inp, w_np, offsets, psw_np, g_np), y, w.grad, None if psw is None else psw.grad
 
@@ -121,7 +118,7 @@ def test_matches_the_loop_reference(name):
 
 
 def test_empty_bags_and_empty_input():
-    w = tg.tensor(rand(5, 2), requires_grad=True)
+    w = tg.tensor(seeded_normal(5, 2), requires_grad=True)
     for mode in ("sum", "mean", "max"):
         y = F.embedding_bag(tg.tensor([], dtype=tg.int64), w, tg.tensor([0, 0, 0]), mode=mode)
         assert y.shape == (3, 2) and not y.detach().numpy().any()
@@ -140,14 +137,14 @@ def test_max_ties_go_to_the_first_element():
 
 
 def test_int32_indices_and_offsets():
-    w = tg.tensor(rand(7, 3))
+    w = tg.tensor(seeded_normal(7, 3))
     a = F.embedding_bag(tg.tensor(IDX, dtype=tg.int32), w, tg.tensor(OFF, dtype=tg.int32), mode="sum")
     b = F.embedding_bag(tg.tensor(IDX), w, tg.tensor(OFF), mode="sum")
     np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
 def test_max_norm_renormalises_the_rows_looked_up():
-    w_np = rand(7, 3) * 3
+    w_np = seeded_normal(7, 3) * 3
     w = tg.tensor(w_np)
     F.embedding_bag(tg.tensor([1, 2]), w, tg.tensor([0]), max_norm=1.0)
     norms = np.linalg.norm(w.numpy(), axis=1)
@@ -156,8 +153,8 @@ def test_max_norm_renormalises_the_rows_looked_up():
 
 
 def test_per_sample_weights_only_need_grad():
-    w = tg.tensor(rand(7, 3))
-    p = tg.tensor(rand(10, seed=3), requires_grad=True)
+    w = tg.tensor(seeded_normal(7, 3))
+    p = tg.tensor(seeded_normal(10, seed=3), requires_grad=True)
     y = F.embedding_bag(tg.tensor(IDX), w, tg.tensor(OFF), mode="sum", per_sample_weights=p)
     y.sum().backward()
     assert p.grad is not None and w.grad is None
@@ -165,8 +162,8 @@ def test_per_sample_weights_only_need_grad():
 
 @pytest.mark.parametrize("mode", ["sum", "mean", "max"])
 def test_gradcheck(mode):
-    psw = tg.tensor(rand(10, seed=4), requires_grad=True) if mode == "sum" else None
-    args = (tg.tensor(rand(7, 3, seed=5), requires_grad=True),) + ((psw,) if psw is not None else ())
+    psw = tg.tensor(seeded_normal(10, seed=4), requires_grad=True) if mode == "sum" else None
+    args = (tg.tensor(seeded_normal(7, 3, seed=5), requires_grad=True),) + ((psw,) if psw is not None else ())
     assert gradcheck(lambda w, *p: F.embedding_bag(tg.tensor(IDX), w, tg.tensor(OFF), mode=mode,
                                                    per_sample_weights=p[0] if p else None, padding_idx=3), args)
 
@@ -208,12 +205,12 @@ ERRORS = [
 def test_errors(i):
     fn, exc, msg = ERRORS[i]
     with pytest.raises(exc) as e:
-        fn(tg.tensor(rand(7, 3)))
+        fn(tg.tensor(seeded_normal(7, 3)))
     assert str(e.value) == msg
 
 
 def test_swapped_arguments_warn_and_work():
-    w = tg.tensor(rand(7, 3))
+    w = tg.tensor(seeded_normal(7, 3))
     with pytest.warns(UserWarning, match="Argument order of nn.functional.embedding_bag was changed"):
         y = F.embedding_bag(w, tg.tensor(IDX), tg.tensor(OFF))
     np.testing.assert_array_equal(y.numpy(), F.embedding_bag(tg.tensor(IDX), w, tg.tensor(OFF)).numpy())
@@ -238,7 +235,7 @@ def test_module():
 
 
 def test_from_pretrained():
-    w = tg.tensor(rand(4, 2))
+    w = tg.tensor(seeded_normal(4, 2))
     m = nn.EmbeddingBag.from_pretrained(w, mode="max", include_last_offset=True)
     assert not m.weight.requires_grad and m.mode == "max" and m.include_last_offset
     y = m(tg.tensor([0, 1, 2, 3]), tg.tensor([0, 2, 4]))
@@ -265,7 +262,7 @@ def test_devices_agree_with_cpu(tg_device, name):
 
 
 def test_errors_on_device(tg_device):
-    w = tg.tensor(rand(7, 3), device=tg_device)
+    w = tg.tensor(seeded_normal(7, 3), device=tg_device)
     with pytest.raises(RuntimeError, match="Index 1 of input takes value 7"):
         F.embedding_bag(tg.tensor([1, 7], device=tg_device), w, tg.tensor([0], device=tg_device))
     if tg.device(tg_device).type != "cpu":
@@ -327,7 +324,7 @@ def test_scale_grad_by_freq_difference():
     row's gradient by how often that row's index occurs (docs/user-guide/differences.md)."""
     torch = _torch()
     inp, off = np.array([1, 2, 4, 5, 4, 3, 2, 0]), np.array([0, 3, 3, 6])
-    w_np = rand(6, 3)
+    w_np = seeded_normal(6, 3)
     w = tg.tensor(w_np, requires_grad=True)
     F.embedding_bag(tg.tensor(inp), w, tg.tensor(off), mode="sum", scale_grad_by_freq=True).sum().backward()
     _, ref_gw, _ = reference(inp, w_np, off, mode="sum", scale_grad_by_freq=True, g=np.ones((4, 3)))
@@ -353,7 +350,7 @@ def test_oracle_errors(i):
     tfn = types.FunctionType(fn.__code__, g)
     with pytest.raises(exc) as e:
         # float32: PyTorch words the index error differently in its float64 and max-mode kernels
-        tfn(torch.tensor(rand(7, 3), dtype=torch.float32))
+        tfn(torch.tensor(seeded_normal(7, 3), dtype=torch.float32))
     assert str(e.value).split("\n")[0] == msg
 
 

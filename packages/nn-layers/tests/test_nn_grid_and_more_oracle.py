@@ -10,32 +10,14 @@ import pytest
 import tensorgraft as tg
 import tensorgraft.nn as nn
 import tensorgraft.nn.functional as F
+from tensorgraft.testing.oracle import as_both, assert_same_error, assert_values_close, seeded_normal
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
 
 
-def rand(*shape, seed=0, scale=1.0):
-    return np.random.default_rng(seed).standard_normal(shape) * scale
-
-
-def both(a, grad=True):
-    return (tg.tensor(a, requires_grad=grad), torch.tensor(a, requires_grad=grad))
-
-
-def close(a, b, tol=1e-10):
-    a = np.asarray(a.detach().numpy(), dtype=np.float64)
-    b = np.asarray(b.detach().numpy(), dtype=np.float64)
-    assert a.shape == b.shape
-    np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
-
-
-def same_error(fn_tg, fn_torch):
-    with pytest.raises(Exception) as theirs:
-        fn_torch()
-    with pytest.raises(type(theirs.value)) as ours:
-        fn_tg()
-    assert str(ours.value) == str(theirs.value)
+def close(ours, theirs, tol=1e-10):  # this file's tolerance (float64 unless a test passes one)
+    assert_values_close(ours, theirs, rtol=tol, atol=tol, check_dtype=False)
 
 
 def name(t):
@@ -49,10 +31,10 @@ COMBOS_3D = list(itertools.product(["bilinear", "nearest"], ["zeros", "border", 
 
 # ====================================================================== grid_sample
 def _check_grid_sample(xs, gs_, mode, padding, align, dtype, tol):
-    x = rand(*xs).astype(dtype)
+    x = seeded_normal(*xs).astype(dtype)
     g = np.random.default_rng(1).uniform(-1.3, 1.3, gs_).astype(dtype)
-    go = rand(*(xs[:2] + gs_[1:-1]), seed=2).astype(dtype)
-    (xa, xb), (ga, gb) = both(x), both(g)
+    go = seeded_normal(*(xs[:2] + gs_[1:-1]), seed=2).astype(dtype)
+    (xa, xb), (ga, gb) = as_both(x, requires_grad=True), as_both(g, requires_grad=True)
     ya = F.grid_sample(xa, ga, mode, padding, align)
     yb = TF.grid_sample(xb, gb, mode, padding, align)
     close(ya, yb, tol)
@@ -78,9 +60,9 @@ def test_grid_sample_3d(mode, padding, align, dtype, tol):
 @pytest.mark.parametrize("mode,padding,align", COMBOS_2D)
 def test_grid_sample_size_one_and_far_outside(mode, padding, align):
     # unit-size spatial dims (degenerate unnormalise/reflect) and points far off the image
-    x = rand(1, 2, 1, 3)
+    x = seeded_normal(1, 2, 1, 3)
     g = np.array([[[[-5.0, 0.3], [0.25, -7.5], [3.2, 1.0], [0.0, 0.0]]]])
-    (xa, xb), (ga, gb) = both(x), both(g)
+    (xa, xb), (ga, gb) = as_both(x, requires_grad=True), as_both(g, requires_grad=True)
     ya, yb = F.grid_sample(xa, ga, mode, padding, align), TF.grid_sample(xb, gb, mode, padding, align)
     close(ya, yb)
     ya.sum().backward()
@@ -90,7 +72,7 @@ def test_grid_sample_size_one_and_far_outside(mode, padding, align):
 
 
 def test_grid_sample_align_corners_warning():
-    x, g = rand(1, 1, 2, 2), np.zeros((1, 1, 1, 2))
+    x, g = seeded_normal(1, 1, 2, 2), np.zeros((1, 1, 1, 2))
     seen = []
     for mod, fn in ((tg, F.grid_sample), (torch, TF.grid_sample)):
         with warnings.catch_warnings(record=True) as w:
@@ -120,7 +102,7 @@ def test_grid_sample_align_corners_warning():
     lambda m, f: f.affine_grid(m.zeros(2, 2, 3), (1, 1, 3, 2), False),
 ])
 def test_grid_errors(make):
-    same_error(lambda: make(tg, F), lambda: make(torch, TF))
+    assert_same_error(lambda: make(tg, F), lambda: make(torch, TF))
 
 
 # ====================================================================== affine_grid
@@ -128,7 +110,7 @@ def test_grid_errors(make):
 @pytest.mark.parametrize("align", [False, True])
 def test_affine_grid(size, align):
     nd = len(size) - 2
-    ta, tb = both(rand(2, nd, nd + 1))
+    ta, tb = as_both(seeded_normal(2, nd, nd + 1), requires_grad=True)
     with warnings.catch_warnings(record=True) as wa:
         warnings.simplefilter("always")
         ya = F.affine_grid(ta, size, align)
@@ -138,16 +120,16 @@ def test_affine_grid(size, align):
     assert [str(w.message) for w in wa] == [str(w.message) for w in wb]
     close(ya, yb)
     assert name(ya) == name(yb) == "AffineGridGeneratorBackward0"
-    go = rand(*yb.shape, seed=3)
+    go = seeded_normal(*yb.shape, seed=3)
     ya.backward(tg.tensor(go))
     yb.backward(torch.tensor(go))
     close(ta.grad, tb.grad)
 
 
 def test_spatial_transformer_float32():
-    x = rand(2, 3, 6, 7).astype(np.float32)
-    th = (np.eye(2, 3) + 0.1 * rand(2, 2, 3, seed=4)).astype(np.float32)
-    (xa, xb), (ta, tb) = both(x), both(th)
+    x = seeded_normal(2, 3, 6, 7).astype(np.float32)
+    th = (np.eye(2, 3) + 0.1 * seeded_normal(2, 2, 3, seed=4)).astype(np.float32)
+    (xa, xb), (ta, tb) = as_both(x, requires_grad=True), as_both(th, requires_grad=True)
     ya = F.grid_sample(xa, F.affine_grid(ta, (2, 3, 5, 4), False), "bilinear", "border", False)
     yb = TF.grid_sample(xb, TF.affine_grid(tb, (2, 3, 5, 4), False), "bilinear", "border", False)
     close(ya, yb, 2e-5)
@@ -160,13 +142,13 @@ def test_spatial_transformer_float32():
 # ====================================================================== pdist, channel_shuffle
 @pytest.mark.parametrize("p", [0, 0.5, 1, 1.5, 2, 3, math.inf])
 def test_pdist(p):
-    x = rand(6, 3)
+    x = seeded_normal(6, 3)
     x[4] = x[1]  # a pair at distance 0
-    xa, xb = both(x)
+    xa, xb = as_both(x, requires_grad=True)
     ya, yb = F.pdist(xa, p), TF.pdist(xb, p)
     close(ya, yb)
     assert name(ya) == name(yb)
-    go = rand(*yb.shape, seed=5)
+    go = seeded_normal(*yb.shape, seed=5)
     ya.backward(tg.tensor(go))
     yb.backward(torch.tensor(go))
     close(xa.grad, xb.grad)
@@ -183,15 +165,15 @@ def test_pdist(p):
     lambda m, f: f.channel_shuffle(m.randn(6), 3),
 ])
 def test_pdist_shuffle_errors(make):
-    same_error(lambda: make(tg, F), lambda: make(torch, TF))
+    assert_same_error(lambda: make(tg, F), lambda: make(torch, TF))
 
 
 def test_channel_shuffle():
-    xa, xb = both(rand(2, 12, 3, 2))
+    xa, xb = as_both(seeded_normal(2, 12, 3, 2), requires_grad=True)
     ya, yb = nn.ChannelShuffle(4)(xa), torch.nn.ChannelShuffle(4)(xb)
     close(ya, yb)
     assert name(ya) == name(yb) and repr(nn.ChannelShuffle(4)) == repr(torch.nn.ChannelShuffle(4))
-    go = rand(2, 12, 3, 2, seed=6)
+    go = seeded_normal(2, 12, 3, 2, seed=6)
     ya.backward(tg.tensor(go))
     yb.backward(torch.tensor(go))
     close(xa.grad, xb.grad)
@@ -199,8 +181,8 @@ def test_channel_shuffle():
 
 # ====================================================================== the rest
 def test_triplet_margin_with_distance_loss_and_module():
-    arrs = [rand(5, 4, seed=s) for s in range(3)]
-    ta, tb = zip(*(both(a) for a in arrs))
+    arrs = [seeded_normal(5, 4, seed=s) for s in range(3)]
+    ta, tb = zip(*(as_both(a, requires_grad=True) for a in arrs))
     for red in ("mean", "sum", "none"):
         for kw_a, kw_b in [({}, {}), (dict(distance_function=nn.PairwiseDistance(p=1.0), margin=0.5, swap=True),
                                       dict(distance_function=torch.nn.PairwiseDistance(p=1.0), margin=0.5, swap=True))]:
@@ -212,18 +194,18 @@ def test_triplet_margin_with_distance_loss_and_module():
             for a, b in zip(ta, tb):
                 close(a.grad, b.grad)
     assert repr(nn.TripletMarginWithDistanceLoss()) == repr(torch.nn.TripletMarginWithDistanceLoss())
-    same_error(lambda: nn.TripletMarginWithDistanceLoss(margin=0),
-               lambda: torch.nn.TripletMarginWithDistanceLoss(margin=0))
+    assert_same_error(lambda: nn.TripletMarginWithDistanceLoss(margin=0),
+                      lambda: torch.nn.TripletMarginWithDistanceLoss(margin=0))
     for make in (lambda m, f: f.triplet_margin_with_distance_loss(m.randn(2, 3), m.randn(2, 3), m.randn(3)),
                  lambda m, f: f.triplet_margin_with_distance_loss(m.randn(2, 3), m.randn(2, 3), m.randn(2, 3),
                                                                   margin=-1.5),
                  lambda m, f: f.triplet_margin_with_distance_loss(m.randn(2, 3), m.randn(2, 3), m.randn(2, 3),
                                                                   reduction="avg")):
-        same_error(lambda: make(tg, F), lambda: make(torch, TF))
+        assert_same_error(lambda: make(tg, F), lambda: make(torch, TF))
 
 
 def test_gumbel_softmax_grad_fns_and_warning():
-    la, lb = both(rand(3, 5))
+    la, lb = as_both(seeded_normal(3, 5), requires_grad=True)
     assert name(F.gumbel_softmax(la)) == name(TF.gumbel_softmax(lb))
     assert name(F.gumbel_softmax(la, hard=True)) == name(TF.gumbel_softmax(lb, hard=True))
     for fn, t in ((F.gumbel_softmax, la), (TF.gumbel_softmax, lb)):
@@ -238,7 +220,7 @@ def test_gumbel_softmax_grad_fns_and_warning():
     ("adaptive_max_pool3d_with_indices", (1, 2, 4, 5, 4), (2,)),
 ])
 def test_with_indices(fname, shape, args):
-    xa, xb = both(rand(*shape))
+    xa, xb = as_both(seeded_normal(*shape), requires_grad=True)
     (oa, ia), (ob, ib) = getattr(F, fname)(xa, *args), getattr(TF, fname)(xb, *args)
     close(oa, ob)
     np.testing.assert_array_equal(ia.numpy(), ib.numpy())
@@ -246,7 +228,7 @@ def test_with_indices(fname, shape, args):
 
 
 def test_deprecated_upsample_functions():
-    xa, xb = both(rand(1, 2, 3, 2))
+    xa, xb = as_both(seeded_normal(1, 2, 3, 2), requires_grad=True)
     for fname, kw in (("upsample_nearest", dict(scale_factor=2)), ("upsample_bilinear", dict(size=(4, 5)))):
         with warnings.catch_warnings(record=True) as wa:
             warnings.simplefilter("always")
@@ -308,7 +290,7 @@ def test_rnn_cell_base():
     lambda m, f: f.avg_pool2d(m.randn(1, 2, 3, 3), 2, divisor_override=0),
 ])
 def test_avg_pool_errors(make):
-    same_error(lambda: make(tg, F), lambda: make(torch, TF))
+    assert_same_error(lambda: make(tg, F), lambda: make(torch, TF))
 
 
 @pytest.mark.parametrize("kw", [dict(), dict(padding=1), dict(padding=1, count_include_pad=False),

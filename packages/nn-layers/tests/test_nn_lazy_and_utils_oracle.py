@@ -6,29 +6,13 @@ import pytest
 
 import tensorgraft as tg
 import tensorgraft.nn as nn
+from tensorgraft.testing.oracle import as_both, assert_same_error, assert_values_close, seeded_normal
 
 torch = pytest.importorskip("torch")
 
 
-def rand(*shape, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape)
-
-
-def both(a, grad=False):
-    return tg.tensor(a, requires_grad=grad), torch.tensor(a, requires_grad=grad)
-
-
-def close(a, b, tol=1e-10):
-    np.testing.assert_allclose(np.asarray(a.detach().numpy(), np.float64), b.detach().numpy().astype(np.float64),
-                               rtol=tol, atol=tol)
-
-
-def same_error(fn_tg, fn_torch):
-    with pytest.raises(Exception) as theirs:
-        fn_torch()
-    with pytest.raises(type(theirs.value)) as ours:
-        fn_tg()
-    assert str(ours.value) == str(theirs.value)
+def close(ours, theirs, tol=1e-10):  # this file's tolerance (float64 unless a test passes one)
+    assert_values_close(ours, theirs, rtol=tol, atol=tol, check_dtype=False)
 
 
 LAZY = [("LazyLinear", (5,), (3, 7)), ("LazyConv1d", (4, 3), (2, 3, 8)),
@@ -47,8 +31,8 @@ def test_lazy_modules_match_pytorch(name, args, shape):
     assert repr(ours) == repr(theirs)
     assert list(ours.state_dict()) == list(theirs.state_dict())
     assert [repr(v) for v in ours.state_dict().values()] == [repr(v) for v in theirs.state_dict().values()]
-    a = rand(*shape)
-    x, tx = both(a, grad=True)
+    a = seeded_normal(*shape)
+    x, tx = as_both(a, requires_grad=True)
     theirs(tx)
     ours(x)                                     # materialize, then take PyTorch's initial values
     assert type(ours).__name__ == type(theirs).__name__ and repr(ours) == repr(theirs)
@@ -56,7 +40,7 @@ def test_lazy_modules_match_pytorch(name, args, shape):
     ours.load_state_dict({k: tg.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
     y, ty = ours(x), theirs(tx)
     close(y, ty)
-    w = rand(*ty.shape, seed=1)
+    w = seeded_normal(*ty.shape, seed=1)
     (y * tg.tensor(w)).sum().backward()
     (ty * torch.tensor(w)).sum().backward()
     close(x.grad, tx.grad, 1e-9)
@@ -70,18 +54,18 @@ def test_lazy_linear_loading_and_errors_match_pytorch():
     ours.load_state_dict({k: tg.tensor(v.numpy()) for k, v in ref.state_dict().items()})
     theirs.load_state_dict(ref.state_dict())
     assert repr(ours) == repr(theirs) and type(ours).__name__ == "LazyLinear"
-    a = rand(2, 3).astype(np.float32)
+    a = seeded_normal(2, 3).astype(np.float32)
     close(ours(tg.tensor(a)), theirs(torch.tensor(a)), 1e-6)
     assert repr(ours) == repr(theirs)
-    same_error(lambda: nn.Linear(3, 4).load_state_dict(nn.LazyLinear(4).state_dict()),
-               lambda: torch.nn.Linear(3, 4).load_state_dict(torch.nn.LazyLinear(4).state_dict()))
-    same_error(lambda: next(nn.LazyLinear(4).parameters()).numel(),
-               lambda: next(torch.nn.LazyLinear(4).parameters()).numel())
-    same_error(lambda: next(nn.LazyLinear(4).parameters()).shape,
-               lambda: next(torch.nn.LazyLinear(4).parameters()).shape)
-    same_error(lambda: nn.LazyConv2d(4, 3, groups=2)(tg.randn(1, 3, 5, 5)),
-               lambda: torch.nn.LazyConv2d(4, 3, groups=2)(torch.randn(1, 3, 5, 5)))
-    same_error(lambda: nn.LazyConv2d(4, 3)(tg.randn(5, 5)), lambda: torch.nn.LazyConv2d(4, 3)(torch.randn(5, 5)))
+    assert_same_error(lambda: nn.Linear(3, 4).load_state_dict(nn.LazyLinear(4).state_dict()),
+                      lambda: torch.nn.Linear(3, 4).load_state_dict(torch.nn.LazyLinear(4).state_dict()))
+    assert_same_error(lambda: next(nn.LazyLinear(4).parameters()).numel(),
+                      lambda: next(torch.nn.LazyLinear(4).parameters()).numel())
+    assert_same_error(lambda: next(nn.LazyLinear(4).parameters()).shape,
+                      lambda: next(torch.nn.LazyLinear(4).parameters()).shape)
+    assert_same_error(lambda: nn.LazyConv2d(4, 3, groups=2)(tg.randn(1, 3, 5, 5)),
+                      lambda: torch.nn.LazyConv2d(4, 3, groups=2)(torch.randn(1, 3, 5, 5)))
+    assert_same_error(lambda: nn.LazyConv2d(4, 3)(tg.randn(5, 5)), lambda: torch.nn.LazyConv2d(4, 3)(torch.randn(5, 5)))
     assert repr(nn.UninitializedBuffer()) == repr(torch.nn.UninitializedBuffer())
 
 
@@ -90,7 +74,7 @@ def test_lazy_linear_loading_and_errors_match_pytorch():
 @pytest.mark.parametrize("omap", [None, "matrix_exp", "cayley", "householder"])
 @pytest.mark.parametrize("triv", [True, False])
 def test_orthogonal_matches_pytorch(shape, omap, triv):
-    a = rand(*shape)
+    a = seeded_normal(*shape)
     ours, theirs = nn.Module(), torch.nn.Module()
     ours.weight = nn.Parameter(tg.tensor(a))
     theirs.weight = torch.nn.Parameter(torch.tensor(a))
@@ -100,13 +84,13 @@ def test_orthogonal_matches_pytorch(shape, omap, triv):
     # the same starting point (base and original), then a non-trivial original
     ours.load_state_dict({k: tg.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
     close(ours.weight, theirs.weight, 1e-9)
-    b = rand(*shape, seed=2) * 0.3
+    b = seeded_normal(*shape, seed=2) * 0.3
     with torch.no_grad():
         theirs.parametrizations.weight.original.copy_(torch.tensor(b))
     with tg.no_grad():
         ours.parametrizations.weight.original.copy_(tg.tensor(b))
     close(ours.weight, theirs.weight, 1e-9)
-    w = rand(*shape, seed=3)
+    w = seeded_normal(*shape, seed=3)
     (ours.weight * tg.tensor(w)).sum().backward()
     (theirs.weight * torch.tensor(w)).sum().backward()
     close(ours.parametrizations.weight.original.grad, theirs.parametrizations.weight.original.grad, 1e-8)
@@ -116,11 +100,11 @@ def test_orthogonal_matches_pytorch(shape, omap, triv):
 @pytest.mark.parametrize("triv", [True, False])
 def test_orthogonal_assignment_matches_pytorch(shape, triv):
     ours, theirs = nn.Module(), torch.nn.Module()
-    ours.weight = nn.Parameter(tg.tensor(rand(*shape)))
-    theirs.weight = torch.nn.Parameter(torch.tensor(rand(*shape)))
+    ours.weight = nn.Parameter(tg.tensor(seeded_normal(*shape)))
+    theirs.weight = torch.nn.Parameter(torch.tensor(seeded_normal(*shape)))
     nn.utils.parametrizations.orthogonal(ours, orthogonal_map="householder", use_trivialization=triv)
     torch.nn.utils.parametrizations.orthogonal(theirs, orthogonal_map="householder", use_trivialization=triv)
-    q = np.linalg.qr(rand(*shape, seed=5))[0]
+    q = np.linalg.qr(seeded_normal(*shape, seed=5))[0]
     ours.weight = tg.tensor(q)
     theirs.weight = torch.tensor(q)
     close(ours.weight, theirs.weight, 1e-9)
@@ -129,13 +113,13 @@ def test_orthogonal_assignment_matches_pytorch(shape, triv):
 
 def test_orthogonal_errors_match_pytorch():
     for kw in ({"orthogonal_map": "foo"}, {"name": "bias"}, {"name": "nope"}):
-        same_error(lambda: nn.utils.parametrizations.orthogonal(nn.Linear(3, 3), **kw),
-                   lambda: torch.nn.utils.parametrizations.orthogonal(torch.nn.Linear(3, 3), **kw))
+        assert_same_error(lambda: nn.utils.parametrizations.orthogonal(nn.Linear(3, 3), **kw),
+                          lambda: torch.nn.utils.parametrizations.orthogonal(torch.nn.Linear(3, 3), **kw))
     ours = nn.utils.parametrizations.orthogonal(nn.Linear(3, 3), orthogonal_map="cayley", use_trivialization=False)
     theirs = torch.nn.utils.parametrizations.orthogonal(torch.nn.Linear(3, 3), orthogonal_map="cayley",
                                                         use_trivialization=False)
-    same_error(lambda: setattr(ours, "weight", tg.eye(3)), lambda: setattr(theirs, "weight", torch.eye(3)))
-    same_error(lambda: setattr(ours, "weight", tg.eye(2)), lambda: setattr(theirs, "weight", torch.eye(2)))
+    assert_same_error(lambda: setattr(ours, "weight", tg.eye(3)), lambda: setattr(theirs, "weight", torch.eye(3)))
+    assert_same_error(lambda: setattr(ours, "weight", tg.eye(2)), lambda: setattr(theirs, "weight", torch.eye(2)))
     assert repr(ours) == repr(theirs)
 
 
@@ -145,10 +129,11 @@ def test_functional_call_matches_pytorch():
     ours = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2)).double()
     theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.Linear(4, 2)).double()
     ours.load_state_dict({k: tg.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
-    given = {"0.weight": rand(4, 3, seed=1), "2.bias": rand(2, seed=2), "1.running_mean": rand(4, seed=3)}
+    given = {"0.weight": seeded_normal(4, 3, seed=1), "2.bias": seeded_normal(2, seed=2),
+             "1.running_mean": seeded_normal(4, seed=3)}
     ogiven = {k: tg.tensor(v, requires_grad=k != "1.running_mean") for k, v in given.items()}
     tgiven = {k: torch.tensor(v, requires_grad=k != "1.running_mean") for k, v in given.items()}
-    x, tx = both(rand(5, 3, seed=4))
+    x, tx = as_both(seeded_normal(5, 3, seed=4))
     for mode in ("train", "eval"):
         getattr(ours, mode)()
         getattr(theirs, mode)()
@@ -161,8 +146,8 @@ def test_functional_call_matches_pytorch():
     close(ogiven["1.running_mean"], tgiven["1.running_mean"])     # updated in train mode, as PyTorch
     for (_k, v), (_, tv) in zip(ours.state_dict().items(), theirs.state_dict().items()):
         close(v, tv)                                               # the module's own are untouched
-    same_error(lambda: nn.utils.stateless._func_functional_call(ours, {"zz": x}, (x,), strict=True),
-               lambda: torch.func.functional_call(theirs, {"zz": tx}, (tx,), strict=True))
+    assert_same_error(lambda: nn.utils.stateless._func_functional_call(ours, {"zz": x}, (x,), strict=True),
+                      lambda: torch.func.functional_call(theirs, {"zz": tx}, (tx,), strict=True))
     with pytest.warns(FutureWarning) as ours_w:
         nn.utils.stateless.functional_call(ours, {}, x)
     with pytest.warns(FutureWarning) as theirs_w:
@@ -192,16 +177,16 @@ def test_fusion_matches_pytorch():
         tlin.eval(), tbn1)
     close(f.weight, tf.weight)
     close(f.bias, tf.bias)
-    same_error(lambda: nn.utils.fusion.fuse_linear_bn_eval(lin.train(), bn1),
-               lambda: torch.nn.utils.fusion.fuse_linear_bn_eval(tlin.train(), tbn1))
-    same_error(lambda: nn.utils.fusion.fuse_linear_bn_eval(lin.eval(), nn.BatchNorm1d(2).eval()),
-               lambda: torch.nn.utils.fusion.fuse_linear_bn_eval(tlin.eval(), torch.nn.BatchNorm1d(2).eval()))
+    assert_same_error(lambda: nn.utils.fusion.fuse_linear_bn_eval(lin.train(), bn1),
+                      lambda: torch.nn.utils.fusion.fuse_linear_bn_eval(tlin.train(), tbn1))
+    assert_same_error(lambda: nn.utils.fusion.fuse_linear_bn_eval(lin.eval(), nn.BatchNorm1d(2).eval()),
+                      lambda: torch.nn.utils.fusion.fuse_linear_bn_eval(tlin.eval(), torch.nn.BatchNorm1d(2).eval()))
 
 
 @pytest.mark.parametrize("shape", [(4, 4), (5, 3), (3, 5), (2, 3, 3)])
 @pytest.mark.parametrize("triv", [True, False])
 def test_orthogonal_householder_integer_diagonal_matches_pytorch(shape, triv):
-    a = rand(*shape, seed=9)
+    a = seeded_normal(*shape, seed=9)
     ours, theirs = nn.Module(), torch.nn.Module()
     ours.weight = nn.Parameter(tg.tensor(a))
     theirs.weight = torch.nn.Parameter(torch.tensor(a))
@@ -211,7 +196,7 @@ def test_orthogonal_householder_integer_diagonal_matches_pytorch(shape, triv):
     close(ours.parametrizations.weight.original, theirs.parametrizations.weight.original, 1e-9)
     if triv and shape[-2] == shape[-1]:     # a square base has no random completion
         close(ours.parametrizations.weight[0].base, theirs.parametrizations.weight[0].base, 1e-9)
-    big = rand(*shape, seed=3) * 3          # diagonal entries beyond +-1 scale the columns by their integer part
+    big = seeded_normal(*shape, seed=3) * 3  # diagonal entries beyond +-1 scale the columns by their integer part
     with torch.no_grad():
         theirs.parametrizations.weight.original.copy_(torch.tensor(big))
     with tg.no_grad():
@@ -220,8 +205,8 @@ def test_orthogonal_householder_integer_diagonal_matches_pytorch(shape, triv):
 
 
 def test_fusion_weights_dtypes_and_flags_match_pytorch():
-    w, b = rand(4, 3, seed=1), rand(4, seed=2)
-    stats = [rand(4, seed=s) for s in (3, 4, 5, 6)]
+    w, b = seeded_normal(4, 3, seed=1), seeded_normal(4, seed=2)
+    stats = [seeded_normal(4, seed=s) for s in (3, 4, 5, 6)]
     stats[1] = np.abs(stats[1]) + 0.5
     for name in ("fuse_conv_bn_weights", "fuse_linear_bn_weights"):
         for bias in (None, b):
@@ -235,11 +220,11 @@ def test_fusion_weights_dtypes_and_flags_match_pytorch():
                     assert (str(o.dtype), o.requires_grad, type(o).__name__) == \
                         (str(t.dtype), t.requires_grad, type(t).__name__)
                     close(o, t, 1e-6)
-    same_error(lambda: nn.utils.fusion.fuse_linear_bn_eval(nn.Linear(3, 3).eval(),
-                                                           nn.BatchNorm1d(2, track_running_stats=False).eval()),
-               lambda: torch.nn.utils.fusion.fuse_linear_bn_eval(torch.nn.Linear(3, 3).eval(),
-                                                                 torch.nn.BatchNorm1d(2, track_running_stats=False)
-                                                                 .eval()))
+    assert_same_error(
+        lambda: nn.utils.fusion.fuse_linear_bn_eval(nn.Linear(3, 3).eval(),
+                                                    nn.BatchNorm1d(2, track_running_stats=False).eval()),
+        lambda: torch.nn.utils.fusion.fuse_linear_bn_eval(torch.nn.Linear(3, 3).eval(),
+                                                          torch.nn.BatchNorm1d(2, track_running_stats=False).eval()))
     assert nn.utils.fusion.fuse_linear_bn_eval(nn.Linear(3, 3, bias=False).eval(), nn.BatchNorm1d(1).eval()).bias.shape \
         == torch.nn.utils.fusion.fuse_linear_bn_eval(torch.nn.Linear(3, 3, bias=False).eval(),
                                                      torch.nn.BatchNorm1d(1).eval()).bias.shape

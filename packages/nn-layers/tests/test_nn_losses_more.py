@@ -12,10 +12,7 @@ import tensorgraft.nn as nn
 import tensorgraft.nn.functional as F
 from tensorgraft.autograd import gradcheck
 from tensorgraft.testing import assert_on_device
-
-
-def rand(*shape, seed=0, scale=1.0):
-    return np.random.default_rng(seed).standard_normal(shape) * scale
+from tensorgraft.testing.oracle import seeded_normal
 
 
 def t64(a, grad=True):
@@ -45,7 +42,7 @@ def ctc_ref(lp, targets, il, tl, blank=0):
 
 
 T, N, C = 5, 4, 3
-LP = log_softmax(rand(T, N, C, seed=1))
+LP = log_softmax(seeded_normal(T, N, C, seed=1))
 TGT = np.array([[1, 1, 2], [2, 1, 2], [1, 2, 2], [2, 1, 1]])   # repeats need a blank between them
 IL, TL = [5, 5, 4, 3], [2, 3, 3, 0]
 
@@ -105,9 +102,9 @@ def test_ctc_gradcheck_through_log_softmax():
     conc = np.concatenate([TGT[n, :TL[n]] for n in [0, 1, 3]])
     for red in ("none", "mean", "sum"):
         assert gradcheck(lambda x: F.ctc_loss(x.log_softmax(2), tg.tensor(TGT[[0, 1, 3]]), (5, 4, 3), (2, 3, 0),
-                                              reduction=red), (t64(rand(T, 3, C, seed=2)),))
+                                              reduction=red), (t64(seeded_normal(T, 3, C, seed=2)),))
         assert gradcheck(lambda x: F.ctc_loss(x.log_softmax(1), tg.tensor(conc[:2]), (5,), (2,), blank=2,
-                                              reduction=red), (t64(rand(T, C, seed=3)),))
+                                              reduction=red), (t64(seeded_normal(T, C, seed=3)),))
 
 
 def test_ctc_gradient_is_pytorchs_formula():
@@ -195,7 +192,7 @@ def multilabel_margin_ref(x, t):
     return out / x.shape[1]
 
 
-X = rand(6, 5, seed=4)
+X = seeded_normal(6, 5, seed=4)
 Y = np.array([0, 4, 2, 2, 1, 3])
 W = np.random.default_rng(5).uniform(0.5, 2.0, 5)
 ML = np.array([[1, 2, -1, 0, 4], [3, -1, 2, 2, 2], [0, 1, 2, 3, 4], [-1, 0, 0, 0, 0], [2, 2, 1, -1, 3],
@@ -287,7 +284,7 @@ def test_adaptive_layout_and_repr():
 
 def test_adaptive_forward_log_prob_predict():
     m = make_asm()
-    x, t = t64(rand(7, 8, seed=6)), tg.tensor([0, 4, 9, 2, 7, 5, 3])
+    x, t = t64(seeded_normal(7, 8, seed=6)), tg.tensor([0, 4, 9, 2, 7, 5, 3])
     full = m.log_prob(x)
     np.testing.assert_allclose(np.exp(full.detach().numpy()).sum(1), 1.0, rtol=1e-12)
     out = m(x, t)
@@ -306,11 +303,11 @@ def test_adaptive_forward_log_prob_predict():
     (lambda: nn.AdaptiveLogSoftmaxWithLoss(8, 10, []), ValueError, "cutoffs should be a sequence of length larger"),
     (lambda: nn.AdaptiveLogSoftmaxWithLoss(8, 10, [5, 3]), ValueError, "cutoffs should be a sequence of unique"),
     (lambda: nn.AdaptiveLogSoftmaxWithLoss(8, 10, [10]), ValueError, "between 1 and n_classes-1"),
-    (lambda: make_asm()(t64(rand(3, 8)), tg.tensor([1, 10, 2])), RuntimeError,
+    (lambda: make_asm()(t64(seeded_normal(3, 8)), tg.tensor([1, 10, 2])), RuntimeError,
      r"Target values should be in \[0, 9\], but values in range \[1, 10\] were found. "),
-    (lambda: make_asm()(t64(rand(3, 8)), tg.tensor([1, 2])), RuntimeError, "same size in the batch dimension"),
-    (lambda: make_asm()(t64(rand(3, 8)), tg.tensor(1)), RuntimeError, "0D target tensor expects 1D input"),
-    (lambda: make_asm()(t64(rand(3, 8)), tg.tensor([[1]])), RuntimeError, "multi-target not supported"),
+    (lambda: make_asm()(t64(seeded_normal(3, 8)), tg.tensor([1, 2])), RuntimeError, "same size in the batch dimension"),
+    (lambda: make_asm()(t64(seeded_normal(3, 8)), tg.tensor(1)), RuntimeError, "0D target tensor expects 1D input"),
+    (lambda: make_asm()(t64(seeded_normal(3, 8)), tg.tensor([[1]])), RuntimeError, "multi-target not supported"),
 ])
 def test_adaptive_errors(call, exc, msg):
     with pytest.raises(exc, match=msg):
@@ -350,7 +347,7 @@ def test_losses_on_every_device(tg_device, reduction):
 def test_adaptive_on_every_device(tg_device):
     m = make_asm().float()
     d = make_asm().float().to(tg_device)
-    x, t = rand(7, 8, seed=6).astype(np.float32), np.array([0, 4, 9, 2, 7, 5, 3])
+    x, t = seeded_normal(7, 8, seed=6).astype(np.float32), np.array([0, 4, 9, 2, 7, 5, 3])
     a, b = tg.tensor(x, requires_grad=True), tg.tensor(x, device=tg_device, requires_grad=True)
     oa, ob = m(a, tg.tensor(t)), d(b, tg.tensor(t, device=tg_device))
     oa.loss.backward()

@@ -7,36 +7,18 @@ import pytest
 import tensorgraft as tg
 import tensorgraft.nn as nn
 import tensorgraft.nn.functional as F
+from tensorgraft.testing.oracle import as_both, assert_same_error, assert_values_close, seeded_normal
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
 
 
-def rand(*shape, seed=0, scale=1.0):
-    return np.random.default_rng(seed).standard_normal(shape) * scale
-
-
-def both(a, grad=True):
-    return tg.tensor(a, requires_grad=grad), torch.tensor(a, requires_grad=grad)
-
-
-def close(a, b, tol=1e-10):
-    a = np.asarray(a.detach().numpy(), dtype=np.float64)
-    b = np.asarray(b.detach().numpy(), dtype=np.float64)
-    assert a.shape == b.shape
-    np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
-
-
-def same_error(fn_tg, fn_torch):
-    with pytest.raises(Exception) as theirs:
-        fn_torch()
-    with pytest.raises(type(theirs.value)) as ours:
-        fn_tg()
-    assert str(ours.value) == str(theirs.value)
+def close(ours, theirs, tol=1e-10):  # this file's tolerance (float64 unless a test passes one)
+    assert_values_close(ours, theirs, rtol=tol, atol=tol, check_dtype=False)
 
 
 def backward_both(y, ty, seed=9):
-    g = rand(*ty.shape, seed=seed)
+    g = seeded_normal(*ty.shape, seed=seed)
     y.backward(tg.tensor(g, dtype=y.dtype))
     ty.backward(torch.tensor(g, dtype=ty.dtype))
 
@@ -57,10 +39,10 @@ def ctc_args(lib, targets, il, tl):
 @pytest.mark.parametrize("zero_infinity", [False, True])
 @pytest.mark.parametrize("layout", ["padded", "concatenated", "tuples"])
 def test_ctc_matches_torch(dtype, tol, reduction, zero_infinity, layout):
-    x = rand(T, N, C, seed=1).astype(dtype)
+    x = seeded_normal(T, N, C, seed=1).astype(dtype)
     il = [12, 10, 3, 11] if zero_infinity else IL   # the third cannot fit its 4 labels in 3 frames
     targets = TGT if layout != "concatenated" else np.concatenate([TGT[n, :TL[n]] for n in range(N)])
-    a, b = both(x)
+    a, b = as_both(x, requires_grad=True)
     lpa, lpb = F.log_softmax(a, 2), TF.log_softmax(b, 2)
     lpa.retain_grad()
     lpb.retain_grad()
@@ -80,7 +62,7 @@ def test_ctc_matches_torch(dtype, tol, reduction, zero_infinity, layout):
 def test_ctc_blank_and_targets_holding_the_blank(blank):
     # labels equal to the blank are a user error PyTorch accepts: same numbers, same quirks
     x = np.log(np.random.default_rng(2).dirichlet(np.ones(C), (T, N)))
-    a, b = both(x)
+    a, b = as_both(x, requires_grad=True)
     y = F.ctc_loss(a, tg.tensor(TGT), tg.tensor(IL), tg.tensor(TL), blank=blank, reduction="none")
     ty = TF.ctc_loss(b, torch.tensor(TGT), torch.tensor(IL), torch.tensor(TL), blank=blank, reduction="none")
     close(y, ty)
@@ -91,14 +73,14 @@ def test_ctc_blank_and_targets_holding_the_blank(blank):
 def test_ctc_unbatched_and_edge_lengths():
     x = np.log(np.random.default_rng(3).dirichlet(np.ones(C), (T, N)))
     for red in ("none", "mean", "sum"):
-        a, b = both(x[:, 0].copy())
+        a, b = as_both(x[:, 0].copy(), requires_grad=True)
         y = F.ctc_loss(a, tg.tensor(TGT[0]), tg.tensor(9), tg.tensor(5), reduction=red)
         ty = TF.ctc_loss(b, torch.tensor(TGT[0]), torch.tensor(9), torch.tensor(5), reduction=red)
         assert y.shape == ty.shape and y.grad_fn.name() == ty.grad_fn.name()
         close(y, ty)
         backward_both(y, ty)
         close(a.grad, b.grad)
-    a, b = both(x)
+    a, b = as_both(x, requires_grad=True)
     args = (TGT, [0, 1, 5, 12], [0, 0, 3, 5])
     y = F.ctc_loss(a, *ctc_args(tg, *args), reduction="none")
     ty = TF.ctc_loss(b, *ctc_args(torch, *args), reduction="none")
@@ -126,7 +108,7 @@ CTC_ERRORS = [
 
 @pytest.mark.parametrize("case", CTC_ERRORS, ids=[",".join(c) for c in CTC_ERRORS])
 def test_ctc_errors_match_torch(case):
-    x = rand(*case.get("lp_shape", (T, N, C))).astype(case.get("dtype", "float32"))
+    x = seeded_normal(*case.get("lp_shape", (T, N, C))).astype(case.get("dtype", "float32"))
     targets = case.get("targets", TGT)
 
     def call(lib, f):
@@ -134,11 +116,11 @@ def test_ctc_errors_match_torch(case):
         tl = lib.tensor(TL, dtype=lib.float32) if case.get("tl") == "float" else lib.tensor(case.get("tl", TL))
         return f.ctc_loss(lib.tensor(x), lib.tensor(targets), il, tl, blank=case.get("blank", 0),
                           reduction=case.get("reduction", "mean"))
-    same_error(lambda: call(tg, F), lambda: call(torch, TF))
+    assert_same_error(lambda: call(tg, F), lambda: call(torch, TF))
 
 
 # ====================================================================== multi-class hinge losses
-X = rand(7, 5, seed=4, scale=0.8)
+X = seeded_normal(7, 5, seed=4, scale=0.8)
 Y = np.array([0, 4, 2, 2, 1, 3, 0])
 W = np.random.default_rng(5).uniform(0.5, 2.0, 5)
 ML = np.array([[1, 2, -1, 0, 4], [3, -1, 2, 2, 2], [0, 1, 2, 3, 4], [-1, 0, 0, 0, 0], [2, 2, 1, -1, 3],
@@ -149,7 +131,7 @@ ML = np.array([[1, 2, -1, 0, 4], [3, -1, 2, 2, 2], [0, 1, 2, 3, 4], [-1, 0, 0, 0
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
 @pytest.mark.parametrize("p, margin, weighted", [(1, 1.0, False), (2, 0.5, True), (1, 2.0, True)])
 def test_multi_margin_matches_torch(dtype, tol, reduction, p, margin, weighted):
-    a, b = both(X.astype(dtype))
+    a, b = as_both(X.astype(dtype), requires_grad=True)
     w = W.astype(dtype) if weighted else None
     y = F.multi_margin_loss(a, tg.tensor(Y), p, margin, None if w is None else tg.tensor(w), reduction=reduction)
     ty = TF.multi_margin_loss(b, torch.tensor(Y), p, margin, None if w is None else torch.tensor(w),
@@ -163,7 +145,7 @@ def test_multi_margin_matches_torch(dtype, tol, reduction, p, margin, weighted):
 @pytest.mark.parametrize("dtype, tol", [("float64", 1e-12), ("float32", 1e-6)])
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
 def test_multilabel_margin_matches_torch(dtype, tol, reduction):
-    a, b = both(X.astype(dtype))
+    a, b = as_both(X.astype(dtype), requires_grad=True)
     y = F.multilabel_margin_loss(a, tg.tensor(ML), reduction=reduction)
     ty = TF.multilabel_margin_loss(b, torch.tensor(ML), reduction=reduction)
     assert y.grad_fn.name() == ty.grad_fn.name() == "MultilabelMarginLossBackward0"
@@ -180,7 +162,7 @@ def test_unbatched_margin_losses_match_torch(reduction, shapes):
     for f, tf_, t in ((F.multi_margin_loss, TF.multi_margin_loss, np.array(Y[1] if xs else 0).reshape(ts)),
                       (F.multilabel_margin_loss, TF.multilabel_margin_loss,
                        (ML[1] if xs else np.array(0)).reshape(xs or (ts if ts else ())))):
-        a, b = both(x)
+        a, b = as_both(x, requires_grad=True)
         y, ty = f(a, tg.tensor(t), reduction=reduction), tf_(b, torch.tensor(t), reduction=reduction)
         assert y.shape == ty.shape
         close(y, ty)
@@ -228,7 +210,7 @@ def test_margin_errors_match_torch(which, case):
                                                                                      and w.size == 5))
             return f.multi_margin_loss(lib.tensor(x), lib.tensor(t), **kw)
         return f.multilabel_margin_loss(lib.tensor(x), lib.tensor(t), **kw)
-    same_error(lambda: call(tg, F), lambda: call(torch, TF))
+    assert_same_error(lambda: call(tg, F), lambda: call(torch, TF))
 
 
 @pytest.mark.parametrize("kw", [dict(p=3), dict(weight=np.ones((2, 2), np.float32))], ids=["p", "weight"])
@@ -236,7 +218,7 @@ def test_multi_margin_module_errors_match_torch(kw):
     def make(lib, mod):
         w = kw.get("weight")
         return mod.MultiMarginLoss(p=kw.get("p", 1), weight=None if w is None else lib.tensor(w))
-    same_error(lambda: make(tg, nn), lambda: make(torch, torch.nn))
+    assert_same_error(lambda: make(tg, nn), lambda: make(torch, torch.nn))
 
 
 # ====================================================================== AdaptiveLogSoftmaxWithLoss
@@ -254,9 +236,9 @@ def test_adaptive_matches_torch(head_bias, cutoffs):
     assert repr(m) == repr(tm)
     assert [(k, tuple(v.shape)) for k, v in m.state_dict().items()] == \
         [(k, tuple(v.shape)) for k, v in tm.state_dict().items()]
-    x = rand(9, 8, seed=7)
+    x = seeded_normal(9, 8, seed=7)
     t = np.array([0, 4, 11, 2, 7, 5, 3, 9, 1])
-    a, b = both(x)
+    a, b = as_both(x, requires_grad=True)
     o, to = m(a, tg.tensor(t)), tm(b, torch.tensor(t))
     assert type(o).__name__ == type(to).__name__ and o._fields == to._fields
     assert o.output.grad_fn.name() == to.output.grad_fn.name()
@@ -282,7 +264,7 @@ def test_adaptive_predict_outside_the_shortlist():
     with torch.no_grad():
         tm.head.weight[3:] += 5.0   # push the head towards the clusters so predict takes its other branches
     m.load_state_dict({k: tg.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
-    x = rand(10, 8, seed=8)
+    x = seeded_normal(10, 8, seed=8)
     np.testing.assert_array_equal(m.predict(tg.tensor(x)).numpy(), tm.predict(torch.tensor(x)).numpy())
     x = np.abs(x)
     np.testing.assert_array_equal(m.predict(tg.tensor(x)).numpy(), tm.predict(torch.tensor(x)).numpy())
@@ -290,24 +272,24 @@ def test_adaptive_predict_outside_the_shortlist():
 
 @pytest.mark.parametrize("cutoffs", [[], [3, 3], [0], [12], [6, 3], [2.5]], ids=str)
 def test_adaptive_cutoff_errors_match_torch(cutoffs):
-    same_error(lambda: nn.AdaptiveLogSoftmaxWithLoss(8, 12, cutoffs),
-               lambda: torch.nn.AdaptiveLogSoftmaxWithLoss(8, 12, cutoffs))
+    assert_same_error(lambda: nn.AdaptiveLogSoftmaxWithLoss(8, 12, cutoffs),
+                      lambda: torch.nn.AdaptiveLogSoftmaxWithLoss(8, 12, cutoffs))
 
 
 @pytest.mark.parametrize("x_shape, t", [((5, 8), [0, 1, 12, 2, 3]), ((5, 8), [0, -1, 1, 2, 3]), ((5, 8), [0, 1]),
                                         ((8,), [1, 2, 3, 4, 5, 6, 7, 8]), ((5, 8), 3), ((5, 8), [[1]])], ids=str)
 def test_adaptive_target_errors_match_torch(x_shape, t):
     m, tm = asm_pair()
-    x = rand(*x_shape)
-    same_error(lambda: m(tg.tensor(x), tg.tensor(t)), lambda: tm(torch.tensor(x), torch.tensor(t)))
+    x = seeded_normal(*x_shape)
+    assert_same_error(lambda: m(tg.tensor(x), tg.tensor(t)), lambda: tm(torch.tensor(x), torch.tensor(t)))
 
 
 def test_adaptive_unused_cluster_and_shape_error_order_match_torch():
     m, tm = asm_pair()
-    x, t = rand(4, 8, seed=11), np.array([0, 1, 4, 2])    # nothing in the second cluster
+    x, t = seeded_normal(4, 8, seed=11), np.array([0, 1, 4, 2])    # nothing in the second cluster
     m(tg.tensor(x), tg.tensor(t)).loss.backward()
     tm(torch.tensor(x), torch.tensor(t)).loss.backward()
     assert [p.grad is None for p in m.parameters()] == [p.grad is None for p in tm.parameters()]
     for x_shape, tt in (((8,), [1, 2]), ((3, 8, 2), [1, 2]), ((3, 8, 2), [1, 2, 3])):
-        x = rand(*x_shape)
-        same_error(lambda: m(tg.tensor(x), tg.tensor(tt)), lambda: tm(torch.tensor(x), torch.tensor(tt)))
+        x = seeded_normal(*x_shape)
+        assert_same_error(lambda: m(tg.tensor(x), tg.tensor(tt)), lambda: tm(torch.tensor(x), torch.tensor(tt)))

@@ -11,10 +11,7 @@ import tensorgraft.nn as nn
 import tensorgraft.nn.functional as F
 from tensorgraft.autograd import gradcheck, gradgradcheck
 from tensorgraft.testing import assert_on_device
-
-
-def rand(*shape, seed=0, scale=1.0):
-    return np.random.default_rng(seed).standard_normal(shape) * scale
+from tensorgraft.testing.oracle import seeded_normal
 
 
 def t64(a, grad=True):
@@ -104,7 +101,7 @@ FRACTIONAL = [((2, 3, 7, 9), 2, (3, 4)), ((3, 8, 8), (2, 3), (5, 4)), ((1, 2, 10
 @pytest.mark.parametrize("shape, k, out", FRACTIONAL)
 def test_fractional_matches_aten_loops(shape, k, out, dtype):
     r = len(out)
-    x = rand(*shape).astype(dtype)
+    x = seeded_normal(*shape).astype(dtype)
     C = shape[-r - 1]
     N = shape[0] if len(shape) == r + 2 else 1
     samples = np.random.default_rng(1).random((N, C, r)).astype(dtype)
@@ -142,7 +139,7 @@ def test_fractional_gradients(rank):
 
     def f(x):
         return fn(x, 2, output_size=out, _random_samples=s)
-    x = t64(rand(*shape, seed=rank))
+    x = t64(seeded_normal(*shape, seed=rank))
     assert gradcheck(f, (x,))
     assert gradgradcheck(f, (x,))
     y = f(x)
@@ -154,7 +151,7 @@ def test_fractional_random_samples_follow_the_generator():
     tg.manual_seed(5)
     a = F.fractional_max_pool2d(x, 2, output_size=5, return_indices=True)[1]
     tg.manual_seed(5)
-    expect = tg.rand(2, 3, 2)  # as PyTorch: rand(N, C, 2) in the input's dtype, on its device
+    expect = tg.rand(2, 3, 2)  # as PyTorch: seeded_normal(N, C, 2) in the input's dtype, on its device
     b = F.fractional_max_pool2d(x, 2, output_size=5, return_indices=True, _random_samples=expect)[1]
     np.testing.assert_array_equal(a.numpy(), b.numpy())
     c = F.fractional_max_pool2d(x, 2, output_size=5, return_indices=True)[1]
@@ -162,7 +159,7 @@ def test_fractional_random_samples_follow_the_generator():
 
 
 def test_fractional_on_device(tg_device):
-    x = rand(2, 3, 9, 8).astype(np.float32)
+    x = seeded_normal(2, 3, 9, 8).astype(np.float32)
     s = np.random.default_rng(2).random((2, 3, 2)).astype(np.float32)
     xd = tg.tensor(x, device=tg_device, requires_grad=True)
     y, i = F.fractional_max_pool2d(xd, 3, output_size=(4, 5), return_indices=True,
@@ -178,7 +175,7 @@ def test_fractional_on_device(tg_device):
     np.add.at(g, (ri + np.arange(6).reshape(2, 3, 1, 1) * 72).ravel(), 1.0)
     np.testing.assert_array_equal(xd.grad.detach().cpu().numpy(), g.reshape(x.shape))
     # drawn samples: on the device, by its generator
-    y3 = F.fractional_max_pool3d(tg.tensor(rand(2, 6, 6, 6), device=tg_device), 2, output_ratio=0.5)
+    y3 = F.fractional_max_pool3d(tg.tensor(seeded_normal(2, 6, 6, 6), device=tg_device), 2, output_ratio=0.5)
     assert_on_device(y3, tg_device)
     assert y3.shape == (2, 3, 3, 3)
 
@@ -218,7 +215,7 @@ def test_fractional_module_buffer_and_repr():
     assert repr(m) == "FractionalMaxPool2d()"
     assert list(m.state_dict()) == ["_random_samples"]
     assert list(nn.FractionalMaxPool2d(2, output_ratio=0.5).state_dict()) == []
-    x = rand(1, 2, 7, 7).astype(np.float32)
+    x = seeded_normal(1, 2, 7, 7).astype(np.float32)
     y, i = m(tg.tensor(x))
     ry, ri = ref_fractional(x, (2, 2), (3, 3), s.numpy())
     np.testing.assert_array_equal(y.numpy(), ry)
@@ -229,7 +226,7 @@ def test_fractional_module_buffer_and_repr():
 
 # ------------------------------------------------------------------ max unpool
 def test_max_unpool_inverts_max_pool():
-    x = rand(2, 3, 6, 7)
+    x = seeded_normal(2, 3, 6, 7)
     y, i = F.max_pool2d(tg.tensor(x), 2, return_indices=True)
     u = F.max_unpool2d(y, i, 2, output_size=(6, 7))
     np.testing.assert_array_equal(u.numpy(), ref_unpool(y.numpy(), i.numpy(), (6, 7)))
@@ -238,12 +235,12 @@ def test_max_unpool_inverts_max_pool():
     m = nn.MaxUnpool2d(2)
     np.testing.assert_array_equal(m(y, i, output_size=[2, 3, 6, 7]).numpy(), u.numpy())
     # 1-D and 3-D, batched and not
-    x1 = rand(3, 9)
+    x1 = seeded_normal(3, 9)
     y1, i1 = F.max_pool1d(tg.tensor(x1), 3, 2, 1, return_indices=True)
     u1 = nn.MaxUnpool1d(3, 2, 1)(y1, i1)
     assert u1.shape == (3, 9)
     np.testing.assert_array_equal(u1.numpy(), ref_unpool(y1.numpy(), i1.numpy(), (9,)))
-    x3 = rand(2, 5, 4, 6)
+    x3 = seeded_normal(2, 5, 4, 6)
     y3, i3 = F.max_pool3d(tg.tensor(x3), 2, return_indices=True)
     u3 = F.max_unpool3d(y3, i3, 2)
     np.testing.assert_array_equal(u3.numpy(), ref_unpool(y3.numpy(), i3.numpy(), (4, 4, 6)))
@@ -251,7 +248,7 @@ def test_max_unpool_inverts_max_pool():
 
 @pytest.mark.parametrize("rank", [1, 2, 3])
 def test_max_unpool_gradients(rank):
-    x = rand(*(2, 3) + (6,) * rank, seed=rank)
+    x = seeded_normal(*(2, 3) + (6,) * rank, seed=rank)
     pool = (F.max_pool1d, F.max_pool2d, F.max_pool3d)[rank - 1]
     unpool = (F.max_unpool1d, F.max_unpool2d, F.max_unpool3d)[rank - 1]
     y, i = pool(tg.tensor(x), 2, return_indices=True)
@@ -266,7 +263,7 @@ def test_max_unpool_gradients(rank):
 
 
 def test_max_unpool_on_device(tg_device):
-    y = rand(2, 3, 3, 3).astype(np.float32)
+    y = seeded_normal(2, 3, 3, 3).astype(np.float32)
     i = np.random.default_rng(0).integers(0, 36, (2, 3, 3, 3))
     yd = tg.tensor(y, device=tg_device, requires_grad=True)
     u = F.max_unpool2d(yd, tg.tensor(i, device=tg_device), 2)
@@ -310,7 +307,7 @@ LP = [(1, 2, 3, None, False), (1, 3.0, 2, 1, True), (2, 2, 3, 2, True), (2, 1.5,
 
 @pytest.mark.parametrize("rank, p, k, s, ceil_mode", LP)
 def test_lp_pool_values(rank, p, k, s, ceil_mode):
-    x = np.abs(rand(*(2, 3) + (7,) * rank, seed=rank)) + 0.1
+    x = np.abs(seeded_normal(*(2, 3) + (7,) * rank, seed=rank)) + 0.1
     fn = (F.lp_pool1d, F.lp_pool2d, F.lp_pool3d)[rank - 1]
     y = fn(tg.tensor(x), p, k, s, ceil_mode)
     kk = (k,) * rank if isinstance(k, int) else k
@@ -325,7 +322,7 @@ def test_lp_pool_negative_sums_inf_and_zero_gradient():
     y = F.lp_pool1d(x, 3, 2).numpy()  # a negative sum under 1/3: NaN, as PyTorch
     assert np.isnan(y[0, 0, 0]) and y[0, 0, 1] == pytest.approx(28 ** (1 / 3))
     np.testing.assert_allclose(F.lp_pool1d(x, 2, 2).numpy(), [[[5 ** 0.5, 10 ** 0.5]]])
-    xi = rand(2, 3, 4, 4)
+    xi = seeded_normal(2, 3, 4, 4)
     np.testing.assert_array_equal(F.lp_pool2d(tg.tensor(xi), math.inf, 2).numpy(),
                                   np.abs(xi).reshape(2, 3, 2, 2, 2, 2).max(axis=(3, 5)))
     np.testing.assert_array_equal(F.lp_pool2d(tg.tensor(xi), -math.inf, 2).numpy(),
@@ -340,12 +337,12 @@ def test_lp_pool_negative_sums_inf_and_zero_gradient():
 @pytest.mark.parametrize("rank, p, k, s, ceil_mode", LP)
 def test_lp_pool_gradients(rank, p, k, s, ceil_mode):
     fn = (F.lp_pool1d, F.lp_pool2d, F.lp_pool3d)[rank - 1]
-    x = t64(np.abs(rand(*(1, 2) + (5,) * rank, seed=rank)) + 0.2)
+    x = t64(np.abs(seeded_normal(*(1, 2) + (5,) * rank, seed=rank)) + 0.2)
     assert gradcheck(lambda v: fn(v, p, k, s, ceil_mode), (x,))
 
 
 def test_lp_pool_on_device(tg_device):
-    x = np.abs(rand(2, 3, 6, 6)).astype(np.float32) + 0.1
+    x = np.abs(seeded_normal(2, 3, 6, 6)).astype(np.float32) + 0.1
     xd = tg.tensor(x, device=tg_device, requires_grad=True)
     y = F.lp_pool2d(xd, 2, 2)
     assert_on_device(y, tg_device)

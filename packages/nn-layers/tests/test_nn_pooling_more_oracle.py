@@ -8,38 +8,20 @@ import pytest
 import tensorgraft as tg
 import tensorgraft.nn as nn
 import tensorgraft.nn.functional as F
+from tensorgraft.testing.oracle import as_both, assert_same_error, assert_values_close, seeded_normal
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
 
 
-def rand(*shape, seed=0, scale=1.0, dtype=np.float64):
-    return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(dtype)
-
-
-def both(a, grad=True):
-    return tg.tensor(a, requires_grad=grad), torch.tensor(a, requires_grad=grad)
-
-
-def close(a, b, tol=1e-10):
-    a, b = a.detach().numpy(), b.detach().numpy()
-    assert a.shape == b.shape
-    np.testing.assert_allclose(a, b, rtol=tol, atol=tol, equal_nan=True)
+def close(ours, theirs, tol=1e-10):  # this file's tolerance (float64 unless a test passes one)
+    assert_values_close(ours, theirs, rtol=tol, atol=tol, check_dtype=False)
 
 
 def backward_both(ya, yb, seed=9):
-    w = rand(*yb.shape, seed=seed, dtype=yb.detach().numpy().dtype)
+    w = seeded_normal(*yb.shape, seed=seed, dtype=yb.detach().numpy().dtype)
     (ya * tg.tensor(w)).nan_to_num().sum().backward()
     (yb * torch.tensor(w)).nan_to_num().sum().backward()
-
-
-def same_error(f_tg, f_torch):
-    with pytest.raises(Exception) as et:
-        f_torch()
-    with pytest.raises(Exception) as eg:
-        f_tg()
-    assert type(eg.value).__name__ == type(et.value).__name__
-    assert str(eg.value) == str(et.value)
 
 
 # ------------------------------------------------------------------ fractional max pool
@@ -51,10 +33,10 @@ FRACTIONAL = [(2, (2, 3, 7, 9), 2, (3, 4)), (2, (3, 8, 8), (2, 3), (5, 4)), (2, 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("rank, shape, k, out", FRACTIONAL)
 def test_fractional_same_samples_same_result(rank, shape, k, out, dtype):
-    x = rand(*shape, dtype=dtype)
+    x = seeded_normal(*shape, dtype=dtype)
     n = shape[0] if len(shape) == rank + 2 else 1
     s = np.random.default_rng(4).random((n, shape[-rank - 1], rank)).astype(dtype)
-    a, b = both(x)
+    a, b = as_both(x, requires_grad=True)
     fa = F.fractional_max_pool2d if rank == 2 else F.fractional_max_pool3d
     fb = TF.fractional_max_pool2d if rank == 2 else TF.fractional_max_pool3d
     ya, ia = fa(a, k, output_size=out, return_indices=True, _random_samples=tg.tensor(s))
@@ -67,14 +49,14 @@ def test_fractional_same_samples_same_result(rank, shape, k, out, dtype):
 
 
 def test_fractional_ratio_with_indices_and_modules():
-    x = rand(2, 3, 9, 11)
+    x = seeded_normal(2, 3, 9, 11)
     s = np.random.default_rng(1).random((2, 3, 2))
-    a, b = both(x, False)
+    a, b = as_both(x)
     ya, ia = F.fractional_max_pool2d_with_indices(a, 2, output_ratio=(0.5, 0.3), _random_samples=tg.tensor(s))
     yb, ib = TF.fractional_max_pool2d_with_indices(b, 2, output_ratio=(0.5, 0.3), _random_samples=torch.tensor(s))
     close(ya, yb, 0)
     np.testing.assert_array_equal(ia.numpy(), ib.numpy())
-    x3 = rand(3, 9, 11, 7)
+    x3 = seeded_normal(3, 9, 11, 7)
     s3 = np.random.default_rng(2).random((1, 3, 3))
     ma = nn.FractionalMaxPool3d(2, output_ratio=0.5, _random_samples=tg.tensor(s3))
     mb = torch.nn.FractionalMaxPool3d(2, output_ratio=0.5, _random_samples=torch.tensor(s3))
@@ -110,7 +92,7 @@ FRACTIONAL_ERRORS = [
 @pytest.mark.parametrize("name", [c[0] for c in FRACTIONAL_ERRORS])
 def test_fractional_errors(name):
     call = dict(FRACTIONAL_ERRORS)[name]
-    x = rand(2, 3, 7, 9, dtype=np.float32)
+    x = seeded_normal(2, 3, 7, 9, dtype=np.float32)
     s = np.random.default_rng(0).random((2, 3, 2)).astype(np.float32)
 
     class _TG:  # F and the module classes in one namespace, as the lambdas want
@@ -120,7 +102,8 @@ def test_fractional_errors(name):
     class _TORCH:
         def __getattr__(self, n):
             return getattr(torch.nn if n[0].isupper() else TF, n)
-    same_error(lambda: call(_TG(), tg.tensor(x), tg.tensor(s)), lambda: call(_TORCH(), torch.tensor(x), torch.tensor(s)))
+    assert_same_error(lambda: call(_TG(), tg.tensor(x), tg.tensor(s)),
+                      lambda: call(_TORCH(), torch.tensor(x), torch.tensor(s)))
 
 
 # ------------------------------------------------------------------ max unpool
@@ -135,11 +118,11 @@ UNPOOL = [(1, (2, 3, 9), dict(kernel_size=3, stride=2, padding=1), None),
 
 @pytest.mark.parametrize("rank, shape, kw, out", UNPOOL)
 def test_max_unpool(rank, shape, kw, out):
-    x = rand(*shape)
+    x = seeded_normal(*shape)
     yb, ib = getattr(TF, f"max_pool{rank}d")(torch.tensor(x), return_indices=True, **kw)
     ya, ia = getattr(F, f"max_pool{rank}d")(tg.tensor(x), return_indices=True, **kw)
     np.testing.assert_array_equal(ia.numpy(), ib.numpy())
-    a, b = both(yb.numpy())
+    a, b = as_both(yb.numpy(), requires_grad=True)
     ua = getattr(F, f"max_unpool{rank}d")(a, ia, output_size=out, **kw)
     ub = getattr(TF, f"max_unpool{rank}d")(b, ib, output_size=out, **kw)
     close(ua, ub, 0)
@@ -183,10 +166,10 @@ def one_bad(i, value):
 @pytest.mark.parametrize("name", [c[0] for c in UNPOOL_ERRORS])
 def test_max_unpool_errors(name):
     call = dict(UNPOOL_ERRORS)[name]
-    x = rand(1, 2, 4, 4, dtype=np.float32)
+    x = seeded_normal(1, 2, 4, 4, dtype=np.float32)
     yb, ib = TF.max_pool2d(torch.tensor(x), 2, return_indices=True)
     ya, ia = tg.tensor(yb.numpy()), tg.tensor(ib.numpy())
-    same_error(lambda: call(F, ya, ia), lambda: call(TF, yb, ib))
+    assert_same_error(lambda: call(F, ya, ia), lambda: call(TF, yb, ib))
 
 
 # ------------------------------------------------------------------ LP pool
@@ -199,8 +182,8 @@ LP = [(1, (2, 3, 8), 2, 3, None, False), (1, (3, 9), 3.0, 2, 1, True), (1, (2, 3
 
 @pytest.mark.parametrize("rank, shape, p, k, s, ceil", LP)
 def test_lp_pool(rank, shape, p, k, s, ceil):
-    x = rand(*shape, seed=rank)  # mixed signs: negative sums (NaN under odd / fractional p) included
-    a, b = both(x)
+    x = seeded_normal(*shape, seed=rank)  # mixed signs: negative sums (NaN under odd / fractional p) included
+    a, b = as_both(x, requires_grad=True)
     ya = getattr(F, f"lp_pool{rank}d")(a, p, k, s, ceil)
     yb = getattr(TF, f"lp_pool{rank}d")(b, p, k, s, ceil)
     close(ya, yb)
@@ -213,10 +196,10 @@ def test_lp_pool(rank, shape, p, k, s, ceil):
 
 
 def test_lp_pool_zero_windows_have_zero_gradient():
-    x = rand(1, 2, 6, 6)
+    x = seeded_normal(1, 2, 6, 6)
     x[..., :2, :2] = 0.0
     for p in (2, 1.5, 3):
-        a, b = both(x)
+        a, b = as_both(x, requires_grad=True)
         ya, yb = F.lp_pool2d(a, p, 2), TF.lp_pool2d(b, p, 2)
         backward_both(ya, yb)
         close(a.grad, b.grad, 1e-8)
@@ -236,5 +219,5 @@ LP_ERRORS = [
 @pytest.mark.parametrize("name", [c[0] for c in LP_ERRORS])
 def test_lp_pool_errors(name):
     call = dict(LP_ERRORS)[name]
-    x = rand(1, 2, 5, 5, dtype=np.float32)
-    same_error(lambda: call(F, tg.tensor(x)), lambda: call(TF, torch.tensor(x)))
+    x = seeded_normal(1, 2, 5, 5, dtype=np.float32)
+    assert_same_error(lambda: call(F, tg.tensor(x)), lambda: call(TF, torch.tensor(x)))

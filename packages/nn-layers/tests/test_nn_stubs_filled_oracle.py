@@ -8,46 +8,28 @@ import pytest
 import tensorgraft as tg
 import tensorgraft.nn as nn
 import tensorgraft.nn.functional as F
+from tensorgraft.testing.oracle import as_both, assert_same_error, assert_values_close, seeded_normal
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
 
 
-def rand(*shape, seed=0, scale=1.0):
-    return np.random.default_rng(seed).standard_normal(shape) * scale
-
-
-def both(a, grad=True):
-    return (tg.tensor(a, requires_grad=grad), torch.tensor(a, requires_grad=grad))
-
-
-def close(a, b, tol=1e-10):
-    a = np.asarray(a.detach().numpy(), dtype=np.float64)
-    b = np.asarray(b.detach().numpy(), dtype=np.float64)
-    assert a.shape == b.shape
-    np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
-
-
-def same_error(fn_tg, fn_torch):
-    with pytest.raises(Exception) as theirs:
-        fn_torch()
-    with pytest.raises(type(theirs.value)) as ours:
-        fn_tg()
-    assert str(ours.value) == str(theirs.value)
+def close(ours, theirs, tol=1e-10):  # this file's tolerance (float64 unless a test passes one)
+    assert_values_close(ours, theirs, rtol=tol, atol=tol, check_dtype=False)
 
 
 # ====================================================================== rrelu
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("inplace", [False, True])
 def test_rrelu_eval_matches_torch(dtype, inplace):
-    x = rand(4, 5).astype(dtype)
+    x = seeded_normal(4, 5).astype(dtype)
     x[0, 0] = 0
-    (a, ta) = both(x)
+    (a, ta) = as_both(x, requires_grad=True)
     b, tb = a * 1, ta * 1
     y, ty = F.rrelu(b, 0.1, 0.3, False, inplace), TF.rrelu(tb, 0.1, 0.3, False, inplace)
     assert y.grad_fn.name() == ty.grad_fn.name()
     close(y, ty, 1e-6)
-    g = rand(4, 5, seed=1).astype(dtype)
+    g = seeded_normal(4, 5, seed=1).astype(dtype)
     y.backward(tg.tensor(g))
     ty.backward(torch.tensor(g))
     close(a.grad, ta.grad, 1e-6)
@@ -55,7 +37,7 @@ def test_rrelu_eval_matches_torch(dtype, inplace):
 
 @pytest.mark.parametrize("inplace", [False, True])
 def test_rrelu_training_grad_fn_and_contract_match_torch(inplace):
-    x = rand(30, 30, seed=2)
+    x = seeded_normal(30, 30, seed=2)
     for lib, f in ((tg, F), (torch, TF)):
         a = lib.tensor(x, requires_grad=True)
         b = a * 1
@@ -72,12 +54,12 @@ def test_rrelu_training_grad_fn_and_contract_match_torch(inplace):
 
 
 def test_rrelu_errors_and_module_repr_match_torch():
-    x = rand(3)
-    same_error(lambda: F.rrelu(tg.tensor(x), 0.5, 0.1, True), lambda: TF.rrelu(torch.tensor(x), 0.5, 0.1, True))
-    same_error(lambda: F.rrelu(tg.tensor(x), 0.5, 0.1), lambda: TF.rrelu(torch.tensor(x), 0.5, 0.1))
-    same_error(lambda: F.rrelu(tg.arange(3), training=True), lambda: TF.rrelu(torch.arange(3), training=True))
-    same_error(lambda: F.rrelu(tg.arange(3)), lambda: TF.rrelu(torch.arange(3)))
-    same_error(lambda: F.rrelu([1.0]), lambda: TF.rrelu([1.0]))
+    x = seeded_normal(3)
+    assert_same_error(lambda: F.rrelu(tg.tensor(x), 0.5, 0.1, True), lambda: TF.rrelu(torch.tensor(x), 0.5, 0.1, True))
+    assert_same_error(lambda: F.rrelu(tg.tensor(x), 0.5, 0.1), lambda: TF.rrelu(torch.tensor(x), 0.5, 0.1))
+    assert_same_error(lambda: F.rrelu(tg.arange(3), training=True), lambda: TF.rrelu(torch.arange(3), training=True))
+    assert_same_error(lambda: F.rrelu(tg.arange(3)), lambda: TF.rrelu(torch.arange(3)))
+    assert_same_error(lambda: F.rrelu([1.0]), lambda: TF.rrelu([1.0]))
     for args in [(), (0.1, 0.3), (0.2, 0.25, True)]:
         assert repr(nn.RReLU(*args)) == repr(torch.nn.RReLU(*args))
 
@@ -87,12 +69,12 @@ def test_rrelu_errors_and_module_repr_match_torch():
 @pytest.mark.parametrize("size, alpha, beta, k", [(1, 1e-4, 0.75, 1.0), (2, 0.1, 0.75, 1.0), (3, 0.5, 0.6, 2.0),
                                                   (8, 0.2, 1.0, 0.5)])
 def test_local_response_norm_matches_torch(shape, size, alpha, beta, k):
-    x = rand(*shape, seed=size)
-    a, ta = both(x)
+    x = seeded_normal(*shape, seed=size)
+    a, ta = as_both(x, requires_grad=True)
     y, ty = F.local_response_norm(a, size, alpha, beta, k), TF.local_response_norm(ta, size, alpha, beta, k)
     close(y, ty)
     assert y.grad_fn.name() == ty.grad_fn.name()
-    g = rand(*shape, seed=9)
+    g = seeded_normal(*shape, seed=9)
     y.backward(tg.tensor(g))
     ty.backward(torch.tensor(g))
     close(a.grad, ta.grad)
@@ -102,7 +84,8 @@ def test_local_response_norm_matches_torch(shape, size, alpha, beta, k):
 
 
 def test_local_response_norm_errors_and_empty_match_torch():
-    same_error(lambda: F.local_response_norm(tg.ones(2, 3), 2), lambda: TF.local_response_norm(torch.ones(2, 3), 2))
+    assert_same_error(lambda: F.local_response_norm(tg.ones(2, 3), 2),
+                      lambda: TF.local_response_norm(torch.ones(2, 3), 2))
     assert tuple(F.local_response_norm(tg.ones(0, 3, 4), 2).shape) == \
         tuple(TF.local_response_norm(torch.ones(0, 3, 4), 2).shape)
 
@@ -129,7 +112,7 @@ def test_instance_norm_modules_match_torch_in_train_and_eval(cls, shape, kw):
         getattr(tm, mode)()
         getattr(gm, mode)()
         x, g = rng.standard_normal(shape) * 2 + 1, rng.standard_normal(shape)
-        a, ta = both(x)
+        a, ta = as_both(x, requires_grad=True)
         y, ty = gm(a), tm(ta)
         assert y.grad_fn.name() == ty.grad_fn.name()
         close(y, ty)
@@ -146,23 +129,23 @@ def test_instance_norm_modules_match_torch_in_train_and_eval(cls, shape, kw):
 
 
 def test_instance_norm_functional_errors_match_torch():
-    x = rand(2, 3, 4)
-    same_error(lambda: F.instance_norm(tg.tensor(x), use_input_stats=False),
-               lambda: TF.instance_norm(torch.tensor(x), use_input_stats=False))
-    same_error(lambda: F.instance_norm(tg.ones(2, 3, 1)), lambda: TF.instance_norm(torch.ones(2, 3, 1)))
-    same_error(lambda: F.instance_norm(tg.ones(3, 4)), lambda: TF.instance_norm(torch.ones(3, 4)))
-    same_error(lambda: F.instance_norm(tg.ones(2, 4, 5), tg.zeros(3), tg.ones(3)),
-               lambda: TF.instance_norm(torch.ones(2, 4, 5), torch.zeros(3), torch.ones(3)))
-    same_error(lambda: F.instance_norm(tg.ones(2, 4, 5), weight=tg.ones(3)),
-               lambda: TF.instance_norm(torch.ones(2, 4, 5), weight=torch.ones(3)))
+    x = seeded_normal(2, 3, 4)
+    assert_same_error(lambda: F.instance_norm(tg.tensor(x), use_input_stats=False),
+                      lambda: TF.instance_norm(torch.tensor(x), use_input_stats=False))
+    assert_same_error(lambda: F.instance_norm(tg.ones(2, 3, 1)), lambda: TF.instance_norm(torch.ones(2, 3, 1)))
+    assert_same_error(lambda: F.instance_norm(tg.ones(3, 4)), lambda: TF.instance_norm(torch.ones(3, 4)))
+    assert_same_error(lambda: F.instance_norm(tg.ones(2, 4, 5), tg.zeros(3), tg.ones(3)),
+                      lambda: TF.instance_norm(torch.ones(2, 4, 5), torch.zeros(3), torch.ones(3)))
+    assert_same_error(lambda: F.instance_norm(tg.ones(2, 4, 5), weight=tg.ones(3)),
+                      lambda: TF.instance_norm(torch.ones(2, 4, 5), weight=torch.ones(3)))
 
 
 # ====================================================================== alpha dropout
 @pytest.mark.parametrize("name", ["alpha_dropout", "feature_alpha_dropout"])
 @pytest.mark.parametrize("inplace", [False, True])
 def test_alpha_dropout_p1_matches_torch(name, inplace):
-    x = rand(2, 3, 4)
-    a, ta = both(x)
+    x = seeded_normal(2, 3, 4)
+    a, ta = as_both(x, requires_grad=True)
     y, ty = getattr(F, name)(a * 1, 1.0, True, inplace), getattr(TF, name)(ta * 1, 1.0, True, inplace)
     close(y, ty)
     np.testing.assert_array_equal(np.signbit(y.detach().numpy()), np.signbit(ty.detach().numpy()))
@@ -173,16 +156,16 @@ def test_alpha_dropout_p1_matches_torch(name, inplace):
 
 
 def test_alpha_dropout_grad_fn_and_errors_match_torch():
-    x = rand(4, 5)
+    x = seeded_normal(4, 5)
     for name in ("alpha_dropout", "feature_alpha_dropout"):
-        a, ta = both(x)
+        a, ta = as_both(x, requires_grad=True)
         assert getattr(F, name)(a, 0.5, True).grad_fn.name() == getattr(TF, name)(ta, 0.5, True).grad_fn.name()
-        same_error(lambda name=name: getattr(F, name)(tg.ones(3), 1.5, True),
-                   lambda name=name: getattr(TF, name)(torch.ones(3), 1.5, True))
-        same_error(lambda name=name: getattr(F, name)([1.0], 0.5, True),
-                   lambda name=name: getattr(TF, name)([1.0], 0.5, True))
-    same_error(lambda: F.feature_alpha_dropout(tg.ones(5), 0.5, True),
-               lambda: TF.feature_alpha_dropout(torch.ones(5), 0.5, True))
+        assert_same_error(lambda name=name: getattr(F, name)(tg.ones(3), 1.5, True),
+                          lambda name=name: getattr(TF, name)(torch.ones(3), 1.5, True))
+        assert_same_error(lambda name=name: getattr(F, name)([1.0], 0.5, True),
+                          lambda name=name: getattr(TF, name)([1.0], 0.5, True))
+    assert_same_error(lambda: F.feature_alpha_dropout(tg.ones(5), 0.5, True),
+                      lambda: TF.feature_alpha_dropout(torch.ones(5), 0.5, True))
 
 
 # ====================================================================== interpolate
@@ -232,8 +215,8 @@ CONFIGS = _configs(0, 160)
 @pytest.mark.parametrize("cfg", CONFIGS, ids=[f"{c[1]}{'-aa' if c[2] else ''}-{i}" for i, c in enumerate(CONFIGS)])
 def test_interpolate_matches_torch(cfg, dtype):
     sp, mode, aa, align, kw = cfg
-    x = rand(2, 3, *sp, seed=len(sp)).astype(dtype)
-    a, ta = both(x)
+    x = seeded_normal(2, 3, *sp, seed=len(sp)).astype(dtype)
+    a, ta = as_both(x, requires_grad=True)
     y = F.interpolate(a, mode=mode, align_corners=align, antialias=aa, **kw)
     ty = TF.interpolate(ta, mode=mode, align_corners=align, antialias=aa, **kw)
     assert tuple(y.shape) == tuple(ty.shape)
@@ -243,7 +226,7 @@ def test_interpolate_matches_torch(cfg, dtype):
         pytest.skip("PyTorch's anti-aliased kernels repeat the first output row when the output width is 1")
     tol = 1e-10 if dtype == "float64" else 2e-5
     close(y, ty, tol)
-    g = rand(*ty.shape, seed=7).astype(dtype)
+    g = seeded_normal(*ty.shape, seed=7).astype(dtype)
     y.backward(tg.tensor(g))
     ty.backward(torch.tensor(g))
     scales = (None,) * len(sp) if "size" in kw or kw.get("recompute_scale_factor") else kw["scale_factor"]
@@ -252,18 +235,18 @@ def test_interpolate_matches_torch(cfg, dtype):
 
 
 def test_interpolate_edge_cases_match_torch():
-    x = rand(1, 2, 5, 4)
-    a, ta = both(x)
+    x = seeded_normal(1, 2, 5, 4)
+    a, ta = as_both(x, requires_grad=True)
     # bicubic without the "same size" shortcut in its forward: the scale factor decides
     close(F.interpolate(a, scale_factor=1.1, mode="bicubic"), TF.interpolate(ta, scale_factor=1.1, mode="bicubic"))
     # nearest 1-D / 3-D take no shortcut in the forward, 2-D does
-    x1 = rand(2, 3, 5)
+    x1 = seeded_normal(2, 3, 5)
     close(F.interpolate(tg.tensor(x1), scale_factor=1.01), TF.interpolate(torch.tensor(x1), scale_factor=1.01))
     close(F.interpolate(a, scale_factor=1.1), TF.interpolate(ta, scale_factor=1.1))
     # anti-aliasing skips an axis that keeps its length
     close(F.interpolate(a, scale_factor=(0.6, 1.1), mode="bilinear", antialias=True),
           TF.interpolate(ta, scale_factor=(0.6, 1.1), mode="bilinear", antialias=True))
-    gy, tgy = both(rand(1, 2, 8, 10, seed=3))
+    gy, tgy = as_both(seeded_normal(1, 2, 8, 10, seed=3), requires_grad=True)
     g, = tg.autograd.grad(F.interpolate(a, size=(8, 10), mode="bicubic"), a, gy, create_graph=True)
     tg_, = torch.autograd.grad(TF.interpolate(ta, size=(8, 10), mode="bicubic"), ta, tgy, create_graph=True)
     assert g.grad_fn.name() == tg_.grad_fn.name()
@@ -285,11 +268,12 @@ def test_interpolate_errors_match_torch():
              ((1, 4), dict(size=3, mode="nearest")),
              ((1, 1, 4, 4), dict(scale_factor=2, mode="cubic"))]
     for shape, kw in cases:
-        same_error(lambda: F.interpolate(tg.ones(*shape), **kw), lambda: TF.interpolate(torch.ones(*shape), **kw))
+        assert_same_error(lambda: F.interpolate(tg.ones(*shape), **kw),
+                          lambda: TF.interpolate(torch.ones(*shape), **kw))
 
 
 def test_upsample_bicubic_module_matches_torch():
-    x = rand(2, 3, 4, 5).astype(np.float32)
+    x = seeded_normal(2, 3, 4, 5).astype(np.float32)
     for kw in [dict(scale_factor=2, mode="bicubic"), dict(size=(3, 7), mode="bicubic", align_corners=True)]:
         m, tm = nn.Upsample(**kw), torch.nn.Upsample(**kw)
         assert repr(m) == repr(tm)
@@ -305,29 +289,30 @@ NORM_ARGS = [dict(p="nuc"), dict(p="nuc", dim=1), dict(p="nuc", dim=(0, 1, 2)), 
 
 @pytest.mark.parametrize("kw", NORM_ARGS, ids=[str(k) for k in NORM_ARGS])
 def test_norm_string_orders_match_torch(kw):
-    y = rand(2, 3, 4)
+    y = seeded_normal(2, 3, 4)
     try:
         expected = torch.norm(torch.tensor(y), **kw)
     except Exception:  # noqa: BLE001 - then the same error
-        same_error(lambda: tg.norm(tg.tensor(y), **kw), lambda: torch.norm(torch.tensor(y), **kw))
+        assert_same_error(lambda: tg.norm(tg.tensor(y), **kw), lambda: torch.norm(torch.tensor(y), **kw))
         return
     close(tg.norm(tg.tensor(y), **kw), expected)
     close(tg.tensor(y).norm(**kw), torch.tensor(y).norm(**kw))
 
 
 def test_nuclear_norm_gradients_and_errors_match_torch():
-    x = rand(2, 3, 4, seed=1)
-    a, ta = both(x)
+    x = seeded_normal(2, 3, 4, seed=1)
+    a, ta = as_both(x, requires_grad=True)
     r, tr = tg.norm(a, "nuc", dim=(0, 2)), torch.norm(ta, "nuc", dim=(0, 2))
     assert r.grad_fn.name() == tr.grad_fn.name()
-    w = rand(3, seed=2)
+    w = seeded_normal(3, seed=2)
     (r * tg.tensor(w)).sum().backward()
     (tr * torch.tensor(w)).sum().backward()
     close(a.grad, ta.grad)
-    same_error(lambda: tg.norm(tg.tensor(rand(4)), "nuc"), lambda: torch.norm(torch.tensor(rand(4)), "nuc"))
-    same_error(lambda: tg.norm(tg.arange(6).reshape(2, 3), "nuc"),
-               lambda: torch.norm(torch.arange(6).reshape(2, 3), "nuc"))
-    same_error(lambda: tg.norm(tg.arange(6).reshape(2, 3), "nuc", dtype=tg.float64),
-               lambda: torch.norm(torch.arange(6).reshape(2, 3), "nuc", dtype=torch.float64))
+    assert_same_error(lambda: tg.norm(tg.tensor(seeded_normal(4)), "nuc"),
+                      lambda: torch.norm(torch.tensor(seeded_normal(4)), "nuc"))
+    assert_same_error(lambda: tg.norm(tg.arange(6).reshape(2, 3), "nuc"),
+                      lambda: torch.norm(torch.arange(6).reshape(2, 3), "nuc"))
+    assert_same_error(lambda: tg.norm(tg.arange(6).reshape(2, 3), "nuc", dtype=tg.float64),
+                      lambda: torch.norm(torch.arange(6).reshape(2, 3), "nuc", dtype=torch.float64))
     close(tg.norm(tg.arange(6.0).reshape(2, 3), "nuc", dtype=tg.float64),
           torch.norm(torch.arange(6.0).reshape(2, 3), "nuc", dtype=torch.float64))

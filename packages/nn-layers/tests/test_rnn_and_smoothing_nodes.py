@@ -9,10 +9,7 @@ import pytest
 import tensorgraft as tg
 import tensorgraft.nn as nn
 import tensorgraft.nn.functional as F
-
-
-def arr(t):
-    return t.detach().cpu().numpy()
+from tensorgraft.testing.oracle import to_numpy
 
 
 def tree(fn):
@@ -44,7 +41,7 @@ def test_batch_first_output_node_and_values(tg_device, kind, top, bidirectional)
     below = "CatBackward0" if bidirectional else "StackBackward0"
     assert names_below(out.grad_fn) == [below]
     ref_out, ref_hidden = second(tg.tensor(data.transpose(1, 0, 2), device=tg_device))
-    np.testing.assert_allclose(arr(out), arr(ref_out).transpose(1, 0, 2), rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(out), to_numpy(ref_out).transpose(1, 0, 2), rtol=1e-12)
     h_n = hidden[0] if kind == "LSTM" else hidden
     assert h_n.grad_fn.name() == "StackBackward0"
     out.sum().backward()
@@ -62,7 +59,7 @@ def test_unbatched_batch_first_output_is_turned_back_then_squeezed(tg_device, ki
     assert out.grad_fn.name() == "SqueezeBackward1" and names_below(out.grad_fn) == [below]
     assert tuple(out.shape) == (5, 4)
     batched, _ = layer(tg.tensor(data[None], device=tg_device))
-    np.testing.assert_allclose(arr(out), arr(batched)[0], rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(out), to_numpy(batched)[0], rtol=1e-12)
     h_n = hidden[0] if kind == "LSTM" else hidden
     assert h_n.grad_fn.name() == "SqueezeBackward1" and tuple(h_n.shape) == (1, 4)
 
@@ -142,19 +139,19 @@ def test_smoothed_class_targets_graph_values_and_gradients(tg_device, shape, red
         smooth_side = next(f for f, _ in smooth_side.next_functions if f is not None)
     assert nll_side is smooth_side
     ref, ref_dx = _smoothed_reference(xv, tv, wv, reduction, 1, 0.2)
-    np.testing.assert_allclose(arr(loss), ref, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(to_numpy(loss), ref, rtol=1e-12, atol=1e-14)
     assert loss.dtype == tg.float64 and tuple(loss.shape) == np.shape(ref)
     loss.backward(tg.ones_like(loss))
-    np.testing.assert_allclose(arr(x.grad), ref_dx, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(to_numpy(x.grad), ref_dx, rtol=1e-10, atol=1e-14)
 
 
 def test_smoothed_loss_keeps_float32_and_all_ignored_mean_is_nan():
     rng = np.random.default_rng(34)
     x = tg.tensor(rng.standard_normal((3, 4)).astype(np.float32), requires_grad=True)
     loss = F.cross_entropy(x, tg.tensor([2, 2, 2]), ignore_index=2, label_smoothing=0.3)
-    assert loss.dtype == tg.float32 and np.isnan(arr(loss))
+    assert loss.dtype == tg.float32 and np.isnan(to_numpy(loss))
     loss.backward()
-    assert np.all(arr(x.grad) == 0)
+    assert np.all(to_numpy(x.grad) == 0)
 
 
 def test_unsmoothed_class_targets_keep_the_fused_node():
@@ -169,4 +166,4 @@ def test_smoothed_loss_is_twice_differentiable():
     loss = F.cross_entropy(x, tg.tensor([0, 2]), label_smoothing=0.1)
     (gx,) = tg.autograd.grad(loss, x, create_graph=True)
     (hv,) = tg.autograd.grad(gx.pow(2).sum(), x)
-    assert hv.shape == x.shape and np.all(np.isfinite(arr(hv)))
+    assert hv.shape == x.shape and np.all(np.isfinite(to_numpy(hv)))

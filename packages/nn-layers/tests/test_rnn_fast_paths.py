@@ -10,10 +10,7 @@ import tensorgraft as tg
 import tensorgraft.nn as nn
 from tensorgraft.autograd import gradcheck, gradgradcheck
 from tensorgraft.nn.functional_ops.rnn_cell import fused_gru_cell, fused_gru_layer, fused_lstm_cell, fused_lstm_layer
-
-
-def npy(t):
-    return t.detach().cpu().numpy()
+from tensorgraft.testing.oracle import to_numpy
 
 
 def sig(x):
@@ -59,8 +56,8 @@ def test_layer_values_match_numpy(tg_device, reverse):
     arrs = layer_arrays(1)
     out, cn = fused_lstm_layer(*leaves(arrs, tg_device), reverse=reverse)
     ref_out, ref_cn = ref_layer(*arrs, reverse)
-    np.testing.assert_allclose(npy(out), ref_out, rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(npy(cn), ref_cn, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(to_numpy(out), ref_out, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(to_numpy(cn), ref_cn, rtol=1e-12, atol=1e-14)
 
 
 @pytest.mark.parametrize("reverse", [False, True])
@@ -76,7 +73,7 @@ def test_layer_gradients_match_the_per_step_cells(tg_device, reverse, use):
         loss = {"both": (out * w).sum() + cn.pow(2).sum(), "output": (out * w).sum(), "cn": (cn * w[0]).sum(),
                 "last_h": out[0 if reverse else -1].sum()}[use]
         loss.backward()
-        grads.append([npy(t.grad) for t in ins])
+        grads.append([to_numpy(t.grad) for t in ins])
     for mine, ref in zip(*grads):
         np.testing.assert_allclose(mine, ref, rtol=1e-10, atol=1e-12)
 
@@ -206,12 +203,12 @@ def test_module_matches_its_cells_step_by_step(tg_device, kind, bias, bidirectio
 
     pairs = [(out, layer_in), (hn, ref_hn), (cn, ref_cn), (x.grad, rx.grad), (h0.grad, rh0.grad)]
     for mine, ref in pairs + ([(c0.grad, rc0.grad)] if is_lstm else []):
-        np.testing.assert_allclose(npy(mine), npy(ref), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(to_numpy(mine), to_numpy(ref), rtol=1e-10, atol=1e-12)
     for k in range(2 * D):
         sfx = "_reverse" if k % D else ""
         for n in ["weight_ih", "weight_hh"] + (["bias_ih", "bias_hh"] if bias else []):
-            np.testing.assert_allclose(npy(getattr(lstm, f"{n}_l{k // D}{sfx}").grad),
-                                       npy(getattr(cells[k], n).grad), rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(to_numpy(getattr(lstm, f"{n}_l{k // D}{sfx}").grad),
+                                       to_numpy(getattr(cells[k], n).grad), rtol=1e-10, atol=1e-12)
 
 
 def test_changing_the_output_in_place_does_not_change_the_gradients():
@@ -226,7 +223,7 @@ def test_changing_the_output_in_place_does_not_change_the_gradients():
             with tg.no_grad():
                 out.mul_(0)
         loss.backward()
-        grads.append([npy(t.grad) for t in ins])
+        grads.append([to_numpy(t.grad) for t in ins])
     for a, b in zip(*grads):
         np.testing.assert_array_equal(a, b)
 
@@ -275,7 +272,7 @@ def test_gru_layer_values_and_gradients(tg_device, reverse, bias):
         ins = [None if a is None else tg.tensor(a, device=tg_device, requires_grad=True) for a in arrs]
         out = fn(*ins, reverse)
         (out * tg.tensor(weights, device=tg_device)).sum().backward()
-        results.append([npy(out)] + [npy(t.grad) for t in ins if t is not None])
+        results.append([to_numpy(out)] + [to_numpy(t.grad) for t in ins if t is not None])
     np.testing.assert_allclose(results[0][0], ref_gru_layer(*arrs, reverse), rtol=1e-12, atol=1e-14)
     for mine, ref in zip(*results):
         np.testing.assert_allclose(mine, ref, rtol=1e-10, atol=1e-12)

@@ -9,10 +9,7 @@ import tensorgraft as tg
 import tensorgraft.nn as nn
 from tensorgraft.autograd import gradcheck, gradgradcheck
 from tensorgraft.nn.functional_ops.rnn_cell import fused_gru_cell, fused_lstm_cell
-
-
-def npy(t):
-    return t.detach().cpu().numpy()
+from tensorgraft.testing.oracle import to_numpy
 
 
 def sig(x):
@@ -65,8 +62,8 @@ def test_lstm_cell_values_and_dtype(tg_device, dtype, tol):
     rh, rc = ref_lstm(*[a.astype(np.float64) for a in arrs])
     assert h.dtype == c.dtype == tg.tensor(arrs[0]).dtype and h.device.type == tg_device
     assert h.shape == c.shape == (4, 5)
-    np.testing.assert_allclose(npy(h), rh, rtol=tol, atol=tol)
-    np.testing.assert_allclose(npy(c), rc, rtol=tol, atol=tol)
+    np.testing.assert_allclose(to_numpy(h), rh, rtol=tol, atol=tol)
+    np.testing.assert_allclose(to_numpy(c), rc, rtol=tol, atol=tol)
     assert h.grad_fn is None and not h.requires_grad
 
 
@@ -75,7 +72,7 @@ def test_gru_cell_values_and_dtype(tg_device, dtype, tol):
     arrs = arrays(2, 3, 3, 6, dtype)
     h = fused_gru_cell(*leaves(arrs, tg_device, False))
     assert h.dtype == tg.tensor(arrs[0]).dtype and h.shape == (3, 6)
-    np.testing.assert_allclose(npy(h), ref_gru(*[a.astype(np.float64) for a in arrs]), rtol=tol, atol=tol)
+    np.testing.assert_allclose(to_numpy(h), ref_gru(*[a.astype(np.float64) for a in arrs]), rtol=tol, atol=tol)
 
 
 def test_saturated_gates_stay_finite(tg_device):
@@ -83,10 +80,10 @@ def test_saturated_gates_stay_finite(tg_device):
     xg = np.full((2, 8), -1000.0)
     xg[:, 4:6] = 1000.0
     h, c = fused_lstm_cell(*leaves([xg, np.zeros_like(xg), np.ones((2, 2))], tg_device))
-    assert np.isfinite(npy(h)).all() and np.isfinite(npy(c)).all()
+    assert np.isfinite(to_numpy(h)).all() and np.isfinite(to_numpy(c)).all()
     (h.sum() + c.sum()).backward()
     h2 = fused_gru_cell(*leaves([xg[:, :6], np.zeros((2, 6)), np.ones((2, 2))], tg_device))
-    assert np.isfinite(npy(h2)).all()
+    assert np.isfinite(to_numpy(h2)).all()
 
 
 # ------------------------------------------------------------------ gradients
@@ -100,7 +97,7 @@ def _compare_grads(fused, unfused, arrs, device, weights, tol=1e-10):
     loss_a.backward()
     loss_b.backward()
     for x, y in zip(a, b):
-        np.testing.assert_allclose(npy(x.grad), npy(y.grad), rtol=tol, atol=tol)
+        np.testing.assert_allclose(to_numpy(x.grad), to_numpy(y.grad), rtol=tol, atol=tol)
 
 
 @pytest.mark.parametrize("use", ["both", "h_only", "c_only"])
@@ -151,7 +148,7 @@ def test_double_backward_matches_the_unfused_graph(tg_device):
             loss = sum((o * o).sum() for o in out)
             grads = tg.autograd.grad(loss, ts, create_graph=True)
             sum((g * g).sum() for g in grads).backward()
-            res.append([npy(t.grad) for t in ts])
+            res.append([to_numpy(t.grad) for t in ts])
         for x, y in zip(*res):
             np.testing.assert_allclose(x, y, rtol=1e-9, atol=1e-10)
 
@@ -241,8 +238,8 @@ def test_argument_errors():
 # ------------------------------------------------------------------ modules against a NumPy recurrence
 def _np_recurrence(mode, m, x):
     """One layer, one direction, zero initial state; x (T, N, I)."""
-    W_ih, W_hh = npy(m.weight_ih_l0), npy(m.weight_hh_l0)
-    b_ih, b_hh = npy(m.bias_ih_l0), npy(m.bias_hh_l0)
+    W_ih, W_hh = to_numpy(m.weight_ih_l0), to_numpy(m.weight_hh_l0)
+    b_ih, b_hh = to_numpy(m.bias_ih_l0), to_numpy(m.bias_hh_l0)
     N, H = x.shape[1], m.hidden_size
     h, c = np.zeros((N, H)), np.zeros((N, H))
     outs = []
@@ -263,9 +260,9 @@ def test_modules_match_a_numpy_recurrence(tg_device, mode):
     x = np.random.default_rng(14).standard_normal((6, 2, 3))
     out, hidden = m(tg.tensor(x, device=tg_device))
     ro, rh, rc = _np_recurrence(mode, m, x)
-    np.testing.assert_allclose(npy(out), ro, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(out), ro, rtol=1e-10, atol=1e-12)
     if mode == "LSTM":
-        np.testing.assert_allclose(npy(hidden[0][0]), rh, rtol=1e-10, atol=1e-12)
-        np.testing.assert_allclose(npy(hidden[1][0]), rc, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(to_numpy(hidden[0][0]), rh, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(to_numpy(hidden[1][0]), rc, rtol=1e-10, atol=1e-12)
     else:
-        np.testing.assert_allclose(npy(hidden[0]), rh, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(to_numpy(hidden[0]), rh, rtol=1e-10, atol=1e-12)

@@ -9,6 +9,7 @@ torch = pytest.importorskip("torch")
 import tensorgraft as tg  # noqa: E402
 import tensorgraft.nn as nn  # noqa: E402
 from tensorgraft.nn.utils import rnn as U  # noqa: E402
+from tensorgraft.testing.oracle import as_both  # noqa: E402
 
 TOL = {np.float64: (1e-9, 1e-11), np.float32: (2e-4, 2e-5)}
 TDT = {np.float64: torch.float64, np.float32: torch.float32}
@@ -27,10 +28,6 @@ def pair(cls_name, dtype, seed, *args, **kwargs):
         for name, p in ours.named_parameters():
             getattr(theirs, name).copy_(torch.from_numpy(npy(p)))
     return ours, theirs
-
-
-def both(a):
-    return tg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
 
 
 def check(ours, theirs, outs, touts, leaves, tleaves, dtype):
@@ -62,9 +59,9 @@ def test_modules_with_given_state(dtype, cls_name, kwargs):
     L = kwargs.get("num_layers", 1) * D
     x = rng.standard_normal((2, 5, 3) if kwargs.get("batch_first") else (5, 2, 3)).astype(dtype)
     h0 = rng.standard_normal((L, 2, kwargs.get("proj_size") or 4)).astype(dtype)
-    (xa, xb), (ha, hb) = both(x), both(h0)
+    (xa, xb), (ha, hb) = as_both(x, requires_grad=True), as_both(h0, requires_grad=True)
     if cls_name == "LSTM":
-        (ca, cb) = both(rng.standard_normal((L, 2, 4)).astype(dtype))
+        (ca, cb) = as_both(rng.standard_normal((L, 2, 4)).astype(dtype), requires_grad=True)
         out, (h, c) = ours(xa, (ha, ca))
         tout, (th, tc) = theirs(xb, (hb, cb))
         check(ours, theirs, (out, h, c), (tout, th, tc), (xa, ha, ca), (xb, hb, cb), dtype)
@@ -78,7 +75,7 @@ def test_modules_with_given_state(dtype, cls_name, kwargs):
 def test_packed_bidirectional(cls_name):
     ours, theirs = pair(cls_name, np.float64, 2, 3, 4, bidirectional=True)
     x = np.random.default_rng(2).standard_normal((6, 3, 3))
-    (xa, xb) = both(x)
+    (xa, xb) = as_both(x, requires_grad=True)
     lengths = [4, 6, 2]
     out, hid = ours(U.pack_padded_sequence(xa, lengths, enforce_sorted=False))
     tout, thid = theirs(torch.nn.utils.rnn.pack_padded_sequence(xb, lengths, enforce_sorted=False))
@@ -90,7 +87,7 @@ def test_packed_bidirectional(cls_name):
 @pytest.mark.parametrize("cls_name", ["LSTM", "GRU"])
 def test_unbatched_default_state(cls_name):
     ours, theirs = pair(cls_name, np.float32, 3, 3, 4)
-    xa, xb = both(np.random.default_rng(3).standard_normal((5, 3)).astype(np.float32))
+    xa, xb = as_both(np.random.default_rng(3).standard_normal((5, 3)).astype(np.float32), requires_grad=True)
     out, hid = ours(xa)
     tout, thid = theirs(xb)
     hs = hid if cls_name == "GRU" else hid[1]
@@ -102,11 +99,12 @@ def test_unbatched_default_state(cls_name):
 def test_cells(dtype):
     rng = np.random.default_rng(4)
     ours, theirs = pair("LSTMCell", dtype, 4, 3, 5)
-    (xa, xb), (ha, hb), (ca, cb) = both(rng.standard_normal((2, 3)).astype(dtype)), \
-        both(rng.standard_normal((2, 5)).astype(dtype)), both(rng.standard_normal((2, 5)).astype(dtype))
+    (xa, xb), (ha, hb), (ca, cb) = (as_both(rng.standard_normal(shape).astype(dtype), requires_grad=True)
+                                    for shape in ((2, 3), (2, 5), (2, 5)))
     check(ours, theirs, ours(xa, (ha, ca)), theirs(xb, (hb, cb)), (xa, ha, ca), (xb, hb, cb), dtype)
     ours, theirs = pair("GRUCell", dtype, 5, 3, 5)
-    (xa, xb), (ha, hb) = both(rng.standard_normal((2, 3)).astype(dtype)), both(rng.standard_normal((2, 5)).astype(dtype))
+    (xa, xb), (ha, hb) = (as_both(rng.standard_normal(shape).astype(dtype), requires_grad=True)
+                          for shape in ((2, 3), (2, 5)))
     check(ours, theirs, (ours(xa, ha),), (theirs(xb, hb),), (xa, ha), (xb, hb), dtype)
 
 
@@ -115,7 +113,7 @@ def test_double_backward(cls_name):
     """A gradient penalty through the recurrence (PyTorch's CPU LSTM/GRU support it)."""
     ours, theirs = pair(cls_name, np.float64, 6, 3, 4)
     shape = (4, 2, 3) if cls_name in ("LSTM", "GRU") else (2, 3)
-    xa, xb = both(np.random.default_rng(6).standard_normal(shape))
+    xa, xb = as_both(np.random.default_rng(6).standard_normal(shape), requires_grad=True)
     res = []
     for m, x, lib in ((ours, xa, tg), (theirs, xb, torch)):
         out = m(x)

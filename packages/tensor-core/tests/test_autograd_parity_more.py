@@ -158,7 +158,7 @@ def test_cummax_refuses_complex_input(tg_device, fname):
 def _view_function():
     from tensorgraft.autograd import Function
 
-    class G(Function):
+    class ViewOf(Function):
         @staticmethod
         def forward(ctx, x):
             return x.view(3)
@@ -166,7 +166,7 @@ def _view_function():
         @staticmethod
         def backward(ctx, g):
             return g
-    return G
+    return ViewOf
 
 
 def _as_is_function():
@@ -187,7 +187,7 @@ _CUSTOM_VIEW = (r"Output 0 of {} is a view and is being modified inplace\. This 
                 r"Function \(or because an input was returned as-is\)")
 
 
-@pytest.mark.parametrize("make,name", [(_view_function, "G"), (_as_is_function, "Same")])
+@pytest.mark.parametrize("make,name", [(_view_function, "ViewOf"), (_as_is_function, "Same")])
 @pytest.mark.parametrize("write", ["mul_", "add_", "zero_"])
 def test_inplace_on_custom_function_view_is_refused(tg_device, make, name, write):
     a = tg.ones(3, device=tg_device, requires_grad=True).clone()
@@ -202,12 +202,12 @@ def test_inplace_on_custom_function_view_is_refused(tg_device, make, name, write
 
 
 def test_inplace_on_custom_function_view_allowed_without_recording(tg_device):
-    G = _view_function()
+    ViewOf = _view_function()
     a = tg.ones(3, device=tg_device, requires_grad=True).clone()
-    y = G.apply(a)
+    y = ViewOf.apply(a)
     with tg.no_grad():
         y.mul_(2.0)
-    z = G.apply(tg.ones(3, device=tg_device))  # nothing requires grad: nothing recorded
+    z = ViewOf.apply(tg.ones(3, device=tg_device))  # nothing requires grad: nothing recorded
     z.mul_(2.0)
     assert z.cpu().numpy().tolist() == [2.0, 2.0, 2.0]
 
@@ -231,15 +231,7 @@ def test_inplace_on_custom_function_fresh_output_is_allowed(tg_device):
 
 
 def test_index_assignment_into_custom_function_view_is_refused():
-    class ViewOf(tg.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x.view(3)
-
-        @staticmethod
-        def backward(ctx, g):
-            return g
-    y = ViewOf.apply(tg.ones(3, requires_grad=True).clone())
+    y = _view_function().apply(tg.ones(3, requires_grad=True).clone())
     with pytest.raises(RuntimeError, match="^Output 0 of Select is a view and is being modified inplace. This view "
                                            "was created inside a custom Function"):
         y[0] = 3.0

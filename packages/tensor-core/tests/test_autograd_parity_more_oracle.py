@@ -6,20 +6,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 import tensorgraft as tg  # noqa: E402
+from tensorgraft.testing.oracle import as_both, error_of  # noqa: E402
 
 pytest.importorskip("tensorgraft.autograd", reason="recording gradients needs tensorgraft-autograd")
-
-
-def _pair(data):
-    return (tg.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True))
-
-
-def _error(fn):
-    try:
-        fn()
-    except Exception as e:  # noqa: BLE001 - the type and text are what is compared
-        return type(e).__name__, str(e)
-    return None
 
 
 @pytest.mark.parametrize("overload", [1, 2, 3])
@@ -46,7 +35,7 @@ def test_normal_node_edges_and_gradient(overload, needs):
 
 
 def test_normal_out_while_recording_error():
-    msgs = [_error(lambda lib=lib: lib.normal(lib.zeros(3, requires_grad=True), 1.0, out=lib.empty(3)))
+    msgs = [error_of(lambda lib=lib: lib.normal(lib.zeros(3, requires_grad=True), 1.0, out=lib.empty(3)))
             for lib in (tg, torch)]
     assert msgs[0] == msgs[1]
 
@@ -56,7 +45,7 @@ def test_normal_out_while_recording_error():
 def test_aminmax_node_and_gradient(kwargs, use):
     rng = np.random.default_rng(1812)
     data = rng.integers(0, 3, (3, 4)).astype(np.float64)  # small integers: ties are common
-    x, tx = _pair(data)
+    x, tx = as_both(data, requires_grad=True)
     r, tr = tg.aminmax(x, **kwargs), torch.aminmax(tx, **kwargs)
     assert type(r.min.grad_fn).__name__ == tr.min.grad_fn.name() == "AminmaxBackward0"
     assert (r.min.output_nr, r.max.output_nr) == (tr.min.output_nr, tr.max.output_nr)
@@ -77,7 +66,7 @@ def test_aminmax_node_and_gradient(kwargs, use):
 @pytest.mark.parametrize("use", ["spread", "mean", "both"])
 def test_var_mean_node_and_gradient(fname, kwargs, use):
     rng = np.random.default_rng(1813)
-    x, tx = _pair(rng.standard_normal((3, 4)))
+    x, tx = as_both(rng.standard_normal((3, 4)), requires_grad=True)
     (v, m), (tv, tm) = getattr(tg, fname)(x, **kwargs), getattr(torch, fname)(tx, **kwargs)
     assert type(v.grad_fn).__name__ == tv.grad_fn.name() and v.grad_fn is m.grad_fn
     assert (v.output_nr, m.output_nr) == (tv.output_nr, tm.output_nr)
@@ -91,7 +80,7 @@ def test_var_mean_node_and_gradient(fname, kwargs, use):
 
 
 def test_std_mean_constant_input_gradient():
-    x, tx = _pair(np.ones(3))
+    x, tx = as_both(np.ones(3), requires_grad=True)
     tg.std_mean(x)[0].backward()
     torch.std_mean(tx)[0].backward()
     assert x.grad.tolist() == tx.grad.tolist()
@@ -100,13 +89,13 @@ def test_std_mean_constant_input_gradient():
 @pytest.mark.parametrize("fname", ["cummax", "cummin"])
 @pytest.mark.parametrize("dtype", ["complex64", "complex128"])
 def test_cummax_complex_error(fname, dtype):
-    msgs = [_error(lambda lib=lib: getattr(lib, fname)(lib.ones(3, dtype=getattr(lib, dtype)), 0))
+    msgs = [error_of(lambda lib=lib: getattr(lib, fname)(lib.ones(3, dtype=getattr(lib, dtype)), 0))
             for lib in (tg, torch)]
     assert msgs[0] is not None and msgs[0] == msgs[1]
 
 
 def _functions(lib):
-    class G(lib.autograd.Function):
+    class ViewOf(lib.autograd.Function):
         @staticmethod
         def forward(ctx, x):
             return x.view(3)
@@ -123,7 +112,7 @@ def _functions(lib):
         @staticmethod
         def backward(ctx, g):
             return g
-    return G, Same
+    return ViewOf, Same
 
 
 @pytest.mark.parametrize("which", [0, 1])
@@ -135,11 +124,11 @@ def test_custom_function_view_inplace_error(which, write):
         a = lib.ones(3, requires_grad=True).clone()
         y = fn.apply(a)
         if write == "zero_":
-            msgs.append(_error(y.zero_))
+            msgs.append(error_of(y.zero_))
         elif write == "copy_":
-            msgs.append(_error(lambda y=y, lib=lib: y.copy_(lib.zeros(3))))
+            msgs.append(error_of(lambda y=y, lib=lib: y.copy_(lib.zeros(3))))
         else:
-            msgs.append(_error(lambda y=y, write=write: getattr(y, write)(2.0)))
+            msgs.append(error_of(lambda y=y, write=write: getattr(y, write)(2.0)))
     assert msgs[0] is not None and msgs[0] == msgs[1]
 
 
@@ -149,14 +138,7 @@ def test_index_assignment_into_custom_function_view_refused_as_torch(index):
     applies last (Select/Slice/Unsqueeze) or the Function for advanced and whole-tensor indices."""
     messages = []
     for lib in (torch, tg):
-        class ViewOf(lib.autograd.Function):
-            @staticmethod
-            def forward(ctx, x):
-                return x.view(3)
-
-            @staticmethod
-            def backward(ctx, g):
-                return g
+        ViewOf, _ = _functions(lib)
         y = ViewOf.apply(lib.ones(3, requires_grad=True).clone())
         with pytest.raises(RuntimeError) as info:
             y[eval(index, {"lib": lib})] = 3.0

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import tensorgraft as tg
+from tensorgraft.testing.oracle import to_numpy
 
 RNG = np.random.default_rng(11)
 A = RNG.standard_normal((3, 4))
@@ -13,10 +14,6 @@ B = RNG.standard_normal((3, 4))
 
 def _t(a, device="cpu", dtype=None):
     return tg.tensor(a, dtype=dtype, device=device)
-
-
-def _np(t):
-    return np.asarray(t.cpu())
 
 
 # --------------------------------------------------------------------------- in-place shape methods
@@ -38,7 +35,7 @@ def test_inplace_shape_methods(call, ref):
     v0 = t._version
     r = call(t)
     assert r is t
-    np.testing.assert_array_equal(_np(t), ref(a))
+    np.testing.assert_array_equal(to_numpy(t), ref(a))
     assert t.data_ptr() == before  # the same memory, new metadata
     assert t._version == v0 + 1
 
@@ -46,7 +43,7 @@ def test_inplace_shape_methods(call, ref):
 def test_t_inplace_and_errors():
     t = _t(A)
     t.t_()
-    np.testing.assert_array_equal(_np(t), A.T)
+    np.testing.assert_array_equal(to_numpy(t), A.T)
     v = _t([1.0, 2.0])
     assert v.t_().shape == (2,)
     with pytest.raises(RuntimeError, match=r"t_\(\) expects a tensor with <= 2 dimensions, but self is 3D"):
@@ -76,11 +73,11 @@ def test_inplace_comparisons_cast_into_self(name, ufunc):
     t = _t(a)
     r = getattr(t, name + "_")(_t(b))
     assert r is t and t.dtype == tg.float64
-    np.testing.assert_array_equal(_np(t), ufunc(a, b).astype(np.float64))
+    np.testing.assert_array_equal(to_numpy(t), ufunc(a, b).astype(np.float64))
     i = _t([1, 2, 3])
     getattr(i, name + "_")(2)
     assert i.dtype == tg.int64
-    np.testing.assert_array_equal(_np(i), ufunc(np.array([1, 2, 3]), 2).astype(np.int64))
+    np.testing.assert_array_equal(to_numpy(i), ufunc(np.array([1, 2, 3]), 2).astype(np.int64))
 
 
 def test_inplace_comparison_broadcast_errors():
@@ -98,11 +95,11 @@ def test_inplace_comparison_broadcast_errors():
 ])
 def test_arc_aliases(alias, ref, lo, hi):
     a = RNG.uniform(lo, hi, (2, 3))
-    np.testing.assert_allclose(_np(getattr(tg, alias)(_t(a))), ref(a))
-    np.testing.assert_allclose(_np(getattr(_t(a), alias)()), ref(a))
+    np.testing.assert_allclose(to_numpy(getattr(tg, alias)(_t(a))), ref(a))
+    np.testing.assert_allclose(to_numpy(getattr(_t(a), alias)()), ref(a))
     t = _t(a)
     assert getattr(t, alias + "_")() is t
-    np.testing.assert_allclose(_np(t), ref(a))
+    np.testing.assert_allclose(to_numpy(t), ref(a))
     t = _t(a)
     assert getattr(tg, alias + "_")(t) is t
     assert getattr(tg, alias)(_t([1, 0])).dtype == tg.float32  # integers go to the default float
@@ -119,7 +116,7 @@ def test_toplevel_inplace(name, args, ref):
     t = _t(a)
     r = getattr(tg, name)(t, *args)
     assert r is t
-    np.testing.assert_allclose(_np(t), ref(a), rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(t), ref(a), rtol=1e-12)
     with pytest.raises(TypeError, match=rf"{name}\(\): argument 'input' \(position 1\) must be Tensor, not list"):
         getattr(tg, name)([1.0], *args)
 
@@ -142,7 +139,7 @@ def _np_unfold(a, d, size, step):
 def test_unfold_values(d, size, step):
     t = _t(A)
     u = t.unfold(d, size, step)
-    np.testing.assert_array_equal(_np(u), _np_unfold(A, d, size, step))
+    np.testing.assert_array_equal(to_numpy(u), _np_unfold(A, d, size, step))
 
 
 def test_unfold_is_a_view_and_errors():
@@ -166,7 +163,7 @@ def test_fill_diagonal(shape, wrap):
     np.fill_diagonal(want, 2.5, wrap=wrap)
     t = _t(a)
     assert t.fill_diagonal_(2.5, wrap=wrap) is t
-    np.testing.assert_array_equal(_np(t), want)
+    np.testing.assert_array_equal(to_numpy(t), want)
 
 
 def test_fill_diagonal_errors():
@@ -181,17 +178,17 @@ def test_select_slice_diagonal_scatter():
     src = RNG.standard_normal(4)
     want = A.copy()
     want[1] = src
-    np.testing.assert_array_equal(_np(tg.select_scatter(_t(A), _t(src), 0, 1)), want)
-    np.testing.assert_array_equal(_np(_t(A).select_scatter(_t(src), 0, -2)), want)
+    np.testing.assert_array_equal(to_numpy(tg.select_scatter(_t(A), _t(src), 0, 1)), want)
+    np.testing.assert_array_equal(to_numpy(_t(A).select_scatter(_t(src), 0, -2)), want)
     s2 = RNG.standard_normal((3, 2))
     want = A.copy()
     want[:, 1::2] = s2
-    np.testing.assert_array_equal(_np(tg.slice_scatter(_t(A), _t(s2), 1, 1, None, 2)), want)
-    np.testing.assert_array_equal(_np(_t(A).slice_scatter(_t(s2), dim=1, start=1, step=2)), want)
+    np.testing.assert_array_equal(to_numpy(tg.slice_scatter(_t(A), _t(s2), 1, 1, None, 2)), want)
+    np.testing.assert_array_equal(to_numpy(_t(A).slice_scatter(_t(s2), dim=1, start=1, step=2)), want)
     d = RNG.standard_normal(3)
     want = A.copy()
     want[np.arange(3), np.arange(3) + 1] = d
-    np.testing.assert_array_equal(_np(tg.diagonal_scatter(_t(A), _t(d), 1)), want)
+    np.testing.assert_array_equal(to_numpy(tg.diagonal_scatter(_t(A), _t(d), 1)), want)
     with pytest.raises(RuntimeError, match=r"expected src to have a size equal to the slice of self. src size = "
                                            r"\[3\], slice size = \[4\]"):
         tg.select_scatter(_t(A), _t(d), 0, 1)
@@ -202,13 +199,13 @@ def test_put():
     src = np.array([1.0, 2.0, 3.0])
     want = A.copy().reshape(-1)
     want[idx] = src
-    np.testing.assert_array_equal(_np(_t(A).put(_t(idx), _t(src))), want.reshape(3, 4))
+    np.testing.assert_array_equal(to_numpy(_t(A).put(_t(idx), _t(src))), want.reshape(3, 4))
     want = A.copy().reshape(-1)
     np.add.at(want, [1, 1, 2], [1.0, 2.0, 3.0])
     t = _t(A)
     assert tg.put(t, _t([1, 1, 2]), _t(np.array([1.0, 2.0, 3.0])), accumulate=True) is not t
     t.put_(_t([1, 1, 2]), _t(np.array([1.0, 2.0, 3.0])), accumulate=True)
-    np.testing.assert_array_equal(_np(t), want.reshape(3, 4))
+    np.testing.assert_array_equal(to_numpy(t), want.reshape(3, 4))
     with pytest.raises(IndexError, match="out of range: tried to access index 12 on a tensor of 12 elements."):
         _t(A).put(_t([0, 12]), _t(np.array([1.0, 2.0])))
 
@@ -224,10 +221,10 @@ def test_index_reduce(reduce, include_self):
         parts = [src[k] for k in range(3) if idx[k] == row]
         want[row] = fn(np.stack(([A[row]] if include_self else []) + parts), axis=0)
     got = _t(A).index_reduce(0, _t(idx), _t(src), reduce, include_self=include_self)
-    np.testing.assert_allclose(_np(got), want, rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(got), want, rtol=1e-12)
     t = _t(A)
     t.index_reduce_(0, _t(idx), _t(src), reduce, include_self=include_self)
-    np.testing.assert_allclose(_np(t), want, rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(t), want, rtol=1e-12)
     with pytest.raises(RuntimeError, match="Expected reduce to be one of prod, mean, amax or amin but got sum."):
         _t(A).index_reduce(0, _t(idx), _t(src), "sum")
 
@@ -237,8 +234,8 @@ def test_index_put_accumulate():
     t.index_put_((_t([0, 0]), _t([1, 1])), _t(np.array([1.0, 2.0])), accumulate=True)
     want = A.copy()
     want[0, 1] += 3.0
-    np.testing.assert_array_equal(_np(t), want)
-    np.testing.assert_array_equal(_np(tg.index_put(_t(A), (_t([2]),), _t(np.float64(0.5)))), np.where(np.arange(3)[:, None] == 2, 0.5, A))
+    np.testing.assert_array_equal(to_numpy(t), want)
+    np.testing.assert_array_equal(to_numpy(tg.index_put(_t(A), (_t([2]),), _t(np.float64(0.5)))), np.where(np.arange(3)[:, None] == 2, 0.5, A))
 
 
 # --------------------------------------------------------------------------- small queries and composites
@@ -270,14 +267,14 @@ def test_new_legacy():
 
 def test_sum_to_size_msort_unravel_index():
     t = _t(A)
-    np.testing.assert_allclose(_np(t.sum_to_size(1, 4)), A.sum(0, keepdims=True))
-    np.testing.assert_allclose(_np(t.sum_to_size(4)), A.sum(0))
-    np.testing.assert_allclose(_np(t.sum_to_size((3, 1))), A.sum(1, keepdims=True))
+    np.testing.assert_allclose(to_numpy(t.sum_to_size(1, 4)), A.sum(0, keepdims=True))
+    np.testing.assert_allclose(to_numpy(t.sum_to_size(4)), A.sum(0))
+    np.testing.assert_allclose(to_numpy(t.sum_to_size((3, 1))), A.sum(1, keepdims=True))
     assert t.sum_to_size(3, 4) is t
     with pytest.raises(RuntimeError, match=r"size \{\[2, 4\]\} is not expandable to size \{\[3, 4\]\}."):
         t.sum_to_size(2, 4)
-    np.testing.assert_array_equal(_np(tg.msort(t)), np.sort(A, axis=0))
-    np.testing.assert_array_equal(_np(t.msort()), np.sort(A, axis=0))
+    np.testing.assert_array_equal(to_numpy(tg.msort(t)), np.sort(A, axis=0))
+    np.testing.assert_array_equal(to_numpy(t.msort()), np.sort(A, axis=0))
     rows, cols = tg.unravel_index(tg.tensor([4, 7, 0]), (3, 3))
     want = np.unravel_index([4, 7, 0], (3, 3))
     assert rows.tolist() == list(want[0]) and cols.tolist() == list(want[1]) and rows.dtype == tg.int64
@@ -330,7 +327,7 @@ def test_devices_agree_with_cpu(case, tg_device):
     got = fn(lambda a: _t(a, tg_device))
     assert got.device.type == tg.device(tg_device).type
     assert got.dtype == want.dtype and got.shape == want.shape
-    np.testing.assert_allclose(_np(got), _np(want), rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(got), to_numpy(want), rtol=1e-6)
 
 
 def test_device_flags(tg_device):

@@ -5,28 +5,25 @@ import numpy as np
 import pytest
 
 import tensorgraft as tg
+from tensorgraft.testing.oracle import to_numpy
 
 RNG = np.random.default_rng(3)
 Z = (RNG.standard_normal((3, 4)) + 1j * RNG.standard_normal((3, 4))).astype(np.complex64)
 X = RNG.standard_normal((3, 6)).astype(np.float32)
 
 
-def _np(t):
-    return np.asarray(t.detach().cpu())
-
-
 def test_real_imag_are_writable_views():
     z = tg.tensor(Z.copy())
     r, i = z.real, z.imag
     assert r.dtype is tg.float32 and i.dtype is tg.float32
-    np.testing.assert_array_equal(_np(r), Z.real)
-    np.testing.assert_array_equal(_np(i), Z.imag)
+    np.testing.assert_array_equal(to_numpy(r), Z.real)
+    np.testing.assert_array_equal(to_numpy(i), Z.imag)
     r[0, 0] = 5.0
     z.imag = tg.zeros(3, 4)
-    assert _np(z)[0, 0] == 5.0 and np.all(_np(z).imag == 0)
+    assert to_numpy(z)[0, 0] == 5.0 and np.all(to_numpy(z).imag == 0)
     z.real = 1.5
-    assert np.all(_np(z).real == 1.5)
-    np.testing.assert_array_equal(_np(tg.real(z)), _np(z.real))
+    assert np.all(to_numpy(z).real == 1.5)
+    np.testing.assert_array_equal(to_numpy(tg.real(z)), to_numpy(z.real))
 
 
 def test_real_of_real_tensor_is_itself_and_imag_raises():
@@ -41,10 +38,10 @@ def test_view_as_real_complex_roundtrip_shares_memory():
     v = tg.view_as_real(z)
     assert v.shape == (3, 4, 2) and v.dtype is tg.float32
     v[1, 2, 1] = 9.0
-    assert _np(z)[1, 2].imag == 9.0
+    assert to_numpy(z)[1, 2].imag == 9.0
     back = tg.view_as_complex(v)
-    np.testing.assert_array_equal(_np(back), _np(z))
-    np.testing.assert_array_equal(_np(tg.view_as_real(tg.tensor(Z).t())), np.stack([Z.T.real, Z.T.imag], -1))
+    np.testing.assert_array_equal(to_numpy(back), to_numpy(z))
+    np.testing.assert_array_equal(to_numpy(tg.view_as_real(tg.tensor(Z).t())), np.stack([Z.T.real, Z.T.imag], -1))
 
 
 @pytest.mark.parametrize("fn, msg", [
@@ -63,22 +60,22 @@ def test_complex_errors(fn, msg):
 
 def test_conj_angle_sgn_complex_polar():
     z = tg.tensor(Z)
-    np.testing.assert_array_equal(_np(z.conj()), np.conj(Z))
-    np.testing.assert_array_equal(_np(tg.conj_physical(z)), np.conj(Z))
+    np.testing.assert_array_equal(to_numpy(z.conj()), np.conj(Z))
+    np.testing.assert_array_equal(to_numpy(tg.conj_physical(z)), np.conj(Z))
     assert not z.conj().is_conj() and z.resolve_conj() is z and z.resolve_neg() is z
     x = tg.tensor(X)
     assert x.conj() is x
-    np.testing.assert_allclose(_np(z.angle()), np.angle(Z), rtol=1e-6)
-    np.testing.assert_array_equal(_np(tg.angle(tg.tensor([-1, 0, 2]))), np.array([math.pi, 0, 0], np.float32))
-    np.testing.assert_allclose(_np(z.sgn()), Z / np.abs(Z), rtol=1e-6)
-    assert _np(tg.tensor([0j]).sgn())[0] == 0
+    np.testing.assert_allclose(to_numpy(z.angle()), np.angle(Z), rtol=1e-6)
+    np.testing.assert_array_equal(to_numpy(tg.angle(tg.tensor([-1, 0, 2]))), np.array([math.pi, 0, 0], np.float32))
+    np.testing.assert_allclose(to_numpy(z.sgn()), Z / np.abs(Z), rtol=1e-6)
+    assert to_numpy(tg.tensor([0j]).sgn())[0] == 0
     c = tg.complex(tg.tensor(X), tg.tensor(X * 2))
     assert c.dtype is tg.complex64
-    np.testing.assert_array_equal(_np(c), X + 2j * X)
+    np.testing.assert_array_equal(to_numpy(c), X + 2j * X)
     inf = tg.complex(tg.tensor([math.inf]), tg.tensor([1.0]))
-    assert _np(inf)[0].real == math.inf and _np(inf)[0].imag == 1.0
+    assert to_numpy(inf)[0].real == math.inf and to_numpy(inf)[0].imag == 1.0
     p = tg.polar(tg.tensor(np.abs(X), dtype=tg.float64), tg.tensor(X, dtype=tg.float64))
-    np.testing.assert_allclose(_np(p), np.abs(X) * np.exp(1j * X.astype(np.float64)))
+    np.testing.assert_allclose(to_numpy(p), np.abs(X) * np.exp(1j * X.astype(np.float64)))
 
 
 FFT_CASES = [
@@ -111,7 +108,7 @@ def test_fft_matches_numpy(name, fn, ref, tg_device):
     z = Z.astype(np.complex128)
     got = fn(tg.fft, tg.tensor(z, device=tg_device))
     assert got.device.type == tg.device(tg_device).type
-    np.testing.assert_allclose(_np(got), ref(z), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(got), ref(z), rtol=1e-10, atol=1e-12)
 
 
 def test_fft_dtypes():
@@ -140,8 +137,8 @@ def test_fft_errors(fn, exc, msg):
 def test_fftfreq(tg_device):
     f = tg.fft.fftfreq(5, device=tg_device)
     assert f.dtype is tg.float32 and f.device.type == tg.device(tg_device).type
-    np.testing.assert_allclose(_np(f), np.fft.fftfreq(5), rtol=1e-6)
-    np.testing.assert_allclose(_np(tg.fft.rfftfreq(6, d=0.5, dtype=tg.float64)), np.fft.rfftfreq(6, 0.5))
+    np.testing.assert_allclose(to_numpy(f), np.fft.fftfreq(5), rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(tg.fft.rfftfreq(6, d=0.5, dtype=tg.float64)), np.fft.rfftfreq(6, 0.5))
 
 
 def _periodic(fn, n, periodic):
@@ -158,7 +155,7 @@ def test_windows_match_numpy(periodic, tg_device):
             w = getattr(tg, name)(n, **kw)
             assert w.device.type == tg.device(tg_device).type
             want = np.ones(1) if n == 1 else _periodic(ref, n, periodic)
-            np.testing.assert_allclose(_np(w), want, atol=1e-12, err_msg=name)
+            np.testing.assert_allclose(to_numpy(w), want, atol=1e-12, err_msg=name)
     assert tg.hann_window(0).shape == (0,) and tg.hann_window(4).dtype is tg.float32
 
 

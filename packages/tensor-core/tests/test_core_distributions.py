@@ -10,12 +10,9 @@ import numpy as np
 import pytest
 
 import tensorgraft as tg
+from tensorgraft.testing.oracle import to_numpy
 
 D = tg.distributions
-
-
-def _np(t):
-    return np.asarray(t.detach().cpu())
 
 
 def _t(a, dev, **kw):
@@ -54,22 +51,22 @@ def test_closed_forms(tg_device):
     x = np.array([0.3, 1.7, 4.0])
     n = D.Normal(_t(0.5, tg_device), _t(2.0, tg_device))
     ref = [-0.5 * ((v - 0.5) / 2) ** 2 - math.log(2 * math.sqrt(2 * math.pi)) for v in x]
-    np.testing.assert_allclose(_np(n.log_prob(_t(x, tg_device))), ref, rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(n.log_prob(_t(x, tg_device))), ref, rtol=1e-12)
     assert math.isclose(n.entropy().item(), 0.5 * math.log(2 * math.pi * math.e * 4), rel_tol=1e-12)
-    np.testing.assert_allclose(_np(n.cdf(_t(x, tg_device))), [0.5 * (1 + math.erf((v - 0.5) / (2 * math.sqrt(2)))) for v in x])
-    np.testing.assert_allclose(_np(n.icdf(n.cdf(_t(x, tg_device)))), x, rtol=1e-9)
+    np.testing.assert_allclose(to_numpy(n.cdf(_t(x, tg_device))), [0.5 * (1 + math.erf((v - 0.5) / (2 * math.sqrt(2)))) for v in x])
+    np.testing.assert_allclose(to_numpy(n.icdf(n.cdf(_t(x, tg_device)))), x, rtol=1e-9)
     g = D.Gamma(_t(2.5, tg_device), _t(1.5, tg_device))
     ref = [2.5 * math.log(1.5) + 1.5 * math.log(v) - 1.5 * v - math.lgamma(2.5) for v in x]
-    np.testing.assert_allclose(_np(g.log_prob(_t(x, tg_device))), ref, rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(g.log_prob(_t(x, tg_device))), ref, rtol=1e-12)
     assert math.isclose(g.mean.item(), 2.5 / 1.5) and math.isclose(g.variance.item(), 2.5 / 1.5 ** 2)
     e = D.Exponential(_t([2.0], tg_device))
-    np.testing.assert_allclose(_np(e.cdf(_t([0.5], tg_device))), [1 - math.exp(-1.0)])
+    np.testing.assert_allclose(to_numpy(e.cdf(_t([0.5], tg_device))), [1 - math.exp(-1.0)])
     b = D.Bernoulli(logits=_t([0.0, 2.0], tg_device))
-    np.testing.assert_allclose(_np(b.probs), [0.5, 1 / (1 + math.exp(-2))])
-    np.testing.assert_allclose(_np(b.log_prob(_t([1.0, 0.0], tg_device))), [math.log(0.5), math.log(1 - 1 / (1 + math.exp(-2)))])
+    np.testing.assert_allclose(to_numpy(b.probs), [0.5, 1 / (1 + math.exp(-2))])
+    np.testing.assert_allclose(to_numpy(b.log_prob(_t([1.0, 0.0], tg_device))), [math.log(0.5), math.log(1 - 1 / (1 + math.exp(-2)))])
     c = D.Categorical(probs=_t([[1.0, 3.0], [1.0, 1.0]], tg_device))
-    np.testing.assert_allclose(_np(c.probs), [[0.25, 0.75], [0.5, 0.5]])
-    np.testing.assert_allclose(_np(c.entropy()), [-(0.25 * math.log(0.25) + 0.75 * math.log(0.75)), math.log(2)])
+    np.testing.assert_allclose(to_numpy(c.probs), [[0.25, 0.75], [0.5, 0.5]])
+    np.testing.assert_allclose(to_numpy(c.entropy()), [-(0.25 * math.log(0.25) + 0.75 * math.log(0.75)), math.log(2)])
     cov = np.array([[2.0, 0.3], [0.3, 1.0]])
     m = D.MultivariateNormal(_t([0.0, 1.0], tg_device), covariance_matrix=_t(cov, tg_device))
     v = np.array([0.4, -0.2])
@@ -86,15 +83,15 @@ def test_gammainc_and_gamma_cdf(tg_device):
     xs = np.array([0.01, 0.5, 1.0, 3.0, 7.5, 20.0, 60.0])
     for a in (1, 2, 5, 30):
         ref = [1 - math.exp(-x) * sum(x ** k / math.factorial(k) for k in range(a)) for x in xs]
-        np.testing.assert_allclose(_np(gammainc(_t(float(a), tg_device), _t(xs, tg_device))), ref, rtol=1e-10, atol=1e-14)
-    np.testing.assert_allclose(_np(gammainc(_t(0.5, tg_device), _t(xs, tg_device))),
+        np.testing.assert_allclose(to_numpy(gammainc(_t(float(a), tg_device), _t(xs, tg_device))), ref, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(to_numpy(gammainc(_t(0.5, tg_device), _t(xs, tg_device))),
                                [math.erf(math.sqrt(x)) for x in xs], rtol=1e-10)
     g = D.Gamma(_t(2.0, tg_device), _t(3.0, tg_device))
     x = _t([0.2, 1.0], tg_device, requires_grad=True)
     cdf = g.cdf(x)
-    np.testing.assert_allclose(_np(cdf), [1 - math.exp(-3 * v) * (1 + 3 * v) for v in (0.2, 1.0)], rtol=1e-10)
+    np.testing.assert_allclose(to_numpy(cdf), [1 - math.exp(-3 * v) * (1 + 3 * v) for v in (0.2, 1.0)], rtol=1e-10)
     (grad,) = tg.autograd.grad(cdf.sum(), x)
-    np.testing.assert_allclose(_np(grad), _np(g.log_prob(x).exp()), rtol=1e-10)
+    np.testing.assert_allclose(to_numpy(grad), to_numpy(g.log_prob(x).exp()), rtol=1e-10)
 
 
 # --------------------------------------------------------------------------- sampling
@@ -124,17 +121,17 @@ def test_sample_moments(tg_device, name, make, mean, var):
     d = make(tg_device)
     s = d.sample((40000,))
     assert s.device.type == tg_device and tuple(s.shape) == (40000,)
-    x = _np(s).astype(np.float64)
+    x = to_numpy(s).astype(np.float64)
     se = math.sqrt(var / len(x))
     assert abs(x.mean() - mean) < 5 * se, (x.mean(), mean)
     assert abs(x.var() - var) < 0.06 * var, (x.var(), var)
     if d.has_rsample:
         tg.manual_seed(0)
-        assert abs(_np(d.rsample((40000,))).mean() - mean) < 5 * se
+        assert abs(to_numpy(d.rsample((40000,))).mean() - mean) < 5 * se
     tg.manual_seed(5)
-    a = _np(make(tg_device).sample((7,)))
+    a = to_numpy(make(tg_device).sample((7,)))
     tg.manual_seed(5)
-    np.testing.assert_array_equal(a, _np(make(tg_device).sample((7,))))
+    np.testing.assert_array_equal(a, to_numpy(make(tg_device).sample((7,))))
 
 
 @pytest.mark.parametrize("name,dist,cdf", [
@@ -148,7 +145,7 @@ def test_sample_moments(tg_device, name, make, mean, var):
 ])
 def test_ks(tg_device, name, dist, cdf):
     tg.manual_seed(1)
-    s = _np(dist(tg_device).sample((20000,))).astype(np.float64)
+    s = to_numpy(dist(tg_device).sample((20000,))).astype(np.float64)
     assert _ks(s, cdf) < KS_LIMIT
 
 
@@ -156,15 +153,15 @@ def test_multivariate_samples(tg_device):
     tg.manual_seed(2)
     cov = np.array([[2.0, 0.6, 0.0], [0.6, 1.0, -0.3], [0.0, -0.3, 0.5]])
     m = D.MultivariateNormal(_t([1.0, -1.0, 0.0], tg_device), covariance_matrix=_t(cov, tg_device))
-    s = _np(m.sample((40000,)))
+    s = to_numpy(m.sample((40000,)))
     np.testing.assert_allclose(s.mean(0), [1.0, -1.0, 0.0], atol=0.04)
     np.testing.assert_allclose(np.cov(s.T), cov, atol=0.05)
     alpha = np.array([1.0, 2.0, 4.0])
     dch = D.Dirichlet(_t(alpha, tg_device))
-    s = _np(dch.sample((40000,)))
+    s = to_numpy(dch.sample((40000,)))
     np.testing.assert_allclose(s.sum(-1), 1.0, rtol=1e-12)
     np.testing.assert_allclose(s.mean(0), alpha / 7, atol=0.01)
-    oh = _np(D.OneHotCategorical(_t([0.2, 0.3, 0.5], tg_device)).sample((40000,)))
+    oh = to_numpy(D.OneHotCategorical(_t([0.2, 0.3, 0.5], tg_device)).sample((40000,)))
     assert set(oh.sum(-1).tolist()) == {1.0}
     np.testing.assert_allclose(oh.mean(0), [0.2, 0.3, 0.5], atol=0.01)
 
@@ -178,7 +175,7 @@ def test_rsample_gradients(tg_device):
     s = D.Normal(loc, scale).rsample((1000,))
     gl, gs = tg.autograd.grad(s.mean(), (loc, scale))
     assert math.isclose(gl.item(), 1.0)
-    np.testing.assert_allclose(gs.item(), _np((s - 1.0) / 2.0).mean(), rtol=1e-10)
+    np.testing.assert_allclose(gs.item(), to_numpy((s - 1.0) / 2.0).mean(), rtol=1e-10)
     # implicit reparameterization: d E[X] / d alpha = 1 / rate, d E[X] / d rate = -alpha / rate**2
     for a0 in (0.4, 3.0):
         alpha = _t(a0, tg_device, requires_grad=True)
@@ -211,7 +208,7 @@ def test_gamma_implicit_gradient_matches_finite_difference():
             lo, hi = tg.where(below, mid, lo), tg.where(below, hi, mid)
         return (lo + hi) / 2
     fd = (quantile(a + h) - quantile(a - h)) / (2 * h)
-    np.testing.assert_allclose(_np(_standard_gamma_grad(x, a)), _np(fd), rtol=1e-5)
+    np.testing.assert_allclose(to_numpy(_standard_gamma_grad(x, a)), to_numpy(fd), rtol=1e-5)
 
 
 # --------------------------------------------------------------------------- validation and API
@@ -252,9 +249,9 @@ def test_shapes_expand_enumerate(tg_device):
     assert math.isclose(ln.log_prob(_t(1.0, tg_device)).item(), -0.5 * math.log(2 * math.pi))
     t = D.TransformedDistribution(D.Normal(_t(0.0, tg_device), _t(1.0, tg_device)), [D.transforms.TanhTransform(cache_size=1)])
     y = t.rsample((5,))
-    assert _np(y.abs()).max() < 1
+    assert to_numpy(y.abs()).max() < 1
     kl = D.kl_divergence(D.Independent(n, 1), D.Independent(D.Normal(_t(np.ones((2, 3)), tg_device), _t(np.ones((2, 3)), tg_device)), 1))
-    np.testing.assert_allclose(_np(kl), [1.5, 1.5])
+    np.testing.assert_allclose(to_numpy(kl), [1.5, 1.5])
 
 
 def test_register_kl():
@@ -276,21 +273,22 @@ def test_transforms_jacobians_and_round_trips(tg_device):
     for t in (T.ExpTransform(), T.SigmoidTransform(), T.TanhTransform(), T.SoftplusTransform(),
               T.AffineTransform(0.5, -3.0), T.ComposeTransform([T.TanhTransform(), T.AffineTransform(1.0, 2.0)])):
         y = t(x)
-        np.testing.assert_allclose(_np(t.inv(y)), _np(x), rtol=1e-7, atol=1e-9, err_msg=repr(t))
-        slope = (_np(t(x + h)) - _np(t(x - h))) / (2 * h)
-        np.testing.assert_allclose(_np(t.log_abs_det_jacobian(x, y)), np.log(np.abs(slope)), rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(to_numpy(t.inv(y)), to_numpy(x), rtol=1e-7, atol=1e-9, err_msg=repr(t))
+        slope = (to_numpy(t(x + h)) - to_numpy(t(x - h))) / (2 * h)
+        np.testing.assert_allclose(to_numpy(t.log_abs_det_jacobian(x, y)), np.log(np.abs(slope)), rtol=1e-6, atol=1e-7)
     p = T.PowerTransform(2.5)
     xp = x.abs() + 0.5
-    np.testing.assert_allclose(_np(p.log_abs_det_jacobian(xp, p(xp))), np.log(2.5 * _np(xp) ** 1.5), rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(p.log_abs_det_jacobian(xp, p(xp))), np.log(2.5 * to_numpy(xp) ** 1.5),
+                               rtol=1e-6)
     sb = T.StickBreakingTransform()
     v = _t([[0.3, -1.0, 2.0]], tg_device)
     s = sb(v)
     assert s.shape == (1, 4) and math.isclose(s.sum().item(), 1.0, rel_tol=1e-12)
-    np.testing.assert_allclose(_np(sb.inv(s)), _np(v), rtol=1e-9)
-    np.testing.assert_allclose(_np(sb(_t(np.zeros(3), tg_device))), [0.25] * 4, rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(sb.inv(s)), to_numpy(v), rtol=1e-9)
+    np.testing.assert_allclose(to_numpy(sb(_t(np.zeros(3), tg_device))), [0.25] * 4, rtol=1e-12)
     # log|det| of the map onto the first three coordinates (the fourth is determined by them)
-    jac = np.stack([(_np(sb(v + _t(np.eye(3)[i] * h, tg_device))) - _np(sb(v - _t(np.eye(3)[i] * h, tg_device))))[0, :3]
-                    / (2 * h) for i in range(3)], 1)
+    jac = np.stack([(to_numpy(sb(v + _t(np.eye(3)[i] * h, tg_device)))
+                     - to_numpy(sb(v - _t(np.eye(3)[i] * h, tg_device))))[0, :3] / (2 * h) for i in range(3)], 1)
     assert math.isclose(sb.log_abs_det_jacobian(v, s).item(), math.log(abs(np.linalg.det(jac))), rel_tol=1e-6)
 
 
@@ -299,14 +297,14 @@ def test_discrete_masses_sum_to_one(tg_device):
     for d in (D.Poisson(_t(4.5, tg_device)), D.Geometric(_t(0.2, tg_device)), D.Geometric(logits=_t(-1.0, tg_device)),
               D.Binomial(12, _t(0.35, tg_device)), D.Binomial(_t(12.0, tg_device), logits=_t(0.4, tg_device))):
         vals = k if not isinstance(d, D.Binomial) else k[:13]
-        pmf = _np(d.log_prob(vals).exp())
+        pmf = to_numpy(d.log_prob(vals).exp())
         assert math.isclose(pmf.sum(), 1.0, rel_tol=1e-9), d
-        mean = (pmf * _np(vals)).sum()
+        mean = (pmf * to_numpy(vals)).sum()
         assert math.isclose(mean, d.mean.item(), rel_tol=1e-9), d
-        assert math.isclose((pmf * (_np(vals) - mean) ** 2).sum(), d.variance.item(), rel_tol=1e-8), d
+        assert math.isclose((pmf * (to_numpy(vals) - mean) ** 2).sum(), d.variance.item(), rel_tol=1e-8), d
     b = D.Binomial(5, _t([0.3, 0.6], tg_device))
-    pmf = _np(b.log_prob(b.enumerate_support()).exp())
-    np.testing.assert_allclose(_np(b.entropy()), -(pmf * np.log(pmf)).sum(0), rtol=1e-12)
+    pmf = to_numpy(b.log_prob(b.enumerate_support()).exp())
+    np.testing.assert_allclose(to_numpy(b.entropy()), -(pmf * np.log(pmf)).sum(0), rtol=1e-12)
 
 
 def test_precision_and_tril_give_the_same_mvn(tg_device):
@@ -317,8 +315,8 @@ def test_precision_and_tril_give_the_same_mvn(tg_device):
     c = D.MultivariateNormal(loc, scale_tril=_t(np.linalg.cholesky(cov), tg_device))
     v = _t([[0.1, 0.2, 0.3], [1.0, -1.0, 0.0]], tg_device)
     for d in (b, c):
-        np.testing.assert_allclose(_np(d.log_prob(v)), _np(a.log_prob(v)), rtol=1e-10)
-        np.testing.assert_allclose(_np(d.covariance_matrix), cov, rtol=1e-10, atol=1e-12)
-        np.testing.assert_allclose(_np(d.precision_matrix), np.linalg.inv(cov), rtol=1e-9)
+        np.testing.assert_allclose(to_numpy(d.log_prob(v)), to_numpy(a.log_prob(v)), rtol=1e-10)
+        np.testing.assert_allclose(to_numpy(d.covariance_matrix), cov, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(to_numpy(d.precision_matrix), np.linalg.inv(cov), rtol=1e-9)
         assert math.isclose(d.entropy().item(), 0.5 * math.log(np.linalg.det(2 * math.pi * math.e * cov)), rel_tol=1e-12)
-    np.testing.assert_allclose(_np(b.scale_tril @ b.scale_tril.mT), cov, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(b.scale_tril @ b.scale_tril.mT), cov, rtol=1e-10, atol=1e-12)

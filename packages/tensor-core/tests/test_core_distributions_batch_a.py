@@ -11,12 +11,9 @@ import numpy as np
 import pytest
 
 import tensorgraft as tg
+from tensorgraft.testing.oracle import to_numpy
 
 D = tg.distributions
-
-
-def _np(t):
-    return np.asarray(t.detach().cpu())
 
 
 def _t(a, dev, dtype=None, **kw):
@@ -62,7 +59,7 @@ def _grid_integrals(dist, lo, hi, device, n=400001):
     grid_dist = dist.expand((inner.shape[0],) + tuple(dist.batch_shape))
     grid_dist._validate_args = False  # the grid may leave a member's support (density 0 there)
     with tg.no_grad():
-        logp = _np(grid_dist.log_prob(xt))
+        logp = to_numpy(grid_dist.log_prob(xt))
     p = np.exp(logp)
     xs = np.broadcast_to(inner, p.shape)
     mass = _trapezoid(p, xs, axis=0)
@@ -78,12 +75,12 @@ def test_density_integrates_to_the_closed_forms(tg_device, name):
     dist = make(tg_device)
     mass, mean, var, ent, xs, p = _grid_integrals(dist, lo, hi, tg_device)
     np.testing.assert_allclose(mass, 1.0, atol=2e-4)
-    np.testing.assert_allclose(mean, _np(dist.mean), rtol=2e-3, atol=1e-4)
-    np.testing.assert_allclose(var, _np(dist.variance), rtol=5e-3, atol=1e-5)
-    np.testing.assert_allclose(_np(dist.stddev), np.sqrt(_np(dist.variance)), rtol=1e-12)
+    np.testing.assert_allclose(mean, to_numpy(dist.mean), rtol=2e-3, atol=1e-4)
+    np.testing.assert_allclose(var, to_numpy(dist.variance), rtol=5e-3, atol=1e-5)
+    np.testing.assert_allclose(to_numpy(dist.stddev), np.sqrt(to_numpy(dist.variance)), rtol=1e-12)
     if name == "FisherSnedecor":
         return  # no entropy, cdf or icdf, as in PyTorch
-    np.testing.assert_allclose(ent, _np(dist.entropy()), rtol=2e-3, atol=2e-4)
+    np.testing.assert_allclose(ent, to_numpy(dist.entropy()), rtol=2e-3, atol=2e-4)
     # the CDF at interior points equals the integrated density (0 or 1 outside a member's support);
     # icdf inverts it
     dist = dist.expand(dist.batch_shape)
@@ -91,56 +88,57 @@ def test_density_integrates_to_the_closed_forms(tg_device, name):
     cut = xs.shape[0] // 2
     partial = _trapezoid(p[:cut], xs[:cut], axis=0)
     at = _t(xs[cut - 1], tg_device)
-    np.testing.assert_allclose(_np(dist.cdf(at)), partial, atol=3e-4)
+    np.testing.assert_allclose(to_numpy(dist.cdf(at)), partial, atol=3e-4)
     if name == "InverseGamma":
         return  # no icdf, as in PyTorch (the Gamma it inverts has none)
     probs = _t(np.array([[0.05] * 2, [0.5] * 2, [0.93] * 2]), tg_device)
-    np.testing.assert_allclose(_np(dist.cdf(dist.icdf(probs))), _np(probs), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(to_numpy(dist.cdf(dist.icdf(probs))), to_numpy(probs), rtol=1e-7, atol=1e-9)
 
 
 def test_von_mises_density_and_circular_variance(tg_device):
     dist = D.VonMises(_t([0.4, -2.0], tg_device), _t([0.5, 8.0], tg_device))
     x = np.linspace(-math.pi, math.pi, 200001)[:, None] * np.ones(2)
-    p = np.exp(_np(dist.expand((x.shape[0], 2)).log_prob(_t(x, tg_device))))
+    p = np.exp(to_numpy(dist.expand((x.shape[0], 2)).log_prob(_t(x, tg_device))))
     np.testing.assert_allclose(_trapezoid(p, x, axis=0), 1.0, rtol=1e-9)
     resultant = _trapezoid(p * np.cos(x - np.array([0.4, -2.0])), x, axis=0)
-    np.testing.assert_allclose(_np(dist.variance), 1 - resultant, rtol=1e-8)
+    np.testing.assert_allclose(to_numpy(dist.variance), 1 - resultant, rtol=1e-8)
     # log_prob is 2 pi periodic: angles outside [-pi, pi) are allowed
-    np.testing.assert_allclose(_np(dist.log_prob(_t([0.1, 0.2], tg_device))),
-                               _np(dist.log_prob(_t([0.1 + 2 * math.pi, 0.2 - 4 * math.pi], tg_device))), rtol=1e-12)
-    assert _np(dist.mean).tolist() == [0.4, -2.0] and _np(dist.mode).tolist() == [0.4, -2.0]
+    np.testing.assert_allclose(to_numpy(dist.log_prob(_t([0.1, 0.2], tg_device))),
+                               to_numpy(dist.log_prob(_t([0.1 + 2 * math.pi, 0.2 - 4 * math.pi], tg_device))),
+                               rtol=1e-12)
+    assert to_numpy(dist.mean).tolist() == [0.4, -2.0] and to_numpy(dist.mode).tolist() == [0.4, -2.0]
 
 
 def test_half_distributions_fold_their_base(tg_device):
     x = _t([0.3, 1.1, 2.5], tg_device)
     s = _t(1.7, tg_device)
     for half, full in ((D.HalfNormal(s), D.Normal(0.0, s)), (D.HalfCauchy(s), D.Cauchy(0.0, s))):
-        np.testing.assert_allclose(_np(half.log_prob(x)), _np(full.log_prob(x)) + math.log(2), rtol=1e-12)
-        np.testing.assert_allclose(_np(half.cdf(x)), 2 * _np(full.cdf(x)) - 1, rtol=1e-12)
-        assert _np(half.mode) == 0
+        np.testing.assert_allclose(to_numpy(half.log_prob(x)), to_numpy(full.log_prob(x)) + math.log(2), rtol=1e-12)
+        np.testing.assert_allclose(to_numpy(half.cdf(x)), 2 * to_numpy(full.cdf(x)) - 1, rtol=1e-12)
+        assert to_numpy(half.mode) == 0
     assert math.isinf(D.HalfCauchy(s).mean.item()) and math.isinf(D.HalfCauchy(s).variance.item())
     # without validation a negative value has density zero, not the Normal's
     off = D.HalfNormal(s, validate_args=False).log_prob(_t([-0.5], tg_device))
-    assert _np(off).tolist() == [-math.inf]
+    assert to_numpy(off).tolist() == [-math.inf]
 
 
 def test_moments_with_infinite_or_undefined_values(tg_device):
     p = D.Pareto(_t([1.0, 1.0, 1.0], tg_device), _t([0.8, 1.5, 3.0], tg_device))
-    assert np.isinf(_np(p.mean)).tolist() == [True, False, False]
-    assert np.isinf(_np(p.variance)).tolist() == [True, True, False]
+    assert np.isinf(to_numpy(p.mean)).tolist() == [True, False, False]
+    assert np.isinf(to_numpy(p.variance)).tolist() == [True, True, False]
     ig = D.InverseGamma(_t([0.5, 1.5, 3.0], tg_device), _t(1.0, tg_device))
-    assert np.isinf(_np(ig.mean)).tolist() == [True, False, False]
-    assert np.isinf(_np(ig.variance)).tolist() == [True, True, False]
+    assert np.isinf(to_numpy(ig.mean)).tolist() == [True, False, False]
+    assert np.isinf(to_numpy(ig.variance)).tolist() == [True, True, False]
     f = D.FisherSnedecor(_t([1.0, 3.0, 6.0], tg_device), _t([1.5, 3.0, 5.0], tg_device))
-    assert np.isnan(_np(f.mean)).tolist() == [True, False, False]
-    assert np.isnan(_np(f.mode)).tolist() == [True, False, False]
-    assert np.isnan(_np(f.variance)).tolist() == [True, True, False]
+    assert np.isnan(to_numpy(f.mean)).tolist() == [True, False, False]
+    assert np.isnan(to_numpy(f.mode)).tolist() == [True, False, False]
+    assert np.isnan(to_numpy(f.variance)).tolist() == [True, True, False]
     g = D.GeneralizedPareto(_t(0.0, tg_device), _t(1.0, tg_device), _t([1.2, 0.7, 0.2], tg_device))
-    assert np.isinf(_np(g.mean)).tolist() == [True, False, False]
-    assert np.isinf(_np(g.variance)).tolist() == [True, True, False]
+    assert np.isinf(to_numpy(g.mean)).tolist() == [True, False, False]
+    assert np.isinf(to_numpy(g.variance)).tolist() == [True, True, False]
     w = D.Weibull(_t(1.0, tg_device), _t([0.7, 2.0], tg_device))
-    assert np.isnan(_np(w.mode)).tolist() == [True, False]
-    np.testing.assert_allclose(_np(w.mode)[1], math.sqrt(0.5), rtol=1e-12)
+    assert np.isnan(to_numpy(w.mode)).tolist() == [True, False]
+    np.testing.assert_allclose(to_numpy(w.mode)[1], math.sqrt(0.5), rtol=1e-12)
 
 
 def test_kumaraswamy_mode_is_the_density_maximum(tg_device):
@@ -148,8 +146,8 @@ def test_kumaraswamy_mode_is_the_density_maximum(tg_device):
     a, b = np.array([1.5, 3.0, 2.0, 0.5]), np.array([2.0, 4.5, 0.7, 2.0])
     k = D.Kumaraswamy(_t(a, tg_device), _t(b, tg_device))
     x = np.linspace(1e-6, 1 - 1e-6, 200001)[:, None] * np.ones(4)
-    logp = _np(k.expand((x.shape[0], 4)).log_prob(_t(x, tg_device)))
-    mode = _np(k.mode)
+    logp = to_numpy(k.expand((x.shape[0], 4)).log_prob(_t(x, tg_device)))
+    mode = to_numpy(k.mode)
     np.testing.assert_allclose(mode[:2], x[np.argmax(logp[:, :2], axis=0), 0], atol=1e-4)
     assert np.isnan(mode[2:]).all()
 
@@ -158,9 +156,9 @@ def test_generalized_pareto_support_edges(tg_device):
     g = D.GeneralizedPareto(_t([0.0, 0.0], tg_device), _t([1.0, 1.0], tg_device), _t([-0.5, 0.5], tg_device),
                             validate_args=False)
     # outside the support: zero density and a CDF of 0 or 1 (PyTorch returns NaNs or finite garbage)
-    np.testing.assert_array_equal(_np(g.log_prob(_t([3.0, -1.0], tg_device))), [-math.inf, -math.inf])
-    np.testing.assert_allclose(_np(g.cdf(_t([3.0, -1.0], tg_device))), [1.0, 0.0])
-    assert _np(g.support.upper_bound).tolist() == [2.0, math.inf]
+    np.testing.assert_array_equal(to_numpy(g.log_prob(_t([3.0, -1.0], tg_device))), [-math.inf, -math.inf])
+    np.testing.assert_allclose(to_numpy(g.cdf(_t([3.0, -1.0], tg_device))), [1.0, 0.0])
+    assert to_numpy(g.support.upper_bound).tolist() == [2.0, math.inf]
     assert g.support.check(_t([1.9, 1e6], tg_device)).all()
     assert not g.support.check(_t([2.1, -0.1], tg_device)).any()
 
@@ -169,23 +167,24 @@ def test_continuous_bernoulli_is_continuous_across_its_taylor_region(tg_device):
     # inside lims (0.499, 0.501) the closed forms are replaced by series: both must agree at the edges
     p = _t([0.49899999, 0.4990001, 0.5, 0.5009999, 0.50100001], tg_device)
     cb = D.ContinuousBernoulli(p)
-    for values in (_np(cb.mean), _np(cb.variance), _np(cb.entropy()), _np(cb.log_prob(_t(0.8, tg_device)))):
+    for values in (to_numpy(cb.mean), to_numpy(cb.variance), to_numpy(cb.entropy()),
+                   to_numpy(cb.log_prob(_t(0.8, tg_device)))):
         steps = np.abs(np.diff(values))
         assert steps[0] < 1e-6 and steps[3] < 1e-6, steps  # 2e-7 apart in p, across each edge
-    np.testing.assert_allclose(_np(cb.mean)[2], 0.5, rtol=1e-12)
-    np.testing.assert_allclose(_np(cb.variance)[2], 1 / 12, rtol=1e-12)
-    assert abs(_np(cb.entropy())[2]) < 1e-12
+    np.testing.assert_allclose(to_numpy(cb.mean)[2], 0.5, rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(cb.variance)[2], 1 / 12, rtol=1e-12)
+    assert abs(to_numpy(cb.entropy())[2]) < 1e-12
     # probs in {0, 1} are nudged inside so every log stays finite
     edge = D.ContinuousBernoulli(_t([0.0, 1.0], tg_device))
-    assert np.isfinite(_np(edge.log_prob(_t([0.3, 0.3], tg_device)))).all()
+    assert np.isfinite(to_numpy(edge.log_prob(_t([0.3, 0.3], tg_device)))).all()
     # A(eta) = log((e^eta - 1) / eta) and the logits parameterization agree with probs
     x = _t([-3.0, -1e-4, 0.0, 2e-4, 1.5], tg_device)
     ref = [math.log(math.expm1(v) / v) if v else 0.0 for v in (-3.0, -1e-4, 0.0, 2e-4, 1.5)]
-    np.testing.assert_allclose(_np(cb._log_normalizer(x)), ref, rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(to_numpy(cb._log_normalizer(x)), ref, rtol=1e-9, atol=1e-15)
     by_logits = D.ContinuousBernoulli(logits=_t([-1.2, 0.4], tg_device))
     by_probs = D.ContinuousBernoulli(_t(1 / (1 + np.exp([1.2, -0.4])), tg_device))
-    np.testing.assert_allclose(_np(by_logits.log_prob(_t(0.3, tg_device))),
-                               _np(by_probs.log_prob(_t(0.3, tg_device))), rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(by_logits.log_prob(_t(0.3, tg_device))),
+                               to_numpy(by_probs.log_prob(_t(0.3, tg_device))), rtol=1e-12)
     assert cb.param_shape == (5,) and by_logits._natural_params[0] is by_logits.logits
 
 
@@ -195,8 +194,8 @@ def test_logistic_normal_is_normal_through_stick_breaking(tg_device):
     assert D.LogisticNormal(0.0, 1.0).event_shape == (2,)
     tg.manual_seed(0)
     s = ln.sample((2000,))
-    np.testing.assert_allclose(_np(s).sum(-1), 1.0, rtol=1e-12)
-    assert (_np(s) > 0).all() and ln.support.check(s).all()
+    np.testing.assert_allclose(to_numpy(s).sum(-1), 1.0, rtol=1e-12)
+    assert (to_numpy(s) > 0).all() and ln.support.check(s).all()
     # density of the simplex point via the change of variables, written out for K = 2
     y = np.array([0.2, 0.5, 0.3])
     z = np.array([y[0] / (1 - 0), y[1] / (1 - y[0])])
@@ -239,22 +238,22 @@ def test_samples_follow_the_distribution(tg_device, name, dtype):
     tg.manual_seed(0)
     s = dist.sample((N_DRAWS,))
     assert tuple(s.shape) == (N_DRAWS,) and s.dtype == getattr(tg, dtype) and s.device.type == tg_device
-    x = np.sort(_np(s).astype(np.float64))
+    x = np.sort(to_numpy(s).astype(np.float64))
     assert bool(dist.support.check(s).all())
     if name != "FisherSnedecor":  # the only one without a cdf
         with tg.no_grad():
             at = tg.tensor(x, dtype=tg.float64, device=tg_device).to(getattr(tg, dtype))
-            f = _np(dist.cdf(at)).astype(np.float64)
+            f = to_numpy(dist.cdf(at)).astype(np.float64)
         limit = 1.95 / math.sqrt(len(x))  # 0.1% level
         assert _ks(x, f) < limit + (2e-5 if dtype == "float32" else 0)
     if finite_variance:
-        var = float(_np(dist.variance))
-        assert abs(x.mean() - float(_np(dist.mean))) < 5 * math.sqrt(var / N_DRAWS)
+        var = float(to_numpy(dist.variance))
+        assert abs(x.mean() - float(to_numpy(dist.mean))) < 5 * math.sqrt(var / N_DRAWS)
         assert abs(x.var() - var) < 0.12 * var  # all fourth moments here are finite
     tg.manual_seed(3)
-    again = _np(dist.sample((5,)))
+    again = to_numpy(dist.sample((5,)))
     tg.manual_seed(3)
-    np.testing.assert_array_equal(again, _np(dist.sample((5,))))
+    np.testing.assert_array_equal(again, to_numpy(dist.sample((5,))))
 
 
 def test_von_mises_samples(tg_device):
@@ -264,11 +263,11 @@ def test_von_mises_samples(tg_device):
         tg.manual_seed(1)
         s = dist.sample((N_DRAWS,))
         assert tuple(s.shape) == (N_DRAWS, 4) and s.dtype == dtype and not s.requires_grad
-        x = _np(s).astype(np.float64)
+        x = to_numpy(s).astype(np.float64)
         assert (x >= -math.pi).all() and (x < math.pi + 1e-6).all()  # wrapped around loc = 2.9
         # E[cos(X - loc)] = I1/I0 = 1 - variance, E[sin(X - loc)] = 0; per-draw spread is at most 1
         se = 1 / math.sqrt(N_DRAWS)
-        np.testing.assert_allclose(np.cos(x - loc).mean(0), 1 - _np(dist.variance).astype(np.float64), atol=5 * se)
+        np.testing.assert_allclose(np.cos(x - loc).mean(0), 1 - to_numpy(dist.variance).astype(np.float64), atol=5 * se)
         np.testing.assert_allclose(np.sin(x - loc).mean(0), 0.0, atol=5 * se)
     with pytest.raises(NotImplementedError):
         dist.rsample()
@@ -322,7 +321,7 @@ def test_rsample_gradient_matches_finite_differences(tg_device, name):
                 up = [q if k != i else q + _t(bump, tg_device) for k, q in enumerate(params)]
                 down = [q if k != i else q - _t(bump, tg_device) for k, q in enumerate(params)]
                 fd = (draws(up).item() - draws(down).item()) / (2 * h)
-            np.testing.assert_allclose(_np(grads[i])[j], fd, rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(to_numpy(grads[i])[j], fd, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", ["InverseGamma", "FisherSnedecor"])
@@ -338,7 +337,7 @@ def test_gamma_based_rsample_gradient_is_unbiased(tg_device, name):
         a, b = (_t(np.full(n, v), tg_device, requires_grad=True) for v in (9.0, 30.0))
         dist, exact = D.FisherSnedecor(a, b), [0.0, -2.0 / 28.0 ** 2]
     tg.manual_seed(2)
-    per_draw = [_np(g) for g in tg.autograd.grad(dist.rsample().sum(), [a, b])]
+    per_draw = [to_numpy(g) for g in tg.autograd.grad(dist.rsample().sum(), [a, b])]
     for g, want in zip(per_draw, exact):
         assert abs(g.mean() - want) < 5 * g.std() / math.sqrt(n) + 1e-12, (g.mean(), want)
 
@@ -399,7 +398,7 @@ def test_kl_matches_monte_carlo(tg_device, name, make):
     tg.manual_seed(4)
     x = p.sample((200000,))
     with tg.no_grad():
-        ratio = _np(p.log_prob(x) - q.log_prob(x))
+        ratio = to_numpy(p.log_prob(x) - q.log_prob(x))
     se = ratio.std() / math.sqrt(len(ratio))
     assert abs(ratio.mean() - exact) < 5 * se + 1e-9, (ratio.mean(), exact, se)
     assert D.kl_divergence(p, p).abs().max().item() < 1e-12
@@ -415,7 +414,7 @@ def test_kl_infinite_and_missing_pairs(tg_device):
                 (D.Uniform(0.5 * one, 3 * one), D.Pareto(one, one)), (D.Laplace(one, one), D.ContinuousBernoulli(0.3 * one))]
     for p, q in infinite:
         kl = D.kl_divergence(p, q)
-        assert tuple(kl.shape) == (2,) and np.isinf(_np(kl)).all(), (type(p).__name__, type(q).__name__)
+        assert tuple(kl.shape) == (2,) and np.isinf(to_numpy(kl)).all(), (type(p).__name__, type(q).__name__)
     for p, q in [(D.Weibull(one, one), D.Weibull(one, 2 * one)), (D.VonMises(one, one), D.VonMises(one, one)),
                  (D.FisherSnedecor(one, one), D.FisherSnedecor(one, one))]:
         with pytest.raises(NotImplementedError):
@@ -464,8 +463,8 @@ def test_expand_and_reprs(tg_device):
         assert e.batch_shape == (3, 2) and d.batch_shape == (2,)
         assert tuple(e.sample().shape) == (3, 2) and tuple(e.sample((4,)).shape) == (4, 3, 2)
         value = d.sample()
-        np.testing.assert_allclose(_np(e.log_prob(value)), np.broadcast_to(_np(d.log_prob(value)), (3, 2)))
-        np.testing.assert_allclose(_np(e.mean), np.broadcast_to(_np(d.mean), (3, 2)))
+        np.testing.assert_allclose(to_numpy(e.log_prob(value)), np.broadcast_to(to_numpy(d.log_prob(value)), (3, 2)))
+        np.testing.assert_allclose(to_numpy(e.mean), np.broadcast_to(to_numpy(d.mean), (3, 2)))
     assert repr(D.HalfNormal(x)) == "HalfNormal()" and repr(D.InverseGamma(x, x)) == "InverseGamma()"
     assert repr(D.Pareto(x, x)) == "Pareto(alpha: torch.Size([2]), scale: torch.Size([2]))"
     assert repr(D.Gumbel(0.0, 1.0)).startswith("Gumbel(loc: ")

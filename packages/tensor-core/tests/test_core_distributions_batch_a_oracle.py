@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import tensorgraft as tg
+from tensorgraft.testing.oracle import assert_same_error, to_numpy
 
 torch = pytest.importorskip("torch")
 
@@ -23,10 +24,6 @@ def _own_seed(request):
 
 def _rng():
     return _SEED["rng"]
-
-
-def _np(t):
-    return np.asarray(t.detach().cpu()) if isinstance(t, tg.Tensor) else t.detach().numpy()
 
 
 def _pos(shape, lo=0.5, hi=3.0):
@@ -103,7 +100,7 @@ def _compare(got, want, dtype, what, case=""):
     if dtype == "float32" and "grad" in what and case.startswith("ContinuousBernoulli"):
         atol = 5e-3  # float32 variance cancels near p = 1/2; the two roundings differ by ~2e-3
 
-    g, w = _np(got), _np(want)
+    g, w = to_numpy(got), to_numpy(want)
     assert g.shape == w.shape, what
     assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1], what
     np.testing.assert_allclose(g, w, rtol=rtol * (1e3 if "grad" in what else 1e2), atol=atol * 1e2, err_msg=what)
@@ -147,7 +144,7 @@ def test_against_torch(case, shape, dtype):
             d32, _ = _build(torch, case, params, "float32")
             want = fn(d32, vr.float(), qr.float())
             assert tg_err is None, f"{name}: tensorgraft raised {tg_err}"
-            np.testing.assert_allclose(_np(got), _np(want), rtol=2e-5, atol=1e-6, err_msg=name)
+            np.testing.assert_allclose(to_numpy(got), to_numpy(want), rtol=2e-5, atol=1e-6, err_msg=name)
             continue
         if err is not None:
             assert tg_err is err, f"{name}: torch raises {err.__name__}, tensorgraft gave {got}"
@@ -165,7 +162,7 @@ def test_against_torch(case, shape, dtype):
         grads_t = tg.autograd.grad(got.sum(), pt, allow_unused=True, retain_graph=True)
         for a, b in zip(grads_t, grads_r):
             if b is None:
-                assert a is None or np.allclose(_np(a), 0), name
+                assert a is None or np.allclose(to_numpy(a), 0), name
             else:
                 assert a is not None, f"{name}: no gradient"
                 _compare(a, b, dtype, f"grad {name}", case)
@@ -213,9 +210,9 @@ def test_reparameterized_path_gradients_match(case):
         ps = [lib.tensor(p, dtype=lib.float64, requires_grad=True) for p in params]
         x = path(ctor(D, *ps), lib.tensor(u, dtype=lib.float64))
         out[lib] = (x, lib.autograd.grad((x * x.detach().cos()).sum(), ps))
-    np.testing.assert_allclose(_np(out[tg][0]), _np(out[torch][0]), rtol=1e-9)
+    np.testing.assert_allclose(to_numpy(out[tg][0]), to_numpy(out[torch][0]), rtol=1e-9)
     for a, b in zip(out[tg][1], out[torch][1]):
-        np.testing.assert_allclose(_np(a), _np(b), rtol=1e-8)
+        np.testing.assert_allclose(to_numpy(a), to_numpy(b), rtol=1e-8)
 
 
 def _kl_dists(D, lib, name, leaves):
@@ -279,16 +276,16 @@ def test_kl_divergence_matches(p_name, q_name):
     assert not isinstance(got, Exception), f"tensorgraft has no KL({p_name} || {q_name}): {got}"
     (kt, leaves_t), (kr, leaves_r) = got, want
     assert tuple(kt.shape) == tuple(kr.shape)
-    np.testing.assert_allclose(_np(kt), _np(kr), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(kt), to_numpy(kr), rtol=1e-9, atol=1e-12)
     if not bool(torch.isfinite(kr).all()) or not kr.requires_grad:
         return
     gr = torch.autograd.grad(kr.sum(), leaves_r, allow_unused=True)
     gt = tg.autograd.grad(kt.sum(), leaves_t, allow_unused=True)
     for a, b in zip(gt, gr):
         if b is None:
-            assert a is None or np.allclose(_np(a), 0)
+            assert a is None or np.allclose(to_numpy(a), 0)
         else:
-            np.testing.assert_allclose(_np(a), _np(b), rtol=1e-7, atol=1e-10)
+            np.testing.assert_allclose(to_numpy(a), to_numpy(b), rtol=1e-7, atol=1e-10)
 
 
 def test_kl_not_implemented_text_matches():
@@ -342,12 +339,8 @@ ERRORS = [
 
 @pytest.mark.parametrize("i", range(len(ERRORS)))
 def test_errors_match(i):
-    res = []
-    for lib, D in ((tg, tg.distributions), (torch, torch.distributions)):
-        with pytest.raises(Exception) as e:
-            ERRORS[i](D, lib)
-        res.append((type(e.value).__name__, str(e.value).replace("tensorgraft", "torch")))
-    assert res[0] == res[1]
+    assert_same_error(lambda: ERRORS[i](tg.distributions, tg), lambda: ERRORS[i](torch.distributions, torch),
+                      normalize=lambda message: message.replace("tensorgraft", "torch"))
 
 
 MODULES = {

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import tensorgraft as tg
+from tensorgraft.testing.oracle import assert_same_error, to_numpy
 
 torch = pytest.importorskip("torch")
 
@@ -21,10 +22,6 @@ def _data_of_this_test(request):
     on which tests ran before it in the same worker, and a borderline value could flip a check)."""
     global RNG
     RNG = np.random.default_rng(zlib.crc32(request.node.nodeid.encode()) + int(os.environ.get("TG_TEST_SEED_OFFSET", "0")))
-
-
-def _np(t):
-    return np.asarray(t.detach()) if isinstance(t, tg.Tensor) else t.detach().numpy()
 
 
 def _pos(*shape, lo=0.5, hi=3.0):
@@ -115,7 +112,7 @@ def _try(fn):
 
 
 def _close(a, b, name):
-    np.testing.assert_allclose(_np(a), _np(b), rtol=1e-6, atol=1e-8, err_msg=name)
+    np.testing.assert_allclose(to_numpy(a), to_numpy(b), rtol=1e-6, atol=1e-8, err_msg=name)
 
 
 def _grads(out, params):
@@ -171,10 +168,10 @@ def test_against_torch(case):
         gt = _grads(rt, pt)
         for a, b in zip(gt, gr):
             if b is None:
-                assert a is None or np.allclose(_np(a), 0), name
+                assert a is None or np.allclose(to_numpy(a), 0), name
             else:
                 assert a is not None, f"{name}: no gradient"
-                np.testing.assert_allclose(_np(a), b.numpy(), rtol=1e-5, atol=1e-8, err_msg=f"grad {name}")
+                np.testing.assert_allclose(to_numpy(a), b.numpy(), rtol=1e-5, atol=1e-8, err_msg=f"grad {name}")
 
 
 @pytest.mark.parametrize("case", ["Normal", "Gamma", "Beta", "Dirichlet", "MVN_cov", "Categorical", "Bernoulli_probs",
@@ -216,9 +213,9 @@ def test_kl_divergence(case):
     _close(kt, kr, "kl")
     for a, b in zip(gt, gr):
         if b is None:
-            assert a is None or np.allclose(_np(a), 0)
+            assert a is None or np.allclose(to_numpy(a), 0)
         else:
-            np.testing.assert_allclose(_np(a), b.numpy(), rtol=1e-5, atol=1e-8)
+            np.testing.assert_allclose(to_numpy(a), b.numpy(), rtol=1e-5, atol=1e-8)
 
 
 def test_kl_not_implemented_same_text():
@@ -279,23 +276,19 @@ ERRORS = [
 
 @pytest.mark.parametrize("i", range(len(ERRORS)))
 def test_errors_match(i):
-    res = []
-    for lib, D in ((tg, tg.distributions), (torch, torch.distributions)):
-        with pytest.raises(Exception) as e:
-            ERRORS[i](D, lib)
-        res.append((type(e.value).__name__, str(e.value).replace("tensorgraft", "torch")))
-    assert res[0] == res[1]
+    assert_same_error(lambda: ERRORS[i](tg.distributions, tg), lambda: ERRORS[i](torch.distributions, torch),
+                      normalize=lambda message: message.replace("tensorgraft", "torch"))
 
 
 def test_enumerate_support_and_transforms_match():
     for lib, D in ((tg, tg.distributions), (torch, torch.distributions)):
         c = D.Categorical(probs=lib.tensor([[0.2, 0.8], [0.5, 0.5]]))
-        assert _np(c.enumerate_support()).tolist() == [[0, 0], [1, 1]]
+        assert to_numpy(c.enumerate_support()).tolist() == [[0, 0], [1, 1]]
         assert tuple(c.enumerate_support(expand=False).shape) == (2, 1)
         b = D.Bernoulli(probs=lib.tensor([0.3, 0.4]))
-        assert _np(b.enumerate_support()).tolist() == [[0.0, 0.0], [1.0, 1.0]]
+        assert to_numpy(b.enumerate_support()).tolist() == [[0.0, 0.0], [1.0, 1.0]]
         o = D.OneHotCategorical(probs=lib.tensor([0.2, 0.3, 0.5]))
-        assert _np(o.enumerate_support()).tolist() == np.eye(3).tolist()
+        assert to_numpy(o.enumerate_support()).tolist() == np.eye(3).tolist()
     x = RNG.standard_normal((2, 4))
     for name, args in [("ExpTransform", ()), ("SigmoidTransform", ()), ("TanhTransform", ()), ("SoftmaxTransform", ()),
                        ("AffineTransform", (0.5, 2.0)), ("PowerTransform", (3.0,)), ("AbsTransform", ()),
@@ -306,11 +299,11 @@ def test_enumerate_support_and_transforms_match():
             xs = lib.tensor(np.abs(x) if name == "PowerTransform" else x, dtype=lib.float64, requires_grad=True)
             xs = xs[:, :2].reshape(1, 2, 2) if name == "LowerCholeskyTransform" else xs
             y = t(xs)
-            row = [_np(y), repr(t).replace("tensorgraft", "torch")]
+            row = [to_numpy(y), repr(t).replace("tensorgraft", "torch")]
             if name not in ("SoftmaxTransform", "AbsTransform", "LowerCholeskyTransform"):
-                row.append(_np(t.inv(y)))
-                row.append(_np(t.log_abs_det_jacobian(xs, y)))
-            row.append(_np(lib.autograd.grad(y.sum(), xs)[0]))
+                row.append(to_numpy(t.inv(y)))
+                row.append(to_numpy(t.log_abs_det_jacobian(xs, y)))
+            row.append(to_numpy(lib.autograd.grad(y.sum(), xs)[0]))
             res.append(row)
         for a, b in zip(*res):
             if isinstance(a, str):
@@ -356,7 +349,7 @@ def test_constraint_reprs_and_checks_match():
             if name != "dependent":
                 row += [c.event_dim, c.is_discrete]
                 for v in (vals, np.abs(vals), np.round(np.abs(vals)), spd, np.linalg.cholesky(spd), np.eye(3)):
-                    row.append(_np(c.check(lib.tensor(v, dtype=lib.float64))).tolist())
+                    row.append(to_numpy(c.check(lib.tensor(v, dtype=lib.float64))).tolist())
             res.append(row)
         assert res[0] == res[1], name
     assert tg.distributions.constraints.independent(tg.distributions.constraints.positive, 1).check(
@@ -374,9 +367,9 @@ def test_biject_to_transform_to_match():
                 t = getattr(D, fn)(c(*args) if args else c)
                 xs = lib.tensor(x, dtype=lib.float64)
                 y = t(xs)
-                row = [repr(t), _np(y), _np(t.inv(y))]
+                row = [repr(t), to_numpy(y), to_numpy(t.inv(y))]
                 if t.bijective:
-                    row.append(_np(t.log_abs_det_jacobian(xs, y)))
+                    row.append(to_numpy(t.log_abs_det_jacobian(xs, y)))
                 res.append(row)
             assert res[0][0] == res[1][0], (name, fn)
             for a, b in zip(res[0][1:], res[1][1:]):

@@ -10,18 +10,11 @@ import threading
 import pytest
 
 import tensorgraft as tg
+from tensorgraft.testing.oracle import error_of
 
 INPLACE_MSG = ("Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone to get "
                "a normal tensor before doing inplace update.See https://github.com/pytorch/rfcs/pull/17 for more "
                "details.")
-
-
-def _err(fn):
-    try:
-        fn()
-    except Exception as e:  # noqa: BLE001 - the type is part of what is compared
-        return type(e).__name__, str(e)
-    return None
 
 
 # --------------------------------------------------------------------------- which tensors are inference tensors
@@ -91,7 +84,7 @@ def test_inplace_on_inference_tensor_outside_is_refused_before_writing(name, fn)
     assert str(e.value) == INPLACE_MSG
     assert a.tolist() == [1.0, 1.0, 1.0]
     with tg.no_grad():  # no_grad is not inference mode
-        assert _err(lambda: fn(tg, a)) == ("RuntimeError", INPLACE_MSG)
+        assert error_of(lambda: fn(tg, a)) == ("RuntimeError", INPLACE_MSG)
 
 
 def test_inplace_on_inference_tensor_inside_inference_mode_is_allowed():
@@ -276,7 +269,7 @@ def _scenarios(T):
         out["inside"] = (a.is_inference(), a[1:].is_inference(), T.is_inference_mode_enabled(), T.is_grad_enabled())
         with T.inference_mode(False):
             out["nested_false"] = (T.ones(1).is_inference(), T.is_inference_mode_enabled(), T.is_grad_enabled())
-            out["nested_inplace"] = _err(lambda: a.mul_(1))
+            out["nested_inplace"] = error_of(lambda: a.mul_(1))
         with T.enable_grad():
             out["enable_grad_inside"] = (T.is_grad_enabled(), T.ones(1).is_inference())
     out["outside"] = (a.clone().is_inference(), (a + 1).is_inference(), a.view(3, 1).is_inference(),
@@ -284,8 +277,8 @@ def _scenarios(T):
     for name, fn in INPLACE_CASES:
         # only the error: PyTorch writes first and refuses when bumping the version; tensorgraft
         # refuses before writing (the tensor is left as it was), see the test above
-        out["inplace_" + name] = _err(lambda fn=fn: fn(T, a.view(3)))
-    out["version"] = _err(lambda: a._version)
+        out["inplace_" + name] = error_of(lambda fn=fn: fn(T, a.view(3)))
+    out["version"] = error_of(lambda: a._version)
     return out
 
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import tensorgraft as tg
+from tensorgraft.testing.oracle import grad_fn_name, to_numpy
 
 torch = pytest.importorskip("torch")
 
@@ -12,14 +13,6 @@ pytestmark = [pytest.mark.filterwarnings("ignore:Using a non-tuple sequence for 
 
 RNG = np.random.default_rng(1)
 X = RNG.standard_normal((3, 4, 5)).astype(np.float32)
-
-
-def _np(t):
-    return np.asarray(t.detach()) if isinstance(t, tg.Tensor) else t.detach().numpy()
-
-
-def _name(t):
-    return None if t.grad_fn is None else type(t.grad_fn).__name__
 
 
 def _lib_tensor(m, data, **kw):
@@ -69,13 +62,13 @@ def test_getitem(case):
     b = torch.tensor(X.copy(), requires_grad=True)
     ra, rb = a[idx(tg)], b[idx(torch)]
     assert tuple(ra.shape) == tuple(rb.shape)
-    np.testing.assert_array_equal(_np(ra), _np(rb))
+    np.testing.assert_array_equal(to_numpy(ra), to_numpy(rb))
     assert (ra._base is not None) == (rb._base is not None)
-    assert _name(ra) == _name(rb)
+    assert grad_fn_name(ra) == grad_fn_name(rb)
     w = RNG.standard_normal(tuple(rb.shape)).astype(np.float32)
     (ra * tg.tensor(w)).sum().backward()
     (rb * torch.tensor(w)).sum().backward()
-    np.testing.assert_allclose(_np(a.grad), _np(b.grad), rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(a.grad), to_numpy(b.grad), rtol=1e-6)
 
 
 def test_basic_index_is_writable_view_with_shared_version():
@@ -111,7 +104,7 @@ def test_setitem(case):
     v0 = a._version
     a[idx(tg)] = val(tg)
     b[idx(torch)] = val(torch)
-    np.testing.assert_array_equal(_np(a), _np(b))
+    np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
     assert a._version == v0 + 1
 
 
@@ -127,7 +120,7 @@ def test_setitem_autograd(case):
         y[idx(m)] = v * 3
         names.append(y.grad_fn.name())  # CopySlices through a view, IndexPutBackward0 for advanced indexing
         (y * m.tensor(X)).sum().backward()
-        grads.append((_np(x.grad), _np(v.grad)))
+        grads.append((to_numpy(x.grad), to_numpy(v.grad)))
     assert names[0] == names[1]
     np.testing.assert_allclose(grads[0][0], grads[1][0], rtol=1e-6)
     np.testing.assert_allclose(grads[0][1], grads[1][1], rtol=1e-5)
@@ -180,12 +173,12 @@ def test_ops_against_torch(case):
     ra, rb = fn(tg, a), fn(torch, b)
     assert tuple(ra.shape) == tuple(rb.shape)
     assert str(ra.dtype) == str(rb.dtype)
-    np.testing.assert_allclose(_np(ra), _np(rb), rtol=1e-6)
-    assert _name(ra) == _name(rb)
+    np.testing.assert_allclose(to_numpy(ra), to_numpy(rb), rtol=1e-6)
+    assert grad_fn_name(ra) == grad_fn_name(rb)
     w = RNG.standard_normal(tuple(rb.shape)).astype(np.float32)
     (ra * tg.tensor(w)).sum().backward()
     (rb * torch.tensor(w)).sum().backward()
-    np.testing.assert_allclose(_np(a.grad), _np(b.grad), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(to_numpy(a.grad), to_numpy(b.grad), rtol=1e-5, atol=1e-6)
 
 
 def test_inplace_variants():
@@ -208,7 +201,7 @@ def test_inplace_variants():
                 conv.append(v)
             r = getattr(x, name)(*conv)
             assert r is x
-            res.append(_np(x))
+            res.append(to_numpy(x))
         np.testing.assert_allclose(res[0], res[1], err_msg=name)
 
 
@@ -335,7 +328,7 @@ def test_scatter_reduce_against_torch(reduce, include_self):
         r = a.scatter_reduce(0, m.tensor(idx), b, reduce, include_self=include_self)
         assert type(r.grad_fn).__name__ == "ScatterReduceBackward0"
         (r * m.tensor(w)).sum().backward()
-        res.append((_np(r), _np(a.grad), _np(b.grad)))
+        res.append((to_numpy(r), to_numpy(a.grad), to_numpy(b.grad)))
     for p, q in zip(*res):
         np.testing.assert_allclose(p, q, rtol=1e-10, atol=1e-12)
 
@@ -405,23 +398,23 @@ def test_random_index_mixes_match_torch():
             continue
         rg = (b * 1)[_build_index(tg, spec)]
         assert tuple(rg.shape) == tuple(rt.shape), spec
-        np.testing.assert_array_equal(_np(rg), _np(rt))
-        assert _name(rg) == _name(rt), spec
+        np.testing.assert_array_equal(to_numpy(rg), to_numpy(rt))
+        assert grad_fn_name(rg) == grad_fn_name(rt), spec
         assert (rg._base is not None) == (rt._base is not None), spec
         w = np.random.default_rng(k).standard_normal(tuple(rt.shape))
         (rt * torch.tensor(w)).sum().backward()
         (rg * tg.tensor(w)).sum().backward()
-        np.testing.assert_allclose(_np(b.grad), _np(a.grad))
+        np.testing.assert_allclose(to_numpy(b.grad), to_numpy(a.grad))
         # setitem with a gradient-carrying value
         a, b = torch.tensor(base, requires_grad=True), tg.tensor(base, requires_grad=True)
         va, vb = torch.tensor(w, requires_grad=True), tg.tensor(w, requires_grad=True)
         ya, yb = a * 2, b * 2
         ya[_build_index(torch, spec)] = va * 3
         yb[_build_index(tg, spec)] = vb * 3
-        np.testing.assert_array_equal(_np(yb), _np(ya))
+        np.testing.assert_array_equal(to_numpy(yb), to_numpy(ya))
         (ya * torch.tensor(base)).sum().backward()
         (yb * tg.tensor(base)).sum().backward()
-        np.testing.assert_allclose(_np(b.grad), _np(a.grad))
-        np.testing.assert_allclose(_np(vb.grad), _np(va.grad))
+        np.testing.assert_allclose(to_numpy(b.grad), to_numpy(a.grad))
+        np.testing.assert_allclose(to_numpy(vb.grad), to_numpy(va.grad))
         checked += 1
     assert checked > 150

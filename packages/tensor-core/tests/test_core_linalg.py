@@ -4,18 +4,11 @@ import numpy as np
 import pytest
 
 import tensorgraft as tg
+from tensorgraft.testing.oracle import grad_fn_name, to_numpy
 
 torch = pytest.importorskip("torch")
 
 RNG = np.random.default_rng(2)
-
-
-def _np(t):
-    return np.asarray(t.detach()) if isinstance(t, tg.Tensor) else t.detach().numpy()
-
-
-def _name(t):
-    return None if t.grad_fn is None else type(t.grad_fn).__name__
 
 
 def R(*shape, dtype=np.float64):
@@ -75,13 +68,13 @@ def test_binary_against_torch(case):
     ra, rb = fn(tg, a, b), fn(torch, ta, tb)
     assert tuple(ra.shape) == tuple(rb.shape)
     assert str(ra.dtype) == str(rb.dtype)
-    np.testing.assert_allclose(_np(ra), _np(rb), rtol=1e-9, atol=1e-10)
-    assert _name(ra) == _name(rb)
+    np.testing.assert_allclose(to_numpy(ra), to_numpy(rb), rtol=1e-9, atol=1e-10)
+    assert grad_fn_name(ra) == grad_fn_name(rb)
     w = R(*tuple(rb.shape))
     (ra * tg.tensor(w)).sum().backward()
     (rb * torch.tensor(w)).sum().backward()
-    np.testing.assert_allclose(_np(a.grad), _np(ta.grad), rtol=1e-7, atol=1e-9)
-    np.testing.assert_allclose(_np(b.grad), _np(tb.grad), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(to_numpy(a.grad), to_numpy(ta.grad), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(to_numpy(b.grad), to_numpy(tb.grad), rtol=1e-7, atol=1e-9)
 
 
 UNARY = [
@@ -122,11 +115,11 @@ def test_unary_against_torch(case):
     ra, rb = fn(tg, a), fn(torch, ta)
     assert tuple(ra.shape) == tuple(rb.shape)
     assert str(ra.dtype) == str(rb.dtype)
-    np.testing.assert_allclose(_np(ra), _np(rb), rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(to_numpy(ra), to_numpy(rb), rtol=1e-8, atol=1e-10)
     w = R(*tuple(rb.shape))
     (ra * tg.tensor(w)).sum().backward()
     (rb * torch.tensor(w)).sum().backward()
-    np.testing.assert_allclose(_np(a.grad), _np(ta.grad), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(to_numpy(a.grad), to_numpy(ta.grad), rtol=1e-6, atol=1e-8)
 
 
 NAMES = [("inv", lambda m, a: m.linalg.inv(a), "LinalgInvExBackward0"),
@@ -146,8 +139,8 @@ NAMES = [("inv", lambda m, a: m.linalg.inv(a), "LinalgInvExBackward0"),
 @pytest.mark.parametrize("case", NAMES, ids=[c[0] for c in NAMES])
 def test_node_names(case):
     _, fn, name = case
-    assert _name(fn(torch, torch.tensor(SPD, requires_grad=True))) == name
-    assert _name(fn(tg, tg.tensor(SPD, requires_grad=True))) == name
+    assert grad_fn_name(fn(torch, torch.tensor(SPD, requires_grad=True))) == name
+    assert grad_fn_name(fn(tg, tg.tensor(SPD, requires_grad=True))) == name
 
 
 def test_decompositions_forward():

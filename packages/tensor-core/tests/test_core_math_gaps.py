@@ -9,13 +9,10 @@ import numpy as np
 import pytest
 
 import tensorgraft as tg
+from tensorgraft.testing.oracle import to_numpy
 
 RNG = np.random.default_rng(11)
 X = RNG.standard_normal((3, 5))
-
-
-def _np(t):
-    return np.asarray(t.detach().cpu())
 
 
 def _t(a, dev, **kw):
@@ -45,14 +42,14 @@ def test_isin(tg_device):
     b = np.array([2, 7, 9])
     r = tg.isin(_t(a, tg_device), _t(b, tg_device))
     assert r.dtype == tg.bool and r.device.type == tg_device
-    np.testing.assert_array_equal(_np(r), np.isin(a, b))
-    np.testing.assert_array_equal(_np(tg.isin(_t(a, tg_device), _t(b, tg_device), invert=True)), ~np.isin(a, b))
-    np.testing.assert_array_equal(_np(tg.isin(_t(a, tg_device), 2)), a == 2)
+    np.testing.assert_array_equal(to_numpy(r), np.isin(a, b))
+    np.testing.assert_array_equal(to_numpy(tg.isin(_t(a, tg_device), _t(b, tg_device), invert=True)), ~np.isin(a, b))
+    np.testing.assert_array_equal(to_numpy(tg.isin(_t(a, tg_device), 2)), a == 2)
     assert tg.isin(7, _t(b, tg_device)).item() is True
     # promoted comparison: 2 == 2.0, 1.5 matches nothing
-    np.testing.assert_array_equal(_np(tg.isin(_t(a, tg_device), _t([1.5, 2.0], tg_device))), a == 2)
+    np.testing.assert_array_equal(to_numpy(tg.isin(_t(a, tg_device), _t([1.5, 2.0], tg_device))), a == 2)
     nan = _t([1.0, float("nan")], tg_device)
-    assert _np(tg.isin(nan, nan)).tolist() == [True, False]
+    assert to_numpy(tg.isin(nan, nan)).tolist() == [True, False]
 
 
 def _runs_reference(flat):
@@ -70,24 +67,24 @@ def test_unique_consecutive(tg_device):
     a = np.array([[1, 1, 2], [2, 3, 3], [1, 1, 2]])
     out, inv, cnt = tg.unique_consecutive(_t(a, tg_device), return_inverse=True, return_counts=True)
     rv, ri, rc = _runs_reference(a.reshape(-1).tolist())
-    np.testing.assert_array_equal(_np(out), rv)
-    np.testing.assert_array_equal(_np(inv), ri.reshape(a.shape))
-    np.testing.assert_array_equal(_np(cnt), rc)
+    np.testing.assert_array_equal(to_numpy(out), rv)
+    np.testing.assert_array_equal(to_numpy(inv), ri.reshape(a.shape))
+    np.testing.assert_array_equal(to_numpy(cnt), rc)
     assert inv.dtype == cnt.dtype == tg.int64
     only = _t(a, tg_device).unique_consecutive()
-    assert isinstance(only, tg.Tensor) and _np(only).tolist() == rv.tolist()
+    assert isinstance(only, tg.Tensor) and to_numpy(only).tolist() == rv.tolist()
     o2, c2 = tg.unique_consecutive(_t(a, tg_device), return_counts=True)
-    assert _np(c2).tolist() == rc.tolist()
+    assert to_numpy(c2).tolist() == rc.tolist()
     rows = np.array([[1, 2], [1, 2], [0, 5], [1, 2]])
     o, i, c = tg.unique_consecutive(_t(rows, tg_device), True, True, dim=0)
-    np.testing.assert_array_equal(_np(o), rows[[0, 2, 3]])
-    assert _np(i).tolist() == [0, 0, 1, 2] and _np(c).tolist() == [2, 1, 1]
+    np.testing.assert_array_equal(to_numpy(o), rows[[0, 2, 3]])
+    assert to_numpy(i).tolist() == [0, 0, 1, 2] and to_numpy(c).tolist() == [2, 1, 1]
     o, i, c = tg.unique_consecutive(_t(rows.T, tg_device), True, True, dim=1)
-    np.testing.assert_array_equal(_np(o), rows[[0, 2, 3]].T)
-    nan = _np(tg.unique_consecutive(_t([float("nan"), float("nan"), 1.0], tg_device)))
+    np.testing.assert_array_equal(to_numpy(o), rows[[0, 2, 3]].T)
+    nan = to_numpy(tg.unique_consecutive(_t([float("nan"), float("nan"), 1.0], tg_device)))
     assert nan.shape == (3,)  # NaN never equals NaN: each one starts a run
     o, i, c = tg.unique_consecutive(_t(5, tg_device), return_inverse=True, return_counts=True)
-    assert o.shape == (1,) and i.shape == () and _np(c).tolist() == [1]
+    assert o.shape == (1,) and i.shape == () and to_numpy(c).tolist() == [1]
     o, i, c = tg.unique_consecutive(_t([], tg_device), return_inverse=True, return_counts=True)
     assert o.shape == (0,) and c.shape == (0,)
 
@@ -97,11 +94,11 @@ def test_histc(tg_device):
     a = RNG.uniform(-3, 3, 200).astype(np.float32)
     r = tg.histc(_t(a, tg_device), 7)
     assert r.dtype == tg.float32 and r.shape == (7,)
-    np.testing.assert_array_equal(_np(r), np.histogram(a, 7, range=(a.min(), a.max()))[0])
+    np.testing.assert_array_equal(to_numpy(r), np.histogram(a, 7, range=(a.min(), a.max()))[0])
     r = _t(a, tg_device).histc(5, -1, 2)
-    np.testing.assert_array_equal(_np(r), np.histogram(a, 5, range=(-1, 2))[0])
-    assert _np(tg.histc(_t([1.0, 1.0], tg_device), 4)).tolist() == [0, 0, 2, 0]  # range widened to [0, 2]
-    assert _np(tg.histc(_t([], tg_device), 3)).tolist() == [0, 0, 0]
+    np.testing.assert_array_equal(to_numpy(r), np.histogram(a, 5, range=(-1, 2))[0])
+    assert to_numpy(tg.histc(_t([1.0, 1.0], tg_device), 4)).tolist() == [0, 0, 2, 0]  # range widened to [0, 2]
+    assert to_numpy(tg.histc(_t([], tg_device), 3)).tolist() == [0, 0, 0]
     r = tg.histc(_t(a.astype(np.float64), tg_device), 4, 0, 3)
     assert r.dtype == tg.float64
 
@@ -112,19 +109,19 @@ def test_histogram(tg_device):
     r = tg.histogram(_t(a, tg_device), 6)
     assert type(r).__name__ == "histogram" and r._fields == ("hist", "bin_edges")
     h, e = np.histogram(a, 6)
-    np.testing.assert_allclose(_np(r.hist), h)
-    np.testing.assert_allclose(_np(r.bin_edges), e, rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(r.hist), h)
+    np.testing.assert_allclose(to_numpy(r.bin_edges), e, rtol=1e-12)
     r = _t(a, tg_device).histogram(4, range=(-1.0, 1.0), weight=_t(w, tg_device), density=True)
     h, e = np.histogram(a, 4, range=(-1, 1), weights=w, density=True)
-    np.testing.assert_allclose(_np(r.hist), h, rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(r.hist), h, rtol=1e-12)
     edges = np.array([-2.0, -0.5, 0.0, 3.0])
     r = tg.histogram(_t(a, tg_device), _t(edges, tg_device))
-    np.testing.assert_allclose(_np(r.hist), np.histogram(a, edges)[0])
-    np.testing.assert_array_equal(_np(r.bin_edges), edges)
+    np.testing.assert_allclose(to_numpy(r.hist), np.histogram(a, edges)[0])
+    np.testing.assert_array_equal(to_numpy(r.bin_edges), edges)
     r = tg.histogram(_t([1.0, 1.0], tg_device), 4)
-    np.testing.assert_allclose(_np(r.bin_edges), [0.5, 0.75, 1.0, 1.25, 1.5])
+    np.testing.assert_allclose(to_numpy(r.bin_edges), [0.5, 0.75, 1.0, 1.25, 1.5])
     r = tg.histogram(_t(np.zeros(0, np.float32), tg_device), 3)
-    np.testing.assert_allclose(_np(r.bin_edges), [0, 1 / 3, 2 / 3, 1], rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(r.bin_edges), [0, 1 / 3, 2 / 3, 1], rtol=1e-6)
 
 
 def test_histogramdd(tg_device):
@@ -132,15 +129,15 @@ def test_histogramdd(tg_device):
     w = RNG.uniform(0.5, 2, 40)
     r = tg.histogramdd(_t(a, tg_device), [3, 4])
     h, e = np.histogramdd(a, [3, 4])
-    np.testing.assert_allclose(_np(r.hist), h)
+    np.testing.assert_allclose(to_numpy(r.hist), h)
     assert isinstance(r.bin_edges, tuple) and len(r.bin_edges) == 2
-    np.testing.assert_allclose(_np(r.bin_edges[1]), e[1], rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(r.bin_edges[1]), e[1], rtol=1e-12)
     r = tg.histogramdd(_t(a, tg_device), 2, range=[-1.0, 1.0, -2.0, 2.0], weight=_t(w, tg_device), density=True)
     h, _ = np.histogramdd(a, 2, range=[(-1, 1), (-2, 2)], weights=w, density=True)
-    np.testing.assert_allclose(_np(r.hist), h, rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(r.hist), h, rtol=1e-12)
     e0, e1 = np.array([-3.0, 0.0, 3.0]), np.array([-1.0, 0.5, 1.0])
     r = tg.histogramdd(_t(a, tg_device), [_t(e0, tg_device), _t(e1, tg_device)])
-    np.testing.assert_allclose(_np(r.hist), np.histogramdd(a, [e0, e1])[0])
+    np.testing.assert_allclose(to_numpy(r.hist), np.histogramdd(a, [e0, e1])[0])
 
 
 # --------------------------------------------------------------------------- cov / corrcoef
@@ -148,17 +145,17 @@ def test_cov_corrcoef(tg_device):
     fw = np.array([1, 2, 1, 3, 1])
     aw = RNG.uniform(0.5, 2, 5)
     x = _t(X, tg_device)
-    np.testing.assert_allclose(_np(tg.cov(x)), np.cov(X), rtol=1e-12)
-    np.testing.assert_allclose(_np(x.cov(correction=0)), np.cov(X, ddof=0), rtol=1e-12)
-    np.testing.assert_allclose(_np(tg.cov(x, fweights=_t(fw, tg_device), aweights=_t(aw, tg_device))),
+    np.testing.assert_allclose(to_numpy(tg.cov(x)), np.cov(X), rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(x.cov(correction=0)), np.cov(X, ddof=0), rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(tg.cov(x, fweights=_t(fw, tg_device), aweights=_t(aw, tg_device))),
                                np.cov(X, fweights=fw, aweights=aw), rtol=1e-12)
-    np.testing.assert_allclose(_np(tg.cov(x, correction=2, aweights=_t(aw, tg_device))),
+    np.testing.assert_allclose(to_numpy(tg.cov(x, correction=2, aweights=_t(aw, tg_device))),
                                np.cov(X, ddof=2, aweights=aw), rtol=1e-12)
     assert tg.cov(x[0]).shape == ()
-    np.testing.assert_allclose(_np(tg.corrcoef(x)), np.corrcoef(X), rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(tg.corrcoef(x)), np.corrcoef(X), rtol=1e-12)
     assert tg.cov(_t([[1, 2, 4], [0, 3, 1]], tg_device)).dtype == tg.float32
     with pytest.warns(UserWarning, match="degrees of freedom is <= 0"):
-        assert np.isnan(_np(tg.cov(x[:, :1]))).all()
+        assert np.isnan(to_numpy(tg.cov(x[:, :1]))).all()
 
 
 # --------------------------------------------------------------------------- trapezoid family
@@ -166,15 +163,15 @@ def test_trapezoid(tg_device):
     y = RNG.standard_normal((3, 4))
     xs = np.array([0.0, 0.5, 2.0, 2.5])
     t = _t(y, tg_device)
-    np.testing.assert_allclose(_np(tg.trapezoid(t)), np.trapezoid(y) if hasattr(np, "trapezoid") else np.trapz(y))
+    np.testing.assert_allclose(to_numpy(tg.trapezoid(t)), np.trapezoid(y) if hasattr(np, "trapezoid") else np.trapz(y))
     trap = getattr(np, "trapezoid", None) or np.trapz
-    np.testing.assert_allclose(_np(tg.trapezoid(t, dx=0.5, dim=0)), trap(y, dx=0.5, axis=0))
-    np.testing.assert_allclose(_np(tg.trapezoid(t, _t(xs, tg_device))), trap(y, xs))
-    np.testing.assert_allclose(_np(tg.trapz(t, _t(xs, tg_device))), trap(y, xs))
-    np.testing.assert_allclose(_np(tg.trapz(t, dx=2)), trap(y, dx=2))
+    np.testing.assert_allclose(to_numpy(tg.trapezoid(t, dx=0.5, dim=0)), trap(y, dx=0.5, axis=0))
+    np.testing.assert_allclose(to_numpy(tg.trapezoid(t, _t(xs, tg_device))), trap(y, xs))
+    np.testing.assert_allclose(to_numpy(tg.trapz(t, _t(xs, tg_device))), trap(y, xs))
+    np.testing.assert_allclose(to_numpy(tg.trapz(t, dx=2)), trap(y, dx=2))
     cum = np.cumsum(np.diff(xs) * (y[:, 1:] + y[:, :-1]) / 2, axis=1)
-    np.testing.assert_allclose(_np(tg.cumulative_trapezoid(t, _t(xs, tg_device))), cum)
-    np.testing.assert_allclose(_np(tg.cumulative_trapezoid(t, dx=0.25)),
+    np.testing.assert_allclose(to_numpy(tg.cumulative_trapezoid(t, _t(xs, tg_device))), cum)
+    np.testing.assert_allclose(to_numpy(tg.cumulative_trapezoid(t, dx=0.25)),
                                np.cumsum(0.25 * (y[:, 1:] + y[:, :-1]) / 2, axis=1))
     assert tg.trapezoid(_t(np.ones((2, 0)), tg_device)).shape == (2,)
     assert tg.trapezoid(_t([[1, 2, 4]], tg_device)).dtype == tg.float32
@@ -183,19 +180,19 @@ def test_trapezoid(tg_device):
 # --------------------------------------------------------------------------- vander / frexp / i0 / mvlgamma
 def test_vander(tg_device):
     x = np.array([1.5, -2.0, 0.5])
-    np.testing.assert_allclose(_np(tg.vander(_t(x, tg_device))), np.vander(x))
-    np.testing.assert_allclose(_np(tg.vander(_t(x, tg_device), 4, True)), np.vander(x, 4, True))
+    np.testing.assert_allclose(to_numpy(tg.vander(_t(x, tg_device))), np.vander(x))
+    np.testing.assert_allclose(to_numpy(tg.vander(_t(x, tg_device), 4, True)), np.vander(x, 4, True))
     assert tg.vander(_t(x, tg_device), N=0).shape == (3, 0)
     r = tg.vander(_t(np.array([1, 2], np.int8), tg_device))
-    assert r.dtype == tg.int64 and _np(r).tolist() == [[1, 1], [2, 1]]
+    assert r.dtype == tg.int64 and to_numpy(r).tolist() == [[1, 1], [2, 1]]
 
 
 def test_frexp(tg_device):
     a = np.array([0.0, -3.5, 1e-3, 1024.0, np.inf, np.nan], np.float32)
     m, e = tg.frexp(_t(a, tg_device))
     rm, re = np.frexp(a)
-    np.testing.assert_array_equal(_np(m), rm)
-    np.testing.assert_array_equal(_np(e), re)
+    np.testing.assert_array_equal(to_numpy(m), rm)
+    np.testing.assert_array_equal(to_numpy(e), re)
     assert m.dtype == tg.float32 and e.dtype == tg.int32
     r = _t(a, tg_device).frexp()
     assert type(r).__name__ == "frexp" and r._fields == ("mantissa", "exponent")
@@ -204,18 +201,19 @@ def test_frexp(tg_device):
 def test_i0_and_mvlgamma(tg_device):
     sp = pytest.importorskip("scipy.special")
     a = np.linspace(-4, 4, 9)
-    np.testing.assert_allclose(_np(tg.i0(_t(a, tg_device))), np.i0(a), rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(tg.i0(_t(a, tg_device))), np.i0(a), rtol=1e-12)
     assert tg.i0(_t([1, 2], tg_device)).dtype == tg.float32
     x = _t(a, tg_device)
     assert x.i0_() is x and x._version == 1
-    np.testing.assert_allclose(_np(x), np.i0(a), rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(x), np.i0(a), rtol=1e-12)
     y = _t(a, tg_device)
     assert tg.i0_(y) is y
     b = np.linspace(2.0, 5.0, 5)
-    np.testing.assert_allclose(_np(tg.mvlgamma(_t(b, tg_device), 3)), [sp.multigammaln(v, 3) for v in b], rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(tg.mvlgamma(_t(b, tg_device), 3)), [sp.multigammaln(v, 3) for v in b],
+                               rtol=1e-12)
     z = _t(b, tg_device)
     assert z.mvlgamma_(2) is z
-    np.testing.assert_allclose(_np(z), [sp.multigammaln(v, 2) for v in b], rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(z), [sp.multigammaln(v, 2) for v in b], rtol=1e-12)
 
 
 def test_method_only_inplace(tg_device):
@@ -223,10 +221,10 @@ def test_method_only_inplace(tg_device):
     a = np.array([0.5, 1.5, 3.0])
     x = _t(a, tg_device)
     assert x.polygamma_(1) is x
-    np.testing.assert_allclose(_np(x), sp.polygamma(1, a), rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(x), sp.polygamma(1, a), rtol=1e-12)
     x = _t(a, tg_device)
     assert x.float_power_(2) is x and x._version == 1
-    np.testing.assert_allclose(_np(x), a ** 2)
+    np.testing.assert_allclose(to_numpy(x), a ** 2)
 
 
 # --------------------------------------------------------------------------- dist / renorm
@@ -237,7 +235,7 @@ def test_dist(tg_device):
                    (3.5, lambda d: (np.abs(d) ** 3.5).sum() ** (1 / 3.5))):
         r = tg.dist(_t(a, tg_device), _t(b, tg_device), p)
         assert r.shape == ()
-        np.testing.assert_allclose(_np(r), ref(a - b), rtol=1e-12)
+        np.testing.assert_allclose(to_numpy(r), ref(a - b), rtol=1e-12)
     assert _t(a, tg_device).dist(_t(b, tg_device)).dtype == tg.float64
 
 
@@ -250,10 +248,10 @@ def test_renorm(tg_device):
         scale = np.where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0)
         shape = [1, 1]
         shape[dim] = -1
-        np.testing.assert_allclose(_np(r), a * scale.reshape(shape), rtol=1e-12)
+        np.testing.assert_allclose(to_numpy(r), a * scale.reshape(shape), rtol=1e-12)
     x = _t(a, tg_device)
     assert x.renorm_(2, 0, 1.0) is x
-    np.testing.assert_allclose(np.sqrt((_np(x) ** 2).sum(1)), np.minimum(np.sqrt((a ** 2).sum(1)), 1.0), rtol=1e-6)
+    np.testing.assert_allclose(np.sqrt((to_numpy(x) ** 2).sum(1)), np.minimum(np.sqrt((a ** 2).sum(1)), 1.0), rtol=1e-6)
 
 
 # --------------------------------------------------------------------------- block_diag & co.
@@ -264,24 +262,24 @@ def test_block_diag_diagflat(tg_device):
     ref[:2, :3] = a
     ref[2, 3:5] = b
     ref[3, 5] = 5.0
-    np.testing.assert_array_equal(_np(r), ref)
+    np.testing.assert_array_equal(to_numpy(r), ref)
     assert tg.block_diag().shape == (1, 0)
     r = tg.block_diag(_t([1, 2], tg_device, dtype=tg.int32), _t([True], tg_device))
     assert r.dtype == tg.int32
-    np.testing.assert_array_equal(_np(tg.diagflat(_t(a, tg_device), 1)), np.diagflat(a, 1))
-    np.testing.assert_array_equal(_np(_t(b, tg_device).diagflat(-2)), np.diagflat(b, -2))
+    np.testing.assert_array_equal(to_numpy(tg.diagflat(_t(a, tg_device), 1)), np.diagflat(a, 1))
+    np.testing.assert_array_equal(to_numpy(_t(b, tg_device).diagflat(-2)), np.diagflat(b, -2))
 
 
 def test_cartesian_prod_combinations(tg_device):
     a, b = np.array([1.0, 2.0, 3.0]), np.array([4.0, 5.0])
-    np.testing.assert_array_equal(_np(tg.cartesian_prod(_t(a, tg_device), _t(b, tg_device))),
+    np.testing.assert_array_equal(to_numpy(tg.cartesian_prod(_t(a, tg_device), _t(b, tg_device))),
                                   np.array(list(itertools.product(a, b))))
     ta = _t(a, tg_device)
     assert tg.cartesian_prod(ta) is ta
     x = np.array([1.0, 2.0, 3.0, 4.0])
     for r, rep in ((2, False), (3, False), (2, True), (3, True), (1, False)):
         pick = itertools.combinations_with_replacement if rep else itertools.combinations
-        np.testing.assert_array_equal(_np(tg.combinations(_t(x, tg_device), r, rep)), np.array(list(pick(x, r))))
+        np.testing.assert_array_equal(to_numpy(tg.combinations(_t(x, tg_device), r, rep)), np.array(list(pick(x, r))))
     assert tg.combinations(_t(x, tg_device), 0).shape == (0,)
     assert tg.combinations(_t(x, tg_device), 5).shape == (0, 5)
 

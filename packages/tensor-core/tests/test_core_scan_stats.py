@@ -9,12 +9,9 @@ import pytest
 
 import tensorgraft as tg
 from tensorgraft.ops.scan import scan
+from tensorgraft.testing.oracle import to_numpy
 
 RNG = np.random.default_rng(3)
-
-
-def _np(t):
-    return np.asarray(t)
 
 
 # --------------------------------------------------------------------------- the scan kernel
@@ -77,8 +74,8 @@ def test_cummax_cummin_values_and_indices(which, k):
         r = getattr(tg, which)(tg.tensor(arr), dim)
         v, i = _running(arr, dim, which)
         assert r.values.dtype == tg.tensor(arr).dtype and r.indices.dtype == tg.int64
-        np.testing.assert_array_equal(_np(r.values), v)
-        np.testing.assert_array_equal(_np(r.indices), i)
+        np.testing.assert_array_equal(to_numpy(r.values), v)
+        np.testing.assert_array_equal(to_numpy(r.indices), i)
         vals, idx = r  # a named 2-tuple
         assert vals is r.values and idx is r.indices and type(r).__name__ == which
 
@@ -112,20 +109,20 @@ def test_logcumsumexp_values():
             got = tg.logcumsumexp(tg.tensor(arr), dim)
             assert got.dtype == tg.tensor(arr).dtype
             want = np.log(np.cumsum(np.exp(arr.astype(np.float64)), axis=dim))
-            np.testing.assert_allclose(_np(got), want, rtol=1e-5 if arr.dtype == np.float32 else 1e-12)
+            np.testing.assert_allclose(to_numpy(got), want, rtol=1e-5 if arr.dtype == np.float32 else 1e-12)
     assert tg.tensor(1.5).logcumsumexp(0).item() == 1.5
 
 
 def test_logcumsumexp_is_stable():
     # exp(1000) overflows, exp(-1000) underflows: the naive formula gives inf/-inf here
     x = tg.tensor([[-1000.0, 0.0, 1000.0, 999.0], [-1e4, -1e4, -1e4, -1e4]])
-    got = _np(x.logcumsumexp(1))
+    got = to_numpy(x.logcumsumexp(1))
     np.testing.assert_allclose(got[0], [-1000.0, 0.0, 1000.0, 1000.0 + math.log1p(math.exp(-1.0))], rtol=1e-6)
     np.testing.assert_allclose(got[1], -1e4 + np.log([1.0, 2.0, 3.0, 4.0]), rtol=1e-6)
     inf = float("inf")
     assert tg.tensor([inf, -inf, 1.0]).logcumsumexp(0).tolist() == [inf, inf, inf]
     assert tg.tensor([-inf, -inf, 1.0]).logcumsumexp(0).tolist() == [-inf, -inf, 1.0]
-    assert np.isnan(_np(tg.tensor([1.0, float("nan"), 2.0]).logcumsumexp(0))[1:]).all()
+    assert np.isnan(to_numpy(tg.tensor([1.0, float("nan"), 2.0]).logcumsumexp(0))[1:]).all()
 
 
 def test_logcumsumexp_errors_and_out():
@@ -135,22 +132,22 @@ def test_logcumsumexp_errors_and_out():
         tg.logcumsumexp(tg.ones(2), 1)
     out = tg.empty(3)
     assert tg.logcumsumexp(tg.zeros(3), 0, out=out) is out
-    np.testing.assert_allclose(_np(out), np.log([1.0, 2.0, 3.0]), rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(out), np.log([1.0, 2.0, 3.0]), rtol=1e-6)
 
 
 # --------------------------------------------------------------------------- diff
 def test_diff_values():
     a = RNG.standard_normal((3, 5))
     t = tg.tensor(a)
-    np.testing.assert_allclose(_np(tg.diff(t)), np.diff(a))
-    np.testing.assert_allclose(_np(t.diff(2, 0)), np.diff(a, 2, axis=0))
-    np.testing.assert_allclose(_np(t.diff(3, -1)), np.diff(a, 3, axis=-1))
+    np.testing.assert_allclose(to_numpy(tg.diff(t)), np.diff(a))
+    np.testing.assert_allclose(to_numpy(t.diff(2, 0)), np.diff(a, 2, axis=0))
+    np.testing.assert_allclose(to_numpy(t.diff(3, -1)), np.diff(a, 3, axis=-1))
     assert tuple(t.diff(9).shape) == (3, 0) and tuple(t.diff(4, 0).shape) == (0, 5)
     p, q = RNG.standard_normal((3, 2)), RNG.standard_normal((3, 1))
-    np.testing.assert_allclose(_np(t.diff(prepend=tg.tensor(p), append=tg.tensor(q))),
+    np.testing.assert_allclose(to_numpy(t.diff(prepend=tg.tensor(p), append=tg.tensor(q))),
                                np.diff(a, prepend=p, append=q))
     c = t.diff(0, prepend=tg.tensor(p))  # n=0: a copy of the input, prepend ignored
-    assert c._base is None and np.array_equal(_np(c), a)
+    assert c._base is None and np.array_equal(to_numpy(c), a)
     i = tg.tensor([1, 4, 2], dtype=tg.uint8)
     assert i.diff().dtype == tg.uint8 and i.diff().tolist() == [3, 254]
     assert tg.tensor([1, 4, 2]).diff(prepend=tg.tensor([0.5])).dtype == tg.float32
@@ -182,7 +179,7 @@ def test_ravel_views_when_it_can():
     r[0] = 9.0  # a view: writes show through
     assert base[0, 0].item() == 9.0
     c = base.t().ravel()
-    assert c.tolist() == np.ravel(_np(base).T).tolist()
+    assert c.tolist() == np.ravel(to_numpy(base).T).tolist()
     base.zero_()  # a copy: the base's writes do not show
     assert c.tolist() == [9.0, 3.0, 1.0, 4.0, 2.0, 5.0]
     assert tuple(tg.tensor(3.0).ravel().shape) == (1,)
@@ -191,13 +188,13 @@ def test_ravel_views_when_it_can():
 def test_view_dtype_reinterprets_bits_and_shares_memory():
     x = tg.tensor([[1.0, 2.0], [3.0, 4.0]])
     v = x.view(tg.int32)
-    assert v.dtype == tg.int32 and v.tolist() == _np(x).view(np.int32).tolist()
+    assert v.dtype == tg.int32 and v.tolist() == to_numpy(x).view(np.int32).tolist()
     assert v._base is x
     v0 = x._version
     v[0, 0] = 0  # bits of 0.0
     assert x[0, 0].item() == 0.0 and x._version == v0 + 1
     b = x.view(tg.uint8)
-    assert tuple(b.shape) == (2, 8) and np.array_equal(_np(b), _np(x).view(np.uint8))
+    assert tuple(b.shape) == (2, 8) and np.array_equal(to_numpy(b), to_numpy(x).view(np.uint8))
     assert tuple(x.view(tg.float64).shape) == (2, 1)
     assert tuple(x.view(dtype=tg.int16).shape) == (2, 4)
     assert tg.tensor([[1.0, 2.0], [3.0, 4.0]]).view(tg.complex64).tolist() == [[1 + 2j], [3 + 4j]]
@@ -246,11 +243,11 @@ def test_quantile_matches_numpy(mode):
             got = tg.quantile(t, tg.tensor(q), dim, keepdim, interpolation=mode)
             want = np.quantile(a, q, axis=dim, keepdims=keepdim, method=mode)
             assert tuple(got.shape) == want.shape
-            np.testing.assert_allclose(_np(got), want, rtol=1e-12)
+            np.testing.assert_allclose(to_numpy(got), want, rtol=1e-12)
             one = t.quantile(0.3, dim, keepdim, interpolation=mode)
             want1 = np.quantile(a, 0.3, axis=dim, keepdims=keepdim, method=mode)
             assert tuple(one.shape) == np.shape(want1)
-            np.testing.assert_allclose(_np(one), want1, rtol=1e-12)
+            np.testing.assert_allclose(to_numpy(one), want1, rtol=1e-12)
 
 
 def test_quantile_nan_rows_and_dtypes():
@@ -259,13 +256,13 @@ def test_quantile_nan_rows_and_dtypes():
     t = tg.tensor(a)
     got = tg.quantile(t, 0.25, dim=1)
     assert got.dtype == tg.float32
-    assert np.isnan(_np(got)[0]) and np.isnan(_np(got)[2])
-    np.testing.assert_allclose(_np(got)[1], np.quantile(a[1], 0.25), rtol=1e-6)
+    assert np.isnan(to_numpy(got)[0]) and np.isnan(to_numpy(got)[2])
+    np.testing.assert_allclose(to_numpy(got)[1], np.quantile(a[1], 0.25), rtol=1e-6)
     assert np.isnan(tg.quantile(t, 0.5).item())
     nq = tg.nanquantile(t, tg.tensor([0.25, 0.75]), 1)
     with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
         want = np.nanquantile(a.astype(np.float64), [0.25, 0.75], axis=1)
-    np.testing.assert_allclose(_np(nq), want, rtol=1e-6, equal_nan=True)
+    np.testing.assert_allclose(to_numpy(nq), want, rtol=1e-6, equal_nan=True)
     np.testing.assert_allclose(tg.nanquantile(t, 0.5).item(), np.nanquantile(a, 0.5), rtol=1e-6)
     assert tg.quantile(tg.tensor(3.0), tg.tensor([0.2, 0.9]), 0, True).tolist() == [3.0, 3.0]
     out = tg.empty(3)
@@ -295,14 +292,14 @@ def test_bincount_matches_numpy():
     a = RNG.integers(0, 10, 50)
     w = RNG.standard_normal(50)
     assert tg.bincount(tg.tensor(a)).dtype == tg.int64
-    np.testing.assert_array_equal(_np(tg.bincount(tg.tensor(a))), np.bincount(a))
-    np.testing.assert_array_equal(_np(tg.tensor(a).bincount(minlength=20)), np.bincount(a, minlength=20))
+    np.testing.assert_array_equal(to_numpy(tg.bincount(tg.tensor(a))), np.bincount(a))
+    np.testing.assert_array_equal(to_numpy(tg.tensor(a).bincount(minlength=20)), np.bincount(a, minlength=20))
     got = tg.bincount(tg.tensor(a), tg.tensor(w), 3)
     assert got.dtype == tg.float64
-    np.testing.assert_allclose(_np(got), np.bincount(a, w, 3), rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(got), np.bincount(a, w, 3), rtol=1e-12)
     got32 = tg.bincount(tg.tensor(a.astype(np.int32)), tg.tensor(w.astype(np.float32)))
     assert got32.dtype == tg.float32
-    np.testing.assert_allclose(_np(got32), np.bincount(a, w.astype(np.float32)), rtol=1e-5)
+    np.testing.assert_allclose(to_numpy(got32), np.bincount(a, w.astype(np.float32)), rtol=1e-5)
     assert tg.bincount(tg.tensor(a), tg.ones(50, dtype=tg.int64)).dtype == tg.float64
     assert tg.bincount(tg.tensor([], dtype=tg.int64), tg.tensor([]), minlength=2).dtype == tg.int64
     assert tg.bincount(tg.tensor([], dtype=tg.int64), minlength=2).tolist() == [0, 0]
@@ -337,19 +334,19 @@ def test_cdist_matches_numpy(p):
     a, b = RNG.standard_normal((2, 1, 4, 3)), RNG.standard_normal((3, 5, 3))
     got = tg.cdist(tg.tensor(a), tg.tensor(b), p)
     assert tuple(got.shape) == (2, 3, 4, 5) and got.dtype == tg.float64
-    np.testing.assert_allclose(_np(got), _cdist_ref(a, b, p), rtol=1e-10)
+    np.testing.assert_allclose(to_numpy(got), _cdist_ref(a, b, p), rtol=1e-10)
     f = tg.cdist(tg.tensor(a[0, 0].astype(np.float32)), tg.tensor(b[0].astype(np.float32)), p)
     assert f.dtype == tg.float32
-    np.testing.assert_allclose(_np(f), _cdist_ref(a[0, 0], b[0], p), rtol=1e-5)
+    np.testing.assert_allclose(to_numpy(f), _cdist_ref(a[0, 0], b[0], p), rtol=1e-5)
 
 
 def test_cdist_matmul_modes_and_empty():
     a, b = RNG.standard_normal((30, 4)), RNG.standard_normal((6, 4))
     want = _cdist_ref(a, b, 2)
     for mode in ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist"):
-        np.testing.assert_allclose(_np(tg.cdist(tg.tensor(a), tg.tensor(b), compute_mode=mode)), want, rtol=1e-7)
+        np.testing.assert_allclose(to_numpy(tg.cdist(tg.tensor(a), tg.tensor(b), compute_mode=mode)), want, rtol=1e-7)
     same = tg.cdist(tg.tensor(a), tg.tensor(a), compute_mode="use_mm_for_euclid_dist")
-    assert np.all(_np(same) >= 0) and np.allclose(np.diag(_np(same)), 0, atol=1e-6)
+    assert np.all(to_numpy(same) >= 0) and np.allclose(np.diag(to_numpy(same)), 0, atol=1e-6)
     assert tuple(tg.cdist(tg.ones(0, 2), tg.ones(4, 2)).shape) == (0, 4)
     assert tg.cdist(tg.ones(3, 0), tg.ones(4, 0)).tolist() == [[0.0] * 4] * 3
 

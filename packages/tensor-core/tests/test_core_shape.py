@@ -3,20 +3,13 @@ import numpy as np
 import pytest
 
 import tensorgraft as tg
+from tensorgraft.testing.oracle import grad_fn_name, to_numpy
 
 torch = pytest.importorskip("torch")
 
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((3, 4, 5)).astype(np.float32)
 M = RNG.standard_normal((4, 4)).astype(np.float32)
-
-
-def _np(t):
-    return np.asarray(t.detach()) if isinstance(t, tg.Tensor) else t.detach().numpy()
-
-
-def _name(t):
-    return None if t.grad_fn is None else type(t.grad_fn).__name__
 
 
 def _pair(arr, grad=True):
@@ -112,15 +105,15 @@ def test_against_torch(case):
     ra, rb = fn(tg, a), fn(torch, b)
     assert tuple(ra.shape) == tuple(rb.shape)
     assert str(ra.dtype) == str(rb.dtype)
-    np.testing.assert_allclose(_np(ra), _np(rb), rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(ra), to_numpy(rb), rtol=1e-6)
     # view vs copy
     assert (ra._base is not None) == (rb._base is not None)
-    assert _name(ra) == _name(rb)
+    assert grad_fn_name(ra) == grad_fn_name(rb)
     # gradients
     w = RNG.standard_normal(tuple(rb.shape)).astype(np.float32)
     (ra * tg.tensor(w)).sum().backward()
     (rb * torch.tensor(w)).sum().backward()
-    np.testing.assert_allclose(_np(a.grad), _np(b.grad), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(to_numpy(a.grad), to_numpy(b.grad), rtol=1e-5, atol=1e-6)
 
 
 VIEW_CASES = [c for c in CASES if c[0] in (
@@ -169,8 +162,8 @@ def test_split_chunk_unbind_tuples():
         assert len(fa) == len(fb)
         for p, q in zip(fa, fb):
             assert tuple(p.shape) == tuple(q.shape)
-            np.testing.assert_allclose(_np(p), _np(q))
-            assert _name(p) == _name(q) or _name(q) is None
+            np.testing.assert_allclose(to_numpy(p), to_numpy(q))
+            assert grad_fn_name(p) == grad_fn_name(q) or grad_fn_name(q) is None
 
 
 def test_split_pieces_gradients_sum():
@@ -178,7 +171,7 @@ def test_split_pieces_gradients_sum():
     pa, pb = a.chunk(2), b.chunk(2)
     (pa[0].sum() * 2 + (pa[1] ** 2).sum()).backward()
     (pb[0].sum() * 2 + (pb[1] ** 2).sum()).backward()
-    np.testing.assert_allclose(_np(a.grad), _np(b.grad), rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(a.grad), to_numpy(b.grad), rtol=1e-6)
 
 
 def test_cat_dtype_promotion_and_legacy_empty():

@@ -6,12 +6,9 @@ import numpy as np
 import pytest
 
 import tensorgraft as tg
+from tensorgraft.testing.oracle import grad_fn_name
 
 torch = pytest.importorskip("torch")
-
-
-def _name(t):
-    return None if t.grad_fn is None else type(t.grad_fn).__name__
 
 
 def _both(fn_torch, fn_tg):
@@ -33,7 +30,7 @@ def _same(a, b, atol):
         return False
     assert tuple(a.shape) == tuple(b.shape) and str(a.dtype) == str(b.dtype)
     np.testing.assert_allclose(np.asarray(b.detach().cpu()), a.detach().numpy(), atol=atol)
-    assert _name(a) == _name(b)
+    assert grad_fn_name(a) == grad_fn_name(b)
     return True
 
 
@@ -84,7 +81,7 @@ def test_stft_istft_gradients_match_torch():
         back = m.istft(spec, 8, hop_length=3, win_length=6, window=wt, length=25)
         loss = loss + (back * back).sum()
         loss.backward()
-        grads.append((xt.grad, wt.grad, _name(spec), _name(back)))
+        grads.append((xt.grad, wt.grad, grad_fn_name(spec), grad_fn_name(back)))
     (gx_t, gw_t, n1, n2), (gx_g, gw_g, m1, m2) = grads
     np.testing.assert_allclose(gx_g.numpy(), gx_t.numpy(), atol=1e-10)
     np.testing.assert_allclose(gw_g.numpy(), gw_t.numpy(), atol=1e-10)
@@ -132,7 +129,7 @@ def test_grad_fn_names_match_torch(case):
         warnings.simplefilter("ignore")
         a = case(torch, torch.tensor(x, requires_grad=True), torch.tensor(w))
         b = case(tg, tg.tensor(x, requires_grad=True), tg.tensor(w))
-    assert _name(a) == _name(b)
+    assert grad_fn_name(a) == grad_fn_name(b)
 
 
 ERROR_CASES = [
@@ -219,7 +216,7 @@ def test_windows_match_torch(name, kw):
                     b = getattr(tg.signal.windows, name)(M, sym=sym, dtype=getattr(tg, dtype), requires_grad=rg, **kw)
                     assert str(a.dtype) == str(b.dtype) and a.requires_grad == b.requires_grad
                     np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), atol=1e-6, rtol=1e-6)
-                    assert _name(a) == _name(b), (name, M, sym)
+                    assert grad_fn_name(a) == grad_fn_name(b), (name, M, sym)
     a = torch.signal.windows.exponential(9, center=2.0, sym=False)
     np.testing.assert_allclose(tg.signal.windows.exponential(9, center=2.0, sym=False).numpy(), a.numpy(), atol=1e-6)
 

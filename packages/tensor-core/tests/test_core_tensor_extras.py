@@ -7,6 +7,7 @@ import pytest
 
 import tensorgraft as tg
 from tensorgraft import TypedStorage, UntypedStorage
+from tensorgraft.testing.oracle import grad_fn_name
 
 # nearly every case checks graph nodes, gradients or requires_grad rules
 pytest.importorskip("tensorgraft.autograd", reason="needs the autograd engine (tensorgraft-autograd)")
@@ -15,10 +16,6 @@ pytest.importorskip("tensorgraft.autograd", reason="needs the autograd engine (t
 def _x(shape, seed, device="cpu", grad=False):
     t = tg.tensor(np.random.default_rng(seed).standard_normal(shape), device=device)
     return t.requires_grad_() if grad else t
-
-
-def _node(t):
-    return type(t.grad_fn).__name__
 
 
 # --------------------------------------------------------------------------- *_copy
@@ -45,7 +42,7 @@ def test_view_copies(name, args, node, ref, tg_device):
     x = _x((3, 4), 1, tg_device, grad=True)
     out = getattr(tg, name)(x, *args)
     np.testing.assert_array_equal(out.detach().cpu().numpy(), ref(x.detach().cpu().numpy()))
-    assert out.is_contiguous() and _node(out) == node
+    assert out.is_contiguous() and grad_fn_name(out) == node
     assert out.data_ptr() != x.data_ptr()           # fresh memory, unlike the view
     out.sum().backward()
     view_fn = {"narrow_copy": lambda t: t.narrow(*args)}.get(name)
@@ -58,23 +55,23 @@ def test_view_copies(name, args, node, ref, tg_device):
 
 def test_squeeze_copy_nodes_and_method():
     x = _x((1, 3, 1), 2, grad=True)
-    assert _node(tg.squeeze_copy(x)) == "SqueezeBackward0_copy" and tg.squeeze_copy(x).shape == (3,)
-    assert _node(tg.squeeze_copy(x, 0)) == "SqueezeBackward1_copy"
-    assert _node(tg.squeeze_copy(x, (0, 2))) == "SqueezeBackward2_copy"
-    assert _node(x.narrow_copy(1, 0, 2)) == "NarrowCopyBackward0"
+    assert grad_fn_name(tg.squeeze_copy(x)) == "SqueezeBackward0_copy" and tg.squeeze_copy(x).shape == (3,)
+    assert grad_fn_name(tg.squeeze_copy(x, 0)) == "SqueezeBackward1_copy"
+    assert grad_fn_name(tg.squeeze_copy(x, (0, 2))) == "SqueezeBackward2_copy"
+    assert grad_fn_name(x.narrow_copy(1, 0, 2)) == "NarrowCopyBackward0"
     assert not hasattr(tg.Tensor, "permute_copy")
 
 
 def test_multi_output_copies():
     x = _x((3, 4), 3, grad=True)
     parts = tg.split_copy(x, 2, 1)
-    assert [p.shape for p in parts] == [(3, 2), (3, 2)] and all(_node(p) == "SplitBackward0_copy" for p in parts)
+    assert [p.shape for p in parts] == [(3, 2), (3, 2)] and all(grad_fn_name(p) == "SplitBackward0_copy" for p in parts)
     sizes = tg.split_with_sizes_copy(x, [1, 3], 1)
-    assert _node(sizes[1]) == "SplitWithSizesBackward0_copy"
+    assert grad_fn_name(sizes[1]) == "SplitWithSizesBackward0_copy"
     rows = tg.unbind_copy(x, 1)
-    assert len(rows) == 4 and all(_node(r) == "UnbindBackward0_copy" for r in rows)
+    assert len(rows) == 4 and all(grad_fn_name(r) == "UnbindBackward0_copy" for r in rows)
     # the pieces share one multi-output node (as in PyTorch): it is renamed once, on every call
-    assert all(_node(r) == "UnbindBackward0_copy" for r in tg.unbind_copy(x, 1))
+    assert all(grad_fn_name(r) == "UnbindBackward0_copy" for r in tg.unbind_copy(x, 1))
     assert [r.output_nr for r in rows] == [0, 1, 2, 3]
     (parts[0].sum() + 2 * parts[1].sum()).backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.array([[1, 1, 2, 2]] * 3, dtype=float))
@@ -93,7 +90,7 @@ def test_copy_out_and_detach_and_dtype_views():
     assert tg.view_copy(x, tg.int64).dtype == tg.int64 and tg.view_copy(x, tg.int64).grad_fn is None
     c = tg.tensor([1 + 2j, 3 - 1j], requires_grad=True)
     r = tg.view_as_real_copy(c)
-    assert _node(r) == "ViewAsRealBackward0_copy" and r.tolist() == [[1.0, 2.0], [3.0, -1.0]]
+    assert grad_fn_name(r) == "ViewAsRealBackward0_copy" and r.tolist() == [[1.0, 2.0], [3.0, -1.0]]
     assert tg.view_as_complex_copy(r.detach()).tolist() == [1 + 2j, 3 - 1j]
     with pytest.raises(RuntimeError, match="view_as_complex_copy does not support automatic differentiation"):
         tg.view_as_complex_copy(r)
@@ -102,9 +99,9 @@ def test_copy_out_and_detach_and_dtype_views():
 # --------------------------------------------------------------------------- splits and small functions
 def test_unsafe_splits_and_dsplit():
     x = _x((4, 6), 5, grad=True)
-    assert all(_node(p) == "UnsafeSplitBackward0" for p in tg.unsafe_chunk(x, 2, 1))
+    assert all(grad_fn_name(p) == "UnsafeSplitBackward0" for p in tg.unsafe_chunk(x, 2, 1))
     assert [p.shape for p in x.unsafe_split(4, 1)] == [(4, 4), (4, 2)]
-    assert _node(x.unsafe_split_with_sizes([1, 5], 1)[1]) == "UnsafeSplitWithSizesBackward0"
+    assert grad_fn_name(x.unsafe_split_with_sizes([1, 5], 1)[1]) == "UnsafeSplitWithSizesBackward0"
     y = tg.arange(16.).reshape(2, 2, 4)
     assert [p.shape for p in tg.dsplit(y, 2)] == [(2, 2, 2)] * 2
     assert [p.shape for p in y.dsplit([1, 3])] == [(2, 2, 1), (2, 2, 2), (2, 2, 1)]
@@ -123,10 +120,10 @@ def test_isreal_is_conj_is_neg_detach_fill():
     x = _x((2, 3), 6, grad=True)
     assert not tg.detach(x).requires_grad and tg.detach(x).data_ptr() == x.data_ptr()
     f = tg.fill(x, 2.5)
-    assert f.tolist() == [[2.5] * 3] * 2 and _node(f) == "FillBackward0"
+    assert f.tolist() == [[2.5] * 3] * 2 and grad_fn_name(f) == "FillBackward0"
     v = tg.tensor(1.5, dtype=tg.float64, requires_grad=True)
     g = tg.fill(x, v)
-    assert _node(g) == "FillBackward1"
+    assert grad_fn_name(g) == "FillBackward1"
     g.sum().backward()
     assert float(v.grad) == 6.0 and np.all(x.grad.numpy() == 0)
     with pytest.raises(RuntimeError, match="fill_ only supports 0-dimension value tensor but got tensor with 1 dim"):
@@ -235,7 +232,7 @@ def test_output_nr_const_data_ptr_as_subclass():
     assert type(m) is Sub and m.data_ptr() == w.data_ptr()
     r = tg.ones(3, requires_grad=True)
     s = r.as_subclass(Sub)
-    assert _node(s) == "AliasBackward0" and s.requires_grad
+    assert grad_fn_name(s) == "AliasBackward0" and s.requires_grad
     (s * 2).sum().backward()
     assert r.grad.tolist() == [2.0, 2.0, 2.0]
     with pytest.raises(TypeError, match="does not inherit from Tensor"):
@@ -303,7 +300,7 @@ def test_gradient_matches_numpy():
         np.testing.assert_allclose(g.numpy(), np.gradient(f, coords, axis=1, edge_order=order), rtol=1e-12)
     assert tg.gradient(tg.tensor([1, 2, 4, 7]))[0].dtype == tg.float32
     x = tg.tensor(f, requires_grad=True)
-    assert _node(tg.gradient(x, dim=1)[0]) == "CatBackward0"
+    assert grad_fn_name(tg.gradient(x, dim=1)[0]) == "CatBackward0"
     with pytest.raises(RuntimeError, match="at least edge_order\\+1"):
         tg.gradient(tg.ones(2), edge_order=2)
     with pytest.raises(RuntimeError, match="only supports edge_order=1 and edge_order=2"):
@@ -323,7 +320,7 @@ def test_poisson_binomial_use_the_generator(tg_device):
     assert abs(k.mean().item() - 3.0) < 0.3 and float(k.max()) <= 10
     x = tg.full((3,), 2.0, requires_grad=True)
     out = tg.poisson(x)
-    assert _node(out) == "PoissonBackward0"
+    assert grad_fn_name(out) == "PoissonBackward0"
     out.sum().backward()
     assert x.grad.tolist() == [0.0, 0.0, 0.0]
     with pytest.raises(RuntimeError, match="derivative for aten::binomial is not implemented"):

@@ -8,12 +8,9 @@ import numpy as np
 import pytest
 
 import tensorgraft as tg
+from tensorgraft.testing.oracle import to_numpy
 
 D = tg.distributions
-
-
-def _np(t):
-    return np.asarray(t.detach().cpu())
 
 
 def _t(a, dev, dtype=None):
@@ -52,15 +49,15 @@ def test_kl_matches_monte_carlo(tg_device, name, make):
     tg.manual_seed(11)
     x = p.sample((200000,))
     with tg.no_grad():
-        ratio = _np(p.log_prob(x) - q.log_prob(x))
+        ratio = to_numpy(p.log_prob(x) - q.log_prob(x))
     se = ratio.std() / math.sqrt(len(ratio))
     assert abs(ratio.mean() - exact.item()) < 5 * se + 1e-9, (ratio.mean(), exact.item(), se)
 
 
 def test_bernoulli_poisson_is_the_two_term_sum(tg_device):
     probs, rate = _t([0.0, 0.2, 0.9, 1.0], tg_device), _t([0.5, 1.5, 3.0, 0.7], tg_device)
-    got = _np(D.kl_divergence(D.Bernoulli(probs), D.Poisson(rate)))
-    p, lam = _np(probs), _np(rate)
+    got = to_numpy(D.kl_divergence(D.Bernoulli(probs), D.Poisson(rate)))
+    p, lam = to_numpy(probs), to_numpy(rate)
     # log q(0) = -lam, log q(1) = log(lam) - lam; 0 log 0 = 0
     with np.errstate(divide="ignore", invalid="ignore"):
         expected = (np.where(p < 1, (1 - p) * (np.log1p(-p) + lam), 0)
@@ -83,18 +80,18 @@ def test_kl_is_differentiable_in_both_sides(tg_device):
             with tg.no_grad():
                 return D.kl_divergence(D.Normal(loc + shift_l, scale),
                                        D.Laplace(_t([0.0, 0.1], tg_device), b + shift_b)).sum().item()
-        assert math.isclose(_np(g_loc)[i], (value(dl=h) - value(dl=-h)) / (2 * h), rel_tol=1e-6, abs_tol=1e-8)
-        assert math.isclose(_np(g_b)[i], (value(db=h) - value(db=-h)) / (2 * h), rel_tol=1e-6, abs_tol=1e-8)
+        assert math.isclose(to_numpy(g_loc)[i], (value(dl=h) - value(dl=-h)) / (2 * h), rel_tol=1e-6, abs_tol=1e-8)
+        assert math.isclose(to_numpy(g_b)[i], (value(db=h) - value(db=-h)) / (2 * h), rel_tol=1e-6, abs_tol=1e-8)
 
 
 def test_support_mismatch_is_infinite_elementwise(tg_device):
     low, high = _t([-0.5, 0.0, 0.2], tg_device), _t([0.5, 2.0, 0.9], tg_device)
     for q in (D.Exponential(_t([1.0, 2.0, 3.0], tg_device)), D.Gamma(_t(2.0, tg_device), _t([1.0, 2.0, 3.0], tg_device))):
-        kl = _np(D.kl_divergence(D.Uniform(low, high), q))
+        kl = to_numpy(D.kl_divergence(D.Uniform(low, high), q))
         assert np.isinf(kl[0]) and np.isfinite(kl[1:]).all(), type(q).__name__
-    kl = _np(D.kl_divergence(D.Uniform(low, high), D.Beta(_t(2.0, tg_device), _t(3.0, tg_device))))
+    kl = to_numpy(D.kl_divergence(D.Uniform(low, high), D.Beta(_t(2.0, tg_device), _t(3.0, tg_device))))
     assert np.isinf(kl[:2]).all() and np.isfinite(kl[2])
-    kl = _np(D.kl_divergence(D.Beta(_t([2.0, 2.0, 2.0], tg_device), _t(3.0, tg_device)), D.Uniform(low, high)))
+    kl = to_numpy(D.kl_divergence(D.Beta(_t([2.0, 2.0, 2.0], tg_device), _t(3.0, tg_device)), D.Uniform(low, high)))
     assert np.isinf(kl).tolist() == [True, False, True]
 
 
@@ -113,7 +110,7 @@ def test_always_infinite_pairs_take_the_shape_and_dtype_of_p(tg_device, dtype):
         for q_name in qs[type(p).__name__]:
             kl = D.kl_divergence(p, build_q[q_name]())
             assert tuple(kl.shape) == (3,) and kl.dtype == dt, (type(p).__name__, q_name)
-            assert np.isposinf(_np(kl)).all()
+            assert np.isposinf(to_numpy(kl)).all()
 
 
 def test_gamma_exponential_no_longer_falls_back_to_bregman(tg_device):
@@ -131,7 +128,7 @@ def test_gammainc_matches_scipy_to_1e12(tg_device):
     # shapes from 1e-3 to 1e4, x from far below to far above the shape (both expansions, the switch at a + 1)
     a = np.exp(rng.uniform(np.log(1e-3), np.log(1e4), 20000))
     x = a * np.exp(rng.uniform(np.log(1e-2), np.log(5.0), 20000))
-    got = _np(gammainc(_t(a, tg_device), _t(x, tg_device)))
+    got = to_numpy(gammainc(_t(a, tg_device), _t(x, tg_device)))
     want = special.gammainc(a, x)
     # SciPy itself loses digits in the far lower tail of large shapes (~1e-12 below 1e-30, ~1e-11
     # below 1e-200; mpmath confirms the values here there, see the next test)
@@ -148,7 +145,7 @@ def test_gammainc_far_lower_tail_against_mpmath(tg_device):
     rng = np.random.default_rng(22)
     a = np.exp(rng.uniform(np.log(50.0), np.log(1e4), 60))
     x = a * rng.uniform(0.05, 0.7, 60)
-    got = _np(gammainc(_t(a, tg_device), _t(x, tg_device)))
+    got = to_numpy(gammainc(_t(a, tg_device), _t(x, tg_device)))
     want = np.array([float(mpmath.gammainc(ai, 0, xi, regularized=True)) for ai, xi in zip(a, x)])
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
 
@@ -167,7 +164,7 @@ def test_gammainc_limits_and_dtype(tg_device):
     a = [1.0, 1.0, 0.0, -1.0, inf, inf, 0.0, 0.0, 0.0, 2.0, nan, 3.0]
     x = [-1.0, 0.0, -1.0, 0.0, 1.0, inf, 0.0, 1e-300, inf, nan, 1.0, inf]
     want = [nan, 0.0, nan, nan, 0.0, nan, nan, 1.0, 1.0, nan, nan, 1.0]
-    np.testing.assert_array_equal(_np(gammainc(_t(a, tg_device), _t(x, tg_device))), want)
+    np.testing.assert_array_equal(to_numpy(gammainc(_t(a, tg_device), _t(x, tg_device))), want)
     out = gammainc(_t([2.0], tg_device, tg.float32), _t([1.0], tg_device, tg.float32))
     assert out.dtype == tg.float32 and math.isclose(out.item(), 1 - 2 * math.exp(-1), rel_tol=1e-6)
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import tensorgraft as tg
+from tensorgraft.testing.oracle import to_numpy
 
 torch = pytest.importorskip("torch")
 
@@ -15,10 +16,6 @@ BATCH = 5
 
 def _rng(request):
     return np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))
-
-
-def _np(t):
-    return np.asarray(t.detach().cpu()) if isinstance(t, tg.Tensor) else t.detach().numpy()
 
 
 def _uniform_bounds(rng):
@@ -117,7 +114,7 @@ def test_kl_matches_torch(pair, dtype, request):
     assert tuple(got.shape) == tuple(want.shape)
     assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
     tol = dict(rtol=1e-9, atol=1e-12) if dtype == "float64" else dict(rtol=2e-5, atol=2e-5)
-    got, want = _np(got), _np(want)
+    got, want = to_numpy(got), to_numpy(want)
     if pair in TORCH_INFINITE_AT_UNIT_INTERVAL:
         assert np.isinf(want[1]) and np.isfinite(got[1]) and got[1] >= 0
         got, want = np.delete(got, 1), np.delete(want, 1)
@@ -132,6 +129,6 @@ def test_kl_matches_torch(pair, dtype, request):
     gtol = dict(rtol=1e-7, atol=1e-10) if dtype == "float64" else dict(rtol=2e-4, atol=2e-4)
     for a, b in zip(got_grads, want_grads):
         if b is None:
-            assert a is None or np.allclose(_np(a), 0)
+            assert a is None or np.allclose(to_numpy(a), 0)
         else:
-            np.testing.assert_allclose(_np(a), _np(b), **gtol)
+            np.testing.assert_allclose(to_numpy(a), to_numpy(b), **gtol)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import tensorgraft as tg
+from tensorgraft.testing.oracle import grad_fn_name, to_numpy
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("tensorgraft.autograd", reason="gradients need tensorgraft-autograd")
@@ -24,14 +25,6 @@ def _run(snippet, lib, arrays):
     return ("ok", out if isinstance(out, (tuple, list)) else (out,)), inputs
 
 
-def _np(t):
-    return t.detach().cpu().resolve_conj().numpy() if hasattr(t, "resolve_conj") else t.detach().cpu().numpy()
-
-
-def _node(t):
-    return type(t.grad_fn).__name__ if t.grad_fn is not None else None
-
-
 def same(snippet, arrays=(), seed=0, rtol=1e-6, atol=1e-8, grad=True):
     mine, my_inputs = _run(snippet, tg, arrays)
     theirs, their_inputs = _run(snippet, torch, arrays)
@@ -43,8 +36,8 @@ def same(snippet, arrays=(), seed=0, rtol=1e-6, atol=1e-8, grad=True):
     for a, b in zip(mine[1], theirs[1]):
         assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1]
         assert tuple(a.shape) == tuple(b.shape)
-        np.testing.assert_allclose(_np(a), _np(b), rtol=rtol, atol=atol, equal_nan=True)
-        assert _node(a) == _node(b)
+        np.testing.assert_allclose(to_numpy(a), to_numpy(b), rtol=rtol, atol=atol, equal_nan=True)
+        assert grad_fn_name(a) == grad_fn_name(b)
     if not grad:
         return
     rng = np.random.default_rng(seed)
@@ -65,9 +58,9 @@ def same(snippet, arrays=(), seed=0, rtol=1e-6, atol=1e-8, grad=True):
     got = tg.autograd.grad([a for a, _ in outs], my_inputs, [tg.tensor(c) for c in cots], allow_unused=True)
     for g, w in zip(got, want):
         if w is None:
-            assert g is None or not _np(g).any()
+            assert g is None or not to_numpy(g).any()
             continue
-        np.testing.assert_allclose(_np(g), _np(w), rtol=rtol * 10, atol=atol * 10)
+        np.testing.assert_allclose(to_numpy(g), to_numpy(w), rtol=rtol * 10, atol=atol * 10)
 
 
 def _c(rng, shape):

@@ -1,5 +1,6 @@
-"""Testing helpers shipped with core: ``assert_close`` (like ``torch.testing.assert_close``) and
-the op conformance kit (``tensorgraft.testing.conformance``), also exposed as a pytest plugin."""
+"""Testing helpers shipped with core: ``assert_close`` (like ``torch.testing.assert_close``), the
+op conformance kit (``tensorgraft.testing.conformance``, also exposed as a pytest plugin), and the
+helpers that check code against PyTorch (``tensorgraft.testing.oracle``; PyTorch needed only there)."""
 from __future__ import annotations
 
 import numpy as np
