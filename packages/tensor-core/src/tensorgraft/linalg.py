@@ -8,10 +8,10 @@ once. ``ldl_factor(_ex)``/``ldl_solve`` give no gradient (PyTorch records one th
 """
 from __future__ import annotations
 
-import collections
 
 import math
 
+from .ops._return_types import return_type
 from .ops.decompositions import EigResult, LstsqResult  # noqa: F401
 from .ops.ldl import LDLFactorExResult, LDLFactorResult  # noqa: F401
 from .ops.linalg import (  # noqa: F401
@@ -36,7 +36,7 @@ def inv(A, *, out=None):
     return _op("linalg_inv")(A)
 
 
-InvExResult = collections.namedtuple("linalg_inv_ex", ["inverse", "info"])
+InvExResult = return_type("linalg_inv_ex", ("inverse", "info"))
 
 
 def inv_ex(A, *, check_errors=False, out=None):
@@ -83,7 +83,7 @@ def cholesky(A, *, upper=False, out=None):
     return _op("linalg_cholesky")(A, upper=upper)
 
 
-CholeskyExResult = collections.namedtuple("linalg_cholesky_ex", ["L", "info"])
+CholeskyExResult = return_type("linalg_cholesky_ex", ("L", "info"))
 
 
 def cholesky_ex(A, *, upper=False, check_errors=False, out=None):

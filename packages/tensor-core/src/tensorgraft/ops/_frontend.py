@@ -32,6 +32,13 @@ def not_a_tensor(opname: str, argname: str, pos: int, value):
     return TypeError(f"{opname}(): argument '{argname}' (position {pos}) must be Tensor, not {type(value).__name__}")
 
 
+def check_tensor(value, opname: str, argname: str = "input", pos: int = 1) -> None:
+    """PyTorch's TypeError when an op's tensor argument is something else. One ``isinstance`` on
+    the common path; frontends that must shave even the call inline that test instead."""
+    if not isinstance(value, Tensor):
+        raise not_a_tensor(opname, argname, pos, value)
+
+
 def record(opdef, out, inputs, attrs):
     """Hand a finished forward to the autograd engine (only called when it is needed)."""
     Tensor._autograd.record(opdef, out, inputs, attrs)

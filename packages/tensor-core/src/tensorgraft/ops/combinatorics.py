@@ -16,7 +16,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..grad_mode import state as _gs
 from ..tensor import Tensor, wrap
-from . import _frontend as F
+from ._frontend import check_tensor
 from ._args import spread_args
 from ._define import CORE_OPS, defop
 
@@ -26,11 +26,6 @@ _FIRST = len(CORE_OPS)
 def _mk(shape, dtype, device, seed, lo=-2.0, hi=2.0):
     from ..testing import make_tensor
     return make_tensor(shape, dtype=dtype, device=device, low=lo, high=hi, seed=seed)
-
-
-def _check(input, name, argname="input", pos=1):
-    if not isinstance(input, Tensor):
-        raise F.not_a_tensor(name, argname, pos, input)
 
 
 def _tensors(args, name):
@@ -106,7 +101,7 @@ defop("block_diag", kernel=_block_diag_kernel, frontend=_block_diag_frontend, me
 
 # =========================================================================== diagflat
 def _diagflat(input, offset=0):
-    _check(input, "diagflat")
+    check_tensor(input, "diagflat")
     return input.reshape(-1).diag(offset)  # PyTorch: self.contiguous().view(-1).diag(offset)
 
 
@@ -122,7 +117,7 @@ defop("diagflat", frontend=lambda op: _diagflat, composite=True, samples=_diagfl
 # =========================================================================== vander
 def _vander(x, N=None, increasing=False):
     import tensorgraft as tg
-    _check(x, "vander", "x")
+    check_tensor(x, "vander", "x")
     if x._data.ndim != 1:
         raise RuntimeError("x must be a one-dimensional tensor.")
     n = x._data.shape[0] if N is None else int(N)
@@ -185,7 +180,7 @@ defop("cartesian_prod", frontend=lambda op: _cartesian_prod, method=False, compo
 
 def _combinations(input, r=2, with_replacement=False):
     import tensorgraft as tg
-    _check(input, "combinations")
+    check_tensor(input, "combinations")
     if input._data.ndim != 1:
         raise RuntimeError(f"Expect a 1D vector, but got shape {list(input._data.shape)}")
     if r < 0:

@@ -20,15 +20,11 @@ from .. import dtypes as _dt
 from ..grad_mode import state as _gs
 from ..tensor import Tensor, wrap, wrap_view
 from . import _frontend as F
+from ._frontend import check_tensor
 from ._define import defop
 
 _REAL_OF = {np.dtype(np.complex64): np.dtype(np.float32), np.dtype(np.complex128): np.dtype(np.float64)}
 _COMPLEX_OF = {np.dtype(np.float32): np.dtype(np.complex64), np.dtype(np.float64): np.dtype(np.complex128)}
-
-
-def _check(x, fname, arg="input", pos=1):
-    if not isinstance(x, Tensor):
-        raise F.not_a_tensor(fname, arg, pos, x)
 
 
 def _needs(*ts):
@@ -52,7 +48,7 @@ def _view_as_real_frontend(op):
     table = op.table
 
     def view_as_real(input):
-        _check(input, "view_as_real")
+        check_tensor(input, "view_as_real")
         if input._data.dtype.kind != "c":
             raise RuntimeError("view_as_real is only supported for complex tensors")
         out = wrap_view(table[input._device.type](input._data), input)
@@ -70,7 +66,7 @@ def _view_as_complex_frontend(op):
     table = op.table
 
     def view_as_complex(input):
-        _check(input, "view_as_complex")
+        check_tensor(input, "view_as_complex")
         a = input._data
         if a.dtype not in _COMPLEX_OF:
             raise RuntimeError("view_as_complex is only supported for half, float and double tensors, but got a "
@@ -113,7 +109,7 @@ def view_as_complex(input):
 # --------------------------------------------------------------------------- real / imag
 def real(input):
     """``torch.real``: a view of the real parts (the input itself for a real tensor)."""
-    _check(input, "real")
+    check_tensor(input, "real")
     if input._data.dtype.kind != "c":
         return input
     return view_as_real(input).select(-1, 0)
@@ -121,7 +117,7 @@ def real(input):
 
 def imag(input):
     """``torch.imag``: a view of the imaginary parts; an error for real tensors, as PyTorch."""
-    _check(input, "imag")
+    check_tensor(input, "imag")
     if input._data.dtype.kind != "c":
         raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
     return view_as_real(input).select(-1, 1)
@@ -142,7 +138,7 @@ def _conj_frontend(op):
     name = op.name
 
     def conj(input):
-        _check(input, name)
+        check_tensor(input, name)
         if input._data.dtype.kind != "c":
             return input  # PyTorch: conj of a real tensor is the tensor itself
         out = wrap(table[input._device.type](input._data), input._device)
@@ -164,13 +160,13 @@ defop("conj_physical", xp_attr="conj", frontend=_conj_frontend, inplace="conj_ph
 
 def resolve_conj(input):
     """Conjugation is materialised here (``is_conj()`` is always False): returns ``input``."""
-    _check(input, "resolve_conj")
+    check_tensor(input, "resolve_conj")
     return input
 
 
 def resolve_neg(input):
     """Negation is never lazy here (``is_neg()`` is always False): returns ``input``."""
-    _check(input, "resolve_neg")
+    check_tensor(input, "resolve_neg")
     return input
 
 
@@ -187,7 +183,7 @@ def _angle_frontend(op):
     table = op.table
 
     def angle(input):
-        _check(input, "angle")
+        check_tensor(input, "angle")
         a = input._data
         if a.dtype.kind not in "fc":
             a = a.astype(_dt.get_default_dtype().np)
@@ -232,8 +228,8 @@ def _pair_frontend(op):
     argnames = ("abs", "angle") if name == "polar" else ("real", "imag")
 
     def complex_pair(a, b, *, out=None):
-        _check(a, name, argnames[0], 1)
-        _check(b, name, argnames[1], 2)
+        check_tensor(a, name, argnames[0], 1)
+        check_tensor(b, name, argnames[1], 2)
         da, db = a._data.dtype, b._data.dtype
         if da not in _COMPLEX_OF or db not in _COMPLEX_OF:
             raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but got "

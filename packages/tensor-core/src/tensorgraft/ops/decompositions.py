@@ -12,7 +12,6 @@ composite of differentiable ops record ``attrs["fn"]`` (a tensorgraft-level func
 their formula differentiates that function (``formulas/decompositions.py``)."""
 from __future__ import annotations
 
-import collections
 import math
 
 import numpy as np
@@ -21,11 +20,12 @@ from ..grad_mode import state as _gs
 from ..tensor import Tensor, wrap
 from . import _frontend as F
 from ._define import defop
+from ._return_types import return_type
 from .linalg import _float_check, _record, _square, _tensor_args, check_batches, converged
 
-EigResult = collections.namedtuple("linalg_eig", ["eigenvalues", "eigenvectors"])
-LstsqResult = collections.namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
-GeqrfResult = collections.namedtuple("geqrf", ["a", "tau"])
+EigResult = return_type("linalg_eig", ("eigenvalues", "eigenvectors"))
+LstsqResult = return_type("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
+GeqrfResult = return_type("geqrf", ("a", "tau"))
 
 _COMPLEX_OF = {"float32": np.complex64, "float64": np.complex128, "complex64": np.complex64,
                "complex128": np.complex128}

@@ -18,12 +18,12 @@ import numpy as np
 from ..tensor import Tensor, wrap
 from . import _frontend as F
 from ._define import CORE_OPS, defop
-from .reduction import return_type
+from ._return_types import return_type
 
 _FIRST = len(CORE_OPS)
 
-return_type("histogram", ("hist", "bin_edges"))
-return_type("histogramdd", ("hist", "bin_edges"))
+HistogramResult = return_type("histogram", ("hist", "bin_edges"))
+HistogramddResult = return_type("histogramdd", ("hist", "bin_edges"))
 
 _C_FLOAT = {"float32": "float", "float64": "double", "float16": "c10::Half"}
 
@@ -226,7 +226,6 @@ def _histdd(name, input2d, bins, ranges, weight, density, table):
 
 def _histogram_frontend(op):
     table = op.table
-    Ret = return_type("histogram", ("hist", "bin_edges"))
 
     def histogram(input, bins=100, *, range=None, weight=None, density=False, out=None):
         if not isinstance(input, Tensor):
@@ -243,14 +242,13 @@ def _histogram_frontend(op):
         hist = hist.reshape(-1)
         edge = edges[0]
         if out is not None:
-            return F.write_outs(out, (hist, edge), "histogram", Ret)
-        return Ret(hist, edge)
+            return F.write_outs(out, (hist, edge), "histogram", HistogramResult)
+        return HistogramResult(hist, edge)
     return histogram
 
 
 def _histogramdd_frontend(op):
     table = op.table
-    Ret = return_type("histogramdd", ("hist", "bin_edges"))
 
     def histogramdd(input, bins=10, *, range=None, weight=None, density=False):
         if not isinstance(input, Tensor):
@@ -261,7 +259,7 @@ def _histogramdd_frontend(op):
             raise TypeError("histogramdd(): argument 'bins' must be int, a sequence of ints or a sequence of "
                             "Tensors, not Tensor")
         hist, edges = _histdd("histogramdd", input, bins, range, weight, density, table)
-        return Ret(hist, tuple(edges))
+        return HistogramddResult(hist, tuple(edges))
     return histogramdd
 
 

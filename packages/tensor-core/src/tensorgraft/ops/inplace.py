@@ -17,16 +17,12 @@ import numpy as np
 from ..grad_mode import state as _gs
 from ..tensor import Tensor, wrap
 from . import _frontend as F
+from ._frontend import check_tensor
 from ._args import wrap_dim
 from ._define import CORE_OPS, defop
 from .shape import t_dims
 
 _OPS = {op.name: op for op in CORE_OPS}  # the out-of-place ops declared before this module
-
-
-def _check(input, name):
-    if not isinstance(input, Tensor):
-        raise F.not_a_tensor(name, "input", 1, input)
 
 
 def _old_history(t):
@@ -51,7 +47,7 @@ def _restride(self, name, view, op_name, attrs, node):
 
 
 def _squeeze_(self, dim=None):
-    _check(self, "squeeze_")
+    check_tensor(self, "squeeze_")
     shape = self._data.shape
     if dim is None:
         node = "SqueezeBackward3"
@@ -62,14 +58,14 @@ def _squeeze_(self, dim=None):
 
 
 def _unsqueeze_(self, dim):
-    _check(self, "unsqueeze_")
+    check_tensor(self, "unsqueeze_")
     d = wrap_dim(dim, self._data.ndim + 1)
     view = self.detach().unsqueeze(d)._data
     return _restride(self, "unsqueeze_", view, "unsqueeze", {"dim": d}, "UnsqueezeBackward1")
 
 
 def _transpose_(self, dim0, dim1):
-    _check(self, "transpose_")
+    check_tensor(self, "transpose_")
     nd = self._data.ndim
     d0, d1 = wrap_dim(dim0, nd), wrap_dim(dim1, nd)
     dims = list(range(nd))
@@ -135,7 +131,7 @@ def _logical_into(op, target):
     name = op.name
 
     def logical_(self, other):
-        _check(self, name)
+        check_tensor(self, name)
         r = target.frontend(self, other)
         if r._device is not self._device:
             raise F.device_mismatch(name, r, self)
@@ -196,7 +192,7 @@ def _diagonal_positions(shape, wrap_):
 
 
 def _fill_diagonal_(self, fill_value, wrap=False):
-    _check(self, "fill_diagonal_")
+    check_tensor(self, "fill_diagonal_")
     a = self._data
     if a.ndim < 2:
         raise RuntimeError("dimensions must larger than 1")

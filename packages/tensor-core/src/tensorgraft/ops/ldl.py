@@ -8,7 +8,6 @@ Forward only, as in PyTorch; the kernels are written once against ``xp``, with e
 following its own pivot blocks through masked, batch-wide steps (no Python loop over the batch)."""
 from __future__ import annotations
 
-import collections
 import math
 
 import numpy as np
@@ -16,11 +15,12 @@ import numpy as np
 from ..tensor import Tensor, wrap
 from . import _frontend as F
 from ._define import defop
+from ._return_types import return_type
 from .decompositions import _flat
 from .linalg import LinAlgError, _batch_prefix, _float_check, _tensor_args, first_failure
 
-LDLFactorResult = collections.namedtuple("linalg_ldl_factor", ["LD", "pivots"])
-LDLFactorExResult = collections.namedtuple("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
+LDLFactorResult = return_type("linalg_ldl_factor", ("LD", "pivots"))
+LDLFactorExResult = return_type("linalg_ldl_factor_ex", ("LD", "pivots", "info"))
 
 # Bunch-Kaufman's growth bound: a 1x1 pivot is kept when |a_kk| >= alpha * (largest below it)
 _BK_ALPHA = (1 + math.sqrt(17)) / 8

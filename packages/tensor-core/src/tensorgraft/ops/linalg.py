@@ -17,6 +17,7 @@ from . import _frontend as F
 from ._args import spread_args, wrap_dim
 from ..amp._state import state as _autocast  # autocast's flag (tensorgraft.amp)
 from ._define import defop
+from ._return_types import return_type
 
 
 from ..errors import LinAlgError  # noqa: E402  (re-exported: lu.py, ldl.py and tensorgraft.linalg import it here)
@@ -888,7 +889,9 @@ _det = defop("linalg_det", kernel=_det_kernel, frontend=_unary_linalg("linalg.de
              method=False, public=False)
 defop("det", frontend=lambda op: (lambda input: _det.frontend(input)), differentiable=False)
 
-SlogdetResult = collections.namedtuple("linalg_slogdet", ["sign", "logabsdet"])
+SlogdetResult = return_type("linalg_slogdet", ("sign", "logabsdet"))
+# torch.slogdet (and Tensor.slogdet) return the same pair under a class of their own name
+SlogdetLegacy = return_type("slogdet", ("sign", "logabsdet"))
 
 
 def _slogdet_kernel(xp, a):
@@ -914,7 +917,7 @@ def _slogdet_frontend(op):
 
 
 _slogdet = defop("linalg_slogdet", kernel=_slogdet_kernel, frontend=_slogdet_frontend, method=False, public=False)
-defop("slogdet", frontend=lambda op: (lambda input: _slogdet.frontend(input)), differentiable=False)
+defop("slogdet", frontend=lambda op: (lambda input: SlogdetLegacy(*_slogdet.frontend(input))), differentiable=False)
 
 
 def _logdet(input):
@@ -1130,9 +1133,9 @@ defop("matrix_power", frontend=lambda op: _matrix_power, differentiable=False)
 
 
 # --------------------------------------------------------------------------- decompositions
-QRResult = collections.namedtuple("linalg_qr", ["Q", "R"])
-EighResult = collections.namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
-SVDResult = collections.namedtuple("linalg_svd", ["U", "S", "Vh"])
+QRResult = return_type("linalg_qr", ("Q", "R"))
+EighResult = return_type("linalg_eigh", ("eigenvalues", "eigenvectors"))
+SVDResult = return_type("linalg_svd", ("U", "S", "Vh"))
 
 
 def _qr_kernel(xp, a, mode):

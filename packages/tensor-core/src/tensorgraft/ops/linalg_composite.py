@@ -8,7 +8,6 @@ same name; the composites PyTorch builds from other ops (``tensorinv``, ``vander
 way here, so their ``grad_fn`` is whatever the last op records, as in PyTorch."""
 from __future__ import annotations
 
-import collections
 import warnings
 
 import numpy as np
@@ -17,6 +16,7 @@ from ..tensor import Tensor, wrap
 from . import _frontend as F
 from ._args import spread_args
 from ._define import defop
+from ._return_types import return_type
 from .decompositions import _record_fn, householder_composite
 from .linalg import (
     LinAlgError, _batch_prefix, _float_check, _host, _mk, _record, _spd, _tensor_args, _well, check_batches,
@@ -24,9 +24,9 @@ from .linalg import (
 )
 from .lu import _lu_factor_ex, _lu_solve
 
-SVDLegacy = collections.namedtuple("svd", ["U", "S", "V"])
-QRLegacy = collections.namedtuple("qr", ["Q", "R"])
-TriangularSolveResult = collections.namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
+SVDLegacy = return_type("svd", ("U", "S", "V"))
+QRLegacy = return_type("qr", ("Q", "R"))
+TriangularSolveResult = return_type("triangular_solve", ("solution", "cloned_coefficient"))
 
 
 def _lin():

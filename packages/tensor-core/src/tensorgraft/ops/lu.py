@@ -9,8 +9,6 @@ in differentiable ops; see ``decompositions._record_fn``); the LU formulas live 
 ``formulas/decompositions.py``."""
 from __future__ import annotations
 
-import collections
-
 import numpy as np
 
 from ..grad_mode import no_grad
@@ -18,17 +16,18 @@ from ..grad_mode import state as _gs
 from ..tensor import Tensor, wrap
 from . import _frontend as F
 from ._define import defop
+from ._return_types import return_type
 from .decompositions import _check_dims, _flat, _record_fn, _xp
 from .linalg import (
     LinAlgError, _batch_prefix, _float_check, _record, _shape_str, _square, _tensor_args, check_batches, first_failure,
     solve_triangular_array,
 )
 
-LUFactorResult = collections.namedtuple("linalg_lu_factor", ["LU", "pivots"])
-LUFactorExResult = collections.namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
-LUResult = collections.namedtuple("linalg_lu", ["P", "L", "U"])
-LUUnpackResult = collections.namedtuple("lu_unpack", ["P", "L", "U"])
-SolveExResult = collections.namedtuple("linalg_solve_ex", ["result", "info"])
+LUFactorResult = return_type("linalg_lu_factor", ("LU", "pivots"))
+LUFactorExResult = return_type("linalg_lu_factor_ex", ("LU", "pivots", "info"))
+LUResult = return_type("linalg_lu", ("P", "L", "U"))
+LUUnpackResult = return_type("lu_unpack", ("P", "L", "U"))
+SolveExResult = return_type("linalg_solve_ex", ("result", "info"))
 
 
 def _lu_kernel(xp, a, pivot):

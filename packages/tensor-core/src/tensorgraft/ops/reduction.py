@@ -7,15 +7,12 @@ from .. import dtypes as _dt
 from ..grad_mode import state as _gs
 from ..tensor import Tensor, wrap
 from . import _frontend as F
+from ._frontend import check_tensor
 from ._args import wrap_dim, wrap_dims
 from ._define import CORE_OPS, defop
+from ._return_types import return_type
 
 _FIRST = len(CORE_OPS)
-
-
-def _check(input, name):
-    if not isinstance(input, Tensor):
-        raise F.not_a_tensor(name, "input", 1, input)
 
 
 def _sum_kernel(xp, a, axes, npdtype, out=None, keepdims=False):
@@ -39,7 +36,7 @@ def _sum_frontend(op):
         if axis is not None or keepdims is not None:
             dim, keepdim = F.numpy_spellings("sum", dim, keepdim, axis, keepdims)
         if input.__class__ is not Tensor:
-            _check(input, "sum")
+            check_tensor(input, "sum")
         a = input._data
         # dim=() / [] reduces every dim, as PyTorch
         axes = None if dim is None or (dim.__class__ in (tuple, list) and not dim) else wrap_dims(dim, a.ndim)
@@ -80,7 +77,7 @@ def _mean_frontend(op):
     def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
         if axis is not None or keepdims is not None:
             dim, keepdim = F.numpy_spellings("mean", dim, keepdim, axis, keepdims)
-        _check(input, "mean")
+        check_tensor(input, "mean")
         a = input._data
         if dtype is None and a.dtype.kind not in "fc":
             raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point "
@@ -130,51 +127,10 @@ def _type_name(npdtype):
 
 
 # --------------------------------------------------------------------------- named-tuple results
-class _StructSeq(tuple):
-    """Results like ``torch.return_types.max(values=..., indices=...)``: a tuple with named
-    fields, printed as PyTorch prints them."""
-
-    __slots__ = ()
-    _fields: tuple = ()
-
-    def __new__(cls, *values):
-        if len(values) == 1 and isinstance(values[0], (tuple, list)) and len(cls._fields) != 1:
-            values = tuple(values[0])
-        if len(values) != len(cls._fields):
-            raise TypeError(f"torch.return_types.{cls.__name__} takes a {len(cls._fields)}-sequence "
-                            f"({len(values)}-sequence given)")
-        return tuple.__new__(cls, values)
-
-    def __repr__(self):
-        body = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
-        return f"torch.return_types.{type(self).__name__}(\n{body})"
-
-    __str__ = __repr__
-
-    def __reduce__(self):
-        return (type(self), tuple(self))
-
-
-class return_types:  # noqa: N801 - a namespace, as ``torch.return_types``
-    """The named-tuple result types (``tensorgraft.ops.reduction.return_types.max``...)."""
-
-
-def return_type(name, fields=("values", "indices")):
-    """The named-tuple class ``torch.return_types.<name>`` (created once, then reused)."""
-    cls = getattr(return_types, name, None)
-    if cls is None:
-        ns = {"__slots__": (), "_fields": tuple(fields), "__module__": __name__}
-        for i, f in enumerate(fields):
-            ns[f] = property(lambda self, i=i: tuple.__getitem__(self, i))
-        cls = type(name, (_StructSeq,), ns)
-        cls.__qualname__ = "return_types." + name  # importable, so results pickle
-        setattr(return_types, name, cls)
-    return cls
-
-
-for _n in ("max", "min", "sort", "topk", "median", "nanmedian", "mode", "kthvalue", "cummax", "cummin",
-           "aminmax"):
-    return_type(_n, ("min", "max") if _n == "aminmax" else ("values", "indices"))
+# made up front, so tensorgraft.return_types lists them whether or not an op has run yet
+for _n in ("max", "min", "sort", "topk", "median", "nanmedian", "mode", "kthvalue", "cummax", "cummin"):
+    return_type(_n)  # (values, indices)
+return_type("aminmax", ("min", "max"))
 
 
 def _zero_dim_pair(dev, a):
@@ -252,7 +208,7 @@ def _nansum_frontend(op):
     table = op.table
 
     def nansum(input, dim=None, keepdim=False, *, dtype=None):
-        _check(input, "nansum")
+        check_tensor(input, "nansum")
         a = input._data
         if a.dtype.kind == "c":
             raise RuntimeError("nansum does not support complex inputs")
@@ -268,7 +224,7 @@ defop("nansum", kernel=_nansum_kernel, frontend=_nansum_frontend)
 
 def _nanmean_frontend(op):
     def nanmean(input, dim=None, keepdim=False, *, dtype=None):
-        _check(input, "nanmean")
+        check_tensor(input, "nanmean")
         if dtype is None and input._data.dtype.kind not in "fc":
             raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got "
                                f"{_type_name(input._data.dtype)}")
@@ -291,7 +247,7 @@ def _prod_frontend(op):
     table = op.table
 
     def prod(input, dim=None, keepdim=False, *, dtype=None):
-        _check(input, "prod")
+        check_tensor(input, "prod")
         a = input._data
         if isinstance(dim, (tuple, list)):
             raise TypeError("prod(): argument 'dim' must be int, not " + type(dim).__name__)
@@ -334,7 +290,7 @@ def _extreme_frontend(op, which):
 
     def extreme(input, dim=None, keepdim=False, *, other=None, out=None):
         nonlocal pair
-        _check(input, which)
+        check_tensor(input, which)
         if other is not None:
             dim = other
         if isinstance(dim, Tensor):  # max(a, b) -> maximum
@@ -375,7 +331,7 @@ def _amax_frontend(op, which):
     table = op.table
 
     def amax(input, dim=(), keepdim=False):
-        _check(input, which)
+        check_tensor(input, which)
         a = input._data
         axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim)
         if a.size == 0:
@@ -433,7 +389,7 @@ def _argext_frontend(op, which):
     table = op.table
 
     def argmax(input, dim=None, keepdim=False):
-        _check(input, which)
+        check_tensor(input, which)
         a = input._data
         if dim is None:
             if a.size == 0:
@@ -504,7 +460,7 @@ def _var_frontend(op, std):
     name = "std" if std else "var"
 
     def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        _check(input, name)
+        check_tensor(input, name)
         dim, correction = _correction(dim, unbiased, correction, name)
         return _variance(op, std, input, dim, keepdim, correction, name)
     var.__name__ = var.__qualname__ = name
@@ -519,7 +475,7 @@ def _var_mean_frontend(op, std):
     name = "std_mean" if std else "var_mean"
 
     def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        _check(input, name)
+        check_tensor(input, name)
         dim, correction = _correction(dim, unbiased, correction, name)
         import tensorgraft
         # both halves run unrecorded: PyTorch gives the pair one node (VarMeanBackward0 /
@@ -568,7 +524,7 @@ def _vnorm_frontend(op):
     table = op.table
 
     def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
-        _check(x, "linalg.vector_norm")
+        check_tensor(x, "linalg.vector_norm")
         a = x._data
         if a.dtype.kind not in "fc":  # checked before any dtype= cast, as PyTorch
             raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
@@ -608,7 +564,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
 
 def _norm_frontend(op):
     def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
-        _check(input, "norm")
+        check_tensor(input, "norm")
         if isinstance(dim, int) and not isinstance(dim, bool):
             dim = (dim,)
         if isinstance(p, str) and not (p == "fro" and (dim is None or len(dim) <= 2)):
@@ -662,7 +618,7 @@ def _logsumexp_frontend(op):
     table = op.table
 
     def logsumexp(input, dim, keepdim=False):
-        _check(input, "logsumexp")
+        check_tensor(input, "logsumexp")
         a = _float_in(input._data)
         axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim)
         out = wrap(table[input._device.type](a, axes, keepdim), input._device)
@@ -685,7 +641,7 @@ def _cum_frontend(op, which):
     table = op.table
 
     def cum(input, dim, *, dtype=None, out=None):
-        _check(input, which)
+        check_tensor(input, which)
         a = input._data
         axis = wrap_dim(dim, a.ndim)
         res = wrap(table[input._device.type](a, which, axis, _int64_acc(a, dtype)), input._device)
@@ -713,7 +669,7 @@ def _logical_reduce_frontend(op, which):
     table = op.table
 
     def all(input, dim=None, keepdim=False):
-        _check(input, which)
+        check_tensor(input, which)
         a = input._data
         axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim)
         return wrap(table[input._device.type](a, which, axes, keepdim), input._device)
@@ -731,7 +687,7 @@ def _count_nonzero_frontend(op):
     table = op.table
 
     def count_nonzero(input, dim=None):
-        _check(input, "count_nonzero")
+        check_tensor(input, "count_nonzero")
         a = input._data
         axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim)
         return wrap(table[input._device.type](a, axes), input._device)
@@ -768,7 +724,7 @@ def _sort_frontend(op):
     Ret = return_type("sort")
 
     def sort(input, dim=-1, descending=False, stable=None, *, out=None):
-        _check(input, "sort")
+        check_tensor(input, "sort")
         a = input._data
         if isinstance(dim, bool):  # sort(x, stable=...) passed positionally is not allowed in torch
             raise TypeError("sort(): argument 'dim' must be int, not bool")
@@ -787,7 +743,7 @@ _sort = defop("sort", kernel=_sort_kernel, frontend=_sort_frontend)
 
 def _argsort_frontend(op):
     def argsort(input, dim=-1, descending=False, stable=False):
-        _check(input, "argsort")
+        check_tensor(input, "argsort")
         a = input._data
         d = wrap_dim(dim, a.ndim)
         return wrap(_sort.table[input._device.type](a, d, bool(descending), bool(stable))[1], input._device)
@@ -810,7 +766,7 @@ def _topk_frontend(op):
     Ret = return_type("topk")
 
     def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
-        _check(input, "topk")
+        check_tensor(input, "topk")
         a = input._data
         d = wrap_dim(dim, a.ndim)
         n = a.shape[d] if a.ndim else 1
@@ -852,7 +808,7 @@ def _median_like_frontend(name: str, node: str):
         Ret = return_type(name)
 
         def median(input, dim=None, keepdim=False, *, out=None):
-            _check(input, name)
+            check_tensor(input, name)
             a = input._data
             dev = input._device
             if dim is None:
@@ -899,7 +855,7 @@ def _kthvalue_frontend(op):
     Ret = return_type("kthvalue")
 
     def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
-        _check(input, "kthvalue")
+        check_tensor(input, "kthvalue")
         a = input._data
         dev = input._device
         d = wrap_dim(dim, a.ndim)
@@ -1004,7 +960,7 @@ def _mode_frontend(op):
     Ret = return_type("mode")
 
     def mode(input, dim=-1, keepdim=False, *, out=None):
-        _check(input, "mode")
+        check_tensor(input, "mode")
         a = input._data
         dev = input._device
         d = wrap_dim(dim, a.ndim)
@@ -1044,24 +1000,30 @@ def _unique_kernel(xp, a, return_inverse, return_counts, axis):
     return vals, inv, counts.astype(np.int64, copy=False)
 
 
+def unique_results(dev, values, inverse, counts, return_inverse, return_counts):
+    """What ``unique`` and ``unique_consecutive`` return from their kernels' three arrays: the
+    values alone, or a plain tuple adding the inverse indices and/or counts that were asked for."""
+    out = wrap(values, dev)
+    if not return_inverse and not return_counts:
+        return out
+    res = (out,)
+    if return_inverse:
+        res += (wrap(inverse, dev),)
+    if return_counts:
+        res += (wrap(counts, dev),)
+    return res
+
+
 def _unique_frontend(op):
     table = op.table
 
     def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
-        _check(input, "unique")
+        check_tensor(input, "unique")
         a = input._data
         axis = None if dim is None else wrap_dim(dim, a.ndim)
-        v, i, c = table[input._device.type](a, return_inverse, return_counts, axis)
         dev = input._device
-        out = wrap(v, dev)
-        if not return_inverse and not return_counts:
-            return out
-        res = (out,)
-        if return_inverse:
-            res += (wrap(i, dev),)
-        if return_counts:
-            res += (wrap(c, dev),)
-        return res
+        return unique_results(dev, *table[dev.type](a, return_inverse, return_counts, axis), return_inverse,
+                              return_counts)
     return unique
 
 
@@ -1085,7 +1047,7 @@ def _softmax_frontend(op, log):
     name = "log_softmax" if log else "softmax"
 
     def softmax(input, dim=None, dtype=None, *, _stacklevel=3):
-        _check(input, name)
+        check_tensor(input, name)
         if dim is None:
             raise TypeError(f"{name}() missing 1 required positional arguments: \"dim\"")
         src = input if dtype is None else input.to(dtype)

@@ -15,16 +15,12 @@ import numpy as np
 from ..grad_mode import state as _gs
 from ..tensor import Tensor, wrap
 from . import _frontend as F
+from ._frontend import check_tensor
 from ._args import wrap_dim
 from ._define import CORE_OPS, defop
-from .reduction import return_type
+from ._return_types import return_type
 
 _FIRST = len(CORE_OPS)
-
-
-def _check(input, name, argname="input", pos=1):
-    if not isinstance(input, Tensor):
-        raise F.not_a_tensor(name, argname, pos, input)
 
 
 def scan(xp, a, axis, ufunc_name):
@@ -72,7 +68,7 @@ def _cummaxmin_frontend(which):
         Ret = return_type(which)
 
         def cummax(input, dim, *, out=None):
-            _check(input, which)
+            check_tensor(input, which)
             a = input._data
             if a.dtype.kind == "c":
                 # complex numbers have no order: PyTorch's dispatch has no kernel for them
@@ -103,7 +99,7 @@ def _logcumsumexp_frontend(op):
     table = op.table
 
     def logcumsumexp(input, dim, *, out=None):
-        _check(input, "logcumsumexp")
+        check_tensor(input, "logcumsumexp")
         a = input._data
         if a.dtype.kind != "f":
             # integers: as PyTorch's dispatch error; complex inputs are not implemented here
@@ -124,7 +120,7 @@ def _diff(input, n=1, dim=-1, prepend=None, append=None):
     """``n``-th forward difference along ``dim`` (logical xor for bools), after concatenating
     ``prepend``/``append``; written with narrow/sub/cat, so the gradient comes from those
     (``SubBackward0``, as in PyTorch)."""
-    _check(input, "diff")
+    check_tensor(input, "diff")
     if not isinstance(n, numbers.Integral) or isinstance(n, bool):
         raise TypeError(f"diff(): argument 'n' (position 2) must be int, not {type(n).__name__}")
     for name, t in (("prepend", prepend), ("append", append)):
@@ -230,7 +226,7 @@ defop("diff", frontend=lambda op: _diff, composite=True, samples=_diff_samples, 
 def _integration_args(fname, y, x, dx, dim, extra=()):
     """Checks shared by the trapezoid family; returns (dim, dx as a float or None, x viewed to
     broadcast against the differences of y, or None)."""
-    _check(y, fname, "y")
+    check_tensor(y, fname, "y")
     if x is not None and dx is not None or x is not None and not isinstance(x, Tensor):
         got = ", ".join(["Tensor", type(x).__name__] + [f"dx={type(dx).__name__}"] * (dx is not None))
         raise TypeError(f"{fname}() received an invalid combination of arguments - got ({got}), but expected one of:")

@@ -10,15 +10,11 @@ import numpy as np
 
 from ..tensor import Tensor, wrap
 from . import _frontend as F
+from ._frontend import check_tensor
 from ._args import wrap_dim
 from ._define import defop
 from .shape import _diagonal_kernel
 from .indexing import _add_at, _scatter_reduce_kernel, _source_checks, _vec_index, _xp
-
-
-def _check(t, fname, argname, pos):
-    if not isinstance(t, Tensor):
-        raise F.not_a_tensor(fname, argname, pos, t)
 
 
 # --------------------------------------------------------------------------- *_scatter
@@ -74,8 +70,8 @@ def _embed_frontend(op):
     fname = op.name
 
     def embed(input, src, *args):
-        _check(input, fname, "input", 1)
-        _check(src, fname, "src", 2)
+        check_tensor(input, fname, "input", 1)
+        check_tensor(src, fname, "src", 2)
         a = input._data
         args = _normalize(kind, a, args, fname)
         want = _region(a, kind, args, _xp(input)).shape
@@ -185,9 +181,9 @@ def _put_frontend(op):
     table = op.table
 
     def put(input, index, source, accumulate=False):
-        _check(input, "put", "input", 1)
-        _check(index, "put", "index", 2)
-        _check(source, "put", "source", 3)
+        check_tensor(input, "put", "input", 1)
+        check_tensor(index, "put", "index", 2)
+        check_tensor(source, "put", "source", 3)
         a = input._data
         idx = index._data
         if idx.dtype.kind not in "iu" or idx.dtype == np.uint8:
@@ -250,8 +246,8 @@ def _index_reduce_frontend(op):
     table = op.table
 
     def index_reduce(input, dim, index, source, reduce, *, include_self=True):
-        _check(input, "index_reduce", "input", 1)
-        _check(source, "index_reduce", "source", 4)
+        check_tensor(input, "index_reduce", "input", 1)
+        check_tensor(source, "index_reduce", "source", 4)
         if reduce not in ("prod", "mean", "amax", "amin"):
             raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got "
                                f"{reduce}.")

@@ -14,6 +14,7 @@ from ..tensor import Tensor, wrap
 from . import _frontend as F
 from ._args import wrap_dim
 from ._define import CORE_OPS, defop
+from .reduction import unique_results
 
 _FIRST = len(CORE_OPS)
 
@@ -113,16 +114,7 @@ def _unique_consecutive_frontend(op):
         if axis is not None and a.ndim == 0:
             axis = None
         dev = input._device
-        v, i, c = table[dev.type](a, axis)
-        out = wrap(v, dev)
-        if not return_inverse and not return_counts:
-            return out
-        res = (out,)
-        if return_inverse:
-            res += (wrap(i, dev),)
-        if return_counts:
-            res += (wrap(c, dev),)
-        return res
+        return unique_results(dev, *table[dev.type](a, axis), return_inverse, return_counts)
     return unique_consecutive
 
 

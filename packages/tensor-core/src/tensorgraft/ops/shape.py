@@ -15,13 +15,9 @@ from .. import dtypes as _dt
 from ..grad_mode import state as _gs
 from ..tensor import Size, Tensor, wrap, wrap_view
 from . import _frontend as F
+from ._frontend import check_tensor
 from ._args import infer_size, shape_arg, wrap_dim
 from ._define import CORE_OPS, defop, gradient_scatter
-
-
-def _check(input, name, argname="input", pos=1):
-    if not isinstance(input, Tensor):
-        raise F.not_a_tensor(name, argname, pos, input)
 
 
 def _finish_view(op, input, data, attrs, node_name=None):
@@ -132,7 +128,7 @@ def _view_frontend(op):
     table = op.table
 
     def view(input, *shape, size=None, dtype=None):
-        _check(input, "view")
+        check_tensor(input, "view")
         if size is not None:  # view(size=(2, 3)), PyTorch's keyword
             shape = (size,)
         if dtype is not None and not shape:
@@ -179,7 +175,7 @@ def _reshape_frontend(op):
     table = op.table
 
     def reshape(input, *args, shape=None):
-        _check(input, "reshape")
+        check_tensor(input, "reshape")
         shape = args if shape is None else (shape,)
         a = input._data
         shape = _infer(_shape(shape, "reshape"), a.size, "reshape")
@@ -195,12 +191,12 @@ defop("reshape", kernel=lambda xp, a, shape: xp.reshape(xp.ascontiguousarray(a),
 
 
 def _view_as(input, other):
-    _check(other, "view_as", "other", 2)
+    check_tensor(other, "view_as", "other", 2)
     return input.view(other._data.shape)
 
 
 def _reshape_as(input, other):
-    _check(other, "reshape_as", "other", 2)
+    check_tensor(other, "reshape_as", "other", 2)
     return input.reshape(other._data.shape)
 
 
@@ -209,7 +205,7 @@ defop("reshape_as", frontend=lambda op: _reshape_as, public=False, differentiabl
 
 
 def _flatten(input, start_dim=0, end_dim=-1):
-    _check(input, "flatten")
+    check_tensor(input, "flatten")
     nd = input._data.ndim
     if nd == 0:
         return input.reshape(1)
@@ -230,7 +226,7 @@ defop("flatten", frontend=lambda op: _flatten, differentiable=False)
 
 def _ravel(input):
     """A flat view when the layout allows, else a flat copy (``contiguous().view(-1)``, as PyTorch)."""
-    _check(input, "ravel")
+    check_tensor(input, "ravel")
     return input.contiguous().view(-1)
 
 
@@ -238,7 +234,7 @@ defop("ravel", frontend=lambda op: _ravel, differentiable=False)
 
 
 def _unflatten(input, dim, sizes):
-    _check(input, "unflatten")
+    check_tensor(input, "unflatten")
     shape = input._data.shape
     d = wrap_dim(dim, len(shape))
     sizes = shape_arg((sizes,), "unflatten")
@@ -274,7 +270,7 @@ def _transpose_frontend(op):
     table = op.table
 
     def transpose(input, dim0, dim1):
-        _check(input, "transpose")
+        check_tensor(input, "transpose")
         nd = input._data.ndim
         if nd == 0:
             wrap_dim(dim0, nd), wrap_dim(dim1, nd)
@@ -319,7 +315,7 @@ def _permute_frontend(op):
     table = op.table
 
     def permute(input, *args, dims=None):
-        _check(input, "permute")
+        check_tensor(input, "permute")
         dims = args if dims is None else (dims,)
         if not dims:
             raise TypeError('permute() missing 1 required positional arguments: "dims"')
@@ -340,7 +336,7 @@ defop("permute", kernel=_permute_kernel, frontend=_permute_frontend)
 
 
 def _movedim(input, source, destination):
-    _check(input, "movedim")
+    check_tensor(input, "movedim")
     nd = input._data.ndim
     src = tuple(source) if isinstance(source, (tuple, list)) else (source,)
     dst = tuple(destination) if isinstance(destination, (tuple, list)) else (destination,)
@@ -369,7 +365,7 @@ defop("moveaxis", frontend=lambda op: _movedim, differentiable=False)
 
 
 def _adjoint(input):
-    _check(input, "adjoint")
+    check_tensor(input, "adjoint")
     if input._data.ndim < 2:
         raise RuntimeError(f"tensor.adjoint() is only supported on matrices or batches of matrices. "
                            f"Got {input._data.ndim}-D tensor.")
@@ -432,7 +428,7 @@ def _unsqueeze_frontend(op):
     table = op.table
 
     def unsqueeze(input, dim):
-        _check(input, "unsqueeze")
+        check_tensor(input, "unsqueeze")
         nd = input._data.ndim
         d = _wd(dim, nd + 1)
         return _finish_view(op, input, table[input._device.type](input._data, d), {"dim": d})
@@ -446,7 +442,7 @@ def _squeeze_frontend(op):
     table = op.table
 
     def squeeze(input, dim=None):
-        _check(input, "squeeze")
+        check_tensor(input, "squeeze")
         a = input._data
         if dim is None:
             axes = tuple(i for i, s in enumerate(a.shape) if s == 1)
@@ -469,7 +465,7 @@ def _expand_frontend(op):
     table = op.table
 
     def expand(input, *sizes, implicit=False):
-        _check(input, "expand")
+        check_tensor(input, "expand")
         a = input._data
         sizes = _shape(sizes, "expand")
         if len(sizes) < a.ndim:
@@ -499,7 +495,7 @@ defop("expand", kernel=lambda xp, a, shape: xp.broadcast_to(a, shape), frontend=
 
 
 def _expand_as(input, other):
-    _check(other, "expand_as", "other", 2)
+    check_tensor(other, "expand_as", "other", 2)
     return input.expand(*other._data.shape)
 
 
@@ -507,7 +503,7 @@ defop("expand_as", frontend=lambda op: _expand_as, public=False, differentiable=
 
 
 def _broadcast_to(input, size):
-    _check(input, "broadcast_to")
+    check_tensor(input, "broadcast_to")
     return input.expand(*shape_arg((size,), "broadcast_to"))
 
 
@@ -555,7 +551,7 @@ def _broadcast_tensors(*tensors):
     if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
         tensors = tuple(tensors[0])
     for i, t in enumerate(tensors):
-        _check(t, "broadcast_tensors", "tensors", i + 1)
+        check_tensor(t, "broadcast_tensors", "tensors", i + 1)
     shape = tuple(infer_broadcast_shape(*(t._data.shape for t in tensors)))
     return tuple(t if t._data.shape == shape and not t._requires_grad else t.expand(*shape) for t in tensors)
 
@@ -573,7 +569,7 @@ def _repeat_frontend(op):
     table = op.table
 
     def repeat(input, *sizes):
-        _check(input, "repeat")
+        check_tensor(input, "repeat")
         a = input._data
         reps = shape_arg(sizes, "repeat")
         if len(reps) < a.ndim:
@@ -590,7 +586,7 @@ defop("repeat", kernel=_repeat_kernel, frontend=_repeat_frontend, public=False)
 
 
 def _tile(input, dims):
-    _check(input, "tile")
+    check_tensor(input, "tile")
     reps = shape_arg((dims,), "tile")
     nd = input._data.ndim
     if len(reps) < nd:
@@ -604,7 +600,7 @@ defop("tile", frontend=lambda op: _tile, differentiable=False)
 def _repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """Differentiable through index_select (``IndexSelectBackward0``)."""
     from .creation import tensor as _tensor
-    _check(input, "repeat_interleave")
+    check_tensor(input, "repeat_interleave")
     if repeats is None:  # repeat_interleave(repeats) -> indices
         reps = input._host().astype(np.int64).reshape(-1)
         return wrap(_to(np.repeat(np.arange(reps.size), reps), input._device), input._device)
@@ -796,7 +792,7 @@ def _atleast(n):
             tensors = tuple(tensors[0])
         out = []
         for t in tensors:
-            _check(t, f"atleast_{n}d")
+            check_tensor(t, f"atleast_{n}d")
             nd = t._data.ndim
             if nd >= n:
                 out.append(t)
@@ -937,7 +933,7 @@ defop("narrow", frontend=lambda op: _narrow, differentiable=False)
 
 def _select(input, dim, index):
     # _cut_dim's checks written out: select is cheap enough (a view) for the tuple round trip to show
-    _check(input, "select")
+    check_tensor(input, "select")
     a = input._data
     if a.ndim == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
@@ -988,7 +984,7 @@ defop("split_with_sizes", frontend=lambda op: _split_with_sizes, differentiable=
 
 
 def _chunk(input, chunks, dim=0):
-    _check(input, "chunk")
+    check_tensor(input, "chunk")
     chunks = _int_arg(chunks, "chunk", "chunks")
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
@@ -1005,7 +1001,7 @@ defop("chunk", frontend=lambda op: _chunk, differentiable=False)
 
 
 def _tensor_split(input, indices_or_sections, dim=0):
-    _check(input, "tensor_split")
+    check_tensor(input, "tensor_split")
     a = input._data
     d = wrap_dim(dim, a.ndim)
     n = a.shape[d]
@@ -1030,7 +1026,7 @@ defop("tensor_split", frontend=lambda op: _tensor_split, differentiable=False)
 
 
 def _unbind(input, dim=0):
-    _check(input, "unbind")
+    check_tensor(input, "unbind")
     a = input._data
     if a.ndim == 0:
         raise RuntimeError("Dimension specified as 0 but tensor has no dimensions")
@@ -1042,7 +1038,7 @@ defop("unbind", frontend=lambda op: _unbind, differentiable=False)
 
 def _hvdsplit(axis_fn, name):
     def f(input, indices_or_sections):
-        _check(input, name)
+        check_tensor(input, name)
         d = axis_fn(input._data.ndim)
         if isinstance(indices_or_sections, numbers.Integral):
             n = input._data.shape[d]
@@ -1062,7 +1058,7 @@ def _flip_frontend(op):
     table = op.table
 
     def flip(input, *args, dims=None):
-        _check(input, "flip")
+        check_tensor(input, "flip")
         nd = input._data.ndim
         dims = _dims_arg(args if dims is None else (dims,), "flip")
         w = tuple(wrap_dim(d, nd) for d in dims)
@@ -1079,14 +1075,14 @@ defop("flip", kernel=lambda xp, a, dims: xp.flip(a, dims).copy() if dims else a.
 
 
 def _fliplr(input):
-    _check(input, "fliplr")
+    check_tensor(input, "fliplr")
     if input._data.ndim < 2:
         raise RuntimeError("Input must be >= 2-d.")
     return input.flip(1)
 
 
 def _flipud(input):
-    _check(input, "flipud")
+    check_tensor(input, "flipud")
     if input._data.ndim < 1:
         raise RuntimeError("Input must be >= 1-d.")
     return input.flip(0)
@@ -1106,7 +1102,7 @@ def _roll_frontend(op):
     table = op.table
 
     def roll(input, shifts, dims=None):
-        _check(input, "roll")
+        check_tensor(input, "roll")
         nd = input._data.ndim
         shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
         shifts = tuple(_int_arg(s, "roll", "shifts") for s in shifts)
@@ -1131,7 +1127,7 @@ def _rot90_frontend(op):
     table = op.table
 
     def rot90(input, k=1, dims=(0, 1)):
-        _check(input, "rot90")
+        check_tensor(input, "rot90")
         nd = input._data.ndim
         if len(dims) != 2:
             raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
@@ -1168,7 +1164,7 @@ def _diagonal_frontend(op):
     table = op.table
 
     def diagonal(input, offset=0, dim1=0, dim2=1):
-        _check(input, "diagonal")
+        check_tensor(input, "diagonal")
         a = input._data
         d1, d2 = _diag_dims(a.ndim, offset, dim1, dim2)
         data = table[input._device.type](a, offset, d1, d2)
@@ -1199,7 +1195,7 @@ def _diag_embed_frontend(op):
     table = op.table
 
     def diag_embed(input, offset=0, dim1=-2, dim2=-1):
-        _check(input, "diag_embed")
+        check_tensor(input, "diag_embed")
         a = input._data
         nd = a.ndim + 1
         d1, d2 = _diag_dims(nd, offset, dim1, dim2, "diagonal")
@@ -1223,7 +1219,7 @@ def _diag_frontend(op):
     table = op.table
 
     def diag(input, diagonal=0):
-        _check(input, "diag")
+        check_tensor(input, "diag")
         a = input._data
         if a.ndim == 1:
             return input.diag_embed(diagonal, 0, 1)
@@ -1242,7 +1238,7 @@ def _tri_frontend(op, name):
     table = op.table
 
     def tri(input, diagonal=0):
-        _check(input, name)
+        check_tensor(input, name)
         a = input._data
         if a.ndim < 2:
             raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
@@ -1261,7 +1257,7 @@ def _contiguous_frontend(op):
     table = op.table
 
     def contiguous(input, memory_format=None):
-        _check(input, "contiguous")
+        check_tensor(input, "contiguous")
         if memory_format is not None and memory_format is not _contiguous_format():
             from .tensor_extras import contiguous_as  # channels_last & co. (memory_layout.py)
             return contiguous_as(input, memory_format)
@@ -1283,7 +1279,7 @@ def _clone_frontend(op):
     table = op.table
 
     def clone(input, *, memory_format=None):
-        _check(input, "clone")
+        check_tensor(input, "clone")
         if memory_format is not None:
             # a named format (memory_layout.py). Without one, the copy is C-ordered: PyTorch's default,
             # preserve_format, would keep a transposed input's strides, but tensorgraft's in-place
@@ -1306,7 +1302,7 @@ def _meshgrid(*tensors, indexing=None):
     if indexing not in ("ij", "xy"):
         raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: {indexing}")
     for i, t in enumerate(tensors):
-        _check(t, "meshgrid", "tensors", i + 1)
+        check_tensor(t, "meshgrid", "tensors", i + 1)
         if t._data.ndim > 1:
             raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t}")
     if not tensors:
@@ -1345,7 +1341,7 @@ def _as_strided_frontend(op):
 
     def as_strided(input, size, stride, storage_offset=None):
         """Strides in elements, relative to the start of the tensor's contiguous base storage."""
-        _check(input, "as_strided")
+        check_tensor(input, "as_strided")
         base = input._base if input._base is not None else input
         b = base._data
         if not b.flags.c_contiguous and _dense_order(b) is None:

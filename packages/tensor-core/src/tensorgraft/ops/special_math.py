@@ -14,23 +14,19 @@ import numpy as np
 from ..grad_mode import no_grad, state as _gs
 from ..tensor import Tensor, wrap
 from . import _frontend as F
+from ._frontend import check_tensor
 from ._define import CORE_OPS, defop, unary
 from .elementwise import _polygamma_op, _special, run_with_order
-from .reduction import return_type
+from ._return_types import return_type
 
 _FIRST = len(CORE_OPS)
 
-return_type("frexp", ("mantissa", "exponent"))
+FrexpResult = return_type("frexp", ("mantissa", "exponent"))
 
 
 def _mk(shape, dtype, device, seed, lo=-2.0, hi=2.0):
     from ..testing import make_tensor
     return make_tensor(shape, dtype=dtype, device=device, low=lo, high=hi, seed=seed)
-
-
-def _check(input, name, argname="input", pos=1):
-    if not isinstance(input, Tensor):
-        raise F.not_a_tensor(name, argname, pos, input)
 
 
 # =========================================================================== i0 (and i1 for its gradient)
@@ -84,10 +80,9 @@ def _frexp_kernel(xp, a):
 
 def _frexp_frontend(op):
     table = op.table
-    Ret = return_type("frexp", ("mantissa", "exponent"))
 
     def frexp(input, *, out=None):
-        _check(input, "frexp")
+        check_tensor(input, "frexp")
         a = input._data
         if a.dtype.kind != "f":
             raise RuntimeError("torch.frexp() only supports floating-point dtypes")
@@ -97,8 +92,8 @@ def _frexp_frontend(op):
         if input._requires_grad and _gs.enabled:
             Tensor._autograd.record(op, mant, (input,), {"exponent": expo})
         if out is not None:
-            return F.write_outs(out, (mant, expo), "frexp", Ret)
-        return Ret(mant, expo)
+            return F.write_outs(out, (mant, expo), "frexp", FrexpResult)
+        return FrexpResult(mant, expo)
     return frexp
 
 
@@ -130,7 +125,7 @@ def _mvlgamma_kernel(xp, a, p):
 
 def _mvlgamma_frontend(op):
     def mvlgamma(input, p):
-        _check(input, "mvlgamma")
+        check_tensor(input, "mvlgamma")
         if not isinstance(p, numbers.Integral) or isinstance(p, bool):
             raise TypeError(f"mvlgamma(): argument 'p' (position 2) must be int, not {type(p).__name__}")
         if p < 1:
@@ -203,7 +198,7 @@ def _i0_inplace_frontend(op):
     # the other top-level in-place functions (torch.xlogy_, torch.nan_to_num_...) are in
     # aliases.py; this one needs i0, declared here
     def i0_(input):
-        _check(input, "i0_")
+        check_tensor(input, "i0_")
         return input.i0_()
     return i0_
 

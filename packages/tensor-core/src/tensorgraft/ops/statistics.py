@@ -14,6 +14,7 @@ import numpy as np
 
 from ..tensor import Tensor, wrap
 from . import _frontend as F
+from ._frontend import check_tensor
 from ._args import wrap_dim
 from ._define import CORE_OPS, defop
 
@@ -22,17 +23,12 @@ _FIRST = len(CORE_OPS)
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
-def _check(input, name, argname="input", pos=1):
-    if not isinstance(input, Tensor):
-        raise F.not_a_tensor(name, argname, pos, input)
-
-
 # =========================================================================== quantile / nanquantile
 def _quantile_frontend(ignore_nan: bool):
     name = "nanquantile" if ignore_nan else "quantile"
 
     def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
-        _check(input, name)
+        check_tensor(input, name)
         if isinstance(q, numbers.Real) and not isinstance(q, Tensor):
             q = float(q)
             if not 0 <= q <= 1:
@@ -138,7 +134,7 @@ def _bincount_frontend(op):
     table = op.table
 
     def bincount(input, weights=None, minlength=0):
-        _check(input, "bincount")
+        check_tensor(input, "bincount")
         if weights is not None and not isinstance(weights, Tensor):
             raise F.not_a_tensor("bincount", "weights", 2, weights)
         if not isinstance(minlength, numbers.Integral) or isinstance(minlength, bool):
@@ -236,7 +232,7 @@ def _cov(input, *, correction=1, fweights=None, aweights=None):
     degrees of freedom, ``squeeze``), so the gradient and ``grad_fn`` are those ops'. The weight
     checks read the weights on the host, as PyTorch's do."""
     import tensorgraft as tg
-    _check(input, "cov")
+    check_tensor(input, "cov")
     a = input._data
     if a.ndim > 2:
         raise RuntimeError("cov(): expected input to have two or fewer dimensions but got an input with "
@@ -289,7 +285,7 @@ def _cov(input, *, correction=1, fweights=None, aweights=None):
 
 
 def _corrcoef(input):
-    _check(input, "corrcoef")
+    check_tensor(input, "corrcoef")
     if input._data.ndim > 2:
         raise RuntimeError("corrcoef(): expected input to have two or fewer dimensions but got an input with "
                            f"{input._data.ndim} dimensions")

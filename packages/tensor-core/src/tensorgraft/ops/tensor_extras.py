@@ -19,14 +19,10 @@ from ..device import get_backend
 from ..tensor import Tensor, wrap, wrap_view
 from .. import memory_layout as _ml
 from . import _frontend as F
+from ._frontend import check_tensor
 from ._define import defop
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _check(t, fname, argname="input", pos=1):
-    if not isinstance(t, Tensor):
-        raise F.not_a_tensor(fname, argname, pos, t)
 
 
 _renamed_nodes: dict = {}
@@ -107,7 +103,7 @@ def _own_views(input, make_view, args, kwargs):
 
 def _copy_function(name, make_view, node_name=None):
     def copy_fn(input, *args, out=None, **kwargs):
-        _check(input, name)
+        check_tensor(input, name)
         return _with_out(_copied(_own_views(input, make_view, args, kwargs), node_name), out, name)
     copy_fn.__name__ = copy_fn.__qualname__ = name
     copy_fn.__doc__ = f"``{name}``: the same values as the view op, in fresh memory (PyTorch's ``{name}``)."
@@ -116,7 +112,7 @@ def _copy_function(name, make_view, node_name=None):
 
 def _multi_copy_function(name, make_views):
     def copy_fn(input, *args, out=None, **kwargs):
-        _check(input, name)
+        check_tensor(input, name)
         res = _copied(tuple(_own_views(input, make_views, args, kwargs)))
         if out is None:
             return res
@@ -244,22 +240,22 @@ def _renamed_views(views, node_name):
 
 
 def _unsafe_chunk(input, chunks, dim=0):
-    _check(input, "unsafe_chunk")
+    check_tensor(input, "unsafe_chunk")
     return _renamed_views(input.chunk(chunks, dim), "UnsafeSplitBackward0")
 
 
 def _unsafe_split(input, split_size, dim=0):
-    _check(input, "unsafe_split")
+    check_tensor(input, "unsafe_split")
     return _renamed_views(input.split(split_size, dim), "UnsafeSplitBackward0")
 
 
 def _unsafe_split_with_sizes(input, split_sizes, dim=0):
-    _check(input, "unsafe_split_with_sizes")
+    check_tensor(input, "unsafe_split_with_sizes")
     return _renamed_views(input.split_with_sizes(split_sizes, dim), "UnsafeSplitWithSizesBackward0")
 
 
 def _dsplit(input, indices_or_sections):
-    _check(input, "dsplit")
+    check_tensor(input, "dsplit")
     nd = input._data.ndim
     if nd < 3:
         raise RuntimeError(f"torch.dsplit requires a tensor with at least 3 dimension, but got a tensor with {nd} "
@@ -283,7 +279,7 @@ defop("dsplit", frontend=lambda op: _dsplit, differentiable=False,
 
 # --------------------------------------------------------------------------- predicates, nonzero_static
 def _isreal(input):
-    _check(input, "isreal")
+    check_tensor(input, "isreal")
     if input._data.dtype.kind == "c":
         return input.imag == 0
     from .creation import ones_like
@@ -292,17 +288,17 @@ def _isreal(input):
 
 
 def _is_conj(input):
-    _check(input, "is_conj")
+    check_tensor(input, "is_conj")
     return input.is_conj()
 
 
 def _is_neg(input):
-    _check(input, "is_neg")
+    check_tensor(input, "is_neg")
     return input.is_neg()
 
 
 def _nonzero_static(input, *, size, fill_value=-1):
-    _check(input, "nonzero_static")
+    check_tensor(input, "nonzero_static")
     if not isinstance(size, numbers.Integral) or size < 0:
         raise RuntimeError("nonzero_static: 'size' must be an non-negative integer")
     found = input.nonzero()
@@ -320,7 +316,7 @@ def _cat_rows(top, bottom):
 
 
 def _detach(input):
-    _check(input, "detach")
+    check_tensor(input, "detach")
     return input.detach()
 
 
@@ -341,7 +337,7 @@ def _fill_frontend(op):
     table = op.table
 
     def fill(input, value):
-        _check(input, "fill")
+        check_tensor(input, "fill")
         if isinstance(value, Tensor):
             if value._data.ndim:
                 raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
@@ -455,7 +451,7 @@ def _draw(stream, on_device, method, *args):
 
 def _poisson_frontend(op):
     def poisson(input, generator=None):
-        _check(input, "poisson")
+        check_tensor(input, "poisson")
         from .creation import _not_implemented, _stream
         if input._data.dtype.kind != "f":  # rates are floats: PyTorch has no integer kernel
             raise _not_implemented("poisson_cpu", input.dtype)
@@ -473,8 +469,8 @@ def _poisson_frontend(op):
 
 def _binomial_frontend(op):
     def binomial(count, prob, generator=None):
-        _check(count, "binomial", "count")
-        _check(prob, "binomial", "prob", 2)
+        check_tensor(count, "binomial", "count")
+        check_tensor(prob, "binomial", "prob", 2)
         from .creation import _stream
         g, on_device = _stream(generator, count._device)
         n = count._data if on_device else count._host()
@@ -515,7 +511,7 @@ def _gradient(input, *, spacing=1, dim=None, edge_order=1):
     """``torch.gradient``: central differences inside, one-sided ones of ``edge_order`` at the
     ends; ``spacing`` a scalar step, one step per dim, or one coordinate tensor per dim.
     Written with differentiable ops, so its graph is their nodes (``CatBackward0`` last)."""
-    _check(input, "gradient")
+    check_tensor(input, "gradient")
     nd = input._data.ndim
     if edge_order not in (1, 2):
         raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")

@@ -7,18 +7,14 @@ import numbers
 
 import numpy as np
 
-from ..tensor import Size, Tensor
+from ..tensor import Size
 from . import _frontend as F
+from ._frontend import check_tensor
 from ._define import defop
 
 
-def _check(t, fname, argname="input", pos=1):
-    if not isinstance(t, Tensor):
-        raise F.not_a_tensor(fname, argname, pos, t)
-
-
 def _is_nonzero(input):
-    _check(input, "is_nonzero")
+    check_tensor(input, "is_nonzero")
     n = input._data.size
     if n == 0:
         raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
@@ -28,19 +24,19 @@ def _is_nonzero(input):
 
 
 def _is_same_size(input, other):
-    _check(input, "is_same_size")
-    _check(other, "is_same_size", "other", 2)
+    check_tensor(input, "is_same_size")
+    check_tensor(other, "is_same_size", "other", 2)
     return input._data.shape == other._data.shape
 
 
 def _is_signed(input):
-    _check(input, "is_signed")
+    check_tensor(input, "is_signed")
     return input._data.dtype.kind in "ifc"
 
 
 def _get_device(input):
     """The device index of a CUDA tensor; -1 on the CPU (PyTorch's convention)."""
-    _check(input, "get_device")
+    check_tensor(input, "get_device")
     if input._device.type == "cpu":
         return -1
     return input._device.index or 0
@@ -48,7 +44,7 @@ def _get_device(input):
 
 def _sum_to_size(input, *size):
     """Sum the broadcast dims of ``input`` away so that it has ``size`` (the reverse of expand)."""
-    _check(input, "sum_to_size")
+    check_tensor(input, "sum_to_size")
     if len(size) == 1 and isinstance(size[0], (tuple, list, Size)):
         size = tuple(size[0])
     size = tuple(int(s) for s in size)
@@ -65,7 +61,7 @@ def _sum_to_size(input, *size):
 
 
 def _msort(input, *, out=None):
-    _check(input, "msort")
+    check_tensor(input, "msort")
     res = input.sort(0)[0]
     if out is not None:
         F.write_out(out, res._data, "msort")
@@ -79,7 +75,7 @@ def _unravel_index(indices, shape):
     if isinstance(indices, numbers.Integral) and not isinstance(indices, bool):
         from .creation import tensor
         indices = tensor(int(indices))
-    _check(indices, "unravel_index", "indices")
+    check_tensor(indices, "unravel_index", "indices")
     if indices._data.dtype.kind not in "iu":
         raise TypeError(f"expected 'indices' to be integer dtype, but got {indices.dtype}")
     if isinstance(shape, numbers.Integral):
