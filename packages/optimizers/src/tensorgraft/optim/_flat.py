@@ -11,6 +11,13 @@ arrays are processed in cache-sized chunks, so the dozen element-wise passes of 
 Per-parameter scalars (``step``, NAdam's ``mu_product``) live in one host float32 array per bucket;
 ``state[p]['step']`` is a 0-d view of it (a float32 0-d tensor, as in PyTorch 2.x).
 
+Complex parameters: PyTorch updates a complex parameter as the pairs of reals ``view_as_real`` shows
+(every rule here is element-wise, so Adam's second moment, Adamax's ``abs`` and Rprop's ``sign`` act on
+the real and imaginary parts separately) while its state tensors stay complex. A complex bucket does
+the same: its buffers are complex (so ``state[p]`` holds complex tensors), and the kernels see their
+real views (twice as many elements), so they need no complex-specific code. See ``_complex.py`` for
+what PyTorch refuses.
+
 Fused kernels: a device plugin can register
 ``registrar.register_extension("fused_optimizer_step", (optimizer_class_name, device_type), fn)``.
 ``fn(optimizer, group, bucket) -> bool`` is called once per bucket and step, after the step counters
@@ -19,7 +26,9 @@ in place), ``bucket.grads`` (flat gathered gradients; scratch, may be overwritte
 (state name -> flat array), ``bucket.scalars`` (name -> host float32 array, one value per parameter),
 ``bucket.consts`` (the per-step constants the generic kernel would use, e.g. ``step_size``; ``None``
 when parameters of the bucket are at different steps) and ``bucket.sizes``/``bucket.offsets``.
-Return ``True`` when the step was done, ``False`` to fall back to the generic kernel.
+Return ``True`` when the step was done, ``False`` to fall back to the generic kernel. Complex buckets
+never go to a fused kernel (the generic one runs on their real views): PyTorch's own fused kernels
+refuse complex parameters, and a plugin's kernel need not know about them.
 """
 from __future__ import annotations
 
@@ -30,6 +39,7 @@ import numpy as np
 from tensorgraft.device import device as _device, get_backend
 from tensorgraft.tensor import Tensor, wrap
 
+from ._complex import check_loaded_complex_state, real_dtype_of, refuse_fused_complex
 from .optimizer import Optimizer, evaluate_closure
 
 __all__ = ["FlatOptimizer", "Bucket"]
@@ -101,13 +111,22 @@ def _scalar_dtype(dicts, key):
 
 
 class Bucket:
-    """The flat buffers of the parameters of one group on one (device, dtype)."""
+    """The flat buffers of the parameters of one group on one (device, dtype).
+
+    ``params`` and ``state`` hold the parameters' dtype (complex for complex parameters); ``kparams``,
+    ``kstate``, the gathered gradients and the scratch arrays are what the kernels see: the same arrays,
+    or their real views for a complex bucket (``width`` reals per element, chunk offsets in reals)."""
 
     def __init__(self, opt, group, params, spec):
         p0 = params[0]
         self.device = p0._device
         self.xp = xp = get_backend(p0._device).xp
         self.dtype = p0._data.dtype
+        self.complex = self.dtype.kind == "c"
+        if self.complex:
+            check_loaded_complex_state(opt, group, spec, params)   # before anything is moved or replaced
+        self.kdtype = real_dtype_of(self.dtype) if self.complex else self.dtype
+        self.width = 2 if self.complex else 1
         self.params_list = params
         self.shapes = [p._data.shape for p in params]
         self.sizes = [int(p._data.size) for p in params]
@@ -118,6 +137,7 @@ class Bucket:
         self.N = N = offs[-1]
         self.n = n = len(params)
         self.params = xp.empty(N, dtype=self.dtype)
+        self.kparams = self.params.view(self.kdtype) if self.complex else self.params
         self.pviews = [self.params[offs[i]:offs[i + 1]].reshape(self.shapes[i]) for i in range(n)]
         self.copy_mode = []          # indices of parameters copied in and out around the update
         for i, p in enumerate(params):
@@ -125,6 +145,7 @@ class Bucket:
         self.grads = None
         self.scratch = []
         self.state = {}
+        self.kstate = {}
         self.scalars = {}
         self.fresh = None            # per-parameter "state key initialised from this step's grad"
         self.consts = None
@@ -158,12 +179,14 @@ class Bucket:
                     elif init == "grad":
                         flags.append(True)     # filled with the gradient at this step
                     else:
-                        sl[...] = init
+                        # a complex state starts at init + init*1j: both of its reals start at init
+                        (sl.view(self.kdtype) if self.complex else sl)[...] = init
                         flags.append(False)
                 if init == "grad":
                     fresh_key = key
                     self.fresh = flags
                 self.state[key] = buf
+                self.kstate[key] = buf.view(self.kdtype) if self.complex else buf
                 views = [buf[offs[i]:offs[i + 1]].reshape(self.shapes[i]) for i in range(n)]
                 self.tensors[key] = [wrap(v, self.device) for v in views]
         self.fresh_key = fresh_key
@@ -192,15 +215,16 @@ class Bucket:
         """Chunks ``(start, end, pieces, segment head)``: consecutive parameters whose per-parameter
         scalars (step...) and fresh flags are equal form a segment (one segment when all are equal);
         each segment is cut into chunks of ``CHUNK`` elements on NumPy (one chunk elsewhere).
-        ``pieces`` = ``(i, local start, local end)`` per parameter overlapped by the chunk."""
+        ``pieces`` = ``(i, local start, local end)`` per parameter overlapped by the chunk. Everything
+        counts the kernels' elements (reals, for a complex bucket)."""
         n = self.n
         keys = [tuple(float(a[i]) for a in self.scalars.values()) + ((self.fresh[i],) if self.fresh else ())
                 for i in range(n)]
         heads = [i for i in range(n) if i == 0 or keys[i] != keys[i - 1]]
         self.heads = heads
         self.uniform = len(heads) == 1
-        ch = CHUNK if self.xp is np else max(self.N, 1)
-        offs = self.offsets
+        ch = CHUNK if self.xp is np else max(self.N * self.width, 1)
+        offs = self.offsets if self.width == 1 else [o * self.width for o in self.offsets]
         chunks = []
         for h, head in enumerate(heads):
             last = heads[h + 1] if h + 1 < len(heads) else n
@@ -221,11 +245,11 @@ class Bucket:
         self.chunks = chunks
         self.scratch = []
         self.maxlen = max((e - s for s, e, _, _ in chunks), default=0)
-        self.gbuf = self.xp.empty(self.maxlen, dtype=self.dtype)
+        self.gbuf = self.xp.empty(self.maxlen, dtype=self.kdtype)
 
     def tmp(self, k):
         while len(self.scratch) < k:
-            self.scratch.append(self.xp.empty(self.maxlen, dtype=self.dtype))
+            self.scratch.append(self.xp.empty(self.maxlen, dtype=self.kdtype))
         return self.scratch
 
     def valid(self, opt, params) -> bool:
@@ -257,7 +281,7 @@ class FlatOptimizer(Optimizer):
     - ``_consts(group, s)``: python floats for the kernel from one parameter's scalar values ``s``.
     - ``_kernel(xp, group, k, P, G, S, T)``: the update on flat slices: ``P`` parameters (update in
       place), ``G`` gradients (scratch copy), ``S`` state slices, ``T`` scratch arrays
-      (``_n_tmp`` of them).
+      (``_n_tmp`` of them); all real (the real views, for complex parameters).
     """
 
     _n_tmp = 2
@@ -265,6 +289,12 @@ class FlatOptimizer(Optimizer):
     # supported devices, worded per optimizer and per code path: (single-tensor, foreach) each.
     _capturable_checked = ("params and state_steps", "params and state_steps")
     _capturable_xla = (True, False)
+    # Complex parameters (``_complex.py``): the state keys PyTorch's single-tensor path ``lerp_``s towards
+    # the gradient (they must have the parameter's dtype), how a real state loaded for a complex
+    # parameter fails ("view_as_real" or SGD's "cast"), and how ``fused=True`` refuses complex parameters
+    _lerped_state: tuple = ()
+    _real_state_for_complex = "view_as_real"
+    _fused_complex_refusal = "adam"
 
     def _invalidate(self) -> None:
         self.__dict__["_buckets"] = {}
@@ -298,8 +328,6 @@ class FlatOptimizer(Optimizer):
             g = p._grad
             if g is None:
                 continue
-            if p._data.dtype.kind == "c":
-                raise NotImplementedError(f"{type(self).__name__}: complex parameters are not supported yet")
             key = (p._device, p._data.dtype)
             lst = bykey.get(key)
             if lst is None:
@@ -308,10 +336,15 @@ class FlatOptimizer(Optimizer):
                 lst.append(p)
         if not bykey:
             return
+        if group.get("fused") and any(dtype.kind == "c" for _, dtype in bykey):
+            refuse_fused_complex(self, group)
         if group.get("differentiable"):
             _refuse_leaves(bykey.values())
         buckets = self.__dict__.setdefault("_buckets", {})
         spec = None
+        ready = []
+        # every bucket is (re)built before any is updated: a state that cannot be used (a loaded state of
+        # the wrong shape or dtype) then fails the step before it changed anything
         for key, params in bykey.items():
             b = buckets.get((gi, key))
             if b is None or not b.valid(self, params):
@@ -319,8 +352,12 @@ class FlatOptimizer(Optimizer):
                     spec = self._spec(group)
                 b = Bucket(self, group, params, spec)
                 buckets[(gi, key)] = b
-            if group.get("capturable") and not group.get("fused") and b.device.type not in _CAPTURABLE_DEVICES:
-                self._refuse_capturable(group)     # after the state was created, as in PyTorch
+            ready.append(b)
+        if group.get("capturable") and not group.get("fused"):
+            for b in ready:
+                if b.device.type not in _CAPTURABLE_DEVICES:
+                    self._refuse_capturable(group)     # after the state was created, as in PyTorch
+        for b in ready:
             self._run_bucket(group, b)
 
     def _refuse_capturable(self, group):
@@ -337,6 +374,8 @@ class FlatOptimizer(Optimizer):
             if p._data is not pviews[i]:
                 b._adopt(i, p)           # copy in (and move into the buffer when nothing else sees it)
         gflat = [p._grad._data.reshape(-1) for p in params]
+        if b.complex:
+            gflat = [xp.ascontiguousarray(g).view(b.kdtype) for g in gflat]
         self._scalars(group, b.scalars)
         sc = b.scalars
         per = {}
@@ -346,7 +385,7 @@ class FlatOptimizer(Optimizer):
                 k["fresh"] = b.fresh[head]
             per[head] = k
         b.consts = k if b.uniform else None
-        fused = _fused_table().get((type(self).__name__, b.device.type))
+        fused = None if b.complex else _fused_table().get((type(self).__name__, b.device.type))
         done = False
         if fused is not None:
             if b.grads is None or b.grads.shape[0] != b.N:
@@ -355,7 +394,7 @@ class FlatOptimizer(Optimizer):
             done = bool(fused(self, group, b))
         if not done:
             kernel = self._kernel
-            P, state, gbuf = b.params, b.state, b.gbuf
+            P, state, gbuf = b.kparams, b.kstate, b.gbuf
             scratch = b.tmp(self._n_tmp)[: self._n_tmp]
             concat = xp.concatenate
             for s, e, pieces, pi in b.chunks:

@@ -56,6 +56,9 @@ class Adafactor(Optimizer):
             group = host_hyperparameters(group)
             lr, wd, d, decay = group["lr"], group["weight_decay"], group["d"], group["beta2_decay"]
             eps1, eps2 = group["eps"]
+            # the group's state first, then the updates: a complex parameter (refused, as in PyTorch)
+            # leaves the parameters before it with their initial state but not updated
+            params = []
             for p in group["params"]:
                 if p._grad is None:
                     continue
@@ -64,6 +67,9 @@ class Adafactor(Optimizer):
                 state = self.state[p]
                 if len(state) == 0:
                     self._init_state(p, state)
+                params.append(p)
+            for p in params:
+                state = self.state[p]
                 if eps1 is None:
                     # as PyTorch's loop: set from the first parameter's dtype, then kept for the group
                     eps1 = float(np.finfo(p._data.dtype).eps)

@@ -16,6 +16,7 @@ __all__ = ["Adagrad"]
 class Adagrad(FlatOptimizer):
     _group_setdefaults = (("foreach", None), ("maximize", False), ("differentiable", False), ("fused", None))
     _scalar_state_keys = ("step",)
+    _fused_complex_refusal = "adagrad"
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
                  foreach=None, *, maximize=False, differentiable=False, fused=None):
@@ -35,8 +36,10 @@ class Adagrad(FlatOptimizer):
                 state = self.state[p]
                 state["step"] = wrap(np.zeros((), dtype=np.float32), cpu)
                 xp = get_backend(p._device).xp
-                state["sum"] = wrap(xp.full(p._data.shape, initial_accumulator_value, dtype=p._data.dtype),
-                                    p._device)
+                init = initial_accumulator_value
+                if p._data.dtype.kind == "c":
+                    init = complex(init, init)      # as PyTorch: both reals of a complex entry accumulate
+                state["sum"] = wrap(xp.full(p._data.shape, init, dtype=p._data.dtype), p._device)
 
     def _spec(self, group):
         # As PyTorch: the accumulator starts from the optimizer-wide value (``defaults``), also for a group

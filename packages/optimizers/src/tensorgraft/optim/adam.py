@@ -10,6 +10,7 @@ __all__ = ["Adam"]
 class Adam(FlatOptimizer):
     _group_setdefaults = (("amsgrad", False), ("maximize", False), ("foreach", None), ("capturable", False),
                           ("differentiable", False), ("decoupled_weight_decay", False), ("fused", None))
+    _lerped_state = ("exp_avg",)
     _scalar_state_keys = ("step",)
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,

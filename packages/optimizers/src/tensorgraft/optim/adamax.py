@@ -9,6 +9,7 @@ __all__ = ["Adamax"]
 
 class Adamax(FlatOptimizer):
     _group_setdefaults = (("foreach", None), ("maximize", False), ("differentiable", False), ("capturable", False))
+    _lerped_state = ("exp_avg",)
     _scalar_state_keys = ("step",)
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,

@@ -20,7 +20,8 @@ def tensorgraft_register_optimizers(registrar) -> None:
 
     A device plugin can also supply a fused update for a built-in optimizer:
     ``registrar.register_extension("fused_optimizer_step", ("Adam", "cuda"), fn)`` (see
-    ``tensorgraft.optim.FlatOptimizer`` for ``fn``'s signature).
+    ``tensorgraft.optim.FlatOptimizer`` for ``fn``'s signature). It is only given buckets of real
+    parameters: complex ones always take the generic kernel.
 
     Called after every plugin's ``tensorgraft_register_ops``/``tensorgraft_register_formulas``.
     Implement with ``@hookimpl(optionalhook=True)`` if your plugin also works without tensorgraft-optim.

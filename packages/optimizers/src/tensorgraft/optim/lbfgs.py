@@ -5,6 +5,9 @@ curvature pairs (s = step taken, y = change of gradient); the step length is eit
 first iteration is scaled down by the gradient's L1 norm) or found by a line search satisfying the
 strong Wolfe conditions (Nocedal & Wright, *Numerical Optimization*, 2nd ed., algorithms 3.5 and 3.6,
 with the safeguarded cubic interpolation of eq. 3.59).
+
+As PyTorch does, a complex parameter takes part as its ``view_as_real`` pairs: the flat gradient,
+direction and curvature pairs are real vectors holding two entries per complex element.
 """
 from __future__ import annotations
 
@@ -155,20 +158,20 @@ class LBFGS(Optimizer):
         for p in self._params:
             g = p.grad
             if g is None:
-                parts.append(_tg.zeros(p.numel(), dtype=p.dtype, device=p.device))
-            else:
-                if getattr(g, "is_sparse", False):
-                    g = g.to_dense()
-                parts.append(g.reshape(-1))
+                g = _tg.zeros(p.shape, dtype=p.dtype, device=p.device)
+            elif getattr(g, "is_sparse", False):
+                g = g.to_dense()
+            parts.append(_as_real(g).reshape(-1))
         return _tg.cat(parts, 0)
 
     def _move(self, step, direction) -> None:
-        """params += step * direction (``direction`` flat)."""
+        """params += step * direction (``direction`` flat, complex parameters as real pairs)."""
         at = 0
         scale = float(step)
         for p in self._params:
-            n = p.numel()
-            p.add_(direction[at:at + n].view_as(p), alpha=scale)
+            target = _as_real(p)
+            n = target.numel()
+            target.add_(direction[at:at + n].view_as(target), alpha=scale)
             at += n
 
     def _snapshot(self):
@@ -303,6 +306,11 @@ def _searched_step(initial, found, direction):
     if found == float(initial):
         return initial
     return _tg.tensor(found, dtype=direction.dtype, device=direction.device)
+
+
+def _as_real(t):
+    """``t``, or the real view of a complex ``t`` (writing to it writes ``t``)."""
+    return _tg.view_as_real(t) if t.is_complex() else t
 
 
 def _copy_into(dst, src):

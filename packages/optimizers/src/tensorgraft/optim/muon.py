@@ -97,18 +97,24 @@ class Muon(Optimizer):
         for group in self.param_groups:
             group = host_hyperparameters(group)
             lr, wd, momentum = group["lr"], group["weight_decay"], group["momentum"]
+            # the group's state first, then the updates: a complex parameter (refused, as in PyTorch)
+            # leaves the parameters before it with a zero momentum buffer but not updated
+            params = []
             for p in group["params"]:
                 if p._grad is None:
                     continue
                 if p._data.dtype.kind == "c":
                     raise RuntimeError("Muon does not support complex parameters")
-                xp = get_backend(p._device).xp
-                grad = p._grad._data
-                if grad.ndim != 2:
+                if p._grad._data.ndim != 2:
                     raise ValueError("Param gradient must be a 2D matrix")
                 state = self.state[p]
                 if "momentum_buffer" not in state:
-                    state["momentum_buffer"] = p._grad.new_zeros(grad.shape)
+                    state["momentum_buffer"] = p._grad.new_zeros(p._grad._data.shape)
+                params.append(p)
+            for p in params:
+                xp = get_backend(p._device).xp
+                grad = p._grad._data
+                state = self.state[p]
                 buf = state["momentum_buffer"]._data
                 lerp_(xp, buf, grad, 1 - momentum, xp.empty_like(buf))
                 if group["nesterov"]:

@@ -10,6 +10,7 @@ __all__ = ["NAdam"]
 class NAdam(FlatOptimizer):
     _group_setdefaults = (("maximize", False), ("foreach", None), ("capturable", False), ("differentiable", False),
                           ("decoupled_weight_decay", False))
+    _lerped_state = ("exp_avg",)
     _scalar_state_keys = ("step", "mu_product")
     _capturable_checked = ("params, mu_products and state_steps", "params, mu_products, and state_steps")
 

@@ -10,6 +10,7 @@ __all__ = ["RAdam"]
 class RAdam(FlatOptimizer):
     _group_setdefaults = (("foreach", None), ("maximize", False), ("differentiable", False), ("decoupled_weight_decay", False),
                           ("capturable", False))
+    _lerped_state = ("exp_avg",)
     _scalar_state_keys = ("step",)
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False,

@@ -11,6 +11,7 @@ class RMSprop(FlatOptimizer):
     _group_setdefaults = (("momentum", 0), ("centered", False), ("foreach", None), ("maximize", False),
                           ("differentiable", False), ("capturable", False))
     _scalar_state_keys = ("step",)
+    _lerped_state = ("grad_avg",)
     _capturable_xla = (True, True)
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,

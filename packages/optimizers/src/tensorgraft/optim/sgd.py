@@ -9,6 +9,8 @@ __all__ = ["SGD"]
 
 class SGD(FlatOptimizer):
     _n_tmp = 1
+    _real_state_for_complex = "cast"
+    _fused_complex_refusal = "sgd"
     _group_setdefaults = (("nesterov", False), ("maximize", False), ("foreach", None), ("differentiable", False),
                           ("fused", False))
 
