@@ -124,9 +124,10 @@ def test_spectral_norm_power_iteration_and_eval():
     assert abs(sigma - np.linalg.svd(w0, compute_uv=False)[0]) < 1e-2   # 3 steps from a random start
     y.sum().backward()
     assert m.weight_orig.grad is not None and m.weight_orig.grad.shape == (4, 3)
+    u_trained = m.weight_u.numpy().copy()
     m.eval()
     m(x)
-    np.testing.assert_array_equal(m.weight_u.numpy(), u)     # no power iteration in eval mode
+    np.testing.assert_array_equal(m.weight_u.numpy(), u_trained)     # no power iteration in eval mode
     with pytest.raises(RuntimeError, match="^Cannot register two spectral_norm hooks on the same parameter weight$"):
         nn.utils.spectral_norm(m)
     nn.utils.remove_spectral_norm(m)
