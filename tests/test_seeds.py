@@ -1,10 +1,13 @@
 """The seed tutorials (../shared/seeds) end to end: every code block runs with
 ``import tensorgraft as torch`` as its only change (tests/seeds/*.py hold them verbatim) and prints
-what PyTorch prints. Lines that print random numbers are compared after masking the digits; the
-deterministic ones must match PyTorch exactly (and the tutorial's own printed output)."""
+what PyTorch prints, line for line: the CPU generator draws PyTorch's numbers for the same seed, so
+random data and weights are PyTorch's too. Only the training-loss lines (``step loss``) may differ,
+in the loss: float32 normals are PyTorch's to float32 rounding and matrix products sum in another
+order, and 500 steps of training grow those last-bit differences (observed: < 0.3% relative)."""
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
 import re
 import subprocess
@@ -44,17 +47,24 @@ def _run(script: Path, use_torch: bool = False) -> str:
     return proc.stdout
 
 
-_NUM = re.compile(r"-?\d+\.?\d*(e[+-]\d+)?|nan|inf")
+_LOSS_LINE = re.compile(r"^(\d+) (\S+)$")
+# how far a printed training loss may drift from PyTorch's over a tutorial's 500 steps
+_LOSS_RTOL = 0.05
 
 
-def _mask(text: str) -> list[str]:
-    """Digits and addresses masked, whitespace collapsed: the shape of the output."""
-    out = []
-    for line in text.splitlines():
-        line = re.sub(r"0x[0-9a-fA-F]+", "ADDR", line)
-        line = _NUM.sub("N", line)
-        out.append("".join(line.split()))
-    return out
+def _same_output(ours: str, theirs: str) -> None:
+    """Line for line equal (object addresses aside); a training-loss line's loss to _LOSS_RTOL."""
+    a, b = ours.splitlines(), theirs.splitlines()
+    assert len(a) == len(b), f"{len(a)} lines against PyTorch's {len(b)}:\n{ours}\n--- PyTorch:\n{theirs}"
+    for mine, reference in zip(a, b):
+        loss_mine, loss_ref = _LOSS_LINE.match(mine), _LOSS_LINE.match(reference)
+        if loss_mine and loss_ref:
+            assert loss_mine.group(1) == loss_ref.group(1), (mine, reference)
+            assert math.isclose(float(loss_mine.group(2)), float(loss_ref.group(2)), rel_tol=_LOSS_RTOL), \
+                (mine, reference)
+            continue
+        address = re.compile(r"0x[0-9a-fA-F]+")
+        assert address.sub("ADDR", mine) == address.sub("ADDR", reference)
 
 
 def _needs(name):
@@ -106,6 +116,4 @@ def test_seed_prints_tutorial_output(name):
 def test_seed_output_matches_pytorch(name):
     pytest.importorskip("torch")
     _needs(name)
-    ours = _mask(_run(SEEDS / name))
-    theirs = _mask(_run(SEEDS / name, use_torch=True))
-    assert ours == theirs
+    _same_output(_run(SEEDS / name), _run(SEEDS / name, use_torch=True))

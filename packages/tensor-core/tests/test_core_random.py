@@ -114,8 +114,11 @@ def test_generator_device_and_state_errors():
         g.set_state(tg.zeros(3))
     with pytest.raises(TypeError, match="expected a torch.ByteTensor, but got list"):
         tg.set_rng_state([1, 2])
-    with pytest.raises(RuntimeError, match="Expected a CPU generator state"):
+    with pytest.raises(RuntimeError, match="Expected a CPUGeneratorImplState of size 5056 but found the input RNG "
+                                           "state size to be 3"):
         g.set_state(tg.zeros(3, dtype=tg.uint8))
+    with pytest.raises(RuntimeError, match="Invalid mt19937 state"):  # the right size, but never seeded
+        g.set_state(tg.zeros(5056, dtype=tg.uint8))
     with pytest.raises(RuntimeError, match="no device backend is registered for 'meta'"):
         tg.Generator(device="meta")
     # seeds are 64-bit, negative ones wrapped (as PyTorch)

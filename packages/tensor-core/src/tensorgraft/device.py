@@ -230,7 +230,9 @@ class DeviceBackend:
         The samplers call a few methods of ``numpy.random.Generator`` on it: ``random``,
         ``standard_normal``, ``integers``, ``permutation``, ``uniform``, ``normal``,
         ``exponential``, ``lognormal``, ``standard_cauchy``, ``geometric``, ``choice``. The default
-        is NumPy's PCG64: draws are made on the host and copied to the device. A stream that draws
+        is NumPy's PCG64: draws are made on the host and copied to the device. (The CPU's own
+        stream, ``tensorgraft.cpu.random_stream``, draws PyTorch's CPU numbers instead; samplers
+        recognise it by ``matches_pytorch`` and pass it the result's dtype.) A stream that draws
         on the device sets ``on_device = True``: its methods then take a ``dtype=`` keyword (the
         floating dtype to draw in) and return this backend's arrays on device ``index`` (an
         ``index`` attribute and ``at(index)`` give a view drawing on another device of the type);
@@ -243,6 +245,12 @@ class DeviceBackend:
 class CPUBackend(DeviceBackend):
     type = "cpu"
     xp = np
+
+    def new_random_stream(self, seed: int, index):
+        """PyTorch's CPU generator (MT19937 and PyTorch's transforms): the same seed gives
+        PyTorch's numbers (see ``tensorgraft/cpu/random_stream.py``)."""
+        from .cpu.random_stream import CPURandomStream
+        return CPURandomStream(seed)
 
     def from_host(self, array, index):
         return array

@@ -3,11 +3,16 @@
 As in PyTorch, every device has its own default generator (the CPU's is ``default_generator``;
 the others are made on first use, one per device index), a sampler on device ``d`` with
 ``generator=None`` draws from ``d``'s, and a ``Generator(device=...)`` draws from a stream that
-``d``'s backend makes (``DeviceBackend.new_random_stream``): NumPy's PCG64 on the CPU, cuRAND on
-CUDA. So a CUDA draw leaves the CPU sequence alone, and the same seed gives different numbers on
-different device types (as in PyTorch). Sequences differ from PyTorch's (the framework's numerics
-are PyTorch's; its random bits are its own). Seeding is deterministic: the same seed gives the
-same tensors on every run and platform of a device type.
+``d``'s backend makes (``DeviceBackend.new_random_stream``). So a CUDA draw leaves the CPU
+sequence alone, and the same seed gives different numbers on different device types.
+
+The CPU stream is PyTorch's: its Mersenne Twister and its ways of turning the twister's words into
+values (``tensorgraft/cpu/random_stream.py``), so ``manual_seed(0); randn(3)`` prints what PyTorch
+prints, and so do ``rand``, ``randint``, ``randperm``, ``normal``, ``bernoulli``, dropout, the
+``nn.init`` initialisers and the samplers of ``utils.data`` (float32 normals to float32 rounding).
+``get_state()`` is PyTorch's 5056-byte layout: states move between the two. Other samplers
+(gamma, Poisson, ...) draw from the same twister through NumPy: reproducible, not PyTorch's values.
+CUDA streams are cuRAND's (not PyTorch's numbers).
 """
 from __future__ import annotations
 
@@ -36,6 +41,7 @@ class Generator:
         self.device = dev
         self._seed = _DEFAULT_SEED
         self._stream = None
+        self._own_stream = None  # the stream _rng() made (``drawing_from`` may lend another one)
 
     def _rng(self):
         """The stream, built on first use: for the CPU, ``numpy.random`` takes ~8 ms to import,
@@ -47,12 +53,16 @@ class Generator:
             make = getattr(backend, "new_random_stream", None)  # a duck-typed backend: NumPy's default
             s = make(self._seed, self.device.index) if make is not None else \
                 DeviceBackend.new_random_stream(backend, self._seed, self.device.index)
-            self._stream = s
+            self._stream = self._own_stream = s
         return s
 
     def manual_seed(self, seed) -> "Generator":
         self._seed = _seed_value(seed)
-        self._stream = None  # restarts from ``seed`` on next use
+        s = self._stream
+        if s is not None and s is self._own_stream and hasattr(s, "reseed"):
+            s.reseed(self._seed)  # in place: building the CPU stream's twister costs ~0.1 ms
+        else:
+            self._stream = None  # restarts from ``seed`` on next use
         return self
 
     def seed(self) -> int:
@@ -65,16 +75,17 @@ class Generator:
         return self._seed
 
     def get_state(self):
-        """A uint8 CPU tensor: NumPy's bit-generator state as JSON for host streams, the
-        device stream's own bytes otherwise."""
-        from .ops.creation import tensor
+        """A uint8 CPU tensor: PyTorch's 5056-byte layout for the CPU stream, the device stream's
+        own bytes otherwise (NumPy's bit-generator state as JSON for a plain NumPy stream)."""
         s = self._rng()
         if hasattr(s, "bit_generator"):
             import json
             raw = json.dumps(s.bit_generator.state).encode()
         else:
             raw = bytes(s.get_state())
-        return tensor(list(raw), dtype=_uint8(), device=_CPU)  # a CPU tensor whatever the default device
+        import numpy as np
+        from .ops.conversion import from_numpy
+        return from_numpy(np.frombuffer(raw, dtype=np.uint8).copy())  # a CPU tensor whatever the default device
 
     def set_state(self, new_state) -> "Generator":
         from .tensor import Tensor
@@ -82,10 +93,14 @@ class Generator:
             raise TypeError(f"expected a torch.ByteTensor, but got {type(new_state).__name__}")
         if new_state.dtype is not _uint8() or new_state.device.type != "cpu":
             raise TypeError("RNG state must be a torch.ByteTensor")
-        raw = bytes(int(v) for v in new_state.reshape(-1).tolist())
+        import numpy as np
+        raw = np.ascontiguousarray(new_state._host()).tobytes()
         s = self._rng()
         if not hasattr(s, "bit_generator"):
             s.set_state(raw)
+            seed = getattr(s, "seed", None)
+            if isinstance(seed, int):  # PyTorch's CPU state carries the initial seed, and restores it
+                self._seed = seed
             return self
         import json
         try:
@@ -205,8 +220,9 @@ def set_rng_state(new_state) -> None:
 
 
 def numpy_generator(generator=None):
-    """The host (NumPy) stream of a CPU ``generator``, or of the CPU default generator; for
-    callers that draw on the host and store the values (``nn.init``, samplers of indices)."""
+    """The host stream of a CPU ``generator``, or of the CPU default generator, for callers that
+    draw on the host: NumPy's ``Generator`` methods (``integers`` as ``random_(low, high)``, so
+    ``integers(1 << 63)`` is an int64 ``random_()``; see ``tensorgraft/cpu/random_stream.py``)."""
     if generator is None:
         return default_generator._rng()
     if generator.device.type != "cpu":

@@ -1,10 +1,11 @@
 """``tensorgraft.nn.init``: in-place initializers with PyTorch's names, defaults and fan rules.
 
 Random values are drawn as PyTorch draws them: by the tensor's own in-place samplers
-(``uniform_``, ``normal_``), from its device's default generator or the ``generator`` given (of
-the tensor's device type), so a CUDA parameter is initialised on the GPU; ``tensorgraft.manual_seed``
-makes them reproducible. Nothing is recorded by autograd. Deterministic fills (``eye_``,
-``dirac_`` ...) are built on the host and written into the tensor.
+(``uniform_``, ``normal_``) in the tensor's dtype and in PyTorch's order, from its device's default
+generator or the ``generator`` given (of the tensor's device type), so a CUDA parameter is
+initialised on the GPU, and after ``tensorgraft.manual_seed`` a CPU layer gets PyTorch's weights.
+Nothing is recorded by autograd. Deterministic fills (``eye_``, ``dirac_`` ...) are built on the
+host and written into the tensor.
 """
 from __future__ import annotations
 
@@ -85,21 +86,33 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
 
     def norm_cdf(x):
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
-    lo, hi = norm_cdf((a - mean) / std), norm_cdf((b - mean) / std)
-    _trunc_normal_checks(tensor, a, b, hi - lo)
+    mass = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std)
+    _trunc_normal_checks(tensor, a, b, mass)
     with no_grad():
-        # inverse-CDF sampling: uniform in the CDF's range, then erfinv
-        u = tensor.new_empty(tuple(tensor.shape), dtype=_tg.float64)
-        u.uniform_(2 * lo - 1, 2 * hi - 1, generator=generator)
-        if tensor.device.type == "cpu":
-            x = _erfinv(u.numpy())  # SciPy is optional on CPU: Newton steps on erf instead
-            return _write(tensor, np.clip(x * std * math.sqrt(2.0) + mean, a, b))
-        x = u.erfinv_().mul_(std * math.sqrt(2.0)).add_(mean).clamp_(a, b)  # on the device (cupyx erfinv)
-        return tensor.copy_(x)
+        # Rejection, in rounds over the whole tensor (PyTorch's draws, observed): each round
+        # draws a full tensor of proposals, and the elements still open take the accepted ones
+        # at their own positions. A window keeping >= 30% of the mass proposes normal_(mean, std)
+        # and accepts what lands in [a, b]; a narrower one proposes uniform_(a, b) and accepts
+        # with probability density / the window's highest density (a second uniform_).
+        pending = _tg.ones(tuple(tensor.shape), dtype=_tg.bool, device=tensor.device)
+        peak = min(max(mean, a), b)
+        while bool(pending.any()):
+            proposal = _tg.empty_like(tensor)
+            if mass >= _REJECTION_MIN_MASS:
+                proposal.normal_(mean, std, generator=generator)
+                accepted = (proposal >= a) & (proposal <= b)
+            else:
+                proposal.uniform_(a, b, generator=generator)
+                coin = _tg.empty_like(tensor).uniform_(generator=generator)
+                z = proposal.double()
+                density = _tg.exp(-((z - mean) ** 2 - (peak - mean) ** 2) / (2.0 * std * std))
+                accepted = coin.double() < density
+            tensor.copy_(_tg.where(pending & accepted, proposal, tensor))
+            pending &= ~accepted
+        return tensor
 
 
-# PyTorch samples a wide truncation window by rejection from ``normal_`` and a narrow one from
-# ``uniform_`` over [a, b]; the cut-over (the mass kept) lies between 0.24 and 0.38 (observed)
+# the mass a truncation window must keep for PyTorch to propose from normal_ rather than uniform_
 _REJECTION_MIN_MASS = 0.3
 
 
@@ -114,20 +127,6 @@ def _trunc_normal_checks(tensor, a, b, mass):
         raise NotImplementedError(f"\"{kernel}{suffix}\" not implemented for '{_type_name(dtype)}'")
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}")
-
-
-def _erfinv(y):
-    """Inverse error function on a float64 host array (initial guess + Newton steps)."""
-    y = np.asarray(y, dtype=np.float64)
-    a = 0.147
-    ln = np.log(np.maximum(1.0 - y * y, 1e-300))
-    t = 2.0 / (math.pi * a) + ln / 2.0
-    x = np.sign(y) * np.sqrt(np.maximum(np.sqrt(t * t - ln / a) - t, 0.0))
-    verf = np.vectorize(math.erf, otypes=[np.float64])
-    for _ in range(3):
-        err = verf(x) - y
-        x = x - err / (2.0 / math.sqrt(math.pi) * np.exp(-x * x))
-    return x
 
 
 def constant_(tensor, val):
@@ -214,8 +213,8 @@ def orthogonal_(tensor, gain=1, generator=None):
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
     with no_grad():
-        # a Gaussian matrix drawn on the tensor's device, orthonormalised by QR there
-        flat = tensor.new_empty((rows, cols), dtype=_tg.float64).normal_(0.0, 1.0, generator=generator)
+        # a Gaussian matrix in the tensor's dtype (PyTorch's draws), orthonormalised by QR on its device
+        flat = tensor.new_empty((rows, cols)).normal_(0.0, 1.0, generator=generator)
         if rows < cols:
             flat = flat.t()
         q, r = _tg.linalg.qr(flat)

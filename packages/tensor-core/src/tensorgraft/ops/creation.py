@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..device import device as _device, get_backend
+from ..cpu.fill_order import fill_values, from_memory_order, memory_axes, to_memory_order
 from ..random import random_stream
 from ..tensor import Size, Tensor, wrap
 from .. import memory_layout as _ml
@@ -707,9 +708,29 @@ def _stream(generator, dev):
     return s, dev is not _CPU and getattr(s, "on_device", False)
 
 
+def _matches_pytorch(g, on_device) -> bool:
+    """Whether ``g`` is the CPU stream that draws PyTorch's numbers (``cpu/random_stream.py``):
+    the samplers then pass it the result's dtype and draw in PyTorch's order."""
+    return not on_device and getattr(g, "matches_pytorch", False)
+
+
+def _pytorch_draw(draw, shape, dtype):
+    """A fresh tensor's values from the PyTorch-matching stream: ``draw(shape, np_dtype, is_complex)``;
+    a complex tensor is filled through its float view (real and imaginary parts interleaved)."""
+    if dtype.category == 3:
+        part = np.float32 if dtype is _dt.complex64 else np.float64
+        parts = draw(tuple(shape) + (2,), part, True)
+        return parts.view(dtype.np).reshape(shape)
+    return draw(tuple(shape), dtype.np, False)
+
+
+# a complex normal's parts each get half the variance; PyTorch divides the std by sqrt(2)
+_HALF_VARIANCE = 1.0 / math.sqrt(2.0)
+
+
 def _draw_dtype(np_dtype):
-    """The float precision a device stream draws in for a result of ``np_dtype`` (host streams
-    always draw float64, which keeps the CPU sequences as they are)."""
+    """The float precision a device stream draws in for a result of ``np_dtype`` (other host
+    streams draw float64)."""
     return np.float64 if np_dtype in (np.float64, np.complex128) else np.float32
 
 
@@ -718,7 +739,7 @@ def _drawn(data, dev, on_device, requires_grad):
     return _make(data, dev, requires_grad) if on_device else _finish(data, dev, requires_grad)
 
 
-def _sample(fname, kernel, draw, complex_scale):
+def _sample(fname, kernel, draw, complex_scale, pytorch_draw):
     def sample(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
                pin_memory=False, **kw):
         size_ = kw.pop("size", None)
@@ -737,7 +758,9 @@ def _sample(fname, kernel, draw, complex_scale):
         dev = resolve_device(device)
         g, on_device = _stream(generator, dev)
         fd = _draw_dtype(dtype.np) if on_device else np.float64
-        if dtype.category == 3:
+        if _matches_pytorch(g, on_device):
+            data = _pytorch_draw(lambda s, d, c: pytorch_draw(g, s, d, c), shape, dtype)
+        elif dtype.category == 3:
             re = draw(g, shape, fd) * complex_scale
             data = (re + 1j * draw(g, shape, fd) * complex_scale).astype(dtype.np)
         else:
@@ -759,22 +782,47 @@ def _out_dtype_and_device(out, dtype, device, fname):
     return out.dtype, out.device if device is None else device
 
 
-rand = _sample("rand", "check_uniform_bounds", lambda g, s, d: g.random(s, dtype=d), 1.0)
+rand = _sample("rand", "check_uniform_bounds", lambda g, s, d: g.random(s, dtype=d), 1.0,
+               lambda g, s, d, c: g.uniform(0.0, 1.0, s, d))
 # complex randn: real and imaginary parts each with variance 1/2, as PyTorch
-randn = _sample("randn", "normal_kernel_cpu", lambda g, s, d: g.standard_normal(s, dtype=d), math.sqrt(0.5))
+randn = _sample("randn", "normal_kernel_cpu", lambda g, s, d: g.standard_normal(s, dtype=d), math.sqrt(0.5),
+                lambda g, s, d, c: g.normal(0.0, _HALF_VARIANCE if c else 1.0, s, d))
+
+
+def _strided_like(input, dtype, device, memory_format, generator):
+    """For ``rand_like`` & co.: an empty result laid out as PyTorch lays it out, when that is not
+    C-contiguous and the PyTorch-matching stream draws it (``None`` otherwise). PyTorch fills such
+    a result in memory order, and its normals element by element, so it is filled in place."""
+    if memory_format is _ml.contiguous_format or input._data.flags.c_contiguous and memory_format is None:
+        return None
+    dev = resolve_device(device or input.device)
+    if not _matches_pytorch(*_stream(generator, dev)):
+        return None
+    out = empty_like(input, dtype=dtype or input.dtype, device=dev, memory_format=memory_format)
+    return None if out._data.flags.c_contiguous else out
+
+
+def _requires_grad(t, requires_grad):
+    return t.requires_grad_(True) if requires_grad else t
 
 
 def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
               generator=None, pin_memory=False):
+    strided = _strided_like(input, dtype, device, memory_format, generator)
+    if strided is not None:
+        return _requires_grad(strided.uniform_(0.0, 1.0, generator=generator), requires_grad)
     out = rand(tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device,
-              requires_grad=requires_grad, generator=generator)
+               requires_grad=requires_grad, generator=generator)
     return _like_layout(out, input, memory_format)
 
 
 def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
                generator=None, pin_memory=False):
+    strided = _strided_like(input, dtype, device, memory_format, generator)
+    if strided is not None:
+        return _requires_grad(strided.normal_(0.0, 1.0, generator=generator), requires_grad)
     out = randn(tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device,
-              requires_grad=requires_grad, generator=generator)
+                requires_grad=requires_grad, generator=generator)
     return _like_layout(out, input, memory_format)
 
 
@@ -829,6 +877,9 @@ def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=Non
                  memory_format=None, generator=None, pin_memory=False):
     if high is None:
         low, high = 0, low
+    strided = _strided_like(input, dtype, device, memory_format, generator)
+    if strided is not None and high > low:  # (bad bounds: randint below words the error)
+        return _requires_grad(strided.random_(low, high, generator=generator), requires_grad)
     out = randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device,
                   generator=generator, requires_grad=requires_grad)
     return _like_layout(out, input, memory_format)
@@ -907,8 +958,13 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
             raise _not_implemented("normal_kernel_cpu", res_dtype)
         if out is not None:
             F.check_out_grad("normal", out, mean, std)
-        fd = _draw_dtype(res_dtype.np) if on_device else np.float64
-        data = (m + s * g.standard_normal(shape, dtype=fd)).astype(res_dtype.np)
+        if _matches_pytorch(g, on_device):
+            # PyTorch: the result filled by normal_(0, 1), then multiplied by std and shifted by mean in place
+            z = _pytorch_draw(lambda sh, d, c: g.normal(0.0, _HALF_VARIANCE if c else 1.0, sh, d), shape, res_dtype)
+            data = ((z * s).astype(res_dtype.np, copy=False) + m).astype(res_dtype.np, copy=False)
+        else:
+            fd = _draw_dtype(res_dtype.np) if on_device else np.float64
+            data = (m + s * g.standard_normal(shape, dtype=fd)).astype(res_dtype.np)
         if out is not None:
             return F.write_out(out, _drawn(data, dev, on_device, False)._data, "normal")
         drawn = _drawn(data, dev, on_device, requires_grad)
@@ -931,8 +987,12 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     # PyTorch's normal() is not among the factories that follow the default device
     dev = _CPU if device is None else resolve_device(device)
     g, on_device = _stream(generator, dev)
-    fd = _draw_dtype(dtype.np) if on_device else np.float64
-    data = (mean + std * g.standard_normal(shape, dtype=fd)).astype(dtype.np)
+    if _matches_pytorch(g, on_device):
+        part_std = std * _HALF_VARIANCE if dtype.category == 3 else std
+        data = _pytorch_draw(lambda s, d, c: g.normal(mean, part_std, s, d), shape, dtype)
+    else:
+        fd = _draw_dtype(dtype.np) if on_device else np.float64
+        data = (mean + std * g.standard_normal(shape, dtype=fd)).astype(dtype.np)
     if out is not None:
         return F.write_out(out, _drawn(data, dev, on_device, False)._data, "normal")
     return _drawn(data, dev, on_device, requires_grad)
@@ -972,8 +1032,26 @@ def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
     probs = input._host() if p is None else np.full(input.shape, float(p))
     if np.any((probs < 0) | (probs > 1)) or np.any(np.isnan(probs)):
         raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
+    if _matches_pytorch(g, on_device):
+        # the result is a new contiguous tensor, drawn in its (logical) order whatever the input's layout
+        layout = np.empty(input._data.shape, input._data.dtype)
+        keep = _pytorch_bernoulli(g, layout, input._host() if p is None else float(p))
+        return _finish(keep.astype(input._data.dtype), dev, False)
     data = (g.random(probs.shape) < probs).astype(input._data.dtype)
     return _finish(data, dev, False)
+
+
+def _pytorch_bernoulli(g, like, p):
+    """0/1 draws for an array laid out as ``like`` from the PyTorch-matching stream, with the
+    number ``p`` (float64 uniforms) or the probabilities array ``p`` broadcast to its shape
+    (uniforms of their own precision), in memory order."""
+    axes = memory_axes(like)
+    if isinstance(p, np.ndarray):
+        if p.dtype.kind != "f":
+            p = p.astype(np.float64)
+        ordered = np.ascontiguousarray(to_memory_order(np.broadcast_to(p, like.shape), axes))
+        return from_memory_order(g.bernoulli(ordered), axes)
+    return from_memory_order(g.bernoulli(p, tuple(like.shape[i] for i in axes)), axes)
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None) -> Tensor:
@@ -993,6 +1071,13 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     probs = np.asarray(input._host(), dtype=np.float64)
     rows = probs[None] if probs.ndim == 1 else probs
     _check_multinomial(rows, num_samples, replacement, rows_too=False)
+    if _matches_pytorch(g, on_device):
+        if not np.all(rows.sum(axis=1) > 0):
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        weights = input._host()  # PyTorch sums the weights in their own precision (half in float)
+        weights = weights.astype(np.float32) if weights.dtype == np.float16 else weights
+        data = g.multinomial_indices(weights[None] if weights.ndim == 1 else weights, num_samples, replacement)
+        return _finish(data[0] if probs.ndim == 1 else data, input._device, False)
     res = []
     for row in rows:
         s = row.sum()
@@ -1146,12 +1231,15 @@ def write_host_values(t: Tensor, values) -> Tensor:
     return _write_values(t, v)
 
 
-def _fill(t: Tensor, fname: str, generator, draw, integer: bool = False) -> Tensor:
+def _fill(t: Tensor, fname: str, generator, draw, integer: bool = False, pytorch_draw=None) -> Tensor:
     """Fill ``t`` with ``draw(stream, shape, kw)``, ``kw`` being the keywords of a device stream's
     draw (``dtype=``: ``t``'s float precision, int64 for ``integer`` draws); empty for host streams,
-    whose NumPy draws are copied to ``t``'s device."""
+    whose NumPy draws are copied to ``t``'s device. The PyTorch-matching CPU stream draws
+    ``pytorch_draw(stream, shape, dtype, serial)`` instead, in ``t``'s memory order."""
     g, on_device = _stream(generator, t._device)
     shape = t._data.shape
+    if pytorch_draw is not None and _matches_pytorch(g, on_device):
+        return _write_samples(t, fill_values(t._data, lambda s, d, serial: pytorch_draw(g, s, d, serial)), fname)
     if not on_device:
         return _write_samples(t, draw(g, shape, {}), fname)
     kw = {"dtype": np.int64 if integer else _draw_dtype(t._data.dtype)}
@@ -1166,6 +1254,13 @@ def dropout_mask(shape, p: float, like: Tensor):
     if on_device:
         keep = g.random(shape, dtype=_draw_dtype(dt)) >= p
         return keep.astype(dt) / (1.0 - p) if p < 1 else keep.astype(dt) * 0
+    if _matches_pytorch(g, on_device):
+        # PyTorch: empty_like(input).bernoulli_(1 - p) (nothing drawn for p == 1), divided by 1 - p
+        if p >= 1:
+            return np.zeros(shape, dt)
+        layout = like._data if tuple(shape) == like._data.shape else np.empty(shape, dt)
+        keep = _pytorch_bernoulli(g, layout, 1.0 - p)
+        return keep.astype(dt) / (1.0 - p)
     keep = g.random(shape) >= p
     m = (keep.astype(dt) / (1.0 - p)) if p < 1 else np.zeros(shape, dt)
     return m if dev is _CPU else get_backend(dev).from_host(m, dev.index)
@@ -1199,7 +1294,8 @@ def _uniform_(self, from_=0.0, to=1.0, *, generator=None, **kw):
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={_cnum(float(from_))} > "
                            f"to={_cnum(float(to))}")
     draw = lambda g, s, k: g.uniform(from_, to, s, **k)  # noqa: E731
-    return _fill(self, "uniform_", generator, _complex_parts(draw) if self._data.dtype.kind == "c" else draw)
+    return _fill(self, "uniform_", generator, _complex_parts(draw) if self._data.dtype.kind == "c" else draw,
+                 pytorch_draw=lambda g, s, d, serial: g.uniform(from_, to, s, d))
 
 
 def _normal_(self, mean=0.0, std=1.0, *, generator=None):
@@ -1211,29 +1307,34 @@ def _normal_(self, mean=0.0, std=1.0, *, generator=None):
         part_std = std / math.sqrt(2.0)
         draw = _complex_parts(lambda g, s, k: g.normal(mean, part_std, s, **k))
     else:
+        part_std = std
         draw = lambda g, s, k: g.normal(mean, std, s, **k)  # noqa: E731
-    return _fill(self, "normal_", generator, draw)
+    return _fill(self, "normal_", generator, draw,
+                 pytorch_draw=lambda g, s, d, serial: g.normal(mean, part_std, s, d, serial=serial))
 
 
 def _exponential_(self, lambd=1.0, *, generator=None):
     if lambd <= 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={_cnum(float(lambd))}")
     _continuous_only(self, "Exponential", _KERNEL_TYPE_NAMES)
-    return _fill(self, "exponential_", generator, lambda g, s, k: g.exponential(1.0 / lambd, s, **k))
+    return _fill(self, "exponential_", generator, lambda g, s, k: g.exponential(1.0 / lambd, s, **k),
+                 pytorch_draw=lambda g, s, d, serial: g.exponential(1.0 / lambd, s, d))
 
 
 def _log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     if not std > 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={_cnum(float(std))}")
     _float_only(self, "log_normal_cpu")
-    return _fill(self, "log_normal_", generator, lambda g, s, k: g.lognormal(mean, std, s, **k))
+    return _fill(self, "log_normal_", generator, lambda g, s, k: g.lognormal(mean, std, s, **k),
+                 pytorch_draw=lambda g, s, d, serial: g.lognormal(mean, std, s, d))
 
 
 def _cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     if not sigma > 0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={_cnum(float(sigma))}")
     _continuous_only(self, "Cauchy", _C_TYPE_NAMES)
-    return _fill(self, "cauchy_", generator, lambda g, s, k: median + sigma * g.standard_cauchy(s, **k))
+    return _fill(self, "cauchy_", generator, lambda g, s, k: median + sigma * g.standard_cauchy(s, **k),
+                 pytorch_draw=lambda g, s, d, serial: g.cauchy(median, sigma, s, d))
 
 
 def _geometric_(self, p, *, generator=None):
@@ -1241,7 +1342,8 @@ def _geometric_(self, p, *, generator=None):
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={_cnum(float(p))}")
     if self._data.dtype.kind in "bc":
         raise _not_implemented("geometric_cpu", self.dtype)
-    return _fill(self, "geometric_", generator, lambda g, s, k: g.geometric(p, s, **k), integer=True)
+    return _fill(self, "geometric_", generator, lambda g, s, k: g.geometric(p, s, **k), integer=True,
+                 pytorch_draw=lambda g, s, d, serial: g.geometric(p, s))
 
 
 def _random_(self, from_=None, to=None, *, generator=None, **kw):
@@ -1268,7 +1370,12 @@ def _random_(self, from_=None, to=None, *, generator=None, **kw):
     if lo >= hi:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={lo} >= to={hi}")
     _check_int_bounds(lo, hi, self.dtype)
-    return _fill(self, "random_", generator, lambda g, s, k: g.integers(lo, hi, s, dtype=np.int64))
+    if from_ is None and to is None:  # PyTorch: a draw of the dtype's own width, not a bounded one
+        exact = lambda g, s, d, serial: g.random_unbounded(s, d)  # noqa: E731
+    else:
+        exact = lambda g, s, d, serial: g.integers(lo, hi, s, dtype=np.int64)  # noqa: E731
+    return _fill(self, "random_", generator, lambda g, s, k: g.integers(lo, hi, s, dtype=np.int64),
+                 pytorch_draw=exact)
 
 
 def _bernoulli_(self, p=0.5, *, generator=None):
@@ -1284,6 +1391,8 @@ def _bernoulli_(self, p=0.5, *, generator=None):
     if self._data.dtype.kind == "c":
         kernel = "bernoulli_tensor_cpu_self_" if isinstance(p, Tensor) else "bernoulli_scalar_cpu_"
         raise _not_implemented(kernel, self.dtype)
+    if _matches_pytorch(g, on_device):
+        return _write_samples(self, _pytorch_bernoulli(g, self._data, probs), "bernoulli_")
     kw = {"dtype": _draw_dtype(self._data.dtype)} if on_device else {}
     return _write_samples(self, g.random(self._data.shape, **kw) < probs, "bernoulli_", on_device)
 

@@ -141,7 +141,7 @@ def _draw_base_seed(generator) -> int:
     """The seed every epoch's workers derive theirs from (drawn in single-process loading too, so
     that both consume the same random numbers before the sampler does)."""
     from ...random import numpy_generator
-    return int(numpy_generator(generator).integers(1 << 62, dtype=np.int64))
+    return int(numpy_generator(generator).integers(1 << 63, dtype=np.int64))  # PyTorch: int64 random_()
 
 
 def _has_accelerator() -> bool:

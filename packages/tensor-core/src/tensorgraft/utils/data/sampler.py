@@ -9,15 +9,16 @@ from __future__ import annotations
 import itertools
 from typing import Generic, TypeVar
 
-import numpy as np
+from ...dtypes import int64
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
            "BatchSampler"]
 
 _T_co = TypeVar("_T_co", covariant=True)
 
-# Draws with replacement are made this many at a time, so huge ``num_samples`` stay lazy.
-_DRAW_CHUNK = 256
+# Draws with replacement are made this many at a time, so huge ``num_samples`` stay lazy; PyTorch's
+# chunk, which matters when the sampler's generator is also drawn from between batches.
+_DRAW_CHUNK = 32
 
 
 def _count_ok(value, *, bool_ok: bool = False) -> bool:
@@ -44,14 +45,15 @@ def _index_device(generator):
 
 
 def _shuffling_generator(generator):
-    """``generator`` itself, or else a new CPU generator whose seed is taken from the default
-    generator: each pass then differs, and ``tensorgraft.manual_seed`` makes it repeat."""
+    """``generator`` itself, or else a new CPU generator seeded, as PyTorch seeds it, by an int64
+    ``random_()`` of the CPU default generator: each pass then differs, ``tensorgraft.manual_seed``
+    makes it repeat, and the order is PyTorch's for the same seed."""
     if generator is not None:
         return generator
-    from ...random import Generator, numpy_generator
-    top = np.iinfo(np.int64).max
-    fresh_seed = numpy_generator(None).integers(top, dtype=np.int64)
-    return Generator().manual_seed(int(fresh_seed))
+    from ...ops.creation import empty
+    from ...random import Generator
+    fresh_seed = int(empty((), dtype=int64, device="cpu").random_().item())
+    return Generator().manual_seed(fresh_seed)
 
 
 class Sampler(Generic[_T_co]):
@@ -123,8 +125,9 @@ def _chained_permutations(population, count, gen):
     whole_rounds, partial = divmod(count, population)
     for _ in range(whole_rounds):
         yield from randperm(population, generator=gen, device=where).tolist()
-    if partial:
-        yield from itertools.islice(randperm(population, generator=gen, device=where).tolist(), partial)
+    # drawn even when nothing of it is used (partial == 0), as PyTorch does: the generator then
+    # ends where PyTorch's does
+    yield from itertools.islice(randperm(population, generator=gen, device=where).tolist(), partial)
 
 
 class SubsetRandomSampler(Sampler[int]):
