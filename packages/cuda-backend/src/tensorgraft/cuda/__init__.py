@@ -25,13 +25,19 @@ __all__ = ["is_available", "device_count", "current_device", "set_device", "get_
            "ExternalStream", "device_of", "can_device_access_peer", "init", "ipc_collect", "get_arch_list",
            "get_gencode_flags", "is_bf16_supported", "is_tf32_supported", "get_sync_debug_mode",
            "set_sync_debug_mode", "current_blas_handle", "nvtx", "FloatTensor", "DoubleTensor", "HalfTensor",
-           "LongTensor", "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor"]
+           "LongTensor", "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor", "FloatStorage",
+           "DoubleStorage", "HalfStorage", "LongStorage", "IntStorage", "ShortStorage", "CharStorage", "ByteStorage",
+           "BoolStorage", "ComplexFloatStorage", "ComplexDoubleStorage"]
 
 
 _STREAMS = frozenset({"Event", "Stream", "current_stream", "default_stream", "stream", "StreamContext",
                       "set_stream", "ExternalStream"})
 _LEGACY = frozenset({"FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor",
                      "CharTensor", "ByteTensor", "BoolTensor"})
+# torch.cuda.FloatStorage & co. (torch.cuda has no ``Storage`` alias, unlike torch)
+_LEGACY_STORAGES = frozenset({"FloatStorage", "DoubleStorage", "HalfStorage", "LongStorage", "IntStorage",
+                              "ShortStorage", "CharStorage", "ByteStorage", "BoolStorage", "ComplexFloatStorage",
+                              "ComplexDoubleStorage"})
 
 
 def __getattr__(name):
@@ -48,6 +54,13 @@ def __getattr__(name):
         from .typed_tensors import TYPED_TENSORS
         globals().update(TYPED_TENSORS)
         return TYPED_TENSORS[name]
+    if name in _LEGACY_STORAGES:
+        # core makes and keeps them (``Tensor.storage_type()`` of a CUDA tensor returns the same class),
+        # named ``tensorgraft.cuda.<name>``: found here, they print and pickle by that name. Building one
+        # without a GPU raises the backend's "no CUDA device was found" error, from the allocation.
+        from tensorgraft import storage
+        value = globals()[name] = storage.legacy_storage_class(storage.LEGACY_STORAGE_DTYPES[name], "cuda")
+        return value
     if name in _FROM_MEMORY or name in _FROM_NVML:
         import importlib
         module = importlib.import_module(f"{__name__}.{'memory' if name in _FROM_MEMORY else 'nvml'}")
@@ -57,6 +70,12 @@ def __getattr__(name):
         import importlib
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module '{__name__}' has no attribute '{name}'")
+
+
+def __dir__():
+    """``dir(tensorgraft.cuda)`` lists the names ``__getattr__`` resolves on first use too (as
+    ``dir(torch.cuda)`` lists ``FloatStorage``), without resolving them."""
+    return sorted(set(globals()) | set(__all__))
 
 
 def is_available() -> bool:

@@ -26,13 +26,13 @@ from .functional_ops import shuffle_distance as _distance
 __all__ = []  # filled at the bottom
 
 
-def _check(x, fname, arg="input", pos=1):
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{fname}(): argument '{arg}' (position {pos}) must be Tensor, not {type(x).__name__}")
+_check = _act.check_tensor  # TypeError "<fname>(): argument 'input' (position 1) must be Tensor, not list"
 
 
 def _inplace(input, fn, name, *args):
     """Run ``fn`` out of place and write the result into ``input`` (PyTorch's in-place activations)."""
+    if not isinstance(input, Tensor):  # named as the in-place kernel PyTorch calls ("elu_")
+        _check(input, name)
     from tensorgraft.ops._frontend import check_inplace_allowed, store_into
     rec = _gs.enabled and input._requires_grad
     if rec:
@@ -74,16 +74,21 @@ def bilinear(input1, input2, weight, bias=None):
 
 # ====================================================================== activations
 def relu(input, inplace=False):
+    if inplace:
+        return relu_(input)
     _check(input, "relu")
-    return input.relu_() if inplace else _tg.relu(input)
+    return _tg.relu(input)
 
 
 def relu_(input):
+    _check(input, "relu_")
     return input.relu_()
 
 
 def relu6(input, inplace=False):
-    return hardtanh(input, 0.0, 6.0, inplace)
+    if not isinstance(input, Tensor):  # PyTorch's own kernel, not hardtanh's, refuses it
+        _check(input, "relu6_" if inplace else "relu6")
+    return _hardtanh(input, 0.0, 6.0, inplace)
 
 
 def _named(op, node_name):
@@ -91,11 +96,20 @@ def _named(op, node_name):
     return lambda x, *params: op(x, *params, node_name=node_name)
 
 
+# The Number parameters below are tested for a float inline and checked by ``_number`` otherwise
+# (ints, NumPy scalars, 0-d tensors are accepted and read; strings, None, lists, larger tensors are
+# PyTorch's TypeError), so the usual call pays one identity test. In-place variants name PyTorch's
+# in-place kernel ("elu_") in their messages.
+_number = _act.number_arg
+
+
 def leaky_relu(input, negative_slope=0.01, inplace=False):
+    if type(negative_slope) is not float:
+        negative_slope = float(_number(negative_slope, "leaky_relu_" if inplace else "leaky_relu", "negative_slope",
+                                       2, input))
     if inplace:
-        return _inplace(input, _named(_act.leaky_relu_op, "LeakyReluBackward1"), "leaky_relu_",
-                        float(negative_slope))
-    return _act.leaky_relu_op(input, float(negative_slope))
+        return _inplace(input, _named(_act.leaky_relu_op, "LeakyReluBackward1"), "leaky_relu_", negative_slope)
+    return _act.leaky_relu_op(input, negative_slope)
 
 
 def leaky_relu_(input, negative_slope=0.01):
@@ -103,9 +117,11 @@ def leaky_relu_(input, negative_slope=0.01):
 
 
 def elu(input, alpha=1.0, inplace=False):
+    if type(alpha) is not float:
+        alpha = float(_number(alpha, "elu_" if inplace else "elu", "alpha", 2, input))
     if inplace:
-        return _inplace(input, _named(_act.elu_op, "EluBackward1"), "elu_", float(alpha), 1.0, 1.0)
-    return _act.elu_op(input, float(alpha), 1.0, 1.0)
+        return _inplace(input, _named(_act.elu_op, "EluBackward1"), "elu_", alpha, 1.0, 1.0)
+    return _act.elu_op(input, alpha, 1.0, 1.0)
 
 
 def elu_(input, alpha=1.0):
@@ -119,6 +135,8 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 def selu(input, inplace=False):
     if inplace:
         return _inplace(input, _named(_act.elu_op, "EluBackward1"), "selu_", _SELU_ALPHA, _SELU_SCALE, 1.0)
+    if not isinstance(input, Tensor):  # (ELU's kernel would name itself)
+        _check(input, "selu")
     return _act.elu_op(input, _SELU_ALPHA, _SELU_SCALE, 1.0)
 
 
@@ -127,19 +145,28 @@ def selu_(input):
 
 
 def celu(input, alpha=1.0, inplace=False):
+    if not isinstance(input, Tensor):  # (ELU's kernel would name itself)
+        _check(input, "celu_" if inplace else "celu")
+    if type(alpha) is not float:
+        alpha = float(_number(alpha, "celu_" if inplace else "celu", "alpha", 2))
     if alpha == 0:
-        raise RuntimeError("ZeroDivisionError")
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
     if inplace:
-        return _inplace(input, _named(_act.elu_op, "CeluBackward1"), "celu_", float(alpha), 1.0, 1.0 / alpha)
-    return _act.elu_op(input, float(alpha), 1.0, 1.0 / alpha, node_name="CeluBackward0")
+        return _inplace(input, _named(_act.elu_op, "CeluBackward1"), "celu_", alpha, 1.0, 1.0 / alpha)
+    return _act.elu_op(input, alpha, 1.0, 1.0 / alpha, node_name="CeluBackward0")
 
 
 def celu_(input, alpha=1.0):
     return celu(input, alpha, True)
 
 
-def gelu(input, approximate="none"):
-    if approximate not in ("none", "tanh"):
+def gelu(input, *, approximate="none"):
+    # ``approximate`` is keyword-only, as in PyTorch's binding; a non-string is refused before its
+    # value is compared (a tensor compared with a string would not give one bool)
+    if type(approximate) is not str or approximate not in ("none", "tanh"):
+        _check(input, "gelu")
+        if not isinstance(approximate, str):
+            raise TypeError(f"gelu(): argument 'approximate' must be str, not {_act.type_name(approximate)}")
         raise RuntimeError("approximate argument must be either none or tanh.")
     return _act.gelu_op(input, approximate)
 
@@ -162,18 +189,23 @@ silu = _activation_frontend("silu", _act.silu_op)
 mish = _activation_frontend("mish", _act.mish_op)
 
 
+# PyTorch's F.sigmoid and F.tanh call the tensor's method: anything else is an AttributeError
 def sigmoid(input):
-    return _tg.sigmoid(input)
+    return input.sigmoid()
 
 
 def tanh(input):
-    return _tg.tanh(input)
+    return input.tanh()
 
 
 def softplus(input, beta=1.0, threshold=20.0):
     if _autocast.on:
         input, = _autocast.fp32_cuda(input)
-    return _act.softplus_op(input, float(beta), float(threshold))
+    if type(beta) is not float:
+        beta = float(_number(beta, "softplus", "beta", 2, input))
+    if type(threshold) is not float:
+        threshold = float(_number(threshold, "softplus", "threshold", 3, input))
+    return _act.softplus_op(input, beta, threshold)
 
 
 def logsigmoid(input):
@@ -181,17 +213,26 @@ def logsigmoid(input):
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
-    if min_val > max_val:
+    if min_val > max_val:  # F's own test, made before the types are checked; hardtanh_ has none
         raise ValueError("min_val cannot be greater than max_val")
-    if isinstance(input, Tensor) and input._data.dtype.kind == "u" and (int(min_val) < 0 or int(max_val) < 0):
-        raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
-    if inplace:
-        return _inplace(input, _act.hardtanh_op, "hardtanh_", float(min_val), float(max_val))
-    return _act.hardtanh_op(input, float(min_val), float(max_val))
+    return _hardtanh(input, min_val, max_val, inplace)
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
-    return hardtanh(input, min_val, max_val, True)
+    return _hardtanh(input, min_val, max_val, True)
+
+
+def _hardtanh(input, min_val, max_val, inplace):
+    """PyTorch's hardtanh/hardtanh_ kernels (min_val > max_val is allowed: every element is max_val)."""
+    if type(min_val) is not float:
+        min_val = float(_number(min_val, "hardtanh_" if inplace else "hardtanh", "min_val", 2, input))
+    if type(max_val) is not float:
+        max_val = float(_number(max_val, "hardtanh_" if inplace else "hardtanh", "max_val", 3, input))
+    if isinstance(input, Tensor) and input._data.dtype.kind == "u" and (int(min_val) < 0 or int(max_val) < 0):
+        raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
+    if inplace:
+        return _inplace(input, _act.hardtanh_op, "hardtanh_", min_val, max_val)
+    return _act.hardtanh_op(input, min_val, max_val)
 
 
 hardswish = _activation_frontend("hardswish", _act.hardswish_op)
@@ -235,12 +276,16 @@ def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
 def _rrelu(input, lower, upper, training, inplace, generator):
     """``rrelu``/``rrelu_`` drawing the training slopes from ``generator`` (None: the input's
     device's default generator). ``F.rrelu`` has no generator argument; ``torch.rrelu`` has."""
+    if type(lower) is not float:
+        lower = float(_number(lower, "rrelu_" if inplace else "rrelu", "lower", 2, input))
+    if type(upper) is not float:
+        upper = float(_number(upper, "rrelu_" if inplace else "rrelu", "upper", 3, input))
     if inplace:
         _check(input, "rrelu_")
         if lower > upper:   # before the input is touched
             raise RuntimeError("Lower bound should be less than or equal to the upper bound")
-        return _inplace(input, _act.rrelu_op, "rrelu_", float(lower), float(upper), bool(training), True, generator)
-    return _act.rrelu_op(input, float(lower), float(upper), bool(training), False, generator)
+        return _inplace(input, _act.rrelu_op, "rrelu_", lower, upper, bool(training), True, generator)
+    return _act.rrelu_op(input, lower, upper, bool(training), False, generator)
 
 
 def softsign(input):
@@ -252,7 +297,14 @@ def tanhshrink(input):
 
 
 def threshold(input, threshold, value, inplace=False):
-    _check(input, "threshold")
+    # the numbers stay as given (not made floats): an integer input compares with and takes them
+    # as integers
+    name = "threshold_" if inplace else "threshold"
+    _check(input, name)
+    if type(threshold) is not float:
+        threshold = _number(threshold, name, "threshold", 2)
+    if type(value) is not float:
+        value = _number(value, name, "value", 3)
     if input.dtype == _tg.bool:
         raise NotImplementedError("\"threshold_cpu\" not implemented for 'Bool'")
     if inplace:
@@ -265,9 +317,10 @@ def threshold_(input, threshold, value):
 
 
 def glu(input, dim=-1):
-    _check(input, "glu")
-    if input.ndim == 0:
+    if input.dim() == 0:  # (PyTorch's first look at ``input``: a list is an AttributeError)
         raise RuntimeError("glu does not support scalars because halving size must be even")
+    if type(dim) is not int:
+        dim = _act.int_arg(dim, "glu", "dim", 2)
     d = _wrap_dim(dim, input.ndim)
     n = input.shape[d]
     if n % 2:
@@ -291,11 +344,13 @@ def _softmax_frontend(name, op, negated=False):
     def frontend(input, dim=None, _stacklevel=3, dtype=None):
         if _autocast.on:
             input, = _autocast.fp32_cuda(input)
-        if not negated:
-            _check(input, name)
         if dim is None:
-            dim = _softmax_dim(name, input.ndim, _stacklevel)
-        return op(-input if negated else input, dim, dtype)
+            dim = _softmax_dim(name, input.dim(), _stacklevel)
+        if negated:
+            input = -input
+        elif not isinstance(input, Tensor):  # PyTorch calls ``input.softmax(dim)``
+            raise AttributeError(f"'{_act.type_name(input)}' object has no attribute '{name}'")
+        return op(input, dim, dtype)
     frontend.__name__ = frontend.__qualname__ = name
     return frontend
 
@@ -1657,17 +1712,21 @@ __all__ = [n for n in dir() if not n.startswith("_") and n not in ("annotations"
 
 
 def hardshrink(input, lambd=0.5):
-    return _act.hardshrink_op(input, float(lambd))
+    if type(lambd) is not float:
+        lambd = float(_number(lambd, "hardshrink", "lambd", 2, input))
+    return _act.hardshrink_op(input, lambd)
 
 
 def softshrink(input, lambd=0.5):
     _check(input, "softshrink")
+    if type(lambd) is not float:
+        lambd = float(_number(lambd, "softshrink", "lambd", 2))
     if lambd < 0 and input.dtype.is_floating_point:
         from tensorgraft.ops._frontend import _type_name
         big = float(np.finfo(input._data.dtype).max)
         raise RuntimeError(f"lambda must be in range [0, {big:g}] for input dtype {_type_name(input._data.dtype)}, "
                            f"but found {lambd:g}")
-    return _act.softshrink_op(input, float(lambd))
+    return _act.softshrink_op(input, lambd)
 
 
 def pixel_shuffle(input, upscale_factor):
@@ -1717,7 +1776,7 @@ def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
         warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
     # ~Gumbel(0, 1), drawn on the logits' device from its generator
     gumbels = -_tg.empty_like(logits).exponential_().log()
-    y_soft = ((logits + gumbels) / tau).softmax(dim)
+    y_soft = _act.softmax_op((logits + gumbels) / tau, dim)  # F.softmax's op: its messages for a bad dim
     if hard:  # straight through: the one-hot forward, the soft sample's gradient
         index = y_soft.max(dim, keepdim=True)[1]
         y_hard = _tg.zeros_like(logits).scatter_(dim, index, 1.0)
