@@ -62,6 +62,7 @@ def test_prelu_and_hardshrink_argument_errors():
 
 # --------------------------------------------------------------------------- layouts
 def test_to_dense():
+    pytest.importorskip("tensorgraft.autograd", reason="needs the autograd engine (tensorgraft-autograd)")
     x = _t(2, 3, requires_grad=True)
     assert x.to_dense() is x and x.to_dense(tg.float32) is x and x.to_dense(masked_grad=True) is x
     y = x.to_dense(tg.float64)

@@ -450,8 +450,43 @@ def host_hyperparameters(group):
 
 
 def _host_scalar(t):
-    """A one-element tensor's value as a NumPy scalar of its dtype."""
-    return t._host().reshape(-1)[0]
+    """A one-element tensor's value as a number whose arithmetic rounds to the tensor's dtype."""
+    value = t._host().reshape(-1)[0]
+    return RoundedScalar(value, value.dtype.type)
+
+
+class RoundedScalar(float):
+    """A Python float whose ``+ - * / **`` with numbers round to ``dtype`` as 0-d tensor arithmetic
+    does in PyTorch (the other operand converted to ``dtype`` first). A NumPy scalar of the dtype does
+    this under NumPy 2's promotion rules only: NumPy 1.x computes ``float32(a) / 0.9`` in float64.
+    In array operations it acts as the plain number it is."""
+
+    __slots__ = ("dtype",)
+
+    def __new__(cls, value, dtype):
+        self = super().__new__(cls, float(dtype(value)))
+        self.dtype = dtype
+        return self
+
+    def _op(self, other, fn):
+        if not isinstance(other, (int, float, np.number)) or isinstance(other, bool):
+            return NotImplemented
+        d = self.dtype
+        return RoundedScalar(fn(float(self), float(d(other))), d)
+
+    def __add__(self, o): return self._op(o, lambda a, b: a + b)  # noqa: E704
+    def __radd__(self, o): return self._op(o, lambda a, b: b + a)  # noqa: E704
+    def __sub__(self, o): return self._op(o, lambda a, b: a - b)  # noqa: E704
+    def __rsub__(self, o): return self._op(o, lambda a, b: b - a)  # noqa: E704
+    def __mul__(self, o): return self._op(o, lambda a, b: a * b)  # noqa: E704
+    def __rmul__(self, o): return self._op(o, lambda a, b: b * a)  # noqa: E704
+    def __truediv__(self, o): return self._op(o, lambda a, b: a / b)  # noqa: E704
+    def __rtruediv__(self, o): return self._op(o, lambda a, b: b / a)  # noqa: E704
+    def __pow__(self, o): return self._op(o, lambda a, b: a ** b)  # noqa: E704
+    def __rpow__(self, o): return self._op(o, lambda a, b: b ** a)  # noqa: E704
+
+    def __neg__(self):
+        return RoundedScalar(-float(self), self.dtype)
 
 
 def _fused_table():
