@@ -10,7 +10,7 @@ from ._common import formula, gs, nnop, record, wrap
 
 
 def _emb_kernel(xp, w, idx):
-    return w[idx]
+    return xp.take(w, idx, axis=0)   # as w[idx] (the frontend checked the range), about twice as fast
 
 
 def embedding_op(input, weight, padding_idx, scale_grad_by_freq=False):
@@ -39,7 +39,7 @@ def _dense_backward_kernel(xp, gd, ii, V, padding_idx, freq):
     if scale is not None:
         gd = gd * scale[:, None]
     gw = xp.zeros((V, gd.shape[1]), gd.dtype)
-    scatter(xp, "add", gw, ii, gd)
+    scatter(xp, "add", gw, ii, gd, fill=0)
     if padding_idx is not None:
         gw[padding_idx] = 0
     return gw
@@ -88,87 +88,239 @@ MODE_SUM, MODE_MEAN, MODE_MAX = 0, 1, 2
 _CUPYX_SCATTER = {"add": "scatter_add", "maximum": "scatter_max", "minimum": "scatter_min"}
 
 
-def scatter(xp, name, out, index, vals):
+def scatter(xp, name, out, index, vals, fill=None):
     """``out[index] op= vals`` along the first axis, repeated indices all applied (as NumPy's
-    ``ufunc.at``). ``index`` is 1-D; ``vals`` has one row per entry of ``index``."""
-    if xp is np:
-        _reduce_runs(getattr(np, name), out, index, vals)
-    else:  # CuPy: atomics on the GPU, already fast (and CuPy has no ufunc.reduceat)
-        import cupyx
-        getattr(cupyx, _CUPYX_SCATTER[name])(out, index, vals)
+    ``ufunc.at``). ``index`` is 1-D; ``vals`` has one row per entry of ``index``. ``fill``: see
+    ``_fold``."""
+    plan = _folding(xp, index, nrows=out.shape[0])
+    _fold(xp, name, out, plan, _in_order(vals, plan), fill)
 
 
-# Runs no longer than this fold entry by entry (one fancy-indexed step per position in a run);
-# longer ones go through ufunc.reduceat, whose cost is per run plus per row.
-_STEPWISE_MAX_RUN = 8
+# ---------------------------------------------------------------- folding entries into rows
+# NumPy's ``ufunc.at`` is an unbuffered loop of ~0.5 us per entry. Instead the entries are sorted
+# by row (stably, so each row still takes its entries in input order), each row's entries form a
+# run, and the runs are ranked longest first. Entry k of every run that has one is "step k"; in
+# step order (all first entries, then all second entries, ...) each step is one contiguous block
+# whose runs are a prefix of the ranking, so a row folds with one in-place ufunc call per step on
+# contiguous memory. The order of the entries is computed once (``_folding``) and the values that
+# feed a fold are gathered straight into it: the forward gathers weight rows, the backward rows of
+# the bag gradient, without an intermediate array in input order.
+
+# Folding one run on its own (one ufunc.reduce or accumulate call and a store, ~5 us) costs about as
+# much as eight steps (~0.6 us each): the longest runs fold on their own where that saves more
+# steps (one long bag among short ones; one huge bag), so a plan never takes far more steps than runs.
+_STEPS_PER_SEPARATE_RUN = 8
+# Counting the entries of each row (a bincount over the rows) to set aside the lone ones pays off
+# while it is not much longer than the entries (and its memory bounded by theirs).
+_ROWS_COUNTED_PER_ENTRY = 8
+
+
+class _Folding:
+    """How the entries of ``out[index] op= vals`` are folded. ``perm``: the entries (positions in
+    ``index``) in fold order, or None for input order (CuPy, whose atomics need no order).
+    ``rows``/``steps``: the rows of the stepwise runs, longest run first, and (start, count) of
+    each step in ``perm``; ``solo_rows``/``solo_starts``: the runs folded one by one, after them."""
+    __slots__ = ("index", "perm", "rows", "steps", "solo_rows", "solo_starts")
+
+    def __init__(self, index, perm=None, rows=None, steps=(), solo_rows=(), solo_starts=()):
+        self.index, self.perm, self.rows, self.steps = index, perm, rows, steps
+        self.solo_rows, self.solo_starts = solo_rows, solo_starts
+
+
+def _in_order(a, plan):
+    """``a`` (one entry or row per element of the index) in ``plan``'s fold order (``take``: NumPy
+    gathers rows about twice as fast through it as through fancy indexing)."""
+    return a if plan.perm is None else np.take(a, plan.perm, axis=0)
 
 
 def _stable_order(index):
-    """``order = np.argsort(index, kind="stable")`` and ``index[order]``, for indices >= 0, ~4x
-    faster: each index made distinct by its position, the keys sort alone (no argsort) and the
-    same under NumPy's faster unstable sort."""
+    """``order = np.argsort(index, kind="stable")`` and ``index[order]``, for indices >= 0. NumPy's
+    stable sort of 16-bit integers is a radix sort, about three times faster than its stable sort
+    of int64: small indices sort as uint16, indices below 2**32 as two uint16 halves (low half
+    first, then the high half, stably: a two-digit radix sort)."""
     n = index.shape[0]
-    if (int(index.max()) + 1) * n >= 2 ** 62:
+    top = int(index.max()) if n else 0
+    if top < 2 ** 16:
+        order = np.argsort(index.astype(np.uint16), kind="stable")
+    elif top < 2 ** 32:
+        by_low = np.argsort((index & 0xFFFF).astype(np.uint16), kind="stable")
+        order = by_low[np.argsort((index[by_low] >> 16).astype(np.uint16), kind="stable")]
+    else:
         order = np.argsort(index, kind="stable")
-        return order, index[order]
-    keys = index.astype(np.int64) * n + np.arange(n)
-    keys.sort()
-    return keys % n, keys // n
+    return order, index[order]
 
 
-def _reduce_runs(op, out, index, vals):
-    """``op.at(out, index, vals)`` without NumPy's ``ufunc.at``, an unbuffered loop of ~0.5 us per
-    row. The entries are ordered by index (stably, so that each row folds its entries in input
-    order, as ``op.at`` does); each row of ``out`` then takes one run of consecutive entries."""
+def _longest_first(lengths):
+    """An order of the runs by decreasing length (a radix sort of small keys, as above)."""
+    top = int(lengths.max())
+    if top < 2 ** 16:
+        return np.argsort((top - lengths).astype(np.uint16), kind="stable")
+    return np.argsort(-lengths, kind="stable")
+
+
+def _folding(xp, index, keep=None, nrows=None):
+    """The fold order of the entries of ``index`` (1-D, >= 0). ``keep`` (NumPy only, a mask over
+    the entries or None): only those entries are folded. ``nrows``: the rows of the array folded
+    into, when the entries alone in their row may be counted out first. On CuPy every entry is
+    folded, in input order."""
+    if xp is not np:
+        return _Folding(index)
+    given = index
+    pos = None                      # the entries' positions in the caller's arrays (None: arange)
+    if keep is not None:
+        pos = np.flatnonzero(keep)
+        index = index[pos]
+    lone_pos = lone_rows = None
+    if index.shape[0] > 1 and (index[1:] < index[:-1]).any():   # the bags of embedding_bag come sorted
+        if nrows is not None and nrows <= _ROWS_COUNTED_PER_ENTRY * index.shape[0]:
+            # a gradient over a vocabulary: most entries are alone in their row, and those need
+            # neither the sort nor a run of their own (they join step 0, as runs of length 1)
+            alone = np.bincount(index, minlength=nrows)[index] == 1
+            lone, rest = np.flatnonzero(alone), np.flatnonzero(~alone)
+            lone_pos, lone_rows = (lone if pos is None else pos[lone]), index[lone]
+            index, pos = index[rest], (rest if pos is None else pos[rest])
+        if index.shape[0] > 1:
+            order, index = _stable_order(index)
+            pos = order if pos is None else pos[order]
+    perm, rows, steps, solo_rows, solo_starts = _runs_in_steps(index, pos)
+    if lone_pos is not None and lone_pos.shape[0]:
+        k = lone_pos.shape[0]
+        head = steps[0][1] if steps else 0
+        perm = np.concatenate([perm[:head], lone_pos, perm[head:]])
+        rows = np.concatenate([rows, lone_rows])
+        steps = [(0, head + k)] + [(s + k, m) for s, m in steps[1:]]
+        solo_starts = [s + k for s in solo_starts]
+    return _Folding(given, perm, rows, steps, solo_rows, solo_starts)
+
+
+def _runs_in_steps(index, pos):
+    """For ``index`` sorted (``pos``: the positions of its entries, None for arange): the fold
+    order of the entries, the rows of the stepwise runs (longest first), the (start, count) of
+    each step, and the rows and starts (plus the end) of the runs folded one by one."""
     n = index.shape[0]
     if n == 0:
-        return
-    order = None
-    if n > 1 and (index[1:] < index[:-1]).any():   # the bags of embedding_bag come sorted already
-        order, index = _stable_order(index)
+        return np.zeros(0, np.intp), index, [], [], [0]
     edge = np.empty(n + 1, bool)
     edge[0] = edge[n] = True
     np.not_equal(index[1:], index[:-1], out=edge[1:n])
     bounds = np.flatnonzero(edge)
     starts, lengths = bounds[:-1], np.diff(bounds)
-    rows = index[starts]
-    if int(lengths.max()) <= _STEPWISE_MAX_RUN:
-        # the gradient of a large vocabulary: mostly single entries, a few short repeats. Step k
-        # folds the k-th entry of every run that has one; the rows of one step are distinct
-        for k in range(int(lengths.max())):
-            if k:
-                live = lengths > k
-                starts, lengths, rows = starts[live], lengths[live], rows[live]
-            pos = starts + k
-            out[rows] = op(out[rows], vals[pos if order is None else order[pos]])
+    ranked = _longest_first(lengths)
+    ranked_len = lengths[ranked]
+    # fold the j longest runs one by one and step through the rest: j minimising the cost
+    solo = 0
+    if int(ranked_len[0]) > _STEPS_PER_SEPARATE_RUN:
+        cost = np.append(ranked_len, 0) + np.arange(ranked.shape[0] + 1) * _STEPS_PER_SEPARATE_RUN
+        solo = int(cost.argmin())
+    rank = np.empty_like(ranked)
+    rank[ranked] = np.arange(ranked.shape[0])
+    run_of = np.repeat(rank, lengths)                   # each sorted entry's run, by rank
+    within = np.arange(n) - np.repeat(starts, lengths)  # its place in its run: its step
+    stepped_len = ranked_len[solo:]
+    # count[k]: the runs with a step k, i.e. longer than k (a prefix of the ranking)
+    count = np.bincount(stepped_len, minlength=int(stepped_len[0]) + 1)[:0:-1].cumsum()[::-1] \
+        if stepped_len.shape[0] else np.zeros(0, np.intp)
+    first = np.zeros(count.shape[0] + 1, np.intp)
+    np.cumsum(count, out=first[1:])
+    n_stepped = int(first[-1])
+    solo_first = np.zeros(solo + 1, np.intp)
+    if solo:
+        is_solo = run_of < solo
+        np.cumsum(ranked_len[:solo], out=solo_first[1:])
+        dest = np.empty(n, np.intp)
+        alone = np.flatnonzero(is_solo)
+        dest[alone] = n_stepped + solo_first[run_of[alone]] + within[alone]
+        stepped = np.flatnonzero(~is_solo)
+        dest[stepped] = first[within[stepped]] + run_of[stepped] - solo
+    else:
+        dest = first[within] + run_of
+    perm = np.empty(n, np.intp)
+    perm[dest] = np.arange(n) if pos is None else pos
+    rows = index[starts[ranked]]
+    steps = list(zip(first[:-1].tolist(), count.tolist()))
+    return perm, rows[solo:], steps, rows[:solo].tolist(), (n_stepped + solo_first).tolist()
+
+
+def _fold(xp, name, out, plan, v, fill=None, keep_v=False):
+    """``out[plan's index] op= v`` where ``v`` holds the entries' values in ``plan`` order, each row
+    folding its entries in input order from its current value, as ``ufunc.at``. ``fill``: the
+    value every row of ``out`` holds (the fold then starts from it instead of reading ``out``,
+    and folds in place in ``v`` unless ``keep_v``)."""
+    if xp is not np:  # CuPy: atomics on the GPU, already fast
+        import cupyx
+        getattr(cupyx, _CUPYX_SCATTER[name])(out, plan.index, v)
         return
-    if order is not None:
-        vals = vals[order]
-    out[rows] = op(out[rows], op.reduceat(vals, starts, axis=0))
+    op = getattr(np, name)
+    if plan.steps:
+        R = plan.steps[0][1]                # step 0: the first entry of every run
+        if fill is None:
+            acc = op(out[plan.rows], v[:R])
+        else:
+            acc = op(v[:R], fill) if keep_v else op(v[:R], fill, out=v[:R])
+        summing = op is np.add
+        for s, m in plan.steps[1:]:
+            part = acc[:m]
+            if summing:
+                part += v[s:s + m]          # ~0.6 us a step where np.add(..., out=) takes ~1 us
+            else:
+                op(part, v[s:s + m], out=part)
+        _store_rows(out, plan.rows, acc)
+    ends = plan.solo_starts[1:]
+    for row, s, e in zip(plan.solo_rows, plan.solo_starts, ends):
+        run = v[s:e]
+        if fill is not None and run.ndim == 2 and run.shape[1] > 1 and run.flags.c_contiguous:
+            # NumPy reduces the outer axis of a C-ordered block row after row into the result (it
+            # sums pairwise only along the innermost axis): ufunc.at's order, without a copy
+            out[row] = op.reduce(run, axis=0, initial=fill)
+        else:   # accumulate folds strictly left to right, from the row's current value
+            out[row] = op.accumulate(xp.concatenate([out[row:row + 1], run]), axis=0)[-1]
+
+
+def _store_rows(out, rows, vals):
+    """``out[rows] = vals``. Where both are C-contiguous 2-D arrays of one dtype they are viewed as
+    1-D arrays of whole rows (one opaque item per row): NumPy's 1-D fancy assignment moves them
+    about 1.7x faster than row indexing of a 2-D array (the dense gradient's rows, every step)."""
+    if (out.ndim == 2 and out.dtype == vals.dtype and out.shape[1:] == vals.shape[1:] and out.shape[1]
+            and out.flags.c_contiguous and vals.flags.c_contiguous):
+        row = np.dtype((np.void, out.shape[1] * out.itemsize))
+        out.view(row).reshape(out.shape[0])[rows] = vals.view(row).reshape(vals.shape[0])
+    else:
+        out[rows] = vals
+
+
+def _reduce_runs(op, out, index, vals):
+    """``op.at(out, index, vals)`` on NumPy arrays, by folding runs (see ``_folding``)."""
+    scatter(np, op.__name__, out, index, vals)
 
 
 def _bag_kernel(xp, w, idx, seg, nbags, mode, psw):
     """Returns the (nbags, D) result and, for the backward, the bag sizes and (max mode) the
     position of the element each maximum came from (N where a bag is empty)."""
     D = w.shape[1]
-    vals = w[idx]
     cnt = xp.bincount(seg, minlength=nbags + 1)
+    # on NumPy the elements of no bag are left out of the fold (their count is free to read there)
+    plan = _folding(xp, seg, (seg < nbags) if xp is np and cnt[nbags] else None)
+    vals = xp.take(w, _in_order(idx, plan), axis=0)   # the looked-up rows, gathered in fold order
     if mode == MODE_MAX:
         # CuPy's scatter max/min take neither float16 nor int64: compare half in float32, count in int32
         if vals.dtype == xp.float16:
             vals = vals.astype(xp.float32)
         out = xp.full((nbags + 1, D), -xp.inf, vals.dtype)
-        scatter(xp, "maximum", out, seg, vals)
+        _fold(xp, "maximum", out, plan, vals, fill=-np.inf, keep_v=True)
         # the first element reaching each maximum takes its gradient (PyTorch keeps the first on ties)
         n = idx.shape[0]
-        pos = xp.arange(n, dtype=xp.int32 if n < 2 ** 31 - 1 else xp.int64)[:, None]
-        hit = (vals == out[seg]) & (seg < nbags)[:, None]
+        pos_dtype = xp.int32 if n < 2 ** 31 - 1 else xp.int64
+        pos = xp.arange(n, dtype=pos_dtype) if plan.perm is None else plan.perm.astype(pos_dtype)
+        seg_f = _in_order(seg, plan)
+        hit = (vals == out[seg_f]) & (seg_f < nbags)[:, None]
         first = xp.full((nbags + 1, D), n, pos.dtype)
-        scatter(xp, "minimum", first, seg, xp.where(hit, pos, pos.dtype.type(n)))
+        _fold(xp, "minimum", first, plan, xp.where(hit, pos[:, None], pos.dtype.type(n)), fill=n)
         out = xp.where((cnt[:nbags] > 0)[:, None], out[:nbags].astype(w.dtype, copy=False), xp.zeros((), w.dtype))
         return out, cnt, first[:nbags]
+    if psw is not None:
+        vals *= _in_order(psw, plan)[:, None]
     out = xp.zeros((nbags + 1, D), w.dtype)
-    scatter(xp, "add", out, seg, vals if psw is None else vals * psw[:, None])
+    _fold(xp, "add", out, plan, vals, fill=0)
     out = out[:nbags]
     if mode == MODE_MEAN:
         out /= xp.maximum(cnt[:nbags], 1).astype(w.dtype)[:, None]
@@ -190,6 +342,32 @@ def embedding_bag_op(weight, idx, seg, nbags, mode, per_sample_weights, scale_gr
 _BAG = nnop("embedding_bag", _bag_kernel, embedding_bag_op, node="EmbeddingBagBackward0")
 
 
+def _bag_weight_grad(xp, gd, a, V):
+    """The dense (V, D) weight gradient of a sum or mean bag: each element's bag gradient (scaled
+    by its per-sample weight, 1/frequency, 1/bag size) added into its weight row."""
+    idx, seg, nbags, cnt = a["idx"], a["seg"], a["nbags"], a["cnt"]
+    D = gd.shape[1]
+    gb = gd
+    if a["mode"] == MODE_MEAN:  # per bag, before the rows are spread out to the elements
+        gb = gd * (1.0 / xp.maximum(cnt[:nbags], 1).astype(gd.dtype))[:, None]
+    excluded = xp is np and bool(cnt[nbags])
+    plan = _folding(xp, idx, (seg < nbags) if excluded else None, nrows=V)
+    seg_f = _in_order(seg, plan)
+    if xp is not np:   # CuPy folds every element: the excluded ones gather a zero row
+        gb = xp.concatenate([gb, xp.zeros((1, D), gd.dtype)])
+    ge = xp.take(gb, seg_f, axis=0)
+    scale = None if a["psw"] is None else _in_order(a["psw"], plan)
+    if a["freq"]:
+        # each row's gradient divided by how often its index occurs in the input
+        f = 1.0 / xp.bincount(idx, minlength=V).astype(gd.dtype)[_in_order(idx, plan)]
+        scale = f if scale is None else scale * f
+    if scale is not None:  # a NaN weight of an excluded element must not reach its row
+        ge = xp.where((seg_f < nbags)[:, None], ge * scale[:, None], xp.zeros((), gd.dtype))
+    gw = xp.zeros((V, D), gd.dtype)
+    _fold(xp, "add", gw, plan, ge, fill=0)
+    return gw
+
+
 @formula("embedding_bag", saves=(0, 1))
 def _bag_grad(node, g):
     """First-order only, as PyTorch's (its ``_embedding_bag_backward`` has no derivative)."""
@@ -199,34 +377,23 @@ def _bag_grad(node, g):
     idx, seg, nbags, mode = a["idx"], a["seg"], a["nbags"], a["mode"]
     V, D = node.in_meta[0][0]
     gd = g._data
-    valid = (seg < nbags)[:, None]
     gw = gp = None
     if node.needs_input_grad[0]:
-        gw = xp.zeros((V, D), gd.dtype)
         if mode == MODE_MAX:
             first = a["first"]
             n = idx.shape[0]
-            found = first < n
+            found = (first < n).reshape(-1)
             # one flat index per (bag, column): the row its maximum came from, times D, plus the column
-            flat = idx[xp.where(found, first, 0)] * D + xp.arange(D)
-            scatter(xp, "add", gw.reshape(-1), flat.reshape(-1), xp.where(found, gd, xp.zeros((), gd.dtype)).reshape(-1))
+            flat = (idx[xp.where(first < n, first, 0)] * D + xp.arange(D)).reshape(-1)
+            gw = xp.zeros((V, D), gd.dtype)
+            plan = _folding(xp, flat, found if xp is np else None, nrows=V * D)
+            vals = xp.where(found, gd.reshape(-1), xp.zeros((), gd.dtype)) if xp is not np else gd.reshape(-1)
+            _fold(xp, "add", gw.reshape(-1), plan, _in_order(vals, plan), fill=0)
         else:
-            gb = gd
-            if mode == MODE_MEAN:  # per bag, before the rows are spread out to the elements
-                gb = gd * (1.0 / xp.maximum(a["cnt"][:nbags], 1).astype(gd.dtype))[:, None]
-            # excluded elements gather the zero row, so they add nothing
-            ge = xp.concatenate([gb, xp.zeros((1, D), gd.dtype)])[seg]
-            scale = None if psw is None else psw._data
-            if a["freq"]:
-                # each row's gradient divided by how often its index occurs in the input
-                f = 1.0 / xp.bincount(idx, minlength=V).astype(gd.dtype)[idx]
-                scale = f if scale is None else scale * f
-            if scale is not None:  # a NaN weight of an excluded element must not reach its row
-                ge = xp.where(valid, ge * scale[:, None], xp.zeros((), gd.dtype))
-            scatter(xp, "add", gw, idx, ge)
+            gw = _bag_weight_grad(xp, gd, dict(a, psw=None if psw is None else psw._data), V)
         gw = wrap(gw, g._device)
     if psw is not None and node.needs_input_grad[1]:
         ge = xp.concatenate([gd, xp.zeros((1, D), gd.dtype)])[seg]
-        gp = xp.where(valid[:, 0], (ge * weight._data[idx]).sum(1), xp.zeros((), gd.dtype))
+        gp = xp.where(seg < nbags, (ge * weight._data[idx]).sum(1), xp.zeros((), gd.dtype))
         gp = wrap(gp.astype(psw._data.dtype, copy=False), g._device)
     return gw, gp
