@@ -211,6 +211,8 @@ def test_dropout_training_scales_kept_values(name):
                                   "feature_alpha_dropout_"])
 def test_alpha_dropout_training_node_and_shape(name):
     x = np.random.default_rng(2).standard_normal((8, 4, 3))
+    tg.manual_seed(5)  # the masks draw from the default generators: seeded, the test cannot depend on order
+    torch.manual_seed(5)
     ours = getattr(tg, name)(tg.tensor(x, requires_grad=True) * 1, 0.2, True)
     theirs = getattr(torch, name)(torch.tensor(x, requires_grad=True) * 1, 0.2, True)
     assert ours.shape == tuple(theirs.shape) and grad_fn_name(ours) == grad_fn_name(theirs)
