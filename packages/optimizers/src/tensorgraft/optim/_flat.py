@@ -314,6 +314,11 @@ class FlatOptimizer(Optimizer):
     def _kernel(self, xp, group, k, P, G, S, T) -> None:
         raise NotImplementedError
 
+    def _writes_grad(self, group) -> bool:
+        """Whether ``_kernel`` writes into ``G`` for this group (then it gets a copy of the gradient;
+        a kernel that only reads it may be handed the gradient's own memory)."""
+        return True
+
     # -- the step ------------------------------------------------------------------------------
     def step(self, closure=None):
         loss = evaluate_closure(closure)
@@ -397,12 +402,17 @@ class FlatOptimizer(Optimizer):
             P, state, gbuf = b.kparams, b.kstate, b.gbuf
             scratch = b.tmp(self._n_tmp)[: self._n_tmp]
             concat = xp.concatenate
+            # a kernel that only reads G may take a one-piece chunk of the gradient itself (no copy)
+            read_only = not self._writes_grad(group)
             for s, e, pieces, pi in b.chunks:
                 L = e - s
                 G = gbuf[:L]
                 if len(pieces) == 1:
                     i, lo, hi = pieces[0]
-                    xp.copyto(G, gflat[i][lo:hi])
+                    if read_only and gflat[i].dtype == G.dtype:
+                        G = gflat[i][lo:hi]
+                    else:
+                        xp.copyto(G, gflat[i][lo:hi])
                 else:
                     concat([gflat[i][lo:hi] for i, lo, hi in pieces], out=G)
                 S = {name: buf[s:e] for name, buf in state.items()}

@@ -32,6 +32,11 @@ class SGD(FlatOptimizer):
     def _scalars(self, group, scalars):
         pass
 
+    def _writes_grad(self, group) -> bool:
+        # maximize negates G in place, weight decay and Nesterov add into it; otherwise G is only read
+        return bool(group["maximize"] or group["weight_decay"] != 0
+                    or (group["momentum"] != 0 and group["nesterov"]))
+
     def _kernel(self, xp, group, k, P, G, S, T):
         T0, = T
         grad_prologue(xp, group, P, G, T0)
