@@ -326,7 +326,7 @@ def test_device_stream_draws_on_the_device(device_stream_device):
             tg.normal(x, 1.0), tg.bernoulli(x + 0.5), tg.multinomial(x + 1, 2), tg.multinomial(x + 1, 6, True),
             x.uniform_(), x.normal_(), x.exponential_(), x.log_normal_(), x.cauchy_(), x.geometric_(0.5),
             x.random_(0, 4), x.bernoulli_(0.3), x.bernoulli_(tg.full((4,), 0.5, device=dev))]
-    from tensorgraft.ops.creation import dropout_mask
+    from tensorgraft.ops.sampling import dropout_mask
     mask = dropout_mask((8,), 0.5, x)
     assert set(np.unique(mask).tolist()) <= {0.0, 2.0} and mask.dtype == np.float64
     assert type(b).copies == copies  # nothing drawn on the host and copied

@@ -27,6 +27,7 @@ from . import ops  # noqa: E402,F401  (declares core ops; registered below throu
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: E402,F401
 from .printing import get_printoptions, printoptions, set_printoptions  # noqa: E402,F401
 from .ops.creation import *  # noqa: E402,F401,F403
+from .ops.sampling import *  # noqa: E402,F401,F403
 from .ops.conversion import (  # noqa: E402,F401
     as_tensor, from_numpy, from_dlpack, is_tensor, is_floating_point, is_complex, is_inference, numel,
 )

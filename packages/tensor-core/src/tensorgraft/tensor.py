@@ -723,11 +723,11 @@ class Tensor:
         return _legacy_construct(self.dtype, args, kwargs)
 
     def bernoulli(self, p=None, *, generator=None):
-        from .ops.creation import bernoulli
+        from .ops.sampling import bernoulli
         return bernoulli(self, p, generator=generator)
 
     def multinomial(self, num_samples, replacement=False, *, generator=None):
-        from .ops.creation import multinomial
+        from .ops.sampling import multinomial
         return multinomial(self, num_samples, replacement, generator=generator)
 
     def new_empty_strided(self, size, stride, dtype=None, device=None, requires_grad=False, layout=None,

@@ -362,7 +362,7 @@ softmin = _softmax_frontend("softmin", _act.softmax_op, negated=True)
 
 # ====================================================================== dropout
 def _dropout_mask(shape, p, x):
-    from tensorgraft.ops.creation import dropout_mask  # drawn by x's device's default generator, there
+    from tensorgraft.ops.sampling import dropout_mask  # drawn by x's device's default generator, there
     return wrap(dropout_mask(shape, p, x), x._device)
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 import tensorgraft as _tg
 from tensorgraft.grad_mode import no_grad
-from tensorgraft.ops.creation import write_host_values
+from tensorgraft.ops.sampling import write_host_values
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
            "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_",

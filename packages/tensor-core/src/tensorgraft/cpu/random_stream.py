@@ -83,7 +83,7 @@ class CPURandomStream:
     result's floating dtype (float16/32/64), which decides the transform as in PyTorch."""
 
     on_device = False
-    matches_pytorch = True  # samplers pass the result dtype and draw in PyTorch's order (ops/creation.py)
+    matches_pytorch = True  # samplers pass the result dtype and draw in PyTorch's order (ops/sampling.py)
 
     def __init__(self, seed: int):
         import numpy.random  # deferred: importing numpy.random costs ~8 ms, and `import tensorgraft` makes a generator

@@ -3,8 +3,9 @@
 
 Third-party ops appear here too, as ``tensorgraft.ops.<namespace>.<name>``.
 """
+# (sampling right after creation, which it builds on: ops are registered in import order)
 from . import (  # noqa: F401
-    conversion, creation, distance, elementwise, indexing, linalg, reduction, scan, shape, statistics,
+    conversion, creation, sampling, distance, elementwise, indexing, linalg, reduction, scan, shape, statistics,
 )
 from . import combinatorics, histogram, sets, special_functions, special_math  # noqa: F401,E402
 from . import complex, spectral  # noqa: F401,E402  (complex numbers; fft kernels and windows)

@@ -452,7 +452,8 @@ def _draw(stream, on_device, method, *args):
 def _poisson_frontend(op):
     def poisson(input, generator=None):
         check_tensor(input, "poisson")
-        from .creation import _not_implemented, _stream
+        from .creation import _not_implemented
+        from .sampling import _stream
         if input._data.dtype.kind != "f":  # rates are floats: PyTorch has no integer kernel
             raise _not_implemented("poisson_cpu", input.dtype)
         g, on_device = _stream(generator, input._device)
@@ -471,7 +472,7 @@ def _binomial_frontend(op):
     def binomial(count, prob, generator=None):
         check_tensor(count, "binomial", "count")
         check_tensor(prob, "binomial", "prob", 2)
-        from .creation import _stream
+        from .sampling import _stream
         g, on_device = _stream(generator, count._device)
         n = count._data if on_device else count._host()
         p = prob._data if on_device else prob._host()

@@ -209,7 +209,7 @@ def _split_sizes(total: int, fractions) -> list:
 def random_split(dataset, lengths, generator=None):
     """Split ``dataset`` into non-overlapping random :class:`Subset` s of the given lengths; lengths
     may also be fractions that sum to 1 (see :func:`_split_sizes` for the rounding)."""
-    from ...ops.creation import randperm
+    from ...ops.sampling import randperm
     from ...random import default_generator
 
     sizes = list(lengths)

@@ -37,7 +37,7 @@ class DistributedSampler(Sampler):
         size = len(self.dataset)
         if self.shuffle:
             from ...random import Generator
-            from ...ops.creation import randperm
+            from ...ops.sampling import randperm
             order = randperm(size, generator=Generator().manual_seed(self.seed + self.epoch)).tolist()
         else:
             order = list(range(size))

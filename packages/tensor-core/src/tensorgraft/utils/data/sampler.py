@@ -110,7 +110,7 @@ class RandomSampler(Sampler[int]):
 
 
 def _uniform_draws(population, count, gen):
-    from ...ops.creation import randint
+    from ...ops.sampling import randint
     where = _index_device(gen)
     left = count
     while left > 0:
@@ -120,7 +120,7 @@ def _uniform_draws(population, count, gen):
 
 
 def _chained_permutations(population, count, gen):
-    from ...ops.creation import randperm
+    from ...ops.sampling import randperm
     where = _index_device(gen)
     whole_rounds, partial = divmod(count, population)
     for _ in range(whole_rounds):
@@ -141,7 +141,7 @@ class SubsetRandomSampler(Sampler[int]):
         return len(self.indices)
 
     def __iter__(self):
-        from ...ops.creation import randperm
+        from ...ops.sampling import randperm
         gen = self.generator
         order = randperm(len(self.indices), generator=gen, device=_index_device(gen)).tolist()
         yield from map(self.indices.__getitem__, order)
@@ -170,7 +170,7 @@ class WeightedRandomSampler(Sampler[int]):
         return self.num_samples
 
     def __iter__(self):
-        from ...ops.creation import multinomial
+        from ...ops.sampling import multinomial
         picks = multinomial(self.weights, self.num_samples, self.replacement, generator=self.generator)
         yield from picks.tolist()
 
