@@ -347,3 +347,13 @@ def test_dataloader_base_seed_matches(seed):
         it = iter(data.DataLoader(list(range(10)), batch_size=2, shuffle=True))
         return it._base_seed, [b.tolist() for b in it]
     assert base(tg, tgdata) == base(torch, tdata)
+
+
+@pytest.mark.parametrize("p", [0.0, 1e-300, 0.1, 0.5, 1 - 2 ** -53, 1.0])
+def test_bernoulli_scalar_p_edges_and_stream_position(p):
+    # the scalar path compares the 53-bit integers with ceil(p * 2**53); edges of that comparison
+    outs = []
+    for lib in (tg, torch):
+        lib.manual_seed(3)
+        outs.append((lib.empty(1000).bernoulli_(p).tolist(), lib.rand(3).tolist()))
+    assert outs[0] == outs[1]

@@ -297,7 +297,24 @@ class CPURandomStream:
         if isinstance(p, np.ndarray):
             u = self._unit_doubles(p.size) if p.dtype == np.float64 else self._unit_floats(p.size)
             return u.reshape(p.shape) < p
-        return _shaped(self._unit_doubles(_numel(size)) < float(p), size)
+        return _shaped(self._below(_numel(size), float(p)), size)
+
+    def _below(self, n: int, p: float):
+        """``n`` booleans ``u < p`` for float64 uniforms ``u`` (53-bit ``v * 2**-53``), compared on the
+        integers: ``v * 2**-53 < p`` exactly when ``v < ceil(p * 2**53)`` (both sides scale exactly),
+        which skips converting a million words to floats for each dropout mask."""
+        if not p > 0.0:
+            w = self._bits.random_raw(2 * n)  # the stream moves on all the same
+            return np.zeros(n, dtype=bool)
+        threshold = math.ceil(p * 2.0 ** 53)
+        w = self._bits.random_raw(2 * n)
+        if threshold > 2 ** 53:
+            return np.ones(n, dtype=bool)
+        high = w[0::2]
+        high &= _MASK53_HIGH
+        high <<= np.uint64(32)
+        high |= w[1::2]
+        return high < np.uint64(threshold)
 
     def exponential(self, scale=1.0, size=None, dtype=np.float64):
         u = self._unit_doubles(_numel(size))
