@@ -386,34 +386,29 @@ def _freshly_seeded(key) -> bool:
 
 def _box_muller32(u, loc, scale):
     """Normals of whole blocks of 16 float32 uniforms, in float32."""
-    b = u.reshape(-1, _BLOCK)
-    m = b.shape[0]
-    # the halves as contiguous 1-D arrays: NumPy's SIMD loops, not one 8-element loop per block
-    r = np.subtract(np.float32(1.0), b[:, :8]).reshape(-1)
-    theta = b[:, 8:].reshape(-1) * np.float32(_TWO_PI)
-    np.log(r, out=r)
-    r *= np.float32(-2.0)
-    np.sqrt(r, out=r)
-    out = np.empty_like(b)
-    c = np.cos(theta)
-    c *= r
-    s = np.sin(theta, out=theta)
-    s *= r
-    out[:, :8] = c.reshape(m, 8)
-    out[:, 8:] = s.reshape(m, 8)
+    out = _box_muller_blocks(u, np.log)
     if loc != 0.0 or scale != 1.0:  # a float32 FMA: the product is exact in double
         out = (out.astype(np.float64) * float(np.float32(scale)) + float(np.float32(loc))).astype(np.float32)
-    return out.reshape(-1)
+    return out
 
 
 def _box_muller64(u, loc, scale):
     """Normals of whole blocks of 16 float64 uniforms, with the C library's log."""
+    out = _box_muller_blocks(u, lambda x: libm(math.log, x))
+    return fma(out, scale, loc) if loc != 0.0 or scale != 1.0 else out
+
+
+def _box_muller_blocks(u, log):
+    """Standard normals from whole blocks of 16 uniforms, in their dtype: per block, radius from the
+    first 8 (``sqrt(-2 log(1 - u))``) and angle from the last 8, cos to the first half, sin to the
+    second. The halves are computed as contiguous 1-D arrays: NumPy's SIMD loops, not one
+    8-element loop per block."""
     b = u.reshape(-1, _BLOCK)
-    m = b.shape[0]
-    r = libm(math.log, np.subtract(1.0, b[:, :8]).reshape(-1))  # contiguous halves, as _box_muller32
-    r *= -2.0
+    m, one = b.shape[0], b.dtype.type
+    r = log(np.subtract(one(1.0), b[:, :8]).reshape(-1))
+    r *= one(-2.0)
     np.sqrt(r, out=r)
-    theta = b[:, 8:].reshape(-1) * _TWO_PI
+    theta = b[:, 8:].reshape(-1) * one(_TWO_PI)
     out = np.empty_like(b)
     c = np.cos(theta)
     c *= r
@@ -421,8 +416,6 @@ def _box_muller64(u, loc, scale):
     s *= r
     out[:, :8] = c.reshape(m, 8)
     out[:, 8:] = s.reshape(m, 8)
-    if loc != 0.0 or scale != 1.0:
-        out = fma(out, scale, loc)
     return out.reshape(-1)
 
 

@@ -31,6 +31,16 @@ class _CannotInfer(Exception):
     pass
 
 
+def _common_kind(items, what: str) -> str:
+    """The one type string of every element of ``items``; the tracer's error naming the first two
+    that differ otherwise."""
+    kinds = [_type_str(x) for x in items]
+    for k in kinds[1:]:
+        if k != kinds[0]:
+            raise _CannotInfer(f"{what}. Found {kinds[0]} and {k}")
+    return kinds[0]
+
+
 def _type_str(v) -> str:
     """The tracer's name for the type of an example input (``Tuple[Tensor, List[int]]``)."""
     if isinstance(v, Tensor):
@@ -42,22 +52,13 @@ def _type_str(v) -> str:
     if isinstance(v, list):
         if not v:
             raise _CannotInfer("List trace inputs must have elements")
-        kinds = [_type_str(x) for x in v]
-        for k in kinds[1:]:
-            if k != kinds[0]:
-                raise _CannotInfer(f"List inputs to traced functions must have consistent element type. Found "
-                                   f"{kinds[0]} and {k}")
-        return f"List[{kinds[0]}]"
+        return f"List[{_common_kind(v, 'List inputs to traced functions must have consistent element type')}]"
     if isinstance(v, dict):
         if not v:
             raise _CannotInfer("Dictionary inputs must have entries")
-        for part in (list(v), list(v.values())):
-            kinds = [_type_str(x) for x in part]
-            for k in kinds[1:]:
-                if k != kinds[0]:
-                    raise _CannotInfer(f"Dictionary inputs to traced functions must have consistent type. Found "
-                                       f"{kinds[0]} and {k}")
-        return f"Dict[{_type_str(next(iter(v)))}, {_type_str(next(iter(v.values())))}]"
+        what = "Dictionary inputs to traced functions must have consistent type"
+        key = _common_kind(v, what)
+        return f"Dict[{key}, {_common_kind(v.values(), what)}]"
     if _is_module(v):
         raise _CannotInfer("Cannot infer concrete type of torch.nn.Module")
     raise _CannotInfer("Only tensors and (possibly nested) tuples of tensors, lists, or dicts are supported as "

@@ -171,24 +171,25 @@ def _requires_grad(t, requires_grad):
     return t.requires_grad_(True) if requires_grad else t
 
 
-def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
-              generator=None, pin_memory=False):
+def _sample_like(input, sampler, fill, dtype, device, requires_grad, memory_format, generator):
+    """``rand_like``/``randn_like``: a result laid out like a non-contiguous ``input`` is filled in
+    place (``fill``, PyTorch's memory order); otherwise ``sampler`` draws it and it takes the layout."""
     strided = _strided_like(input, dtype, device, memory_format, generator)
     if strided is not None:
-        return _requires_grad(strided.uniform_(0.0, 1.0, generator=generator), requires_grad)
-    out = rand(tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device,
-               requires_grad=requires_grad, generator=generator)
+        return _requires_grad(getattr(strided, fill)(0.0, 1.0, generator=generator), requires_grad)
+    out = sampler(tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device,
+                  requires_grad=requires_grad, generator=generator)
     return _like_layout(out, input, memory_format)
+
+
+def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
+              generator=None, pin_memory=False):
+    return _sample_like(input, rand, "uniform_", dtype, device, requires_grad, memory_format, generator)
 
 
 def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
                generator=None, pin_memory=False):
-    strided = _strided_like(input, dtype, device, memory_format, generator)
-    if strided is not None:
-        return _requires_grad(strided.normal_(0.0, 1.0, generator=generator), requires_grad)
-    out = randn(tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device,
-                requires_grad=requires_grad, generator=generator)
-    return _like_layout(out, input, memory_format)
+    return _sample_like(input, randn, "normal_", dtype, device, requires_grad, memory_format, generator)
 
 
 def _int_arg(v, fname, name, pos):
