@@ -303,11 +303,10 @@ class CPURandomStream:
         """``n`` booleans ``u < p`` for float64 uniforms ``u`` (53-bit ``v * 2**-53``), compared on the
         integers: ``v * 2**-53 < p`` exactly when ``v < ceil(p * 2**53)`` (both sides scale exactly),
         which skips converting a million words to floats for each dropout mask."""
+        w = self._bits.random_raw(2 * n)  # drawn whatever p is: the stream moves on all the same
         if not p > 0.0:
-            w = self._bits.random_raw(2 * n)  # the stream moves on all the same
             return np.zeros(n, dtype=bool)
         threshold = math.ceil(p * 2.0 ** 53)
-        w = self._bits.random_raw(2 * n)
         if threshold > 2 ** 53:
             return np.ones(n, dtype=bool)
         high = w[0::2]
