@@ -17,7 +17,7 @@ from test_programs import ALL, PROGRAMS, run_program  # noqa: E402
 
 def main(names: list[str]) -> None:
     for name in names or ALL:
-        path = PROGRAMS / name
+        path = PROGRAMS / Path(name).name  # a bare name or a path to the program
         out = run_program(path, use_torch=True)
         path.with_suffix(".expected").write_text(out, encoding="utf-8")
         print(f"{name}: {len(out.splitlines())} lines")
