@@ -108,7 +108,7 @@ def test_plugins_command_names_the_broken_plugin(broken_site):
     assert entry["status"] == "failed" and entry["version"] == "1.2.3"
     assert "boom at import" in entry["errors"][0]
     core = {p["distribution"]: p for p in data["plugins"]}["tensorgraft-core"]
-    assert core["registered"]["devices"]["names"] == ["cpu"]
+    assert core["registered"]["devices"]["names"] == ["cpu", "meta"]
     assert core["registered"]["ops"]["count"] > 50
     text = _python("import sys; from tensorgraft.cli import main; sys.exit(main(['plugins']))", broken_site)
     assert "tg-broken-plugin 1.2.3  [FAILED]" in text.stdout

@@ -5,8 +5,8 @@ This module is loaded into *every* pytest run of an environment where tensorgraf
 installed, so it imports nothing but pytest at import time and never fails: tensorgraft itself
 is imported only when a test asks for one of the fixtures below.
 
-- ``tg_device``: parametrized over every registered device type; unavailable ones are skipped
-  with the backend's own reason (e.g. "no CUDA device was found"), never silently passed.
+- ``tg_device``: parametrized over every registered device type that holds values (not ``meta``);
+  unavailable ones are skipped with the backend's own reason (e.g. "no CUDA device was found"), never silently passed.
 - ``tg_conformance``: the conformance kit (``tensorgraft.testing.conformance``), e.g.
   ``tg_conformance.run_conformance(namespace="example")``.
 - ``tg_op`` with the marker ``@pytest.mark.tg_conformance(namespace="example")`` (or
@@ -29,7 +29,9 @@ def _device_params():
         from tensorgraft.device import backends
     except Exception:  # noqa: BLE001 - never break pytest for an unrelated project
         return ["cpu"]
-    return sorted(backends(), key=lambda t: (t != "cpu", t))
+    # the meta device holds no values to compare with the CPU's (it has tests of its own)
+    return sorted((t for t, b in backends().items() if getattr(b, "holds_values", True)),
+                  key=lambda t: (t != "cpu", t))
 
 
 def _op_params(marker):

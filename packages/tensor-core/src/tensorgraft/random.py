@@ -57,6 +57,13 @@ class Generator:
         return s
 
     def manual_seed(self, seed) -> "Generator":
+        # the method takes a Python int only (tensorgraft.manual_seed converts with int() first)
+        if seed.__class__ is not int:
+            import numpy as np
+            if isinstance(seed, np.integer):
+                raise TypeError("an integer is required")
+            if not isinstance(seed, int) or isinstance(seed, bool):
+                raise RuntimeError(f"manual_seed expected a long, but got {type(seed).__name__}")
         self._seed = _seed_value(seed)
         s = self._stream
         if s is not None and s is self._own_stream and hasattr(s, "reseed"):
@@ -146,7 +153,9 @@ def default_generator_for(dev) -> Generator:
     if g is None:
         if dev.index is None:
             from .ops.conversion import resolve_device
-            return default_generator_for(resolve_device(dev))
+            resolved = resolve_device(dev)
+            if resolved.index is not None:  # an index-less device type (meta) has its one generator
+                return default_generator_for(resolved)
         g = _defaults[dev] = Generator(dev)
         for key in ((dev.type, dev.index), (dev.type, None), (None, None)):
             if key in _pending:
@@ -189,7 +198,7 @@ def random_stream(generator, dev):
 def manual_seed(seed) -> Generator:
     """Seed the default generator of every device (the CPU's, and those of device plugins, made
     now or later)."""
-    default_generator.manual_seed(seed)
+    default_generator.manual_seed(int(seed))  # any number int() takes, as PyTorch's
     seed = default_generator.initial_seed()
     seed_default_generators(seed)
     from .device import backends
