@@ -66,7 +66,19 @@ def solve(A, B, *, left=True, out=None):
     return _op("linalg_solve")(A, B, left=left)
 
 
-def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
+class _Required:
+    """The default of a keyword PyTorch requires: its absence gets PyTorch's message."""
+
+    def __repr__(self):
+        return "<required>"
+
+
+_REQUIRED = _Required()
+
+
+def solve_triangular(A, B, *, upper=_REQUIRED, left=True, unitriangular=False, out=None):
+    if upper is _REQUIRED:  # keyword-only and required: PyTorch's parser words the omission so
+        raise TypeError('linalg_solve_triangular() missing 1 required positional arguments: "upper"')
     return _op("linalg_solve_triangular")(A, B, upper=upper, left=left, unitriangular=unitriangular)
 
 
@@ -381,3 +393,125 @@ def ldl_factor_ex(A, *, hermitian=False, check_errors=False, out=None):
 def ldl_solve(LD, pivots, B, *, hermitian=False, out=None):
     """X with A X = B, A given by ``ldl_factor``'s factors. Forward only, as in PyTorch."""
     return _op("linalg_ldl_solve")(LD, pivots, B, hermitian=hermitian)
+
+
+# --------------------------------------------------------------------------- out=
+# Every function above that takes ``out=`` gets it here: the result is computed as usual, then
+# written into ``out`` (a tensor, or a tuple of them for a named-tuple result, which is then
+# returned as ``linalg_<name>_out`` of those tensors). Each entry: (the op PyTorch names when it
+# refuses ``out=`` while recording gradients, or None where PyTorch copies the result into
+# ``out`` and records that copy; the dtype rule for ``out``, as PyTorch words each check).
+_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
+            "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
+            "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+_TITLE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+                "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
+                "complex128": "ComplexDouble"}
+_KIND_ORDER = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+_OUT_RULES = {
+    "inv": ("linalg_inv_ex", "exact"), "inv_ex": ("linalg_inv_ex", "exact"),
+    "solve": ("_linalg_solve_ex", "exact"), "solve_ex": ("_linalg_solve_ex", "exact"),
+    "solve_triangular": ("linalg_solve_triangular", "scalar_type"),
+    "det": ("_linalg_det", "exact"), "slogdet": ("_linalg_slogdet", "exact"),
+    "cholesky": ("linalg_cholesky_ex", "exact"), "cholesky_ex": ("linalg_cholesky_ex", "exact"),
+    "qr": ("linalg_qr", "exact"), "eigh": ("_linalg_eigh", "exact"), "eigvalsh": ("_linalg_eigh", "exact"),
+    "svd": ("_linalg_svd", "exact"), "svdvals": ("_linalg_svd", "exact"),
+    "pinv": ("linalg_pinv", ("castable", "linalg.pinv")), "matrix_power": ("matmul", "power"),
+    "cross": ("linalg_cross", "exact"), "multi_dot": ("mm", "multi_dot"), "matmul": ("matmul", "exact"),
+    "vecdot": ("sum", "vecdot"),
+    "matrix_norm": (None, ("norm", "linalg.matrix_norm")), "norm": (None, ("norm", "linalg.norm")),
+    "matrix_rank": (None, None), "cond": (None, ("castable", "linalg.cond")),
+    "lu_factor": ("linalg_lu_factor_ex", "exact"), "lu_factor_ex": ("linalg_lu_factor_ex", "exact"),
+    "lu": ("linalg_lu", "exact"), "lu_solve": ("linalg_lu_solve", "exact"),
+    "eig": ("linalg_eig", "exact"), "eigvals": (None, ("castable", "torch.linalg.eigvals", "eigenvalues", True)),
+    "vector_norm": ("linalg_vector_norm", "exact"),
+    "householder_product": ("linalg_householder_product", "exact"),
+    "tensorinv": ("linalg_inv_ex", "exact"), "tensorsolve": (None, "exact"),
+    "ldl_factor": (None, "exact"), "ldl_factor_ex": (None, "exact"), "ldl_solve": (None, "exact"),
+}
+
+
+def _check_out_dtype(rule, result, out):
+    """PyTorch's check of ``out``'s dtype against the result's, in the words of ``rule``."""
+    have, want = out.dtype.np, result.dtype.np
+    if rule is None or have == want:
+        return
+    h, w = have.name, want.name
+    kind = rule[0] if isinstance(rule, tuple) else rule
+    if kind == "power":  # matrix_power: a float out of another width, else the castable check
+        kind, rule = ("exact", rule) if have.kind == want.kind else ("castable", ("castable", "matrix_power"))
+    if kind == "exact":
+        raise RuntimeError(f"Expected out tensor to have dtype {_C_NAMES[w]}, but got {_C_NAMES[h]} instead")
+    if kind == "scalar_type":
+        raise RuntimeError(f"expected scalar type {_TITLE_NAMES[w]} but found {_TITLE_NAMES[h]}")
+    if kind == "multi_dot":
+        raise RuntimeError(f"multi_dot(): expected out tensor to have dtype {_C_NAMES[w]} but got {_C_NAMES[h]}")
+    if kind == "vecdot":
+        raise RuntimeError(f"linalg.vecdot: Expected out of dtype{_TITLE_NAMES[w]} but found {_TITLE_NAMES[h]}")
+    if kind == "norm":
+        raise RuntimeError(f"{rule[1]} expected out tensor dtype {_TITLE_NAMES[w]} but got: {_TITLE_NAMES[h]}")
+    # castable: an out of a wider type of the same or a higher kind takes the result (eigvals'
+    # complex result also goes into a real out: its copy warns that the imaginary part is dropped)
+    lowest = _KIND_ORDER["f"] if len(rule) > 3 else _KIND_ORDER[want.kind]
+    if _KIND_ORDER[have.kind] < lowest or (have.kind == want.kind and have.itemsize < want.itemsize):
+        what = rule[2] if len(rule) > 2 else "result"
+        raise RuntimeError(f"{rule[1]}: Expected {what} to be safely castable from {_TITLE_NAMES[w]} dtype, "
+                           f"but got {what} with dtype {_TITLE_NAMES[h]}")
+
+
+def _tensors_in(values):
+    for v in values:
+        if isinstance(v, Tensor):
+            yield v
+        elif isinstance(v, (list, tuple)):
+            yield from _tensors_in(v)
+
+
+def _with_out(name, fn, grad_name, rule):
+    import functools
+
+    @functools.wraps(fn)
+    def f(*args, out=None, **kwargs):
+        if out is None:
+            return fn(*args, **kwargs)
+        from .ops import _frontend as F
+        if grad_name is not None:  # refused before anything is computed or written
+            F.check_out_grad(grad_name, out, *_tensors_in(args), *_tensors_in(kwargs.values()))
+        result = fn(*args, **kwargs)
+        if isinstance(result, tuple):
+            outs = tuple(out)
+            if len(outs) != len(result):
+                raise RuntimeError(f"linalg_{name}(): expected a tuple of {len(result)} out tensors, got {len(outs)}")
+            for r, o in zip(result, outs):
+                _check_out_dtype(rule, r, o)
+            for r, o in zip(result, outs):
+                _write(F, o, r, grad_name is None, f"linalg_{name}")
+            kind = return_type(f"{type(result).__name__}_out", type(result)._fields)
+            return kind(*outs)
+        _check_out_dtype(rule, result, out)
+        return _write(F, out, result, grad_name is None, f"linalg_{name}")
+    return f
+
+
+def _write(F, out, result, record, opname):
+    """``result`` into ``out`` (resized, with PyTorch's warning, when its shape differs). Where
+    PyTorch computes first and copies (``record``), the copy is recorded as its ``copy_`` is."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{opname}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if tuple(out.shape) != tuple(result.shape):
+        F.write_out(out, result.detach()._data.astype(out._data.dtype), opname, stacklevel=5)
+        if not (record and result.requires_grad):
+            return out
+    if record or (result.is_complex() and not out.is_complex()):
+        out.copy_(result)  # (a complex result into a real out warns as PyTorch's copy does)
+    else:
+        F.store_into(out, result._data, opname)
+    return out
+
+
+from .tensor import Tensor  # noqa: E402
+
+for _name, (_grad, _rule) in _OUT_RULES.items():
+    globals()[_name] = _with_out(_name, globals()[_name], _grad, _rule)
+del _name, _grad, _rule

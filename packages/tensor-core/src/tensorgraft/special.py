@@ -84,11 +84,17 @@ def _kind(number):
 
 
 def _binary(op_name, name, argnames=("input", "other"), scalar_node=None):
+    # PyTorch's three overloads, as its argument parser lists them: (Tensor, Tensor), a number
+    # first (named ``self`` where the first is ``input``) and a number second
+    a, b = argnames
+    overloads = (f" * (Tensor {a}, Tensor {b}, *, Tensor out = None)\n"
+                 f" * (Number {'self' if a == 'input' else a}, Tensor {b}, *, Tensor out = None)\n"
+                 f" * (Tensor {a}, Number {b}, *, Tensor out = None)\n")
+
     def fn(input, other, *, out=None):
         if not isinstance(input, Tensor) and not isinstance(other, Tensor):
             raise TypeError(f"special_{name}() received an invalid combination of arguments - got "
-                            f"({type(input).__name__}, {type(other).__name__}), but expected one of: "
-                            f"(Tensor {argnames[0]}, Tensor {argnames[1]})")
+                            f"({type(input).__name__}, {type(other).__name__}), but expected one of:\n{overloads}")
         if scalar_node is not None and not (isinstance(input, Tensor) and isinstance(other, Tensor)):
             # PyTorch's ``.self_scalar`` / ``.other_scalar`` overloads: nodes ``...Backward1`` / ``...Backward2``
             node = scalar_node + ("Backward2" if isinstance(input, Tensor) else "Backward1")
@@ -140,12 +146,17 @@ def logit(input, eps=None, *, out=None):
 def xlogy(input, other, *, out=None):
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         raise TypeError(f"special_xlogy() received an invalid combination of arguments - got "
-                        f"({type(input).__name__}, {type(other).__name__}), but expected one of: "
-                        f"(Tensor input, Tensor other)")
+                        f"({type(input).__name__}, {type(other).__name__}), but expected one of:\n"
+                        " * (Tensor input, Tensor other, *, Tensor out = None)\n"
+                        " * (Number self, Tensor other, *, Tensor out = None)\n"
+                        " * (Tensor input, Number other, *, Tensor out = None)\n")
     return _out(_tg.xlogy(input, other), out, "xlogy")
 
 
 def polygamma(n, input, *, out=None):
+    # the order is an int (PyTorch's parser turns away floats and bools before anything else)
+    if not isinstance(n, int) or isinstance(n, bool):
+        raise TypeError(f"special_polygamma(): argument 'n' (position 1) must be int, not {type(n).__name__}")
     _check(input, "polygamma", pos=2)
     return _out(_tg.polygamma(n, input), out, "polygamma")
 
@@ -230,19 +241,19 @@ def _tensor_pair(name):
 gammainc = _tensor_pair("gammainc")
 gammaincc = _tensor_pair("gammaincc")
 
-chebyshev_polynomial_t = _binary("special_chebyshev_polynomial_t", "chebyshev_polynomial_t", ("input", "n"))
-chebyshev_polynomial_u = _binary("special_chebyshev_polynomial_u", "chebyshev_polynomial_u", ("input", "n"))
-chebyshev_polynomial_v = _binary("special_chebyshev_polynomial_v", "chebyshev_polynomial_v", ("input", "n"))
-chebyshev_polynomial_w = _binary("special_chebyshev_polynomial_w", "chebyshev_polynomial_w", ("input", "n"))
+chebyshev_polynomial_t = _binary("special_chebyshev_polynomial_t", "chebyshev_polynomial_t", ("x", "n"))
+chebyshev_polynomial_u = _binary("special_chebyshev_polynomial_u", "chebyshev_polynomial_u", ("x", "n"))
+chebyshev_polynomial_v = _binary("special_chebyshev_polynomial_v", "chebyshev_polynomial_v", ("x", "n"))
+chebyshev_polynomial_w = _binary("special_chebyshev_polynomial_w", "chebyshev_polynomial_w", ("x", "n"))
 shifted_chebyshev_polynomial_t = _binary("special_shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_t",
-                                         ("input", "n"))
+                                         ("x", "n"))
 shifted_chebyshev_polynomial_u = _binary("special_shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_u",
-                                         ("input", "n"))
+                                         ("x", "n"))
 shifted_chebyshev_polynomial_v = _binary("special_shifted_chebyshev_polynomial_v", "shifted_chebyshev_polynomial_v",
-                                         ("input", "n"))
+                                         ("x", "n"))
 shifted_chebyshev_polynomial_w = _binary("special_shifted_chebyshev_polynomial_w", "shifted_chebyshev_polynomial_w",
-                                         ("input", "n"))
-hermite_polynomial_h = _binary("special_hermite_polynomial_h", "hermite_polynomial_h", ("input", "n"))
-hermite_polynomial_he = _binary("special_hermite_polynomial_he", "hermite_polynomial_he", ("input", "n"))
-laguerre_polynomial_l = _binary("special_laguerre_polynomial_l", "laguerre_polynomial_l", ("input", "n"))
-legendre_polynomial_p = _binary("special_legendre_polynomial_p", "legendre_polynomial_p", ("input", "n"))
+                                         ("x", "n"))
+hermite_polynomial_h = _binary("special_hermite_polynomial_h", "hermite_polynomial_h", ("x", "n"))
+hermite_polynomial_he = _binary("special_hermite_polynomial_he", "hermite_polynomial_he", ("x", "n"))
+laguerre_polynomial_l = _binary("special_laguerre_polynomial_l", "laguerre_polynomial_l", ("x", "n"))
+legendre_polynomial_p = _binary("special_legendre_polynomial_p", "legendre_polynomial_p", ("x", "n"))

@@ -140,10 +140,63 @@ def gammainc_differentiable(a, x):
     return value
 
 
+def _pytorch_stream(t):
+    """The CPU stream that draws PyTorch's numbers, when ``t`` is on the CPU and the default
+    generator is that stream (``cpu/random_stream.py``); else None (device streams draw their own)."""
+    if t.device.type != "cpu":
+        return None
+    from ..random import random_stream
+    s = random_stream(None, t.device)
+    return s if getattr(s, "matches_pytorch", False) else None
+
+
+# PyTorch's CPU gamma sampler subtracts a float constant 1/3 (found by running it: the samples of
+# a float64 alpha equal these to the last bit only with this constant)
+_ONE_THIRD_F32 = 0.3333333432674408
+
+
+def _standard_gamma_pytorch(s, alpha):
+    """Gamma(alpha, 1) samples drawn from ``s`` element by element in PyTorch's CPU order, so a
+    seeded program samples what PyTorch samples: Marsaglia & Tsang with a float64 normal (the
+    generator's cached scalar path) and a float64 uniform per try; a shape below 1 first draws the
+    boost uniform. Computed in float64 (float32 results may differ from PyTorch's in the last bit).
+    Elements that are NaN or not positive draw nothing; the caller gives their values."""
+    flat = alpha.reshape(-1).tolist()
+    out = [0.0] * len(flat)
+    for i, a in enumerate(flat):
+        if not a > 0:
+            continue
+        scale = 1.0
+        if a < 1.0:
+            scale = (1.0 - float(s._unit_doubles(1)[0])) ** (1.0 / a)
+            a += 1.0
+        d = a - _ONE_THIRD_F32
+        c = 1.0 / math.sqrt(9.0 * d)
+        while True:
+            while True:
+                x = float(s._scalar_normals(1)[0])
+                y = 1.0 + c * x
+                if y > 0:
+                    break
+            v = y * y * y
+            u = 1.0 - float(s._unit_doubles(1)[0])
+            xsq = x * x
+            if u < 1.0 - 0.0331 * xsq * xsq or math.log(u) < 0.5 * xsq + d * (1.0 - v + math.log(v)):
+                out[i] = scale * d * v
+                break
+    return tg.tensor(out, dtype=tg.float64).reshape(alpha.shape).to(alpha.dtype)
+
+
 def _standard_gamma_nograd(alpha):
     """Marsaglia & Tsang (2000), vectorized: redraw until every element has accepted; shapes
-    below 1 use the boost ``Gamma(a) = Gamma(a + 1) * U**(1/a)``."""
+    below 1 use the boost ``Gamma(a) = Gamma(a + 1) * U**(1/a)``. On the CPU's PyTorch stream
+    the draws are PyTorch's (``_standard_gamma_pytorch``)."""
     with tg.no_grad():
+        s = _pytorch_stream(alpha)
+        if s is not None:
+            out = _standard_gamma_pytorch(s, alpha)
+            out = tg.where(tg.isnan(alpha), alpha, out)
+            return out.clamp(min=tg.finfo(alpha.dtype).tiny)
         boost = alpha < 1
         a1 = tg.where(boost, alpha + 1, alpha)
         d = a1 - 1.0 / 3.0
@@ -192,9 +245,53 @@ def sample_dirichlet(concentration):
     return g / g.sum(-1, keepdim=True)
 
 
+def _poisson_pytorch(s, rate):
+    """Poisson counts drawn from ``s`` element by element as PyTorch's CPU sampler draws them (same
+    methods as ``poisson`` below, one float64 uniform per factor or two per PTRS try), so seeded
+    programs get PyTorch's counts. Rates that are not finite and non-negative draw nothing."""
+    flat = rate.reshape(-1).tolist()
+    out = [0.0] * len(flat)
+    for i, lam in enumerate(flat):
+        if not (0 < lam < math.inf):
+            out[i] = lam if lam != 0 else 0.0
+            continue
+        if lam >= 10:
+            slam, loglam = math.sqrt(lam), math.log(lam)
+            b = 0.931 + 2.53 * slam
+            a = -0.059 + 0.02483 * b
+            invalpha = 1.1239 + 1.1328 / (b - 3.4)
+            vr = 0.9277 - 3.6224 / (b - 2)
+            while True:
+                U = float(s._unit_doubles(1)[0]) - 0.5
+                V = float(s._unit_doubles(1)[0])
+                us = 0.5 - abs(U)
+                k = math.floor((2 * a / us + b) * U + lam + 0.43)
+                if us >= 0.07 and V <= vr:
+                    break
+                if k < 0 or (us < 0.013 and V > us):
+                    continue
+                if (math.log(V) + math.log(invalpha) - math.log(a / (us * us) + b)
+                        <= -lam + k * loglam - math.lgamma(k + 1)):
+                    break
+            out[i] = float(k)
+        else:
+            limit, count, prod = math.exp(-lam), 0, 1.0
+            while True:
+                prod *= float(s._unit_doubles(1)[0])
+                if not prod > limit:
+                    break
+                count += 1
+            out[i] = float(count)
+    return tg.tensor(out, dtype=tg.float64).reshape(rate.shape).to(rate.dtype)
+
+
 def poisson(rate):
-    """``torch.poisson``: Knuth's product method for rates below 10, Hörmann's PTRS (1993) above."""
+    """``torch.poisson``: Knuth's product method for rates below 10, Hörmann's PTRS (1993) above;
+    on the CPU's PyTorch stream drawn in PyTorch's order (``_poisson_pytorch``)."""
     with tg.no_grad():
+        s = _pytorch_stream(rate)
+        if s is not None:
+            return _poisson_pytorch(s, rate)
         dtype = rate.dtype
         small = rate < 10
         out = tg.zeros_like(rate)
@@ -236,11 +333,91 @@ def poisson(rate):
         return out
 
 
+# Stirling's-formula error log(k!) - [(k + 1/2) log(k + 1) - (k + 1) + log(2 pi)/2] for k = 0..9; from
+# k = 10 on its series 1/12 - 1/360 x + 1/1260 x^2 (x = 1/(k+1)^2) over k + 1 is good to 1e-16
+_STIRLING_TAIL = (0.0810614667953272, 0.0413406959554092, 0.0276779256849983, 0.02079067210376509,
+                  0.0166446911898211, 0.0138761288230707, 0.0118967099458917, 0.0104112652619720,
+                  0.00925546218271273, 0.00833056343336287)
+
+
+def _stirling_tail(k):
+    if k <= 9:
+        return _STIRLING_TAIL[int(k)]
+    x = 1.0 / ((k + 1) * (k + 1))
+    return (1 / 12 - (1 / 360 - x / 1260) * x) / (k + 1)
+
+
+def _binomial_inversion(s, n, p):
+    """Successes before the trials run out, counted by geometric waiting times (for n p < 10)."""
+    log_q = math.log1p(-p)
+    total, successes = 0.0, 0
+    while True:
+        total += math.ceil(math.log(float(s._unit_doubles(1)[0])) / log_q)
+        if total > n:
+            return successes
+        successes += 1
+
+
+def _binomial_btrs(s, n, p):
+    """Hörmann's BTRS (transformed rejection with squeeze, 1993) for n p >= 10, p <= 1/2."""
+    spq = math.sqrt(n * p * (1 - p))
+    b = 1.15 + 2.53 * spq
+    a = -0.0873 + 0.0248 * b + 0.01 * p
+    c = n * p + 0.5
+    v_r = 0.92 - 4.2 / b
+    r = p / (1 - p)
+    alpha = (2.83 + 5.1 / b) * spq
+    m = math.floor((n + 1) * p)
+    while True:
+        u = float(s._unit_doubles(1)[0]) - 0.5
+        v = float(s._unit_doubles(1)[0])
+        us = 0.5 - abs(u)
+        k = math.floor((2 * a / us + b) * u + c)
+        if k < 0 or k > n:
+            continue
+        if us >= 0.07 and v <= v_r:
+            return k
+        v = math.log(v * alpha / (a / (us * us) + b))
+        bound = ((m + 0.5) * math.log((m + 1) / (r * (n - m + 1))) + (n + 1) * math.log((n - m + 1) / (n - k + 1))
+                 + (k + 0.5) * math.log(r * (n - k + 1) / (k + 1)) + _stirling_tail(m) + _stirling_tail(n - m)
+                 - _stirling_tail(k) - _stirling_tail(n - k))
+        if v <= bound:
+            return k
+
+
+def _binomial_pytorch(s, count, prob):
+    """Binomial counts drawn from ``s`` element by element as PyTorch's CPU sampler draws them:
+    inversion below n min(p, q) = 10, BTRS above, on the smaller of p and q (float64 uniforms),
+    so seeded programs get PyTorch's counts. No trials or p <= 0 (or NaN) give 0 without a draw.
+    The choice of method (n p against 10) and q = 1 - p are computed in the tensors' precision, as
+    PyTorch does (float32 1000 * 0.01 is 10 there and takes BTRS); the methods run in float64."""
+    import numpy as np
+    real = np.float32 if prob.dtype.np.itemsize <= 4 else np.float64
+    out = []
+    for n, p in zip(count.reshape(-1).tolist(), prob.reshape(-1).tolist()):
+        if not (n > 0 and p > 0):
+            out.append(0.0)
+        elif p >= 1 or n == math.inf:
+            out.append(n)
+        elif p <= 0.5:
+            big = real(n) * real(p) >= 10
+            out.append(float(_binomial_btrs(s, n, p) if big else _binomial_inversion(s, n, p)))
+        else:
+            q = float(real(1) - real(p))
+            big = real(n) * real(q) >= 10
+            out.append(float(n - (_binomial_btrs(s, n, q) if big else _binomial_inversion(s, n, q))))
+    return tg.tensor(out, dtype=tg.float64).reshape(prob.shape).to(prob.dtype)
+
+
 def binomial(count, prob, chunk=1024):
     """``torch.binomial``: a sum of Bernoulli draws, ``chunk`` trials at a time (exact; its cost
-    grows with ``total_count``)."""
+    grows with ``total_count``); on the CPU's PyTorch stream PyTorch's own draws
+    (``_binomial_pytorch``)."""
     with tg.no_grad():
         count, prob = tg.broadcast_tensors(count, prob)
+        s = _pytorch_stream(prob)
+        if s is not None:
+            return _binomial_pytorch(s, count, prob)
         out = tg.zeros_like(prob)
         n_max = int(count.max().item()) if count.numel() else 0
         c = count.unsqueeze(-1)

@@ -149,8 +149,9 @@ class Exponential(ExponentialFamily):
         return self.rate.pow(-2)
 
     def rsample(self, sample_shape=tg.Size()):
-        u = tg.rand(self._extended_shape(sample_shape), dtype=self.rate.dtype, device=self.rate.device)
-        return -tg.log1p(-u) / self.rate
+        # exponential_ draws from float64 uniforms, as PyTorch does: the same seed gives its samples
+        e = tg.empty(self._extended_shape(sample_shape), dtype=self.rate.dtype, device=self.rate.device)
+        return e.exponential_() / self.rate
 
     def log_prob(self, value):
         self._check(value)
@@ -231,8 +232,9 @@ class Cauchy(LocationScale, Distribution):
         return tg.full_like(self.loc, math.inf)
 
     def rsample(self, sample_shape=tg.Size()):
-        u = tg.rand(self._extended_shape(sample_shape), dtype=self.loc.dtype, device=self.loc.device)
-        return self.loc + self.scale * tg.tan(math.pi * (u - 0.5))
+        # cauchy_ (float64 uniforms, as in PyTorch) so the same seed gives PyTorch's samples
+        eps = tg.empty(self._extended_shape(sample_shape), dtype=self.loc.dtype, device=self.loc.device).cauchy_()
+        return self.loc + eps * self.scale
 
     def log_prob(self, value):
         self._check(value)

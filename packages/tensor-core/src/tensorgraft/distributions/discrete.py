@@ -90,17 +90,21 @@ class Bernoulli(_ProbsOrLogitsParam, ExponentialFamily):
     def sample(self, sample_shape=tg.Size()):
         shape = self._extended_shape(sample_shape)
         with tg.no_grad():
-            return tg.bernoulli(self.probs.expand(shape))
+            # reshaped: torch.bernoulli of a 0-d tensor must stay 0-d (core's CPU path gives
+            # shape (1,)), so a scalar Bernoulli's sample() is 0-d as in PyTorch
+            return tg.bernoulli(self.probs.expand(shape)).reshape(shape)
 
     def log_prob(self, value):
         self._check(value)
         logits, value = tg.broadcast_tensors(self.logits, value)
-        # log p = -softplus(-l), log(1 - p) = -softplus(l)
-        return value * logits - softplus(logits)
+        # minus PyTorch's binary cross-entropy with logits, (1 - v) l - logsigmoid(l), in its
+        # order of operations: the same rounding, so p = 0 or 1 (logits of +-15.94) give
+        # -0.0000e+00 and -1.1921e-07 where PyTorch prints them (logsigmoid(l) = -softplus(-l))
+        return -((1 - value) * logits + softplus(-logits))
 
     def entropy(self):
         p, logits = tg.broadcast_tensors(self.probs, self.logits)
-        return softplus(logits) - p * logits
+        return (1 - p) * logits + softplus(-logits)  # the same cross-entropy, of p with itself
 
     @property
     def _natural_params(self):
@@ -169,7 +173,10 @@ class Categorical(_GivenParam, Distribution):
         n = max(1, sample_shape.numel())
         with tg.no_grad():
             probs_2d = self.probs.reshape(-1, self._num_events)
-            draws = tg.multinomial(probs_2d, n, True).T
+            # One draw per row is the same law with or without replacement; PyTorch's multinomial
+            # draws it by the exponential race either way, which the no-replacement call asks for
+            # (so the seeded stream gives the same actions as PyTorch's).
+            draws = tg.multinomial(probs_2d, n, n > 1).T
             return draws.reshape(self._extended_shape(sample_shape))
 
     def log_prob(self, value):
@@ -368,6 +375,15 @@ class Geometric(_SuccessProbability, Distribution):
     def __init__(self, probs=None, logits=None, validate_args=None):
         param = self._set_probs_or_logits(probs, logits)
         super().__init__(param.shape, validate_args=validate_args)
+        if self._validate_args and probs is not None:
+            # a success probability of 0 never stops: PyTorch checks it after the unit interval,
+            # and shows only the offending entries
+            invalid = self.probs == 0
+            if bool(invalid.any()):
+                value = self.probs
+                raise ValueError(f"Expected parameter probs ({type(value).__name__} of shape {tuple(value.shape)}) "
+                                 f"of distribution {self!r} to be positive but found invalid values:\n"
+                                 f"{value[invalid]}")
 
     @property
     def mean(self):

@@ -54,7 +54,11 @@ def broadcast_all(*values):
                              "torch.Tensor or objects implementing __torch_function__.")
     if like is None:
         return tuple(out)
-    return tuple(tg.broadcast_tensors(*out))
+    # A tensor already of the common shape is kept as it is (not an expanded view of itself), as
+    # PyTorch does: Normal(mu, sigma).loc is mu, and its grad_fn is mu's (AddmmBackward0 after a
+    # Linear), which users print.
+    expanded = tg.broadcast_tensors(*out)  # raises PyTorch's error for shapes that do not broadcast
+    return tuple(v if v.shape == e.shape else e for v, e in zip(out, expanded))
 
 
 def sum_rightmost(value, dim):

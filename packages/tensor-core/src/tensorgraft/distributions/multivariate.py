@@ -176,9 +176,11 @@ class MultivariateNormal(CenteredAtLoc, CholeskyMatrices, Distribution):
         batch_shape = tg.broadcast_shapes(tuple(matrix.shape[:-2]), tuple(loc.shape[:-1]))
         n = matrix.shape[-1]
         setattr(self, name, matrix.expand(tuple(batch_shape) + (n, n)))
-        self._unbroadcasted_scale_tril = scale_tril_from(name, matrix)
         self.loc = loc.expand(tuple(batch_shape) + (-1,))
         super().__init__(batch_shape, self.loc.shape[-1:], validate_args=validate_args)
+        # factored only after validation, so a matrix that is not positive definite gets the
+        # constraint's ValueError (as in PyTorch), not the Cholesky's LinAlgError
+        self._unbroadcasted_scale_tril = scale_tril_from(name, matrix)
 
     @property
     def variance(self):

@@ -76,7 +76,9 @@ class VonMises(CenteredAtLoc, Distribution):
                 # the cheap squeeze test first, the exact log test for the rest
                 accept = (c * (2 - c) - u2 > 0) | (tg.log(c / u2) + 1 - c >= 0)
                 theta = tg.sign(u3 - 0.5) * tg.acos(f.clamp(-1, 1))
-                angle = tg.where(accept & ~done, theta, angle)
+                # every accepted draw is written, also over an element accepted in an earlier
+                # round (each is a draw from the law), as PyTorch does: seeded samples match its
+                angle = tg.where(accept, theta, angle)
                 done = done | accept
             wrapped = tg.remainder(angle + math.pi + self.loc.double(), 2 * math.pi) - math.pi
             return wrapped.to(self.loc.dtype)

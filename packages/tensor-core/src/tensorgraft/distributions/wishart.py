@@ -99,8 +99,12 @@ class Wishart(CholeskyMatrices, ExponentialFamily):
         p = self._event_shape[-1]
         L = self._unbroadcasted_scale_tril
         chi2 = self._dist_chi2.rsample(sample_shape)  # sample_shape + batch_shape + (p,)
-        noise = tg.randn(tuple(sample_shape) + tuple(self._batch_shape) + (p, p), dtype=L.dtype, device=L.device)
-        A = noise.tril(-1) + chi2.sqrt().diag_embed()
+        A = chi2.sqrt().clamp(min=tg.finfo(L.dtype).eps).diag_embed()
+        # only the p (p - 1) / 2 entries below the diagonal are drawn, in row order (as PyTorch
+        # draws them: a seeded sample is PyTorch's)
+        i, j = tg.tril_indices(p, p, offset=-1, device=L.device)
+        A[..., i, j] = tg.randn(tuple(sample_shape) + tuple(self._batch_shape) + (p * (p - 1) // 2,),
+                                dtype=L.dtype, device=L.device)
         return L @ A
 
     def rsample(self, sample_shape=tg.Size(), max_try_correction=None):
