@@ -52,7 +52,7 @@ def _scores(xp, q, k, mask, causal, scale, groups):
     L, S = s.shape[-2:]
     if causal:   # top-left aligned: query i sees keys 0..i
         s = xp.where(xp.tri(L, S, dtype=bool), s, xp.asarray(-xp.inf, s.dtype))
-    elif mask is not None:
+    if mask is not None:   # PyTorch's flash kernel applies an explicit mask on top of the causal one
         if mask.dtype == bool:
             s = xp.where(mask, s, xp.asarray(-xp.inf, s.dtype))
         else:
@@ -87,7 +87,7 @@ def flash_attention(query, key, value, attn_mask, is_causal, scale, groups):
     """Attention of 4-D ``query`` (B, H, L, E) over ``key``/``value`` (B, H / groups, S, E);
     ``attn_mask`` bool (True: may attend) or additive float, broadcast over (B, H, L, S)."""
     dev = query._device
-    mask = None if attn_mask is None or is_causal else attn_mask._data
+    mask = None if attn_mask is None else attn_mask._data
     out, lse = _FLASH.table[dev.type](query._data, key._data, value._data, mask, is_causal, float(scale), groups)
     res = wrap(out.astype(query._data.dtype, copy=False), dev)
     if gs.enabled and (query._requires_grad or key._requires_grad or value._requires_grad):
@@ -102,13 +102,15 @@ _FLASH = nnop("sdpa_flash", _flash_kernel, flash_attention)
 def _flash_backward_kernel(xp, g, q, k, v, out, lse, mask, causal, scale, groups):
     dtype = q.dtype
     work = _work_dtype(xp, dtype)
-    g, q, k, v, out = (a.astype(work, copy=False) for a in (g, q, k, v, out))
+    g, q, k, v = (a.astype(work, copy=False) for a in (g, q, k, v))
     probs = _probabilities(xp, _scores(xp, q, k, mask, causal, scale, groups), lse)
     kr = xp.repeat(k, groups, axis=1) if groups > 1 else k
     vr = xp.repeat(v, groups, axis=1) if groups > 1 else v
     gv = probs.swapaxes(-1, -2) @ g
-    # d softmax: p * (dP - sum_j p_j dP_j), where sum_j p_j dP_j = rowsum(g * out)
-    gs_ = probs * (g @ vr.swapaxes(-1, -2) - (g * out).sum(-1, keepdims=True))
+    # d softmax: p * (dP - sum_j p_j dP_j), the sum taken over dP itself: a query that sees a single
+    # key (p = 1) then gets exactly zero, as in PyTorch (rowsum(g * out) rounds differently)
+    dp = g @ vr.swapaxes(-1, -2)
+    gs_ = probs * (dp - (probs * dp).sum(-1, keepdims=True))
     gq = (gs_ @ kr) * scale
     gk = (gs_.swapaxes(-1, -2) @ q) * scale
     if groups > 1:   # each key/value head served `groups` query heads: their gradients add up

@@ -24,7 +24,11 @@ def _as_additive(mask, dtype):
     return _tg.zeros(tuple(mask.shape), dtype=dtype, device=mask.device).masked_fill(mask, float("-inf"))
 
 
-_C_TYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16"}
+# the C++ names PyTorch's messages give dtypes in (also F.scaled_dot_product_attention's mask message)
+_C_TYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+           "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+           "uint16": "short unsigned int", "uint32": "unsigned int", "uint64": "long unsigned int", "bool": "bool",
+           "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
 
 
 def _check_mask_dtype(bias, dtype, need_weights):
@@ -82,6 +86,18 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
                                  use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None,
                                  v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
                                  is_causal=False):
+    return _forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias, bias_k, bias_v,
+                    add_zero_attn, dropout_p, out_proj_weight, out_proj_bias, training, key_padding_mask,
+                    need_weights, attn_mask, use_separate_proj_weight, q_proj_weight, k_proj_weight, v_proj_weight,
+                    static_k, static_v, average_attn_weights, is_causal)
+
+
+def _forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias, bias_k, bias_v,
+             add_zero_attn, dropout_p, out_proj_weight, out_proj_bias, training, key_padding_mask, need_weights,
+             attn_mask, use_separate_proj_weight, q_proj_weight, k_proj_weight, v_proj_weight, static_k, static_v,
+             average_attn_weights, is_causal, native=False):
+    """``multi_head_attention_forward``; ``native`` for the module's inference fast path (see
+    ``_takes_native_path``), whose softmax leaves a query with every key masked as NaN."""
     from .. import functional as F
 
     batched = _check_unbatched(query, key, value, key_padding_mask, attn_mask, num_heads)
@@ -115,6 +131,10 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
             if w is None:
                 raise AssertionError(f"use_separate_proj_weight is True but {name}_proj_weight is None")
         wq, wk, wv = q_proj_weight, k_proj_weight, v_proj_weight
+        # PyTorch's own check of each projection against its input, not the matmul's shape error
+        for name, w, t in (("query", wq, query), ("key", wk, key), ("value", wv, value)):
+            if tuple(w.shape) != (E, t.shape[-1]):
+                raise AssertionError(f"expecting {name} weights shape of {(E, t.shape[-1])}, but got {w.shape}")
     else:
         if in_proj_weight is None:
             raise AssertionError("use_separate_proj_weight is False but in_proj_weight is None")
@@ -177,7 +197,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     scores = q.matmul(k.transpose(-2, -1)) * (1.0 / math.sqrt(head_dim))
     if attn_bias is not None:
         scores = scores + attn_bias
-    if not need_weights and attn_bias is not None:
+    if not need_weights and attn_bias is not None and not native:
         weights = F._safe_softmax(scores)  # the fused kernels give zeros for rows with every key masked
     else:
         weights = F.softmax(scores, -1)
@@ -207,27 +227,45 @@ def _fold_heads(projected, static, name, batch_heads, head_dim):
     return static
 
 
+def _takes_native_path(module, query, key, value, key_padding_mask, attn_mask):
+    """Whether PyTorch's ``nn.MultiheadAttention`` runs its fused inference kernel (CPU, as observed
+    from outside): batch-first self-attention on one 3-D float32 tensor (query, key and value the same
+    object) in eval mode, nothing to differentiate, the packed projection with biases, an even number
+    of heads, no bias_kv or zero attention, and masks, if any, of bool dtype."""
+    if not (query is key and key is value) or query.dim() != 3 or not module.batch_first or module.training:
+        return False
+    if module.bias_k is not None or module.bias_v is not None or module.add_zero_attn:
+        return False
+    if not module._qkv_same_embed_dim or module.in_proj_bias is None or module.num_heads % 2:
+        return False
+    if query.dtype != _tg.float32 or any(m is not None and m.dtype != _tg.bool for m in (key_padding_mask, attn_mask)):
+        return False
+    tensors = (query, module.in_proj_weight, module.in_proj_bias, module.out_proj.weight, module.out_proj.bias)
+    return not (_tg.is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors))
+
+
 def module_forward(module, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
-                   average_attn_weights=True, is_causal=False):
-    """``nn.MultiheadAttention.forward`` expressed through ``multi_head_attention_forward``."""
+                   average_attn_weights=True, is_causal=False, native=None):
+    """``nn.MultiheadAttention.forward`` expressed through ``multi_head_attention_forward``.
+    ``native`` forces (or rules out) the fused inference kernel's semantics, for the fused encoder
+    layer; None decides as the module does."""
     batched = query.dim() == 3
+    if native is None:
+        native = _takes_native_path(module, query, key, value, key_padding_mask, attn_mask)
+    if native:
+        # PyTorch's fused inference kernel takes no causal hint: is_causal is dropped (no mask needed,
+        # none made), and attn_mask, if given, is applied as it is; its softmax leaves a query with
+        # every key masked as NaN
+        is_causal = False
     if module.batch_first and batched:
         query, key, value = query.transpose(0, 1), key.transpose(0, 1), value.transpose(0, 1)
-    if is_causal and attn_mask is None:
-        # tensorgraft's module builds the causal mask itself rather than requiring one
-        L, S = query.shape[0], key.shape[0]
-        attn_mask = _tg.ones((L, S), dtype=_tg.bool, device=query.device).triu(1)
-        is_causal = False
     separate = not module._qkv_same_embed_dim
-    out, weights = multi_head_attention_forward(
+    out, weights = _forward(
         query, key, value, module.embed_dim, module.num_heads, module.in_proj_weight, module.in_proj_bias,
         module.bias_k, module.bias_v, module.add_zero_attn, module.dropout, module.out_proj.weight,
-        module.out_proj.bias, training=module.training, key_padding_mask=key_padding_mask,
-        need_weights=need_weights, attn_mask=attn_mask, use_separate_proj_weight=separate,
-        q_proj_weight=module.q_proj_weight if separate else None,
-        k_proj_weight=module.k_proj_weight if separate else None,
-        v_proj_weight=module.v_proj_weight if separate else None,
-        average_attn_weights=average_attn_weights, is_causal=is_causal)
+        module.out_proj.bias, module.training, key_padding_mask, need_weights, attn_mask, separate,
+        module.q_proj_weight if separate else None, module.k_proj_weight if separate else None,
+        module.v_proj_weight if separate else None, None, None, average_attn_weights, is_causal, native=native)
     if module.batch_first and batched:
         out = out.transpose(0, 1)
     return out, weights

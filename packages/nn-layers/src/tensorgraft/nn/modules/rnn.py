@@ -35,6 +35,22 @@ def _cell(mode, xg, h, c, w_hh, b_hh):
     return (pre.tanh() if mode == "RNN_TANH" else pre.relu()), None
 
 
+def _composed_cell(mode, x, h, c, w_ih, w_hh, b_ih, b_hh):
+    """One LSTM or GRU cell step of ordinary ops, as PyTorch's CPU LSTMCell/GRUCell compute it."""
+    if mode == "LSTM":
+        gates = F.linear(x, w_ih, b_ih) + F.linear(h, w_hh, b_hh)
+        i, f, g, o = gates.unsafe_chunk(4, 1)
+        i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
+        cy = (f * c) + (i * g)
+        return o * cy.tanh(), cy
+    i_r, i_z, i_n = F.linear(x, w_ih, b_ih).unsafe_chunk(3, 1)
+    h_r, h_z, h_n = F.linear(h, w_hh, b_hh).unsafe_chunk(3, 1)
+    r = (i_r + h_r).sigmoid()
+    z = (i_z + h_z).sigmoid()
+    n = (i_n + h_n * r).tanh()
+    return (h - n) * z + n, None
+
+
 def _no_proj_size(kwargs, cls):
     if "proj_size" in kwargs:
         raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
@@ -261,6 +277,45 @@ class RNNBase(Module):
                 x = F.dropout(x, self.dropout, True)
         return x, _tg.stack(hn, 0), (_tg.stack(cn, 0) if c0 is not None else None)
 
+    def _check_state_dtypes(self, h0, c0, ragged):
+        """A state of another dtype than the weights fails where PyTorch's CPU kernels fail: a float32
+        LSTM without projections on a padded batch (or packed sequences of one length) in oneDNN,
+        otherwise the first recurrent linear (hidden @ w_hh), with F.linear's own message."""
+        w = self._flat_weights[0]
+        if h0.dtype == w.dtype and (c0 is None or c0.dtype == w.dtype):
+            return
+        if self.mode == "LSTM" and self.proj_size == 0 and w.dtype == _tg.float32 and not ragged:
+            if _tg.float16 in (h0.dtype, c0.dtype):
+                raise RuntimeError("could not create a primitive descriptor for the LSTM forward propagation "
+                                   "primitive. Run workload with environment variable ONEDNN_VERBOSE=all to get "
+                                   "additional diagnostic information.")
+            raise RuntimeError("get_mkldnn_dtype: unsupported data type")
+        if h0.dtype != w.dtype:
+            F.linear(h0[0], self.weight_hh_l0, self.bias_hh_l0 if self.bias else None)   # raises
+
+    def _check_lstm_state(self, hx, packed):
+        if isinstance(hx, (tuple, list)):
+            if len(hx) != 2:
+                raise RuntimeError("lstm expects two hidden states")
+            return
+        params = ", ".join(type(w).__name__ for w in self._flat_weights)
+        given = "(Tensor, Tensor, list, bool, int, float, bool, bool, bool)" if not packed else \
+            "(Tensor, Tensor, Tensor, list, bool, int, float, bool, bool)"
+        if packed:
+            first = "(Tensor, Tensor, !Tensor!, !list of [%s]!, bool, int, float, bool, bool)" % params
+            second = "(Tensor, !Tensor!, !Tensor!, !list of [%s]!, !bool!, int, !float!, bool, bool)" % params
+        else:
+            first = "(Tensor, Tensor, !list of [%s]!, !bool!, !int!, !float!, !bool!, bool, bool)" % params
+            second = "(Tensor, !Tensor!, !list of [%s]!, bool, int, float, bool, bool, bool)" % params
+        raise TypeError(
+            f"lstm() received an invalid combination of arguments - got {given}, but expected one of:\n"
+            " * (Tensor data, Tensor batch_sizes, tuple of Tensors hx, tuple of Tensors params, bool has_biases, "
+            "int num_layers, float dropout, bool train, bool bidirectional)\n"
+            f"      didn't match because some of the arguments have invalid types: {first}\n"
+            " * (Tensor input, tuple of Tensors hx, tuple of Tensors params, bool has_biases, int num_layers, "
+            "float dropout, bool train, bool bidirectional, bool batch_first)\n"
+            f"      didn't match because some of the arguments have invalid types: {second}\n")
+
     def forward(self, input, hx=None):
         is_lstm = self.mode == "LSTM"
         D = 2 if self.bidirectional else 1
@@ -278,7 +333,10 @@ class RNNBase(Module):
                                  "instead")
             batched = input.dim() == 3
             if hx is not None:
-                dims = tuple(h.dim() for h in hx) if is_lstm else (hx.dim(),)
+                # LSTM's state is read as hx[0] and hx[1] (indexing, as PyTorch does): a one-element
+                # list or a lone (1, N, H) tensor fails with the container's own IndexError, and a
+                # tensor stacking (h, c) on its first dimension is taken apart
+                dims = (hx[0].dim(), hx[1].dim()) if is_lstm else (hx.dim(),)
                 want = 3 if batched else 2
                 if any(d != want for d in dims):
                     kind = "batched 3-D" if batched else "unbatched 2-D"
@@ -289,7 +347,7 @@ class RNNBase(Module):
             if not batched:
                 input = input.unsqueeze(0 if self.batch_first else 1)
                 if hx is not None:
-                    hx = tuple(h.unsqueeze(1) for h in hx) if is_lstm else hx.unsqueeze(1)
+                    hx = (hx[0].unsqueeze(1), hx[1].unsqueeze(1)) if is_lstm else hx.unsqueeze(1)
             N = input.shape[0] if self.batch_first else input.shape[1]
         if hx is None:
             h0 = zeros((self.num_layers * D, N, self.proj_size or self.hidden_size), dtype=input.dtype,
@@ -297,10 +355,16 @@ class RNNBase(Module):
             c0 = zeros((self.num_layers * D, N, self.hidden_size), dtype=input.dtype, device=input.device) \
                 if is_lstm else None
         elif is_lstm:
-            h0, c0 = hx
+            h0, c0 = hx[0], hx[1]
         else:
             h0, c0 = hx, None
         self.check_forward_args(input, (h0, c0) if is_lstm else h0, batch_sizes)
+        # a packed batch of equal lengths runs as a padded one in PyTorch's CPU LSTM
+        self._check_state_dtypes(h0, c0, packed and len(set(sizes)) > 1)
+        if is_lstm and hx is not None and not (packed and sorted_indices is not None):
+            # the state reaches the LSTM kernel as given (a packed batch with sorted_indices has it
+            # rebuilt as a pair first), and the kernel takes only a pair of tensors
+            self._check_lstm_state(hx, packed)
         if packed:
             if hx is not None:  # given in the caller's batch order; the packed columns are sorted
                 h0, c0 = self.permute_hidden((h0, c0), sorted_indices) if is_lstm else \
@@ -408,6 +472,11 @@ class RNNCellBase(Module):
         return s.format(**self.__dict__)
 
     def _step(self, input, h, c):
+        if self.mode in ("LSTM", "GRU") and input.device.type == "cpu":
+            # PyTorch's CPU cells are composed of ordinary ops (only its CUDA build has the fused cell
+            # kernels): the same ops in the same order here, so the grad_fn users print (an LSTMCell's
+            # h is MulBackward0, its c AddBackward0, a GRUCell's AddBackward0) and the graph under it match
+            return _composed_cell(self.mode, input, h, c, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         xg = F.linear(input, self.weight_ih, self.bias_ih)
         return _cell(self.mode, xg, h, c, self.weight_hh, self.bias_hh)
 

@@ -106,6 +106,23 @@ def _as_float_mask(mask, dtype):
     return _tg.zeros(tuple(mask.shape), dtype=dtype, device=mask.device).masked_fill(mask, float("-inf"))
 
 
+_INT_C_NAMES = {_tg.int64: "int64_t", _tg.int32: "int", _tg.int16: "int16_t", _tg.int8: "int8_t",
+                _tg.uint8: "uint8_t"}
+
+
+def _check_mask_dtype(mask, name):
+    """PyTorch's encoder and encoder layer take bool or float masks only, checked under their own names."""
+    if mask is not None and mask.dtype != _tg.bool and not mask.is_floating_point():
+        raise AssertionError(f"only bool and floating types of {name} are supported")
+
+
+def _as_bool_mask(mask):
+    """A bool mask (True: masked) for a float one, as PyTorch's fused encoder layer reads it."""
+    if mask is None or mask.dtype == _tg.bool:
+        return mask
+    return mask != 0
+
+
 def _relu_or_gelu(activation):
     """1 for ReLU, 2 for GELU, 0 for anything else: PyTorch's ``activation_relu_or_gelu`` code, which
     decides whether TransformerEncoder may take its inference fast path."""
@@ -147,9 +164,15 @@ class _TransformerLayer(Module):
         for i in sublayers:
             setattr(self, f"dropout{i}", Dropout(dropout))
 
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False):
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False,
-                           is_causal=is_causal)[0]
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False, fused=False):
+        if fused:
+            # the fused encoder layer's attention (no hooks anywhere in the layer, so calling the
+            # attention's math directly is not observable)
+            x = _mha.module_forward(self.self_attn, x, x, x, key_padding_mask, False, attn_mask, True, False,
+                                    native=True)[0]
+        else:
+            x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False,
+                               is_causal=is_causal)[0]
         return self.dropout1(x)
 
 
@@ -163,18 +186,44 @@ class TransformerEncoderLayer(_TransformerLayer):
         self.activation = _get_activation_fn(activation) if isinstance(activation, str) else activation
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
-        if _warn_if_mismatched(src_key_padding_mask, "src_key_padding_mask", src_mask, "src_mask"):
-            # both become additive float masks, so the attention below sees no mismatch to warn about again
+        _check_mask_dtype(src_key_padding_mask, "src_key_padding_mask")
+        _check_mask_dtype(src_mask, "src_mask")
+        _warn_if_mismatched(src_key_padding_mask, "src_key_padding_mask", src_mask, "src_mask")
+        fused = self._takes_fused_path(src)
+        if fused:
+            # PyTorch's fused layer kernel reads its masks as bool (any nonzero entry masks a key), takes
+            # no causal hint, and leaves a query with every key masked as NaN
+            src_key_padding_mask, src_mask = _as_bool_mask(src_key_padding_mask), _as_bool_mask(src_mask)
+            is_causal = False
+        else:
+            # otherwise both masks become additive float masks before the attention, as in PyTorch, so
+            # the attention never takes its own (bool-mask) inference path from here
             src_key_padding_mask = _as_float_mask(src_key_padding_mask, src.dtype)
             src_mask = _as_float_mask(src_mask, src.dtype)
         x = src
         if self.norm_first:
-            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
+            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal, fused)
             x = x + self._ff_block(self.norm2(x))
         else:
-            x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
+            x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal, fused))
             x = self.norm2(x + self._ff_block(x))
         return x
+
+    def _takes_fused_path(self, src):
+        """Whether PyTorch runs this layer as one fused inference kernel (CPU, as observed from
+        outside): batched batch-first input in eval mode with nothing to differentiate, the packed
+        attention projection with biases, an even number of heads, ReLU or GELU, equal norm eps
+        and no hooks on the layer or its parts."""
+        attn = self.self_attn
+        if src.dim() != 3 or self.training or not attn.batch_first or not self.activation_relu_or_gelu:
+            return False
+        if attn.in_proj_bias is None or not attn._qkv_same_embed_dim or attn.num_heads % 2:
+            return False
+        if self.norm1.eps != self.norm2.eps:
+            return False
+        if any(m._forward_hooks or m._forward_pre_hooks for m in self.modules()):
+            return False
+        return not (_tg.is_grad_enabled() and (src.requires_grad or any(p.requires_grad for p in self.parameters())))
 
     def _ff_block(self, x):
         x = self.linear2(self.dropout(self.activation(self.linear1(x))))
@@ -232,6 +281,8 @@ class TransformerEncoder(Module):
         return _right_padded(padding)
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
+        _check_mask_dtype(src_key_padding_mask, "src_key_padding_mask")
+        _check_mask_dtype(mask, "mask")
         padding = src_key_padding_mask
         if padding is not None and padding.dtype != _tg.bool:
             padding = padding != 0
@@ -291,6 +342,10 @@ class TransformerDecoder(Module):
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal=None, memory_is_causal=False):
+        if tgt_is_causal is None and tgt_mask is not None and tgt_mask.dtype in _INT_C_NAMES:
+            # PyTorch compares the mask with a -inf causal mask of its dtype to detect causality,
+            # which an integer mask cannot hold
+            raise RuntimeError(f"value cannot be converted to type {_INT_C_NAMES[tgt_mask.dtype]} without overflow")
         out = tgt
         for mod in self.layers:
             out = mod(out, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
@@ -331,6 +386,12 @@ class Transformer(Module):
     def forward(self, src, tgt, src_mask=None, tgt_mask=None, memory_mask=None, src_key_padding_mask=None,
                 tgt_key_padding_mask=None, memory_key_padding_mask=None, src_is_causal=None, tgt_is_causal=None,
                 memory_is_causal=False):
+        # PyTorch's own checks, before anything runs (batch sizes only for batched input)
+        batch_dim = 0 if self.batch_first else 1
+        if src.dim() == 3 and src.size(batch_dim) != tgt.size(batch_dim):
+            raise RuntimeError("the batch number of src and tgt must be equal")
+        if src.size(-1) != self.d_model or tgt.size(-1) != self.d_model:
+            raise RuntimeError("the feature number of src and tgt must be equal to d_model")
         memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask, is_causal=src_is_causal)
         return self.decoder(tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
                             tgt_key_padding_mask=tgt_key_padding_mask,

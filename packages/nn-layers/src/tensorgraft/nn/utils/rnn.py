@@ -149,9 +149,14 @@ class _PackPadded(Function):
         return flat.index_copy(0, ctx.rows, grad).reshape(shape), None
 
 
+def _node_repr(self):
+    # a built-in node in PyTorch, so its repr is the bare class name, not a custom Function's full path
+    return f"<{type(self).__name__} object at {hex(id(self))}>"
+
+
 # PyTorch's node for this op is PackPaddedSequenceBackward0 (what grad_fn shows)
 _PackPadded._backward_cls = type("PackPaddedSequenceBackward0", (_PackPadded._backward_cls,),
-                                 {"__module__": __name__})
+                                 {"__module__": __name__, "__repr__": _node_repr})
 
 
 def _check_lengths(lengths):
@@ -180,7 +185,12 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     if input.numel() == 0:
         raise RuntimeError("Cannot pack empty tensors.")
     lens = lengths.numpy()
-    if lens.shape[0] != batch:
+    if order is not None and lens.shape[0] != batch:
+        # PyTorch first reorders the batch by ``sorted_indices``: fewer lengths than columns packs just
+        # the first columns, more fails in that index_select
+        if lens.shape[0] > batch:
+            input.index_select(batch_dim, sorted_indices)
+    elif lens.shape[0] != batch:
         raise RuntimeError(f"Expected `len(lengths)` to be equal to batch_size, but got {lens.shape[0]} "
                            f"(batch_size={batch})")
     if lens[-1] <= 0:  # sorted and the last positive: all are
@@ -231,18 +241,26 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
 def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="right"):
     """Stack sequences ``(L_i, *)`` into one ``(T, B, *)`` tensor (``(B, T, *)`` with ``batch_first``),
     filling with ``padding_value`` after (or, with ``padding_side="left"``, before) each."""
-    if padding_side not in ("left", "right"):
-        raise ValueError(f"Expected padding_side to be one of left or right, but got {padding_side}.")
     if isinstance(sequences, Tensor):
+        if sequences.dim() == 0:
+            raise TypeError("iteration over a 0-d tensor")
         sequences = sequences.unbind(0)
     elif not hasattr(sequences, "__iter__"):
         raise RuntimeError(f"pad_sequence: Expected iterable for input sequences, but got arg of type: "
                            f"{type(sequences)}")
     sequences = list(sequences)
+    # PyTorch's order of checks: the list, then the side, then the sequences' dimensions
     if not sequences:
         raise RuntimeError("received an empty list of sequences")
-    max_len = max(s.shape[0] for s in sequences)
+    if padding_side not in ("left", "right"):
+        raise RuntimeError(f"Expected padding_side to be one of left or right, but got {padding_side}.")
     first = sequences[0]
+    if first.dim() == 0:   # its steps' shape is its shape after the first dimension
+        raise RuntimeError("ArrayRef: invalid slice, N = 1; size = 0")
+    for s in sequences:
+        if s.dim() == 0:
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    max_len = max(s.shape[0] for s in sequences)
     for s in sequences[1:]:
         _check_trailing_dims(first, s)
     shape = (len(sequences), max_len) if batch_first else (max_len, len(sequences))
@@ -259,18 +277,20 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
 
 
 def _check_trailing_dims(first, seq):
-    """Each sequence is copied into a slot shaped like the first one's steps: name a dimension that
-    cannot broadcast (the last such, as PyTorch's copy does) instead of the indexing error the copy
-    would raise, then refuse a slot the sequence would have to grow."""
-    if seq.dim() != first.dim():
-        return
-    for d in range(seq.dim() - 1, 0, -1):
-        want, got = first.shape[d], seq.shape[d]
+    """Each sequence is copied into a slot shaped like the first one's steps (``seq.shape[0]`` steps
+    of ``first.shape[1:]``), broadcasting as a copy does: name a dimension that cannot broadcast
+    (right-aligned, the last such first, as PyTorch's copy does) instead of the indexing error the
+    copy would raise, then refuse a slot the sequence would have to grow."""
+    slot = [seq.shape[0], *first.shape[1:]]
+    ndim = max(len(slot), seq.dim())
+    grown = []
+    for i in range(1, ndim + 1):
+        want = slot[-i] if i <= len(slot) else 1
+        got = seq.shape[-i] if i <= seq.dim() else 1
         if want != got and want != 1 and got != 1:
             raise RuntimeError(f"The size of tensor a ({want}) must match the size of tensor b ({got}) at "
-                               f"non-singleton dimension {d}")
-    slot = [seq.shape[0], *first.shape[1:]]
-    grown = [seq.shape[0], *(max(w, g) for w, g in zip(first.shape[1:], seq.shape[1:]))]
+                               f"non-singleton dimension {ndim - i}")
+        grown.insert(0, max(want, got))
     if grown != slot:
         raise RuntimeError(f"output with shape {slot} doesn't match the broadcast shape {grown}")
 
