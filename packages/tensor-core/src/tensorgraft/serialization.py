@@ -4,12 +4,20 @@ A checkpoint is a plain safetensors file (written and read through the ``safeten
 
 * the tensors are safetensors entries (a flat state_dict ``{name: tensor}`` keeps its names, so
   ``safetensors.torch.load_file`` reads it back as the same dict);
-* the structure around them (dicts with int or str keys, ``OrderedDict``, lists vs tuples,
-  ``None``/bool/int/float/str, dtypes, devices, nesting, which tensors are the same object) is
-  JSON in the safetensors ``__metadata__`` under the key ``"tensorgraft"``.
+* the structure around them (dicts with int or str keys, ``OrderedDict``, ``Counter`` (MultiStepLR's
+  milestones), ``defaultdict``, lists vs tuples, bytes vs bytearray, ``None``/bool/int/float/str,
+  dtypes, devices, ``argparse.Namespace``, ``pathlib`` paths, naive ``datetime`` values, nesting,
+  which tensors are the same object) is JSON in the safetensors ``__metadata__`` under the key
+  ``"tensorgraft"``.
 
 Loading only parses JSON and copies bytes: nothing in a checkpoint is ever executed, so
-``weights_only`` is accepted for compatibility and both values behave the same.
+``weights_only`` protects nothing here. It refuses an ``argparse.Namespace``, a ``pathlib`` path, a
+``datetime``/``date``/``time``/``timedelta`` and a ``collections.defaultdict`` as PyTorch's
+restricted unpickler does (its messages, its ``add_safe_globals`` allow-list), so a program that
+needs ``weights_only=False`` for them there needs it here too; NumPy arrays and scalars and
+frozensets, which PyTorch also refuses by default, are loaded whatever ``weights_only`` says. (NumPy
+arrays of dtypes no tensor has, such as the uint32 key of ``np.random.get_state()``, are stored as
+their bytes.)
 
 Choices, documented because PyTorch's pickle-based format behaves differently:
 
@@ -44,6 +52,7 @@ from .tensor import Size, Tensor, wrap
 __all__ = ["save", "load", "CheckpointError", "add_safe_globals", "get_safe_globals", "clear_safe_globals",
            "safe_globals"]
 
+DEFAULT_PROTOCOL = 2  # PyTorch's pickle protocol constant; save() accepts and ignores pickle_protocol
 MAX_HEADER_BYTES = 100 * 1024 * 1024
 _META_KEY = "tensorgraft"
 _FORMAT_VERSION = 1
@@ -60,6 +69,53 @@ _ST_ITEMSIZE = {"BOOL": 1, "U8": 1, "I8": 1, "I16": 2, "I32": 4, "I64": 8, "F16"
                 "C64": 8, "BF16": 2, "U16": 2, "U32": 4, "U64": 8, "F8_E4M3": 1, "F8_E5M2": 1}
 _NP_TO_ST = {v: k for k, v in _ST_TO_NP.items() if k != "C64"}
 _COMPLEX_PARTS = {"complex64": "F32", "complex128": "F64"}
+# the dict types a checkpoint keeps apart (the ones PyTorch's weights_only loading accepts)
+_MAPPING_TAGS = {dict: "d", collections.OrderedDict: "od", collections.Counter: "ctr"}
+# unsigned NumPy integer types no tensor dtype matches (np.random.get_state() holds a uint32 array)
+_NP_ONLY_UINTS = ("uint16", "uint32", "uint64")
+
+
+def _raw_numpy_dtype(text):
+    """The NumPy dtype a raw-bytes array record names, or None when it is not one that can be
+    rebuilt from plain bytes (structured, sub-array, object or zero-size dtypes are not)."""
+    if not isinstance(text, str) or len(text) > 16:
+        return None
+    try:
+        dt = np.dtype(text)
+    except (TypeError, ValueError):
+        return None
+    if dt.kind not in "biufcUS" or dt.fields is not None or dt.subdtype is not None or dt.hasobject \
+            or dt.itemsize == 0 or dt.str != text:
+        return None
+    return dt
+
+
+def _argparse_namespace():
+    import argparse
+    return argparse.Namespace
+
+
+def _path_classes():
+    """The pathlib classes a checkpoint can hold (a path in a saved config)."""
+    import pathlib
+    return (pathlib.PurePath, pathlib.PurePosixPath, pathlib.PureWindowsPath, pathlib.Path, pathlib.PosixPath,
+            pathlib.WindowsPath)
+
+
+def _time_classes():
+    """The datetime classes a checkpoint can hold (naive ones: a saved timezone would need its class)."""
+    import datetime
+    return (datetime.datetime, datetime.date, datetime.time, datetime.timedelta)
+
+
+def _global_name(cls) -> str:
+    """How PyTorch's weights_only messages name a class: ``module.qualname`` (builtins bare)."""
+    return cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+
+
+# what a saved defaultdict's default_factory may be, by name (builtin types: nothing to import)
+_DEFAULTDICT_FACTORIES = {c.__name__: c for c in (list, dict, set, frozenset, tuple, int, float, complex, bool,
+                                                  str, bytes, bytearray)}
 
 
 class CheckpointError(RuntimeError):
@@ -130,6 +186,29 @@ class _Encoder:
         self.by_id[id(t)] = idx
         return ["T", idx]
 
+    def state_dict_metadata(self, obj, path: str) -> list:
+        """A state_dict's ``_metadata`` (the per-module versions ``load_state_dict`` checks), kept
+        as PyTorch's pickle keeps an OrderedDict's attributes: ``[encoded]``, or ``[]`` without one."""
+        meta = getattr(obj, "_metadata", None) if type(obj) is collections.OrderedDict else None
+        return [] if meta is None else [self.enc(meta, f"{path}._metadata" if path else "_metadata")]
+
+    def raw_numpy(self, arr: np.ndarray, path: str):
+        """A NumPy array of a dtype no tensor has (np.random.get_state()'s uint32 key, strings, ...):
+        stored as its bytes (a U8 entry), its dtype recorded by NumPy's own string for it."""
+        idx = self.by_id.get(id(arr))
+        if idx is not None:
+            return ["T", idx]
+        self.keep.append(arr)
+        host = arr.copy(order="C")  # contiguous, and never a view of the caller's memory
+        if not host.dtype.isnative:
+            host = host.astype(host.dtype.newbyteorder("="))
+        storage = self._storage_name(path)
+        self.arrays[storage] = host.reshape(-1).view(np.uint8)
+        idx = len(self.records)
+        self.records.append([storage, host.dtype.str, list(arr.shape), "cpu", False, "ndb"])
+        self.by_id[id(arr)] = idx
+        return ["T", idx]
+
     # -- generic values
     def enc(self, obj, path: str):
         if obj is None or obj is True or obj is False or type(obj) is str:
@@ -144,12 +223,48 @@ class _Encoder:
         if isinstance(obj, Tensor):
             return self.tensor(obj, path)
         if cls is np.ndarray:
-            if not obj.dtype.isnative:
-                obj = obj.astype(obj.dtype.newbyteorder("="))
-            if obj.dtype not in _NP_TO_ST and obj.dtype.kind != "c":
+            if obj.dtype in _NP_TO_ST or obj.dtype in (np.complex64, np.complex128):
+                if not obj.dtype.isnative:
+                    obj = obj.astype(obj.dtype.newbyteorder("="))
+                return self.tensor(obj, path, as_numpy=True)
+            if _raw_numpy_dtype(obj.dtype.str) is None:
                 raise TypeError(f"tensorgraft.save: cannot store a NumPy array of dtype {obj.dtype}")
-            return self.tensor(obj, path, as_numpy=True)
-        if cls in (list, tuple, dict, collections.OrderedDict, set, frozenset):
+            return self.raw_numpy(obj, path)
+        if cls is _argparse_namespace():
+            # an argparse Namespace (a script's arguments): its attributes, by name
+            if id(obj) in self.active:
+                raise ValueError("tensorgraft.save: the object contains a reference cycle")
+            self.active.add(id(obj))
+            try:
+                return ["ns", [[k, self.enc(v, f"{path}.{k}" if path else k)] for k, v in vars(obj).items()]]
+            finally:
+                self.active.discard(id(obj))
+        if cls in _path_classes():
+            return ["path", cls.__name__, str(obj)]
+        if cls in _time_classes():
+            import datetime
+            if cls is datetime.timedelta:
+                return ["time", "timedelta", [obj.days, obj.seconds, obj.microseconds]]
+            if cls is not datetime.date and obj.tzinfo is not None:
+                raise TypeError(f"tensorgraft.save cannot store a timezone-aware {cls.__name__}"
+                                f"{' (at ' + repr(path) + ')' if path else ''}: save it as a naive one or a string")
+            return ["time", cls.__name__, obj.isoformat()]
+        if cls is collections.defaultdict:
+            factory = obj.default_factory
+            if factory is not None and _DEFAULTDICT_FACTORIES.get(factory.__name__ if isinstance(factory, type)
+                                                                  else None) is not factory:
+                raise TypeError(f"tensorgraft.save cannot store a defaultdict whose default_factory is {factory!r}"
+                                f"{' (at ' + repr(path) + ')' if path else ''}: only None and the builtin types "
+                                f"{', '.join(sorted(_DEFAULTDICT_FACTORIES))} can be named in a checkpoint")
+            if id(obj) in self.active:
+                raise ValueError("tensorgraft.save: the object contains a reference cycle")
+            self.active.add(id(obj))
+            try:
+                pairs = [[self.key(k), self.enc(v, f"{path}.{k}" if path else str(k))] for k, v in obj.items()]
+            finally:
+                self.active.discard(id(obj))
+            return ["dd", None if factory is None else factory.__name__, pairs]
+        if cls in (list, tuple, dict, collections.OrderedDict, collections.Counter, set, frozenset):
             if id(obj) in self.active:
                 raise ValueError("tensorgraft.save: the object contains a reference cycle")
             self.active.add(id(obj))
@@ -163,7 +278,8 @@ class _Encoder:
                 for k, v in obj.items():
                     ek = self.key(k)
                     pairs.append([ek, self.enc(v, f"{path}.{k}" if path else str(k))])
-                return ["d" if cls is dict else "od", pairs]
+                # a Counter is what MultiStepLR.state_dict() holds its milestones in
+                return [_MAPPING_TAGS[cls], pairs] + self.state_dict_metadata(obj, path)
             finally:
                 self.active.discard(id(obj))
         if cls is complex:
@@ -174,15 +290,17 @@ class _Encoder:
             return ["dev", str(obj)]
         if cls is Size:
             return ["sz", list(obj)]
-        if cls is bytes:
+        if cls is bytes or cls is bytearray:
             import base64
-            return ["b", base64.b64encode(obj).decode("ascii")]
-        if isinstance(obj, np.generic) and obj.dtype in _NP_TO_ST or isinstance(obj, (np.complex64, np.complex128)):
+            return ["b" if cls is bytes else "ba", base64.b64encode(obj).decode("ascii")]
+        if isinstance(obj, np.generic) and (obj.dtype in _NP_TO_ST or obj.dtype.name in _NP_ONLY_UINTS) \
+                or isinstance(obj, (np.complex64, np.complex128)):
             return ["np", obj.dtype.name, self.enc(obj.item(), path)]
         raise TypeError(
             f"tensorgraft.save cannot store an object of type {cls.__module__}.{cls.__qualname__}"
             f"{' (at ' + repr(path) + ')' if path else ''}: checkpoints hold tensors, NumPy arrays, "
-            "dict/OrderedDict/list/tuple/set, None, bool, int, float, complex, str, bytes, dtypes and devices "
+            "dict/OrderedDict/Counter/defaultdict/list/tuple/set, None, bool, int, float, complex, str, "
+            "bytes/bytearray, argparse.Namespace, pathlib paths, naive datetimes, dtypes and devices "
             "(no pickle, so arbitrary objects cannot be saved; save their state_dict() instead)")
 
     def key(self, k):
@@ -211,7 +329,7 @@ def _encode(obj):
                 # the bytes are written under this name too so safetensors readers see every key
                 enc.arrays[k] = enc.arrays[enc.records[ref[1]][0]]
             pairs.append([k, ref])
-        root = ["d" if type(obj) is dict else "od", pairs]
+        root = ["d", pairs] if type(obj) is dict else ["od", pairs] + enc.state_dict_metadata(obj, "")
     else:
         root = enc.enc(obj, "")
     meta = {"v": _FORMAT_VERSION, "root": root, "tensors": enc.records}
@@ -268,17 +386,18 @@ def _atomic_save(arrays, metadata, path: str) -> None:
             pass
 
 
-def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True,
+def save(obj, f, pickle_module=None, pickle_protocol=DEFAULT_PROTOCOL, _use_new_zipfile_serialization=True,
          _disable_byteorder_record=False) -> None:
     """Save ``obj`` (a tensor, a state_dict, an optimizer state_dict, nested containers of them)
     to ``f``, a path or a binary file object. The pickle arguments are accepted and ignored."""
+    is_path = isinstance(f, (str, bytes, os.PathLike))
+    if not is_path and not hasattr(f, "write"):
+        # checked before encoding, as PyTorch does, so a bad target is reported whatever obj holds
+        raise AttributeError("expected 'f' to be string, path, or a file-like object with a 'write' attribute")
     arrays, metadata = _encode(obj)
-    if isinstance(f, (str, bytes, os.PathLike)):
+    if is_path:
         _atomic_save(arrays, metadata, os.fsdecode(f))
         return
-    if not hasattr(f, "write"):
-        raise AttributeError(f"tensorgraft.save: expected a path or a binary file object with write(), "
-                             f"got {type(f).__name__}")
     from safetensors.numpy import save as _save_bytes
     f.write(_save_bytes(arrays, metadata=metadata))
     flush = getattr(f, "flush", None)
@@ -396,12 +515,21 @@ class _Decoder:
         for i, r in enumerate(self.records):
             if not (isinstance(r, list) and len(r) == 6 and isinstance(r[0], str) and isinstance(r[1], str)
                     and isinstance(r[2], list) and all(type(s) is int for s in r[2]) and isinstance(r[3], str)
-                    and isinstance(r[4], bool) and r[5] in ("t", "nd", "param")):
+                    and isinstance(r[4], bool) and r[5] in ("t", "nd", "param", "ndb")):
                 raise self.err(f"tensor record {i} is malformed")
             storage, dname, shape, dev, _, _ = r
             entry = self.header.get(storage)
             if entry is None:
                 raise self.err(f"tensor record {i} refers to a missing entry {storage!r}")
+            if r[5] == "ndb":  # a NumPy array kept as its bytes
+                dt = _raw_numpy_dtype(dname)
+                if dt is None:
+                    raise self.err(f"tensor record {i} has an unknown dtype {dname!r}")
+                if entry["dtype"] != "U8" or entry["shape"] != [_prod(shape) * dt.itemsize] or \
+                        any(s < 0 for s in shape):
+                    raise self.err(f"tensor record {i} ({dname}{shape}) does not match entry {storage!r} "
+                                   f"({entry['dtype']}{entry['shape']})")
+                continue
             d = _dt._BY_NAME.get(dname)
             if d is None:
                 raise self.err(f"tensor record {i} has an unknown dtype {dname!r}")
@@ -434,8 +562,26 @@ class _Decoder:
             if ok:
                 for v in args[0]:
                     self.check(v, depth + 1)
-        elif tag in ("d", "od"):
+        elif tag == "ns":
             ok = len(args) == 1 and isinstance(args[0], list) and all(
+                isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) for p in args[0])
+            if ok:
+                for _, v in args[0]:
+                    self.check(v, depth + 1)
+        elif tag == "time":
+            ok = len(args) == 2 and args[0] in {c.__name__ for c in _time_classes()} and (
+                isinstance(args[1], list) and len(args[1]) == 3 and all(type(v) is int for v in args[1])
+                if args[0] == "timedelta" else isinstance(args[1], str))
+        elif tag == "path":
+            ok = len(args) == 2 and args[0] in {c.__name__ for c in _path_classes()} and isinstance(args[1], str)
+        elif tag in ("d", "od", "ctr", "dd"):
+            if tag == "dd":  # the default_factory's name comes first
+                ok = len(args) == 2 and (args[0] is None or args[0] in _DEFAULTDICT_FACTORIES)
+                args = args[1:]
+            if tag == "od" and len(args) == 2:  # a state_dict's _metadata comes last
+                self.check(args[1], depth + 1)
+                args = args[:1]
+            ok = ok and len(args) == 1 and isinstance(args[0], list) and all(
                 isinstance(p, list) and len(p) == 2 for p in args[0])
             if ok:
                 for k, v in args[0]:
@@ -454,11 +600,11 @@ class _Decoder:
             ok = len(args) == 1 and isinstance(args[0], str)
         elif tag == "sz":
             ok = len(args) == 1 and isinstance(args[0], list) and all(type(s) is int for s in args[0])
-        elif tag == "b":
+        elif tag in ("b", "ba"):
             ok = len(args) == 1 and isinstance(args[0], str)
         elif tag == "np":
             ok = len(args) == 2 and args[0] in ("bool", "uint8", "int8", "int16", "int32", "int64", "float16",
-                                                "float32", "float64", "complex64", "complex128")
+                                                "float32", "float64", "complex64", "complex128") + _NP_ONLY_UINTS
             if ok:
                 self.check(args[1], depth + 1)
         else:
@@ -479,7 +625,24 @@ class _Decoder:
         if tag == "d":
             return {self.build(k): self.build(v) for k, v in node[1]}
         if tag == "od":
-            return collections.OrderedDict((self.build(k), self.build(v)) for k, v in node[1])
+            out = collections.OrderedDict((self.build(k), self.build(v)) for k, v in node[1])
+            if len(node) == 3:
+                out._metadata = self.build(node[2])
+            return out
+        if tag == "ctr":
+            return collections.Counter({self.build(k): self.build(v) for k, v in node[1]})
+        if tag == "ns":
+            return _argparse_namespace()(**{k: self.build(v) for k, v in node[1]})
+        if tag == "path":
+            return {c.__name__: c for c in _path_classes()}[node[1]](node[2])
+        if tag == "time":
+            cls = {c.__name__: c for c in _time_classes()}[node[1]]
+            if node[1] == "timedelta":
+                return cls(days=node[2][0], seconds=node[2][1], microseconds=node[2][2])
+            return cls.fromisoformat(node[2])
+        if tag == "dd":
+            factory = None if node[1] is None else _DEFAULTDICT_FACTORIES[node[1]]
+            return collections.defaultdict(factory, {self.build(k): self.build(v) for k, v in node[2]})
         if tag == "s":
             return {self.build(v) for v in node[1]}
         if tag == "fs":
@@ -494,9 +657,10 @@ class _Decoder:
             return _device_cls(node[1])
         if tag == "sz":
             return Size(node[1])
-        if tag == "b":
+        if tag in ("b", "ba"):
             import base64
-            return base64.b64decode(node[1])
+            raw = base64.b64decode(node[1])
+            return raw if tag == "b" else bytearray(raw)
         if tag == "np":
             dt = np.dtype(node[1])
             value = self.build(node[2])
@@ -533,7 +697,17 @@ def _target_device(map_location, loc: str, cpu_tensor):
 def _move(t: Tensor, target):
     if isinstance(target, Tensor):
         return target
-    dev = target if isinstance(target, _device_cls) else _device_cls(target)
+    if isinstance(target, _device_cls):
+        dev = target
+    else:
+        try:
+            dev = _device_cls(target)
+        except RuntimeError:
+            if not isinstance(target, str):
+                raise
+            # a location no device type is named by: PyTorch's message for a storage it cannot place
+            raise RuntimeError("don't know how to restore data location of torch.storage.UntypedStorage (tagged "
+                               f"with {target})") from None
     if dev.type == "cpu":
         return t
     from .device import backends
@@ -556,6 +730,9 @@ def _materialize(dec: _Decoder, arrays, map_location):
         if not arr.flags.writeable:
             arr = arr.copy()
             arrays[storage] = arr
+        if kind == "ndb":
+            tensors.append(arr.view(np.dtype(dname)).reshape(shape))
+            continue
         if dname in _COMPLEX_PARTS:
             arr = arr.view(_dt._BY_NAME[dname].np).reshape(shape)
         if kind == "nd":
@@ -666,14 +843,19 @@ def _load_from_stream(f):
     return header, meta, arrays
 
 
-def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **pickle_load_args):
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
     """Load what :func:`save` wrote, or any safetensors file (then a flat ``{name: tensor}`` dict).
 
     ``map_location``: None (tensors go back to the device they were saved from), a device or
     string (all tensors go there), a dict mapping saved locations to new ones, or a callable
-    ``fn(tensor, location)`` returning a tensor or None. ``weights_only`` is accepted; loading
-    never executes code from the file either way.
+    ``fn(tensor, location)`` returning a tensor or None. ``weights_only`` is accepted (None, as
+    in PyTorch, means the default); loading never executes code from the file either way.
     """
+    # PyTorch's refusals of contradictory arguments, made before the file is touched
+    if weights_only is True and pickle_module is not None:
+        raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
+    if mmap and not isinstance(f, (str, bytes, os.PathLike)):
+        raise ValueError("f must be a file path in order to use the mmap argument")
     if isinstance(f, (str, bytes, os.PathLike)):
         header, meta, arrays = _load_from_path(os.fsdecode(f))
         name = os.fsdecode(f)
@@ -710,11 +892,79 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
     dec = _Decoder(header, doc["tensors"], name)
     dec.check_records()
     dec.check(doc["root"])
+    if weights_only is not False:
+        _refuse_what_weights_only_refuses(doc["root"])
     _materialize(dec, arrays, map_location)
     try:
         return dec.build(doc["root"])
     except (TypeError, ValueError, OverflowError, RuntimeError) as exc:  # e.g. an unhashable key, a bad device
         raise CheckpointError(f"checkpoint '{name}' is corrupt: {exc}") from None
+
+
+# ============================================================================ weights_only
+_WO_HEAD = ("Weights only load failed. This file can still be loaded, to do so you have two options, \x1b[1mdo those "
+            "steps only if you trust the source of the checkpoint\x1b[0m. \n\t(1) ")
+_WO_DEFAULT_CHANGED = ("In PyTorch 2.6, we changed the default value of the `weights_only` argument in `torch.load` "
+                       "from `False` to `True`. Re-running `torch.load` with `weights_only` set to `False` will likely "
+                       "succeed, but it can result in arbitrary code execution. Do it only if you got the file from a "
+                       "trusted source.")
+_WO_DOCS = ("\n\nCheck the documentation of torch.load to learn more about types accepted by default with "
+            "weights_only https://pytorch.org/docs/stable/generated/torch.load.html.")
+
+
+def _unsupported_global(name: str):
+    import pickle
+    return pickle.UnpicklingError(
+        f"{_WO_HEAD}{_WO_DEFAULT_CHANGED}\n\t(2) Alternatively, to load with `weights_only=True` please check the "
+        "recommended steps in the following error message.\n\tWeightsUnpickler error: Unsupported global: GLOBAL "
+        f"{name} was not an allowed global by default. Please use `torch.serialization.add_safe_globals([{name}])` "
+        f"or the `torch.serialization.safe_globals([{name}])` context manager to allowlist this global if you trust "
+        f"this class/function.{_WO_DOCS}")
+
+
+def _refuse_what_weights_only_refuses(node) -> None:
+    """With ``weights_only`` (PyTorch's default), refuse what PyTorch's restricted unpickler refuses,
+    in the order it meets them: an ``argparse.Namespace``, a ``pathlib`` path or a ``datetime`` value
+    whose class is not allow-listed (``add_safe_globals``); a ``defaultdict`` unless its class and its
+    factory are, and
+    even then only an empty one. Nothing is executed either way; the refusal keeps programs written
+    for PyTorch behaving as there."""
+    if not isinstance(node, list) or not node:
+        return
+    tag = node[0]
+    if tag == "ns":
+        if _argparse_namespace() not in _safe_globals:
+            raise _unsupported_global(_global_name(_argparse_namespace()))
+        for _, v in node[1]:
+            _refuse_what_weights_only_refuses(v)
+        return
+    if tag in ("path", "time"):
+        cls = {c.__name__: c for c in (_path_classes() if tag == "path" else _time_classes())}[node[1]]
+        if cls not in _safe_globals:
+            raise _unsupported_global(_global_name(cls))
+        return
+    if tag == "dd":
+        allowed = _safe_globals
+        if collections.defaultdict not in allowed:
+            raise _unsupported_global("collections.defaultdict")
+        factory = None if node[1] is None else _DEFAULTDICT_FACTORIES[node[1]]
+        if factory is not None and factory not in allowed:
+            raise _unsupported_global(node[1])
+        if node[2]:
+            import pickle
+            raise pickle.UnpicklingError(
+                f"Weights only load failed. {_WO_DEFAULT_CHANGED}\nPlease file an issue with the following so that "
+                "we can make `weights_only=True` compatible with your use case: WeightsUnpickler error: \n\nCan "
+                "only SETITEM for dict, collections.OrderedDict, collections.Counter, but got <class "
+                f"'collections.defaultdict'>{_WO_DOCS}")
+        return
+    if tag in ("l", "t", "s", "fs"):
+        for v in node[1]:
+            _refuse_what_weights_only_refuses(v)
+    elif tag in ("d", "od", "ctr"):
+        for k, v in node[1]:
+            _refuse_what_weights_only_refuses(k)
+            _refuse_what_weights_only_refuses(v)
 
 
 # ============================================================================ torch.serialization shims

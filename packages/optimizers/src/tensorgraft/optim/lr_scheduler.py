@@ -191,7 +191,10 @@ class LRScheduler:
         self._install(self._compute_in_step(compute))
 
 
-_LRScheduler = LRScheduler
+class _LRScheduler(LRScheduler):
+    """The pre-2.0 name of the base class, kept for old custom schedulers that subclass it. A class of
+    its own (not an alias) as in PyTorch, so the built-in schedulers, which derive from
+    ``LRScheduler`` directly, are not ``isinstance(s, _LRScheduler)``."""
 
 
 class _LambdaState:
@@ -667,8 +670,9 @@ class CyclicLR(LRScheduler):
         return sd
 
     def load_state_dict(self, state_dict):
-        custom_state = state_dict["_scale_fn_custom"]
-        LRScheduler.load_state_dict(self, {k: v for k, v in state_dict.items() if k != "_scale_fn_custom"})
+        # PyTorch pops this entry out of the caller's dict (it is gone from it afterwards); so does this
+        custom_state = state_dict.pop("_scale_fn_custom")
+        LRScheduler.load_state_dict(self, state_dict)
         if custom_state is not None:  # a callable object's attributes (plain functions are not saved)
             self._scale_fn_custom.__dict__.update(custom_state)
         self._init_scale_fn()

@@ -132,6 +132,13 @@ class AveragedModel(Module):
         return list(net.parameters())
 
     def update_parameters(self, model) -> None:
+        if not self.use_buffers:
+            # The buffers are copied pairwise and PyTorch zips them strictly, so a model whose buffers do
+            # not line up with the average's (another architecture) is refused with zip's own message;
+            # here before anything is updated (parameters, like PyTorch's, pair up only as far as both go).
+            mine, theirs = sum(1 for _ in self.module.buffers()), sum(1 for _ in model.buffers())
+            if mine != theirs:
+                raise ValueError(f"zip() argument 2 is {'shorter' if theirs < mine else 'longer'} than argument 1")
         targets = [t.detach() for t in self._tracked(self.module)]
         sources = [s.detach().to(t.device) for t, s in zip(targets, self._tracked(model))]
         with _tg.no_grad():

@@ -136,7 +136,10 @@ def _cuda_usable() -> bool:
 
 def _require_str(device_type):
     if not isinstance(device_type, str):
-        raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+        cls = type(device_type)
+        # the common mistake is passing a device object: name its class as PyTorch's message does
+        shown = "<class 'torch.device'>" if cls is _tg().device else str(cls)
+        raise ValueError(f"Expected `device_type` of type `str`, got: `{shown}`")
 
 
 # --------------------------------------------------------------------------- the context manager

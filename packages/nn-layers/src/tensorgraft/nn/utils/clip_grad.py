@@ -22,8 +22,9 @@ def _xp(t):
 
 
 def _norm(xp, a, norm_type):
-    """One tensor's norm, in float64, as a 0-d array on the tensor's own device (no host read)."""
-    v = xp.abs(a.astype(np.float64, copy=False)).ravel()
+    """One tensor's norm, in float64, as a 0-d array on the tensor's own device (no host read).
+    The magnitudes are taken before widening, so a complex tensor's norm is that of its moduli."""
+    v = xp.abs(a).astype(np.float64, copy=False).ravel()
     if norm_type == math.inf:
         return v.max() if v.size else xp.asarray(0.0)
     if norm_type == -math.inf:
@@ -50,12 +51,14 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     # on a GPU, reading a norm back would wait for every queued kernel.
     norms = []
     for t in tensors:
-        n = _norm(_xp(t), t._data, norm_type)
+        # as PyTorch, each tensor's norm is held in that tensor's real dtype (a float16 gradient's norm
+        # is rounded to float16) before the norms are combined
+        n = _norm(_xp(t), t._data, norm_type).astype(_real_dtype(t._data.dtype))
         if t._device != dev:  # gradients on several devices (rare): the norms meet on the first one
             n = xp.asarray(float(n)) if dev.type == "cpu" else get_backend(dev).from_host(
                 np.asarray(float(n)), dev.index)
         norms.append(n)
-    nv = xp.abs(xp.stack(norms))
+    nv = xp.abs(xp.stack([n.astype(np.float64) for n in norms]))
     if norm_type == math.inf:
         total = nv.max()
     elif norm_type == -math.inf:
@@ -69,26 +72,39 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
         raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it "
                            "cannot be clipped. To disable this error and scale the gradients by the non-finite norm "
                            "anyway, set `error_if_nonfinite=False`")
-    return wrap(xp.asarray(total, dtype=tensors[0]._data.dtype), dev)
+    # the per-tensor norms are stacked, so the total has their promoted dtype: float64 once one
+    # gradient is float64, float32 for float16 with float32, float32 for complex64
+    out_dtype = np.result_type(*[_real_dtype(t._data.dtype) for t in tensors])
+    return wrap(xp.asarray(total, dtype=out_dtype), dev)
+
+
+def _real_dtype(dtype):
+    """The dtype of a tensor's norm: the real counterpart of a complex dtype, else the dtype."""
+    return np.empty(0, dtype=dtype).real.dtype
 
 
 def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     grads = _grads(parameters)
     if not grads:
         return
-    if isinstance(total_norm, Tensor):
-        # as PyTorch: every gradient is multiplied by min(max_norm / (norm + 1e-6), 1), computed on
-        # the norm's device, so nothing waits for the GPU; a NaN norm scales by NaN
-        xp = _xp(total_norm)
-        coef = xp.minimum(float(max_norm) / (total_norm._data.astype(np.float64) + 1e-6), 1.0)
-        norm_dev = total_norm._device
-    else:
-        coef = min(float(max_norm) / (float(total_norm) + 1e-6), 1.0) if total_norm == total_norm else math.nan
-        norm_dev = None
+    if not isinstance(total_norm, Tensor):
+        # PyTorch clamps max_norm / (total_norm + 1e-6) with torch.clamp, which takes only a tensor: a
+        # plain-number total_norm (what get_total_norm never returns) is refused with clamp's message
+        coef = float(max_norm) / (total_norm + 1e-6)
+        cls = type(coef)
+        name = cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+        raise TypeError(f"clamp() received an invalid combination of arguments - got ({name}, max=float), but "
+                        "expected one of:\n * (Tensor input, Tensor min = None, Tensor max = None, *, Tensor out = "
+                        "None)\n * (Tensor input, Number min = None, Number max = None, *, Tensor out = None)\n")
+    # as PyTorch: every gradient is multiplied by min(max_norm / (norm + 1e-6), 1), computed on
+    # the norm's device, so nothing waits for the GPU; a NaN norm scales by NaN
+    xp = _xp(total_norm)
+    coef = xp.minimum(float(max_norm) / (total_norm._data.astype(np.float64) + 1e-6), 1.0)
+    norm_dev = total_norm._device
     with no_grad():
         for g in grads:
             c = coef
-            if norm_dev is not None and g._device != norm_dev:
+            if g._device != norm_dev:
                 c = float(coef)  # a gradient on another device than the norm (rare): read it once
             g._data *= c.astype(g._data.dtype) if hasattr(c, "astype") else g._data.dtype.type(c)
             g._vc[0] += 1
@@ -112,7 +128,10 @@ def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False
 
 def clip_grad_value_(parameters, clip_value, foreach=None):
     clip_value = float(clip_value)
-    for g in _grads(parameters):
+    grads = _grads(parameters)
+    if any(g.is_complex() for g in grads):  # checked first: no gradient is clipped when one is refused
+        raise NotImplementedError("clamp is not supported for complex types")
+    for g in grads:
         np.clip(g._data, -clip_value, clip_value, out=g._data) if isinstance(g._data, np.ndarray) else \
             g._data.clip(-clip_value, clip_value, out=g._data)
         g._vc[0] += 1

@@ -1,7 +1,8 @@
 """``DataLoader``: batches from a dataset, in the main process or in worker processes.
 
 Layout of this module: option checking and sampler wiring are plain functions used by
-``DataLoader.__init__``; an epoch is run by ``_InProcessEpoch`` or ``_WorkerPoolEpoch``. The
+``DataLoader.__init__``; an epoch is run by ``_SingleProcessDataLoaderIter`` or
+``_MultiProcessingDataLoaderIter`` (PyTorch's names, which ``type(iter(loader))`` shows). The
 worker side (what a worker process runs, how batches are pickled) lives in ``_worker``.
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 
 from . import _worker
 from ._collate import default_collate, default_convert
+from ._worker import get_worker_info  # noqa: F401 - also importable from here, as torch.utils.data.dataloader's
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
@@ -228,9 +230,9 @@ class DataLoader:
     # ------------------------------------------------------------------ iteration
     def _get_iterator(self):
         if self.num_workers <= 0:
-            return _InProcessEpoch(self)
+            return _SingleProcessDataLoaderIter(self)
         self.check_worker_number_rationality()
-        return _WorkerPoolEpoch(self)
+        return _MultiProcessingDataLoaderIter(self)
 
     def check_worker_number_rationality(self) -> None:
         """Warn (as PyTorch) when more workers are asked for than CPUs this process may use."""
@@ -279,7 +281,7 @@ class DataLoader:
 
 
 # ---------------------------------------------------------------------------------- epochs
-class _Epoch:
+class _BaseDataLoaderIter:
     """What both kinds of epoch share: the loader's settings, the index stream, the yield count."""
 
     def __init__(self, loader: DataLoader):
@@ -327,7 +329,7 @@ class _Epoch:
         return data
 
 
-class _InProcessEpoch(_Epoch):
+class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):
     def __init__(self, loader):
         super().__init__(loader)
         self._fetcher = _worker.make_fetcher(self._kind, self._dataset, self._auto_collation, self._collate_fn,
@@ -341,17 +343,25 @@ class _InProcessEpoch(_Epoch):
         pass
 
 
-class _WorkerPoolEpoch(_Epoch):
+class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
     """Runs ``num_workers`` worker processes. Tasks are numbered in sampler order and dealt out
     round-robin (skipping workers whose IterableDataset replica is exhausted); ``prefetch_factor``
     tasks per worker are in flight, and a new one is sent for each batch handed out. Results
     arriving early wait in ``_early`` until their turn."""
 
     def __init__(self, loader):
+        # Checked before anything is drawn or started. With no task in flight the epoch would end at
+        # once, silently empty: PyTorch refuses prefetch_factor=0 here; None comes from setting
+        # num_workers after construction, and PyTorch's comparison of it with 0 fails as this does.
+        prefetch = loader.prefetch_factor
+        if prefetch is None:
+            raise TypeError("'<=' not supported between instances of 'NoneType' and 'int'")
+        if prefetch <= 0:
+            raise AssertionError("prefetch_factor must be greater than 0 for MultiProcessingDataLoaderIter")
         super().__init__(loader)
         n = loader.num_workers
         self._num_workers = n
-        self._in_flight_target = loader.prefetch_factor * n
+        self._in_flight_target = prefetch * n
         self._persistent = loader.persistent_workers
         self._timeout = loader.timeout
         self._in_order = loader.in_order

@@ -136,7 +136,8 @@ class ConcatDataset(Dataset):
             if position < 0:
                 raise ValueError("absolute value of index should not exceed dataset length")
         if position >= total:
-            raise IndexError(f"index {idx} is out of range for ConcatDataset of length {total}")
+            # PyTorch's message: its lookup of the dataset past the last one is what fails
+            raise IndexError("list index out of range")
         which = bisect.bisect_right(self.cumulative_sizes, position)
         start = self.cumulative_sizes[which - 1] if which else 0
         return self.datasets[which][position - start]
