@@ -15,13 +15,18 @@ import inspect
 import threading
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
-           "is_inference_mode_enabled"]
+           "is_inference_mode_enabled", "set_multithreading_enabled", "is_multithreading_enabled"]
 
 
 class _GradState(threading.local):
     enabled = True             # ops record a node only while this is on: what every frontend reads
     inference = False
     grad_in_inference = False  # what ``is_grad_enabled()`` says inside inference mode
+
+
+# ``set_multithreading_enabled``: PyTorch's engine may run backward on device threads; this one
+# always runs it on the calling thread, so the switch is only remembered (process-wide, as PyTorch's)
+_multithreading = [True]
 
 
 state = _GradState()
@@ -33,6 +38,17 @@ def is_grad_enabled() -> bool:
 
 def is_inference_mode_enabled() -> bool:
     return state.inference
+
+
+def is_multithreading_enabled() -> bool:
+    return _multithreading[0]
+
+
+def _check_bool(value, api):
+    """PyTorch's argument check for these switches: a bool (NumPy's too), not a truthy value."""
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return bool(value)
+    raise TypeError(f"{api}(): argument 'enabled' (position 1) must be bool, not {type(value).__name__}")
 
 
 def _set_grad_mode(mode: bool) -> bool:
@@ -49,7 +65,7 @@ class _DecoratorContextManager:
     """Usable as ``with no_grad():``, as ``@no_grad()`` and as bare ``@no_grad``."""
 
     def __new__(cls, *args, **kwargs):
-        if cls is not set_grad_enabled and len(args) == 1 and callable(args[0]) and not kwargs:
+        if cls not in (set_grad_enabled, set_multithreading_enabled) and len(args) == 1 and callable(args[0]) and not kwargs:
             # bare decorator: @no_grad
             return cls()(args[0])
         return super().__new__(cls)
@@ -97,6 +113,9 @@ def _wrap_generator(make_mode, gen_func):
 
 
 class no_grad(_DecoratorContextManager):
+    """Turn gradient recording off inside a ``with`` block or a decorated function: results of
+    ops there do not require grad even when their inputs do. Thread-local."""
+
     def __enter__(self):
         self.prev = _set_grad_mode(False)
 
@@ -106,6 +125,9 @@ class no_grad(_DecoratorContextManager):
 
 
 class enable_grad(_DecoratorContextManager):
+    """Turn gradient recording back on inside a ``with`` block or a decorated function (under an
+    enclosing ``no_grad`` or ``set_grad_enabled(False)``). Thread-local."""
+
     def __enter__(self):
         self.prev = _set_grad_mode(True)
 
@@ -118,8 +140,12 @@ class set_grad_enabled(_DecoratorContextManager):
     """Sets the mode at construction (``set_grad_enabled(False)`` as a plain call works too)."""
 
     def __init__(self, mode: bool):
-        self.mode = bool(mode)
+        self.mode = _check_bool(mode, "set_grad_enabled")
         self.prev = _set_grad_mode(self.mode)
+
+    def __repr__(self):
+        # PyTorch's repr, with its module path as every other "torch." name tensorgraft prints
+        return f"torch.autograd.grad_mode.set_grad_enabled(mode={self.mode})"
 
     def __enter__(self):
         pass
@@ -135,6 +161,27 @@ class set_grad_enabled(_DecoratorContextManager):
 
     def clone(self):
         return set_grad_enabled(self.mode)
+
+
+class set_multithreading_enabled(_DecoratorContextManager):
+    """Sets the (remembered) multithreading switch at construction; leaving a ``with`` block
+    puts back the value found then. As in PyTorch, a decorator made from it switches the
+    value when it is created and each call restores only what it found on entry."""
+
+    def __init__(self, mode: bool):
+        self.mode = _check_bool(mode, "set_multithreading_enabled")
+        self.prev = _multithreading[0]
+        _multithreading[0] = self.mode
+
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc):
+        _multithreading[0] = self.prev
+        return False
+
+    def clone(self):
+        return set_multithreading_enabled(self.mode)
 
 
 class inference_mode(_DecoratorContextManager):

@@ -9,14 +9,15 @@ from __future__ import annotations
 import importlib as _importlib
 
 from tensorgraft.grad_mode import (  # noqa: F401
-    enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
+    enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, is_multithreading_enabled, no_grad,
+    set_grad_enabled, set_multithreading_enabled,
 )
 from tensorgraft.tensor import Tensor
 
 from .anomaly import (  # noqa: F401
     detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled, set_detect_anomaly,
 )
-from .engine import make_root_grads, run_backward
+from .engine import GradientEdge, make_root_grads, run_backward
 # eager (it is small): a lazily bound ``gradcheck`` function would lose to the submodule of the same
 # name, which the import system sets as this package's attribute if it is imported first
 from .gradcheck import gradcheck, gradgradcheck  # noqa: F401
@@ -63,7 +64,7 @@ def __dir__():
 def _as_tuple(x):
     if x is None:
         return None
-    if isinstance(x, Tensor):
+    if isinstance(x, (Tensor, GradientEdge)):  # an edge is a namedtuple, but stands for one input
         return (x,)
     return tuple(x)
 
@@ -114,12 +115,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     inputs = _as_tuple(inputs)
     if not inputs:
         raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
-    if is_grads_batched:
-        raise NotImplementedError("autograd.grad(is_grads_batched=True) is not supported by tensorgraft")
     if not only_inputs:
         import warnings
         warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to True). To accumulate "
-                      "gradient for other parts of the graph, please use tensorgraft.autograd.backward.",
+                      "gradient for other parts of the graph, please use torch.autograd.backward.",
                       FutureWarning, stacklevel=2)
     if materialize_grads and allow_unused is False:
         raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, but got: "
@@ -129,6 +128,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         retain_graph = create_graph
     if allow_unused is None:
         allow_unused = materialize_grads
+    if is_grads_batched:
+        return _grad_batched(outputs, inputs, grads, retain_graph, create_graph, allow_unused, materialize_grads)
     root_grads = make_root_grads(outputs, grads, create_graph)
     res = run_backward(outputs, root_grads, retain_graph, create_graph, inputs=inputs, capture=True,
                        allow_unused=allow_unused)
@@ -138,3 +139,57 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if not create_graph:
         res = tuple(g.detach() if g is not None and g.grad_fn is not None else g for g in res)
     return res
+
+
+def _grad_batched(outputs, inputs, grads, retain_graph, create_graph, allow_unused, materialize_grads):
+    """``grad(..., is_grads_batched=True)``: the first dimension of every grad_output indexes
+    independent vector-Jacobian products, and each result gets that dimension in front. PyTorch
+    vmaps one backward pass; here the graph is walked once per batch entry (kept alive between
+    entries) and the results are stacked, which gives the same values."""
+    from tensorgraft import stack
+    from tensorgraft.ops.creation import zeros_like
+
+    # PyTorch's checks, in its order, before any backward runs: a missing grad_output is the
+    # usual implicit-gradient error (a scalar output's implicit 1 has no batch dimension to map
+    # over), then each shape must be (batch, *output.shape)
+    missing = [o for o, g in zip(outputs, grads) if g is None]
+    make_root_grads(missing, [None] * len(missing), create_graph)
+    if missing:
+        raise ValueError("vmap(vjp, in_dims=0, ...)(<inputs>): Got in_dim=0 for some input, but that input is a "
+                         "Tensor of dimensionality 0 so expected in_dim to satisfy 0 <= in_dim < 0.")
+    for i, (o, g) in enumerate(zip(outputs, grads)):
+        if g is not None and (g.dim() == 0 or tuple(g.shape[1:]) != tuple(o.shape)):
+            if g.dim() == 0:
+                raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                                 "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+            # PyTorch names the shape of one batch entry with its first dimension dropped again
+            raise RuntimeError(
+                "If `is_grads_batched=True`, we interpret the first dimension of each grad_output as the batch "
+                "dimension. The sizes of the remaining dimensions are expected to match the shape of corresponding "
+                f"output, but a mismatch was detected: grad_output[{i}] has a shape of {g[0].shape[1:]} and "
+                f"output[{i}] has a shape of {o.shape}. If you only want some tensors in `grad_output` to be "
+                "considered batched, consider using vmap.")
+    sizes = [g.shape[0] for g in grads]
+    if len(set(sizes)) > 1:
+        raise ValueError("vmap: Expected all tensors to have the same size in the mapped dimension, got sizes "
+                         f"{sizes} for the mapped dimension")
+    batch = sizes[0]
+    if batch == 0:
+        raise IndexError("index 0 is out of bounds for dimension 0 with size 0")
+    per_entry = []
+    for b in range(batch):
+        last = b == batch - 1
+        entry = [g[b] for g in grads]
+        roots = make_root_grads(outputs, entry, create_graph)
+        per_entry.append(run_backward(outputs, roots, retain_graph or not last, create_graph, inputs=inputs,
+                                      capture=True, allow_unused=allow_unused))
+    res = []
+    for k, inp in enumerate(inputs):
+        column = [r[k] for r in per_entry]
+        if column[0] is None:
+            # an input the outputs do not reach: PyTorch's zeros have no batch dimension
+            res.append(zeros_like(inp) if materialize_grads else None)
+            continue
+        g = stack(column)
+        res.append(g if create_graph or g.grad_fn is None else g.detach())
+    return tuple(res)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import traceback
 import weakref
+from collections import namedtuple
 from itertools import repeat
 
 from tensorgraft.grad_mode import state as _gs
@@ -53,6 +54,34 @@ def accumulator(t: Tensor) -> AccumulateGrad:
 
 
 _SAVE_BOTH, _SAVE_FIRST, _SAVE_SECOND = (0, 1), (0,), (1,)
+
+# ``torch.autograd.graph.GradientEdge``: one input of the backward graph (a node and which of its
+# outputs), which ``autograd.grad`` accepts in place of a tensor
+GradientEdge = namedtuple("GradientEdge", ["node", "output_nr", "ownership_token"], defaults=(None,))
+GradientEdge.__module__ = "tensorgraft.autograd.graph"
+
+
+class BackwardPass:
+    """The backward pass running now (innermost last in ``passes``): ``nodes`` holds every node it
+    will reach, so a hook can tell which of several tensors will get a gradient in this pass."""
+
+    __slots__ = ("nodes", "__weakref__")
+
+    def __init__(self, nodes):
+        self.nodes = nodes
+
+
+passes: list = []
+
+
+def existing_node(t: Tensor):
+    """The node whose gradient is ``t``'s: its ``grad_fn``, or its leaf accumulator if one was
+    made (None when ``t`` is in no graph yet)."""
+    if t.grad_fn is not None:
+        return t.grad_fn
+    extra = t._extra
+    ref = extra.grad_accumulator if extra is not None else None
+    return ref() if ref is not None else None
 
 
 def record(op, out: Tensor, inputs, attrs, node_name=None):
@@ -302,9 +331,14 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     if inputs is not None:
         targets = {}
         for k, t in enumerate(inputs):
+            if capture and isinstance(t, GradientEdge):
+                targets.setdefault(t.node, []).append((k, t.output_nr, None))
+                continue
             if not isinstance(t, Tensor):
                 raise TypeError(f"inputs must be tensors, got {type(t).__name__}")
             if not t._requires_grad:
+                if not capture:  # backward(inputs=...) retains the gradient of each input
+                    raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
             node = t.grad_fn if t.grad_fn is not None else accumulator(t)
             targets.setdefault(node, []).append((k, t._output_nr, t))
@@ -319,6 +353,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
 
     prev_mode = _gs.enabled
     _gs.enabled = create_graph
+    passes.append(BackwardPass(deps))
     try:
         while ready:
             node = ready.pop()
@@ -376,6 +411,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                 else:
                     deps[nxt] = left - 1
     finally:
+        passes.pop()
         _gs.enabled = prev_mode
     if capture:
         if not allow_unused:
@@ -448,12 +484,9 @@ def make_root_grads(outputs, grad_outputs, create_graph, what="backward"):
                 raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {t.dtype}")
             g = wrap(_ones_on(t), t._device)
         elif isinstance(g, Tensor):
-            if g._data.shape != t._data.shape:
-                if g._data.size == 1 and g._data.ndim == 0:
-                    g = g.expand(*t._data.shape)  # PyTorch broadcasts a 0-d grad_output
-                else:
-                    raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and "
-                                       f"output[{i}] has a shape of {t.shape}.")
+            if g._data.shape != t._data.shape:  # exactly: not even a 0-d grad_output broadcasts
+                raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and "
+                                   f"output[{i}] has a shape of {t.shape}.")
             if g._device is not t._device:
                 raise RuntimeError(f"invalid gradient at index {i} - expected device {t.device} but got {g.device}")
             if not create_graph and g.grad_fn is not None:

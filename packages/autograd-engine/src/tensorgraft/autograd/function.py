@@ -97,7 +97,7 @@ class FunctionCtx(Node):
         if self._materialize:
             # non-tensor outputs get None; integer/bool ones zeros of their own dtype, as PyTorch
             grads = [g if g is not None or meta is None else _zeros(meta) for g, meta in zip(grads, self._out_meta)]
-        res = self._fn.backward(self, *grads)
+        res = _user_backward(self._fn)(self, *grads)
         if not isinstance(res, tuple):
             res = (res,)
         name = type(self).__name__
@@ -123,6 +123,18 @@ class FunctionCtx(Node):
         # the graph has an edge per tensor argument only (as PyTorch's next_functions)
         needs = self.needs_input_grad
         return fit_grads(self, grads, [needs[i] for i in pos])
+
+
+def _user_backward(cls):
+    """The method that computes a Function's gradients: ``vjp`` where the class defines that
+    instead of ``backward`` (the two are aliases); defining both is PyTorch's error."""
+    backward, vjp = cls.backward, cls.vjp
+    if vjp is Function.vjp:
+        return backward
+    if backward is not Function.backward:
+        raise RuntimeError("Implementing both 'backward' and 'vjp' for a custom Function is not allowed. You should "
+                           "only implement one of them.")
+    return vjp
 
 
 def _check_grad(name, index, g, meta):
@@ -325,6 +337,12 @@ def _record(cls, ctx, args, outputs, outs, is_tuple):
         if id(o) in saved_ids:
             # a saved output is kept without its grad_fn (no ctx -> tensor -> ctx cycle)
             saved[saved_ids[id(o)]] = (o._data, o._device, o._vc, i)
+        if dirty and o._base is not None:
+            # a view changed in place: as for any in-place op on a view, the base's history
+            # takes the write (CopySlices over this node) and the view becomes an as_strided
+            # view of the updated base, so gradients through the base see the Function too
+            new_outs.append(_dirty_view_result(ctx, o, i))
+            continue
         o.grad_fn = ctx
         o._output_nr = i
         o._requires_grad = True
@@ -335,6 +353,19 @@ def _record(cls, ctx, args, outputs, outs, is_tuple):
     ctx._saved = tuple(saved)
     ctx.inputs = None  # backward reads saved_tensors; unsaved inputs may be freed
     return tuple(new_outs) if is_tuple else new_outs[0]
+
+
+def _dirty_view_result(ctx, view, nr):
+    from tensorgraft.ops.indexing import assign_into_view
+    result = wrap(view._data, view._device)  # the values forward wrote, as this node's output
+    result._vc = [0]
+    result.grad_fn = ctx
+    result._output_nr = nr
+    result._requires_grad = True
+    assign_into_view(view, result)
+    # that store wrote the same values again: PyTorch counts the Function's write once
+    view._vc[0] -= 1
+    return view
 
 
 # --------------------------------------------------------------------------- keyword arguments

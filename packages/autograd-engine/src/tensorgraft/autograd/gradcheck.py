@@ -32,6 +32,20 @@ class GradcheckError(RuntimeError):
     pass
 
 
+def _not_reentrant(nondet_tol):
+    return ("Backward is not reentrant, i.e., running backward with same input and grad_output multiple times gives "
+            "different values, although analytical gradient matches numerical gradient.The tolerance for "
+            f"nondeterminism was {float(nondet_tol)}.\n\nNOTE: If your op relies on non-deterministic operations "
+            "i.e., it is listed here:\nhttps://pytorch.org/docs/stable/generated/torch.use_deterministic_algorithms"
+            ".html\nthis failure might be expected.\n\nIf you are adding a new operator, please file an issue and "
+            "then use one of the\nworkarounds. The workaround depends on how your test invokes "
+            "gradcheck/gradgradcheck.\nIf the test\n- manually invokes gradcheck/gradgradcheck, then call "
+            "gradcheck/gradgradcheck\n  with `nondet_tol=<tol>` as a keyword argument.\n- is OpInfo-based (e.g., in "
+            "test_ops_gradients.py), then modify the OpInfo for the test\n  to have `gradcheck_nondet_tol=<tol>`.\n"
+            "- is a Module test (e.g., in common_nn.py), then modify the corresponding\n  module_test entry to have "
+            "`gradcheck_nondet_tol=<tol>`\n")
+
+
 def _outputs(fn, inputs):
     out = fn(*inputs)
     return (out,) if isinstance(out, Tensor) else tuple(o for o in out if isinstance(o, Tensor))
@@ -93,11 +107,10 @@ def _numerical_block(diffs, oi, part):
 
 
 # --------------------------------------------------------------------------- analytical Jacobian
-def _analytical_block(fn, inputs, diff_idx, oi, cotangent):
-    """One backward per element of output ``oi`` with ``cotangent`` in that element: the (input x
-    output) blocks of every differentiable input, in the input's own kind (real or complex)."""
+def _analytical_block(o, inputs, diff_idx, cotangent):
+    """One backward per element of the output ``o`` with ``cotangent`` in that element: the (input
+    x output) blocks of every differentiable input, in the input's own kind (real or complex)."""
     from . import grad as _grad
-    o = _outputs(fn, inputs)[oi]
     cols = {k: [] for k in diff_idx}
     for j in range(o._data.size):
         if not o.requires_grad:
@@ -144,7 +157,14 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
         for oi, is_complex in enumerate(complex_out):
             if pi > 0 and not is_complex:
                 continue  # a real output is the same in every pass: checked in the first
-            analytical = _analytical_block(func, inputs, diff_idx, oi, cotangent if is_complex else 1.0)
+            o = _outputs(func, inputs)[oi]
+            analytical = _analytical_block(o, inputs, diff_idx, cotangent if is_complex else 1.0)
+            # as PyTorch, every vector-Jacobian product is taken twice through the same graph: a
+            # backward that gives other numbers for the same input and grad_output (beyond
+            # nondet_tol) is an error of its own
+            again = _analytical_block(o, inputs, diff_idx, cotangent if is_complex else 1.0)
+            if any(np.abs(analytical[k] - again[k]).max(initial=0.0) > nondet_tol for k in diff_idx):
+                return _fail(raise_exception, _not_reentrant(nondet_tol))
             for k in diff_idx:
                 num, ana = _numerical_block(numerical[k], oi, part), analytical[k]
                 if num.shape != ana.shape:
@@ -157,17 +177,36 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
                                  f"{which}Jacobian mismatch for output {oi} with respect to input {k},\n"
                                  f"numerical:{wrap(np.ascontiguousarray(num))}\nanalytical:"
                                  f"{wrap(np.ascontiguousarray(ana))}\n")
+    if not _zero_grad_output_gives_zero(func, inputs, diff_idx):
+        return _fail(raise_exception, "backward not multiplied by grad_output")
     return True
 
 
-def _random_like(rng, o):
-    """A random cotangent for ``o``: complex outputs get an imaginary part too, so that the second
+def _zero_grad_output_gives_zero(func, inputs, diff_idx):
+    """PyTorch's check that backward scales with grad_output: zero grad_outputs for every output
+    must give zero (or no) input gradients, which a backward ignoring its grad_output fails even
+    where its Jacobian happens to be right."""
+    from . import grad as _grad
+    outs = [o for o in _outputs(func, inputs) if o.requires_grad]
+    if not outs:
+        return True
+    zeros = [_on_device(np.zeros(o._data.shape, dtype=o._data.dtype), o) for o in outs]
+    gs = _grad(outs, [inputs[k] for k in diff_idx], grad_outputs=zeros, allow_unused=True)
+    return all(g is None or not np.any(_host(g)) for g in gs)
+
+
+def _random_like(o):
+    """A random cotangent for ``o``, drawn as PyTorch's gradgradcheck draws it: uniform in
+    [-1, 1) from the global generator of ``o``'s device, one output after the other, so the
+    random numbers a program draws afterwards are PyTorch's too. Complex outputs get an
+    imaginary part as well (drawn interleaved with the real part), so that the second
     derivatives are exercised along both real directions."""
-    shape = o._data.shape
-    values = rng.standard_normal(shape)
+    import tensorgraft
     if _is_complex(o):
-        values = values + 1j * rng.standard_normal(shape)
-    return _on_device(values.astype(o._data.dtype), o).requires_grad_(True)
+        real = tensorgraft.float64 if o._data.dtype == np.complex128 else tensorgraft.float32
+        pairs = tensorgraft.empty(tuple(o.shape) + (2,), dtype=real, device=o.device).uniform_(-1, 1)
+        return tensorgraft.view_as_complex(pairs).requires_grad_(True)
+    return tensorgraft.empty(tuple(o.shape), dtype=o.dtype, device=o.device).uniform_(-1, 1).requires_grad_(True)
 
 
 def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3, gen_non_contig_grad_outputs=False,
@@ -180,8 +219,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     diff_idx = [k for k, i in enumerate(inputs) if isinstance(i, Tensor) and i.requires_grad]
     outs = _outputs(func, inputs)
     if grad_outputs is None:
-        rng = np.random.default_rng(0)
-        grad_outputs = tuple(_random_like(rng, o) for o in outs)
+        grad_outputs = tuple(_random_like(o) for o in outs)
     else:
         grad_outputs = (grad_outputs,) if isinstance(grad_outputs, Tensor) else tuple(grad_outputs)
     n_in = len(inputs)

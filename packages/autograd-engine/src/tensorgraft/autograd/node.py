@@ -8,7 +8,7 @@ import re
 from tensorgraft.tensor import Tensor, wrap
 
 from .hooks import NodeHooks, RemovableHandle
-from .saved_hooks import unpack_node
+from .saved_hooks import pack_entry, unpack_entry, unpack_node
 
 _SECOND_BACKWARD = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they have "
@@ -147,6 +147,144 @@ class OpNode(Node):
         if res.__class__ is not tuple:
             res = tuple(res) if isinstance(res, list) else (res,)
         return fit_grads(self, res)
+
+
+    # ------------------------------------------------------------------ saved values, by name
+    def __getattr__(self, name):
+        """``_saved_<arg>`` / ``_raw_saved_<arg>``: what the node saved for its backward, as PyTorch's
+        generated nodes expose it. ``<arg>`` is ``self`` (the first input), another input by the
+        name the op's signature gives it (``other``, ``exponent``), ``result`` (the output), a
+        non-tensor argument the node kept (``dim``, ``keepdim``), or ``<input>_sym_sizes`` /
+        ``<input>_sym_numel``. Only what this node's formula keeps exists: the others raise
+        AttributeError, like the attributes of a PyTorch node that does not save them."""
+        if name.startswith("_raw_saved_"):
+            where = _saved_slot(self, name[len("_raw_saved_"):])
+            if where is None or where[0] == "value":
+                raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+            return SavedTensor(self, where[1])
+        if name.startswith("_saved_"):
+            where = _saved_slot(self, name[len("_saved_"):])
+            if where is not None:
+                return where[1] if where[0] == "value" else _saved_tensor(self, where[1])
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+
+# PyTorch's schema names for a second operand that tensorgraft's frontends call ``other``
+_SECOND_OPERAND = frozenset({"other", "mat2", "exponent", "vec", "tensor1"})
+# schema arguments that are Scalars in PyTorch: a number there stays a number in ``_saved_*``
+# (``_saved_exponent`` of ``x.pow(3)`` is 3, ``_saved_other`` of ``x * 3`` is ``tensor(3)``)
+_SCALAR_ARGS = frozenset({"exponent", "alpha", "value"})
+
+
+def _input_index(node, arg):
+    """The input position of the op's argument named ``arg`` (``self`` is the first), or None."""
+    if arg == "self":
+        return 0
+    import inspect
+    try:
+        params = list(inspect.signature(node._op.frontend).parameters)
+    except (TypeError, ValueError, AttributeError):
+        return None
+    if arg in params[1:]:
+        k = params.index(arg)
+    elif arg in _SECOND_OPERAND and "other" in params[1:2]:
+        k = 1
+    else:
+        return None
+    return k if k < len(node.in_meta) else None
+
+
+def _saved_slot(node, arg):
+    """Where ``_saved_<arg>`` lives: ("tensor", input index or "out") for a saved tensor,
+    ("value", v) for anything else, None if the node does not save it."""
+    if arg == "result":
+        return ("tensor", "out") if node._saves_output else None
+    for suffix in ("_sym_sizes", "_sym_numel"):
+        if arg.endswith(suffix):
+            k = _input_index(node, arg[:-len(suffix)])
+            meta = node.in_meta[k] if k is not None else None
+            if meta is None:
+                return None
+            shape = tuple(meta[0])
+            if suffix == "_sym_sizes":
+                return "value", shape
+            n = 1
+            for s in shape:
+                n *= s
+            return "value", n
+    k = _input_index(node, arg)
+    if k is not None:
+        saves = node._saves
+        if saves is not None and k not in saves and not node._saves_crossed:
+            return None  # the formula never reads this input
+        if node.in_meta[k] is None:  # a number argument
+            v = node.inputs[k] if node.inputs is not None else None
+            if v is not None and arg not in _SCALAR_ARGS and not isinstance(v, (tuple, list)):
+                import tensorgraft
+                v = tensorgraft.tensor(v)  # PyTorch wraps a number passed for a Tensor operand
+            return "value", v
+        return "tensor", k
+    attrs = node.attrs
+    if attrs and attrs.get(arg) is not None:
+        return "value", attrs[arg]
+    return None
+
+
+def _saved_tensor(node, key):
+    """The saved tensor (through its unpack hook when packed); None where a formula that keeps
+    an input only when the other input needs a gradient did not keep it."""
+    if node._released:
+        raise RuntimeError(_SECOND_BACKWARD)
+    packed = node._packed
+    if packed is not None and key in packed[1]:
+        t = unpack_entry(node, key)
+        if key != "out":
+            return t
+        data = t._data
+    elif key == "out":
+        data = node._output[0]
+    else:
+        return node.inputs[key]
+    _, device, vc, _ = node._output if node._output is not None else (None, t._device, None, None)
+    alias = wrap(data, device)
+    if vc is not None:
+        alias._vc = vc
+    alias._requires_grad = True
+    alias.grad_fn = node
+    return alias
+
+
+class SavedTensor:
+    """``grad_fn._raw_saved_<name>``: one saved tensor of a node, to give it pack/unpack hooks
+    of its own (``register_hooks``): ``pack_hook`` runs now, ``unpack_hook`` whenever backward
+    (or ``_saved_<name>``) reads it."""
+
+    __slots__ = ("_node", "_key")
+
+    def __init__(self, node, key):
+        self._node = node
+        self._key = key
+
+    def register_hooks(self, pack_hook, unpack_hook):
+        if not callable(pack_hook) or not callable(unpack_hook):
+            raise TypeError("register_hooks(): incompatible function arguments. The following argument types are "
+                            "supported:\n    1. (self: torch._C._autograd.SavedTensor, arg0: collections.abc.Callable, "
+                            "arg1: collections.abc.Callable) -> None\n\nInvoked with: "
+                            f"{self!r}, {pack_hook!r}, {unpack_hook!r}")
+        node, key = self._node, self._key
+        if node._released:
+            raise RuntimeError(
+                "Calling register_hooks on a saved tensor after it has been freed. Saved intermediate values of the "
+                "graph are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if you need "
+                "to backward through the graph a second time or if you need to access saved variables after "
+                "calling backward.")
+        if node._packed is not None and key in node._packed[1]:
+            raise RuntimeError("Calling register_hooks on a saved tensor whose hooks have already been set. Hint: "
+                               "only one pair of hooks is allowed at a time.")
+        t = _saved_tensor(node, key)
+        if t is None:
+            raise RuntimeError("Calling register_hooks on a saved tensor with value None is forbidden")
+        pack_entry(node, key, t, pack_hook, unpack_hook)
 
 
 class MultiOutputOpNode(OpNode):

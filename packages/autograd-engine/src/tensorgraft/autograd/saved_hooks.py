@@ -103,12 +103,51 @@ def pack_node(node) -> None:
         node._packed = (unpack, packed, out_meta)
 
 
+class OwnHooks:
+    """A saved tensor packed by hooks of its own (``grad_fn._raw_saved_<name>.register_hooks``),
+    not by the node's ``saved_tensors_hooks`` pair."""
+
+    __slots__ = ("unpack", "obj")
+
+    def __init__(self, unpack, obj):
+        self.unpack = unpack
+        self.obj = obj
+
+
+def unpack_entry(node, key):
+    """The tensor ``node`` packed under ``key`` (an input index or ``"out"``), through its unpack hook."""
+    unpack, packed, _ = node._packed
+    obj = packed[key]
+    if obj.__class__ is OwnHooks:
+        return checked_unpack(obj.unpack, obj.obj)
+    return checked_unpack(unpack, obj)
+
+
+def pack_entry(node, key, tensor, pack, unpack) -> None:
+    """Pack one saved tensor of ``node`` with hooks of its own (it must not be packed already)."""
+    obj = pack(tensor)
+    if node._packed is None:
+        node._packed = (None, {}, None)
+    unpack_all, packed, out_meta = node._packed
+    packed[key] = OwnHooks(unpack, obj)
+    if key == "out":
+        _, _, vc, version = node._output
+        node._output = None
+        out_meta = (vc, version)
+    else:
+        inputs = list(node.inputs)
+        inputs[key] = None
+        node.inputs = tuple(inputs)
+        node._versions[key] = None  # the hook's result is what backward reads, not the original
+    node._packed = (unpack_all, packed, out_meta)
+
+
 def unpack_node(node) -> None:
     """Put back what ``pack_node`` packed: the unpack hook runs at every backward pass."""
-    unpack, packed, out_meta = node._packed
+    _, packed, out_meta = node._packed
     inputs = list(node.inputs)
-    for i, obj in packed.items():
-        t = checked_unpack(unpack, obj)
+    for i in packed:
+        t = unpack_entry(node, i)
         if i == "out":
             node._output = (t._data, t._device) + out_meta
         else:

@@ -1,5 +1,5 @@
 """``tensorgraft.func``: composable function transforms (PyTorch's ``torch.func``): ``grad``,
-``grad_and_value``, ``vjp``, ``jvp``, ``jacrev``, ``jacfwd``, ``hessian``, ``vmap`` and
+``grad_and_value``, ``vjp``, ``jvp``, ``linearize``, ``jacrev``, ``jacfwd``, ``hessian``, ``vmap`` and
 ``functional_call``.
 
 Shipped by tensorgraft-autograd (the transforms are built on its reverse mode). ``import
@@ -27,11 +27,12 @@ from __future__ import annotations
 
 from tensorgraft.autograd import _lazy_attributes
 
-__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap", "functional_call",
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian", "vmap", "functional_call",
            "stack_module_state"]
 
 _LAZY = {  # attribute -> submodule that defines it
     "grad": "_transforms", "grad_and_value": "_transforms", "vjp": "_transforms", "jvp": "_transforms",
+    "linearize": "_transforms",
     "jacrev": "_transforms", "jacfwd": "_transforms", "hessian": "_transforms",
     "vmap": "_vmap", "functional_call": "_functional_call", "stack_module_state": "_functional_call",
 }

@@ -369,6 +369,29 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     return _jvp_with_argnums(func, primals, tangents, argnums=None, strict=strict, has_aux=has_aux)
 
 
+def linearize(func, *primals):
+    """(``func(*primals)``, ``jvp_fn``): ``jvp_fn(*tangents)`` is the Jacobian of ``func`` at
+    ``primals`` times ``tangents``, with the output's structure. PyTorch traces ``func`` once and
+    replays only its linear part; here each ``jvp_fn`` call takes a ``jvp`` at the same primals,
+    which gives the same values (``func`` runs again each time)."""
+    flat_primals, primals_spec = tree_flatten(primals)
+    output = func(*primals)
+
+    def jvp_fn(*tangents):
+        flat_tangents, tangents_spec = tree_flatten(tangents)
+        if tangents_spec != primals_spec:
+            raise RuntimeError(f"Expected the tangents {tangents_spec} to have the same argspec as the primals "
+                               f"{primals_spec}")
+        # PyTorch's checks on each tangent, before anything runs
+        for i, (p, t) in enumerate(zip(flat_primals, flat_tangents)):
+            for what in ("shape", "device", "dtype"):
+                if getattr(t, what) != getattr(p, what):
+                    raise RuntimeError(f"tangent:{i} with {what} {getattr(t, what)} in flattened pytree doesn't "
+                                       f"match the {what} {getattr(p, what)} of the corresponding primal.")
+        return _jvp_with_argnums(func, primals, tangents, argnums=None, has_aux=False)[1]
+    return output, jvp_fn
+
+
 # --------------------------------------------------------------------------- Jacobians
 def _jacobian(func, argnums, has_aux, api, args):
     """Reverse-mode Jacobian: one vjp per output element (the rows of the identity as

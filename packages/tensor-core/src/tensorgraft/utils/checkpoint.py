@@ -2,23 +2,25 @@
 
 A checkpointed call keeps its inputs (and the random-number state it started from) instead of the
 intermediate results of ``function``; when gradients are needed the call is run again, with
-gradients on, and backpropagated through.
+gradients on, to get them back.
 
-Both variants go through one autograd Function, ``_Replay``, whose node stands for the whole call:
-
-* ``use_reentrant=True``: the forward runs under ``no_grad``; the backward re-runs the function
-  and calls ``backward`` on the recomputed outputs, so parameters the function closes over collect
-  their ``.grad`` from inside that nested backward.
-* ``use_reentrant=False``: the forward runs with gradients on, only long enough to find the leaf
-  tensors the function reads besides its arguments (module parameters, captured tensors); that
-  graph is dropped at once and those leaves become extra inputs of the node, so ``autograd.grad``
-  and outputs of inputs that need no gradient work as usual.
+* ``use_reentrant=True``: one autograd Function, ``CheckpointFunction``, stands for the whole call.
+  Its forward runs under ``no_grad``; its backward re-runs the function and calls ``backward`` on
+  the recomputed outputs, so parameters the function closes over collect their ``.grad`` from
+  inside that nested backward.
+* ``use_reentrant=False``: the function runs with gradients on and records its graph as usual (the
+  outputs' ``grad_fn`` are the ops' own nodes, as in PyTorch), but inside saved-tensor hooks that
+  keep only a numbered placeholder for each tensor a node saves. The first node that needs one in
+  backward re-runs the function under hooks that collect the saved tensors by number, and stops
+  it as soon as the last one the forward saved is back (``early_stop``): work after that point,
+  forward hooks included, is not redone. The numbers are matched by order, so the recomputation
+  must save the same tensors (shape, dtype, device) as the forward did, else ``CheckpointError``.
 """
 from __future__ import annotations
 
 import warnings
 
-__all__ = ["checkpoint", "checkpoint_sequential"]
+__all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError", "set_checkpoint_early_stop"]
 
 _REENTRANT_DEFAULT_WARNING = (
     "torch.utils.checkpoint: the use_reentrant parameter should be passed explicitly. Starting in PyTorch 2.9, "
@@ -31,6 +33,47 @@ _SEQUENTIAL_DEFAULT_WARNING = (
     "but if you need to preserve the current default behavior, you can pass use_reentrant=True. Refer to docs "
     "for more details on the differences between the two variants.")
 _DETERMINISM_CHOICES = ["default", "none"]
+_CHECKPOINT_TIP = (
+    ".\n\nTip: To see a more detailed error message, either pass `debug=True` to\n"
+    "`torch.utils.checkpoint.checkpoint(...)` or wrap the code block\n"
+    "with `with torch.utils.checkpoint.set_checkpoint_debug_enabled(True):` to\n"
+    "enable checkpoint\u2011debug mode globally.\n\n"
+    "If this error occurs under torch.compile with automatic_dynamic_shapes enabled,\n"
+    "it may be because the recomputation selected a different compiled graph than the\n"
+    "forward pass (e.g., a dynamic graph instead of the original static graph).\n"
+    "To fix this, either:\n"
+    "  - Use torch._dynamo.mark_dynamic() to explicitly mark varying dimensions as\n"
+    "    dynamic upfront, avoiding the static-to-dynamic transition.\n"
+    "  - Call torch._C._dynamo.eval_frame._set_lru_cache(False) to disable LRU cache\n"
+    "    reordering, which can change which graph is checked first between forward\n"
+    "    and recompute.\n"
+    "See https://github.com/pytorch/pytorch/issues/166926 for more details and\n"
+    "workaround examples.\n")
+
+
+class CheckpointError(RuntimeError):
+    """A recomputation that did not save what the original forward saved."""
+
+
+_early_stop_override = None  # set by ``set_checkpoint_early_stop``; None: each call's own argument
+
+
+class set_checkpoint_early_stop:
+    """Within this block (or from now on, when called bare), non-reentrant checkpoints stop their
+    recomputation as soon as every saved tensor is back (``True``) or always run it to the end."""
+
+    def __init__(self, enable: bool):
+        global _early_stop_override
+        self._before = _early_stop_override
+        _early_stop_override = bool(enable)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        global _early_stop_override
+        _early_stop_override = self._before
+        return False
 
 
 def _tg():
@@ -117,19 +160,16 @@ class _Ambient:
 
 # --------------------------------------------------------------------------- the replayed call
 class _Plan:
-    """Everything the node needs besides its tensor inputs: how to call the function again."""
+    """Everything the reentrant node needs besides its tensor inputs: how to call the function again."""
 
-    def __init__(self, function, args, kwargs, keep_rng, reentrant):
+    def __init__(self, function, args, kwargs, keep_rng):
         self.function = function
         self.kwargs = kwargs
-        self.reentrant = reentrant
         self.arg_tensors = []
         self.arg_spec = _flatten_args(args, self.arg_tensors)
         self.n_args = len(self.arg_tensors)
         self.ambient = _Ambient(self.arg_tensors, keep_rng)
         self.out_spec = None
-        self.captured = ()
-        self.precomputed = None
 
     def call(self, tensors):
         args = [tensors[s] if isinstance(s, int) else s.value for s in self.arg_spec]
@@ -161,25 +201,6 @@ def _fresh_leaves(tensors):
     return [t.detach().requires_grad_(t.requires_grad) for t in tensors]
 
 
-def _leaves_read_by(outputs, stop):
-    """Leaf tensors requiring grad that ``outputs`` were computed from, except those in ``stop``."""
-    from tensorgraft.autograd.engine import AccumulateGrad
-    stop_ids = {id(t) for t in stop}
-    seen, found, todo = set(), [], [t.grad_fn for t in outputs if t.grad_fn is not None]
-    while todo:
-        node = todo.pop()
-        if node is None or id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, AccumulateGrad):
-            v = node.variable
-            if id(v) not in stop_ids:
-                found.append(v)
-            continue
-        todo.extend(nxt for nxt, _ in node.next_functions)
-    return found
-
-
 def _replay_class():
     cls = globals().get("_REPLAY")
     if cls is not None:
@@ -191,9 +212,6 @@ def _replay_class():
         def forward(ctx, plan, *tensors):
             ctx.plan = plan
             ctx.save_for_backward(*tensors)
-            if plan.precomputed is not None:
-                outs, plan.precomputed = plan.precomputed, None
-                return tuple(outs)
             tg = _tg()
             with tg.no_grad():
                 result = plan.call(list(tensors[:plan.n_args]))
@@ -211,19 +229,10 @@ def _replay_class():
                 outs = []
                 _flatten(plan.call(inputs), outs)
             pairs = [(o, g) for o, g in zip(outs, grads) if o.requires_grad and g is not None]
-            if plan.reentrant:
-                if not pairs:
-                    raise RuntimeError("none of output has requires_grad=True, this checkpoint() is not necessary")
-                tg.autograd.backward([o for o, _ in pairs], [g for _, g in pairs])
-                return (None, *[x.grad if x.requires_grad else None for x in inputs])
-            wanted = [x for x in inputs if x.requires_grad] + list(saved[plan.n_args:])
-            found = [None] * len(wanted)
-            if pairs and wanted:
-                found = list(tg.autograd.grad([o for o, _ in pairs], wanted, [g for _, g in pairs],
-                                              allow_unused=True))
-            it = iter(found)
-            arg_grads = [next(it) if x.requires_grad else None for x in inputs]
-            return (None, *arg_grads, *it)
+            if not pairs:
+                raise RuntimeError("none of output has requires_grad=True, this checkpoint() is not necessary")
+            tg.autograd.backward([o for o, _ in pairs], [g for _, g in pairs])
+            return (None, *[x.grad if x.requires_grad else None for x in inputs])
 
     globals()["_REPLAY"] = CheckpointFunction
     return CheckpointFunction
@@ -251,12 +260,12 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism
         return _run_reentrant(function, args, keep_rng)
     if determinism_check not in _DETERMINISM_CHOICES:
         raise ValueError(f"determinism_check should be one of {_DETERMINISM_CHOICES}, but got {determinism_check}")
-    return _run_non_reentrant(function, args, kwargs, keep_rng, context_fn)
+    return _run_non_reentrant(function, args, kwargs, keep_rng, context_fn, early_stop, determinism_check)
 
 
 def _run_reentrant(function, args, keep_rng):
     tg = _tg()
-    plan = _Plan(function, args, {}, keep_rng, reentrant=True)
+    plan = _Plan(function, args, {}, keep_rng)
     if not any(t.requires_grad for t in plan.arg_tensors):
         warnings.warn("None of the inputs have requires_grad=True. Gradients will be None", stacklevel=3)
     outs = _replay_class().apply(plan, *plan.arg_tensors)
@@ -265,35 +274,137 @@ def _run_reentrant(function, args, keep_rng):
     return _rebuild(plan.out_spec, list(outs))
 
 
-def _run_non_reentrant(function, args, kwargs, keep_rng, context_fn):
+class _StopRecomputation(Exception):
+    """Raised inside the re-run function once every saved tensor is back (early stop)."""
+
+
+def _metadata(t):
+    return {"shape": t.shape, "dtype": t.dtype, "device": t.device}
+
+
+class _Holder:
+    """What a graph node keeps instead of a tensor it saved inside a non-reentrant checkpoint."""
+
+    __slots__ = ("frame", "index")
+
+    def __init__(self, frame, index):
+        self.frame = frame
+        self.index = index
+
+
+def _keep_args(args):
+    """The call's arguments, kept for the recomputation. Under saved-tensor hooks of the caller,
+    each tensor argument goes through them as a tensor saved for backward would (PyTorch keeps
+    the inputs that way): packed now, unpacked when the recomputation needs it."""
+    from tensorgraft.autograd import saved_hooks
     tg = _tg()
-    if context_fn is not None:
-        forward_ctx, _ = context_fn()
-    else:
-        forward_ctx = None
-    if not tg.is_grad_enabled():
+    if not saved_hooks.in_force or not any(isinstance(a, tg.Tensor) for a in args):
+        return args
+    with saved_hooks._innermost_pair() as (pack, unpack):
+        return [_PackedArg(unpack, pack(a)) if isinstance(a, tg.Tensor) else a for a in args]
+
+
+class _PackedArg:
+    __slots__ = ("unpack", "packed")
+
+    def __init__(self, unpack, packed):
+        self.unpack = unpack
+        self.packed = packed
+
+
+def _restore_args(args):
+    from tensorgraft.autograd.saved_hooks import checked_unpack
+    return [checked_unpack(a.unpack, a.packed) if isinstance(a, _PackedArg) else a for a in args]
+
+
+class _Frame:
+    """One non-reentrant checkpointed call: how to run it again, and the metadata of the tensors
+    its forward saved, in saving order (the recomputation is matched to them by position)."""
+
+    def __init__(self, function, args, kwargs, keep_rng, recompute_ctx, early_stop, determinism_check):
+        tg = _tg()
+        self.function = function
+        self.args = _keep_args(args)
+        self.kwargs = kwargs
+        self.ambient = _Ambient([a for a in args if isinstance(a, tg.Tensor)], keep_rng)
+        self.recompute_ctx = recompute_ctx
+        self.early_stop = early_stop
+        self.check = determinism_check != "none"
+        self.saved_meta = []
+        self.recomputed = {}
+
+    # forward: a numbered placeholder per saved tensor
+    def pack(self, t):
+        self.saved_meta.append(_metadata(t))
+        return _Holder(self, len(self.saved_meta) - 1)
+
+    @staticmethod
+    def unpack(holder):
+        frame = holder.frame
+        if holder.index not in frame.recomputed:
+            frame.recompute()
+        # handed out once: a second backward (retain_graph=True) recomputes again, as PyTorch does
+        return frame.recomputed.pop(holder.index)
+
+    def recompute(self):
+        tg = _tg()
+        from tensorgraft.autograd.graph import saved_tensors_hooks
+        got = []
+        wanted = len(self.saved_meta)
+        early_stop = self.early_stop if _early_stop_override is None else _early_stop_override
+
+        def pack(t):
+            # kept with its history: a backward with create_graph=True differentiates through
+            # the recomputed graph (leaves such as parameters stay themselves)
+            got.append(t)
+            if early_stop and len(got) == wanted:
+                raise _StopRecomputation
+            return len(got) - 1
+
+        # the original arguments themselves: what is recomputed hangs off their history, so a
+        # create_graph backward differentiates through to them
+        args = _restore_args(self.args)
+        ctx = self.recompute_ctx
+        try:
+            with self.ambient, tg.enable_grad(), saved_tensors_hooks(pack, lambda i: got[i]):
+                if ctx is not None:
+                    with ctx:
+                        self.function(*args, **self.kwargs)
+                else:
+                    self.function(*args, **self.kwargs)
+        except _StopRecomputation:
+            pass
+        self._check(got)
+        self.recomputed = dict(enumerate(got[:wanted]))
+
+    def _check(self, got):
+        if not self.check:
+            return
+        if len(got) != len(self.saved_meta):
+            raise CheckpointError(
+                "torch.utils.checkpoint: A different number of tensors was saved during the original forward and "
+                f"recomputation.\nNumber of tensors saved during forward: {len(self.saved_meta)}\nNumber of tensors "
+                f"saved during recomputation: {len(got)}" + _CHECKPOINT_TIP)
+        lines = []
+        for i, (meta, t) in enumerate(zip(self.saved_meta, got)):
+            now = _metadata(t)
+            if now != meta:
+                lines.append(f"tensor at position {i}:\nsaved metadata: {meta}\nrecomputed metadata: {now}\n")
+        if lines:
+            raise CheckpointError("torch.utils.checkpoint: Recomputed values for the following tensors have "
+                                  "different metadata than during the forward pass.\n" + "".join(lines) + _CHECKPOINT_TIP)
+
+
+def _run_non_reentrant(function, args, kwargs, keep_rng, context_fn, early_stop, determinism_check):
+    from tensorgraft.autograd.graph import saved_tensors_hooks
+    forward_ctx, recompute_ctx = context_fn() if context_fn is not None else (None, None)
+    frame = _Frame(function, args, kwargs, keep_rng, recompute_ctx, early_stop, determinism_check)
+    # nodes recorded inside keep placeholders; the graph itself is the function's own
+    with saved_tensors_hooks(frame.pack, _Frame.unpack):
+        if forward_ctx is not None:
+            with forward_ctx:
+                return function(*args, **kwargs)
         return function(*args, **kwargs)
-    plan = _Plan(function, args, kwargs, keep_rng, reentrant=False)
-    stand_ins = _fresh_leaves(plan.arg_tensors)
-    if forward_ctx is not None:
-        with forward_ctx:
-            result = plan.call(stand_ins)
-    else:
-        result = plan.call(stand_ins)
-    outs = []
-    plan.out_spec = _flatten(result, outs)
-    by_id = {id(s): orig for s, orig in zip(stand_ins, plan.arg_tensors)}
-    if all(id(o) in by_id for o in outs):  # the function only passed its arguments through
-        return _rebuild(plan.out_spec, [by_id[id(o)] for o in outs])
-    plan.captured = tuple(_leaves_read_by(outs, stand_ins))
-    if not outs or not any(o.requires_grad for o in outs):
-        return result
-    plan.precomputed = [o.detach() for o in outs]
-    del result, outs, stand_ins
-    new = _replay_class().apply(plan, *plan.arg_tensors, *plan.captured)
-    if isinstance(new, tg.Tensor):
-        new = (new,)
-    return _rebuild(plan.out_spec, list(new))
 
 
 def checkpoint_sequential(functions, segments, input, use_reentrant=None, **kwargs):
