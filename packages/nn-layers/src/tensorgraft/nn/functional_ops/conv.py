@@ -16,6 +16,7 @@ from tensorgraft.device import get_backend
 from ._common import formula, gs, needs, nnop, record, wrap
 from . import conv3d as _conv3d
 from .conv3d import BB, _finite, as_strided, conv_grads, conv_transpose_grads, none_for_also, out_size, weight_grads
+from .norm import suggested_layout
 
 
 def windows(xp, xpad, kh, kw, sh, sw, dh, dw, Ho, Wo):
@@ -299,8 +300,10 @@ def _conv_kernel(xp, x, w, b, stride, pads, dil, groups):
     out_hw = (out_size(x.shape[2], kh, stride[0], pads[0], pads[1], dil[0]),
               out_size(x.shape[3], kw, stride[1], pads[2], pads[3], dil[1]))
     if _flat_fits(x.shape[2:], w, stride, pads, dil, groups, out_hw):
-        return flat_conv_forward(xp, x, w, b, pads, dil), None
-    return conv_forward(xp, x, w, b, stride, pads, dil, groups)
+        out, cols = flat_conv_forward(xp, x, w, b, pads, dil), None
+    else:
+        out, cols = conv_forward(xp, x, w, b, stride, pads, dil, groups)
+    return suggested_layout(xp, out, x), cols  # a channels-last batch gives a channels-last result
 
 
 # A 1-D conv's arrays, (N, C, L) and (O, C/g, k), go through the kernels as 2-D ones of height one;

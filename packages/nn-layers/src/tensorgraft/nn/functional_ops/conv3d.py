@@ -518,7 +518,11 @@ def _weight3d_grad(node, gw):
 
 
 # ------------------------------------------------------------------ public functions (F.conv3d, F.conv_transpose3d)
-_C_TYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int"}
+# C++ names (ATen's "Input type (...) and bias type (...)") and legacy tensor-type names
+_C_TYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
+           "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
+           "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+_LEGACY_TYPE = {"bool": "CPUBoolType", "complex64": "CPUComplexFloatType", "complex128": "CPUComplexDoubleType"}
 
 
 def _conv_param(v, name):
@@ -555,13 +559,46 @@ def _check_common(fname, input, weight, bias, stride, dil, groups):
                            f"got weight of size [{list(weight.shape)}] instead")
 
 
-def _check_types(input, weight, bias):
-    if input.dtype != weight.dtype:
-        raise RuntimeError(f"Input type ({input.type()}) and weight type ({weight.type()}) should be the same or "
-                           "input should be a MKLDNN tensor and weight is a dense tensor")
+def _c_name(t):
+    a = str(t._data.dtype)
+    return _C_TYPE.get(a, a)
+
+
+def _legacy_name(t):
+    return _LEGACY_TYPE.get(str(t._data.dtype)) or t.type()
+
+
+def _check_bias_type(input, bias):
+    """A convolution's first dtype check, made before the shapes are looked at."""
     if bias is not None and bias.dtype != input.dtype:
-        a, b = str(input._data.dtype), str(bias._data.dtype)
-        raise RuntimeError(f"Input type ({_C_TYPE.get(a, a)}) and bias type ({_C_TYPE.get(b, b)}) should be the same")
+        raise RuntimeError(f"Input type ({_c_name(input)}) and bias type ({_c_name(bias)}) should be the same")
+
+
+def mkldnn_wording(input, batch):
+    """Whether ATen's CPU convolution takes its mkldnn path, whose dtype message differs: for a
+    half input always, for a float32 one when the batch has more than one sample."""
+    dt = input._data.dtype
+    return dt == np.float16 or (dt == np.float32 and batch > 1)
+
+
+def _check_types(input, weight, bias, transposed, batch):
+    """The dtype checks ATen makes after the shape checks: on the mkldnn path (``mkldnn_wording``)
+    in its words; otherwise the kernel expects the input's scalar type of the weight (and,
+    transposed, of the bias: a non-transposed conv checked its bias first, in ``_check_bias_type``)."""
+    from tensorgraft.ops._frontend import _type_name
+    others = [("weight", weight)] + ([("bias", bias)] if transposed and bias is not None else [])
+    for label, t in others:
+        if t.dtype == input.dtype:
+            continue
+        if mkldnn_wording(input, batch):
+            raise RuntimeError(f"Input type ({input.type()}) and {label} type ({_legacy_name(t)}) should be the same "
+                               f"or input should be a MKLDNN tensor and {label} is a dense tensor")
+        raise RuntimeError(f"expected scalar type {_type_name(input._data.dtype)} but found "
+                           f"{_type_name(t._data.dtype)}")
+    kind = input._data.dtype
+    if kind == np.bool_ or (transposed and kind.kind in "iu" and kind != np.int64):
+        kernel = "slow_conv_transpose3d_out_cpu" if transposed else "slow_conv3d_cpu"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(kind)}'")
 
 
 def _check_bias(bias, n, prefix, weight):
@@ -584,6 +621,9 @@ def _same_pads(k, dil):
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if _autocast.on:
         input, weight, bias = _autocast.lower(input, weight, bias)
+    check_tensor(input, "conv3d")
+    check_tensor(weight, "conv3d", "weight", 2)
+    _check_bias_type(input, bias)  # ATen's first check, before any shape or argument is looked at
     stride, dil = _conv_param(stride, "stride"), _conv_param(dilation, "dilation")
     _check_common("conv3d", input, weight, bias, stride, dil, groups)
     k = tuple(weight.shape[2:])
@@ -608,7 +648,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected input{list(shape)} "
                            f"to have {weight.shape[1] * groups} channels, but got {C} channels instead")
     _check_bias(bias, weight.shape[0], "", weight)
-    _check_types(input, weight, bias)
+    _check_types(input, weight, bias, False, shape[0])
     padded = [n + pads[2 * i] + pads[2 * i + 1] for i, n in enumerate(shape[2:])]
     eff = [d * (kk - 1) + 1 for kk, d in zip(k, dil)]
     if any(p < e for p, e in zip(padded, eff)):
@@ -638,7 +678,7 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
         raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input{list(shape)} to "
                            f"have {weight.shape[0]} channels, but got {shape[1]} channels instead")
     _check_bias(bias, weight.shape[1] * groups, "transposed=1, ", weight)
-    _check_types(input, weight, bias)
+    _check_types(input, weight, bias, True, shape[0])
     if any(o >= s and o >= d for o, s, d in zip(opad, stride, dil)):
         raise RuntimeError("output padding must be smaller than either stride or dilation, but got "
                            "output_padding_depth: {} output_padding_height: {} output_padding_width: {} "

@@ -23,12 +23,15 @@ import warnings
 import numpy as np
 
 from tensorgraft.device import get_backend
+from tensorgraft.ops.creation import _linspace_values
 
 from ._common import check_tensor, formula, gs, nnop, record, wrap
 
 _MODES = {"bilinear": 0, "nearest": 1, "bicubic": 2}
 _PADDINGS = {"zeros": 0, "border": 1, "reflection": 2}
 _CUBIC_A = -0.75
+# bmm of (M, K) by (K, N) per batch with M * K * N below this is an unblocked loop on ATen's CPU
+_SMALL_BMM = 400
 _ALIGN_WARNING = ("Default grid_sample and affine_grid behavior has changed to align_corners=False since 1.3.0. "
                   "Please specify align_corners=True if the old behavior is desired. See the documentation of "
                   "grid_sample for details.")
@@ -156,8 +159,9 @@ def _gs_kernel(xp, x, grid, mode, padding, align):
     N, C = x.shape[:2]
     sizes = x.shape[2:]
     out_sp = grid.shape[1:-1]
-    g = grid.reshape(N, -1, len(sizes))
-    xf = x.reshape(N, C, -1).transpose(0, 2, 1)
+    # explicit lengths, not -1: an empty batch or channel dim leaves -1 undetermined
+    g = grid.reshape(N, math.prod(out_sp), len(sizes))
+    xf = x.reshape(N, C, math.prod(sizes)).transpose(0, 2, 1)
     out = None
     for lin, ok, w, _ in _taps(xp, g, sizes, mode, padding, align):
         v = _gather(xp, xf, lin, ok)
@@ -172,9 +176,10 @@ def _gs_backward_kernel(xp, gout, x, grid, mode, padding, align, need_x, need_gr
     sizes = x.shape[2:]
     nd = len(sizes)
     P = math.prod(sizes)
-    g = grid.reshape(N, -1, nd)
-    go = gout.reshape(N, C, -1).transpose(0, 2, 1)  # (N, M, C)
-    xf = x.reshape(N, C, -1).transpose(0, 2, 1)
+    M = math.prod(grid.shape[1:-1])
+    g = grid.reshape(N, M, nd)
+    go = gout.reshape(N, C, M).transpose(0, 2, 1)  # (N, M, C)
+    xf = x.reshape(N, C, P).transpose(0, 2, 1)
     gx = xp.zeros(N * C * P, dtype=np.float64) if need_x else None
     gg = [xp.zeros(g.shape[:2], dtype=x.dtype) for _ in range(nd)] if need_grid else None
     base = (xp.arange(N)[:, None, None] * (C * P) + xp.arange(C)[None, None, :] * P)
@@ -242,40 +247,37 @@ def _sizes(t):
 
 
 def _check(input, grid, mode):
+    # ATen's order: the checks common to both ranks (device, batch, grid's last dim, empty spatial
+    # dims), then the rank's own, then the kernel's dtype dispatch, and the dtype match last
     check_tensor(input, "grid_sampler")
     check_tensor(grid, "grid_sampler", "grid", 2)
     if input._device is not grid._device:
         raise RuntimeError(f"grid_sampler(): expected input and grid to be on same device, but input is on "
                            f"{input.device} and grid is on {grid.device}")
-    if input._data.dtype != grid._data.dtype:
-        from tensorgraft.ops._frontend import _type_name
-        raise RuntimeError(f"expected scalar type {_type_name(input._data.dtype)} but found "
-                           f"{_type_name(grid._data.dtype)}")
-    if input.ndim != grid.ndim and input.ndim in (4, 5):
-        raise RuntimeError(f"grid_sampler(): expected {input.ndim}D input and grid with same number of dimensions, "
-                           f"but got input with sizes {_sizes(input)} and grid with sizes {_sizes(grid)}")
-    if input.ndim != grid.ndim:
-        raise RuntimeError(f"grid_sampler(): expected grid to have same number of dimensions as input, but got input "
-                           f"with sizes {_sizes(input)} and grid with sizes {_sizes(grid)}")
-    if input.shape[0] != grid.shape[0]:
+    if input.ndim and grid.ndim and input.shape[0] != grid.shape[0]:
         raise RuntimeError(f"grid_sampler(): expected grid and input to have same batch size, but got input with "
                            f"sizes {_sizes(input)} and grid with sizes {_sizes(grid)}")
-    if grid.shape[-1] != input.ndim - 2:
+    if grid.ndim and grid.shape[-1] != input.ndim - 2:
         raise RuntimeError(f"grid_sampler(): expected grid to have size {input.ndim - 2} in last dimension, but got "
                            f"grid with sizes {_sizes(grid)}")
     for i in range(2, input.ndim):
         if input.shape[i] <= 0:
             raise RuntimeError(f"grid_sampler(): expected input to have non-empty spatial dimensions, but input has "
                                f"sizes {_sizes(input)} with dimension {i} being empty")
-    if input.ndim not in (4, 5):
-        raise RuntimeError(f"grid_sampler(): expected 5D input and grid with same number of dimensions, but got "
+    # a 4-D input goes the 2-D way; anything else is held to the 3-D (5-D tensors) requirements
+    rank = 4 if input.ndim == 4 else 5
+    if input.ndim != rank or grid.ndim != rank:
+        raise RuntimeError(f"grid_sampler(): expected {rank}D input and grid with same number of dimensions, but got "
                            f"input with sizes {_sizes(input)} and grid with sizes {_sizes(grid)}")
-    if input.ndim == 5 and mode == 2:
+    if rank == 5 and mode == 2:
         raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
+    from tensorgraft.ops._frontend import _type_name
     if input._data.dtype.kind != "f":
-        from tensorgraft.ops._frontend import _type_name
-        raise NotImplementedError(f"\"grid_sampler_{input.ndim - 2}d_cpu_kernel_impl\" not implemented for "
-                                  f"'{_type_name(input._data.dtype)}'")
+        kernel = "grid_sampler_2d_cpu_kernel_impl" if rank == 4 else "grid_sampler3d_cpu"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(input._data.dtype)}'")
+    if input._data.dtype != grid._data.dtype:
+        raise RuntimeError(f"expected scalar type {_type_name(input._data.dtype)} but found "
+                           f"{_type_name(grid._data.dtype)}")
 
 
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
@@ -294,11 +296,16 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
 
 # ------------------------------------------------------------------ affine_grid
 def _linspace(xp, n, align, dtype):
-    """ATen's linspace_from_neg_one: one step is 0; without align_corners the points are pixel centres."""
+    """ATen's linspace_from_neg_one: one step is 0; without align_corners the points are pixel centres.
+    The points are torch.linspace's, computed in the result precision (NumPy's linspace rounds
+    float64 values, which differ in the last bit of a float32)."""
     if n <= 1:
         return xp.zeros(1, dtype=dtype)
-    r = xp.linspace(-1, 1, n, dtype=dtype)
-    return r if align else r * ((n - 1) / n)
+    dt = np.dtype(dtype)
+    r = _linspace_values(-1.0, 1.0, n, dt).astype(dt)
+    if not align:
+        r = r * dt.type(n - 1) / dt.type(n)  # times n - 1, then over n: two roundings, as ATen
+    return xp.asarray(r)
 
 
 def _base_grid(xp, spatial, align, dtype):
@@ -311,8 +318,19 @@ def _base_grid(xp, spatial, align, dtype):
 
 def _ag_kernel(xp, theta, spatial, align):
     base = _base_grid(xp, spatial, align, theta.dtype)
-    out = xp.matmul(base[None], theta.transpose(0, 2, 1))
-    return out.reshape((theta.shape[0],) + tuple(spatial) + (len(spatial),))
+    nd = len(spatial)
+    out_dtype = theta.dtype
+    if out_dtype.itemsize < 4:  # half: the grid's points in half, the products summed in float32
+        base, theta = base.astype(np.float32), theta.astype(np.float32)
+    if (nd + 1) * nd * base.shape[0] < _SMALL_BMM:
+        # ATen's bmm takes a plain loop for small products: each entry summed left to right in the
+        # result precision, no fused multiply-add; the last bit decides if a 0 prints as 1.4901e-08
+        out = base[None, :, :1] * theta[:, None, :, 0]
+        for k in range(1, nd + 1):
+            out = out + base[None, :, k:k + 1] * theta[:, None, :, k]
+    else:
+        out = xp.matmul(base[None], theta.transpose(0, 2, 1))
+    return out.astype(out_dtype, copy=False).reshape((theta.shape[0],) + tuple(spatial) + (nd,))
 
 
 def _affine_grid_generator(theta, spatial, align):
@@ -342,28 +360,32 @@ def affine_grid(theta, size, align_corners=None):
     check_tensor(theta, "affine_grid", "theta")
     if theta._data.dtype.kind != "f":
         raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
+    given = size  # messages quote the size as the caller wrote it: a list, a tuple or x.size()
     size = tuple(size)
     shape_txt = "torch.Size([" + ", ".join(str(s) for s in theta.shape) + "])"
     if len(size) == 4:
         if theta.ndim != 3 or theta.shape[-2] != 2 or theta.shape[-1] != 3:
-            raise ValueError(f"Expected a batch of 2D affine matrices of shape Nx2x3 for size {size}. Got "
+            raise ValueError(f"Expected a batch of 2D affine matrices of shape Nx2x3 for size {given}. Got "
                              f"{shape_txt}.")
         spatial = size[-2:]
     elif len(size) == 5:
         if theta.ndim != 3 or theta.shape[-2] != 3 or theta.shape[-1] != 4:
-            raise ValueError(f"Expected a batch of 3D affine matrices of shape Nx3x4 for size {size}. Got "
+            raise ValueError(f"Expected a batch of 3D affine matrices of shape Nx3x4 for size {given}. Got "
                              f"{shape_txt}.")
         spatial = size[-3:]
     else:
         raise NotImplementedError(f"affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
-                                  f"respectively. Got size {size}.")
+                                  f"respectively. Got size {given}.")
     if align_corners and min(spatial) == 1:
         warnings.warn("Since version 1.3.0, affine_grid behavior has changed for unit-size grids when "
                       "align_corners=True. This is not an intended use case of affine_grid. See the documentation "
                       "of affine_grid for details.", stacklevel=2)
     elif min(size) <= 0:
-        raise ValueError(f"Expected non-zero, positive output size. Got {size}")
+        raise ValueError(f"Expected non-zero, positive output size. Got {given}")
     if size[0] != theta.shape[0]:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{size[0]}, "
                            f"{len(spatial) + 1}] but got: [{theta.shape[0]}, {len(spatial) + 1}].")
+    if min(spatial) == 1 and theta._data.dtype == np.float16 and theta._device.type == "cpu":
+        # ATen's CPU path builds a one-point axis with a constructor it has no half kernel for
+        raise NotImplementedError("\"tensor_cpu\" not implemented for 'Half'")
     return _affine_grid_generator(theta, tuple(int(s) for s in spatial), bool(align_corners))

@@ -4,7 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from tensorgraft import memory_layout as _ml
+
 from ._common import formula, gs, nnop, record, same_device, wrap
+
+
+def suggested_layout(xp, out, like):
+    """``out`` laid out as ATen lays out a kernel's result for input ``like``: channels-last when
+    ``like``'s strides follow that format (its ``suggest_memory_format``), C-contiguous otherwise.
+    NumPy's elementwise ops would carry a transposed input's order into the result instead, and
+    then ``.view`` on it fails where it works in PyTorch."""
+    out = xp.ascontiguousarray(out)
+    fmt = _ml.suggest_format(like)
+    if fmt is _ml.contiguous_format or out.ndim != like.ndim:
+        return out
+    return _ml.relayout_like(xp, out, like, fmt)
 
 
 # ------------------------------------------------------------------ batch norm
@@ -31,7 +45,7 @@ def _bn_kernel(xp, x, w, b, rm, rv, training, momentum, eps):
         out = out * w.reshape(shape)
     if b is not None:
         out = out + b.reshape(shape)
-    return out.astype(x.dtype, copy=False), xhat, invstd
+    return suggested_layout(xp, out.astype(x.dtype, copy=False), x), xhat, invstd
 
 
 def check_param_dtypes(x, params):
@@ -150,7 +164,7 @@ def _ln_kernel(xp, x, w, b, nd, eps):
         out = out * w
     if b is not None:
         out = out + b
-    return out, xhat, invstd
+    return xp.ascontiguousarray(out), xhat, invstd  # contiguous whatever the input's layout, as ATen's
 
 
 def layer_norm_op(input, nd, weight, bias, eps):
@@ -211,7 +225,7 @@ def _gn_kernel(xp, x, w, b, groups, eps):
         out = out * w.reshape(shape)
     if b is not None:
         out = out + b.reshape(shape)
-    return out.astype(x.dtype, copy=False)
+    return suggested_layout(xp, out.astype(x.dtype, copy=False), x)
 
 
 def group_norm_op(input, groups, weight, bias, eps):

@@ -11,6 +11,7 @@ import numpy as np
 import tensorgraft as _tg
 
 from ._common import formula, gs, nnop, record, wrap
+from .norm import suggested_layout
 
 
 # ------------------------------------------------------------------ constant
@@ -37,7 +38,7 @@ def _constant_kernel(xp, a, pad, value):
     out_shape, src, dst = _constant_regions(a.shape, pad)
     out = xp.full(out_shape, value, dtype=a.dtype)
     out[dst] = a[src]
-    return out
+    return suggested_layout(xp, out, a)
 
 
 def constant_pad(input, pad, value):
@@ -113,8 +114,37 @@ _NAMES = {"reflect": "ReflectionPad{}DBackward0", "replicate": "ReplicationPad{}
           "circular": "CopySlices"}  # (PyTorch pads circularly in Python, by slice copies)
 
 
+def _check_index_pad(shape, pad, mode):
+    """ATen's reflection/replication checks that come before the per-dimension ones: no empty
+    dimension but the batch, and (1-D) an output of at least one element."""
+    k = len(pad) // 2
+    if any(n == 0 for n in (shape[1:] if len(shape) == k + 2 else shape)):
+        raise RuntimeError(f"Expected {k + 1}D or {k + 2}D (batch mode) tensor with possibly 0 batch size and other "
+                           f"non-zero dimensions for input, but got: {list(shape)}")
+    out = [shape[len(shape) - 1 - i] + int(pad[2 * i]) + int(pad[2 * i + 1]) for i in range(k)][::-1]
+    if max(out) < 1:  # every output length (D, H, W) empty: ATen's own message, spaced as ATen's
+        size = shape[len(shape) - k:]
+        if k == 1:
+            raise RuntimeError(f"input (W: {size[0]}) is too small. Calculated output W: {out[0]}")
+        if k == 2:
+            gap = " " if mode == "replicate" else ""
+            raise RuntimeError(f"input (H: {size[0]}, W: {size[1]}{gap}) is too small. Calculated output H: {out[0]} "
+                               f"W: {out[1]}")
+        raise RuntimeError(f"input (D: {size[0]} H: {size[1]}, W: {size[2]}) is too small. Calculated output D: "
+                           f"{out[0]} H: {out[1]} W: {out[2]}")
+    if min(out) < 0:
+        full = list(shape[:len(shape) - k]) + out
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(out)}: {full}")
+
+
 def index_pad(input, pad, mode):
+    if mode != "circular":
+        _check_index_pad(tuple(input.shape), pad, mode)
     plan = _plan(tuple(input.shape), pad, mode)
+    if mode != "circular" and input._data.dtype == np.bool_:
+        # (after the shape checks, as ATen's kernels dispatch on dtype once those passed)
+        kernel = f"{'reflection' if mode == 'reflect' else 'replication'}_pad{len(pad) // 2}d"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
     out = wrap(_GATHER.table[input._device.type](input._data, plan), input._device)
     if gs.enabled and input._requires_grad:
         record(_GATHER, out, (input,), {"plan": plan}, node_name=_NAMES[mode].format(len(pad) // 2))

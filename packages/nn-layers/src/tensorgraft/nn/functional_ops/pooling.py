@@ -16,8 +16,9 @@ import numpy as np
 
 from tensorgraft.device import get_backend
 
-from ._common import batched, batched_shape, formula, gs, nnop, record, unbatched, wrap
+from ._common import batched, batched_shape, formula, gs, nnop, record, unbatched, wrap, xp_of
 from .conv import pad2d, windows
+from .norm import suggested_layout
 from .pooling3d import (_avgpool_backward_kernel, adaptive_avg_backward_kernel, adaptive_avg_kernel, adaptive_max_pool_op,
                         index_scatter_ops, linear_pool_ops, pool_out, sum_of_views)
 
@@ -174,6 +175,7 @@ def max_pool2d_op(input, k, s, p, d, ceil_mode, return_indices=False):
                            "Output size is too small")
     need_am = gs.enabled and input._requires_grad
     out, am, idx = _MAXPOOL.table[input._device.type](_b(x), k, s, p, d, ceil_mode, need_am, return_indices)
+    out = suggested_layout(xp_of(input), out, _b(x))
     res = wrap(_unb(out, x.ndim), input._device)
     if need_am:   # (``am`` stays batched, as the formula's arrays)
         record(_MAXPOOL, res, (input,), {"k": k, "s": s, "p": p, "d": d, "ceil": ceil_mode, "am": am},
@@ -249,7 +251,7 @@ def _avgpool_kernel(xp, x, k, s, p, ceil_mode, count_include_pad, divisor_overri
     div, Ho, Wo, pads = _avg_divisor(xp, H, W, k, s, p, ceil_mode, count_include_pad, x.dtype)
     xpad = pad2d(xp, x, pads)
     tot = sum_of_views([xpad[:, :, rs, cs] for _, rs, cs in _offsets(k, s, (1, 1), Ho, Wo)])
-    return (tot / (divisor_override or div)).astype(x.dtype, copy=False)
+    return suggested_layout(xp, (tot / (divisor_override or div)).astype(x.dtype, copy=False), x)
 
 
 avg_pool2d_op, avg_pool2d_backward_op = linear_pool_ops("avg_pool2d", "AvgPool2D", 2, _avgpool_kernel,

@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from ._common import formula, gs, nnop, record, wrap
+from .norm import suggested_layout
 
 CUBIC_A = -0.75   # PyTorch's (and OpenCV's) cubic convolution coefficient; the anti-aliased filter uses -0.5
 
@@ -162,6 +163,7 @@ def _resample_kernel(xp, x, mats):
     """Apply ``mats[i]`` (out, in) along the i-th of the trailing ``len(mats)`` dims, computing in
     the matrices' dtype (float32 for half inputs and for uint8, which rounds and saturates back)."""
     out_dtype = x.dtype
+    like = x
     cdt = next(m.dtype for m in mats if m is not None)
     if x.dtype != cdt:
         x = x.astype(cdt)
@@ -175,7 +177,7 @@ def _resample_kernel(xp, x, mats):
         if out_dtype.kind in "iu":
             x = xp.clip(xp.rint(x), 0, 255)
         x = x.astype(out_dtype)
-    return xp.ascontiguousarray(x)
+    return suggested_layout(xp, x, like)
 
 
 def compute_dtype(dt, mode):

@@ -3,24 +3,33 @@ from __future__ import annotations
 
 import math
 
+from tensorgraft.ops._frontend import _type_name
 from tensorgraft.ops.creation import empty
+from tensorgraft.tensor import Tensor
 
 from .. import functional as F
 from .. import init
+from ..functional_ops.conv3d import _C_TYPE, mkldnn_wording
 from ..parameter import Parameter
 from .module import Module
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "Unfold", "Fold"]
 
-_PADDING_WORDS = ("same", "valid")
-_PADDING_WORDS_TEXT = "{'same', 'valid'}"
-_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-_PADDING_MODES_TEXT = "{'reflect', 'zeros', 'replicate', 'circular'}"
+# PyTorch's messages print these as Python sets, whose order follows the string hashes (so
+# PYTHONHASHSEED) and the order the items went in: built the same way, they print the same
+_PADDING_WORDS = set(("same", "valid"))
+_PADDING_MODES = set(("zeros", "reflect", "circular", "replicate"))
 
 
 def _ntuple(v, n):
     """``v`` repeated ``n`` times, or the items of ``v`` if it is already a sequence."""
     return tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
+
+
+def _ntuple_iter(v, n):
+    """PyTorch's ``_pair``/``_triple``: any iterable gives its items, so a string its characters
+    (a transposed convolution keeps ``padding='same'`` as ``('s', 'a', 'm', 'e')``)."""
+    return tuple(v) if isinstance(v, (tuple, list, str)) else (v,) * n
 
 
 def _validate_layout(in_channels, out_channels, groups, padding, stride, padding_mode):
@@ -31,11 +40,40 @@ def _validate_layout(in_channels, out_channels, groups, padding, stride, padding
             raise ValueError(f"{label} must be divisible by groups")
     if isinstance(padding, str):
         if padding not in _PADDING_WORDS:
-            raise ValueError(f"Invalid padding string {padding!r}, should be one of {_PADDING_WORDS_TEXT}")
+            raise ValueError(f"Invalid padding string {padding!r}, should be one of {_PADDING_WORDS}")
         if padding == "same" and any(s != 1 for s in stride):
             raise ValueError("padding='same' is not supported for strided convolutions")
     if padding_mode not in _PADDING_MODES:
-        raise ValueError(f"padding_mode must be one of {_PADDING_MODES_TEXT}, but got padding_mode='{padding_mode}'")
+        raise ValueError(f"padding_mode must be one of {_PADDING_MODES}, but got padding_mode='{padding_mode}'")
+
+
+def _check_bias_type(input, bias):
+    """A convolution's first check (a float64 batch into a float32 model is the common case)."""
+    if isinstance(input, Tensor) and bias is not None and bias.dtype != input.dtype:
+        a, b = (_C_TYPE.get(str(t._data.dtype), str(t._data.dtype)) for t in (input, bias))
+        raise RuntimeError(f"Input type ({a}) and bias type ({b}) should be the same")
+
+
+def _check_transposed_types(m, input, weight, bias):
+    """A transposed convolution checks the dtypes after the shapes: raised here where the shapes
+    are right (a wrong shape is left to the functional form, which says what is wrong)."""
+    if not isinstance(input, Tensor) or input.dim() not in (m._n + 1, m._n + 2):
+        return
+    if input.shape[-m._n - 1] != weight.shape[0]:
+        return
+    if bias is not None and (bias.dim() != 1 or bias.shape[0] != weight.shape[1] * m.groups):
+        return
+    mkldnn = mkldnn_wording(input, input.shape[0] if input.dim() == m._n + 2 else 1)
+    # (ATen's slow 1-D/2-D transposed kernels take a bias of another float type as it is)
+    for t in (weight, bias) if mkldnn or m._n == 3 else (weight,):
+        if t is None or t.dtype == input.dtype:
+            continue
+        if mkldnn:
+            label = "weight" if t is weight else "bias"
+            raise RuntimeError(f"Input type ({input.type()}) and {label} type ({t.type()}) should be the same or "
+                               f"input should be a MKLDNN tensor and {label} is a dense tensor")
+        raise RuntimeError(f"expected scalar type {_type_name(input._data.dtype)} but found "
+                           f"{_type_name(t._data.dtype)}")
 
 
 def _pad_amounts(padding, kernel_size, dilation):
@@ -108,9 +146,10 @@ class _ConvNd(Module):
         if self.bias is None:
             return
         fan_in = init._calculate_fan_in_and_fan_out(self.weight)[0]
-        if fan_in:
-            half = 1 / math.sqrt(fan_in)
-            init.uniform_(self.bias, -half, half)
+        # with no inputs (a zero-size kernel or no channels) the bias is drawn from U(0, 0): zeros,
+        # and the generator still moves on by its length, as PyTorch's
+        half = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        init.uniform_(self.bias, -half, half)
 
     def extra_repr(self):
         text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
@@ -141,8 +180,10 @@ class _Conv(_ConvNd):
     def _conv(self, input, weight, bias):
         fn = getattr(F, self._functional)
         if self.padding_mode == "zeros":
+            _check_bias_type(input, bias)
             return fn(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
         padded = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+        _check_bias_type(padded, bias)
         return fn(padded, weight, bias, self.stride, _ntuple(0, self._n), self.dilation, self.groups)
 
     def forward(self, input):
@@ -157,11 +198,20 @@ class _ConvTranspose(_ConvNd):
         if padding_mode != "zeros":
             raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
         n = self._n
-        super().__init__(in_channels, out_channels, _ntuple(kernel_size, n), _ntuple(stride, n),
-                         _ntuple(padding, n), _ntuple(dilation, n), True, _ntuple(output_padding, n), groups, bias,
-                         padding_mode, device, dtype)
+        t = _ntuple_iter
+        super().__init__(in_channels, out_channels, t(kernel_size, n), t(stride, n), t(padding, n), t(dilation, n),
+                         True, t(output_padding, n), groups, bias, padding_mode, device, dtype)
 
     def _conv(self, input, weight, bias, output_padding):
+        # the functional's argument parser, position by position: a setting built from a string
+        # (padding='same') holds characters, refused before anything runs
+        for pos, label, value in ((4, "stride", self.stride), (5, "padding", self.padding),
+                                  (6, "output_padding", output_padding), (8, "dilation", self.dilation)):
+            for i, item in enumerate(value):
+                if not hasattr(item, "__index__"):  # ints, NumPy ints
+                    raise TypeError(f"{self._functional}(): argument '{label}' (position {pos}) must be tuple of "
+                                    f"ints, but found element of type {type(item).__name__} at pos {i}")
+        _check_transposed_types(self, input, weight, bias)
         return getattr(F, self._functional)(input, weight, bias, self.stride, self.padding, output_padding,
                                             self.groups, self.dilation)
 
