@@ -107,3 +107,11 @@ def test_cyclic_lr_load_state_dict_takes_the_custom_scale_entry_out_of_the_dict(
     assert keys - set(saved) == {"_scale_fn_custom"}  # as PyTorch: popped from the caller's dict
     assert resumed.total_size == 6.0 and resumed.get_last_lr() == [0.01]
     assert "_scale_fn_custom" in resumed.state_dict()
+
+
+def test_optimizer_given_a_tensor_names_its_legacy_type():
+    # PyTorch's message names the tensor's type as Tensor.type() does, not always FloatTensor
+    for dtype, name in ((tg.float64, "torch.DoubleTensor"), (tg.int64, "torch.LongTensor"),
+                        (tg.float32, "torch.FloatTensor")):
+        with pytest.raises(TypeError, match=f"should be an iterable of Tensors or dicts, but got {name}"):
+            tg.optim.SGD(tg.zeros(2, dtype=dtype), lr=1)

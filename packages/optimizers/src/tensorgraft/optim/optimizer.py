@@ -65,7 +65,7 @@ def register_optimizer_step_post_hook(hook) -> RemovableHandle:
 
 def _typename(obj) -> str:
     if isinstance(obj, Tensor):
-        return "torch.FloatTensor"
+        return obj.type()  # PyTorch's legacy type name: torch.DoubleTensor, torch.cuda.FloatTensor, ...
     t = type(obj)
     mod = t.__module__
     return t.__qualname__ if mod in ("builtins", "__builtin__", None) else f"{mod}.{t.__qualname__}"
