@@ -51,21 +51,42 @@ def linear(input, weight, bias=None):
     return _lin.linear(input, weight, bias)
 
 
+_C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
+                 "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
+                 "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+
+
 def bilinear(input1, input2, weight, bias=None):
     _check(input1, "bilinear")
+    # ATen's checks, in order: one dtype for all, matching ranks and batch dims, the weight's
+    # (out, in1, in2) sizes against the inputs', then the bias's first size
+    operands = [("input1", input1), ("input2", input2), ("weight", weight)] + ([("bias", bias)] if bias is not None
+                                                                                 else [])
+    if len({t._data.dtype for _, t in operands}) > 1:
+        got = ", ".join(f"{n}: {_C_TYPE_NAMES.get(t._data.dtype.name, t._data.dtype.name)}" for n, t in operands)
+        raise RuntimeError(f"All tensors must have the same dtype, got {got}")
+    if input1.ndim != input2.ndim:
+        raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.ndim} and {input2.ndim}")
     if input1.shape[:-1] != input2.shape[:-1]:
-        if input1.ndim != input2.ndim:
-            raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.ndim} and {input2.ndim}")
         d = next(i for i in range(input1.ndim - 1) if input1.shape[i] != input2.shape[i])
         raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {d}: got {input1.shape[d]} and "
                            f"{input2.shape[d]}")
+    for d, (name, x) in enumerate([("input1", input1), ("input2", input2)], 1):
+        if weight.ndim <= d:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-max(weight.ndim, 1)}, "
+                             f"{max(weight.ndim, 1) - 1}], but got {d})")
+        if x.shape[-1] != weight.shape[d]:
+            raise RuntimeError(f"bilinear(): {name} size does not match weight size: got {x.shape[-1]} but expected "
+                               f"{weight.shape[d]}")
+    if bias is not None:
+        if bias.ndim == 0:
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+        if bias.shape[0] != weight.shape[0]:
+            raise RuntimeError(f"bilinear(): bias size does not match weight size: got {bias.shape[0]} but expected "
+                               f"{weight.shape[0]}")
+    if weight.ndim != 3:
+        raise RuntimeError("number of dimensions must match")
     out_f, in1, in2 = weight.shape
-    if input1.shape[-1] != in1:
-        raise RuntimeError(f"bilinear(): input1 size does not match weight size: got {input1.shape[-1]} but expected "
-                           f"{in1}")
-    if input2.shape[-1] != in2:
-        raise RuntimeError(f"bilinear(): input2 size does not match weight size: got {input2.shape[-1]} but expected "
-                           f"{in2}")
     # ATen's chain: AddBackward0 (bias) <- ViewBackward0 <- TrilinearBackward0 on the rows
     y = _lin.trilinear(input1.reshape(-1, in1), weight, input2.reshape(-1, in2))
     y = y.reshape(tuple(input1.shape[:-1]) + (out_f,))
@@ -244,6 +265,10 @@ def prelu(input, weight):
         input, weight = _autocast.lower(input, weight)
     _check(input, "prelu")
     _check(weight, "prelu", "weight", 2)
+    if input._data.dtype != weight._data.dtype:
+        # no promotion: a float64 input to a float32 model (or the reverse) is refused first
+        raise RuntimeError(f"prelu: Type promoting not supported. Got {_type_name(input._data.dtype)} and "
+                           f"{_type_name(weight._data.dtype)}")
     if weight.ndim > 1:
         raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.ndim}")
     channels = input.shape[1] if input.ndim >= 2 else 1
@@ -307,6 +332,13 @@ def threshold(input, threshold, value, inplace=False):
         value = _number(value, name, "value", 3)
     if input.dtype == _tg.bool:
         raise NotImplementedError("\"threshold_cpu\" not implemented for 'Bool'")
+    a = input._data
+    if a.dtype.kind in "iu":
+        # the kernel converts both numbers to the integer dtype, refusing any it cannot hold
+        info = np.iinfo(a.dtype)
+        for number in (threshold, value):
+            if isinstance(number, (int, float)) and not info.min <= number <= info.max:
+                raise RuntimeError(f"value cannot be converted to type {a.dtype.name}_t without overflow")
     if inplace:
         return _inplace(input, _named(_act.threshold_op, "ThresholdBackward1"), "threshold_", threshold, value)
     return _act.threshold_op(input, threshold, value)
@@ -520,12 +552,21 @@ def _pointwise_loss(op, input, target, reduction, *params, warn_name=None, stack
     if input._device is not target._device:
         raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
                            f"{input.device} and {target.device}!")
+    if kernel == "l1" and np.bool_ in (input._data.dtype, target._data.dtype):
+        # l1_loss starts with input - target, which refuses bool operands
+        if input._data.dtype == target._data.dtype:
+            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                               "`logical_xor()` operator instead.")
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
     if input._data.dtype != target._data.dtype:
         dt = _tg.promote_types(input.dtype, target.dtype)
         if kernel == "huber" and input._data.dtype.kind in "biu" and dt.is_floating_point:
             # PyTorch's huber_loss writes into a result of the input's dtype
             raise RuntimeError(f"result type {_lin._scalar_name(np.dtype(str(dt).split('.')[-1]))} can't be cast "
                                f"to the desired output type {_lin._scalar_name(input._data.dtype)}")
+        if kernel == "huber":  # ... so a floating input keeps its dtype whatever the target's
+            dt = input.dtype
         input, target = input.to(dt), target.to(dt)
     if kernel is not None and input._data.dtype.kind != "f":
         if kernel == "l1":
@@ -613,8 +654,20 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         _ops_common.refuse_grad("binary_cross_entropy", "weight", weight)
         w = weight._data.astype(input._data.dtype, copy=False)
     x = input._data
-    if x.size and not bool(((x >= 0) & (x <= 1)).all()):
-        raise RuntimeError("all elements of input should be between 0 and 1")
+    # PyTorch's kernel takes the target in the input's own dtype (no promotion: an integer target,
+    # a common mistake, is refused) and floating inputs only
+    if target._data.dtype != x.dtype:
+        raise RuntimeError(f"Found dtype {_lin._scalar_name(target._data.dtype)} but expected "
+                           f"{_lin._scalar_name(x.dtype)}")
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f"\"binary_cross_entropy\" not implemented for '{_lin._scalar_name(x.dtype)}'")
+    # PyTorch's kernel checks element by element, the input's value before the target's: the
+    # first element out of [0, 1] on either side names the error
+    bad_x, bad_t = ~((x >= 0) & (x <= 1)), ~((target._data >= 0) & (target._data <= 1))
+    if x.size and bool((bad_x | bad_t).any()):
+        first = int(np.flatnonzero((bad_x | bad_t).reshape(-1))[0])
+        side = "input" if bad_x.reshape(-1)[first] else "target"
+        raise RuntimeError(f"all elements of {side} should be between 0 and 1")
     return _pointwise_loss(_loss.bce_op, input, target, reduction, w, warn_name="binary_cross_entropy")
 
 
@@ -628,10 +681,34 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
     _ops_common.refuse_grad("binary_cross_entropy_with_logits", "weight", weight)
     _ops_common.refuse_grad("binary_cross_entropy_with_logits", "pos_weight", pos_weight)
+    _check_bce_logits_dtypes(input, target, pos_weight)
+    if target._data.dtype.kind == "f" and target._data.dtype != input._data.dtype:
+        # PyTorch's loss is written into ``1 - target`` in place: it has the target's dtype (a
+        # float16 target gives a float16 loss, a float32 target a float32 one for a float64 input)
+        input = input.to(target.dtype)
     w = None if weight is None else weight._data.astype(input._data.dtype, copy=False)
     pw = None if pos_weight is None else pos_weight._data.astype(input._data.dtype, copy=False)
     return _pointwise_loss(_loss.bce_logits_op, input, target, reduction, w, pw,
                            warn_name="binary_cross_entropy_with_logits")
+
+
+def _check_bce_logits_dtypes(input, target, pos_weight):
+    """PyTorch composes this loss as ``(1 - target).mul_(input)`` minus (``pos_weight``'s term
+    times) ``log_sigmoid(input)``, and its errors come from those ops: the pos_weight term must
+    broadcast with the target; log_sigmoid has no integer kernel; ``1 - target`` refuses a bool
+    target; an integer target cannot take a floating input's product in place (the common
+    mistake of passing class indices)."""
+    if pos_weight is not None:
+        _broadcast_check(pos_weight, target)
+    x, t = input._data, target._data
+    if x.dtype.kind not in "fc":
+        raise NotImplementedError(f"\"log_sigmoid_cpu\" not implemented for '{_lin._scalar_name(x.dtype)}'")
+    if t.dtype == np.bool_:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                           "`logical_xor()` operator instead.")
+    if t.dtype.kind in "iu":
+        raise RuntimeError(f"result type {_lin._scalar_name(x.dtype)} can't be cast to the desired output type "
+                           f"{_lin._scalar_name(t.dtype)}")
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
@@ -644,6 +721,17 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
                       "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
                       "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
                       stacklevel=2)
+    if reduction not in ("none", "mean", "sum", "batchmean"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if input._data.dtype.kind in "biu" or target._data.dtype.kind in "biu":
+        raise RuntimeError("kl_div: Integral inputs not supported.")
+    # its first product is the target's with the input: tensor a of a size mismatch is the target
+    _broadcast_check(target, input)
+    if input._data.dtype != target._data.dtype:
+        # the two are not broadcast first: a 0-D operand of the same category does not widen the
+        # other (a float32 input with a 0-D float64 target gives a float32 loss)
+        dt = _tg.result_type(input, target)
+        input, target = input.to(dt), target.to(dt)
     if reduction == "batchmean":
         out = _pointwise_loss(_loss.kl_div_op, input, target, "sum", bool(log_target), warn_name="kl_div")
         return out / input.shape[0] if input.ndim != 0 else out
@@ -709,8 +797,15 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
+    # as PyTorch composes it: the margin term for every target that is not 1 and the input itself
+    # for every target that is not -1 (a target outside {1, -1} takes both)
+    if input.dtype == _tg.bool:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                           "`logical_xor()` operator instead.")
     zeros = _tg.zeros_like(input)
-    out = _tg.where(target == 1, input, zeros) + _tg.where(target == -1, _tg.clamp(margin - input, min=0), zeros)
+    # the loss keeps the input's dtype: an integer input's margin term is truncated to it
+    margin_term = _tg.where(target != 1, _tg.clamp(margin - input, min=0).to(input.dtype), zeros)
+    out = margin_term + _tg.where(target != -1, input, zeros)
     return _reduce_loss(out, reduction)
 
 
@@ -1786,10 +1881,19 @@ def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
-    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    positive = target * logsigmoid(input)  # first: an integer input's or a shape mismatch's error
+    if target.dtype == _tg.bool:  # then 1 - target refuses a bool target
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
+    loss = -(positive + (1 - target) * logsigmoid(-input))
     if weight is not None:
         loss = loss * weight
-    loss = loss.sum(-1) / input.shape[-1]
+    # the classes are the input's last dim (a loss broadcast to more dims is summed over that
+    # same dim, counted from the front); a 0-D input has none
+    if input.ndim == 0:
+        raise IndexError("Dimension specified as -1 but tensor has no dimensions")
+    class_dim = input.ndim - 1
+    loss = loss.sum(class_dim) / input.shape[class_dim]
     return _reduce_loss(loss, reduction)
 
 

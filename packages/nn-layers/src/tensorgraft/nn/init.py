@@ -26,6 +26,18 @@ __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_"
 _write = write_host_values  # store host values into a tensor (cast, moved to its device)
 
 
+def _refuse_uninitialized(tensor, where):
+    """A lazy module's parameter before its first forward has no shape to initialise: PyTorch
+    refuses it where it is first touched, naming that method (``"zero_"``) or, for an initializer
+    it intercepts whole, the function itself (``where`` a function)."""
+    from .parameter import UninitializedTensorMixin, _uninitialized_error
+    if isinstance(tensor, UninitializedTensorMixin):
+        if callable(where):
+            text = str(_uninitialized_error(type(tensor), "X"))
+            raise ValueError(text.replace("<method 'X' of 'torch._C.TensorBase' objects>", repr(where)))
+        raise _uninitialized_error(type(tensor), where)
+
+
 def calculate_gain(nonlinearity, param=None):
     linear_fns = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
     if nonlinearity in linear_fns or nonlinearity == "sigmoid":
@@ -48,6 +60,7 @@ def calculate_gain(nonlinearity, param=None):
 
 
 def _calculate_fan_in_and_fan_out(tensor):
+    _refuse_uninitialized(tensor, "dim")
     dimensions = tensor.dim()
     if dimensions < 2:
         raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions")
@@ -70,11 +83,13 @@ def _calculate_correct_fan(tensor, mode):
 
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
+    _refuse_uninitialized(tensor, uniform_)
     with no_grad():
         return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
+    _refuse_uninitialized(tensor, normal_)
     with no_grad():
         return tensor.normal_(mean, std, generator=generator)
 
@@ -87,6 +102,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     def norm_cdf(x):
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
     mass = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std)
+    _refuse_uninitialized(tensor, "new_tensor")
     _trunc_normal_checks(tensor, a, b, mass)
     with no_grad():
         # Rejection, in rounds over the whole tensor (PyTorch's draws, observed): each round
@@ -130,24 +146,29 @@ def _trunc_normal_checks(tensor, a, b, mass):
 
 
 def constant_(tensor, val):
+    _refuse_uninitialized(tensor, constant_)
     return _write(tensor, np.full(tuple(tensor.shape), val))
 
 
 def ones_(tensor):
+    _refuse_uninitialized(tensor, "fill_")
     return constant_(tensor, 1.0)
 
 
 def zeros_(tensor):
+    _refuse_uninitialized(tensor, "zero_")
     return constant_(tensor, 0.0)
 
 
 def eye_(tensor):
+    _refuse_uninitialized(tensor, "dim")
     if tensor.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     return _write(tensor, np.eye(*tensor.shape))
 
 
 def dirac_(tensor, groups=1):
+    _refuse_uninitialized(tensor, "dim")
     dims = tensor.ndim
     if dims not in (3, 4, 5):
         raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
@@ -178,6 +199,7 @@ def xavier_normal_(tensor, gain=1.0, generator=None):
 
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    _refuse_uninitialized(tensor, kaiming_uniform_)
     if 0 in tuple(tensor.shape):
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
         return tensor
@@ -199,6 +221,7 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
 
 
 def orthogonal_(tensor, gain=1, generator=None):
+    _refuse_uninitialized(tensor, "dim")
     if tensor.ndim < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if tensor.numel() == 0:
@@ -225,6 +248,7 @@ def orthogonal_(tensor, gain=1, generator=None):
 
 
 def sparse_(tensor, sparsity, std=0.01, generator=None):
+    _refuse_uninitialized(tensor, "dim")
     if tensor.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.shape

@@ -17,7 +17,10 @@ class Parameter(Tensor):
             from tensorgraft.ops.creation import empty
             data = empty(0)
         if not isinstance(data, Tensor):
-            raise TypeError(f"Parameter(): argument 'data' must be Tensor, not {type(data).__name__}")
+            # PyTorch detaches ``data`` first: anything but a tensor fails on that
+            raise AttributeError(f"'{type(data).__name__}' object has no attribute 'detach'")
+        if requires_grad and data._data.dtype.kind not in "fc":
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         p = wrap(data._data, data._device, cls=cls)
         p._vc = data._vc
         if requires_grad:

@@ -12,6 +12,8 @@ from tensorgraft.ops._frontend import _type_name
 from ._common import Tensor, formula, gs, nnop, record, same_device, wrap
 
 _FLOAT = "fc"
+# PyTorch has no complex kernel for most activations (silu has one): "<op>_cpu" refuses it
+_REAL = "f"
 
 
 # ---------------------------------------------------------------- argument errors
@@ -83,6 +85,8 @@ def _pointwise(name, fwd, bwd, node, uses_output=False, tg_bwd=None, kinds=_FLOA
         if a.dtype.kind not in kinds:
             if a.dtype.kind == "b" and name == "hardtanh":
                 raise RuntimeError("Bool inputs not supported for hardtanh")
+            if a.dtype.kind == "c" and name == "hardtanh":  # hardtanh is a clamp
+                raise NotImplementedError("clamp is not supported for complex types")
             raise NotImplementedError(f"\"{_CPU_KERNEL.get(name, name + '_cpu')}\" not implemented for "
                                       f"'{_type_name(a.dtype)}'")
         op = op_holder[0]
@@ -148,7 +152,7 @@ def _gelu_tg(x, g, approximate):
     return g * (cdf + x * pdf)
 
 
-gelu_op = _pointwise("gelu", _gelu_f, _gelu_b, "GeluBackward0", tg_bwd=_gelu_tg)
+gelu_op = _pointwise("gelu", _gelu_f, _gelu_b, "GeluBackward0", tg_bwd=_gelu_tg, kinds=_REAL)
 
 
 def _silu_f(xp, x):
@@ -185,7 +189,8 @@ def _softplus_tg(x, g, beta, threshold):
     return tg.where(x * beta > threshold, g, g * (x * beta).sigmoid())
 
 
-softplus_op = _pointwise("softplus", _softplus_f, _softplus_b, "SoftplusBackward0", tg_bwd=_softplus_tg)
+softplus_op = _pointwise("softplus", _softplus_f, _softplus_b, "SoftplusBackward0", tg_bwd=_softplus_tg,
+                         kinds=_REAL)
 
 
 def _mish_f(xp, x):
@@ -204,7 +209,7 @@ def _mish_tg(x, g):
     return g * (t + x * (1.0 - t * t) * x.sigmoid())
 
 
-mish_op = _pointwise("mish", _mish_f, _mish_b, "MishBackward0", tg_bwd=_mish_tg)
+mish_op = _pointwise("mish", _mish_f, _mish_b, "MishBackward0", tg_bwd=_mish_tg, kinds=_REAL)
 
 
 def _elu_f(xp, x, alpha, scale, input_scale):
@@ -227,7 +232,7 @@ def _elu_tg(x, g, alpha, scale, input_scale):
 _INPLACE_ELU = ("In-place elu backward calculation is triggered with a negative slope which is not supported. This is "
                 "caused by calling in-place forward function with a negative slope, please call out-of-place version "
                 "instead.")
-elu_op = _pointwise("elu", _elu_f, _elu_b, "EluBackward0", tg_bwd=_elu_tg,
+elu_op = _pointwise("elu", _elu_f, _elu_b, "EluBackward0", tg_bwd=_elu_tg, kinds=_REAL,
                     inplace_check=lambda alpha, scale, input_scale: _INPLACE_ELU if alpha < 0 else None)
 
 
@@ -248,7 +253,7 @@ _INPLACE_LEAKY = ("In-place leakyReLu backward calculation is triggered with a n
                   "This is caused by calling in-place forward function with a negative slope, please call out-of-place "
                   "version instead. File an issue at https://github.com/pytorch/pytorch if you do require supporting "
                   "in-place leakRelu backward calculation with negative slope")
-leaky_relu_op = _pointwise("leaky_relu", _leaky_f, _leaky_b, "LeakyReluBackward0", tg_bwd=_leaky_tg,
+leaky_relu_op = _pointwise("leaky_relu", _leaky_f, _leaky_b, "LeakyReluBackward0", tg_bwd=_leaky_tg, kinds=_REAL,
                            inplace_check=lambda slope: _INPLACE_LEAKY if slope < 0 else None)
 
 
@@ -267,7 +272,7 @@ def _threshold_tg(x, g, threshold, value):
 
 
 threshold_op = _pointwise("threshold", _threshold_f, _threshold_b, "ThresholdBackward0", tg_bwd=_threshold_tg,
-                          kinds="fciu")
+                          kinds="fiu")
 
 
 def _hardtanh_f(xp, x, lo, hi):
@@ -286,7 +291,7 @@ def _hardtanh_tg(x, g, lo, hi):
 
 
 hardtanh_op = _pointwise("hardtanh", _hardtanh_f, _hardtanh_b, "HardtanhBackward0", tg_bwd=_hardtanh_tg,
-                        kinds="fciu")
+                        kinds="fiu")
 
 
 def _hardswish_f(xp, x):
@@ -306,7 +311,8 @@ def _hardswish_tg(x, g):
     return g * d
 
 
-hardswish_op = _pointwise("hardswish", _hardswish_f, _hardswish_b, "HardswishBackward0", tg_bwd=_hardswish_tg)
+hardswish_op = _pointwise("hardswish", _hardswish_f, _hardswish_b, "HardswishBackward0", tg_bwd=_hardswish_tg,
+                          kinds=_REAL)
 
 
 def _hardsigmoid_f(xp, x):
@@ -323,7 +329,7 @@ def _hardsigmoid_tg(x, g):
 
 
 hardsigmoid_op = _pointwise("hardsigmoid", _hardsigmoid_f, _hardsigmoid_b, "HardsigmoidBackward0",
-                            tg_bwd=_hardsigmoid_tg)
+                            tg_bwd=_hardsigmoid_tg, kinds=_REAL)
 
 
 def _logsigmoid_f(xp, x):
@@ -338,7 +344,8 @@ def _logsigmoid_tg(x, g):
     return g * (-x).sigmoid()
 
 
-logsigmoid_op = _pointwise("log_sigmoid", _logsigmoid_f, _logsigmoid_b, "LogSigmoidBackward0", tg_bwd=_logsigmoid_tg)
+logsigmoid_op = _pointwise("log_sigmoid", _logsigmoid_f, _logsigmoid_b, "LogSigmoidBackward0", tg_bwd=_logsigmoid_tg,
+                            kinds=_REAL)
 
 
 # hardshrink/softshrink: NaN passes through the forward (the "inside" test is false) but gets no
@@ -356,14 +363,17 @@ def _shrink_tg(x, g, lambd):
     return tg.where((x > lambd).logical_or(x < -lambd), g, tg.zeros_like(g))
 
 
-hardshrink_op = _pointwise("hardshrink", _hardshrink_f, _shrink_b, "HardshrinkBackward0", tg_bwd=_shrink_tg)
+hardshrink_op = _pointwise("hardshrink", _hardshrink_f, _shrink_b, "HardshrinkBackward0", tg_bwd=_shrink_tg,
+                           kinds=_REAL)
 
 
 def _softshrink_f(xp, x, lambd):
-    return xp.where(xp.abs(x) <= lambd, xp.zeros((), x.dtype), x - xp.sign(x) * x.dtype.type(lambd))
+    # the shrunk band keeps the input's sign (PyTorch prints -0. for a small negative input)
+    return xp.where(xp.abs(x) <= lambd, x * 0, x - xp.sign(x) * x.dtype.type(lambd))
 
 
-softshrink_op = _pointwise("softshrink", _softshrink_f, _shrink_b, "SoftshrinkBackward0", tg_bwd=_shrink_tg)
+softshrink_op = _pointwise("softshrink", _softshrink_f, _shrink_b, "SoftshrinkBackward0", tg_bwd=_shrink_tg,
+                           kinds=_REAL)
 
 
 # ---------------------------------------------------------------- softmax / log_softmax

@@ -155,6 +155,52 @@ def _lengths(v, name):
     raise TypeError(f"ctc_loss(): argument '{name}' must be a Tensor or a tuple of ints, not {type(v).__name__}")
 
 
+def _is_int_sequence(v):
+    return isinstance(v, (tuple, list)) and all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in v)
+
+
+def _describe(v):
+    """How PyTorch's argument parser names a value it could not match."""
+    if isinstance(v, Tensor):
+        return "Tensor"
+    if isinstance(v, list) and _is_int_sequence(v):
+        return "list of [int]"
+    if isinstance(v, tuple) and _is_int_sequence(v):
+        return "tuple of (" + ", ".join("int" for _ in v) + ("," if len(v) == 1 else "") + ")"
+    return type(v).__name__
+
+
+_OVERLOADS = ("Tensor log_probs, Tensor targets, tuple of ints input_lengths, tuple of ints target_lengths, int blank "
+              "= 0, int reduction = at::Reduction::Mean, bool zero_infinity = False",
+              "Tensor log_probs, Tensor targets, Tensor input_lengths, Tensor target_lengths, int blank = 0, int "
+              "reduction = at::Reduction::Mean, bool zero_infinity = False")
+
+
+def _check_overloads(input_lengths, target_lengths):
+    """PyTorch's ctc_loss has two signatures: both lengths Tensors, or both sequences of ints (a
+    list or a tuple). Anything else (a bare int for an unbatched input, a Tensor with a tuple) is
+    its parser's TypeError, listing each signature with the arguments it could not take marked."""
+    if isinstance(input_lengths, Tensor) and isinstance(target_lengths, Tensor):
+        return
+    if _is_int_sequence(input_lengths) and _is_int_sequence(target_lengths):
+        return
+    lengths = (input_lengths, target_lengths)
+    got = ["Tensor", "Tensor"] + [type(v).__name__ if not isinstance(v, Tensor) else "Tensor" for v in lengths]
+    lines = []
+    for overload, tensors in zip(_OVERLOADS, (False, True)):
+        # the sequences' signature is marked from the first length on (whatever its type), the
+        # Tensors' one from the first length that is not a Tensor
+        first = 3 if tensors and isinstance(input_lengths, Tensor) else 2
+        marks = ["Tensor", "Tensor"]
+        for i, v in enumerate(lengths, 2):
+            marks.append(f"!{_describe(v)}!" if i >= first else _describe(v))
+        marks += ["!int!", "!int!", "!bool!"]
+        lines.append(f" * ({overload})\n      didn't match because some of the arguments have invalid types: "
+                     f"({', '.join(marks)})\n")
+    raise TypeError(f"ctc_loss() received an invalid combination of arguments - got ({', '.join(got)}, int, int, "
+                    f"bool), but expected one of:\n" + "".join(lines))
+
+
 def _check(lp, targets, il, tl, blank):
     """ATen's ctc_loss_allocate_outputs checks, in its order; returns the longest target length."""
     if lp.ndim != 3:
@@ -206,8 +252,9 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         raise ValueError(f"{reduction} is not a valid value for reduction")
     check_tensor(log_probs, "ctc_loss", "log_probs")
     check_tensor(targets, "ctc_loss", "targets", 2)
-    if isinstance(input_lengths, Tensor) != isinstance(target_lengths, Tensor):
-        raise TypeError("ctc_loss(): input_lengths and target_lengths must both be Tensors or both be tuples of ints")
+    _check_overloads(input_lengths, target_lengths)
+    if log_probs.numel() == 0:
+        raise RuntimeError("log_probs tensor must not be empty")
     il, tl = _lengths(input_lengths, "input_lengths"), _lengths(target_lengths, "target_lengths")
     batched = log_probs.ndim == 3
     lp = log_probs if batched else log_probs.unsqueeze(1)

@@ -13,7 +13,8 @@ def _linear_kernel(xp, x, w, b):
     if x.ndim == 2:
         out = x.dot(w.T)
     else:
-        out = x.reshape(-1, x.shape[-1]).dot(w.T).reshape(x.shape[:-1] + (w.shape[0],))
+        # a 1-D weight (one output, squeezed) adds no output dimension
+        out = x.reshape(-1, x.shape[-1]).dot(w.T).reshape(x.shape[:-1] + w.shape[:-1])
     if b is not None:
         out += b
     return out
@@ -38,7 +39,17 @@ def linear(input, weight, bias=None):
     check_tensor(input, "linear")
     check_tensor(weight, "linear", "weight", 2)
     x, w = input._data, weight._data
-    if x.ndim == 0 or x.shape[-1] != (w.shape[-1] if w.ndim else 1):
+    # PyTorch's linear refuses 0-D operands, and transposes the weight (t() takes up to 2-D),
+    # before it compares any sizes
+    if x.ndim == 0 or w.ndim == 0:
+        raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are {x.ndim}D and {w.ndim}D")
+    if w.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {w.ndim}D")
+    if w.ndim == 1 and bias is not None and (x.ndim == 2 or bias._data.ndim >= 1):
+        # a 1-D weight is a matrix-vector product; with a bias PyTorch takes addmm, which needs a
+        # matrix (only a 0-D bias on a non-2-D input is added after the product instead)
+        raise RuntimeError("mat2 must be a matrix, got 1-D tensor")
+    if x.shape[-1] != w.shape[-1]:
         xs = "x".join(map(str, (x.reshape(-1, x.shape[-1]).shape if x.ndim else (1, 1))))
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({xs} and "
                            f"{w.shape[-1] if w.ndim > 1 else 1}x{w.shape[0] if w.ndim else 1})")
@@ -56,29 +67,40 @@ def linear(input, weight, bias=None):
         if x.dtype != w.dtype:
             raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_scalar_name(x.dtype)} and "
                                f"{_scalar_name(w.dtype)}")
-        if bias._data.ndim == 1 and bias._data.shape[0] not in (1, w.shape[0]):
-            tgt = [int(np.prod(x.shape[:-1])), w.shape[0]]  # addmm sees the input flattened to 2-D
-            raise RuntimeError(f"The expanded size of the tensor ({w.shape[0]}) must match the existing size "
-                               f"({bias._data.shape[-1]}) at non-singleton dimension 1.  Target sizes: "
-                               f"{tgt}.  Tensor sizes: {list(bias._data.shape)}")
+        bs = bias._data.shape
+        if bias._data.ndim == 1 or (bias._data.ndim == 2 and x.ndim == 2):
+            # addmm expands the bias to the (rows, out) result, the input flattened to 2-D
+            tgt = [int(np.prod(x.shape[:-1])), w.shape[0]]
+            for d in range(-1, -len(bs) - 1, -1):
+                if bs[d] not in (1, tgt[d]):
+                    raise RuntimeError(f"The expanded size of the tensor ({tgt[d]}) must match the existing size "
+                                       f"({bs[d]}) at non-singleton dimension {len(tgt) + d}.  Target sizes: "
+                                       f"{tgt}.  Tensor sizes: {list(bs)}")
     elif x.dtype != w.dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_short(x.dtype)} != "
                            f"{_short(w.dtype)}")
     b = None if bias is None else bias._data
     out = wrap(_OP.table[dev.type](x, w, b), dev)
     if gs.enabled and (input._requires_grad or weight._requires_grad or (bias is not None and bias._requires_grad)):
-        record(_OP, out, (input, weight, bias), None, node_name=_top_node_name(x, bias is not None))
+        record(_OP, out, (input, weight, bias), None,
+               node_name=_top_node_name(x, w, None if bias is None else bias._data))
     return out
 
 
-def _top_node_name(x, has_bias: bool) -> str:
+def _top_node_name(x, w, b) -> str:
     """The node PyTorch's graph ends in for ``linear`` (what ``out.grad_fn`` prints); ours is one
     node whatever the name, so values and gradients do not depend on it.
 
     PyTorch folds a 2-D-viewable input into one matrix product: addmm with a bias (viewed back
     for other ranks), mm without one (unsqueezed/squeezed for 1-D, ``_unsafe_view``-ed back for
     more dimensions). An input that cannot be viewed as rows (transposed, expanded, sliced: not
-    C-contiguous) goes through matmul instead, and the bias is added after: ``AddBackward0``."""
+    C-contiguous) goes through matmul instead, and the bias is added after: ``AddBackward0``, as
+    is a 0-D bias on an input that is not 2-D. A 1-D weight is a dot or matrix-vector product."""
+    if b is not None and b.ndim == 0 and x.ndim != 2:
+        return "AddBackward0"
+    if w.ndim == 1:
+        return {1: "DotBackward0", 2: "MvBackward0"}.get(x.ndim, "UnsafeViewBackward0")
+    has_bias = b is not None
     if x.ndim == 2:
         return "AddmmBackward0" if has_bias else "MmBackward0"
     if x.ndim == 1:
@@ -95,12 +117,16 @@ _OP = nnop("linear", _linear_kernel, linear)
 def _linear_grad(node, g):
     x, w, b = node.inputs
     nx, nw, nb = node.needs_input_grad
+    if w.ndim == 1:
+        return _vector_weight_grad(x, w, b, g, nx, nw, nb)
     if gs.enabled:  # create_graph: stay differentiable
         g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
         x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
         gx = g.matmul(w).reshape(x.shape) if nx else None
         gw = g2.t().mm(x2) if nw else None
-        gb = g2.sum(0) if nb else None
+        # a 2-D bias (expanded to the (rows, out) result by addmm) takes the sum over what it was
+        # expanded along; a 1-D or 0-D one the sum over the rows (the engine sums the rest)
+        gb = (g2.sum_to_size(*b.shape) if b.ndim == 2 else g2.sum(0)) if nb else None
         return gx, gw, gb
     gd, xd, wd = g._data, x._data, w._data
     dev = g._device
@@ -112,7 +138,26 @@ def _linear_grad(node, g):
         x2 = xd if xd.ndim == 2 else xd.reshape(-1, xd.shape[-1])
         gw = wrap(g2.T.dot(x2), dev)
     if nb:
-        gb = wrap(g2.sum(0), dev)
+        bshape = b._data.shape
+        if len(bshape) == 2:
+            gb = wrap(g2.sum(axis=tuple(i for i in range(2) if bshape[i] == 1), keepdims=True), dev)
+        else:
+            gb = wrap(g2.sum(0), dev)
+    return gx, gw, gb
+
+
+def _vector_weight_grad(x, w, b, g, nx, nw, nb):
+    """Gradients of ``x @ w (+ b)`` for a 1-D weight (one squeezed output), in tensorgraft ops
+    (so they can be differentiated again): the product's part of ``g`` has the input's leading
+    shape; a 0-D bias takes the sum."""
+    lead = tuple(x.shape[:-1])
+    gm = g if tuple(g.shape) == lead else g.sum_to_size(*lead) if lead else g.sum()
+    rows = gm.reshape(-1, 1)
+    gx = (rows * w).reshape(x.shape) if nx else None
+    gw = (rows * x.reshape(-1, x.shape[-1])).sum(0) if nw else None
+    gb = None
+    if nb:
+        gb = g.sum() if b.ndim == 0 else g.sum_to_size(*b.shape)
     return gx, gw, gb
 
 

@@ -8,6 +8,7 @@ import numpy as np
 from tensorgraft.device import get_backend
 
 from ._common import check_tensor, formula, gs, nnop, record, refuse_grad, wrap
+from .linear import _scalar_name
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -242,8 +243,11 @@ bce_logits_op = _elementwise_loss("binary_cross_entropy_with_logits", _bcel_f, _
 def _kl_f(xp, x, y, log_target):
     if log_target:
         return (xp.exp(y) * (y - x)).astype(x.dtype, copy=False)
+    # xlogy(t, t) - t * x, as PyTorch computes it: 0 where t == 0, NaN for a negative (or NaN) t
     safe = xp.where(y > 0, y, 1)
-    return xp.where(y > 0, y * (xp.log(safe) - x), -y * x * 0).astype(x.dtype, copy=False)
+    with np.errstate(invalid="ignore"):
+        L = xp.where(y > 0, y * (xp.log(safe) - x), xp.where(y == 0, -y * x * 0, xp.nan))
+    return L.astype(x.dtype, copy=False)
 
 
 def _kl_b(xp, x, y, nx, ny, log_target):
@@ -286,29 +290,77 @@ def _restore_class(a2, shape):
     return r.transpose((0, nd - 1) + tuple(range(1, nd - 1)))
 
 
-def _check_targets(fname, input, target, probs, weight):
-    x, t = input._data, target._data
-    if probs:
-        return
-    # class-index targets run PyTorch's nll_loss kernels, which have no derivative for the weight;
-    # PyTorch refuses it after the batch sizes and label_smoothing are checked, before anything else
-    refuse_grad("nll_loss2d_forward" if x.ndim > 2 else "nll_loss_forward", "weight", weight)
-    if t.dtype.kind not in "iu":
-        if t.dtype.kind == "f":
-            raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
-                               f"{_TYPE.get(str(t.dtype), str(t.dtype))}")
-        raise RuntimeError(f"expected scalar type Long but found {target.dtype}")
+def _check_batch(x, t):
+    """nll_loss_nd's batch checks, which raise ``ValueError`` before any kernel runs (a 1D input,
+    one sample, is checked later: ``_check_targets``). A 0D target against a batch reads as a
+    batch of 0 (PyTorch reads its missing first size as 0, and an empty batch then fails on
+    asking that size)."""
     if x.ndim == 1:
-        if t.ndim != 0:
-            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
         return
-    if x.ndim == 2 and t.ndim != 1:
-        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    if x.ndim > 2 and t.shape != x.shape[:1] + x.shape[2:]:
-        raise RuntimeError(f"Expected target size {list(x.shape[:1] + x.shape[2:])}, got {list(t.shape)}")
+    if t.ndim == 0:
+        if x.shape[0] == 0:
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+        raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size (0).")
+    if x.shape[0] != t.shape[0]:
+        raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size ({t.shape[0]}).")
 
 
-_TYPE = {"float32": "Float", "float64": "Double", "float16": "Half"}
+def _check_target_dtype(t):
+    # the kernels index with int64 or uint8 targets only; every other dtype is refused by name
+    if t.dtype not in (np.int64, np.uint8):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_scalar_name(t.dtype)}")
+
+
+def _check_weight_dtype(x, w):
+    # the kernels read the class weights in the input's dtype, without converting them
+    if w.dtype != x.dtype:
+        raise RuntimeError(f"expected scalar type {_scalar_name(x.dtype)} but found {_scalar_name(w.dtype)}")
+
+
+def _check_targets(input, target, weight):
+    """Class-index targets, checked in the order of PyTorch's nll_loss kernels: for 1D/2D inputs
+    (nll_loss) the weight's grad, the target's rank, its dtype, a 1D input's target size, then
+    the weight's size; for 4D
+    inputs (nll_loss2d) the weight's grad, rank 3, the dtype, the weight's element count, then
+    the spatial sizes; other ranks are first matched against the expected target size (then
+    viewed as 4D). Returns the weight's data as the kernel takes it (or None)."""
+    x, t = input._data, target._data
+    C = x.shape[1] if x.ndim > 1 else x.shape[0]
+    if x.ndim <= 2:
+        refuse_grad("nll_loss_forward", "weight", weight)
+        if t.ndim > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        _check_target_dtype(t)
+        if x.ndim == 1 and t.ndim == 1 and t.shape[0] != 1:
+            # one sample takes a 0D target or a 1D target of one class index
+            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {t.shape[0]}")
+        if weight is None:
+            return None
+        w = weight._data
+        if w.ndim != 1 or w.shape[0] != C:
+            raise RuntimeError(f"weight tensor should be defined either for all {C} classes or no classes but got "
+                               f"weight tensor of shape: {list(w.shape)}")
+        _check_weight_dtype(x, w)
+        return w
+    expected = x.shape[:1] + x.shape[2:]
+    if x.ndim != 4 and t.shape != expected:
+        raise RuntimeError(f"Expected target size {list(expected)}, got {list(t.shape)}")
+    refuse_grad("nll_loss2d_forward", "weight", weight)
+    if x.ndim == 4 and t.ndim != 3:
+        raise RuntimeError(f"only batches of spatial targets supported (3D tensors) but got targets of dimension: "
+                           f"{t.ndim}")
+    _check_target_dtype(t)
+    w = None
+    if weight is not None:
+        # nll_loss2d counts the weight's elements: a (C, 1) weight passes, and is used flat
+        w = weight._data
+        if w.size != C:
+            raise RuntimeError("weight tensor should be defined either for all or no classes")
+        _check_weight_dtype(x, w)
+        w = w.reshape(-1)
+    if t.shape != expected:
+        raise RuntimeError(f"size mismatch (got input: {list(x.shape)} , target: {list(t.shape)}")
+    return w
 
 
 def _coef(xp, x2, t, w, ignore_index, eps):
@@ -341,7 +393,7 @@ def _ce_kernel(xp, x, t, w, reduction, ignore_index, eps, log_input):
         lsm = x2 - m
         lsm -= xp.log(xp.exp(lsm).sum(axis=1, keepdims=True))
     Q, denom, live = _coef(xp, x2, t, w, ignore_index, eps)
-    per = -(Q * lsm).sum(axis=1)
+    per = (Q * -lsm).sum(axis=1)  # (not -(Q * lsm): an ignored row's loss is +0, as PyTorch prints it)
     if reduction == "none":
         shape = (x.shape[:1] + x.shape[2:]) if x.ndim > 1 else ()
         return per.reshape(shape).astype(x.dtype, copy=False), lsm, Q, denom, live
@@ -355,40 +407,50 @@ def _ce(fname, holder, input, target, weight, reduction, ignore_index, label_smo
     check_tensor(input, fname)
     check_tensor(target, fname, "target", 2)
     _check_reduction(reduction)
-    x = input._data
-    if x.ndim == 0:
+    x, t = input._data, target._data
+    if log_input and x.ndim == 0:
         raise ValueError("Expected 1 or more dimensions (got 0)")
-    probs = target._data.dtype.kind == "f" and target._data.shape == x.shape
-    t = target._data
-    if not probs and x.ndim > 1 and x.shape[0] != (t.shape[0] if t.ndim else 1):
-        raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
-                         f"({t.shape[0] if t.ndim else 1}).")
+    # cross_entropy reads a target of the input's shape as class probabilities, whatever its
+    # dtype (nll_loss has no such form: its targets are always class indices)
+    probs = not log_input and t.shape == x.shape
+    if probs and t.dtype.kind not in "fc":
+        raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
+                           f"{_scalar_name(t.dtype)}")
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing:g}")
-    _check_targets(fname, input, target, probs, weight)
-    if probs and log_input:
-        raise RuntimeError(f"expected scalar type Long but found {target.dtype}")
+    if not log_input:
+        # cross_entropy's first op is log_softmax over dim 1 (its errors before any target check)
+        if x.ndim == 0:
+            if probs:
+                raise IndexError("Dimension specified as 1 but tensor has no dimensions")
+            raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got 1)")
+        if x.dtype.kind not in "fc":
+            kernel = "lastdim_kernel_impl" if x.ndim <= 2 else "kernel_impl"
+            raise NotImplementedError(f"\"log_softmax_{kernel}\" not implemented for '{_scalar_name(x.dtype)}'")
     C = x.shape[1] if x.ndim > 1 else x.shape[0]
-    w = None
-    if weight is not None:
-        w = weight._data
-        if w.ndim != 1 or w.shape[0] != C:
-            raise RuntimeError(f"weight tensor should be defined either for all {C} classes or no classes but got "
-                               f"weight tensor of shape: {list(w.shape)}")
     if probs:  # composed from core ops, as PyTorch does (see _soft_target_loss)
+        if weight is not None and (weight.ndim != 1 or weight.shape[0] != C):
+            raise RuntimeError(f"cross_entropy: weight tensor should be defined either for all {C} classes or no "
+                               f"classes but got weight tensor of shape: {list(weight.shape)}")
         return _soft_target_loss(input, target, weight, reduction, label_smoothing)
+    _check_batch(x, t)
+    w = _check_targets(input, target, weight)
+    if x.dtype.kind not in "fc":  # nll_loss's kernels take floating log-probabilities only
+        kernel = "nll_loss_out_frame" if x.ndim <= 2 else "nll_loss2d_forward_out_frame"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_scalar_name(x.dtype)}'")
     if label_smoothing and not log_input:  # composed from core ops, as PyTorch does (see below)
         return _smoothed_class_loss(input, target, weight, reduction, ignore_index, label_smoothing)
     if w is not None:
         w = w.astype(x.dtype, copy=False)
     op = holder[0]
-    res, lsm, Q, denom, live = op.table[input._device.type](x, target._data, w, reduction, ignore_index,
+    res, lsm, Q, denom, live = op.table[input._device.type](x, t, w, reduction, ignore_index,
                                                              label_smoothing, log_input)
     out = wrap(res, input._device)
     # class targets: only the input can require grad (_check_targets refuses a weight that does)
     if gs.enabled and input._requires_grad:
         record(op, out, (input, target, weight), {"lsm": lsm, "Q": Q, "denom": denom, "reduction": reduction,
-                                                   "log_input": log_input, "w": w, "live": live}, node_name=node)
+                                                   "log_input": log_input, "w": w, "live": live,
+                                                   "target_shape": t.shape}, node_name=node)
     return out
 
 
@@ -435,6 +497,10 @@ def _smoothed_class_loss(input, target, weight, reduction, ignore_index, eps):
     C = input.shape[class_dim]
     lsm = log_softmax_op(input, class_dim)
     nll = _nll_of_log_probs(lsm, target, weight, reduction, ignore_index)
+    if input.ndim == 1 and target.ndim == 1:
+        # one sample with its class as a 1-element target: nll_loss takes it, but PyTorch's
+        # smoothing term then writes a [1] result into the 0D one, and refuses
+        raise RuntimeError("output with shape [] doesn't match the broadcast shape [1]")
     terms = lsm
     if weight is not None:
         shape = [1] * input.ndim
@@ -489,14 +555,22 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     if label_smoothing > 0:
         node = "AddBackward0"
     else:
-        node = "NllLossBackward0" if input.ndim <= 2 else "NllLoss2DBackward0"
+        node = _nll_node(input, reduction)
     return _ce("cross_entropy", _CE, input, target, weight, reduction, ignore_index, float(label_smoothing), False,
                node)
 
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
-    return _ce("nll_loss", _NLL, input, target, weight, reduction, ignore_index, 0.0, True,
-               "NllLossBackward0" if input.ndim <= 2 else "NllLoss2DBackward0")
+    return _ce("nll_loss", _NLL, input, target, weight, reduction, ignore_index, 0.0, True, _nll_node(input, reduction))
+
+
+def _nll_node(input, reduction):
+    """The last node of PyTorch's nll_loss graph: inputs of 3 or more than 4 dims are viewed to 4-D
+    for nll_loss2d, and an unreduced loss is viewed back (``ViewBackward0``)."""
+    ndim = getattr(input, "ndim", 2)
+    if ndim <= 2:
+        return "NllLossBackward0"
+    return "ViewBackward0" if ndim != 4 and reduction == "none" else "NllLoss2DBackward0"
 
 
 def _ce_k(xp, *a):
@@ -541,6 +615,11 @@ def _ce_grad_graph(node, g, softmax):
 
 def _ce_grad_common(node, g, softmax):
     a = node.attrs
+    shape, tshape = node.in_meta[0][0], a.get("target_shape", ())
+    if len(shape) == 1 and len(tshape) == 1:
+        # one sample with a 1-element target: PyTorch's forward takes it but its backward
+        # (nll_loss_backward) refuses, so the same program fails at the same step
+        raise RuntimeError(f"size mismatch (got input: {list(shape)}, target: {list(tshape)})")
     if gs.enabled and len(node.in_meta[0][0]) <= 2:
         return _ce_grad_graph(node, g, softmax)
     xp = get_backend(g._device).xp

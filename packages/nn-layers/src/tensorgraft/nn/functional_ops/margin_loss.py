@@ -147,8 +147,12 @@ def multilabel_margin_loss(input, target, reduction):
     dim = x.shape[-1] if x.ndim else 1
     if (t.ndim > 1 or t.size != dim) if x.ndim <= 1 else (t.ndim != 2 or t.shape != x.shape):
         raise RuntimeError(f"inconsistent target size: {list(t.shape)} for input of size: {list(x.shape)}")
-    if x.size and bool(((t < -1) | (t >= dim)).any()):
-        raise RuntimeError("argument #2 'target' is out of range")
+    # the targets' range is checked first, on their values read as integers (whatever the dtype,
+    # truncated), then the kernel's dtypes: the input's, then the target's
+    if x.size and t.size:
+        ti = np.trunc(t.astype(np.float64)) if t.dtype.kind in "fc" else t.astype(np.int64)
+        if bool(((ti < -1) | (ti >= dim)).any()):
+            raise RuntimeError("argument #2 'target' is out of range")
     _check_floating(x, "multilabel_margin_loss_forward_out_frame")
     _check_long(t)
     x2, t2 = x.reshape(nframe, dim), t.reshape(nframe, dim)
@@ -185,6 +189,21 @@ def _sm_kernel(xp, x, y, reduction):
     return _reduce(xp, per, reduction, True)
 
 
+def _check_broadcasts_into(out_shape, other_shape):
+    """PyTorch's errors for an operand of ``other_shape`` written into an ``out_shape`` result:
+    sizes that do not broadcast (tensor a is the output's), or a broadcast that grows it."""
+    a, b = tuple(out_shape), tuple(other_shape)
+    n = max(len(a), len(b))
+    pa, pb = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+    for i in range(n - 1, -1, -1):
+        if pa[i] != pb[i] and pa[i] != 1 and pb[i] != 1:
+            raise RuntimeError(f"The size of tensor a ({pa[i]}) must match the size of tensor b ({pb[i]}) at "
+                               f"non-singleton dimension {i}")
+    full = tuple(max(p, q) for p, q in zip(pa, pb))
+    if full != a:
+        raise RuntimeError(f"output with shape {list(a)} doesn't match the broadcast shape {list(full)}")
+
+
 def soft_margin_loss(input, target, reduction):
     check_tensor(input, "soft_margin_loss")
     check_tensor(target, "soft_margin_loss", "target", 2)
@@ -192,9 +211,22 @@ def soft_margin_loss(input, target, reduction):
         raise RuntimeError("The function 'soft_margin_loss' is not differentiable with respect to argument "
                            "'target'. This input cannot have requires_grad True.")
     x, y = input._data, target._data
-    dtype = np.result_type(x.dtype, y.dtype)
-    if dtype.kind != "f":
-        raise RuntimeError(f"result type Float can't be cast to the desired output type {_scalar_name(dtype)}")
+    # the loss is written into an array of the input's shape: the target must broadcast to it
+    # (not past it), checked before any dtype
+    if x.shape != y.shape:
+        _check_broadcasts_into(x.shape, y.shape)
+    # PyTorch writes the loss in the input's dtype (an integer or bool target is just converted;
+    # a float64 target does not make a float32 input's loss float64). It negates the input first,
+    # which a bool input refuses, and an integer input cannot hold the floating result.
+    if x.dtype == np.bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
+    if x.dtype.kind != "f":
+        # an integer input with a floating target takes the target's dtype (PyTorch's promotion,
+        # not NumPy's, which would widen int64 + float32 to float64); with an integer one, Float
+        result = _scalar_name(y.dtype) if y.dtype.kind == "f" else "Float"
+        raise RuntimeError(f"result type {result} can't be cast to the desired output type {_scalar_name(x.dtype)}")
+    dtype = x.dtype
     out = _SM.table[input._device.type](x.astype(dtype, copy=False), y.astype(dtype, copy=False), reduction)
     res = wrap(out.astype(dtype, copy=False), input._device)
     if gs.enabled and input._requires_grad:

@@ -23,18 +23,21 @@ def _function_cls():
 
         class BackwardHookFunction(Function):
             @staticmethod
-            def forward(ctx, callback, *args):
+            def forward(ctx, callback, materialize, *args):
                 # fresh aliases (not the inputs themselves), so that marking those of inputs that do
                 # not require grad as non-differentiable takes effect
                 outs = tuple(a.view(tuple(a.shape)) for a in args)
                 ctx.mark_non_differentiable(*[o for o, a in zip(outs, args) if not a.requires_grad])
+                # on the outputs' side, one the loss does not use reaches the hooks as None (PyTorch
+                # reads the outputs' gradients before any are filled in); the inputs' side sees zeros
+                ctx.set_materialize_grads(materialize)
                 ctx.callback = callback
                 return outs
 
             @staticmethod
             def backward(ctx, *grads):
                 res = ctx.callback(grads)
-                return (None,) + tuple(grads if res is None else res)
+                return (None, None) + tuple(grads if res is None else res)
 
         _BackwardHookFunction = BackwardHookFunction
     return _BackwardHookFunction
@@ -73,11 +76,11 @@ class BackwardHook:
             res[idx] = val
         return tuple(res)
 
-    def _apply_on_tensors(self, callback, args):
+    def _apply_on_tensors(self, callback, args, materialize=True):
         idx = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         if not (_gs.enabled and any(args[i].requires_grad for i in idx)):
             return args, None
-        new = _function_cls().apply(callback, *[args[i] for i in idx])
+        new = _function_cls().apply(callback, materialize, *[args[i] for i in idx])
         out = list(args)
         for i, t in zip(idx, new):
             out[i] = t
@@ -135,7 +138,7 @@ class BackwardHook:
     def setup_output_hook(self, result):
         is_tuple = isinstance(result, tuple)
         args = result if is_tuple else (result,)
-        res, idx = self._apply_on_tensors(self._output_callback, args)
+        res, idx = self._apply_on_tensors(self._output_callback, args, False)
         self.n_outputs = len(args)
         self.output_tensors_index = idx
         return res if is_tuple else res[0]

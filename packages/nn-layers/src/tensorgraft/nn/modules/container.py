@@ -453,6 +453,38 @@ class ParameterDict(Module):
         for key, value in _pairs_for_update(parameters, "ParameterDict", sort_plain_dicts=True):
             self[key] = value
 
+    # the rest of the dict protocol, as PyTorch's ParameterDict has it; the Parameters themselves
+    # are shared, not copied
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def popitem(self):
+        key = next(reversed(self._ordered_names))  # the last inserted, as dict.popitem
+        return key, self.pop(key)
+
+    def copy(self):
+        return ParameterDict(list(self.items()))  # (pairs: kept in this order, not sorted)
+
+    def fromkeys(self, keys, default=None):
+        return ParameterDict((key, default) for key in keys)
+
+    def __or__(self, other):
+        merged = self.copy()
+        merged.update(other)
+        return merged
+
+    def __ror__(self, other):
+        # ``a_dict | parameter_dict`` stays a dict (PyTorch's result), in the dict's key order
+        merged = dict(other)
+        merged.update(self.items())
+        return merged
+
+    def __ior__(self, other):
+        self.update(other)
+        return self
+
     def extra_repr(self):
         return "\n".join(f"  ({name}): " + _describe_entry(value, type_string=True) for name, value in self.items())
 

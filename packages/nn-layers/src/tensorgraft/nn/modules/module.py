@@ -113,6 +113,7 @@ class Module:
         d["_forward_pre_hooks_with_kwargs"] = {}
         d["_backward_hooks"] = OrderedDict()
         d["_backward_pre_hooks"] = OrderedDict()
+        d["_is_full_backward_hook"] = None  # which kind of backward hook was registered first
         d["_state_dict_hooks"] = OrderedDict()
         d["_state_dict_pre_hooks"] = OrderedDict()
         d["_load_state_dict_pre_hooks"] = OrderedDict()
@@ -389,14 +390,27 @@ class Module:
             self._forward_hooks_always_called[h.id] = True
         return h
 
+    def _claim_backward_hook_kind(self, full):
+        # a module takes one kind of backward hook for good (PyTorch keeps the choice after the
+        # handle is removed)
+        kind = self.__dict__.get("_is_full_backward_hook")
+        if kind is not None and kind != full:
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a single Module. "
+                               "Please use only one of them.")
+        self.__dict__["_is_full_backward_hook"] = full
+
     def register_full_backward_hook(self, hook, prepend=False):
+        self._claim_backward_hook_kind(True)
         return self._add_hook(self._backward_hooks, hook, prepend)
 
     def register_full_backward_pre_hook(self, hook, prepend=False):
         return self._add_hook(self._backward_pre_hooks, hook, prepend)
 
     def register_backward_hook(self, hook):
-        return self.register_full_backward_hook(hook)
+        # the deprecated form runs here with the full hooks' arguments (the gradients of the
+        # module's inputs and outputs), not those of the module's last autograd node
+        self._claim_backward_hook_kind(False)
+        return self._add_hook(self._backward_hooks, hook, False)
 
     # ------------------------------------------------------------------ traversal
     def _named_members(self, get_members_fn, prefix="", recurse=True, remove_duplicate=True):
@@ -536,7 +550,9 @@ class Module:
                             f"dtype={dtype}")
 
         def convert(t):
-            if dtype is not None and t.is_floating_point():
+            # floating and complex tensors take the dtype (a complex parameter moved to a real
+            # dtype keeps its real part, as in PyTorch); integer buffers keep theirs
+            if dtype is not None and (t.is_floating_point() or t.is_complex()):
                 return t.to(device=device, dtype=dtype)
             return t.to(device=device) if device is not None else t
         return self._apply(convert)
@@ -567,6 +583,12 @@ class Module:
 
     def half(self):
         return self._apply(lambda t: t.half() if t.is_floating_point() else t)
+
+    def compile(self, *args, **kwargs):
+        """``module.compile(...)``: PyTorch compiles the module's forward in place and returns None.
+        tensorgraft.compile checks the same options and runs the module as it is."""
+        import tensorgraft
+        tensorgraft.compile(self, *args, **kwargs)
 
     def share_memory(self):
         return self
