@@ -110,3 +110,17 @@ def test_regular_and_full_backward_hooks_do_not_mix():
     m.register_full_backward_hook(lambda *a: None).remove()
     raises(RuntimeError, "Cannot use both regular backward hooks and full backward hooks on a single Module. Please use "
            "only one of them.", lambda: m.register_backward_hook(lambda *a: None))
+
+
+def test_sync_batch_norm_is_exported_from_nn():
+    assert tg.nn.SyncBatchNorm is tg.nn.modules.batchnorm.SyncBatchNorm and "SyncBatchNorm" in tg.nn.__all__
+
+
+def test_moving_a_meta_module_to_another_device_points_to_to_empty():
+    with tg.device("meta"):
+        layer = tg.nn.Linear(2, 3)
+    with pytest.raises(NotImplementedError, match=r"no data! Please use torch.nn.Module.to_empty\(\) instead"):
+        layer.to("cpu")
+    assert layer.weight.device.type == "meta"  # nothing moved
+    layer.to_empty(device="cpu")
+    assert layer.weight.device.type == "cpu"

@@ -219,6 +219,7 @@ add("BatchNorm2d", lambda: nn.BatchNorm2d(3), X4)
 add("BatchNorm2d", lambda: nn.BatchNorm2d(3, track_running_stats=False, bias=False), X4, id="no-stats")
 add("BatchNorm2d", lambda: nn.BatchNorm2d(3).eval(), X4, id="eval")
 add("BatchNorm3d", lambda: nn.BatchNorm3d(2), rand(3, 2, 2, 3, 4))
+add("SyncBatchNorm", lambda: nn.SyncBatchNorm(3), X4)  # one process: batch norm
 add("GroupNorm", lambda: nn.GroupNorm(2, 4), rand(2, 4, 3, 3))
 add("GroupNorm", lambda: nn.GroupNorm(1, 3, affine=False), X3, id="one-group")
 add("InstanceNorm1d", lambda: nn.InstanceNorm1d(3, affine=True), rand(2, 3, 6))
@@ -551,7 +552,7 @@ def test_module_on_device_matches_cpu(request, tg_device, case):
 # ------------------------------------------------------------------ built on the device (device=, dtype=)
 # constructor arguments for every exported class that takes ``device=``: its parameters and buffers
 # are made (and initialised, again by reset_parameters) on that device, in that dtype
-FACTORY = {"BatchNorm1d": (3,), "BatchNorm2d": (3,), "BatchNorm3d": (3,), "Bilinear": (3, 4, 5), "Conv1d": (3, 4, 3),
+FACTORY = {"BatchNorm1d": (3,), "BatchNorm2d": (3,), "BatchNorm3d": (3,), "SyncBatchNorm": (3,), "Bilinear": (3, 4, 5), "Conv1d": (3, 4, 3),
            "Conv2d": (3, 4, 3), "ConvTranspose1d": (3, 4, 3), "ConvTranspose2d": (3, 4, 3), "Embedding": (10, 3),
            "EmbeddingBag": (10, 3), "Conv3d": (3, 4, 2), "ConvTranspose3d": (3, 4, 2),
            "GRU": (3, 4), "GRUCell": (3, 4), "GroupNorm": (2, 4), "InstanceNorm1d": (3, 1e-5, 0.1, True, True),

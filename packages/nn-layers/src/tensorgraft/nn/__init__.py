@@ -41,7 +41,7 @@ __all__ = [
     "FractionalMaxPool2d", "FractionalMaxPool3d", "LPPool1d", "LPPool2d", "LPPool3d", "MaxUnpool1d", "MaxUnpool2d",
     "MaxUnpool3d",
     "ChannelShuffle", "TripletMarginWithDistanceLoss", "RNNCellBase",
-    "CrossMapLRN2d", "NLLLoss2d", "Container", "DataParallel",
+    "CrossMapLRN2d", "NLLLoss2d", "Container", "DataParallel", "SyncBatchNorm",
 ]
 
 

@@ -56,3 +56,4 @@ from . import (  # noqa: F401,E402  PyTorch's module paths (``torch.nn.modules.b
     batchnorm, channelshuffle, distance, flatten, fold, instancenorm, pixelshuffle, utils,
 )
 from .data_parallel import DataParallel  # noqa: F401,E402
+from .batchnorm import SyncBatchNorm  # noqa: F401,E402

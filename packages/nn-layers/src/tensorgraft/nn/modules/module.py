@@ -552,9 +552,17 @@ class Module:
         def convert(t):
             # floating and complex tensors take the dtype (a complex parameter moved to a real
             # dtype keeps its real part, as in PyTorch); integer buffers keep theirs
-            if dtype is not None and (t.is_floating_point() or t.is_complex()):
-                return t.to(device=device, dtype=dtype)
-            return t.to(device=device) if device is not None else t
+            try:
+                if dtype is not None and (t.is_floating_point() or t.is_complex()):
+                    return t.to(device=device, dtype=dtype)
+                return t.to(device=device) if device is not None else t
+            except NotImplementedError as exc:
+                if t.device.type == "meta" and str(exc) == "Cannot copy out of meta tensor; no data!":
+                    # a module built on the meta device has no values to move: say what to do instead
+                    raise NotImplementedError(
+                        f"{exc} Please use torch.nn.Module.to_empty() instead of torch.nn.Module.to() when moving "
+                        "module from meta to a different device.") from None
+                raise
         return self._apply(convert)
 
     def cuda(self, device=None):
