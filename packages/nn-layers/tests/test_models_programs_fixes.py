@@ -124,3 +124,17 @@ def test_moving_a_meta_module_to_another_device_points_to_to_empty():
     assert layer.weight.device.type == "meta"  # nothing moved
     layer.to_empty(device="cpu")
     assert layer.weight.device.type == "cpu"
+
+
+@pytest.mark.parametrize("shape", [(4, 0, 0), (2, 3, 0), (0, 3)])
+def test_softmax_of_empty_tensors_is_empty(shape):
+    # PyTorch returns an empty result (the max over an empty axis used to raise NumPy's error)
+    x = tg.zeros(*shape, requires_grad=True)
+    y, z = F.softmax(x, -1), F.log_softmax(x, 0)
+    (y.sum() + z.sum()).backward()
+    assert y.shape == z.shape == x.grad.shape == shape
+
+
+def test_multihead_attention_on_an_empty_sequence():
+    out, weights = nn.MultiheadAttention(4, 2)(tg.zeros(0, 1, 4), tg.zeros(0, 1, 4), tg.zeros(0, 1, 4))
+    assert out.shape == (0, 1, 4) and weights.shape == (1, 0, 0)

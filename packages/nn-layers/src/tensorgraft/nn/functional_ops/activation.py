@@ -378,6 +378,8 @@ softshrink_op = _pointwise("softshrink", _softshrink_f, _shrink_b, "SoftshrinkBa
 
 # ---------------------------------------------------------------- softmax / log_softmax
 def _softmax_k(xp, x, dim):
+    if x.size == 0:  # nothing to normalise (max() of an empty axis would raise)
+        return xp.empty_like(x)
     m = x.max(axis=dim, keepdims=True)
     e = xp.exp(x - m)
     e /= e.sum(axis=dim, keepdims=True)
@@ -385,6 +387,8 @@ def _softmax_k(xp, x, dim):
 
 
 def _log_softmax_k(xp, x, dim):
+    if x.size == 0:
+        return xp.empty_like(x)
     m = x.max(axis=dim, keepdims=True)
     s = x - m
     s -= xp.log(xp.exp(s).sum(axis=dim, keepdims=True))
