@@ -79,14 +79,26 @@ def _dtype_by_name(name: str) -> dtype:
 
 
 def from_numpy_dtype(np_dtype) -> dtype:
-    """The tensorgraft dtype for a NumPy dtype; a clear TypeError for unsupported ones."""
+    """The tensorgraft dtype for a NumPy dtype; PyTorch's TypeError (or ValueError, for a supported
+    type stored in the other byte order) for the rest."""
     try:
         return _BY_NUMPY[np.dtype(np_dtype)]
     except (KeyError, TypeError):
-        raise TypeError(
-            f"can't convert np.ndarray of type {np.dtype(np_dtype)}. The only supported types are: "
-            "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint8, and bool."
-        ) from None
+        pass
+    np_type = np.dtype(np_dtype)
+    if not np_type.isnative and np_type.newbyteorder("=") in _BY_NUMPY:
+        raise ValueError("given numpy array has byte order different from the native byte order. Conversion "
+                         "between byte orders is currently not supported.")
+    name = f"numpy.{np_type.type.__name__}"  # as PyTorch names it: numpy.str_, numpy.object_, ...
+    if np_type.kind == "u":
+        # PyTorch has these; tensorgraft does not (NumPy-backed kernels lack them), so PyTorch's list,
+        # which names them, would be wrong here
+        raise TypeError(f"can't convert np.ndarray of type {name}: tensorgraft has no {np_type.name} dtype. The "
+                        "only supported types are: float64, float32, float16, complex64, complex128, int64, int32, "
+                        "int16, int8, uint8, and bool.")
+    raise TypeError(
+        f"can't convert np.ndarray of type {name}. The only supported types are: float64, float32, float16, "
+        "complex64, complex128, int64, int32, int16, int8, uint64, uint32, uint16, uint8, and bool.")
 
 
 # --- default dtype -----------------------------------------------------------------------------
@@ -127,8 +139,12 @@ DIMENSIONED, ZERO_DIM, SCALAR = 0, 1, 2
 
 
 def _scalar_dtype(value) -> dtype:
-    if isinstance(value, (_pybool, np.bool_)):
+    if isinstance(value, _pybool):
         return bool
+    if isinstance(value, np.bool_):
+        # PyTorch reads a NumPy bool scalar as a number through ``__float__``: a float operand
+        # (``int_t * np.bool_(True)`` is float32), unlike Python's bool
+        return get_default_dtype()
     if isinstance(value, (int, np.integer)):
         return int64
     if isinstance(value, (float, np.floating)):

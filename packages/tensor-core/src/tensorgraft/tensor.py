@@ -112,6 +112,46 @@ def _autograd_missing(what: str):
         "Install it with: pip install tensorgraft-autograd")
 
 
+_TO_OVERLOADS = (
+    " * (torch.device device = None, torch.dtype dtype = None, bool non_blocking = False, bool copy = False, *, "
+    "torch.memory_format memory_format = None)\n"
+    " * (torch.dtype dtype, bool non_blocking = False, bool copy = False, *, torch.memory_format memory_format = "
+    "None)\n"
+    " * (Tensor tensor, bool non_blocking = False, bool copy = False, *, torch.memory_format memory_format = None)\n")
+
+
+def _check_to_positionals(args) -> None:
+    """``Tensor.to``'s positional forms, as PyTorch's parser takes them: ``(device, dtype, bools)``,
+    ``(dtype, bools)`` or ``(tensor, bools)``; anything else (``to(torch.float64, "cpu")``) is
+    refused with its list of overloads rather than read leniently."""
+    kinds = []
+    for a in args:
+        if a.__class__ is _dt.dtype or isinstance(a, type) and a in _PY_TYPE_DTYPES:
+            kinds.append("dtype")
+        elif isinstance(a, Tensor):
+            kinds.append("tensor")
+        elif isinstance(a, bool):
+            kinds.append("bool")
+        elif isinstance(a, (str, _device_cls, int)):
+            kinds.append("device")
+        else:
+            return  # an unknown type: to() reports it itself
+    head = [k for k in kinds if k != "bool"]
+    first_bool = kinds.index("bool") if "bool" in kinds else len(kinds)
+    ok = head in ([], ["device"], ["dtype"], ["tensor"], ["device", "dtype"]) and \
+        all(k == "bool" for k in kinds[first_bool:]) and len(kinds) - first_bool <= 2
+    if not ok:
+        def name(a):
+            if a.__class__ is _dt.dtype:
+                return "torch.dtype"
+            if isinstance(a, _device_cls):
+                return "torch.device"
+            return "Tensor" if isinstance(a, Tensor) else type(a).__name__
+        got = ", ".join(name(a) for a in args)
+        raise TypeError(f"to() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                        + _TO_OVERLOADS)
+
+
 class Tensor:
     __slots__ = ("_data", "_device", "_requires_grad", "grad_fn", "_grad", "_vc", "_output_nr",
                  "_extra", "_base", "__weakref__")
@@ -374,6 +414,13 @@ class Tensor:
     def __hash__(self):
         return id(self)
 
+    def __invert__(self):
+        # ``~t`` refuses a float or complex tensor in the words of Python's operator, as PyTorch's
+        # does; ``t.bitwise_not()`` names its kernel instead
+        if self._data.dtype.kind not in "biu":
+            raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
+        return self.bitwise_not()
+
     def __bool__(self) -> bool:
         n = self._data.size
         if n != 1:
@@ -624,6 +671,7 @@ class Tensor:
         fmt = kwargs.pop("memory_format", None)
         if kwargs:
             raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+        _check_to_positionals(args)
         for a in args:
             if a.__class__ is _dt.dtype:
                 dt = a
@@ -697,14 +745,15 @@ class Tensor:
                     device=self._device if device is None else device, requires_grad=requires_grad)
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
-        from .ops.creation import ones
-        return ones(*size, dtype=dtype or self.dtype, device=self._device if device is None else device,
-                    requires_grad=requires_grad)
+        from .ops.creation import _size, ones
+        # sizes checked under this method's own name, which PyTorch's messages use
+        return ones(_size(size, "new_ones"), dtype=dtype or self.dtype,
+                    device=self._device if device is None else device, requires_grad=requires_grad)
 
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
-        from .ops.creation import empty
-        return empty(*size, dtype=dtype or self.dtype, device=self._device if device is None else device,
-                     requires_grad=requires_grad)
+        from .ops.creation import _size, empty
+        return empty(_size(size, "new_empty"), dtype=dtype or self.dtype,
+                     device=self._device if device is None else device, requires_grad=requires_grad)
 
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False, layout=None,
                  pin_memory=False):

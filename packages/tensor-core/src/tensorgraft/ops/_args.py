@@ -41,10 +41,18 @@ def spread_args(args: tuple) -> tuple:
     return args
 
 
+# ops whose sizes PyTorch takes as ints or as one sequence: ``x.reshape((2,), (3,))`` is then a
+# call with too many arguments (view and the random factories word it as a bad overload instead)
+ONE_SEQUENCE_ONLY = frozenset({"reshape", "expand", "repeat", "permute", "zeros", "ones", "empty", "new_zeros",
+                               "new_ones", "new_empty"})
+
+
 def shape_arg(args, fname: str):
     """``view(2, 3)`` / ``view((2, 3))`` / ``view([2, 3])``."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):  # spread_args, inlined: view/reshape run it per call
         args = tuple(args[0])
+    elif len(args) > 1 and isinstance(args[0], (tuple, list)) and fname in ONE_SEQUENCE_ONLY:
+        raise TypeError(f"{fname}() takes 1 positional argument but {len(args)} were given")
     out = []
     for a in args:
         if isinstance(a, Tensor):

@@ -48,6 +48,7 @@ def bind_op(op, registry, tg_module) -> None:
     if op.frontend is None:
         op.frontend = op.make_frontend(op)
     f = op.frontend
+    _name_code(f, op.name)
     if "." in op.name:
         _export_plugin_op(op, tg_module)
         return
@@ -66,6 +67,20 @@ def bind_op(op, registry, tg_module) -> None:
         setattr(Tensor, d, F.make_binary(op, mode=binary_mode, dunder=True, reflected=True))
     for d in op.extra.get("idunders", ()):
         setattr(Tensor, d, F.make_inplace(op, fast))
+
+
+def _name_code(f, name: str) -> None:
+    """Python words its own argument errors with the code's qualified name: ``gather() missing 2
+    required positional arguments``, not ``_gather_frontend.<locals>.gather() ...`` (or ``_split()``
+    for a module-level frontend): the op's name (a plugin op's last part)."""
+    code = getattr(f, "__code__", None)
+    short = name.rpartition(".")[2]
+    if code is None or getattr(f, "__qualname__", short) == short or getattr(f, "_named_by_bind", False):
+        return  # a function two ops share keeps the name of the first (movedim, not its alias moveaxis)
+    if hasattr(code, "co_qualname"):  # Python 3.11+ (3.10 reads the function's __qualname__)
+        f.__code__ = code.replace(co_qualname=short)
+    f.__qualname__ = short
+    f._named_by_bind = True
 
 
 def _export_plugin_op(op, tg_module) -> None:

@@ -348,6 +348,11 @@ def _bad_other(name, argname, value, dunder):
 
 
 # --------------------------------------------------------------------------- in-place variants
+# in-place name -> check(self, *args, **kwargs) run first: for refusals PyTorch's in-place overload
+# words differently from the generic cast check (``int_t.clamp_(0.5)``)
+INPLACE_PRECHECKS: dict = {}
+
+
 def make_inplace(opdef, out_of_place):
     """``x.add_(y)``: compute out of place, then write into ``x``'s memory.
 
@@ -359,6 +364,9 @@ def make_inplace(opdef, out_of_place):
     def inplace(self, *args, **kwargs):
         if self._vc.__class__ is not list:  # inference tensor (normal ones pay only this class test)
             check_not_inference(self)
+        precheck = INPLACE_PRECHECKS.get(name)
+        if precheck is not None:
+            precheck(self, *args, **kwargs)
         record = _gs.enabled and (self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args))
         if record:
             check_inplace_allowed(self, name)

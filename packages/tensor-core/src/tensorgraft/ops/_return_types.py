@@ -53,6 +53,21 @@ class ResultTuple(tuple):
 
     __str__ = __repr__
 
+    # A user's typo (``m.vals``) or write (``m.values = ...``) gets PyTorch's words, which name the
+    # class by its full ``torch.return_types`` name and call the fields read-only.
+    def __getattr__(self, name):
+        raise AttributeError(f"'torch.return_types.{type(self).__name__}' object has no attribute '{name}'")
+
+    def __setattr__(self, name, value):
+        if name in type(self)._fields:
+            raise AttributeError("readonly attribute")
+        raise AttributeError(f"'torch.return_types.{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        if name in type(self)._fields:
+            raise AttributeError("readonly attribute")
+        raise AttributeError(f"'torch.return_types.{type(self).__name__}' object has no attribute '{name}'")
+
     def __reduce__(self):
         # the class by its public name and the values as one sequence, as PyTorch pickles them
         return (type(self), (tuple(self),))

@@ -42,10 +42,27 @@ def move_array(array, src: _device, dst: _device):
     return host if dst is _CPU else get_backend(dst).from_host(host, dst.index)
 
 
+def _discard_imaginary(a, npdtype):
+    """``a`` (complex) cast to a real dtype: PyTorch's UserWarning, once per process and pointing at
+    the user's line, instead of NumPy's ComplexWarning at every cast."""
+    import os
+    import sys
+
+    from ..global_switches import warn_once
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    frame, level = sys._getframe(1), 2  # warn_once adds one level: 2 names our caller
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
+        frame, level = frame.f_back, level + 1
+    warn_once("Casting complex values to real discards the imaginary part", UserWarning, stacklevel=level)
+    return a.real.astype(npdtype)
+
+
 def _to_kernel(xp, a, npdtype, copy):
     # astype keeps the memory order (channels-last stays channels-last), as PyTorch's
     # preserve_format does; so does the explicit copy
     if npdtype is not None and a.dtype != npdtype:
+        if a.dtype.kind == "c" and np.dtype(npdtype).kind != "c":
+            return _discard_imaginary(a, npdtype)
         return a.astype(npdtype)
     if not copy:
         return a

@@ -13,6 +13,7 @@ from ..tensor import Size, Tensor, wrap
 from .. import memory_layout as _ml
 from . import _frontend as F
 from .conversion import asarray, frombuffer, move_array, resolve_device  # noqa: F401  (re-exported)
+from ._args import ONE_SEQUENCE_ONLY
 
 __all__ = [
     "tensor", "zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
@@ -39,6 +40,10 @@ def _size(size, fname: str, kwsize=None) -> tuple:
                 break
         else:
             return size
+    if not size and fname in ONE_SEQUENCE_ONLY:  # x.new_zeros(): no size at all (zeros() checks it itself)
+        raise TypeError(f"{fname}() missing 1 required positional arguments: \"size\"")
+    if len(size) > 1 and isinstance(size[0], (tuple, list)) and fname in ONE_SEQUENCE_ONLY:
+        raise TypeError(f"{fname}() takes 1 positional argument but {len(size)} were given")
     if len(size) == 1:
         one = size[0]
         if isinstance(one, (tuple, list)):

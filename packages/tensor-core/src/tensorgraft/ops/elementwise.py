@@ -62,8 +62,14 @@ def _neg_cpu(a):
 
 unary("neg", kernel=_neg_kernel, dunders=("__neg__",), kernels={"cpu": _neg_cpu})
 unary("negative", kernel=_neg_kernel, inplace=True, kernels={"cpu": _neg_cpu})
-unary("abs", "absolute", dunders=("__abs__",))
-unary("absolute", "absolute")
+def _abs_kernel(xp, a):
+    if a.dtype.kind == "b":  # PyTorch has no bool kernel; NumPy's absolute returns the bools
+        raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
+    return xp.absolute(a)
+
+
+unary("abs", kernel=_abs_kernel, dunders=("__abs__",))
+unary("absolute", kernel=_abs_kernel)
 def _sign_kernel(xp, a):
     if a.dtype.kind == "b":
         return a.copy()
@@ -115,7 +121,13 @@ unary("acosh", "arccosh", to_float=True)
 unary("atanh", "arctanh", to_float=True)
 # tanh form of the logistic function: no overflow for large |x|, exact in the tails.
 unary("sigmoid", kernel=lambda xp, a: 0.5 * (1.0 + xp.tanh(0.5 * a)), to_float=True)
-unary("relu", kernel=lambda xp, a: xp.maximum(a, 0))
+def _relu_kernel(xp, a):
+    if a.dtype.kind == "b":  # NumPy would keep bools as they are
+        raise RuntimeError("Boolean inputs not supported for relu")
+    return xp.maximum(a, 0)
+
+
+unary("relu", kernel=_relu_kernel)
 
 
 # --------------------------------------------------------------------------- relu's backward
@@ -292,7 +304,9 @@ unary("erfinv", kernel=_erfinv, to_float=True)
 
 def _rounding(fn):
     def kernel(xp, a):
-        if a.dtype.kind in "biu":
+        if a.dtype.kind == "b":  # integers round to themselves; PyTorch has no bool kernel
+            raise NotImplementedError(f"\"{fn}_vml_cpu\" not implemented for 'Bool'")
+        if a.dtype.kind in "iu":
             return a.copy()
         try:
             return getattr(xp, fn)(a)
@@ -308,10 +322,8 @@ unary("ceil", kernel=_rounding("ceil"))
 unary("trunc", kernel=_rounding("trunc"))
 unary("fix", kernel=_rounding("trunc"))
 def _frac_kernel(xp, a):
-    if a.dtype.kind == "c":
+    if a.dtype.kind != "f":
         raise NotImplementedError(f"\"frac_cpu\" not implemented for '{F._type_name(a.dtype)}'")
-    if a.dtype.kind not in "fc":
-        raise RuntimeError(f"\"frac_cpu\" not implemented for '{F._type_name(a.dtype)}'")
     return a - xp.trunc(a)
 
 
@@ -319,10 +331,10 @@ unary("frac", kernel=_frac_kernel)
 
 
 def _round_kernel(xp, a, decimals=0):
-    if a.dtype.kind in "biu":  # (floats never reach the bool check)
-        if a.dtype.kind == "b":
-            kernel = "round_vml_cpu" if decimals == 0 else "round_cpu"
-            raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+    if a.dtype.kind in "bc":  # no bool or complex kernel in PyTorch (NumPy rounds both)
+        kernel = "round_vml_cpu" if decimals == 0 else "round_cpu"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{F._type_name(a.dtype)}'")
+    if a.dtype.kind in "iu":
         return a.copy()
     return xp.round(a, decimals)  # half to even, as PyTorch
 
@@ -347,11 +359,12 @@ def _bitwise_not_kernel(xp, a):
     if a.dtype.kind == "b":
         return xp.logical_not(a)
     if a.dtype.kind not in "iu":
-        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
+        # (the ~ operator refuses these first, in Python's words: Tensor.__invert__)
+        raise NotImplementedError(f"\"bitwise_not_cpu\" not implemented for '{F._type_name(a.dtype)}'")
     return xp.invert(a)
 
 
-unary("bitwise_not", kernel=_bitwise_not_kernel, differentiable=False, dunders=("__invert__",))
+unary("bitwise_not", kernel=_bitwise_not_kernel, differentiable=False)
 unary("isnan", "isnan", inplace=False, differentiable=False)
 unary("isinf", "isinf", inplace=False, differentiable=False)
 unary("isfinite", "isfinite", inplace=False, differentiable=False)
@@ -596,10 +609,28 @@ def _atan2_kernel(xp, a, b):
 binary("atan2", kernel=_atan2_kernel, mode="float")
 binary("arctan2", kernel=_atan2_kernel, mode="float")
 binary("hypot", "hypot", mode="float")
-binary("maximum", "maximum", inplace=False)
-binary("minimum", "minimum", inplace=False)
-binary("fmax", "fmax", inplace=False)
-binary("fmin", "fmin", inplace=False)
+def _real_extreme(name):
+    """maximum/minimum/fmax/fmin: NumPy orders complex numbers, PyTorch refuses them.
+    ``(kernel, cpu kernel)``, as for the comparisons."""
+    def refuse(a, b):
+        if a.dtype.kind == "c" or b.__class__ is complex or getattr(b, "dtype", a.dtype).kind == "c":
+            raise RuntimeError(f"{name} not implemented for complex tensors.")
+
+    def kernel(xp, a, b):
+        refuse(a, b)
+        return getattr(xp, name)(a, b)
+    np_ufunc = getattr(np, name)
+
+    def cpu(a, b):
+        refuse(a, b)
+        return np_ufunc(a, b)
+    return {"kernel": kernel, "kernels": {"cpu": cpu}}
+
+
+binary("maximum", **_real_extreme("maximum"), inplace=False)
+binary("minimum", **_real_extreme("minimum"), inplace=False)
+binary("fmax", **_real_extreme("fmax"), inplace=False)
+binary("fmin", **_real_extreme("fmin"), inplace=False)
 binary("copysign", "copysign", mode="float")
 def _xlogy_kernel(xp, a, b):
     # either operand may arrive as a Python scalar (weak: it takes the tensor's dtype)
@@ -663,13 +694,38 @@ defop("rsub", frontend=_rsub_frontend, method=False, samples=_rsub_samples,
       reference=lambda a, b, alpha=1: b - alpha * a)
 
 # comparisons: computed in the promoted dtype, result bool, never differentiable
+def _ordering(ufunc, kernel_name):
+    """lt/le/gt/ge: NumPy orders complex numbers lexicographically, PyTorch has no complex kernel.
+    ``(kernel, cpu kernel)``: the CPU one calls NumPy's ufunc straight, after a test of the dtype."""
+    def kernel(xp, a, b):
+        _raise_if_complex(xp, kernel_name, a, b)
+        return getattr(xp, ufunc)(a, b)
+    np_ufunc = getattr(np, ufunc)
+
+    def cpu(a, b):
+        if a.dtype.kind == "c" or b.__class__ is complex or getattr(b, "dtype", a.dtype).kind == "c":
+            _raise_if_complex(np, kernel_name, a, b)
+        return np_ufunc(a, b)
+    return kernel, cpu
+
+
+_ORDER_KERNEL = {"less": "lt", "less_equal": "le", "greater": "gt", "greater_equal": "ge"}
 for _name, _ufunc, _d in (("eq", "equal", "__eq__"), ("ne", "not_equal", "__ne__"), ("lt", "less", "__lt__"),
                           ("le", "less_equal", "__le__"), ("gt", "greater", "__gt__"),
                           ("ge", "greater_equal", "__ge__")):
-    binary(_name, _ufunc, mode="bool", dunders=(_d,), differentiable=False, inplace=False)
+    if _ufunc in _ORDER_KERNEL:
+        _k, _cpu = _ordering(_ufunc, _ORDER_KERNEL[_ufunc])
+        binary(_name, kernel=_k, kernels={"cpu": _cpu}, mode="bool", dunders=(_d,), differentiable=False,
+               inplace=False)
+    else:
+        binary(_name, _ufunc, mode="bool", dunders=(_d,), differentiable=False, inplace=False)
 for _alias, _ufunc in (("greater", "greater"), ("greater_equal", "greater_equal"), ("less", "less"),
                        ("less_equal", "less_equal"), ("not_equal", "not_equal")):
-    binary(_alias, _ufunc, mode="bool", differentiable=False, inplace=False)
+    if _ufunc in _ORDER_KERNEL:
+        _k, _cpu = _ordering(_ufunc, _ORDER_KERNEL[_ufunc])
+        binary(_alias, kernel=_k, kernels={"cpu": _cpu}, mode="bool", differentiable=False, inplace=False)
+    else:
+        binary(_alias, _ufunc, mode="bool", differentiable=False, inplace=False)
 binary("logical_and", "logical_and", mode="bool", differentiable=False, inplace=False)
 binary("logical_or", "logical_or", mode="bool", differentiable=False, inplace=False)
 binary("logical_xor", "logical_xor", mode="bool", differentiable=False, inplace=False)
@@ -785,8 +841,31 @@ def _lerp_kernel(xp, a, b, w):
 
 def _legacy_name(npdtype):
     """PyTorch's C++ scalar-type names used in some messages ("float", "double")."""
-    return {"float32": "float", "float64": "double", "float16": "c10::Half", "complex64": "c10::complex<float>",
-            "complex128": "c10::complex<double>"}.get(str(npdtype), str(npdtype))
+    return _C_TYPE_NAMES.get(str(npdtype), str(npdtype))
+
+
+_C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "complex64": "c10::complex<float>",
+                 "complex128": "c10::complex<double>", "int64": "long int", "int32": "int", "int16": "short int",
+                 "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
+
+
+def _clamp_inplace_check(self, min=None, max=None):
+    """``int_t.clamp_(0.5)``: PyTorch refuses a Python float bound for an integer tensor before it
+    computes anything, naming the tensor's C type ("long int"); a complex bound cannot become the
+    double its scalar overload takes. Tensor bounds go the generic in-place cast check."""
+    for bound in (min, max):
+        if bound is None or isinstance(bound, Tensor):
+            continue
+        if isinstance(bound, complex) and not isinstance(bound, (int, float)) and bound.imag != 0:
+            raise RuntimeError("value cannot be converted to type double without overflow")
+        if isinstance(bound, (float, np.floating)) and self._data.dtype.kind in "biu":
+            raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                               f"{_legacy_name(self._data.dtype)}")
+
+
+F.INPLACE_PRECHECKS.update(clamp_=_clamp_inplace_check, clip_=_clamp_inplace_check,
+                           clamp_min_=lambda self, min: _clamp_inplace_check(self, min=min),
+                           clamp_max_=lambda self, max: _clamp_inplace_check(self, max=max))
 
 
 def _lerp_frontend(op):

@@ -270,8 +270,62 @@ def _getitem_frontend(op):
 
     def getitem(self, index):
         idx, basic = normalize_index(index, self._device, self._data.ndim)
-        return index_apply(self, idx, basic, index.__class__ is slice)
+        try:
+            return index_apply(self, idx, basic, index.__class__ is slice)
+        except IndexError as exc:
+            raise _bounds_error(exc, index, self._data.shape) from None
     return getitem
+
+
+def _bounds_error(exc, index, shape):
+    """``exc`` with the dimension PyTorch names for an out-of-range index. PyTorch applies the int
+    indices first (as selects) and names an int by its place in the index tuple; an index tensor
+    out of range is then named by its place among the index tensors (a k-dim bool mask counting k),
+    which is neither NumPy's axis nor the indexed tensor's dimension."""
+    if "out of bounds for dimension" not in str(exc):
+        return exc
+    if isinstance(index, list) and len(index) < 32 and any(_is_seq_index(i) for i in index):
+        index = tuple(index)  # the deprecated list-as-tuple spelling normalize_index accepts
+    items = index if isinstance(index, tuple) else (index,)
+    arrays = []
+    for it in items:
+        if isinstance(it, Tensor):
+            arrays.append(np.asarray(it._host()) if it.dim() else int(it.item()) if it.dtype != _dt.bool else None)
+        elif isinstance(it, (list, tuple, np.ndarray)):
+            arrays.append(np.asarray(_seq_to_array(it) if not isinstance(it, np.ndarray) else it))
+        else:
+            arrays.append(it)
+    def width(it):
+        if it is None or it is Ellipsis or isinstance(it, (bool, np.bool_)):
+            return 0
+        if isinstance(it, np.ndarray) and it.dtype == bool:
+            return it.ndim
+        return 1
+    spare = len(shape) - sum(width(it) for it in arrays)
+    dim, rank, first_array = 0, 0, None
+    for pos, it in enumerate(arrays):
+        if it is Ellipsis:
+            dim += spare
+        elif isinstance(it, np.ndarray):
+            if it.dtype == bool:
+                rank += it.ndim
+            else:
+                size = shape[dim] if dim < len(shape) else 0
+                bad = it[(it >= size) | (it < -size)] if it.size else it
+                if first_array is None and bad.size:
+                    first_array = (int(bad.flat[0]), rank, size)
+                rank += 1
+            dim += width(it)
+        elif isinstance(it, _INTS) and not isinstance(it, (bool, np.bool_)):
+            size = shape[dim] if dim < len(shape) else None
+            if size is not None and not -size <= it < size:
+                return IndexError(f"index {int(it)} is out of bounds for dimension {pos} with size {size}")
+            dim += 1
+        elif isinstance(it, slice):
+            dim += 1
+    if first_array is None:
+        return exc
+    return IndexError("index {} is out of bounds for dimension {} with size {}".format(*first_array))
 
 
 _getitem = defop("__getitem__", kernel=_getitem_kernel, frontend=_getitem_frontend, method="__getitem__",
@@ -310,7 +364,17 @@ def _setitem_frontend(op):
 
     def setitem(self, index, value):
         F.check_not_inference(self)
+        if isinstance(value, np.generic) and not isinstance(value, (float, int, complex, np.integer)):
+            # PyTorch takes Python numbers (np.float64 is one) and NumPy integers, not the other
+            # NumPy scalars (float32, bool_, complex64...)
+            raise TypeError(f"can't assign a {type(value).__module__}.{type(value).__name__} to a {self.type()}")
         idx, _ = normalize_index(index, self._device, self._data.ndim)
+        try:
+            _setitem_checked(self, index, idx, value)
+        except IndexError as exc:
+            raise _bounds_error(exc, index, self._data.shape) from None
+
+    def _setitem_checked(self, index, idx, value):
         if isinstance(value, Tensor):
             if value._device is not self._device:
                 joined, value = F.join_cpu_scalars("index_put_", self, value)
@@ -621,7 +685,7 @@ def _scatter_frontend(op, add=False):
         if not isinstance(input, Tensor):
             raise F.not_a_tensor(fname, "input", 1, input)
         a = input._data
-        idx = _index_tensor(index, fname)
+        idx = _index_tensor(index, "scatter")  # scatter_add's checks name scatter(), as PyTorch's do
         d = wrap_dim(dim, a.ndim)
         if src is None:
             src = value
@@ -640,7 +704,7 @@ def _scatter_frontend(op, add=False):
                 raise F.device_mismatch(fname, input, src)
             s = src._data
             if s.dtype != a.dtype:
-                raise RuntimeError(f"{fname}(): Expected self.dtype to be equal to src.dtype")
+                raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
             _scatter_checks(fname, a, d, idx, s)
             name = "ScatterAddBackward0" if add else "ScatterBackward0"
         else:
@@ -717,13 +781,15 @@ def _scatter_reduce_frontend(op):
             raise F.not_a_tensor("scatter_reduce", "input", 1, input)
         if not isinstance(src, Tensor):
             raise F.not_a_tensor("scatter_reduce", "src", 4, src)
+        # PyTorch also takes "max"/"min" as the amax/amin reductions (its message names only these)
+        reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)
         if reduce not in ("sum", "prod", "mean", "amax", "amin"):
             raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
         a = input._data
-        idx = _index_tensor(index, "scatter_reduce")
+        idx = _index_tensor(index, "scatter")  # PyTorch's check names scatter()
         d = wrap_dim(dim, a.ndim)
         if src._data.dtype != a.dtype:
-            raise RuntimeError("scatter_reduce(): Expected self.dtype to be equal to src.dtype")
+            raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
         _scatter_checks("scatter_reduce", a, d, idx, src._data)
         res = wrap(table[input._device.type](a, d, idx, src._data, reduce, include_self), input._device)
         if F.needs_grad(input, src):
@@ -741,10 +807,10 @@ def _vec_index(index, fname, pos=3):
     if not isinstance(index, Tensor):
         raise F.not_a_tensor(fname, "index", pos, index)
     idx = index._data
+    if idx.ndim > 1:  # the rank is checked before the dtype
+        raise IndexError(f"{fname}(): Index is supposed to be a vector")
     if idx.dtype.kind not in "iu" or idx.dtype == np.uint8:
         raise RuntimeError(f"{fname}(): Expected dtype int32 or int64 for index")
-    if idx.ndim > 1:
-        raise IndexError(f"{fname}(): Index is supposed to be a vector")
     return idx.reshape(-1)
 
 
@@ -780,7 +846,10 @@ def _index_select_frontend(op):
         n = a.shape[d] if a.ndim else 1
         if a.ndim == 0 and idx.size != 1:
             raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)")
-        if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= n):
+        bad = _first_out_of_range(idx, n, negatives=False)
+        if bad is not None:
+            if a.ndim > 1 and d == 1:  # PyTorch's own kernel for dim 1 words it its way
+                raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={n}")
             raise IndexError("index out of range in self")
         res = wrap(table[input._device.type](a, d, idx), input._device)
         if out is not None:
@@ -807,12 +876,23 @@ def _index_add_kernel(xp, a, dim, idx, src, alpha):
     return out
 
 
-def _index_bounds(fname, idx, n, d, exc=IndexError):
-    if idx.size:
-        lo, hi = int(idx.min()), int(idx.max())
-        if lo < -n or hi >= n:
-            bad = hi if hi >= n else lo
-            raise exc(f"{fname}index {bad} is out of bounds for dimension {d} with size {n}")
+def _first_out_of_range(idx, n, negatives=True):
+    """The first index (in the index's order, as PyTorch's loops meet it) outside ``[-n, n)``, or
+    outside ``[0, n)`` where negative indices are refused; None when all are in range."""
+    if not idx.size:
+        return None
+    lo, hi = int(idx.min()), int(idx.max())
+    if (lo >= -n if negatives else lo >= 0) and hi < n:
+        return None
+    host = np.asarray(idx.get() if hasattr(idx, "get") else idx).reshape(-1)
+    bad = (host >= n) | (host < (-n if negatives else 0))
+    return int(host[int(np.argmax(bad))])
+
+
+def _index_bounds(fname, idx, n, d, exc=IndexError, negatives=True):
+    bad = _first_out_of_range(idx, n, negatives)
+    if bad is not None:
+        raise exc(f"{fname}index {bad} is out of bounds for dimension {d} with size {n}")
 
 
 def _source_checks(fname, a, d, idx, s):
@@ -830,13 +910,92 @@ def _source_checks(fname, a, d, idx, s):
                          f"{list(s.shape[:d] + s.shape[d + 1:])} at dimension {d}.")
 
 
+def _index_vector_checks(fname, index):
+    """The index of index_add/index_reduce: its rank checked before its dtype, as PyTorch does."""
+    idx = index._data
+    if idx.ndim > 1:
+        raise IndexError(f"{fname}(): Index is supposed to be a vector, but got dim: {idx.ndim} with type: "
+                         f"{F._type_name(idx.dtype)} and size: {list(idx.shape)}")
+    if idx.dtype not in (np.int32, np.int64):
+        raise RuntimeError(f"{fname}(): Expected dtype int32/int64 for index but got: {F._type_name(idx.dtype)}")
+    return idx.reshape(-1)
+
+
+def _index_add_checks(input, dim, index, source):
+    """PyTorch's checks of index_add in its order (index, dtypes, count, shape, bounds): the source
+    must have self's dtype (no promotion) and self's shape apart from ``dim``."""
+    if not isinstance(input, Tensor):
+        raise F.not_a_tensor("index_add", "input", 1, input)
+    # (tests/test_core_shared_helpers.py holds the source checked before the index)
+    if not isinstance(source, Tensor):
+        raise F.not_a_tensor("index_add", "source", 4, source)
+    if not isinstance(index, Tensor):
+        raise F.not_a_tensor("index_add", "index", 3, index)
+    a, s = input._data, source._data
+    d = wrap_dim(dim, a.ndim)
+    idx = _index_vector_checks("index_add_", index)
+    if s.dtype != a.dtype:
+        raise RuntimeError(f"index_add_(): self ({F._type_name(a.dtype)}) and source ({F._type_name(s.dtype)}) "
+                           "must have the same scalar type")
+    if idx.size != (s.shape[d] if s.ndim else 1):
+        if not s.ndim:  # PyTorch's message asks a 0-d source for its size along dim
+            raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
+        raise RuntimeError(f"index_add_(): Number of indices ({idx.size}) should be equal to source.size(dim): "
+                           f"({s.shape[d]}), for dim: {d}")
+    if s.ndim != a.ndim or any(n != m for k, (n, m) in enumerate(zip(a.shape, s.shape)) if k != d):
+        raise RuntimeError("source tensor shape must match self tensor shape, excluding the specified dimension. "
+                           f"Got self.shape = {list(a.shape)} source.shape = {list(s.shape)}")
+    if not a.ndim and _first_out_of_range(idx, 1, negatives=False) is not None:
+        raise IndexError("index out of range in self")
+    # index_add takes no negative indices (index_fill and indexing do)
+    _index_bounds("", idx, a.shape[d] if a.ndim else 1, d, RuntimeError, negatives=False)
+    return a, d, idx
+
+
+def _index_copy_checks(input, dim, index, source):
+    """PyTorch's checks of index_copy in its order: the index's rank, a 0-d source's single index,
+    the ranks, the index dtype (int64 only, unlike index_add), the dtypes, the slice shapes, the
+    index count and the bounds."""
+    if not isinstance(input, Tensor):
+        raise F.not_a_tensor("index_copy", "input", 1, input)
+    if not isinstance(index, Tensor):
+        raise F.not_a_tensor("index_copy", "index", 3, index)
+    if not isinstance(source, Tensor):
+        raise F.not_a_tensor("index_copy", "source", 4, source)
+    a, s, idx = input._data, source._data, index._data
+    d = wrap_dim(dim, a.ndim)
+    if idx.ndim > 1:
+        raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {idx.ndim})")
+    if not s.ndim and idx.size != 1:
+        raise IndexError(f"index_copy_(): When source is scalar, index should have one element (got {idx.size})")
+    if s.ndim and a.ndim and s.ndim != a.ndim:
+        raise IndexError("index_copy_(): When source and destination are not scalars, their dimensionality must "
+                         f"match. Source dimensionality ({s.ndim}), destination dimensionality ({a.ndim})")
+    if idx.dtype != np.int64:
+        raise RuntimeError(f"index_copy_(): Expected a long tensor for index, but got {F._type_name(idx.dtype)}")
+    if s.dtype != a.dtype:
+        raise RuntimeError("index_copy_(): self and source expected to have the same dtype, but got (self) "
+                           f"{F._type_name(a.dtype)} and (source) {F._type_name(s.dtype)}")
+    dest_slice = a.shape[:d] + a.shape[d + 1:]
+    src_slice = s.shape[:d] + s.shape[d + 1:]
+    if dest_slice != src_slice:
+        # PyTorch writes these shapes as bare sizes separated by spaces
+        raise RuntimeError(f"index_copy_(): Source/destination tensor must have same slice shapes. Destination "
+                           f"slice shape: {' '.join(map(str, dest_slice))} at dimension {d} and source slice "
+                           f"shape: {' '.join(map(str, src_slice))} at dimension 0.")
+    if s.ndim and idx.size != s.shape[d]:
+        raise IndexError(f"index_copy_(): Number of indices ({idx.size}) should be equal to source.size(dim) "
+                         f"({s.shape[d]})")
+    idx = idx.reshape(-1)
+    _index_bounds("index_copy_(): ", idx, a.shape[d] if a.ndim else 1, d, negatives=False)
+    return a, d, idx
+
+
 def _index_add_frontend(op):
     table = op.table
 
     def index_add(input, dim, index, source, *, alpha=1):
-        a, d, idx = _index_args("index_add", input, dim, index, source)
-        _source_checks("index_add_", a, d, idx, source._data)
-        _index_bounds("", idx, a.shape[d] if a.ndim else 1, d, RuntimeError)
+        a, d, idx = _index_add_checks(input, dim, index, source)
         res = wrap(table[input._device.type](a, d, idx, source._data, alpha), input._device)
         if F.needs_grad(input, source):
             Tensor._autograd.record(op, res, (input, index, source), {"dim": d, "alpha": alpha})
@@ -858,13 +1017,7 @@ def _index_copy_frontend(op):
     table = op.table
 
     def index_copy(input, dim, index, source):
-        a, d, idx = _index_args("index_copy", input, dim, index, source)
-        _source_checks("index_copy_", a, d, idx, source._data)
-        _index_bounds("index_copy_(): ", idx, a.shape[d] if a.ndim else 1, d)
-        if source._data.dtype != a.dtype:
-            raise RuntimeError("index_copy_(): self and source expected to have the same dtype, but got (self) "
-                               f"{input.dtype._torch_name.capitalize()} and (source) "
-                               f"{source.dtype._torch_name.capitalize()}")
+        a, d, idx = _index_copy_checks(input, dim, index, source)
         res = wrap(table[input._device.type](a, d, idx, source._data), input._device)
         if F.needs_grad(input, source):
             Tensor._autograd.record(op, res, (input, index, source), {"dim": d})
@@ -885,7 +1038,17 @@ def _index_fill_frontend(op):
     table = op.table
 
     def index_fill(input, dim, index, value):
-        a, d, idx = _index_args("index_fill", input, dim, index)
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("index_fill", "input", 1, input)
+        if not isinstance(index, Tensor):
+            raise F.not_a_tensor("index_fill", "index", 3, index)
+        # index_fill takes int64 indices only, checked before their rank (PyTorch's order and types)
+        if index._data.dtype != np.int64:
+            raise IndexError("index_fill_(): Expected dtype int64 for index.")
+        if index._data.ndim > 1:
+            raise RuntimeError("Index has to be a vector/scalar")
+        a, idx = input._data, index._data.reshape(-1)
+        d = wrap_dim(dim, a.ndim)
         _index_bounds("", idx, a.shape[d] if a.ndim else 1, d)
         if isinstance(value, Tensor):
             if value._data.ndim != 0:
@@ -920,8 +1083,13 @@ def _mask_arg(mask, fname, inplace_name):
     if not isinstance(mask, Tensor):
         raise F.not_a_tensor(fname, "mask", 2, mask)
     if mask._data.dtype != np.bool_:
-        raise RuntimeError(f"{inplace_name} only supports boolean masks, but got mask with dtype "
-                           f"{_C_NAMES.get(str(mask._data.dtype), str(mask._data.dtype))}")
+        # three ops, three wordings in PyTorch: masked_fill_ names the C type ("float"),
+        # masked_scatter_ the scalar type ("Float"), masked_select neither
+        if fname == "masked_select":
+            raise RuntimeError("masked_select: expected BoolTensor for mask")
+        name = F._type_name(mask._data.dtype) if fname == "masked_scatter" else \
+            _C_NAMES.get(str(mask._data.dtype), str(mask._data.dtype))
+        raise RuntimeError(f"{inplace_name} only supports boolean masks, but got mask with dtype {name}")
     return mask._data
 
 
@@ -979,7 +1147,7 @@ def _masked_select_frontend(op):
         if not isinstance(input, Tensor):
             raise F.not_a_tensor("masked_select", "input", 1, input)
         m = _mask_arg(mask, "masked_select", "masked_select")
-        _broadcast_shape(input._data.shape, m.shape)
+        _broadcast_shape(m.shape, input._data.shape)  # PyTorch names the mask "tensor a"
         res = wrap(table[input._device.type](input._data, m), input._device)
         if input._requires_grad and _gs.enabled:
             Tensor._autograd.record(op, res, (input, mask), None)
@@ -1008,7 +1176,7 @@ def _masked_scatter_frontend(op):
         if not isinstance(source, Tensor):
             raise F.not_a_tensor("masked_scatter", "source", 3, source)
         m = _mask_arg(mask, "masked_scatter", "masked_scatter_")
-        shape = _broadcast_shape(input._data.shape, m.shape)
+        shape = _broadcast_shape(m.shape, input._data.shape)  # the mask is "tensor a" here too
         if int(np.broadcast_to(m if isinstance(m, np.ndarray) else mask._host(), shape).sum()) > source._data.size:
             raise RuntimeError("Number of elements of source < number of ones in mask")
         if source._data.dtype != input._data.dtype:
@@ -1022,6 +1190,30 @@ def _masked_scatter_frontend(op):
 
 
 defop("masked_scatter", kernel=_masked_scatter_kernel, frontend=_masked_scatter_frontend, inplace="masked_scatter_")
+
+
+def _masked_fill_inplace_check(self, mask, value):
+    """``t.masked_fill_(mask, v)``: the mask broadcasts to ``t`` (named "tensor a" here, unlike in
+    the out-of-place op), checked after the mask's dtype and the value's rank."""
+    if isinstance(mask, Tensor):
+        m = _mask_arg(mask, "masked_fill", "masked_fill_")
+        if isinstance(value, Tensor) and value._data.ndim != 0:
+            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                               f"{value._data.ndim} dimension(s).")
+        _broadcast_shape(self._data.shape, m.shape)
+
+
+def _masked_scatter_inplace_check(self, mask, source):
+    """``t.masked_scatter_(mask, src)`` expands the mask to ``t``'s shape: expand's message."""
+    if isinstance(mask, Tensor) and mask._data.dtype == np.bool_:
+        from .shape import _expand_error
+        err = _expand_error(tuple(self._data.shape), tuple(mask._data.shape)) \
+            if mask._data.ndim <= self._data.ndim else None
+        if err is not None:
+            raise err
+
+
+F.INPLACE_PRECHECKS.update(masked_fill_=_masked_fill_inplace_check, masked_scatter_=_masked_scatter_inplace_check)
 
 
 # --------------------------------------------------------------------------- take

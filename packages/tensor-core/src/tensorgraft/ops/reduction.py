@@ -82,6 +82,9 @@ def _mean_frontend(op):
         if dtype is None and a.dtype.kind not in "fc":
             raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point "
                                f"or complex dtype. Got: {F._type_name(a.dtype)}")
+        if dtype is not None and dtype.np.kind not in "fc":
+            raise RuntimeError("mean(): could not infer output dtype. Optional dtype must be either a floating point "
+                               f"or complex dtype. Got: {F._type_name(dtype.np)}")
         axes = None if dim is None or (dim.__class__ in (tuple, list) and not dim) else wrap_dims(dim, a.ndim)
         npd = dtype.np if dtype is not None else None
         if npd is not None and a.dtype != npd:
@@ -211,7 +214,7 @@ def _nansum_frontend(op):
         check_tensor(input, "nansum")
         a = input._data
         if a.dtype.kind == "c":
-            raise RuntimeError("nansum does not support complex inputs")
+            raise RuntimeError("nansum on CPU does not support complex inputs")
         axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim)
         out = wrap(table[input._device.type](a, axes, keepdim, _int64_acc(a, dtype)), input._device)
         _record_values(op, out, input, {"dim": axes, "keepdim": keepdim})
@@ -228,6 +231,9 @@ def _nanmean_frontend(op):
         if dtype is None and input._data.dtype.kind not in "fc":
             raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got "
                                f"{_type_name(input._data.dtype)}")
+        if dtype is not None and dtype.np.kind not in "fc":
+            raise RuntimeError("nanmean(): could not infer output dtype. Optional dtype must be either a floating "
+                               f"point or complex dtype. Got: {_type_name(dtype.np)}")
         if dtype is not None:
             input = input.to(dtype)
         notnan = input.isnan().logical_not().sum(dim, keepdim)
@@ -283,6 +289,15 @@ def _extreme_kernel(xp, a, which, axis, keepdim):
     return vals, idx.astype(np.int64, copy=False)
 
 
+def _refuse_complex(a, kernel=None, message=None):
+    """PyTorch has no complex kernel for ordering ops (max, sort, median...): NumPy orders complex
+    numbers lexicographically, PyTorch refuses them, naming its kernel or in its own words."""
+    if a.dtype.kind == "c":
+        if message is not None:
+            raise RuntimeError(message)
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(a.dtype)}'")
+
+
 def _extreme_frontend(op, which):
     table = op.table
     Ret = return_type(which)
@@ -303,6 +318,7 @@ def _extreme_frontend(op, which):
             if a.size == 0:
                 raise RuntimeError(f"{which}(): Expected reduction dim to be specified for input.numel() == 0. "
                                    "Specify the reduction dim with the 'dim' argument.")
+            _refuse_complex(a, f"{which}_all")
             v, _ = table[input._device.type](a, which, None, False)
             res = wrap(v, input._device)
             _record_values(op, res, input, {"dim": None}, "MaxBackward1" if which == "max" else "MinBackward1")
@@ -310,6 +326,7 @@ def _extreme_frontend(op, which):
         d = wrap_dim(dim, a.ndim)
         if a.ndim and a.shape[d] == 0:
             raise IndexError(f"{which}(): Expected reduction dim {d} to have non-zero size.")
+        _refuse_complex(a, message=f"{which}(): does not support complex input")
         v, i = table[input._device.type](a, which, d, keepdim)
         vals, idx = wrap(v, input._device), wrap(i, input._device)
         _record_values(op, vals, input, {"dim": d, "keepdim": keepdim, "indices": idx},
@@ -342,6 +359,7 @@ def _amax_frontend(op, which):
             if any(a.shape[d] == 0 for d in empty):
                 raise IndexError(f"{which}(): Expected reduction dim {next(d for d in empty if a.shape[d] == 0)} "
                                  "to have non-zero size.")
+        _refuse_complex(a, "max_values_cpu" if which == "amax" else "min_values_cpu")
         out = wrap(table[input._device.type](a, which, axes, keepdim), input._device)
         _record_values(op, out, input, {"dim": axes, "keepdim": keepdim})
         return out
@@ -358,6 +376,8 @@ def _aminmax_frontend(op):
 
     def aminmax(input, *, dim=None, keepdim=False):
         import tensorgraft
+        if isinstance(input, Tensor):
+            _refuse_complex(input._data, "aminmax_cpu")
         reduced = () if dim is None else dim
         # amin and amax run unrecorded: PyTorch keeps both results on one AminmaxBackward0 node
         with _no_grad():
@@ -391,6 +411,9 @@ def _argext_frontend(op, which):
     def argmax(input, dim=None, keepdim=False):
         check_tensor(input, which)
         a = input._data
+        if a.dtype == np.bool_:  # PyTorch has no bool kernel for these (max/min/sort do take bools)
+            raise RuntimeError(f"{which}(): does not support bool input")
+        _refuse_complex(a, message=f"{which}(): does not support complex input")
         if dim is None:
             if a.size == 0:
                 raise IndexError(f"{which}(): Expected reduction dim to be specified for input.numel() == 0.")
@@ -439,7 +462,9 @@ def _variance(op, std, input, dim, keepdim, correction, name):
     (``var_mean`` reports its own name, as PyTorch does)."""
     a = input._data
     if a.dtype.kind not in "fc":
-        raise RuntimeError("std and var only support floating point and complex dtypes")
+        # var_mean/std_mean name themselves; var and std share one message
+        who = name if name in ("var_mean", "std_mean") else "std and var"
+        raise RuntimeError(f"{who} only support floating point and complex dtypes")
     axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim)
     n = a.size if axes is None else int(np.prod([a.shape[d] for d in axes]))
     if n - correction <= 0:
@@ -729,6 +754,7 @@ def _sort_frontend(op):
         if isinstance(dim, bool):  # sort(x, stable=...) passed positionally is not allowed in torch
             raise TypeError("sort(): argument 'dim' must be int, not bool")
         d = wrap_dim(dim, a.ndim)
+        _refuse_complex(a, message=" Sort does not support complex dtypes on CPU")  # (its leading space)
         v, i = table[input._device.type](a, d, bool(descending), bool(stable))
         vals, idx = wrap(v, input._device), wrap(i, input._device)
         # naming ``stable`` (either value) picks PyTorch's sort.stable overload: SortBackward1
@@ -746,6 +772,7 @@ def _argsort_frontend(op):
         check_tensor(input, "argsort")
         a = input._data
         d = wrap_dim(dim, a.ndim)
+        _refuse_complex(a, message=" Sort does not support complex dtypes on CPU")
         return wrap(_sort.table[input._device.type](a, d, bool(descending), bool(stable))[1], input._device)
     return argsort
 
@@ -772,6 +799,9 @@ def _topk_frontend(op):
         n = a.shape[d] if a.ndim else 1
         if not 0 <= k <= n:
             raise RuntimeError("selected index k out of range")
+        if a.dtype == np.bool_ and input._device.type == "cpu":
+            raise RuntimeError("topk does not support bool dtypes on CPU")
+        _refuse_complex(a, message=" topk does not support complex dtypes on CPU")
         v, i = table[input._device.type](a, int(k), d, bool(largest), bool(sorted))
         vals, idx = wrap(v, input._device), wrap(i, input._device)
         _record_values(op, vals, input, {"dim": d, "keepdim": True, "indices": idx})
@@ -816,16 +846,20 @@ def _median_like_frontend(name: str, node: str):
                     if a.dtype.kind not in "fc":
                         raise IndexError(f"{name}() input tensor cannot be empty")
                     return wrap(a.sum() * np.nan, dev)
+                if a.dtype.kind in "bc":  # PyTorch's median kernels (nanmedian's too) take no bools
+                    raise NotImplementedError(f"\"median_cpu\" not implemented for '{_type_name(a.dtype)}'")
                 v, _ = table[dev.type](a.reshape(-1), 0, False)
                 res = wrap(v, dev)
                 _record_values(op, res, input, {"dim": None}, f"{node}Backward0")
                 return res
             d = wrap_dim(dim, a.ndim)
+            if a.ndim and a.shape[d] == 0:
+                raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+            if a.dtype.kind in "bc":
+                raise NotImplementedError(f"\"median_out\" not implemented for '{_type_name(a.dtype)}'")
             if a.ndim == 0:
                 v, i = _zero_dim_pair(dev, a)
             else:
-                if a.shape[d] == 0:
-                    raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
                 v, i = table[dev.type](a, d, keepdim)
             vals, idx = wrap(v, dev), wrap(i, dev)
             _record_values(op, vals, input, {"dim": d, "keepdim": keepdim, "indices": idx}, f"{node}Backward1")
@@ -861,7 +895,10 @@ def _kthvalue_frontend(op):
         d = wrap_dim(dim, a.ndim)
         n = a.shape[d] if a.ndim else 1
         if not 1 <= k <= n:
-            raise IndexError(f"kthvalue(): selected number k out of range for dimension {d}")
+            raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+        if a.dtype == np.bool_ and a.ndim:  # a 0-d bool is its own kth value; PyTorch sorts no bools
+            raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")
+        _refuse_complex(a, "kthvalue_cpu")
         if a.ndim == 0:
             v, i = _zero_dim_pair(dev, a)
             vals, idx = wrap(v, dev), wrap(i, dev)
@@ -962,6 +999,7 @@ def _mode_frontend(op):
     def mode(input, dim=-1, keepdim=False, *, out=None):
         check_tensor(input, "mode")
         a = input._data
+        _refuse_complex(a, "mode_cpu")
         dev = input._device
         d = wrap_dim(dim, a.ndim)
         if a.ndim == 0:
@@ -994,7 +1032,9 @@ defop("mode", kernel=_mode_kernel, frontend=_mode_frontend, samples=_mode_sample
 
 # =========================================================================== unique
 def _unique_kernel(xp, a, return_inverse, return_counts, axis):
-    r = xp.unique(a, return_inverse=True, return_counts=True, axis=axis)
+    # every NaN is a value of its own in PyTorch's unique (NaN != NaN); NumPy merges them by default
+    extra = {"equal_nan": False} if xp is np and axis is None and a.dtype.kind in "fc" else {}
+    r = xp.unique(a, return_inverse=True, return_counts=True, axis=axis, **extra)
     vals, inv, counts = r
     inv = inv.reshape(a.shape if axis is None else (a.shape[axis],)).astype(np.int64, copy=False)
     return vals, inv, counts.astype(np.int64, copy=False)
@@ -1020,6 +1060,7 @@ def _unique_frontend(op):
     def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
         check_tensor(input, "unique")
         a = input._data
+        _refuse_complex(a, "unique" if dim is None else "unique_dim")
         axis = None if dim is None else wrap_dim(dim, a.ndim)
         dev = input._device
         return unique_results(dev, *table[dev.type](a, return_inverse, return_counts, axis), return_inverse,
@@ -1053,8 +1094,9 @@ def _softmax_frontend(op, log):
         src = input if dtype is None else input.to(dtype)
         a = src._data
         axis = wrap_dim(dim, a.ndim) if a.ndim else None
-        if a.dtype.kind not in "fc":
+        if a.dtype.kind != "f":
             # PyTorch has a kernel for the last dim and one for any other; neither for integers
+            # nor for complex numbers
             kernel = "lastdim_kernel_impl" if axis is None or axis == a.ndim - 1 else "kernel_impl"
             raise NotImplementedError(f"\"{name}_{kernel}\" not implemented for '{_type_name(a.dtype)}'")
         out = wrap(table[input._device.type](a, axis, log), input._device)

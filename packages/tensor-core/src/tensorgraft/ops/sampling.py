@@ -200,6 +200,17 @@ def _int_arg(v, fname, name, pos):
     return int(v)
 
 
+# PyTorch's argument parser lists randint's four signatures in full, one per line, then a blank line
+_RANDINT_KW = ("Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, torch.device device = None, "
+               "bool pin_memory = False, bool requires_grad = False")
+_RANDINT_OVERLOADS = "".join(f" * ({head}, *, {gen}{_RANDINT_KW})\n"
+                             for head in ("int high, tuple of ints size", "int low, int high, tuple of ints size")
+                             for gen in ("torch.Generator generator, ", ""))
+# the words of PyTorch's unadorned TORCH_CHECK, which ends with its plea for a better message
+_P_IN_RANGE = ("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error message be improved?  "
+               "If so, please report an enhancement request to PyTorch.)")
+
+
 def randint(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None,
             pin_memory=False, low=None, high=None) -> Tensor:
     """``randint(high, size)`` or ``randint(low, high, size)``; values in ``[low, high)``, int64."""
@@ -211,8 +222,7 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
         if not args or not isinstance(args[-1], (tuple, list, Size)):
             got = ", ".join(type(a).__name__ for a in args)
             raise TypeError(f"randint() received an invalid combination of arguments - got ({got}), but expected "
-                            "one of:\n * (int high, tuple of ints size, ...)\n * (int low, int high, tuple of ints "
-                            "size, ...)")
+                            f"one of:\n{_RANDINT_OVERLOADS}")
         size = args.pop()
     elif isinstance(size, numbers.Integral):
         raise TypeError(f"randint(): argument 'size' must be tuple of ints, not {type(size).__name__}")
@@ -387,17 +397,19 @@ def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
         raise _not_implemented("bernoulli_tensor_cpu_self_" if p is None else "bernoulli_scalar_cpu_", input.dtype)
     if p is None and category < 2:  # the probabilities themselves must be floats
         raise _not_implemented("bernoulli_tensor_cpu_p_", input.dtype)
+    if p is not None and not 0 <= float(p) <= 1:  # a number p is checked as bernoulli_ checks it
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={_cnum(float(p))}")
     dev = input._device
     g, on_device = _stream(generator, dev)
     if on_device:
         probs = input._data if p is None else float(p)
         if _any((probs < 0) | (probs > 1) | (probs != probs)) if p is None else not 0 <= probs <= 1:
-            raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
+            raise RuntimeError(_P_IN_RANGE)
         u = g.random(input._data.shape, dtype=_draw_dtype(input._data.dtype))
         return _make((u < probs).astype(input._data.dtype), dev, False)
     probs = input._host() if p is None else np.full(input.shape, float(p))
     if np.any((probs < 0) | (probs > 1)) or np.any(np.isnan(probs)):
-        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
+        raise RuntimeError(_P_IN_RANGE)
     if _matches_pytorch(g, on_device):
         # the result is a new contiguous tensor, drawn in its (logical) order whatever the input's layout
         layout = np.empty(input._data.shape, input._data.dtype)
@@ -711,7 +723,7 @@ def _bernoulli_(self, p=0.5, *, generator=None):
     if isinstance(p, Tensor):
         probs = _operand(p, self._device, on_device)
         if _any((probs < 0) | (probs > 1)):
-            raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
+            raise RuntimeError(_P_IN_RANGE)
     else:
         probs = float(p)
         if not 0 <= probs <= 1:  # NaN included, as PyTorch

@@ -14,7 +14,7 @@ from ._frontend import check_tensor
 from ._args import wrap_dim
 from ._define import defop
 from .shape import _diagonal_kernel
-from .indexing import _add_at, _scatter_reduce_kernel, _source_checks, _vec_index, _xp
+from .indexing import _add_at, _index_vector_checks, _scatter_reduce_kernel, _source_checks, _xp
 
 
 # --------------------------------------------------------------------------- *_scatter
@@ -252,7 +252,7 @@ def _index_reduce_frontend(op):
             raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got "
                                f"{reduce}.")
         a = input._data
-        idx = _vec_index(index, "index_reduce_")
+        idx = _index_vector_checks("index_reduce_", index)
         d = wrap_dim(dim, a.ndim)
         if source._data.dtype != a.dtype:
             raise RuntimeError("index_reduce_(): self and source must have the same scalar type")

@@ -110,6 +110,8 @@ def _unique_consecutive_frontend(op):
         if not isinstance(input, Tensor):
             raise F.not_a_tensor("unique_consecutive", "input", 1, input)
         a = input._data
+        if a.dtype.kind == "c" and dim is None:  # PyTorch's kernel (shared with unique) has no complex case
+            raise NotImplementedError(f"\"unique\" not implemented for '{F._type_name(a.dtype)}'")
         axis = None if dim is None else wrap_dim(dim, a.ndim)
         if axis is not None and a.ndim == 0:
             axis = None

@@ -575,9 +575,15 @@ def _repeat_frontend(op):
         if len(reps) < a.ndim:
             raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of "
                                "tensor")
-        for r in reps:
-            if r < 0:
-                raise RuntimeError(f"Trying to create tensor with negative dimension {r}: {list(reps)}")
+        if any(r < 0 for r in reps):
+            # PyTorch checks the sizes of the result (a size times its repeats), so a negative
+            # repeat of an empty dimension is no error
+            padded = (1,) * (len(reps) - a.ndim) + a.shape
+            out = [n * r for n, r in zip(padded, reps)]
+            for n in out:
+                if n < 0:
+                    raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {out}")
+            reps = tuple(max(r, 0) for r in reps)
         return _finish_copy(op, input, table[input._device.type](a, reps), {"reps": reps, "shape": a.shape})
     return repeat
 
@@ -598,7 +604,9 @@ defop("tile", frontend=lambda op: _tile, differentiable=False)
 
 
 def _repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
-    """Differentiable through index_select (``IndexSelectBackward0``)."""
+    """A number of repeats goes as PyTorch's decomposition goes (unsqueeze, expand, contiguous copy,
+    view: ``ViewBackward0`` over ``CloneBackward0``, the result a view of the copy); a tensor of
+    repeats through index_select (``IndexSelectBackward0``)."""
     from .creation import tensor as _tensor
     check_tensor(input, "repeat_interleave")
     if repeats is None:  # repeat_interleave(repeats) -> indices
@@ -608,6 +616,18 @@ def _repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     if dim is None:
         x = input.reshape(-1)
         dim = 0
+    if not isinstance(repeats, Tensor):
+        count = int(repeats)
+        if count < 0:
+            raise RuntimeError("Repeats must be non-negative")
+        d = wrap_dim(dim, x._data.ndim)
+        shape = list(x._data.shape)
+        wide = x.unsqueeze(d + 1)  # a 0-d input fails here, with PyTorch's dimension error
+        sizes = shape[:d + 1] + [count] + shape[d + 1:]
+        shape[d] *= count
+        # a copy even when the expanded tensor is already dense (one or no repeats), as PyTorch's
+        from ..memory_layout import contiguous_format
+        return wide.expand(*sizes).clone(memory_format=contiguous_format).view(*shape)
     d = wrap_dim(dim, x._data.ndim)
     n = x._data.shape[d] if x._data.ndim else 1
     if isinstance(repeats, Tensor):
