@@ -585,3 +585,21 @@ def test_to_forms_still_accepted():
                                        a.to("cpu", dtype=t.int8), a.to(dtype=t.int64))]
     ours, theirs = run_in_both(run)
     assert [s.replace("tensorgraft", "torch") for s in ours] == theirs
+
+
+@pytest.mark.parametrize("index", [lambda lib: (range(3),), lambda lib: (range(2), range(1, 3)),
+                                   lambda lib: (range(0),), lambda lib: (range(3), lib.tensor([0, 1, 2])),
+                                   lambda lib: (slice(None), range(3, 0, -1))])
+def test_range_objects_index_as_sequences_of_ints(index):
+    # "What is torch.nn really?" indexes log-probabilities with input[range(n), target]
+    def read(lib):
+        return lib.arange(12.0).reshape(3, 4)[index(lib)]
+
+    def write(lib):
+        x = lib.arange(12.0).reshape(3, 4)
+        x[index(lib)] = -1.0
+        return x
+
+    for call in (read, write):
+        ours, theirs = run_in_both(call)
+        assert_values_close(ours, theirs)

@@ -25,7 +25,7 @@ def test_ops_keep_shape_dtype_and_device():
 
 def test_values_never_leave_the_device():
     x = tg.ones(2, device="meta")
-    for leave in (x.cpu, x.tolist, lambda: x.to("cpu"), lambda: x[0].item()):
+    for leave in (x.cpu, x.tolist, lambda: x.to("cpu")):
         with pytest.raises(NotImplementedError, match=NO_DATA):
             leave()
 
@@ -59,3 +59,28 @@ def test_default_device_meta_builds_modules_without_values():
     assert layer(tg.empty(2, 5, device="meta")).shape == (2, 4)
     layer.to_empty(device="cpu")
     assert layer.weight.device.type == "cpu" and layer.weight.shape == (4, 5)
+
+
+@pytest.mark.parametrize("make,expected", [
+    (lambda: tg.empty(2, 3, device="meta"), "tensor(..., device='meta', size=(2, 3))"),
+    (lambda: tg.zeros((), device="meta"), "tensor(..., device='meta', size=())"),
+    (lambda: tg.zeros(2, dtype=tg.int64, device="meta"), "tensor(..., device='meta', size=(2,), dtype=torch.int64)"),
+    (lambda: tg.zeros(0, 3, dtype=tg.float64, device="meta"),
+     "tensor(..., device='meta', size=(0, 3), dtype=torch.float64)"),
+    (lambda: tg.ones(4, device="meta", requires_grad=True),
+     "tensor(..., device='meta', size=(4,), requires_grad=True)"),
+])
+def test_printing_shows_no_values(make, expected):
+    assert repr(make()) == expected
+
+
+def test_scalar_reads_are_refused_with_pytorchs_words():
+    one = tg.ones((), device="meta")
+    for read in (one.item, lambda: bool(one), lambda: float(one), lambda: int(one)):
+        with pytest.raises(RuntimeError, match="Tensor.item\\(\\) cannot be called on meta tensors"):
+            read()
+    with pytest.raises(TypeError, match="unsupported format string passed to Tensor.__format__"):
+        f"{one:.2f}"
+    with pytest.raises(TypeError, match="can't convert meta device type tensor to numpy"):
+        one.numpy()
+    assert one.is_meta and not tg.ones(()).is_meta

@@ -217,6 +217,11 @@ def tensor_repr(t, tensor_contents=None) -> str:
     dev = t._device
     if dev.type != "cpu":
         suffixes.append(f"device='{dev}'")
+    if dev.type == "meta":  # no values to show: the shape, and the dtype unless it is the default
+        suffixes.append("size=" + str(tuple(t._data.shape)))
+        if t.dtype is not _dt.get_default_dtype():
+            suffixes.append(f"dtype={t.dtype}")
+        return _add_suffixes(prefix + "...", suffixes + _autograd_suffixes(t), indent)
     a = t._host()
     d = _dt._BY_NUMPY[a.dtype]
     default = _dt.get_default_dtype()
@@ -234,11 +239,13 @@ def tensor_repr(t, tensor_contents=None) -> str:
         body = tensor_body(a, indent) if tensor_contents is None else None
     if tensor_contents is not None:
         body = tensor_contents
+    return _add_suffixes(prefix + body, suffixes + _autograd_suffixes(t), indent)
+
+
+def _autograd_suffixes(t) -> list:
     if t.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{type(t.grad_fn).__name__}>")
-    elif t._requires_grad:
-        suffixes.append("requires_grad=True")
-    return _add_suffixes(prefix + body, suffixes, indent)
+        return [f"grad_fn=<{type(t.grad_fn).__name__}>"]
+    return ["requires_grad=True"] if t._requires_grad else []
 
 
 def _add_suffixes(s, suffixes, indent) -> str:

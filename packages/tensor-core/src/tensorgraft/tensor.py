@@ -203,6 +203,10 @@ class Tensor:
         return self._device.type == "cpu"
 
     @property
+    def is_meta(self) -> bool:
+        return self._device.type == "meta"
+
+    @property
     def itemsize(self) -> int:
         return self._data.itemsize
 
@@ -211,7 +215,7 @@ class Tensor:
         return self._data.size * self._data.itemsize
 
     # Layouts and devices tensorgraft never makes: PyTorch's flags, always False here.
-    is_sparse = is_sparse_csr = is_quantized = is_meta = is_nested = is_mkldnn = property(lambda self: False)
+    is_sparse = is_sparse_csr = is_quantized = is_nested = is_mkldnn = property(lambda self: False)
     is_xpu = is_mps = is_ipu = is_xla = is_vulkan = is_maia = is_mtia = property(lambda self: False)
 
     def is_conj(self) -> bool:
@@ -427,12 +431,18 @@ class Tensor:
             if n == 0:
                 raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
             raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
-        return bool(self._host().reshape(()))
+        return bool(self._scalar_host())
 
     def _scalar(self):
         if self._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
-        return self._host().reshape(()).item()
+        return self._scalar_host().item()
+
+    def _scalar_host(self) -> np.ndarray:
+        """The one value as a 0-d host array (item(), bool(), float(), int(), format)."""
+        if self._device.type == "meta":  # PyTorch's wording for every scalar read of a meta tensor
+            raise RuntimeError("Tensor.item() cannot be called on meta tensors")
+        return self._host().reshape(())
 
     def __float__(self):
         return float(self._scalar())
@@ -449,7 +459,7 @@ class Tensor:
         return int(self.item())
 
     def __format__(self, spec):
-        if self._data.ndim == 0:
+        if self._data.ndim == 0 and self._device.type != "meta":  # a meta value has none to format
             return self.item().__format__(spec)
         return object.__format__(self, spec)
 
@@ -462,7 +472,7 @@ class Tensor:
     def item(self):
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
-        return self._host().reshape(()).item()
+        return self._scalar_host().item()
 
     def tolist(self):
         return self._host().tolist()
@@ -470,9 +480,9 @@ class Tensor:
     def numpy(self, *, force: bool = False) -> np.ndarray:
         if self._device is not _CPU:
             if not force:
-                raise TypeError(
-                    f"can't convert {self._device.type}:{self._device.index or 0} device type tensor to numpy. "
-                    "Use Tensor.cpu() to copy the tensor to host memory first.")
+                where = "meta" if self._device.type == "meta" else f"{self._device.type}:{self._device.index or 0}"
+                raise TypeError(f"can't convert {where} device type tensor to numpy. Use Tensor.cpu() to copy the "
+                                "tensor to host memory first.")
             return self._host()
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")

@@ -104,6 +104,8 @@ def normalize_index(index, device, ndim=None):
             items.append(("n", None))
         elif i is Ellipsis:
             items.append(("e", Ellipsis))
+        elif isinstance(i, range):  # a sequence of ints, as PyTorch reads it (x[range(n), target])
+            items.append(("a", _to_dev(np.arange(i.start, i.stop, i.step, dtype=np.int64), device)))
         elif isinstance(i, (list, tuple, np.ndarray)):
             arr = i if isinstance(i, np.ndarray) else _seq_to_array(i)
             if arr.dtype.kind not in "biu":
