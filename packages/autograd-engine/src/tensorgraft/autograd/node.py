@@ -149,31 +149,59 @@ class OpNode(Node):
         return fit_grads(self, res)
 
 
-    # ------------------------------------------------------------------ saved values, by name
-    def __getattr__(self, name):
-        """``_saved_<arg>`` / ``_raw_saved_<arg>``: what the node saved for its backward, as PyTorch's
-        generated nodes expose it. ``<arg>`` is ``self`` (the first input), another input by the
-        name the op's signature gives it (``other``, ``exponent``), ``result`` (the output), a
-        non-tensor argument the node kept (``dim``, ``keepdim``), or ``<input>_sym_sizes`` /
-        ``<input>_sym_numel``. Only what this node's formula keeps exists: the others raise
-        AttributeError, like the attributes of a PyTorch node that does not save them."""
-        if name.startswith("_raw_saved_"):
-            where = _saved_slot(self, name[len("_raw_saved_"):])
-            if where is None or where[0] == "value":
-                raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
-            return SavedTensor(self, where[1])
-        if name.startswith("_saved_"):
-            where = _saved_slot(self, name[len("_saved_"):])
-            if where is not None:
-                return where[1] if where[0] == "value" else _saved_tensor(self, where[1])
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
-
-
 # PyTorch's schema names for a second operand that tensorgraft's frontends call ``other``
 _SECOND_OPERAND = frozenset({"other", "mat2", "exponent", "vec", "tensor1"})
 # schema arguments that are Scalars in PyTorch: a number there stays a number in ``_saved_*``
 # (``_saved_exponent`` of ``x.pow(3)`` is 3, ``_saved_other`` of ``x * 3`` is ``tensor(3)``)
 _SCALAR_ARGS = frozenset({"exponent", "alpha", "value"})
+
+
+def _saved_properties(op, saves_output: bool) -> dict:
+    """``_saved_<arg>`` / ``_raw_saved_<arg>`` properties for a node class of ``op``: what the node
+    saved for its backward, as PyTorch's generated nodes expose it. ``<arg>`` is ``self`` (the first
+    input), another input by the name the op's signature gives it (``other``, ``exponent``),
+    ``result`` (the output), a non-tensor argument the node kept (``dim``, ``keepdim``), or
+    ``<input>_sym_sizes`` / ``<input>_sym_numel``. A name the node's formula does not keep raises
+    AttributeError, like the attributes of a PyTorch node that does not save it.
+
+    They are properties made once per node class, not a ``__getattr__``: a class with
+    ``__getattr__`` makes every attribute read of every node slower (CPython cannot specialise
+    them), and the backward loop reads several per node."""
+    import inspect
+    try:
+        params = list(inspect.signature(op.frontend).parameters)
+    except (TypeError, ValueError, AttributeError):
+        params = []
+    args = {"self", *params[1:]}
+    if "other" in params[1:2]:
+        args |= _SECOND_OPERAND
+    if saves_output:
+        args.add("result")
+    for a in list(args - {"result"}):
+        args |= {a + "_sym_sizes", a + "_sym_numel"}
+    props = {}
+    for arg in args:
+        props["_saved_" + arg] = property(_saved_getter(arg))
+        props["_raw_saved_" + arg] = property(_raw_saved_getter(arg))
+    return props
+
+
+def _saved_getter(arg):
+    def get(node):
+        where = _saved_slot(node, arg)
+        if where is None:
+            raise AttributeError(f"'{type(node).__name__}' object has no attribute '_saved_{arg}'")
+        return where[1] if where[0] == "value" else _saved_tensor(node, where[1])
+    return get
+
+
+def _raw_saved_getter(arg):
+    def get(node):
+        where = _saved_slot(node, arg)
+        if where is None or where[0] == "value":
+            raise AttributeError(f"'{type(node).__name__}' object has no attribute '_raw_saved_{arg}'")
+        return SavedTensor(node, where[1])
+    return get
 
 
 def _input_index(node, arg):
@@ -395,12 +423,13 @@ def node_class(op, name=None, inputs=None):
     cls_name = name or (_camel(op.name) + "Backward0")
     saves = getattr(formula, "saves", None)
     base = MultiOutputOpNode if getattr(formula, "multi_output", False) else OpNode
+    saves_output = bool(getattr(formula, "saves_output", False))
     cls = type(cls_name, (base,), {
         "__slots__": (), "_formula": staticmethod(formula) if formula else None, "_op": op,
         "_saves": tuple(saves) if saves is not None else None,
-        "_saves_output": bool(getattr(formula, "saves_output", False)),
+        "_saves_output": saves_output,
         "_saves_crossed": bool(getattr(formula, "saves_crossed", False)),
-        "__module__": "tensorgraft.autograd.nodes"})
+        "__module__": "tensorgraft.autograd.nodes", **_saved_properties(op, saves_output)})
     if cacheable:
         op.node_class = cls
     else:
