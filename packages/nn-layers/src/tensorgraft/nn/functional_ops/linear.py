@@ -39,6 +39,24 @@ def linear(input, weight, bias=None):
     check_tensor(input, "linear")
     check_tensor(weight, "linear", "weight", 2)
     x, w = input._data, weight._data
+    dev = input._device
+    b = None if bias is None else bias._data
+    # the usual call (2-D weight, matching sizes, dtypes and devices, a (out,) bias) passes one
+    # cheap test; anything else goes through PyTorch's checks, in PyTorch's order
+    if not (w.ndim == 2 and x.ndim and x.shape[-1] == w.shape[1] and x.dtype == w.dtype
+            and weight._device is dev
+            and (b is None or (b.shape == w.shape[:1] and b.dtype == w.dtype and bias._device is dev))):
+        _check_linear_args(input, weight, bias)
+    out = wrap(_OP.table[dev.type](x, w, b), dev)
+    if gs.enabled and (input._requires_grad or weight._requires_grad or (bias is not None and bias._requires_grad)):
+        record(_OP, out, (input, weight, bias), None,
+               node_name=_top_node_name(x, w, None if bias is None else bias._data))
+    return out
+
+
+def _check_linear_args(input, weight, bias):
+    """PyTorch's refusals of ``linear``'s arguments, in its order (a call that passes returns)."""
+    x, w = input._data, weight._data
     # PyTorch's linear refuses 0-D operands, and transposes the weight (t() takes up to 2-D),
     # before it compares any sizes
     if x.ndim == 0 or w.ndim == 0:
@@ -79,12 +97,6 @@ def linear(input, weight, bias=None):
     elif x.dtype != w.dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_short(x.dtype)} != "
                            f"{_short(w.dtype)}")
-    b = None if bias is None else bias._data
-    out = wrap(_OP.table[dev.type](x, w, b), dev)
-    if gs.enabled and (input._requires_grad or weight._requires_grad or (bias is not None and bias._requires_grad)):
-        record(_OP, out, (input, weight, bias), None,
-               node_name=_top_node_name(x, w, None if bias is None else bias._data))
-    return out
 
 
 def _top_node_name(x, w, b) -> str:
