@@ -906,6 +906,9 @@ from .functional_ops import norm as _norm  # noqa: E402
 from .functional_ops import pooling as _pool  # noqa: E402
 from .functional_ops import padding as _padding  # noqa: E402
 from .functional_ops import resample as _rs  # noqa: E402
+from .functional_ops._common import check_tensor as _check_tensor, same_device as _same_device  # noqa: E402
+from .functional_ops.conv3d import _check_bias_type as _conv3d_bias_type, mkldnn_wording as _mkldnn_wording  # noqa: E402,E501
+from .functional_ops.conv3d import _legacy_name as _conv3d_legacy_name  # noqa: E402
 
 
 def _pair(v, n=2, name="value"):
@@ -930,49 +933,144 @@ def _conv_pads(padding, k, dil, stride, n):
             for kk, d in zip(k, dil):
                 total = d * (kk - 1)
                 out += [total // 2, total - total // 2]
+            if min(out) < 0:  # a negative dilation gives negative amounts, which ATen reports so
+                raise RuntimeError("negative padding is not supported")
             return tuple(out)
         raise RuntimeError(f"Invalid padding string: '{padding}'")
-    p = _pair(padding, n)
     out = []
-    for pp in p:
+    for pp in padding:
         if pp < 0:
             raise RuntimeError("negative padding is not supported")
         out += [pp, pp]
     return tuple(out)
 
 
-def _conv_operands(input, weight, bias, groups, nd, name):
-    """conv1d's and conv2d's operands: lowered under autocast, checked (PyTorch's messages), and the
-    input given a batch of one when it has none. Returns (input, weight, bias, unbatched)."""
-    if _autocast.on:
-        input, weight, bias = _autocast.lower(input, weight, bias)
-    _check(input, name)
+def _conv_arg(v, name, nd):
+    """A convolution setting as ``nd`` ints: an int or a list of 1 or ``nd`` of them (PyTorch's
+    argument rule; any other length is refused in its words, as the list it was given)."""
+    if isinstance(v, (tuple, list)):
+        if len(v) == nd:
+            return tuple(int(a) for a in v)
+        if len(v) == 1:
+            return (int(v[0]),) * nd
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {nd} values to match the "
+                           f"convolution dimensions, but got {name}={[int(a) for a in v]}")
+    return (int(v),) * nd
+
+
+def _conv_checks(name, input, weight, bias, stride, dil, groups, nd, transposed):
+    """The checks ATen makes of a 1-D/2-D convolution before its shapes, in its order."""
     if input.ndim not in (nd + 1, nd + 2):
         raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {name}, but got input "
                            f"of size: {list(input.shape)}")
-    C = input.shape[-nd - 1]
-    if C != weight.shape[1] * groups:
-        raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
-                           f"{list(input.shape if input.ndim == nd + 2 else (1,) + tuple(input.shape))} to have "
-                           f"{weight.shape[1] * groups} channels, but got {C} channels instead")
+    if weight.ndim != nd + 2:
+        if weight.ndim < 3:
+            raise RuntimeError("weight should have at least three dimensions")
+        if nd == 2:
+            raise RuntimeError(f"expected stride to be a single integer value or a list of {weight.ndim - 2} values "
+                               f"to match the convolution dimensions, but got stride={list(stride)}")
+        # a 1-D convolution is run as a 2-D one, whose rank check meets a weight of another rank first
+        raise RuntimeError(f"Expected {weight.ndim}-dimensional input for {weight.ndim}-dimensional weight "
+                           f"{list(weight.shape)}, but got {input.ndim}-dimensional input of size "
+                           f"{list(input.shape)} instead")
+    _same_device(name, input, weight, bias)
+    if min(stride) <= 0:
+        raise RuntimeError("non-positive stride is not supported")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
     if weight.shape[0] % groups:
-        raise RuntimeError("out_channels must be divisible by groups")
-    if input.dtype != weight.dtype:
-        raise RuntimeError(f"Input type ({input.type()}) and weight type ({weight.type()}) should be the same")
-    unbatched = input.ndim == nd + 1
-    return (input.unsqueeze(0) if unbatched else input), weight, bias, unbatched
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
+                           f"got weight of size [{list(weight.shape)}] instead")
+
+
+def _conv_late_checks(input, weight, bias, dil, transposed, nd):
+    """The checks ATen makes after the shapes: a zero dilation (its words depend on the kernel
+    taken), then the dtypes (``_conv_types``). Only reached with something to report, or on the
+    dtype comparisons, which cost two attribute reads for valid input."""
+    batch = input.shape[0]
+    mkldnn = _mkldnn_wording(input, batch)
+    if min(dil) == 0:
+        shown = (1,) * (2 - nd) + tuple(dil)
+        if transposed:
+            if not mkldnn:
+                raise RuntimeError(f"dilation should be greater than zero, but got dilation_height: {shown[0]}, "
+                                   f"dilation_width: {shown[1]}")
+            raise RuntimeError("could not create a primitive descriptor for the deconvolution forward propagation "
+                               "primitive. Run workload with environment variable ONEDNN_VERBOSE=all to get "
+                               "additional diagnostic information.")
+        if mkldnn:
+            raise RuntimeError("non-positive dilation is not supported")
+        raise RuntimeError(f"dilation should be greater than zero, but got {list(shown)}")
+    kind = input._data.dtype
+    if kind == np.bool_ or (transposed and kind.kind in "iu" and kind != np.int64):
+        kernel = "slow_conv_transpose2d_out_cpu" if transposed else "slow_conv2d_cpu"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(kind)}'")
+    # a non-transposed conv checked its bias first; ATen's slow transposed kernels take a bias of
+    # another float type as it is, its mkldnn path does not
+    others = [("weight", weight)] + ([("bias", bias)] if transposed and mkldnn and bias is not None else [])
+    for label, t in others:
+        if t.dtype == input.dtype:
+            continue
+        if mkldnn:
+            raise RuntimeError(f"Input type ({input.type()}) and {label} type ({t.type()}) should be the same or "
+                               f"input should be a MKLDNN tensor and {label} is a dense tensor")
+        raise RuntimeError(f"expected scalar type {_type_name(kind)} but found {_type_name(t._data.dtype)}")
+
+
+def _conv_operands(input, weight, bias, stride, padding, dilation, groups, nd, name):
+    """conv1d's and conv2d's operands: lowered under autocast, checked (PyTorch's messages, in
+    its order), and the input given a batch of one when it has none.
+    Returns (input, weight, bias, stride, pads, dil, unbatched), the settings as ``nd`` ints.
+    (A hot path: valid input passes a few plain comparisons; the checks that say what is wrong,
+    in ATen's order, run only once one of them has failed.)"""
+    if _autocast.on:
+        input, weight, bias = _autocast.lower(input, weight, bias)
+    _check(input, name)
+    _check_tensor(weight, name, "weight", 2)
+    if bias is not None and bias.dtype != input.dtype:  # ATen's first check
+        _conv3d_bias_type(input, bias)
+    stride = _conv_arg(stride, "stride", nd)
+    if not isinstance(padding, str):
+        padding = _conv_arg(padding, "padding", nd)
+    dil = _conv_arg(dilation, "dilation", nd)
+    xs, ws = input._data.shape, weight._data.shape
+    if (len(xs) - nd not in (1, 2) or len(ws) != nd + 2 or input._device is not weight._device
+            or (bias is not None and bias._device is not input._device) or min(stride) <= 0 or groups <= 0
+            or ws[0] % groups):
+        _conv_checks(name, input, weight, bias, stride, dil, groups, nd, False)
+    k = ws[2:]
+    pads = _conv_pads(padding, k, dil, stride, nd)
+    dmin = min(dil)
+    if dmin < 0:  # (after the padding: a negative one of padding='same' is reported first)
+        raise RuntimeError("dilation should be greater than zero")
+    C = xs[-nd - 1]
+    if C != ws[1] * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {list(ws)}, expected input"
+                           f"{list(xs if len(xs) == nd + 2 else (1,) + tuple(xs))} to have "
+                           f"{ws[1] * groups} channels, but got {C} channels instead")
+    if bias is not None and bias._data.shape != ws[:1]:
+        raise RuntimeError(f"Given weight of size {list(ws)}, expected bias to be 1-dimensional with "
+                           f"{ws[0]} elements, but got bias of size {list(bias.shape)} instead")
+    unbatched = len(xs) == nd + 1
+    if unbatched:
+        input = input.unsqueeze(0)
+    xdt = input._data.dtype
+    if xdt != weight._data.dtype or dmin == 0 or xdt == np.bool_:
+        _conv_late_checks(input, weight, bias, dil, False, nd)
+    sp = xs[-nd:]
+    for i in range(nd):
+        if sp[i] + pads[2 * i] + pads[2 * i + 1] < dil[i] * (k[i] - 1) + 1:
+            padded = [n + pads[2 * j] + pads[2 * j + 1] for j, n in enumerate(sp)]
+            eff = [d * (kk - 1) + 1 for kk, d in zip(k, dil)]
+            raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel "
+                               f"size: ({' x '.join(map(str, eff))}). Kernel size can't be greater than actual input "
+                               "size")
+    return input, weight, bias, stride, pads, dil, unbatched
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    input, weight, bias, unbatched = _conv_operands(input, weight, bias, groups, 2, "conv2d")
-    stride, dil = _pair(stride), _pair(dilation)
-    k = tuple(weight.shape[2:])
-    pads = _conv_pads(padding, k, dil, stride, 2)
-    H, W = input.shape[2:]
-    if H + pads[0] + pads[1] < dil[0] * (k[0] - 1) + 1 or W + pads[2] + pads[3] < dil[1] * (k[1] - 1) + 1:
-        raise RuntimeError(f"Calculated padded input size per channel: ({H + pads[0] + pads[1]} x "
-                           f"{W + pads[2] + pads[3]}). Kernel size: ({dil[0] * (k[0] - 1) + 1} x "
-                           f"{dil[1] * (k[1] - 1) + 1}). Kernel size can't be greater than actual input size")
+    input, weight, bias, stride, pads, dil, unbatched = _conv_operands(input, weight, bias, stride, padding,
+                                                                        dilation, groups, 2, "conv2d")
     input, pads = _pad_uneven(input, pads)
     out = _conv.conv2d_op(input, weight, bias, stride, pads, dil, groups)
     return out.squeeze(0) if unbatched else out
@@ -988,42 +1086,65 @@ def _pad_uneven(input, pads):
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    input, weight, bias, unbatched = _conv_operands(input, weight, bias, groups, 1, "conv1d")
-    stride, dil = (1, _pair(stride, 1)[0]), (1, _pair(dilation, 1)[0])
-    k = (1, weight.shape[2])
-    if isinstance(padding, str):
-        pads = _conv_pads(padding, k, dil, stride, 2)
-    else:
-        p = _pair(padding, 1)[0]
-        pads = (0, 0, p, p)
-    input, pads = _pad_uneven(input, pads)
+    input, weight, bias, stride, pads, dil, unbatched = _conv_operands(input, weight, bias, stride, padding,
+                                                                        dilation, groups, 1, "conv1d")
+    input, pads = _pad_uneven(input, (0, 0) + pads)
     # the (N, C, L) tensors as they are: the op runs them as 2-D of height one, its node on them (PyTorch's)
-    out = _conv.conv2d_op(input, weight, bias, stride, pads, dil, groups)
+    out = _conv.conv2d_op(input, weight, bias, (1,) + stride, pads, (1,) + dil, groups)
     return out.squeeze(0) if unbatched else out
 
 
-def _conv_transpose(input, weight, bias, stride, pad, opad, groups, dil, nd, name):
-    """conv_transpose2d, and conv_transpose1d (``nd`` 1) as one of height one: ``stride``... are
-    pairs; the tensors stay at their own rank (the op's node then sits on them, as PyTorch's)."""
+def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, nd, name):
+    """conv_transpose2d, and conv_transpose1d (``nd`` 1) as one of height one: the tensors stay
+    at their own rank (the op's node then sits on them, as PyTorch's)."""
+    if _autocast.on:
+        input, weight, bias = _autocast.lower(input, weight, bias)
     _check(input, name)
-    if input.ndim not in (nd + 1, nd + 2):
-        raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {name}, but got input "
-                           f"of size: {list(input.shape)}")
-    unbatched = input.ndim == nd + 1
+    _check_tensor(weight, name, "weight", 2)
+    if isinstance(padding, str):  # refused by PyTorch's argument parser, before anything runs
+        raise TypeError(f"{name}(): argument 'padding' must be tuple of ints, not str")
+    stride = _conv_arg(stride, "stride", nd)
+    pad = _conv_arg(padding, "padding", nd)
+    dil = _conv_arg(dilation, "dilation", nd)
+    opad = _conv_arg(output_padding, "output_padding", nd)
+    xs, ws = input._data.shape, weight._data.shape
+    # (as _conv_operands: plain comparisons first, the checks in ATen's order only once one fails)
+    if (len(xs) - nd not in (1, 2) or len(ws) != nd + 2 or input._device is not weight._device
+            or (bias is not None and bias._device is not input._device) or min(stride) <= 0 or groups <= 0
+            or ws[0] % groups):
+        _conv_checks(name, input, weight, bias, stride, dil, groups, nd, True)
+    if min(pad) < 0:
+        raise RuntimeError("negative padding is not supported")
+    if min(opad) < 0:
+        raise RuntimeError("negative output_padding is not supported")
+    dmin = min(dil)
+    if dmin < 0:
+        raise RuntimeError("dilation should be greater than zero")
+    unbatched = len(xs) == nd + 1
     if unbatched:
         input = input.unsqueeze(0)
+        xs = (1,) + xs
+    if xs[1] != ws[0]:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(ws)}, expected input{list(xs)} to have "
+                           f"{ws[0]} channels, but got {xs[1]} channels instead")
+    n_out = ws[1] * groups
+    if bias is not None and bias._data.shape != (n_out,):
+        raise RuntimeError(f"Given transposed=1, weight of size {list(ws)}, expected bias to be "
+                           f"1-dimensional with {n_out} elements, but got bias of size {list(bias.shape)} instead")
+    xdt = input._data.dtype
+    if (xdt != weight._data.dtype or dmin == 0 or xdt.kind in "biu"
+            or (bias is not None and bias._data.dtype != xdt)):
+        _conv_late_checks(input, weight, bias, dil, True, nd)
+    one, zero = (1,) * (2 - nd), (0,) * (2 - nd)  # a 1-D one as 2-D of height one
+    stride, pad, dil, opad = one + stride, zero + pad, one + dil, zero + opad
     for o, s, d in zip(opad, stride, dil):
         if o >= s and o >= d:
             raise RuntimeError("output padding must be smaller than either stride or dilation, but got "
                                f"output_padding_height: {opad[0]} output_padding_width: {opad[1]} stride_height: "
                                f"{stride[0]} stride_width: {stride[1]} dilation_height: {dil[0]} dilation_width: "
                                f"{dil[1]}")
-    if input.shape[1] != weight.shape[0]:
-        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input"
-                           f"{list(input.shape)} to have {weight.shape[0]} channels, but got {input.shape[1]} "
-                           "channels instead")
-    k = (1,) * (2 - nd) + tuple(weight.shape[2:])
-    sp = (1,) * (2 - nd) + tuple(input.shape[2:])
+    k = one + ws[2:]
+    sp = one + xs[2:]
     out_hw = tuple((n - 1) * s - 2 * p + d * (kk - 1) + o + 1 for n, s, p, d, kk, o in zip(sp, stride, pad, dil, k, opad))
     if min(out_hw) < 1:
         raise RuntimeError(f"Given input size per channel: ({sp[0]} x {sp[1]}). Calculated output size per channel: "
@@ -1034,20 +1155,23 @@ def _conv_transpose(input, weight, bias, stride, pad, opad, groups, dil, nd, nam
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
-    if _autocast.on:
-        input, weight, bias = _autocast.lower(input, weight, bias)
-    return _conv_transpose(input, weight, bias, _pair(stride), _pair(padding), _pair(output_padding), groups,
-                           _pair(dilation), 2, "conv_transpose2d")
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 2,
+                           "conv_transpose2d")
 
 
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
-    if _autocast.on:
-        input, weight, bias = _autocast.lower(input, weight, bias)
-    return _conv_transpose(input, weight, bias, (1, _pair(stride, 1)[0]), (0, _pair(padding, 1)[0]),
-                           (0, _pair(output_padding, 1)[0]), groups, (1, _pair(dilation, 1)[0]), 1, "conv_transpose1d")
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 1,
+                           "conv_transpose1d")
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    _check(input, "im2col")
+    if input.ndim < 3 and (input.ndim != 2 or input.shape[1]):
+        # ATen reads the sizes of dims 1 and 2 (is either empty?) before it checks the rank
+        if input.ndim == 0:
+            raise IndexError("Dimension specified as 1 but tensor has no dimensions")
+        n = input.ndim
+        raise IndexError(f"Dimension out of range (expected to be in range of [-{n}, {n - 1}], but got {n})")
     if input.ndim not in (3, 4) or 0 in tuple(input.shape[1:]):
         raise RuntimeError("Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other non-zero "
                            f"dimensions for input, but got: {list(input.shape)}")
@@ -1352,8 +1476,16 @@ def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
 # ====================================================================== normalization
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     _check(input, "batch_norm")
-    if not training and (running_mean is None or running_var is None):
-        raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+    if running_mean is None or running_var is None:
+        if not training:
+            raise RuntimeError(f"{'running_mean' if running_mean is None else 'running_var'} must be defined in "
+                               "evaluation mode")
+        if (running_mean is None) != (running_var is None):
+            n = input.numel() // input.shape[1] if input.ndim > 1 else input.numel()
+            if n <= 1:  # (PyTorch looks at the batch first)
+                raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                                 f"{input.shape}")
+            raise ValueError("running_mean and running_var must either both be None or neither be None")
     # F.batch_norm's dtype rule only: instance_norm, which also runs batch_norm_op, takes mixed dtypes
     _norm.check_param_dtypes(input._data, (weight, bias, running_mean, running_var))
     return _norm.batch_norm_op(input, weight, bias, running_mean, running_var, training, momentum, eps)
@@ -1374,6 +1506,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if _autocast.on:
         input, weight, bias = _autocast.fp32_cuda(input, weight, bias)
     _check(input, "group_norm")
+    if input.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.ndim}")
     N, C = input.shape[:2]
     if C % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
@@ -1466,44 +1600,79 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
 
 # ====================================================================== embedding
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
-    _check(input, "embedding")
-    if input._data.dtype.kind not in "iu":
-        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, "
-                           f"Int; but got {input.type()} instead (while checking arguments for embedding)")
-    V = weight.shape[0]
     if padding_idx is not None:
+        # (the number of rows is looked at only here: a weight of the wrong rank is reported below)
         if padding_idx > 0:
-            if padding_idx >= V:
+            if padding_idx >= weight.shape[0]:
                 raise AssertionError("Padding_idx must be within num_embeddings")
         elif padding_idx < 0:
-            if padding_idx < -V:
+            if padding_idx < -weight.shape[0]:
                 raise AssertionError("Padding_idx must be within num_embeddings")
-            padding_idx = V + padding_idx
+            padding_idx = weight.shape[0] + padding_idx
+    if max_norm is not None:
+        # PyTorch renorms first (its Python code calls methods of both, hence these errors)
+        for obj, method in ((input, "contiguous"), (weight, "detach")):
+            if not isinstance(obj, Tensor):
+                raise AttributeError(f"'{type(obj).__name__}' object has no attribute '{method}'")
+        _embedding_renorm_(weight, input, max_norm, norm_type)
+    _check(weight, "embedding", "weight", 1)
+    _check(input, "embedding", "indices", 2)
+    if weight.ndim != 2:
+        raise RuntimeError("'weight' must be 2-D")
+    if input._data.dtype.kind not in "iu" or input._data.dtype.itemsize < 4:
+        raise _index_type_error(input, "embedding")
+    V = weight.shape[0]
     a = input._data
     # one read of the answer (on a GPU each read waits for the queued kernels)
     if a.size and bool((a.max() >= V) | (a.min() < 0)):
         raise IndexError("index out of range in self")
-    if max_norm is not None:
-        _embedding_renorm_(weight, a, max_norm, norm_type)
     return _emb.embedding_op(input, weight, padding_idx, scale_grad_by_freq)
 
 
-def _embedding_renorm_(weight, a, max_norm, norm_type):
-    """PyTorch's embedding_renorm_: the rows ``a`` looks up are rescaled in place to norm <= max_norm,
-    on the weight's own device."""
+def _embedding_renorm_(weight, indices, max_norm, norm_type):
+    """PyTorch's embedding_renorm_: the rows ``indices`` looks up are rescaled in place to norm
+    <= max_norm, on the weight's own device. Its checks (and messages) come first, all before
+    the weight changes."""
     from tensorgraft.device import get_backend
+    if weight.ndim != 2:
+        raise RuntimeError(f"Expected 2-dimensional tensor, but got {weight.ndim}-dimensional tensor for argument #1 "
+                           "'self' (while checking arguments for embedding_renorm_)")
+    if indices._data.dtype.kind not in "iu" or indices._data.dtype.itemsize < 4:
+        raise _index_type_error(indices, "embedding_renorm_", 2)
     xp = get_backend(weight._device).xp
+    V = weight.shape[0]
+    rows = xp.unique(indices._data.reshape(-1))
+    if rows.size == 0:
+        return
+    if int(rows[0]) < -V or int(rows[-1]) >= V:
+        # ATen selects each row in ascending order: the first one out of range is reported
+        bad = int(rows[0]) if int(rows[0]) < -V else int(rows[rows >= V][0])
+        raise IndexError(f"select(): index {bad} out of range for tensor of size {list(weight.shape)} at dimension 0")
+    if int(rows[0]) < 0:
+        # (ATen would rescale these rows from the end, then refuse the lookup)
+        raise IndexError("index out of range in self")
+    if weight._data.dtype.kind not in "fc":
+        raise RuntimeError(f"norm(): input dtype should be either floating point or complex. Got "
+                           f"{_type_name(weight._data.dtype)} instead.")
     with _tg.no_grad():
-        rows = xp.unique(a.reshape(-1))
         w = weight._data
-        norms = (xp.abs(w[rows]) ** norm_type).sum(1) ** (1.0 / norm_type)
+        mag = xp.abs(w[rows])
+        p = float(norm_type)
+        if p == math.inf:
+            norms = mag.max(1)
+        elif p == -math.inf:
+            norms = mag.min(1)
+        elif p == 0:
+            norms = (mag != 0).sum(1).astype(w.dtype)   # the count of nonzero entries, as torch.norm's
+        else:
+            norms = (mag ** p).sum(1) ** (1.0 / p)
         scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
         w[rows] *= scale[:, None].astype(w.dtype)
 
 
-def _index_type_error(t, fname, arg="indices"):
-    return RuntimeError(f"Expected tensor for argument #1 '{arg}' to have one of the following scalar types: Long, "
-                        f"Int; but got {t.type()} instead (while checking arguments for {fname})")
+def _index_type_error(t, fname, pos=1, arg="indices"):
+    return RuntimeError(f"Expected tensor for argument #{pos} '{arg}' to have one of the following scalar types: Long, "
+                        f"Int; but got {_conv3d_legacy_name(t)} instead (while checking arguments for {fname})")
 
 
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
@@ -1513,8 +1682,11 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     (with ``include_last_offset``, ``offsets`` also holds the end of the last bag). Entries equal to
     ``padding_idx`` are left out (of the mean's count too); an empty bag gives zeros. ``sparse``
     is accepted; the gradient is dense."""
-    _check(input, "embedding_bag")
-    _check(weight, "embedding_bag", "weight", 2)
+    # PyTorch's Python code meets a non-tensor through a method: weight.dtype, then input.dim()
+    if not isinstance(weight, Tensor):
+        raise AttributeError(f"'{type(weight).__name__}' object has no attribute 'dtype'")
+    if not isinstance(input, Tensor):
+        raise AttributeError(f"'{type(input).__name__}' object has no attribute 'dim'")
     if weight.dtype == _tg.int64 and input.is_floating_point():
         warnings.warn("Argument order of nn.functional.embedding_bag was changed. Usage `embedding_bag(weight, input, "
                       "...)` is deprecated, and should now be `embedding_bag(input, weight, ...)`.", stacklevel=2)
@@ -1535,6 +1707,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     elif input.ndim == 1:
         if offsets is None:
             raise ValueError("offsets has to be a 1D Tensor but got None")
+        if not isinstance(offsets, Tensor):
+            raise AttributeError(f"'{type(offsets).__name__}' object has no attribute 'dim'")
         if offsets.ndim != 1:
             raise ValueError("offsets has to be a 1D Tensor")
     else:
@@ -1547,14 +1721,22 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
             raise ValueError("max mode does not support scaling the gradient by the frequency")
         if sparse:
             raise ValueError("max mode does not support sparse weights")
-    if input._data.dtype.kind not in "iu":
-        raise _index_type_error(input, "embedding_bag")
-    if offsets is not None and offsets._data.dtype.kind not in "iu":
-        raise _index_type_error(offsets, "embedding_bag")
+    if max_norm is not None and (input._data.dtype.kind not in "iu" or input._data.dtype.itemsize < 4):
+        raise _index_type_error(input, "embedding_renorm_", 2)   # PyTorch renorms before its own checks
+    # PyTorch brings the input and the offsets (for a 2-D input, made by arange in the input's
+    # dtype) to one dtype, which must be int32 or int64
+    if offsets is None or input.ndim == 2:
+        if input.dtype == _tg.bool:
+            raise NotImplementedError("\"arange_cpu\" not implemented for 'Bool'")
+        index_dt = input.dtype
+    else:
+        index_dt = _tg.promote_types(input.dtype, offsets.dtype)
+    if index_dt not in (_tg.int64, _tg.int32):
+        raise _index_type_error(input if index_dt == input.dtype else _tg.empty(0, dtype=index_dt), "embedding_bag")
     from .functional_ops._common import same_device, xp_of
     same_device("embedding_bag", weight, input, offsets, psw)
     if max_norm is not None:
-        _embedding_renorm_(weight, input._data, max_norm, norm_type)
+        _embedding_renorm_(weight, input, max_norm, norm_type)
     if psw is not None and mode != "sum":
         raise NotImplementedError("embedding_bag: per_sample_weights was not None. per_sample_weights is only supported "
                                   f"for mode='sum' (got mode='{mode}'). Please open a feature request on GitHub.")
@@ -1588,19 +1770,21 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     if checks is not None:
         flags = checks.tolist()
         if any(flags):
-            _embedding_bag_error(flags, idx, offsets, V, n)
+            _embedding_bag_error(flags, idx, offsets, V, n, index_dt)
     if padding_idx is not None:
         seg = xp.where(idx == padding_idx, nbags, seg)
     return _emb.embedding_bag_op(weight, idx, seg, nbags, modes[mode], None if psw is None else psw.reshape(-1),
                                  bool(scale_grad_by_freq))
 
 
-def _embedding_bag_error(flags, idx, offsets, V, n):
+def _embedding_bag_error(flags, idx, offsets, V, n, index_dt):
     if len(flags) > 1:
-        off = offsets.tolist()
+        off = [int(v) for v in offsets.tolist()]   # (bool offsets print as numbers)
         if flags[1]:
+            # PyTorch's message ends with a line naming the (common) index type
+            kind = "IntTensor" if index_dt == _tg.int32 else "LongTensor"
             raise RuntimeError("offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from "
-                               f"position 0. However, got {off[0]}")
+                               f"position 0. However, got {off[0]}\n[ torch.{kind}{{}} ]")
         if flags[2]:
             raise RuntimeError(f"offsets[-1] can not be greater than input's length {n} but got offsets[-1] of "
                                f"{off[-1]}")
@@ -1644,6 +1828,21 @@ def _interp_input_error(input, mode):
     return NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for the "
                                "modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
                                f"nearest-exact (got {mode})")
+
+
+def _interp_kernel(mode, nsp, antialias):
+    """The ATen kernel that refuses an integer/bool input of ``mode`` (its name in the error)."""
+    if mode == "area":
+        return "adaptive_avg_pool3d_cpu"   # (1-D and 2-D area go through adaptive_avg_pool1d/2d)
+    if antialias:
+        return "compute_index_ranges_weights"
+    if mode in ("nearest", "nearest-exact"):
+        return "upsample_nearest2d_channels_last" if nsp == 2 else "compute_indices_weights_nearest"
+    if mode == "bilinear":
+        return "upsample_bilinear2d_channels_last"
+    if mode == "bicubic":
+        return "compute_indices_weights_cubic"
+    return "compute_indices_weights_linear"   # linear, trilinear
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
@@ -1717,10 +1916,10 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     host = [_rs.weights(n_in, n_out, mode, bool(align_corners), s, bool(antialias), opmath, nsp)
             for n_in, n_out, s in zip(in_sizes, out_sizes, scales)]
     dt = input._data.dtype
-    if dt.kind in "iu" and (mode == "area" or (dt != np.uint8 and mode not in ("nearest", "nearest-exact"))):
-        kernel = "adaptive_avg_pool3d" if mode == "area" else f"upsample_{mode}{nsp}d"
-        from tensorgraft.ops._frontend import _type_name
-        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(dt)}'")
+    if dt.kind in "biu" and (dt != np.uint8 or mode in ("area", "linear", "trilinear")):
+        # PyTorch's kernels take uint8 images for nearest/bilinear/bicubic (and lanczos) only; any
+        # other integer or bool input is refused by the kernel named below
+        raise NotImplementedError(f"\"{_interp_kernel(mode, nsp, antialias)}\" not implemented for '{_type_name(dt)}'")
     from tensorgraft.device import get_backend
     mats = _rs.device_matrices(get_backend(input._device).xp, host, _rs.compute_dtype(dt, mode))
     return _rs.resample_op(input, mats, node)
@@ -1761,8 +1960,20 @@ def _safe_softmax(scores):
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
                                  enable_gqa=False):
+    for pos, (label, t) in enumerate((("query", query), ("key", key), ("value", value)), 1):
+        _check_tensor(t, "scaled_dot_product_attention", label, pos)
     if _sdpa_choice.enabled is not _SDPA_ALL_ENABLED:  # only a sdpa_kernel block can rule the call out
         _sdpa_check_backend(query.device.type)
+    # ATen's input checks, in its order: the dtypes, the ranks, then the mask's dtype
+    if not query.dtype == key.dtype == value.dtype:
+        from .functional_ops.multi_head_attention import _C_TYPE
+        q, k, v = (_C_TYPE.get(str(t.dtype).split(".")[-1], str(t.dtype)) for t in (query, key, value))
+        raise RuntimeError("Expected query, key, and value to have the same dtype, but got query.dtype: "
+                           f"{q} key.dtype: {k} and value.dtype: {v} instead.")
+    if min(query.ndim, key.ndim, value.ndim) < 2:
+        # (the two spaces before "at least" are PyTorch's)
+        raise RuntimeError("Expected query, key, and value to all be  at least 2 dimensional, but got query.dim: "
+                           f"{query.ndim} key.dim: {key.ndim} and value.dim: {value.ndim} instead.")
     if attn_mask is not None and attn_mask.dtype not in (_tg.bool, _tg.float32, query.dtype):
         from .functional_ops.multi_head_attention import _C_TYPE
         m, q = (_C_TYPE.get(str(t).split(".")[-1], str(t)) for t in (attn_mask.dtype, query.dtype))
@@ -1772,14 +1983,20 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     sc = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     if is_causal and attn_mask is not None:
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
+    if enable_gqa:
+        if query.ndim < 3:  # the heads are dim -3, which a 2-D query lacks
+            raise IndexError(f"Dimension out of range (expected to be in range of [-{query.ndim}, {query.ndim - 1}], "
+                             "but got -3)")
+        hq = query.shape[-3]
+        if hq % key.shape[-3] or hq % value.shape[-3]:
+            # (PyTorch's message, cut short after "in " as it is)
+            raise RuntimeError("Number of heads in key and value must divide the number of heads in ")
     if _attention.flash_applies(query, key, value, attn_mask, dropout_p, enable_gqa):
         # one node for the whole attention, as PyTorch's CPU flash kernel (see functional_ops/attention.py)
         return _attention.flash_attention(query, key, value, attn_mask, is_causal, sc,
                                           query.shape[1] // key.shape[1])
     if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         hq, hk, hv = query.shape[-3], key.shape[-3], value.shape[-3]
-        if hq % hk or hq % hv:
-            raise RuntimeError("Number of heads in key and value must divide the number of heads in query")
         key = key.repeat_interleave(hq // hk, dim=-3)
         value = value.repeat_interleave(hq // hv, dim=-3)
     scores = query.matmul(key.transpose(-2, -1)) * sc

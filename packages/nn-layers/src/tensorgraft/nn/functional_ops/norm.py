@@ -2,6 +2,8 @@
 running stats), layer_norm and group_norm, each with a closed-form backward."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from tensorgraft import memory_layout as _ml
@@ -213,8 +215,13 @@ def _ln_grad(node, g):
 # ------------------------------------------------------------------ group norm
 # One node over (input, weight, bias) (NativeGroupNormBackward0), as ATen records it: the input
 # viewed as (N, groups, -1) is normalized per row, then scaled and shifted per channel.
+def _group_size(shape, groups):
+    """The entries in one group of one sample: spelled out, as an empty batch leaves -1 undefined."""
+    return math.prod(shape[1:]) // groups
+
+
 def _gn_kernel(xp, x, w, b, groups, eps):
-    rows = x.reshape(x.shape[0], groups, -1)
+    rows = x.reshape(x.shape[0], groups, _group_size(x.shape, groups))
     mean = rows.mean(axis=-1, keepdims=True)
     xc = rows - mean
     var = (xc * xc).mean(axis=-1, keepdims=True)
@@ -251,13 +258,14 @@ def _gn_grad(node, g):
     n, c = x.shape[0], x.shape[1]
     shape = (1, c) + (1,) * (x.ndim - 2)
     per_channel = (0,) + tuple(range(2, x.ndim))
-    rows = x.reshape(n, groups, -1)
+    per = _group_size(x.shape, groups)
+    rows = x.reshape(n, groups, per)
     xc = rows - rows.mean(-1, keepdim=True)
     invstd = ((xc * xc).mean(-1, keepdim=True) + eps).rsqrt()
     xhat = xc * invstd
     gx = gw = gb = None
     if nx:
-        gy = (g if w is None else g * w.reshape(shape)).reshape(n, groups, -1)
+        gy = (g if w is None else g * w.reshape(shape)).reshape(n, groups, per)
         gx = ((gy - gy.mean(-1, keepdim=True) - xhat * (gy * xhat).mean(-1, keepdim=True)) * invstd).reshape(x.shape)
     if nw:
         gw = (g * xhat.reshape(x.shape)).sum(per_channel)
