@@ -173,11 +173,13 @@ def test_t_and_t_inplace_share_their_permutation():
 def test_index_family_argument_order():
     x = tg.zeros(3, 2)
     idx = tg.tensor([0, 2])
-    # the input is checked before the source, the source before the index
+    # the arguments are checked in their order: input, index, then source (as PyTorch's parser)
     with pytest.raises(TypeError, match=r"index_copy\(\): argument 'input' \(position 1\)"):
         tg.index_copy([0.0], 0, [0], [1.0])
-    with pytest.raises(TypeError, match=r"index_add\(\): argument 'source' \(position 4\) must be Tensor, not list"):
+    with pytest.raises(TypeError, match=r"index_add\(\): argument 'index' \(position 3\) must be Tensor, not list"):
         tg.index_add(x, 0, [0], [1.0])
+    with pytest.raises(TypeError, match=r"index_add\(\): argument 'source' \(position 4\) must be Tensor, not list"):
+        tg.index_add(x, 0, tg.tensor([0]), [1.0])
     with pytest.raises(TypeError, match=r"index_fill\(\): argument 'index' \(position 3\) must be Tensor, not list"):
         x.index_fill(0, [0], 1.0)
     src = tg.ones(2, 2)

@@ -231,6 +231,10 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
     scalar_first_node = opdef.extra.get("scalar_first_node")
     # ``tensor op number`` may record a node of its own op (``x.fmod(1.5)``: one that saves nothing)
     scalar_other_op = opdef.extra.get("scalar_other_op") or opdef
+    # a refusal that depends on the operands' own dtypes, which promotion erases (``sub`` with one
+    # bool operand); called on the promotion paths only, where operand dtypes differ or a scalar
+    # joins, so same-dtype tensors and float-tensor/number pairs never pay for it
+    operand_check = opdef.extra.get("operand_check")
 
     def binary(input, other):
         if reflected:
@@ -245,6 +249,8 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
                         dev, a = input._device, input._data
                     b = other._data
                     if a.dtype is not b.dtype or (float_mode and a.dtype.kind not in _FLOAT_KINDS):
+                        if operand_check is not None:
+                            operand_check(a, b)
                         a, b, _ = _promote_pair(name, a, _ZERO if a.ndim == 0 else _DIM,
                                                 b, _ZERO if b.ndim == 0 else _DIM, mode)
                     out = wrap(table[dev.type](a, b), dev)
@@ -256,6 +262,8 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
                     # NumPy treats it as a weak scalar the same way.
                     out = wrap(table[dev.type](a, other), dev)
                 elif isinstance(other, _SCALARS):
+                    if operand_check is not None:
+                        operand_check(a, other)
                     a, b, _ = _promote_pair(name, a, _ZERO if a.ndim == 0 else _DIM, other, _SCALAR, mode)
                     out = wrap(table[dev.type](a, b), dev)
                 elif dunder and not reflected and other.__class__ is np.ndarray:
@@ -274,6 +282,8 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
                 if input.__class__ in py_scalars and b.dtype.kind == "f" and (NUMPY2 or b.ndim):
                     out = wrap(table[dev.type](input, b), dev)
                 else:
+                    if operand_check is not None:
+                        operand_check(input, b)
                     a, b, _ = _promote_pair(name, input, _SCALAR, b, _ZERO if b.ndim == 0 else _DIM, mode)
                     out = wrap(table[dev.type](a, b), dev)
                 if differentiable and other._requires_grad and _gs.enabled:
@@ -365,11 +375,13 @@ def make_inplace(opdef, out_of_place):
         if self._vc.__class__ is not list:  # inference tensor (normal ones pay only this class test)
             check_not_inference(self)
         precheck = INPLACE_PRECHECKS.get(name)
-        if precheck is not None:
-            precheck(self, *args, **kwargs)
         record = _gs.enabled and (self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args))
         if record:
+            # PyTorch refuses a write into a leaf that requires grad before it looks at the
+            # other arguments' shapes or values (the prechecks)
             check_inplace_allowed(self, name)
+            if precheck is not None:
+                precheck(self, *args, **kwargs)
             result = out_of_place(Tensor._autograd.snapshot(self), *args, **kwargs)
             if self._base is not None:
                 # a view: the base's history gets the write (CopySlices), as PyTorch records it -
@@ -378,6 +390,8 @@ def make_inplace(opdef, out_of_place):
                 from .indexing import assign_into_view
                 return assign_into_view(self, result)
         else:
+            if precheck is not None:
+                precheck(self, *args, **kwargs)
             result = out_of_place(self, *args, **kwargs)
         if result._device is not self._device:  # a 0-d CPU tensor may join an op, not receive its result
             raise device_mismatch(name, result, self)  # PyTorch names the device the op ran on first

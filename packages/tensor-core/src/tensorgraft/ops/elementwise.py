@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 
 import numpy as np
 
@@ -122,7 +123,9 @@ unary("atanh", "arctanh", to_float=True)
 # tanh form of the logistic function: no overflow for large |x|, exact in the tails.
 unary("sigmoid", kernel=lambda xp, a: 0.5 * (1.0 + xp.tanh(0.5 * a)), to_float=True)
 def _relu_kernel(xp, a):
-    if a.dtype.kind == "b":  # NumPy would keep bools as they are
+    if a.dtype.kind in "bc":  # NumPy would keep bools as they are, and order complex numbers
+        if a.dtype.kind == "c":  # PyTorch's relu is a clamp, which words the refusal
+            raise NotImplementedError("clamp is not supported for complex types")
         raise RuntimeError("Boolean inputs not supported for relu")
     return xp.maximum(a, 0)
 
@@ -269,10 +272,20 @@ def run_with_order(op, input, order, attr, float_kinds="fc"):
     return out
 
 
+def check_polygamma_order(n, fname):
+    """PyTorch's parser takes ``n`` as an int only (or a 0-d integer tensor): a float (even
+    ``1.0``), a bool or another tensor is a TypeError rather than an order truncated to int."""
+    if n.__class__ is bool or not isinstance(n, numbers.Integral):
+        if isinstance(n, Tensor) and n._data.ndim == 0 and n._data.dtype.kind in "iu":
+            return
+        raise TypeError(f"{fname}(): argument 'n' (position 1) must be int, not {type(n).__name__}")
+
+
 def _polygamma_frontend(op):
     def polygamma(n, input):
         if not isinstance(input, Tensor):
             raise F.not_a_tensor("polygamma", "input", 2, input)
+        check_polygamma_order(n, "polygamma")
         if n < 0:
             raise RuntimeError("polygamma(n, x) does not support negative n.")
         return run_with_order(op, input, int(n), "n")
@@ -339,15 +352,23 @@ def _round_kernel(xp, a, decimals=0):
     return xp.round(a, decimals)  # half to even, as PyTorch
 
 
+# ``decimals`` not passed: rounds as 0 does, but PyTorch records another node for it
+_NO_DECIMALS = object()
+
+
 def _round_frontend(op):
     table = op.table
 
-    def round(input, *, decimals=0):
+    def round(input, *, decimals=_NO_DECIMALS):
         if not isinstance(input, Tensor):
             raise F.not_a_tensor("round", "input", 1, input)
-        out = wrap(table[input._device.type](input._data, decimals), input._device)
+        plain = decimals is _NO_DECIMALS
+        out = wrap(table[input._device.type](input._data, 0 if plain else decimals), input._device)
         if input._requires_grad and _gs.enabled:
-            Tensor._autograd.record(op, out, (input,), None)
+            # passing ``decimals`` at all (even 0) is PyTorch's ``round.decimals`` overload, whose
+            # node is RoundBackward1
+            Tensor._autograd.record(op, out, (input,), None,
+                                    node_name=None if plain else "RoundBackward1")
         return out
     return round
 
@@ -397,9 +418,10 @@ defop("positive", kernel=lambda xp, a: a, frontend=_positive_frontend, dunders=(
 
 
 # --------------------------------------------------------------------------- binary arithmetic
-def _with_alpha(torch_name):
+def _with_alpha(torch_name, operand_check=None):
     """``add(input, other, *, alpha=1, out=None)``: alpha scales ``other`` first. The operator
-    dunders bind the plain two-argument function, so ``a + b`` skips this layer."""
+    dunders bind the plain two-argument function, so ``a + b`` skips this layer. ``operand_check``
+    sees the operands before the scaling changes ``other``'s dtype (a bool times 2 is an int)."""
     def wrapper(binary_fn):
         def fn(input, other, *, alpha=1, out=None):
             if out is not None:
@@ -409,6 +431,9 @@ def _with_alpha(torch_name):
                         and (not isinstance(other, Tensor) or other._data.dtype.kind in "biu"):
                     raise RuntimeError("For integral input tensors, argument alpha must not be a floating point "
                                        "number.")
+                if operand_check is not None:
+                    operand_check(input._data if isinstance(input, Tensor) else input,
+                                  other._data if isinstance(other, Tensor) else other)
                 other = other * alpha
             r = binary_fn(input, other)
             if r is NotImplemented:
@@ -483,6 +508,29 @@ _SUB_BOOL = ("Subtraction, the `-` operator, with two bool tensors is not suppor
              "`logical_xor()` operator instead.")
 
 
+_SUB_ONE_BOOL = ("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a "
+                 "mask, use the `~` or `logical_not()` operator instead.")
+
+
+def _is_bool_operand(x):
+    return x.__class__ is bool or getattr(x, "dtype", None) == np.bool_
+
+
+def _sub_operand_check(a, b):
+    """PyTorch refuses ``-`` with exactly one bool operand (``1 - mask``), whatever the other is;
+    two bool operands reach the kernel, which words that case (``_SUB_BOOL``). Runs before
+    promotion, which would turn the bool into the other operand's dtype."""
+    if _is_bool_operand(a) is not _is_bool_operand(b):
+        raise RuntimeError(_SUB_ONE_BOOL)
+
+
+def _sub_alpha_check(a, b):
+    """``sub(x, y, alpha=2)``: the operands as given, before alpha turns a bool ``y`` into an int."""
+    if _is_bool_operand(a) and _is_bool_operand(b):
+        raise RuntimeError(_SUB_BOOL)
+    _sub_operand_check(a, b)
+
+
 def _sub_kernel(xp, a, b):
     try:
         return xp.subtract(a, b)
@@ -500,8 +548,9 @@ def _sub_cpu(a, b):  # the CPU table entry: no partial() layer on this hot path
 
 
 _sub_op = binary("sub", kernel=_sub_kernel, kernels={"cpu": _sub_cpu}, dunders=("__sub__",), rdunders=("__rsub__",), idunders=("__isub__",),
-       wrapper=_with_alpha("sub"))
-binary("subtract", kernel=_sub_kernel, kernels={"cpu": _sub_cpu}, wrapper=_with_alpha("subtract"))
+       wrapper=_with_alpha("sub", _sub_alpha_check), operand_check=_sub_operand_check)
+binary("subtract", kernel=_sub_kernel, kernels={"cpu": _sub_cpu}, wrapper=_with_alpha("subtract", _sub_alpha_check),
+       operand_check=_sub_operand_check)
 binary("mul", "multiply", dunders=("__mul__",), rdunders=("__rmul__",), idunders=("__imul__",))
 binary("multiply", "multiply")
 binary("div", "true_divide", mode="float", dunders=("__truediv__",), rdunders=("__rtruediv__",),
@@ -675,6 +724,8 @@ def _rsub_frontend(op):
         if not isinstance(input, Tensor):
             raise F.not_a_tensor("rsub", "input", 1, input)
         other_is_t = isinstance(other, Tensor)
+        if alpha != 1 and not other_is_t:
+            _sub_alpha_check(other, input._data)  # before alpha turns a bool input into an int
         with no_grad():
             out = _sub_op.frontend(other, input, alpha=alpha) if other_is_t else \
                 (input * alpha if alpha != 1 else input).__rsub__(other)
@@ -1079,7 +1130,10 @@ def _isclose_frontend(op):
             input, other = F.join_cpu_scalars("isclose", input, other)
         if input._data.dtype != other._data.dtype:
             raise RuntimeError(f"{F._type_name(input._data.dtype)} did not match {F._type_name(other._data.dtype)}")
-        return wrap(table[input._device.type](input._data, other._data, rtol, atol, equal_nan), input._device)
+        try:
+            return wrap(table[input._device.type](input._data, other._data, rtol, atol, equal_nan), input._device)
+        except ValueError as e:  # NumPy's broadcast error, worded as PyTorch's
+            raise F.shape_error(e, input, other) from None
     return isclose
 
 
@@ -1138,6 +1192,10 @@ def _fill_frontend(op):
     def fill_(input, value):
         if not isinstance(input, Tensor):
             raise F.not_a_tensor("fill_", "input", 1, input)
+        if not isinstance(value, (Tensor, *F._SCALARS)):
+            raise TypeError(f"fill_(): argument 'value' (position 1) must be Number, not {type(value).__name__}")
+        # the leaf check comes before the value's rank check, as in PyTorch
+        rec = _begin_inplace(input, (value,), "fill_")
         if isinstance(value, Tensor):
             if value._data.ndim != 0:
                 raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
@@ -1148,12 +1206,9 @@ def _fill_frontend(op):
                 value = value.to(input._device)
             v = value._data
             node = "FillBackward3"
-        elif isinstance(value, F._SCALARS):
+        else:
             v = value
             node = "FillBackward2"
-        else:
-            raise TypeError(f"fill_(): argument 'value' (position 1) must be Number, not {type(value).__name__}")
-        rec = _begin_inplace(input, (value,), "fill_")
         d = input._data
         if d.dtype.kind not in "c" and isinstance(v, complex):
             if d.dtype.kind != "b":  # a bool tensor takes any number (non-zero is True)
@@ -1219,6 +1274,8 @@ def _copy_frontend(op):
             raise F.not_a_tensor("copy_", "input", 1, input)
         if not isinstance(src, Tensor):
             raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}")
+        # the leaf check comes before the shape check, as in PyTorch
+        rec = _begin_inplace(input, (src,), "copy_")
         data = src._data
         if src._device is not input._device:
             from .conversion import move_array
@@ -1226,7 +1283,6 @@ def _copy_frontend(op):
         d = input._data
         if data.shape != d.shape:
             _check_broadcast_into(d.shape, data.shape)
-        rec = _begin_inplace(input, (src,), "copy_")
         if rec and input is src:
             rec = False  # x.copy_(x) leaves the history as it is
         if rec and input._base is not None:

@@ -783,7 +783,9 @@ def _scatter_reduce_frontend(op):
             raise F.not_a_tensor("scatter_reduce", "input", 1, input)
         if not isinstance(src, Tensor):
             raise F.not_a_tensor("scatter_reduce", "src", 4, src)
-        # PyTorch also takes "max"/"min" as the amax/amin reductions (its message names only these)
+        # PyTorch also takes "max"/"min" as the amax/amin reductions (its message names only these);
+        # the node keeps the name as given, since its backward refuses the legacy names
+        given = reduce
         reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)
         if reduce not in ("sum", "prod", "mean", "amax", "amin"):
             raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
@@ -795,7 +797,7 @@ def _scatter_reduce_frontend(op):
         _scatter_checks("scatter_reduce", a, d, idx, src._data)
         res = wrap(table[input._device.type](a, d, idx, src._data, reduce, include_self), input._device)
         if F.needs_grad(input, src):
-            Tensor._autograd.record(op, res, (input, index, src), {"dim": d, "reduce": reduce,
+            Tensor._autograd.record(op, res, (input, index, src), {"dim": d, "reduce": given,
                                                                    "include_self": include_self})
         return res
     return scatter_reduce
@@ -928,11 +930,11 @@ def _index_add_checks(input, dim, index, source):
     must have self's dtype (no promotion) and self's shape apart from ``dim``."""
     if not isinstance(input, Tensor):
         raise F.not_a_tensor("index_add", "input", 1, input)
-    # (tests/test_core_shared_helpers.py holds the source checked before the index)
-    if not isinstance(source, Tensor):
-        raise F.not_a_tensor("index_add", "source", 4, source)
+    # PyTorch's parser checks the arguments in their order: the index before the source
     if not isinstance(index, Tensor):
         raise F.not_a_tensor("index_add", "index", 3, index)
+    if not isinstance(source, Tensor):
+        raise F.not_a_tensor("index_add", "source", 4, source)
     a, s = input._data, source._data
     d = wrap_dim(dim, a.ndim)
     idx = _index_vector_checks("index_add_", index)

@@ -646,7 +646,9 @@ def _trace_frontend(op):
         a = input._data
         if a.ndim != 2:
             raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {a.ndim}")
-        npd = np.int64 if a.dtype.kind in "biu" else None
+        if a.dtype.kind == "b":  # NumPy sums bools as ints; PyTorch has no bool trace kernel
+            raise NotImplementedError("\"trace\" not implemented for 'Bool'")
+        npd = np.int64 if a.dtype.kind in "iu" else None
         res = wrap(table[input._device.type](a, npd), input._device)
         return _record(op, res, (input,))
     return trace

@@ -1080,6 +1080,10 @@ def _softmax_kernel(xp, a, axis, log):
     s = xp.sum(e, axis=axis, keepdims=True)
     if log:
         return z - xp.log(s)
+    if axis is None or axis == a.ndim - 1:
+        # PyTorch's last-dim kernel scales by the sum's reciprocal, its other-dim kernel divides
+        # (seen from its results): doing the same keeps more results bit-equal to PyTorch's
+        return e * xp.reciprocal(s)  # (a 0-d input's exp and sum are NumPy scalars: no in-place ops)
     return e / s
 
 

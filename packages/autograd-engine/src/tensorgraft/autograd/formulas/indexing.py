@@ -229,12 +229,16 @@ def scatter_reduce(node, g):
         else:
             gx = g.masked_fill(hit, 0)
         gs = tg.where(s_is, gd.gather(d, index), tg.zeros_like(src_c))
-    else:  # prod
+    elif reduce == "prod":
         out = node.output
         gx = tg.where(hit, g * out / x, g) if include_self else g.masked_fill(hit, 0)
         sub = tuple(slice(0, s) for s in index.shape)
         src_c = src[sub] if tuple(src.shape) != tuple(index.shape) else src
         gs = (g * out).gather(d, index) / src_c
+    else:
+        # the forward also takes the legacy names "max"/"min" (as PyTorch's does), but PyTorch's
+        # backward knows the five scatter_reduce names only
+        raise RuntimeError(f"Expected 'reduce' to be one of 'sum', 'prod', 'mean', 'amax', 'amin' but got {reduce}.")
     return (gx if need_x else None), None, (_pad_to(gs, src.shape) if need_src else None)
 
 

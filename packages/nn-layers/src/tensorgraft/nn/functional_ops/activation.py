@@ -382,7 +382,13 @@ def _softmax_k(xp, x, dim):
         return xp.empty_like(x)
     m = x.max(axis=dim, keepdims=True)
     e = xp.exp(x - m)
-    e /= e.sum(axis=dim, keepdims=True)
+    s = e.sum(axis=dim, keepdims=True)
+    if dim == x.ndim - 1:
+        # PyTorch's last-dim kernel scales by the sum's reciprocal, its other-dim kernel divides
+        # (seen from its results): doing the same keeps more results bit-equal to PyTorch's
+        e *= xp.reciprocal(s, out=s)
+    else:
+        e /= s
     return e
 
 
