@@ -336,10 +336,13 @@ class CPURandomStream:
 
     def multinomial_indices(self, rows, num_samples: int, replacement: bool):
         """``torch.multinomial`` of the 2-d array of weights ``rows`` (checked by the caller):
-        with replacement by the rows' running sums (in their dtype) and float64 uniforms, without
-        by the ``num_samples`` largest ``weight / Exponential(1)`` (the exponential race)."""
+        with replacement (and more than one sample) by the rows' running sums (in their dtype) and
+        float64 uniforms, otherwise by the ``num_samples`` largest ``weight / Exponential(1)`` (the
+        exponential race)."""
         r, k = rows.shape
-        if replacement:
+        # One draw per row takes the exponential race even with replacement: drawing once cannot
+        # repeat an index, and PyTorch's CPU kernel routes num_samples == 1 there too.
+        if replacement and num_samples > 1:
             cdf = np.cumsum(rows, axis=1, dtype=rows.dtype)
             cdf = (cdf / cdf[:, -1:]).astype(np.float64)
             u = self._unit_doubles(r * num_samples).reshape(r, num_samples)

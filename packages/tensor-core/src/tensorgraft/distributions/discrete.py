@@ -173,10 +173,7 @@ class Categorical(_GivenParam, Distribution):
         n = max(1, sample_shape.numel())
         with tg.no_grad():
             probs_2d = self.probs.reshape(-1, self._num_events)
-            # One draw per row is the same law with or without replacement; PyTorch's multinomial
-            # draws it by the exponential race either way, which the no-replacement call asks for
-            # (so the seeded stream gives the same actions as PyTorch's).
-            draws = tg.multinomial(probs_2d, n, n > 1).T
+            draws = tg.multinomial(probs_2d, n, True).T
             return draws.reshape(self._extended_shape(sample_shape))
 
     def log_prob(self, value):

@@ -44,6 +44,7 @@ def _size(size, fname: str, kwsize=None) -> tuple:
         raise TypeError(f"{fname}() missing 1 required positional arguments: \"size\"")
     if len(size) > 1 and isinstance(size[0], (tuple, list)) and fname in ONE_SEQUENCE_ONLY:
         raise TypeError(f"{fname}() takes 1 positional argument but {len(size)} were given")
+    given = len(size)
     if len(size) == 1:
         one = size[0]
         if isinstance(one, (tuple, list)):
@@ -59,6 +60,14 @@ def _size(size, fname: str, kwsize=None) -> tuple:
         if isinstance(s, Tensor) and s.ndim == 0 and s.dtype.category == 1:
             s = s.item()
         if not isinstance(s, numbers.Integral) or isinstance(s, bool):
+            if i == 0:  # (the error path: valid sizes never get here)
+                # PyTorch's parser reads a size whose first element is not an int as the
+                # one-sequence form: a sequence names the element, more arguments are too many
+                if given == 1:
+                    raise TypeError(f"{fname}(): argument 'size' (position 1) must be tuple of ints, but found "
+                                    f"element of type {type(s).__name__} at pos 0")
+                if fname not in ("rand", "randn"):  # (those two list their overloads instead)
+                    raise TypeError(f"{fname}() takes 1 positional argument but {given} were given")
             raise TypeError(f"{fname}(): argument 'size' failed to unpack the object at pos {i + 1} with error "
                             f"\"type must be tuple of ints,but got {type(s).__name__}\"")
         out.append(int(s))

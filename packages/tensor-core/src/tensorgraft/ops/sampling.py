@@ -104,6 +104,23 @@ def _drawn(data, dev, on_device, requires_grad):
 
 
 # --------------------------------------------------------------------------- fresh tensors
+_SIZE_OVERLOADS = ("tuple of ints size, *, {}Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, "
+                   "torch.device device = None, bool pin_memory = False, bool requires_grad = False")
+
+
+def _no_size(fname, *options):
+    """PyTorch's error for ``rand()``/``randn()`` without a size: its argument parser names the
+    missing size when one keyword was given, else lists the overloads. (With several keywords
+    it lists them in an order of its own; the overload list is kept and the "got" part is
+    left empty.) Reached only on the error path."""
+    given = sum(o is not None and o is not False for o in options)
+    if given == 1:
+        return TypeError(f"{fname}() missing 1 required positional arguments: \"size\"")
+    return TypeError(f"{fname}() received an invalid combination of arguments - got (), but expected one of:\n"
+                     f" * ({_SIZE_OVERLOADS.format('torch.Generator generator, ')})\n"
+                     f" * ({_SIZE_OVERLOADS.format('')})\n")
+
+
 def _sample(fname, kernel, draw, complex_scale, pytorch_draw):
     def sample(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
                pin_memory=False, **kw):
@@ -111,8 +128,7 @@ def _sample(fname, kernel, draw, complex_scale, pytorch_draw):
         if kw:
             raise TypeError(f"{fname}() got an unexpected keyword argument '{next(iter(kw))}'")
         if not size and size_ is None:
-            raise TypeError(f"{fname}() received an invalid combination of arguments - got (), but expected "
-                            "(tuple of ints size, ...)")
+            raise _no_size(fname, generator, out, dtype, layout, device, requires_grad, pin_memory)
         dtype = _check_dtype(dtype, fname)
         if out is not None:
             dtype, device = _out_dtype_and_device(out, dtype, device, fname)
@@ -428,6 +444,8 @@ def _pytorch_bernoulli(g, like, p):
         if p.dtype.kind != "f":
             p = p.astype(np.float64)
         ordered = np.ascontiguousarray(to_memory_order(np.broadcast_to(p, like.shape), axes))
+        if not like.ndim:  # ascontiguousarray makes a 0-d array 1-d: the result keeps shape ()
+            return g.bernoulli(ordered).reshape(())
         return from_memory_order(g.bernoulli(ordered), axes)
     return from_memory_order(g.bernoulli(p, tuple(like.shape[i] for i in axes)), axes)
 

@@ -208,6 +208,8 @@ def _flatten(input, start_dim=0, end_dim=-1):
     check_tensor(input, "flatten")
     nd = input._data.ndim
     if nd == 0:
+        # a 0-d tensor's dims are checked as a 1-d tensor's (range [-1, 0]), as PyTorch
+        wrap_dim(start_dim, 1), wrap_dim(end_dim, 1)
         return input.reshape(1)
     s, e = wrap_dim(start_dim, nd), wrap_dim(end_dim, nd)
     if s > e:
@@ -553,7 +555,8 @@ def _broadcast_tensors(*tensors):
     for i, t in enumerate(tensors):
         check_tensor(t, "broadcast_tensors", "tensors", i + 1)
     shape = tuple(infer_broadcast_shape(*(t._data.shape for t in tensors)))
-    return tuple(t if t._data.shape == shape and not t._requires_grad else t.expand(*shape) for t in tensors)
+    # a tensor already of the broadcast shape comes back itself (same object, same grad_fn), as PyTorch
+    return tuple(t if t._data.shape == shape else t.expand(*shape) for t in tensors)
 
 
 defop("broadcast_tensors", frontend=lambda op: _broadcast_tensors, method=False, differentiable=False)

@@ -449,18 +449,30 @@ def _draw(stream, on_device, method, *args):
     return getattr(np.random.default_rng(seed), method)(*host_args), False
 
 
+def _pytorch_counts(sampler, g, *operands):
+    """``sampler(g, *tensors)`` (``distributions/_sampling.py``'s PyTorch-exact Poisson or binomial
+    draws, element by element in row-major order: PyTorch's result is a new contiguous tensor
+    filled in its own order whatever the inputs' layout) over the host arrays ``operands``."""
+    from .sampling import _CPU
+    return sampler(g, *(wrap(np.ascontiguousarray(a).reshape(a.shape), _CPU) for a in operands))._host()
+
+
 def _poisson_frontend(op):
     def poisson(input, generator=None):
         check_tensor(input, "poisson")
         from .creation import _not_implemented
-        from .sampling import _stream
+        from .sampling import _matches_pytorch, _stream
         if input._data.dtype.kind != "f":  # rates are floats: PyTorch has no integer kernel
             raise _not_implemented("poisson_cpu", input.dtype)
         g, on_device = _stream(generator, input._device)
         lam = input._data if on_device else input._host()
-        if bool((lam < 0).any()):
+        if not bool((lam >= 0).all()):  # NaN rates too, as PyTorch
             raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
-        data, on_device = _draw(g, on_device, "poisson", lam)
+        if _matches_pytorch(g, on_device):  # the CPU stream: PyTorch's own counts
+            from ..distributions._sampling import _poisson_pytorch
+            data = _pytorch_counts(_poisson_pytorch, g, lam)
+        else:
+            data, on_device = _draw(g, on_device, "poisson", lam)
         out = _land(data.astype(input._data.dtype, copy=False), input, on_device)
         if F.needs_grad(input):
             Tensor._autograd.record(op, out, (input,), None)
@@ -472,11 +484,25 @@ def _binomial_frontend(op):
     def binomial(count, prob, generator=None):
         check_tensor(count, "binomial", "count")
         check_tensor(prob, "binomial", "prob", 2)
-        from .sampling import _stream
+        from .creation import _KERNEL_TYPE_NAMES, _not_implemented
+        from .sampling import _matches_pytorch, _stream
+        for name, t in (("count", count), ("prob", prob)):  # PyTorch's checks, before any draw
+            if t.dtype.category != 2:
+                raise ValueError(f"binomial only supports floating-point dtypes for {name}, "
+                                 f"got: {_KERNEL_TYPE_NAMES[t.dtype.name]}")
+        if prob.dtype is not count.dtype:
+            raise RuntimeError(f"Found dtype {_KERNEL_TYPE_NAMES[prob.dtype.name]} but expected "
+                               f"{_KERNEL_TYPE_NAMES[count.dtype.name]}")
         g, on_device = _stream(generator, count._device)
         n = count._data if on_device else count._host()
         p = prob._data if on_device else prob._host()
-        data, on_device = _draw(g, on_device, "binomial", n.astype(np.int64), p)
+        if _matches_pytorch(g, on_device):  # the CPU stream: PyTorch's own counts
+            if n.dtype.itemsize < 4:  # float16/bfloat16: PyTorch's CPU kernel has neither
+                raise _not_implemented("binomial_cpu", count.dtype)
+            from ..distributions._sampling import _binomial_pytorch
+            data = _pytorch_counts(_binomial_pytorch, g, *np.broadcast_arrays(n, p))
+        else:
+            data, on_device = _draw(g, on_device, "binomial", n.astype(np.int64), p)
         out = _land(data.astype(count._data.dtype, copy=False), count, on_device)
         if F.needs_grad(count, prob):
             Tensor._autograd.record(op, out, (count, prob), None, node_name="NotImplemented")

@@ -103,12 +103,17 @@ def assert_allclose(actual, expected, rtol=None, atol=None, equal_nan=True, msg=
                  check_dtype=False, msg=msg or None)
 
 
-def make_tensor(*shape, dtype, device="cpu", low=None, high=None, requires_grad=False, seed=0):
-    """A deterministic random tensor, like ``torch.testing.make_tensor``."""
+def make_tensor(*shape, dtype, device="cpu", low=None, high=None, requires_grad=False, seed=None):
+    """A random tensor, like ``torch.testing.make_tensor``: without ``seed`` drawn from the global
+    generator as PyTorch draws it (so seeded programs get PyTorch's values and the generator
+    advances as there); with ``seed`` from a local NumPy generator of that seed, leaving the
+    global generator alone (tests use it for inputs that do not depend on the order they run in)."""
     from ..ops.creation import tensor
-    rng = np.random.default_rng(seed)
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
+    if seed is None:
+        return _make_tensor_global(shape, dtype, device, low, high, requires_grad)
+    rng = np.random.default_rng(seed)
     lo = -9 if low is None else low
     hi = 9 if high is None else high
     if dtype is _dt.bool:
@@ -120,3 +125,21 @@ def make_tensor(*shape, dtype, device="cpu", low=None, high=None, requires_grad=
         if dtype.is_complex:
             arr = arr + 1j * rng.uniform(lo, hi, shape)
     return tensor(np.asarray(arr).astype(dtype.np), device=device, requires_grad=requires_grad)
+
+
+def _make_tensor_global(shape, dtype, device, low, high, requires_grad):
+    """PyTorch's draws (found by running it): floats and complex ``uniform_(low, high)`` on an
+    empty tensor (default [-9, 9]); integers ``randint(low, high)`` (default -9, or 0 for uint8,
+    to 10 exclusive); bool ``randint(0, 2)``."""
+    from ..ops.creation import empty
+    from ..ops.sampling import randint
+    if dtype is _dt.bool:
+        out = randint(0, 2, shape, dtype=dtype, device=device)
+    elif dtype.category == 1:
+        lo = (0 if dtype is _dt.uint8 else -9) if low is None else low
+        out = randint(lo, 10 if high is None else high, shape, dtype=dtype, device=device)
+    else:
+        out = empty(shape, dtype=dtype, device=device).uniform_(-9 if low is None else low, 9 if high is None else high)
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
