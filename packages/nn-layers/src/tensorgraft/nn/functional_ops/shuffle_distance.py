@@ -242,6 +242,9 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     check_tensor(x1, "cosine_similarity", "x1", 1)
     check_tensor(x2, "cosine_similarity", "x2", 2)
     if x1.shape != x2.shape:
+        # both expanded, even the one already of the shape (ATen expands each: ExpandBackward0);
+        # broadcast_tensors would hand that one back unchanged
         import tensorgraft as tg
-        x1, x2 = tg.broadcast_tensors(x1, x2)
+        shape = tg.broadcast_shapes(x1.shape, x2.shape)
+        x1, x2 = x1.expand(shape), x2.expand(shape)
     return ((x1 / _clamped_norm(x1, dim, eps)) * (x2 / _clamped_norm(x2, dim, eps))).sum(dim)
