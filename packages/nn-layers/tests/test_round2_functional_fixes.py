@@ -145,3 +145,9 @@ def test_group_norm_takes_an_empty_batch():
     y = tg.nn.GroupNorm(3, 6)(x)
     y.sum().backward()
     assert y.shape == (0, 6, 2) and x.grad.shape == (0, 6, 2)
+
+
+def test_cosine_similarity_of_unbroadcastable_shapes_names_the_sizes():
+    with pytest.raises(RuntimeError, match=r"The size of tensor a \(3\) must match the size of tensor b \(4\) at "
+                                           r"non-singleton dimension 0"):
+        F.cosine_similarity(tg.ones(3, 5), tg.ones(4, 5))

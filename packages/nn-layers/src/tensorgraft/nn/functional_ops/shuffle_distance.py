@@ -245,6 +245,10 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
         # both expanded, even the one already of the shape (ATen expands each: ExpandBackward0);
         # broadcast_tensors would hand that one back unchanged
         import tensorgraft as tg
-        shape = tg.broadcast_shapes(x1.shape, x2.shape)
+        try:
+            shape = tg.broadcast_shapes(x1.shape, x2.shape)
+        except RuntimeError:
+            tg.broadcast_tensors(x1, x2)  # raises PyTorch's "The size of tensor a (3) must match ..."
+            raise
         x1, x2 = x1.expand(shape), x2.expand(shape)
     return ((x1 / _clamped_norm(x1, dim, eps)) * (x2 / _clamped_norm(x2, dim, eps))).sum(dim)
