@@ -9,10 +9,11 @@ import re
 
 import numpy as np
 
-__all__ = ["default_collate", "default_convert"]
+__all__ = ["collate", "default_collate", "default_collate_fn_map", "default_convert"]
 
 _np_str_obj_array_pattern = re.compile(r"[SaUO]")
-_ERR = "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
+default_collate_err_msg_format = (
+    "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}")
 
 
 def _tensor_api():
@@ -68,43 +69,87 @@ def default_convert(data):
     return data
 
 
-def default_collate(batch):
-    """Collate a list of samples into a batch (see the module docstring)."""
+def collate_tensor_fn(batch, *, collate_fn_map=None):
     import tensorgraft as _tg
-    Tensor, as_tensor, tensor = _tensor_api()
+    return _tg.stack(list(batch), 0)
+
+
+def collate_numpy_array_fn(batch, *, collate_fn_map=None):
+    elem = batch[0]
+    if _np_str_obj_array_pattern.search(elem.dtype.str) is not None:  # strings/objects: no tensor type
+        raise TypeError(default_collate_err_msg_format.format(elem.dtype))
+    _, as_tensor, _ = _tensor_api()
+    return collate([as_tensor(b) for b in batch], collate_fn_map=collate_fn_map)
+
+
+def collate_numpy_scalar_fn(batch, *, collate_fn_map=None):
+    _, as_tensor, _ = _tensor_api()
+    return as_tensor(np.asarray(batch))
+
+
+def collate_float_fn(batch, *, collate_fn_map=None):
+    import tensorgraft as _tg
+    _, _, tensor = _tensor_api()
+    return tensor(batch, dtype=_tg.float64)
+
+
+def collate_int_fn(batch, *, collate_fn_map=None):
+    _, _, tensor = _tensor_api()
+    return tensor(batch)  # bools too (bool is an int): a bool tensor, as PyTorch
+
+
+def collate_str_fn(batch, *, collate_fn_map=None):
+    return batch
+
+
+def _default_collate_fn_map() -> dict:
+    Tensor, _, _ = _tensor_api()
+    return {Tensor: collate_tensor_fn, np.ndarray: collate_numpy_array_fn,
+            (np.bool_, np.number, np.object_): collate_numpy_scalar_fn, float: collate_float_fn,
+            int: collate_int_fn, str: collate_str_fn, bytes: collate_str_fn}
+
+
+# element type -> its collate function; default_collate reads it at every call, so updating it in
+# place (``default_collate_fn_map[MyType] = fn``) extends default_collate, as PyTorch documents
+default_collate_fn_map = _default_collate_fn_map()
+
+
+def collate(batch, *, collate_fn_map=None):
+    """Collate a list of samples into a batch: an element whose type (or a base of it, in the
+    map's order) is in ``collate_fn_map`` goes to that function (called as
+    ``fn(batch, collate_fn_map=collate_fn_map)``); mappings, namedtuples and sequences are
+    collated field by field, through this function again."""
     if not isinstance(batch, collections.abc.Sequence) or isinstance(batch, (str, bytes)):
         batch = list(batch)
     if len(batch) == 0:
         raise IndexError("default_collate: got an empty batch")
     elem = batch[0]
     elem_type = type(elem)
-    if isinstance(elem, Tensor):
-        return _tg.stack(list(batch), 0)
-    if elem_type.__module__ == "numpy" and elem_type.__name__ not in ("str_", "bytes_"):
-        if elem_type.__name__ in ("ndarray", "memmap"):
-            if _np_str_obj_array_pattern.search(elem.dtype.str) is not None:
-                raise TypeError(_ERR.format(elem.dtype))
-            return default_collate([as_tensor(b) for b in batch])
-        if elem.shape == ():  # NumPy scalars
-            return as_tensor(np.asarray(batch))
-    if isinstance(elem, float):
-        return tensor(batch, dtype=_tg.float64)
-    if isinstance(elem, int):  # bool too: a bool tensor, as PyTorch
-        return tensor(batch)
-    if isinstance(elem, (str, bytes)):
-        return batch
+    if collate_fn_map is not None:
+        if elem_type in collate_fn_map:
+            return collate_fn_map[elem_type](batch, collate_fn_map=collate_fn_map)
+        for collate_type in collate_fn_map:
+            if isinstance(elem, collate_type):
+                return collate_fn_map[collate_type](batch, collate_fn_map=collate_fn_map)
     if isinstance(elem, collections.abc.Mapping):
-        return _rebuilt_mapping(elem, {key: default_collate([d[key] for d in batch]) for key in elem})
+        return _rebuilt_mapping(elem, {key: collate([d[key] for d in batch], collate_fn_map=collate_fn_map)
+                                       for key in elem})
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
-        return elem_type(*(default_collate(samples) for samples in zip(*batch)))
+        return elem_type(*(collate(samples, collate_fn_map=collate_fn_map) for samples in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
         it = iter(batch)
         elem_size = len(next(it))
         if not all(len(e) == elem_size for e in it):
             raise RuntimeError("each element in list of batch should be of equal size")
         transposed = list(zip(*batch))
-        collated = [default_collate(samples) for samples in transposed]
+        collated = [collate(samples, collate_fn_map=collate_fn_map) for samples in transposed]
         if isinstance(elem, tuple):
             return collated  # a list, as PyTorch
         return _rebuilt_sequence(elem, collated)
-    raise TypeError(_ERR.format(elem_type))
+    raise TypeError(default_collate_err_msg_format.format(elem_type))
+
+
+def default_collate(batch):
+    """Collate a list of samples into a batch (see the module docstring): ``collate`` with
+    ``default_collate_fn_map``."""
+    return collate(batch, collate_fn_map=default_collate_fn_map)
