@@ -209,3 +209,20 @@ def test_softmax_normalisation_as_pytorch(case):
         # and more of them than the other normalisation gives
         assert (got == ref).mean() > 0.8
         assert (got == ref).mean() > (other == ref).mean() + 0.1
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.sub(lib.ones(2), lib.ones(2), alpha=True),
+    lambda lib: lib.add(lib.ones(2), lib.ones(2), alpha=False),
+    lambda lib: lib.add(lib.ones(2, dtype=lib.bool), True, alpha=True),
+    lambda lib: lib.add(lib.ones(2, dtype=lib.int64), 1, alpha=2),
+    lambda lib: lib.ones(2).polygamma_(1.5),
+    lambda lib: lib.ones(2).polygamma_(1),
+])
+def test_boolean_alpha_and_inplace_polygamma_order(call):
+    try:
+        ours, theirs = run_in_both(call)
+    except Exception:  # noqa: BLE001 - then both must raise the same error
+        assert_same_error(call)
+        return
+    assert_values_close(ours, theirs)

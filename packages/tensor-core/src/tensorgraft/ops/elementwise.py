@@ -418,6 +418,10 @@ defop("positive", kernel=lambda xp, a: a, frontend=_positive_frontend, dunders=(
 
 
 # --------------------------------------------------------------------------- binary arithmetic
+def _bool_tensor_or_bool(x) -> bool:
+    return x.__class__ is bool or (isinstance(x, Tensor) and x._data.dtype.kind == "b")
+
+
 def _with_alpha(torch_name, operand_check=None):
     """``add(input, other, *, alpha=1, out=None)``: alpha scales ``other`` first. The operator
     dunders bind the plain two-argument function, so ``a + b`` skips this layer. ``operand_check``
@@ -426,6 +430,9 @@ def _with_alpha(torch_name, operand_check=None):
         def fn(input, other, *, alpha=1, out=None):
             if out is not None:
                 F.check_out_grad(torch_name, out, input, other)
+            if alpha.__class__ is bool and not (_bool_tensor_or_bool(input) and _bool_tensor_or_bool(other)):
+                # True == 1 would otherwise pass for an alpha of one
+                raise RuntimeError("Boolean alpha only supported for Boolean results.")
             if alpha != 1:
                 if isinstance(alpha, float) and isinstance(input, Tensor) and input._data.dtype.kind in "biu" \
                         and (not isinstance(other, Tensor) or other._data.dtype.kind in "biu"):

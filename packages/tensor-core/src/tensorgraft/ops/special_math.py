@@ -155,6 +155,8 @@ def _method_inplace(name, out_of_place):
 
 
 def _polygamma_self_first(self, n):
+    from .elementwise import check_polygamma_order
+    check_polygamma_order(n, "polygamma_")  # named as the in-place overload, before anything is written
     # PyTorch records the in-place overload as PolygammaBackward1
     with no_grad():
         out = _polygamma_op.frontend(n, self)
