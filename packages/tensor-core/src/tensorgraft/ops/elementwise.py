@@ -418,10 +418,6 @@ defop("positive", kernel=lambda xp, a: a, frontend=_positive_frontend, dunders=(
 
 
 # --------------------------------------------------------------------------- binary arithmetic
-def _bool_tensor_or_bool(x) -> bool:
-    return x.__class__ is bool or (isinstance(x, Tensor) and x._data.dtype.kind == "b")
-
-
 def _with_alpha(torch_name, operand_check=None):
     """``add(input, other, *, alpha=1, out=None)``: alpha scales ``other`` first. The operator
     dunders bind the plain two-argument function, so ``a + b`` skips this layer. ``operand_check``
@@ -430,7 +426,9 @@ def _with_alpha(torch_name, operand_check=None):
         def fn(input, other, *, alpha=1, out=None):
             if out is not None:
                 F.check_out_grad(torch_name, out, input, other)
-            if alpha.__class__ is bool and not (_bool_tensor_or_bool(input) and _bool_tensor_or_bool(other)):
+            a = input._data if isinstance(input, Tensor) else input
+            b = other._data if isinstance(other, Tensor) else other
+            if alpha.__class__ is bool and not (_is_bool_operand(a) and _is_bool_operand(b)):
                 # True == 1 would otherwise pass for an alpha of one
                 raise RuntimeError("Boolean alpha only supported for Boolean results.")
             if alpha != 1:
@@ -439,8 +437,7 @@ def _with_alpha(torch_name, operand_check=None):
                     raise RuntimeError("For integral input tensors, argument alpha must not be a floating point "
                                        "number.")
                 if operand_check is not None:
-                    operand_check(input._data if isinstance(input, Tensor) else input,
-                                  other._data if isinstance(other, Tensor) else other)
+                    operand_check(a, b)
                 other = other * alpha
             r = binary_fn(input, other)
             if r is NotImplemented:

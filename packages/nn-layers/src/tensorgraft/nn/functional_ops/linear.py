@@ -50,7 +50,7 @@ def linear(input, weight, bias=None):
     out = wrap(_OP.table[dev.type](x, w, b), dev)
     if gs.enabled and (input._requires_grad or weight._requires_grad or (bias is not None and bias._requires_grad)):
         record(_OP, out, (input, weight, bias), None,
-               node_name=_top_node_name(x, w, None if bias is None else bias._data))
+               node_name=_top_node_name(x, w, b))
     return out
 
 
