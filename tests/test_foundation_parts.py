@@ -92,3 +92,15 @@ def test_lazy_attributes_resolve_installed_parts():
             assert mod.__name__ == f"tensorgraft.{sub}"
     with pytest.raises(AttributeError, match="no attribute 'not_a_part'"):
         _ = tg.not_a_part
+
+
+@pytest.mark.parametrize("sub", sorted(PARTS))
+def test_missing_submodule_of_installed_part_is_not_blamed_on_installation(sub):
+    """``tensorgraft.<part>.no_such_module`` with the part installed is Python's plain error: telling
+    the user to ``pip install`` a distribution they already have would send them the wrong way."""
+    if not _installed(sub):
+        pytest.skip(f"tensorgraft.{sub} is not installed in this environment")
+    with pytest.raises(ModuleNotFoundError) as info:
+        importlib.import_module(f"tensorgraft.{sub}.no_such_module")
+    assert str(info.value) == f"No module named 'tensorgraft.{sub}.no_such_module'"
+    assert info.value.name == f"tensorgraft.{sub}.no_such_module"

@@ -31,8 +31,10 @@ class MissingPartFinder:
     of every ``import tensorgraft``) for nothing."""
 
     def find_spec(self, fullname, path=None, target=None):
-        top = ".".join(fullname.split(".")[:2])
-        if top in PARTS:
+        # Only the part itself: Python imports a package before its submodules, so reaching here for
+        # ``tensorgraft.autograd.no_such_module`` means the part IS installed and the submodule simply
+        # does not exist — that is Python's own "No module named ..." error, not "install the part".
+        if fullname in PARTS:
             raise missing_part_error(fullname)
         return None
 
