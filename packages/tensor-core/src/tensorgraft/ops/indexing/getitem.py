@@ -1,0 +1,73 @@
+"""``Tensor.__getitem__`` (the private ``__getitem__`` op) and ``index_apply``, which backward
+formulas call with an index that is already normalised; the graph node takes the name of the
+last view op PyTorch's indexing applies (``_node_name``).
+
+A hot path: the frontend reads ``normalize_index``, ``index_apply`` and ``_bounds_error`` as
+plain globals of this module, with no call layer in between."""
+from __future__ import annotations
+
+from ...grad_mode import state as _gs
+from ...tensor import Tensor, wrap, wrap_view
+from .._define import defop
+from .normalize import _bounds_error, _translate_index_error, apply_index, normalize_index
+
+
+def _node_name(idx, basic, shape=None, bare=False):
+    """PyTorch names the node after the last view op its indexing applied: a no-op slice inside a
+    tuple index is skipped (nothing applied at all: ``AliasBackward0``), a bare slice never is."""
+    if not basic:
+        return "IndexBackward0"
+    items = idx[0]
+    if bare and isinstance(items[0], slice):
+        return "SliceBackward0"
+    nd = len(shape) if shape is not None else 0
+    consumed = sum(1 for i in items if i is not None and i is not Ellipsis)
+    dim = 0
+    last = None
+    for it in items:
+        if it is Ellipsis:
+            dim += nd - consumed
+        elif it is None:
+            last = "UnsqueezeBackward0"
+        elif isinstance(it, slice):
+            if shape is None or dim >= nd or it.indices(shape[dim]) != (0, shape[dim], 1):
+                last = "SliceBackward0"
+            dim += 1
+        else:
+            last = "SelectBackward0"
+            dim += 1
+    return last or "AliasBackward0"
+
+
+def _getitem_kernel(xp, a, idx):
+    return apply_index(a, idx)
+
+
+def _getitem_frontend(op):
+
+    def getitem(self, index):
+        idx, basic = normalize_index(index, self._device, self._data.ndim)
+        try:
+            return index_apply(self, idx, basic, index.__class__ is slice)
+        except IndexError as exc:
+            raise _bounds_error(exc, index, self._data.shape) from None
+    return getitem
+
+
+_getitem = defop("__getitem__", kernel=_getitem_kernel, frontend=_getitem_frontend, method="__getitem__",
+                 public=False, node="IndexBackward0")
+
+
+def index_apply(t, idx, basic=None, bare=False):
+    """``t[idx]`` for an already normalised index (formulas call this)."""
+    if basic is None:
+        basic = idx[1] is None
+    try:
+        data = _getitem.table[t._device.type](t._data, idx)
+    except IndexError as exc:
+        raise _translate_index_error(exc, t._data.shape, idx) from None
+    out = wrap_view(data, t) if basic else wrap(data, t._device)
+    if t._requires_grad and _gs.enabled:
+        Tensor._autograd.record(_getitem, out, (t,), {"index": idx, "shape": t._data.shape},
+                                node_name=_node_name(idx, basic, t._data.shape, bare))
+    return out

@@ -1,0 +1,231 @@
+"""Ops that pick elements by position or report positions: take and take_along_dim (flat or
+per-dim indices), nonzero, argwhere and where (by condition; ``Tensor.where`` too), and
+searchsorted and bucketize (by sorted order)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ... import dtypes as _dt
+from ...grad_mode import state as _gs
+from ...tensor import Tensor, wrap
+from .. import _frontend as F
+from .._args import wrap_dim
+from .._define import defop
+from .normalize import _xp
+
+
+# --------------------------------------------------------------------------- take
+def _take_kernel(xp, a, idx):
+    return a.reshape(-1)[idx]
+
+
+def _take_frontend(op):
+    table = op.table
+
+    def take(input, index):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("take", "input", 1, input)
+        if not isinstance(index, Tensor):
+            raise F.not_a_tensor("take", "index", 2, index)
+        idx = index._data
+        if idx.dtype.kind not in "iu" or idx.dtype == np.uint8:
+            raise RuntimeError("take(): Expected a long tensor for index, but got " + F._type_name(idx.dtype))
+        n = input._data.size
+        if idx.size:
+            lo, hi = int(idx.min()), int(idx.max())
+            if lo < -n or hi >= n:
+                bad = hi if hi >= n else lo
+                raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
+        res = wrap(table[input._device.type](input._data, idx), input._device)
+        if input._requires_grad and _gs.enabled:
+            Tensor._autograd.record(op, res, (input, index), None)
+        return res
+    return take
+
+
+defop("take", kernel=_take_kernel, frontend=_take_frontend)
+
+
+def _take_along_dim(input, indices, dim=None, *, out=None):
+    if not isinstance(input, Tensor):
+        raise F.not_a_tensor("take_along_dim", "input", 1, input)
+    if not isinstance(indices, Tensor):
+        raise F.not_a_tensor("take_along_dim", "indices", 2, indices)
+    if indices._data.dtype.kind not in "iu":
+        raise RuntimeError("torch.take_along_dim(): dtype of indices should be Long but got "
+                           f"{F._type_name(indices._data.dtype)}")
+    if dim is None:
+        return input.reshape(-1).gather(0, indices.reshape(-1))
+    nd = input._data.ndim
+    if nd != indices._data.ndim:
+        raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same number of dimensions, "
+                           f"but got {nd} dimensions for input, and {indices._data.ndim} dimensions for indices")
+    d = wrap_dim(dim, nd)
+    si, sx = list(input._data.shape), list(indices._data.shape)
+    si[d] = sx[d] = 1
+    from ..shape.squeeze_expand import infer_broadcast_shape
+    b = list(infer_broadcast_shape(si, sx))
+    bi, bx = list(b), list(b)
+    bi[d] = input._data.shape[d]
+    bx[d] = indices._data.shape[d]
+    x = input if tuple(bi) == input._data.shape else input.expand(*bi)
+    ix = indices if tuple(bx) == indices._data.shape else indices.expand(*bx)
+    return x.gather(d, ix)
+
+
+defop("take_along_dim", frontend=lambda op: _take_along_dim, differentiable=False)
+
+
+# --------------------------------------------------------------------------- nonzero / where
+def _nonzero_kernel(xp, a):
+    if a.ndim == 0:
+        return xp.zeros((1 if a else 0, 0), dtype=np.int64)
+    return xp.stack(xp.nonzero(a), axis=1).astype(np.int64, copy=False) if a.ndim else None
+
+
+def _nonzero_frontend(op):
+    table = op.table
+
+    def nonzero(input, *, out=None, as_tuple=False):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("nonzero", "input", 1, input)
+        a = input._data
+        if as_tuple:
+            xp = _xp(input)
+            if a.ndim == 0:
+                return (wrap(xp.zeros(1 if a else 0, dtype=np.int64), input._device),)
+            return tuple(wrap(i.astype(np.int64, copy=False), input._device) for i in xp.nonzero(a))
+        return wrap(table[input._device.type](a), input._device)
+    return nonzero
+
+
+defop("nonzero", kernel=_nonzero_kernel, frontend=_nonzero_frontend, differentiable=False)
+
+
+def _argwhere(input):
+    return input.nonzero()
+
+
+defop("argwhere", frontend=lambda op: _argwhere, differentiable=False)
+
+
+def _where_kernel(xp, cond, a, b):
+    return xp.where(cond, a, b)
+
+
+def _where_frontend(op):
+    table = op.table
+
+    def where(condition, input=None, other=None, *, out=None):
+        if input is None and other is None:
+            if not isinstance(condition, Tensor):
+                raise F.not_a_tensor("where", "condition", 1, condition)
+            return condition.nonzero(as_tuple=True)
+        if not isinstance(condition, Tensor):
+            raise F.not_a_tensor("where", "condition", 1, condition)
+        if condition._data.dtype.kind != "b":
+            raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                               f"{F._type_name(condition._data.dtype)}")
+        dev = condition._device
+        if isinstance(input, Tensor) and input._device is not dev or \
+                isinstance(other, Tensor) and other._device is not dev:
+            condition, input, other = F.join_cpu_scalars("where", condition, input, other)
+            dev = condition._device
+        ref = input if isinstance(input, Tensor) else other
+        if isinstance(input, Tensor) and isinstance(other, Tensor):
+            a, b, _ = F._promote_pair("where", input._data, 1 if input._data.ndim == 0 else 0,
+                                      other._data, 1 if other._data.ndim == 0 else 0, "same") \
+                if input._data.dtype != other._data.dtype else (input._data, other._data, None)
+        elif isinstance(ref, Tensor):
+            scalar = other if ref is input else input
+            ra = 1 if ref._data.ndim == 0 else 0
+            if ref is input:
+                a, b, _ = F._promote_pair("where", ref._data, ra, scalar, 2, "same")
+            else:
+                a, b, _ = F._promote_pair("where", scalar, 2, ref._data, ra, "same")
+        else:
+            da, db = _dt._scalar_dtype(input), _dt._scalar_dtype(other)
+            npd = _dt.promote_types(da, db).np
+            xp = _xp(condition)
+            a, b = xp.asarray(input, dtype=npd), xp.asarray(other, dtype=npd)
+        try:
+            res = wrap(table[dev.type](condition._data, a, b), dev)
+        except ValueError as e:
+            raise F.shape_error(e, condition, a, b) from None
+        if out is not None:
+            F.write_out(out, res._data, "where")
+            return out
+        if F.needs_grad(input, other):
+            Tensor._autograd.record(op, res, (condition, input, other), None, node_name="WhereBackward0")
+        return res
+    return where
+
+
+_where = defop("where", kernel=_where_kernel, frontend=_where_frontend, method=False)
+
+
+def _where_method(self, condition, other):
+    """``Tensor.where(condition, y)`` is ``torch.where(condition, self, y)``."""
+    return _where.frontend(condition, self, other)
+
+
+defop("_where_method", frontend=lambda op: _where_method, method="where", public=False, differentiable=False,
+      composite=True)
+
+
+# --------------------------------------------------------------------------- searchsorted / bucketize
+def _searchsorted_kernel(xp, seq, vals, side, sorter):
+    if seq.ndim == 1:
+        return xp.searchsorted(seq, vals, side=side, sorter=sorter).astype(np.int64, copy=False)
+    s2 = seq.reshape(-1, seq.shape[-1])
+    v2 = vals.reshape(-1, vals.shape[-1])
+    out = xp.empty(v2.shape, dtype=np.int64)
+    for i in range(s2.shape[0]):  # one search per leading index (boundaries differ per row)
+        srt = None if sorter is None else sorter.reshape(-1, seq.shape[-1])[i]
+        out[i] = xp.searchsorted(s2[i], v2[i], side=side, sorter=srt)
+    return out.reshape(vals.shape)
+
+
+def _searchsorted_frontend(op):
+    table = op.table
+
+    def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None, out=None):
+        if not isinstance(sorted_sequence, Tensor):
+            raise F.not_a_tensor("searchsorted", "sorted_sequence", 1, sorted_sequence)
+        scalar = not isinstance(input, Tensor)
+        seq = sorted_sequence._data
+        if side is not None:
+            if side not in ("left", "right"):
+                raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")
+            if right and side == "left":
+                raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, got side of left "
+                                   "while right was True")
+            right = side == "right"
+        xp = _xp(sorted_sequence)
+        vals = xp.asarray(input, dtype=seq.dtype) if scalar else input._data
+        if seq.ndim > 1 and (scalar or vals.shape[:-1] != seq.shape[:-1]):
+            raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
+                               "dimensions of boundaries tensor and input value tensor must match, but we got "
+                               f"boundaries tensor {list(seq.shape)} and input value tensor "
+                               f"{list(vals.shape) if not scalar else []}")
+        srt = sorter._data if isinstance(sorter, Tensor) else None
+        res = table[sorted_sequence._device.type](seq, vals, "right" if right else "left", srt)
+        if out_int32:
+            res = res.astype(np.int32)
+        return wrap(xp.asarray(res), sorted_sequence._device)
+    return searchsorted
+
+
+_searchsorted = defop("searchsorted", kernel=_searchsorted_kernel, frontend=_searchsorted_frontend, method=False,
+                      differentiable=False)
+
+
+def _bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
+    if not isinstance(boundaries, Tensor):
+        raise F.not_a_tensor("bucketize", "boundaries", 2, boundaries)
+    if boundaries._data.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries._data.ndim})")
+    return _searchsorted.frontend(boundaries, input, out_int32=out_int32, right=right)
+
+
+defop("bucketize", frontend=lambda op: _bucketize, differentiable=False)

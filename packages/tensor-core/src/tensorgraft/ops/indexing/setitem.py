@@ -1,0 +1,244 @@
+"""``Tensor.__setitem__`` (the private ``__setitem__`` op): an in-place write that bumps the
+version counter, recorded as PyTorch records it (``CopySlices`` through a view of the base,
+``IndexPutBackward0`` for advanced indices, a fill or a copy of the whole tensor), and
+``assign_into_view`` / ``region_of`` for the generic in-place machinery.
+
+Also the index backward (``index_backward``, ``masked_out``): the gradient of indexing is the
+same write with repeated indices accumulating, so it sits beside ``__setitem__``'s kernel."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...grad_mode import state as _gs
+from ...tensor import Tensor, wrap
+from .. import _frontend as F
+from .._define import defop, gradient_scatter
+from .normalize import _bounds_error, _translate_index_error, _xp, apply_index, normalize_index
+
+
+# --------------------------------------------------------------------------- __setitem__
+def _index_put_kernel(xp, a, idx, value):
+    basic, adv = idx
+    v = a[basic] if basic is not None else a
+    if adv is None:
+        v[...] = value
+    else:
+        v[adv] = value
+    return a
+
+
+def _setitem_frontend(op):
+    """``t[idx] = value`` is an in-place op: it writes ``t``'s memory and bumps its version."""
+    table = op.table
+
+    def setitem(self, index, value):
+        F.check_not_inference(self)
+        if isinstance(value, np.generic) and not isinstance(value, (float, int, complex, np.integer)):
+            # PyTorch takes Python numbers (np.float64 is one) and NumPy integers, not the other
+            # NumPy scalars (float32, bool_, complex64...)
+            raise TypeError(f"can't assign a {type(value).__module__}.{type(value).__name__} to a {self.type()}")
+        idx, _ = normalize_index(index, self._device, self._data.ndim)
+        try:
+            _setitem_checked(self, index, idx, value)
+        except IndexError as exc:
+            raise _bounds_error(exc, index, self._data.shape) from None
+
+    def _setitem_checked(self, index, idx, value):
+        if isinstance(value, Tensor):
+            if value._device is not self._device:
+                joined, value = F.join_cpu_scalars("index_put_", self, value)
+                if joined is not self:  # a 0-d CPU self: the write cannot come from another device
+                    raise F.device_mismatch("index_put_", value, self)
+            v = value._data
+        elif isinstance(value, F._SCALARS):
+            if value.__class__ is complex and self._data.dtype.kind not in "cb":
+                raise F.complex_into_real(self._data.dtype, via_double=True)
+            v = value
+        else:
+            from ..creation import tensor as _tensor
+            value = _tensor(value, dtype=self.dtype, device=self._device)
+            v = value._data
+        record = _gs.enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
+        if record:
+            if self._extra is not None:
+                F.check_multi_view_inplace(self, via=_basic_index_view_name(index))
+            if self._base is not None:
+                F.check_custom_function_view_inplace(self, via=_basic_index_view_name(index))
+            if self._requires_grad and self.grad_fn is None:
+                # PyTorch indexes first and writes into the result: a view when the index selects
+                # anything less than the whole tensor, and its error then speaks of a view
+                view = "a view of " if _index_makes_view(self._data, index) else ""
+                raise RuntimeError(f"{view}a leaf Variable that requires grad is being used in an in-place operation.")
+            if self._base is not None:
+                return _setitem_into_view(table, self, idx, v, value)
+            old = _alias_history(self)
+        _store(table[self._device.type], self, idx, v)
+        if record:
+            Tensor._autograd.record(op, self, (old, value), {"index": idx}, node_name=_setitem_node_name(
+                self._data, index, idx, value))
+    return setitem
+
+
+def _basic_index_view_name(index):
+    """The view op (as PyTorch's messages name it) that ``t[index]`` applies last, or None when
+    the write goes to ``t`` itself (a whole-tensor or advanced index)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    for p in reversed(parts):
+        if isinstance(p, bool) or p is Ellipsis or p == slice(None):
+            continue
+        if isinstance(p, int):
+            return "Select"
+        if isinstance(p, slice):
+            return "Slice"
+        if p is None:
+            return "Unsqueeze"
+        return None
+    return None
+
+
+def _setitem_node_name(data, index, idx, value) -> str:
+    """The node PyTorch's ``t[index] = value`` leaves on ``t``: a write through a view of ``t``
+    (basic indexing selecting less than all of it) is CopySlices; advanced indexing alone is
+    index_put_; writing the whole tensor is a fill (a number or 0-d value) or a copy."""
+    if _index_makes_view(data, index):
+        return "CopySlices"
+    if idx[1] is not None:  # advanced parts (index tensors, lists, masks)
+        return "IndexPutBackward0"
+    if not isinstance(value, Tensor) or value._data.ndim == 0:
+        return "FillBackward3"
+    return "CopyBackwards"
+
+
+def _index_makes_view(data, index) -> bool:
+    """Whether PyTorch's ``t[index] = v`` writes through a view of ``t``: its basic indexing (ints,
+    slices, None, Python bools) yields ``t`` itself only when nothing is taken away or added. The
+    advanced parts (index tensors) are applied by ``index_put_`` on that result, not as a view."""
+    items = index if isinstance(index, tuple) else (index,)
+    basic = []
+    for i in items:
+        if isinstance(i, Tensor):
+            i = int(i.item()) if i._data.ndim == 0 and i._data.dtype.kind in "iu" else slice(None)
+        elif isinstance(i, (list, np.ndarray)):
+            i = slice(None)
+        basic.append(i)
+    try:
+        v = data[tuple(basic)]
+    except (IndexError, TypeError, ValueError):
+        return False
+    return not (getattr(v, "shape", None) == data.shape and v.strides == data.strides)
+
+
+def _alias_history(t):
+    """A tensor object standing for ``t``'s current history (its data is never read)."""
+    old = wrap(t._data, t._device)
+    old._requires_grad = t._requires_grad
+    old.grad_fn = t.grad_fn
+    old._output_nr = t._output_nr
+    old._extra = t._extra
+    return old
+
+
+def _setitem_into_view(table, view, idx, v, value):
+    """``view[idx] = value`` with autograd, where ``view`` shares memory with a base: the base's
+    history becomes PyTorch's ``CopySlices`` (the written region comes from ``value``), and the
+    view becomes an ``as_strided`` view of the updated base."""
+    from ..shape.layout import _offset_of
+    from ...registry import registry
+    root = view._base
+    rd = root._data
+    if not rd.flags.c_contiguous or (root._requires_grad and not view._requires_grad):
+        raise RuntimeError(
+            "index_put_(): in-place assignment into this view while recording gradients is not supported by "
+            "tensorgraft's autograd engine (its base is not contiguous, or the view was detached); index the base "
+            "tensor directly or clone() the view first.")
+    if root._requires_grad and root.grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+    region = {"size": tuple(view._data.shape), "stride": view.stride(), "offset": _offset_of(view._data, rd)}
+    old = _alias_history(root)
+    _store(table[view._device.type], view, idx, v)
+    attrs = dict(region, index=idx)
+    Tensor._autograd.record(_setitem, root, (old, value), attrs, node_name="CopySlices")
+    Tensor._autograd.record(registry.ops["as_strided"], view, (root,),
+                            dict(region, in_offset=0, in_stride=root.stride()), node_name="AsStridedBackward0")
+
+
+def assign_into_view(view, value):
+    """``view[...] = value`` recorded as PyTorch records an in-place op on a view (``CopySlices`` on
+    the base, ``AsStridedBackward0`` on the view). For the generic in-place machinery: compute the
+    op out of place on a snapshot of the view, then hand the result here."""
+    _setitem.frontend(view, Ellipsis, value)
+    return view
+
+
+def region_of(t, region):
+    """The elements of ``t`` (laid out like the contiguous base) that a recorded view covers."""
+    return t.contiguous().clone().as_strided(region["size"], region["stride"], region["offset"])
+
+
+def _store(kernel, self, idx, v):
+    try:
+        d = self._data
+        if d.__class__ is np.ndarray and not d.flags.writeable:
+            # a view made by expand(): PyTorch writes through it unless the written elements overlap
+            basic = idx[1] is None
+            alias = F.writable_alias(self, apply_index(d, idx) if basic else d)
+            if alias is not None:
+                d = alias
+        kernel(d, idx, v)
+    except ValueError as exc:
+        if "read-only" in str(exc):
+            raise  # a tensor over a read-only buffer (frombuffer/asarray): NumPy's own words
+        target = apply_index(self._data, idx).shape
+        vshape = tuple(getattr(v, "shape", ()))
+        from ..shape.squeeze_expand import _expand_error
+        advanced = idx[1] is not None  # index_put_ in PyTorch (its own message), not copy_
+        err = _expand_error(target, vshape) if len(vshape) <= len(target) and not advanced else None
+        if err is None:
+            err = RuntimeError(f"shape mismatch: value tensor of shape {list(vshape)} cannot be broadcast to "
+                               f"indexing result of shape {list(target)}")
+        raise err from None
+    except IndexError as exc:
+        raise _translate_index_error(exc, self._data.shape, idx) from None
+    self._vc[0] += 1
+
+
+_setitem = defop("__setitem__", kernel=_index_put_kernel, frontend=_setitem_frontend, method="__setitem__",
+                 public=False)
+
+
+# --------------------------------------------------------------------------- index backward
+def _add_at(xp, out, idx, vals):
+    if xp is np:
+        np.add.at(out, idx, vals)
+    else:  # pragma: no cover - CUDA
+        import cupyx
+        cupyx.scatter_add(out, idx, vals)
+
+
+def _index_backward_kernel(xp, g, shape, idx):
+    """Scatter-add ``g`` into zeros of ``shape`` at ``idx`` (repeated indices accumulate)."""
+    out = xp.zeros(shape, dtype=g.dtype)
+    basic, adv = idx
+    v = out[basic] if basic is not None else out
+    if adv is None:
+        v[...] = g
+    else:
+        _add_at(xp, v, adv, g)
+    return out
+
+
+_scatter_at_index = gradient_scatter("_index_backward", _index_backward_kernel, ("shape", "index"))
+
+
+def index_backward(grad, shape, index):
+    if not isinstance(index, tuple) or len(index) != 2 or not (index[0] is None or isinstance(index[0], tuple)):
+        index = (index if isinstance(index, tuple) else (index,), None)
+    return _scatter_at_index(grad, shape, index)
+
+
+def masked_out(g, index):
+    """``g`` with the entries at ``index`` zeroed, as a differentiable product with a constant mask."""
+    xp = _xp(g)
+    mask = xp.ones(g._data.shape, dtype=g._data.dtype)
+    _index_put_kernel(xp, mask, index, 0)
+    return g * wrap(mask, g._device)

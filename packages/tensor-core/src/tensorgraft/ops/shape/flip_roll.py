@@ -1,0 +1,98 @@
+"""flip, fliplr, flipud, roll and rot90: copies with the elements reordered along some dims."""
+from __future__ import annotations
+
+from .._frontend import check_tensor
+from .._args import wrap_dim
+from .._define import defop
+from ._common import _dims_arg, _finish_copy, _int_arg
+
+
+# --------------------------------------------------------------------------- flip / roll
+def _flip_frontend(op):
+    table = op.table
+
+    def flip(input, *args, dims=None):
+        check_tensor(input, "flip")
+        nd = input._data.ndim
+        dims = _dims_arg(args if dims is None else (dims,), "flip")
+        w = tuple(wrap_dim(d, nd) for d in dims)
+        for k, d in enumerate(w):
+            if d in w[:k]:
+                raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        if nd == 0:
+            w = ()
+        return _finish_copy(op, input, table[input._device.type](input._data, w), {"dims": w})
+    return flip
+
+
+defop("flip", kernel=lambda xp, a, dims: xp.flip(a, dims).copy() if dims else a.copy(), frontend=_flip_frontend)
+
+
+def _fliplr(input):
+    check_tensor(input, "fliplr")
+    if input._data.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return input.flip(1)
+
+
+def _flipud(input):
+    check_tensor(input, "flipud")
+    if input._data.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return input.flip(0)
+
+
+defop("fliplr", frontend=lambda op: _fliplr, differentiable=False)
+defop("flipud", frontend=lambda op: _flipud, differentiable=False)
+
+
+def _roll_kernel(xp, a, shifts, dims):
+    if dims is None:
+        return xp.roll(a.reshape(-1), shifts[0]).reshape(a.shape)
+    return xp.roll(a, shifts, dims)
+
+
+def _roll_frontend(op):
+    table = op.table
+
+    def roll(input, shifts, dims=None):
+        check_tensor(input, "roll")
+        nd = input._data.ndim
+        shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
+        shifts = tuple(_int_arg(s, "roll", "shifts") for s in shifts)
+        if dims is None:
+            if len(shifts) != 1:
+                raise RuntimeError(f"`shifts` required to be of size 1 when `dims` is None, got {len(shifts)}")
+            w = None
+        else:
+            dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+            if len(shifts) != len(dims):
+                raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
+            w = tuple(wrap_dim(d, nd) for d in dims)
+        return _finish_copy(op, input, table[input._device.type](input._data, shifts, w),
+                            {"shifts": shifts, "dims": w})
+    return roll
+
+
+defop("roll", kernel=_roll_kernel, frontend=_roll_frontend)
+
+
+def _rot90_frontend(op):
+    table = op.table
+
+    def rot90(input, k=1, dims=(0, 1)):
+        check_tensor(input, "rot90")
+        nd = input._data.ndim
+        if len(dims) != 2:
+            raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+        if nd < 2:
+            raise RuntimeError(f"expected total dims >= 2, but got total dims = {nd}")
+        d0, d1 = wrap_dim(dims[0], nd), wrap_dim(dims[1], nd)
+        if d0 == d1:
+            raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}")
+        k = _int_arg(k, "rot90", "k") % 4
+        return _finish_copy(op, input, table[input._device.type](input._data, k, (d0, d1)), {"k": k, "dims": (d0, d1)})
+    return rot90
+
+
+defop("rot90", kernel=lambda xp, a, k, axes: xp.ascontiguousarray(xp.rot90(a, k, axes)), frontend=_rot90_frontend)

@@ -1,0 +1,172 @@
+"""transpose (swapaxes, swapdims), t, permute, movedim (moveaxis), adjoint and the ``Tensor.T`` /
+``mT`` / ``mH`` / ``H`` properties: views that reorder dimensions."""
+from __future__ import annotations
+
+from ...tensor import Tensor
+from .. import _frontend as F
+from .._frontend import check_tensor
+from .._args import wrap_dim
+from .._define import defop
+from ._common import _finish_view, _shape, _wd
+
+
+# --------------------------------------------------------------------------- permutations
+def _permute_kernel(xp, a, dims):
+    return a.transpose(dims)
+
+
+def _transpose_frontend(op):
+    table = op.table
+
+    def transpose(input, dim0, dim1):
+        check_tensor(input, "transpose")
+        nd = input._data.ndim
+        if nd == 0:
+            wrap_dim(dim0, nd), wrap_dim(dim1, nd)
+            return _finish_view(op, input, input._data.view(), {"dims": ()}, node_name="TransposeBackward0")
+        d0, d1 = _wd(dim0, nd), _wd(dim1, nd)
+        dims = list(range(nd))
+        dims[d0], dims[d1] = dims[d1], dims[d0]
+        return _finish_view(op, input, table[input._device.type](input._data, tuple(dims)), {"dims": tuple(dims)},
+                            node_name="TransposeBackward0")
+    return transpose
+
+
+_transpose = defop("transpose", kernel=_permute_kernel, frontend=_transpose_frontend)
+defop("swapaxes", kernel=_permute_kernel, frontend=_transpose_frontend)
+defop("swapdims", kernel=_permute_kernel, frontend=_transpose_frontend)
+
+
+def t_dims(input, fname):
+    """The permutation ``t`` and ``t_`` apply, once their checks pass: a matrix's two dims swapped,
+    a vector or a scalar left as it is."""
+    if not isinstance(input, Tensor):
+        raise F.not_a_tensor(fname, "input", 1, input)
+    nd = input._data.ndim
+    if nd > 2:
+        raise RuntimeError(f"{fname}() expects a tensor with <= 2 dimensions, but self is {nd}D")
+    return (1, 0) if nd == 2 else tuple(range(nd))
+
+
+def _t_frontend(op):
+    table = op.table
+
+    def t(input):
+        dims = t_dims(input, "t")
+        return _finish_view(op, input, table[input._device.type](input._data, dims), {"dims": dims})
+    return t
+
+
+defop("t", kernel=_permute_kernel, frontend=_t_frontend)
+
+
+def _permute_frontend(op):
+    table = op.table
+
+    def permute(input, *args, dims=None):
+        check_tensor(input, "permute")
+        dims = args if dims is None else (dims,)
+        if not dims:
+            raise TypeError('permute() missing 1 required positional arguments: "dims"')
+        nd = input._data.ndim
+        dims = _shape(dims, "permute")
+        if len(dims) != nd:
+            raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
+                               f"length of the desired ordering of dimensions i.e. input.dim() = {nd} is not equal "
+                               f"to len(dims) = {len(dims)}")
+        dims = tuple([_wd(d, nd) for d in dims])
+        if len(set(dims)) != nd:
+            raise RuntimeError("permute(): duplicate dims are not allowed.")
+        return _finish_view(op, input, table[input._device.type](input._data, dims), {"dims": dims})
+    return permute
+
+
+defop("permute", kernel=_permute_kernel, frontend=_permute_frontend)
+
+
+def _movedim(input, source, destination):
+    check_tensor(input, "movedim")
+    nd = input._data.ndim
+    src = tuple(source) if isinstance(source, (tuple, list)) else (source,)
+    dst = tuple(destination) if isinstance(destination, (tuple, list)) else (destination,)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} dims) should contain "
+                           f"the same number of dims as destination ({list(dst)} dims)")
+    src = tuple(wrap_dim(d, nd) for d in src)
+    dst = tuple(wrap_dim(d, nd) for d in dst)
+    if len(set(src)) != len(src):
+        raise RuntimeError(f"movedim: repeated dim in `source` ({list(source) if isinstance(source, (tuple, list)) else [source]})")
+    if len(set(dst)) != len(dst):
+        raise RuntimeError(f"movedim: repeated dim in `destination` ({list(destination) if isinstance(destination, (tuple, list)) else [destination]})")
+    if nd == 0:  # dims 0 and -1 both name the scalar's only "dim": nothing moves (AliasBackward0)
+        from ..tensor_extras import _alias
+        return _alias.frontend(input)
+    order = [None] * nd
+    for s, d in zip(src, dst):
+        order[d] = s
+    rest = iter(d for d in range(nd) if d not in src)
+    order = [next(rest) if o is None else o for o in order]
+    return input.permute(tuple(order))
+
+
+defop("movedim", frontend=lambda op: _movedim, differentiable=False)
+defop("moveaxis", frontend=lambda op: _movedim, differentiable=False)
+
+
+def _adjoint(input):
+    check_tensor(input, "adjoint")
+    if input._data.ndim < 2:
+        raise RuntimeError(f"tensor.adjoint() is only supported on matrices or batches of matrices. "
+                           f"Got {input._data.ndim}-D tensor.")
+    t = input.transpose(-2, -1)
+    return t.conj() if t._data.dtype.kind == "c" else t
+
+
+defop("adjoint", frontend=lambda op: _adjoint, differentiable=False)
+
+
+def _prop_T(self):
+    nd = self._data.ndim
+    if nd != 2:
+        from ...global_switches import warn_once
+        if nd == 0:
+            warn_once("Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases.")
+        else:
+            warn_once("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated "
+                      "and it will throw an error in a future release. Consider `x.mT` to transpose batches of "
+                      "matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a "
+                      "tensor.")
+    return self.permute(tuple(range(nd - 1, -1, -1)))
+
+
+def _prop_mT(self):
+    if self._data.ndim < 2:
+        raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. "
+                           f"Got {self._data.ndim}-D tensor.")
+    return self.transpose(-2, -1)
+
+
+def _prop_mH(self):
+    if self._data.ndim < 2:
+        raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. "
+                           f"Got {self._data.ndim}-D tensor.")
+    t = self.transpose(-2, -1)
+    return t.conj() if t._data.dtype.kind == "c" else t
+
+
+def _prop_H(self):
+    nd = self._data.ndim
+    if nd == 0:
+        # PyTorch: the identity on a real scalar (no node), its conjugate on a complex one
+        from ...global_switches import warn_once
+        warn_once("Tensor.H is deprecated on 0-D tensors. Consider using x.conj().")
+        return self.conj() if self._data.dtype.kind == "c" else self
+    if nd != 2:
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {nd}-D tensor.")
+    t = self.transpose(0, 1)
+    return t.conj() if t._data.dtype.kind == "c" else t
+
+
+for _n, _f in (("T", _prop_T), ("mT", _prop_mT), ("mH", _prop_mH), ("H", _prop_H)):
+    if _n not in Tensor.__dict__:
+        setattr(Tensor, _n, property(_f))

@@ -1,0 +1,107 @@
+"""repeat, tile and repeat_interleave: copies that replicate elements (``expand``, in
+``squeeze_expand``, is the view that replicates without copying)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...tensor import Tensor, wrap
+from .._frontend import check_tensor
+from .._args import shape_arg, wrap_dim
+from .._define import defop
+from ._common import _finish_copy
+
+
+# --------------------------------------------------------------------------- repeat / tile
+def _repeat_kernel(xp, a, reps):
+    a = a.reshape((1,) * (len(reps) - a.ndim) + a.shape)
+    return xp.tile(a, reps)
+
+
+def _repeat_frontend(op):
+    table = op.table
+
+    def repeat(input, *sizes):
+        check_tensor(input, "repeat")
+        a = input._data
+        reps = shape_arg(sizes, "repeat")
+        if len(reps) < a.ndim:
+            raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of "
+                               "tensor")
+        if any(r < 0 for r in reps):
+            # PyTorch checks the sizes of the result (a size times its repeats), so a negative
+            # repeat of an empty dimension is no error
+            padded = (1,) * (len(reps) - a.ndim) + a.shape
+            out = [n * r for n, r in zip(padded, reps)]
+            for n in out:
+                if n < 0:
+                    raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {out}")
+            reps = tuple(max(r, 0) for r in reps)
+        return _finish_copy(op, input, table[input._device.type](a, reps), {"reps": reps, "shape": a.shape})
+    return repeat
+
+
+defop("repeat", kernel=_repeat_kernel, frontend=_repeat_frontend, public=False)
+
+
+def _tile(input, dims):
+    check_tensor(input, "tile")
+    reps = shape_arg((dims,), "tile")
+    nd = input._data.ndim
+    if len(reps) < nd:
+        reps = (1,) * (nd - len(reps)) + reps
+    return input.repeat(*reps)
+
+
+defop("tile", frontend=lambda op: _tile, differentiable=False)
+
+
+def _repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """A number of repeats goes as PyTorch's decomposition goes (unsqueeze, expand, contiguous copy,
+    view: ``ViewBackward0`` over ``CloneBackward0``, the result a view of the copy); a tensor of
+    repeats through index_select (``IndexSelectBackward0``)."""
+    from ..creation import tensor as _tensor
+    check_tensor(input, "repeat_interleave")
+    if repeats is None:  # repeat_interleave(repeats) -> indices
+        reps = input._host().astype(np.int64).reshape(-1)
+        return wrap(_to(np.repeat(np.arange(reps.size), reps), input._device), input._device)
+    x = input
+    if dim is None:
+        x = input.reshape(-1)
+        dim = 0
+    if not isinstance(repeats, Tensor):
+        count = int(repeats)
+        if count < 0:
+            raise RuntimeError("Repeats must be non-negative")
+        d = wrap_dim(dim, x._data.ndim)
+        shape = list(x._data.shape)
+        wide = x.unsqueeze(d + 1)  # a 0-d input fails here, with PyTorch's dimension error
+        sizes = shape[:d + 1] + [count] + shape[d + 1:]
+        shape[d] *= count
+        # a copy even when the expanded tensor is already dense (one or no repeats), as PyTorch's
+        from ...memory_layout import contiguous_format
+        return wide.expand(*sizes).clone(memory_format=contiguous_format).view(*shape)
+    d = wrap_dim(dim, x._data.ndim)
+    n = x._data.shape[d] if x._data.ndim else 1
+    if isinstance(repeats, Tensor):
+        r = repeats._host().astype(np.int64).reshape(-1)
+        if r.size == 1:
+            r = np.full(n, int(r[0]))
+        elif r.size != n:
+            raise RuntimeError("repeats must have the same size as input along dim")
+    else:
+        r = np.full(n, int(repeats))
+    idx = _tensor(np.repeat(np.arange(n), r), device=x._device)
+    if x._data.ndim == 0:
+        x = x.reshape(1)
+    return x.index_select(d, idx)
+
+
+def _to(arr, device):
+    if device.type == "cpu":
+        return arr
+    from ..conversion import move_array
+    from ...device import device as D
+    return move_array(arr, D("cpu"), device)
+
+
+defop("repeat_interleave", frontend=lambda op: _repeat_interleave, differentiable=False)

@@ -1,0 +1,221 @@
+"""Views that cut a tensor along one dim: narrow, select, split, split_with_sizes, chunk,
+tensor_split, hsplit, vsplit and unbind. All are recorded through two private ops: ``_slice``
+(one basic-index view) and ``_pieces`` (every piece on one graph node, as PyTorch records
+``SplitBackward0`` and ``UnbindBackward0``)."""
+from __future__ import annotations
+
+import numbers
+
+from ...grad_mode import state as _gs
+from ...tensor import Tensor, wrap_view
+from .. import _frontend as F
+from .._frontend import check_tensor
+from .._args import wrap_dim
+from .._define import defop
+from ._common import _finish_view, _int_arg
+
+
+# --------------------------------------------------------------------------- slicing views
+def _slice_kernel(xp, a, index):
+    return a[index]
+
+
+def _slice_frontend(op):
+    """Internal: a basic-index view ``input[index]`` recorded under ``node_name`` (narrow,
+    select, split and unbind pieces)."""
+    table = op.table
+
+    def slice_view(input, index, node_name):
+        return _finish_view(op, input, table[input._device.type](input._data, index),
+                            {"index": index, "shape": input._data.shape}, node_name=node_name)
+    return slice_view
+
+
+_slice = defop("_slice", kernel=_slice_kernel, frontend=_slice_frontend, method=False, public=False)
+
+
+def _pieces_kernel(xp, a, dim, sizes):
+    pre = (slice(None),) * dim
+    if sizes is None:
+        return tuple(a[pre + (i, Ellipsis)] for i in range(a.shape[dim]))  # Ellipsis: 0-d views, not scalars
+    out = []
+    start = 0
+    for s in sizes:
+        out.append(a[pre + (slice(start, start + s),)])
+        start += s
+    return tuple(out)
+
+
+def _pieces_frontend(op):
+    """Internal: the views unbind (``sizes=None``) or split (a size per piece) returns, recorded
+    on ONE graph node with an output per piece, as PyTorch records ``UnbindBackward0`` and
+    ``SplitBackward0``. Its backward joins the pieces' gradients in one allocation; a node per
+    piece would scatter each piece's gradient into zeros the size of the whole input and then
+    add those up (quadratic in the number of pieces: an RNN's time steps)."""
+    table = op.table
+
+    def pieces(input, dim, sizes, node_name):
+        outs = tuple(wrap_view(p, input) for p in table[input._device.type](input._data, dim, sizes))
+        if outs and input._requires_grad and _gs.enabled:
+            if Tensor._autograd.record_multi(op, outs, (input,), {"dim": dim, "sizes": sizes}, node_name):
+                for k, t in enumerate(outs):
+                    t._hooks().multi_view_nr = k  # in-place writes to them are refused, as in PyTorch
+        return outs
+    return pieces
+
+
+_pieces = defop("_pieces", kernel=_pieces_kernel, frontend=_pieces_frontend, method=False, public=False)
+
+
+def _cut_dim(input, fname, dim, zero_dim_error):
+    """``(array, dim, size of dim)`` for an op that cuts a tensor along one dim (narrow, split; select
+    inlines it) once its checks pass; ``zero_dim_error`` is the (class, message) a 0-dim input raises."""
+    if not isinstance(input, Tensor):
+        raise F.not_a_tensor(fname, "input", 1, input)
+    a = input._data
+    if a.ndim == 0:
+        exc, message = zero_dim_error
+        raise exc(message)
+    d = wrap_dim(dim, a.ndim)
+    return a, d, a.shape[d]
+
+
+def _narrow(input, dim, start, length):
+    _, d, n = _cut_dim(input, "narrow", dim, (RuntimeError, "narrow() cannot be applied to a 0-dim tensor."))
+    start = _int_arg(start, "narrow", "start")
+    length = _int_arg(length, "narrow", "length")
+    if not -n <= start <= n:
+        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got {start})")
+    if start < 0:
+        start += n
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start + length > n:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
+    index = (slice(None),) * d + (slice(start, start + length),)
+    return _slice.frontend(input, index, "SliceBackward0")
+
+
+defop("narrow", frontend=lambda op: _narrow, differentiable=False)
+
+
+def _select(input, dim, index):
+    # _cut_dim's checks written out: select is cheap enough (a view) for the tuple round trip to show
+    check_tensor(input, "select")
+    a = input._data
+    if a.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = wrap_dim(dim, a.ndim)
+    n = a.shape[d]
+    i = _int_arg(index, "select", "index")
+    if not -n <= i < n:
+        raise IndexError(f"select(): index {i} out of range for tensor of size {list(a.shape)} at dimension {d}")
+    if i < 0:
+        i += n
+    return _slice.frontend(input, (slice(None),) * d + (i, Ellipsis), "SelectBackward0")
+
+
+defop("select", frontend=lambda op: _select, differentiable=False)
+
+
+def _split(input, split_size_or_sections, dim=0):
+    _, d, n = _cut_dim(input, "split", dim, (RuntimeError, "split expects at least a 1-dimensional tensor"))
+    if isinstance(split_size_or_sections, (list, tuple)):
+        sizes = [_int_arg(s, "split_with_sizes", "split_sizes") for s in split_size_or_sections]
+        if sum(sizes) != n or any(s < 0 for s in sizes):
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at "
+                               f"dimension {d}), but got split_sizes={sizes}")
+        name = "SplitWithSizesBackward0"
+    else:
+        s = _int_arg(split_size_or_sections, "split", "split_size")
+        if s < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={s}")
+        if s == 0:
+            if n != 0:
+                raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
+            sizes = [0]
+        else:
+            sizes = [min(s, n - k) for k in range(0, n, s)] or [0]
+        name = "SplitBackward0"
+    sizes = tuple(sizes)
+    return _pieces.frontend(input, d, sizes, name)
+
+
+defop("split", frontend=lambda op: _split, differentiable=False)
+
+
+def _split_with_sizes(input, split_sizes, dim=0):
+    return _split(input, list(split_sizes), dim)
+
+
+defop("split_with_sizes", frontend=lambda op: _split_with_sizes, differentiable=False)
+
+
+def _chunk(input, chunks, dim=0):
+    check_tensor(input, "chunk")
+    chunks = _int_arg(chunks, "chunk", "chunks")
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    a = input._data
+    if a.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+    n = a.shape[wrap_dim(dim, a.ndim)]
+    if n == 0:  # PyTorch returns `chunks` empty pieces
+        return _split(input, [0] * chunks, dim)
+    return _split(input, -(-n // chunks), dim)
+
+
+defop("chunk", frontend=lambda op: _chunk, differentiable=False)
+
+
+def _tensor_split(input, indices_or_sections, dim=0):
+    check_tensor(input, "tensor_split")
+    a = input._data
+    d = wrap_dim(dim, a.ndim)
+    n = a.shape[d]
+    if isinstance(indices_or_sections, Tensor):
+        indices_or_sections = indices_or_sections.tolist()
+    if isinstance(indices_or_sections, (list, tuple)):
+        bounds = [0] + [min(max(int(i) + (n if i < 0 else 0), 0), n) for i in indices_or_sections] + [n]
+    else:
+        k = int(indices_or_sections)
+        if k <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {k}")
+        q, r = divmod(n, k)
+        bounds = [0]
+        for i in range(k):
+            bounds.append(bounds[-1] + q + (1 if i < r else 0))
+    pre = (slice(None),) * d
+    return tuple(_slice.frontend(input, pre + (slice(s, max(s, e)),), "SliceBackward0")
+                 for s, e in zip(bounds[:-1], bounds[1:]))
+
+
+defop("tensor_split", frontend=lambda op: _tensor_split, differentiable=False)
+
+
+def _unbind(input, dim=0):
+    check_tensor(input, "unbind")
+    a = input._data
+    if a.ndim == 0:
+        raise RuntimeError("Dimension specified as 0 but tensor has no dimensions")
+    return _pieces.frontend(input, wrap_dim(dim, a.ndim), None, "UnbindBackward0")
+
+
+defop("unbind", frontend=lambda op: _unbind, differentiable=False)
+
+
+def _hvdsplit(axis_fn, name):
+    def f(input, indices_or_sections):
+        check_tensor(input, name)
+        d = axis_fn(input._data.ndim)
+        if isinstance(indices_or_sections, numbers.Integral):
+            n = input._data.shape[d]
+            if indices_or_sections == 0 or n % indices_or_sections:
+                raise RuntimeError(f"torch.{name} attempted to split along dimension {d}, but the size of the "
+                                   f"dimension {n} is not divisible by the split_size {indices_or_sections}!")
+        return _tensor_split(input, indices_or_sections, d)
+    return f
+
+
+defop("hsplit", frontend=lambda op: _hvdsplit(lambda nd: 0 if nd == 1 else 1, "hsplit"), differentiable=False)
+defop("vsplit", frontend=lambda op: _hvdsplit(lambda nd: 0, "vsplit"), differentiable=False)

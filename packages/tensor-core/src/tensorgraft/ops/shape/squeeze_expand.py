@@ -1,0 +1,165 @@
+"""Views around size-1 dimensions: unsqueeze and squeeze insert and drop them; expand, expand_as,
+broadcast_to and broadcast_tensors stretch them. Also the shape arithmetic of broadcasting:
+``broadcast_shapes`` (``torch.broadcast_shapes``), ``infer_broadcast_shape`` (op operands, with
+the message PyTorch's ops give) and ``_expand_error`` (expand's message, which ``__setitem__``
+and linalg give too)."""
+from __future__ import annotations
+
+import numbers
+
+from ...tensor import Size
+from .. import _frontend as F
+from .._frontend import check_tensor
+from .._args import shape_arg, wrap_dim
+from .._define import defop
+from ._common import _finish_view, _shape, _wd
+
+
+# --------------------------------------------------------------------------- squeeze / unsqueeze
+def _unsqueeze_frontend(op):
+    table = op.table
+
+    def unsqueeze(input, dim):
+        check_tensor(input, "unsqueeze")
+        nd = input._data.ndim
+        d = _wd(dim, nd + 1)
+        return _finish_view(op, input, table[input._device.type](input._data, d), {"dim": d})
+    return unsqueeze
+
+
+defop("unsqueeze", kernel=lambda xp, a, d: a[(slice(None),) * d + (None,)], frontend=_unsqueeze_frontend)
+
+
+def _squeeze_frontend(op):
+    table = op.table
+
+    def squeeze(input, dim=None):
+        check_tensor(input, "squeeze")
+        a = input._data
+        if dim is None:
+            axes = tuple(i for i, s in enumerate(a.shape) if s == 1)
+            name = "SqueezeBackward0"
+        else:
+            multi = isinstance(dim, (tuple, list))
+            dims = dim if multi else (dim,)
+            wrapped = {wrap_dim(d, a.ndim) for d in dims}
+            axes = tuple(sorted(d for d in wrapped if a.ndim and a.shape[d] == 1))
+            name = "SqueezeBackward2" if multi else "SqueezeBackward1"
+        return _finish_view(op, input, table[input._device.type](a, axes), {"shape": a.shape}, node_name=name)
+    return squeeze
+
+
+defop("squeeze", kernel=lambda xp, a, axes: xp.squeeze(a, axes) if axes else a.view(), frontend=_squeeze_frontend)
+
+
+# --------------------------------------------------------------------------- expand / broadcast
+def _expand_error(sizes, shape):
+    """PyTorch's message when ``shape`` cannot be expanded to ``sizes`` (None if it can)."""
+    lead = len(sizes) - len(shape)
+    for i in range(len(sizes) - 1, lead - 1, -1):  # PyTorch checks from the last dim
+        s = sizes[i]
+        cur = shape[i - lead]
+        if s != -1 and cur != 1 and s != cur:
+            return RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size ({cur}) at "
+                                f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
+                                f"{list(shape)}")
+    return None
+
+
+def _expand_frontend(op):
+    table = op.table
+
+    def expand(input, *sizes, implicit=False):
+        check_tensor(input, "expand")
+        a = input._data
+        sizes = _shape(sizes, "expand")
+        if len(sizes) < a.ndim:
+            raise RuntimeError(f"expand({input.type()}{{{list(a.shape)}}}, size={list(sizes)}): the number of "
+                               f"sizes provided ({len(sizes)}) must be greater or equal to the number of dimensions "
+                               f"in the tensor ({a.ndim})")
+        lead = len(sizes) - a.ndim
+        target = []
+        for i, s in enumerate(sizes):
+            if i < lead:
+                if s < 0:
+                    raise RuntimeError(f"The expanded size of the tensor ({s}) isn't allowed in a leading, "
+                                       f"non-existing dimension {i}")
+                target.append(s)
+                continue
+            cur = a.shape[i - lead]
+            if s == -1:
+                s = cur
+            elif cur != 1 and s != cur:
+                raise _expand_error(sizes, a.shape)
+            target.append(s)
+        return _finish_view(op, input, table[input._device.type](a, tuple(target)), {"shape": a.shape})
+    return expand
+
+
+defop("expand", kernel=lambda xp, a, shape: xp.broadcast_to(a, shape), frontend=_expand_frontend, public=False)
+
+
+def _expand_as(input, other):
+    check_tensor(other, "expand_as", "other", 2)
+    return input.expand(*other._data.shape)
+
+
+defop("expand_as", frontend=lambda op: _expand_as, public=False, differentiable=False)
+
+
+def _broadcast_to(input, size):
+    check_tensor(input, "broadcast_to")
+    return input.expand(*shape_arg((size,), "broadcast_to"))
+
+
+defop("broadcast_to", frontend=lambda op: _broadcast_to, differentiable=False)
+
+
+def broadcast_shapes(*shapes):
+    """``torch.broadcast_shapes``: the shape the given shapes broadcast to. PyTorch folds them in
+    from the right into a result of the longest length and names the first misfit against what it
+    has built so far (ops on tensors say "The size of tensor a ..." instead: ``infer_broadcast_shape``)."""
+    shapes = [(shp,) if isinstance(shp, numbers.Integral) else tuple(shp) for shp in shapes]
+    result = [1] * max((len(shp) for shp in shapes), default=0)
+    for k, shp in enumerate(shapes):
+        for i in range(-1, -len(shp) - 1, -1):
+            if shp[i] == 1 or shp[i] == result[i]:
+                continue
+            if result[i] == 1 and shp[i] < 0:
+                raise ValueError("Attempting to broadcast a dimension with negative length!")
+            if result[i] != 1:
+                raise RuntimeError(f"Attempting to broadcast a dimension of length {shp[i]} at {i}! Mismatching "
+                                   f"argument at index {k} had {shp}; but expected shape should be broadcastable to "
+                                   f"{result}")
+            result[i] = shp[i]
+    return Size(result)
+
+
+def infer_broadcast_shape(*shapes):
+    """The broadcast shape of op operands, with the message PyTorch's ops give."""
+    out = []
+    for shp in shapes:
+        shp = (shp,) if isinstance(shp, numbers.Integral) else tuple(shp)
+        err = F.broadcast_mismatch(out, shp)
+        if err is not None:
+            raise err
+        if len(shp) > len(out):
+            out = [1] * (len(shp) - len(out)) + out
+        off = len(out) - len(shp)
+        for i, s in enumerate(shp):
+            if out[off + i] == 1:
+                out[off + i] = s
+    return Size(out)
+
+
+def _broadcast_tensors(*tensors):
+    if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
+        tensors = tuple(tensors[0])
+    for i, t in enumerate(tensors):
+        check_tensor(t, "broadcast_tensors", "tensors", i + 1)
+    shape = tuple(infer_broadcast_shape(*(t._data.shape for t in tensors)))
+    # a tensor already of the broadcast shape comes back itself (same object, same grad_fn), as PyTorch
+    return tuple(t if t._data.shape == shape else t.expand(*shape) for t in tensors)
+
+
+defop("broadcast_tensors", frontend=lambda op: _broadcast_tensors, method=False, differentiable=False)
