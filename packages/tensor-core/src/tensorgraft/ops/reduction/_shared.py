@@ -1,0 +1,66 @@
+"""What the reduction families share: the input and accumulation dtypes of sum-like ops, the
+"every dim" test, PyTorch's refusal of complex inputs to ordering ops, recording a result's graph
+node, and the (values, indices) named-tuple types -- made here, up front, so
+``tensorgraft.return_types`` lists them before any op has run. Declares no ops."""
+from __future__ import annotations
+
+import numpy as np
+
+from ... import dtypes as _dt
+from ...grad_mode import state as _gs
+from ...tensor import Tensor
+from .. import _frontend as F
+from .._return_types import return_type
+
+
+# =========================================================================== helpers
+def _float_in(a):
+    """Integer/bool arrays become the default float dtype (ops that always produce floats)."""
+    return a if a.dtype.kind in "fc" else a.astype(_dt.get_default_dtype().np)
+
+
+def _int64_acc(a, dtype):
+    """Accumulation dtype of sum-like ops: ``dtype=`` if given, int64 for integers and bools."""
+    if dtype is not None:
+        return dtype.np
+    return np.dtype(np.int64) if a.dtype.kind in "biu" else None
+
+
+def _all_dims(dim):
+    return dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0)
+
+
+def _type_name(npdtype):
+    return F._type_name(npdtype)
+
+
+# --------------------------------------------------------------------------- named-tuple results
+# made up front, so tensorgraft.return_types lists them whether or not an op has run yet
+for _n in ("max", "min", "sort", "topk", "median", "nanmedian", "mode", "kthvalue", "cummax", "cummin"):
+    return_type(_n)  # (values, indices)
+return_type("aminmax", ("min", "max"))
+
+
+def _zero_dim_pair(dev, a):
+    """(value, index 0) of a reduction along the only "dim" of a 0-d array, on its device."""
+    from ...device import get_backend
+    return a.copy(), get_backend(dev).xp.zeros((), np.int64)
+
+
+def _record_values(op, out, input, attrs, node_name=None):
+    if input._requires_grad and _gs.enabled:
+        Tensor._autograd.record(op, out, (input,), attrs, node_name=node_name)
+
+
+def _refuse_complex(a, kernel=None, message=None):
+    """PyTorch has no complex kernel for ordering ops (max, sort, median...): NumPy orders complex
+    numbers lexicographically, PyTorch refuses them, naming its kernel or in its own words."""
+    if a.dtype.kind == "c":
+        if message is not None:
+            raise RuntimeError(message)
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(a.dtype)}'")
+
+
+def _no_grad():
+    from ...grad_mode import no_grad
+    return no_grad()

@@ -1,0 +1,159 @@
+"""The extremes: ``max``/``min`` (whole tensor, or (values, indices) along a dim, or elementwise
+with a second tensor), ``amax``/``amin``, ``aminmax``, and ``argmax``/``argmin``. NaN wins, as in
+PyTorch."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...grad_mode import state as _gs
+from ...tensor import Tensor, wrap
+from .._frontend import check_tensor
+from .._args import wrap_dim, wrap_dims
+from .._define import defop
+from .._return_types import return_type
+from ._shared import _all_dims, _no_grad, _record_values, _refuse_complex
+
+
+# =========================================================================== max / min / amax / amin / argmax
+def _extreme_kernel(xp, a, which, axis, keepdim):
+    """(values, indices) along ``axis`` (NaN wins, as in PyTorch), or the full reduction."""
+    if axis is None:
+        return (xp.max(a) if which == "max" else xp.min(a)), None
+    if a.ndim == 0:
+        return a.copy(), xp.zeros((), np.int64)
+    idx = (xp.argmax if which == "max" else xp.argmin)(a, axis=axis, keepdims=True)
+    vals = xp.take_along_axis(a, idx, axis=axis)
+    if not keepdim:
+        idx = idx.squeeze(axis)
+        vals = vals.squeeze(axis)
+    return vals, idx.astype(np.int64, copy=False)
+
+
+def _extreme_frontend(op, which):
+    table = op.table
+    Ret = return_type(which)
+    pair = None
+
+    def extreme(input, dim=None, keepdim=False, *, other=None, out=None):
+        nonlocal pair
+        check_tensor(input, which)
+        if other is not None:
+            dim = other
+        if isinstance(dim, Tensor):  # max(a, b) -> maximum
+            if pair is None:
+                import tensorgraft
+                pair = getattr(tensorgraft, "maximum" if which == "max" else "minimum")
+            return pair(input, dim)
+        a = input._data
+        if dim is None:
+            if a.size == 0:
+                raise RuntimeError(f"{which}(): Expected reduction dim to be specified for input.numel() == 0. "
+                                   "Specify the reduction dim with the 'dim' argument.")
+            _refuse_complex(a, f"{which}_all")
+            v, _ = table[input._device.type](a, which, None, False)
+            res = wrap(v, input._device)
+            _record_values(op, res, input, {"dim": None}, "MaxBackward1" if which == "max" else "MinBackward1")
+            return res
+        d = wrap_dim(dim, a.ndim)
+        if a.ndim and a.shape[d] == 0:
+            raise IndexError(f"{which}(): Expected reduction dim {d} to have non-zero size.")
+        _refuse_complex(a, message=f"{which}(): does not support complex input")
+        v, i = table[input._device.type](a, which, d, keepdim)
+        vals, idx = wrap(v, input._device), wrap(i, input._device)
+        _record_values(op, vals, input, {"dim": d, "keepdim": keepdim, "indices": idx},
+                       "MaxBackward0" if which == "max" else "MinBackward0")
+        return Ret(vals, idx)
+    extreme.__name__ = extreme.__qualname__ = which
+    return extreme
+
+
+defop("max", kernel=_extreme_kernel, frontend=lambda op: _extreme_frontend(op, "max"))
+defop("min", kernel=_extreme_kernel, frontend=lambda op: _extreme_frontend(op, "min"))
+
+
+def _amax_kernel(xp, a, which, axes, keepdim):
+    return (xp.amax if which == "amax" else xp.amin)(a, axis=axes, keepdims=keepdim)
+
+
+def _amax_frontend(op, which):
+    table = op.table
+
+    def amax(input, dim=(), keepdim=False):
+        check_tensor(input, which)
+        a = input._data
+        axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim)
+        if a.size == 0:
+            if axes is None:
+                raise RuntimeError(f"{which}(): Expected reduction dim to be specified for input.numel() == 0. "
+                                   "Specify the reduction dim with the 'dim' argument.")
+            empty = axes
+            if any(a.shape[d] == 0 for d in empty):
+                raise IndexError(f"{which}(): Expected reduction dim {next(d for d in empty if a.shape[d] == 0)} "
+                                 "to have non-zero size.")
+        _refuse_complex(a, "max_values_cpu" if which == "amax" else "min_values_cpu")
+        out = wrap(table[input._device.type](a, which, axes, keepdim), input._device)
+        _record_values(op, out, input, {"dim": axes, "keepdim": keepdim})
+        return out
+    amax.__name__ = amax.__qualname__ = which
+    return amax
+
+
+defop("amax", kernel=_amax_kernel, frontend=lambda op: _amax_frontend(op, "amax"))
+defop("amin", kernel=_amax_kernel, frontend=lambda op: _amax_frontend(op, "amin"))
+
+
+def _aminmax_frontend(op):
+    Ret = return_type("aminmax", ("min", "max"))
+
+    def aminmax(input, *, dim=None, keepdim=False):
+        import tensorgraft
+        if isinstance(input, Tensor):
+            _refuse_complex(input._data, "aminmax_cpu")
+        reduced = () if dim is None else dim
+        # amin and amax run unrecorded: PyTorch keeps both results on one AminmaxBackward0 node
+        with _no_grad():
+            pair = (tensorgraft.amin(input, reduced, keepdim), tensorgraft.amax(input, reduced, keepdim))
+        if input._requires_grad and _gs.enabled:
+            dims = None if dim is None else wrap_dims(dim, input._data.ndim)
+            Tensor._autograd.record_multi(op, pair, (input,), {"dim": dims, "keepdim": keepdim})
+        return Ret(*pair)
+    return aminmax
+
+
+defop("aminmax", frontend=_aminmax_frontend)
+
+
+def _argext_kernel(xp, a, which, axis, keepdim):
+    if axis is None:
+        r = (xp.argmax if which == "argmax" else xp.argmin)(a.reshape(-1))
+        r = xp.asarray(r, dtype=np.int64)
+        return r.reshape((1,) * a.ndim) if keepdim else r
+    return (xp.argmax if which == "argmax" else xp.argmin)(a, axis=axis, keepdims=keepdim).astype(np.int64, copy=False)
+
+
+def _argext_frontend(op, which):
+    table = op.table
+
+    def argmax(input, dim=None, keepdim=False):
+        check_tensor(input, which)
+        a = input._data
+        if a.dtype == np.bool_:  # PyTorch has no bool kernel for these (max/min/sort do take bools)
+            raise RuntimeError(f"{which}(): does not support bool input")
+        _refuse_complex(a, message=f"{which}(): does not support complex input")
+        if dim is None:
+            if a.size == 0:
+                raise IndexError(f"{which}(): Expected reduction dim to be specified for input.numel() == 0.")
+            axis = None
+        else:
+            axis = wrap_dim(dim, a.ndim)
+            if a.ndim == 0:
+                return wrap(table[input._device.type](a, which, None, False), input._device)
+            if a.shape[axis] == 0:
+                raise IndexError(f"{which}(): Expected reduction dim {axis} to have non-zero size.")
+        return wrap(table[input._device.type](a, which, axis, keepdim), input._device)
+    argmax.__name__ = argmax.__qualname__ = which
+    return argmax
+
+
+defop("argmax", kernel=_argext_kernel, frontend=lambda op: _argext_frontend(op, "argmax"), differentiable=False)
+defop("argmin", kernel=_argext_kernel, frontend=lambda op: _argext_frontend(op, "argmin"), differentiable=False)

@@ -1,0 +1,50 @@
+"""Logical reductions: ``all``, ``any`` and ``count_nonzero``. None is differentiable."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...tensor import wrap
+from .._frontend import check_tensor
+from .._args import wrap_dims
+from .._define import defop
+from ._shared import _all_dims
+
+
+# =========================================================================== all / any / count_nonzero
+def _logical_reduce_kernel(xp, a, which, axes, keepdim):
+    r = (xp.all if which == "all" else xp.any)(a, axis=axes, keepdims=keepdim)
+    r = xp.asarray(r)
+    return r.astype(np.uint8) if a.dtype == np.uint8 else r
+
+
+def _logical_reduce_frontend(op, which):
+    table = op.table
+
+    def all(input, dim=None, keepdim=False):
+        check_tensor(input, which)
+        a = input._data
+        axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim)
+        return wrap(table[input._device.type](a, which, axes, keepdim), input._device)
+    all.__name__ = all.__qualname__ = which
+    return all
+
+
+defop("all", kernel=_logical_reduce_kernel, frontend=lambda op: _logical_reduce_frontend(op, "all"),
+      differentiable=False)
+defop("any", kernel=_logical_reduce_kernel, frontend=lambda op: _logical_reduce_frontend(op, "any"),
+      differentiable=False)
+
+
+def _count_nonzero_frontend(op):
+    table = op.table
+
+    def count_nonzero(input, dim=None):
+        check_tensor(input, "count_nonzero")
+        a = input._data
+        axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim)
+        return wrap(table[input._device.type](a, axes), input._device)
+    return count_nonzero
+
+
+defop("count_nonzero", kernel=lambda xp, a, axes: xp.asarray(xp.sum(a != 0, axis=axes), dtype=np.int64),
+      frontend=_count_nonzero_frontend, differentiable=False)

@@ -1,0 +1,146 @@
+"""Magnitude reductions: ``linalg.vector_norm`` (the private op ``linalg_vector_norm``), ``norm``
+(which hands matrix norms to ``tensorgraft.linalg``) and ``logsumexp``, the shifted log of a sum
+of exponentials. Together because both kernels size their results with ``_reduced_shape``."""
+from __future__ import annotations
+
+from ...grad_mode import state as _gs
+from ...tensor import Tensor, wrap
+from .. import _frontend as F
+from .._frontend import check_tensor
+from .._args import wrap_dims
+from .._define import defop
+from ._shared import _all_dims, _float_in, _record_values, _type_name
+
+
+# =========================================================================== norms
+def _vnorm_kernel(xp, a, ord, axes, keepdim):
+    x = xp.abs(a)
+    if ord == 2:
+        return xp.sqrt(xp.sum(x * x, axis=axes, keepdims=keepdim))
+    if ord == 1:
+        return xp.sum(x, axis=axes, keepdims=keepdim)
+    if ord == float("inf"):
+        return xp.amax(x, axis=axes, keepdims=keepdim) if x.size else xp.zeros(
+            _reduced_shape(x.shape, axes, keepdim), x.dtype)
+    if ord == float("-inf"):
+        return xp.amin(x, axis=axes, keepdims=keepdim)
+    if ord == 0:
+        return xp.sum(x != 0, axis=axes, keepdims=keepdim).astype(x.dtype)
+    return xp.power(xp.sum(xp.power(x, ord), axis=axes, keepdims=keepdim), 1.0 / ord).astype(x.dtype, copy=False)
+
+
+def _reduced_shape(shape, axes, keepdim):
+    axes = range(len(shape)) if axes is None else axes
+    if keepdim:
+        return tuple(1 if i in axes else s for i, s in enumerate(shape))
+    return tuple(s for i, s in enumerate(shape) if i not in axes)
+
+
+def _vnorm_frontend(op):
+    table = op.table
+
+    def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
+        check_tensor(x, "linalg.vector_norm")
+        a = x._data
+        if a.dtype.kind not in "fc":  # checked before any dtype= cast, as PyTorch
+            raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+                               f"{_type_name(a.dtype)}")
+        if dtype is not None:
+            if dtype.np.kind not in "fc":
+                raise RuntimeError(f"linalg.vector_norm: dtype should be floating point or complex, but got {dtype}")
+            a = a.astype(dtype.np)
+        if isinstance(ord, Tensor):
+            ord = ord.item()
+        if isinstance(ord, str) or not isinstance(ord, (int, float)):
+            raise TypeError("linalg_vector_norm(): argument 'ord' (position 2) must be Number, not "
+                            f"{type(ord).__name__}")
+        axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim)
+        if ord < 0 and a.size == 0:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor because the "
+                               "operation does not have an identity")
+        src = x if dtype is None else x.to(dtype)
+        res = wrap(table[x._device.type](a, float(ord), axes, keepdim), x._device)
+        if src._requires_grad and _gs.enabled:
+            Tensor._autograd.record(op, res, (src,), {"ord": float(ord), "dim": axes, "keepdim": keepdim},
+                                    node_name="LinalgVectorNormBackward0")
+        if out is not None:
+            F.write_out(out, res._data, "linalg.vector_norm")
+            return out
+        return res
+    return vector_norm
+
+
+_vnorm = defop("linalg_vector_norm", kernel=_vnorm_kernel, frontend=_vnorm_frontend, method=False, public=False)
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
+    """``torch.linalg.vector_norm``."""
+    return _vnorm.frontend(x, ord, dim, keepdim, dtype=dtype, out=out)
+
+
+def _norm_frontend(op):
+    def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
+        check_tensor(input, "norm")
+        if isinstance(dim, int) and not isinstance(dim, bool):
+            dim = (dim,)
+        if isinstance(p, str) and not (p == "fro" and (dim is None or len(dim) <= 2)):
+            # as torch.norm: 'nuc' (and any other string) is a matrix norm over ``dim``, every dim
+            # when none is given, which must then be exactly two
+            from tensorgraft import linalg
+            dims = tuple(range(input.ndim)) if dim is None else tuple(dim)
+            if p not in ("fro", "nuc"):
+                raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
+            if input.ndim < 2:
+                raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+            if input._data.dtype.kind not in "fc":   # even with dtype=, as PyTorch
+                raise RuntimeError("linalg.matrix_norm: Expected a floating point or complex tensor as input. Got "
+                                   f"{_type_name(input._data.dtype)}")
+            if len(dims) != 2:
+                raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dims))}")
+            res = linalg.matrix_norm(input, p, dims, keepdim, dtype=dtype)
+            if out is not None:
+                F.write_out(out, res._data, "norm")
+                return out
+            return res
+        if p == "fro":
+            p = 2
+        elif p is None:
+            p = 2
+        if input._data.dtype.kind not in "fc":
+            raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+                               f"{_type_name(input._data.dtype)}")
+        return _vnorm.frontend(input, p, dim, keepdim, dtype=dtype, out=out)
+    return norm
+
+
+defop("norm", frontend=_norm_frontend, composite=True)
+
+
+# =========================================================================== logsumexp
+def _logsumexp_kernel(xp, a, axes, keepdim):
+    if a.size == 0:
+        return xp.log(xp.sum(xp.exp(a), axis=axes, keepdims=keepdim))
+    # complex: shift by the largest real part only, so the imaginary part of the result is the
+    # principal angle of the sum (PyTorch's), not shifted by one element's angle
+    m = xp.amax(a.real if a.dtype.kind == "c" else a, axis=axes, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, xp.zeros((), m.dtype))
+    s = xp.log(xp.sum(xp.exp(a - m), axis=axes, keepdims=True)) + m
+    if not keepdim:
+        s = s.reshape(_reduced_shape(a.shape, axes, False))
+    return s
+
+
+def _logsumexp_frontend(op):
+    table = op.table
+
+    def logsumexp(input, dim, keepdim=False):
+        check_tensor(input, "logsumexp")
+        a = _float_in(input._data)
+        axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim)
+        out = wrap(table[input._device.type](a, axes, keepdim), input._device)
+        _record_values(op, out, input, {"dim": axes, "keepdim": keepdim})
+        return out
+    return logsumexp
+
+
+defop("logsumexp", kernel=_logsumexp_kernel, frontend=_logsumexp_frontend)

@@ -1,0 +1,56 @@
+"""``softmax`` and ``log_softmax`` as ``tensorgraft.softmax`` and ``Tensor.softmax`` (``nn.functional``
+declares its own ops): exponentials normalised along a dim, shifted by the maximum first."""
+from __future__ import annotations
+
+from ...grad_mode import state as _gs
+from ...tensor import Tensor, wrap
+from .._frontend import check_tensor
+from .._args import wrap_dim
+from .._define import defop
+from ._shared import _type_name
+
+
+# =========================================================================== softmax / log_softmax
+def _softmax_kernel(xp, a, axis, log):
+    m = xp.amax(a, axis=axis, keepdims=True) if a.size else a
+    m = xp.where(xp.isfinite(m), m, xp.zeros((), a.dtype))
+    z = a - m
+    e = xp.exp(z)
+    s = xp.sum(e, axis=axis, keepdims=True)
+    if log:
+        return z - xp.log(s)
+    if axis is None or axis == a.ndim - 1:
+        # PyTorch's last-dim kernel scales by the sum's reciprocal, its other-dim kernel divides
+        # (seen from its results): doing the same keeps more results bit-equal to PyTorch's
+        return e * xp.reciprocal(s)  # (a 0-d input's exp and sum are NumPy scalars: no in-place ops)
+    return e / s
+
+
+def _softmax_frontend(op, log):
+    table = op.table
+    name = "log_softmax" if log else "softmax"
+
+    def softmax(input, dim=None, dtype=None, *, _stacklevel=3):
+        check_tensor(input, name)
+        if dim is None:
+            raise TypeError(f"{name}() missing 1 required positional arguments: \"dim\"")
+        src = input if dtype is None else input.to(dtype)
+        a = src._data
+        axis = wrap_dim(dim, a.ndim) if a.ndim else None
+        if a.dtype.kind != "f":
+            # PyTorch has a kernel for the last dim and one for any other; neither for integers
+            # nor for complex numbers
+            kernel = "lastdim_kernel_impl" if axis is None or axis == a.ndim - 1 else "kernel_impl"
+            raise NotImplementedError(f"\"{name}_{kernel}\" not implemented for '{_type_name(a.dtype)}'")
+        out = wrap(table[input._device.type](a, axis, log), input._device)
+        if src._requires_grad and _gs.enabled:
+            Tensor._autograd.record(op, out, (src,), {"dim": axis})
+        return out
+    softmax.__name__ = softmax.__qualname__ = name
+    return softmax
+
+
+defop("softmax", kernel=lambda xp, a, axis, log: _softmax_kernel(xp, a, axis, log),
+      frontend=lambda op: _softmax_frontend(op, False))
+defop("log_softmax", kernel=lambda xp, a, axis, log: _softmax_kernel(xp, a, axis, log),
+      frontend=lambda op: _softmax_frontend(op, True), node="LogSoftmaxBackward0")

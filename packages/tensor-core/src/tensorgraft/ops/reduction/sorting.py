@@ -1,0 +1,361 @@
+"""Everything computed by sorting along a dim: ``sort``, ``argsort``, ``topk``, the order statistics
+``median``, ``nanmedian``, ``kthvalue`` and ``mode``, and ``unique``. They share ``_argsort``, which
+orders NaN last and keeps equal elements in order in both directions, as PyTorch's stable sort."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...tensor import wrap
+from .._frontend import check_tensor
+from .._args import wrap_dim
+from .._define import defop
+from .._return_types import return_type
+from ._shared import _record_values, _refuse_complex, _type_name, _zero_dim_pair
+
+
+# =========================================================================== sort / argsort / topk
+def _argsort(xp, a, axis, descending, stable):
+    """Indices sorting ``a`` along ``axis``; NaN is the largest value; ``stable`` keeps the order of
+    equal elements in both directions."""
+    if not descending:
+        return xp.argsort(a, axis=axis, kind="stable")
+    if a.dtype.kind == "b":
+        a = a.astype(np.uint8)
+    n = a.shape[axis]
+    flipped = xp.flip(a, axis=axis)
+    idx = xp.argsort(flipped, axis=axis, kind="stable")
+    return (n - 1) - xp.flip(idx, axis=axis)
+
+
+def _sort_kernel(xp, a, axis, descending, stable):
+    if a.ndim == 0:
+        return a.copy(), xp.zeros((), np.int64)
+    idx = _argsort(xp, a, axis, descending, stable).astype(np.int64, copy=False)
+    return xp.take_along_axis(a, idx, axis=axis), idx
+
+
+def _sort_frontend(op):
+    table = op.table
+    Ret = return_type("sort")
+
+    def sort(input, dim=-1, descending=False, stable=None, *, out=None):
+        check_tensor(input, "sort")
+        a = input._data
+        if isinstance(dim, bool):  # sort(x, stable=...) passed positionally is not allowed in torch
+            raise TypeError("sort(): argument 'dim' must be int, not bool")
+        d = wrap_dim(dim, a.ndim)
+        _refuse_complex(a, message=" Sort does not support complex dtypes on CPU")  # (its leading space)
+        v, i = table[input._device.type](a, d, bool(descending), bool(stable))
+        vals, idx = wrap(v, input._device), wrap(i, input._device)
+        # naming ``stable`` (either value) picks PyTorch's sort.stable overload: SortBackward1
+        _record_values(op, vals, input, {"dim": d, "keepdim": True, "indices": idx},
+                       node_name=None if stable is None else "SortBackward1")
+        return Ret(vals, idx)
+    return sort
+
+
+_sort = defop("sort", kernel=_sort_kernel, frontend=_sort_frontend)
+
+
+def _argsort_frontend(op):
+    def argsort(input, dim=-1, descending=False, stable=False):
+        check_tensor(input, "argsort")
+        a = input._data
+        d = wrap_dim(dim, a.ndim)
+        _refuse_complex(a, message=" Sort does not support complex dtypes on CPU")
+        return wrap(_sort.table[input._device.type](a, d, bool(descending), bool(stable))[1], input._device)
+    return argsort
+
+
+defop("argsort", frontend=_argsort_frontend, differentiable=False)
+
+
+def _topk_kernel(xp, a, k, axis, largest, sorted_):
+    if a.ndim == 0:
+        return a.copy(), xp.zeros((), np.int64)
+    idx = _argsort(xp, a, axis, largest, True).astype(np.int64, copy=False)
+    idx = xp.take(idx, xp.arange(k), axis=axis)
+    return xp.take_along_axis(a, idx, axis=axis), idx
+
+
+def _topk_frontend(op):
+    table = op.table
+    Ret = return_type("topk")
+
+    def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
+        check_tensor(input, "topk")
+        a = input._data
+        d = wrap_dim(dim, a.ndim)
+        n = a.shape[d] if a.ndim else 1
+        if not 0 <= k <= n:
+            raise RuntimeError("selected index k out of range")
+        if a.dtype == np.bool_ and input._device.type == "cpu":
+            raise RuntimeError("topk does not support bool dtypes on CPU")
+        _refuse_complex(a, message=" topk does not support complex dtypes on CPU")
+        v, i = table[input._device.type](a, int(k), d, bool(largest), bool(sorted))
+        vals, idx = wrap(v, input._device), wrap(i, input._device)
+        _record_values(op, vals, input, {"dim": d, "keepdim": True, "indices": idx})
+        return Ret(vals, idx)
+    return topk
+
+
+defop("topk", kernel=_topk_kernel, frontend=_topk_frontend)
+
+
+# =========================================================================== median
+def _median_kernel(xp, a, axis, keepdim):
+    """Lower median along ``axis`` (NaN propagates: a slice holding NaN gives its first NaN)."""
+    n = a.shape[axis]
+    idx = _argsort(xp, a, axis, False, True)
+    k = (n - 1) // 2
+    pick = xp.take(idx, xp.arange(k, k + 1), axis=axis)
+    if a.dtype.kind in "fc":
+        nan = xp.isnan(a)
+        has_nan = xp.any(nan, axis=axis, keepdims=True)
+        first_nan = xp.argmax(nan, axis=axis, keepdims=True)
+        pick = xp.where(has_nan, first_nan, pick)
+    pick = pick.astype(np.int64, copy=False)
+    vals = xp.take_along_axis(a, pick, axis=axis)
+    if not keepdim:
+        vals, pick = vals.squeeze(axis), pick.squeeze(axis)
+    return vals, pick
+
+
+def _median_like_frontend(name: str, node: str):
+    """``median``/``nanmedian``: the whole-tensor value, or ``(values, indices)`` along a dim."""
+    def make(op):
+        table = op.table
+        Ret = return_type(name)
+
+        def median(input, dim=None, keepdim=False, *, out=None):
+            check_tensor(input, name)
+            a = input._data
+            dev = input._device
+            if dim is None:
+                if a.size == 0:
+                    if a.dtype.kind not in "fc":
+                        raise IndexError(f"{name}() input tensor cannot be empty")
+                    return wrap(a.sum() * np.nan, dev)
+                if a.dtype.kind in "bc":  # PyTorch's median kernels (nanmedian's too) take no bools
+                    raise NotImplementedError(f"\"median_cpu\" not implemented for '{_type_name(a.dtype)}'")
+                v, _ = table[dev.type](a.reshape(-1), 0, False)
+                res = wrap(v, dev)
+                _record_values(op, res, input, {"dim": None}, f"{node}Backward0")
+                return res
+            d = wrap_dim(dim, a.ndim)
+            if a.ndim and a.shape[d] == 0:
+                raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+            if a.dtype.kind in "bc":
+                raise NotImplementedError(f"\"median_out\" not implemented for '{_type_name(a.dtype)}'")
+            if a.ndim == 0:
+                v, i = _zero_dim_pair(dev, a)
+            else:
+                v, i = table[dev.type](a, d, keepdim)
+            vals, idx = wrap(v, dev), wrap(i, dev)
+            _record_values(op, vals, input, {"dim": d, "keepdim": keepdim, "indices": idx}, f"{node}Backward1")
+            return Ret(vals, idx)
+        median.__name__ = median.__qualname__ = name
+        return median
+    return make
+
+
+_median_frontend = _median_like_frontend("median", "Median")
+
+
+defop("median", kernel=_median_kernel, frontend=_median_frontend)
+
+
+def _kthvalue_kernel(xp, a, k, axis, keepdim):
+    idx = _argsort(xp, a, axis, False, True)
+    pick = xp.take(idx, xp.arange(k - 1, k), axis=axis).astype(np.int64, copy=False)
+    vals = xp.take_along_axis(a, pick, axis=axis)
+    if not keepdim:
+        vals, pick = vals.squeeze(axis), pick.squeeze(axis)
+    return vals, pick
+
+
+def _kthvalue_frontend(op):
+    table = op.table
+    Ret = return_type("kthvalue")
+
+    def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
+        check_tensor(input, "kthvalue")
+        a = input._data
+        dev = input._device
+        d = wrap_dim(dim, a.ndim)
+        n = a.shape[d] if a.ndim else 1
+        if not 1 <= k <= n:
+            raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+        if a.dtype == np.bool_ and a.ndim:  # a 0-d bool is its own kth value; PyTorch sorts no bools
+            raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")
+        _refuse_complex(a, "kthvalue_cpu")
+        if a.ndim == 0:
+            v, i = _zero_dim_pair(dev, a)
+            vals, idx = wrap(v, dev), wrap(i, dev)
+        else:
+            v, i = table[dev.type](a, int(k), d, keepdim)
+            vals, idx = wrap(v, dev), wrap(i, dev)
+        _record_values(op, vals, input, {"dim": d, "keepdim": keepdim, "indices": idx})
+        return Ret(vals, idx)
+    return kthvalue
+
+
+def _sample_tensor(shape, dtype, device, seed):
+    from ...testing import make_tensor
+    return make_tensor(shape, dtype=dtype, device=device, low=-2.0, high=2.0, seed=seed)
+
+
+def _kthvalue_samples(dtype, device):
+    return [((_sample_tensor((2, 4), dtype, device, 91), 2), {}),
+            ((_sample_tensor((3, 2), dtype, device, 92), 3, 0, True), {})]
+
+
+def _kthvalue_reference(a, k, dim=-1, keepdim=False):
+    idx = np.take(np.argsort(a, axis=dim, kind="stable"), [k - 1], axis=dim)
+    v = np.take_along_axis(a, idx, axis=dim)
+    return (v, idx) if keepdim else (v.squeeze(dim), idx.squeeze(dim))
+
+
+defop("kthvalue", kernel=_kthvalue_kernel, frontend=_kthvalue_frontend, samples=_kthvalue_samples,
+      reference=_kthvalue_reference)
+
+
+def _nanmedian_kernel(xp, a, axis, keepdim):
+    """Lower median of the non-NaN values along ``axis`` (NaN only when a slice is all NaN)."""
+    idx = _argsort(xp, a, axis, False, True)  # NaNs sort last
+    if a.dtype.kind in "fc":
+        valid = xp.sum(~xp.isnan(a), axis=axis, keepdims=True)
+    else:
+        valid = xp.full_like(xp.take(a, xp.arange(0, 1), axis=axis), a.shape[axis], dtype=np.int64)
+    k = xp.maximum((valid - 1) // 2, 0).astype(np.int64)
+    pick = xp.take_along_axis(idx, k, axis=axis).astype(np.int64, copy=False)
+    vals = xp.take_along_axis(a, pick, axis=axis)
+    if not keepdim:
+        vals, pick = vals.squeeze(axis), pick.squeeze(axis)
+    return vals, pick
+
+
+_nanmedian_frontend = _median_like_frontend("nanmedian", "Nanmedian")
+
+
+def _nanmedian_samples(dtype, device):
+    return [((_sample_tensor((2, 3), dtype, device, 93),), {}),
+            ((_sample_tensor((2, 4), dtype, device, 94), 1), {})]
+
+
+def _nanmedian_reference(a, dim=None, keepdim=False):
+    if dim is None:
+        return np.sort(a.reshape(-1))[(a.size - 1) // 2]
+    idx = np.take(np.argsort(a, axis=dim, kind="stable"), [(a.shape[dim] - 1) // 2], axis=dim)
+    v = np.take_along_axis(a, idx, axis=dim)
+    return (v, idx) if keepdim else (v.squeeze(dim), idx.squeeze(dim))
+
+
+defop("nanmedian", kernel=_nanmedian_kernel, frontend=_nanmedian_frontend, samples=_nanmedian_samples,
+      reference=_nanmedian_reference)
+
+
+def _mode_kernel(xp, a, axis, keepdim):
+    """Most frequent value along ``axis`` (the smallest among equally frequent ones) and the index
+    of its last occurrence, as PyTorch's CPU kernel. NaNs never equal each other."""
+    host = a if xp is np else a.get()
+    moved = np.moveaxis(host, axis, -1)
+    lead = moved.shape[:-1]
+    n = moved.shape[-1]
+    rows = moved.reshape(-1, n)
+    order = np.argsort(rows, axis=1, kind="stable")
+    srt = np.take_along_axis(rows, order, axis=1)
+    pos = np.arange(n)
+    new_run = np.ones(rows.shape, dtype=bool)
+    new_run[:, 1:] = srt[:, 1:] != srt[:, :-1]
+    start = np.maximum.accumulate(np.where(new_run, pos, 0), axis=1)
+    length = pos - start + 1  # run length so far; complete at each run's last position
+    best_end = np.argmax(length, axis=1)  # first (smallest value) run reaching the largest count
+    r = np.arange(rows.shape[0])
+    vals = srt[r, best_end].reshape(lead)
+    run = (pos >= start[r, best_end][:, None]) & (pos <= best_end[:, None])
+    idx = np.max(np.where(run, order, -1), axis=1).astype(np.int64).reshape(lead)
+    if keepdim:
+        vals, idx = np.expand_dims(vals, axis), np.expand_dims(idx, axis)
+    if xp is not np:
+        return xp.asarray(vals), xp.asarray(idx)
+    return np.asarray(vals), np.asarray(idx)
+
+
+def _mode_frontend(op):
+    table = op.table
+    Ret = return_type("mode")
+
+    def mode(input, dim=-1, keepdim=False, *, out=None):
+        check_tensor(input, "mode")
+        a = input._data
+        _refuse_complex(a, "mode_cpu")
+        dev = input._device
+        d = wrap_dim(dim, a.ndim)
+        if a.ndim == 0:
+            v, i = _zero_dim_pair(dev, a)
+        else:
+            if a.shape[d] == 0:
+                raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
+            v, i = table[dev.type](a, d, keepdim)
+        vals, idx = wrap(v, dev), wrap(i, dev)
+        _record_values(op, vals, input, {"dim": d, "keepdim": keepdim, "indices": idx})
+        return Ret(vals, idx)
+    return mode
+
+
+def _mode_samples(dtype, device):
+    from ..creation import tensor
+    return [((tensor([[1., 2., 2., 3.], [0.5, 0.5, -1., -1.]], dtype=dtype, device=device),), {}),
+            ((tensor([[1., 2.], [1., 3.], [4., 3.]], dtype=dtype, device=device), 0, True), {})]
+
+
+def _mode_reference(a, dim=-1, keepdim=False):
+    return _mode_kernel(np, a, dim % max(a.ndim, 1), keepdim)
+
+
+_MODE_NOT_SMOOTH = ("the mode of repeated values changes under any perturbation: finite differences are 0 while "
+                    "the gradient (like PyTorch's) goes to the reported index")
+defop("mode", kernel=_mode_kernel, frontend=_mode_frontend, samples=_mode_samples, reference=_mode_reference,
+      conformance_skip={"gradcheck": _MODE_NOT_SMOOTH, "gradgradcheck": _MODE_NOT_SMOOTH})
+
+
+# =========================================================================== unique
+def _unique_kernel(xp, a, return_inverse, return_counts, axis):
+    # every NaN is a value of its own in PyTorch's unique (NaN != NaN); NumPy merges them by default
+    extra = {"equal_nan": False} if xp is np and axis is None and a.dtype.kind in "fc" else {}
+    r = xp.unique(a, return_inverse=True, return_counts=True, axis=axis, **extra)
+    vals, inv, counts = r
+    inv = inv.reshape(a.shape if axis is None else (a.shape[axis],)).astype(np.int64, copy=False)
+    return vals, inv, counts.astype(np.int64, copy=False)
+
+
+def unique_results(dev, values, inverse, counts, return_inverse, return_counts):
+    """What ``unique`` and ``unique_consecutive`` return from their kernels' three arrays: the
+    values alone, or a plain tuple adding the inverse indices and/or counts that were asked for."""
+    out = wrap(values, dev)
+    if not return_inverse and not return_counts:
+        return out
+    res = (out,)
+    if return_inverse:
+        res += (wrap(inverse, dev),)
+    if return_counts:
+        res += (wrap(counts, dev),)
+    return res
+
+
+def _unique_frontend(op):
+    table = op.table
+
+    def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        check_tensor(input, "unique")
+        a = input._data
+        _refuse_complex(a, "unique" if dim is None else "unique_dim")
+        axis = None if dim is None else wrap_dim(dim, a.ndim)
+        dev = input._device
+        return unique_results(dev, *table[dev.type](a, return_inverse, return_counts, axis), return_inverse,
+                              return_counts)
+    return unique
+
+
+defop("unique", kernel=_unique_kernel, frontend=_unique_frontend, differentiable=False)

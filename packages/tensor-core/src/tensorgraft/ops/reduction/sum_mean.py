@@ -1,0 +1,108 @@
+"""``sum`` and ``mean``: the reductions nearly every training step runs, often on tiny tensors.
+
+Apart from the other families because their frontends are tuned for that: on the CPU ``sum``'s
+kernel is NumPy's ``add.reduce`` itself (below, ``_reduce_takes_array_out``), and neither goes
+through the helpers the other families share. They are the first reductions to register."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...grad_mode import state as _gs
+from ...tensor import Tensor, wrap
+from .. import _frontend as F
+from .._frontend import check_tensor
+from .._args import wrap_dims
+from .._define import defop
+
+
+def _sum_kernel(xp, a, axes, npdtype, out=None, keepdims=False):
+    # ufunc.reduce's signature, so NumPy's add.reduce can be the CPU kernel itself; ``out=...``
+    # (an array rather than a NumPy scalar, NumPy >= 2) needs nothing here: array modules other
+    # than NumPy return arrays anyway
+    return xp.sum(a, axis=axes, dtype=npdtype, keepdims=keepdims)
+
+
+def _sum_cpu_numpy1(a, axes, npdtype, out=None, keepdims=False):
+    return np.add.reduce(a, axes, npdtype, None, keepdims)  # NumPy < 2.3 has no out=...
+
+
+_SUM_ACC = {"b": np.int64, "i": np.int64, "u": np.int64}
+
+
+def _sum_frontend(op):
+    table = op.table
+
+    def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:
+            dim, keepdim = F.numpy_spellings("sum", dim, keepdim, axis, keepdims)
+        if input.__class__ is not Tensor:
+            check_tensor(input, "sum")
+        a = input._data
+        # dim=() / [] reduces every dim, as PyTorch
+        axes = None if dim is None or (dim.__class__ in (tuple, list) and not dim) else wrap_dims(dim, a.ndim)
+        if dtype is not None:
+            npd = dtype.np
+        else:
+            npd = _SUM_ACC.get(a.dtype.kind)  # int64 for integers and bools, as PyTorch
+        dev = input._device
+        out = wrap(table[dev.type](a, axes, npd, out=..., keepdims=keepdim), dev)
+        if input._requires_grad and _gs.enabled:
+            Tensor._autograd.record(op, out, (input,), {"dim": axes, "keepdim": keepdim},
+                                    node_name="SumBackward0" if dim is None else "SumBackward1")
+        return out
+    return sum
+
+
+# On CPU the kernel is the ufunc's reduce itself: ``np.sum`` adds a Python-level dispatch layer
+# (~1 us), a wrapper function another ~60 ns, and turning a NumPy scalar into a 0-d array ~150 ns
+# (``out=...`` makes the reduce return the array directly) -- on tiny tensors that is the op's cost.
+def _reduce_takes_array_out() -> bool:
+    try:  # NumPy >= 2.3
+        return np.add.reduce(np.zeros(1), None, None, out=...).__class__ is np.ndarray
+    except TypeError:
+        return False
+
+
+defop("sum", kernel=_sum_kernel, kernels={"cpu": np.add.reduce if _reduce_takes_array_out() else _sum_cpu_numpy1},
+      frontend=_sum_frontend)
+
+
+def _mean_kernel(xp, a, axes, keepdim, npdtype):
+    return xp.mean(a, axis=axes, keepdims=keepdim, dtype=npdtype)
+
+
+def _mean_frontend(op):
+    table = op.table
+
+    def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:
+            dim, keepdim = F.numpy_spellings("mean", dim, keepdim, axis, keepdims)
+        check_tensor(input, "mean")
+        a = input._data
+        if dtype is None and a.dtype.kind not in "fc":
+            raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point "
+                               f"or complex dtype. Got: {F._type_name(a.dtype)}")
+        if dtype is not None and dtype.np.kind not in "fc":
+            raise RuntimeError("mean(): could not infer output dtype. Optional dtype must be either a floating point "
+                               f"or complex dtype. Got: {F._type_name(dtype.np)}")
+        axes = None if dim is None or (dim.__class__ in (tuple, list) and not dim) else wrap_dims(dim, a.ndim)
+        npd = dtype.np if dtype is not None else None
+        if npd is not None and a.dtype != npd:
+            a = a.astype(npd)
+        if a.size:
+            res = table[input._device.type](a, axes, keepdim, None)
+        else:
+            import warnings
+            with warnings.catch_warnings():
+                # PyTorch returns NaN for the mean of nothing without a word; NumPy warns
+                warnings.simplefilter("ignore", RuntimeWarning)
+                res = table[input._device.type](a, axes, keepdim, None)
+        out = wrap(res, input._device)
+        if input._requires_grad and _gs.enabled:
+            Tensor._autograd.record(op, out, (input,), {"dim": axes, "keepdim": keepdim},
+                                    node_name="MeanBackward0" if dim is None else "MeanBackward1")
+        return out
+    return mean
+
+
+defop("mean", kernel=_mean_kernel, frontend=_mean_frontend)
