@@ -1,0 +1,123 @@
+"""The dropout frontends of ``nn.functional``: ``F.dropout``, the channel-wise ``dropout1d/2d/3d``
+and the SELU-preserving ``alpha_dropout``/``feature_alpha_dropout``.
+
+Dropout has no fused op: the mask (``_dropout_mask``, drawn by the input's device generator, also
+used by ``tensorgraft.dropout``'s top-level spellings) multiplies the input, so the gradient is
+that product's. In-place variants go through the activations' ``_inplace``.
+"""
+from __future__ import annotations
+
+import warnings
+
+import tensorgraft as _tg
+from tensorgraft.tensor import wrap
+
+from .activation_api import _SELU_ALPHA, _SELU_SCALE, _check, _inplace
+
+
+def _dropout_mask(shape, p, x):
+    from tensorgraft.ops.sampling import dropout_mask  # drawn by x's device's default generator, there
+    return wrap(dropout_mask(shape, p, x), x._device)
+
+
+def _check_p(p):
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    _check_p(p)
+    _check(input, "dropout")
+    if not training or p == 0.0:
+        return input
+    m = _dropout_mask(input.shape, p, input)
+    if inplace:
+        return _inplace(input, lambda x: x * m, "dropout_")
+    return input * m
+
+
+_FEATURE_DROPOUT_DEPRECATED = (
+    "{name}: Received a {nd}-D input to {name}, which is deprecated and will result in an error in a future "
+    "release. To retain the behavior and silence this warning, please use dropout instead. Note that {name} "
+    "exists to provide channel-wise dropout on inputs with {sp} spatial dimensions, a channel dimension, and an "
+    "optional batch dimension (i.e. {sp1}D or {sp2}D inputs).")
+
+
+def _feature_dropout(input, p, training, inplace, batched_ndim, name):
+    """Channel-wise dropout for ``name`` (dropout1d/2d/3d), whose batched input has ``batched_ndim``
+    dimensions. The rank checks come first and run in eval mode too, as PyTorch's do."""
+    _check_p(p)
+    fname = name.rstrip("_")
+    _check(input, fname)
+    nd, spatial = input.ndim, batched_ndim - 2
+    if spatial == 1:
+        if nd not in (2, 3):
+            raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {nd}D input. Note that dropout1d "
+                               "exists to provide channel-wise dropout on inputs with 1 spatial dimension, a channel "
+                               "dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
+    elif nd not in (batched_ndim - 1, batched_ndim):
+        warnings.warn(_FEATURE_DROPOUT_DEPRECATED.format(name=fname, nd=nd, sp=spatial, sp1=spatial + 1,
+                                                         sp2=spatial + 2), stacklevel=3)
+    elif spatial == 2 and nd == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+                      "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel dim. "
+                      "This behavior will change in a future release to interpret the input as one without a batch "
+                      "dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please "
+                      "switch to using dropout1d instead.", stacklevel=3)
+    # dropout1d/3d treat any input that is not batched as a batch of one (so even in eval mode the
+    # result is a new view, grad_fn SqueezeBackward1, as PyTorch's); dropout2d takes 3-D as (N, C, L)
+    unbatched = spatial != 2 and nd != batched_ndim
+    x = input.unsqueeze(0) if unbatched else input
+    if not training or p == 0.0:
+        return x.squeeze(0) if unbatched else x
+    if x.ndim < 2 and p < 1.0:  # (p == 1 zeroes everything, no channel needed)
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    m = _dropout_mask(tuple(x.shape[:2]) + (1,) * max(x.ndim - 2, 0), p, input)
+    if inplace:
+        return _inplace(input, lambda t: t * (m.squeeze(0) if unbatched else m), name)
+    return (x * m).squeeze(0) if unbatched else x * m
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    return _feature_dropout(input, p, training, inplace, 3, "dropout1d_")
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    return _feature_dropout(input, p, training, inplace, 4, "dropout2d_")
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    return _feature_dropout(input, p, training, inplace, 5, "dropout3d_")
+
+
+def _alpha_dropout(input, p, training, inplace, feature, name):
+    _check_p(p)
+    _check(input, name.rstrip("_"))
+    if not training or p == 0 or input.numel() == 0:
+        return input
+    if p == 1:   # everything dropped: PyTorch returns input * 0 (not the saturation value)
+        zero = _tg.zeros((), dtype=input.dtype, device=input.device)
+        return _inplace(input, lambda x: x * zero, name) if inplace else input * zero
+    if feature:
+        if input.ndim < 2:
+            raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+        shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
+    else:
+        shape = tuple(input.shape)
+    alpha_p = -_SELU_ALPHA * _SELU_SCALE
+    keep = _dropout_mask(shape, p, input) * (1 - p)
+    a = ((1 - p) * (1 + p * alpha_p ** 2)) ** -0.5
+    b = -a * alpha_p * p
+
+    def f(x):
+        return (x * keep + alpha_p * (1 - keep)) * a + b
+    return _inplace(input, f, name) if inplace else f(input)
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    return _alpha_dropout(input, p, training, inplace, False, "alpha_dropout_")
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Alpha dropout of whole channels: one mask value per (sample, channel)."""
+    return _alpha_dropout(input, p, training, inplace, True, "feature_alpha_dropout_")

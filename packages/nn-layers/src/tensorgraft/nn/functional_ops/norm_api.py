@@ -1,0 +1,158 @@
+"""The normalization frontends of ``nn.functional``: batch, layer, group, instance, RMS and local
+response norm, and ``F.normalize`` (Lp normalization along a dim).
+
+Batch, layer and group norm make PyTorch's shape checks and run ``norm.py``'s fused ops (kernels and
+formulas, registered at plugin load); instance norm runs batch norm on a reshaped input, as ATen;
+RMS norm, local response norm and ``normalize`` are composed from tensorgraft ops.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+import tensorgraft as _tg
+from tensorgraft.amp._state import state as _autocast
+
+from . import norm as _norm
+# _check: TypeError "<fname>(): argument 'input' (position 1) must be Tensor, not list"
+from .activation import check_tensor as _check
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    if _autocast.on:
+        input, = _autocast.fp32_cuda(input)
+    if p == 2:
+        # Tensor.norm, not sqrt(sum(x*x)): its gradient at a zero vector is 0, as PyTorch's (not NaN)
+        n = input.norm(2, dim, keepdim=True)
+    elif p == 1:
+        n = input.abs().sum(dim, keepdim=True)
+    elif p == float("inf"):
+        n = input.abs().amax(dim, keepdim=True)
+    else:
+        n = input.norm(p, dim, keepdim=True)
+    if out is not None:
+        return _tg.div(input, _tg.clamp(n, min=eps).expand_as(input), out=out)
+    return input / _tg.clamp(n, min=eps).expand_as(input)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    _check(input, "batch_norm")
+    if running_mean is None or running_var is None:
+        if not training:
+            raise RuntimeError(f"{'running_mean' if running_mean is None else 'running_var'} must be defined in "
+                               "evaluation mode")
+        if (running_mean is None) != (running_var is None):
+            n = input.numel() // input.shape[1] if input.ndim > 1 else input.numel()
+            if n <= 1:  # (PyTorch looks at the batch first)
+                raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                                 f"{input.shape}")
+            raise ValueError("running_mean and running_var must either both be None or neither be None")
+    # F.batch_norm's dtype rule only: instance_norm, which also runs batch_norm_op, takes mixed dtypes
+    _norm.check_param_dtypes(input._data, (weight, bias, running_mean, running_var))
+    return _norm.batch_norm_op(input, weight, bias, running_mean, running_var, training, momentum, eps)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    if _autocast.on:
+        input, weight, bias = _autocast.fp32_cuda(input, weight, bias)
+    _check(input, "layer_norm")
+    ns = tuple(normalized_shape) if isinstance(normalized_shape, (tuple, list)) else (int(normalized_shape),)
+    if tuple(input.shape[input.ndim - len(ns):]) != ns:
+        raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape [*, "
+                           f"{', '.join(map(str, ns))}], but got input of size{list(input.shape)}")
+    return _norm.layer_norm_op(input, len(ns), weight, bias, eps)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    if _autocast.on:
+        input, weight, bias = _autocast.fp32_cuda(input, weight, bias)
+    _check(input, "group_norm")
+    if input.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.ndim}")
+    N, C = input.shape[:2]
+    if C % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
+                           f"shape {list(input.shape)} and num_groups={num_groups}")
+    for t in (weight, bias):
+        if t is not None and (t.ndim != 1 or t.shape[0] != C):
+            raise RuntimeError("Expected weight to be a vector of size equal to the number of channels in input, but "
+                               f"got weight of shape {list(t.shape)} and input of shape {list(input.shape)}"
+                               if t is weight else
+                               "Expected bias to be a vector of size equal to the number of channels in input, but "
+                               f"got bias of shape {list(t.shape)} and input of shape {list(input.shape)}")
+    return _norm.group_norm_op(input, int(num_groups), weight, bias, float(eps))
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    _check(input, "rms_norm")
+    if not isinstance(normalized_shape, (tuple, list)):
+        raise TypeError("rms_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, "
+                        f"not {type(normalized_shape).__name__}")
+    ns = tuple(int(n) for n in normalized_shape)
+    if weight is not None and tuple(weight.shape) != ns:
+        raise RuntimeError(f"Expected weight to be of same shape as normalized_shape, but got weight of shape "
+                           f"{list(weight.shape)} and normalized_shape = {list(ns)}")
+    if len(ns) > input.ndim:
+        raise ValueError(f"Input tensor must have at least {len(ns)} dimensions, but got {input.ndim}")
+    if tuple(input.shape[input.ndim - len(ns):]) != ns:
+        raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape [*"
+                           f"{', '.join(map(str, ns))}], but got input of size{list(input.shape)}")
+    if eps is None:
+        eps = float(np.finfo(input._data.dtype).eps)
+    dims = tuple(range(input.ndim - len(ns), input.ndim))
+    x = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
+    return x * weight if weight is not None else x
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """As ATen: batch norm of the input viewed as one sample of N*C channels, with the affine
+    parameters and running statistics repeated per sample; the running statistics then take the
+    mean over the batch of the per-instance updates (momentum times the instance mean and the
+    unbiased instance variance)."""
+    _check(input, "instance_norm")
+    if use_input_stats:
+        spatial = 1
+        for n in input.shape[2:]:
+            spatial *= n
+        if spatial == 1:
+            raise ValueError(f"Expected more than 1 spatial element when training, got input size {input.shape}")
+    elif running_mean is None or running_var is None:
+        raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
+    N, C = input.shape[:2]
+    w = None if weight is None else weight.repeat(N)
+    b = None if bias is None else bias.repeat(N)
+    with _tg.no_grad():
+        rm = None if running_mean is None else running_mean.repeat(N)
+        rv = None if running_var is None else running_var.repeat(N)
+    out = _norm.batch_norm_op(input.reshape(1, N * C, -1), w, b, rm, rv, use_input_stats, momentum, eps)
+    for run, rep in ((running_mean, rm), (running_var, rv)):
+        if run is not None:
+            run._data[...] = rep._data.reshape(N, -1).mean(axis=0).astype(run._data.dtype, copy=False)
+            run._vc[0] += 1
+    return out.reshape(tuple(input.shape))
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """Each element divided by (k + alpha * the mean of squares over a window of ``size``
+    channels) ** beta; the window is zero-padded, size // 2 channels before and (size - 1) // 2
+    after."""
+    _check(input, "local_response_norm")
+    dim = input.dim()
+    if dim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality                          input (got {dim} dimensions)")
+    if input.numel() == 0:
+        return input
+    N, C = input.shape[:2]
+    sq = (input * input).reshape(N, C, -1)
+    before, after = size // 2, (size - 1) // 2
+    parts = [sq]
+    if before:
+        parts.insert(0, _tg.zeros((N, before, sq.shape[2]), dtype=sq.dtype, device=sq.device))
+    if after:
+        parts.append(_tg.zeros((N, after, sq.shape[2]), dtype=sq.dtype, device=sq.device))
+    padded = _tg.cat(parts, 1) if len(parts) > 1 else sq
+    total = padded[:, 0:C]
+    for j in range(1, size):
+        total = total + padded[:, j:j + C]
+    div = ((total / size) * alpha + k) ** beta
+    return input / div.reshape(tuple(input.shape))

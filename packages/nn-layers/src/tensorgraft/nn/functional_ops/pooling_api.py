@@ -1,0 +1,280 @@
+"""The 1-D/2-D pooling frontends of ``nn.functional``: max, average and adaptive pools and PyTorch's
+``*_with_indices`` spellings (3-D ones included), with ATen's argument checks in its order.
+
+1-D pools run as 2-D ones of height one, as ATen's, so their messages and nodes match; the kernels
+and formulas are ``pooling.py``'s. The 3-D pools are ``pooling3d.py``'s own functions; LP,
+fractional and max-unpool pools have files of their own.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from tensorgraft.tensor import Tensor
+
+from . import pooling as _pool
+# _check: TypeError "<fname>(): argument 'input' (position 1) must be Tensor, not list"
+from .activation import check_tensor as _check
+from .conv_api import _pair
+from .pooling3d import adaptive_max_pool3d, max_pool3d
+
+
+def _pool_args(kernel_size, stride, padding, dilation, n=2):
+    k = _pair(kernel_size, n)
+    s = k if (stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0)) else _pair(stride, n)
+    p = _pair(padding, n)
+    d = _pair(dilation, n)
+    for pp, kk in zip(p, k):
+        if pp > kk // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={pp}, "
+                               f"kernel_size={kk} and dilation={d[0]}")
+    return k, s, p, d
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    _check(input, "max_pool2d")
+    k, s, p, d = _pool_args(kernel_size, stride, padding, dilation)
+    # (an unbatched (C, H, W) input as it is: the op's node sits on it, as PyTorch's)
+    out, idx = _pool.max_pool2d_op(input, k, s, p, d, ceil_mode, return_indices)
+    return (out, idx) if return_indices else out
+
+
+def _max_pool1d_checks(input, kernel_size, stride, padding, dilation, ceil_mode):
+    """PyTorch's own max_pool1d checks (without indices it does not go through the 2-D pool), in its order."""
+    k = _pair(kernel_size, 1)[0]
+    s = k if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) else _pair(stride, 1)[0]
+    p, d = _pair(padding, 1)[0], _pair(dilation, 1)[0]
+    if k <= 0:
+        raise RuntimeError(f"max_pool1d() kernel_size must be greater than zero, but got {k}")
+    if s <= 0:
+        raise RuntimeError(f"max_pool1d() stride must be greater than zero, but got {s}")
+    if p < 0:
+        raise RuntimeError(f"max_pool1d() padding must be non-negative, but got {p}")
+    if p > k // 2:
+        raise RuntimeError(f"max_pool1d() padding should be at most half of kernel size, but got padding={p} and "
+                           f"kernel_size={k}")
+    if d <= 0:
+        raise RuntimeError(f"max_pool1d() dilation must be greater than zero, but got {d}")
+    span = input.shape[-1] + 2 * p - d * (k - 1) - 1
+    out = (-(-span // s) if ceil_mode else span // s) + 1
+    if ceil_mode and out > 1 and (out - 1) * s >= input.shape[-1] + p:
+        out -= 1  # the last window must start inside the input or its left padding
+    if out < 1:
+        raise RuntimeError(f"max_pool1d() Invalid computed output size: {out}")
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    _check(input, "max_pool1d")
+    if input.ndim not in (2, 3):   # (PyTorch's kernels with and without indices word it differently)
+        if not return_indices:
+            raise RuntimeError("max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for "
+                               f"input, but got:{list(input.shape)}")
+        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.ndim}-dimensional tensor for argument #1 "
+                           "'self' (while checking arguments for max_pool1d)")
+    if not return_indices:
+        _max_pool1d_checks(input, kernel_size, stride, padding, dilation, ceil_mode)
+    unbatched = input.ndim == 2
+    if unbatched:
+        input = input.unsqueeze(0)
+    k, s, p, d = _pool_args(kernel_size, stride, padding, dilation, 1)
+    out, idx = _pool.max_pool2d_op(input.unsqueeze(2), (1, k[0]), (1, s[0]), (0, p[0]), (1, d[0]), ceil_mode, True)
+    out, idx = out.squeeze(2), idx.squeeze(2)
+    if unbatched:
+        out, idx = out.squeeze(0), idx.squeeze(0)
+    return (out, idx) if return_indices else out
+
+
+def _avg_pool2d_checks(input, k, s, p, ceil_mode, divisor_override, shape4):
+    """ATen's avg_pool2d checks, in its order (``shape4``: the input as the 2-D pool sees it)."""
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    H, W = shape4[-2:]
+    outs = []
+    for n, kk, ss, pp in ((H, k[0], s[0], p[0]), (W, k[1], s[1], p[1])):  # pooling_output_shape, H then W
+        if ss == 0:
+            raise RuntimeError("stride should not be zero")
+        if pp < 0:
+            raise RuntimeError(f"pad must be non-negative, but got pad: {pp}")
+        if pp > (kk - 1 + 1) // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={pp}, "
+                               f"kernel_size={kk} and dilation=1")
+        outs.append(_pool.pool_out(n, kk, ss, pp, 1, ceil_mode) if kk > 0 and ss > 0 else 1)
+    if k[0] <= 0 or k[1] <= 0:  # pool2d_shape_check
+        raise RuntimeError(f"kernel size should be greater than zero, but got kH: {k[0]} kW: {k[1]}")
+    if s[0] <= 0 or s[1] <= 0:
+        raise RuntimeError(f"stride should be greater than zero, but got dH: {s[0]} dW: {s[1]}")
+    if len(shape4) not in (3, 4) or any(d == 0 for d in shape4[-3:]):
+        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, but "
+                           f"got:{list(shape4)}")
+    if outs[0] < 1 or outs[1] < 1:
+        C = shape4[-3]
+        raise RuntimeError(f"Given input size: ({C}x{H}x{W}). Calculated output size: ({C}x{outs[0]}x{outs[1]}). "
+                           "Output size is too small")
+    dt = input._data.dtype
+    if dt.kind != "f" and dt != np.int64:  # ATen's kernel: floating types and Long only
+        from tensorgraft.ops._frontend import _type_name
+        raise NotImplementedError(f"\"avg_pool2d\" not implemented for '{_type_name(dt)}'")
+
+
+def _avg_args(kernel_size, stride, padding, n, name):
+    def seq(v, what, extra=""):
+        if isinstance(v, (tuple, list)):
+            if len(v) not in (1, n):
+                if n == 1:
+                    raise RuntimeError(f"avg_pool1d() argument '{what}' should contain one int (got {len(v)})")
+                raise RuntimeError(f"{name}: {what} must either be {extra}a single int, or a tuple of two ints")
+            return tuple(int(a) for a in v) * (n // len(v))
+        return (int(v),) * n
+    k = seq(kernel_size, "kernel_size")
+    s = k if (stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0)) else \
+        seq(stride, "stride", "omitted, ")
+    return k, s, seq(padding, "padding")
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    _check(input, "avg_pool2d")
+    k, s, p = _avg_args(kernel_size, stride, padding, 2, "avg_pool2d")
+    if 0 < input.ndim < 3:  # ATen reads input.size(-3) first
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-input.ndim}, {input.ndim - 1}], but "
+                         "got -3)")
+    _avg_pool2d_checks(input, k, s, p, ceil_mode, divisor_override, tuple(input.shape))
+    return _pool.avg_pool2d_op(input, k, s, p, ceil_mode, count_include_pad, divisor_override)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    _check(input, "avg_pool1d")
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.ndim}-dimensional tensor for argument #1 "
+                           "'self' (while checking arguments for avg_pool1d)")
+    k, s, p = _avg_args(kernel_size, stride, padding, 1, "avg_pool1d")
+    # as ATen: the 2-D pool on a height of one (its messages name avg_pool2d and that shape)
+    shape4 = tuple(input.shape[:-1]) + (1, input.shape[-1])
+    _avg_pool2d_checks(input, (1, k[0]), (1, s[0]), (0, p[0]), ceil_mode, None, shape4)
+    unbatched = input.ndim == 2
+    if unbatched:
+        input = input.unsqueeze(0)
+    out = _pool.avg_pool2d_op(input.unsqueeze(2), (1, k[0]), (1, s[0]), (0, p[0]), ceil_mode, count_include_pad,
+                              None).squeeze(2)
+    return out.squeeze(0) if unbatched else out
+
+
+def _out_hw(output_size, H, W):
+    o = _pair(output_size) if not isinstance(output_size, (tuple, list)) else tuple(output_size)
+    return (H if o[0] is None else o[0], W if o[1] is None else o[1])
+
+
+def _adaptive_input_check(input, name, output_size, sep="", any_rank=False):
+    if isinstance(output_size, (tuple, list)) and input.ndim <= len(output_size):
+        raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
+    if input.ndim not in (3, 4) and not any_rank:
+        raise RuntimeError(f"{name}(): Expected 3D or 4D tensor, but got{sep} {list(input.shape)}")
+    if not any_rank:
+        # (as PyTorch: the average pool checks the last two dims, the max pool all but the first)
+        for i in range(input.ndim - 2 if name == "adaptive_avg_pool2d" else 1, input.ndim):
+            if input.shape[i] == 0:
+                raise RuntimeError(f"{name}(): Expected input to have non-zero size for non-batch dimensions, but "
+                                   f"input has sizes {list(input.shape)} with dimension {i} being empty")
+
+
+def _not_floating(input, kernel):
+    if input._data.dtype.kind != "f":
+        from tensorgraft.ops._frontend import _type_name
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(input._data.dtype)}'")
+
+
+def adaptive_avg_pool2d(input, output_size):
+    _check(input, "adaptive_avg_pool2d")
+    # output size 1: PyTorch takes a plain mean over the last two dims, whatever the rank
+    one = output_size in (1, (1, 1), [1, 1]) and input.ndim >= 2
+    _adaptive_input_check(input, "adaptive_avg_pool2d", output_size, any_rank=one)
+    H, W = input.shape[-2:]
+    Ho, Wo = _out_hw(output_size, H, W)
+    if (Ho, Wo) == (1, 1):
+        return input.mean(dim=(-2, -1), keepdim=True)
+    _not_floating(input, "adaptive_avg_pool2d")
+    return _pool.adaptive_avg_pool2d_op(input, (Ho, Wo))
+
+
+def _is_int_size(v):
+    """An int as PyTorch's argument parser takes it: Python/NumPy ints (not bool), integer tensors of one element."""
+    if isinstance(v, Tensor):
+        return v._data.dtype.kind in "iu" and v._data.size == 1
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def _one_output_size(output_size, name):
+    """``output_size`` of the 1-D adaptive pools: an int or a sequence of one int (no ``None``, unlike
+    the 2-D/3-D pools), refused with the messages of PyTorch's argument parser."""
+    must = f"{name}(): argument 'output_size' (position 2) must be tuple of ints"
+    if isinstance(output_size, (tuple, list)):
+        for i, e in enumerate(output_size):
+            if not _is_int_size(e):
+                if i == 0:
+                    raise TypeError(f"{must}, but found element of type {type(e).__name__} at pos 0")
+                # (PyTorch's parser takes a sequence by its first element, then fails while unpacking)
+                raise TypeError(f"{name}(): argument 'output_size' failed to unpack the object at pos 2 with error "
+                                f"\"type must be tuple of ints,but got {type(e).__name__}\"")
+        if len(output_size) != 1:
+            raise RuntimeError(f"{name}() argument 'output_size' should contain one int (got {len(output_size)})")
+        output_size = output_size[0]
+    elif not _is_int_size(output_size):
+        raise TypeError(f"{must}, not {type(output_size).__name__}")
+    return int(output_size.item() if isinstance(output_size, Tensor) else output_size)
+
+
+def _adaptive_1d_input(input, name, output_size):
+    _check(input, name)
+    size = _one_output_size(output_size, name)
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.ndim}-dimensional tensor for argument #1 "
+                           f"'self' (while checking arguments for {name})")
+    return size
+
+
+def adaptive_avg_pool1d(input, output_size):
+    size = _adaptive_1d_input(input, "adaptive_avg_pool1d", output_size)
+    # as PyTorch: the 2-D pool of height one (its nodes SqueezeBackward1 ...)
+    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, size)).squeeze(-2)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    _check(input, "adaptive_max_pool2d")
+    _adaptive_input_check(input, "adaptive_max_pool2d", output_size, ":")
+    H, W = input.shape[-2:]
+    out, idx = _pool.adaptive_max_pool2d_op(input, _out_hw(output_size, H, W))
+    return (out, idx) if return_indices else out
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    size = _adaptive_1d_input(input, "adaptive_max_pool1d", output_size)
+    out, idx = adaptive_max_pool2d(input.unsqueeze(-2), (1, size), True)
+    out, idx = out.squeeze(-2), idx.squeeze(-2)
+    return (out, idx) if return_indices else out
+
+
+# PyTorch's ``*_with_indices`` spellings: the pools with return_indices=True
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
+    return adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
+    return adaptive_max_pool2d(input, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
+    return adaptive_max_pool3d(input, output_size, True)
