@@ -161,3 +161,13 @@ __all__ += ["adaptive_avg_pool3d", "adaptive_max_pool3d", "avg_pool3d", "conv3d"
 from .functional_ops.multi_head_attention import multi_head_attention_forward  # noqa: E402,F401
 
 __all__ += ["multi_head_attention_forward"]
+
+# The frontends moved out of this file keep saying they are this module's (``F.relu.__module__``, as
+# PyTorch's do): that is the name pickle and a saved script (``tensorgraft.jit``) store for them, so
+# where their code lives stays free to change.
+for _name in __all__:
+    _fn = globals()[_name]
+    if getattr(_fn, "__module__", "").startswith("tensorgraft.nn.functional_ops.") and (
+            _fn.__module__.endswith("_api") or _fn.__module__.endswith(".dropout")):
+        _fn.__module__ = __name__
+del _name, _fn

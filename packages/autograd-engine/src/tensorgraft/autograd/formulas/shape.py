@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from tensorgraft.grad_mode import state as _gs
+from tensorgraft.tensor import wrap
+
 from . import formula
 
 
@@ -21,6 +24,8 @@ def permute_back(node, g):
     inv = [0] * len(dims)
     for i, d in enumerate(dims):
         inv[d] = i
+    if not _gs.enabled:  # a first-order backward: the array's transpose, without an op's checks
+        return (wrap(g._data.transpose(inv), g._device),)
     return (g.permute(*inv),)
 
 

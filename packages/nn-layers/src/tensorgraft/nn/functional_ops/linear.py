@@ -6,6 +6,7 @@ import numpy as np
 
 from ._common import check_tensor, formula, gs, nnop, record, same_device, wrap
 from tensorgraft.amp._state import state as _autocast
+from tensorgraft.registry import registry as _REGISTRY
 
 
 def _linear_kernel(xp, x, w, b):
@@ -36,6 +37,27 @@ def _scalar_name(npdtype):
 def linear(input, weight, bias=None):
     if _autocast.on:
         input, weight, bias = _autocast.lower(input, weight, bias)
+    out = _product(input, weight, bias)
+    if gs.enabled and (input._requires_grad or weight._requires_grad or (bias is not None and bias._requires_grad)):
+        return _record_graph(input, weight, bias, out)
+    return wrap(out, input._device)
+
+
+def linear_one_node(input, weight, bias=None):
+    """``linear`` recorded as a single node: for callers whose graph PyTorch hides inside one fused
+    op of its own (the time loop of ``nn.RNN``/``LSTM``/``GRU`` layers), where nobody walks the
+    linear's nodes and each saved node is time in every step's backward."""
+    if _autocast.on:
+        input, weight, bias = _autocast.lower(input, weight, bias)
+    out = wrap(_product(input, weight, bias), input._device)
+    if gs.enabled and (input._requires_grad or weight._requires_grad or (bias is not None and bias._requires_grad)):
+        record(_OP, out, (input, weight, bias), None, node_name=_top_node_name(input._data, weight._data,
+                                                                                None if bias is None else bias._data))
+    return out
+
+
+def _product(input, weight, bias):
+    """The array ``input @ weight.T + bias``, after PyTorch's argument checks."""
     check_tensor(input, "linear")
     check_tensor(weight, "linear", "weight", 2)
     x, w = input._data, weight._data
@@ -47,11 +69,7 @@ def linear(input, weight, bias=None):
             and weight._device is dev
             and (b is None or (b.shape == w.shape[:1] and b.dtype == w.dtype and bias._device is dev))):
         _check_linear_args(input, weight, bias)
-    out = wrap(_OP.table[dev.type](x, w, b), dev)
-    if gs.enabled and (input._requires_grad or weight._requires_grad or (bias is not None and bias._requires_grad)):
-        record(_OP, out, (input, weight, bias), None,
-               node_name=_top_node_name(x, w, b))
-    return out
+    return _OP.table[dev.type](x, w, b)
 
 
 def _check_linear_args(input, weight, bias):
@@ -99,6 +117,53 @@ def _check_linear_args(input, weight, bias):
                            f"{_short(w.dtype)}")
 
 
+def _record_graph(input, weight, bias, out):
+    """Wrap ``out`` (the fused product computed above) and record the graph PyTorch's ``linear``
+    leaves: ``addmm(bias, x2, weight.t())`` (``mm`` without a bias) on the input viewed as rows,
+    and the result viewed back to the input's rank. ``grad_fn.next_functions`` then walks as in
+    PyTorch (the bias's ``AccumulateGrad`` first, ``TBackward0`` before the weight's), which
+    tutorials print and graph visualisers draw. The product stays one fused kernel and one node
+    whose formula (``_rows_grad``) works on arrays; the views cost a few microseconds each.
+
+    Inputs PyTorch does not fold into one matrix product (a 1-D weight, a 0-D bias on an input
+    that is not 2-D, a bias of another rank, an input that cannot be viewed as rows) keep a single
+    node named as PyTorch's graph ends (``_top_node_name``)."""
+    x, w, dev = input._data, weight._data, input._device
+    b = None if bias is None else bias._data
+    rows_ok = x.ndim == 2 or (x.flags.c_contiguous and (b is None or b.ndim == 1))
+    if w.ndim != 2 or not rows_ok or (b is not None and b.ndim == 0):
+        result = wrap(out, dev)
+        record(_OP, result, (input, weight, bias), None, node_name=_top_node_name(x, w, b))
+        return result
+    k, n = w.shape[1], w.shape[0]
+    if x.ndim == 2:
+        x2 = input
+    elif input._requires_grad:
+        # PyTorch views a 1-D input as one row (``unsqueeze`` without a bias, ``view`` with one)
+        x2 = input.unsqueeze(0) if x.ndim == 1 and b is None else input.view(-1, k)
+    else:
+        x2 = wrap(x.reshape(-1, k), dev)  # no edge to record: a plain array of rows will do
+    wt = weight.t()
+    out2 = wrap(out if x.ndim == 2 else out.reshape(-1, n), dev)
+    if b is None:
+        record(_OP, out2, (x2, wt), _ROWS, node_name="MmBackward0")
+    else:
+        record(_OP, out2, (bias, x2, wt), _ROWS, node_name="AddmmBackward0")
+    if x.ndim == 2:
+        return out2
+    if b is not None:
+        return out2.view(out.shape)
+    # without a bias PyTorch squeezes a 1-D input's row in place, and ``_unsafe_view``s more rows
+    result = wrap(out, dev)
+    record(_REGISTRY.ops["squeeze" if x.ndim == 1 else "reshape"], result, (out2,), {"shape": out2._data.shape},
+           node_name="SqueezeBackward4" if x.ndim == 1 else "UnsafeViewBackward0")
+    return result
+
+
+# the ``attrs`` that mark a node recorded by ``_record_graph`` (inputs ([bias,] rows, weight.t()))
+_ROWS = "rows"
+
+
 def _top_node_name(x, w, b) -> str:
     """The node PyTorch's graph ends in for ``linear`` (what ``out.grad_fn`` prints); ours is one
     node whatever the name, so values and gradients do not depend on it.
@@ -127,6 +192,8 @@ _OP = nnop("linear", _linear_kernel, linear)
 
 @formula("linear")
 def _linear_grad(node, g):
+    if node.attrs is _ROWS:
+        return _rows_grad(node, g)
     x, w, b = node.inputs
     nx, nw, nb = node.needs_input_grad
     if w.ndim == 1:
@@ -156,6 +223,36 @@ def _linear_grad(node, g):
         else:
             gb = wrap(g2.sum(0), dev)
     return gx, gw, gb
+
+
+def _rows_grad(node, g):
+    """Gradients of ``[bias +] rows @ wt`` (a node of ``_record_graph``): ``g`` and the rows are
+    2-D, ``wt`` is the weight's transpose (its ``TBackward0`` turns that gradient back). On
+    arrays when grad mode is off (the usual backward), in tensorgraft ops under create_graph."""
+    if len(node.inputs) == 3:
+        b, x, wt = node.inputs
+        nb, nx, nw = node.needs_input_grad
+    else:
+        (x, wt), b, nb = node.inputs, None, False
+        nx, nw = node.needs_input_grad
+    if gs.enabled:
+        gx = g.mm(wt.t()) if nx else None
+        gw = g.t().mm(x).t() if nw else None
+        gb = (g.sum(0) if b.ndim == 1 else g.sum_to_size(*b.shape)) if nb else None
+    else:
+        gd, dev = g._data, g._device
+        gx = wrap(gd.dot(wt._data.T), dev) if nx else None
+        # the (out, in) product, handed on transposed: TBackward0 turns it back into a C-contiguous
+        # gradient the weight's accumulator keeps without a copy
+        gw = wrap(gd.T.dot(x._data).T, dev) if nw else None
+        gb = None
+        if nb:
+            bshape = b._data.shape
+            if len(bshape) == 1:
+                gb = wrap(gd.sum(0), dev)
+            else:  # a (rows, out) or broadcast (1, out) / (rows, 1) bias of a 2-D input
+                gb = wrap(gd.sum(axis=tuple(i for i in range(2) if bshape[i] == 1), keepdims=True), dev)
+    return (gx, gw) if b is None else (gb, gx, gw)
 
 
 def _vector_weight_grad(x, w, b, g, nx, nw, nb):

@@ -13,6 +13,7 @@ import tensorgraft as _tg
 from tensorgraft.ops.creation import empty, zeros
 
 from .. import functional as F
+from ..functional_ops.linear import linear_one_node
 from ..functional_ops.rnn_cell import fused_gru_cell, fused_gru_layer, fused_lstm_cell, fused_lstm_layer
 from .. import init
 from ..parameter import Parameter
@@ -23,10 +24,12 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 _PUBLIC = {"RNN_TANH": "RNN", "RNN_RELU": "RNN", "LSTM": "LSTM", "GRU": "GRU"}
 
 
-def _cell(mode, xg, h, c, w_hh, b_hh):
+def _cell(mode, xg, h, c, w_hh, b_hh, linear=F.linear):
     """One step of ``mode`` given the precomputed input projection ``xg`` (N, gates): the recurrent
-    linear and, for LSTM and GRU, one fused node for everything after it."""
-    hg = F.linear(h, w_hh, b_hh)
+    linear and, for LSTM and GRU, one fused node for everything after it. The layers pass
+    ``linear_one_node``: PyTorch's RNN layers are one node, so the steps' linears are nobody's to
+    walk, and the smaller graph is faster to run back."""
+    hg = linear(h, w_hh, b_hh)
     if mode == "LSTM":
         return fused_lstm_cell(xg, hg, c)
     if mode == "GRU":
@@ -213,9 +216,9 @@ class RNNBase(Module):
                     if c is not None:
                         ended_c.append(c[n:])
                         c = c[:n]
-                h, c = _cell(mode, xs[t], h, c, w_hh, b_hh)
+                h, c = _cell(mode, xs[t], h, c, w_hh, b_hh, linear_one_node)
                 if w_hr is not None:
-                    h = F.linear(h, w_hr)
+                    h = linear_one_node(h, w_hr)
                 outs[t] = h
             if ended_h:
                 h = _tg.cat([h] + ended_h[::-1], 0)
@@ -230,9 +233,9 @@ class RNNBase(Module):
                 if n > m:  # sequences whose last element is step t join with their initial state
                     h = _tg.cat([h, h0[m:n]], 0)
                     c = _tg.cat([c, c0[m:n]], 0) if c is not None else None
-                h, c = _cell(mode, xs[t], h, c, w_hh, b_hh)
+                h, c = _cell(mode, xs[t], h, c, w_hh, b_hh, linear_one_node)
                 if w_hr is not None:
-                    h = F.linear(h, w_hr)
+                    h = linear_one_node(h, w_hr)
                 outs[t] = h
         return outs, h, c
 
@@ -245,9 +248,9 @@ class RNNBase(Module):
         b_ih, b_hh = (getattr(self, names[2]), getattr(self, names[3])) if self.bias else (None, None)
         if self.mode == "LSTM":
             bias = b_ih + b_hh if self.bias else None
-            out, c = fused_lstm_layer(F.linear(x, w_ih, bias), w_hh, h0, c0, reverse)
+            out, c = fused_lstm_layer(linear_one_node(x, w_ih, bias), w_hh, h0, c0, reverse)
         else:
-            out, c = fused_gru_layer(F.linear(x, w_ih, b_ih), w_hh, b_hh, h0, reverse), None
+            out, c = fused_gru_layer(linear_one_node(x, w_ih, b_ih), w_hh, b_hh, h0, reverse), None
         return out, out[0 if reverse else -1], c
 
     def _recurrence(self, x, sizes, h0, c0, packed):
@@ -266,7 +269,7 @@ class RNNBase(Module):
                     cn.append(c)
                     continue
                 b_ih = getattr(self, names[2]) if self.bias else None
-                xg = F.linear(x, getattr(self, names[0]), b_ih)  # one matmul for the whole sequence
+                xg = linear_one_node(x, getattr(self, names[0]), b_ih)  # one matmul for the whole sequence
                 xs = xg.split(sizes, 0) if packed else xg.unbind(0)
                 o, h, c = self._direction(xs, sizes, h0[k], c0[k] if c0 is not None else None, names, d == 1)
                 outs.append(_tg.cat(o, 0) if packed else _tg.stack(o, 0))
