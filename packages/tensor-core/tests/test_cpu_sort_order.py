@@ -1,0 +1,59 @@
+"""Where equal elements land in PyTorch's CPU sort and topk (``tensorgraft/cpu/sort_order.py``): the
+expected indices below are what PyTorch 2.13 returned (``test_cpu_sort_order_oracle.py`` compares
+with PyTorch itself on random data where it is installed)."""
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+
+from tensorgraft.cpu.sort_order import (EMULATION_LIMIT, RADIX_SORT_MIN_NUMEL, introsort_order, topk_order,
+                                        unstable_order)
+
+TIED = [3, 1, 2, 1, 3, 2, 1, 0, 3, 3, 1, 2, 2, 2, 1, 1, 0, 0, 5, 1]
+
+
+def _stable(a, axis=-1, descending=False):
+    if descending:
+        key = np.where(np.isnan(a), -np.inf, -a.astype(np.float64)) if a.dtype.kind == "f" else -a.astype(np.int64)
+    else:
+        key = np.where(np.isnan(a), np.inf, a) if a.dtype.kind == "f" else a
+    return np.argsort(key, axis=axis, kind="stable")
+
+
+def test_introsort_order_of_ties_is_pytorchs():
+    assert introsort_order(TIED, operator.lt) == [17, 16, 7, 10, 19, 15, 14, 6, 3, 1, 11, 12, 13, 5, 2, 8, 9, 0, 4, 18]
+    assert introsort_order(TIED, operator.gt) == [18, 4, 8, 9, 0, 2, 5, 11, 12, 13, 10, 19, 15, 14, 6, 3, 1, 7, 16, 17]
+
+
+def test_topk_order_of_ties_is_pytorchs():
+    assert topk_order(TIED, 5, operator.gt) == [18, 0, 8, 4, 9]
+    # sorted=False: the k-1 before the k-th stay as the selection left them
+    assert topk_order(TIED, 12, operator.lt, sorted_=False) == [10, 19, 17, 16, 15, 14, 7, 3, 6, 5, 1, 2]
+
+
+def test_unstable_order_with_nan_both_directions():
+    row = np.array([[2.0, np.nan, 1.0, 2.0, np.nan, 1.0] * 3])
+    up = unstable_order(row, _stable(row), 1, False)
+    down = unstable_order(row, _stable(row, descending=True), 1, True)
+    assert up.tolist() == [[17, 2, 14, 5, 11, 8, 9, 15, 12, 0, 6, 3, 10, 7, 13, 4, 16, 1]]
+    assert down.tolist() == [[1, 16, 4, 13, 7, 10, 9, 15, 12, 0, 6, 3, 8, 11, 5, 14, 2, 17]]
+
+
+def test_sorted_order_is_a_sort_and_untied_slices_keep_the_stable_order():
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 5, (4, 40))
+    idx = unstable_order(a, _stable(a), 1, False)
+    assert (np.take_along_axis(a, idx, 1) == np.sort(a, 1)).all()
+    assert (np.sort(idx, 1) == np.arange(40)).all()
+    untied = rng.permutation(40)[None]
+    assert (unstable_order(untied, _stable(untied), 1, False) == _stable(untied)).all()
+
+
+def test_short_slices_large_1d_integers_and_huge_slices_keep_the_stable_order():
+    short = np.array(TIED[:16])
+    assert (unstable_order(short, _stable(short), 0, False) == _stable(short)).all()
+    big = np.random.default_rng(1).integers(0, 9, RADIX_SORT_MIN_NUMEL)  # PyTorch's radix sort: stable
+    assert (unstable_order(big, _stable(big), 0, False) == _stable(big)).all()
+    huge = np.zeros(EMULATION_LIMIT + 1, dtype=np.float32)
+    assert (unstable_order(huge, _stable(huge), 0, False) == np.arange(huge.size)).all()

@@ -1,0 +1,52 @@
+"""The tie order of ``cpu/sort_order.py`` against PyTorch's CPU sort and topk on random data with
+repeats: every shape, dim, direction, dtype (NaN included) and both topk algorithms (k·64 <= n and not)."""
+from __future__ import annotations
+
+import operator
+import zlib
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from tensorgraft.cpu.sort_order import topk_order, unstable_order  # noqa: E402
+
+
+def _stable(a, axis, descending):
+    if descending:
+        key = np.where(np.isnan(a), -np.inf, -a.astype(np.float64)) if a.dtype.kind == "f" else -a.astype(np.int64)
+    else:
+        key = np.where(np.isnan(a), np.inf, a) if a.dtype.kind == "f" else a
+    return np.argsort(key, axis=axis, kind="stable")
+
+
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("dtype", [np.int64, np.int16, np.uint8, np.bool_, np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("shape,axis", [((50,), 0), ((4, 37), 1), ((37, 4), 0), ((3, 40, 5), 1), ((2, 3, 300), 2)])
+def test_sort_tie_order_matches_pytorch(shape, axis, dtype, descending):
+    rng = np.random.default_rng(zlib.crc32(repr((shape, axis, np.dtype(dtype).str, descending)).encode()))
+    a = rng.integers(0, 6, shape).astype(dtype)
+    if a.dtype.kind == "f":
+        a[rng.random(shape) < 0.1] = np.nan
+    ours = unstable_order(a, _stable(a, axis, descending), axis, descending)
+    assert (ours == torch.sort(torch.from_numpy(a), dim=axis, descending=descending).indices.numpy()).all()
+
+
+@pytest.mark.parametrize("n", [17, 64, 65, 129, 1000, 40000])
+def test_large_1d_sorts_match_pytorch(n):
+    a = np.random.default_rng(n).integers(0, 20, n)
+    for arr, desc in ((a, False), (a, True), (a.astype(np.float32), False)):
+        ours = unstable_order(arr, _stable(arr, 0, desc), 0, desc)
+        assert (ours == torch.sort(torch.from_numpy(arr), descending=desc).indices.numpy()).all()
+
+
+@pytest.mark.parametrize("sorted_", [True, False])
+@pytest.mark.parametrize("largest", [True, False])
+@pytest.mark.parametrize("n", [5, 17, 64, 65, 129, 500, 3000])
+def test_topk_tie_order_matches_pytorch(n, largest, sorted_):
+    rng = np.random.default_rng(n)
+    for k in sorted({1, 2, max(1, n // 64), n // 64 + 1, n // 3 or 1, n - 1, n}):
+        y = rng.integers(0, max(2, n // 10), n)
+        theirs = torch.topk(torch.from_numpy(y), k, largest=largest, sorted=sorted_).indices.tolist()
+        assert topk_order(y.tolist(), k, operator.gt if largest else operator.lt, sorted_) == theirs, k
