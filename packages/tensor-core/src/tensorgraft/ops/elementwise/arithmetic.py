@@ -1,0 +1,350 @@
+"""Two-operand arithmetic: add/sub/mul/div with their ``alpha=``/``rounding_mode=``/``out=``
+wrappers, floor_divide/remainder/fmod, pow and float_power, atan2, hypot, maximum/minimum/fmax/fmin,
+copysign, xlogy, ldexp, nextafter, gcd/lcm, the bit shifts, and rsub.
+
+This is the per-op hot path: ``a + b`` calls the plain two-operand function ``_frontend.make_binary``
+builds, not the ``alpha=``/``out=`` wrappers here, and CPU table entries such as ``_sub_cpu`` and
+``_pow_cpu`` call NumPy's ufunc straight, turning to PyTorch's errors only once NumPy has refused."""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from ... import dtypes as _dt
+from ...grad_mode import no_grad, state as _gs
+from ...tensor import Tensor
+from .. import _frontend as F
+from .._define import binary, defop
+from ._samples import _int_pair_samples, _si, _sx
+
+
+def _with_alpha(torch_name, operand_check=None):
+    """``add(input, other, *, alpha=1, out=None)``: alpha scales ``other`` first. The operator
+    dunders bind the plain two-argument function, so ``a + b`` skips this layer. ``operand_check``
+    sees the operands before the scaling changes ``other``'s dtype (a bool times 2 is an int)."""
+    def wrapper(binary_fn):
+        def fn(input, other, *, alpha=1, out=None):
+            if out is not None:
+                F.check_out_grad(torch_name, out, input, other)
+            a = input._data if isinstance(input, Tensor) else input
+            b = other._data if isinstance(other, Tensor) else other
+            if alpha.__class__ is bool and not (_is_bool_operand(a) and _is_bool_operand(b)):
+                # True == 1 would otherwise pass for an alpha of one
+                raise RuntimeError("Boolean alpha only supported for Boolean results.")
+            if alpha != 1:
+                if isinstance(alpha, float) and isinstance(input, Tensor) and input._data.dtype.kind in "biu" \
+                        and (not isinstance(other, Tensor) or other._data.dtype.kind in "biu"):
+                    raise RuntimeError("For integral input tensors, argument alpha must not be a floating point "
+                                       "number.")
+                if operand_check is not None:
+                    operand_check(a, b)
+                other = other * alpha
+            r = binary_fn(input, other)
+            if r is NotImplemented:
+                raise TypeError(f"{torch_name}(): argument 'other' must be Tensor or Number, "
+                                f"not {type(other).__name__}")
+            if out is not None:
+                F.write_out(out, r._data, torch_name)
+                return out
+            return r
+        fn.__name__ = fn.__qualname__ = torch_name
+        return fn
+    return wrapper
+
+
+_NO_ROUNDING = object()  # rounding_mode not passed: passing it, even as None, is another overload in PyTorch
+
+
+def _div_wrapper(torch_name):
+    def wrapper(binary_fn):
+        def div(input, other, *, rounding_mode=_NO_ROUNDING, out=None):
+            if out is not None:
+                F.check_out_grad(torch_name, out, input, other)
+            if rounding_mode is _NO_ROUNDING:
+                r = binary_fn(input, other)
+                if r is NotImplemented:
+                    raise TypeError(f"div(): argument 'other' must be Tensor or Number, not {type(other).__name__}")
+            else:
+                r = _div_rounding(torch_name, binary_fn, input, other, rounding_mode)
+            if out is not None:
+                F.write_out(out, r._data, "div")
+                return out
+            return r
+        div.__name__ = div.__qualname__ = torch_name
+        return div
+    return wrapper
+
+
+def _div_rounding(torch_name, binary_fn, input, other, rounding_mode):
+    """``div(..., rounding_mode=...)``: PyTorch's ``div.Tensor_mode``, one node (``DivBackward2``)
+    whose gradient is zero when rounding (and the true-division one for ``rounding_mode=None``)."""
+    if rounding_mode not in (None, "trunc", "floor"):
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+    with no_grad():
+        r = binary_fn(input, other)
+        if r is NotImplemented:
+            raise TypeError(f"div(): argument 'other' must be Tensor or Number, not {type(other).__name__}")
+        if rounding_mode == "trunc":
+            r = r.trunc()
+        elif rounding_mode == "floor":
+            r = r.floor()
+    if rounding_mode is not None and not _both_float(input, other):
+        divisor = other._data if isinstance(other, Tensor) else other
+        zero = divisor == 0
+        if zero.any() if hasattr(zero, "any") else zero:
+            raise RuntimeError("ZeroDivisionError")  # integer division, as PyTorch
+        r = r.to(_dt.result_type(input, other))
+    if _gs.enabled and any(isinstance(t, Tensor) and t._requires_grad for t in (input, other)):
+        from ...registry import registry
+        Tensor._autograd.record(registry.ops[torch_name], r, (input, other), {"rounding_mode": rounding_mode},
+                                node_name="DivBackward2")
+    return r
+
+
+def _both_float(a, b):
+    def isf(x):
+        return (x.is_floating_point() or x.is_complex()) if isinstance(x, Tensor) else isinstance(x, (float, complex))
+    return isf(a) or isf(b)
+
+
+binary("add", "add", dunders=("__add__",), rdunders=("__radd__",), idunders=("__iadd__",), wrapper=_with_alpha("add"))
+_SUB_BOOL = ("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+             "`logical_xor()` operator instead.")
+
+
+_SUB_ONE_BOOL = ("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a "
+                 "mask, use the `~` or `logical_not()` operator instead.")
+
+
+def _is_bool_operand(x):
+    return x.__class__ is bool or getattr(x, "dtype", None) == np.bool_
+
+
+def _sub_operand_check(a, b):
+    """PyTorch refuses ``-`` with exactly one bool operand (``1 - mask``), whatever the other is;
+    two bool operands reach the kernel, which words that case (``_SUB_BOOL``). Runs before
+    promotion, which would turn the bool into the other operand's dtype."""
+    if _is_bool_operand(a) is not _is_bool_operand(b):
+        raise RuntimeError(_SUB_ONE_BOOL)
+
+
+def _sub_alpha_check(a, b):
+    """``sub(x, y, alpha=2)``: the operands as given, before alpha turns a bool ``y`` into an int."""
+    if _is_bool_operand(a) and _is_bool_operand(b):
+        raise RuntimeError(_SUB_BOOL)
+    _sub_operand_check(a, b)
+
+
+def _sub_kernel(xp, a, b):
+    try:
+        return xp.subtract(a, b)
+    except TypeError:
+        if getattr(a, "dtype", None) == np.bool_:
+            raise RuntimeError(_SUB_BOOL) from None
+        raise
+
+
+def _sub_cpu(a, b):  # the CPU table entry: no partial() layer on this hot path
+    try:
+        return np.subtract(a, b)
+    except TypeError:
+        return _sub_kernel(np, a, b)
+
+
+_sub_op = binary("sub", kernel=_sub_kernel, kernels={"cpu": _sub_cpu}, dunders=("__sub__",), rdunders=("__rsub__",), idunders=("__isub__",),
+       wrapper=_with_alpha("sub", _sub_alpha_check), operand_check=_sub_operand_check)
+binary("subtract", kernel=_sub_kernel, kernels={"cpu": _sub_cpu}, wrapper=_with_alpha("subtract", _sub_alpha_check),
+       operand_check=_sub_operand_check)
+binary("mul", "multiply", dunders=("__mul__",), rdunders=("__rmul__",), idunders=("__imul__",))
+binary("multiply", "multiply")
+binary("div", "true_divide", mode="float", dunders=("__truediv__",), rdunders=("__rtruediv__",),
+       idunders=("__itruediv__",), wrapper=_div_wrapper("div"), scalar_first_node="MulBackward0")
+binary("divide", "true_divide", mode="float", wrapper=_div_wrapper("divide"), scalar_first_node="MulBackward0")
+binary("true_divide", "true_divide", mode="float", scalar_first_node="MulBackward0")
+def _int_div_kernel(fn):
+    """Integer division and remainder raise on a zero divisor, as PyTorch does (NumPy gives 0).
+    Operands arrive promoted to one dtype; a divisor without a dtype is a Python scalar next to
+    a floating tensor (the fast path), where IEEE inf/nan is the answer."""
+    def kernel(xp, a, b):
+        if getattr(b, "dtype", None) is not None and b.dtype.kind in "iu" and not b.all():
+            raise RuntimeError("ZeroDivisionError")
+        try:
+            r = getattr(xp, fn)(a, b)
+        except TypeError:  # complex operands: word it as PyTorch
+            _raise_if_complex(xp, _INT_DIV_KERNEL_NAMES[fn], a, b)
+            raise
+        if fn == "remainder" and r.dtype.kind == "f":
+            # a zero remainder has the dividend's sign in PyTorch (NumPy gives it the divisor's)
+            r = xp.where(r == 0, xp.copysign(r, a), r)
+        return r
+    return kernel
+
+
+# PyTorch's names of the kernels, for its "not implemented for 'ComplexFloat'" errors
+_INT_DIV_KERNEL_NAMES = {"remainder": "remainder", "fmod": "fmod", "floor_divide": "div_floor"}
+
+
+def _raise_if_complex(xp, kernel, a, b) -> None:
+    """PyTorch's error for a complex operand of an op that (in NumPy as in PyTorch) has only a real
+    kernel. Called where NumPy has already refused, so the common case pays nothing."""
+    dt = xp.result_type(a, b)
+    if dt.kind == "c":
+        device = "cpu" if xp is np else "cuda"
+        raise NotImplementedError(f"\"{kernel}_{device}\" not implemented for '{F._type_name(dt)}'") from None
+
+
+def _int_div_cpu(fn):
+    return functools.partial(_int_div_kernel(fn), np)
+
+
+binary("floor_divide", kernel=_int_div_kernel("floor_divide"), kernels={"cpu": _int_div_cpu("floor_divide")},
+       dunders=("__floordiv__",), rdunders=("__rfloordiv__",), idunders=("__ifloordiv__",))
+# ``x.fmod(1.5)`` / ``x % 2``: PyTorch's Scalar overloads (FmodBackward0, RemainderBackward0) save
+# nothing - the gradient is the incoming one - so a second backward through them works. Their own
+# hidden ops carry a formula that saves nothing; ``tensor op tensor`` keeps the full node.
+_remainder_by_number = binary("_remainder_scalar", kernel=_int_div_kernel("remainder"),
+                              kernels={"cpu": _int_div_cpu("remainder")}, inplace=False, method=False,
+                              public=False, node="RemainderBackward0", samples=_int_pair_samples())
+_fmod_by_number = binary("_fmod_scalar", kernel=_int_div_kernel("fmod"), kernels={"cpu": _int_div_cpu("fmod")},
+                         inplace=False, method=False, public=False, node="FmodBackward0",
+                         samples=_int_pair_samples())
+binary("remainder", kernel=_int_div_kernel("remainder"), kernels={"cpu": _int_div_cpu("remainder")},
+       dunders=("__mod__",), rdunders=("__rmod__",), idunders=("__imod__",), scalar_other_op=_remainder_by_number)
+binary("fmod", kernel=_int_div_kernel("fmod"), kernels={"cpu": _int_div_cpu("fmod")},
+       scalar_other_op=_fmod_by_number)
+def _pow_kernel(xp, a, b):
+    try:
+        return xp.power(a, b)
+    except ValueError as e:  # NumPy: integers to negative integer powers
+        if "broadcast" in str(e):
+            raise  # the frontend turns it into PyTorch's shape message
+        if isinstance(b, xp.ndarray):
+            return _int_pow_tensor_exponents(xp, a, b)
+        raise RuntimeError(str(e)) from None  # PyTorch too refuses a negative Python int exponent
+
+
+def _int_pow_tensor_exponents(xp, a, b):
+    """PyTorch's integer pow where a tensor of exponents holds negative ones: a ** -n is 1 / a ** n
+    truncated toward zero, so 0 except for a base of 1 (1) or -1 (+-1 by parity); 0 ** -n is 0."""
+    negative = b < 0
+    dt = xp.result_type(a, b)
+    one = xp.ones((), dt)
+    r = xp.power(a, xp.where(negative, xp.zeros((), b.dtype), b)).astype(dt, copy=False)
+    odd = (b % 2) != 0
+    at_negative = xp.where(a == 1, one, xp.where((a == -1) & ~odd, one, xp.where(a == -1, -one, xp.zeros((), dt))))
+    return xp.where(negative, at_negative, r)
+
+
+def _pow_cpu(a, b):
+    try:
+        return np.power(a, b)
+    except ValueError:
+        return _pow_kernel(np, a, b)
+
+
+binary("pow", kernel=_pow_kernel, kernels={"cpu": _pow_cpu}, dunders=("__pow__",), rdunders=("__rpow__",), idunders=("__ipow__",))
+def _float_power_kernel(xp, a, b):
+    # PyTorch computes in double precision: complex128 when either operand is complex
+    wide = np.complex128 if any(np.asarray(x).dtype.kind == "c" if not hasattr(x, "dtype") else x.dtype.kind == "c"
+                                for x in (a, b)) else np.float64
+    return xp.power(xp.asarray(a, dtype=wide), xp.asarray(b, dtype=wide) if hasattr(b, "dtype") else b)
+
+
+binary("float_power", kernel=_float_power_kernel, inplace=False)
+def _atan2_kernel(xp, a, b):
+    try:
+        return xp.arctan2(a, b)
+    except TypeError:
+        _raise_if_complex(xp, "atan2", a, b)
+        raise
+
+
+binary("atan2", kernel=_atan2_kernel, mode="float")
+binary("arctan2", kernel=_atan2_kernel, mode="float")
+binary("hypot", "hypot", mode="float")
+def _real_extreme(name):
+    """maximum/minimum/fmax/fmin: NumPy orders complex numbers, PyTorch refuses them.
+    ``(kernel, cpu kernel)``, as for the comparisons."""
+    def refuse(a, b):
+        if a.dtype.kind == "c" or b.__class__ is complex or getattr(b, "dtype", a.dtype).kind == "c":
+            raise RuntimeError(f"{name} not implemented for complex tensors.")
+
+    def kernel(xp, a, b):
+        refuse(a, b)
+        return getattr(xp, name)(a, b)
+    np_ufunc = getattr(np, name)
+
+    def cpu(a, b):
+        refuse(a, b)
+        return np_ufunc(a, b)
+    return {"kernel": kernel, "kernels": {"cpu": cpu}}
+
+
+binary("maximum", **_real_extreme("maximum"), inplace=False)
+binary("minimum", **_real_extreme("minimum"), inplace=False)
+binary("fmax", **_real_extreme("fmax"), inplace=False)
+binary("fmin", **_real_extreme("fmin"), inplace=False)
+binary("copysign", "copysign", mode="float")
+def _xlogy_kernel(xp, a, b):
+    # either operand may arrive as a Python scalar (weak: it takes the tensor's dtype)
+    dt = a.dtype if hasattr(a, "dtype") else b.dtype
+    if not hasattr(a, "dtype"):
+        a = xp.asarray(a, dtype=dt)
+    if not hasattr(b, "dtype"):
+        b = xp.asarray(b, dtype=dt)
+    # 0 * log(y) is 0, except for y = NaN (as PyTorch)
+    return xp.where((a == 0) & ~xp.isnan(b), xp.zeros((), dt), a * xp.log(b))
+
+
+binary("xlogy", kernel=_xlogy_kernel, mode="float")
+
+def _ldexp_samples(dtype, device):
+    return [((_sx((2, 3), dtype, device, 1), _si((2, 3), device, 2, -3, 4)), {}),
+            ((_sx((2, 3), dtype, device, 3), _sx((3,), dtype, device, 4)), {})]
+
+
+def _nextafter_samples(dtype, device):
+    return [((_sx((2, 3), dtype, device, 1), _sx((2, 3), dtype, device, 2)), {}),
+            ((_sx((2, 1), dtype, device, 3), _sx((3,), dtype, device, 4)), {})]
+
+
+binary("ldexp", kernel=lambda xp, a, b: a * xp.exp2(b), mode="float", samples=_ldexp_samples,
+       reference=lambda a, b: a * np.exp2(b), elementwise=True, dtype_rule=False)
+binary("nextafter", "nextafter", differentiable=False, inplace=True, samples=_nextafter_samples,
+       reference=np.nextafter, elementwise=True)
+binary("gcd", "gcd", differentiable=False, samples=_int_pair_samples(), reference=np.gcd, elementwise=True)
+binary("lcm", "lcm", differentiable=False, samples=_int_pair_samples(), reference=np.lcm, elementwise=True)
+binary("bitwise_left_shift", "left_shift", differentiable=False, dunders=("__lshift__",), rdunders=("__rlshift__",),
+       idunders=("__ilshift__",), samples=_int_pair_samples(0, 5), reference=np.left_shift, elementwise=True)
+binary("bitwise_right_shift", "right_shift", differentiable=False, dunders=("__rshift__",),
+       rdunders=("__rrshift__",), idunders=("__irshift__",), samples=_int_pair_samples(0, 5),
+       reference=np.right_shift, elementwise=True)
+
+
+def _rsub_frontend(op):
+    def rsub(input, other, *, alpha=1):
+        """``other - alpha * input``, recorded as one node (``RsubBackward0``; ``RsubBackward1`` for
+        a number ``other``), as PyTorch records it, rather than as the mul and sub it is made of."""
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("rsub", "input", 1, input)
+        other_is_t = isinstance(other, Tensor)
+        if alpha != 1 and not other_is_t:
+            _sub_alpha_check(other, input._data)  # before alpha turns a bool input into an int
+        with no_grad():
+            out = _sub_op.frontend(other, input, alpha=alpha) if other_is_t else \
+                (input * alpha if alpha != 1 else input).__rsub__(other)
+        if _gs.enabled and (input._requires_grad or other_is_t and other._requires_grad):
+            Tensor._autograd.record(op, out, (input, other), {"alpha": alpha},
+                                    node_name="RsubBackward0" if other_is_t else "RsubBackward1")
+        return out
+    return rsub
+
+
+def _rsub_samples(dtype, device):
+    return [((_sx((2, 3), dtype, device, 1), _sx((2, 3), dtype, device, 2)), {}),
+            ((_sx((2, 3), dtype, device, 3), 1.5), {"alpha": 2})]
+
+
+defop("rsub", frontend=_rsub_frontend, method=False, samples=_rsub_samples,
+      reference=lambda a, b, alpha=1: b - alpha * a)

@@ -1,0 +1,134 @@
+"""clamp/clip and clamp_min/clamp_max: their promotion of the input with its bounds, their
+autograd nodes (one per PyTorch overload), and the checks their in-place variants run first."""
+from __future__ import annotations
+
+import numpy as np
+
+from ... import dtypes as _dt
+from ...grad_mode import state as _gs
+from ...tensor import Tensor, wrap
+from .. import _frontend as F
+from .._define import defop
+
+
+def _clamp_kernel(xp, a, lo, hi):
+    if lo is not None:
+        a = xp.maximum(a, lo)
+    if hi is not None:
+        a = xp.minimum(a, hi)
+    return a
+
+
+def _clamp_operands(name, input, *bounds):
+    """The input's array and its bounds, all in PyTorch's result dtype of clamp: the usual
+    promotion over the input and the bounds given (``clamp(bool_t, min=-1)`` is int64,
+    ``clamp(int8_t, min=float64_t)`` float64). A tensor bound is already on ``input``'s device."""
+    a = input._data
+    if a.dtype.kind == "c":
+        raise NotImplementedError(f"{name} is not supported for complex types")
+    ranked = [(_dt._BY_NUMPY[a.dtype], _dt.ZERO_DIM if a.ndim == 0 else _dt.DIMENSIONED)]
+    for v in bounds:
+        if isinstance(v, Tensor):
+            ranked.append((_dt._BY_NUMPY[v._data.dtype], _dt.ZERO_DIM if v._data.ndim == 0 else _dt.DIMENSIONED))
+        elif v is not None:
+            ranked.append((_dt._scalar_dtype(v), _dt.SCALAR))
+    npd = _dt.result_type_ranked(ranked).np
+    if a.dtype != npd:
+        a = a.astype(npd)
+    # a Python int out of the dtype's range wraps around, as PyTorch casts it
+    out = [None if v is None else v._data.astype(npd, copy=False) if isinstance(v, Tensor) else F._weak_scalar(v, npd)
+           for v in bounds]
+    return a, out
+
+
+def _clamp_frontend(op):
+    table = op.table
+
+    def clamp(input, min=None, max=None):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("clamp", "input", 1, input)
+        if min is None and max is None:
+            raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+        if isinstance(min, Tensor) and min._device is not input._device or \
+                isinstance(max, Tensor) and max._device is not input._device:
+            input, min, max = F.join_cpu_scalars("clamp", input, min, max)
+        a, (lo, hi) = _clamp_operands("clamp", input, min, max)
+        try:
+            out = wrap(table[input._device.type](a, lo, hi), input._device)
+        except ValueError as e:
+            raise F.shape_error(e, a, lo, hi) from None
+        if _gs.enabled and (input._requires_grad or isinstance(min, Tensor) and min._requires_grad
+                            or isinstance(max, Tensor) and max._requires_grad):
+            # PyTorch's overloads: clamp(Tensor? min, Tensor? max) -> ClampBackward0 when every bound
+            # given is a tensor; any Python number selects clamp(Scalar? min, Scalar? max) ->
+            # ClampBackward1 (clamp_min/clamp_max record their own nodes only when called by name)
+            numbers = (min is not None and not isinstance(min, Tensor)) or (max is not None and not isinstance(max, Tensor))
+            name = "ClampBackward1" if numbers else "ClampBackward0"
+            Tensor._autograd.record(op, out, (input, min, max), None, node_name=name)
+        return out
+    return clamp
+
+
+_clamp = defop("clamp", kernel=_clamp_kernel, frontend=_clamp_frontend, inplace="clamp_")
+defop("clip", kernel=_clamp_kernel, frontend=_clamp_frontend, inplace="clip_", formula_of="clamp")
+
+
+def _clamp_side_frontend(op, side):
+    """``clamp_min(input, min)`` / ``clamp_max(input, max)``: one bound, a number or a tensor."""
+    table = op.table
+    fname = op.name
+    base = "ClampMin" if side == "min" else "ClampMax"
+
+    def clamp_side(input, bound):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor(fname, "input", 1, input)
+        if bound is None:
+            raise TypeError(f"{fname}(): argument '{side}' must be Number or Tensor, not NoneType")
+        if isinstance(bound, Tensor) and bound._device is not input._device:
+            input, bound = F.join_cpu_scalars(fname, input, bound)
+        a, (b,) = _clamp_operands("clamp", input, bound)
+        try:
+            out = wrap(table[input._device.type](a, b), input._device)
+        except ValueError as e:
+            raise F.shape_error(e, a, b) from None
+        if _gs.enabled and (input._requires_grad or isinstance(bound, Tensor) and bound._requires_grad):
+            Tensor._autograd.record(op, out, (input, bound), None,
+                                    node_name=base + ("Backward1" if isinstance(bound, Tensor) else "Backward0"))
+        return out
+    clamp_side.__name__ = clamp_side.__qualname__ = fname
+    return clamp_side
+
+
+defop("clamp_min", kernel=lambda xp, a, b: xp.maximum(a, b), frontend=lambda op: _clamp_side_frontend(op, "min"),
+      inplace="clamp_min_")
+defop("clamp_max", kernel=lambda xp, a, b: xp.minimum(a, b), frontend=lambda op: _clamp_side_frontend(op, "max"),
+      inplace="clamp_max_")
+
+
+def _legacy_name(npdtype):
+    """PyTorch's C++ scalar-type names used in some messages ("float", "double")."""
+    return _C_TYPE_NAMES.get(str(npdtype), str(npdtype))
+
+
+_C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "complex64": "c10::complex<float>",
+                 "complex128": "c10::complex<double>", "int64": "long int", "int32": "int", "int16": "short int",
+                 "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
+
+
+def _clamp_inplace_check(self, min=None, max=None):
+    """``int_t.clamp_(0.5)``: PyTorch refuses a Python float bound for an integer tensor before it
+    computes anything, naming the tensor's C type ("long int"); a complex bound cannot become the
+    double its scalar overload takes. Tensor bounds go the generic in-place cast check."""
+    for bound in (min, max):
+        if bound is None or isinstance(bound, Tensor):
+            continue
+        if isinstance(bound, complex) and not isinstance(bound, (int, float)) and bound.imag != 0:
+            raise RuntimeError("value cannot be converted to type double without overflow")
+        if isinstance(bound, (float, np.floating)) and self._data.dtype.kind in "biu":
+            raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                               f"{_legacy_name(self._data.dtype)}")
+
+
+F.INPLACE_PRECHECKS.update(clamp_=_clamp_inplace_check, clip_=_clamp_inplace_check,
+                           clamp_min_=lambda self, min: _clamp_inplace_check(self, min=min),
+                           clamp_max_=lambda self, max: _clamp_inplace_check(self, max=max))

@@ -1,0 +1,157 @@
+"""fill_, zero_ and copy_: in-place writes with no out-of-place op to derive them from, so each
+frontend does its own in-place checks; a recorded write into a view goes to its base (PyTorch's
+CopySlices)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...grad_mode import state as _gs
+from ...tensor import Tensor
+from .. import _frontend as F
+from .._define import defop
+
+
+def _begin_inplace(self, others, name):
+    """Shared checks of the hand-written in-place ops; returns whether autograd records."""
+    F.check_not_inference(self)
+    rec = _gs.enabled and (self._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others))
+    if rec:
+        F.check_inplace_allowed(self, name)
+    return rec
+
+
+def _write_into_view(view, value):
+    """A recorded fill/copy into a view: the base's history gets the write (CopySlices), as
+    PyTorch records any in-place op on a view - also when only ``value`` requires grad."""
+    from ..indexing import assign_into_view
+    return assign_into_view(view, value)
+
+
+def _fill_kernel(xp, a, value):
+    a[...] = value
+
+
+def _fill_frontend(op):
+    table = op.table
+
+    def fill_(input, value):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("fill_", "input", 1, input)
+        if not isinstance(value, (Tensor, *F._SCALARS)):
+            raise TypeError(f"fill_(): argument 'value' (position 1) must be Number, not {type(value).__name__}")
+        # the leaf check comes before the value's rank check, as in PyTorch
+        rec = _begin_inplace(input, (value,), "fill_")
+        if isinstance(value, Tensor):
+            if value._data.ndim != 0:
+                raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                                   f"{value._data.ndim} dimensions.")
+            if value._device is not input._device:
+                # any 0-d value, from any device (PyTorch reads it with .item()); copied
+                # differentiably so that its gradient lands on its own device
+                value = value.to(input._device)
+            v = value._data
+            node = "FillBackward3"
+        else:
+            v = value
+            node = "FillBackward2"
+        d = input._data
+        if d.dtype.kind not in "c" and isinstance(v, complex):
+            if d.dtype.kind != "b":  # a bool tensor takes any number (non-zero is True)
+                raise F.complex_into_real(d.dtype)
+        if v.__class__ is int and d.dtype.kind in "iu":
+            # checked here, not left to NumPy: 1.x wraps out-of-range Python ints with a warning
+            info = np.iinfo(d.dtype)
+            if not info.min <= v <= info.max:
+                if not (d.dtype.kind == "u" and -(1 << 63) <= v < 0):
+                    raise RuntimeError(f"value cannot be converted to type {d.dtype.name}_t without overflow")
+                v %= 1 << (8 * d.dtype.itemsize)  # PyTorch wraps negatives into unsigned types
+        if rec and input._base is not None:
+            return _write_into_view(input, value if isinstance(value, Tensor) else v)
+        if d.__class__ is np.ndarray and not d.flags.writeable:
+            alias = F.writable_alias(input, fill=True)  # expand()'s view: PyTorch fills it all the same
+            d = d if alias is None else alias
+        table[input._device.type](d, v)
+        input._vc[0] += 1
+        if rec:
+            Tensor._autograd.record(op, input, (input, value), None, node_name=node)
+        return input
+    return fill_
+
+
+defop("fill_", kernel=_fill_kernel, frontend=_fill_frontend)
+
+
+def _zero_frontend(op):
+    table = op.table
+
+    def zero_(input):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("zero_", "input", 1, input)
+        rec = _begin_inplace(input, (), "zero_")
+        if rec and input._base is not None:
+            return _write_into_view(input, 0)
+        d = input._data
+        if d.__class__ is np.ndarray and not d.flags.writeable:
+            alias = F.writable_alias(input, fill=True)  # expand()'s view: PyTorch fills it all the same
+            d = d if alias is None else alias
+        table[input._device.type](d, 0)
+        input._vc[0] += 1
+        if rec:
+            Tensor._autograd.record(op, input, (input,), None, node_name="ZeroBackward0")
+        return input
+    return zero_
+
+
+defop("zero_", kernel=_fill_kernel, frontend=_zero_frontend)
+
+
+def _copy_kernel(xp, dst, src):
+    if src.dtype.kind == "c" and dst.dtype.kind != "c":
+        src = src.real
+    dst[...] = src
+
+
+def _copy_frontend(op):
+    table = op.table
+
+    def copy_(input, src, non_blocking=False):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("copy_", "input", 1, input)
+        if not isinstance(src, Tensor):
+            raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}")
+        # the leaf check comes before the shape check, as in PyTorch
+        rec = _begin_inplace(input, (src,), "copy_")
+        data = src._data
+        if src._device is not input._device:
+            from ..conversion import move_array
+            data = move_array(data, src._device, input._device)
+        d = input._data
+        if data.shape != d.shape:
+            _check_broadcast_into(d.shape, data.shape)
+        if rec and input is src:
+            rec = False  # x.copy_(x) leaves the history as it is
+        if rec and input._base is not None:
+            return _write_into_view(input, src if src._device is input._device else src.to(input._device))
+        table[input._device.type](d, data)
+        input._vc[0] += 1
+        if rec:
+            Tensor._autograd.record(op, input, (input, src), {"device": src._device}, node_name="CopyBackwards")
+        return input
+    return copy_
+
+
+def _check_broadcast_into(dst, src):
+    """PyTorch's messages when ``src`` cannot be broadcast into ``dst``'s shape."""
+    n = max(len(dst), len(src))
+    a = (1,) * (n - len(dst)) + tuple(dst)
+    b = (1,) * (n - len(src)) + tuple(src)
+    for i in range(n - 1, -1, -1):
+        if a[i] != b[i] and a[i] != 1 and b[i] != 1:
+            raise RuntimeError(f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) at "
+                               f"non-singleton dimension {i}")
+    full = [max(x, y) for x, y in zip(a, b)]
+    if tuple(full) != tuple(dst):
+        raise RuntimeError(f"output with shape {list(dst)} doesn't match the broadcast shape {full}")
+
+
+defop("copy_", kernel=_copy_kernel, frontend=_copy_frontend, public=False)

@@ -1,0 +1,217 @@
+"""The rest of the elementwise math, declared after clamp: lerp, nan_to_num and logit (frontends of
+their own for the weight, replacement values and eps), sinc, deg2rad/rad2deg, logaddexp/logaddexp2,
+heaviside (no promotion), and addcmul/addcdiv (``value=``)."""
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+from ... import dtypes as _dt
+from ...grad_mode import state as _gs
+from ...tensor import Tensor, wrap
+from .. import _frontend as F
+from .._define import binary, defop, unary
+from .clamp import _legacy_name
+from .special import _real_only
+
+
+def _lerp_kernel(xp, a, b, w):
+    # PyTorch's two-sided form: exact at both ends (w == 0 -> a, w == 1 -> b)
+    d = b - a
+    return xp.where(xp.abs(w) < 0.5, a + w * d, b - d * (1 - w))
+
+
+def _lerp_frontend(op):
+    table = op.table
+
+    def lerp(input, end, weight):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("lerp", "input", 1, input)
+        if not isinstance(end, Tensor):
+            raise F.not_a_tensor("lerp", "end", 2, end)
+        dev = input._device
+        if end._device is not dev or isinstance(weight, Tensor) and weight._device is not dev:
+            input, end, weight = F.join_cpu_scalars("lerp", input, end, weight)
+            dev = input._device
+        a, b = input._data, end._data
+        if a.dtype != b.dtype:
+            raise RuntimeError(f"expected dtype {_legacy_name(a.dtype)} for `end` but got dtype {_legacy_name(b.dtype)}")
+        if a.dtype.kind not in "fc":
+            raise RuntimeError(f"\"lerp_kernel_scalar\" not implemented for '{F._type_name(a.dtype)}'")
+        if isinstance(weight, Tensor):
+            w = weight._data
+            if w.dtype != a.dtype:
+                if w.ndim:
+                    raise RuntimeError(f"expected dtype {_legacy_name(a.dtype)} for `weight` but got dtype "
+                                       f"{_legacy_name(w.dtype)}")
+                w = w.astype(a.dtype)  # a 0-d weight is cast, as PyTorch does
+            node = "LerpBackward1"
+        elif isinstance(weight, F._SCALARS):
+            w = a.dtype.type(weight)
+            node = None
+        else:
+            raise TypeError(f"lerp(): argument 'weight' must be Number or Tensor, not {type(weight).__name__}")
+        try:
+            out = wrap(table[dev.type](a, b, w), dev)
+        except ValueError as e:
+            raise F.shape_error(e, a, b, w) from None
+        if F.needs_grad(input, end, weight):
+            if node is None:  # a number weight: the node saves nothing but the number
+                Tensor._autograd.record(_lerp_by_number, out, (input, end, weight), {"weight": weight})
+            else:
+                Tensor._autograd.record(op, out, (input, end, weight), None, node_name=node)
+        return out
+    return lerp
+
+
+# PyTorch refuses mixed float32/float64 operands here (no promotion): the conformance kit's mixed
+# precision check does not apply
+defop("lerp", kernel=_lerp_kernel, frontend=_lerp_frontend, inplace="lerp_", dtype_rule=False)
+# lerp with a number weight (PyTorch's LerpBackward0): its gradients need only the number, so its
+# node keeps no tensors and a second backward through it works, as in PyTorch
+_lerp_by_number = defop("_lerp_scalar", kernel=_lerp_kernel, frontend=_lerp_frontend, method=False, public=False,
+                        node="LerpBackward0", dtype_rule=False)
+
+
+def _nan_to_num_kernel(xp, a, nan, posinf, neginf):
+    if a.dtype.kind not in "fc":
+        return a.copy()
+    return xp.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
+
+
+def _nan_to_num_frontend(op):
+    table = op.table
+
+    def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("nan_to_num", "input", 1, input)
+        out = wrap(table[input._device.type](input._data, 0.0 if nan is None else nan, posinf, neginf),
+                   input._device)
+        if input._requires_grad and _gs.enabled:
+            Tensor._autograd.record(op, out, (input,), None)
+        return out
+    return nan_to_num
+
+
+defop("nan_to_num", kernel=_nan_to_num_kernel, frontend=_nan_to_num_frontend, inplace="nan_to_num_")
+
+
+def _logit_kernel(xp, a, eps):
+    if eps is not None:
+        lo, hi = eps, 1 - eps
+        if lo <= hi:
+            a = xp.clip(a, lo, hi)
+        else:  # eps > 0.5: PyTorch raises x below lo to lo first, so lo wins where the bounds cross
+            a = xp.where(a < lo, xp.asarray(lo, dtype=a.dtype), xp.where(a > hi, xp.asarray(hi, dtype=a.dtype), a))
+    return xp.log(a / (1 - a))
+
+
+def _logit_frontend(op):
+    table = op.table
+
+    def logit(input, eps=None):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("logit", "input", 1, input)
+        a = input._data
+        if a.dtype.kind not in "fc":
+            a = a.astype(_dt.get_default_dtype().np)
+        _real_only(a, "logit_cpu")
+        out = wrap(table[input._device.type](a, eps), input._device)
+        if input._requires_grad and _gs.enabled:
+            Tensor._autograd.record(op, out, (input,), {"eps": eps})
+        return out
+    return logit
+
+
+defop("logit", kernel=_logit_kernel, frontend=_logit_frontend, inplace="logit_")
+
+unary("sinc", kernel=lambda xp, a: xp.sinc(a), to_float=True)
+unary("deg2rad", kernel=lambda xp, a: a * a.dtype.type(math.pi / 180.0), to_float=True, node="Deg2RadBackward0")
+unary("rad2deg", kernel=lambda xp, a: a * a.dtype.type(180.0 / math.pi), to_float=True, node="Rad2DegBackward0")
+def _logaddexp_kernel(xp, a, b):
+    try:
+        return xp.logaddexp(a, b)
+    except TypeError:  # NumPy has no complex logaddexp; PyTorch does
+        if np.result_type(a, b).kind != "c":
+            raise
+    a, b = xp.broadcast_arrays(xp.asarray(a), xp.asarray(b))
+    first_bigger = a.real >= b.real
+    big, small = xp.where(first_bigger, a, b), xp.where(first_bigger, b, a)
+    r = big + xp.log1p(xp.exp(small - big))
+    return xp.where(xp.isinf(big.real), big, r)  # exp(inf - inf) would make it NaN
+
+
+binary("logaddexp", kernel=_logaddexp_kernel, mode="float", inplace=False,
+       kernels={"cpu": functools.partial(_logaddexp_kernel, np)})
+binary("logaddexp2", "logaddexp2", mode="float", inplace=False)
+def _heaviside_wrapper(fast):
+    """PyTorch's heaviside takes two tensors of one real dtype (no promotion, no numbers)."""
+    def heaviside(input, values):
+        if not isinstance(values, Tensor):
+            raise F.not_a_tensor("heaviside", "values", 2, values)
+        if isinstance(input, Tensor):
+            if input._data.dtype.kind == "c" or values._data.dtype.kind == "c":
+                raise RuntimeError("heaviside is not yet implemented for complex tensors.")
+            if input._data.dtype != values._data.dtype:
+                raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
+        return fast(input, values)
+    return heaviside
+
+
+# no promotion in PyTorch: the conformance kit's mixed-precision check does not apply
+binary("heaviside", kernel=lambda xp, a, b: xp.where(a == 0, b, (a > 0).astype(a.dtype)).astype(a.dtype, copy=False),
+       differentiable=False, wrapper=_heaviside_wrapper, dtype_rule=False)
+
+
+# --------------------------------------------------------------------------- addcmul / addcdiv
+def _addc_kernel(kind):
+    def kernel(xp, a, t1, t2, value):
+        if kind == "mul":
+            return a + value * (t1 * t2)
+        return a + value * (t1 / t2)
+    return kernel
+
+
+def _addc_frontend(op, kind):
+    table = op.table
+    fname = op.name
+
+    def addc(input, tensor1, tensor2, *, value=1, out=None):
+        for pos, (nm, t) in enumerate((("input", input), ("tensor1", tensor1), ("tensor2", tensor2)), 1):
+            if not isinstance(t, Tensor):
+                raise F.not_a_tensor(fname, nm, pos, t)
+        if tensor1._device is not input._device or tensor2._device is not input._device:
+            input, tensor1, tensor2 = F.join_cpu_scalars(fname, input, tensor1, tensor2)
+        ranked = [(t.dtype, _dt.ZERO_DIM if t._data.ndim == 0 else _dt.DIMENSIONED) for t in (input, tensor1, tensor2)]
+        common = _dt.result_type_ranked(ranked)
+        if kind == "div" and common.category < 2 and tensor1.dtype.category < 2 and tensor2.dtype.category < 2:
+            raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future release addcdiv "
+                               "will perform a true division of tensor1 and tensor2. The historic addcdiv behavior "
+                               "can be implemented as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) "
+                               "for integer inputs and as (input + value * tensor1 / tensor2) for float inputs. The "
+                               "future addcdiv behavior is just the latter implementation: "
+                               "(input + value * tensor1 / tensor2), for all dtypes.")
+        npd = common.np
+        if npd.kind in "iu" and not isinstance(value, bool):
+            # PyTorch truncates a float ``value`` for integer tensors (unlike add's ``alpha``),
+            # and refuses one the dtype cannot hold
+            value = int(value)
+            info = np.iinfo(npd)
+            if not info.min <= value <= info.max:
+                raise RuntimeError(f"value cannot be converted to type {F._CONVERT_NAMES[npd.name]} without overflow")
+        arrs = [t._data if t._data.dtype == npd else t._data.astype(npd) for t in (input, tensor1, tensor2)]
+        res = wrap(table[input._device.type](*arrs, npd.type(value)), input._device)
+        if F.needs_grad(input, tensor1, tensor2):
+            Tensor._autograd.record(op, res, (input, tensor1, tensor2), {"value": value})
+        if out is not None:
+            F.write_out(out, res._data, fname)
+            return out
+        return res
+    addc.__name__ = addc.__qualname__ = fname
+    return addc
+
+
+defop("addcmul", kernel=_addc_kernel("mul"), frontend=lambda op: _addc_frontend(op, "mul"), inplace="addcmul_")
+defop("addcdiv", kernel=_addc_kernel("div"), frontend=lambda op: _addc_frontend(op, "div"), inplace="addcdiv_")

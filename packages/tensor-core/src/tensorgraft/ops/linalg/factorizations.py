@@ -1,0 +1,192 @@
+"""QR, eigh, SVD (svd, svdvals) and the pseudo-inverse computed from it (linalg.pinv, pinverse).
+The other factorizations are modules of their own next to this package: ``decompositions.py``
+(eig, lstsq, Householder), ``lu.py``, ``ldl.py``, ``lowrank.py``."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...grad_mode import state as _gs
+from ...tensor import Tensor, wrap
+from .. import _frontend as F
+from .._define import defop
+from .._return_types import return_type
+from .checks import _OWN_MESSAGE, _float_check, _record, _square, converged
+
+
+QRResult = return_type("linalg_qr", ("Q", "R"))
+EighResult = return_type("linalg_eigh", ("eigenvalues", "eigenvectors"))
+SVDResult = return_type("linalg_svd", ("U", "S", "Vh"))
+
+
+def _qr_kernel(xp, a, mode):
+    if a.ndim == 2 or xp is not np:
+        return xp.linalg.qr(a, mode=mode)
+    return np.linalg.qr(a, mode=mode)
+
+
+def _qr_frontend(op):
+    table = op.table
+
+    def qr(A, mode="reduced", *, out=None):
+        if not isinstance(A, Tensor):
+            raise F.not_a_tensor("linalg.qr", "A", 1, A)
+        if A._data.ndim < 2:
+            raise RuntimeError("linalg.qr: The input tensor A must have at least 2 dimensions.")
+        _float_check("linalg.qr", A)
+        if mode not in ("reduced", "complete", "r"):
+            raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), "
+                               "'r', or 'complete'")
+        if mode == "r":
+            r = table[A._device.type](A._data, "r")
+            # PyTorch's Q for mode='r' is a 1-D empty tensor, whatever the batch shape
+            Q, R = wrap(A._data.reshape(-1)[:0].copy(), A._device), wrap(r, A._device)
+        else:
+            q, r = table[A._device.type](A._data, mode)
+            Q, R = wrap(q, A._device), wrap(r, A._device)
+        if _gs.enabled and A._requires_grad:
+            # one node per output (PyTorch: one LinalgQrBackward0 for both); the formula is linear
+            # in (gQ, gR), so the two nodes' gradients add up to PyTorch's
+            attrs = {"Q": Q.detach(), "R": R.detach(), "mode": mode}
+            Tensor._autograd.record(op, Q, (A,), dict(attrs, part="Q"), node_name="LinalgQrBackward0")
+            Tensor._autograd.record(op, R, (A,), dict(attrs, part="R"), node_name="LinalgQrBackward0")
+        return QRResult(Q, R)
+    return qr
+
+
+defop("linalg_qr", kernel=_qr_kernel, frontend=_qr_frontend, method=False, public=False)
+
+
+def _eigh_kernel(xp, a, uplo):
+    return xp.linalg.eigh(a, UPLO=uplo)
+
+
+def _eigh_frontend(op):
+    table = op.table
+
+    def eigh(A, UPLO="L", *, out=None):
+        a = _square("linalg.eigh", A)
+        if UPLO not in ("L", "U"):
+            raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+        w, v = table[A._device.type](a, UPLO)
+        L, V = wrap(w, A._device), wrap(v, A._device)
+        if _gs.enabled and A._requires_grad:
+            attrs = {"L": L.detach(), "V": V.detach(), "UPLO": UPLO}
+            Tensor._autograd.record(op, L, (A,), dict(attrs, part="values"), node_name="LinalgEighBackward0")
+            Tensor._autograd.record(op, V, (A,), dict(attrs, part="vectors"), node_name="LinalgEighBackward0")
+        return EighResult(L, V)
+    return eigh
+
+
+_eigh = defop("linalg_eigh", kernel=_eigh_kernel, frontend=_eigh_frontend, method=False, public=False)
+
+
+def _svd_kernel(xp, a, full):
+    return xp.linalg.svd(a, full_matrices=full)
+
+
+def _svd_frontend(op):
+    table = op.table
+
+    def svd(A, full_matrices=True, *, driver=None, out=None):
+        if not isinstance(A, Tensor):
+            raise F.not_a_tensor("linalg.svd", "A", 1, A)
+        if A._data.ndim < 2:
+            raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
+        _float_check("linalg.svd", A)
+        u, s, vh = converged(table[A._device.type], A._data, full_matrices)
+        U, S, Vh = wrap(u, A._device), wrap(s, A._device), wrap(vh, A._device)
+        if _gs.enabled and A._requires_grad:
+            # one node per output (PyTorch: one LinalgSvdBackward0 for all three); the formula is
+            # linear in (gU, gS, gVh), so the nodes' gradients add up to PyTorch's. With
+            # full_matrices=True the columns past min(m, n) do not enter the gradient, as in PyTorch.
+            k = s.shape[-1]
+            attrs = {"U": U.detach()[..., :k], "S": S.detach(), "Vh": Vh.detach()[..., :k, :], "k": k}
+            for t, part in ((U, "U"), (S, "S"), (Vh, "Vh")):
+                Tensor._autograd.record(op, t, (A,), dict(attrs, part=part), node_name="LinalgSvdBackward0")
+        return SVDResult(U, S, Vh)
+    return svd
+
+
+_svd = defop("linalg_svd", kernel=_svd_kernel, frontend=_svd_frontend, method=False, public=False)
+
+
+def _svdvals_kernel(xp, a):
+    return xp.linalg.svd(a, compute_uv=False)
+
+
+def _svdvals_frontend(op):
+    table = op.table
+
+    def svdvals(A, *, driver=None, out=None):
+        if not isinstance(A, Tensor):
+            raise F.not_a_tensor("linalg.svdvals", "A", 1, A)
+        if A._data.ndim < 2:
+            raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
+        _float_check("linalg.svdvals", A)
+        s = wrap(converged(table[A._device.type], A._data), A._device)
+        if _gs.enabled and A._requires_grad:
+            u, _, vh = _svd.table[A._device.type](A._data, False)
+            Tensor._autograd.record(op, s, (A,), {"U": wrap(u, A._device), "Vh": wrap(vh, A._device)},
+                                    node_name="LinalgSvdBackward0")
+        return s
+    return svdvals
+
+
+_svdvals = defop("linalg_svdvals", kernel=_svdvals_kernel, frontend=_svdvals_frontend, method=False, public=False)
+
+
+def _pinv_kernel(xp, a, atol, rtol, hermitian):
+    """Pseudo-inverse from the SVD (eigendecomposition when ``hermitian``), keeping the singular values
+    above ``max(atol, rtol * largest)`` as PyTorch does. ``atol``/``rtol`` are numbers or arrays that
+    broadcast against the batch dimensions."""
+    m, n = a.shape[-2:]
+    if a.size == 0:
+        return xp.zeros(a.shape[:-2] + (n, m), dtype=a.dtype)
+    if hermitian:
+        w, v = xp.linalg.eigh(a)
+        size = xp.abs(w)
+    else:
+        u, w, vh = xp.linalg.svd(a, full_matrices=False)
+        size = w
+    cutoff = xp.maximum(xp.asarray(atol)[..., None], xp.asarray(rtol)[..., None] * size.max(-1, keepdims=True))
+    keep = size > cutoff
+    inv = xp.where(keep, 1 / xp.where(keep, w, xp.ones((), w.dtype)), xp.zeros((), w.dtype))
+    if hermitian:
+        return ((v * inv[..., None, :].astype(v.dtype)) @ xp.conj(xp.swapaxes(v, -1, -2))).astype(a.dtype)
+    return ((xp.conj(xp.swapaxes(vh, -1, -2)) * inv[..., None, :].astype(a.dtype))
+            @ xp.conj(xp.swapaxes(u, -1, -2))).astype(a.dtype)
+
+
+def _tolerance(value, like):
+    """``atol``/``rtol`` as the kernel takes them: a Tensor's array (on the matrix's device) or a number."""
+    if isinstance(value, Tensor):
+        return value._data.real if value._data.dtype.kind == "c" else value._data
+    return float(value)
+
+
+def _pinv_frontend(op):
+    table = op.table
+
+    def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None, rcond=None):
+        if not isinstance(A, Tensor):
+            raise F.not_a_tensor("linalg.pinv", "A", 1, A)
+        if A._data.ndim < 2:  # PyTorch's pinv checks rank and dtype in one message
+            raise RuntimeError(_OWN_MESSAGE["linalg.pinv"](A))
+        _float_check("linalg.pinv", A)
+        a = A._data
+        if rtol is None and rcond is not None:
+            rtol = rcond
+        if rtol is None:
+            # PyTorch: the default rtol only when no positive atol is given
+            atol_given = atol is not None and (isinstance(atol, Tensor) or atol > 0)
+            rtol = 0.0 if atol_given else max(a.shape[-2:]) * np.finfo(a.dtype).eps
+        atol = 0.0 if atol is None else atol
+        res = wrap(converged(table[A._device.type], a, _tolerance(atol, A), _tolerance(rtol, A), bool(hermitian)),
+                   A._device)
+        return _record(op, res, (A,), None, "LinalgPinvBackward0")
+    return pinv
+
+
+_pinv = defop("linalg_pinv", kernel=_pinv_kernel, frontend=_pinv_frontend, method=False, public=False)
+defop("pinverse", frontend=lambda op: (lambda input, rcond=1e-15: _pinv.frontend(input, rtol=rcond)),
+      differentiable=False)

@@ -1,0 +1,312 @@
+"""The matrix products: mm, bmm, mv, dot/vdot, matmul (``@``, and ``__rmatmul__``) and the
+add*mm family (addmm, addmv, baddbmm, addbmm). Each is one backend call (BLAS); mm and matmul take
+the common case (2-D operands of one dtype) first, with one combined check."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...grad_mode import state as _gs
+from ...tensor import Tensor, wrap
+from .. import _frontend as F
+from ...amp._state import state as _autocast  # autocast's flag (tensorgraft.amp)
+from .._define import defop
+from .checks import _C_NAMES, _record, _same_dtype, _shape_str, _tensor_args
+
+
+def _cpu_matmul(a, b):
+    """NumPy's ``matmul`` is several times slower than ``dot`` when an operand is a transposed
+    view (the usual case in backward: ``grad @ w.T``), so 2-D products go through ``dot`` and
+    batched ones get contiguous operands first. CuPy keeps the generic ``xp.matmul`` kernel."""
+    if a.ndim <= 2 and b.ndim <= 2:
+        return a.dot(b)
+    if not a.flags.c_contiguous:
+        a = np.ascontiguousarray(a)
+    if not b.flags.c_contiguous:
+        b = np.ascontiguousarray(b)
+    return np.matmul(a, b)
+
+
+_CPU_MATMUL = {"cpu": _cpu_matmul}
+
+
+def _mm_frontend(op):
+    table = op.table
+
+    def mm(input, mat2, *, out=None):
+        if _autocast.on:
+            input, mat2 = _autocast.lower(input, mat2)
+        if out is None and input.__class__ is Tensor and mat2.__class__ is Tensor:
+            a, b = input._data, mat2._data
+            if (a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0] and a.dtype is b.dtype
+                    and input._device is mat2._device):  # the common case, checked in one go
+                res = wrap(table[input._device.type](a, b), input._device)
+                if _gs.enabled and (input._requires_grad or mat2._requires_grad):
+                    Tensor._autograd.record(op, res, (input, mat2), None)
+                return res
+        _tensor_args("mm", ("input", "mat2"), input, mat2)
+        a, b = input._data, mat2._data
+        if a.ndim != 2:
+            raise RuntimeError("self must be a matrix")
+        if b.ndim != 2:
+            raise RuntimeError("mat2 must be a matrix")
+        if a.shape[1] != b.shape[0]:
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_shape_str(a.shape)} and "
+                               f"{_shape_str(b.shape)})")
+        _same_dtype(input, mat2)
+        res = wrap(table[input._device.type](a, b), input._device)
+        if out is not None:
+            F.write_out(out, res._data, "mm")
+            return out
+        return _record(op, res, (input, mat2))
+    return mm
+
+
+defop("mm", xp_attr="matmul", kernels=_CPU_MATMUL, frontend=_mm_frontend)
+
+
+def _bmm_frontend(op):
+    table = op.table
+
+    def bmm(input, mat2, *, out=None):
+        if _autocast.on:
+            input, mat2 = _autocast.lower(input, mat2)
+        _tensor_args("bmm", ("input", "mat2"), input, mat2)
+        a, b = input._data, mat2._data
+        if a.ndim != 3:
+            raise RuntimeError("batch1 must be a 3D tensor")
+        if b.ndim != 3:
+            raise RuntimeError("batch2 must be a 3D tensor")
+        if b.shape[0] != a.shape[0] or b.shape[1] != a.shape[2]:
+            raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{a.shape[0]}, "
+                               f"{a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
+        if a.dtype != b.dtype:
+            raise _matmul_dtype_error(a, b)
+        res = wrap(table[input._device.type](a, b), input._device)
+        return _record(op, res, (input, mat2))
+    return bmm
+
+
+defop("bmm", xp_attr="matmul", kernels=_CPU_MATMUL, frontend=_bmm_frontend)
+
+
+def _mv_frontend(op):
+    table = op.table
+
+    def mv(input, vec, *, out=None):
+        _tensor_args("mv", ("input", "vec"), input, vec)
+        a, v = input._data, vec._data
+        if a.ndim != 2 or v.ndim != 1:
+            raise RuntimeError(f"vector + matrix @ vector expected, got 1, {a.ndim}, {v.ndim}")
+        if a.shape[1] != v.shape[0]:
+            raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({_shape_str(a.shape)}), vec "
+                               f"({v.shape[0]})")
+        if a.dtype != v.dtype:
+            raise _matmul_dtype_error(a, v)
+        res = wrap(table[input._device.type](a, v), input._device)
+        return _record(op, res, (input, vec))
+    return mv
+
+
+defop("mv", xp_attr="matmul", kernels=_CPU_MATMUL, frontend=_mv_frontend)
+
+
+def _dot_frontend(op, conj=False):
+    table = op.table
+    name = "vdot" if conj else "dot"
+
+    def dot(input, other, *, out=None):
+        _tensor_args(name, ("input", "tensor"), input, other)
+        a, b = input._data, other._data
+        if a.ndim != 1 or b.ndim != 1:
+            raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+        if a.shape[0] != b.shape[0]:
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to "
+                               f"have the same number of elements, but got {a.shape[0]} and {b.shape[0]} elements "
+                               "respectively")
+        if a.dtype != b.dtype:
+            raise RuntimeError(f"{name} : expected both vectors to have same dtype, but found "
+                               f"{F._type_name(a.dtype)} and {F._type_name(b.dtype)}")
+        res = wrap(table[input._device.type](a, b), input._device)
+        return _record(op, res, (input, other))
+    return dot
+
+
+defop("dot", kernel=lambda xp, a, b: xp.matmul(a, b), frontend=_dot_frontend)
+defop("vdot", kernel=lambda xp, a, b: xp.vdot(a, b), frontend=lambda op: _dot_frontend(op, conj=True))
+
+
+# --------------------------------------------------------------------------- matmul
+def _matmul_frontend(op):
+    table = op.table
+
+    def matmul(input, other, *, out=None):
+        if _autocast.on:
+            input, other = _autocast.lower(input, other)
+        if (out is None and input.__class__ is Tensor and other.__class__ is Tensor
+                and input._device is other._device):
+            # fast path: the common matrix @ matrix of one dtype, no checks beyond these
+            a, b = input._data, other._data
+            if a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0] and a.dtype is b.dtype:
+                res = wrap(table[input._device.type](a, b), input._device)
+                if _gs.enabled and (input._requires_grad or other._requires_grad):
+                    Tensor._autograd.record(op, res, (input, other), None, node_name="MmBackward0")
+                return res
+        _tensor_args("matmul", ("input", "other"), input, other)
+        a, b = input._data, other._data
+        if a.ndim == 0 or b.ndim == 0:
+            raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
+        ka = a.shape[-1]
+        kb = b.shape[-2] if b.ndim > 1 else b.shape[0]
+        if ka != kb:
+            if a.ndim == 1 and b.ndim == 1:
+                raise RuntimeError(f"inconsistent tensor size, expected tensor [{ka}] and src [{kb}] to have the same "
+                                   f"number of elements, but got {ka} and {kb} elements respectively")
+            if b.ndim == 1:
+                rows = a.size // ka if ka else 0
+                raise RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{ka}), vec ({kb})")
+            if b.ndim == 2:
+                rows = a.size // ka if ka else 0
+                raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{ka} and "
+                                   f"{_shape_str(b.shape)})")
+            bb = 1
+            for sz in b.shape[:-2]:
+                bb *= sz
+            raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{bb}, {ka}] but got: "
+                               f"[{bb}, {kb}].")
+        if a.ndim > 2 and b.ndim > 2:
+            from ..shape import infer_broadcast_shape
+            infer_broadcast_shape(a.shape[:-2], b.shape[:-2])
+        if a.dtype != b.dtype:
+            raise _matmul_dtype_error(a, b)
+        res = wrap(table[input._device.type](a, b), input._device)
+        if out is not None:
+            F.write_out(out, res._data, "matmul")
+            return out
+        if _gs.enabled and (input._requires_grad or other._requires_grad):
+            if a.ndim == 2 and b.ndim == 2:
+                name = "MmBackward0"
+            elif a.ndim == 1 and b.ndim == 1:
+                name = "DotBackward0"
+            elif a.ndim == 2 and b.ndim == 1:
+                name = "MvBackward0"
+            elif a.ndim == 1 and b.ndim == 2:
+                name = "SqueezeBackward4"
+            else:
+                name = "UnsafeViewBackward0"
+            Tensor._autograd.record(op, res, (input, other), None, node_name=name)
+        return res
+    return matmul
+
+
+def _matmul_dtype_error(a, b):
+    """PyTorch's message for operands of different dtypes: matmul reports it from the product it
+    reduces to (dot, mv, mm, or the batched bmm)."""
+    if b.ndim == 1:
+        if a.ndim == 1:
+            return RuntimeError(f"dot : expected both vectors to have same dtype, but found {F._type_name(a.dtype)} "
+                                f"and {F._type_name(b.dtype)}")
+        vec, mat = F._type_name(b.dtype), F._type_name(a.dtype)
+        return RuntimeError(f"addmv input tensors must have the same dtype, but got {vec}, {mat}, and {vec}")
+    if b.ndim == 2:
+        return RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_C_NAMES[str(a.dtype)]} != "
+                            f"{_C_NAMES[str(b.dtype)]}")
+    return RuntimeError(f"expected scalar type {F._type_name(a.dtype)} but found {F._type_name(b.dtype)}")
+
+
+_matmul = defop("matmul", xp_attr="matmul", kernels=_CPU_MATMUL, frontend=_matmul_frontend, dunders=("__matmul__",))
+
+
+def _rmatmul(self, other):
+    if not isinstance(other, Tensor):
+        return NotImplemented
+    return _matmul.frontend(other, self)
+
+
+defop("__rmatmul__", frontend=lambda op: _rmatmul, method="__rmatmul__", public=False, differentiable=False)
+
+
+# --------------------------------------------------------------------------- add*mm family
+def _scaled_sum(xp, inp, prod, beta, alpha):
+    if alpha != 1:
+        prod = prod * alpha
+    if beta == 0:
+        return xp.broadcast_to(prod, xp.broadcast_shapes(inp.shape, prod.shape) if hasattr(xp, "broadcast_shapes")
+                               else np.broadcast_shapes(inp.shape, prod.shape)).copy()
+    if beta != 1:
+        inp = inp * beta
+    return inp + prod
+
+
+def _addmm_kernel(xp, inp, m1, m2, beta, alpha):
+    return _scaled_sum(xp, inp, xp.matmul(m1, m2), beta, alpha)
+
+
+def _addbmm_kernel(xp, inp, b1, b2, beta, alpha):
+    return _scaled_sum(xp, inp, xp.matmul(b1, b2).sum(0), beta, alpha)
+
+
+def _check_add_shape(inp_shape, target):
+    from ..shape import _expand_error
+    err = _expand_error(target, inp_shape) if len(inp_shape) <= len(target) else None
+    if err is not None:
+        raise err
+    if len(inp_shape) > len(target):
+        raise RuntimeError(f"expand(torch.FloatTensor{{{list(inp_shape)}}}, size={list(target)}): the number of "
+                           f"sizes provided ({len(target)}) must be greater or equal to the number of dimensions in "
+                           f"the tensor ({len(inp_shape)})")
+
+
+def _addmm_family(kind):
+    def factory(op):
+        table = op.table
+        names = {"addmm": ("mat1", "mat2"), "addmv": ("mat", "vec"), "baddbmm": ("batch1", "batch2"),
+                 "addbmm": ("batch1", "batch2")}[kind]
+
+        def addmm(input, m1, m2, *, beta=1, alpha=1, out=None):
+            _tensor_args(kind, ("input",) + names, input, m1, m2)
+            a, b = m1._data, m2._data
+            if kind == "addmm":
+                if a.ndim != 2:
+                    raise RuntimeError("mat1 must be a matrix, got {}-D tensor".format(a.ndim))
+                if b.ndim != 2:
+                    raise RuntimeError("mat2 must be a matrix, got {}-D tensor".format(b.ndim))
+                if a.shape[1] != b.shape[0]:
+                    raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_shape_str(a.shape)} and "
+                                       f"{_shape_str(b.shape)})")
+                target = (a.shape[0], b.shape[1])
+            elif kind == "addmv":
+                if a.ndim != 2 or b.ndim != 1:
+                    raise RuntimeError(f"vector + matrix @ vector expected, got {input._data.ndim}, {a.ndim}, {b.ndim}")
+                if a.shape[1] != b.shape[0] or input._data.shape not in ((a.shape[0],), (1,), ()):
+                    raise RuntimeError(f"size mismatch, got input ({input._data.shape[0] if input._data.ndim else 1}), "
+                                       f"mat ({_shape_str(a.shape)}), vec ({b.shape[0]})")
+                target = (a.shape[0],)
+            else:
+                if a.ndim != 3:
+                    raise RuntimeError("batch1 must be a 3D tensor")
+                if b.ndim != 3:
+                    raise RuntimeError("batch2 must be a 3D tensor")
+                if b.shape[0] != a.shape[0] or b.shape[1] != a.shape[2]:
+                    raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{a.shape[0]}, "
+                                       f"{a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
+                target = (a.shape[0], a.shape[1], b.shape[2]) if kind == "baddbmm" else (a.shape[1], b.shape[2])
+            _check_add_shape(input._data.shape, target)
+            _same_dtype(m1, m2)
+            if input._data.dtype != a.dtype:
+                raise RuntimeError(f"expected scalar type {F._type_name(a.dtype)} but found "
+                                   f"{F._type_name(input._data.dtype)}")
+            kern = table[input._device.type]
+            res = wrap(kern(input._data, a, b, beta, alpha), input._device)
+            if out is not None:
+                F.write_out(out, res._data, kind)
+                return out
+            return _record(op, res, (input, m1, m2), {"beta": beta, "alpha": alpha})
+        addmm.__name__ = kind
+        return addmm
+    return factory
+
+
+defop("addmm", kernel=_addmm_kernel, frontend=_addmm_family("addmm"), inplace="addmm_")
+defop("addmv", kernel=_addmm_kernel, frontend=_addmm_family("addmv"), inplace="addmv_")
+defop("baddbmm", kernel=_addmm_kernel, frontend=_addmm_family("baddbmm"), inplace="baddbmm_")
+defop("addbmm", kernel=_addbmm_kernel, frontend=_addmm_family("addbmm"), inplace="addbmm_")
