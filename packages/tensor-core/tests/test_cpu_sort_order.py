@@ -7,8 +7,8 @@ import operator
 
 import numpy as np
 
-from tensorgraft.cpu.sort_order import (EMULATION_LIMIT, RADIX_SORT_MIN_NUMEL, introsort_order, topk_order,
-                                        unstable_order)
+from tensorgraft.cpu.sort_order import (EMULATION_LIMIT, RADIX_SORT_MIN_NUMEL, introsort_order, mode_index,
+                                        topk_indices, topk_order, unstable_order)
 
 TIED = [3, 1, 2, 1, 3, 2, 1, 0, 3, 3, 1, 2, 2, 2, 1, 1, 0, 0, 5, 1]
 
@@ -57,3 +57,30 @@ def test_short_slices_large_1d_integers_and_huge_slices_keep_the_stable_order():
     assert (unstable_order(big, _stable(big), 0, False) == _stable(big)).all()
     huge = np.zeros(EMULATION_LIMIT + 1, dtype=np.float32)
     assert (unstable_order(huge, _stable(huge), 0, False) == np.arange(huge.size)).all()
+
+
+def test_the_ops_put_ties_where_pytorch_does():
+    import tensorgraft as tg
+    x = tg.tensor(TIED)
+    assert x.sort().indices.tolist() == [17, 16, 7, 10, 19, 15, 14, 6, 3, 1, 11, 12, 13, 5, 2, 8, 9, 0, 4, 18]
+    assert tg.argsort(x, descending=True).tolist() == introsort_order(TIED, operator.gt)
+    assert x.sort(stable=True).indices.tolist() == np.argsort(TIED, kind="stable").tolist()
+    assert x.topk(5).indices.tolist() == [18, 0, 8, 4, 9]
+    assert x.topk(12, largest=False, sorted=False).indices.tolist() == [10, 19, 17, 16, 15, 14, 7, 3, 6, 5, 1, 2]
+    assert tg.mode(x).indices.item() == mode_index(np.array(TIED), 1)
+    assert tg.mode(tg.tensor(TIED[:10])).indices.item() == 9  # short rows: the last occurrence
+
+
+def test_mode_index_is_the_last_of_the_run_in_the_introsort_arrangement():
+    row = np.array(TIED)
+    order = introsort_order(TIED, operator.lt)
+    assert mode_index(row, 1) == [p for p in order if TIED[p] == 1][-1]
+    with_nan = np.array(TIED, dtype=np.float64)
+    with_nan[0] = np.nan
+    assert mode_index(with_nan, 1.0) == 19  # rows holding NaN: the last occurrence
+
+
+def test_topk_indices_keep_the_stable_order_without_ties():
+    a = np.random.default_rng(2).permutation(50).astype(np.float32)
+    idx = np.argsort(-a, kind="stable")
+    assert (topk_indices(a, idx, 5, 0, True, True) == idx[:5]).all()

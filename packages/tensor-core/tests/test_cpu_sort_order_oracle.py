@@ -50,3 +50,17 @@ def test_topk_tie_order_matches_pytorch(n, largest, sorted_):
         y = rng.integers(0, max(2, n // 10), n)
         theirs = torch.topk(torch.from_numpy(y), k, largest=largest, sorted=sorted_).indices.tolist()
         assert topk_order(y.tolist(), k, operator.gt if largest else operator.lt, sorted_) == theirs, k
+
+
+def test_the_ops_return_pytorchs_indices_for_ties():
+    """sort/argsort/msort (not stable by default), topk (sorted or not) and mode, through the ops."""
+    import tensorgraft as tg
+    rng = np.random.default_rng(3)
+    for _ in range(30):
+        y = rng.integers(0, 4, (3, int(rng.integers(2, 60))))
+        for lib_call in (lambda m, x: m.mode(x, dim=1).indices, lambda m, x: x.sort(1).indices,
+                         lambda m, x: x.argsort(1, descending=True), lambda m, x: m.msort(x.t()),
+                         lambda m, x: x.topk(min(3, x.shape[1]), 1).indices,
+                         lambda m, x: x.float().topk(x.shape[1] // 2 or 1, 1, sorted=False, largest=False).indices,
+                         lambda m, x: x.sort(dim=1, stable=True).indices):
+            assert lib_call(tg, tg.tensor(y)).tolist() == lib_call(torch, torch.tensor(y)).tolist()

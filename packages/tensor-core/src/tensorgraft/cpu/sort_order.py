@@ -38,8 +38,8 @@ def unstable_order(a: np.ndarray, idx: np.ndarray, axis: int, descending: bool) 
     """``idx`` (a stable argsort of ``a`` along ``axis``, NaN last ascending and first descending)
     rearranged within runs of equal keys into the order PyTorch's CPU ``sort`` leaves them in."""
     n = a.shape[axis] if a.ndim else 1
-    if n < 2 or a.dtype.kind == "c":
-        return idx
+    if n <= _INSERTION_THRESHOLD or n > EMULATION_LIMIT or a.dtype.kind == "c":
+        return idx  # (up to 16: an insertion sort alone, which keeps equal keys in order)
     if a.ndim == 1 and a.dtype.kind in "iu" and not descending and n >= RADIX_SORT_MIN_NUMEL:
         return idx
     keys = np.moveaxis(np.take_along_axis(a, idx, axis), axis, -1).reshape(-1, n)
@@ -48,20 +48,61 @@ def unstable_order(a: np.ndarray, idx: np.ndarray, axis: int, descending: bool) 
         nan = np.isnan(keys)
         tied |= nan[:, 1:] & nan[:, :-1]
     rows = np.flatnonzero(tied.any(axis=1))
-    if rows.size == 0 or n > EMULATION_LIMIT:
+    if rows.size == 0:
         return idx
-    if n <= _INSERTION_THRESHOLD:
-        return idx  # an insertion sort alone: equal keys keep their order, as in the stable sort
     data = np.moveaxis(a, axis, -1).reshape(-1, n)
     out = np.moveaxis(idx, axis, -1).reshape(-1, n).copy()
     for r in rows:
         row = data[r]
-        if a.dtype.kind == "f" and np.isnan(row).any():
-            less = _nan_first_greater if descending else _nan_last_less
-        else:
-            less = operator.gt if descending else operator.lt
-        out[r] = introsort_order(row.tolist(), less)
+        out[r] = introsort_order(row.tolist(), _less_for(row, descending))
     return np.moveaxis(out.reshape(np.moveaxis(idx, axis, -1).shape), -1, axis)
+
+
+def _less_for(row: np.ndarray, first_is_largest: bool):
+    """The comparison PyTorch sorts a slice with: NaN the largest value (first when sorting down)."""
+    if row.dtype.kind == "f" and np.isnan(row).any():
+        return _nan_first_greater if first_is_largest else _nan_last_less
+    return operator.gt if first_is_largest else operator.lt
+
+
+def topk_indices(a: np.ndarray, idx: np.ndarray, k: int, axis: int, largest: bool, sorted_: bool) -> np.ndarray:
+    """The first ``k`` of ``idx`` (a stable argsort of ``a`` along ``axis`` in the direction of
+    ``largest``) as PyTorch's CPU ``topk`` returns them: the same positions where the k+1 leading
+    keys hold no ties (and the selection sorts them), the emulation's where they do."""
+    n = a.shape[axis] if a.ndim else 1
+    top = np.take(idx, np.arange(k), axis=axis)
+    if k == 0 or n < 2 or a.dtype.kind == "c" or n > EMULATION_LIMIT:
+        return top
+    selection_order = not sorted_ and k * 64 > n  # introselect leaves the k-1 unsorted
+    lead = np.moveaxis(np.take_along_axis(a, np.take(idx, np.arange(min(k + 1, n)), axis=axis), axis), axis, -1)
+    lead = lead.reshape(-1, lead.shape[-1])
+    tied = lead[:, 1:] == lead[:, :-1]
+    if a.dtype.kind == "f":
+        nan = np.isnan(lead)
+        tied |= nan[:, 1:] & nan[:, :-1]
+    rows = np.arange(lead.shape[0]) if selection_order else np.flatnonzero(tied.any(axis=1))
+    if rows.size == 0:
+        return top
+    data = np.moveaxis(a, axis, -1).reshape(-1, n)
+    moved_top = np.moveaxis(top, axis, -1)
+    out = moved_top.reshape(-1, k).copy()
+    for r in rows:
+        row = data[r]
+        out[r] = topk_order(row.tolist(), k, _less_for(row, largest), sorted_)
+    return np.moveaxis(out.reshape(moved_top.shape), -1, axis)
+
+
+def mode_index(row: np.ndarray, value) -> int:
+    """The index PyTorch's CPU ``mode`` reports for ``value`` in ``row``: the last of its run once the
+    row is sorted as (value, index) pairs by the introsort. Rows holding NaN keep the last occurrence
+    (PyTorch's order there follows no comparison this emulates; a documented difference)."""
+    is_value = np.isnan(row) if value != value else row == value
+    hits = np.flatnonzero(is_value)
+    if (hits.size <= 1 or row.size <= _INSERTION_THRESHOLD or row.size > EMULATION_LIMIT
+            or (row.dtype.kind == "f" and np.isnan(row).any())):
+        return int(hits[-1])  # no reordering of equal elements: the last occurrence
+    order = introsort_order(row.tolist(), operator.lt)
+    return int([p for p in order if is_value[p]][-1])
 
 
 def introsort_order(keys: list, less) -> list:

@@ -1,10 +1,13 @@
 """Everything computed by sorting along a dim: ``sort``, ``argsort``, ``topk``, the order statistics
 ``median``, ``nanmedian``, ``kthvalue`` and ``mode``, and ``unique``. They share ``_argsort``, which
-orders NaN last and keeps equal elements in order in both directions, as PyTorch's stable sort."""
+orders NaN last and keeps equal elements in order in both directions, as PyTorch's stable sort; on
+CPU, ``sort``/``argsort`` (not stable by default), ``topk`` and ``mode`` then put equal elements where
+PyTorch's CPU algorithms do (``cpu/sort_order.py``)."""
 from __future__ import annotations
 
 import numpy as np
 
+from ...cpu.sort_order import mode_index, topk_indices, unstable_order
 from ...tensor import wrap
 from .._frontend import check_tensor
 from .._args import wrap_dim
@@ -31,6 +34,9 @@ def _sort_kernel(xp, a, axis, descending, stable):
     if a.ndim == 0:
         return a.copy(), xp.zeros((), np.int64)
     idx = _argsort(xp, a, axis, descending, stable).astype(np.int64, copy=False)
+    if not stable and xp is np:
+        # equal elements where PyTorch's CPU sort leaves them (it is not stable by default)
+        idx = unstable_order(a, idx, axis, descending)
     return xp.take_along_axis(a, idx, axis=axis), idx
 
 
@@ -74,7 +80,10 @@ def _topk_kernel(xp, a, k, axis, largest, sorted_):
     if a.ndim == 0:
         return a.copy(), xp.zeros((), np.int64)
     idx = _argsort(xp, a, axis, largest, True).astype(np.int64, copy=False)
-    idx = xp.take(idx, xp.arange(k), axis=axis)
+    if xp is np:  # ties, and sorted=False, as PyTorch's CPU selection leaves them
+        idx = topk_indices(a, idx, k, axis, largest, sorted_)
+    else:
+        idx = xp.take(idx, xp.arange(k), axis=axis)
     return xp.take_along_axis(a, idx, axis=axis), idx
 
 
@@ -274,7 +283,10 @@ def _mode_kernel(xp, a, axis, keepdim):
     r = np.arange(rows.shape[0])
     vals = srt[r, best_end].reshape(lead)
     run = (pos >= start[r, best_end][:, None]) & (pos <= best_end[:, None])
-    idx = np.max(np.where(run, order, -1), axis=1).astype(np.int64).reshape(lead)
+    idx = np.max(np.where(run, order, -1), axis=1).astype(np.int64)
+    for i in np.flatnonzero(length[r, best_end] > 1):
+        idx[i] = mode_index(rows[i], srt[i, best_end[i]])  # which of the equal ones PyTorch reports
+    idx = idx.reshape(lead)
     if keepdim:
         vals, idx = np.expand_dims(vals, axis), np.expand_dims(idx, axis)
     if xp is not np:
