@@ -6,6 +6,8 @@ Each is an out-of-place op with PyTorch's node (``SelectScatterBackward0``, ``Pu
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..tensor import Tensor, wrap
@@ -15,6 +17,7 @@ from ._args import wrap_dim
 from ._define import defop
 from .shape import _diagonal_kernel
 from .indexing import _add_at, _index_vector_checks, _scatter_reduce_kernel, _source_checks, _xp
+from .indexing.gather_scatter import user_stacklevel
 
 
 # --------------------------------------------------------------------------- *_scatter
@@ -186,7 +189,7 @@ def _put_frontend(op):
         check_tensor(source, "put", "source", 3)
         a = input._data
         idx = index._data
-        if idx.dtype.kind not in "iu" or idx.dtype == np.uint8:
+        if idx.dtype != np.int64:  # put_ wants int64 alone (int32 is refused as well)
             raise RuntimeError("put_(): Expected a long tensor for index, but got " + F._type_name(idx.dtype))
         if source._data.dtype != a.dtype:
             raise RuntimeError(f"put_(): self and source expected to have the same dtype, but got self.dtype = "
@@ -242,6 +245,9 @@ def _full_index(xp, idx, d, shape):
     return xp.ascontiguousarray(xp.broadcast_to(idx.reshape(view), shape))
 
 
+_BETA_WARNED = []   # PyTorch warns that index_reduce is in beta once per process, as its checks pass
+
+
 def _index_reduce_frontend(op):
     table = op.table
 
@@ -260,6 +266,10 @@ def _index_reduce_frontend(op):
         n = a.shape[d] if a.ndim else 1
         if idx.size and (int(idx.min()) < -n or int(idx.max()) >= n):
             raise IndexError("index out of range in self")
+        if not _BETA_WARNED:
+            _BETA_WARNED.append(True)
+            warnings.warn("index_reduce() is in beta and the API may change at any time.", UserWarning,
+                          stacklevel=user_stacklevel())
         xp = _xp(input)
         idx = xp.where(idx < 0, idx + n, idx)
         full = _full_index(xp, idx, d, source._data.shape)

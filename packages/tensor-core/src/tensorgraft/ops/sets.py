@@ -5,6 +5,7 @@ kernel reads them (a boolean mask selects the run starts); ``isin`` never leaves
 """
 from __future__ import annotations
 
+import inspect
 import numbers
 
 import numpy as np
@@ -34,12 +35,16 @@ def _isin_kernel(xp, a, b, invert):
 def _isin_frontend(op):
     table = op.table
 
-    def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    def isin(elements, test_elements, **kwargs):
+        # **kwargs: PyTorch's "invalid combination" message names the keywords given, latest first
+        # (``out=`` is taken by the namespace's out wrapper before this runs)
         e_t, t_t = isinstance(elements, Tensor), isinstance(test_elements, Tensor)
+        flags_ok = all(k in ("assume_unique", "invert") for k in kwargs) and all(
+            isinstance(v, (bool, np.bool_)) for v in kwargs.values())
         if not e_t and not t_t or (not e_t and not isinstance(elements, numbers.Number)) \
-                or (not t_t and not isinstance(test_elements, numbers.Number)):
-            raise TypeError(f"isin() received an invalid combination of arguments - got "
-                            f"({type(elements).__name__}, {type(test_elements).__name__}), but expected one of:")
+                or (not t_t and not isinstance(test_elements, numbers.Number)) or not flags_ok:
+            raise _isin_signature_error(elements, test_elements, kwargs)
+        invert = kwargs.get("invert", False)   # assume_unique changes no answer (see the kernel)
         ref = elements if e_t else test_elements
         dev = ref._device
         if e_t and t_t and test_elements._device is not dev:
@@ -59,7 +64,26 @@ def _isin_frontend(op):
         a = elements._data.astype(common, copy=False) if e_t else xp.asarray(elements, dtype=common)
         b = test_elements._data.astype(common, copy=False) if t_t else xp.asarray([test_elements], dtype=common)
         return wrap(xp.asarray(table[dev.type](a, b, bool(invert))), dev)
+    # introspection shows the keywords isin takes, not the **kwargs it reads them through
+    isin.__signature__ = inspect.Signature([
+        inspect.Parameter("elements", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+        inspect.Parameter("test_elements", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+        inspect.Parameter("assume_unique", inspect.Parameter.KEYWORD_ONLY, default=False),
+        inspect.Parameter("invert", inspect.Parameter.KEYWORD_ONLY, default=False)])
     return isin
+
+
+_ISIN_TAIL = "*, bool assume_unique = False, bool invert = False, Tensor out = None"
+
+
+def _isin_signature_error(elements, test_elements, kwargs):
+    got = [type(elements).__name__, type(test_elements).__name__]
+    got += [f"{k}={type(v).__name__}" for k, v in reversed(kwargs.items())]
+    overloads = ("Tensor elements, Tensor test_elements", "Number element, Tensor test_elements",
+                 "Tensor elements, Number test_element")
+    lines = "".join(f" * ({o}, {_ISIN_TAIL})\n" for o in overloads)
+    return TypeError(f"isin() received an invalid combination of arguments - got ({', '.join(got)}), "
+                     f"but expected one of:\n{lines}")
 
 
 def _isin_samples(dtype, device):

@@ -212,14 +212,25 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     if checks is not None:
         flags = checks.tolist()
         if any(flags):
-            _embedding_bag_error(flags, idx, offsets, V, n, index_dt)
+            # PyTorch's CPU kernel has a fast path (sum/mean without a padding_idx) and a general one,
+            # and they word a bad index differently
+            general = mode == "max" or padding_idx is not None
+            _embedding_bag_error(flags, idx, offsets, V, n, index_dt, general)
     if padding_idx is not None:
         seg = xp.where(idx == padding_idx, nbags, seg)
-    return _emb.embedding_bag_op(weight, idx, seg, nbags, modes[mode], None if psw is None else psw.reshape(-1),
+    return _emb.embedding_bag_op(weight, idx, seg, nbags, modes[mode], _flat_weights(psw),
                                  bool(scale_grad_by_freq))
 
 
-def _embedding_bag_error(flags, idx, offsets, V, n, index_dt):
+def _flat_weights(psw):
+    """per_sample_weights as one row: reshaped (a ViewBackward0 in the graph) only for a 2-D input,
+    as PyTorch does; a 1-D one goes into the node itself (its own grad_fn, or AccumulateGrad)."""
+    if psw is None or psw.ndim == 1:
+        return psw
+    return psw.reshape(-1)
+
+
+def _embedding_bag_error(flags, idx, offsets, V, n, index_dt, general=False):
     if len(flags) > 1:
         off = [int(v) for v in offsets.tolist()]   # (bool offsets print as numbers)
         if flags[1]:
@@ -236,4 +247,6 @@ def _embedding_bag_error(flags, idx, offsets, V, n, index_dt):
                                f"offsets[{i - 1}] = {off[i - 1]}")
     vals = idx.tolist()
     i = next(i for i, v in enumerate(vals) if not 0 <= v < V)
+    if general:
+        raise RuntimeError(f"embedding_bag: Expected idx >= 0 && idx < num_embeddings but found idx to be {vals[i]}")
     raise RuntimeError(f"Index {i} of input takes value {vals[i]} which is not in the valid range [0, {V})")

@@ -24,7 +24,8 @@ def _table_parameter(rows, cols, given, trainable, device, dtype):
     """The weight ``Parameter``: ``given`` (checked to be ``rows x cols``) or a fresh, uninitialised
     table, and whether the caller still has to initialise it."""
     if given is None:
-        return Parameter(empty(rows, cols, device=device, dtype=dtype), requires_grad=trainable), True
+        # one size tuple, as PyTorch passes it: a bad count then gets empty()'s message for a tuple
+        return Parameter(empty((rows, cols), device=device, dtype=dtype), requires_grad=trainable), True
     if list(given.shape) != [rows, cols]:
         raise AssertionError("Shape of weight does not match num_embeddings and embedding_dim")
     return Parameter(given, requires_grad=trainable), False

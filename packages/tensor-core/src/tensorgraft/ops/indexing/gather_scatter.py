@@ -3,6 +3,8 @@
 ``ops/scatter.py`` builds the *_scatter ops and index_reduce on these kernels."""
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 
 import numpy as np
@@ -15,11 +17,24 @@ from .._define import defop
 from .setitem import _add_at
 
 
+def user_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning raised by the caller at the first frame outside
+    tensorgraft: the wrappers between the user's call and a frontend differ (method, function,
+    in-place variant), so a fixed number names a tensorgraft file for some of them."""
+    import tensorgraft
+    roots = tuple(os.path.join(p, "") for p in tensorgraft.__path__)
+    frame, level = sys._getframe(2), 2   # level 2: the caller's caller (the caller is level 1)
+    while frame is not None and frame.f_code.co_filename.startswith(roots):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 # --------------------------------------------------------------------------- gather / scatter
 def _index_tensor(index, fname, argname="index", pos=3):
     if not isinstance(index, Tensor):
         raise F.not_a_tensor(fname, argname, pos, index)
-    if index._data.dtype.kind not in "iu" or index._data.dtype == np.uint8:
+    # only the two index widths: PyTorch refuses int8/int16 and the unsigned ones here too
+    if index._data.dtype not in (np.int64, np.int32):
         raise RuntimeError(f"{fname}(): Expected dtype int32/int64 for index")
     return index._data
 
@@ -138,7 +153,7 @@ def _scatter_frontend(op, add=False):
         if reduce is not None and isinstance(src, Tensor):
             warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated and will be removed in a "
                           "future PyTorch release. Use torch.scatter_reduce instead for more reduction options.",
-                          UserWarning, stacklevel=2)
+                          UserWarning, stacklevel=user_stacklevel())
         if isinstance(src, Tensor):
             if src._device is not input._device:
                 raise F.device_mismatch(fname, input, src)
@@ -155,8 +170,8 @@ def _scatter_frontend(op, add=False):
             name = "ScatterBackward1"
         res = wrap(table[input._device.type](a, d, idx, s, red), input._device)
         if F.needs_grad(input, src):
-            if reduce is not None:
-                name = "ScatterReduceBackward0"
+            if reduce is not None:  # PyTorch has no derivative here: its node says so by name
+                name = "NotImplemented"
             Tensor._autograd.record(op, res, (input, index, src), {"dim": d, "reduce": reduce}, node_name=name)
         return res
     return scatter

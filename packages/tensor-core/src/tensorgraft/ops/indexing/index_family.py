@@ -21,7 +21,8 @@ def _vec_index(index, fname, pos=3):
     idx = index._data
     if idx.ndim > 1:  # the rank is checked before the dtype
         raise IndexError(f"{fname}(): Index is supposed to be a vector")
-    if idx.dtype.kind not in "iu" or idx.dtype == np.uint8:
+    # exactly int32/int64: a short or unsigned index is refused, not widened
+    if idx.dtype not in (np.int64, np.int32):
         raise RuntimeError(f"{fname}(): Expected dtype int32 or int64 for index")
     return idx.reshape(-1)
 

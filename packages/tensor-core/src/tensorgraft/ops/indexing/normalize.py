@@ -80,6 +80,10 @@ def normalize_index(index, device, ndim=None):
             if d.ndim == 0 and k != "b":
                 items.append(("i", int(i.item())))
                 continue
+            # a 0-d index of any integer type reads as a number (above); a tensor of them must be
+            # int64, int32, uint8 or bool
+            if d.dtype not in (np.int64, np.int32, np.uint8, np.bool_):
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             if d.dtype == np.uint8:
                 warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool "
                               "instead.", UserWarning, stacklevel=3)

@@ -28,7 +28,7 @@ def _take_frontend(op):
         if not isinstance(index, Tensor):
             raise F.not_a_tensor("take", "index", 2, index)
         idx = index._data
-        if idx.dtype.kind not in "iu" or idx.dtype == np.uint8:
+        if idx.dtype != np.int64:  # take wants int64 alone (int32 is refused as well)
             raise RuntimeError("take(): Expected a long tensor for index, but got " + F._type_name(idx.dtype))
         n = input._data.size
         if idx.size:
@@ -51,7 +51,7 @@ def _take_along_dim(input, indices, dim=None, *, out=None):
         raise F.not_a_tensor("take_along_dim", "input", 1, input)
     if not isinstance(indices, Tensor):
         raise F.not_a_tensor("take_along_dim", "indices", 2, indices)
-    if indices._data.dtype.kind not in "iu":
+    if indices._data.dtype != np.int64:  # int64 alone, as for take
         raise RuntimeError("torch.take_along_dim(): dtype of indices should be Long but got "
                            f"{F._type_name(indices._data.dtype)}")
     if dim is None:
