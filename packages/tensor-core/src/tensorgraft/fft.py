@@ -144,9 +144,18 @@ def _c2c_or_r2c(x, dims, norm, forward, one_dim):
     return out if forward else out.conj()
 
 
+def _check_sizes(sizes):
+    """A transformed dim of length 0 taken from the input (no ``n``/``s`` given) is refused as a
+    given one is: with PyTorch's RuntimeError, not NumPy's ValueError."""
+    for n in sizes:
+        if n < 1:
+            raise RuntimeError(f"Invalid number of data points ({n}) specified")
+
+
 def _fftn_impl(fname, x, s, dim, norm, forward):
     x = _promote(x, fname)
     dims, sizes = _canon(x, s, dim, fname)
+    _check_sizes(sizes)
     if not dims:
         return x.to(_complex_of(x)) if not x.is_complex() else x.clone()
     return _c2c_or_r2c(_resize(x, dims, sizes), dims, norm, forward, fname in ("fft", "ifft"))
@@ -204,6 +213,7 @@ def _rfftn_impl(fname, x, s, dim, norm, forward):
         raise RuntimeError(f"Only supports floating-point dtypes, but found: {F._type_name(x._data.dtype)}")
     if not dims:
         raise RuntimeError(f"{family} must transform at least one axis")
+    _check_sizes(sizes)
     x = _resize(x, dims, sizes)
     if forward or len(dims) == 1:
         out = fft_r2c(x, dims, _norm(norm, forward), True)

@@ -538,7 +538,7 @@ def _conv_param(v, name):
     return (int(v),) * 3
 
 
-def _check_common(fname, input, weight, bias, stride, dil, groups):
+def _check_common(fname, input, weight, bias, stride, dil, groups, padding=(), output_padding=()):
     check_tensor(input, fname)
     check_tensor(weight, fname, "weight", 2)
     if input.ndim not in (4, 5):
@@ -548,15 +548,31 @@ def _check_common(fname, input, weight, bias, stride, dil, groups):
         raise RuntimeError(f"expected stride to be a single integer value or a list of {weight.ndim - 2} values to "
                            f"match the convolution dimensions, but got stride={list(stride)}")
     same_device(fname, input, weight, bias)
-    if any(s <= 0 for s in stride):
-        raise RuntimeError("non-positive stride is not supported")
-    if any(d <= 0 for d in dil):
-        raise RuntimeError("non-positive dilation is not supported")
+    # ATen's order: a bad padding string, groups, 'same' with strides, padding, output padding,
+    # stride, a negative dilation, the weight's filters against groups, and only then a zero dilation
+    if isinstance(padding, str) and padding not in ("valid", "same"):  # (a bad string before the groups)
+        raise RuntimeError(f"Invalid padding string: '{padding}'")
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
+    if padding == "same" and any(st != 1 for st in stride):  # (before the stride's own check)
+        raise RuntimeError("padding='same' is not supported for strided convolutions")
+    if not isinstance(padding, str) and any(pp < 0 for pp in padding):
+        raise RuntimeError("negative padding is not supported")
+    if any(pp < 0 for pp in output_padding):
+        raise RuntimeError("negative output_padding is not supported")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if padding != "same" and any(d < 0 for d in dil):  # ('same' reports its negative amounts first)
+        raise RuntimeError("dilation should be greater than zero")
+    if weight.shape[0] < groups:  # (ATen words a weight with fewer filters than groups apart, its shape in one pair
+        # of brackets, where the "divisible" message below has two)
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, but got "
+                           f"weight of size {list(weight.shape)} instead")
     if weight.shape[0] % groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
                            f"got weight of size [{list(weight.shape)}] instead")
+    if any(d == 0 for d in dil):
+        raise RuntimeError("non-positive dilation is not supported")
 
 
 def _c_name(t):
@@ -625,7 +641,8 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     check_tensor(weight, "conv3d", "weight", 2)
     _check_bias_type(input, bias)  # ATen's first check, before any shape or argument is looked at
     stride, dil = _conv_param(stride, "stride"), _conv_param(dilation, "dilation")
-    _check_common("conv3d", input, weight, bias, stride, dil, groups)
+    _check_common("conv3d", input, weight, bias, stride, dil, groups,
+                  padding if isinstance(padding, str) else _conv_param(padding, "padding"))
     k = tuple(weight.shape[2:])
     if isinstance(padding, str):
         if padding == "valid":
@@ -634,6 +651,11 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             if any(s != 1 for s in stride):
                 raise RuntimeError("padding='same' is not supported for strided convolutions")
             pads = _same_pads(k, dil)
+            # a negative dilation: negative amounts are reported, else (a kernel of one) the dilation
+            if min(pads) < 0:
+                raise RuntimeError("negative padding is not supported")
+            if min(dil) < 0:
+                raise RuntimeError("dilation should be greater than zero")
         else:
             raise RuntimeError(f"Invalid padding string: '{padding}'")
     else:
@@ -667,7 +689,7 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
         raise TypeError("conv_transpose3d(): argument 'padding' must be tuple of ints, not str")
     stride, dil = _conv_param(stride, "stride"), _conv_param(dilation, "dilation")
     pad, opad = _conv_param(padding, "padding"), _conv_param(output_padding, "output_padding")
-    _check_common("conv_transpose3d", input, weight, bias, stride, dil, groups)
+    _check_common("conv_transpose3d", input, weight, bias, stride, dil, groups, pad, opad)
     if any(p < 0 for p in pad):
         raise RuntimeError("negative padding is not supported")
     if any(p < 0 for p in opad):

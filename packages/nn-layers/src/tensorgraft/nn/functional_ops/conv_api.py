@@ -68,8 +68,9 @@ def _conv_arg(v, name, nd):
     return (int(v),) * nd
 
 
-def _conv_checks(name, input, weight, bias, stride, dil, groups, nd, transposed):
-    """The checks ATen makes of a 1-D/2-D convolution before its shapes, in its order."""
+def _conv_checks(name, input, weight, bias, stride, dil, groups, nd, transposed, padding=(), output_padding=()):
+    """The checks ATen makes of a 1-D/2-D convolution before its shapes, in its order (``padding``:
+    the ints given, or a string, whose amounts are checked later)."""
     if input.ndim not in (nd + 1, nd + 2):
         raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {name}, but got input "
                            f"of size: {list(input.shape)}")
@@ -84,10 +85,26 @@ def _conv_checks(name, input, weight, bias, stride, dil, groups, nd, transposed)
                            f"{list(weight.shape)}, but got {input.ndim}-dimensional input of size "
                            f"{list(input.shape)} instead")
     _same_device(name, input, weight, bias)
-    if min(stride) <= 0:
-        raise RuntimeError("non-positive stride is not supported")
+    # ATen's order: a bad padding string, groups, 'same' with strides, padding, output padding,
+    # stride, a negative dilation, then the weight's filters against groups
+    if isinstance(padding, str) and padding not in ("valid", "same"):  # (a bad string before the groups)
+        raise RuntimeError(f"Invalid padding string: '{padding}'")
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
+    if padding == "same" and any(st != 1 for st in stride):  # (before the stride's own check)
+        raise RuntimeError("padding='same' is not supported for strided convolutions")
+    if not isinstance(padding, str) and any(p < 0 for p in padding):
+        raise RuntimeError("negative padding is not supported")
+    if any(p < 0 for p in output_padding):
+        raise RuntimeError("negative output_padding is not supported")
+    if min(stride) <= 0:
+        raise RuntimeError("non-positive stride is not supported")
+    if padding != "same" and min(dil) < 0:  # ('same' padding reports its negative amounts first)
+        raise RuntimeError("dilation should be greater than zero")
+    if weight.shape[0] < groups:  # (ATen words a weight with fewer filters than groups apart, its shape in one pair
+        # of brackets, where the "divisible" message below has two)
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, but got "
+                           f"weight of size {list(weight.shape)} instead")
     if weight.shape[0] % groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
                            f"got weight of size [{list(weight.shape)}] instead")
@@ -146,8 +163,8 @@ def _conv_operands(input, weight, bias, stride, padding, dilation, groups, nd, n
     xs, ws = input._data.shape, weight._data.shape
     if (len(xs) - nd not in (1, 2) or len(ws) != nd + 2 or input._device is not weight._device
             or (bias is not None and bias._device is not input._device) or min(stride) <= 0 or groups <= 0
-            or ws[0] % groups):
-        _conv_checks(name, input, weight, bias, stride, dil, groups, nd, False)
+            or ws[0] < groups or ws[0] % groups):
+        _conv_checks(name, input, weight, bias, stride, dil, groups, nd, False, padding)
     k = ws[2:]
     pads = _conv_pads(padding, k, dil, stride, nd)
     dmin = min(dil)
@@ -221,8 +238,8 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
     # (as _conv_operands: plain comparisons first, the checks in ATen's order only once one fails)
     if (len(xs) - nd not in (1, 2) or len(ws) != nd + 2 or input._device is not weight._device
             or (bias is not None and bias._device is not input._device) or min(stride) <= 0 or groups <= 0
-            or ws[0] % groups):
-        _conv_checks(name, input, weight, bias, stride, dil, groups, nd, True)
+            or ws[0] < groups or ws[0] % groups):
+        _conv_checks(name, input, weight, bias, stride, dil, groups, nd, True, pad, opad)
     if min(pad) < 0:
         raise RuntimeError("negative padding is not supported")
     if min(opad) < 0:

@@ -4,13 +4,47 @@ registered at plugin load) and from the convolutions, which use it for padding='
 """
 from __future__ import annotations
 
+import numpy as np
+
+from tensorgraft.tensor import Tensor
+
 from . import padding as _padding
 # _check: TypeError "<fname>(): argument 'input' (position 1) must be Tensor, not list"
 from .activation import check_tensor as _check
 
 
+def _is_int(v):
+    """An int as PyTorch's argument parser takes one in a "tuple of ints": Python/NumPy ints (not
+    bool) and integer tensors of one element."""
+    if isinstance(v, Tensor):
+        return v._data.dtype.kind in "iu" and v._data.size == 1
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def _check_args(pad, mode, value):
+    """PyTorch's argument parser on ``pad``'s arguments: before, a float amount was truncated and a
+    padding of 1.5 made a wider tensor, where PyTorch raises a TypeError."""
+    if not isinstance(pad, (tuple, list)):
+        raise TypeError(f"pad(): argument 'pad' (position 2) must be tuple of ints, not {type(pad).__name__}")
+    for i, e in enumerate(pad):
+        if not _is_int(e):
+            if i == 0:
+                raise TypeError("pad(): argument 'pad' (position 2) must be tuple of ints, but found element of type "
+                                f"{type(e).__name__} at pos 0")
+            # (PyTorch's parser takes a sequence by its first element, then fails while unpacking;
+            # its "pos" is then the element's 1-based place)
+            raise TypeError(f"pad(): argument 'pad' failed to unpack the object at pos {i + 1} with error \"type "
+                            f"must be tuple of ints,but got {type(e).__name__}\"")
+    if not isinstance(mode, str):
+        raise TypeError(f"pad(): argument 'mode' (position 3) must be str, not {type(mode).__name__}")
+    if value is not None and not isinstance(value, (int, float, np.integer, np.floating, Tensor)):
+        raise TypeError(f"pad(): argument 'value' (position 4) must be float, not {type(value).__name__}")
+    return tuple(int(e) for e in pad)
+
+
 def pad(input, pad, mode="constant", value=None):
     _check(input, "pad")
+    pad = _check_args(pad, mode, value)
     if len(pad) % 2:
         raise RuntimeError("Padding length must be divisible by 2")
     if len(pad) // 2 > input.ndim:

@@ -173,6 +173,9 @@ def max_pool2d_op(input, k, s, p, d, ceil_mode, return_indices=False):
     if Ho < 1 or Wo < 1:
         raise RuntimeError(f"Given input size: ({C}x{H}x{W}). Calculated output size: ({C}x{Ho}x{Wo}). "
                            "Output size is too small")
+    if x.dtype.kind in "bc":  # ATen's kernel takes real numbers only, checked after the sizes
+        from tensorgraft.ops._frontend import _type_name
+        raise NotImplementedError(f"\"max_pool2d\" not implemented for '{_type_name(x.dtype)}'")
     need_am = gs.enabled and input._requires_grad
     out, am, idx = _MAXPOOL.table[input._device.type](_b(x), k, s, p, d, ceil_mode, need_am, return_indices)
     out = suggested_layout(xp_of(input), out, _b(x))

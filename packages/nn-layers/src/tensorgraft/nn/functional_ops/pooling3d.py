@@ -15,6 +15,8 @@ import math
 
 import numpy as np
 
+from tensorgraft.tensor import Tensor
+
 from ._common import batched, batched_shape, check_tensor, formula, gs, needs, nnop, record, unbatched, wrap
 from .conv3d import crop, offsets, pad_nd
 
@@ -446,8 +448,40 @@ def _check_pool(input, fname, k, s, p, d, ceil_mode):
                            f"({'x'.join(map(str, (C,) + out))}). Output size is too small")
 
 
+def _is_int_like(v):
+    """An int as PyTorch's argument parser takes one in a "tuple of ints": Python/NumPy ints (not
+    bool) and integer tensors of one element."""
+    if isinstance(v, Tensor):
+        return v._data.dtype.kind in "iu" and v._data.size == 1
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def check_int_tuples(fname, *args):
+    """PyTorch's argument parser on the pools' "tuple of ints" arguments, each ``(name, position,
+    value)`` (``None`` and an empty list, a stride left out, pass): without it a float kernel size
+    was truncated and pooled where PyTorch raises a TypeError. The "pos" of an element after the
+    first is its 1-based place in the sequence, as PyTorch words it."""
+    for name, pos, v in args:
+        if v is None:
+            continue
+        if isinstance(v, (tuple, list)):
+            for i, e in enumerate(v):
+                if _is_int_like(e):
+                    continue
+                if i == 0:
+                    raise TypeError(f"{fname}(): argument '{name}' (position {pos}) must be tuple of ints, but found "
+                                    f"element of type {type(e).__name__} at pos 0")
+                raise TypeError(f"{fname}(): argument '{name}' failed to unpack the object at pos {i + 1} with error "
+                                f"\"type must be tuple of ints,but got {type(e).__name__}\"")
+        elif not _is_int_like(v):
+            raise TypeError(f"{fname}(): argument '{name}' (position {pos}) must be tuple of ints, not "
+                            f"{type(v).__name__}")
+
+
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     check_tensor(input, "max_pool3d")
+    check_int_tuples("max_pool3d_with_indices" if return_indices else "max_pool3d", ("kernel_size", 2, kernel_size),
+                     ("stride", 3, stride), ("padding", 4, padding), ("dilation", 5, dilation))
     k, s, p = _window_triples("max_pool3d", "must either be", kernel_size, stride, padding)
     d = _triple(dilation, "max_pool3d", "dilation", "must be either")
     if 0 in s:
@@ -473,6 +507,7 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     check_tensor(input, "avg_pool3d")
+    check_int_tuples("avg_pool3d", ("kernel_size", 2, kernel_size), ("stride", 3, stride), ("padding", 4, padding))
     k, s, p = _window_triples("avg_pool3d", "must be", kernel_size, stride, padding)
     if divisor_override is not None and (isinstance(divisor_override, bool) or not isinstance(divisor_override, int)):
         raise TypeError(f"avg_pool3d(): argument 'divisor_override' must be int, not "

@@ -15,7 +15,7 @@ from . import pooling as _pool
 # _check: TypeError "<fname>(): argument 'input' (position 1) must be Tensor, not list"
 from .activation import check_tensor as _check
 from .conv_api import _pair
-from .pooling3d import adaptive_max_pool3d, max_pool3d
+from .pooling3d import adaptive_max_pool3d, check_int_tuples, max_pool3d
 
 
 def _pool_args(kernel_size, stride, padding, dilation, n=2):
@@ -30,9 +30,64 @@ def _pool_args(kernel_size, stride, padding, dilation, n=2):
     return k, s, p, d
 
 
+def _max_pool2d_args(kernel_size, stride, padding, dilation):
+    """The (H, W) pairs of max_pool2d's arguments, refused with ATen's messages when of another length."""
+    def seq(v, what, must):
+        if isinstance(v, (tuple, list)):
+            if len(v) not in (1, 2):
+                raise RuntimeError(f"max_pool2d: {what} {must}")
+            return tuple(int(a) for a in v) * (2 // len(v))
+        return (int(v),) * 2
+    k = seq(kernel_size, "kernel_size", "must either be a single int, or a tuple of two ints")
+    s = k if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) else \
+        seq(stride, "stride", "must either be omitted, a single int, or a tuple of two ints")
+    p = seq(padding, "padding", "must either be a single int, or a tuple of two ints")
+    d = seq(dilation, "dilation", "must be either a single int, or a tuple of two ints")
+    return k, s, p, d
+
+
+def _max_pool2d_checks(shape, k, s, p, d, ceil_mode):
+    """ATen's max_pool2d checks in its order: the rank, then the output size per dim (zero stride,
+    padding against the dilated kernel), then signs of kernel/stride/dilation, empty dims, padding
+    against the kernel itself, and an output too small. Without them a zero stride reached a Python
+    division and a zero dilation or kernel gave a wrong result instead of PyTorch's error."""
+    if len(shape) not in (3, 4):
+        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+    outs = []
+    for n, kk, ss, pp, dd in zip(shape[-2:], k, s, p, d):
+        if ss == 0:
+            raise RuntimeError("stride should not be zero")
+        if pp < 0:
+            raise RuntimeError(f"pad must be non-negative, but got pad: {pp}")
+        half = (kk - 1) * dd + 1
+        if pp > (half // 2 if half >= 0 else -(-half // 2)):  # (C division, toward zero)
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={pp}, "
+                               f"kernel_size={kk} and dilation={dd}")
+        outs.append(_pool.pool_out(n, kk, ss, pp, dd, ceil_mode))
+    if k[0] <= 0 or k[1] <= 0:
+        raise RuntimeError(f"kernel size should be greater than zero, but got kH: {k[0]} kW: {k[1]}")
+    if s[0] <= 0 or s[1] <= 0:
+        raise RuntimeError(f"stride should be greater than zero, but got dH: {s[0]} dW: {s[1]}")
+    if d[0] <= 0 or d[1] <= 0:
+        raise RuntimeError(f"dilation should be greater than zero, but got dilationH: {d[0]} dilationW: {d[1]}")
+    if any(n == 0 for n in shape[-3:]):
+        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, but "
+                           f"got:{list(shape)}")
+    if k[1] // 2 < p[1] or k[0] // 2 < p[0]:
+        raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but got padW = {p[1]}, "
+                           f"padH = {p[0]}, kW = {k[1]}, kH = {k[0]}")
+    if outs[0] < 1 or outs[1] < 1:
+        C, H, W = shape[-3:]
+        raise RuntimeError(f"Given input size: ({C}x{H}x{W}). Calculated output size: ({C}x{outs[0]}x{outs[1]}). "
+                           "Output size is too small")
+
+
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     _check(input, "max_pool2d")
-    k, s, p, d = _pool_args(kernel_size, stride, padding, dilation)
+    check_int_tuples("max_pool2d_with_indices" if return_indices else "max_pool2d", ("kernel_size", 2, kernel_size),
+                     ("stride", 3, stride), ("padding", 4, padding), ("dilation", 5, dilation))
+    k, s, p, d = _max_pool2d_args(kernel_size, stride, padding, dilation)
+    _max_pool2d_checks(tuple(input.shape), k, s, p, d, ceil_mode)
     # (an unbatched (C, H, W) input as it is: the op's node sits on it, as PyTorch's)
     out, idx = _pool.max_pool2d_op(input, k, s, p, d, ceil_mode, return_indices)
     return (out, idx) if return_indices else out
@@ -64,7 +119,11 @@ def _max_pool1d_checks(input, kernel_size, stride, padding, dilation, ceil_mode)
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     _check(input, "max_pool1d")
-    if input.ndim not in (2, 3):   # (PyTorch's kernels with and without indices word it differently)
+    check_int_tuples("max_pool1d_with_indices" if return_indices else "max_pool1d", ("kernel_size", 2, kernel_size),
+                     ("stride", 3, stride), ("padding", 4, padding), ("dilation", 5, dilation))
+    # (PyTorch's kernels with and without indices word it differently; the one without also refuses
+    # empty channel or length dims here, the other in the 2-D pool's checks)
+    if input.ndim not in (2, 3) or (not return_indices and 0 in input.shape[-2:]):
         if not return_indices:
             raise RuntimeError("max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for "
                                f"input, but got:{list(input.shape)}")
@@ -72,10 +131,19 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                            "'self' (while checking arguments for max_pool1d)")
     if not return_indices:
         _max_pool1d_checks(input, kernel_size, stride, padding, dilation, ceil_mode)
+        # PyTorch's own 1-D kernel (used without indices) is for floating types only, while the
+        # 2-D one behind return_indices=True also takes integers
+        _not_floating(input, "max_pool1d_impl")
+    # (parsed without _pool_args' padding check: ATen's 2-D checks below weigh the padding against
+    # the dilated kernel first)
+    k, p, d = _pair(kernel_size, 1), _pair(padding, 1), _pair(dilation, 1)
+    s = k if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) else _pair(stride, 1)
+    # as ATen: the 2-D pool's checks on a height of one (its messages name that shape)
+    _max_pool2d_checks(tuple(input.shape[:-1]) + (1, input.shape[-1]), (1, k[0]), (1, s[0]), (0, p[0]), (1, d[0]),
+                       ceil_mode)
     unbatched = input.ndim == 2
     if unbatched:
         input = input.unsqueeze(0)
-    k, s, p, d = _pool_args(kernel_size, stride, padding, dilation, 1)
     out, idx = _pool.max_pool2d_op(input.unsqueeze(2), (1, k[0]), (1, s[0]), (0, p[0]), (1, d[0]), ceil_mode, True)
     out, idx = out.squeeze(2), idx.squeeze(2)
     if unbatched:
@@ -133,6 +201,7 @@ def _avg_args(kernel_size, stride, padding, n, name):
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     _check(input, "avg_pool2d")
+    check_int_tuples("avg_pool2d", ("kernel_size", 2, kernel_size), ("stride", 3, stride), ("padding", 4, padding))
     k, s, p = _avg_args(kernel_size, stride, padding, 2, "avg_pool2d")
     if 0 < input.ndim < 3:  # ATen reads input.size(-3) first
         raise IndexError(f"Dimension out of range (expected to be in range of [{-input.ndim}, {input.ndim - 1}], but "
@@ -143,6 +212,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     _check(input, "avg_pool1d")
+    check_int_tuples("avg_pool1d", ("kernel_size", 2, kernel_size), ("stride", 3, stride), ("padding", 4, padding))
     if input.ndim not in (2, 3):
         raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.ndim}-dimensional tensor for argument #1 "
                            "'self' (while checking arguments for avg_pool1d)")
@@ -182,8 +252,21 @@ def _not_floating(input, kernel):
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(input._data.dtype)}'")
 
 
+def _requested_hw(input, output_size):
+    """The (H, W) asked for, ``None`` taking the input's own; ``None`` when the sequence is longer than
+    the input has dims (``_adaptive_input_check`` refuses that first, as PyTorch's Python wrapper)."""
+    o = _pair(output_size) if not isinstance(output_size, (tuple, list)) else tuple(output_size)
+    if isinstance(output_size, (tuple, list)) and input.ndim <= len(o):
+        return None
+    return tuple(input.shape[i - 2] if v is None else int(v) for i, v in enumerate(o))
+
+
 def adaptive_avg_pool2d(input, output_size):
     _check(input, "adaptive_avg_pool2d")
+    hw = _requested_hw(input, output_size)
+    if hw is not None and len(hw) == 2 and min(hw) < 0:  # (before the rank; a negative size gave an empty result)
+        raise RuntimeError("adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0 but "
+                           f"received {{{hw[0]}, {hw[1]}}}")
     # output size 1: PyTorch takes a plain mean over the last two dims, whatever the rank
     one = output_size in (1, (1, 1), [1, 1]) and input.ndim >= 2
     _adaptive_input_check(input, "adaptive_avg_pool2d", output_size, any_rank=one)
@@ -241,7 +324,12 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     _check(input, "adaptive_max_pool2d")
     _adaptive_input_check(input, "adaptive_max_pool2d", output_size, ":")
     H, W = input.shape[-2:]
-    out, idx = _pool.adaptive_max_pool2d_op(input, _out_hw(output_size, H, W))
+    hw = _out_hw(output_size, H, W)
+    if min(hw) < 0:  # (ATen finds it making the output, before the dtype; Python's max() of no bins failed)
+        shape = list(input.shape[:-2]) + list(hw)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {next(v for v in hw if v < 0)}: {shape}")
+    _not_floating(input, "adaptive_max_pool2d")  # ATen's kernel: floating types only
+    out, idx = _pool.adaptive_max_pool2d_op(input, hw)
     return (out, idx) if return_indices else out
 
 

@@ -134,9 +134,11 @@ class _ConvNd(Module):
             lead = (in_channels, out_channels // groups)
         else:
             lead = (out_channels, in_channels // groups)
-        self.weight = Parameter(empty(*lead, *kernel_size, device=device, dtype=dtype))
+        # the shape as one tuple, as PyTorch passes it: a float channel count is then refused in
+        # empty()'s words for a tuple ("... at pos 0"), not as surplus positional arguments
+        self.weight = Parameter(empty((*lead, *kernel_size), device=device, dtype=dtype))
         if bias:
-            self.bias = Parameter(empty(out_channels, device=device, dtype=dtype))
+            self.bias = Parameter(empty((out_channels,), device=device, dtype=dtype))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
@@ -186,8 +188,13 @@ class _Conv(_ConvNd):
         _check_bias_type(padded, bias)
         return fn(padded, weight, bias, self.stride, _ntuple(0, self._n), self.dilation, self.groups)
 
+    def _conv_forward(self, input, weight, bias):
+        # PyTorch's name for it: subclasses (weight standardisation, "same" padding variants) call
+        # it with a weight of their own, or override it, and forward goes through it
+        return self._conv(input, weight, bias)
+
     def forward(self, input):
-        return self._conv(input, self.weight, self.bias)
+        return self._conv_forward(input, self.weight, self.bias)
 
 
 class _ConvTranspose(_ConvNd):
