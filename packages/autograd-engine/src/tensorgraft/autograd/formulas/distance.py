@@ -28,8 +28,9 @@ def cdist(node, g):
     need1, need2 = node.needs_input_grad
     if p == 0 or g.numel() == 0 or x1.shape[-1] == 0:
         return (tg.zeros_like(x1) if need1 else None, tg.zeros_like(x2) if need2 else None)
-    if p == 2:
-        # grad_x1_i = sum_j g_ij (x1_i - x2_j) / d_ij, as matrix products (no (P, R, M) temporary)
+    if p == 2 and node.name() == "EuclideanDistBackward0":
+        # the forward used matrix products (more than 25 rows, or compute_mode="use_mm_..."), and so
+        # does PyTorch's backward: grad_x1_i = sum_j g_ij (x1_i - x2_j) / d_ij, no (P, R, M) temporary
         zero = out == 0
         ratio = tg.where(zero, tg.zeros_like(g), g / _safe(out, zero))
         g1 = x1 * ratio.sum(-1, keepdim=True) - ratio.matmul(x2) if need1 else None
@@ -40,13 +41,17 @@ def cdist(node, g):
     ad = diff.abs()
     dist = out.unsqueeze(-1)
     if p == 1:
-        w = sign
+        gw = g.unsqueeze(-1) * sign
     elif p == math.inf:
-        w = sign * (ad == dist)  # every coordinate reaching the max gets the full gradient
+        gw = g.unsqueeze(-1) * (sign * (ad == dist))  # every coordinate reaching the max gets it all
     else:
-        bad = (ad == 0) | (dist == 0)
-        w = tg.where(bad, tg.zeros_like(diff), sign * (_safe(ad, bad) / _safe(dist, bad)) ** (p - 1))
-    gw = g.unsqueeze(-1) * w
+        # pair by pair, as PyTorch's small-size backward: a zero distance contributes exactly 0
+        # (the mask comes after the gradient, so an inf gradient there is no NaN), and so does a
+        # zero coordinate difference for p < 1 (|d|^(p-1) is inf there)
+        zero = (dist == 0).expand(diff.shape)
+        bad = zero | (ad == 0) if p < 1 else zero
+        w = sign * (_safe(ad, bad) / _safe(dist, zero)) ** (p - 1)
+        gw = tg.where(bad, tg.zeros_like(diff), g.unsqueeze(-1) * w)
     return (gw.sum(-2) if need1 else None, -gw.sum(-3) if need2 else None)
 
 
@@ -60,15 +65,22 @@ def _norm_backward(g, x, p, norm, dims):
     if p == 1:
         return g * x.sgn()
     zero = norm == 0
+    # each ends in a product, as PyTorch's norm_backward (a double backward records MulBackward0);
+    # for p == 2 the gradient multiplies the masked x / norm, so an inf gradient at a zero
+    # distance gives NaN there, as PyTorch
     if p == 2:
-        return tg.where(zero, tg.zeros_like(x), g * x / _safe(norm, zero))
+        return g * tg.where(zero, tg.zeros_like(x), x / _safe(norm, zero))
     if math.isinf(p):
         mask = x.abs() == norm
         count = mask.sum(dims, keepdim=True) if dims is not None else mask.sum()
-        return g * x.sgn() * mask / count
+        return x.sgn() * mask * (g / count)
     ax = x.abs()
-    r = g * x.sgn() * ax ** (p - 1) / _safe(norm, zero) ** (p - 1)
-    return tg.where(zero, tg.zeros_like(r), r)
+    scaled = x.sgn() * ax ** (p - 1)
+    if p < 1:
+        # |x|^(p-1) is inf at x == 0, where PyTorch gives 0 (not sgn(0) * inf = NaN)
+        scaled = tg.where(ax == 0, tg.zeros_like(scaled), scaled)
+    scale = g / _safe(norm, zero) ** (p - 1)
+    return scaled * tg.where(zero, tg.zeros_like(scale), scale)
 
 
 @formula("dist", saves=(0, 1), saves_output=True)

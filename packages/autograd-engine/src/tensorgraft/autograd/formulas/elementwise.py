@@ -14,7 +14,13 @@ from . import formula
 
 
 def _threshold_backward(g, x, threshold):
-    return _THRESHOLD_BACKWARD.frontend(g, x, threshold)
+    out = _THRESHOLD_BACKWARD.frontend(g, x, threshold)
+    if out.grad_fn is None and x.requires_grad and tg.is_grad_enabled():
+        # the frontend records only when g requires grad, but PyTorch's node also hangs on x (whose
+        # gradient is zeros): without it a double backward from relu to x finds x "not used in the
+        # graph" where PyTorch returns zeros, e.g. u_xx of a ReLU network in a PINN
+        tg.Tensor._autograd.record(_THRESHOLD_BACKWARD, out, (g, x), {"threshold": threshold})
+    return out
 
 
 def _is_t(x):
@@ -125,7 +131,7 @@ def _pow_grads(g, a, b, need_a, need_b):
         if _is_t(b):
             ga = tg.where(b == 0, tg.zeros_like(g), g * _cj(b * a ** (b - 1)))
         elif b == 0:
-            ga = g * 0
+            ga = tg.zeros_like(g)  # PyTorch's zeros_like: 0 even for an inf or NaN gradient
         else:
             ga = g * _cj(b * a ** (b - 1))
     if need_b:
@@ -138,10 +144,12 @@ def _pow_grads(g, a, b, need_a, need_b):
             la = cmath.log(a) if a != 0 else complex("-inf")
         else:
             la = math.log(a) if a > 0 else float("-inf") if a == 0 else float("nan")
-        gb = g * _cj(out * la)
+        factor = out * la
         if not complex_out and (not _is_t(a) or a._data.dtype.kind != "c") and b._data.dtype.kind != "c":
-            # 0 ** b is flat in b where b >= 0 (log 0 would make it NaN)
-            gb = tg.where((a == 0) & (b >= 0), tg.zeros_like(gb), gb)
+            # 0 ** b is flat in b where b >= 0 (log 0 would make it NaN); the factor is masked
+            # before the gradient multiplies it, so an inf gradient there gives NaN, as PyTorch
+            factor = tg.where((a == 0) & (b >= 0), tg.zeros_like(factor), factor)
+        gb = g * _cj(factor)
     if complex_out:
         return _rc(ga, a), _rc(gb, b)
     return ga, gb
@@ -201,7 +209,9 @@ def reciprocal(node, g):
 
 @formula("square")
 def square(node, g):
-    return (2 * g * _cj(node.inputs[0]),)
+    # square is pow(x, 2) in PyTorch: the same formula, so that g * 2 * x**1 keeps the graph to x
+    # for the third derivative (zeros, not "not used in the graph") and every order matches x ** 2
+    return _pow_grads(g, node.inputs[0], 2, True, False)[:1]
 
 
 @formula("sin")
@@ -289,7 +299,11 @@ def relu(node, g):
 
 @formula("threshold_backward", saves=(1,))
 def threshold_backward(node, g):
-    return (_threshold_backward(g, node.inputs[1], node.attrs["threshold"]), None)
+    # flat in x almost everywhere, but zeros rather than None (PyTorch's zeros_like(grad)): relu's
+    # second derivative is then 0 through x, not "x appears to not have been used in the graph"
+    x = node.inputs[1]
+    gx = tg.zeros_like(x) if node.needs_input_grad[1] else None
+    return (_threshold_backward(g, x, node.attrs["threshold"]), gx)
 
 
 @formula("abs", "absolute", node="AbsBackward0")
@@ -337,29 +351,54 @@ def erfinv(node, g):
     return (g * 0.886226925452758 * (out * out).exp(),)
 
 
-@formula("maximum", "fmax")
+# PyTorch's masked forms: the gradient goes through unchanged or is *replaced* by 0 (g * mask would
+# turn an inf or NaN gradient into NaN on the side not taken); a double backward records
+# MaskedFillBackward0. maximum/minimum split a tie in halves and pass a NaN's gradient to both
+# sides (the NaN propagates from either); fmax/fmin give a tie to the first operand, and a NaN
+# side (which they ignore) gets nothing unless both are NaN, when the first one gets it.
+def _extremum_grads(a, b, g, a_wins, b_wins):
+    split = tg.where(a == b, g / 2, g)
+    return split.masked_fill(b_wins, 0), split.masked_fill(a_wins, 0)
+
+
+@formula("maximum")
 def maximum(node, g):
     a, b = node.inputs
-    mask = (a > b)
-    tie = (a == b)
-    wa = mask + tie * 0.5
-    return g * wa, g * (1 - wa)
+    return _extremum_grads(a, b, g, a > b, a < b)
 
 
-@formula("minimum", "fmin")
+@formula("minimum")
 def minimum(node, g):
     a, b = node.inputs
-    mask = (a < b)
-    tie = (a == b)
-    wa = mask + tie * 0.5
-    return g * wa, g * (1 - wa)
+    return _extremum_grads(a, b, g, a < b, a > b)
+
+
+def _fextremum_grads(a, b, g, a_first, b_first):
+    a_nan, b_nan = a.isnan(), b.isnan()
+    take_a = a_first | b_nan
+    take_b = b_first | (a_nan & b_nan.logical_not())
+    return g.masked_fill(take_a.logical_not(), 0), g.masked_fill(take_b.logical_not(), 0)
+
+
+@formula("fmax")
+def fmax(node, g):
+    a, b = node.inputs
+    return _fextremum_grads(a, b, g, a >= b, a < b)
+
+
+@formula("fmin")
+def fmin(node, g):
+    a, b = node.inputs
+    return _fextremum_grads(a, b, g, a <= b, a > b)
 
 
 @formula("atan2", "arctan2", node="Atan2Backward0")
 def atan2(node, g):
     a, b = node.inputs
+    # PyTorch's: 1 / (a^2 + b^2) is taken as 0 at the origin (a gradient of 0 there, not 0/0)
     denom = a * a + b * b
-    return g * b / denom, -g * a / denom
+    recip = tg.where(denom == 0, tg.zeros_like(denom), 1 / denom)
+    return g * b * recip, g * -a * recip
 
 
 @formula("hypot", saves=(0, 1), saves_output=True)
@@ -417,8 +456,15 @@ def _xlogy_node(inputs):
 @formula("xlogy", node=_xlogy_node)
 def xlogy(node, g):
     a, b = node.inputs
-    ga = g * (b.log() if isinstance(b, tg.Tensor) else math.log(b))
-    ga = tg.where(a == 0, tg.zeros_like(ga), ga) if isinstance(a, tg.Tensor) else ga
+    ga = None
+    if isinstance(a, tg.Tensor) and node.needs_input_grad[0]:
+        # PyTorch's xlogy(grad, b), 0 where a == 0 and b <= 0 (log b is -inf or NaN there), and
+        # nothing else masked: an inf gradient at b == 1 gives inf * log 1 = NaN, as PyTorch
+        ga = tg.xlogy(g, b)
+        if isinstance(b, tg.Tensor):
+            ga = ga.masked_fill((a == 0) & (b <= 0), 0)
+        elif b <= 0:
+            ga = ga.masked_fill(a == 0, 0)
     gb = g * a / b
     return ga, gb
 
@@ -433,6 +479,13 @@ def float_power(node, g):
     return _rc(ga, a), _rc(gb, b)  # a real input gets the real part
 
 
+def _pass_where(g, mask):
+    """``g`` where ``mask``, exactly 0 elsewhere (PyTorch's where(mask, grad, 0)): g * mask would
+    turn an inf or NaN arriving at a clamped element into NaN, e.g. x.clamp(min=0).sqrt() at x < 0;
+    a double backward then records WhereBackward0, as PyTorch's graph."""
+    return tg.where(mask, g, tg.zeros((), dtype=g.dtype, device=g.device))
+
+
 @formula("clamp", "clip")
 def clamp(node, g):
     x, lo, hi = node.inputs
@@ -442,9 +495,16 @@ def clamp(node, g):
     if hi is not None:
         k2 = x <= hi
         keep = k2 if keep is None else keep & k2
-    gx = g * keep
-    glo = g * (x < lo) if isinstance(lo, tg.Tensor) and lo.requires_grad else None
-    ghi = g * (x > hi) if isinstance(hi, tg.Tensor) and hi.requires_grad else None
+    gx = _pass_where(g, keep)
+    # clamp is min(max(x, lo), hi): where lo > hi the result is hi whatever x is, so hi (not lo)
+    # receives the gradient there; where lo == hi and x < lo, PyTorch gives neither a gradient
+    both = lo is not None and hi is not None
+    crossed = (lo > hi) if both else None
+    glo = ghi = None
+    if isinstance(lo, tg.Tensor) and lo.requires_grad:
+        glo = _pass_where(g, (x < lo) & (lo < hi) if both else x < lo)
+    if isinstance(hi, tg.Tensor) and hi.requires_grad:
+        ghi = _pass_where(g, (x > hi) if crossed is None else (x > hi) | crossed)
     return gx, glo, ghi
 
 
@@ -452,8 +512,8 @@ def clamp(node, g):
 def clamp_min(node, g):
     x, lo = node.inputs
     need_x, need_lo = node.needs_input_grad
-    gx = g * (x >= lo) if need_x else None
-    glo = g * (x < lo) if need_lo else None
+    gx = _pass_where(g, x >= lo) if need_x else None
+    glo = _pass_where(g, x < lo) if need_lo else None
     return gx, glo
 
 
@@ -461,8 +521,8 @@ def clamp_min(node, g):
 def clamp_max(node, g):
     x, hi = node.inputs
     need_x, need_hi = node.needs_input_grad
-    gx = g * (x <= hi) if need_x else None
-    ghi = g * (x > hi) if need_hi else None
+    gx = _pass_where(g, x <= hi) if need_x else None
+    ghi = _pass_where(g, x > hi) if need_hi else None
     return gx, ghi
 
 
@@ -505,7 +565,9 @@ def sinc(node, g):
     x = node.inputs[0]
     px = x * 3.141592653589793
     d = (px.cos() * px - px.sin()) / (px * x)
-    return (g * _cj(tg.where(x == 0, tg.zeros_like(d), d)),)
+    # 0 at x == 0 whatever the gradient (PyTorch masks after multiplying: inf there is no NaN)
+    r = g * _cj(d)
+    return (tg.where(x == 0, tg.zeros_like(r), r),)
 
 
 @formula("deg2rad", saves=())

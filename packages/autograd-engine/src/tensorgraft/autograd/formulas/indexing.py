@@ -32,7 +32,7 @@ def index_backward_grad(node, g):
 def setitem(node, g):
     """IndexPutBackward0, or CopySlices when the assignment went through a view of the base
     (``attrs`` then also hold the view's size/stride/offset within the base)."""
-    from tensorgraft.ops.indexing import _index_put_kernel, _xp, index_apply, masked_out, region_of
+    from tensorgraft.ops.indexing import _index_put_kernel, _xp, index_apply, region_of
     from tensorgraft.tensor import wrap
     a = node.attrs
     idx = a["index"]
@@ -40,16 +40,17 @@ def setitem(node, g):
     view = "size" in a
     g_old = g_val = None
     if need_old:
+        # the overwritten entries get exactly 0, as PyTorch (g * a 0/1 mask would turn an inf or
+        # NaN gradient there into NaN, e.g. y[y < eps] = 0 followed by y.sqrt())
+        xp = _xp(g)
+        kept = xp.ones(g._data.shape, dtype=bool)
+        region = kept
         if view:
-            xp = _xp(g)
-            mask = xp.ones(g._data.shape, dtype=g._data.dtype)
             region = np.lib.stride_tricks.as_strided(
-                mask.reshape(-1)[a["offset"]:], a["size"], tuple(st * mask.itemsize for st in a["stride"])) \
-                if xp is np else _cupy_region(mask, a)
-            _index_put_kernel(xp, region, idx, 0)
-            g_old = g * wrap(mask, g._device)
-        else:
-            g_old = masked_out(g, idx)
+                kept.reshape(-1)[a["offset"]:], a["size"], tuple(st * kept.itemsize for st in a["stride"])) \
+                if xp is np else _cupy_region(kept, a)
+        _index_put_kernel(xp, region, idx, False)
+        g_old = _tg().where(wrap(kept, g._device), g, _tg().zeros((), dtype=g.dtype, device=g.device))
     if need_value:
         g_val = index_apply(region_of(g, a) if view else g, idx)
         vmeta = node.in_meta[1]

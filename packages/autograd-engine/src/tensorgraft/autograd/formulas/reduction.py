@@ -50,12 +50,19 @@ def mean(node, g):
     return (expand_reduced(g, shape, dims, node.attrs["keepdim"]) / max(_numel(shape, dims), 1),)
 
 
-def _evenly(g, x, out, dims, keepdim):
+def _evenly(g, x, out, dims, keepdim, masked_fill=False):
     """Gradient of a max-like full reduction: split evenly among the elements equal to the result."""
     shape = tuple(x.shape)
     mask = x == _keep(out, shape, dims, keepdim)
+    if masked_fill:
+        # max()/min()/median() of all elements, PyTorch's evenly_distribute_backward: the share is
+        # masked into zeros (MaskedFillBackward1 on a double backward, as PyTorch's graph), and a
+        # NaN result came from the NaNs, which share the gradient (NaN == NaN is False)
+        mask = mask | (x.isnan() & out.isnan())
+        return _tg().zeros_like(x).masked_fill(mask, g / mask.sum())
     count = mask.sum(dims, keepdim=True) if dims is not None else mask.sum()
-    return _keep(g, shape, dims, keepdim) * mask / count
+    # the share times the mask, in PyTorch's order (a double backward records MulBackward0)
+    return _keep(g, shape, dims, keepdim) / count * mask
 
 
 def _index_backward(g, node, shape):
@@ -131,7 +138,7 @@ def _prod_others(x, d):
 def max_(node, g):
     """A full reduction picks a value (its ties share the gradient); one along a dim, an index per row."""
     if node.attrs["dim"] is None:
-        return (_evenly(g, node.inputs[0], node.output, None, False),)
+        return (_evenly(g, node.inputs[0], node.output, None, False, masked_fill=True),)
     return (_index_backward(g, node, node.in_meta[0][0]),)
 
 
@@ -156,9 +163,10 @@ def _spread_grad(g, node, dims, std):
     if not std:
         return _keep(g, shape, dims, keepdim) * centered * (2.0 / dof if dof else float("inf"))
     out = _keep(node.output, shape, dims, keepdim)
-    r = _keep(g, shape, dims, keepdim) * centered / (out * dof)
-    # no spread (std == 0): PyTorch gives a zero gradient, not 0/0
-    return _tg().where(out == 0, _tg().zeros_like(r), r)
+    scale = _keep(g, shape, dims, keepdim) / (out * dof)
+    # no spread (std == 0): PyTorch gives a zero gradient, not 0/0; the scale is masked before the
+    # product with the centered input, as PyTorch does (a double backward records MulBackward0)
+    return _tg().where(out == 0, _tg().zeros_like(scale), scale) * centered
 
 
 @formula("var")
@@ -181,19 +189,31 @@ def vector_norm(node, g):
     out = _keep(node.output, shape, dims, keepdim)
     ge = _keep(g, shape, dims, keepdim)
     if p == 0:
-        return (tg.zeros_like(x),)
+        return (None,)  # a count: no gradient at all (PyTorch leaves .grad unset, as for dist)
     if p == 1:
         return (ge * x.sgn(),)
+    # each case ends in a product, as PyTorch's norm_backward, so a double backward records
+    # MulBackward0. Where the norm is 0 its ratio is 0 (not 0/0); for p == 2 that is x / norm, and
+    # the gradient multiplies it afterwards (an inf or NaN gradient there still gives NaN, as PyTorch)
     if p == 2:
-        r = ge * x / out
-        return (tg.where(out == 0, tg.zeros_like(r), r),)
+        unit = x / out
+        return (ge * tg.where(out == 0, tg.zeros_like(unit), unit),)
     if p == float("inf") or p == float("-inf"):
         mask = x.abs() == out
         count = mask.sum(dims, keepdim=True) if dims is not None else mask.sum()
-        return (ge * x.sgn() * mask / count,)
+        return (x.sgn() * mask * (ge / count),)
     ax = x.abs()
-    r = ge * x.sgn() * ax ** (p - 1) / out ** (p - 1)
-    return (tg.where(out == 0, tg.zeros_like(r), r),)
+    scaled = x.sgn() * ax ** (p - 1)
+    if p < 1:
+        # |x|^(p-1) is inf at x == 0, where PyTorch gives 0 (not sgn(0) * inf = NaN); a double
+        # backward is still NaN there, as PyTorch's
+        scaled = tg.where(ax == 0, tg.zeros_like(scaled), scaled)
+    scale = ge / out ** (p - 1)
+    if p < 1:
+        # norm ** (p - 1) is inf at a zero norm, so the scale is 0 there already (NaN from an
+        # inf or NaN gradient, as PyTorch, which masks only for p > 1)
+        return (scaled * scale,)
+    return (scaled * tg.where(out == 0, tg.zeros_like(scale), scale),)
 
 
 @formula("logsumexp", saves=(0,), saves_output=True)
@@ -209,8 +229,14 @@ def cumsum(node, g):
     d = node.attrs["dim"]
     if g.ndim == 0:
         return (g,)
-    # reversed cumulative sum: sum_{j >= i} g_j
-    return (g.sum(d, keepdim=True) - g.cumsum(d) + g,)
+    return (_reversed_cumsum(g, d),)
+
+
+def _reversed_cumsum(g, d):
+    """``sum_{j >= i} g_j`` along ``d``, summed from the end as PyTorch does (flip, cumsum, flip):
+    total - cumsum + g loses the small tail sums beside a large element in float32, e.g. [1e8, 1, 1]
+    would give [1e8, 0, 1]; a double backward records FlipBackward0, as PyTorch's graph."""
+    return g.flip(d).cumsum(d).flip(d)
 
 
 @formula("cumprod", saves=(0,), saves_output=True)
@@ -222,7 +248,7 @@ def cumprod(node, g):
         return (g,)
     if not bool((x == 0).any()):
         w = g * _cj(node.output)
-        return ((w.sum(d, keepdim=True) - w.cumsum(d) + w) / _cj(x),)
+        return (_reversed_cumsum(w, d) / _cj(x),)
     # zeros present: grad_i = sum_{j >= i} g_j * prod_{k <= j, k != i} x_k, one position at a time
     n = x.shape[d]
     cols = []

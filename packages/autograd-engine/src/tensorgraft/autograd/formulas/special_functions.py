@@ -66,8 +66,12 @@ def special_xlog1py(node, g):
     need_a, need_b = node.needs_input_grad
     ga = gb = None
     if need_a:
-        ga = g * tg.where(a == 0, tg.zeros_like(a), b.log1p()) if isinstance(b, tg.Tensor) \
-            else g * math.log1p(b)
+        # PyTorch's xlog1py(grad, b), 0 only where a == 0 and b <= -1 (log1p b is -inf or NaN)
+        ga = tg.special.xlog1py(g, b)
+        if isinstance(b, tg.Tensor):
+            ga = ga.masked_fill((a == 0) & (b <= -1), 0)
+        elif b <= -1:
+            ga = ga.masked_fill(a == 0, 0)
     if need_b:
         gb = g * a / (b + 1)
     return ga, gb

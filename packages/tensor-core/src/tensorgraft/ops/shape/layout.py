@@ -4,6 +4,8 @@
 registered."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ...grad_mode import state as _gs
@@ -59,6 +61,9 @@ def _meshgrid(*tensors, indexing=None):
     if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
         tensors = tuple(tensors[0])
     if indexing is None:
+        # PyTorch's default, with PyTorch's warning (Python shows it once per calling line)
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument.",
+                      UserWarning, stacklevel=2)
         indexing = "ij"
     if indexing not in ("ij", "xy"):
         raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: {indexing}")
