@@ -1,6 +1,6 @@
 """``tensorgraft.func``: composable function transforms (PyTorch's ``torch.func``): ``grad``,
-``grad_and_value``, ``vjp``, ``jvp``, ``linearize``, ``jacrev``, ``jacfwd``, ``hessian``, ``vmap`` and
-``functional_call``.
+``grad_and_value``, ``vjp``, ``jvp``, ``linearize``, ``jacrev``, ``jacfwd``, ``hessian``, ``vmap``,
+``functional_call``, ``stack_module_state``, ``replace_all_batch_norm_modules_`` and ``functionalize``.
 
 Shipped by tensorgraft-autograd (the transforms are built on its reverse mode). ``import
 tensorgraft`` imports this file, so it only names things: each function loads on first use.
@@ -23,18 +23,18 @@ How they differ from PyTorch's (same results, different machinery):
   style is refused by every transform, vmap/jacfwd need a vmap rule, jvp/jacfwd/hessian a ``jvp``
   staticmethod — but tangents still come from the Function's ``backward``, not its ``jvp``.
 """
-from __future__ import annotations
-
+# (no ``from __future__ import annotations``: it would put ``annotations`` in ``dir()``)
 from tensorgraft.autograd import _lazy_attributes
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian", "vmap", "functional_call",
-           "stack_module_state"]
+           "stack_module_state", "replace_all_batch_norm_modules_", "functionalize"]
 
 _LAZY = {  # attribute -> submodule that defines it
     "grad": "_transforms", "grad_and_value": "_transforms", "vjp": "_transforms", "jvp": "_transforms",
     "linearize": "_transforms",
     "jacrev": "_transforms", "jacfwd": "_transforms", "hessian": "_transforms",
     "vmap": "_vmap", "functional_call": "_functional_call", "stack_module_state": "_functional_call",
+    "replace_all_batch_norm_modules_": "_batch_norm_patching", "functionalize": "_functionalize",
 }
 
 __getattr__ = _lazy_attributes(globals(), _LAZY)

@@ -255,7 +255,23 @@ def _kl_b(xp, x, y, nx, ny, log_target):
         e = xp.exp(y)
         return -e, (e * (y - x + 1) if ny else None)
     safe = xp.where(y > 0, y, 1)
-    dy = xp.where(y > 0, xp.log(safe) + 1 - x, 0).astype(x.dtype) if ny else None
+    # d/dt of xlogy(t, t) is log(t) + 1, and 0/0 = NaN at t == 0 in PyTorch's xlogy derivative
+    # (and NaN below 0, where the loss itself is NaN)
+    dy = xp.where(y > 0, xp.log(safe) + 1 - x, xp.nan).astype(x.dtype) if ny else None
+    return -y, dy
+
+
+def _kl_tg(x, y, log_target):
+    """The derivatives in tensorgraft ops, for create_graph=True: d/dtarget depends on the input
+    (and d/dinput on the target), so gradient penalties and meta-learning through a distillation
+    loss need these links (the array formula above would cut them)."""
+    import tensorgraft as tg
+    if log_target:
+        e = y.exp()
+        return -e, e * (y - x + 1)
+    positive = y > 0
+    safe = tg.where(positive, y, tg.ones_like(y))
+    dy = tg.where(positive, safe.log() + 1 - x, tg.full((), float("nan"), dtype=x.dtype, device=x.device))
     return -y, dy
 
 
@@ -266,7 +282,7 @@ def _kl_node(reduction, log_target):
     return "MeanBackward0" if reduction == "mean" else "SumBackward0"
 
 
-kl_div_op = _elementwise_loss("kl_div", _kl_f, _kl_b, _kl_node)
+kl_div_op = _elementwise_loss("kl_div", _kl_f, _kl_b, _kl_node, tg_bwd=_kl_tg)
 
 
 # ------------------------------------------------------------------ nll / cross entropy
@@ -393,7 +409,15 @@ def _ce_kernel(xp, x, t, w, reduction, ignore_index, eps, log_input):
         lsm = x2 - m
         lsm -= xp.log(xp.exp(lsm).sum(axis=1, keepdims=True))
     Q, denom, live = _coef(xp, x2, t, w, ignore_index, eps)
-    per = (Q * -lsm).sum(axis=1)  # (not -(Q * lsm): an ignored row's loss is +0, as PyTorch prints it)
+    terms = Q * -lsm  # (not -(Q * lsm): an ignored row's loss is +0, as PyTorch prints it)
+    if not eps:
+        # nll_loss reads only each row's target entry: another class's -inf log-probability (a
+        # masked_fill(-inf) of the logits, as contrastive losses do) must not add 0 * inf = NaN
+        picked = xp.zeros(Q.shape, dtype=bool)
+        rows = xp.arange(Q.shape[0])[live]
+        picked[rows, t.reshape(-1)[live]] = True
+        terms = xp.where(picked, terms, xp.zeros((), terms.dtype))
+    per = terms.sum(axis=1)
     if reduction == "none":
         shape = (x.shape[:1] + x.shape[2:]) if x.ndim > 1 else ()
         return per.reshape(shape).astype(x.dtype, copy=False), lsm, Q, denom, live
@@ -416,8 +440,11 @@ def _ce(fname, holder, input, target, weight, reduction, ignore_index, label_smo
     if probs and t.dtype.kind not in "fc":
         raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
                            f"{_scalar_name(t.dtype)}")
-    if not 0.0 <= label_smoothing <= 1.0:
+    if label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing:g}")
+    # PyTorch refuses only a value above 1: a negative or NaN one means no smoothing at all
+    if not label_smoothing > 0.0:
+        label_smoothing = 0.0
     if not log_input:
         # cross_entropy's first op is log_softmax over dim 1 (its errors before any target check)
         if x.ndim == 0:
@@ -440,6 +467,12 @@ def _ce(fname, holder, input, target, weight, reduction, ignore_index, label_smo
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_scalar_name(x.dtype)}'")
     if label_smoothing and not log_input:  # composed from core ops, as PyTorch does (see below)
         return _smoothed_class_loss(input, target, weight, reduction, ignore_index, label_smoothing)
+    if not log_input and gs.enabled and input._requires_grad:
+        # a graph to record: PyTorch's log_softmax node then nll_loss's, so that
+        # loss.grad_fn.next_functions reads (LogSoftmaxBackward0, 0) as there
+        from .activation import log_softmax_op
+        return _nll_of_log_probs(log_softmax_op(input, 1 if input.ndim > 1 else 0), target, weight, reduction,
+                                 ignore_index)
     if w is not None:
         w = w.astype(x.dtype, copy=False)
     op = holder[0]

@@ -66,16 +66,19 @@ def _expandable_to(weight, shape):
                            f"{list(np.broadcast_shapes(w, x))}")
 
 
-def _pointwise_loss(op, input, target, reduction, *params, warn_name=None, stacklevel=3, kernel=None):
+def _pointwise_loss(op, input, target, reduction, *params, warn_name=None, stacklevel=3, kernel=None,
+                    size_warning=True):
     """``kernel``: the name of PyTorch's CPU kernel (``"mse"`` for ``mse_cpu``), which takes floating
-    dtypes only; ``"l1"`` stands for l1_loss, which PyTorch composes from sub, abs and a reduction."""
+    dtypes only; ``"l1"`` stands for l1_loss, which PyTorch composes from sub, abs and a reduction.
+    ``size_warning``: warn when the target's shape differs (kl_div broadcasts without a word)."""
     _check(input, warn_name or "loss")
     _check(target, warn_name or "loss", "target", 2)
     _loss._check_reduction(reduction)
-    if target.shape != input.shape:
+    if target.shape != input.shape and size_warning:
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
                       "This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
                       "same size.", stacklevel=stacklevel + 1)
+    if target.shape != input.shape:
         _broadcast_check(input, target)
     if input._device is not target._device:
         raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
@@ -261,11 +264,13 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         dt = _tg.result_type(input, target)
         input, target = input.to(dt), target.to(dt)
     if reduction == "batchmean":
-        out = _pointwise_loss(_loss.kl_div_op, input, target, "sum", bool(log_target), warn_name="kl_div")
+        out = _pointwise_loss(_loss.kl_div_op, input, target, "sum", bool(log_target), warn_name="kl_div",
+                              size_warning=False)
         return out / input.shape[0] if input.ndim != 0 else out
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
-    return _pointwise_loss(_loss.kl_div_op, input, target, reduction, bool(log_target), warn_name="kl_div")
+    return _pointwise_loss(_loss.kl_div_op, input, target, reduction, bool(log_target), warn_name="kl_div",
+                           size_warning=False)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
@@ -295,9 +300,17 @@ def _reduce_loss(x, reduction):
 
 def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
-    if input1.ndim not in (1, 2):
-        raise RuntimeError(f"1D target tensor expects 2D input tensors, but found inputs with sizes {list(input1.shape)} "
-                           f"and {list(input2.shape)}.")
+    _loss._check_reduction(reduction)
+    for pos, (name, t) in enumerate((("input1", input1), ("input2", input2), ("target", target)), 1):
+        _check(t, "cosine_embedding_loss", name, pos)
+    # ATen's rule: a 0-D target pairs 1-D inputs, a 1-D target a batch of 2-D ones; anything
+    # else would broadcast into a silently wrong loss
+    t_dim = target.ndim
+    if t_dim > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if input1.ndim != t_dim + 1 or input2.ndim != t_dim + 1:
+        raise RuntimeError(f"{t_dim}D target tensor expects {t_dim + 1}D input tensors, but found inputs with sizes "
+                           f"{list(input1.shape)} and {list(input2.shape)}.")
     d = input1.ndim - 1
     eps = 1e-12
     prod = (input1 * input2).sum(d)
@@ -380,9 +393,25 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     return _reduce_loss(loss, reduction)
 
 
+def _check_triplet_ranks(anchor, positive, negative):
+    a_dim, p_dim, n_dim = anchor.ndim, positive.ndim, negative.ndim
+    if not (a_dim == p_dim and p_dim == n_dim):
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {a_dim}D, positive {p_dim}D, and negative {n_dim}D inputs")
+
+
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None,
                         reduce=None, reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
+    _loss._check_reduction(reduction)
+    # PyTorch's checks, in its order: a margin that is not positive (Python level), then the
+    # arguments' types, then equal ranks (else a 3-D negative would broadcast against 2-D
+    # anchors and silently give a loss)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    for pos, (name, t) in enumerate((("anchor", anchor), ("positive", positive), ("negative", negative)), 1):
+        _check(t, "triplet_margin_loss", name, pos)
+    _check_triplet_ranks(anchor, positive, negative)
     d_pos = pairwise_distance(anchor, positive, p, eps)
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
@@ -396,10 +425,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
         raise ValueError(f"{reduction} is not a valid value for reduction")
     if margin <= 0:
         raise ValueError(f"margin must be greater than 0, got {margin}")
-    a_dim, p_dim, n_dim = anchor.ndim, positive.ndim, negative.ndim
-    if not (a_dim == p_dim and p_dim == n_dim):
-        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
-                           f"dimensions, but got: anchor {a_dim}D, positive {p_dim}D, and negative {n_dim}D inputs")
+    _check_triplet_ranks(anchor, positive, negative)
     if distance_function is None:
         distance_function = pairwise_distance
     dist_pos = distance_function(anchor, positive)

@@ -155,6 +155,11 @@ def _bn_grad(node, g):
 
 # ------------------------------------------------------------------ layer norm
 def _ln_kernel(xp, x, w, b, nd, eps):
+    out_dtype = x.dtype
+    if x.dtype.kind == "f" and x.dtype.itemsize == 2:
+        # half precision is normalized in float32 and written back in half, as ATen's CPU kernel
+        # does; float32 affine parameters (its mixed-dtype case) must not promote the output
+        x = x.astype(np.float32)
     axes = tuple(range(x.ndim - nd, x.ndim))
     mean = x.mean(axis=axes, keepdims=True)
     xc = x - mean
@@ -166,7 +171,8 @@ def _ln_kernel(xp, x, w, b, nd, eps):
         out = out * w
     if b is not None:
         out = out + b
-    return xp.ascontiguousarray(out), xhat, invstd  # contiguous whatever the input's layout, as ATen's
+    # contiguous whatever the input's layout, as ATen's
+    return xp.ascontiguousarray(out.astype(out_dtype, copy=False)), xhat, invstd
 
 
 def layer_norm_op(input, nd, weight, bias, eps):

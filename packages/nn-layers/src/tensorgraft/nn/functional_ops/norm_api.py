@@ -15,6 +15,30 @@ from tensorgraft.amp._state import state as _autocast
 from . import norm as _norm
 # _check: TypeError "<fname>(): argument 'input' (position 1) must be Tensor, not list"
 from .activation import check_tensor as _check
+from .activation import type_name as _type_name
+
+
+def _normalized_shape(value, fname):
+    """``normalized_shape`` parsed as PyTorch's ``int[]`` argument: a tuple or list (a bare int or
+    anything else is a TypeError) of ints, NumPy ints or integer 0-d tensors (a float or bool is
+    refused, not truncated), and not empty."""
+    from tensorgraft.tensor import Tensor
+    if not isinstance(value, (tuple, list)):
+        raise TypeError(f"{fname}(): argument 'normalized_shape' (position 2) must be tuple of ints, not "
+                        f"{_type_name(value)}")
+    dims = []
+    for pos, v in enumerate(value):
+        ok = isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+        if isinstance(v, Tensor):
+            ok = v.ndim == 0 and not (v.is_floating_point() or v.is_complex() or v.dtype == _tg.bool)
+        if not ok:
+            raise TypeError(f"{fname}(): argument 'normalized_shape' (position 2) must be tuple of ints, but found "
+                            f"element of type {_type_name(v)} at pos {pos}")
+        dims.append(int(v))
+    if not dims:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
+                           "element, but got normalized_shape = []")
+    return tuple(dims)
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
@@ -55,11 +79,47 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if _autocast.on:
         input, weight, bias = _autocast.fp32_cuda(input, weight, bias)
     _check(input, "layer_norm")
-    ns = tuple(normalized_shape) if isinstance(normalized_shape, (tuple, list)) else (int(normalized_shape),)
+    ns = _normalized_shape(normalized_shape, "layer_norm")
+    # the affine parameters are checked before the input (a wrong one would otherwise broadcast,
+    # or fail in NumPy with its own message)
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != ns:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                               f"{list(t.shape)} and normalized_shape = {list(ns)}")
     if tuple(input.shape[input.ndim - len(ns):]) != ns:
         raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape [*, "
                            f"{', '.join(map(str, ns))}], but got input of size{list(input.shape)}")
+    _check_layer_norm_dtypes(input, weight, bias)
     return _norm.layer_norm_op(input, len(ns), weight, bias, eps)
+
+
+_FLOAT_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16"}
+
+
+def _float_name(dtype):
+    name = str(dtype).rsplit(".", 1)[-1]
+    return _FLOAT_NAMES.get(name, name)
+
+
+def _check_layer_norm_dtypes(input, weight, bias):
+    """ATen's CPU layer norm: the affine parameters share the input's dtype, except float32 ones
+    with a half-precision input (its mixed-dtype kernel). Its messages depend on which one is off:
+    a bias unlike a matching weight, float32 parameters of a double input, anything else."""
+    params = [t for t in (weight, bias) if t is not None]
+    if not params:
+        return
+    xd = input.dtype
+    if params[0].dtype == xd:
+        for t in params[1:]:
+            if t.dtype != xd:
+                raise RuntimeError(f"expected scalar type {_float_name(xd)} but found {_float_name(t.dtype)}")
+        return
+    all_float = all(t.dtype == _tg.float32 for t in params)
+    if all_float and xd.is_floating_point and xd.itemsize == 2:
+        return
+    if all_float and xd == _tg.float64:
+        raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+    raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -84,10 +144,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
     _check(input, "rms_norm")
-    if not isinstance(normalized_shape, (tuple, list)):
-        raise TypeError("rms_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, "
-                        f"not {type(normalized_shape).__name__}")
-    ns = tuple(int(n) for n in normalized_shape)
+    ns = _normalized_shape(normalized_shape, "rms_norm")
     if weight is not None and tuple(weight.shape) != ns:
         raise RuntimeError(f"Expected weight to be of same shape as normalized_shape, but got weight of shape "
                            f"{list(weight.shape)} and normalized_shape = {list(ns)}")

@@ -241,10 +241,19 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     each input normalized by its own clamped norm as ATen does (inputs broadcast first)."""
     check_tensor(x1, "cosine_similarity", "x1", 1)
     check_tensor(x2, "cosine_similarity", "x2", 2)
+    import tensorgraft as tg
+    common = tg.result_type(x1, x2)
+    if not common.is_floating_point:
+        # ATen checks the promoted dtype first (before the shapes), and refuses complex too;
+        # integer inputs would otherwise reach vector_norm and fail there with another message
+        from .linear import _scalar_name
+        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
+                           f"{_scalar_name(np.dtype(common.np))}")
+    # an integer input beside a floating one is computed in the common dtype, as ATen does
+    x1, x2 = (x if x.dtype == common else x.to(common) for x in (x1, x2))
     if x1.shape != x2.shape:
         # both expanded, even the one already of the shape (ATen expands each: ExpandBackward0);
         # broadcast_tensors would hand that one back unchanged
-        import tensorgraft as tg
         try:
             shape = tg.broadcast_shapes(x1.shape, x2.shape)
         except RuntimeError:
