@@ -118,3 +118,35 @@ def test_unusual_operands_keep_pytorchs_top_node():
         assert_values_close(b.grad, tb.grad)
         assert_values_close(w.grad, tw.grad)
         assert_values_close(leaf.grad, tleaf.grad)
+
+
+def _grad_graphs(lib, x, w, b):
+    """The graphs of linear's create_graph gradients (upstream gradient made by ``pow``'s ``Mul``)."""
+    y = lib.nn.functional.linear(x, w, b)
+    grads = lib.autograd.grad((y * y).sum(), [t for t in (x, w, b) if t is not None], create_graph=True)
+    return [structure(g.grad_fn) for g in grads]
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (2, 4, 3)])
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_create_graph_gradients_are_built_of_pytorchs_nodes(shape, with_bias):
+    # the weight's gradient comes back through weight.t()'s TBackward0 as a t (not a permute), the
+    # bias's as sum_to's keepdim sum viewed as the bias
+    x, tx = as_both(seeded_normal(*shape, seed=5), requires_grad=True)
+    w, tw = as_both(seeded_normal(2, 3, seed=6), requires_grad=True)
+    b, tb = as_both(seeded_normal(2, seed=7), requires_grad=True) if with_bias else (None, None)
+    ours, theirs = _grad_graphs(tg, x, w, b), _grad_graphs(torch, tx, tw, tb)
+    assert ours[1:] == theirs[1:]  # weight and bias
+    assert ours[0][0] == theirs[0][0]
+
+
+@pytest.mark.parametrize("view", [lambda t: t.t(), lambda t: t.transpose(0, 1), lambda t: t.permute(1, 0),
+                                  lambda t: t.T, lambda t: t.mT, lambda t: t.swapaxes(1, 0)])
+def test_transposes_double_backward_nodes(view):
+    x, tx = as_both(seeded_normal(3, 4, seed=8), requires_grad=True)
+    graphs = []
+    for lib, t in ((tg, x), (torch, tx)):
+        y = view(t)
+        g, = lib.autograd.grad((y * y).sum(), t, create_graph=True)
+        graphs.append(structure(g.grad_fn))
+    assert graphs[0] == graphs[1]

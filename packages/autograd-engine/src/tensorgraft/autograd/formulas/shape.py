@@ -26,6 +26,14 @@ def permute_back(node, g):
         inv[d] = i
     if not _gs.enabled:  # a first-order backward: the array's transpose, without an op's checks
         return (wrap(g._data.transpose(inv), g._device),)
+    # under create_graph the gradient's own node is named as PyTorch's: t's backward is a t,
+    # transpose's (swapaxes', mT's) a transpose, permute's (and .T's) a permute
+    kind = type(node).__name__
+    if kind == "TBackward0":
+        return (g.t(),)
+    if kind == "TransposeBackward0":
+        swapped = [i for i, d in enumerate(dims) if d != i] or [0, 0]
+        return (g.transpose(*swapped),)
     return (g.permute(*inv),)
 
 

@@ -238,7 +238,8 @@ def _rows_grad(node, g):
     if gs.enabled:
         gx = g.mm(wt.t()) if nx else None
         gw = g.t().mm(x).t() if nw else None
-        gb = (g.sum(0) if b.ndim == 1 else g.sum_to_size(*b.shape)) if nb else None
+        # PyTorch's sum_to: a keepdim sum over the rows, viewed as the bias (SumBackward1, ViewBackward0)
+        gb = (g.sum(0, keepdim=True).view(b.shape) if b.ndim == 1 else g.sum_to_size(*b.shape)) if nb else None
     else:
         gd, dev = g._data, g._device
         gx = wrap(gd.dot(wt._data.T), dev) if nx else None
