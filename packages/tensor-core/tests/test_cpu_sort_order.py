@@ -6,9 +6,11 @@ from __future__ import annotations
 import operator
 
 import numpy as np
+import pytest
 
-from tensorgraft.cpu.sort_order import (EMULATION_LIMIT, RADIX_SORT_MIN_NUMEL, introsort_order, mode_index,
-                                        topk_indices, topk_order, unstable_order)
+import tensorgraft as tg
+from tensorgraft.cpu.sort_order import (EMULATION_LIMIT, RADIX_SORT_MIN_NUMEL, introsort_order, kthvalue_index,
+                                        mode_index, topk_indices, topk_order, unstable_order)
 
 TIED = [3, 1, 2, 1, 3, 2, 1, 0, 3, 3, 1, 2, 2, 2, 1, 1, 0, 0, 5, 1]
 
@@ -60,7 +62,6 @@ def test_short_slices_large_1d_integers_and_huge_slices_keep_the_stable_order():
 
 
 def test_the_ops_put_ties_where_pytorch_does():
-    import tensorgraft as tg
     x = tg.tensor(TIED)
     assert x.sort().indices.tolist() == [17, 16, 7, 10, 19, 15, 14, 6, 3, 1, 11, 12, 13, 5, 2, 8, 9, 0, 4, 18]
     assert tg.argsort(x, descending=True).tolist() == introsort_order(TIED, operator.gt)
@@ -84,3 +85,33 @@ def test_topk_indices_keep_the_stable_order_without_ties():
     a = np.random.default_rng(2).permutation(50).astype(np.float32)
     idx = np.argsort(-a, kind="stable")
     assert (topk_indices(a, idx, 5, 0, True, True) == idx[:5]).all()
+
+
+# what PyTorch 2.13's CPU kthvalue printed for these rows, k = 1, 2, ...
+KTH_ROW = [1, 0, 1, 1, 0, 2, 1, 0, 1, 1, 0, 1, 2, 1, 0, 1, 1, 1, 0, 1]
+KTH_INDICES = [4, 18, 7, 1, 10, 14, 13, 9, 15, 17, 16, 0, 6, 3, 2, 19, 8, 11, 5, 12]
+NAN_ROW = [float("nan"), 1.0, 1.0, float("nan"), 0.0, 1.0]
+NAN_INDICES = [4, 2, 5, 1, 3, 0]
+
+
+def test_kthvalue_index_is_pytorchs_among_ties():
+    assert [kthvalue_index(np.array(KTH_ROW), k) for k in range(len(KTH_ROW))] == KTH_INDICES
+    assert [kthvalue_index(np.array(NAN_ROW), k) for k in range(len(NAN_ROW))] == NAN_INDICES
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.float32])
+def test_kthvalue_op_reports_those_indices_along_any_dim(dtype):
+    rows = np.array([KTH_ROW, KTH_ROW[::-1]], dtype=dtype)
+    for k in (1, 7, 20):
+        res = tg.kthvalue(tg.tensor(rows.T.copy()), k, dim=0)
+        assert res.indices.tolist() == [KTH_INDICES[k - 1], kthvalue_index(rows[1], k - 1)]
+        assert res.values.tolist() == sorted(KTH_ROW)[k - 1:k] * 2
+    nan = tg.kthvalue(tg.tensor(NAN_ROW), 6)
+    assert nan.indices.item() == 0 and np.isnan(nan.values.item())
+
+
+def test_kthvalue_without_ties_is_the_plain_order_statistic():
+    row = np.random.default_rng(3).permutation(50).astype(np.float64)
+    for k in (1, 25, 50):
+        assert kthvalue_index(row, k - 1) == int(np.argsort(row)[k - 1])
+        assert tg.kthvalue(tg.tensor(row), k).indices.item() == int(np.argsort(row)[k - 1])

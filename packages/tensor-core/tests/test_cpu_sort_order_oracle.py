@@ -10,6 +10,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+import tensorgraft as tg  # noqa: E402
 from tensorgraft.cpu.sort_order import topk_order, unstable_order  # noqa: E402
 
 
@@ -54,7 +55,6 @@ def test_topk_tie_order_matches_pytorch(n, largest, sorted_):
 
 def test_the_ops_return_pytorchs_indices_for_ties():
     """sort/argsort/msort (not stable by default), topk (sorted or not) and mode, through the ops."""
-    import tensorgraft as tg
     rng = np.random.default_rng(3)
     for _ in range(30):
         y = rng.integers(0, 4, (3, int(rng.integers(2, 60))))
@@ -64,3 +64,16 @@ def test_the_ops_return_pytorchs_indices_for_ties():
                          lambda m, x: x.float().topk(x.shape[1] // 2 or 1, 1, sorted=False, largest=False).indices,
                          lambda m, x: x.sort(dim=1, stable=True).indices):
             assert lib_call(tg, tg.tensor(y)).tolist() == lib_call(torch, torch.tensor(y)).tolist()
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int16, np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("shape,axis", [((50,), 0), ((4, 37), 1), ((37, 4), 0), ((3, 40, 5), 1), ((2, 3, 300), 2)])
+def test_kthvalue_tie_index_matches_pytorch(shape, axis, dtype):
+    rng = np.random.default_rng(zlib.crc32(repr(("kth", shape, axis, np.dtype(dtype).str)).encode()))
+    a = rng.integers(0, 5, shape).astype(dtype)
+    if a.dtype.kind == "f":
+        a[rng.random(shape) < 0.15] = np.nan
+    for k in sorted({1, 2, shape[axis] // 2, shape[axis] - 1, shape[axis]} - {0}):
+        ours, theirs = tg.kthvalue(tg.tensor(a), k, axis), torch.kthvalue(torch.tensor(a), k, axis)
+        assert ours.indices.tolist() == theirs.indices.tolist(), k
+        np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())

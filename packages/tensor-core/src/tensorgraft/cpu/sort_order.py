@@ -105,6 +105,55 @@ def mode_index(row: np.ndarray, value) -> int:
     return int([p for p in order if is_value[p]][-1])
 
 
+def kthvalue_index(row: np.ndarray, k: int) -> int:
+    """The index PyTorch's CPU ``kthvalue`` reports for the ``k``-th smallest (0-based) of ``row``.
+
+    PyTorch selects it with a quickselect of its own over (value, index) pairs, not the standard
+    library's: the range's middle element is swapped next to its front, the front, that one and the
+    back are put in order (their median becomes the pivot, at the front), both scans stop at elements
+    equal to the pivot, the pivot is swapped into the cut, and the part holding ``k`` is kept. NaN
+    counts as greater than every number. Rows longer than ``EMULATION_LIMIT`` keep NumPy's choice
+    (the first of the stable order), a documented difference."""
+    keys = row.tolist()
+    pos = list(range(len(keys)))
+    greater = _nan_first_greater  # "a > b" with NaN above every number
+
+    def swap(i, j):
+        keys[i], keys[j] = keys[j], keys[i]
+        pos[i], pos[j] = pos[j], pos[i]
+
+    low, high = 0, len(keys) - 1
+    while high > low:
+        if high == low + 1:
+            if greater(keys[low], keys[high]):
+                swap(low, high)
+            break
+        swap(low + (high - low) // 2, low + 1)
+        if greater(keys[low + 1], keys[high]):
+            swap(low + 1, high)
+        if greater(keys[low], keys[high]):
+            swap(low, high)
+        if greater(keys[low + 1], keys[low]):
+            swap(low + 1, low)
+        i, j, pivot = low + 1, high, keys[low]
+        while True:
+            i += 1
+            while greater(pivot, keys[i]):
+                i += 1
+            j -= 1
+            while greater(keys[j], pivot):
+                j -= 1
+            if j < i:
+                break
+            swap(i, j)
+        swap(low, j)
+        if j <= k:
+            low = i
+        if j >= k:
+            high = j - 1
+    return pos[k]
+
+
 def introsort_order(keys: list, less) -> list:
     """The permutation an introsort of ``keys`` under ``less`` leaves: the positions (into ``keys``)
     of the sorted elements, ties where that algorithm puts them."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...cpu.sort_order import mode_index, topk_indices, unstable_order
+from ...cpu.sort_order import EMULATION_LIMIT, kthvalue_index, mode_index, topk_indices, unstable_order
 from ...tensor import wrap
 from .._frontend import check_tensor
 from .._args import wrap_dim
@@ -177,10 +177,24 @@ defop("median", kernel=_median_kernel, frontend=_median_frontend)
 def _kthvalue_kernel(xp, a, k, axis, keepdim):
     idx = _argsort(xp, a, axis, False, True)
     pick = xp.take(idx, xp.arange(k - 1, k), axis=axis).astype(np.int64, copy=False)
+    if xp is np and a.ndim and 1 < a.shape[axis] <= EMULATION_LIMIT and a.dtype.kind != "c":
+        pick = _kthvalue_ties(a, pick, k, axis)
     vals = xp.take_along_axis(a, pick, axis=axis)
     if not keepdim:
         vals, pick = vals.squeeze(axis), pick.squeeze(axis)
     return vals, pick
+
+
+def _kthvalue_ties(a, pick, k, axis):
+    """Where the k-th value is tied, the index among the equal ones that PyTorch's CPU selection
+    reports (``cpu/sort_order.py``) instead of the stable order's first."""
+    rows = np.moveaxis(a, axis, -1).reshape(-1, a.shape[axis])
+    chosen = np.moveaxis(pick, axis, -1).reshape(-1).copy()
+    kth = rows[np.arange(rows.shape[0]), chosen]
+    same = (rows == kth[:, None]) | (np.isnan(rows) & np.isnan(kth)[:, None]) if a.dtype.kind == "f" else rows == kth[:, None]
+    for r in np.flatnonzero(same.sum(axis=1) > 1):
+        chosen[r] = kthvalue_index(rows[r], k - 1)
+    return np.moveaxis(chosen.reshape(np.moveaxis(pick, axis, -1).shape), -1, axis)
 
 
 def _kthvalue_frontend(op):
