@@ -10,7 +10,7 @@ import pytest
 
 import tensorgraft as tg
 from tensorgraft.cpu.sort_order import (EMULATION_LIMIT, RADIX_SORT_MIN_NUMEL, introsort_order, kthvalue_index,
-                                        mode_index, topk_indices, topk_order, unstable_order)
+                                        mode_index, mode_with_nan, topk_indices, topk_order, unstable_order)
 
 TIED = [3, 1, 2, 1, 3, 2, 1, 0, 3, 3, 1, 2, 2, 2, 1, 1, 0, 0, 5, 1]
 
@@ -76,9 +76,20 @@ def test_mode_index_is_the_last_of_the_run_in_the_introsort_arrangement():
     row = np.array(TIED)
     order = introsort_order(TIED, operator.lt)
     assert mode_index(row, 1) == [p for p in order if TIED[p] == 1][-1]
-    with_nan = np.array(TIED, dtype=np.float64)
-    with_nan[0] = np.nan
-    assert mode_index(with_nan, 1.0) == 19  # rows holding NaN: the last occurrence
+
+
+# a row holding NaN, and what PyTorch 2.13's CPU mode printed for it (NaN unsettles its sort)
+NAN_MODE_ROW = [float("nan"), 1, 2, float("nan"), 2, 1, 0, float("nan"), 1, 2, 0, float("nan"), 2, 1, 1, 2,
+                float("nan"), 0, 2, 1]
+
+
+def test_mode_of_rows_with_nan_is_pytorchs():
+    assert mode_with_nan(np.array(NAN_MODE_ROW)) == (2.0, 15)
+    value, index = mode_with_nan(np.array([float("nan"), float("nan"), 3.0]))
+    assert np.isnan(value) and index == 0  # every NaN a run of one: the first of the arrangement
+    res = tg.mode(tg.tensor([NAN_MODE_ROW, NAN_MODE_ROW[::-1]]), 1)
+    assert res.values.tolist() == [2.0, mode_with_nan(np.array(NAN_MODE_ROW[::-1]))[0]]
+    assert res.indices.tolist() == [15, mode_with_nan(np.array(NAN_MODE_ROW[::-1]))[1]]
 
 
 def test_topk_indices_keep_the_stable_order_without_ties():

@@ -77,3 +77,14 @@ def test_kthvalue_tie_index_matches_pytorch(shape, axis, dtype):
         ours, theirs = tg.kthvalue(tg.tensor(a), k, axis), torch.kthvalue(torch.tensor(a), k, axis)
         assert ours.indices.tolist() == theirs.indices.tolist(), k
         np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("length", [3, 16, 17, 60, 500])
+def test_mode_of_rows_with_nan_matches_pytorch(length, dtype):
+    rng = np.random.default_rng(zlib.crc32(repr(("mode-nan", length, np.dtype(dtype).str)).encode()))
+    a = rng.integers(0, 4, (6, length)).astype(dtype)
+    a[rng.random(a.shape) < 0.25] = np.nan
+    ours, theirs = tg.mode(tg.tensor(a), 1), torch.mode(torch.tensor(a), 1)
+    assert ours.indices.tolist() == theirs.indices.tolist()
+    np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())

@@ -93,16 +93,33 @@ def topk_indices(a: np.ndarray, idx: np.ndarray, k: int, axis: int, largest: boo
 
 
 def mode_index(row: np.ndarray, value) -> int:
-    """The index PyTorch's CPU ``mode`` reports for ``value`` in ``row``: the last of its run once the
-    row is sorted as (value, index) pairs by the introsort. Rows holding NaN keep the last occurrence
-    (PyTorch's order there follows no comparison this emulates; a documented difference)."""
-    is_value = np.isnan(row) if value != value else row == value
-    hits = np.flatnonzero(is_value)
-    if (hits.size <= 1 or row.size <= _INSERTION_THRESHOLD or row.size > EMULATION_LIMIT
-            or (row.dtype.kind == "f" and np.isnan(row).any())):
+    """The index PyTorch's CPU ``mode`` reports for ``value`` (the mode of a ``row`` without NaN):
+    the last of its run once the row is sorted as (value, index) pairs by the introsort."""
+    hits = np.flatnonzero(row == value)
+    if hits.size <= 1 or row.size <= _INSERTION_THRESHOLD or row.size > EMULATION_LIMIT:
         return int(hits[-1])  # no reordering of equal elements: the last occurrence
     order = introsort_order(row.tolist(), operator.lt)
-    return int([p for p in order if is_value[p]][-1])
+    return int([p for p in order if row[p] == value][-1])
+
+
+def mode_with_nan(row: np.ndarray):
+    """``(value, index)`` of PyTorch's CPU ``mode`` for a row holding NaN.
+
+    PyTorch sorts the row's (value, index) pairs with a plain ``<``, under which NaN is neither
+    before nor after anything, so the introsort leaves numbers and NaNs in an order that is not
+    sorted; it then takes the last element of the first longest run of neighbours that compare
+    equal (a NaN equals nothing, so it is a run of one). Both follow from that arrangement."""
+    keys = row.tolist()
+    order = introsort_order(keys, operator.lt)
+    arranged = [keys[p] for p in order]
+    best, best_count, count = 0, 0, 0
+    for i, key in enumerate(arranged):
+        count += 1
+        if i == len(arranged) - 1 or key != arranged[i + 1]:
+            if count > best_count:
+                best, best_count = i, count
+            count = 0
+    return arranged[best], order[best]
 
 
 def kthvalue_index(row: np.ndarray, k: int) -> int:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...cpu.sort_order import EMULATION_LIMIT, kthvalue_index, mode_index, topk_indices, unstable_order
+from ...cpu.sort_order import (EMULATION_LIMIT, kthvalue_index, mode_index, mode_with_nan, topk_indices,
+                               unstable_order)
 from ...tensor import wrap
 from .._frontend import check_tensor
 from .._args import wrap_dim
@@ -279,8 +280,9 @@ defop("nanmedian", kernel=_nanmedian_kernel, frontend=_nanmedian_frontend, sampl
 
 
 def _mode_kernel(xp, a, axis, keepdim):
-    """Most frequent value along ``axis`` (the smallest among equally frequent ones) and the index
-    of its last occurrence, as PyTorch's CPU kernel. NaNs never equal each other."""
+    """Most frequent value along ``axis`` (the smallest among equally frequent ones) and which of
+    its occurrences PyTorch's CPU kernel reports (``cpu/sort_order.py``). NaNs never equal each
+    other, and a row holding NaN gets the value and index PyTorch's unsettled sort leads to."""
     host = a if xp is np else a.get()
     moved = np.moveaxis(host, axis, -1)
     lead = moved.shape[:-1]
@@ -295,12 +297,16 @@ def _mode_kernel(xp, a, axis, keepdim):
     length = pos - start + 1  # run length so far; complete at each run's last position
     best_end = np.argmax(length, axis=1)  # first (smallest value) run reaching the largest count
     r = np.arange(rows.shape[0])
-    vals = srt[r, best_end].reshape(lead)
+    vals = srt[r, best_end]
     run = (pos >= start[r, best_end][:, None]) & (pos <= best_end[:, None])
     idx = np.max(np.where(run, order, -1), axis=1).astype(np.int64)
-    for i in np.flatnonzero(length[r, best_end] > 1):
+    with_nan = np.isnan(rows).any(axis=1) if rows.dtype.kind == "f" else np.zeros(rows.shape[0], bool)
+    for i in np.flatnonzero((length[r, best_end] > 1) & ~with_nan):
         idx[i] = mode_index(rows[i], srt[i, best_end[i]])  # which of the equal ones PyTorch reports
-    idx = idx.reshape(lead)
+    if n <= EMULATION_LIMIT:
+        for i in np.flatnonzero(with_nan):  # NaN unsettles PyTorch's sort: its value and index follow
+            vals[i], idx[i] = mode_with_nan(rows[i])
+    vals, idx = vals.reshape(lead), idx.reshape(lead)
     if keepdim:
         vals, idx = np.expand_dims(vals, axis), np.expand_dims(idx, axis)
     if xp is not np:
