@@ -181,3 +181,14 @@ def test_finfo_iinfo_plain_and_errors():
         D.iinfo(tg.float32)
     with pytest.raises(TypeError, match="torch.bool is not supported by torch.iinfo"):
         D.iinfo(tg.bool)
+
+
+@pytest.mark.parametrize("name,use", [("bfloat16", "float16 or float32"), ("float8_e4m3fn", "float32"),
+                                      ("complex32", "complex64"), ("qint8", "float32"), ("uint32", "int64")])
+def test_pytorch_dtypes_numpy_lacks_say_so(name, use):
+    # still an AttributeError (hasattr-based feature checks keep working), but naming what to use
+    assert not hasattr(tg, name)
+    with pytest.raises(AttributeError, match=f"tensorgraft has no {name} dtype .*; use {use} instead"):
+        getattr(tg, name)
+    with pytest.raises(AttributeError, match="^module 'tensorgraft' has no attribute 'no_such_thing'$"):
+        tg.no_such_thing  # noqa: B018 - the attribute read is the test

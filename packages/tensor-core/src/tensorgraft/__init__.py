@@ -130,7 +130,27 @@ def __getattr__(name):
         return getattr(importlib.import_module(f"{__name__}.autograd.anomaly"), name)
     if name in _FROM_AMP:
         return getattr(importlib.import_module(f"{__name__}.amp"), name)
+    if name in _DTYPES_NOT_PROVIDED:
+        raise AttributeError(f"module 'tensorgraft' has no attribute '{name}': tensorgraft has no {name} dtype "
+                             f"({_DTYPES_NOT_PROVIDED[name]}); use {_DTYPE_INSTEAD.get(name, 'float32')} instead "
+                             "(docs/user-guide/differences.md)")
     raise AttributeError(f"module 'tensorgraft' has no attribute '{name}'")
+
+
+# PyTorch dtypes NumPy has no array type for: an AttributeError all the same (``hasattr`` checks keep
+# working), but one that says why and what to use, since programs name them in ``autocast`` calls
+# and ``.to(...)`` far from any check
+_DTYPES_NOT_PROVIDED = {
+    "bfloat16": "NumPy has no bfloat16 arrays",
+    **dict.fromkeys(("float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2", "float8_e5m2fnuz", "float8_e8m0fnu",
+                     "float4_e2m1fn_x2"), "NumPy has no 8-bit or 4-bit float arrays"),
+    **dict.fromkeys(("complex32", "chalf"), "NumPy has no half-precision complex arrays"),
+    **dict.fromkeys(("qint8", "quint8", "qint32", "quint4x2", "quint2x4"), "there are no quantized tensors"),
+    **dict.fromkeys(("uint16", "uint32", "uint64"), "PyTorch itself runs few ops on them; tensorgraft leaves "
+                    "them out"),
+}
+_DTYPE_INSTEAD = {"bfloat16": "float16 or float32", "complex32": "complex64", "chalf": "complex64",
+                  "uint16": "int32 or int64", "uint32": "int64", "uint64": "int64"}
 
 
 def __dir__():
