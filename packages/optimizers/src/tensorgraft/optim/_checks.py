@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from tensorgraft.tensor import Tensor
 
-__all__ = ["check", "check_lr", "check_adam_family", "check_tensor_hyperparameters", "check_fused"]
+__all__ = ["check", "check_lr", "check_not_below_zero", "check_adam_family", "check_tensor_hyperparameters", "check_fused"]
 
 
 def check(cond: bool, message: str) -> None:
@@ -21,6 +21,13 @@ def check_lr(lr, message: str = "Invalid learning rate: {}", strict: bool = Fals
     if isinstance(lr, Tensor) and lr.numel() != 1:
         raise ValueError("Tensor lr must be 1-element")
     check(0.0 < lr if strict else 0.0 <= lr, message.format(lr))
+
+
+def check_not_below_zero(value, message: str) -> None:
+    """``value < 0`` refused: SGD's form of the range checks (a NaN passes, a str fails on ``<``),
+    where the other optimizers test ``0.0 <= value`` (a NaN fails, a str fails on ``<=``)."""
+    if value < 0.0:
+        raise ValueError(message)
 
 
 def check_adam_family(lr, betas, eps, weight_decay) -> None:

@@ -1,7 +1,9 @@
 """``SGD``: stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay."""
 from __future__ import annotations
 
-from ._checks import check, check_fused, check_lr
+from tensorgraft.tensor import Tensor
+
+from ._checks import check_fused, check_not_below_zero
 from ._flat import FlatOptimizer, grad_prologue
 
 __all__ = ["SGD"]
@@ -16,9 +18,11 @@ class SGD(FlatOptimizer):
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
                  maximize=False, foreach=None, differentiable=False, fused=None):
-        check_lr(lr)
-        check(momentum >= 0.0, f"Invalid momentum value: {momentum}")
-        check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        check_not_below_zero(lr, f"Invalid learning rate: {lr}")
+        check_not_below_zero(momentum, f"Invalid momentum value: {momentum}")
+        check_not_below_zero(weight_decay, f"Invalid weight_decay value: {weight_decay}")
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
                         maximize=maximize, foreach=foreach, differentiable=differentiable, fused=fused)
         if nesterov and (momentum <= 0 or dampening != 0):
