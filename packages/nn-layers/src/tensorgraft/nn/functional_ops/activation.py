@@ -69,14 +69,17 @@ def int_arg(value, fname: str, argname: str, pos: int) -> int:
 _CPU_KERNEL = {"gelu": "GeluKernelImpl", "softshrink": "softshrink_check"}
 
 
-def _pointwise(name, fwd, bwd, node, uses_output=False, tg_bwd=None, kinds=_FLOAT, inplace_check=None):
-    """``f(input, *params, node_name=None)``; ``bwd(xp, x, y, g, *params)`` returns d/dx times g on
-    arrays. ``tg_bwd(x, g, *params)`` is the same written with tensorgraft ops, used when the backward
-    pass is itself recorded (``create_graph=True``) so higher-order gradients work. ``node_name``
-    replaces the node's name: PyTorch calls the in-place variants of some activations
-    ``...Backward1`` (and CELU, computed here by ELU's kernel, ``CeluBackward0``).
+def _pointwise(name, fwd, bwd, node, tg_bwd=None, kinds=_FLOAT, inplace_check=None, double=None):
+    """``f(input, *params, node_name=None)``; ``bwd(xp, x, g, *params)`` returns d/dx times g on
+    arrays. ``node_name`` replaces the node's name: PyTorch calls the in-place variants of some
+    activations ``...Backward1`` (and CELU, computed here by ELU's kernel, ``CeluBackward0``).
     ``inplace_check(*params)`` gives the error a ``...Backward1`` node raises when it runs (PyTorch's
-    in-place backward works from the result, so it refuses negative slopes)."""
+    in-place backward works from the result, so it refuses negative slopes).
+
+    When the backward pass is itself recorded (``create_graph=True``) the gradient is, as in
+    PyTorch, either one node of its own (``double``: see ``_backward_op``), or, for the activations
+    PyTorch differentiates as a composite (silu, mish), ``tg_bwd(x, g, *params)`` written with
+    tensorgraft ops."""
     op_holder = []
 
     def frontend(input, *params, node_name=None):
@@ -98,6 +101,7 @@ def _pointwise(name, fwd, bwd, node, uses_output=False, tg_bwd=None, kinds=_FLOA
     frontend.__name__ = name
     op = nnop(name, fwd, frontend, node=node)
     op_holder.append(op)
+    recorded = tg_bwd if double is None else _backward_op(name, bwd, *double)
 
     from tensorgraft.device import get_backend
 
@@ -107,13 +111,53 @@ def _pointwise(name, fwd, bwd, node, uses_output=False, tg_bwd=None, kinds=_FLOA
             if msg:
                 raise RuntimeError(msg)
         x = node_.inputs[0]
-        if tg_bwd is not None and gs.enabled:
-            return (tg_bwd(x, g, *node_.attrs),)
+        if gs.enabled:
+            return (recorded(x, g, *node_.attrs),)
         xp = get_backend(x._device).xp
-        y = node_._output._data if uses_output else None
-        return (wrap(bwd(xp, x._data, y, g._data, *node_.attrs), g._device),)
-    formula(name, saves_output=uses_output)(grad)
+        return (wrap(bwd(xp, x._data, g._data, *node_.attrs), g._device),)
+    formula(name)(grad)
     return frontend
+
+
+def _backward_op(name, kernel, node, second=None, adjoint=None):
+    """``backward(x, grad, *params)``: ``kernel``'s derivative as an op ``<name>_backward`` whose
+    node is ``node`` (PyTorch's ``<Name>BackwardBackward0``), over both the incoming gradient and
+    ``x``, so that the gradient requires grad whenever ``x`` does, as PyTorch's. It is linear in the
+    gradient, so its own gradient there is itself again; for ``x`` it is ``second(x, grad, gg,
+    *params)`` (``gg * grad * f''(x)``, with tensorgraft ops so that it can be differentiated once
+    more), zeros where ``f`` is piecewise linear (``second`` None).
+
+    ``node == "NotImplemented"``: PyTorch's node that only raises when reached (hardsigmoid), which
+    hangs on the inputs that require grad only."""
+    holder = []
+    refuses = node == "NotImplemented"
+
+    def backward(x, grad, *params):
+        op = holder[0]
+        out = wrap(op.table[grad._device.type](x._data, grad._data, *params), grad._device)
+        if gs.enabled and (grad._requires_grad or x._requires_grad):
+            inputs = (grad, x)
+            if refuses:
+                inputs = tuple(t for t in inputs if t._requires_grad)
+            record(op, out, inputs, params)
+        return out
+
+    op = nnop(name + "_backward", kernel, backward, node=node)
+    holder.append(op)
+
+    def grad_of_grad(n, gg):
+        if refuses:
+            raise RuntimeError(f"derivative for aten::{name}_backward is not implemented")
+        g, x = n.inputs
+        need_g, need_x = n.needs_input_grad
+        for_g = for_x = None
+        if need_g:
+            for_g = backward(x, gg, *n.attrs) if adjoint is None else adjoint(x, gg, *n.attrs)
+        if need_x:
+            for_x = x.new_zeros(x.shape) if second is None else second(x, g, gg, *n.attrs)
+        return for_g, for_x
+    formula(name + "_backward")(grad_of_grad)
+    return backward
 
 
 def _sig(xp, x):
@@ -121,52 +165,63 @@ def _sig(xp, x):
 
 
 # ---------------------------------------------------------------- definitions
+# Each activation: forward ``_<name>_f(xp, x, *params)``, derivative times the gradient
+# ``_<name>_b(xp, x, g, *params)``, and, for the smooth ones, ``_<name>_dd(x, g, gg, *params)``:
+# gg * g * f''(x), the gradient of that derivative for x (tensorgraft ops: differentiable again).
+_GELU_K = math.sqrt(2.0 / math.pi)
+_GELU_C = 0.044715
+_INV_SQRT2 = 1 / math.sqrt(2.0)
+_INV_SQRT2PI = 1 / math.sqrt(2 * math.pi)
+
+
 def _gelu_f(xp, x, approximate):
     if approximate == "tanh":
-        k = x.dtype.type(math.sqrt(2.0 / math.pi))
-        return 0.5 * x * (1.0 + xp.tanh(k * (x + 0.044715 * x * x * x)))
+        k = x.dtype.type(_GELU_K)
+        return 0.5 * x * (1.0 + xp.tanh(k * (x + _GELU_C * x * x * x)))
     from .special import erf
-    return 0.5 * x * (1.0 + erf(xp, x * x.dtype.type(1 / math.sqrt(2.0))))
+    return 0.5 * x * (1.0 + erf(xp, x * x.dtype.type(_INV_SQRT2)))
 
 
-def _gelu_b(xp, x, y, g, approximate):
+def _gelu_b(xp, x, g, approximate):
     if approximate == "tanh":
-        k = math.sqrt(2.0 / math.pi)
-        inner = k * (x + 0.044715 * x * x * x)
-        t = xp.tanh(inner)
-        d = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * k * (1.0 + 3 * 0.044715 * x * x)
+        t = xp.tanh(_GELU_K * (x + _GELU_C * x * x * x))
+        d = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _GELU_K * (1.0 + 3 * _GELU_C * x * x)
         return (g * d).astype(x.dtype, copy=False)
     from .special import erf
-    cdf = 0.5 * (1.0 + erf(xp, x * x.dtype.type(1 / math.sqrt(2.0))))
-    pdf = xp.exp(-0.5 * x * x) * x.dtype.type(1 / math.sqrt(2 * math.pi))
+    cdf = 0.5 * (1.0 + erf(xp, x * x.dtype.type(_INV_SQRT2)))
+    pdf = xp.exp(-0.5 * x * x) * x.dtype.type(_INV_SQRT2PI)
     return g * (cdf + x * pdf)
 
 
-def _gelu_tg(x, g, approximate):
+def _gelu_dd(x, g, gg, approximate):
     if approximate == "tanh":
-        k = math.sqrt(2.0 / math.pi)
-        t = (k * (x + 0.044715 * x * x * x)).tanh()
-        return g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * k * (1.0 + 3 * 0.044715 * x * x))
-    cdf = 0.5 * (1.0 + (x * (1 / math.sqrt(2.0))).erf())
-    pdf = (-0.5 * x * x).exp() * (1 / math.sqrt(2 * math.pi))
-    return g * (cdf + x * pdf)
+        # f = x (1 + tanh u) / 2 with u = k (x + c x^3)
+        du = _GELU_K * (1.0 + 3 * _GELU_C * x * x)
+        t = (_GELU_K * (x + _GELU_C * x * x * x)).tanh()
+        sech2 = 1.0 - t * t
+        return gg * g * (sech2 * (du + 0.5 * x * (6 * _GELU_K * _GELU_C * x - 2.0 * t * du * du)))
+    pdf = (-0.5 * x * x).exp() * _INV_SQRT2PI
+    return gg * g * (pdf * (2.0 - x * x))
 
 
-gelu_op = _pointwise("gelu", _gelu_f, _gelu_b, "GeluBackward0", tg_bwd=_gelu_tg, kinds=_REAL)
+gelu_op = _pointwise("gelu", _gelu_f, _gelu_b, "GeluBackward0", kinds=_REAL,
+                     double=("GeluBackwardBackward0", _gelu_dd))
 
 
 def _silu_f(xp, x):
     return x * _sig(xp, x)
 
 
-def _silu_b(xp, x, y, g):
+def _silu_b(xp, x, g):
     s = _sig(xp, x)
     return g * (s * (1.0 + x * (1.0 - s)))
 
 
 def _silu_tg(x, g):
+    # grouped as PyTorch's composite, whose nodes a gradient taken with create_graph=True shows
+    from .nn_aten_nodes import add_scalar
     s = x.sigmoid()
-    return g * (s * (1.0 + x * (1.0 - s)))
+    return g * s * add_scalar(x * (1.0 - s), 1.0)
 
 
 silu_op = _pointwise("silu", _silu_f, _silu_b, "SiluBackward0", tg_bwd=_silu_tg)
@@ -179,25 +234,26 @@ def _softplus_f(xp, x, beta, threshold):
     return xp.where(bx > threshold, x, xp.log1p(xp.exp(-xp.abs(bx))) / beta + xp.maximum(bx, 0) / beta)
 
 
-def _softplus_b(xp, x, y, g, beta, threshold):
+def _softplus_b(xp, x, g, beta, threshold):
     bx = x * beta
     return xp.where(bx > threshold, g, g * _sig(xp, bx)).astype(x.dtype, copy=False)
 
 
-def _softplus_tg(x, g, beta, threshold):
-    import tensorgraft as tg
-    return tg.where(x * beta > threshold, g, g * (x * beta).sigmoid())
+def _softplus_dd(x, g, gg, beta, threshold):
+    bx = x * beta
+    s = bx.sigmoid()
+    return (gg * g * beta * s * (1.0 - s)).masked_fill(bx > threshold, 0.0)
 
 
-softplus_op = _pointwise("softplus", _softplus_f, _softplus_b, "SoftplusBackward0", tg_bwd=_softplus_tg,
-                         kinds=_REAL)
+softplus_op = _pointwise("softplus", _softplus_f, _softplus_b, "SoftplusBackward0", kinds=_REAL,
+                         double=("SoftplusBackwardBackward0", _softplus_dd))
 
 
 def _mish_f(xp, x):
     return x * xp.tanh(_softplus_f(xp, x, 1.0, 20.0))
 
 
-def _mish_b(xp, x, y, g):
+def _mish_b(xp, x, g):
     t = xp.tanh(_softplus_f(xp, x, 1.0, 20.0))
     return g * (t + x * (1.0 - t * t) * _sig(xp, x))
 
@@ -216,23 +272,22 @@ def _elu_f(xp, x, alpha, scale, input_scale):
     return xp.where(x > 0, x * scale, (xp.expm1(xp.minimum(x, 0) * input_scale) * (alpha * scale))).astype(x.dtype, copy=False)
 
 
-def _elu_b(xp, x, y, g, alpha, scale, input_scale):
+def _elu_b(xp, x, g, alpha, scale, input_scale):
     # tested as x > 0 so that a NaN input takes the exponential branch and gets a NaN gradient,
     # as PyTorch's vectorized kernel gives it
     d = xp.where(x > 0, x.dtype.type(scale), xp.exp(xp.minimum(x, 0) * input_scale) * (alpha * scale * input_scale))
     return (g * d).astype(x.dtype, copy=False)
 
 
-def _elu_tg(x, g, alpha, scale, input_scale):
-    import tensorgraft as tg
-    neg = (tg.clamp(x, max=0) * input_scale).exp() * (alpha * scale * input_scale)
-    return g * tg.where(x > 0, tg.full_like(x, scale), neg)
+def _elu_dd(x, g, gg, alpha, scale, input_scale):
+    curve = (x.clamp(max=0) * input_scale).exp() * (alpha * scale * input_scale * input_scale)
+    return (gg * g * curve).masked_fill(x > 0, 0.0)
 
 
 _INPLACE_ELU = ("In-place elu backward calculation is triggered with a negative slope which is not supported. This is "
                 "caused by calling in-place forward function with a negative slope, please call out-of-place version "
                 "instead.")
-elu_op = _pointwise("elu", _elu_f, _elu_b, "EluBackward0", tg_bwd=_elu_tg, kinds=_REAL,
+elu_op = _pointwise("elu", _elu_f, _elu_b, "EluBackward0", kinds=_REAL, double=("EluBackwardBackward0", _elu_dd),
                     inplace_check=lambda alpha, scale, input_scale: _INPLACE_ELU if alpha < 0 else None)
 
 
@@ -240,20 +295,16 @@ def _leaky_f(xp, x, slope):
     return xp.where(x > 0, x, x * x.dtype.type(slope))
 
 
-def _leaky_b(xp, x, y, g, slope):
+def _leaky_b(xp, x, g, slope):
     return xp.where(x > 0, g, g * g.dtype.type(slope))
-
-
-def _leaky_tg(x, g, slope):
-    import tensorgraft as tg
-    return tg.where(x > 0, g, g * slope)
 
 
 _INPLACE_LEAKY = ("In-place leakyReLu backward calculation is triggered with a negative slope which is not supported. "
                   "This is caused by calling in-place forward function with a negative slope, please call out-of-place "
                   "version instead. File an issue at https://github.com/pytorch/pytorch if you do require supporting "
                   "in-place leakRelu backward calculation with negative slope")
-leaky_relu_op = _pointwise("leaky_relu", _leaky_f, _leaky_b, "LeakyReluBackward0", tg_bwd=_leaky_tg, kinds=_REAL,
+leaky_relu_op = _pointwise("leaky_relu", _leaky_f, _leaky_b, "LeakyReluBackward0", kinds=_REAL,
+                           double=("LeakyReluBackwardBackward0",),
                            inplace_check=lambda slope: _INPLACE_LEAKY if slope < 0 else None)
 
 
@@ -262,17 +313,12 @@ def _threshold_f(xp, x, threshold, value):
     return xp.where(x <= threshold, x.dtype.type(value), x)
 
 
-def _threshold_b(xp, x, y, g, threshold, value):
+def _threshold_b(xp, x, g, threshold, value):
     return xp.where(x <= threshold, xp.zeros((), g.dtype), g)
 
 
-def _threshold_tg(x, g, threshold, value):
-    import tensorgraft as tg
-    return tg.where(x <= threshold, tg.zeros_like(g), g)
-
-
-threshold_op = _pointwise("threshold", _threshold_f, _threshold_b, "ThresholdBackward0", tg_bwd=_threshold_tg,
-                          kinds="fiu")
+threshold_op = _pointwise("threshold", _threshold_f, _threshold_b, "ThresholdBackward0", kinds="fiu",
+                          double=("ThresholdBackwardBackward0",))
 
 
 def _hardtanh_f(xp, x, lo, hi):
@@ -281,17 +327,12 @@ def _hardtanh_f(xp, x, lo, hi):
     return xp.clip(x, lo, hi).astype(x.dtype, copy=False)
 
 
-def _hardtanh_b(xp, x, y, g, lo, hi):
+def _hardtanh_b(xp, x, g, lo, hi):
     return xp.where((x > lo) & (x < hi), g, xp.zeros((), g.dtype))
 
 
-def _hardtanh_tg(x, g, lo, hi):
-    import tensorgraft as tg
-    return tg.where((x > lo).logical_and(x < hi), g, tg.zeros_like(g))
-
-
-hardtanh_op = _pointwise("hardtanh", _hardtanh_f, _hardtanh_b, "HardtanhBackward0", tg_bwd=_hardtanh_tg,
-                        kinds="fiu")
+hardtanh_op = _pointwise("hardtanh", _hardtanh_f, _hardtanh_b, "HardtanhBackward0", kinds="fiu",
+                         double=("HardtanhBackwardBackward0",))
 
 
 def _hardswish_f(xp, x):
@@ -299,53 +340,50 @@ def _hardswish_f(xp, x):
 
 
 # at the kinks PyTorch takes the outer pieces: 0 at x = -3, 1 at x = 3
-def _hardswish_b(xp, x, y, g):
+def _hardswish_b(xp, x, g):
     # the middle branch last, so a NaN input gets a NaN gradient (PyTorch's vectorized kernel)
     d = xp.where(x >= 3.0, 1.0, xp.where(x <= -3.0, 0.0, x / 3.0 + 0.5)).astype(x.dtype, copy=False)
     return g * d
 
 
-def _hardswish_tg(x, g):
+def _hardswish_dd(x, g, gg):
     import tensorgraft as tg
-    d = tg.where(x >= 3.0, tg.ones_like(x), tg.where(x <= -3.0, tg.zeros_like(x), x / 3.0 + 0.5))
-    return g * d
+    middle = (x > -3.0).logical_and(x < 3.0)
+    return tg.where(middle, gg * g / 3.0, 0.0)
 
 
-hardswish_op = _pointwise("hardswish", _hardswish_f, _hardswish_b, "HardswishBackward0", tg_bwd=_hardswish_tg,
-                          kinds=_REAL)
+hardswish_op = _pointwise("hardswish", _hardswish_f, _hardswish_b, "HardswishBackward0", kinds=_REAL,
+                          double=("HardswishBackwardBackward0", _hardswish_dd))
 
 
 def _hardsigmoid_f(xp, x):
     return xp.clip(x / x.dtype.type(6.0) + x.dtype.type(0.5), 0.0, 1.0).astype(x.dtype, copy=False)
 
 
-def _hardsigmoid_b(xp, x, y, g):
+def _hardsigmoid_b(xp, x, g):
     return xp.where((x > -3.0) & (x < 3.0), g / g.dtype.type(6.0), xp.zeros((), g.dtype))
 
 
-def _hardsigmoid_tg(x, g):
-    import tensorgraft as tg
-    return tg.where((x > -3.0).logical_and(x < 3.0), g / 6.0, tg.zeros_like(g))
-
-
-hardsigmoid_op = _pointwise("hardsigmoid", _hardsigmoid_f, _hardsigmoid_b, "HardsigmoidBackward0",
-                            tg_bwd=_hardsigmoid_tg, kinds=_REAL)
+# PyTorch has no derivative of hardsigmoid's backward: its gradient is a node that raises if reached
+hardsigmoid_op = _pointwise("hardsigmoid", _hardsigmoid_f, _hardsigmoid_b, "HardsigmoidBackward0", kinds=_REAL,
+                            double=("NotImplemented",))
 
 
 def _logsigmoid_f(xp, x):
     return -(xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x))))
 
 
-def _logsigmoid_b(xp, x, y, g):
+def _logsigmoid_b(xp, x, g):
     return g * _sig(xp, -x)
 
 
-def _logsigmoid_tg(x, g):
-    return g * (-x).sigmoid()
+def _logsigmoid_dd(x, g, gg):
+    s = x.sigmoid()
+    return -(gg * g * s * (1.0 - s))
 
 
-logsigmoid_op = _pointwise("log_sigmoid", _logsigmoid_f, _logsigmoid_b, "LogSigmoidBackward0", tg_bwd=_logsigmoid_tg,
-                            kinds=_REAL)
+logsigmoid_op = _pointwise("log_sigmoid", _logsigmoid_f, _logsigmoid_b, "LogSigmoidBackward0", kinds=_REAL,
+                           double=("LogSigmoidBackwardBackward0", _logsigmoid_dd))
 
 
 # hardshrink/softshrink: NaN passes through the forward (the "inside" test is false) but gets no
@@ -354,17 +392,12 @@ def _hardshrink_f(xp, x, lambd):
     return xp.where((x >= -lambd) & (x <= lambd), xp.zeros((), x.dtype), x)
 
 
-def _shrink_b(xp, x, y, g, lambd):
+def _shrink_b(xp, x, g, lambd):
     return xp.where((x > lambd) | (x < -lambd), g, xp.zeros((), g.dtype))
 
 
-def _shrink_tg(x, g, lambd):
-    import tensorgraft as tg
-    return tg.where((x > lambd).logical_or(x < -lambd), g, tg.zeros_like(g))
-
-
-hardshrink_op = _pointwise("hardshrink", _hardshrink_f, _shrink_b, "HardshrinkBackward0", tg_bwd=_shrink_tg,
-                           kinds=_REAL)
+hardshrink_op = _pointwise("hardshrink", _hardshrink_f, _shrink_b, "HardshrinkBackward0", kinds=_REAL,
+                           double=("HardshrinkBackwardBackward0",))
 
 
 def _softshrink_f(xp, x, lambd):
@@ -372,8 +405,8 @@ def _softshrink_f(xp, x, lambd):
     return xp.where(xp.abs(x) <= lambd, x * 0, x - xp.sign(x) * x.dtype.type(lambd))
 
 
-softshrink_op = _pointwise("softshrink", _softshrink_f, _shrink_b, "SoftshrinkBackward0", tg_bwd=_shrink_tg,
-                           kinds=_REAL)
+softshrink_op = _pointwise("softshrink", _softshrink_f, _shrink_b, "SoftshrinkBackward0", kinds=_REAL,
+                           double=("SoftshrinkBackwardBackward0",))
 
 
 # ---------------------------------------------------------------- softmax / log_softmax
@@ -432,30 +465,49 @@ softmax_op, _SOFTMAX = _softmax_like("softmax", _softmax_k, "SoftmaxBackward0")
 log_softmax_op, _LOG_SOFTMAX = _softmax_like("log_softmax", _log_softmax_k, "LogSoftmaxBackward0")
 
 
-@formula("softmax", saves=(), saves_output=True)
-def _softmax_grad(node, g):
-    y = node.output
-    d = node.attrs["dim"]
-    if g.ndim == 0:
-        return (g * 0,)
-    if gs.enabled:
-        return ((g - (g * y).sum(d, keepdim=True)) * y,)
-    yd, gd = y._data, g._data
-    return (wrap((gd - (gd * yd).sum(axis=d, keepdims=True)) * yd, g._device),)
+def _softmax_b(xp, y, g, dim):
+    return (g - (g * y).sum(axis=dim, keepdims=True)) * y
 
 
-@formula("log_softmax", saves=(), saves_output=True)
-def _log_softmax_grad(node, g):
-    y = node.output
-    d = node.attrs["dim"]
-    if g.ndim == 0:
-        return (g * 0,)
-    if gs.enabled:
-        return (g - y.exp() * g.sum(d, keepdim=True),)
-    yd, gd = y._data, g._data
+def _log_softmax_b(xp, y, g, dim):
+    return g - xp.exp(y) * g.sum(axis=dim, keepdims=True)
+
+
+# Their backward ops hang on the output (whose node is the forward's), as PyTorch's
+# ``_softmax_backward_data``. Softmax's is self-adjoint in the gradient; log_softmax's is not.
+def _softmax_dd(y, g, gg, dim):
+    return gg * (g - (g * y).sum(dim, keepdim=True)) - g * (gg * y).sum(dim, keepdim=True)
+
+
+def _log_softmax_adjoint(y, gg, dim):
+    return gg - (gg * y.exp()).sum(dim, keepdim=True)
+
+
+def _log_softmax_dd(y, g, gg, dim):
+    return -(gg * y.exp() * g.sum(dim, keepdim=True))
+
+
+_SOFTMAX_BACKWARD = _backward_op("softmax", _softmax_b, "SoftmaxBackwardDataBackward0", _softmax_dd)
+_LOG_SOFTMAX_BACKWARD = _backward_op("log_softmax", _log_softmax_b, "LogSoftmaxBackwardDataBackward0",
+                                     _log_softmax_dd, _log_softmax_adjoint)
+
+
+def _softmax_like_grad(kernel, recorded):
     from tensorgraft.device import get_backend
-    xp = get_backend(g._device).xp
-    return (wrap(gd - xp.exp(yd) * gd.sum(axis=d, keepdims=True), g._device),)
+
+    def grad(node, g):
+        y = node.output
+        d = node.attrs["dim"]
+        if g.ndim == 0:
+            return (g * 0,)
+        if gs.enabled:
+            return (recorded(y, g, d),)
+        return (wrap(kernel(get_backend(g._device).xp, y._data, g._data, d), g._device),)
+    return grad
+
+
+formula("softmax", saves=(), saves_output=True)(_softmax_like_grad(_softmax_b, _SOFTMAX_BACKWARD))
+formula("log_softmax", saves=(), saves_output=True)(_softmax_like_grad(_log_softmax_b, _LOG_SOFTMAX_BACKWARD))
 
 
 # ---------------------------------------------------------------- rrelu
@@ -494,19 +546,31 @@ def rrelu_op(input, lower, upper, training, inplace=False, generator=None):
 _RRELU = nnop("rrelu_with_noise", _rrelu_k, rrelu_op, node="RreluWithNoiseBackward0")
 
 
+def _rrelu_b(xp, x, g, noise, lower, upper, training):
+    if training and upper - lower > 1e-6:
+        return g * noise
+    # eval, or a range too narrow to be random: leaky_relu's derivative with the mean slope
+    return _leaky_b(xp, x, g, (lower + upper) / 2)
+
+
+_RRELU_BACKWARD = _backward_op("rrelu_with_noise", _rrelu_b, "RreluWithNoiseBackwardBackward0")
+
+
 @formula("rrelu_with_noise", saves=(0,))
 def _rrelu_grad(node, g):
+    x = node.inputs[0]
     a = node.attrs
-    if a["training"] and a["upper"] - a["lower"] > 1e-6:
-        return (g * wrap(a["noise"], g._device),)
-    # eval, or a range too narrow to be random: leaky_relu's derivative with the mean slope
-    return (_leaky_tg(node.inputs[0], g, (a["lower"] + a["upper"]) / 2),)
+    args = (a["noise"], a["lower"], a["upper"], a["training"])
+    if gs.enabled:
+        return (_RRELU_BACKWARD(x, g, *args),)
+    from tensorgraft.device import get_backend
+    return (wrap(_rrelu_b(get_backend(x._device).xp, x._data, g._data, *args), g._device),)
 
 
 # ---------------------------------------------------------------- prelu
 # One node (PreluKernelBackward0) over the input and the weight already viewed to broadcast
-# against it, as ATen records it. The gradient is written with tensorgraft ops so that it can
-# be differentiated again.
+# against it, as ATen records it; with create_graph=True both gradients come from one node of their
+# own (PreluKernelBackwardBackward0, over the output gradient, the input and the weight).
 def _prelu_k(xp, x, w):
     return xp.where(x > 0, x, x * w)
 
@@ -529,21 +593,66 @@ def _sum_to(t, shape):
     return t.sum_to_size(*shape) if len(shape) else t.sum()
 
 
-@formula("prelu", saves=(0, 1))
-def _prelu_grad(node, g):
-    import tensorgraft as tg
-    x, w = node.inputs
-    nx, nw = node.needs_input_grad
-    positive = x > 0
-    gx = tg.where(positive, g, g * w) if nx else None
-    gw = None
-    if nw:
-        gw = _sum_to(tg.where(positive, tg.zeros_like(g), g * x), tuple(w.shape))
+def _prelu_b(xp, x, w, g):
+    flat = x <= 0
+    gw = xp.where(flat, g * x, xp.zeros((), g.dtype))
+    lead = gw.ndim - w.ndim
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(w.shape) if n == 1 and gw.shape[lead + i] != 1)
+    if axes:
+        gw = gw.sum(axis=axes, keepdims=True).reshape(w.shape)
+    return xp.where(flat, g * w, g), gw
+
+
+def prelu_backward_op(grad, input, weight_view):
+    """Both gradients of prelu for ``grad``, as tensors of one node when recorded."""
+    gx, gw = _PRELU_BACKWARD.table[grad._device.type](input._data, weight_view._data, grad._data)
+    gx, gw = wrap(gx, grad._device), wrap(gw, grad._device)
+    if gs.enabled and (grad._requires_grad or input._requires_grad or weight_view._requires_grad):
+        Tensor._autograd.record_multi(_PRELU_BACKWARD, (gx, gw), (grad, input, weight_view), None)
     return gx, gw
 
 
+_PRELU_BACKWARD = nnop("prelu_backward", _prelu_b, prelu_backward_op, node="PreluKernelBackwardBackward0")
+
+
+@formula("prelu", saves=(0, 1))
+def _prelu_grad(node, g):
+    x, w = node.inputs
+    nx, nw = node.needs_input_grad
+    if gs.enabled:
+        gx, gw = prelu_backward_op(g, x, w)
+    else:
+        from tensorgraft.device import get_backend
+        gx, gw = _prelu_b(get_backend(g._device).xp, x._data, w._data, g._data)
+        gx, gw = wrap(gx, g._device), wrap(gw, g._device)
+    return gx if nx else None, gw if nw else None
+
+
+@formula("prelu_backward")
+def _prelu_grad_of_grad(node, grads):
+    # gx = where(x > 0, g, g w) and gw = sum over the broadcast dims of where(x > 0, 0, g x): both
+    # bilinear, with a mask that is flat in x
+    import tensorgraft as tg
+    g, x, w = node.inputs
+    ggx, ggw = grads
+    need_g, need_x, need_w = node.needs_input_grad
+    flat = x <= 0
+    zero = g.new_zeros(())
+    if ggx is None:
+        ggx = tg.zeros_like(g)
+    from_w = ggx * w if ggw is None else ggx * w + x * ggw
+    d_g = tg.where(flat, from_w, ggx) if need_g else None
+    d_x = (tg.zeros_like(x) if ggw is None else tg.where(flat, g * ggw, zero)) if need_x else None
+    d_w = _sum_to(tg.where(flat, g * ggx, zero), tuple(w.shape)) if need_w else None
+    return d_g, d_x, d_w
+
+
+_prelu_grad_of_grad.multi_output = True
+
+
 # ---------------------------------------------------------------- glu
-# ``a * sigmoid(b)`` for the two halves of ``dim``: one node (GluBackward0) as in ATen.
+# ``a * sigmoid(b)`` for the two halves of ``dim``: one node (GluBackward0) as in ATen, and its
+# gradient, with create_graph=True, one node of its own (GluBackwardBackward0).
 def _glu_k(xp, x, dim):
     a, b = xp.split(x, 2, axis=dim)
     return a * _sig(xp, b)
@@ -559,10 +668,36 @@ def glu_op(input, dim):
 _GLU = nnop("glu", _glu_k, glu_op, node="GluBackward0")
 
 
+def _glu_b(xp, x, g, dim):
+    a, b = xp.split(x, 2, axis=dim)
+    s = _sig(xp, b)
+    return xp.concatenate([g * s, g * a * s * (1 - s)], axis=dim)
+
+
+def _glu_adjoint(x, gg, dim):
+    a, b = x.chunk(2, dim)
+    gga, ggb = gg.chunk(2, dim)
+    s = b.sigmoid()
+    return gga * s + ggb * a * s * (1 - s)
+
+
+def _glu_dd(x, g, gg, dim):
+    import tensorgraft as tg
+    a, b = x.chunk(2, dim)
+    gga, ggb = gg.chunk(2, dim)
+    s = b.sigmoid()
+    ds = s * (1 - s)
+    return tg.cat([ggb * g * ds, g * ds * (gga + ggb * a * (1 - 2 * s))], dim)
+
+
+_GLU_BACKWARD = _backward_op("glu", _glu_b, "GluBackwardBackward0", _glu_dd, _glu_adjoint)
+
+
 @formula("glu", saves=(0,))
 def _glu_grad(node, g):
-    import tensorgraft as tg
+    x = node.inputs[0]
     dim = node.attrs["dim"]
-    a, b = node.inputs[0].chunk(2, dim)
-    s = b.sigmoid()
-    return (tg.cat([g * s, g * a * s * (1 - s)], dim),)
+    if gs.enabled:
+        return (_GLU_BACKWARD(x, g, dim),)
+    from tensorgraft.device import get_backend
+    return (wrap(_glu_b(get_backend(x._device).xp, x._data, g._data, dim), g._device),)
