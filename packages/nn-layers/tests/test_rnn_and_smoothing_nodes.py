@@ -98,15 +98,16 @@ def _smoothed_reference(x, t, w, reduction, ignore_index, eps):
 
 
 def _expected_tree(reduction, weighted, ndim):
-    """The node tree PyTorch records, written with this framework's edges for non-tensor arguments
-    (every op keeps one per argument: the Nones)."""
+    """The node tree PyTorch records (nll_loss: an edge for its input alone), written with this
+    framework's edge for the number of a Scalar overload (``MulBackward1``'s None), which PyTorch's
+    node does not have."""
     softmax = ("LogSoftmaxBackward0", (("AccumulateGrad", ()),))
     nll = ("NllLoss2DBackward0" if ndim > 2 else "NllLossBackward0",
-           (("ViewBackward0", (softmax,)) if ndim == 3 else softmax, None, None))
+           (("ViewBackward0", (softmax,)) if ndim == 3 else softmax,))
     if ndim == 3 and reduction == "none":
         nll = ("ViewBackward0", (nll,))
     terms = ("MulBackward0", (softmax, None)) if weighted else softmax
-    smooth = ("MaskedFillBackward0", (("NegBackward0", (("SumBackward1", (terms,)),)), None, None))
+    smooth = ("MaskedFillBackward0", (("NegBackward0", (("SumBackward1", (terms,)),)),))
     if reduction == "sum":
         smooth = ("SumBackward0", (smooth,))
     elif reduction == "mean":

@@ -381,6 +381,50 @@ def sum_to(g: Tensor, shape, node=None, index=0) -> Tensor:
     return g
 
 
+class SomeInputsDifferentiable:
+    """Mixed into the node class of an op that declares inputs PyTorch does not differentiate
+    (``OpDef.extra``, see ``_define.defop``): ``nondiff_inputs`` never get an edge (an index, a
+    mask, a condition, a target) and ``scalar_inputs`` get none when a number was passed there
+    (PyTorch's Scalar overload: ``x.masked_fill(m, 1.0)``). Their ``next_functions`` and the
+    gradients ``apply`` hands back then hold one entry per remaining input, as PyTorch's do.
+
+    The recorder still keeps every input (the formula reads the index; ``needs_input_grad`` and
+    ``in_meta`` stay aligned with the inputs): only what leaves the node is narrowed, here and
+    only for these classes, so the nodes of every other op pay nothing for it."""
+
+    __slots__ = ()
+    _nondiff = frozenset()
+    _scalars = frozenset()
+
+    def _edge_positions(self):
+        meta = self.in_meta
+        skip, scalars = self._nondiff, self._scalars
+        return [i for i in range(len(meta)) if i not in skip and (meta[i] is not None or i not in scalars)]
+
+    # the recorder stores an edge per input into Node's slot; readers get the narrowed tuple,
+    # made on the first read (the recorder sets in_meta after the edges) and kept in the slot
+    # ``_narrowed_edges`` that ``node_class`` gives these classes
+    @property
+    def next_functions(self):
+        edges = self._narrowed_edges
+        if edges is None:
+            every = _ALL_EDGES.__get__(self)
+            edges = self._narrowed_edges = tuple(every[i] for i in self._edge_positions())
+        return edges
+
+    @next_functions.setter
+    def next_functions(self, edges):
+        _ALL_EDGES.__set__(self, edges)
+        self._narrowed_edges = None
+
+    def apply(self, grads):
+        res = super().apply(grads)
+        return [res[i] for i in self._edge_positions()]
+
+
+_ALL_EDGES = Node.next_functions  # the slot itself, under the property above
+
+
 class AccumulateGrad(Node):
     """Where gradients of a leaf end up: ``variable.grad``."""
 
@@ -424,8 +468,13 @@ def node_class(op, name=None, inputs=None):
     saves = getattr(formula, "saves", None)
     base = MultiOutputOpNode if getattr(formula, "multi_output", False) else OpNode
     saves_output = bool(getattr(formula, "saves_output", False))
-    cls = type(cls_name, (base,), {
-        "__slots__": (), "_formula": staticmethod(formula) if formula else None, "_op": op,
+    bases, slots, narrowed = (base,), (), {}
+    nondiff, scalars = op.extra.get("nondiff_inputs"), op.extra.get("scalar_inputs")
+    if nondiff or scalars:
+        bases, slots = (SomeInputsDifferentiable, base), ("_narrowed_edges",)
+        narrowed = {"_nondiff": frozenset(nondiff or ()), "_scalars": frozenset(scalars or ())}
+    cls = type(cls_name, bases, {
+        "__slots__": slots, "_formula": staticmethod(formula) if formula else None, "_op": op, **narrowed,
         "_saves": tuple(saves) if saves is not None else None,
         "_saves_output": saves_output,
         "_saves_crossed": bool(getattr(formula, "saves_crossed", False)),

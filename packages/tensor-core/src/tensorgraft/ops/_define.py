@@ -16,6 +16,15 @@ CORE_OPS: list = []
 
 def defop(name, *, frontend, kernel=None, xp_attr=None, method=True, inplace=None, dunders=(),
           differentiable=True, public=True, kernels=None, **extra) -> OpDef:
+    """Declare a core op. ``extra`` lands in ``OpDef.extra``; among its keys, two say which of the
+    inputs the frontend records are not differentiable in PyTorch, so that the node's
+    ``next_functions`` has an edge for the others only (``gather``: one, for ``input``):
+
+    - ``nondiff_inputs``: positions that never get an edge (an index, a mask, a condition);
+    - ``scalar_inputs``: positions that get none when a number is passed there (PyTorch's
+      Scalar overload, ``x.index_fill(0, i, 1.0)``), one when a tensor is.
+
+    The node still keeps those inputs for its formula; ops without either key are untouched."""
     op = OpDef(name=name, kernel=kernel, make_frontend=frontend, xp_attr=xp_attr,
                method=(name if method is True else (method or None)), inplace=inplace, dunders=tuple(dunders),
                differentiable=differentiable, public=public, kernels=dict(kernels or {}), extra=extra)

@@ -229,7 +229,8 @@ def _np_put(a, idx, src, accumulate=False):
     return out.reshape(a.shape)
 
 
-defop("put", kernel=_put_kernel, frontend=_put_frontend, inplace="put_", samples=_put_samples, reference=_np_put)
+defop("put", kernel=_put_kernel, frontend=_put_frontend, inplace="put_", samples=_put_samples, reference=_np_put,
+      nondiff_inputs=(1,))
 
 
 # --------------------------------------------------------------------------- index_reduce
@@ -305,5 +306,5 @@ def _np_index_reduce(a, d, idx, src, reduce, include_self=True):
 
 
 defop("index_reduce", kernel=_index_reduce_kernel, frontend=_index_reduce_frontend, inplace="index_reduce_",
-      formula_of="scatter_reduce", node="IndexReduceBackward0", samples=_index_reduce_samples,
+      formula_of="scatter_reduce", node="IndexReduceBackward0", nondiff_inputs=(1,), samples=_index_reduce_samples,
       reference=_np_index_reduce)

@@ -32,31 +32,56 @@ def index_backward_grad(node, g):
 def setitem(node, g):
     """IndexPutBackward0, or CopySlices when the assignment went through a view of the base
     (``attrs`` then also hold the view's size/stride/offset within the base)."""
-    from tensorgraft.ops.indexing import _index_put_kernel, _xp, index_apply, region_of
-    from tensorgraft.tensor import wrap
+    from tensorgraft.ops.indexing import region_of
     a = node.attrs
     idx = a["index"]
     need_old, need_value = node.needs_input_grad
-    view = "size" in a
-    g_old = g_val = None
-    if need_old:
-        # the overwritten entries get exactly 0, as PyTorch (g * a 0/1 mask would turn an inf or
-        # NaN gradient there into NaN, e.g. y[y < eps] = 0 followed by y.sqrt())
-        xp = _xp(g)
-        kept = xp.ones(g._data.shape, dtype=bool)
-        region = kept
-        if view:
-            region = np.lib.stride_tricks.as_strided(
-                kept.reshape(-1)[a["offset"]:], a["size"], tuple(st * kept.itemsize for st in a["stride"])) \
-                if xp is np else _cupy_region(kept, a)
-        _index_put_kernel(xp, region, idx, False)
-        g_old = _tg().where(wrap(kept, g._device), g, _tg().zeros((), dtype=g.dtype, device=g.device))
-    if need_value:
-        g_val = index_apply(region_of(g, a) if view else g, idx)
-        vmeta = node.in_meta[1]
-        while g_val.ndim < len(vmeta[0]):
-            g_val = g_val.unsqueeze(0)
+    view = a if "size" in a else None
+    g_old = _overwritten_cleared(g, idx, view) if need_old else None
+    g_val = _written_part(region_of(g, a) if view else g, idx, node.in_meta[1]) if need_value else None
     return g_old, g_val
+
+
+@formula("index_put", saves=())
+def index_put(node, g):
+    """``input`` gets all of ``g`` when the values were added, else ``g`` with the overwritten
+    entries cleared; ``values`` the entries of ``g`` they went to."""
+    a = node.attrs
+    need_in, need_values = node.needs_input_grad
+    g_in = g_val = None
+    if need_in:
+        g_in = g if a["accumulate"] else _overwritten_cleared(g, a["index"])
+    if need_values:
+        g_val = _written_part(g, a["index"], node.in_meta[1])
+    return g_in, g_val
+
+
+def _overwritten_cleared(g, idx, view=None):
+    """``g`` with the entries an assignment at ``idx`` overwrote set to exactly 0, as PyTorch (``g``
+    times a 0/1 mask would turn an inf or NaN gradient there into NaN, e.g. ``y[y < eps] = 0``
+    followed by ``y.sqrt()``). ``view``: the size/stride/offset of the view of the base the
+    assignment went through."""
+    from tensorgraft.ops.indexing import _index_put_kernel, _xp
+    from tensorgraft.tensor import wrap
+    xp = _xp(g)
+    kept = xp.ones(g._data.shape, dtype=bool)
+    region = kept
+    if view is not None:
+        region = np.lib.stride_tricks.as_strided(
+            kept.reshape(-1)[view["offset"]:], view["size"], tuple(st * kept.itemsize for st in view["stride"])) \
+            if xp is np else _cupy_region(kept, view)
+    _index_put_kernel(xp, region, idx, False)
+    return _tg().where(wrap(kept, g._device), g, _tg().zeros((), dtype=g.dtype, device=g.device))
+
+
+def _written_part(g, idx, value_meta):
+    """The entries of ``g`` an assignment at ``idx`` wrote, with the value's rank (``fit_grads``
+    then sums away what the value was broadcast over)."""
+    from tensorgraft.ops.indexing import index_apply
+    g_val = index_apply(g, idx)
+    while g_val.ndim < len(value_meta[0]):
+        g_val = g_val.unsqueeze(0)
+    return g_val
 
 
 @formula("where", saves=(0,))
@@ -198,49 +223,69 @@ def take(node, g):
 
 @formula("scatter_reduce", saves=(0, 1, 2), saves_output=True)
 def scatter_reduce(node, g):
-    """PyTorch's scatter_reduce backward: sum/mean spread the gradient, amax/amin split it evenly
-    among the tied maxima/minima, prod divides the product by each factor (nonzero inputs)."""
+    """PyTorch's scatter_reduce backward (index_reduce's too, given its index in scatter form):
+    sum/mean spread the gradient, amax/amin split it evenly among the tied extrema, prod gives
+    each factor the product of the others. With ``include_self=False`` the positions written
+    into get no gradient in ``input``."""
     tg = _tg()
     x, index, src = node.inputs
     d, reduce, include_self = node.attrs["dim"], node.attrs["reduce"], node.attrs["include_self"]
     need_x, _, need_src = node.needs_input_grad
-    hit = tg.zeros(x.shape, dtype=tg.bool, device=x.device).scatter(d, index, True)
-    gx = gs = None
+    sub = tuple(slice(0, s) for s in index.shape)
+    src_c = src[sub] if tuple(src.shape) != tuple(index.shape) else src  # the part of src the index reads
     if reduce == "sum":
-        gx = g if include_self else g.masked_fill(hit, 0)
-        gs = g.gather(d, index)
+        gx, gs = g, g.gather(d, index)
     elif reduce == "mean":
         ones = tg.ones(index.shape, dtype=g.dtype, device=g.device)
         n = tg.zeros(x.shape, dtype=g.dtype, device=g.device).scatter_add(d, index, ones)
         if include_self:
             n = n + 1
         gn = g / n.clamp(min=1)
-        gx = gn if include_self else g.masked_fill(hit, 0)
-        gs = gn.gather(d, index)
+        gx, gs = gn, gn.gather(d, index)
     elif reduce in ("amax", "amin"):
-        out = node.output
-        sub = tuple(slice(0, s) for s in index.shape)
-        src_c = src[sub] if tuple(src.shape) != tuple(index.shape) else src
-        x_is = (x == out) if include_self else tg.zeros(x.shape, dtype=tg.bool, device=x.device)
-        s_is = src_c == out.gather(d, index)
-        count = x_is.to(g.dtype).scatter_add(d, index, s_is.to(g.dtype))
-        gd = g / count.clamp(min=1)
-        if include_self:  # untouched positions pass g through; touched ones share it among the ties
-            gx = tg.where(hit, tg.where(x_is, gd, tg.zeros_like(gd)), g)
-        else:
-            gx = g.masked_fill(hit, 0)
-        gs = tg.where(s_is, gd.gather(d, index), tg.zeros_like(src_c))
+        gx, gs = _extremum_grads(g, x, index, src_c, node.output, d)
     elif reduce == "prod":
-        out = node.output
-        gx = tg.where(hit, g * out / x, g) if include_self else g.masked_fill(hit, 0)
-        sub = tuple(slice(0, s) for s in index.shape)
-        src_c = src[sub] if tuple(src.shape) != tuple(index.shape) else src
-        gs = (g * out).gather(d, index) / src_c
+        gx, gs = _product_grads(g, x, index, src_c, d, include_self)
     else:
         # the forward also takes the legacy names "max"/"min" (as PyTorch's does), but PyTorch's
         # backward knows the five scatter_reduce names only
         raise RuntimeError(f"Expected 'reduce' to be one of 'sum', 'prod', 'mean', 'amax', 'amin' but got {reduce}.")
+    if not include_self:
+        gx = g.masked_fill(tg.zeros(x.shape, dtype=tg.bool, device=x.device).scatter(d, index, True), 0)
     return (gx if need_x else None), None, (_pad_to(gs, src.shape) if need_src else None)
+
+
+def _extremum_grads(g, x, index, src, out, d):
+    """amax/amin: the gradient of each output shared evenly by the inputs equal to it. As
+    PyTorch, ``input``'s own value counts among the ties even with ``include_self=False``
+    (where it then gets no share of its own)."""
+    tg = _tg()
+    x_is = x == out
+    s_is = src == out.gather(d, index)
+    ties = x_is.to(g.dtype).scatter_add(d, index, s_is.to(g.dtype))
+    share = g / ties.clamp(min=1)
+    zero = tg.zeros((), dtype=g.dtype, device=g.device)
+    return tg.where(x_is, share, zero), tg.where(s_is, share.gather(d, index), zero)
+
+
+def _product_grads(g, x, index, src, d, include_self):
+    """prod: each factor's gradient is ``g`` times the product of the other factors of its group,
+    computed without dividing by zero: with no zero in the group it is the product over the
+    factor; with one zero, the product of the nonzero factors for the zero and 0 for the rest;
+    with more, 0 for all."""
+    tg = _tg()
+    x_zero, s_zero = x == 0, src == 0
+    zeros = tg.zeros(x.shape, dtype=g.dtype, device=g.device)
+    n_zero = (x_zero.to(g.dtype) if include_self else zeros).scatter_add(d, index, s_zero.to(g.dtype))
+    nonzero_prod = x.masked_fill(x_zero, 1).scatter_reduce(d, index, src.masked_fill(s_zero, 1), "prod",
+                                                           include_self=include_self)
+
+    def others(f, f_zero, n, p):
+        none = tg.zeros((), dtype=g.dtype, device=g.device)
+        return tg.where(f_zero, tg.where(n == 1, p, none), tg.where(n == 0, p / f.masked_fill(f_zero, 1), none))
+    gx = g * others(x, x_zero, n_zero, nonzero_prod)
+    gs = g.gather(d, index) * others(src, s_zero, n_zero.gather(d, index), nonzero_prod.gather(d, index))
+    return gx, gs
 
 
 def _pad_to(g, shape):

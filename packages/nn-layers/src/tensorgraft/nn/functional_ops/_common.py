@@ -14,9 +14,12 @@ NN_OPS: list = []
 NN_FORMULAS: dict = {}
 
 
-def nnop(name, kernel, frontend, *, node=None, differentiable=True) -> OpDef:
-    """Declare ``nn.<name>``; ``frontend`` is the ready function (the factory just returns it)."""
-    extra = {"node": node} if node else {}
+def nnop(name, kernel, frontend, *, node=None, differentiable=True, **extra) -> OpDef:
+    """Declare ``nn.<name>``; ``frontend`` is the ready function (the factory just returns it).
+    ``extra`` as for core ops (``ops/_define.defop``): ``nondiff_inputs`` names the recorded inputs
+    PyTorch gives no edge (targets, indices)."""
+    if node:
+        extra["node"] = node
     op = OpDef(name="nn." + name, kernel=kernel, make_frontend=lambda op, f=frontend: f, method=None,
                differentiable=differentiable, public=True, extra=extra)
     NN_OPS.append(op)

@@ -22,7 +22,7 @@ def embedding_op(input, weight, padding_idx, scale_grad_by_freq=False):
     return res
 
 
-_EMB = nnop("embedding", _emb_kernel, embedding_op)
+_EMB = nnop("embedding", _emb_kernel, embedding_op, nondiff_inputs=(1,))  # (the indices get no edge)
 
 
 def _row_scale(xp, ii, V, dtype, freq):

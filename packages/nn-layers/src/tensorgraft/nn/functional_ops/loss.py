@@ -610,8 +610,10 @@ def _ce_k(xp, *a):
     return _ce_kernel(xp, *a)
 
 
-_CE.append(nnop("cross_entropy", _ce_k, cross_entropy))
-_NLL.append(nnop("nll_loss", _ce_k, nll_loss))
+# the class targets and the class weights are no inputs of PyTorch's nll_loss node (it refuses a
+# weight that requires grad), so its next_functions hold the input's edge alone
+_CE.append(nnop("cross_entropy", _ce_k, cross_entropy, nondiff_inputs=(1, 2)))
+_NLL.append(nnop("nll_loss", _ce_k, nll_loss, nondiff_inputs=(1, 2)))
 
 
 def _zero_ignored_rows(d, live):

@@ -70,7 +70,7 @@ from .selection import (
     _searchsorted_kernel, _take_along_dim, _take_frontend, _take_kernel, _where, _where_frontend, _where_kernel,
     _where_method,
 )
-from .index_put import _index_put
+from .index_put import _index_put_frontend
 from .samples import (  # last: it attaches samples to the ops registered above
     _attach, _CORE_OPS, _INDEX_SAMPLES, _it, _mk, _np_gather, _np_index_fill, _samples, _setitem_samples,
 )

@@ -91,7 +91,7 @@ def _gather_frontend(op):
     return gather
 
 
-defop("gather", kernel=_gather_kernel, frontend=_gather_frontend)
+defop("gather", kernel=_gather_kernel, frontend=_gather_frontend, nondiff_inputs=(1,))
 
 
 _REDUCERS = {"add": "add", "multiply": "multiply", "sum": "add", "prod": "multiply"}
@@ -177,9 +177,10 @@ def _scatter_frontend(op, add=False):
     return scatter
 
 
-defop("scatter", kernel=_scatter_kernel, frontend=_scatter_frontend, inplace="scatter_")
+defop("scatter", kernel=_scatter_kernel, frontend=_scatter_frontend, inplace="scatter_", nondiff_inputs=(1,),
+      scalar_inputs=(2,))
 defop("scatter_add", kernel=_scatter_kernel, frontend=lambda op: _scatter_frontend(op, add=True),
-      inplace="scatter_add_")
+      inplace="scatter_add_", nondiff_inputs=(1,))
 
 
 def _ufunc_at(xp, name, out, idx, vals):
@@ -256,4 +257,5 @@ def _scatter_reduce_frontend(op):
     return scatter_reduce
 
 
-defop("scatter_reduce", kernel=_scatter_reduce_kernel, frontend=_scatter_reduce_frontend, inplace="scatter_reduce_")
+defop("scatter_reduce", kernel=_scatter_reduce_kernel, frontend=_scatter_reduce_frontend, inplace="scatter_reduce_",
+      nondiff_inputs=(1,))

@@ -74,7 +74,7 @@ def _index_select_frontend(op):
     return index_select
 
 
-defop("index_select", kernel=_index_select_kernel, frontend=_index_select_frontend)
+defop("index_select", kernel=_index_select_kernel, frontend=_index_select_frontend, nondiff_inputs=(1,))
 
 
 def _moved(xp, a, dim):
@@ -216,7 +216,7 @@ def _index_add_frontend(op):
     return index_add
 
 
-defop("index_add", kernel=_index_add_kernel, frontend=_index_add_frontend, inplace="index_add_")
+defop("index_add", kernel=_index_add_kernel, frontend=_index_add_frontend, inplace="index_add_", nondiff_inputs=(1,))
 
 
 def _index_copy_kernel(xp, a, dim, idx, src):
@@ -238,7 +238,8 @@ def _index_copy_frontend(op):
     return index_copy
 
 
-defop("index_copy", kernel=_index_copy_kernel, frontend=_index_copy_frontend, inplace="index_copy_")
+defop("index_copy", kernel=_index_copy_kernel, frontend=_index_copy_frontend, inplace="index_copy_",
+      nondiff_inputs=(1,))
 
 
 def _index_fill_kernel(xp, a, dim, idx, value):
@@ -283,4 +284,5 @@ def _index_fill_frontend(op):
     return index_fill
 
 
-defop("index_fill", kernel=_index_fill_kernel, frontend=_index_fill_frontend, inplace="index_fill_")
+defop("index_fill", kernel=_index_fill_kernel, frontend=_index_fill_frontend, inplace="index_fill_",
+      nondiff_inputs=(1,), scalar_inputs=(2,))

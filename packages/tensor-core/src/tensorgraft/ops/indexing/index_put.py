@@ -1,8 +1,10 @@
 """The functional ``index_put(input, indices, values, accumulate=False)`` (``index_put_`` is bound
-from it): ``__setitem__`` on a clone, or an ``index_backward`` scatter-add when accumulating.
-A composite over ``setitem``; it registers after every other indexing op."""
+from it): ``__setitem__`` on a copy, or an ``index_backward`` scatter-add when accumulating, run
+without recording, and then recorded as one node, PyTorch's ``IndexPutBackward0`` with edges to
+``input`` and ``values`` (the indices have none). It registers after every other indexing op."""
 from __future__ import annotations
 
+from ...grad_mode import state as _gs
 from ...tensor import Tensor
 from .. import _frontend as F
 from .._define import defop
@@ -11,23 +13,40 @@ from .setitem import index_backward
 
 
 # --------------------------------------------------------------------------- index_put (functional)
-def _index_put(input, indices, values, accumulate=False):
-    if not isinstance(input, Tensor):
-        raise F.not_a_tensor("index_put", "input", 1, input)
-    indices = tuple(indices)
-    if not isinstance(values, Tensor):
-        from ..creation import tensor as _tensor
-        values = _tensor(values, dtype=input.dtype, device=input._device)
-    if accumulate:
+def _index_put_frontend(op):
+    def index_put(input, indices, values, accumulate=False):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("index_put", "input", 1, input)
+        indices = tuple(indices)
+        if not isinstance(values, Tensor):
+            from ..creation import tensor as _tensor
+            values = _tensor(values, dtype=input.dtype, device=input._device)
         idx, _ = normalize_index(indices, input._device, input._data.ndim)
-        target = apply_index(input._data, idx).shape
-        v = values if values._data.dtype == input._data.dtype else values.to(input.dtype)
-        if v._data.shape != target:
-            v = v.expand(*target)
-        return input + index_backward(v, input._data.shape, idx)
+        record = F.needs_grad(input, values)
+        enabled = _gs.enabled
+        _gs.enabled = False  # the building ops below would each record a node of their own
+        try:
+            out = _accumulated(input, idx, values) if accumulate else _written(input, indices, values)
+        finally:
+            _gs.enabled = enabled
+        if record:
+            Tensor._autograd.record(op, out, (input, values), {"index": idx, "accumulate": bool(accumulate)})
+        return out
+    return index_put
+
+
+def _accumulated(input, idx, values):
+    target = apply_index(input._data, idx).shape
+    v = values if values._data.dtype == input._data.dtype else values.to(input.dtype)
+    if v._data.shape != target:
+        v = v.expand(*target)
+    return input + index_backward(v, input._data.shape, idx)
+
+
+def _written(input, indices, values):
     out = input.clone()
     out[indices] = values
     return out
 
 
-defop("index_put", frontend=lambda op: _index_put, inplace="index_put_", differentiable=False)
+defop("index_put", frontend=_index_put_frontend, inplace="index_put_")

@@ -68,7 +68,8 @@ def _masked_fill_frontend(op):
     return masked_fill
 
 
-defop("masked_fill", kernel=_masked_fill_kernel, frontend=_masked_fill_frontend, inplace="masked_fill_")
+defop("masked_fill", kernel=_masked_fill_kernel, frontend=_masked_fill_frontend, inplace="masked_fill_",
+      nondiff_inputs=(1,), scalar_inputs=(2,))
 
 
 def _masked_select_kernel(xp, a, mask):
@@ -92,7 +93,7 @@ def _masked_select_frontend(op):
     return masked_select
 
 
-defop("masked_select", kernel=_masked_select_kernel, frontend=_masked_select_frontend)
+defop("masked_select", kernel=_masked_select_kernel, frontend=_masked_select_frontend, nondiff_inputs=(1,))
 
 
 def _masked_scatter_kernel(xp, a, mask, src):
@@ -126,7 +127,8 @@ def _masked_scatter_frontend(op):
     return masked_scatter
 
 
-defop("masked_scatter", kernel=_masked_scatter_kernel, frontend=_masked_scatter_frontend, inplace="masked_scatter_")
+defop("masked_scatter", kernel=_masked_scatter_kernel, frontend=_masked_scatter_frontend, inplace="masked_scatter_",
+      nondiff_inputs=(1,))
 
 
 def _masked_fill_inplace_check(self, mask, value):

@@ -43,7 +43,7 @@ def _take_frontend(op):
     return take
 
 
-defop("take", kernel=_take_kernel, frontend=_take_frontend)
+defop("take", kernel=_take_kernel, frontend=_take_frontend, nondiff_inputs=(1,))
 
 
 def _take_along_dim(input, indices, dim=None, *, out=None):
@@ -68,7 +68,7 @@ def _take_along_dim(input, indices, dim=None, *, out=None):
     bi, bx = list(b), list(b)
     bi[d] = input._data.shape[d]
     bx[d] = indices._data.shape[d]
-    x = input if tuple(bi) == input._data.shape else input.expand(*bi)
+    x = input.expand(*bi)  # also when it changes nothing: PyTorch's graph has the ExpandBackward0 node
     ix = indices if tuple(bx) == indices._data.shape else indices.expand(*bx)
     return x.gather(d, ix)
 
@@ -161,7 +161,7 @@ def _where_frontend(op):
     return where
 
 
-_where = defop("where", kernel=_where_kernel, frontend=_where_frontend, method=False)
+_where = defop("where", kernel=_where_kernel, frontend=_where_frontend, method=False, nondiff_inputs=(0,))
 
 
 def _where_method(self, condition, other):
