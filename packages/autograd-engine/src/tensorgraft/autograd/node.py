@@ -20,7 +20,7 @@ _NO_EDGE = (None, 0)
 _new = object.__new__
 
 
-_CPP_NODE_NAMES = frozenset({"CopySlices", "CopyBackwards", "AccumulateGrad"})
+_CPP_NODE_NAMES = frozenset({"CopySlices", "CopyBackwards", "AccumulateGrad", "NotImplemented"})
 
 def _modified_error(t, expected, fn, nr):
     """PyTorch's message for a saved tensor changed in place after it was saved."""

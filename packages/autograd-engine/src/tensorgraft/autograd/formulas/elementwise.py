@@ -104,12 +104,14 @@ def div(node, g):
     if node.attrs is not None and node.attrs["rounding_mode"] is not None:
         # rounded division is piecewise constant: zero gradients (not None: PyTorch fills .grad)
         return (tg.zeros_like(a) if need_a else None), (tg.zeros_like(b) if need_b else None)
+    # the divisor's gradient is -g * ((a / b) / b), rounded as PyTorch rounds it (a / (b * b) differs
+    # in the last bit for about half of float32 inputs)
     if g._data.dtype.kind == "c":
         ga = _rc(g / _cj(b), a) if need_a else None
-        gb = _rc(-g * _cj(a / (b * b)), b) if need_b else None
+        gb = _rc(-g * _cj((a / b) / b), b) if need_b else None
         return ga, gb
     ga = g / b if need_a else None
-    gb = -g * a / (b * b) if need_b else None
+    gb = -g * ((a / b) / b) if need_b else None
     return ga, gb
 
 
@@ -309,7 +311,7 @@ def threshold_backward(node, g):
 @formula("abs", "absolute", node="AbsBackward0")
 def abs_(node, g):
     x = node.inputs[0]
-    return (g * (x.sgn() if x._data.dtype.kind == "c" else x.sign()),)
+    return (g * x.sgn(),)  # (SgnBackward0 under create_graph, as PyTorch's; sign for real inputs)
 
 
 @formula("sgn", saves=(0,), saves_output=True, node="SgnBackward0")
