@@ -36,8 +36,13 @@ def _reduction(size_average, reduce, reduction):
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
     if size_average and reduce:
-        return "mean"
-    return "sum" if reduce else "none"
+        reduction = "mean"
+    else:
+        reduction = "sum" if reduce else "none"
+    # stacklevel 2: the F.* function or loss module's __init__ that was given the legacy arguments
+    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.",
+                  stacklevel=2)
+    return reduction
 
 
 def _broadcast_check(input, target):
@@ -66,10 +71,12 @@ def _expandable_to(weight, shape):
                            f"{list(np.broadcast_shapes(w, x))}")
 
 
-def _pointwise_loss(op, input, target, reduction, *params, warn_name=None, stacklevel=3, kernel=None,
+def _pointwise_loss(op, input, target, reduction, *params, warn_name=None, stacklevel=2, kernel=None,
                     size_warning=True):
-    """``kernel``: the name of PyTorch's CPU kernel (``"mse"`` for ``mse_cpu``), which takes floating
-    dtypes only; ``"l1"`` stands for l1_loss, which PyTorch composes from sub, abs and a reduction.
+    """``stacklevel``: the size warning's, counted from the F.* function that calls this one (2 names
+    the line that called that function, as PyTorch's warning does). ``kernel``: the name of PyTorch's
+    CPU kernel (``"mse"`` for ``mse_cpu``), which takes floating dtypes only; ``"l1"`` stands for
+    l1_loss, which PyTorch composes from sub, abs and a reduction.
     ``size_warning``: warn when the target's shape differs (kl_div broadcasts without a word)."""
     _check(input, warn_name or "loss")
     _check(target, warn_name or "loss", "target", 2)
@@ -138,8 +145,9 @@ def _weighted_loss(name, input, target, weight, reduction, delta=1.0):
         if reduction == "mean":
             return loss.sum() / weight.sum()
     else:
+        # the size warning was given above, once, as PyTorch gives it
         loss = _pointwise_loss(_loss.huber_loss_op, input, target, "none", float(delta), warn_name=name,
-                               kernel="huber") * weight
+                               kernel="huber", size_warning=False) * weight
     return _reduce_loss(loss, reduction)
 
 
