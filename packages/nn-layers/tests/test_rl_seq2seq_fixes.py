@@ -85,3 +85,12 @@ def test_legacy_warning_is_given_once_per_module_not_per_call():
     caught = record(lambda: loss.append(nn.MSELoss(reduce=False)))
     assert len(caught) == 1
     assert record(lambda: loss[0](tg.zeros(2), tg.ones(2))) == []
+
+
+@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+def test_recurrent_layers_name_their_own_forward_in_call_errors(name):
+    layer = getattr(tg.nn, name)(2, 3)
+    with pytest.raises(TypeError, match=rf"^{name}\.forward\(\) missing 1 required positional argument: 'input'$"):
+        layer()
+    out, _ = layer(tg.zeros(4, 1, 2))
+    assert tuple(out.shape) == (4, 1, 3)

@@ -405,12 +405,20 @@ class RNN(RNNBase):
         super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          device=device, dtype=dtype)
 
+    def forward(self, input, hx=None):
+        # each class has its own forward, as in PyTorch, so a call's errors name RNN.forward()
+        return RNNBase.forward(self, input, hx)
+
 
 class LSTM(RNNBase):
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, proj_size=0, device=None, dtype=None):
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          proj_size, device, dtype)
+
+    def forward(self, input, hx=None):
+        # each class has its own forward, as in PyTorch, so a call's errors name LSTM.forward()
+        return RNNBase.forward(self, input, hx)
 
     def get_expected_cell_size(self, input, batch_sizes):
         if batch_sizes is not None:
@@ -438,6 +446,10 @@ class GRU(RNNBase):
         _no_proj_size(kwargs, type(self))
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          device=device, dtype=dtype)
+
+    def forward(self, input, hx=None):
+        # each class has its own forward, as in PyTorch, so a call's errors name GRU.forward()
+        return RNNBase.forward(self, input, hx)
 
 
 class RNNCellBase(Module):
