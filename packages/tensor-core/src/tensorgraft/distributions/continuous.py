@@ -278,7 +278,10 @@ class Gamma(ExponentialFamily):
     def rsample(self, sample_shape=tg.Size()):
         shape = self._extended_shape(sample_shape)
         x = _sampling.standard_gamma(self.concentration.expand(shape)) / self.rate.expand(shape)
-        return x.clamp(min=tg.finfo(x.dtype).tiny)
+        # in place on a detached alias: the floor is no step of the graph (PyTorch's grad_fn
+        # stays the division)
+        x.detach().clamp_(min=tg.finfo(x.dtype).tiny)
+        return x
 
     def log_prob(self, value):
         self._check(value)
