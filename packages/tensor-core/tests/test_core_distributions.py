@@ -43,7 +43,15 @@ def test_module_paths_mirror_pytorch():
     from tensorgraft.distributions.transforms import ExpTransform
     from tensorgraft.distributions import constraints, kl_divergence, register_kl  # noqa: F401
     assert Normal is D.Normal and ExpTransform is D.ExpTransform
-    assert not hasattr(D.Distribution, "sample_n")
+
+
+def test_sample_n_is_sample_of_n_with_a_future_warning():
+    tg.manual_seed(5)
+    expected = D.Normal(tg.zeros(2), 1.0).sample((3,))
+    tg.manual_seed(5)
+    with pytest.warns(FutureWarning, match=r"^`sample_n\(n\)` will be deprecated\. Use `sample\(\(n,\)\)` instead\.$"):
+        drawn = D.Normal(tg.zeros(2), 1.0).sample_n(3)
+    assert tuple(drawn.shape) == (3, 2) and drawn.tolist() == expected.tolist()
 
 
 # --------------------------------------------------------------------------- closed forms

@@ -189,6 +189,11 @@ class Distribution:
         with tg.no_grad():
             return self.rsample(sample_shape)
 
+    def sample_n(self, n):
+        """``sample((n,))``, kept (with PyTorch's FutureWarning) for older code."""
+        warnings.warn("`sample_n(n)` will be deprecated. Use `sample((n,))` instead.", FutureWarning, stacklevel=2)
+        return self.sample(tg.Size((n,)))
+
     def rsample(self, sample_shape=tg.Size()):
         raise NotImplementedError
 
