@@ -38,8 +38,9 @@ def _lerp_frontend(op):
         a, b = input._data, end._data
         if a.dtype != b.dtype:
             raise RuntimeError(f"expected dtype {_legacy_name(a.dtype)} for `end` but got dtype {_legacy_name(b.dtype)}")
-        if a.dtype.kind not in "fc":
-            raise RuntimeError(f"\"lerp_kernel_scalar\" not implemented for '{F._type_name(a.dtype)}'")
+        if a.dtype.kind not in "fc":  # (PyTorch's kernels for a number and for a tensor weight)
+            kernel = "lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar"
+            raise NotImplementedError(f"\"{kernel}\" not implemented for '{F._type_name(a.dtype)}'")
         if isinstance(weight, Tensor):
             w = weight._data
             if w.dtype != a.dtype:
