@@ -118,7 +118,7 @@ _INVALID = ("<class 'tensorgraft.FloatStorage'>.__new__ received an invalid comb
      "Argument 'wrap_storage' must be UntypedStorage, but got <class 'int'>"),
     (lambda: tg.FloatStorage(2.5), TypeError, "Argument type not recognized: <class 'float'>"),
     (lambda: tg.FloatStorage(tg.ones(2)), TypeError,
-     "Argument type not recognized: <class 'tensorgraft.tensor.Tensor'>"),
+     "Argument type not recognized: <class 'tensorgraft.Tensor'>"),
     (lambda: tg.FloatStorage({1, 2}), TypeError, "Argument type not recognized: <class 'set'>"),
     (lambda: tg.FloatStorage(iter([1])), TypeError, "Argument type not recognized: <class 'list_iterator'>"),
 ])

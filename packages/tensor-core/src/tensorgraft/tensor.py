@@ -26,6 +26,8 @@ _np_generic = np.generic
 class Size(tuple):
     """``tensorgraft.Size``: a tuple of dimension sizes, printed like PyTorch's."""
 
+    __module__ = "tensorgraft"  # (as Tensor's)
+
     __slots__ = ()
 
     def __repr__(self) -> str:
@@ -153,6 +155,9 @@ def _check_to_positionals(args) -> None:
 
 
 class Tensor:
+    # shown as PyTorch shows its class (<class 'torch.Tensor'>), by the name users import it under;
+    # pickles then refer to ``tensorgraft.Tensor``, the same object
+    __module__ = "tensorgraft"
     __slots__ = ("_data", "_device", "_requires_grad", "grad_fn", "_grad", "_vc", "_output_nr",
                  "_extra", "_base", "__weakref__")
 

@@ -6,10 +6,75 @@ import numbers
 from ..tensor import Tensor
 
 
-def wrap_dim(dim, ndim: int) -> int:
+def type_name(value) -> str:
+    """How PyTorch's argument parser names the type of a value it refuses: builtins and tensors
+    (Parameter included) by their class name, anything else with its module (``numpy.float64``)."""
+    cls = type(value)
+    if cls.__module__ == "builtins" or isinstance(value, Tensor):
+        return cls.__name__
+    return f"{cls.__module__}.{cls.__name__}"
+
+
+def is_int(value) -> bool:
+    """What PyTorch's parser takes for an ``int`` argument: Python and NumPy ints (not bools)
+    and tensors holding one integer."""
+    if isinstance(value, Tensor):
+        return value.ndim == 0 and value.dtype.category == 1  # (0: bool)
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def wrong_type(fname: str, argname: str, expected: str, value, pos: int = None) -> TypeError:
+    """The error of a function with one signature: ``sum(): argument 'dim' (position 1) must be int,
+    not float``. ``pos``: where it was given positionally (a method does not count ``self``);
+    None for a keyword."""
+    where = "" if pos is None else f" (position {pos})"
+    return TypeError(f"{fname}(): argument '{argname}'{where} must be {expected}, not {type_name(value)}")
+
+
+def bad_int_list_item(fname: str, argname: str, seq) -> TypeError | None:
+    """A sequence given for ``tuple of ints`` whose first item is an int but a later one is not:
+    PyTorch's parser accepts the sequence by its first item and fails while unpacking the rest."""
+    for i, item in enumerate(seq):
+        if not is_int(item):
+            return TypeError(f"{fname}(): argument '{argname}' failed to unpack the object at pos {i + 1} with "
+                             f"error \"type must be tuple of ints,but got {type_name(item)}\"")
+    return None
+
+
+def invalid_combination(fname: str, args=(), kwargs=None, overloads=()) -> TypeError:
+    """The error of a function with several signatures, none of which takes the arguments:
+    ``args`` as given positionally (a method's without ``self``), ``kwargs`` in the order given;
+    ``overloads``: the signatures to list (PyTorch also lists ones hidden here)."""
+    pos = [type_name(a) for a in args]
+    # the parser lists keywords latest first, each followed by ", " when nothing came positionally
+    kw = [f"{k}={type_name(v)}" for k, v in reversed(list((kwargs or {}).items()))]
+    got = ", ".join(pos + kw) if pos else "".join(k + ", " for k in kw)
+    listed = "".join(f" * ({o})\n" for o in overloads)
+    return TypeError(f"{fname}() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                     f"{listed}")
+
+
+def dim_type_error(fname: str, dim, overloads=None, argname: str = "dim", expected: str = "int") -> TypeError:
+    """A dim PyTorch's parser refuses, worded as given by keyword (the same words for a method and
+    a function; a positional one would add its position). ``overloads``: not None for an op of
+    several signatures (a hidden named-dims one counts), which refuses the call as a whole."""
+    if isinstance(dim, (tuple, list)) and dim and is_int(dim[0]):
+        err = bad_int_list_item(fname, argname, dim)
+        if err is not None:
+            return err
+    if overloads is not None:
+        return invalid_combination(fname, (), {argname: dim}, overloads)
+    return wrong_type(fname, argname, expected, dim)
+
+
+def wrap_dim(dim, ndim: int, fname: str = None, argname: str = "dim", overloads=None) -> int:
+    """``dim`` in ``[0, ndim)``. ``fname`` (with ``argname``, ``overloads``: ``dim_type_error``)
+    words a dim that is not an int as PyTorch's parser does for that op."""
     if isinstance(dim, Tensor):
         dim = dim.item()
     if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
+        if fname is not None:
+            raise dim_type_error(fname, dim, overloads, argname)
         raise TypeError(f"dim must be an int, not {type(dim).__name__}")
     n = max(ndim, 1)
     if not -n <= dim < n:
@@ -17,18 +82,42 @@ def wrap_dim(dim, ndim: int) -> int:
     return dim + n if dim < 0 else int(dim)
 
 
-def wrap_dims(dim, ndim: int):
-    """``None`` -> None (all dims); int or sequence -> sorted tuple of non-negative dims."""
+def _ints(dim) -> bool:
+    if dim.__class__ is tuple or isinstance(dim, list):
+        for d in dim:  # (a loop, no generator: reductions over several dims run it per call)
+            if d.__class__ is not int and not is_int(d):
+                return False
+        return True
+    return is_int(dim)
+
+
+def check_dims_type(fname: str, dim, overloads=None) -> None:
+    """A ``tuple of ints`` dim (or None) as PyTorch's parser takes it; ``dim_type_error`` if not."""
+    if dim is not None and dim.__class__ is not int and not _ints(dim):
+        raise dim_type_error(fname, dim, overloads, expected="tuple of ints")
+
+
+def wrap_dims(dim, ndim: int, fname: str = None, overloads=None):
+    """``None`` -> None (all dims); int or sequence -> sorted tuple of non-negative dims.
+    ``fname``, ``overloads``: how a dim that is not an int (or a sequence of them) is refused
+    (``dim_type_error``, expecting ``tuple of ints``)."""
     if dim is None:
         return None
     if isinstance(dim, (tuple, list)):
-        dims = tuple(wrap_dim(d, ndim) for d in dim)
+        try:
+            dims = tuple(wrap_dim(d, ndim) for d in dim)
+        except TypeError:  # (caught rather than tested first: nothing added to the common path)
+            if fname is None:
+                raise
+            raise dim_type_error(fname, dim, overloads, expected="tuple of ints") from None
         if len(set(dims)) != len(dims):
             dup = next(d for k, d in enumerate(dims) if d in dims[:k])
             raise RuntimeError(f"dim {dup} appears multiple times in the list of dims")
         if ndim == 0:
             return ()
         return tuple(sorted(dims))
+    if fname is not None and dim.__class__ is not int:
+        check_dims_type(fname, dim, overloads)
     d = wrap_dim(dim, ndim)
     return () if ndim == 0 else (d,)
 

@@ -13,7 +13,7 @@ from ..tensor import Size, Tensor, wrap
 from .. import memory_layout as _ml
 from . import _frontend as F
 from .conversion import asarray, frombuffer, move_array, resolve_device  # noqa: F401  (re-exported)
-from ._args import ONE_SEQUENCE_ONLY
+from ._args import ONE_SEQUENCE_ONLY, invalid_combination
 
 __all__ = [
     "tensor", "zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
@@ -625,11 +625,13 @@ def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devic
     return _finish(data, resolve_device(device), requires_grad)
 
 
-def _steps_arg(steps, fname):
+def _steps_arg(steps, fname, start, end):
     if isinstance(steps, Tensor):
         steps = steps.item()
     if not isinstance(steps, numbers.Integral) or isinstance(steps, bool):
-        raise TypeError(f"{fname}(): argument 'steps' must be int, not {type(steps).__name__}")
+        # several signatures (number or tensor ends): a float count is refused as a whole call,
+        # shown as usually written, every argument positionally
+        raise invalid_combination(fname, (start, end, steps))
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     return int(steps)
@@ -680,7 +682,7 @@ def _range_dtype(fname, dtype, start, end, steps):
 
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
              pin_memory=False) -> Tensor:
-    steps = _steps_arg(steps, "linspace")
+    steps = _steps_arg(steps, "linspace", start, end)
     start, end = _num(start), _num(end)
     dtype = _range_dtype("linspace", dtype, start, end, steps)
     if dtype is _dt.bool:
@@ -700,7 +702,7 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
 
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
              pin_memory=False) -> Tensor:
-    steps = _steps_arg(steps, "logspace")
+    steps = _steps_arg(steps, "logspace", start, end)
     start, end = _num(start), _num(end)
     dtype = _range_dtype("logspace", dtype, start, end, steps)
     if dtype is _dt.bool:

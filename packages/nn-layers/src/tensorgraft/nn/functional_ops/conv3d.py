@@ -637,8 +637,12 @@ def _same_pads(k, dil):
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if _autocast.on:
         input, weight, bias = _autocast.lower(input, weight, bias)
-    check_tensor(input, "conv3d")
-    check_tensor(weight, "conv3d", "weight", 2)
+    from .conv_api import check_operand_types, check_setting_types  # (conv_api imports this module)
+    settings = (("stride", stride, 1), ("padding", padding, 0), ("dilation", dilation, 1))
+    check_operand_types("conv3d", 3, input, weight, bias, settings, groups)
+    if (stride.__class__ is not int or padding.__class__ is not int or dilation.__class__ is not int
+            or groups.__class__ is not int):
+        check_setting_types("conv3d", 3, input, weight, bias, settings, groups)
     _check_bias_type(input, bias)  # ATen's first check, before any shape or argument is looked at
     stride, dil = _conv_param(stride, "stride"), _conv_param(dilation, "dilation")
     _check_common("conv3d", input, weight, bias, stride, dil, groups,
@@ -685,8 +689,10 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     if _autocast.on:
         input, weight, bias = _autocast.lower(input, weight, bias)
-    if isinstance(padding, str):
-        raise TypeError("conv_transpose3d(): argument 'padding' must be tuple of ints, not str")
+    from .conv_api import check_setting_types  # (conv_api imports this module)
+    check_setting_types("conv_transpose3d", 3, input, weight, bias,
+                        (("stride", stride, 1), ("padding", padding, 0), ("output_padding", output_padding, 0),
+                         ("dilation", dilation, 1)), groups, transposed=True)
     stride, dil = _conv_param(stride, "stride"), _conv_param(dilation, "dilation")
     pad, opad = _conv_param(padding, "padding"), _conv_param(output_padding, "output_padding")
     _check_common("conv_transpose3d", input, weight, bias, stride, dil, groups, pad, opad)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from tensorgraft.amp._state import state as _autocast
+from tensorgraft.ops._args import bad_int_list_item, invalid_combination, is_int, wrong_type
 from tensorgraft.ops._frontend import _type_name
+from tensorgraft.tensor import Tensor
 
 from . import conv as _conv
 from ._common import check_tensor as _check_tensor, same_device as _same_device
@@ -27,6 +29,71 @@ def _pair(v, n=2, name="value"):
             return tuple(v) * n
         return tuple(int(a) for a in v)
     return (int(v),) * n
+
+
+def _ints_given(v) -> bool:
+    """Would PyTorch's parser take ``v`` for ``tuple of ints``? (an int, or a sequence of them)"""
+    if v.__class__ is int:
+        return True
+    if v.__class__ is tuple or isinstance(v, list):
+        for a in v:  # (a loop, no generator: modules pass tuples on every forward)
+            if a.__class__ is not int and not is_int(a):
+                return False
+        return True
+    return is_int(v)
+
+
+def _conv_signature(nd, transposed):
+    s = "tuple of ints stride = 1, {} padding = {}, "
+    if transposed:
+        return (f"Tensor input, Tensor weight, Tensor bias = None, {s.format('tuple of ints', 0)}tuple of ints "
+                "output_padding = 0, int groups = 1, tuple of ints dilation = 1",)
+    return tuple(f"Tensor input, Tensor weight, Tensor bias = None, {s.format(p, d)}tuple of ints dilation = 1, "
+                 "int groups = 1" for p, d in (("tuple of ints", 0), ("str", '"valid"')))
+
+
+def check_setting_types(name, nd, input, weight, bias, settings, groups, transposed=False):
+    """A convolution's settings as PyTorch's argument parser takes them: ints or sequences of ints
+    (a float stride must not be truncated). ``settings``: (label, value, default) of
+    each tuple setting, in the signature's order. Cheap for valid settings; the error otherwise:
+
+    - a sequence whose first item is an int, a later one not: the unpacking error, naming the item;
+    - a transposed convolution (one signature): that the argument must be a tuple of ints;
+    - conv1d/2d/3d (two signatures, the other for a padding string): the invalid combination,
+      the call shown as F.conv is usually written -- input, weight and a bias positionally, settings
+      other than their defaults by keyword (which were keywords is not known here)."""
+    for label, v, _ in settings:
+        if not (_ints_given(v) or label == "padding" and v.__class__ is str and not transposed):
+            break
+    else:
+        if groups.__class__ is int or is_int(groups):
+            return
+    for label, v, _ in settings:
+        if isinstance(v, (tuple, list)) and v and is_int(v[0]):
+            err = bad_int_list_item(name, label, v)
+            if err is not None:
+                raise err
+    if transposed:
+        for label, v, _ in settings:
+            if not _ints_given(v):
+                raise wrong_type(name, label, "tuple of ints", v)
+        raise wrong_type(name, "groups", "int", groups)
+    raise _invalid_conv_call(name, nd, input, weight, bias, settings, groups)
+
+
+def _invalid_conv_call(name, nd, input, weight, bias, settings, groups):
+    kwargs = {label: v for label, v, default in settings + (("groups", groups, 1),)
+              if not (v.__class__ is int and v == default)}
+    return invalid_combination(name, (input, weight) + (() if bias is None else (bias,)), kwargs,
+                               _conv_signature(nd, False))
+
+
+def check_operand_types(name, nd, input, weight, bias, settings, groups):
+    """conv1d/2d/3d with an operand that is not a tensor: with two signatures to choose from,
+    PyTorch's parser words it as a call none of them takes (a transposed one names the argument)."""
+    if isinstance(input, Tensor) and isinstance(weight, Tensor) and (bias is None or isinstance(bias, Tensor)):
+        return
+    raise _invalid_conv_call(name, nd, input, weight, bias, settings, groups)
 
 
 def _conv_pads(padding, k, dil, stride, n):
@@ -152,8 +219,11 @@ def _conv_operands(input, weight, bias, stride, padding, dilation, groups, nd, n
     in ATen's order, run only once one of them has failed.)"""
     if _autocast.on:
         input, weight, bias = _autocast.lower(input, weight, bias)
-    _check(input, name)
-    _check_tensor(weight, name, "weight", 2)
+    settings = (("stride", stride, 1), ("padding", padding, 0), ("dilation", dilation, 1))
+    check_operand_types(name, nd, input, weight, bias, settings, groups)
+    if (stride.__class__ is not int or padding.__class__ is not int or dilation.__class__ is not int
+            or groups.__class__ is not int):
+        check_setting_types(name, nd, input, weight, bias, settings, groups)
     if bias is not None and bias.dtype != input.dtype:  # ATen's first check
         _conv3d_bias_type(input, bias)
     stride = _conv_arg(stride, "stride", nd)
@@ -228,8 +298,9 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
         input, weight, bias = _autocast.lower(input, weight, bias)
     _check(input, name)
     _check_tensor(weight, name, "weight", 2)
-    if isinstance(padding, str):  # refused by PyTorch's argument parser, before anything runs
-        raise TypeError(f"{name}(): argument 'padding' must be tuple of ints, not str")
+    check_setting_types(name, nd, input, weight, bias, (("stride", stride, 1), ("padding", padding, 0),
+                                                         ("output_padding", output_padding, 0),
+                                                         ("dilation", dilation, 1)), groups, transposed=True)
     stride = _conv_arg(stride, "stride", nd)
     pad = _conv_arg(padding, "padding", nd)
     dil = _conv_arg(dilation, "dilation", nd)

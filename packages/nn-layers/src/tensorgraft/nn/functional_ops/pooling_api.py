@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tensorgraft.ops._args import bad_int_list_item
 from tensorgraft.tensor import Tensor
 
 from . import pooling as _pool
@@ -233,6 +234,23 @@ def _out_hw(output_size, H, W):
     return (H if o[0] is None else o[0], W if o[1] is None else o[1])
 
 
+def _check_size_types(output_size, name):
+    """``output_size`` of the 2-D adaptive pools as PyTorch takes it: its Python wrapper measures
+    anything but an int with ``len`` (so a float fails there) and fills in ``None`` items; the
+    argument parser then refuses items that are not ints (a float must not be truncated)."""
+    if not isinstance(output_size, (tuple, list)):
+        if not isinstance(output_size, (int, np.integer, Tensor)):
+            raise TypeError(f"object of type '{type(output_size).__name__}' has no len()")
+        return
+    items = [v for v in output_size if v is not None]
+    if items and not _is_int_size(items[0]):
+        raise TypeError(f"{name}(): argument 'output_size' (position 2) must be tuple of ints, but found element of "
+                        f"type {type(items[0]).__name__} at pos 0")
+    err = bad_int_list_item(name, "output_size", [0 if v is None else v for v in output_size])
+    if err is not None:
+        raise err
+
+
 def _adaptive_input_check(input, name, output_size, sep="", any_rank=False):
     if isinstance(output_size, (tuple, list)) and input.ndim <= len(output_size):
         raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
@@ -263,6 +281,8 @@ def _requested_hw(input, output_size):
 
 def adaptive_avg_pool2d(input, output_size):
     _check(input, "adaptive_avg_pool2d")
+    if output_size.__class__ is not int:
+        _check_size_types(output_size, "adaptive_avg_pool2d")
     hw = _requested_hw(input, output_size)
     if hw is not None and len(hw) == 2 and min(hw) < 0:  # (before the rank; a negative size gave an empty result)
         raise RuntimeError("adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0 but "
@@ -322,6 +342,8 @@ def adaptive_avg_pool1d(input, output_size):
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     _check(input, "adaptive_max_pool2d")
+    if output_size.__class__ is not int:
+        _check_size_types(output_size, "adaptive_max_pool2d")
     _adaptive_input_check(input, "adaptive_max_pool2d", output_size, ":")
     H, W = input.shape[-2:]
     hw = _out_hw(output_size, H, W)

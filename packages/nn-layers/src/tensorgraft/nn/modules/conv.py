@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+from tensorgraft.ops._args import invalid_combination, is_int
 from tensorgraft.ops._frontend import _type_name
 from tensorgraft.ops.creation import empty
 from tensorgraft.tensor import Tensor
@@ -10,6 +11,7 @@ from tensorgraft.tensor import Tensor
 from .. import functional as F
 from .. import init
 from ..functional_ops.conv3d import _C_TYPE, mkldnn_wording
+from ..functional_ops.conv_api import _conv_signature
 from ..parameter import Parameter
 from .module import Module
 
@@ -181,12 +183,26 @@ class _Conv(_ConvNd):
 
     def _conv(self, input, weight, bias):
         fn = getattr(F, self._functional)
+        s, p, d = self.stride, self.padding, self.dilation
+        if (s[0].__class__ is not int or d[0].__class__ is not int or self.groups.__class__ is not int
+                or (p.__class__ is not str and p[0].__class__ is not int)):
+            self._check_setting_types(input, weight, bias)
         if self.padding_mode == "zeros":
             _check_bias_type(input, bias)
             return fn(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
         padded = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
         _check_bias_type(padded, bias)
         return fn(padded, weight, bias, self.stride, _ntuple(0, self._n), self.dilation, self.groups)
+
+    def _check_setting_types(self, input, weight, bias):
+        """Settings built from floats (``stride=1.5``) are refused when the module runs, not when it
+        is built, as PyTorch's: its functional, called with every argument positionally, takes
+        none of them (a sequence whose first item is an int the functional checks itself)."""
+        s, p, d = self.stride, self.padding, self.dilation
+        if all(is_int(v[0]) for v in (s, d) + (() if p.__class__ is str else (p,))) and is_int(self.groups):
+            return
+        raise invalid_combination(self._functional, (input, weight, bias, s, p, d, self.groups),
+                                  overloads=_conv_signature(self._n, False))
 
     def _conv_forward(self, input, weight, bias):
         # PyTorch's name for it: subclasses (weight standardisation, "same" padding variants) call

@@ -23,7 +23,7 @@ def _cum_frontend(op, which):
     def cum(input, dim, *, dtype=None, out=None):
         check_tensor(input, which)
         a = input._data
-        axis = wrap_dim(dim, a.ndim)
+        axis = wrap_dim(dim, a.ndim, which)
         res = wrap(table[input._device.type](a, which, axis, _int64_acc(a, dtype)), input._device)
         _record_values(op, res, input, {"dim": axis})
         if out is not None:

@@ -8,7 +8,7 @@ import numpy as np
 from ...grad_mode import state as _gs
 from ...tensor import Tensor, wrap
 from .._frontend import check_tensor
-from .._args import wrap_dim, wrap_dims
+from .._args import invalid_combination, is_int, wrap_dim, wrap_dims
 from .._define import defop
 from .._return_types import return_type
 from ._shared import _all_dims, _no_grad, _record_values, _refuse_complex
@@ -29,6 +29,22 @@ def _extreme_kernel(xp, a, which, axis, keepdim):
     return vals, idx.astype(np.int64, copy=False)
 
 
+_EXTREME_OVERLOADS = ("", "Tensor other", "int dim, bool keepdim = False")
+
+
+def _check_dim_or_other(which, input, dim, keepdim):
+    """max/min take a dim (an int) or a tensor to compare with, never both a tensor and keepdim:
+    PyTorch's parser refuses the call as a whole (a float dim must not be truncated). Shown as
+    usually written: ``torch.max(a, b, 1)``, ``x.max(dim=1.5)``."""
+    if isinstance(dim, Tensor) and is_int(dim):
+        return  # a one-element integer tensor is an int to the parser
+    if isinstance(dim, Tensor):
+        raise invalid_combination(which, (input, dim, keepdim), overloads=_EXTREME_OVERLOADS)
+    if not is_int(dim):
+        raise invalid_combination(which, (), {"dim": dim, **({"keepdim": keepdim} if keepdim else {})},
+                                  _EXTREME_OVERLOADS)
+
+
 def _extreme_frontend(op, which):
     table = op.table
     Ret = return_type(which)
@@ -39,6 +55,8 @@ def _extreme_frontend(op, which):
         check_tensor(input, which)
         if other is not None:
             dim = other
+        if dim is not None and dim.__class__ is not int and (keepdim is not False or not isinstance(dim, Tensor)):
+            _check_dim_or_other(which, input, dim, keepdim)
         if isinstance(dim, Tensor):  # max(a, b) -> maximum
             if pair is None:
                 import tensorgraft
@@ -81,7 +99,7 @@ def _amax_frontend(op, which):
     def amax(input, dim=(), keepdim=False):
         check_tensor(input, which)
         a = input._data
-        axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim)
+        axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim, which)
         if a.size == 0:
             if axes is None:
                 raise RuntimeError(f"{which}(): Expected reduction dim to be specified for input.numel() == 0. "
@@ -145,7 +163,7 @@ def _argext_frontend(op, which):
                 raise IndexError(f"{which}(): Expected reduction dim to be specified for input.numel() == 0.")
             axis = None
         else:
-            axis = wrap_dim(dim, a.ndim)
+            axis = wrap_dim(dim, a.ndim, which)
             if a.ndim == 0:
                 return wrap(table[input._device.type](a, which, None, False), input._device)
             if a.shape[axis] == 0:

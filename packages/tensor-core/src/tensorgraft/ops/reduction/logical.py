@@ -23,7 +23,7 @@ def _logical_reduce_frontend(op, which):
     def all(input, dim=None, keepdim=False):
         check_tensor(input, which)
         a = input._data
-        axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim)
+        axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim, which, ())
         return wrap(table[input._device.type](a, which, axes, keepdim), input._device)
     all.__name__ = all.__qualname__ = which
     return all
@@ -41,7 +41,7 @@ def _count_nonzero_frontend(op):
     def count_nonzero(input, dim=None):
         check_tensor(input, "count_nonzero")
         a = input._data
-        axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim)
+        axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim, "count_nonzero", ())
         return wrap(table[input._device.type](a, axes), input._device)
     return count_nonzero
 

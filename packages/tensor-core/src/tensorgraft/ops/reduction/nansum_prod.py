@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...tensor import wrap
 from .._frontend import check_tensor
-from .._args import wrap_dim, wrap_dims
+from .._args import check_dims_type, wrap_dim, wrap_dims
 from .._define import defop
 from ._shared import _all_dims, _int64_acc, _record_values, _type_name
 
@@ -19,6 +19,7 @@ def _nansum_frontend(op):
 
     def nansum(input, dim=None, keepdim=False, *, dtype=None):
         check_tensor(input, "nansum")
+        check_dims_type("nansum", dim)
         a = input._data
         if a.dtype.kind == "c":
             raise RuntimeError("nansum on CPU does not support complex inputs")
@@ -62,9 +63,7 @@ def _prod_frontend(op):
     def prod(input, dim=None, keepdim=False, *, dtype=None):
         check_tensor(input, "prod")
         a = input._data
-        if isinstance(dim, (tuple, list)):
-            raise TypeError("prod(): argument 'dim' must be int, not " + type(dim).__name__)
-        axis = None if dim is None else wrap_dim(dim, a.ndim)
+        axis = None if dim is None else wrap_dim(dim, a.ndim, "prod", overloads=())
         if a.ndim == 0:
             axis = None
         npd = _int64_acc(a, dtype)

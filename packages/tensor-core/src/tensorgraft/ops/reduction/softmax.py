@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...grad_mode import state as _gs
 from ...tensor import Tensor, wrap
 from .._frontend import check_tensor
-from .._args import wrap_dim
+from .._args import dim_type_error, is_int, wrap_dim
 from .._define import defop
 from ._shared import _type_name
 
@@ -36,6 +36,8 @@ def _softmax_frontend(op, log):
             raise TypeError(f"{name}() missing 1 required positional arguments: \"dim\"")
         src = input if dtype is None else input.to(dtype)
         a = src._data
+        if dim.__class__ is not int and not is_int(dim):  # (a 0-d input's dim too)
+            raise dim_type_error(name, dim)
         axis = wrap_dim(dim, a.ndim) if a.ndim else None
         if a.dtype.kind != "f":
             # PyTorch has a kernel for the last dim and one for any other; neither for integers

@@ -11,7 +11,7 @@ from ...cpu.sort_order import (EMULATION_LIMIT, kthvalue_index, mode_index, mode
                                unstable_order)
 from ...tensor import wrap
 from .._frontend import check_tensor
-from .._args import wrap_dim
+from .._args import is_int, wrap_dim, wrong_type
 from .._define import defop
 from .._return_types import return_type
 from ._shared import _record_values, _refuse_complex, _type_name, _zero_dim_pair
@@ -50,7 +50,7 @@ def _sort_frontend(op):
         a = input._data
         if isinstance(dim, bool):  # sort(x, stable=...) passed positionally is not allowed in torch
             raise TypeError("sort(): argument 'dim' must be int, not bool")
-        d = wrap_dim(dim, a.ndim)
+        d = wrap_dim(dim, a.ndim, "sort", overloads=())
         _refuse_complex(a, message=" Sort does not support complex dtypes on CPU")  # (its leading space)
         v, i = table[input._device.type](a, d, bool(descending), bool(stable))
         vals, idx = wrap(v, input._device), wrap(i, input._device)
@@ -68,7 +68,7 @@ def _argsort_frontend(op):
     def argsort(input, dim=-1, descending=False, stable=False):
         check_tensor(input, "argsort")
         a = input._data
-        d = wrap_dim(dim, a.ndim)
+        d = wrap_dim(dim, a.ndim, "argsort", overloads=())
         _refuse_complex(a, message=" Sort does not support complex dtypes on CPU")
         return wrap(_sort.table[input._device.type](a, d, bool(descending), bool(stable))[1], input._device)
     return argsort
@@ -94,8 +94,10 @@ def _topk_frontend(op):
 
     def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
         check_tensor(input, "topk")
+        if k.__class__ is not int and not is_int(k):
+            raise wrong_type("topk", "k", "int", k)
         a = input._data
-        d = wrap_dim(dim, a.ndim)
+        d = wrap_dim(dim, a.ndim, "topk")
         n = a.shape[d] if a.ndim else 1
         if not 0 <= k <= n:
             raise RuntimeError("selected index k out of range")
@@ -152,7 +154,7 @@ def _median_like_frontend(name: str, node: str):
                 res = wrap(v, dev)
                 _record_values(op, res, input, {"dim": None}, f"{node}Backward0")
                 return res
-            d = wrap_dim(dim, a.ndim)
+            d = wrap_dim(dim, a.ndim, name)
             if a.ndim and a.shape[d] == 0:
                 raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
             if a.dtype.kind in "bc":
@@ -204,9 +206,11 @@ def _kthvalue_frontend(op):
 
     def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
         check_tensor(input, "kthvalue")
+        if k.__class__ is not int and not is_int(k):
+            raise wrong_type("kthvalue", "k", "int", k)
         a = input._data
         dev = input._device
-        d = wrap_dim(dim, a.ndim)
+        d = wrap_dim(dim, a.ndim, "kthvalue")
         n = a.shape[d] if a.ndim else 1
         if not 1 <= k <= n:
             raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
@@ -323,7 +327,7 @@ def _mode_frontend(op):
         a = input._data
         _refuse_complex(a, "mode_cpu")
         dev = input._device
-        d = wrap_dim(dim, a.ndim)
+        d = wrap_dim(dim, a.ndim, "mode")
         if a.ndim == 0:
             v, i = _zero_dim_pair(dev, a)
         else:
@@ -383,7 +387,7 @@ def _unique_frontend(op):
         check_tensor(input, "unique")
         a = input._data
         _refuse_complex(a, "unique" if dim is None else "unique_dim")
-        axis = None if dim is None else wrap_dim(dim, a.ndim)
+        axis = None if dim is None else wrap_dim(dim, a.ndim, "unique_dim")
         dev = input._device
         return unique_results(dev, *table[dev.type](a, return_inverse, return_counts, axis), return_inverse,
                               return_counts)

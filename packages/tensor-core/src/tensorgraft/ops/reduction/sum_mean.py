@@ -11,7 +11,7 @@ from ...grad_mode import state as _gs
 from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._frontend import check_tensor
-from .._args import wrap_dims
+from .._args import check_dims_type, wrap_dims
 from .._define import defop
 
 
@@ -29,6 +29,10 @@ def _sum_cpu_numpy1(a, axes, npdtype, out=None, keepdims=False):
 _SUM_ACC = {"b": np.int64, "i": np.int64, "u": np.int64}
 
 
+# the signatures PyTorch's parser lists for Tensor.sum/mean (a hidden one takes dim names)
+_SUM_OVERLOADS = ("*, torch.dtype dtype = None", "tuple of ints dim, bool keepdim = False, *, torch.dtype dtype = None")
+
+
 def _sum_frontend(op):
     table = op.table
 
@@ -39,7 +43,8 @@ def _sum_frontend(op):
             check_tensor(input, "sum")
         a = input._data
         # dim=() / [] reduces every dim, as PyTorch
-        axes = None if dim is None or (dim.__class__ in (tuple, list) and not dim) else wrap_dims(dim, a.ndim)
+        axes = None if dim is None or (dim.__class__ in (tuple, list) and not dim) else wrap_dims(dim, a.ndim, "sum",
+                                                                                                  _SUM_OVERLOADS)
         if dtype is not None:
             npd = dtype.np
         else:
@@ -78,6 +83,7 @@ def _mean_frontend(op):
         if axis is not None or keepdims is not None:
             dim, keepdim = F.numpy_spellings("mean", dim, keepdim, axis, keepdims)
         check_tensor(input, "mean")
+        check_dims_type("mean", dim, _SUM_OVERLOADS)  # (PyTorch's parser, before the dtype is looked at)
         a = input._data
         if dtype is None and a.dtype.kind not in "fc":
             raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point "

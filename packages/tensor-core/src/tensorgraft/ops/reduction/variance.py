@@ -7,7 +7,7 @@ import numpy as np
 from ...grad_mode import state as _gs
 from ...tensor import Tensor, wrap
 from .._frontend import check_tensor
-from .._args import wrap_dims
+from .._args import check_dims_type, wrap_dims
 from .._define import defop
 from ._shared import _all_dims, _no_grad, _record_values
 
@@ -39,6 +39,7 @@ def _correction(dim, unbiased, correction, name):
 def _variance(op, std, input, dim, keepdim, correction, name):
     """var/std with the correction resolved; ``name`` is the public function warnings name
     (``var_mean`` reports its own name, as PyTorch does)."""
+    check_dims_type(name, dim, ())  # (PyTorch's parser, before the dtype is looked at)
     a = input._data
     if a.dtype.kind not in "fc":
         # var_mean/std_mean name themselves; var and std share one message

@@ -9,6 +9,7 @@ import numpy as np
 from ...cpu.fill_order import from_memory_order, memory_axes, to_memory_order
 from ...device import get_backend
 from ...tensor import Tensor
+from .._args import is_int, wrong_type
 from ..creation import _KERNEL_TYPE_NAMES, _cnum, _finish, _make, _not_implemented
 from .streams import _P_IN_RANGE, _any, _draw_dtype, _matches_pytorch, _stream
 
@@ -68,6 +69,8 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     if input.dtype.category != 2:
         raise RuntimeError("multinomial only supports floating-point dtypes for input, got: "
                            f"{_KERNEL_TYPE_NAMES[input.dtype.name]}")
+    if num_samples.__class__ is not int and not is_int(num_samples):  # (a float count must not be truncated)
+        raise wrong_type("multinomial", "num_samples", "int", num_samples, 2)
     if num_samples <= 0:
         raise RuntimeError("cannot sample n_sample <= 0 samples")
     g, on_device = _stream(generator, input._device)

@@ -15,6 +15,7 @@ from ... import dtypes as _dt
 from ... import memory_layout as _ml
 from ...tensor import Size, Tensor
 from .. import _frontend as F
+from .._args import invalid_combination, is_int, wrong_type
 from .._define import defop
 from ..conversion import resolve_device
 from ..creation import _KERNEL_TYPE_NAMES, _check_dtype, _cnum, _like_layout, _not_implemented, _size, empty_like
@@ -148,6 +149,7 @@ _RANDINT_OVERLOADS = "".join(f" * ({head}, *, {gen}{_RANDINT_KW})\n"
 def randint(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None,
             pin_memory=False, low=None, high=None) -> Tensor:
     """``randint(high, size)`` or ``randint(low, high, size)``; values in ``[low, high)``, int64."""
+    given, size_kw, high_kw = args, size, high
     args = list(args)
     if size is None:
         if len(args) == 2 and isinstance(args[1], numbers.Integral) and not isinstance(args[1], bool):
@@ -169,8 +171,13 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
             raise TypeError("randint() takes 'high' or 'low, high' followed by 'size'")
     else:
         low_ = (args[0] if args else 0) if low is None else low
-    low_ = _int_arg(low_, "randint", "low", 1)
-    high = _int_arg(high, "randint", "high", 2 if args and len(args) == 2 else 1)
+    if low is None and len(args) < 2 and not is_int(high):  # (the signatures without low: their parser's words)
+        raise wrong_type("randint", "high", "int", high, 1 if high_kw is None else None)
+    if not (is_int(low_) and is_int(high)):  # (four signatures: a float bound must not be truncated)
+        kw = {k: v for k, v in (("low", low), ("high", high_kw), ("size", size_kw))
+              if v is not None}
+        raise TypeError(f"{invalid_combination('randint', given, kw)}{_RANDINT_OVERLOADS}")
+    low_, high = _int_arg(low_, "randint", "low", 1), _int_arg(high, "randint", "high", 2)
     dtype = _check_dtype(dtype, "randint") or _dt.int64
     if high <= low_:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low_} >= to={high}")

@@ -25,13 +25,13 @@ def _finish_copy(op, input, data, attrs, node_name=None):
     return out
 
 
-def _wd(d, nd):
+def _wd(d, nd, fname=None, argname="dim"):
     """``wrap_dim`` with a fast path for plain in-range ints (the per-op hot path)."""
     if d.__class__ is int:
         n = nd if nd else 1
         if -n <= d < n:
             return d + n if d < 0 else d
-    return wrap_dim(d, nd)
+    return wrap_dim(d, nd, fname, argname)
 
 
 def _shape(args, fname):

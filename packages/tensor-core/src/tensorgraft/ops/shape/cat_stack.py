@@ -61,7 +61,7 @@ def _cat_frontend(op):
                     fast = False
                     break
         if fast:
-            d = _wd(dim, nd)
+            d = _wd(dim, nd, "cat")
             skip = None
             arrays = [t._data for t in tensors]
             rs = a0.shape
@@ -103,7 +103,7 @@ def _cat_checks(tensors, dim):
         if t._device is not dev:
             raise F.device_mismatch("cat", ref, t)
     nd = ref._data.ndim
-    d = wrap_dim(dim, nd)
+    d = wrap_dim(dim, nd, "cat")
     rs = ref._data.shape
     for i, t in enumerate(tensors):
         if skip[i]:
@@ -141,7 +141,7 @@ def _stack_frontend(op):
                                    f"{list(t._data.shape)} at entry {i}")
             if t._device is not dev:
                 raise F.device_mismatch("stack", tensors[0], t)
-        d = _wd(dim, len(s0) + 1)
+        d = _wd(dim, len(s0) + 1, "stack")
         npd = _common_dtype(tensors)
         arrays = [t._data if npd is None else t._data.astype(npd) for t in tensors]
         res = wrap(table[dev.type](arrays, d), dev)

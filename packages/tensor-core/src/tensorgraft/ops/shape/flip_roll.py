@@ -13,6 +13,8 @@ def _flip_frontend(op):
 
     def flip(input, *args, dims=None):
         check_tensor(input, "flip")
+        if not args and dims is None:
+            raise TypeError('flip() missing 1 required positional arguments: "dims"')
         nd = input._data.ndim
         dims = _dims_arg(args if dims is None else (dims,), "flip")
         w = tuple(wrap_dim(d, nd) for d in dims)

@@ -22,9 +22,9 @@ def _transpose_frontend(op):
         check_tensor(input, "transpose")
         nd = input._data.ndim
         if nd == 0:
-            wrap_dim(dim0, nd), wrap_dim(dim1, nd)
+            wrap_dim(dim0, nd, "transpose", "dim0"), wrap_dim(dim1, nd, "transpose", "dim1")
             return _finish_view(op, input, input._data.view(), {"dims": ()}, node_name="TransposeBackward0")
-        d0, d1 = _wd(dim0, nd), _wd(dim1, nd)
+        d0, d1 = _wd(dim0, nd, "transpose", "dim0"), _wd(dim1, nd, "transpose", "dim1")
         dims = list(range(nd))
         dims[d0], dims[d1] = dims[d1], dims[d0]
         return _finish_view(op, input, table[input._device.type](input._data, tuple(dims)), {"dims": tuple(dims)},

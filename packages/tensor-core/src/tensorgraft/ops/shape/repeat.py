@@ -6,7 +6,7 @@ import numpy as np
 
 from ...tensor import Tensor, wrap
 from .._frontend import check_tensor
-from .._args import shape_arg, wrap_dim
+from .._args import invalid_combination, is_int, shape_arg, wrap_dim
 from .._define import defop
 from ._common import _finish_copy
 
@@ -55,6 +55,10 @@ def _tile(input, dims):
 defop("tile", frontend=lambda op: _tile, differentiable=False)
 
 
+_REPEAT_INTERLEAVE_OVERLOADS = tuple(f"{r} repeats, int dim = None, *, SymInt output_size = None"
+                                     for r in ("Tensor", "SymInt"))
+
+
 def _repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """A number of repeats goes as PyTorch's decomposition goes (unsqueeze, expand, contiguous copy,
     view: ``ViewBackward0`` over ``CloneBackward0``, the result a view of the copy); a tensor of
@@ -64,7 +68,12 @@ def _repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     if repeats is None:  # repeat_interleave(repeats) -> indices
         reps = input._host().astype(np.int64).reshape(-1)
         return wrap(_to(np.repeat(np.arange(reps.size), reps), input._device), input._device)
+    if not isinstance(repeats, Tensor) and not is_int(repeats) or dim is not None and not is_int(dim):
+        # shown as the method is called, repeats positionally (a float count must not be truncated)
+        raise invalid_combination("repeat_interleave", (repeats,), {} if dim is None else {"dim": dim},
+                                  _REPEAT_INTERLEAVE_OVERLOADS)
     x = input
+    shown_dim = 0 if dim is None else dim
     if dim is None:
         x = input.reshape(-1)
         dim = 0
@@ -83,11 +92,14 @@ def _repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     d = wrap_dim(dim, x._data.ndim)
     n = x._data.shape[d] if x._data.ndim else 1
     if isinstance(repeats, Tensor):
+        if repeats.ndim > 1:
+            raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
         r = repeats._host().astype(np.int64).reshape(-1)
         if r.size == 1:
             r = np.full(n, int(r[0]))
         elif r.size != n:
-            raise RuntimeError("repeats must have the same size as input along dim")
+            raise RuntimeError(f"repeats must have the same size as input along dim, but got repeats.size(0) = "
+                               f"{r.size} and input.size({shown_dim}) = {n}")
     else:
         r = np.full(n, int(repeats))
     idx = _tensor(np.repeat(np.arange(n), r), device=x._device)

@@ -128,9 +128,9 @@ def _flatten(input, start_dim=0, end_dim=-1):
     nd = input._data.ndim
     if nd == 0:
         # a 0-d tensor's dims are checked as a 1-d tensor's (range [-1, 0]), as PyTorch
-        wrap_dim(start_dim, 1), wrap_dim(end_dim, 1)
+        wrap_dim(start_dim, 1, "flatten", "start_dim"), wrap_dim(end_dim, 1, "flatten", "end_dim")
         return input.reshape(1)
-    s, e = wrap_dim(start_dim, nd), wrap_dim(end_dim, nd)
+    s, e = wrap_dim(start_dim, nd, "flatten", "start_dim"), wrap_dim(end_dim, nd, "flatten", "end_dim")
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if s == e:

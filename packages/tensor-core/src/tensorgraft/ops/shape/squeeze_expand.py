@@ -10,7 +10,7 @@ import numbers
 from ...tensor import Size
 from .. import _frontend as F
 from .._frontend import check_tensor
-from .._args import shape_arg, wrap_dim
+from .._args import dim_type_error, is_int, shape_arg, wrap_dim
 from .._define import defop
 from ._common import _finish_view, _shape, _wd
 
@@ -22,7 +22,7 @@ def _unsqueeze_frontend(op):
     def unsqueeze(input, dim):
         check_tensor(input, "unsqueeze")
         nd = input._data.ndim
-        d = _wd(dim, nd + 1)
+        d = _wd(dim, nd + 1, "unsqueeze")
         return _finish_view(op, input, table[input._device.type](input._data, d), {"dim": d})
     return unsqueeze
 
@@ -42,7 +42,9 @@ def _squeeze_frontend(op):
         else:
             multi = isinstance(dim, (tuple, list))
             dims = dim if multi else (dim,)
-            wrapped = {wrap_dim(d, a.ndim) for d in dims}
+            if not multi and dim.__class__ is not int and not is_int(dim):
+                raise dim_type_error("squeeze", dim, ())  # (three signatures: int, ints, none)
+            wrapped = {wrap_dim(d, a.ndim, "squeeze") for d in dims}
             axes = tuple(sorted(d for d in wrapped if a.ndim and a.shape[d] == 1))
             name = "SqueezeBackward2" if multi else "SqueezeBackward1"
         return _finish_view(op, input, table[input._device.type](a, axes), {"shape": a.shape}, node_name=name)
