@@ -27,7 +27,18 @@ def _unsqueeze_frontend(op):
     return unsqueeze
 
 
-defop("unsqueeze", kernel=lambda xp, a, d: a[(slice(None),) * d + (None,)], frontend=_unsqueeze_frontend)
+def _unsqueeze_kernel(xp, a, d):
+    # PyTorch gives the new size-1 dim the stride size[d] * stride[d] (1 at the end), which
+    # .stride() shows; a reshape computes that (indexing with None would give 0), except at the end
+    # of a non-contiguous array, where it repeats the last stride
+    shape = a.shape
+    out = a.reshape(shape[:d] + (1,) + shape[d:])
+    if d and d == a.ndim and out.strides[-1] != a.itemsize:
+        out = xp.lib.stride_tricks.as_strided(a, out.shape, a.strides + (a.itemsize,))
+    return out
+
+
+defop("unsqueeze", kernel=_unsqueeze_kernel, frontend=_unsqueeze_frontend)
 
 
 def _squeeze_frontend(op):
