@@ -7,10 +7,10 @@ import tensorgraft as tg
 
 @pytest.mark.parametrize("make,dim,expected", [
     (lambda: tg.zeros(2, 3, 4), 1, (12, 12, 4, 1)),
-    (lambda: tg.zeros(2, 3, 4), 0, (12, 12, 4, 1)),
+    (lambda: tg.zeros(2, 3, 4), 0, (24, 12, 4, 1)),
     (lambda: tg.zeros(2, 3, 4), 3, (12, 4, 1, 1)),
     (lambda: tg.zeros(2, 3, 4).permute(2, 0, 1), 3, (1, 12, 4, 1)),
-    (lambda: tg.zeros(2, 3, 4).permute(2, 0, 1), 1, (1, 2, 12, 4)),
+    (lambda: tg.zeros(2, 3, 4).permute(2, 0, 1), 1, (1, 24, 12, 4)),
     (lambda: tg.zeros(3, 4).t(), 2, (1, 4, 1)),
     (lambda: tg.arange(10.0)[::2], 1, (2, 1)),
     (lambda: tg.tensor(1.0), 0, (1,)),
