@@ -192,3 +192,12 @@ def test_pytorch_dtypes_numpy_lacks_say_so(name, use):
         getattr(tg, name)
     with pytest.raises(AttributeError, match="^module 'tensorgraft' has no attribute 'no_such_thing'$"):
         tg.no_such_thing  # noqa: B018 - the attribute read is the test
+
+
+def test_dtype_and_device_classes_print_as_pytorchs():
+    import copy
+    import pickle
+    assert repr(tg.dtype) == "<class 'tensorgraft.dtype'>" and repr(tg.device) == "<class 'tensorgraft.device'>"
+    assert repr(tg.Tensor) == "<class 'tensorgraft.Tensor'>" and repr(tg.Size) == "<class 'tensorgraft.Size'>"
+    for obj in (tg.float32, tg.int8, tg.device("cpu"), tg.device("cuda", 1)):
+        assert pickle.loads(pickle.dumps(obj)) == obj and copy.deepcopy(obj) == obj

@@ -30,6 +30,8 @@ class device:
     live on the index-less ``cpu`` device.
     """
 
+    __module__ = "tensorgraft"  # printed <class 'tensorgraft.device'>, as PyTorch prints torch.device
+
     __slots__ = ("type", "index", "__weakref__")
     _interned: dict = {}
 

@@ -24,6 +24,8 @@ class dtype:
     """A tensor element type. ``repr`` matches PyTorch (``torch.float32``) so that
     code written for PyTorch prints the same thing under ``import tensorgraft as torch``."""
 
+    __module__ = "tensorgraft"  # printed <class 'tensorgraft.dtype'>, as PyTorch prints torch.dtype
+
     __slots__ = ("name", "np", "category", "itemsize", "is_floating_point", "is_complex",
                  "is_signed", "_torch_name")
 
