@@ -9,7 +9,7 @@ import tensorgraft as tg
 
 
 def params():
-    return [tg.nn.Parameter(tg.randn(2))] if hasattr(tg, "nn") else [tg.randn(2).requires_grad_()]
+    return [tg.randn(2, requires_grad=True)]  # (no tensorgraft-nn in the optim-only environment)
 
 
 @pytest.mark.parametrize("name", ["lr", "momentum", "weight_decay"])
