@@ -9,7 +9,7 @@ import tensorgraft as tg
 
 
 def params():
-    return [tg.randn(2, requires_grad=True)]  # (no tensorgraft-nn in the optim-only environment)
+    return [tg.randn(2)]  # (the optim-only environment has neither tensorgraft-nn nor autograd)
 
 
 @pytest.mark.parametrize("name", ["lr", "momentum", "weight_decay"])
