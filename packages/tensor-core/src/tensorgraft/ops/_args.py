@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numbers
 
+from numpy import bool_ as np_bool
+
 from ..tensor import Tensor
 
 
@@ -67,12 +69,46 @@ def dim_type_error(fname: str, dim, overloads=None, argname: str = "dim", expect
     return wrong_type(fname, argname, expected, dim)
 
 
+class _Required:
+    """The default of a parameter PyTorch requires where a frontend words its absence itself:
+    ``x.cumsum()`` is PyTorch's ``missing 1 required positional arguments: "dim"``, not Python's
+    ``missing 1 required positional argument: 'dim'``. Only the slow path (``wrap_dim`` on a dim
+    that is not an int) looks for it."""
+    __slots__ = ()
+
+    def __repr__(self):
+        return "<required>"
+
+
+REQUIRED = _Required()
+
+
+def missing_args(fname: str, *names: str) -> TypeError:
+    """PyTorch's words for required arguments left out (its plural and singular are swapped)."""
+    quoted = ", ".join(f'"{n}"' for n in names)
+    plural = "s" if len(names) == 1 else ""
+    return TypeError(f"{fname}() missing {len(names)} required positional argument{plural}: {quoted}")
+
+
+def check_keepdim(fname: str, keepdim, args=None, overloads=None) -> None:
+    """``keepdim`` must be a bool (PyTorch's parser refuses ``1``): a reduction of one signature
+    names the argument; one of several (``overloads``) refuses the call as a whole, shown with
+    ``args`` as given. Called only once ``keepdim`` is neither True nor False."""
+    if keepdim.__class__ is bool or isinstance(keepdim, np_bool):
+        return
+    if overloads is not None:
+        raise invalid_combination(fname, args or (), None, overloads)
+    raise wrong_type(fname, "keepdim", "bool", keepdim)
+
+
 def wrap_dim(dim, ndim: int, fname: str = None, argname: str = "dim", overloads=None) -> int:
     """``dim`` in ``[0, ndim)``. ``fname`` (with ``argname``, ``overloads``: ``dim_type_error``)
     words a dim that is not an int as PyTorch's parser does for that op."""
     if isinstance(dim, Tensor):
         dim = dim.item()
     if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
+        if dim is REQUIRED:
+            raise missing_args(fname, argname)
         if fname is not None:
             raise dim_type_error(fname, dim, overloads, argname)
         raise TypeError(f"dim must be an int, not {type(dim).__name__}")
@@ -130,27 +166,53 @@ def spread_args(args: tuple) -> tuple:
     return args
 
 
-# ops whose sizes PyTorch takes as ints or as one sequence: ``x.reshape((2,), (3,))`` is then a
+# ops whose sizes PyTorch takes as ints or as one sequence: ``x.new_zeros((2,), (3,))`` is then a
 # call with too many arguments (view and the random factories word it as a bad overload instead)
 ONE_SEQUENCE_ONLY = frozenset({"reshape", "expand", "repeat", "permute", "zeros", "ones", "empty", "new_zeros",
                                "new_ones", "new_empty"})
 
+# how PyTorch's parser names the size argument of each op taking one (and its position in the
+# method, which is how these are usually called: ``x.reshape(...)``)
+_SIZE_ARGS = {"view": ("size", 1), "reshape": ("shape", 1), "expand": ("size", 1), "repeat": ("repeats", 1),
+              "permute": ("dims", 1), "tile": ("dims", 1), "unflatten": ("sizes", 2), "broadcast_to": ("size", 2),
+              "resize_": ("size", 1)}
+# view's other signature takes a dtype: a size it refuses is refused as a call
+_VIEW_OVERLOADS = ("torch.dtype dtype", "tuple of ints size")
+
 
 def shape_arg(args, fname: str):
-    """``view(2, 3)`` / ``view((2, 3))`` / ``view([2, 3])``."""
+    """``view(2, 3)`` / ``view((2, 3))`` / ``view([2, 3])``: ``args`` as given to the op."""
+    seq = args
     if len(args) == 1 and isinstance(args[0], (tuple, list)):  # spread_args, inlined: view/reshape run it per call
-        args = tuple(args[0])
-    elif len(args) > 1 and isinstance(args[0], (tuple, list)) and fname in ONE_SEQUENCE_ONLY:
-        raise TypeError(f"{fname}() takes 1 positional argument but {len(args)} were given")
+        seq = args[0]
     out = []
-    for a in args:
-        if isinstance(a, Tensor):
-            a = a.item()
-        if not isinstance(a, numbers.Integral) or isinstance(a, bool):
-            raise TypeError(f"{fname}(): argument 'size' must be tuple of ints, but found element of type "
-                            f"{type(a).__name__}")
-        out.append(int(a))
+    for a in seq:
+        if a.__class__ is not int:
+            if not is_int(a):
+                raise _shape_error(args, fname)
+            a = int(a.item()) if isinstance(a, Tensor) else int(a)
+        out.append(a)
     return tuple(out)
+
+
+def _shape_error(args, fname: str) -> TypeError:
+    """PyTorch's refusal of sizes that are not all ints. Its parser reads ``f(2, 2.5)`` as a list
+    of ints from the first one on, and ``f((2.5,))`` / ``f(2.5)`` as one argument of the wrong
+    type; several arguments that do not start with an int are too many (view: a bad overload)."""
+    argname, pos = _SIZE_ARGS.get(fname, ("size", 1))
+    if len(args) > 1 and is_int(args[0]):
+        return bad_int_list_item(fname, argname, args)
+    if fname == "view":
+        return invalid_combination("view", args, overloads=_VIEW_OVERLOADS)
+    if len(args) > 1:
+        return TypeError(f"{fname}() takes 1 positional argument but {len(args)} were given")
+    value = args[0] if args else ()
+    if isinstance(value, (tuple, list)):
+        if value and is_int(value[0]):
+            return bad_int_list_item(fname, argname, value)
+        return TypeError(f"{fname}(): argument '{argname}' (position {pos}) must be tuple of ints, but found element "
+                         f"of type {type_name(value[0])} at pos 0")
+    return wrong_type(fname, argname, "tuple of ints", value, pos)
 
 
 def infer_size(shape, numel: int, fname: str = "view"):

@@ -21,18 +21,19 @@ RESERVED_NAMESPACES = frozenset({"elementwise", "reduction", "linalg", "shape", 
 
 
 # Functions PyTorch gives a keyword ``out=`` whose frontends here do not write it themselves
-# (results that are tuples, such as aminmax or var_mean, are not among them). The exported
+# (results that are tuples, such as aminmax or var_mean, are not among them; nor mul, div and the
+# like, whose wrappers in ops/elementwise/arithmetic.py write it). The exported
 # function takes ``out`` and writes it (``_frontend.with_out``); methods and operators never see it.
 TAKES_OUT = frozenset("""
     abs absolute acos acosh all amax amin angle any arccos arccosh arcsin arcsinh arctan arctan2 arctanh argmax
     argmin asin asinh atan atan2 atanh bitwise_and bitwise_left_shift bitwise_not bitwise_right_shift bitwise_xor
     ceil clamp clamp_max clamp_min clip conj_physical copysign cos cosh deg2rad diag diff digamma eq erf erfc erfinv
-    exp exp2 expm1 fix float_power floor floor_divide fmax fmin fmod frac gcd ge ger greater greater_equal gt
+    exp exp2 expm1 fix float_power floor fmax fmin fmod frac gcd ge ger greater greater_equal gt
     heaviside hypot i0 igamma igammac inverse isin isneginf isposinf kron lcm ldexp le lerp less less_equal lgamma log
     log10 log1p log2 log_softmax logaddexp logaddexp2 logical_and logical_not logical_or logical_xor logit logsumexp
-    lt matrix_power maximum mean minimum mul multiply mvlgamma nan_to_num nanmean nansum ne neg negative nextafter
+    lt matrix_power maximum mean minimum mvlgamma nan_to_num nanmean nansum ne neg negative nextafter
     not_equal outer polygamma pow rad2deg reciprocal remainder renorm round rsqrt sgn sigmoid sign signbit sin sinc
-    sinh slice_scatter softmax sqrt square std tan tanh tril triu true_divide trunc var xlogy
+    sinh slice_scatter softmax sqrt square std tan tanh tril triu trunc var xlogy
     cross inner nonzero searchsorted tensordot chain_matmul frobenius_norm nuclear_norm
 """.split())
 
@@ -54,9 +55,10 @@ def bind_op(op, registry, tg_module) -> None:
         return
     if op.public:
         setattr(tg_module, op.name, _public(op, f))
-    if op.method:
-        setattr(Tensor, op.method, F.with_axis_alias(f, op.name))
     fast = op.extra.get("fast", f)
+    if op.method:
+        # ``method_fast``: the method needs none of what the function's wrapper adds (``x.mul(y)``)
+        setattr(Tensor, op.method, F.with_axis_alias(fast if op.extra.get("method_fast") else f, op.name))
     binary_mode = op.extra.get("binary_mode")  # set for two-operand elementwise ops
     if op.inplace:
         op.inplace_frontend = F.make_inplace(op, f)
@@ -66,7 +68,7 @@ def bind_op(op, registry, tg_module) -> None:
     for d in op.extra.get("rdunders", ()):
         setattr(Tensor, d, F.make_binary(op, mode=binary_mode, dunder=True, reflected=True))
     for d in op.extra.get("idunders", ()):
-        setattr(Tensor, d, F.make_inplace(op, fast))
+        setattr(Tensor, d, F.make_inplace(op, fast, dunder=True))  # (t += ndarray rebinds, as in PyTorch)
 
 
 def _name_code(f, name: str) -> None:

@@ -8,6 +8,7 @@ builds, not the ``alpha=``/``out=`` wrappers here, and CPU table entries such as
 from __future__ import annotations
 
 import functools
+import numbers
 
 import numpy as np
 
@@ -33,6 +34,8 @@ def _with_alpha(torch_name, operand_check=None):
                 # True == 1 would otherwise pass for an alpha of one
                 raise RuntimeError("Boolean alpha only supported for Boolean results.")
             if alpha != 1:
+                if _first_of_two_numbers(input, other):  # (the alpha checks need input's dtype)
+                    input = _number_tensor(input)
                 if isinstance(alpha, float) and isinstance(input, Tensor) and input._data.dtype.kind in "biu" \
                         and (not isinstance(other, Tensor) or other._data.dtype.kind in "biu"):
                     raise RuntimeError("For integral input tensors, argument alpha must not be a floating point "
@@ -40,7 +43,10 @@ def _with_alpha(torch_name, operand_check=None):
                 if operand_check is not None:
                     operand_check(a, b)
                 other = other * alpha
-            r = binary_fn(input, other)
+            try:
+                r = binary_fn(input, other)
+            except TypeError:
+                r = _two_numbers(binary_fn, input, other)
             if r is NotImplemented:
                 raise TypeError(f"{torch_name}(): argument 'other' must be Tensor or Number, "
                                 f"not {type(other).__name__}")
@@ -48,6 +54,47 @@ def _with_alpha(torch_name, operand_check=None):
                 F.write_out(out, r._data, torch_name)
                 return out
             return r
+        fn.__name__ = fn.__qualname__ = torch_name
+        return fn
+    return wrapper
+
+
+def _first_of_two_numbers(input, other) -> bool:
+    return isinstance(input, numbers.Number) and not isinstance(other, Tensor)
+
+
+def _number_tensor(value):
+    from ..creation import tensor
+    return tensor(value)
+
+
+def _two_numbers(binary_fn, input, other):
+    """PyTorch's add/sub/mul/div also take two plain numbers (``torch.add(1, 2)`` is ``tensor(3)``,
+    ``torch.div(1, 2)`` a float one): the first then stands as a 0-d tensor of its own dtype.
+    Called once the two-operand function has refused the call, so tensors never pay for it; any
+    other refusal is re-raised (``add("a", 2)`` names ``input``, ``add(1, "a")`` then ``other``)."""
+    if not _first_of_two_numbers(input, other):
+        raise
+    return binary_fn(_number_tensor(input), other)
+
+
+def _with_out(torch_name):
+    """``mul(input, other, *, out=None)`` and the like: ``out=`` written here rather than by the
+    generic ``_frontend.with_out`` so that two plain numbers can be taken in the same frame (the
+    method ``Tensor.mul`` binds the plain two-operand function: ``method_fast``)."""
+    def wrapper(binary_fn):
+        def fn(input, other, *, out=None):
+            if out is None:
+                try:
+                    return binary_fn(input, other)
+                except TypeError:
+                    return _two_numbers(binary_fn, input, other)
+            F.check_out_grad(torch_name, out, input, other)
+            try:
+                r = binary_fn(input, other)
+            except TypeError:
+                r = _two_numbers(binary_fn, input, other)
+            return F.write_out(out, r._data, torch_name)
         fn.__name__ = fn.__qualname__ = torch_name
         return fn
     return wrapper
@@ -62,7 +109,10 @@ def _div_wrapper(torch_name):
             if out is not None:
                 F.check_out_grad(torch_name, out, input, other)
             if rounding_mode is _NO_ROUNDING:
-                r = binary_fn(input, other)
+                try:
+                    r = binary_fn(input, other)
+                except TypeError:
+                    r = _two_numbers(binary_fn, input, other)
                 if r is NotImplemented:
                     raise TypeError(f"div(): argument 'other' must be Tensor or Number, not {type(other).__name__}")
             else:
@@ -81,6 +131,8 @@ def _div_rounding(torch_name, binary_fn, input, other, rounding_mode):
     whose gradient is zero when rounding (and the true-division one for ``rounding_mode=None``)."""
     if rounding_mode not in (None, "trunc", "floor"):
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+    if _first_of_two_numbers(input, other):
+        input = _number_tensor(input)
     with no_grad():
         r = binary_fn(input, other)
         if r is NotImplemented:
@@ -156,12 +208,14 @@ _sub_op = binary("sub", kernel=_sub_kernel, kernels={"cpu": _sub_cpu}, dunders=(
        wrapper=_with_alpha("sub", _sub_alpha_check), operand_check=_sub_operand_check)
 binary("subtract", kernel=_sub_kernel, kernels={"cpu": _sub_cpu}, wrapper=_with_alpha("subtract", _sub_alpha_check),
        operand_check=_sub_operand_check)
-binary("mul", "multiply", dunders=("__mul__",), rdunders=("__rmul__",), idunders=("__imul__",))
-binary("multiply", "multiply")
+binary("mul", "multiply", dunders=("__mul__",), rdunders=("__rmul__",), idunders=("__imul__",), wrapper=_with_out("mul"),
+       method_fast=True)
+binary("multiply", "multiply", wrapper=_with_out("multiply"), method_fast=True)
 binary("div", "true_divide", mode="float", dunders=("__truediv__",), rdunders=("__rtruediv__",),
        idunders=("__itruediv__",), wrapper=_div_wrapper("div"), scalar_first_node="MulBackward0")
 binary("divide", "true_divide", mode="float", wrapper=_div_wrapper("divide"), scalar_first_node="MulBackward0")
-binary("true_divide", "true_divide", mode="float", scalar_first_node="MulBackward0")
+binary("true_divide", "true_divide", mode="float", scalar_first_node="MulBackward0", wrapper=_with_out("true_divide"),
+       method_fast=True)
 def _int_div_kernel(fn):
     """Integer division and remainder raise on a zero divisor, as PyTorch does (NumPy gives 0).
     Operands arrive promoted to one dtype; a divisor without a dtype is a Python scalar next to
@@ -199,7 +253,8 @@ def _int_div_cpu(fn):
 
 
 binary("floor_divide", kernel=_int_div_kernel("floor_divide"), kernels={"cpu": _int_div_cpu("floor_divide")},
-       dunders=("__floordiv__",), rdunders=("__rfloordiv__",), idunders=("__ifloordiv__",))
+       dunders=("__floordiv__",), rdunders=("__rfloordiv__",), idunders=("__ifloordiv__",),
+       wrapper=_with_out("floor_divide"), method_fast=True)
 # ``x.fmod(1.5)`` / ``x % 2``: PyTorch's Scalar overloads (FmodBackward0, RemainderBackward0) save
 # nothing - the gradient is the incoming one - so a second backward through them works. Their own
 # hidden ops carry a formula that saves nothing; ``tensor op tensor`` keeps the full node.

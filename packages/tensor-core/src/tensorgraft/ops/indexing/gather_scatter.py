@@ -76,7 +76,7 @@ def _gather_frontend(op):
         a = input._data
         idx = _index_tensor(index, "gather")
         nd = a.ndim
-        d = wrap_dim(dim, nd)
+        d = wrap_dim(dim, nd, "gather")
         if idx.ndim != nd and not (max(nd, 1) == max(idx.ndim, 1)):
             raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
         for k in range(nd):

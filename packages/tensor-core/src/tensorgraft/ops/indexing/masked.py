@@ -2,11 +2,14 @@
 the checks their in-place forms run before anything is written (``F.INPLACE_PRECHECKS``)."""
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from ...grad_mode import state as _gs
 from ...tensor import Tensor, wrap
 from .. import _frontend as F
+from .._args import invalid_combination
 from .._define import defop
 
 
@@ -35,6 +38,16 @@ def _broadcast_shape(a, b):
     return tuple(infer_broadcast_shape(a, b))
 
 
+_MASKED_FILL_OVERLOADS = ("Tensor mask, Tensor value", "Tensor mask, Number value")
+
+
+def _check_fill_value(fname, mask, value):
+    """A value neither a tensor nor a number: PyTorch's parser refuses the call as a whole, before
+    the mask is looked at (worded as the method, ``x.masked_fill(m, "a")``, is usually called)."""
+    if not isinstance(value, (Tensor, numbers.Number, np.bool_)):  # (NumPy bools are numbers to PyTorch too)
+        raise invalid_combination(fname, (mask, value), overloads=_MASKED_FILL_OVERLOADS)
+
+
 def _masked_fill_kernel(xp, a, mask, value):
     return xp.where(mask, xp.asarray(value, dtype=a.dtype), a)
 
@@ -45,8 +58,13 @@ def _masked_fill_frontend(op):
     def masked_fill(input, mask, value):
         if not isinstance(input, Tensor):
             raise F.not_a_tensor("masked_fill", "input", 1, input)
+        if not isinstance(mask, Tensor):
+            raise F.not_a_tensor("masked_fill", "mask", 2, mask)
+        _check_fill_value("masked_fill", mask, value)
+        # the shapes before the mask's dtype (the in-place op checks the other way round); PyTorch
+        # names the mask "tensor a"
+        _broadcast_shape(mask._data.shape, input._data.shape)
         m = _mask_arg(mask, "masked_fill", "masked_fill_")
-        _broadcast_shape(m.shape, input._data.shape)  # PyTorch names the mask "tensor a"
         if isinstance(value, Tensor):
             if value._data.ndim != 0:
                 raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
@@ -135,6 +153,7 @@ def _masked_fill_inplace_check(self, mask, value):
     """``t.masked_fill_(mask, v)``: the mask broadcasts to ``t`` (named "tensor a" here, unlike in
     the out-of-place op), checked after the mask's dtype and the value's rank."""
     if isinstance(mask, Tensor):
+        _check_fill_value("masked_fill_", mask, value)
         m = _mask_arg(mask, "masked_fill", "masked_fill_")
         if isinstance(value, Tensor) and value._data.ndim != 0:
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "

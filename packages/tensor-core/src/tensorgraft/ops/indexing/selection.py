@@ -3,13 +3,15 @@ per-dim indices), nonzero, argwhere and where (by condition; ``Tensor.where`` to
 searchsorted and bucketize (by sorted order)."""
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from ... import dtypes as _dt
 from ...grad_mode import state as _gs
 from ...tensor import Tensor, wrap
 from .. import _frontend as F
-from .._args import wrap_dim
+from .._args import invalid_combination, wrap_dim
 from .._define import defop
 from .normalize import _xp
 
@@ -113,6 +115,12 @@ def _where_kernel(xp, cond, a, b):
     return xp.where(cond, a, b)
 
 
+_TENSOR_OR_NUMBER = (Tensor, numbers.Number, np.bool_)  # (NumPy bools are numbers to PyTorch too)
+_WHERE_OVERLOADS = ("Tensor condition", "Tensor condition, Tensor input, Tensor other, *, Tensor out = None",
+                    "Tensor condition, Number self, Tensor other", "Tensor condition, Tensor input, Number other",
+                    "Tensor condition, Number self, Number other")
+
+
 def _where_frontend(op):
     table = op.table
 
@@ -123,6 +131,8 @@ def _where_frontend(op):
             return condition.nonzero(as_tuple=True)
         if not isinstance(condition, Tensor):
             raise F.not_a_tensor("where", "condition", 1, condition)
+        if not (isinstance(input, _TENSOR_OR_NUMBER) and isinstance(other, _TENSOR_OR_NUMBER)):
+            raise invalid_combination("where", (condition, input, other), overloads=_WHERE_OVERLOADS)
         if condition._data.dtype.kind != "b":
             raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
                                f"{F._type_name(condition._data.dtype)}")
@@ -166,6 +176,9 @@ _where = defop("where", kernel=_where_kernel, frontend=_where_frontend, method=F
 
 def _where_method(self, condition, other):
     """``Tensor.where(condition, y)`` is ``torch.where(condition, self, y)``."""
+    if not isinstance(other, _TENSOR_OR_NUMBER):  # (refused before the condition's dtype is looked at)
+        raise invalid_combination("where", (condition, other),
+                                  overloads=("Tensor condition, Tensor other", "Tensor condition, Number other"))
     return _where.frontend(condition, self, other)
 
 

@@ -136,7 +136,9 @@ defop("vdot", kernel=lambda xp, a, b: xp.vdot(a, b), frontend=lambda op: _dot_fr
 
 
 # --------------------------------------------------------------------------- matmul
-def _matmul_frontend(op):
+def _matmul_frontend(op, dunder=False):
+    """``dunder``: the ``@`` operator's method, which answers ``NotImplemented`` to an operand that
+    is not a tensor so that Python words the error (``unsupported operand type(s) for @``)."""
     table = op.table
 
     def matmul(input, other, *, out=None):
@@ -151,6 +153,8 @@ def _matmul_frontend(op):
                 if _gs.enabled and (input._requires_grad or other._requires_grad):
                     Tensor._autograd.record(op, res, (input, other), None, node_name="MmBackward0")
                 return res
+        if dunder and not isinstance(other, Tensor):
+            return NotImplemented
         _tensor_args("matmul", ("input", "other"), input, other)
         a, b = input._data, other._data
         if a.ndim == 0 or b.ndim == 0:
@@ -213,7 +217,10 @@ def _matmul_dtype_error(a, b):
     return RuntimeError(f"expected scalar type {F._type_name(a.dtype)} but found {F._type_name(b.dtype)}")
 
 
-_matmul = defop("matmul", xp_attr="matmul", kernels=_CPU_MATMUL, frontend=_matmul_frontend, dunders=("__matmul__",))
+_matmul = defop("matmul", xp_attr="matmul", kernels=_CPU_MATMUL, frontend=_matmul_frontend)
+# (its own closure over matmul's table, so ``a @ b`` stays one call deep)
+defop("__matmul__", frontend=lambda op: _matmul_frontend(_matmul, dunder=True), method="__matmul__", public=False,
+      differentiable=False)
 
 
 def _rmatmul(self, other):

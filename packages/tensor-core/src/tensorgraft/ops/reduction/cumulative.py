@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...tensor import wrap
 from .. import _frontend as F
 from .._frontend import check_tensor
-from .._args import wrap_dim
+from .._args import REQUIRED, wrap_dim
 from .._define import defop
 from ._shared import _int64_acc, _record_values
 
@@ -20,7 +20,7 @@ def _cum_kernel(xp, a, which, axis, npdtype):
 def _cum_frontend(op, which):
     table = op.table
 
-    def cum(input, dim, *, dtype=None, out=None):
+    def cum(input, dim=REQUIRED, *, dtype=None, out=None):
         check_tensor(input, which)
         a = input._data
         axis = wrap_dim(dim, a.ndim, which)

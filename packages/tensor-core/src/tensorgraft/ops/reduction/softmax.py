@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...grad_mode import state as _gs
 from ...tensor import Tensor, wrap
 from .._frontend import check_tensor
-from .._args import dim_type_error, is_int, wrap_dim
+from .._args import REQUIRED, dim_type_error, is_int, missing_args, wrap_dim
 from .._define import defop
 from ._shared import _type_name
 
@@ -30,10 +30,10 @@ def _softmax_frontend(op, log):
     table = op.table
     name = "log_softmax" if log else "softmax"
 
-    def softmax(input, dim=None, dtype=None, *, _stacklevel=3):
+    def softmax(input, dim=REQUIRED, dtype=None, *, _stacklevel=3):
         check_tensor(input, name)
-        if dim is None:
-            raise TypeError(f"{name}() missing 1 required positional arguments: \"dim\"")
+        if dim is REQUIRED:
+            raise missing_args(name, "dim")
         src = input if dtype is None else input.to(dtype)
         a = src._data
         if dim.__class__ is not int and not is_int(dim):  # (a 0-d input's dim too)

@@ -8,7 +8,7 @@ import numbers
 
 from ...grad_mode import state as _gs
 from ...tensor import Size, Tensor, wrap, wrap_view
-from .._args import infer_size, shape_arg, wrap_dim
+from .._args import infer_size, invalid_combination, shape_arg, wrap_dim, wrong_type
 
 
 def _finish_view(op, input, data, attrs, node_name=None):
@@ -36,12 +36,11 @@ def _wd(d, nd, fname=None, argname="dim"):
 
 def _shape(args, fname):
     """``shape_arg`` with a fast path for plain ints."""
-    if len(args) == 1 and args[0].__class__ in (tuple, list, Size):
-        args = args[0]
-    for a in args:
+    seq = args[0] if len(args) == 1 and args[0].__class__ in (tuple, list, Size) else args
+    for a in seq:
         if a.__class__ is not int:
-            return shape_arg(tuple(args), fname)
-    return tuple(args)
+            return shape_arg(args, fname)  # (as given: its errors tell ``f(2, 2.5)`` from ``f((2, 2.5))``)
+    return tuple(seq)
 
 
 def _infer(shape, numel, fname):
@@ -58,11 +57,15 @@ def _infer(shape, numel, fname):
     return infer_size(shape, numel, fname)
 
 
-def _int_arg(v, fname, argname):
+def _int_arg(v, fname, argname, overloads=None, args=()):
+    """An int argument; refused in PyTorch's words for a keyword of that name, or, for an op of
+    several signatures (``overloads``), as the call ``args``."""
     if isinstance(v, Tensor):
         v = v.item()
     if not isinstance(v, numbers.Integral) or isinstance(v, bool):
-        raise TypeError(f"{fname}(): argument '{argname}' must be int, not {type(v).__name__}")
+        if overloads is not None:
+            raise invalid_combination(fname, args, overloads=overloads)
+        raise wrong_type(fname, argname, "int", v)
     return int(v)
 
 

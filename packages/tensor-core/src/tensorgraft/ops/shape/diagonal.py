@@ -14,7 +14,7 @@ from ._common import _finish_copy, _finish_view, _int_arg
 
 # --------------------------------------------------------------------------- diagonals / triangles
 def _diag_dims(nd, offset, dim1, dim2, fname="diagonal"):
-    d1, d2 = wrap_dim(dim1, nd), wrap_dim(dim2, nd)
+    d1, d2 = wrap_dim(dim1, nd, fname, "dim1"), wrap_dim(dim2, nd, fname, "dim2")
     if d1 == d2:
         raise RuntimeError(f"{fname} dimensions cannot be identical {dim1}, {dim2}")
     return d1, d2
@@ -33,6 +33,8 @@ def _diagonal_frontend(op):
     def diagonal(input, offset=0, dim1=0, dim2=1):
         check_tensor(input, "diagonal")
         a = input._data
+        if offset.__class__ is not int:
+            offset = _int_arg(offset, "diagonal", "offset")
         d1, d2 = _diag_dims(a.ndim, offset, dim1, dim2)
         data = table[input._device.type](a, offset, d1, d2)
         return _finish_view(op, input, data, {"offset": offset, "dim1": d1, "dim2": d2, "shape": a.shape})
@@ -87,6 +89,8 @@ def _diag_frontend(op):
 
     def diag(input, diagonal=0):
         check_tensor(input, "diag")
+        if diagonal.__class__ is not int:
+            diagonal = _int_arg(diagonal, "diag", "diagonal")
         a = input._data
         if a.ndim == 1:
             return input.diag_embed(diagonal, 0, 1)

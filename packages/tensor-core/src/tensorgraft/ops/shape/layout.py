@@ -19,8 +19,11 @@ from ._common import _finish_copy
 def _contiguous_frontend(op):
     table = op.table
 
-    def contiguous(input, memory_format=None):
+    def contiguous(input, *extra, memory_format=None):
         check_tensor(input, "contiguous")
+        if extra:  # (memory_format is keyword-only in PyTorch)
+            raise TypeError(f"contiguous() takes 0 positional arguments but {len(extra)} "
+                            f"{'was' if len(extra) == 1 else 'were'} given")
         if memory_format is not None and memory_format is not _contiguous_format():
             from ..tensor_extras import contiguous_as  # channels_last & co. (memory_layout.py)
             return contiguous_as(input, memory_format)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...tensor import Tensor
 from .. import _frontend as F
 from .._frontend import check_tensor
-from .._args import wrap_dim
+from .._args import REQUIRED, bad_int_list_item, invalid_combination, is_int, wrap_dim
 from .._define import defop
 from ._common import _finish_view, _shape, _wd
 
@@ -18,7 +18,7 @@ def _permute_kernel(xp, a, dims):
 def _transpose_frontend(op):
     table = op.table
 
-    def transpose(input, dim0, dim1):
+    def transpose(input, dim0, dim1=REQUIRED):
         check_tensor(input, "transpose")
         nd = input._data.ndim
         if nd == 0:
@@ -84,8 +84,26 @@ def _permute_frontend(op):
 defop("permute", kernel=_permute_kernel, frontend=_permute_frontend)
 
 
+_MOVEDIM_OVERLOADS = ("int source, int destination", "tuple of ints source, tuple of ints destination")
+
+
+def _movedim_types(source, destination):
+    """Both ints or both sequences of ints, as PyTorch's parser wants them (``movedim(0.5, 1)`` is a
+    call it refuses as a whole; a sequence goes bad at a later item in its own words)."""
+    for name, v in (("source", source), ("destination", destination)):
+        if isinstance(v, (tuple, list)) and v and is_int(v[0]):
+            err = bad_int_list_item("movedim", name, v)
+            if err is not None:
+                raise err
+    seqs = isinstance(source, (tuple, list)) and isinstance(destination, (tuple, list))
+    if not (seqs or is_int(source) and is_int(destination)):
+        raise invalid_combination("movedim", (source, destination), overloads=_MOVEDIM_OVERLOADS)
+
+
 def _movedim(input, source, destination):
     check_tensor(input, "movedim")
+    if source.__class__ is not int or destination.__class__ is not int:
+        _movedim_types(source, destination)
     nd = input._data.ndim
     src = tuple(source) if isinstance(source, (tuple, list)) else (source,)
     dst = tuple(destination) if isinstance(destination, (tuple, list)) else (destination,)

@@ -157,7 +157,7 @@ defop("ravel", frontend=lambda op: _ravel, differentiable=False)
 def _unflatten(input, dim, sizes):
     check_tensor(input, "unflatten")
     shape = input._data.shape
-    d = wrap_dim(dim, len(shape))
+    d = wrap_dim(dim, len(shape), "unflatten")
     sizes = shape_arg((sizes,), "unflatten")
     if len(sizes) == 0:
         raise RuntimeError("unflatten: sizes must be non-empty")

@@ -10,7 +10,7 @@ from ...grad_mode import state as _gs
 from ...tensor import Tensor, wrap_view
 from .. import _frontend as F
 from .._frontend import check_tensor
-from .._args import wrap_dim
+from .._args import bad_int_list_item, invalid_combination, is_int, type_name, wrap_dim, wrong_type
 from .._define import defop
 from ._common import _finish_view, _int_arg
 
@@ -80,10 +80,15 @@ def _cut_dim(input, fname, dim, zero_dim_error):
     return a, d, a.shape[d]
 
 
+_NARROW_OVERLOADS = ("int dim, Tensor start, int length", "int dim, int start, int length")
+
+
 def _narrow(input, dim, start, length):
+    if not is_int(dim):
+        raise invalid_combination("narrow", (dim, start, length), overloads=_NARROW_OVERLOADS)
     _, d, n = _cut_dim(input, "narrow", dim, (RuntimeError, "narrow() cannot be applied to a 0-dim tensor."))
-    start = _int_arg(start, "narrow", "start")
-    length = _int_arg(length, "narrow", "length")
+    start = _int_arg(start, "narrow", "start", _NARROW_OVERLOADS, (dim, start, length))
+    length = _int_arg(length, "narrow", "length", _NARROW_OVERLOADS, (dim, start, length))
     if not -n <= start <= n:
         raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got {start})")
     if start < 0:
@@ -118,16 +123,27 @@ def _select(input, dim, index):
 defop("select", frontend=lambda op: _select, differentiable=False)
 
 
+def _split_sizes_error(sizes):
+    if sizes and is_int(sizes[0]):
+        return bad_int_list_item("split_with_sizes", "split_sizes", sizes)
+    return TypeError("split_with_sizes(): argument 'split_sizes' (position 2) must be tuple of ints, but found "
+                     f"element of type {type_name(sizes[0])} at pos 0")
+
+
 def _split(input, split_size_or_sections, dim=0):
     _, d, n = _cut_dim(input, "split", dim, (RuntimeError, "split expects at least a 1-dimensional tensor"))
     if isinstance(split_size_or_sections, (list, tuple)):
-        sizes = [_int_arg(s, "split_with_sizes", "split_sizes") for s in split_size_or_sections]
+        if not all(is_int(s) for s in split_size_or_sections):  # (Tensor.split hands them to split_with_sizes)
+            raise _split_sizes_error(split_size_or_sections)
+        sizes = [int(s) for s in split_size_or_sections]
         if sum(sizes) != n or any(s < 0 for s in sizes):
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at "
                                f"dimension {d}), but got split_sizes={sizes}")
         name = "SplitWithSizesBackward0"
     else:
-        s = _int_arg(split_size_or_sections, "split", "split_size")
+        if not is_int(split_size_or_sections):  # (neither an int nor a list: taken for a list of sizes)
+            raise wrong_type("split_with_sizes", "split_sizes", "tuple of ints", split_size_or_sections, 2)
+        s = int(split_size_or_sections)
         if s < 0:
             raise RuntimeError(f"split expects split_size be non-negative, but got split_size={s}")
         if s == 0:
@@ -159,7 +175,7 @@ def _chunk(input, chunks, dim=0):
     a = input._data
     if a.ndim == 0:
         raise RuntimeError("chunk expects at least a 1-dimensional tensor")
-    n = a.shape[wrap_dim(dim, a.ndim)]
+    n = a.shape[wrap_dim(dim, a.ndim, "chunk")]
     if n == 0:  # PyTorch returns `chunks` empty pieces
         return _split(input, [0] * chunks, dim)
     return _split(input, -(-n // chunks), dim)
@@ -198,7 +214,7 @@ def _unbind(input, dim=0):
     a = input._data
     if a.ndim == 0:
         raise RuntimeError("Dimension specified as 0 but tensor has no dimensions")
-    return _pieces.frontend(input, wrap_dim(dim, a.ndim), None, "UnbindBackward0")
+    return _pieces.frontend(input, wrap_dim(dim, a.ndim, "unbind"), None, "UnbindBackward0")
 
 
 defop("unbind", frontend=lambda op: _unbind, differentiable=False)

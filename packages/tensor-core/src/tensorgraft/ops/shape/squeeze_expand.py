@@ -10,7 +10,7 @@ import numbers
 from ...tensor import Size
 from .. import _frontend as F
 from .._frontend import check_tensor
-from .._args import dim_type_error, is_int, shape_arg, wrap_dim
+from .._args import REQUIRED, dim_type_error, is_int, shape_arg, wrap_dim
 from .._define import defop
 from ._common import _finish_view, _shape, _wd
 
@@ -19,7 +19,7 @@ from ._common import _finish_view, _shape, _wd
 def _unsqueeze_frontend(op):
     table = op.table
 
-    def unsqueeze(input, dim):
+    def unsqueeze(input, dim=REQUIRED):
         check_tensor(input, "unsqueeze")
         nd = input._data.ndim
         d = _wd(dim, nd + 1, "unsqueeze")
