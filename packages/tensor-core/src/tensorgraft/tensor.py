@@ -108,6 +108,30 @@ def check_not_inference(t) -> None:
         raise RuntimeError(INFERENCE_INPLACE)
 
 
+_NUMPY_OF_GRAD = "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+
+
+def warn_once_at_user(message: str) -> None:
+    """A UserWarning PyTorch raises from C++ (TORCH_WARN_ONCE): once per process (every time under
+    ``set_warn_always(True)``), pointing at the first line outside this package."""
+    import os
+    import sys
+
+    from .global_switches import warn_once
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame, level = sys._getframe(1), 2  # warn_once adds one level: 2 names our caller
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    warn_once(message, UserWarning, stacklevel=level)
+
+
+def _warn_scalar_of_grad() -> None:
+    """PyTorch's warning when a tensor recording gradients is read as a Python number (``float(t)``,
+    ``complex(t)``, ``tensor([t0, t1])``)."""
+    warn_once_at_user("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+                      "Consider using tensor.detach() first.")
+
+
 def _autograd_missing(what: str):
     raise RuntimeError(
         f"{what} needs the autograd engine, which is not installed. "
@@ -450,12 +474,16 @@ class Tensor:
         return self._host().reshape(())
 
     def __float__(self):
+        if self._requires_grad and _gs.enabled:
+            _warn_scalar_of_grad()
         return float(self._scalar())
 
     def __int__(self):
-        return int(self._scalar())
+        return int(self._scalar())  # (PyTorch warns for float() and complex() only)
 
     def __complex__(self):
+        if self._requires_grad and _gs.enabled:
+            _warn_scalar_of_grad()
         return complex(self._scalar())
 
     def __index__(self):
@@ -490,12 +518,16 @@ class Tensor:
                                 "tensor to host memory first.")
             return self._host()
         if self._requires_grad and not force:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+            raise RuntimeError(_NUMPY_OF_GRAD)
         return self._data
 
     def __array__(self, dtype=None, copy=None):
         """``np.asarray(t)``: the tensor's own memory on CPU (no copy) unless a dtype change or
-        ``copy=True`` asks for one; ``copy=False`` refuses to copy, as NumPy 2 specifies."""
+        ``copy=True`` asks for one; ``copy=False`` refuses to copy, as NumPy 2 specifies. A tensor
+        that requires grad is refused, as ``numpy()`` refuses it (PyTorch's ``__array__`` calls it),
+        also when NumPy reads it as an operand (``t + array``, ``np.sin(t)``)."""
+        if self._requires_grad:
+            raise RuntimeError(_NUMPY_OF_GRAD)
         a = self._host()
         if dtype is not None and a.dtype != np.dtype(dtype):
             if copy is False:
@@ -506,6 +538,15 @@ class Tensor:
         if copy is False and a is not self._data:
             raise ValueError("Unable to avoid copy while creating an array as requested.")
         return a
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        """A NumPy function's result computed from this tensor (``np.sin(t)``, ``t * array``) made a
+        tensor again, as PyTorch does - 0-d results too. PyTorch turns a bool result into uint8
+        on the way (``np.greater(t, 0)`` is a uint8 tensor)."""
+        from .ops.conversion import from_numpy
+        if array.dtype == np.bool_:
+            array = array.astype(np.uint8)
+        return from_numpy(np.asarray(array))
 
     def __dlpack__(self, *args, **kwargs):
         return self._data.__dlpack__(*args, **kwargs)

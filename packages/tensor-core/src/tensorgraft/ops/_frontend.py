@@ -29,7 +29,19 @@ def device_mismatch(opname: str, a: Tensor, b: Tensor):
 
 
 def not_a_tensor(opname: str, argname: str, pos: int, value):
-    return TypeError(f"{opname}(): argument '{argname}' (position {pos}) must be Tensor, not {type(value).__name__}")
+    return TypeError(f"{opname}(): argument '{argname}' (position {pos}) must be Tensor, not {c_type_name(value)}")
+
+
+_HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class written in Python
+
+
+def c_type_name(value) -> str:
+    """The type name PyTorch's argument errors print: CPython's ``tp_name``, which for a type
+    defined in C carries its module (``numpy.ndarray``) and for a Python class is its bare name."""
+    cls = type(value)
+    if cls.__flags__ & _HEAPTYPE or cls.__module__ == "builtins":
+        return cls.__name__
+    return f"{cls.__module__}.{cls.__name__}"
 
 
 def check_tensor(value, opname: str, argname: str = "input", pos: int = 1) -> None:
@@ -220,6 +232,7 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
     ``dunder=True`` builds the operator method (``Tensor.__add__``): foreign operand types give
     ``NotImplemented`` so Python can try the other side; ``reflected=True`` swaps the operands
     (``__radd__``). Both are generated here rather than wrapped, to keep ``a + b`` one call deep.
+    A NumPy array operand takes PyTorch's route (``_ndarray_operand``).
     """
     table = opdef.table
     name = opdef.name
@@ -235,6 +248,7 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
     # bool operand); called on the promotion paths only, where operand dtypes differ or a scalar
     # joins, so same-dtype tensors and float-tensor/number pairs never pay for it
     operand_check = opdef.extra.get("operand_check")
+    reciprocal_first = dunder and reflected and name == "div"
 
     def binary(input, other):
         if reflected:
@@ -266,11 +280,8 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
                         operand_check(a, other)
                     a, b, _ = _promote_pair(name, a, _ZERO if a.ndim == 0 else _DIM, other, _SCALAR, mode)
                     out = wrap(table[dev.type](a, b), dev)
-                elif dunder and not reflected and other.__class__ is np.ndarray:
-                    # ``t + array``: PyTorch reads the array as a tensor (NumPy would otherwise
-                    # take over through __radd__ and hand back an ndarray)
-                    from .creation import tensor
-                    return binary(input, tensor(other, device=dev))
+                elif dunder and isinstance(other, np.ndarray):
+                    return _ndarray_operand(binary, name, input, other)
                 else:
                     return _bad_other(name, argname, other, dunder)
                 if differentiable and input._requires_grad and _gs.enabled:
@@ -290,6 +301,12 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
                     Tensor._autograd.record(opdef, out, (input, other), None, node_name=scalar_first_node)
                 return out
             if isinstance(input, Tensor) or isinstance(other, Tensor):
+                if reciprocal_first and isinstance(input, np.ndarray):
+                    # ``array / t``: PyTorch's __rtruediv__ is ``t.reciprocal() * array``, which
+                    # NumPy then computes (so ``array - t`` fails while ``array / t`` works)
+                    return other.reciprocal() * input
+                if not dunder and not isinstance(input, Tensor):
+                    raise not_a_tensor(name, "input", 1, input)
                 return _bad_other(name, argname, other if isinstance(input, Tensor) else input, dunder)
             raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
         except ValueError as e:
@@ -354,7 +371,25 @@ def _binary_value_error(e, input, other):
 def _bad_other(name, argname, value, dunder):
     if dunder:
         return NotImplemented
-    raise TypeError(f"{name}(): argument '{argname}' (position 2) must be Tensor, not {type(value).__name__}")
+    raise TypeError(f"{name}(): argument '{argname}' (position 2) must be Tensor, not {c_type_name(value)}")
+
+
+def _ndarray_operand(binary, name, input, array):
+    """``t <op> array`` as PyTorch does it. Only ``==`` reads the array as a tensor (with tensor
+    promotion: ``t == array`` compares in the tensor's dtype when the array is 0-d). Every other
+    operator answers ``NotImplemented``: Python then hands the operation to the array, NumPy
+    computes it on ``t.__array__()`` with its own promotion (``float32 * array(2.0)`` is float64)
+    and ``Tensor.__array_wrap__`` turns the result back into a tensor - or refuses a tensor that
+    requires grad. The ordering comparisons and ``!=`` end in NumPy deferring back, so Python's
+    own TypeError (``'>' not supported``) or identity fallback (``t != array`` is True) follows."""
+    if name != "eq":
+        return NotImplemented
+    from .creation import tensor_from_data
+    try:
+        other = tensor_from_data(array, device=input._device)
+    except TypeError:  # an array of str or objects: Python's fallback (``False``)
+        return NotImplemented
+    return binary(input, other)
 
 
 # --------------------------------------------------------------------------- in-place variants
@@ -363,15 +398,21 @@ def _bad_other(name, argname, value, dunder):
 INPLACE_PRECHECKS: dict = {}
 
 
-def make_inplace(opdef, out_of_place):
+def make_inplace(opdef, out_of_place, dunder: bool = False):
     """``x.add_(y)``: compute out of place, then write into ``x``'s memory.
 
     Without autograd this is just a store. With autograd recording, the result's node is
     re-pointed at ``x`` (x's history now ends in this op), as PyTorch rebases history.
+
+    ``dunder=True`` builds the operator method (``__iadd__``): a NumPy array operand gives
+    ``NotImplemented``, so that ``t += array`` falls back to ``t = t + array`` (a new tensor, of
+    NumPy's result dtype), as in PyTorch.
     """
     name = opdef.inplace
 
     def inplace(self, *args, **kwargs):
+        if dunder and isinstance(args[0], np.ndarray):
+            return NotImplemented
         if self._vc.__class__ is not list:  # inference tensor (normal ones pay only this class test)
             check_not_inference(self)
         precheck = INPLACE_PRECHECKS.get(name)

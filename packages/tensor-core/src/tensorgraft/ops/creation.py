@@ -9,7 +9,8 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..device import device as _device, get_backend
-from ..tensor import Size, Tensor, wrap
+from ..grad_mode import state as _gs
+from ..tensor import Size, Tensor, _warn_scalar_of_grad, warn_once_at_user, wrap
 from .. import memory_layout as _ml
 from . import _frontend as F
 from .conversion import asarray, frombuffer, move_array, resolve_device  # noqa: F401  (re-exported)
@@ -223,12 +224,25 @@ def _conversion_error(data, shape, np_dtype):
     return walk(data, 0)
 
 
-def _to_nested(data):
+def _to_nested(data, arrays: list):
+    """``data`` (a nested sequence) for NumPy. A tensor in it stands for the number it holds, as
+    PyTorch reads it (so one of more elements is refused, and one recording gradients warns); the
+    NumPy arrays met are counted into ``arrays`` for PyTorch's slowness warning."""
     if isinstance(data, Tensor):
-        return data._host()
+        if data._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        if data._requires_grad and _gs.enabled:
+            _warn_scalar_of_grad()
+        return data._scalar_host()
     if isinstance(data, (list, tuple)):
-        return [_to_nested(d) for d in data]
+        return [_to_nested(d, arrays) for d in data]
+    if isinstance(data, np.ndarray) and data.ndim:
+        arrays.append(data)
     return data
+
+
+_ARRAYS_SLOW = ("Creating a tensor from a list of numpy.ndarrays is extremely slow. Please consider converting the "
+                "list to a single numpy.ndarray with numpy.array() before converting to a tensor.")
 
 
 def _check_rectangular(data, np_dtype):
@@ -338,8 +352,10 @@ def tensor_from_data(data, *, dtype=None, device=None, requires_grad=False) -> T
                 build = dtype.np  # Python floats go straight to the requested precision
             elif inferred.category >= 2:
                 build = np.complex128 if inferred.category == 3 else np.float64
+        arrays = []
+        nested = _to_nested(data, arrays)
         try:
-            arr = np.array(_to_nested(data), dtype=build)
+            arr = np.array(nested, dtype=build)
         except ValueError:
             empty_shape = _check_rectangular(data, build)
             if empty_shape is None:
@@ -348,6 +364,9 @@ def tensor_from_data(data, *, dtype=None, device=None, requires_grad=False) -> T
             arr = np.zeros(empty_shape, dtype=build if dtype is not None else _dt.get_default_dtype().np)
         except OverflowError:
             raise ValueError("Overflow when unpacking long long") from None
+        if arrays and arr.size:
+            for _ in arrays:  # PyTorch warns at each array it copies element by element
+                warn_once_at_user(_ARRAYS_SLOW)
     if dtype is not None:
         arr = _cast_checked(arr, dtype.np, from_python)
     elif arr.dtype not in _dt._BY_NUMPY:
