@@ -160,7 +160,9 @@ def test_conv3d_matches_direct_loop(kw):
     np.testing.assert_allclose(y1.numpy(), ref_conv3d(x[1:], w, **kw)[0], rtol=1e-10, atol=1e-10)
 
 
-def test_conv3d_padding_strings():
+def test_conv3d_padding_strings(monkeypatch):
+    # the uneven-padding warning is once per process (as PyTorch's) unless warn_always is on
+    monkeypatch.setattr(tg.global_switches._state, "warn_always", True)
     x, w = rand(1, 2, 5, 6, 4), rand(3, 2, 3, 2, 3, seed=1)
     assert_close(F.conv3d(t64(x), t64(w), padding="valid"), t64(ref_conv3d(x, w)))
     with pytest.warns(UserWarning, match="padding='same' with even kernel lengths"):

@@ -12,6 +12,7 @@ from tensorgraft.grad_mode import (  # noqa: F401
     enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, is_multithreading_enabled, no_grad,
     set_grad_enabled, set_multithreading_enabled,
 )
+from tensorgraft.caller_warnings import warn_at_caller
 from tensorgraft.tensor import Tensor
 
 from .anomaly import (  # noqa: F401
@@ -96,15 +97,16 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if inputs is not None and len(inputs) == 0:
         raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     root_grads = make_root_grads(tensors, grads, create_graph)
-    if create_graph and not _warned_create_graph:
-        # PyTorch's engine warns once per process (TORCH_WARN_ONCE), with or without ``inputs``
+    if create_graph and (not _warned_create_graph or _warn_always_enabled()):
+        # PyTorch's engine warns once per process (TORCH_WARN_ONCE, so every time under
+        # set_warn_always(True)), with or without ``inputs``
         _warned_create_graph = True
-        import warnings
-        warnings.warn("Using backward() with create_graph=True will create a reference cycle between the parameter "
-                      "and its gradient which can cause a memory leak. We recommend using autograd.grad when creating "
-                      "the graph to avoid this. If you have to use this function, make sure to reset the .grad fields "
-                      "of your parameters to None after use to break the cycle and avoid the leak.", UserWarning,
-                      stacklevel=3)
+        # (PyTorch names its engine's Python caller; the line calling backward() is the useful one,
+        # whether that was Tensor.backward or autograd.backward)
+        warn_at_caller("Using backward() with create_graph=True will create a reference cycle between the parameter "
+                       "and its gradient which can cause a memory leak. We recommend using autograd.grad when creating "
+                       "the graph to avoid this. If you have to use this function, make sure to reset the .grad fields "
+                       "of your parameters to None after use to break the cycle and avoid the leak.")
     run_backward(tensors, root_grads, retain_graph, create_graph, inputs=inputs, capture=False, allow_unused=True)
 
 
@@ -193,3 +195,9 @@ def _grad_batched(outputs, inputs, grads, retain_graph, create_graph, allow_unus
         g = stack(column)
         res.append(g if create_graph or g.grad_fn is None else g.detach())
     return tuple(res)
+
+
+def _warn_always_enabled() -> bool:
+    # imported on use: importing tensorgraft must not load the global switches (import time)
+    from tensorgraft.global_switches import is_warn_always_enabled
+    return is_warn_always_enabled()

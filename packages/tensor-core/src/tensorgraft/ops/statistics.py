@@ -8,10 +8,10 @@ where PyTorch's composite sends it, and double backward comes for free.
 from __future__ import annotations
 
 import numbers
-import warnings
 
 import numpy as np
 
+from ..caller_warnings import warn_at_caller, warn_once_at_caller
 from ..tensor import Tensor, wrap
 from . import _frontend as F
 from ._frontend import check_tensor
@@ -160,8 +160,8 @@ def _bincount_frontend(op):
             if w.ndim != 1 or w.shape[0] != a.shape[0]:
                 raise RuntimeError("weights should be 1-d and have the same length as input")
             if w.dtype.kind == "c":
-                warnings.warn("Casting complex values to real discards the imaginary part", UserWarning,
-                              stacklevel=2)
+                # PyTorch's cast warns once per process, at the user's line (conversion.py shares it)
+                warn_once_at_caller("Casting complex values to real discards the imaginary part")
                 w = w.real
             # PyTorch: float32 weights count in float32, every other dtype in float64
             npd = np.dtype(np.float32 if w.dtype == np.float32 else np.float64)
@@ -275,8 +275,9 @@ def _cov(input, *, correction=1, fweights=None, aweights=None):
     else:
         norm_factor = w_sum - correction
     if bool(norm_factor <= 0 if not isinstance(norm_factor, Tensor) else (norm_factor._data <= 0)):
-        warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of "
-                      "observations.", UserWarning, stacklevel=2)
+        # from C++ in PyTorch: the user's line, through cov or corrcoef alike
+        warn_at_caller("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of "
+                       "observations.")
         norm_factor = norm_factor * 0
     x = x - avg.unsqueeze(1)
     xw = x * w if w is not None else x

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import itertools
 import math
-import warnings
 
 import numpy as np
 
 from ._common import check_tensor, formula, needs, nnop, record, same_device, wrap
 from tensorgraft.amp._state import state as _autocast
+from tensorgraft.caller_warnings import warn_once_at_caller
 
 
 def as_strided(xp, a, shape, strides):
@@ -629,9 +629,16 @@ def _same_pads(k, dil):
         total = d * (kk - 1)
         pads += [total // 2, total - total // 2]
     if any((d * (kk - 1)) % 2 for kk, d in zip(k, dil)):
-        warnings.warn("Using padding='same' with even kernel lengths and odd dilation may require a zero-padded copy "
-                      "of the input be created", UserWarning, stacklevel=3)
+        warn_uneven_same_padding()
     return tuple(pads)
+
+
+def warn_uneven_same_padding():
+    """PyTorch's notice for padding='same' that needs an extra zero on one side: one site in ATen for
+    every conv, given once per process (unless ``set_warn_always``) and, raised from C++, at the
+    user's line."""
+    warn_once_at_caller("Using padding='same' with even kernel lengths and odd dilation may require a zero-padded "
+                        "copy of the input be created")
 
 
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):

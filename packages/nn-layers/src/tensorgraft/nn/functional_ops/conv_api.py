@@ -19,7 +19,8 @@ from . import conv as _conv
 from ._common import check_tensor as _check_tensor, same_device as _same_device
 # _check: TypeError "<fname>(): argument 'input' (position 1) must be Tensor, not list"
 from .activation import check_tensor as _check
-from .conv3d import _check_bias_type as _conv3d_bias_type, mkldnn_wording as _mkldnn_wording
+from .conv3d import (_check_bias_type as _conv3d_bias_type, mkldnn_wording as _mkldnn_wording,
+                     warn_uneven_same_padding as _warn_uneven_same_padding)
 from .padding_api import pad
 
 
@@ -278,6 +279,7 @@ def _pad_uneven(input, pads):
     goes on a padded copy of the input (its node ConstantPadNdBackward0) and the conv pads evenly."""
     if pads[0] == pads[1] and pads[2] == pads[3]:
         return input, pads
+    _warn_uneven_same_padding()
     extra = (0, pads[3] - pads[2]) + ((0, pads[1] - pads[0]) if input.ndim == 4 else ())
     return pad(input, extra), (pads[0], pads[0], pads[2], pads[2])
 

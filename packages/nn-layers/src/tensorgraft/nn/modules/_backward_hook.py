@@ -8,10 +8,7 @@ it returns replaces them, whatever the number of inputs.
 """
 from __future__ import annotations
 
-import os
-import sys
-import warnings
-
+from tensorgraft.caller_warnings import warn_at_caller
 from tensorgraft.grad_mode import state as _gs
 from tensorgraft.tensor import Tensor
 
@@ -44,18 +41,6 @@ def _function_cls():
 
 
 _BackwardHookFunction = None
-
-
-def _caller_stacklevel():
-    """The ``stacklevel`` that points a warning raised during backward at the user's line (the
-    ``backward()`` call), past the engine's and tensorgraft's own frames, as PyTorch's (raised from
-    C++) are."""
-    import tensorgraft
-    roots = tuple(os.path.join(os.path.abspath(d), "") for d in tensorgraft.__path__)
-    frame, level = sys._getframe(1), 1
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(roots):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 class BackwardHook:
@@ -116,10 +101,10 @@ class BackwardHook:
                 self.grad_outputs = out
         local = self.grad_outputs
         if self.input_tensors_index is None:
-            warnings.warn("Full backward hook is firing when gradients are computed with respect to module outputs "
-                          "since no inputs require gradients. See https://docs.pytorch.org/docs/main/generated/"
-                          "torch.nn.Module.html#torch.nn.Module.register_full_backward_hook for more details.",
-                          stacklevel=_caller_stacklevel())
+            # PyTorch raises this from C++ during backward: it names the user's backward() line
+            warn_at_caller("Full backward hook is firing when gradients are computed with respect to module outputs "
+                           "since no inputs require gradients. See https://docs.pytorch.org/docs/main/generated/"
+                           "torch.nn.Module.html#torch.nn.Module.register_full_backward_hook for more details.")
             grad_inputs = (None,) * self.n_inputs
             for hook in self.user_hooks:
                 res = hook(self.module, grad_inputs, self.grad_outputs)

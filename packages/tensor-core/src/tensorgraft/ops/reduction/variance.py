@@ -2,8 +2,11 @@
 of PyTorch's ``unbiased``/``correction`` arguments and its degrees-of-freedom warning."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
+from ...caller_warnings import warn_at_caller
 from ...grad_mode import state as _gs
 from ...tensor import Tensor, wrap
 from .._frontend import check_tensor
@@ -48,9 +51,9 @@ def _variance(op, std, input, dim, keepdim, correction, name):
     axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim)
     n = a.size if axes is None else int(np.prod([a.shape[d] for d in axes]))
     if n - correction <= 0:
-        import warnings
-        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
-                      "reduction factor (input numel divided by output numel).", UserWarning, stacklevel=3)
+        # raised from C++ in PyTorch, so it names the user's line whichever route led here
+        warn_at_caller(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+                       "reduction factor (input numel divided by output numel).")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's own notice of the same thing
             res = op.table[input._device.type](a, axes, correction, keepdim, std)

@@ -17,6 +17,7 @@ import warnings
 
 import numpy as np
 
+from ...caller_warnings import warn_at_caller
 from . import _worker
 from ._collate import default_collate, default_convert
 from ._worker import get_worker_info  # noqa: F401 - also importable from here, as torch.utils.data.dataloader's
@@ -151,7 +152,7 @@ def _has_accelerator() -> bool:
     with only tensorgraft-core installed, and with any plugin's device)."""
     from ...device import backends
     for name, backend in backends().items():
-        if name != "cpu":
+        if name not in ("cpu", "meta"):  # meta holds no data: always "available", never an accelerator
             try:
                 if backend.is_available():
                     return True
@@ -203,6 +204,7 @@ class DataLoader:
         self._iterator = None                 # the persistent-workers epoch, once started
         self._reported_iterable_len = None    # len(dataset) as last given by len(loader)
         self._config_frozen = True
+        self.check_worker_number_rationality()  # PyTorch warns here and again at each epoch's start
 
     # ------------------------------------------------------------------ attributes
     @property
@@ -248,9 +250,10 @@ class DataLoader:
             caveat = "" if affinity_used else " (`cpuset` is not taken into account)"
             reason = (f"Our suggested max number of worker in current system is {cpus}{caveat}, which is smaller "
                       "than what this DataLoader is going to create.")
-        warnings.warn(f"This DataLoader will create {wanted} worker processes in total. {reason} Please be "
-                      "aware that excessive worker creation might get DataLoader running slow or even freeze, lower "
-                      "the worker number to avoid potential slowness/freeze if necessary.", UserWarning, stacklevel=4)
+        # reached from the constructor and from iter() (directly or through a for loop): the user's line
+        warn_at_caller(f"This DataLoader will create {wanted} worker processes in total. {reason} Please be "
+                       "aware that excessive worker creation might get DataLoader running slow or even freeze, lower "
+                       "the worker number to avoid potential slowness/freeze if necessary.")
 
     def __iter__(self):
         if self.persistent_workers and self.num_workers > 0:
