@@ -121,6 +121,11 @@ def __getattr__(name):
             raise ModuleNotFoundError("tensorgraft.vmap needs the autograd engine, which is not installed. Install it "
                                       "with: pip install tensorgraft-autograd") from exc
         return func.vmap
+    if name.startswith("_foreach_"):  # PyTorch's multi-tensor functions (foreach_ops.py)
+        foreach_ops = importlib.import_module(f"{__name__}.foreach_ops")
+        if name in foreach_ops.NAMES:
+            value = globals()[name] = getattr(foreach_ops, name)
+            return value
     nn_function_aliases = importlib.import_module(f"{__name__}.nn_function_aliases")
     if name in nn_function_aliases.ALIASES:
         nn_function_aliases.functional(name)  # without tensorgraft-nn: ModuleNotFoundError naming it

@@ -8,7 +8,9 @@ from __future__ import annotations
 import copy
 import functools
 import itertools
+import sys
 from collections import OrderedDict, defaultdict
+from typing import Any, Dict, Iterable, Tuple, Union
 
 from tensorgraft.tensor import Tensor
 
@@ -108,6 +110,63 @@ def evaluate_closure(closure):
     from tensorgraft.grad_mode import enable_grad
     with enable_grad():
         return closure()
+
+
+# The type aliases and helpers that optimizers written outside torch.optim import from
+# torch.optim.optimizer (``params: ParamsT``, ``@_use_grad_for_differentiable def step``), often in
+# code copied from PyTorch's own optimizers.
+ParamsT = Union[Iterable[Tensor], Iterable[Dict[str, Any]], Iterable[Tuple[str, Tensor]]]
+StateDict = Dict[str, Any]
+
+
+def _use_grad_for_differentiable(func):
+    """Runs ``step`` with grad mode on only when the optimizer was built ``differentiable=True``."""
+    from tensorgraft.grad_mode import is_grad_enabled, set_grad_enabled
+
+    @functools.wraps(func)
+    def _use_grad(*args, **kwargs):
+        self = args[0]
+        previous = is_grad_enabled()
+        try:
+            set_grad_enabled(self.defaults["differentiable"])
+            return func(*args, **kwargs)
+        finally:
+            set_grad_enabled(previous)
+    return _use_grad
+
+
+def _get_value(x):
+    return x.item() if isinstance(x, Tensor) else x
+
+
+def _to_scalar(x):
+    """A one-element hyper-parameter tensor as a 0-d tensor; anything else unchanged."""
+    return x.squeeze() if isinstance(x, Tensor) and x.dim() != 0 else x
+
+
+def _get_scalar_dtype(is_fused=None):
+    import tensorgraft
+    if not is_fused and tensorgraft.get_default_dtype() == tensorgraft.float64:
+        return tensorgraft.float64
+    return tensorgraft.float32
+
+
+def _default_to_fused_or_foreach(params, differentiable, use_fused=False):
+    """``(fused, foreach)`` defaults: fused kernels where asked for and every parameter is a float
+    tensor on a device that has them (CPU and CUDA), else foreach for CUDA parameters only."""
+    if differentiable:
+        return False, False
+    kinds = (Tensor, _parameter_type())
+    fused = use_fused and all(p is None or (type(p) in kinds and p.device.type in ("cpu", "cuda")
+                                            and p.is_floating_point()) for p in params)
+    foreach = not fused and all(p is None or (type(p) in kinds and p.device.type == "cuda") for p in params)
+    return fused, foreach
+
+
+def _parameter_type():
+    # a Parameter exists only once tensorgraft.nn is loaded; optimizers work without it
+    module = sys.modules.get("tensorgraft.nn.parameter")
+    return Tensor if module is None else module.Parameter
 
 
 def _wrap_step(func):
