@@ -257,7 +257,7 @@ def test_fused_op_kernels_match_cpu():
         return
     assert_close(F.gelu(xc).cpu(), F.gelu(x))
     assert_close(F.gelu(xc, approximate="tanh").cpu(), F.gelu(x, approximate="tanh"))
-    w, b = tg.ones(5) * 2, tg.zeros(5) + 0.5
+    w, b = tg.ones(5, dtype=x.dtype) * 2, tg.zeros(5, dtype=x.dtype) + 0.5  # (the affine parameters take the input's dtype)
     assert_close(F.layer_norm(xc, (5,), w.cuda(), b.cuda()).cpu(), F.layer_norm(x, (5,), w, b))
 
 

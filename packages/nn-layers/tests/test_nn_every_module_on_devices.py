@@ -341,6 +341,12 @@ add_loss("MultiMarginLoss", lambda **kw: nn.MultiMarginLoss(p=2, margin=0.5, wei
 add_loss("MultiLabelMarginLoss", lambda **kw: nn.MultiLabelMarginLoss(**kw), LOGITS,
          np.array([[1, 2, -1, 0, 0], [4, -1, 1, 1, 1], [0, 1, 2, 3, 4], [-1, 0, 0, 0, 0], [3, 3, -1, 0, 0],
                    [2, 0, 4, -1, -1]]))
+add_loss("LinearCrossEntropyLoss", lambda **kw: nn.LinearCrossEntropyLoss(5, 7, bias=True, **kw), LOGITS, CLS,
+         reductions=("mean", "none", "sum"))
+add_loss("LinearCrossEntropyLoss", lambda **kw: nn.LinearCrossEntropyLoss(
+    5, 7, weight=tg.tensor(uniform(7, seed=6, low=0.5, high=2.0)),
+    options=nn.LinearCrossEntropyOptions(batch_chunk_size=4), **kw), LOGITS, CLS, id="chunked-weight",
+    reductions=("mean", "none", "sum"))
 add("AdaptiveLogSoftmaxWithLoss", lambda: nn.AdaptiveLogSoftmaxWithLoss(5, 10, [3, 6], div_value=2.0), LOGITS,
     np.array([0, 4, 9, 2, 7, 5]))
 add("AdaptiveLogSoftmaxWithLoss", lambda: nn.AdaptiveLogSoftmaxWithLoss(5, 10, [4], head_bias=True), LOGITS[0].copy(),
@@ -559,7 +565,8 @@ FACTORY = {"BatchNorm1d": (3,), "BatchNorm2d": (3,), "BatchNorm3d": (3,), "SyncB
            "InstanceNorm2d": (3, 1e-5, 0.1, True, True), "InstanceNorm3d": (3, 1e-5, 0.1, True, True), "LSTM": (3, 4, 2), "LSTMCell": (3, 4), "LayerNorm": (5,),
            "Linear": (3, 4), "MultiheadAttention": (8, 2), "PReLU": (3,), "RMSNorm": (5,), "RNN": (3, 4),
            "RNNCell": (3, 4), "RNNCellBase": (3, 4, True, 2), "Transformer": (8, 2, 1, 1, 16), "TransformerDecoderLayer": (8, 2, 16),
-           "TransformerEncoderLayer": (8, 2, 16), "AdaptiveLogSoftmaxWithLoss": (8, 10, [3, 6], 2.0)}
+           "TransformerEncoderLayer": (8, 2, 16), "AdaptiveLogSoftmaxWithLoss": (8, 10, [3, 6], 2.0),
+           "LinearCrossEntropyLoss": (3, 4)}
 FACTORY.update(LAZY_FACTORY)   # the lazy modules (their block above "the checks")
 FACTORY_BUGS = {  # (device type, class) -> as KNOWN_DEVICE_BUGS
 }

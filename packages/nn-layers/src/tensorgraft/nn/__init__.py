@@ -42,6 +42,7 @@ __all__ = [
     "MaxUnpool3d",
     "ChannelShuffle", "TripletMarginWithDistanceLoss", "RNNCellBase",
     "CrossMapLRN2d", "NLLLoss2d", "Container", "DataParallel", "SyncBatchNorm",
+    "LinearCrossEntropyLoss", "LinearCrossEntropyOptions",
 ]
 
 

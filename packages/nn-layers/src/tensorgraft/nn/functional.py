@@ -9,6 +9,7 @@ first use):
     activations, softmax family, gumbel_softmax      functional_ops/activation_api.py
     dropout, alpha and feature dropout               functional_ops/dropout.py
     losses                                           functional_ops/loss_api.py
+    linear_cross_entropy (chunked or reference)      functional_ops/linear_cross_entropy.py
     pairwise_distance, cosine_similarity, pixel_(un)shuffle   functional_ops/shuffle_distance_api.py
     one_hot, embedding, embedding_bag                functional_ops/embedding_api.py
     normalize and the norms                          functional_ops/norm_api.py
@@ -91,6 +92,7 @@ from .functional_ops.loss_api import (  # noqa: F401
     multi_margin_loss, multilabel_margin_loss, multilabel_soft_margin_loss, nll_loss, poisson_nll_loss,
     smooth_l1_loss, soft_margin_loss, triplet_margin_loss, triplet_margin_with_distance_loss,
 )
+from .functional_ops.linear_cross_entropy import linear_cross_entropy  # noqa: F401
 
 # ---------------------------------------------------------------------- distances, pixel shuffle
 from .functional_ops.shuffle_distance_api import (  # noqa: F401

@@ -57,3 +57,6 @@ from . import (  # noqa: F401,E402  PyTorch's module paths (``torch.nn.modules.b
 )
 from .data_parallel import DataParallel  # noqa: F401,E402
 from .batchnorm import SyncBatchNorm  # noqa: F401,E402
+from .linear_cross_entropy import LinearCrossEntropyLoss  # noqa: F401,E402
+from .linear_cross_entropy_options import LinearCrossEntropyOptions  # noqa: F401,E402
+from . import linear_cross_entropy_options  # noqa: F401,E402  (torch.nn.modules.linear_cross_entropy_options)
