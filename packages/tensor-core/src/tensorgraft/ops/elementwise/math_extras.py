@@ -187,8 +187,9 @@ def _addc_frontend(op, kind):
             input, tensor1, tensor2 = F.join_cpu_scalars(fname, input, tensor1, tensor2)
         ranked = [(t.dtype, _dt.ZERO_DIM if t._data.ndim == 0 else _dt.DIMENSIONED) for t in (input, tensor1, tensor2)]
         common = _dt.result_type_ranked(ranked)
-        if kind == "div" and common.category < 2 and tensor1.dtype.category < 2 and tensor2.dtype.category < 2:
-            raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future release addcdiv "
+        # (PyTorch refuses two integral operands whatever ``input`` is, and its text has two spaces)
+        if kind == "div" and tensor1.dtype.category < 2 and tensor2.dtype.category < 2:
+            raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future  release addcdiv "
                                "will perform a true division of tensor1 and tensor2. The historic addcdiv behavior "
                                "can be implemented as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) "
                                "for integer inputs and as (input + value * tensor1 / tensor2) for float inputs. The "

@@ -134,8 +134,14 @@ def _where_frontend(op):
         if not (isinstance(input, _TENSOR_OR_NUMBER) and isinstance(other, _TENSOR_OR_NUMBER)):
             raise invalid_combination("where", (condition, input, other), overloads=_WHERE_OVERLOADS)
         if condition._data.dtype.kind != "b":
-            raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
-                               f"{F._type_name(condition._data.dtype)}")
+            if condition._data.dtype != np.uint8:
+                raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                                   f"{F._type_name(condition._data.dtype)}")
+            # PyTorch still takes a uint8 mask (older code's masks), with a once-per-process warning
+            from ...caller_warnings import warn_once_at_caller
+            warn_once_at_caller("where received a uint8 condition tensor. This behavior is deprecated and will be "
+                                "removed in a future version of PyTorch. Use a boolean condition instead.")
+            condition = wrap(condition._data != 0, condition._device)
         dev = condition._device
         if isinstance(input, Tensor) and input._device is not dev or \
                 isinstance(other, Tensor) and other._device is not dev:
