@@ -111,25 +111,12 @@ def check_not_inference(t) -> None:
 _NUMPY_OF_GRAD = "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
 
 
-def warn_once_at_user(message: str) -> None:
-    """A UserWarning PyTorch raises from C++ (TORCH_WARN_ONCE): once per process (every time under
-    ``set_warn_always(True)``), pointing at the first line outside this package."""
-    import os
-    import sys
-
-    from .global_switches import warn_once
-    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
-    frame, level = sys._getframe(1), 2  # warn_once adds one level: 2 names our caller
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
-        frame, level = frame.f_back, level + 1
-    warn_once(message, UserWarning, stacklevel=level)
-
-
 def _warn_scalar_of_grad() -> None:
     """PyTorch's warning when a tensor recording gradients is read as a Python number (``float(t)``,
     ``complex(t)``, ``tensor([t0, t1])``)."""
-    warn_once_at_user("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
-                      "Consider using tensor.detach() first.")
+    from .caller_warnings import warn_once_at_caller  # (imported on use: warnings are rare)
+    warn_once_at_caller("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+                        "Consider using tensor.detach() first.")
 
 
 def _autograd_missing(what: str):

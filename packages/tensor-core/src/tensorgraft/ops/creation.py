@@ -10,7 +10,8 @@ import numpy as np
 from .. import dtypes as _dt
 from ..device import device as _device, get_backend
 from ..grad_mode import state as _gs
-from ..tensor import Size, Tensor, _warn_scalar_of_grad, warn_once_at_user, wrap
+from ..caller_warnings import warn_once_at_caller
+from ..tensor import Size, Tensor, _warn_scalar_of_grad, wrap
 from .. import memory_layout as _ml
 from . import _frontend as F
 from .conversion import asarray, frombuffer, move_array, resolve_device  # noqa: F401  (re-exported)
@@ -366,7 +367,7 @@ def tensor_from_data(data, *, dtype=None, device=None, requires_grad=False) -> T
             raise ValueError("Overflow when unpacking long long") from None
         if arrays and arr.size:
             for _ in arrays:  # PyTorch warns at each array it copies element by element
-                warn_once_at_user(_ARRAYS_SLOW)
+                warn_once_at_caller(_ARRAYS_SLOW)
     if dtype is not None:
         arr = _cast_checked(arr, dtype.np, from_python)
     elif arr.dtype not in _dt._BY_NUMPY:

@@ -17,7 +17,7 @@ from ._args import wrap_dim
 from ._define import defop
 from .shape import _diagonal_kernel
 from .indexing import _add_at, _index_vector_checks, _scatter_reduce_kernel, _source_checks, _xp
-from .indexing.gather_scatter import user_stacklevel
+from ..caller_warnings import caller_stacklevel
 
 
 # --------------------------------------------------------------------------- *_scatter
@@ -270,7 +270,7 @@ def _index_reduce_frontend(op):
         if not _BETA_WARNED:
             _BETA_WARNED.append(True)
             warnings.warn("index_reduce() is in beta and the API may change at any time.", UserWarning,
-                          stacklevel=user_stacklevel())
+                          stacklevel=caller_stacklevel())
         xp = _xp(input)
         idx = xp.where(idx < 0, idx + n, idx)
         full = _full_index(xp, idx, d, source._data.shape)

@@ -3,30 +3,17 @@
 ``ops/scatter.py`` builds the *_scatter ops and index_reduce on these kernels."""
 from __future__ import annotations
 
-import os
-import sys
 import warnings
 
 import numpy as np
 
+from ...caller_warnings import caller_stacklevel
 from ...grad_mode import state as _gs
 from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._args import wrap_dim
 from .._define import defop
 from .setitem import _add_at
-
-
-def user_stacklevel() -> int:
-    """The ``stacklevel`` that points a warning raised by the caller at the first frame outside
-    tensorgraft: the wrappers between the user's call and a frontend differ (method, function,
-    in-place variant), so a fixed number names a tensorgraft file for some of them."""
-    import tensorgraft
-    roots = tuple(os.path.join(p, "") for p in tensorgraft.__path__)
-    frame, level = sys._getframe(2), 2   # level 2: the caller's caller (the caller is level 1)
-    while frame is not None and frame.f_code.co_filename.startswith(roots):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 # --------------------------------------------------------------------------- gather / scatter
@@ -153,7 +140,7 @@ def _scatter_frontend(op, add=False):
         if reduce is not None and isinstance(src, Tensor):
             warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated and will be removed in a "
                           "future PyTorch release. Use torch.scatter_reduce instead for more reduction options.",
-                          UserWarning, stacklevel=user_stacklevel())
+                          UserWarning, stacklevel=caller_stacklevel())
         if isinstance(src, Tensor):
             if src._device is not input._device:
                 raise F.device_mismatch(fname, input, src)
