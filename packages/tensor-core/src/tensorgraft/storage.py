@@ -224,7 +224,7 @@ def typed_storage(t) -> TypedStorage:
 
 # --------------------------------------------------------------------------- legacy storage classes
 class _LegacyStorageMeta(type):
-    """The type of ``FloatStorage`` & co.: like the legacy tensor types of ops/creation.py, they build
+    """The type of ``FloatStorage`` & co.: like the legacy tensor types of ops/creation/legacy.py, they build
     a ``TypedStorage`` of their dtype, and ``isinstance(t.storage(), FloatStorage)`` checks the dtype
     (and the device type) of a ``TypedStorage``, as PyTorch's do."""
 

@@ -7,7 +7,7 @@ Every sampler takes its numbers from a stream (``tensorgraft.random.random_strea
 the stream in ``cpu/random_stream.py`` that reproduces PyTorch's draws, which these frontends call
 with the result's dtype and in PyTorch's order; on a device whose backend brings its own stream,
 draws made on the device itself. The tensor-building helpers (sizes, dtypes, devices) are
-``creation.py``'s, which this package builds on.
+``ops/creation``'s, which this package builds on.
 
 - ``streams.py``: the plumbing every sampler shares -- which stream, whether it draws PyTorch's
   numbers, its draw precision, the bound checks and PyTorch's wording of their errors
@@ -41,7 +41,7 @@ __all__ = [
     "randint_like",
 ]
 
-# Every name the single module ``sampling.py`` had stays importable from here (``creation.py``
+# Every name the single module ``sampling.py`` had stays importable from here (``ops/creation``
 # forwards old imports of the samplers to this namespace; other modules import private helpers).
 from .streams import (
     _CPU, _C_TYPE_NAMES, _no_random_bounds_for_complex, _check_int_bounds, _stream, _matches_pytorch, _pytorch_draw,

@@ -1,0 +1,142 @@
+"""What every creation function shares: reading a size (``zeros(2, 3)``, ``zeros((2, 3))``,
+``zeros(size=...)``) and a ``dtype=``, making the array on its device and wrapping it (with
+``requires_grad``), and the number and dtype spellings of PyTorch's messages.
+
+Separate because the factories of every other module here, and the random samplers of
+``ops/sampling``, are built on these helpers.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from ... import dtypes as _dt
+from ...device import device as _device, get_backend
+from ...tensor import Tensor, wrap
+from ..conversion import move_array
+from .._args import ONE_SEQUENCE_ONLY
+
+_CPU = _device("cpu")
+
+
+def _size(size, fname: str, kwsize=None) -> tuple:
+    """``zeros(2, 3)``, ``zeros((2, 3))``, ``zeros([2, 3])``, ``zeros(Size)``, ``zeros(size=(2, 3))``,
+    with PyTorch's messages for bad sizes."""
+    if kwsize is not None:
+        if size:
+            raise TypeError(f"{fname}() got multiple values for argument 'size'")
+        size = (kwsize,)
+    elif size and size.__class__ is tuple:
+        # fast path: ``zeros(2, 3)`` with plain non-negative ints
+        for s in size:
+            if s.__class__ is not int or s < 0:
+                break
+        else:
+            return size
+    if not size and fname in ONE_SEQUENCE_ONLY:  # x.new_zeros(): no size at all (zeros() checks it itself)
+        raise TypeError(f"{fname}() missing 1 required positional arguments: \"size\"")
+    if len(size) > 1 and isinstance(size[0], (tuple, list)) and fname in ONE_SEQUENCE_ONLY:
+        raise TypeError(f"{fname}() takes 1 positional argument but {len(size)} were given")
+    given = len(size)
+    if len(size) == 1:
+        one = size[0]
+        if isinstance(one, (tuple, list)):
+            size = one
+        elif isinstance(one, Tensor) and one.ndim == 1:
+            size = one.tolist()
+        elif not (isinstance(one, numbers.Integral) or (isinstance(one, Tensor) and one.ndim == 0)) \
+                or isinstance(one, bool):
+            raise TypeError(f"{fname}(): argument 'size' (position 1) must be tuple of ints, not "
+                            f"{type(one).__name__}")
+    out = []
+    for i, s in enumerate(size):
+        if isinstance(s, Tensor) and s.ndim == 0 and s.dtype.category == 1:
+            s = s.item()
+        if not isinstance(s, numbers.Integral) or isinstance(s, bool):
+            if i == 0:  # (the error path: valid sizes never get here)
+                # PyTorch's parser reads a size whose first element is not an int as the
+                # one-sequence form: a sequence names the element, more arguments are too many
+                if given == 1:
+                    raise TypeError(f"{fname}(): argument 'size' (position 1) must be tuple of ints, but found "
+                                    f"element of type {type(s).__name__} at pos 0")
+                if fname not in ("rand", "randn"):  # (those two list their overloads instead)
+                    raise TypeError(f"{fname}() takes 1 positional argument but {given} were given")
+            raise TypeError(f"{fname}(): argument 'size' failed to unpack the object at pos {i + 1} with error "
+                            f"\"type must be tuple of ints,but got {type(s).__name__}\"")
+        out.append(int(s))
+    for s in out:
+        if s < 0:
+            if fname == "zeros":
+                raise RuntimeError("zeros: Dimension size must be non-negative.")
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {out}")
+    return tuple(out)
+
+
+_PY_DTYPES = {float: _dt.float64, int: _dt.int64, bool: _dt.bool, complex: _dt.complex128}
+
+
+def _check_dtype(dtype, fname):
+    """``dtype=`` argument: a tensorgraft dtype, None, or (as PyTorch accepts) a Python type."""
+    if dtype is None or dtype.__class__ is _dt.dtype:
+        return dtype
+    d = _PY_DTYPES.get(dtype) if isinstance(dtype, type) else None
+    if d is None:
+        raise TypeError(f"{fname}(): argument 'dtype' must be torch.dtype, not {type(dtype).__name__}")
+    return d
+
+
+def _check_requires_grad(dtype) -> None:
+    if dtype.category < 2:
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+
+
+def _finish(data, dev, requires_grad: bool) -> Tensor:
+    if dev is not _CPU:
+        data = move_array(data, _CPU, dev)
+    t = wrap(data, dev)
+    if requires_grad:
+        _check_requires_grad(_dt._BY_NUMPY[data.dtype])
+        t.requires_grad_(True)
+    return t
+
+
+def _create(dev, make):
+    """``make(xp)`` with ``dev``'s array namespace: creation runs on the device directly (no host
+    round-trip), and on the indexed device itself (``cuda:1`` while GPU 0 is current)."""
+    if dev is _CPU:
+        return make(np)
+    backend = get_backend(dev)
+    on = getattr(backend, "on", None)  # (a backend need not subclass DeviceBackend)
+    if on is None:
+        return make(backend.xp)
+    with on(dev.index):
+        return make(backend.xp)
+
+
+def _make(data, dev, requires_grad):
+    """Wrap an array already on ``dev``."""
+    t = wrap(data, dev)
+    if requires_grad:
+        _check_requires_grad(_dt._BY_NUMPY[data.dtype])
+        t.requires_grad_(True)
+    return t
+
+
+
+def _cnum(x) -> str:
+    """A number as C++ streams print it in PyTorch's messages (``0``, ``-1``, ``nan``, ``2.5``)."""
+    if isinstance(x, float) and math.isfinite(x) and x == int(x):
+        return str(int(x))
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+# PyTorch's names of the dtypes in its "not implemented for" messages
+_KERNEL_TYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
+                      "int64": "Long", "float16": "Half", "float32": "Float", "float64": "Double",
+                      "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+
+
+def _not_implemented(kernel, dtype):
+    return NotImplementedError(f"\"{kernel}\" not implemented for '{_KERNEL_TYPE_NAMES[dtype.name]}'")

@@ -1,0 +1,192 @@
+"""Tensors of a given size and a fixed content: ``zeros``/``ones``/``empty``/``full``, their
+``*_like`` forms (which keep the input's memory layout), ``empty_strided``, ``eye`` and
+``tril_indices``/``triu_indices``; and ``checked_fill_value``, PyTorch's conversion of a Python
+number into one element of a dtype.
+
+Separate because these share one shape of signature (a size, then ``dtype``/``device``/
+``requires_grad``/``memory_format``) and the hot ``zeros``/``ones`` path.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from ... import dtypes as _dt
+from ...device import get_backend
+from ...tensor import Tensor
+from ... import memory_layout as _ml
+from .. import _frontend as F
+from ..conversion import resolve_device
+from ._common import _check_dtype, _create, _finish, _make, _size
+
+
+def _filled(fname, fill):
+    def make(*size, size_=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+             pin_memory=False, memory_format=None, **kw):
+        if kw:
+            if set(kw) != {"size"}:
+                raise TypeError(f"{fname}() got an unexpected keyword argument '{next(iter(set(kw) - {'size'}))}'")
+            size_ = kw["size"]
+        if not size and size_ is None:
+            raise TypeError(f"{fname}() missing 1 required positional arguments: \"size\"")
+        dtype = _check_dtype(dtype, fname)
+        shape = _size(size, fname, size_)
+        dev = resolve_device(device)
+        npd = (dtype or _dt.get_default_dtype()).np
+        if memory_format is not None and memory_format is not _ml.contiguous_format:
+            return _make(_create(dev, lambda xp: _in_format(xp, fill(xp, shape, npd), memory_format)), dev,
+                         requires_grad)
+        return _make(_create(dev, lambda xp: fill(xp, shape, npd)), dev, requires_grad)
+    make.__name__ = make.__qualname__ = fname
+    make.__doc__ = f"``tensorgraft.{fname}(*size, dtype=None, device=None, requires_grad=False)``"
+    return make
+
+
+zeros = _filled("zeros", lambda xp, s, d: xp.zeros(s, d))
+ones = _filled("ones", lambda xp, s, d: xp.ones(s, d))
+# Tensors made by ``empty`` are zero-filled: the values are unspecified in PyTorch, and zeros
+# make programs that (wrongly) read them reproducible instead of flaky.
+empty = _filled("empty", lambda xp, s, d: xp.zeros(s, d))
+
+
+def _in_format(xp, data, memory_format):
+    """A factory's fresh C-ordered ``data`` laid out in ``memory_format`` (PyTorch refuses
+    ``preserve_format`` here: there is no input to preserve)."""
+    if memory_format is _ml.preserve_format:
+        raise RuntimeError("unsupported memory format Preserve")
+    _ml.check_format_rank(data.ndim, memory_format)
+    return _ml.relayout_like(xp, data, data, memory_format)
+
+
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    """An uninitialised tensor (zeros here, see ``empty``) with exactly these strides."""
+    dtype = _check_dtype(dtype, "empty_strided")
+    shape = _size((size,), "empty_strided")
+    stride = tuple(int(s) for s in stride)
+    if len(stride) != len(shape):
+        raise RuntimeError("mismatch in length of strides and shape")
+    dev = resolve_device(device)
+    npd = (dtype or _dt.get_default_dtype()).np
+    return _make(_create(dev, lambda xp: _ml.empty_with_strides(xp, shape, stride, npd)), dev, requires_grad)
+
+
+def _fill_dtype(fill_value) -> _dt.dtype:
+    if isinstance(fill_value, Tensor):
+        return fill_value.dtype
+    return _dt._scalar_dtype(fill_value)
+
+
+def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+         pin_memory=False) -> Tensor:
+    """The dtype follows ``fill_value`` (int -> int64, float -> default, bool -> bool) as in PyTorch."""
+    dtype = _check_dtype(dtype, "full")
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
+    shape = _size((size,), "full")
+    if not isinstance(fill_value, (Tensor, int, float, complex, np.number, np.bool_)):
+        raise TypeError(f"full(): argument 'fill_value' (position 2) must be Number, not {type(fill_value).__name__}")
+    if dtype is None:
+        dtype = _fill_dtype(fill_value)
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    fill_value = checked_fill_value(fill_value, dtype.np)
+    dev = resolve_device(device)
+    return _make(_create(dev, lambda xp: xp.full(shape, fill_value, dtype=dtype.np)), dev, requires_grad)
+
+
+def checked_fill_value(value, npdtype):
+    """A Python number as PyTorch converts it into one element of ``npdtype`` (c10's checked
+    conversion): RuntimeError "value cannot be converted ... without overflow" where it does not
+    fit, except that a negative int wraps into an unsigned type (``-1`` -> 255); a complex number
+    needs a zero imaginary part to enter a real type; a float into an integer type truncates."""
+    kind = np.dtype(npdtype).kind
+    if kind in "bc" or isinstance(value, (bool, np.bool_)):
+        return value
+    if isinstance(value, (complex, np.complexfloating)):
+        if value.imag != 0:
+            raise F.complex_into_real(npdtype)
+        value = value.real
+    if kind == "f":
+        return value
+    info = np.iinfo(npdtype)
+    if isinstance(value, (int, np.integer)):
+        value = int(value)
+        if info.min <= value <= info.max:
+            return value
+        if kind == "u" and -(1 << 63) <= value < 0:
+            return value % (1 << (8 * np.dtype(npdtype).itemsize))
+    elif math.isfinite(value) and info.min <= value <= info.max:
+        return int(value)  # truncated toward zero
+    raise RuntimeError(f"value cannot be converted to type {F._CONVERT_NAMES[np.dtype(npdtype).name]} without overflow")
+
+
+def _like(fname, maker):
+    def like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
+             pin_memory=False):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        out = maker(input.shape, dtype=_check_dtype(dtype, fname) or input.dtype,
+                    device=device if device is not None else input._device, requires_grad=requires_grad)
+        return _like_layout(out, input, memory_format)
+    like.__name__ = like.__qualname__ = fname
+    return like
+
+
+zeros_like = _like("zeros_like", zeros)
+ones_like = _like("ones_like", ones)
+empty_like = _like("empty_like", empty)
+
+
+def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
+              pin_memory=False):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"full_like(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    out = full(tuple(input.shape), fill_value, dtype=_check_dtype(dtype, "full_like") or input.dtype,
+               device=device if device is not None else input._device, requires_grad=requires_grad)
+    return _like_layout(out, input, memory_format)
+
+
+def _like_layout(out: Tensor, input: Tensor, memory_format) -> Tensor:
+    """Lay a ``*_like`` result out as PyTorch does: ``preserve_format`` (the default) keeps the
+    input's memory order when the input is dense; a named format imposes its own."""
+    a = out._data
+    like = input._data
+    if memory_format is None or memory_format is _ml.preserve_format:
+        if like.strides == a.strides and like.itemsize == a.itemsize:
+            return out  # the common case: already the input's strides
+    elif memory_format is _ml.contiguous_format:
+        return out
+    out._data = _ml.relayout_like(get_backend(out._device).xp, a, like, memory_format)
+    return out
+
+
+def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+        pin_memory=False) -> Tensor:
+    dtype = _check_dtype(dtype, "eye") or _dt.get_default_dtype()
+    for name, v in (("n", n), ("m", m)):
+        if v is not None and (not isinstance(v, numbers.Integral) or isinstance(v, bool)):
+            raise TypeError(f"eye(): argument '{name}' must be int, not {type(v).__name__}")
+    if n < 0:
+        raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    if m is not None and m < 0:
+        raise RuntimeError(f"m must be greater or equal to 0, got {m}")
+    dev = resolve_device(device)
+    data = _create(dev, lambda xp: xp.eye(int(n), int(m) if m is not None else int(n), dtype=dtype.np))
+    return _make(data, dev, requires_grad)
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None) -> Tensor:
+    r, c = np.tril_indices(row, offset, col)
+    dtype = _check_dtype(dtype, "tril_indices") or _dt.int64
+    return _finish(np.stack([r, c]).astype(dtype.np), resolve_device(device), False)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None) -> Tensor:
+    r, c = np.triu_indices(row, offset, col)
+    dtype = _check_dtype(dtype, "triu_indices") or _dt.int64
+    return _finish(np.stack([r, c]).astype(dtype.np), resolve_device(device), False)
+

@@ -1,0 +1,234 @@
+"""Evenly spaced values: ``arange``, ``range`` (deprecated, end inclusive), ``linspace`` and
+``logspace``, computed bit for bit as PyTorch's CPU kernels compute them (SIMD-blocked
+accumulation, fused multiply-adds, the end each value is computed from).
+
+Separate because matching PyTorch's floating-point results here needs numerics (an emulated
+fused multiply-add, per-dtype rounding) that nothing else in creation uses.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from ... import dtypes as _dt
+from ...tensor import Tensor
+from .. import _frontend as F
+from ..conversion import move_array, resolve_device
+from .._args import invalid_combination
+from ._common import _CPU, _check_dtype, _cnum, _finish, _make, _not_implemented
+from .fills import checked_fill_value
+
+
+def _num(x):
+    return x.item() if isinstance(x, Tensor) else x
+
+
+def _fma(a, b, c):
+    """``a * b + c`` rounded once (float64 arrays), as a fused multiply-add: Dekker's exact
+    product plus a compensated sum."""
+    p = a * b
+
+    def split(v):
+        t = 134217729.0 * v
+        hi = t - (t - v)
+        return hi, v - hi
+    ah, al = split(a)
+    bh, bl = split(np.float64(b))
+    err = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    s = p + c
+    bb = s - p
+    err2 = (p - (s - bb)) + (c - bb)
+    return s + (err + err2)
+
+
+def _float_range(n, start, step, npd):
+    """``arange`` values bit-for-bit as PyTorch's CPU kernel computes them: blocks of SIMD
+    width start from ``start + step * block_start`` and add ``j * step``; the tail is scalar."""
+    idx = np.arange(n, dtype=np.int64)
+    if npd == np.float16:
+        # accumulated in float32 (exact for short ranges; long float16 ranges may differ in the last bit)
+        s32, st32 = float(np.float32(start)), float(np.float32(step))
+        return (s32 + idx * st32).astype(np.float32).astype(np.float16)
+    v = 4 if npd == np.float64 else 8
+    nv = (n // (2 * v)) * 2 * v
+    out = np.empty(n, dtype=np.float64)
+    if nv:
+        j = (idx[:nv] % v).astype(np.float64)
+        base = _fma((idx[:nv] - idx[:nv] % v).astype(np.float64), step, start)
+        if npd != np.float64:
+            base = base.astype(np.float32).astype(np.float64)
+        out[:nv] = _fma(j, step, base)
+    out[nv:] = _fma(idx[nv:].astype(np.float64), step, start)
+    if npd == np.float64:
+        return out
+    return out.astype(np.float32).astype(npd, copy=False)
+
+
+def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+           pin_memory=False) -> Tensor:
+    """Length ``ceil((end - start) / step)`` computed in double, values as PyTorch's kernel."""
+    dtype = _check_dtype(dtype, "arange")
+    start, end, step = _num(start), _num(end), _num(step)
+    if end is None:
+        start, end = 0, start
+    for v in (start, end, step):
+        if not isinstance(v, numbers.Real):
+            raise TypeError(f"arange(): argument 'end' must be Number, not {type(v).__name__}")
+    all_int = all(isinstance(v, numbers.Integral) for v in (start, end, step))
+    if dtype is None:
+        dtype = _dt.int64 if all_int else _dt.get_default_dtype()
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {_cnum(start)} -> {_cnum(end)}")
+    if (step > 0 and end < start) or (step < 0 and end > start):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    dev = resolve_device(device)
+    if dtype.category == 3:
+        raise _not_implemented("arange_cpu", dtype)
+    if dtype.category == 2:
+        n = max(0, math.ceil((float(end) - float(start)) / float(step)))
+        data = _float_range(n, float(start), float(step), dtype.np)
+    else:
+        istart, iend, istep = int(start), int(end), int(step)
+        if all_int or dtype is _dt.int64:
+            if istep == 0:
+                raise ValueError("step must be nonzero")
+            sgn = (istep > 0) - (istep < 0)
+            num = iend - istart + istep - sgn
+            q = abs(num) // abs(istep)  # C++ integer division truncates toward zero
+            n = max(0, q if (num < 0) == (istep < 0) else -q)
+        else:
+            n = max(0, math.ceil((float(end) - float(start)) / float(step)))
+        data = (istart + np.arange(n, dtype=np.int64) * istep).astype(dtype.np)
+    if dev is not _CPU:
+        data = move_array(data, _CPU, dev)
+    return _make(data, dev, requires_grad)
+
+
+def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,  # noqa: A001
+          requires_grad=False) -> Tensor:
+    """Deprecated in PyTorch (end inclusive); kept for old tutorials. Default float dtype."""
+    if end is None:
+        start, end = 0, start
+    start, end, step = _num(start), _num(end), _num(step)
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    dtype = _check_dtype(dtype, "range") or _dt.get_default_dtype()
+    n = int(math.floor((end - start) / step)) + 1
+    data = (start + np.arange(max(n, 0), dtype=np.float64) * step).astype(dtype.np)
+    return _finish(data, resolve_device(device), requires_grad)
+
+
+def _steps_arg(steps, fname, start, end):
+    if isinstance(steps, Tensor):
+        steps = steps.item()
+    if not isinstance(steps, numbers.Integral) or isinstance(steps, bool):
+        # several signatures (number or tensor ends): a float count is refused as a whole call,
+        # shown as usually written, every argument positionally
+        raise invalid_combination(fname, (start, end, steps))
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    return int(steps)
+
+
+def _linspace_values(start, end, steps, npd):
+    """PyTorch's kernel: ``step`` in the result precision, values computed from the nearer end
+    (``start + step * i`` in the first half, ``end - step * (steps - 1 - i)`` after), each as a
+    fused multiply-add. Returns float64 values to be cast to ``npd``."""
+    if steps == 1:
+        return np.array([start], dtype=np.float64)
+    kind = np.dtype(npd)
+    if kind == np.float64 or kind.kind in "iub":
+        s, e = float(start), float(end)
+        step = (e - s) / (steps - 1)
+    elif kind == np.float16:  # every operation rounded to half precision
+        h = np.float16
+        s, e = h(start), h(end)
+        step = h(np.float32(e - s) / np.float32(steps - 1))
+        i = np.arange(steps)
+        fwd = (s + (step * i.astype(h)).astype(h)).astype(h)
+        bwd = (e - (step * (steps - 1 - i).astype(h)).astype(h)).astype(h)
+        return np.where(i < steps // 2, fwd, bwd).astype(np.float64)
+    else:  # float32: ends and step rounded to single precision
+        s, e = float(np.float32(start)), float(np.float32(end))
+        step = float(np.float32(np.float32(e - s) / np.float32(steps - 1)))
+    i = np.arange(steps, dtype=np.float64)
+    half = steps // 2
+    return np.where(i < half, _fma(i, step, s), _fma(-(steps - 1 - i), step, e))
+
+
+def _range_dtype(fname, dtype, start, end, steps):
+    """linspace/logspace's dtype: the one given, else the default float - or the default complex
+    when an end point is complex, which then may not be narrowed to a real dtype."""
+    given = _check_dtype(dtype, fname)
+    complex_ends = any(isinstance(v, numbers.Complex) and not isinstance(v, numbers.Real) for v in (start, end))
+    inferred = _dt.default_complex_dtype() if complex_ends else _dt.get_default_dtype()
+    if given is None:
+        return inferred
+    if complex_ends and given.category < 3:
+        legacy = {"complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}[inferred.np.name]
+        raise RuntimeError(f"torch.{fname}(): inferred dtype {legacy} can't be safely cast to passed dtype "
+                           f"{F._type_name(given.np)}")
+    if given is _dt.bool and steps > 1:  # one point is just ``start``: no kernel runs
+        raise NotImplementedError(f"\"{fname}_cpu\" not implemented for 'Bool'")
+    return given
+
+
+def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+             pin_memory=False) -> Tensor:
+    steps = _steps_arg(steps, "linspace", start, end)
+    start, end = _num(start), _num(end)
+    dtype = _range_dtype("linspace", dtype, start, end, steps)
+    if dtype is _dt.bool:
+        return _finish(np.full(steps, start != 0), resolve_device(device), requires_grad)
+    if dtype.category == 3:
+        vals = np.linspace(start, end, steps)
+    elif dtype.category <= 1:
+        # the end points are converted to the dtype first (-5 is 251 in uint8; -0.25 is refused)
+        start, end = (float(checked_fill_value(v, dtype.np)) for v in (start, end))
+        vals = np.trunc(_linspace_values(start, end, steps, dtype.np))
+    else:
+        vals = _linspace_values(float(start), float(end), steps, dtype.np)
+    if dtype is _dt.float16:
+        vals = vals.astype(np.float32)
+    return _finish(vals.astype(dtype.np), resolve_device(device), requires_grad)
+
+
+def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+             pin_memory=False) -> Tensor:
+    steps = _steps_arg(steps, "logspace", start, end)
+    start, end = _num(start), _num(end)
+    dtype = _range_dtype("logspace", dtype, start, end, steps)
+    if dtype is _dt.bool:
+        return _finish(np.full(steps, float(base) ** start != 0), resolve_device(device), requires_grad)
+    if dtype.category == 3:
+        exps = np.linspace(complex(start), complex(end), steps)
+        return _finish((complex(base) ** exps).astype(dtype.np), resolve_device(device), requires_grad)
+    ends = (start, end)
+    start, end = float(start), float(end)
+    if steps == 1:
+        exps = np.array([start])  # filled with pow(base, start) in double
+    elif dtype.category <= 1:
+        # the end points are converted to the dtype first (-5 is 251 in uint8; -0.25 is refused)
+        start, end = (float(checked_fill_value(v, dtype.np)) for v in ends)
+        step = (end - start) / (steps - 1)
+        i = np.arange(steps, dtype=np.float64)
+        exps = np.where(i < steps // 2, start + step * i, end - step * (steps - 1 - i))
+    elif dtype.category == 2 and dtype is not _dt.float64:
+        low = np.float16 if dtype is _dt.float16 else np.float32
+        exps = _linspace_values(start, end, steps, low).astype(low).astype(np.float64)
+    else:  # exponents as PyTorch computes them for double: start + step * i (no fused multiply-add)
+        step = (end - start) / (steps - 1)
+        i = np.arange(steps, dtype=np.float64)
+        exps = np.where(i < steps // 2, start + step * i, end - step * (steps - 1 - i))
+    base = float(base)
+    if steps <= 100_000:  # the C library's pow, as PyTorch's scalar kernel (NumPy's SIMD pow may differ by an ulp)
+        vals = np.array([math.pow(base, v) for v in exps.tolist()], dtype=np.float64)
+    else:
+        vals = np.power(base, exps)
+    if dtype.category <= 1:
+        vals = np.trunc(vals)
+    return _finish(vals.astype(dtype.np), resolve_device(device), requires_grad)

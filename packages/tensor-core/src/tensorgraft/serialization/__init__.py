@@ -1,0 +1,222 @@
+"""``tensorgraft.save`` / ``tensorgraft.load``: checkpoints in the safetensors format, no pickle.
+
+A checkpoint is a plain safetensors file (written and read through the ``safetensors`` package):
+
+* the tensors are safetensors entries (a flat state_dict ``{name: tensor}`` keeps its names, so
+  ``safetensors.torch.load_file`` reads it back as the same dict);
+* the structure around them (dicts with int or str keys, ``OrderedDict``, ``Counter`` (MultiStepLR's
+  milestones), ``defaultdict``, lists vs tuples, bytes vs bytearray, ``None``/bool/int/float/str,
+  dtypes, devices, ``argparse.Namespace``, ``pathlib`` paths, naive ``datetime`` values, nesting,
+  which tensors are the same object) is JSON in the safetensors ``__metadata__`` under the key
+  ``"tensorgraft"``.
+
+Loading only parses JSON and copies bytes: nothing in a checkpoint is ever executed, so
+``weights_only`` protects nothing here. It refuses an ``argparse.Namespace``, a ``pathlib`` path, a
+``datetime``/``date``/``time``/``timedelta`` and a ``collections.defaultdict`` as PyTorch's
+restricted unpickler does (its messages, its ``add_safe_globals`` allow-list), so a program that
+needs ``weights_only=False`` for them there needs it here too; NumPy arrays and scalars and
+frozensets, which PyTorch also refuses by default, are loaded whatever ``weights_only`` says. (NumPy
+arrays of dtypes no tensor has, such as the uint32 key of ``np.random.get_state()``, are stored as
+their bytes.)
+
+Choices, documented because PyTorch's pickle-based format behaves differently:
+
+* Complex tensors are stored as their real view (trailing dimension 2, ``F32``/``F64``) with the
+  complex dtype recorded in the metadata (safetensors has no portable complex dtype).
+* Non-contiguous tensors are stored contiguous.
+* Sharing: a tensor object that appears several times is stored once and every reference is
+  restored as the *same* object. Distinct tensor objects that are the same view of the same
+  memory (``p.detach()`` twice, tied weights in a state_dict) are stored once and restored as
+  distinct tensors sharing one array. (In a flat ``{name: tensor}`` state_dict the bytes of a tied
+  entry are written under each of its names too, so ``safetensors.torch.load_file`` sees every key.) Other overlapping views of one base (``x`` and ``x[1:]``)
+  are each stored with their own values; the aliasing between them is not restored.
+* Writes to a path are atomic: a temporary file in the same directory is written, flushed,
+  fsync'ed and ``os.replace``'d over the target; on any error the old file is untouched.
+* Every header is validated (lengths against the file size, dtypes, shapes against byte sizes,
+  offsets) before any tensor memory is allocated; problems raise :class:`CheckpointError`.
+
+The package's modules, each holding one concept:
+
+- ``header``: the safetensors layout (constants, dtype codes), ``CheckpointError``, header validation
+- ``values``: the non-tensor values a checkpoint holds (Namespace, paths, datetimes, defaultdict...)
+- ``encoder``: an object -> safetensors entries + the JSON structure document (no I/O)
+- ``decoder``: validating that document and rebuilding the object from it
+- ``placement``: ``map_location`` and turning loaded arrays into tensors on their devices
+- ``reading``: reading the bytes of a checkpoint from a path or a stream
+- ``weights_only``: PyTorch's weights_only refusals and the ``add_safe_globals`` allow-list
+
+This module holds the public API: ``save`` (with the atomic write to a path) and ``load``.
+"""
+from __future__ import annotations
+
+# the former single module's own imports (what ``serialization.x`` reached before stays reachable)
+import collections
+import io
+import math
+import os
+import struct
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..device import device as _device_cls
+from ..tensor import Size, Tensor, wrap
+
+# The package's modules. Every top-level name of the former single module
+# ``serialization.py`` stays importable from here, the private ones included (tests fault
+# ``_write_file``, which ``_atomic_save`` below looks up in this module).
+from .header import (  # noqa: F401
+    _COMPLEX_PARTS, _FORMAT_VERSION, _MAX_NDIM, _META_KEY, _NP_TO_ST, _ST_ITEMSIZE, _ST_TO_NP, MAX_HEADER_BYTES,
+    CheckpointError, _decode_header, _foreign_hint, _name_of, _parse_header, _prod,
+)
+from .values import (  # noqa: F401
+    _DEFAULTDICT_FACTORIES, _MAPPING_TAGS, _NP_ONLY_UINTS, _argparse_namespace, _global_name, _path_classes,
+    _raw_numpy_dtype, _time_classes,
+)
+from .encoder import _encode, _Encoder, _flat_state_dict  # noqa: F401
+from .decoder import _Decoder  # noqa: F401
+from .placement import _foreign_device, _materialize, _move, _target_device  # noqa: F401
+from .reading import _READ_CHUNK, _load_from_path, _load_from_stream, _read_exact, _read_safetensors_file  # noqa: F401
+from .weights_only import (  # noqa: F401
+    _WO_DEFAULT_CHANGED, _WO_DOCS, _WO_HEAD, _refuse_what_weights_only_refuses, _safe_globals, _unsupported_global,
+    add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals,
+)
+
+__all__ = ["save", "load", "CheckpointError", "add_safe_globals", "get_safe_globals", "clear_safe_globals",
+           "safe_globals"]
+
+DEFAULT_PROTOCOL = 2  # PyTorch's pickle protocol constant; save() accepts and ignores pickle_protocol
+
+
+def _write_file(arrays, path, metadata) -> None:
+    """Write a safetensors file at ``path`` (the temporary one). Separate so tests can fault it."""
+    from safetensors.numpy import save_file
+    save_file(arrays, path, metadata=metadata)
+
+
+def _atomic_save(arrays, metadata, path: str) -> None:
+    path = os.path.realpath(path)  # through symlinks: replace the file they point to, not the link
+    directory = os.path.dirname(path)
+    if not os.path.isdir(directory):
+        raise RuntimeError(f"Parent directory {directory} does not exist.")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"tensorgraft.save: '{path}' is a directory")
+    base = os.path.basename(path)
+    while True:
+        tmp = os.path.join(directory, f".{base}.{os.urandom(6).hex()}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # mode honours the umask
+            break
+        except FileExistsError:
+            continue
+    try:
+        os.close(fd)
+        _write_file(arrays, tmp, metadata)
+        with open(tmp, "r+b") as fh:
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.chmod(tmp, os.stat(path).st_mode & 0o7777)  # keep the permissions of the file replaced
+        except OSError:
+            pass
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
+        try:
+            dfd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+        except OSError:
+            pass
+
+
+def save(obj, f, pickle_module=None, pickle_protocol=DEFAULT_PROTOCOL, _use_new_zipfile_serialization=True,
+         _disable_byteorder_record=False) -> None:
+    """Save ``obj`` (a tensor, a state_dict, an optimizer state_dict, nested containers of them)
+    to ``f``, a path or a binary file object. The pickle arguments are accepted and ignored."""
+    is_path = isinstance(f, (str, bytes, os.PathLike))
+    if not is_path and not hasattr(f, "write"):
+        # checked before encoding, as PyTorch does, so a bad target is reported whatever obj holds
+        raise AttributeError("expected 'f' to be string, path, or a file-like object with a 'write' attribute")
+    arrays, metadata = _encode(obj)
+    if is_path:
+        _atomic_save(arrays, metadata, os.fsdecode(f))
+        return
+    from safetensors.numpy import save as _save_bytes
+    f.write(_save_bytes(arrays, metadata=metadata))
+    flush = getattr(f, "flush", None)
+    if flush is not None:
+        flush()
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
+    """Load what :func:`save` wrote, or any safetensors file (then a flat ``{name: tensor}`` dict).
+
+    ``map_location``: None (tensors go back to the device they were saved from), a device or
+    string (all tensors go there), a dict mapping saved locations to new ones, or a callable
+    ``fn(tensor, location)`` returning a tensor or None. ``weights_only`` is accepted (None, as
+    in PyTorch, means the default); loading never executes code from the file either way.
+    """
+    # PyTorch's refusals of contradictory arguments, made before the file is touched
+    if weights_only is True and pickle_module is not None:
+        raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
+    if mmap and not isinstance(f, (str, bytes, os.PathLike)):
+        raise ValueError("f must be a file path in order to use the mmap argument")
+    if isinstance(f, (str, bytes, os.PathLike)):
+        header, meta, arrays = _load_from_path(os.fsdecode(f))
+        name = os.fsdecode(f)
+    else:
+        if not hasattr(f, "read"):
+            raise AttributeError(f"tensorgraft.load: expected a path or a binary file object with read(), "
+                                 f"got {type(f).__name__}")
+        name = _name_of(f)
+        header, meta, arrays = _load_from_stream(f)
+    import json
+    raw_meta = meta.get(_META_KEY)
+    if raw_meta is None:
+        # a plain safetensors file: {name: tensor}, in file order
+        order = sorted(header, key=lambda k: header[k]["data_offsets"][0])
+        out = {}
+        for k in order:
+            arr = arrays[k]
+            if not arr.flags.writeable:
+                arr = arr.copy()
+            t = wrap(arr)
+            target = _target_device(map_location, "cpu", t)
+            out[k] = _move(t, target)
+        return out
+    try:
+        doc = json.loads(raw_meta)
+    except (ValueError, RecursionError) as exc:
+        raise CheckpointError(f"checkpoint '{name}' is corrupt: its tensorgraft metadata is not valid JSON ({exc})") \
+            from None
+    if not isinstance(doc, dict) or "root" not in doc or "tensors" not in doc:
+        raise CheckpointError(f"checkpoint '{name}' is corrupt: its tensorgraft metadata is incomplete")
+    if doc.get("v") != _FORMAT_VERSION:
+        raise CheckpointError(f"checkpoint '{name}' has tensorgraft format version {doc.get('v')!r}; this "
+                              f"tensorgraft reads version {_FORMAT_VERSION}")
+    dec = _Decoder(header, doc["tensors"], name)
+    dec.check_records()
+    dec.check(doc["root"])
+    if weights_only is not False:
+        _refuse_what_weights_only_refuses(doc["root"])
+    _materialize(dec, arrays, map_location)
+    try:
+        return dec.build(doc["root"])
+    except (TypeError, ValueError, OverflowError, RuntimeError) as exc:  # e.g. an unhashable key, a bad device
+        raise CheckpointError(f"checkpoint '{name}' is corrupt: {exc}") from None
+
+
+# The public classes and functions defined in the modules above say they are this module's, as
+# they did before the split (``torch.serialization`` in PyTorch): reprs, tracebacks and pickles
+# that name them are unchanged.
+for _obj in (CheckpointError, add_safe_globals, get_safe_globals, clear_safe_globals, safe_globals):
+    _obj.__module__ = __name__
+del _obj

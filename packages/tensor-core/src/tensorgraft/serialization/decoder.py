@@ -1,0 +1,191 @@
+"""Loading, the structure: validating the JSON document of a checkpoint (its tensor table against
+the safetensors header, then every node) and rebuilding the saved object from it.
+
+Separate because it is the mirror of ``encoder``: every tag the encoder writes is checked and
+built here, and nothing is built before the whole document has been checked.
+"""
+from __future__ import annotations
+
+import collections
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..device import device as _device_cls
+from ..tensor import Size
+from .header import _COMPLEX_PARTS, _NP_TO_ST, CheckpointError, _prod
+from .values import (
+    _DEFAULTDICT_FACTORIES, _NP_ONLY_UINTS, _argparse_namespace, _path_classes, _raw_numpy_dtype, _time_classes,
+)
+
+
+class _Decoder:
+    def __init__(self, header, records, name):
+        self.header = header
+        self.records = records
+        self.name = name
+        self.tensors = None
+
+    def err(self, what):
+        return CheckpointError(f"checkpoint '{self.name}' is corrupt: {what}")
+
+    def check_records(self):
+        if not isinstance(self.records, list):
+            raise self.err("tensor table is not a list")
+        for i, r in enumerate(self.records):
+            if not (isinstance(r, list) and len(r) == 6 and isinstance(r[0], str) and isinstance(r[1], str)
+                    and isinstance(r[2], list) and all(type(s) is int for s in r[2]) and isinstance(r[3], str)
+                    and isinstance(r[4], bool) and r[5] in ("t", "nd", "param", "ndb")):
+                raise self.err(f"tensor record {i} is malformed")
+            storage, dname, shape, dev, _, _ = r
+            entry = self.header.get(storage)
+            if entry is None:
+                raise self.err(f"tensor record {i} refers to a missing entry {storage!r}")
+            if r[5] == "ndb":  # a NumPy array kept as its bytes
+                dt = _raw_numpy_dtype(dname)
+                if dt is None:
+                    raise self.err(f"tensor record {i} has an unknown dtype {dname!r}")
+                if entry["dtype"] != "U8" or entry["shape"] != [_prod(shape) * dt.itemsize] or \
+                        any(s < 0 for s in shape):
+                    raise self.err(f"tensor record {i} ({dname}{shape}) does not match entry {storage!r} "
+                                   f"({entry['dtype']}{entry['shape']})")
+                continue
+            d = _dt._BY_NAME.get(dname)
+            if d is None:
+                raise self.err(f"tensor record {i} has an unknown dtype {dname!r}")
+            if dname in _COMPLEX_PARTS:
+                want_code, want_shape = _COMPLEX_PARTS[dname], shape + [2]
+            else:
+                want_code, want_shape = _NP_TO_ST[d.np], shape
+            if entry["dtype"] != want_code or entry["shape"] != want_shape:
+                raise self.err(f"tensor record {i} ({dname}{shape}) does not match entry {storage!r} "
+                               f"({entry['dtype']}{entry['shape']})")
+            try:
+                _device_cls(dev)
+            except Exception:
+                raise self.err(f"tensor record {i} has an invalid device {dev!r}") from None
+
+    def check(self, node, depth=0):
+        """Validate the whole structure before anything is built."""
+        if depth > 500:
+            raise self.err("structure is nested too deeply")
+        if node is None or isinstance(node, (bool, int, float, str)):
+            return
+        if not isinstance(node, list) or not node or not isinstance(node[0], str):
+            raise self.err(f"unexpected structure node {str(node)[:80]}")
+        tag, args = node[0], node[1:]
+        ok = True
+        if tag == "T":
+            ok = len(args) == 1 and type(args[0]) is int and 0 <= args[0] < len(self.records)
+        elif tag in ("l", "t", "s", "fs"):
+            ok = len(args) == 1 and isinstance(args[0], list)
+            if ok:
+                for v in args[0]:
+                    self.check(v, depth + 1)
+        elif tag == "ns":
+            ok = len(args) == 1 and isinstance(args[0], list) and all(
+                isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) for p in args[0])
+            if ok:
+                for _, v in args[0]:
+                    self.check(v, depth + 1)
+        elif tag == "time":
+            ok = len(args) == 2 and args[0] in {c.__name__ for c in _time_classes()} and (
+                isinstance(args[1], list) and len(args[1]) == 3 and all(type(v) is int for v in args[1])
+                if args[0] == "timedelta" else isinstance(args[1], str))
+        elif tag == "path":
+            ok = len(args) == 2 and args[0] in {c.__name__ for c in _path_classes()} and isinstance(args[1], str)
+        elif tag in ("d", "od", "ctr", "dd"):
+            if tag == "dd":  # the default_factory's name comes first
+                ok = len(args) == 2 and (args[0] is None or args[0] in _DEFAULTDICT_FACTORIES)
+                args = args[1:]
+            if tag == "od" and len(args) == 2:  # a state_dict's _metadata comes last
+                self.check(args[1], depth + 1)
+                args = args[:1]
+            ok = ok and len(args) == 1 and isinstance(args[0], list) and all(
+                isinstance(p, list) and len(p) == 2 for p in args[0])
+            if ok:
+                for k, v in args[0]:
+                    self.check(k, depth + 1)
+                    self.check(v, depth + 1)
+        elif tag == "f":
+            ok = len(args) == 1 and args[0] in ("nan", "inf", "-inf")
+        elif tag == "c":
+            ok = len(args) == 2
+            if ok:
+                self.check(args[0], depth + 1)
+                self.check(args[1], depth + 1)
+        elif tag == "dt":
+            ok = len(args) == 1 and args[0] in _dt._BY_NAME
+        elif tag == "dev":
+            ok = len(args) == 1 and isinstance(args[0], str)
+        elif tag == "sz":
+            ok = len(args) == 1 and isinstance(args[0], list) and all(type(s) is int for s in args[0])
+        elif tag in ("b", "ba"):
+            ok = len(args) == 1 and isinstance(args[0], str)
+        elif tag == "np":
+            ok = len(args) == 2 and args[0] in ("bool", "uint8", "int8", "int16", "int32", "int64", "float16",
+                                                "float32", "float64", "complex64", "complex128") + _NP_ONLY_UINTS
+            if ok:
+                self.check(args[1], depth + 1)
+        else:
+            ok = False
+        if not ok:
+            raise self.err(f"unexpected structure node {str(node)[:80]}")
+
+    def build(self, node):
+        if not isinstance(node, list):
+            return node
+        tag = node[0]
+        if tag == "T":
+            return self.tensors[node[1]]
+        if tag == "l":
+            return [self.build(v) for v in node[1]]
+        if tag == "t":
+            return tuple(self.build(v) for v in node[1])
+        if tag == "d":
+            return {self.build(k): self.build(v) for k, v in node[1]}
+        if tag == "od":
+            out = collections.OrderedDict((self.build(k), self.build(v)) for k, v in node[1])
+            if len(node) == 3:
+                out._metadata = self.build(node[2])
+            return out
+        if tag == "ctr":
+            return collections.Counter({self.build(k): self.build(v) for k, v in node[1]})
+        if tag == "ns":
+            return _argparse_namespace()(**{k: self.build(v) for k, v in node[1]})
+        if tag == "path":
+            return {c.__name__: c for c in _path_classes()}[node[1]](node[2])
+        if tag == "time":
+            cls = {c.__name__: c for c in _time_classes()}[node[1]]
+            if node[1] == "timedelta":
+                return cls(days=node[2][0], seconds=node[2][1], microseconds=node[2][2])
+            return cls.fromisoformat(node[2])
+        if tag == "dd":
+            factory = None if node[1] is None else _DEFAULTDICT_FACTORIES[node[1]]
+            return collections.defaultdict(factory, {self.build(k): self.build(v) for k, v in node[2]})
+        if tag == "s":
+            return {self.build(v) for v in node[1]}
+        if tag == "fs":
+            return frozenset(self.build(v) for v in node[1])
+        if tag == "f":
+            return float(node[1])
+        if tag == "c":
+            return complex(self.build(node[1]), self.build(node[2]))
+        if tag == "dt":
+            return _dt._BY_NAME[node[1]]
+        if tag == "dev":
+            return _device_cls(node[1])
+        if tag == "sz":
+            return Size(node[1])
+        if tag in ("b", "ba"):
+            import base64
+            raw = base64.b64decode(node[1])
+            return raw if tag == "b" else bytearray(raw)
+        if tag == "np":
+            dt = np.dtype(node[1])
+            value = self.build(node[2])
+            if dt.kind in "iu" and not (np.iinfo(dt).min <= value <= np.iinfo(dt).max):
+                # NumPy 2 raises OverflowError here; NumPy 1.x would wrap silently
+                raise OverflowError(f"Python integer {value} out of bounds for {dt}")
+            return dt.type(value)
+        raise self.err(f"unexpected structure node {tag!r}")

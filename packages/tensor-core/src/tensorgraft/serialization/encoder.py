@@ -1,0 +1,228 @@
+"""Saving, first half: turning the object given to ``save`` into safetensors entries (one per
+distinct tensor storage) plus the JSON document that describes the structure around them.
+
+Separate from the file writing in ``__init__`` because it is pure (no I/O): it decides what is
+stored and how sharing, tied weights, complex and non-contiguous tensors are recorded.
+"""
+from __future__ import annotations
+
+import collections
+import math
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..device import device as _device_cls
+from ..tensor import Size, Tensor
+from .header import _FORMAT_VERSION, _META_KEY, _NP_TO_ST
+from .values import (
+    _DEFAULTDICT_FACTORIES, _MAPPING_TAGS, _NP_ONLY_UINTS, _argparse_namespace, _path_classes, _raw_numpy_dtype,
+    _time_classes,
+)
+
+
+class _Encoder:
+    """Walks the object, collects tensors, and produces the JSON structure."""
+
+    def __init__(self):
+        self.records = []        # tensor records (JSON-able)
+        self.arrays = {}         # storage name -> contiguous host array
+        self.by_id = {}          # id(tensor) -> record index
+        self.by_view = {}        # (ptr, shape, strides, dtype, device) -> storage name
+        self.keep = []           # keep encoded objects alive while ids are used
+        self.active = set()      # ids of containers being encoded (cycle check)
+
+    # -- tensors
+    def _storage_name(self, path: str) -> str:
+        name = path or "tensor"
+        if name == "__metadata__" or name in self.arrays:
+            base, i = name, 1
+            while f"{base}#{i}" in self.arrays:
+                i += 1
+            name = f"{base}#{i}"
+        return name
+
+    def tensor(self, t: Tensor, path: str, as_numpy: bool = False):
+        idx = self.by_id.get(id(t))
+        if idx is not None:
+            return ["T", idx]
+        self.keep.append(t)
+        if as_numpy:
+            arr, dev, rg, kind = t, "cpu", False, "nd"
+            dtype = _dt.from_numpy_dtype(arr.dtype)
+        else:
+            arr, dev, rg = t._data, str(t._device), bool(t._requires_grad)
+            dtype = t.dtype
+            kind = "param" if type(t).__name__ == "Parameter" and type(t).__module__.startswith("tensorgraft.nn") \
+                else "t"
+        view_key = None
+        iface = getattr(arr, "__array_interface__", None) or getattr(arr, "__cuda_array_interface__", None)
+        if iface is not None and arr.size:
+            view_key = (iface["data"][0], arr.shape, arr.strides, arr.dtype.str, dev)
+        storage = self.by_view.get(view_key) if view_key is not None else None
+        if storage is None:
+            host = arr if dev == "cpu" or as_numpy else t._host()
+            if not host.flags.c_contiguous:  # (np.ascontiguousarray would turn 0-d into 1-d)
+                host = host.copy(order="C")
+            if not host.dtype.isnative:
+                host = host.astype(host.dtype.newbyteorder("="))
+            if dtype.is_complex:
+                host = host.reshape(-1).view(host.real.dtype).reshape(host.shape + (2,))
+            storage = self._storage_name(path)
+            self.arrays[storage] = host
+            if view_key is not None:
+                self.by_view[view_key] = storage
+        idx = len(self.records)
+        self.records.append([storage, dtype.name, list(arr.shape), dev, rg, kind])
+        self.by_id[id(t)] = idx
+        return ["T", idx]
+
+    def state_dict_metadata(self, obj, path: str) -> list:
+        """A state_dict's ``_metadata`` (the per-module versions ``load_state_dict`` checks), kept
+        as PyTorch's pickle keeps an OrderedDict's attributes: ``[encoded]``, or ``[]`` without one."""
+        meta = getattr(obj, "_metadata", None) if type(obj) is collections.OrderedDict else None
+        return [] if meta is None else [self.enc(meta, f"{path}._metadata" if path else "_metadata")]
+
+    def raw_numpy(self, arr: np.ndarray, path: str):
+        """A NumPy array of a dtype no tensor has (np.random.get_state()'s uint32 key, strings, ...):
+        stored as its bytes (a U8 entry), its dtype recorded by NumPy's own string for it."""
+        idx = self.by_id.get(id(arr))
+        if idx is not None:
+            return ["T", idx]
+        self.keep.append(arr)
+        host = arr.copy(order="C")  # contiguous, and never a view of the caller's memory
+        if not host.dtype.isnative:
+            host = host.astype(host.dtype.newbyteorder("="))
+        storage = self._storage_name(path)
+        self.arrays[storage] = host.reshape(-1).view(np.uint8)
+        idx = len(self.records)
+        self.records.append([storage, host.dtype.str, list(arr.shape), "cpu", False, "ndb"])
+        self.by_id[id(arr)] = idx
+        return ["T", idx]
+
+    # -- generic values
+    def enc(self, obj, path: str):
+        if obj is None or obj is True or obj is False or type(obj) is str:
+            return obj
+        cls = type(obj)
+        if cls is int:
+            return obj
+        if cls is float:
+            if math.isfinite(obj):
+                return obj
+            return ["f", repr(obj)]
+        if isinstance(obj, Tensor):
+            return self.tensor(obj, path)
+        if cls is np.ndarray:
+            if obj.dtype in _NP_TO_ST or obj.dtype in (np.complex64, np.complex128):
+                if not obj.dtype.isnative:
+                    obj = obj.astype(obj.dtype.newbyteorder("="))
+                return self.tensor(obj, path, as_numpy=True)
+            if _raw_numpy_dtype(obj.dtype.str) is None:
+                raise TypeError(f"tensorgraft.save: cannot store a NumPy array of dtype {obj.dtype}")
+            return self.raw_numpy(obj, path)
+        if cls is _argparse_namespace():
+            # an argparse Namespace (a script's arguments): its attributes, by name
+            if id(obj) in self.active:
+                raise ValueError("tensorgraft.save: the object contains a reference cycle")
+            self.active.add(id(obj))
+            try:
+                return ["ns", [[k, self.enc(v, f"{path}.{k}" if path else k)] for k, v in vars(obj).items()]]
+            finally:
+                self.active.discard(id(obj))
+        if cls in _path_classes():
+            return ["path", cls.__name__, str(obj)]
+        if cls in _time_classes():
+            import datetime
+            if cls is datetime.timedelta:
+                return ["time", "timedelta", [obj.days, obj.seconds, obj.microseconds]]
+            if cls is not datetime.date and obj.tzinfo is not None:
+                raise TypeError(f"tensorgraft.save cannot store a timezone-aware {cls.__name__}"
+                                f"{' (at ' + repr(path) + ')' if path else ''}: save it as a naive one or a string")
+            return ["time", cls.__name__, obj.isoformat()]
+        if cls is collections.defaultdict:
+            factory = obj.default_factory
+            if factory is not None and _DEFAULTDICT_FACTORIES.get(factory.__name__ if isinstance(factory, type)
+                                                                  else None) is not factory:
+                raise TypeError(f"tensorgraft.save cannot store a defaultdict whose default_factory is {factory!r}"
+                                f"{' (at ' + repr(path) + ')' if path else ''}: only None and the builtin types "
+                                f"{', '.join(sorted(_DEFAULTDICT_FACTORIES))} can be named in a checkpoint")
+            if id(obj) in self.active:
+                raise ValueError("tensorgraft.save: the object contains a reference cycle")
+            self.active.add(id(obj))
+            try:
+                pairs = [[self.key(k), self.enc(v, f"{path}.{k}" if path else str(k))] for k, v in obj.items()]
+            finally:
+                self.active.discard(id(obj))
+            return ["dd", None if factory is None else factory.__name__, pairs]
+        if cls in (list, tuple, dict, collections.OrderedDict, collections.Counter, set, frozenset):
+            if id(obj) in self.active:
+                raise ValueError("tensorgraft.save: the object contains a reference cycle")
+            self.active.add(id(obj))
+            try:
+                if cls is list or cls is tuple:
+                    items = [self.enc(v, f"{path}.{i}" if path else str(i)) for i, v in enumerate(obj)]
+                    return ["l" if cls is list else "t", items]
+                if cls is set or cls is frozenset:
+                    return ["s" if cls is set else "fs", [self.enc(v, path) for v in obj]]
+                pairs = []
+                for k, v in obj.items():
+                    ek = self.key(k)
+                    pairs.append([ek, self.enc(v, f"{path}.{k}" if path else str(k))])
+                # a Counter is what MultiStepLR.state_dict() holds its milestones in
+                return [_MAPPING_TAGS[cls], pairs] + self.state_dict_metadata(obj, path)
+            finally:
+                self.active.discard(id(obj))
+        if cls is complex:
+            return ["c", self.enc(obj.real, path), self.enc(obj.imag, path)]
+        if isinstance(obj, _dt.dtype):
+            return ["dt", obj.name]
+        if isinstance(obj, _device_cls):
+            return ["dev", str(obj)]
+        if cls is Size:
+            return ["sz", list(obj)]
+        if cls is bytes or cls is bytearray:
+            import base64
+            return ["b" if cls is bytes else "ba", base64.b64encode(obj).decode("ascii")]
+        if isinstance(obj, np.generic) and (obj.dtype in _NP_TO_ST or obj.dtype.name in _NP_ONLY_UINTS) \
+                or isinstance(obj, (np.complex64, np.complex128)):
+            return ["np", obj.dtype.name, self.enc(obj.item(), path)]
+        raise TypeError(
+            f"tensorgraft.save cannot store an object of type {cls.__module__}.{cls.__qualname__}"
+            f"{' (at ' + repr(path) + ')' if path else ''}: checkpoints hold tensors, NumPy arrays, "
+            "dict/OrderedDict/Counter/defaultdict/list/tuple/set, None, bool, int, float, complex, str, "
+            "bytes/bytearray, argparse.Namespace, pathlib paths, naive datetimes, dtypes and devices "
+            "(no pickle, so arbitrary objects cannot be saved; save their state_dict() instead)")
+
+    def key(self, k):
+        if type(k) in (str, int, bool, float, tuple, complex, bytes) or k is None or isinstance(k, (_dt.dtype, _device_cls)):
+            if isinstance(k, tuple):
+                return ["t", [self.key(x) for x in k]]
+            return self.enc(k, "")
+        raise TypeError(f"tensorgraft.save cannot store a dict key of type {type(k).__name__}")
+
+
+def _flat_state_dict(obj) -> bool:
+    return type(obj) in (dict, collections.OrderedDict) and all(
+        type(k) is str and k != "__metadata__" for k in obj) and all(isinstance(v, Tensor) for v in obj.values())
+
+
+def _encode(obj):
+    import json
+    enc = _Encoder()
+    if _flat_state_dict(obj):
+        # name the entries exactly as the keys, so safetensors readers see the same dict
+        pairs = []
+        for k, v in obj.items():
+            ref = enc.tensor(v, k)
+            if k not in enc.arrays:
+                # tied/shared with an earlier entry: tensorgraft restores the sharing from the record, and
+                # the bytes are written under this name too so safetensors readers see every key
+                enc.arrays[k] = enc.arrays[enc.records[ref[1]][0]]
+            pairs.append([k, ref])
+        root = ["d", pairs] if type(obj) is dict else ["od", pairs] + enc.state_dict_metadata(obj, "")
+    else:
+        root = enc.enc(obj, "")
+    meta = {"v": _FORMAT_VERSION, "root": root, "tensors": enc.records}
+    metadata = {"format": "pt", _META_KEY: json.dumps(meta, separators=(",", ":"), allow_nan=False)}
+    return enc.arrays, metadata

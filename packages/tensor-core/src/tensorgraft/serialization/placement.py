@@ -1,0 +1,105 @@
+"""Loading, the tensors: ``map_location`` (None, a device or string, a dict, a callable) deciding
+where each loaded tensor goes, moving it there, and turning the loaded arrays into tensors and
+Parameters with their sharing and ``requires_grad`` restored.
+
+Separate because device placement is its own set of rules and PyTorch error messages, apart from
+reading bytes and from rebuilding the structure.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..device import device as _device_cls
+from ..tensor import Tensor, wrap
+from .decoder import _Decoder
+from .header import _COMPLEX_PARTS
+
+
+def _foreign_device(obj) -> bool:
+    """A device object of another library (a ``torch.device``): its ``str()`` is the device string."""
+    return type(obj).__name__ == "device" and hasattr(obj, "type") and hasattr(obj, "index")
+
+
+def _target_device(map_location, loc: str, cpu_tensor):
+    """Where a tensor saved on ``loc`` goes; returns a device/str, or a Tensor from a callable."""
+    if map_location is None:
+        return loc
+    if isinstance(map_location, (str, _device_cls)):
+        return map_location
+    if _foreign_device(map_location):
+        return str(map_location)
+    if isinstance(map_location, dict):
+        target = map_location.get(loc, loc)
+        return str(target) if _foreign_device(target) else target
+    if callable(map_location):
+        r = map_location(cpu_tensor, loc)
+        return loc if r is None else r
+    raise ValueError(f"map_location should be either None, a string, a device, a dict or a callable, "
+                     f"got {type(map_location).__name__}")
+
+
+def _move(t: Tensor, target):
+    if isinstance(target, Tensor):
+        return target
+    if isinstance(target, _device_cls):
+        dev = target
+    else:
+        try:
+            dev = _device_cls(target)
+        except RuntimeError:
+            if not isinstance(target, str):
+                raise
+            # a location no device type is named by: PyTorch's message for a storage it cannot place
+            raise RuntimeError("don't know how to restore data location of torch.storage.UntypedStorage (tagged "
+                               f"with {target})") from None
+    if dev.type == "cpu":
+        return t
+    from ..device import backends
+    b = backends().get(dev.type)
+    if b is None or not b.is_available():
+        if dev.type == "cuda":
+            raise RuntimeError(
+                "Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is False. "
+                "If you are running on a CPU-only machine, please use torch.load with "
+                "map_location=torch.device('cpu') to map your storages to the CPU.")
+        raise RuntimeError(f"Attempting to deserialize object on device '{dev}', which is not available")
+    return t.to(dev)
+
+
+def _materialize(dec: _Decoder, arrays, map_location):
+    tensors = []
+    by_storage = {}  # (storage, target) -> tensor that owns the array (aliases share it)
+    for storage, dname, shape, dev, rg, kind in dec.records:
+        arr = arrays[storage]
+        if not arr.flags.writeable:
+            arr = arr.copy()
+            arrays[storage] = arr
+        if kind == "ndb":
+            tensors.append(arr.view(np.dtype(dname)).reshape(shape))
+            continue
+        if dname in _COMPLEX_PARTS:
+            arr = arr.view(_dt._BY_NAME[dname].np).reshape(shape)
+        if kind == "nd":
+            tensors.append(arr)
+            continue
+        cpu = wrap(arr)
+        target = _target_device(map_location, dev, cpu)
+        key = (storage, dname, target if not isinstance(target, Tensor) else id(target))
+        first = by_storage.get(key)
+        if first is not None and not isinstance(target, Tensor):
+            t = wrap(first._data, first._device)
+            t._vc = first._vc
+        else:
+            t = _move(cpu, target)
+            by_storage[key] = t
+        if rg and t.dtype.category >= 2 and Tensor._autograd is not None:
+            t.requires_grad_(True)
+        if kind == "param":
+            try:
+                from ..nn import Parameter
+                t = Parameter(t, requires_grad=rg)
+            except ImportError:
+                pass
+        tensors.append(t)
+    dec.tensors = tensors

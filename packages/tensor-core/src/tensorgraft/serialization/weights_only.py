@@ -1,0 +1,110 @@
+"""``weights_only``: refusing, with PyTorch's messages, what PyTorch's restricted unpickler refuses,
+and the ``add_safe_globals`` allow-list (``torch.serialization.safe_globals`` & co.) that lifts
+those refusals.
+
+Separate because nothing here concerns the file format: loading never executes code from a file,
+so these rules exist only to keep programs written for PyTorch behaving as they do there.
+"""
+from __future__ import annotations
+
+import collections
+
+from .values import _DEFAULTDICT_FACTORIES, _argparse_namespace, _global_name, _path_classes, _time_classes
+
+_WO_HEAD = ("Weights only load failed. This file can still be loaded, to do so you have two options, \x1b[1mdo those "
+            "steps only if you trust the source of the checkpoint\x1b[0m. \n\t(1) ")
+_WO_DEFAULT_CHANGED = ("In PyTorch 2.6, we changed the default value of the `weights_only` argument in `torch.load` "
+                       "from `False` to `True`. Re-running `torch.load` with `weights_only` set to `False` will likely "
+                       "succeed, but it can result in arbitrary code execution. Do it only if you got the file from a "
+                       "trusted source.")
+_WO_DOCS = ("\n\nCheck the documentation of torch.load to learn more about types accepted by default with "
+            "weights_only https://pytorch.org/docs/stable/generated/torch.load.html.")
+
+
+def _unsupported_global(name: str):
+    import pickle
+    return pickle.UnpicklingError(
+        f"{_WO_HEAD}{_WO_DEFAULT_CHANGED}\n\t(2) Alternatively, to load with `weights_only=True` please check the "
+        "recommended steps in the following error message.\n\tWeightsUnpickler error: Unsupported global: GLOBAL "
+        f"{name} was not an allowed global by default. Please use `torch.serialization.add_safe_globals([{name}])` "
+        f"or the `torch.serialization.safe_globals([{name}])` context manager to allowlist this global if you trust "
+        f"this class/function.{_WO_DOCS}")
+
+
+def _refuse_what_weights_only_refuses(node) -> None:
+    """With ``weights_only`` (PyTorch's default), refuse what PyTorch's restricted unpickler refuses,
+    in the order it meets them: an ``argparse.Namespace``, a ``pathlib`` path or a ``datetime`` value
+    whose class is not allow-listed (``add_safe_globals``); a ``defaultdict`` unless its class and its
+    factory are, and
+    even then only an empty one. Nothing is executed either way; the refusal keeps programs written
+    for PyTorch behaving as there."""
+    if not isinstance(node, list) or not node:
+        return
+    tag = node[0]
+    if tag == "ns":
+        if _argparse_namespace() not in _safe_globals:
+            raise _unsupported_global(_global_name(_argparse_namespace()))
+        for _, v in node[1]:
+            _refuse_what_weights_only_refuses(v)
+        return
+    if tag in ("path", "time"):
+        cls = {c.__name__: c for c in (_path_classes() if tag == "path" else _time_classes())}[node[1]]
+        if cls not in _safe_globals:
+            raise _unsupported_global(_global_name(cls))
+        return
+    if tag == "dd":
+        allowed = _safe_globals
+        if collections.defaultdict not in allowed:
+            raise _unsupported_global("collections.defaultdict")
+        factory = None if node[1] is None else _DEFAULTDICT_FACTORIES[node[1]]
+        if factory is not None and factory not in allowed:
+            raise _unsupported_global(node[1])
+        if node[2]:
+            import pickle
+            raise pickle.UnpicklingError(
+                f"Weights only load failed. {_WO_DEFAULT_CHANGED}\nPlease file an issue with the following so that "
+                "we can make `weights_only=True` compatible with your use case: WeightsUnpickler error: \n\nCan "
+                "only SETITEM for dict, collections.OrderedDict, collections.Counter, but got <class "
+                f"'collections.defaultdict'>{_WO_DOCS}")
+        return
+    if tag in ("l", "t", "s", "fs"):
+        for v in node[1]:
+            _refuse_what_weights_only_refuses(v)
+    elif tag in ("d", "od", "ctr"):
+        for k, v in node[1]:
+            _refuse_what_weights_only_refuses(k)
+            _refuse_what_weights_only_refuses(v)
+
+
+# ============================================================================ torch.serialization shims
+# PyTorch's weights_only unpickler has an allow-list of globals. Nothing is ever unpickled here, so
+# these only keep code written for PyTorch running: the list is kept, and has no effect.
+_safe_globals: list = []
+
+
+def add_safe_globals(safe_globals) -> None:
+    _safe_globals.extend(safe_globals)
+
+
+def get_safe_globals() -> list:
+    return list(_safe_globals)
+
+
+def clear_safe_globals() -> None:
+    _safe_globals.clear()
+
+
+class safe_globals:  # noqa: N801 - PyTorch's name
+    """``with tensorgraft.serialization.safe_globals([...]):`` (a no-op: nothing is unpickled)."""
+
+    def __init__(self, safe_globals):
+        self.safe_globals = list(safe_globals)
+
+    def __enter__(self):
+        self._n = len(_safe_globals)
+        _safe_globals.extend(self.safe_globals)
+        return self
+
+    def __exit__(self, *exc):
+        del _safe_globals[self._n:]
+        return False
