@@ -92,7 +92,10 @@ class UntypedStorage:
         return 1
 
     def is_shared(self) -> bool:
-        return False
+        if self._device.type != "cpu":
+            return False
+        from .multiprocessing.shared_memory import is_shared
+        return is_shared(self._owner)
 
     def _host_bytes(self):
         b = self._bytes()
@@ -165,6 +168,9 @@ class TypedStorage:
 
     def data_ptr(self) -> int:
         return self._untyped.data_ptr()
+
+    def is_shared(self) -> bool:
+        return self._untyped.is_shared()
 
     def element_size(self) -> int:
         return self.dtype.itemsize

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+import sys
 import threading
 
 from . import dtypes as _dt
@@ -269,7 +270,11 @@ class Tensor:
         set_part(imag, self, value)
 
     def is_shared(self) -> bool:
-        return False
+        """Whether the memory is shared between processes (``share_memory_()``, multiprocessing/)."""
+        if self._device.type != "cpu":
+            return False
+        from .multiprocessing.shared_memory import is_shared
+        return is_shared(self._data)
 
     @property
     def ndim(self) -> int:
@@ -868,7 +873,18 @@ class Tensor:
         return False
 
     def share_memory_(self):
-        return self
+        """Move the memory into memory shared between processes (see multiprocessing/shared_memory.py);
+        a forked child, or a process the tensor is sent to, then reads and writes the same memory."""
+        from .multiprocessing.shared_memory import share_tensor_
+        return share_tensor_(self)
+
+    def __init_subclass__(cls, **kwargs):
+        # multiprocessing's pickler finds reducers by exact class: a subclass (nn.Parameter) defined
+        # after ``tensorgraft.multiprocessing`` was imported gets the shared-memory reducer too
+        super().__init_subclass__(**kwargs)
+        reductions = sys.modules.get("tensorgraft.multiprocessing.reductions")
+        if reductions is not None:
+            reductions.register(cls)
 
     # ------------------------------------------------------------------ printing
     def __repr__(self, *, tensor_contents=None) -> str:

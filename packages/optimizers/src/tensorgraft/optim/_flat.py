@@ -77,8 +77,10 @@ del _probe
 
 def _relocatable(p) -> bool:
     """Whether ``p._data`` can be replaced by a view of our buffer without anyone noticing: the array
-    is referenced only by ``p`` and its memory (its chain of bases) by nothing else."""
-    return p._base is None and _refs(p) <= _BASE_REFS and _max_base_refs(p._data) <= _BASE_CHAIN_REFS
+    is referenced only by ``p`` and its memory (its chain of bases) by nothing else. Memory shared with
+    other processes (``share_memory_()``, Hogwild training) must stay where it is."""
+    return (p._base is None and _refs(p) <= _BASE_REFS and _max_base_refs(p._data) <= _BASE_CHAIN_REFS
+            and not p.is_shared())
 
 
 def _check_state_shape(key, value, shape) -> None:
