@@ -95,7 +95,7 @@ _FROM_SWITCHES = frozenset({"use_deterministic_algorithms", "are_deterministic_a
                             "set_default_tensor_type"})
 _LAZY_MODULES = frozenset({"nn", "optim", "autograd", "func", "cuda", "utils", "testing", "plugins_cli", "backends",
                            "distributions", "fft", "special", "amp", "cpu", "signal", "version", "torch_version",
-                           "accelerator", "compiler", "jit", "return_types", "quasirandom",
+                           "accelerator", "compiler", "jit", "return_types", "quasirandom", "profiler",
                            "multiprocessing"})
 
 
