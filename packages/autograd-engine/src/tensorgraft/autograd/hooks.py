@@ -1,38 +1,19 @@
-"""Hooks on the graph: the handle every ``register_*hook`` returns, a node's own hook lists, and
-the hooks and ``retain_grad`` registered on a tensor (kept per output of the node that made it,
-so a hook sees that output's gradient when the backward pass reaches the node)."""
+"""Hooks on the graph: a node's own hook lists, and the hooks and ``retain_grad`` registered on a
+tensor (kept per output of the node that made it, so a hook sees that output's gradient when the
+backward pass reaches the node).
+
+The handle tensor and node ``register_*hook`` methods return is
+``tensorgraft.utils.hooks.RemovableHandle`` (``torch.utils.hooks.RemovableHandle``), re-exported
+here, so both paths name one class with one id counter. The lists are ``HookList``s so the handles
+can hold them weakly."""
 from __future__ import annotations
 
 import weakref
 
 from tensorgraft.tensor import Tensor
+from tensorgraft.utils.hooks import HookList, RemovableHandle
 
-
-class RemovableHandle:
-    """Returned by the ``register_*hook`` methods; ``remove()`` unregisters the hook."""
-
-    _next_id = 0
-
-    def __init__(self, container, item):
-        self._container = container
-        self._item = item
-        RemovableHandle._next_id += 1
-        self.id = RemovableHandle._next_id
-
-    def remove(self):
-        c = self._container
-        if c is not None:
-            try:
-                c.remove(self._item)
-            except ValueError:
-                pass
-            self._container = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
+__all__ = ["RemovableHandle", "NodeHooks", "register_tensor_hook", "register_post_accumulate_hook", "retain_grad"]
 
 
 class NodeHooks:
@@ -41,8 +22,8 @@ class NodeHooks:
     __slots__ = ("pre", "post", "tensor")
 
     def __init__(self):
-        self.pre = []      # Node.register_prehook
-        self.post = []     # Node.register_hook
+        self.pre = HookList()   # Node.register_prehook
+        self.post = HookList()  # Node.register_hook
         self.tensor = {}   # output_nr -> _OutputHooks (Tensor.register_hook / retain_grad)
 
 
@@ -52,7 +33,7 @@ class _OutputHooks:
     __slots__ = ("hooks", "retain")
 
     def __init__(self):
-        self.hooks = []
+        self.hooks = HookList()
         self.retain = None  # weakref to the tensor whose .grad is kept
 
 
@@ -68,7 +49,7 @@ def register_tensor_hook(t: Tensor, hook):
     if t.grad_fn is None:
         extra = t._hooks()
         if extra.hooks is None:
-            extra.hooks = []
+            extra.hooks = HookList()
         hooks = extra.hooks
     else:
         hooks = _output_hooks(t).hooks
@@ -79,7 +60,7 @@ def register_tensor_hook(t: Tensor, hook):
 def register_post_accumulate_hook(t: Tensor, hook):
     extra = t._hooks()
     if extra.post_accumulate_hooks is None:
-        extra.post_accumulate_hooks = []
+        extra.post_accumulate_hooks = HookList()
     extra.post_accumulate_hooks.append(hook)
     return RemovableHandle(extra.post_accumulate_hooks, hook)
 

@@ -1,9 +1,16 @@
 """``tensorgraft.utils``: helpers around the core library (``tensorgraft.utils.data``)."""
 from . import data  # noqa: F401
 
+# reachable as attributes after ``import tensorgraft`` alone, as ``torch.utils.hooks`` and
+# ``torch.utils._pytree`` are (PyTorch imports them itself); loaded on first use, so they cost
+# nothing at import time. ``benchmark`` is not among them: PyTorch users import it explicitly
+# (``import torch.utils.benchmark as benchmark``), and ``torch.utils.benchmark`` without that import
+# is an AttributeError there too.
+_LAZY = ("checkpoint", "hooks", "_pytree")
+
 
 def __getattr__(name):
-    if name == "checkpoint":  # torch.utils.checkpoint, loaded on first use
+    if name in _LAZY:
         import importlib
-        return importlib.import_module(f"{__name__}.checkpoint")
+        return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module '{__name__}' has no attribute '{name}'")
