@@ -70,6 +70,15 @@ class FunctionCtx(Node):
 
     saved_variables = saved_tensors
 
+    def save_for_forward(self, *tensors):
+        """Keep tensors for the Function's ``jvp``, as PyTorch's ``ctx.save_for_forward``. tensorgraft
+        computes forward-mode results from ``backward`` (see ``func/_transforms.py``) and never calls
+        ``jvp``, but a Function written for PyTorch saves its forward state this way and must run
+        unchanged; what is passed is checked as PyTorch checks it."""
+        assert all(t is None or isinstance(t, Tensor) for t in tensors), (
+            "save_for_forward expects all arguments to be tensors; you should save non-tensors as attributes on ctx.")
+        self._saved_for_forward = tensors
+
     def mark_non_differentiable(self, *tensors):
         if not all(isinstance(t, Tensor) for t in tensors):
             # PyTorch's message, cut short exactly like this
@@ -430,12 +439,26 @@ class Error(Node):
         raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
 
 
-def _error_node(tracked):
+def _error_node(outputs):
+    """The ``Error`` node the results of a ``once_differentiable`` backward hang on. As in PyTorch,
+    its edges lead to fresh leaves holding the results' values, *not* to the incoming gradients or
+    anything else of the user's graph: a pass that only needs the user's tensors (``autograd.grad``
+    w.r.t. the inputs, gradgradcheck's analytical Jacobian) never reaches the node and finds those
+    inputs unused, while a full ``backward()`` through the results reaches it and fails."""
     node = _new(Error)
-    node.next_functions = tuple((t.grad_fn, t._output_nr) if t.grad_fn is not None else (accumulator(t), 0)
-                                for t in tracked)
-    node.needs_input_grad = (True,) * len(tracked)
-    node.in_meta = [(t._data.shape, t._data.dtype) for t in tracked]
+    edges, meta = [], []
+    for g in outputs:
+        if isinstance(g, Tensor):
+            stand_in = wrap(g._data, g._device)
+            stand_in._requires_grad = True
+            edges.append((accumulator(stand_in), 0))
+            meta.append((g._data.shape, g._data.dtype))
+        else:
+            edges.append(_NO_EDGE)
+            meta.append(None)
+    node.next_functions = tuple(edges)
+    node.needs_input_grad = tuple(isinstance(g, Tensor) for g in outputs)
+    node.in_meta = meta
     node.inputs = None
     node.attrs = None
     node._versions = None
@@ -446,12 +469,12 @@ def _error_node(tracked):
     return node
 
 
-def _behind(g, node):
+def _behind(g, node, nr):
     alias = wrap(g._data, g._device)
     alias._vc = g._vc
     alias._requires_grad = True
     alias.grad_fn = node
-    alias._output_nr = 0
+    alias._output_nr = nr
     return alias
 
 
@@ -466,11 +489,11 @@ def once_differentiable(fn):
             outputs = fn(ctx, *args)
         if not _gs.enabled:
             return outputs
-        tracked = [a for a in args if isinstance(a, Tensor) and a._requires_grad]
-        if not tracked:
+        # only an incoming gradient that requires grad makes the results differentiable at all
+        if not any(isinstance(a, Tensor) and a._requires_grad for a in args):
             return outputs
-        node = _error_node(tracked)
         if not isinstance(outputs, tuple):
-            return _behind(outputs, node) if isinstance(outputs, Tensor) else outputs
-        return tuple(_behind(g, node) if isinstance(g, Tensor) else g for g in outputs)
+            return _behind(outputs, _error_node((outputs,)), 0) if isinstance(outputs, Tensor) else outputs
+        node = _error_node(outputs)
+        return tuple(_behind(g, node, nr) if isinstance(g, Tensor) else g for nr, g in enumerate(outputs))
     return wrapper

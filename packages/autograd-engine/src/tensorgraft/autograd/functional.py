@@ -138,8 +138,10 @@ def _settle(found, like, strict, if_missing=None, if_constant=None):
 
 
 def _seeds_for(tensors):
-    """Zero cotangents that require grad, used as the free variable of the double-vjp trick."""
-    return tuple(_tg.zeros_like(t).requires_grad_(True) for t in tensors)
+    """Zero cotangents that require grad, used as the free variable of the double-vjp trick. Made
+    by the factory with ``requires_grad=True`` as PyTorch does, so an integer output is refused
+    with the factory's message."""
+    return tuple(_tg.zeros_like(t, requires_grad=True) for t in tensors)
 
 
 def _double_vjp(ys, xs, directions, create_graph, strict, if_missing=None):

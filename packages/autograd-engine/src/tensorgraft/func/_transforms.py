@@ -192,6 +192,15 @@ def assert_non_empty_list_of_tensors(output, api, argname):
             raise RuntimeError(f"{api}: Expected {argname} to only contain Tensors, got {type(out)}")
 
 
+def _check_forward_dtypes(flat_primals, flat_tangents=()):
+    """Forward mode (PyTorch's ``make_dual``) takes floating-point or complex primals and tangents
+    only: an integer input of jvp / jacfwd / hessian / linearize is refused before ``f`` runs."""
+    for what, tensors in (("primal", flat_primals), ("tangent", flat_tangents)):
+        for t in tensors:
+            if isinstance(t, Tensor) and not (t.is_floating_point() or t.is_complex()):
+                raise ValueError(f"Expected {what} to be floating point or complex, but got: {t.dtype}")
+
+
 def _split_aux(output, api):
     if not (isinstance(output, tuple) and len(output) == 2):
         raise RuntimeError(f"{api}: output of function f should be a tuple: (output, aux) if has_aux is True")
@@ -315,6 +324,7 @@ def _jvp_with_argnums(func, primals, tangents, argnums, *, strict=False, has_aux
     assert_non_empty_list_of_tensors(flat_primals, jvp_str, "primals")
     assert_non_empty_list_of_tensors(flat_tangents, jvp_str, "tangents")
     for p, t in zip(flat_primals, flat_tangents):
+        _check_forward_dtypes((p,), (t,))
         if tuple(p.shape) != tuple(t.shape):  # the check make_dual does in PyTorch
             raise RuntimeError("Trying to set a forward gradient that has a different size than that of the original "
                                f"Tensor, this is not supported. Tensor is of size {list(p.shape)} while the given "
@@ -375,6 +385,7 @@ def linearize(func, *primals):
     replays only its linear part; here each ``jvp_fn`` call takes a ``jvp`` at the same primals,
     which gives the same values (``func`` runs again each time)."""
     flat_primals, primals_spec = tree_flatten(primals)
+    _check_forward_dtypes(flat_primals)
     output = func(*primals)
 
     def jvp_fn(*tangents):
@@ -398,6 +409,8 @@ def _jacobian(func, argnums, has_aux, api, args):
     cotangents), stacked and reshaped to ``output.shape + primal.shape``."""
     import tensorgraft
     error_if_complex(api, args, is_input=True)
+    if api == "jacfwd":
+        _check_forward_dtypes(tree_leaves(_slice_argnums(args, argnums)))
     vjp_out = _vjp_with_argnums(func, *args, argnums=argnums, has_aux=has_aux, for_jacfwd=api == "jacfwd")
     if has_aux:
         output, vjp_fn, aux = vjp_out

@@ -210,6 +210,18 @@ def _run_slices(func, kwargs, batch_size, flat_in_dims, flat_args, args_spec, gu
         output, flat_dims = _call_rule(rule_of, info, in_dims, tree_unflatten(flat_args, args_spec))
         guard.after()
         return [_slice_of_rule_output(output, flat_dims, i) for i in range(batch_size)]
+    if batch_size == 0:
+        # PyTorch runs the function once, on batched tensors holding no slice at all; here it runs
+        # once on zero-filled stand-ins shaped like one slice, so that the results' structure and
+        # shapes are known (``wrapped`` then empties them along the mapped dimension). A stand-in for
+        # an input requiring grad is the (zero) sum over its empty dimension, so results keep a graph.
+        stand_ins = [a if d is None else a.sum(d) if a.requires_grad
+                     else a.new_zeros(tuple(a.shape[:d]) + tuple(a.shape[d + 1:]))
+                     for a, d in zip(flat_args, flat_in_dims)]
+        guard.before()
+        result = func(*tree_unflatten(stand_ins, args_spec), **kwargs)
+        guard.after()
+        return [result]
     results = []
     for i in range(batch_size):
         sliced = [a if d is None else a.select(d, i) for a, d in zip(flat_args, flat_in_dims)]
@@ -235,9 +247,6 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         guard = _RandomnessGuard(randomness)
         with vmap_running(randomness):
             results = _run_slices(func, kwargs, batch_size, flat_in_dims, flat_args, args_spec, guard, randomness)
-        if batch_size == 0:
-            raise NotImplementedError("vmap over a dimension of size 0 is not supported by tensorgraft's vmap (it "
-                                      "maps by calling the function once per slice)")
         flat_first, output_spec = tree_flatten(results[0])
         flat_results = [flat_first] + [tree_flatten(r)[0] for r in results[1:]]
         flat_dims = _flat_out_dims(results[0], out_dims, output_spec, func)
@@ -252,7 +261,11 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                 if not isinstance(v, Tensor):
                     raise ValueError(f"vmap({name}, ...): `{name}` must only return Tensors, got type {type(v)}. "
                                      "Did you mean to set out_dims= to None for output?")
-            outs.append(tensorgraft.stack(column, dim=out_dim % (first.dim() + 1)))
+            dim = out_dim % (first.dim() + 1)
+            if batch_size == 0:  # the one result came from the stand-ins: no slice of it is kept
+                outs.append(first.unsqueeze(dim).narrow(dim, 0, 0))
+                continue
+            outs.append(tensorgraft.stack(column, dim=dim))
         return tree_unflatten(outs, output_spec)
 
     return wrapped
