@@ -13,6 +13,7 @@ from collections import OrderedDict, defaultdict
 from typing import Any, Dict, Iterable, Tuple, Union
 
 from tensorgraft.tensor import Tensor
+from tensorgraft.utils.hooks import RemovableHandle  # one handle class for every hook, as in PyTorch
 
 __all__ = ["Optimizer", "required", "RemovableHandle", "register_optimizer_step_pre_hook",
            "register_optimizer_step_post_hook"]
@@ -26,26 +27,6 @@ class _RequiredParameter:
 
 
 required = _RequiredParameter()
-
-
-class RemovableHandle:
-    """What ``register_*_hook`` returns: ``handle.remove()`` unregisters the hook."""
-
-    _next_id = 0
-
-    def __init__(self, hooks_dict):
-        self._hooks = hooks_dict
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-
-    def remove(self) -> None:
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
 
 
 _global_pre_hooks: OrderedDict = OrderedDict()
