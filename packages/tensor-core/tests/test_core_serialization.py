@@ -614,3 +614,29 @@ def test_tied_state_dict_loads_into_torch_module(tmp_path):
     tm[1].weight = tm[0].weight
     tm.load_state_dict(st.load_file(str(p)))
     np.testing.assert_array_equal(tm[1].weight.detach().numpy(), w.numpy())
+
+
+def test_saving_a_tensor_with_backward_hooks_warns_about_each_hook():
+    import io
+    import warnings
+
+    from tensorgraft.utils.hooks import unserializable_hook
+    pytest.importorskip("tensorgraft.autograd", reason="needs the autograd engine (tensorgraft-autograd)")
+
+    def my_hook(g):
+        return g
+
+    @unserializable_hook
+    def quiet_hook(g):
+        return g
+    x = tg.ones(2, requires_grad=True)
+    x.register_hook(my_hook)
+    x.register_hook(quiet_hook)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tg.save({"x": x}, io.BytesIO())
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 1 and messages[0].startswith("backward hook <function ")
+    assert "my_hook" in messages[0] and messages[0].endswith(
+        "on tensor will not be serialized.  If this is expected, you can decorate the function with "
+        "@torch.utils.hooks.unserializable_hook to suppress this warning")

@@ -53,6 +53,9 @@ class _Encoder:
         else:
             arr, dev, rg = t._data, str(t._device), bool(t._requires_grad)
             dtype = t.dtype
+            if rg:  # backward hooks are not saved: PyTorch warns about each one
+                from ..utils.hooks import warn_if_has_hooks
+                warn_if_has_hooks(t)
             kind = "param" if type(t).__name__ == "Parameter" and type(t).__module__.startswith("tensorgraft.nn") \
                 else "t"
         view_key = None
