@@ -306,3 +306,12 @@ def test_empty_dim_list_reduces_everything():
     assert x.mean(dim=[]).item() == 1.0
     assert x.amax(dim=()).item() == 1.0 and x.nansum(()).item() == 6.0
     assert x.std(dim=()).item() == 0.0
+
+
+@pytest.mark.parametrize("which", ["max", "min"])
+def test_max_min_refuse_an_explicit_dim_none(which):
+    x = tg.arange(6.).reshape(2, 3)
+    with pytest.raises(TypeError, match=rf"^{which}\(\) received an invalid combination of arguments - got "
+                                        r"\(dim=NoneType, \), but expected one of:"):
+        getattr(x, which)(dim=None)
+    assert getattr(x, which)().item() == (5.0 if which == "max" else 0.0)  # no dim at all is the full reduction

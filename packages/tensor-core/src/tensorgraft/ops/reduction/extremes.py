@@ -45,16 +45,23 @@ def _check_dim_or_other(which, input, dim, keepdim):
                                   _EXTREME_OVERLOADS)
 
 
+_NO_DIM = object()  # (``dim`` not given; ``dim=None`` given explicitly is an error)
+
+
 def _extreme_frontend(op, which):
     table = op.table
     Ret = return_type(which)
     pair = None
 
-    def extreme(input, dim=None, keepdim=False, *, other=None, out=None):
+    def extreme(input, dim=_NO_DIM, keepdim=False, *, other=None, out=None):
         nonlocal pair
         check_tensor(input, which)
         if other is not None:
             dim = other
+        if dim is _NO_DIM:
+            dim = None
+        elif dim is None:  # an explicit dim=None matches none of PyTorch's overloads
+            _check_dim_or_other(which, input, dim, keepdim)
         if dim is not None and dim.__class__ is not int and (keepdim is not False or not isinstance(dim, Tensor)):
             _check_dim_or_other(which, input, dim, keepdim)
         if isinstance(dim, Tensor):  # max(a, b) -> maximum
