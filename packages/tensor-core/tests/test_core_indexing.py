@@ -418,3 +418,23 @@ def test_random_index_mixes_match_torch():
         np.testing.assert_allclose(to_numpy(vb.grad), to_numpy(va.grad))
         checked += 1
     assert checked > 150
+
+
+@pytest.mark.parametrize("index", ["mask", "mask, 0", "slice, mask"])
+@pytest.mark.parametrize("value", [5.0, "0-d", "1-element"])
+def test_one_value_through_a_uint8_mask_is_refused_as_pytorchs_masked_fill(index, value):
+    mask = tg.tensor([1, 0, 1], dtype=tg.uint8)
+    x = tg.zeros(3, 3)
+    key = {"mask": mask, "mask, 0": (mask, 0), "slice, mask": (slice(None), mask)}[index]
+    v = {5.0: 5.0, "0-d": tg.tensor(5.0), "1-element": tg.tensor([5.0])}[value]
+    with pytest.raises(RuntimeError, match="^masked_fill_ only supports boolean masks, but got mask with dtype "
+                                           "unsigned char$"):
+        x[key] = v
+    assert x.sum().item() == 0.0  # nothing written
+
+
+def test_several_values_through_a_uint8_mask_are_written_with_the_deprecation_warning():
+    x = tg.zeros(3)
+    with pytest.warns(UserWarning, match="indexing with dtype torch.uint8 is now deprecated"):
+        x[tg.tensor([1, 0, 1], dtype=tg.uint8)] = tg.tensor([1.0, 2.0])
+    assert x.tolist() == [1.0, 0.0, 2.0]

@@ -27,6 +27,15 @@ def _index_put_kernel(xp, a, idx, value):
     return a
 
 
+def _single_value(value):
+    return isinstance(value, F._SCALARS) or (isinstance(value, Tensor) and value._data.size == 1)
+
+
+def _has_uint8_mask(index):
+    entries = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(e, Tensor) and e._data.dtype == np.uint8 for e in entries)
+
+
 def _setitem_frontend(op):
     """``t[idx] = value`` is an in-place op: it writes ``t``'s memory and bumps its version."""
     table = op.table
@@ -37,6 +46,9 @@ def _setitem_frontend(op):
             # PyTorch takes Python numbers (np.float64 is one) and NumPy integers, not the other
             # NumPy scalars (float32, bool_, complex64...)
             raise TypeError(f"can't assign a {type(value).__module__}.{type(value).__name__} to a {self.type()}")
+        if _single_value(value) and _has_uint8_mask(index):
+            # PyTorch writes one value through a mask with masked_fill_, which takes bool masks only
+            raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype unsigned char")
         idx, _ = normalize_index(index, self._device, self._data.ndim)
         try:
             _setitem_checked(self, index, idx, value)
