@@ -253,3 +253,11 @@ def test_hot_path_wrap_is_cheap():
     assert t._data is a and t.device is tg.device("cpu") and t.grad_fn is None
     s = wrap(np.float32(1.5))  # NumPy scalars become 0-d arrays
     assert isinstance(s._data, np.ndarray) and s.ndim == 0
+
+
+@pytest.mark.parametrize("shape, strides", [((0, 3, 4), (12, 4, 1)), ((0, 3), (3, 1)), ((2, 0, 3), (3, 3, 1)),
+                                            ((0,), (1,)), ((3, 0), (1, 1))])
+def test_empty_tensors_have_pytorchs_contiguous_strides(shape, strides):
+    # (NumPy 2 gives empty arrays zero strides; PyTorch counts each size-0 dim as 1)
+    t = tg.zeros(*shape)
+    assert t.stride() == strides and t.stride(-1) == strides[-1] and t.is_contiguous()

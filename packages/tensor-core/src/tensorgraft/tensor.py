@@ -294,7 +294,17 @@ class Tensor:
         return self._data.itemsize
 
     def stride(self, dim=None):
-        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        a = self._data
+        if a.size == 0 and a.ndim and not any(a.strides):
+            # NumPy 2 gives an empty array zero strides; PyTorch keeps the strides of its layout,
+            # C order with each size-0 dim counted as 1 (a permuted empty tensor's order is lost here)
+            st, step = [], 1
+            for n in reversed(a.shape):
+                st.append(step)
+                step *= max(n, 1)
+            st = tuple(reversed(st))
+        else:
+            st = tuple(s // a.itemsize for s in a.strides)
         return st if dim is None else st[_wrap_dim(dim, self._data.ndim, "stride")]
 
     def dim_order(self, *, ambiguity_check=False) -> tuple:
