@@ -261,3 +261,22 @@ def test_empty_tensors_have_pytorchs_contiguous_strides(shape, strides):
     # (NumPy 2 gives empty arrays zero strides; PyTorch counts each size-0 dim as 1)
     t = tg.zeros(*shape)
     assert t.stride() == strides and t.stride(-1) == strides[-1] and t.is_contiguous()
+
+
+def test_size_and_stride_take_an_int_dim_only():
+    x = tg.zeros(2, 3)
+    for method in ("size", "stride"):
+        with pytest.raises(TypeError, match=rf"^{method}\(\): argument 'dim' \(position 1\) must be int, not float$"):
+            getattr(x, method)(1.5)
+        with pytest.raises(TypeError, match=rf"^{method}\(\): argument 'dim' \(position 1\) must be int, not str$"):
+            getattr(x, method)("a")
+    import numpy as np
+    assert x.size(np.int64(1)) == 3 and x.stride(-1) == 1
+
+
+@pytest.mark.parametrize("name", ["float", "double", "half", "long", "int", "short", "char", "byte", "bool"])
+def test_dtype_shortcuts_take_memory_format_by_keyword_only(name):
+    x = tg.zeros(2, 3)
+    with pytest.raises(TypeError):
+        getattr(x, name)(1)  # (it was taken as a memory format and ignored)
+    assert getattr(x, name)(memory_format=tg.contiguous_format).shape == (2, 3)

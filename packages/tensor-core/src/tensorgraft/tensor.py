@@ -190,6 +190,8 @@ class Tensor:
     def size(self, dim=None):
         if dim is None:
             return Size(self._data.shape)
+        if dim.__class__ is not int:
+            dim = _dim_argument(dim, "size")
         return self._data.shape[_wrap_dim(dim, self._data.ndim, "size")]
 
     def storage_offset(self) -> int:
@@ -305,7 +307,11 @@ class Tensor:
             st = tuple(reversed(st))
         else:
             st = tuple(s // a.itemsize for s in a.strides)
-        return st if dim is None else st[_wrap_dim(dim, self._data.ndim, "stride")]
+        if dim is None:
+            return st
+        if dim.__class__ is not int:
+            dim = _dim_argument(dim, "stride")
+        return st[_wrap_dim(dim, self._data.ndim, "stride")]
 
     def dim_order(self, *, ambiguity_check=False) -> tuple:
         """The dims from outermost to innermost in memory: by decreasing stride, ties in dim order.
@@ -843,31 +849,31 @@ class Tensor:
         return empty_strided(size, stride, dtype=dtype or self.dtype, device=self._device if device is None else device,
                              requires_grad=requires_grad)
 
-    def float(self, memory_format=None):
+    def float(self, *, memory_format=None):
         return self.to(_dt.float32) if memory_format is None else self.to(_dt.float32, memory_format=memory_format)
 
-    def double(self, memory_format=None):
+    def double(self, *, memory_format=None):
         return self.to(_dt.float64) if memory_format is None else self.to(_dt.float64, memory_format=memory_format)
 
-    def half(self, memory_format=None):
+    def half(self, *, memory_format=None):
         return self.to(_dt.float16) if memory_format is None else self.to(_dt.float16, memory_format=memory_format)
 
-    def long(self, memory_format=None):
+    def long(self, *, memory_format=None):
         return self.to(_dt.int64) if memory_format is None else self.to(_dt.int64, memory_format=memory_format)
 
-    def int(self, memory_format=None):
+    def int(self, *, memory_format=None):
         return self.to(_dt.int32) if memory_format is None else self.to(_dt.int32, memory_format=memory_format)
 
-    def short(self, memory_format=None):
+    def short(self, *, memory_format=None):
         return self.to(_dt.int16) if memory_format is None else self.to(_dt.int16, memory_format=memory_format)
 
-    def char(self, memory_format=None):
+    def char(self, *, memory_format=None):
         return self.to(_dt.int8) if memory_format is None else self.to(_dt.int8, memory_format=memory_format)
 
-    def byte(self, memory_format=None):
+    def byte(self, *, memory_format=None):
         return self.to(_dt.uint8) if memory_format is None else self.to(_dt.uint8, memory_format=memory_format)
 
-    def bool(self, memory_format=None):
+    def bool(self, *, memory_format=None):
         return self.to(_dt.bool) if memory_format is None else self.to(_dt.bool, memory_format=memory_format)
 
     def cfloat(self):
@@ -1023,6 +1029,16 @@ def wrap_view(data, base: Tensor) -> Tensor:
     if base._extra is not None and base._extra.multi_view_nr is not None:
         t._hooks().multi_view_nr = 0  # a view of a multi-output view inherits its restriction
     return t
+
+
+def _dim_argument(dim, what):
+    """``size(dim)``/``stride(dim)``'s dim as an int (a NumPy or one-element integer tensor is one);
+    anything else is PyTorch's TypeError."""
+    import operator
+    try:
+        return operator.index(dim)
+    except TypeError:
+        raise TypeError(f"{what}(): argument 'dim' (position 1) must be int, not {type(dim).__name__}") from None
 
 
 def _wrap_dim(dim, ndim: int, what: str = "dim") -> int:
