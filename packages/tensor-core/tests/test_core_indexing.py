@@ -438,3 +438,21 @@ def test_several_values_through_a_uint8_mask_are_written_with_the_deprecation_wa
     with pytest.warns(UserWarning, match="indexing with dtype torch.uint8 is now deprecated"):
         x[tg.tensor([1, 0, 1], dtype=tg.uint8)] = tg.tensor([1.0, 2.0])
     assert x.tolist() == [1.0, 0.0, 2.0]
+
+
+def test_searchsorted_warns_once_about_each_non_contiguous_operand():
+    import warnings
+    tg.set_warn_always(True)  # (the warnings are once per process otherwise)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            tg.bucketize(tg.arange(10.)[::2], tg.arange(10.)[::2])
+            tg.searchsorted(tg.arange(10.), tg.tensor([3.0]))  # contiguous: nothing
+    finally:
+        tg.set_warn_always(False)
+    assert [str(w.message).split(",")[0] for w in caught] == [
+        "torch.searchsorted(): input value tensor is non-contiguous",
+        "torch.searchsorted(): boundary tensor is non-contiguous"]
+    assert all(w.filename == __file__ for w in caught)
+    assert str(caught[1].message).endswith("please use contiguous boundary tensor if possible. This message will only "
+                                           "appear once per program.")

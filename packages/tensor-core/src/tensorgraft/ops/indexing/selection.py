@@ -205,6 +205,14 @@ def _searchsorted_kernel(xp, seq, vals, side, sorter):
     return out.reshape(vals.shape)
 
 
+def _warn_non_contiguous(what):
+    # PyTorch copies a non-contiguous operand and says so, once per process (bucketize too)
+    from ...caller_warnings import warn_once_at_caller
+    warn_once_at_caller(f"torch.searchsorted(): {what} is non-contiguous, this will lower the performance due to "
+                        "extra data copy when converting non-contiguous tensor to contiguous, please use contiguous "
+                        f"{what} if possible. This message will only appear once per program.")
+
+
 def _searchsorted_frontend(op):
     table = op.table
 
@@ -227,6 +235,10 @@ def _searchsorted_frontend(op):
                                "dimensions of boundaries tensor and input value tensor must match, but we got "
                                f"boundaries tensor {list(seq.shape)} and input value tensor "
                                f"{list(vals.shape) if not scalar else []}")
+        if not scalar and not input.is_contiguous():
+            _warn_non_contiguous("input value tensor")
+        if not sorted_sequence.is_contiguous():
+            _warn_non_contiguous("boundary tensor")
         srt = sorter._data if isinstance(sorter, Tensor) else None
         res = table[sorted_sequence._device.type](seq, vals, "right" if right else "left", srt)
         if out_int32:
