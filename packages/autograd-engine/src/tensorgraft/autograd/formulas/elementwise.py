@@ -8,6 +8,8 @@ import math
 import numpy as np
 
 import tensorgraft as tg
+from tensorgraft.ops.elementwise import sigmoid_backward as _SIGMOID_BACKWARD
+from tensorgraft.ops.elementwise import tanh_backward as _TANH_BACKWARD
 from tensorgraft.ops.elementwise import threshold_backward as _THRESHOLD_BACKWARD
 
 from . import formula
@@ -25,6 +27,20 @@ def _threshold_backward(g, x, threshold):
 
 def _is_t(x):
     return isinstance(x, tg.Tensor)
+
+
+def _scalar_overload(op_name, node_name, t, number):
+    """``t <op> number`` recorded as ATen's Scalar overload (``MulBackward1``, ``AddBackward1``):
+    PyTorch's derivative formulas compute in C++ with Python numbers, and a graph built with
+    create_graph=True shows those names; the values and the gradient are the core op's."""
+    from tensorgraft.registry import registry
+    op = registry.ops[op_name]
+    if not (t._requires_grad and tg.is_grad_enabled()):
+        return op.frontend(t, number)  # nothing recorded: a plain backward pays one lookup
+    with tg.no_grad():
+        out = op.frontend(t, number)
+    tg.Tensor._autograd.record(op, out, (t, number), {"alpha": 1} if op_name == "add" else None, node_name=node_name)
+    return out
 
 
 # Complex inputs (PyTorch's convention: grad * conj(f'(z)) for a holomorphic f); both helpers leave
@@ -92,6 +108,9 @@ def mul(node, g):
     if g._data.dtype.kind == "c":
         return ((_rc_meta(g * _cj(b), node, 0) if need_a else None),
                 (_rc_meta(g * _cj(a), node, 1) if need_b else None))
+    if need_a and b.__class__ is not tg.Tensor and g._requires_grad and node.__class__.__name__ == "MulBackward1":
+        # a Scalar-overload node (recorded by a derivative formula): its gradient is one too
+        return _scalar_overload("mul", "MulBackward1", g, b), None
     return (g * b if need_a else None), (g * a if need_b else None)
 
 
@@ -135,7 +154,8 @@ def _pow_grads(g, a, b, need_a, need_b):
         elif b == 0:
             ga = tg.zeros_like(g)  # PyTorch's zeros_like: 0 even for an inf or NaN gradient
         else:
-            ga = g * _cj(b * a ** (b - 1))
+            # exponent * x ** (exponent - 1), the product a Scalar one (MulBackward1), as PyTorch's
+            ga = g * _cj(_scalar_overload("mul", "MulBackward1", a ** (b - 1), b))
     if need_b:
         out = a ** b
         if _is_t(a):
@@ -194,13 +214,14 @@ def log1p(node, g):
 
 @formula("sqrt", saves=(), saves_output=True)
 def sqrt(node, g):
-    return (g / (2 * _cj(node.output)),)
+    # g / (2 * result), the product a Scalar one (MulBackward1 under create_graph, as PyTorch's)
+    return (g / _scalar_overload("mul", "MulBackward1", _cj(node.output), 2),)
 
 
 @formula("rsqrt", saves=(), saves_output=True)
 def rsqrt(node, g):
-    out = node.output
-    return (-0.5 * g * _cj(out * out * out),)
+    # -0.5 * g * result ** 3, as PyTorch's (MulBackward1 and PowBackward0 under create_graph)
+    return (_scalar_overload("mul", "MulBackward1", g, -0.5) * _cj(node.output.pow(3)),)
 
 
 @formula("reciprocal", saves=(), saves_output=True)
@@ -262,8 +283,21 @@ def cosh(node, g):
 
 @formula("tanh", saves=(), saves_output=True)
 def tanh(node, g):
-    out = node.output
-    return (g * _cj(1 - out * out),)
+    # one op (PyTorch's tanh_backward): TanhBackwardBackward0 under create_graph, over the gradient
+    # and the output; a plain backward is a single kernel call (the product of three ops was slower)
+    return (_TANH_BACKWARD.frontend(g, node.output),)
+
+
+@formula("tanh_backward")
+def tanh_backward(node, gg):
+    # grad_output * (1 - t^2): linear in grad_output (its gradient is tanh_backward again), and
+    # -2 t grad_output for t; the same grouping as PyTorch's, whose graph shows these nodes
+    go, t = node.inputs
+    need_go, need_t = node.needs_input_grad
+    d_go = _TANH_BACKWARD.frontend(gg, _cj(t)) if need_go else None
+    # (complex t: the kernel is antiholomorphic in t, so conj(gg) * grad_output * conj(f'(t)))
+    d_t = _cj(gg) * (_scalar_overload("mul", "MulBackward1", _cj(t), -2) * go) if need_t else None
+    return d_go, d_t
 
 
 @formula("asinh")
@@ -289,8 +323,22 @@ def atanh(node, g):
 
 @formula("sigmoid", saves=(), saves_output=True)
 def sigmoid(node, g):
-    out = node.output
-    return (g * _cj(out * (1 - out)),)
+    # one op (PyTorch's sigmoid_backward), as tanh's above
+    return (_SIGMOID_BACKWARD.frontend(g, node.output),)
+
+
+@formula("sigmoid_backward")
+def sigmoid_backward(node, gg):
+    # grad_output * (1 - y) * y: for y, grad_output * (1 - 2y), written (-2 y + 1) with ATen's
+    # Scalar overloads as PyTorch's formula, so the graph shows the same nodes
+    go, y = node.inputs
+    need_go, need_y = node.needs_input_grad
+    d_go = _SIGMOID_BACKWARD.frontend(gg, _cj(y)) if need_go else None
+    d_y = None
+    if need_y:
+        slope = _scalar_overload("add", "AddBackward1", _scalar_overload("mul", "MulBackward1", _cj(y), -2), 1)
+        d_y = _cj(gg) * go * slope
+    return d_go, d_y
 
 
 @formula("relu", saves=(), saves_output=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import weakref
 
 import numpy as np
 
@@ -64,6 +65,17 @@ def int_arg(value, fname: str, argname: str, pos: int) -> int:
     raise TypeError(f"{fname}(): argument '{argname}' (position {pos}) must be int, not {type_name(value)}")
 
 
+# The inputs in-place activations saved (``activation_api._inplace``'s copies of the input before it
+# was overwritten), by id: PyTorch's in-place kernels that differentiate from their input (hardtanh_,
+# threshold_, hardswish_) save a clone of it, so a create_graph gradient hangs on CloneBackward0.
+_SAVED_BY_INPLACE = weakref.WeakValueDictionary()
+
+
+def saved_by_inplace(t):
+    """Mark ``t``, the copy an in-place activation keeps of its input, as such."""
+    _SAVED_BY_INPLACE[id(t)] = t
+
+
 # the name PyTorch's CPU kernel goes by in its "not implemented for <dtype>" error, where that is
 # not simply "<op>_cpu"
 _CPU_KERNEL = {"gelu": "GeluKernelImpl", "softshrink": "softshrink_check"}
@@ -106,17 +118,37 @@ def _pointwise(name, fwd, bwd, node, tg_bwd=None, kinds=_FLOAT, inplace_check=No
     from tensorgraft.device import get_backend
 
     def grad(node_, g):
+        x = node_.inputs[0]
         if inplace_check is not None and node_.name().endswith("Backward1"):
             msg = inplace_check(*node_.attrs)
             if msg:
                 raise RuntimeError(msg)
-        x = node_.inputs[0]
+            if gs.enabled and double is not None:
+                # PyTorch's in-place variant differentiates from its result (``is_result``): with
+                # create_graph=True the gradient's node hangs on the result, i.e. on this node, not
+                # on the input's history (a plain backward keeps the input's formula: the same
+                # values to an ulp, and bit-equal to the out-of-place gradient)
+                xp = get_backend(x._device).xp
+                result = _result_alias(node_, fwd(xp, x._data, *node_.attrs), x._device)
+                return (recorded(result, g, *node_.attrs, True),)
         if gs.enabled:
+            if double is not None and _SAVED_BY_INPLACE.get(id(x)) is x:
+                x = x.clone()  # (see _SAVED_BY_INPLACE) recorded only now, when a graph is built
             return (recorded(x, g, *node_.attrs),)
         xp = get_backend(x._device).xp
         return (wrap(bwd(xp, x._data, g._data, *node_.attrs), g._device),)
     formula(name)(grad)
     return frontend
+
+
+def _result_alias(node, data, device):
+    """The result of ``node``'s op as a tensor whose ``grad_fn`` is ``node`` (what ``node.output``
+    gives a formula that saved it): a gradient computed from it hangs on the op's own node."""
+    r = wrap(data, device)
+    r._requires_grad = True
+    r.grad_fn = node
+    r._output_nr = 0
+    return r
 
 
 def _backward_op(name, kernel, node, second=None, adjoint=None):
@@ -164,6 +196,26 @@ def _sig(xp, x):
     return 1.0 / (1.0 + xp.exp(-x))
 
 
+def _scalar_op(op_name, node_name, t, number):
+    """``t <op> number`` recorded as ATen's Scalar overload (``MulBackward1``, ``SubBackward1``):
+    PyTorch's derivative formulas compute in C++ with numbers, and a gradient taken with
+    create_graph=True shows those nodes; the values and the gradient are the core op's."""
+    from tensorgraft.grad_mode import no_grad
+    from tensorgraft.registry import registry
+    op = registry.ops[op_name]
+    with no_grad():
+        out = op.frontend(t, number)
+    if gs.enabled and t._requires_grad:
+        record(op, out, (t, number), {"alpha": 1} if op_name in ("add", "sub") else None, node_name=node_name)
+    return out
+
+
+def _one_minus(t):
+    """``1 - t`` with the 1 a 0-d tensor, as PyTorch's composite backward formulas write it: its
+    graph shows SubBackward0 (a tensor minus a tensor), not RsubBackward1."""
+    return t.new_ones(()) - t
+
+
 # ---------------------------------------------------------------- definitions
 # Each activation: forward ``_<name>_f(xp, x, *params)``, derivative times the gradient
 # ``_<name>_b(xp, x, g, *params)``, and, for the smooth ones, ``_<name>_dd(x, g, gg, *params)``:
@@ -200,8 +252,11 @@ def _gelu_dd(x, g, gg, approximate):
         t = (_GELU_K * (x + _GELU_C * x * x * x)).tanh()
         sech2 = 1.0 - t * t
         return gg * g * (sech2 * (du + 0.5 * x * (6 * _GELU_K * _GELU_C * x - 2.0 * t * du * du)))
-    pdf = (-0.5 * x * x).exp() * _INV_SQRT2PI
-    return gg * g * (pdf * (2.0 - x * x))
+    # gg g pdf (2 - x^2), expanded as PyTorch's formula: (gg g) (2 pdf - x^2 pdf), each pdf its own
+    # exp(-x^2 / 2) / sqrt(2 pi) of Scalar products (the nodes its graph shows)
+    def pdf():
+        return _scalar_op("mul", "MulBackward1", _scalar_op("mul", "MulBackward1", x * x, -0.5).exp(), _INV_SQRT2PI)
+    return gg * g * (_scalar_op("mul", "MulBackward1", pdf(), 2.0) - x * x * pdf())
 
 
 gelu_op = _pointwise("gelu", _gelu_f, _gelu_b, "GeluBackward0", kinds=_REAL,
@@ -221,7 +276,7 @@ def _silu_tg(x, g):
     # grouped as PyTorch's composite, whose nodes a gradient taken with create_graph=True shows
     from .nn_aten_nodes import add_scalar
     s = x.sigmoid()
-    return g * s * add_scalar(x * (1.0 - s), 1.0)
+    return g * s * add_scalar(x * _one_minus(s), 1.0)
 
 
 silu_op = _pointwise("silu", _silu_f, _silu_b, "SiluBackward0", tg_bwd=_silu_tg)
@@ -240,9 +295,12 @@ def _softplus_b(xp, x, g, beta, threshold):
 
 
 def _softplus_dd(x, g, gg, beta, threshold):
-    bx = x * beta
-    s = bx.sigmoid()
-    return (gg * g * beta * s * (1.0 - s)).masked_fill(bx > threshold, 0.0)
+    # beta gg g s (1 - s) below the threshold, s = sigmoid(beta x): sigmoid_backward of gg g,
+    # masked, times beta, which is how PyTorch's graph shows it (SigmoidBackwardBackward0 inside)
+    from tensorgraft.ops.elementwise import sigmoid_backward
+    bx = _scalar_op("mul", "MulBackward1", x, beta)
+    curve = sigmoid_backward.frontend(gg * g, bx.sigmoid()) * (bx <= threshold)
+    return _scalar_op("mul", "MulBackward1", curve, beta)
 
 
 softplus_op = _pointwise("softplus", _softplus_f, _softplus_b, "SoftplusBackward0", kinds=_REAL,
@@ -259,10 +317,10 @@ def _mish_b(xp, x, g):
 
 
 def _mish_tg(x, g):
-    import tensorgraft as tg
-    sp = tg.where(x > 20.0, x, (x.exp() + 1.0).log())
-    t = sp.tanh()
-    return g * (t + x * (1.0 - t * t) * x.sigmoid())
+    # PyTorch's composite: tanh(log1p(exp x)) + x sigmoid(x) (1 - t^2), grouped as its graph shows
+    # (exp overflowing to inf for large x still gives t = 1, so no threshold is needed)
+    t = x.exp().log1p().tanh()
+    return g * (t + x * x.sigmoid() * _one_minus(t * t))
 
 
 mish_op = _pointwise("mish", _mish_f, _mish_b, "MishBackward0", tg_bwd=_mish_tg, kinds=_REAL)
@@ -272,16 +330,24 @@ def _elu_f(xp, x, alpha, scale, input_scale):
     return xp.where(x > 0, x * scale, (xp.expm1(xp.minimum(x, 0) * input_scale) * (alpha * scale))).astype(x.dtype, copy=False)
 
 
-def _elu_b(xp, x, g, alpha, scale, input_scale):
+def _elu_b(xp, x, g, alpha, scale, input_scale, is_result=False):
     # tested as x > 0 so that a NaN input takes the exponential branch and gets a NaN gradient,
     # as PyTorch's vectorized kernel gives it
-    d = xp.where(x > 0, x.dtype.type(scale), xp.exp(xp.minimum(x, 0) * input_scale) * (alpha * scale * input_scale))
+    if is_result:  # x is the result of the in-place variant: f' = input_scale * (f + alpha * scale) there
+        d = xp.where(x > 0, x.dtype.type(scale), (x + alpha * scale) * input_scale)
+    else:
+        d = xp.where(x > 0, x.dtype.type(scale), xp.exp(xp.minimum(x, 0) * input_scale) * (alpha * scale * input_scale))
     return (g * d).astype(x.dtype, copy=False)
 
 
-def _elu_dd(x, g, gg, alpha, scale, input_scale):
-    curve = (x.clamp(max=0) * input_scale).exp() * (alpha * scale * input_scale * input_scale)
-    return (gg * g * curve).masked_fill(x > 0, 0.0)
+def _elu_dd(x, g, gg, alpha, scale, input_scale, is_result=False):
+    if is_result:  # d f'/d f = input_scale on the exponential side (grouped as PyTorch's graph)
+        return _scalar_op("mul", "MulBackward1", gg, input_scale) * (g * (x <= 0))
+    # f'' = input_scale f' on the exponential side: elu_backward of gg g input_scale, masked, which
+    # is how PyTorch's graph shows it (EluBackwardBackward0 again, under a product)
+    from tensorgraft.registry import registry
+    elu_backward = registry.ops["nn.elu_backward"].frontend
+    return elu_backward(x, _scalar_op("mul", "MulBackward1", gg * g, input_scale), alpha, scale, input_scale) * (x <= 0)
 
 
 _INPLACE_ELU = ("In-place elu backward calculation is triggered with a negative slope which is not supported. This is "
@@ -295,7 +361,8 @@ def _leaky_f(xp, x, slope):
     return xp.where(x > 0, x, x * x.dtype.type(slope))
 
 
-def _leaky_b(xp, x, g, slope):
+def _leaky_b(xp, x, g, slope, is_result=False):
+    # (from the in-place variant's result, ``is_result``: the same test, its slope being >= 0)
     return xp.where(x > 0, g, g * g.dtype.type(slope))
 
 
@@ -349,7 +416,7 @@ def _hardswish_b(xp, x, g):
 def _hardswish_dd(x, g, gg):
     import tensorgraft as tg
     middle = (x > -3.0).logical_and(x < 3.0)
-    return tg.where(middle, gg * g / 3.0, 0.0)
+    return tg.where(middle, _scalar_op("div", "DivBackward1", gg * g, 3.0), 0.0)
 
 
 hardswish_op = _pointwise("hardswish", _hardswish_f, _hardswish_b, "HardswishBackward0", kinds=_REAL,
@@ -360,8 +427,12 @@ def _hardsigmoid_f(xp, x):
     return xp.clip(x / x.dtype.type(6.0) + x.dtype.type(0.5), 0.0, 1.0).astype(x.dtype, copy=False)
 
 
+# PyTorch's kernel multiplies by 1/6 taken in float32, for float64 too (checked bit for bit)
+_ONE_SIXTH = float(np.float32(1.0 / 6.0))
+
+
 def _hardsigmoid_b(xp, x, g):
-    return xp.where((x > -3.0) & (x < 3.0), g / g.dtype.type(6.0), xp.zeros((), g.dtype))
+    return xp.where((x > -3.0) & (x < 3.0), g * g.dtype.type(_ONE_SIXTH), xp.zeros((), g.dtype))
 
 
 # PyTorch has no derivative of hardsigmoid's backward: its gradient is a node that raises if reached
@@ -378,8 +449,9 @@ def _logsigmoid_b(xp, x, g):
 
 
 def _logsigmoid_dd(x, g, gg):
+    # gg g (s - 1) s, grouped as PyTorch's formula (its graph: SubBackward1, then two products)
     s = x.sigmoid()
-    return -(gg * g * s * (1.0 - s))
+    return gg * g * _scalar_op("sub", "SubBackward1", s, 1.0) * s
 
 
 logsigmoid_op = _pointwise("log_sigmoid", _logsigmoid_f, _logsigmoid_b, "LogSigmoidBackward0", kinds=_REAL,
@@ -476,7 +548,8 @@ def _log_softmax_b(xp, y, g, dim):
 # Their backward ops hang on the output (whose node is the forward's), as PyTorch's
 # ``_softmax_backward_data``. Softmax's is self-adjoint in the gradient; log_softmax's is not.
 def _softmax_dd(y, g, gg, dim):
-    return gg * (g - (g * y).sum(dim, keepdim=True)) - g * (gg * y).sum(dim, keepdim=True)
+    # gg (g - sum(g y)) - g sum(gg y), expanded as PyTorch's formula (its graph: two subtractions)
+    return gg * g - gg * (g * y).sum(dim, keepdim=True) - g * (gg * y).sum(dim, keepdim=True)
 
 
 def _log_softmax_adjoint(y, gg, dim):
@@ -484,7 +557,8 @@ def _log_softmax_adjoint(y, gg, dim):
 
 
 def _log_softmax_dd(y, g, gg, dim):
-    return -(gg * y.exp() * g.sum(dim, keepdim=True))
+    # grouped as PyTorch's: (-sum(g) * exp(y)) * gg
+    return -g.sum(dim, keepdim=True) * y.exp() * gg
 
 
 _SOFTMAX_BACKWARD = _backward_op("softmax", _softmax_b, "SoftmaxBackwardDataBackward0", _softmax_dd)
@@ -562,6 +636,13 @@ def _rrelu_grad(node, g):
     a = node.attrs
     args = (a["noise"], a["lower"], a["upper"], a["training"])
     if gs.enabled:
+        if node.name() == "RreluWithNoiseBackward1":
+            # the in-place variant differentiates from its result, so the gradient's node hangs
+            # on this node (as PyTorch's); the result has x's sign, so the same masks apply
+            from tensorgraft.device import get_backend
+            xp = get_backend(x._device).xp
+            res = x._data * a["noise"] if a["noise"] is not None else _leaky_f(xp, x._data, (a["lower"] + a["upper"]) / 2)
+            x = _result_alias(node, res, x._device)
         return (_RRELU_BACKWARD(x, g, *args),)
     from tensorgraft.device import get_backend
     return (wrap(_rrelu_b(get_backend(x._device).xp, x._data, g._data, *args), g._device),)

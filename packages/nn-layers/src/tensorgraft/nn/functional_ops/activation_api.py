@@ -33,7 +33,9 @@ def _inplace(input, fn, name, *args):
     rec = _gs.enabled and input._requires_grad
     if rec:
         check_inplace_allowed(input, name)
-        res = fn(Tensor._autograd.snapshot(input), *args)
+        saved = Tensor._autograd.snapshot(input)
+        _act.saved_by_inplace(saved)
+        res = fn(saved, *args)
     else:
         res = fn(input, *args)
     store_into(input, res._data, name)

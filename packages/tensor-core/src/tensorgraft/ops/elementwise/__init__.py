@@ -6,7 +6,8 @@ One module per kind of op, imported below in the order their ops register (the r
 ``python -m tensorgraft plugins``, lists ops in that order):
 
 - ``unary_math``: neg, abs, sign/sgn, exp/log/sqrt, trigonometric and hyperbolic functions, sigmoid,
-  relu and its backward op (``threshold_backward``)
+  relu, and the backward ops their gradients call (``threshold_backward``, ``sigmoid_backward``,
+  ``tanh_backward``)
 - ``special``: erf/erfc/erfinv, lgamma, digamma, polygamma (SciPy's kernels, imported on first use)
 - ``rounding``: floor/ceil/trunc/fix/frac/round; logical_not, bitwise_not, isnan & co., signbit, positive
 - ``arithmetic``: add/sub/mul/div (``alpha=``, ``rounding_mode=``), floor_divide/remainder/fmod, pow
@@ -30,9 +31,9 @@ _FIRST = len(CORE_OPS)
 from . import unary_math, special, rounding, arithmetic  # noqa: E402,F401,I001
 from . import comparison, clamp, math_extras, closeness, fill_copy  # noqa: E402,F401,I001
 
-# imported from this path elsewhere: formulas/elementwise.py (threshold_backward), special_math.py,
+# imported from this path elsewhere: formulas/elementwise.py (the backward ops), special_math.py,
 # special_functions.py and nn/functional_ops/special.py (the special functions' internals)
-from .unary_math import threshold_backward  # noqa: E402,F401
+from .unary_math import sigmoid_backward, tanh_backward, threshold_backward  # noqa: E402,F401
 from .special import _erf, _polygamma_op, _special, check_polygamma_order, run_with_order  # noqa: E402,F401
 
 

@@ -268,7 +268,21 @@ binary("remainder", kernel=_int_div_kernel("remainder"), kernels={"cpu": _int_di
        dunders=("__mod__",), rdunders=("__rmod__",), idunders=("__imod__",), scalar_other_op=_remainder_by_number)
 binary("fmod", kernel=_int_div_kernel("fmod"), kernels={"cpu": _int_div_cpu("fmod")},
        scalar_other_op=_fmod_by_number)
+# exponents PyTorch's CPU kernel computes with products rather than pow() (checked bit for bit;
+# pow() rounds differently in a third of the elements): x ** 3 = x * x * x, x ** -2 = 1 / (x * x),
+# x ** -0.5 = 1 / sqrt(x) (for a Python number exponent and a real floating-point base)
+def _pow_by_products(xp, a, b):
+    if b == 3:
+        return a * a * a
+    if b == -2:
+        return 1 / (a * a)
+    return 1 / xp.sqrt(a)
+
+
 def _pow_kernel(xp, a, b):
+    if b.__class__ in (int, float) and b in (3, -2, -0.5) and getattr(a, "dtype", None) is not None \
+            and a.dtype.kind == "f" and a.dtype.itemsize >= 4:  # (float16 goes through float32 in PyTorch)
+        return _pow_by_products(xp, a, b)
     try:
         return xp.power(a, b)
     except ValueError as e:  # NumPy: integers to negative integer powers
@@ -292,13 +306,19 @@ def _int_pow_tensor_exponents(xp, a, b):
 
 
 def _pow_cpu(a, b):
+    if b.__class__ in (int, float) and b in (3, -2, -0.5) and a.__class__ is np.ndarray and a.dtype.kind == "f" \
+            and a.dtype.itemsize >= 4:
+        return _pow_by_products(np, a, b)
     try:
         return np.power(a, b)
     except ValueError:
         return _pow_kernel(np, a, b)
 
 
-binary("pow", kernel=_pow_kernel, kernels={"cpu": _pow_cpu}, dunders=("__pow__",), rdunders=("__rpow__",), idunders=("__ipow__",))
+# a number base or exponent gets no edge: PyTorch's Scalar overloads (x ** 2: PowBackward0, 2 ** x:
+# PowBackward2) have one input, so their next_functions hold the tensor's edge only
+binary("pow", kernel=_pow_kernel, kernels={"cpu": _pow_cpu}, dunders=("__pow__",), rdunders=("__rpow__",), idunders=("__ipow__",),
+       scalar_inputs=(0, 1))
 def _float_power_kernel(xp, a, b):
     # PyTorch computes in double precision: complex128 when either operand is complex
     wide = np.complex128 if any(np.asarray(x).dtype.kind == "c" if not hasattr(x, "dtype") else x.dtype.kind == "c"
@@ -401,5 +421,6 @@ def _rsub_samples(dtype, device):
             ((_sx((2, 3), dtype, device, 3), 1.5), {"alpha": 2})]
 
 
+# torch.rsub(x, 2) is RsubBackward1 over x alone (the number gets no edge)
 defop("rsub", frontend=_rsub_frontend, method=False, samples=_rsub_samples,
-      reference=lambda a, b, alpha=1: b - alpha * a)
+      reference=lambda a, b, alpha=1: b - alpha * a, scalar_inputs=(1,))

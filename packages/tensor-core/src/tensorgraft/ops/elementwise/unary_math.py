@@ -1,6 +1,7 @@
 """One-tensor math ops: neg/negative, abs/absolute, sign/sgn, exp/log/sqrt and their variants,
-rsqrt, reciprocal, square, the trigonometric and hyperbolic functions, sigmoid and relu, with
-relu's backward op (``threshold_backward``), which its gradient formula calls.
+rsqrt, reciprocal, square, the trigonometric and hyperbolic functions, sigmoid and relu, with the
+backward ops of relu, sigmoid and tanh (``threshold_backward``, ``sigmoid_backward``,
+``tanh_backward``), which their gradient formulas call.
 
 Most are a ``unary(...)`` line over a NumPy ufunc; the hand-written kernels give PyTorch's errors
 for the dtypes PyTorch refuses (bool negation, complex sign)."""
@@ -93,8 +94,21 @@ unary("tanh", "tanh", to_float=True)
 unary("asinh", "arcsinh", to_float=True)
 unary("acosh", "arccosh", to_float=True)
 unary("atanh", "arctanh", to_float=True)
-# tanh form of the logistic function: no overflow for large |x|, exact in the tails.
-unary("sigmoid", kernel=lambda xp, a: 0.5 * (1.0 + xp.tanh(0.5 * a)), to_float=True)
+# 1 / (1 + exp(-x)), PyTorch's formula: its rounding is the closest to PyTorch's, and it keeps the
+# negative tail (sigmoid(-30) = 9.4e-14 in float32, where the tanh form 0.5 (1 + tanh(x / 2))
+# cancels to 0); exp(-x) overflowing to inf for x < -88 (float32) gives the correct 0
+def _sigmoid_cpu(a):
+    if a.dtype == np.float16:  # computed in float32 as PyTorch's half kernel (exp(11) overflows half)
+        return _sigmoid_cpu(a.astype(np.float32)).astype(np.float16)
+    if a.ndim == 0:
+        return 1.0 / (1.0 + np.exp(-a))
+    t = np.negative(a)  # one buffer, reused in place: as fast as the tanh form was
+    np.exp(t, out=t)
+    t += 1
+    return np.divide(1, t, out=t)
+
+
+unary("sigmoid", kernel=lambda xp, a: 1.0 / (1.0 + xp.exp(-a)), kernels={"cpu": _sigmoid_cpu}, to_float=True)
 def _relu_kernel(xp, a):
     if a.dtype.kind in "bc":  # NumPy would keep bools as they are, and order complex numbers
         if a.dtype.kind == "c":  # PyTorch's relu is a clamp, which words the refusal
@@ -144,3 +158,58 @@ def _threshold_backward_ref(g, x, threshold):
 threshold_backward = defop("threshold_backward", kernel=_threshold_backward_kernel,
                            frontend=_threshold_backward_frontend, method=False, public=False,
                            samples=_threshold_backward_samples, reference=_threshold_backward_ref, elementwise=False)
+
+
+# --------------------------------------------------------------------------- sigmoid's and tanh's backward
+# ``sigmoid_backward(grad_output, output)`` and ``tanh_backward(grad_output, output)``: the
+# derivative written from the saved result, PyTorch's ops of the same names (private there too:
+# ``torch.ops.aten`` only), so a gradient taken with create_graph=True records
+# SigmoidBackwardBackward0 / TanhBackwardBackward0 over (grad_output, output), as PyTorch's graph.
+# sigmoid's kernel rounds as PyTorch's CPU kernel (checked bit for bit): grad * (1 - y) * y left to
+# right; PyTorch's tanh kernel computes 1 - t*t with one rounding (a fused multiply-add), see below.
+def _sigmoid_backward_kernel(xp, g, y):
+    if y.dtype.kind == "c":  # PyTorch's convention for a holomorphic f: grad * conj(f'(z))
+        return g * xp.conj((1 - y) * y)
+    return g * (1 - y) * y
+
+
+def _tanh_backward_kernel(xp, g, t):
+    if t.dtype.kind == "c":
+        return g * xp.conj(1 - t * t)
+    # (1 - t)(1 + t): where tanh saturates, 1 - fl(t*t) would cancel to a few correct digits;
+    # 1 - t is exact there, so this stays within an ulp or two of PyTorch's fused 1 - t*t (which
+    # float32 could get exactly through float64, at twice the cost of a plain backward)
+    if xp is np and t.ndim and g.dtype == t.dtype and g.shape == t.shape:
+        w = np.subtract(1, t)  # one buffer, reused in place (as fast as the plain 1 - t*t form)
+        w *= np.add(1, t)
+        return np.multiply(g, w, out=w)
+    return g * ((1 - t) * (1 + t))
+
+
+def _output_backward_frontend(op):
+    table = op.table
+
+    def frontend(grad_output, output):
+        out = wrap(table[grad_output._device.type](grad_output._data, output._data), grad_output._device)
+        # recorded when either requires grad: the node hangs on the output too, so a double
+        # backward reaches the input through the forward node (as PyTorch's)
+        if _gs.enabled and (grad_output._requires_grad or output._requires_grad):
+            Tensor._autograd.record(op, out, (grad_output, output), None)
+        return out
+    frontend.__name__ = op.name
+    return frontend
+
+
+def _output_backward_samples(lo, hi):
+    def samples(dtype, device):
+        return [((_sx((2, 3), dtype, device, 1), _sx((2, 3), dtype, device, 2, lo, hi)), {}),
+                ((_sx((4,), dtype, device, 3), _sx((4,), dtype, device, 4, lo, hi)), {})]
+    return samples
+
+
+sigmoid_backward = defop("sigmoid_backward", kernel=_sigmoid_backward_kernel, frontend=_output_backward_frontend,
+                         method=False, public=False, samples=_output_backward_samples(0.05, 0.95),
+                         reference=lambda g, y: g * (1 - y) * y, elementwise=False)
+tanh_backward = defop("tanh_backward", kernel=_tanh_backward_kernel, frontend=_output_backward_frontend,
+                      method=False, public=False, samples=_output_backward_samples(-0.95, 0.95),
+                      reference=lambda g, t: g * (1 - t * t), elementwise=False)
