@@ -254,3 +254,14 @@ def test_linalg_error_class():
     with pytest.raises(tg.linalg.LinAlgError):
         tg.linalg.inv(tg.zeros(2, 2))
     assert issubclass(tg.linalg.LinAlgError, RuntimeError)
+
+
+def test_out_resize_warning_names_the_callers_line():
+    import warnings
+    a = tg.eye(3) * 2
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tg.linalg.inv(a, out=tg.empty(2))
+        tg.linalg.det(a, out=tg.empty(2))
+    assert len(caught) == 2 and all(w.filename == __file__ for w in caught)
+    assert str(caught[0].message).startswith("An output with one or more elements was resized since it had shape [2]")

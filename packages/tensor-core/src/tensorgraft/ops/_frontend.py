@@ -529,9 +529,10 @@ def write_out(out, value, opname: str, stacklevel: int = 3):
     check_cast(value, out._data)
     if tuple(value.shape) != out._data.shape:
         if out._data.size:
-            import warnings
-            warnings.warn(_RESIZED.format(old=list(out._data.shape), new=list(value.shape)), UserWarning,
-                          stacklevel=stacklevel)
+            # named at the user's line however deep the op's frontend called this (``stacklevel``
+            # is kept for callers that pass it; the frame walk decides)
+            from ..caller_warnings import warn_at_caller
+            warn_at_caller(_RESIZED.format(old=list(out._data.shape), new=list(value.shape)), UserWarning)
         out.resize_(tuple(value.shape))
     store_into(out, value, opname)
     return out
