@@ -20,6 +20,28 @@ __all__ = ["device", "DeviceBackend", "CPUBackend", "get_backend", "backends", "
 _TORCH_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga", "maia",
                 "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone")
 
+# ``device()`` and ``device(x)`` are different calls in PyTorch's argument parser (and
+# ``device('cpu', None)`` is a two-argument call): a default that no caller can pass tells them apart
+_MISSING = object()
+
+
+def _type_name(value) -> str:
+    """A type as PyTorch's argument parser names it (its own device class is ``torch.device``)."""
+    return "torch.device" if value.__class__ is device else type(value).__name__
+
+
+def _invalid_combination(value) -> str:
+    """PyTorch's message for a one-argument ``device(value)`` (or ``device()``) that fits no signature."""
+    if value is _MISSING:
+        return ("device() received an invalid combination of arguments - got (), but expected one of:\n"
+                " * (torch.device device)\n * (str type, int index = -1)\n")
+    name = _type_name(value)
+    # the parser spells out a container's item types ("!list of [int]!"): only a plain value's line is written
+    mismatch = "" if isinstance(value, (list, tuple, dict, set)) else (
+        f"      didn't match because some of the arguments have invalid types: (!{name}!)\n")
+    return (f"device() received an invalid combination of arguments - got ({name}), but expected one of:\n"
+            f" * (torch.device device)\n{mismatch} * (str type, int index = -1)\n")
+
 
 class device:
     """``tensorgraft.device('cpu')``, ``device('cuda:1')``, ``device('cuda', 0)``,
@@ -35,30 +57,35 @@ class device:
     __slots__ = ("type", "index", "__weakref__")
     _interned: dict = {}
 
-    def __new__(cls, type=None, index=None):  # noqa: A002 - PyTorch's parameter name
-        if type.__class__ is device:
-            if index is None:
+    def __new__(cls, type=_MISSING, index=_MISSING):  # noqa: A002 - PyTorch's parameter name
+        if index is _MISSING:  # the one-argument form: a device, a string or an accelerator ordinal
+            if type.__class__ is device:
                 return type
-            type = type.type
-        key = (type, index)
-        try:
-            d = cls._interned.get(key)
-        except TypeError:  # unhashable argument
-            d = None
-        if d is not None:
-            return d
-        if isinstance(type, int) and not isinstance(type, bool) and index is None:
-            # PyTorch treats a bare ordinal as an accelerator (CUDA) device.
+            index = None
+            if type is _MISSING or not isinstance(type, (str, int)) or isinstance(type, bool):
+                raise TypeError(_invalid_combination(type))
+        else:  # the (str type, int index) form, checked one argument at a time as PyTorch's parser does
+            if type is _MISSING:  # device(index=0)
+                raise TypeError(f"device() received an invalid combination of arguments - got (index="
+                                f"{_type_name(index)}, ), but expected one of:\n * (torch.device device)\n      "
+                                "didn't match because some of the keywords were incorrect: index\n"
+                                " * (str type, int index = -1)\n")
+            if not isinstance(type, str):
+                raise TypeError(f"device(): argument 'type' (position 1) must be str, not {_type_name(type)}")
+            if index is not None and (not isinstance(index, int) or isinstance(index, bool)):
+                raise TypeError(f"device(): argument 'index' (position 2) must be int, not {_type_name(index)}")
+        if isinstance(type, int):
+            # PyTorch reads a bare ordinal as an index of the accelerator (cuda here), and refuses it
+            # where there is none; asked each time (not interned), as a device may come or go
             if type < 0:
                 raise RuntimeError("Device index must not be negative")
-            typ, idx = "cuda", int(type)
-        elif not isinstance(type, str) or (index is not None and (
-                not isinstance(index, int) or isinstance(index, bool))):
-            got = ", ".join(_pytype(a).__name__ for a in ((type,) if index is None else (type, index)))
-            raise TypeError(f"device() received an invalid combination of arguments - got ({got}), but expected "
-                            "one of:\n * (torch.device device)\n * (str type, int index = -1)")
-        else:
-            typ, idx = _parse(type, index)
+            from .accelerator import _available_type  # the accelerator module imports this one
+            type, index = _available_type(), int(type)
+        key = (type, index)
+        d = cls._interned.get(key)
+        if d is not None:
+            return d
+        typ, idx = _parse(type, index)
         d = cls._interned.get((typ, idx))
         if d is None:
             d = object.__new__(cls)
@@ -93,6 +120,14 @@ class device:
 
     def __hash__(self):
         return hash((self.type, self.index))
+
+    def _no_order(self, other):
+        # devices have no order; PyTorch says so in its own words (anything else: Python's)
+        if other.__class__ is device:
+            raise TypeError("comparison not implemented")
+        return NotImplemented
+
+    __lt__ = __le__ = __gt__ = __ge__ = _no_order
 
     def __reduce__(self):
         return (device, (self.type, self.index))
@@ -149,7 +184,6 @@ def get_default_device() -> "device":
     return d
 
 
-_pytype = type
 _device_cls = device
 
 

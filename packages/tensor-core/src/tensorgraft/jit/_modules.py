@@ -48,6 +48,10 @@ class ScriptFunction:
     def __call__(self, *args, **kwargs):
         return self._fn(*args, **kwargs)
 
+    def __repr__(self):
+        # PyTorch's own repr of its C++ ScriptFunction class, module path doubled as it prints it
+        return f"<torch.jit.torch.jit.ScriptFunction object at {hex(id(self))}>"
+
 
 def _nn():
     try:
@@ -97,6 +101,10 @@ def _classes() -> dict:
         def extra_repr(self):
             return f"original_name={self.original_name}"
 
+        # a scripted container prints every child under the generic layout (ModuleList's own repr,
+        # which folds repeated layers into "(0-2): 3 x ...", is not the one PyTorch shows for it)
+        __repr__ = nn.Module.__repr__
+
     class TracedModule(ScriptModule):
         """A submodule of a traced module, printed under its original class name."""
 
@@ -106,6 +114,8 @@ def _classes() -> dict:
         def extra_repr(self):
             return f"original_name={self.original_name}"
 
+        __repr__ = nn.Module.__repr__
+
     class TopLevelTracedModule(TracedModule):
         """What ``trace(module, ...)`` returns."""
 
@@ -114,6 +124,11 @@ def _classes() -> dict:
 
         def train(self, mode=True):
             return self
+
+        def __repr__(self):
+            # PyTorch inlines the submodules into the frozen graph, so none are printed; here they
+            # stay (the eager forward calls them) but print as PyTorch's frozen module does
+            return f"{self._get_name()}(original_name={self.original_name})"
 
     for cls in (ScriptModule, RecursiveScriptModule, TracedModule, TopLevelTracedModule, _FrozenModule):
         cls.__module__, cls.__qualname__ = _PUBLIC_MODULE, cls.__name__

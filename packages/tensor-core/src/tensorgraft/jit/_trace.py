@@ -165,6 +165,10 @@ def trace(func, example_inputs=None, optimize=None, check_trace=True, check_inpu
         func = func.__self__
     if _is_module(func):
         is_kwargs = example_kwarg_inputs is not None
+        # PyTorch's module tracer reads a missing example_inputs as a request for keyword inputs
+        if (example_kwarg_inputs if is_kwargs else example_inputs) is None or (
+                is_kwargs and not isinstance(example_kwarg_inputs, dict)):
+            raise RuntimeError("example_kwarg_inputs should be a dict")
         return _trace_module(func, {"forward": example_kwarg_inputs if is_kwargs else example_inputs}, strict,
                              is_kwargs)
     if not callable(func):

@@ -3,15 +3,15 @@ PyTorch's traversal order, naming, state_dict format, hooks and repr."""
 from __future__ import annotations
 
 import functools
-import itertools
 import warnings
 from collections import OrderedDict, namedtuple
 
 from tensorgraft import dtypes as _dt
 from tensorgraft.grad_mode import no_grad
 from tensorgraft.tensor import Tensor
+from tensorgraft.utils.hooks import RemovableHandle as _SharedHandle
 
-from ..parameter import Buffer, Parameter
+from ..parameter import Buffer, Parameter, is_lazy
 from . import _global_hooks as _g
 from . import _state_dict_loading as _loading
 from ._global_hooks import (  # noqa: F401  (PyTorch's home for them is this module)
@@ -53,15 +53,21 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
 
 
 class RemovableHandle:
-    _next_id = itertools.count()
-
     def __init__(self, *dicts):
-        self.id = next(RemovableHandle._next_id)
+        # ids come from the one sequence the handles of tensor and autograd-node hooks draw from,
+        # as PyTorch counts every hook with its single RemovableHandle class (the ids are the keys
+        # printed in module._forward_hooks, _forward_pre_hooks, ...)
+        self.id = _SharedHandle.next_id
+        _SharedHandle.next_id += 1
         self._dicts = dicts
 
     def remove(self):
         for d in self._dicts:
             d.pop(self.id, None)
+
+    def __repr__(self):
+        # printed as PyTorch's one handle class prints (tensor hooks' handles print so too)
+        return f"<torch.utils.hooks.RemovableHandle object at {hex(id(self))}>"
 
     def __enter__(self):
         return self
@@ -194,6 +200,31 @@ class Module:
             if not isinstance(mod, Module):
                 raise AttributeError("`" + item + "` is not an nn.Module")
         return mod
+
+    def set_submodule(self, target, module, strict=False):
+        """Put ``module`` at the dotted path ``target`` (``"block.1.conv"``), replacing what is there.
+
+        Every step before the last must already be a submodule. The last name may be new unless
+        ``strict``; an existing attribute there that is not a module (a parameter, a buffer, a plain
+        value) is never overwritten. All checks run before anything is assigned."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        if not isinstance(module, Module):
+            raise ValueError("`module` is not an nn.Module, found " + str(type(module)))
+        *path, name = target.split(".")
+        parent = self
+        for item in path:  # walked here, not by get_submodule, which takes "" to mean self
+            if not hasattr(parent, item):
+                raise AttributeError(parent._get_name() + " has no attribute `" + item + "`")
+            parent = getattr(parent, item)
+            if not isinstance(parent, Module):
+                raise AttributeError("`" + item + "` is not an nn.Module")
+        if hasattr(parent, name):
+            if not isinstance(getattr(parent, name), Module):
+                raise AttributeError("`" + name + "` is not an nn.Module")
+        elif strict:
+            raise AttributeError(parent._get_name() + " has no attribute `" + name + "`")
+        setattr(parent, name, module)
 
     def get_parameter(self, target):
         mod_path, _, name = target.rpartition(".")
@@ -505,11 +536,22 @@ class Module:
         if recurse:
             for module in self.children():
                 module._apply(fn)
-        for param in self._parameters.values():
+        for key, param in list(self._parameters.items()):
             if param is None:
                 continue
             with no_grad():
                 new = fn(param)
+            if new is not param and (new._device.type == "meta") != (param._device.type == "meta") \
+                    and not is_lazy(param):
+                # PyTorch cannot swap a parameter's storage between the meta device and a real one
+                # in place: each registration gets a new Parameter (weights tied before are separate
+                # afterwards, to be tied again; an optimizer still holds the old objects)
+                replacement = Parameter(new, requires_grad=param.requires_grad)
+                if param.grad is not None:
+                    with no_grad():
+                        replacement.grad = fn(param.grad)
+                self._parameters[key] = replacement
+                continue
             if new is not param:
                 param._data = new._data
                 param._device = new._device

@@ -17,7 +17,8 @@ def parameters_to_vector(parameters):
     vec = []
     for p in parameters:
         dev = _check_device(p, dev)
-        vec.append(p.reshape(-1))
+        # a view, as PyTorch flattens them: a non-contiguous tensor is refused with view's error
+        vec.append(p.view(-1))
     return tg.cat(vec) if hasattr(tg, "cat") else _cat(vec)
 
 

@@ -7,10 +7,10 @@ import inspect
 def skip_init(module_cls, *args, **kwargs):
     """Instantiate ``module_cls(*args, **kwargs)`` for callers that will overwrite every parameter/buffer.
 
-    PyTorch builds the module on its ``meta`` device and then allocates uninitialised storage; tensorgraft
-    has no ``meta`` device, so the module is built directly on the requested device. The values are then
-    whatever the constructor's initialisers produced: as good as PyTorch's "uninitialised" for a caller
-    that overwrites them, but the initialisation cost is not saved.
+    As in PyTorch, the module is built on the ``meta`` device (its initialisers run but compute
+    nothing, and draw nothing from the random generators, so the random numbers a program gets
+    afterwards are PyTorch's) and then given uninitialised storage on the requested device
+    (``device=``, the CPU by default) with ``to_empty``.
     """
     from ..modules.module import Module
 
@@ -18,5 +18,6 @@ def skip_init(module_cls, *args, **kwargs):
         raise RuntimeError(f"Expected a Module; got {module_cls}")
     if "device" not in inspect.signature(module_cls).parameters:
         raise RuntimeError("Module must support a 'device' arg to skip initialization")
-    kwargs.setdefault("device", "cpu")
-    return module_cls(*args, **kwargs)
+    final_device = kwargs.pop("device", "cpu")
+    kwargs["device"] = "meta"
+    return module_cls(*args, **kwargs).to_empty(device=final_device)

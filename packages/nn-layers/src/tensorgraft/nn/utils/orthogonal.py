@@ -98,7 +98,8 @@ class _Orthogonal(Module):
         else:
             s = _skew_from_lower(x)
             q = _tg.linalg.matrix_exp(s) if self.orthogonal_map is _OrthogonalMap.matrix_exp else _cayley(s)
-            q = q[..., :k]
+            if q.size(-1) != k:  # a square matrix keeps every column: no slice node in its history
+                q = q[..., :k]
         if self._trivialized:
             q = self.base @ q
         return q.mT if flipped else q

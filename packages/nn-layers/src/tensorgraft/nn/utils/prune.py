@@ -67,6 +67,14 @@ class BasePruningMethod(ABC):
     to decide which part of the tensor a later method gets to look at.
     """
 
+    def __repr__(self):
+        # the pruning tutorial prints ``module._forward_pre_hooks``; programs ported from PyTorch
+        # expect PyTorch's module path for the methods defined here (a user's own subclass keeps
+        # its own module in the default repr, as in PyTorch)
+        cls = type(self)
+        module = "torch.nn.utils.prune" if cls.__module__ == __name__ else cls.__module__
+        return f"<{module}.{cls.__qualname__} object at {hex(id(self))}>"
+
     @abstractmethod
     def compute_mask(self, t, default_mask):
         """The new mask for ``t``, given the mask already in force (``default_mask``)."""
@@ -275,6 +283,10 @@ class _StructuredByChannel(BasePruningMethod):
 
     def compute_mask(self, t, default_mask):
         _require_multidim(t)
+        # PyTorch checks a too-large dim against the tensor (even when nothing is to be pruned) and
+        # names it; a too-negative one just fails its shape lookup with "tuple index out of range"
+        if self.dim >= t.dim():
+            raise IndexError(f"Invalid index {self.dim} for tensor of size {t.shape}")
         channels = t.shape[self.dim]
         count = _units_to_prune(self.amount, channels)
         if count == 0:
@@ -332,8 +344,8 @@ class CustomFromMask(BasePruningMethod):
 
     def compute_mask(self, t, default_mask):
         if tuple(default_mask.shape) != tuple(self.mask.shape):
-            raise AssertionError(f"the mask has shape {tuple(self.mask.shape)} but the tensor has shape "
-                                 f"{tuple(default_mask.shape)}")
+            raise AssertionError(f"default_mask shape {default_mask.shape} must match self.mask shape "
+                                 f"{self.mask.shape}")
         return default_mask * self.mask.to(dtype=default_mask.dtype)
 
     @classmethod

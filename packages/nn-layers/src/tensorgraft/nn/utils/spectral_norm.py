@@ -23,10 +23,19 @@ def _unit(vec, eps):
     return F.normalize(vec, dim=0, eps=eps)
 
 
+def _pytorch_repr(obj):
+    """``<torch.nn.utils.spectral_norm.X object at 0x..>``: the hooks print (in ``module._forward_pre_hooks``
+    and ``_state_dict_hooks``) under PyTorch's module path, as there; a user's subclass keeps its own."""
+    cls = type(obj)
+    module = "torch.nn.utils.spectral_norm" if cls.__module__ == __name__ else cls.__module__
+    return f"<{module}.{cls.__qualname__} object at {hex(id(obj))}>"
+
+
 class SpectralNorm:
     """The forward pre-hook of :func:`spectral_norm`; ``_version`` is recorded in state dicts."""
 
     _version = 1
+    __repr__ = _pytorch_repr
 
     def __init__(self, name="weight", n_power_iterations=1, dim=0, eps=1e-12):
         if n_power_iterations <= 0:
@@ -112,6 +121,8 @@ class SpectralNorm:
 
 class SpectralNormStateDictHook:
     """Records ``{"<name>.version": 1}`` under ``"spectral_norm"`` in the module's state-dict metadata."""
+
+    __repr__ = _pytorch_repr
 
     def __init__(self, fn):
         self.fn = fn

@@ -22,6 +22,12 @@ class WeightNorm:
         self.name = name
         self.dim = -1 if dim is None else dim
 
+    def __repr__(self):
+        # printed (in ``module._forward_pre_hooks``) under PyTorch's module path, as there
+        cls = type(self)
+        module = "torch.nn.utils.weight_norm" if cls.__module__ == __name__ else cls.__module__
+        return f"<{module}.{cls.__qualname__} object at {hex(id(self))}>"
+
     def _parts(self, module):
         return getattr(module, self.name + "_g"), getattr(module, self.name + "_v")
 
