@@ -20,9 +20,9 @@ RESERVED_NAMESPACES = frozenset({"elementwise", "reduction", "linalg", "shape", 
                                  "ldl", "lowrank", "lu", "tensor_method_gaps", "sampling"})
 
 
-# Functions PyTorch gives a keyword ``out=`` whose frontends here do not write it themselves
-# (results that are tuples, such as aminmax or var_mean, are not among them; nor mul, div and the
-# like, whose wrappers in ops/elementwise/arithmetic.py write it). The exported
+# Functions PyTorch gives a keyword ``out=`` whose frontends here do not write it themselves (not
+# mul, div and the like, whose wrappers in ops/elementwise/arithmetic.py write it). A result that
+# is a named tuple (max, sort ...) is written into a tuple of out tensors. The exported
 # function takes ``out`` and writes it (``_frontend.with_out``); methods and operators never see it.
 TAKES_OUT = frozenset("""
     abs absolute acos acosh all amax amin angle any arccos arccosh arcsin arcsinh arctan arctan2 arctanh argmax
@@ -35,6 +35,8 @@ TAKES_OUT = frozenset("""
     not_equal outer polygamma pow rad2deg reciprocal remainder renorm round rsqrt sgn sigmoid sign signbit sin sinc
     sinh slice_scatter softmax sqrt square std tan tanh tril triu trunc var xlogy
     cross inner nonzero searchsorted tensordot chain_matmul frobenius_norm nuclear_norm
+    max min sort topk kthvalue median nanmedian mode gather take_along_dim masked_select bucketize bmm mv dot sum
+    cholesky_solve cholesky_inverse triangular_solve lu_solve geqrf ormqr
 """.split())
 
 

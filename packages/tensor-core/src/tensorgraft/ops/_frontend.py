@@ -7,6 +7,8 @@ kernel comes from ``opdef.table`` (a dict filled at load time) and promotion res
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .. import dtypes as _dt
@@ -608,7 +610,12 @@ def with_out(fn, opname: str):
         if out is None:
             return fn(*args, **kwargs)
         check_out_grad(opname, out, *args, *kwargs.values())
-        return write_out(out, fn(*args, **kwargs)._data, opname)
+        result = fn(*args, **kwargs)
+        if isinstance(result, tuple):  # (values, indices) & co.: one out tensor per field
+            if not isinstance(out, (tuple, list)) or len(out) != len(result):
+                raise TypeError(f"{opname}(): argument 'out' must be tuple of {len(result)} Tensors")
+            return write_outs(out, result, opname, type(result))
+        return write_out(out, result._data, opname)
     f.__name__ = f.__qualname__ = getattr(fn, "__name__", opname)
     f.__doc__ = fn.__doc__
     try:
@@ -621,6 +628,31 @@ def with_out(fn, opname: str):
     except (TypeError, ValueError):
         pass
     return f
+
+
+def with_out_decorator(opname: str):
+    """``with_out`` as a decorator, for functions defined outside the op registry."""
+    return lambda fn: functools.wraps(fn)(with_out(fn, opname))
+
+
+def factory_with_out(opname: str):
+    """Decorate a factory (``arange``, ``full``, ``randint`` ...) to honour PyTorch's ``out=``: the
+    values are made in ``out``'s dtype and on its device (unless ``dtype=``/``device=`` are given)
+    and written into ``out``, which is returned."""
+    def decorate(fn):
+        @functools.wraps(fn)
+        def f(*args, out=None, **kwargs):
+            if out is None:
+                return fn(*args, **kwargs)
+            if not isinstance(out, Tensor):
+                raise TypeError(f"{opname}(): argument 'out' must be Tensor, not {type(out).__name__}")
+            if kwargs.get("dtype") is None:
+                kwargs["dtype"] = out.dtype
+            if kwargs.get("device") is None:
+                kwargs["device"] = out.device
+            return write_out(out, fn(*args, **kwargs)._data, opname)
+        return f
+    return decorate
 
 
 _TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",

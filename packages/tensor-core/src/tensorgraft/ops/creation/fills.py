@@ -41,7 +41,7 @@ def _filled(fname, fill):
         return _make(_create(dev, lambda xp: fill(xp, shape, npd)), dev, requires_grad)
     make.__name__ = make.__qualname__ = fname
     make.__doc__ = f"``tensorgraft.{fname}(*size, dtype=None, device=None, requires_grad=False)``"
-    return make
+    return F.factory_with_out(fname)(make)
 
 
 zeros = _filled("zeros", lambda xp, s, d: xp.zeros(s, d))
@@ -78,6 +78,7 @@ def _fill_dtype(fill_value) -> _dt.dtype:
     return _dt._scalar_dtype(fill_value)
 
 
+@F.factory_with_out("full")
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
          pin_memory=False) -> Tensor:
     """The dtype follows ``fill_value`` (int -> int64, float -> default, bool -> bool) as in PyTorch."""
@@ -164,6 +165,7 @@ def _like_layout(out: Tensor, input: Tensor, memory_format) -> Tensor:
     return out
 
 
+@F.factory_with_out("eye")
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
         pin_memory=False) -> Tensor:
     dtype = _check_dtype(dtype, "eye") or _dt.get_default_dtype()

@@ -66,6 +66,7 @@ def _float_range(n, start, step, npd):
     return out.astype(np.float32).astype(npd, copy=False)
 
 
+@F.factory_with_out("arange")
 def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
            pin_memory=False) -> Tensor:
     """Length ``ceil((end - start) / step)`` computed in double, values as PyTorch's kernel."""
@@ -108,6 +109,7 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     return _make(data, dev, requires_grad)
 
 
+@F.factory_with_out("range")
 def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,  # noqa: A001
           requires_grad=False) -> Tensor:
     """Deprecated in PyTorch (end inclusive); kept for old tutorials. Default float dtype."""
@@ -177,6 +179,7 @@ def _range_dtype(fname, dtype, start, end, steps):
     return given
 
 
+@F.factory_with_out("linspace")
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
              pin_memory=False) -> Tensor:
     steps = _steps_arg(steps, "linspace", start, end)
@@ -197,6 +200,7 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     return _finish(vals.astype(dtype.np), resolve_device(device), requires_grad)
 
 
+@F.factory_with_out("logspace")
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
              pin_memory=False) -> Tensor:
     steps = _steps_arg(steps, "logspace", start, end)

@@ -9,11 +9,13 @@ import numpy as np
 from ...cpu.fill_order import from_memory_order, memory_axes, to_memory_order
 from ...device import get_backend
 from ...tensor import Tensor
+from .. import _frontend as F
 from .._args import is_int, wrong_type
 from ..creation import _KERNEL_TYPE_NAMES, _cnum, _finish, _make, _not_implemented
 from .streams import _P_IN_RANGE, _any, _draw_dtype, _matches_pytorch, _stream
 
 
+@F.with_out_decorator("bernoulli")
 def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
     """Draws 0/1 with probability ``input`` (or ``p``); the result has ``input``'s dtype."""
     if not isinstance(input, Tensor):
@@ -60,6 +62,7 @@ def _pytorch_bernoulli(g, like, p):
     return from_memory_order(g.bernoulli(p, tuple(like.shape[i] for i in axes)), axes)
 
 
+@F.with_out_decorator("multinomial")
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None) -> Tensor:
     """Indices drawn from the rows of ``input`` (unnormalised non-negative weights), int64."""
     if not isinstance(input, Tensor):

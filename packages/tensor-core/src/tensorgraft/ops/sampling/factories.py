@@ -146,6 +146,7 @@ _RANDINT_OVERLOADS = "".join(f" * ({head}, *, {gen}{_RANDINT_KW})\n"
                              for gen in ("torch.Generator generator, ", ""))
 
 
+@F.factory_with_out("randint")
 def randint(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None,
             pin_memory=False, low=None, high=None) -> Tensor:
     """``randint(high, size)`` or ``randint(low, high, size)``; values in ``[low, high)``, int64."""
@@ -202,6 +203,7 @@ def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=Non
     return _like_layout(out, input, memory_format)
 
 
+@F.factory_with_out("randperm")
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None,
              pin_memory=False) -> Tensor:
     n = _int_arg(n, "randperm", "n", 1)
