@@ -641,7 +641,9 @@ class Module:
         tensorgraft.compile(self, *args, **kwargs)
 
     def share_memory(self):
-        return self
+        """Move every parameter, gradient and buffer into memory shared between processes
+        (``Tensor.share_memory_``): Hogwild workers forked or spawned afterwards train this module."""
+        return self._apply(lambda t: t.share_memory_())
 
     # ------------------------------------------------------------------ state dict
     def _save_to_state_dict(self, destination, prefix, keep_vars):
