@@ -66,6 +66,50 @@ def _raise_if(root, error_msgs):
             type(root).__name__, "\n\t".join(error_msgs)))
 
 
+# (plan, expected keys) of the load_state_dict running now, which the default
+# Module._load_from_state_dict adds to; None outside one (a direct call copies at once)
+_current_load = [None]
+
+
+def plan_local_state(module, state_dict, prefix, local_metadata, strict, missing, unexpected, error_msgs):
+    """The default ``Module._load_from_state_dict``: run the module's load pre-hooks, then match its
+    own parameters and buffers to ``state_dict`` and plan their copies (made after every module has
+    been checked, so a failed load changes nothing)."""
+    for hook in module._load_state_dict_pre_hooks.values():
+        hook(state_dict, prefix, local_metadata, strict, missing, unexpected, error_msgs)
+    current = _current_load[0]
+    plan, expected = current if current is not None else ([], set())
+    optional = module._optional_state_keys(local_metadata.get("version"))
+    for name, cur in module._local_state().items():
+        key = prefix + name
+        if key in expected:
+            continue
+        expected.add(key)
+        if key not in state_dict:
+            if name not in optional:
+                missing.append(key)
+            continue
+        val = state_dict[key]
+        if not isinstance(val, Tensor):
+            error_msgs.append(f'While copying the parameter named "{key}", expected torch.Tensor or '
+                              f"Tensor-like object from checkpoint but received {type(val)}")
+            continue
+        # a still-uninitialized tensor (a lazy module's, loading a lazy checkpoint) has no shape to check
+        if not is_lazy(cur) and tuple(val.shape) != tuple(cur.shape):
+            error_msgs.append(f"size mismatch for {key}: copying a param with shape {val.shape} from "
+                              f"checkpoint, the shape in current model is {cur.shape}.")
+            continue
+        plan.append((module, name, cur, val))
+    if current is None:  # called on its own, outside load_state_dict
+        if strict:  # keys under prefix that are neither local state nor a child's
+            for key in state_dict:
+                if key.startswith(prefix) and key not in expected:
+                    head = key[len(prefix):].split(".", 1)[0]
+                    if head not in module._modules:
+                        unexpected.append(key)
+        _copy(plan, assign=False)
+
+
 def load_state_dict(root, state_dict, strict, assign, incompatible_keys_cls):
     if not isinstance(state_dict, dict):
         raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
@@ -76,34 +120,20 @@ def load_state_dict(root, state_dict, strict, assign, incompatible_keys_cls):
     tree = _visit(root, "", [])
     error_msgs, plan, expected = [], [], set()
     missing_of, unexpected_of = {}, {}   # module prefix -> the keys it reports
-    for pre, module, _ in _flatten(tree):
-        mprefix = pre[:-1]
-        local_metadata = {} if metadata is None else metadata.get(mprefix, {})
-        missing_of[pre] = missing = []
-        unexpected_of[pre] = []
-        for hook in module._load_state_dict_pre_hooks.values():
-            hook(state_dict, pre, local_metadata, strict, missing, unexpected_of[pre], error_msgs)
-        optional = module._optional_state_keys(local_metadata.get("version"))
-        for name, cur in module._local_state().items():
-            key = pre + name
-            if key in expected:
-                continue
-            expected.add(key)
-            if key not in state_dict:
-                if name not in optional:
-                    missing.append(key)
-                continue
-            val = state_dict[key]
-            if not isinstance(val, Tensor):
-                error_msgs.append(f'While copying the parameter named "{key}", expected torch.Tensor or '
-                                  f"Tensor-like object from checkpoint but received {type(val)}")
-                continue
-            # a still-uninitialized tensor (a lazy module's, loading a lazy checkpoint) has no shape to check
-            if not is_lazy(cur) and tuple(val.shape) != tuple(cur.shape):
-                error_msgs.append(f"size mismatch for {key}: copying a param with shape {val.shape} from "
-                                  f"checkpoint, the shape in current model is {cur.shape}.")
-                continue
-            plan.append((module, name, cur, val))
+    outer = _current_load[0]
+    _current_load[0] = (plan, expected)
+    try:
+        for pre, module, _ in _flatten(tree):
+            mprefix = pre[:-1]
+            local_metadata = {} if metadata is None else metadata.get(mprefix, {})
+            missing_of[pre] = []
+            unexpected_of[pre] = []
+            # a module may override _load_from_state_dict (to migrate an old checkpoint's keys, say)
+            # and call the default, plan_local_state, through super()
+            module._load_from_state_dict(state_dict, pre, local_metadata, strict, missing_of[pre],
+                                         unexpected_of[pre], error_msgs)
+    finally:
+        _current_load[0] = outer
     for k in state_dict:
         if k not in expected:
             unexpected_of[_owner_prefix(root, k)].append(k)

@@ -694,6 +694,15 @@ class Module:
     def load_state_dict(self, state_dict, strict=True, assign=False):
         return _loading.load_state_dict(self, state_dict, strict, assign, _IncompatibleKeys)
 
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        """Load this module's own parameters and buffers from ``state_dict`` (keys under ``prefix``).
+        Override it, calling ``super()._load_from_state_dict(...)``, to adapt an older checkpoint
+        (rename keys in ``state_dict`` by ``local_metadata["version"]``); ``load_state_dict`` calls it
+        for every module, parents first."""
+        _loading.plan_local_state(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                                  error_msgs)
+
     def _optional_state_keys(self, version):
         """Local state entries an older checkpoint (``version`` from its metadata) may lack."""
         return ()
