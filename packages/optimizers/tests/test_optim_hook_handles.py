@@ -6,7 +6,7 @@ from tensorgraft.utils.hooks import RemovableHandle
 
 
 def test_handles_are_utils_hooks_handles_and_remove():
-    w = tg.zeros(2, requires_grad=True)
+    w = tg.zeros(2)  # (no requires_grad: this part is tested without the autograd engine too)
     opt = optim.SGD([w], lr=1.0)
     calls = []
     pre = opt.register_step_pre_hook(lambda o, a, k: calls.append("pre"))
