@@ -64,11 +64,12 @@ def test_pickling_for_another_process_moves_into_shared_memory():
     back = ForkingPickler.loads(buf.getvalue())
     back.add_(1)  # the same memory
     assert t.tolist() == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_requires_grad_travels_and_non_leaf_requiring_grad_is_refused():
+    pytest.importorskip("tensorgraft.autograd", reason="needs the autograd engine (tensorgraft-autograd)")
     leaf = tg.ones(2, requires_grad=True)
     assert ForkingPickler.loads(ForkingPickler.dumps(leaf)).requires_grad
-
-
-def test_non_leaf_requiring_grad_is_refused():
     x = tg.ones(2, requires_grad=True) * 2
     with pytest.raises(RuntimeError, match="Cowardly refusing to serialize non-leaf tensor which requires_grad"):
         ForkingPickler.dumps(x)
