@@ -75,8 +75,9 @@ class FunctionCtx(Node):
         computes forward-mode results from ``backward`` (see ``func/_transforms.py``) and never calls
         ``jvp``, but a Function written for PyTorch saves its forward state this way and must run
         unchanged; what is passed is checked as PyTorch checks it."""
-        assert all(t is None or isinstance(t, Tensor) for t in tensors), (
-            "save_for_forward expects all arguments to be tensors; you should save non-tensors as attributes on ctx.")
+        if not all(t is None or isinstance(t, Tensor) for t in tensors):
+            raise AssertionError("save_for_forward expects all arguments to be tensors; you should save non-tensors "
+                                 "as attributes on ctx.")
         self._saved_for_forward = tensors
 
     def mark_non_differentiable(self, *tensors):

@@ -159,8 +159,9 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     is checked: a custom Function still needs a ``jvp`` staticmethod, as in PyTorch, but its values
     come from its ``backward``, which must therefore be differentiable."""
     # PyTorch's check, before anything runs
-    assert check_forward_ad or check_backward_ad, \
-        "Expected at least one of check_forward_ad or check_backward_ad to be True"
+    # (raised, not asserted: an assert vanishes under -O and pytest rewrites its message)
+    if not (check_forward_ad or check_backward_ad):
+        raise AssertionError("Expected at least one of check_forward_ad or check_backward_ad to be True")
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     for k, i in enumerate(inputs):
         if isinstance(i, Tensor) and i.requires_grad and i._data.dtype not in (np.float64, np.complex128):
@@ -415,10 +416,10 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     """Check second derivatives: gradcheck of (inputs, grad_outputs) -> first-order gradients
     (``check_rev_over_rev``: by reverse mode; ``check_fwd_over_rev``: by forward mode)."""
     from . import grad as _grad
-    assert check_fwd_over_rev or check_rev_over_rev, \
-        "Expected at least one of check_fwd_over_rev or check_rev_over_rev to be True"
-    assert not (check_undefined_grad and not check_rev_over_rev), \
-        "Setting check_undefined_grad=True requires check_rev_over_rev to be True"
+    if not (check_fwd_over_rev or check_rev_over_rev):
+        raise AssertionError("Expected at least one of check_fwd_over_rev or check_rev_over_rev to be True")
+    if check_undefined_grad and not check_rev_over_rev:
+        raise AssertionError("Setting check_undefined_grad=True requires check_rev_over_rev to be True")
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     diff_idx = [k for k, i in enumerate(inputs) if isinstance(i, Tensor) and i.requires_grad]
     # as PyTorch: only the outputs that require grad are differentiated, and the grad_outputs (drawn

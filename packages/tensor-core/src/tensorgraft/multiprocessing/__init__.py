@@ -30,8 +30,8 @@ def set_sharing_strategy(new_strategy):
     """Choose how tensors are shared: 'file_descriptor' or 'file_system' (both share through file
     descriptors here; the name is remembered)."""
     global _sharing_strategy
-    assert new_strategy in _all_sharing_strategies, (
-        f"invalid sharing strategy {new_strategy!r}, expected one of {_all_sharing_strategies}")
+    if new_strategy not in _all_sharing_strategies:  # (PyTorch's AssertionError, raised: asserts vanish under -O)
+        raise AssertionError(f"invalid sharing strategy {new_strategy!r}, expected one of {_all_sharing_strategies}")
     _sharing_strategy = new_strategy
 
 
