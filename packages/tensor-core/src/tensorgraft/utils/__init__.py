@@ -1,12 +1,13 @@
 """``tensorgraft.utils``: helpers around the core library (``tensorgraft.utils.data``)."""
-from . import data  # noqa: F401
 
 # reachable as attributes after ``import tensorgraft`` alone, as ``torch.utils.hooks`` and
 # ``torch.utils._pytree`` are (PyTorch imports them itself); loaded on first use, so they cost
 # nothing at import time. ``benchmark`` is not among them: PyTorch users import it explicitly
 # (``import torch.utils.benchmark as benchmark``), and ``torch.utils.benchmark`` without that import
 # is an AttributeError there too.
-_LAZY = ("checkpoint", "hooks", "_pytree")
+# ``data`` too: the autograd engine imports ``utils.hooks``, and data's DataLoader imports
+# ``multiprocessing`` (~7 ms), which ``import tensorgraft`` must not pay for.
+_LAZY = ("data", "checkpoint", "hooks", "_pytree")
 
 
 def __getattr__(name):
