@@ -115,16 +115,14 @@ class SobolEngine:
         self.sobolstate = tg.from_numpy((scrambled * weights).sum(-1))
 
     # ------------------------------------------------------------------ drawing
-    def _points(self, count):
-        """The integers of the next ``count`` points after the last one drawn (``self.quasi``),
-        advancing the state past them."""
-        start = self.num_generated  # the index of the last point drawn is start - 1
+    def _points(self, start, count):
+        """The integers of points ``start`` .. ``start + count - 1``, following the last one drawn
+        (``self.quasi``, point ``start - 1``), which then becomes the last of these."""
         if count <= 0:
             return np.empty((0, self.dimension), np.int64)
         index = np.arange(start, start + count, dtype=np.int64)
         # point i follows point i-1 by XOR with the direction number of i-1's lowest zero bit
-        low_zero = _lowest_zero_bit(index - 1)
-        steps = self.sobolstate.numpy()[:, low_zero].T
+        steps = self.sobolstate.numpy()[:, _lowest_zero_bit(index - 1)].T
         points = np.bitwise_xor.accumulate(steps, axis=0) ^ self.quasi.numpy()
         self.quasi = _as_tensor(points[-1].copy())
         return points
@@ -136,30 +134,21 @@ class SobolEngine:
         n = _check_n(n)
         dtype = tg.get_default_dtype() if dtype is None else dtype
         _check_draw_dtype(dtype)
-        if self.num_generated == 0:
-            if n - 1 < 0:
-                raise RuntimeError(f"Trying to create tensor with negative dimension {n - 1}: [{n - 1}, "
-                                   f"{self.dimension}]")
-            rest = self._points_from_first(n - 1)
-            values = np.concatenate([self._first_point.numpy().astype(np.float64), rest], axis=0)
-        else:
-            if n < 0:
-                raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}, {self.dimension}]")
-            values = self._points(n) * 2.0 ** -self.MAXBIT
+        # the first point (num_generated == 0) is the initial state itself; the rest follow it
+        fresh = self.num_generated == 0
+        count = n - 1 if fresh else n
+        if count < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {count}: [{count}, "
+                               f"{self.dimension}]")
+        values = self._points(self.num_generated + fresh, count) * 2.0 ** -self.MAXBIT
+        if fresh:
+            values = np.concatenate([self._first_point.numpy().astype(np.float64), values], axis=0)
         self.num_generated += n
         result = tg.from_numpy(values.astype(dtype.np, copy=False))
         if out is not None:
             out.resize_as_(result).copy_(result)
             return out
         return result
-
-    def _points_from_first(self, count):
-        """``_points`` right after the first point, which ``num_generated == 0`` leaves undrawn."""
-        self.num_generated = 1
-        try:
-            return self._points(count) * 2.0 ** -self.MAXBIT
-        finally:
-            self.num_generated = 0
 
     def draw_base2(self, m, out=None, dtype=None):
         """The next ``2**m`` points; the total drawn must stay a power of 2 (the balance
@@ -182,11 +171,8 @@ class SobolEngine:
     def fast_forward(self, n):
         """Skip the next ``n`` points."""
         n = _check_n(n, "_sobol_engine_ff_")
-        if self.num_generated == 0:
-            if n > 1:
-                self._points_from_first(n - 1)
-        else:
-            self._points(n)
+        fresh = self.num_generated == 0  # (skipping the first point moves nothing)
+        self._points(self.num_generated + fresh, n - 1 if fresh else n)
         self.num_generated += n
         return self
 

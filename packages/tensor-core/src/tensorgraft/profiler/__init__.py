@@ -24,6 +24,7 @@ import socket
 import time
 import warnings
 
+from ..caller_warnings import warn_once_at_caller
 from . import recording as _recording
 from .events import EventList, FunctionEvent, FunctionEventAvg
 
@@ -183,11 +184,10 @@ class profile:
         recording = action in (ProfilerAction.RECORD, ProfilerAction.RECORD_AND_SAVE)
         if action == ProfilerAction.WARMUP or (recording and not _is_recording(self)):
             if not self.acc_events and self._events and action != ProfilerAction.RECORD_AND_SAVE:
-                if not _warned_about_clearing:
-                    _warn_about_clearing()
-                    warnings.warn("Warning: Profiler clears events at the end of each cycle. Only events from the "
-                                  "current cycle will be reported. To keep events across cycles, set "
-                                  "acc_events=True.", stacklevel=3)
+                # once per process, as PyTorch's (the project's shared once-per-message warning)
+                warn_once_at_caller("Warning: Profiler clears events at the end of each cycle. Only events from "
+                                    "the current cycle will be reported. To keep events across cycles, set "
+                                    "acc_events=True.")
                 self._events, self._ids = [], set()  # a new cycle starts from nothing
         _recording.set_recording(self, recording)
 
@@ -214,14 +214,6 @@ class profile:
         with open(path, "w") as f:
             for e in self._events:
                 f.write(f"{e.name} {int(getattr(e, metric))}\n")
-
-
-_warned_about_clearing = False
-
-
-def _warn_about_clearing():
-    global _warned_about_clearing  # PyTorch warns once per process
-    _warned_about_clearing = True
 
 
 def _is_recording(session):
