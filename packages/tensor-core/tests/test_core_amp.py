@@ -44,9 +44,14 @@ def test_decorator_and_gradients_flow_to_float32_leaves():
     assert w.grad.dtype is tg.float32
 
 
-def test_cpu_default_bfloat16_is_disabled_with_a_warning():
+def test_cpu_autocast_defaults_to_bfloat16():
+    a = tg.randn(3, 4, generator=tg.Generator().manual_seed(0))
+    with tg.autocast("cpu"):
+        assert tg.is_autocast_enabled("cpu") and tg.get_autocast_dtype("cpu") is tg.bfloat16
+        assert (a @ a.T).dtype is tg.bfloat16
+    assert (a @ a.T).dtype is tg.float32
     with pytest.warns(UserWarning, match="In CPU autocast, but the target dtype is not supported"):
-        ctx = tg.autocast("cpu")
+        ctx = tg.autocast("cpu", dtype=tg.float64)
     with ctx:
         assert not tg.is_autocast_enabled("cpu")
     with pytest.raises(ValueError, match="Expected `device_type` of type `str`"):

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:TypedStorage is deprecated")
 
 
 def _pytorch_legacy_names():
-    """PyTorch's legacy classes for the dtypes tensorgraft has (not BFloat16Storage or the quantized ones)."""
+    """PyTorch's legacy classes for the dtypes tensorgraft has (not the quantized ones)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")     # PyTorch's classes warn when their dtype is read
         return sorted(n for n in dir(torch) if n.endswith("Storage") and n not in ("TypedStorage", "UntypedStorage")
@@ -24,7 +24,7 @@ def _pytorch_legacy_names():
 
 
 _LEGACY = _pytorch_legacy_names()
-_DTYPES = ["float32", "float64", "float16", "int64", "int32", "int16", "int8", "uint8", "bool", "complex64",
+_DTYPES = ["float32", "float64", "float16", "bfloat16", "int64", "int32", "int16", "int8", "uint8", "bool", "complex64",
            "complex128"]
 
 
@@ -42,7 +42,7 @@ def _error(fn):
 
 
 def test_the_same_names():
-    assert len(_LEGACY) == 12      # the 11 dtypes' classes and Storage
+    assert len(_LEGACY) == 13      # the 12 dtypes' classes and Storage
     ours = sorted(n for n in dir(tg) if n.endswith("Storage") and n not in ("TypedStorage", "UntypedStorage"))
     assert ours == _LEGACY
     assert (tg.Storage is tg.FloatStorage) == (torch.Storage is torch.FloatStorage)

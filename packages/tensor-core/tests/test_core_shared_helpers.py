@@ -263,7 +263,6 @@ def test_collate_rebuilds_containers_in_their_type():
 
 # --------------------------------------------------------------------------- deprecated amp aliases
 def test_cpu_amp_aliases_warn_and_default_to_bfloat16():
-    from tensorgraft.amp.autocast_mode import bfloat16
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         ac = tg.cpu.amp.autocast()
@@ -274,7 +273,7 @@ def test_cpu_amp_aliases_warn_and_default_to_bfloat16():
                         "`torch.cpu.amp.GradScaler(args...)` is deprecated. Please use "
                         "`torch.amp.GradScaler('cpu', args...)` instead."]
     assert all(w.filename == __file__ for w in caught if w.category is FutureWarning)
-    assert ac.device == "cpu" and ac.fast_dtype is bfloat16
+    assert ac.device == "cpu" and ac.fast_dtype is tg.bfloat16
     assert isinstance(scaler, tg.amp.GradScaler) and not scaler.is_enabled()
 
 

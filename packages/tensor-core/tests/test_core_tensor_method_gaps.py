@@ -93,6 +93,7 @@ def test_layout_queries():
 # --------------------------------------------------------------------------- legacy storage types
 # (the classes themselves, their constructors and top-level names: test_core_legacy_storage_names.py)
 _STORAGES = {tg.float32: "FloatStorage", tg.float64: "DoubleStorage", tg.float16: "HalfStorage",
+             tg.bfloat16: "BFloat16Storage",
              tg.int64: "LongStorage", tg.int32: "IntStorage", tg.int16: "ShortStorage", tg.int8: "CharStorage",
              tg.uint8: "ByteStorage", tg.bool: "BoolStorage", tg.complex64: "ComplexFloatStorage",
              tg.complex128: "ComplexDoubleStorage"}

@@ -15,7 +15,7 @@ _np.seterr(divide="ignore", invalid="ignore", over="ignore", under="ignore")
 
 from . import dtypes as _dtype_mod  # noqa: E402
 from .dtypes import (  # noqa: E402,F401
-    bool, complex64, complex128, dtype, float16, float32, float64, get_default_dtype, int8, int16, int32,
+    bool, complex64, complex128, dtype, float16, bfloat16, float32, float64, get_default_dtype, int8, int16, int32,
     int64, promote_types, result_type, can_cast, set_default_dtype, uint8, finfo, iinfo,
 )
 from .device import device, get_default_device, set_default_device  # noqa: E402,F401
@@ -147,7 +147,6 @@ def __getattr__(name):
 # working), but one that says why and what to use, since programs name them in ``autocast`` calls
 # and ``.to(...)`` far from any check
 _DTYPES_NOT_PROVIDED = {
-    "bfloat16": "NumPy has no bfloat16 arrays",
     **dict.fromkeys(("float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2", "float8_e5m2fnuz", "float8_e8m0fnu",
                      "float4_e2m1fn_x2"), "NumPy has no 8-bit or 4-bit float arrays"),
     **dict.fromkeys(("complex32", "chalf"), "NumPy has no half-precision complex arrays"),
@@ -155,7 +154,7 @@ _DTYPES_NOT_PROVIDED = {
     **dict.fromkeys(("uint16", "uint32", "uint64"), "PyTorch itself runs few ops on them; tensorgraft leaves "
                     "them out"),
 }
-_DTYPE_INSTEAD = {"bfloat16": "float16 or float32", "complex32": "complex64", "chalf": "complex64",
+_DTYPE_INSTEAD = {"complex32": "complex64", "chalf": "complex64",
                   "uint16": "int32 or int64", "uint32": "int64", "uint64": "int64"}
 
 

@@ -9,10 +9,11 @@ compute the result ourselves and cache it per dtype combination.
 """
 from __future__ import annotations
 
+import ml_dtypes
 import numpy as np
 
 __all__ = [
-    "dtype", "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32",
+    "dtype", "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32",
     "float64", "complex64", "complex128", "get_default_dtype", "set_default_dtype",
     "promote_types", "result_type", "can_cast", "finfo", "iinfo",
 ]
@@ -36,7 +37,7 @@ class dtype:
         self.itemsize = self.np.itemsize
         self.is_floating_point = category == _FLOAT
         self.is_complex = category == _COMPLEX
-        self.is_signed = self.np.kind in "ifc"
+        self.is_signed = self.np.kind in "ifc" or category == _FLOAT  # bfloat16: kind V
         self._torch_name = torch_name or name
 
     def __repr__(self) -> str:
@@ -61,18 +62,31 @@ int16 = dtype("int16", np.int16, _INT)
 int32 = dtype("int32", np.int32, _INT)
 int64 = dtype("int64", np.int64, _INT)
 float16 = dtype("float16", np.float16, _FLOAT)
+# NumPy has no bfloat16; ml_dtypes (the JAX/TensorFlow project's NumPy extension types) adds one
+# that arrays store in 2 bytes. Its NumPy kind is 'V', not 'f', so code that asks "is this array
+# floating?" asks ``np_kind`` (below). Kernels compute bfloat16 in float32 and round once, as
+# PyTorch's CPU kernels do (see ``BF16`` users: ops/_bfloat16.py).
+bfloat16 = dtype("bfloat16", ml_dtypes.bfloat16, _FLOAT)
 float32 = dtype("float32", np.float32, _FLOAT)
 float64 = dtype("float64", np.float64, _FLOAT)
 complex64 = dtype("complex64", np.complex64, _COMPLEX)
 complex128 = dtype("complex128", np.complex128, _COMPLEX)
 
-ALL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, float32, float64, complex64, complex128)
+ALL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64, complex64, complex128)
 # PyTorch's aliases: torch.float, torch.long, torch.half, ...
 ALIASES = {
     "float": float32, "double": float64, "half": float16, "long": int64, "int": int32,
     "short": int16, "cfloat": complex64, "cdouble": complex128, "complex32": None,
 }
 _BY_NUMPY = {d.np: d for d in ALL_DTYPES}
+BF16 = bfloat16.np  # the NumPy dtype object (a singleton: ``a.dtype is BF16`` is the cheap test)
+_KIND = {d.np: ("f" if d is bfloat16 else d.np.kind) for d in ALL_DTYPES}
+
+
+def np_kind(np_dtype) -> str:
+    """NumPy's dtype ``kind`` letter, except that bfloat16 (kind 'V' in ml_dtypes) is 'f'."""
+    k = _KIND.get(np_dtype)
+    return k if k is not None else np.dtype(np_dtype).kind
 _BY_NAME = {d.name: d for d in ALL_DTYPES}
 
 
@@ -133,6 +147,10 @@ def promote_types(a: dtype, b: dtype) -> dtype:
         if hi.category == _COMPLEX and lo.category == _FLOAT and lo is float64:
             return complex128
         return hi
+    if a is bfloat16 or b is bfloat16:
+        # PyTorch: bfloat16 with float16 meets in float32; a wider float wins; complex is handled above
+        other = b if a is bfloat16 else a
+        return float32 if other is float16 else other
     return _BY_NUMPY[np.promote_types(a.np, b.np)]
 
 
@@ -247,7 +265,7 @@ class finfo:
             raise TypeError("torch.finfo() requires a floating point input type. Use torch.iinfo to handle "
                             "'torch.finfo'")
         real = type.to_real()
-        info = np.finfo(real.np)
+        info = ml_dtypes.finfo(real.np) if real is bfloat16 else np.finfo(real.np)
         self.bits = int(info.bits)
         self.eps = float(info.eps)
         self.max = float(info.max)

@@ -13,6 +13,7 @@ from . import dtypes as _dt
 from .ops import _frontend as F
 from .ops.spectral import fft_c2c, fft_c2r, fft_r2c
 from .tensor import Tensor
+from tensorgraft.dtypes import np_kind as _np_kind
 
 __all__ = ["fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rfft2", "irfft2", "rfftn", "irfftn",
            "hfft", "ihfft", "hfft2", "ihfft2", "hfftn", "ihfftn", "fftfreq", "rfftfreq", "fftshift", "ifftshift"]
@@ -32,9 +33,11 @@ def _norm(norm, forward):
 def _promote(x, fname, require_complex=False):
     if not isinstance(x, Tensor):
         raise F.not_a_tensor(fname, "input", 1, x)
-    kind = x._data.dtype.kind
+    kind = _np_kind(x._data.dtype)
     if x._data.dtype.name == "float16":
         raise RuntimeError("Unsupported dtype Half")
+    if x._data.dtype is _dt.BF16:
+        raise RuntimeError("Unsupported dtype BFloat16")  # PyTorch's CPU FFT takes neither half type
     if kind not in "fc":
         x = x.to(_dt.get_default_dtype())
     if require_complex and not x.is_complex():
@@ -313,9 +316,9 @@ def _freq(n, d, dtype, device, requires_grad, onesided):
     if not _is_int(n):
         raise TypeError(f"fft_{fname}(): argument 'n' (position 1) must be int, not {type(n).__name__}")
     dtype = _check_dtype(dtype, fname) or _dt.get_default_dtype()
-    if dtype.np.kind not in "fc":
+    if _np_kind(dtype.np) not in "fc":
         raise RuntimeError(f"{fname} requires a floating point or complex dtype")
-    if dtype.np.kind == "c":
+    if _np_kind(dtype.np) == "c":
         # PyTorch builds the frequencies with arange in the requested dtype, which has no complex kernel
         raise NotImplementedError(f"\"arange_cpu\" not implemented for '{F._type_name(dtype.np)}'")
     if n < 0:

@@ -18,6 +18,7 @@ from .ops.linalg import (  # noqa: F401
     EighResult, LinAlgError, QRResult, SlogdetResult, SVDResult, parse_einsum,
 )
 from .ops.lu import LUFactorExResult, LUFactorResult, LUResult, SolveExResult  # noqa: F401
+from tensorgraft.dtypes import np_kind as _np_kind
 
 __all__ = ["inv", "solve", "solve_triangular", "det", "slogdet", "cholesky", "qr", "eigh", "eigvalsh", "svd",
            "svdvals", "pinv", "matrix_power", "cross", "norm", "matrix_norm", "vector_norm", "multi_dot", "vecdot",
@@ -178,7 +179,7 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
 def vecdot(x, y, *, dim=-1, out=None):
     """``sum(x.conj() * y, dim)``."""
     from .ops._frontend import _type_name
-    if x._data.dtype.kind not in "fc":  # PyTorch checks x's kind, then that both dtypes agree (no promotion)
+    if _np_kind(x._data.dtype) not in "fc":  # PyTorch checks x's kind, then that both dtypes agree (no promotion)
         raise RuntimeError(f"linalg.vecdot: Expected a floating point or complex tensor as input. Got "
                            f"{_type_name(x._data.dtype)}")
     if x._data.dtype != y._data.dtype:
@@ -404,7 +405,7 @@ def ldl_solve(LD, pivots, B, *, hermitian=False, out=None):
 _C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
             "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
             "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
-_TITLE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+_TITLE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long", "int32": "Int",
                 "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
                 "complex128": "ComplexDouble"}
 _KIND_ORDER = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}

@@ -193,7 +193,7 @@ def tensor_body(a: np.ndarray, indent: int) -> str:
     if a.size == 0:
         return "[]"
     summarize = a.size > PRINT_OPTS.threshold
-    if a.dtype == np.float16:
+    if a.dtype == np.float16 or a.dtype is _dt.BF16:
         a = a.astype(np.float32)  # exact; tolist() gives the same Python floats
     if a.dtype.kind == "c":
         re, im = a.real, a.imag

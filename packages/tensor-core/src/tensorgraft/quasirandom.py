@@ -205,7 +205,7 @@ def _check_n(n, kernel="_sobol_engine_draw"):
         raise TypeError(f"{kernel}(): argument 'n' (position 2) must be int, not {type(n).__name__}") from None
 
 
-_NOT_DRAWN = {"float16": "Half", "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
+_NOT_DRAWN = {"float16": "Half", "bfloat16": "BFloat16", "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
               "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 
 

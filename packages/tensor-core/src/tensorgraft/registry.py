@@ -72,11 +72,20 @@ class OpDef:
 
     def bind_kernel(self, device_type: str, backend) -> None:
         if device_type in self.kernels:
-            self.table[device_type] = self.kernels[device_type]
+            kernel = self.kernels[device_type]
         elif self.xp_attr is not None:
+            # one ufunc: ml_dtypes' bfloat16 loop already computes in float32 and rounds once
             self.table[device_type] = getattr(backend.xp, self.xp_attr)
+            return
         elif self.kernel is not None:
-            self.table[device_type] = functools.partial(self.kernel, backend.xp)
+            kernel = functools.partial(self.kernel, backend.xp)
+        else:
+            return
+        if device_type == "cpu" and not self.extra.get("bf16_native"):
+            # bfloat16 operands are computed in float32 and rounded once, as PyTorch (ops/_bfloat16.py)
+            from .ops._bfloat16 import float32_compute
+            kernel = float32_compute(kernel)
+        self.table[device_type] = kernel
 
 
 class ClassTable(MutableMapping):

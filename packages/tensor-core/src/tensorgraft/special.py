@@ -11,6 +11,7 @@ import math as _math
 import tensorgraft as _tg
 from .registry import registry as _registry
 from .tensor import Tensor
+from tensorgraft.dtypes import np_kind as _np_kind
 
 __all__ = [
     "airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "chebyshev_polynomial_t",
@@ -70,7 +71,7 @@ def _as_tensor(x, like):
     if isinstance(x, Tensor):
         return x
     dtype = None
-    if isinstance(like, Tensor) and _kind(x) == like._data.dtype.kind.replace("u", "i"):
+    if isinstance(like, Tensor) and _kind(x) == _np_kind(like._data.dtype).replace("u", "i"):
         dtype = like.dtype  # same category: the number takes the tensor's precision (no float32 rounding)
     return _tg.tensor(x, dtype=dtype, device=like.device if isinstance(like, Tensor) else None)
 
@@ -169,14 +170,14 @@ def multigammaln(input, p, *, out=None):
 def round(input, *, decimals=0, out=None):  # noqa: A001 - PyTorch's name
     """``torch.round`` through its ``decimals`` overload, whose node is ``RoundBackward1``."""
     _check(input, "round")
-    if input._data.dtype.kind != "f":
+    if _np_kind(input._data.dtype) != "f":
         # the ``decimals`` overload has no integer or complex kernel in PyTorch, even for decimals=0
         from .ops import _frontend as F
         raise NotImplementedError(f"\"round_vml_cpu\" not implemented for '{F._type_name(input._data.dtype)}'")
     from .grad_mode import no_grad, state
     with no_grad():
         result = _tg.round(input, decimals=decimals)
-    if input._requires_grad and state.enabled and result._data.dtype.kind in "fc":
+    if input._requires_grad and state.enabled and _np_kind(result._data.dtype) in "fc":
         Tensor._autograd.record(_registry.ops["round"], result, (input,), None, node_name="RoundBackward1")
     return _out(result, out, "round")
 

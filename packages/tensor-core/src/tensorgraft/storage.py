@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 from . import dtypes as _dt
+from tensorgraft.dtypes import np_kind as _np_kind
 
 __all__ = ["UntypedStorage", "TypedStorage", "legacy_storage_class", "owner_array", "storage_offset", "set_",
            "resize_", "apply_", "map_", "map2_"]
@@ -274,10 +275,10 @@ class _LegacyStorageMeta(type):
         return TypedStorage(untyped_storage(data), cls.dtype)
 
 
-# PyTorch's legacy class of each dtype tensorgraft has (it has no bfloat16 or quantized dtypes, so no
-# BFloat16Storage, QInt8Storage ...)
+# PyTorch's legacy class of each dtype tensorgraft has (it has no quantized dtypes, so no QInt8Storage ...)
 _LEGACY_NAMES = {
     _dt.float32: "FloatStorage", _dt.float64: "DoubleStorage", _dt.float16: "HalfStorage",
+    _dt.bfloat16: "BFloat16Storage",
     _dt.int64: "LongStorage", _dt.int32: "IntStorage", _dt.int16: "ShortStorage", _dt.int8: "CharStorage",
     _dt.uint8: "ByteStorage", _dt.bool: "BoolStorage", _dt.complex64: "ComplexFloatStorage",
     _dt.complex128: "ComplexDoubleStorage",
@@ -417,8 +418,8 @@ def _store_python_values(t, values, fname):
     from .tensor import check_not_inference
     check_not_inference(t)
     a = t._data
-    if a.dtype.kind in "iub":
-        values = [int(v) if a.dtype.kind != "b" else bool(v) for v in values]
+    if _np_kind(a.dtype) in "iub":
+        values = [int(v) if _np_kind(a.dtype) != "b" else bool(v) for v in values]
     a[...] = np.asarray(values, dtype=a.dtype).reshape(a.shape)
     t._vc[0] += 1
     return t

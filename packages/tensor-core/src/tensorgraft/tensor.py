@@ -20,6 +20,13 @@ __all__ = ["Tensor", "Size", "wrap"]
 
 _CPU = _device_cls("cpu")
 _BY_NP = _dt._BY_NUMPY
+_BF16 = _dt.BF16
+
+
+def _bfloat16_to_numpy():
+    # PyTorch's words: NumPy (without ml_dtypes) has no bfloat16, so it refuses rather than
+    # handing out an array of an extension type most NumPy code cannot use
+    return TypeError("Got unsupported ScalarType BFloat16")
 _ndarray = np.ndarray
 _np_generic = np.generic
 
@@ -433,7 +440,7 @@ class Tensor:
         return sub
 
     def is_floating_point(self) -> bool:
-        return self._data.dtype.kind == "f"
+        return self._data.dtype.kind == "f" or self._data.dtype is _BF16
 
     def is_complex(self) -> bool:
         return self._data.dtype.kind == "c"
@@ -527,6 +534,8 @@ class Tensor:
             return self._host()
         if self._requires_grad and not force:
             raise RuntimeError(_NUMPY_OF_GRAD)
+        if self._data.dtype is _BF16:
+            raise _bfloat16_to_numpy()
         return self._data
 
     def __array__(self, dtype=None, copy=None):
@@ -536,6 +545,8 @@ class Tensor:
         also when NumPy reads it as an operand (``t + array``, ``np.sin(t)``)."""
         if self._requires_grad:
             raise RuntimeError(_NUMPY_OF_GRAD)
+        if self._data.dtype is _BF16:
+            raise _bfloat16_to_numpy()
         a = self._host()
         if dtype is not None and a.dtype != np.dtype(dtype):
             if copy is False:
@@ -573,7 +584,8 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value) -> None:
-        if value and self._data.dtype.kind not in "fc" and Tensor._autograd is not None:
+        if value and self._data.dtype.kind not in "fc" and self._data.dtype is not _BF16 \
+                and Tensor._autograd is not None:
             # the attribute's check words it differently from requires_grad_()'s
             raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
         self.requires_grad_(value)
@@ -583,7 +595,7 @@ class Tensor:
         if requires_grad:
             if Tensor._autograd is None:
                 _autograd_missing("requires_grad=True")
-            if self._data.dtype.kind not in "fc":
+            if self._data.dtype.kind not in "fc" and self._data.dtype is not _BF16:
                 raise RuntimeError("only Tensors of floating point dtype can require gradients")
             if self._vc.__class__ is _InferenceVersion and not _gs.inference:
                 raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
@@ -858,6 +870,9 @@ class Tensor:
     def half(self, *, memory_format=None):
         return self.to(_dt.float16) if memory_format is None else self.to(_dt.float16, memory_format=memory_format)
 
+    def bfloat16(self, *, memory_format=None):
+        return self.to(_dt.bfloat16) if memory_format is None else self.to(_dt.bfloat16, memory_format=memory_format)
+
     def long(self, *, memory_format=None):
         return self.to(_dt.int64) if memory_format is None else self.to(_dt.int64, memory_format=memory_format)
 
@@ -936,6 +951,7 @@ def _to_with_format(t, dtype, device, copy, fmt):
 
 _LEGACY_TYPE_NAMES = {
     _dt.float32: "torch.FloatTensor", _dt.float64: "torch.DoubleTensor", _dt.float16: "torch.HalfTensor",
+    _dt.bfloat16: "torch.BFloat16Tensor",
     _dt.int64: "torch.LongTensor", _dt.int32: "torch.IntTensor", _dt.int16: "torch.ShortTensor",
     _dt.int8: "torch.CharTensor", _dt.uint8: "torch.ByteTensor", _dt.bool: "torch.BoolTensor",
     _dt.complex64: "torch.ComplexFloatTensor", _dt.complex128: "torch.ComplexDoubleTensor",
@@ -943,7 +959,7 @@ _LEGACY_TYPE_NAMES = {
 
 
 _CPP_TYPE_NAMES = {  # numpy name -> the C++ element type PyTorch's messages print
-    "float16": "c10::Half", "float32": "float", "float64": "double", "int64": "long int", "int32": "int",
+    "float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double", "int64": "long int", "int32": "int",
     "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
     "complex64": "c10::complex<float>", "complex128": "c10::complex<double>",
 }

@@ -9,6 +9,8 @@ from __future__ import annotations
 import functools
 import warnings
 
+from tensorgraft.dtypes import BF16 as _BF16
+
 enabled = False
 check_nan = True
 
@@ -86,7 +88,7 @@ def run_checked(node, grads):
             if g is None:
                 continue
             host = g._host()
-            if host.dtype.kind in "fc" and np.isnan(host).any():
+            if (host.dtype.kind in "fc" or host.dtype is _BF16) and np.isnan(host).any():
                 _warn_trace(node)
                 raise RuntimeError(f"Function '{type(node).__name__}' returned nan values in its {i}th output.")
     return out

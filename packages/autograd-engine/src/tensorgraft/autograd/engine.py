@@ -21,6 +21,7 @@ from collections import namedtuple
 from itertools import repeat
 
 from tensorgraft.grad_mode import state as _gs
+from tensorgraft.dtypes import BF16 as _BF16
 from tensorgraft.tensor import INFERENCE_SAVED, Tensor, wrap
 
 from . import anomaly, saved_hooks
@@ -86,7 +87,7 @@ def existing_node(t: Tensor):
 
 def record(op, out: Tensor, inputs, attrs, node_name=None):
     """Make ``out`` the result of a new node of ``op`` (called by op frontends while recording)."""
-    if out._data.dtype.kind not in "fc":
+    if out._data.dtype.kind not in "fc" and out._data.dtype is not _BF16:  # bfloat16's NumPy kind is 'V'
         return None  # integer and bool results never require grad
     cls = op.node_class if node_name is None else None
     if cls is None:
@@ -480,7 +481,7 @@ def make_root_grads(outputs, grad_outputs, create_graph, what="backward"):
                 raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
             if t._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            if t._data.dtype.kind != "f":  # complex too, as PyTorch: a complex loss has no single gradient
+            if t._data.dtype.kind != "f" and t._data.dtype is not _BF16:  # complex too, as PyTorch: a complex loss has no single gradient
                 raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {t.dtype}")
             g = wrap(_ones_on(t), t._device)
         elif isinstance(g, Tensor):

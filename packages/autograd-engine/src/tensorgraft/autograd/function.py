@@ -10,6 +10,7 @@ import inspect
 import traceback
 
 from tensorgraft.grad_mode import no_grad, state as _gs
+from tensorgraft.dtypes import BF16 as _BF16
 from tensorgraft.tensor import INFERENCE_SAVED, Tensor, wrap, wrap_view
 
 from . import anomaly, saved_hooks
@@ -339,7 +340,7 @@ def _record(cls, ctx, args, outputs, outs, is_tuple):
             continue
         if id(o) in input_ids and not dirty:
             o = wrap_view(o._data, o)  # returning an input as-is gives a new alias, as PyTorch
-        if o._data.dtype.kind not in "fc":
+        if o._data.dtype.kind not in "fc" and o._data.dtype is not _BF16:
             new_outs.append(o)
             continue
         if dirty and o._requires_grad and o.grad_fn is None:

@@ -23,12 +23,13 @@ from __future__ import annotations
 import numpy as np
 
 from tensorgraft.tensor import Tensor
+from tensorgraft.dtypes import np_kind as _np_kind
 
 __all__ = ["real_dtype_of", "check_loaded_complex_state", "refuse_fused_complex"]
 
 _FUSED_DEVICES = "['mps', 'cuda', 'xpu', 'hpu', 'cpu', 'mtia', 'privateuseone']"
 # ATen's scalar type names (error messages name dtypes so) and the C++ type names of ``lerp_``'s message
-_SCALAR_TYPE = {"float16": "Half", "float32": "Float", "float64": "Double", "complex64": "ComplexFloat",
+_SCALAR_TYPE = {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double", "complex64": "ComplexFloat",
                 "complex128": "ComplexDouble"}
 _C_TYPE = {"float16": "c10::Half", "float32": "float", "float64": "double"}
 _SAME_INDEX = ("Tensors of the same index must be on the same device and the same dtype except `step` tensors "
@@ -80,13 +81,13 @@ def refuse_fused_complex(opt, group) -> None:
     style = opt._fused_complex_refusal
     if style == "adagrad":
         raise RuntimeError("`fused` does not support sparse grad or complex param")
-    if style == "sgd" and params[0]._data.dtype.kind != "c":
+    if style == "sgd" and _np_kind(params[0]._data.dtype) != "c":
         if group["momentum"] != 0:
             for p in params:
                 opt.state[p]          # noqa: B018 - PyTorch looks up every momentum buffer first
-        first = next(p for p in params if p._data.dtype.kind == "c")
+        first = next(p for p in params if _np_kind(p._data.dtype) == "c")
         raise NotImplementedError(f"\"fused_sgd_kernel\" not implemented for '{_SCALAR_TYPE[first._data.dtype.name]}'")
-    at = next(i for i, p in enumerate(params) if p._data.dtype.kind == "c")
+    at = next(i for i, p in enumerate(params) if _np_kind(p._data.dtype) == "c")
     bad = params[at]
     if style == "adam":
         _create_state(opt, group, params[:at])

@@ -41,6 +41,7 @@ from tensorgraft.tensor import Tensor, wrap
 
 from ._complex import check_loaded_complex_state, real_dtype_of, refuse_fused_complex
 from .optimizer import Optimizer, evaluate_closure
+from tensorgraft.dtypes import np_kind as _np_kind
 
 __all__ = ["FlatOptimizer", "Bucket"]
 
@@ -107,7 +108,7 @@ def _scalar_dtype(dicts, key):
     parameter's dtype, and later steps keep (and compute in) that dtype."""
     for d in dicts:
         v = d.get(key)
-        if isinstance(v, Tensor) and v._data.dtype.kind == "f":
+        if isinstance(v, Tensor) and _np_kind(v._data.dtype) == "f":
             return v._data.dtype
     return np.float32
 
@@ -124,7 +125,7 @@ class Bucket:
         self.device = p0._device
         self.xp = xp = get_backend(p0._device).xp
         self.dtype = p0._data.dtype
-        self.complex = self.dtype.kind == "c"
+        self.complex = _np_kind(self.dtype) == "c"
         if self.complex:
             check_loaded_complex_state(opt, group, spec, params)   # before anything is moved or replaced
         self.kdtype = real_dtype_of(self.dtype) if self.complex else self.dtype

@@ -16,6 +16,7 @@ from tensorgraft.tensor import wrap
 from ._checks import check, check_lr
 from ._flat import host_hyperparameters, lerp_
 from .optimizer import Optimizer, _scalar_tensor, evaluate_closure
+from tensorgraft.dtypes import np_kind as _np_kind
 
 __all__ = ["Adafactor"]
 
@@ -62,7 +63,7 @@ class Adafactor(Optimizer):
             for p in group["params"]:
                 if p._grad is None:
                     continue
-                if p._data.dtype.kind == "c":
+                if _np_kind(p._data.dtype) == "c":
                     raise RuntimeError("Adafactor does not support complex parameters")
                 state = self.state[p]
                 if len(state) == 0:

@@ -9,6 +9,7 @@ from tensorgraft.tensor import wrap
 
 from ._checks import check, check_fused, check_lr
 from ._flat import FlatOptimizer, grad_prologue
+from tensorgraft.dtypes import np_kind as _np_kind
 
 __all__ = ["Adagrad"]
 
@@ -37,7 +38,7 @@ class Adagrad(FlatOptimizer):
                 state["step"] = wrap(np.zeros((), dtype=np.float32), cpu)
                 xp = get_backend(p._device).xp
                 init = initial_accumulator_value
-                if p._data.dtype.kind == "c":
+                if _np_kind(p._data.dtype) == "c":
                     init = complex(init, init)      # as PyTorch: both reals of a complex entry accumulate
                 state["sum"] = wrap(xp.full(p._data.shape, init, dtype=p._data.dtype), p._device)
 

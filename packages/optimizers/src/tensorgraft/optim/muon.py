@@ -15,6 +15,7 @@ from tensorgraft.device import get_backend
 from ._checks import check, check_lr
 from ._flat import host_hyperparameters, lerp_
 from .optimizer import Optimizer, evaluate_closure
+from tensorgraft.dtypes import np_kind as _np_kind
 
 __all__ = ["Muon"]
 
@@ -103,7 +104,7 @@ class Muon(Optimizer):
             for p in group["params"]:
                 if p._grad is None:
                     continue
-                if p._data.dtype.kind == "c":
+                if _np_kind(p._data.dtype) == "c":
                     raise RuntimeError("Muon does not support complex parameters")
                 if p._grad._data.ndim != 2:
                     raise ValueError("Param gradient must be a 2D matrix")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ._checks import check, check_lr
 from .optimizer import Optimizer, evaluate_closure
+from tensorgraft.dtypes import np_kind as _np_kind
 
 __all__ = ["SparseAdam"]
 
@@ -21,7 +22,7 @@ class SparseAdam(Optimizer):
         defaults = dict(lr=lr, betas=betas, eps=eps, maximize=maximize)
         super().__init__(params, defaults)
         complex_params = [[i, j] for i, group in enumerate(self.param_groups)
-                          for j, p in enumerate(group["params"]) if p._data.dtype.kind == "c"]
+                          for j, p in enumerate(group["params"]) if _np_kind(p._data.dtype) == "c"]
         if complex_params:
             raise ValueError(f"Complex params at indices {complex_params}: SparseAdam does not support complex "
                              "parameters")

@@ -21,28 +21,14 @@ _ALL_DEVICE_TYPES = ("cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, v
                      "mps, meta, hpu, mtia, privateuseone")
 
 
-class _MissingDtype:
-    """A dtype PyTorch has and tensorgraft does not (bfloat16): it can be named, not used."""
-
-    def __init__(self, label):
-        self._label = label
-
-    def __repr__(self):
-        return f"torch.{self._label}"
-
-    __str__ = __repr__
-
-
-bfloat16 = _MissingDtype("bfloat16")
-
-
 def _tg():
     import tensorgraft
     return tensorgraft
 
 
 def _default_dtype(device_type):
-    return bfloat16 if device_type == "cpu" else _tg().float16
+    # PyTorch's defaults: bfloat16 on the CPU, float16 on CUDA
+    return _tg().bfloat16 if device_type == "cpu" else _tg().float16
 
 
 def _mode(device_type):
@@ -155,7 +141,7 @@ class autocast:
         self.fast_dtype = get_autocast_dtype(device_type) if dtype is None else dtype
         self._cache_enabled = is_autocast_cache_enabled() if cache_enabled is None else bool(cache_enabled)
         on = bool(enabled)
-        if on and device_type == "cpu" and self.fast_dtype is not tg.float16:  # no bfloat16 here
+        if on and device_type == "cpu" and self.fast_dtype is not tg.float16 and self.fast_dtype is not tg.bfloat16:
             warnings.warn("In CPU autocast, but the target dtype is not supported. Disabling autocast.\n"
                           "CPU Autocast only supports dtypes of torch.bfloat16, torch.float16 currently.",
                           stacklevel=2)
@@ -165,6 +151,7 @@ class autocast:
                 warnings.warn("CUDA is not available or torch_xla is imported. Disabling autocast.", stacklevel=2)
                 on = False
             elif self.fast_dtype is not tg.float16 and self.fast_dtype is not tg.float32:
+                # CuPy has no bfloat16 arrays, so tensorgraft's CUDA devices never support it
                 raise RuntimeError("Current CUDA Device does not support bfloat16. Please switch dtype to float16.")
         self._enabled = on
         self._saved = []
@@ -232,8 +219,7 @@ def _region_dtype(device_type):
     mode = _sw.modes.get(device_type)
     if mode is None or not mode[0]:
         return None
-    dtype = get_autocast_dtype(device_type)
-    return None if isinstance(dtype, _MissingDtype) else dtype
+    return get_autocast_dtype(device_type)
 
 
 def lower(*tensors):

@@ -9,6 +9,7 @@ values drawn in that order out in the tensor's logical shape.
 from __future__ import annotations
 
 import numpy as np
+from tensorgraft.dtypes import np_kind as _np_kind
 
 __all__ = ["memory_axes", "to_memory_order", "from_memory_order", "fill_values"]
 
@@ -36,7 +37,7 @@ def fill_values(like, draw):
     axes = memory_axes(like)
     shape = tuple(like.shape[i] for i in axes)
     serial = not like.flags.c_contiguous
-    if like.dtype.kind == "c":
+    if _np_kind(like.dtype) == "c":
         part = np.float32 if like.dtype == np.complex64 else np.float64
         parts = np.ascontiguousarray(draw(shape + (2,), part, serial))
         values = parts.view(like.dtype).reshape(shape)

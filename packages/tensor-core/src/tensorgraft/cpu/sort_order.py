@@ -19,6 +19,7 @@ import math
 import operator
 
 import numpy as np
+from tensorgraft.dtypes import np_kind as _np_kind
 
 # PyTorch's CPU sort takes its (stable) radix sort for 1-D integer input from this many elements on
 RADIX_SORT_MIN_NUMEL = 1 << 15
@@ -38,13 +39,13 @@ def unstable_order(a: np.ndarray, idx: np.ndarray, axis: int, descending: bool) 
     """``idx`` (a stable argsort of ``a`` along ``axis``, NaN last ascending and first descending)
     rearranged within runs of equal keys into the order PyTorch's CPU ``sort`` leaves them in."""
     n = a.shape[axis] if a.ndim else 1
-    if n <= _INSERTION_THRESHOLD or n > EMULATION_LIMIT or a.dtype.kind == "c":
+    if n <= _INSERTION_THRESHOLD or n > EMULATION_LIMIT or _np_kind(a.dtype) == "c":
         return idx  # (up to 16: an insertion sort alone, which keeps equal keys in order)
-    if a.ndim == 1 and a.dtype.kind in "iu" and not descending and n >= RADIX_SORT_MIN_NUMEL:
+    if a.ndim == 1 and _np_kind(a.dtype) in "iu" and not descending and n >= RADIX_SORT_MIN_NUMEL:
         return idx
     keys = np.moveaxis(np.take_along_axis(a, idx, axis), axis, -1).reshape(-1, n)
     tied = keys[:, 1:] == keys[:, :-1]
-    if a.dtype.kind == "f":
+    if _np_kind(a.dtype) == "f":
         nan = np.isnan(keys)
         tied |= nan[:, 1:] & nan[:, :-1]
     rows = np.flatnonzero(tied.any(axis=1))
@@ -60,7 +61,7 @@ def unstable_order(a: np.ndarray, idx: np.ndarray, axis: int, descending: bool) 
 
 def _less_for(row: np.ndarray, first_is_largest: bool):
     """The comparison PyTorch sorts a slice with: NaN the largest value (first when sorting down)."""
-    if row.dtype.kind == "f" and np.isnan(row).any():
+    if _np_kind(row.dtype) == "f" and np.isnan(row).any():
         return _nan_first_greater if first_is_largest else _nan_last_less
     return operator.gt if first_is_largest else operator.lt
 
@@ -71,13 +72,13 @@ def topk_indices(a: np.ndarray, idx: np.ndarray, k: int, axis: int, largest: boo
     keys hold no ties (and the selection sorts them), the emulation's where they do."""
     n = a.shape[axis] if a.ndim else 1
     top = np.take(idx, np.arange(k), axis=axis)
-    if k == 0 or n < 2 or a.dtype.kind == "c" or n > EMULATION_LIMIT:
+    if k == 0 or n < 2 or _np_kind(a.dtype) == "c" or n > EMULATION_LIMIT:
         return top
     selection_order = not sorted_ and k * 64 > n  # introselect leaves the k-1 unsorted
     lead = np.moveaxis(np.take_along_axis(a, np.take(idx, np.arange(min(k + 1, n)), axis=axis), axis), axis, -1)
     lead = lead.reshape(-1, lead.shape[-1])
     tied = lead[:, 1:] == lead[:, :-1]
-    if a.dtype.kind == "f":
+    if _np_kind(a.dtype) == "f":
         nan = np.isnan(lead)
         tied |= nan[:, 1:] & nan[:, :-1]
     rows = np.arange(lead.shape[0]) if selection_order else np.flatnonzero(tied.any(axis=1))

@@ -20,6 +20,8 @@ _SCALARS = (int, float, bool, complex, np.number, np.bool_)
 # 0-d arrays (float32 0-d * 2.0 -> float64), so the fast paths below only apply to >0-d there.
 NUMPY2 = int(np.__version__.split(".")[0]) >= 2
 _BY_NP = _dt._BY_NUMPY
+_BF16 = _dt.BF16
+_F32 = np.dtype(np.float32)
 _DIM, _ZERO, _SCALAR = _dt.DIMENSIONED, _dt.ZERO_DIM, _dt.SCALAR
 _FLOAT_KINDS = "fc"
 
@@ -129,7 +131,7 @@ def make_unary(opdef, *, to_float: bool = False, keep_int: bool = True):
         if not isinstance(input, Tensor):
             raise not_a_tensor(name, "input", 1, input)
         a = input._data
-        if to_float and a.dtype.kind not in _FLOAT_KINDS:
+        if to_float and a.dtype.kind not in _FLOAT_KINDS and a.dtype is not _BF16:
             a = a.astype(_dt.get_default_dtype().np)
         r = table[input._device.type](a)
         if not NUMPY2 and r.dtype != a.dtype and r.dtype.kind == a.dtype.kind == "f":
@@ -162,15 +164,22 @@ def make_gradient_scatter(opdef, attr_names):
 
 
 # --------------------------------------------------------------------------- binary elementwise
-def _promote_pair(name, a, ra, b, rb, mode):
+def _promote_pair(name, a, ra, b, rb, mode, opmath=False):
     """Slow path of binary ops: operands of different dtypes, 0-d tensors or scalars.
-    Returns the operands cast to the computation dtype and the result dtype."""
+    Returns the operands cast to the computation dtype and the result dtype.
+
+    ``opmath``: arithmetic on a bfloat16 tensor and a Python number computes in float32 with the
+    number unrounded, as PyTorch's kernels do (``x * 1.006`` multiplies by 1.006, not by its
+    bfloat16 neighbour 1.0078); the operands come back as float32 and the caller rounds the
+    result to the returned (bfloat16) dtype."""
     da = _BY_NP[a.dtype] if ra != _SCALAR else _dt._scalar_dtype(a)
     db = _BY_NP[b.dtype] if rb != _SCALAR else _dt._scalar_dtype(b)
     common = _dt.binary_result_dtype(da, ra, db, rb)
     if mode == "float":
         common = _dt.to_float(common)
     npd = common.np
+    if opmath and npd is _BF16 and (ra == _SCALAR) != (rb == _SCALAR):
+        npd = _F32
     if ra != _SCALAR and a.dtype != npd:
         a = a.astype(npd)
     if rb != _SCALAR and b.dtype != npd:
@@ -251,6 +260,9 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
     # joins, so same-dtype tensors and float-tensor/number pairs never pay for it
     operand_check = opdef.extra.get("operand_check")
     reciprocal_first = dunder and reflected and name == "div"
+    # PyTorch multiplies and divides a bfloat16 tensor by a number kept in float32; its other ops
+    # (add, sub, pow, fmod ...) round the number to bfloat16 first (see _promote_pair)
+    opmath = name in ("mul", "div", "true_divide", "divide", "multiply")
 
     def binary(input, other):
         if reflected:
@@ -280,8 +292,11 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
                 elif isinstance(other, _SCALARS):
                     if operand_check is not None:
                         operand_check(a, other)
-                    a, b, _ = _promote_pair(name, a, _ZERO if a.ndim == 0 else _DIM, other, _SCALAR, mode)
-                    out = wrap(table[dev.type](a, b), dev)
+                    a, b, common = _promote_pair(name, a, _ZERO if a.ndim == 0 else _DIM, other, _SCALAR, mode, opmath)
+                    r = table[dev.type](a, b)
+                    if common is _dt.bfloat16 and r.dtype == _F32:
+                        r = r.astype(_BF16)  # computed in float32 (opmath): rounded once
+                    out = wrap(r, dev)
                 elif dunder and isinstance(other, np.ndarray):
                     return _ndarray_operand(binary, name, input, other)
                 else:
@@ -297,8 +312,11 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
                 else:
                     if operand_check is not None:
                         operand_check(input, b)
-                    a, b, _ = _promote_pair(name, input, _SCALAR, b, _ZERO if b.ndim == 0 else _DIM, mode)
-                    out = wrap(table[dev.type](a, b), dev)
+                    a, b, common = _promote_pair(name, input, _SCALAR, b, _ZERO if b.ndim == 0 else _DIM, mode, opmath)
+                    r = table[dev.type](a, b)
+                    if common is _dt.bfloat16 and r.dtype == _F32:
+                        r = r.astype(_BF16)  # computed in float32 (opmath): rounded once
+                    out = wrap(r, dev)
                 if differentiable and other._requires_grad and _gs.enabled:
                     Tensor._autograd.record(opdef, out, (input, other), None, node_name=scalar_first_node)
                 return out
@@ -447,7 +465,7 @@ def make_inplace(opdef, out_of_place, dunder: bool = False):
     return inplace
 
 
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3, "V": 2}  # 'V': bfloat16 (ml_dtypes)
 
 
 def check_cast(value, dest) -> None:
@@ -655,8 +673,8 @@ def factory_with_out(opname: str):
     return decorate
 
 
-_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-               "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
+_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
+               "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
                "complex128": "ComplexDouble"}
 
 

@@ -22,6 +22,7 @@ from ..tensor import Tensor, wrap, wrap_view
 from . import _frontend as F
 from ._frontend import check_tensor
 from ._define import defop
+from tensorgraft.dtypes import np_kind as _np_kind
 
 _REAL_OF = {np.dtype(np.complex64): np.dtype(np.float32), np.dtype(np.complex128): np.dtype(np.float64)}
 _COMPLEX_OF = {np.dtype(np.float32): np.dtype(np.complex64), np.dtype(np.float64): np.dtype(np.complex128)}
@@ -49,7 +50,7 @@ def _view_as_real_frontend(op):
 
     def view_as_real(input):
         check_tensor(input, "view_as_real")
-        if input._data.dtype.kind != "c":
+        if _np_kind(input._data.dtype) != "c":
             raise RuntimeError("view_as_real is only supported for complex tensors")
         out = wrap_view(table[input._device.type](input._data), input)
         if _needs(input):
@@ -110,7 +111,7 @@ def view_as_complex(input):
 def real(input):
     """``torch.real``: a view of the real parts (the input itself for a real tensor)."""
     check_tensor(input, "real")
-    if input._data.dtype.kind != "c":
+    if _np_kind(input._data.dtype) != "c":
         return input
     return view_as_real(input).select(-1, 0)
 
@@ -118,7 +119,7 @@ def real(input):
 def imag(input):
     """``torch.imag``: a view of the imaginary parts; an error for real tensors, as PyTorch."""
     check_tensor(input, "imag")
-    if input._data.dtype.kind != "c":
+    if _np_kind(input._data.dtype) != "c":
         raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
     return view_as_real(input).select(-1, 1)
 
@@ -139,7 +140,7 @@ def _conj_frontend(op):
 
     def conj(input):
         check_tensor(input, name)
-        if input._data.dtype.kind != "c":
+        if _np_kind(input._data.dtype) != "c":
             return input  # PyTorch: conj of a real tensor is the tensor itself
         out = wrap(table[input._device.type](input._data), input._device)
         if _needs(input):
@@ -172,7 +173,7 @@ def resolve_neg(input):
 
 # --------------------------------------------------------------------------- angle
 def _angle_kernel(xp, a):
-    if a.dtype.kind == "c":
+    if _np_kind(a.dtype) == "c":
         return xp.angle(a)
     z = xp.zeros((), a.dtype)
     # PyTorch: pi for negatives, 0 otherwise (also -0.0), NaN stays NaN
@@ -185,7 +186,7 @@ def _angle_frontend(op):
     def angle(input):
         check_tensor(input, "angle")
         a = input._data
-        if a.dtype.kind not in "fc":
+        if _np_kind(a.dtype) not in "fc":
             a = a.astype(_dt.get_default_dtype().np)
         out = wrap(table[input._device.type](a), input._device)
         if op.differentiable and _needs(input):
@@ -200,7 +201,7 @@ def _angle_samples(dtype, device):
 
 
 def _np_angle(a):
-    if a.dtype.kind == "c":
+    if _np_kind(a.dtype) == "c":
         return np.angle(a)
     return np.where(a < 0, math.pi, np.where(np.isnan(a), a, 0.0))
 

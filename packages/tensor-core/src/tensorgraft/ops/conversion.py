@@ -9,6 +9,7 @@ from ..grad_mode import state as _gs
 from ..memory_layout import copy_in_format
 from ..tensor import Tensor, wrap
 from ._define import defop
+from tensorgraft.dtypes import np_kind as _np_kind
 
 _CPU = _device("cpu")
 
@@ -61,7 +62,7 @@ def _to_kernel(xp, a, npdtype, copy):
     # astype keeps the memory order (channels-last stays channels-last), as PyTorch's
     # preserve_format does; so does the explicit copy
     if npdtype is not None and a.dtype != npdtype:
-        if a.dtype.kind == "c" and np.dtype(npdtype).kind != "c":
+        if _np_kind(a.dtype) == "c" and _np_kind(np.dtype(npdtype)) != "c":
             return _discard_imaginary(a, npdtype)
         return a.astype(npdtype)
     if not copy:
@@ -90,7 +91,7 @@ def _to_frontend(op):
         else:
             out_data = table[dst.type](data, npd, copy)
         out = wrap(out_data, dst)
-        if input._requires_grad and _gs.enabled and (npd is None or np.dtype(npd).kind in "fc"):
+        if input._requires_grad and _gs.enabled and (npd is None or _np_kind(np.dtype(npd)) in "fc"):
             Tensor._autograd.record(op, out, (input,), {"device": input._device},
                                     node_name="ToCopyBackward0")
         return out
@@ -119,7 +120,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
         device = _default_device.device
     if isinstance(data, Tensor):
         return data.to(dtype=dtype, device=device)
-    if isinstance(data, np.ndarray) and data.dtype.kind in "biufc":
+    if isinstance(data, np.ndarray) and _np_kind(data.dtype) in "biufc":
         t = from_numpy(data)
         return t.to(dtype=dtype, device=device) if (dtype or device) else t
     from ..device import backends
@@ -162,7 +163,7 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None) -> T
                           "False. Pass requires_grad=False explicitly to get the old behavior and silence this "
                           "warning.", UserWarning, stacklevel=2)
     elif requires_grad:
-        if t._data.dtype.kind not in "fc":
+        if _np_kind(t._data.dtype) not in "fc":
             raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t.requires_grad_(True)
     return t

@@ -22,6 +22,7 @@ from . import _frontend as F
 from ._define import defop
 from ._return_types import return_type
 from .linalg import _float_check, _record, _square, _tensor_args, check_batches, converged
+from tensorgraft.dtypes import np_kind as _np_kind
 
 EigResult = return_type("linalg_eig", ("eigenvalues", "eigenvectors"))
 LstsqResult = return_type("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
@@ -36,7 +37,7 @@ def _record_fn(op, outs, inputs, fn, name, **attrs):
     returns the first output (the caller adjusts the others' ``fn``)."""
     if _gs.enabled and any(isinstance(t, Tensor) and t._requires_grad for t in inputs):
         for o in outs:
-            if o is not None and o._data.dtype.kind in "fc":
+            if o is not None and _np_kind(o._data.dtype) in "fc":
                 Tensor._autograd.record(op, o, inputs, dict(attrs, fn=fn, part=None), node_name=name)
 
 
@@ -224,7 +225,7 @@ def _lstsq_frontend(op):
             rcond = float(np.finfo(a.dtype).eps) * max(m, n)
         x, s, rank = converged(table[A._device.type], a, bb, rcond, fname="torch.linalg.lstsq")
         xp = _xp(A)
-        real = np.dtype(a.dtype.char.lower()) if a.dtype.kind == "c" else a.dtype
+        real = np.dtype(a.dtype.char.lower()) if _np_kind(a.dtype) == "c" else a.dtype
         if m > n and driver != "gelsy" and bool((rank == n).all()):
             res = (xp.abs(xp.matmul(a, x) - bb) ** 2).sum(-2)
             res = res[..., 0] if vec else res
@@ -349,7 +350,7 @@ def _geqrf_kernel(xp, a):
         alpha = A[..., j, j].copy()
         x = A[..., j + 1:, j]
         xnorm = xp.sqrt((xp.abs(x) ** 2).sum(-1))
-        trivial = (xnorm == 0) & (alpha.imag == 0 if a.dtype.kind == "c" else True)
+        trivial = (xnorm == 0) & (alpha.imag == 0 if _np_kind(a.dtype) == "c" else True)
         anorm = xp.sqrt(xp.abs(alpha) ** 2 + xnorm ** 2)
         sign = xp.where(alpha.real >= 0, 1.0, -1.0)
         beta = -sign * anorm

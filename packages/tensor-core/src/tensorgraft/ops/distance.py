@@ -19,6 +19,7 @@ from ..tensor import Tensor, wrap
 from . import _frontend as F
 from ._args import wrap_dim
 from ._define import CORE_OPS, defop
+from tensorgraft.dtypes import np_kind as _np_kind
 
 _FIRST = len(CORE_OPS)
 
@@ -66,6 +67,8 @@ def _cdist_frontend(op):
             raise TypeError(f"cdist(): argument 'p' must be float, not {type(p).__name__}")
         p = float(p)
         a, b = x1._data, x2._data
+        if a.dtype is _dt.BF16 or b.dtype is _dt.BF16:  # PyTorch's kernel has no bfloat16
+            raise NotImplementedError("\"cdist\" not implemented for 'BFloat16'")
         if a.ndim < 2:
             raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {a.ndim}D")
         if b.ndim < 2:
@@ -73,7 +76,7 @@ def _cdist_frontend(op):
         if a.shape[-1] != b.shape[-1]:
             raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {a.shape[-1]} X2: {b.shape[-1]}")
         for name, arr in (("X1", a), ("X2", b)):
-            if arr.dtype.kind != "f":
+            if _np_kind(arr.dtype) != "f":
                 raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: {F._type_name(arr.dtype)}")
         if p < 0 or math.isnan(p):
             raise RuntimeError("cdist only supports non-negative p values")
@@ -174,7 +177,7 @@ def _dist_frontend(op):
         if err is not None:
             raise err
         npd = _dt.result_type(input, other).np
-        if npd.kind not in "fc":
+        if _dt.np_kind(npd) not in "fc":
             raise RuntimeError("norm(): input dtype should be either floating point or complex. Got "
                                f"{F._type_name(npd)} instead.")
         a, b = input._data.astype(npd, copy=False), other._data.astype(npd, copy=False)
@@ -210,7 +213,7 @@ def _renorm_frontend(op):
         if a.ndim <= 1:
             raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {a.ndim} dimensions")
         d = wrap_dim(dim, a.ndim)
-        if a.dtype.kind not in "fc":
+        if _np_kind(a.dtype) not in "fc":
             raise RuntimeError("norm(): input dtype should be either floating point or complex. Got "
                                f"{F._type_name(a.dtype)} instead.")
         out = wrap(table[input._device.type](a, p, d, maxnorm), input._device)

@@ -19,6 +19,7 @@ from ..tensor import Tensor, wrap
 from . import _frontend as F
 from ._define import CORE_OPS, defop
 from ._return_types import return_type
+from tensorgraft.dtypes import BF16, np_kind as _np_kind
 
 _FIRST = len(CORE_OPS)
 
@@ -79,7 +80,7 @@ def _histc_frontend(op):
         if not isinstance(input, Tensor):
             raise F.not_a_tensor("histc", "input", 1, input)
         a = input._data
-        if a.dtype.kind != "f":
+        if _np_kind(a.dtype) != "f":
             raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{F._type_name(a.dtype)}'")
         _check_bins(bins, 0)
         lo, hi = float(min), float(max)
@@ -172,7 +173,7 @@ def _histdd(name, input2d, bins, ranges, weight, density, table):
     from .creation import linspace
     a = input2d._data
     dev = input2d._device
-    if a.dtype.kind != "f":
+    if _np_kind(a.dtype) != "f" or a.dtype is BF16:  # (PyTorch's kernel has no bfloat16)
         raise NotImplementedError(f"\"histogramdd\" not implemented for '{F._type_name(a.dtype)}'")
     D = a.shape[-1]
     a = a.reshape(-1, D)

@@ -21,6 +21,7 @@ from ._frontend import check_tensor
 from ._args import wrap_dim
 from ._define import CORE_OPS, defop
 from .shape import t_dims
+from tensorgraft.dtypes import np_kind as _np_kind
 
 _OPS = {op.name: op for op in CORE_OPS}  # the out-of-place ops declared before this module
 
@@ -118,7 +119,7 @@ def _compare_into(op, target):
     def compare(input, other):
         r = target.frontend(input, other)
         out = wrap(r._data.astype(input._data.dtype), r._device)
-        if F.needs_grad(input, other) and out._data.dtype.kind in "fc":
+        if F.needs_grad(input, other) and _np_kind(out._data.dtype) in "fc":
             Tensor._autograd.record(op, out, (input, other), None,
                                     node_name=node1 if isinstance(other, Tensor) else node0)
         return out

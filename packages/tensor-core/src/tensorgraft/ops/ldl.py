@@ -18,6 +18,7 @@ from ._define import defop
 from ._return_types import return_type
 from .decompositions import _flat
 from .linalg import LinAlgError, _batch_prefix, _float_check, _tensor_args, first_failure
+from tensorgraft.dtypes import np_kind as _np_kind
 
 LDLFactorResult = return_type("linalg_ldl_factor", ("LD", "pivots"))
 LDLFactorExResult = return_type("linalg_ldl_factor_ex", ("LD", "pivots", "info"))
@@ -28,7 +29,7 @@ _BK_ALPHA = (1 + math.sqrt(17)) / 8
 
 def _bk_size(xp, x, hermitian_diag=False):
     """LAPACK's pivot size: |re| + |im| for complex entries (|re| alone for a Hermitian diagonal)."""
-    if x.dtype.kind != "c":
+    if _np_kind(x.dtype) != "c":
         return xp.abs(x)
     return xp.abs(x.real) if hermitian_diag else xp.abs(x.real) + xp.abs(x.imag)
 
@@ -43,7 +44,7 @@ def _ldl_kernel(xp, a, hermitian):
     touch it, leaving the finished L columns alone, which is LAPACK's (product-form) convention."""
     A, batch = _flat(xp, a)
     nb, n = A.shape[0], A.shape[-1]
-    cplx = A.dtype.kind == "c"
+    cplx = _np_kind(A.dtype) == "c"
     herm = hermitian and cplx
     low = xp.tril(A, -1)
     upper = xp.conj(xp.swapaxes(low, -1, -2)) if herm else xp.swapaxes(low, -1, -2)
@@ -128,7 +129,7 @@ def _ldl_solve_kernel(xp, ld, piv, b, hermitian):
     P = xp.broadcast_to(piv, shape + (n,)).reshape((-1, n)).astype(np.int64)
     B = xp.broadcast_to(b, shape + (n, nrhs)).reshape((-1, n, nrhs)).astype(
         np.result_type(ld.dtype, b.dtype), copy=True)
-    herm = hermitian and L.dtype.kind == "c"
+    herm = hermitian and _np_kind(L.dtype) == "c"
     nb = L.shape[0]
     bi = xp.arange(nb)
     idx = xp.arange(n)
@@ -224,7 +225,7 @@ def _ldl_solve_frontend(op):
         if piv.shape != ld.shape[:-1]:
             raise RuntimeError(f"{name}: Expected LD.shape[:-1] and pivots.shape to be the same, but got pivots "
                                f"with shape {list(piv.shape)} instead")
-        if piv.dtype.kind not in "iu":
+        if _np_kind(piv.dtype) not in "iu":
             raise RuntimeError(f"{name}: Expected pivots to be integers. Got {F._type_name(piv.dtype)}")
         if b.dtype != ld.dtype:
             raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type {F._type_name(b.dtype)} "

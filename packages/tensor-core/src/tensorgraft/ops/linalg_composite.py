@@ -405,6 +405,9 @@ def _vander(x, *, N=None):
         raise F.not_a_tensor("linalg.vander", "x", 1, x)
     if x.ndim < 1:
         raise RuntimeError("x must be at least 1-dimensional.")
+    if x._data.dtype.name in ("float16", "bfloat16", "bool"):  # PyTorch's kernel takes none of them
+        raise RuntimeError("linalg.vander supports floating point, complex, and integer tensors, but got "
+                           f"{F._type_name(x._data.dtype)}")
     n = x.shape[-1] if N is None else N
     if n <= 1:
         raise RuntimeError("N must be greater than 1.")

@@ -17,6 +17,7 @@ from . import _frontend as F
 from ._define import defop
 from .decompositions import _record_fn
 from .linalg import _mk
+from tensorgraft.dtypes import BF16, np_kind as _np_kind
 
 
 def _lin():
@@ -118,7 +119,7 @@ class _LOBPCG:
         self.xp, self.A, self.B, self.iK = xp, A, B, iK
         self.k, self.largest, self.robust = k, largest, robust
         self.tol = tol
-        self.eps = np.finfo(A.real.dtype if A.dtype.kind == "c" else A.dtype).eps
+        self.eps = np.finfo(A.real.dtype if _np_kind(A.dtype) == "c" else A.dtype).eps
 
     def _bdot(self, U, V):
         BV = V if self.B is None else self.B @ V
@@ -218,6 +219,9 @@ def _lobpcg(A, k=None, B=None, X=None, n=None, iK=None, niter=None, tol=None, la
                          f"the number of requested eigenpairs (={n})")
     largest = True if largest is None else largest
     niter = 1000 if niter is None else niter
+    if A._data.dtype is BF16:
+        # PyTorch's lobpcg multiplies A by a float32 start block, and its matmul refuses the mix
+        raise RuntimeError("expected m1 and m2 to have the same dtype, but got: c10::BFloat16 != float")
     eps = float(np.finfo(np.dtype(A._data.dtype)).eps)
     tol = eps ** 0.5 if tol is None else tol
     import tensorgraft as tg

@@ -22,6 +22,7 @@ from .linalg import (
     LinAlgError, _batch_prefix, _float_check, _record, _shape_str, _square, _tensor_args, check_batches, first_failure,
     solve_triangular_array,
 )
+from tensorgraft.dtypes import np_kind as _np_kind
 
 LUFactorResult = return_type("linalg_lu_factor", ("LU", "pivots"))
 LUFactorExResult = return_type("linalg_lu_factor_ex", ("LU", "pivots", "info"))
@@ -42,7 +43,7 @@ def _lu_kernel(xp, a, pivot):
         if pivot:
             col = A[:, j:, j]
             # LAPACK's i?amax ranks complex entries by |re| + |im|, not the modulus: the same pivots
-            size = xp.abs(col.real) + xp.abs(col.imag) if col.dtype.kind == "c" else xp.abs(col)
+            size = xp.abs(col.real) + xp.abs(col.imag) if _np_kind(col.dtype) == "c" else xp.abs(col)
             p = xp.argmax(size, axis=1) + j
             piv[:, j] = p + 1
             rj, rp = A[bi, j].copy(), A[bi, p].copy()

@@ -19,6 +19,7 @@ from ._frontend import check_tensor
 from ._args import wrap_dim
 from ._define import CORE_OPS, defop
 from ._return_types import return_type
+from tensorgraft.dtypes import np_kind as _np_kind
 
 _FIRST = len(CORE_OPS)
 
@@ -53,7 +54,7 @@ def _cummaxmin_kernel(xp, a, which, axis):
         return a.copy(), xp.zeros((), np.int64)
     vals = scan(xp, a, axis, "maximum" if which == "cummax" else "minimum")
     hit = a == vals  # position i holds the running extreme (a new one, or a tie)
-    if a.dtype.kind in "fc":
+    if _np_kind(a.dtype) in "fc":
         hit |= xp.isnan(a)
     shape = [1] * a.ndim
     shape[axis] = a.shape[axis]
@@ -70,7 +71,7 @@ def _cummaxmin_frontend(which):
         def cummax(input, dim, *, out=None):
             check_tensor(input, which)
             a = input._data
-            if a.dtype.kind == "c":
+            if _np_kind(a.dtype) == "c":
                 # complex numbers have no order: PyTorch's dispatch has no kernel for them
                 raise NotImplementedError(f"\"{which}_cpu\" not implemented for '{F._type_name(a.dtype)}'")
             d = wrap_dim(dim, a.ndim)
@@ -101,7 +102,7 @@ def _logcumsumexp_frontend(op):
     def logcumsumexp(input, dim, *, out=None):
         check_tensor(input, "logcumsumexp")
         a = input._data
-        if a.dtype.kind != "f":
+        if _np_kind(a.dtype) != "f":
             # integers: as PyTorch's dispatch error; complex inputs are not implemented here
             raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for '{F._type_name(a.dtype)}'")
         d = wrap_dim(dim, a.ndim)
@@ -151,7 +152,7 @@ def _diff(input, n=1, dim=-1, prepend=None, append=None):
         from .shape import _cat
         parts = [t for t in (prepend, input, append) if t is not None]
         x = _cat.frontend(parts, d)
-    is_bool = x._data.dtype.kind == "b"
+    is_bool = _np_kind(x._data.dtype) == "b"
     for _ in range(n):
         m = x._data.shape[d]
         if m == 0:
@@ -239,10 +240,10 @@ def _integration_args(fname, y, x, dx, dim, extra=()):
             dx = 1
         if isinstance(dx, (bool, np.bool_, complex)) or not isinstance(dx, numbers.Real):
             raise RuntimeError(f"{fname}: Currently, we only support dx as a real number.")
-        if y._data.dtype.kind == "b":
+        if _np_kind(y._data.dtype) == "b":
             raise RuntimeError(f"{fname}: received a bool input for `y`, but bool is not supported")
         return d, float(dx), None
-    if y._data.dtype.kind == "b" or x._data.dtype.kind == "b":
+    if _np_kind(y._data.dtype) == "b" or _np_kind(x._data.dtype) == "b":
         raise RuntimeError(f"{fname}: received a bool input for `x` or `y`, but bool is not supported")
     if x._data.ndim == 1:
         if x._data.shape[0] != y._data.shape[d]:

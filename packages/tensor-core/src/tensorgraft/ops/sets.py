@@ -16,6 +16,7 @@ from . import _frontend as F
 from ._args import wrap_dim
 from ._define import CORE_OPS, defop
 from .reduction import unique_results
+from tensorgraft.dtypes import np_kind as _np_kind
 
 _FIRST = len(CORE_OPS)
 
@@ -56,7 +57,7 @@ def _isin_frontend(op):
             else:
                 ranked.append((_dt._scalar_dtype(v), _dt.SCALAR))
         for v, is_t in ((elements, e_t), (test_elements, t_t)):
-            if is_t and v._data.dtype.kind == "b":
+            if is_t and _np_kind(v._data.dtype) == "b":
                 raise RuntimeError("Unsupported input type encountered for isin(): Bool")
         common = _dt.result_type_ranked(ranked).np
         from ..device import get_backend
@@ -134,7 +135,7 @@ def _unique_consecutive_frontend(op):
         if not isinstance(input, Tensor):
             raise F.not_a_tensor("unique_consecutive", "input", 1, input)
         a = input._data
-        if a.dtype.kind == "c" and dim is None:  # PyTorch's kernel (shared with unique) has no complex case
+        if _np_kind(a.dtype) == "c" and dim is None:  # PyTorch's kernel (shared with unique) has no complex case
             raise NotImplementedError(f"\"unique\" not implemented for '{F._type_name(a.dtype)}'")
         axis = None if dim is None else wrap_dim(dim, a.ndim)
         if axis is not None and a.ndim == 0:

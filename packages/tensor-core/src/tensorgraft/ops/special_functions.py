@@ -19,6 +19,7 @@ import numpy as np
 from . import _frontend as F
 from ._define import CORE_OPS, binary, unary
 from .elementwise import _special
+from tensorgraft.dtypes import np_kind as _np_kind
 
 _FIRST = len(CORE_OPS)
 
@@ -45,14 +46,14 @@ def _ref(name, *pre):
 
 def _float_only(aten, a):
     # PyTorch has no integer kernels for these (and does not promote): the same error
-    if a.dtype.kind != "f":
+    if _np_kind(a.dtype) != "f":
         raise NotImplementedError(f"\"{aten}_cpu\" not implemented for '{F._type_name(a.dtype)}'")
 
 
 # =========================================================================== unary, through SciPy
 def _real_only(name, xp, a):
     # PyTorch has no complex kernels for these: its dispatch error, raised before any computation
-    if a.dtype.kind == "c":
+    if _np_kind(a.dtype) == "c":
         where = "cpu" if xp is np else "cuda"
         raise NotImplementedError(f"\"{name}_{where}\" not implemented for '{F._type_name(a.dtype)}'")
 
@@ -228,7 +229,7 @@ def _poly_operands(xp, x, n):
     xs = xp.asarray(x, dtype=dtype)
     if hasattr(n, "dtype"):
         ns = xp.asarray(n)
-        if ns.dtype.kind == "f":
+        if _np_kind(ns.dtype) == "f":
             usable = xp.isfinite(ns) & (xp.abs(ns) < _INT64_SPAN)
             ns = xp.where(usable, xp.trunc(ns), -1)
         deg = ns.astype(xp.int64)

@@ -18,6 +18,7 @@ from ._frontend import check_tensor
 from ._define import CORE_OPS, defop, unary
 from .elementwise import _polygamma_op, _special, run_with_order
 from ._return_types import return_type
+from tensorgraft.dtypes import np_kind as _np_kind
 
 _FIRST = len(CORE_OPS)
 
@@ -32,7 +33,7 @@ def _mk(shape, dtype, device, seed, lo=-2.0, hi=2.0):
 # =========================================================================== i0 (and i1 for its gradient)
 def _no_complex_kernel(kernel_name, xp, a):
     # PyTorch registers no complex kernel for i0/i1: its dispatch error instead of SciPy's TypeError
-    if a.dtype.kind == "c":
+    if _np_kind(a.dtype) == "c":
         device = "cpu" if xp is np else "cuda"
         raise NotImplementedError(f"\"{kernel_name.format(device)}\" not implemented for '{F._type_name(a.dtype)}'")
 
@@ -84,7 +85,7 @@ def _frexp_frontend(op):
     def frexp(input, *, out=None):
         check_tensor(input, "frexp")
         a = input._data
-        if a.dtype.kind != "f":
+        if _np_kind(a.dtype) != "f":
             raise RuntimeError("torch.frexp() only supports floating-point dtypes")
         dev = input._device
         m, e = table[dev.type](a)
@@ -182,7 +183,7 @@ _float_power_inplace = _method_inplace("float_power_", _float_power_out)
 
 def _float_power_(self, exponent):
     # float_power computes in double; in place, PyTorch refuses to narrow the result back
-    complex_ = self._data.dtype.kind == "c" or (isinstance(exponent, Tensor) and exponent._data.dtype.kind == "c") \
+    complex_ = _np_kind(self._data.dtype) == "c" or (isinstance(exponent, Tensor) and _np_kind(exponent._data.dtype) == "c") \
         or isinstance(exponent, complex)
     want = np.complex128 if complex_ else np.float64
     if self._data.dtype != want:

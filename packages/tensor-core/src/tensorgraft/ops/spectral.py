@@ -17,6 +17,7 @@ from ..grad_mode import state as _gs
 from ..tensor import wrap
 from . import _frontend as F
 from ._define import defop
+from tensorgraft.dtypes import np_kind as _np_kind
 
 _COMPLEX_OF = {np.dtype(np.float32): np.dtype(np.complex64), np.dtype(np.float64): np.dtype(np.complex128)}
 _REAL_OF = {v: k for k, v in _COMPLEX_OF.items()}
@@ -121,8 +122,8 @@ def _window(name, window_length, periodic, dtype, device, requires_grad, values)
     from .conversion import resolve_device
     from .creation import _check_dtype, _create, _make
     dtype = _check_dtype(dtype, name) or _dt.get_default_dtype()
-    if dtype.np.kind != "f":
-        if dtype.np.kind == "c":
+    if _np_kind(dtype.np) != "f":
+        if _np_kind(dtype.np) == "c":
             raise NotImplementedError(f"\"arange_cpu\" not implemented for '{F._type_name(dtype.np)}'")
         raise RuntimeError(f"{name} expects floating point dtypes, got: TensorOptions(dtype={_CPP_TYPE[dtype.name]}, "
                            "device=cpu, layout=Strided (default), requires_grad=false (default), pinned_memory=false, "

@@ -17,6 +17,7 @@ from . import _frontend as F
 from ._frontend import check_tensor
 from ._args import wrap_dim
 from ._define import CORE_OPS, defop
+from tensorgraft.dtypes import np_kind as _np_kind
 
 _FIRST = len(CORE_OPS)
 
@@ -141,7 +142,7 @@ def _bincount_frontend(op):
             raise TypeError(f"bincount(): argument 'minlength' must be int, not {type(minlength).__name__}")
         a = input._data
         dev = input._device
-        if a.dtype.kind not in "iu":
+        if _np_kind(a.dtype) not in "iu":
             raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{F._type_name(a.dtype)}'")
         if minlength < 0:
             raise RuntimeError("minlength should be >= 0")
@@ -159,7 +160,7 @@ def _bincount_frontend(op):
             w = weights._data
             if w.ndim != 1 or w.shape[0] != a.shape[0]:
                 raise RuntimeError("weights should be 1-d and have the same length as input")
-            if w.dtype.kind == "c":
+            if _np_kind(w.dtype) == "c":
                 # PyTorch's cast warns once per process, at the user's line (conversion.py shares it)
                 warn_once_at_caller("Casting complex values to real discards the imaginary part")
                 w = w.real
@@ -237,7 +238,7 @@ def _cov(input, *, correction=1, fweights=None, aweights=None):
     if a.ndim > 2:
         raise RuntimeError("cov(): expected input to have two or fewer dimensions but got an input with "
                            f"{a.ndim} dimensions")
-    if a.dtype.kind == "b":
+    if _np_kind(a.dtype) == "b":
         raise RuntimeError("cov(): bool dtype is not supported for input")
     x = input.reshape(1, -1) if a.ndim < 2 else input
     n_obs = x._data.shape[1]
@@ -251,10 +252,10 @@ def _cov(input, *, correction=1, fweights=None, aweights=None):
         if d.ndim > 1:
             raise RuntimeError(f"cov(): expected {name} to have one or fewer dimensions but got {name} with "
                                f"{d.ndim} dimensions")
-        if name == "fweights" and d.dtype.kind not in "iu":
+        if name == "fweights" and _np_kind(d.dtype) not in "iu":
             raise RuntimeError(f"cov(): expected fweights to have integral dtype but got fweights with "
                                f"{F._type_name(d.dtype)} dtype")
-        if name == "aweights" and d.dtype.kind != "f":
+        if name == "aweights" and _np_kind(d.dtype) != "f":
             raise RuntimeError(f"cov(): expected aweights to have floating point dtype but got aweights with "
                                f"{F._type_name(d.dtype)} dtype")
         if d.size != n_obs:

@@ -16,6 +16,7 @@ import warnings
 from ..tensor import Tensor
 from . import _frontend as F
 from ._define import defop
+from tensorgraft.dtypes import np_kind as _np_kind
 
 _PAD_MODES = ("constant", "reflect", "replicate", "circular")
 # the smallest window overlap-add value istft still divides by (PyTorch's NOLA threshold)
@@ -138,8 +139,10 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tru
                             f"align_to_window={_flag(align_to_window)}) : {msg}")
     if x.ndim not in (1, 2):
         raise fail("expected a 1D or 2D tensor")
-    if x.dtype.np.kind not in "fc":
+    if _np_kind(x.dtype.np) not in "fc":
         raise fail("expected a tensor of floating point or complex values")
+    if x._data.dtype.name in ("float16", "bfloat16"):  # PyTorch's CPU FFT (MKL) takes no half types
+        raise RuntimeError(f"MKL FFT doesn't support tensors of type: {F._type_name(x._data.dtype)}")
     length = x.shape[-1]
     if n_fft <= 0 or n_fft > length:
         raise fail(f"expected 0 < n_fft < {length}, but got n_fft={n_fft}")

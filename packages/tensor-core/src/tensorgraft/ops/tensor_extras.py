@@ -21,6 +21,7 @@ from .. import memory_layout as _ml
 from . import _frontend as F
 from ._frontend import check_tensor
 from ._define import defop
+from tensorgraft.dtypes import np_kind as _np_kind
 
 # --------------------------------------------------------------------------- helpers
 
@@ -280,7 +281,7 @@ defop("dsplit", frontend=lambda op: _dsplit, differentiable=False,
 # --------------------------------------------------------------------------- predicates, nonzero_static
 def _isreal(input):
     check_tensor(input, "isreal")
-    if input._data.dtype.kind == "c":
+    if _np_kind(input._data.dtype) == "c":
         return input.imag == 0
     from .creation import ones_like
     from .. import dtypes
@@ -462,7 +463,7 @@ def _poisson_frontend(op):
         check_tensor(input, "poisson")
         from .creation import _not_implemented
         from .sampling import _matches_pytorch, _stream
-        if input._data.dtype.kind != "f":  # rates are floats: PyTorch has no integer kernel
+        if _np_kind(input._data.dtype) != "f":  # rates are floats: PyTorch has no integer kernel
             raise _not_implemented("poisson_cpu", input.dtype)
         g, on_device = _stream(generator, input._device)
         lam = input._data if on_device else input._host()
@@ -562,7 +563,7 @@ def _gradient(input, *, spacing=1, dim=None, edge_order=1):
     for d in dims:
         if input._data.shape[d] < edge_order + 1:
             raise RuntimeError("torch.gradient expected each dimension size to be at least edge_order+1")
-    f = input if input._data.dtype.kind in "fc" else input.to(_default_float())
+    f = input if _np_kind(input._data.dtype) in "fc" else input.to(_default_float())
     return tuple(_gradient_along(f, d, s, edge_order) for d, s in zip(dims, steps))
 
 
@@ -577,7 +578,7 @@ def _gradient_along(f, d, step, edge_order):
     def part(start, length):
         return f.narrow(d, start, length)
     if isinstance(step, Tensor) and step._data.ndim == 1:
-        return _nonuniform(f, d, step.to(f.dtype) if f._data.dtype.kind == "c" else step, edge_order, part)
+        return _nonuniform(f, d, step.to(f.dtype) if _np_kind(f._data.dtype) == "c" else step, edge_order, part)
     h = step.item() if isinstance(step, Tensor) else step
     inner = (part(2, n - 2) - part(0, n - 2)) / (2 * h)
     if edge_order == 1:

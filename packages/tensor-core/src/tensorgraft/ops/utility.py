@@ -11,6 +11,7 @@ from ..tensor import Size
 from . import _frontend as F
 from ._frontend import check_tensor
 from ._define import defop
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 def _is_nonzero(input):
@@ -31,7 +32,7 @@ def _is_same_size(input, other):
 
 def _is_signed(input):
     check_tensor(input, "is_signed")
-    return input._data.dtype.kind in "ifc"
+    return _np_kind(input._data.dtype) in "ifc"
 
 
 def _get_device(input):
@@ -76,7 +77,7 @@ def _unravel_index(indices, shape):
         from .creation import tensor
         indices = tensor(int(indices))
     check_tensor(indices, "unravel_index", "indices")
-    if indices._data.dtype.kind not in "iu":
+    if _np_kind(indices._data.dtype) not in "iu":
         raise TypeError(f"expected 'indices' to be integer dtype, but got {indices.dtype}")
     if isinstance(shape, numbers.Integral):
         shape = (shape,)
@@ -127,7 +128,7 @@ defop("is_same_size", frontend=lambda op: _is_same_size, differentiable=False, n
       reference=lambda a, b: a.shape == b.shape)
 defop("is_signed", frontend=lambda op: _is_signed, differentiable=False, non_tensor_output=True,
       samples=_samples(lambda X, dev: [((X((2,), 166),), {}), ((_ints([1, 2], dev),), {})]),
-      reference=lambda a: a.dtype.kind in "ifc")
+      reference=lambda a: _np_kind(a.dtype) in "ifc")
 defop("get_device", frontend=lambda op: _get_device, differentiable=False, non_tensor_output=True,
       samples=_samples(lambda X, dev: [((X((2,), 167),), {})]), conformance_skip={"devices": "the index differs"})
 defop("sum_to_size", frontend=lambda op: _sum_to_size, public=False, composite=True,

@@ -32,6 +32,7 @@ from .. import dtypes as _dt
 from ..grad_mode import state as _gs
 from ..registry import OpDef
 from ..tensor import Tensor, wrap
+from tensorgraft.dtypes import np_kind as _np_kind
 
 __all__ = ["op", "elementwise_op", "function_op", "formula", "generic_frontend", "record_if_needed",
            "check_same_device"]
@@ -76,7 +77,7 @@ def check_same_device(opname: str, tensors):
 
 def record_if_needed(opdef: OpDef, out: Tensor, inputs: tuple, attrs=None, node_name=None) -> Tensor:
     """Record ``out`` on the autograd graph when grad mode is on and an input requires grad."""
-    if not opdef.differentiable or not _gs.enabled or out._data.dtype.kind not in "fc":
+    if not opdef.differentiable or not _gs.enabled or _np_kind(out._data.dtype) not in "fc":
         return out
     for t in inputs:
         if isinstance(t, Tensor) and t._requires_grad:

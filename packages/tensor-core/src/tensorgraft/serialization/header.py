@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import struct
 
+import ml_dtypes
 import numpy as np
 
 MAX_HEADER_BYTES = 100 * 1024 * 1024
@@ -24,6 +25,7 @@ _ST_TO_NP = {
     "BOOL": np.dtype(np.bool_), "U8": np.dtype(np.uint8), "I8": np.dtype(np.int8), "I16": np.dtype(np.int16),
     "I32": np.dtype(np.int32), "I64": np.dtype(np.int64), "F16": np.dtype(np.float16),
     "F32": np.dtype(np.float32), "F64": np.dtype(np.float64), "C64": np.dtype(np.complex64),
+    "BF16": np.dtype(ml_dtypes.bfloat16),
 }
 _ST_ITEMSIZE = {"BOOL": 1, "U8": 1, "I8": 1, "I16": 2, "I32": 4, "I64": 8, "F16": 2, "F32": 4, "F64": 8,
                 "C64": 8, "BF16": 2, "U16": 2, "U32": 4, "U64": 8, "F8_E4M3": 1, "F8_E5M2": 1}

@@ -92,7 +92,25 @@ def _load_from_stream(f):
         return header, meta, {}
     from safetensors.numpy import load as _load_bytes
     try:
-        arrays = _load_bytes(prefix + raw + data)
+        if any(info.get("dtype") == "BF16" for info in header.values()):
+            arrays = _arrays_from_bytes(header, data)  # safetensors' byte loader has no bfloat16
+        else:
+            arrays = _load_bytes(prefix + raw + data)
     except Exception as exc:
         raise CheckpointError(f"checkpoint '{name}' could not be read: {exc}") from None
     return header, meta, arrays
+
+
+def _arrays_from_bytes(header, data) -> dict:
+    """The arrays of a checkpoint whose header ``_decode_header`` has validated: each entry is
+    its shape's elements, little-endian and C-ordered, at its data offsets (the safetensors format)."""
+    import numpy as np
+
+    from .header import _ST_TO_NP
+    arrays = {}
+    for key, info in header.items():
+        begin, end = info["data_offsets"]
+        dtype = _ST_TO_NP[info["dtype"]]  # native order: the little-endian machines NumPy wheels target
+        flat = np.frombuffer(data, dtype=dtype, count=(end - begin) // dtype.itemsize, offset=begin)
+        arrays[key] = flat.reshape(info["shape"]).copy()
+    return arrays

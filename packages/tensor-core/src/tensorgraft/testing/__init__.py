@@ -12,7 +12,7 @@ __all__ = ["assert_close", "assert_allclose", "assert_on_device", "make_tensor"]
 
 # PyTorch's default tolerances per dtype (rtol, atol)
 _TOLS = {
-    _dt.float16: (1e-3, 1e-5), _dt.float32: (1.3e-6, 1e-5), _dt.float64: (1e-7, 1e-7),
+    _dt.float16: (1e-3, 1e-5), _dt.bfloat16: (1.6e-2, 1e-5), _dt.float32: (1.3e-6, 1e-5), _dt.float64: (1e-7, 1e-7),
     _dt.complex64: (1.3e-6, 1e-5), _dt.complex128: (1e-7, 1e-7),
 }
 

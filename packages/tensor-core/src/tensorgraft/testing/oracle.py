@@ -65,6 +65,8 @@ def to_numpy(t) -> np.ndarray:
     t = t.detach()
     if hasattr(t, "resolve_conj"):
         t = t.resolve_conj().resolve_neg()
+    if str(t.dtype).endswith("bfloat16"):
+        t = t.float()  # both libraries refuse bfloat16 .numpy(); float32 holds every value exactly
     return np.asarray(t.cpu().numpy())
 
 
@@ -103,11 +105,12 @@ def run_in_both(call):
     return call(tensorgraft), call(torch)
 
 
-def _default_tolerances(dtype: np.dtype) -> tuple[float, float]:
-    """``torch.testing.assert_close``'s (rtol, atol) for results of ``dtype``: exact for integers."""
+def _default_tolerances(dtype: np.dtype, bfloat16: bool = False) -> tuple[float, float]:
+    """``torch.testing.assert_close``'s (rtol, atol) for results of ``dtype`` (of bfloat16 when
+    ``bfloat16``): exact for integers."""
     from .. import dtypes
     from . import _TOLS
-    return _TOLS.get(dtypes._BY_NUMPY.get(dtype), (0.0, 0.0))
+    return _TOLS.get(dtypes.bfloat16 if bfloat16 else dtypes._BY_NUMPY.get(dtype), (0.0, 0.0))
 
 
 def _as_wide(a: np.ndarray) -> np.ndarray:
@@ -132,7 +135,8 @@ def assert_values_close(ours, theirs, *, rtol=None, atol=None, equal_nan=True, c
     if a.shape != b.shape:
         raise AssertionError(f"{prefix}shape {a.shape} where PyTorch gives {b.shape}")
     if rtol is None or atol is None:
-        default_rtol, default_atol = _default_tolerances(b.dtype)
+        bfloat16 = str(getattr(theirs, "dtype", "")).endswith("bfloat16")  # held as float32 in ``b``
+        default_rtol, default_atol = _default_tolerances(b.dtype, bfloat16)
         rtol = default_rtol if rtol is None else rtol
         atol = default_atol if atol is None else atol
     np.testing.assert_allclose(_as_wide(a), _as_wide(b), rtol=rtol, atol=atol, equal_nan=equal_nan, err_msg=msg)

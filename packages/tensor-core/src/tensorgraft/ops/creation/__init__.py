@@ -50,13 +50,13 @@ from .ranges import (
 )
 from .legacy import (
     _legacy, _legacy_construct, _LegacyMeta, BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor,
-    HalfTensor, IntTensor, LongTensor, ShortTensor,
+    HalfTensor, BFloat16Tensor, IntTensor, LongTensor, ShortTensor,
 )
 
 __all__ = [
     "tensor", "zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
     "arange", "range", "linspace", "logspace", "eye", "FloatTensor", "DoubleTensor",
-    "LongTensor", "IntTensor", "BoolTensor", "ByteTensor", "HalfTensor", "ShortTensor", "CharTensor",
+    "LongTensor", "IntTensor", "BoolTensor", "ByteTensor", "HalfTensor", "BFloat16Tensor", "ShortTensor", "CharTensor",
     "scalar_tensor", "empty_strided", "tril_indices", "triu_indices", "asarray", "frombuffer",
 ]
 

@@ -20,6 +20,7 @@ from ... import memory_layout as _ml
 from .. import _frontend as F
 from ..conversion import resolve_device
 from ._common import _check_dtype, _create, _finish, _make, _size
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 def _filled(fname, fill):
@@ -102,7 +103,7 @@ def checked_fill_value(value, npdtype):
     conversion): RuntimeError "value cannot be converted ... without overflow" where it does not
     fit, except that a negative int wraps into an unsigned type (``-1`` -> 255); a complex number
     needs a zero imaginary part to enter a real type; a float into an integer type truncates."""
-    kind = np.dtype(npdtype).kind
+    kind = _np_kind(np.dtype(npdtype))
     if kind in "bc" or isinstance(value, (bool, np.bool_)):
         return value
     if isinstance(value, (complex, np.complexfloating)):

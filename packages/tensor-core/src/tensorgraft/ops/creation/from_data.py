@@ -18,6 +18,7 @@ from ...tensor import Tensor, _warn_scalar_of_grad
 from ..conversion import resolve_device
 from ._common import _check_dtype, _finish
 from .fills import checked_fill_value
+from tensorgraft.dtypes import np_kind as _np_kind
 
 _pyrange = range
 
@@ -90,7 +91,7 @@ def _conversion_error(data, shape, np_dtype):
     first), checking each sequence's length as it reaches it. The error of the first it cannot
     take (None when all convert). As there, a str or bytes where a sequence is expected is one
     (of characters)."""
-    kind = np.dtype(np_dtype).kind
+    kind = _np_kind(np.dtype(np_dtype))
 
     def walk(item, dim):
         if dim == len(shape):
@@ -150,7 +151,7 @@ def _check_rectangular(data, np_dtype):
         if dim == len(shape):
             if is_seq:
                 kind = type(item).__name__
-                if np.dtype(np_dtype).kind in "fc":
+                if _np_kind(np.dtype(np_dtype)) in "fc":
                     raise TypeError(f"must be real number, not {kind}")
                 raise TypeError(f"'{kind}' object cannot be interpreted as an integer")
             return
@@ -172,14 +173,14 @@ def _cast_checked(arr, np_dtype, from_python: bool):
     is asked for."""
     if arr.dtype == np_dtype:
         return arr
-    k = np.dtype(np_dtype).kind
-    if from_python and arr.dtype.kind == "c" and k in "iuf":
+    k = _np_kind(np.dtype(np_dtype))
+    if from_python and _np_kind(arr.dtype) == "c" and k in "iuf":
         raise TypeError("'complex' object cannot be interpreted as an integer" if k in "iu"
                         else "must be real number, not complex")
-    if from_python and k in "iu" and arr.dtype.kind in "iuf" and arr.size:
+    if from_python and k in "iu" and _np_kind(arr.dtype) in "iuf" and arr.size:
         info = np.iinfo(np_dtype)
-        lowest = -(1 << 63) if k == "u" and arr.dtype.kind in "iu" else info.min
-        if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)) or arr.min() < lowest or arr.max() > info.max:
+        lowest = -(1 << 63) if k == "u" and _np_kind(arr.dtype) in "iu" else info.min
+        if _np_kind(arr.dtype) == "f" and not np.all(np.isfinite(arr)) or arr.min() < lowest or arr.max() > info.max:
             raise RuntimeError(f"value cannot be converted to type {np.dtype(np_dtype).name} without overflow")
     return arr.astype(np_dtype)
 

@@ -45,6 +45,7 @@ def _legacy(name, dt):
 FloatTensor = _legacy("FloatTensor", _dt.float32)
 DoubleTensor = _legacy("DoubleTensor", _dt.float64)
 HalfTensor = _legacy("HalfTensor", _dt.float16)
+BFloat16Tensor = _legacy("BFloat16Tensor", _dt.bfloat16)
 LongTensor = _legacy("LongTensor", _dt.int64)
 IntTensor = _legacy("IntTensor", _dt.int32)
 ShortTensor = _legacy("ShortTensor", _dt.int16)

@@ -14,10 +14,11 @@ import numpy as np
 
 from ... import dtypes as _dt
 from ...grad_mode import no_grad, state as _gs
-from ...tensor import Tensor
+from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._define import binary, defop
 from ._samples import _int_pair_samples, _si, _sx
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 def _with_alpha(torch_name, operand_check=None):
@@ -36,8 +37,8 @@ def _with_alpha(torch_name, operand_check=None):
             if alpha != 1:
                 if _first_of_two_numbers(input, other):  # (the alpha checks need input's dtype)
                     input = _number_tensor(input)
-                if isinstance(alpha, float) and isinstance(input, Tensor) and input._data.dtype.kind in "biu" \
-                        and (not isinstance(other, Tensor) or other._data.dtype.kind in "biu"):
+                if isinstance(alpha, float) and isinstance(input, Tensor) and _np_kind(input._data.dtype) in "biu" \
+                        and (not isinstance(other, Tensor) or _np_kind(other._data.dtype) in "biu"):
                     raise RuntimeError("For integral input tensors, argument alpha must not be a floating point "
                                        "number.")
                 if operand_check is not None:
@@ -139,6 +140,10 @@ def _div_rounding(torch_name, binary_fn, input, other, rounding_mode):
             raise TypeError(f"div(): argument 'other' must be Tensor or Number, not {type(other).__name__}")
         if rounding_mode == "trunc":
             r = r.trunc()
+        elif rounding_mode == "floor" and r.dtype is _dt.bfloat16:
+            # PyTorch floors the float32 quotient of the bfloat16 values (a number divisor rounded to
+            # bfloat16 first), not the quotient already rounded to bfloat16: 3 / 0.3 floors to 9
+            r = _bfloat16_floor_quotient(input, other)
         elif rounding_mode == "floor":
             r = r.floor()
     if rounding_mode is not None and not _both_float(input, other):
@@ -152,6 +157,16 @@ def _div_rounding(torch_name, binary_fn, input, other, rounding_mode):
         Tensor._autograd.record(registry.ops[torch_name], r, (input, other), {"rounding_mode": rounding_mode},
                                 node_name="DivBackward2")
     return r
+
+
+def _bfloat16_floor_quotient(input, other):
+    def f32(x):
+        if isinstance(x, Tensor):
+            return x._data.astype(np.float32)
+        return np.float32(np.asarray(x, dtype=_dt.BF16))
+    a, b = f32(input), f32(other)
+    dev = (input if isinstance(input, Tensor) else other)._device
+    return wrap(np.floor(a / b).astype(_dt.BF16), dev)
 
 
 def _both_float(a, b):
@@ -221,14 +236,14 @@ def _int_div_kernel(fn):
     Operands arrive promoted to one dtype; a divisor without a dtype is a Python scalar next to
     a floating tensor (the fast path), where IEEE inf/nan is the answer."""
     def kernel(xp, a, b):
-        if getattr(b, "dtype", None) is not None and b.dtype.kind in "iu" and not b.all():
+        if getattr(b, "dtype", None) is not None and _np_kind(b.dtype) in "iu" and not b.all():
             raise RuntimeError("ZeroDivisionError")
         try:
             r = getattr(xp, fn)(a, b)
         except TypeError:  # complex operands: word it as PyTorch
             _raise_if_complex(xp, _INT_DIV_KERNEL_NAMES[fn], a, b)
             raise
-        if fn == "remainder" and r.dtype.kind == "f":
+        if fn == "remainder" and _np_kind(r.dtype) == "f":
             # a zero remainder has the dividend's sign in PyTorch (NumPy gives it the divisor's)
             r = xp.where(r == 0, xp.copysign(r, a), r)
         return r
@@ -281,7 +296,7 @@ def _pow_by_products(xp, a, b):
 
 def _pow_kernel(xp, a, b):
     if b.__class__ in (int, float) and b in (3, -2, -0.5) and getattr(a, "dtype", None) is not None \
-            and a.dtype.kind == "f" and a.dtype.itemsize >= 4:  # (float16 goes through float32 in PyTorch)
+            and _np_kind(a.dtype) == "f" and a.dtype.itemsize >= 4:  # (float16 goes through float32 in PyTorch)
         return _pow_by_products(xp, a, b)
     try:
         return xp.power(a, b)
@@ -306,7 +321,7 @@ def _int_pow_tensor_exponents(xp, a, b):
 
 
 def _pow_cpu(a, b):
-    if b.__class__ in (int, float) and b in (3, -2, -0.5) and a.__class__ is np.ndarray and a.dtype.kind == "f" \
+    if b.__class__ in (int, float) and b in (3, -2, -0.5) and a.__class__ is np.ndarray and _np_kind(a.dtype) == "f" \
             and a.dtype.itemsize >= 4:
         return _pow_by_products(np, a, b)
     try:
@@ -321,7 +336,7 @@ binary("pow", kernel=_pow_kernel, kernels={"cpu": _pow_cpu}, dunders=("__pow__",
        scalar_inputs=(0, 1))
 def _float_power_kernel(xp, a, b):
     # PyTorch computes in double precision: complex128 when either operand is complex
-    wide = np.complex128 if any(np.asarray(x).dtype.kind == "c" if not hasattr(x, "dtype") else x.dtype.kind == "c"
+    wide = np.complex128 if any(np.asarray(x).dtype.kind == "c" if not hasattr(x, "dtype") else _np_kind(x.dtype) == "c"
                                 for x in (a, b)) else np.float64
     return xp.power(xp.asarray(a, dtype=wide), xp.asarray(b, dtype=wide) if hasattr(b, "dtype") else b)
 
@@ -342,7 +357,7 @@ def _real_extreme(name):
     """maximum/minimum/fmax/fmin: NumPy orders complex numbers, PyTorch refuses them.
     ``(kernel, cpu kernel)``, as for the comparisons."""
     def refuse(a, b):
-        if a.dtype.kind == "c" or b.__class__ is complex or getattr(b, "dtype", a.dtype).kind == "c":
+        if _np_kind(a.dtype) == "c" or b.__class__ is complex or getattr(b, "dtype", a.dtype).kind == "c":
             raise RuntimeError(f"{name} not implemented for complex tensors.")
 
     def kernel(xp, a, b):

@@ -9,6 +9,7 @@ from ...grad_mode import state as _gs
 from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._define import defop
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 def _clamp_kernel(xp, a, lo, hi):
@@ -24,7 +25,7 @@ def _clamp_operands(name, input, *bounds):
     promotion over the input and the bounds given (``clamp(bool_t, min=-1)`` is int64,
     ``clamp(int8_t, min=float64_t)`` float64). A tensor bound is already on ``input``'s device."""
     a = input._data
-    if a.dtype.kind == "c":
+    if _np_kind(a.dtype) == "c":
         raise NotImplementedError(f"{name} is not supported for complex types")
     ranked = [(_dt._BY_NUMPY[a.dtype], _dt.ZERO_DIM if a.ndim == 0 else _dt.DIMENSIONED)]
     for v in bounds:
@@ -124,7 +125,7 @@ def _clamp_inplace_check(self, min=None, max=None):
             continue
         if isinstance(bound, complex) and not isinstance(bound, (int, float)) and bound.imag != 0:
             raise RuntimeError("value cannot be converted to type double without overflow")
-        if isinstance(bound, (float, np.floating)) and self._data.dtype.kind in "biu":
+        if isinstance(bound, (float, np.floating)) and _np_kind(self._data.dtype) in "biu":
             raise RuntimeError(f"result type Float can't be cast to the desired output type "
                                f"{_legacy_name(self._data.dtype)}")
 

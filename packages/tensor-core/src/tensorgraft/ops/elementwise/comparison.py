@@ -6,6 +6,7 @@ import numpy as np
 
 from .._define import binary
 from .arithmetic import _raise_if_complex
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 def _ordering(ufunc, kernel_name):
@@ -17,7 +18,7 @@ def _ordering(ufunc, kernel_name):
     np_ufunc = getattr(np, ufunc)
 
     def cpu(a, b):
-        if a.dtype.kind == "c" or b.__class__ is complex or getattr(b, "dtype", a.dtype).kind == "c":
+        if _np_kind(a.dtype) == "c" or b.__class__ is complex or getattr(b, "dtype", a.dtype).kind == "c":
             _raise_if_complex(np, kernel_name, a, b)
         return np_ufunc(a, b)
     return kernel, cpu

@@ -9,6 +9,7 @@ from ...grad_mode import state as _gs
 from ...tensor import Tensor
 from .. import _frontend as F
 from .._define import defop
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 def _begin_inplace(self, others, name):
@@ -55,14 +56,14 @@ def _fill_frontend(op):
             v = value
             node = "FillBackward2"
         d = input._data
-        if d.dtype.kind not in "c" and isinstance(v, complex):
-            if d.dtype.kind != "b":  # a bool tensor takes any number (non-zero is True)
+        if _np_kind(d.dtype) not in "c" and isinstance(v, complex):
+            if _np_kind(d.dtype) != "b":  # a bool tensor takes any number (non-zero is True)
                 raise F.complex_into_real(d.dtype)
-        if v.__class__ is int and d.dtype.kind in "iu":
+        if v.__class__ is int and _np_kind(d.dtype) in "iu":
             # checked here, not left to NumPy: 1.x wraps out-of-range Python ints with a warning
             info = np.iinfo(d.dtype)
             if not info.min <= v <= info.max:
-                if not (d.dtype.kind == "u" and -(1 << 63) <= v < 0):
+                if not (_np_kind(d.dtype) == "u" and -(1 << 63) <= v < 0):
                     raise RuntimeError(f"value cannot be converted to type {d.dtype.name}_t without overflow")
                 v %= 1 << (8 * d.dtype.itemsize)  # PyTorch wraps negatives into unsigned types
         if rec and input._base is not None:
@@ -78,7 +79,7 @@ def _fill_frontend(op):
     return fill_
 
 
-defop("fill_", kernel=_fill_kernel, frontend=_fill_frontend)
+defop("fill_", kernel=_fill_kernel, frontend=_fill_frontend, bf16_native=True)  # writes into its operand
 
 
 def _zero_frontend(op):
@@ -102,11 +103,11 @@ def _zero_frontend(op):
     return zero_
 
 
-defop("zero_", kernel=_fill_kernel, frontend=_zero_frontend)
+defop("zero_", kernel=_fill_kernel, frontend=_zero_frontend, bf16_native=True)
 
 
 def _copy_kernel(xp, dst, src):
-    if src.dtype.kind == "c" and dst.dtype.kind != "c":
+    if _np_kind(src.dtype) == "c" and _np_kind(dst.dtype) != "c":
         src = src.real
     dst[...] = src
 
@@ -154,4 +155,4 @@ def _check_broadcast_into(dst, src):
         raise RuntimeError(f"output with shape {list(dst)} doesn't match the broadcast shape {full}")
 
 
-defop("copy_", kernel=_copy_kernel, frontend=_copy_frontend, public=False)
+defop("copy_", kernel=_copy_kernel, frontend=_copy_frontend, public=False, bf16_native=True)

@@ -15,6 +15,7 @@ from .. import _frontend as F
 from .._define import binary, defop, unary
 from .clamp import _legacy_name
 from .special import _real_only
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 def _lerp_kernel(xp, a, b, w):
@@ -38,7 +39,7 @@ def _lerp_frontend(op):
         a, b = input._data, end._data
         if a.dtype != b.dtype:
             raise RuntimeError(f"expected dtype {_legacy_name(a.dtype)} for `end` but got dtype {_legacy_name(b.dtype)}")
-        if a.dtype.kind not in "fc":  # (PyTorch's kernels for a number and for a tensor weight)
+        if _np_kind(a.dtype) not in "fc":  # (PyTorch's kernels for a number and for a tensor weight)
             kernel = "lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar"
             raise NotImplementedError(f"\"{kernel}\" not implemented for '{F._type_name(a.dtype)}'")
         if isinstance(weight, Tensor):
@@ -50,7 +51,8 @@ def _lerp_frontend(op):
                 w = w.astype(a.dtype)  # a 0-d weight is cast, as PyTorch does
             node = "LerpBackward1"
         elif isinstance(weight, F._SCALARS):
-            w = a.dtype.type(weight)
+            # a bfloat16 lerp weighs by the number in float32, as PyTorch's kernel (unrounded)
+            w = np.float32(weight) if a.dtype is _dt.BF16 else a.dtype.type(weight)
             node = None
         else:
             raise TypeError(f"lerp(): argument 'weight' must be Number or Tensor, not {type(weight).__name__}")
@@ -77,8 +79,15 @@ _lerp_by_number = defop("_lerp_scalar", kernel=_lerp_kernel, frontend=_lerp_fron
 
 
 def _nan_to_num_kernel(xp, a, nan, posinf, neginf):
-    if a.dtype.kind not in "fc":
+    if _np_kind(a.dtype) not in "fc":
         return a.copy()
+    if a.dtype is _dt.BF16:
+        # the infinities become bfloat16's own largest values (NumPy's finfo cannot read the type,
+        # and float32's would round to infinity again)
+        big = float(_dt.finfo(_dt.bfloat16).max)
+        wide = xp.nan_to_num(a.astype(np.float32), nan=nan, posinf=big if posinf is None else posinf,
+                             neginf=-big if neginf is None else neginf)
+        return wide.astype(a.dtype)
     return xp.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
 
 
@@ -96,7 +105,8 @@ def _nan_to_num_frontend(op):
     return nan_to_num
 
 
-defop("nan_to_num", kernel=_nan_to_num_kernel, frontend=_nan_to_num_frontend, inplace="nan_to_num_")
+defop("nan_to_num", kernel=_nan_to_num_kernel, frontend=_nan_to_num_frontend, inplace="nan_to_num_",
+      bf16_native=True)  # its bfloat16 limits (above)
 
 
 def _logit_kernel(xp, a, eps):
@@ -116,7 +126,7 @@ def _logit_frontend(op):
         if not isinstance(input, Tensor):
             raise F.not_a_tensor("logit", "input", 1, input)
         a = input._data
-        if a.dtype.kind not in "fc":
+        if _np_kind(a.dtype) not in "fc":
             a = a.astype(_dt.get_default_dtype().np)
         _real_only(a, "logit_cpu")
         out = wrap(table[input._device.type](a, eps), input._device)
@@ -153,7 +163,7 @@ def _heaviside_wrapper(fast):
         if not isinstance(values, Tensor):
             raise F.not_a_tensor("heaviside", "values", 2, values)
         if isinstance(input, Tensor):
-            if input._data.dtype.kind == "c" or values._data.dtype.kind == "c":
+            if _np_kind(input._data.dtype) == "c" or _np_kind(values._data.dtype) == "c":
                 raise RuntimeError("heaviside is not yet implemented for complex tensors.")
             if input._data.dtype != values._data.dtype:
                 raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")

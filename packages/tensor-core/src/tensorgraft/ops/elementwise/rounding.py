@@ -7,18 +7,19 @@ from ...grad_mode import state as _gs
 from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._define import defop, unary
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 def _rounding(fn):
     def kernel(xp, a):
-        if a.dtype.kind == "b":  # integers round to themselves; PyTorch has no bool kernel
+        if _np_kind(a.dtype) == "b":  # integers round to themselves; PyTorch has no bool kernel
             raise NotImplementedError(f"\"{fn}_vml_cpu\" not implemented for 'Bool'")
-        if a.dtype.kind in "iu":
+        if _np_kind(a.dtype) in "iu":
             return a.copy()
         try:
             return getattr(xp, fn)(a)
         except TypeError:  # NumPy has no complex rounding; neither has PyTorch, in its own words
-            if a.dtype.kind == "c":
+            if _np_kind(a.dtype) == "c":
                 raise NotImplementedError(f"{fn} is not supported for complex inputs") from None
             raise
     return kernel
@@ -29,7 +30,7 @@ unary("ceil", kernel=_rounding("ceil"))
 unary("trunc", kernel=_rounding("trunc"))
 unary("fix", kernel=_rounding("trunc"))
 def _frac_kernel(xp, a):
-    if a.dtype.kind != "f":
+    if _np_kind(a.dtype) != "f":
         raise NotImplementedError(f"\"frac_cpu\" not implemented for '{F._type_name(a.dtype)}'")
     return a - xp.trunc(a)
 
@@ -38,10 +39,10 @@ unary("frac", kernel=_frac_kernel)
 
 
 def _round_kernel(xp, a, decimals=0):
-    if a.dtype.kind in "bc":  # no bool or complex kernel in PyTorch (NumPy rounds both)
+    if _np_kind(a.dtype) in "bc":  # no bool or complex kernel in PyTorch (NumPy rounds both)
         kernel = "round_vml_cpu" if decimals == 0 else "round_cpu"
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{F._type_name(a.dtype)}'")
-    if a.dtype.kind in "iu":
+    if _np_kind(a.dtype) in "iu":
         return a.copy()
     return xp.round(a, decimals)  # half to even, as PyTorch
 
@@ -71,9 +72,9 @@ defop("round", kernel=_round_kernel, frontend=_round_frontend, inplace="round_")
 
 unary("logical_not", kernel=lambda xp, a: xp.logical_not(a), differentiable=False)
 def _bitwise_not_kernel(xp, a):
-    if a.dtype.kind == "b":
+    if _np_kind(a.dtype) == "b":
         return xp.logical_not(a)
-    if a.dtype.kind not in "iu":
+    if _np_kind(a.dtype) not in "iu":
         # (the ~ operator refuses these first, in Python's words: Tensor.__invert__)
         raise NotImplementedError(f"\"bitwise_not_cpu\" not implemented for '{F._type_name(a.dtype)}'")
     return xp.invert(a)
@@ -89,7 +90,7 @@ def _signbit_kernel(xp, a):
     try:
         return xp.signbit(a)
     except TypeError:
-        if a.dtype.kind == "c":
+        if _np_kind(a.dtype) == "c":
             raise NotImplementedError("signbit is not implemented for complex tensors.") from None
         raise
 
@@ -102,7 +103,7 @@ def _positive_frontend(op):
         """``+x`` is ``x`` itself (no copy, no graph node), as in PyTorch."""
         if not isinstance(input, Tensor):
             raise F.not_a_tensor("positive", "input", 1, input)
-        if input._data.dtype.kind == "b":
+        if _np_kind(input._data.dtype) == "b":
             raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
         return input
     return positive

@@ -17,11 +17,12 @@ from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._define import defop, unary
 from ._samples import _positive_unary_samples, _sx
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 def _real_only(a, kernel: str) -> None:
     """PyTorch has no complex kernel for the special functions (SciPy has some, or leaks a TypeError)."""
-    if a.dtype.kind == "c":
+    if _np_kind(a.dtype) == "c":
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{F._type_name(a.dtype)}'")
 
 
@@ -110,7 +111,7 @@ def run_with_order(op, input, order, attr, float_kinds="fc"):
     """The kernel of a special function with an integer order (polygamma's n, mvlgamma's p) run on
     ``input``, an integer one cast to the default float dtype first; records the order as ``attr``."""
     a = input._data
-    if a.dtype.kind not in float_kinds:
+    if _np_kind(a.dtype) not in float_kinds:
         a = a.astype(_dt.get_default_dtype().np)
     out = wrap(op.table[input._device.type](a, order), input._device)
     if input._requires_grad and _gs.enabled:
@@ -122,7 +123,7 @@ def check_polygamma_order(n, fname):
     """PyTorch's parser takes ``n`` as an int only (or a 0-d integer tensor): a float (even
     ``1.0``), a bool or another tensor is a TypeError rather than an order truncated to int."""
     if n.__class__ is bool or not isinstance(n, numbers.Integral):
-        if isinstance(n, Tensor) and n._data.ndim == 0 and n._data.dtype.kind in "iu":
+        if isinstance(n, Tensor) and n._data.ndim == 0 and _np_kind(n._data.dtype) in "iu":
             return
         raise TypeError(f"{fname}(): argument 'n' (position 1) must be int, not {type(n).__name__}")
 

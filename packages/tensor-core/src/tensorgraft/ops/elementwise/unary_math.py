@@ -13,6 +13,7 @@ from ...grad_mode import state as _gs
 from ...tensor import Tensor, wrap
 from .._define import defop, unary
 from ._samples import _sx
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 _NEG_BOOL = ("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
@@ -23,7 +24,7 @@ def _neg_kernel(xp, a):
     try:
         return xp.negative(a)
     except TypeError:
-        if a.dtype.kind == "b":
+        if _np_kind(a.dtype) == "b":
             raise RuntimeError(_NEG_BOOL) from None
         raise
 
@@ -38,7 +39,7 @@ def _neg_cpu(a):
 unary("neg", kernel=_neg_kernel, dunders=("__neg__",), kernels={"cpu": _neg_cpu})
 unary("negative", kernel=_neg_kernel, inplace=True, kernels={"cpu": _neg_cpu})
 def _abs_kernel(xp, a):
-    if a.dtype.kind == "b":  # PyTorch has no bool kernel; NumPy's absolute returns the bools
+    if _np_kind(a.dtype) == "b":  # PyTorch has no bool kernel; NumPy's absolute returns the bools
         raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
     return xp.absolute(a)
 
@@ -46,23 +47,23 @@ def _abs_kernel(xp, a):
 unary("abs", kernel=_abs_kernel, dunders=("__abs__",))
 unary("absolute", kernel=_abs_kernel)
 def _sign_kernel(xp, a):
-    if a.dtype.kind == "b":
+    if _np_kind(a.dtype) == "b":
         return a.copy()
     r = xp.sign(a)
-    if a.dtype.kind == "f":
+    if _np_kind(a.dtype) == "f":
         r = xp.where(r != r, xp.zeros((), r.dtype), r)  # PyTorch: sign(nan) == 0
     return r
 
 
 def _sign_real_kernel(xp, a):
-    if a.dtype.kind == "c":
+    if _np_kind(a.dtype) == "c":
         raise NotImplementedError("Unlike NumPy, torch.sign is not intended to support complex numbers. Please use "
                                   "torch.sgn instead.")
     return _sign_kernel(xp, a)
 
 
 def _sgn_kernel(xp, a):
-    if a.dtype.kind == "c":  # z / |z| (0 at 0), whatever NumPy's own complex sign convention
+    if _np_kind(a.dtype) == "c":  # z / |z| (0 at 0), whatever NumPy's own complex sign convention
         m = xp.abs(a)
         return xp.where(m == 0, xp.zeros((), a.dtype), a / xp.where(m == 0, xp.ones((), m.dtype), m))
     return _sign_kernel(xp, a)
@@ -80,7 +81,7 @@ unary("log1p", "log1p", to_float=True)
 unary("sqrt", "sqrt", to_float=True)
 unary("rsqrt", kernel=lambda xp, a: 1.0 / xp.sqrt(a), to_float=True)
 unary("reciprocal", kernel=lambda xp, a: 1.0 / a, to_float=True)
-unary("square", kernel=lambda xp, a: (a.astype(np.int64) if a.dtype.kind == "b" else a) ** 2,
+unary("square", kernel=lambda xp, a: (a.astype(np.int64) if _np_kind(a.dtype) == "b" else a) ** 2,
       node="PowBackward0")
 unary("sin", "sin", to_float=True)
 unary("cos", "cos", to_float=True)
@@ -110,8 +111,8 @@ def _sigmoid_cpu(a):
 
 unary("sigmoid", kernel=lambda xp, a: 1.0 / (1.0 + xp.exp(-a)), kernels={"cpu": _sigmoid_cpu}, to_float=True)
 def _relu_kernel(xp, a):
-    if a.dtype.kind in "bc":  # NumPy would keep bools as they are, and order complex numbers
-        if a.dtype.kind == "c":  # PyTorch's relu is a clamp, which words the refusal
+    if _np_kind(a.dtype) in "bc":  # NumPy would keep bools as they are, and order complex numbers
+        if _np_kind(a.dtype) == "c":  # PyTorch's relu is a clamp, which words the refusal
             raise NotImplementedError("clamp is not supported for complex types")
         raise RuntimeError("Boolean inputs not supported for relu")
     return xp.maximum(a, 0)
@@ -127,7 +128,7 @@ unary("relu", kernel=_relu_kernel)
 # PyTorch's op of the same name, so a double backward through relu records ThresholdBackwardBackward0.
 def _threshold_backward_kernel(xp, g, x, threshold):
     flat = x <= threshold
-    if xp is np and g.dtype.kind == "f" and g.shape == flat.shape:
+    if xp is np and _np_kind(g.dtype) == "f" and g.shape == flat.shape:
         # np.where branches per element and is ~15x slower than a multiply on a random mask;
         # and-ing the bits with an all-ones/all-zeros mask (flat - 1: 0 or -1) is branch-free
         ints = np.dtype(f"i{g.dtype.itemsize}")
@@ -168,13 +169,13 @@ threshold_backward = defop("threshold_backward", kernel=_threshold_backward_kern
 # sigmoid's kernel rounds as PyTorch's CPU kernel (checked bit for bit): grad * (1 - y) * y left to
 # right; PyTorch's tanh kernel computes 1 - t*t with one rounding (a fused multiply-add), see below.
 def _sigmoid_backward_kernel(xp, g, y):
-    if y.dtype.kind == "c":  # PyTorch's convention for a holomorphic f: grad * conj(f'(z))
+    if _np_kind(y.dtype) == "c":  # PyTorch's convention for a holomorphic f: grad * conj(f'(z))
         return g * xp.conj((1 - y) * y)
     return g * (1 - y) * y
 
 
 def _tanh_backward_kernel(xp, g, t):
-    if t.dtype.kind == "c":
+    if _np_kind(t.dtype) == "c":
         return g * xp.conj(1 - t * t)
     # (1 - t)(1 + t): where tanh saturates, 1 - fl(t*t) would cancel to a few correct digits;
     # 1 - t is exact there, so this stays within an ulp or two of PyTorch's fused 1 - t*t (which

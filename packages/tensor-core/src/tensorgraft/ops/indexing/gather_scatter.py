@@ -14,6 +14,7 @@ from .. import _frontend as F
 from .._args import wrap_dim
 from .._define import defop
 from .setitem import _add_at
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 # --------------------------------------------------------------------------- gather / scatter
@@ -197,10 +198,10 @@ def _scatter_reduce_kernel(xp, a, dim, idx, src, reduce, include_self):
     if not include_self:
         if reduce in _REDUCE_INIT:
             init = _REDUCE_INIT[reduce]
-        elif out.dtype.kind == "f":
+        elif _np_kind(out.dtype) == "f":
             init = -np.inf if reduce == "amax" else np.inf
         else:
-            info = np.iinfo(out.dtype) if out.dtype.kind in "iu" else None
+            info = np.iinfo(out.dtype) if _np_kind(out.dtype) in "iu" else None
             init = (info.min if reduce == "amax" else info.max) if info is not None else (reduce == "amin")
         out[grid] = init
     name = {"sum": "add", "mean": "add", "prod": "multiply", "amax": "maximum", "amin": "minimum"}[reduce]
@@ -212,7 +213,7 @@ def _scatter_reduce_kernel(xp, a, dim, idx, src, reduce, include_self):
             cnt = cnt + 1
         cnt = xp.maximum(cnt, 1)
         # integers: floor division, kept in the input's dtype (NumPy would widen to int64 here)
-        out = (out // cnt if out.dtype.kind in "iu" else out / cnt).astype(out.dtype, copy=False)
+        out = (out // cnt if _np_kind(out.dtype) in "iu" else out / cnt).astype(out.dtype, copy=False)
     return out.reshape(a.shape)
 
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from ... import dtypes as _dt
 from ...tensor import Tensor
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 _INTS = (int, np.integer)
@@ -74,7 +75,7 @@ def normalize_index(index, device, ndim=None):
                 raise RuntimeError(f"indices should be either on cpu or on the same device as the indexed tensor "
                                    f"({device})")
             d = i._data
-            k = d.dtype.kind
+            k = _np_kind(d.dtype)
             if k not in "biu":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             if d.ndim == 0 and k != "b":
@@ -105,7 +106,7 @@ def normalize_index(index, device, ndim=None):
             items.append(("a", _to_dev(np.arange(i.start, i.stop, i.step, dtype=np.int64), device)))
         elif isinstance(i, (list, tuple, np.ndarray)):
             arr = i if isinstance(i, np.ndarray) else _seq_to_array(i)
-            if arr.dtype.kind not in "biu":
+            if _np_kind(arr.dtype) not in "biu":
                 if arr.size:
                     raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
                 arr = arr.astype(np.int64)

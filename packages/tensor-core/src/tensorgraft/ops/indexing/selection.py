@@ -14,6 +14,7 @@ from .. import _frontend as F
 from .._args import invalid_combination, wrap_dim
 from .._define import defop
 from .normalize import _xp
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 # --------------------------------------------------------------------------- take
@@ -133,7 +134,7 @@ def _where_frontend(op):
             raise F.not_a_tensor("where", "condition", 1, condition)
         if not (isinstance(input, _TENSOR_OR_NUMBER) and isinstance(other, _TENSOR_OR_NUMBER)):
             raise invalid_combination("where", (condition, input, other), overloads=_WHERE_OVERLOADS)
-        if condition._data.dtype.kind != "b":
+        if _np_kind(condition._data.dtype) != "b":
             if condition._data.dtype != np.uint8:
                 raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
                                    f"{F._type_name(condition._data.dtype)}")

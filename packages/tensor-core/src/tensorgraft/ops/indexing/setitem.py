@@ -14,6 +14,7 @@ from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._define import defop, gradient_scatter
 from .normalize import _bounds_error, _translate_index_error, _xp, apply_index, normalize_index
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 # --------------------------------------------------------------------------- __setitem__
@@ -63,7 +64,7 @@ def _setitem_frontend(op):
                     raise F.device_mismatch("index_put_", value, self)
             v = value._data
         elif isinstance(value, F._SCALARS):
-            if value.__class__ is complex and self._data.dtype.kind not in "cb":
+            if value.__class__ is complex and _np_kind(self._data.dtype) not in "cb":
                 raise F.complex_into_real(self._data.dtype, via_double=True)
             v = value
         else:
@@ -129,7 +130,7 @@ def _index_makes_view(data, index) -> bool:
     basic = []
     for i in items:
         if isinstance(i, Tensor):
-            i = int(i.item()) if i._data.ndim == 0 and i._data.dtype.kind in "iu" else slice(None)
+            i = int(i.item()) if i._data.ndim == 0 and _np_kind(i._data.dtype) in "iu" else slice(None)
         elif isinstance(i, (list, np.ndarray)):
             i = slice(None)
         basic.append(i)
@@ -215,7 +216,7 @@ def _store(kernel, self, idx, v):
 
 
 _setitem = defop("__setitem__", kernel=_index_put_kernel, frontend=_setitem_frontend, method="__setitem__",
-                 public=False)
+                 public=False, bf16_native=True)  # writes into its operand
 
 
 # --------------------------------------------------------------------------- index backward

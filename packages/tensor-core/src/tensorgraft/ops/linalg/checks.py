@@ -11,6 +11,7 @@ from ...grad_mode import state as _gs
 from ...tensor import Tensor
 from .. import _frontend as F
 from ...errors import LinAlgError  # (re-exported by the package: lu.py, ldl.py and tensorgraft.linalg import it there)
+from tensorgraft.dtypes import BF16 as _BF16, np_kind as _np_kind
 
 
 _C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
@@ -100,7 +101,9 @@ _CHECKED_AS = {"linalg.svdvals": "linalg.svd", "linalg.cond": "linalg.svd"}
 
 def _float_check(fname, t):
     dt = t._data.dtype
-    if dt.kind in "fc" and (dt != np.float16 or fname == "linalg.matrix_exp"):  # matmuls only: half is fine
+    low = dt == np.float16 or dt is _BF16  # half precision: PyTorch's linalg kernels take neither
+    kind = "f" if dt is _BF16 else dt.kind
+    if kind in "fc" and (not low or fname == "linalg.matrix_exp"):  # matmuls only: half is fine
         return
     own = _OWN_MESSAGE.get(fname)
     if own is not None:
@@ -108,7 +111,7 @@ def _float_check(fname, t):
     stem = _KERNEL_STEM.get(fname)
     kernel_error = NotImplementedError(f'"{stem}_{t._device.type}" not implemented for '
                                        f"'{F._type_name(dt)}'") if stem else None
-    if dt.kind not in "fc":
+    if kind not in "fc":
         if fname in ("linalg.eig", "linalg.eigvals"):
             raise RuntimeError(f"Unknown Complex ScalarType for {F._type_name(dt)}")
         if fname in _KERNEL_SEES_INTEGERS:
@@ -192,7 +195,7 @@ def _nan_where_infinite(run, a, args):
     res = run(np.where(bad[..., None, None], 0, a), *args)
     outs = res if isinstance(res, tuple) else (res,)
     for r in outs:
-        if isinstance(r, np.ndarray) and r.dtype.kind in "fc" and r.shape[:bad.ndim] == bad.shape:
+        if isinstance(r, np.ndarray) and _np_kind(r.dtype) in "fc" and r.shape[:bad.ndim] == bad.shape:
             r[bad] = np.nan
     return res
 

@@ -11,6 +11,7 @@ from .. import _frontend as F
 from .._define import defop
 from .._return_types import return_type
 from .checks import _OWN_MESSAGE, _float_check, _record, _square, converged
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 QRResult = return_type("linalg_qr", ("Q", "R"))
@@ -160,7 +161,7 @@ def _pinv_kernel(xp, a, atol, rtol, hermitian):
 def _tolerance(value, like):
     """``atol``/``rtol`` as the kernel takes them: a Tensor's array (on the matrix's device) or a number."""
     if isinstance(value, Tensor):
-        return value._data.real if value._data.dtype.kind == "c" else value._data
+        return value._data.real if _np_kind(value._data.dtype) == "c" else value._data
     return float(value)
 
 

@@ -15,6 +15,7 @@ from .checks import (
     LinAlgError, _batch_prefix, _first_zero_pivot, _host, _record, _shape_str, _square, _tensor_args, check_batches,
     first_failure, singular_inv_error, square_matrices,
 )
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 def substitute(xp, tri, b, upper):
@@ -125,7 +126,7 @@ defop("slogdet", frontend=lambda op: (lambda input: SlogdetLegacy(*_slogdet.fron
 def _logdet(input):
     _square("logdet", input)  # PyTorch's checks name logdet, not the slogdet it runs
     sign, logabs = _slogdet.frontend(input)
-    if input._data.dtype.kind == "c":  # log(det) = log|det| + i*arg(det): complex, as PyTorch
+    if _np_kind(input._data.dtype) == "c":  # log(det) = log|det| + i*arg(det): complex, as PyTorch
         return logabs + sign.log()
     from ..creation import full_like
     nan = full_like(logabs, float("nan"))
@@ -289,7 +290,7 @@ def _solve_triangular_frontend(op):
         check_batches(b.shape[:-2], a.shape[:-2])
         if b.dtype != a.dtype:
             # PyTorch solves in A's dtype: B is cast to it (a complex B into a real A loses its imaginary part)
-            if b.dtype.kind == "c" and a.dtype.kind != "c":
+            if _np_kind(b.dtype) == "c" and _np_kind(a.dtype) != "c":
                 import warnings
                 warnings.warn("Casting complex values to real discards the imaginary part", UserWarning, stacklevel=2)
                 B = B.real

@@ -14,6 +14,7 @@ from .. import _frontend as F
 from .._args import spread_args, wrap_dim
 from .._define import defop
 from .checks import _C_NAMES, _record, _tensor_args
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 def _einsum_kernel(xp, eq, *arrays):
@@ -307,9 +308,9 @@ def _trace_frontend(op):
         a = input._data
         if a.ndim != 2:
             raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {a.ndim}")
-        if a.dtype.kind == "b":  # NumPy sums bools as ints; PyTorch has no bool trace kernel
+        if _np_kind(a.dtype) == "b":  # NumPy sums bools as ints; PyTorch has no bool trace kernel
             raise NotImplementedError("\"trace\" not implemented for 'Bool'")
-        npd = np.int64 if a.dtype.kind in "iu" else None
+        npd = np.int64 if _np_kind(a.dtype) in "iu" else None
         res = wrap(table[input._device.type](a, npd), input._device)
         return _record(op, res, (input,))
     return trace

@@ -11,19 +11,20 @@ from ...grad_mode import state as _gs
 from ...tensor import Tensor
 from .. import _frontend as F
 from .._return_types import return_type
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 # =========================================================================== helpers
 def _float_in(a):
     """Integer/bool arrays become the default float dtype (ops that always produce floats)."""
-    return a if a.dtype.kind in "fc" else a.astype(_dt.get_default_dtype().np)
+    return a if _np_kind(a.dtype) in "fc" else a.astype(_dt.get_default_dtype().np)
 
 
 def _int64_acc(a, dtype):
     """Accumulation dtype of sum-like ops: ``dtype=`` if given, int64 for integers and bools."""
     if dtype is not None:
         return dtype.np
-    return np.dtype(np.int64) if a.dtype.kind in "biu" else None
+    return np.dtype(np.int64) if _np_kind(a.dtype) in "biu" else None
 
 
 def _all_dims(dim):
@@ -55,7 +56,7 @@ def _record_values(op, out, input, attrs, node_name=None):
 def _refuse_complex(a, kernel=None, message=None):
     """PyTorch has no complex kernel for ordering ops (max, sort, median...): NumPy orders complex
     numbers lexicographically, PyTorch refuses them, naming its kernel or in its own words."""
-    if a.dtype.kind == "c":
+    if _np_kind(a.dtype) == "c":
         if message is not None:
             raise RuntimeError(message)
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(a.dtype)}'")

@@ -7,6 +7,7 @@ from .._frontend import check_tensor
 from .._args import check_dims_type, wrap_dim, wrap_dims
 from .._define import defop
 from ._shared import _all_dims, _int64_acc, _record_values, _type_name
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 # =========================================================================== nansum / nanmean
@@ -21,7 +22,7 @@ def _nansum_frontend(op):
         check_tensor(input, "nansum")
         check_dims_type("nansum", dim)
         a = input._data
-        if a.dtype.kind == "c":
+        if _np_kind(a.dtype) == "c":
             raise RuntimeError("nansum on CPU does not support complex inputs")
         axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim)
         out = wrap(table[input._device.type](a, axes, keepdim, _int64_acc(a, dtype)), input._device)
@@ -36,10 +37,10 @@ defop("nansum", kernel=_nansum_kernel, frontend=_nansum_frontend)
 def _nanmean_frontend(op):
     def nanmean(input, dim=None, keepdim=False, *, dtype=None):
         check_tensor(input, "nanmean")
-        if dtype is None and input._data.dtype.kind not in "fc":
+        if dtype is None and _np_kind(input._data.dtype) not in "fc":
             raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got "
                                f"{_type_name(input._data.dtype)}")
-        if dtype is not None and dtype.np.kind not in "fc":
+        if dtype is not None and _np_kind(dtype.np) not in "fc":
             raise RuntimeError("nanmean(): could not infer output dtype. Optional dtype must be either a floating "
                                f"point or complex dtype. Got: {_type_name(dtype.np)}")
         if dtype is not None:

@@ -10,6 +10,7 @@ from .._frontend import check_tensor
 from .._args import wrap_dims
 from .._define import defop
 from ._shared import _all_dims, _float_in, _record_values, _type_name
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 # =========================================================================== norms
@@ -42,11 +43,11 @@ def _vnorm_frontend(op):
     def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
         check_tensor(x, "linalg.vector_norm")
         a = x._data
-        if a.dtype.kind not in "fc":  # checked before any dtype= cast, as PyTorch
+        if _np_kind(a.dtype) not in "fc":  # checked before any dtype= cast, as PyTorch
             raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
                                f"{_type_name(a.dtype)}")
         if dtype is not None:
-            if dtype.np.kind not in "fc":
+            if _np_kind(dtype.np) not in "fc":
                 raise RuntimeError(f"linalg.vector_norm: dtype should be floating point or complex, but got {dtype}")
             a = a.astype(dtype.np)
         if isinstance(ord, Tensor):
@@ -92,7 +93,7 @@ def _norm_frontend(op):
                 raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
             if input.ndim < 2:
                 raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
-            if input._data.dtype.kind not in "fc":   # even with dtype=, as PyTorch
+            if _np_kind(input._data.dtype) not in "fc":   # even with dtype=, as PyTorch
                 raise RuntimeError("linalg.matrix_norm: Expected a floating point or complex tensor as input. Got "
                                    f"{_type_name(input._data.dtype)}")
             if len(dims) != 2:
@@ -106,7 +107,7 @@ def _norm_frontend(op):
             p = 2
         elif p is None:
             p = 2
-        if input._data.dtype.kind not in "fc":
+        if _np_kind(input._data.dtype) not in "fc":
             raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
                                f"{_type_name(input._data.dtype)}")
         return _vnorm.frontend(input, p, dim, keepdim, dtype=dtype, out=out)
@@ -122,7 +123,7 @@ def _logsumexp_kernel(xp, a, axes, keepdim):
         return xp.log(xp.sum(xp.exp(a), axis=axes, keepdims=keepdim))
     # complex: shift by the largest real part only, so the imaginary part of the result is the
     # principal angle of the sum (PyTorch's), not shifted by one element's angle
-    m = xp.amax(a.real if a.dtype.kind == "c" else a, axis=axes, keepdims=True)
+    m = xp.amax(a.real if _np_kind(a.dtype) == "c" else a, axis=axes, keepdims=True)
     m = xp.where(xp.isfinite(m), m, xp.zeros((), m.dtype))
     s = xp.log(xp.sum(xp.exp(a - m), axis=axes, keepdims=True)) + m
     if not keepdim:

@@ -8,6 +8,7 @@ from .._frontend import check_tensor
 from .._args import REQUIRED, dim_type_error, is_int, missing_args, wrap_dim
 from .._define import defop
 from ._shared import _type_name
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 # =========================================================================== softmax / log_softmax
@@ -39,7 +40,7 @@ def _softmax_frontend(op, log):
         if dim.__class__ is not int and not is_int(dim):  # (a 0-d input's dim too)
             raise dim_type_error(name, dim)
         axis = wrap_dim(dim, a.ndim) if a.ndim else None
-        if a.dtype.kind != "f":
+        if _np_kind(a.dtype) != "f":
             # PyTorch has a kernel for the last dim and one for any other; neither for integers
             # nor for complex numbers
             kernel = "lastdim_kernel_impl" if axis is None or axis == a.ndim - 1 else "kernel_impl"

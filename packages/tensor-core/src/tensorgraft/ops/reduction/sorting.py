@@ -15,6 +15,7 @@ from .._args import is_int, wrap_dim, wrong_type
 from .._define import defop
 from .._return_types import return_type
 from ._shared import _record_values, _refuse_complex, _type_name, _zero_dim_pair
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 # =========================================================================== sort / argsort / topk
@@ -23,7 +24,7 @@ def _argsort(xp, a, axis, descending, stable):
     equal elements in both directions."""
     if not descending:
         return xp.argsort(a, axis=axis, kind="stable")
-    if a.dtype.kind == "b":
+    if _np_kind(a.dtype) == "b":
         a = a.astype(np.uint8)
     n = a.shape[axis]
     flipped = xp.flip(a, axis=axis)
@@ -121,7 +122,7 @@ def _median_kernel(xp, a, axis, keepdim):
     idx = _argsort(xp, a, axis, False, True)
     k = (n - 1) // 2
     pick = xp.take(idx, xp.arange(k, k + 1), axis=axis)
-    if a.dtype.kind in "fc":
+    if _np_kind(a.dtype) in "fc":
         nan = xp.isnan(a)
         has_nan = xp.any(nan, axis=axis, keepdims=True)
         first_nan = xp.argmax(nan, axis=axis, keepdims=True)
@@ -145,10 +146,10 @@ def _median_like_frontend(name: str, node: str):
             dev = input._device
             if dim is None:
                 if a.size == 0:
-                    if a.dtype.kind not in "fc":
+                    if _np_kind(a.dtype) not in "fc":
                         raise IndexError(f"{name}() input tensor cannot be empty")
                     return wrap(a.sum() * np.nan, dev)
-                if a.dtype.kind in "bc":  # PyTorch's median kernels (nanmedian's too) take no bools
+                if _np_kind(a.dtype) in "bc":  # PyTorch's median kernels (nanmedian's too) take no bools
                     raise NotImplementedError(f"\"median_cpu\" not implemented for '{_type_name(a.dtype)}'")
                 v, _ = table[dev.type](a.reshape(-1), 0, False)
                 res = wrap(v, dev)
@@ -157,7 +158,7 @@ def _median_like_frontend(name: str, node: str):
             d = wrap_dim(dim, a.ndim, name)
             if a.ndim and a.shape[d] == 0:
                 raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
-            if a.dtype.kind in "bc":
+            if _np_kind(a.dtype) in "bc":
                 raise NotImplementedError(f"\"median_out\" not implemented for '{_type_name(a.dtype)}'")
             if a.ndim == 0:
                 v, i = _zero_dim_pair(dev, a)
@@ -180,7 +181,7 @@ defop("median", kernel=_median_kernel, frontend=_median_frontend)
 def _kthvalue_kernel(xp, a, k, axis, keepdim):
     idx = _argsort(xp, a, axis, False, True)
     pick = xp.take(idx, xp.arange(k - 1, k), axis=axis).astype(np.int64, copy=False)
-    if xp is np and a.ndim and 1 < a.shape[axis] <= EMULATION_LIMIT and a.dtype.kind != "c":
+    if xp is np and a.ndim and 1 < a.shape[axis] <= EMULATION_LIMIT and _np_kind(a.dtype) != "c":
         pick = _kthvalue_ties(a, pick, k, axis)
     vals = xp.take_along_axis(a, pick, axis=axis)
     if not keepdim:
@@ -194,7 +195,7 @@ def _kthvalue_ties(a, pick, k, axis):
     rows = np.moveaxis(a, axis, -1).reshape(-1, a.shape[axis])
     chosen = np.moveaxis(pick, axis, -1).reshape(-1).copy()
     kth = rows[np.arange(rows.shape[0]), chosen]
-    same = (rows == kth[:, None]) | (np.isnan(rows) & np.isnan(kth)[:, None]) if a.dtype.kind == "f" else rows == kth[:, None]
+    same = (rows == kth[:, None]) | (np.isnan(rows) & np.isnan(kth)[:, None]) if _np_kind(a.dtype) == "f" else rows == kth[:, None]
     for r in np.flatnonzero(same.sum(axis=1) > 1):
         chosen[r] = kthvalue_index(rows[r], k - 1)
     return np.moveaxis(chosen.reshape(np.moveaxis(pick, axis, -1).shape), -1, axis)
@@ -251,7 +252,7 @@ defop("kthvalue", kernel=_kthvalue_kernel, frontend=_kthvalue_frontend, samples=
 def _nanmedian_kernel(xp, a, axis, keepdim):
     """Lower median of the non-NaN values along ``axis`` (NaN only when a slice is all NaN)."""
     idx = _argsort(xp, a, axis, False, True)  # NaNs sort last
-    if a.dtype.kind in "fc":
+    if _np_kind(a.dtype) in "fc":
         valid = xp.sum(~xp.isnan(a), axis=axis, keepdims=True)
     else:
         valid = xp.full_like(xp.take(a, xp.arange(0, 1), axis=axis), a.shape[axis], dtype=np.int64)
@@ -304,7 +305,7 @@ def _mode_kernel(xp, a, axis, keepdim):
     vals = srt[r, best_end]
     run = (pos >= start[r, best_end][:, None]) & (pos <= best_end[:, None])
     idx = np.max(np.where(run, order, -1), axis=1).astype(np.int64)
-    with_nan = np.isnan(rows).any(axis=1) if rows.dtype.kind == "f" else np.zeros(rows.shape[0], bool)
+    with_nan = np.isnan(rows).any(axis=1) if _np_kind(rows.dtype) == "f" else np.zeros(rows.shape[0], bool)
     for i in np.flatnonzero((length[r, best_end] > 1) & ~with_nan):
         idx[i] = mode_index(rows[i], srt[i, best_end[i]])  # which of the equal ones PyTorch reports
     if n <= EMULATION_LIMIT:
@@ -359,7 +360,7 @@ defop("mode", kernel=_mode_kernel, frontend=_mode_frontend, samples=_mode_sample
 # =========================================================================== unique
 def _unique_kernel(xp, a, return_inverse, return_counts, axis):
     # every NaN is a value of its own in PyTorch's unique (NaN != NaN); NumPy merges them by default
-    extra = {"equal_nan": False} if xp is np and axis is None and a.dtype.kind in "fc" else {}
+    extra = {"equal_nan": False} if xp is np and axis is None and _np_kind(a.dtype) in "fc" else {}
     r = xp.unique(a, return_inverse=True, return_counts=True, axis=axis, **extra)
     vals, inv, counts = r
     inv = inv.reshape(a.shape if axis is None else (a.shape[axis],)).astype(np.int64, copy=False)

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import dtypes as _dt
 from ...grad_mode import state as _gs
 from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._frontend import check_tensor
 from .._args import check_dims_type, wrap_dims
 from .._define import defop
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 def _sum_kernel(xp, a, axes, npdtype, out=None, keepdims=False):
@@ -26,7 +28,9 @@ def _sum_cpu_numpy1(a, axes, npdtype, out=None, keepdims=False):
     return np.add.reduce(a, axes, npdtype, None, keepdims)  # NumPy < 2.3 has no out=...
 
 
-_SUM_ACC = {"b": np.int64, "i": np.int64, "u": np.int64}
+# int64 for integers and bools, as PyTorch; float32 for bfloat16 (ml_dtypes' kind 'V'), rounded after
+_SUM_ACC = {"b": np.int64, "i": np.int64, "u": np.int64, "V": np.float32}
+_BF16 = _dt.BF16
 
 
 # the signatures PyTorch's parser lists for Tensor.sum/mean (a hidden one takes dim names)
@@ -48,9 +52,12 @@ def _sum_frontend(op):
         if dtype is not None:
             npd = dtype.np
         else:
-            npd = _SUM_ACC.get(a.dtype.kind)  # int64 for integers and bools, as PyTorch
+            npd = _SUM_ACC.get(a.dtype.kind)
         dev = input._device
-        out = wrap(table[dev.type](a, axes, npd, out=..., keepdims=keepdim), dev)
+        r = table[dev.type](a, axes, npd, out=..., keepdims=keepdim)
+        if a.dtype is _BF16 and dtype is None:
+            r = r.astype(_BF16)  # accumulated in float32, rounded once
+        out = wrap(r, dev)
         if input._requires_grad and _gs.enabled:
             Tensor._autograd.record(op, out, (input,), {"dim": axes, "keepdim": keepdim},
                                     node_name="SumBackward0" if dim is None else "SumBackward1")
@@ -69,7 +76,7 @@ def _reduce_takes_array_out() -> bool:
 
 
 defop("sum", kernel=_sum_kernel, kernels={"cpu": np.add.reduce if _reduce_takes_array_out() else _sum_cpu_numpy1},
-      frontend=_sum_frontend)
+      frontend=_sum_frontend, bf16_native=True)
 
 
 def _mean_kernel(xp, a, axes, keepdim, npdtype):
@@ -85,16 +92,18 @@ def _mean_frontend(op):
         check_tensor(input, "mean")
         check_dims_type("mean", dim, _SUM_OVERLOADS)  # (PyTorch's parser, before the dtype is looked at)
         a = input._data
-        if dtype is None and a.dtype.kind not in "fc":
+        if dtype is None and _np_kind(a.dtype) not in "fc":
             raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point "
                                f"or complex dtype. Got: {F._type_name(a.dtype)}")
-        if dtype is not None and dtype.np.kind not in "fc":
+        if dtype is not None and _np_kind(dtype.np) not in "fc":
             raise RuntimeError("mean(): could not infer output dtype. Optional dtype must be either a floating point "
                                f"or complex dtype. Got: {F._type_name(dtype.np)}")
         axes = None if dim is None or (dim.__class__ in (tuple, list) and not dim) else wrap_dims(dim, a.ndim)
         npd = dtype.np if dtype is not None else None
         if npd is not None and a.dtype != npd:
             a = a.astype(npd)
+        if a.dtype is _BF16:
+            a = a.astype(np.float32)  # bfloat16 accumulates in float32; the op rounds once (below)
         if a.size:
             res = table[input._device.type](a, axes, keepdim, None)
         else:
@@ -103,6 +112,8 @@ def _mean_frontend(op):
                 # PyTorch returns NaN for the mean of nothing without a word; NumPy warns
                 warnings.simplefilter("ignore", RuntimeWarning)
                 res = table[input._device.type](a, axes, keepdim, None)
+        if input._data.dtype is _BF16 and npd is None:
+            res = res.astype(_BF16)
         out = wrap(res, input._device)
         if input._requires_grad and _gs.enabled:
             Tensor._autograd.record(op, out, (input,), {"dim": axes, "keepdim": keepdim},
@@ -111,4 +122,4 @@ def _mean_frontend(op):
     return mean
 
 
-defop("mean", kernel=_mean_kernel, frontend=_mean_frontend)
+defop("mean", kernel=_mean_kernel, frontend=_mean_frontend, bf16_native=True)

@@ -13,11 +13,12 @@ from .._frontend import check_tensor
 from .._args import check_dims_type, wrap_dims
 from .._define import defop
 from ._shared import _all_dims, _no_grad, _record_values
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 # =========================================================================== std / var
 def _var_kernel(xp, a, axes, correction, keepdim, std):
-    if std and a.dtype.kind == "f" and a.dtype.itemsize < 8:
+    if std and _np_kind(a.dtype) == "f" and a.dtype.itemsize < 8:
         # the squares of large float32 values overflow where their spread does not: PyTorch's
         # std stays finite there (std of [3e29, -3e29] is 3e29 while var is inf)
         v = xp.var(a.astype(np.float64), axis=axes, ddof=correction, keepdims=keepdim)
@@ -44,7 +45,7 @@ def _variance(op, std, input, dim, keepdim, correction, name):
     (``var_mean`` reports its own name, as PyTorch does)."""
     check_dims_type(name, dim, ())  # (PyTorch's parser, before the dtype is looked at)
     a = input._data
-    if a.dtype.kind not in "fc":
+    if _np_kind(a.dtype) not in "fc":
         # var_mean/std_mean name themselves; var and std share one message
         who = name if name in ("var_mean", "std_mean") else "std and var"
         raise RuntimeError(f"{who} only support floating point and complex dtypes")

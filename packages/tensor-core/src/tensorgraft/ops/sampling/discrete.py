@@ -13,6 +13,7 @@ from .. import _frontend as F
 from .._args import is_int, wrong_type
 from ..creation import _KERNEL_TYPE_NAMES, _cnum, _finish, _make, _not_implemented
 from .streams import _P_IN_RANGE, _any, _draw_dtype, _matches_pytorch, _stream
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 @F.with_out_decorator("bernoulli")
@@ -53,7 +54,7 @@ def _pytorch_bernoulli(g, like, p):
     (uniforms of their own precision), in memory order."""
     axes = memory_axes(like)
     if isinstance(p, np.ndarray):
-        if p.dtype.kind != "f":
+        if _np_kind(p.dtype) != "f":
             p = p.astype(np.float64)
         ordered = np.ascontiguousarray(to_memory_order(np.broadcast_to(p, like.shape), axes))
         if not like.ndim:  # ascontiguousarray makes a 0-d array 1-d: the result keeps shape ()

@@ -18,6 +18,7 @@ from .streams import (
     _CPU, _C_TYPE_NAMES, _P_IN_RANGE, _any, _check_int_bounds, _draw_dtype, _matches_pytorch,
     _no_random_bounds_for_complex, _operand, _stream,
 )
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 # --------------------------------------------------------------------------- in-place sampling methods
@@ -90,13 +91,13 @@ def dropout_mask(shape, p: float, like: Tensor):
 
 
 def _float_only(t: Tensor, kernel: str, complex_too: bool = False) -> None:
-    if t._data.dtype.kind not in ("fc" if complex_too else "f"):
+    if _np_kind(t._data.dtype) not in ("fc" if complex_too else "f"):
         raise _not_implemented(kernel, _dt._BY_NUMPY[t._data.dtype])
 
 
 def _continuous_only(t: Tensor, distribution: str, type_names) -> None:
     """PyTorch's check of ``exponential_``/``cauchy_``: the two spell the dtype differently."""
-    if t._data.dtype.kind != "f":
+    if _np_kind(t._data.dtype) != "f":
         raise RuntimeError(f"{distribution} distribution is a continuous probability distribution. dtype must be a "
                            f"floating point but you specified {type_names[t.dtype.name]}")
 
@@ -117,7 +118,7 @@ def _uniform_(self, from_=0.0, to=1.0, *, generator=None, **kw):
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={_cnum(float(from_))} > "
                            f"to={_cnum(float(to))}")
     draw = lambda g, s, k: g.uniform(from_, to, s, **k)  # noqa: E731
-    return _fill(self, "uniform_", generator, _complex_parts(draw) if self._data.dtype.kind == "c" else draw,
+    return _fill(self, "uniform_", generator, _complex_parts(draw) if _np_kind(self._data.dtype) == "c" else draw,
                  pytorch_draw=lambda g, s, d, serial: g.uniform(from_, to, s, d))
 
 
@@ -125,7 +126,7 @@ def _normal_(self, mean=0.0, std=1.0, *, generator=None):
     _float_only(self, "normal_kernel_cpu", complex_too=True)
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {_cnum(float(std))}")
-    if self._data.dtype.kind == "c":
+    if _np_kind(self._data.dtype) == "c":
         # each part gets the mean and half the variance, so |x - mean| has variance std**2 (PyTorch)
         part_std = std / math.sqrt(2.0)
         draw = _complex_parts(lambda g, s, k: g.normal(mean, part_std, s, **k))
@@ -163,7 +164,7 @@ def _cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
 def _geometric_(self, p, *, generator=None):
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={_cnum(float(p))}")
-    if self._data.dtype.kind in "bc":
+    if _np_kind(self._data.dtype) in "bc":
         raise _not_implemented("geometric_cpu", self.dtype)
     return _fill(self, "geometric_", generator, lambda g, s, k: g.geometric(p, s, **k), integer=True,
                  pytorch_draw=lambda g, s, d, serial: g.geometric(p, s))
@@ -211,7 +212,7 @@ def _bernoulli_(self, p=0.5, *, generator=None):
         probs = float(p)
         if not 0 <= probs <= 1:  # NaN included, as PyTorch
             raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={_cnum(probs)}")
-    if self._data.dtype.kind == "c":
+    if _np_kind(self._data.dtype) == "c":
         kernel = "bernoulli_tensor_cpu_self_" if isinstance(p, Tensor) else "bernoulli_scalar_cpu_"
         raise _not_implemented(kernel, self.dtype)
     if _matches_pytorch(g, on_device):

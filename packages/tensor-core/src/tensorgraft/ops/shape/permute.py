@@ -8,6 +8,7 @@ from .._frontend import check_tensor
 from .._args import REQUIRED, bad_int_list_item, invalid_combination, is_int, wrap_dim
 from .._define import defop
 from ._common import _finish_view, _shape, _wd
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 # --------------------------------------------------------------------------- permutations
@@ -137,7 +138,7 @@ def _adjoint(input):
         raise RuntimeError(f"tensor.adjoint() is only supported on matrices or batches of matrices. "
                            f"Got {input._data.ndim}-D tensor.")
     t = input.transpose(-2, -1)
-    return t.conj() if t._data.dtype.kind == "c" else t
+    return t.conj() if _np_kind(t._data.dtype) == "c" else t
 
 
 defop("adjoint", frontend=lambda op: _adjoint, differentiable=False)
@@ -169,7 +170,7 @@ def _prop_mH(self):
         raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. "
                            f"Got {self._data.ndim}-D tensor.")
     t = self.transpose(-2, -1)
-    return t.conj() if t._data.dtype.kind == "c" else t
+    return t.conj() if _np_kind(t._data.dtype) == "c" else t
 
 
 def _prop_H(self):
@@ -178,11 +179,11 @@ def _prop_H(self):
         # PyTorch: the identity on a real scalar (no node), its conjugate on a complex one
         from ...global_switches import warn_once
         warn_once("Tensor.H is deprecated on 0-D tensors. Consider using x.conj().")
-        return self.conj() if self._data.dtype.kind == "c" else self
+        return self.conj() if _np_kind(self._data.dtype) == "c" else self
     if nd != 2:
         raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {nd}-D tensor.")
     t = self.transpose(0, 1)
-    return t.conj() if t._data.dtype.kind == "c" else t
+    return t.conj() if _np_kind(t._data.dtype) == "c" else t
 
 
 for _n, _f in (("T", _prop_T), ("mT", _prop_mT), ("mH", _prop_mH), ("H", _prop_H)):

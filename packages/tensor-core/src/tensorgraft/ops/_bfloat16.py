@@ -1,0 +1,104 @@
+"""bfloat16: stored in 2 bytes (an ``ml_dtypes.bfloat16`` array), computed in float32.
+
+PyTorch's CPU kernels load bfloat16 values into float32 registers, compute there and round the
+result to bfloat16 once (reductions accumulate in float32 too). NumPy cannot do that by itself:
+ml_dtypes gives each *ufunc* a bfloat16 loop that does exactly this per element, but a kernel made
+of several NumPy calls would round after every step, and ``add.reduce`` would accumulate in
+bfloat16 (100000 ones sum to 256). So every kernel that is more than one ufunc runs on float32
+copies of its bfloat16 operands and its float32 result is rounded back (``float32_compute``); the
+registry applies that wrapper when it binds a CPU kernel (``registry.OpDef.bind_kernel``), so an
+op needs nothing of its own. Single-ufunc ops (``xp_attr``) and ops that declare
+``bf16_native=True`` (conversions, the hot reductions with their own float32 accumulation) are
+left unwrapped.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..dtypes import BF16
+
+F32 = np.dtype(np.float32)
+_ndarray = np.ndarray
+_BF16_SCALAR = BF16.type
+
+
+def widen(a):
+    """``a`` as float32 if it is a bfloat16 array (exact), else ``a`` itself."""
+    return a.astype(F32) if a.__class__ is _ndarray and a.dtype is BF16 else a
+
+
+def narrow(r):
+    """A float32 result rounded to bfloat16 (round to nearest even, as PyTorch); other results
+    (indices, masks, tuples of them) pass through."""
+    if r.__class__ is _ndarray:
+        return r.astype(BF16) if r.dtype == F32 else r
+    if isinstance(r, tuple):
+        return tuple(narrow(x) for x in r)
+    if isinstance(r, list):
+        return [narrow(x) for x in r]
+    if isinstance(r, np.float32):
+        return np.asarray(r, dtype=BF16)
+    return r
+
+
+def _widen_arg(a):
+    if a.__class__ is _ndarray:
+        return a.astype(F32) if a.dtype is BF16 else a
+    if a is BF16:
+        return F32  # a dtype argument naming the computation dtype
+    if a.__class__ is _BF16_SCALAR:
+        return np.float32(a)
+    if isinstance(a, (tuple, list)) and a and any(x.__class__ is _ndarray and x.dtype is BF16 for x in a):
+        return type(a)(widen(x) for x in a)  # cat/stack take a sequence of arrays
+    return a
+
+
+def _names_other_dtype(args, kwargs) -> bool:
+    """Whether the call names a result dtype other than bfloat16 (``sum(x, dtype=float32)``):
+    then the float32 result is what was asked for and must not be rounded."""
+    for a in (*args, *kwargs.values()):
+        if isinstance(a, np.dtype) and a is not BF16:
+            return True
+    return False
+
+
+def float32_compute(kernel):
+    """``kernel`` made to compute bfloat16 operands in float32 and round its result once. Other
+    dtypes reach ``kernel`` directly, after one scan of the positional arguments."""
+    def run(*args, **kwargs):
+        for a in args:
+            if a.__class__ is _ndarray and a.dtype is BF16 or (a.__class__ in (tuple, list) and a and
+                                                                 _has_bf16(a)):
+                break
+        else:
+            return kernel(*args, **kwargs)
+        wide_args = tuple(_widen_arg(a) for a in args)
+        wide_kwargs = {k: _widen_arg(v) for k, v in kwargs.items()}
+        result = kernel(*wide_args, **wide_kwargs)
+        if _views_a_copy(result, wide_args, args):
+            # a view kernel (transpose, slicing, reshape, a no-op ``contiguous``) saw the float32 copy;
+            # on the bfloat16 array itself it is exact and keeps sharing the tensor's memory
+            return kernel(*args, **kwargs)
+        return result if _names_other_dtype(args, kwargs) else narrow(result)
+    run.__wrapped__ = kernel
+    run.__name__ = getattr(kernel, "__name__", "kernel")
+    return run
+
+
+def _views_a_copy(result, wide_args, args) -> bool:
+    """Whether ``result`` (or an array in it) shares memory with a float32 copy made for the call."""
+    copies = [w for w, a in zip(wide_args, args) if w is not a and w.__class__ is _ndarray]
+    if not copies:
+        return False
+    outs = result if isinstance(result, (tuple, list)) else (result,)
+    for r in outs:
+        if r.__class__ is _ndarray and r.size:
+            base = r.base if r.base is not None else r
+            for w in copies:
+                if base is w or r is w or np.may_share_memory(r, w):
+                    return True
+    return False
+
+
+def _has_bf16(seq) -> bool:
+    return any(x.__class__ is _ndarray and x.dtype is BF16 for x in seq)
