@@ -382,3 +382,18 @@ def test_legacy_types_name_their_device():
     """)
     assert out == ["False True True", "cuda:0 torch.float64 torch.cuda.DoubleTensor",
                    "cpu torch.int64 torch.LongTensor"]
+
+
+def test_bfloat16_is_refused_on_cuda_with_a_clear_error():
+    # CuPy has no bfloat16 arrays: the move names the dtype and what to use instead
+    out = _run("""
+        import tensorgraft as tg
+        t = tg.ones(2, dtype=tg.bfloat16)
+        try:
+            t.to("cuda")
+        except TypeError as e:
+            print(e)
+        print(t.to("cuda", tg.float16).dtype, tg.cuda.is_bf16_supported())
+    """)
+    assert out == ["tensorgraft's CUDA device cannot hold bfloat16 tensors: CuPy has no bfloat16 arrays. Move the "
+                   "tensor as float16 or float32 instead, e.g. t.to('cuda', torch.float16).", "torch.float16 False"]

@@ -296,7 +296,7 @@ def get_gencode_flags() -> str:
 
 
 def is_bf16_supported(including_emulation: bool = True) -> bool:
-    """Always False: tensorgraft has no bfloat16 dtype (NumPy and CuPy have none), whatever the GPU."""
+    """Always False: tensorgraft has bfloat16 on the CPU only (CuPy has no bfloat16 arrays), whatever the GPU."""
     return False
 
 

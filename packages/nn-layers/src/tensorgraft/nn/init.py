@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 import tensorgraft as _tg
+from tensorgraft.dtypes import np_kind
 from tensorgraft.grad_mode import no_grad
 from tensorgraft.ops.sampling import write_host_values
 
@@ -136,7 +137,7 @@ def _trunc_normal_checks(tensor, a, b, mass):
     """The errors PyTorch's samplers raise, before anything is written: an integer tensor has no
     kernel for the sampler used, and an empty window is a ``uniform_`` range error."""
     dtype = tensor._data.dtype
-    if dtype.kind not in "fc":
+    if np_kind(dtype) not in "fc":
         from tensorgraft.ops._frontend import _type_name
         kernel = "normal_kernel" if mass >= _REJECTION_MIN_MASS else "check_uniform_bounds"
         suffix = "_" + tensor.device.type if kernel == "normal_kernel" else ""
@@ -227,11 +228,11 @@ def orthogonal_(tensor, gain=1, generator=None):
     if tensor.numel() == 0:
         return tensor
     dtype = tensor._data.dtype
-    if dtype.kind not in "fc" or dtype.itemsize == 2:
+    if np_kind(dtype) not in "fc" or dtype.itemsize == 2:
         # PyTorch draws the Gaussian matrix in the tensor's dtype (no integer kernel) and factors it
         # there (no half-precision QR): the same errors, before anything is written
         from tensorgraft.ops._frontend import _type_name
-        kernel = f"normal_kernel_{tensor.device.type}" if dtype.kind not in "fc" else f"geqrf_{tensor.device.type}"
+        kernel = f"normal_kernel_{tensor.device.type}" if np_kind(dtype) not in "fc" else f"geqrf_{tensor.device.type}"
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(dtype)}'")
     rows = tensor.shape[0]
     cols = tensor.numel() // rows

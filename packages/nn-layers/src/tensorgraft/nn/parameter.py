@@ -5,6 +5,7 @@ from __future__ import annotations
 import weakref
 
 from tensorgraft.tensor import Tensor, wrap
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 class Parameter(Tensor):
@@ -19,7 +20,7 @@ class Parameter(Tensor):
         if not isinstance(data, Tensor):
             # PyTorch detaches ``data`` first: anything but a tensor fails on that
             raise AttributeError(f"'{type(data).__name__}' object has no attribute 'detach'")
-        if requires_grad and data._data.dtype.kind not in "fc":
+        if requires_grad and _np_kind(data._data.dtype) not in "fc":
             raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         p = wrap(data._data, data._device, cls=cls)
         p._vc = data._vc

@@ -9,7 +9,7 @@ from ..grad_mode import state as _gs
 from ..memory_layout import copy_in_format
 from ..tensor import Tensor, wrap
 from ._define import defop
-from tensorgraft.dtypes import np_kind as _np_kind
+from tensorgraft.dtypes import BF16 as _BF16, np_kind as _np_kind
 
 _CPU = _device("cpu")
 
@@ -81,6 +81,8 @@ def _to_frontend(op):
         if dst is input._device and same_dtype and not copy:
             return input
         data = input._data
+        if dst is not input._device and data.dtype is _BF16 and npd is not None:
+            data = data.astype(npd)  # cast on the host first: CUDA (CuPy) has no bfloat16 arrays
         if dst is not input._device:
             if dst.type != "cpu" and dst.type != input._device.type and input._device.type != "cpu":
                 data = move_array(data, input._device, _CPU)
