@@ -7,6 +7,7 @@ runs, and importing it runs this file: so only the engine loads here, and ``Func
 from __future__ import annotations
 
 import importlib as _importlib
+import sys as _sys
 
 from tensorgraft.grad_mode import (  # noqa: F401
     enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, is_multithreading_enabled, no_grad,
@@ -88,6 +89,9 @@ _warned_create_graph = False
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None, inputs=None):
     """Accumulate d(tensors)/d(leaves) into the leaves' ``.grad``."""
     global _warned_create_graph
+    transforms = _sys.modules.get("tensorgraft.func._custom_functions")
+    if transforms is not None:  # (not loaded: no function transform can be running)
+        transforms.refuse_backward_under_transforms()  # PyTorch refuses backward() inside grad/vmap
     tensors = _as_tuple(tensors)
     if grad_tensors is None:
         grad_tensors = grad_variables

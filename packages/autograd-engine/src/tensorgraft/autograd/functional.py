@@ -277,15 +277,17 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
             if not vectorize:
                 raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse Hessian is"
                                           "only implemented for `vectorize=True`.")
-        if vectorize and strict:
-            raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and `vectorized=True` are not "
-                               "supported together. Please either set `strict=False` or `vectorize=False`.")
         # ``vectorize`` and ``strategy`` only change how PyTorch batches the sweeps; the values are the
         # same, so every case is computed with the row-by-row reverse sweeps below
         xs = _stand_ins(xs, create_graph)
         out_tuple, outs = _tensors_of(func(*xs), _FN_OUT, "jacobian")
         if strict:
             _demand_differentiable(outs)
+        if vectorize and strict:
+            # PyTorch refuses the pair only once the outputs ran and passed strict mode's first check:
+            # an output that does not depend on the inputs gets that check's error instead
+            raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and `vectorized=True` are not "
+                               "supported together. Please either set `strict=False` or `vectorize=False`.")
         if strategy == "forward-mode" and any(o.numel() == 0 for o in outs):
             blocks = [tuple(_tg.zeros(tuple(o.shape) + tuple(x.shape), dtype=x.dtype, device=x.device)
                             for x in xs) for o in outs]

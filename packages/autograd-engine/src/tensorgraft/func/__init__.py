@@ -17,7 +17,11 @@ How they differ from PyTorch's (same results, different machinery):
 - ``vmap`` is **not vectorised**: it calls the function once per batch slice and stacks the
   results (``in_dims``/``out_dims``/``randomness``/``chunk_size`` behave as in PyTorch). Nested
   ``vmap`` and ``vmap`` of ``grad`` therefore just work; an op with no batching rule cannot exist,
-  but per-example speed is Python-loop speed.
+  but per-example speed is Python-loop speed. The slices' memory is marked (an ndarray subclass
+  NumPy carries to what is computed from it), so that reading a batched value from user code
+  (``.item()``, ``float()``, ``if t > 0``, ``.tolist()``, an index) and a training batch norm
+  with unbatched running stats are refused as in PyTorch; results carry the grad_fn PyTorch's
+  batched op records (the node's name only: its backward is the stack's).
 - The transforms never write ``.grad`` of their inputs (they use ``autograd.grad``).
 - Custom ``autograd.Function`` classes meet PyTorch's rules (``_custom_functions.py``): the ctx
   style is refused by every transform, vmap/jacfwd need a vmap rule, jvp/jacfwd/hessian a ``jvp``

@@ -15,7 +15,8 @@ import threading
 
 from tensorgraft.autograd import function as _function
 
-__all__ = ["EXTENDING_FUNC_DOC", "transform_running", "vmap_running", "vmap_stepped_out", "innermost_vmap"]
+__all__ = ["EXTENDING_FUNC_DOC", "transform_running", "vmap_running", "vmap_stepped_out", "innermost_vmap",
+           "differentiating_inside_vmap", "refuse_backward_under_transforms"]
 
 EXTENDING_FUNC_DOC = "For more details, please see https://pytorch.org/docs/main/notes/extending.func.html"
 
@@ -26,6 +27,7 @@ class _ThisThread(threading.local):
         self.other_transforms = 0  # running grad / vjp / jvp (and what is built on them)
         self.forward_scopes = []  # the leaf scopes of running jvp / jacfwd: their leaves carry tangents
         self.jacfwds = 0  # running jacfwd: Functions need vmap support as under PyTorch's vmap
+        self.kinds = []  # "vmap" / "grad" per running transform, innermost last (their nesting order)
 
 
 _here = _ThisThread()
@@ -61,6 +63,7 @@ def transform_running(forward_scope=None, jacfwd=False):
     if _is_idle(here):
         _thread_starts()
     here.other_transforms += 1
+    here.kinds.append("grad")
     if forward_scope is not None:
         here.forward_scopes.append(forward_scope)
     here.jacfwds += jacfwd
@@ -70,6 +73,7 @@ def transform_running(forward_scope=None, jacfwd=False):
         here.jacfwds -= jacfwd
         if forward_scope is not None:
             here.forward_scopes.pop()
+        here.kinds.pop()
         here.other_transforms -= 1
         if _is_idle(here):
             _thread_ends()
@@ -82,9 +86,11 @@ def vmap_running(randomness):
     if _is_idle(here):
         _thread_starts()
     here.vmap_randomness.append(randomness)
+    here.kinds.append("vmap")
     try:
         yield
     finally:
+        here.kinds.pop()
         here.vmap_randomness.pop()
         if _is_idle(here):
             _thread_ends()
@@ -109,6 +115,25 @@ def innermost_vmap():
     """The ``randomness`` of the innermost vmap running in this thread, or None when none runs."""
     stack = _here.vmap_randomness
     return stack[-1] if stack else None
+
+
+def differentiating_inside_vmap() -> bool:
+    """Whether a grad-like transform (grad, vjp, jvp, jacrev, ...) runs inside the innermost vmap
+    of this thread: PyTorch's tensors there are wrapped twice, and reading one's value fails
+    with a message naming both causes."""
+    kinds = _here.kinds
+    return "vmap" in kinds and kinds[-1] == "grad"
+
+
+def refuse_backward_under_transforms():
+    """For ``autograd.backward`` (``Tensor.backward``) to call first: PyTorch refuses backward()
+    while any function transform runs in the thread, whatever tensor it is called on (it would
+    write ``.grad`` from inside a transform); ``autograd.grad`` stays allowed. Cheap when no
+    transform runs anywhere (one module global is read)."""
+    if _function._transform_hook is not None and not _is_idle(_here):
+        raise RuntimeError("backward() called inside a functorch transform. This is not supported, please use "
+                           "functorch.grad or functorch.vjp instead or call backward() outside of functorch "
+                           "transforms.")
 
 
 def refuse_ctx_style(cls):

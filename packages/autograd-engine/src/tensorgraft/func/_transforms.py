@@ -445,6 +445,11 @@ def _jacobian(func, argnums, has_aux, api, args):
         flat_output_input = tuple(fi[0] for fi in flat_output_input)
     output_input = tree_unflatten(list(flat_output_input), output_spec)
     if has_aux:
+        if api == "jacfwd":
+            # PyTorch's jacfwd maps over the tangents and keeps the aux of the first: a tensor with
+            # history comes back as a select (its grad_fn is SelectBackward0), with the same values
+            aux = tree_map(lambda t: t.unsqueeze(0).select(0, 0) if isinstance(t, Tensor) and t.requires_grad
+                           else t, aux)
         return output_input, aux
     return output_input
 
@@ -464,12 +469,17 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
 def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
     """``jacfwd(f)(*args)``: the Jacobian of ``f`` w.r.t. ``args[argnums]``. PyTorch pushes the
     identity through forward mode; the same matrix is built here by reverse mode."""
-    from ._vmap import _check_randomness_arg
+    from ._vmap import _check_randomness_arg, _RandomnessGuard
 
     @functools.wraps(func)
     def wrapper_fn(*args):
         _check_randomness_arg(randomness)
-        return _jacobian(func, argnums, has_aux, "jacfwd", args)
+        # PyTorch's jacfwd is a vmap over the basis of tangents: in 'error' mode a random op inside
+        # is refused as vmap refuses it ('same'/'different' need nothing: f runs once here)
+        guard = _RandomnessGuard(randomness)
+        result = _jacobian(func, argnums, has_aux, "jacfwd", args)
+        guard.after()
+        return result
     return wrapper_fn
 
 

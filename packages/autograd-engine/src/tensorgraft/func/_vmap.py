@@ -11,14 +11,178 @@ is the slice-by-slice run itself, and a written rule is called with batched inpu
 from __future__ import annotations
 
 import functools
+import sys
+import threading
 from typing import NamedTuple
+
+import numpy as np
 
 from tensorgraft.tensor import Tensor
 
-from ._custom_functions import EXTENDING_FUNC_DOC, refuse_ctx_style, vmap_running, vmap_stepped_out
+from ._custom_functions import (
+    EXTENDING_FUNC_DOC,
+    differentiating_inside_vmap,
+    innermost_vmap,
+    refuse_ctx_style,
+    vmap_running,
+    vmap_stepped_out,
+)
 from ._pytree import broadcast_prefix, tree_flatten, tree_unflatten
 
 __all__ = ["vmap"]
+
+
+# --------------------------------------------------------------------------- batched slices
+# PyTorch's vmap runs the function on BatchedTensors, which refuse to be read as Python values
+# (``.item()``, ``float()``, ``if t > 0:``, ``.tolist()``): every slice would give another value.
+# Here the function runs on plain slices, so each slice's memory is marked instead: it is viewed
+# as ``_BatchedArray``, an ndarray subclass that NumPy carries through ufuncs, reductions, views
+# and matmul to everything computed from the slice. The mark is only ever used to *refuse*
+# things (an op that drops it merely lets a read through, as before), never to change a value.
+_ITEM_MSG = ("vmap: It looks like you're calling .item() on a Tensor. We don't support vmap over calling .item() on a "
+             "Tensor, please try to rewrite what you're doing with other operations. If error is occurring somewhere "
+             "inside PyTorch internals, please file a bug report.")
+_CONTROL_FLOW_MSG = ("vmap: It looks like you're attempting to use a Tensor in some data-dependent control flow. We "
+                     "don't support that yet, please file an issue at https://github.com/pytorch/pytorch/issues .")
+_WRAPPED_READ_MSG = (
+    "vmap: It looks like you're either (1) calling .item() on a Tensor or (2) attempting to use a Tensor in some "
+    "data-dependent control flow or (3) encountering this error in PyTorch internals. For (1): we don't support vmap "
+    "over calling .item() on a Tensor, please try to rewrite what you're doing with other operations. For (2): we "
+    "don't support data-dependent control flow in vmap yet, please file an issue at "
+    "https://github.com/pytorch/pytorch/issues . For (3): please file an issue.")
+_NO_STORAGE_MSG = "Cannot access data pointer of Tensor that doesn't have storage"
+_TENSOR_FILE = Tensor.item.__code__.co_filename
+
+
+_PROTOCOL_CODES = frozenset({Tensor.__index__.__code__})
+
+
+def _read_by_user() -> bool:
+    """Whether the value read now (a ``_BatchedArray`` method is running) is a Tensor-level read
+    (``Tensor.item``/``__bool__``/``__float__``/``tolist``...) made by code outside tensorgraft,
+    inside a running vmap. Reads by tensorgraft's own ops (shape checks, NumPy-level ``.item()``)
+    go on as before: PyTorch makes those in C++, where vmap never sees them. A tensor used as an
+    index (``__index__``: slice bounds, sizes) is refused wherever the conversion happens, as
+    PyTorch's indexing reads the batched value too."""
+    if innermost_vmap() is None:
+        return False  # a result that leaked out of vmap (a gradient, say) reads as any tensor
+    frame = sys._getframe(2)  # 0: this function, 1: the _BatchedArray method, 2: its caller
+    if frame.f_code.co_filename != _TENSOR_FILE:
+        return False
+    while frame is not None and frame.f_code.co_filename == _TENSOR_FILE:
+        if frame.f_code in _PROTOCOL_CODES:
+            return True
+        frame = frame.f_back
+    if frame is None:
+        return False
+    module = frame.f_globals.get("__name__") or ""
+    return not (module == "tensorgraft" or module.startswith("tensorgraft."))
+
+
+def _value_read_error(message):
+    """The error for reading a batched value; inside a grad-like transform nested in the vmap,
+    PyTorch's one message covering .item(), control flow and internals."""
+    if differentiating_inside_vmap() and message is not _NO_STORAGE_MSG:
+        return RuntimeError(_WRAPPED_READ_MSG)
+    return RuntimeError(message)
+
+
+class _BatchedArray(np.ndarray):
+    """The memory of a tensor that depends on a vmap's mapped inputs (see above)."""
+
+    def item(self, *args):
+        if _read_by_user():
+            raise _value_read_error(_ITEM_MSG)
+        return np.ndarray.item(self, *args)
+
+    def tolist(self):
+        if _read_by_user():
+            raise _value_read_error(_NO_STORAGE_MSG)
+        return np.ndarray.tolist(self)
+
+    def __bool__(self):
+        if _read_by_user():
+            raise _value_read_error(_CONTROL_FLOW_MSG)
+        return np.ndarray.__bool__(self)
+
+    def __array_wrap__(self, arr, context=None, return_scalar=False):
+        if innermost_vmap() is None:
+            # outside any vmap (a backward pass through vmap's results reads the marked slices it
+            # saved): what is computed is plain, so gradients and optimizer state carry no mark
+            if type(arr) is not np.ndarray:
+                arr = arr.view(np.ndarray)
+            return arr[()] if return_scalar else arr
+        if return_scalar:  # (NumPy 2 only; NumPy 1.26 passes two arguments)
+            return np.ndarray.__array_wrap__(self, arr, context, return_scalar)
+        return np.ndarray.__array_wrap__(self, arr, context)
+
+    def __repr__(self):
+        # ``t.numpy()`` inside vmap hands the marked memory out: it shows as the array it is
+        return repr(self.view(np.ndarray))
+
+    def __reduce__(self):
+        # pickled (torch.save of a gradient computed from a slice) as the plain array it is
+        return np.ndarray.__reduce__(self.view(np.ndarray))
+
+
+def _mark_batched(t):
+    if isinstance(t, Tensor) and not isinstance(t._data, _BatchedArray) and isinstance(t._data, np.ndarray):
+        t._data = t._data.view(_BatchedArray)
+    return t
+
+
+def _is_batched(t) -> bool:
+    return isinstance(t, Tensor) and isinstance(t._data, _BatchedArray)
+
+
+def _unmark(t):
+    if isinstance(t, Tensor) and isinstance(t._data, _BatchedArray):
+        t._data = t._data.view(np.ndarray)
+    return t
+
+
+_BN_NOT_BATCHED_MSG = (
+    "Batch norm got a batched tensor as input while the running_mean or running_var, which will be updated in place, "
+    "were not batched.\nIf you are using a module and do not need eval mode, please set `track_running_stats` to be "
+    "False.If you are using a prebuilt module and do not need eval mode, please see the functorch website for "
+    "resources on how to patch your module to work with vmap")
+
+
+def _refuse_unbatched_running_stats(module, args):
+    """Global forward pre-hook while a vmap runs: a training batch norm would write every slice's
+    statistics into one unbatched running_mean/var; PyTorch refuses that (pointing to
+    ``replace_all_batch_norm_modules_``). Checked before the module changes anything."""
+    if innermost_vmap() is None or not getattr(module, "training", False):
+        return None
+    from tensorgraft.nn.modules.batchnorm import _BatchNorm
+    if not isinstance(module, _BatchNorm) or module.running_mean is None:
+        return None
+    if args and _is_batched(args[0]) and not (_is_batched(module.running_mean) and _is_batched(module.running_var)):
+        raise RuntimeError(_BN_NOT_BATCHED_MSG)
+    return None
+
+
+_bn_hook_handle = None
+_bn_hook_users = 0
+_bn_lock = threading.Lock()
+
+
+def _bn_check_installed(on: bool):
+    """Install the batch-norm check for the outermost running vmap (any thread), remove it after
+    the last one; only when tensorgraft.nn is loaded (otherwise no module can run)."""
+    global _bn_hook_handle, _bn_hook_users
+    with _bn_lock:
+        if on:
+            _bn_hook_users += 1
+            if _bn_hook_handle is None:
+                hooks = sys.modules.get("tensorgraft.nn.modules._global_hooks")
+                if hooks is not None:
+                    _bn_hook_handle = hooks.register_module_forward_pre_hook(_refuse_unbatched_running_stats)
+        else:
+            _bn_hook_users -= 1
+            if _bn_hook_users == 0 and _bn_hook_handle is not None:
+                _bn_hook_handle.remove()
+                _bn_hook_handle = None
 
 
 def _get_name(func):
@@ -200,7 +364,8 @@ def _function_with_rule(func):
 
 
 def _run_slices(func, kwargs, batch_size, flat_in_dims, flat_args, args_spec, guard, randomness):
-    """One result per slice of the mapped dimension."""
+    """One result per slice of the mapped dimension, and the flat inputs of each slice (None
+    where the slices are not the function's own inputs)."""
     rule_of = _function_with_rule(func)
     if rule_of is not None and not kwargs and batch_size > 0:
         # vmap(F.apply): the written rule maps the whole batch in one call, then is cut into slices
@@ -209,26 +374,98 @@ def _run_slices(func, kwargs, batch_size, flat_in_dims, flat_args, args_spec, gu
         in_dims = tree_unflatten(flat_in_dims, args_spec)
         output, flat_dims = _call_rule(rule_of, info, in_dims, tree_unflatten(flat_args, args_spec))
         guard.after()
-        return [_slice_of_rule_output(output, flat_dims, i) for i in range(batch_size)]
+        return [_slice_of_rule_output(output, flat_dims, i) for i in range(batch_size)], None
     if batch_size == 0:
         # PyTorch runs the function once, on batched tensors holding no slice at all; here it runs
         # once on zero-filled stand-ins shaped like one slice, so that the results' structure and
         # shapes are known (``wrapped`` then empties them along the mapped dimension). A stand-in for
         # an input requiring grad is the (zero) sum over its empty dimension, so results keep a graph.
-        stand_ins = [a if d is None else a.sum(d) if a.requires_grad
-                     else a.new_zeros(tuple(a.shape[:d]) + tuple(a.shape[d + 1:]))
+        stand_ins = [a if d is None else _mark_batched(a.sum(d) if a.requires_grad
+                                                       else a.new_zeros(tuple(a.shape[:d]) + tuple(a.shape[d + 1:])))
                      for a, d in zip(flat_args, flat_in_dims)]
         guard.before()
         result = func(*tree_unflatten(stand_ins, args_spec), **kwargs)
         guard.after()
-        return [result]
+        return [result], None
     results = []
+    inputs = []
     for i in range(batch_size):
-        sliced = [a if d is None else a.select(d, i) for a, d in zip(flat_args, flat_in_dims)]
+        sliced = [a if d is None else _mark_batched(a.select(d, i)) for a, d in zip(flat_args, flat_in_dims)]
         guard.before()
         results.append(func(*tree_unflatten(sliced, args_spec), **kwargs))
         guard.after()
-    return results
+        inputs.append(sliced)
+    return results, inputs
+
+
+# The node PyTorch's batched op records, by the node of the same op on one slice, where the two
+# differ: a full reduction of a slice is a reduction over dims of the batch, a vector product a
+# matrix product, and so on (what ``vmap(f)(x).grad_fn`` shows; found by running both).
+_BATCHED_NODE = {
+    "SumBackward0": "SumBackward1", "MeanBackward0": "MeanBackward1", "ProdBackward0": "ProdBackward1",
+    "MaxBackward1": "MaxBackward0", "MinBackward1": "MinBackward0", "SqueezeBackward4": "SqueezeBackward5",
+    "SqueezeBackward1": "SqueezeBackward2", "DotBackward0": "MvBackward0", "MvBackward0": "PermuteBackward0",
+    "MmBackward0": "UnsafeViewBackward0", "TBackward0": "TransposeBackward0", "AddmmBackward0": "AddBackward0",
+    "ConvolutionBackward0": "ViewBackward0",
+}
+# losses: PyTorch's batching rules compute them from elementwise ops and a reduction over the
+# dims of each example, so the node is that of the reduction (None: the slice's own node)
+_BATCHED_LOSS_NODE = {
+    "MseLossBackward0": {"mean": "MeanBackward1", "sum": "SumBackward1"},
+    "L1LossBackward0": {"mean": "MeanBackward1", "sum": "SumBackward1"},
+    "NllLossBackward0": {"mean": "DivBackward0", "sum": "SumBackward1"},
+}
+
+
+def _batched_node_name(node):
+    """The name of the node PyTorch's batched computation records where ``node`` recorded one
+    slice's result."""
+    name = type(node).__name__
+    if name in _BATCHED_LOSS_NODE:
+        attrs = getattr(node, "attrs", None)
+        reduction = attrs.get("reduction") if isinstance(attrs, dict) else (
+            attrs[0] if isinstance(attrs, tuple) and attrs else None)
+        return _BATCHED_LOSS_NODE[name].get(reduction, name)
+    if name == "ViewBackward0":
+        # a Linear applied to one vector: addmm on it as a row, viewed back; batched, the bias is added
+        nxt = node.next_functions
+        if len(nxt) == 1 and nxt[0][0] is not None and type(nxt[0][0]).__name__ == "AddmmBackward0":
+            return "AddBackward0"
+    return _BATCHED_NODE.get(name, name)
+
+
+def _passed_through(column, inputs, flat_in_dims):
+    """The index of the mapped input whose slices ``column`` (one output over all slices) are,
+    unchanged, or None."""
+    if inputs is None:
+        return None
+    for j, d in enumerate(flat_in_dims):
+        if d is not None and all(c is ins[j] for c, ins in zip(column, inputs)):
+            return j
+    return None
+
+
+def _stack_results(column, dim):
+    """``stack(column, dim)``, with the node PyTorch's batched computation would have recorded:
+    the node of the op that made each slice's result (renamed where the batched op differs, see
+    ``_BATCHED_NODE``), or a permute when the mapped dimension is moved away from the front. Only
+    the node's name changes: its backward is stack's, so gradients are the same."""
+    import tensorgraft
+    from tensorgraft.grad_mode import is_grad_enabled, no_grad
+    from tensorgraft.registry import registry
+    with no_grad():
+        out = tensorgraft.stack(column, dim=dim)
+    if not (is_grad_enabled() and any(t.requires_grad for t in column)):
+        return out
+    first = column[0].grad_fn
+    if dim != 0:
+        name = "PermuteBackward0"
+    elif first is not None and all(c.grad_fn is not None and type(c.grad_fn) is type(first) for c in column):
+        name = _batched_node_name(first)
+    else:
+        name = None  # slices made by different ops (or leaves): stack's own node
+    Tensor._autograd.record(registry.ops["stack"], out, tuple(column), {"dim": dim}, node_name=name)
+    return out
 
 
 def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
@@ -241,19 +478,34 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
 
     @functools.wraps(func)
     def wrapped(*args, **kwargs):
-        import tensorgraft
         _check_out_dims(out_dims, func)
         batch_size, flat_in_dims, flat_args, args_spec = _process_batched_inputs(in_dims, args, func)
+        if chunk_size is not None and not hasattr(type(chunk_size), "__index__"):
+            # PyTorch splits the batch into chunks by repeating a list chunk_size times: a float
+            # chunk_size passes vmap()'s own check and fails there, at call time
+            raise TypeError(f"can't multiply sequence by non-int of type '{type(chunk_size).__name__}'")
         guard = _RandomnessGuard(randomness)
-        with vmap_running(randomness):
-            results = _run_slices(func, kwargs, batch_size, flat_in_dims, flat_args, args_spec, guard, randomness)
+        outermost = innermost_vmap() is None
+        _bn_check_installed(True)
+        try:
+            with vmap_running(randomness):
+                results, inputs = _run_slices(func, kwargs, batch_size, flat_in_dims, flat_args, args_spec, guard,
+                                              randomness)
+        finally:
+            _bn_check_installed(False)
         flat_first, output_spec = tree_flatten(results[0])
         flat_results = [flat_first] + [tree_flatten(r)[0] for r in results[1:]]
         flat_dims = _flat_out_dims(results[0], out_dims, output_spec, func)
         name = _get_name(func)
+        # what comes out is batched for an enclosing vmap when something that went in was
+        batched_outside = not outermost and any(_is_batched(a) for a in flat_args)
         outs = []
         for k, (first, out_dim) in enumerate(zip(flat_first, flat_dims)):
             if out_dim is None:
+                # computed from mapped inputs (this vmap's or an enclosing one's, as PyTorch checks):
+                # not one value for all slices
+                if _is_batched(first):
+                    raise ValueError(f"vmap({name}, ...): `{name}` can not return a BatchedTensor when out_dim is None")
                 outs.append(first)  # PyTorch returns the unbatched value as it is
                 continue
             column = [fr[k] for fr in flat_results]
@@ -261,11 +513,22 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                 if not isinstance(v, Tensor):
                     raise ValueError(f"vmap({name}, ...): `{name}` must only return Tensors, got type {type(v)}. "
                                      "Did you mean to set out_dims= to None for output?")
-            dim = out_dim % (first.dim() + 1)
+            ndim = first.dim() + 1
+            if not -ndim <= out_dim < ndim:  # PyTorch's movedim of the result refuses it
+                raise IndexError(f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but got "
+                                 f"{out_dim})")
+            dim = out_dim % ndim
             if batch_size == 0:  # the one result came from the stand-ins: no slice of it is kept
-                outs.append(first.unsqueeze(dim).narrow(dim, 0, 0))
-                continue
-            outs.append(tensorgraft.stack(column, dim=dim))
+                out = _unmark(first.unsqueeze(dim).narrow(dim, 0, 0))
+            elif (j := _passed_through(column, inputs, flat_in_dims)) is not None:
+                # f returned its input unchanged: PyTorch hands back the input itself (moved to out_dims)
+                out = flat_args[j] if flat_in_dims[j] == dim else flat_args[j].movedim(flat_in_dims[j], dim)
+            elif len(column) > 1 and all(c is first for c in column):
+                # one tensor, the same for every slice (a captured parameter): PyTorch expands it
+                out = first.unsqueeze(dim).expand(tuple(first.shape[:dim]) + (batch_size,) + tuple(first.shape[dim:]))
+            else:
+                out = _unmark(_stack_results(column, dim))
+            outs.append(_mark_batched(out) if batched_outside else out)
         return tree_unflatten(outs, output_spec)
 
     return wrapped
