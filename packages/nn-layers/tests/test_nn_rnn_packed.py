@@ -109,6 +109,7 @@ def test_packed_sequence_class():
     assert d.data.dtype == tg.float64 and d.batch_sizes is bs and d.sorted_indices.tolist() == [1, 0]
     assert q.long().data.dtype == tg.int64 and q.int().data.dtype == tg.int32
     assert q.half().data.dtype == tg.float16 and q.byte().data.dtype == tg.uint8
+    assert q.bfloat16().data.dtype == tg.bfloat16
     assert q.short().data.dtype == tg.int16 and q.char().data.dtype == tg.int8
     assert not p.is_cuda and not p.is_pinned()
     assert repr(p).startswith("PackedSequence(data=tensor([1., 2., 3.]), batch_sizes=tensor([2, 1]), "

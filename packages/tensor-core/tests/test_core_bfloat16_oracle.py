@@ -158,3 +158,20 @@ def test_nan_to_num_uses_bfloat16_limits():
     assert tg.nan_to_num(ours).tolist() == torch.nan_to_num(theirs).tolist()
     finite_ours, finite_theirs = both([1.0, -2.0, 3.0])
     assert finite_ours.dist(finite_ours * 2).item() == finite_theirs.dist(finite_theirs * 2).item()
+
+
+@pytest.mark.parametrize("n", [5, 16, 17, 33])
+@pytest.mark.parametrize("draw", [
+    lambda m, n: m.randn(n, dtype=m.bfloat16), lambda m, n: m.rand(n, dtype=m.bfloat16),
+    lambda m, n: m.empty(n, dtype=m.bfloat16).uniform_(-2, 3), lambda m, n: m.empty(n, dtype=m.bfloat16).normal_(1, 2),
+    lambda m, n: m.empty(n, dtype=m.bfloat16).random_(), lambda m, n: m.empty(n, dtype=m.bfloat16).random_(0, 10),
+    lambda m, n: m.empty(n, dtype=m.bfloat16).exponential_(), lambda m, n: m.randint(0, 5, (n,), dtype=m.bfloat16),
+    lambda m, n: m.randperm(n, dtype=m.bfloat16), lambda m, n: m.normal(m.zeros(n, dtype=m.bfloat16), 1.0),
+])
+def test_random_draws_match(draw, n):
+    # bfloat16 draws like float16 (PyTorch's reduced-precision paths), so seeded programs agree
+    torch.manual_seed(0)
+    expected = draw(torch, n)
+    tg.manual_seed(0)
+    got = draw(tg, n)
+    assert got.dtype is tg.bfloat16 and got.tolist() == expected.tolist()

@@ -51,7 +51,7 @@ _BLOCK = 16
 _RANDPERM_WORD_LIMIT = (1 << 32) // 20
 # random_() without bounds: (values drawn from, 64-bit draw?) per dtype
 _UNBOUNDED = {"int64": (1 << 63, True), "float64": ((1 << 53) + 1, True), "float32": ((1 << 24) + 1, False),
-              "float16": ((1 << 11) + 1, False), "bool": (2, False)}
+              "float16": ((1 << 11) + 1, False), "bfloat16": ((1 << 8) + 1, False), "bool": (2, False)}
 # NumPy's samplers offered as they are, on the same twister (PyTorch's are not reproduced)
 _NUMPY_SAMPLERS = frozenset({
     "beta", "binomial", "bytes", "chisquare", "choice", "dirichlet", "f", "gamma", "gumbel",
@@ -187,7 +187,7 @@ class CPURandomStream:
                 lo = float(np.float32(low))
                 width = float(np.float32(float(np.float32(high)) - lo))
                 x = (u.astype(np.float64) * width + lo).astype(np.float32).astype(dtype, copy=False)
-        if not unit or dtype == np.float16:
+        if not unit or dtype.itemsize == 2:  # float16, bfloat16
             # kept in [low, high): a value rounded up to `high` is `low` instead
             top = x == dtype.type(high)
             if top.any():
@@ -211,7 +211,7 @@ class CPURandomStream:
         whole = n - n % _BLOCK
         # uniforms for every element (float16: for the whole blocks only), then 16 fresh ones for
         # a ragged end, which redoes the last 16 elements; drawn at once, transformed at once
-        first = whole if dtype == np.float16 else n
+        first = whole if dtype.itemsize == 2 else n  # float16 and bfloat16 alike
         count = first + (_BLOCK if whole != n else 0)
         if dtype == np.float64:
             u, transform = self._unit_doubles(count), _box_muller64
@@ -369,10 +369,11 @@ _FLOAT_NORMAL_AT = 5048
 
 
 def _cast(x, dtype):
-    """Float64 results in ``dtype``; float16 through float32, as C++ converts a double to Half."""
+    """Float64 results in ``dtype``; float16 and bfloat16 through float32, as C++ converts a double to
+    Half or BFloat16."""
     dtype = np.dtype(dtype)
-    if dtype == np.float16:
-        return x.astype(np.float32).astype(np.float16)
+    if dtype.itemsize == 2:
+        return x.astype(np.float32).astype(dtype)
     return x.astype(dtype, copy=False)
 
 

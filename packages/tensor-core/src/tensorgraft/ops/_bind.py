@@ -60,7 +60,8 @@ def bind_op(op, registry, tg_module) -> None:
     fast = op.extra.get("fast", f)
     if op.method:
         # ``method_fast``: the method needs none of what the function's wrapper adds (``x.mul(y)``)
-        setattr(Tensor, op.method, F.with_axis_alias(fast if op.extra.get("method_fast") else f, op.name))
+        method_f = op.extra.get("method_frontend") or (fast if op.extra.get("method_fast") else f)
+        setattr(Tensor, op.method, F.with_axis_alias(method_f, op.name))
     binary_mode = op.extra.get("binary_mode")  # set for two-operand elementwise ops
     if op.inplace:
         op.inplace_frontend = F.make_inplace(op, f)

@@ -45,6 +45,8 @@ def binary(name, xp_attr=None, kernel=None, *, mode="same", inplace=True, dunder
     def frontend(op):
         fast = F.make_binary(op, mode=mode)
         op.extra["fast"] = fast
+        if name in F.TENSOR_ONLY:  # the method's refusal counts ``other`` as position 1
+            op.extra["method_frontend"] = F.make_binary(op, mode=mode, method=True)
         return wrapper(fast) if wrapper is not None else fast
     return defop(name, xp_attr=xp_attr if kernel is None else None, kernel=kernel, frontend=frontend,
                  inplace=(name + "_") if inplace is True else inplace, binary_mode=mode,

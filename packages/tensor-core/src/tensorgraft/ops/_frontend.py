@@ -234,8 +234,24 @@ def join_cpu_scalars(name: str, *operands):
     return tuple(moved)
 
 
+# Two-operand functions PyTorch declares for tensors only (no Number overload): a number in either
+# place is its "must be Tensor, not float" TypeError
+TENSOR_ONLY = frozenset({"atan2", "arctan2", "fmax", "fmin", "gcd", "lcm", "hypot", "igamma", "igammac", "ldexp",
+                         "logaddexp", "logaddexp2", "logical_and", "logical_or", "logical_xor", "maximum", "minimum",
+                         "nextafter"})
+# ... and those with a Number overload for ``other`` but none for ``input`` (``torch.eq(2.0, t)``)
+_NO_NUMBER_FIRST = frozenset({"copysign", "eq", "fmod", "ge", "greater", "greater_equal", "gt", "le", "less",
+                              "less_equal", "lt", "ne", "not_equal"})
+
+
+def _number_first_error(name, number):
+    return TypeError(f"{name}() received an invalid combination of arguments - got ({type(number).__name__}, Tensor), "
+                     "but expected one of:\n * (Tensor input, Tensor other, *, Tensor out = None)\n"
+                     " * (Tensor input, Number other, *, Tensor out = None)\n")
+
+
 def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bool = False,
-                reflected: bool = False):
+                reflected: bool = False, method: bool = False):
     """``f(input, other)``. ``mode``: "same" (result in the promoted dtype), "float" (integer
     inputs promote to the default float: true division), "bool" (comparisons: computed in the
     promoted dtype, result bool).
@@ -260,6 +276,12 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
     # joins, so same-dtype tensors and float-tensor/number pairs never pay for it
     operand_check = opdef.extra.get("operand_check")
     reciprocal_first = dunder and reflected and name == "div"
+    # the function and method forms refuse numbers where PyTorch has no overload for them (the
+    # operators take them: ``torch.maximum(x, 0.)`` fails in PyTorch, ``x > 0.`` works);
+    # ``method``: the Tensor method, whose messages count ``other`` as position 1
+    refuse_numbers = not dunder and name in TENSOR_ONLY
+    refuse_number_first = not dunder and name in _NO_NUMBER_FIRST
+    other_pos = 1 if method else 2
     # PyTorch multiplies and divides a bfloat16 tensor by a number kept in float32; its other ops
     # (add, sub, pow, fmod ...) round the number to bfloat16 first (see _promote_pair)
     opmath = name in ("mul", "div", "true_divide", "divide", "multiply")
@@ -285,6 +307,8 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
                     if differentiable and _gs.enabled and (input._requires_grad or other._requires_grad):
                         Tensor._autograd.record(opdef, out, (input, other), None)
                     return out
+                if refuse_numbers:
+                    raise not_a_tensor(name, argname, other_pos, other)
                 if other.__class__ in py_scalars and a.dtype.kind == "f" and (NUMPY2 or a.ndim):
                     # Fast path: a Python int/float never changes a floating tensor's dtype, and
                     # NumPy treats it as a weak scalar the same way.
@@ -305,6 +329,10 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
                     Tensor._autograd.record(scalar_other_op, out, (input, other), None)
                 return out
             if isinstance(other, Tensor) and isinstance(input, _SCALARS):
+                if refuse_numbers:
+                    raise not_a_tensor(name, "input", 1, input)
+                if refuse_number_first:
+                    raise _number_first_error(name, input)
                 dev = other._device
                 b = other._data
                 if input.__class__ in py_scalars and b.dtype.kind == "f" and (NUMPY2 or b.ndim):
@@ -429,10 +457,13 @@ def make_inplace(opdef, out_of_place, dunder: bool = False):
     NumPy's result dtype), as in PyTorch.
     """
     name = opdef.inplace
+    tensor_only = getattr(opdef, "name", None) in TENSOR_ONLY  # (``x.maximum_(0.)`` is refused as its function is)
 
     def inplace(self, *args, **kwargs):
         if dunder and isinstance(args[0], np.ndarray):
             return NotImplemented
+        if tensor_only and args and not isinstance(args[0], Tensor):
+            raise not_a_tensor(name, "other", 1, args[0])
         if self._vc.__class__ is not list:  # inference tensor (normal ones pay only this class test)
             check_not_inference(self)
         precheck = INPLACE_PRECHECKS.get(name)

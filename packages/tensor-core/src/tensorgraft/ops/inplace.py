@@ -133,6 +133,8 @@ def _logical_into(op, target):
 
     def logical_(self, other):
         check_tensor(self, name)
+        if not isinstance(other, Tensor):  # PyTorch declares them for tensors only
+            raise F.not_a_tensor(name, "other", 1, other)
         r = target.frontend(self, other)
         if r._device is not self._device:
             raise F.device_mismatch(name, r, self)
@@ -149,6 +151,10 @@ def _compare_samples(dtype, device):
     return [Sample((x, make_tensor((2, 3), dtype=dtype, device=device, seed=91)), {}, ()),
             Sample((x, make_tensor((3,), dtype=dtype, device=device, seed=92)), {}, ()),
             Sample((x, 0.25), {}, ())]
+
+
+def _tensor_pair_samples(dtype, device):
+    return _compare_samples(dtype, device)[:2]  # (logical ops take no number)
 
 
 def _ref_into(ufunc):
@@ -172,7 +178,7 @@ for _name, _node, _ufunc in _COMPARISONS:
           frontend=lambda op, n=_name: _inplace_of(op, _compare_into(op, _OPS[n])))
 for _name, _ufunc in (("logical_and", np.logical_and), ("logical_or", np.logical_or),
                       ("logical_xor", np.logical_xor)):
-    defop(_name + "_", public=False, differentiable=False, samples=_compare_samples, reference=_ref_into(_ufunc),
+    defop(_name + "_", public=False, differentiable=False, samples=_tensor_pair_samples, reference=_ref_into(_ufunc),
           mutates=(0,), frontend=lambda op, n=_name: _logical_into(op, _OPS[n]))
 
 

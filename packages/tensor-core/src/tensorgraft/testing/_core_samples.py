@@ -92,6 +92,10 @@ def _binary_samples(name, ylo, yhi, scalar_ok):
     return samples
 
 
+def _tensor_compare_samples(dtype, device):
+    return _compare_samples(dtype, device)[:2]
+
+
 def _compare_samples(dtype, device):
     x = _mk((2, 3), dtype, device, seed=7)
     return [((x, _mk((2, 3), dtype, device, seed=8)), {}), ((x, _mk((3,), dtype, device, seed=9)), {}),
@@ -129,7 +133,9 @@ def core_samples() -> dict:
         _s(_mk((2, 3), dtype, device, seed=11), _mk((2, 3), dtype, device, seed=12), alpha=2)]
     out["add"]["reference"] = lambda a, b, alpha=1: a + alpha * b
     for name, ref in _COMPARE.items():
-        out[name] = {"samples": _compare_samples, "reference": ref, "elementwise": True}
+        # (the logical ops take tensors only, as PyTorch declares them)
+        samples = _tensor_compare_samples if name.startswith("logical_") else _compare_samples
+        out[name] = {"samples": samples, "reference": ref, "elementwise": True}
     for name, ref in _BITWISE.items():
         out[name] = {"samples": _bitwise_samples, "reference": ref, "elementwise": True}
 

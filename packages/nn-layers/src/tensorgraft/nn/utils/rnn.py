@@ -79,6 +79,9 @@ class PackedSequence(_PackedFields):
     def half(self):
         return self.to(dtype=tg.float16)
 
+    def bfloat16(self):
+        return self.to(dtype=tg.bfloat16)
+
     def long(self):
         return self.to(dtype=tg.int64)
 

@@ -160,6 +160,8 @@ binary("logaddexp2", "logaddexp2", mode="float", inplace=False)
 def _heaviside_wrapper(fast):
     """PyTorch's heaviside takes two tensors of one real dtype (no promotion, no numbers)."""
     def heaviside(input, values):
+        if not isinstance(input, Tensor):
+            raise F.not_a_tensor("heaviside", "input", 1, input)
         if not isinstance(values, Tensor):
             raise F.not_a_tensor("heaviside", "values", 2, values)
         if isinstance(input, Tensor):

@@ -170,6 +170,11 @@ def _geometric_(self, p, *, generator=None):
                  pytorch_draw=lambda g, s, d, serial: g.geometric(p, s))
 
 
+def _mantissa_bits(d) -> int:
+    """Stored mantissa bits of a float dtype (bfloat16: 7, which NumPy's finfo cannot read)."""
+    return 7 if d is _dt.BF16 else int(np.finfo(d).nmant)
+
+
 def _random_(self, from_=None, to=None, *, generator=None, **kw):
     """``random_()``: integers in [0, 2**mantissa] (floats) or [0, dtype max]; ``random_(to)``;
     ``random_(from, to)``."""
@@ -183,8 +188,8 @@ def _random_(self, from_=None, to=None, *, generator=None, **kw):
         from_, to = 0, from_
     lo = 0 if from_ is None else int(from_)
     if to is None:
-        if d.kind == "f":
-            hi = (1 << (np.finfo(d).nmant + 1)) + 1
+        if d.kind == "f" or d is _dt.BF16:
+            hi = (1 << (_mantissa_bits(d) + 1)) + 1
         elif d.kind == "b":
             hi = 2
         else:
