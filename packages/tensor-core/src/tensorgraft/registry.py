@@ -83,8 +83,9 @@ class OpDef:
             return
         if device_type == "cpu" and not self.extra.get("bf16_native"):
             # bfloat16 operands are computed in float32 and rounded once, as PyTorch (ops/_bfloat16.py)
-            from .ops._bfloat16 import float32_compute
-            kernel = float32_compute(kernel)
+            from .ops._bfloat16 import MOVES_VALUES_ONLY, float32_compute
+            if self.name not in MOVES_VALUES_ONLY:
+                kernel = float32_compute(kernel)
         self.table[device_type] = kernel
 
 
