@@ -137,6 +137,32 @@ def mlp784(lib, batch=256, device="cpu"):
     return make
 
 
+def mlp784_bfloat16(lib, batch=256, autocast=False):
+    """The 784-512-512-10 MLP in bfloat16: the model cast (``model.to(torch.bfloat16)``), or a
+    float32 model under ``torch.autocast("cpu")`` (bfloat16 matmuls, float32 loss). The target is
+    looser than float32's: NumPy has no bfloat16 BLAS, so each product pays a float32 copy of its
+    operands and a rounding of its result, where PyTorch's oneDNN kernels read bfloat16 directly."""
+    def make():
+        t = _mod(lib)
+        t.manual_seed(0)
+        x, y = t.randn(batch, 784), t.randint(0, 10, (batch,))
+        model = t.nn.Sequential(t.nn.Linear(784, 512), t.nn.ReLU(), t.nn.Linear(512, 512), t.nn.ReLU(),
+                                t.nn.Linear(512, 10))
+        if not autocast:
+            model, x = model.to(t.bfloat16), x.to(t.bfloat16)
+        opt = t.optim.Adam(model.parameters(), lr=1e-3)
+        loss_fn = t.nn.CrossEntropyLoss()
+
+        def step():
+            with t.autocast("cpu", enabled=autocast):
+                loss = loss_fn(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return step
+    return make
+
+
 def small_cnn(lib, batch=32, device="cpu"):
     def make():
         t = _mod(lib, device)
@@ -180,6 +206,11 @@ WORKLOADS = [
              tensorgraft=seed_nn_adam("tensorgraft"), torch=seed_nn_adam("torch"), target="tg/torch <= 1.0"),
     Workload("mlp784_adam_step", "784-512-512-10 MLP, batch 256, cross-entropy + Adam: one step",
              tensorgraft=mlp784("tensorgraft"), torch=mlp784("torch"), target="tg/torch <= 1.0"),
+    Workload("mlp784_bf16_adam_step", "the 784-512-512-10 MLP cast to bfloat16, batch 256, cross-entropy + Adam",
+             tensorgraft=mlp784_bfloat16("tensorgraft"), torch=mlp784_bfloat16("torch"), target="tg/torch <= 2.5"),
+    Workload("mlp784_autocast_step", "the 784-512-512-10 MLP under autocast('cpu') (bfloat16), batch 256, Adam",
+             tensorgraft=mlp784_bfloat16("tensorgraft", autocast=True), torch=mlp784_bfloat16("torch", autocast=True),
+             target="tg/torch <= 2.5"),
     Workload("small_cnn_sgd_step", "2x(conv3x3+ReLU+maxpool2) 16/32 ch + Linear, batch 32x3x32x32, SGD momentum",
              tensorgraft=small_cnn("tensorgraft"), torch=small_cnn("torch"), target="tg/torch <= 1.5"),
     Workload("adam_step_1p2M", "Adam.step over 100 params of mixed shapes (1.2 M values)",

@@ -12,6 +12,8 @@ nodes are PyTorch's too."""
 from __future__ import annotations
 
 from tensorgraft.device import get_backend
+from tensorgraft.dtypes import BF16
+from tensorgraft.ops._bfloat16 import narrow, widen
 
 from ._common import formula, gs, needs, nnop, record, wrap
 from . import conv3d as _conv3d
@@ -341,6 +343,10 @@ def conv2d_op(input, weight, bias, stride, pads, dil, groups, node_name="Convolu
 _CONV = nnop("conv2d", _conv_kernel, conv2d_op, node="ConvolutionBackward0")
 
 
+def _rounded(a, bf16):
+    return narrow(a) if bf16 and a is not None else a
+
+
 def _wrap_like(a, t, dev):
     return None if a is None else wrap(_back(a, t.ndim), dev)
 
@@ -355,6 +361,9 @@ def _conv_grad(node, g):
     xp = get_backend(g._device).xp
     dev = g._device
     xd, wd, gd = _as2d(x._data), _as2d(w._data), _as2d(g._data)
+    bf16 = gd.dtype is BF16
+    if bf16:  # computed in float32, each gradient rounded once (ops/_bfloat16.py)
+        xd, wd, gd = widen(xd), widen(wd), widen(gd)
     gx = gw = gb = None
     if _flat_fits(xd.shape[2:], wd, a["stride"], a["pads"], a["dil"], a["groups"], gd.shape[2:]):
         gx, gw = flat_conv_backward(xp, gd, wd, xd.shape, a["pads"], a["dil"], xd if nw else None, nx)
@@ -363,12 +372,14 @@ def _conv_grad(node, g):
             gx = conv_grad_input(xp, gd, wd, xd.shape, a["stride"], a["pads"], a["dil"], a["groups"])
         if nw:
             cols = a["cols"]
+            if cols is not None and bf16:
+                cols = widen(cols)
             if cols is None:
                 cols = _im2col_of(xp, xd, wd.shape, a["stride"], a["pads"], a["dil"], a["groups"], *gd.shape[2:])
             gw = conv_grad_weight(xp, gd, cols, wd.shape, a["groups"])
     if nb:
-        gb = wrap(xp.einsum("nohw->o", gd), dev)  # ~3x faster than sum(axis=(0, 2, 3)) here
-    return none_for_also(node, (_wrap_like(gx, x, dev), _wrap_like(gw, w, dev), gb))
+        gb = wrap(_rounded(xp.einsum("nohw->o", gd), bf16), dev)  # ~3x faster than sum(axis=(0, 2, 3)) here
+    return none_for_also(node, (_wrap_like(_rounded(gx, bf16), x, dev), _wrap_like(_rounded(gw, bf16), w, dev), gb))
 
 
 # ------------------------------------------------------------------ conv_transpose2d op
@@ -411,6 +422,9 @@ def _convT_grad(node, g):
     xp = get_backend(g._device).xp
     dev = g._device
     xd, wd, gd = _as2d(x._data), _as2d(w._data), _as2d(g._data)
+    bf16 = gd.dtype is BF16
+    if bf16:  # computed in float32, each gradient rounded once (ops/_bfloat16.py)
+        xd, wd, gd = widen(xd), widen(wd), widen(gd)
     gx = gw = gb = None
     H, W = xd.shape[2:]
     cols = None
@@ -423,8 +437,8 @@ def _convT_grad(node, g):
             cols = _im2col_of(xp, gd, wd.shape, a["stride"], a["pads"], a["dil"], a["groups"], H, W)
         gw = conv_grad_weight(xp, xd, cols, wd.shape, a["groups"])
     if nb:
-        gb = wrap(gd.sum(axis=(0, 2, 3)), dev)
-    return none_for_also(node, (_wrap_like(gx, x, dev), _wrap_like(gw, w, dev), gb))
+        gb = wrap(_rounded(gd.sum(axis=(0, 2, 3)), bf16), dev)
+    return none_for_also(node, (_wrap_like(_rounded(gx, bf16), x, dev), _wrap_like(_rounded(gw, bf16), w, dev), gb))
 
 
 # ------------------------------------------------------------------ conv2d_weight op (for create_graph=True)

@@ -6,6 +6,8 @@ import numpy as np
 
 from ._common import check_tensor, formula, gs, nnop, record, same_device, wrap
 from tensorgraft.amp._state import state as _autocast
+from tensorgraft.dtypes import BF16
+from tensorgraft.ops._bfloat16 import narrow, widen
 from tensorgraft.registry import registry as _REGISTRY
 
 
@@ -19,6 +21,16 @@ def _linear_kernel(xp, x, w, b):
     if b is not None:
         out += b
     return out
+
+
+def _wrap_rounded(a, dev):
+    return wrap(narrow(a), dev)
+
+
+def _bf16_wrapper(gd, dev):
+    """How the array-level backward wraps its results: rounded back to bfloat16 when the gradient
+    is bfloat16 (the arrays were widened to float32), else ``wrap`` itself."""
+    return _wrap_rounded if gd.dtype is BF16 else wrap
 
 
 def _short(npdtype):
@@ -209,19 +221,23 @@ def _linear_grad(node, g):
         return gx, gw, gb
     gd, xd, wd = g._data, x._data, w._data
     dev = g._device
+    # bfloat16: products and sums in float32, each gradient rounded once (ops/_bfloat16.py)
+    out = _bf16_wrapper(gd, dev)
+    if out is not wrap:
+        gd, xd, wd = widen(gd), widen(xd), widen(wd)
     g2 = gd if gd.ndim == 2 else gd.reshape(-1, gd.shape[-1])
     gx = gw = gb = None
     if nx:
-        gx = wrap(g2.dot(wd).reshape(xd.shape), dev)
+        gx = out(g2.dot(wd).reshape(xd.shape), dev)
     if nw:
         x2 = xd if xd.ndim == 2 else xd.reshape(-1, xd.shape[-1])
-        gw = wrap(g2.T.dot(x2), dev)
+        gw = out(g2.T.dot(x2), dev)
     if nb:
         bshape = b._data.shape
         if len(bshape) == 2:
-            gb = wrap(g2.sum(axis=tuple(i for i in range(2) if bshape[i] == 1), keepdims=True), dev)
+            gb = out(g2.sum(axis=tuple(i for i in range(2) if bshape[i] == 1), keepdims=True), dev)
         else:
-            gb = wrap(g2.sum(0), dev)
+            gb = out(g2.sum(0), dev)
     return gx, gw, gb
 
 
@@ -242,17 +258,21 @@ def _rows_grad(node, g):
         gb = (g.sum(0, keepdim=True).view(b.shape) if b.ndim == 1 else g.sum_to_size(*b.shape)) if nb else None
     else:
         gd, dev = g._data, g._device
-        gx = wrap(gd.dot(wt._data.T), dev) if nx else None
+        out = _bf16_wrapper(gd, dev)  # bfloat16: computed in float32, rounded once
+        xd, wtd = x._data, wt._data
+        if out is not wrap:
+            gd, xd, wtd = widen(gd), widen(xd), widen(wtd)
+        gx = out(gd.dot(wtd.T), dev) if nx else None
         # the (out, in) product, handed on transposed: TBackward0 turns it back into a C-contiguous
         # gradient the weight's accumulator keeps without a copy
-        gw = wrap(gd.T.dot(x._data).T, dev) if nw else None
+        gw = out(gd.T.dot(xd).T, dev) if nw else None
         gb = None
         if nb:
             bshape = b._data.shape
             if len(bshape) == 1:
-                gb = wrap(gd.sum(0), dev)
+                gb = out(gd.sum(0), dev)
             else:  # a (rows, out) or broadcast (1, out) / (rows, 1) bias of a 2-D input
-                gb = wrap(gd.sum(axis=tuple(i for i in range(2) if bshape[i] == 1), keepdims=True), dev)
+                gb = out(gd.sum(axis=tuple(i for i in range(2) if bshape[i] == 1), keepdims=True), dev)
     return (gx, gw) if b is None else (gb, gx, gw)
 
 

@@ -7,6 +7,8 @@ import math
 import numpy as np
 
 from tensorgraft import memory_layout as _ml
+from tensorgraft.dtypes import BF16
+from tensorgraft.ops._bfloat16 import widen
 
 from ._common import formula, gs, nnop, record, same_device, wrap
 
@@ -25,6 +27,8 @@ def suggested_layout(xp, out, like):
 
 # ------------------------------------------------------------------ batch norm
 def _bn_kernel(xp, x, w, b, rm, rv, training, momentum, eps):
+    if x.dtype is BF16 or (rm is not None and rm.dtype is BF16):
+        return _bn_kernel_bfloat16(xp, x, w, b, rm, rv, training, momentum, eps)
     axes = (0,) + tuple(range(2, x.ndim))
     shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
     if training:
@@ -48,6 +52,19 @@ def _bn_kernel(xp, x, w, b, rm, rv, training, momentum, eps):
     if b is not None:
         out = out + b.reshape(shape)
     return suggested_layout(xp, out.astype(x.dtype, copy=False), x), xhat, invstd
+
+
+def _bn_kernel_bfloat16(xp, x, w, b, rm, rv, training, momentum, eps):
+    """bfloat16 batch norm computed in float32, as PyTorch's kernel: the output rounded once, the
+    saved statistics (xhat, invstd) kept in float32, bfloat16 running stats updated in place (the
+    registry's float32 wrapper would update copies, so this op computes its own way)."""
+    rm32 = None if rm is None else rm.astype(np.float32)
+    rv32 = None if rv is None else rv.astype(np.float32)
+    out, xhat, invstd = _bn_kernel(xp, widen(x), widen(w), widen(b), rm32, rv32, training, momentum, eps)
+    if rm is not None and training:
+        rm[...] = rm32  # (rounded to the running stats' own dtype on assignment)
+        rv[...] = rv32
+    return out.astype(x.dtype), xhat, invstd
 
 
 def check_param_dtypes(x, params):
@@ -88,7 +105,7 @@ def batch_norm_op(input, weight, bias, running_mean, running_var, training, mome
     return res
 
 
-_BN = nnop("batch_norm", _bn_kernel, batch_norm_op)
+_BN = nnop("batch_norm", _bn_kernel, batch_norm_op, bf16_native=True)  # (updates the running stats in place)
 
 
 def _norm_grad_graph(node, g, axes, param_axes, pshape, training, eps):
@@ -134,29 +151,34 @@ def _bn_grad(node, g):
     shape = (1, gd.shape[1]) + (1,) * (gd.ndim - 2)
     dev = g._device
     gx = gw = gb = None
+    wd = None if w is None else w._data
+    out_dtype = gd.dtype
+    if gd.dtype is BF16 or (wd is not None and wd.dtype is BF16):  # sums in float32, rounded once
+        gd, wd = widen(gd), widen(wd)
     sum_g = gd.sum(axis=axes)
     sum_gx = (gd * xhat).sum(axis=axes)
     if nx:
-        gy = gd if w is None else gd * w._data.reshape(shape)
-        scale = invstd if w is None else invstd * w._data
+        gy = gd if wd is None else gd * wd.reshape(shape)
+        scale = invstd if wd is None else invstd * wd
         if a["training"]:
             n = gd.size // gd.shape[1]
-            gx_ = (gy - (sum_g * (1 if w is None else w._data)).reshape(shape) / n
-                   - xhat * (sum_gx * (1 if w is None else w._data)).reshape(shape) / n) * invstd.reshape(shape)
+            gx_ = (gy - (sum_g * (1 if wd is None else wd)).reshape(shape) / n
+                   - xhat * (sum_gx * (1 if wd is None else wd)).reshape(shape) / n) * invstd.reshape(shape)
         else:
             gx_ = gd * scale.reshape(shape)
-        gx = wrap(gx_.astype(gd.dtype, copy=False), dev)
+        gx = wrap(gx_.astype(out_dtype, copy=False), dev)
+    param_dtype = None if w is None else w._data.dtype
     if nw:
-        gw = wrap(sum_gx, dev)
-    if nb:
-        gb = wrap(sum_g, dev)
+        gw = wrap(sum_gx if param_dtype is None else sum_gx.astype(param_dtype, copy=False), dev)
+    if nb:  # (the bias is not saved: its gradient takes the weight's dtype, else the gradient's)
+        gb = wrap(sum_g.astype(param_dtype or out_dtype, copy=False), dev)
     return gx, gw, gb
 
 
 # ------------------------------------------------------------------ layer norm
 def _ln_kernel(xp, x, w, b, nd, eps):
     out_dtype = x.dtype
-    if x.dtype.kind == "f" and x.dtype.itemsize == 2:
+    if x.dtype.itemsize == 2 and (x.dtype.kind == "f" or x.dtype is BF16):
         # half precision is normalized in float32 and written back in half, as ATen's CPU kernel
         # does; float32 affine parameters (its mixed-dtype case) must not promote the output
         x = x.astype(np.float32)
@@ -186,7 +208,7 @@ def layer_norm_op(input, nd, weight, bias, eps):
     return res
 
 
-_LN = nnop("layer_norm", _ln_kernel, layer_norm_op)
+_LN = nnop("layer_norm", _ln_kernel, layer_norm_op, bf16_native=True)  # half types computed in float32 above
 
 
 @formula("layer_norm", saves=(0, 1))
@@ -204,6 +226,8 @@ def _ln_grad(node, g):
     axes = tuple(range(gd.ndim - nd, gd.ndim))
     dev = g._device
     gx = gw = gb = None
+    if gd.dtype is BF16:  # sums in float32, each gradient rounded once (as the forward, ops/_bfloat16.py)
+        return _ln_grad_bfloat16(node, g, w, b, xhat, invstd, lead, axes)
     if nx:
         gy = gd if w is None else gd * w._data
         n = 1
@@ -215,6 +239,22 @@ def _ln_grad(node, g):
         gw = wrap((gd * xhat).sum(axis=lead), dev)
     if nb:
         gb = wrap(gd.sum(axis=lead), dev)
+    return gx, gw, gb
+
+
+def _ln_grad_bfloat16(node, g, w, b, xhat, invstd, lead, axes):
+    nx, nw, nb = node.needs_input_grad
+    gd, dev = widen(g._data), g._device
+    gx = gw = gb = None
+    if nx:
+        gy = gd if w is None else gd * widen(w._data)
+        gx_ = (gy - gy.mean(axis=axes, keepdims=True) - xhat * (gy * xhat).mean(axis=axes, keepdims=True)) * invstd
+        gx = wrap(gx_.astype(g._data.dtype), dev)
+    if nw:
+        gw = wrap((gd * xhat).sum(axis=lead).astype(w._data.dtype), dev)
+    if nb:
+        # (the bias is not saved: its gradient takes the weight's dtype, else the gradient's)
+        gb = wrap(gd.sum(axis=lead).astype(g._data.dtype if w is None else w._data.dtype), dev)
     return gx, gw, gb
 
 

@@ -1,0 +1,88 @@
+"""bfloat16 models against PyTorch: layers' outputs and gradients, with the sums inside their
+backward passes accumulated in float32 (a bfloat16 accumulator stops at 256 for a batch of ones),
+and batch norm's running statistics updated in place."""
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import tensorgraft as tg  # noqa: E402
+from tensorgraft.testing.oracle import assert_values_close  # noqa: E402
+
+TOL = dict(rtol=2 ** -6, atol=1e-2)
+
+
+def _ramp(x):
+    return x.new_tensor([i / 1024 for i in range(1024)]).unsqueeze(1)
+
+
+def _ones(lib, *shape):
+    return lib.ones(*shape, dtype=lib.bfloat16, requires_grad=True)
+
+
+@pytest.mark.parametrize("case", [
+    ("linear", lambda F, x, w, b: F.linear(x, w, b), [(1024, 4), (3, 4), (3,)]),
+    ("linear3d", lambda F, x, w, b: F.linear(x, w, b), [(2, 1024, 4), (3, 4), (3,)]),
+    ("conv1d", lambda F, x, w, b: F.conv1d(x, w, b), [(8, 2, 300), (3, 2, 3), (3,)]),
+    ("conv2d", lambda F, x, w, b: F.conv2d(x, w, b), [(4, 2, 40, 40), (3, 2, 3, 3), (3,)]),
+    ("conv_t2d", lambda F, x, w, b: F.conv_transpose2d(x, w, b), [(4, 2, 20, 20), (2, 3, 3, 3), (3,)]),
+    # (rows weighted by a ramp: with equal weights the weight's gradient is a sum of normalized
+    # values, zero up to rounding noise that differs between the libraries)
+    ("batch_norm", lambda F, x, w, b: F.batch_norm(x * _ramp(x), None, None, w, b, training=True) * _ramp(x),
+     [(1024, 3), (3,), (3,)]),
+], ids=lambda c: c[0])
+def test_large_batch_gradients_accumulate_in_float32(case):
+    _, f, shapes = case
+    grads = []
+    for lib in (tg, torch):
+        ts = [_ones(lib, *s) for s in shapes]
+        out = f(lib.nn.functional, *ts)
+        assert str(out.dtype).endswith("bfloat16")
+        out.sum().backward()
+        grads.append([t.grad for t in ts])
+    # (batch norm's input gradient is a difference of near-equal terms: rounding noise apart)
+    first = 1 if case[0] == "batch_norm" else 0
+    for ours, theirs in list(zip(*grads))[first:]:
+        assert_values_close(ours, theirs, **TOL)
+
+
+def test_layer_norm_bias_gradient_is_the_exact_sum():
+    # PyTorch's own layer-norm backward gives 512 here (its bfloat16 partial sums); tensorgraft
+    # sums in float32: 1024, the exact value (docs/user-guide/differences.md)
+    x, w, b = _ones(tg, 1024, 3), _ones(tg, 3), _ones(tg, 3)
+    tg.nn.functional.layer_norm(x, (3,), w, b).sum().backward()
+    assert b.grad.tolist() == [1024.0] * 3 and b.grad.dtype is tg.bfloat16
+
+
+def test_batch_norm_running_stats_update_in_bfloat16():
+    results = []
+    for lib in (tg, torch):
+        lib.manual_seed(0)
+        bn = lib.nn.BatchNorm1d(3).to(lib.bfloat16)
+        x = lib.randn(64, 3, dtype=lib.bfloat16) * 3 + 1
+        for _ in range(3):
+            y = bn(x)
+        results.append((bn.running_mean, bn.running_var, y))
+    assert results[0][0].dtype is tg.bfloat16
+    assert float(results[0][0].abs().sum()) > 0  # written in place (a float32 copy would leave zeros)
+    for ours, theirs in zip(*results):
+        assert_values_close(ours, theirs, **TOL)
+
+
+def test_model_cast_to_bfloat16_trains_like_pytorch():
+    losses = []
+    for lib in (tg, torch):
+        lib.manual_seed(0)
+        model = lib.nn.Sequential(lib.nn.Linear(8, 16), lib.nn.ReLU(), lib.nn.LayerNorm(16),
+                                  lib.nn.Linear(16, 3)).to(lib.bfloat16)
+        opt = lib.optim.SGD(model.parameters(), lr=0.05)
+        x, y = lib.randn(32, 8, dtype=lib.bfloat16), lib.randn(32, 3, dtype=lib.bfloat16)
+        run = []
+        for _ in range(3):
+            opt.zero_grad()
+            loss = ((model(x) - y) ** 2).mean()
+            loss.backward()
+            opt.step()
+            run.append(loss.item())
+        losses.append(run)
+        assert model[0].weight.dtype == lib.bfloat16 and model[0].weight.grad.dtype == lib.bfloat16
+    assert losses[0] == pytest.approx(losses[1], rel=2e-2)
