@@ -36,3 +36,16 @@ def test_operators_still_take_numbers():
     x = tg.tensor([1.0, 3.0])
     assert (2.0 > x).tolist() == [True, False] and (x > 2.0).tolist() == [False, True]
     assert tg.maximum(x, tg.tensor(2.0)).tolist() == [2.0, 3.0]
+
+
+@pytest.mark.parametrize("expr", [lambda m, x: 2 * x, lambda m, x: 1 + x, lambda m, x: m.mul(2, x),
+                                  lambda m, x: m.add(1, x), lambda m, x: 2.5 * x * x, lambda m, x: x * 2])
+def test_number_operand_edges_as_pytorch(expr):
+    # the reflected operators of add/mul swap the operands (edges [x, None]); the functions do not
+    pytest.importorskip("tensorgraft.autograd", reason="needs the autograd engine (tensorgraft-autograd)")
+
+    def edges(m):
+        r = expr(m, m.ones(2, requires_grad=True))
+        return type(r.grad_fn).__name__, [type(n[0]).__name__ if n[0] is not None else None
+                                          for n in r.grad_fn.next_functions]
+    assert edges(tg) == edges(torch)

@@ -285,6 +285,9 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
     # PyTorch multiplies and divides a bfloat16 tensor by a number kept in float32; its other ops
     # (add, sub, pow, fmod ...) round the number to bfloat16 first (see _promote_pair)
     opmath = name in ("mul", "div", "true_divide", "divide", "multiply")
+    # the reflected operators of commutative ops (``2 * x``, ``1 + x``): PyTorch swaps the
+    # operands; the functions (``torch.mul(2, x)``) keep them
+    swap_reflected = dunder and reflected and name in ("add", "mul")
 
     def binary(input, other):
         if reflected:
@@ -346,7 +349,10 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
                         r = r.astype(_BF16)  # computed in float32 (opmath): rounded once
                     out = wrap(r, dev)
                 if differentiable and other._requires_grad and _gs.enabled:
-                    Tensor._autograd.record(opdef, out, (input, other), None, node_name=scalar_first_node)
+                    if swap_reflected:  # ``2 * x`` records x * 2 (edges [x, None]), as PyTorch's operator
+                        Tensor._autograd.record(scalar_other_op, out, (other, input), None)
+                    else:
+                        Tensor._autograd.record(opdef, out, (input, other), None, node_name=scalar_first_node)
                 return out
             if isinstance(input, Tensor) or isinstance(other, Tensor):
                 if reciprocal_first and isinstance(input, np.ndarray):
