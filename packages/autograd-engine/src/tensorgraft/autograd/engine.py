@@ -26,8 +26,8 @@ from tensorgraft.tensor import INFERENCE_SAVED, Tensor, wrap
 
 from . import anomaly, saved_hooks
 from .hooks import register_post_accumulate_hook, register_tensor_hook, retain_grad  # noqa: F401
-from .node import (_NO_EDGE, _SECOND_BACKWARD, AccumulateGrad, MultiOutputOpNode, Node, OpNode,  # noqa: F401
-                   _modified_error, _new, fit_grads, node_class, sum_to)
+from .node import (_NO_EDGE, _SECOND_BACKWARD, ACCUMULATE_SEQ, AccumulateGrad, MultiOutputOpNode, Node,  # noqa: F401
+                   OpNode, _alloc, _modified_error, _new, _next_seq, fit_grads, node_class, sum_to)
 from .saved_hooks import pack_node
 
 
@@ -39,7 +39,8 @@ def accumulator(t: Tensor) -> AccumulateGrad:
     ref = extra.grad_accumulator
     acc = ref() if ref is not None else None
     if acc is None:
-        acc = _new(AccumulateGrad)
+        acc = _alloc(AccumulateGrad)
+        acc._seq = ACCUMULATE_SEQ
         acc.variable = t
         acc.next_functions = ()
         acc.inputs = None
@@ -92,7 +93,12 @@ def record(op, out: Tensor, inputs, attrs, node_name=None):
     cls = op.node_class if node_name is None else None
     if cls is None:
         cls = node_class(op, node_name, inputs)
-    node = _new(cls)
+        if cls._reroute is not None:  # (named classes only: cached ones never have one)
+            node = cls._reroute(out, inputs, attrs)
+            if node is not None:
+                return node
+    node = _alloc(cls)
+    node._seq = _next_seq()
     saves = cls._saves
     if cls._saves_crossed:  # mul: keep an operand only when the other one needs its gradient
         a, b = inputs
@@ -208,7 +214,7 @@ def _call_tensor_hooks(tensor_hooks, grads, create_graph):
         for h in list(oh.hooks):
             r = h(g)
             if r is not None:
-                g = r
+                g = _check_tensor_hook_result(h, r, g)
         grads[nr] = g
         if oh.retain is not None:
             t = oh.retain()
@@ -310,6 +316,60 @@ def _add_to_buffer(buffers, node, nr, g):
         buf[nr] = g if cur is None else cur + g
 
 
+# The order of the backward pass. Hooks (tensor hooks, node hooks, post-accumulate-grad hooks)
+# see it, so it is PyTorch's: among the nodes whose gradients are complete, the one created last
+# runs first (the larger sequence number, ``Node._seq``), and AccumulateGrad nodes before any
+# other. Leaves that become ready together tie; PyTorch keeps its ready nodes in a C++ binary
+# heap (``std::priority_queue`` of libstdc++), whose sift rules decide such ties, so the queue
+# below is that same heap, written out over a list of nodes. A chain (one ready node at a time,
+# the common case) never enters these functions: the loop appends and pops it directly.
+def _push_ready(heap, node):
+    """Add ``node``: append it, then move it up past every parent with a smaller key."""
+    key = node._seq
+    hole = len(heap)
+    heap.append(node)
+    while hole:
+        parent = (hole - 1) >> 1
+        above = heap[parent]
+        if above._seq >= key:
+            break
+        heap[hole] = above
+        hole = parent
+    heap[hole] = node
+
+
+def _pop_ready(heap):
+    """Take the top node. The last element fills the vacated root the way libstdc++ does it:
+    the hole first sinks to a leaf along the larger children (the right one on equal keys), then
+    the element rises from there; this is what decides the order of equal keys."""
+    top = heap[0]
+    node = heap.pop()
+    n = len(heap)
+    if not n:
+        return top
+    key = node._seq
+    hole = child = 0
+    while child < (n - 1) >> 1:
+        child = 2 * child + 2
+        if heap[child]._seq < heap[child - 1]._seq:
+            child -= 1
+        heap[hole] = heap[child]
+        hole = child
+    if not n & 1 and child == (n - 2) >> 1:
+        child = 2 * child + 1
+        heap[hole] = heap[child]
+        hole = child
+    while hole:
+        parent = (hole - 1) >> 1
+        above = heap[parent]
+        if above._seq >= key:
+            break
+        heap[hole] = above
+        hole = parent
+    heap[hole] = node
+    return top
+
+
 def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inputs=None, capture=False,
                  allow_unused=False):
     """Shared by ``Tensor.backward``, ``autograd.backward`` and ``autograd.grad``.
@@ -350,14 +410,17 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     for (n, nr), g in zip(root_edges, root_grads):
         if n in deps:
             _add_to_buffer(buffers, n, nr, g)
-    ready = [n for n in dict.fromkeys(root_nodes) if deps.get(n) == 0]
+    ready = []  # a priority queue of the nodes whose gradients are complete (_push_ready)
+    for n in dict.fromkeys(root_nodes):
+        if deps.get(n) == 0:
+            _push_ready(ready, n)
 
     prev_mode = _gs.enabled
     _gs.enabled = create_graph
     passes.append(BackwardPass(deps))
     try:
         while ready:
-            node = ready.pop()
+            node = ready.pop() if len(ready) == 1 else _pop_ready(ready)  # (a chain: nothing to order)
             grads = buffers.pop(node, None)
             if node.__class__ is AccumulateGrad:
                 if grads is not None:
@@ -374,6 +437,8 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                     if hits:
                         _capture(hits, grads, captured, capture, create_graph)
                     if node not in runs:
+                        if hits and not capture:
+                            _run_unneeded(node, hk, grads, retain_graph)
                         continue
                 if hk is not None:
                     for h in list(hk.pre):
@@ -385,6 +450,11 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                 else:
                     grad_inputs = node.apply(grads)
                 if hk is not None:
+                    if runs is not None and hk.post:
+                        # PyTorch computes no gradient for an edge that leads to no requested
+                        # input: its hooks see None there
+                        grad_inputs = [g if nxt in deps else None
+                                       for g, (nxt, _) in zip(grad_inputs, node.next_functions)]
                     for h in list(hk.post):
                         r = h(tuple(grad_inputs), tuple(grads))
                         if r is not None:
@@ -408,7 +478,10 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                         _add_to_buffer(buffers, nxt, nr, g)
                 if left == 1:
                     deps[nxt] = 0
-                    ready.append(nxt)
+                    if ready:
+                        _push_ready(ready, nxt)
+                    else:
+                        ready.append(nxt)
                 else:
                     deps[nxt] = left - 1
     finally:
@@ -422,6 +495,39 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                                        "graph. Set allow_unused=True if this is the desired behavior.")
         return tuple(captured)
     return None
+
+
+def _run_unneeded(node, hk, grads, retain_graph):
+    """``backward(inputs=[t])`` for a non-leaf ``t`` whose node leads to no other input: PyTorch
+    still runs that node, needing none of its gradients, so its pre-hooks and hooks fire (the
+    latter with None for every gradient) and, without retain_graph, its saved tensors are freed.
+    Computing nothing gives the same. (``autograd.grad`` does not run it.)"""
+    if hk is not None:
+        for h in list(hk.pre):
+            r = h(tuple(grads))
+            if r is not None:
+                grads = list(_check_hook_result(h, r, len(grads)))
+        if hk.post:
+            none = (None,) * len(node.next_functions)
+            for h in list(hk.post):
+                r = h(none, tuple(grads))
+                if r is not None:
+                    _check_hook_result(h, r, len(none))
+    if not retain_graph:
+        node.release()
+
+
+def _check_tensor_hook_result(hook, r, g):
+    """PyTorch's checks on the gradient a ``Tensor.register_hook`` hook returns, made before it
+    replaces ``g``: a tensor of the same dtype (checked first) and the same shape (no broadcasting)."""
+    if not isinstance(r, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(r).__name__}'")
+    name = getattr(hook, "__name__", "<unknown>")
+    if r._data.dtype != g._data.dtype:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was {g.type()} got {r.type()})")
+    if r._data.shape != g._data.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value")
+    return r
 
 
 def _check_hook_result(hook, r, n):
@@ -452,7 +558,7 @@ def _run_accumulate(node, g, create_graph, targets, captured, capture):
         for h in list(extra.hooks):
             r = h(g)
             if r is not None:
-                g = r
+                g = _check_tensor_hook_result(h, r, g)
     if capture:
         _capture(targets[node], (g,), captured, True, create_graph)
         return

@@ -3,6 +3,7 @@ registered formula, ``MultiOutputOpNode`` for ops whose outputs share one node, 
 for leaves, and ``node_class``, which names each op's node class as PyTorch does."""
 from __future__ import annotations
 
+import itertools
 import re
 
 from tensorgraft.tensor import Tensor, wrap
@@ -17,7 +18,21 @@ _SECOND_BACKWARD = (
     "if you need to access saved tensors after calling backward.")
 
 _NO_EDGE = (None, 0)
-_new = object.__new__
+_alloc = object.__new__
+# creation order of nodes: the backward pass runs, among the nodes whose gradients are complete,
+# the most recently created first (PyTorch's order, which hooks observe); ``record`` stamps it
+# inline, other node makers (custom Functions, Error) go through ``_new``
+_next_seq = itertools.count().__next__
+# AccumulateGrad's place in that order: before every other node, as in PyTorch
+ACCUMULATE_SEQ = float("inf")
+_UINT64_MAX = 2 ** 64 - 1
+
+
+def _new(cls):
+    """A bare node of class ``cls`` (its fields are filled by the caller) with its sequence number."""
+    node = _alloc(cls)
+    node._seq = _next_seq()
+    return node
 
 
 _CPP_NODE_NAMES = frozenset({"CopySlices", "CopyBackwards", "AccumulateGrad", "NotImplemented"})
@@ -43,7 +58,7 @@ class Node:
     """A node of the backward graph (PyTorch's ``torch.autograd.graph.Node``)."""
 
     __slots__ = ("inputs", "attrs", "next_functions", "needs_input_grad", "in_meta", "_versions", "_output",
-                 "_released", "_hk", "_trace", "_metadata", "_packed", "__weakref__")
+                 "_released", "_hk", "_trace", "_metadata", "_packed", "_seq", "__weakref__")
 
     _saves = None          # indices of inputs the formula reads; None = all
     _saves_output = False  # whether the formula reads the op's output
@@ -57,6 +72,12 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} object at {hex(id(self))}>"
+
+    def _sequence_nr(self) -> int:
+        """The node's place in creation order, which decides the backward pass's order (later
+        nodes first); AccumulateGrad reports the largest 64-bit value, as in PyTorch."""
+        seq = self._seq
+        return _UINT64_MAX if seq == ACCUMULATE_SEQ else seq
 
     @property
     def metadata(self) -> dict:
@@ -133,6 +154,7 @@ class OpNode(Node):
     __slots__ = ()
     _formula = None
     _op = None
+    _reroute = None  # formula(reroute=): records PyTorch's several nodes instead of this one
 
     def apply(self, grads):
         if self._packed is not None:
@@ -470,11 +492,20 @@ def node_class(op, name=None, inputs=None):
     saves_output = bool(getattr(formula, "saves_output", False))
     bases, slots, narrowed = (base,), (), {}
     nondiff, scalars = op.extra.get("nondiff_inputs"), op.extra.get("scalar_inputs")
+    own = getattr(formula, "scalar_inputs", None)  # the formula's overloads (formula(scalar_inputs=))
+    if own.__class__ is dict:
+        own = own.get(cls_name)
+    if own:
+        scalars = (*(scalars or ()), *own)
     if nondiff or scalars:
         bases, slots = (SomeInputsDifferentiable, base), ("_narrowed_edges",)
         narrowed = {"_nondiff": frozenset(nondiff or ()), "_scalars": frozenset(scalars or ())}
+    reroute = getattr(formula, "reroute", None)
+    if reroute.__class__ is dict:
+        reroute = reroute.get(cls_name)
     cls = type(cls_name, bases, {
         "__slots__": slots, "_formula": staticmethod(formula) if formula else None, "_op": op, **narrowed,
+        "_reroute": staticmethod(reroute) if reroute is not None else None,
         "_saves": tuple(saves) if saves is not None else None,
         "_saves_output": saves_output,
         "_saves_crossed": bool(getattr(formula, "saves_crossed", False)),

@@ -6,7 +6,8 @@
 FORMULAS: dict = {}
 
 
-def formula(*names, saves=None, saves_output=False, node=None, saves_crossed=False, multi_output=False):
+def formula(*names, saves=None, saves_output=False, node=None, saves_crossed=False, multi_output=False,
+            scalar_inputs=None, reroute=None):
     """Declare the backward of one or more ops: ``@formula("add", saves=())``.
 
     ``saves_crossed``: for a product of two operands, each is kept only when the *other* one
@@ -18,13 +19,27 @@ def formula(*names, saves=None, saves_output=False, node=None, saves_crossed=Fal
     to either (aliases: ``multiply`` records ``MulBackward0``).
 
     ``multi_output``: the op's outputs share one node (``record_multi``), and the formula is
-    called with the list of their gradients (``None`` where an output got none)."""
+    called with the list of their gradients (``None`` where an output got none).
+
+    ``scalar_inputs``: input positions that get no edge in ``next_functions`` when a number (or
+    None) was passed there, as PyTorch's Scalar overloads have no input for it (``x.fmod(2)``:
+    FmodBackward0 lists ``x`` alone); a tuple, or a dict from node name to tuple where only some
+    of the op's overloads drop it (``clamp(x, 0, 1)``, ClampBackward1, drops its bounds, while
+    ClampBackward0 keeps an empty edge for a bound left out next to a tensor one).
+
+    ``reroute``: for ops that PyTorch records as several nodes (``2 / x`` is ``x.reciprocal() * 2``):
+    ``reroute(out, inputs, attrs)`` records that graph for ``out`` instead of one node of the op
+    and returns the last node, or returns None to record the op's node as usual; a function,
+    or a dict from node name to function. Called for named node classes only (a ``node``
+    given as a function of the inputs, or a name the frontend passes), off the common path."""
     def deco(fn):
         fn.saves = saves
         fn.multi_output = multi_output
         fn.saves_crossed = saves_crossed
         fn.saves_output = saves_output
         fn.node = node
+        fn.scalar_inputs = scalar_inputs
+        fn.reroute = reroute
         for n in names:
             FORMULAS[n] = fn
         return fn

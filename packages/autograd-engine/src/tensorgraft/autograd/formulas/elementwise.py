@@ -86,7 +86,7 @@ def add(node, g):
     return g, g
 
 
-@formula("sub", "subtract", saves=(), node=_sub_node)
+@formula("sub", "subtract", saves=(), node=_sub_node, scalar_inputs={"RsubBackward1": (0,)})
 def sub(node, g):
     if g._data.dtype.kind == "c":
         return _rc_meta(g, node, 0), _rc_meta(-g, node, 1)
@@ -114,9 +114,20 @@ def mul(node, g):
     return (g * b if need_a else None), (g * a if need_b else None)
 
 
+def _reciprocal_times(out, inputs, attrs):
+    """``2 / x`` is ``x.reciprocal() * 2`` in PyTorch: a MulBackward0 whose edges are the
+    ReciprocalBackward0 of ``x`` and the number's empty one. Recorded so (the reciprocal's
+    value is computed again, only here), its backward is then PyTorch's too: -(g * 2) * r * r."""
+    from tensorgraft.registry import registry
+
+    from ..engine import record
+    number, t = inputs
+    return record(registry.ops["mul"], out, (t.reciprocal(), number), None)
+
+
 # ``2 / x`` records MulBackward0 (PyTorch computes x.reciprocal() * 2): the frontend names that
 # node (the op's ``scalar_first_node``), so the common tensor path keeps a cached node class
-@formula("div", "divide", "true_divide", node="DivBackward0")
+@formula("div", "divide", "true_divide", node="DivBackward0", reroute={"MulBackward0": _reciprocal_times})
 def div(node, g):
     a, b = node.inputs
     need_a, need_b = node.needs_input_grad
@@ -458,7 +469,7 @@ def hypot(node, g):
     return g * a / out, g * b / out
 
 
-@formula("_remainder_scalar", "_fmod_scalar", saves=())
+@formula("_remainder_scalar", "_fmod_scalar", saves=(), scalar_inputs=(1,))
 def remainder_by_number(node, g):
     # x - q * c with q piecewise constant: the gradient passes through; the number gets none
     return g, None
@@ -486,7 +497,7 @@ def floor_divide(node, g):
 
 
 @formula("copysign", saves_output=True, node=lambda inputs: "CopysignBackward0" if _is_t(inputs[1])
-         else "CopysignBackward1")
+         else "CopysignBackward1", scalar_inputs=(1,))
 def copysign(node, g):
     # as PyTorch: d/da = result / a (so a sign bit on -0.0 counts), 0 where a == 0; the sign
     # source gets a zero gradient (PyTorch's zeros_like, not None)
@@ -503,7 +514,7 @@ def _xlogy_node(inputs):
         ("XlogyBackward0" if isinstance(b, tg.Tensor) else "XlogyBackward2")
 
 
-@formula("xlogy", node=_xlogy_node)
+@formula("xlogy", node=_xlogy_node, scalar_inputs=(0, 1))
 def xlogy(node, g):
     a, b = node.inputs
     ga = None
@@ -519,7 +530,22 @@ def xlogy(node, g):
     return ga, gb
 
 
-@formula("float_power", node=_pow_node)
+def _float_power_in_double(out, inputs, attrs):
+    """PyTorch's float_power converts each tensor operand to the result's double dtype first
+    (``x.to(torch.float64)``, a ToCopyBackward0 node), then records a pow node on those: the
+    graph users see. None when no operand needs converting (the float_power node then)."""
+    wide = out._data.dtype
+    if all(not _is_t(t) or t._data.dtype == wide for t in inputs):
+        return None
+    from tensorgraft.registry import registry
+
+    from ..engine import record
+    dt = out.dtype
+    return record(registry.ops["pow"], out, tuple(t.to(dt) if _is_t(t) and t._data.dtype != wide else t
+                                                   for t in inputs), attrs)
+
+
+@formula("float_power", node=_pow_node, scalar_inputs=(0, 1), reroute=_float_power_in_double)
 def float_power(node, g):
     # PyTorch computes it as pow in the result's double dtype (float64, or complex128 when either
     # operand is complex); the engine casts each gradient back to its input's dtype
@@ -536,7 +562,7 @@ def _pass_where(g, mask):
     return tg.where(mask, g, tg.zeros((), dtype=g.dtype, device=g.device))
 
 
-@formula("clamp", "clip")
+@formula("clamp", "clip", scalar_inputs={"ClampBackward1": (1, 2)})
 def clamp(node, g):
     x, lo, hi = node.inputs
     keep = None
@@ -558,7 +584,7 @@ def clamp(node, g):
     return gx, glo, ghi
 
 
-@formula("clamp_min")
+@formula("clamp_min", scalar_inputs=(1,))
 def clamp_min(node, g):
     x, lo = node.inputs
     need_x, need_lo = node.needs_input_grad
@@ -567,7 +593,7 @@ def clamp_min(node, g):
     return gx, glo
 
 
-@formula("clamp_max")
+@formula("clamp_max", scalar_inputs=(1,))
 def clamp_max(node, g):
     x, hi = node.inputs
     need_x, need_hi = node.needs_input_grad
@@ -586,7 +612,7 @@ def lerp(node, g):
     return ga, gb, gw
 
 
-@formula("_lerp_scalar", saves=())
+@formula("_lerp_scalar", saves=(), scalar_inputs=(2,))
 def lerp_by_number(node, g):
     w = node.attrs["weight"]  # the number itself: the node keeps no tensors
     need_a, need_b, _ = node.needs_input_grad
@@ -673,7 +699,7 @@ def _zeros_from(g):
     return g * 0 if g.requires_grad else tg.zeros_like(g)
 
 
-@formula("fill_", saves=())
+@formula("fill_", saves=(), scalar_inputs=(1,))
 def fill_(node, g):
     need_self, need_value = node.needs_input_grad
     return (_zeros_from(g) if need_self else None), (g.sum() if need_value else None)
