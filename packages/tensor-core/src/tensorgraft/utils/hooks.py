@@ -79,6 +79,8 @@ class RemovableHandle:
         return state
 
     def __setstate__(self, state) -> None:
+        if isinstance(state, dict):
+            state = self._state_of_old_module_handle(state)
         if state[0] is None:
             # the dict was gone when pickled: a dead reference, so remove() does nothing
             self.hooks_dict_ref = weakref.ref(HookList())
@@ -91,6 +93,16 @@ class RemovableHandle:
             weakref.ref(d) for d in state[2] if d is not None)
         if len(state) > 3:
             self._entry = state[3]
+
+    @staticmethod
+    def _state_of_old_module_handle(state: dict) -> tuple:
+        """The state of a module hook's handle pickled (a lazy module holds two) when nn.Module had
+        a handle class of its own, whose instances kept ``id`` and ``_dicts`` (the hooks' dict, then
+        the flag dicts) in their ``__dict__``. Plain-dict flag stores cannot be held weakly and are
+        left out: a flag left behind under a removed hook's id is never read."""
+        dicts = state.get("_dicts", ())
+        extra = tuple(d for d in dicts[1:] if isinstance(d, dict) and type(d) is not dict)
+        return (dicts[0] if dicts else None, state["id"], extra)
 
     def __repr__(self) -> str:
         # printed by the path users import it from in PyTorch, as ``print(handle)`` shows there

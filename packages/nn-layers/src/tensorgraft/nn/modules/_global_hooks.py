@@ -9,16 +9,20 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from tensorgraft.utils.hooks import RemovableHandle
+
 __all__ = [
     "register_module_forward_pre_hook", "register_module_forward_hook", "register_module_full_backward_pre_hook",
     "register_module_backward_hook", "register_module_full_backward_hook", "register_module_buffer_registration_hook",
     "register_module_module_registration_hook", "register_module_parameter_registration_hook",
 ]
 
+# all OrderedDicts, even the flag stores: a hook's RemovableHandle holds them by weak reference,
+# which a plain dict does not allow
 forward_pre_hooks: OrderedDict = OrderedDict()
 forward_hooks: OrderedDict = OrderedDict()
-forward_hooks_with_kwargs: dict = {}
-forward_hooks_always_called: dict = {}
+forward_hooks_with_kwargs: OrderedDict = OrderedDict()
+forward_hooks_always_called: OrderedDict = OrderedDict()
 backward_pre_hooks: OrderedDict = OrderedDict()
 backward_hooks: OrderedDict = OrderedDict()
 buffer_registration_hooks: OrderedDict = OrderedDict()
@@ -31,9 +35,8 @@ def any_call_hooks() -> bool:
     return bool(forward_pre_hooks or forward_hooks or backward_pre_hooks or backward_hooks)
 
 
-def _add(store, hook, *flag_dicts):
-    from .module import RemovableHandle
-    handle = RemovableHandle(store, *flag_dicts)
+def _add(store, hook, extra_dict=None):
+    handle = RemovableHandle(store, extra_dict=extra_dict)
     store[handle.id] = hook
     return handle
 
@@ -46,7 +49,9 @@ def register_module_forward_pre_hook(hook):
 def register_module_forward_hook(hook, *, with_kwargs=False, always_call=False):
     """``hook(module, args, output)`` (``hook(module, args, kwargs, output)`` with ``with_kwargs``)
     after every module's forward; a non-None result replaces the output."""
-    handle = _add(forward_hooks, hook, forward_hooks_with_kwargs, forward_hooks_always_called)
+    # as in PyTorch, the handle drops only the always_call flag: a removed hook's with_kwargs flag
+    # stays behind, unread, since ids are never reused
+    handle = _add(forward_hooks, hook, forward_hooks_always_called)
     if with_kwargs:
         forward_hooks_with_kwargs[handle.id] = True
     if always_call:

@@ -10,13 +10,32 @@ when PyTorch makes it.
 Order follows PyTorch, because hooks and error messages show it: modules are visited parents
 first; an unexpected key is charged to the deepest module its dotted prefix reaches; post-hooks
 run children first, each seeing the keys reported by every module loaded so far.
+
+``load_state_dict`` and ``_load_from_state_dict`` here are ``Module`` methods (``module.py`` puts
+them in the class body, named and qualified as if defined there).
 """
 from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Mapping
 
 from tensorgraft.grad_mode import no_grad
 from tensorgraft.tensor import Tensor
 
 from ..parameter import Parameter, is_lazy
+from ._module_state_dict import EXTRA_STATE_KEY_SUFFIX, set_extra_state
+
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    # re-exported by module.py, its home in PyTorch (which is also its __module__)
+    __slots__ = ()
+
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
 
 
 def _owner_prefix(root, key):
@@ -73,12 +92,15 @@ _current_load = [None]
 
 def plan_local_state(module, state_dict, prefix, local_metadata, strict, missing, unexpected, error_msgs):
     """The default ``Module._load_from_state_dict``: run the module's load pre-hooks, then match its
-    own parameters and buffers to ``state_dict`` and plan their copies (made after every module has
-    been checked, so a failed load changes nothing)."""
+    own parameters, buffers and extra state to ``state_dict`` and plan their copies (made after
+    every module has been checked, so a failed load changes nothing)."""
     for hook in module._load_state_dict_pre_hooks.values():
         hook(state_dict, prefix, local_metadata, strict, missing, unexpected, error_msgs)
     current = _current_load[0]
     plan, expected = current if current is not None else ([], set())
+    # load_state_dict(assign=True) says so here, as in PyTorch, so that an override (or a direct
+    # call) sees it too; and so does a checkpoint whose metadata an earlier assign=True load marked
+    assign = local_metadata.get("assign_to_params_buffers", False)
     optional = module._optional_state_keys(local_metadata.get("version"))
     for name, cur in module._local_state().items():
         key = prefix + name
@@ -99,7 +121,21 @@ def plan_local_state(module, state_dict, prefix, local_metadata, strict, missing
             error_msgs.append(f"size mismatch for {key}: copying a param with shape {val.shape} from "
                               f"checkpoint, the shape in current model is {cur.shape}.")
             continue
-        plan.append((module, name, cur, val))
+        if assign and name in module._parameters:
+            val = _assigned_parameter(key, cur, val, error_msgs)
+            if val is None:
+                continue
+        plan.append((module, name, cur, val, assign))
+    # the extra state is loaded only by a class that overrides set_extra_state (its entry is
+    # otherwise unexpected), after the module's own tensors, as PyTorch orders it
+    if type(module).set_extra_state is not set_extra_state:
+        key = prefix + EXTRA_STATE_KEY_SUFFIX
+        if key not in expected:
+            expected.add(key)
+            if key in state_dict:
+                plan.append((module, EXTRA_STATE_KEY_SUFFIX, None, state_dict[key], False))
+            else:
+                missing.append(key)
     if current is None:  # called on its own, outside load_state_dict
         if strict:  # keys under prefix that are neither local state nor a child's
             for key in state_dict:
@@ -107,11 +143,32 @@ def plan_local_state(module, state_dict, prefix, local_metadata, strict, missing
                     head = key[len(prefix):].split(".", 1)[0]
                     if head not in module._modules:
                         unexpected.append(key)
-        _copy(plan, assign=False)
+        _copy(plan)
 
 
-def load_state_dict(root, state_dict, strict, assign, incompatible_keys_cls):
-    if not isinstance(state_dict, dict):
+def _assigned_parameter(key, cur, val, error_msgs):
+    """What ``assign=True`` registers for the parameter ``cur``: the checkpoint's Parameter itself,
+    or a new Parameter over the checkpoint's tensor; either way with ``cur``'s requires_grad (the
+    module's choice, as in PyTorch, not the checkpoint's). None, with the error recorded, when that
+    requires_grad cannot be had (an integer tensor for a trainable parameter)."""
+    try:
+        if not isinstance(val, Parameter):
+            return Parameter(val, requires_grad=cur.requires_grad)
+        if cur.requires_grad and not val.requires_grad:
+            # tried on an alias, so the checkpoint's Parameter changes only once the load goes ahead;
+            # the error is requires_grad_'s own, as PyTorch calls it on the Parameter
+            val.detach().requires_grad_(True)
+    except RuntimeError as exc:
+        error_msgs.append(f'While copying the parameter named "{key}", whose dimensions in the model are '
+                          f"{cur.shape} and whose dimensions in the checkpoint are {val.shape}, an exception "
+                          f"occurred : {exc.args}.")
+        return None
+    return val
+
+
+def load_state_dict(self, state_dict, strict=True, assign=False):
+    root = self
+    if not isinstance(state_dict, Mapping):  # any mapping will do (a MappingProxyType, a user's class)
         raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
     metadata = getattr(state_dict, "_metadata", None)
     # load hooks may rename keys (an old weight_norm checkpoint): they work on a copy, as in
@@ -126,11 +183,16 @@ def load_state_dict(root, state_dict, strict, assign, incompatible_keys_cls):
         for pre, module, _ in _flatten(tree):
             mprefix = pre[:-1]
             local_metadata = {} if metadata is None else metadata.get(mprefix, {})
+            if assign:
+                # PyTorch writes the flag into the checkpoint's own metadata entry too
+                local_metadata["assign_to_params_buffers"] = assign
             missing_of[pre] = []
             unexpected_of[pre] = []
             # a module may override _load_from_state_dict (to migrate an old checkpoint's keys, say)
-            # and call the default, plan_local_state, through super()
-            module._load_from_state_dict(state_dict, pre, local_metadata, strict, missing_of[pre],
+            # and call the default, plan_local_state, through super(). It is told strict=True
+            # whatever the caller asked, as PyTorch tells it (load pre-hooks see that too): the
+            # caller's strict decides only whether missing and unexpected keys raise, below
+            module._load_from_state_dict(state_dict, pre, local_metadata, True, missing_of[pre],
                                          unexpected_of[pre], error_msgs)
     finally:
         _current_load[0] = outer
@@ -142,26 +204,35 @@ def load_state_dict(root, state_dict, strict, assign, incompatible_keys_cls):
     deferred = _has_post_hooks(tree)
     if error_msgs or (strict and not deferred):
         _raise_if(root, (_strict_messages(missing, unexpected) if strict else []) + error_msgs)
-    _copy(plan, assign)
+    _copy(plan)
     if not deferred:
-        return incompatible_keys_cls(missing, unexpected)
+        return _IncompatibleKeys(missing, unexpected)
     # post-hooks: shared lists that grow module by module (parents first), handed to each module's
     # hooks once its whole subtree is loaded, so a hook may empty them in place
     missing.clear()
     unexpected.clear()
-    _run_post_hooks(tree, missing, unexpected, missing_of, unexpected_of, incompatible_keys_cls)
+    _run_post_hooks(tree, missing, unexpected, missing_of, unexpected_of)
     if strict:
         _raise_if(root, _strict_messages(missing, unexpected))
-    return incompatible_keys_cls(missing, unexpected)
+    return _IncompatibleKeys(missing, unexpected)
 
 
-def _run_post_hooks(node, missing, unexpected, missing_of, unexpected_of, incompatible_keys_cls):
+def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                          error_msgs):
+    """Load this module's own parameters, buffers and extra state from ``state_dict`` (keys under
+    ``prefix``). Override it, calling ``super()._load_from_state_dict(...)``, to adapt an older
+    checkpoint (rename keys in ``state_dict`` by ``local_metadata["version"]``); ``load_state_dict``
+    calls it for every module, parents first."""
+    plan_local_state(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
+
+
+def _run_post_hooks(node, missing, unexpected, missing_of, unexpected_of):
     pre, module, children = node
     missing.extend(missing_of[pre])
     unexpected.extend(unexpected_of[pre])
     for child in children:
-        _run_post_hooks(child, missing, unexpected, missing_of, unexpected_of, incompatible_keys_cls)
-    keys = incompatible_keys_cls(missing, unexpected)
+        _run_post_hooks(child, missing, unexpected, missing_of, unexpected_of)
+    keys = _IncompatibleKeys(missing, unexpected)
     for hook in module._load_state_dict_post_hooks.values():
         if hook(module, keys) is not None:
             raise AssertionError("Hooks registered with ``register_load_state_dict_post_hook`` are not expected "
@@ -169,20 +240,31 @@ def _run_post_hooks(node, missing, unexpected, missing_of, unexpected_of, incomp
                                  "done inplace.")
 
 
-def _copy(plan, assign):
-    with no_grad():
-        for module, name, cur, val in plan:
-            if assign:
-                if name in module._parameters:
-                    module._parameters[name] = val if isinstance(val, Parameter) else Parameter(
-                        val, requires_grad=cur.requires_grad)
-                else:
-                    module._buffers[name] = val
-                continue
-            src = val._data
-            if val._device is not cur._device:
-                src = val.to(cur.device)._data
-            if src.dtype != cur._data.dtype:
-                src = src.astype(cur._data.dtype)
-            cur._data[...] = src
-            cur._vc[0] += 1
+def _copy(plan):
+    for module, name, cur, val, assign in plan:
+        if cur is None:
+            # the extra state (any value, a tensor too): the module takes it itself, with grad mode
+            # as the caller has it (PyTorch calls set_extra_state outside its no_grad block)
+            module.set_extra_state(val)
+            continue
+        with no_grad():
+            _copy_tensor(module, name, cur, val, assign)
+
+
+def _copy_tensor(module, name, cur, val, assign):
+    if assign:
+        if name in module._parameters:
+            # val is a Parameter (see _assigned_parameter): it takes the module's requires_grad
+            if val.requires_grad != cur.requires_grad:
+                val.requires_grad_(cur.requires_grad)
+            module._parameters[name] = val
+        else:
+            module._buffers[name] = val
+        return
+    src = val._data
+    if val._device is not cur._device:
+        src = val.to(cur.device)._data
+    if src.dtype != cur._data.dtype:
+        src = src.astype(cur._data.dtype)
+    cur._data[...] = src
+    cur._vc[0] += 1

@@ -1,36 +1,49 @@
 """``nn.Module``: parameters, buffers and submodules registered by attribute assignment, with
-PyTorch's traversal order, naming, state_dict format, hooks and repr."""
+PyTorch's traversal order, naming, state_dict format, hooks and repr.
+
+Groups of methods are written in sibling files and put into the class body here (registration:
+``_module_registration.py``; hook registration: ``_module_hooks.py``; conversion (``to``,
+``_apply``, ...): ``_module_conversion.py``; saving a state_dict and its hooks:
+``_module_state_dict.py``; loading one: ``_state_dict_loading.py``). They are named and
+qualified as methods of this class (``Module.state_dict.__qualname__``), and the class keeps
+``object`` as its only base, as in PyTorch.
+"""
 from __future__ import annotations
 
-import functools
+import types
 import warnings
-from collections import OrderedDict, namedtuple
+from collections import OrderedDict
+from typing import Any, TypeVar
 
-from tensorgraft import dtypes as _dt
-from tensorgraft.grad_mode import no_grad
+from tensorgraft.global_switches import typename
 from tensorgraft.tensor import Tensor
-from tensorgraft.utils.hooks import RemovableHandle as _SharedHandle
+from tensorgraft.utils.hooks import RemovableHandle  # noqa: F401  (PyTorch imports it here too)
 
-from ..parameter import Buffer, Parameter, is_lazy
+from ..parameter import Buffer, Parameter
 from . import _global_hooks as _g
+from . import _module_conversion as _conv
+from . import _module_hooks as _hooks
+from . import _module_registration as _reg
+from . import _module_state_dict as _sd
 from . import _state_dict_loading as _loading
 from ._global_hooks import (  # noqa: F401  (PyTorch's home for them is this module)
     register_module_backward_hook, register_module_buffer_registration_hook, register_module_forward_hook,
     register_module_forward_pre_hook, register_module_full_backward_hook, register_module_full_backward_pre_hook,
     register_module_module_registration_hook, register_module_parameter_registration_hook)
+from ._state_dict_loading import _IncompatibleKeys
 
 __all__ = ["Module", "typename", *_g.__all__]
 
-
-def typename(obj) -> str:
-    """``torch.typename``."""
-    if isinstance(obj, Tensor):
-        return obj.type()
-    module = getattr(obj, "__module__", "") or ""
-    qual = getattr(type(obj), "__qualname__", type(obj).__name__)
-    if module in ("", "builtins") or not hasattr(obj, "__module__"):
-        return qual
-    return f"{module}.{qual}"
+# the global hook stores under PyTorch's names for them, which tools read
+_global_forward_pre_hooks = _g.forward_pre_hooks
+_global_forward_hooks = _g.forward_hooks
+_global_forward_hooks_with_kwargs = _g.forward_hooks_with_kwargs
+_global_forward_hooks_always_called = _g.forward_hooks_always_called
+_global_backward_pre_hooks = _g.backward_pre_hooks
+_global_backward_hooks = _g.backward_hooks
+_global_buffer_registration_hooks = _g.buffer_registration_hooks
+_global_module_registration_hooks = _g.module_registration_hooks
+_global_parameter_registration_hooks = _g.parameter_registration_hooks
 
 
 def _addindent(s, n):
@@ -39,53 +52,6 @@ def _addindent(s, n):
         return s
     first = lines.pop(0)
     return first + "\n" + "\n".join(" " * n + line for line in lines)
-
-
-class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    __slots__ = ()
-
-    def __repr__(self):
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return super().__repr__()
-
-    __str__ = __repr__
-
-
-class RemovableHandle:
-    def __init__(self, *dicts):
-        # ids come from the one sequence the handles of tensor and autograd-node hooks draw from,
-        # as PyTorch counts every hook with its single RemovableHandle class (the ids are the keys
-        # printed in module._forward_hooks, _forward_pre_hooks, ...)
-        self.id = _SharedHandle.next_id
-        _SharedHandle.next_id += 1
-        self._dicts = dicts
-
-    def remove(self):
-        for d in self._dicts:
-            d.pop(self.id, None)
-
-    def __repr__(self):
-        # printed as PyTorch's one handle class prints (tensor hooks' handles print so too)
-        return f"<torch.utils.hooks.RemovableHandle object at {hex(id(self))}>"
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-
-
-class _PublicStateDictHook:
-    """Marks a hook given to ``register_state_dict_post_hook``: unlike the private hooks, it may not
-    replace the state dict by returning one."""
-    _public_post_hook = True
-
-    def __init__(self, hook):
-        self.hook = hook
-
-    def __call__(self, *args):
-        return self.hook(*args)
 
 
 def _forward_unimplemented(self, *input):
@@ -97,6 +63,8 @@ class Module:
 
     dump_patches = False
     _version = 1
+    # the type variable PyTorch annotates state_dict's ``destination`` with
+    T_destination = TypeVar("T_destination", bound=dict[str, Any])
     training: bool
     call_super_init = False
 
@@ -114,9 +82,10 @@ class Module:
         d["_modules"] = {}
         d["_forward_pre_hooks"] = OrderedDict()
         d["_forward_hooks"] = OrderedDict()
-        d["_forward_hooks_with_kwargs"] = {}
-        d["_forward_hooks_always_called"] = {}
-        d["_forward_pre_hooks_with_kwargs"] = {}
+        # the flag stores are OrderedDicts too: hook handles hold them by weak reference
+        d["_forward_hooks_with_kwargs"] = OrderedDict()
+        d["_forward_hooks_always_called"] = OrderedDict()
+        d["_forward_pre_hooks_with_kwargs"] = OrderedDict()
         d["_backward_hooks"] = OrderedDict()
         d["_backward_pre_hooks"] = OrderedDict()
         d["_is_full_backward_hook"] = None  # which kind of backward hook was registered first
@@ -128,120 +97,15 @@ class Module:
     forward = _forward_unimplemented
 
     # ------------------------------------------------------------------ registration
-    def _check_new_entry_name(self, kind, table, name):
-        """register_buffer's and register_parameter's checks of ``name`` for an entry of ``kind``
-        ("buffer", "parameter") in ``self.<table>``, with PyTorch's messages."""
-        if table not in self.__dict__:
-            raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
-        if not isinstance(name, str):
-            raise TypeError(f"{kind} name should be a string. Got {typename(name)}")
-        if "." in name:
-            raise KeyError(f'{kind} name can\'t contain "."')
-        if name == "":
-            raise KeyError(f'{kind} name can\'t be empty string ""')
-        if hasattr(self, name) and name not in self.__dict__[table]:
-            raise KeyError(f"attribute '{name}' already exists")
-
-    def register_buffer(self, name, tensor, persistent=True):
-        self._check_new_entry_name("buffer", "_buffers", name)
-        if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot assign '{typename(tensor)}' object to buffer '{name}' "
-                            "(torch Tensor or None required)")
-        if _g.buffer_registration_hooks:
-            tensor = _g.apply_registration_hooks(_g.buffer_registration_hooks, self, name, tensor)
-        self._buffers[name] = tensor
-        if persistent:
-            self._non_persistent_buffers_set.discard(name)
-        else:
-            self._non_persistent_buffers_set.add(name)
-
-    def register_parameter(self, name, param):
-        self._check_new_entry_name("parameter", "_parameters", name)
-        if param is None:
-            self._parameters[name] = None
-            return
-        if not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign '{typename(param)}' object to parameter '{name}' "
-                            "(torch.nn.Parameter or None required)")
-        if param.grad_fn is not None:
-            raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must be created "
-                             f"explicitly. To express '{name}' as a function of another Tensor, compute the value in "
-                             "the forward() method.")
-        if _g.parameter_registration_hooks:
-            param = _g.apply_registration_hooks(_g.parameter_registration_hooks, self, name, param)
-        self._parameters[name] = param
-
-    def add_module(self, name, module):
-        if not isinstance(module, Module) and module is not None:
-            raise TypeError(f"{typename(module)} is not a Module subclass")
-        if not isinstance(name, str):
-            raise TypeError(f"module name should be a string. Got {typename(name)}")
-        if hasattr(self, name) and name not in self._modules:
-            raise KeyError(f"attribute '{name}' already exists")
-        if "." in name:
-            raise KeyError(f'module name can\'t contain ".", got: {name}')
-        if name == "":
-            raise KeyError('module name can\'t be empty string ""')
-        if _g.module_registration_hooks:
-            module = _g.apply_registration_hooks(_g.module_registration_hooks, self, name, module)
-        self._modules[name] = module
-
-    def register_module(self, name, module):
-        self.add_module(name, module)
-
-    def get_submodule(self, target):
-        if target == "":
-            return self
-        mod = self
-        for item in target.split("."):
-            if not hasattr(mod, item):
-                raise AttributeError(mod._get_name() + " has no attribute `" + item + "`")
-            mod = getattr(mod, item)
-            if not isinstance(mod, Module):
-                raise AttributeError("`" + item + "` is not an nn.Module")
-        return mod
-
-    def set_submodule(self, target, module, strict=False):
-        """Put ``module`` at the dotted path ``target`` (``"block.1.conv"``), replacing what is there.
-
-        Every step before the last must already be a submodule. The last name may be new unless
-        ``strict``; an existing attribute there that is not a module (a parameter, a buffer, a plain
-        value) is never overwritten. All checks run before anything is assigned."""
-        if target == "":
-            raise ValueError("Cannot set the submodule without a target name!")
-        if not isinstance(module, Module):
-            raise ValueError("`module` is not an nn.Module, found " + str(type(module)))
-        *path, name = target.split(".")
-        parent = self
-        for item in path:  # walked here, not by get_submodule, which takes "" to mean self
-            if not hasattr(parent, item):
-                raise AttributeError(parent._get_name() + " has no attribute `" + item + "`")
-            parent = getattr(parent, item)
-            if not isinstance(parent, Module):
-                raise AttributeError("`" + item + "` is not an nn.Module")
-        if hasattr(parent, name):
-            if not isinstance(getattr(parent, name), Module):
-                raise AttributeError("`" + name + "` is not an nn.Module")
-        elif strict:
-            raise AttributeError(parent._get_name() + " has no attribute `" + name + "`")
-        setattr(parent, name, module)
-
-    def get_parameter(self, target):
-        mod_path, _, name = target.rpartition(".")
-        mod = self.get_submodule(mod_path)
-        if not hasattr(mod, name):
-            raise AttributeError(mod._get_name() + " has no attribute `" + name + "`")
-        p = getattr(mod, name)
-        if not isinstance(p, Parameter):
-            raise AttributeError("`" + name + "` is not an nn.Parameter")
-        return p
-
-    def get_buffer(self, target):
-        mod_path, _, name = target.rpartition(".")
-        mod = self.get_submodule(mod_path)
-        if name not in mod._buffers:
-            raise AttributeError("`" + name + "` is not a buffer")
-        return mod._buffers[name]
+    _check_new_entry_name = _reg._check_new_entry_name
+    register_buffer = _reg.register_buffer
+    register_parameter = _reg.register_parameter
+    add_module = _reg.add_module
+    register_module = _reg.register_module
+    get_submodule = _reg.get_submodule
+    set_submodule = _reg.set_submodule
+    get_parameter = _reg.get_parameter
+    get_buffer = _reg.get_buffer
 
     # ------------------------------------------------------------------ attribute protocol
     def __getattr__(self, name):
@@ -293,7 +157,7 @@ class Module:
                 if isinstance(value, Buffer) or (buffers is not None and name in buffers):
                     if value is not None and not isinstance(value, Tensor):
                         raise TypeError(f"cannot assign '{typename(value)}' as buffer '{name}' "
-                                        "(torch.Tensor or None expected)")
+                                        "(torch.nn.Buffer, torch.Tensor or None expected)")
                     if isinstance(value, Buffer):
                         persistent = value.persistent
                         value = value.as_plain_tensor()
@@ -322,9 +186,12 @@ class Module:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        # modules pickled by an older tensorgraft lack the stores added since
+        # modules pickled by an older tensorgraft lack the stores added since, or kept the flag
+        # stores in plain dicts, which the hooks' handles cannot hold weakly
         for name in ("_forward_hooks_always_called", "_forward_hooks_with_kwargs", "_forward_pre_hooks_with_kwargs"):
-            self.__dict__.setdefault(name, {})
+            flags = self.__dict__.get(name)
+            if type(flags) is not OrderedDict:
+                self.__dict__[name] = OrderedDict(flags or ())
         for name in ("_backward_pre_hooks", "_state_dict_pre_hooks", "_load_state_dict_post_hooks"):
             self.__dict__.setdefault(name, OrderedDict())
 
@@ -382,66 +249,22 @@ class Module:
                         else:
                             hook(self, args, None)
                     except Exception as e:
-                        warnings.warn("forward hook with ``always_call=True`` raised an exception that was "
+                        kind = "global module" if hid in _g.forward_hooks else "module"
+                        warnings.warn(f"{kind} forward hook with ``always_call=True`` raised an exception that was "
                                       f"silenced as another error was raised in forward: {e}", stacklevel=2)
             raise
 
     __call__ = _call_impl
 
-    def _forward_hook_list(self):
-        """(id, hook, with_kwargs, always_call) of the global forward hooks, then this module's; read
-        after forward, so a hook registered while forward ran is called too."""
-        return [(hid, hook, hid in _g.forward_hooks_with_kwargs, hid in _g.forward_hooks_always_called)
-                for hid, hook in _g.forward_hooks.items()] + [
-            (hid, hook, hid in self._forward_hooks_with_kwargs, hid in self._forward_hooks_always_called)
-            for hid, hook in self._forward_hooks.items()]
-
-    @staticmethod
-    def _add_hook(hooks, hook, prepend, *flag_dicts):
-        """Store ``hook`` in the ordered dict ``hooks`` (first if ``prepend``); the handle also
-        forgets the id in each of ``flag_dicts`` (with_kwargs, always_call) on removal."""
-        h = RemovableHandle(hooks, *flag_dicts)
-        hooks[h.id] = hook
-        if prepend:
-            hooks.move_to_end(h.id, last=False)
-        return h
-
-    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
-        h = self._add_hook(self._forward_pre_hooks, hook, prepend, self._forward_pre_hooks_with_kwargs)
-        if with_kwargs:
-            self._forward_pre_hooks_with_kwargs[h.id] = True
-        return h
-
-    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
-        h = self._add_hook(self._forward_hooks, hook, prepend, self._forward_hooks_with_kwargs,
-                           self._forward_hooks_always_called)
-        if with_kwargs:
-            self._forward_hooks_with_kwargs[h.id] = True
-        if always_call:
-            self._forward_hooks_always_called[h.id] = True
-        return h
-
-    def _claim_backward_hook_kind(self, full):
-        # a module takes one kind of backward hook for good (PyTorch keeps the choice after the
-        # handle is removed)
-        kind = self.__dict__.get("_is_full_backward_hook")
-        if kind is not None and kind != full:
-            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a single Module. "
-                               "Please use only one of them.")
-        self.__dict__["_is_full_backward_hook"] = full
-
-    def register_full_backward_hook(self, hook, prepend=False):
-        self._claim_backward_hook_kind(True)
-        return self._add_hook(self._backward_hooks, hook, prepend)
-
-    def register_full_backward_pre_hook(self, hook, prepend=False):
-        return self._add_hook(self._backward_pre_hooks, hook, prepend)
-
-    def register_backward_hook(self, hook):
-        # the deprecated form runs here with the full hooks' arguments (the gradients of the
-        # module's inputs and outputs), not those of the module's last autograd node
-        self._claim_backward_hook_kind(False)
-        return self._add_hook(self._backward_hooks, hook, False)
+    # ------------------------------------------------------------------ hooks
+    _forward_hook_list = _hooks._forward_hook_list
+    _add_hook = staticmethod(_hooks._add_hook)
+    register_forward_pre_hook = _hooks.register_forward_pre_hook
+    register_forward_hook = _hooks.register_forward_hook
+    _claim_backward_hook_kind = _hooks._claim_backward_hook_kind
+    register_full_backward_hook = _hooks.register_full_backward_hook
+    register_full_backward_pre_hook = _hooks.register_full_backward_pre_hook
+    register_backward_hook = _hooks.register_backward_hook
 
     # ------------------------------------------------------------------ traversal
     def _named_members(self, get_members_fn, prefix="", recurse=True, remove_duplicate=True):
@@ -532,38 +355,17 @@ class Module:
                     g._vc[0] += 1
 
     # ------------------------------------------------------------------ conversion
-    def _apply(self, fn, recurse=True):
-        if recurse:
-            for module in self.children():
-                module._apply(fn)
-        for key, param in list(self._parameters.items()):
-            if param is None:
-                continue
-            with no_grad():
-                new = fn(param)
-            if new is not param and (new._device.type == "meta") != (param._device.type == "meta") \
-                    and not is_lazy(param):
-                # PyTorch cannot swap a parameter's storage between the meta device and a real one
-                # in place: each registration gets a new Parameter (weights tied before are separate
-                # afterwards, to be tied again; an optimizer still holds the old objects)
-                replacement = Parameter(new, requires_grad=param.requires_grad)
-                if param.grad is not None:
-                    with no_grad():
-                        replacement.grad = fn(param.grad)
-                self._parameters[key] = replacement
-                continue
-            if new is not param:
-                param._data = new._data
-                param._device = new._device
-            if param.grad is not None:
-                with no_grad():
-                    g = fn(param.grad)
-                if g is not param.grad:
-                    param._grad = g
-        for key, buf in self._buffers.items():
-            if buf is not None:
-                self._buffers[key] = fn(buf)
-        return self
+    _apply = _conv._apply
+    to = _conv.to
+    cuda = _conv.cuda
+    cpu = _conv.cpu
+    type = _conv.type_
+    to_empty = _conv.to_empty
+    float = _conv.float_
+    double = _conv.double
+    half = _conv.half
+    bfloat16 = _conv.bfloat16
+    share_memory = _conv.share_memory
 
     def apply(self, fn):
         for module in self.children():
@@ -571,170 +373,27 @@ class Module:
         fn(self)
         return self
 
-    def to(self, *args, **kwargs):
-        device = kwargs.pop("device", None)
-        dtype = kwargs.pop("dtype", None)
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
-        if kwargs:
-            raise TypeError(f"to() received an invalid combination of arguments: unexpected {list(kwargs)}")
-        for a in args:
-            if isinstance(a, _dt.dtype):
-                dtype = a
-            elif isinstance(a, Tensor):
-                device, dtype = a.device, a.dtype
-            elif isinstance(a, bool):
-                pass
-            else:
-                device = a
-        if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
-            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
-                            f"dtype={dtype}")
-
-        def convert(t):
-            # floating and complex tensors take the dtype (a complex parameter moved to a real
-            # dtype keeps its real part, as in PyTorch); integer buffers keep theirs
-            try:
-                if dtype is not None and (t.is_floating_point() or t.is_complex()):
-                    return t.to(device=device, dtype=dtype)
-                return t.to(device=device) if device is not None else t
-            except NotImplementedError as exc:
-                if t.device.type == "meta" and str(exc) == "Cannot copy out of meta tensor; no data!":
-                    # a module built on the meta device has no values to move: say what to do instead
-                    raise NotImplementedError(
-                        f"{exc} Please use torch.nn.Module.to_empty() instead of torch.nn.Module.to() when moving "
-                        "module from meta to a different device.") from None
-                raise
-        return self._apply(convert)
-
-    def cuda(self, device=None):
-        dev = "cuda" if device is None else (f"cuda:{device}" if isinstance(device, int) else device)
-        return self._apply(lambda t: t.to(dev))
-
-    def cpu(self):
-        return self._apply(lambda t: t.to("cpu"))
-
-    def type(self, dst_type):
-        # every tensor, integer buffers too (as PyTorch); dst_type may be a dtype, a name
-        # ("torch.DoubleTensor") or a legacy tensor type (torch.DoubleTensor)
-        return self._apply(lambda t: t.type(dst_type))
-
-    def to_empty(self, *, device, recurse=True):
-        """Give every parameter and buffer fresh storage on ``device`` (values not kept: tensorgraft's
-        empty memory is zero-filled), keeping the Parameter objects."""
-        from tensorgraft.ops.creation import empty_like
-        return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
-
-    def float(self):
-        return self._apply(lambda t: t.float() if t.is_floating_point() else t)
-
-    def double(self):
-        return self._apply(lambda t: t.double() if t.is_floating_point() else t)
-
-    def half(self):
-        return self._apply(lambda t: t.half() if t.is_floating_point() else t)
-
     def compile(self, *args, **kwargs):
         """``module.compile(...)``: PyTorch compiles the module's forward in place and returns None.
         tensorgraft.compile checks the same options and runs the module as it is."""
         import tensorgraft
         tensorgraft.compile(self, *args, **kwargs)
 
-    def share_memory(self):
-        """Move every parameter, gradient and buffer into memory shared between processes
-        (``Tensor.share_memory_``): Hogwild workers forked or spawned afterwards train this module."""
-        return self._apply(lambda t: t.share_memory_())
-
     # ------------------------------------------------------------------ state dict
-    def _save_to_state_dict(self, destination, prefix, keep_vars):
-        for name, param in self._parameters.items():
-            if param is not None:
-                destination[prefix + name] = param if keep_vars else param.detach()
-        for name, buf in self._buffers.items():
-            if buf is not None and name not in self._non_persistent_buffers_set:
-                destination[prefix + name] = buf if keep_vars else buf.detach()
-
-    def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
-        if args:
-            destination = args[0] if len(args) > 0 else destination
-            prefix = args[1] if len(args) > 1 else prefix
-            keep_vars = args[2] if len(args) > 2 else keep_vars
-        if destination is None:
-            destination = OrderedDict()
-            destination._metadata = OrderedDict()
-        for hook in self._state_dict_pre_hooks.values():
-            hook(self, prefix, keep_vars)
-        local_metadata = {"version": self._version}
-        meta = getattr(destination, "_metadata", None)
-        if meta is not None:
-            meta[prefix[:-1]] = local_metadata
-        self._save_to_state_dict(destination, prefix, keep_vars)
-        for name, module in self._modules.items():
-            if module is not None:
-                module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
-        for hook in self._state_dict_hooks.values():
-            r = hook(self, destination, prefix, local_metadata)
-            if r is not None:
-                # only the private hooks may hand back a new dict (spectral_norm's does)
-                if getattr(hook, "_public_post_hook", False):
-                    raise RuntimeError("state_dict post-hook must return None")
-                destination = r
-        return destination
-
-    def _local_state(self):
-        out = {}
-        for name, p in self._parameters.items():
-            if p is not None:
-                out[name] = p
-        for name, b in self._buffers.items():
-            if b is not None and name not in self._non_persistent_buffers_set:
-                out[name] = b
-        return out
-
-    def load_state_dict(self, state_dict, strict=True, assign=False):
-        return _loading.load_state_dict(self, state_dict, strict, assign, _IncompatibleKeys)
-
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
-                              error_msgs):
-        """Load this module's own parameters and buffers from ``state_dict`` (keys under ``prefix``).
-        Override it, calling ``super()._load_from_state_dict(...)``, to adapt an older checkpoint
-        (rename keys in ``state_dict`` by ``local_metadata["version"]``); ``load_state_dict`` calls it
-        for every module, parents first."""
-        _loading.plan_local_state(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
-                                  error_msgs)
-
-    def _optional_state_keys(self, version):
-        """Local state entries an older checkpoint (``version`` from its metadata) may lack."""
-        return ()
-
-    def _register_state_dict_hook(self, hook):
-        h = RemovableHandle(self._state_dict_hooks)
-        self._state_dict_hooks[h.id] = hook
-        return h
-
-    def register_state_dict_pre_hook(self, hook):
-        """``hook(module, prefix, keep_vars)``, called before this module's entries are saved."""
-        return self._add_hook(self._state_dict_pre_hooks, hook, False)
-
-    def register_state_dict_post_hook(self, hook):
-        """``hook(module, state_dict, prefix, local_metadata)``, called once this module and its
-        children are saved; it may edit ``state_dict`` in place and must return None."""
-        return self._register_state_dict_hook(_PublicStateDictHook(hook))
-
-    def _register_load_state_dict_pre_hook(self, hook, with_module=False):
-        h = RemovableHandle(self._load_state_dict_pre_hooks)
-        self._load_state_dict_pre_hooks[h.id] = functools.partial(hook, self) if with_module else hook
-        return h
-
-    def register_load_state_dict_pre_hook(self, hook):
-        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
-        error_msgs)``, called before this module's entries are matched; it may rename keys."""
-        return self._register_load_state_dict_pre_hook(hook, with_module=True)
-
-    def register_load_state_dict_post_hook(self, hook):
-        """``hook(module, incompatible_keys)``, called after loading; it may empty the key lists in place
-        (forgiving them under ``strict``) and must return None."""
-        return self._add_hook(self._load_state_dict_post_hooks, hook, False)
+    get_extra_state = _sd.get_extra_state
+    set_extra_state = _sd.set_extra_state
+    _save_to_state_dict = _sd._save_to_state_dict
+    state_dict = _sd.state_dict
+    _local_state = _sd._local_state
+    _optional_state_keys = _sd._optional_state_keys
+    load_state_dict = _loading.load_state_dict
+    _load_from_state_dict = _loading._load_from_state_dict
+    _register_state_dict_hook = _sd._register_state_dict_hook
+    register_state_dict_pre_hook = _sd.register_state_dict_pre_hook
+    register_state_dict_post_hook = _sd.register_state_dict_post_hook
+    _register_load_state_dict_pre_hook = _sd._register_load_state_dict_pre_hook
+    register_load_state_dict_pre_hook = _sd.register_load_state_dict_pre_hook
+    register_load_state_dict_post_hook = _sd.register_load_state_dict_post_hook
 
     # ------------------------------------------------------------------ repr
     def extra_repr(self):
@@ -761,3 +420,25 @@ class Module:
                 main_str += "\n  " + "\n  ".join(lines) + "\n"
         main_str += ")"
         return main_str
+
+
+def _adopt_methods(cls, homes):
+    """Name the methods (and helpers) written in ``homes`` as if defined in this file, so that
+    ``__qualname__``, ``__module__``, pickling by reference and tracebacks' names read as PyTorch's."""
+    home_names = {m.__name__ for m in homes}
+    for name, attr in vars(cls).items():
+        fn = attr.__func__ if isinstance(attr, staticmethod) else attr
+        if isinstance(fn, types.FunctionType) and fn.__module__ in home_names:
+            fn.__module__ = __name__
+            fn.__name__ = name
+            fn.__qualname__ = f"{cls.__name__}.{name}"
+            # the code object too, which tracebacks and profilers read (``type_`` is Module.type)
+            code = fn.__code__.replace(co_name=name)
+            if hasattr(code, "co_qualname"):  # Python 3.11+
+                code = code.replace(co_qualname=fn.__qualname__)
+            fn.__code__ = code
+    _IncompatibleKeys.__module__ = __name__
+
+
+_reg.Module = Module
+_adopt_methods(Module, (_reg, _hooks, _sd, _loading, _conv))
