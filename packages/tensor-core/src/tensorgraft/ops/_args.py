@@ -235,3 +235,88 @@ def infer_size(shape, numel: int, fname: str = "view"):
     if known != numel:
         raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
     return tuple(shape)
+
+
+class _NotGiven:
+    """The default of an argument whose absence differs from any value PyTorch could be given:
+    ``median(x)`` reduces every element, ``median(x, None)`` is refused."""
+    __slots__ = ()
+
+    def __repr__(self):
+        return "<not given>"
+
+
+NOT_GIVEN = _NotGiven()
+
+
+def spread(fname: str, args: tuple, names: tuple, values: list) -> list:
+    """PyTorch's parser tells an argument given by position from one given by keyword (only the
+    first has a ``(position N)`` in its errors), so the frontends that word them take the
+    arguments after the tensor as ``*args``: ``values`` (one per name, ``NOT_GIVEN`` where no
+    keyword came) with ``args`` spread over the first names, as Python would."""
+    if len(args) > len(names):
+        raise TypeError(f"{fname}() takes from 1 to {len(names) + 1} positional arguments but {len(args) + 1} "
+                        "were given")
+    for i, a in enumerate(args):
+        if values[i] is not NOT_GIVEN:
+            raise TypeError(f"{fname}() got multiple values for argument '{names[i]}'")
+        values[i] = a
+    return values
+
+
+def arg_position(index: int, npos: int, method: bool):
+    """The ``(position N)`` PyTorch gives the argument ``index`` places after the tensor when it
+    was one of the ``npos`` given positionally (a method does not count ``self``), else None."""
+    return (index + 1 if method else index + 2) if index < npos else None
+
+
+def check_bool(fname: str, argname: str, value, pos=None) -> None:
+    """A ``bool`` argument (``keepdim``): PyTorch's parser takes no int (``keepdim=1``), no None
+    and no NumPy bool."""
+    if value.__class__ is not bool:
+        raise wrong_type(fname, argname, "bool", value, pos)
+
+
+def check_int_dim(fname: str, dim, pos=None, argname: str = "dim") -> None:
+    """An ``int`` dim of a one-signature op (median, mode, argmax...): no None, float or tuple."""
+    if dim.__class__ is not int and not is_int(dim):
+        raise wrong_type(fname, argname, "int", dim, pos)
+
+
+def method_and_function(op, make) -> object:
+    """``make(method)`` builds an op's frontend for ``Tensor.<name>`` (``method=True``) and for
+    ``tensorgraft.<name>``: their errors differ in argument positions and in the signatures they
+    list. The method's is handed to the binder (``_bind.bind_op``) through ``op.extra``."""
+    op.extra["method_frontend"] = make(True)
+    return make(False)
+
+
+_DIM_KEEPDIM = ("dim", "keepdim")
+
+
+def dim_keepdim(fname: str, args: tuple, dim, keepdim, method: bool, expected: str = "tuple of ints",
+                default=None, none_ok: bool = True):
+    """``(dim, keepdim)`` of a one-signature reduction (``f(input, dim, keepdim)``) as PyTorch's
+    parser takes them: ``args`` (given positionally after the tensor) spread over the keywords
+    (``NOT_GIVEN`` where absent); ``dim`` an int (``expected="int"``) or ints, None only where
+    ``none_ok``, ``default`` where not given (``REQUIRED``: refused); ``keepdim`` a bool (no int)."""
+    if args:
+        dim, keepdim = spread(fname, args, _DIM_KEEPDIM, [dim, keepdim])
+    npos = len(args)
+    if dim is NOT_GIVEN:
+        if default is REQUIRED:
+            raise missing_args(fname, "dim")
+        dim = default
+    elif dim.__class__ is not int and not (dim is None and none_ok) and not _ints_as(dim, expected):
+        pos = arg_position(0, npos, method)
+        if expected != "int" and isinstance(dim, (tuple, list)) and dim and is_int(dim[0]):
+            raise bad_int_list_item(fname, "dim", dim)
+        raise wrong_type(fname, "dim", expected, dim, pos)
+    if keepdim is NOT_GIVEN:
+        return dim, False
+    check_bool(fname, "keepdim", keepdim, arg_position(1, npos, method))
+    return dim, keepdim
+
+
+def _ints_as(dim, expected: str) -> bool:
+    return is_int(dim) if expected == "int" else _ints(dim)

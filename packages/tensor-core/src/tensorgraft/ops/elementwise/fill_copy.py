@@ -108,7 +108,8 @@ defop("zero_", kernel=_fill_kernel, frontend=_zero_frontend, bf16_native=True)
 
 def _copy_kernel(xp, dst, src):
     if _np_kind(src.dtype) == "c" and _np_kind(dst.dtype) != "c":
-        src = src.real
+        # into bool: any non-zero part is True (PyTorch's cast); otherwise the real part
+        src = src != 0 if _np_kind(dst.dtype) == "b" else src.real
     dst[...] = src
 
 
@@ -131,6 +132,10 @@ def _copy_frontend(op):
             _check_broadcast_into(d.shape, data.shape)
         if rec and input is src:
             rec = False  # x.copy_(x) leaves the history as it is
+        if _np_kind(data.dtype) == "c" and _np_kind(d.dtype) not in "cb":
+            # PyTorch's warning (once per process, shared with ``.to()``), at the user's line
+            from ..conversion import _discard_imaginary
+            data = _discard_imaginary(data, d.dtype)
         if rec and input._base is not None:
             return _write_into_view(input, src if src._device is input._device else src.to(input._device))
         table[input._device.type](d, data)

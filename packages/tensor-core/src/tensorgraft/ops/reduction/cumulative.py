@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...tensor import wrap
 from .. import _frontend as F
 from .._frontend import check_tensor
-from .._args import REQUIRED, wrap_dim
+from .._args import REQUIRED, arg_position, is_int, method_and_function, wrap_dim, wrong_type
 from .._define import defop
 from ._shared import _int64_acc, _record_values
 
@@ -20,18 +20,30 @@ def _cum_kernel(xp, a, which, axis, npdtype):
 def _cum_frontend(op, which):
     table = op.table
 
-    def cum(input, dim=REQUIRED, *, dtype=None, out=None):
-        check_tensor(input, which)
-        a = input._data
-        axis = wrap_dim(dim, a.ndim, which)
-        res = wrap(table[input._device.type](a, which, axis, _int64_acc(a, dtype)), input._device)
-        _record_values(op, res, input, {"dim": axis})
-        if out is not None:
-            F.write_out(out, res._data, which)
-            return out
-        return res
-    cum.__name__ = cum.__qualname__ = which
-    return cum
+    def build(method):
+        def cum(input, *args, dim=REQUIRED, dtype=None, out=None):
+            check_tensor(input, which)  # (the tensor is the parser's first argument)
+            if args:  # dim alone may come positionally; PyTorch counts self only in the function
+                if len(args) > 1 or dim is not REQUIRED:
+                    if dim is not REQUIRED and len(args) == 1:
+                        raise TypeError(f"{which}() got multiple values for argument 'dim'")
+                    n = len(args) + (not method)
+                    raise TypeError(f"{which}() takes {1 + (not method)} positional argument"
+                                    f"{'' if method else 's'} but {n} were given")
+                dim = args[0]
+            a = input._data
+            if dim.__class__ is not int and dim is not REQUIRED and not is_int(dim):
+                raise wrong_type(which, "dim", "int", dim, arg_position(0, len(args), method))
+            axis = wrap_dim(dim, a.ndim, which)
+            res = wrap(table[input._device.type](a, which, axis, _int64_acc(a, dtype)), input._device)
+            _record_values(op, res, input, {"dim": axis})
+            if out is not None:
+                F.write_out(out, res._data, which)
+                return out
+            return res
+        cum.__name__ = cum.__qualname__ = which
+        return cum
+    return method_and_function(op, build)
 
 
 defop("cumsum", kernel=_cum_kernel, frontend=lambda op: _cum_frontend(op, "cumsum"), inplace="cumsum_")

@@ -8,7 +8,8 @@ import numpy as np
 from ...grad_mode import state as _gs
 from ...tensor import Tensor, wrap
 from .._frontend import check_tensor
-from .._args import invalid_combination, is_int, wrap_dim, wrap_dims
+from .._args import (NOT_GIVEN, check_bool, dim_keepdim, invalid_combination, is_int, method_and_function, wrap_dim,
+                     wrap_dims, wrong_type)
 from .._define import defop
 from .._return_types import return_type
 from ._shared import _all_dims, _no_grad, _record_values, _refuse_complex
@@ -103,7 +104,16 @@ def _amax_kernel(xp, a, which, axes, keepdim):
 def _amax_frontend(op, which):
     table = op.table
 
-    def amax(input, dim=(), keepdim=False):
+    def build(method):
+        def amax(input, *args, dim=NOT_GIVEN, keepdim=NOT_GIVEN):
+            # dim: ints (None: every dim); keepdim: a bool (PyTorch's parser takes no ``keepdim=1``)
+            check_tensor(input, which)  # (the tensor is the parser's first argument)
+            dim, keepdim = dim_keepdim(which, args, dim, keepdim, method, default=())
+            return _amax(input, dim, keepdim)
+        amax.__name__ = amax.__qualname__ = which
+        return amax
+
+    def _amax(input, dim, keepdim):
         check_tensor(input, which)
         a = input._data
         axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim, which)
@@ -119,8 +129,7 @@ def _amax_frontend(op, which):
         out = wrap(table[input._device.type](a, which, axes, keepdim), input._device)
         _record_values(op, out, input, {"dim": axes, "keepdim": keepdim})
         return out
-    amax.__name__ = amax.__qualname__ = which
-    return amax
+    return method_and_function(op, build)
 
 
 defop("amax", kernel=_amax_kernel, frontend=lambda op: _amax_frontend(op, "amax"))
@@ -130,8 +139,21 @@ defop("amin", kernel=_amax_kernel, frontend=lambda op: _amax_frontend(op, "amin"
 def _aminmax_frontend(op):
     Ret = return_type("aminmax", ("min", "max"))
 
-    def aminmax(input, *, dim=None, keepdim=False):
+    def build(method):
+        def aminmax(input, *args, dim=None, keepdim=False):
+            if args:  # PyTorch counts the arguments without keywords (and without self, for the method)
+                n = len(args) + (not method)
+                raise TypeError(f"aminmax() takes {0 if method else 1} positional argument{'s' if method else ''} "
+                                f"but {n} {'was' if n == 1 else 'were'} given")
+            return _aminmax(input, dim, keepdim)
+        return aminmax
+
+    def _aminmax(input, dim, keepdim):
         import tensorgraft
+        # PyTorch's parser: dim is one int (not ints, as amin/amax take), keepdim a bool
+        if dim is not None and dim.__class__ is not int and not is_int(dim):
+            raise wrong_type("aminmax", "dim", "int", dim)
+        check_bool("aminmax", "keepdim", keepdim)
         if isinstance(input, Tensor):
             _refuse_complex(input._data, "aminmax_cpu")
         reduced = () if dim is None else dim
@@ -142,7 +164,7 @@ def _aminmax_frontend(op):
             dims = None if dim is None else wrap_dims(dim, input._data.ndim)
             Tensor._autograd.record_multi(op, pair, (input,), {"dim": dims, "keepdim": keepdim})
         return Ret(*pair)
-    return aminmax
+    return method_and_function(op, build)
 
 
 defop("aminmax", frontend=_aminmax_frontend)
@@ -159,7 +181,16 @@ def _argext_kernel(xp, a, which, axis, keepdim):
 def _argext_frontend(op, which):
     table = op.table
 
-    def argmax(input, dim=None, keepdim=False):
+    def build(method):
+        def argmax(input, *args, dim=NOT_GIVEN, keepdim=NOT_GIVEN):
+            # dim: an int or None; keepdim: a bool (PyTorch's parser takes no ``keepdim=1``)
+            check_tensor(input, which)  # (the tensor is the parser's first argument)
+            dim, keepdim = dim_keepdim(which, args, dim, keepdim, method, "int")
+            return _argext(input, dim, keepdim)
+        argmax.__name__ = argmax.__qualname__ = which
+        return argmax
+
+    def _argext(input, dim, keepdim):
         check_tensor(input, which)
         a = input._data
         if a.dtype == np.bool_:  # PyTorch has no bool kernel for these (max/min/sort do take bools)
@@ -176,8 +207,7 @@ def _argext_frontend(op, which):
             if a.shape[axis] == 0:
                 raise IndexError(f"{which}(): Expected reduction dim {axis} to have non-zero size.")
         return wrap(table[input._device.type](a, which, axis, keepdim), input._device)
-    argmax.__name__ = argmax.__qualname__ = which
-    return argmax
+    return method_and_function(op, build)
 
 
 defop("argmax", kernel=_argext_kernel, frontend=lambda op: _argext_frontend(op, "argmax"), differentiable=False)

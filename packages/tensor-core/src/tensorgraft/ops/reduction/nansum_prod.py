@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ...tensor import wrap
 from .._frontend import check_tensor
-from .._args import check_dims_type, wrap_dim, wrap_dims
+from .._args import (NOT_GIVEN, arg_position, check_bool, dim_keepdim, invalid_combination, is_int,
+                     method_and_function, spread, wrap_dim, wrap_dims)
 from .._define import defop
 from ._shared import _all_dims, _int64_acc, _record_values, _type_name
 from tensorgraft.dtypes import np_kind as _np_kind
@@ -18,25 +19,37 @@ def _nansum_kernel(xp, a, axes, keepdim, npdtype):
 def _nansum_frontend(op):
     table = op.table
 
-    def nansum(input, dim=None, keepdim=False, *, dtype=None):
-        check_tensor(input, "nansum")
-        check_dims_type("nansum", dim)
-        a = input._data
-        if _np_kind(a.dtype) == "c":
-            raise RuntimeError("nansum on CPU does not support complex inputs")
-        axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim)
-        out = wrap(table[input._device.type](a, axes, keepdim, _int64_acc(a, dtype)), input._device)
-        _record_values(op, out, input, {"dim": axes, "keepdim": keepdim})
-        return out
-    return nansum
+    def build(method):
+        def nansum(input, *args, dim=NOT_GIVEN, keepdim=NOT_GIVEN, dtype=None):
+            # dim: ints or None; keepdim: a bool (PyTorch's parser takes no ``keepdim=1``)
+            check_tensor(input, "nansum")  # (the tensor is the parser's first argument)
+            dim, keepdim = dim_keepdim("nansum", args, dim, keepdim, method)
+            a = input._data
+            if _np_kind(a.dtype) == "c":
+                raise RuntimeError("nansum on CPU does not support complex inputs")
+            axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim)
+            out = wrap(table[input._device.type](a, axes, keepdim, _int64_acc(a, dtype)), input._device)
+            _record_values(op, out, input, {"dim": axes, "keepdim": keepdim})
+            return out
+        nansum.__name__ = nansum.__qualname__ = "nansum"
+        return nansum
+    return method_and_function(op, build)
 
 
 defop("nansum", kernel=_nansum_kernel, frontend=_nansum_frontend)
 
 
 def _nanmean_frontend(op):
-    def nanmean(input, dim=None, keepdim=False, *, dtype=None):
-        check_tensor(input, "nanmean")
+    def build(method):
+        def nanmean(input, *args, dim=NOT_GIVEN, keepdim=NOT_GIVEN, dtype=None):
+            # checked here, as nanmean's own arguments: the sums below would name themselves
+            check_tensor(input, "nanmean")
+            dim, keepdim = dim_keepdim("nanmean", args, dim, keepdim, method)
+            return _nanmean(input, dim, keepdim, dtype)
+        nanmean.__name__ = nanmean.__qualname__ = "nanmean"
+        return nanmean
+
+    def _nanmean(input, dim, keepdim, dtype):
         if dtype is None and _np_kind(input._data.dtype) not in "fc":
             raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got "
                                f"{_type_name(input._data.dtype)}")
@@ -47,7 +60,7 @@ def _nanmean_frontend(op):
             input = input.to(dtype)
         notnan = input.isnan().logical_not().sum(dim, keepdim)
         return input.nansum(dim, keepdim) / notnan
-    return nanmean
+    return method_and_function(op, build)
 
 
 defop("nanmean", frontend=_nanmean_frontend, composite=True)
@@ -58,11 +71,40 @@ def _prod_kernel(xp, a, axis, keepdim, npdtype):
     return xp.prod(a, axis=axis, keepdims=keepdim, dtype=npdtype)
 
 
+# the signatures PyTorch's parser lists for prod (a hidden one takes a dim name)
+_PROD_OVERLOADS = {
+    True: ("*, torch.dtype dtype = None", "int dim, bool keepdim = False, *, torch.dtype dtype = None"),
+    False: ("Tensor input, *, torch.dtype dtype = None",
+            "Tensor input, int dim, bool keepdim = False, *, torch.dtype dtype = None, Tensor out = None"),
+}
+
+
 def _prod_frontend(op):
     table = op.table
 
-    def prod(input, dim=None, keepdim=False, *, dtype=None):
-        check_tensor(input, "prod")
+    def build(method):
+        overloads = _PROD_OVERLOADS[method]
+
+        def prod(input, *args, dim=NOT_GIVEN, keepdim=NOT_GIVEN, dtype=None):
+            check_tensor(input, "prod")  # (the tensor is the parser's first argument)
+            if args:
+                dim, keepdim = spread("prod", args, ("dim", "keepdim"), [dim, keepdim])
+            if dim is not NOT_GIVEN and dim.__class__ is not int and not is_int(dim) or (
+                    dim is NOT_GIVEN and keepdim is not NOT_GIVEN):
+                # prod reduces one dim or all: no None, tuple or list (unlike sum), no keepdim alone
+                given = {k: v for k, v in (("dim", dim), ("keepdim", keepdim)) if v is not NOT_GIVEN}
+                raise invalid_combination("prod", args if method else (input, *args),
+                                          {k: v for k, v in given.items() if k not in ("dim", "keepdim")[:len(args)]},
+                                          overloads)
+            if keepdim is NOT_GIVEN:
+                keepdim = False
+            else:
+                check_bool("prod", "keepdim", keepdim, arg_position(1, len(args), method))
+            return _prod(input, None if dim is NOT_GIVEN else dim, keepdim, dtype)
+        prod.__name__ = prod.__qualname__ = "prod"
+        return prod
+
+    def _prod(input, dim, keepdim, dtype):
         a = input._data
         axis = None if dim is None else wrap_dim(dim, a.ndim, "prod", overloads=())
         if a.ndim == 0:
@@ -75,7 +117,7 @@ def _prod_frontend(op):
         _record_values(op, out, input, {"dim": axis, "keepdim": keepdim},
                        "ProdBackward0" if dim is None else "ProdBackward1")
         return out
-    return prod
+    return method_and_function(op, build)
 
 
 defop("prod", kernel=_prod_kernel, frontend=_prod_frontend)

@@ -3,11 +3,14 @@
 of exponentials. Together because both kernels size their results with ``_reduced_shape``."""
 from __future__ import annotations
 
+import numbers
+
 from ...grad_mode import state as _gs
 from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._frontend import check_tensor
-from .._args import wrap_dims
+from .._args import (NOT_GIVEN, REQUIRED, bad_int_list_item, check_bool, dim_keepdim, is_int, method_and_function,
+                     spread, wrap_dims, wrong_type)
 from .._define import defop
 from ._shared import _all_dims, _float_in, _record_values, _type_name
 from tensorgraft.dtypes import np_kind as _np_kind
@@ -52,9 +55,7 @@ def _vnorm_frontend(op):
             a = a.astype(dtype.np)
         if isinstance(ord, Tensor):
             ord = ord.item()
-        if isinstance(ord, str) or not isinstance(ord, (int, float)):
-            raise TypeError("linalg_vector_norm(): argument 'ord' (position 2) must be Number, not "
-                            f"{type(ord).__name__}")
+        _check_vnorm_args(ord, dim, keepdim, 3)
         axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim)
         if ord < 0 and a.size == 0:
             raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor because the "
@@ -74,8 +75,30 @@ def _vnorm_frontend(op):
 _vnorm = defop("linalg_vector_norm", kernel=_vnorm_kernel, frontend=_vnorm_frontend, method=False, public=False)
 
 
-def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
+def _check_vnorm_args(ord, dim, keepdim, npos):
+    """linalg_vector_norm's arguments as PyTorch's parser takes them: ``ord`` a number, ``dim``
+    ints or None, ``keepdim`` a bool (no ``keepdim=1``); ``npos``: how many of them came
+    positionally (their errors then give the position, counting the tensor as 1)."""
+    fname = "linalg_vector_norm"
+    if isinstance(ord, str) or not isinstance(ord, numbers.Real):  # (NumPy numbers too)
+        raise wrong_type(fname, "ord", "Number", ord, 2 if npos > 0 else None)
+    if dim is not None and dim.__class__ is not int and not is_int(dim):
+        if isinstance(dim, (tuple, list)) and dim and is_int(dim[0]):
+            bad = bad_int_list_item(fname, "dim", dim)
+            if bad is not None:
+                raise bad
+        else:
+            raise wrong_type(fname, "dim", "tuple of ints", dim, 3 if npos > 1 else None)
+    check_bool(fname, "keepdim", keepdim, 4 if npos > 2 else None)
+
+
+def vector_norm(x, *args, ord=NOT_GIVEN, dim=NOT_GIVEN, keepdim=NOT_GIVEN, dtype=None, out=None):
     """``torch.linalg.vector_norm``."""
+    ord, dim, keepdim = spread("linalg_vector_norm", args, ("ord", "dim", "keepdim"), [ord, dim, keepdim])
+    ord = 2 if ord is NOT_GIVEN else ord
+    dim = None if dim is NOT_GIVEN else dim
+    keepdim = False if keepdim is NOT_GIVEN else keepdim
+    _check_vnorm_args(ord.item() if isinstance(ord, Tensor) else ord, dim, keepdim, len(args))
     return _vnorm.frontend(x, ord, dim, keepdim, dtype=dtype, out=out)
 
 
@@ -134,14 +157,19 @@ def _logsumexp_kernel(xp, a, axes, keepdim):
 def _logsumexp_frontend(op):
     table = op.table
 
-    def logsumexp(input, dim, keepdim=False):
-        check_tensor(input, "logsumexp")
-        a = _float_in(input._data)
-        axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim)
-        out = wrap(table[input._device.type](a, axes, keepdim), input._device)
-        _record_values(op, out, input, {"dim": axes, "keepdim": keepdim})
-        return out
-    return logsumexp
+    def build(method):
+        def logsumexp(input, *args, dim=NOT_GIVEN, keepdim=NOT_GIVEN):
+            # dim: required ints (no None, unlike sum); keepdim: a bool (no ``keepdim=1``)
+            check_tensor(input, "logsumexp")  # (the tensor is the parser's first argument)
+            dim, keepdim = dim_keepdim("logsumexp", args, dim, keepdim, method, default=REQUIRED, none_ok=False)
+            a = _float_in(input._data)
+            axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim)
+            out = wrap(table[input._device.type](a, axes, keepdim), input._device)
+            _record_values(op, out, input, {"dim": axes, "keepdim": keepdim})
+            return out
+        logsumexp.__name__ = logsumexp.__qualname__ = "logsumexp"
+        return logsumexp
+    return method_and_function(op, build)
 
 
 defop("logsumexp", kernel=_logsumexp_kernel, frontend=_logsumexp_frontend)

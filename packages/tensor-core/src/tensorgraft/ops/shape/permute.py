@@ -5,9 +5,9 @@ from __future__ import annotations
 from ...tensor import Tensor
 from .. import _frontend as F
 from .._frontend import check_tensor
-from .._args import REQUIRED, bad_int_list_item, invalid_combination, is_int, wrap_dim
+from .._args import REQUIRED, bad_int_list_item, invalid_combination, is_int, method_and_function, wrap_dim
 from .._define import defop
-from ._common import _finish_view, _shape, _wd
+from ._common import _finish_view, _int_params, _shape, _wd
 from tensorgraft.dtypes import np_kind as _np_kind
 
 
@@ -18,19 +18,37 @@ def _permute_kernel(xp, a, dims):
 
 def _transpose_frontend(op):
     table = op.table
+    # PyTorch names swapaxes' arguments as NumPy does
+    names = ("axis0", "axis1") if op.name == "swapaxes" else ("dim0", "dim1")
 
-    def transpose(input, dim0, dim1=REQUIRED):
-        check_tensor(input, "transpose")
+    def build(method):
+        def transpose(input, *args, **kwargs):
+            if len(args) == 2 and not kwargs:  # (the usual call: nothing to spread)
+                dim0, dim1 = args
+                if dim0.__class__ is not int or dim1.__class__ is not int:
+                    _int_params(op.name, args, [REQUIRED, REQUIRED], names, method)  # (refuses with positions)
+            else:
+                # (PyTorch words a missing dim before a keyword it does not know)
+                dim0, dim1 = _int_params(op.name, args, [kwargs.get(k, REQUIRED) for k in names], names, method)
+                unknown = next((k for k in kwargs if k not in names), None)
+                if unknown is not None:
+                    raise TypeError(f"{op.name}() got an unexpected keyword argument '{unknown}'")
+            return _transpose(input, dim0, dim1)
+        transpose.__name__ = transpose.__qualname__ = op.name
+        return transpose
+
+    def _transpose(input, dim0, dim1):
+        check_tensor(input, op.name)
         nd = input._data.ndim
         if nd == 0:
-            wrap_dim(dim0, nd, "transpose", "dim0"), wrap_dim(dim1, nd, "transpose", "dim1")
+            wrap_dim(dim0, nd, op.name, names[0]), wrap_dim(dim1, nd, op.name, names[1])
             return _finish_view(op, input, input._data.view(), {"dims": ()}, node_name="TransposeBackward0")
-        d0, d1 = _wd(dim0, nd, "transpose", "dim0"), _wd(dim1, nd, "transpose", "dim1")
+        d0, d1 = _wd(dim0, nd, op.name, names[0]), _wd(dim1, nd, op.name, names[1])
         dims = list(range(nd))
         dims[d0], dims[d1] = dims[d1], dims[d0]
         return _finish_view(op, input, table[input._device.type](input._data, tuple(dims)), {"dims": tuple(dims)},
                             node_name="TransposeBackward0")
-    return transpose
+    return method_and_function(op, build)
 
 
 _transpose = defop("transpose", kernel=_permute_kernel, frontend=_transpose_frontend)

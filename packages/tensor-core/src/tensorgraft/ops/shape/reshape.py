@@ -9,9 +9,9 @@ from ... import dtypes as _dt
 from ...tensor import wrap_view
 from .. import _frontend as F
 from .._frontend import check_tensor
-from .._args import shape_arg, wrap_dim
+from .._args import REQUIRED, method_and_function, shape_arg, wrap_dim
 from .._define import defop
-from ._common import _finish_copy, _finish_view, _infer, _shape
+from ._common import _finish_copy, _finish_view, _infer, _int_params, _shape
 
 
 # --------------------------------------------------------------------------- view / reshape
@@ -123,6 +123,19 @@ defop("view_as", frontend=lambda op: _view_as, public=False, differentiable=Fals
 defop("reshape_as", frontend=lambda op: _reshape_as, public=False, differentiable=False)
 
 
+def _flatten_frontend(op):
+    def build(method):
+        def flatten(input, *args, start_dim=REQUIRED, end_dim=REQUIRED):
+            if not args and start_dim is REQUIRED and end_dim is REQUIRED:
+                return _flatten(input, 0, -1)
+            start_dim, end_dim = _int_params("flatten", args, [start_dim, end_dim], ("start_dim", "end_dim"), method,
+                                             (0, -1))
+            return _flatten(input, start_dim, end_dim)
+        flatten.__name__ = flatten.__qualname__ = "flatten"
+        return flatten
+    return method_and_function(op, build)
+
+
 def _flatten(input, start_dim=0, end_dim=-1):
     check_tensor(input, "flatten")
     nd = input._data.ndim
@@ -142,7 +155,7 @@ def _flatten(input, start_dim=0, end_dim=-1):
     return input.reshape(shape[:s] + (n,) + shape[e + 1:])
 
 
-defop("flatten", frontend=lambda op: _flatten, differentiable=False)
+defop("flatten", frontend=_flatten_frontend, differentiable=False)
 
 
 def _ravel(input):

@@ -10,21 +10,31 @@ import numbers
 from ...tensor import Size
 from .. import _frontend as F
 from .._frontend import check_tensor
-from .._args import REQUIRED, dim_type_error, is_int, shape_arg, wrap_dim
+from .._args import (NOT_GIVEN, REQUIRED, bad_int_list_item, invalid_combination, is_int, method_and_function,
+                     shape_arg, type_name, wrap_dim)
 from .._define import defop
-from ._common import _finish_view, _shape, _wd
+from ._common import _finish_view, _int_params, _shape, _wd
 
 
 # --------------------------------------------------------------------------- squeeze / unsqueeze
 def _unsqueeze_frontend(op):
     table = op.table
 
-    def unsqueeze(input, dim=REQUIRED):
-        check_tensor(input, "unsqueeze")
-        nd = input._data.ndim
-        d = _wd(dim, nd + 1, "unsqueeze")
-        return _finish_view(op, input, table[input._device.type](input._data, d), {"dim": d})
-    return unsqueeze
+    def build(method):
+        def unsqueeze(input, *args, dim=REQUIRED):
+            if len(args) == 1 and dim is REQUIRED:  # (the usual call)
+                dim = args[0]
+                if dim.__class__ is not int:
+                    _int_params("unsqueeze", args, [REQUIRED], ("dim",), method)  # (refuses with a position)
+            else:
+                dim, = _int_params("unsqueeze", args, [dim], ("dim",), method)
+            check_tensor(input, "unsqueeze")
+            nd = input._data.ndim
+            d = _wd(dim, nd + 1, "unsqueeze")
+            return _finish_view(op, input, table[input._device.type](input._data, d), {"dim": d})
+        unsqueeze.__name__ = unsqueeze.__qualname__ = "unsqueeze"
+        return unsqueeze
+    return method_and_function(op, build)
 
 
 def _unsqueeze_kernel(xp, a, d):
@@ -41,10 +51,84 @@ def _unsqueeze_kernel(xp, a, d):
 defop("unsqueeze", kernel=_unsqueeze_kernel, frontend=_unsqueeze_frontend)
 
 
+_SQUEEZE_OVERLOADS = {True: ("", "int dim", "tuple of ints dim"),
+                      False: ("Tensor input", "Tensor input, int dim", "Tensor input, tuple of ints dim")}
+
+
+def _annotated_type(value) -> str:
+    """How PyTorch's parser shows a sequence it refuses when it says why (``tuple of (float,)``)."""
+    if isinstance(value, tuple):
+        inner = ", ".join(type_name(v) for v in value)
+        return f"tuple of ({inner}{',' if len(value) == 1 else ''})"
+    if isinstance(value, list):
+        return f"list of [{', '.join(type_name(v) for v in value)}]"
+    return type_name(value)
+
+
+def _squeeze_error(method, input, args, kwargs) -> TypeError:
+    """squeeze has three signatures (none, an int, ints): a dim none takes is refused as a call.
+    With one argument PyTorch also says why each signature that could take one refused it."""
+    overloads = _SQUEEZE_OVERLOADS[method]
+    err = invalid_combination("squeeze", args if method else (input, *args), kwargs, overloads)
+    if len(args) + len(kwargs) != 1:
+        return err
+    if args:
+        bad = f"!{_annotated_type(args[0])}!"
+    else:
+        bad = f"!dim={_annotated_type(kwargs['dim'])}!" + (", " if method else "")
+    why = "      didn't match because some of the arguments have invalid types: " + (
+        f"({bad})" if method else f"(Tensor, {bad})")
+    lines = str(err).split("\n")
+    out = [lines[0]]
+    for i, o in enumerate(overloads):
+        out.append(f" * ({o})")
+        if i == 0:
+            if method:  # the method's signature of no arguments says why too (the function's does not)
+                out.append("      didn't match because some of the keywords were incorrect: dim" if kwargs else why)
+        else:
+            out.append(why)
+    return TypeError("\n".join(out) + "\n")
+
+
+def _int_list(dims) -> tuple:
+    """Dims given as a sequence that starts with an int: PyTorch's parser takes bools after the
+    first (as 0 and 1) and refuses anything else there."""
+    dims = tuple(int(d) if d.__class__ is bool else d for d in dims)
+    bad = bad_int_list_item("squeeze", "dim", dims)
+    if bad is not None:
+        raise bad
+    return dims
+
+
 def _squeeze_frontend(op):
     table = op.table
 
-    def squeeze(input, dim=None):
+    def build(method):
+        def squeeze(input, *args, dim=NOT_GIVEN):
+            if args and (len(args) > 1 or dim is not NOT_GIVEN):
+                # the method takes several dims as several arguments (``x.squeeze(0, 1)``), as
+                # view/permute do; the function does not
+                if method and dim is NOT_GIVEN and is_int(args[0]):
+                    return _squeeze(input, _int_list(args))
+                raise _squeeze_error(method, input, args, {} if dim is NOT_GIVEN else {"dim": dim})
+            if args:
+                dim = args[0]
+                if dim is None and method:
+                    # PyTorch refuses ``x.squeeze(None)`` too, but ``squeeze_`` (ops/inplace.py)
+                    # still hands its own ``dim=None`` default on this way
+                    return _squeeze(input, None)
+            if dim is NOT_GIVEN:
+                return _squeeze(input, None)
+            if dim.__class__ is not int and not is_int(dim):
+                if isinstance(dim, (tuple, list)) and (not dim or is_int(dim[0])):
+                    dim = _int_list(dim)
+                else:  # None included: PyTorch's squeeze has no ``dim=None``
+                    raise _squeeze_error(method, input, args, {} if args else {"dim": dim})
+            return _squeeze(input, dim)
+        squeeze.__name__ = squeeze.__qualname__ = "squeeze"
+        return squeeze
+
+    def _squeeze(input, dim):
         check_tensor(input, "squeeze")
         a = input._data
         if dim is None:
@@ -53,13 +137,11 @@ def _squeeze_frontend(op):
         else:
             multi = isinstance(dim, (tuple, list))
             dims = dim if multi else (dim,)
-            if not multi and dim.__class__ is not int and not is_int(dim):
-                raise dim_type_error("squeeze", dim, ())  # (three signatures: int, ints, none)
             wrapped = {wrap_dim(d, a.ndim, "squeeze") for d in dims}
             axes = tuple(sorted(d for d in wrapped if a.ndim and a.shape[d] == 1))
             name = "SqueezeBackward2" if multi else "SqueezeBackward1"
         return _finish_view(op, input, table[input._device.type](a, axes), {"shape": a.shape}, node_name=name)
-    return squeeze
+    return method_and_function(op, build)
 
 
 defop("squeeze", kernel=lambda xp, a, axes: xp.squeeze(a, axes) if axes else a.view(), frontend=_squeeze_frontend)
