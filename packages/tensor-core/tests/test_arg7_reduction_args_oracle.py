@@ -323,3 +323,10 @@ def test_mode_keepdim_without_dim():
     ours, theirs = run_in_both(lambda lib: _x(lib).mode(keepdim=True))
     assert_values_close(ours.values, theirs.values)
     assert_values_close(ours.indices, theirs.indices)
+
+
+@pytest.mark.parametrize("call", [lambda m: m.ones(1, 2).squeeze_(None), lambda m: m.ones(1, 2).squeeze(None),
+                                  lambda m: m.linalg.vector_norm(m.ones(2), keepdim=1),
+                                  lambda m: m.linalg.vector_norm(m.ones(2), dim=1.5)])
+def test_in_place_squeeze_and_vector_norm_wrapper_errors(call):
+    assert_same_error(lambda: call(tg), lambda: call(torch))

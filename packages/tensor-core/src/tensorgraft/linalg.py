@@ -318,10 +318,12 @@ def cond(A, p=None, *, out=None):
     return c.masked_fill(unusable, float("inf")) if bool(unusable.any()) else c
 
 
-def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
-    """``torch.linalg.vector_norm``: the ``ord``-norm of ``x`` over ``dim`` (all dims when None)."""
+def vector_norm(x, *args, **kwargs):
+    """``torch.linalg.vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None)``:
+    the ``ord``-norm of ``x`` over ``dim`` (all dims when None). Arguments pass on as given, so
+    argument errors say "(position N)" only for positional ones, as PyTorch's."""
     from .ops.reduction import vector_norm as _vector_norm
-    return _vector_norm(x, ord, dim, keepdim, dtype=dtype, out=out)
+    return _vector_norm(x, *args, **kwargs)
 
 
 def lstsq(A, B, rcond=None, *, driver=None):

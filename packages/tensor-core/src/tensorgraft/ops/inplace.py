@@ -47,14 +47,21 @@ def _restride(self, name, view, op_name, attrs, node):
     return self
 
 
-def _squeeze_(self, dim=None):
+_NO_DIM = object()
+
+
+def _squeeze_(self, dim=_NO_DIM):
     check_tensor(self, "squeeze_")
     shape = self._data.shape
-    if dim is None:
+    if dim is _NO_DIM:
         node = "SqueezeBackward3"
+        view = self.detach().squeeze()._data  # detached: the frontend must not record its own node
     else:
         node = "SqueezeBackward5" if isinstance(dim, (tuple, list)) else "SqueezeBackward4"
-    view = self.detach().squeeze(dim)._data  # detached: the frontend must not record its own node
+        try:
+            view = self.detach().squeeze(dim)._data
+        except TypeError as e:  # (``squeeze_(None)``: squeeze's argument error, in squeeze_'s name)
+            raise TypeError(str(e).replace("squeeze()", "squeeze_()", 1)) from None
     return _restride(self, "squeeze_", view, "squeeze", {"shape": shape}, node)
 
 

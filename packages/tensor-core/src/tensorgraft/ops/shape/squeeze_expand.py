@@ -113,10 +113,6 @@ def _squeeze_frontend(op):
                 raise _squeeze_error(method, input, args, {} if dim is NOT_GIVEN else {"dim": dim})
             if args:
                 dim = args[0]
-                if dim is None and method:
-                    # PyTorch refuses ``x.squeeze(None)`` too, but ``squeeze_`` (ops/inplace.py)
-                    # still hands its own ``dim=None`` default on this way
-                    return _squeeze(input, None)
             if dim is NOT_GIVEN:
                 return _squeeze(input, None)
             if dim.__class__ is not int and not is_int(dim):
