@@ -5,10 +5,12 @@ over voxels). Stride-1, ungrouped convolutions take the flattened-rows variant o
 generalised to volumes: each padded channel is one row, kernel offset (a, i, j) reads one contiguous
 run of it.
 
-The helpers below are written for any number of spatial dims; ``conv.py`` keeps its own 2-D
-versions of the kernels, whose layouts its fast paths and tests pin down, and takes the rank-free
-pieces from here (geometry helpers, the weight-gradient kernel, the formulas that differentiate
-again, the bias-gradient op).
+The helpers are written for any number of spatial dims; ``conv.py`` keeps its own 2-D versions
+of the kernels, whose layouts its fast paths and tests pin down, and takes the rank-free pieces
+from here (geometry helpers, the weight-gradient kernel, the formulas that differentiate again,
+the bias-gradient op). The geometry and the general im2col path live in ``conv_im2col.py``, the
+argument checks of the public functions in ``conv3d_checks.py``; both are imported here again, as
+the modules that read them from this one expect.
 
 Three ops, each the others' gradient, so every formula is written with ops and differentiates again
 (``create_graph=True``): conv3d (input grad = conv_transpose3d of the output grad, weight grad =
@@ -23,17 +25,17 @@ import math
 
 import numpy as np
 
-from ._common import check_tensor, formula, needs, nnop, record, same_device, wrap
+from ._common import formula, needs, nnop, record, wrap
+# (the names the split moved out stay readable here: conv.py and pooling3d.py read some of them)
+from .conv_im2col import (  # noqa: F401
+    as_strided, col2im_nd, conv_forward, conv_input_grad, conv_out_sizes, conv_weight_grad, crop, offsets, out_size,
+    pad_nd, windows_nd,
+)
+from .conv3d_checks import (  # noqa: F401  (functional and nn.modules.conv read some)
+    _C_TYPE, _check_bias, _check_bias_type, _check_common, _check_types, _conv_param, _legacy_name, _same_pads,
+    mkldnn_wording, warn_uneven_same_padding,
+)
 from tensorgraft.amp._state import state as _autocast
-from tensorgraft.caller_warnings import warn_once_at_caller
-
-
-def as_strided(xp, a, shape, strides):
-    return xp.lib.stride_tricks.as_strided(a, shape=shape, strides=strides)
-
-
-def out_size(n, k, s, pl, pr, d):
-    return (n + pl + pr - d * (k - 1) - 1) // s + 1
 
 
 def _finite(xp, a):
@@ -44,132 +46,6 @@ def _finite(xp, a):
     if xp is not np:
         return False
     return bool(xp.isfinite(a.sum()))
-
-
-# ------------------------------------------------------------------ geometry on arrays (any rank)
-def pad_nd(xp, x, pads, value=0.0):
-    """(N, C, *S) -> (N, C, *padded); ``pads`` = (lo0, hi0, lo1, hi1, ...), one pair per spatial dim."""
-    if not any(pads):
-        return x
-    sp = x.shape[2:]
-    out = xp.full(x.shape[:2] + tuple(n + pads[2 * i] + pads[2 * i + 1] for i, n in enumerate(sp)), value,
-                  dtype=x.dtype)
-    out[(slice(None), slice(None)) + tuple(slice(pads[2 * i], pads[2 * i] + n) for i, n in enumerate(sp))] = x
-    return out
-
-
-def windows_nd(xp, xpad, k, s, d, out):
-    """Padded (N, C, *P) -> read-only view (N, C, *out, *k): element [.., o, kk] is the input at
-    o * stride + kk * dilation."""
-    st = xpad.strides
-    sp = st[2:]
-    return as_strided(xp, xpad, xpad.shape[:2] + tuple(out) + tuple(k),
-                      st[:2] + tuple(a * b for a, b in zip(sp, s)) + tuple(a * b for a, b in zip(sp, d)))
-
-
-def offsets(k, s, d, out):
-    """(flat kernel index, kernel index tuple, slices) for every kernel offset: the slices select,
-    in the padded grid, the strided view this offset reads for each output position."""
-    for kk, idx in enumerate(itertools.product(*(range(n) for n in k))):
-        yield kk, idx, tuple(slice(i * dd, i * dd + ss * (o - 1) + 1, ss) for i, dd, ss, o in zip(idx, d, s, out))
-
-
-def crop(pads, sp):
-    """The slices taking the unpadded (N, C, *sp) out of a padded grid."""
-    return (slice(None), slice(None)) + tuple(slice(pads[2 * i], pads[2 * i] + n) for i, n in enumerate(sp))
-
-
-def col2im_nd(xp, dcols, in_shape, s, d, pads):
-    """dcols (N, C, *k, *out) -> (N, C, *in): the inverse of ``windows_nd``, accumulating; one
-    strided slice-add per kernel offset."""
-    r = len(in_shape) - 2
-    k, out = dcols.shape[2:2 + r], dcols.shape[2 + r:]
-    padded = tuple(max(n + pads[2 * i] + pads[2 * i + 1], (o - 1) * ss + (kk - 1) * dd + 1)
-                   for i, (n, o, ss, kk, dd) in enumerate(zip(in_shape[2:], out, s, k, d)))
-    buf = xp.zeros(tuple(in_shape[:2]) + padded, dtype=dcols.dtype)
-    for _, idx, sl in offsets(k, s, d, out):
-        buf[(slice(None), slice(None)) + sl] += dcols[(slice(None), slice(None)) + idx]
-    return buf[crop(pads, in_shape[2:])]
-
-
-def conv_out_sizes(sp, k, s, pads, d):
-    return tuple(out_size(n, kk, ss, pads[2 * i], pads[2 * i + 1], dd)
-                 for i, (n, kk, ss, dd) in enumerate(zip(sp, k, s, d)))
-
-
-# ------------------------------------------------------------------ general path: im2col + one GEMM
-def _cols(win, G):
-    """Window view (N, C, *out, *k) -> im2col: (C*K, N*L) for one group, else (G, N*L, Cg*K)."""
-    N, C = win.shape[:2]
-    r = (win.ndim - 2) // 2
-    out, k = win.shape[2:2 + r], win.shape[2 + r:]
-    L, K = math.prod(out), math.prod(k)
-    if G == 1:
-        return win.transpose((1,) + tuple(range(2 + r, 2 + 2 * r)) + (0,) + tuple(range(2, 2 + r))).reshape(C * K,
-                                                                                                           N * L)
-    win = win.reshape((N, G, C // G) + tuple(out) + tuple(k))
-    return win.transpose((1, 0) + tuple(range(3, 3 + r)) + (2,) + tuple(range(3 + r, 3 + 2 * r))).reshape(
-        G, N * L, C // G * K)
-
-
-def _gmat(g, G):
-    """Output gradient (N, O, *out) -> (O, N*L) for one group, else (G, N*L, Og): the layouts that
-    multiply ``_cols``."""
-    N, O = g.shape[:2]
-    sp = g.shape[2:]
-    r, L = len(sp), math.prod(sp)
-    if G == 1:
-        return g.transpose((1, 0) + tuple(range(2, 2 + r))).reshape(O, N * L)
-    return g.reshape((N, G, O // G) + tuple(sp)).transpose((1, 0) + tuple(range(3, 3 + r)) + (2,)).reshape(
-        G, N * L, O // G)
-
-
-def _im2col(xp, x, k, s, pads, d, G, out):
-    return _cols(windows_nd(xp, pad_nd(xp, x, pads), k, s, d, out), G)
-
-
-def conv_forward(xp, x, w, b, s, pads, d, G):
-    """Returns the output and the im2col matrix (kept for the weight gradient)."""
-    N = x.shape[0]
-    O = w.shape[0]
-    k = w.shape[2:]
-    r = len(k)
-    out = conv_out_sizes(x.shape[2:], k, s, pads, d)
-    cols = _im2col(xp, x, k, s, pads, d, G, out)
-    if G == 1:
-        y = w.reshape(O, -1).dot(cols).reshape((O, N) + out).transpose((1, 0) + tuple(range(2, 2 + r)))
-    else:
-        y = cols @ w.reshape(G, O // G, -1).transpose(0, 2, 1)          # (G, N*L, Og)
-        y = y.reshape((G, N) + out + (O // G,)).transpose((1, 0, 2 + r) + tuple(range(2, 2 + r)))
-        y = y.reshape((N, O) + out)
-    y = xp.ascontiguousarray(y)
-    if b is not None:
-        y += b.reshape((1, O) + (1,) * r)
-    return y, cols
-
-
-def conv_input_grad(xp, g, w, in_shape, s, pads, d, G):
-    """The input gradient of a conv (= a transposed conv's forward): (N, O, *out) -> (N, C, *in)."""
-    N, C = in_shape[:2]
-    O, Cg = w.shape[:2]
-    k, out = w.shape[2:], g.shape[2:]
-    r = len(k)
-    if G == 1:
-        dcols = w.reshape(O, -1).T.dot(_gmat(g, 1)).reshape((C,) + k + (N,) + out)
-        dcols = dcols.transpose((r + 1, 0) + tuple(range(1, r + 1)) + tuple(range(r + 2, 2 * r + 2)))
-    else:
-        dcols = (_gmat(g, G) @ w.reshape(G, O // G, -1)).reshape((G, N) + out + (Cg,) + k)
-        dcols = dcols.transpose((1, 0, 2 + r) + tuple(range(3 + r, 3 + 2 * r)) + tuple(range(2, 2 + r)))
-        dcols = dcols.reshape((N, C) + k + out)
-    return col2im_nd(xp, dcols, in_shape, s, d, pads)
-
-
-def conv_weight_grad(xp, x, g, wshape, s, pads, d, G, cols=None):
-    if cols is None:
-        cols = _im2col(xp, x, wshape[2:], s, pads, d, G, g.shape[2:])
-    if G == 1:
-        return _gmat(g, 1).dot(cols.T).reshape(wshape)
-    return (_gmat(g, G).transpose(0, 2, 1) @ cols).reshape(wshape)
 
 
 # ------------------------------------------------------------------ stride-1 path: flattened padded volumes
@@ -518,129 +394,6 @@ def _weight3d_grad(node, gw):
 
 
 # ------------------------------------------------------------------ public functions (F.conv3d, F.conv_transpose3d)
-# C++ names (ATen's "Input type (...) and bias type (...)") and legacy tensor-type names
-_C_TYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
-           "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
-           "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
-_LEGACY_TYPE = {"bool": "CPUBoolType", "complex64": "CPUComplexFloatType", "complex128": "CPUComplexDoubleType"}
-
-
-def _conv_param(v, name):
-    """An int or a list of 1 or 3 ints -> a triple (PyTorch's convolution argument rules)."""
-    if isinstance(v, (tuple, list)):
-        v = [int(a) for a in v]
-        if len(v) == 1:
-            v = v * 3
-        if len(v) != 3:
-            raise RuntimeError(f"expected {name} to be a single integer value or a list of 3 values to match the "
-                               f"convolution dimensions, but got {name}={v}")
-        return tuple(v)
-    return (int(v),) * 3
-
-
-def _check_common(fname, input, weight, bias, stride, dil, groups, padding=(), output_padding=()):
-    check_tensor(input, fname)
-    check_tensor(weight, fname, "weight", 2)
-    if input.ndim not in (4, 5):
-        raise RuntimeError(f"Expected 4D (unbatched) or 5D (batched) input to {fname}, but got input of size: "
-                           f"{list(input.shape)}")
-    if weight.ndim != 5:
-        raise RuntimeError(f"expected stride to be a single integer value or a list of {weight.ndim - 2} values to "
-                           f"match the convolution dimensions, but got stride={list(stride)}")
-    same_device(fname, input, weight, bias)
-    # ATen's order: a bad padding string, groups, 'same' with strides, padding, output padding,
-    # stride, a negative dilation, the weight's filters against groups, and only then a zero dilation
-    if isinstance(padding, str) and padding not in ("valid", "same"):  # (a bad string before the groups)
-        raise RuntimeError(f"Invalid padding string: '{padding}'")
-    if groups <= 0:
-        raise RuntimeError("non-positive groups is not supported")
-    if padding == "same" and any(st != 1 for st in stride):  # (before the stride's own check)
-        raise RuntimeError("padding='same' is not supported for strided convolutions")
-    if not isinstance(padding, str) and any(pp < 0 for pp in padding):
-        raise RuntimeError("negative padding is not supported")
-    if any(pp < 0 for pp in output_padding):
-        raise RuntimeError("negative output_padding is not supported")
-    if any(s <= 0 for s in stride):
-        raise RuntimeError("non-positive stride is not supported")
-    if padding != "same" and any(d < 0 for d in dil):  # ('same' reports its negative amounts first)
-        raise RuntimeError("dilation should be greater than zero")
-    if weight.shape[0] < groups:  # (ATen words a weight with fewer filters than groups apart, its shape in one pair
-        # of brackets, where the "divisible" message below has two)
-        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, but got "
-                           f"weight of size {list(weight.shape)} instead")
-    if weight.shape[0] % groups:
-        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
-                           f"got weight of size [{list(weight.shape)}] instead")
-    if any(d == 0 for d in dil):
-        raise RuntimeError("non-positive dilation is not supported")
-
-
-def _c_name(t):
-    a = str(t._data.dtype)
-    return _C_TYPE.get(a, a)
-
-
-def _legacy_name(t):
-    return _LEGACY_TYPE.get(str(t._data.dtype)) or t.type()
-
-
-def _check_bias_type(input, bias):
-    """A convolution's first dtype check, made before the shapes are looked at."""
-    if bias is not None and bias.dtype != input.dtype:
-        raise RuntimeError(f"Input type ({_c_name(input)}) and bias type ({_c_name(bias)}) should be the same")
-
-
-def mkldnn_wording(input, batch):
-    """Whether ATen's CPU convolution takes its mkldnn path, whose dtype message differs: for a
-    half input always, for a float32 one when the batch has more than one sample."""
-    dt = input._data.dtype
-    return dt == np.float16 or (dt == np.float32 and batch > 1)
-
-
-def _check_types(input, weight, bias, transposed, batch):
-    """The dtype checks ATen makes after the shape checks: on the mkldnn path (``mkldnn_wording``)
-    in its words; otherwise the kernel expects the input's scalar type of the weight (and,
-    transposed, of the bias: a non-transposed conv checked its bias first, in ``_check_bias_type``)."""
-    from tensorgraft.ops._frontend import _type_name
-    others = [("weight", weight)] + ([("bias", bias)] if transposed and bias is not None else [])
-    for label, t in others:
-        if t.dtype == input.dtype:
-            continue
-        if mkldnn_wording(input, batch):
-            raise RuntimeError(f"Input type ({input.type()}) and {label} type ({_legacy_name(t)}) should be the same "
-                               f"or input should be a MKLDNN tensor and {label} is a dense tensor")
-        raise RuntimeError(f"expected scalar type {_type_name(input._data.dtype)} but found "
-                           f"{_type_name(t._data.dtype)}")
-    kind = input._data.dtype
-    if kind == np.bool_ or (transposed and kind.kind in "iu" and kind != np.int64):
-        kernel = "slow_conv_transpose3d_out_cpu" if transposed else "slow_conv3d_cpu"
-        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(kind)}'")
-
-
-def _check_bias(bias, n, prefix, weight):
-    if bias is not None and (bias.ndim != 1 or bias.shape[0] != n):
-        raise RuntimeError(f"Given {prefix}weight of size {list(weight.shape)}, expected bias to be 1-dimensional with "
-                           f"{n} elements, but got bias of size {list(bias.shape)} instead")
-
-
-def _same_pads(k, dil):
-    pads = []
-    for kk, d in zip(k, dil):
-        total = d * (kk - 1)
-        pads += [total // 2, total - total // 2]
-    if any((d * (kk - 1)) % 2 for kk, d in zip(k, dil)):
-        warn_uneven_same_padding()
-    return tuple(pads)
-
-
-def warn_uneven_same_padding():
-    """PyTorch's notice for padding='same' that needs an extra zero on one side: one site in ATen for
-    every conv, given once per process (unless ``set_warn_always``) and, raised from C++, at the
-    user's line."""
-    warn_once_at_caller("Using padding='same' with even kernel lengths and odd dilation may require a zero-padded "
-                        "copy of the input be created")
-
-
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if _autocast.on:
         input, weight, bias = _autocast.lower(input, weight, bias)

@@ -18,9 +18,9 @@ from tensorgraft.tensor import Tensor
 from . import conv as _conv
 from ._common import check_tensor as _check_tensor, same_device as _same_device
 # _check: TypeError "<fname>(): argument 'input' (position 1) must be Tensor, not list"
-from .activation import check_tensor as _check
-from .conv3d import (_check_bias_type as _conv3d_bias_type, mkldnn_wording as _mkldnn_wording,
-                     warn_uneven_same_padding as _warn_uneven_same_padding)
+from .activation_args import check_tensor as _check
+from .conv3d_checks import (_check_bias_type as _conv3d_bias_type, mkldnn_wording as _mkldnn_wording,
+                            warn_uneven_same_padding as _warn_uneven_same_padding)
 from .padding_api import pad
 
 

@@ -18,8 +18,8 @@ from tensorgraft.tensor import Tensor, wrap
 
 from . import embedding as _emb
 # _check: TypeError "<fname>(): argument 'input' (position 1) must be Tensor, not list"
-from .activation import check_tensor as _check
-from .conv3d import _legacy_name as _conv3d_legacy_name
+from .activation_args import check_tensor as _check
+from .conv3d_checks import _legacy_name as _conv3d_legacy_name
 
 
 def one_hot(tensor, num_classes=-1):

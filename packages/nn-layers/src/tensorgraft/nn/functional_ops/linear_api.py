@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from . import linear as _lin
 # _check: TypeError "<fname>(): argument 'input' (position 1) must be Tensor, not list"
-from .activation import check_tensor as _check
+from .activation_args import check_tensor as _check
 
 
 def linear(input, weight, bias=None):

@@ -25,7 +25,7 @@ from . import loss as _loss
 from . import margin_loss as _margin
 from . import nn_aten_nodes as _aten
 # _check: TypeError "<fname>(): argument 'input' (position 1) must be Tensor, not list"
-from .activation import check_tensor as _check
+from .activation_args import check_tensor as _check
 from .activation_api import logsigmoid
 from .shuffle_distance_api import pairwise_distance
 

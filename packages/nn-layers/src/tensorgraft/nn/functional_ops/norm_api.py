@@ -14,8 +14,8 @@ from tensorgraft.amp._state import state as _autocast
 
 from . import norm as _norm
 # _check: TypeError "<fname>(): argument 'input' (position 1) must be Tensor, not list"
-from .activation import check_tensor as _check
-from .activation import type_name as _type_name
+from .activation_args import check_tensor as _check
+from .activation_args import type_name as _type_name
 
 
 def _normalized_shape(value, fname):

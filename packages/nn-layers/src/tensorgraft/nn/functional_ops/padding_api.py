@@ -10,7 +10,7 @@ from tensorgraft.tensor import Tensor
 
 from . import padding as _padding
 # _check: TypeError "<fname>(): argument 'input' (position 1) must be Tensor, not list"
-from .activation import check_tensor as _check
+from .activation_args import check_tensor as _check
 
 
 def _is_int(v):

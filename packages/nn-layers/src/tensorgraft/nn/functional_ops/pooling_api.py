@@ -14,7 +14,7 @@ from tensorgraft.tensor import Tensor
 
 from . import pooling as _pool
 # _check: TypeError "<fname>(): argument 'input' (position 1) must be Tensor, not list"
-from .activation import check_tensor as _check
+from .activation_args import check_tensor as _check
 from .conv_api import _pair
 from .pooling3d import adaptive_max_pool3d, check_int_tuples, max_pool3d
 

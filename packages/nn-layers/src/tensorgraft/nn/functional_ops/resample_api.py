@@ -13,7 +13,7 @@ from tensorgraft.ops._frontend import _type_name
 
 from . import resample as _rs
 # _check: TypeError "<fname>(): argument 'input' (position 1) must be Tensor, not list"
-from .activation import check_tensor as _check
+from .activation_args import check_tensor as _check
 from .conv_api import _pair
 from .pooling_api import adaptive_avg_pool1d, adaptive_avg_pool2d
 

@@ -1,0 +1,113 @@
+"""softmax and log_softmax over a dim: the fused ops, their backward ops (which hang on the output,
+as PyTorch's ``_softmax_backward_data``) and the formulas."""
+from __future__ import annotations
+
+from tensorgraft.dtypes import dtype as _dtype
+from tensorgraft.ops._args import wrap_dim
+from tensorgraft.ops._frontend import _type_name
+
+from ._common import formula, gs, nnop, record, wrap
+from .activation_args import check_tensor, int_arg, type_name
+from .activation_builders import _FLOAT, _backward_op
+
+
+def _softmax_k(xp, x, dim):
+    if x.size == 0:  # nothing to normalise (max() of an empty axis would raise)
+        return xp.empty_like(x)
+    m = x.max(axis=dim, keepdims=True)
+    e = xp.exp(x - m)
+    s = e.sum(axis=dim, keepdims=True)
+    if dim == x.ndim - 1:
+        # PyTorch's last-dim kernel scales by the sum's reciprocal, its other-dim kernel divides
+        # (seen from its results): doing the same keeps more results bit-equal to PyTorch's
+        e *= xp.reciprocal(s, out=s)
+    else:
+        e /= s
+    return e
+
+
+def _log_softmax_k(xp, x, dim):
+    if x.size == 0:
+        return xp.empty_like(x)
+    m = x.max(axis=dim, keepdims=True)
+    s = x - m
+    s -= xp.log(xp.exp(s).sum(axis=dim, keepdims=True))
+    return s
+
+
+def _softmax_like(name, kernel, node):
+    holder = []
+
+    def frontend(input, dim, dtype=None):
+        check_tensor(input, name)
+        if type(dim) is not int:  # the position of ``Tensor.softmax(dim)``'s, which F calls
+            dim = int_arg(dim, name, "dim", 1)
+        a = input._data
+        if dtype is not None:
+            if not isinstance(dtype, _dtype):
+                raise TypeError(f"{name}(): argument 'dtype' must be torch.dtype, not {type_name(dtype)}")
+            a = a.astype(dtype.np)
+        elif a.dtype.kind not in _FLOAT:
+            last = a.ndim == 0 or wrap_dim(dim, a.ndim) == a.ndim - 1
+            raise NotImplementedError(f'"{name}_{"lastdim_" if last else ""}kernel_impl" not implemented for '
+                                      f"'{_type_name(a.dtype)}'")
+        d = wrap_dim(dim, a.ndim)  # a 0-d input takes dim 0 or -1, as a 1-d one
+        op = holder[0]
+        out = wrap(op.table[input._device.type](a if a.ndim else a.reshape(1), d).reshape(a.shape), input._device)
+        if input._requires_grad and gs.enabled:
+            record(op, out, (input,), {"dim": d})
+        return out
+    op = nnop(name, kernel, frontend, node=node)
+    holder.append(op)
+    return frontend, op
+
+
+softmax_op, _SOFTMAX = _softmax_like("softmax", _softmax_k, "SoftmaxBackward0")
+log_softmax_op, _LOG_SOFTMAX = _softmax_like("log_softmax", _log_softmax_k, "LogSoftmaxBackward0")
+
+
+def _softmax_b(xp, y, g, dim):
+    return (g - (g * y).sum(axis=dim, keepdims=True)) * y
+
+
+def _log_softmax_b(xp, y, g, dim):
+    return g - xp.exp(y) * g.sum(axis=dim, keepdims=True)
+
+
+# Their backward ops hang on the output (whose node is the forward's), as PyTorch's
+# ``_softmax_backward_data``. Softmax's is self-adjoint in the gradient; log_softmax's is not.
+def _softmax_dd(y, g, gg, dim):
+    # gg (g - sum(g y)) - g sum(gg y), expanded as PyTorch's formula (its graph: two subtractions)
+    return gg * g - gg * (g * y).sum(dim, keepdim=True) - g * (gg * y).sum(dim, keepdim=True)
+
+
+def _log_softmax_adjoint(y, gg, dim):
+    return gg - (gg * y.exp()).sum(dim, keepdim=True)
+
+
+def _log_softmax_dd(y, g, gg, dim):
+    # grouped as PyTorch's: (-sum(g) * exp(y)) * gg
+    return -g.sum(dim, keepdim=True) * y.exp() * gg
+
+
+_SOFTMAX_BACKWARD = _backward_op("softmax", _softmax_b, "SoftmaxBackwardDataBackward0", _softmax_dd)
+_LOG_SOFTMAX_BACKWARD = _backward_op("log_softmax", _log_softmax_b, "LogSoftmaxBackwardDataBackward0",
+                                     _log_softmax_dd, _log_softmax_adjoint)
+
+
+def _softmax_like_grad(kernel, recorded):
+    from tensorgraft.device import get_backend
+
+    def grad(node, g):
+        y = node.output
+        d = node.attrs["dim"]
+        if g.ndim == 0:
+            return (g * 0,)
+        if gs.enabled:
+            return (recorded(y, g, d),)
+        return (wrap(kernel(get_backend(g._device).xp, y._data, g._data, d), g._device),)
+    return grad
+
+
+formula("softmax", saves=(), saves_output=True)(_softmax_like_grad(_softmax_b, _SOFTMAX_BACKWARD))
+formula("log_softmax", saves=(), saves_output=True)(_softmax_like_grad(_log_softmax_b, _LOG_SOFTMAX_BACKWARD))
