@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import tensorgraft as tg
+import tensorgraft.global_switches  # noqa: F401 - read as tg.global_switches below
 from tensorgraft.testing import assert_on_device
 import tensorgraft.nn as nn
 import tensorgraft.nn.functional as F

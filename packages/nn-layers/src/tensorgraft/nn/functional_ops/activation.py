@@ -119,8 +119,12 @@ def _mish_b(xp, x, g):
 def _mish_tg(x, g):
     # PyTorch's composite: tanh(log1p(exp x)) + x sigmoid(x) (1 - t^2), grouped as its graph shows
     # (exp overflowing to inf for large x still gives t = 1, so no threshold is needed)
+    # nodes created in PyTorch's order (the engine runs the newest first): sigmoid, then
+    # exp/log1p/tanh, then 1 - t*t, then x*s
+    s = x.sigmoid()
     t = x.exp().log1p().tanh()
-    return g * (t + x * x.sigmoid() * _one_minus(t * t))
+    u = _one_minus(t * t)
+    return g * (t + x * s * u)
 
 
 mish_op = _pointwise("mish", _mish_f, _mish_b, "MishBackward0", tg_bwd=_mish_tg, kinds=_REAL)
