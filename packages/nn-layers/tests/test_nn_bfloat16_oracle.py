@@ -86,3 +86,66 @@ def test_model_cast_to_bfloat16_trains_like_pytorch():
         losses.append(run)
         assert model[0].weight.dtype == lib.bfloat16 and model[0].weight.grad.dtype == lib.bfloat16
     assert losses[0] == pytest.approx(losses[1], rel=2e-2)
+
+
+def _data(lib, *shape, seed=0):
+    import numpy as np
+    a = np.random.default_rng(seed + len(shape)).standard_normal(shape).astype(np.float32)
+    return lib.tensor(a.tolist(), dtype=lib.bfloat16)
+
+
+FUNCTIONAL = {
+    "softmax": lambda F, x, img, seq: F.softmax(x, 1), "log_softmax": lambda F, x, img, seq: F.log_softmax(x, 1),
+    "gelu": lambda F, x, img, seq: F.gelu(x), "gelu_tanh": lambda F, x, img, seq: F.gelu(x, approximate="tanh"),
+    "silu": lambda F, x, img, seq: F.silu(x), "elu": lambda F, x, img, seq: F.elu(x),
+    "leaky_relu": lambda F, x, img, seq: F.leaky_relu(x, 0.1), "softplus": lambda F, x, img, seq: F.softplus(x),
+    "mish": lambda F, x, img, seq: F.mish(x), "hardswish": lambda F, x, img, seq: F.hardswish(x),
+    "relu6": lambda F, x, img, seq: F.relu6(x), "logsigmoid": lambda F, x, img, seq: F.logsigmoid(x),
+    "glu": lambda F, x, img, seq: F.glu(x, 1), "mse": lambda F, x, img, seq: F.mse_loss(x, x.flip(0)),
+    "smooth_l1": lambda F, x, img, seq: F.smooth_l1_loss(x, x.flip(0)),
+    "cross_entropy": lambda F, x, img, seq: F.cross_entropy(x, x.new_tensor([0, 1, 2, 3]).long()),
+    "bce_logits": lambda F, x, img, seq: F.binary_cross_entropy_with_logits(x, x.flip(0).sigmoid()),
+    "rms_norm": lambda F, x, img, seq: F.rms_norm(x, (6,)), "group_norm": lambda F, x, img, seq: F.group_norm(img, 3),
+    "avg_pool2d": lambda F, x, img, seq: F.avg_pool2d(img, 2), "max_pool2d": lambda F, x, img, seq: F.max_pool2d(img, 2),
+    "adaptive_avg": lambda F, x, img, seq: F.adaptive_avg_pool2d(img, 1),
+    "interpolate": lambda F, x, img, seq: F.interpolate(img, scale_factor=2, mode="bilinear"),
+    "sdpa": lambda F, x, img, seq: F.scaled_dot_product_attention(seq, seq, seq),
+    "dropout_eval": lambda F, x, img, seq: F.dropout(x, 0.5, training=False),
+    "normalize": lambda F, x, img, seq: F.normalize(x),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONAL))
+def test_functional_in_bfloat16(name):
+    # within two bfloat16 steps of PyTorch: both compute in float32, but some PyTorch kernels
+    # round an intermediate (log_softmax's log-sum) to bfloat16 where tensorgraft does not
+    results = []
+    for lib in (tg, torch):
+        args = (_data(lib, 4, 6), _data(lib, 2, 3, 6, 6), _data(lib, 5, 2, 6))
+        results.append(FUNCTIONAL[name](lib.nn.functional, *args))
+    assert str(results[0].dtype) == str(results[1].dtype) == "torch.bfloat16"
+    assert_values_close(results[0], results[1], rtol=2 ** -6, atol=2e-2)
+
+
+@pytest.mark.parametrize("dtype", ["half", "bfloat16"])
+def test_rms_norm_of_half_types_computes_in_float32(dtype):
+    # PyTorch normalizes half types in float32, with float32's eps (not the half type's)
+    results = []
+    for lib in (tg, torch):
+        x, w = getattr(_data(lib, 4, 6), dtype)(), getattr(_data(lib, 6, seed=1), dtype)()
+        x.requires_grad_()
+        r = lib.nn.functional.rms_norm(x, (6,), w)
+        r.sum().backward()
+        results.append((r, x.grad, type(r.grad_fn).__name__))
+    assert results[0][2] == results[1][2] == "ToCopyBackward0"
+    assert results[0][0].tolist() == results[1][0].tolist()
+    assert results[0][1].tolist() == results[1][1].tolist()
+
+
+def test_ctc_refusal_names_bfloat16_as_pytorch():
+    from tensorgraft.testing.oracle import assert_same_error
+
+    def call(lib):
+        lp = _data(lib, 6, 2, 4).log_softmax(2)
+        return lib.nn.functional.ctc_loss(lp, lib.tensor([[1, 2], [1, 1]]), lib.tensor([6, 6]), lib.tensor([2, 2]))
+    assert_same_error(lambda: call(tg), lambda: call(torch))

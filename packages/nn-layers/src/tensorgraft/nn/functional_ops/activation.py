@@ -14,6 +14,7 @@ from .activation_builders import _REAL, _backward_op, _one_minus, _pointwise, _r
 # (read from this module by activation_api and the other frontends)
 from .activation_args import int_arg, number_arg, type_name  # noqa: F401
 from .activation_builders import saved_by_inplace  # noqa: F401
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 # ---------------------------------------------------------------- definitions
@@ -193,7 +194,7 @@ threshold_op = _pointwise("threshold", _threshold_f, _threshold_b, "ThresholdBac
 
 
 def _hardtanh_f(xp, x, lo, hi):
-    if x.dtype.kind in "iu":
+    if _np_kind(x.dtype) in "iu":
         lo, hi = int(lo), int(hi)  # integer inputs clamp to the bounds truncated toward zero
     return xp.clip(x, lo, hi).astype(x.dtype, copy=False)
 
@@ -306,7 +307,7 @@ def rrelu_op(input, lower, upper, training, inplace=False, generator=None):
     if lower > upper:
         raise RuntimeError("Lower bound should be less than or equal to the upper bound")
     a = input._data
-    if a.dtype.kind != "f":
+    if _np_kind(a.dtype) != "f":
         kernel = "rrelu_with_noise_out_cpu" if training else "leaky_relu_cpu"
         from tensorgraft.ops._frontend import _type_name
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(a.dtype)}'")

@@ -20,6 +20,7 @@ from tensorgraft.ops._frontend import _type_name
 from tensorgraft.tensor import Tensor
 
 from . import activation as _act
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 _check = _act.check_tensor  # TypeError "<fname>(): argument 'input' (position 1) must be Tensor, not list"
@@ -199,7 +200,7 @@ def _hardtanh(input, min_val, max_val, inplace):
         min_val = float(_number(min_val, "hardtanh_" if inplace else "hardtanh", "min_val", 2, input))
     if type(max_val) is not float:
         max_val = float(_number(max_val, "hardtanh_" if inplace else "hardtanh", "max_val", 3, input))
-    if isinstance(input, Tensor) and input._data.dtype.kind == "u" and (int(min_val) < 0 or int(max_val) < 0):
+    if isinstance(input, Tensor) and _np_kind(input._data.dtype) == "u" and (int(min_val) < 0 or int(max_val) < 0):
         raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
     if inplace:
         return _inplace(input, _act.hardtanh_op, "hardtanh_", min_val, max_val)
@@ -225,7 +226,7 @@ def prelu(input, weight):
     if weight.numel() != 1 and weight.numel() != channels:
         raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
                            f"{weight.numel()} and channel size = {channels}.")
-    if input._data.dtype.kind != "f":
+    if _np_kind(input._data.dtype) != "f":
         raise NotImplementedError(f"\"prelu_cpu\" not implemented for '{_type_name(input._data.dtype)}'")
     # ATen views the weight to broadcast over (N, C, *) (the ViewBackward0 under the node); a 1-D
     # input takes a 1-element weight as it is
@@ -283,7 +284,7 @@ def threshold(input, threshold, value, inplace=False):
     if input.dtype == _tg.bool:
         raise NotImplementedError("\"threshold_cpu\" not implemented for 'Bool'")
     a = input._data
-    if a.dtype.kind in "iu":
+    if _np_kind(a.dtype) in "iu":
         # the kernel converts both numbers to the integer dtype, refusing any it cannot hold
         info = np.iinfo(a.dtype)
         for number in (threshold, value):
@@ -307,7 +308,7 @@ def glu(input, dim=-1):
     n = input.shape[d]
     if n % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {n}")
-    if input._data.dtype.kind != "f":
+    if _np_kind(input._data.dtype) != "f":
         raise NotImplementedError(f"\"glu_cpu\" not implemented for '{_type_name(input._data.dtype)}'")
     return _act.glu_op(input, d)
 

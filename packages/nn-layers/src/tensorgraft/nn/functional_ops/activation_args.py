@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._common import Tensor
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 # ---------------------------------------------------------------- argument errors
@@ -51,6 +52,6 @@ def int_arg(value, fname: str, argname: str, pos: int) -> int:
     tensor; not a bool, a float, a string, None or an object that merely has ``__index__``."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return int(value)
-    if isinstance(value, Tensor) and value.ndim == 0 and value._data.dtype.kind in "iu":
+    if isinstance(value, Tensor) and value.ndim == 0 and _np_kind(value._data.dtype) in "iu":
         return int(value.item())
     raise TypeError(f"{fname}(): argument '{argname}' (position {pos}) must be int, not {type_name(value)}")

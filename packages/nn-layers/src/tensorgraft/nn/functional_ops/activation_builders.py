@@ -10,6 +10,7 @@ from tensorgraft.ops._frontend import _type_name
 
 from ._common import formula, gs, nnop, record, wrap
 from .activation_args import check_tensor
+from tensorgraft.dtypes import np_kind as _np_kind
 
 _FLOAT = "fc"
 # PyTorch has no complex kernel for most activations (silu has one): "<op>_cpu" refuses it
@@ -48,10 +49,10 @@ def _pointwise(name, fwd, bwd, node, tg_bwd=None, kinds=_FLOAT, inplace_check=No
     def frontend(input, *params, node_name=None):
         check_tensor(input, name)
         a = input._data
-        if a.dtype.kind not in kinds:
-            if a.dtype.kind == "b" and name == "hardtanh":
+        if _np_kind(a.dtype) not in kinds:
+            if _np_kind(a.dtype) == "b" and name == "hardtanh":
                 raise RuntimeError("Bool inputs not supported for hardtanh")
-            if a.dtype.kind == "c" and name == "hardtanh":  # hardtanh is a clamp
+            if _np_kind(a.dtype) == "c" and name == "hardtanh":  # hardtanh is a clamp
                 raise NotImplementedError("clamp is not supported for complex types")
             raise NotImplementedError(f"\"{_CPU_KERNEL.get(name, name + '_cpu')}\" not implemented for "
                                       f"'{_type_name(a.dtype)}'")

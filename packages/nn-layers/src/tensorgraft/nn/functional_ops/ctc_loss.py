@@ -19,6 +19,7 @@ from tensorgraft.device import get_backend
 
 from ._common import Tensor, check_tensor, formula, gs, nnop, record, wrap
 from .linear import _scalar_name
+from tensorgraft.dtypes import np_kind as _np_kind
 
 _WHERE = " (while checking arguments for ctc_loss_allocate_outputs)"
 _HOLDER = []
@@ -147,7 +148,7 @@ def _ctc_grad(node, g):
 # ------------------------------------------------------------------ the functional frontend
 def _lengths(v, name):
     if isinstance(v, Tensor):
-        if v._data.dtype.kind not in "iu":
+        if _np_kind(v._data.dtype) not in "iu":
             raise RuntimeError(f"{name} must be integral")
         return [int(x) for x in np.asarray(v.detach().cpu().numpy()).reshape(-1)]
     if isinstance(v, (tuple, list)) and all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in v):

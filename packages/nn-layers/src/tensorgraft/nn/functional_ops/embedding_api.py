@@ -20,6 +20,7 @@ from . import embedding as _emb
 # _check: TypeError "<fname>(): argument 'input' (position 1) must be Tensor, not list"
 from .activation_args import check_tensor as _check
 from .conv3d_checks import _legacy_name as _conv3d_legacy_name
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 def one_hot(tensor, num_classes=-1):
@@ -61,7 +62,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     _check(input, "embedding", "indices", 2)
     if weight.ndim != 2:
         raise RuntimeError("'weight' must be 2-D")
-    if input._data.dtype.kind not in "iu" or input._data.dtype.itemsize < 4:
+    if _np_kind(input._data.dtype) not in "iu" or input._data.dtype.itemsize < 4:
         raise _index_type_error(input, "embedding")
     V = weight.shape[0]
     a = input._data
@@ -79,7 +80,7 @@ def _embedding_renorm_(weight, indices, max_norm, norm_type):
     if weight.ndim != 2:
         raise RuntimeError(f"Expected 2-dimensional tensor, but got {weight.ndim}-dimensional tensor for argument #1 "
                            "'self' (while checking arguments for embedding_renorm_)")
-    if indices._data.dtype.kind not in "iu" or indices._data.dtype.itemsize < 4:
+    if _np_kind(indices._data.dtype) not in "iu" or indices._data.dtype.itemsize < 4:
         raise _index_type_error(indices, "embedding_renorm_", 2)
     xp = get_backend(weight._device).xp
     V = weight.shape[0]
@@ -93,7 +94,7 @@ def _embedding_renorm_(weight, indices, max_norm, norm_type):
     if int(rows[0]) < 0:
         # (ATen would rescale these rows from the end, then refuse the lookup)
         raise IndexError("index out of range in self")
-    if weight._data.dtype.kind not in "fc":
+    if _np_kind(weight._data.dtype) not in "fc":
         raise RuntimeError(f"norm(): input dtype should be either floating point or complex. Got "
                            f"{_type_name(weight._data.dtype)} instead.")
     with _tg.no_grad():
@@ -163,7 +164,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
             raise ValueError("max mode does not support scaling the gradient by the frequency")
         if sparse:
             raise ValueError("max mode does not support sparse weights")
-    if max_norm is not None and (input._data.dtype.kind not in "iu" or input._data.dtype.itemsize < 4):
+    if max_norm is not None and (_np_kind(input._data.dtype) not in "iu" or input._data.dtype.itemsize < 4):
         raise _index_type_error(input, "embedding_renorm_", 2)   # PyTorch renorms before its own checks
     # PyTorch brings the input and the offsets (for a 2-D input, made by arange in the input's
     # dtype) to one dtype, which must be int32 or int64

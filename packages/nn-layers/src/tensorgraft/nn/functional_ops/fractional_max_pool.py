@@ -19,6 +19,7 @@ from tensorgraft.device import get_backend
 
 from ._common import batched, check_tensor, gs, record, unbatched, wrap
 from .pooling3d import box_max
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 def _starts(xp, u, n, o, k, dtype):
@@ -142,7 +143,7 @@ def _fractional(input, kernel_size, output_size, output_ratio, _random_samples, 
         if input.ndim < rank + 1:  # PyTorch's input.size(-rank - 1)
             raise IndexError(f"Dimension out of range (expected to be in range of [{-input.ndim}, {input.ndim - 1}], "
                              f"but got {-rank - 1})")
-        if input._data.dtype.kind != "f":  # (PyTorch: the uniform draw in the input's dtype fails first)
+        if _np_kind(input._data.dtype) != "f":  # (PyTorch: the uniform draw in the input's dtype fails first)
             raise _not_implemented(input, "check_uniform_bounds")
         n_batch = 1 if input.ndim == rank + 1 else input.shape[0]
         # drawn by the generator of the input's device, there, in the input's dtype (as torch.rand)
@@ -150,7 +151,7 @@ def _fractional(input, kernel_size, output_size, output_ratio, _random_samples, 
     k = _sizes(kernel_size, rank, "kernel_size")
     out = _sizes(output_size, rank, "output_size")
     _check(input, k, out, _random_samples, rank)
-    if input._data.dtype.kind != "f":
+    if _np_kind(input._data.dtype) != "f":
         raise _not_implemented(input, f"fractional_max_pool{rank}d_out_frame")
     if input.device != _random_samples.device:
         raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "

@@ -26,6 +26,7 @@ from tensorgraft.device import get_backend
 from tensorgraft.ops.creation import _linspace_values
 
 from ._common import check_tensor, formula, gs, nnop, record, wrap
+from tensorgraft.dtypes import np_kind as _np_kind
 
 _MODES = {"bilinear": 0, "nearest": 1, "bicubic": 2}
 _PADDINGS = {"zeros": 0, "border": 1, "reflection": 2}
@@ -272,7 +273,7 @@ def _check(input, grid, mode):
     if rank == 5 and mode == 2:
         raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
     from tensorgraft.ops._frontend import _type_name
-    if input._data.dtype.kind != "f":
+    if _np_kind(input._data.dtype) != "f":
         kernel = "grid_sampler_2d_cpu_kernel_impl" if rank == 4 else "grid_sampler3d_cpu"
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(input._data.dtype)}'")
     if input._data.dtype != grid._data.dtype:
@@ -358,7 +359,7 @@ def affine_grid(theta, size, align_corners=None):
         warnings.warn(_ALIGN_WARNING, stacklevel=2)
         align_corners = False
     check_tensor(theta, "affine_grid", "theta")
-    if theta._data.dtype.kind != "f":
+    if _np_kind(theta._data.dtype) != "f":
         raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
     given = size  # messages quote the size as the caller wrote it: a list, a tuple or x.size()
     size = tuple(size)

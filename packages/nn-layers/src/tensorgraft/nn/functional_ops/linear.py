@@ -34,10 +34,12 @@ def _bf16_wrapper(gd, dev):
 
 
 def _short(npdtype):
-    return {"float32": "float", "float64": "double", "float16": "c10::Half"}.get(npdtype.name, npdtype.name)
+    return {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16"}.get(npdtype.name,
+                                                                                                  npdtype.name)
 
 
-_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
+                 "int32": "Int",
                  "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
                  "complex128": "ComplexDouble"}
 

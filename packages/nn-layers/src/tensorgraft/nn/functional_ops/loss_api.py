@@ -28,6 +28,7 @@ from . import nn_aten_nodes as _aten
 from .activation_args import check_tensor as _check
 from .activation_api import logsigmoid
 from .shuffle_distance_api import pairwise_distance
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 def _reduction(size_average, reduce, reduction):
@@ -99,16 +100,16 @@ def _pointwise_loss(op, input, target, reduction, *params, warn_name=None, stack
                            "invert a mask, use the `~` or `logical_not()` operator instead.")
     if input._data.dtype != target._data.dtype:
         dt = _tg.promote_types(input.dtype, target.dtype)
-        if kernel == "huber" and input._data.dtype.kind in "biu" and dt.is_floating_point:
+        if kernel == "huber" and _np_kind(input._data.dtype) in "biu" and dt.is_floating_point:
             # PyTorch's huber_loss writes into a result of the input's dtype
             raise RuntimeError(f"result type {_lin._scalar_name(np.dtype(str(dt).split('.')[-1]))} can't be cast "
                                f"to the desired output type {_lin._scalar_name(input._data.dtype)}")
         if kernel == "huber":  # ... so a floating input keeps its dtype whatever the target's
             dt = input.dtype
         input, target = input.to(dt), target.to(dt)
-    if kernel is not None and input._data.dtype.kind != "f":
+    if kernel is not None and _np_kind(input._data.dtype) != "f":
         if kernel == "l1":
-            if input._data.dtype.kind != "c":  # integers: those ops' own errors (bool sub, int mean)
+            if _np_kind(input._data.dtype) != "c":  # integers: those ops' own errors (bool sub, int mean)
                 return _reduce_loss((input - target).abs(), reduction)
         else:
             raise NotImplementedError(f'"{kernel}_{input._device.type}" not implemented for '
@@ -198,7 +199,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if target._data.dtype != x.dtype:
         raise RuntimeError(f"Found dtype {_lin._scalar_name(target._data.dtype)} but expected "
                            f"{_lin._scalar_name(x.dtype)}")
-    if x.dtype.kind != "f":
+    if _np_kind(x.dtype) != "f":
         raise NotImplementedError(f"\"binary_cross_entropy\" not implemented for '{_lin._scalar_name(x.dtype)}'")
     # PyTorch's kernel checks element by element, the input's value before the target's: the
     # first element out of [0, 1] on either side names the error
@@ -221,7 +222,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     _ops_common.refuse_grad("binary_cross_entropy_with_logits", "weight", weight)
     _ops_common.refuse_grad("binary_cross_entropy_with_logits", "pos_weight", pos_weight)
     _check_bce_logits_dtypes(input, target, pos_weight)
-    if target._data.dtype.kind == "f" and target._data.dtype != input._data.dtype:
+    if _np_kind(target._data.dtype) == "f" and target._data.dtype != input._data.dtype:
         # PyTorch's loss is written into ``1 - target`` in place: it has the target's dtype (a
         # float16 target gives a float16 loss, a float32 target a float32 one for a float64 input)
         input = input.to(target.dtype)
@@ -240,12 +241,12 @@ def _check_bce_logits_dtypes(input, target, pos_weight):
     if pos_weight is not None:
         _broadcast_check(pos_weight, target)
     x, t = input._data, target._data
-    if x.dtype.kind not in "fc":
+    if _np_kind(x.dtype) not in "fc":
         raise NotImplementedError(f"\"log_sigmoid_cpu\" not implemented for '{_lin._scalar_name(x.dtype)}'")
     if t.dtype == np.bool_:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
                            "`logical_xor()` operator instead.")
-    if t.dtype.kind in "iu":
+    if _np_kind(t.dtype) in "iu":
         raise RuntimeError(f"result type {_lin._scalar_name(x.dtype)} can't be cast to the desired output type "
                            f"{_lin._scalar_name(t.dtype)}")
 
@@ -262,7 +263,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
                       stacklevel=2)
     if reduction not in ("none", "mean", "sum", "batchmean"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
-    if input._data.dtype.kind in "biu" or target._data.dtype.kind in "biu":
+    if _np_kind(input._data.dtype) in "biu" or _np_kind(target._data.dtype) in "biu":
         raise RuntimeError("kl_div: Integral inputs not supported.")
     # its first product is the target's with the input: tensor a of a size mismatch is the target
     _broadcast_check(target, input)

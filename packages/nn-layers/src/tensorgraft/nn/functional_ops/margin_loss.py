@@ -14,6 +14,7 @@ from tensorgraft.device import get_backend
 
 from ._common import check_tensor, formula, gs, nnop, record, refuse_grad, wrap
 from .linear import _scalar_name
+from tensorgraft.dtypes import np_kind as _np_kind
 
 _EMPTY_INPUT = "Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
 
@@ -24,7 +25,7 @@ def _check_shape(x):
 
 
 def _check_floating(x, kernel):
-    if x.dtype.kind != "f":
+    if _np_kind(x.dtype) != "f":
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_scalar_name(x.dtype)}\'')
 
 
@@ -150,7 +151,7 @@ def multilabel_margin_loss(input, target, reduction):
     # the targets' range is checked first, on their values read as integers (whatever the dtype,
     # truncated), then the kernel's dtypes: the input's, then the target's
     if x.size and t.size:
-        ti = np.trunc(t.astype(np.float64)) if t.dtype.kind in "fc" else t.astype(np.int64)
+        ti = np.trunc(t.astype(np.float64)) if _np_kind(t.dtype) in "fc" else t.astype(np.int64)
         if bool(((ti < -1) | (ti >= dim)).any()):
             raise RuntimeError("argument #2 'target' is out of range")
     _check_floating(x, "multilabel_margin_loss_forward_out_frame")
@@ -221,10 +222,10 @@ def soft_margin_loss(input, target, reduction):
     if x.dtype == np.bool_:
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
                            "invert a mask, use the `~` or `logical_not()` operator instead.")
-    if x.dtype.kind != "f":
+    if _np_kind(x.dtype) != "f":
         # an integer input with a floating target takes the target's dtype (PyTorch's promotion,
         # not NumPy's, which would widen int64 + float32 to float64); with an integer one, Float
-        result = _scalar_name(y.dtype) if y.dtype.kind == "f" else "Float"
+        result = _scalar_name(y.dtype) if _np_kind(y.dtype) == "f" else "Float"
         raise RuntimeError(f"result type {result} can't be cast to the desired output type {_scalar_name(x.dtype)}")
     dtype = x.dtype
     out = _SM.table[input._device.type](x.astype(dtype, copy=False), y.astype(dtype, copy=False), reduction)

@@ -17,6 +17,7 @@ from tensorgraft.device import get_backend
 from ._common import check_tensor
 from .pooling import max_pool2d_backward_op
 from .pooling3d import index_scatter_op
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 def _tuple(v, n):
@@ -86,7 +87,7 @@ def _unpool(input, indices, out_sp, rank):
     out_shape = tuple(input.shape[:-rank]) + out_sp
     if math.prod(out_shape) == 0:  # nothing is written: ATen checks neither dtype nor indices
         return _scatter(input, indices, out_shape, rank)
-    if input._data.dtype.kind != "f":
+    if _np_kind(input._data.dtype) != "f":
         raise NotImplementedError(f"\"max_unpool{rank}d\" not implemented for '{_dtype_name(input)}'")
     if get_backend(input._device).xp is np:
         # (on a GPU this would wait for the device; PyTorch's CUDA kernel does not check either)

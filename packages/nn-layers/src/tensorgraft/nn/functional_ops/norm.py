@@ -11,6 +11,7 @@ from tensorgraft.dtypes import BF16
 from tensorgraft.ops._bfloat16 import widen
 
 from ._common import formula, gs, nnop, record, same_device, wrap
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 def suggested_layout(xp, out, like):
@@ -178,7 +179,7 @@ def _bn_grad(node, g):
 # ------------------------------------------------------------------ layer norm
 def _ln_kernel(xp, x, w, b, nd, eps):
     out_dtype = x.dtype
-    if x.dtype.itemsize == 2 and (x.dtype.kind == "f" or x.dtype is BF16):
+    if x.dtype.itemsize == 2 and (_np_kind(x.dtype) == "f" or x.dtype is BF16):
         # half precision is normalized in float32 and written back in half, as ATen's CPU kernel
         # does; float32 affine parameters (its mixed-dtype case) must not promote the output
         x = x.astype(np.float32)

@@ -153,9 +153,16 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     if tuple(input.shape[input.ndim - len(ns):]) != ns:
         raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape [*"
                            f"{', '.join(map(str, ns))}], but got input of size{list(input.shape)}")
-    if eps is None:
-        eps = float(np.finfo(input._data.dtype).eps)
     dims = tuple(range(input.ndim - len(ns), input.ndim))
+    if input.dtype.itemsize == 2 and input.is_floating_point():
+        # half types normalize in float32 (eps too) and are cast back at the end, as PyTorch's
+        # composite does
+        x32 = input.float()
+        eps = float(_tg.finfo(_tg.float32).eps) if eps is None else eps
+        x = x32 * ((x32 * x32).mean(dims, keepdim=True) + eps).rsqrt()
+        return (x * weight if weight is not None else x).to(input.dtype)
+    if eps is None:
+        eps = float(_tg.finfo(input.dtype).eps)
     x = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
     return x * weight if weight is not None else x
 

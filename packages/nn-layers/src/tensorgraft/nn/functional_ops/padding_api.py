@@ -11,13 +11,14 @@ from tensorgraft.tensor import Tensor
 from . import padding as _padding
 # _check: TypeError "<fname>(): argument 'input' (position 1) must be Tensor, not list"
 from .activation_args import check_tensor as _check
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 def _is_int(v):
     """An int as PyTorch's argument parser takes one in a "tuple of ints": Python/NumPy ints (not
     bool) and integer tensors of one element."""
     if isinstance(v, Tensor):
-        return v._data.dtype.kind in "iu" and v._data.size == 1
+        return _np_kind(v._data.dtype) in "iu" and v._data.size == 1
     return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
 
 

@@ -21,6 +21,7 @@ from .conv import pad2d, windows
 from .norm import suggested_layout
 from .pooling3d import (_avgpool_backward_kernel, adaptive_avg_backward_kernel, adaptive_avg_kernel, adaptive_max_pool_op,
                         index_scatter_ops, linear_pool_ops, pool_out, sum_of_views)
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 def _b(a):
@@ -95,7 +96,7 @@ def _tiled_maxpool(xp, x, k, Ho, Wo, need_idx):
         cm, csel = _running_max(xp, [xc[..., j::kw] for j in range(kw)], nan_wins, sel_dtype)
         out, rsel = _running_max(xp, [cm[:, :, i::kh] for i in range(kh)], nan_wins, sel_dtype)
         # NaNs are rare: look for one only in the output, then redo the scan NaN-aware
-        if not need_idx or nan_wins or x.dtype.kind != "f" or not out.size or not xp.isnan(out.min()):
+        if not need_idx or nan_wins or _np_kind(x.dtype) != "f" or not out.size or not xp.isnan(out.min()):
             break
         nan_wins = True
     if kh == kw == 1:  # nothing was reduced: ``out`` is still a view of ``x``
@@ -126,7 +127,7 @@ def _maxpool_kernel(xp, x, k, s, p, d, ceil_mode, need_am, need_idx):
     if _tiles(x.shape, k, s, p, d, Ho, Wo):
         out, idx = _tiled_maxpool(xp, x, k, Ho, Wo, need_am or need_idx)
         return out, (None if idx is None else ("tiled", idx)), (idx.astype(xp.int64) if need_idx else None)
-    neg = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
+    neg = -xp.inf if _np_kind(x.dtype) == "f" else xp.iinfo(x.dtype).min
     xpad = pad2d(xp, x, pads, neg)
     track = need_am or need_idx
     for nan_wins in (False, True):
@@ -150,7 +151,7 @@ def _maxpool_kernel(xp, x, k, s, p, d, ceil_mode, need_am, need_idx):
                 xp.copyto(am, kk, where=((v > out) | xp.isnan(v)) if nan_wins else (v > out))
             xp.maximum(out, v, out=out)
         # as in the tiled path: a second, NaN-aware scan only once the output shows a NaN
-        if am is None or x.dtype.kind != "f" or not out.size or not xp.isnan(out.min()):
+        if am is None or _np_kind(x.dtype) != "f" or not out.size or not xp.isnan(out.min()):
             break
     idx = _plane_index(xp, am, k, s, p, d, Ho, Wo, W) if need_idx else None
     return out, am, idx
@@ -173,7 +174,7 @@ def max_pool2d_op(input, k, s, p, d, ceil_mode, return_indices=False):
     if Ho < 1 or Wo < 1:
         raise RuntimeError(f"Given input size: ({C}x{H}x{W}). Calculated output size: ({C}x{Ho}x{Wo}). "
                            "Output size is too small")
-    if x.dtype.kind in "bc":  # ATen's kernel takes real numbers only, checked after the sizes
+    if _np_kind(x.dtype) in "bc":  # ATen's kernel takes real numbers only, checked after the sizes
         from tensorgraft.ops._frontend import _type_name
         raise NotImplementedError(f"\"max_pool2d\" not implemented for '{_type_name(x.dtype)}'")
     need_am = gs.enabled and input._requires_grad

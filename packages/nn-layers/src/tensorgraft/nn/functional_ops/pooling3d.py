@@ -19,6 +19,7 @@ from tensorgraft.tensor import Tensor
 
 from ._common import batched, batched_shape, check_tensor, formula, gs, needs, nnop, record, unbatched, wrap
 from .conv3d import crop, offsets, pad_nd
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 def pool_out(n, k, s, p, d, ceil_mode):
@@ -70,12 +71,12 @@ def _maxpool_kernel(xp, x, k, s, p, d, ceil_mode, need_idx):
     """Running maximum over the kernel offsets, and (when asked) each window's winner as a flat index:
     the first maximum on ties, the last NaN when there is one (PyTorch's ``val > max || isnan(val)``)."""
     out_sp, pads = _geometry(x.shape[2:], k, s, p, d, ceil_mode)
-    neg = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
+    neg = -xp.inf if _np_kind(x.dtype) == "f" else xp.iinfo(x.dtype).min
     xpad = pad_nd(xp, x, pads, neg)
     K = math.prod(k)
     # On CPU the NaN-aware scan runs only once the output shows a NaN; on a GPU asking would wait for
     # the queued kernels (a sync per layer), so it always runs there.
-    nan_wins = need_idx and xp is not np and x.dtype.kind == "f"
+    nan_wins = need_idx and xp is not np and _np_kind(x.dtype) == "f"
     while True:
         out = am = None
         if need_idx and any(pads):
@@ -104,7 +105,7 @@ def _maxpool_kernel(xp, x, k, s, p, d, ceil_mode, need_idx):
                 step *= better.view(xp.int8) if am.dtype == xp.int8 else better
                 am += step
             xp.maximum(out, v, out=out)
-        if am is None or nan_wins or x.dtype.kind != "f" or not out.size or not xp.isnan(out.min()):
+        if am is None or nan_wins or _np_kind(x.dtype) != "f" or not out.size or not xp.isnan(out.min()):
             break
         nan_wins = True
     idx = _flat_index(xp, am, k, s, p, d, out_sp, x.shape[2:]) if need_idx else None
@@ -351,7 +352,7 @@ def box_max(xp, v):
     or the last NaN when there is one (ATen's ``val > max || isnan(val)`` scan). Shared with the
     fractional max pools, which gather their windows the same way."""
     am = v.argmax(-1)
-    if v.dtype.kind == "f" and v.size:
+    if _np_kind(v.dtype) == "f" and v.size:
         nan = xp.isnan(v)
         last_nan = nan.shape[-1] - 1 - nan[..., ::-1].argmax(-1)
         am = xp.where(nan.any(-1), last_nan, am)
@@ -452,7 +453,7 @@ def _is_int_like(v):
     """An int as PyTorch's argument parser takes one in a "tuple of ints": Python/NumPy ints (not
     bool) and integer tensors of one element."""
     if isinstance(v, Tensor):
-        return v._data.dtype.kind in "iu" and v._data.size == 1
+        return _np_kind(v._data.dtype) in "iu" and v._data.size == 1
     return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
 
 
@@ -522,7 +523,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         if pp < 0:
             raise RuntimeError(f"pad must be non-negative, but got pad: {pp}")
     _check_volume(input, "avg_pool3d()")
-    if input._data.dtype.kind not in "f":
+    if _np_kind(input._data.dtype) not in "f":
         raise _not_implemented("avg_pool3d_out_frame", input)
     _check_pool(input, "avg_pool3d", k, s, p, (1, 1, 1), ceil_mode)
     return avg_pool3d_op(input, k, s, p, bool(ceil_mode), bool(count_include_pad), divisor_override)
@@ -556,7 +557,7 @@ def adaptive_avg_pool3d(input, output_size):
         raise RuntimeError("adaptive_avg_pool3d: elements of output_size must be greater than or equal to 0 but "
                            "received {{{}, {},{}}}".format(*out))
     _check_adaptive(input, "adaptive_avg_pool3d", "")
-    if input._data.dtype.kind not in "f":
+    if _np_kind(input._data.dtype) not in "f":
         raise _not_implemented("adaptive_avg_pool3d_cpu", input)
     if out == (1, 1, 1):  # as PyTorch: a plain mean (MeanBackward1)
         return input.mean(dim=(-3, -2, -1), keepdim=True)
@@ -569,7 +570,7 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
     if len(out) != 3:
         raise RuntimeError("adaptive_max_pool3d(): internal error: output_size.size() must be 3")
     _check_adaptive(input, "adaptive_max_pool3d", ":")
-    if input._data.dtype.kind not in "f":
+    if _np_kind(input._data.dtype) not in "f":
         raise _not_implemented("adaptive_max_pool3d_cpu", input)
     res, idx = adaptive_max_pool3d_op(input, out)
     return (res, idx) if return_indices else res

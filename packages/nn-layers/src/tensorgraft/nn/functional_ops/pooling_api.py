@@ -17,6 +17,7 @@ from . import pooling as _pool
 from .activation_args import check_tensor as _check
 from .conv_api import _pair
 from .pooling3d import adaptive_max_pool3d, check_int_tuples, max_pool3d
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 def _pool_args(kernel_size, stride, padding, dilation, n=2):
@@ -179,7 +180,7 @@ def _avg_pool2d_checks(input, k, s, p, ceil_mode, divisor_override, shape4):
         raise RuntimeError(f"Given input size: ({C}x{H}x{W}). Calculated output size: ({C}x{outs[0]}x{outs[1]}). "
                            "Output size is too small")
     dt = input._data.dtype
-    if dt.kind != "f" and dt != np.int64:  # ATen's kernel: floating types and Long only
+    if _np_kind(dt) != "f" and dt != np.int64:  # ATen's kernel: floating types and Long only
         from tensorgraft.ops._frontend import _type_name
         raise NotImplementedError(f"\"avg_pool2d\" not implemented for '{_type_name(dt)}'")
 
@@ -265,7 +266,7 @@ def _adaptive_input_check(input, name, output_size, sep="", any_rank=False):
 
 
 def _not_floating(input, kernel):
-    if input._data.dtype.kind != "f":
+    if _np_kind(input._data.dtype) != "f":
         from tensorgraft.ops._frontend import _type_name
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(input._data.dtype)}'")
 
@@ -301,7 +302,7 @@ def adaptive_avg_pool2d(input, output_size):
 def _is_int_size(v):
     """An int as PyTorch's argument parser takes it: Python/NumPy ints (not bool), integer tensors of one element."""
     if isinstance(v, Tensor):
-        return v._data.dtype.kind in "iu" and v._data.size == 1
+        return _np_kind(v._data.dtype) in "iu" and v._data.size == 1
     return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
 
 

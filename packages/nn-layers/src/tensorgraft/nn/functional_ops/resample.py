@@ -14,6 +14,8 @@ import math
 
 import numpy as np
 
+from tensorgraft.dtypes import np_kind as _np_kind
+
 from ._common import formula, gs, nnop, record, wrap
 from .norm import suggested_layout
 
@@ -182,7 +184,7 @@ def _resample_kernel(xp, x, mats):
 
 def compute_dtype(dt, mode):
     """Half inputs resample in float32 (ATen's opmath); uint8 in float32 unless the weights are 0/1."""
-    if dt.kind == "f" and dt.itemsize < 4:
+    if _np_kind(dt) == "f" and dt.itemsize < 4:
         return np.dtype(np.float32)
     if dt.kind in "iu" and mode not in ("nearest", "nearest-exact"):
         return np.dtype(np.float32)

@@ -28,6 +28,7 @@ from functools import partial
 import numpy as np
 
 from ._common import Tensor, check_tensor, formula, gs, needs, nnop, same_device, wrap
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 # ------------------------------------------------------------------ shared checks
@@ -47,7 +48,7 @@ def _check(fname, input_gates, hidden_gates, state, n_gates):
     if a.dtype != s.dtype or b.dtype != s.dtype:
         raise RuntimeError(f"{fname}: expected all arguments to have the same dtype, got {a.dtype}, {b.dtype} and "
                            f"{s.dtype}")
-    if s.dtype.kind != "f":
+    if _np_kind(s.dtype) != "f":
         raise RuntimeError(f"{fname}: expected floating point tensors, got {s.dtype}")
     return dev
 
@@ -349,7 +350,7 @@ def fused_lstm_layer(input_gates, w_hh, h0, c0, reverse=False):
     if xg.shape[0] == 0 or xg.shape[1:] != (N, 4 * H) or w.shape != (4 * H, H) or h.shape != (N, H):
         raise RuntimeError(f"{fname}: expected input_gates (T>0, {N}, {4 * H}), w_hh ({4 * H}, {H}) and h0 ({N}, "
                            f"{H}) for c0 {list(c.shape)}, got {list(xg.shape)}, {list(w.shape)} and {list(h.shape)}")
-    if not (xg.dtype == w.dtype == h.dtype == c.dtype) or c.dtype.kind != "f":
+    if not (xg.dtype == w.dtype == h.dtype == c.dtype) or _np_kind(c.dtype) != "f":
         raise RuntimeError(f"{fname}: expected floating point arguments of one dtype, got {xg.dtype}, {w.dtype}, "
                            f"{h.dtype} and {c.dtype}")
     out, cn, workspace = _LSTM_LAYER.table[dev.type](xg, w, h, c, bool(reverse), _LSTM.table[dev.type])
@@ -498,7 +499,7 @@ def fused_gru_layer(input_gates, w_hh, b_hh, h0, reverse=False):
         raise RuntimeError(f"{fname}: expected input_gates (T>0, N, 3H), w_hh (3H, H), b_hh (3H) and h0 (N, H), got "
                            f"{list(xg.shape)}, {list(w.shape)}, {None if b is None else list(b.shape)} and "
                            f"{list(h.shape)}")
-    if any(a.dtype != h.dtype for a in (xg, w) + (() if b is None else (b,))) or h.dtype.kind != "f":
+    if any(a.dtype != h.dtype for a in (xg, w) + (() if b is None else (b,))) or _np_kind(h.dtype) != "f":
         raise RuntimeError(f"{fname}: expected floating point arguments of one dtype, got "
                            f"{', '.join(str(a.dtype) for a in (xg, w, b, h) if a is not None)}")
     out, workspace = _GRU_LAYER.table[dev.type](xg, w, b, h, bool(reverse), _GRU.table[dev.type])

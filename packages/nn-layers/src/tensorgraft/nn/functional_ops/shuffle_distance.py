@@ -21,6 +21,7 @@ from tensorgraft.grad_mode import no_grad
 
 from ._common import check_tensor, formula, gs, nnop, record, wrap
 from .nn_aten_nodes import add_scalar, norm
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 # ------------------------------------------------------------------ pdist
@@ -99,7 +100,7 @@ def pdist(input, p=2):
     check_tensor(input, "pdist")
     if input.ndim != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
-    if input._data.dtype.kind != "f":
+    if _np_kind(input._data.dtype) != "f":
         raise RuntimeError("pdist only supports floating-point dtypes")
     if p < 0:
         raise RuntimeError("pdist only supports non-negative p values")

@@ -9,6 +9,7 @@ from tensorgraft.ops._frontend import _type_name
 from ._common import formula, gs, nnop, record, wrap
 from .activation_args import check_tensor, int_arg, type_name
 from .activation_builders import _FLOAT, _backward_op
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 def _softmax_k(xp, x, dim):
@@ -47,7 +48,7 @@ def _softmax_like(name, kernel, node):
             if not isinstance(dtype, _dtype):
                 raise TypeError(f"{name}(): argument 'dtype' must be torch.dtype, not {type_name(dtype)}")
             a = a.astype(dtype.np)
-        elif a.dtype.kind not in _FLOAT:
+        elif _np_kind(a.dtype) not in _FLOAT:
             last = a.ndim == 0 or wrap_dim(dim, a.ndim) == a.ndim - 1
             raise NotImplementedError(f'"{name}_{"lastdim_" if last else ""}kernel_impl" not implemented for '
                                       f"'{_type_name(a.dtype)}'")
