@@ -149,3 +149,25 @@ def test_ctc_refusal_names_bfloat16_as_pytorch():
         lp = _data(lib, 6, 2, 4).log_softmax(2)
         return lib.nn.functional.ctc_loss(lp, lib.tensor([[1, 2], [1, 1]]), lib.tensor([6, 6]), lib.tensor([2, 2]))
     assert_same_error(lambda: call(tg), lambda: call(torch))
+
+
+def test_losses_and_softmax_backward_sum_in_float32():
+    # a large batch: bfloat16 partial sums would lose whole units (nll_loss gave 1080 for 2848)
+    results = []
+    for lib in (tg, torch):
+        F = lib.nn.functional
+        x = lib.tensor(_data(tg, 2048, 3).float().tolist(), dtype=lib.bfloat16, requires_grad=True)
+        t = lib.zeros(2048, dtype=lib.long)
+        ce = F.cross_entropy(x, t, reduction="sum")
+        nll = F.nll_loss(F.log_softmax(x, 1), t)
+        F.softmax(x, 0).sum().backward()
+        results.append((float(ce), float(nll), float(x.grad.float().abs().sum())))
+    (ce, nll, g), (tce, tnll, tg_) = results
+    assert ce == pytest.approx(tce, rel=2 ** -7) and nll == pytest.approx(tnll, rel=2 ** -7)
+    assert g < 1e-2 and tg_ < 1e-2  # softmax's gradient of a sum is zero up to rounding
+
+
+def test_dropout_keeps_bfloat16():
+    x = tg.ones(8, dtype=tg.bfloat16)
+    out = tg.nn.functional.dropout(x, 0.3)
+    assert out.dtype is tg.bfloat16 and set(out.tolist()) <= {0.0, 1.4296875}

@@ -101,7 +101,9 @@ def _views_a_copy(result, wide_args, args) -> bool:
     copies = [w for w, a in zip(wide_args, args) if w is not a and w.__class__ is _ndarray]
     if not copies:
         return False
-    outs = result if isinstance(result, (tuple, list)) else (result,)
+    # the op's result is the first array (a kernel may hand back its widened input as a saved
+    # extra, cross_entropy's log-probabilities; a list of views is views throughout)
+    outs = result[:1] if isinstance(result, (tuple, list)) else (result,)
     for r in outs:
         if r.__class__ is _ndarray and r.size:
             base = r.base if r.base is not None else r

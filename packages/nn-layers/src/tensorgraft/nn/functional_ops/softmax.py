@@ -98,6 +98,8 @@ _LOG_SOFTMAX_BACKWARD = _backward_op("log_softmax", _log_softmax_b, "LogSoftmaxB
 
 def _softmax_like_grad(kernel, recorded):
     from tensorgraft.device import get_backend
+    from tensorgraft.ops._bfloat16 import float32_compute
+    kernel = float32_compute(kernel)  # bfloat16: the sum over ``dim`` in float32, rounded once
 
     def grad(node, g):
         y = node.output

@@ -84,10 +84,18 @@ def dropout_mask(shape, p: float, like: Tensor):
             return np.zeros(shape, dt)
         layout = like._data if tuple(shape) == like._data.shape else np.empty(shape, dt)
         keep = _pytorch_bernoulli(g, layout, 1.0 - p)
-        return keep.astype(dt) / (1.0 - p)
+        return _scaled_keep(keep, dt, p)
     keep = g.random(shape) >= p
-    m = (keep.astype(dt) / (1.0 - p)) if p < 1 else np.zeros(shape, dt)
+    m = _scaled_keep(keep, dt, p) if p < 1 else np.zeros(shape, dt)
     return m if dev is _CPU else get_backend(dev).from_host(m, dev.index)
+
+
+def _scaled_keep(keep, dt, p):
+    """``keep / (1 - p)`` in ``dt`` (bfloat16: divided in float32, rounded once; NumPy would
+    promote the bfloat16 quotient to float32)."""
+    if dt is _dt.BF16:
+        return (keep.astype(np.float32) / np.float32(1.0 - p)).astype(dt)
+    return keep.astype(dt) / (1.0 - p)
 
 
 def _float_only(t: Tensor, kernel: str, complex_too: bool = False) -> None:
