@@ -155,11 +155,11 @@ class CUDABackend(DeviceBackend):
         self._user.index = index
 
     def from_host(self, array, index):
+        cp = self.cupy()  # (no CUDA device: that error first)
         if array.dtype.name == "bfloat16":
             # CuPy has no bfloat16 arrays (an ml_dtypes array would be refused deep inside CuPy)
             raise TypeError("tensorgraft's CUDA device cannot hold bfloat16 tensors: CuPy has no bfloat16 arrays. "
                             "Move the tensor as float16 or float32 instead, e.g. t.to('cuda', torch.float16).")
-        cp = self.cupy()
         self.work_on(self.current_index() if index is None else index)
         return cp.asarray(array)
 
