@@ -52,6 +52,7 @@ def test_the_refusal_comes_before_the_value_is_used():
 
 
 def test_unbatched_values_and_internal_reads_are_allowed():
+    pytest.importorskip("tensorgraft.nn", reason="uses nn layers (tensorgraft-nn)")
     x = _x()
     out = tg.func.vmap(lambda t, s: t * s.item() * tg.tensor(2.).item(), in_dims=(0, None))(x, tg.tensor(3.))
     np.testing.assert_allclose(out.numpy(), x.numpy() * 6, rtol=1e-6)
@@ -107,6 +108,7 @@ def test_another_threads_reads_are_not_refused():
 
 
 def test_training_batch_norm_is_refused_before_it_changes_anything():
+    pytest.importorskip("tensorgraft.nn", reason="uses nn layers (tensorgraft-nn)")
     bn = tg.nn.BatchNorm1d(4)
     with pytest.raises(RuntimeError, match="Batch norm got a batched tensor as input while the running_mean"):
         tg.func.vmap(bn)(_x().view(3, 1, 4).expand(3, 2, 4))
@@ -119,6 +121,7 @@ def test_training_batch_norm_is_refused_before_it_changes_anything():
 
 
 def test_batch_norm_cases_that_work():
+    pytest.importorskip("tensorgraft.nn", reason="uses nn layers (tensorgraft-nn)")
     x = _x().view(3, 1, 4).expand(3, 2, 4).contiguous()
     assert tg.func.vmap(tg.nn.BatchNorm1d(4).eval())(x).shape == (3, 2, 4)
     assert tg.func.vmap(tg.nn.BatchNorm1d(4, track_running_stats=False))(x).shape == (3, 2, 4)
@@ -163,6 +166,7 @@ def test_a_batch_of_one_is_stacked_not_expanded():
 
 
 def test_gradients_through_vmap_carry_no_mark():
+    pytest.importorskip("tensorgraft.nn", reason="uses nn layers (tensorgraft-nn)")
     x = _x().requires_grad_()
     model = tg.nn.Sequential(tg.nn.Linear(4, 5), tg.nn.Tanh(), tg.nn.Linear(5, 2))
     tg.func.vmap(lambda t: model(t).sin())(x).sum().backward()
