@@ -126,7 +126,9 @@ class _BatchedArray(np.ndarray):
 
 
 def _mark_batched(t):
-    if isinstance(t, Tensor) and not isinstance(t._data, _BatchedArray) and isinstance(t._data, np.ndarray):
+    # (host memory only: a device array keeps its own type; CuPy arrays are no ndarray subclass, a
+    # stand-in CuPy may be one)
+    if isinstance(t, Tensor) and type(t._data) is np.ndarray:
         t._data = t._data.view(_BatchedArray)
     return t
 
