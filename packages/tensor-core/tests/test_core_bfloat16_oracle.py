@@ -119,7 +119,10 @@ def test_optimizer_steps():
                 opt.step()
             params.append(p)
         assert params[0].dtype is tg.bfloat16
-        assert_values_close(params[0], params[1], msg=name)
+        # absolute tolerance of one bfloat16 step at the weights' scale (~1): an update that
+        # cancels a weight to near zero keeps that step's rounding difference (PyTorch's matmul
+        # may sum in another order, with another thread count)
+        assert_values_close(params[0], params[1], rtol=2 ** -7, atol=2 ** -6, msg=name)
 
 
 @pytest.mark.parametrize("call", [
