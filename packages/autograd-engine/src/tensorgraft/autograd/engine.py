@@ -325,9 +325,13 @@ def _add_to_buffer(buffers, node, nr, g):
 # the common case) never enters these functions: the loop appends and pops it directly.
 def _push_ready(heap, node):
     """Add ``node``: append it, then move it up past every parent with a smaller key."""
-    key = node._seq
-    hole = len(heap)
     heap.append(node)
+    _sift_up(heap, len(heap) - 1, node)
+
+
+def _sift_up(heap, hole, node):
+    """Put ``node`` at ``hole`` or above it, moving down every parent with a smaller key."""
+    key = node._seq
     while hole:
         parent = (hole - 1) >> 1
         above = heap[parent]
@@ -347,7 +351,6 @@ def _pop_ready(heap):
     n = len(heap)
     if not n:
         return top
-    key = node._seq
     hole = child = 0
     while child < (n - 1) >> 1:
         child = 2 * child + 2
@@ -359,14 +362,7 @@ def _pop_ready(heap):
         child = 2 * child + 1
         heap[hole] = heap[child]
         hole = child
-    while hole:
-        parent = (hole - 1) >> 1
-        above = heap[parent]
-        if above._seq >= key:
-            break
-        heap[hole] = above
-        hole = parent
-    heap[hole] = node
+    _sift_up(heap, hole, node)
     return top
 
 
