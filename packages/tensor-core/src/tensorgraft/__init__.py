@@ -33,6 +33,7 @@ from .ops.conversion import (  # noqa: E402,F401
 )
 from .ops.shape import broadcast_shapes  # noqa: E402,F401
 from . import linalg  # noqa: E402,F401
+from .ops.removed_functions import eig, lstsq, matrix_rank, solve, symeig  # noqa: E402,F401
 from .ops.complex import real, imag, resolve_conj, resolve_neg  # noqa: E402,F401
 from .ops.spectral import (  # noqa: E402,F401
     hann_window, hamming_window, blackman_window, bartlett_window, kaiser_window,
