@@ -216,7 +216,9 @@ def test_sdpa_gradient_of_a_query_seeing_one_key(mask):
     assert grad_fn_name(out) == grad_fn_name(outt)
     assert_values_close(out, outt, rtol=1e-5, atol=1e-6)
     assert_values_close(q.grad, qt.grad, rtol=1e-4, atol=1e-5)
-    np.testing.assert_array_equal(q.grad.numpy()[0, :, 0], qt.grad.numpy()[0, :, 0])
+    # the first query sees one key: its gradient is exactly zero here (PyTorch's is zero or, on
+    # some CPUs, rounding noise within the tolerance above)
+    assert not q.grad.numpy()[0, :, 0].any()
 
 
 @pytest.mark.parametrize("dtype", ["int64", "int32", "int16", "int8", "uint8", "complex64", "complex128", "float16",
