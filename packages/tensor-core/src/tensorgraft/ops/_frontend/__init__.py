@@ -4,16 +4,26 @@ autograd engine to record a node.
 
 This is the per-op hot path. It does no keyword walks, no ``inspect`` and no hook calls: the
 kernel comes from ``opdef.table`` (a dict filled at load time) and promotion results are cached.
+
+This package's ``__init__`` holds the per-op path itself (argument checks, the unary, binary and
+in-place frontends); ``writes.py`` how results go into existing tensors (in-place stores,
+``out=``) and ``axis_aliases.py`` the ``axis=``/``keepdims=`` aliases. Op modules import all
+of these names from here (``from .._frontend import write_out``, ``F.with_out``).
 """
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
-from .. import dtypes as _dt
-from ..grad_mode import state as _gs
-from ..tensor import Tensor, check_not_inference, wrap
+from ... import dtypes as _dt
+from ...grad_mode import state as _gs
+from ...tensor import Tensor, check_not_inference, wrap
+
+# Re-exported: op modules import every frontend helper from this one place (see the docstring).
+from .axis_aliases import numpy_spellings, with_axis_alias  # noqa: F401
+from .writes import (  # noqa: F401
+    _CATEGORY, _CONVERT_NAMES, _OVERLAP, _RESIZED, _TYPE_NAMES, _type_name, check_cast, check_out_grad,
+    complex_into_real, factory_with_out, store_into, with_out, with_out_decorator, writable_alias, write_out,
+    write_outs)
 
 _SCALARS = (int, float, bool, complex, np.number, np.bool_)
 # NumPy 2 treats Python scalars as "weak" (NEP 50), like PyTorch; NumPy 1.x lets them upcast
@@ -438,7 +448,7 @@ def _ndarray_operand(binary, name, input, array):
     own TypeError (``'>' not supported``) or identity fallback (``t != array`` is True) follows."""
     if name != "eq":
         return NotImplemented
-    from .creation import tensor_from_data
+    from ..creation import tensor_from_data
     try:
         other = tensor_from_data(array, device=input._device)
     except TypeError:  # an array of str or objects: Python's fallback (``False``)
@@ -485,7 +495,7 @@ def make_inplace(opdef, out_of_place, dunder: bool = False):
                 # a view: the base's history gets the write (CopySlices), as PyTorch records it -
                 # also when only the other operand requires grad (the base then starts to)
                 check_cast(result._data, self._data)
-                from .indexing import assign_into_view
+                from ..indexing import assign_into_view
                 return assign_into_view(self, result)
         else:
             if precheck is not None:
@@ -500,220 +510,3 @@ def make_inplace(opdef, out_of_place, dunder: bool = False):
 
     inplace.__name__ = inplace.__qualname__ = name
     return inplace
-
-
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3, "V": 2}  # 'V': bfloat16 (ml_dtypes)
-
-
-def check_cast(value, dest) -> None:
-    """PyTorch's rule for in-place results: no lowering of the category (float into an int tensor)."""
-    if value.dtype is not dest.dtype and _CATEGORY[value.dtype.kind] > _CATEGORY[dest.dtype.kind]:
-        raise RuntimeError(f"result type {_type_name(value.dtype)} "
-                           f"can't be cast to the desired output type {_type_name(dest.dtype)}")
-
-
-_OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a single memory "
-            "location. Please clone() the tensor before performing the operation.")
-
-
-def writable_alias(t: Tensor, region=None, fill=False):
-    """``t``'s array made writeable, for a write into what ``expand`` returned (NumPy marks
-    broadcast views read-only; PyTorch writes through them). ``region``: the part of the array
-    the write reaches; when two of its elements share memory PyTorch refuses the write, and so
-    does this, except for a fill (``fill_``/``zero_``: every element gets the same value).
-    Returns None when ``t`` is read-only for another reason (a read-only buffer)."""
-    a = t._data
-    root = t._base._data if t._base is not None else None
-    if not isinstance(a, np.ndarray) or root is None or not root.flags.writeable or not root.flags.c_contiguous:
-        return None
-    reach = a if region is None else region
-    if not fill and any(st == 0 and n > 1 for st, n in zip(reach.strides, reach.shape)):
-        raise RuntimeError(_OVERLAP)
-    offset = a.__array_interface__["data"][0] - root.__array_interface__["data"][0]
-    return np.ndarray(a.shape, a.dtype, buffer=root, offset=offset, strides=a.strides)
-
-
-def store_into(t: Tensor, value, opname: str) -> None:
-    """Write ``value`` into ``t``'s memory with PyTorch's casting rule for in-place results."""
-    check_not_inference(t)
-    d = t._data
-    check_cast(value, d)
-    if value.shape != d.shape:
-        try:
-            value = np.broadcast_to(value, d.shape) if isinstance(d, np.ndarray) else value
-        except ValueError:
-            pass
-        if value.shape != d.shape and np.broadcast_shapes(value.shape, d.shape) != d.shape:
-            raise RuntimeError(f"output with shape {list(d.shape)} doesn't match the broadcast shape "
-                               f"{list(np.broadcast_shapes(value.shape, d.shape))}")
-    if isinstance(d, np.ndarray) and not d.flags.writeable:
-        alias = writable_alias(t)
-        if alias is not None:
-            d = alias
-    if d.ndim == 0 and isinstance(d, np.ndarray):
-        d[()] = value
-    else:
-        d[...] = value
-    t._vc[0] += 1
-
-
-_RESIZED = ("An output with one or more elements was resized since it had shape {old}, which does not match the "
-            "required output shape {new}. This behavior is deprecated, and in a future PyTorch release outputs will "
-            "not be resized unless they have zero elements. You can explicitly reuse an out tensor t by resizing it, "
-            "inplace, to zero elements with t.resize_(0).")
-
-
-# The C type PyTorch's "value cannot be converted" message names for each dtype.
-_CONVERT_NAMES = {"int32": "int", "int64": "int64_t", "int16": "int16_t", "int8": "int8_t", "uint8": "uint8_t",
-                  "float32": "float", "float64": "double", "float16": "c10::Half"}
-
-
-def complex_into_real(npdtype, via_double: bool = False) -> RuntimeError:
-    """PyTorch's error for a Python complex number written into a real tensor. ``t[i] = z`` goes
-    through a double for float16 (``via_double``); ``fill_`` names the half type itself."""
-    name = "double" if via_double and str(npdtype) == "float16" else _CONVERT_NAMES[str(npdtype)]
-    return RuntimeError(f"value cannot be converted to type {name} without overflow")
-
-
-def write_out(out, value, opname: str, stacklevel: int = 3):
-    """``f(..., out=out)``: PyTorch's rules for the result array ``value``. The dtype may only go
-    up a category (float into a double out, not into an int one); an ``out`` of another shape is
-    resized (with PyTorch's deprecation warning unless it was empty; ``stacklevel`` points it at
-    the user's call). Returns ``out``."""
-    if not isinstance(out, Tensor):
-        raise TypeError(f"{opname}(): argument 'out' must be Tensor, not {type(out).__name__}")
-    check_not_inference(out)
-    check_cast(value, out._data)
-    if tuple(value.shape) != out._data.shape:
-        if out._data.size:
-            # named at the user's line however deep the op's frontend called this (``stacklevel``
-            # is kept for callers that pass it; the frame walk decides)
-            from ..caller_warnings import warn_at_caller
-            warn_at_caller(_RESIZED.format(old=list(out._data.shape), new=list(value.shape)), UserWarning)
-        out.resize_(tuple(value.shape))
-    store_into(out, value, opname)
-    return out
-
-
-def write_outs(out, results, opname: str, result_type):
-    """``f(..., out=(a, b))`` for an op returning a named tuple: each of ``results`` written into
-    the ``out`` tensor at its position (``write_out``'s rules); returns the named tuple of those."""
-    for k, r in enumerate(results):
-        write_out(out[k], r._data, opname, stacklevel=4)
-    return result_type(*(out[k] for k in range(len(results))))
-
-
-def with_axis_alias(fn, opname: str):
-    """``fn`` also taking NumPy's spellings ``axis=`` and ``keepdims=`` for its ``dim``/``keepdim``
-    (PyTorch's argument parser accepts them everywhere). ``fn`` itself when it has neither."""
-    # read the parameter names from the code object: inspect.signature on every op would cost
-    # import time (this runs once per bound op while ``import tensorgraft`` runs)
-    base = fn
-    while getattr(base, "__signature__", None) is None and getattr(base, "__wrapped__", None) is not None:
-        base = base.__wrapped__
-    code = getattr(base, "__code__", None)
-    if getattr(base, "__signature__", None) is not None or code is None or code.co_flags & 0x0C:
-        import inspect   # a declared signature, or *args/**kwargs: ask inspect (few ops)
-        try:
-            names = tuple(inspect.signature(fn).parameters)
-        except (TypeError, ValueError):
-            return fn
-    else:
-        names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
-    if "dim" not in names and "keepdim" not in names or "axis" in names:
-        return fn  # nothing to alias, or ``fn`` takes the NumPy spellings itself (the hot reductions)
-
-    def f(*args, **kwargs):
-        if kwargs and ("axis" in kwargs or "keepdims" in kwargs):
-            for numpy_name, name in (("axis", "dim"), ("keepdims", "keepdim")):
-                if numpy_name in kwargs:
-                    if name in kwargs:
-                        raise TypeError(f"{opname}() got an unexpected keyword argument '{numpy_name}'")
-                    kwargs[name] = kwargs.pop(numpy_name)
-        return fn(*args, **kwargs)
-    f.__name__ = f.__qualname__ = getattr(fn, "__name__", opname)
-    f.__doc__ = fn.__doc__
-    f.__wrapped__ = fn  # inspect.signature(f) reports fn's own signature, computed only when asked
-    return f
-
-
-def numpy_spellings(opname: str, dim, keepdim, axis, keepdims):
-    """``(dim, keepdim)`` for a frontend that takes ``axis=``/``keepdims=`` itself (so it skips the
-    :func:`with_axis_alias` wrapper, a call layer per call): the NumPy names stand for PyTorch's,
-    and giving both spellings of one argument is refused as PyTorch refuses it."""
-    if axis is not None:
-        if dim is not None:
-            raise TypeError(f"{opname}() got an unexpected keyword argument 'axis'")
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
-    return dim, keepdim
-
-
-def check_out_grad(opname: str, out, *args) -> None:
-    """PyTorch refuses ``out=`` while recording gradients for any operand (or ``out`` itself)."""
-    if _gs.enabled and (getattr(out, "_requires_grad", False)
-                        or any(isinstance(a, Tensor) and a._requires_grad for a in args)):
-        raise RuntimeError(f"{opname}(): functions with out=... arguments don't support automatic "
-                           "differentiation, but one of the arguments requires grad.")
-
-
-def with_out(fn, opname: str):
-    """``fn`` taking PyTorch's keyword ``out=``: computed as usual, then written into ``out``.
-    Refused while recording gradients, as PyTorch refuses it (before anything is written)."""
-    def f(*args, out=None, **kwargs):
-        if out is None:
-            return fn(*args, **kwargs)
-        check_out_grad(opname, out, *args, *kwargs.values())
-        result = fn(*args, **kwargs)
-        if isinstance(result, tuple):  # (values, indices) & co.: one out tensor per field
-            if not isinstance(out, (tuple, list)) or len(out) != len(result):
-                raise TypeError(f"{opname}(): argument 'out' must be tuple of {len(result)} Tensors")
-            return write_outs(out, result, opname, type(result))
-        return write_out(out, result._data, opname)
-    f.__name__ = f.__qualname__ = getattr(fn, "__name__", opname)
-    f.__doc__ = fn.__doc__
-    try:
-        import inspect
-        sig = inspect.signature(fn)
-        params = list(sig.parameters.values())
-        if "out" not in sig.parameters and not any(p.kind is p.VAR_KEYWORD for p in params):
-            params.append(inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None))
-        f.__signature__ = sig.replace(parameters=params)
-    except (TypeError, ValueError):
-        pass
-    return f
-
-
-def with_out_decorator(opname: str):
-    """``with_out`` as a decorator, for functions defined outside the op registry."""
-    return lambda fn: functools.wraps(fn)(with_out(fn, opname))
-
-
-def factory_with_out(opname: str):
-    """Decorate a factory (``arange``, ``full``, ``randint`` ...) to honour PyTorch's ``out=``: the
-    values are made in ``out``'s dtype and on its device (unless ``dtype=``/``device=`` are given)
-    and written into ``out``, which is returned."""
-    def decorate(fn):
-        @functools.wraps(fn)
-        def f(*args, out=None, **kwargs):
-            if out is None:
-                return fn(*args, **kwargs)
-            if not isinstance(out, Tensor):
-                raise TypeError(f"{opname}(): argument 'out' must be Tensor, not {type(out).__name__}")
-            if kwargs.get("dtype") is None:
-                kwargs["dtype"] = out.dtype
-            if kwargs.get("device") is None:
-                kwargs["device"] = out.device
-            return write_out(out, fn(*args, **kwargs)._data, opname)
-        return f
-    return decorate
-
-
-_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
-               "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
-               "complex128": "ComplexDouble"}
-
-
-def _type_name(npdtype) -> str:
-    return _TYPE_NAMES.get(str(npdtype), str(npdtype))

@@ -1,0 +1,201 @@
+"""Tensor's autograd-facing state: ``requires_grad``, ``grad`` (and its checks on assignment),
+``is_leaf``, ``data``, ``detach``, ``backward``, tensor hooks, ``retain_grad``, ``_version`` and
+``as_subclass`` (which records an alias node).
+
+The engine itself is a separate package (tensorgraft-autograd); these methods reach it through
+``Tensor._autograd`` and say so when it is not installed. Set on ``Tensor`` by ``tensor.py`` (see
+``adopt_methods`` there), not inherited: they stay in the class's own dict.
+"""
+from __future__ import annotations
+
+from .grad_mode import state as _gs
+from .tensor import _BF16, Tensor, _Hooks, _InferenceVersion, wrap
+
+
+def _autograd_missing(what: str):
+    raise RuntimeError(
+        f"{what} needs the autograd engine, which is not installed. "
+        "Install it with: pip install tensorgraft-autograd")
+
+
+_CPP_TYPE_NAMES = {  # numpy name -> the C++ element type PyTorch's messages print
+    "float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double", "int64": "long int", "int32": "int",
+    "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
+    "complex64": "c10::complex<float>", "complex128": "c10::complex<double>",
+}
+
+
+class AutogradMethods:
+    """Methods of ``Tensor``, written in a class body as they were in Tensor's own: names
+    like ``float``, ``int``, ``bool`` and ``type`` stay methods without hiding the builtins
+    from the code here. Never instantiated or inherited: ``tensor.adopt_methods`` copies them
+    onto ``Tensor``."""
+
+    def as_subclass(self, cls) -> "Tensor":
+        """This tensor's data as an instance of ``cls`` (a Tensor subclass), in the same graph
+        (PyTorch records an alias node)."""
+        if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+            raise TypeError("Creating a Tensor subclass from a class that does not inherit from Tensor is not "
+                            "possible. Make sure your class inherits from Tensor.")
+        from .ops.tensor_extras import _alias
+        out = _alias.frontend(self)
+        sub = wrap(out._data, self._device, cls)
+        sub._vc, sub._base = out._vc, out._base
+        sub.grad_fn, sub._requires_grad, sub._output_nr = out.grad_fn, out._requires_grad, out._output_nr
+        if out.grad_fn is None and self._requires_grad:
+            sub._requires_grad = True  # a leaf stays a leaf that requires grad
+        return sub
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value) -> None:
+        if value and self._data.dtype.kind not in "fc" and self._data.dtype is not _BF16 \
+                and Tensor._autograd is not None:
+            # the attribute's check words it differently from requires_grad_()'s
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        requires_grad = bool(requires_grad)
+        if requires_grad:
+            if Tensor._autograd is None:
+                _autograd_missing("requires_grad=True")
+            if self._data.dtype.kind not in "fc" and self._data.dtype is not _BF16:
+                raise RuntimeError("only Tensors of floating point dtype can require gradients")
+            if self._vc.__class__ is _InferenceVersion and not _gs.inference:
+                raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
+        elif self.grad_fn is not None:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a computed "
+                "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().")
+        self._requires_grad = requires_grad
+        return self
+
+    def is_inference(self) -> bool:
+        """Whether this tensor was made in inference mode (or views one)."""
+        return self._vc.__class__ is _InferenceVersion
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def grad(self):
+        g = self._grad
+        if g is None and self.grad_fn is not None and not self.retains_grad:
+            import warnings
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute "
+                "won't be populated during autograd.backward(). If you indeed want the .grad field to be populated "
+                "for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor "
+                "by mistake, make sure you access the leaf Tensor instead.", UserWarning, stacklevel=2)
+        return g
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
+            if value._data.dtype != self._data.dtype:
+                # PyTorch names the gradient's C++ element type and the tensor's ScalarType
+                from .ops._frontend import _type_name
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{_CPP_TYPE_NAMES.get(value._data.dtype.name)}' to a "
+                    f"tensor with grad_dtype '{_type_name(self._data.dtype)}'. The gradient must match the tensor's "
+                    "grad_dtype (defaults to the tensor's dtype). You can set the tensor's grad_dtype attribute with a "
+                    "specific dtype, or None to allow any dtype. Set grad_dtype with caution. Diverging the dtypes of "
+                    "a tensor and its gradient may break downstream systems that assume they match.")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(f"attempting to assign a gradient of size '{list(value._data.shape)}' to a tensor of "
+                                   f"size '{list(self._data.shape)}'. Please ensure that the gradient and the tensor "
+                                   "are the same size")
+            if value._device is not self._device:
+                raise RuntimeError(f"assigned grad has data located on a different device: got {value.device}, "
+                                   f"expected {self.device}")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
+
+    @property
+    def _version(self) -> int:
+        if self._vc.__class__ is _InferenceVersion:
+            raise RuntimeError("Inference tensors do not track version counter.")
+        return self._vc[0]
+
+    @property
+    def data(self) -> "Tensor":
+        """The same data, detached from the graph. Shares memory but not the version counter: as in
+        PyTorch, in-place changes through ``.data`` are invisible to autograd. It stays an
+        inference tensor if this is one."""
+        t = wrap(self._data, self._device)
+        if self._vc.__class__ is _InferenceVersion:
+            t._vc = _InferenceVersion((0,))
+        return t
+
+    @data.setter
+    def data(self, value: "Tensor") -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be a Tensor, not {type(value).__name__}")
+        self._data = value._data
+        self._device = value._device
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._extra is not None and self._extra.retains_grad
+
+    @property
+    def name(self):
+        return None if self._extra is None else self._extra.name
+
+    def _hooks(self) -> _Hooks:
+        if self._extra is None:
+            self._extra = _Hooks()
+        return self._extra
+
+    def detach(self) -> "Tensor":
+        """A new leaf sharing memory and the version counter (in-place changes to it are seen by
+        the graph that saved the original)."""
+        t = wrap(self._data, self._device)
+        t._vc = self._vc
+        return t
+
+    def detach_(self) -> "Tensor":
+        if self._base is not None and self._base._requires_grad:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel "
+                               "(DDP) for training, and gradient_as_bucket_view is set as True, gradients are views of "
+                               "DDP buckets, and hence detach_() cannot be called on these gradients. To fix this error, "
+                               "please refer to the Optimizer.zero_grad() function in torch/optim/optimizer.py as the "
+                               "solution.")
+        self.grad_fn = None
+        self._requires_grad = False
+        self._output_nr = 0
+        return self
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        ag = Tensor._autograd
+        if ag is None:
+            _autograd_missing("backward()")
+        ag.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def register_hook(self, hook):
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        return Tensor._autograd.register_tensor_hook(self, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        return Tensor._autograd.register_post_accumulate_hook(self, hook)
+
+    def retain_grad(self) -> None:
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is not None:
+            Tensor._autograd.retain_grad(self)

@@ -1,0 +1,206 @@
+"""Tensor's dtype and device moves: ``to`` (with PyTorch's overload checks), ``cpu``/``cuda``,
+``type``/``type_as``, the dtype shorthands (``float()``, ``long()`` ...) and ``pin_memory``.
+
+Set on ``Tensor`` by ``tensor.py`` (see ``adopt_methods`` there), not inherited: they stay in
+the class's own dict.
+"""
+from __future__ import annotations
+
+from . import dtypes as _dt
+from .device import device as _device_cls
+from .tensor import Tensor
+
+
+_TO_OVERLOADS = (
+    " * (torch.device device = None, torch.dtype dtype = None, bool non_blocking = False, bool copy = False, *, "
+    "torch.memory_format memory_format = None)\n"
+    " * (torch.dtype dtype, bool non_blocking = False, bool copy = False, *, torch.memory_format memory_format = "
+    "None)\n"
+    " * (Tensor tensor, bool non_blocking = False, bool copy = False, *, torch.memory_format memory_format = None)\n")
+
+
+def _check_to_positionals(args) -> None:
+    """``Tensor.to``'s positional forms, as PyTorch's parser takes them: ``(device, dtype, bools)``,
+    ``(dtype, bools)`` or ``(tensor, bools)``; anything else (``to(torch.float64, "cpu")``) is
+    refused with its list of overloads rather than read leniently."""
+    kinds = []
+    for a in args:
+        if a.__class__ is _dt.dtype or isinstance(a, type) and a in _PY_TYPE_DTYPES:
+            kinds.append("dtype")
+        elif isinstance(a, Tensor):
+            kinds.append("tensor")
+        elif isinstance(a, bool):
+            kinds.append("bool")
+        elif isinstance(a, (str, _device_cls, int)):
+            kinds.append("device")
+        else:
+            return  # an unknown type: to() reports it itself
+    head = [k for k in kinds if k != "bool"]
+    first_bool = kinds.index("bool") if "bool" in kinds else len(kinds)
+    ok = head in ([], ["device"], ["dtype"], ["tensor"], ["device", "dtype"]) and \
+        all(k == "bool" for k in kinds[first_bool:]) and len(kinds) - first_bool <= 2
+    if not ok:
+        def name(a):
+            if a.__class__ is _dt.dtype:
+                return "torch.dtype"
+            if isinstance(a, _device_cls):
+                return "torch.device"
+            return "Tensor" if isinstance(a, Tensor) else type(a).__name__
+        got = ", ".join(name(a) for a in args)
+        raise TypeError(f"to() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                        + _TO_OVERLOADS)
+
+
+def _to_with_format(t, dtype, device, copy, fmt):
+    """``to(..., memory_format=)``: PyTorch checks the format before anything changes, copies
+    only when the layout (or dtype/device/copy) asks for it, and records ToCopyBackward0."""
+    from .memory_layout import check_format_rank, has_format_strides, preserve_format
+    from .ops.conversion import convert
+    from .ops.tensor_extras import to_memory_format
+    check_format_rank(t._data.ndim, fmt)
+    if fmt is preserve_format:
+        return convert(t, dtype=dtype, device=device, copy=copy)
+    moved = convert(t, dtype=dtype, device=device, copy=copy)
+    if has_format_strides(moved._data, fmt):
+        return moved
+    if moved is t:
+        return to_memory_format(t, fmt, "ToCopyBackward0")
+    # the dtype/device step already recorded ToCopyBackward0; relayout its result in place
+    from .device import get_backend
+    from .memory_layout import copy_in_format
+    moved._data = copy_in_format(get_backend(moved._device).xp, moved._data, fmt)
+    return moved
+
+
+_LEGACY_TYPE_NAMES = {
+    _dt.float32: "torch.FloatTensor", _dt.float64: "torch.DoubleTensor", _dt.float16: "torch.HalfTensor",
+    _dt.bfloat16: "torch.BFloat16Tensor",
+    _dt.int64: "torch.LongTensor", _dt.int32: "torch.IntTensor", _dt.int16: "torch.ShortTensor",
+    _dt.int8: "torch.CharTensor", _dt.uint8: "torch.ByteTensor", _dt.bool: "torch.BoolTensor",
+    _dt.complex64: "torch.ComplexFloatTensor", _dt.complex128: "torch.ComplexDoubleTensor",
+}
+
+
+_PY_TYPE_DTYPES = {float: _dt.float64, int: _dt.int64, bool: _dt.bool, complex: _dt.complex128}
+
+
+class ConversionMethods:
+    """Methods of ``Tensor``, written in a class body as they were in Tensor's own: names
+    like ``float``, ``int``, ``bool`` and ``type`` stay methods without hiding the builtins
+    from the code here. Never instantiated or inherited: ``tensor.adopt_methods`` copies them
+    onto ``Tensor``."""
+
+    def to(self, *args, **kwargs) -> "Tensor":
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``; ``non_blocking`` and
+        ``copy`` accepted."""
+        if not kwargs and len(args) == 1:
+            a = args[0]
+            if a.__class__ is _dt.dtype and a.np == self._data.dtype:
+                return self  # already that dtype: PyTorch returns the same tensor
+        dev = kwargs.pop("device", None)
+        dt = kwargs.pop("dtype", None)
+        copy = kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None)
+        fmt = kwargs.pop("memory_format", None)
+        if kwargs:
+            raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+        _check_to_positionals(args)
+        for a in args:
+            if a.__class__ is _dt.dtype:
+                dt = a
+            elif isinstance(a, Tensor):
+                dev, dt = a._device, a.dtype
+            elif isinstance(a, bool):
+                pass  # non_blocking / copy positional
+            elif isinstance(a, (str, _device_cls, int)):
+                dev = a
+            elif isinstance(a, type) and a in _PY_TYPE_DTYPES:
+                dt = _PY_TYPE_DTYPES[a]
+            else:
+                raise TypeError(f"to() received an invalid argument of type {type(a).__name__}")
+        if dt is not None and dt.__class__ is not _dt.dtype:
+            if isinstance(dt, type) and dt in _PY_TYPE_DTYPES:
+                dt = _PY_TYPE_DTYPES[dt]
+            else:
+                raise TypeError(f"to(): argument 'dtype' must be torch.dtype, not {type(dt).__name__}")
+        from .ops.conversion import convert
+        if fmt is not None:
+            return _to_with_format(self, dt, dev, copy, fmt)
+        return convert(self, dtype=dt, device=dev, copy=copy)
+
+    def cpu(self, memory_format=None) -> "Tensor":
+        return self.to("cpu") if memory_format is None else self.to("cpu", memory_format=memory_format)
+
+    def cuda(self, device=None, non_blocking=False, memory_format=None) -> "Tensor":
+        if device is None:
+            device = "cuda"
+        elif isinstance(device, int):
+            device = f"cuda:{device}"
+        return self.to(device) if memory_format is None else self.to(device, memory_format=memory_format)
+
+    def type(self, dtype=None, non_blocking=False, **kwargs):
+        """``t.type()`` -> ``'torch.FloatTensor'``; ``t.type(tg.int32)`` / ``t.type('torch.IntTensor')``
+        convert."""
+        if dtype is None:
+            name = _LEGACY_TYPE_NAMES.get(self.dtype, "torch.Tensor")
+            if self._device.type != "cpu":
+                name = name.replace("torch.", f"torch.{self._device.type}.")
+            return name
+        if isinstance(dtype, str):
+            inv = {v: k for k, v in _LEGACY_TYPE_NAMES.items()}
+            dev = None
+            key = dtype
+            if dtype.startswith("torch.cuda."):
+                key, dev = "torch." + dtype[len("torch.cuda."):], "cuda"
+            if key not in inv:
+                raise ValueError(f"invalid type: '{dtype}'")
+            return self.to(device=dev, dtype=inv[key])
+        if isinstance(dtype, type) and hasattr(dtype, "_dtype"):  # tg.FloatTensor, tg.cuda.FloatTensor etc.
+            # a legacy type names a device too: tg.FloatTensor the CPU, tg.cuda.FloatTensor the GPU
+            return self.to(device="cuda" if getattr(dtype, "is_cuda", False) else "cpu", dtype=dtype._dtype)
+        return self.to(dtype)
+
+    def type_as(self, other: "Tensor") -> "Tensor":
+        return self.to(other.dtype)
+
+    def float(self, *, memory_format=None):
+        return self.to(_dt.float32) if memory_format is None else self.to(_dt.float32, memory_format=memory_format)
+
+    def double(self, *, memory_format=None):
+        return self.to(_dt.float64) if memory_format is None else self.to(_dt.float64, memory_format=memory_format)
+
+    def half(self, *, memory_format=None):
+        return self.to(_dt.float16) if memory_format is None else self.to(_dt.float16, memory_format=memory_format)
+
+    def bfloat16(self, *, memory_format=None):
+        return self.to(_dt.bfloat16) if memory_format is None else self.to(_dt.bfloat16, memory_format=memory_format)
+
+    def long(self, *, memory_format=None):
+        return self.to(_dt.int64) if memory_format is None else self.to(_dt.int64, memory_format=memory_format)
+
+    def int(self, *, memory_format=None):
+        return self.to(_dt.int32) if memory_format is None else self.to(_dt.int32, memory_format=memory_format)
+
+    def short(self, *, memory_format=None):
+        return self.to(_dt.int16) if memory_format is None else self.to(_dt.int16, memory_format=memory_format)
+
+    def char(self, *, memory_format=None):
+        return self.to(_dt.int8) if memory_format is None else self.to(_dt.int8, memory_format=memory_format)
+
+    def byte(self, *, memory_format=None):
+        return self.to(_dt.uint8) if memory_format is None else self.to(_dt.uint8, memory_format=memory_format)
+
+    def bool(self, *, memory_format=None):
+        return self.to(_dt.bool) if memory_format is None else self.to(_dt.bool, memory_format=memory_format)
+
+    def cfloat(self):
+        return self.to(_dt.complex64)
+
+    def cdouble(self):
+        return self.to(_dt.complex128)
+
+    def pin_memory(self, device=None):
+        return self
+
+    def is_pinned(self, device=None) -> bool:
+        return False

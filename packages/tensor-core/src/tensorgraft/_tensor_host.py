@@ -1,0 +1,146 @@
+"""Tensor methods that hand the values to Python and NumPy: ``item``, ``tolist``, ``numpy``,
+``bool(t)``/``float(t)``/``int(t)``/``index``/``format``, ``np.asarray(t)`` and the DLPack/CUDA array
+interfaces.
+
+Set on ``Tensor`` by ``tensor.py`` (see ``adopt_methods`` there), not inherited: they stay in
+the class's own dict.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .device import get_backend
+from .grad_mode import state as _gs
+from .tensor import _BF16, _CPU
+
+
+def _bfloat16_to_numpy():
+    # PyTorch's words: NumPy (without ml_dtypes) has no bfloat16, so it refuses rather than
+    # handing out an array of an extension type most NumPy code cannot use
+    return TypeError("Got unsupported ScalarType BFloat16")
+
+
+_NUMPY_OF_GRAD = "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+
+
+def _warn_scalar_of_grad() -> None:
+    """PyTorch's warning when a tensor recording gradients is read as a Python number (``float(t)``,
+    ``complex(t)``, ``tensor([t0, t1])``)."""
+    from .caller_warnings import warn_once_at_caller  # (imported on use: warnings are rare)
+    warn_once_at_caller("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+                        "Consider using tensor.detach() first.")
+
+
+class HostMethods:
+    """Methods of ``Tensor``, written in a class body as they were in Tensor's own: names
+    like ``float``, ``int``, ``bool`` and ``type`` stay methods without hiding the builtins
+    from the code here. Never instantiated or inherited: ``tensor.adopt_methods`` copies them
+    onto ``Tensor``."""
+
+    def __bool__(self) -> bool:
+        n = self._data.size
+        if n != 1:
+            if n == 0:
+                raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._scalar_host())
+
+    def _scalar(self):
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self._scalar_host().item()
+
+    def _scalar_host(self) -> np.ndarray:
+        """The one value as a 0-d host array (item(), bool(), float(), int(), format)."""
+        if self._device.type == "meta":  # PyTorch's wording for every scalar read of a meta tensor
+            raise RuntimeError("Tensor.item() cannot be called on meta tensors")
+        return self._host().reshape(())
+
+    def __float__(self):
+        if self._requires_grad and _gs.enabled:
+            _warn_scalar_of_grad()
+        return float(self._scalar())
+
+    def __int__(self):
+        return int(self._scalar())  # (PyTorch warns for float() and complex() only)
+
+    def __complex__(self):
+        if self._requires_grad and _gs.enabled:
+            _warn_scalar_of_grad()
+        return complex(self._scalar())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "biu" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __format__(self, spec):
+        if self._data.ndim == 0 and self._device.type != "meta":  # a meta value has none to format
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
+
+    # ------------------------------------------------------------------ host conversion
+    def _host(self) -> np.ndarray:
+        if self._device is _CPU:
+            return self._data
+        return get_backend(self._device).to_host(self._data)
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return self._scalar_host().item()
+
+    def tolist(self):
+        return self._host().tolist()
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        if self._device is not _CPU:
+            if not force:
+                where = "meta" if self._device.type == "meta" else f"{self._device.type}:{self._device.index or 0}"
+                raise TypeError(f"can't convert {where} device type tensor to numpy. Use Tensor.cpu() to copy the "
+                                "tensor to host memory first.")
+            return self._host()
+        if self._requires_grad and not force:
+            raise RuntimeError(_NUMPY_OF_GRAD)
+        if self._data.dtype is _BF16:
+            raise _bfloat16_to_numpy()
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        """``np.asarray(t)``: the tensor's own memory on CPU (no copy) unless a dtype change or
+        ``copy=True`` asks for one; ``copy=False`` refuses to copy, as NumPy 2 specifies. A tensor
+        that requires grad is refused, as ``numpy()`` refuses it (PyTorch's ``__array__`` calls it),
+        also when NumPy reads it as an operand (``t + array``, ``np.sin(t)``)."""
+        if self._requires_grad:
+            raise RuntimeError(_NUMPY_OF_GRAD)
+        if self._data.dtype is _BF16:
+            raise _bfloat16_to_numpy()
+        a = self._host()
+        if dtype is not None and a.dtype != np.dtype(dtype):
+            if copy is False:
+                raise ValueError("Unable to avoid copy while creating an array as requested.")
+            return a.astype(dtype)
+        if copy:
+            return a.copy()
+        if copy is False and a is not self._data:
+            raise ValueError("Unable to avoid copy while creating an array as requested.")
+        return a
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        """A NumPy function's result computed from this tensor (``np.sin(t)``, ``t * array``) made a
+        tensor again, as PyTorch does - 0-d results too. PyTorch turns a bool result into uint8
+        on the way (``np.greater(t, 0)`` is a uint8 tensor)."""
+        from .ops.conversion import from_numpy
+        if array.dtype == np.bool_:
+            array = array.astype(np.uint8)
+        return from_numpy(np.asarray(array))
+
+    def __dlpack__(self, *args, **kwargs):
+        return self._data.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self):
+        return self._data.__dlpack_device__()
+
+    @property
+    def __cuda_array_interface__(self):
+        return self._data.__cuda_array_interface__

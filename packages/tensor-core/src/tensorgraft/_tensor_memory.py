@@ -1,0 +1,162 @@
+"""Tensor methods about its memory: strides, dim order, contiguity, layout, storages and data
+pointers, ``set_``/``resize_``, the element-wise Python callbacks (``apply_``, ``map_``) and
+shared memory between processes.
+
+Set on ``Tensor`` by ``tensor.py`` (see ``adopt_methods`` there), not inherited: they stay in
+the class's own dict.
+"""
+from __future__ import annotations
+
+from .tensor import Tensor, _dim_argument, _wrap_dim
+
+
+class MemoryMethods:
+    """Methods of ``Tensor``, written in a class body as they were in Tensor's own: names
+    like ``float``, ``int``, ``bool`` and ``type`` stay methods without hiding the builtins
+    from the code here. Never instantiated or inherited: ``tensor.adopt_methods`` copies them
+    onto ``Tensor``."""
+
+    def storage_offset(self) -> int:
+        """Offset (in elements) of this view's first element within its base tensor's memory."""
+        base = self._base
+        if base is None or self._data.size == 0:
+            return 0
+        try:
+            off = self.data_ptr() - base.data_ptr()
+        except (AttributeError, TypeError):
+            return 0
+        return max(0, off // self._data.itemsize)
+
+    def is_shared(self) -> bool:
+        """Whether the memory is shared between processes (``share_memory_()``, multiprocessing/)."""
+        if self._device.type != "cpu":
+            return False
+        from .multiprocessing.shared_memory import is_shared
+        return is_shared(self._data)
+
+    def stride(self, dim=None):
+        a = self._data
+        if a.size == 0 and a.ndim and not any(a.strides):
+            # NumPy 2 gives an empty array zero strides; PyTorch keeps the strides of its layout,
+            # C order with each size-0 dim counted as 1 (a permuted empty tensor's order is lost here)
+            st, step = [], 1
+            for n in reversed(a.shape):
+                st.append(step)
+                step *= max(n, 1)
+            st = tuple(reversed(st))
+        else:
+            st = tuple(s // a.itemsize for s in a.strides)
+        if dim is None:
+            return st
+        if dim.__class__ is not int:
+            dim = _dim_argument(dim, "stride")
+        return st[_wrap_dim(dim, self._data.ndim, "stride")]
+
+    def dim_order(self, *, ambiguity_check=False) -> tuple:
+        """The dims from outermost to innermost in memory: by decreasing stride, ties in dim order.
+        With ``ambiguity_check`` (True, or a list of memory formats) a size-1 or broadcast dim,
+        which could sit anywhere in the order, is refused - unless the list names the one format
+        the tensor's layout can be read as."""
+        from . import memory_layout as ml
+        if ambiguity_check is not True and ambiguity_check is not False and (
+                not isinstance(ambiguity_check, (list, tuple))
+                or not all(f.__class__ is ml.memory_format for f in ambiguity_check)):
+            raise TypeError("The ambiguity_check argument must be a bool or a list of memory formats.")
+        st = self.stride()
+        order = tuple(sorted(range(len(st)), key=lambda d: -st[d]))
+        if ambiguity_check is False:
+            return order
+        unique = "The tensor does not have unique dim order."
+        if 0 in st and self._data.size:
+            raise RuntimeError(unique)
+        if all(n != 1 for n in self._data.shape):
+            return order
+        if ambiguity_check is not True:
+            readable = [f for f in (ml.contiguous_format, ml.channels_last, ml.channels_last_3d)
+                        if ml._RANK.get(f, len(st)) == len(st) and self.is_contiguous(memory_format=f)]
+            named = [f for f in ambiguity_check if f in readable]
+            if len(named) == 1:
+                if len(readable) == 1:
+                    return ml.dim_order(len(st), named[0])
+                raise RuntimeError(unique)
+        raise RuntimeError(unique[:-1] + ", or cannot map to exact one of the given memory formats.")
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        if memory_format is None:
+            return bool(self._data.flags.c_contiguous)
+        from .memory_layout import is_contiguous_as
+        return is_contiguous_as(self._data, memory_format)
+
+    @property
+    def layout(self):
+        from .memory_layout import strided
+        return strided
+
+    def const_data_ptr(self) -> int:
+        return self.data_ptr()
+
+    def untyped_storage(self):
+        from .storage import untyped_storage
+        return untyped_storage(self)
+
+    def storage(self):
+        from .storage import typed_storage
+        return typed_storage(self)
+
+    def is_set_to(self, tensor) -> bool:
+        """Same memory, offset, shape and strides (the state ``set_(tensor)`` leaves)."""
+        a, b = self._data, tensor._data
+        return (self._device == tensor._device and a.shape == b.shape and a.strides == b.strides
+                and a.dtype == b.dtype and (a.size == 0 or self.data_ptr() == tensor.data_ptr()))
+
+    def set_(self, source=None, storage_offset=0, size=None, stride=None) -> "Tensor":
+        from .storage import set_
+        return set_(self, source, storage_offset, size, stride)
+
+    def resize_(self, *sizes, memory_format=None) -> "Tensor":
+        from .storage import resize_
+        from .ops._args import shape_arg
+        resize_(self, shape_arg(sizes, "resize_"))
+        if memory_format is not None:
+            self._restride(memory_format)
+        return self
+
+    def resize_as_(self, the_template, *, memory_format=None) -> "Tensor":
+        from .storage import resize_
+        resize_(self, the_template._data.shape)
+        if memory_format is not None:
+            self._restride(memory_format)
+        return self
+
+    def _restride(self, memory_format) -> None:
+        """After ``resize_``: the same memory seen in ``memory_format``'s order (values are not
+        kept in logical order, as in PyTorch, where resize leaves them unspecified)."""
+        from . import memory_layout as ml
+        a = self._data
+        ml.check_format_rank(a.ndim, memory_format)
+        order = ml.dim_order(a.ndim, memory_format)
+        if order != tuple(range(a.ndim)):
+            self._data = a.reshape(tuple(a.shape[d] for d in order)).transpose(
+                tuple(order.index(d) for d in range(a.ndim)))
+
+    def apply_(self, callable) -> "Tensor":
+        from .storage import apply_
+        return apply_(self, callable)
+
+    def map_(self, tensor, callable) -> "Tensor":
+        from .storage import map_
+        return map_(self, tensor, callable)
+
+    def map2_(self, x, y, callable) -> "Tensor":
+        from .storage import map2_
+        return map2_(self, x, y, callable)
+
+    def data_ptr(self) -> int:
+        iface = getattr(self._data, "__array_interface__", None) or self._data.__cuda_array_interface__
+        return iface["data"][0]
+
+    def share_memory_(self):
+        """Move the memory into memory shared between processes (see multiprocessing/shared_memory.py);
+        a forked child, or a process the tensor is sent to, then reads and writes the same memory."""
+        from .multiprocessing.shared_memory import share_tensor_
+        return share_tensor_(self)

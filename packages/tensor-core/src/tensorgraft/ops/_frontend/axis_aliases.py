@@ -1,0 +1,52 @@
+"""NumPy's spellings ``axis=``/``keepdims=`` of PyTorch's ``dim=``/``keepdim=``, which PyTorch's
+argument parser accepts for every op: a wrapper for bound ops and a helper for frontends that
+take the NumPy names themselves. (Re-exported by the package ``__init__``, where op modules find them.)
+"""
+from __future__ import annotations
+
+
+def with_axis_alias(fn, opname: str):
+    """``fn`` also taking NumPy's spellings ``axis=`` and ``keepdims=`` for its ``dim``/``keepdim``
+    (PyTorch's argument parser accepts them everywhere). ``fn`` itself when it has neither."""
+    # read the parameter names from the code object: inspect.signature on every op would cost
+    # import time (this runs once per bound op while ``import tensorgraft`` runs)
+    base = fn
+    while getattr(base, "__signature__", None) is None and getattr(base, "__wrapped__", None) is not None:
+        base = base.__wrapped__
+    code = getattr(base, "__code__", None)
+    if getattr(base, "__signature__", None) is not None or code is None or code.co_flags & 0x0C:
+        import inspect   # a declared signature, or *args/**kwargs: ask inspect (few ops)
+        try:
+            names = tuple(inspect.signature(fn).parameters)
+        except (TypeError, ValueError):
+            return fn
+    else:
+        names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+    if "dim" not in names and "keepdim" not in names or "axis" in names:
+        return fn  # nothing to alias, or ``fn`` takes the NumPy spellings itself (the hot reductions)
+
+    def f(*args, **kwargs):
+        if kwargs and ("axis" in kwargs or "keepdims" in kwargs):
+            for numpy_name, name in (("axis", "dim"), ("keepdims", "keepdim")):
+                if numpy_name in kwargs:
+                    if name in kwargs:
+                        raise TypeError(f"{opname}() got an unexpected keyword argument '{numpy_name}'")
+                    kwargs[name] = kwargs.pop(numpy_name)
+        return fn(*args, **kwargs)
+    f.__name__ = f.__qualname__ = getattr(fn, "__name__", opname)
+    f.__doc__ = fn.__doc__
+    f.__wrapped__ = fn  # inspect.signature(f) reports fn's own signature, computed only when asked
+    return f
+
+
+def numpy_spellings(opname: str, dim, keepdim, axis, keepdims):
+    """``(dim, keepdim)`` for a frontend that takes ``axis=``/``keepdims=`` itself (so it skips the
+    :func:`with_axis_alias` wrapper, a call layer per call): the NumPy names stand for PyTorch's,
+    and giving both spellings of one argument is refused as PyTorch refuses it."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{opname}() got an unexpected keyword argument 'axis'")
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    return dim, keepdim

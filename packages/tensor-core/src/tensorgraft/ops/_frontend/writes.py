@@ -1,0 +1,185 @@
+"""How a result is written into a tensor that already exists: the in-place store (PyTorch's
+casting rule: no lowering of the dtype category; writes through ``expand``ed views) and ``out=``
+arguments (dtype check, resize with PyTorch's deprecation warning, refused under autograd).
+
+Part of the op frontends (the package ``__init__`` re-exports these names, which op modules
+import from there); kept apart because none of it runs on the plain out-of-place path.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from ...grad_mode import state as _gs
+from ...tensor import Tensor, check_not_inference
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3, "V": 2}  # 'V': bfloat16 (ml_dtypes)
+
+
+def check_cast(value, dest) -> None:
+    """PyTorch's rule for in-place results: no lowering of the category (float into an int tensor)."""
+    if value.dtype is not dest.dtype and _CATEGORY[value.dtype.kind] > _CATEGORY[dest.dtype.kind]:
+        raise RuntimeError(f"result type {_type_name(value.dtype)} "
+                           f"can't be cast to the desired output type {_type_name(dest.dtype)}")
+
+
+_OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a single memory "
+            "location. Please clone() the tensor before performing the operation.")
+
+
+def writable_alias(t: Tensor, region=None, fill=False):
+    """``t``'s array made writeable, for a write into what ``expand`` returned (NumPy marks
+    broadcast views read-only; PyTorch writes through them). ``region``: the part of the array
+    the write reaches; when two of its elements share memory PyTorch refuses the write, and so
+    does this, except for a fill (``fill_``/``zero_``: every element gets the same value).
+    Returns None when ``t`` is read-only for another reason (a read-only buffer)."""
+    a = t._data
+    root = t._base._data if t._base is not None else None
+    if not isinstance(a, np.ndarray) or root is None or not root.flags.writeable or not root.flags.c_contiguous:
+        return None
+    reach = a if region is None else region
+    if not fill and any(st == 0 and n > 1 for st, n in zip(reach.strides, reach.shape)):
+        raise RuntimeError(_OVERLAP)
+    offset = a.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    return np.ndarray(a.shape, a.dtype, buffer=root, offset=offset, strides=a.strides)
+
+
+def store_into(t: Tensor, value, opname: str) -> None:
+    """Write ``value`` into ``t``'s memory with PyTorch's casting rule for in-place results."""
+    check_not_inference(t)
+    d = t._data
+    check_cast(value, d)
+    if value.shape != d.shape:
+        try:
+            value = np.broadcast_to(value, d.shape) if isinstance(d, np.ndarray) else value
+        except ValueError:
+            pass
+        if value.shape != d.shape and np.broadcast_shapes(value.shape, d.shape) != d.shape:
+            raise RuntimeError(f"output with shape {list(d.shape)} doesn't match the broadcast shape "
+                               f"{list(np.broadcast_shapes(value.shape, d.shape))}")
+    if isinstance(d, np.ndarray) and not d.flags.writeable:
+        alias = writable_alias(t)
+        if alias is not None:
+            d = alias
+    if d.ndim == 0 and isinstance(d, np.ndarray):
+        d[()] = value
+    else:
+        d[...] = value
+    t._vc[0] += 1
+
+
+_RESIZED = ("An output with one or more elements was resized since it had shape {old}, which does not match the "
+            "required output shape {new}. This behavior is deprecated, and in a future PyTorch release outputs will "
+            "not be resized unless they have zero elements. You can explicitly reuse an out tensor t by resizing it, "
+            "inplace, to zero elements with t.resize_(0).")
+
+
+# The C type PyTorch's "value cannot be converted" message names for each dtype.
+_CONVERT_NAMES = {"int32": "int", "int64": "int64_t", "int16": "int16_t", "int8": "int8_t", "uint8": "uint8_t",
+                  "float32": "float", "float64": "double", "float16": "c10::Half"}
+
+
+def complex_into_real(npdtype, via_double: bool = False) -> RuntimeError:
+    """PyTorch's error for a Python complex number written into a real tensor. ``t[i] = z`` goes
+    through a double for float16 (``via_double``); ``fill_`` names the half type itself."""
+    name = "double" if via_double and str(npdtype) == "float16" else _CONVERT_NAMES[str(npdtype)]
+    return RuntimeError(f"value cannot be converted to type {name} without overflow")
+
+
+def write_out(out, value, opname: str, stacklevel: int = 3):
+    """``f(..., out=out)``: PyTorch's rules for the result array ``value``. The dtype may only go
+    up a category (float into a double out, not into an int one); an ``out`` of another shape is
+    resized (with PyTorch's deprecation warning unless it was empty; ``stacklevel`` points it at
+    the user's call). Returns ``out``."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{opname}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    check_not_inference(out)
+    check_cast(value, out._data)
+    if tuple(value.shape) != out._data.shape:
+        if out._data.size:
+            # named at the user's line however deep the op's frontend called this (``stacklevel``
+            # is kept for callers that pass it; the frame walk decides)
+            from ...caller_warnings import warn_at_caller
+            warn_at_caller(_RESIZED.format(old=list(out._data.shape), new=list(value.shape)), UserWarning)
+        out.resize_(tuple(value.shape))
+    store_into(out, value, opname)
+    return out
+
+
+def write_outs(out, results, opname: str, result_type):
+    """``f(..., out=(a, b))`` for an op returning a named tuple: each of ``results`` written into
+    the ``out`` tensor at its position (``write_out``'s rules); returns the named tuple of those."""
+    for k, r in enumerate(results):
+        write_out(out[k], r._data, opname, stacklevel=4)
+    return result_type(*(out[k] for k in range(len(results))))
+
+
+def check_out_grad(opname: str, out, *args) -> None:
+    """PyTorch refuses ``out=`` while recording gradients for any operand (or ``out`` itself)."""
+    if _gs.enabled and (getattr(out, "_requires_grad", False)
+                        or any(isinstance(a, Tensor) and a._requires_grad for a in args)):
+        raise RuntimeError(f"{opname}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+
+
+def with_out(fn, opname: str):
+    """``fn`` taking PyTorch's keyword ``out=``: computed as usual, then written into ``out``.
+    Refused while recording gradients, as PyTorch refuses it (before anything is written)."""
+    def f(*args, out=None, **kwargs):
+        if out is None:
+            return fn(*args, **kwargs)
+        check_out_grad(opname, out, *args, *kwargs.values())
+        result = fn(*args, **kwargs)
+        if isinstance(result, tuple):  # (values, indices) & co.: one out tensor per field
+            if not isinstance(out, (tuple, list)) or len(out) != len(result):
+                raise TypeError(f"{opname}(): argument 'out' must be tuple of {len(result)} Tensors")
+            return write_outs(out, result, opname, type(result))
+        return write_out(out, result._data, opname)
+    f.__name__ = f.__qualname__ = getattr(fn, "__name__", opname)
+    f.__doc__ = fn.__doc__
+    try:
+        import inspect
+        sig = inspect.signature(fn)
+        params = list(sig.parameters.values())
+        if "out" not in sig.parameters and not any(p.kind is p.VAR_KEYWORD for p in params):
+            params.append(inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None))
+        f.__signature__ = sig.replace(parameters=params)
+    except (TypeError, ValueError):
+        pass
+    return f
+
+
+def with_out_decorator(opname: str):
+    """``with_out`` as a decorator, for functions defined outside the op registry."""
+    return lambda fn: functools.wraps(fn)(with_out(fn, opname))
+
+
+def factory_with_out(opname: str):
+    """Decorate a factory (``arange``, ``full``, ``randint`` ...) to honour PyTorch's ``out=``: the
+    values are made in ``out``'s dtype and on its device (unless ``dtype=``/``device=`` are given)
+    and written into ``out``, which is returned."""
+    def decorate(fn):
+        @functools.wraps(fn)
+        def f(*args, out=None, **kwargs):
+            if out is None:
+                return fn(*args, **kwargs)
+            if not isinstance(out, Tensor):
+                raise TypeError(f"{opname}(): argument 'out' must be Tensor, not {type(out).__name__}")
+            if kwargs.get("dtype") is None:
+                kwargs["dtype"] = out.dtype
+            if kwargs.get("device") is None:
+                kwargs["device"] = out.device
+            return write_out(out, fn(*args, **kwargs)._data, opname)
+        return f
+    return decorate
+
+
+_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
+               "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
+               "complex128": "ComplexDouble"}
+
+
+def _type_name(npdtype) -> str:
+    return _TYPE_NAMES.get(str(npdtype), str(npdtype))
