@@ -20,8 +20,10 @@ How they differ from PyTorch's (same results, different machinery):
   but per-example speed is Python-loop speed. The slices' memory is marked (an ndarray subclass
   NumPy carries to what is computed from it), so that reading a batched value from user code
   (``.item()``, ``float()``, ``if t > 0``, ``.tolist()``, an index) and a training batch norm
-  with unbatched running stats are refused as in PyTorch; results carry the grad_fn PyTorch's
-  batched op records (the node's name only: its backward is the stack's).
+  with unbatched running stats are refused as in PyTorch; so are ops with data-dependent output
+  shapes, ``.numpy()``, ``equal``/``allclose`` and in-place writes of a batched value into an
+  unbatched tensor (``_vmap_guards.py``, patches in place only while a vmap runs); results carry
+  the grad_fn PyTorch's batched op records (the node's name only: its backward is the stack's).
 - The transforms never write ``.grad`` of their inputs (they use ``autograd.grad``).
 - Custom ``autograd.Function`` classes meet PyTorch's rules (``_custom_functions.py``): the ctx
   style is refused by every transform, vmap/jacfwd need a vmap rule, jvp/jacfwd/hessian a ``jvp``

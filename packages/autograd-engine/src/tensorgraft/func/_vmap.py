@@ -28,6 +28,7 @@ from ._custom_functions import (
     vmap_stepped_out,
 )
 from ._pytree import broadcast_prefix, tree_flatten, tree_unflatten
+from ._vmap_guards import batch_sizes, guards_installed, mapped_function
 
 __all__ = ["vmap"]
 
@@ -37,8 +38,10 @@ __all__ = ["vmap"]
 # (``.item()``, ``float()``, ``if t > 0:``, ``.tolist()``): every slice would give another value.
 # Here the function runs on plain slices, so each slice's memory is marked instead: it is viewed
 # as ``_BatchedArray``, an ndarray subclass that NumPy carries through ufuncs, reductions, views
-# and matmul to everything computed from the slice. The mark is only ever used to *refuse*
-# things (an op that drops it merely lets a read through, as before), never to change a value.
+# and matmul to everything computed from the slice; where NumPy drops it (``np.asarray``, ``np.where``,
+# a reduction to a NumPy scalar...), the kernel wrappers of ``_vmap_guards.py`` put it back on what
+# an op computed from a marked input. The mark is only ever used to *refuse* things, never to
+# change a value.
 _ITEM_MSG = ("vmap: It looks like you're calling .item() on a Tensor. We don't support vmap over calling .item() on a "
              "Tensor, please try to rewrite what you're doing with other operations. If error is occurring somewhere "
              "inside PyTorch internals, please file a bug report.")
@@ -377,6 +380,7 @@ def _run_slices(func, kwargs, batch_size, flat_in_dims, flat_args, args_spec, gu
         output, flat_dims = _call_rule(rule_of, info, in_dims, tree_unflatten(flat_args, args_spec))
         guard.after()
         return [_slice_of_rule_output(output, flat_dims, i) for i in range(batch_size)], None
+    func = mapped_function(func)  # (``vmap(torch.nonzero)``: refused as the user's own call would be)
     if batch_size == 0:
         # PyTorch runs the function once, on batched tensors holding no slice at all; here it runs
         # once on zero-filled stand-ins shaped like one slice, so that the results' structure and
@@ -489,11 +493,16 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         guard = _RandomnessGuard(randomness)
         outermost = innermost_vmap() is None
         _bn_check_installed(True)
+        guards_installed(True)  # results of ops on batched values stay marked; PyTorch's refusals
+        sizes = batch_sizes()
+        sizes.append(batch_size)
         try:
             with vmap_running(randomness):
                 results, inputs = _run_slices(func, kwargs, batch_size, flat_in_dims, flat_args, args_spec, guard,
                                               randomness)
         finally:
+            sizes.pop()
+            guards_installed(False)
             _bn_check_installed(False)
         flat_first, output_spec = tree_flatten(results[0])
         flat_results = [flat_first] + [tree_flatten(r)[0] for r in results[1:]]
