@@ -64,6 +64,17 @@ class Node:
     _saves_output = False  # whether the formula reads the op's output
     _saves_crossed = False  # formula(saves_crossed=True): keep each operand only for the other's grad
     _num_outputs = 1
+    _defaults_of_saved = None  # ``_saved_<arg>`` values a node shows when its attrs lack them (add's alpha=1)
+    _number_saves = frozenset()  # args PyTorch saves as a Scalar: a number there is not made a tensor
+    _second_operand = "other"  # the name PyTorch's node gives the op's ``other`` (``mat2`` of MmBackward0)
+
+    def __dir__(self):
+        # the class carries a ``_saved_*`` property for every argument its op could save; list only
+        # those this node has, as PyTorch's nodes list their own saved values (computed here, on
+        # the rare dir() call, so recording a node pays nothing for it)
+        cls = type(self)
+        return [n for n in object.__dir__(self)
+                if not isinstance(getattr(cls, n, None), SavedProperty) or _has_saved(self, n)]
 
     def name(self) -> str:
         n = type(self).__name__
@@ -171,14 +182,43 @@ class OpNode(Node):
         return fit_grads(self, res)
 
 
-# PyTorch's schema names for a second operand that tensorgraft's frontends call ``other``
-_SECOND_OPERAND = frozenset({"other", "mat2", "exponent", "vec", "tensor1"})
+# PyTorch's schema names for a second operand that tensorgraft's frontends call ``other``, by the
+# node's op name (the class name less ``Backward<n>``); any other node keeps ``other``
+_SECOND_OPERAND = {"Mm": "mat2", "Bmm": "mat2", "Mv": "vec", "Dot": "tensor", "Pow": "exponent"}
+# the nodes whose PyTorch formula keeps an input's sizes (``_saved_self_sym_sizes``) rather than the
+# input: reductions, views, index selections (measured per node); MeanBackward keeps its numel too
+_SIZES_SAVED = {
+    **dict.fromkeys(("SumBackward0", "SumBackward1", "MeanBackward0", "MeanBackward1", "ViewBackward0",
+                     "UnsafeViewBackward0", "ExpandBackward0", "SqueezeBackward0", "SqueezeBackward1",
+                     "SqueezeBackward2", "SelectBackward0", "SliceBackward0", "IndexBackward0", "RepeatBackward0",
+                     "SplitBackward0", "SplitWithSizesBackward0", "MaxBackward0", "MinBackward0",
+                     "MedianBackward1", "NanmedianBackward1", "KthvalueBackward0", "ModeBackward0",
+                     "SortBackward0", "TopkBackward0", "IndexSelectBackward0", "DiagonalBackward0",
+                     "UnfoldBackward0", "TraceBackward0"), ("self",)),
+    "MmBackward0": ("self", "mat2"),
+    "MaskedScatterBackward0": ("source",),
+}
+_NUMEL_SAVED = frozenset({"MeanBackward0", "MeanBackward1"})
 # schema arguments that are Scalars in PyTorch: a number there stays a number in ``_saved_*``
 # (``_saved_exponent`` of ``x.pow(3)`` is 3, ``_saved_other`` of ``x * 3`` is ``tensor(3)``)
 _SCALAR_ARGS = frozenset({"exponent", "alpha", "value"})
 
 
-def _saved_properties(op, saves_output: bool) -> dict:
+class SavedProperty(property):
+    """A ``_saved_<arg>`` / ``_raw_saved_<arg>`` property made by ``_saved_properties`` (the ones
+    ``Node.__dir__`` lists only where the node has them). (No ``__slots__``: a property
+    subclass needs its ``__dict__`` for the getter's docstring.)"""
+
+
+def _has_saved(node, name: str) -> bool:
+    """Whether ``node`` has the saved attribute ``name`` (``_saved_x`` / ``_raw_saved_x``), without
+    reading it (no unpack hook runs, and a freed node still lists what it had saved)."""
+    raw = name.startswith("_raw_saved_")
+    where = _saved_slot(node, name[len("_raw_saved_" if raw else "_saved_"):])
+    return where is not None and (not raw or where[0] != "value")
+
+
+def _saved_properties(op, saves_output: bool, second=None, defaults=None) -> dict:
     """``_saved_<arg>`` / ``_raw_saved_<arg>`` properties for a node class of ``op``: what the node
     saved for its backward, as PyTorch's generated nodes expose it. ``<arg>`` is ``self`` (the first
     input), another input by the name the op's signature gives it (``other``, ``exponent``),
@@ -194,17 +234,18 @@ def _saved_properties(op, saves_output: bool) -> dict:
         params = list(inspect.signature(op.frontend).parameters)
     except (TypeError, ValueError, AttributeError):
         params = []
-    args = {"self", *params[1:]}
-    if "other" in params[1:2]:
-        args |= _SECOND_OPERAND
+    args = {"self", *params[1:]} - {"out"}  # (``out=`` is where a result goes, never saved)
+    if second is not None and "other" in params[1:2]:
+        args = (args - {"other"}) | {second}
     if saves_output:
         args.add("result")
+    args |= set(defaults or ())
     for a in list(args - {"result"}):
         args |= {a + "_sym_sizes", a + "_sym_numel"}
     props = {}
     for arg in args:
-        props["_saved_" + arg] = property(_saved_getter(arg))
-        props["_raw_saved_" + arg] = property(_raw_saved_getter(arg))
+        props["_saved_" + arg] = SavedProperty(_saved_getter(arg))
+        props["_raw_saved_" + arg] = SavedProperty(_raw_saved_getter(arg))
     return props
 
 
@@ -235,9 +276,9 @@ def _input_index(node, arg):
         params = list(inspect.signature(node._op.frontend).parameters)
     except (TypeError, ValueError, AttributeError):
         return None
-    if arg in params[1:]:
+    if arg in params[1:] and not (arg == "other" and node._second_operand != "other"):
         k = params.index(arg)
-    elif arg in _SECOND_OPERAND and "other" in params[1:2]:
+    elif arg == node._second_operand and "other" in params[1:2]:
         k = 1
     else:
         return None
@@ -251,6 +292,10 @@ def _saved_slot(node, arg):
         return ("tensor", "out") if node._saves_output else None
     for suffix in ("_sym_sizes", "_sym_numel"):
         if arg.endswith(suffix):
+            name = type(node).__name__
+            if arg[:-len(suffix)] not in _SIZES_SAVED.get(name, ()) or \
+                    (suffix == "_sym_numel" and name not in _NUMEL_SAVED):
+                return None  # PyTorch's node keeps the tensor itself, or nothing of it
             k = _input_index(node, arg[:-len(suffix)])
             meta = node.in_meta[k] if k is not None else None
             if meta is None:
@@ -266,17 +311,26 @@ def _saved_slot(node, arg):
     if k is not None:
         saves = node._saves
         if saves is not None and k not in saves and not node._saves_crossed:
-            return None  # the formula never reads this input
+            # the formula never reads this input, or reads a number passed there from attrs
+            # (``x.lerp(y, 0.5)``: ``_saved_weight`` is 0.5)
+            attrs = node.attrs
+            if node.in_meta[k] is None and attrs.__class__ is dict and attrs.get(arg) is not None:
+                return "value", attrs[arg]
+            return None
         if node.in_meta[k] is None:  # a number argument
             v = node.inputs[k] if node.inputs is not None else None
-            if v is not None and arg not in _SCALAR_ARGS and not isinstance(v, (tuple, list)):
+            if v is not None and arg not in _SCALAR_ARGS and arg not in node._number_saves \
+                    and not isinstance(v, (tuple, list)):
                 import tensorgraft
                 v = tensorgraft.tensor(v)  # PyTorch wraps a number passed for a Tensor operand
             return "value", v
         return "tensor", k
     attrs = node.attrs
-    if attrs and attrs.get(arg) is not None:
+    if attrs.__class__ is dict and attrs.get(arg) is not None:  # (some nn ops keep a tuple there)
         return "value", attrs[arg]
+    defaults = node._defaults_of_saved
+    if defaults is not None and arg in defaults:
+        return "value", defaults[arg]
     return None
 
 
@@ -447,6 +501,17 @@ class SomeInputsDifferentiable:
 _ALL_EDGES = Node.next_functions  # the slot itself, under the property above
 
 
+class NotImplementedEdges(SomeInputsDifferentiable):
+    """Mixed into PyTorch's ``NotImplemented`` node (an op without a derivative: ``x // y``,
+    ``scatter(reduce=)``): it has an edge only for the inputs that require grad, none for a
+    number or for a tensor that does not (``x // y.detach()`` lists ``x`` alone)."""
+
+    __slots__ = ()
+
+    def _edge_positions(self):
+        return [i for i, need in enumerate(self.needs_input_grad) if need]
+
+
 class AccumulateGrad(Node):
     """Where gradients of a leaf end up: ``variable.grad``."""
 
@@ -489,7 +554,15 @@ def node_class(op, name=None, inputs=None):
     cls_name = name or (_camel(op.name) + "Backward0")
     saves = getattr(formula, "saves", None)
     base = MultiOutputOpNode if getattr(formula, "multi_output", False) else OpNode
-    saves_output = bool(getattr(formula, "saves_output", False))
+    saves_output = getattr(formula, "saves_output", False)
+    if saves_output.__class__ is dict:  # per overload: {"PowBackward1": True}
+        saves_output = saves_output.get(cls_name, False)
+    saves_output = bool(saves_output)
+    if cls_name == "NotImplemented":
+        # PyTorch's node of an op without a derivative keeps nothing: its backward only raises
+        saves, saves_output = (), False
+    number_saves = getattr(formula, "number_saves", None) or {}
+    second = _SECOND_OPERAND.get(_BACKWARD_SUFFIX.sub("", cls_name))
     bases, slots, narrowed = (base,), (), {}
     nondiff, scalars = op.extra.get("nondiff_inputs"), op.extra.get("scalar_inputs")
     own = getattr(formula, "scalar_inputs", None)  # the formula's overloads (formula(scalar_inputs=))
@@ -497,7 +570,9 @@ def node_class(op, name=None, inputs=None):
         own = own.get(cls_name)
     if own:
         scalars = (*(scalars or ()), *own)
-    if nondiff or scalars:
+    if cls_name == "NotImplemented":
+        bases, slots = (NotImplementedEdges, base), ("_narrowed_edges",)
+    elif nondiff or scalars:
         bases, slots = (SomeInputsDifferentiable, base), ("_narrowed_edges",)
         narrowed = {"_nondiff": frozenset(nondiff or ()), "_scalars": frozenset(scalars or ())}
     reroute = getattr(formula, "reroute", None)
@@ -509,7 +584,11 @@ def node_class(op, name=None, inputs=None):
         "_saves": tuple(saves) if saves is not None else None,
         "_saves_output": saves_output,
         "_saves_crossed": bool(getattr(formula, "saves_crossed", False)),
-        "__module__": "tensorgraft.autograd.nodes", **_saved_properties(op, saves_output)})
+        "_defaults_of_saved": getattr(formula, "saved_defaults", None),
+        "_number_saves": frozenset(number_saves.get(cls_name, ())),
+        "_second_operand": second or "other",
+        "__module__": "tensorgraft.autograd.nodes", **_saved_properties(op, saves_output, second,
+                                                                           getattr(formula, "saved_defaults", None))})
     if cacheable:
         op.node_class = cls
     else:

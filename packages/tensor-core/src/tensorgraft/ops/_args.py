@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import numbers
 
-from numpy import bool_ as np_bool
-
 from ..tensor import Tensor
 
 
@@ -88,17 +86,6 @@ def missing_args(fname: str, *names: str) -> TypeError:
     quoted = ", ".join(f'"{n}"' for n in names)
     plural = "s" if len(names) == 1 else ""
     return TypeError(f"{fname}() missing {len(names)} required positional argument{plural}: {quoted}")
-
-
-def check_keepdim(fname: str, keepdim, args=None, overloads=None) -> None:
-    """``keepdim`` must be a bool (PyTorch's parser refuses ``1``): a reduction of one signature
-    names the argument; one of several (``overloads``) refuses the call as a whole, shown with
-    ``args`` as given. Called only once ``keepdim`` is neither True nor False."""
-    if keepdim.__class__ is bool or isinstance(keepdim, np_bool):
-        return
-    if overloads is not None:
-        raise invalid_combination(fname, args or (), None, overloads)
-    raise wrong_type(fname, "keepdim", "bool", keepdim)
 
 
 def wrap_dim(dim, ndim: int, fname: str = None, argname: str = "dim", overloads=None) -> int:

@@ -1,69 +1,16 @@
-"""Gradients of ``tensorgraft/ops/elementwise.py``. Written with tensorgraft ops, so they are
+"""Gradients of ``tensorgraft/ops/elementwise``: the two-operand arithmetic here (add/sub/mul/div,
+pow, remainder/fmod/floor_divide, copysign, xlogy, float_power, atan2, hypot, ldexp); the one-input
+math functions in ``elementwise_unary.py``, the selecting and blending ops (maximum, clamp, lerp,
+addcmul, fill_/copy_) in ``elementwise_select.py``. Written with tensorgraft ops, so they are
 themselves differentiable (higher-order gradients)."""
 from __future__ import annotations
 
-import cmath
-import math
-
-import numpy as np
-
 import tensorgraft as tg
-from tensorgraft.ops.elementwise import sigmoid_backward as _SIGMOID_BACKWARD
-from tensorgraft.ops.elementwise import tanh_backward as _TANH_BACKWARD
-from tensorgraft.ops.elementwise import threshold_backward as _THRESHOLD_BACKWARD
 
 from . import formula
-
-
-def _threshold_backward(g, x, threshold):
-    out = _THRESHOLD_BACKWARD.frontend(g, x, threshold)
-    if out.grad_fn is None and x.requires_grad and tg.is_grad_enabled():
-        # the frontend records only when g requires grad, but PyTorch's node also hangs on x (whose
-        # gradient is zeros): without it a double backward from relu to x finds x "not used in the
-        # graph" where PyTorch returns zeros, e.g. u_xx of a ReLU network in a PINN
-        tg.Tensor._autograd.record(_THRESHOLD_BACKWARD, out, (g, x), {"threshold": threshold})
-    return out
-
-
-def _is_t(x):
-    return isinstance(x, tg.Tensor)
-
-
-def _scalar_overload(op_name, node_name, t, number):
-    """``t <op> number`` recorded as ATen's Scalar overload (``MulBackward1``, ``AddBackward1``):
-    PyTorch's derivative formulas compute in C++ with Python numbers, and a graph built with
-    create_graph=True shows those names; the values and the gradient are the core op's."""
-    from tensorgraft.registry import registry
-    op = registry.ops[op_name]
-    if not (t._requires_grad and tg.is_grad_enabled()):
-        return op.frontend(t, number)  # nothing recorded: a plain backward pays one lookup
-    with tg.no_grad():
-        out = op.frontend(t, number)
-    tg.Tensor._autograd.record(op, out, (t, number), {"alpha": 1} if op_name == "add" else None, node_name=node_name)
-    return out
-
-
-# Complex inputs (PyTorch's convention: grad * conj(f'(z)) for a holomorphic f); both helpers leave
-# real tensors alone, so the real path is unchanged.
-def _cj(t):
-    if isinstance(t, tg.Tensor):
-        return t.conj() if t._data.dtype.kind == "c" else t
-    return t.conjugate() if isinstance(t, complex) else t
-
-
-def _rc(grad, x):
-    """A real input receives the real part of a complex gradient (PyTorch's handle_r_to_c)."""
-    if grad is not None and grad._data.dtype.kind == "c" and (not _is_t(x) or x._data.dtype.kind != "c"):
-        return grad.real
-    return grad
-
-
-def _rc_meta(grad, node, i):
-    """``_rc`` for formulas that save no inputs: the input's dtype comes from the node's metadata."""
-    meta = node.in_meta[i] if i < len(node.in_meta) else None
-    if meta is not None and meta[1] is not None and np.dtype(meta[1]).kind != "c":
-        return grad.real
-    return grad
+from .elementwise_common import _cj, _is_t, _pow_grads, _rc, _rc_meta, _scalar_overload
+# (imported for their registrations: ``load_all`` imports this module only)
+from . import elementwise_select, elementwise_unary  # noqa: F401,E402
 
 
 def _pow_node(inputs):
@@ -79,18 +26,37 @@ def _sub_node(inputs):
     return "SubBackward0" if _is_t(inputs[0]) else "RsubBackward1"
 
 
+def _alpha(node):
+    """The ``alpha`` of ``add``/``sub`` (recorded in ``attrs`` only where it was passed and not 1)."""
+    attrs = node.attrs
+    return attrs.get("alpha", 1) if attrs else 1
+
+
+def _times_alpha(g, alpha):
+    # other's gradient is g * conj(alpha), a Scalar product (MulBackward1 under create_graph, as PyTorch's)
+    if alpha == 1:
+        return g
+    return _scalar_overload("mul", "MulBackward1", g, _cj(alpha))
+
+
 @formula("add", saves=())
 def add(node, g):
+    g_other = _times_alpha(g, _alpha(node)) if node.needs_input_grad[1] else None
     if g._data.dtype.kind == "c":
-        return _rc_meta(g, node, 0), _rc_meta(g, node, 1)
-    return g, g
+        return _rc_meta(g, node, 0), (_rc_meta(g_other, node, 1) if g_other is not None else None)
+    return g, g_other
 
 
 @formula("sub", "subtract", saves=(), node=_sub_node, scalar_inputs={"RsubBackward1": (0,)})
 def sub(node, g):
+    g_other = _times_alpha(-g, _alpha(node)) if node.needs_input_grad[1] else None
     if g._data.dtype.kind == "c":
-        return _rc_meta(g, node, 0), _rc_meta(-g, node, 1)
-    return g, -g
+        return _rc_meta(g, node, 0), (_rc_meta(g_other, node, 1) if g_other is not None else None)
+    return g, g_other
+
+
+# every AddBackward0/SubBackward0 shows ``_saved_alpha``, 1 where none was passed (``x + y``)
+add.saved_defaults = sub.saved_defaults = {"alpha": 1}
 
 
 @formula("rsub", saves=())
@@ -150,307 +116,17 @@ def neg(node, g):
     return (-g,)
 
 
-@formula("pow", node=_pow_node)
+# PowBackward1/2 keep the result (``_saved_result``) for the exponent's gradient, out * log(base);
+# PowBackward0 (a number exponent) does not need it
+@formula("pow", node=_pow_node, saves_output={"PowBackward1": True, "PowBackward2": True})
 def pow_(node, g):
     a, b = node.inputs
-    return _pow_grads(g, a, b, *node.needs_input_grad)
+    need_a, need_b = node.needs_input_grad
+    return _pow_grads(g, a, b, need_a, need_b, out=node.output if need_b else None)
 
 
-def _pow_grads(g, a, b, need_a, need_b):
-    complex_out = g._data.dtype.kind == "c"
-    ga = gb = None
-    if need_a:
-        if _is_t(b):
-            ga = tg.where(b == 0, tg.zeros_like(g), g * _cj(b * a ** (b - 1)))
-        elif b == 0:
-            ga = tg.zeros_like(g)  # PyTorch's zeros_like: 0 even for an inf or NaN gradient
-        else:
-            # exponent * x ** (exponent - 1), the product a Scalar one (MulBackward1), as PyTorch's
-            ga = g * _cj(_scalar_overload("mul", "MulBackward1", a ** (b - 1), b))
-    if need_b:
-        out = a ** b
-        if _is_t(a):
-            # a real base under a complex exponent: its log is taken in the complex plane
-            # (log(-2) = log 2 + i*pi), as PyTorch computes it in the result's dtype
-            la = (a.to(g.dtype) if complex_out and a._data.dtype.kind != "c" else a).log()
-        elif complex_out:
-            la = cmath.log(a) if a != 0 else complex("-inf")
-        else:
-            la = math.log(a) if a > 0 else float("-inf") if a == 0 else float("nan")
-        factor = out * la
-        if not complex_out and (not _is_t(a) or a._data.dtype.kind != "c") and b._data.dtype.kind != "c":
-            # 0 ** b is flat in b where b >= 0 (log 0 would make it NaN); the factor is masked
-            # before the gradient multiplies it, so an inf gradient there gives NaN, as PyTorch
-            factor = tg.where((a == 0) & (b >= 0), tg.zeros_like(factor), factor)
-        gb = g * _cj(factor)
-    if complex_out:
-        return _rc(ga, a), _rc(gb, b)
-    return ga, gb
-
-
-@formula("exp", saves=(), saves_output=True)
-def exp(node, g):
-    return (g * _cj(node.output),)
-
-
-@formula("exp2", saves=(), saves_output=True)
-def exp2(node, g):
-    return (g * _cj(node.output) * 0.6931471805599453,)
-
-
-@formula("expm1", saves=(), saves_output=True)
-def expm1(node, g):
-    return (g * _cj(node.output + 1),)
-
-
-@formula("log")
-def log(node, g):
-    return (g / _cj(node.inputs[0]),)
-
-
-@formula("log2")
-def log2(node, g):
-    return (g / _cj(node.inputs[0] * 0.6931471805599453),)
-
-
-@formula("log10")
-def log10(node, g):
-    return (g / _cj(node.inputs[0] * 2.302585092994046),)
-
-
-@formula("log1p")
-def log1p(node, g):
-    return (g / _cj(node.inputs[0] + 1),)
-
-
-@formula("sqrt", saves=(), saves_output=True)
-def sqrt(node, g):
-    # g / (2 * result), the product a Scalar one (MulBackward1 under create_graph, as PyTorch's)
-    return (g / _scalar_overload("mul", "MulBackward1", _cj(node.output), 2),)
-
-
-@formula("rsqrt", saves=(), saves_output=True)
-def rsqrt(node, g):
-    # -0.5 * g * result ** 3, as PyTorch's (MulBackward1 and PowBackward0 under create_graph)
-    return (_scalar_overload("mul", "MulBackward1", g, -0.5) * _cj(node.output.pow(3)),)
-
-
-@formula("reciprocal", saves=(), saves_output=True)
-def reciprocal(node, g):
-    out = node.output
-    return (-g * _cj(out * out),)
-
-
-@formula("square")
-def square(node, g):
-    # square is pow(x, 2) in PyTorch: the same formula, so that g * 2 * x**1 keeps the graph to x
-    # for the third derivative (zeros, not "not used in the graph") and every order matches x ** 2
-    return _pow_grads(g, node.inputs[0], 2, True, False)[:1]
-
-
-@formula("sin")
-def sin(node, g):
-    return (g * _cj(node.inputs[0].cos()),)
-
-
-@formula("cos")
-def cos(node, g):
-    return (-g * _cj(node.inputs[0].sin()),)
-
-
-@formula("tan", saves=(), saves_output=True)
-def tan(node, g):
-    out = node.output
-    return (g * _cj(1 + out * out),)
-
-
-@formula("asin")
-def asin(node, g):
-    x = node.inputs[0]
-    return (g / _cj((1 - x * x).sqrt()),)
-
-
-@formula("acos")
-def acos(node, g):
-    x = node.inputs[0]
-    return (-g / _cj((1 - x * x).sqrt()),)
-
-
-@formula("atan")
-def atan(node, g):
-    x = node.inputs[0]
-    return (g / _cj(1 + x * x),)
-
-
-@formula("sinh")
-def sinh(node, g):
-    return (g * _cj(node.inputs[0].cosh()),)
-
-
-@formula("cosh")
-def cosh(node, g):
-    return (g * _cj(node.inputs[0].sinh()),)
-
-
-@formula("tanh", saves=(), saves_output=True)
-def tanh(node, g):
-    # one op (PyTorch's tanh_backward): TanhBackwardBackward0 under create_graph, over the gradient
-    # and the output; a plain backward is a single kernel call (the product of three ops was slower)
-    return (_TANH_BACKWARD.frontend(g, node.output),)
-
-
-@formula("tanh_backward")
-def tanh_backward(node, gg):
-    # grad_output * (1 - t^2): linear in grad_output (its gradient is tanh_backward again), and
-    # -2 t grad_output for t; the same grouping as PyTorch's, whose graph shows these nodes
-    go, t = node.inputs
-    need_go, need_t = node.needs_input_grad
-    d_go = _TANH_BACKWARD.frontend(gg, _cj(t)) if need_go else None
-    # (complex t: the kernel is antiholomorphic in t, so conj(gg) * grad_output * conj(f'(t)))
-    d_t = _cj(gg) * (_scalar_overload("mul", "MulBackward1", _cj(t), -2) * go) if need_t else None
-    return d_go, d_t
-
-
-@formula("asinh")
-def asinh(node, g):
-    x = node.inputs[0]
-    return (g / _cj((x * x + 1).sqrt()),)
-
-
-@formula("acosh")
-def acosh(node, g):
-    x = node.inputs[0]
-    if x._data.dtype.kind == "c":
-        # sqrt(z - 1) * sqrt(z + 1): sqrt(z*z - 1) has the other sign in half the plane (PyTorch's branch)
-        return (g / _cj((x - 1).sqrt() * (x + 1).sqrt()),)
-    return (g / (x * x - 1).sqrt(),)  # finite for x < -1 too, as PyTorch
-
-
-@formula("atanh")
-def atanh(node, g):
-    x = node.inputs[0]
-    return (g / _cj(1 - x * x),)
-
-
-@formula("sigmoid", saves=(), saves_output=True)
-def sigmoid(node, g):
-    # one op (PyTorch's sigmoid_backward), as tanh's above
-    return (_SIGMOID_BACKWARD.frontend(g, node.output),)
-
-
-@formula("sigmoid_backward")
-def sigmoid_backward(node, gg):
-    # grad_output * (1 - y) * y: for y, grad_output * (1 - 2y), written (-2 y + 1) with ATen's
-    # Scalar overloads as PyTorch's formula, so the graph shows the same nodes
-    go, y = node.inputs
-    need_go, need_y = node.needs_input_grad
-    d_go = _SIGMOID_BACKWARD.frontend(gg, _cj(y)) if need_go else None
-    d_y = None
-    if need_y:
-        slope = _scalar_overload("add", "AddBackward1", _scalar_overload("mul", "MulBackward1", _cj(y), -2), 1)
-        d_y = _cj(gg) * go * slope
-    return d_go, d_y
-
-
-@formula("relu", saves=(), saves_output=True)
-def relu(node, g):
-    # an inf or NaN arriving where relu was flat gives 0 there (PyTorch's threshold_backward), not NaN
-    return (_threshold_backward(g, node.output, 0),)
-
-
-@formula("threshold_backward", saves=(1,))
-def threshold_backward(node, g):
-    # flat in x almost everywhere, but zeros rather than None (PyTorch's zeros_like(grad)): relu's
-    # second derivative is then 0 through x, not "x appears to not have been used in the graph"
-    x = node.inputs[1]
-    gx = tg.zeros_like(x) if node.needs_input_grad[1] else None
-    return (_threshold_backward(g, x, node.attrs["threshold"]), gx)
-
-
-@formula("abs", "absolute", node="AbsBackward0")
-def abs_(node, g):
-    x = node.inputs[0]
-    return (g * x.sgn(),)  # (SgnBackward0 under create_graph, as PyTorch's; sign for real inputs)
-
-
-@formula("sgn", saves=(0,), saves_output=True, node="SgnBackward0")
-def sgn(node, g):
-    x = node.inputs[0]
-    if x._data.dtype.kind != "c":
-        return (g.new_zeros(g.shape),)
-    # PyTorch's sgn_backward: (g - sgn^2 conj(g)) / (2|z|), 0 where z == 0
-    s, ax = node.output, x.abs()
-    r = (g - s * s * g.conj()) / (2 * ax)
-    return (tg.where(ax == 0, tg.zeros_like(r), r),)
-
-
-@formula("sign", "floor", "ceil", "trunc", "fix", "round", saves=(), node={"fix": "TruncBackward0"})
-def zero_grad(node, g):
-    return (g.new_zeros(g.shape),)  # zeros even where g is inf/NaN (g * 0 would be NaN), as PyTorch
-
-
-@formula("frac", saves=())
-def frac(node, g):
-    return (g,)
-
-
-@formula("erf")
-def erf(node, g):
-    x = node.inputs[0]
-    return (g * 1.1283791670955126 * (-x * x).exp(),)
-
-
-@formula("erfc")
-def erfc(node, g):
-    x = node.inputs[0]
-    return (-g * 1.1283791670955126 * (-x * x).exp(),)
-
-
-@formula("erfinv", saves=(), saves_output=True)
-def erfinv(node, g):
-    out = node.output
-    return (g * 0.886226925452758 * (out * out).exp(),)
-
-
-# PyTorch's masked forms: the gradient goes through unchanged or is *replaced* by 0 (g * mask would
-# turn an inf or NaN gradient into NaN on the side not taken); a double backward records
-# MaskedFillBackward0. maximum/minimum split a tie in halves and pass a NaN's gradient to both
-# sides (the NaN propagates from either); fmax/fmin give a tie to the first operand, and a NaN
-# side (which they ignore) gets nothing unless both are NaN, when the first one gets it.
-def _extremum_grads(a, b, g, a_wins, b_wins):
-    split = tg.where(a == b, g / 2, g)
-    return split.masked_fill(b_wins, 0), split.masked_fill(a_wins, 0)
-
-
-@formula("maximum")
-def maximum(node, g):
-    a, b = node.inputs
-    return _extremum_grads(a, b, g, a > b, a < b)
-
-
-@formula("minimum")
-def minimum(node, g):
-    a, b = node.inputs
-    return _extremum_grads(a, b, g, a < b, a > b)
-
-
-def _fextremum_grads(a, b, g, a_first, b_first):
-    a_nan, b_nan = a.isnan(), b.isnan()
-    take_a = a_first | b_nan
-    take_b = b_first | (a_nan & b_nan.logical_not())
-    return g.masked_fill(take_a.logical_not(), 0), g.masked_fill(take_b.logical_not(), 0)
-
-
-@formula("fmax")
-def fmax(node, g):
-    a, b = node.inputs
-    return _fextremum_grads(a, b, g, a >= b, a < b)
-
-
-@formula("fmin")
-def fmin(node, g):
-    a, b = node.inputs
-    return _fextremum_grads(a, b, g, a <= b, a > b)
+# ``2 ** x`` is pow.Scalar in PyTorch: its base is a Scalar, so ``_saved_self`` is the number itself
+pow_.number_saves = {"PowBackward2": ("self",)}
 
 
 @formula("atan2", "arctan2", node="Atan2Backward0")
@@ -476,24 +152,41 @@ def remainder_by_number(node, g):
 
 
 def _overload_node(prefix):
-    """PyTorch's overloads: ``<Op>Backward0`` for a number divisor, ``<Op>Backward1`` for a tensor one."""
-    return lambda inputs: prefix + ("Backward1" if _is_t(inputs[1]) else "Backward0")
+    """PyTorch's overloads: ``<Op>Backward0`` for a number divisor, ``<Op>Backward1`` for a tensor
+    one; ``remainder(2, x)`` (``2 % x``, remainder.Scalar_Tensor) has no derivative in PyTorch, whose
+    node is then the C++ ``NotImplemented`` with an edge for ``x`` alone."""
+    def name(inputs):
+        if not _is_t(inputs[0]):
+            return "NotImplemented"
+        return prefix + ("Backward1" if _is_t(inputs[1]) else "Backward0")
+    return name
 
 
-@formula("remainder", "fmod", node={"remainder": _overload_node("Remainder"), "fmod": _overload_node("Fmod")})
+def _not_implemented(op_name):
+    """PyTorch's error on reaching a node of an op without a derivative (at backward, not forward)."""
+    return RuntimeError(f"derivative for aten::{op_name} is not implemented")
+
+
+@formula("remainder", "fmod", node={"remainder": _overload_node("Remainder"), "fmod": _overload_node("Fmod")},
+         scalar_inputs={"NotImplemented": (0,)})
 def remainder(node, g):
+    cls_name = node.__class__.__name__
+    if cls_name == "NotImplemented":
+        raise _not_implemented("remainder" if node._op.name == "remainder" else "fmod")
     a, b = node.inputs
     need_a, need_b = node.needs_input_grad
     gb = None
     if need_b:
-        q = (a / b).floor() if node.__class__.__name__.startswith("Remainder") else (a / b).trunc()
+        q = (a / b).floor() if cls_name.startswith("Remainder") else (a / b).trunc()
         gb = -g * q
     return g, gb
 
 
-@formula("floor_divide", saves=())
+# floor_divide has no derivative in PyTorch (``x // 2`` records NotImplemented, whose backward
+# raises); a number operand gets no edge
+@formula("floor_divide", saves=(), node="NotImplemented", scalar_inputs=(0, 1))
 def floor_divide(node, g):
-    return g * 0, None
+    raise _not_implemented("floor_divide")
 
 
 @formula("copysign", saves_output=True, node=lambda inputs: "CopysignBackward0" if _is_t(inputs[1])
@@ -530,6 +223,10 @@ def xlogy(node, g):
     return ga, gb
 
 
+# xlogy's Scalar overloads keep the number as a Scalar (``_saved_self`` of ``xlogy(2, x)`` is 2)
+xlogy.number_saves = {"XlogyBackward1": ("self",), "XlogyBackward2": ("other",)}
+
+
 def _float_power_in_double(out, inputs, attrs):
     """PyTorch's float_power converts each tensor operand to the result's double dtype first
     (``x.to(torch.float64)``, a ToCopyBackward0 node), then records a pow node on those: the
@@ -555,186 +252,6 @@ def float_power(node, g):
     return _rc(ga, a), _rc(gb, b)  # a real input gets the real part
 
 
-def _pass_where(g, mask):
-    """``g`` where ``mask``, exactly 0 elsewhere (PyTorch's where(mask, grad, 0)): g * mask would
-    turn an inf or NaN arriving at a clamped element into NaN, e.g. x.clamp(min=0).sqrt() at x < 0;
-    a double backward then records WhereBackward0, as PyTorch's graph."""
-    return tg.where(mask, g, tg.zeros((), dtype=g.dtype, device=g.device))
-
-
-@formula("clamp", "clip", scalar_inputs={"ClampBackward1": (1, 2)})
-def clamp(node, g):
-    x, lo, hi = node.inputs
-    keep = None
-    if lo is not None:
-        keep = x >= lo
-    if hi is not None:
-        k2 = x <= hi
-        keep = k2 if keep is None else keep & k2
-    gx = _pass_where(g, keep)
-    # clamp is min(max(x, lo), hi): where lo > hi the result is hi whatever x is, so hi (not lo)
-    # receives the gradient there; where lo == hi and x < lo, PyTorch gives neither a gradient
-    both = lo is not None and hi is not None
-    crossed = (lo > hi) if both else None
-    glo = ghi = None
-    if isinstance(lo, tg.Tensor) and lo.requires_grad:
-        glo = _pass_where(g, (x < lo) & (lo < hi) if both else x < lo)
-    if isinstance(hi, tg.Tensor) and hi.requires_grad:
-        ghi = _pass_where(g, (x > hi) if crossed is None else (x > hi) | crossed)
-    return gx, glo, ghi
-
-
-@formula("clamp_min", scalar_inputs=(1,))
-def clamp_min(node, g):
-    x, lo = node.inputs
-    need_x, need_lo = node.needs_input_grad
-    gx = _pass_where(g, x >= lo) if need_x else None
-    glo = _pass_where(g, x < lo) if need_lo else None
-    return gx, glo
-
-
-@formula("clamp_max", scalar_inputs=(1,))
-def clamp_max(node, g):
-    x, hi = node.inputs
-    need_x, need_hi = node.needs_input_grad
-    gx = _pass_where(g, x <= hi) if need_x else None
-    ghi = _pass_where(g, x > hi) if need_hi else None
-    return gx, ghi
-
-
-@formula("lerp")
-def lerp(node, g):
-    a, b, w = node.inputs
-    need_a, need_b, need_w = node.needs_input_grad
-    ga = g * _cj(1 - w) if need_a else None
-    gb = g * _cj(w) if need_b else None
-    gw = g * _cj(b - a) if need_w else None
-    return ga, gb, gw
-
-
-@formula("_lerp_scalar", saves=(), scalar_inputs=(2,))
-def lerp_by_number(node, g):
-    w = node.attrs["weight"]  # the number itself: the node keeps no tensors
-    need_a, need_b, _ = node.needs_input_grad
-    return (g * _cj(1 - w) if need_a else None), (g * _cj(w) if need_b else None), None
-
-
-@formula("nan_to_num")
-def nan_to_num(node, g):
-    return (g * node.inputs[0].isfinite(),)
-
-
-@formula("logit")
-def logit(node, g):
-    x = node.inputs[0]
-    eps = node.attrs["eps"]
-    gx = g / (x * (1 - x))
-    if eps is None:  # outside [0, 1] logit is NaN, and so is its gradient (PyTorch's)
-        gx = tg.where((x < 0) | (x > 1), tg.full_like(gx, float("nan")), gx)
-    else:
-        gx = tg.where((x < eps) | (x > 1 - eps), tg.zeros_like(gx), gx)
-    return (gx,)
-
-
-@formula("sinc")
-def sinc(node, g):
-    x = node.inputs[0]
-    px = x * 3.141592653589793
-    d = (px.cos() * px - px.sin()) / (px * x)
-    # 0 at x == 0 whatever the gradient (PyTorch masks after multiplying: inf there is no NaN)
-    r = g * _cj(d)
-    return (tg.where(x == 0, tg.zeros_like(r), r),)
-
-
-@formula("deg2rad", saves=())
-def deg2rad(node, g):
-    return (g * 0.017453292519943295,)
-
-
-@formula("rad2deg", saves=())
-def rad2deg(node, g):
-    return (g * 57.29577951308232,)
-
-
-@formula("logaddexp")
-def logaddexp(node, g):
-    a, b = node.inputs
-    need_a, need_b = node.needs_input_grad
-    ga = g / _cj((b - a).exp() + 1) if need_a else None
-    gb = g / _cj((a - b).exp() + 1) if need_b else None
-    if g._data.dtype.kind == "c":
-        return _rc(ga, a), _rc(gb, b)
-    return ga, gb
-
-
-@formula("logaddexp2")
-def logaddexp2(node, g):
-    a, b = node.inputs
-    need_a, need_b = node.needs_input_grad
-    ga = g / ((b - a).exp2() + 1) if need_a else None
-    gb = g / ((a - b).exp2() + 1) if need_b else None
-    return ga, gb
-
-
-@formula("addcmul")
-def addcmul(node, g):
-    _, t1, t2 = node.inputs
-    v = node.attrs["value"]
-    need_i, need_1, need_2 = node.needs_input_grad
-    return (g if need_i else None), (g * _cj(t2 * v) if need_1 else None), (g * _cj(t1 * v) if need_2 else None)
-
-
-@formula("addcdiv")
-def addcdiv(node, g):
-    _, t1, t2 = node.inputs
-    v = node.attrs["value"]
-    need_i, need_1, need_2 = node.needs_input_grad
-    g1 = g * _cj(v / t2) if need_1 else None
-    g2 = -g * _cj(v * t1 / (t2 * t2)) if need_2 else None
-    return (g if need_i else None), g1, g2
-
-
-def _zeros_from(g):
-    """A zero gradient; connected to ``g`` when building a graph (so double backward sees it)."""
-    return g * 0 if g.requires_grad else tg.zeros_like(g)
-
-
-@formula("fill_", saves=(), scalar_inputs=(1,))
-def fill_(node, g):
-    need_self, need_value = node.needs_input_grad
-    return (_zeros_from(g) if need_self else None), (g.sum() if need_value else None)
-
-
-@formula("zero_", saves=())
-def zero_(node, g):
-    return (_zeros_from(g),)
-
-
-@formula("copy_", saves=())
-def copy_(node, g):
-    need_self, need_src = node.needs_input_grad
-    gs = None
-    if need_src:
-        dev = node.attrs["device"]
-        gs = g if g._device is dev else g.to(dev)
-    return (_zeros_from(g) if need_self else None), gs
-
-
-@formula("lgamma")
-def lgamma(node, g):
-    return (g * node.inputs[0].digamma(),)
-
-
-@formula("digamma")
-def digamma(node, g):
-    return (g * tg.polygamma(1, node.inputs[0]),)
-
-
-@formula("polygamma")
-def polygamma(node, g):
-    return (g * tg.polygamma(node.attrs["n"] + 1, node.inputs[0]),)
-
-
 @formula("ldexp")
 def ldexp(node, g):
     a, b = node.inputs
@@ -745,11 +262,3 @@ def ldexp(node, g):
     if g._data.dtype.kind == "c":
         return _rc(ga, a), _rc(gb, b)
     return ga, gb
-
-
-
-@formula("normal", saves=())
-def normal(node, g):
-    """NormalBackward1/2/3 (named by the frontend after the overload): PyTorch's gradient of a
-    draw is zero for its tensor mean and std alike."""
-    return tuple(g.new_zeros(g.shape) if need else None for need in node.needs_input_grad)

@@ -43,6 +43,10 @@ def _with_alpha(torch_name, operand_check=None):
                                        "number.")
                 if operand_check is not None:
                     operand_check(a, b)
+                if F.needs_grad(input, other):
+                    # PyTorch records one node (AddBackward0/SubBackward0 keeping ``_saved_alpha``),
+                    # not a MulBackward0 for ``other * alpha`` under it (out= was refused above)
+                    return _alpha_node(torch_name, binary_fn, input, other, alpha)
                 other = other * alpha
             try:
                 r = binary_fn(input, other)
@@ -58,6 +62,21 @@ def _with_alpha(torch_name, operand_check=None):
         fn.__name__ = fn.__qualname__ = torch_name
         return fn
     return wrapper
+
+
+def _alpha_node(torch_name, binary_fn, input, other, alpha):
+    """``add``/``sub`` with ``alpha != 1`` while recording: the value computed as without
+    recording (``other * alpha`` first, so alpha's dtype rules are unchanged), the graph one
+    node of the op over the operands as given, its ``attrs`` keeping alpha for the formula."""
+    with no_grad():
+        r = binary_fn(input, other * alpha)
+    if r is NotImplemented:
+        raise TypeError(f"{torch_name}(): argument 'other' must be Tensor or Number, not {type(other).__name__}")
+    from ...registry import registry
+    # ``torch.sub(2, x, alpha=2)`` is SubBackward0 in PyTorch (``2 - x``, without alpha, is rsub's node)
+    name = "SubBackward0" if torch_name != "add" and not isinstance(input, Tensor) else None
+    Tensor._autograd.record(registry.ops[torch_name], r, (input, other), {"alpha": alpha}, node_name=name)
+    return r
 
 
 def _first_of_two_numbers(input, other) -> bool:

@@ -62,6 +62,42 @@ def _refuse_complex(a, kernel=None, message=None):
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(a.dtype)}'")
 
 
+# --------------------------------------------------------------------------- keepdim
+# PyTorch's parser takes only a Python bool for ``keepdim`` (no ``keepdim=1``, None or NumPy bool).
+# Ops of one signature word it as an argument error; ops of several signatures refuse the call as
+# a whole, listing them as the method (``x.var(1, keepdim=1)``, how it is usually written) lists
+# them: (signature, the parser's note under it or None).
+VAR_OVERLOADS = (("tuple of ints dim, bool unbiased = True, bool keepdim = False", None),
+                 ("tuple of ints dim = None, *, Number correction = None, bool keepdim = False", None),
+                 ("bool unbiased = True", None))
+_KEYWORD_NOTE = "didn't match because some of the keywords were incorrect: keepdim"
+LOGICAL_OVERLOADS = (("", None), ("tuple of ints dim = None, bool keepdim = False", _KEYWORD_NOTE),
+                     ("int dim, bool keepdim = False", _KEYWORD_NOTE))
+# without a dim, the parser's note falls on the signature that has no keepdim
+VAR_NO_DIM_OVERLOADS = VAR_OVERLOADS[:2] + (("bool unbiased = True", _KEYWORD_NOTE),)
+LOGICAL_NO_DIM_OVERLOADS = (("", _KEYWORD_NOTE),) + tuple((sig, None) for sig, _ in LOGICAL_OVERLOADS[1:])
+# var_mean/std_mean are functions only: their listing starts with the tensor
+VAR_MEAN_OVERLOADS = tuple((f"Tensor input, {sig}", note) for sig, note in VAR_OVERLOADS)
+VAR_MEAN_NO_DIM_OVERLOADS = tuple((f"Tensor input, {sig}", note) for sig, note in VAR_NO_DIM_OVERLOADS)
+
+
+def check_keepdim(fname: str, keepdim, dim=None, overloads=None, with_input: bool = False) -> None:
+    """Refuse a ``keepdim`` that is not a bool with PyTorch's TypeError, before anything is computed.
+    ``overloads``: the op's signatures where it has several (see above); ``dim``: as given (None:
+    not given), named in the "got (...)" part of that message; ``with_input``: the call is
+    ``torch.<fname>(x, ...)`` (the tensor is listed too)."""
+    if keepdim.__class__ is bool:
+        return
+    from .._args import type_name, wrong_type
+    if overloads is None:
+        raise wrong_type(fname, "keepdim", "bool", keepdim)
+    pos = (["Tensor"] if with_input else []) + ([] if dim is None else [type_name(dim)])
+    got = ", ".join(pos + [f"keepdim={type_name(keepdim)}"]) if pos else f"keepdim={type_name(keepdim)}, "
+    listed = "".join(f" * ({sig})\n" + (f"      {note}\n" if note else "") for sig, note in overloads)
+    raise TypeError(f"{fname}() received an invalid combination of arguments - got ({got}), but expected one "
+                    f"of:\n{listed}")
+
+
 def _no_grad():
     from ...grad_mode import no_grad
     return no_grad()

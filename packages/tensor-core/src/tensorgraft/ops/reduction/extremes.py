@@ -12,7 +12,7 @@ from .._args import (NOT_GIVEN, check_bool, dim_keepdim, invalid_combination, is
                      wrap_dims, wrong_type)
 from .._define import defop
 from .._return_types import return_type
-from ._shared import _all_dims, _no_grad, _record_values, _refuse_complex
+from ._shared import _all_dims, _no_grad, _record_values, _refuse_complex, check_keepdim
 
 
 # =========================================================================== max / min / amax / amin / argmax
@@ -80,6 +80,7 @@ def _extreme_frontend(op, which):
             res = wrap(v, input._device)
             _record_values(op, res, input, {"dim": None}, "MaxBackward1" if which == "max" else "MinBackward1")
             return res
+        check_keepdim(which, keepdim)  # (the method's wording: x.max(1, keepdim=1))
         d = wrap_dim(dim, a.ndim)
         if a.ndim and a.shape[d] == 0:
             raise IndexError(f"{which}(): Expected reduction dim {d} to have non-zero size.")

@@ -7,7 +7,7 @@ from ...tensor import wrap
 from .._frontend import check_tensor
 from .._args import wrap_dims
 from .._define import defop
-from ._shared import _all_dims
+from ._shared import LOGICAL_NO_DIM_OVERLOADS, LOGICAL_OVERLOADS, _all_dims, check_keepdim
 
 
 # =========================================================================== all / any / count_nonzero
@@ -22,6 +22,7 @@ def _logical_reduce_frontend(op, which):
 
     def all(input, dim=None, keepdim=False):
         check_tensor(input, which)
+        check_keepdim(which, keepdim, dim, LOGICAL_OVERLOADS if dim is not None else LOGICAL_NO_DIM_OVERLOADS)
         a = input._data
         axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim, which, ())
         return wrap(table[input._device.type](a, which, axes, keepdim), input._device)

@@ -14,6 +14,7 @@ from .. import _frontend as F
 from .._frontend import check_tensor
 from .._args import check_dims_type, wrap_dims
 from .._define import defop
+from ._shared import check_keepdim
 from tensorgraft.dtypes import np_kind as _np_kind
 
 
@@ -45,6 +46,8 @@ def _sum_frontend(op):
             dim, keepdim = F.numpy_spellings("sum", dim, keepdim, axis, keepdims)
         if input.__class__ is not Tensor:
             check_tensor(input, "sum")
+        if keepdim.__class__ is not bool:  # (inline: sum is on every training step's path)
+            check_keepdim("sum", keepdim)
         a = input._data
         # dim=() / [] reduces every dim, as PyTorch
         axes = None if dim is None or (dim.__class__ in (tuple, list) and not dim) else wrap_dims(dim, a.ndim, "sum",
@@ -59,7 +62,9 @@ def _sum_frontend(op):
             r = r.astype(_BF16)  # accumulated in float32, rounded once
         out = wrap(r, dev)
         if input._requires_grad and _gs.enabled:
-            Tensor._autograd.record(op, out, (input,), {"dim": axes, "keepdim": keepdim},
+            # a full reduction's node (SumBackward0) keeps no keepdim in PyTorch: None is read as False
+            Tensor._autograd.record(op, out, (input,), {"dim": axes, "keepdim": keepdim if dim is not None or keepdim
+                                                        else None},
                                     node_name="SumBackward0" if dim is None else "SumBackward1")
         return out
     return sum
@@ -91,6 +96,7 @@ def _mean_frontend(op):
             dim, keepdim = F.numpy_spellings("mean", dim, keepdim, axis, keepdims)
         check_tensor(input, "mean")
         check_dims_type("mean", dim, _SUM_OVERLOADS)  # (PyTorch's parser, before the dtype is looked at)
+        check_keepdim("mean", keepdim)
         a = input._data
         if dtype is None and _np_kind(a.dtype) not in "fc":
             raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point "
@@ -116,7 +122,9 @@ def _mean_frontend(op):
             res = res.astype(_BF16)
         out = wrap(res, input._device)
         if input._requires_grad and _gs.enabled:
-            Tensor._autograd.record(op, out, (input,), {"dim": axes, "keepdim": keepdim},
+            # (MeanBackward0 keeps no keepdim either: see sum's)
+            Tensor._autograd.record(op, out, (input,), {"dim": axes, "keepdim": keepdim if dim is not None or keepdim
+                                                        else None},
                                     node_name="MeanBackward0" if dim is None else "MeanBackward1")
         return out
     return mean

@@ -12,7 +12,8 @@ from ...tensor import Tensor, wrap
 from .._frontend import check_tensor
 from .._args import check_dims_type, wrap_dims
 from .._define import defop
-from ._shared import _all_dims, _no_grad, _record_values
+from ._shared import (VAR_MEAN_NO_DIM_OVERLOADS, VAR_MEAN_OVERLOADS, VAR_NO_DIM_OVERLOADS, VAR_OVERLOADS, _all_dims,
+                      _no_grad, _record_values, check_keepdim)
 from tensorgraft.dtypes import np_kind as _np_kind
 
 
@@ -44,6 +45,11 @@ def _variance(op, std, input, dim, keepdim, correction, name):
     """var/std with the correction resolved; ``name`` is the public function warnings name
     (``var_mean`` reports its own name, as PyTorch does)."""
     check_dims_type(name, dim, ())  # (PyTorch's parser, before the dtype is looked at)
+    if name in ("var_mean", "std_mean"):
+        check_keepdim(name, keepdim, dim, VAR_MEAN_OVERLOADS if dim is not None else VAR_MEAN_NO_DIM_OVERLOADS,
+                      with_input=True)
+    else:
+        check_keepdim(name, keepdim, dim, VAR_OVERLOADS if dim is not None else VAR_NO_DIM_OVERLOADS)
     a = input._data
     if _np_kind(a.dtype) not in "fc":
         # var_mean/std_mean name themselves; var and std share one message

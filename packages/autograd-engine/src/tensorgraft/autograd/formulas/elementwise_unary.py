@@ -1,0 +1,290 @@
+"""Gradients of the one-input elementwise math functions: exp/log families, roots, trigonometric
+and hyperbolic functions, sigmoid/tanh/relu (and their backward ops, for double backward), abs/sgn,
+the piecewise-constant roundings, erf, gamma functions, logit, sinc."""
+from __future__ import annotations
+
+import tensorgraft as tg
+from tensorgraft.ops.elementwise import sigmoid_backward as _SIGMOID_BACKWARD
+from tensorgraft.ops.elementwise import tanh_backward as _TANH_BACKWARD
+
+from . import formula
+from .elementwise_common import _cj, _pow_grads, _scalar_overload, _threshold_backward
+
+
+@formula("exp", saves=(), saves_output=True)
+def exp(node, g):
+    return (g * _cj(node.output),)
+
+
+@formula("exp2", saves=(), saves_output=True)
+def exp2(node, g):
+    return (g * _cj(node.output) * 0.6931471805599453,)
+
+
+@formula("expm1", saves=(), saves_output=True)
+def expm1(node, g):
+    return (g * _cj(node.output + 1),)
+
+
+@formula("log")
+def log(node, g):
+    return (g / _cj(node.inputs[0]),)
+
+
+@formula("log2")
+def log2(node, g):
+    return (g / _cj(node.inputs[0] * 0.6931471805599453),)
+
+
+@formula("log10")
+def log10(node, g):
+    return (g / _cj(node.inputs[0] * 2.302585092994046),)
+
+
+@formula("log1p")
+def log1p(node, g):
+    return (g / _cj(node.inputs[0] + 1),)
+
+
+@formula("sqrt", saves=(), saves_output=True)
+def sqrt(node, g):
+    # g / (2 * result), the product a Scalar one (MulBackward1 under create_graph, as PyTorch's)
+    return (g / _scalar_overload("mul", "MulBackward1", _cj(node.output), 2),)
+
+
+@formula("rsqrt", saves=(), saves_output=True)
+def rsqrt(node, g):
+    # -0.5 * g * result ** 3, as PyTorch's (MulBackward1 and PowBackward0 under create_graph)
+    return (_scalar_overload("mul", "MulBackward1", g, -0.5) * _cj(node.output.pow(3)),)
+
+
+@formula("reciprocal", saves=(), saves_output=True)
+def reciprocal(node, g):
+    out = node.output
+    return (-g * _cj(out * out),)
+
+
+@formula("square")
+def square(node, g):
+    # square is pow(x, 2) in PyTorch: the same formula, so that g * 2 * x**1 keeps the graph to x
+    # for the third derivative (zeros, not "not used in the graph") and every order matches x ** 2
+    return _pow_grads(g, node.inputs[0], 2, True, False)[:1]
+
+
+square.saved_defaults = {"exponent": 2}  # its PowBackward0 shows ``_saved_exponent`` 2, as x ** 2's
+
+
+@formula("sin")
+def sin(node, g):
+    return (g * _cj(node.inputs[0].cos()),)
+
+
+@formula("cos")
+def cos(node, g):
+    return (-g * _cj(node.inputs[0].sin()),)
+
+
+@formula("tan", saves=(), saves_output=True)
+def tan(node, g):
+    out = node.output
+    return (g * _cj(1 + out * out),)
+
+
+@formula("asin")
+def asin(node, g):
+    x = node.inputs[0]
+    return (g / _cj((1 - x * x).sqrt()),)
+
+
+@formula("acos")
+def acos(node, g):
+    x = node.inputs[0]
+    return (-g / _cj((1 - x * x).sqrt()),)
+
+
+@formula("atan")
+def atan(node, g):
+    x = node.inputs[0]
+    return (g / _cj(1 + x * x),)
+
+
+@formula("sinh")
+def sinh(node, g):
+    return (g * _cj(node.inputs[0].cosh()),)
+
+
+@formula("cosh")
+def cosh(node, g):
+    return (g * _cj(node.inputs[0].sinh()),)
+
+
+@formula("tanh", saves=(), saves_output=True)
+def tanh(node, g):
+    # one op (PyTorch's tanh_backward): TanhBackwardBackward0 under create_graph, over the gradient
+    # and the output; a plain backward is a single kernel call (the product of three ops was slower)
+    return (_TANH_BACKWARD.frontend(g, node.output),)
+
+
+@formula("tanh_backward")
+def tanh_backward(node, gg):
+    # grad_output * (1 - t^2): linear in grad_output (its gradient is tanh_backward again), and
+    # -2 t grad_output for t; the same grouping as PyTorch's, whose graph shows these nodes
+    go, t = node.inputs
+    need_go, need_t = node.needs_input_grad
+    d_go = _TANH_BACKWARD.frontend(gg, _cj(t)) if need_go else None
+    # (complex t: the kernel is antiholomorphic in t, so conj(gg) * grad_output * conj(f'(t)))
+    d_t = _cj(gg) * (_scalar_overload("mul", "MulBackward1", _cj(t), -2) * go) if need_t else None
+    return d_go, d_t
+
+
+@formula("asinh")
+def asinh(node, g):
+    x = node.inputs[0]
+    return (g / _cj((x * x + 1).sqrt()),)
+
+
+@formula("acosh")
+def acosh(node, g):
+    x = node.inputs[0]
+    if x._data.dtype.kind == "c":
+        # sqrt(z - 1) * sqrt(z + 1): sqrt(z*z - 1) has the other sign in half the plane (PyTorch's branch)
+        return (g / _cj((x - 1).sqrt() * (x + 1).sqrt()),)
+    return (g / (x * x - 1).sqrt(),)  # finite for x < -1 too, as PyTorch
+
+
+@formula("atanh")
+def atanh(node, g):
+    x = node.inputs[0]
+    return (g / _cj(1 - x * x),)
+
+
+@formula("sigmoid", saves=(), saves_output=True)
+def sigmoid(node, g):
+    # one op (PyTorch's sigmoid_backward), as tanh's above
+    return (_SIGMOID_BACKWARD.frontend(g, node.output),)
+
+
+@formula("sigmoid_backward")
+def sigmoid_backward(node, gg):
+    # grad_output * (1 - y) * y: for y, grad_output * (1 - 2y), written (-2 y + 1) with ATen's
+    # Scalar overloads as PyTorch's formula, so the graph shows the same nodes
+    go, y = node.inputs
+    need_go, need_y = node.needs_input_grad
+    d_go = _SIGMOID_BACKWARD.frontend(gg, _cj(y)) if need_go else None
+    d_y = None
+    if need_y:
+        slope = _scalar_overload("add", "AddBackward1", _scalar_overload("mul", "MulBackward1", _cj(y), -2), 1)
+        d_y = _cj(gg) * go * slope
+    return d_go, d_y
+
+
+@formula("relu", saves=(), saves_output=True)
+def relu(node, g):
+    # an inf or NaN arriving where relu was flat gives 0 there (PyTorch's threshold_backward), not NaN
+    return (_threshold_backward(g, node.output, 0),)
+
+
+@formula("threshold_backward", saves=(1,))
+def threshold_backward(node, g):
+    # flat in x almost everywhere, but zeros rather than None (PyTorch's zeros_like(grad)): relu's
+    # second derivative is then 0 through x, not "x appears to not have been used in the graph"
+    x = node.inputs[1]
+    gx = tg.zeros_like(x) if node.needs_input_grad[1] else None
+    return (_threshold_backward(g, x, node.attrs["threshold"]), gx)
+
+
+@formula("abs", "absolute", node="AbsBackward0")
+def abs_(node, g):
+    x = node.inputs[0]
+    return (g * x.sgn(),)  # (SgnBackward0 under create_graph, as PyTorch's; sign for real inputs)
+
+
+@formula("sgn", saves=(0,), saves_output=True, node="SgnBackward0")
+def sgn(node, g):
+    x = node.inputs[0]
+    if x._data.dtype.kind != "c":
+        return (g.new_zeros(g.shape),)
+    # PyTorch's sgn_backward: (g - sgn^2 conj(g)) / (2|z|), 0 where z == 0
+    s, ax = node.output, x.abs()
+    r = (g - s * s * g.conj()) / (2 * ax)
+    return (tg.where(ax == 0, tg.zeros_like(r), r),)
+
+
+@formula("sign", "floor", "ceil", "trunc", "fix", "round", saves=(), node={"fix": "TruncBackward0"})
+def zero_grad(node, g):
+    return (g.new_zeros(g.shape),)  # zeros even where g is inf/NaN (g * 0 would be NaN), as PyTorch
+
+
+@formula("frac", saves=())
+def frac(node, g):
+    return (g,)
+
+
+@formula("erf")
+def erf(node, g):
+    x = node.inputs[0]
+    return (g * 1.1283791670955126 * (-x * x).exp(),)
+
+
+@formula("erfc")
+def erfc(node, g):
+    x = node.inputs[0]
+    return (-g * 1.1283791670955126 * (-x * x).exp(),)
+
+
+@formula("erfinv", saves=(), saves_output=True)
+def erfinv(node, g):
+    out = node.output
+    return (g * 0.886226925452758 * (out * out).exp(),)
+
+
+@formula("nan_to_num")
+def nan_to_num(node, g):
+    return (g * node.inputs[0].isfinite(),)
+
+
+@formula("logit")
+def logit(node, g):
+    x = node.inputs[0]
+    eps = node.attrs["eps"]
+    gx = g / (x * (1 - x))
+    if eps is None:  # outside [0, 1] logit is NaN, and so is its gradient (PyTorch's)
+        gx = tg.where((x < 0) | (x > 1), tg.full_like(gx, float("nan")), gx)
+    else:
+        gx = tg.where((x < eps) | (x > 1 - eps), tg.zeros_like(gx), gx)
+    return (gx,)
+
+
+@formula("sinc")
+def sinc(node, g):
+    x = node.inputs[0]
+    px = x * 3.141592653589793
+    d = (px.cos() * px - px.sin()) / (px * x)
+    # 0 at x == 0 whatever the gradient (PyTorch masks after multiplying: inf there is no NaN)
+    r = g * _cj(d)
+    return (tg.where(x == 0, tg.zeros_like(r), r),)
+
+
+@formula("deg2rad", saves=())
+def deg2rad(node, g):
+    return (g * 0.017453292519943295,)
+
+
+@formula("rad2deg", saves=())
+def rad2deg(node, g):
+    return (g * 57.29577951308232,)
+
+
+@formula("lgamma")
+def lgamma(node, g):
+    return (g * node.inputs[0].digamma(),)
+
+
+@formula("digamma")
+def digamma(node, g):
+    return (g * tg.polygamma(1, node.inputs[0]),)
+
+
+@formula("polygamma")
+def polygamma(node, g):
+    return (g * tg.polygamma(node.attrs["n"] + 1, node.inputs[0]),)
