@@ -26,10 +26,7 @@ _CPP_TYPE_NAMES = {  # numpy name -> the C++ element type PyTorch's messages pri
 
 
 class AutogradMethods:
-    """Methods of ``Tensor``, written in a class body as they were in Tensor's own: names
-    like ``float``, ``int``, ``bool`` and ``type`` stay methods without hiding the builtins
-    from the code here. Never instantiated or inherited: ``tensor.adopt_methods`` copies them
-    onto ``Tensor``."""
+    """Copied onto ``Tensor`` by ``tensor.adopt_methods``; never instantiated or inherited."""
 
     def as_subclass(self, cls) -> "Tensor":
         """This tensor's data as an instance of ``cls`` (a Tensor subclass), in the same graph

@@ -85,10 +85,7 @@ _PY_TYPE_DTYPES = {float: _dt.float64, int: _dt.int64, bool: _dt.bool, complex: 
 
 
 class ConversionMethods:
-    """Methods of ``Tensor``, written in a class body as they were in Tensor's own: names
-    like ``float``, ``int``, ``bool`` and ``type`` stay methods without hiding the builtins
-    from the code here. Never instantiated or inherited: ``tensor.adopt_methods`` copies them
-    onto ``Tensor``."""
+    """Copied onto ``Tensor`` by ``tensor.adopt_methods``; never instantiated or inherited."""
 
     def to(self, *args, **kwargs) -> "Tensor":
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``; ``non_blocking`` and

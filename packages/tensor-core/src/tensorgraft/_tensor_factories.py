@@ -11,10 +11,7 @@ from .tensor import Tensor
 
 
 class FactoryMethods:
-    """Methods of ``Tensor``, written in a class body as they were in Tensor's own: names
-    like ``float``, ``int``, ``bool`` and ``type`` stay methods without hiding the builtins
-    from the code here. Never instantiated or inherited: ``tensor.adopt_methods`` copies them
-    onto ``Tensor``."""
+    """Copied onto ``Tensor`` by ``tensor.adopt_methods``; never instantiated or inherited."""
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
         """A copy of ``data`` with this tensor's dtype and device unless given."""

@@ -32,10 +32,7 @@ def _warn_scalar_of_grad() -> None:
 
 
 class HostMethods:
-    """Methods of ``Tensor``, written in a class body as they were in Tensor's own: names
-    like ``float``, ``int``, ``bool`` and ``type`` stay methods without hiding the builtins
-    from the code here. Never instantiated or inherited: ``tensor.adopt_methods`` copies them
-    onto ``Tensor``."""
+    """Copied onto ``Tensor`` by ``tensor.adopt_methods``; never instantiated or inherited."""
 
     def __bool__(self) -> bool:
         n = self._data.size

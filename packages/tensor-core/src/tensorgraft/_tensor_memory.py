@@ -11,10 +11,7 @@ from .tensor import Tensor, _dim_argument, _wrap_dim
 
 
 class MemoryMethods:
-    """Methods of ``Tensor``, written in a class body as they were in Tensor's own: names
-    like ``float``, ``int``, ``bool`` and ``type`` stay methods without hiding the builtins
-    from the code here. Never instantiated or inherited: ``tensor.adopt_methods`` copies them
-    onto ``Tensor``."""
+    """Copied onto ``Tensor`` by ``tensor.adopt_methods``; never instantiated or inherited."""
 
     def storage_offset(self) -> int:
         """Offset (in elements) of this view's first element within its base tensor's memory."""

@@ -398,6 +398,10 @@ def _wrap_dim(dim, ndim: int, what: str = "dim") -> int:
 def adopt_methods(namespace: type) -> None:
     """Copy the methods and properties written in ``namespace``'s class body onto ``Tensor``.
 
+    They are written in a class body (``_tensor_*.py``), as they were in Tensor's own, so that
+    methods named ``float``, ``int``, ``bool`` and ``type`` do not hide the builtins from the code
+    around them.
+
     Not mixin base classes: a method in Tensor's own dict is found at the first step of every
     attribute lookup (``t.dim()``, ``t.dtype`` run per op), the MRO that subclasses and
     ``isinstance`` see stays ``(Tensor, object)``, and the op registry's ``name in

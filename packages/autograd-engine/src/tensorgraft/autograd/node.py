@@ -524,6 +524,13 @@ class AccumulateGrad(Node):
 _named_classes: dict = {}
 
 
+def _for_node(formula, attr: str, cls_name: str, default=None):
+    """A formula attribute (``formula(saves_output=...)`` and the like), or its entry for the node
+    ``cls_name`` where the formula gives it per overload (``{"PowBackward1": True}``)."""
+    value = getattr(formula, attr, default)
+    return value.get(cls_name, default) if value.__class__ is dict else value
+
+
 def node_class(op, name=None, inputs=None):
     """The node class of ``op`` (cached on ``op.node_class``; named variants in a dict, rebuilt
     when the op's formula is replaced).
@@ -554,20 +561,15 @@ def node_class(op, name=None, inputs=None):
     cls_name = name or (_camel(op.name) + "Backward0")
     saves = getattr(formula, "saves", None)
     base = MultiOutputOpNode if getattr(formula, "multi_output", False) else OpNode
-    saves_output = getattr(formula, "saves_output", False)
-    if saves_output.__class__ is dict:  # per overload: {"PowBackward1": True}
-        saves_output = saves_output.get(cls_name, False)
-    saves_output = bool(saves_output)
+    saves_output = bool(_for_node(formula, "saves_output", cls_name, False))
     if cls_name == "NotImplemented":
         # PyTorch's node of an op without a derivative keeps nothing: its backward only raises
         saves, saves_output = (), False
-    number_saves = getattr(formula, "number_saves", None) or {}
+    saved_defaults = getattr(formula, "saved_defaults", None)
     second = _SECOND_OPERAND.get(_BACKWARD_SUFFIX.sub("", cls_name))
     bases, slots, narrowed = (base,), (), {}
     nondiff, scalars = op.extra.get("nondiff_inputs"), op.extra.get("scalar_inputs")
-    own = getattr(formula, "scalar_inputs", None)  # the formula's overloads (formula(scalar_inputs=))
-    if own.__class__ is dict:
-        own = own.get(cls_name)
+    own = _for_node(formula, "scalar_inputs", cls_name)  # the formula's (formula(scalar_inputs=))
     if own:
         scalars = (*(scalars or ()), *own)
     if cls_name == "NotImplemented":
@@ -575,20 +577,17 @@ def node_class(op, name=None, inputs=None):
     elif nondiff or scalars:
         bases, slots = (SomeInputsDifferentiable, base), ("_narrowed_edges",)
         narrowed = {"_nondiff": frozenset(nondiff or ()), "_scalars": frozenset(scalars or ())}
-    reroute = getattr(formula, "reroute", None)
-    if reroute.__class__ is dict:
-        reroute = reroute.get(cls_name)
+    reroute = _for_node(formula, "reroute", cls_name)
     cls = type(cls_name, bases, {
         "__slots__": slots, "_formula": staticmethod(formula) if formula else None, "_op": op, **narrowed,
         "_reroute": staticmethod(reroute) if reroute is not None else None,
         "_saves": tuple(saves) if saves is not None else None,
         "_saves_output": saves_output,
         "_saves_crossed": bool(getattr(formula, "saves_crossed", False)),
-        "_defaults_of_saved": getattr(formula, "saved_defaults", None),
-        "_number_saves": frozenset(number_saves.get(cls_name, ())),
+        "_defaults_of_saved": saved_defaults,
+        "_number_saves": frozenset(_for_node(formula, "number_saves", cls_name, ())),
         "_second_operand": second or "other",
-        "__module__": "tensorgraft.autograd.nodes", **_saved_properties(op, saves_output, second,
-                                                                           getattr(formula, "saved_defaults", None))})
+        "__module__": "tensorgraft.autograd.nodes", **_saved_properties(op, saves_output, second, saved_defaults)})
     if cacheable:
         op.node_class = cls
     else:

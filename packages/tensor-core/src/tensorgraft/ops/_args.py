@@ -44,12 +44,14 @@ def bad_int_list_item(fname: str, argname: str, seq) -> TypeError | None:
 def invalid_combination(fname: str, args=(), kwargs=None, overloads=()) -> TypeError:
     """The error of a function with several signatures, none of which takes the arguments:
     ``args`` as given positionally (a method's without ``self``), ``kwargs`` in the order given;
-    ``overloads``: the signatures to list (PyTorch also lists ones hidden here)."""
+    ``overloads``: the signatures to list (PyTorch also lists ones hidden here), each a string or a
+    ``(signature, note)`` pair whose note the parser prints under it (None: no note)."""
     pos = [type_name(a) for a in args]
     # the parser lists keywords latest first, each followed by ", " when nothing came positionally
     kw = [f"{k}={type_name(v)}" for k, v in reversed(list((kwargs or {}).items()))]
     got = ", ".join(pos + kw) if pos else "".join(k + ", " for k in kw)
-    listed = "".join(f" * ({o})\n" for o in overloads)
+    listed = "".join(f" * ({o})\n" if isinstance(o, str) else
+                     f" * ({o[0]})\n" + (f"      {o[1]}\n" if o[1] else "") for o in overloads)
     return TypeError(f"{fname}() received an invalid combination of arguments - got ({got}), but expected one of:\n"
                      f"{listed}")
 

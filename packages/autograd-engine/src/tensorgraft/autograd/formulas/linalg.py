@@ -40,14 +40,14 @@ def _array_product_grads(a, b, g, need_a, need_b):
     dev = g._device
     kernel = registry.ops["mm"].table[dev.type]
     gd = g._data
-    ga = gb = None
-    if need_a:
-        bd = b._data
-        ga = wrap(kernel(gd, (bd.conj() if bd.dtype.kind == "c" else bd).T), dev)
-    if need_b:
-        ad = a._data
-        gb = wrap(kernel((ad.conj() if ad.dtype.kind == "c" else ad).T, gd), dev)
+    ga = wrap(kernel(gd, _array_mH(b._data)), dev) if need_a else None
+    gb = wrap(kernel(_array_mH(a._data), gd), dev) if need_b else None
     return ga, gb
+
+
+def _array_mH(d):
+    """``_mH`` of a 2-D array (no conj copy of a real one)."""
+    return (d.conj() if d.dtype.kind == "c" else d).T
 
 
 @formula("mm")

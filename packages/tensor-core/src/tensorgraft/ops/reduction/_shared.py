@@ -81,21 +81,18 @@ VAR_MEAN_OVERLOADS = tuple((f"Tensor input, {sig}", note) for sig, note in VAR_O
 VAR_MEAN_NO_DIM_OVERLOADS = tuple((f"Tensor input, {sig}", note) for sig, note in VAR_NO_DIM_OVERLOADS)
 
 
-def check_keepdim(fname: str, keepdim, dim=None, overloads=None, with_input: bool = False) -> None:
+def check_keepdim(fname: str, keepdim, dim=None, overloads=None, input=None) -> None:
     """Refuse a ``keepdim`` that is not a bool with PyTorch's TypeError, before anything is computed.
     ``overloads``: the op's signatures where it has several (see above); ``dim``: as given (None:
-    not given), named in the "got (...)" part of that message; ``with_input``: the call is
-    ``torch.<fname>(x, ...)`` (the tensor is listed too)."""
+    not given), named in the "got (...)" part of that message; ``input``: the tensor, where the call
+    is ``torch.<fname>(x, ...)`` and the parser lists it too."""
     if keepdim.__class__ is bool:
         return
-    from .._args import type_name, wrong_type
+    from .._args import invalid_combination, wrong_type
     if overloads is None:
         raise wrong_type(fname, "keepdim", "bool", keepdim)
-    pos = (["Tensor"] if with_input else []) + ([] if dim is None else [type_name(dim)])
-    got = ", ".join(pos + [f"keepdim={type_name(keepdim)}"]) if pos else f"keepdim={type_name(keepdim)}, "
-    listed = "".join(f" * ({sig})\n" + (f"      {note}\n" if note else "") for sig, note in overloads)
-    raise TypeError(f"{fname}() received an invalid combination of arguments - got ({got}), but expected one "
-                    f"of:\n{listed}")
+    given = ([] if input is None else [input]) + ([] if dim is None else [dim])
+    raise invalid_combination(fname, given, {"keepdim": keepdim}, overloads)
 
 
 def _no_grad():

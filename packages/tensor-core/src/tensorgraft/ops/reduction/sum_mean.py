@@ -96,7 +96,8 @@ def _mean_frontend(op):
             dim, keepdim = F.numpy_spellings("mean", dim, keepdim, axis, keepdims)
         check_tensor(input, "mean")
         check_dims_type("mean", dim, _SUM_OVERLOADS)  # (PyTorch's parser, before the dtype is looked at)
-        check_keepdim("mean", keepdim)
+        if keepdim.__class__ is not bool:  # (inline, as sum's)
+            check_keepdim("mean", keepdim)
         a = input._data
         if dtype is None and _np_kind(a.dtype) not in "fc":
             raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point "

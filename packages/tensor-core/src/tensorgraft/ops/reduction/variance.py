@@ -47,7 +47,7 @@ def _variance(op, std, input, dim, keepdim, correction, name):
     check_dims_type(name, dim, ())  # (PyTorch's parser, before the dtype is looked at)
     if name in ("var_mean", "std_mean"):
         check_keepdim(name, keepdim, dim, VAR_MEAN_OVERLOADS if dim is not None else VAR_MEAN_NO_DIM_OVERLOADS,
-                      with_input=True)
+                      input=input)
     else:
         check_keepdim(name, keepdim, dim, VAR_OVERLOADS if dim is not None else VAR_NO_DIM_OVERLOADS)
     a = input._data
