@@ -84,6 +84,19 @@ def _check_n(n):
         raise RuntimeError(f"Invalid number of data points ({n}) specified")
 
 
+def _one_dim(fname, impl, forward, input, n, dim, norm, out):
+    """fft, ifft, rfft, irfft, hfft, ihfft: ``impl``, the n-dimensional transform, over the one ``dim``."""
+    _check_args(fname, n, dim, norm)
+    _check_n(n)
+    return _out(impl(fname, input, None if n is None else [n], [dim], norm, forward), out, fname)
+
+
+def _n_dims(fname, impl, forward, input, s, dim, norm, out):
+    """The 2- and n-dimensional transforms (fft2, fftn, ...): ``impl`` with the arguments checked."""
+    _check_args(fname, s, dim, norm, sized="s")
+    return _out(impl(fname, input, s, dim, norm, forward), out, fname)
+
+
 def _resize(x, dims, sizes):
     """Zero-pad or trim ``x`` along ``dims`` to ``sizes`` (PyTorch's ``resize_fft_input``)."""
     for d, n in zip(dims, sizes):
@@ -170,35 +183,27 @@ def _complex_of(x):
 
 def fft(input, n=None, dim=-1, norm=None, *, out=None):
     """One-dimensional discrete Fourier transform."""
-    _check_args("fft", n, dim, norm)
-    _check_n(n)
-    return _out(_fftn_impl("fft", input, None if n is None else [n], [dim], norm, True), out, "fft")
+    return _one_dim("fft", _fftn_impl, True, input, n, dim, norm, out)
 
 
 def ifft(input, n=None, dim=-1, norm=None, *, out=None):
-    _check_args("ifft", n, dim, norm)
-    _check_n(n)
-    return _out(_fftn_impl("ifft", input, None if n is None else [n], [dim], norm, False), out, "ifft")
+    return _one_dim("ifft", _fftn_impl, False, input, n, dim, norm, out)
 
 
 def fft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
-    _check_args("fft2", s, dim, norm, sized="s")
-    return _out(_fftn_impl("fft2", input, s, dim, norm, True), out, "fft2")
+    return _n_dims("fft2", _fftn_impl, True, input, s, dim, norm, out)
 
 
 def ifft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
-    _check_args("ifft2", s, dim, norm, sized="s")
-    return _out(_fftn_impl("ifft2", input, s, dim, norm, False), out, "ifft2")
+    return _n_dims("ifft2", _fftn_impl, False, input, s, dim, norm, out)
 
 
 def fftn(input, s=None, dim=None, norm=None, *, out=None):
-    _check_args("fftn", s, dim, norm, sized="s")
-    return _out(_fftn_impl("fftn", input, s, dim, norm, True), out, "fftn")
+    return _n_dims("fftn", _fftn_impl, True, input, s, dim, norm, out)
 
 
 def ifftn(input, s=None, dim=None, norm=None, *, out=None):
-    _check_args("ifftn", s, dim, norm, sized="s")
-    return _out(_fftn_impl("ifftn", input, s, dim, norm, False), out, "ifftn")
+    return _n_dims("ifftn", _fftn_impl, False, input, s, dim, norm, out)
 
 
 # --------------------------------------------------------------------------- real <-> half spectrum
@@ -243,69 +248,53 @@ def _irfftn_impl(fname, x, s, dim, norm, forward):
 
 def rfft(input, n=None, dim=-1, norm=None, *, out=None):
     """The one-sided spectrum (``n // 2 + 1`` bins) of a real signal."""
-    _check_args("rfft", n, dim, norm)
-    _check_n(n)
-    return _out(_rfftn_impl("rfft", input, None if n is None else [n], [dim], norm, True), out, "rfft")
+    return _one_dim("rfft", _rfftn_impl, True, input, n, dim, norm, out)
 
 
 def irfft(input, n=None, dim=-1, norm=None, *, out=None):
     """Inverse of ``rfft``; ``n`` (default ``2 * (m - 1)``) is the output length."""
-    _check_args("irfft", n, dim, norm)
-    _check_n(n)
-    return _out(_irfftn_impl("irfft", input, None if n is None else [n], [dim], norm, False), out, "irfft")
+    return _one_dim("irfft", _irfftn_impl, False, input, n, dim, norm, out)
 
 
 def rfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
-    _check_args("rfft2", s, dim, norm, sized="s")
-    return _out(_rfftn_impl("rfft2", input, s, dim, norm, True), out, "rfft2")
+    return _n_dims("rfft2", _rfftn_impl, True, input, s, dim, norm, out)
 
 
 def irfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
-    _check_args("irfft2", s, dim, norm, sized="s")
-    return _out(_irfftn_impl("irfft2", input, s, dim, norm, False), out, "irfft2")
+    return _n_dims("irfft2", _irfftn_impl, False, input, s, dim, norm, out)
 
 
 def rfftn(input, s=None, dim=None, norm=None, *, out=None):
-    _check_args("rfftn", s, dim, norm, sized="s")
-    return _out(_rfftn_impl("rfftn", input, s, dim, norm, True), out, "rfftn")
+    return _n_dims("rfftn", _rfftn_impl, True, input, s, dim, norm, out)
 
 
 def irfftn(input, s=None, dim=None, norm=None, *, out=None):
-    _check_args("irfftn", s, dim, norm, sized="s")
-    return _out(_irfftn_impl("irfftn", input, s, dim, norm, False), out, "irfftn")
+    return _n_dims("irfftn", _irfftn_impl, False, input, s, dim, norm, out)
 
 
 def hfft(input, n=None, dim=-1, norm=None, *, out=None):
     """The real spectrum of a Hermitian-symmetric signal given by its first half."""
-    _check_args("hfft", n, dim, norm)
-    _check_n(n)
-    return _out(_irfftn_impl("hfft", input, None if n is None else [n], [dim], norm, True), out, "hfft")
+    return _one_dim("hfft", _irfftn_impl, True, input, n, dim, norm, out)
 
 
 def ihfft(input, n=None, dim=-1, norm=None, *, out=None):
-    _check_args("ihfft", n, dim, norm)
-    _check_n(n)
-    return _out(_rfftn_impl("ihfft", input, None if n is None else [n], [dim], norm, False), out, "ihfft")
+    return _one_dim("ihfft", _rfftn_impl, False, input, n, dim, norm, out)
 
 
 def hfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
-    _check_args("hfft2", s, dim, norm, sized="s")
-    return _out(_irfftn_impl("hfft2", input, s, dim, norm, True), out, "hfft2")
+    return _n_dims("hfft2", _irfftn_impl, True, input, s, dim, norm, out)
 
 
 def ihfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
-    _check_args("ihfft2", s, dim, norm, sized="s")
-    return _out(_rfftn_impl("ihfft2", input, s, dim, norm, False), out, "ihfft2")
+    return _n_dims("ihfft2", _rfftn_impl, False, input, s, dim, norm, out)
 
 
 def hfftn(input, s=None, dim=None, norm=None, *, out=None):
-    _check_args("hfftn", s, dim, norm, sized="s")
-    return _out(_irfftn_impl("hfftn", input, s, dim, norm, True), out, "hfftn")
+    return _n_dims("hfftn", _irfftn_impl, True, input, s, dim, norm, out)
 
 
 def ihfftn(input, s=None, dim=None, norm=None, *, out=None):
-    _check_args("ihfftn", s, dim, norm, sized="s")
-    return _out(_rfftn_impl("ihfftn", input, s, dim, norm, False), out, "ihfftn")
+    return _n_dims("ihfftn", _rfftn_impl, False, input, s, dim, norm, out)
 
 
 # --------------------------------------------------------------------------- helpers

@@ -347,23 +347,36 @@ def _rounded(a, bf16):
     return narrow(a) if bf16 and a is not None else a
 
 
-def _wrap_like(a, t, dev):
-    return None if a is None else wrap(_back(a, t.ndim), dev)
+def _grad_arrays(node, g):
+    """The arrays of the first-order formulas (conv2d's, conv_transpose2d's): the input, weight and
+    output gradient as a 2-D conv's, bfloat16 ones widened to float32 so that each gradient is rounded
+    once, by ``_grad_results`` (ops/_bfloat16.py). Returns (x, w, g, whether they were bfloat16)."""
+    x, w = node.inputs[:2]
+    xd, wd, gd = _as2d(x._data), _as2d(w._data), _as2d(g._data)
+    bf16 = gd.dtype is BF16
+    if bf16:
+        xd, wd, gd = widen(xd), widen(wd), widen(gd)
+    return xd, wd, gd, bf16
+
+
+def _grad_results(node, gx, gw, gb, bf16, dev):
+    """The arrays ``gx``/``gw`` (None: not needed) as the formula's result: rounded back to bfloat16
+    when ``_grad_arrays`` widened, at the inputs' own rank, and None for the inputs in ``also``."""
+    x, w = node.inputs[:2]
+    gx = None if gx is None else wrap(_back(_rounded(gx, bf16), x.ndim), dev)
+    gw = None if gw is None else wrap(_back(_rounded(gw, bf16), w.ndim), dev)
+    return none_for_also(node, (gx, gw, gb))
 
 
 @formula("conv2d")
 def _conv_grad(node, g):
     if gs.enabled:  # create_graph=True: gradients through ops, which differentiate again
         return conv_grads(node, g, _OPS)
-    x, w = node.inputs[:2]
     a = node.attrs
     nx, nw, nb = node.needs_input_grad[:3]
     xp = get_backend(g._device).xp
     dev = g._device
-    xd, wd, gd = _as2d(x._data), _as2d(w._data), _as2d(g._data)
-    bf16 = gd.dtype is BF16
-    if bf16:  # computed in float32, each gradient rounded once (ops/_bfloat16.py)
-        xd, wd, gd = widen(xd), widen(wd), widen(gd)
+    xd, wd, gd, bf16 = _grad_arrays(node, g)
     gx = gw = gb = None
     if _flat_fits(xd.shape[2:], wd, a["stride"], a["pads"], a["dil"], a["groups"], gd.shape[2:]):
         gx, gw = flat_conv_backward(xp, gd, wd, xd.shape, a["pads"], a["dil"], xd if nw else None, nx)
@@ -379,7 +392,7 @@ def _conv_grad(node, g):
             gw = conv_grad_weight(xp, gd, cols, wd.shape, a["groups"])
     if nb:
         gb = wrap(_rounded(xp.einsum("nohw->o", gd), bf16), dev)  # ~3x faster than sum(axis=(0, 2, 3)) here
-    return none_for_also(node, (_wrap_like(_rounded(gx, bf16), x, dev), _wrap_like(_rounded(gw, bf16), w, dev), gb))
+    return _grad_results(node, gx, gw, gb, bf16, dev)
 
 
 # ------------------------------------------------------------------ conv_transpose2d op
@@ -416,15 +429,11 @@ _CONVT = nnop("conv_transpose2d", _convT_kernel, conv_transpose2d_op, node="Conv
 def _convT_grad(node, g):
     if gs.enabled:  # create_graph=True: gradients through ops, which differentiate again
         return conv_transpose_grads(node, g, _OPS)
-    x, w = node.inputs[:2]
     a = node.attrs
     nx, nw, nb = node.needs_input_grad[:3]
     xp = get_backend(g._device).xp
     dev = g._device
-    xd, wd, gd = _as2d(x._data), _as2d(w._data), _as2d(g._data)
-    bf16 = gd.dtype is BF16
-    if bf16:  # computed in float32, each gradient rounded once (ops/_bfloat16.py)
-        xd, wd, gd = widen(xd), widen(wd), widen(gd)
+    xd, wd, gd, bf16 = _grad_arrays(node, g)
     gx = gw = gb = None
     H, W = xd.shape[2:]
     cols = None
@@ -438,7 +447,7 @@ def _convT_grad(node, g):
         gw = conv_grad_weight(xp, xd, cols, wd.shape, a["groups"])
     if nb:
         gb = wrap(_rounded(gd.sum(axis=(0, 2, 3)), bf16), dev)
-    return none_for_also(node, (_wrap_like(_rounded(gx, bf16), x, dev), _wrap_like(_rounded(gw, bf16), w, dev), gb))
+    return _grad_results(node, gx, gw, gb, bf16, dev)
 
 
 # ------------------------------------------------------------------ conv2d_weight op (for create_graph=True)

@@ -81,17 +81,21 @@ def register_module(self, name, module):
     self.add_module(name, module)
 
 
-def get_submodule(self, target):
-    if target == "":
-        return self
-    mod = self
-    for item in target.split("."):
+def _walk(mod, names):
+    """The submodule reached from ``mod`` through ``names``, each step checked to be a module."""
+    for item in names:
         if not hasattr(mod, item):
             raise AttributeError(mod._get_name() + " has no attribute `" + item + "`")
         mod = getattr(mod, item)
         if not isinstance(mod, Module):
             raise AttributeError("`" + item + "` is not an nn.Module")
     return mod
+
+
+def get_submodule(self, target):
+    if target == "":
+        return self
+    return _walk(self, target.split("."))
 
 
 def set_submodule(self, target, module, strict=False):
@@ -105,13 +109,7 @@ def set_submodule(self, target, module, strict=False):
     if not isinstance(module, Module):
         raise ValueError("`module` is not an nn.Module, found " + str(type(module)))
     *path, name = target.split(".")
-    parent = self
-    for item in path:  # walked here, not by get_submodule, which takes "" to mean self
-        if not hasattr(parent, item):
-            raise AttributeError(parent._get_name() + " has no attribute `" + item + "`")
-        parent = getattr(parent, item)
-        if not isinstance(parent, Module):
-            raise AttributeError("`" + item + "` is not an nn.Module")
+    parent = _walk(self, path)  # (not get_submodule, which takes "" to mean self)
     if hasattr(parent, name):
         if not isinstance(getattr(parent, name), Module):
             raise AttributeError("`" + name + "` is not an nn.Module")

@@ -41,6 +41,14 @@ def _record(op, out, inputs, attrs=None, name=None):
     return out
 
 
+def _record_per_output(op, outputs, inputs, attrs, name):
+    """A factorization's nodes, when a gradient is needed: one per output of ``outputs`` ((tensor,
+    part) pairs), each told its ``part``, where PyTorch has one node ``name`` for all. The formulas
+    are linear in the outputs' gradients, so the nodes' gradients add up to PyTorch's."""
+    for out, part in outputs:
+        Tensor._autograd.record(op, out, inputs, dict(attrs, part=part), node_name=name)
+
+
 def _shape_str(s):
     return "x".join(map(str, s))
 

@@ -10,7 +10,7 @@ from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._define import defop
 from .._return_types import return_type
-from .checks import _OWN_MESSAGE, _float_check, _record, _square, converged
+from .checks import _OWN_MESSAGE, _float_check, _record, _record_per_output, _square, converged
 from tensorgraft.dtypes import np_kind as _np_kind
 
 
@@ -45,11 +45,8 @@ def _qr_frontend(op):
             q, r = table[A._device.type](A._data, mode)
             Q, R = wrap(q, A._device), wrap(r, A._device)
         if _gs.enabled and A._requires_grad:
-            # one node per output (PyTorch: one LinalgQrBackward0 for both); the formula is linear
-            # in (gQ, gR), so the two nodes' gradients add up to PyTorch's
-            attrs = {"Q": Q.detach(), "R": R.detach(), "mode": mode}
-            Tensor._autograd.record(op, Q, (A,), dict(attrs, part="Q"), node_name="LinalgQrBackward0")
-            Tensor._autograd.record(op, R, (A,), dict(attrs, part="R"), node_name="LinalgQrBackward0")
+            _record_per_output(op, ((Q, "Q"), (R, "R")), (A,), {"Q": Q.detach(), "R": R.detach(), "mode": mode},
+                               "LinalgQrBackward0")
         return QRResult(Q, R)
     return qr
 
@@ -71,9 +68,8 @@ def _eigh_frontend(op):
         w, v = table[A._device.type](a, UPLO)
         L, V = wrap(w, A._device), wrap(v, A._device)
         if _gs.enabled and A._requires_grad:
-            attrs = {"L": L.detach(), "V": V.detach(), "UPLO": UPLO}
-            Tensor._autograd.record(op, L, (A,), dict(attrs, part="values"), node_name="LinalgEighBackward0")
-            Tensor._autograd.record(op, V, (A,), dict(attrs, part="vectors"), node_name="LinalgEighBackward0")
+            _record_per_output(op, ((L, "values"), (V, "vectors")), (A,),
+                               {"L": L.detach(), "V": V.detach(), "UPLO": UPLO}, "LinalgEighBackward0")
         return EighResult(L, V)
     return eigh
 
@@ -97,13 +93,10 @@ def _svd_frontend(op):
         u, s, vh = converged(table[A._device.type], A._data, full_matrices)
         U, S, Vh = wrap(u, A._device), wrap(s, A._device), wrap(vh, A._device)
         if _gs.enabled and A._requires_grad:
-            # one node per output (PyTorch: one LinalgSvdBackward0 for all three); the formula is
-            # linear in (gU, gS, gVh), so the nodes' gradients add up to PyTorch's. With
-            # full_matrices=True the columns past min(m, n) do not enter the gradient, as in PyTorch.
+            # with full_matrices=True the columns past min(m, n) do not enter the gradient, as in PyTorch
             k = s.shape[-1]
             attrs = {"U": U.detach()[..., :k], "S": S.detach(), "Vh": Vh.detach()[..., :k, :], "k": k}
-            for t, part in ((U, "U"), (S, "S"), (Vh, "Vh")):
-                Tensor._autograd.record(op, t, (A,), dict(attrs, part=part), node_name="LinalgSvdBackward0")
+            _record_per_output(op, ((U, "U"), (S, "S"), (Vh, "Vh")), (A,), attrs, "LinalgSvdBackward0")
         return SVDResult(U, S, Vh)
     return svd
 
