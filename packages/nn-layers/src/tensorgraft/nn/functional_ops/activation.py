@@ -15,6 +15,8 @@ from .activation_builders import _REAL, _backward_op, _one_minus, _pointwise, _r
 from .activation_args import int_arg, number_arg, type_name  # noqa: F401
 from .activation_builders import saved_by_inplace  # noqa: F401
 from tensorgraft.dtypes import np_kind as _np_kind
+from tensorgraft.ops.elementwise.branch_free import clamp, keep_where, select
+from .special import erf, erf_float32
 
 
 # ---------------------------------------------------------------- definitions
@@ -31,7 +33,13 @@ def _gelu_f(xp, x, approximate):
     if approximate == "tanh":
         k = x.dtype.type(_GELU_K)
         return 0.5 * x * (1.0 + xp.tanh(k * (x + _GELU_C * x * x * x)))
-    from .special import erf
+    if xp is np and x.dtype == np.float32:
+        # x * 0.5 * (1 + erf(x / sqrt 2)) in place, grouped as PyTorch's float32 kernel
+        one_plus_erf = erf_float32(x * np.float32(_INV_SQRT2))
+        one_plus_erf += np.float32(1)
+        out = x * np.float32(0.5)
+        out *= one_plus_erf
+        return out
     return 0.5 * x * (1.0 + erf(xp, x * x.dtype.type(_INV_SQRT2)))
 
 
@@ -40,7 +48,19 @@ def _gelu_b(xp, x, g, approximate):
         t = xp.tanh(_GELU_K * (x + _GELU_C * x * x * x))
         d = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _GELU_K * (1.0 + 3 * _GELU_C * x * x)
         return (g * d).astype(x.dtype, copy=False)
-    from .special import erf
+    if xp is np and x.dtype == np.float32 and g.dtype == np.float32:
+        # g * (cdf + x * pdf), in place, erf as the forward's (PyTorch's vectorised kernel)
+        cdf = erf_float32(x * np.float32(_INV_SQRT2))
+        cdf += np.float32(1)
+        cdf *= np.float32(0.5)
+        d = np.square(x)
+        d *= np.float32(-0.5)
+        np.exp(d, out=d)
+        d *= np.float32(_INV_SQRT2PI)
+        d *= x
+        d += cdf
+        d *= g
+        return d
     cdf = 0.5 * (1.0 + erf(xp, x * x.dtype.type(_INV_SQRT2)))
     pdf = xp.exp(-0.5 * x * x) * x.dtype.type(_INV_SQRT2PI)
     return g * (cdf + x * pdf)
@@ -87,12 +107,13 @@ def _softplus_f(xp, x, beta, threshold):
     bx = x * beta
     # log(1 + e^bx) = log1p(e^-|bx|) + max(bx, 0) never overflows; dividing max(bx, 0) (not
     # max(x, 0)) by beta keeps it right for a negative beta too
-    return xp.where(bx > threshold, x, xp.log1p(xp.exp(-xp.abs(bx))) / beta + xp.maximum(bx, 0) / beta)
+    smooth = xp.log1p(xp.exp(-xp.abs(bx))) / beta + clamp(xp, bx, lo=bx.dtype.type(0)) / beta
+    return select(xp, bx > threshold, x, smooth.astype(x.dtype, copy=False))
 
 
 def _softplus_b(xp, x, g, beta, threshold):
     bx = x * beta
-    return xp.where(bx > threshold, g, g * _sig(xp, bx)).astype(x.dtype, copy=False)
+    return select(xp, bx > threshold, g, (g * _sig(xp, bx)).astype(g.dtype, copy=False)).astype(x.dtype, copy=False)
 
 
 def _softplus_dd(x, g, gg, beta, threshold):
@@ -132,7 +153,8 @@ mish_op = _pointwise("mish", _mish_f, _mish_b, "MishBackward0", tg_bwd=_mish_tg,
 
 
 def _elu_f(xp, x, alpha, scale, input_scale):
-    return xp.where(x > 0, x * scale, (xp.expm1(xp.minimum(x, 0) * input_scale) * (alpha * scale))).astype(x.dtype, copy=False)
+    negative_side = (xp.expm1(clamp(xp, x, hi=x.dtype.type(0)) * input_scale) * (alpha * scale)).astype(x.dtype, copy=False)
+    return select(xp, x > 0, (x * scale).astype(x.dtype, copy=False), negative_side)
 
 
 def _elu_b(xp, x, g, alpha, scale, input_scale, is_result=False):
@@ -141,7 +163,8 @@ def _elu_b(xp, x, g, alpha, scale, input_scale, is_result=False):
     if is_result:  # x is the result of the in-place variant: f' = input_scale * (f + alpha * scale) there
         d = xp.where(x > 0, x.dtype.type(scale), (x + alpha * scale) * input_scale)
     else:
-        d = xp.where(x > 0, x.dtype.type(scale), xp.exp(xp.minimum(x, 0) * input_scale) * (alpha * scale * input_scale))
+        d = xp.where(x > 0, x.dtype.type(scale),
+                     xp.exp(clamp(xp, x, hi=x.dtype.type(0)) * input_scale) * (alpha * scale * input_scale))
     return (g * d).astype(x.dtype, copy=False)
 
 
@@ -163,12 +186,18 @@ elu_op = _pointwise("elu", _elu_f, _elu_b, "EluBackward0", kinds=_REAL, double=(
 
 
 def _leaky_f(xp, x, slope):
-    return xp.where(x > 0, x, x * x.dtype.type(slope))
+    scaled = x * x.dtype.type(slope)
+    if 0 < slope <= 1 and _np_kind(x.dtype) == "f":
+        # the larger of x and slope * x is x where x > 0 and slope * x elsewhere (NaN stays NaN,
+        # -0. stays -0.): two vectorised passes instead of a select (not for a slope of 0, where
+        # inf * 0 is NaN)
+        return xp.maximum(x, scaled)
+    return select(xp, x > 0, x, scaled)
 
 
 def _leaky_b(xp, x, g, slope, is_result=False):
     # (from the in-place variant's result, ``is_result``: the same test, its slope being >= 0)
-    return xp.where(x > 0, g, g * g.dtype.type(slope))
+    return select(xp, x > 0, g, g * g.dtype.type(slope))
 
 
 _INPLACE_LEAKY = ("In-place leakyReLu backward calculation is triggered with a negative slope which is not supported. "
@@ -186,7 +215,7 @@ def _threshold_f(xp, x, threshold, value):
 
 
 def _threshold_b(xp, x, g, threshold, value):
-    return xp.where(x <= threshold, xp.zeros((), g.dtype), g)
+    return keep_where(xp, ~(x <= threshold), g)
 
 
 threshold_op = _pointwise("threshold", _threshold_f, _threshold_b, "ThresholdBackward0", kinds="fiu",
@@ -200,7 +229,7 @@ def _hardtanh_f(xp, x, lo, hi):
 
 
 def _hardtanh_b(xp, x, g, lo, hi):
-    return xp.where((x > lo) & (x < hi), g, xp.zeros((), g.dtype))
+    return keep_where(xp, (x > lo) & (x < hi), g)
 
 
 hardtanh_op = _pointwise("hardtanh", _hardtanh_f, _hardtanh_b, "HardtanhBackward0", kinds="fiu",
@@ -214,8 +243,8 @@ def _hardswish_f(xp, x):
 # at the kinks PyTorch takes the outer pieces: 0 at x = -3, 1 at x = 3
 def _hardswish_b(xp, x, g):
     # the middle branch last, so a NaN input gets a NaN gradient (PyTorch's vectorized kernel)
-    d = xp.where(x >= 3.0, 1.0, xp.where(x <= -3.0, 0.0, x / 3.0 + 0.5)).astype(x.dtype, copy=False)
-    return g * d
+    middle = keep_where(xp, ~(x <= -3.0), (x / 3.0 + 0.5).astype(x.dtype, copy=False))
+    return g * select(xp, x >= 3.0, xp.ones_like(middle), middle)
 
 
 def _hardswish_dd(x, g, gg):
@@ -237,7 +266,7 @@ _ONE_SIXTH = float(np.float32(1.0 / 6.0))
 
 
 def _hardsigmoid_b(xp, x, g):
-    return xp.where((x > -3.0) & (x < 3.0), g * g.dtype.type(_ONE_SIXTH), xp.zeros((), g.dtype))
+    return keep_where(xp, (x > -3.0) & (x < 3.0), g * g.dtype.type(_ONE_SIXTH))
 
 
 # PyTorch has no derivative of hardsigmoid's backward: its gradient is a node that raises if reached
@@ -270,7 +299,7 @@ def _hardshrink_f(xp, x, lambd):
 
 
 def _shrink_b(xp, x, g, lambd):
-    return xp.where((x > lambd) | (x < -lambd), g, xp.zeros((), g.dtype))
+    return keep_where(xp, (x > lambd) | (x < -lambd), g)
 
 
 hardshrink_op = _pointwise("hardshrink", _hardshrink_f, _shrink_b, "HardshrinkBackward0", kinds=_REAL,

@@ -9,15 +9,12 @@ from ...grad_mode import state as _gs
 from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._define import defop
+from . import branch_free
 from tensorgraft.dtypes import np_kind as _np_kind
 
 
 def _clamp_kernel(xp, a, lo, hi):
-    if lo is not None:
-        a = xp.maximum(a, lo)
-    if hi is not None:
-        a = xp.minimum(a, hi)
-    return a
+    return branch_free.clamp(xp, a, lo, hi)
 
 
 def _clamp_operands(name, input, *bounds):
@@ -100,9 +97,9 @@ def _clamp_side_frontend(op, side):
     return clamp_side
 
 
-defop("clamp_min", kernel=lambda xp, a, b: xp.maximum(a, b), frontend=lambda op: _clamp_side_frontend(op, "min"),
+defop("clamp_min", kernel=lambda xp, a, b: branch_free.clamp(xp, a, lo=b), frontend=lambda op: _clamp_side_frontend(op, "min"),
       inplace="clamp_min_")
-defop("clamp_max", kernel=lambda xp, a, b: xp.minimum(a, b), frontend=lambda op: _clamp_side_frontend(op, "max"),
+defop("clamp_max", kernel=lambda xp, a, b: branch_free.clamp(xp, a, hi=b), frontend=lambda op: _clamp_side_frontend(op, "max"),
       inplace="clamp_max_")
 
 

@@ -21,7 +21,21 @@ from tensorgraft.dtypes import np_kind as _np_kind
 def _lerp_kernel(xp, a, b, w):
     # PyTorch's two-sided form: exact at both ends (w == 0 -> a, w == 1 -> b)
     d = b - a
+    if getattr(w, "ndim", 0) == 0 and a.dtype == d.dtype and a.dtype in _LERP_IN_PLACE:
+        # one weight: one side for every element, computed in d's buffer (no select, which
+        # computed both sides)
+        if abs(w) < 0.5:
+            d *= w
+            d += a
+            return d
+        d *= w - 1  # b + d (w - 1) is b - d (1 - w) to the bit: IEEE negation is exact
+        d += b
+        return d
     return xp.where(xp.abs(w) < 0.5, a + w * d, b - d * (1 - w))
+
+
+# dtypes whose arithmetic with a same-typed weight stays in the dtype (bfloat16 weighs in float32)
+_LERP_IN_PLACE = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.complex64), np.dtype(np.complex128))
 
 
 def _lerp_frontend(op):

@@ -12,6 +12,7 @@ import numpy as np
 from ...grad_mode import state as _gs
 from ...tensor import Tensor, wrap
 from .._define import defop, unary
+from . import branch_free
 from ._samples import _sx
 from tensorgraft.dtypes import np_kind as _np_kind
 
@@ -115,7 +116,8 @@ def _relu_kernel(xp, a):
         if _np_kind(a.dtype) == "c":  # PyTorch's relu is a clamp, which words the refusal
             raise NotImplementedError("clamp is not supported for complex types")
         raise RuntimeError("Boolean inputs not supported for relu")
-    return xp.maximum(a, 0)
+    # a clamp from below, as PyTorch's relu (-0. stays -0.)
+    return branch_free.clamp(xp, a, a.dtype.type(0))
 
 
 unary("relu", kernel=_relu_kernel)

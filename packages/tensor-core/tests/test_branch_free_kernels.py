@@ -1,0 +1,95 @@
+"""``ops/elementwise/branch_free``: the fast selections and bounds give the plain NumPy spelling's
+values bit for bit (NaN, infinities, -0. included), on every float dtype, and fall back to it
+where they do not apply."""
+import ml_dtypes
+import numpy as np
+import pytest
+
+import tensorgraft as tg
+from tensorgraft.ops.elementwise import branch_free
+
+FLOATS = [np.float16, np.float32, np.float64, ml_dtypes.bfloat16]
+SPECIALS = [np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-30, -3.5, 2.25]
+
+
+def _values(dtype, n=257, seed=0):
+    rng = np.random.default_rng(seed)
+    v = rng.standard_normal(n) * 4
+    v[:len(SPECIALS)] = SPECIALS
+    return v.astype(dtype)
+
+
+def _same_bits(a, b):
+    """Equal to the bit (-0. is not 0.), NaNs equal by being NaN (their sign and payload are
+    nobody's business)."""
+    assert a.dtype == b.dtype and a.shape == b.shape
+    width = {2: np.uint16, 4: np.uint32, 8: np.uint64}[a.dtype.itemsize]
+    nan = np.isnan(b.astype(np.float64))
+    np.testing.assert_array_equal(np.isnan(a.astype(np.float64)), nan)
+    np.testing.assert_array_equal(np.ascontiguousarray(a[~nan]).view(width), np.ascontiguousarray(b[~nan]).view(width))
+
+
+@pytest.mark.parametrize("dtype", FLOATS, ids=lambda d: np.dtype(d).name)
+def test_select_is_where_bit_for_bit(dtype):
+    a, b = _values(dtype, seed=1), _values(dtype, seed=2)
+    mask = _values(np.float32, seed=3) > 0
+    _same_bits(branch_free.select(np, mask, a, b), np.where(mask, a, b))
+
+
+@pytest.mark.parametrize("dtype", FLOATS, ids=lambda d: np.dtype(d).name)
+def test_keep_where_zeroes_even_nan_and_inf(dtype):
+    a = _values(dtype, seed=4)
+    mask = np.arange(a.size) % 3 == 0
+    got = branch_free.keep_where(np, mask, a)
+    _same_bits(got, np.where(mask, a, np.zeros((), a.dtype)))
+    assert not np.isnan(got[~mask].astype(np.float64)).any()  # NaN * 0 would have left NaN
+
+
+def test_select_on_strided_operands_and_mask():
+    base = _values(np.float32, n=40).reshape(5, 8)
+    a, b = base[:, ::2], base[:, 1::2] * 3
+    mask = (base > 0)[:, ::2]
+    _same_bits(branch_free.select(np, mask, a, b), np.where(mask, a, b))
+
+
+def test_select_falls_back_where_it_cannot_blend():
+    mask = np.array([True, False, True])
+    ints = np.array([1, 2, 3])
+    np.testing.assert_array_equal(branch_free.select(np, mask, ints, -ints), [1, -2, 3])
+    # a scalar operand and a broadcast mask: NumPy's where does the broadcasting
+    col = np.array([[True], [False]])
+    np.testing.assert_array_equal(branch_free.select(np, col, np.ones((2, 3), np.float32), np.float32(7)),
+                                  [[1, 1, 1], [7, 7, 7]])
+    np.testing.assert_array_equal(branch_free.keep_where(np, col, np.full((2, 3), 5, np.int64)),
+                                  [[5, 5, 5], [0, 0, 0]])
+
+
+@pytest.mark.parametrize("dtype", FLOATS, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("lo,hi", [(0.0, None), (None, 0.5), (-1.0, 1.0), (2.0, -2.0), (np.nan, None), (None, -0.0)])
+def test_clamp_is_maximum_then_minimum(dtype, lo, hi):
+    a = _values(dtype, seed=5)
+    lo_t = None if lo is None else a.dtype.type(lo)
+    hi_t = None if hi is None else a.dtype.type(hi)
+    expected = a
+    if lo_t is not None:
+        expected = np.maximum(expected, lo_t)
+    if hi_t is not None:
+        expected = np.minimum(expected, hi_t)
+    got = branch_free.clamp(np, a, lo_t, hi_t)
+    # maximum(-0., 0.) may give either zero; clip keeps the input's, as PyTorch's clamp
+    zero = (expected.astype(np.float64) == 0) & (a.astype(np.float64) == 0)
+    _same_bits(got[~zero], expected[~zero])
+    _same_bits(got[zero], a[zero])
+
+
+def test_clamp_with_array_bounds_and_integers():
+    a = np.array([-3.0, 0.5, np.nan, 9.0], np.float32)
+    lo = np.array([0.0, 1.0, 0.0, np.nan], np.float32)
+    _same_bits(branch_free.clamp(np, a, lo), np.maximum(a, lo))
+    np.testing.assert_array_equal(branch_free.clamp(np, np.arange(-3, 4), 0, 2), [0, 0, 0, 0, 1, 2, 2])
+
+
+def test_relu_and_clamp_keep_negative_zero_as_pytorch():
+    x = tg.tensor([-0.0, 0.0, -1.0, float("nan")])
+    assert repr(tg.relu(x)) == "tensor([-0., 0., 0., nan])"
+    assert repr(x.clamp(min=0)) == "tensor([-0., 0., 0., nan])"
