@@ -1,0 +1,93 @@
+"""``x.add_(y)`` & co. without autograd recording write through NumPy's ufunc straight into x's
+array (``_frontend._store_directly``). These pin that the direct path stores exactly what the
+general path (compute, then copy in) stores, keeps PyTorch's version counter and aliasing, and
+steps aside where it does not apply: other dtypes, broadcasting into x, read-only views, a bool
+alpha, and while the profiler or vmap wrap the kernels."""
+import numpy as np
+import pytest
+
+import tensorgraft as tg
+
+_OPS = {"add_": np.add, "sub_": np.subtract, "mul_": np.multiply, "div_": np.true_divide}
+
+
+def _operand(kind, dtype):
+    rng = np.random.default_rng(7)
+    if kind == "tensor":
+        return tg.tensor(rng.standard_normal((3, 4)).astype(dtype))
+    if kind == "zero_dim":
+        return tg.tensor(dtype(1.75))
+    return {"int": 3, "float": 0.3}[kind]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kind", ["tensor", "zero_dim", "int", "float"])
+@pytest.mark.parametrize("name", list(_OPS))
+def test_direct_store_equals_the_out_of_place_result(name, kind, dtype):
+    x0 = np.random.default_rng(3).standard_normal((3, 4)).astype(dtype)
+    other = _operand(kind, dtype)
+    x = tg.tensor(x0)
+    view = x[1]  # shares x's memory
+    version = x._version
+    expected = getattr(tg.tensor(x0), name[:-1])(other)
+    assert getattr(x, name)(other) is x
+    np.testing.assert_array_equal(x.numpy().view(np.uint8), expected.numpy().view(np.uint8))
+    assert x.dtype == expected.dtype and x._version == version + 1 and view._version == version + 1
+    np.testing.assert_array_equal(view.numpy(), x.numpy()[1])
+
+
+@pytest.mark.parametrize("name", ["add_", "sub_"])
+def test_alpha_scales_other_first(name):
+    x0 = np.arange(6, dtype=np.float32).reshape(2, 3)
+    y = tg.tensor(np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3))
+    x = tg.tensor(x0)
+    getattr(x, name)(y, alpha=0.3)
+    expected = getattr(tg.tensor(x0), name[:-1])(y, alpha=0.3)
+    np.testing.assert_array_equal(x.numpy(), expected.numpy())
+    x = tg.tensor(x0)
+    x.add_(2.0, alpha=3)  # a number times alpha stays a (weak) Python number
+    assert x.dtype == tg.float32 and x.tolist() == (x0 + 6).tolist()
+    with pytest.raises(RuntimeError, match="Boolean alpha only supported for Boolean results"):
+        tg.ones(2).add_(tg.ones(2), alpha=True)
+
+
+def test_cases_the_direct_path_leaves_to_the_general_one():
+    x = tg.ones(2, 3)
+    x.add_(tg.tensor([[1.0, 2.0, 3.0]]))  # broadcast into x
+    assert x.tolist() == [[2.0, 3.0, 4.0]] * 2
+    x = tg.ones(3)
+    x.add_(tg.ones(3, dtype=tg.float64))  # another dtype: cast as PyTorch casts
+    assert x.dtype == tg.float32 and x.tolist() == [2.0] * 3
+    i = tg.ones(3, dtype=tg.int64)
+    with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Long"):
+        i.mul_(tg.ones(3))
+    with pytest.raises(RuntimeError, match="output with shape \\[3\\] doesn't match the broadcast shape \\[2, 3\\]"):
+        tg.ones(3).add_(tg.ones(2, 3))
+    b = tg.ones(1, 3).expand(2, 3)  # written through PyTorch's way (and refused for overlap)
+    with pytest.raises(RuntimeError, match="unsupported operation: more than one element"):
+        b.add_(tg.ones(2, 3))
+
+
+def test_overlapping_operand_is_read_before_it_is_written():
+    x = tg.arange(6.0)
+    x.sub_(x.flip(0))
+    assert x.tolist() == [-5.0, -3.0, -1.0, 1.0, 3.0, 5.0]
+
+
+def test_in_place_ops_still_reach_the_profiler():
+    x, y = tg.ones(4), tg.ones(4)
+    with tg.profiler.profile() as prof:
+        x.sub_(y)
+        x.mul_(2.0)
+    assert {"aten::sub", "aten::mul"} <= {e.key for e in prof.key_averages()}
+    assert x.tolist() == [0.0] * 4
+
+
+def test_no_grad_update_of_a_leaf_that_requires_grad():
+    pytest.importorskip("tensorgraft.autograd", reason="needs tensorgraft-autograd")
+    w = tg.ones(3, requires_grad=True)
+    with tg.no_grad():
+        w.sub_(tg.full((3,), 0.5))
+    assert w.requires_grad and w.grad_fn is None and w.tolist() == [0.5] * 3
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place operation"):
+        w.sub_(1.0)
