@@ -1,0 +1,124 @@
+"""Elementwise kernels at layer size: activations forward + backward on a 1024x512 batch (the
+hidden layer of the MLP benchmarks), and the no-grad in-place updates of hand-written training
+loops (SGD by ``p.add_(g, alpha=-lr)``, an EMA of the weights by ``lerp_``) over a 1.2 M-value
+model. NumPy's side is the same arithmetic written by hand, with ``out=`` where it helps."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import Workload
+
+ROWS, COLS = 1024, 512
+# (rows, cols) of a small model's parameters: 1.2 M values in 12 tensors
+PARAM_SHAPES = [(512, 784), (512,), (512, 512), (512,), (10, 512), (10,)] * 2
+
+
+def _tg():
+    import tensorgraft
+    tensorgraft.set_num_threads(1)
+    return tensorgraft
+
+
+def _torch():
+    import torch
+    torch.set_num_threads(1)
+    return torch
+
+
+def _batch(seed=0):
+    return np.random.default_rng(seed).standard_normal((ROWS, COLS)).astype(np.float32)
+
+
+def activation(name):
+    """``name(x)`` and its backward with an all-ones gradient, on a 1024x512 float32 batch."""
+    def lib_side(lib_of):
+        def make():
+            lib = lib_of()
+            fn = getattr(lib.nn.functional, name)
+            x = lib.tensor(_batch(), requires_grad=True)
+            g = lib.ones(ROWS, COLS)
+
+            def step():
+                x.grad = None
+                fn(x).backward(g)
+            return step
+        return make
+
+    def np_side():
+        x, g = _batch(), np.ones((ROWS, COLS), np.float32)
+        forward_backward = _NUMPY_ACTIVATIONS[name]
+        return lambda: forward_backward(x, g)
+    return lib_side(_tg), np_side, lib_side(_torch)
+
+
+def _relu_np(x, g):
+    y = np.maximum(x, np.float32(0))
+    return y, np.where(x > 0, g, np.float32(0))
+
+
+def _leaky_relu_np(x, g):
+    y = np.where(x > 0, x, x * np.float32(0.01))
+    return y, np.where(x > 0, g, g * np.float32(0.01))
+
+
+def _gelu_np(x, g):
+    from scipy import special
+    cdf = 0.5 * (1 + special.erf(x * np.float32(2 ** -0.5)))
+    y = x * cdf
+    pdf = np.exp(np.float32(-0.5) * x * x) * np.float32((2 * np.pi) ** -0.5)
+    return y, g * (cdf + x * pdf)
+
+
+_NUMPY_ACTIVATIONS = {"relu": _relu_np, "leaky_relu": _leaky_relu_np, "gelu": _gelu_np}
+
+
+def _params(lib, seed):
+    rng = np.random.default_rng(seed)
+    return [lib.tensor(rng.standard_normal(s).astype(np.float32)) for s in PARAM_SHAPES]
+
+
+def inplace_update(kind):
+    """One no-grad update of every parameter: ``sgd`` is ``p.add_(g, alpha=-lr)``, ``ema`` is
+    ``avg.lerp_(p, 0.001)`` (an exponential moving average of the weights)."""
+    def lib_side(lib_of):
+        def make():
+            lib = lib_of()
+            params, others = _params(lib, 1), _params(lib, 2)
+
+            def step():
+                with lib.no_grad():
+                    for p, o in zip(params, others):
+                        if kind == "sgd":
+                            p.add_(o, alpha=-0.01)
+                        else:
+                            p.lerp_(o, 0.001)
+            return step
+        return make
+
+    def np_side():
+        rng1, rng2 = np.random.default_rng(1), np.random.default_rng(2)
+        params = [rng1.standard_normal(s).astype(np.float32) for s in PARAM_SHAPES]
+        others = [rng2.standard_normal(s).astype(np.float32) for s in PARAM_SHAPES]
+
+        def step():
+            for p, o in zip(params, others):
+                if kind == "sgd":
+                    p -= np.float32(0.01) * o
+                else:
+                    p += np.float32(0.001) * (o - p)
+        return step
+    return lib_side(_tg), np_side, lib_side(_torch)
+
+
+WORKLOADS = [
+    Workload("relu_fwd_bwd", "relu forward + backward on a 1024x512 float32 batch", *activation("relu"),
+             target="tg/torch <= 2"),
+    Workload("leaky_relu_fwd_bwd", "leaky_relu(0.01) forward + backward on a 1024x512 float32 batch",
+             *activation("leaky_relu"), target="tg/torch <= 2"),
+    Workload("gelu_fwd_bwd", "gelu (erf form) forward + backward on a 1024x512 float32 batch", *activation("gelu"),
+             target="tg/torch <= 4"),
+    Workload("sgd_add_update", "no-grad p.add_(g, alpha=-lr) over 12 params (1.2 M values)",
+             *inplace_update("sgd"), target="tg/torch <= 1.5"),
+    Workload("ema_lerp_update", "no-grad avg.lerp_(p, 0.001) over 12 params (1.2 M values)",
+             *inplace_update("ema"), target="tg/torch <= 1.5"),
+]

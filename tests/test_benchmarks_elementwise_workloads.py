@@ -1,0 +1,52 @@
+"""benchmarks/workloads/elementwise_kernels.py: every workload builds and runs on tensorgraft and
+NumPy, and the NumPy side computes what tensorgraft computes (else its ratio would compare
+different work)."""
+import pathlib
+import sys
+
+import numpy as np
+import pytest
+
+pytest.importorskip("tensorgraft.nn", reason="the workloads need tensorgraft-nn")
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "benchmarks"))
+
+from workloads import elementwise_kernels as ek  # noqa: E402
+
+
+@pytest.mark.parametrize("workload", ek.WORKLOADS, ids=lambda w: w.name)
+def test_workload_runs_on_tensorgraft_and_numpy(workload):
+    for make in (workload.tensorgraft, workload.numpy):
+        step = make()
+        step()
+        step()
+    assert workload.torch is not None and workload.description
+
+
+@pytest.mark.parametrize("name", sorted(ek._NUMPY_ACTIVATIONS))
+def test_numpy_side_of_each_activation_matches_tensorgraft(name):
+    import tensorgraft as tg
+    x0 = ek._batch(seed=5)[:64]
+    g0 = np.random.default_rng(6).standard_normal(x0.shape).astype(np.float32)
+    x = tg.tensor(x0, requires_grad=True)
+    getattr(tg.nn.functional, name)(x).backward(tg.tensor(g0))
+    y_np, grad_np = ek._NUMPY_ACTIVATIONS[name](x0, g0)
+    np.testing.assert_allclose(getattr(tg.nn.functional, name)(tg.tensor(x0)).numpy(), y_np, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(x.grad.numpy(), grad_np, rtol=1e-5, atol=1e-6)
+
+
+def test_update_workloads_change_the_parameters_as_numpy_does():
+    import tensorgraft as tg
+    for kind in ("sgd", "ema"):
+        params, others = ek._params(tg, 1), ek._params(tg, 2)
+        expected = [p.numpy().copy() for p in params]
+        with tg.no_grad():
+            for p, o, e in zip(params, others, expected):
+                if kind == "sgd":
+                    p.add_(o, alpha=-0.01)
+                    e -= np.float32(0.01) * o.numpy()
+                else:
+                    p.lerp_(o, 0.001)
+                    e += np.float32(0.001) * (o.numpy() - e)
+        for p, e in zip(params, expected):
+            np.testing.assert_allclose(p.numpy(), e, rtol=1e-6, atol=1e-6)
