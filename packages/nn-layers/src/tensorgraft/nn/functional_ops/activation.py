@@ -16,6 +16,7 @@ from .activation_args import int_arg, number_arg, type_name  # noqa: F401
 from .activation_builders import saved_by_inplace  # noqa: F401
 from tensorgraft.dtypes import np_kind as _np_kind
 from tensorgraft.ops.elementwise.branch_free import clamp, keep_where, select
+from tensorgraft.ops.elementwise.blocked import in_blocks
 from .special import erf, erf_float32
 
 
@@ -34,13 +35,32 @@ def _gelu_f(xp, x, approximate):
         k = x.dtype.type(_GELU_K)
         return 0.5 * x * (1.0 + xp.tanh(k * (x + _GELU_C * x * x * x)))
     if xp is np and x.dtype == np.float32:
-        # x * 0.5 * (1 + erf(x / sqrt 2)) in place, grouped as PyTorch's float32 kernel
-        one_plus_erf = erf_float32(x * np.float32(_INV_SQRT2))
-        one_plus_erf += np.float32(1)
-        out = x * np.float32(0.5)
-        out *= one_plus_erf
-        return out
+        return in_blocks(_gelu_float32, x)
     return 0.5 * x * (1.0 + erf(xp, x * x.dtype.type(_INV_SQRT2)))
+
+
+def _gelu_float32(x):
+    # x * 0.5 * (1 + erf(x / sqrt 2)) in place, grouped as PyTorch's float32 kernel
+    one_plus_erf = erf_float32(x * np.float32(_INV_SQRT2))
+    one_plus_erf += np.float32(1)
+    out = x * np.float32(0.5)
+    out *= one_plus_erf
+    return out
+
+
+def _gelu_grad_float32(x, g):
+    # g * (cdf + x * pdf), in place, erf as the forward's
+    cdf = erf_float32(x * np.float32(_INV_SQRT2))
+    cdf += np.float32(1)
+    cdf *= np.float32(0.5)
+    d = np.square(x)
+    d *= np.float32(-0.5)
+    np.exp(d, out=d)
+    d *= np.float32(_INV_SQRT2PI)
+    d *= x
+    d += cdf
+    d *= g
+    return d
 
 
 def _gelu_b(xp, x, g, approximate):
@@ -48,19 +68,8 @@ def _gelu_b(xp, x, g, approximate):
         t = xp.tanh(_GELU_K * (x + _GELU_C * x * x * x))
         d = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _GELU_K * (1.0 + 3 * _GELU_C * x * x)
         return (g * d).astype(x.dtype, copy=False)
-    if xp is np and x.dtype == np.float32 and g.dtype == np.float32:
-        # g * (cdf + x * pdf), in place, erf as the forward's (PyTorch's vectorised kernel)
-        cdf = erf_float32(x * np.float32(_INV_SQRT2))
-        cdf += np.float32(1)
-        cdf *= np.float32(0.5)
-        d = np.square(x)
-        d *= np.float32(-0.5)
-        np.exp(d, out=d)
-        d *= np.float32(_INV_SQRT2PI)
-        d *= x
-        d += cdf
-        d *= g
-        return d
+    if xp is np and x.dtype == np.float32 and g.dtype == np.float32 and g.shape == x.shape:
+        return in_blocks(_gelu_grad_float32, x, g)
     cdf = 0.5 * (1.0 + erf(xp, x * x.dtype.type(_INV_SQRT2)))
     pdf = xp.exp(-0.5 * x * x) * x.dtype.type(_INV_SQRT2PI)
     return g * (cdf + x * pdf)
