@@ -93,3 +93,27 @@ def test_relu_and_clamp_keep_negative_zero_as_pytorch():
     x = tg.tensor([-0.0, 0.0, -1.0, float("nan")])
     assert repr(tg.relu(x)) == "tensor([-0., 0., 0., nan])"
     assert repr(x.clamp(min=0)) == "tensor([-0., 0., 0., nan])"
+
+
+@pytest.mark.parametrize("size", [1, 1 << 16, (1 << 16) + 1, 3 * (1 << 16) + 5])
+def test_in_blocks_gives_the_whole_array_kernel_result(size):
+    from tensorgraft.ops.elementwise.blocked import in_blocks
+    rng = np.random.default_rng(size)
+    x = rng.standard_normal((size, 2)).astype(np.float32)[:, 0]  # strided: copied into blocks
+    g = rng.standard_normal(size).astype(np.float32)
+
+    def kernel(a, b):
+        r = np.exp(a) * b
+        r += np.float32(1)
+        return r
+    got = in_blocks(kernel, x, g)
+    assert got.shape == x.shape and got.dtype == np.float32
+    np.testing.assert_array_equal(got, kernel(x, g))
+
+
+def test_in_blocks_keeps_the_shape_of_a_multi_dimensional_input():
+    from tensorgraft.ops.elementwise.blocked import in_blocks
+    x = np.arange(3 * 300 * 250, dtype=np.float64).reshape(3, 300, 250)
+    got = in_blocks(lambda a: a * 2 - 1, x)
+    assert got.shape == x.shape
+    np.testing.assert_array_equal(got, x * 2 - 1)
