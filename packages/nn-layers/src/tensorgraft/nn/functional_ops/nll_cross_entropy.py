@@ -136,15 +136,17 @@ def _ce_kernel(xp, x, t, w, reduction, ignore_index, eps, log_input):
         lsm = x2 - m
         lsm -= xp.log(xp.exp(lsm).sum(axis=1, keepdims=True))
     Q, denom, live = _coef(xp, x2, t, w, ignore_index, eps)
-    terms = Q * -lsm  # (not -(Q * lsm): an ignored row's loss is +0, as PyTorch prints it)
     if not eps:
-        # nll_loss reads only each row's target entry: another class's -inf log-probability (a
-        # masked_fill(-inf) of the logits, as contrastive losses do) must not add 0 * inf = NaN
-        picked = xp.zeros(Q.shape, dtype=bool)
-        rows = xp.arange(Q.shape[0])[live]
-        picked[rows, t.reshape(-1)[live]] = True
-        terms = xp.where(picked, terms, xp.zeros((), terms.dtype))
-    per = terms.sum(axis=1)
+        # nll_loss reads only each row's target entry (another class's -inf log-probability, a
+        # masked_fill(-inf) of the logits as contrastive losses do, must not add 0 * inf = NaN):
+        # Q's entry there times -lsm's, +0 for an ignored row (and -0 made +0, as a row sum of
+        # zeros would), with no pass over the other classes
+        rows = xp.arange(Q.shape[0])
+        target = xp.where(live, t.reshape(-1), 0)
+        per = Q[rows, target] * -lsm[rows, target]
+        per = xp.where(live, per, xp.zeros((), per.dtype)) + per.dtype.type(0)
+    else:
+        per = (Q * -lsm).sum(axis=1)  # (not -(Q * lsm): an ignored row's loss is +0, as PyTorch prints it)
     if reduction == "none":
         shape = (x.shape[:1] + x.shape[2:]) if x.ndim > 1 else ()
         return per.reshape(shape).astype(x.dtype, copy=False), lsm, Q, denom, live
