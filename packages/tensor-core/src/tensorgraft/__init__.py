@@ -13,6 +13,12 @@ import numpy as _np  # noqa: E402
 # PyTorch returns inf/nan silently (log(0), 1/0); NumPy would warn on every such element.
 _np.seterr(divide="ignore", invalid="ignore", over="ignore", under="ignore")
 
+from ._malloc_tuning import tune_glibc_malloc as _tune_glibc_malloc  # noqa: E402
+
+# freed arrays stay in the process for the next op instead of costing page faults again (see
+# _malloc_tuning; TENSORGRAFT_MALLOC_TUNING=0 opts out)
+_tune_glibc_malloc()
+
 from . import dtypes as _dtype_mod  # noqa: E402
 from .dtypes import (  # noqa: E402,F401
     bool, complex64, complex128, dtype, float16, bfloat16, float32, float64, get_default_dtype, int8, int16, int32,
