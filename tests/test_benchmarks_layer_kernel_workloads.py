@@ -1,4 +1,4 @@
-"""benchmarks/workloads/elementwise_kernels.py: every workload builds and runs on tensorgraft and
+"""benchmarks/workloads/layer_kernels.py: every workload builds and runs on tensorgraft and
 NumPy, and the NumPy side computes what tensorgraft computes (else its ratio would compare
 different work)."""
 import pathlib
@@ -11,7 +11,7 @@ pytest.importorskip("tensorgraft.nn", reason="the workloads need tensorgraft-nn"
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "benchmarks"))
 
-from workloads import elementwise_kernels as ek  # noqa: E402
+from workloads import layer_kernels as ek  # noqa: E402
 
 
 @pytest.mark.parametrize("workload", ek.WORKLOADS, ids=lambda w: w.name)
@@ -50,3 +50,15 @@ def test_update_workloads_change_the_parameters_as_numpy_does():
                     e += np.float32(0.001) * (o.numpy() - e)
         for p, e in zip(params, expected):
             np.testing.assert_allclose(p.numpy(), e, rtol=1e-6, atol=1e-6)
+
+
+def test_numpy_side_of_cross_entropy_matches_tensorgraft():
+    import tensorgraft as tg
+    rng = np.random.default_rng(8)
+    x0, t0 = rng.standard_normal((16, 7)).astype(np.float32), rng.integers(0, 7, 16)
+    x = tg.tensor(x0, requires_grad=True)
+    loss = tg.nn.functional.cross_entropy(x, tg.tensor(t0))
+    loss.backward()
+    loss_np, grad_np = ek._cross_entropy_np(x0, t0)
+    np.testing.assert_allclose(loss.item(), loss_np, rtol=1e-6)
+    np.testing.assert_allclose(x.grad.numpy(), grad_np, rtol=1e-5, atol=1e-7)

@@ -1,7 +1,8 @@
-"""Elementwise kernels at layer size: activations forward + backward on a 1024x512 batch (the
-hidden layer of the MLP benchmarks), and the no-grad in-place updates of hand-written training
-loops (SGD by ``p.add_(g, alpha=-lr)``, an EMA of the weights by ``lerp_``) over a 1.2 M-value
-model. NumPy's side is the same arithmetic written by hand, with ``out=`` where it helps."""
+"""Kernels at layer size: activations forward + backward on a 1024x512 batch (the hidden layer of
+the MLP benchmarks), cross-entropy forward + backward over 1024 x 1000 logits (an ImageNet-sized
+classifier head), and the no-grad in-place updates of hand-written training loops (SGD by
+``p.add_(g, alpha=-lr)``, an EMA of the weights by ``lerp_``) over a 1.2 M-value model. NumPy's
+side is the same arithmetic written by hand, with ``out=`` where it helps."""
 from __future__ import annotations
 
 import numpy as np
@@ -72,6 +73,43 @@ def _gelu_np(x, g):
 _NUMPY_ACTIVATIONS = {"relu": _relu_np, "leaky_relu": _leaky_relu_np, "gelu": _gelu_np}
 
 
+def cross_entropy(classes=1000):
+    """``F.cross_entropy(logits, targets)`` and its backward, 1024 rows of ``classes`` logits."""
+    def data():
+        rng = np.random.default_rng(3)
+        return rng.standard_normal((ROWS, classes)).astype(np.float32), rng.integers(0, classes, ROWS)
+
+    def lib_side(lib_of):
+        def make():
+            lib = lib_of()
+            x0, t0 = data()
+            x, t = lib.tensor(x0, requires_grad=True), lib.tensor(t0)
+
+            def step():
+                x.grad = None
+                lib.nn.functional.cross_entropy(x, t).backward()
+            return step
+        return make
+
+    def np_side():
+        x, t = data()
+        return lambda: _cross_entropy_np(x, t)
+    return lib_side(_tg), np_side, lib_side(_torch)
+
+
+def _cross_entropy_np(x, t):
+    """Mean cross-entropy of logits ``x`` for class indices ``t``, and its gradient."""
+    shifted = x - x.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    total = exp.sum(axis=1, keepdims=True)
+    rows = np.arange(x.shape[0])
+    loss = (np.log(total[:, 0]) - shifted[rows, t]).mean()
+    grad = exp / total
+    grad[rows, t] -= 1
+    grad /= x.shape[0]
+    return loss, grad
+
+
 def _params(lib, seed):
     rng = np.random.default_rng(seed)
     return [lib.tensor(rng.standard_normal(s).astype(np.float32)) for s in PARAM_SHAPES]
@@ -117,6 +155,8 @@ WORKLOADS = [
              *activation("leaky_relu"), target="tg/torch <= 2"),
     Workload("gelu_fwd_bwd", "gelu (erf form) forward + backward on a 1024x512 float32 batch", *activation("gelu"),
              target="tg/torch <= 4"),
+    Workload("cross_entropy_fwd_bwd", "F.cross_entropy forward + backward, 1024 x 1000 float32 logits",
+             *cross_entropy(), target="tg/torch <= 3"),
     Workload("sgd_add_update", "no-grad p.add_(g, alpha=-lr) over 12 params (1.2 M values)",
              *inplace_update("sgd"), target="tg/torch <= 1.5"),
     Workload("ema_lerp_update", "no-grad avg.lerp_(p, 0.001) over 12 params (1.2 M values)",
