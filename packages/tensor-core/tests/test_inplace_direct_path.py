@@ -91,3 +91,45 @@ def test_no_grad_update_of_a_leaf_that_requires_grad():
     assert w.requires_grad and w.grad_fn is None and w.tolist() == [0.5] * 3
     with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place operation"):
         w.sub_(1.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("weight", [0.1, 0.7, 0.0, 1.0, -0.3, 2.5, 3])
+def test_lerp_direct_store_equals_the_out_of_place_result(dtype, weight):
+    rng = np.random.default_rng(11)
+    x0, end = rng.standard_normal((5, 6)).astype(dtype), tg.tensor(rng.standard_normal((5, 6)).astype(dtype))
+    x = tg.tensor(x0)
+    version = x._version
+    assert x.lerp_(end, weight) is x
+    expected = tg.lerp(tg.tensor(x0), end, weight)
+    np.testing.assert_array_equal(x.numpy().view(np.uint8), expected.numpy().view(np.uint8))
+    assert x._version == version + 1
+
+
+@pytest.mark.parametrize("name", ["addcmul_", "addcdiv_"])
+@pytest.mark.parametrize("shapes", [((4, 3), (4, 3)), ((4, 3), ()), ((), ())])
+@pytest.mark.parametrize("value", [1, 0.25, -3])
+def test_addcmul_addcdiv_direct_store_equals_the_out_of_place_result(name, shapes, value):
+    rng = np.random.default_rng(12)
+    x0 = rng.standard_normal((4, 3)).astype(np.float32)
+    t1, t2 = (tg.tensor(rng.uniform(0.5, 2, s).astype(np.float32)) for s in shapes)
+    x = tg.tensor(x0)
+    getattr(x, name)(t1, t2, value=value)
+    expected = getattr(tg, name[:-1])(tg.tensor(x0), t1, t2, value=value)
+    np.testing.assert_array_equal(x.numpy().view(np.uint8), expected.numpy().view(np.uint8))
+
+
+def test_lerp_and_addcmul_cases_left_to_the_general_path():
+    x = tg.zeros(2, 3)
+    x.lerp_(tg.ones(1, 3), 0.5)  # broadcast end
+    assert x.tolist() == [[0.5] * 3] * 2
+    x = tg.zeros(3)
+    x.lerp_(tg.ones(3), tg.tensor(0.25))  # a tensor weight
+    assert x.tolist() == [0.25] * 3
+    with pytest.raises(RuntimeError, match="expected dtype float for `end` but got dtype double"):
+        tg.zeros(3).lerp_(tg.ones(3, dtype=tg.float64), 0.5)
+    x = tg.ones(3)
+    x.addcmul_(tg.ones(3, dtype=tg.float64), tg.ones(3), value=2)  # promotes, then casts back
+    assert x.dtype == tg.float32 and x.tolist() == [3.0] * 3
+    with pytest.raises(RuntimeError, match="Integer division with addcdiv is no longer supported"):
+        tg.ones(3).addcdiv_(tg.ones(3, dtype=tg.int64), tg.ones(3, dtype=tg.int64))

@@ -462,44 +462,65 @@ def _ndarray_operand(binary, name, input, array):
 INPLACE_PRECHECKS: dict = {}
 
 
-# ``x.add_(y)`` & co. while nothing records: NumPy's ufunc writes into x's array itself, instead of
-# computing a new array and copying it over (half the memory traffic, no allocation). Only where
-# the out-of-place path would call the very same ufunc on the very same arrays: one CPU float32/
-# float64 operand of x's dtype and a shape that leaves x's unchanged, or a Python int/float.
-_UFUNC_INPLACE = {"add": np.add, "sub": np.subtract, "subtract": np.subtract, "mul": np.multiply,
-                  "multiply": np.multiply, "div": np.true_divide, "divide": np.true_divide,
-                  "true_divide": np.true_divide}
+# ``x.add_(y)`` & co. while nothing records: the result is computed into x's array itself, instead
+# of into a new array that is then copied over (half the memory traffic, no allocation). Only
+# where that gives what the general path would store: a CPU float32/float64 ``x``, operands of its
+# dtype and of its shape (or 0-d), or Python numbers. Op name -> store(self, args, kwargs), True
+# once it has written the result (False, with nothing done, leaves the call to the general path);
+# op modules register theirs (add/sub/mul/div below, addcmul/addcdiv/lerp in elementwise).
+DIRECT_INPLACE: dict = {}
 _DIRECT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-_ALPHA_UFUNCS = (np.add, np.subtract)
 
 
-def _store_directly(ufunc, self: Tensor, other, kwargs) -> bool:
-    """``ufunc(self, other)`` written into ``self``'s array when that is exactly what the general
-    in-place path would store (see ``_UFUNC_INPLACE``); False, with nothing done, otherwise.
-    ``kwargs``: none, or add_/sub_'s number ``alpha`` (``other * alpha`` first, as that path)."""
+def direct_target(self: Tensor):
+    """``self``'s array when the direct in-place path may write into it (a writable NumPy
+    float32/float64 array), else None."""
     a = self._data
-    if a.__class__ is not np.ndarray or a.dtype not in _DIRECT_DTYPES or not a.flags.writeable:
-        return False
-    alpha = 1
-    if kwargs:
-        if ufunc not in _ALPHA_UFUNCS or len(kwargs) != 1 or "alpha" not in kwargs \
-                or kwargs["alpha"].__class__ not in (int, float):
-            return False  # (a bool alpha is refused there, with PyTorch's message)
-        alpha = kwargs["alpha"]
-    if isinstance(other, Tensor):
+    if a.__class__ is np.ndarray and a.dtype in _DIRECT_DTYPES and a.flags.writeable:
+        return a
+    return None
+
+
+def direct_operand(self: Tensor, a, other):
+    """``other``'s array when it is a tensor on ``self``'s device of ``a``'s dtype and of its shape
+    or 0-d (nothing to broadcast into ``a``, nothing to cast), else None."""
+    if isinstance(other, Tensor) and other._device is self._device:
         b = other._data
-        if other._device is not self._device or b.__class__ is not np.ndarray or b.dtype is not a.dtype \
-                or (b.shape != a.shape and b.ndim != 0):
+        if b.__class__ is np.ndarray and b.dtype is a.dtype and (b.shape == a.shape or b.ndim == 0):
+            return b
+    return None
+
+
+def _ufunc_store(ufunc, takes_alpha: bool):
+    """``x.op_(other[, alpha=number])`` as ``ufunc(x, other * alpha, out=x)``: the ufunc the
+    two-operand frontend calls (``other * alpha`` first, as ``_with_alpha``)."""
+    def store(self, args, kwargs):
+        a = direct_target(self)
+        if a is None or len(args) != 1:
             return False
-    elif other.__class__ in (int, float) and (NUMPY2 or a.ndim):
-        b = other
-    else:
-        return False
-    if alpha != 1:
-        b = b * alpha  # (a Python number stays one: weak, as on the general path)
-    ufunc(a, b, out=a)
-    self._vc[0] += 1
-    return True
+        alpha = 1
+        if kwargs:
+            if not takes_alpha or len(kwargs) != 1 or kwargs.get("alpha").__class__ not in (int, float):
+                return False  # (a bool alpha is refused there, with PyTorch's message)
+            alpha = kwargs["alpha"]
+        other = args[0]
+        b = direct_operand(self, a, other)
+        if b is None:
+            if other.__class__ not in (int, float) or not (NUMPY2 or a.ndim):
+                return False
+            b = other  # a Python number: weak, as on the general path
+        if alpha != 1:
+            b = b * alpha
+        ufunc(a, b, out=a)
+        return True
+    return store
+
+
+DIRECT_INPLACE.update(
+    add=_ufunc_store(np.add, True), sub=_ufunc_store(np.subtract, True), subtract=_ufunc_store(np.subtract, True),
+    mul=_ufunc_store(np.multiply, False), multiply=_ufunc_store(np.multiply, False),
+    div=_ufunc_store(np.true_divide, False), divide=_ufunc_store(np.true_divide, False),
+    true_divide=_ufunc_store(np.true_divide, False))
 
 
 def make_inplace(opdef, out_of_place, dunder: bool = False):
@@ -514,11 +535,11 @@ def make_inplace(opdef, out_of_place, dunder: bool = False):
     """
     name = opdef.inplace
     tensor_only = getattr(opdef, "name", None) in TENSOR_ONLY  # (``x.maximum_(0.)`` is refused as its function is)
-    ufunc = _UFUNC_INPLACE.get(getattr(opdef, "name", None))
+    op_name = getattr(opdef, "name", None)
     # the CPU kernel as bound now: vmap and the profiler wrap table entries while they run, and
     # the direct path below is taken only while nobody has
     table = getattr(opdef, "table", None)
-    plain_cpu = table.get("cpu") if ufunc is not None and table is not None else None
+    plain_cpu = table.get("cpu") if table is not None else None
 
     def inplace(self, *args, **kwargs):
         if dunder and isinstance(args[0], np.ndarray):
@@ -529,9 +550,11 @@ def make_inplace(opdef, out_of_place, dunder: bool = False):
             check_not_inference(self)
         precheck = INPLACE_PRECHECKS.get(name)
         record = _gs.enabled and (self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args))
-        if plain_cpu is not None and not record and len(args) == 1 and precheck is None \
-                and table.get("cpu") is plain_cpu and _store_directly(ufunc, self, args[0], kwargs):
-            return self
+        if not record and precheck is None and plain_cpu is not None and table.get("cpu") is plain_cpu:
+            direct = DIRECT_INPLACE.get(op_name)
+            if direct is not None and direct(self, args, kwargs):
+                self._vc[0] += 1
+                return self
         if record:
             # PyTorch refuses a write into a leaf that requires grad before it looks at the
             # other arguments' shapes or values (the prechecks)

@@ -243,3 +243,45 @@ def _addc_frontend(op, kind):
 
 defop("addcmul", kernel=_addc_kernel("mul"), frontend=lambda op: _addc_frontend(op, "mul"), inplace="addcmul_")
 defop("addcdiv", kernel=_addc_kernel("div"), frontend=lambda op: _addc_frontend(op, "div"), inplace="addcdiv_")
+
+
+# The no-grad in-place forms written straight into the tensor's array (``F.DIRECT_INPLACE``), with
+# the arithmetic of the kernels above, so the values are the general path's to the bit: the
+# updates of hand-written optimizers (``v.addcmul_(g, g, value=1 - beta2)``,
+# ``p.addcdiv_(m, denom, value=-lr)``) and weight averages (``avg.lerp_(p, 0.001)``).
+def _addc_store(kind):
+    def store(self, args, kwargs):
+        a = F.direct_target(self)
+        if a is None or len(args) != 2 or (kwargs and list(kwargs) != ["value"]):
+            return False
+        value = kwargs.get("value", 1)
+        t1, t2 = F.direct_operand(self, a, args[0]), F.direct_operand(self, a, args[1])
+        if value.__class__ not in (int, float) or t1 is None or t2 is None:
+            return False
+        scaled = np.multiply(t1, t2) if kind == "mul" else np.true_divide(t1, t2)
+        scaled *= a.dtype.type(value)  # value * (t1 op t2): the product is commutative, bit for bit
+        np.add(a, scaled, out=a)
+        return True
+    return store
+
+
+def _lerp_store(self, args, kwargs):
+    a = F.direct_target(self)
+    if a is None or kwargs or len(args) != 2 or args[1].__class__ not in (int, float):
+        return False
+    b = F.direct_operand(self, a, args[0])
+    if b is None or b.shape != a.shape:
+        return False
+    w = a.dtype.type(args[1])
+    d = b - a
+    if abs(w) < 0.5:  # a + w * d
+        d *= w
+        a += d
+    else:  # b - d * (1 - w), as _lerp_kernel
+        d *= w - 1
+        d += b
+        a[...] = d
+    return True
+
+
+F.DIRECT_INPLACE.update(addcmul=_addc_store("mul"), addcdiv=_addc_store("div"), lerp=_lerp_store)
