@@ -133,3 +133,28 @@ def test_lerp_and_addcmul_cases_left_to_the_general_path():
     assert x.dtype == tg.float32 and x.tolist() == [3.0] * 3
     with pytest.raises(RuntimeError, match="Integer division with addcdiv is no longer supported"):
         tg.ones(3).addcdiv_(tg.ones(3, dtype=tg.int64), tg.ones(3, dtype=tg.int64))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("call", ["clamp_(-0.5, 0.5)", "clamp_(min=0)", "clamp_(max=-1)", "clamp_(2, -2)",
+                                  "clip_(0, 1)", "clamp_min_(0.25)", "clamp_max_(0)", "clamp_(None, 3)"])
+def test_clamp_direct_store_equals_the_out_of_place_result(dtype, call):
+    x0 = np.array([-3.0, -0.0, 0.0, 0.3, float("nan"), 2.0, float("inf")], dtype)
+    x = tg.tensor(x0)
+    version = x._version
+    assert eval(f"x.{call}") is x
+    name, args = call.split("(", 1)
+    expected = eval(f"tg.tensor(x0).{name[:-1]}({args}")
+    np.testing.assert_array_equal(x.numpy().view(np.uint8), expected.numpy().view(np.uint8))
+    assert x._version == version + 1
+
+
+def test_clamp_in_place_refusals_come_before_any_write():
+    i = tg.tensor([1, 5], dtype=tg.int64)
+    with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type long int"):
+        i.clamp_(0.5)
+    with pytest.raises(RuntimeError, match="At least one of 'min' or 'max' must not be None"):
+        tg.ones(2).clamp_()
+    x = tg.tensor([0.0, 3.0])
+    x.clamp_(tg.tensor(1.0), tg.tensor([2.0, 2.5]))  # tensor bounds: the general path
+    assert x.tolist() == [1.0, 2.5] and i.tolist() == [1, 5]

@@ -467,7 +467,8 @@ INPLACE_PRECHECKS: dict = {}
 # where that gives what the general path would store: a CPU float32/float64 ``x``, operands of its
 # dtype and of its shape (or 0-d), or Python numbers. Op name -> store(self, args, kwargs), True
 # once it has written the result (False, with nothing done, leaves the call to the general path);
-# op modules register theirs (add/sub/mul/div below, addcmul/addcdiv/lerp in elementwise).
+# op modules register theirs (add/sub/mul/div below, addcmul/addcdiv/lerp and clamp in
+# elementwise). The op's in-place precheck, if any, has run before.
 DIRECT_INPLACE: dict = {}
 _DIRECT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -550,11 +551,6 @@ def make_inplace(opdef, out_of_place, dunder: bool = False):
             check_not_inference(self)
         precheck = INPLACE_PRECHECKS.get(name)
         record = _gs.enabled and (self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args))
-        if not record and precheck is None and plain_cpu is not None and table.get("cpu") is plain_cpu:
-            direct = DIRECT_INPLACE.get(op_name)
-            if direct is not None and direct(self, args, kwargs):
-                self._vc[0] += 1
-                return self
         if record:
             # PyTorch refuses a write into a leaf that requires grad before it looks at the
             # other arguments' shapes or values (the prechecks)
@@ -571,6 +567,11 @@ def make_inplace(opdef, out_of_place, dunder: bool = False):
         else:
             if precheck is not None:
                 precheck(self, *args, **kwargs)
+            if plain_cpu is not None and table.get("cpu") is plain_cpu:
+                direct = DIRECT_INPLACE.get(op_name)
+                if direct is not None and direct(self, args, kwargs):
+                    self._vc[0] += 1
+                    return self
             result = out_of_place(self, *args, **kwargs)
         if result._device is not self._device:  # a 0-d CPU tensor may join an op, not receive its result
             raise device_mismatch(name, result, self)  # PyTorch names the device the op ran on first

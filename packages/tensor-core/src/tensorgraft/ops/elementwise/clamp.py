@@ -130,3 +130,31 @@ def _clamp_inplace_check(self, min=None, max=None):
 F.INPLACE_PRECHECKS.update(clamp_=_clamp_inplace_check, clip_=_clamp_inplace_check,
                            clamp_min_=lambda self, min: _clamp_inplace_check(self, min=min),
                            clamp_max_=lambda self, max: _clamp_inplace_check(self, max=max))
+
+
+def _clamp_store(bound_names):
+    """No-grad ``x.clamp_(lo, hi)`` with number bounds (``F.DIRECT_INPLACE``): ``np.clip`` into
+    x's array, the bounds in x's dtype as ``_clamp_operands`` makes them, so the values are the
+    general path's (``branch_free.clamp``) to the bit."""
+    def store(self, args, kwargs):
+        a = F.direct_target(self)
+        if a is None or len(args) > len(bound_names):
+            return False
+        bounds = dict(zip(bound_names, args))
+        for k, v in kwargs.items():
+            if k not in bound_names or k in bounds:
+                return False  # (an unknown or repeated argument: the general path words the error)
+            bounds[k] = v
+        if not any(bounds.get(k) is not None for k in bound_names):
+            return False
+        lo, hi = bounds.get("min"), bounds.get("max")
+        if any(v is not None and v.__class__ not in (int, float) for v in (lo, hi)):
+            return False
+        to = a.dtype.type
+        np.clip(a, to(-np.inf) if lo is None else to(lo), to(np.inf) if hi is None else to(hi), out=a)
+        return True
+    return store
+
+
+F.DIRECT_INPLACE.update(clamp=_clamp_store(("min", "max")), clip=_clamp_store(("min", "max")),
+                        clamp_min=_clamp_store(("min",)), clamp_max=_clamp_store(("max",)))
