@@ -162,7 +162,10 @@ mish_op = _pointwise("mish", _mish_f, _mish_b, "MishBackward0", tg_bwd=_mish_tg,
 
 
 def _elu_f(xp, x, alpha, scale, input_scale):
-    negative_side = (xp.expm1(clamp(xp, x, hi=x.dtype.type(0)) * input_scale) * (alpha * scale)).astype(x.dtype, copy=False)
+    # the exponential side is computed everywhere and kept where x <= 0 (or NaN): no clamp of x to
+    # the negative side first, so elu(-0.) is -0. on every NumPy (PyTorch's), and what the large
+    # positive x overflow to is not selected
+    negative_side = (xp.expm1(x * input_scale) * (alpha * scale)).astype(x.dtype, copy=False)
     return select(xp, x > 0, (x * scale).astype(x.dtype, copy=False), negative_side)
 
 
