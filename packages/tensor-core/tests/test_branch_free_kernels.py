@@ -48,6 +48,25 @@ def test_keep_where_zeroes_even_nan_and_inf(dtype):
     assert not np.isnan(got[~mask].astype(np.float64)).any()  # NaN * 0 would have left NaN
 
 
+@pytest.mark.parametrize("dtype", FLOATS, ids=lambda d: np.dtype(d).name)
+def test_drop_where_is_where_with_zero_first(dtype):
+    a = _values(dtype, seed=9)
+    mask = _values(np.float32, seed=10) <= 0
+    got = branch_free.drop_where(np, mask, a)
+    _same_bits(got, np.where(mask, np.zeros((), a.dtype), a))
+    assert not np.isnan(got[mask].astype(np.float64)).any()
+    col = np.array([[True], [False]])  # broadcast: NumPy's where
+    np.testing.assert_array_equal(branch_free.drop_where(np, col, np.full((2, 3), 5, np.int64)),
+                                  [[0, 0, 0], [5, 5, 5]])
+
+
+def test_clamp_into_its_input():
+    a = np.array([-2.0, -0.0, 0.5, np.nan, 3.0], np.float32)
+    expected = branch_free.clamp(np, a, np.float32(0), np.float32(1))
+    assert branch_free.clamp(np, a, np.float32(0), np.float32(1), out=a) is a
+    _same_bits(a, expected)
+
+
 def test_select_on_strided_operands_and_mask():
     base = _values(np.float32, n=40).reshape(5, 8)
     a, b = base[:, ::2], base[:, 1::2] * 3

@@ -15,7 +15,7 @@ from .activation_builders import _REAL, _backward_op, _one_minus, _pointwise, _r
 from .activation_args import int_arg, number_arg, type_name  # noqa: F401
 from .activation_builders import saved_by_inplace  # noqa: F401
 from tensorgraft.dtypes import np_kind as _np_kind
-from tensorgraft.ops.elementwise.branch_free import clamp, keep_where, select
+from tensorgraft.ops.elementwise.branch_free import clamp, drop_where, keep_where, select
 from tensorgraft.ops.elementwise.blocked import in_blocks
 from .special import erf, erf_float32
 
@@ -227,7 +227,7 @@ def _threshold_f(xp, x, threshold, value):
 
 
 def _threshold_b(xp, x, g, threshold, value):
-    return keep_where(xp, ~(x <= threshold), g)
+    return drop_where(xp, x <= threshold, g)
 
 
 threshold_op = _pointwise("threshold", _threshold_f, _threshold_b, "ThresholdBackward0", kinds="fiu",
@@ -255,7 +255,7 @@ def _hardswish_f(xp, x):
 # at the kinks PyTorch takes the outer pieces: 0 at x = -3, 1 at x = 3
 def _hardswish_b(xp, x, g):
     # the middle branch last, so a NaN input gets a NaN gradient (PyTorch's vectorized kernel)
-    middle = keep_where(xp, ~(x <= -3.0), (x / 3.0 + 0.5).astype(x.dtype, copy=False))
+    middle = drop_where(xp, x <= -3.0, (x / 3.0 + 0.5).astype(x.dtype, copy=False))
     return g * select(xp, x >= 3.0, xp.ones_like(middle), middle)
 
 

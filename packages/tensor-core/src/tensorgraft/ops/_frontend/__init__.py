@@ -535,8 +535,8 @@ def make_inplace(opdef, out_of_place, dunder: bool = False):
     NumPy's result dtype), as in PyTorch.
     """
     name = opdef.inplace
-    tensor_only = getattr(opdef, "name", None) in TENSOR_ONLY  # (``x.maximum_(0.)`` is refused as its function is)
     op_name = getattr(opdef, "name", None)
+    tensor_only = op_name in TENSOR_ONLY  # (``x.maximum_(0.)`` is refused as its function is)
     # the CPU kernel as bound now: vmap and the profiler wrap table entries while they run, and
     # the direct path below is taken only while nobody has
     table = getattr(opdef, "table", None)

@@ -35,10 +35,14 @@ def _blendable(mask, *arrays) -> bool:
     return all(a.__class__ is np.ndarray and a.dtype == first.dtype and a.shape == first.shape for a in arrays[1:])
 
 
-def _all_ones_where(mask, ints):
-    """-1 (every bit set) where ``mask`` is true, 0 elsewhere, as ``ints``."""
+def _all_ones_where(mask, ints, where_true=True):
+    """-1 (every bit set) where ``mask`` is true (``where_true=False``: where it is false), 0
+    elsewhere, as ``ints``."""
     m = mask.view(np.int8).astype(ints)
-    np.negative(m, out=m)
+    if where_true:
+        np.negative(m, out=m)
+    else:
+        m -= 1
     return m
 
 
@@ -58,24 +62,35 @@ def select(xp, mask, a, b):
 def keep_where(xp, mask, a):
     """``xp.where(mask, a, 0)`` (a zero of ``a``'s dtype elsewhere, also where ``a`` is inf or NaN,
     which a multiplication by the mask would not give)."""
+    return _zero_unless(xp, mask, a, True)
+
+
+def drop_where(xp, mask, a):
+    """``xp.where(mask, 0, a)``: ``keep_where`` of the negated mask, without a pass to negate it."""
+    return _zero_unless(xp, mask, a, False)
+
+
+def _zero_unless(xp, mask, a, keep_true):
     if xp is not np or not _blendable(mask, a):
-        return xp.where(mask, a, xp.zeros((), a.dtype))
+        zero = xp.zeros((), a.dtype)
+        return xp.where(mask, a, zero) if keep_true else xp.where(mask, zero, a)
     ints = _BITS[a.dtype.itemsize]
-    r = _all_ones_where(mask, ints)
+    r = _all_ones_where(mask, ints, keep_true)
     r &= a.view(ints)
     return r.view(a.dtype)
 
 
-def clamp(xp, a, lo=None, hi=None):
+def clamp(xp, a, lo=None, hi=None, out=None):
     """``minimum(maximum(a, lo), hi)``, either bound None for none; NaN in ``a`` or in a bound
-    gives NaN, and ``lo > hi`` gives ``hi``, as PyTorch's clamp."""
+    gives NaN, and ``lo > hi`` gives ``hi``, as PyTorch's clamp. ``out``: ``a`` itself, for an
+    in-place clamp of a float32/float64 NumPy array (the caller checks that)."""
     if xp is np and a.__class__ is np.ndarray and _np_kind(a.dtype) == "f" and a.dtype != np.float16:
         # (float16 is the exception: there NumPy's clip is the slower of the two)
         if lo is None:
             lo = a.dtype.type(-np.inf)
         if hi is None:
             hi = a.dtype.type(np.inf)
-        r = np.clip(a, lo, hi)
+        r = np.clip(a, lo, hi, out=out)
         # (ml_dtypes' bfloat16 clips in float32: rounding back is exact, the values are a's or a bound's)
         return r if r.dtype == a.dtype else r.astype(a.dtype)
     if lo is not None:

@@ -13,10 +13,6 @@ from . import branch_free
 from tensorgraft.dtypes import np_kind as _np_kind
 
 
-def _clamp_kernel(xp, a, lo, hi):
-    return branch_free.clamp(xp, a, lo, hi)
-
-
 def _clamp_operands(name, input, *bounds):
     """The input's array and its bounds, all in PyTorch's result dtype of clamp: the usual
     promotion over the input and the bounds given (``clamp(bool_t, min=-1)`` is int64,
@@ -67,8 +63,8 @@ def _clamp_frontend(op):
     return clamp
 
 
-_clamp = defop("clamp", kernel=_clamp_kernel, frontend=_clamp_frontend, inplace="clamp_")
-defop("clip", kernel=_clamp_kernel, frontend=_clamp_frontend, inplace="clip_", formula_of="clamp")
+_clamp = defop("clamp", kernel=branch_free.clamp, frontend=_clamp_frontend, inplace="clamp_")
+defop("clip", kernel=branch_free.clamp, frontend=_clamp_frontend, inplace="clip_", formula_of="clamp")
 
 
 def _clamp_side_frontend(op, side):
@@ -133,9 +129,9 @@ F.INPLACE_PRECHECKS.update(clamp_=_clamp_inplace_check, clip_=_clamp_inplace_che
 
 
 def _clamp_store(bound_names):
-    """No-grad ``x.clamp_(lo, hi)`` with number bounds (``F.DIRECT_INPLACE``): ``np.clip`` into
+    """No-grad ``x.clamp_(lo, hi)`` with number bounds (``F.DIRECT_INPLACE``): the kernel into
     x's array, the bounds in x's dtype as ``_clamp_operands`` makes them, so the values are the
-    general path's (``branch_free.clamp``) to the bit."""
+    general path's to the bit."""
     def store(self, args, kwargs):
         a = F.direct_target(self)
         if a is None or len(args) > len(bound_names):
@@ -151,7 +147,7 @@ def _clamp_store(bound_names):
         if any(v is not None and v.__class__ not in (int, float) for v in (lo, hi)):
             return False
         to = a.dtype.type
-        np.clip(a, to(-np.inf) if lo is None else to(lo), to(np.inf) if hi is None else to(hi), out=a)
+        branch_free.clamp(np, a, None if lo is None else to(lo), None if hi is None else to(hi), out=a)
         return True
     return store
 
