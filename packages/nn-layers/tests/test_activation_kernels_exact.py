@@ -77,6 +77,70 @@ def test_elu_and_softplus_match_their_definitions():
     _bits_equal(gx, np.where(bx > 10.0, g, (g / (1 + np.exp(-bx))).astype(np.float32)))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("fn,alpha,scale,input_scale", [
+    (F.elu, 1.0, 1.0, 1.0), (lambda t: F.elu(t, 0.3), 0.3, 1.0, 1.0), (F.selu, 1.6732632423543772, 1.0507009873554805, 1.0),
+    (lambda t: F.celu(t, 2.0), 2.0, 1.0, 0.5)])
+def test_elu_family_gradient_matches_its_definition(dtype, fn, alpha, scale, input_scale):
+    x = _x(dtype)
+    g = _x(dtype)[::-1].copy()
+    _, gx = _forward_and_grad(fn, x, g)
+    exponential_side = (np.exp(np.minimum(x, 0) * input_scale) * (alpha * scale * input_scale)).astype(dtype)
+    _bits_equal(gx, g * np.where(x > 0, x.dtype.type(scale), exponential_side))
+
+
+def test_hardswish_forward_matches_its_definition():
+    for dtype in (np.float16, np.float32, np.float64):
+        x = _x(dtype)
+        y, _ = _forward_and_grad(F.hardswish, x, np.ones_like(x))
+        _bits_equal(y, x * np.clip(x + 3.0, 0.0, 6.0).astype(dtype) / dtype(6.0))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("beta", [1.0, 0.25, 3.0, 0.0, float("inf")])
+def test_smooth_l1_loss_matches_its_definition(dtype, beta):
+    x, y = _x(dtype), _x(dtype)[::-1].copy()
+    g = np.random.default_rng(1).standard_normal(x.shape).astype(dtype)
+    t, u = tg.tensor(x, requires_grad=True), tg.tensor(y, requires_grad=True)
+    loss = F.smooth_l1_loss(t, u, reduction="none", beta=beta)
+    loss.backward(tg.tensor(g))
+    d = x - y
+    if beta == 0:
+        expected_loss, s = np.abs(d), np.sign(d)
+    else:
+        a = np.abs(d)
+        expected_loss = np.where(a < beta, 0.5 * a * a / beta, a - 0.5 * beta).astype(dtype)
+        s = np.where(np.abs(d) < beta, d / beta, np.sign(d)).astype(dtype)
+    _bits_equal(loss.detach().numpy(), expected_loss)
+    _bits_equal(t.grad.numpy(), s * g)
+    _bits_equal(u.grad.numpy(), -s * g)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("delta", [1.0, 0.25, 3.0, float("inf")])
+def test_huber_loss_matches_its_definition(dtype, delta):
+    x, y = _x(dtype), _x(dtype)[::-1].copy()
+    g = np.random.default_rng(2).standard_normal(x.shape).astype(dtype)
+    t = tg.tensor(x, requires_grad=True)
+    loss = F.huber_loss(t, tg.tensor(y), reduction="none", delta=delta)
+    loss.backward(tg.tensor(g))
+    d = x - y
+    a = np.abs(d)
+    _bits_equal(loss.detach().numpy(), np.where(a < delta, 0.5 * a * a, delta * (a - 0.5 * delta)).astype(dtype))
+    _bits_equal(t.grad.numpy(), np.where(a < delta, d, delta * np.sign(d)).astype(dtype) * g)
+
+
+def test_smooth_l1_and_huber_reductions_and_scalars():
+    x = tg.tensor([0.5, -2.0, float("nan")], requires_grad=True)
+    y = tg.tensor([0.0, 0.0, 0.0])
+    F.smooth_l1_loss(x[:2], y[:2]).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.float32([0.25, -0.5, 0.0]))
+    s = tg.tensor(3.0, requires_grad=True)
+    loss = F.huber_loss(s, tg.tensor(1.0), delta=0.5)  # 0-d operands: NumPy scalars inside
+    loss.backward()
+    assert loss.item() == 0.5 * (2.0 - 0.25) and s.grad.item() == 0.5
+
+
 def test_leaky_relu_keeps_negative_zero_as_pytorch():
     x = tg.tensor([-0.0, 0.0, -1.0, float("nan")])
     assert repr(F.leaky_relu(x)) == "tensor([-0.0000,  0.0000, -0.0100,     nan])"

@@ -143,3 +143,21 @@ def test_in_blocks_keeps_the_shape_of_a_multi_dimensional_input():
     got = in_blocks(lambda a: a * 2 - 1, x)
     assert got.shape == x.shape
     np.testing.assert_array_equal(got, x * 2 - 1)
+
+
+@pytest.mark.parametrize("dtype", FLOATS, ids=lambda d: np.dtype(d).name)
+def test_select_with_scalar_operands_is_where_bit_for_bit(dtype):
+    a = _values(dtype, seed=11)
+    mask = _values(np.float32, seed=12) > 0
+    for scalar in (a.dtype.type(np.nan), a.dtype.type(-0.0), np.asarray(2.5, a.dtype)):
+        _same_bits(branch_free.select(np, mask, scalar, a), np.where(mask, scalar, a))
+        _same_bits(branch_free.select(np, mask, a, scalar), np.where(mask, a, scalar))
+    one, minus_zero = a.dtype.type(1), a.dtype.type(-0.0)
+    _same_bits(branch_free.select(np, mask, one, minus_zero), np.where(mask, one, minus_zero))
+
+
+def test_select_with_scalars_of_other_types_falls_back():
+    mask = np.array([True, False])
+    x = np.array([1.0, 2.0], np.float32)
+    np.testing.assert_array_equal(branch_free.select(np, mask, x, 0.5), [1.0, 0.5])  # a Python float
+    np.testing.assert_array_equal(branch_free.select(np, mask, np.float64(3), x), [3.0, 2.0])  # another dtype

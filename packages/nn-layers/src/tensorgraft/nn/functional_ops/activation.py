@@ -173,10 +173,10 @@ def _elu_b(xp, x, g, alpha, scale, input_scale, is_result=False):
     # tested as x > 0 so that a NaN input takes the exponential branch and gets a NaN gradient,
     # as PyTorch's vectorized kernel gives it
     if is_result:  # x is the result of the in-place variant: f' = input_scale * (f + alpha * scale) there
-        d = xp.where(x > 0, x.dtype.type(scale), (x + alpha * scale) * input_scale)
+        exponential_side = (x + alpha * scale) * input_scale
     else:
-        d = xp.where(x > 0, x.dtype.type(scale),
-                     xp.exp(clamp(xp, x, hi=x.dtype.type(0)) * input_scale) * (alpha * scale * input_scale))
+        exponential_side = xp.exp(clamp(xp, x, hi=x.dtype.type(0)) * input_scale) * (alpha * scale * input_scale)
+    d = select(xp, x > 0, x.dtype.type(scale), exponential_side.astype(x.dtype, copy=False))
     return (g * d).astype(x.dtype, copy=False)
 
 
@@ -249,6 +249,13 @@ hardtanh_op = _pointwise("hardtanh", _hardtanh_f, _hardtanh_b, "HardtanhBackward
 
 
 def _hardswish_f(xp, x):
+    if xp is np and x.__class__ is np.ndarray and _np_kind(x.dtype) == "f":
+        # x * clip(x + 3, 0, 6) / 6 in one temporary (the same operations in the same order)
+        r = x + x.dtype.type(3.0)
+        r = clamp(np, r, x.dtype.type(0.0), x.dtype.type(6.0), out=r if r.dtype in (np.float32, np.float64) else None)
+        r *= x
+        r /= x.dtype.type(6.0)
+        return r
     return x * xp.clip(x + 3.0, 0.0, 6.0).astype(x.dtype, copy=False) / x.dtype.type(6.0)
 
 
@@ -256,7 +263,7 @@ def _hardswish_f(xp, x):
 def _hardswish_b(xp, x, g):
     # the middle branch last, so a NaN input gets a NaN gradient (PyTorch's vectorized kernel)
     middle = drop_where(xp, x <= -3.0, (x / 3.0 + 0.5).astype(x.dtype, copy=False))
-    return g * select(xp, x >= 3.0, xp.ones_like(middle), middle)
+    return g * select(xp, x >= 3.0, middle.dtype.type(1), middle)
 
 
 def _hardswish_dd(x, g, gg):

@@ -47,16 +47,40 @@ def _all_ones_where(mask, ints, where_true=True):
 
 
 def select(xp, mask, a, b):
-    """``xp.where(mask, a, b)``; blended bit by bit for NumPy float arrays of one shape."""
-    if xp is not np or not _blendable(mask, a, b):
+    """``xp.where(mask, a, b)``; blended bit by bit for NumPy float operands of one dtype, arrays
+    of the mask's shape or scalars (a NumPy scalar or 0-d array of that dtype: ``select(xp, x > 0,
+    x.dtype.type(1), d)``)."""
+    if xp is not np or not _blendable_pair(mask, a, b):
         return xp.where(mask, a, b)
     ints = _BITS[a.dtype.itemsize]
-    a_bits, b_bits = a.view(ints), b.view(ints)
+    a_bits, b_bits = _bits(a, ints), _bits(b, ints)
     # b ^ ((a ^ b) & m): a where m is all ones, b where it is zero
-    r = np.bitwise_xor(a_bits, b_bits)
-    r &= _all_ones_where(mask, ints)
+    if a_bits.shape == mask.shape or b_bits.shape == mask.shape:
+        r = np.bitwise_xor(a_bits, b_bits)
+        r &= _all_ones_where(mask, ints)
+    else:  # both scalars: the mask's shape comes in with the mask
+        r = np.bitwise_and(_all_ones_where(mask, ints), a_bits ^ b_bits)
     r ^= b_bits
     return r.view(a.dtype)
+
+
+def _blendable_pair(mask, a, b) -> bool:
+    """``_blendable`` for select's two operands, each of which may also be a scalar."""
+    if a.__class__ is np.ndarray and b.__class__ is np.ndarray and a.shape == b.shape:
+        return _blendable(mask, a, b)
+    dtype = getattr(a, "dtype", None)
+    if mask.__class__ is not np.ndarray or dtype is None or getattr(b, "dtype", None) != dtype or _np_kind(dtype) != "f":
+        return False
+    return all(_scalar_or_shaped(v, mask.shape) for v in (a, b))
+
+
+def _scalar_or_shaped(v, shape) -> bool:
+    return isinstance(v, np.generic) or (v.__class__ is np.ndarray and v.shape in ((), shape))
+
+
+def _bits(v, ints):
+    """The bits of a float array or NumPy scalar as ``ints`` (a scalar as a 0-d array)."""
+    return v.view(ints) if v.__class__ is np.ndarray else np.asarray(v).view(ints)
 
 
 def keep_where(xp, mask, a):
