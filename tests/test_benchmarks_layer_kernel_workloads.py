@@ -62,3 +62,30 @@ def test_numpy_side_of_cross_entropy_matches_tensorgraft():
     loss_np, grad_np = ek._cross_entropy_np(x0, t0)
     np.testing.assert_allclose(loss.item(), loss_np, rtol=1e-6)
     np.testing.assert_allclose(x.grad.numpy(), grad_np, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", sorted(ek._NUMPY_ELEMENTWISE))
+def test_numpy_side_of_each_elementwise_workload_matches_tensorgraft(name):
+    import tensorgraft as tg
+    x0, y0 = ek._pair(seed=9)
+    x0, y0 = x0[:32], y0[:32] * 2
+    x = tg.tensor(x0, requires_grad=True)
+    calls = {"smooth_l1": lambda a, b: tg.nn.functional.smooth_l1_loss(a, b),
+             "square": lambda a, b: (a ** 2).mean(), "logaddexp": lambda a, b: tg.logaddexp(a, b).mean()}
+    loss = calls[name](x, tg.tensor(y0))
+    loss.backward()
+    loss_np, grad_np = ek._NUMPY_ELEMENTWISE[name](x0, y0)
+    np.testing.assert_allclose(loss.item(), loss_np, rtol=1e-5)
+    np.testing.assert_allclose(x.grad.numpy(), grad_np, rtol=1e-5, atol=1e-9)
+
+
+def test_numpy_side_of_the_masked_fill_workload_matches_tensorgraft():
+    import tensorgraft as tg
+    s0 = np.random.default_rng(10).standard_normal((2, 3, 5, 5)).astype(np.float32)
+    mask = np.triu(np.ones((5, 5), bool), 1)
+    s = tg.tensor(s0, requires_grad=True)
+    out = s.masked_fill(tg.tensor(mask), float("-inf"))
+    g = np.random.default_rng(11).standard_normal(s0.shape).astype(np.float32)
+    out.backward(tg.tensor(g))
+    np.testing.assert_array_equal(out.detach().numpy(), np.where(mask, np.float32(-np.inf), s0))
+    np.testing.assert_array_equal(s.grad.numpy(), np.where(mask, np.float32(0), g))

@@ -110,6 +110,84 @@ def _cross_entropy_np(x, t):
     return loss, grad
 
 
+def _pair(seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((ROWS, COLS)).astype(np.float32), rng.standard_normal((ROWS, COLS)).astype(np.float32)
+
+
+def elementwise(name):
+    """``name`` of two 1024x512 float32 batches, its first input requiring grad, and the backward
+    of its mean: smooth_l1 (F.smooth_l1_loss), square (x ** 2, then mean), logaddexp."""
+    calls = {
+        "smooth_l1": lambda lib, x, y: lib.nn.functional.smooth_l1_loss(x, y),
+        "square": lambda lib, x, y: (x ** 2).mean(),
+        "logaddexp": lambda lib, x, y: lib.logaddexp(x, y).mean(),
+    }
+
+    def lib_side(lib_of):
+        def make():
+            lib = lib_of()
+            x0, y0 = _pair()
+            x, y = lib.tensor(x0, requires_grad=True), lib.tensor(y0)
+
+            def step():
+                x.grad = None
+                calls[name](lib, x, y).backward()
+            return step
+        return make
+
+    def np_side():
+        x, y = _pair()
+        return lambda: _NUMPY_ELEMENTWISE[name](x, y)
+    return lib_side(_tg), np_side, lib_side(_torch)
+
+
+def _smooth_l1_np(x, y):
+    d = x - y
+    a = np.abs(d)
+    loss = np.where(a < 1, np.float32(0.5) * a * a, a - np.float32(0.5)).mean()
+    return loss, np.clip(d, -1, 1) / np.float32(d.size)
+
+
+def _square_np(x, y):
+    return np.square(x).mean(), x * np.float32(2 / x.size)
+
+
+def _logaddexp_np(x, y):
+    out = np.logaddexp(x, y)
+    return out.mean(), np.exp(x - out) / np.float32(x.size)
+
+
+_NUMPY_ELEMENTWISE = {"smooth_l1": _smooth_l1_np, "square": _square_np, "logaddexp": _logaddexp_np}
+
+# attention scores of a small transformer: batch 16, 4 heads, 64 x 64 positions, a causal mask
+SCORES = (16, 4, 64, 64)
+
+
+def causal_masked_fill():
+    """``scores.masked_fill(causal, -inf)`` forward + backward (the mask broadcast over batch and heads)."""
+    def lib_side(lib_of):
+        def make():
+            lib = lib_of()
+            s0 = np.random.default_rng(4).standard_normal(SCORES).astype(np.float32)
+            s = lib.tensor(s0, requires_grad=True)
+            mask = lib.tensor(np.triu(np.ones(SCORES[-2:], bool), 1))
+            g = lib.ones(*SCORES)
+
+            def step():
+                s.grad = None
+                s.masked_fill(mask, float("-inf")).backward(g)
+            return step
+        return make
+
+    def np_side():
+        s = np.random.default_rng(4).standard_normal(SCORES).astype(np.float32)
+        mask = np.triu(np.ones(SCORES[-2:], bool), 1)
+        g = np.ones(SCORES, np.float32)
+        return lambda: (np.where(mask, np.float32(-np.inf), s), np.where(mask, np.float32(0), g))
+    return lib_side(_tg), np_side, lib_side(_torch)
+
+
 def _params(lib, seed):
     rng = np.random.default_rng(seed)
     return [lib.tensor(rng.standard_normal(s).astype(np.float32)) for s in PARAM_SHAPES]
@@ -157,6 +235,14 @@ WORKLOADS = [
              target="tg/torch <= 4"),
     Workload("cross_entropy_fwd_bwd", "F.cross_entropy forward + backward, 1024 x 1000 float32 logits",
              *cross_entropy(), target="tg/torch <= 3"),
+    Workload("smooth_l1_fwd_bwd", "F.smooth_l1_loss(x, y) forward + backward, 1024x512 float32",
+             *elementwise("smooth_l1"), target="tg/torch <= 5"),
+    Workload("square_fwd_bwd", "(x ** 2).mean() forward + backward, 1024x512 float32", *elementwise("square"),
+             target="tg/torch <= 1.5"),
+    Workload("logaddexp_fwd_bwd", "logaddexp(x, y).mean() forward + backward, 1024x512 float32",
+             *elementwise("logaddexp"), target="tg/torch <= 1.5"),
+    Workload("causal_masked_fill", "scores.masked_fill(causal mask, -inf) forward + backward, 16x4x64x64",
+             *causal_masked_fill(), target="tg/torch <= 1"),
     Workload("sgd_add_update", "no-grad p.add_(g, alpha=-lr) over 12 params (1.2 M values)",
              *inplace_update("sgd"), target="tg/torch <= 1.5"),
     Workload("ema_lerp_update", "no-grad avg.lerp_(p, 0.001) over 12 params (1.2 M values)",

@@ -78,10 +78,11 @@ def test_select_falls_back_where_it_cannot_blend():
     mask = np.array([True, False, True])
     ints = np.array([1, 2, 3])
     np.testing.assert_array_equal(branch_free.select(np, mask, ints, -ints), [1, -2, 3])
-    # a scalar operand and a broadcast mask: NumPy's where does the broadcasting
+    # a mask of more dims than the operands': NumPy's where broadcasts the operands up
+    wide = np.array([[True, False], [False, True]])
+    np.testing.assert_array_equal(branch_free.select(np, wide, np.float32([1, 2]), np.float32(7)),
+                                  [[1, 7], [7, 2]])
     col = np.array([[True], [False]])
-    np.testing.assert_array_equal(branch_free.select(np, col, np.ones((2, 3), np.float32), np.float32(7)),
-                                  [[1, 1, 1], [7, 7, 7]])
     np.testing.assert_array_equal(branch_free.keep_where(np, col, np.full((2, 3), 5, np.int64)),
                                   [[5, 5, 5], [0, 0, 0]])
 
@@ -161,3 +162,44 @@ def test_select_with_scalars_of_other_types_falls_back():
     x = np.array([1.0, 2.0], np.float32)
     np.testing.assert_array_equal(branch_free.select(np, mask, x, 0.5), [1.0, 0.5])  # a Python float
     np.testing.assert_array_equal(branch_free.select(np, mask, np.float64(3), x), [3.0, 2.0])  # another dtype
+
+
+@pytest.mark.parametrize("dtype", FLOATS, ids=lambda d: np.dtype(d).name)
+def test_select_under_a_broadcast_mask_is_where_bit_for_bit(dtype):
+    scores = _values(dtype, n=4 * 3 * 5 * 6, seed=13).reshape(4, 3, 5, 6)
+    causal = np.tri(5, 6, dtype=bool)  # (L, S) against (N, H, L, S), as attention masks are
+    minus_inf = np.asarray(-np.inf, dtype)
+    _same_bits(branch_free.select(np, causal, scores, minus_inf), np.where(causal, scores, minus_inf))
+    other = _values(dtype, n=scores.size, seed=14).reshape(scores.shape)
+    per_row = _values(np.float32, n=4 * 3 * 5, seed=15).reshape(4, 3, 5, 1) > 0
+    _same_bits(branch_free.select(np, per_row, scores, other), np.where(per_row, scores, other))
+    with pytest.raises(ValueError):  # shapes that do not broadcast: NumPy's own error
+        branch_free.select(np, np.ones(4, bool), scores, other)
+
+
+def test_where_and_masked_fill_blend_as_numpy_where():
+    rng = np.random.default_rng(16)
+    x = rng.standard_normal((2, 3, 4, 4)).astype(np.float32)
+    x[0, 0, 0, :3] = [np.nan, -0.0, np.inf]
+    mask = np.triu(np.ones((4, 4), bool), 1)
+    got = tg.tensor(x).masked_fill(tg.tensor(mask), float("-inf")).numpy()
+    _same_bits(got, np.where(mask, np.float32(-np.inf), x))
+    got = tg.where(tg.tensor(x > 0), tg.tensor(x), 0.0).numpy()
+    _same_bits(got, np.where(x > 0, x, np.float32(0)))
+    y = rng.standard_normal(x.shape)  # float64 against float32: promoted first, then blended
+    got = tg.where(tg.tensor(x > 0), tg.tensor(x), tg.tensor(y)).numpy()
+    _same_bits(got, np.where(x > 0, x.astype(np.float64), y))
+
+
+def test_masks_in_long_runs_take_numpy_where_and_give_the_same_bits():
+    causal = np.triu(np.ones((64, 64), bool), 1)
+    random = _values(np.float32, n=4096, seed=17) > 0
+    assert branch_free._in_long_runs(causal) and branch_free._in_long_runs(np.ones(100, bool))
+    assert not branch_free._in_long_runs(random)
+    assert not branch_free._in_long_runs(causal[:, ::2])  # (not contiguous: not looked at)
+    x = _values(np.float32, n=64 * 64, seed=18).reshape(64, 64)
+    zero = np.zeros((), np.float32)
+    for mask in (causal, random.reshape(64, 64)):
+        _same_bits(branch_free.select(np, mask, x, zero), np.where(mask, x, zero))
+        _same_bits(branch_free.keep_where(np, mask, x), np.where(mask, x, zero))
+        _same_bits(branch_free.drop_where(np, mask, x), np.where(mask, zero, x))

@@ -9,6 +9,8 @@ others stay composed of ordinary ops, with their ordinary nodes.
 """
 from __future__ import annotations
 
+from tensorgraft.ops.elementwise.branch_free import select
+
 from ._common import formula, gs, nnop, record, wrap
 
 NODE = "ScaledDotProductFlashAttentionForCpuBackward0"
@@ -51,10 +53,10 @@ def _scores(xp, q, k, mask, causal, scale, groups):
     s = (q @ k.swapaxes(-1, -2)) * scale
     L, S = s.shape[-2:]
     if causal:   # top-left aligned: query i sees keys 0..i
-        s = xp.where(xp.tri(L, S, dtype=bool), s, xp.asarray(-xp.inf, s.dtype))
+        s = select(xp, xp.tri(L, S, dtype=bool), s, xp.asarray(-xp.inf, s.dtype))
     if mask is not None:   # PyTorch's flash kernel applies an explicit mask on top of the causal one
         if mask.dtype == bool:
-            s = xp.where(mask, s, xp.asarray(-xp.inf, s.dtype))
+            s = select(xp, mask, s, xp.asarray(-xp.inf, s.dtype))
         else:
             s = s + mask.astype(s.dtype, copy=False)
     return s
@@ -63,7 +65,8 @@ def _scores(xp, q, k, mask, causal, scale, groups):
 def _probabilities(xp, s, lse):
     """exp(scores - logsumexp); rows with every key masked (logsumexp -inf) are all zero."""
     live = xp.isfinite(lse)[..., None]
-    return xp.where(live, xp.exp(s - xp.where(live, lse[..., None], 0)), xp.zeros((), s.dtype))
+    e = xp.exp(s - xp.where(live, lse[..., None], 0))
+    return select(xp, live, e, xp.zeros((), e.dtype))
 
 
 def _flash_kernel(xp, q, k, v, mask, causal, scale, groups):

@@ -52,7 +52,7 @@ def _sign_kernel(xp, a):
         return a.copy()
     r = xp.sign(a)
     if _np_kind(a.dtype) == "f":
-        r = xp.where(r != r, xp.zeros((), r.dtype), r)  # PyTorch: sign(nan) == 0
+        r = branch_free.drop_where(xp, r != r, r)  # PyTorch: sign(nan) == 0
     return r
 
 

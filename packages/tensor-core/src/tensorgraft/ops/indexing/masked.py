@@ -11,6 +11,7 @@ from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._args import invalid_combination
 from .._define import defop
+from ..elementwise import branch_free
 
 
 # --------------------------------------------------------------------------- masked ops
@@ -49,7 +50,8 @@ def _check_fill_value(fname, mask, value):
 
 
 def _masked_fill_kernel(xp, a, mask, value):
-    return xp.where(mask, xp.asarray(value, dtype=a.dtype), a)
+    # (NumPy's where branches per element; branch_free blends the bits for float inputs)
+    return branch_free.select(xp, mask, xp.asarray(value, dtype=a.dtype), a)
 
 
 def _masked_fill_frontend(op):

@@ -13,6 +13,7 @@ from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._args import invalid_combination, wrap_dim
 from .._define import defop
+from ..elementwise import branch_free
 from .normalize import _xp
 from tensorgraft.dtypes import np_kind as _np_kind
 
@@ -113,7 +114,8 @@ defop("argwhere", frontend=lambda op: _argwhere, differentiable=False)
 
 
 def _where_kernel(xp, cond, a, b):
-    return xp.where(cond, a, b)
+    # (NumPy's where branches per element; branch_free blends the bits of same-typed float operands)
+    return branch_free.select(xp, cond, a, b)
 
 
 _TENSOR_OR_NUMBER = (Tensor, numbers.Number, np.bool_)  # (NumPy bools are numbers to PyTorch too)
