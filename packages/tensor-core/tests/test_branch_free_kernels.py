@@ -191,15 +191,25 @@ def test_where_and_masked_fill_blend_as_numpy_where():
     _same_bits(got, np.where(x > 0, x.astype(np.float64), y))
 
 
-def test_masks_in_long_runs_take_numpy_where_and_give_the_same_bits():
+def test_a_mask_in_long_runs_blends_to_the_same_bits():
     causal = np.triu(np.ones((64, 64), bool), 1)
-    random = _values(np.float32, n=4096, seed=17) > 0
-    assert branch_free._in_long_runs(causal) and branch_free._in_long_runs(np.ones(100, bool))
-    assert not branch_free._in_long_runs(random)
-    assert not branch_free._in_long_runs(causal[:, ::2])  # (not contiguous: not looked at)
     x = _values(np.float32, n=64 * 64, seed=18).reshape(64, 64)
     zero = np.zeros((), np.float32)
-    for mask in (causal, random.reshape(64, 64)):
+    for mask in (causal, np.zeros((64, 64), bool), np.ones((64, 64), bool)):
         _same_bits(branch_free.select(np, mask, x, zero), np.where(mask, x, zero))
         _same_bits(branch_free.keep_where(np, mask, x), np.where(mask, x, zero))
         _same_bits(branch_free.drop_where(np, mask, x), np.where(mask, zero, x))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_clamp_with_one_array_bound_is_the_two_sided_clip(dtype):
+    # (an array bound and no other: clip(a, bound, None), the fast spelling, gives the values of
+    # clip with an infinity for the missing side)
+    a = _values(dtype, seed=19)
+    bound = _values(dtype, seed=20)
+    with np.errstate(all="ignore"):
+        _same_bits(branch_free.clamp(np, a, lo=bound), np.clip(a, bound, dtype(np.inf)))
+        _same_bits(branch_free.clamp(np, a, hi=bound), np.clip(a, dtype(-np.inf), bound))
+        _same_bits(branch_free.clamp(np, a, bound, bound + 1), np.clip(a, bound, bound + 1))
+    t = tg.tensor(a)
+    _same_bits(t.clamp(min=tg.tensor(bound)).numpy(), np.clip(a, bound, dtype(np.inf)))
