@@ -35,12 +35,14 @@ def test_pow_by_products_is_pytorchs_formula_to_the_bit(dtype, exponent):
     with np.errstate(all="ignore"):
         expected = {2: x * x, -1: 1 / x, 1: x, 3: x * x * x, -2: 1 / (x * x)}[exponent]
     _bits_equal(got, expected)
-    if np.lib.NumpyVersion(np.__version__) >= "2.0.0" and exponent in (2, -1, 1):
+    if np.lib.NumpyVersion(np.__version__) >= "2.0.0" and exponent in (2, 1):
+        # (NumPy 2's power agrees for these; its x ** -1 is 1 ulp off in some versions, e.g. 2.2)
         with np.errstate(all="ignore"):
-            _bits_equal(got, np.power(x, dtype(exponent)))  # (NumPy 2's power agrees)
+            _bits_equal(got, np.power(x, dtype(exponent)))
 
 
 def test_pow_gradient_at_two_and_in_place_square():
+    pytest.importorskip("tensorgraft.autograd", reason="needs the autograd engine (tensorgraft-autograd)")
     x = tg.tensor([3.0, -0.5, 0.0], requires_grad=True)
     (x ** 2).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.float32([6.0, -1.0, 0.0]))
@@ -80,6 +82,7 @@ def test_logaddexp_special_values_as_pytorch():
     assert np.isnan(got[4]) and np.isnan(got[5])
     assert got[6] == pytest.approx(np.log(2.0)) and got[7] == 5.0
     # broadcasting and the gradient
+    pytest.importorskip("tensorgraft.autograd", reason="needs the autograd engine (tensorgraft-autograd)")
     x = tg.tensor([[0.0], [1.0]], requires_grad=True)
     y = tg.tensor([0.0, 2.0, -1.0])
     out = tg.logaddexp(x, y)
