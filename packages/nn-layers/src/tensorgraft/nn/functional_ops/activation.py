@@ -252,7 +252,7 @@ def _hardswish_f(xp, x):
     if xp is np and x.__class__ is np.ndarray and _np_kind(x.dtype) == "f":
         # x * clip(x + 3, 0, 6) / 6 in one temporary (the same operations in the same order)
         r = x + x.dtype.type(3.0)
-        r = clamp(np, r, x.dtype.type(0.0), x.dtype.type(6.0), out=r if r.dtype in (np.float32, np.float64) else None)
+        r = clamp(np, r, x.dtype.type(0.0), x.dtype.type(6.0), out=r)
         r *= x
         r /= x.dtype.type(6.0)
         return r

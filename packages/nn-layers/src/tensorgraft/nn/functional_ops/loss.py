@@ -128,7 +128,7 @@ def _smooth_l1_b(xp, x, y, nx, ny, beta):
         # (division rounds monotonically, so |d| >= beta gives |d / beta| >= 1; NaN stays NaN)
         d /= beta
         one = d.dtype.type(1)
-        s = clamp(xp, d, lo=-one, hi=one, out=_own_float_array(xp, d))
+        s = clamp(xp, d, lo=-one, hi=one, out=d)
     else:  # beta = inf: d / beta is 0 for every finite d, and NaN (not sign d) for an infinite one
         s = xp.where(xp.abs(d) < beta, d / beta, xp.sign(d)).astype(x.dtype, copy=False)
     return s, (-s if ny else None)
@@ -159,14 +159,8 @@ def _huber_b(xp, x, y, nx, ny, delta):
     # |d| = delta; NaN stays NaN; an infinite delta keeps every d)
     d = x - y
     bound = d.dtype.type(delta)
-    s = clamp(xp, d, lo=-bound, hi=bound, out=_own_float_array(xp, d))
+    s = clamp(xp, d, lo=-bound, hi=bound, out=d)
     return s, (-s if ny else None)
-
-
-def _own_float_array(xp, a):
-    """``a`` as ``clamp``'s ``out=`` when it may be written in place (a NumPy float32/float64
-    temporary of this kernel's own), else None."""
-    return a if xp is np and a.__class__ is np.ndarray and a.dtype in (np.float32, np.float64) else None
 
 
 def _huber_tg(x, y, delta):

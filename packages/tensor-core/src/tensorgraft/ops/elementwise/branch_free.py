@@ -21,6 +21,8 @@ import numpy as np
 
 from tensorgraft.dtypes import np_kind as _np_kind
 
+# dtypes whose clip can be written into its input (ml_dtypes' bfloat16 clips in float32)
+_CLIP_IN_PLACE = (np.dtype(np.float32), np.dtype(np.float64))
 # the integer type of each float width, for looking at a float array's bits
 _BITS = {2: np.int16, 4: np.int32, 8: np.int64}
 
@@ -76,8 +78,8 @@ def _blend_shape(mask, a, b):
     array of the mask's shape or a scalar; a boolean mask array), else None."""
     if mask.__class__ is not np.ndarray:
         return None
-    if a.__class__ is np.ndarray and b.__class__ is np.ndarray and a.shape == b.shape == mask.shape:
-        return mask.shape if a.dtype == b.dtype and _np_kind(a.dtype) == "f" else None  # (the common case)
+    if a.__class__ is np.ndarray and b.__class__ is np.ndarray and a.shape == b.shape:
+        return mask.shape if _blendable(mask, a, b) else None  # (the common case)
     dtype = getattr(a, "dtype", None)
     if dtype is None or getattr(b, "dtype", None) != dtype or _np_kind(dtype) != "f":
         return None
@@ -114,8 +116,9 @@ def _zero_unless(xp, mask, a, keep_true):
 
 def clamp(xp, a, lo=None, hi=None, out=None):
     """``minimum(maximum(a, lo), hi)``, either bound None for none; NaN in ``a`` or in a bound
-    gives NaN, and ``lo > hi`` gives ``hi``, as PyTorch's clamp. ``out``: ``a`` itself, for an
-    in-place clamp of a float32/float64 NumPy array (the caller checks that)."""
+    gives NaN, and ``lo > hi`` gives ``hi``, as PyTorch's clamp. ``out``: ``a`` itself when ``a``
+    may be overwritten (an in-place clamp, or a kernel's own temporary); it is written only for a
+    float32/float64 NumPy array, so a caller that needs ``a`` written checks that first."""
     if xp is np and a.__class__ is np.ndarray and _np_kind(a.dtype) == "f" and a.dtype != np.float16:
         # (float16 is the exception: there NumPy's clip is the slower of the two)
         # the missing bound: an infinity beside a scalar bound (clip is vectorised with two
@@ -125,7 +128,7 @@ def clamp(xp, a, lo=None, hi=None, out=None):
             lo = None if _is_array(hi) else a.dtype.type(-np.inf)
         if hi is None:
             hi = None if _is_array(lo) else a.dtype.type(np.inf)
-        r = np.clip(a, lo, hi, out=out)
+        r = np.clip(a, lo, hi, out=out if a.dtype in _CLIP_IN_PLACE else None)
         # (ml_dtypes' bfloat16 clips in float32: rounding back is exact, the values are a's or a bound's)
         return r if r.dtype == a.dtype else r.astype(a.dtype)
     if lo is not None:
