@@ -1,5 +1,6 @@
 """More common training loops beside the MLPs and CNN of training.py: a bag-of-embeddings
-classifier, a DCGAN generator, and one epoch of a DataLoader. Built as in sequence_models.py: the
+classifier, a DCGAN generator, a graph convolutional network on a sparse adjacency matrix, and
+one epoch of a DataLoader. Built as in sequence_models.py: the
 same code for both libraries, identical weights and data from one seeded NumPy generator, and one
 checked step before the runner times it."""
 from __future__ import annotations
@@ -8,7 +9,7 @@ import importlib
 
 import numpy as np
 
-from . import Workload
+from . import Unavailable, Workload
 from .sequence_models import _checked_step, _init_from_numpy
 from .training import _mod
 
@@ -63,6 +64,42 @@ def dcgan_generator_step(lib, batch=64, nz=100, ngf=64, channels=3, device="cpu"
     return make
 
 
+def gcn_step(lib, nodes=5000, edges=50000, features=128, hidden=64, classes=16, device="cpu", seed=0):
+    """A two-layer GCN (Kipf & Welling): ``relu(A @ X @ W1)``, then ``A @ H @ W2``, with A the
+    symmetrically normalised adjacency (random undirected edges plus self loops) as a sparse COO
+    matrix multiplied by ``torch.sparse.mm``; cross-entropy on every node, Adam. CPU only:
+    tensorgraft's sparse COO tensors live on the CPU."""
+    def make():
+        if device != "cpu":
+            raise Unavailable("tensorgraft's sparse COO tensors live on the CPU: the GCN workload is CPU-only")
+        t = _mod(lib, device)
+        nn = t.nn
+        rng = np.random.default_rng(seed)
+        pairs = rng.integers(0, nodes, (2, edges))
+        index = np.concatenate([pairs, pairs[::-1], np.arange(nodes)[None].repeat(2, 0)], axis=1)
+        degree = np.bincount(index[0], minlength=nodes).astype(np.float32)
+        weight = (1 / np.sqrt(degree[index[0]] * degree[index[1]])).astype(np.float32)
+        adj = t.sparse_coo_tensor(t.tensor(index), t.tensor(weight), (nodes, nodes)).coalesce()
+
+        class GCN(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin1 = nn.Linear(features, hidden, bias=False)
+                self.lin2 = nn.Linear(hidden, classes, bias=False)
+
+            def forward(self, x):
+                h = t.relu(t.sparse.mm(adj, self.lin1(x)))
+                return t.sparse.mm(adj, self.lin2(h))
+
+        model = GCN()
+        _init_from_numpy(t, model, seed)
+        x = t.tensor(rng.standard_normal((nodes, features)).astype(np.float32))
+        y = t.tensor(rng.integers(0, classes, nodes))
+        opt = t.optim.Adam(model.parameters(), lr=0.01)
+        return _checked_step(t, model, nn.CrossEntropyLoss(), opt, (x,), y, device)
+    return make
+
+
 def dataloader_epoch(lib, rows=10000, features=32, batch=64, seed=0):
     """One shuffled pass of a DataLoader over a TensorDataset with the default collate: the input
     pipeline of every small training loop. The step returns the number of rows it saw."""
@@ -92,6 +129,8 @@ WORKLOADS = [
     Workload("dcgan_generator_step", "DCGAN generator z 100 -> ngf 64 -> 3x32x32 (ConvTranspose2d, "
              "BatchNorm2d, ReLU, Tanh), batch 64, MSE + Adam", tensorgraft=dcgan_generator_step("tensorgraft"),
              torch=dcgan_generator_step("torch")),
+    Workload("gcn_step", "2-layer GCN on a sparse COO adjacency (5000 nodes, 105000 entries with self loops), "
+             "128 -> 64 -> 16, torch.sparse.mm, CE + Adam", tensorgraft=gcn_step("tensorgraft"), torch=gcn_step("torch")),
     Workload("dataloader_epoch", "DataLoader(TensorDataset 10000x32 float, shuffle, batch 64): one epoch",
              tensorgraft=dataloader_epoch("tensorgraft"), torch=dataloader_epoch("torch")),
 ]

@@ -74,6 +74,13 @@ def _indexed(dev_type):
     return tg.device("cpu") if dev_type == "cpu" else tg.device(dev_type, 0)
 
 
+def test_sparse_coo_tensor_refuses_a_default_device_other_than_the_cpu():
+    with tg.device("meta"):
+        with pytest.raises(RuntimeError, match="device 'meta': sparse COO tensors live on the CPU"):
+            tg.sparse_coo_tensor([[0]], [1.0], (2,))
+    assert tg.sparse_coo_tensor([[0]], [1.0], (2,)).device == tg.device("cpu")
+
+
 def test_default_is_the_cpu():
     assert tg.get_default_device() == tg.device("cpu")
     assert tg.zeros(1).device == tg.device("cpu")
@@ -204,10 +211,11 @@ def test_followers_are_pytorchs_list():
     from torch.utils._device import _device_constructors
     theirs = {f.__name__ for f in _device_constructors()}
     ours = {n.split("-")[0] for n in FOLLOWERS}  # "asarray-ndarray": a second case of asarray
-    # PyTorch's that tensorgraft does not have (sparse/nested/quantized layouts) are absent
-    # from tensorgraft altogether
+    # PyTorch's that tensorgraft does not have (compressed sparse/nested/quantized layouts) are
+    # absent from tensorgraft altogether; sparse_coo_tensor follows the default device by refusing
+    # any but the CPU (test_sparse_coo_tensor_refuses_a_default_device_other_than_the_cpu)
     assert ours <= theirs
-    assert not {n for n in theirs - ours if hasattr(tg, n)}
+    assert not {n for n in theirs - ours if hasattr(tg, n)} - {"sparse_coo_tensor"}
     with torch.device("meta"):
         for name in STAY_ON_CPU:
             if name in ("from_numpy", "FloatTensor", "normal-numbers", "get_rng_state", "zeros_like"):

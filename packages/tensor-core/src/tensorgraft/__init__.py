@@ -38,6 +38,7 @@ from .ops.conversion import (  # noqa: E402,F401
     as_tensor, from_numpy, from_dlpack, is_tensor, is_floating_point, is_complex, is_inference, numel,
 )
 from .ops.shape import broadcast_shapes  # noqa: E402,F401
+from .ops.sparse_coo import sparse_coo_tensor  # noqa: E402,F401
 from . import linalg  # noqa: E402,F401
 from .ops.removed_functions import eig, lstsq, matrix_rank, solve, symeig  # noqa: E402,F401
 from .ops.complex import real, imag, resolve_conj, resolve_neg  # noqa: E402,F401
@@ -48,7 +49,7 @@ from .threads import get_num_threads, set_num_threads  # noqa: E402,F401
 from .serialization import save, load  # noqa: E402,F401
 from .errors import AcceleratorError, OutOfMemoryError  # noqa: E402,F401
 from .memory_layout import (  # noqa: E402,F401
-    channels_last, channels_last_3d, contiguous_format, layout, memory_format, preserve_format, strided,
+    channels_last, channels_last_3d, contiguous_format, layout, memory_format, preserve_format, sparse_coo, strided,
 )
 from . import storage as _storage  # noqa: E402
 from .storage import TypedStorage, UntypedStorage  # noqa: E402,F401
@@ -101,7 +102,7 @@ _FROM_SWITCHES = frozenset({"use_deterministic_algorithms", "are_deterministic_a
                             "get_num_interop_threads", "set_warn_always", "is_warn_always_enabled", "typename",
                             "set_default_tensor_type"})
 _LAZY_MODULES = frozenset({"nn", "optim", "autograd", "func", "cuda", "utils", "testing", "plugins_cli", "backends",
-                           "distributions", "fft", "special", "amp", "cpu", "signal", "version", "torch_version",
+                           "distributions", "fft", "special", "sparse", "amp", "cpu", "signal", "version", "torch_version",
                            "accelerator", "compiler", "jit", "return_types", "quasirandom", "profiler",
                            "multiprocessing"})
 

@@ -142,6 +142,8 @@ class ConversionMethods:
             name = _LEGACY_TYPE_NAMES.get(self.dtype, "torch.Tensor")
             if self._device.type != "cpu":
                 name = name.replace("torch.", f"torch.{self._device.type}.")
+            if self.is_sparse:
+                name = name.replace("torch.", "torch.sparse.")
             return name
         if isinstance(dtype, str):
             inv = {v: k for k, v in _LEGACY_TYPE_NAMES.items()}

@@ -97,6 +97,8 @@ class HostMethods:
                 raise TypeError(f"can't convert {where} device type tensor to numpy. Use Tensor.cpu() to copy the "
                                 "tensor to host memory first.")
             return self._host()
+        if self.is_sparse:
+            raise TypeError("can't convert Sparse layout tensor to numpy. Use Tensor.to_dense() first.")
         if self._requires_grad and not force:
             raise RuntimeError(_NUMPY_OF_GRAD)
         if self._data.dtype is _BF16:

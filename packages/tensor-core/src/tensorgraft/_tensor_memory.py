@@ -84,11 +84,6 @@ class MemoryMethods:
         from .memory_layout import is_contiguous_as
         return is_contiguous_as(self._data, memory_format)
 
-    @property
-    def layout(self):
-        from .memory_layout import strided
-        return strided
-
     def const_data_ptr(self) -> int:
         return self.data_ptr()
 

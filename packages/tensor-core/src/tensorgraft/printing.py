@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from . import dtypes as _dt
+from .sparse.coo_data import SparseCOOData as _SparseCOOData
 
 __all__ = ["set_printoptions", "get_printoptions", "printoptions", "tensor_repr", "PRINT_OPTS"]
 
@@ -211,6 +212,8 @@ def _prefix(t) -> str:
 
 
 def tensor_repr(t, tensor_contents=None) -> str:
+    if t._data.__class__ is _SparseCOOData:
+        return _sparse_repr(t)
     prefix = _prefix(t)
     indent = len(prefix)
     suffixes = []
@@ -240,6 +243,40 @@ def tensor_repr(t, tensor_contents=None) -> str:
     if tensor_contents is not None:
         body = tensor_contents
     return _add_suffixes(prefix + body, suffixes + _autograd_suffixes(t), indent)
+
+
+def _sparse_repr(t) -> str:
+    """PyTorch's layout for a sparse COO tensor: its indices and values as nested tensors, then
+    size, nnz, dtype and layout, the first of them on a line of its own."""
+    prefix = _prefix(t)
+    indent = len(prefix)
+    d = t._data
+    suffixes = [f"device='{t._device}'"] if t._device.type != "cpu" else []
+    suffixes += ["size=" + str(tuple(d.shape)), f"nnz={d.nnz}"]
+    dt = _dt._BY_NUMPY[d.dtype]
+    if dt not in (_dt.get_default_dtype(), _dt.default_complex_dtype(), _dt.int64, _dt.bool):
+        suffixes.append(f"dtype={dt}")
+    parts = []
+    for name, a in (("indices", d.indices), ("values", d.values)):
+        inner = name + "=tensor("
+        body = tensor_body(a, indent + len(inner)) if a.size else "[]"
+        if a.size == 0:
+            body += ", size=" + str(tuple(a.shape))
+        parts.append(inner + body + ")")
+    text = prefix + parts[0] + ",\n" + " " * indent + parts[1]
+    suffixes += ["layout=torch.sparse_coo"] + _autograd_suffixes(t)
+    out = [text]
+    last_line_len = len(text) - text.rfind("\n") + 1
+    force_newline = True
+    for suffix in suffixes:
+        if force_newline or last_line_len + len(suffix) + 2 > PRINT_OPTS.linewidth:
+            out.append(",\n" + " " * indent + suffix)
+            last_line_len = indent + len(suffix)
+            force_newline = False
+        else:
+            out.append(", " + suffix)
+            last_line_len += len(suffix) + 2
+    return "".join(out) + ")"
 
 
 def _autograd_suffixes(t) -> list:

@@ -177,8 +177,9 @@ class Tensor:
     def nbytes(self) -> int:
         return self._data.size * self._data.itemsize
 
-    # Layouts and devices tensorgraft never makes: PyTorch's flags, always False here.
-    is_sparse = is_sparse_csr = is_quantized = is_nested = is_mkldnn = property(lambda self: False)
+    # Layouts and devices tensorgraft never makes: PyTorch's flags, always False here
+    # (``is_sparse`` and ``layout``, for sparse COO tensors, are set by ops/sparse_coo.py).
+    is_sparse_csr = is_quantized = is_nested = is_mkldnn = property(lambda self: False)
     is_xpu = is_mps = is_ipu = is_xla = is_vulkan = is_maia = is_mtia = property(lambda self: False)
 
     def is_conj(self) -> bool:

@@ -17,7 +17,8 @@ RESERVED_NAMESPACES = frozenset({"elementwise", "reduction", "linalg", "shape", 
                                  "inplace", "scatter", "utility", "views",
                                  "complex", "spectral",
                                  "decompositions", "linalg_composite", "tensor_extras", "stft",
-                                 "ldl", "lowrank", "lu", "tensor_method_gaps", "sampling", "removed_functions"})
+                                 "ldl", "lowrank", "lu", "tensor_method_gaps", "sampling", "removed_functions",
+                                 "sparse_coo"})
 
 
 # Functions PyTorch gives a keyword ``out=`` whose frontends here do not write it themselves (not

@@ -3,11 +3,8 @@
 - ``prelu`` / ``hardshrink``: the method spellings of ``nn.functional``'s functions (PyTorch has
   them on Tensor). They need tensorgraft-nn, reached through ``nn_function_aliases`` as the
   top-level ``tensorgraft.prelu`` is, so numerics, gradients and ``grad_fn`` names are ``F``'s.
-- ``to_dense``: every tensorgraft tensor is strided (dense), so it is the tensor itself, or a
-  converted copy when a ``dtype`` is given (as PyTorch does for a strided tensor).
-- The sparse-layout queries: ``sparse_dim``/``dense_dim`` answer for a strided tensor as PyTorch does
-  (0 and ``ndim``); ``values``, ``indices``, ``coalesce``, ``crow_indices`` ... raise PyTorch's errors
-  for a strided tensor. There are no sparse tensors, so nothing else could be asked of them.
+- The compressed sparse layouts' queries (``crow_indices``, ``col_indices`` ...) raise PyTorch's
+  errors: tensorgraft has strided and sparse COO tensors only (COO's methods: ``sparse_coo.py``).
 - ``is_distributed``: False (no ``torch.distributed``).
 - ``storage_type``: the legacy storage class of the tensor's dtype and device type (``FloatStorage``
   ..., defined in storage.py with the other storages).
@@ -20,7 +17,6 @@ from __future__ import annotations
 
 import warnings
 
-from .. import dtypes as _dt
 from ..storage import _TYPED_WARNING, legacy_storage_class
 from ..tensor import Tensor
 
@@ -41,28 +37,12 @@ def _hardshrink(self, lambd=0.5):
     return nn_function_aliases.hardshrink(self, lambd)
 
 
-# --------------------------------------------------------------------------- layouts
-def _to_dense(self, dtype=None, *, masked_grad=None):
-    if dtype is not None and not isinstance(dtype, _dt.dtype):
-        raise TypeError(f"to_dense(): argument 'dtype' (position 1) must be torch.dtype, not {type(dtype).__name__}")
-    if masked_grad is not None and not isinstance(masked_grad, bool):
-        raise TypeError(f"to_dense(): argument 'masked_grad' must be bool, not {type(masked_grad).__name__}")
-    return self if dtype is None or dtype is self.dtype else self.to(dtype)
-
-
-def _sparse_dim(self) -> int:
-    return 0
-
-
-def _dense_dim(self) -> int:
-    return self.ndim
-
-
+# --------------------------------------------------------------------------- compressed sparse layouts
 def _sparse_only(name: str, layout: str):
     def method(self):
-        raise RuntimeError(f"{name} expected {layout} layout but got Strided")
+        raise RuntimeError(f"{name} expected {layout} layout but got {'Sparse' if self.is_sparse else 'Strided'}")
     method.__name__ = method.__qualname__ = name
-    method.__doc__ = f"Only sparse tensors have {name}; tensorgraft's are strided, so this raises as PyTorch does."
+    method.__doc__ = f"Only {layout}s have {name}; tensorgraft has none, so this raises as PyTorch does."
     return method
 
 
@@ -100,14 +80,11 @@ def _record_stream(self, stream):
 
 # --------------------------------------------------------------------------- attach
 _SPARSE_ONLY = (
-    ("values", "sparse tensor"), ("indices", "sparse coordinate tensor"),
-    ("is_coalesced", "sparse coordinate tensor"), ("coalesce", "sparse coordinate tensor"),
     ("crow_indices", "sparse row compressed tensor"), ("col_indices", "sparse row compressed tensor"),
     ("ccol_indices", "sparse column compressed tensor"), ("row_indices", "sparse column compressed tensor"),
 )
 
-for _name, _fn in (("prelu", _prelu), ("hardshrink", _hardshrink), ("to_dense", _to_dense),
-                   ("sparse_dim", _sparse_dim), ("dense_dim", _dense_dim), ("is_distributed", _is_distributed),
+for _name, _fn in (("prelu", _prelu), ("hardshrink", _hardshrink), ("is_distributed", _is_distributed),
                    ("storage_type", _storage_type), ("record_stream", _record_stream),
                    *((n, _sparse_only(n, layout)) for n, layout in _SPARSE_ONLY)):
     _fn.__name__ = _fn.__qualname__ = _name

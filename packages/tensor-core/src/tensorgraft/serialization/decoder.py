@@ -12,7 +12,8 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..device import device as _device_cls
-from ..tensor import Size
+from ..sparse.coo_data import SparseCOOData
+from ..tensor import Size, wrap
 from .header import _COMPLEX_PARTS, _NP_TO_ST, CheckpointError, _prod
 from .values import (
     _DEFAULTDICT_FACTORIES, _NP_ONLY_UINTS, _argparse_namespace, _path_classes, _raw_numpy_dtype, _time_classes,
@@ -107,6 +108,8 @@ class _Decoder:
                 for k, v in args[0]:
                     self.check(k, depth + 1)
                     self.check(v, depth + 1)
+        elif tag == "spcoo":
+            ok = self.check_sparse_coo(args)
         elif tag == "f":
             ok = len(args) == 1 and args[0] in ("nan", "inf", "-inf")
         elif tag == "c":
@@ -131,6 +134,32 @@ class _Decoder:
             ok = False
         if not ok:
             raise self.err(f"unexpected structure node {str(node)[:80]}")
+
+    def check_sparse_coo(self, args) -> bool:
+        """``[indices, values, size, coalesced, requires_grad]``: two tensor references whose
+        records fit together (int64 indices ``(sparse_dim, nnz)``, ``nnz`` values) and the size."""
+        if not (len(args) == 5 and all(isinstance(a, list) and len(a) == 2 and a[0] == "T" and type(a[1]) is int
+                                       and 0 <= a[1] < len(self.records) for a in args[:2])
+                and isinstance(args[2], list) and all(type(s) is int and s >= 0 for s in args[2])
+                and isinstance(args[3], bool) and isinstance(args[4], bool)):
+            return False
+        index_rec, value_rec = self.records[args[0][1]], self.records[args[1][1]]
+        index_shape, value_shape, size = index_rec[2], value_rec[2], args[2]
+        return (index_rec[1] == "int64" and len(index_shape) == 2 and len(value_shape) >= 1
+                and value_shape[0] == index_shape[1] and len(size) == index_shape[0] + len(value_shape) - 1
+                and size[index_shape[0]:] == value_shape[1:])
+
+    def build_sparse_coo(self, node):
+        indices, values = self.tensors[node[1][1]], self.tensors[node[2][1]]
+        if indices._device.type != "cpu" or values._device.type != "cpu":
+            raise RuntimeError(f"checkpoint '{self.name}': a sparse COO tensor cannot be loaded onto "
+                               f"{values.device}: sparse COO tensors live on the CPU in tensorgraft (load it with "
+                               f"map_location='cpu')")
+        ia = np.array(indices._data, dtype=np.int64)
+        if ia.size and (ia.min() < 0 or (ia.max(axis=1) >= np.array(node[3][:ia.shape[0]])).any()):
+            raise self.err("a sparse tensor's indices lie outside its size")
+        out = wrap(SparseCOOData(ia, np.array(values._data), tuple(node[3]), node[4]))
+        return out.requires_grad_() if node[5] else out
 
     def build(self, node):
         if not isinstance(node, list):
@@ -181,6 +210,8 @@ class _Decoder:
             import base64
             raw = base64.b64decode(node[1])
             return raw if tag == "b" else bytearray(raw)
+        if tag == "spcoo":
+            return self.build_sparse_coo(node)
         if tag == "np":
             dt = np.dtype(node[1])
             value = self.build(node[2])

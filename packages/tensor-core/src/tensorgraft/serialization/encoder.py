@@ -13,7 +13,8 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..device import device as _device_cls
-from ..tensor import Size, Tensor
+from ..sparse.coo_data import SparseCOOData
+from ..tensor import Size, Tensor, wrap
 from .header import _FORMAT_VERSION, _META_KEY, _NP_TO_ST
 from .values import (
     _DEFAULTDICT_FACTORIES, _MAPPING_TAGS, _NP_ONLY_UINTS, _argparse_namespace, _path_classes, _raw_numpy_dtype,
@@ -80,6 +81,17 @@ class _Encoder:
         self.by_id[id(t)] = idx
         return ["T", idx]
 
+    def sparse_coo(self, t: Tensor, path: str) -> list:
+        """A sparse COO tensor: its indices and values as two stored tensors, and the rest (size,
+        coalesced, requires_grad) in the document: ``["spcoo", indices, values, size, coalesced,
+        requires_grad]``."""
+        d = t._data
+        prefix = f"{path}." if path else ""
+        parts = [wrap(np.ascontiguousarray(a)) for a in (d.indices, d.values)]
+        self.keep.extend(parts)  # (their ids key the tensor table while encoding)
+        return ["spcoo", self.tensor(parts[0], prefix + "indices"), self.tensor(parts[1], prefix + "values"),
+                list(d.shape), bool(d.coalesced), bool(t._requires_grad)]
+
     def state_dict_metadata(self, obj, path: str) -> list:
         """A state_dict's ``_metadata`` (the per-module versions ``load_state_dict`` checks), kept
         as PyTorch's pickle keeps an OrderedDict's attributes: ``[encoded]``, or ``[]`` without one."""
@@ -115,6 +127,8 @@ class _Encoder:
                 return obj
             return ["f", repr(obj)]
         if isinstance(obj, Tensor):
+            if obj._data.__class__ is SparseCOOData:
+                return self.sparse_coo(obj, path)
             return self.tensor(obj, path)
         if cls is np.ndarray:
             if obj.dtype in _NP_TO_ST or obj.dtype in (np.complex64, np.complex128):
@@ -206,8 +220,11 @@ class _Encoder:
 
 
 def _flat_state_dict(obj) -> bool:
+    """A dict of dense tensors by name: stored as safetensors' own flat layout (a sparse tensor is
+    two stored tensors, so a dict holding one takes the general path)."""
     return type(obj) in (dict, collections.OrderedDict) and all(
-        type(k) is str and k != "__metadata__" for k in obj) and all(isinstance(v, Tensor) for v in obj.values())
+        type(k) is str and k != "__metadata__" for k in obj) and all(
+        isinstance(v, Tensor) and v._data.__class__ is not SparseCOOData for v in obj.values())
 
 
 def _encode(obj):

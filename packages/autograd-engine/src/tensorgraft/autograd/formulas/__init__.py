@@ -53,4 +53,5 @@ def load_all():
     from . import decompositions  # noqa: F401
     from . import complex, spectral  # noqa: F401
     from . import tensor_extras, stft  # noqa: F401
+    from . import sparse_coo  # noqa: F401
     return FORMULAS

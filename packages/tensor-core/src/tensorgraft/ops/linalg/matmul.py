@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...grad_mode import state as _gs
+from ...sparse.coo_data import SparseLayoutError
 from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from ...amp._state import state as _autocast  # autocast's flag (tensorgraft.amp)
@@ -18,7 +19,10 @@ def _cpu_matmul(a, b):
     view (the usual case in backward: ``grad @ w.T``), so 2-D products go through ``dot`` and
     batched ones get contiguous operands first. CuPy keeps the generic ``xp.matmul`` kernel."""
     if a.ndim <= 2 and b.ndim <= 2:
-        return a.dot(b)
+        try:  # (a try costs nothing until it catches)
+            return a.dot(b)
+        except SparseLayoutError:  # dense @ sparse COO: (sparse.T @ dense.T).T
+            return b.T.dot(a.T).T
     if not a.flags.c_contiguous:
         a = np.ascontiguousarray(a)
     if not b.flags.c_contiguous:

@@ -1,0 +1,339 @@
+"""Sparse COO tensors: construction, conversion to and from dense, and the sparse matrix product.
+
+A sparse tensor is a ``Tensor`` whose ``_data`` is a ``sparse.coo_data.SparseCOOData`` (see that
+module for how ops reach sparse kernels without a check on the dense path). The ops here are the
+ones with a gradient of their own, each recorded under PyTorch's node name; their formulas live in
+the autograd-engine's ``formulas/sparse_coo.py``:
+
+- ``sparse_coo_tensor(indices, values, size)`` (SparseCooTensorWithDimsAndTensorsBackward0: the
+  gradient of ``values``, read at the indices);
+- ``Tensor.to_dense()`` (ToDenseBackward0: the gradient masked to the stored entries, sparse);
+- ``Tensor.to_sparse()`` (ToSparseBackward0: the gradient made dense);
+- ``Tensor.values()``/``_values()`` (ValuesBackward0/ValuesBackward0 alias: a sparse gradient);
+- ``tensorgraft.sparse.mm`` (SparseAddmmBackward0: a sparse gradient with the first operand's
+  pattern, a dense one for the second), and ``tensorgraft.sparse.sum``.
+
+``torch.mm``/``matmul``/``@`` with a sparse first operand run through the ordinary matmul op (its
+kernel calls ``a.dot(b)``, which the sparse data answers) and, as in PyTorch, give the sparse
+operand a dense gradient.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import dtypes as _dt
+from .conversion import resolve_device
+from ..grad_mode import state as _gs
+from ..sparse.coo_data import SparseCOOData
+from ..tensor import Tensor, wrap
+from ._define import defop
+
+_CPU_ONLY = ("sparse COO tensors live on the CPU in tensorgraft (there are no CUDA sparse kernels): "
+             "keep the sparse tensor on the CPU, or convert it with .to_dense() before moving it")
+
+
+def is_sparse_coo(t) -> bool:
+    return t._data.__class__ is SparseCOOData
+
+
+def _record(op, out, inputs, attrs, name):
+    if _gs.enabled and any(isinstance(t, Tensor) and t._requires_grad for t in inputs):
+        Tensor._autograd.record(op, out, inputs, attrs, node_name=name)
+    return out
+
+
+def _as_tensor(x, what, dtype=None):
+    if isinstance(x, Tensor):
+        return x if dtype is None or x.dtype is dtype else x.to(dtype)
+    from .creation.from_data import tensor_from_data
+    try:
+        return tensor_from_data(x, dtype=dtype)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"sparse_coo_tensor(): argument '{what}' must be a Tensor or array-like ({e})") from None
+
+
+# --------------------------------------------------------------------------- construction
+def _sparse_coo_tensor_frontend(op):
+    def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pin_memory=False,
+                          requires_grad=False, check_invariants=None, is_coalesced=None):
+        if dtype is not None and not isinstance(dtype, _dt.dtype):
+            raise TypeError(f"sparse_coo_tensor(): argument 'dtype' must be torch.dtype, not {type(dtype).__name__}")
+        if resolve_device(device).type != "cpu":
+            raise RuntimeError(f"sparse_coo_tensor(): device '{resolve_device(device)}': {_CPU_ONLY}")
+        idx = _as_tensor(indices, "indices")
+        vals = _as_tensor(values, "values", dtype)
+        if idx._device.type != "cpu" or vals._device.type != "cpu":
+            raise RuntimeError(f"sparse_coo_tensor(): indices on {idx.device}, values on {vals.device}: {_CPU_ONLY}")
+        if is_sparse_coo(idx) or is_sparse_coo(vals):
+            raise RuntimeError("sparse_coo_tensor(): indices and values must be dense (strided) tensors")
+        ia = idx._data
+        if ia.dtype.kind not in "iuf":
+            raise RuntimeError(f"indices must be an int64 tensor, got {idx.dtype}")
+        if ia.ndim != 2:
+            raise RuntimeError(f"indices must be sparse_dim x nnz, but got: {list(ia.shape)}")
+        va = vals._data
+        if va.ndim == 0:
+            raise RuntimeError("values must be at least 1-dimensional (one value per column of indices), got a "
+                               "0-d tensor")
+        if ia.shape[1] != va.shape[0]:
+            raise RuntimeError(f"indices and values must have same nnz, but got nnz from indices: {ia.shape[1]}, "
+                               f"nnz from values: {va.shape[0]}")
+        ia = ia.astype(np.int64, copy=False)
+        sparse_dim = ia.shape[0]
+        if ia.size and ia.min() < 0:
+            raise RuntimeError(f"found negative index {int(ia.min())} for dim {int(np.argmin(ia.min(axis=1)))}")
+        if size is None:  # as PyTorch: the smallest size that holds every index
+            lead = tuple(int(m) + 1 for m in ia.max(axis=1)) if ia.shape[1] else (0,) * sparse_dim
+            shape = lead + tuple(va.shape[1:])
+        else:
+            shape = tuple(int(s) for s in size)
+            if len(shape) != sparse_dim + va.ndim - 1:
+                raise RuntimeError(f"'len(size) == sparse_dim + dense_dim' is not satisfied: len(size) = {len(shape)}, "
+                                   f"sparse_dim = {sparse_dim}, dense_dim = {va.ndim - 1}")
+            if tuple(va.shape[1:]) != shape[sparse_dim:]:
+                raise RuntimeError(f"values has incorrect size, expected {[va.shape[0], *shape[sparse_dim:]]}, got "
+                                   f"{list(va.shape)}")
+            if ia.shape[1]:
+                top = ia.max(axis=1)
+                for d in range(sparse_dim):
+                    if top[d] >= shape[d]:
+                        raise RuntimeError(f"size is inconsistent with indices: for dim {d}, size is {shape[d]} but "
+                                           f"found index {int(top[d])}")
+        data = SparseCOOData(np.array(ia, copy=True), np.array(va, copy=True), shape, bool(is_coalesced))
+        out = wrap(data)
+        if requires_grad:  # a new leaf (values' own graph, if any, is not followed, as PyTorch)
+            return out.requires_grad_()
+        return _record(op, out, (vals,), {"indices": data.indices}, "SparseCooTensorWithDimsAndTensorsBackward0")
+    return sparse_coo_tensor
+
+
+# (an internal op behind the public function: the registry's conformance checks compare dense
+# outputs across devices, which a CPU-only sparse result cannot take part in; this file's tests
+# and the oracle tests check it instead)
+_sparse_coo_tensor_op = defop("_sparse_coo_tensor", frontend=_sparse_coo_tensor_frontend, method=False, public=False)
+
+
+def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pin_memory=False,
+                      requires_grad=False, check_invariants=None, is_coalesced=None):
+    """``torch.sparse_coo_tensor``: a sparse COO tensor of ``size`` (inferred from the indices when
+    left out) holding ``values[i]`` at ``indices[:, i]``; repeated indices add up. ``values`` that
+    require grad get their gradient through it."""
+    return _sparse_coo_tensor_op.frontend(indices, values, size, dtype=dtype, device=device, pin_memory=pin_memory,
+                                          requires_grad=requires_grad, check_invariants=check_invariants,
+                                          is_coalesced=is_coalesced)
+
+
+# --------------------------------------------------------------------------- dense <-> sparse
+def _to_dense_frontend(op):
+    def to_dense(self):
+        return _record(op, wrap(self._data.to_dense(), self._device), (self,), None, "ToDenseBackward0")
+    return to_dense
+
+
+_to_dense_op = defop("_sparse_to_dense", frontend=_to_dense_frontend, method=False, public=False)
+
+
+def _to_sparse_frontend(op):
+    def to_sparse(self, sparse_dim, name):
+        if self._device.type != "cpu":
+            raise RuntimeError(f"to_sparse(): the tensor is on {self.device}: {_CPU_ONLY}")
+        data = SparseCOOData.from_dense(self._host(), sparse_dim)
+        return _record(op, wrap(data), (self,), None, name)
+    return to_sparse
+
+
+_to_sparse_op = defop("_to_sparse", frontend=_to_sparse_frontend, method=False, public=False)
+
+
+def _values_frontend(op):
+    def values(self):
+        d = self._data
+        return _record(op, wrap(d.values, self._device), (self,), None, "ValuesBackward0")
+    return values
+
+
+_values_op = defop("_sparse_values", frontend=_values_frontend, method=False, public=False)
+
+
+# --------------------------------------------------------------------------- products and sums
+def _sparse_mm_frontend(op):
+    def sparse_mm(mat1, mat2):
+        a, b = mat1._data, mat2._data
+        if b.__class__ is SparseCOOData:  # sparse @ sparse: a sparse result, as PyTorch
+            return to_sparse_result(mat1, mat2)
+        if a.ndim != 2 or b.ndim != 2:
+            raise RuntimeError(f"sparse.mm: expected 2-D matrices, got {a.ndim}-D and {b.ndim}-D")
+        if a.shape[1] != b.shape[0]:
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
+                               f"{b.shape[0]}x{b.shape[1]})")
+        if a.dtype != b.dtype:
+            raise RuntimeError(f"expected mat1 and mat2 to have the same dtype, but got: {mat1.dtype} != {mat2.dtype}")
+        if mat2._device.type != "cpu":
+            raise RuntimeError(f"sparse.mm: mat2 is on {mat2.device}: {_CPU_ONLY}")
+        return _record(op, wrap(a.dot(b)), (mat1, mat2), None, "SparseAddmmBackward0")
+
+    def to_sparse_result(mat1, mat2):
+        if mat1._requires_grad or mat2._requires_grad:
+            raise NotImplementedError("tensorgraft.sparse.mm of two sparse tensors has no gradient in tensorgraft: "
+                                      "detach them, or make the second one dense with .to_dense()")
+        a, b = mat1._data, mat2._data
+        dense = a.dot(b.to_dense())
+        return wrap(SparseCOOData.from_dense(dense, 2))
+    return sparse_mm
+
+
+_sparse_mm_op = defop("_sparse_mm", frontend=_sparse_mm_frontend, method=False, public=False)
+
+
+def _sparse_sum_frontend(op):
+    def sparse_sum(input, dim=None, dtype=None):
+        d = input._data
+        if dtype is not None:
+            input = input.to(dtype)
+            d = input._data
+        if dim is None:
+            out = wrap(np.asarray(d.values.sum(dtype=d.dtype)), input._device)
+            return _record(op, out, (input,), {"dims": None}, "SparseSumBackward0")
+        dims = sorted({int(x) % max(d.ndim, 1) for x in ((dim,) if isinstance(dim, int) else dim)})
+        out = wrap(d.sum_dims(dims), input._device)
+        return _record(op, out, (input,), {"dims": tuple(dims)}, "SparseSumBackward0")
+    return sparse_sum
+
+
+_sparse_sum_op = defop("_sparse_sum", frontend=_sparse_sum_frontend, method=False, public=False)
+
+
+def _coalesce_frontend(op):
+    def coalesce(self):
+        d = self._data
+        if d.coalesced:
+            return self
+        return _record(op, wrap(d.coalesce(), self._device), (self,), None, "CoalesceBackward0")
+    return coalesce
+
+
+_coalesce_op = defop("_sparse_coalesce", frontend=_coalesce_frontend, method=False, public=False)
+
+
+# --------------------------------------------------------------------------- Tensor methods
+# Strided tensors answer the sparse queries as PyTorch does for them (sparse_dim 0, ``values``
+# refused ...); the sparse answers are read off the SparseCOOData.
+def _is_sparse(self) -> bool:
+    return self._data.__class__ is SparseCOOData
+
+
+def _layout(self):
+    from ..memory_layout import sparse_coo, strided
+    return sparse_coo if self._data.__class__ is SparseCOOData else strided
+
+
+def _to_dense(self, dtype=None, *, masked_grad=None):
+    if dtype is not None and not isinstance(dtype, _dt.dtype):
+        raise TypeError(f"to_dense(): argument 'dtype' (position 1) must be torch.dtype, not {type(dtype).__name__}")
+    if masked_grad is not None and not isinstance(masked_grad, bool):
+        raise TypeError(f"to_dense(): argument 'masked_grad' must be bool, not {type(masked_grad).__name__}")
+    if self._data.__class__ is SparseCOOData:
+        out = _to_dense_op.frontend(self)
+        return out if dtype is None or dtype is out.dtype else out.to(dtype)
+    return self if dtype is None or dtype is self.dtype else self.to(dtype)
+
+
+def _to_sparse(self, *args, layout=None, blocksize=None, dense_dim=None):
+    from ..memory_layout import sparse_coo
+    if len(args) > 1:
+        raise TypeError(f"to_sparse() takes at most 1 positional argument (sparse_dim), got {len(args)}")
+    if layout is not None and layout is not sparse_coo:
+        raise NotImplementedError(f"to_sparse(layout={layout}): tensorgraft has the sparse COO layout only "
+                                  f"(torch.sparse_coo); CSR/CSC/BSR/BSC layouts are not implemented")
+    if blocksize is not None or dense_dim is not None:
+        raise RuntimeError("to_sparse(): blocksize and dense_dim are for the compressed layouts; tensorgraft has "
+                           "the sparse COO layout only")
+    sparse_dim = args[0] if args else None
+    if self._data.__class__ is SparseCOOData:
+        if sparse_dim is not None and sparse_dim != self._data.sparse_dim:
+            raise RuntimeError("to_sparse: conversion from Sparse to Sparse with sparse_dim argument !=self."
+                               "sparse_dim() is not supported")
+        return self
+    if sparse_dim is None:  # PyTorch's layout overload (ToSparseBackward1), else the sparse_dim one
+        return _to_sparse_op.frontend(self, self.ndim, "ToSparseBackward1")
+    if not isinstance(sparse_dim, int) or not 0 <= sparse_dim <= self.ndim:
+        raise RuntimeError(f"sparse_dim argument must be in [0, {self.ndim}] range, but {sparse_dim} is given")
+    return _to_sparse_op.frontend(self, sparse_dim, "ToSparseBackward0")
+
+
+def _to_sparse_coo(self):
+    return _to_sparse(self)
+
+
+def _sparse_data(self, name):
+    d = self._data
+    if d.__class__ is not SparseCOOData:
+        raise RuntimeError(f"{name} expected sparse coordinate tensor layout but got Strided")
+    return d
+
+
+def _uncoalesced_check(d, what):
+    if not d.coalesced:
+        raise RuntimeError(f"Cannot get {what} on an uncoalesced tensor, please call .coalesce() first")
+
+
+def _indices(self):
+    d = _sparse_data(self, "indices")
+    _uncoalesced_check(d, "indices")
+    return wrap(d.indices, self._device)
+
+
+def _raw_indices(self):
+    return wrap(_sparse_data(self, "_indices").indices, self._device)
+
+
+def _values_method(self):
+    d = self._data
+    if d.__class__ is not SparseCOOData:
+        raise RuntimeError("values expected sparse tensor layout but got Strided")
+    _uncoalesced_check(d, "values")
+    return _values_op.frontend(self)
+
+
+def _raw_values(self):
+    _sparse_data(self, "_values")
+    return _values_op.frontend(self)
+
+
+def _nnz(self) -> int:
+    return _sparse_data(self, "_nnz").nnz
+
+
+def _coalesce_method(self):
+    _sparse_data(self, "coalesce")
+    return _coalesce_op.frontend(self)
+
+
+def _is_coalesced(self) -> bool:
+    return _sparse_data(self, "is_coalesced").coalesced
+
+
+def _sparse_dim(self) -> int:
+    d = self._data
+    return d.sparse_dim if d.__class__ is SparseCOOData else 0
+
+
+def _dense_dim(self) -> int:
+    d = self._data
+    return d.dense_dim if d.__class__ is SparseCOOData else d.ndim
+
+
+for _name, _fn in (("to_dense", _to_dense), ("to_sparse", _to_sparse), ("to_sparse_coo", _to_sparse_coo),
+                   ("indices", _indices), ("_indices", _raw_indices), ("values", _values_method),
+                   ("_values", _raw_values), ("_nnz", _nnz), ("coalesce", _coalesce_method),
+                   ("is_coalesced", _is_coalesced), ("sparse_dim", _sparse_dim), ("dense_dim", _dense_dim)):
+    _fn.__name__ = _fn.__qualname__ = _name
+    setattr(Tensor, _name, _fn)
+Tensor.is_sparse = property(_is_sparse)
+Tensor.layout = property(_layout)
+del _name, _fn
+
+
+def sparse_frontends():
+    """The bound frontends ``tensorgraft.sparse`` calls."""
+    return {"mm": _sparse_mm_op.frontend, "sum": _sparse_sum_op.frontend}

@@ -1,0 +1,486 @@
+"""The array behind a sparse COO tensor, and its kernels.
+
+A sparse tensor is an ordinary ``Tensor`` whose ``_data`` is a ``SparseCOOData`` instead of a NumPy
+array: ``indices`` (int64, ``(sparse_dim, nnz)``) and ``values`` (``(nnz, *dense_shape)``) as in
+PyTorch, plus the full ``shape`` and whether the entries are known to be coalesced (sorted, no
+repeated index). It answers ``shape``/``dtype``/``ndim``/``size`` as an array does, so metadata
+(``t.shape``, ``t.dtype``, ``t.numel()``, ``requires_grad_``) needs no sparse case.
+
+The ops that have a sparse kernel reach it without a sparse check on the dense path: an op kernel
+that calls a NumPy ufunc or function on the data lands in ``__array_ufunc__``/``__array_function__``
+here (NumPy's override protocol), and a kernel that calls an array method (``a.dot(b)``, ``a.T``,
+``a.astype``) finds it on this class. Everything else raises ``SparseLayoutError``, naming what was
+asked of the sparse tensor and what to do, instead of computing on a wrong representation.
+
+Sparse tensors live on the CPU (NumPy arrays); there is no CuPy kernel for them.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+class SparseLayoutError(NotImplementedError, AttributeError):
+    """An operation without a sparse COO kernel was given a sparse tensor. It is an AttributeError
+    too, so ``hasattr``/``getattr(obj, name, default)`` probes of the data keep working."""
+
+
+_TO_DENSE_HINT = "convert it with .to_dense() first"
+
+
+def _unsupported(what: str) -> SparseLayoutError:
+    return SparseLayoutError(f"{what} is not supported for sparse COO tensors (layout=torch.sparse_coo) in "
+                             f"tensorgraft: {_TO_DENSE_HINT}")
+
+
+def _no_kernel(name: str) -> SparseLayoutError:
+    """PyTorch's wording for an op without a sparse kernel, with what to do about it."""
+    return SparseLayoutError(f"Could not run '{name}' with arguments from the 'SparseCPU' backend: tensorgraft has "
+                             f"no sparse COO kernel for it; {_TO_DENSE_HINT}")
+
+
+class SparseCOOData:
+    # ``_cache``: what is derived from the indices alone (the sort that coalesces them, the row
+    # pointers of SciPy's CSR form, the transposed matrix), reused by later products: an adjacency
+    # matrix is multiplied on every step. The indices are made read-only so it cannot go stale;
+    # the values may change in place (``_values().mul_(2)``) and are never cached.
+    __slots__ = ("indices", "values", "shape", "coalesced", "_cache")
+
+    # NumPy's binary operators and functions defer to this class's overrides
+    __array_priority__ = 1000
+
+    def __init__(self, indices: np.ndarray, values: np.ndarray, shape: tuple, coalesced: bool = False):
+        self.indices = indices
+        self.values = values
+        self.shape = tuple(int(s) for s in shape)
+        self.coalesced = coalesced
+        self._cache = None
+        indices.flags.writeable = False
+
+    def _cached(self, key, build):
+        cache = self._cache
+        if cache is None:
+            cache = self._cache = {}
+        value = cache.get(key)
+        if value is None:
+            value = cache[key] = build()
+        return value
+
+    # ------------------------------------------------------------------ what an array answers
+    @property
+    def dtype(self):
+        return self.values.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def itemsize(self) -> int:
+        return self.values.itemsize
+
+    @property
+    def sparse_dim(self) -> int:
+        return self.indices.shape[0]
+
+    @property
+    def dense_dim(self) -> int:
+        return self.values.ndim - 1
+
+    @property
+    def nnz(self) -> int:
+        return self.indices.shape[1]
+
+    def copy(self) -> "SparseCOOData":
+        return SparseCOOData(self.indices.copy(), self.values.copy(), self.shape, self.coalesced)
+
+    def astype(self, dtype, copy=True) -> "SparseCOOData":
+        values = self.values.astype(dtype, copy=copy)
+        return self if values is self.values else SparseCOOData(self.indices, values, self.shape, self.coalesced)
+
+    def with_values(self, values: np.ndarray) -> "SparseCOOData":
+        """The same pattern holding ``values`` (same leading ``nnz``)."""
+        return SparseCOOData(self.indices, values, self.shape, self.coalesced)
+
+    # ------------------------------------------------------------------ conversions
+    def coalesce(self) -> "SparseCOOData":
+        """Entries sorted by index, repeated indices summed (PyTorch's ``coalesce``)."""
+        if self.coalesced:
+            return self
+        if self.nnz == 0:
+            return SparseCOOData(self.indices, self.values, self.shape, True)
+        order, starts, indices = self._cached("coalesce_plan", self._coalesce_plan)
+        return SparseCOOData(indices, np.add.reduceat(self.values[order], starts, axis=0), self.shape, True)
+
+    def _coalesce_plan(self):
+        """(the stable sort of the entries by index, where each distinct index starts in it, the
+        distinct indices): the part of coalescing that depends on the indices only."""
+        sparse_shape = self.shape[:self.sparse_dim]
+        linear = _linear_index(self.indices, sparse_shape)
+        order = np.argsort(linear, kind="stable")
+        linear = linear[order]
+        starts = np.concatenate(([0], np.flatnonzero(linear[1:] != linear[:-1]) + 1))
+        if sparse_shape:
+            indices = np.stack(np.unravel_index(linear[starts], sparse_shape)).astype(np.int64, copy=False)
+        else:
+            indices = self.indices[:, :1]
+        return order, starts, indices.reshape(self.sparse_dim, -1)
+
+    def to_dense(self) -> np.ndarray:
+        out = np.zeros(self.shape, dtype=self.dtype)
+        if self.sparse_dim == 0:  # at most one entry (repeated ones add up): the whole tensor
+            out[...] = self.values.sum(axis=0)
+            return out
+        where = tuple(self.indices)
+        if self.coalesced:
+            out[where] = self.values
+        else:  # repeated indices add up
+            np.add.at(out, where, self.values)
+        return out
+
+    @classmethod
+    def from_dense(cls, a: np.ndarray, sparse_dim: int) -> "SparseCOOData":
+        """The nonzero entries of ``a`` (with dense dimensions: its slices that hold a nonzero)."""
+        if sparse_dim == 0:  # one entry, the whole tensor, unless it is all zeros
+            nnz = int(bool(np.any(a != 0)))
+            return cls(np.zeros((0, nnz), np.int64), a[None][:nnz].copy(), a.shape, True)
+        if sparse_dim == a.ndim:
+            where = np.nonzero(a)
+        else:
+            dense_size = math.prod(a.shape[sparse_dim:])
+            where = np.nonzero((a.reshape(a.shape[:sparse_dim] + (dense_size,)) != 0).any(axis=-1))
+        indices = np.stack(where).astype(np.int64, copy=False)
+        return cls(indices, np.ascontiguousarray(a[where]), a.shape, True)
+
+    # ------------------------------------------------------------------ transposes
+    def swapaxes(self, d0: int, d1: int) -> "SparseCOOData":
+        d0, d1 = d0 % self.ndim, d1 % self.ndim
+        if d0 == d1:
+            return self
+        k = self.sparse_dim
+        if (d0 < k) != (d1 < k):
+            raise _unsupported("transposing a sparse dimension with a dense one")
+        shape = list(self.shape)
+        shape[d0], shape[d1] = shape[d1], shape[d0]
+        if d0 < k:
+            if self.ndim == 2:  # the transposed matrix, kept (with what its products derive)
+                return self._cached("T", self._transposed_matrix)
+            rows = list(range(k))
+            rows[d0], rows[d1] = rows[d1], rows[d0]
+            return SparseCOOData(self.indices[rows], self.values, shape, False)
+        return SparseCOOData(self.indices, np.swapaxes(self.values, d0 - k + 1, d1 - k + 1), shape, self.coalesced)
+
+    def _transposed_matrix(self) -> "SparseCOOData":
+        t = SparseCOOData(self.indices[::-1].copy(), self.values, self.shape[::-1], False)
+        t._cache = {"T": self}
+        return t
+
+    def transpose(self, *axes) -> "SparseCOOData":
+        """A permutation of the dimensions (as ``ndarray.transpose``) that keeps sparse dimensions
+        among the sparse ones, as PyTorch's ``permute`` of a sparse tensor requires."""
+        if len(axes) == 1 and not isinstance(axes[0], int):
+            axes = axes[0]
+        axes = tuple(range(self.ndim))[::-1] if axes is None or axes == () else tuple(int(a) % self.ndim for a in axes)
+        k = self.sparse_dim
+        if axes == (1, 0) and k == 2:
+            return self.T
+        if sorted(axes[:k]) != list(range(k)):
+            raise _unsupported("a permutation that moves a sparse dimension among the dense ones")
+        shape = tuple(self.shape[a] for a in axes)
+        values = self.values.transpose((0,) + tuple(a - k + 1 for a in axes[k:])) if self.values.ndim > 1 else self.values
+        same = axes[:k] == tuple(range(k))
+        return SparseCOOData(self.indices if same else self.indices[list(axes[:k])], values, shape,
+                             self.coalesced and same)
+
+    @property
+    def T(self) -> "SparseCOOData":
+        if self.ndim != 2:
+            raise _unsupported(f"T of a {self.ndim}-D tensor")
+        return self.swapaxes(0, 1)
+
+    def conj(self) -> "SparseCOOData":
+        return self.with_values(self.values.conj()) if self.dtype.kind == "c" else self
+
+    # ------------------------------------------------------------------ products
+    def dot(self, other) -> np.ndarray:
+        """``self @ other`` for a 2-D sparse matrix (no dense dimensions) and a dense 1-D/2-D array:
+        each stored entry contributes ``value * other[col]`` to its row, summed row by row."""
+        if other.__class__ is SparseCOOData:
+            other = other.to_dense()
+        other = np.asarray(other)
+        if self.ndim != 2 or self.sparse_dim != 2:
+            raise _unsupported(f"a matrix product with a {self.ndim}-D sparse tensor of sparse_dim {self.sparse_dim}")
+        if other.ndim not in (1, 2) or other.shape[0] != self.shape[1]:
+            raise ValueError(f"sparse matrix product: shapes {self.shape} and {other.shape} do not fit")
+        dtype = np.result_type(self.values, other)
+        if self.nnz == 0 or other.size == 0:
+            return np.zeros((self.shape[0],) + other.shape[1:], dtype=dtype)
+        product = _scipy_product(self, other, dtype)
+        if product is not None:
+            return product
+        c = self.coalesce()
+        rows, cols = c.indices
+        vals = c.values.astype(dtype, copy=False)
+        starts = c._cached("row_starts", lambda: np.concatenate(([0], np.flatnonzero(rows[1:] != rows[:-1]) + 1)))
+        if other.ndim == 1:
+            out = np.zeros(self.shape[0], dtype=dtype)
+            out[rows[starts]] = np.add.reduceat(other[cols].astype(dtype, copy=False) * vals, starts)
+            return out
+        # each entry contributes value * other[col] to its row; summed row by row with reduceat,
+        # which is several times faster along the last axis, so in the transposed layout
+        contrib = np.take(np.ascontiguousarray(other.T, dtype=dtype), cols, axis=1)
+        contrib *= vals
+        out_t = np.zeros((other.shape[1], self.shape[0]), dtype=dtype)
+        out_t[:, rows[starts]] = np.add.reduceat(contrib, starts, axis=1)
+        return np.ascontiguousarray(out_t.T)
+
+    def masked_product(self, g: np.ndarray, other: np.ndarray) -> "SparseCOOData":
+        """``(g @ other.T)`` at this matrix's stored entries only: the gradient of
+        ``sparse.mm(self, other)`` with respect to ``self``, as PyTorch's sparse gradient."""
+        c = self.coalesce()
+        rows, cols = c.indices
+        if g.ndim == 1:
+            vals = g[rows] * other[cols]
+        else:
+            vals = np.einsum("ij,ij->i", g[rows], other[cols])
+        return c.with_values(vals.astype(self.dtype, copy=False))
+
+    def sum_dims(self, dims) -> "SparseCOOData | np.ndarray":
+        """The sum over ``dims``: sparse while a sparse dimension is left, else a dense array."""
+        dims = sorted({int(d) % max(self.ndim, 1) for d in dims})
+        if len(dims) == self.ndim:
+            return np.asarray(self.values.sum(axis=tuple(range(self.values.ndim)), dtype=self.dtype))
+        c = self.coalesce()
+        k = c.sparse_dim
+        keep = [i for i in range(k) if i not in dims]
+        dense_axes = tuple(1 + i - k for i in dims if i >= k)
+        values = c.values.sum(axis=dense_axes) if dense_axes else c.values
+        if not keep:  # every sparse dimension summed: a dense result
+            return np.asarray(values.sum(axis=0), dtype=self.dtype)
+        shape = tuple(s for i, s in enumerate(self.shape) if i not in dims)
+        return SparseCOOData(c.indices[keep], values, shape, False).coalesce()
+
+    def read_at(self, indices: np.ndarray) -> np.ndarray:
+        """The values at ``indices`` (``(sparse_dim, n)``), zero where nothing is stored: a gradient
+        read at another sparse tensor's entries, without making either dense."""
+        c = self.coalesce()
+        sparse_shape = self.shape[:self.sparse_dim]
+        out = np.zeros((indices.shape[1],) + c.values.shape[1:], dtype=self.dtype)
+        if c.nnz == 0 or indices.shape[1] == 0:
+            return out
+        stored = _linear_index(c.indices, sparse_shape)
+        wanted = _linear_index(indices, sparse_shape)
+        pos = np.minimum(np.searchsorted(stored, wanted), c.nnz - 1)
+        hit = stored[pos] == wanted
+        out[hit] = c.values[pos[hit]]
+        return out
+
+    # ------------------------------------------------------------------ NumPy's override protocol
+    def __array__(self, dtype=None, copy=None):
+        raise _unsupported("this operation (it needs the values as a dense array)")
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method == "__call__" and not kwargs:
+            kernel = _UFUNC_KERNELS.get(ufunc.__name__)
+            if kernel is not None:
+                return kernel(*inputs)
+            if ufunc.nin == 1 and _keeps_zero(ufunc, self.dtype):
+                # a linear map keeps the entries as they are; any other one needs repeated
+                # indices summed first (sqrt(a) + sqrt(b) is not sqrt(a + b)), as PyTorch
+                linear = ufunc in (np.negative, np.positive, np.conjugate)
+                data = self if linear else self.coalesce()
+                return data.with_values(ufunc(data.values))
+        if method == "reduce" and ufunc is np.add and inputs[0] is self and not kwargs.get("keepdims"):
+            axis = kwargs.get("axis")  # Tensor.sum(), or Tensor.sum(dim) (sparse while a sparse dim is left)
+            axes = range(self.ndim) if axis is None else (axis,) if isinstance(axis, int) else axis
+            dtype = kwargs.get("dtype")
+            return (self if dtype is None else self.astype(dtype)).sum_dims(axes)
+        raise _no_kernel(ufunc.__name__)
+
+    def __array_function__(self, func, types, args, kwargs):
+        kernel = _FUNCTION_KERNELS.get(func.__name__)
+        if kernel is None:
+            raise _no_kernel(func.__name__)
+        return kernel(*args, **kwargs)
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise _no_kernel(name)
+
+    def __reduce__(self):
+        return (SparseCOOData, (self.indices, self.values, self.shape, self.coalesced))
+
+
+# SciPy's compiled CSR product (SciPy is a dependency of tensorgraft-core, imported on first use):
+# it adds each stored entry's contribution row by row as the NumPy path below does, without the
+# nnz x columns temporary that path builds, and is about ten times faster on a graph's adjacency
+# matrix. The NumPy path serves the dtypes SciPy has no kernel for (integers, float16, bfloat16).
+_SCIPY_DTYPES = frozenset(np.dtype(t) for t in (np.float32, np.float64, np.complex64, np.complex128))
+
+
+def _scipy_product(a: SparseCOOData, other: np.ndarray, dtype):
+    """``a @ other`` through SciPy, or None where SciPy is missing or has no kernel for the dtype."""
+    if a.dtype != dtype or other.dtype != dtype or dtype not in _SCIPY_DTYPES:
+        return None
+    import scipy.sparse as sp
+    source = a._cache.get("T") if a._cache else None
+    if not a.coalesced and source is not None and source.coalesced:  # a transposed matrix: CSC of the source
+        matrix = _csr(sp, source).T
+    else:
+        matrix = _csr(sp, a.coalesce())
+    return np.ascontiguousarray(matrix @ other)
+
+
+def _csr(sp, c: SparseCOOData):
+    """A coalesced matrix in SciPy's CSR form; the values are shared, the row pointers kept."""
+    rows, cols = c.indices
+    indptr = c._cached("csr_indptr", lambda: np.concatenate(
+        ([0], np.cumsum(np.bincount(rows, minlength=c.shape[0])))).astype(np.int64))
+    return sp.csr_matrix((c.values, cols, indptr), shape=c.shape, copy=False)
+
+
+def _linear_index(indices: np.ndarray, sparse_shape: tuple) -> np.ndarray:
+    if not sparse_shape:
+        return np.zeros(indices.shape[1], np.int64)
+    return np.ravel_multi_index(tuple(indices), sparse_shape)
+
+
+def _keeps_zero(ufunc, dtype) -> bool:
+    """A unary ufunc with ``f(0) == 0`` maps a sparse tensor to one with the same pattern (PyTorch
+    has sparse kernels for those: neg, abs, sqrt, sin, tanh ...); others would fill the zeros."""
+    if ufunc.__name__ in ("isnan", "isinf", "isfinite", "logical_not", "invert", "signbit"):
+        return False
+    try:
+        with np.errstate(all="ignore"):
+            zero = ufunc(np.zeros((), dtype))
+    except TypeError:
+        return False
+    return zero.dtype.kind != "b" and bool(zero == 0)
+
+
+# ------------------------------------------------------------------ elementwise kernels
+def _is_scalar(x) -> bool:
+    return isinstance(x, (int, float, complex, np.generic)) or (isinstance(x, np.ndarray) and x.ndim == 0)
+
+
+def _add(a, b, sign=1):
+    if a.__class__ is SparseCOOData and b.__class__ is SparseCOOData:
+        if a.shape != b.shape:
+            raise RuntimeError(f"add: expected 'self' and 'other' to have same size, but self has size "
+                               f"{list(a.shape)} while other has size {list(b.shape)} (sparse tensors do not "
+                               f"broadcast)")
+        if a.sparse_dim != b.sparse_dim:
+            raise RuntimeError(f"add: expected 'self' and 'other' to have the same sparse_dim, got {a.sparse_dim} "
+                               f"and {b.sparse_dim}")
+        dtype = np.result_type(a.values, b.values)
+        b_values = (b.values if sign == 1 else -b.values).astype(dtype, copy=False)
+        a_values = a.values.astype(dtype, copy=False)
+        if a.coalesced and b.coalesced:  # the merge of two sorted lists: concatenate and coalesce
+            return SparseCOOData(np.concatenate([a.indices, b.indices], axis=1),
+                                 np.concatenate([a_values, b_values]), a.shape, False).coalesce()
+        return _merge(a, a_values, b, b_values)
+    if a.__class__ is SparseCOOData:  # sparse + dense: PyTorch refuses this order
+        raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
+    b_dense = b.to_dense()
+    if a.shape != b.shape and np.broadcast_shapes(a.shape, b.shape) != a.shape:
+        raise RuntimeError(f"add: a dense tensor of shape {list(a.shape)} cannot take a sparse one of shape "
+                           f"{list(b.shape)}")
+    return np.add(a, b_dense) if sign == 1 else np.subtract(a, b_dense)
+
+
+def _merge(a, a_values, b, b_values):
+    """PyTorch's sparse addition walks both entry lists at once, taking the smaller index first and
+    adding the two values when the indices are equal. For entries that are not sorted the order of
+    the result (which printing and ``_indices()`` show) depends on that walk, so it is done here
+    entry by entry; coalesced operands take the vectorised path above."""
+    sparse_shape = a.shape[:a.sparse_dim]
+    la = _linear_index(a.indices, sparse_shape).tolist()
+    lb = _linear_index(b.indices, sparse_shape).tolist()
+    take_a, take_b = [], []  # for each result entry: the entry of a and/or of b (-1: none)
+    i = j = 0
+    while i < len(la) and j < len(lb):
+        from_a, from_b = la[i] <= lb[j], lb[j] <= la[i]
+        take_a.append(i if from_a else -1)
+        take_b.append(j if from_b else -1)
+        i += from_a
+        j += from_b
+    take_a += list(range(i, len(la))) + [-1] * (len(lb) - j)
+    take_b += [-1] * (len(la) - i) + list(range(j, len(lb)))
+    ta, tb = np.array(take_a, np.int64), np.array(take_b, np.int64)
+    values = np.zeros((len(ta),) + a_values.shape[1:], a_values.dtype)
+    values[ta >= 0] += a_values[ta[ta >= 0]]
+    values[tb >= 0] += b_values[tb[tb >= 0]]
+    indices = np.where(ta >= 0, a.indices[:, np.where(ta >= 0, ta, 0)], b.indices[:, np.where(tb >= 0, tb, 0)])
+    return SparseCOOData(indices.reshape(a.sparse_dim, -1), values, a.shape, False)
+
+
+def _multiply(a, b):
+    if a.__class__ is not SparseCOOData:
+        a, b = b, a
+    if b.__class__ is SparseCOOData:
+        raise _unsupported("an elementwise product of two sparse tensors")
+    if _is_scalar(b):
+        return a.with_values(a.values * b)
+    b = np.asarray(b)
+    if np.broadcast_shapes(a.shape, b.shape) != a.shape:
+        raise RuntimeError(f"mul: a sparse tensor of shape {list(a.shape)} cannot be multiplied by a dense one of "
+                           f"shape {list(b.shape)} (the result would not keep the sparse tensor's shape)")
+    dense = np.broadcast_to(b, a.shape)[tuple(a.indices)]
+    return a.with_values(a.values * dense)
+
+
+def _divide(a, b):
+    if a.__class__ is not SparseCOOData or not _is_scalar(b):
+        raise _unsupported("division other than a sparse tensor by a number")
+    return a.with_values(a.values / b)
+
+
+def _power(a, b):
+    """``sparse ** p`` for a positive number ``p`` (0 ** p stays 0), on the coalesced entries."""
+    if a.__class__ is not SparseCOOData or not _is_scalar(b) or not np.real(b) > 0:
+        raise _unsupported("pow other than a sparse tensor to a positive number")
+    c = a.coalesce()
+    return c.with_values(np.power(c.values, b))
+
+
+_UFUNC_KERNELS = {
+    "add": _add,
+    "subtract": lambda a, b: _add(a, b, sign=-1),
+    "multiply": _multiply,
+    "true_divide": _divide,
+    "power": _power,
+    "float_power": _power,
+    "divide": _divide,
+    "matmul": lambda a, b: a.dot(b) if a.__class__ is SparseCOOData else _dense_matmul_sparse(a, b),
+}
+
+
+def _dense_matmul_sparse(a, b):
+    """``dense @ sparse`` as ``(sparse.T @ dense.T).T``."""
+    return b.T.dot(np.asarray(a).T).T
+
+
+def _sum(a, axis=None, dtype=None, keepdims=False, **kwargs):
+    if keepdims:
+        raise _unsupported("a sum with keepdim=True")
+    axes = range(a.ndim) if axis is None else (axis,) if isinstance(axis, int) else axis
+    return (a if dtype is None else a.astype(dtype)).sum_dims(axes)
+
+
+_FUNCTION_KERNELS = {
+    "swapaxes": lambda a, d0, d1: a.swapaxes(d0, d1),
+    "transpose": lambda a, axes=None: a.transpose(axes),
+    "sum": _sum,
+    "copy": lambda a, **kw: a.copy(),
+    "conj": lambda a: a.conj(),
+    "conjugate": lambda a: a.conj(),
+    "matmul": lambda a, b: _UFUNC_KERNELS["matmul"](a, b),
+    "dot": lambda a, b: _UFUNC_KERNELS["matmul"](a, b),
+}
+
