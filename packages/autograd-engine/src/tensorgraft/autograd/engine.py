@@ -20,8 +20,11 @@ import weakref
 from collections import namedtuple
 from itertools import repeat
 
+import numpy as np
+
 from tensorgraft.grad_mode import state as _gs
 from tensorgraft.dtypes import BF16 as _BF16
+from tensorgraft.sparse.coo_data import SparseCOOData
 from tensorgraft.tensor import INFERENCE_SAVED, Tensor, wrap
 
 from . import anomaly, saved_hooks
@@ -233,10 +236,36 @@ def _accumulate_into(var: Tensor, g: Tensor, create_graph: bool) -> None:
     else:
         gd = cur._data
         if gd.shape == g._data.shape and gd.dtype == g._data.dtype and cur.grad_fn is None:
-            gd += g._data
+            try:  # (a try costs nothing until it catches)
+                gd += g._data
+            except (TypeError, RuntimeError):
+                if gd.__class__ is not SparseCOOData and g._data.__class__ is not SparseCOOData:
+                    raise
+                _accumulate_sparse(var, cur, g)  # a sparse gradient on either side
+                return
             cur._vc[0] += 1
+        elif gd.__class__ is SparseCOOData or g._data.__class__ is SparseCOOData:
+            _accumulate_sparse(var, cur, g)
         else:
             var._grad = cur + g
+
+
+def _accumulate_sparse(var: Tensor, cur: Tensor, g: Tensor) -> None:
+    """PyTorch's accumulation when a gradient is sparse (an embedding's, a ``sparse.mm`` operand's):
+    sparse + sparse stays sparse and a sparse gradient is added into a dense ``.grad``, both in
+    place (the ``.grad`` tensor stays the same object); a dense gradient arriving at a sparse
+    ``.grad`` makes it dense."""
+    a, b = cur._data, g._data
+    if a.__class__ is SparseCOOData and b.__class__ is SparseCOOData:
+        cur._data = a.accumulated(b)  # the same .grad tensor, as PyTorch's in-place sparse +=
+        cur._vc[0] += 1
+    elif b.__class__ is SparseCOOData:
+        b.add_into(a)
+        cur._vc[0] += 1
+    else:
+        dense = b.astype(np.result_type(a.dtype, b.dtype), copy=True)
+        a.add_into(dense)
+        var._grad = wrap(dense, cur._device)
 
 
 def _copy_with_graph(g: Tensor) -> Tensor:
@@ -307,13 +336,24 @@ def _add_to_buffer(buffers, node, nr, g):
     n_out = node._num_outputs
     if n_out == 1:
         cur = buffers.get(node)
-        buffers[node] = g if cur is None else cur + g
+        buffers[node] = g if cur is None else _plus(cur, g)
     else:
         buf = buffers.get(node)
         if buf is None:
             buf = buffers[node] = [None] * n_out
         cur = buf[nr]
-        buf[nr] = g if cur is None else cur + g
+        buf[nr] = g if cur is None else _plus(cur, g)
+
+
+def _plus(cur, g):
+    """Two gradients of one tensor added up. A sparse gradient and a dense one add up in either
+    order (the op refuses sparse + dense, PyTorch's rule for users; the engine swaps them)."""
+    try:
+        return cur + g
+    except RuntimeError:
+        if cur._data.__class__ is not SparseCOOData:
+            raise
+        return g + cur
 
 
 # The order of the backward pass. Hooks (tensor hooks, node hooks, post-accumulate-grad hooks)
@@ -469,7 +509,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                 if g is not None:
                     if nxt._num_outputs == 1:
                         cur = buffers.get(nxt)
-                        buffers[nxt] = g if cur is None else cur + g
+                        buffers[nxt] = g if cur is None else _plus(cur, g)
                     else:
                         _add_to_buffer(buffers, nxt, nr, g)
                 if left == 1:

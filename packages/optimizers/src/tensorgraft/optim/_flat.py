@@ -37,6 +37,7 @@ import sys
 import numpy as np
 
 from tensorgraft.device import device as _device, get_backend
+from tensorgraft.sparse.coo_data import SparseCOOData
 from tensorgraft.tensor import Tensor, wrap
 
 from ._complex import check_loaded_complex_state, real_dtype_of, refuse_fused_complex
@@ -332,9 +333,13 @@ class FlatOptimizer(Optimizer):
     def _step_group(self, gi, group) -> None:
         group = host_hyperparameters(group)
         bykey = {}
+        sparse = []
         for p in group["params"]:
             g = p._grad
             if g is None:
+                continue
+            if g._data.__class__ is SparseCOOData:
+                sparse.append(p)
                 continue
             key = (p._device, p._data.dtype)
             lst = bykey.get(key)
@@ -342,6 +347,8 @@ class FlatOptimizer(Optimizer):
                 bykey[key] = [p]
             else:
                 lst.append(p)
+        if sparse:  # (refused before anything is updated, as PyTorch refuses them)
+            self._sparse_step(group, sparse)
         if not bykey:
             return
         if group.get("fused") and any(dtype.kind == "c" for _, dtype in bykey):
@@ -367,6 +374,14 @@ class FlatOptimizer(Optimizer):
                     self._refuse_capturable(group)     # after the state was created, as in PyTorch
         for b in ready:
             self._run_bucket(group, b)
+
+    # -- sparse gradients (nn.Embedding(sparse=True) ...) -----------------------------------------
+    _sparse_refusal = None  # PyTorch's message, where it differs from "<Name> does not support sparse gradients"
+
+    def _sparse_step(self, group, params) -> None:
+        """Update ``params``, whose gradients are sparse COO tensors. Optimizers that have a sparse
+        update (SGD, Adagrad) override this; the others refuse sparse gradients, as PyTorch's do."""
+        raise RuntimeError(self._sparse_refusal or f"{type(self).__name__} does not support sparse gradients")
 
     def _refuse_capturable(self, group):
         path = 1 if group.get("foreach") else 0

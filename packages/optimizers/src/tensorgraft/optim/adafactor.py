@@ -17,6 +17,7 @@ from ._checks import check, check_lr
 from ._flat import host_hyperparameters, lerp_
 from .optimizer import Optimizer, _scalar_tensor, evaluate_closure
 from tensorgraft.dtypes import np_kind as _np_kind
+from tensorgraft.sparse.coo_data import SparseCOOData
 
 __all__ = ["Adafactor"]
 
@@ -65,6 +66,8 @@ class Adafactor(Optimizer):
                     continue
                 if _np_kind(p._data.dtype) == "c":
                     raise RuntimeError("Adafactor does not support complex parameters")
+                if p._grad._data.__class__ is SparseCOOData:
+                    raise RuntimeError("Adafactor does not support sparse gradients")
                 state = self.state[p]
                 if len(state) == 0:
                     self._init_state(p, state)

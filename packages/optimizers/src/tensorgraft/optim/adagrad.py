@@ -50,6 +50,25 @@ class Adagrad(FlatOptimizer):
     def _consts(self, group, s):
         return {"clr": group["lr"] / (1 + (s["step"] - 1) * group["lr_decay"])}
 
+    def _sparse_step(self, group, params) -> None:
+        """PyTorch's sparse update: the gradient coalesced, its squares added to the accumulator's
+        rows, and only those rows of the parameter moved."""
+        if group["weight_decay"] != 0:
+            raise RuntimeError("weight_decay option is not compatible with sparse gradients")
+        for p in params:
+            g = p._grad._data.coalesce()
+            values = -g.values if group["maximize"] else g.values
+            state = self.state[p]
+            step = state["step"]
+            step._data[...] = step._data + 1
+            clr = group["lr"] / (1 + (float(step._data) - 1) * group["lr_decay"])
+            where = tuple(g.indices)
+            acc = state["sum"]._data
+            acc[where] += values * values
+            std = np.sqrt(acc[where]) + group["eps"]
+            p._data[where] += (values / std) * -clr
+            p._vc[0] += 1
+
     def _kernel(self, xp, group, k, P, G, S, T):
         T0, T1 = T
         grad_prologue(xp, group, P, G, T0)

@@ -12,6 +12,7 @@ class Adam(FlatOptimizer):
                           ("differentiable", False), ("decoupled_weight_decay", False), ("fused", None))
     _lerped_state = ("exp_avg",)
     _scalar_state_keys = ("step",)
+    _sparse_refusal = "Adam does not support sparse gradients, please consider SparseAdam instead"
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
                  foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,

@@ -16,6 +16,7 @@ from ._checks import check, check_lr
 from ._flat import host_hyperparameters, lerp_
 from .optimizer import Optimizer, evaluate_closure
 from tensorgraft.dtypes import np_kind as _np_kind
+from tensorgraft.sparse.coo_data import SparseCOOData
 
 __all__ = ["Muon"]
 
@@ -106,6 +107,8 @@ class Muon(Optimizer):
                     continue
                 if _np_kind(p._data.dtype) == "c":
                     raise RuntimeError("Muon does not support complex parameters")
+                if p._grad._data.__class__ is SparseCOOData:
+                    raise RuntimeError("Muon does not support sparse gradients")
                 if p._grad._data.ndim != 2:
                     raise ValueError("Param gradient must be a 2D matrix")
                 state = self.state[p]

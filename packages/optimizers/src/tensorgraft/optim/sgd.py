@@ -1,7 +1,7 @@
 """``SGD``: stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay."""
 from __future__ import annotations
 
-from tensorgraft.tensor import Tensor
+from tensorgraft.tensor import Tensor, wrap
 
 from ._checks import check_fused, check_not_below_zero
 from ._flat import FlatOptimizer, grad_prologue
@@ -32,6 +32,35 @@ class SGD(FlatOptimizer):
 
     def _spec(self, group):
         return [("momentum_buffer", "grad")] if group["momentum"] != 0 else []
+
+    def _sparse_step(self, group, params) -> None:
+        """PyTorch's update for a sparse gradient: the touched rows only. The momentum buffer of
+        such a parameter is a sparse tensor (kept coalesced here, so it holds at most one entry per
+        touched row, where PyTorch's keeps every entry it was given); weight decay is refused with
+        PyTorch's error (it would add the dense parameter to the sparse gradient)."""
+        if group["weight_decay"] != 0:
+            raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
+        momentum, lr = group["momentum"], group["lr"]
+        for p in params:
+            g = p._grad._data
+            if group["maximize"]:
+                g = g.with_values(-g.values)
+            if momentum != 0:
+                state = self.state[p]
+                buf = state.get("momentum_buffer")
+                if buf is None or not buf.is_sparse:
+                    buf = wrap(g.copy(), p._device)
+                else:
+                    dampened = g if group["dampening"] == 0 else g.with_values(g.values * (1 - group["dampening"]))
+                    buf = wrap(buf._data.with_values(buf._data.values * momentum).accumulated(dampened).coalesce(),
+                               p._device)
+                state["momentum_buffer"] = buf
+                if group["nesterov"]:
+                    g = g.accumulated(buf._data.with_values(buf._data.values * momentum))
+                else:
+                    g = buf._data
+            g.with_values(g.values * -lr).add_into(p._data)
+            p._vc[0] += 1
 
     def _scalars(self, group, scalars):
         pass

@@ -1,10 +1,14 @@
-"""``SparseAdam``: Adam for sparse gradients (updates only the rows a gradient touches).
-
-tensorgraft has no sparse tensors yet, and ``nn.Embedding(sparse=True)`` produces dense gradients,
-so every gradient this optimizer can meet is dense, which PyTorch's SparseAdam refuses with the error
-raised here. The class exists so PyTorch code constructing it (and its argument checks) runs
-unchanged and fails at the same place with the same message."""
+"""``SparseAdam``: Adam for sparse gradients (``nn.Embedding(sparse=True)``...): only the rows a
+gradient touches are updated, and only their moments decay (PyTorch's "lazy" Adam). Dense gradients
+are refused, as PyTorch refuses them."""
 from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tensorgraft.sparse.coo_data import SparseCOOData
+from tensorgraft.tensor import wrap
 
 from ._checks import check, check_lr
 from .optimizer import Optimizer, evaluate_closure
@@ -30,7 +34,45 @@ class SparseAdam(Optimizer):
     def step(self, closure=None):
         loss = evaluate_closure(closure)
         for group in self.param_groups:
-            for p in group["params"]:
-                if p._grad is not None and not getattr(p._grad, "is_sparse", False):
+            params = []
+            for p in group["params"]:  # every gradient checked (and state made) before any update
+                if p._grad is None:
+                    continue
+                if p._grad._data.__class__ is not SparseCOOData:
                     raise RuntimeError("SparseAdam does not support dense gradients, please consider Adam instead")
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = 0
+                    state["exp_avg"] = wrap(np.zeros_like(p._data), p._device)
+                    state["exp_avg_sq"] = wrap(np.zeros_like(p._data), p._device)
+                state["step"] += 1
+                params.append(p)
+            for p in params:
+                self._update(p, self.state[p], group)
         return loss
+
+    @staticmethod
+    def _update(p, state, group) -> None:
+        """PyTorch's ``sparse_adam`` for one parameter, on the rows of its coalesced gradient."""
+        g = p._grad._data
+        if group["maximize"]:
+            g = g.with_values(-g.values)
+        g = g.coalesce()
+        if g.values.size == 0:
+            return
+        beta1, beta2 = group["betas"]
+        where = tuple(g.indices)
+        exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
+        # old <- b * old + (1 - b) * new, written as old += (1 - b) * (new - old)
+        old_avg = exp_avg[where]
+        avg_update = (g.values - old_avg) * (1 - beta1)
+        exp_avg[where] += avg_update
+        old_sq = exp_avg_sq[where]
+        sq_update = (g.values * g.values - old_sq) * (1 - beta2)
+        exp_avg_sq[where] += sq_update
+        numer = avg_update + old_avg
+        denom = np.sqrt(sq_update + old_sq) + group["eps"]
+        step = state["step"]
+        step_size = group["lr"] * math.sqrt(1 - beta2 ** step) / (1 - beta1 ** step)
+        p._data[where] += -step_size * (numer / denom)
+        p._vc[0] += 1

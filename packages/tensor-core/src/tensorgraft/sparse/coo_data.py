@@ -54,7 +54,7 @@ class SparseCOOData:
         self.indices = indices
         self.values = values
         self.shape = tuple(int(s) for s in shape)
-        self.coalesced = coalesced
+        self.coalesced = coalesced or indices.shape[1] < 2  # (one entry or none is coalesced, as PyTorch)
         self._cache = None
         indices.flags.writeable = False
 
@@ -130,6 +130,22 @@ class SparseCOOData:
         else:
             indices = self.indices[:, :1]
         return order, starts, indices.reshape(self.sparse_dim, -1)
+
+    def add_into(self, out: np.ndarray) -> None:
+        """``out += self`` in place (a sparse gradient accumulated into a dense one)."""
+        if self.sparse_dim == 0:
+            out += self.values.sum(axis=0).astype(out.dtype, copy=False)
+        else:
+            np.add.at(out, tuple(self.indices), self.values.astype(out.dtype, copy=False))
+
+    def accumulated(self, other: "SparseCOOData") -> "SparseCOOData":
+        """``self + other`` as PyTorch accumulates sparse gradients: the entries one after the
+        other, coalesced when both were (an embedding's gradient keeps one entry per lookup)."""
+        dtype = np.result_type(self.values, other.values)
+        out = SparseCOOData(np.concatenate([self.indices, other.indices], axis=1),
+                            np.concatenate([self.values.astype(dtype, copy=False),
+                                            other.values.astype(dtype, copy=False)]), self.shape, False)
+        return out.coalesce() if self.coalesced and other.coalesced else out
 
     def to_dense(self) -> np.ndarray:
         out = np.zeros(self.shape, dtype=self.dtype)

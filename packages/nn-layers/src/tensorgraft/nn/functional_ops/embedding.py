@@ -1,10 +1,15 @@
 """``nn.embedding``: row gather with a scatter-add backward (padding_idx rows get no gradient);
-``nn.embedding_bag``: sums, means or maxima of bags of rows."""
+``nn.embedding_bag``: sums, means or maxima of bags of rows. With ``sparse=True`` the weight's
+gradient is a sparse COO tensor, one entry per looked-up index (PyTorch's uncoalesced gradient), on
+the CPU; on other devices, and under ``create_graph=True``, it stays dense (same values)."""
 from __future__ import annotations
 
 import numpy as np
 
 from tensorgraft.device import get_backend
+
+from tensorgraft.sparse.coo_data import SparseCOOData
+from tensorgraft.tensor import Tensor
 
 from ._common import formula, gs, nnop, record, wrap
 
@@ -13,13 +18,29 @@ def _emb_kernel(xp, w, idx):
     return xp.take(w, idx, axis=0)   # as w[idx] (the frontend checked the range), about twice as fast
 
 
-def embedding_op(input, weight, padding_idx, scale_grad_by_freq=False):
+def embedding_op(input, weight, padding_idx, scale_grad_by_freq=False, sparse=False):
     idx = input._data
     res = wrap(_EMB.table[weight._device.type](weight._data, idx), weight._device)
     if gs.enabled and weight._requires_grad:
-        record(_EMB, res, (weight, input), {"padding_idx": padding_idx, "freq": bool(scale_grad_by_freq)},
-               node_name="EmbeddingBackward0")
+        record(_EMB, res, (weight, input), {"padding_idx": padding_idx, "freq": bool(scale_grad_by_freq),
+                                            "sparse": sparse}, node_name="EmbeddingBackward0")
     return res
+
+
+def _sparse_gradient(g, ii, rows_grad, V, keep):
+    """The weight gradient as a sparse COO tensor: entry k is row ``ii[k]`` with gradient
+    ``rows_grad[k]``, for the entries ``keep`` selects (None: all)."""
+    if keep is not None:
+        ii, rows_grad = ii[keep], rows_grad[keep]
+    data = SparseCOOData(ii.astype(np.int64).reshape(1, -1), np.ascontiguousarray(rows_grad),
+                         (V, rows_grad.shape[1]))
+    return wrap(data, g._device)
+
+
+def _wants_sparse(node, g) -> bool:
+    if node.attrs["sparse"] and node.attrs["freq"]:  # (PyTorch refuses it at this point too)
+        raise RuntimeError("embedding_backward: scale_grad_by_freq not supported with sparse gradients")
+    return node.attrs["sparse"] and g._device.type == "cpu" and not gs.enabled
 
 
 _EMB = nnop("embedding", _emb_kernel, embedding_op, nondiff_inputs=(1,))  # (the indices get no edge)
@@ -76,7 +97,13 @@ def _dense_backward_grad(node, gg):
 def _emb_grad(node, g):
     _, idx = node.inputs
     V = node.in_meta[0][0][0]
-    return embedding_dense_backward(g, idx, V, node.attrs["padding_idx"], node.attrs["freq"]), None
+    a = node.attrs
+    if _wants_sparse(node, g):
+        ii = idx._data.reshape(-1)
+        gd = g._data.reshape(-1, g.shape[-1])
+        keep = None if a["padding_idx"] is None else ii != a["padding_idx"]
+        return _sparse_gradient(g, ii, gd, V, keep), None
+    return embedding_dense_backward(g, idx, V, a["padding_idx"], a["freq"]), None
 
 
 # ---------------------------------------------------------------- embedding_bag
@@ -327,7 +354,7 @@ def _bag_kernel(xp, w, idx, seg, nbags, mode, psw):
     return out, cnt, None
 
 
-def embedding_bag_op(weight, idx, seg, nbags, mode, per_sample_weights, scale_grad_by_freq):
+def embedding_bag_op(weight, idx, seg, nbags, mode, per_sample_weights, scale_grad_by_freq, sparse=False):
     """``weight`` (V, D); ``idx``/``seg`` index arrays on the weight's device; returns (nbags, D)."""
     psw = per_sample_weights
     out, cnt, first = _BAG.table[weight._device.type](weight._data, idx, seg, nbags, mode,
@@ -335,7 +362,7 @@ def embedding_bag_op(weight, idx, seg, nbags, mode, per_sample_weights, scale_gr
     res = wrap(out, weight._device)
     if gs.enabled and (weight._requires_grad or (psw is not None and psw._requires_grad)):
         record(_BAG, res, (weight, psw), {"idx": idx, "seg": seg, "nbags": nbags, "mode": mode, "cnt": cnt,
-                                          "first": first, "freq": scale_grad_by_freq})
+                                          "first": first, "freq": scale_grad_by_freq, "sparse": sparse})
     return res
 
 
@@ -368,6 +395,20 @@ def _bag_weight_grad(xp, gd, a, V):
     return gw
 
 
+def _bag_sparse_weight_grad(gd, a, psw, V, g):
+    """A sum or mean bag's weight gradient as a sparse COO tensor: one entry per element in a bag,
+    its bag's gradient scaled as in ``_bag_weight_grad`` (scale_grad_by_freq is refused with sparse)."""
+    idx, seg, nbags, cnt = a["idx"], a["seg"], a["nbags"], a["cnt"]
+    gb = gd
+    if a["mode"] == MODE_MEAN:
+        gb = gd * (1.0 / np.maximum(cnt[:nbags], 1).astype(gd.dtype))[:, None]
+    keep = seg < nbags
+    ge = np.take(gb, np.where(keep, seg, 0), axis=0)
+    if psw is not None:
+        ge = ge * psw[:, None]
+    return _sparse_gradient(g, idx, ge, V, None if keep.all() else keep)
+
+
 @formula("embedding_bag", saves=(0, 1))
 def _bag_grad(node, g):
     """First-order only, as PyTorch's (its ``_embedding_bag_backward`` has no derivative)."""
@@ -389,9 +430,11 @@ def _bag_grad(node, g):
             plan = _folding(xp, flat, found if xp is np else None, nrows=V * D)
             vals = xp.where(found, gd.reshape(-1), xp.zeros((), gd.dtype)) if xp is not np else gd.reshape(-1)
             _fold(xp, "add", gw.reshape(-1), plan, _in_order(vals, plan), fill=0)
+        elif _wants_sparse(node, g):
+            gw = _bag_sparse_weight_grad(gd, a, None if psw is None else psw._data, V, g)
         else:
             gw = _bag_weight_grad(xp, gd, dict(a, psw=None if psw is None else psw._data), V)
-        gw = wrap(gw, g._device)
+        gw = gw if isinstance(gw, Tensor) else wrap(gw, g._device)
     if psw is not None and node.needs_input_grad[1]:
         ge = xp.concatenate([gd, xp.zeros((1, D), gd.dtype)])[seg]
         gp = xp.where(seg < nbags, (ge * weight._data[idx]).sum(1), xp.zeros((), gd.dtype))

@@ -69,7 +69,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     # one read of the answer (on a GPU each read waits for the queued kernels)
     if a.size and bool((a.max() >= V) | (a.min() < 0)):
         raise IndexError("index out of range in self")
-    return _emb.embedding_op(input, weight, padding_idx, scale_grad_by_freq)
+    return _emb.embedding_op(input, weight, padding_idx, scale_grad_by_freq, bool(sparse))
 
 
 def _embedding_renorm_(weight, indices, max_norm, norm_type):
@@ -220,7 +220,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     if padding_idx is not None:
         seg = xp.where(idx == padding_idx, nbags, seg)
     return _emb.embedding_bag_op(weight, idx, seg, nbags, modes[mode], _flat_weights(psw),
-                                 bool(scale_grad_by_freq))
+                                 bool(scale_grad_by_freq), bool(sparse))
 
 
 def _flat_weights(psw):
