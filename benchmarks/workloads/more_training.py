@@ -41,6 +41,36 @@ def embedding_bag_step(lib, batch=256, vocab=20000, dim=64, classes=10, max_bag=
     return make
 
 
+def sparse_embedding_step(lib, batch=256, seq=20, vocab=50000, dim=64, classes=10, device="cpu", seed=0):
+    """A bag-of-words classifier whose large embedding table learns through sparse gradients:
+    ``nn.Embedding(vocab, dim, sparse=True)``, the mean over the sequence, Linear + CE, and SGD,
+    which updates only the looked-up rows (the dense alternative moves the whole table each step).
+    CPU only: tensorgraft's sparse COO tensors live on the CPU."""
+    def make():
+        if device != "cpu":
+            raise Unavailable("tensorgraft's sparse COO tensors live on the CPU: the workload is CPU-only")
+        t = _mod(lib, device)
+        nn = t.nn
+
+        class Classifier(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.emb = nn.Embedding(vocab, dim, sparse=True)
+                self.head = nn.Linear(dim, classes)
+
+            def forward(self, ids):
+                return self.head(self.emb(ids).mean(1))
+
+        model = Classifier()
+        _init_from_numpy(t, model, seed)
+        rng = np.random.default_rng(seed + 1)
+        ids = t.tensor(rng.integers(0, vocab, (batch, seq)))
+        y = t.tensor(rng.integers(0, classes, batch))
+        opt = t.optim.SGD(model.parameters(), lr=0.5)
+        return _checked_step(t, model, nn.CrossEntropyLoss(), opt, (ids,), y, device)
+    return make
+
+
 def dcgan_generator_step(lib, batch=64, nz=100, ngf=64, channels=3, device="cpu", seed=0):
     """The DCGAN generator for 32x32 images: z (nz x 1 x 1) -> 4x4 -> 8x8 -> 16x16 -> 32x32 through
     ConvTranspose2d + BatchNorm2d + ReLU, Tanh at the end, Adam as in the DCGAN paper. A GAN's
@@ -129,6 +159,9 @@ WORKLOADS = [
     Workload("dcgan_generator_step", "DCGAN generator z 100 -> ngf 64 -> 3x32x32 (ConvTranspose2d, "
              "BatchNorm2d, ReLU, Tanh), batch 64, MSE + Adam", tensorgraft=dcgan_generator_step("tensorgraft"),
              torch=dcgan_generator_step("torch")),
+    Workload("sparse_embedding_step", "Embedding(50000, 64, sparse=True), 256 x 20 ids, mean + Linear + CE, SGD "
+             "on the sparse gradient", tensorgraft=sparse_embedding_step("tensorgraft"),
+             torch=sparse_embedding_step("torch")),
     Workload("gcn_step", "2-layer GCN on a sparse COO adjacency (5000 nodes, 105000 entries with self loops), "
              "128 -> 64 -> 16, torch.sparse.mm, CE + Adam", tensorgraft=gcn_step("tensorgraft"), torch=gcn_step("torch")),
     Workload("dataloader_epoch", "DataLoader(TensorDataset 10000x32 float, shuffle, batch 64): one epoch",

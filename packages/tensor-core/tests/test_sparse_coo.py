@@ -89,6 +89,8 @@ def test_other_devices_are_refused_with_the_reason():
         tg.sparse_coo_tensor(INDICES, VALUES, (2, 3), device="meta")
     with pytest.raises(RuntimeError, match="the tensor is on meta: sparse COO tensors live on the CPU"):
         tg.ones(2, device="meta").to_sparse()
+    with pytest.raises(RuntimeError, match="cannot move a sparse COO tensor to meta: sparse COO tensors live on the CPU"):
+        sample().to("meta")
 
 
 def test_requires_grad_flag_is_accepted_at_construction():

@@ -7,6 +7,7 @@ from .. import dtypes as _dt
 from ..device import _default_device, device as _device, get_backend
 from ..grad_mode import state as _gs
 from ..memory_layout import copy_in_format
+from ..sparse.coo_data import SparseCOOData
 from ..tensor import Tensor, wrap
 from ._define import defop
 from tensorgraft.dtypes import BF16 as _BF16, np_kind as _np_kind
@@ -84,6 +85,9 @@ def _to_frontend(op):
         if dst is not input._device and data.dtype is _BF16 and npd is not None:
             data = data.astype(npd)  # cast on the host first: CUDA (CuPy) has no bfloat16 arrays
         if dst is not input._device:
+            if data.__class__ is SparseCOOData:
+                raise RuntimeError(f"to(): cannot move a sparse COO tensor to {dst}: sparse COO tensors live on the CPU "
+                                   f"in tensorgraft (there are no CUDA sparse kernels); move its .to_dense() instead")
             if dst.type != "cpu" and dst.type != input._device.type and input._device.type != "cpu":
                 data = move_array(data, input._device, _CPU)
                 data = move_array(data, _CPU, dst)
