@@ -10,7 +10,7 @@ import tensorgraft as tg
 import tensorgraft.nn as nn
 import tensorgraft.nn.functional as F
 from tensorgraft.nn.functional_ops import conv as conv_mod
-from tensorgraft.nn.functional_ops import embedding as emb_mod
+from tensorgraft.ops.indexing import row_folding  # noqa: E402  (the folds live in core)
 
 
 # ------------------------------------------------------------------ _reduce_runs against ufunc.at
@@ -35,7 +35,7 @@ def test_reduce_runs_matches_ufunc_at(name, layout):
     expected = np.full((size,) + vals.shape[1:], start)
     getattr(np, name).at(expected, index, vals)
     got = np.full_like(expected, start)
-    emb_mod._reduce_runs(getattr(np, name), got, index, vals)
+    row_folding.reduce_runs(getattr(np, name), got, index, vals)
     if layout in ("short-unsorted", "all-distinct"):
         np.testing.assert_array_equal(got, expected)   # stepwise folds in input order, as ufunc.at
     else:
@@ -44,27 +44,27 @@ def test_reduce_runs_matches_ufunc_at(name, layout):
 
 def test_reduce_runs_edge_cases():
     out = np.zeros((3, 2))
-    emb_mod._reduce_runs(np.add, out, np.zeros(0, np.int64), np.zeros((0, 2)))
+    row_folding.reduce_runs(np.add, out, np.zeros(0, np.int64), np.zeros((0, 2)))
     assert not out.any()
     # NaN stays in its row; -0.0 added to a zero row gives +0.0, as ufunc.at's
     out = np.zeros((4, 2))
-    emb_mod._reduce_runs(np.add, out, np.array([2, 0, 2]), np.array([[np.nan, 1.0], [-0.0, -0.0], [1.0, 1.0]]))
+    row_folding.reduce_runs(np.add, out, np.array([2, 0, 2]), np.array([[np.nan, 1.0], [-0.0, -0.0], [1.0, 1.0]]))
     assert np.isnan(out[2, 0]) and out[2, 1] == 2.0 and not np.signbit(out[0]).any() and not out[[1, 3]].any()
     # int32 indices: the keys of the sort must not overflow
     idx = np.array([70000, 5, 70000, 5, 1], np.int32)
     out = np.zeros(70001)
-    emb_mod._reduce_runs(np.add, out, idx, np.arange(5.0))
+    row_folding.reduce_runs(np.add, out, idx, np.arange(5.0))
     assert out[70000] == 2.0 and out[5] == 4.0 and out[1] == 4.0
 
 
 def test_stable_order_with_and_without_the_keys_trick():
     rng = np.random.default_rng(3)
     idx = rng.integers(0, 20, 500)
-    order, ordered = emb_mod._stable_order(idx)
+    order, ordered = row_folding.stable_order(idx)
     np.testing.assert_array_equal(order, np.argsort(idx, kind="stable"))
     np.testing.assert_array_equal(ordered, np.sort(idx))
     big = np.array([2 ** 61, 7, 2 ** 61, 0, 7], np.int64)   # index * n would overflow int64
-    order, ordered = emb_mod._stable_order(big)
+    order, ordered = row_folding.stable_order(big)
     np.testing.assert_array_equal(order, [3, 1, 4, 0, 2])
     np.testing.assert_array_equal(ordered, np.sort(big))
 

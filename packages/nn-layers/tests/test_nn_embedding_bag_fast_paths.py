@@ -13,6 +13,7 @@ import tensorgraft as tg  # noqa: E402
 import tensorgraft.nn as nn  # noqa: E402
 import tensorgraft.nn.functional as F  # noqa: E402
 from tensorgraft.nn.functional_ops import embedding as emb  # noqa: E402
+from tensorgraft.ops.indexing import row_folding  # noqa: E402  (the folds live in core)
 
 START = {"add": 0.0, "maximum": -np.inf, "minimum": np.inf}
 
@@ -68,7 +69,7 @@ def test_fold_keeps_ufunc_at_signs_and_nans():
 def test_fold_plan_steps_through_short_runs_and_folds_long_ones_alone():
     rng = np.random.default_rng(4)
     index = rng.integers(0, 5000, 3000)
-    short = emb._folding(np, index)
+    short = row_folding.fold_plan(np, index)
     # one step per entry of the most repeated id, nothing alone; each step a prefix of the last
     assert not short.solo_rows and len(short.steps) == np.bincount(index).max() >= 2
     counts = [m for _, m in short.steps]
@@ -76,11 +77,11 @@ def test_fold_plan_steps_through_short_runs_and_folds_long_ones_alone():
     assert [s for s, _ in short.steps] == np.concatenate([[0], np.cumsum(counts)[:-1]]).tolist()
     # one run of 10000 among runs of 3: it folds alone instead of taking 10000 steps
     index = rng.permutation(np.concatenate([np.full(10000, 2), np.repeat(np.arange(10, 60), 3)]))
-    plan = emb._folding(np, index)
+    plan = row_folding.fold_plan(np, index)
     assert plan.solo_rows == [2] and len(plan.steps) == 3
     assert plan.solo_starts == [150, 10150]
     # a single huge run: no steps at all
-    plan = emb._folding(np, np.zeros(50000, np.int64))
+    plan = row_folding.fold_plan(np, np.zeros(50000, np.int64))
     assert plan.steps == [] and plan.solo_rows == [0]
     # the fold order is still a permutation of the entries
     assert sorted(plan.perm.tolist()) == list(range(50000))
@@ -92,7 +93,7 @@ def test_fold_plan_sets_lone_entries_aside(repeats):
     row skip the sort and join step 0; the repeated ones step (or fold alone) as before."""
     rng = np.random.default_rng(repeats)
     index = rng.permutation(np.concatenate([np.arange(100, 400), np.repeat([5, 9], [repeats, 2 * repeats])]))
-    plan = emb._folding(np, index, nrows=400)
+    plan = row_folding.fold_plan(np, index, nrows=400)
     assert sorted(plan.perm.tolist()) == list(range(index.shape[0]))
     if repeats == 0:        # all alone: one step
         assert plan.steps == [(0, 300)] and not plan.solo_rows
@@ -105,10 +106,10 @@ def test_fold_plan_sets_lone_entries_aside(repeats):
     np.add.at(expected, index, vals)
     for fill in (None, 0.0):
         got = np.zeros((400, 2), np.float32)
-        emb._fold(np, "add", got, plan, emb._in_order(vals, plan), fill=fill)
+        row_folding.fold(np, "add", got, plan, row_folding.in_fold_order(vals, plan), fill=fill)
         np.testing.assert_array_equal(got, expected)
     keep = index != 200
-    kept = emb._folding(np, index, keep, nrows=400)
+    kept = row_folding.fold_plan(np, index, keep, nrows=400)
     assert sorted(kept.perm.tolist()) == np.flatnonzero(keep).tolist()
 
 
@@ -117,16 +118,16 @@ def test_fold_plan_leaves_out_what_keep_masks():
     index = rng.integers(0, 20, 400)
     keep = rng.random(400) < 0.7
     vals = rng.standard_normal((400, 2))
-    plan = emb._folding(np, index, keep)
+    plan = row_folding.fold_plan(np, index, keep)
     assert sorted(plan.perm.tolist()) == np.flatnonzero(keep).tolist()
     got = np.zeros((20, 2))
-    emb._fold(np, "add", got, plan, emb._in_order(vals, plan), fill=0.0)
+    row_folding.fold(np, "add", got, plan, row_folding.in_fold_order(vals, plan), fill=0.0)
     expected = np.zeros((20, 2))
     np.add.at(expected, index[keep], vals[keep])
     np.testing.assert_array_equal(got, expected)
-    empty = emb._folding(np, index, np.zeros(400, bool))
+    empty = row_folding.fold_plan(np, index, np.zeros(400, bool))
     untouched = np.ones((20, 2))
-    emb._fold(np, "add", untouched, empty, emb._in_order(vals, empty))
+    row_folding.fold(np, "add", untouched, empty, row_folding.in_fold_order(vals, empty))
     assert (untouched == 1).all()
 
 
@@ -136,10 +137,10 @@ def test_stable_order_radix_paths(top):
     rng = np.random.default_rng(top % 97)
     index = rng.integers(0, top + 1, 3000)
     index[:5] = top
-    order, ordered = emb._stable_order(index)
+    order, ordered = row_folding.stable_order(index)
     np.testing.assert_array_equal(order, np.argsort(index, kind="stable"))
     np.testing.assert_array_equal(ordered, np.sort(index))
-    order, _ = emb._stable_order(index.astype(np.int32) if top < 2 ** 31 else index)
+    order, _ = row_folding.stable_order(index.astype(np.int32) if top < 2 ** 31 else index)
     np.testing.assert_array_equal(order, np.argsort(index, kind="stable"))
 
 
@@ -152,10 +153,10 @@ def test_store_rows_row_view_and_fallbacks():
                 np.zeros((6, 4), np.float64)):              # another dtype: converted, not reinterpreted
         expected = out.copy()
         expected[rows] = vals
-        emb._store_rows(out, rows, vals)
+        row_folding.store_rows(out, rows, vals)
         np.testing.assert_array_equal(out, expected)
     out = np.zeros(6)
-    emb._store_rows(out, rows, np.array([1.0, 2.0, 3.0]))
+    row_folding.store_rows(out, rows, np.array([1.0, 2.0, 3.0]))
     np.testing.assert_array_equal(out, [2, 0, 0, 3, 0, 1])
 
 

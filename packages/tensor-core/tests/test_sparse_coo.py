@@ -377,3 +377,23 @@ def test_probing_the_data_still_works():
     assert getattr(data, "device", None) is None
     with pytest.raises(AttributeError, match="Could not run 'flags'"):
         getattr(data, "flags")  # noqa: B009  (the attribute read is what is tested)
+
+
+@pytest.mark.parametrize("sparse_dim", [1, 2])
+@pytest.mark.parametrize("contiguous", [True, False])
+def test_adding_into_a_dense_array_matches_ufunc_at_to_the_bit(sparse_dim, contiguous):
+    # (the row folding adds each row's entries in their order, as ufunc.at and PyTorch's add_ do)
+    rng = np.random.default_rng(4)
+    shape = (50, 6, 3)
+    index = np.stack([rng.integers(0, size, 400) for size in shape[:sparse_dim]])  # many repeats
+    values = rng.standard_normal((400,) + shape[sparse_dim:]).astype(np.float32)
+    data = coo_data.SparseCOOData(index.astype(np.int64), values, shape)
+    base = rng.standard_normal(shape).astype(np.float32)
+    out = base.copy() if contiguous else np.asfortranarray(base)
+    expected = base.copy()
+    np.add.at(expected, tuple(index), values)
+    data.add_into(out)
+    np.testing.assert_array_equal(out, expected)
+    dense = np.zeros(shape, np.float32)
+    np.add.at(dense, tuple(index), values)
+    np.testing.assert_array_equal(data.to_dense(), dense)
