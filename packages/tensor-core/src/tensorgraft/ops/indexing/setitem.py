@@ -220,12 +220,42 @@ _setitem = defop("__setitem__", kernel=_index_put_kernel, frontend=_setitem_fron
 
 
 # --------------------------------------------------------------------------- index backward
+# When an index along the first axis folds its rows (row_folding.py: ufunc.at's order, so the same
+# bits) instead of NumPy's ufunc.at. Measured on NumPy 2.4: ufunc.at costs ~0.15 us per entry for
+# short rows but several us for rows of 32 values or more (2048 x 32 values: 2.8 ms, the fold 0.15 ms;
+# an embedding's gradient, 5120 x 64: 3.9 ms against 0.5 ms); the fold's plan costs ~40 us, and for
+# rows of one value NumPy's own 1-D ufunc.at loop is faster (100 000 entries: 1.0 ms against 3.2 ms).
+_FOLD_FROM_ENTRIES = 256
+_FOLD_FROM_ROW_SIZE = 4
+_FOLD_FROM_VALUES = 4096
+
+
 def _add_at(xp, out, idx, vals):
+    """``out[idx] += vals`` with repeated indices all applied in order (``np.add.at``)."""
     if xp is np:
-        np.add.at(out, idx, vals)
+        rows = idx[0] if idx.__class__ is tuple and len(idx) == 1 else idx
+        if (rows.__class__ is np.ndarray and rows.size >= _FOLD_FROM_ENTRIES and out.ndim
+                and out.size >= _FOLD_FROM_ROW_SIZE * out.shape[0]
+                and rows.size * (out.size // max(out.shape[0], 1)) >= _FOLD_FROM_VALUES
+                and _np_kind(rows.dtype) in "iu" and getattr(vals, "dtype", None) == out.dtype
+                and _np_kind(out.dtype) in "iufc"):
+            _add_rows(out, rows, vals)
+        else:
+            np.add.at(out, idx, vals)
     else:  # pragma: no cover - CUDA
         import cupyx
         cupyx.scatter_add(out, idx, vals)
+
+
+def _add_rows(out, rows, vals):
+    """``np.add.at(out, rows, vals)`` for an integer array ``rows`` indexing the first axis (in
+    range, negatives counting from the end), by row folding."""
+    from .row_folding import scatter_rows
+    flat = rows.reshape(-1)
+    if _np_kind(flat.dtype) == "i" and flat.size and flat.min() < 0:
+        flat = flat % out.shape[0]
+    vals = np.broadcast_to(vals, rows.shape + out.shape[1:]).reshape((flat.size,) + out.shape[1:])
+    scatter_rows(np, "add", out, flat, vals)
 
 
 def _index_backward_kernel(xp, g, shape, idx):
