@@ -67,3 +67,32 @@ def test_the_gradient_of_a_lookup_matches_numpy():
     expected = np.zeros((300, 48), np.float32)
     np.add.at(expected, idx, g)
     np.testing.assert_array_equal(w.grad.numpy(), expected)
+
+
+@pytest.mark.parametrize("expanded", [True, False])
+def test_message_passing_scatter_add_matches_numpy(expanded):
+    # scatter_add_(0, dst[:, None].expand(-1, D), messages): whole rows, folded
+    rng = np.random.default_rng(6)
+    dst = rng.integers(0, 60, 3000)
+    msg = rng.standard_normal((3000, 16)).astype(np.float32)
+    index = tg.tensor(dst).unsqueeze(-1).expand(-1, 16)
+    if not expanded:
+        index = index.contiguous()
+    got = tg.zeros(60, 16).scatter_add(0, index, tg.tensor(msg))
+    expected = np.zeros((60, 16), np.float32)
+    np.add.at(expected, dst, msg)
+    np.testing.assert_array_equal(got.numpy(), expected)
+
+
+def test_scatter_add_with_rows_that_differ_by_column_still_matches_numpy(monkeypatch):
+    folded = []
+    real = setitem._add_rows
+    monkeypatch.setattr(setitem, "_add_rows", lambda *a: (folded.append(a[1].size), real(*a)))
+    rng = np.random.default_rng(7)
+    index = rng.integers(0, 60, (3000, 16))
+    src = rng.standard_normal((3000, 16)).astype(np.float32)
+    got = tg.zeros(60, 16).scatter_add(0, tg.tensor(index), tg.tensor(src))
+    expected = np.zeros((60, 16), np.float32)
+    np.add.at(expected, (index, np.arange(16)[None]), src)
+    np.testing.assert_array_equal(got.numpy(), expected)
+    assert folded == []  # each column has its own rows: every element is addressed

@@ -97,13 +97,32 @@ def _scatter_kernel(xp, a, dim, idx, src, reduce):
     if reduce is None:
         out[grid] = s
     elif reduce == "add":
-        _add_at(xp, out, grid, xp.broadcast_to(xp.asarray(s, dtype=out.dtype), idx.shape))
+        vals = xp.broadcast_to(xp.asarray(s, dtype=out.dtype), idx.shape)
+        rows = _whole_rows(xp, out, dim, idx)
+        if rows is not None:  # message passing's scatter_add_(0, dst[:, None].expand(-1, D), msg)
+            _add_at(xp, out, rows, vals)
+        else:
+            _add_at(xp, out, grid, vals)
     else:
         if xp is np:
             np.multiply.at(out, grid, np.broadcast_to(np.asarray(s, dtype=out.dtype), idx.shape))
         else:  # pragma: no cover - CUDA
             xp.multiply.at(out, grid, xp.broadcast_to(xp.asarray(s, dtype=out.dtype), idx.shape))
     return out.reshape(a.shape)
+
+
+def _whole_rows(xp, out, dim, idx):
+    """For ``scatter_add`` along dim 0 with an index that covers whole rows and holds one value
+    per row (``dst.unsqueeze(-1).expand(-1, D)``): that column of row numbers, so the update folds
+    rows (setitem._add_at) instead of addressing every element; None otherwise."""
+    if (xp is not np or dim != 0 or idx.ndim < 2 or idx.shape[1:] != out.shape[1:]
+            or idx.shape[0] < 256):
+        return None
+    first = idx[(slice(None),) + (slice(0, 1),) * (idx.ndim - 1)]
+    # an expanded index repeats its column by stride 0: nothing to compare
+    if any(stride != 0 for stride in idx.strides[1:]) and not (idx == first).all():
+        return None
+    return first.reshape(-1)
 
 
 def _scatter_checks(fname, a, d, idx, src):
