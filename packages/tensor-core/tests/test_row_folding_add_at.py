@@ -33,8 +33,8 @@ def test_add_at_folds_to_the_same_bits_as_ufunc_at(rows, entries, row_shape, dty
 
 def test_which_updates_fold(monkeypatch):
     folded = []
-    real = setitem._add_rows
-    monkeypatch.setattr(setitem, "_add_rows", lambda *a: (folded.append(a[1].size), real(*a)))
+    real = setitem._fold_rows
+    monkeypatch.setattr(setitem, "_fold_rows", lambda *a: (folded.append(a[2].size), real(*a)))
     out = np.zeros((10, 1))
     setitem._add_at(np, out, np.zeros(5000, np.int64), np.ones((5000, 1)))  # rows of one value: ufunc.at
     setitem._add_at(np, np.zeros((10, 64)), np.zeros(100, np.int64), np.ones((100, 64)))  # few entries
@@ -86,8 +86,8 @@ def test_message_passing_scatter_add_matches_numpy(expanded):
 
 def test_scatter_add_with_rows_that_differ_by_column_still_matches_numpy(monkeypatch):
     folded = []
-    real = setitem._add_rows
-    monkeypatch.setattr(setitem, "_add_rows", lambda *a: (folded.append(a[1].size), real(*a)))
+    real = setitem._fold_rows
+    monkeypatch.setattr(setitem, "_fold_rows", lambda *a: (folded.append(a[2].size), real(*a)))
     rng = np.random.default_rng(7)
     index = rng.integers(0, 60, (3000, 16))
     src = rng.standard_normal((3000, 16)).astype(np.float32)
@@ -96,3 +96,28 @@ def test_scatter_add_with_rows_that_differ_by_column_still_matches_numpy(monkeyp
     np.add.at(expected, (index, np.arange(16)[None]), src)
     np.testing.assert_array_equal(got.numpy(), expected)
     assert folded == []  # each column has its own rows: every element is addressed
+
+
+@pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_whole_row_scatter_reduce_matches_ufunc_at(reduce, include_self):
+    rng = np.random.default_rng(8)
+    n, e, d = 40, 2000, 8
+    dst = rng.integers(0, 30, e)  # rows 30..39 get nothing
+    src = rng.uniform(0.5, 1.5, (e, d)).astype(np.float64)
+    src[5, 3] = np.nan
+    base = rng.standard_normal((n, d))
+    got = tg.tensor(base).scatter_reduce(0, tg.tensor(dst).unsqueeze(-1).expand(-1, d), tg.tensor(src), reduce,
+                                         include_self=include_self).numpy()
+    # the reference: every element addressed by ufunc.at, in order
+    grid = (dst[:, None], np.arange(d)[None])
+    out = base.copy()
+    if not include_self:
+        out[grid] = {"sum": 0, "mean": 0, "prod": 1, "amax": -np.inf, "amin": np.inf}[reduce]
+    ufunc = {"sum": np.add, "mean": np.add, "prod": np.multiply, "amax": np.maximum, "amin": np.minimum}[reduce]
+    ufunc.at(out, grid, src)
+    if reduce == "mean":
+        count = np.zeros((n, d), np.int64)
+        np.add.at(count, grid, 1)
+        out = out / np.maximum(count + include_self, 1)
+    np.testing.assert_array_equal(got, out)

@@ -13,7 +13,7 @@ from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._args import wrap_dim
 from .._define import defop
-from .setitem import _add_at
+from .setitem import _add_at, _fold_pays, _fold_rows
 from tensorgraft.dtypes import np_kind as _np_kind
 
 
@@ -192,7 +192,10 @@ defop("scatter_add", kernel=_scatter_kernel, frontend=lambda op: _scatter_fronte
 
 def _ufunc_at(xp, name, out, idx, vals):
     if xp is np:
-        getattr(np, name).at(out, idx, vals)
+        if _fold_pays(out, idx, vals):  # idx: the row numbers of whole rows (_whole_rows)
+            _fold_rows(name, out, idx, vals)
+        else:
+            getattr(np, name).at(out, idx, vals)
         return
     ufunc = getattr(xp, name)  # pragma: no cover - CUDA
     if hasattr(ufunc, "at"):
@@ -214,6 +217,9 @@ def _scatter_reduce_kernel(xp, a, dim, idx, src, reduce, include_self):
     else:
         grid = _grid(xp, idx.shape, dim, idx)
         s = src[tuple(slice(0, n) for n in idx.shape)]
+        rows = _whole_rows(xp, out, dim, idx)  # (GraphSAGE's mean, max aggregation: whole rows fold)
+        if rows is not None:
+            grid = rows
     if not include_self:
         if reduce in _REDUCE_INIT:
             init = _REDUCE_INIT[reduce]
@@ -227,7 +233,10 @@ def _scatter_reduce_kernel(xp, a, dim, idx, src, reduce, include_self):
     _ufunc_at(xp, name, out, grid, s)
     if reduce == "mean":
         cnt = xp.zeros(out.shape, dtype=np.int64)
-        _ufunc_at(xp, "add", cnt, grid, xp.ones(idx.shape, dtype=np.int64))
+        if grid.__class__ is tuple:
+            _ufunc_at(xp, "add", cnt, grid, xp.ones(idx.shape, dtype=np.int64))
+        else:  # whole rows: every element of a row is counted alike
+            cnt += np.bincount(grid, minlength=out.shape[0]).reshape((-1,) + (1,) * (out.ndim - 1))
         if include_self:
             cnt = cnt + 1
         cnt = xp.maximum(cnt, 1)

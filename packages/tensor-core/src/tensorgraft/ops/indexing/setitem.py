@@ -234,12 +234,8 @@ def _add_at(xp, out, idx, vals):
     """``out[idx] += vals`` with repeated indices all applied in order (``np.add.at``)."""
     if xp is np:
         rows = idx[0] if idx.__class__ is tuple and len(idx) == 1 else idx
-        if (rows.__class__ is np.ndarray and rows.size >= _FOLD_FROM_ENTRIES and out.ndim
-                and out.size >= _FOLD_FROM_ROW_SIZE * out.shape[0]
-                and rows.size * (out.size // max(out.shape[0], 1)) >= _FOLD_FROM_VALUES
-                and _np_kind(rows.dtype) in "iu" and getattr(vals, "dtype", None) == out.dtype
-                and _np_kind(out.dtype) in "iufc"):
-            _add_rows(out, rows, vals)
+        if _fold_pays(out, rows, vals):
+            _fold_rows("add", out, rows, vals)
         else:
             np.add.at(out, idx, vals)
     else:  # pragma: no cover - CUDA
@@ -247,15 +243,26 @@ def _add_at(xp, out, idx, vals):
         cupyx.scatter_add(out, idx, vals)
 
 
-def _add_rows(out, rows, vals):
-    """``np.add.at(out, rows, vals)`` for an integer array ``rows`` indexing the first axis (in
-    range, negatives counting from the end), by row folding."""
+def _fold_pays(out, rows, vals) -> bool:
+    """Whether ``ufunc.at(out, rows, vals)`` (NumPy arrays, ``rows`` along the first axis) is
+    faster done by folding rows (see the thresholds above)."""
+    return (rows.__class__ is np.ndarray and rows.size >= _FOLD_FROM_ENTRIES and out.ndim > 0
+            and out.size >= _FOLD_FROM_ROW_SIZE * out.shape[0]
+            and rows.size * (out.size // max(out.shape[0], 1)) >= _FOLD_FROM_VALUES
+            and _np_kind(rows.dtype) in "iu" and getattr(vals, "dtype", None) == out.dtype
+            and _np_kind(out.dtype) in "iufc")
+
+
+def _fold_rows(name, out, rows, vals):
+    """``getattr(np, name).at(out, rows, vals)`` for an integer array ``rows`` indexing the first
+    axis (in range, negatives counting from the end), by row folding: the same order, so the same
+    bits."""
     from .row_folding import scatter_rows
     flat = rows.reshape(-1)
     if _np_kind(flat.dtype) == "i" and flat.size and flat.min() < 0:
         flat = flat % out.shape[0]
     vals = np.broadcast_to(vals, rows.shape + out.shape[1:]).reshape((flat.size,) + out.shape[1:])
-    scatter_rows(np, "add", out, flat, vals)
+    scatter_rows(np, name, out, flat, vals)
 
 
 def _index_backward_kernel(xp, g, shape, idx):
