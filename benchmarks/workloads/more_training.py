@@ -1,6 +1,6 @@
 """More common training loops beside the MLPs and CNN of training.py: a bag-of-embeddings
-classifier, a DCGAN generator, a graph convolutional network on a sparse adjacency matrix, and
-one epoch of a DataLoader. Built as in sequence_models.py: the
+classifier, a DCGAN generator, a graph convolutional network on a sparse adjacency matrix, the same
+kind of graph layer written as message passing, and one epoch of a DataLoader. Built as in sequence_models.py: the
 same code for both libraries, identical weights and data from one seeded NumPy generator, and one
 checked step before the runner times it."""
 from __future__ import annotations
@@ -130,6 +130,41 @@ def gcn_step(lib, nodes=5000, edges=50000, features=128, hidden=64, classes=16, 
     return make
 
 
+def message_passing_step(lib, nodes=5000, edges=50000, features=64, hidden=64, classes=16, device="cpu", seed=0):
+    """A graph layer written as message passing instead of a sparse matrix (the idiom of GNN
+    tutorials without a graph library): messages ``h[src]`` gathered with ``index_select``, summed
+    into their destinations with ``index_add`` (and, second layer, ``scatter_add`` over an expanded
+    index), Linear + CE, Adam."""
+    def make():
+        t = _mod(lib, device)
+        nn = t.nn
+        rng = np.random.default_rng(seed)
+        src = t.tensor(rng.integers(0, nodes, edges), device=device)
+        dst = t.tensor(rng.integers(0, nodes, edges), device=device)
+
+        class MessagePassing(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin1 = nn.Linear(features, hidden)
+                self.lin2 = nn.Linear(hidden, classes)
+
+            def forward(self, x):
+                h = self.lin1(x)
+                agg = t.zeros_like(h).index_add(0, dst, h.index_select(0, src))
+                h = t.relu(agg + h)
+                m = h.index_select(0, src)
+                agg = t.zeros_like(h).scatter_add(0, dst.unsqueeze(-1).expand(-1, hidden), m)
+                return self.lin2(agg + h)
+
+        model = MessagePassing().to(device)
+        _init_from_numpy(t, model, seed)
+        x = t.tensor(rng.standard_normal((nodes, features)).astype(np.float32), device=device)
+        y = t.tensor(rng.integers(0, classes, nodes), device=device)
+        opt = t.optim.Adam(model.parameters(), lr=0.01)
+        return _checked_step(t, model, nn.CrossEntropyLoss(), opt, (x,), y, device)
+    return make
+
+
 def dataloader_epoch(lib, rows=10000, features=32, batch=64, seed=0):
     """One shuffled pass of a DataLoader over a TensorDataset with the default collate: the input
     pipeline of every small training loop. The step returns the number of rows it saw."""
@@ -164,6 +199,9 @@ WORKLOADS = [
              torch=sparse_embedding_step("torch")),
     Workload("gcn_step", "2-layer GCN on a sparse COO adjacency (5000 nodes, 105000 entries with self loops), "
              "128 -> 64 -> 16, torch.sparse.mm, CE + Adam", tensorgraft=gcn_step("tensorgraft"), torch=gcn_step("torch")),
+    Workload("message_passing_step", "2 message-passing layers (index_select, index_add, scatter_add over "
+             "an expanded index), 5000 nodes, 50000 edges, 64 -> 64 -> 16, CE + Adam",
+             tensorgraft=message_passing_step("tensorgraft"), torch=message_passing_step("torch")),
     Workload("dataloader_epoch", "DataLoader(TensorDataset 10000x32 float, shuffle, batch 64): one epoch",
              tensorgraft=dataloader_epoch("tensorgraft"), torch=dataloader_epoch("torch")),
 ]

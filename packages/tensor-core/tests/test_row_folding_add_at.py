@@ -121,3 +121,17 @@ def test_whole_row_scatter_reduce_matches_ufunc_at(reduce, include_self):
         np.add.at(count, grid, 1)
         out = out / np.maximum(count + include_self, 1)
     np.testing.assert_array_equal(got, out)
+
+
+@pytest.mark.parametrize("expanded", [True, False])
+def test_whole_row_gather_matches_elementwise_indexing(expanded):
+    rng = np.random.default_rng(9)
+    a = rng.standard_normal((50, 12))
+    rows = rng.integers(0, 50, 700)
+    index = tg.tensor(rows).unsqueeze(-1).expand(-1, 12)
+    if not expanded:
+        index = index.contiguous()
+    got = tg.tensor(a).gather(0, index).numpy()
+    np.testing.assert_array_equal(got, a[rows[:, None], np.arange(12)[None]])
+    mixed = rng.integers(0, 50, (700, 12))  # rows differing by column: every element addressed
+    np.testing.assert_array_equal(tg.tensor(a).gather(0, tg.tensor(mixed)).numpy(), a[mixed, np.arange(12)[None]])

@@ -52,6 +52,9 @@ def _check_gather_bounds(xp, idx, n, dim):
 def _gather_kernel(xp, a, dim, idx):
     if a.ndim == 0:
         return a.reshape(1)[idx.reshape(-1)].reshape(idx.shape)
+    rows = _whole_rows(xp, a, dim, idx)
+    if rows is not None:  # whole rows (scatter_add's gradient in message passing): a row gather
+        return xp.take(a, rows, axis=0)
     return a[_grid(xp, idx.shape, dim, idx)]
 
 
@@ -112,9 +115,10 @@ def _scatter_kernel(xp, a, dim, idx, src, reduce):
 
 
 def _whole_rows(xp, out, dim, idx):
-    """For ``scatter_add`` along dim 0 with an index that covers whole rows and holds one value
-    per row (``dst.unsqueeze(-1).expand(-1, D)``): that column of row numbers, so the update folds
-    rows (setitem._add_at) instead of addressing every element; None otherwise."""
+    """For ``scatter_add``/``scatter_reduce``/``gather`` along dim 0 with an index that covers
+    whole rows of ``out`` and holds one value per row (``dst.unsqueeze(-1).expand(-1, D)``): that
+    column of row numbers, so the update folds rows (setitem._add_at) or the gather takes rows,
+    instead of addressing every element; None otherwise."""
     if (xp is not np or dim != 0 or idx.ndim < 2 or idx.shape[1:] != out.shape[1:]
             or idx.shape[0] < 256):
         return None
