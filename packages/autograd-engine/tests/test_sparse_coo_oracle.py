@@ -94,6 +94,15 @@ CASES = {
     "indices_values": lambda m: (_s(m).coalesce().indices(), _s(m).coalesce().values(), _s(m)._indices(),
                                  _s(m)._values()),
     "clone": lambda m: _s(m).clone(),
+    "mul_": lambda m: _s(m).mul_(2),
+    "div_": lambda m: _s(m).div_(2),
+    "add_": lambda m: _s(m).add_(_s(m)),
+    "zero_": lambda m: _s(m).zero_(),
+    "neg_": lambda m: _s(m).neg_(),
+    "relu": lambda m: m.relu(_s(m)),
+    "tanh": lambda m: m.tanh(_s(m)),
+    "rmul": lambda m: 2 * _s(m),
+    "norm": lambda m: _s(m).norm(),
 }
 
 
@@ -113,6 +122,7 @@ ERRORS = {
     "strided_indices": (lambda m: m.ones(2).indices(), RuntimeError),
     "strided_coalesce": (lambda m: m.ones(2).coalesce(), RuntimeError),
     "size_rank": (lambda m: m.sparse_coo_tensor(m.tensor(INDICES), m.tensor(VALUES), (2, 3, 4)), RuntimeError),
+    "pow_zero": (lambda m: _s(m) ** 0, RuntimeError),
 }
 
 

@@ -307,6 +307,64 @@ class SparseCOOData:
         out[hit] = c.values[pos[hit]]
         return out
 
+    # ------------------------------------------------------------------ in place, indexing, operators
+    def __setitem__(self, key, value) -> None:
+        """``data[...] = value``: how in-place ops store their result (``S.mul_(2)``, ``S.add_(T)``,
+        ``S.zero_()``). A sparse result replaces the entries, zero empties the tensor, as PyTorch."""
+        if key is not Ellipsis and key != ():
+            raise _unsupported("assigning to part of a sparse tensor")
+        if value.__class__ is not SparseCOOData:
+            if _is_scalar(value) and value == 0:  # zero_(): no entries left
+                value = SparseCOOData(np.zeros((self.sparse_dim, 0), np.int64),
+                                      np.zeros((0,) + self.values.shape[1:], self.dtype), self.shape, True)
+            else:
+                raise _unsupported("writing dense values into a sparse tensor")
+        if value.shape != self.shape:
+            raise RuntimeError(f"a sparse tensor of size {list(self.shape)} cannot take a result of size "
+                               f"{list(value.shape)} in place")
+        self.indices = value.indices
+        self.values = value.values.astype(self.dtype, copy=False)
+        self.coalesced = value.coalesced
+        self._cache = None
+
+    def __getitem__(self, key):
+        raise _unsupported("indexing (tensorgraft has no sparse kernel for it)")
+
+    def __add__(self, other):
+        return np.add(self, other)
+
+    def __radd__(self, other):
+        return np.add(other, self)
+
+    def __iadd__(self, other):
+        """In place, as autograd accumulates a sparse gradient into a sparse ``.grad`` (the entries
+        one after the other, see ``accumulated``); a dense ``other`` cannot go into a sparse array."""
+        if other.__class__ is not SparseCOOData:
+            raise TypeError("a dense array cannot be added into a sparse one in place")
+        self[...] = self.accumulated(other)
+        return self
+
+    def __sub__(self, other):
+        return np.subtract(self, other)
+
+    def __rsub__(self, other):
+        return np.subtract(other, self)
+
+    def __mul__(self, other):
+        return np.multiply(self, other)
+
+    def __rmul__(self, other):
+        return np.multiply(other, self)
+
+    def __truediv__(self, other):
+        return np.true_divide(self, other)
+
+    def __neg__(self):
+        return np.negative(self)
+
+    def __pow__(self, other):
+        return np.power(self, other)
+
     # ------------------------------------------------------------------ NumPy's override protocol
     def __array__(self, dtype=None, copy=None):
         raise _unsupported("this operation (it needs the values as a dense array)")
@@ -322,6 +380,14 @@ class SparseCOOData:
                 linear = ufunc in (np.negative, np.positive, np.conjugate)
                 data = self if linear else self.coalesce()
                 return data.with_values(ufunc(data.values))
+        if method == "__call__" and not kwargs and ufunc.nin == 2 and ufunc.nout == 1:
+            # a sparse tensor and a number where f(0, number) == 0 (maximum(S, 0): relu) keeps the
+            # pattern: the coalesced values, as PyTorch's sparse kernels for those ops
+            a, b = inputs
+            scalar = b if a is self else a
+            if _is_scalar(scalar) and (a is self or b is self) and _keeps_zero_with(ufunc, self.dtype, scalar, a is self):
+                c = self.coalesce()
+                return c.with_values(ufunc(c.values, scalar) if a is self else ufunc(scalar, c.values))
         if method == "reduce" and ufunc is np.add and inputs[0] is self and not kwargs.get("keepdims"):
             axis = kwargs.get("axis")  # Tensor.sum(), or Tensor.sum(dim) (sparse while a sparse dim is left)
             axes = range(self.ndim) if axis is None else (axis,) if isinstance(axis, int) else axis
@@ -391,6 +457,19 @@ def _keeps_zero(ufunc, dtype) -> bool:
     return zero.dtype.kind != "b" and bool(zero == 0)
 
 
+def _keeps_zero_with(ufunc, dtype, scalar, sparse_first) -> bool:
+    if ufunc.__name__ in ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and",
+                          "logical_or", "logical_xor"):
+        return False  # (a bool result: PyTorch has no sparse kernel for comparisons)
+    try:
+        with np.errstate(all="ignore"):
+            zero = np.zeros((), dtype)
+            out = ufunc(zero, scalar) if sparse_first else ufunc(scalar, zero)
+    except TypeError:
+        return False
+    return bool(out == 0)
+
+
 # ------------------------------------------------------------------ elementwise kernels
 def _is_scalar(x) -> bool:
     return isinstance(x, (int, float, complex, np.generic)) or (isinstance(x, np.ndarray) and x.ndim == 0)
@@ -450,6 +529,9 @@ def _merge(a, a_values, b, b_values):
 def _multiply(a, b):
     if a.__class__ is not SparseCOOData:
         a, b = b, a
+    if b is a:  # S * S (a norm's square): the coalesced values squared
+        c = a.coalesce()
+        return c.with_values(c.values * c.values)
     if b.__class__ is SparseCOOData:
         raise _unsupported("an elementwise product of two sparse tensors")
     if _is_scalar(b):
@@ -470,6 +552,8 @@ def _divide(a, b):
 
 def _power(a, b):
     """``sparse ** p`` for a positive number ``p`` (0 ** p stays 0), on the coalesced entries."""
+    if a.__class__ is SparseCOOData and _is_scalar(b) and b == 0:
+        raise RuntimeError("pow: cannot raise to zeroth power on sparse tensor; it would make the result tensor dense")
     if a.__class__ is not SparseCOOData or not _is_scalar(b) or not np.real(b) > 0:
         raise _unsupported("pow other than a sparse tensor to a positive number")
     c = a.coalesce()
