@@ -23,10 +23,10 @@ import numpy as np
 
 from .. import dtypes as _dt
 from .conversion import resolve_device
-from ..grad_mode import state as _gs
 from ..sparse.coo_data import SparseCOOData
 from ..tensor import Tensor, wrap
 from ._define import defop
+from .linalg.checks import _record  # (records a node when an input requires grad)
 
 _CPU_ONLY = ("sparse COO tensors live on the CPU in tensorgraft (there are no CUDA sparse kernels): "
              "keep the sparse tensor on the CPU, or convert it with .to_dense() before moving it")
@@ -34,12 +34,6 @@ _CPU_ONLY = ("sparse COO tensors live on the CPU in tensorgraft (there are no CU
 
 def is_sparse_coo(t) -> bool:
     return t._data.__class__ is SparseCOOData
-
-
-def _record(op, out, inputs, attrs, name):
-    if _gs.enabled and any(isinstance(t, Tensor) and t._requires_grad for t in inputs):
-        Tensor._autograd.record(op, out, inputs, attrs, node_name=name)
-    return out
 
 
 def _as_tensor(x, what, dtype=None):
