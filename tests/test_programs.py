@@ -17,7 +17,8 @@ products and reductions sum in another order than PyTorch's kernels and a printe
 meaning and are let through: the order of a printed set of strings (Python's hash order changed in
 3.11, and the records come from 3.11), and the padding before numbers in a line where a zero prints
 with the other sign (-0. in one library widens every column of that tensor).
-A program declares the parts it needs beyond tensor-core with a header line ``# needs: nn optim``.
+A program declares the parts it needs beyond tensor-core with a header line ``# needs: nn optim``
+(optional libraries too: ``tensorboard``, ``PIL``, ``matplotlib``).
 """
 from __future__ import annotations
 
@@ -33,7 +34,9 @@ import pytest
 
 PROGRAMS = Path(__file__).parent / "programs"
 ALL = sorted(p.name for p in PROGRAMS.glob("*.py") if not p.name.startswith("_"))
-PARTS = {"autograd": "tensorgraft.autograd", "nn": "tensorgraft.nn", "optim": "tensorgraft.optim"}
+# what a ``# needs:`` name requires: a tensorgraft part, or an optional library a program uses
+PARTS = {"autograd": "tensorgraft.autograd", "nn": "tensorgraft.nn", "optim": "tensorgraft.optim",
+         "tensorboard": "tensorboard", "PIL": "PIL", "matplotlib": "matplotlib"}
 DEFAULT_TOLERANCE = 2e-4
 
 _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?(?![\w])")
