@@ -11,7 +11,13 @@ the autograd-engine's ``formulas/sparse_coo.py``:
 - ``Tensor.to_sparse()`` (ToSparseBackward0: the gradient made dense);
 - ``Tensor.values()``/``_values()`` (ValuesBackward0/ValuesBackward0 alias: a sparse gradient);
 - ``tensorgraft.sparse.mm`` (SparseAddmmBackward0: a sparse gradient with the first operand's
-  pattern, a dense one for the second), and ``tensorgraft.sparse.sum``.
+  pattern, a dense one for the second), and ``tensorgraft.sparse.sum``;
+- ``tensorgraft.sparse.softmax``/``log_softmax`` (SparseSoftmaxBackward0/SparseLogSoftmaxBackward0:
+  over the stored entries only, kernels in ``sparse/softmax_kernels.py``; a sparse gradient with the
+  coalesced input's pattern);
+- ``Tensor.sparse_mask(mask)`` (SparseMaskBackward0: ``self``'s values at ``mask``'s entries; the
+  gradient of a dense ``self`` is dense, zero off the mask, that of a sparse one has the mask's
+  pattern, as PyTorch's).
 
 ``torch.mm``/``matmul``/``@`` with a sparse first operand run through the ordinary matmul op (its
 kernel calls ``a.dot(b)``, which the sparse data answers) and, as in PyTorch, give the sparse
@@ -23,8 +29,11 @@ import numpy as np
 
 from .. import dtypes as _dt
 from .conversion import resolve_device
+from ..sparse import softmax_kernels as _softmax_kernels
 from ..sparse.coo_data import SparseCOOData
 from ..tensor import Tensor, wrap
+from ._args import wrap_dim
+from ._frontend import _type_name
 from ._define import defop
 from .linalg.checks import _record  # (records a node when an input requires grad)
 
@@ -209,6 +218,70 @@ def _coalesce_frontend(op):
 _coalesce_op = defop("_sparse_coalesce", frontend=_coalesce_frontend, method=False, public=False)
 
 
+_SOFTMAX_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _sparse_softmax_frontend(op):
+    def sparse_softmax(input, dim, dtype, log):
+        fname = "sparse.log_softmax" if log else "sparse.softmax"
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        if input._data.__class__ is not SparseCOOData:
+            kernel = "_sparse_log_softmax" if log else "_sparse_softmax"
+            raise NotImplementedError(f"Could not run 'aten::{kernel}' with arguments from the 'CPU' backend: "
+                                      f"torch.{fname} takes a sparse COO tensor; use torch.{fname[7:]} for a "
+                                      f"dense (strided) one")
+        dim = wrap_dim(dim, input._data.ndim, fname)
+        if dtype is not None:
+            input = input.to(dtype)
+        if input._data.dtype not in _SOFTMAX_DTYPES:  # (PyTorch's sparse CPU kernels: float and double)
+            raise NotImplementedError(f"\"{'log_softmax' if log else 'softmax'}\" not implemented for "
+                                      f"'{_type_name(input._data.dtype)}'")
+        c = input._data.coalesce()
+        y = _softmax_kernels.softmax_values(c, dim, log)
+        node = "SparseLogSoftmaxBackward0" if log else "SparseSoftmaxBackward0"
+        return _record(op, wrap(c.with_values(y), input._device), (input,), {"dim": dim, "log": log, "output": y},
+                       node)
+    return sparse_softmax
+
+
+_sparse_softmax_op = defop("_sparse_softmax", frontend=_sparse_softmax_frontend, method=False, public=False)
+
+
+def _sparse_mask_frontend(op):
+    def sparse_mask(self, mask):
+        if not isinstance(mask, Tensor):
+            raise TypeError(f"sparse_mask(): argument 'mask' (position 1) must be Tensor, not {type(mask).__name__}")
+        m = mask._data
+        if m.__class__ is not SparseCOOData:
+            raise NotImplementedError("Could not run 'aten::sparse_mask' with arguments from the 'CPU' backend: the "
+                                      "mask must be a sparse COO tensor (mask.to_sparse() makes one from a dense "
+                                      "tensor)")
+        if tuple(self._data.shape) != m.shape:
+            raise RuntimeError(f"sparse_mask(): operands have incompatible sizes; self has size "
+                               f"{list(self._data.shape)} but mask has size {list(m.shape)}")
+        if self._device != mask._device:
+            raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                               f"{self.device} and {mask.device}! (when checking argument for sparse_mask)")
+        d = self._data
+        if d.__class__ is SparseCOOData:
+            values = d.read_at(m.indices)
+        else:
+            # the entries of self at the mask's indices, with their dense dimensions
+            values = np.asarray(d[tuple(m.indices)]).reshape((m.nnz,) + tuple(d.shape[m.sparse_dim:]))
+        out = wrap(m.with_values(values.astype(d.dtype, copy=True)), self._device)
+        attrs = {"indices": m.indices, "sparse_self": d.__class__ is SparseCOOData, "coalesced": m.coalesced}
+        return _record(op, out, (self,), attrs, "SparseMaskBackward0")
+    return sparse_mask
+
+
+_sparse_mask_op = defop("_sparse_mask", frontend=_sparse_mask_frontend, method=False, public=False)
+
+
+def _sparse_mask_method(self, mask):
+    return _sparse_mask_op.frontend(self, mask)
+
+
 # --------------------------------------------------------------------------- Tensor methods
 # Strided tensors answer the sparse queries as PyTorch does for them (sparse_dim 0, ``values``
 # refused ...); the sparse answers are read off the SparseCOOData.
@@ -320,7 +393,8 @@ def _dense_dim(self) -> int:
 for _name, _fn in (("to_dense", _to_dense), ("to_sparse", _to_sparse), ("to_sparse_coo", _to_sparse_coo),
                    ("indices", _indices), ("_indices", _raw_indices), ("values", _values_method),
                    ("_values", _raw_values), ("_nnz", _nnz), ("coalesce", _coalesce_method),
-                   ("is_coalesced", _is_coalesced), ("sparse_dim", _sparse_dim), ("dense_dim", _dense_dim)):
+                   ("is_coalesced", _is_coalesced), ("sparse_dim", _sparse_dim), ("dense_dim", _dense_dim),
+                   ("sparse_mask", _sparse_mask_method)):
     _fn.__name__ = _fn.__qualname__ = _name
     setattr(Tensor, _name, _fn)
 Tensor.is_sparse = property(_is_sparse)
@@ -330,4 +404,4 @@ del _name, _fn
 
 def sparse_frontends():
     """The bound frontends ``tensorgraft.sparse`` calls."""
-    return {"mm": _sparse_mm_op.frontend, "sum": _sparse_sum_op.frontend}
+    return {"mm": _sparse_mm_op.frontend, "sum": _sparse_sum_op.frontend, "softmax": _sparse_softmax_op.frontend}

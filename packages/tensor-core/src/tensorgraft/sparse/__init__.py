@@ -5,7 +5,7 @@ their data and kernels are in ``coo_data.py``, the ops with gradients in ``ops/s
 """
 from __future__ import annotations
 
-__all__ = ["mm", "sum", "addmm"]
+__all__ = ["mm", "sum", "addmm", "softmax", "log_softmax"]
 
 
 def _frontends():
@@ -52,3 +52,15 @@ def sum(input, dim=None, dtype=None):  # noqa: A001  (torch.sparse.sum's name)
     dimensions in ``dim`` (sparse while a sparse dimension is left, as PyTorch)."""
     _check_sparse("sparse.sum", "input", input)
     return _frontends()["sum"](input, dim, dtype)
+
+
+def softmax(input, dim, *, dtype=None):
+    """The softmax of a sparse COO tensor along ``dim`` over its stored entries only (the others
+    count as minus infinity): a sparse tensor with the input's coalesced pattern. ``dtype``: the
+    input is cast to it first."""
+    return _frontends()["softmax"](input, dim, dtype, False)
+
+
+def log_softmax(input, dim, *, dtype=None):
+    """The log of ``softmax(input, dim)``, computed without forming the softmax first."""
+    return _frontends()["softmax"](input, dim, dtype, True)

@@ -11,6 +11,7 @@ import numpy as np
 
 from tensorgraft.grad_mode import state as _gs
 from tensorgraft.sparse.coo_data import SparseCOOData
+from tensorgraft.sparse.softmax_kernels import softmax_gradient
 from tensorgraft.tensor import wrap
 
 from . import formula
@@ -96,3 +97,28 @@ def sparse_sum(node, g):
             at = np.expand_dims(at, 1 + i - k)
     values = np.broadcast_to(at, s.values.shape).astype(s.dtype, copy=True)
     return (wrap(s.with_values(values), g._device),)
+
+
+@formula("_sparse_softmax")
+def sparse_softmax(node, g):
+    log = node.attrs["log"]
+    _first_order("SparseLogSoftmaxBackward0" if log else "SparseSoftmaxBackward0")
+    c = node.inputs[0]._data.coalesce()
+    y = node.attrs["output"]
+    gy = _read_at(g, c.indices).astype(y.dtype, copy=False)
+    return (wrap(c.with_values(softmax_gradient(c, y, gy, node.attrs["dim"], log)), g._device),)
+
+
+@formula("_sparse_mask", saves=())
+def sparse_mask(node, g):
+    _first_order("SparseMaskBackward0")
+    indices = node.attrs["indices"]
+    shape, dtype = node.in_meta[0]
+    at = _read_at(g, indices).astype(dtype, copy=False)
+    if node.attrs["sparse_self"]:
+        # as PyTorch: the mask's pattern, also where self stores nothing (an implicit zero of
+        # self is an input like any other)
+        return (wrap(SparseCOOData(indices, at, shape, node.attrs["coalesced"]), g._device),)
+    dense = np.zeros(shape, dtype)
+    np.add.at(dense, tuple(indices), at)  # a repeated mask entry takes its gradient once per copy
+    return (wrap(dense, g._device),)
