@@ -26,8 +26,9 @@ TINY = {
     "gcn_step": dict(nodes=20, edges=40, features=4, hidden=5, classes=3),
     "sparse_embedding_step": dict(batch=4, seq=3, vocab=30, dim=5, classes=3),
     "message_passing_step": dict(nodes=20, edges=60, features=4, hidden=5, classes=3),
+    "gat_step": dict(nodes=20, edges=60, features=4, hidden=5, classes=3),
 }
-CPU_ONLY = {"gcn_step", "sparse_embedding_step"}  # (tensorgraft's sparse COO tensors live on the CPU)
+CPU_ONLY = {"gcn_step", "sparse_embedding_step", "gat_step"}  # (tensorgraft's sparse COO tensors live on the CPU)
 
 
 def _builder(name):

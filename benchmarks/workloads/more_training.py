@@ -130,6 +130,46 @@ def gcn_step(lib, nodes=5000, edges=50000, features=128, hidden=64, classes=16, 
     return make
 
 
+def gat_step(lib, nodes=5000, edges=50000, features=64, hidden=32, classes=16, device="cpu", seed=0):
+    """A graph attention layer (GAT, one head) on a sparse COO adjacency: per-edge logits
+    ``leaky_relu(a_src . h[src] + a_dst . h[dst])`` become the values of a sparse matrix that
+    ``torch.sparse.softmax`` normalises over each node's neighbours, then ``torch.sparse.mm``
+    aggregates; Linear + CE, Adam. CPU only: tensorgraft's sparse COO tensors live on the CPU."""
+    def make():
+        if device != "cpu":
+            raise Unavailable("tensorgraft's sparse COO tensors live on the CPU: the GAT workload is CPU-only")
+        t = _mod(lib, device)
+        nn = t.nn
+        rng = np.random.default_rng(seed)
+        pairs = rng.integers(0, nodes, (2, edges))
+        index = np.unique(np.concatenate([pairs, np.arange(nodes)[None].repeat(2, 0)], axis=1), axis=1)
+        src, dst = t.tensor(index[1]), t.tensor(index[0])  # row = destination: softmax over its sources
+        edge_index = t.tensor(index)
+
+        class GAT(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin = nn.Linear(features, hidden, bias=False)
+                self.att_src = nn.Linear(hidden, 1, bias=False)
+                self.att_dst = nn.Linear(hidden, 1, bias=False)
+                self.head = nn.Linear(hidden, classes)
+
+            def forward(self, x):
+                h = self.lin(x)
+                logits = nn.functional.leaky_relu(self.att_src(h).squeeze(1)[src] + self.att_dst(h).squeeze(1)[dst],
+                                                  0.2)
+                att = t.sparse.softmax(t.sparse_coo_tensor(edge_index, logits, (nodes, nodes)), 1)
+                return self.head(nn.functional.elu(t.sparse.mm(att, h)))
+
+        model = GAT()
+        _init_from_numpy(t, model, seed)
+        x = t.tensor(rng.standard_normal((nodes, features)).astype(np.float32))
+        y = t.tensor(rng.integers(0, classes, nodes))
+        opt = t.optim.Adam(model.parameters(), lr=0.01)
+        return _checked_step(t, model, nn.CrossEntropyLoss(), opt, (x,), y, device)
+    return make
+
+
 def message_passing_step(lib, nodes=5000, edges=50000, features=64, hidden=64, classes=16, device="cpu", seed=0):
     """A graph layer written as message passing instead of a sparse matrix (the idiom of GNN
     tutorials without a graph library): messages ``h[src]`` gathered with ``index_select``, summed
@@ -199,6 +239,9 @@ WORKLOADS = [
              torch=sparse_embedding_step("torch")),
     Workload("gcn_step", "2-layer GCN on a sparse COO adjacency (5000 nodes, 105000 entries with self loops), "
              "128 -> 64 -> 16, torch.sparse.mm, CE + Adam", tensorgraft=gcn_step("tensorgraft"), torch=gcn_step("torch")),
+    Workload("gat_step", "1-head GAT layer on a sparse COO adjacency (5000 nodes, ~55000 edges with self loops), "
+             "64 -> 32 -> 16: edge logits, torch.sparse.softmax per node, torch.sparse.mm, CE + Adam",
+             tensorgraft=gat_step("tensorgraft"), torch=gat_step("torch")),
     Workload("message_passing_step", "2 message-passing layers (index_select, index_add, scatter_add over "
              "an expanded index), 5000 nodes, 50000 edges, 64 -> 64 -> 16, CE + Adam",
              tensorgraft=message_passing_step("tensorgraft"), torch=message_passing_step("torch")),
