@@ -1,4 +1,5 @@
-"""torch.sparse.softmax / log_softmax and Tensor.sparse_mask against PyTorch: printed results
+"""torch.sparse.softmax / log_softmax, Tensor.sparse_mask and the predicates false at zero (isnan,
+isinf, isposinf, isneginf, signbit; any; nan_to_num) against PyTorch: printed results
 (values, pattern, grad_fn), errors, and gradients on random patterns (sparse and hybrid, coalesced
 or not, every dim)."""
 from __future__ import annotations
@@ -31,7 +32,21 @@ def _hybrid(m):
     return m.sparse_coo_tensor(m.tensor([[0, 2, 2], [1, 0, 1]]), m.arange(6.0).reshape(3, 2) / 3, (3, 2, 2))
 
 
+def _special(m):
+    return m.sparse_coo_tensor(m.tensor([[0, 1, 1, 3]]), m.tensor([1.0, float("nan"), float("inf"), -float("inf")]),
+                               (5,))
+
+
 CASES = {
+    "isnan": lambda m: _special(m).isnan(),
+    "isinf": lambda m: m.isinf(_special(m)),
+    "isposinf": lambda m: _special(m).isposinf(),
+    "isneginf": lambda m: _special(m).isneginf(),
+    "signbit": lambda m: (-_s(m)).signbit(),
+    "nan_to_num": lambda m: _special(m).nan_to_num(),
+    "nan_to_num_args": lambda m: m.nan_to_num(_special(m), nan=2.0, posinf=9.0, neginf=-9.0),
+    "any": lambda m: _special(m).any(),
+    "any_empty": lambda m: m.sparse_coo_tensor(m.zeros(1, 0, dtype=m.long), m.zeros(0), (3,)).any(),
     "softmax_1": lambda m: m.sparse.softmax(_s(m), 1),
     "softmax_0": lambda m: m.sparse.softmax(_s(m), 0),
     "softmax_neg": lambda m: m.sparse.softmax(_s(m), -1),
@@ -88,6 +103,14 @@ def test_errors_as_pytorch(name):
         assert ours.startswith(theirs.split(" This could be")[0].rstrip(".")), (ours, theirs)
     else:
         assert ours == theirs
+
+
+@pytest.mark.parametrize("call", [lambda m: _special(m).isfinite(), lambda m: _special(m).logical_not(),
+                                  lambda m: _special(m).all()], ids=["isfinite", "logical_not", "all"])
+def test_predicates_true_at_zero_have_no_sparse_kernel_in_both(call):
+    for m in (tg, torch):
+        with pytest.raises(NotImplementedError, match="Could not run '.*' with arguments from the 'SparseCPU' backend"):
+            call(m)
 
 
 def _random_sparse(m, rng, shape, nnz, dense=(), coalesced=False):

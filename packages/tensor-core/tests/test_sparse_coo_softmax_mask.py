@@ -100,3 +100,27 @@ def test_sparse_mask_errors():
         tg.ones(3, 3).sparse_mask(tg.ones(3, 3))
     with pytest.raises(TypeError, match="argument 'mask' \\(position 1\\) must be Tensor"):
         tg.ones(3, 3).sparse_mask(None)
+
+
+def test_predicates_false_at_zero_keep_the_coalesced_pattern():
+    # index 1 twice: nan + inf sums to nan once coalesced, as the dense form holds it
+    s = tg.sparse_coo_tensor(tg.tensor([[0, 1, 1, 3]]), tg.tensor([1.0, float("nan"), float("inf"), -float("inf")]),
+                             (5,))
+    dense = s.to_dense()
+    for name in ("isnan", "isinf", "isposinf", "isneginf", "signbit"):
+        out = getattr(s, name)()
+        assert out.is_sparse and out.is_coalesced() and out.dtype is tg.bool, name
+        np.testing.assert_array_equal(out._indices().numpy(), [[0, 1, 3]])
+        np.testing.assert_array_equal(out.to_dense().numpy(), getattr(dense, name)().numpy(), err_msg=name)
+    fixed = s.nan_to_num(nan=2.0, posinf=9.0, neginf=-9.0)
+    np.testing.assert_array_equal(fixed.to_dense().numpy(), [1.0, 2.0, 0.0, -9.0, 0.0])
+    assert s.any().item() is True and s.any().is_sparse is False
+    empty = tg.sparse_coo_tensor(tg.zeros(1, 0, dtype=tg.long), tg.zeros(0), (3,))
+    assert empty.any().item() is False
+
+
+def test_predicates_true_at_zero_are_refused():
+    s = tg.sparse_coo_tensor(tg.tensor([[0]]), tg.tensor([1.0]), (3,))
+    for call in (s.isfinite, s.logical_not, s.all):
+        with pytest.raises(NotImplementedError, match="'SparseCPU' backend"):
+            call()

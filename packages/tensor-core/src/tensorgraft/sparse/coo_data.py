@@ -447,14 +447,20 @@ def _linear_index(indices: np.ndarray, sparse_shape: tuple) -> np.ndarray:
 def _keeps_zero(ufunc, dtype) -> bool:
     """A unary ufunc with ``f(0) == 0`` maps a sparse tensor to one with the same pattern (PyTorch
     has sparse kernels for those: neg, abs, sqrt, sin, tanh ...); others would fill the zeros."""
-    if ufunc.__name__ in ("isnan", "isinf", "isfinite", "logical_not", "invert", "signbit"):
-        return False
+    if ufunc.__name__ in _FALSE_AT_ZERO:
+        return True
+    if ufunc.__name__ in ("isfinite", "logical_not", "invert"):
+        return False  # (true at zero: PyTorch has no sparse kernel for them either)
     try:
         with np.errstate(all="ignore"):
             zero = ufunc(np.zeros((), dtype))
     except TypeError:
         return False
     return zero.dtype.kind != "b" and bool(zero == 0)
+
+
+# predicates false at zero: a bool sparse tensor with the (coalesced) pattern, as PyTorch's
+_FALSE_AT_ZERO = frozenset({"isnan", "isinf", "signbit"})
 
 
 def _keeps_zero_with(ufunc, dtype, scalar, sparse_first) -> bool:
@@ -584,7 +590,25 @@ def _sum(a, axis=None, dtype=None, keepdims=False, **kwargs):
     return (a if dtype is None else a.astype(dtype)).sum_dims(axes)
 
 
+def _coalesced_map(function):
+    """A function with ``f(0) == 0`` (or False) applied to the coalesced values."""
+    def kernel(a, *args, **kwargs):
+        c = a.coalesce()
+        return c.with_values(function(c.values, *args, **kwargs))
+    return kernel
+
+
+def _any(a, axis=None, keepdims=False, **kwargs):
+    if axis is not None or keepdims:
+        raise _unsupported("any() over a dimension")
+    return np.asarray(bool(a.coalesce().values.any()))
+
+
 _FUNCTION_KERNELS = {
+    "isposinf": _coalesced_map(np.isposinf),
+    "isneginf": _coalesced_map(np.isneginf),
+    "nan_to_num": _coalesced_map(np.nan_to_num),
+    "any": _any,
     "swapaxes": lambda a, d0, d1: a.swapaxes(d0, d1),
     "transpose": lambda a, axes=None: a.transpose(axes),
     "sum": _sum,
