@@ -328,7 +328,13 @@ class SparseCOOData:
         self._cache = None
 
     def __getitem__(self, key):
-        raise _unsupported("indexing (tensorgraft has no sparse kernel for it)")
+        from . import structure  # (t[i], select and stack's new axis: structure.py)
+        return structure.getitem(self, key)
+
+    def insert_axis(self, axis: int) -> "SparseCOOData":
+        """``unsqueeze(axis)``'s kernel (``structure.insert_axis``)."""
+        from . import structure
+        return structure.insert_axis(self, axis)
 
     def __add__(self, other):
         return np.add(self, other)
@@ -604,7 +610,16 @@ def _any(a, axis=None, keepdims=False, **kwargs):
     return np.asarray(bool(a.coalesce().values.any()))
 
 
+def _structure(name):
+    def kernel(*args, **kwargs):
+        from . import structure
+        return getattr(structure, name)(*args, **kwargs)
+    return kernel
+
+
 _FUNCTION_KERNELS = {
+    "take": _structure("take"),
+    "concatenate": _structure("concatenate"),
     "isposinf": _coalesced_map(np.isposinf),
     "isneginf": _coalesced_map(np.isneginf),
     "nan_to_num": _coalesced_map(np.nan_to_num),

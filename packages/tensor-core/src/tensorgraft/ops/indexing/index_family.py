@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...grad_mode import state as _gs
+from ...sparse.coo_data import SparseCOOData
 from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._args import wrap_dim
@@ -60,6 +61,13 @@ def _index_select_frontend(op):
         if a.ndim == 0 and idx.size != 1:
             raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)")
         bad = _first_out_of_range(idx, n, negatives=False)
+        if bad is not None and a.__class__ is SparseCOOData:
+            # PyTorch's sparse kernel counts negative indices from the end and words its own error
+            bad = _first_out_of_range(idx, n)
+            if bad is not None:
+                raise IndexError(f"index_select(): index contains {bad} that is out of range for tensor of size "
+                                 f"{list(a.shape)} at dimension {d}")
+            idx = np.where(idx < 0, idx + n, idx)
         if bad is not None:
             if a.ndim > 1 and d == 1:  # PyTorch's own kernel for dim 1 words it its way
                 raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={n}")

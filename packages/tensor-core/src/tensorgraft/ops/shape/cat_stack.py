@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ... import dtypes as _dt
 from ...grad_mode import state as _gs
+from ...sparse.coo_data import SparseCOOData
 from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._frontend import check_tensor
@@ -70,8 +71,7 @@ def _cat_frontend(op):
                 if s != rs:
                     for k in range(nd):
                         if k != d and s[k] != rs[k]:
-                            raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
-                                               f"{rs[k]} but got size {s[k]} for tensor number {i} in the list.")
+                            raise _size_mismatch(d, rs, s, k, i, a0)
         else:
             tensors = _tensor_list(tensors, "cat")
             d, skip, arrays = _cat_checks(tensors, dim)
@@ -88,6 +88,16 @@ def _cat_frontend(op):
                     break
         return res
     return cat
+
+
+def _size_mismatch(d, ref_shape, shape, k, i, ref_array):
+    """PyTorch's error for tensors whose sizes differ outside the concatenated dim (its sparse
+    kernel words it differently)."""
+    if ref_array.__class__ is SparseCOOData:
+        return RuntimeError(f"All tensors must have the same shape: {list(ref_shape)} (except in the concatenating "
+                            f"dimension), but found shape: {list(shape)} at position {i}.")
+    return RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size {ref_shape[k]} but got "
+                        f"size {shape[k]} for tensor number {i} in the list.")
 
 
 def _cat_checks(tensors, dim):
@@ -113,8 +123,7 @@ def _cat_checks(tensors, dim):
             raise RuntimeError(f"Tensors must have same number of dimensions: got {nd} and {len(s)}")
         for k in range(nd):
             if k != d and s[k] != rs[k]:
-                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size {rs[k]} "
-                                   f"but got size {s[k]} for tensor number {i} in the list.")
+                raise _size_mismatch(d, rs, s, k, i, ref._data)
     npd = _common_dtype(tensors)
     arrays = [t._data if npd is None else t._data.astype(npd) for t, k in zip(tensors, skip) if not k]
     return d, skip, arrays

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numbers
 
+from ...sparse.coo_data import SparseCOOData
 from ...tensor import Size
 from .. import _frontend as F
 from .._frontend import check_tensor
@@ -38,6 +39,8 @@ def _unsqueeze_frontend(op):
 
 
 def _unsqueeze_kernel(xp, a, d):
+    if a.__class__ is SparseCOOData:  # (a new size-1 dim of a sparse tensor: sparse or dense by position)
+        return a.insert_axis(d)
     # PyTorch gives the new size-1 dim the stride size[d] * stride[d] (1 at the end), which
     # .stride() shows; a reshape computes that (indexing with None would give 0), except at the end
     # of a non-contiguous array, where it repeats the last stride
