@@ -10,6 +10,20 @@ from __future__ import annotations
 from .tensor import Tensor
 
 
+def _new_is_sparse(self, layout, fname) -> bool:
+    """``new_*``'s layout: ``layout=`` when given, else this tensor's (a sparse tensor's
+    ``new_zeros`` is sparse, as in PyTorch)."""
+    from .ops.creation._common import sparse_layout
+    return sparse_layout(layout, fname) if layout is not None else self.is_sparse
+
+
+def _new_sparse(self, size, dtype, device, requires_grad):
+    from .ops.conversion import resolve_device
+    from .ops.creation._common import sparse_empty
+    dev = self._device if device is None else resolve_device(device)
+    return sparse_empty(size, dtype or self.dtype, dev, requires_grad)
+
+
 class FactoryMethods:
     """Copied onto ``Tensor`` by ``tensor.adopt_methods``; never instantiated or inherited."""
 
@@ -23,23 +37,33 @@ class FactoryMethods:
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
         from .ops.creation import _size, full
+        if _new_is_sparse(self, layout, "new_zeros"):
+            return _new_sparse(self, _size(size, "new_zeros"), dtype, device, requires_grad)
         return full(_size(size, "new_zeros"), 0, dtype=dtype or self.dtype,
                     device=self._device if device is None else device, requires_grad=requires_grad)
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
         from .ops.creation import _size, ones
+        if _new_is_sparse(self, layout, "new_ones"):
+            from .ops.creation._common import no_sparse_kernel
+            raise no_sparse_kernel("new_ones", "fill_.Scalar")
         # sizes checked under this method's own name, which PyTorch's messages use
         return ones(_size(size, "new_ones"), dtype=dtype or self.dtype,
                     device=self._device if device is None else device, requires_grad=requires_grad)
 
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
         from .ops.creation import _size, empty
+        if _new_is_sparse(self, layout, "new_empty"):
+            return _new_sparse(self, _size(size, "new_empty"), dtype, device, requires_grad)
         return empty(_size(size, "new_empty"), dtype=dtype or self.dtype,
                      device=self._device if device is None else device, requires_grad=requires_grad)
 
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False, layout=None,
                  pin_memory=False):
         from .ops.creation import full
+        if _new_is_sparse(self, layout, "new_full"):
+            from .ops.creation._common import no_sparse_kernel
+            raise no_sparse_kernel("new_full", "fill_.Scalar")
         return full(size, fill_value, dtype=dtype or self.dtype, device=self._device if device is None else device,
                     requires_grad=requires_grad)
 

@@ -282,6 +282,50 @@ def _sparse_mask_method(self, mask):
     return _sparse_mask_op.frontend(self, mask)
 
 
+def _spdiags_frontend(op):
+    def spdiags(diagonals, offsets, shape, layout=None):
+        from ..memory_layout import sparse_coo, strided
+        if not isinstance(diagonals, Tensor) or not isinstance(offsets, Tensor):
+            bad = "diagonals" if not isinstance(diagonals, Tensor) else "offsets"
+            value = diagonals if bad == "diagonals" else offsets
+            raise TypeError(f"spdiags(): argument '{bad}' must be Tensor, not {type(value).__name__}")
+        if layout is not None and layout is not sparse_coo:
+            if layout is strided:
+                raise RuntimeError("Only output layouts (Sparse, SparseCsc, SparseCsr) are supported, got Strided")
+            raise NotImplementedError(f"spdiags(layout={layout}): tensorgraft has the sparse COO layout only")
+        if len(shape) != 2:
+            raise RuntimeError("Output shape must be 2d")
+        if offsets._data.dtype != np.int64:
+            raise RuntimeError(f"Offset Tensor must have dtype Long but got {_type_name(offsets._data.dtype)}")
+        diag = diagonals._data if diagonals._data.ndim == 2 else diagonals._data.reshape(1, -1)
+        ks = offsets._data.reshape(-1)
+        if diag.shape[0] != ks.size:
+            raise RuntimeError(f"Number of diagonals ({diag.shape[0]}) does not match the number of offsets "
+                               f"({ks.size})")
+        if np.unique(ks).size != ks.size:
+            raise RuntimeError("Offset tensor contains duplicate values")
+        m, n = (int(x) for x in shape)
+        rows, cols, picked = [], [], []
+        for d, k in enumerate(ks.tolist()):
+            if not -m <= k <= n:
+                raise RuntimeError(f"spdiags(): offset {k} lies outside a {m}x{n} output (offsets must be in "
+                                   f"[{-m}, {n}])")
+            # diagonal k holds (i, i + k); as SciPy's spdiags, its value is diagonals[d, i + k] (the
+            # column), so a diagonal row shorter than n ends it early
+            i = np.arange(max(0, -k), min(m, n - k, diag.shape[1] - k))
+            rows.append(i)
+            cols.append(i + k)
+            picked.append(diag[d, i + k])
+        indices = np.stack([np.concatenate(rows), np.concatenate(cols)]).astype(np.int64)
+        values = np.concatenate(picked).astype(diag.dtype, copy=False)
+        out = wrap(SparseCOOData(indices, values, (m, n), False), diagonals._device)
+        return _record(op, out, (diagonals,), None, "NotImplemented")
+    return spdiags
+
+
+_spdiags_op = defop("_sparse_spdiags", frontend=_spdiags_frontend, method=False, public=False)
+
+
 # --------------------------------------------------------------------------- Tensor methods
 # Strided tensors answer the sparse queries as PyTorch does for them (sparse_dim 0, ``values``
 # refused ...); the sparse answers are read off the SparseCOOData.
@@ -404,4 +448,5 @@ del _name, _fn
 
 def sparse_frontends():
     """The bound frontends ``tensorgraft.sparse`` calls."""
-    return {"mm": _sparse_mm_op.frontend, "sum": _sparse_sum_op.frontend, "softmax": _sparse_softmax_op.frontend}
+    return {"mm": _sparse_mm_op.frontend, "sum": _sparse_sum_op.frontend, "softmax": _sparse_softmax_op.frontend,
+            "spdiags": _spdiags_op.frontend}

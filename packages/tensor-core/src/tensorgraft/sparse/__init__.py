@@ -5,7 +5,7 @@ their data and kernels are in ``coo_data.py``, the ops with gradients in ``ops/s
 """
 from __future__ import annotations
 
-__all__ = ["mm", "sum", "addmm", "softmax", "log_softmax"]
+__all__ = ["mm", "sum", "addmm", "softmax", "log_softmax", "spdiags"]
 
 
 def _frontends():
@@ -64,3 +64,10 @@ def softmax(input, dim, *, dtype=None):
 def log_softmax(input, dim, *, dtype=None):
     """The log of ``softmax(input, dim)``, computed without forming the softmax first."""
     return _frontends()["softmax"](input, dim, dtype, True)
+
+
+def spdiags(diagonals, offsets, shape, layout=None):
+    """A sparse COO ``shape`` matrix with the rows of ``diagonals`` on the diagonals ``offsets``
+    (0 the main one, > 0 above it): as SciPy's ``spdiags``, ``diagonals[d, j]`` goes to column ``j``.
+    Has no gradient, as in PyTorch."""
+    return _frontends()["spdiags"](diagonals, offsets, shape, layout)

@@ -122,3 +122,9 @@ def sparse_mask(node, g):
     dense = np.zeros(shape, dtype)
     np.add.at(dense, tuple(indices), at)  # a repeated mask entry takes its gradient once per copy
     return (wrap(dense, g._device),)
+
+
+@formula("_sparse_spdiags", saves=(), node="NotImplemented")
+def sparse_spdiags(node, g):
+    # PyTorch records spdiags without a derivative: the error comes when backward reaches it
+    raise RuntimeError("derivative for aten::_spdiags is not implemented")

@@ -171,7 +171,12 @@ def factory_with_out(opname: str):
                 kwargs["dtype"] = out.dtype
             if kwargs.get("device") is None:
                 kwargs["device"] = out.device
-            return write_out(out, fn(*args, **kwargs)._data, opname)
+            result = fn(*args, **kwargs)
+            if result.is_sparse != out.is_sparse:  # (zeros(..., layout=torch.sparse_coo, out=dense))
+                names = ("Strided", "Sparse")
+                raise RuntimeError(f"layout {names[result.is_sparse]} does not match layout of out parameter "
+                                   f"({names[out.is_sparse]})")
+            return write_out(out, result._data, opname)
         return f
     return decorate
 

@@ -115,6 +115,38 @@ def _create(dev, make):
         return make(backend.xp)
 
 
+def sparse_layout(layout, fname: str) -> bool:
+    """Whether a factory's ``layout=`` asks for a sparse COO tensor (None and ``torch.strided``: a
+    dense one); anything but a layout is PyTorch's TypeError."""
+    from ... import memory_layout as _ml
+    if layout is None or layout is _ml.strided:
+        return False
+    if layout is _ml.sparse_coo:
+        return True
+    raise TypeError(f"{fname}(): argument 'layout' must be torch.layout, not {type(layout).__name__}")
+
+
+def no_sparse_kernel(fname: str, aten: str) -> NotImplementedError:
+    """The refusal of a factory that cannot fill a sparse COO tensor (``ones(layout=sparse_coo)``,
+    ``rand_like(sparse)``), in PyTorch's words, with what to do instead."""
+    return NotImplementedError(f"Could not run 'aten::{aten}' with arguments from the 'SparseCPU' backend: "
+                               f"{fname}() cannot make a sparse COO tensor; make a dense one and call .to_sparse()")
+
+
+def sparse_empty(shape, dtype, dev, requires_grad, sparse_dim=None) -> Tensor:
+    """A sparse COO tensor of ``shape`` with no entries (``zeros``/``empty`` with
+    ``layout=torch.sparse_coo``, ``zeros_like`` of a sparse tensor): ``sparse_dim`` sparse
+    dimensions (all by default), the rest dense."""
+    from ...sparse.coo_data import SparseCOOData
+    if dev.type != "cpu":
+        raise RuntimeError(f"a sparse COO tensor on {dev}: sparse COO tensors live on the CPU in tensorgraft (there "
+                           f"are no CUDA sparse kernels); make it on the CPU")
+    shape = tuple(int(n) for n in shape)
+    k = len(shape) if sparse_dim is None else sparse_dim
+    data = SparseCOOData(np.zeros((k, 0), np.int64), np.zeros((0,) + shape[k:], dtype.np), shape, True)
+    return _make(data, _CPU, requires_grad)
+
+
 def _make(data, dev, requires_grad):
     """Wrap an array already on ``dev``."""
     t = wrap(data, dev)

@@ -19,7 +19,7 @@ from ...tensor import Tensor
 from ... import memory_layout as _ml
 from .. import _frontend as F
 from ..conversion import resolve_device
-from ._common import _check_dtype, _create, _finish, _make, _size
+from ._common import _check_dtype, _create, _finish, _make, _size, no_sparse_kernel, sparse_empty, sparse_layout
 from tensorgraft.dtypes import np_kind as _np_kind
 
 
@@ -35,6 +35,8 @@ def _filled(fname, fill):
         dtype = _check_dtype(dtype, fname)
         shape = _size(size, fname, size_)
         dev = resolve_device(device)
+        if layout is not None and sparse_layout(layout, fname):
+            return _sparse_factory(fname, shape, dtype, dev, requires_grad)
         npd = (dtype or _dt.get_default_dtype()).np
         if memory_format is not None and memory_format is not _ml.contiguous_format:
             return _make(_create(dev, lambda xp: _in_format(xp, fill(xp, shape, npd), memory_format)), dev,
@@ -43,6 +45,14 @@ def _filled(fname, fill):
     make.__name__ = make.__qualname__ = fname
     make.__doc__ = f"``tensorgraft.{fname}(*size, dtype=None, device=None, requires_grad=False)``"
     return F.factory_with_out(fname)(make)
+
+
+def _sparse_factory(fname, shape, dtype, dev, requires_grad):
+    """``zeros``/``empty`` with ``layout=torch.sparse_coo``: a sparse tensor without entries;
+    ``ones`` has nothing to store sparsely, and PyTorch refuses it."""
+    if fname == "ones":
+        raise RuntimeError("full(...) is not implemented for sparse layout")
+    return sparse_empty(shape, dtype or _dt.get_default_dtype(), dev, requires_grad)
 
 
 zeros = _filled("zeros", lambda xp, s, d: xp.zeros(s, d))
@@ -63,6 +73,8 @@ def _in_format(xp, data, memory_format):
 
 def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     """An uninitialised tensor (zeros here, see ``empty``) with exactly these strides."""
+    if layout is not None and sparse_layout(layout, "empty_strided"):
+        raise no_sparse_kernel("empty_strided", "empty_strided")
     dtype = _check_dtype(dtype, "empty_strided")
     shape = _size((size,), "empty_strided")
     stride = tuple(int(s) for s in stride)
@@ -84,6 +96,8 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
          pin_memory=False) -> Tensor:
     """The dtype follows ``fill_value`` (int -> int64, float -> default, bool -> bool) as in PyTorch."""
     dtype = _check_dtype(dtype, "full")
+    if layout is not None and sparse_layout(layout, "full"):
+        raise RuntimeError("full(...) is not implemented for sparse layout")
     if not isinstance(size, (tuple, list)):
         raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
     shape = _size((size,), "full")
@@ -129,11 +143,21 @@ def _like(fname, maker):
              pin_memory=False):
         if not isinstance(input, Tensor):
             raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-        out = maker(input.shape, dtype=_check_dtype(dtype, fname) or input.dtype,
-                    device=device if device is not None else input._device, requires_grad=requires_grad)
-        return _like_layout(out, input, memory_format)
+        dtype = _check_dtype(dtype, fname) or input.dtype
+        dev = resolve_device(device) if device is not None else input._device
+        if _sparse_like(input, layout, fname):  # (the layout follows the input unless given)
+            if fname == "ones_like":
+                raise no_sparse_kernel(fname, "fill_.Scalar")
+            return sparse_empty(input.shape, dtype, dev, requires_grad,
+                                input._data.sparse_dim if input.is_sparse else None)
+        out = maker(input.shape, dtype=dtype, device=dev, requires_grad=requires_grad)
+        return out if input.is_sparse else _like_layout(out, input, memory_format)
     like.__name__ = like.__qualname__ = fname
     return like
+
+
+def _sparse_like(input: Tensor, layout, fname: str) -> bool:
+    return sparse_layout(layout, fname) if layout is not None else input.is_sparse
 
 
 zeros_like = _like("zeros_like", zeros)
@@ -145,11 +169,13 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
               pin_memory=False):
     if not isinstance(input, Tensor):
         raise TypeError(f"full_like(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if _sparse_like(input, layout, "full_like"):
+        raise no_sparse_kernel("full_like", "fill_.Scalar")
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     out = full(tuple(input.shape), fill_value, dtype=_check_dtype(dtype, "full_like") or input.dtype,
                device=device if device is not None else input._device, requires_grad=requires_grad)
-    return _like_layout(out, input, memory_format)
+    return out if input.is_sparse else _like_layout(out, input, memory_format)
 
 
 def _like_layout(out: Tensor, input: Tensor, memory_format) -> Tensor:
@@ -169,6 +195,8 @@ def _like_layout(out: Tensor, input: Tensor, memory_format) -> Tensor:
 @F.factory_with_out("eye")
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
         pin_memory=False) -> Tensor:
+    if layout is not None and sparse_layout(layout, "eye"):
+        raise no_sparse_kernel("eye", "eye.m_out")
     dtype = _check_dtype(dtype, "eye") or _dt.get_default_dtype()
     for name, v in (("n", n), ("m", m)):
         if v is not None and (not isinstance(v, numbers.Integral) or isinstance(v, bool)):

@@ -17,7 +17,7 @@ from ...tensor import Tensor
 from .. import _frontend as F
 from ..conversion import move_array, resolve_device
 from .._args import invalid_combination
-from ._common import _CPU, _check_dtype, _cnum, _finish, _make, _not_implemented
+from ._common import _CPU, _check_dtype, _cnum, _finish, _make, _not_implemented, no_sparse_kernel, sparse_layout
 from .fills import checked_fill_value
 
 
@@ -70,6 +70,8 @@ def _float_range(n, start, step, npd):
 def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
            pin_memory=False) -> Tensor:
     """Length ``ceil((end - start) / step)`` computed in double, values as PyTorch's kernel."""
+    if layout is not None and sparse_layout(layout, "arange"):
+        raise no_sparse_kernel("arange", "arange.start_out")
     dtype = _check_dtype(dtype, "arange")
     start, end, step = _num(start), _num(end), _num(step)
     if end is None:
@@ -113,6 +115,8 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
 def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,  # noqa: A001
           requires_grad=False) -> Tensor:
     """Deprecated in PyTorch (end inclusive); kept for old tutorials. Default float dtype."""
+    if layout is not None and sparse_layout(layout, "range"):
+        raise no_sparse_kernel("range", "range.out")
     if end is None:
         start, end = 0, start
     start, end, step = _num(start), _num(end), _num(step)
@@ -182,6 +186,8 @@ def _range_dtype(fname, dtype, start, end, steps):
 @F.factory_with_out("linspace")
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
              pin_memory=False) -> Tensor:
+    if layout is not None and sparse_layout(layout, "linspace"):
+        raise no_sparse_kernel("linspace", "linspace.out")
     steps = _steps_arg(steps, "linspace", start, end)
     start, end = _num(start), _num(end)
     dtype = _range_dtype("linspace", dtype, start, end, steps)
@@ -203,6 +209,8 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
 @F.factory_with_out("logspace")
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
              pin_memory=False) -> Tensor:
+    if layout is not None and sparse_layout(layout, "logspace"):
+        raise no_sparse_kernel("logspace", "logspace.out")
     steps = _steps_arg(steps, "logspace", start, end)
     start, end = _num(start), _num(end)
     dtype = _range_dtype("logspace", dtype, start, end, steps)

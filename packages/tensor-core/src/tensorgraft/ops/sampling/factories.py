@@ -19,6 +19,7 @@ from .._args import invalid_combination, is_int, wrong_type
 from .._define import defop
 from ..conversion import resolve_device
 from ..creation import _KERNEL_TYPE_NAMES, _check_dtype, _cnum, _like_layout, _not_implemented, _size, empty_like
+from ..creation._common import no_sparse_kernel, sparse_layout
 from .streams import (
     _CPU, _HALF_VARIANCE, _any, _check_int_bounds, _draw_dtype, _drawn, _matches_pytorch,
     _no_random_bounds_for_complex, _operand, _pytorch_draw, _stream,
@@ -51,6 +52,8 @@ def _sample(fname, kernel, draw, complex_scale, pytorch_draw):
             raise TypeError(f"{fname}() got an unexpected keyword argument '{next(iter(kw))}'")
         if not size and size_ is None:
             raise _no_size(fname, generator, out, dtype, layout, device, requires_grad, pin_memory)
+        if layout is not None and sparse_layout(layout, fname):
+            raise no_sparse_kernel(fname, "uniform_" if fname == "rand" else "normal_")
         dtype = _check_dtype(dtype, fname)
         if out is not None:
             dtype, device = _out_dtype_and_device(out, dtype, device, fname)
@@ -120,13 +123,20 @@ def _sample_like(input, sampler, fill, dtype, device, requires_grad, memory_form
     return _like_layout(out, input, memory_format)
 
 
+def _refuse_sparse_like(input, layout, fname, aten):
+    if sparse_layout(layout, fname) if layout is not None else isinstance(input, Tensor) and input.is_sparse:
+        raise no_sparse_kernel(fname, aten)
+
+
 def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
               generator=None, pin_memory=False):
+    _refuse_sparse_like(input, layout, "rand_like", "uniform_")
     return _sample_like(input, rand, "uniform_", dtype, device, requires_grad, memory_format, generator)
 
 
 def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
                generator=None, pin_memory=False):
+    _refuse_sparse_like(input, layout, "randn_like", "normal_")
     return _sample_like(input, randn, "normal_", dtype, device, requires_grad, memory_format, generator)
 
 
@@ -150,6 +160,8 @@ _RANDINT_OVERLOADS = "".join(f" * ({head}, *, {gen}{_RANDINT_KW})\n"
 def randint(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None,
             pin_memory=False, low=None, high=None) -> Tensor:
     """``randint(high, size)`` or ``randint(low, high, size)``; values in ``[low, high)``, int64."""
+    if layout is not None and sparse_layout(layout, "randint"):
+        raise no_sparse_kernel("randint", "random_.from")
     given, size_kw, high_kw = args, size, high
     args = list(args)
     if size is None:
@@ -193,6 +205,7 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
 
 def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None, requires_grad=False,
                  memory_format=None, generator=None, pin_memory=False):
+    _refuse_sparse_like(input, layout, "randint_like", "random_.from")
     if high is None:
         low, high = 0, low
     strided = _strided_like(input, dtype, device, memory_format, generator)
@@ -235,6 +248,8 @@ def _check_randperm_fits(n, dtype) -> None:
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
            requires_grad=False, pin_memory=False) -> Tensor:
     """``normal(mean, std, size)`` with numbers, or elementwise with tensor ``mean``/``std``."""
+    if layout is not None and sparse_layout(layout, "normal"):
+        raise no_sparse_kernel("normal", "normal_")
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         if size is not None:  # PyTorch has no overload taking a tensor and a size
             got = ", ".join(type(a).__name__ if not isinstance(a, Tensor) else "Tensor" for a in (mean, std))
