@@ -104,3 +104,16 @@ def test_missing_submodule_of_installed_part_is_not_blamed_on_installation(sub):
         importlib.import_module(f"tensorgraft.{sub}.no_such_module")
     assert str(info.value) == f"No module named 'tensorgraft.{sub}.no_such_module'"
     assert info.value.name == f"tensorgraft.{sub}.no_such_module"
+
+
+def test_tensorboard_extra_is_declared_where_the_docs_say():
+    """``pip install tensorgraft-core[tensorboard]`` (or ``tensorgraft[tensorboard]``) brings what
+    ``tensorgraft.utils.tensorboard`` imports: tensorboard itself and Pillow for images."""
+    tomllib = pytest.importorskip("tomllib")  # (Python 3.11+)
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    core = tomllib.loads((root / "packages/tensor-core/pyproject.toml").read_text())["project"]
+    extra = [req.split(">")[0].split("=")[0].lower() for req in core["optional-dependencies"]["tensorboard"]]
+    assert set(extra) == {"tensorboard", "pillow"}
+    meta = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    assert meta["optional-dependencies"]["tensorboard"] == ["tensorgraft-core[tensorboard]==" + meta["version"]]
