@@ -113,6 +113,21 @@ def test_predicates_true_at_zero_have_no_sparse_kernel_in_both(call):
             call(m)
 
 
+@pytest.mark.parametrize("call", [lambda m: m.softmax(_s(m), 1), lambda m: _s(m).log_softmax(0),
+                                  lambda m: m.nn.functional.softmax(_s(m), 1),
+                                  lambda m: m.nn.functional.log_softmax(_s(m), 1)],
+                         ids=["torch.softmax", "Tensor.log_softmax", "F.softmax", "F.log_softmax"])
+def test_dense_softmax_of_a_sparse_tensor_is_refused_as_pytorch(call):
+    messages = []
+    for m in (tg, torch):
+        with pytest.raises(NotImplementedError) as info:
+            call(m)
+        messages.append(str(info.value))
+    ours, theirs = messages
+    assert ours.startswith(theirs.split(" This could be")[0].rstrip(".") + ":"), (ours, theirs)
+    assert "torch.sparse." in ours  # and says where the sparse softmax is
+
+
 def _random_sparse(m, rng, shape, nnz, dense=(), coalesced=False):
     sparse_shape = shape[:len(shape) - len(dense)]
     idx = np.stack([rng.integers(0, n, nnz) for n in sparse_shape])

@@ -34,6 +34,15 @@ def _unsupported(what: str) -> SparseLayoutError:
                              f"tensorgraft: {_TO_DENSE_HINT}")
 
 
+def dense_softmax_refusal(log: bool) -> SparseLayoutError:
+    """``torch.softmax``/``F.softmax`` of a sparse tensor: PyTorch's refusal, pointing at the
+    sparse softmax (over the stored entries), which is what such code usually wants."""
+    name = "log_softmax" if log else "softmax"
+    return SparseLayoutError(f"Could not run 'aten::_{name}' with arguments from the 'SparseCPU' backend: use "
+                             f"torch.sparse.{name}(input, dim) for the {name} over the stored entries, or "
+                             f".to_dense() first for the one over every entry")
+
+
 def _no_kernel(name: str) -> SparseLayoutError:
     """PyTorch's wording for an op without a sparse kernel, with what to do about it."""
     return SparseLayoutError(f"Could not run '{name}' with arguments from the 'SparseCPU' backend: tensorgraft has "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from tensorgraft.dtypes import dtype as _dtype
 from tensorgraft.ops._args import wrap_dim
 from tensorgraft.ops._frontend import _type_name
+from tensorgraft.sparse.coo_data import SparseCOOData, dense_softmax_refusal
 
 from ._common import formula, gs, nnop, record, wrap
 from .activation_args import check_tensor, int_arg, type_name
@@ -53,6 +54,8 @@ def _softmax_like(name, kernel, node):
             raise NotImplementedError(f'"{name}_{"lastdim_" if last else ""}kernel_impl" not implemented for '
                                       f"'{_type_name(a.dtype)}'")
         d = wrap_dim(dim, a.ndim)  # a 0-d input takes dim 0 or -1, as a 1-d one
+        if a.__class__ is SparseCOOData:
+            raise dense_softmax_refusal(name == "log_softmax")
         op = holder[0]
         out = wrap(op.table[input._device.type](a if a.ndim else a.reshape(1), d).reshape(a.shape), input._device)
         if input._requires_grad and gs.enabled:

@@ -3,6 +3,7 @@ declares its own ops): exponentials normalised along a dim, shifted by the maxim
 from __future__ import annotations
 
 from ...grad_mode import state as _gs
+from ...sparse.coo_data import SparseCOOData, dense_softmax_refusal
 from ...tensor import Tensor, wrap
 from .._frontend import check_tensor
 from ...dtypes import dtype as _dtype
@@ -58,6 +59,8 @@ def _softmax_frontend(op, log):
         src = input if dtype is None else input.to(dtype)
         a = src._data
         axis = wrap_dim(dim, a.ndim) if a.ndim else None
+        if a.__class__ is SparseCOOData:
+            raise dense_softmax_refusal(log)
         if _np_kind(a.dtype) != "f":
             # PyTorch has a kernel for the last dim and one for any other; neither for integers
             # nor for complex numbers
