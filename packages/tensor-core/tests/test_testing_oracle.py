@@ -37,7 +37,8 @@ def test_require_torch_says_to_install_it(no_torch):
     lambda: oracle.run_in_both(lambda lib: lib.ones(2)),
     lambda: oracle.assert_same_result(tg.ones(2), np.ones(2)),
     lambda: oracle.assert_same_error(lambda lib: lib.ones(2).view(3)),
-], ids=["as_both", "run_in_both", "assert_same_result", "assert_same_error_one_callable"])
+    lambda: oracle.assert_same_refusal(lambda lib: lib.ones(2).to_sparse().exp()),
+], ids=["as_both", "run_in_both", "assert_same_result", "assert_same_error_one_callable", "assert_same_refusal"])
 def test_helpers_that_need_torch_say_to_install_it(no_torch, call):
     with pytest.raises(ModuleNotFoundError, match=r"pip install torch"):
         call()

@@ -6,8 +6,8 @@ import pytest
 torch = pytest.importorskip("torch")
 import tensorgraft as tg  # noqa: E402
 from tensorgraft.testing.oracle import (  # noqa: E402
-    as_both, assert_same_error, assert_same_result, assert_values_close, error_of, grad_fn_name, run_in_both,
-    to_numpy)
+    as_both, assert_same_error, assert_same_refusal, assert_same_result, assert_values_close, error_of, grad_fn_name,
+    run_in_both, to_numpy)
 
 
 def test_as_both_makes_the_same_tensor_in_each_library():
@@ -164,3 +164,21 @@ class TestAssertSameError:
         with pytest.raises(AssertionError, match="messages differ"):
             assert_same_error(ours, theirs)
         assert_same_error(ours, theirs, normalize=lambda m: m.split("\n")[0])
+
+
+class TestAssertSameRefusal:
+    """Both raise NotImplementedError; ours starts with PyTorch's dispatcher sentence."""
+
+    pytestmark = pytest.mark.filterwarnings("ignore:Sparse invariant checks")
+
+    def test_a_matching_refusal_passes(self):
+        assert_same_refusal(lambda lib: lib.softmax(lib.ones(2).to_sparse(), 0))
+
+    def test_another_kernel_name_fails(self):
+        # tensorgraft names its own kernel ('exp'), PyTorch 'aten::exp': not the same sentence
+        with pytest.raises(AssertionError, match="does not start with PyTorch's"):
+            assert_same_refusal(lambda lib: lib.ones(2).to_sparse().exp())
+
+    def test_both_must_refuse(self):
+        with pytest.raises(AssertionError, match="raised None, not NotImplementedError"):
+            assert_same_refusal(lambda lib: lib.ones(2).sum())

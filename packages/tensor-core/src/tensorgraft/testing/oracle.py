@@ -35,6 +35,7 @@ import re
 import numpy as np
 
 __all__ = ["require_torch", "seeded_normal", "to_numpy", "grad_fn_name", "error_of", "as_both", "run_in_both",
+           "assert_same_refusal",
            "assert_values_close", "assert_same_result", "assert_same_error"]
 
 
@@ -175,6 +176,26 @@ def assert_same_result(ours, theirs, *, rtol=None, atol=None, check_dtype=True, 
                                check_requires_grad=check_requires_grad, path=f"{path}[{k!r}]")
     elif ours != theirs:
         raise AssertionError(f"{path}: {ours!r} where PyTorch gives {theirs!r}")
+
+
+def assert_same_refusal(call):
+    """``call(lib)`` raises NotImplementedError in both libraries, and tensorgraft's message starts
+    with PyTorch's dispatcher sentence (``Could not run 'aten::_softmax' with arguments from the
+    'SparseCPU' backend``), followed by ``:`` and tensorgraft's own advice; PyTorch's text about
+    selective builds is not copied. For what neither library implements (an op on a layout)."""
+    torch = require_torch()
+    import tensorgraft
+    messages = []
+    for lib in (tensorgraft, torch):
+        exc = _raised(lambda: call(lib))
+        if not isinstance(exc, NotImplementedError):
+            raise AssertionError(f"{lib.__name__} raised {exc!r}, not NotImplementedError")
+        messages.append(str(exc))
+    ours, theirs = messages
+    sentence = theirs.split(" This could be")[0].rstrip(".")
+    if not ours.startswith(sentence + ":"):
+        raise AssertionError(f"tensorgraft's refusal does not start with PyTorch's:\n  tensorgraft: {ours}\n"
+                             f"  PyTorch:     {theirs}")
 
 
 def _raised(call):
