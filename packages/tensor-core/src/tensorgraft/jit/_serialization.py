@@ -3,7 +3,7 @@
 ``save`` writes a module as a tensorgraft checkpoint (safetensors + JSON, see tensorgraft/serialization.py):
 each submodule's class by its import name, its parameters, buffers, training flag and plain attributes.
 ``load`` reads only such files: it imports the classes by name (they must be importable where the file
-is loaded) and never unpickles. A TorchScript archive written by PyTorch holds TorchScript code, which
+is loaded) and never unpickles code. A TorchScript archive written by PyTorch holds TorchScript code, which
 tensorgraft cannot run; ``load`` says so.
 """
 from __future__ import annotations
@@ -202,11 +202,14 @@ def _refuse_pytorch_archive(f, name: str) -> None:
             f.seek(pos)
     script = any(e.endswith("constants.pkl") or "/code/" in e for e in entries)
     what = "a TorchScript archive written by PyTorch" if script else "a zip archive (e.g. a PyTorch torch.save file)"
-    raise RuntimeError(f"tensorgraft.jit.load: '{name}' is {what}. tensorgraft runs no TorchScript and never "
-                       "unpickles, so jit.load reads only files written by tensorgraft.jit.save. To bring the model "
-                       "over, save its weights in PyTorch with safetensors.torch.save_file(model.state_dict(), path), "
-                       "build the model from its Python class and call "
-                       "model.load_state_dict(tensorgraft.load(path)).")
+    if script:
+        advice = ("To bring the model over, save its weights in PyTorch with torch.save(model.state_dict(), path), "
+                  "build the model from its Python class and call model.load_state_dict(tensorgraft.load(path)).")
+    else:
+        advice = ("A torch.save checkpoint loads with tensorgraft.load(path); for a state_dict, build the model from "
+                  "its Python class and call model.load_state_dict(tensorgraft.load(path)).")
+    raise RuntimeError(f"tensorgraft.jit.load: '{name}' is {what}. tensorgraft runs no TorchScript, so jit.load "
+                       f"reads only files written by tensorgraft.jit.save. {advice}")
 
 
 def _build(records, name: str):

@@ -1,4 +1,5 @@
-"""``tensorgraft.save`` / ``tensorgraft.load``: checkpoints in the safetensors format, no pickle.
+"""``tensorgraft.save`` / ``tensorgraft.load``: checkpoints in the safetensors format, no pickle;
+``load`` also reads the files PyTorch's ``torch.save`` writes (see ``pytorch_files``).
 
 A checkpoint is a plain safetensors file (written and read through the ``safetensors`` package):
 
@@ -44,6 +45,8 @@ The package's modules, each holding one concept:
 - ``placement``: ``map_location`` and turning loaded arrays into tensors on their devices
 - ``reading``: reading the bytes of a checkpoint from a path or a stream
 - ``weights_only``: PyTorch's weights_only refusals and the ``add_safe_globals`` allow-list
+- ``pytorch_files``: loading files PyTorch's own ``torch.save`` wrote (zip archive or legacy stream)
+  with a restricted unpickler that never runs code from the file
 
 This module holds the public API: ``save`` (with the atomic write to a path) and ``load``.
 """
@@ -77,6 +80,7 @@ from .encoder import _encode, _Encoder, _flat_state_dict  # noqa: F401
 from .decoder import _Decoder  # noqa: F401
 from .placement import _foreign_device, _materialize, _move, _target_device  # noqa: F401
 from .reading import _READ_CHUNK, _load_from_path, _load_from_stream, _read_exact, _read_safetensors_file  # noqa: F401
+from . import pytorch_files
 from .weights_only import (  # noqa: F401
     _WO_DEFAULT_CHANGED, _WO_DOCS, _WO_HEAD, _refuse_what_weights_only_refuses, _safe_globals, _unsupported_global,
     add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals,
@@ -157,12 +161,14 @@ def save(obj, f, pickle_module=None, pickle_protocol=DEFAULT_PROTOCOL, _use_new_
 
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
-    """Load what :func:`save` wrote, or any safetensors file (then a flat ``{name: tensor}`` dict).
+    """Load what :func:`save` wrote, any safetensors file (then a flat ``{name: tensor}`` dict), or
+    a file PyTorch's ``torch.save`` wrote (read by the restricted unpickler of ``pytorch_files``).
 
     ``map_location``: None (tensors go back to the device they were saved from), a device or
     string (all tensors go there), a dict mapping saved locations to new ones, or a callable
-    ``fn(tensor, location)`` returning a tensor or None. ``weights_only`` is accepted (None, as
-    in PyTorch, means the default); loading never executes code from the file either way.
+    ``fn(tensor, location)`` returning a tensor or None. ``weights_only`` (None, as in PyTorch,
+    means the default, True) decides what a PyTorch file may hold; loading never executes code
+    from the file either way.
     """
     # PyTorch's refusals of contradictory arguments, made before the file is touched
     if weights_only is True and pickle_module is not None:
@@ -170,13 +176,19 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     if mmap and not isinstance(f, (str, bytes, os.PathLike)):
         raise ValueError("f must be a file path in order to use the mmap argument")
     if isinstance(f, (str, bytes, os.PathLike)):
-        header, meta, arrays = _load_from_path(os.fsdecode(f))
         name = os.fsdecode(f)
+        if _starts_like_pytorch_file(name):
+            with open(name, "rb") as fh:
+                return _load_pytorch_file(fh, name, map_location, weights_only)
+        header, meta, arrays = _load_from_path(name)
     else:
         if not hasattr(f, "read"):
             raise AttributeError(f"tensorgraft.load: expected a path or a binary file object with read(), "
                                  f"got {type(f).__name__}")
         name = _name_of(f)
+        f, is_pytorch = _peek_stream(f)
+        if is_pytorch:
+            return _load_pytorch_file(f, name, map_location, weights_only)
         header, meta, arrays = _load_from_stream(f)
     import json
     raw_meta = meta.get(_META_KEY)
@@ -212,6 +224,67 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         return dec.build(doc["root"])
     except (TypeError, ValueError, OverflowError, RuntimeError) as exc:  # e.g. an unhashable key, a bad device
         raise CheckpointError(f"checkpoint '{name}' is corrupt: {exc}") from None
+
+
+def _starts_like_pytorch_file(path: str) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return pytorch_files.is_pytorch_file(fh.read(pytorch_files.PREFIX_BYTES))
+    except OSError:
+        return False  # the safetensors reader reports the error in its words
+
+
+class _PrefixedStream:
+    """A non-seekable stream whose first bytes were read to look at them: reads give them back first."""
+
+    def __init__(self, prefix: bytes, stream):
+        self._prefix, self._stream = prefix, stream
+        self.name = getattr(stream, "name", None)
+
+    def seekable(self) -> bool:
+        return False
+
+    def read(self, n=-1):
+        if not self._prefix:
+            return self._stream.read(n)
+        if n is None or n < 0:
+            out, self._prefix = self._prefix + self._stream.read(), b""
+            return out
+        out, self._prefix = self._prefix[:n], self._prefix[n:]
+        if len(out) < n:
+            out += self._stream.read(n - len(out))
+        return out
+
+
+def _peek_stream(f):
+    """(a stream positioned where ``f`` was, whether it holds a PyTorch torch.save file)."""
+    try:
+        seekable = f.seekable()
+    except (AttributeError, ValueError):
+        seekable = False
+    if seekable:
+        pos = f.tell()
+        prefix = f.read(pytorch_files.PREFIX_BYTES)
+        f.seek(pos)
+    else:
+        prefix = f.read(pytorch_files.PREFIX_BYTES)
+        f = _PrefixedStream(bytes(prefix) if isinstance(prefix, (bytes, bytearray, memoryview)) else prefix, f)
+    if not isinstance(prefix, (bytes, bytearray, memoryview)):
+        return f, False  # a text-mode stream: the safetensors reader says so
+    return f, pytorch_files.is_pytorch_file(bytes(prefix))
+
+
+def _load_pytorch_file(fh, name, map_location, weights_only):
+    """A file written by PyTorch's torch.save: read by the restricted unpickler of ``pytorch_files``."""
+    if not fh.seekable():
+        fh = io.BytesIO(fh.read())  # zipfile needs to seek; the legacy reader reads it whole anyway
+    pos = fh.tell()
+    is_zip = fh.read(4) == pytorch_files._ZIP_MAGIC
+    fh.seek(pos)
+    weights_only = weights_only is not False  # None means PyTorch's default, True
+    if is_zip:
+        return pytorch_files.load_zip(fh, name, map_location, weights_only)
+    return pytorch_files.load_legacy(fh, name, map_location, weights_only)
 
 
 # The public classes and functions defined in the modules above say they are this module's, as

@@ -54,10 +54,10 @@ def _prod(shape) -> int:
 def _foreign_hint(prefix: bytes) -> str:
     """What a file that is not safetensors probably is (only used once its header failed to parse)."""
     if prefix[:4] == b"PK\x03\x04":
-        return (" (it is a zip archive, e.g. a PyTorch torch.save file; tensorgraft.load reads only safetensors "
-                "files and never unpickles)")
+        return " (it is a zip archive)"
     if prefix[:1] == b"\x80" and prefix[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
-        return " (it looks like a pickle file; tensorgraft.load never unpickles)"
+        return (" (it looks like a pickle file, but not one written by torch.save; tensorgraft.load reads only "
+                "tensorgraft/safetensors checkpoints and PyTorch's torch.save files)")
     return ""
 
 

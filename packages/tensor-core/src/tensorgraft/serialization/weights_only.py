@@ -77,8 +77,9 @@ def _refuse_what_weights_only_refuses(node) -> None:
 
 
 # ============================================================================ torch.serialization shims
-# PyTorch's weights_only unpickler has an allow-list of globals. Nothing is ever unpickled here, so
-# these only keep code written for PyTorch running: the list is kept, and has no effect.
+# PyTorch's weights_only unpickler has an allow-list of globals. The same list lifts the refusals
+# above for tensorgraft's own checkpoints, and lets the restricted unpickler of ``pytorch_files``
+# rebuild those globals from a file PyTorch wrote.
 _safe_globals: list = []
 
 
@@ -95,7 +96,7 @@ def clear_safe_globals() -> None:
 
 
 class safe_globals:  # noqa: N801 - PyTorch's name
-    """``with tensorgraft.serialization.safe_globals([...]):`` (a no-op: nothing is unpickled)."""
+    """``with tensorgraft.serialization.safe_globals([...]):`` allow-lists the globals inside the block."""
 
     def __init__(self, safe_globals):
         self.safe_globals = list(safe_globals)

@@ -1,0 +1,280 @@
+"""Files written by PyTorch's torch.save, loaded by tensorgraft.load: layers' state_dicts give the
+same outputs, optimizer and scheduler states resume the same training, arbitrary nested objects
+load to the same values, and the refusals are PyTorch's (PyTorch 2.13 as the oracle)."""
+from __future__ import annotations
+
+import collections
+import io
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import tensorgraft as tg  # noqa: E402
+from tensorgraft.testing.oracle import assert_same_error  # noqa: E402
+
+# PyTorch warns when a sparse tensor is built without its invariant checks (the random objects)
+pytestmark = pytest.mark.filterwarnings("ignore:Sparse invariant checks:UserWarning")
+
+FORMATS = [pytest.param(True, id="zip"), pytest.param(False, id="legacy")]
+
+
+def _saved(obj, zip_format=True) -> io.BytesIO:
+    buf = io.BytesIO()
+    torch.save(obj, buf, _use_new_zipfile_serialization=zip_format)
+    buf.seek(0)
+    return buf
+
+
+def _module(lib, name):
+    nn = lib.nn
+    return {
+        "linear": lambda: nn.Linear(5, 3),
+        "conv2d": lambda: nn.Conv2d(2, 4, 3, padding=1, bias=True),
+        "conv_transpose2d": lambda: nn.ConvTranspose2d(2, 3, 3, stride=2),
+        "conv1d_groups": lambda: nn.Conv1d(4, 4, 3, groups=2),
+        "batchnorm2d": lambda: nn.BatchNorm2d(2),
+        "layernorm": lambda: nn.LayerNorm(5),
+        "groupnorm": lambda: nn.GroupNorm(2, 4),
+        "embedding": lambda: nn.Embedding(10, 4, padding_idx=0),
+        "lstm": lambda: nn.LSTM(5, 6, num_layers=2, batch_first=True, bidirectional=True),
+        "gru": lambda: nn.GRU(5, 4, batch_first=True),
+        "mha": lambda: nn.MultiheadAttention(8, 2, batch_first=True),
+        "transformer_layer": lambda: nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, batch_first=True,
+                                                                dropout=0.0),
+        "cnn": lambda: nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+                                     nn.Flatten(), nn.Linear(4 * 3 * 3, 5)),
+    }[name]()
+
+
+def _input(name, lib):
+    rng = np.random.default_rng(1)
+    shapes = {"linear": (4, 5), "conv2d": (2, 2, 6, 6), "conv_transpose2d": (1, 2, 4, 4), "conv1d_groups": (2, 4, 7),
+              "batchnorm2d": (3, 2, 4, 4), "layernorm": (3, 5), "groupnorm": (2, 4, 3), "lstm": (2, 3, 5),
+              "gru": (2, 3, 5), "mha": (2, 3, 8), "transformer_layer": (2, 3, 8), "cnn": (2, 1, 8, 8)}
+    if name == "embedding":
+        return lib.tensor([[0, 3, 9], [2, 2, 1]])
+    return lib.tensor(rng.standard_normal(shapes[name]).astype(np.float32))
+
+
+def _first(out):
+    return out[0] if isinstance(out, tuple) else out
+
+
+@pytest.mark.parametrize("zip_format", FORMATS)
+@pytest.mark.parametrize("name", ["linear", "conv2d", "conv_transpose2d", "conv1d_groups", "batchnorm2d",
+                                  "layernorm", "groupnorm", "embedding", "lstm", "gru", "mha", "transformer_layer",
+                                  "cnn"])
+def test_state_dict_from_pytorch_gives_pytorch_outputs(name, zip_format):
+    torch.manual_seed(0)
+    theirs = _module(torch, name)
+    if name in ("batchnorm2d", "cnn"):  # running statistics that are not the defaults
+        theirs.train()
+        with torch.no_grad():
+            for _ in range(3):
+                theirs(_input(name, torch) * 3 + 1)
+    theirs.eval()
+    ours = _module(tg, name).eval()
+    result = ours.load_state_dict(tg.load(_saved(theirs.state_dict(), zip_format)))
+    assert not result.missing_keys and not result.unexpected_keys
+    with torch.no_grad():
+        want = _first(theirs(*(3 * [_input(name, torch)] if name == "mha" else [_input(name, torch)])))
+    with tg.no_grad():
+        got = _first(ours(*(3 * [_input(name, tg)] if name == "mha" else [_input(name, tg)])))
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-5)
+    for key, value in theirs.state_dict().items():  # buffers too (num_batches_tracked is int64)
+        assert str(ours.state_dict()[key].dtype) == str(value.dtype), key
+        np.testing.assert_array_equal(ours.state_dict()[key].numpy(), value.numpy())
+
+
+def _same(ours, theirs, path="obj"):
+    """``ours`` (tensorgraft.load) holds what ``theirs`` (torch.load) holds, structure and values."""
+    if isinstance(theirs, torch.Tensor):
+        assert isinstance(ours, tg.Tensor), path
+        assert str(ours.dtype) == str(theirs.dtype) and tuple(ours.shape) == tuple(theirs.shape), path
+        assert ours.requires_grad == theirs.requires_grad, path
+        assert isinstance(ours, tg.nn.Parameter) == isinstance(theirs, torch.nn.Parameter), path
+        if theirs.layout == torch.sparse_coo:
+            assert ours.layout is tg.sparse_coo and ours.is_coalesced() == theirs.is_coalesced(), path
+            _same(ours._indices(), theirs._indices(), path + "._indices()")
+            _same(ours._values(), theirs._values(), path + "._values()")
+            return
+        if theirs.numel():  # an empty tensor's strides say nothing (from_numpy gives zeros)
+            assert ours.stride() == theirs.stride(), path
+        a, b = ours.detach(), theirs.detach()
+        if theirs.dtype == torch.bfloat16:
+            a, b = a.float(), b.float()
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=path)
+    elif isinstance(theirs, torch.dtype):
+        assert str(ours) == str(theirs), path
+    elif isinstance(theirs, torch.device):
+        assert isinstance(ours, tg.device) and str(ours) == str(theirs), path
+    elif isinstance(theirs, torch.Size):
+        assert isinstance(ours, tg.Size) and tuple(ours) == tuple(theirs), path
+    elif isinstance(theirs, dict):
+        assert type(ours) is type(theirs) and list(ours) == list(theirs), path
+        for k in theirs:
+            _same(ours[k], theirs[k], f"{path}[{k!r}]")
+        if hasattr(theirs, "_metadata"):
+            assert ours._metadata == theirs._metadata, path
+    elif isinstance(theirs, (list, tuple)):
+        assert type(ours) is type(theirs) and len(ours) == len(theirs), path
+        for i, (o, t) in enumerate(zip(ours, theirs)):
+            _same(o, t, f"{path}[{i}]")
+    else:
+        assert type(ours) is type(theirs) and ours == theirs, path
+
+
+def _random_object(rng, depth=0):
+    kinds = ["tensor", "view", "scalar", "dict", "list", "tuple", "param", "sparse", "meta"] if depth < 3 \
+        else ["tensor", "scalar"]
+    kind = kinds[rng.integers(len(kinds))]
+    dtypes = [torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.int64, torch.int32, torch.int16,
+              torch.int8, torch.uint8, torch.bool, torch.complex64, torch.complex128]
+    if kind in ("tensor", "view", "param"):
+        shape = tuple(int(s) for s in rng.integers(0, 4, size=rng.integers(0, 4)))
+        t = torch.from_numpy(np.asarray(rng.standard_normal(shape) * 10))
+        dtype = dtypes[rng.integers(len(dtypes))]
+        t = t.to(dtype) if not dtype.is_complex else torch.complex(t, -t).to(dtype)
+        if kind == "view" and t.dim() >= 2:
+            t = t.transpose(0, 1)[:, 1:]
+        if kind == "param":
+            return torch.nn.Parameter(t, requires_grad=t.is_floating_point() or t.is_complex())
+        return t
+    if kind == "sparse":
+        t = torch.from_numpy(rng.standard_normal((3, 4))).float()
+        t[t.abs() < 0.8] = 0
+        return t.to_sparse() if rng.integers(2) else torch.sparse_coo_tensor(
+            torch.tensor([[0, 2, 0], [1, 1, 1]]), torch.tensor([1.0, 2.0, 3.0]), (3, 2))
+    if kind == "scalar":
+        return [3, -1.5, "text", None, True, b"raw", complex(0.5, 2), 2 ** 70][rng.integers(8)]
+    if kind == "meta":
+        return [torch.float16, torch.device("cpu"), torch.Size([2, 0, 3]), {1, 2}, collections.Counter("aab"),
+                bytearray(b"xy")][rng.integers(6)]
+    n = int(rng.integers(0, 4))
+    items = [_random_object(rng, depth + 1) for _ in range(n)]
+    if kind == "dict":
+        cls = collections.OrderedDict if rng.integers(2) else dict
+        return cls((f"k{i}", v) for i, v in enumerate(items))
+    return items if kind == "list" else tuple(items)
+
+
+@pytest.mark.parametrize("zip_format", FORMATS)
+@pytest.mark.parametrize("seed", range(40))
+def test_random_objects_load_as_torch_loads_them(seed, zip_format):
+    rng = np.random.default_rng(seed)
+    obj = {"root": _random_object(rng), "shared": None}
+    base = torch.arange(12.0).reshape(3, 4)
+    obj["shared"] = (base, base.t(), base[1], base[:, 1:3])
+    buf = _saved(obj, zip_format)
+    theirs = torch.load(io.BytesIO(buf.getvalue()))
+    ours = tg.load(io.BytesIO(buf.getvalue()))
+    _same(ours, theirs)
+    ours["shared"][0][1, 1] = -7.0  # storage sharing survives, as in PyTorch
+    theirs["shared"][0][1, 1] = -7.0
+    _same(ours["shared"], theirs["shared"])
+
+
+@pytest.mark.parametrize("zip_format", FORMATS)
+@pytest.mark.parametrize("opt_name", ["SGD", "Adam", "AdamW", "RMSprop"])
+def test_training_resumes_from_a_pytorch_checkpoint(opt_name, zip_format):
+    """Three steps in PyTorch, checkpoint, then three more steps in PyTorch and in tensorgraft."""
+    kwargs = {"SGD": dict(lr=0.1, momentum=0.9, nesterov=True), "Adam": dict(lr=0.01),
+              "AdamW": dict(lr=0.01, weight_decay=0.1, amsgrad=True), "RMSprop": dict(lr=0.01, momentum=0.5)}[opt_name]
+    rng = np.random.default_rng(3)
+    batches = [(rng.standard_normal((8, 4)).astype(np.float32), rng.standard_normal((8, 2)).astype(np.float32))
+               for _ in range(6)]
+
+    def build(lib):
+        lib.manual_seed(0)
+        model = lib.nn.Sequential(lib.nn.Linear(4, 8), lib.nn.Tanh(), lib.nn.Linear(8, 2))
+        opt = getattr(lib.optim, opt_name)(model.parameters(), **kwargs)
+        sched = lib.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+        return model, opt, sched
+
+    def train(lib, model, opt, sched, part):
+        for x, y in part:
+            opt.zero_grad()
+            loss = lib.nn.functional.mse_loss(model(lib.tensor(x)), lib.tensor(y))
+            loss.backward()
+            opt.step()
+            sched.step()
+
+    model, opt, sched = build(torch)
+    train(torch, model, opt, sched, batches[:3])
+    buf = _saved({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(), "epoch": 3},
+                 zip_format)
+    train(torch, model, opt, sched, batches[3:])
+
+    ck = tg.load(buf)
+    ours, our_opt, our_sched = build(tg)
+    ours.load_state_dict(ck["model"])
+    our_opt.load_state_dict(ck["opt"])
+    our_sched.load_state_dict(ck["sched"])
+    train(tg, ours, our_opt, our_sched, batches[3:])
+    for (key, want), got in zip(model.state_dict().items(), ours.state_dict().values()):
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-6, err_msg=key)
+    assert our_sched.get_last_lr() == pytest.approx(sched.get_last_lr())
+
+
+class _Net(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(2, 2)
+
+
+@pytest.mark.parametrize("zip_format", FORMATS)
+@pytest.mark.parametrize("case", ["module", "numpy_scalar", "numpy_array", "namespace", "frozenset", "slice"])
+def test_weights_only_refusals_are_pytorchs(case, zip_format):
+    import argparse
+    obj = {"module": lambda: _Net(), "numpy_scalar": lambda: {"acc": np.float64(0.5)},
+           "numpy_array": lambda: {"a": np.arange(3)}, "namespace": lambda: argparse.Namespace(a=1),
+           "frozenset": lambda: frozenset({1}), "slice": lambda: slice(1, 2)}[case]()
+    data = _saved(obj, zip_format).getvalue()
+    assert_same_error(lambda lib: lib.load(io.BytesIO(data)))
+    assert_same_error(lambda lib: lib.load(io.BytesIO(data), weights_only=True))
+
+
+@pytest.mark.parametrize("zip_format", FORMATS)
+def test_weights_only_false_loads_plain_data_as_pytorch(zip_format):
+    import argparse
+    import datetime
+    import pathlib
+    obj = {"acc": np.float64(0.5), "arr": np.arange(6).reshape(2, 3), "args": argparse.Namespace(lr=0.1),
+           "path": pathlib.PurePosixPath("/runs/a"), "when": datetime.datetime(2026, 12, 4, 10, 30),
+           "counts": collections.defaultdict(list, {"a": [1]}), "fs": frozenset({2}), "sl": slice(1, None, 2),
+           "t": torch.ones(2)}
+    data = _saved(obj, zip_format).getvalue()
+    theirs = torch.load(io.BytesIO(data), weights_only=False)
+    ours = tg.load(io.BytesIO(data), weights_only=False)
+    assert list(ours) == list(theirs)
+    for key in theirs:
+        if key == "t":
+            np.testing.assert_array_equal(ours[key].numpy(), theirs[key].numpy())
+        elif key == "arr":
+            np.testing.assert_array_equal(ours[key], theirs[key])
+        elif key == "args":
+            assert vars(ours[key]) == vars(theirs[key])
+        else:
+            assert type(ours[key]) is type(theirs[key]) and ours[key] == theirs[key], key
+
+
+@pytest.mark.parametrize("zip_format", FORMATS)
+def test_safe_globals_of_a_program_class(zip_format):
+    """A plain-data class of the program, allow-listed, loads in both (same qualified name)."""
+    data = _saved({"cfg": _Config(3, "adam")}, zip_format).getvalue()
+    with torch.serialization.safe_globals([_Config]):
+        theirs = torch.load(io.BytesIO(data))
+    with tg.serialization.safe_globals([_Config]):
+        ours = tg.load(io.BytesIO(data))
+    assert ours["cfg"] == theirs["cfg"] == _Config(3, "adam")
+    assert_same_error(lambda lib: lib.load(io.BytesIO(data)))
+
+
+class _Config:
+    def __init__(self, layers, opt):
+        self.layers, self.opt = layers, opt
+
+    def __eq__(self, other):
+        return isinstance(other, _Config) and vars(self) == vars(other)

@@ -1,0 +1,596 @@
+"""Loading checkpoints written by PyTorch's own ``torch.save``: the zip archive (PyTorch 1.6 and
+later) and the legacy pickle stream (``_use_new_zipfile_serialization=False``, older releases).
+
+So ``model.load_state_dict(torch.load("pretrained.pth"))`` runs unchanged on a file made by PyTorch.
+
+Such a file is a pickle. It is read by a *restricted* unpickler, the same approach as PyTorch's own
+``weights_only`` loader: every global the pickle names is looked up in an allow-list that maps
+PyTorch's names to tensorgraft's objects (``torch._utils._rebuild_tensor_v2`` to a function that
+makes a tensor from the storage bytes, ``torch.FloatStorage`` to a dtype marker, ``torch.Size``,
+``torch.device``, the dtypes, ``collections.OrderedDict``...), and anything else is refused before it
+is called. Nothing from the file is ever executed:
+
+* ``weights_only=True`` (the default, as in PyTorch 2.6+) allows what PyTorch's default allow-list
+  allows, plus what the program allow-listed with ``torch.serialization.add_safe_globals`` /
+  ``safe_globals``; anything else is refused with PyTorch's message.
+* ``weights_only=False`` also allows plain data PyTorch refuses by default (NumPy arrays and scalars,
+  ``argparse.Namespace``, ``pathlib`` paths, ``datetime`` values, ``defaultdict``, ``frozenset``), but
+  never code: a pickled module or a class of the program (``torch.save(model)``) is refused with a
+  message saying to save and load its ``state_dict()`` instead. PyTorch would run such a pickle.
+
+Storages become NumPy arrays (one copy out of the archive); tensors are strided views of them, so
+tensors that shared a storage in PyTorch (tied weights, views) share memory here too, after their
+offsets, sizes and strides were checked to stay inside the storage.
+"""
+from __future__ import annotations
+
+import _compat_pickle
+import collections
+import io
+import pickle
+import sys
+import warnings
+import zipfile
+
+import numpy as np
+
+from .. import dtypes as _dt
+from .header import CheckpointError
+from .values import _argparse_namespace, _path_classes, _time_classes
+from .weights_only import _safe_globals, _unsupported_global
+
+_ZIP_MAGIC = b"PK\x03\x04"
+# the legacy format starts with a protocol-2 pickle of this number (then 1001, the format version)
+_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
+_LEGACY_PREFIX = b"\x80\x02\x8a\x0a" + _LEGACY_MAGIC.to_bytes(10, "little")
+_LEGACY_PROTOCOL = 1001
+
+# PyTorch's legacy storage classes (the type recorded with each storage) -> tensorgraft dtype names
+_STORAGE_DTYPES = {
+    "FloatStorage": "float32", "DoubleStorage": "float64", "HalfStorage": "float16",
+    "BFloat16Storage": "bfloat16", "LongStorage": "int64", "IntStorage": "int32", "ShortStorage": "int16",
+    "CharStorage": "int8", "ByteStorage": "uint8", "BoolStorage": "bool", "ComplexFloatStorage": "complex64",
+    "ComplexDoubleStorage": "complex128",
+}
+# PyTorch dtype names (``torch.float32`` pickles as the global ``torch float32``) and their aliases
+_DTYPE_ALIASES = {"float": "float32", "double": "float64", "half": "float16", "long": "int64", "int": "int32",
+                  "short": "int16", "cfloat": "complex64", "cdouble": "complex128"}
+
+
+PREFIX_BYTES = len(_LEGACY_PREFIX)  # how many first bytes ``is_pytorch_file`` needs
+
+# PyTorch dtypes tensorgraft does not have (the allow-list of PyTorch's loader has them all)
+_FOREIGN_DTYPES = {"uint16", "uint32", "uint64", "complex32", "chalf", "float8_e4m3fn", "float8_e4m3fnuz",
+                   "float8_e5m2", "float8_e5m2fnuz", "float8_e8m0fnu", "float4_e2m1fn_x2", "qint8", "quint8",
+                   "qint32", "quint4x2", "quint2x4", "bits1x8", "bits2x4", "bits4x2", "bits8", "bits16",
+                   *(f"int{i}" for i in range(1, 8)), *(f"uint{i}" for i in range(1, 8))}
+
+
+def is_pytorch_file(prefix: bytes) -> bool:
+    """Whether a file starting with ``prefix`` (its first ``PREFIX_BYTES`` bytes) is a PyTorch
+    ``torch.save`` file: a zip archive, or the legacy format's magic-number pickle."""
+    return prefix.startswith(_ZIP_MAGIC) or prefix.startswith(_LEGACY_PREFIX)
+
+
+class _StorageType:
+    """What a pickled ``torch.FloatStorage`` (or ``torch.UntypedStorage``) turns into: its dtype."""
+
+    def __init__(self, name: str, dtype_name: str):
+        self.name, self.dtype_name = name, dtype_name
+
+
+class _Storage:
+    """A storage read from the file: a flat, writable NumPy array of its dtype, and where PyTorch
+    had it (``'cpu'``, ``'cuda:0'``...), which ``map_location`` may change."""
+
+    __slots__ = ("array", "location")
+
+    def __init__(self, array, location):
+        self.array, self.location = array, location
+
+
+class _UnsupportedRebuild:
+    """A PyTorch rebuild function for a kind of tensor tensorgraft does not have (quantized, nested,
+    meta...): resolving it is fine, calling it says what the file holds."""
+
+    def __init__(self, what: str):
+        self.what = what
+
+    def __call__(self, *args, **kwargs):
+        raise CheckpointError(f"this PyTorch checkpoint holds {self.what}, which tensorgraft does not support; "
+                              "load it in PyTorch and save plain (dense, non-quantized) tensors instead")
+
+
+class _Builder:
+    """The functions a PyTorch pickle calls, bound to one load (its storages and ``map_location``)."""
+
+    def __init__(self, name: str, map_location):
+        from ..device import device
+        from .placement import _foreign_device
+        if not (map_location is None or isinstance(map_location, (str, device, dict)) or callable(map_location)
+                or _foreign_device(map_location)):
+            # checked before the file is read, in the words of tensorgraft's own checkpoints
+            raise ValueError(f"map_location should be either None, a string, a device, a dict or a callable, "
+                             f"got {type(map_location).__name__}")
+        self.name = name
+        self.map_location = map_location
+
+    # --------------------------------------------------------------- tensors from storages
+    def tensor(self, storage, storage_offset, size, stride, requires_grad=False, backward_hooks=None,
+               metadata=None, dtype=None):
+        from ..tensor import wrap
+        from .placement import _move, _target_device
+        if not isinstance(storage, _Storage):
+            raise CheckpointError(f"checkpoint '{self.name}' is corrupt: a tensor is rebuilt from "
+                                  f"{type(storage).__name__}, not from a storage")
+        arr = storage.array
+        if dtype is not None:  # _rebuild_tensor_v3: the storage is untyped bytes, the dtype is given
+            dname = _dtype_name(dtype, self.name)
+            np_dtype = _dt._BY_NAME[dname].np
+            if arr.nbytes % np.dtype(np_dtype).itemsize:
+                raise CheckpointError(f"checkpoint '{self.name}' is corrupt: a storage of {arr.nbytes} bytes is "
+                                      f"not a whole number of {dname} elements")
+            arr = arr.view(np_dtype)
+        view = _strided_view(arr, storage_offset, size, stride, self.name)
+        t = wrap(view)
+        target = _target_device(self.map_location, storage.location, t)
+        from ..tensor import Tensor
+        if not isinstance(target, Tensor) and str(target) != "cpu":
+            t = _move(t, target)
+        elif isinstance(target, Tensor):
+            t = target
+        if requires_grad:
+            _set_requires_grad(t)
+        return t
+
+    def tensor_v1(self, storage, storage_offset, size, stride):
+        return self.tensor(storage, storage_offset, size, stride)
+
+    def tensor_v3(self, storage, storage_offset, size, stride, requires_grad, backward_hooks, dtype,
+                  metadata=None):
+        return self.tensor(storage, storage_offset, size, stride, requires_grad, backward_hooks, metadata, dtype)
+
+    def parameter(self, data, requires_grad, backward_hooks=None):
+        return _as_parameter(data, requires_grad)
+
+    def parameter_with_state(self, data, requires_grad, backward_hooks, state):
+        p = _as_parameter(data, requires_grad)
+        _set_state(p, state, self.name)
+        return p
+
+    def from_type_v2(self, func, new_type, args, state):
+        """``Tensor.__reduce_ex__`` of a tensor subclass or of a tensor with Python attributes."""
+        from ..tensor import Tensor
+        ret = func(*args)
+        if isinstance(new_type, type) and issubclass(new_type, Tensor) and type(ret) is not new_type:
+            if getattr(new_type, "_is_parameter_class", False) or new_type.__name__ == "Parameter":
+                ret = _as_parameter(ret, ret.requires_grad)
+            elif new_type is not Tensor:
+                ret = ret.as_subclass(new_type)
+        _set_state(ret, state, self.name)
+        return ret
+
+    def sparse(self, layout, data):
+        from .. import memory_layout
+        if layout is not memory_layout.sparse_coo:
+            raise CheckpointError(f"this PyTorch checkpoint holds a tensor of layout {layout}, which tensorgraft does "
+                                  "not support (only torch.sparse_coo); convert it with .to_sparse_coo() or "
+                                  ".to_dense() in PyTorch before saving")
+        from ..ops.sparse_coo import sparse_coo_tensor
+        if len(data) == 3:
+            indices, values, size = data
+            coalesced = None
+        else:
+            indices, values, size, coalesced = data
+        return sparse_coo_tensor(indices, values, size, is_coalesced=coalesced, check_invariants=True)
+
+
+def _set_requires_grad(t):
+    """As tensorgraft's own checkpoints: without the autograd engine (tensorgraft-core alone) a
+    tensor saved with requires_grad=True loads as a plain tensor; the values are what matter there."""
+    from ..tensor import Tensor
+    if Tensor._autograd is not None and t.dtype.category >= 2:
+        t.requires_grad_(True)
+
+
+def _as_parameter(data, requires_grad):
+    from ..tensor import Tensor
+    try:
+        from ..nn import Parameter
+    except ImportError:  # nn-layers is not installed: a tensor that requires grad is what is left
+        if requires_grad:
+            _set_requires_grad(data)
+        return data
+    if requires_grad and Tensor._autograd is None:
+        requires_grad = False
+    return Parameter(data, requires_grad=requires_grad)
+
+
+def _set_state(obj, state, name):
+    """Python attributes PyTorch saved with a tensor (``(dict_state, slots_state)`` or a dict)."""
+    if not state:
+        return
+    parts = state if isinstance(state, tuple) else (state,)
+    for part in parts:
+        for key, value in (part or {}).items():
+            try:
+                setattr(obj, key, value)
+            except AttributeError:
+                warnings.warn(f"tensorgraft.load: '{name}' saved the attribute {key!r} on a tensor; tensorgraft "
+                              "tensors cannot hold Python attributes, so it was dropped", UserWarning, stacklevel=4)
+
+
+def _strided_view(arr, offset, size, stride, name):
+    """The tensor ``(offset, size, stride)`` over a flat storage array, checked to stay inside it."""
+    try:
+        offset = int(offset)
+        size = tuple(int(s) for s in size)
+        stride = tuple(int(s) for s in stride)
+    except (TypeError, ValueError):
+        raise CheckpointError(f"checkpoint '{name}' is corrupt: a tensor's offset, size or stride is not made of "
+                              "integers") from None
+    if len(size) != len(stride) or offset < 0 or any(s < 0 for s in size) or any(s < 0 for s in stride):
+        raise CheckpointError(f"checkpoint '{name}' is corrupt: a tensor has offset {offset}, size {list(size)} and "
+                              f"stride {list(stride)}")
+    if all(s > 0 for s in size):
+        last = offset + sum((n - 1) * st for n, st in zip(size, stride))
+        if last >= arr.size:
+            raise CheckpointError(f"checkpoint '{name}' is corrupt: a tensor of size {list(size)}, stride "
+                                  f"{list(stride)} at offset {offset} reaches element {last} of a storage of "
+                                  f"{arr.size} elements")
+    elif offset > arr.size:
+        raise CheckpointError(f"checkpoint '{name}' is corrupt: an empty tensor starts at element {offset} of a "
+                              f"storage of {arr.size} elements")
+    base = arr[offset:]
+    if stride == (1,) and size == (base.size,):
+        return base  # the whole storage from the offset on: no strided view needed
+    item = arr.itemsize
+    return np.lib.stride_tricks.as_strided(base, shape=size, strides=tuple(s * item for s in stride), writeable=True)
+
+
+def _dtype_name(dtype, name) -> str:
+    if isinstance(dtype, _dt.dtype):
+        return dtype.name
+    raise CheckpointError(f"checkpoint '{name}' is corrupt: {dtype!r} is not a dtype")
+
+
+# ============================================================================ the allow-lists
+def _tg_dtype(torch_name: str):
+    from .. import dtypes
+    short = _DTYPE_ALIASES.get(torch_name, torch_name)
+    return dtypes._BY_NAME.get(short)
+
+
+def _torch_globals(builder: _Builder) -> dict:
+    """PyTorch's default weights_only allow-list, as tensorgraft objects (``module.name`` keys)."""
+    from .. import memory_layout
+    from ..device import device
+    from ..tensor import Size, Tensor
+    g = {
+        "collections.OrderedDict": collections.OrderedDict,
+        "collections.Counter": collections.Counter,
+        "torch.Size": Size,
+        "torch.Tensor": Tensor,
+        "torch.device": device,
+        "_codecs.encode": _codecs_encode,
+        "builtins.bytearray": bytearray,
+        "builtins.set": set,
+        "builtins.complex": complex,
+        "torch.serialization._get_layout": _get_layout,
+        "torch._utils._rebuild_tensor": builder.tensor_v1,
+        "torch._utils._rebuild_tensor_v2": builder.tensor,
+        "torch._utils._rebuild_tensor_v3": builder.tensor_v3,
+        "torch._utils._rebuild_parameter": builder.parameter,
+        "torch._utils._rebuild_parameter_with_state": builder.parameter_with_state,
+        "torch._tensor._rebuild_from_type_v2": builder.from_type_v2,
+        "torch._utils._rebuild_sparse_tensor": builder.sparse,
+        "torch._utils._rebuild_qtensor": _UnsupportedRebuild("a quantized tensor"),
+        "torch._utils._rebuild_nested_tensor": _UnsupportedRebuild("a nested tensor"),
+        "torch._utils._rebuild_meta_tensor_no_storage": _UnsupportedRebuild("a tensor on the 'meta' device"),
+        "torch._utils._rebuild_wrapper_subclass": _UnsupportedRebuild("a tensor subclass without storage"),
+        "torch._utils._rebuild_device_tensor_from_numpy": _UnsupportedRebuild("a tensor of a device without "
+                                                                              "storage (XLA, MTIA...)"),
+        "torch._utils._rebuild_device_tensor_from_cpu_tensor": _UnsupportedRebuild("a tensor of a device without "
+                                                                                   "storage (XLA, MTIA...)"),
+    }
+    try:
+        from ..nn import Parameter
+        g["torch.nn.parameter.Parameter"] = Parameter
+    except ImportError:
+        pass
+    for storage, dname in _STORAGE_DTYPES.items():
+        g[f"torch.{storage}"] = _StorageType(storage, dname)
+    g["torch.UntypedStorage"] = g["torch.storage.UntypedStorage"] = _StorageType("UntypedStorage", "uint8")
+    g["torch.sparse_coo"] = memory_layout.sparse_coo
+    g["torch.strided"] = memory_layout.strided
+    return g
+
+
+def _codecs_encode(obj, encoding="utf-8", errors="strict"):
+    """``_codecs.encode``: how a protocol-2 pickle spells a bytes object (a str and 'latin1')."""
+    if not isinstance(obj, str):
+        raise pickle.UnpicklingError("_codecs.encode in a checkpoint must encode a str")
+    return obj.encode(encoding, errors)
+
+
+def _get_layout(name: str):
+    from .. import memory_layout
+    short = name.replace("torch.", "", 1)
+    lay = getattr(memory_layout, short, None)
+    if not isinstance(lay, memory_layout.layout):
+        raise CheckpointError(f"this PyTorch checkpoint holds a tensor of layout {name}, which tensorgraft does not "
+                              "support (only torch.strided and torch.sparse_coo)")
+    return lay
+
+
+def _plain_data_globals() -> dict:
+    """What ``weights_only=False`` adds: data PyTorch's default allow-list refuses but that rebuilds
+    without running any code of the file (NumPy arrays and scalars, Namespace, paths, datetimes...)."""
+    try:
+        from numpy._core import multiarray  # NumPy 2
+    except ImportError:
+        from numpy.core import multiarray
+    g = {}
+    for mod in ("numpy.core.multiarray", "numpy._core.multiarray"):
+        g[f"{mod}._reconstruct"] = multiarray._reconstruct
+        g[f"{mod}.scalar"] = multiarray.scalar
+    g["numpy.ndarray"] = np.ndarray
+    g["numpy.dtype"] = np.dtype
+    dtypes_mod = getattr(np, "dtypes", None)
+    if dtypes_mod is not None:
+        for attr in dir(dtypes_mod):
+            if attr.endswith("DType"):
+                g[f"numpy.dtypes.{attr}"] = getattr(dtypes_mod, attr)
+    ns = _argparse_namespace()
+    g["argparse.Namespace"] = ns
+    for cls in (*_path_classes(), *_time_classes()):
+        g[f"{cls.__module__}.{cls.__qualname__}"] = cls
+    g["collections.defaultdict"] = collections.defaultdict
+    for builtin in (frozenset, slice, range, list, dict, tuple, int, float, str, bytes, bool, object):
+        g[f"builtins.{builtin.__name__}"] = builtin
+    g["copyreg._reconstructor"] = _copyreg_reconstructor
+    return g
+
+
+def _copyreg_reconstructor(cls, base, state):
+    """``copyreg._reconstructor`` limited to classes the allow-list already let through."""
+    if base is not object or not isinstance(cls, type):
+        raise pickle.UnpicklingError("copyreg._reconstructor in a checkpoint may only rebuild plain objects")
+    return object.__new__(cls)
+
+
+def _allowed_name(obj) -> str | None:
+    if isinstance(obj, tuple) and len(obj) == 2 and isinstance(obj[1], str):
+        return obj[1]
+    mod = getattr(obj, "__module__", None)
+    qual = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+    return f"{mod}.{qual}" if mod and qual else None
+
+
+def _shown_name(full: str) -> str:
+    return full[len("builtins."):] if full.startswith("builtins.") else full
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    """A pickle reader whose every global goes through the allow-lists above (never an import), and
+    whose persistent ids are the file's storages."""
+
+    def __init__(self, file, *, resolve, load_storage):
+        super().__init__(file, encoding="utf-8")
+        self._resolve = resolve
+        self._load_storage = load_storage
+
+    def find_class(self, module, name):
+        # a protocol-2 pickle (torch.save's default) names Python 2's modules ('__builtin__'); the
+        # mapping's keys are names Python 3 has no module for, so applying it always is safe
+        if (module, name) in _compat_pickle.NAME_MAPPING:
+            module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+        elif module in _compat_pickle.IMPORT_MAPPING:
+            module = _compat_pickle.IMPORT_MAPPING[module]
+        return self._resolve(module, name)
+
+    def persistent_load(self, pid):
+        return self._load_storage(pid)
+
+
+def _resolver(builder: _Builder, weights_only: bool, name: str):
+    torch_globals = _torch_globals(builder)
+    plain = None if weights_only else _plain_data_globals()
+    user = {}
+    for entry in _safe_globals:
+        key = _allowed_name(entry)
+        if key is not None:
+            obj = entry[0] if isinstance(entry, tuple) else entry
+            user[key] = obj
+            # NumPy 2 renamed numpy.core to numpy._core: a file pickled under either NumPy names
+            # the same function, whichever NumPy the program allow-listed it from
+            for old_mod, new_mod in (("numpy.core.", "numpy._core."), ("numpy._core.", "numpy.core.")):
+                if key.startswith(old_mod):
+                    user.setdefault(new_mod + key[len(old_mod):], obj)
+
+    def resolve(module, attr):
+        full = f"{module}.{attr}"
+        obj = torch_globals.get(full)
+        if obj is not None:
+            return obj
+        if module == "torch":
+            tg_dtype = _tg_dtype(attr)
+            if tg_dtype is not None:
+                return tg_dtype
+        if full in user:
+            return user[full]
+        if plain is not None and full in plain:
+            return plain[full]
+        if module == "torch" and (attr.endswith("Storage") or attr in _FOREIGN_DTYPES):
+            raise CheckpointError(f"this PyTorch checkpoint holds torch.{attr}, a dtype tensorgraft does not have; "
+                                  "convert the tensor in PyTorch (e.g. .float() or .long()) before saving")
+        if weights_only:
+            raise _unsupported_global(_shown_name(full))
+        raise pickle.UnpicklingError(
+            f"tensorgraft.load: '{name}' holds a pickled {_shown_name(full)}, and tensorgraft never runs code from a "
+            "checkpoint, even with weights_only=False. A whole module saved with torch.save(model) cannot be loaded: "
+            "in PyTorch, save its tensors instead (torch.save(model.state_dict(), path)), then build the model in "
+            "tensorgraft and call model.load_state_dict(tensorgraft.load(path)). If the object is plain data you "
+            f"trust, allow-list its class with tensorgraft.serialization.add_safe_globals([{_shown_name(full)}]).")
+
+    return resolve
+
+
+# ============================================================================ the zip archive
+def load_zip(fileobj, name: str, map_location, weights_only: bool):
+    try:
+        zf = zipfile.ZipFile(fileobj)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise CheckpointError(f"checkpoint '{name}' starts like a PyTorch zip checkpoint but is not a readable zip "
+                              f"archive ({exc})") from None
+    with zf:
+        infos = {i.filename: i for i in zf.infolist()}
+        pkl = [n for n in infos if n.endswith("/data.pkl") and n.count("/") == 1]
+        if not pkl:
+            if any(n.endswith("/constants.pkl") or "/code/" in n for n in infos):
+                raise CheckpointError(
+                    f"'{name}' is a TorchScript archive (torch.jit.save); tensorgraft cannot run TorchScript. In "
+                    "PyTorch, load it with torch.jit.load and save its state_dict() with torch.save, then load that")
+            raise CheckpointError(f"checkpoint '{name}' is a zip archive but not a PyTorch checkpoint (it has no "
+                                  "data.pkl record)")
+        prefix = pkl[0][: -len("data.pkl")]
+        if f"{prefix}constants.pkl" in infos:
+            raise CheckpointError(
+                f"'{name}' is a TorchScript archive (torch.jit.save); tensorgraft cannot run TorchScript. In PyTorch, "
+                "load it with torch.jit.load and save its state_dict() with torch.save, then load that")
+        byteorder = "little"
+        if f"{prefix}byteorder" in infos:
+            byteorder = zf.read(f"{prefix}byteorder").decode("ascii", "replace").strip()
+            if byteorder not in ("little", "big"):
+                raise CheckpointError(f"checkpoint '{name}' is corrupt: its byteorder record says {byteorder!r}")
+        builder = _Builder(name, map_location)
+        storages = {}
+
+        def load_storage(pid):
+            if not isinstance(pid, tuple) or len(pid) < 5 or pid[0] != "storage":
+                raise CheckpointError(f"checkpoint '{name}' is corrupt: unknown persistent id {pid!r}")
+            _, storage_type, key, location, numel = pid[:5]
+            if not isinstance(storage_type, _StorageType) or not isinstance(key, str):
+                raise CheckpointError(f"checkpoint '{name}' is corrupt: a storage is typed {storage_type!r}")
+            if key in storages:
+                return storages[key]
+            dtype = np.dtype(_dt._BY_NAME[storage_type.dtype_name].np)
+            info = infos.get(f"{prefix}data/{key}")
+            if info is None:
+                raise CheckpointError(f"checkpoint '{name}' is truncated: storage {key} is missing from the archive")
+            expected = int(numel) * dtype.itemsize
+            if info.file_size != expected:
+                raise CheckpointError(f"checkpoint '{name}' is corrupt: storage {key} holds {info.file_size} bytes, "
+                                      f"its record says {numel} elements of {storage_type.dtype_name} "
+                                      f"({expected} bytes)")
+            raw = bytearray(expected)
+            with zf.open(info) as fh:
+                got = fh.readinto(raw)
+            if got != expected:
+                raise CheckpointError(f"checkpoint '{name}' is truncated: storage {key} has {got} of {expected} bytes")
+            arr = np.frombuffer(raw, dtype=dtype)
+            if byteorder != sys.byteorder and dtype.itemsize > 1:
+                arr = arr.byteswap()
+            storages[key] = _Storage(arr, str(location))
+            return storages[key]
+
+        resolve = _resolver(builder, weights_only, name)
+        with zf.open(pkl[0]) as fh:
+            return _unpickle(fh, resolve, load_storage, name)
+
+
+def _unpickle(fh, resolve, load_storage, name):
+    try:
+        return _RestrictedUnpickler(fh, resolve=resolve, load_storage=load_storage).load()
+    except (CheckpointError, pickle.UnpicklingError):
+        raise
+    except (EOFError, ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError,
+            RecursionError, MemoryError) as exc:
+        raise CheckpointError(f"checkpoint '{name}' is corrupt: its pickle could not be read "
+                              f"({type(exc).__name__}: {exc})") from None
+
+
+# ============================================================================ the legacy stream
+def load_legacy(fileobj, name: str, map_location, weights_only: bool):
+    """The pre-1.6 format: pickles of the magic number, the protocol version and system info, then
+    the object (storages as persistent ids), then the list of storage keys, then each storage's
+    bytes (an 8-byte element count, then the elements), in that list's order."""
+    builder = _Builder(name, map_location)  # checks map_location before anything is read
+    data = fileobj.read()
+    f = io.BytesIO(data)
+    header_resolve = _resolver(_Builder(name, None), True, name)
+    try:
+        magic = _RestrictedUnpickler(f, resolve=header_resolve, load_storage=_no_storage).load()
+        protocol = _RestrictedUnpickler(f, resolve=header_resolve, load_storage=_no_storage).load()
+        sys_info = _RestrictedUnpickler(f, resolve=header_resolve, load_storage=_no_storage).load()
+    except Exception as exc:
+        raise CheckpointError(f"checkpoint '{name}' is corrupt: its legacy PyTorch header could not be read "
+                              f"({exc})") from None
+    if magic != _LEGACY_MAGIC or protocol != _LEGACY_PROTOCOL or not isinstance(sys_info, dict):
+        raise CheckpointError(f"checkpoint '{name}' is not a PyTorch checkpoint this tensorgraft can read (legacy "
+                              f"magic {magic!r}, protocol {protocol!r})")
+    little = sys_info.get("little_endian", True)
+    object_start = f.tell()
+
+    # First pass: only find where the object's pickle ends and which storages it names, without
+    # building anything (the storage bytes come after it in the stream).
+    declared = {}
+
+    def declare(pid):
+        if not isinstance(pid, tuple) or len(pid) < 5 or pid[0] != "storage":
+            raise CheckpointError(f"checkpoint '{name}' is corrupt: unknown persistent id {pid!r}")
+        _, storage_type, key, location, numel = pid[:5]
+        if not isinstance(storage_type, _StorageType):
+            raise CheckpointError(f"checkpoint '{name}' is corrupt: a storage is typed {storage_type!r}")
+        declared.setdefault(key, (storage_type, str(location), int(numel)))
+        return _Storage(np.zeros(int(numel), dtype=_dt._BY_NAME[storage_type.dtype_name].np), str(location))
+
+    with warnings.catch_warnings():  # the second pass warns
+        warnings.simplefilter("ignore")
+        _unpickle(f, _resolver(_Builder(name, "cpu"), weights_only, name), declare, name)
+    keys = _unpickle(f, header_resolve, _no_storage, name)
+    if not isinstance(keys, list):
+        raise CheckpointError(f"checkpoint '{name}' is corrupt: its storage list is a {type(keys).__name__}")
+    storages = {}
+    for key in keys:
+        if key not in declared:
+            raise CheckpointError(f"checkpoint '{name}' is corrupt: storage {key!r} is stored but never used")
+        storage_type, location, numel = declared[key]
+        dtype = np.dtype(_dt._BY_NAME[storage_type.dtype_name].np)
+        count = f.read(8)
+        if len(count) < 8:
+            raise CheckpointError(f"checkpoint '{name}' is truncated: storage {key} is missing")
+        n = int.from_bytes(count, "little" if little else "big", signed=True)
+        if n != numel:
+            raise CheckpointError(f"checkpoint '{name}' is corrupt: storage {key} holds {n} elements, its record "
+                                  f"says {numel}")
+        raw = bytearray(f.read(n * dtype.itemsize))
+        if len(raw) != n * dtype.itemsize:
+            raise CheckpointError(f"checkpoint '{name}' is truncated: storage {key} has {len(raw)} of "
+                                  f"{n * dtype.itemsize} bytes")
+        arr = np.frombuffer(raw, dtype=dtype)
+        if (sys.byteorder == "little") != bool(little) and dtype.itemsize > 1:
+            arr = arr.byteswap()
+        storages[key] = _Storage(arr, location)
+    missing = set(declared) - set(storages)
+    if missing:
+        raise CheckpointError(f"checkpoint '{name}' is truncated: storages {sorted(missing)} are missing")
+
+    def load_storage(pid):
+        storage = storages[pid[2]]
+        view = pid[5] if len(pid) > 5 else None
+        if view is not None:  # (view key, offset, size): a slice of the storage (PyTorch < 0.4)
+            view_key, offset, size = view
+            cached = storages.get(view_key)
+            if cached is None:
+                cached = _Storage(storage.array[int(offset):int(offset) + int(size)], storage.location)
+                storages[view_key] = cached
+            return cached
+        return storage
+
+    f.seek(object_start)
+    return _unpickle(f, _resolver(builder, weights_only, name), load_storage, name)
+
+
+def _no_storage(pid):
+    raise pickle.UnpicklingError(f"unexpected persistent id {pid!r}")

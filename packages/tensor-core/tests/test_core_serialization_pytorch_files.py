@@ -1,0 +1,437 @@
+"""tensorgraft.load of files written by PyTorch's torch.save (zip archive and legacy stream).
+
+The files under data/pytorch_checkpoints/ were written by PyTorch 2.13 with
+tools/make_pytorch_checkpoint_fixtures.py from ``arange`` values, so these tests recompute what they
+must hold with NumPy and run without PyTorch. Corrupt and hostile files are assembled here, opcode by
+opcode, by ``_TorchPickle`` (no PyTorch needed either).
+"""
+from __future__ import annotations
+
+import collections
+import io
+import os
+import pathlib
+import pickle
+import struct
+import zipfile
+
+import numpy as np
+import pytest
+
+import tensorgraft as tg
+from tensorgraft.serialization import CheckpointError
+
+DATA = pathlib.Path(__file__).resolve().parent / "data" / "pytorch_checkpoints"
+has_autograd = tg.Tensor._autograd is not None
+
+
+def _mlp_values(shape):
+    n = int(np.prod(shape))
+    return ((np.arange(n, dtype=np.float32) - np.float32(n / 2)) / np.float32(10)).reshape(shape)
+
+
+MLP_SHAPES = {"0.weight": (4, 3), "0.bias": (4,), "2.weight": (2, 4), "2.bias": (2,)}
+
+
+# --------------------------------------------------------------------------- state dicts
+def test_state_dict_keys_values_and_metadata():
+    sd = tg.load(DATA / "mlp_state_dict.pt")
+    assert type(sd) is collections.OrderedDict
+    assert list(sd) == list(MLP_SHAPES)
+    for key, shape in MLP_SHAPES.items():
+        t = sd[key]
+        assert isinstance(t, tg.Tensor) and t.dtype is tg.float32 and tuple(t.shape) == shape
+        np.testing.assert_array_equal(t.numpy(), _mlp_values(shape))
+        assert not t.requires_grad
+    # the per-module versions PyTorch's load_state_dict reads
+    assert sd._metadata == collections.OrderedDict(
+        [("", {"version": 1}), ("0", {"version": 1}), ("1", {"version": 1}), ("2", {"version": 1})])
+
+
+def test_state_dict_loads_into_a_tensorgraft_model():
+    nn = pytest.importorskip("tensorgraft.nn")
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    result = model.load_state_dict(tg.load(DATA / "mlp_state_dict.pt"))
+    assert not result.missing_keys and not result.unexpected_keys
+    x = np.array([[1.0, -2.0, 0.5]], dtype=np.float32)
+    h = np.maximum(x @ _mlp_values((4, 3)).T + _mlp_values((4,)), 0)
+    want = h @ _mlp_values((2, 4)).T + _mlp_values((2,))
+    with tg.no_grad():
+        got = model(tg.tensor(x)).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_training_checkpoint_plain_values_and_optimizer_state():
+    ck = tg.load(DATA / "training_checkpoint.pt")
+    assert ck["epoch"] == 7 and ck["loss"] == 0.25 and ck["flag"] is True
+    assert ck["tags"] == ["a", "b"] and ck["pair"] == (1, None) and type(ck["pair"]) is tuple
+    assert ck["blob"] == b"\x00\x01\xff" and type(ck["blob"]) is bytes
+    assert ck["ids"] == {3, 4} and ck["counts"] == collections.Counter({"x": 2})
+    assert type(ck["counts"]) is collections.Counter
+    assert ck["dtype"] is tg.float64
+    assert ck["size"] == tg.Size([2, 3]) and type(ck["size"]) is tg.Size
+    assert ck["device"] == tg.device("cpu") and ck["z"] == complex(1, -2)
+    # SGD(lr=0.5, momentum=0.9), one step with gradient ones: p - 0.5, momentum buffer ones
+    for key, shape in MLP_SHAPES.items():
+        np.testing.assert_allclose(ck["model"][key].numpy(), _mlp_values(shape) - 0.5, rtol=1e-6)
+    opt = ck["optimizer"]
+    assert list(opt["state"]) == [0, 1, 2, 3]
+    for i, shape in enumerate(MLP_SHAPES.values()):
+        np.testing.assert_array_equal(opt["state"][i]["momentum_buffer"].numpy(), np.ones(shape, np.float32))
+    group = opt["param_groups"][0]
+    assert group["lr"] == 0.5 and group["momentum"] == 0.9 and group["params"] == [0, 1, 2, 3]
+
+
+def test_optimizer_state_resumes_in_tensorgraft():
+    nn = pytest.importorskip("tensorgraft.nn")
+    optim = pytest.importorskip("tensorgraft.optim")
+    ck = tg.load(DATA / "training_checkpoint.pt")
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    model.load_state_dict(ck["model"])
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    opt.load_state_dict(ck["optimizer"])
+    assert opt.param_groups[0]["lr"] == 0.5 and opt.param_groups[0]["momentum"] == 0.9
+    for p in model.parameters():
+        p.grad = tg.ones_like(p)
+    opt.step()  # buffer = 0.9 * 1 + 1 = 1.9; p -= 0.5 * 1.9
+    for p, shape in zip(model.parameters(), MLP_SHAPES.values()):
+        np.testing.assert_allclose(p.detach().numpy(), _mlp_values(shape) - 0.5 - 0.95, rtol=1e-5)
+
+
+# --------------------------------------------------------------------------- tensors
+DTYPE_NAMES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32", "float64",
+               "complex64", "complex128"]
+
+
+@pytest.mark.parametrize("name", DTYPE_NAMES)
+def test_every_dtype_round_trips(name):
+    t = tg.load(DATA / "dtypes_and_views.pt")[name]
+    assert t.dtype is getattr(tg, name)
+    a = np.arange(6, dtype=np.float64) - 2
+    if name.startswith("complex"):
+        want = a - 1j * a
+    elif name == "bool":
+        want = a > 0
+    elif name == "uint8":
+        want = a + 2
+    else:
+        want = a
+    np.testing.assert_array_equal(t.to(tg.complex128 if name.startswith("complex") else tg.float64).numpy()
+                                  if name != "bool" else t.numpy(), want)
+
+
+def test_views_keep_sharing_one_storage():
+    d = tg.load(DATA / "dtypes_and_views.pt")
+    base = np.arange(12, dtype=np.float32).reshape(3, 4)
+    np.testing.assert_array_equal(d["base"].numpy(), base)
+    np.testing.assert_array_equal(d["transposed"].numpy(), base.T)
+    np.testing.assert_array_equal(d["row"].numpy(), base[1])
+    np.testing.assert_array_equal(d["column"].numpy(), base[:, 2])
+    assert d["transposed"].stride() == (1, 4) and d["column"].stride() == (4,)
+    d["base"][1, 2] = -1.0  # one storage, as in PyTorch: every view sees the write
+    assert d["transposed"][2, 1].item() == -1.0 and d["row"][2].item() == -1.0 and d["column"][1].item() == -1.0
+
+
+def test_odd_shapes_requires_grad_and_parameters():
+    d = tg.load(DATA / "dtypes_and_views.pt")
+    assert d["scalar"].shape == () and d["scalar"].item() == 2.5
+    assert tuple(d["empty"].shape) == (0, 2) and d["empty"].dtype is tg.float32
+    assert d["requires_grad"].requires_grad is has_autograd
+    np.testing.assert_array_equal(d["requires_grad"].detach().numpy(), [1.0, 2.0])
+    try:
+        from tensorgraft.nn import Parameter
+    except ImportError:
+        Parameter = None
+    if Parameter is not None:
+        assert isinstance(d["parameter"], Parameter) and isinstance(d["int_parameter"], Parameter)
+    assert d["parameter"].requires_grad is has_autograd and not d["int_parameter"].requires_grad
+    assert d["int_parameter"].dtype is tg.int64
+    np.testing.assert_array_equal(d["parameter"].detach().numpy(), [0.0, 1.0, 2.0])
+
+
+def test_tensor_attributes_are_dropped_with_a_warning():
+    with pytest.warns(UserWarning, match="saved the attribute 'note' on a tensor") as record:
+        d = tg.load(DATA / "tensor_attributes.pt")
+    assert len(record) == 2
+    np.testing.assert_array_equal(d["tagged"].numpy(), [0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(d["param"].detach().numpy(), [1.0, 1.0])
+
+
+def test_legacy_format():
+    d = tg.load(DATA / "legacy_format.pt")
+    w = np.arange(6, dtype=np.float32).reshape(2, 3)
+    np.testing.assert_array_equal(d["w"].numpy(), w)
+    np.testing.assert_array_equal(d["wt"].numpy(), w.T)
+    np.testing.assert_array_equal(d["tail"].numpy(), w[1:])
+    assert d["n"] == 3 and d["name"] == "legacy"
+    d["w"][1, 0] = 9.0
+    assert d["wt"][0, 1].item() == 9.0 and d["tail"][0, 0].item() == 9.0
+
+
+def test_sparse_coo_tensors():
+    d = tg.load(DATA / "sparse_coo.pt")
+    raw, co = d["raw"], d["coalesced"]
+    assert raw.layout is tg.sparse_coo and not raw.is_coalesced() and co.is_coalesced()
+    np.testing.assert_array_equal(raw._indices().numpy(), [[0, 1, 1], [2, 0, 0]])
+    np.testing.assert_array_equal(raw._values().numpy(), [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(co.indices().numpy(), [[0, 1], [2, 0]])
+    np.testing.assert_array_equal(co.values().numpy(), [1.0, 5.0])
+    np.testing.assert_array_equal(raw.to_dense().numpy(), [[0, 0, 1], [5, 0, 0]])
+
+
+# --------------------------------------------------------------------------- sources
+def test_path_kinds_file_objects_and_streams():
+    path = DATA / "mlp_state_dict.pt"
+    want = tg.load(path)
+    raw = path.read_bytes()
+    with open(path, "rb") as fh:
+        got_fh = tg.load(fh)
+
+    class OnlyRead:  # a pipe-like stream: no seek, no tell
+        def __init__(self, data):
+            self._b = io.BytesIO(data)
+
+        def read(self, n=-1):
+            return self._b.read(n)
+
+    for got in (tg.load(str(path)), tg.load(os.fsencode(str(path))), got_fh, tg.load(io.BytesIO(raw)),
+                tg.load(OnlyRead(raw)), tg.load(DATA / "legacy_format.pt") and tg.load(path)):
+        assert list(got) == list(want)
+        for k in want:
+            np.testing.assert_array_equal(got[k].numpy(), want[k].numpy())
+    legacy = (DATA / "legacy_format.pt").read_bytes()
+    np.testing.assert_array_equal(tg.load(OnlyRead(legacy))["w"].numpy(), np.arange(6).reshape(2, 3))
+
+
+# --------------------------------------------------------------------------- weights_only and code
+def test_plain_data_needs_weights_only_false_as_in_pytorch():
+    path = DATA / "plain_data.pt"
+    with pytest.raises(pickle.UnpicklingError, match=r"GLOBAL numpy\._core\.multiarray\.scalar was not an allowed "
+                                                     r"global by default"):
+        tg.load(path)
+    d = tg.load(path, weights_only=False)
+    assert d["best_acc"] == 0.75 and type(d["best_acc"]) is np.float64
+    np.testing.assert_array_equal(d["order"], np.arange(3, dtype=np.int32))
+    assert d["order"].dtype == np.int32
+    assert d["args"].lr == 0.1 and d["args"].epochs == 2 and type(d["args"]).__name__ == "Namespace"
+    assert d["frozen"] == frozenset({1})
+
+
+def test_add_safe_globals_lifts_the_refusal():
+    import argparse
+    try:
+        from numpy._core import multiarray
+    except ImportError:  # NumPy 1 (the file was pickled under NumPy 2: the names are aliased)
+        from numpy.core import multiarray
+    allowed = [multiarray.scalar, multiarray._reconstruct, np.ndarray, np.dtype, argparse.Namespace, frozenset]
+    with tg.serialization.safe_globals(allowed):
+        d = tg.load(DATA / "plain_data.pt")
+    assert d["best_acc"] == 0.75 and d["args"].epochs == 2
+    with pytest.raises(pickle.UnpicklingError):
+        tg.load(DATA / "plain_data.pt")  # the context manager took them back
+
+
+def test_whole_module_is_refused_in_both_modes():
+    path = DATA / "whole_module.pt"
+    with pytest.raises(pickle.UnpicklingError, match=r"GLOBAL torch\.nn\.modules\.container\.Sequential was not "
+                                                     "an allowed global"):
+        tg.load(path)
+    with pytest.raises(pickle.UnpicklingError) as info:
+        tg.load(path, weights_only=False)
+    msg = str(info.value)
+    assert "torch.nn.modules.container.Sequential" in msg and "never runs code" in msg
+    assert "torch.save(model.state_dict(), path)" in msg and "load_state_dict" in msg
+
+
+def test_torchscript_archive_is_refused():
+    with pytest.raises(CheckpointError, match="TorchScript archive"):
+        tg.load(DATA / "torchscript.pt")
+
+
+# --------------------------------------------------------------------------- hand-made files
+class _TorchPickle:
+    """Assembles a protocol-2 pickle as torch.save writes it, opcode by opcode."""
+
+    def __init__(self):
+        self.parts = [b"\x80\x02"]
+
+    def glob(self, module, name):
+        self.parts.append(b"c" + module.encode() + b"\n" + name.encode() + b"\n")
+        return self
+
+    def str(self, s):
+        b = s.encode()
+        self.parts.append(b"X" + struct.pack("<I", len(b)) + b)
+        return self
+
+    def int(self, i):
+        self.parts.append(b"J" + struct.pack("<i", i))
+        return self
+
+    def op(self, code):
+        self.parts.append(code)
+        return self
+
+    def tuple_of_ints(self, values):
+        self.op(b"(")
+        for v in values:
+            self.int(v)
+        return self.op(b"t")
+
+    def tensor(self, key, numel, offset, size, stride, location="cpu", storage="FloatStorage"):
+        self.glob("torch._utils", "_rebuild_tensor_v2").op(b"(")
+        self.op(b"(").str("storage").glob("torch", storage).str(key).str(location).int(numel).op(b"t").op(b"Q")
+        self.int(offset).tuple_of_ints(size).tuple_of_ints(stride).op(b"\x89")
+        self.glob("collections", "OrderedDict").op(b")R").op(b"t").op(b"R")
+        return self
+
+    def bytes(self):
+        return b"".join(self.parts) + b"."
+
+
+def _zip(pkl: bytes, storages: dict, byteorder="little", extra=None) -> io.BytesIO:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("archive/data.pkl", pkl)
+        z.writestr("archive/byteorder", byteorder)
+        for key, data in storages.items():
+            z.writestr(f"archive/data/{key}", data)
+        for name, data in (extra or {}).items():
+            z.writestr(name, data)
+        z.writestr("archive/version", "3\n")
+    buf.seek(0)
+    return buf
+
+
+def test_hand_made_file_matches_the_reader():
+    pkl = _TorchPickle().tensor("0", 6, 1, (2, 2), (3, 1)).bytes()
+    t = tg.load(_zip(pkl, {"0": np.arange(6, dtype=np.float32).tobytes()}))
+    np.testing.assert_array_equal(t.numpy(), [[1, 2], [4, 5]])
+
+
+def test_big_endian_archive():
+    pkl = _TorchPickle().tensor("0", 3, 0, (3,), (1,)).bytes()
+    data = np.array([1.5, -2.0, 3.25], dtype=">f4").tobytes()
+    t = tg.load(_zip(pkl, {"0": data}, byteorder="big"))
+    np.testing.assert_array_equal(t.numpy(), [1.5, -2.0, 3.25])
+
+
+@pytest.mark.parametrize("offset,size,stride,match", [
+    (0, (3,), (2,), "reaches element 4 of a storage of 4 elements"),
+    (4, (1,), (1,), "reaches element 4 of a storage of 4 elements"),
+    (0, (2, 2), (-1, 1), "has offset 0, size"),
+    (9, (0,), (1,), "an empty tensor starts at element 9"),
+    (0, (2,), (1, 1), "has offset 0, size"),
+])
+def test_tensor_outside_its_storage_is_refused(offset, size, stride, match):
+    pkl = _TorchPickle().tensor("0", 4, offset, size, stride).bytes()
+    with pytest.raises(CheckpointError, match=match):
+        tg.load(_zip(pkl, {"0": np.zeros(4, np.float32).tobytes()}))
+
+
+def test_storage_size_mismatch_and_missing_storage():
+    pkl = _TorchPickle().tensor("0", 4, 0, (4,), (1,)).bytes()
+    with pytest.raises(CheckpointError, match=r"storage 0 holds 12 bytes, its record says 4 elements of float32"):
+        tg.load(_zip(pkl, {"0": np.zeros(3, np.float32).tobytes()}))
+    with pytest.raises(CheckpointError, match="storage 0 is missing from the archive"):
+        tg.load(_zip(pkl, {}))
+
+
+def test_foreign_dtype_storage_is_named():
+    pkl = _TorchPickle().tensor("0", 4, 0, (4,), (1,), storage="QInt8Storage").bytes()
+    with pytest.raises(CheckpointError, match="torch.QInt8Storage, a dtype tensorgraft does not have"):
+        tg.load(_zip(pkl, {"0": bytes(4)}))
+
+
+def test_no_code_runs_whatever_the_file_names(tmp_path):
+    marker = tmp_path / "ran"
+    # builtins.exec("open(marker, 'w')"): refused before anything is called, in both modes
+    pkl = _TorchPickle().glob("builtins", "exec").str(f"open({str(marker)!r}, 'w').close()").op(b"\x85R").bytes()
+    for weights_only in (None, True, False):
+        with pytest.raises(pickle.UnpicklingError, match="exec"):
+            tg.load(_zip(pkl, {}), weights_only=weights_only)
+    pkl = _TorchPickle().glob("os", "system").str(f"touch {marker}").op(b"\x85R").bytes()
+    for weights_only in (None, False):
+        with pytest.raises(pickle.UnpicklingError, match="os.system"):
+            tg.load(_zip(pkl, {}), weights_only=weights_only)
+    assert not marker.exists()
+
+
+def test_unknown_persistent_id_and_broken_pickle():
+    pkl = _TorchPickle().op(b"(").str("module").str("x").op(b"tQ").bytes()
+    with pytest.raises(CheckpointError, match="unknown persistent id"):
+        tg.load(_zip(pkl, {}))
+    with pytest.raises(CheckpointError, match="its pickle could not be read"):
+        tg.load(_zip(b"\x80\x02(", {}))
+
+
+def test_zip_that_is_not_a_checkpoint():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("readme.txt", "hello")
+    buf.seek(0)
+    with pytest.raises(CheckpointError, match="has no data.pkl record"):
+        tg.load(buf)
+    truncated = (DATA / "mlp_state_dict.pt").read_bytes()[:200]
+    with pytest.raises(CheckpointError, match="not a readable zip archive"):
+        tg.load(io.BytesIO(truncated))
+
+
+def test_truncated_legacy_file():
+    data = (DATA / "legacy_format.pt").read_bytes()
+    with pytest.raises(CheckpointError, match="truncated"):
+        tg.load(io.BytesIO(data[:-5]))
+
+
+# --------------------------------------------------------------------------- map_location
+def _cuda_located(path) -> io.BytesIO:
+    """The same archive with every storage recorded on 'cuda:0' (as a GPU-trained file is)."""
+    src = zipfile.ZipFile(path)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename.endswith("data.pkl"):
+                data = data.replace(b"X\x03\x00\x00\x00cpu", b"X\x06\x00\x00\x00cuda:0")
+            z.writestr(info.filename, data)
+    out.seek(0)
+    return out
+
+
+def _cuda_available():
+    try:
+        return tg.cuda.is_available()
+    except ImportError:  # tensorgraft-cuda is not installed
+        return False
+
+
+def test_map_location_moves_a_gpu_trained_file_to_the_cpu():
+    path = DATA / "mlp_state_dict.pt"
+    want = _mlp_values((4, 3))
+    for ml in ("cpu", tg.device("cpu"), {"cuda:0": "cpu"}, lambda storage, loc: storage):
+        sd = tg.load(_cuda_located(path), map_location=ml)
+        assert sd["0.weight"].device == tg.device("cpu")
+        np.testing.assert_array_equal(sd["0.weight"].numpy(), want)
+    seen = []
+    tg.load(_cuda_located(path), map_location=lambda storage, loc: seen.append(loc) or storage)
+    assert set(seen) == {"cuda:0"}
+
+
+@pytest.mark.skipif(_cuda_available(), reason="the refusal is for machines without CUDA")
+def test_gpu_trained_file_without_cuda_says_what_to_do():
+    with pytest.raises(RuntimeError, match=r"Attempting to deserialize object on a CUDA device but "
+                                           r"torch.cuda.is_available\(\) is False.*map_location=torch.device\('cpu'\)"):
+        tg.load(_cuda_located(DATA / "mlp_state_dict.pt"))
+
+
+def test_map_location_of_a_bad_kind():
+    with pytest.raises(ValueError, match="map_location should be"):
+        tg.load(DATA / "mlp_state_dict.pt", map_location=3.5)
+
+
+def test_tensorgraft_checkpoints_still_load(tmp_path):
+    sd = tg.load(DATA / "mlp_state_dict.pt")
+    tg.save(sd, tmp_path / "ours.pt")
+    back = tg.load(tmp_path / "ours.pt")
+    assert list(back) == list(sd)
+    np.testing.assert_array_equal(back["2.weight"].numpy(), sd["2.weight"].numpy())
