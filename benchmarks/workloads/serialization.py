@@ -1,4 +1,5 @@
-"""Saving and loading a 100 MB state_dict (issue 7) vs numpy.save/numpy.load of the same arrays."""
+"""Saving and loading a 100 MB state_dict (issue 7) vs numpy.save/numpy.load of the same arrays; and
+loading the same state_dict from a file PyTorch's torch.save wrote, tensorgraft.load vs torch.load."""
 from __future__ import annotations
 
 import os
@@ -47,8 +48,62 @@ def np_roundtrip():
     return run
 
 
+_PYTORCH_FILE = {}
+
+
+def _pytorch_file():
+    """The 100 MB state_dict written once by PyTorch's torch.save (the zip format)."""
+    if "path" not in _PYTORCH_FILE:
+        import torch
+        path = os.path.join(tempfile.mkdtemp(), "pytorch_state_dict.pt")
+        torch.save({k: torch.from_numpy(v) for k, v in _arrays().items()}, path)
+        _PYTORCH_FILE["path"] = path
+    return _PYTORCH_FILE["path"]
+
+
+def tg_load_pytorch_file():
+    import tensorgraft as tg
+    path = _pytorch_file()
+
+    def run():
+        t0 = time.perf_counter()
+        out = tg.load(path)
+        assert len(out) == len(_SHAPES)
+        return time.perf_counter() - t0
+    return run
+
+
+def torch_load_pytorch_file():
+    import torch
+    path = _pytorch_file()
+
+    def run():
+        t0 = time.perf_counter()
+        out = torch.load(path)
+        assert len(out) == len(_SHAPES)
+        return time.perf_counter() - t0
+    return run
+
+
+def np_load_arrays():
+    arrs = _arrays()
+    d = tempfile.mkdtemp()
+    for k, v in arrs.items():
+        np.save(os.path.join(d, k + ".npy"), v)
+
+    def run():
+        t0 = time.perf_counter()
+        out = {k: np.load(os.path.join(d, k + ".npy")) for k in arrs}
+        assert len(out) == len(arrs)
+        return time.perf_counter() - t0
+    return run
+
+
 WORKLOADS = [
     Workload("save_load_100MB", "save + load a 100 MB state_dict (48 float32 tensors)",
              tensorgraft=lambda: tg_roundtrip(), numpy=lambda: np_roundtrip(), target="tg/numpy <= 1.5",
              custom_timer=True),
+    Workload("load_pytorch_file_100MB", "load a 100 MB state_dict written by PyTorch's torch.save",
+             tensorgraft=lambda: tg_load_pytorch_file(), numpy=lambda: np_load_arrays(),
+             torch=lambda: torch_load_pytorch_file(), target="tg/torch <= 1.5", custom_timer=True),
 ]

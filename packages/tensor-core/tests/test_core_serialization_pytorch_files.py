@@ -289,9 +289,9 @@ class _TorchPickle:
         return b"".join(self.parts) + b"."
 
 
-def _zip(pkl: bytes, storages: dict, byteorder="little", extra=None) -> io.BytesIO:
+def _zip(pkl: bytes, storages: dict, byteorder="little", extra=None, compression=zipfile.ZIP_STORED) -> io.BytesIO:
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+    with zipfile.ZipFile(buf, "w", compression) as z:
         z.writestr("archive/data.pkl", pkl)
         z.writestr("archive/byteorder", byteorder)
         for key, data in storages.items():
@@ -307,6 +307,20 @@ def test_hand_made_file_matches_the_reader():
     pkl = _TorchPickle().tensor("0", 6, 1, (2, 2), (3, 1)).bytes()
     t = tg.load(_zip(pkl, {"0": np.arange(6, dtype=np.float32).tobytes()}))
     np.testing.assert_array_equal(t.numpy(), [[1, 2], [4, 5]])
+
+
+def test_compressed_entries_and_a_damaged_local_header():
+    pkl = _TorchPickle().tensor("0", 6, 0, (6,), (1,)).bytes()
+    data = np.arange(6, dtype=np.float32).tobytes()
+    # PyTorch stores entries uncompressed (read straight at their offset); a re-zipped file may not be
+    t = tg.load(_zip(pkl, {"0": data}, compression=zipfile.ZIP_DEFLATED))
+    np.testing.assert_array_equal(t.numpy(), np.arange(6))
+    raw = bytearray(_zip(pkl, {"0": data}).getvalue())
+    at = raw.index(b"archive/data/0") - 30  # the entry's local header: 30 bytes, then its name
+    assert raw[at:at + 4] == b"PK\x03\x04"
+    raw[at:at + 4] = b"XXXX"  # the storage's local header no longer says PK
+    with pytest.raises(CheckpointError, match="storage 0 has 0 of 24 bytes"):
+        tg.load(io.BytesIO(bytes(raw)))
 
 
 def test_big_endian_archive():
