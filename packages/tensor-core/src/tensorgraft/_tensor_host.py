@@ -135,6 +135,8 @@ class HostMethods:
         return from_numpy(np.asarray(array))
 
     def __dlpack__(self, *args, **kwargs):
+        if self.requires_grad:  # PyTorch's protocol method refuses (its to_dlpack function does not)
+            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
         return self._data.__dlpack__(*args, **kwargs)
 
     def __dlpack_device__(self):

@@ -236,9 +236,46 @@ def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False) -> Ten
     return t
 
 
+class _DLPackCapsule:
+    """A bare DLPack capsule (``to_dlpack``'s result, the older exchange form) given the
+    ``__dlpack__``/``__dlpack_device__`` protocol NumPy's and CuPy's ``from_dlpack`` read."""
+
+    _NAMES = (b"dltensor", b"dltensor_versioned")
+
+    def __init__(self, capsule):
+        import ctypes
+        api = ctypes.pythonapi
+        api.PyCapsule_IsValid.restype = ctypes.c_int
+        api.PyCapsule_IsValid.argtypes = [ctypes.py_object, ctypes.c_char_p]
+        name = next((n for n in self._NAMES if api.PyCapsule_IsValid(capsule, n)), None)
+        if name is None:  # consumed already (renamed "used_dltensor"), or not a DLPack capsule
+            raise RuntimeError("from_dlpack received an invalid capsule. Note that DLTensor capsules can be consumed "
+                               "only once, so you might have already constructed a tensor from it once.")
+        api.PyCapsule_GetPointer.restype = ctypes.c_void_p
+        api.PyCapsule_GetPointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+        base = api.PyCapsule_GetPointer(capsule, name)
+        pointer = ctypes.sizeof(ctypes.c_void_p)
+        # DLManagedTensor starts with its DLTensor; the versioned one has version (8 bytes),
+        # manager_ctx, deleter and flags (8 bytes) first. A DLTensor is data, then DLDevice.
+        tensor_at = base if name == b"dltensor" else base + 8 + 2 * pointer + 8
+        device = tensor_at + pointer
+        self._device = (ctypes.c_int32.from_address(device).value, ctypes.c_int32.from_address(device + 4).value)
+        self._capsule = capsule
+
+    def __dlpack_device__(self):
+        return self._device
+
+    def __dlpack__(self, *args, **kwargs):
+        return self._capsule
+
+
 def from_dlpack(ext) -> Tensor:
+    """A tensor sharing the memory of ``ext``: an object with ``__dlpack__`` (a PyTorch, NumPy, CuPy,
+    JAX array...) or a DLPack capsule."""
     if isinstance(ext, Tensor):
         return ext
+    if type(ext).__name__ == "PyCapsule":
+        ext = _DLPackCapsule(ext)
     dev_type, dev_id = ext.__dlpack_device__() if hasattr(ext, "__dlpack_device__") else (1, 0)
     if int(dev_type) == 1:  # kDLCPU
         return wrap(np.from_dlpack(ext), _CPU)

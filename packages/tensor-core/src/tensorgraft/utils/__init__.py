@@ -7,7 +7,8 @@
 # is an AttributeError there too.
 # ``data`` too: the autograd engine imports ``utils.hooks``, and data's DataLoader imports
 # ``multiprocessing`` (~7 ms), which ``import tensorgraft`` must not pay for.
-_LAZY = ("data", "checkpoint", "hooks", "_pytree")
+# ``dlpack`` and ``model_zoo`` too (PyTorch imports them with torch).
+_LAZY = ("data", "checkpoint", "hooks", "_pytree", "dlpack", "model_zoo")
 
 
 def __getattr__(name):

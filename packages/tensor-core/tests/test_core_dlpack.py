@@ -1,0 +1,59 @@
+"""tensorgraft.utils.dlpack and tensorgraft.from_dlpack: capsules, the __dlpack__ protocol, sharing."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tensorgraft as tg
+from tensorgraft.utils import dlpack
+
+
+def test_capsule_round_trip_shares_memory():
+    x = tg.arange(6.0).reshape(2, 3)
+    capsule = dlpack.to_dlpack(x)
+    assert type(capsule).__name__ == "PyCapsule"
+    y = dlpack.from_dlpack(capsule)
+    assert y.dtype is tg.float32 and tuple(y.shape) == (2, 3)
+    np.testing.assert_array_equal(y.numpy(), x.numpy())
+    x[0, 0] = 42.0  # same memory
+    assert y[0, 0].item() == 42.0
+
+
+def test_a_capsule_is_consumed_once():
+    capsule = dlpack.to_dlpack(tg.ones(2))
+    tg.from_dlpack(capsule)
+    with pytest.raises(RuntimeError, match="^from_dlpack received an invalid capsule. Note that DLTensor capsules "
+                                           "can be consumed only once"):
+        dlpack.from_dlpack(capsule)
+
+
+def test_versioned_capsules_and_protocol_objects():
+    a = np.arange(5, dtype=np.int16)
+    t = tg.from_dlpack(a.__dlpack__(max_version=(1, 0)))  # DLPack 1.0's "dltensor_versioned" capsule
+    assert t.dtype is tg.int16 and t.tolist() == [0, 1, 2, 3, 4]
+    t[1] = 9
+    assert a[1] == 9
+    b = np.arange(3.0)
+    u = tg.from_dlpack(b)  # an object with __dlpack__
+    b[2] = -1.0
+    assert u.tolist() == [0.0, 1.0, -1.0]
+    assert tg.from_dlpack(u) is u
+
+
+def test_to_dlpack_refusals():
+    if tg.Tensor._autograd is not None:
+        t = tg.ones(2, requires_grad=True)
+        with pytest.raises(BufferError, match="^Can't export tensors that require gradient, use tensor.detach\\(\\)$"):
+            t.__dlpack__()
+        with pytest.raises(BufferError, match="require gradient"):
+            np.from_dlpack(t)
+        assert dlpack.from_dlpack(dlpack.to_dlpack(t)).tolist() == [1.0, 1.0]  # the function exports it
+    with pytest.raises(TypeError, match="must be Tensor, not ndarray"):
+        dlpack.to_dlpack(np.ones(2))
+
+
+def test_device_types_and_the_module_attribute():
+    assert dlpack.DLDeviceType.kDLCPU == 1 and dlpack.DLDeviceType.kDLCUDA == 2
+    assert dlpack.DLDeviceType.kDLMAIA == 17 and len(dlpack.DLDeviceType) == 15
+    assert tg.utils.dlpack is dlpack
+    assert tg.ones(2).__dlpack_device__() == (dlpack.DLDeviceType.kDLCPU, 0)
