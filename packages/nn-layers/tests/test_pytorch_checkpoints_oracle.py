@@ -278,3 +278,15 @@ class _Config:
 
     def __eq__(self, other):
         return isinstance(other, _Config) and vars(self) == vars(other)
+
+
+def test_mmap_as_pytorch(tmp_path):
+    path = tmp_path / "sd.pt"
+    torch.save({"w": torch.arange(6.0).reshape(2, 3), "i": torch.arange(4)}, path)
+    theirs, ours = torch.load(path, mmap=True), tg.load(path, mmap=True)
+    for key in theirs:
+        np.testing.assert_array_equal(ours[key].numpy(), theirs[key].numpy())
+    legacy = tmp_path / "legacy.pt"
+    torch.save({"w": torch.ones(2)}, legacy, _use_new_zipfile_serialization=False)
+    assert_same_error(lambda lib: lib.load(legacy, mmap=True))
+    assert_same_error(lambda lib: lib.load(str(legacy), mmap=True))

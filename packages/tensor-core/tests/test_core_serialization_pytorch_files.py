@@ -449,3 +449,39 @@ def test_tensorgraft_checkpoints_still_load(tmp_path):
     back = tg.load(tmp_path / "ours.pt")
     assert list(back) == list(sd)
     np.testing.assert_array_equal(back["2.weight"].numpy(), sd["2.weight"].numpy())
+
+
+# --------------------------------------------------------------------------- mmap
+def test_mmap_maps_storages_copy_on_write(tmp_path):
+    path = tmp_path / "copy.pt"
+    path.write_bytes((DATA / "dtypes_and_views.pt").read_bytes())
+    before = path.read_bytes()
+    mapped = tg.load(path, mmap=True)
+    read = tg.load(path)
+    assert list(mapped) == list(read)
+    for key in read:
+        a, b = mapped[key].detach(), read[key].detach()
+        if b.dtype is tg.bfloat16:
+            a, b = a.float(), b.float()
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=key)
+    assert isinstance(_base_of(mapped["base"]._data), np.memmap)
+    mapped["base"][0, 0] = 99.0  # shared with its views, never written to the file
+    assert mapped["transposed"][0, 0].item() == 99.0
+    assert path.read_bytes() == before
+
+
+def _base_of(arr):
+    while getattr(arr, "base", None) is not None and not isinstance(arr, np.memmap):
+        arr = arr.base
+    return arr
+
+
+def test_mmap_refusals():
+    with pytest.raises(RuntimeError, match=r"^mmap can only be used with files saved with `torch.save\(.*legacy_format"
+                                           r".pt, _use_new_zipfile_serialization=True\)"):
+        tg.load(str(DATA / "legacy_format.pt"), mmap=True)
+    with pytest.raises(RuntimeError, match=r"^mmap can only be used with files saved with `torch.save\("
+                                           r"_use_new_zipfile_serialization=True\)"):
+        tg.load(DATA / "legacy_format.pt", mmap=True)  # a Path is not named, as in PyTorch
+    with open(DATA / "mlp_state_dict.pt", "rb") as fh, pytest.raises(ValueError, match="f must be a file path"):
+        tg.load(fh, mmap=True)

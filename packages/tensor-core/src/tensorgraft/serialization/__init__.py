@@ -164,6 +164,9 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     """Load what :func:`save` wrote, any safetensors file (then a flat ``{name: tensor}`` dict), or
     a file PyTorch's ``torch.save`` wrote (read by the restricted unpickler of ``pytorch_files``).
 
+    ``mmap=True`` with a path to a PyTorch zip checkpoint maps its storages copy-on-write instead
+    of reading them (writes to the tensors never reach the file), as PyTorch does.
+
     ``map_location``: None (tensors go back to the device they were saved from), a device or
     string (all tensors go there), a dict mapping saved locations to new ones, or a callable
     ``fn(tensor, location)`` returning a tensor or None. ``weights_only`` (None, as in PyTorch,
@@ -179,7 +182,9 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         name = os.fsdecode(f)
         if _starts_like_pytorch_file(name):
             with open(name, "rb") as fh:
-                return _load_pytorch_file(fh, name, map_location, weights_only)
+                shown = f"{f}, " if isinstance(f, str) else ""  # how PyTorch's mmap refusal names the file
+                return _load_pytorch_file(fh, name, map_location, weights_only, mmap_path=name if mmap else None,
+                                          shown=shown)
         header, meta, arrays = _load_from_path(name)
     else:
         if not hasattr(f, "read"):
@@ -274,8 +279,9 @@ def _peek_stream(f):
     return f, pytorch_files.is_pytorch_file(bytes(prefix))
 
 
-def _load_pytorch_file(fh, name, map_location, weights_only):
-    """A file written by PyTorch's torch.save: read by the restricted unpickler of ``pytorch_files``."""
+def _load_pytorch_file(fh, name, map_location, weights_only, *, mmap_path=None, shown=""):
+    """A file written by PyTorch's torch.save: read by the restricted unpickler of ``pytorch_files``.
+    ``mmap_path``: map its storages from this path; ``shown``: how PyTorch's mmap refusal names it."""
     if not fh.seekable():
         fh = io.BytesIO(fh.read())  # zipfile needs to seek; the legacy reader reads it whole anyway
     pos = fh.tell()
@@ -283,7 +289,11 @@ def _load_pytorch_file(fh, name, map_location, weights_only):
     fh.seek(pos)
     weights_only = weights_only is not False  # None means PyTorch's default, True
     if is_zip:
-        return pytorch_files.load_zip(fh, name, map_location, weights_only)
+        return pytorch_files.load_zip(fh, name, map_location, weights_only, mmap_path=mmap_path)
+    if mmap_path is not None:  # PyTorch's refusal: the legacy stream has no storage at a fixed offset
+        raise RuntimeError(f"mmap can only be used with files saved with `torch.save({shown}"
+                           "_use_new_zipfile_serialization=True), please torch.save your checkpoint with this option "
+                           "in order to use mmap.")
     return pytorch_files.load_legacy(fh, name, map_location, weights_only)
 
 

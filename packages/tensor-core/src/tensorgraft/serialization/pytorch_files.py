@@ -27,6 +27,7 @@ from __future__ import annotations
 import _compat_pickle
 import collections
 import io
+import os
 import pickle
 import sys
 import warnings
@@ -437,7 +438,9 @@ def _resolver(builder: _Builder, weights_only: bool, name: str):
 
 
 # ============================================================================ the zip archive
-def load_zip(fileobj, name: str, map_location, weights_only: bool):
+def load_zip(fileobj, name: str, map_location, weights_only: bool, mmap_path: str | None = None):
+    """The object of a PyTorch zip checkpoint; with ``mmap_path`` (the file's path) its uncompressed
+    storages are mapped copy-on-write from the file rather than read."""
     try:
         zf = zipfile.ZipFile(fileobj)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
@@ -483,11 +486,14 @@ def load_zip(fileobj, name: str, map_location, weights_only: bool):
                 raise CheckpointError(f"checkpoint '{name}' is corrupt: storage {key} holds {info.file_size} bytes, "
                                       f"its record says {numel} elements of {storage_type.dtype_name} "
                                       f"({expected} bytes)")
-            raw = bytearray(expected)
-            got = _read_entry(zf, fileobj, info, raw)
-            if got != expected:
-                raise CheckpointError(f"checkpoint '{name}' is truncated: storage {key} has {got} of {expected} bytes")
-            arr = np.frombuffer(raw, dtype=dtype)
+            arr = _mapped_entry(fileobj, info, mmap_path, dtype, expected) if mmap_path is not None else None
+            if arr is None:
+                raw = bytearray(expected)
+                got = _read_entry(zf, fileobj, info, raw)
+                if got != expected:
+                    raise CheckpointError(f"checkpoint '{name}' is truncated: storage {key} has {got} of {expected} "
+                                          "bytes")
+                arr = np.frombuffer(raw, dtype=dtype)
             if byteorder != sys.byteorder and dtype.itemsize > 1:
                 arr = arr.byteswap()
             storages[key] = _Storage(arr, str(location))
@@ -498,6 +504,27 @@ def load_zip(fileobj, name: str, map_location, weights_only: bool):
             return _unpickle(fh, resolve, load_storage, name)
 
 
+def _data_offset(fileobj, info):
+    """Where an entry's bytes start in the file (after its local header), or None if that header is
+    not where the central directory says."""
+    fileobj.seek(info.header_offset)
+    local = fileobj.read(30)
+    if len(local) < 30 or local[:4] != _ZIP_MAGIC:
+        return None
+    name_len, extra_len = int.from_bytes(local[26:28], "little"), int.from_bytes(local[28:30], "little")
+    return info.header_offset + 30 + name_len + extra_len
+
+
+def _mapped_entry(fileobj, info, path, dtype, nbytes):
+    """An uncompressed entry as a copy-on-write memory map of the file (None: read it instead)."""
+    if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1 or nbytes == 0:
+        return None
+    start = _data_offset(fileobj, info)
+    if start is None or start + nbytes > os.path.getsize(path) or start % dtype.itemsize:
+        return None
+    return np.memmap(path, dtype=dtype, mode="c", offset=start, shape=(nbytes // dtype.itemsize,))
+
+
 def _read_entry(zf, fileobj, info, out: bytearray) -> int:
     """Read a zip entry's bytes into ``out``; returns how many were read. PyTorch stores storages
     uncompressed, so they are read straight from the file at their offset: zipfile's reader would
@@ -505,12 +532,10 @@ def _read_entry(zf, fileobj, info, out: bytearray) -> int:
     if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1 or not hasattr(fileobj, "readinto"):
         with zf.open(info) as fh:
             return fh.readinto(out)
-    fileobj.seek(info.header_offset)
-    local = fileobj.read(30)
-    if len(local) < 30 or local[:4] != _ZIP_MAGIC:
+    start = _data_offset(fileobj, info)
+    if start is None:
         return 0
-    name_len, extra_len = int.from_bytes(local[26:28], "little"), int.from_bytes(local[28:30], "little")
-    fileobj.seek(info.header_offset + 30 + name_len + extra_len)
+    fileobj.seek(start)
     view, got = memoryview(out), 0
     while got < len(out):
         n = fileobj.readinto(view[got:])
