@@ -61,28 +61,26 @@ def _pytorch_file():
     return _PYTORCH_FILE["path"]
 
 
-def tg_load_pytorch_file():
-    import tensorgraft as tg
+def _timed_load(load):
+    """Times ``load(path)`` of the PyTorch-written file (the same code for both libraries)."""
     path = _pytorch_file()
 
     def run():
         t0 = time.perf_counter()
-        out = tg.load(path)
+        out = load(path)
         assert len(out) == len(_SHAPES)
         return time.perf_counter() - t0
     return run
+
+
+def tg_load_pytorch_file():
+    import tensorgraft as tg
+    return _timed_load(tg.load)
 
 
 def torch_load_pytorch_file():
     import torch
-    path = _pytorch_file()
-
-    def run():
-        t0 = time.perf_counter()
-        out = torch.load(path)
-        assert len(out) == len(_SHAPES)
-        return time.perf_counter() - t0
-    return run
+    return _timed_load(torch.load)
 
 
 def np_load_arrays():
