@@ -88,30 +88,31 @@ def test_state_dict_from_pytorch_gives_pytorch_outputs(name, zip_format):
         np.testing.assert_array_equal(ours.state_dict()[key].numpy(), value.numpy())
 
 
+def _is_parameter(t):
+    return isinstance(t, (tg.nn.Parameter, torch.nn.Parameter))
+
+
 def _same(ours, theirs, path="obj"):
-    """``ours`` (tensorgraft.load) holds what ``theirs`` (torch.load) holds, structure and values."""
+    """``ours`` (what tensorgraft loaded, or what PyTorch loaded of a file tensorgraft wrote) holds
+    what ``theirs`` (torch.load of the original) holds: structure, dtypes, strides, values."""
     if isinstance(theirs, torch.Tensor):
-        assert isinstance(ours, tg.Tensor), path
+        assert isinstance(ours, (tg.Tensor, torch.Tensor)), path
         assert str(ours.dtype) == str(theirs.dtype) and tuple(ours.shape) == tuple(theirs.shape), path
         assert ours.requires_grad == theirs.requires_grad, path
-        assert isinstance(ours, tg.nn.Parameter) == isinstance(theirs, torch.nn.Parameter), path
+        assert _is_parameter(ours) == _is_parameter(theirs), path
         if theirs.layout == torch.sparse_coo:
-            assert ours.layout is tg.sparse_coo and ours.is_coalesced() == theirs.is_coalesced(), path
+            assert str(ours.layout) == "torch.sparse_coo" and ours.is_coalesced() == theirs.is_coalesced(), path
             _same(ours._indices(), theirs._indices(), path + "._indices()")
             _same(ours._values(), theirs._values(), path + "._values()")
             return
         if theirs.numel():  # an empty tensor's strides say nothing (from_numpy gives zeros)
-            assert ours.stride() == theirs.stride(), path
+            assert tuple(ours.stride()) == theirs.stride(), path
         a, b = ours.detach(), theirs.detach()
         if theirs.dtype == torch.bfloat16:
             a, b = a.float(), b.float()
         np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=path)
-    elif isinstance(theirs, torch.dtype):
-        assert str(ours) == str(theirs), path
-    elif isinstance(theirs, torch.device):
-        assert isinstance(ours, tg.device) and str(ours) == str(theirs), path
-    elif isinstance(theirs, torch.Size):
-        assert isinstance(ours, tg.Size) and tuple(ours) == tuple(theirs), path
+    elif isinstance(theirs, (torch.dtype, torch.device, torch.Size)):
+        assert type(ours).__name__ == type(theirs).__name__ and str(ours) == str(theirs), path
     elif isinstance(theirs, dict):
         assert type(ours) is type(theirs) and list(ours) == list(theirs), path
         for k in theirs:
@@ -176,45 +177,56 @@ def test_random_objects_load_as_torch_loads_them(seed, zip_format):
     _same(ours["shared"], theirs["shared"])
 
 
+OPTIMIZERS = {"SGD": dict(lr=0.1, momentum=0.9, nesterov=True), "Adam": dict(lr=0.01),
+              "AdamW": dict(lr=0.01, weight_decay=0.1, amsgrad=True), "RMSprop": dict(lr=0.01, momentum=0.5)}
+
+
+def _batches(seed):
+    rng = np.random.default_rng(seed)
+    return [(rng.standard_normal((8, 4)).astype(np.float32), rng.standard_normal((8, 2)).astype(np.float32))
+            for _ in range(6)]
+
+
+def _build(lib, opt_name):
+    lib.manual_seed(0)
+    model = lib.nn.Sequential(lib.nn.Linear(4, 8), lib.nn.Tanh(), lib.nn.Linear(8, 2))
+    opt = getattr(lib.optim, opt_name)(model.parameters(), **OPTIMIZERS[opt_name])
+    return model, opt, lib.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+
+
+def _train(lib, model, opt, sched, batches):
+    for x, y in batches:
+        opt.zero_grad()
+        lib.nn.functional.mse_loss(model(lib.tensor(x)), lib.tensor(y)).backward()
+        opt.step()
+        sched.step()
+
+
+def _resume(ck, model, opt, sched):
+    model.load_state_dict(ck["model"])
+    opt.load_state_dict(ck["opt"])
+    sched.load_state_dict(ck["sched"])
+
+
+def _assert_same_weights(ours, theirs):
+    for (key, want), got in zip(theirs.state_dict().items(), ours.state_dict().values()):
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-6, err_msg=key)
+
+
 @pytest.mark.parametrize("zip_format", FORMATS)
-@pytest.mark.parametrize("opt_name", ["SGD", "Adam", "AdamW", "RMSprop"])
+@pytest.mark.parametrize("opt_name", list(OPTIMIZERS))
 def test_training_resumes_from_a_pytorch_checkpoint(opt_name, zip_format):
     """Three steps in PyTorch, checkpoint, then three more steps in PyTorch and in tensorgraft."""
-    kwargs = {"SGD": dict(lr=0.1, momentum=0.9, nesterov=True), "Adam": dict(lr=0.01),
-              "AdamW": dict(lr=0.01, weight_decay=0.1, amsgrad=True), "RMSprop": dict(lr=0.01, momentum=0.5)}[opt_name]
-    rng = np.random.default_rng(3)
-    batches = [(rng.standard_normal((8, 4)).astype(np.float32), rng.standard_normal((8, 2)).astype(np.float32))
-               for _ in range(6)]
-
-    def build(lib):
-        lib.manual_seed(0)
-        model = lib.nn.Sequential(lib.nn.Linear(4, 8), lib.nn.Tanh(), lib.nn.Linear(8, 2))
-        opt = getattr(lib.optim, opt_name)(model.parameters(), **kwargs)
-        sched = lib.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
-        return model, opt, sched
-
-    def train(lib, model, opt, sched, part):
-        for x, y in part:
-            opt.zero_grad()
-            loss = lib.nn.functional.mse_loss(model(lib.tensor(x)), lib.tensor(y))
-            loss.backward()
-            opt.step()
-            sched.step()
-
-    model, opt, sched = build(torch)
-    train(torch, model, opt, sched, batches[:3])
+    batches = _batches(3)
+    model, opt, sched = _build(torch, opt_name)
+    _train(torch, model, opt, sched, batches[:3])
     buf = _saved({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(), "epoch": 3},
                  zip_format)
-    train(torch, model, opt, sched, batches[3:])
-
-    ck = tg.load(buf)
-    ours, our_opt, our_sched = build(tg)
-    ours.load_state_dict(ck["model"])
-    our_opt.load_state_dict(ck["opt"])
-    our_sched.load_state_dict(ck["sched"])
-    train(tg, ours, our_opt, our_sched, batches[3:])
-    for (key, want), got in zip(model.state_dict().items(), ours.state_dict().values()):
-        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-6, err_msg=key)
+    _train(torch, model, opt, sched, batches[3:])
+    ours, our_opt, our_sched = _build(tg, opt_name)
+    _resume(tg.load(buf), ours, our_opt, our_sched)
+    _train(tg, ours, our_opt, our_sched, batches[3:])
+    _assert_same_weights(ours, model)
     assert our_sched.get_last_lr() == pytest.approx(sched.get_last_lr())
 
 
@@ -290,3 +302,57 @@ def test_mmap_as_pytorch(tmp_path):
     torch.save({"w": torch.ones(2)}, legacy, _use_new_zipfile_serialization=False)
     assert_same_error(lambda lib: lib.load(legacy, mmap=True))
     assert_same_error(lambda lib: lib.load(str(legacy), mmap=True))
+
+
+# --------------------------------------------------------------------------- save_for_pytorch
+@pytest.mark.parametrize("name", ["linear", "conv2d", "batchnorm2d", "lstm", "mha", "transformer_layer", "cnn"])
+def test_state_dict_written_for_pytorch_gives_tensorgraft_outputs(name):
+    tg.manual_seed(0)
+    ours = _module(tg, name)
+    if name in ("batchnorm2d", "cnn"):
+        with tg.no_grad():
+            ours(_input(name, tg) * 3 + 1)
+    ours.eval()
+    buf = io.BytesIO()
+    tg.serialization.save_for_pytorch(ours.state_dict(), buf)
+    buf.seek(0)
+    theirs = _module(torch, name).eval()
+    theirs.load_state_dict(torch.load(buf))  # PyTorch's default weights_only=True
+    with torch.no_grad():
+        want = _first(theirs(*(3 * [_input(name, torch)] if name == "mha" else [_input(name, torch)])))
+    with tg.no_grad():
+        got = _first(ours(*(3 * [_input(name, tg)] if name == "mha" else [_input(name, tg)])))
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_pytorch_to_tensorgraft_to_pytorch(seed):
+    """A file PyTorch wrote, loaded here and written back with save_for_pytorch, loads in PyTorch
+    (weights_only, and with mmap) as the original."""
+    rng = np.random.default_rng(seed)
+    obj = {"root": _random_object(rng)}
+    base = torch.arange(12.0).reshape(3, 4)
+    obj["shared"] = (base, base.t(), base[1], base[:, 1:3])
+    original = torch.load(_saved(obj))
+    buf = io.BytesIO()
+    tg.serialization.save_for_pytorch(tg.load(_saved(obj)), buf)
+    again = torch.load(io.BytesIO(buf.getvalue()))
+    _same(again, original)
+    again["shared"][0][2, 3] = -1.0  # the views share one storage again
+    assert again["shared"][1][3, 2].item() == -1.0 and again["shared"][3][2, 1].item() == 10.0
+
+
+@pytest.mark.parametrize("opt_name", list(OPTIMIZERS))
+def test_training_resumes_in_pytorch_from_a_tensorgraft_checkpoint(opt_name, tmp_path):
+    """Three steps here, save_for_pytorch, then three more steps here and in PyTorch (mmap load)."""
+    batches = _batches(5)
+    ours, our_opt, our_sched = _build(tg, opt_name)
+    _train(tg, ours, our_opt, our_sched, batches[:3])
+    path = tmp_path / "ck.pt"
+    tg.serialization.save_for_pytorch({"model": ours.state_dict(), "opt": our_opt.state_dict(),
+                                       "sched": our_sched.state_dict(), "epoch": 3}, path)
+    _train(tg, ours, our_opt, our_sched, batches[3:])
+    theirs, their_opt, their_sched = _build(torch, opt_name)
+    _resume(torch.load(path, mmap=True), theirs, their_opt, their_sched)
+    _train(torch, theirs, their_opt, their_sched, batches[3:])
+    _assert_same_weights(ours, theirs)

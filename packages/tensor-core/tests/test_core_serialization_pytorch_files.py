@@ -485,3 +485,132 @@ def test_mmap_refusals():
         tg.load(DATA / "legacy_format.pt", mmap=True)  # a Path is not named, as in PyTorch
     with open(DATA / "mlp_state_dict.pt", "rb") as fh, pytest.raises(ValueError, match="f must be a file path"):
         tg.load(fh, mmap=True)
+
+
+# --------------------------------------------------------------------------- save_for_pytorch
+from tensorgraft.serialization import save_for_pytorch  # noqa: E402
+
+# the globals PyTorch's weights_only loader allows by default that the writer may name
+_ALLOWED_GLOBALS = {"torch._utils _rebuild_tensor_v2", "torch._utils _rebuild_parameter",
+                    "torch._utils _rebuild_sparse_tensor", "torch.serialization _get_layout", "torch Size",
+                    "torch device", "collections OrderedDict", "collections Counter", "_codecs encode",
+                    "__builtin__ set", "__builtin__ frozenset", "__builtin__ bytearray", "__builtin__ complex",
+                    *(f"torch {n}" for n in DTYPE_NAMES),
+                    *(f"torch {s}" for s in ("FloatStorage", "DoubleStorage", "HalfStorage", "BFloat16Storage",
+                                             "LongStorage", "IntStorage", "ShortStorage", "CharStorage",
+                                             "ByteStorage", "BoolStorage", "ComplexFloatStorage",
+                                             "ComplexDoubleStorage"))}
+
+
+def _globals_of(pkl: bytes) -> set:
+    import pickletools
+    return {arg for op, arg, _ in pickletools.genops(pkl) if op.name == "GLOBAL"}
+
+
+def _written(obj) -> bytes:
+    buf = io.BytesIO()
+    save_for_pytorch(obj, buf)
+    return buf.getvalue()
+
+
+def test_written_files_read_back_the_same():
+    for name in ("training_checkpoint.pt", "dtypes_and_views.pt", "sparse_coo.pt", "mlp_state_dict.pt"):
+        original = tg.load(DATA / name)
+        again = tg.load(io.BytesIO(_written(original)))
+        _assert_same_tree(again, original, name)
+
+
+def _assert_same_tree(a, b, path):
+    if isinstance(b, tg.Tensor):
+        assert type(a) is type(b) and a.dtype is b.dtype and a.shape == b.shape, path
+        assert a.requires_grad == b.requires_grad and a.layout is b.layout, path
+        if b.layout is tg.sparse_coo:
+            assert a.is_coalesced() == b.is_coalesced(), path
+            _assert_same_tree(a._indices(), b._indices(), path)
+            _assert_same_tree(a._values(), b._values(), path)
+            return
+        x, y = a.detach(), b.detach()
+        if b.dtype is tg.bfloat16:
+            x, y = x.float(), y.float()
+        np.testing.assert_array_equal(x.numpy(), y.numpy(), err_msg=path)
+    elif isinstance(b, dict):
+        assert type(a) is type(b) and list(a) == list(b), path
+        assert getattr(a, "_metadata", None) == getattr(b, "_metadata", None), path
+        for k in b:
+            _assert_same_tree(a[k], b[k], f"{path}[{k!r}]")
+    elif isinstance(b, (list, tuple)):
+        assert type(a) is type(b) and len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            _assert_same_tree(x, y, f"{path}[{i}]")
+    else:
+        assert type(a) is type(b) and a == b, path
+
+
+def test_written_archive_layout_and_globals():
+    d = tg.load(DATA / "training_checkpoint.pt")
+    data = _written(d)
+    z = zipfile.ZipFile(io.BytesIO(data))
+    names = z.namelist()
+    assert names[:4] == ["archive/data.pkl", "archive/.format_version", "archive/.storage_alignment",
+                         "archive/byteorder"]
+    assert names[-2:] == ["archive/version", "archive/.data/serialization_id"]
+    assert z.read("archive/version") == b"3\n" and z.read("archive/byteorder") == b"little"
+    storages = [n for n in names if n.startswith("archive/data/")]
+    assert len(storages) == 4 + 4  # the model's four tensors, the four momentum buffers
+    for info in z.infolist():
+        assert info.compress_type == zipfile.ZIP_STORED
+        start = info.header_offset + 30 + len(info.filename.encode()) + int.from_bytes(
+            data[info.header_offset + 28:info.header_offset + 30], "little")
+        if info.filename.startswith("archive/data/"):
+            assert start % 64 == 0, info.filename  # PyTorch's alignment, for mmap
+    assert _globals_of(z.read("archive/data.pkl")) <= _ALLOWED_GLOBALS
+
+
+def test_views_share_one_storage_and_objects_are_written_once():
+    base = tg.arange(12.0).reshape(3, 4)
+    obj = {"base": base, "t": base.t(), "row": base[1], "again": base, "copy": base.clone()}
+    z = zipfile.ZipFile(io.BytesIO(_written(obj)))
+    assert len([n for n in z.namelist() if "/data/" in n]) == 2  # base's storage and the clone's
+    back = tg.load(io.BytesIO(_written(obj)))
+    assert back["again"] is back["base"]
+    back["base"][1, 1] = -3.0
+    assert back["t"][1, 1].item() == -3.0 and back["row"][1].item() == -3.0 and back["copy"][1, 1].item() == 5.0
+
+
+def test_refuses_what_pytorch_could_not_load_before_writing(tmp_path):
+    path = tmp_path / "w.pt"
+    path.write_bytes(b"previous")
+
+    class Config:
+        pass
+
+    for bad in ({"model": Config()}, [lambda x: x], {"arr": np.arange(3)}):
+        with pytest.raises(TypeError, match="save_for_pytorch writes tensors and plain data"):
+            save_for_pytorch(bad, path)
+        buf = io.BytesIO()
+        with pytest.raises(TypeError):
+            save_for_pytorch(bad, buf)
+        assert buf.getvalue() == b""
+    assert path.read_bytes() == b"previous"
+    with pytest.raises(AttributeError, match="expected 'f' to be string, path, or a file-like object"):
+        save_for_pytorch({}, 3)
+
+
+def test_path_writes_are_atomic_and_named_by_the_file(tmp_path):
+    path = tmp_path / "weights.pth"
+    save_for_pytorch({"w": tg.ones(2)}, path)
+    assert zipfile.ZipFile(path).namelist()[0] == "weights/data.pkl"  # torch.save's archive name
+    assert os.listdir(tmp_path) == ["weights.pth"]
+    save_for_pytorch({"w": tg.zeros(3)}, str(path))
+    assert tg.load(path)["w"].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_module_state_dict_round_trip():
+    nn = pytest.importorskip("tensorgraft.nn")
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Flatten(), nn.Linear(2 * 3 * 3, 3))
+    model(tg.ones(2, 1, 5, 5))  # running statistics that are not the defaults
+    sd = model.state_dict()
+    back = tg.load(io.BytesIO(_written(sd)))
+    assert back._metadata == sd._metadata
+    _assert_same_tree(back, sd, "state_dict")

@@ -47,6 +47,7 @@ The package's modules, each holding one concept:
 - ``weights_only``: PyTorch's weights_only refusals and the ``add_safe_globals`` allow-list
 - ``pytorch_files``: loading files PyTorch's own ``torch.save`` wrote (zip archive or legacy stream)
   with a restricted unpickler that never runs code from the file
+- ``pytorch_writer``: ``save_for_pytorch``, writing files PyTorch's ``torch.load`` reads
 
 This module holds the public API: ``save`` (with the atomic write to a path) and ``load``.
 """
@@ -81,12 +82,14 @@ from .decoder import _Decoder  # noqa: F401
 from .placement import _foreign_device, _materialize, _move, _target_device  # noqa: F401
 from .reading import _READ_CHUNK, _load_from_path, _load_from_stream, _read_exact, _read_safetensors_file  # noqa: F401
 from . import pytorch_files
+from .pytorch_writer import save_for_pytorch
 from .weights_only import (  # noqa: F401
     _WO_DEFAULT_CHANGED, _WO_DOCS, _WO_HEAD, _refuse_what_weights_only_refuses, _safe_globals, _unsupported_global,
     add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals,
 )
 
-__all__ = ["save", "load", "CheckpointError", "add_safe_globals", "get_safe_globals", "clear_safe_globals",
+__all__ = ["save", "load", "save_for_pytorch", "CheckpointError", "add_safe_globals", "get_safe_globals",
+           "clear_safe_globals",
            "safe_globals"]
 
 DEFAULT_PROTOCOL = 2  # PyTorch's pickle protocol constant; save() accepts and ignores pickle_protocol
@@ -99,6 +102,13 @@ def _write_file(arrays, path, metadata) -> None:
 
 
 def _atomic_save(arrays, metadata, path: str) -> None:
+    # ``_write_file`` is looked up when the write happens, so tests can fault it
+    _atomic_write(path, lambda tmp: _write_file(arrays, tmp, metadata))
+
+
+def _atomic_write(path: str, write) -> None:
+    """``write(tmp)`` writes the file at a temporary path next to ``path``, which then replaces
+    ``path`` (fsync'ed, permissions kept); on any error ``path`` is untouched and ``tmp`` removed."""
     path = os.path.realpath(path)  # through symlinks: replace the file they point to, not the link
     directory = os.path.dirname(path)
     if not os.path.isdir(directory):
@@ -115,7 +125,7 @@ def _atomic_save(arrays, metadata, path: str) -> None:
             continue
     try:
         os.close(fd)
-        _write_file(arrays, tmp, metadata)
+        write(tmp)
         with open(tmp, "r+b") as fh:
             fh.flush()
             os.fsync(fh.fileno())
@@ -300,6 +310,6 @@ def _load_pytorch_file(fh, name, map_location, weights_only, *, mmap_path=None, 
 # The public classes and functions defined in the modules above say they are this module's, as
 # they did before the split (``torch.serialization`` in PyTorch): reprs, tracebacks and pickles
 # that name them are unchanged.
-for _obj in (CheckpointError, add_safe_globals, get_safe_globals, clear_safe_globals, safe_globals):
+for _obj in (CheckpointError, add_safe_globals, get_safe_globals, clear_safe_globals, safe_globals, save_for_pytorch):
     _obj.__module__ = __name__
 del _obj
