@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import tensorgraft as tg
-from tensorgraft.serialization import CheckpointError
+from tensorgraft.serialization import CheckpointError, save_for_pytorch
 
 DATA = pathlib.Path(__file__).resolve().parent / "data" / "pytorch_checkpoints"
 has_autograd = tg.Tensor._autograd is not None
@@ -438,6 +438,32 @@ def test_gpu_trained_file_without_cuda_says_what_to_do():
         tg.load(_cuda_located(DATA / "mlp_state_dict.pt"))
 
 
+needs_cuda = pytest.mark.skipif(not _cuda_available(), reason="needs a CUDA device (a GPU, or the cuda-fake tox "
+                                                              "environment's stand-in CuPy)")
+
+
+@needs_cuda
+def test_gpu_trained_file_goes_back_to_the_gpu():
+    sd = tg.load(_cuda_located(DATA / "mlp_state_dict.pt"))
+    assert all(t.device == tg.device("cuda:0") for t in sd.values())
+    np.testing.assert_array_equal(sd["0.weight"].cpu().numpy(), _mlp_values((4, 3)))
+    cpu = tg.load(DATA / "mlp_state_dict.pt", map_location="cuda")
+    assert cpu["2.bias"].device.type == "cuda"
+    if tg.cuda.device_count() > 1:
+        moved = tg.load(_cuda_located(DATA / "mlp_state_dict.pt"), map_location={"cuda:0": "cuda:1"})
+        assert moved["0.bias"].device == tg.device("cuda:1")
+
+
+@needs_cuda
+def test_save_for_pytorch_records_the_gpu():
+    t = tg.arange(4.0).to("cuda")
+    data = _written({"t": t, "tail": t[1:]})
+    assert b"cuda:0" in zipfile.ZipFile(io.BytesIO(data)).read("archive/data.pkl")
+    back = tg.load(io.BytesIO(data))
+    assert back["t"].device == tg.device("cuda:0") and back["tail"].cpu().tolist() == [1.0, 2.0, 3.0]
+    assert tg.load(io.BytesIO(data), map_location="cpu")["t"].tolist() == [0.0, 1.0, 2.0, 3.0]
+
+
 def test_map_location_of_a_bad_kind():
     with pytest.raises(ValueError, match="map_location should be"):
         tg.load(DATA / "mlp_state_dict.pt", map_location=3.5)
@@ -488,7 +514,6 @@ def test_mmap_refusals():
 
 
 # --------------------------------------------------------------------------- save_for_pytorch
-from tensorgraft.serialization import save_for_pytorch  # noqa: E402
 
 # the globals PyTorch's weights_only loader allows by default that the writer may name
 _ALLOWED_GLOBALS = {"torch._utils _rebuild_tensor_v2", "torch._utils _rebuild_parameter",
