@@ -24,4 +24,10 @@ def test_load_pytorch_file_workload(monkeypatch):
     for key in theirs:
         assert (ours[key].numpy() == theirs[key].numpy()).all()
     names = [w.name for w in sw.WORKLOADS]
-    assert "load_pytorch_file_100MB" in names and "save_load_100MB" in names
+    assert {"load_pytorch_file_100MB", "save_pytorch_file_100MB", "save_load_100MB"} <= set(names)
+
+
+def test_save_pytorch_file_workload(monkeypatch):
+    monkeypatch.setattr(sw, "_SHAPES", [(8, 4), (4,)])
+    for make in (sw.tg_save_pytorch_file, sw.torch_save_pytorch_file, sw.np_save_arrays):
+        assert make()() > 0

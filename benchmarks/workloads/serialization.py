@@ -83,6 +83,40 @@ def torch_load_pytorch_file():
     return _timed_load(torch.load)
 
 
+def _timed_save(save, state_dict):
+    """Times ``save(state_dict, path)``, writing PyTorch's format (the same code for both libraries)."""
+    path = os.path.join(tempfile.mkdtemp(), "written_for_pytorch.pt")
+
+    def run():
+        t0 = time.perf_counter()
+        save(state_dict, path)
+        return time.perf_counter() - t0
+    return run
+
+
+def tg_save_pytorch_file():
+    import tensorgraft as tg
+    from tensorgraft.serialization import save_for_pytorch
+    return _timed_save(save_for_pytorch, {k: tg.from_numpy(v) for k, v in _arrays().items()})
+
+
+def torch_save_pytorch_file():
+    import torch
+    return _timed_save(torch.save, {k: torch.from_numpy(v) for k, v in _arrays().items()})
+
+
+def np_save_arrays():
+    arrs = _arrays()
+    d = tempfile.mkdtemp()
+
+    def run():
+        t0 = time.perf_counter()
+        for k, v in arrs.items():
+            np.save(os.path.join(d, k + ".npy"), v)
+        return time.perf_counter() - t0
+    return run
+
+
 def np_load_arrays():
     arrs = _arrays()
     d = tempfile.mkdtemp()
@@ -104,4 +138,7 @@ WORKLOADS = [
     Workload("load_pytorch_file_100MB", "load a 100 MB state_dict written by PyTorch's torch.save",
              tensorgraft=lambda: tg_load_pytorch_file(), numpy=lambda: np_load_arrays(),
              torch=lambda: torch_load_pytorch_file(), target="tg/torch <= 1.5", custom_timer=True),
+    Workload("save_pytorch_file_100MB", "write a 100 MB state_dict in PyTorch's format (save_for_pytorch vs "
+             "torch.save)", tensorgraft=lambda: tg_save_pytorch_file(), numpy=lambda: np_save_arrays(),
+             torch=lambda: torch_save_pytorch_file(), target="tg/torch <= 1.5", custom_timer=True),
 ]
