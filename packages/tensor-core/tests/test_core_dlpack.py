@@ -27,12 +27,19 @@ def test_a_capsule_is_consumed_once():
         dlpack.from_dlpack(capsule)
 
 
-def test_versioned_capsules_and_protocol_objects():
+def test_versioned_capsules():
     a = np.arange(5, dtype=np.int16)
-    t = tg.from_dlpack(a.__dlpack__(max_version=(1, 0)))  # DLPack 1.0's "dltensor_versioned" capsule
+    try:
+        capsule = a.__dlpack__(max_version=(1, 0))  # DLPack 1.0's "dltensor_versioned" capsule
+    except TypeError:
+        pytest.skip(f"NumPy {np.__version__} exports only the pre-1.0 capsule")
+    t = tg.from_dlpack(capsule)
     assert t.dtype is tg.int16 and t.tolist() == [0, 1, 2, 3, 4]
     t[1] = 9
     assert a[1] == 9
+
+
+def test_protocol_objects():
     b = np.arange(3.0)
     u = tg.from_dlpack(b)  # an object with __dlpack__
     b[2] = -1.0
