@@ -309,3 +309,17 @@ def test_opcheck_autograd_checks():
     noisy.register_fake(lambda x: tg.empty_like(x))
     with pytest.raises(library.OpCheckError, match="test_aot_dispatch_dynamic failed with .*differs between two calls"):
         library.opcheck(noisy, (tg.ones(2),))
+
+
+@needs_autograd
+def test_the_implementation_runs_below_autograd():
+    ns = _ns()
+    seen = []
+
+    @library.custom_op(f"{ns}::peek", mutates_args=())
+    def peek(x: Tensor, xs: list[Tensor]) -> Tensor:
+        seen.append((x.requires_grad, [t.requires_grad for t in xs], tg.is_grad_enabled()))
+        return tg.from_numpy(x.numpy() * 2)  # numpy() of a tensor that requires grad would raise
+    x = tg.ones(2, requires_grad=True)
+    out = peek(x, [tg.ones(1, requires_grad=True)])
+    assert seen == [(False, [False], False)] and out.tolist() == [2.0, 2.0] and out.requires_grad

@@ -49,6 +49,14 @@ def _tensors_in(value):
     return []
 
 
+def _below_autograd(value):
+    if isinstance(value, Tensor):
+        return value.detach() if value.requires_grad else value
+    if isinstance(value, (list, tuple)) and any(isinstance(v, Tensor) and v.requires_grad for v in value):
+        return type(value)(v.detach() if isinstance(v, Tensor) else v for v in value)
+    return value
+
+
 def _shares_memory(a: Tensor, b: Tensor) -> bool:
     if a is b:
         return True
@@ -235,8 +243,12 @@ class CustomOpDef:
     def _run(self, bound):
         """The implementation for the arguments' device, below autograd, with PyTorch's checks."""
         kernel = self._kernel_for(self._device_type(bound))
+        # the implementation runs below autograd: it sees tensors that do not require grad (as in
+        # PyTorch, where ``x.numpy()`` works inside it), over the same memory
+        args = [_below_autograd(v) for v in bound.args]
+        kwargs = {k: _below_autograd(v) for k, v in bound.kwargs.items()}
         with no_grad():
-            out = kernel(*bound.args, **bound.kwargs)
+            out = kernel(*args, **kwargs)
         inputs = [t for v in bound.arguments.values() for t in _tensors_in(v)]
         outputs = _tensors_in(out)
         for i, o in enumerate(outputs):
