@@ -4,6 +4,7 @@ load to the same values, and the refusals are PyTorch's (PyTorch 2.13 as the ora
 from __future__ import annotations
 
 import collections
+import dataclasses
 import io
 
 import numpy as np
@@ -356,3 +357,39 @@ def test_training_resumes_in_pytorch_from_a_tensorgraft_checkpoint(opt_name, tmp
     _resume(torch.load(path, mmap=True), theirs, their_opt, their_sched)
     _train(torch, theirs, their_opt, their_sched, batches[3:])
     _assert_same_weights(ours, theirs)
+
+
+# --------------------------------------------------------------------------- objects of other classes
+@dataclasses.dataclass
+class _RunConfig:
+    lr: float = 0.1
+    layers: int = 3
+    tags: tuple = ("a",)
+
+
+class _HParams(dict):
+    def __getattr__(self, key):
+        return self[key]
+
+
+class _Slotted:
+    __slots__ = ("depth", "width")
+
+    def __init__(self, depth, width):
+        self.depth, self.width = depth, width
+
+
+@pytest.mark.parametrize("zip_format", FORMATS)
+def test_objects_of_program_classes_keep_their_fields(zip_format):
+    obj = {"cfg": _RunConfig(), "hp": _HParams(lr=0.01, batch=32), "slots": _Slotted(4, 8),
+           "model": torch.nn.Linear(2, 2).state_dict()}
+    data = _saved(obj, zip_format).getvalue()
+    theirs = torch.load(io.BytesIO(data), weights_only=False)
+    with pytest.warns(UserWarning, match="loaded as tensorgraft.serialization.ForeignObject placeholders"):
+        ours = tg.load(io.BytesIO(data), weights_only=False)
+    assert (ours["cfg"].lr, ours["cfg"].layers, ours["cfg"].tags) == (theirs["cfg"].lr, theirs["cfg"].layers,
+                                                                     theirs["cfg"].tags)
+    assert dict(zip(ours["hp"].keys(), (ours["hp"][k] for k in ours["hp"].keys()))) == dict(theirs["hp"])
+    assert ours["hp"].batch == theirs["hp"].batch
+    assert (ours["slots"].depth, ours["slots"].width) == (theirs["slots"].depth, theirs["slots"].width)
+    _same(ours["model"], theirs["model"])

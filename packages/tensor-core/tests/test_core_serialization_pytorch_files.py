@@ -639,3 +639,49 @@ def test_module_state_dict_round_trip():
     back = tg.load(io.BytesIO(_written(sd)))
     assert back._metadata == sd._metadata
     _assert_same_tree(back, sd, "state_dict")
+
+
+# --------------------------------------------------------------------------- foreign objects
+def _lightning_like_checkpoint() -> io.BytesIO:
+    """{'hyper_parameters': AttributeDict(lr=0.01) (a dict subclass of a library not installed
+    here, with an attribute in its state), 'cfg': Config(3) (built by calling its class), 'w': a tensor}."""
+    p = _TorchPickle().op(b"}").op(b"(")
+    p.str("hyper_parameters").glob("lightning.fabric.utilities.data", "AttributeDict").op(b")\x81")
+    p.op(b"(").str("lr").op(b"G" + struct.pack(">d", 0.01)).op(b"u")
+    p.op(b"}").op(b"(").str("frozen").op(b"\x88").op(b"u").op(b"b")
+    p.str("cfg").glob("myproject.config", "Config").op(b"(").int(3).op(b"t").op(b"R")
+    p.str("w").tensor("0", 2, 0, (2,), (1,))
+    p.op(b"u")
+    return _zip(p.bytes(), {"0": np.array([1.5, 2.5], np.float32).tobytes()})
+
+
+def test_objects_of_unknown_classes_load_as_placeholders_with_weights_only_false():
+    from tensorgraft.serialization import ForeignObject
+    with pytest.raises(pickle.UnpicklingError, match="GLOBAL lightning.fabric.utilities.data.AttributeDict was not "
+                                                     "an allowed global by default"):
+        tg.load(_lightning_like_checkpoint())
+    with pytest.warns(UserWarning, match=r"holds objects of classes tensorgraft does not rebuild "
+                                         r"\(lightning.fabric.utilities.data.AttributeDict, myproject.config.Config\)"):
+        ck = tg.load(_lightning_like_checkpoint(), weights_only=False)
+    hp, cfg = ck["hyper_parameters"], ck["cfg"]
+    assert isinstance(hp, ForeignObject) and hp.foreign_name == "lightning.fabric.utilities.data.AttributeDict"
+    assert hp["lr"] == 0.01 and hp.lr == 0.01 and hp.frozen is True and list(hp.keys()) == ["lr"] and len(hp) == 1
+    with pytest.warns(UserWarning) as record:
+        again = tg.load(_lightning_like_checkpoint(), weights_only=False)
+    assert record[0].filename == __file__  # attributed to the line that called load
+    assert type(hp).__name__ == "AttributeDict" and type(hp) is type(again["hyper_parameters"])
+    assert cfg.args == (3,) and cfg.state is None and "myproject.config.Config, args=(3,)" in repr(cfg)
+    with pytest.raises(AttributeError, match="the saved myproject.config.Config object has no field 'depth'"):
+        _ = cfg.depth
+    with pytest.raises(KeyError):
+        hp["missing"]
+    assert ck["w"].tolist() == [1.5, 2.5]
+
+
+def test_placeholders_never_stand_in_for_system_or_pytorch_code():
+    for module, name, match in (("subprocess", "Popen", "subprocess.Popen, which a checkpoint has no reason"),
+                                ("builtins", "getattr", "getattr, which a checkpoint has no reason"),
+                                ("torch.nn.modules.linear", "Linear", "A whole module saved with torch.save")):
+        pkl = _TorchPickle().glob(module, name).op(b")R").bytes()
+        with pytest.raises(pickle.UnpicklingError, match=match):
+            tg.load(_zip(pkl, {}), weights_only=False)

@@ -48,6 +48,7 @@ The package's modules, each holding one concept:
 - ``pytorch_files``: loading files PyTorch's own ``torch.save`` wrote (zip archive or legacy stream)
   with a restricted unpickler that never runs code from the file
 - ``pytorch_writer``: ``save_for_pytorch``, writing files PyTorch's ``torch.load`` reads
+- ``foreign_objects``: placeholders for objects of classes a PyTorch file names (weights_only=False)
 
 This module holds the public API: ``save`` (with the atomic write to a path) and ``load``.
 """
@@ -82,13 +83,14 @@ from .decoder import _Decoder  # noqa: F401
 from .placement import _foreign_device, _materialize, _move, _target_device  # noqa: F401
 from .reading import _READ_CHUNK, _load_from_path, _load_from_stream, _read_exact, _read_safetensors_file  # noqa: F401
 from . import pytorch_files
+from .foreign_objects import ForeignObject
 from .pytorch_writer import save_for_pytorch
 from .weights_only import (  # noqa: F401
     _WO_DEFAULT_CHANGED, _WO_DOCS, _WO_HEAD, _refuse_what_weights_only_refuses, _safe_globals, _unsupported_global,
     add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals,
 )
 
-__all__ = ["save", "load", "save_for_pytorch", "CheckpointError", "add_safe_globals", "get_safe_globals",
+__all__ = ["save", "load", "save_for_pytorch", "ForeignObject", "CheckpointError", "add_safe_globals", "get_safe_globals",
            "clear_safe_globals",
            "safe_globals"]
 

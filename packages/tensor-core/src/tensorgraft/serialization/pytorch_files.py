@@ -14,9 +14,12 @@ is called. Nothing from the file is ever executed:
   allows, plus what the program allow-listed with ``torch.serialization.add_safe_globals`` /
   ``safe_globals``; anything else is refused with PyTorch's message.
 * ``weights_only=False`` also allows plain data PyTorch refuses by default (NumPy arrays and scalars,
-  ``argparse.Namespace``, ``pathlib`` paths, ``datetime`` values, ``defaultdict``, ``frozenset``), but
-  never code: a pickled module or a class of the program (``torch.save(model)``) is refused with a
-  message saying to save and load its ``state_dict()`` instead. PyTorch would run such a pickle.
+  ``argparse.Namespace``, ``pathlib`` paths, ``datetime`` values, ``defaultdict``, ``frozenset``), and
+  loads objects of other classes (a Lightning ``AttributeDict``, a program's config class) as inert
+  ``ForeignObject`` placeholders holding their saved fields (``foreign_objects``), with a warning.
+  Never code: a pickled PyTorch module (``torch.save(model)``) is refused with a message saying to
+  save and load its ``state_dict()`` instead, and so is any name of ``os``, ``subprocess``,
+  ``builtins``... PyTorch would run such a pickle.
 
 Storages become NumPy arrays (one copy out of the archive); tensors are strided views of them, so
 tensors that shared a storage in PyTorch (tied weights, views) share memory here too, after their
@@ -36,6 +39,8 @@ import zipfile
 import numpy as np
 
 from .. import dtypes as _dt
+from ..caller_warnings import warn_at_caller
+from .foreign_objects import foreign_class
 from .header import CheckpointError
 from .values import _argparse_namespace, _path_classes, _time_classes
 from .weights_only import _safe_globals, _unsupported_global
@@ -217,8 +222,8 @@ def _set_state(obj, state, name):
             try:
                 setattr(obj, key, value)
             except AttributeError:
-                warnings.warn(f"tensorgraft.load: '{name}' saved the attribute {key!r} on a tensor; tensorgraft "
-                              "tensors cannot hold Python attributes, so it was dropped", UserWarning, stacklevel=4)
+                warn_at_caller(f"tensorgraft.load: '{name}' saved the attribute {key!r} on a tensor; tensorgraft "
+                               "tensors cannot hold Python attributes, so it was dropped", UserWarning)
 
 
 def _strided_view(arr, offset, size, stride, name):
@@ -427,14 +432,41 @@ def _resolver(builder: _Builder, weights_only: bool, name: str):
                                   "convert the tensor in PyTorch (e.g. .float() or .long()) before saving")
         if weights_only:
             raise _unsupported_global(_shown_name(full))
-        raise pickle.UnpicklingError(
-            f"tensorgraft.load: '{name}' holds a pickled {_shown_name(full)}, and tensorgraft never runs code from a "
-            "checkpoint, even with weights_only=False. A whole module saved with torch.save(model) cannot be loaded: "
-            "in PyTorch, save its tensors instead (torch.save(model.state_dict(), path)), then build the model in "
-            "tensorgraft and call model.load_state_dict(tensorgraft.load(path)). If the object is plain data you "
-            f"trust, allow-list its class with tensorgraft.serialization.add_safe_globals([{_shown_name(full)}]).")
+        top = module.split(".")[0]
+        if top == "torch":
+            raise pickle.UnpicklingError(
+                f"tensorgraft.load: '{name}' holds a pickled {_shown_name(full)}, and tensorgraft never runs code from "
+                "a checkpoint, even with weights_only=False. A whole module saved with torch.save(model) cannot be "
+                "loaded: in PyTorch, save its tensors instead (torch.save(model.state_dict(), path)), then build the "
+                "model in tensorgraft and call model.load_state_dict(tensorgraft.load(path)).")
+        if top in _NEVER_IN_A_CHECKPOINT:
+            raise pickle.UnpicklingError(
+                f"tensorgraft.load: '{name}' refers to {_shown_name(full)}, which a checkpoint has no reason to hold "
+                "(it runs code or touches the system); refused whatever weights_only says. Do not load files from "
+                "sources you do not trust.")
+        # a class of the saving program's libraries: an inert placeholder holding what was saved
+        resolve.foreign.append(full)
+        return foreign_class(full)
 
+    resolve.foreign = []
     return resolve
+
+
+# top-level modules whose names a checkpoint's pickle has no business naming (with weights_only=False,
+# any other unknown class becomes a ForeignObject placeholder)
+_NEVER_IN_A_CHECKPOINT = frozenset({
+    "builtins", "os", "posix", "nt", "subprocess", "sys", "shutil", "importlib", "runpy", "pickle", "_pickle",
+    "marshal", "socket", "ctypes", "code", "codeop", "pty", "signal", "multiprocessing", "threading", "webbrowser",
+    "tensorgraft",
+})
+
+
+def _warn_foreign(resolve, name: str) -> None:
+    if resolve.foreign:
+        classes = ", ".join(sorted(set(resolve.foreign)))
+        warn_at_caller(f"tensorgraft.load: '{name}' holds objects of classes tensorgraft does not rebuild "
+                       f"({classes}); they were loaded as tensorgraft.serialization.ForeignObject placeholders "
+                       "holding their saved fields", UserWarning)
 
 
 # ============================================================================ the zip archive
@@ -501,7 +533,9 @@ def load_zip(fileobj, name: str, map_location, weights_only: bool, mmap_path: st
 
         resolve = _resolver(builder, weights_only, name)
         with zf.open(pkl[0]) as fh:
-            return _unpickle(fh, resolve, load_storage, name)
+            result = _unpickle(fh, resolve, load_storage, name)
+        _warn_foreign(resolve, name)
+        return result
 
 
 def _data_offset(fileobj, info):
@@ -635,7 +669,10 @@ def load_legacy(fileobj, name: str, map_location, weights_only: bool):
         return storage
 
     f.seek(object_start)
-    return _unpickle(f, _resolver(builder, weights_only, name), load_storage, name)
+    resolve = _resolver(builder, weights_only, name)
+    result = _unpickle(f, resolve, load_storage, name)
+    _warn_foreign(resolve, name)
+    return result
 
 
 def _no_storage(pid):
