@@ -149,12 +149,13 @@ def test_odd_shapes_requires_grad_and_parameters():
     np.testing.assert_array_equal(d["parameter"].detach().numpy(), [0.0, 1.0, 2.0])
 
 
-def test_tensor_attributes_are_dropped_with_a_warning():
-    with pytest.warns(UserWarning, match="saved the attribute 'note' on a tensor") as record:
-        d = tg.load(DATA / "tensor_attributes.pt")
-    assert len(record) == 2
+def test_tensor_attributes_are_kept():
+    d = tg.load(DATA / "tensor_attributes.pt")
     np.testing.assert_array_equal(d["tagged"].numpy(), [0.0, 1.0, 2.0])
     np.testing.assert_array_equal(d["param"].detach().numpy(), [1.0, 1.0])
+    assert d["tagged"].note == "kept by PyTorch" and d["param"].note == "on a parameter"
+    back = tg.load(io.BytesIO(_written(d)))  # and written back in PyTorch's rebuild-with-state forms
+    assert back["tagged"].note == "kept by PyTorch" and back["param"].note == "on a parameter"
 
 
 def test_legacy_format():
@@ -517,6 +518,8 @@ def test_mmap_refusals():
 
 # the globals PyTorch's weights_only loader allows by default that the writer may name
 _ALLOWED_GLOBALS = {"torch._utils _rebuild_tensor_v2", "torch._utils _rebuild_parameter",
+                    "torch._utils _rebuild_parameter_with_state", "torch._tensor _rebuild_from_type_v2",
+                    "torch Tensor",
                     "torch._utils _rebuild_sparse_tensor", "torch.serialization _get_layout", "torch Size",
                     "torch device", "collections OrderedDict", "collections Counter", "_codecs encode",
                     "__builtin__ set", "__builtin__ frozenset", "__builtin__ bytearray", "__builtin__ complex",

@@ -124,8 +124,10 @@ class Tensor:
     # shown as PyTorch shows its class (<class 'torch.Tensor'>), by the name users import it under;
     # pickles then refer to ``tensorgraft.Tensor``, the same object
     __module__ = "tensorgraft"
+    # ``__dict__``: Python attributes set on a tensor (``p.no_weight_decay = True``), as PyTorch
+    # tensors take them; allocated only when one is set, so it costs a pointer per tensor
     __slots__ = ("_data", "_device", "_requires_grad", "grad_fn", "_grad", "_vc", "_output_nr",
-                 "_extra", "_base", "__weakref__")
+                 "_extra", "_base", "__weakref__", "__dict__")
 
     # Set by the autograd engine when it loads; None means "not installed".
     _autograd = None

@@ -37,7 +37,8 @@ class Parameter(Tensor):
     __str__ = __repr__
 
     def __reduce_ex__(self, proto):
-        return (_rebuild_parameter, (self.detach().clone(), self._requires_grad))
+        # the Python attributes set on the parameter travel too, as PyTorch's do
+        return (_rebuild_parameter, (self.detach().clone(), self._requires_grad), self.__dict__ or None)
 
     def __deepcopy__(self, memo):
         if id(self) in memo:
@@ -46,6 +47,9 @@ class Parameter(Tensor):
         with no_grad():
             p = Parameter(wrap(self._data.copy(), self._device), self._requires_grad)
         memo[id(self)] = p
+        if self.__dict__:
+            import copy
+            p.__dict__.update(copy.deepcopy(self.__dict__, memo))
         return p
 
 

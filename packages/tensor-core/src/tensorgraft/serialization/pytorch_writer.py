@@ -141,13 +141,20 @@ class _Pickler(pickle._Pickler):
         is_parameter = type(t).__name__ == "Parameter" and any(c.__name__ == "Parameter" for c in type(t).__mro__)
         requires_grad = bool(t.requires_grad)
         storage, offset, stride = self._storage_of(t)
-        rebuilt = (_TorchName("torch._utils", "_rebuild_tensor_v2"),
-                   (storage, offset, tuple(int(s) for s in t.shape), stride,
-                    requires_grad and not is_parameter, collections.OrderedDict()))
+        rebuild_v2 = _TorchName("torch._utils", "_rebuild_tensor_v2")
+        v2_args = (storage, offset, tuple(int(s) for s in t.shape), stride, requires_grad and not is_parameter,
+                   collections.OrderedDict())
+        attributes = t.__dict__  # Python attributes set on the tensor: PyTorch's rebuild-with-state forms
         if is_parameter:
+            if attributes:
+                return (_TorchName("torch._utils", "_rebuild_parameter_with_state"),
+                        (_Rebuilt((rebuild_v2, v2_args)), requires_grad, collections.OrderedDict(), dict(attributes)))
             return (_TorchName("torch._utils", "_rebuild_parameter"),
-                    (_Rebuilt(rebuilt), requires_grad, collections.OrderedDict()))
-        return rebuilt
+                    (_Rebuilt((rebuild_v2, v2_args)), requires_grad, collections.OrderedDict()))
+        if attributes:
+            return (_TorchName("torch._tensor", "_rebuild_from_type_v2"),
+                    (rebuild_v2, _TorchName("torch", "Tensor"), v2_args, dict(attributes)))
+        return (rebuild_v2, v2_args)
 
     def _storage_of(self, t):
         """(storage, offset, stride) of a dense tensor: a view into the storage of the array that
