@@ -49,6 +49,8 @@ The package's modules, each holding one concept:
   with a restricted unpickler that never runs code from the file
 - ``pytorch_writer``: ``save_for_pytorch``, writing files PyTorch's ``torch.load`` reads
 - ``foreign_objects``: placeholders for objects of classes a PyTorch file names (weights_only=False)
+- ``torch_options``: the rest of ``torch.serialization`` (mmap and endianness options,
+  ``get_unsafe_globals_in_checkpoint``, the ``map_location`` helpers)
 
 This module holds the public API: ``save`` (with the atomic write to a path) and ``load``.
 """
@@ -84,13 +86,21 @@ from .placement import _foreign_device, _materialize, _move, _target_device  # n
 from .reading import _READ_CHUNK, _load_from_path, _load_from_stream, _read_exact, _read_safetensors_file  # noqa: F401
 from . import pytorch_files
 from .foreign_objects import ForeignObject
+from .torch_options import (  # noqa: F401
+    LoadEndianness, SourceChangeWarning, check_module_version_greater_or_equal, default_restore_location,
+    get_default_load_endianness, get_default_mmap_options, get_unsafe_globals_in_checkpoint, location_tag, mkdtemp,
+    set_default_load_endianness, set_default_mmap_options, validate_cuda_device,
+)
 from .pytorch_writer import save_for_pytorch
 from .weights_only import (  # noqa: F401
     _WO_DEFAULT_CHANGED, _WO_DOCS, _WO_HEAD, _refuse_what_weights_only_refuses, _safe_globals, _unsupported_global,
     add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals,
 )
 
-__all__ = ["save", "load", "save_for_pytorch", "ForeignObject", "CheckpointError", "add_safe_globals", "get_safe_globals",
+__all__ = ["save", "load", "save_for_pytorch", "ForeignObject", "CheckpointError", "SourceChangeWarning",
+           "LoadEndianness", "get_default_load_endianness", "set_default_load_endianness", "get_default_mmap_options",
+           "set_default_mmap_options", "get_unsafe_globals_in_checkpoint", "location_tag", "default_restore_location",
+           "validate_cuda_device", "check_module_version_greater_or_equal", "mkdtemp", "add_safe_globals", "get_safe_globals",
            "clear_safe_globals",
            "safe_globals"]
 

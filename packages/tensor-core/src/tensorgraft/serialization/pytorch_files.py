@@ -469,6 +469,56 @@ def _warn_foreign(resolve, name: str) -> None:
                        "holding their saved fields", UserWarning)
 
 
+def default_allowed_names() -> list:
+    """Every ``module.name`` PyTorch's default weights_only allow-list holds (as this reader maps
+    them, plus the dtypes and storages tensorgraft lacks, which that list also holds)."""
+    from .. import dtypes
+    names = list(_torch_globals(_Builder("", None)))
+    names += [f"torch.{n}" for n in (*dtypes._BY_NAME, *_DTYPE_ALIASES, *_FOREIGN_DTYPES)]
+    names += [f"torch.{n}" for n in ("QInt8Storage", "QUInt8Storage", "QInt32Storage", "QUInt4x2Storage",
+                                     "QUInt2x4Storage", "ComplexHalfStorage")]
+    return names
+
+
+def globals_of_file(fh) -> list:
+    """The ``module.name`` of every global a PyTorch file's pickle refers to, in order, read by
+    walking its opcodes (nothing is unpickled)."""
+    import pickletools
+    start = fh.tell()
+    head = fh.read(4)
+    fh.seek(start)
+    if head == _ZIP_MAGIC:
+        with zipfile.ZipFile(fh) as zf:
+            pkl = [n for n in zf.namelist() if n.endswith("/data.pkl") and n.count("/") == 1]
+            if not pkl:
+                raise CheckpointError("the zip archive is not a PyTorch checkpoint (it has no data.pkl record)")
+            stream = io.BytesIO(zf.read(pkl[0]))
+    else:
+        stream = io.BytesIO(fh.read())
+        for _ in range(3):  # the legacy format's magic number, protocol version and system info
+            for _op in pickletools.genops(stream):
+                pass
+    names, strings = [], []
+    try:
+        for op, arg, _ in pickletools.genops(stream):
+            if op.name == "GLOBAL":
+                module, _, name = arg.partition(" ")
+            elif op.name == "STACK_GLOBAL" and len(strings) >= 2:
+                module, name = strings[-2], strings[-1]
+            else:
+                if isinstance(arg, str) and "UNICODE" in op.name:
+                    strings.append(arg)
+                continue
+            if (module, name) in _compat_pickle.NAME_MAPPING:
+                module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+            elif module in _compat_pickle.IMPORT_MAPPING:
+                module = _compat_pickle.IMPORT_MAPPING[module]
+            names.append(f"{module}.{name}")
+    except ValueError as exc:
+        raise CheckpointError(f"the checkpoint's pickle could not be read ({exc})") from None
+    return names
+
+
 # ============================================================================ the zip archive
 def load_zip(fileobj, name: str, map_location, weights_only: bool, mmap_path: str | None = None):
     """The object of a PyTorch zip checkpoint; with ``mmap_path`` (the file's path) its uncompressed
@@ -493,7 +543,8 @@ def load_zip(fileobj, name: str, map_location, weights_only: bool, mmap_path: st
             raise CheckpointError(
                 f"'{name}' is a TorchScript archive (torch.jit.save); tensorgraft cannot run TorchScript. In PyTorch, "
                 "load it with torch.jit.load and save its state_dict() with torch.save, then load that")
-        byteorder = "little"
+        from .torch_options import assumed_byteorder
+        byteorder = assumed_byteorder()  # no record (files before PyTorch 1.11): set_default_load_endianness
         if f"{prefix}byteorder" in infos:
             byteorder = zf.read(f"{prefix}byteorder").decode("ascii", "replace").strip()
             if byteorder not in ("little", "big"):
@@ -556,7 +607,8 @@ def _mapped_entry(fileobj, info, path, dtype, nbytes):
     start = _data_offset(fileobj, info)
     if start is None or start + nbytes > os.path.getsize(path) or start % dtype.itemsize:
         return None
-    return np.memmap(path, dtype=dtype, mode="c", offset=start, shape=(nbytes // dtype.itemsize,))
+    from .torch_options import memmap_mode  # MAP_PRIVATE (copy-on-write) or MAP_SHARED
+    return np.memmap(path, dtype=dtype, mode=memmap_mode(), offset=start, shape=(nbytes // dtype.itemsize,))
 
 
 def _read_entry(zf, fileobj, info, out: bytearray) -> int:
