@@ -127,35 +127,10 @@ def get_unsafe_globals_in_checkpoint(f) -> list:
 def _globals_of_tensorgraft_checkpoint(f) -> list:
     """The classes a tensorgraft checkpoint's weights_only rules look at (its Namespace, path,
     datetime and defaultdict values), named as PyTorch's pickles would name them."""
-    from .values import _DEFAULTDICT_FACTORIES, _argparse_namespace, _global_name, _path_classes, _time_classes
+    from .values import _global_name
+    from .weights_only import restricted_globals
     doc = _tensorgraft_document(f)
-    found = []
-
-    def walk(node):
-        if not isinstance(node, list) or not node:
-            return
-        tag = node[0]
-        if tag == "ns":
-            found.append(_global_name(_argparse_namespace()))
-            for _, v in node[1]:
-                walk(v)
-        elif tag in ("path", "time"):
-            classes = {c.__name__: c for c in (_path_classes() if tag == "path" else _time_classes())}
-            found.append(_global_name(classes[node[1]]))
-        elif tag == "dd":
-            found.append("collections.defaultdict")
-            if node[1] is not None:
-                found.append(_global_name(_DEFAULTDICT_FACTORIES[node[1]]))
-        elif tag in ("l", "t", "s", "fs"):
-            for v in node[1]:
-                walk(v)
-        elif tag in ("d", "od", "ctr"):
-            for k, v in node[1]:
-                walk(k)
-                walk(v)
-    if doc is not None:
-        walk(doc.get("root"))
-    return found
+    return [] if doc is None else [_global_name(cls) for cls, _ in restricted_globals(doc.get("root"))]
 
 
 def _tensorgraft_document(f):

@@ -31,49 +31,49 @@ def _unsupported_global(name: str):
         f"this class/function.{_WO_DOCS}")
 
 
-def _refuse_what_weights_only_refuses(node) -> None:
-    """With ``weights_only`` (PyTorch's default), refuse what PyTorch's restricted unpickler refuses,
-    in the order it meets them: an ``argparse.Namespace``, a ``pathlib`` path or a ``datetime`` value
-    whose class is not allow-listed (``add_safe_globals``); a ``defaultdict`` unless its class and its
-    factory are, and
-    even then only an empty one. Nothing is executed either way; the refusal keeps programs written
-    for PyTorch behaving as there."""
+def restricted_globals(node):
+    """The globals PyTorch's pickle of a checkpoint's document ``node`` would name that its
+    restricted unpickler restricts, in the order it meets them: ``(class or factory, node)`` for
+    each ``argparse.Namespace``, ``pathlib`` path, ``datetime`` value and ``defaultdict`` (its class,
+    then its factory). Plain containers are walked; nothing else is restricted."""
     if not isinstance(node, list) or not node:
         return
     tag = node[0]
     if tag == "ns":
-        if _argparse_namespace() not in _safe_globals:
-            raise _unsupported_global(_global_name(_argparse_namespace()))
+        yield _argparse_namespace(), node
         for _, v in node[1]:
-            _refuse_what_weights_only_refuses(v)
-        return
-    if tag in ("path", "time"):
-        cls = {c.__name__: c for c in (_path_classes() if tag == "path" else _time_classes())}[node[1]]
+            yield from restricted_globals(v)
+    elif tag in ("path", "time"):
+        yield {c.__name__: c for c in (_path_classes() if tag == "path" else _time_classes())}[node[1]], node
+    elif tag == "dd":
+        yield collections.defaultdict, node
+        if node[1] is not None:
+            yield _DEFAULTDICT_FACTORIES[node[1]], node
+    elif tag in ("l", "t", "s", "fs"):
+        for v in node[1]:
+            yield from restricted_globals(v)
+    elif tag in ("d", "od", "ctr"):
+        for k, v in node[1]:
+            yield from restricted_globals(k)
+            yield from restricted_globals(v)
+
+
+def _refuse_what_weights_only_refuses(node) -> None:
+    """With ``weights_only`` (PyTorch's default), refuse what PyTorch's restricted unpickler refuses,
+    in the order it meets them: an ``argparse.Namespace``, a ``pathlib`` path or a ``datetime`` value
+    whose class is not allow-listed (``add_safe_globals``); a ``defaultdict`` unless its class and its
+    factory are, and even then only an empty one. Nothing is executed either way; the refusal keeps
+    programs written for PyTorch behaving as there."""
+    for cls, owner in restricted_globals(node):
         if cls not in _safe_globals:
             raise _unsupported_global(_global_name(cls))
-        return
-    if tag == "dd":
-        allowed = _safe_globals
-        if collections.defaultdict not in allowed:
-            raise _unsupported_global("collections.defaultdict")
-        factory = None if node[1] is None else _DEFAULTDICT_FACTORIES[node[1]]
-        if factory is not None and factory not in allowed:
-            raise _unsupported_global(node[1])
-        if node[2]:
+        if owner[0] == "dd" and owner[2] and (owner[1] is None or cls is not collections.defaultdict):
             import pickle
             raise pickle.UnpicklingError(
                 f"Weights only load failed. {_WO_DEFAULT_CHANGED}\nPlease file an issue with the following so that "
                 "we can make `weights_only=True` compatible with your use case: WeightsUnpickler error: \n\nCan "
                 "only SETITEM for dict, collections.OrderedDict, collections.Counter, but got <class "
                 f"'collections.defaultdict'>{_WO_DOCS}")
-        return
-    if tag in ("l", "t", "s", "fs"):
-        for v in node[1]:
-            _refuse_what_weights_only_refuses(v)
-    elif tag in ("d", "od", "ctr"):
-        for k, v in node[1]:
-            _refuse_what_weights_only_refuses(k)
-            _refuse_what_weights_only_refuses(v)
 
 
 # ============================================================================ torch.serialization shims
