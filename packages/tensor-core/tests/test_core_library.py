@@ -323,3 +323,98 @@ def test_the_implementation_runs_below_autograd():
     x = tg.ones(2, requires_grad=True)
     out = peek(x, [tg.ones(1, requires_grad=True)])
     assert seen == [(False, [False], False)] and out.tolist() == [2.0, 2.0] and out.requires_grad
+
+
+# --------------------------------------------------------------------------- Library / define / impl
+def test_define_and_impl_per_device():
+    ns = _ns()
+    lib = library.Library(ns, "DEF")
+    assert lib.define("scaled(Tensor x, *, float scale=1.0) -> Tensor") == "scaled"
+    lib.impl("scaled", lambda x, *, scale=1.0: x * scale, "CPU")
+    op = getattr(tg.ops, ns).scaled
+    assert op(tg.ones(2), scale=3.0).tolist() == [3.0, 3.0]
+    assert op.default._schema == f"{ns}::scaled(Tensor x, *, float scale=1.0) -> Tensor"
+    with pytest.raises(NotImplementedError, match=rf"^{ns}::scaled: attempted to run this operator with Meta tensors, "
+                                                  "but there was no fake impl or Meta kernel registered"):
+        op(tg.empty(2, device="meta"))
+    lib.impl("scaled", lambda x, *, scale=1.0: tg.empty_like(x), "Meta")
+    assert op(tg.empty(2, device="meta")).device.type == "meta"
+    library.define(f"{ns}::nokernel", "(Tensor x) -> Tensor", lib=lib)
+    with pytest.raises(NotImplementedError, match=rf"^Could not run '{ns}::nokernel' with arguments from the 'CPU' "
+                                                  "backend"):
+        getattr(tg.ops, ns).nokernel(tg.ones(1))
+    library.impl(f"{ns}::nokernel", ("cpu", "cuda"), lambda x: x + 1)
+    assert getattr(tg.ops, ns).nokernel(tg.ones(1)).tolist() == [2.0]
+    library.impl(f"{ns}::nokernel", "default", lambda x: x + 5)  # CompositeExplicitAutograd: any device
+    assert getattr(tg.ops, ns).nokernel(tg.ones(1)).tolist() == [2.0]  # the device's own kernel first
+
+
+def test_library_kinds_and_definition_errors():
+    ns = _ns()
+    lib = library.Library(ns, "DEF")
+    with pytest.raises(RuntimeError, match=f"^Only a single TORCH_LIBRARY can be used to register the namespace {ns}"):
+        library.Library(ns, "DEF")
+    with pytest.raises(ValueError, match="^Unsupported kind: WRONG$"):
+        library.Library(ns, "WRONG")
+    lib.define("f(Tensor x) -> Tensor")
+    with pytest.raises(RuntimeError, match=rf"^Tried to register an operator \({ns}::f\(Tensor x\) -> Tensor\) with the "
+                                           "same name and overload name multiple times"):
+        lib.define("f(Tensor x) -> Tensor")
+    fragment = library.Library(ns, "FRAGMENT")
+    assert fragment.define("g(Tensor x, int[] dims, str? mode=None, Scalar alpha=1) -> Tensor") == "g"
+    with pytest.raises(RuntimeError, match="expected \\) but found the end"):
+        fragment.define("bad(Tensor x -> Tensor")
+    with pytest.raises(RuntimeError, match="IMPL library"):
+        library.Library(ns, "IMPL", "CPU").define("h(Tensor x) -> Tensor")
+    impl_lib = library.Library(ns, "IMPL", "CPU")
+    impl_lib.impl("f", lambda x: x - 1)  # the library's dispatch key
+    assert getattr(tg.ops, ns).f(tg.ones(1)).tolist() == [0.0]
+    with pytest.raises(RuntimeError, match="has not been defined"):
+        impl_lib.impl("undefined", lambda x: x)
+    with pytest.raises(ValueError, match="unknown dispatch key 'XLA'"):
+        lib.impl("f", lambda x: x, "XLA")
+    lib._destroy()
+    assert not hasattr(getattr(tg.ops, ns), "f")
+    library.Library(ns, "DEF")  # the namespace is free again
+
+
+def test_schema_parsing():
+    from tensorgraft.library.schema import parse_schema
+    name, args, returns = parse_schema('f(Tensor(a!) x, int[2] k=[1, 2], *, str? mode="sum", float eps=1e-05) '
+                                       "-> (Tensor, Tensor[])")
+    assert name == "f" and returns == "(Tensor, Tensor[])"
+    assert [(a.type, a.name, a.default, a.keyword_only) for a in args] == [
+        ("Tensor(a!)", "x", args[0].default, False), ("int[2]", "k", [1, 2], False), ("str?", "mode", "sum", True),
+        ("float", "eps", 1e-05, True)]
+    assert args[0].mutated and args[0].is_tensor and not args[1].is_tensor
+    for bad in ("f Tensor x -> Tensor", "f(Tensor x)", "f(Tensor) -> Tensor", "(Tensor x) -> "):
+        with pytest.raises(RuntimeError, match="in the operator schema"):
+            parse_schema(bad)
+
+
+@needs_autograd
+def test_defined_ops_gradients():
+    ns = _ns()
+    lib = library.Library(ns, "DEF")
+    lib.define("sin2(Tensor x) -> Tensor")
+    lib.impl("sin2", lambda x: tg.sin(x) * 2, "CPU")
+    x = tg.tensor([0.5, 1.0], requires_grad=True)
+    y = getattr(tg.ops, ns).sin2(x)
+    assert y.grad_fn.name() == "MulBackward0"  # the kernel's own ops, as PyTorch's autograd fallback
+    with pytest.warns(UserWarning, match=f"{ns}::sin2: an autograd kernel was not registered to the Autograd key"):
+        y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * np.cos([0.5, 1.0]), rtol=1e-6)
+    lib.define("comp(Tensor x) -> Tensor")
+    library.impl(f"{ns}::comp", "CompositeImplicitAutograd", lambda x: x.exp())
+    assert getattr(tg.ops, ns).comp(x).grad_fn.name() == "ExpBackward0"
+    lib.define("custom(Tensor x) -> Tensor")
+    lib.impl("custom", lambda x: x * 3, "CPU")
+    library.register_autograd(f"{ns}::custom", lambda ctx, g: g * 3)
+    z = tg.ones(1, requires_grad=True)
+    out = getattr(tg.ops, ns).custom(z)
+    assert out.grad_fn.name() == f"GeneratedBackwardFor_{ns}_custom_defaultBackward"
+    out.sum().backward()
+    assert z.grad.tolist() == [3.0]
+    with pytest.warns(DeprecationWarning, match="impl_abstract was renamed to torch.library.register_fake"):
+        library.impl_abstract(f"{ns}::custom", lambda x: tg.empty_like(x))
+    assert getattr(tg.ops, ns).custom(tg.empty(3, device="meta")).shape == (3,)

@@ -155,3 +155,64 @@ def test_same_errors_and_opcheck_reports():
     ours[1](a_g, tg.ones(2))
     theirs[1](a_t, torch.ones(2))
     assert a_g.tolist() == a_t.tolist() and a_g._version == a_t._version
+
+
+def _first_sentence(message):
+    return message.split(". ")[0]
+
+
+def test_the_older_define_impl_api_as_pytorch():
+    ns = f"tgliboracle{next(_counter)}"
+
+    def run(lib):
+        L = lib.library
+        library = L.Library(ns, "DEF")
+        library.define("sin2(Tensor x, *, float scale=1.0) -> Tensor")
+        library.impl("sin2", lambda x, *, scale=1.0: lib.sin(x) * scale, "CPU")
+        L.define(f"{ns}::comp", "(Tensor x) -> Tensor", lib=library)
+        L.impl(f"{ns}::comp", "CompositeImplicitAutograd", lambda x: x.sin() * 2, lib=library)
+        L.define(f"{ns}::mul3", "(Tensor x) -> Tensor", lib=library)
+        L.impl(f"{ns}::mul3", "cpu", lambda x: x * 3, lib=library)
+        L.register_fake(f"{ns}::mul3", lambda x: lib.empty_like(x), lib=library)
+        L.register_autograd(f"{ns}::mul3", lambda ctx, g: g * 3, lib=library)
+        ops = getattr(lib.ops, ns)
+        x = lib.tensor([0.3, -1.2], requires_grad=True)
+        a = ops.sin2(x, scale=2.0)
+        b = ops.comp(x)
+        c = ops.mul3(x)
+        import warnings
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            (a.sum() + b.sum() + c.sum()).backward()
+        fallback = [str(w.message) for w in caught if "autograd kernel was not registered" in str(w.message)]
+        return (a.detach().numpy(), b.detach().numpy(), c.detach().numpy(), x.grad.numpy(),
+                [t.grad_fn.name() for t in (a, b)], len(fallback) >= 1, str(ops.mul3.default._schema),
+                tuple(ops.mul3(lib.empty(2, 3, device="meta")).shape), library)
+    ours, theirs = run(tg), run(torch)
+    for o, t in zip(ours[:4], theirs[:4]):
+        np.testing.assert_allclose(o, t, rtol=1e-6)
+    assert ours[4:8] == theirs[4:8]
+    for result in (ours, theirs):
+        result[-1]._destroy()
+
+
+def test_the_older_api_errors_as_pytorch():
+    ns = f"tgliboracle{next(_counter)}"
+    libs = {}
+
+    def setup(lib):
+        library = lib.library.Library(ns, "DEF")
+        library.define("f(Tensor x) -> Tensor")
+        libs[lib.__name__] = library
+        return library
+    ours, theirs = setup(tg), setup(torch)
+    assert_same_error(lambda lib: lib.library.Library(ns, "DEF"), normalize=_first_sentence)
+    assert_same_error(lambda lib: lib.library.Library(ns, "WRONG"))
+    assert_same_error(lambda lib: libs[lib.__name__].define("f(Tensor x) -> Tensor"),
+                      normalize=lambda m: m.split(" Duplicate registration")[0])
+    assert_same_error(lambda lib: getattr(lib.ops, ns).f(lib.ones(1)), normalize=_first_sentence)
+    libs["tensorgraft"].impl("f", lambda x: x * 2, "CPU")
+    libs["torch"].impl("f", lambda x: x * 2, "CPU")
+    assert_same_error(lambda lib: getattr(lib.ops, ns).f(lib.ones(1, device="meta")), normalize=_first_sentence)
+    ours._destroy()
+    theirs._destroy()

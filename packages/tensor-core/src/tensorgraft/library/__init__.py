@@ -7,14 +7,19 @@ device-specific implementation; ``opcheck`` tests it as PyTorch's does; ``infer_
 schema it is given. (A plugin distribution registers array-level ops at load time instead: see
 ``tensorgraft.plugins`` and docs/plugins.md.)
 
-Modules: ``schema`` (infer_schema), ``custom_ops`` (CustomOpDef and the registration functions),
-``autograd_function`` (the generated autograd.Function), ``opcheck``.
+The older API (``Library(ns, "DEF")``, ``define`` from a schema string, ``impl`` per dispatch key)
+is in ``defined_ops``.
+
+Modules: ``schema`` (infer_schema, parsing schema strings), ``custom_ops`` (CustomOpDef and the
+registration functions), ``defined_ops`` (Library/define/impl), ``autograd_function`` (the
+generated autograd.Function), ``opcheck``.
 """
 from .custom_ops import (  # noqa: F401
     CustomOpDef, OpOverload, OpOverloadPacket, custom_op, register_autograd, register_fake, register_kernel,
 )
+from .defined_ops import Library, define, impl, impl_abstract  # noqa: F401
 from .opcheck import OpCheckError, opcheck  # noqa: F401
 from .schema import infer_schema  # noqa: F401
 
 __all__ = ["custom_op", "CustomOpDef", "register_kernel", "register_fake", "register_autograd", "opcheck",
-           "infer_schema", "OpCheckError"]
+           "infer_schema", "OpCheckError", "Library", "define", "impl", "impl_abstract"]

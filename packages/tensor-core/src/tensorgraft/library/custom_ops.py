@@ -148,12 +148,15 @@ def _export(op) -> None:
 class CustomOpDef:
     """What ``custom_op`` returns: call it like the function it wraps."""
 
-    def __init__(self, namespace: str, name: str, schema: str, fn, mutates_args):
+    # PyTorch checks that a custom_op's outputs alias no input; ops of the older define/impl API skip it
+    _checks_aliasing = True
+
+    def __init__(self, namespace: str, name: str, schema: str, fn, mutates_args, signature=None):
         self._namespace, self._name = namespace, name
         self._qualname = f"{namespace}::{name}"
         self._schema = schema
         self._init_fn = fn
-        self._signature = inspect.signature(fn)
+        self._signature = inspect.signature(fn) if signature is None else signature
         self._mutates_all = mutates_args == "unknown"
         self._mutated = () if self._mutates_all else tuple(mutates_args)
         self._kernels = {}
@@ -164,8 +167,9 @@ class CustomOpDef:
         self._function = None  # the generated autograd.Function, made on first use
         self._returns_list = schema.rstrip().endswith("-> Tensor[]")
         self.__name__ = name
-        self.__doc__ = fn.__doc__
-        self.__wrapped__ = fn
+        if fn is not None:
+            self.__doc__ = fn.__doc__
+            self.__wrapped__ = fn
 
     def __repr__(self):
         return f"<CustomOpDef({self._qualname})>"
@@ -240,17 +244,21 @@ class CustomOpDef:
             return self._kernels[device_type]
         return self._init_fn
 
-    def _run(self, bound):
-        """The implementation for the arguments' device, below autograd, with PyTorch's checks."""
+    def _run(self, bound, below_autograd: bool = True):
+        """The implementation for the arguments' device, below autograd, with PyTorch's checks.
+        (``below_autograd=False``: the older API's fallback, recording the kernel's own ops.)"""
         kernel = self._kernel_for(self._device_type(bound))
-        # the implementation runs below autograd: it sees tensors that do not require grad (as in
-        # PyTorch, where ``x.numpy()`` works inside it), over the same memory
-        args = [_below_autograd(v) for v in bound.args]
-        kwargs = {k: _below_autograd(v) for k, v in bound.kwargs.items()}
-        with no_grad():
-            out = kernel(*args, **kwargs)
+        if below_autograd:
+            # the implementation runs below autograd: it sees tensors that do not require grad (as in
+            # PyTorch, where ``x.numpy()`` works inside it), over the same memory
+            args = [_below_autograd(v) for v in bound.args]
+            kwargs = {k: _below_autograd(v) for k, v in bound.kwargs.items()}
+            with no_grad():
+                out = kernel(*args, **kwargs)
+        else:
+            out = kernel(*bound.args, **bound.kwargs)
         inputs = [t for v in bound.arguments.values() for t in _tensors_in(v)]
-        outputs = _tensors_in(out)
+        outputs = _tensors_in(out) if self._checks_aliasing else []
         for i, o in enumerate(outputs):
             if any(_shares_memory(o, t) for t in inputs) or any(_shares_memory(o, p) for p in outputs[:i]):
                 raise RuntimeError(
@@ -322,14 +330,17 @@ def _resolve(op):
     return found
 
 
-def register_kernel(op, device_types, func=None, /):
+def register_kernel(op, device_types, func=None, /, *, lib=None):
+    """A device-specific implementation of ``op`` (a custom op, or the ``"ns::name"`` of one)."""
     return _resolve(op).register_kernel(device_types, func)
 
 
-def register_fake(op, func=None, /):
+def register_fake(op, func=None, /, *, lib=None, _stacklevel=1, allow_override=False):
+    """What ``op`` (a custom op, or the ``"ns::name"`` of one) returns on the ``meta`` device."""
     target = _resolve(op)
     return target.register_fake if func is None else target.register_fake(func)
 
 
-def register_autograd(op, backward, /, *, setup_context=None):
+def register_autograd(op, backward, /, *, setup_context=None, lib=None):
+    """The gradient of ``op`` (a custom op, or the ``"ns::name"`` of one): see CustomOpDef.register_autograd."""
     _resolve(op).register_autograd(backward, setup_context=setup_context)

@@ -156,3 +156,105 @@ def infer_schema(prototype_function, /, *, mutates_args, op_name: str | None = N
 
 def _annotation_text(annotation) -> str:
     return repr(annotation) if not isinstance(annotation, type) else f"<class '{annotation.__qualname__}'>"
+
+
+# ---------------------------------------------------------------------------- parsing
+class ParsedArgument:
+    __slots__ = ("type", "name", "default", "keyword_only")
+
+    def __init__(self, type_, name, default, keyword_only):
+        self.type, self.name, self.default, self.keyword_only = type_, name, default, keyword_only
+
+    @property
+    def is_tensor(self) -> bool:
+        return self.type.startswith("Tensor")
+
+    @property
+    def mutated(self) -> bool:
+        return "!" in self.type
+
+
+_NO_DEFAULT = inspect.Parameter.empty
+
+
+def _split_top_level(text: str) -> list:
+    parts, depth, current = [], 0, []
+    for ch in text:
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append("".join(current).strip())
+            current = []
+        else:
+            current.append(ch)
+    if "".join(current).strip():
+        parts.append("".join(current).strip())
+    return parts
+
+
+def _parse_default(text: str):
+    import ast
+    if text in ("True", "False", "None"):
+        return {"True": True, "False": False, "None": None}[text]
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text  # a name such as contiguous_format
+
+
+def parse_schema(schema: str, name: str | None = None):
+    """``(name, [ParsedArgument], returns)`` of an operator schema string
+    (``"sin(Tensor x, *, float scale=1.0) -> Tensor"``; the name may be given apart). Raises a
+    RuntimeError saying where the text stops making sense."""
+    text = schema.strip()
+
+    def fail(what):
+        return RuntimeError(f"{what} in the operator schema:\n{schema}")
+
+    open_at = text.find("(")
+    if open_at < 0:
+        raise fail("expected (")
+    op_name = text[:open_at].strip() or name
+    if not op_name:
+        raise fail("expected an operator name")
+    depth = 0
+    close_at = None
+    for i in range(open_at, len(text)):
+        if text[i] == "(":
+            depth += 1
+        elif text[i] == ")":
+            depth -= 1
+            if depth == 0:
+                close_at = i
+                break
+    if close_at is None:
+        raise fail("expected ) but found the end")
+    rest = text[close_at + 1:].strip()
+    if not rest.startswith("->"):
+        raise fail("expected -> after the arguments")
+    returns = rest[2:].strip()
+    if not returns:
+        raise fail("expected a return type after ->")
+    args, keyword_only = [], False
+    for part in _split_top_level(text[open_at + 1:close_at]):
+        if part == "*":
+            keyword_only = True
+            continue
+        decl, eq, default = part.partition("=")
+        pieces = decl.strip().rsplit(None, 1)
+        if len(pieces) != 2 or not pieces[1].isidentifier():
+            raise fail(f"expected '<type> <name>' but found {part!r}")
+        args.append(ParsedArgument(pieces[0], pieces[1], _parse_default(default.strip()) if eq else _NO_DEFAULT,
+                                   keyword_only))
+    return op_name, args, returns
+
+
+def signature_of(args) -> inspect.Signature:
+    """A Python signature binding calls the way the schema takes its arguments."""
+    params = []
+    for a in args:
+        kind = inspect.Parameter.KEYWORD_ONLY if a.keyword_only else inspect.Parameter.POSITIONAL_OR_KEYWORD
+        params.append(inspect.Parameter(a.name, kind, default=a.default))
+    return inspect.Signature(params)
