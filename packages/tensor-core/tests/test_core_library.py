@@ -418,3 +418,30 @@ def test_defined_ops_gradients():
     with pytest.warns(DeprecationWarning, match="impl_abstract was renamed to torch.library.register_fake"):
         library.impl_abstract(f"{ns}::custom", lambda x: tg.empty_like(x))
     assert getattr(tg.ops, ns).custom(tg.empty(3, device="meta")).shape == (3,)
+
+
+def _cuda_available():
+    try:
+        return tg.cuda.is_available()
+    except ImportError:  # tensorgraft-cuda is not installed
+        return False
+
+
+@pytest.mark.skipif(not _cuda_available(), reason="needs a CUDA device (a GPU, or the cuda-fake tox environment's "
+                                                   "stand-in CuPy)")
+def test_kernels_are_chosen_by_the_tensors_device():
+    ns = _ns()
+    seen = []
+
+    @library.custom_op(f"{ns}::where_am_i", mutates_args=())
+    def where_am_i(x: Tensor) -> Tensor:
+        seen.append("generic")
+        return x + 1
+
+    @where_am_i.register_kernel("cuda")
+    def _(x):
+        seen.append(x.device.type)
+        return x + 2
+    assert where_am_i(tg.zeros(1)).tolist() == [1.0]
+    out = where_am_i(tg.zeros(1, device="cuda"))
+    assert out.device.type == "cuda" and out.cpu().tolist() == [2.0] and seen == ["generic", "cuda"]
