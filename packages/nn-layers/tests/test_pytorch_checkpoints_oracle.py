@@ -393,3 +393,44 @@ def test_objects_of_program_classes_keep_their_fields(zip_format):
     assert ours["hp"].batch == theirs["hp"].batch
     assert (ours["slots"].depth, ours["slots"].width) == (theirs["slots"].depth, theirs["slots"].width)
     _same(ours["model"], theirs["model"])
+
+
+_SCHEDULERS = {
+    "OneCycleLR": lambda lib, o: lib.optim.lr_scheduler.OneCycleLR(o, max_lr=1.0, total_steps=20),
+    "CyclicLR": lambda lib, o: lib.optim.lr_scheduler.CyclicLR(o, 0.01, 0.1, step_size_up=3),
+    "ReduceLROnPlateau": lambda lib, o: lib.optim.lr_scheduler.ReduceLROnPlateau(o, patience=1),
+    "CosineAnnealingWarmRestarts": lambda lib, o: lib.optim.lr_scheduler.CosineAnnealingWarmRestarts(o, 3),
+    "SequentialLR": lambda lib, o: lib.optim.lr_scheduler.SequentialLR(
+        o, [lib.optim.lr_scheduler.LinearLR(o), lib.optim.lr_scheduler.ExponentialLR(o, 0.9)], milestones=[3]),
+    "PolynomialLR": lambda lib, o: lib.optim.lr_scheduler.PolynomialLR(o, total_iters=8),
+}
+
+
+@pytest.mark.parametrize("name", list(_SCHEDULERS))
+def test_scheduler_state_from_pytorch_continues_the_same(name):
+    def build(lib):
+        model = lib.nn.Linear(2, 2)
+        opt = lib.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        return opt, _SCHEDULERS[name](lib, opt)
+
+    def step(sched, i):
+        if name == "ReduceLROnPlateau":
+            sched.step(1.0)  # a loss that never improves
+        else:
+            sched.step()
+
+    opt, sched = build(torch)
+    for i in range(4):
+        opt.step()
+        step(sched, i)
+    buf = _saved({"opt": opt.state_dict(), "sched": sched.state_dict()})
+    ours_opt, ours_sched = build(tg)
+    ck = tg.load(buf)
+    ours_opt.load_state_dict(ck["opt"])
+    ours_sched.load_state_dict(ck["sched"])
+    for i in range(4, 9):
+        opt.step()
+        step(sched, i)
+        ours_opt.step()
+        step(ours_sched, i)
+        assert [g["lr"] for g in ours_opt.param_groups] == pytest.approx([g["lr"] for g in opt.param_groups]), i
