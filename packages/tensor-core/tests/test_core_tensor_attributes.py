@@ -45,3 +45,31 @@ def test_parameters_take_attributes_too():
     layer = nn.Linear(2, 2)
     layer.weight.sharded = False
     assert copy.deepcopy(layer).weight.sharded is False
+
+
+def test_tensorgraft_checkpoints_keep_attributes(tmp_path):
+    import argparse
+    t = tg.arange(3.0)
+    t.note = "hi"
+    t.me = t  # a reference back to the tensor: stored once, the same object after loading
+    plain = tg.ones(1)
+    path = tmp_path / "ck.pt"
+    tg.save({"t": t, "again": t, "plain": plain, "nested": [t]}, path)
+    back = tg.load(path)
+    assert back["t"].note == "hi" and back["t"].me is back["t"] and back["again"] is back["t"]
+    assert back["nested"][0] is back["t"] and back["plain"].__dict__ == {}
+    tg.save({"w": t}, path)  # a flat state_dict whose tensor has attributes takes the general path
+    assert tg.load(path)["w"].note == "hi"
+    t.args = argparse.Namespace(lr=0.1)  # attribute values follow the weights_only rules
+    tg.save({"w": t}, path)
+    with pytest.raises(pickle.UnpicklingError, match="argparse.Namespace was not an allowed global"):
+        tg.load(path)
+    assert tg.load(path, weights_only=False)["w"].args.lr == 0.1
+
+
+def test_sparse_tensors_keep_attributes(tmp_path):
+    sp = tg.tensor([[0.0, 1.0], [2.0, 0.0]]).to_sparse()
+    sp.kind = "adjacency"
+    tg.save({"adj": sp}, tmp_path / "sp.pt")
+    back = tg.load(tmp_path / "sp.pt")["adj"]
+    assert back.is_sparse and back.kind == "adjacency"

@@ -25,6 +25,8 @@ Choices, documented because PyTorch's pickle-based format behaves differently:
 * Complex tensors are stored as their real view (trailing dimension 2, ``F32``/``F64``) with the
   complex dtype recorded in the metadata (safetensors has no portable complex dtype).
 * Non-contiguous tensors are stored contiguous.
+* Python attributes set on a tensor (``t.note = ...``) are stored with it, as ``torch.save`` keeps
+  them (their values follow the same rules as the rest of the document).
 * Sharing: a tensor object that appears several times is stored once and every reference is
   restored as the *same* object. Distinct tensor objects that are the same view of the same
   memory (``p.detach()`` twice, tied weights in a state_dict) are stored once and restored as

@@ -78,6 +78,15 @@ class _Decoder:
         ok = True
         if tag == "T":
             ok = len(args) == 1 and type(args[0]) is int and 0 <= args[0] < len(self.records)
+        elif tag == "Ta":  # a tensor and the Python attributes set on it
+            ok = (len(args) == 2 and isinstance(args[0], list) and args[0][:1] in (["T"], ["spcoo"])
+                  and isinstance(args[1], list)
+                  and all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) and p[0].isidentifier()
+                          for p in args[1]))
+            if ok:
+                self.check(args[0], depth + 1)
+                for _, v in args[1]:
+                    self.check(v, depth + 1)
         elif tag in ("l", "t", "s", "fs"):
             ok = len(args) == 1 and isinstance(args[0], list)
             if ok:
@@ -167,6 +176,11 @@ class _Decoder:
         tag = node[0]
         if tag == "T":
             return self.tensors[node[1]]
+        if tag == "Ta":
+            t = self.build(node[1])
+            for name, value in node[2]:
+                setattr(t, name, self.build(value))
+            return t
         if tag == "l":
             return [self.build(v) for v in node[1]]
         if tag == "t":

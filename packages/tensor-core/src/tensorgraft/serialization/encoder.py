@@ -32,6 +32,7 @@ class _Encoder:
         self.by_view = {}        # (ptr, shape, strides, dtype, device) -> storage name
         self.keep = []           # keep encoded objects alive while ids are used
         self.active = set()      # ids of containers being encoded (cycle check)
+        self.attributes_done = set()  # ids of tensors whose Python attributes are encoded
 
     # -- tensors
     def _storage_name(self, path: str) -> str:
@@ -127,9 +128,13 @@ class _Encoder:
                 return obj
             return ["f", repr(obj)]
         if isinstance(obj, Tensor):
-            if obj._data.__class__ is SparseCOOData:
-                return self.sparse_coo(obj, path)
-            return self.tensor(obj, path)
+            node = self.sparse_coo(obj, path) if obj._data.__class__ is SparseCOOData else self.tensor(obj, path)
+            if obj.__dict__ and id(obj) not in self.attributes_done:
+                # Python attributes set on the tensor, kept as torch.save keeps them (with its first
+                # reference; later ones are the same object): ["Ta", tensor node, [[name, value]...]]
+                self.attributes_done.add(id(obj))
+                node = ["Ta", node, [[k, self.enc(v, f"{path}.{k}" if path else k)] for k, v in obj.__dict__.items()]]
+            return node
         if cls is np.ndarray:
             if obj.dtype in _NP_TO_ST or obj.dtype in (np.complex64, np.complex128):
                 if not obj.dtype.isnative:
@@ -221,10 +226,11 @@ class _Encoder:
 
 def _flat_state_dict(obj) -> bool:
     """A dict of dense tensors by name: stored as safetensors' own flat layout (a sparse tensor is
-    two stored tensors, so a dict holding one takes the general path)."""
+    two stored tensors, and attributes on a tensor need the document, so a dict holding one takes the
+    general path)."""
     return type(obj) in (dict, collections.OrderedDict) and all(
         type(k) is str and k != "__metadata__" for k in obj) and all(
-        isinstance(v, Tensor) and v._data.__class__ is not SparseCOOData for v in obj.values())
+        isinstance(v, Tensor) and v._data.__class__ is not SparseCOOData and not v.__dict__ for v in obj.values())
 
 
 def _encode(obj):

@@ -52,6 +52,9 @@ def restricted_globals(node):
     elif tag in ("l", "t", "s", "fs"):
         for v in node[1]:
             yield from restricted_globals(v)
+    elif tag == "Ta":  # attributes on a tensor
+        for _, v in node[2]:
+            yield from restricted_globals(v)
     elif tag in ("d", "od", "ctr"):
         for k, v in node[1]:
             yield from restricted_globals(k)
