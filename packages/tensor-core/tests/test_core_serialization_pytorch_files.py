@@ -688,3 +688,16 @@ def test_placeholders_never_stand_in_for_system_or_pytorch_code():
         pkl = _TorchPickle().glob(module, name).op(b")R").bytes()
         with pytest.raises(pickle.UnpicklingError, match=match):
             tg.load(_zip(pkl, {}), weights_only=False)
+
+
+def test_storages_saved_on_their_own():
+    p = _TorchPickle().op(b"}").op(b"(")
+    p.str("typed").op(b"(").str("storage").glob("torch", "FloatStorage").str("0").str("cpu").int(3).op(b"tQ")
+    p.str("untyped").op(b"(").str("storage").glob("torch", "UntypedStorage").str("1").str("cpu").int(4).op(b"tQ")
+    p.op(b"u")
+    d = tg.load(_zip(p.bytes(), {"0": np.array([1.0, 2.0, 3.0], np.float32).tobytes(), "1": bytes([1, 2, 3, 4])}))
+    from tensorgraft.storage import TypedStorage
+    assert isinstance(d["typed"], TypedStorage) and d["typed"].dtype is tg.float32 and list(d["typed"]) == [1, 2, 3]
+    # as PyTorch loads it: typed, its elements the bytes
+    assert isinstance(d["untyped"], TypedStorage) and d["untyped"].dtype is tg.uint8 and list(d["untyped"]) == [
+        1, 2, 3, 4]

@@ -86,13 +86,55 @@ class _StorageType:
 
 
 class _Storage:
-    """A storage read from the file: a flat, writable NumPy array of its dtype, and where PyTorch
-    had it (``'cpu'``, ``'cuda:0'``...), which ``map_location`` may change."""
+    """A storage read from the file: a flat, writable NumPy array of its dtype, where PyTorch had it
+    (``'cpu'``, ``'cuda:0'``...), which ``map_location`` may change."""
 
     __slots__ = ("array", "location")
 
     def __init__(self, array, location):
         self.array, self.location = array, location
+
+    def public(self, map_location):
+        """The ``tensorgraft.TypedStorage`` a storage saved on its own (not through a tensor:
+        ``torch.save(t.untyped_storage())``) loads as, on its target device: typed, as PyTorch loads
+        every storage (an untyped one as uint8 elements)."""
+        from ..storage import TypedStorage, UntypedStorage
+        from ..tensor import Tensor, wrap
+        from .placement import _move, _target_device
+        t = wrap(self.array)
+        target = _target_device(map_location, self.location, t)
+        t = target if isinstance(target, Tensor) else (_move(t, target) if str(target) != "cpu" else t)
+        return TypedStorage(UntypedStorage(t._data, t.device), t.dtype)
+
+
+def _public_storages(obj, map_location, memo=None):
+    """``obj`` with every storage that was saved on its own turned into a tensorgraft storage
+    (containers are updated in place; tuples rebuilt)."""
+    memo = {} if memo is None else memo
+    if isinstance(obj, _Storage):
+        if id(obj) not in memo:
+            memo[id(obj)] = obj.public(map_location)
+        return memo[id(obj)]
+    if id(obj) in memo:
+        return obj
+    if isinstance(obj, dict):
+        memo[id(obj)] = obj
+        for k, v in list(obj.items()):
+            new = _public_storages(v, map_location, memo)
+            if new is not v:
+                obj[k] = new
+        return obj
+    if isinstance(obj, list):
+        memo[id(obj)] = obj
+        for i, v in enumerate(obj):
+            new = _public_storages(v, map_location, memo)
+            if new is not v:
+                obj[i] = new
+        return obj
+    if type(obj) is tuple:
+        items = [_public_storages(v, map_location, memo) for v in obj]
+        return obj if all(a is b for a, b in zip(items, obj)) else tuple(items)
+    return obj
 
 
 class _UnsupportedRebuild:
@@ -586,7 +628,7 @@ def load_zip(fileobj, name: str, map_location, weights_only: bool, mmap_path: st
         with zf.open(pkl[0]) as fh:
             result = _unpickle(fh, resolve, load_storage, name)
         _warn_foreign(resolve, name)
-        return result
+        return _public_storages(result, map_location)
 
 
 def _data_offset(fileobj, info):
@@ -724,7 +766,7 @@ def load_legacy(fileobj, name: str, map_location, weights_only: bool):
     resolve = _resolver(builder, weights_only, name)
     result = _unpickle(f, resolve, load_storage, name)
     _warn_foreign(resolve, name)
-    return result
+    return _public_storages(result, map_location)
 
 
 def _no_storage(pid):

@@ -33,6 +33,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..device import device as _device_cls
 from ..memory_layout import layout as _layout
+from ..storage import owner_array
 from ..tensor import Size, Tensor
 from .pytorch_files import _STORAGE_DTYPES
 
@@ -67,18 +68,6 @@ class _StorageRef:
 
     def __init__(self, array, key, storage_class, location):
         self.array, self.key, self.storage_class, self.location = array, key, storage_class, location
-
-
-def _root_of(arr):
-    """The array that owns ``arr``'s memory (through views and ``as_strided`` wrappers)."""
-    while True:
-        base = arr.base
-        if isinstance(base, np.ndarray):
-            arr = base
-        elif base is not None and isinstance(getattr(base, "base", None), np.ndarray):
-            arr = base.base  # np.lib.stride_tricks.as_strided keeps its input on a wrapper object
-        else:
-            return arr
 
 
 class _Rebuilt:
@@ -165,7 +154,7 @@ class _Pickler(pickle._Pickler):
             raise TypeError(f"save_for_pytorch: PyTorch has no storage class for dtype {t.dtype}")
         arr = t._data if t.device.type == "cpu" else t.detach().cpu()._data
         if t.device.type == "cpu" and isinstance(arr, np.ndarray):
-            root = _root_of(arr)
+            root = owner_array(arr)
             item = arr.itemsize
             if (root.dtype == arr.dtype and root.flags.c_contiguous and root.size
                     and all(s >= 0 and s % item == 0 for s in arr.strides)):
