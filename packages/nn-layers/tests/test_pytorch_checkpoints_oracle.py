@@ -447,3 +447,8 @@ def test_storages_saved_on_their_own_as_pytorch(zip_format):
     for key in obj:  # PyTorch loads every storage typed
         assert type(ours[key]).__name__ == type(theirs[key]).__name__ == "TypedStorage", key
         assert list(ours[key]) == list(theirs[key]) and str(ours[key].dtype) == str(theirs[key].dtype), key
+    buf = io.BytesIO()  # and written back for PyTorch
+    tg.serialization.save_for_pytorch(ours, buf)
+    again = torch.load(io.BytesIO(buf.getvalue()))
+    for key in obj:
+        assert type(again[key]).__name__ == "TypedStorage" and list(again[key]) == list(theirs[key]), key

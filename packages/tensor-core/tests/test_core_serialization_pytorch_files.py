@@ -517,7 +517,7 @@ def test_mmap_refusals():
 # --------------------------------------------------------------------------- save_for_pytorch
 
 # the globals PyTorch's weights_only loader allows by default that the writer may name
-_ALLOWED_GLOBALS = {"torch._utils _rebuild_tensor_v2", "torch._utils _rebuild_parameter",
+_ALLOWED_GLOBALS = {"torch._utils _rebuild_tensor_v2", "torch._utils _rebuild_parameter", "torch.storage UntypedStorage",
                     "torch._utils _rebuild_parameter_with_state", "torch._tensor _rebuild_from_type_v2",
                     "torch Tensor",
                     "torch._utils _rebuild_sparse_tensor", "torch.serialization _get_layout", "torch Size",
@@ -701,3 +701,15 @@ def test_storages_saved_on_their_own():
     # as PyTorch loads it: typed, its elements the bytes
     assert isinstance(d["untyped"], TypedStorage) and d["untyped"].dtype is tg.uint8 and list(d["untyped"]) == [
         1, 2, 3, 4]
+
+
+@pytest.mark.filterwarnings("ignore:TypedStorage is deprecated")
+def test_save_for_pytorch_writes_storages_saved_on_their_own():
+    t = tg.arange(4.0)
+    typed = tg.arange(3, dtype=tg.int16).storage()
+    data = _written({"untyped": t.untyped_storage(), "typed": typed, "again": typed})
+    pkl = zipfile.ZipFile(io.BytesIO(data)).read("archive/data.pkl")
+    assert "torch.storage UntypedStorage" in _globals_of(pkl) and "torch ShortStorage" in _globals_of(pkl)
+    back = tg.load(io.BytesIO(data))
+    assert list(back["typed"]) == [0, 1, 2] and back["typed"].dtype is tg.int16 and back["again"] is back["typed"]
+    assert back["untyped"].dtype is tg.uint8 and bytes(back["untyped"].untyped()._bytes()) == t.numpy().tobytes()

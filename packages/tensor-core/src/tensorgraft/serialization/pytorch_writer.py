@@ -9,7 +9,7 @@ maps them). Tensors that share memory here (views of one array, tied weights) ar
 one storage, as ``torch.save`` writes them, and the same tensor object twice is pickled once.
 
 What can be written: tensors (every dtype, dense or sparse COO, on any device, ``nn.Parameter`` and
-``requires_grad`` kept), the containers and scalars of a checkpoint (dict, ``OrderedDict`` with its
+``requires_grad`` kept), storages saved on their own, the containers and scalars of a checkpoint (dict, ``OrderedDict`` with its
 ``_metadata``, ``Counter``, list, tuple, set, frozenset, str, bytes, bytearray, int, float, complex,
 bool, None), dtypes, devices, ``torch.Size`` and layouts. Anything else (a module, a function, an
 object of the program) raises a TypeError before the file is touched: tensorgraft's classes are not
@@ -33,7 +33,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..device import device as _device_cls
 from ..memory_layout import layout as _layout
-from ..storage import owner_array
+from ..storage import TypedStorage, UntypedStorage, owner_array
 from ..tensor import Size, Tensor
 from .pytorch_files import _STORAGE_DTYPES
 
@@ -91,6 +91,7 @@ class _Pickler(pickle._Pickler):
         super().__init__(file, protocol=2)
         self.storages: list[_StorageRef] = []
         self._by_root = {}  # id(root array) -> (root, _StorageRef): views of one array share a storage
+        self._by_storage = {}  # id(storage object) -> (object, _StorageRef)
 
     def _write_global(self, module: str, name: str, obj):
         self.write(pickle.GLOBAL + module.encode("utf-8") + b"\n" + name.encode("utf-8") + b"\n")
@@ -101,9 +102,37 @@ class _Pickler(pickle._Pickler):
     dispatch[_dt.dtype] = lambda self, obj: self._write_global("torch", obj.name, obj)
 
     def persistent_id(self, obj):
+        if isinstance(obj, (TypedStorage, UntypedStorage)):  # a storage saved on its own
+            obj = self._storage_object(obj)
         if isinstance(obj, _StorageRef):
             return ("storage", obj.storage_class, obj.key, obj.location, obj.array.size)
         return None
+
+    def _storage_object(self, storage):
+        """The file storage of a ``TypedStorage``/``UntypedStorage`` object (once per object):
+        its elements, or its bytes (PyTorch's ``torch.storage.UntypedStorage``) when untyped."""
+        ref = self._by_storage.get(id(storage))
+        if ref is not None:
+            return ref[1]
+        untyped = storage if isinstance(storage, UntypedStorage) else storage._untyped
+        owner = untyped._owner
+        if untyped.device.type != "cpu":
+            from ..tensor import wrap
+            owner = wrap(owner, untyped.device).cpu()._data
+        raw = np.ascontiguousarray(owner).reshape(-1).view(np.uint8)
+        location = str(untyped.device)
+        if isinstance(storage, TypedStorage):
+            dname = storage.dtype.name
+            if dname not in _STORAGE_OF_DTYPE:
+                raise TypeError(f"save_for_pytorch: PyTorch has no storage class for dtype {storage.dtype}")
+            item = storage.dtype.itemsize
+            elements = raw[: raw.size // item * item].view(storage.dtype.np)
+            ref = self._new_storage(elements, dname, location)
+        else:
+            ref = _StorageRef(raw, str(len(self.storages)), _TorchName("torch.storage", "UntypedStorage"), location)
+            self.storages.append(ref)
+        self._by_storage[id(storage)] = (storage, ref)
+        return ref
 
     def reducer_override(self, obj):
         if isinstance(obj, Tensor):
