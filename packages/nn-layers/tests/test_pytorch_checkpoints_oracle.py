@@ -452,3 +452,69 @@ def test_storages_saved_on_their_own_as_pytorch(zip_format):
     again = torch.load(io.BytesIO(buf.getvalue()))
     for key in obj:
         assert type(again[key]).__name__ == "TypedStorage" and list(again[key]) == list(theirs[key]), key
+
+
+def _resnet_like(lib):
+    nn = lib.nn
+
+    class Block(nn.Module):
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+            self.bn1 = nn.BatchNorm2d(cout)
+            self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+            self.bn2 = nn.BatchNorm2d(cout)
+            self.downsample = None if stride == 1 and cin == cout else nn.Sequential(
+                nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+        def forward(self, x):
+            out = lib.relu(self.bn1(self.conv1(x)))
+            out = self.bn2(self.conv2(out))
+            return lib.relu(out + (x if self.downsample is None else self.downsample(x)))
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, 1, 1, bias=False), nn.BatchNorm2d(8), nn.ReLU())
+            self.layer1 = nn.Sequential(Block(8, 8, 1), Block(8, 16, 2))
+            self.pool = nn.AdaptiveAvgPool2d(1)
+            self.fc = nn.Linear(16, 10)
+
+        def forward(self, x):
+            return self.fc(lib.flatten(self.pool(self.layer1(self.stem(x))), 1))
+    return Net()
+
+
+@pytest.mark.parametrize("zip_format", FORMATS)
+def test_pretrained_style_models_from_pytorch(zip_format):
+    """A ResNet-style network (trained BatchNorm statistics) and an nn.Transformer, saved by PyTorch,
+    give PyTorch's outputs here; written back with save_for_pytorch, PyTorch loads them unchanged."""
+    rng = np.random.default_rng(0)
+    torch.manual_seed(0)
+    theirs = _resnet_like(torch)
+    theirs.train()
+    with torch.no_grad():
+        for _ in range(2):
+            theirs(torch.from_numpy(rng.standard_normal((4, 3, 8, 8)).astype(np.float32)))
+    transformer_t = torch.nn.Transformer(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=1,
+                                         dim_feedforward=16, dropout=0.0, batch_first=True)
+    buf = _saved({"resnet": theirs.state_dict(), "transformer": transformer_t.state_dict()}, zip_format)
+    ck = tg.load(buf)
+    ours = _resnet_like(tg)
+    ours.load_state_dict(ck["resnet"])
+    transformer_g = tg.nn.Transformer(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=1,
+                                      dim_feedforward=16, dropout=0.0, batch_first=True)
+    transformer_g.load_state_dict(ck["transformer"])
+    for m in (theirs, ours, transformer_t, transformer_g):
+        m.eval()
+    x = rng.standard_normal((2, 3, 8, 8)).astype(np.float32)
+    src, tgt = (rng.standard_normal((2, 5, 8)).astype(np.float32), rng.standard_normal((2, 4, 8)).astype(np.float32))
+    with torch.no_grad(), tg.no_grad():
+        np.testing.assert_allclose(ours(tg.tensor(x)).numpy(), theirs(torch.tensor(x)).numpy(), rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(transformer_g(tg.tensor(src), tg.tensor(tgt)).numpy(),
+                                   transformer_t(torch.tensor(src), torch.tensor(tgt)).numpy(), rtol=1e-4, atol=1e-5)
+    out = io.BytesIO()
+    tg.serialization.save_for_pytorch({"resnet": ours.state_dict()}, out)
+    again = _resnet_like(torch)
+    again.load_state_dict(torch.load(io.BytesIO(out.getvalue()))["resnet"])
+    _same(again.state_dict(), theirs.state_dict())
