@@ -713,3 +713,10 @@ def test_save_for_pytorch_writes_storages_saved_on_their_own():
     back = tg.load(io.BytesIO(data))
     assert list(back["typed"]) == [0, 1, 2] and back["typed"].dtype is tg.int16 and back["again"] is back["typed"]
     assert back["untyped"].dtype is tg.uint8 and bytes(back["untyped"].untyped()._bytes()) == t.numpy().tobytes()
+
+
+def test_paths_pickled_under_either_python_load():
+    import pathlib as _pathlib
+    for module in ("pathlib", "pathlib._local"):  # Python < 3.13 and >= 3.13 name the class so
+        pkl = _TorchPickle().glob(module, "PurePosixPath").op(b"(").str("/runs/a").op(b"tR").bytes()
+        assert tg.load(_zip(pkl, {}), weights_only=False) == _pathlib.PurePosixPath("/runs/a")

@@ -393,6 +393,8 @@ def _plain_data_globals() -> dict:
     g["argparse.Namespace"] = ns
     for cls in (*_path_classes(), *_time_classes()):
         g[f"{cls.__module__}.{cls.__qualname__}"] = cls
+    for cls in _path_classes():  # Python 3.13 moved them to pathlib._local: a file names either
+        g[f"pathlib.{cls.__qualname__}"] = g[f"pathlib._local.{cls.__qualname__}"] = cls
     g["collections.defaultdict"] = collections.defaultdict
     for builtin in (frozenset, slice, range, list, dict, tuple, int, float, str, bytes, bool, object):
         g[f"builtins.{builtin.__name__}"] = builtin
