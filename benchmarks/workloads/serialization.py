@@ -34,16 +34,25 @@ def tg_roundtrip():
     return run
 
 
+def _np_save_all(arrs, d):
+    for k, v in arrs.items():
+        np.save(os.path.join(d, k + ".npy"), v)
+
+
+def _np_load_all(arrs, d):
+    out = {k: np.load(os.path.join(d, k + ".npy")) for k in arrs}
+    assert len(out) == len(arrs)
+    return out
+
+
 def np_roundtrip():
     arrs = _arrays()
     d = tempfile.mkdtemp()
 
     def run():
         t0 = time.perf_counter()
-        for k, v in arrs.items():
-            np.save(os.path.join(d, k + ".npy"), v)
-        out = {k: np.load(os.path.join(d, k + ".npy")) for k in arrs}
-        assert len(out) == len(arrs)
+        _np_save_all(arrs, d)
+        _np_load_all(arrs, d)
         return time.perf_counter() - t0
     return run
 
@@ -111,8 +120,7 @@ def np_save_arrays():
 
     def run():
         t0 = time.perf_counter()
-        for k, v in arrs.items():
-            np.save(os.path.join(d, k + ".npy"), v)
+        _np_save_all(arrs, d)
         return time.perf_counter() - t0
     return run
 
@@ -120,13 +128,11 @@ def np_save_arrays():
 def np_load_arrays():
     arrs = _arrays()
     d = tempfile.mkdtemp()
-    for k, v in arrs.items():
-        np.save(os.path.join(d, k + ".npy"), v)
+    _np_save_all(arrs, d)
 
     def run():
         t0 = time.perf_counter()
-        out = {k: np.load(os.path.join(d, k + ".npy")) for k in arrs}
-        assert len(out) == len(arrs)
+        _np_load_all(arrs, d)
         return time.perf_counter() - t0
     return run
 

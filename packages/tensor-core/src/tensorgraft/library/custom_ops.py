@@ -71,6 +71,20 @@ def _shares_memory(a: Tensor, b: Tensor) -> bool:
         return False
 
 
+class _KernelSwitch:
+    """What ``set_kernel_enabled`` returns: on exit, the device's kernel is as it was before."""
+
+    def __init__(self, disabled: set, device_type: str):
+        self.disabled, self.device_type, self.was_disabled = disabled, device_type, device_type in disabled
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        (self.disabled.add if self.was_disabled else self.disabled.discard)(self.device_type)
+        return False
+
+
 def _returns_nothing(*args, **kwargs):
     return None
 
@@ -129,7 +143,6 @@ class OpOverloadPacket:
 
 def _export(op) -> None:
     """``tensorgraft.ops.<ns>.<name>``, the namespace module made on first use (as plugin ops')."""
-    import tensorgraft
     from .. import ops as ops_pkg
     modname = f"tensorgraft.ops.{op._namespace}"
     mod = sys.modules.get(modname)
@@ -142,7 +155,6 @@ def _export(op) -> None:
         raise RuntimeError(f"custom_op: tensorgraft.ops.{op._namespace}.{op._name} is already an op registered by a "
                            "plugin; pick another name")
     setattr(mod, op._name, OpOverloadPacket(op))
-    del tensorgraft
 
 
 class CustomOpDef:
@@ -204,20 +216,12 @@ class CustomOpDef:
         self._function = None
 
     def set_kernel_enabled(self, device_type: str, enabled: bool = True):
-        """A context manager (and a switch) turning the ``register_kernel`` implementation for
-        ``device_type`` off and on; off, the op's own function runs."""
-        op = self
-        was_disabled = device_type in self._disabled
+        """A switch (and a context manager restoring the previous state on exit) turning the
+        ``register_kernel`` implementation for ``device_type`` off and on; off, the op's own
+        function runs."""
+        restore = _KernelSwitch(self._disabled, device_type)
         (self._disabled.discard if enabled else self._disabled.add)(device_type)
-
-        class _Restore:
-            def __enter__(self_inner):
-                return None
-
-            def __exit__(self_inner, *exc):
-                (op._disabled.add if was_disabled else op._disabled.discard)(device_type)
-                return False
-        return _Restore()
+        return restore
 
     # ------------------------------------------------------------------ calling
     def _bind(self, args, kwargs):

@@ -74,6 +74,7 @@ from ..tensor import Size, Tensor, wrap
 # The package's modules. Every top-level name of the former single module
 # ``serialization.py`` stays importable from here, the private ones included (tests fault
 # ``_write_file``, which ``_atomic_save`` below looks up in this module).
+from .header import PREFIX_BYTES, _ZIP_MAGIC, is_pytorch_file
 from .header import (  # noqa: F401
     _COMPLEX_PARTS, _FORMAT_VERSION, _MAX_NDIM, _META_KEY, _NP_TO_ST, _ST_ITEMSIZE, _ST_TO_NP, MAX_HEADER_BYTES,
     CheckpointError, _decode_header, _foreign_hint, _name_of, _parse_header, _prod,
@@ -86,14 +87,6 @@ from .encoder import _encode, _Encoder, _flat_state_dict  # noqa: F401
 from .decoder import _Decoder  # noqa: F401
 from .placement import _foreign_device, _materialize, _move, _target_device  # noqa: F401
 from .reading import _READ_CHUNK, _load_from_path, _load_from_stream, _read_exact, _read_safetensors_file  # noqa: F401
-from . import pytorch_files
-from .foreign_objects import ForeignObject
-from .torch_options import (  # noqa: F401
-    LoadEndianness, SourceChangeWarning, check_module_version_greater_or_equal, default_restore_location,
-    get_default_load_endianness, get_default_mmap_options, get_unsafe_globals_in_checkpoint, location_tag, mkdtemp,
-    set_default_load_endianness, set_default_mmap_options, validate_cuda_device,
-)
-from .pytorch_writer import save_for_pytorch
 from .weights_only import (  # noqa: F401
     _WO_DEFAULT_CHANGED, _WO_DOCS, _WO_HEAD, _refuse_what_weights_only_refuses, _safe_globals, _unsupported_global,
     add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals,
@@ -258,7 +251,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
 def _starts_like_pytorch_file(path: str) -> bool:
     try:
         with open(path, "rb") as fh:
-            return pytorch_files.is_pytorch_file(fh.read(pytorch_files.PREFIX_BYTES))
+            return is_pytorch_file(fh.read(PREFIX_BYTES))
     except OSError:
         return False  # the safetensors reader reports the error in its words
 
@@ -293,14 +286,14 @@ def _peek_stream(f):
         seekable = False
     if seekable:
         pos = f.tell()
-        prefix = f.read(pytorch_files.PREFIX_BYTES)
+        prefix = f.read(PREFIX_BYTES)
         f.seek(pos)
     else:
-        prefix = f.read(pytorch_files.PREFIX_BYTES)
+        prefix = f.read(PREFIX_BYTES)
         f = _PrefixedStream(bytes(prefix) if isinstance(prefix, (bytes, bytearray, memoryview)) else prefix, f)
     if not isinstance(prefix, (bytes, bytearray, memoryview)):
         return f, False  # a text-mode stream: the safetensors reader says so
-    return f, pytorch_files.is_pytorch_file(bytes(prefix))
+    return f, is_pytorch_file(bytes(prefix))
 
 
 def _load_pytorch_file(fh, name, map_location, weights_only, *, mmap_path=None, shown=""):
@@ -309,7 +302,8 @@ def _load_pytorch_file(fh, name, map_location, weights_only, *, mmap_path=None, 
     if not fh.seekable():
         fh = io.BytesIO(fh.read())  # zipfile needs to seek; the legacy reader reads it whole anyway
     pos = fh.tell()
-    is_zip = fh.read(4) == pytorch_files._ZIP_MAGIC
+    from . import pytorch_files  # the PyTorch reader (zipfile, pickle) loads with the first such file
+    is_zip = fh.read(4) == _ZIP_MAGIC
     fh.seek(pos)
     weights_only = weights_only is not False  # None means PyTorch's default, True
     if is_zip:
@@ -324,6 +318,31 @@ def _load_pytorch_file(fh, name, map_location, weights_only, *, mmap_path=None, 
 # The public classes and functions defined in the modules above say they are this module's, as
 # they did before the split (``torch.serialization`` in PyTorch): reprs, tracebacks and pickles
 # that name them are unchanged.
-for _obj in (CheckpointError, add_safe_globals, get_safe_globals, clear_safe_globals, safe_globals, save_for_pytorch):
+for _obj in (CheckpointError, add_safe_globals, get_safe_globals, clear_safe_globals, safe_globals):
     _obj.__module__ = __name__
 del _obj
+
+# Loaded on first use, so ``import tensorgraft`` pays for none of them (the PyTorch writer and the
+# options pull in zipfile, pickle, tempfile...): name -> module of this package.
+_LAZY = {"save_for_pytorch": "pytorch_writer", "ForeignObject": "foreign_objects",
+         **{name: "torch_options" for name in (
+             "SourceChangeWarning", "LoadEndianness", "get_default_load_endianness", "set_default_load_endianness",
+             "get_default_mmap_options", "set_default_mmap_options", "get_unsafe_globals_in_checkpoint",
+             "location_tag", "default_restore_location", "validate_cuda_device",
+             "check_module_version_greater_or_equal", "mkdtemp")}}
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module '{__name__}' has no attribute '{name}'")
+    import importlib
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    if name == "save_for_pytorch":
+        value.__module__ = __name__
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

@@ -51,6 +51,21 @@ def _prod(shape) -> int:
     return n
 
 
+# PyTorch's torch.save files: a zip archive (1.6+), or the legacy stream, which starts with a
+# protocol-2 pickle of this magic number. Told apart here, from the first bytes, so that loading a
+# tensorgraft checkpoint never imports the PyTorch reader (``pytorch_files``, zipfile and pickle).
+_ZIP_MAGIC = b"PK\x03\x04"
+_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
+_LEGACY_PREFIX = b"\x80\x02\x8a\x0a" + _LEGACY_MAGIC.to_bytes(10, "little")
+PREFIX_BYTES = len(_LEGACY_PREFIX)  # how many first bytes ``is_pytorch_file`` needs
+
+
+def is_pytorch_file(prefix: bytes) -> bool:
+    """Whether a file starting with ``prefix`` (its first ``PREFIX_BYTES`` bytes) is a PyTorch
+    ``torch.save`` file: a zip archive, or the legacy format's magic-number pickle."""
+    return prefix.startswith(_ZIP_MAGIC) or prefix.startswith(_LEGACY_PREFIX)
+
+
 def _foreign_hint(prefix: bytes) -> str:
     """What a file that is not safetensors probably is (only used once its header failed to parse)."""
     if prefix[:4] == b"PK\x03\x04":

@@ -41,15 +41,11 @@ import numpy as np
 from .. import dtypes as _dt
 from ..caller_warnings import warn_at_caller
 from .foreign_objects import foreign_class
-from .header import CheckpointError
+from .header import _LEGACY_MAGIC, _ZIP_MAGIC, CheckpointError
 from .values import _argparse_namespace, _path_classes, _time_classes
 from .weights_only import _safe_globals, _unsupported_global
 
-_ZIP_MAGIC = b"PK\x03\x04"
-# the legacy format starts with a protocol-2 pickle of this number (then 1001, the format version)
-_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
-_LEGACY_PREFIX = b"\x80\x02\x8a\x0a" + _LEGACY_MAGIC.to_bytes(10, "little")
-_LEGACY_PROTOCOL = 1001
+_LEGACY_PROTOCOL = 1001  # the legacy format's second pickle (after the magic number)
 
 # PyTorch's legacy storage classes (the type recorded with each storage) -> tensorgraft dtype names
 _STORAGE_DTYPES = {
@@ -63,19 +59,11 @@ _DTYPE_ALIASES = {"float": "float32", "double": "float64", "half": "float16", "l
                   "short": "int16", "cfloat": "complex64", "cdouble": "complex128"}
 
 
-PREFIX_BYTES = len(_LEGACY_PREFIX)  # how many first bytes ``is_pytorch_file`` needs
-
 # PyTorch dtypes tensorgraft does not have (the allow-list of PyTorch's loader has them all)
 _FOREIGN_DTYPES = {"uint16", "uint32", "uint64", "complex32", "chalf", "float8_e4m3fn", "float8_e4m3fnuz",
                    "float8_e5m2", "float8_e5m2fnuz", "float8_e8m0fnu", "float4_e2m1fn_x2", "qint8", "quint8",
                    "qint32", "quint4x2", "quint2x4", "bits1x8", "bits2x4", "bits4x2", "bits8", "bits16",
                    *(f"int{i}" for i in range(1, 8)), *(f"uint{i}" for i in range(1, 8))}
-
-
-def is_pytorch_file(prefix: bytes) -> bool:
-    """Whether a file starting with ``prefix`` (its first ``PREFIX_BYTES`` bytes) is a PyTorch
-    ``torch.save`` file: a zip archive, or the legacy format's magic-number pickle."""
-    return prefix.startswith(_ZIP_MAGIC) or prefix.startswith(_LEGACY_PREFIX)
 
 
 class _StorageType:

@@ -98,14 +98,15 @@ def get_unsafe_globals_in_checkpoint(f) -> list:
     ``weights_only`` load refuses (not in the default allow-list nor in ``add_safe_globals``'s),
     found without loading anything: what to allow-list, after checking you trust them."""
     from . import pytorch_files
+    from .header import PREFIX_BYTES, is_pytorch_file
     from .weights_only import _safe_globals
     is_path = isinstance(f, (str, bytes, os.PathLike))
     fh = open(os.fsdecode(f), "rb") if is_path else f
     try:
         pos = fh.tell() if not is_path else 0
-        prefix = fh.read(pytorch_files.PREFIX_BYTES)
+        prefix = fh.read(PREFIX_BYTES)
         fh.seek(pos)
-        if pytorch_files.is_pytorch_file(prefix):
+        if is_pytorch_file(prefix):
             names = pytorch_files.globals_of_file(fh)
         else:
             names = _globals_of_tensorgraft_checkpoint(f if is_path else fh)
