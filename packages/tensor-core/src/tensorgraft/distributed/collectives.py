@@ -1,0 +1,675 @@
+"""Collectives and point-to-point messages on tensors (``all_reduce``, ``broadcast``, ``send`` ...).
+
+Every function checks its arguments in the calling thread (PyTorch's errors, raised before any
+tensor changes), then hands the data movement to the group's worker (``ProcessGroup.submit``):
+with ``async_op=True`` it returns the ``Work`` at once, otherwise it waits. Tensors are written
+in place, bypassing autograd as in PyTorch; CUDA tensors travel through host memory.
+
+Algorithms, chosen for a handful of processes on one or a few machines:
+
+- ``all_reduce``: a ring (reduce-scatter then all-gather of ``size`` chunks), so each rank sends
+  about twice its tensor whatever the group size, and every rank ends with the same bits;
+- ``reduce``: every rank sends to ``dst``, which reduces in rank order;
+- the gathers, scatters and ``all_to_all``: direct messages between each pair;
+- ``barrier``: an empty message from every rank to every other.
+
+Each message carries the dtype and shape it was made from; a receiver that expected another one
+raises, naming both ranks' tensors, instead of reading garbage.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ..device import get_backend
+from ..tensor import Tensor
+from .errors import DistBackendError
+from .process_group import ProcessGroup, ReduceOp, RedOpType, group_rank_of, resolve_group
+
+# ---------------------------------------------------------------------------- tensors <-> bytes
+
+
+def check_single_tensor(param, name: str) -> None:
+    if not isinstance(param, Tensor):
+        raise TypeError(f"Invalid function argument. Expected parameter `{name}` of type torch.Tensor\n"
+                        f"             but got {type(param)} instead.")
+    if param.layout is not _strided():
+        raise RuntimeError(f"Collectives take dense tensors; `{name}` has layout {param.layout}. Convert it with "
+                           ".to_dense() first.")
+    if param._device.type == "meta":
+        raise RuntimeError(f"`{name}` is a meta tensor: it has no data to send. Create it on 'cpu' or 'cuda'.")
+
+
+def check_tensor_list(param, name: str) -> None:
+    if not isinstance(param, list):
+        raise TypeError(f"Invalid function argument. Expected parameter `{name}` of type List[torch.Tensor]\n"
+                        f"             but got {type(param)} instead.")
+    if not all(isinstance(p, Tensor) for p in param):
+        raise TypeError(f"Invalid function argument. Expected parameter `{name}` of type List[torch.Tensor]\n"
+                        f"             but got {type(param)} with elements of type {[type(p) for p in param]}.")
+    for p in param:
+        check_single_tensor(p, name)
+
+
+def _strided():
+    from ..memory_layout import strided
+    return strided
+
+
+def host_array(t: Tensor) -> np.ndarray:
+    """``t``'s values as a C-contiguous NumPy array (a copy for CUDA or non-contiguous tensors)."""
+    a = t._data if t._device.type == "cpu" else get_backend(t._device).to_host(t._data)
+    return np.ascontiguousarray(a)
+
+
+def write_back(t: Tensor, values: np.ndarray) -> None:
+    """Store ``values`` (same shape) into ``t`` in place."""
+    values = values.reshape(t._data.shape)
+    if t._device.type == "cpu":
+        np.copyto(t._data, values, casting="unsafe")
+    else:
+        t._data[...] = get_backend(t._device).from_host(np.ascontiguousarray(values), t._device.index)
+    t._vc[0] += 1
+
+
+def as_bytes(a: np.ndarray):
+    return a.reshape(-1).view(np.uint8)
+
+
+def meta_of(a: np.ndarray) -> str:
+    return f"{a.dtype}{list(a.shape)}"
+
+
+def from_bytes(payload, like: np.ndarray) -> np.ndarray:
+    return np.frombuffer(payload, dtype=like.dtype)
+
+
+def expect(op: str, me: int, src: int, meta: str, want: str, payload) -> None:
+    """Raise when a peer's message is not what this rank's own call expects (or is an error)."""
+    if isinstance(payload, BaseException):
+        raise payload
+    if meta != want:
+        raise DistBackendError(
+            f"{op}: rank {me} passed a tensor of {_describe(want)} but rank {src} passed {_describe(meta)}; every "
+            "rank must pass tensors of the same dtype and shape")
+
+
+def _describe(meta: str) -> str:
+    dtype, _, shape = meta.partition("[")
+    return f"dtype {dtype} and shape ({shape.rstrip(']')})"
+
+
+def _run(pg: ProcessGroup, job, result, async_op: bool):
+    work = pg.submit(job, result)
+    if async_op:
+        return work
+    work.wait()
+    return None
+
+
+def _member(group, op_name: str):
+    pg = resolve_group(group)
+    if pg is None:
+        from .process_group import _world
+        warnings.warn(f"Running {op_name} on global rank {_world.default_pg.rank()} which does not belong to the given "
+                      "group.", stacklevel=3)
+    return pg
+
+
+# ---------------------------------------------------------------------------- reductions
+_UFUNCS = {RedOpType.SUM: np.add, RedOpType.AVG: np.add, RedOpType.PRODUCT: np.multiply, RedOpType.MIN: np.minimum,
+           RedOpType.MAX: np.maximum, RedOpType.BAND: np.bitwise_and, RedOpType.BOR: np.bitwise_or,
+           RedOpType.BXOR: np.bitwise_xor}
+_TORCH_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def reduction(op, t: Tensor, opname: str):
+    """The NumPy ufunc of ``op`` for ``t``'s dtype (PyTorch's refusals raised here)."""
+    if isinstance(op, ReduceOp) and not isinstance(op, RedOpType):
+        op = op.op
+    try:
+        op = RedOpType(op)
+    except ValueError:
+        raise ValueError(f"{opname}: unknown reduce operation {op!r}; use a member of ReduceOp") from None
+    kind = t._data.dtype.kind
+    if op not in _UFUNCS:
+        raise ValueError(f"{opname}: ReduceOp.{op.name} is not supported by the gloo backend")
+    if op in (RedOpType.BAND, RedOpType.BOR, RedOpType.BXOR) and kind not in "iub":
+        raise RuntimeError(f"Cannot use ReduceOp.{op.name} with non-integral dtype")
+    if kind == "c" and op not in (RedOpType.SUM, RedOpType.AVG):
+        raise ValueError(f"{opname} does not support {op} on complex tensors")
+    if op is RedOpType.AVG and kind in "iub":
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{_TORCH_NAMES.get(str(t._data.dtype), str(t._data.dtype))}")
+    return op, _UFUNCS[op]
+
+
+def _chunks(n: int, parts: int):
+    """``parts`` consecutive (start, stop) ranges covering ``n`` elements, sizes differing by one."""
+    base, extra = divmod(n, parts)
+    edges = [0]
+    for i in range(parts):
+        edges.append(edges[-1] + base + (1 if i < extra else 0))
+    return [(edges[i], edges[i + 1]) for i in range(parts)]
+
+
+def ring_all_reduce(pg: ProcessGroup, channel: str, flat: np.ndarray, ufunc, average: bool, opname: str) -> None:
+    """Reduce ``flat`` (1-D, this rank's values) across the group in place."""
+    n, me = pg.size(), pg.rank()
+    mesh = pg.mesh
+    nxt, prv = (me + 1) % n, (me - 1) % n
+    chunks = _chunks(flat.size, n)
+    total = f"{flat.dtype}[{flat.size}]"
+    for step in range(n - 1):  # reduce-scatter: after it, rank r holds the total of chunk r+1
+        lo, hi = chunks[(me - step) % n]
+        sent = mesh.send(nxt, f"{channel}.{step}", total, as_bytes(flat[lo:hi]))
+        src, meta, payload = mesh.recv(prv, f"{channel}.{step}")
+        expect(opname, me, src, total, meta, payload)
+        lo, hi = chunks[(me - step - 1) % n]
+        ufunc(flat[lo:hi], from_bytes(payload, flat), out=flat[lo:hi])
+        sent.result()
+    lo, hi = chunks[(me + 1) % n]
+    if average:
+        flat[lo:hi] /= n
+    for step in range(n - 1):  # all-gather the totals around the ring
+        lo, hi = chunks[(me + 1 - step) % n]
+        sent = mesh.send(nxt, f"{channel}.g{step}", total, as_bytes(flat[lo:hi]))
+        src, meta, payload = mesh.recv(prv, f"{channel}.g{step}")
+        expect(opname, me, src, total, meta, payload)
+        lo, hi = chunks[(me - step) % n]
+        flat[lo:hi] = from_bytes(payload, flat)
+        sent.result()
+
+
+# ---------------------------------------------------------------------------- collectives
+def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op: bool = False):
+    """Reduce ``tensor`` across the group with ``op``; every rank ends with the result."""
+    check_single_tensor(tensor, "tensor")
+    pg = _member(group, "all_reduce")
+    if pg is None:
+        return None
+    op, ufunc = reduction(op, tensor, "all_reduce")
+    channel = pg.next_channel("ar")
+
+    def job():
+        if pg.size() == 1:  # (every reduction of one tensor is the tensor)
+            return
+        flat = host_array(tensor).reshape(-1).copy()
+        real = flat.view(flat.real.dtype) if flat.dtype.kind == "c" else flat  # complex: reduce (re, im) pairs
+        ring_all_reduce(pg, channel, real, ufunc, op is RedOpType.AVG, "all_reduce")
+        write_back(tensor, flat)
+    return _run(pg, job, [tensor], async_op)
+
+
+def all_reduce_coalesced(tensors, op=ReduceOp.SUM, group=None, async_op: bool = False):
+    """``all_reduce`` of several tensors in one exchange (they must share a dtype)."""
+    if isinstance(tensors, Tensor):
+        tensors = [tensors]
+    check_tensor_list(tensors, "tensor")
+    if len({t._data.dtype for t in tensors}) > 1:
+        raise ValueError("Invalid usage of tensors with different dtypes. Found "
+                         f"{sorted({str(t.dtype) for t in tensors})}")
+    pg = _member(group, "all_reduce_coalesced")
+    if pg is None or not tensors:
+        return None
+    op, ufunc = reduction(op, tensors[0], "all_reduce_coalesced")
+    channel = pg.next_channel("arc")
+
+    def job():
+        if pg.size() == 1:
+            return
+        flat = np.concatenate([host_array(t).reshape(-1) for t in tensors])
+        real = flat.view(flat.real.dtype) if flat.dtype.kind == "c" else flat
+        ring_all_reduce(pg, channel, real, ufunc, op is RedOpType.AVG, "all_reduce_coalesced")
+        pos = 0
+        for t in tensors:
+            write_back(t, flat[pos:pos + t._data.size])
+            pos += t._data.size
+    return _run(pg, job, tensors, async_op)
+
+
+def broadcast(tensor, src=None, group=None, async_op: bool = False, group_src=None):
+    """Copy ``tensor`` of rank ``src`` into ``tensor`` of every other rank."""
+    check_single_tensor(tensor, "tensor")
+    pg = _member(group, "broadcast")
+    if pg is None:
+        return None
+    root = group_rank_of(pg, src, group_src, "src")
+    channel = pg.next_channel("bc")
+
+    def job():
+        mesh, me = pg.mesh, pg.rank()
+        mine = host_array(tensor)
+        meta = meta_of(mine)
+        if me == root:
+            for f in [mesh.send(peer, channel, meta, as_bytes(mine)) for peer in range(pg.size()) if peer != me]:
+                f.result()
+        else:
+            s, m, payload = mesh.recv(root, channel)
+            expect("broadcast", me, s, meta, m, payload)
+            write_back(tensor, from_bytes(payload, mine))
+    return _run(pg, job, [tensor], async_op)
+
+
+def _gather_to(pg: ProcessGroup, channel: str, root: int, mine: np.ndarray, opname: str):
+    """Rank ``root`` gets every rank's array (in group order); the others get None."""
+    mesh, me = pg.mesh, pg.rank()
+    meta = meta_of(mine)
+    if me != root:
+        mesh.send(root, channel, meta, as_bytes(mine)).result()
+        return None
+    out = []
+    for peer in range(pg.size()):
+        if peer == me:
+            out.append(mine)
+            continue
+        s, m, payload = mesh.recv(peer, channel)
+        expect(opname, me, s, meta, m, payload)
+        out.append(from_bytes(payload, mine).reshape(mine.shape))
+    return out
+
+
+def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op: bool = False, group_dst=None):
+    """Reduce ``tensor`` of every rank into ``tensor`` of rank ``dst`` (the others keep theirs)."""
+    check_single_tensor(tensor, "tensor")
+    pg = _member(group, "reduce")
+    if pg is None:
+        return None
+    root = group_rank_of(pg, dst, group_dst, "dst")
+    op, ufunc = reduction(op, tensor, "reduce")
+    channel = pg.next_channel("rd")
+
+    def job():
+        arrays = _gather_to(pg, channel, root, host_array(tensor), "reduce")
+        if arrays is None:
+            return
+        acc = arrays[0].copy()
+        for a in arrays[1:]:
+            ufunc(acc, a, out=acc)
+        if op is RedOpType.AVG:
+            acc /= pg.size()
+        write_back(tensor, acc)
+    return _run(pg, job, [tensor], async_op)
+
+
+def _exchange_all(pg: ProcessGroup, channel: str, outgoing, metas, opname: str, expected_metas):
+    """Send ``outgoing[peer]`` to every peer and receive one array from each; returns the
+    payloads by peer (this rank's own entry is ``outgoing[me]``)."""
+    mesh, me, n = pg.mesh, pg.rank(), pg.size()
+    sends = [mesh.send(peer, channel, metas[peer], as_bytes(outgoing[peer])) for peer in range(n) if peer != me]
+    got = [None] * n
+    got[me] = outgoing[me]
+    for peer in range(n):
+        if peer != me:
+            s, m, payload = mesh.recv(peer, channel)
+            expect(opname, me, s, expected_metas[peer], m, payload)
+            got[peer] = payload
+    for f in sends:
+        f.result()
+    return got
+
+
+def all_gather(tensor_list, tensor, group=None, async_op: bool = False):
+    """``tensor_list[i]`` of every rank becomes ``tensor`` of rank ``i``."""
+    check_tensor_list(tensor_list, "tensor_list")
+    check_single_tensor(tensor, "tensor")
+    pg = _member(group, "all_gather")
+    if pg is None:
+        return None
+    if len(tensor_list) != pg.size():
+        raise RuntimeError(f"ProcessGroupGloo::allgather: invalid output tensor list at index 0 (expected length "
+                           f"{pg.size()}, got {len(tensor_list)})")
+    for i, t in enumerate(tensor_list):
+        if t.shape != tensor.shape or t.dtype != tensor.dtype:
+            raise RuntimeError(f"ProcessGroupGloo::allgather: invalid tensor type or size at index {i} (expected "
+                               f"{tensor.dtype} of shape {tuple(tensor.shape)}, got {t.dtype} of shape "
+                               f"{tuple(t.shape)})")
+    channel = pg.next_channel("ag")
+
+    def job():
+        mine = host_array(tensor)
+        meta = meta_of(mine)
+        got = _exchange_all(pg, channel, [mine] * pg.size(), [meta] * pg.size(), "all_gather", [meta] * pg.size())
+        for t, payload in zip(tensor_list, got):
+            write_back(t, payload if isinstance(payload, np.ndarray) else from_bytes(payload, mine))
+    return _run(pg, job, tensor_list, async_op)
+
+
+def all_gather_single(output_tensor, input_tensor, group=None, async_op: bool = False):
+    """Every rank's ``input_tensor``, in rank order, into ``output_tensor`` (concatenated along the
+    first dimension, or stacked: both sizes are accepted)."""
+    check_single_tensor(output_tensor, "output_tensor")
+    check_single_tensor(input_tensor, "input_tensor")
+    pg = _member(group, "all_gather_single")
+    if pg is None:
+        return None
+    n = pg.size()
+    if output_tensor.numel() != n * input_tensor.numel() or output_tensor.dtype != input_tensor.dtype:
+        raise ValueError(f"output tensor must have {n} times the input's elements and the same dtype: input "
+                         f"{input_tensor.dtype} of shape {tuple(input_tensor.shape)}, output {output_tensor.dtype} of "
+                         f"shape {tuple(output_tensor.shape)}")
+    channel = pg.next_channel("agt")
+
+    def job():
+        mine = host_array(input_tensor)
+        meta = meta_of(mine)
+        got = _exchange_all(pg, channel, [mine] * n, [meta] * n, "all_gather_single", [meta] * n)
+        write_back(output_tensor, np.concatenate([np.asarray(p).reshape(-1) if isinstance(p, np.ndarray)
+                                                  else from_bytes(p, mine) for p in got]))
+    return _run(pg, job, [output_tensor], async_op)
+
+
+def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op: bool = False):
+    """PyTorch's former name of ``all_gather_single``."""
+    warnings.warn("`torch.distributed.all_gather_into_tensor` is deprecated. Please use "
+                  "`torch.distributed.all_gather_single` instead.", FutureWarning, stacklevel=2)
+    return all_gather_single(output_tensor, input_tensor, group, async_op)
+
+
+def gather(tensor, gather_list=None, dst=None, group=None, async_op: bool = False, group_dst=None):
+    """Rank ``dst``'s ``gather_list[i]`` becomes rank ``i``'s ``tensor``."""
+    check_single_tensor(tensor, "tensor")
+    pg = _member(group, "gather")
+    if pg is None:
+        return None
+    root = group_rank_of(pg, dst, group_dst, "dst")
+    me = pg.rank()
+    if me == root:
+        if not gather_list:
+            raise ValueError("Argument ``gather_list`` must be specified on destination rank.")
+        check_tensor_list(gather_list, "gather_list")
+        if len(gather_list) != pg.size():
+            raise ValueError(f"gather_list has {len(gather_list)} tensors; the group has {pg.size()} ranks")
+    elif gather_list:
+        raise ValueError("Argument ``gather_list`` must NOT be specified on non-destination ranks.")
+    channel = pg.next_channel("ga")
+
+    def job():
+        arrays = _gather_to(pg, channel, root, host_array(tensor), "gather")
+        if arrays is not None:
+            for t, a in zip(gather_list, arrays):
+                write_back(t, a)
+    return _run(pg, job, gather_list or [], async_op)
+
+
+def scatter(tensor, scatter_list=None, src=None, group=None, async_op: bool = False, group_src=None):
+    """Rank ``i``'s ``tensor`` becomes rank ``src``'s ``scatter_list[i]``."""
+    check_single_tensor(tensor, "tensor")
+    pg = _member(group, "scatter")
+    if pg is None:
+        return None
+    root = group_rank_of(pg, src, group_src, "src")
+    me = pg.rank()
+    if me == root:
+        if not scatter_list:
+            raise ValueError("Argument ``scatter_list`` must be specified on source rank.")
+        check_tensor_list(scatter_list, "scatter_list")
+        if len(scatter_list) != pg.size():
+            raise ValueError(f"scatter_list has {len(scatter_list)} tensors; the group has {pg.size()} ranks")
+    elif scatter_list:
+        raise ValueError("Argument ``scatter_list`` must NOT be specified on non-source ranks.")
+    channel = pg.next_channel("sc")
+
+    def job():
+        mesh = pg.mesh
+        mine = host_array(tensor)
+        meta = meta_of(mine)
+        if me == root:
+            parts = [host_array(t) for t in scatter_list]
+            for f in [mesh.send(p, channel, meta_of(parts[p]), as_bytes(parts[p])) for p in range(pg.size())
+                      if p != me]:
+                f.result()
+            write_back(tensor, parts[me])
+        else:
+            s, m, payload = mesh.recv(root, channel)
+            expect("scatter", me, s, meta, m, payload)
+            write_back(tensor, from_bytes(payload, mine))
+    return _run(pg, job, [tensor], async_op)
+
+
+def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op: bool = False):
+    """Rank ``i``'s ``output`` becomes the reduction of every rank's ``input_list[i]``."""
+    check_single_tensor(output, "output")
+    check_tensor_list(input_list, "input_list")
+    pg = _member(group, "reduce_scatter")
+    if pg is None:
+        return None
+    if len(input_list) != pg.size():
+        raise ValueError(f"input_list has {len(input_list)} tensors; the group has {pg.size()} ranks")
+    op, ufunc = reduction(op, output, "reduce_scatter")
+    channel = pg.next_channel("rs")
+
+    def job():
+        parts = [host_array(t) for t in input_list]
+        mine = host_array(output)
+        got = _exchange_all(pg, channel, parts, [meta_of(p) for p in parts], "reduce_scatter",
+                            [meta_of(mine)] * pg.size())
+        acc = None
+        for payload in got:  # in rank order: every rank reduces its share the same way
+            a = payload if isinstance(payload, np.ndarray) else from_bytes(payload, mine)
+            a = a.reshape(-1)
+            acc = a.copy() if acc is None else ufunc(acc, a, out=acc)
+        if op is RedOpType.AVG:
+            acc /= pg.size()
+        write_back(output, acc)
+    return _run(pg, job, [output], async_op)
+
+
+def reduce_scatter_single(output, input, op=ReduceOp.SUM, group=None, async_op: bool = False):
+    """``reduce_scatter`` where ``input`` holds the ranks' shares one after another."""
+    check_single_tensor(output, "output")
+    check_single_tensor(input, "input")
+    pg = _member(group, "reduce_scatter_single")
+    if pg is None:
+        return None
+    if input.numel() != pg.size() * output.numel() or input.dtype != output.dtype:
+        raise ValueError(f"input tensor must have {pg.size()} times the output's elements and the same dtype: "
+                         f"input {input.dtype} of shape {tuple(input.shape)}, output {output.dtype} of shape "
+                         f"{tuple(output.shape)}")
+    flat = input.reshape(-1)
+    k = output.numel()
+    return reduce_scatter(output, [flat[i * k:(i + 1) * k] for i in range(pg.size())], op, group, async_op)
+
+
+def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op: bool = False):
+    """PyTorch's former name of ``reduce_scatter_single``."""
+    warnings.warn("`torch.distributed.reduce_scatter_tensor` is deprecated. Please use "
+                  "`torch.distributed.reduce_scatter_single` instead.", FutureWarning, stacklevel=2)
+    return reduce_scatter_single(output, input, op, group, async_op)
+
+
+def all_to_all(output_tensor_list, input_tensor_list, group=None, async_op: bool = False):
+    """Rank ``i``'s ``input_tensor_list[j]`` becomes rank ``j``'s ``output_tensor_list[i]``."""
+    check_tensor_list(output_tensor_list, "output_tensor_list")
+    check_tensor_list(input_tensor_list, "input_tensor_list")
+    pg = _member(group, "all_to_all")
+    if pg is None:
+        return None
+    n = pg.size()
+    if len(output_tensor_list) != n or len(input_tensor_list) != n:
+        raise ValueError(f"all_to_all needs {n} input and {n} output tensors (one per rank), got "
+                         f"{len(input_tensor_list)} and {len(output_tensor_list)}")
+    channel = pg.next_channel("aa")
+
+    def job():
+        parts = [host_array(t) for t in input_tensor_list]
+        outs = [host_array(t) for t in output_tensor_list]
+        got = _exchange_all(pg, channel, parts, [meta_of(p) for p in parts], "all_to_all",
+                            [meta_of(o) for o in outs])
+        for t, o, payload in zip(output_tensor_list, outs, got):
+            write_back(t, payload if isinstance(payload, np.ndarray) else from_bytes(payload, o))
+    return _run(pg, job, output_tensor_list, async_op)
+
+
+def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=None, group=None,
+                      async_op: bool = False):
+    """``all_to_all`` on the first dimension of one tensor, split evenly or by the split sizes."""
+    check_single_tensor(output, "output")
+    check_single_tensor(input, "input")
+    pg = _member(group, "all_to_all_single")
+    if pg is None:
+        return None
+    n = pg.size()
+
+    def split(t, sizes, what):
+        if sizes is None or len(sizes) == 0:
+            if t.shape[0] % n:
+                raise ValueError(f"{what}'s first dimension ({t.shape[0]}) must divide evenly among {n} ranks, or "
+                                 f"give {what}_split_sizes")
+            sizes = [t.shape[0] // n] * n
+        sizes = [int(s) for s in sizes]
+        if len(sizes) != n or sum(sizes) != t.shape[0]:
+            raise ValueError(f"{what}_split_sizes {sizes} must have {n} entries summing to {what}'s first dimension "
+                             f"({t.shape[0]})")
+        edges = np.cumsum([0] + sizes)
+        return [t[int(edges[i]):int(edges[i + 1])] for i in range(n)]
+    return all_to_all(split(output, output_split_sizes, "output"), split(input, input_split_sizes, "input"),
+                      group, async_op)
+
+
+def barrier(group=None, async_op: bool = False, device_ids=None):
+    """Return once every rank of the group has called ``barrier``."""
+    pg = _member(group, "barrier")
+    if pg is None:
+        return None
+    channel = pg.next_channel("br")
+
+    def job():
+        empty = np.zeros(0, np.uint8)
+        n = pg.size()
+        _exchange_all(pg, channel, [empty] * n, ["barrier"] * n, "barrier", ["barrier"] * n)
+    return _run(pg, job, [], async_op)
+
+
+def monitored_barrier(group=None, timeout=None, wait_all_ranks: bool = False):
+    """``barrier`` that names the ranks that did not arrive within ``timeout``."""
+    pg = _member(group, "monitored_barrier")
+    if pg is None:
+        return None
+    channel = pg.next_channel("mb")
+    seconds = timeout.total_seconds() if timeout is not None else pg.timeout.total_seconds()
+    mesh, me, n = pg.mesh, pg.rank(), pg.size()
+    if me != 0:
+        mesh.send(0, channel, "arrive", b"").result()
+        mesh.recv(0, channel + ".go", timeout=seconds)
+        return None
+    missing = []
+    for peer in range(1, n):
+        try:
+            mesh.recv(peer, channel, timeout=seconds)
+        except DistBackendError:
+            missing.append(peer)
+            if not wait_all_ranks:
+                break
+    if missing:
+        raise DistBackendError(f"Ranks {', '.join(map(str, missing))} failed to pass monitoredBarrier in "
+                               f"{int(seconds * 1000)} ms")
+    for f in [mesh.send(peer, channel + ".go", "go", b"") for peer in range(1, n)]:
+        f.result()
+    return None
+
+
+# ---------------------------------------------------------------------------- point to point
+def _peer(pg: ProcessGroup, rank, group_rank, what: str) -> int:
+    r = group_rank_of(pg, rank, group_rank, what)
+    if r == pg.rank():
+        label = "destination" if what == "dst" else "source"
+        raise ValueError(f"Invalid {label} rank: {label} rank should not be the same as the rank of the current "
+                         "process.")
+    return r
+
+
+def isend(tensor, dst=None, group=None, tag: int = 0, group_dst=None):
+    """Send ``tensor`` to rank ``dst`` without waiting; returns a ``Work``."""
+    check_single_tensor(tensor, "tensor")
+    pg = _member(group, "isend")
+    if pg is None:
+        return None
+    peer = _peer(pg, dst, group_dst, "dst")
+    a = host_array(tensor)
+    from ..futures import Future
+    from .process_group import Work
+    done = Future()
+    sent = pg.mesh.send(peer, f"p{int(tag)}", meta_of(a), as_bytes(a))
+
+    def finished(f):
+        if f.exception() is not None:
+            done.set_exception(f.exception())
+        else:
+            done.set_result([tensor])
+    sent.add_done_callback(finished)
+    return Work(done)
+
+
+def send(tensor, dst=None, group=None, tag: int = 0, group_dst=None) -> None:
+    """Send ``tensor`` to rank ``dst`` (returns once the data left this process)."""
+    work = isend(tensor, dst, group, tag, group_dst)
+    if work is not None:
+        work.wait()
+
+
+def irecv(tensor, src=None, group=None, tag: int = 0, group_src=None):
+    """Receive into ``tensor`` from rank ``src`` (None: any rank) without waiting; returns a ``Work``
+    whose ``_source_rank()`` is the sender once it completes."""
+    check_single_tensor(tensor, "tensor")
+    pg = _member(group, "irecv")
+    if pg is None:
+        return None
+    peer = None if src is None and group_src is None else _peer(pg, src, group_src, "src")
+    like = host_array(tensor)
+    want = meta_of(like)
+    from ..futures import Future
+    from .process_group import Work
+    done = Future()
+    work = Work(done)
+    work.source_rank = None
+
+    def arrived(source, meta, payload):
+        try:
+            expect("recv", pg.rank(), source, want, meta, payload)
+            write_back(tensor, from_bytes(payload, like))
+            work.source_rank = pg.ranks[source]
+            done.set_result([tensor])
+        except BaseException as e:  # handed to whoever waits on the work
+            done.set_exception(e)
+    pg.mesh.recv_async(peer, f"p{int(tag)}", arrived)
+    work._source_rank = lambda: work.source_rank
+    return work
+
+
+def recv(tensor, src=None, group=None, tag: int = 0, group_src=None) -> int:
+    """Receive into ``tensor`` from rank ``src`` (None: any rank); returns the sender's rank."""
+    work = irecv(tensor, src, group, tag, group_src)
+    if work is None:
+        return -1
+    work.wait()
+    return work.source_rank
+
+
+class P2POp:
+    """One send or receive for ``batch_isend_irecv``: ``P2POp(dist.isend, tensor, peer)``."""
+
+    def __init__(self, op, tensor, peer=None, group=None, tag: int = 0, group_peer=None):
+        if op not in (isend, irecv):
+            raise ValueError("Invalid ``op``. Expected ``op`` to be of type ``torch.distributed.isend`` or "
+                             "``torch.distributed.irecv``.")
+        check_single_tensor(tensor, "tensor")
+        self.op, self.tensor, self.peer, self.group, self.tag, self.group_peer = op, tensor, peer, group, tag, group_peer
+
+    def __repr__(self):
+        return f"P2POp({self.op.__name__}, peer={self.peer}, tag={self.tag})"
+
+
+def batch_isend_irecv(p2p_op_list) -> list:
+    """Start every ``P2POp`` of the list; returns their ``Work`` handles."""
+    if not isinstance(p2p_op_list, list) or not all(isinstance(p, P2POp) for p in p2p_op_list):
+        raise ValueError("Invalid ``p2p_op_list``. Each op is expected to to be of type "
+                         "``torch.distributed.P2POp``.")
+    works = []
+    for p in p2p_op_list:
+        if p.op is isend:
+            works.append(isend(p.tensor, p.peer, p.group, p.tag, p.group_peer))
+        else:
+            works.append(irecv(p.tensor, p.peer, p.group, p.tag, p.group_peer))
+    return works
