@@ -64,13 +64,13 @@ def host_array(t: Tensor) -> np.ndarray:
 
 
 def write_back(t: Tensor, values: np.ndarray) -> None:
-    """Store ``values`` (same shape) into ``t`` in place."""
+    """Store ``values`` (same shape) into ``t`` in place. As PyTorch's collectives, this neither
+    records autograd history nor bumps the version counter."""
     values = values.reshape(t._data.shape)
     if t._device.type == "cpu":
         np.copyto(t._data, values, casting="unsafe")
     else:
         t._data[...] = get_backend(t._device).from_host(np.ascontiguousarray(values), t._device.index)
-    t._vc[0] += 1
 
 
 def as_bytes(a: np.ndarray):
@@ -85,13 +85,14 @@ def from_bytes(payload, like: np.ndarray) -> np.ndarray:
     return np.frombuffer(payload, dtype=like.dtype)
 
 
-def expect(op: str, me: int, src: int, meta: str, want: str, payload) -> None:
-    """Raise when a peer's message is not what this rank's own call expects (or is an error)."""
+def expect(op: str, me: int, src: int, mine: str, theirs: str, payload) -> None:
+    """Raise when a peer's message (``theirs``) is not what this rank's own call (``mine``) expects,
+    or is the error that ended the connection."""
     if isinstance(payload, BaseException):
         raise payload
-    if meta != want:
+    if mine != theirs:
         raise DistBackendError(
-            f"{op}: rank {me} passed a tensor of {_describe(want)} but rank {src} passed {_describe(meta)}; every "
+            f"{op}: rank {me} passed a tensor of {_describe(mine)} but rank {src} passed {_describe(theirs)}; every "
             "rank must pass tensors of the same dtype and shape")
 
 
@@ -490,6 +491,11 @@ def all_to_all(output_tensor_list, input_tensor_list, group=None, async_op: bool
     if len(output_tensor_list) != n or len(input_tensor_list) != n:
         raise ValueError(f"all_to_all needs {n} input and {n} output tensors (one per rank), got "
                          f"{len(input_tensor_list)} and {len(output_tensor_list)}")
+    me = pg.rank()
+    own_in, own_out = input_tensor_list[me], output_tensor_list[me]
+    if own_in.shape != own_out.shape or own_in.dtype != own_out.dtype:
+        raise ValueError(f"all_to_all: this rank's output {me} ({own_out.dtype} of shape {tuple(own_out.shape)}) "
+                         f"cannot take its own input {me} ({own_in.dtype} of shape {tuple(own_in.shape)})")
     channel = pg.next_channel("aa")
 
     def job():

@@ -302,13 +302,16 @@ class TCPStore(Store):
         super().__init__(timeout)
         self.host = host_name
         self._server = None
-        self._lock = threading.Lock()  # one request at a time on this instance's connection
+        # one connection per thread, so that a thread blocked in get() does not hold up the others
+        self._local = threading.local()
+        self._socks: list = []
+        self._socks_lock = threading.Lock()
         if is_master:
             self._server = _StoreServer(("" if host_name in ("", "0.0.0.0") else host_name, int(port)))
             port = self._server.server_address[1]
             threading.Thread(target=self._server.serve_forever, name="tensorgraft-TCPStore", daemon=True).start()
         self.port = int(port)
-        self._sock = self._connect(self._wait_seconds())
+        self._connection()  # fails here, not at the first request, when the master cannot be reached
         if world_size is not None and world_size > 0:
             self.add("init/", 1)  # every instance checks in; the master counts them
             if is_master and wait_for_workers:
@@ -334,6 +337,18 @@ class TCPStore(Store):
                 time.sleep(delay)
                 delay = min(delay * 2, 0.5)
 
+    def _connection(self):
+        sock = getattr(self._local, "sock", None)
+        if sock is None:
+            sock = self._local.sock = self._connect(self._wait_seconds())
+            with self._socks_lock:
+                self._socks.append(sock)
+        return sock
+
+    @property
+    def _sock(self):
+        return self._connection()
+
     def _wait_for_workers(self, world_size: int) -> None:
         deadline = time.monotonic() + self._wait_seconds()
         while (n := self.add("init/", 0)) < world_size:
@@ -343,12 +358,12 @@ class TCPStore(Store):
             time.sleep(0.01)
 
     def _request(self, cmd: str, parts, keys_for_error=(), seconds=None):
-        with self._lock:
-            try:
-                _send_frame(self._sock, ord(cmd), [_as_bytes(p) for p in parts])
-                status, reply = _recv_frame(self._sock)
-            except (ConnectionError, OSError) as e:
-                raise DistNetworkError(f"lost the connection to the store at ({self.host}, {self.port}): {e}") from None
+        sock = self._connection()
+        try:
+            _send_frame(sock, ord(cmd), [_as_bytes(p) for p in parts])
+            status, reply = _recv_frame(sock)
+        except (ConnectionError, OSError) as e:
+            raise DistNetworkError(f"lost the connection to the store at ({self.host}, {self.port}): {e}") from None
         if status == _TIMED_OUT:
             raise _timeout_error(keys_for_error, seconds)
         return reply
@@ -394,7 +409,11 @@ class TCPStore(Store):
     def close(self) -> None:
         """Drop the connection (and, on the master, stop serving)."""
         try:
-            self._sock.close()
+            with self._socks_lock:
+                for sock in self._socks:
+                    sock.close()
+                self._socks.clear()
+            self._local = threading.local()
         finally:
             if self._server is not None:
                 self._server.shutdown()
