@@ -35,13 +35,25 @@ def test_shuffled_shares_are_a_disjoint_cover_and_follow_the_epoch():
 
 
 def test_missing_process_group_and_bad_rank():
-    with pytest.raises(RuntimeError, match="^Requires distributed package to be available$"):
+    msg = "^Default process group has not been initialized, please make sure to call init_process_group.$"
+    with pytest.raises(ValueError, match=msg):
         DistributedSampler(range(4))
-    with pytest.raises(RuntimeError, match="^Requires distributed package to be available$"):
+    with pytest.raises(ValueError, match=msg):
         DistributedSampler(range(4), num_replicas=2)
     for rank, replicas, top in ((2, 2, 1), (-1, 2, 1), (0, 0, -1)):
         with pytest.raises(ValueError, match=rf"^Invalid rank {rank}, rank should be in the interval \[0, {top}\]$"):
             DistributedSampler(range(4), num_replicas=replicas, rank=rank)
+
+
+def test_replicas_and_rank_default_to_the_process_group():
+    import tensorgraft.distributed as dist
+    dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+    try:
+        s = DistributedSampler(range(5), shuffle=False)
+        assert (s.num_replicas, s.rank, list(s)) == (1, 0, [0, 1, 2, 3, 4])
+        assert DistributedSampler(range(5), num_replicas=2).rank == 0
+    finally:
+        dist.destroy_process_group()
 
 
 def test_works_as_a_dataloader_sampler():

@@ -5,7 +5,7 @@
   top-level ``tensorgraft.prelu`` is, so numerics, gradients and ``grad_fn`` names are ``F``'s.
 - The compressed sparse layouts' queries (``crow_indices``, ``col_indices`` ...) raise PyTorch's
   errors: tensorgraft has strided and sparse COO tensors only (COO's methods: ``sparse_coo.py``).
-- ``is_distributed``: False (no ``torch.distributed``).
+- ``is_distributed``: False, as in PyTorch (a legacy query that no longer reflects process groups).
 - ``storage_type``: the legacy storage class of the tensor's dtype and device type (``FloatStorage``
   ..., defined in storage.py with the other storages).
 - ``record_stream``: keeps a CUDA tensor's memory from being reused while work queued on another

@@ -10,16 +10,19 @@ class DistributedSampler(Sampler):
     Every replica builds the same order (shuffled from ``seed + epoch``, so call ``set_epoch`` each
     epoch), pads it by repeating its start until it divides evenly (or, with ``drop_last``, cuts the
     tail), and takes every ``num_replicas``-th index starting at ``rank``; the replicas' shares are then
-    disjoint (apart from the padding) and equally long. tensorgraft has no ``torch.distributed``, so
-    ``num_replicas`` and ``rank`` must be given. The partition rules are PyTorch's; the shuffled order
-    comes from tensorgraft's generator and so differs from PyTorch's for the same seed.
+    disjoint (apart from the padding) and equally long. ``num_replicas`` and ``rank`` default to the
+    default process group's world size and rank (``tensorgraft.distributed``). The order and the
+    partition rules are PyTorch's for the same seed.
     """
 
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle: bool = True, seed: int = 0,
                  drop_last: bool = False) -> None:
         if num_replicas is None or rank is None:
-            # PyTorch asks the default process group; without a distributed package there is none
-            raise RuntimeError("Requires distributed package to be available")
+            from ... import distributed as dist  # (only when asked: importing it costs the store and sockets)
+            if num_replicas is None:
+                num_replicas = dist.get_world_size()  # PyTorch's ValueError when no process group exists
+            if rank is None:
+                rank = dist.get_rank()
         if not 0 <= rank < num_replicas:
             raise ValueError(f"Invalid rank {rank}, rank should be in the interval [0, {num_replicas - 1}]")
         self.dataset, self.num_replicas, self.rank = dataset, num_replicas, rank
