@@ -285,3 +285,42 @@ def test_launcher_sets_the_environment_and_reports_failures(tmp_path):
     p = subprocess.run([sys.executable, "-m", "tensorgraft.distributed.run", "--standalone", "-m", "json.tool",
                         "--help"], capture_output=True, text=True, timeout=60)
     assert p.returncode == 0 and "json.tool" in p.stdout
+
+
+def test_launcher_reports_the_exception_a_recorded_worker_died_of(tmp_path):
+    import subprocess
+    import sys
+    script = tmp_path / "rec.py"
+    script.write_text("import os, time\n"
+                      "from tensorgraft.distributed.elastic.multiprocessing.errors import record\n"
+                      "@record\n"
+                      "def main():\n"
+                      "    if os.environ['RANK'] == '1':\n"
+                      "        raise ValueError('bad batch 7')\n"
+                      "    time.sleep(60)\n"
+                      "main()\n")
+    p = subprocess.run([sys.executable, "-m", "tensorgraft.distributed.run", "--standalone", "--nproc-per-node=2",
+                        str(script)], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 1
+    tail = p.stderr[p.stderr.index("FAILED"):]
+    assert "rank 1 ended with exit code 1; root cause:\nValueError: bad batch 7\nTraceback" in tail
+    assert "rec.py\", line 6, in main" in tail
+
+
+def test_record_lets_a_clean_exit_through(tmp_path, monkeypatch):
+    from tensorgraft.distributed.elastic.multiprocessing.errors import ChildFailedError, record
+    monkeypatch.setenv("TORCHELASTIC_ERROR_FILE", str(tmp_path / "err.json"))
+
+    @record
+    def ok():
+        raise SystemExit(0)
+    assert ok() is None and not (tmp_path / "err.json").exists()
+
+    @record
+    def bad():
+        raise KeyError("k")
+    with pytest.raises(KeyError):
+        bad()
+    assert json.loads((tmp_path / "err.json").read_text())["message"]["message"] == "KeyError: 'k'"
+    e = ChildFailedError("train.py", {3: (1, "<N/A>"), 1: (2, "<N/A>")})
+    assert e.get_first_failure() == (1, (2, "<N/A>")) and "rank 1 (exit code 2)" in str(e)

@@ -47,3 +47,15 @@ __all__ = [
     "send_object_list",
 ]
 _ = (_get_default_group, _get_default_store)  # private names programs (and DDP) reach for, as in PyTorch
+
+
+def __getattr__(name):
+    """``GradBucket`` (what a DDP communication hook receives) is defined with DDP in tensorgraft-nn."""
+    if name == "GradBucket":
+        try:
+            from tensorgraft.nn.parallel._reducer import GradBucket
+        except ModuleNotFoundError as exc:
+            raise AttributeError("tensorgraft.distributed.GradBucket comes with DistributedDataParallel, in "
+                                 "tensorgraft-nn, which is not installed: pip install tensorgraft-nn") from exc
+        return GradBucket
+    raise AttributeError(f"module 'tensorgraft.distributed' has no attribute '{name}'")

@@ -6,16 +6,20 @@ WORLD_SIZE, LOCAL_WORLD_SIZE, GROUP_RANK, MASTER_ADDR, MASTER_PORT, and TORCHELA
 ``dist.is_torchelastic_launched()`` is True). Several machines: run it on each with the same
 ``--nnodes``, ``--master-addr``/``--master-port`` and its own ``--node-rank`` (static
 rendezvous). If a worker fails, the others are stopped and the launcher exits with an error naming
-it; ``--max-restarts`` starts the whole group again that many times first.
+it, and, when its main function is decorated with ``@record``
+(``tensorgraft.distributed.elastic.multiprocessing.errors``), the exception and traceback it died
+of; ``--max-restarts`` starts the whole group again that many times first.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 
@@ -82,7 +86,7 @@ def _command(args) -> list[str]:
     return [sys.executable, "-u", *(["-m"] if args.module else []), args.training_script, *args.training_script_args]
 
 
-def _start(args, nproc: int, nnodes: int, restart: int, run_id: str) -> list:
+def _start(args, nproc: int, nnodes: int, restart: int, run_id: str, error_dir: str) -> list:
     world = nproc * nnodes
     procs = []
     for local in range(nproc):
@@ -92,7 +96,8 @@ def _start(args, nproc: int, nnodes: int, restart: int, run_id: str) -> list:
                    ROLE_RANK=str(rank), ROLE_NAME=args.role, ROLE_WORLD_SIZE=str(world),
                    MASTER_ADDR=args.master_addr, MASTER_PORT=str(args.master_port),
                    TORCHELASTIC_RESTART_COUNT=str(restart), TORCHELASTIC_MAX_RESTARTS=str(args.max_restarts),
-                   TORCHELASTIC_RUN_ID=run_id, TORCHELASTIC_USE_AGENT_STORE="False")
+                   TORCHELASTIC_RUN_ID=run_id, TORCHELASTIC_USE_AGENT_STORE="False",
+                   TORCHELASTIC_ERROR_FILE=os.path.join(error_dir, f"restart{restart}_rank{rank}.json"))
         if nproc > 1 and "OMP_NUM_THREADS" not in os.environ:
             env["OMP_NUM_THREADS"] = "1"  # as torchrun: N processes should not each take every core
         out = None
@@ -143,8 +148,23 @@ def main(argv=None) -> int:
     if not 0 <= args.node_rank < nnodes:
         raise SystemExit(f"--node-rank {args.node_rank} must be in [0, {nnodes - 1}] for --nnodes {nnodes}")
     run_id = args.rdzv_id or uuid.uuid4().hex
+    with tempfile.TemporaryDirectory(prefix="tensorgraft-run-") as error_dir:
+        return _run(args, nproc, nnodes, run_id, error_dir)
+
+
+def _root_cause(error_file: str) -> str:
+    """What a ``@record``-decorated worker wrote before dying ('' when it wrote nothing)."""
+    try:
+        with open(error_file) as f:
+            message = json.load(f)["message"]
+        return f"{message['message']}\n{message['extraInfo']['py_callstack']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+
+
+def _run(args, nproc: int, nnodes: int, run_id: str, error_dir: str) -> int:
     for restart in range(args.max_restarts + 1):
-        procs = _start(args, nproc, nnodes, restart, run_id)
+        procs = _start(args, nproc, nnodes, restart, run_id, error_dir)
         try:
             failure = _watch(procs, args.monitor_interval)
         except KeyboardInterrupt:
@@ -158,8 +178,11 @@ def main(argv=None) -> int:
         print(f"[tensorgraft.distributed.run] worker with global rank {rank} failed ({how}); "
               f"{'restarting the group' if restart < args.max_restarts else 'stopped the other workers'}",
               file=sys.stderr)
-    print(f"[tensorgraft.distributed.run] {args.training_script} FAILED: rank {rank} ended with {how}; see its "
-          "output above", file=sys.stderr)
+    cause = _root_cause(os.path.join(error_dir, f"restart{args.max_restarts}_rank{rank}.json"))
+    print(f"[tensorgraft.distributed.run] {args.training_script} FAILED: rank {rank} ended with {how}; "
+          + (f"root cause:\n{cause}" if cause else "see its output above (decorate its main function with "
+             "@record from tensorgraft.distributed.elastic.multiprocessing.errors to have it reported here)"),
+          file=sys.stderr)
     return 1
 
 

@@ -1,0 +1,1 @@
+"""``torch.distributed.elastic``: the parts launched programs use (``multiprocessing.errors.record``)."""

@@ -1,0 +1,1 @@
+"""``torch.distributed.elastic.multiprocessing``: error reporting of launched workers (``errors``)."""
