@@ -263,10 +263,13 @@ def test_launcher_sets_the_environment_and_reports_failures(tmp_path):
     import subprocess
     import sys
     script = tmp_path / "job.py"
-    script.write_text("import os, tensorgraft.distributed as dist\n"
+    # one write per worker: print() of several items under python -u writes them piecewise, and the
+    # two workers share the launcher's stdout
+    script.write_text("import os, sys, tensorgraft.distributed as dist\n"
                       "dist.init_process_group()\n"
-                      "print(dist.get_rank(), dist.get_world_size(), os.environ['LOCAL_RANK'], "
-                      "os.environ['LOCAL_WORLD_SIZE'], dist.is_torchelastic_launched(), os.environ['OMP_NUM_THREADS'])\n"
+                      "line = ' '.join(map(str, (dist.get_rank(), dist.get_world_size(), os.environ['LOCAL_RANK'], "
+                      "os.environ['LOCAL_WORLD_SIZE'], dist.is_torchelastic_launched(), os.environ['OMP_NUM_THREADS'])))\n"
+                      "sys.stdout.write(line + '\\n')\n"
                       "dist.destroy_process_group()\n")
     p = subprocess.run([sys.executable, "-m", "tensorgraft.distributed.run", "--standalone", "--nproc-per-node=2",
                         str(script)], capture_output=True, text=True, timeout=120)
@@ -324,3 +327,22 @@ def test_record_lets_a_clean_exit_through(tmp_path, monkeypatch):
     assert json.loads((tmp_path / "err.json").read_text())["message"]["message"] == "KeyError: 'k'"
     e = ChildFailedError("train.py", {3: (1, "<N/A>"), 1: (2, "<N/A>")})
     assert e.get_first_failure() == (1, (2, "<N/A>")) and "rank 1 (exit code 2)" in str(e)
+
+
+def test_legacy_launcher_passes_local_rank_unless_use_env(tmp_path):
+    import subprocess
+    import sys
+    script = tmp_path / "la.py"
+    script.write_text("import sys, os\nsys.stdout.write(f\"{sys.argv[1:]} {os.environ['LOCAL_RANK']}\\n\")\n")
+    from tensorgraft.testing.distributed import free_port
+    p = subprocess.run([sys.executable, "-m", "tensorgraft.distributed.launch", "--nproc_per_node=2",
+                        f"--master_port={free_port()}", str(script), "--foo"], capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 0 and "FutureWarning: The module torch.distributed.launch is deprecated" in p.stderr
+    assert sorted(p.stdout.splitlines()) == ["['--local-rank=0', '--foo'] 0", "['--local-rank=1', '--foo'] 1"]
+    p = subprocess.run([sys.executable, "-m", "tensorgraft.distributed.launch", "--use-env", "--nproc_per_node=1",
+                        f"--master_port={free_port()}", str(script)], capture_output=True, text=True, timeout=60)
+    assert p.stdout.strip() == "[] 0"
+    p = subprocess.run([sys.executable, "-m", "tensorgraft.distributed.launch", "--no-python", "echo"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode != 0 and "you must also set the '--use-env' flag" in p.stderr

@@ -75,15 +75,19 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def _command(args) -> list[str]:
+def _command(args, local_rank: int) -> list[str]:
+    # the legacy launcher (launch.py without --use-env) tells each worker its rank as an argument
+    script_args = list(args.training_script_args)
+    if not getattr(args, "use_env", True):
+        script_args.insert(0, f"--local-rank={local_rank}")
     if args.no_python:
         if args.module:
             raise ValueError("Don't use both the '--no-python' flag and the '--module' flag at the same time.")
-        return [args.training_script, *args.training_script_args]
+        return [args.training_script, *script_args]
     if args.run_path:
         code = "import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
-        return [sys.executable, "-u", "-c", code, args.training_script, *args.training_script_args]
-    return [sys.executable, "-u", *(["-m"] if args.module else []), args.training_script, *args.training_script_args]
+        return [sys.executable, "-u", "-c", code, args.training_script, *script_args]
+    return [sys.executable, "-u", *(["-m"] if args.module else []), args.training_script, *script_args]
 
 
 def _start(args, nproc: int, nnodes: int, restart: int, run_id: str, error_dir: str) -> list:
@@ -104,7 +108,7 @@ def _start(args, nproc: int, nnodes: int, restart: int, run_id: str, error_dir: 
         if args.log_dir:
             os.makedirs(os.path.join(args.log_dir, str(restart)), exist_ok=True)
             out = open(os.path.join(args.log_dir, str(restart), f"rank{rank}.log"), "wb")
-        procs.append((rank, subprocess.Popen(_command(args), env=env, stdout=out, stderr=out)))
+        procs.append((rank, subprocess.Popen(_command(args, local), env=env, stdout=out, stderr=out)))
     return procs
 
 
@@ -137,7 +141,11 @@ def _stop(procs) -> None:
 
 
 def main(argv=None) -> int:
-    args = parser().parse_args(argv)
+    return launch_with(parser().parse_args(argv))
+
+
+def launch_with(args) -> int:
+    """Run the job ``args`` (parsed by ``parser()``) describes; the exit code."""
     nnodes = int(args.nnodes.split(":")[-1])
     nproc = _nproc(args.nproc_per_node)
     if args.standalone:
