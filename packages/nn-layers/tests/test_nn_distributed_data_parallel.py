@@ -5,8 +5,6 @@ unused parameters, communication hooks, bucket views and PyTorch's errors. The `
 runs the same scripts under PyTorch."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 
 import pytest
 
@@ -17,14 +15,7 @@ import tensorgraft as tg  # noqa: E402
 import tensorgraft.nn as nn  # noqa: E402
 
 
-def _ranks():
-    spec = importlib.util.spec_from_file_location("_tg_distributed_ranks", Path(__file__).with_name("_distributed_ranks.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-run_ranks = _ranks().run_ranks
+from _tg_distributed_ranks import run_ranks  # noqa: E402  (see conftest.py)
 
 # An MLP, its data and a reference trained in one process on the whole batch; each rank trains
 # the DDP replica on its half (rank r holds rows r::WORLD).

@@ -4,8 +4,6 @@ one ``BatchNorm`` on the concatenated batch, even/uneven/empty batches alike; in
 process group, it is plain batch norm; ``convert_sync_batchnorm`` as PyTorch's."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,14 +15,7 @@ import tensorgraft as tg  # noqa: E402
 import tensorgraft.nn as nn  # noqa: E402
 
 
-def _ranks():
-    spec = importlib.util.spec_from_file_location("_tg_distributed_ranks", Path(__file__).with_name("_distributed_ranks.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-run_ranks = _ranks().run_ranks
+from _tg_distributed_ranks import run_ranks  # noqa: E402  (see conftest.py)
 
 # Rank r normalises rows SIZES[:r].sum() .. of X with SyncBatchNorm; the loss weights every output
 # by G, so the input gradient of each row depends on the whole batch.

@@ -4,8 +4,6 @@ running statistics) in float32 and float64. (PyTorch's own SyncBatchNorm refuses
 single-process batch norm on the whole batch is the reference, as it is for PyTorch's tests.)"""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,14 +13,7 @@ pytest.importorskip("tensorgraft.nn", reason="needs tensorgraft-nn")
 pytest.importorskip("tensorgraft.distributed", reason="needs tensorgraft.distributed")
 
 
-def _ranks():
-    spec = importlib.util.spec_from_file_location("_tg_distributed_ranks", Path(__file__).with_name("_distributed_ranks.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-run_ranks = _ranks().run_ranks
+from _tg_distributed_ranks import run_ranks  # noqa: E402  (see conftest.py)
 
 SCRIPT = '''
 out = {}

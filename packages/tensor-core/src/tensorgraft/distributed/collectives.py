@@ -368,6 +368,19 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op: bo
     return all_gather_single(output_tensor, input_tensor, group, async_op)
 
 
+def _check_root_list(pg: ProcessGroup, root: int, tensors, name: str, role: str) -> None:
+    """PyTorch's rule for ``gather_list``/``scatter_list``: one tensor per rank on the root rank,
+    nothing on the others."""
+    if pg.rank() == root:
+        if not tensors:
+            raise ValueError(f"Argument ``{name}`` must be specified on {role} rank.")
+        check_tensor_list(tensors, name)
+        if len(tensors) != pg.size():
+            raise ValueError(f"{name} has {len(tensors)} tensors; the group has {pg.size()} ranks")
+    elif tensors:
+        raise ValueError(f"Argument ``{name}`` must NOT be specified on non-{role} ranks.")
+
+
 def gather(tensor, gather_list=None, dst=None, group=None, async_op: bool = False, group_dst=None):
     """Rank ``dst``'s ``gather_list[i]`` becomes rank ``i``'s ``tensor``."""
     check_single_tensor(tensor, "tensor")
@@ -375,15 +388,7 @@ def gather(tensor, gather_list=None, dst=None, group=None, async_op: bool = Fals
     if pg is None:
         return None
     root = group_rank_of(pg, dst, group_dst, "dst")
-    me = pg.rank()
-    if me == root:
-        if not gather_list:
-            raise ValueError("Argument ``gather_list`` must be specified on destination rank.")
-        check_tensor_list(gather_list, "gather_list")
-        if len(gather_list) != pg.size():
-            raise ValueError(f"gather_list has {len(gather_list)} tensors; the group has {pg.size()} ranks")
-    elif gather_list:
-        raise ValueError("Argument ``gather_list`` must NOT be specified on non-destination ranks.")
+    _check_root_list(pg, root, gather_list, "gather_list", "destination")
     channel = pg.next_channel("ga")
 
     def job():
@@ -401,15 +406,8 @@ def scatter(tensor, scatter_list=None, src=None, group=None, async_op: bool = Fa
     if pg is None:
         return None
     root = group_rank_of(pg, src, group_src, "src")
+    _check_root_list(pg, root, scatter_list, "scatter_list", "source")
     me = pg.rank()
-    if me == root:
-        if not scatter_list:
-            raise ValueError("Argument ``scatter_list`` must be specified on source rank.")
-        check_tensor_list(scatter_list, "scatter_list")
-        if len(scatter_list) != pg.size():
-            raise ValueError(f"scatter_list has {len(scatter_list)} tensors; the group has {pg.size()} ranks")
-    elif scatter_list:
-        raise ValueError("Argument ``scatter_list`` must NOT be specified on non-source ranks.")
     channel = pg.next_channel("sc")
 
     def job():
