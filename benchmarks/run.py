@@ -84,6 +84,10 @@ def run_workload(w, rounds: int, min_time: float):
             for impl in order[r % len(order):] + order[:r % len(order)]:
                 samples[impl].append(_time_batch(fns[impl], number[impl]))
     med = {impl: statistics.median(s) for impl, s in samples.items()}
+    for fn in fns.values():  # a workload that keeps helper processes (distributed.py) ends them now
+        close = getattr(fn, "close", None)
+        if close is not None:
+            close()
     return med, skipped
 
 

@@ -2,7 +2,8 @@
 ``tensorgraft``/``numpy``/``torch`` attributes build a zero-argument callable to time (or None);
 ``tensorgraft_cpu`` optionally builds tensorgraft's CPU run of a device workload, for the
 "how much faster than tensorgraft on CPU" line. A builder raises ``Unavailable`` (or ImportError)
-when its library or device is missing: the runner prints the reason and carries on."""
+when its library or device is missing: the runner prints the reason and carries on. A callable
+with a ``close()`` method (helper processes, distributed.py) is closed once its workload is timed."""
 from __future__ import annotations
 
 from dataclasses import dataclass

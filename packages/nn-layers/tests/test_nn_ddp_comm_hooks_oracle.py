@@ -28,6 +28,9 @@ for name in ("allreduce_hook", "fp16_compress_hook"):  # (PyTorch refuses bf16 w
     grads[name] = [p.grad.reshape(-1).tolist() for p in model.parameters()]
 print(json.dumps(grads))
 dist.destroy_process_group()
+import os, sys
+sys.stdout.flush()
+os._exit(0)  # (PyTorch's gloo sometimes aborts at interpreter exit after a clean job)
 """
 IMPORTS = {"torch": "import torch\n",
            "tensorgraft": "import tensorgraft as torch, sys, tensorgraft.nn, tensorgraft.distributed\n"

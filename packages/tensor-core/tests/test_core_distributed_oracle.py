@@ -26,7 +26,10 @@ def both(program: str, world_size: int, nn: bool = False):
     runs = {}
     for lib, imports in IMPORTS.items():
         imports += NN_IMPORTS[lib] if nn else ""
-        results = run_ranks("import warnings; warnings.simplefilter('ignore')\n" + imports + program, world_size)
+        # leave with os._exit: PyTorch's gloo sometimes aborts at interpreter exit ("terminate called
+        # without an active exception") after a job that ended cleanly
+        results = run_ranks("import warnings; warnings.simplefilter('ignore')\n" + imports + program
+                            + "\nimport os, sys\nsys.stdout.flush()\nos._exit(0)\n", world_size)
         runs[lib] = [r.stdout for r in results]
     return runs["torch"], runs["tensorgraft"]
 

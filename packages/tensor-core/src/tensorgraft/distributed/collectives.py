@@ -156,19 +156,39 @@ def _chunks(n: int, parts: int):
 
 
 def ring_all_reduce(pg: ProcessGroup, channel: str, flat: np.ndarray, ufunc, average: bool, opname: str) -> None:
-    """Reduce ``flat`` (1-D, this rank's values) across the group in place."""
+    """Reduce ``flat`` (1-D, this rank's values) across the group in place.
+
+    Every landing place is posted to the transport before the first send (``Mesh.expect``), so the
+    peers' chunks are read straight into memory: the reduce-scatter's into two alternating halves
+    of the group's scratch buffer (a chunk for step s+2 can only be sent once this rank has sent
+    step s+1, that is after it consumed step s), the all-gather's into ``flat`` itself. A rank only
+    finishes its reduce-scatter once every rank's dtype and size were checked along the ring, so
+    the all-gather never writes a mismatched peer's bytes into ``flat``."""
     n, me = pg.size(), pg.rank()
     mesh = pg.mesh
     nxt, prv = (me + 1) % n, (me - 1) % n
     chunks = _chunks(flat.size, n)
     total = f"{flat.dtype}[{flat.size}]"
+    widest = max(hi - lo for lo, hi in chunks)
+    scratch = pg.scratch(2 * widest * flat.itemsize).view(flat.dtype)
+    landing = []
+    for step in range(n - 1):
+        lo, hi = chunks[(me - step - 1) % n]
+        half = scratch[(step % 2) * widest:(step % 2) * widest + (hi - lo)]
+        landing.append((half, mesh.expect(prv, f"{channel}.{step}", half.view(np.uint8))))
+    gathered = []
+    for step in range(n - 1):
+        lo, hi = chunks[(me - step) % n]
+        gathered.append(mesh.expect(prv, f"{channel}.g{step}", flat[lo:hi].view(np.uint8)))
     for step in range(n - 1):  # reduce-scatter: after it, rank r holds the total of chunk r+1
         lo, hi = chunks[(me - step) % n]
         sent = mesh.send(nxt, f"{channel}.{step}", total, as_bytes(flat[lo:hi]))
         src, meta, payload = mesh.recv(prv, f"{channel}.{step}")
         expect(opname, me, src, total, meta, payload)
+        half, posted = landing[step]
+        theirs = half if payload is posted else from_bytes(payload, flat)
         lo, hi = chunks[(me - step - 1) % n]
-        ufunc(flat[lo:hi], from_bytes(payload, flat), out=flat[lo:hi])
+        ufunc(flat[lo:hi], theirs, out=flat[lo:hi])
         sent.result()
     lo, hi = chunks[(me + 1) % n]
     if average:
@@ -178,8 +198,9 @@ def ring_all_reduce(pg: ProcessGroup, channel: str, flat: np.ndarray, ufunc, ave
         sent = mesh.send(nxt, f"{channel}.g{step}", total, as_bytes(flat[lo:hi]))
         src, meta, payload = mesh.recv(prv, f"{channel}.g{step}")
         expect(opname, me, src, total, meta, payload)
-        lo, hi = chunks[(me - step) % n]
-        flat[lo:hi] = from_bytes(payload, flat)
+        if payload is not gathered[step]:  # (arrived before it was posted: copy it in)
+            lo, hi = chunks[(me - step) % n]
+            flat[lo:hi] = from_bytes(payload, flat)
         sent.result()
 
 
@@ -196,10 +217,14 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op: bool = False):
     def job():
         if pg.size() == 1:  # (every reduction of one tensor is the tensor)
             return
-        flat = host_array(tensor).reshape(-1).copy()
+        a = tensor._data
+        # a contiguous CPU tensor is reduced in its own memory, as PyTorch's gloo does; others in a copy
+        in_place = tensor._device.type == "cpu" and a.flags.c_contiguous and a.flags.writeable
+        flat = a.reshape(-1) if in_place else np.array(host_array(tensor).reshape(-1))
         real = flat.view(flat.real.dtype) if flat.dtype.kind == "c" else flat  # complex: reduce (re, im) pairs
         ring_all_reduce(pg, channel, real, ufunc, op is RedOpType.AVG, "all_reduce")
-        write_back(tensor, flat)
+        if not in_place:
+            write_back(tensor, flat)
     return _run(pg, job, [tensor], async_op)
 
 

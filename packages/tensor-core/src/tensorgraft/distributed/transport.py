@@ -12,6 +12,12 @@ A message is ``(channel, meta, payload)``: the channel names which operation it 
 collective's sequence number and step, or a point-to-point tag), ``meta`` describes the payload
 (dtype and shape, checked by the receiver, so mismatched calls fail with both shapes named instead
 of corrupting memory).
+
+A receiver can name where a message should land before it arrives (``expect``): the receiver
+thread then reads it straight into that memory (the ring all-reduce posts its scratch buffer and
+the tensor's own chunks). Other payloads go into fresh ``np.empty`` buffers, not ``bytearray``s:
+those are zero-filled and, past 32 MiB, mapped in 4 KB pages, which made a 64 MB all-reduce twice
+as slow (docs/benchmarks.md, "Distributed").
 """
 from __future__ import annotations
 
@@ -21,6 +27,8 @@ import struct
 import threading
 import time
 from concurrent.futures import Future
+
+import numpy as np
 
 from .errors import DistBackendError, DistNetworkError
 
@@ -71,10 +79,11 @@ class _Peer:
                 nbytes, nchan, nmeta = _HEADER.unpack(head)
                 names = bytearray(nchan + nmeta)
                 _recv_exact_into(sock, memoryview(names))
-                payload = bytearray(nbytes)
+                channel = names[:nchan].decode()
+                payload = self.mesh._landing(self.rank, channel, nbytes)
                 if nbytes:
-                    _recv_exact_into(sock, memoryview(payload))
-                self.mesh._deliver(self.rank, names[:nchan].decode(), names[nchan:].decode(), payload)
+                    _recv_exact_into(sock, payload)
+                self.mesh._deliver(self.rank, channel, names[nchan:].decode(), payload)
         except (ConnectionError, OSError) as e:
             self.mesh._fail(self.rank, e)
 
@@ -87,6 +96,7 @@ class Mesh:
         self.peers: dict[int, _Peer] = {}
         self._inbox: dict[tuple, list] = {}  # (source rank, channel) -> [(meta, payload)...]
         self._waiters: dict[tuple, list] = {}  # (source rank or _ANY, channel) -> [callback...]
+        self._targets: dict[tuple, memoryview] = {}  # (source rank, channel) -> where its payload goes
         self._cond = threading.Condition()
         self._broken: dict[int, str] = {}
         self._closed = False
@@ -147,8 +157,28 @@ class Mesh:
         return fut
 
     # ------------------------------------------------------------------ receiving
-    def _deliver(self, src: int, channel: str, meta: str, payload: bytearray) -> None:
+    def expect(self, src: int, channel: str, into):
+        """Have the message from ``src`` on ``channel`` read straight into ``into`` (a writable
+        contiguous buffer of its exact size; a message of another size is received as usual).
+        Returns the memoryview that ``recv`` gives as the payload when the message went there (a
+        message already received, or being received, keeps its own buffer)."""
+        view = memoryview(into).cast("B")
         with self._cond:
+            if not self._inbox.get((src, channel)):
+                self._targets[(src, channel)] = view
+        return view
+
+    def _landing(self, src: int, channel: str, nbytes: int) -> memoryview:
+        """Where the receiver thread reads a payload of ``nbytes``: the posted buffer, or a new one."""
+        with self._cond:
+            target = self._targets.pop((src, channel), None)
+        if target is not None and target.nbytes == nbytes:
+            return target
+        return memoryview(np.empty(nbytes, np.uint8))
+
+    def _deliver(self, src: int, channel: str, meta: str, payload) -> None:
+        with self._cond:
+            self._targets.pop((src, channel), None)  # (posted while this message was already being read)
             for key in ((src, channel), (_ANY, channel)):
                 waiters = self._waiters.get(key)
                 if waiters:
@@ -182,7 +212,8 @@ class Mesh:
 
     def recv(self, src, channel: str, timeout: float | None = None):
         """Block until a message from ``src`` (``None``: any rank) arrives on ``channel``;
-        returns ``(source, meta, payload)``."""
+        returns ``(source, meta, payload)``, the payload a memoryview (the ``expect``-ed buffer's
+        when the message went there)."""
         src = _ANY if src is None else src
         if src is not _ANY:
             self._check(src)
