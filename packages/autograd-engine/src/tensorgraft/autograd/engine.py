@@ -68,15 +68,26 @@ GradientEdge.__module__ = "tensorgraft.autograd.graph"
 
 class BackwardPass:
     """The backward pass running now (innermost last in ``passes``): ``nodes`` holds every node it
-    will reach, so a hook can tell which of several tensors will get a gradient in this pass."""
+    will reach, so a hook can tell which of several tensors will get a gradient in this pass;
+    ``callbacks`` what ``queue_callback`` asked to run once the pass has finished."""
 
-    __slots__ = ("nodes", "__weakref__")
+    __slots__ = ("nodes", "callbacks", "__weakref__")
 
     def __init__(self, nodes):
         self.nodes = nodes
+        self.callbacks = []
 
 
 passes: list = []
+
+
+def queue_callback(callback) -> None:
+    """Run ``callback()`` when the backward pass now running has finished (after every node and
+    hook, before ``backward`` returns): PyTorch's ``Variable._execution_engine.queue_callback``,
+    which DistributedDataParallel uses to write the averaged gradients at the end of the pass."""
+    if not passes:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    passes[-1].callbacks.append(callback)
 
 
 def existing_node(t: Tensor):
@@ -520,6 +531,9 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                         ready.append(nxt)
                 else:
                     deps[nxt] = left - 1
+        callbacks = passes[-1].callbacks
+        while callbacks:  # in the order queued; a callback may queue another
+            callbacks.pop(0)()
     finally:
         passes.pop()
         _gs.enabled = prev_mode

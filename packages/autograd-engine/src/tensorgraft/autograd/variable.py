@@ -30,3 +30,16 @@ class Variable(metaclass=VariableMeta):
         if requires_grad:
             out.requires_grad_(True)
         return out
+
+
+class _ExecutionEngine:
+    """``Variable._execution_engine``: the handle PyTorch code reaches the engine through;
+    ``queue_callback(fn)`` runs ``fn`` once the running backward pass has finished."""
+
+    @staticmethod
+    def queue_callback(callback) -> None:
+        from .engine import queue_callback
+        queue_callback(callback)
+
+
+Variable._execution_engine = _ExecutionEngine()

@@ -7,9 +7,9 @@ bucket's gradients are flattened into one tensor, scaled by ``1 / world_size`` a
 asynchronously, so the communication overlaps the rest of the backward pass. Buckets are launched
 strictly in bucket order (a bucket that fills early waits for the ones before it): every rank must
 issue the same collectives in the same order. Once the last bucket is launched, the reducer waits
-for all of them and writes the averages back into ``.grad`` — still inside the last hook, since
-tensorgraft's engine has no end-of-backward callback (PyTorch queues one with
-``Variable._execution_engine.queue_callback``).
+for all of them and writes the averages back into ``.grad`` at the end of the backward pass (a
+callback queued with ``Variable._execution_engine.queue_callback``, as PyTorch's reducer does), so
+a hook that fires for an already-ready parameter later in the same pass is still caught.
 
 With ``find_unused_parameters`` (or in the first iteration with ``static_graph``), parameters that
 cannot receive a gradient in this backward pass are marked ready at its first hook: those whose
@@ -138,7 +138,6 @@ class Reducer:
         self.has_rebuilt = False
         self.comm_hook = None
         self.num_iterations = 0
-        self._finished_in = None        # (a weak reference to) the backward pass the last reduction finished in
         ref = weakref.ref(self)
         self._handles = [p.register_post_accumulate_grad_hook(lambda t, i=i: _hook(ref, i, t))
                          for i, p in enumerate(params)]
@@ -235,11 +234,7 @@ class Reducer:
         if self._tracks_use() and self.params[index].grad is not None:
             self.local_used[index] = True   # in no_sync iterations too: used once there counts as used
         if not self.expect_hooks:
-            # finished at an earlier hook of this very pass: PyTorch, finishing at the end of the
-            # pass, would see this parameter marked ready twice
-            if self.ready[index] and self._finished_in is not None and _current_pass() is self._finished_in():
-                self.mark_ready(index)
-            return
+            return  # a backward pass no forward prepared for (a second backward of one graph): ignored, as PyTorch
         if not self.has_marked_unused:
             self.has_marked_unused = True
             for i in self._unused_this_pass():
@@ -282,7 +277,11 @@ class Reducer:
             self._launch(self.next_bucket)
             self.next_bucket += 1
         if self.next_bucket == len(self.buckets):
-            self._finalize()
+            if _current_pass() is not None:
+                from tensorgraft.autograd import engine
+                engine.queue_callback(self._finalize)
+            else:  # (a hook called by hand, outside any backward pass)
+                self._finalize()
 
     def _launch(self, k):
         bucket = self.buckets[k]
@@ -337,8 +336,6 @@ class Reducer:
             for bucket in self.buckets:
                 self._write_back(bucket, used)
         finally:
-            current = _current_pass()
-            self._finished_in = None if current is None else weakref.ref(current)
             self.expect_hooks = False
             self.require_finalize = False
             self.num_iterations += 1

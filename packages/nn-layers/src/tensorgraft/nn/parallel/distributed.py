@@ -9,8 +9,6 @@ process training on the whole batch (for a loss that averages over the batch).
 
 Differences from PyTorch, and why:
 
-* the gradients are written back at the last hook of the backward pass rather than in a callback
-  queued at its end (tensorgraft's engine has none); backward still returns only once they are.
 * ``find_unused_parameters``: instead of walking the graph from the forward's outputs, the reducer
   asks the running backward pass which gradient accumulators it will reach (``engine.passes``). So
   a parameter whose output the loss ignores is treated as unused too — what PyTorch reaches with the
