@@ -284,6 +284,10 @@ def mlp_sgd_step(lib, batch):
 
 
 WORKLOADS = [
+    Workload("all_reduce_2ranks_4B", "all_reduce (sum) of one float32 between 2 processes, gloo: the per-call "
+             "latency (thread hand-offs and messages, no data to speak of)",
+             tensorgraft=all_reduce("tensorgraft", 4, iters=500), torch=all_reduce("torch", 4, iters=500),
+             target="tg/torch <= 2.0", custom_timer=True),
     Workload("all_reduce_2ranks_4MB", "all_reduce (sum) of a 4 MB float32 tensor between 2 processes, gloo",
              tensorgraft=all_reduce("tensorgraft", 4 * MB, iters=100), torch=all_reduce("torch", 4 * MB, iters=100),
              target="tg/torch <= 1.5", custom_timer=True),

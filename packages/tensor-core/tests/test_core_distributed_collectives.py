@@ -164,6 +164,12 @@ out("swap", [float(got.min()), float(got.max()), all(w.is_completed() for w in w
 works = [dist.all_reduce(torch.ones(3) * i, async_op=True) for i in range(5)]
 fut = works[-1].get_future()
 out("async", [w.wait() for w in works] + [fut.wait()[0].tolist()])
+big_async = torch.ones(500_000) * (rank + 1)
+pending = dist.all_reduce(big_async, async_op=True)
+small_sync = torch.ones(2) * (rank + 1)
+dist.all_reduce(small_sync)  # issued while the async one may still run: it queues behind it
+pending.wait()
+out("mixed", [float(big_async[0]), float(big_async[-1]), small_sync.tolist()])
 req = dist.irecv(torch.zeros(1), src=peer, tag=9)
 dist.isend(torch.tensor([float(rank)]), dst=peer, tag=9).wait()
 req.wait()
@@ -173,6 +179,7 @@ dist.destroy_process_group()
     assert res[1]["tags"] == [1.0, 2.0] and res[0]["any_source"] == [1, 42]
     assert res[0]["swap"] == [1.0, 1.0, True] and res[1]["swap"] == [0.0, 0.0, True]
     assert res[0]["async"] == [True] * 5 + [[8.0, 8.0, 8.0]]
+    assert res[0]["mixed"] == res[1]["mixed"] == [3.0, 3.0, [3.0, 3.0]]
     assert res[0]["irecv_done"] is True
 
 

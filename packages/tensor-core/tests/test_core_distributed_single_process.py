@@ -53,6 +53,20 @@ def test_world_of_one(world):
     assert not dist.is_initialized() and dist.group.WORLD is None
 
 
+def test_blocking_calls_run_inline_only_when_nothing_is_queued(world):
+    import threading
+    pg = dist.group.WORLD
+    ran_in = []
+    assert pg.run_now(lambda: ran_in.append(threading.current_thread()))
+    assert ran_in == [threading.current_thread()]
+    gate = threading.Event()
+    work = pg.submit(gate.wait, None)  # the worker is busy with this one
+    assert not pg.run_now(lambda: ran_in.append("inline"))  # would overtake it: refused
+    gate.set()
+    work.wait()
+    assert ran_in == [threading.current_thread()] and pg._pending == 0
+
+
 def test_a_collective_ignores_autograd_and_the_version_counter(world):
     pytest.importorskip("tensorgraft.autograd", reason="needs tensorgraft-autograd")
     x = tg.ones(3, requires_grad=True)  # PyTorch's collectives write in place below autograd

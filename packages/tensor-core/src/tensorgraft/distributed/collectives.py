@@ -102,6 +102,8 @@ def _describe(meta: str) -> str:
 
 
 def _run(pg: ProcessGroup, job, result, async_op: bool):
+    if not async_op and pg.run_now(job):
+        return None
     work = pg.submit(job, result)
     if async_op:
         return work

@@ -186,6 +186,9 @@ class ProcessGroup:
         self._seq = 0  # collectives issued so far: names each one's messages
         self._scratch = None  # the ring all-reduce's landing buffer, kept between calls (see scratch)
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._pending = 0  # jobs submitted and not finished (run_now runs only when there are none)
+        self._pending_lock = threading.Lock()
+        self._exec_lock = threading.Lock()  # one job runs at a time, on the worker or inline
         self._worker = threading.Thread(target=self._run_jobs, name=f"tensorgraft-dist-{name}", daemon=True)
         self._worker.start()
 
@@ -214,8 +217,26 @@ class ProcessGroup:
         """Run ``job()`` on the group's worker after everything issued before it; the work's future
         gets ``result`` (the output tensors) when it finishes."""
         fut = Future()
+        with self._pending_lock:
+            self._pending += 1
         self._jobs.put((job, result, fut))
         return Work(fut)
+
+    def run_now(self, job) -> bool:
+        """Run ``job()`` in the calling thread if nothing issued before it is still waiting or
+        running (a blocking call then spares the two thread hand-offs, which dominate small
+        messages); False, and nothing run, otherwise."""
+        with self._pending_lock:
+            if self._pending:
+                return False
+            self._pending += 1  # (keeps the worker's next job from overtaking this one)
+        try:
+            with self._exec_lock:
+                job()
+        finally:
+            with self._pending_lock:
+                self._pending -= 1
+        return True
 
     def _run_jobs(self):
         while True:
@@ -223,11 +244,18 @@ class ProcessGroup:
             if item is None:
                 return
             job, result, fut = item
+            error = None
             try:
-                job()
-                fut.set_result(result)
+                with self._exec_lock:
+                    job()
             except BaseException as e:  # delivered to whoever waits on the work
-                fut.set_exception(e)
+                error = e
+            with self._pending_lock:  # (before waking the waiter, whose next call may then run inline)
+                self._pending -= 1
+            if error is None:
+                fut.set_result(result)
+            else:
+                fut.set_exception(error)
 
     def shutdown(self) -> None:
         self._jobs.put(None)
