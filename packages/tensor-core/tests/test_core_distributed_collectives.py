@@ -353,3 +353,27 @@ def test_legacy_launcher_passes_local_rank_unless_use_env(tmp_path):
     p = subprocess.run([sys.executable, "-m", "tensorgraft.distributed.launch", "--no-python", "echo"],
                        capture_output=True, text=True, timeout=60)
     assert p.returncode != 0 and "you must also set the '--use-env' flag" in p.stderr
+
+
+def test_launcher_two_nodes_of_two_ranks_form_one_world(tmp_path):
+    """--nnodes 2: each launcher starts its machine's ranks (RANK = node_rank * nproc + local) and
+    all four meet at the master address (both "machines" are this one here)."""
+    import subprocess
+    import sys
+    from tensorgraft.testing.distributed import free_port
+    script = tmp_path / "job.py"
+    script.write_text("import os, sys, tensorgraft as torch, tensorgraft.distributed as dist\n"
+                      "dist.init_process_group()\n"
+                      "x = torch.ones(1) * dist.get_rank()\n"
+                      "dist.all_reduce(x)\n"
+                      "sys.stdout.write(f\"{dist.get_rank()} {os.environ['LOCAL_RANK']} {os.environ['GROUP_RANK']} "
+                      "{dist.get_world_size()} {x.item()}\\n\")\n"
+                      "dist.destroy_process_group()\n")
+    port = free_port()
+    nodes = [subprocess.Popen([sys.executable, "-m", "tensorgraft.distributed.run", "--nnodes=2", f"--node-rank={n}",
+                               "--nproc-per-node=2", "--master-addr=127.0.0.1", f"--master-port={port}", str(script)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in (0, 1)]
+    outs = [p.communicate(timeout=120) for p in nodes]
+    assert [p.returncode for p in nodes] == [0, 0], outs
+    lines = sorted(line for out, _err in outs for line in out.splitlines())
+    assert lines == ["0 0 0 4 6.0", "1 1 0 4 6.0", "2 0 1 4 6.0", "3 1 1 4 6.0"]
