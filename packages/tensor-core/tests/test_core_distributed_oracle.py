@@ -180,3 +180,17 @@ def test_common_mistakes_get_pytorch_errors(monkeypatch):
     finally:
         tdist.destroy_process_group()
         dist.destroy_process_group()
+
+
+def test_debug_levels_and_complex_support_as_pytorch():
+    assert [str(v) for v in tdist.DebugLevel.__members__.values()] == [str(v) for v in dist.DebugLevel.__members__.values()]
+    assert repr(tdist.DebugLevel.INFO) == repr(dist.DebugLevel.INFO)
+    for op in ("SUM", "AVG", "PRODUCT", "MIN", "MAX", "BAND", "BOR", "BXOR"):
+        assert tdist.supports_complex(getattr(tdist.ReduceOp, op)) == dist.supports_complex(getattr(dist.ReduceOp, op))
+    tdist.init_process_group("gloo", store=tdist.HashStore(), rank=0, world_size=1)
+    dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+    try:
+        assert tdist.get_backend_config() == dist.get_backend_config()
+    finally:
+        tdist.destroy_process_group()
+        dist.destroy_process_group()

@@ -244,3 +244,48 @@ def test_timeout_default_and_env_is_untouched():
     assert dist.default_pg_timeout == timedelta(minutes=30)
     assert "RANK" not in os.environ or os.environ["RANK"].isdigit()
     assert np.dtype("float32")  # (numpy imported for the sake of symmetry with the other tests)
+
+
+def test_debug_level_complex_support_and_backend_config(world, monkeypatch):
+    assert dist.get_debug_level() == dist.DebugLevel.OFF and str(dist.DebugLevel.DETAIL) == "DebugLevel.DETAIL"
+    monkeypatch.setenv("TORCH_DISTRIBUTED_DEBUG", "detail")
+    dist.set_debug_level_from_env()
+    assert dist.get_debug_level() is dist.DebugLevel.DETAIL
+    dist.set_debug_level(dist.DebugLevel.OFF)
+    monkeypatch.setenv("TORCH_DISTRIBUTED_DEBUG", "LOUD")
+    with pytest.raises(ValueError, match="must be OFF, INFO, or DETAIL"):
+        dist.set_debug_level_from_env()
+    assert [dist.supports_complex(op) for op in (dist.ReduceOp.SUM, dist.ReduceOp.AVG, dist.ReduceOp.MAX)] == [
+        True, True, False]
+    assert dist.get_backend_config() == "cpu:gloo,cuda:gloo"
+
+
+def test_breakpoint_on_another_rank_only_waits_and_skip_counts_calls(world):
+    dist.breakpoint(rank=3)  # not this rank: a barrier, no debugger
+    for _ in range(2):
+        dist.breakpoint(rank=0, skip=2)  # the first two calls from this line pass
+
+
+def test_all_gather_coalesced(world):
+    outs = [[tg.zeros(2), tg.zeros(3)]]
+    with pytest.warns(FutureWarning, match="all_gather_coalesced` will be deprecated"):
+        dist.all_gather_coalesced(outs, [tg.ones(2), tg.full((3,), 2.0)])
+    assert [o.tolist() for o in outs[0]] == [[1.0, 1.0], [2.0, 2.0, 2.0]]
+    with pytest.warns(FutureWarning), pytest.raises(ValueError, match="one per rank"):
+        dist.all_gather_coalesced([[tg.zeros(2)]], [tg.ones(3)])
+
+
+def test_custom_rendezvous_handler():
+    seen = []
+
+    def handler(url, timeout=None, **kwargs):
+        seen.append((url, kwargs))
+        yield dist.HashStore(), 0, 1
+    dist.register_rendezvous_handler("mine", handler)
+    with pytest.raises(RuntimeError, match="Rendezvous handler for mine:// already registered"):
+        dist.register_rendezvous_handler("mine", handler)
+    dist.init_process_group("gloo", init_method="mine://somewhere", rank=0, world_size=1)
+    try:
+        assert dist.get_world_size() == 1 and seen == [("mine://somewhere", {"rank": 0, "world_size": 1})]
+    finally:
+        dist.destroy_process_group()

@@ -388,6 +388,40 @@ def all_gather_single(output_tensor, input_tensor, group=None, async_op: bool = 
     return _run(pg, job, [output_tensor], async_op)
 
 
+def all_gather_coalesced(output_tensor_lists, input_tensor_list, group=None, async_op: bool = False):
+    """``output_tensor_lists[i][j]`` becomes rank ``i``'s ``input_tensor_list[j]`` (one exchange)."""
+    warnings.warn("`torch.distributed.all_gather_coalesced` will be deprecated. If you must use it, please revisit "
+                  "our documentation later at https://pytorch.org/docs/main/distributed.html#collective-functions",
+                  FutureWarning, stacklevel=2)
+    check_tensor_list(input_tensor_list, "input_tensor_list")
+    if not isinstance(output_tensor_lists, list):
+        raise TypeError("Invalid function argument: output_tensor_lists should be a list")
+    for outs in output_tensor_lists:
+        check_tensor_list(outs, "output_tensor_lists")
+    pg = _member(group, "all_gather_coalesced")
+    if pg is None:
+        return None
+    if len(output_tensor_lists) != pg.size() or any(
+            [tuple(o.shape) for o in outs] != [tuple(t.shape) for t in input_tensor_list] for outs in output_tensor_lists):
+        raise ValueError(f"output_tensor_lists must hold {pg.size()} lists (one per rank), each shaped like "
+                         "input_tensor_list")
+    channel = pg.next_channel("agc")
+
+    def job():
+        mine = np.concatenate([host_array(t).reshape(-1) for t in input_tensor_list]) if input_tensor_list else \
+            np.zeros(0, np.float32)
+        meta = meta_of(mine)
+        got = _exchange_all(pg, channel, [mine] * pg.size(), [meta] * pg.size(), "all_gather_coalesced",
+                            [meta] * pg.size())
+        for outs, payload in zip(output_tensor_lists, got):
+            flat = payload if isinstance(payload, np.ndarray) else from_bytes(payload, mine)
+            pos = 0
+            for o in outs:
+                write_back(o, flat[pos:pos + o.numel()])
+                pos += o.numel()
+    return _run(pg, job, output_tensor_lists, async_op)
+
+
 def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op: bool = False):
     """PyTorch's former name of ``all_gather_single``."""
     warnings.warn("`torch.distributed.all_gather_into_tensor` is deprecated. Please use "

@@ -367,6 +367,8 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size:
         if rank < 0:
             raise AssertionError("rank must be non-negative if using store")
     name = _resolve_backend(backend)
+    from .debug import set_debug_level_from_env
+    set_debug_level_from_env()  # (TORCH_DISTRIBUTED_DEBUG as it is now, as PyTorch reads it here)
     if timeout is None:
         timeout = default_pg_timeout
     elif not isinstance(timeout, timedelta):
@@ -482,6 +484,12 @@ def get_backend(group=None) -> Backend:
     if pg is None:
         raise ValueError("Invalid process group specified")
     return Backend(_world.groups[pg])
+
+
+def get_backend_config(group=None) -> str:
+    """Which backend serves each device type (tensorgraft's one backend serves both)."""
+    backend = get_backend(group)
+    return f"cpu:{backend},cuda:{backend}"
 
 
 def get_process_group_ranks(group) -> list[int]:

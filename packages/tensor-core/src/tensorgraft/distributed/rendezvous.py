@@ -24,9 +24,23 @@ def _env(name: str) -> str:
     return value
 
 
+_handlers: dict = {}  # schemes added by register_rendezvous_handler
+
+
+def register_rendezvous_handler(scheme: str, handler) -> None:
+    """Make ``init_method="scheme://..."`` call ``handler(url, timeout=..., rank=..., world_size=...)``,
+    a generator yielding ``(store, rank, world_size)``, as in PyTorch."""
+    if scheme in _handlers or scheme in ("env", "tcp", "file"):
+        raise RuntimeError(f"Rendezvous handler for {scheme}:// already registered")
+    _handlers[scheme] = handler
+
+
 def rendezvous(url: str, rank: int, world_size: int, timeout):
     """``(store, rank, world_size)`` for ``init_method=url``."""
     scheme = urlparse(url).scheme
+    if scheme in _handlers:
+        kwargs = {k: v for k, v in (("rank", rank), ("world_size", world_size)) if v != -1}
+        return next(_handlers[scheme](url, timeout=timeout, **kwargs))
     query = _query(url)
     if rank != -1:
         query.setdefault("rank", str(rank))

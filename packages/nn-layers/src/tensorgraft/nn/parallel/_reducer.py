@@ -19,7 +19,6 @@ rank used keeps its ``.grad`` untouched, as in PyTorch.
 """
 from __future__ import annotations
 
-import os
 import weakref
 
 import tensorgraft as _tg
@@ -205,7 +204,7 @@ class Reducer:
                     "return value of `forward` of your module when reporting this issue (e.g. list, dict, iterable).")
         rank = _dist().get_rank(self.process_group)
         msg = f"{head}\nParameter indices which did not receive grad for rank {rank}: {' '.join(map(str, missing))}"
-        if os.environ.get("TORCH_DISTRIBUTED_DEBUG", "").upper() in ("INFO", "DETAIL"):
+        if _dist().get_debug_level() >= _dist().DebugLevel.INFO:  # (TORCH_DISTRIBUTED_DEBUG, or set_debug_level)
             msg += (f"\nParameters which did not receive grad for rank {rank}: "
                     f"{', '.join(self.names[i] for i in missing)}")
         else:
