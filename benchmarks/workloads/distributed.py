@@ -70,6 +70,17 @@ def _mlp(t):
     return nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
 
 
+def _training_step(model, opt, loss_fn, x, y):
+    """One SGD step on the fixed batch (x, y), shared by the DDP and one-process workloads."""
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
 def _ddp_task(t, dist, spec, rank):
     """The 784-512-512-10 MLP in DDP, ``spec['batch']`` rows per rank, cross-entropy + SGD."""
     t.manual_seed(0)
@@ -78,13 +89,7 @@ def _ddp_task(t, dist, spec, rank):
     loss_fn = t.nn.CrossEntropyLoss()
     t.manual_seed(1 + rank)  # each rank its own share of the batch
     x, y = t.randn(spec["batch"], 784), t.randint(0, 10, (spec["batch"],))
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
+    step = _training_step(model, opt, loss_fn, x, y)
 
     def check():
         """The loss is finite and the replicas stayed equal (the sum of the weights, per rank)."""
@@ -272,14 +277,7 @@ def mlp_sgd_step(lib, batch):
         opt = t.optim.SGD(model.parameters(), lr=0.01)
         loss_fn = t.nn.CrossEntropyLoss()
         x, y = t.randn(batch, 784), t.randint(0, 10, (batch,))
-
-        def step():
-            opt.zero_grad()
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-        return step
+        return _training_step(model, opt, loss_fn, x, y)
     return make
 
 

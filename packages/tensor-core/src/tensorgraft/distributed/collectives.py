@@ -23,9 +23,11 @@ import warnings
 import numpy as np
 
 from ..device import get_backend
+from ..futures import Future
+from ..memory_layout import strided
 from ..tensor import Tensor
 from .errors import DistBackendError
-from .process_group import ProcessGroup, ReduceOp, RedOpType, group_rank_of, resolve_group
+from .process_group import ProcessGroup, ReduceOp, RedOpType, Work, _world, group_rank_of, resolve_group
 
 # ---------------------------------------------------------------------------- tensors <-> bytes
 
@@ -34,7 +36,7 @@ def check_single_tensor(param, name: str) -> None:
     if not isinstance(param, Tensor):
         raise TypeError(f"Invalid function argument. Expected parameter `{name}` of type torch.Tensor\n"
                         f"             but got {type(param)} instead.")
-    if param.layout is not _strided():
+    if param.layout is not strided:
         raise RuntimeError(f"Collectives take dense tensors; `{name}` has layout {param.layout}. Convert it with "
                            ".to_dense() first.")
     if param._device.type == "meta":
@@ -50,11 +52,6 @@ def check_tensor_list(param, name: str) -> None:
                         f"             but got {type(param)} with elements of type {[type(p) for p in param]}.")
     for p in param:
         check_single_tensor(p, name)
-
-
-def _strided():
-    from ..memory_layout import strided
-    return strided
 
 
 def host_array(t: Tensor) -> np.ndarray:
@@ -114,7 +111,6 @@ def _run(pg: ProcessGroup, job, result, async_op: bool):
 def _member(group, op_name: str):
     pg = resolve_group(group)
     if pg is None:
-        from .process_group import _world
         warnings.warn(f"Running {op_name} on global rank {_world.default_pg.rank()} which does not belong to the given "
                       "group.", stacklevel=3)
     return pg
@@ -653,8 +649,6 @@ def isend(tensor, dst=None, group=None, tag: int = 0, group_dst=None):
         return None
     peer = _peer(pg, dst, group_dst, "dst")
     a = host_array(tensor)
-    from ..futures import Future
-    from .process_group import Work
     done = Future()
     sent = pg.mesh.send(peer, f"p{int(tag)}", meta_of(a), as_bytes(a))
 
@@ -684,8 +678,6 @@ def irecv(tensor, src=None, group=None, tag: int = 0, group_src=None):
     peer = None if src is None and group_src is None else _peer(pg, src, group_src, "src")
     like = host_array(tensor)
     want = meta_of(like)
-    from ..futures import Future
-    from .process_group import Work
     done = Future()
     work = Work(done)
     work.source_rank = None

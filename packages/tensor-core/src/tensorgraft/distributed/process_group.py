@@ -16,6 +16,8 @@ import queue
 import threading
 from datetime import timedelta
 
+import numpy as np
+
 from ..futures import Future
 from .errors import DistBackendError
 from .rendezvous import rendezvous
@@ -204,7 +206,6 @@ class ProcessGroup:
     def scratch(self, nbytes: int):
         """A reusable buffer of ``nbytes`` for the group's worker (one job runs at a time): reusing
         it spares each all-reduce the page faults of fresh memory."""
-        import numpy as np
         if self._scratch is None or self._scratch.nbytes < nbytes:
             self._scratch = np.empty(nbytes, np.uint8)
         return self._scratch[:nbytes]
