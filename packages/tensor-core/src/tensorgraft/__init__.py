@@ -84,6 +84,12 @@ from .plugins import manager as _manager  # noqa: E402
 
 _manager.load_all(_builtin_plugin, __import__(__name__))
 
+# ``__torch_function__``: the switches, and the watch for tensor-like classes (see _C.py)
+from . import _C  # noqa: E402
+from ._C import DisableTorchFunction, DisableTorchFunctionSubclass  # noqa: E402
+
+_C.watch_class_statements()
+
 
 # Anomaly mode belongs to the autograd engine; PyTorch also exposes its switches at top level.
 _FROM_AUTOGRAD = frozenset({"is_anomaly_enabled", "is_anomaly_check_nan_enabled", "set_anomaly_enabled"})
@@ -104,7 +110,7 @@ _FROM_SWITCHES = frozenset({"use_deterministic_algorithms", "are_deterministic_a
 _LAZY_MODULES = frozenset({"nn", "optim", "autograd", "func", "cuda", "utils", "testing", "plugins_cli", "backends",
                            "distributions", "fft", "special", "sparse", "amp", "cpu", "signal", "version", "torch_version",
                            "accelerator", "compiler", "jit", "return_types", "quasirandom", "profiler",
-                           "multiprocessing", "hub", "library", "distributed", "futures"})
+                           "multiprocessing", "hub", "library", "distributed", "futures", "overrides"})
 
 
 def __getattr__(name):

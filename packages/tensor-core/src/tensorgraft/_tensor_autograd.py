@@ -1,6 +1,6 @@
 """Tensor's autograd-facing state: ``requires_grad``, ``grad`` (and its checks on assignment),
-``is_leaf``, ``data``, ``detach``, ``backward``, tensor hooks, ``retain_grad``, ``_version`` and
-``as_subclass`` (which records an alias node).
+``is_leaf``, ``data``, ``detach``, ``backward``, tensor hooks, ``retain_grad``, ``_version``,
+``as_subclass`` (which records an alias node) and ``_make_subclass`` (which makes a leaf).
 
 The engine itself is a separate package (tensorgraft-autograd); these methods reach it through
 ``Tensor._autograd`` and say so when it is not installed. Set on ``Tensor`` by ``tensor.py`` (see
@@ -41,6 +41,26 @@ class AutogradMethods:
         sub.grad_fn, sub._requires_grad, sub._output_nr = out.grad_fn, out._requires_grad, out._output_nr
         if out.grad_fn is None and self._requires_grad:
             sub._requires_grad = True  # a leaf stays a leaf that requires grad
+        return sub
+
+    @staticmethod
+    def _make_subclass(cls, data, require_grad=False, dispatch_strides=False, dispatch_device=False,
+                       dispatch_layout=False, _extra_dispatch_keys=None, storage_size=None):
+        """A new leaf of type ``cls`` sharing ``data``'s memory and version counter, outside its
+        graph (how subclass constructors and ``nn.Parameter`` are written in PyTorch). The
+        ``dispatch_*`` flags concern PyTorch's C++ dispatcher and change nothing here."""
+        if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+            raise TypeError(f"cls must be a type (got {type(cls).__name__})" if not isinstance(cls, type) else
+                            "Creating a Tensor subclass from a class that does not inherit from Tensor is not "
+                            "possible. Make sure your class inherits from Tensor.")
+        if not isinstance(data, Tensor):
+            raise TypeError(f"_make_subclass(): argument 'data' (position 2) must be Tensor, not {type(data).__name__}")
+        sub = wrap(data._data, data._device, cls)
+        sub._vc = data._vc
+        if require_grad:
+            from ._C import DisableTorchFunctionSubclass
+            with DisableTorchFunctionSubclass():  # the subclass is not finished being made
+                sub.requires_grad_(True)
         return sub
 
     @property

@@ -20,6 +20,7 @@ import sys
 import threading
 from types import FunctionType
 
+from . import _C
 from . import dtypes as _dt
 from .device import device as _device_cls
 from .grad_mode import state as _gs
@@ -32,6 +33,7 @@ _BF16 = _dt.BF16
 
 
 _ndarray = np.ndarray
+_default_torch_function = None  # overrides/_dispatch.py's, imported the first time a subclass needs it
 _np_generic = np.generic
 
 
@@ -285,6 +287,20 @@ class Tensor:
         reductions = sys.modules.get("tensorgraft.multiprocessing.reductions")
         if reductions is not None:
             reductions.register(cls)
+        # a subclass whose ops must return the subclass (or reach its own __torch_function__) turns
+        # on dispatch for the process; one that opts out (nn.Parameter) leaves ops unwrapped
+        if getattr(cls, "__torch_function__", None) is not _C._disabled_torch_function_impl:
+            _C.activate_dispatch()
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        """What a subclass inherits: ``func`` runs as on plain tensors and its tensor results come
+        back as ``cls`` (NotImplemented when another overriding argument's type is not a base of
+        ``cls``). Overriding it is how a subclass changes what ops do (``tensorgraft.overrides``)."""
+        global _default_torch_function
+        if _default_torch_function is None:
+            from .overrides._dispatch import default_torch_function as _default_torch_function
+        return _default_torch_function(cls, func, types, args, kwargs)
 
     # ------------------------------------------------------------------ printing
     def __repr__(self, *, tensor_contents=None) -> str:
@@ -417,6 +433,8 @@ def adopt_methods(namespace: type) -> None:
             parts = (attr.fget, attr.fset, attr.fdel)
         elif isinstance(attr, FunctionType):
             parts = (attr,)
+        elif isinstance(attr, staticmethod):  # ``Tensor._make_subclass``
+            parts = (attr.__func__,)
         else:
             continue  # the class's own bookkeeping (__module__, __doc__, __dict__ ...)
         for f in parts:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import weakref
 
+from tensorgraft import _C
 from tensorgraft.tensor import Tensor, wrap
 from tensorgraft.dtypes import np_kind as _np_kind
 
@@ -12,6 +13,8 @@ class Parameter(Tensor):
     """A leaf tensor that requires grad by default and shares memory with ``data``."""
 
     __slots__ = ()
+    # ops on a Parameter return plain tensors and need no dispatch (PyTorch's choice too)
+    __torch_function__ = _C._disabled_torch_function_impl
 
     def __new__(cls, data=None, requires_grad=True):
         if data is None:
@@ -61,6 +64,8 @@ class Buffer(Tensor):
     """``nn.Buffer(tensor, persistent=True)``: a tensor marked to register as a buffer when assigned
     to a Module attribute. It prints and computes as the tensor it wraps (sharing its memory and
     version counter); the Module stores a plain Tensor view of the same memory."""
+
+    __torch_function__ = _C._disabled_torch_function_impl
 
     __slots__ = ("persistent",)
 
@@ -126,6 +131,8 @@ class UninitializedTensorMixin:
 
     __slots__ = ()
     cls_to_become = Tensor
+    # its refusals come from __getattribute__ below, not from __torch_function__ dispatch
+    __torch_function__ = _C._disabled_torch_function_impl
 
     def __getattribute__(self, name):
         # only the uninitialized classes pay for this: materialize() swaps the class away

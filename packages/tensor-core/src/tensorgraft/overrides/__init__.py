@@ -1,0 +1,151 @@
+"""``tensorgraft.overrides`` (PyTorch's ``torch.overrides``): the ``__torch_function__`` protocol.
+
+A Tensor subclass, or any object whose type defines ``__torch_function__``, takes over the
+tensorgraft functions, Tensor methods, operators and properties it is passed to; a
+``TorchFunctionMode`` takes over every call made while it is entered. ``Tensor.__torch_function__``
+(the default a subclass inherits) runs the function as on plain tensors and returns the subclass.
+
+How it is built: ``_dispatch.py`` finds the overriding arguments and calls their handlers;
+``_binding.py`` wraps the public functions the first time dispatch can matter (see there why not
+always); the switches (``DisableTorchFunctionSubclass`` & co.) live in ``tensorgraft._C``.
+"""
+from __future__ import annotations
+
+import functools
+import warnings
+
+from .. import _C
+from .._C import state as _state
+from ..tensor import Tensor
+from . import _binding, _dispatch
+from ._dispatch import handle_torch_function
+
+__all__ = ["TorchFunctionMode", "get_ignored_functions", "get_overridable_functions", "handle_torch_function",
+           "has_torch_function", "has_torch_function_unary", "has_torch_function_variadic", "is_tensor_like",
+           "is_tensor_method_or_property", "wrap_torch_function"]
+
+
+def has_torch_function(relevant_args) -> bool:
+    """True when ``handle_torch_function`` would call someone: a mode is entered, or one of
+    ``relevant_args`` has a type other than Tensor (and ``nn.Parameter``) with ``__torch_function__``."""
+    if _state.all_disabled:
+        return False
+    if _state.modes:
+        return True
+    return not _state.subclasses_disabled and bool(_dispatch.overloaded_args(relevant_args))
+
+
+def has_torch_function_unary(arg) -> bool:
+    """``has_torch_function((arg,))``."""
+    return has_torch_function((arg,))
+
+
+def has_torch_function_variadic(*args) -> bool:
+    """``has_torch_function(args)``."""
+    return has_torch_function(args)
+
+
+def is_tensor_like(inp) -> bool:
+    """True for a Tensor (or subclass) and for any object whose type has ``__torch_function__``."""
+    return type(inp) is Tensor or hasattr(type(inp), "__torch_function__")
+
+
+def get_overridable_functions() -> dict:
+    """The functions that dispatch, by namespace: ``{tensorgraft: [...], tensorgraft.Tensor: [...],
+    tensorgraft.linalg: [...], ...}`` (plugin ops under their ``tensorgraft.ops.<namespace>`` module). Asking turns dispatch on for the process (the functions listed
+    are the dispatching ones)."""
+    _binding.activate()
+    import importlib
+    namespaces = {"torch": "tensorgraft", "linalg": "tensorgraft.linalg", "fft": "tensorgraft.fft",
+                  "special": "tensorgraft.special", "nn.functional": "tensorgraft.nn.functional"}
+    out = {}
+    for label, functions in _binding.overridable.items():
+        key = Tensor if label == "Tensor" else importlib.import_module(namespaces.get(label, f"tensorgraft.{label}"))
+        out[key] = list(functions)
+    return out
+
+
+def get_ignored_functions() -> set:
+    """The public functions that never dispatch (``tensorgraft.manual_seed``, ``Tensor.new_zeros``,
+    ...): they take no tensor or only set process state."""
+    _binding.activate()
+    return set(_binding.ignored)
+
+
+def is_tensor_method_or_property(func) -> bool:
+    """True for ``Tensor.add``, ``Tensor.shape.__get__`` and the like (such functions receive the
+    tensor as their first argument)."""
+    _binding.activate()
+    return func in _binding.overridable.get("Tensor", ()) or getattr(func, "__name__", None) in ("__get__", "__set__")
+
+
+def wrap_torch_function(dispatcher):
+    """Decorator for a function of your own: ``dispatcher(*args, **kwargs)`` returns the arguments
+    that may override it, and the function then dispatches as tensorgraft's do."""
+    def inner(func):
+        @functools.wraps(func)
+        def wrapped(*args, **kwargs):
+            relevant_args = dispatcher(*args, **kwargs)
+            if has_torch_function(relevant_args):
+                return handle_torch_function(wrapped, relevant_args, *args, **kwargs)
+            return func(*args, **kwargs)
+        return wrapped
+    return inner
+
+
+class TorchFunctionMode:
+    """Subclass it and define ``__torch_function__(self, func, types, args=(), kwargs=None)``; while
+    ``with YourMode():`` is in force, every tensorgraft function, method and property access calls
+    it instead (inside, the mode is off: calling ``func(*args, **kwargs)`` runs the function)."""
+
+    def __init__(self):
+        pass
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        raise NotImplementedError
+
+    def __enter__(self):
+        _push_mode(self)
+        return self
+
+    def __exit__(self, exc_type, exc_val, exc_tb):
+        _pop_mode()
+
+    @classmethod
+    def push(cls, *args, **kwargs):
+        warnings.warn("`Mode.push()` is no longer necessary and can be replaced with just `with Mode()`",
+                      stacklevel=2)
+        return cls(*args, **kwargs)
+
+
+def _push_mode(mode) -> None:
+    _binding.activate()
+    _state.modes.append(mode)
+    _C._count_special(1)
+
+
+def _pop_mode():
+    if not _state.modes:
+        raise RuntimeError("Trying to pop from an empty mode stack")
+    mode = _state.modes.pop()
+    _C._count_special(-1)
+    return mode
+
+
+def _get_current_function_mode():
+    """The innermost entered mode, or None."""
+    return _state.modes[-1] if _state.modes else None
+
+
+def _get_current_function_mode_stack() -> list:
+    return list(_state.modes)
+
+
+# PyTorch's private names that libraries reach for
+_disabled_torch_function_impl = _C._disabled_torch_function_impl
+_is_torch_function_mode_enabled = _C._is_torch_function_mode_enabled
+
+
+def _get_overloaded_args(relevant_args, get_type_fn=None) -> list:
+    """The arguments ``handle_torch_function`` would try, in order (plain tensors included)."""
+    return _dispatch.overloaded_args(relevant_args, include_plain_tensors=True)
