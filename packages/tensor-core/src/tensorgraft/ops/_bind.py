@@ -113,3 +113,7 @@ def _export_plugin_op(op, tg_module) -> None:
 def bind_all(registry, tg_module) -> None:
     for op in registry.ops.values():
         bind_op(op, registry, tg_module)
+    # binding again after a plugin load replaces ``__torch_function__`` wrappers: put them back
+    binding = sys.modules.get("tensorgraft.overrides._binding")
+    if binding is not None:
+        binding.refresh()

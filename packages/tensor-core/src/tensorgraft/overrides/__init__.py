@@ -12,6 +12,7 @@ always); the switches (``DisableTorchFunctionSubclass`` & co.) live in ``tensorg
 from __future__ import annotations
 
 import functools
+import sys
 import warnings
 
 from .. import _C
@@ -55,13 +56,13 @@ def get_overridable_functions() -> dict:
     tensorgraft.linalg: [...], ...}`` (plugin ops under their ``tensorgraft.ops.<namespace>`` module). Asking turns dispatch on for the process (the functions listed
     are the dispatching ones)."""
     _binding.activate()
-    import importlib
     namespaces = {"torch": "tensorgraft", "linalg": "tensorgraft.linalg", "fft": "tensorgraft.fft",
                   "special": "tensorgraft.special", "nn.functional": "tensorgraft.nn.functional"}
     out = {}
-    for label, functions in _binding.overridable.items():
-        key = Tensor if label == "Tensor" else importlib.import_module(namespaces.get(label, f"tensorgraft.{label}"))
-        out[key] = list(functions)
+    for label, functions in list(_binding.overridable.items()):
+        key = Tensor if label == "Tensor" else sys.modules.get(namespaces.get(label, f"tensorgraft.{label}"))
+        if key is not None:
+            out[key] = list(functions)
     return out
 
 

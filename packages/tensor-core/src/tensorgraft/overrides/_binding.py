@@ -231,15 +231,22 @@ def _property_wrapper(prop: property, name: str, *, dispatch_set: bool = True) -
     return wrapped
 
 
+def _is_wrapped(value) -> bool:
+    if isinstance(value, property):
+        value = value.fget
+    return hasattr(value, "__torch_function_wrapped__")
+
+
 def _wrap_module_functions(module, label: str, message_prefix: str, skip, *, python_flavour=False) -> None:
     wrapped = []
     for attr, value in list(vars(module).items()):
         if attr.startswith("_") or not isinstance(value, FunctionType):
             continue
+        if _is_wrapped(value):
+            wrapped.append(value)
+            continue
         if not getattr(value, "__module__", "").startswith("tensorgraft") or attr in skip:
             ignored.add(value)
-            continue
-        if hasattr(value, "__torch_function_wrapped__"):
             continue
         w = _wrapper_of.get(id(value))  # one function under two names (``torch.conv2d``, ``F.conv2d``)
         if w is None:
@@ -249,6 +256,15 @@ def _wrap_module_functions(module, label: str, message_prefix: str, skip, *, pyt
         setattr(module, attr, w)
         wrapped.append(w)
     overridable[label] = wrapped
+
+
+def _tensor_wrapper(attr, value, make):
+    """The wrapper of Tensor's ``attr`` (the same object again when a plugin load re-binds ``value``)."""
+    key = (id(value), attr)
+    w = _wrapper_of.get(key)
+    if w is None:
+        w = _wrapper_of[key] = make()
+    return w
 
 
 def _wrap_tensor() -> None:
@@ -261,43 +277,74 @@ def _wrap_tensor() -> None:
             continue
         if attr in OPERATOR_FUNCTIONS or attr in UNARY_DUNDERS:
             continue  # after the named methods, which some of them hand on
+        if _is_wrapped(value):
+            wrapped.append(value.__get__ if isinstance(value, property) else value)
+            continue
         slot = isinstance(value, MemberDescriptorType)
         if slot:  # ``grad_fn``, a slot: PyTorch dispatches reading it too
             value = property(value.__get__, value.__set__)
         if isinstance(value, property):
-            w = _property_wrapper(value, f"torch.Tensor.{attr}", dispatch_set=not slot)
+            w = _tensor_wrapper(attr, value, lambda: _property_wrapper(value, f"torch.Tensor.{attr}",
+                                                                       dispatch_set=not slot))
             setattr(Tensor, attr, w)
             wrapped.append(w.__get__)
         elif isinstance(value, FunctionType):
-            w = _named(_native_wrapper(value, f"torch.Tensor.{attr}"), value, attr, "Tensor")
+            w = _tensor_wrapper(attr, value, lambda: _named(_native_wrapper(value, f"torch.Tensor.{attr}"), value,
+                                                            attr, "Tensor"))
             setattr(Tensor, attr, w)
             wrapped.append(w)
     for table, binary in ((OPERATOR_FUNCTIONS, True), (UNARY_DUNDERS, False)):
         for attr, target in table.items():
             value = vars(Tensor).get(attr)
-            if not isinstance(value, FunctionType):
-                continue
             public = vars(Tensor).get(target) if target else None
-            w = _named(_native_wrapper(value, f"torch.Tensor.{target or attr}", public=public, binary_dunder=binary),
-                       value, attr, "Tensor")
-            setattr(Tensor, attr, w)
-            if public is None:
-                wrapped.append(w)
+            if isinstance(value, FunctionType) and not _is_wrapped(value):
+                value = _tensor_wrapper(attr, value, lambda: _named(_native_wrapper(
+                    value, f"torch.Tensor.{target or attr}", public=public, binary_dunder=binary), value, attr, "Tensor"))
+                setattr(Tensor, attr, value)
+            if public is None and isinstance(value, FunctionType):
+                wrapped.append(value)
     Tensor.__str__ = Tensor.__repr__  # ``str(x)`` reaches ``__torch_function__`` as ``Tensor.__repr__``
     overridable["Tensor"] = wrapped
-    for prop in ("grad", "_base"):
-        p = vars(Tensor).get(prop)
-        if isinstance(p, property):
-            _dispatch.NOWRAP.append(p.__get__)
+    _dispatch.NOWRAP[:] = [vars(Tensor)[p].__get__ for p in ("grad", "_base") if isinstance(vars(Tensor).get(p), property)]
 
 
 def _wrap_plugin_ops() -> None:
     """Ops plugins registered under ``tensorgraft.ops.<namespace>`` dispatch as core's do."""
     from ..registry import registry
+    for label in [label for label in overridable if label.startswith("ops.")]:
+        del overridable[label]  # (a plugin unloaded since: its namespace is gone)
     for ns in sorted({name.rpartition(".")[0] for name in registry.ops if "." in name}):
         module = sys.modules.get(f"tensorgraft.ops.{ns}")
         if module is not None:
             _wrap_module_functions(module, f"ops.{ns}", f"torch.ops.{ns}.", frozenset())
+
+
+def _wrap_everything() -> None:
+    """Wrap what is not wrapped yet (all of it the first time; afterwards what a plugin load bound)."""
+    tg = sys.modules["tensorgraft"]
+    try:
+        aliases = importlib.import_module("tensorgraft.nn_function_aliases")
+        for name in sorted(aliases.ALIASES):  # the lazily resolved ``torch.conv2d`` & co.
+            try:
+                getattr(tg, name)
+            except ModuleNotFoundError:
+                break  # tensorgraft-nn is not installed
+    except ModuleNotFoundError:
+        pass
+    _wrap_module_functions(tg, "torch", "torch.", TOP_LEVEL_NOT_DISPATCHED)
+    _wrap_tensor()
+    for modname, prefix in (("linalg", "torch.linalg.linalg_"), ("fft", "torch.fft.fft_"),
+                            ("special", "torch.special.special_")):
+        _wrap_module_functions(importlib.import_module(f"tensorgraft.{modname}"), modname, prefix,
+                               frozenset({"fftfreq", "rfftfreq"}))
+    _wrap_plugin_ops()
+    try:
+        functional = importlib.import_module("tensorgraft.nn.functional")
+    except ModuleNotFoundError:
+        functional = None  # tensorgraft-nn is not installed
+    if functional is not None:
+        _wrap_module_functions(functional, "nn.functional", "torch.nn.functional.", FUNCTIONAL_NOT_DISPATCHED,
+                               python_flavour=True)
 
 
 def activate() -> None:
@@ -308,31 +355,16 @@ def activate() -> None:
     with _lock:
         if active:
             return
-        tg = sys.modules["tensorgraft"]
-        try:
-            aliases = importlib.import_module("tensorgraft.nn_function_aliases")
-            for name in sorted(aliases.ALIASES):  # the lazily resolved ``torch.conv2d`` & co.
-                try:
-                    getattr(tg, name)
-                except ModuleNotFoundError:
-                    break  # tensorgraft-nn is not installed
-        except ModuleNotFoundError:
-            pass
-        _wrap_module_functions(tg, "torch", "torch.", TOP_LEVEL_NOT_DISPATCHED)
-        _wrap_tensor()
-        for modname, prefix in (("linalg", "torch.linalg.linalg_"), ("fft", "torch.fft.fft_"),
-                                ("special", "torch.special.special_")):
-            _wrap_module_functions(importlib.import_module(f"tensorgraft.{modname}"), modname, prefix,
-                                   frozenset({"fftfreq", "rfftfreq"}))
-        _wrap_plugin_ops()
-        try:
-            functional = importlib.import_module("tensorgraft.nn.functional")
-        except ModuleNotFoundError:
-            functional = None  # tensorgraft-nn is not installed
-        if functional is not None:
-            _wrap_module_functions(functional, "nn.functional", "torch.nn.functional.", FUNCTIONAL_NOT_DISPATCHED,
-                                   python_flavour=True)
+        _wrap_everything()
         from . import _warnings
         _warnings.install()
         active = True
         _C.stop_watching_class_statements()
+
+
+def refresh() -> None:
+    """After a plugin load bound ops again (``plugins.manager``): wrap what it rebound, if dispatch
+    is on (the same wrapper objects as before, so ``func is torch.add`` keeps holding)."""
+    if active:
+        with _lock:
+            _wrap_everything()

@@ -8,6 +8,8 @@ overriding arguments and fail with "Multiple dispatch failed ..."; ``handle_torc
 """
 from __future__ import annotations
 
+import warnings
+
 from .._C import DisableTorchFunctionSubclass, _disabled_torch_function_impl, state
 from ..tensor import Size, Tensor
 
@@ -79,7 +81,15 @@ def _call_handlers(public, args, kwargs, overloaded, *, python_flavour: bool, bi
         if result is not NotImplemented:
             return result
     for arg in overloaded:
-        result = arg.__torch_function__(public, types, args, kwargs)
+        handler = arg.__torch_function__
+        if getattr(handler, "__self__", None) is arg and not isinstance(arg, type):
+            # PyTorch's two wordings: its C++ check's (UserWarning) and its Python one's (DeprecationWarning,
+            # with an unclosed backtick)
+            name = "`__torch_function__" if python_flavour else "`__torch_function__`"
+            warnings.warn(f"Defining your {name} as a plain method is deprecated and will be an error in future, "
+                          "please define it as a classmethod.",
+                          DeprecationWarning if python_flavour else UserWarning, stacklevel=2)
+        result = handler(public, types, args, kwargs)
         if result is not NotImplemented:
             return result
     if binary_dunder:

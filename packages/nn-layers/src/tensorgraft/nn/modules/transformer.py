@@ -126,11 +126,27 @@ def _as_bool_mask(mask):
 def _relu_or_gelu(activation):
     """1 for ReLU, 2 for GELU, 0 for anything else: PyTorch's ``activation_relu_or_gelu`` code, which
     decides whether TransformerEncoder may take its inference fast path."""
-    if activation == "relu" or activation is F.relu or isinstance(activation, ReLU):
+    # compared behind any __torch_function__ wrapper: the ``activation=F.relu`` default was taken when
+    # this module loaded, perhaps before dispatch wrapped ``F.relu``
+    def unwrapped(f):
+        return getattr(f, "__torch_function_wrapped__", f)
+    if activation == "relu" or unwrapped(activation) is unwrapped(F.relu) or isinstance(activation, ReLU):
         return 1
-    if activation == "gelu" or activation is F.gelu or isinstance(activation, GELU):
+    if activation == "gelu" or unwrapped(activation) is unwrapped(F.gelu) or isinstance(activation, GELU):
         return 2
     return 0
+
+
+def _activation(activation):
+    """The layer's activation function: ``"relu"``/``"gelu"`` as ``F.relu``/``F.gelu``; and the
+    ``activation=F.relu`` default, taken when this module loaded, as today's ``F.relu`` (once
+    ``__torch_function__`` dispatch is on, ``F.relu`` is a wrapper around that function)."""
+    if isinstance(activation, str):
+        return _get_activation_fn(activation)
+    for public in (F.relu, F.gelu):
+        if activation is getattr(public, "__torch_function_wrapped__", None):
+            return public
+    return activation
 
 
 def _get_activation_fn(activation):
@@ -183,7 +199,7 @@ class TransformerEncoderLayer(_TransformerLayer):
         self._add_parts(("self_attn",), d_model, nhead, dim_feedforward, dropout, layer_norm_eps, batch_first,
                         norm_first, bias, dict(device=device, dtype=dtype))
         self.activation_relu_or_gelu = _relu_or_gelu(activation)
-        self.activation = _get_activation_fn(activation) if isinstance(activation, str) else activation
+        self.activation = _activation(activation)
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         _check_mask_dtype(src_key_padding_mask, "src_key_padding_mask")
@@ -308,7 +324,7 @@ class TransformerDecoderLayer(_TransformerLayer):
         super().__init__()
         self._add_parts(("self_attn", "multihead_attn"), d_model, nhead, dim_feedforward, dropout, layer_norm_eps,
                         batch_first, norm_first, bias, dict(device=device, dtype=dtype))
-        self.activation = _get_activation_fn(activation) if isinstance(activation, str) else activation
+        self.activation = _activation(activation)
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False):
