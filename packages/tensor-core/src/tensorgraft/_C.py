@@ -135,11 +135,28 @@ def watch_class_statements() -> None:
         namespace = getattr(cls, "__dict__", None)
         if namespace is not None and "__torch_function__" in namespace \
                 and namespace["__torch_function__"] is not _disabled_torch_function_impl \
-                and not str(namespace.get("__module__", "")).startswith("tensorgraft."):
+                and _uses_tensorgraft(getattr(func, "__globals__", None)):
             activate_dispatch()
         return cls
 
     builtins.__build_class__ = __build_class__
+
+
+def _uses_tensorgraft(module_globals) -> bool:
+    """Whether a class statement's module works with tensorgraft (imports it, or something from it).
+    PyTorch's own classes with ``__torch_function__`` (``import torch`` next to tensorgraft: its
+    modes and tensor types) are written for torch's functions, and tensorgraft's own are internal:
+    neither should turn dispatch on."""
+    if not module_globals or str(module_globals.get("__name__", "")).startswith("tensorgraft"):
+        return False
+    from types import ModuleType
+    for value in list(module_globals.values()):
+        if isinstance(value, ModuleType):
+            if value.__name__ == "tensorgraft" or value.__name__.startswith("tensorgraft."):
+                return True
+        elif str(getattr(value, "__module__", None) or "").startswith("tensorgraft"):
+            return True
+    return False
 
 
 def stop_watching_class_statements() -> None:
