@@ -372,3 +372,13 @@ def test_a_plain_method_handler_works_with_pytorchs_deprecation_warning():
         assert tg.add(OldStyle(), 1) == "old"
     with pytest.warns(DeprecationWarning, match="^Defining your `__torch_function__ as a plain method is deprecated"):
         assert overrides.handle_torch_function(tg.add, (OldStyle(),), OldStyle(), 1) == "old"
+
+
+def test_resolve_name_spells_functions_as_pytorch():
+    assert overrides.resolve_name(tg.add) == "torch.add"
+    assert overrides.resolve_name(tg.Tensor.add) == "torch.Tensor.add"
+    assert overrides.resolve_name(tg.Tensor.__add__) == "torch.Tensor.__add__"
+    assert overrides.resolve_name(tg.Tensor.shape.__get__) == "torch.Tensor.shape.__get__"
+    assert overrides.resolve_name(tg.linalg.norm) == "torch.linalg.norm"
+    assert overrides.resolve_name(tg.fft.fft) == "torch.fft.fft"
+    assert overrides.resolve_name(print) is None

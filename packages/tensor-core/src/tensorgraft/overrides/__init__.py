@@ -23,7 +23,7 @@ from ._dispatch import handle_torch_function
 
 __all__ = ["TorchFunctionMode", "get_ignored_functions", "get_overridable_functions", "handle_torch_function",
            "has_torch_function", "has_torch_function_unary", "has_torch_function_variadic", "is_tensor_like",
-           "is_tensor_method_or_property", "wrap_torch_function"]
+           "is_tensor_method_or_property", "resolve_name", "wrap_torch_function"]
 
 
 def has_torch_function(relevant_args) -> bool:
@@ -64,6 +64,26 @@ def get_overridable_functions() -> dict:
         if key is not None:
             out[key] = list(functions)
     return out
+
+
+_PUBLIC_NAMESPACES = {"torch": "torch", "Tensor": "torch.Tensor", "linalg": "torch.linalg", "fft": "torch.fft",
+                      "special": "torch.special", "nn.functional": "torch.nn.functional"}
+
+
+def resolve_name(f):
+    """PyTorch's spelling of a function that dispatches (``"torch.add"``, ``"torch.Tensor.add"``,
+    ``"torch.Tensor.shape.__get__"``, ``"torch.nn.functional.relu"``); None for anything else."""
+    _binding.activate()
+    f = _binding._wrapper_of.get(id(f), f)  # (a function taken before dispatch turned on: its wrapper)
+    owner = getattr(f, "__self__", None)
+    if isinstance(owner, property) and id(owner) in _dispatch.property_names:
+        return f"{_dispatch.property_names[id(owner)]}.{f.__name__}"
+    for label, functions in list(_binding.overridable.items()):
+        if any(g is f for g in functions):
+            return f"{_PUBLIC_NAMESPACES.get(label, 'torch.' + label)}.{f.__name__}"
+    if getattr(f, "__torch_function_wrapped__", None) is not None and getattr(f, "__qualname__", "").startswith("Tensor."):
+        return f"torch.{f.__qualname__}"  # an operator (``Tensor.__add__``)
+    return None
 
 
 def get_ignored_functions() -> set:
