@@ -59,38 +59,35 @@ class _DisabledTorchFunctionImpl:
 _disabled_torch_function_impl = _DisabledTorchFunctionImpl()
 
 
-class DisableTorchFunctionSubclass:
+class _Switch:
+    """A ``with`` context that counts itself in the thread's ``state.<_counter>`` (and in ``special``)."""
+
+    __module__ = "tensorgraft._C"
+    _counter = ""
+
+    def __enter__(self):
+        setattr(state, self._counter, getattr(state, self._counter) + 1)
+        _count_special(1)
+        return self
+
+    def __exit__(self, *exc):
+        setattr(state, self._counter, getattr(state, self._counter) - 1)
+        _count_special(-1)
+        return False
+
+
+class DisableTorchFunctionSubclass(_Switch):
     """``with DisableTorchFunctionSubclass():`` ops run on Tensor subclasses (and other objects with
     ``__torch_function__``) as on plain tensors; ``TorchFunctionMode`` objects still see them."""
 
-    __module__ = "tensorgraft._C"
-
-    def __enter__(self):
-        state.subclasses_disabled += 1
-        _count_special(1)
-        return self
-
-    def __exit__(self, *exc):
-        state.subclasses_disabled -= 1
-        _count_special(-1)
-        return False
+    _counter = "subclasses_disabled"
 
 
-class DisableTorchFunction:
+class DisableTorchFunction(_Switch):
     """``with DisableTorchFunction():`` no ``__torch_function__`` runs, neither a subclass's nor a
     mode's."""
 
-    __module__ = "tensorgraft._C"
-
-    def __enter__(self):
-        state.all_disabled += 1
-        _count_special(1)
-        return self
-
-    def __exit__(self, *exc):
-        state.all_disabled -= 1
-        _count_special(-1)
-        return False
+    _counter = "all_disabled"
 
 
 def _is_torch_function_enabled() -> bool:

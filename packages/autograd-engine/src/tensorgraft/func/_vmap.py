@@ -17,7 +17,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tensorgraft.overrides import _binding as _overrides_binding
 from tensorgraft.tensor import Tensor
 
 from ._custom_functions import (
@@ -57,8 +56,6 @@ _WRAPPED_READ_MSG = (
 _NO_STORAGE_MSG = "Cannot access data pointer of Tensor that doesn't have storage"
 # (``__torch_function_wrapped__``: the method itself once ``__torch_function__`` dispatch wrapped it)
 _TENSOR_FILE = getattr(Tensor.item, "__torch_function_wrapped__", Tensor.item).__code__.co_filename
-# the dispatch wrappers' frames sit between a user's ``x.item()`` and the method: walked over too
-_WRAPPER_FILE = _overrides_binding.__file__
 
 _PROTOCOL_CODES = frozenset({getattr(Tensor.__index__, "__torch_function_wrapped__", Tensor.__index__).__code__})
 
@@ -75,7 +72,11 @@ def _read_by_user() -> bool:
     frame = sys._getframe(2)  # 0: this function, 1: the _BatchedArray method, 2: its caller
     if frame.f_code.co_filename != _TENSOR_FILE:
         return False
-    while frame is not None and frame.f_code.co_filename in (_TENSOR_FILE, _WRAPPER_FILE):
+    # once __torch_function__ dispatch is on, its wrappers' frames sit between a user's ``x.item()``
+    # and the method: walked over too
+    binding = sys.modules.get("tensorgraft.overrides._binding")
+    wrapper_file = binding.__file__ if binding is not None else None
+    while frame is not None and frame.f_code.co_filename in (_TENSOR_FILE, wrapper_file):
         if frame.f_code in _PROTOCOL_CODES:
             return True
         frame = frame.f_back

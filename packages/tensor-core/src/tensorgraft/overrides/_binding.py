@@ -104,17 +104,8 @@ def unwrapped(f):
     return getattr(f, "__torch_function_wrapped__", f)
 
 
-# type -> 0: never overrides (Tensor, numbers, nn.Parameter ...), 1: has a ``__torch_function__`` in
-# force, 2: a list or tuple (its items are looked at). Filled as types are met.
-_kind_of_type: dict = {t: 0 for t in _dispatch._PLAIN_TYPES}
-_kind_of_type.update({Tensor: 0, list: 2, tuple: 2})
-
-
-def _kind(t) -> int:
-    kind = _kind_of_type.get(t)
-    if kind is None:
-        kind = _kind_of_type[t] = 1 if _dispatch._overrides(t) else 0
-    return kind
+_kind_of_type = _dispatch.kind_of_type
+_kind = _dispatch.type_kind
 
 
 def _any_overrides(values) -> bool:
@@ -206,29 +197,26 @@ def _property_wrapper(prop: property, name: str, *, dispatch_set: bool = True) -
 
     def fget(self):
         kind = _kind_of_type.get(type(self))
-        if kind != 0 and (kind == 1 or _kind(type(self))) or (special[0] and state.modes):
-            if _wants_dispatch():
-                result = _dispatch.dispatch_native(wrapped.__get__, (self,), {}, plain_tensors_in_types=True)
-                if result is not _dispatch._NOT_DISPATCHED:
-                    return result
+        if (kind != 0 and (kind == 1 or _kind(type(self)) == 1) or (special[0] and state.modes)) \
+                and _wants_dispatch():
+            return _dispatch.call_native(wrapped.__get__, (self,), {}, plain_tensors_in_types=True)
         return getter(self)
 
     def fset(self, value):
         kind = _kind_of_type.get(type(self))
-        if kind != 0 and (kind == 1 or _kind(type(self))) or (special[0] and state.modes):
-            if _wants_dispatch():
-                result = _dispatch.dispatch_native(wrapped.__set__, (self, value), {}, plain_tensors_in_types=True)
-                if result is not _dispatch._NOT_DISPATCHED:
-                    return
-        setter(self, value)
+        if (kind != 0 and (kind == 1 or _kind(type(self)) == 1) or (special[0] and state.modes)) \
+                and _wants_dispatch():
+            _dispatch.call_native(wrapped.__set__, (self, value), {}, plain_tensors_in_types=True)
+        else:
+            setter(self, value)
 
     attr = name.rpartition(".")[2]
     _named(fget, getter, attr, "Tensor")
-    if setter is not None:
+    if setter is not None and dispatch_set:
         _named(fset, setter, attr, "Tensor")
-    if not dispatch_set:
-        fset = setter  # (tensorgraft's own bookkeeping writes it; a user cannot)
-    wrapped = property(fget, fset if setter is not None else None, prop.fdel, prop.__doc__)
+    else:
+        fset = setter  # (``grad_fn``: tensorgraft's own bookkeeping writes it; a user cannot)
+    wrapped = property(fget, fset, prop.fdel, prop.__doc__)
     _dispatch.property_names[id(wrapped)] = name
     return wrapped
 

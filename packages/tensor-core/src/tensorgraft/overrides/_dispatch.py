@@ -17,20 +17,23 @@ from ..tensor import Size, Tensor
 _PLAIN_TYPES = frozenset({int, float, bool, complex, str, bytes, type(None), slice, type(Ellipsis), Size})
 
 
-_overrides_cache: dict = {}
+# type -> 0: never overrides (Tensor, numbers, nn.Parameter ...), 1: has a ``__torch_function__`` in
+# force, 2: a list or tuple (its items are looked at). Filled as types are met: classes do not change
+# their ``__torch_function__`` after they are made. The dispatch wrappers read it on every call.
+kind_of_type: dict = {t: 0 for t in _PLAIN_TYPES}
+kind_of_type.update({Tensor: 0, list: 2, tuple: 2})
 
 
-def _overrides(arg_type) -> bool:
-    """Whether ``arg_type`` has a ``__torch_function__`` in force (not opted out). Classes do not
-    change their ``__torch_function__`` after they are made, so the answer is kept."""
-    known = _overrides_cache.get(arg_type)
-    if known is None:
-        tf = getattr(arg_type, "__torch_function__", None)
+def type_kind(t) -> int:
+    kind = kind_of_type.get(t)
+    if kind is None:
+        tf = getattr(t, "__torch_function__", None)
         # PyTorch's own tensors define __torch_function__ for torch's functions: handed to
         # tensorgraft (``tensorgraft.tensor(torch_tensor)``) they are data to convert, not dispatchers
-        known = _overrides_cache[arg_type] = tf is not None and tf is not _disabled_torch_function_impl and not any(
-            c.__name__ == "Tensor" and c.__module__ == "torch" for c in getattr(arg_type, "__mro__", ()))
-    return known
+        overrides = tf is not None and tf is not _disabled_torch_function_impl and not any(
+            c.__name__ == "Tensor" and c.__module__ == "torch" for c in getattr(t, "__mro__", ()))
+        kind = kind_of_type[t] = 1 if overrides else 0
+    return kind
 
 
 def overloaded_args(values, *, include_plain_tensors: bool = False) -> list:
@@ -55,7 +58,7 @@ def _consider(arg, found: list, include_plain_tensors: bool) -> None:
     if t is Tensor:
         if not include_plain_tensors:
             return
-    elif not _overrides(t):
+    elif type_kind(t) != 1:
         return
     index = len(found)
     for i, earlier in enumerate(found):
@@ -123,24 +126,12 @@ def public_name(public) -> str:
     return f"{getattr(public, '__module__', None)}.{getattr(public, '__name__', public)}".replace("tensorgraft", "torch")
 
 
-def dispatch_native(public, args, kwargs, binary_dunder: bool = False, plain_tensors_in_types: bool = False):
-    """The call of a wrapped tensorgraft function when a mode is on or an argument overrides it.
+def call_native(public, args, kwargs, binary_dunder: bool = False, plain_tensors_in_types: bool = False):
+    """A wrapped function's call once its wrapper saw a mode or an overriding argument.
     ``plain_tensors_in_types``: Tensor properties list plain tensors among the types, as PyTorch's
     (they reach ``__torch_function__`` through Python there)."""
-    overloaded = overloaded_args((*args, *kwargs.values())) if not state.subclasses_disabled else []
-    if not overloaded and not (state.modes and not state.all_disabled):
-        return _NOT_DISPATCHED
-    if plain_tensors_in_types and not state.subclasses_disabled:
-        overloaded = overloaded_args((*args, *kwargs.values()), include_plain_tensors=True)
-    return _call_handlers(public, args, kwargs, overloaded, python_flavour=False, binary_dunder=binary_dunder)
-
-
-_NOT_DISPATCHED = object()
-
-
-def call_native(public, args, kwargs, binary_dunder: bool = False):
-    """A wrapped function's call once its wrapper saw a mode or an overriding argument."""
-    overloaded = overloaded_args((*args, *kwargs.values())) if not state.subclasses_disabled else []
+    overloaded = [] if state.subclasses_disabled else overloaded_args((*args, *kwargs.values()),
+                                                                      include_plain_tensors=plain_tensors_in_types)
     return _call_handlers(public, args, kwargs, overloaded, python_flavour=False, binary_dunder=binary_dunder)
 
 
