@@ -97,7 +97,7 @@ def _is_torch_function_enabled() -> bool:
 
 def _is_torch_function_mode_enabled() -> bool:
     """True when a ``TorchFunctionMode`` is entered and ``DisableTorchFunction`` is not in force."""
-    return bool(state.modes) and not state.all_disabled
+    return any(not getattr(m, "_internal", False) for m in state.modes) and not state.all_disabled
 
 
 # ---------------------------------------------------------------------------- turning dispatch on

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import sys
 
 import numpy as np
 
@@ -281,8 +282,17 @@ def _sparse_repr(t) -> str:
 
 def _autograd_suffixes(t) -> list:
     if t.grad_fn is not None:
-        return [f"grad_fn=<{type(t.grad_fn).__name__}>"]
-    return ["requires_grad=True"] if t._requires_grad else []
+        suffixes = [f"grad_fn=<{type(t.grad_fn).__name__}>"]
+    else:
+        suffixes = ["requires_grad=True"] if t._requires_grad else []
+    # a dual tensor shows its forward-mode tangent (``autograd.forward_ad``), formatted as PyTorch
+    # does (``f"{tangent}"``: a 0-dim one as its number)
+    forward_ad = sys.modules.get("tensorgraft.autograd.forward_ad._tangents")
+    if forward_ad is not None and forward_ad.current is not None:
+        tangent = forward_ad.tangent_of(t)
+        if tangent is not None:
+            suffixes.append(f"tangent={tangent}")
+    return suffixes
 
 
 def _add_suffixes(s, suffixes, indent) -> str:

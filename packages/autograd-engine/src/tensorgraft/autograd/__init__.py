@@ -32,7 +32,7 @@ _LAZY = {  # attribute -> submodule that defines it
     "Function": "function", "FunctionCtx": "function", "InplaceFunction": "function",
     "once_differentiable": "function", "Variable": "variable",
 }
-_SUBMODULES = frozenset({"graph", "function", "formulas", "hookspecs", "grad_mode", "functional", "variable",
+_SUBMODULES = frozenset({"graph", "function", "formulas", "hookspecs", "grad_mode", "functional", "variable", "forward_ad",
                          "profiler"})
 
 

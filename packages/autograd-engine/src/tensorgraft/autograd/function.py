@@ -179,6 +179,9 @@ def _zeros(meta):
 # tells threads apart.
 _transform_hook = None
 APPLY_AS_USUAL = object()
+# Set by ``autograd.forward_ad`` while a dual level is entered (forward_ad/custom_function.py), the
+# same way
+_forward_ad_hook = None
 
 
 class FunctionMeta(type):
@@ -244,43 +247,54 @@ class Function(metaclass=FunctionMeta):
             result = hook(cls, args, kwargs)
             if result is not APPLY_AS_USUAL:
                 return result
-        separate_setup = cls.setup_context is not Function.setup_context
+        hook = _forward_ad_hook
+        if hook is not None:
+            # a forward-AD dual level is entered: dual arguments go through the Function's ``jvp``
+            result = hook(cls, args, kwargs)
+            if result is not APPLY_AS_USUAL:
+                return result
+        return _apply(cls, args, kwargs)[0]
+
+
+def _apply(cls, args, kwargs):
+    """``cls.apply(*args, **kwargs)`` past the hooks: (what ``apply`` returns, the ctx)."""
+    separate_setup = cls.setup_context is not Function.setup_context
+    if separate_setup:
+        args = _bind_with_defaults(cls, args, kwargs)
+    elif kwargs:
+        args = _bind_keywords(cls, args, kwargs)
+    ctx = _new(cls._backward_cls)
+    ctx._released = False
+    ctx._output = None
+    ctx._versions = None
+    ctx._hk = None
+    ctx._packed = None
+    ctx._fn = cls
+    ctx._saved = ()
+    ctx._saved_versions = ()
+    ctx._non_differentiable = ()
+    ctx._dirty = {}
+    ctx._materialize = True
+    ctx.attrs = None
+    ctx.inputs = args
+    needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+    ctx.needs_input_grad = needs
+    record = _gs.enabled and any(needs)
+    with no_grad():
         if separate_setup:
-            args = _bind_with_defaults(cls, args, kwargs)
-        elif kwargs:
-            args = _bind_keywords(cls, args, kwargs)
-        ctx = _new(cls._backward_cls)
-        ctx._released = False
-        ctx._output = None
-        ctx._versions = None
-        ctx._hk = None
-        ctx._packed = None
-        ctx._fn = cls
+            # the forward(*args) + setup_context(ctx, inputs, output) style
+            outputs = cls.forward(*args)
+            cls.setup_context(ctx, args, outputs)
+        else:
+            outputs = cls.forward(ctx, *args)
+    is_tuple = isinstance(outputs, tuple)
+    outs = outputs if is_tuple else (outputs,)
+    if ctx._dirty:
+        _bump_dirty(ctx._dirty, outs)
+    if not record:
         ctx._saved = ()
-        ctx._saved_versions = ()
-        ctx._non_differentiable = ()
-        ctx._dirty = {}
-        ctx._materialize = True
-        ctx.attrs = None
-        ctx.inputs = args
-        needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
-        ctx.needs_input_grad = needs
-        record = _gs.enabled and any(needs)
-        with no_grad():
-            if separate_setup:
-                # the forward(*args) + setup_context(ctx, inputs, output) style
-                outputs = cls.forward(*args)
-                cls.setup_context(ctx, args, outputs)
-            else:
-                outputs = cls.forward(ctx, *args)
-        is_tuple = isinstance(outputs, tuple)
-        outs = outputs if is_tuple else (outputs,)
-        if ctx._dirty:
-            _bump_dirty(ctx._dirty, outs)
-        if not record:
-            ctx._saved = ()
-            return outputs
-        return _record(cls, ctx, args, outputs, outs, is_tuple)
+        return outputs, ctx
+    return _record(cls, ctx, args, outputs, outs, is_tuple), ctx
 
 
 def _bump_dirty(dirty, outs):

@@ -285,12 +285,14 @@ def _check_backward(func, inputs, diff_out, diff_idx, numerical, atol, rtol, non
     return True
 
 
-def _refuse_functions_without_jvp(outs):
+def _refuse_functions_without_jvp(outs) -> bool:
     """Forward mode runs a custom Function's ``jvp``: as in PyTorch, one without it is an error
-    (the graph of the outputs is searched for the Functions' nodes)."""
+    (the graph of the outputs is searched for the Functions' nodes). True when the graph has a
+    custom Function (with a ``jvp``)."""
     from .function import Function, FunctionCtx
     stack = [o.grad_fn for o in outs if o.grad_fn is not None]
     seen = set()
+    found = False
     while stack:
         node = stack.pop()
         if node in seen:
@@ -299,7 +301,9 @@ def _refuse_functions_without_jvp(outs):
         if isinstance(node, FunctionCtx) and node._fn.jvp is Function.jvp:
             raise NotImplementedError("You must implement the jvp function for custom autograd.Function to use it "
                                       "with forward mode AD.")
+        found = found or isinstance(node, FunctionCtx)
         stack.extend(nxt for nxt, _ in node.next_functions if nxt is not None)
+    return found
 
 
 def _jvp_maker(func, inputs, k):
@@ -311,7 +315,8 @@ def _jvp_maker(func, inputs, k):
     from . import grad as _grad
     with tensorgraft.enable_grad():
         outs = _outputs(func, inputs)
-        _refuse_functions_without_jvp(outs)
+        if _refuse_functions_without_jvp(outs):
+            return outs, _dual_jvp(func, inputs, k, outs)
         x = inputs[k]
         carried = [i for i, o in enumerate(outs) if o.requires_grad]
         jt_u = us = None
@@ -329,6 +334,22 @@ def _jvp_maker(func, inputs, k):
                 else np.zeros(o._data.size, np.complex128 if _is_complex(o) else np.float64)
                 for i, o in enumerate(outs)]
     return outs, jvp
+
+
+def _dual_jvp(func, inputs, k, outs):
+    """``jvp(t)`` for a function that calls custom Functions: their own ``jvp`` formulas are what
+    is checked, so the function runs under ``autograd.forward_ad`` with input ``k`` made dual."""
+    from . import forward_ad
+
+    def jvp(t):
+        with forward_ad.dual_level():
+            args = list(inputs)
+            args[k] = forward_ad.make_dual(inputs[k], _on_device(t, inputs[k]))
+            tangents = [forward_ad.unpack_dual(o).tangent for o in _outputs(func, args)]
+        return [_host(tan) if tan is not None
+                else np.zeros(o._data.size, np.complex128 if _is_complex(o) else np.float64)
+                for tan, o in zip(tangents, outs)]
+    return jvp
 
 
 def _forward_rows(func, inputs, k, direction):

@@ -153,13 +153,34 @@ def _pop_mode():
     return mode
 
 
+def _push_outermost_mode(mode) -> None:
+    """Put ``mode`` under every entered mode: modes a program enters, before or after, see each call
+    first, and their own calls then reach ``mode`` (``autograd.forward_ad`` propagates tangents so:
+    in PyTorch that is an autograd key below Python modes)."""
+    _binding.activate()
+    _state.modes.insert(0, mode)
+    _C._count_special(1)
+
+
+def _remove_mode(mode) -> None:
+    """Take ``mode`` off the stack wherever it is (a no-op when it is not there)."""
+    for i, m in enumerate(_state.modes):
+        if m is mode:
+            del _state.modes[i]
+            _C._count_special(-1)
+            return
+
+
 def _get_current_function_mode():
-    """The innermost entered mode, or None."""
-    return _state.modes[-1] if _state.modes else None
+    """The innermost entered mode, or None (tensorgraft's own internal modes are not listed)."""
+    for m in reversed(_state.modes):
+        if not getattr(m, "_internal", False):
+            return m
+    return None
 
 
 def _get_current_function_mode_stack() -> list:
-    return list(_state.modes)
+    return [m for m in _state.modes if not getattr(m, "_internal", False)]
 
 
 # PyTorch's private names that libraries reach for

@@ -1,0 +1,319 @@
+"""Carrying tangents through every call made while a dual level is entered.
+
+PyTorch has a forward-mode formula per op. tensorgraft derives each op's Jacobian-vector product
+from its reverse-mode formulas instead, with the double-vjp identity: for an op ``y = f(x)``,
+``u -> J^T u`` is linear in the cotangent ``u``, so differentiating it with respect to ``u`` along
+the tangent ``t`` gives ``J t``. That needs every op's backward to be differentiable (it is: the
+same property double backward and ``tensorgraft.func.jvp`` rely on), and costs about two backward
+passes of the op per call — the price of having no second table of formulas to keep in step.
+
+The calls are caught by an internal ``TorchFunctionMode`` (``ForwardADMode``) kept under any mode
+a program enters; a call without dual arguments goes straight through. For a call with one:
+
+- the op runs on the real arguments as usual (aliasing, in-place effects, ``grad_fn``, random
+  numbers: what the program sees does not change), and a *shadow* of it runs on differentiable
+  stand-ins of the dual arguments, from which the tangents of the outputs come;
+- a view of a dual tensor gets the same view of its tangent (so the two stay linked), computed by
+  applying the call to the tangent — every view op is linear;
+- an in-place op (``x.add_(d)``, ``x[0] = d``) writes the new tangent into the target's existing
+  tangent, so tangents shared with ``make_dual`` or with views see the change (``out=`` is refused,
+  as PyTorch refuses it);
+- an op that draws random numbers draws the same ones in the shadow (the generator is rewound),
+  so ``dropout`` of a dual tensor gets the tangent of the mask it applied.
+"""
+from __future__ import annotations
+
+import tensorgraft as tg
+from tensorgraft.overrides import TorchFunctionMode
+from tensorgraft.overrides._dispatch import public_name
+from tensorgraft.tensor import Tensor
+
+from . import _tangents
+from ._tangents import set_tangent, tangent_of
+
+# Calls whose results carry no tangent although they may share memory with a dual argument
+_NO_TANGENT = frozenset({"torch.Tensor.detach", "torch.detach", "torch.Tensor.data.__get__", "torch.Tensor.__deepcopy__",
+                         "torch.Tensor.detach_"})
+
+# Calls that return what they were given, or facts about it, never a new value with a tangent:
+# they run without the random-generator bookkeeping
+_QUERIES = frozenset({"size", "dim", "numel", "item", "tolist", "stride", "is_floating_point", "is_complex",
+                      "element_size", "data_ptr", "storage_offset", "is_contiguous", "__len__", "__bool__",
+                      "__format__", "__repr__", "__index__", "__int__", "__float__", "__complex__", "__get__",
+                      "__contains__", "numpy", "__array__", "ndimension", "nelement", "requires_grad_",
+                      "retain_grad", "untyped_storage", "__reduce_ex__", "get_device", "is_set_to", "equal",
+                      "allclose", "isclose", "__eq__", "__ne__", "eq", "ne", "lt", "le", "gt", "ge", "__lt__", "__le__",
+                      "__gt__", "__ge__", "argmax", "argmin", "argsort", "nonzero", "isnan", "isinf", "isfinite"})
+_GET_TANGENT = frozenset({"torch.Tensor.T.__get__", "torch.Tensor.mT.__get__", "torch.Tensor.H.__get__",
+                          "torch.Tensor.mH.__get__", "torch.Tensor.real.__get__", "torch.Tensor.imag.__get__"})
+
+# In-place ops whose names do not end in one underscore (operators arrive as ``Tensor.add_`` & co.)
+_INPLACE_NAMES = frozenset({"__setitem__", "__iand__", "__ior__", "__ixor__", "__ilshift__", "__irshift__",
+                            "__imatmul__"})
+_NOT_INPLACE = frozenset({"requires_grad_", "retain_grad", "share_memory_", "detach_", "set_", "resize_",
+                          "resize_as_", "pin_memory", "record_stream"})
+
+
+class ForwardADMode(TorchFunctionMode):
+    """Internal: propagates tangents while a dual level is entered (hidden from the mode stack a
+    program can read)."""
+
+    _internal = True
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if kwargs is None:
+            kwargs = {}
+        duals = _dual_arguments(args, kwargs)
+        if not duals:
+            return func(*args, **kwargs)
+        return _call_with_tangents(func, args, kwargs, duals)
+
+
+def _dual_arguments(args, kwargs) -> dict:
+    """id -> (tensor, tangent) for the arguments (and items of list/tuple arguments) with a tangent."""
+    found = {}
+    for v in (*args, *kwargs.values()):
+        if isinstance(v, Tensor):
+            _note(v, found)
+        elif isinstance(v, (list, tuple)):
+            for item in v:
+                if isinstance(item, Tensor):
+                    _note(item, found)
+    return found
+
+
+def _note(t, found) -> None:
+    if id(t) not in found:
+        tangent = tangent_of(t)
+        if tangent is not None:
+            found[id(t)] = (t, tangent)
+
+
+def _flat(result) -> list:
+    """The tensors of a result, by position: a tensor, or the items of a tuple/list (a named tuple too)."""
+    if isinstance(result, Tensor):
+        return [result]
+    if isinstance(result, (tuple, list)):
+        return [r if isinstance(r, Tensor) else None for r in result]
+    return []
+
+
+def _differentiable(t) -> bool:
+    return isinstance(t, Tensor) and (t.is_floating_point() or t.is_complex())
+
+
+def _call_with_tangents(func, args, kwargs, duals):
+    name = getattr(func, "__name__", "")
+    full = public_name(func)
+    if full in _NO_TANGENT:
+        result = func(*args, **kwargs)
+        for o in _flat(result):
+            if o is not None:
+                set_tangent(o, None)  # not even a share of the base's tangent
+        return result
+    if full in _GET_TANGENT:
+        return _view_of_dual(func, args, kwargs, duals, func(*args, **kwargs))
+    if name in _QUERIES:
+        return func(*args, **kwargs)
+    if kwargs.get("out") is not None:
+        raise NotImplementedError(f"Trying to use forward AD with {name}_out that does not support it because it is an "
+                                  "out= function")
+    if name in _INPLACE_NAMES or (name.endswith("_") and not name.endswith("__") and name not in _NOT_INPLACE):
+        if args and isinstance(args[0], Tensor):
+            return _inplace(func, args, kwargs, duals, targets=[args[0]])
+    rng = _RandomState(args, kwargs)
+    result = func(*args, **kwargs)
+    outs = _flat(result)
+    if not any(_differentiable(o) for o in outs):
+        return result
+    first = args[0] if args else None
+    if any(o is first for o in outs):
+        return result  # returned its argument (``x.to(x.dtype)``, ``contiguous()``): its tangent stands
+    if id(first) in duals and any(o is not None and o._base is not None and (o._base is first or o._base is first._base)
+                                  for o in outs):
+        return _view_of_dual(func, args, kwargs, duals, result)
+    rng.after_real_run()
+    tangents = _shadow_tangents(func, args, kwargs, duals, outs, rng, inplace_targets=())
+    for o, tangent in zip(outs, tangents):
+        if o is not None and tangent is not None:
+            set_tangent(o, tangent)
+    return result
+
+
+def _view_of_dual(func, args, kwargs, duals, result):
+    """A view of a dual tensor: its tangent is the same view of the tangent (views are linear)."""
+    tangent = duals[id(args[0])][1]
+    viewed = func(tangent, *args[1:], **kwargs)
+    for o, t in zip(_flat(result), _flat(viewed)):
+        if _differentiable(o) and t is not None and tuple(t.shape) == tuple(o.shape):
+            set_tangent(o, t)
+    return result
+
+
+def _inplace(func, args, kwargs, duals, targets):
+    """An op that writes into ``targets`` (its first argument): the shadow runs first on
+    copies (it needs the values from before the write), then the op itself; each target's tangent is
+    then updated in place."""
+    rng = _RandomState(args, kwargs)
+    tangents = _shadow_tangents(func, args, kwargs, duals, None, rng, inplace_targets=targets)
+    rng.rewind()
+    result = func(*args, **kwargs)
+    for target, tangent in zip(targets, tangents):
+        if _differentiable(target):
+            _write_tangent(target, tangent)
+    return result
+
+
+def _write_tangent(target, tangent) -> None:
+    old = tangent_of(target)
+    base = target._base
+    if old is None and base is not None and tangent_of(base) is None and base.is_contiguous():
+        # writing into a view of a tensor without a tangent gives the whole base one (zeros
+        # elsewhere), which the view's tangent is a window of
+        set_tangent(base, tg.zeros(base.shape, dtype=base.dtype, device=base.device))
+        old = tangent_of(target)
+    if tangent is None:
+        if old is None:
+            return
+        tangent = tg.zeros_like(old)
+    if old is not None and tuple(old.shape) == tuple(tangent.shape) and not (old.requires_grad and old.is_leaf):
+        # in place: ``make_dual``'s tangent object and the tangents of views see the write
+        with tg.set_grad_enabled(tangent.requires_grad and tg.is_grad_enabled()):
+            old.copy_(tangent)
+        return
+    set_tangent(target, tangent)
+
+
+class _RandomState:
+    """Rewinds the random generators an op may draw from, so that the shadow run draws what the
+    real run drew: the CPU default generator and a ``generator=`` argument."""
+
+    def __init__(self, args, kwargs):
+        gens = [tg.default_generator]
+        g = kwargs.get("generator")
+        if g is not None and g is not tg.default_generator:
+            gens.append(g)
+        self.before = [(g, _state(g)) for g in gens]
+        self.after = None
+
+    def after_real_run(self) -> None:
+        self.after = [(g, _state(g)) for g, _ in self.before]
+
+    def rewind(self) -> None:
+        for g, s in self.before:
+            _restore(g, s)
+
+    def drew(self) -> bool:
+        return any(not _same_state(a, b) for (_, a), (_, b) in zip(self.before, self.after))
+
+    def forward(self) -> None:
+        for g, s in self.after:
+            _restore(g, s)
+
+
+def _state(g):
+    stream = g._stream
+    bits = getattr(stream, "_bits", None)
+    if bits is not None:  # the CPU stream: the twister's state (a third of what get_state() costs)
+        return (bits.state, stream.normal_cache, stream._float_normal_cache)
+    return g.get_state()
+
+
+def _restore(g, s) -> None:
+    stream = g._stream
+    if isinstance(s, tuple):
+        if stream is None:  # (reseeded meanwhile: nothing to rewind to)
+            return
+        stream._bits.state, stream.normal_cache, stream._float_normal_cache = s
+    else:
+        g.set_state(s)
+
+
+def _same_state(a, b) -> bool:
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        sa, sb = a[0]["state"], b[0]["state"]
+        return sa["pos"] == sb["pos"] and a[1] == b[1] and bool((sa["key"] == sb["key"]).all())
+    if isinstance(a, tuple) or isinstance(b, tuple):
+        return False
+    return bool((a == b).all())
+
+
+def _differentiable_input(t):
+    """What the shadow differentiates with respect to, for a dual tensor ``t``: ``t`` itself when it
+    already requires grad (so the tangent stays differentiable with respect to ``t``'s history),
+    else a detached leaf."""
+    return t if t.requires_grad else t.detach().requires_grad_()
+
+
+def _shadow_tangents(func, args, kwargs, duals, outs, rng, inplace_targets):
+    """The tangents of the op's outputs (of ``inplace_targets`` after the write, for an in-place op),
+    from a shadow run on stand-ins: ``J t`` by the double-vjp identity (see the module docstring)."""
+    grad_enabled = tg.is_grad_enabled()
+    with tg.enable_grad():
+        wrt, stand_ins = {}, {}
+        for key, (t, _) in duals.items():
+            wrt[key] = _differentiable_input(t)
+            # the shadow of an in-place op writes into a copy (the gradient is still taken with
+            # respect to the value before the write)
+            stand_ins[key] = wrt[key].clone() if any(t is x for x in inplace_targets) else wrt[key]
+        target_copies = {}
+        for x in inplace_targets:
+            if id(x) not in stand_ins:
+                target_copies[id(x)] = x.detach().clone()
+
+        def swap(v):
+            if isinstance(v, Tensor):
+                key = id(v)
+                return stand_ins.get(key) if key in stand_ins else target_copies.get(key, v)
+            if isinstance(v, (list, tuple)) and any(isinstance(i, Tensor) for i in v):
+                items = [swap(i) for i in v]
+                return type(v)(*items) if hasattr(v, "_fields") else type(v)(items)
+            return v
+        shadow_args = [swap(a) for a in args]
+        shadow_kwargs = {k: swap(v) for k, v in kwargs.items()}
+        # after the real run (out-of-place ops), rewind the generators it drew from for the shadow
+        drew = outs is not None and rng.drew()
+        if drew:
+            rng.rewind()
+        shadow = func(*shadow_args, **shadow_kwargs)
+        if drew:
+            rng.forward()
+        shadow_outs = [swap(x) for x in inplace_targets] if inplace_targets else _flat(shadow)
+        positions = [i for i, o in enumerate(shadow_outs) if _differentiable(o) and o.requires_grad]
+        tangents = [None] * len(shadow_outs)
+        if not positions:
+            return tangents
+        keys = list(wrt)
+        cotangents = [tg.zeros_like(shadow_outs[i], requires_grad=True) for i in positions]
+        vjps = tg.autograd.grad([shadow_outs[i] for i in positions], [wrt[k] for k in keys], cotangents,
+                                create_graph=True, allow_unused=True)
+        pairs = [(g, duals[k][1]) for g, k in zip(vjps, keys) if g is not None and g.requires_grad]
+        keep_graph = False
+        if pairs:
+            keep_graph = grad_enabled and (any(t.requires_grad for t, _ in duals.values())
+                                           or any(tan.requires_grad for _, tan in pairs))
+            products = tg.autograd.grad([g for g, _ in pairs], cotangents,
+                                        [_like(tan, g) for g, tan in pairs], create_graph=keep_graph,
+                                        allow_unused=True)
+        else:
+            products = [None] * len(positions)
+    for i, p in zip(positions, products):
+        o = shadow_outs[i]
+        if p is None:
+            p = tg.zeros_like(o)
+        elif not keep_graph:
+            p = p.detach()
+        tangents[i] = p
+    return tangents
+
+
+def _like(tangent, g):
+    """The tangent in the dtype and device of the gradient it pairs with (a float64 tangent of a
+    float32 primal, as ``make_dual`` allows)."""
+    if tangent.dtype != g.dtype or tangent.device != g.device:
+        return tangent.to(dtype=g.dtype, device=g.device)
+    return tangent
+
+
+def current_level():
+    return _tangents.current
