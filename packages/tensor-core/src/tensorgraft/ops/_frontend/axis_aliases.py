@@ -4,6 +4,9 @@ take the NumPy names themselves. (Re-exported by the package ``__init__``, where
 """
 from __future__ import annotations
 
+from inspect import Signature as _Signature  # (NumPy has imported inspect already)
+from types import FunctionType as _FunctionType
+
 
 def with_axis_alias(fn, opname: str):
     """``fn`` also taking NumPy's spellings ``axis=`` and ``keepdims=`` for its ``dim``/``keepdim``
@@ -14,8 +17,17 @@ def with_axis_alias(fn, opname: str):
     while getattr(base, "__signature__", None) is None and getattr(base, "__wrapped__", None) is not None:
         base = base.__wrapped__
     code = getattr(base, "__code__", None)
-    if getattr(base, "__signature__", None) is not None or code is None or code.co_flags & 0x0C:
-        import inspect   # a declared signature, or *args/**kwargs: ask inspect (few ops)
+    declared = getattr(base, "__signature__", None)
+    if base is fn and type(fn) is _FunctionType and (declared is None or type(declared) is _Signature):
+        # what inspect.signature(fn) reads for a plain function: the signature it declares
+        # (``with_out``'s wrappers), else its code, ``*args``/``**kwargs`` included
+        if declared is not None:
+            names = tuple(declared.parameters)
+        else:
+            names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount
+                                     + bool(code.co_flags & 0x04) + bool(code.co_flags & 0x08)]
+    elif declared is not None or code is None or code.co_flags & 0x0C:
+        import inspect   # a wrapper with a declared signature, or *args/**kwargs: ask inspect (few ops)
         try:
             names = tuple(inspect.signature(fn).parameters)
         except (TypeError, ValueError):

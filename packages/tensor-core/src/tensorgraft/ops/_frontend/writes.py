@@ -8,6 +8,7 @@ import from there); kept apart because none of it runs on the plain out-of-place
 from __future__ import annotations
 
 import functools
+import types
 
 import numpy as np
 
@@ -139,16 +140,54 @@ def with_out(fn, opname: str):
         return write_out(out, result._data, opname)
     f.__name__ = f.__qualname__ = getattr(fn, "__name__", opname)
     f.__doc__ = fn.__doc__
-    try:
-        import inspect
-        sig = inspect.signature(fn)
-        params = list(sig.parameters.values())
-        if "out" not in sig.parameters and not any(p.kind is p.VAR_KEYWORD for p in params):
-            params.append(inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None))
-        f.__signature__ = sig.replace(parameters=params)
-    except (TypeError, ValueError):
-        pass
+    sig = _out_signature(fn)
+    if sig is not None:
+        f.__signature__ = sig
     return f
+
+
+# with_out's signatures by parameter layout. The ~160 frontends bound with ``out=`` are closures of
+# a few dozen factory functions (~90 are ``unary(input)`` or ``binary(input, other)``), and asking
+# inspect for each one's signature cost ~2 ms of every ``import tensorgraft``.
+_OUT_SIGNATURES: dict = {}
+
+
+def _out_signature(fn):
+    """``fn``'s signature with a keyword-only ``out=None`` added (unless it has ``out`` or ``**kwargs``);
+    None when inspect cannot tell it."""
+    key = _layout(fn)
+    sig = _OUT_SIGNATURES.get(key) if key is not None else None
+    if sig is None:
+        import inspect  # (already loaded by NumPy: the import is a dict lookup)
+        try:
+            sig = inspect.signature(fn)
+            params = list(sig.parameters.values())
+            if "out" not in sig.parameters and not any(p.kind is p.VAR_KEYWORD for p in params):
+                params.append(inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None))
+            sig = sig.replace(parameters=params)
+        except (TypeError, ValueError):
+            return None
+        if key is not None:
+            _OUT_SIGNATURES[key] = sig  # Signatures are immutable: wrappers of one layout share one
+    return sig
+
+
+def _layout(fn):
+    """What ``inspect.signature(fn)`` is made of, for a plain function whose signature comes from its
+    code alone (no defaults, annotations, ``__wrapped__`` or ``__signature__``); else None."""
+    if (type(fn) is not types.FunctionType or fn.__defaults__ or fn.__kwdefaults__ or fn.__annotations__
+            or not _SIGNATURE_ATTRS.isdisjoint(fn.__dict__)):
+        return None
+    code = fn.__code__
+    n = (code.co_argcount + code.co_kwonlyargcount + bool(code.co_flags & _CO_VARARGS)
+         + bool(code.co_flags & _CO_VARKEYWORDS))
+    return (code.co_varnames[:n], code.co_argcount, code.co_posonlyargcount, code.co_kwonlyargcount,
+            code.co_flags & (_CO_VARARGS | _CO_VARKEYWORDS))
+
+
+_CO_VARARGS, _CO_VARKEYWORDS = 0x04, 0x08
+# attributes inspect.signature reads before it turns to the code
+_SIGNATURE_ATTRS = frozenset({"__wrapped__", "__signature__", "__text_signature__", "_partialmethod"})
 
 
 def with_out_decorator(opname: str):
