@@ -59,22 +59,25 @@ _ITERS = 20000
 
 
 class _Child:
-    """One library's timing process for one case; each call times ``_ITERS`` calls there."""
+    """One library's timing process for one case; each call times ``iters`` calls there. ``script``
+    (a child program like ``_CHILD``: prints "ready", then answers each line ``n`` with the seconds
+    per call of ``n`` calls) is this module's by default; forward_ad.py lends it its own."""
 
-    def __init__(self, lib: str, case: str):
+    def __init__(self, lib: str, case: str, script: str = _CHILD, iters: int = _ITERS):
+        self.iters = iters
         if lib == "torch":
             try:
                 import torch  # noqa: F401
             except ImportError as exc:
                 raise Unavailable(f"PyTorch is not installed ({exc})") from exc
-        self.proc = subprocess.Popen([sys.executable, "-c", _CHILD, lib, case], stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen([sys.executable, "-c", script, lib, case], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True)
         if self.proc.stdout.readline().strip() != "ready":
             self.close()
             raise RuntimeError(f"the {lib} timing process for '{case}' did not start")
 
     def __call__(self) -> float:
-        self.proc.stdin.write(f"{_ITERS}\n")
+        self.proc.stdin.write(f"{self.iters}\n")
         self.proc.stdin.flush()
         return float(self.proc.stdout.readline())
 

@@ -180,3 +180,18 @@ def test_ops_outside_a_level_are_untouched_afterwards():
     y = tg.ones(2) * 3
     assert repr(y) == "tensor([3., 3.])"
     assert tg.autograd.function._forward_ad_hook is None
+
+
+def test_on_every_device_tangents_agree_with_the_cpu(tg_device):
+    nn = pytest.importorskip("tensorgraft.nn")
+    x, t = RNG.standard_normal((4, 6)).astype(np.float32), RNG.standard_normal((4, 6)).astype(np.float32)
+
+    def run(device):
+        tg.manual_seed(0)
+        with fwAD.dual_level():
+            d = fwAD.make_dual(tg.tensor(x, device=device), tg.tensor(t, device=device))
+            y = nn.functional.layer_norm(tg.softmax(d, dim=1) * d.sin(), (6,))
+            tangent = fwAD.unpack_dual(y).tangent
+        assert tangent.device.type == tg.device(device).type
+        return tangent.cpu().numpy()
+    np.testing.assert_allclose(run(tg_device), run("cpu"), rtol=1e-4, atol=1e-5)
