@@ -9,7 +9,7 @@ dispatch on for the process, so each library runs in a child process (torch_func
 from __future__ import annotations
 
 from . import Workload
-from .torch_function import _Child
+from .torch_function import TIMING_LOOP, _Child
 
 _CHILD = r"""
 import sys, time
@@ -38,14 +38,7 @@ def step():
 
 for _ in range(3):
     step()
-print("ready", flush=True)
-for line in sys.stdin:
-    n = int(line)
-    t0 = time.perf_counter()
-    for _ in range(n):
-        step()
-    print((time.perf_counter() - t0) / n, flush=True)
-"""
+""" + TIMING_LOOP
 
 
 def _workload(name, case, iters, description):

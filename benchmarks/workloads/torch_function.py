@@ -14,6 +14,18 @@ import sys
 
 from . import Unavailable, Workload
 
+# The end of a child program: it has defined ``step()`` (and warmed it up); it says "ready", then
+# answers each line ``n`` on its stdin with the seconds per call of ``n`` calls of ``step()``.
+TIMING_LOOP = r"""
+print("ready", flush=True)
+for line in sys.stdin:
+    n = int(line)
+    t0 = time.perf_counter()
+    for _ in range(n):
+        step()
+    print((time.perf_counter() - t0) / n, flush=True)
+"""
+
 _CHILD = r"""
 import sys, time
 lib, case = sys.argv[1], sys.argv[2]
@@ -46,22 +58,15 @@ if case == "mode":
     NoOp().__enter__()
 for _ in range(2000):
     step()
-print("ready", flush=True)
-for line in sys.stdin:
-    n = int(line)
-    t0 = time.perf_counter()
-    for _ in range(n):
-        step()
-    print((time.perf_counter() - t0) / n, flush=True)
-"""
+""" + TIMING_LOOP
 
 _ITERS = 20000
 
 
 class _Child:
     """One library's timing process for one case; each call times ``iters`` calls there. ``script``
-    (a child program like ``_CHILD``: prints "ready", then answers each line ``n`` with the seconds
-    per call of ``n`` calls) is this module's by default; forward_ad.py lends it its own."""
+    (a child program ending in ``TIMING_LOOP``) is this module's by default; forward_ad.py lends it
+    its own."""
 
     def __init__(self, lib: str, case: str, script: str = _CHILD, iters: int = _ITERS):
         self.iters = iters
