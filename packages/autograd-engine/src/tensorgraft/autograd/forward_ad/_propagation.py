@@ -323,7 +323,9 @@ def _shadow_tangents(func, args, kwargs, duals, outs, rng, inplace_targets):
         if not positions:
             return tangents
         keys = list(wrt)
-        cotangents = [tg.zeros_like(shadow_outs[i], requires_grad=True) for i in positions]
+        # ``u -> J^T u`` is linear, so where ``u`` sits does not matter: ones rather than zeros, as
+        # some backward formulas compute with ``log|u|`` (logcumsumexp's) and are NaN at 0
+        cotangents = [tg.ones_like(shadow_outs[i], requires_grad=True) for i in positions]
         vjps = tg.autograd.grad([shadow_outs[i] for i in positions], [wrt[k] for k in keys], cotangents,
                                 create_graph=True, allow_unused=True)
         pairs = [(g, duals[k][1]) for g, k in zip(vjps, keys) if g is not None and g.requires_grad]
