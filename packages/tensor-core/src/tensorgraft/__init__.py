@@ -190,3 +190,10 @@ def __dir__():
     if installed("nn"):
         names |= importlib.import_module(f"{__name__}.nn_function_aliases").ALIASES
     return sorted(names)
+
+
+# Last: the ~25,000 objects made above live as long as the process; the cyclic garbage collector
+# need not walk them again (see _gc_tuning; TENSORGRAFT_GC_FREEZE=0 opts out)
+from ._gc_tuning import freeze_import_objects as _freeze_import_objects  # noqa: E402
+
+_freeze_import_objects()
