@@ -17,6 +17,7 @@ import numpy as np
 
 from . import dtypes as _dt
 from .sparse.coo_data import SparseCOOData as _SparseCOOData
+from .tensor import Tensor as _Tensor
 
 __all__ = ["set_printoptions", "get_printoptions", "printoptions", "tensor_repr", "PRINT_OPTS"]
 
@@ -213,8 +214,20 @@ def _prefix(t) -> str:
 
 
 def tensor_repr(t, tensor_contents=None) -> str:
-    if t._data.__class__ is _SparseCOOData:
-        return _sparse_repr(t)
+    text = _sparse_repr(t) if t._data.__class__ is _SparseCOOData else _dense_repr(t, tensor_contents)
+    if t.__class__ is not _Tensor and _is_special_parameter(t):
+        return f"Parameter({text})"  # a Parameter subclass, or a custom tensor made a Parameter (PyTorch's form)
+    return text
+
+
+def _is_special_parameter(t) -> bool:
+    """``t`` is an ``nn.Parameter`` other than a plain one: an instance of a subclass of it, or a
+    tensor of a custom Tensor subclass that ``nn.Parameter(...)`` marked."""
+    parameter = sys.modules.get("tensorgraft.nn.parameter")
+    return parameter is not None and t.__class__ is not parameter.Parameter and isinstance(t, parameter.Parameter)
+
+
+def _dense_repr(t, tensor_contents) -> str:
     prefix = _prefix(t)
     indent = len(prefix)
     suffixes = []

@@ -9,7 +9,17 @@ from tensorgraft.tensor import Tensor, wrap
 from tensorgraft.dtypes import np_kind as _np_kind
 
 
-class Parameter(Tensor):
+class _ParameterMeta(type):
+    """``isinstance(t, nn.Parameter)`` is also True for a tensor of a custom Tensor subclass that
+    ``nn.Parameter(...)`` marked (``_is_param``), as in PyTorch: Modules register it as a parameter."""
+
+    def __instancecheck__(cls, instance):
+        if cls is Parameter and isinstance(instance, Tensor) and instance.__dict__.get("_is_param", False):
+            return True
+        return super().__instancecheck__(instance)
+
+
+class Parameter(Tensor, metaclass=_ParameterMeta):
     """A leaf tensor that requires grad by default and shares memory with ``data``."""
 
     __slots__ = ()
@@ -23,6 +33,12 @@ class Parameter(Tensor):
         if not isinstance(data, Tensor):
             # PyTorch detaches ``data`` first: anything but a tensor fails on that
             raise AttributeError(f"'{type(data).__name__}' object has no attribute 'detach'")
+        if type(data) is not Tensor and not issubclass(type(data), Parameter):
+            # a custom Tensor subclass keeps its class (its ``__torch_function__`` goes on working),
+            # marked as a parameter, as PyTorch does: a detached leaf of the same memory
+            t = data.detach().requires_grad_(requires_grad)
+            t._is_param = True
+            return t
         if requires_grad and _np_kind(data._data.dtype) not in "fc":
             raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         p = wrap(data._data, data._device, cls=cls)
