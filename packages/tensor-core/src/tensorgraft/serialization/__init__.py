@@ -89,6 +89,7 @@ from .placement import _foreign_device, _materialize, _move, _target_device  # n
 from .reading import _READ_CHUNK, _load_from_path, _load_from_stream, _read_exact, _read_safetensors_file  # noqa: F401
 from .weights_only import (  # noqa: F401
     _WO_DEFAULT_CHANGED, _WO_DOCS, _WO_HEAD, _refuse_what_weights_only_refuses, _safe_globals, _unsupported_global,
+    allowed_classes as _allowed_classes,
     add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals,
 )
 
@@ -241,6 +242,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     dec.check(doc["root"])
     if weights_only is not False:
         _refuse_what_weights_only_refuses(doc["root"])
+        dec.classes = _allowed_classes()  # (a Tensor subclass comes from the allow-list, never imported)
     _materialize(dec, arrays, map_location)
     try:
         return dec.build(doc["root"])

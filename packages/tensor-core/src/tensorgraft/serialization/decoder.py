@@ -13,7 +13,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..device import device as _device_cls
 from ..sparse.coo_data import SparseCOOData
-from ..tensor import Size, wrap
+from ..tensor import Size, Tensor, wrap
 from .header import _COMPLEX_PARTS, _NP_TO_ST, CheckpointError, _prod
 from .values import (
     _DEFAULTDICT_FACTORIES, _NP_ONLY_UINTS, _argparse_namespace, _path_classes, _raw_numpy_dtype, _time_classes,
@@ -26,6 +26,9 @@ class _Decoder:
         self.records = records
         self.name = name
         self.tensors = None
+        # (module, qualified name) -> Tensor subclass, for "Tc" nodes: under weights_only, the
+        # allow-listed classes (nothing is imported); otherwise filled by importing on first use
+        self.classes = {}
 
     def err(self, what):
         return CheckpointError(f"checkpoint '{self.name}' is corrupt: {what}")
@@ -78,8 +81,13 @@ class _Decoder:
         ok = True
         if tag == "T":
             ok = len(args) == 1 and type(args[0]) is int and 0 <= args[0] < len(self.records)
+        elif tag == "Tc":  # a tensor of a Tensor subclass: [tensor node, module, qualified name]
+            ok = (len(args) == 3 and isinstance(args[0], list) and args[0][:1] in (["T"], ["spcoo"])
+                  and all(isinstance(a, str) and a for a in args[1:]))
+            if ok:
+                self.check(args[0], depth + 1)
         elif tag == "Ta":  # a tensor and the Python attributes set on it
-            ok = (len(args) == 2 and isinstance(args[0], list) and args[0][:1] in (["T"], ["spcoo"])
+            ok = (len(args) == 2 and isinstance(args[0], list) and args[0][:1] in (["T"], ["spcoo"], ["Tc"])
                   and isinstance(args[1], list)
                   and all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) and p[0].isidentifier()
                           for p in args[1]))
@@ -170,12 +178,31 @@ class _Decoder:
         out = wrap(SparseCOOData(ia, np.array(values._data), tuple(node[3]), node[4]))
         return out.requires_grad_() if node[5] else out
 
+    def build_subclass(self, node):
+        """The stored tensor as the saved Tensor subclass (``as_subclass``, as PyTorch's
+        ``_rebuild_from_type_v2`` does: one that requires grad comes back as an alias, not a leaf); the
+        class is an allow-listed one under ``weights_only`` (nothing is imported), else imported by
+        name. Later references to the same tensor get the same object."""
+        inner, module, qualname = node[1], node[2], node[3]
+        t = self.build(inner)
+        cls = self.classes.get((module, qualname))
+        if cls is None:
+            cls = self.classes[(module, qualname)] = _import_class(module, qualname)
+        if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+            raise self.err(f"{module}.{qualname} is not a Tensor subclass")
+        sub = t.as_subclass(cls)
+        if inner[0] == "T":
+            self.tensors[inner[1]] = sub
+        return sub
+
     def build(self, node):
         if not isinstance(node, list):
             return node
         tag = node[0]
         if tag == "T":
             return self.tensors[node[1]]
+        if tag == "Tc":
+            return self.build_subclass(node)
         if tag == "Ta":
             t = self.build(node[1])
             for name, value in node[2]:
@@ -234,3 +261,12 @@ class _Decoder:
                 raise OverflowError(f"Python integer {value} out of bounds for {dt}")
             return dt.type(value)
         raise self.err(f"unexpected structure node {tag!r}")
+
+
+def _import_class(module: str, qualname: str):
+    """The class ``module.qualname`` (only with ``weights_only=False``: importing runs the module's code)."""
+    import importlib
+    obj = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return obj

@@ -33,6 +33,7 @@ class _Encoder:
         self.keep = []           # keep encoded objects alive while ids are used
         self.active = set()      # ids of containers being encoded (cycle check)
         self.attributes_done = set()  # ids of tensors whose Python attributes are encoded
+        self.classes_done = set()  # ids of subclass tensors whose class is encoded
 
     # -- tensors
     def _storage_name(self, path: str) -> str:
@@ -129,6 +130,11 @@ class _Encoder:
             return ["f", repr(obj)]
         if isinstance(obj, Tensor):
             node = self.sparse_coo(obj, path) if obj._data.__class__ is SparseCOOData else self.tensor(obj, path)
+            if cls is not Tensor and not cls.__module__.startswith("tensorgraft") and id(obj) not in self.classes_done:
+                # a Tensor subclass of the program's, by import name (as torch.save's pickle names it),
+                # with its first reference: ["Tc", tensor node, module, qualified name]
+                self.classes_done.add(id(obj))
+                node = ["Tc", node, *_importable_name(cls, path)]
             if obj.__dict__ and id(obj) not in self.attributes_done:
                 # Python attributes set on the tensor, kept as torch.save keeps them (with its first
                 # reference; later ones are the same object): ["Ta", tensor node, [[name, value]...]]
@@ -224,13 +230,25 @@ class _Encoder:
         raise TypeError(f"tensorgraft.save cannot store a dict key of type {type(k).__name__}")
 
 
+def _importable_name(cls, path: str) -> tuple:
+    """``(module, qualified name)`` of a Tensor subclass, refused when loading could not import it."""
+    module, qualname = cls.__module__, cls.__qualname__
+    if "<locals>" in qualname:
+        raise AttributeError(f"Can't pickle local object '{qualname}'"
+                             f"{' (at ' + repr(path) + ')' if path else ''}: tensorgraft.save stores a tensor "
+                             "subclass by its import name, so that load can find the class; define it at the top "
+                             "level of a module (or save the tensor as a plain one: t.as_subclass(torch.Tensor))")
+    return module, qualname
+
+
 def _flat_state_dict(obj) -> bool:
     """A dict of dense tensors by name: stored as safetensors' own flat layout (a sparse tensor is
-    two stored tensors, and attributes on a tensor need the document, so a dict holding one takes the
-    general path)."""
+    two stored tensors, and attributes on a tensor or a subclass of the program's need the document,
+    so a dict holding one takes the general path)."""
     return type(obj) in (dict, collections.OrderedDict) and all(
         type(k) is str and k != "__metadata__" for k in obj) and all(
-        isinstance(v, Tensor) and v._data.__class__ is not SparseCOOData and not v.__dict__ for v in obj.values())
+        isinstance(v, Tensor) and v._data.__class__ is not SparseCOOData and not v.__dict__
+        and (type(v) is Tensor or type(v).__module__.startswith("tensorgraft")) for v in obj.values())
 
 
 def _encode(obj):

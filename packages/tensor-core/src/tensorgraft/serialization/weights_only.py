@@ -31,6 +31,25 @@ def _unsupported_global(name: str):
         f"this class/function.{_WO_DOCS}")
 
 
+class ClassName:
+    """A class a checkpoint names (``module``, ``qualname``) without importing it: equal to the
+    allow-listed class of that name."""
+
+    def __init__(self, module: str, qualname: str):
+        self.__module__, self.__qualname__ = module, qualname
+
+    def __eq__(self, other):
+        return isinstance(other, type) and (other.__module__, other.__qualname__) == (self.__module__,
+                                                                                      self.__qualname__)
+
+    __hash__ = None
+
+
+def allowed_classes() -> dict:
+    """``(module, qualname) -> class`` of the allow-listed classes (``add_safe_globals``)."""
+    return {(g.__module__, g.__qualname__): g for g in _safe_globals if isinstance(g, type)}
+
+
 def restricted_globals(node):
     """The globals PyTorch's pickle of a checkpoint's document ``node`` would name that its
     restricted unpickler restricts, in the order it meets them: ``(class or factory, node)`` for
@@ -53,8 +72,11 @@ def restricted_globals(node):
         for v in node[1]:
             yield from restricted_globals(v)
     elif tag == "Ta":  # attributes on a tensor
+        yield from restricted_globals(node[1])
         for _, v in node[2]:
             yield from restricted_globals(v)
+    elif tag == "Tc":  # a Tensor subclass, by name (not imported: the allow-list is matched by name)
+        yield ClassName(node[2], node[3]), node
     elif tag in ("d", "od", "ctr"):
         for k, v in node[1]:
             yield from restricted_globals(k)
