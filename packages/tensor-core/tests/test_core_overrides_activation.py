@@ -96,3 +96,22 @@ def test_entering_a_mode_does():
     assert seen == ["ones"], seen
     """
     assert _run(code, TENSORGRAFT_WATCH_CLASSES="0") == "active True watching False wrapped True"
+
+
+def test_names_imported_before_activation_are_rebound_to_the_wrappers():
+    code = """
+    import tensorgraft as tg
+    from tensorgraft import sin, add
+    from tensorgraft import linalg
+    norm = linalg.norm
+    def held(f=sin):                              # held other than as a module global: stays unwrapped
+        return f
+    class Sub(tg.Tensor): pass
+    s = tg.ones(2).as_subclass(Sub)
+    print(type(sin(s)).__name__, type(add(s, 1)).__name__, type(norm(s)).__name__, sin is tg.sin,
+          hasattr(held(), "__torch_function_wrapped__"))
+    """
+    proc = subprocess.run([sys.executable, "-c", "import sys\n" + textwrap.dedent(code)], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["Sub", "Sub", "Sub", "True", "False"]

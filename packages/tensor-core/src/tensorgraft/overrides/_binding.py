@@ -7,8 +7,9 @@ once per process, the first time it can matter — a Tensor subclass that does n
 (``Tensor.__init_subclass__``), any other class statement defines ``__torch_function__``
 (``_C.watch_class_statements``), a ``TorchFunctionMode`` is entered, or
 ``overrides.get_overridable_functions()`` is asked for — and ops stay as fast as before until then.
-A function object taken before that moment (``from tensorgraft import add``) keeps the unwrapped
-version; ``tensorgraft.add``, ``Tensor.add`` and ``x + y`` looked up afterwards dispatch.
+A function imported by name before that moment (``from tensorgraft import add``) is rebound in the
+importing module's globals to its wrapper then (``_rebind_imported_names``); a reference kept
+elsewhere (a default argument, a closure) keeps the unwrapped version.
 """
 from __future__ import annotations
 
@@ -346,10 +347,34 @@ def activate() -> None:
         if active:
             return
         _wrap_everything()
+        _rebind_imported_names()
         from . import _warnings
         _warnings.install()
         active = True
         _C.stop_watching_class_statements()
+
+
+def _rebind_imported_names() -> None:
+    """A program that imported a function by name before dispatch turned on (``from torch import
+    sin``, ``from torch.nn.functional import relu`` at its top) holds the unwrapped function in its
+    module's globals, and its calls would silently skip modes, subclasses and forward AD's tangents.
+    Once, at activation, such globals of every loaded module are pointed at the wrappers, so those
+    calls dispatch as PyTorch's always do. tensorgraft's own modules keep their references (their
+    calls are inside ops); PyTorch's hold none of these functions. Names bound in other ways (a
+    default argument, a closure, an attribute of an object) keep the unwrapped function."""
+    wrappers = {key: w for key, w in _wrapper_of.items() if type(key) is int}
+    for module in list(sys.modules.values()):
+        name = getattr(module, "__name__", None)
+        if not isinstance(name, str) or name.startswith(("tensorgraft", "torch")):
+            continue
+        namespace = getattr(module, "__dict__", None)
+        if type(namespace) is not dict:
+            continue
+        for attr, value in list(namespace.items()):
+            if type(value) is FunctionType:
+                w = wrappers.get(id(value))
+                if w is not None and w.__torch_function_wrapped__ is value:
+                    namespace[attr] = w
 
 
 def refresh() -> None:
