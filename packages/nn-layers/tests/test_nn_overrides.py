@@ -95,3 +95,42 @@ def test_plugin_ops_dispatch_like_core_ones():
     Tracked.seen.clear()
     out = tg.ops.nn.linear(tg.ones(2, 3).as_subclass(Tracked), tg.ones(4, 3), None)
     assert type(out) is Tracked and Tracked.seen[0][0] is tg.ops.nn.linear
+
+
+def _init_calls(m):
+    """What a mode and a subclass see of ``nn.init``: PyTorch's uniform_, normal_, constant_ and
+    kaiming_uniform_ hand themselves over (every argument by keyword); the others do not."""
+    seen = []
+
+    class Log(m.overrides.TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            if (getattr(func, "__module__", None) or "").endswith("nn.init"):
+                seen.append((func.__name__, len(args), sorted(kwargs or {})))
+            return func(*args, **(kwargs or {}))
+
+    class Tagged(m.Tensor):
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            if (getattr(func, "__module__", None) or "").endswith("nn.init"):
+                seen.append(("subclass", func.__name__))
+            return super().__torch_function__(func, types, args, kwargs)
+
+    w = m.empty(3, 4)
+    with Log():
+        m.nn.init.uniform_(w, -1, 1)
+        m.nn.init.normal_(w)
+        m.nn.init.constant_(w, 0.5)
+        m.nn.init.kaiming_uniform_(w, a=1.0)
+        m.nn.init.xavier_uniform_(w)
+        m.nn.init.zeros_(w)
+    t = m.nn.init.constant_(m.empty(2).as_subclass(Tagged), 2.0)
+    return seen, type(t).__name__, t.tolist()
+
+
+def test_nn_init_dispatches_as_pytorch():
+    seen, kind, values = _init_calls(tg)
+    assert [s[0] for s in seen] == ["uniform_", "normal_", "constant_", "kaiming_uniform_", "subclass"]
+    assert seen[0] == ("uniform_", 0, ["a", "b", "generator", "tensor"])
+    assert kind == "Tagged" and values == [2.0, 2.0]
+    torch = pytest.importorskip("torch")
+    assert _init_calls(torch) == (seen, kind, values)

@@ -10,11 +10,13 @@ host and written into the tensor.
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 
 import numpy as np
 
 import tensorgraft as _tg
+from tensorgraft import _C
 from tensorgraft.dtypes import np_kind
 from tensorgraft.grad_mode import no_grad
 from tensorgraft.ops.sampling import write_host_values
@@ -25,6 +27,25 @@ __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_"
 
 
 _write = write_host_values  # store host values into a tensor (cast, moved to its device)
+
+
+def _overridden(tensor) -> bool:
+    """Whether a ``TorchFunctionMode`` or ``tensor``'s own ``__torch_function__`` takes the call over
+    (PyTorch's ``uniform_``, ``normal_``, ``constant_`` and ``kaiming_uniform_`` ask, and hand
+    themselves over with every argument by keyword). Before dispatch is on, a type check and a
+    counter read."""
+    if type(tensor) is _tg.Tensor and not _C.special[0]:
+        return False
+    binding = sys.modules.get("tensorgraft.overrides._binding")
+    if binding is None or not binding.active:
+        return False
+    from tensorgraft.overrides import has_torch_function_variadic
+    return has_torch_function_variadic(tensor)
+
+
+def _handled(func, tensor, **kwargs):
+    from tensorgraft.overrides import handle_torch_function
+    return handle_torch_function(func, (tensor,), tensor=tensor, **kwargs)
 
 
 def _refuse_uninitialized(tensor, where):
@@ -84,13 +105,28 @@ def _calculate_correct_fan(tensor, mode):
 
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
+    if _overridden(tensor):
+        return _handled(uniform_, tensor, a=a, b=b, generator=generator)
     _refuse_uninitialized(tensor, uniform_)
+    return _uniform(tensor, a, b, generator)
+
+
+def _uniform(tensor, a, b, generator):
+    """``uniform_`` without the dispatch (PyTorch's ``_no_grad_uniform_``: the initialisers built on
+    it are seen by a mode once, under their own name)."""
     with no_grad():
         return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
+    if _overridden(tensor):
+        return _handled(normal_, tensor, mean=mean, std=std, generator=generator)
     _refuse_uninitialized(tensor, normal_)
+    return _normal(tensor, mean, std, generator)
+
+
+def _normal(tensor, mean, std, generator):
+    """``normal_`` without the dispatch (PyTorch's ``_no_grad_normal_``)."""
     with no_grad():
         return tensor.normal_(mean, std, generator=generator)
 
@@ -147,18 +183,25 @@ def _trunc_normal_checks(tensor, a, b, mass):
 
 
 def constant_(tensor, val):
+    if _overridden(tensor):
+        return _handled(constant_, tensor, val=val)
     _refuse_uninitialized(tensor, constant_)
+    return _constant(tensor, val)
+
+
+def _constant(tensor, val):
+    """``constant_`` without the dispatch (PyTorch's ``_no_grad_fill_``)."""
     return _write(tensor, np.full(tuple(tensor.shape), val))
 
 
 def ones_(tensor):
     _refuse_uninitialized(tensor, "fill_")
-    return constant_(tensor, 1.0)
+    return _constant(tensor, 1.0)
 
 
 def zeros_(tensor):
     _refuse_uninitialized(tensor, "zero_")
-    return constant_(tensor, 0.0)
+    return _constant(tensor, 0.0)
 
 
 def eye_(tensor):
@@ -190,29 +233,31 @@ def xavier_uniform_(tensor, gain=1.0, generator=None):
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     a = math.sqrt(3.0) * std
-    return uniform_(tensor, -a, a, generator)
+    return _uniform(tensor, -a, a, generator)
 
 
 def xavier_normal_(tensor, gain=1.0, generator=None):
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
-    return normal_(tensor, 0.0, std, generator)
+    return _normal(tensor, 0.0, std, generator)
 
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    if _overridden(tensor):
+        return _handled(kaiming_uniform_, tensor, a=a, mode=mode, nonlinearity=nonlinearity, generator=generator)
     _refuse_uninitialized(tensor, kaiming_uniform_)
     if 0 in tuple(tensor.shape):
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
         return tensor
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
-    return uniform_(tensor, -bound, bound, generator)
+    return _uniform(tensor, -bound, bound, generator)
 
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     if 0 in tuple(tensor.shape):
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
         return tensor
-    return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
+    return _normal(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
 
 
 def _kaiming_std(tensor, a, mode, nonlinearity):
