@@ -256,13 +256,18 @@ class Function(metaclass=FunctionMeta):
         return _apply(cls, args, kwargs)[0]
 
 
+def _bound_arguments(cls, args, kwargs) -> tuple:
+    """``forward``'s arguments by position: keywords bound (and, for the ``setup_context`` style,
+    defaults filled in, since ``setup_context`` receives every input)."""
+    if cls.setup_context is not Function.setup_context:
+        return _bind_with_defaults(cls, args, kwargs)
+    return _bind_keywords(cls, args, kwargs) if kwargs else args
+
+
 def _apply(cls, args, kwargs):
     """``cls.apply(*args, **kwargs)`` past the hooks: (what ``apply`` returns, the ctx)."""
     separate_setup = cls.setup_context is not Function.setup_context
-    if separate_setup:
-        args = _bind_with_defaults(cls, args, kwargs)
-    elif kwargs:
-        args = _bind_keywords(cls, args, kwargs)
+    args = _bound_arguments(cls, args, kwargs)
     ctx = _new(cls._backward_cls)
     ctx._released = False
     ctx._output = None

@@ -31,7 +31,6 @@ from tensorgraft.overrides._dispatch import public_name
 from tensorgraft.random import default_generator_for
 from tensorgraft.tensor import Tensor
 
-from . import _tangents
 from ._tangents import set_tangent, tangent_of
 
 # Calls whose results carry no tangent although they may share memory with a dual argument
@@ -123,8 +122,8 @@ def _call_with_tangents(func, args, kwargs, duals):
                                   "out= function")
     if name in _INPLACE_NAMES or (name.endswith("_") and not name.endswith("__") and name not in _NOT_INPLACE):
         if args and isinstance(args[0], Tensor):
-            return _inplace(func, args, kwargs, duals, targets=[args[0]])
-    rng = _RandomState(args, kwargs, duals)
+            return _inplace(func, args, kwargs, duals)
+    rng = _RandomState(kwargs, duals)
     result = func(*args, **kwargs)
     outs = _flat(result)
     if not any(_differentiable(o) for o in outs):
@@ -135,8 +134,14 @@ def _call_with_tangents(func, args, kwargs, duals):
     if id(first) in duals and any(o is not None and o._base is not None and (o._base is first or o._base is first._base)
                                   for o in outs):
         return _view_of_dual(func, args, kwargs, duals, result)
+    # the shadow draws what the real run drew: rewind the generators it moved, then put them back
     rng.after_real_run()
-    tangents = _shadow_tangents(func, args, kwargs, duals, outs, rng, inplace_targets=())
+    drew = rng.drew()
+    if drew:
+        rng.rewind()
+    tangents = _shadow_tangents(func, args, kwargs, duals)
+    if drew:
+        rng.forward()
     for o, tangent in zip(outs, tangents):
         if o is not None and tangent is not None:
             set_tangent(o, tangent)
@@ -153,17 +158,17 @@ def _view_of_dual(func, args, kwargs, duals, result):
     return result
 
 
-def _inplace(func, args, kwargs, duals, targets):
-    """An op that writes into ``targets`` (its first argument): the shadow runs first on
-    copies (it needs the values from before the write), then the op itself; each target's tangent is
-    then updated in place."""
-    rng = _RandomState(args, kwargs, duals)
-    tangents = _shadow_tangents(func, args, kwargs, duals, None, rng, inplace_targets=targets)
+def _inplace(func, args, kwargs, duals):
+    """An op that writes into its first argument: the shadow runs first on a copy (it needs the
+    values from before the write), then the op itself (drawing what the shadow drew); the target's
+    tangent is then updated in place."""
+    target = args[0]
+    rng = _RandomState(kwargs, duals)
+    tangent, = _shadow_tangents(func, args, kwargs, duals, inplace_target=target)
     rng.rewind()
     result = func(*args, **kwargs)
-    for target, tangent in zip(targets, tangents):
-        if _differentiable(target):
-            _write_tangent(target, tangent)
+    if _differentiable(target):
+        _write_tangent(target, tangent)
     return result
 
 
@@ -192,7 +197,7 @@ class _RandomState:
     real run drew: the CPU default generator, the default generator of another device an argument
     is on, and a ``generator=`` argument."""
 
-    def __init__(self, args, kwargs, duals):
+    def __init__(self, kwargs, duals):
         gens = [tg.default_generator]
         for t, _ in duals.values():
             if t.device.type not in ("cpu", "meta"):
@@ -284,8 +289,8 @@ def _differentiable_input(t):
     return t if t.requires_grad else t.detach().requires_grad_()
 
 
-def _shadow_tangents(func, args, kwargs, duals, outs, rng, inplace_targets):
-    """The tangents of the op's outputs (of ``inplace_targets`` after the write, for an in-place op),
+def _shadow_tangents(func, args, kwargs, duals, inplace_target=None):
+    """The tangents of the op's outputs (of ``inplace_target`` after the write, for an in-place op),
     from a shadow run on stand-ins: ``J t`` by the double-vjp identity (see the module docstring)."""
     grad_enabled = tg.is_grad_enabled()
     with tg.enable_grad():
@@ -294,30 +299,21 @@ def _shadow_tangents(func, args, kwargs, duals, outs, rng, inplace_targets):
             wrt[key] = _differentiable_input(t)
             # the shadow of an in-place op writes into a copy (the gradient is still taken with
             # respect to the value before the write)
-            stand_ins[key] = wrt[key].clone() if any(t is x for x in inplace_targets) else wrt[key]
-        target_copies = {}
-        for x in inplace_targets:
-            if id(x) not in stand_ins:
-                target_copies[id(x)] = x.detach().clone()
+            stand_ins[key] = wrt[key].clone() if t is inplace_target else wrt[key]
+        if inplace_target is not None and id(inplace_target) not in stand_ins:
+            stand_ins[id(inplace_target)] = inplace_target.detach().clone()  # (a target without a tangent)
 
         def swap(v):
             if isinstance(v, Tensor):
-                key = id(v)
-                return stand_ins.get(key) if key in stand_ins else target_copies.get(key, v)
+                return stand_ins.get(id(v), v)
             if isinstance(v, (list, tuple)) and any(isinstance(i, Tensor) for i in v):
                 items = [swap(i) for i in v]
                 return type(v)(*items) if hasattr(v, "_fields") else type(v)(items)
             return v
         shadow_args = [swap(a) for a in args]
         shadow_kwargs = {k: swap(v) for k, v in kwargs.items()}
-        # after the real run (out-of-place ops), rewind the generators it drew from for the shadow
-        drew = outs is not None and rng.drew()
-        if drew:
-            rng.rewind()
         shadow = func(*shadow_args, **shadow_kwargs)
-        if drew:
-            rng.forward()
-        shadow_outs = [swap(x) for x in inplace_targets] if inplace_targets else _flat(shadow)
+        shadow_outs = [swap(inplace_target)] if inplace_target is not None else _flat(shadow)
         positions = [i for i, o in enumerate(shadow_outs) if _differentiable(o) and o.requires_grad]
         tangents = [None] * len(shadow_outs)
         if not positions:
@@ -355,6 +351,3 @@ def _like(tangent, g):
         return tangent.to(dtype=g.dtype, device=g.device)
     return tangent
 
-
-def current_level():
-    return _tangents.current

@@ -71,10 +71,3 @@ def set_tangent(t, tangent) -> None:
 
     table[key] = (weakref.ref(t, forget), tangent)
 
-
-def has_own_entry(t) -> bool:
-    level = current
-    if level is None:
-        return False
-    entry = level.table.get(id(t))
-    return entry is not None and entry[0]() is t and entry[1] is not None

@@ -22,10 +22,7 @@ def uninstall() -> None:
 
 
 def _apply_with_tangents(cls, args, kwargs):
-    if cls.setup_context is not _function.Function.setup_context:
-        args = _function._bind_with_defaults(cls, args, kwargs)
-    elif kwargs:
-        args = _function._bind_keywords(cls, args, kwargs)
+    args = _function._bound_arguments(cls, args, kwargs)
     tangents = [tangent_of(a) if isinstance(a, Tensor) else None for a in args]
     if all(t is None for t in tangents):
         return _function._apply(cls, args, {})[0]
