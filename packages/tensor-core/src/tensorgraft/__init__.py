@@ -39,6 +39,9 @@ from .ops.conversion import (  # noqa: E402,F401
 )
 from .ops.shape import broadcast_shapes  # noqa: E402,F401
 from .ops.sparse_coo import sparse_coo_tensor  # noqa: E402,F401
+from .ops.sparse_compressed import (  # noqa: E402,F401
+    sparse_bsc_tensor, sparse_bsr_tensor, sparse_compressed_tensor, sparse_csc_tensor, sparse_csr_tensor,
+)
 from . import linalg  # noqa: E402,F401
 from .ops.removed_functions import eig, lstsq, matrix_rank, solve, symeig  # noqa: E402,F401
 from .ops.complex import real, imag, resolve_conj, resolve_neg  # noqa: E402,F401
@@ -49,7 +52,8 @@ from .threads import get_num_threads, set_num_threads  # noqa: E402,F401
 from .serialization import save, load  # noqa: E402,F401
 from .errors import AcceleratorError, OutOfMemoryError  # noqa: E402,F401
 from .memory_layout import (  # noqa: E402,F401
-    channels_last, channels_last_3d, contiguous_format, layout, memory_format, preserve_format, sparse_coo, strided,
+    channels_last, channels_last_3d, contiguous_format, layout, memory_format, preserve_format, sparse_bsc, sparse_bsr,
+    sparse_coo, sparse_csc, sparse_csr, strided,
 )
 from . import storage as _storage  # noqa: E402
 from .storage import TypedStorage, UntypedStorage  # noqa: E402,F401

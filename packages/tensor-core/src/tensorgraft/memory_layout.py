@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["memory_format", "contiguous_format", "channels_last", "channels_last_3d", "preserve_format",
-           "layout", "strided", "sparse_coo", "dim_order", "format_strides", "is_contiguous_as", "has_format_strides", "empty_with_strides",
+           "layout", "strided", "sparse_coo", "sparse_csr", "sparse_csc", "sparse_bsr", "sparse_bsc", "dim_order", "format_strides", "is_contiguous_as", "has_format_strides", "empty_with_strides",
            "copy_in_format", "relayout_like", "check_format_rank", "suggest_format"]
 
 
@@ -47,14 +47,18 @@ preserve_format = memory_format("preserve_format")
 
 
 class layout(_NamedSingleton):
-    """``torch.layout``: tensorgraft has ``strided`` and ``sparse_coo`` tensors (no compressed sparse
-    or mkldnn layouts)."""
+    """``torch.layout``: tensorgraft has ``strided``, ``sparse_coo`` and the compressed sparse
+    layouts ``sparse_csr``/``sparse_csc``/``sparse_bsr``/``sparse_bsc`` (no mkldnn or jagged)."""
 
     __slots__ = ()
 
 
 strided = layout("strided")
 sparse_coo = layout("sparse_coo")
+sparse_csr = layout("sparse_csr")
+sparse_csc = layout("sparse_csc")
+sparse_bsr = layout("sparse_bsr")
+sparse_bsc = layout("sparse_bsc")
 
 # rank each named format needs, and the name PyTorch's error message uses for it
 _RANK = {channels_last: 4, channels_last_3d: 5}

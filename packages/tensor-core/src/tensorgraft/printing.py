@@ -16,6 +16,7 @@ import sys
 import numpy as np
 
 from . import dtypes as _dt
+from .sparse.compressed_data import SparseCompressedData as _SparseCompressedData
 from .sparse.coo_data import SparseCOOData as _SparseCOOData
 from .tensor import Tensor as _Tensor
 
@@ -214,7 +215,8 @@ def _prefix(t) -> str:
 
 
 def tensor_repr(t, tensor_contents=None) -> str:
-    text = _sparse_repr(t) if t._data.__class__ is _SparseCOOData else _dense_repr(t, tensor_contents)
+    cls = t._data.__class__
+    text = _sparse_repr(t) if cls is _SparseCOOData or cls is _SparseCompressedData else _dense_repr(t, tensor_contents)
     if t.__class__ is not _Tensor and _is_special_parameter(t):
         return f"Parameter({text})"  # a Parameter subclass, or a custom tensor made a Parameter (PyTorch's form)
     return text
@@ -260,8 +262,9 @@ def _dense_repr(t, tensor_contents) -> str:
 
 
 def _sparse_repr(t) -> str:
-    """PyTorch's layout for a sparse COO tensor: its indices and values as nested tensors, then
-    size, nnz, dtype and layout, the first of them on a line of its own."""
+    """PyTorch's layout for a sparse tensor: its index and value arrays as nested tensors, then
+    size, nnz, dtype and layout. A COO tensor's suffixes start on a line of their own; a compressed
+    tensor's (CSR ...) follow its values where the line has room."""
     prefix = _prefix(t)
     indent = len(prefix)
     d = t._data
@@ -270,18 +273,24 @@ def _sparse_repr(t) -> str:
     dt = _dt._BY_NUMPY[d.dtype]
     if dt not in (_dt.get_default_dtype(), _dt.default_complex_dtype(), _dt.int64, _dt.bool):
         suffixes.append(f"dtype={dt}")
+    coo = d.__class__ is _SparseCOOData
+    if coo:
+        arrays = (("indices", d.indices), ("values", d.values))
+    else:
+        names = ("crow_indices", "col_indices") if d.row_major else ("ccol_indices", "row_indices")
+        arrays = ((names[0], d.compressed), (names[1], d.plain), ("values", d.values))
     parts = []
-    for name, a in (("indices", d.indices), ("values", d.values)):
+    for name, a in arrays:
         inner = name + "=tensor("
         body = tensor_body(a, indent + len(inner)) if a.size else "[]"
         if a.size == 0:
             body += ", size=" + str(tuple(a.shape))
         parts.append(inner + body + ")")
-    text = prefix + parts[0] + ",\n" + " " * indent + parts[1]
-    suffixes += ["layout=torch.sparse_coo"] + _autograd_suffixes(t)
+    text = prefix + (",\n" + " " * indent).join(parts)
+    suffixes += [f"layout=torch.{'sparse_coo' if coo else d.layout}"] + _autograd_suffixes(t)
     out = [text]
     last_line_len = len(text) - text.rfind("\n") + 1
-    force_newline = True
+    force_newline = coo
     for suffix in suffixes:
         if force_newline or last_line_len + len(suffix) + 2 > PRINT_OPTS.linewidth:
             out.append(",\n" + " " * indent + suffix)

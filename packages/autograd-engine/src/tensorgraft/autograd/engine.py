@@ -24,6 +24,7 @@ import numpy as np
 
 from tensorgraft.grad_mode import state as _gs
 from tensorgraft.dtypes import BF16 as _BF16
+from tensorgraft.sparse.compressed_data import SparseCompressedData
 from tensorgraft.sparse.coo_data import SparseCOOData
 from tensorgraft.tensor import INFERENCE_SAVED, Tensor, wrap
 
@@ -32,6 +33,8 @@ from .hooks import register_post_accumulate_hook, register_tensor_hook, retain_g
 from .node import (_NO_EDGE, _SECOND_BACKWARD, ACCUMULATE_SEQ, AccumulateGrad, MultiOutputOpNode, Node,  # noqa: F401
                    OpNode, _alloc, _modified_error, _new, _next_seq, fit_grads, node_class, sum_to)
 from .saved_hooks import pack_node
+
+_SPARSE_DATA = (SparseCOOData, SparseCompressedData)  # (array classes of the sparse layouts)
 
 
 # --------------------------------------------------------------------------- recording
@@ -250,12 +253,12 @@ def _accumulate_into(var: Tensor, g: Tensor, create_graph: bool) -> None:
             try:  # (a try costs nothing until it catches)
                 gd += g._data
             except (TypeError, RuntimeError):
-                if gd.__class__ is not SparseCOOData and g._data.__class__ is not SparseCOOData:
+                if gd.__class__ not in _SPARSE_DATA and g._data.__class__ not in _SPARSE_DATA:
                     raise
                 _accumulate_sparse(var, cur, g)  # a sparse gradient on either side
                 return
             cur._vc[0] += 1
-        elif gd.__class__ is SparseCOOData or g._data.__class__ is SparseCOOData:
+        elif gd.__class__ in _SPARSE_DATA or g._data.__class__ in _SPARSE_DATA:
             _accumulate_sparse(var, cur, g)
         else:
             var._grad = cur + g
@@ -267,10 +270,12 @@ def _accumulate_sparse(var: Tensor, cur: Tensor, g: Tensor) -> None:
     place (the ``.grad`` tensor stays the same object); a dense gradient arriving at a sparse
     ``.grad`` makes it dense."""
     a, b = cur._data, g._data
-    if a.__class__ is SparseCOOData and b.__class__ is SparseCOOData:
+    if a.__class__ in _SPARSE_DATA and b.__class__ is a.__class__:
         cur._data = a.accumulated(b)  # the same .grad tensor, as PyTorch's in-place sparse +=
         cur._vc[0] += 1
-    elif b.__class__ is SparseCOOData:
+    elif a.__class__ in _SPARSE_DATA and b.__class__ in _SPARSE_DATA:  # (COO and compressed: a dense sum)
+        var._grad = wrap(a.to_dense() + b.to_dense(), cur._device)
+    elif b.__class__ in _SPARSE_DATA:
         b.add_into(a)
         cur._vc[0] += 1
     else:
@@ -362,7 +367,7 @@ def _plus(cur, g):
     try:
         return cur + g
     except RuntimeError:
-        if cur._data.__class__ is not SparseCOOData:
+        if cur._data.__class__ not in _SPARSE_DATA:
             raise
         return g + cur
 

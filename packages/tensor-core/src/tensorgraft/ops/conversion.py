@@ -7,6 +7,7 @@ from .. import dtypes as _dt
 from ..device import _default_device, device as _device, get_backend
 from ..grad_mode import state as _gs
 from ..memory_layout import copy_in_format
+from ..sparse.compressed_data import SparseCompressedData
 from ..sparse.coo_data import SparseCOOData
 from ..tensor import Tensor, wrap
 from ._define import defop
@@ -88,6 +89,10 @@ def _to_frontend(op):
             if data.__class__ is SparseCOOData:
                 raise RuntimeError(f"to(): cannot move a sparse COO tensor to {dst}: sparse COO tensors live on the CPU "
                                    f"in tensorgraft (there are no CUDA sparse kernels); move its .to_dense() instead")
+            if data.__class__ is SparseCompressedData:
+                raise RuntimeError(f"to(): cannot move a torch.{data.layout} tensor to {dst}: compressed sparse tensors "
+                                   f"live on the CPU in tensorgraft (there are no CUDA sparse kernels); move its "
+                                   f".to_dense() instead")
             if dst.type != "cpu" and dst.type != input._device.type and input._device.type != "cpu":
                 data = move_array(data, input._device, _CPU)
                 data = move_array(data, _CPU, dst)

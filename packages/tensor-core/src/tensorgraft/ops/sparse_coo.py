@@ -376,10 +376,17 @@ def _to_sparse_coo(self):
     return _to_sparse(self)
 
 
+def _layout_word(self) -> str:
+    """The layout as PyTorch's messages name it (Strided, SparseCsr ...)."""
+    layout = getattr(self._data, "layout", None)
+    return {"sparse_csr": "SparseCsr", "sparse_csc": "SparseCsc", "sparse_bsr": "SparseBsr",
+            "sparse_bsc": "SparseBsc"}.get(layout, "Strided")
+
+
 def _sparse_data(self, name):
     d = self._data
     if d.__class__ is not SparseCOOData:
-        raise RuntimeError(f"{name} expected sparse coordinate tensor layout but got Strided")
+        raise RuntimeError(f"{name} expected sparse coordinate tensor layout but got {_layout_word(self)}")
     return d
 
 
@@ -401,7 +408,7 @@ def _raw_indices(self):
 def _values_method(self):
     d = self._data
     if d.__class__ is not SparseCOOData:
-        raise RuntimeError("values expected sparse tensor layout but got Strided")
+        raise RuntimeError(f"values expected sparse tensor layout but got {_layout_word(self)}")
     _uncoalesced_check(d, "values")
     return _values_op.frontend(self)
 

@@ -3,8 +3,6 @@
 - ``prelu`` / ``hardshrink``: the method spellings of ``nn.functional``'s functions (PyTorch has
   them on Tensor). They need tensorgraft-nn, reached through ``nn_function_aliases`` as the
   top-level ``tensorgraft.prelu`` is, so numerics, gradients and ``grad_fn`` names are ``F``'s.
-- The compressed sparse layouts' queries (``crow_indices``, ``col_indices`` ...) raise PyTorch's
-  errors: tensorgraft has strided and sparse COO tensors only (COO's methods: ``sparse_coo.py``).
 - ``is_distributed``: False, as in PyTorch (a legacy query that no longer reflects process groups).
 - ``storage_type``: the legacy storage class of the tensor's dtype and device type (``FloatStorage``
   ..., defined in storage.py with the other storages).
@@ -35,15 +33,6 @@ def _hardshrink(self, lambd=0.5):
     lambd = nn_function_aliases.number_arg(lambd, "hardshrink", "lambd", 1)
     nn_function_aliases.functional("Tensor.hardshrink")
     return nn_function_aliases.hardshrink(self, lambd)
-
-
-# --------------------------------------------------------------------------- compressed sparse layouts
-def _sparse_only(name: str, layout: str):
-    def method(self):
-        raise RuntimeError(f"{name} expected {layout} layout but got {'Sparse' if self.is_sparse else 'Strided'}")
-    method.__name__ = method.__qualname__ = name
-    method.__doc__ = f"Only {layout}s have {name}; tensorgraft has none, so this raises as PyTorch does."
-    return method
 
 
 def _is_distributed(self) -> bool:
@@ -79,14 +68,8 @@ def _record_stream(self, stream):
 
 
 # --------------------------------------------------------------------------- attach
-_SPARSE_ONLY = (
-    ("crow_indices", "sparse row compressed tensor"), ("col_indices", "sparse row compressed tensor"),
-    ("ccol_indices", "sparse column compressed tensor"), ("row_indices", "sparse column compressed tensor"),
-)
-
 for _name, _fn in (("prelu", _prelu), ("hardshrink", _hardshrink), ("is_distributed", _is_distributed),
-                   ("storage_type", _storage_type), ("record_stream", _record_stream),
-                   *((n, _sparse_only(n, layout)) for n, layout in _SPARSE_ONLY)):
+                   ("storage_type", _storage_type), ("record_stream", _record_stream)):
     _fn.__name__ = _fn.__qualname__ = _name
     setattr(Tensor, _name, _fn)
 del _name, _fn

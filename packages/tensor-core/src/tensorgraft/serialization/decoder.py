@@ -127,6 +127,12 @@ class _Decoder:
                     self.check(v, depth + 1)
         elif tag == "spcoo":
             ok = self.check_sparse_coo(args)
+        elif tag == "spcmp":  # (the arrays' invariants are checked when the tensor is built)
+            ok = (len(args) == 6 and args[0] in ("sparse_csr", "sparse_csc", "sparse_bsr", "sparse_bsc")
+                  and all(isinstance(a, list) and len(a) == 2 and a[0] == "T" and type(a[1]) is int
+                          and 0 <= a[1] < len(self.records) for a in args[1:4])
+                  and isinstance(args[4], list) and all(type(n) is int and n >= 0 for n in args[4])
+                  and isinstance(args[5], bool))
         elif tag == "f":
             ok = len(args) == 1 and args[0] in ("nan", "inf", "-inf")
         elif tag == "c":
@@ -165,6 +171,22 @@ class _Decoder:
         return (index_rec[1] == "int64" and len(index_shape) == 2 and len(value_shape) >= 1
                 and value_shape[0] == index_shape[1] and len(size) == index_shape[0] + len(value_shape) - 1
                 and size[index_shape[0]:] == value_shape[1:])
+
+    def build_sparse_compressed(self, node):
+        """A CSR/CSC/BSR/BSC tensor, through ``sparse_compressed_tensor`` (which checks that the
+        arrays fit together and lie inside the size)."""
+        from .. import memory_layout as _ml
+        from ..ops.sparse_compressed import sparse_compressed_tensor
+        comp, plain, values = (self.tensors[ref[1]] for ref in node[2:5])
+        if values._device.type != "cpu":
+            raise RuntimeError(f"checkpoint '{self.name}': a torch.{node[1]} tensor cannot be loaded onto "
+                               f"{values.device}: compressed sparse tensors live on the CPU in tensorgraft (load it "
+                               f"with map_location='cpu')")
+        try:
+            out = sparse_compressed_tensor(comp, plain, values, tuple(node[5]), layout=getattr(_ml, node[1]))
+        except (RuntimeError, TypeError) as e:
+            raise self.err(f"a torch.{node[1]} tensor's arrays do not fit together ({e})") from None
+        return out.requires_grad_() if node[6] else out
 
     def build_sparse_coo(self, node):
         indices, values = self.tensors[node[1][1]], self.tensors[node[2][1]]
@@ -253,6 +275,8 @@ class _Decoder:
             return raw if tag == "b" else bytearray(raw)
         if tag == "spcoo":
             return self.build_sparse_coo(node)
+        if tag == "spcmp":
+            return self.build_sparse_compressed(node)
         if tag == "np":
             dt = np.dtype(node[1])
             value = self.build(node[2])

@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..device import device as _device_cls
+from ..sparse.compressed_data import SparseCompressedData
 from ..sparse.coo_data import SparseCOOData
 from ..tensor import Size, Tensor, wrap
 from .header import _FORMAT_VERSION, _META_KEY, _NP_TO_ST
@@ -94,6 +95,17 @@ class _Encoder:
         return ["spcoo", self.tensor(parts[0], prefix + "indices"), self.tensor(parts[1], prefix + "values"),
                 list(d.shape), bool(d.coalesced), bool(t._requires_grad)]
 
+    def sparse_compressed(self, t: Tensor, path: str) -> list:
+        """A CSR/CSC/BSR/BSC tensor: its three arrays as stored tensors, the rest in the document:
+        ``["spcmp", layout, compressed indices, plain indices, values, size, requires_grad]``."""
+        d = t._data
+        prefix = f"{path}." if path else ""
+        parts = [wrap(np.ascontiguousarray(a)) for a in (d.compressed, d.plain, d.values)]
+        self.keep.extend(parts)
+        return ["spcmp", d.layout, *(self.tensor(p, prefix + name) for p, name in
+                                     zip(parts, ("compressed_indices", "plain_indices", "values"))),
+                list(d.shape), bool(t._requires_grad)]
+
     def state_dict_metadata(self, obj, path: str) -> list:
         """A state_dict's ``_metadata`` (the per-module versions ``load_state_dict`` checks), kept
         as PyTorch's pickle keeps an OrderedDict's attributes: ``[encoded]``, or ``[]`` without one."""
@@ -129,7 +141,9 @@ class _Encoder:
                 return obj
             return ["f", repr(obj)]
         if isinstance(obj, Tensor):
-            node = self.sparse_coo(obj, path) if obj._data.__class__ is SparseCOOData else self.tensor(obj, path)
+            data_cls = obj._data.__class__
+            node = self.sparse_coo(obj, path) if data_cls is SparseCOOData else \
+                self.sparse_compressed(obj, path) if data_cls is SparseCompressedData else self.tensor(obj, path)
             if cls is not Tensor and not cls.__module__.startswith("tensorgraft") and id(obj) not in self.classes_done:
                 # a Tensor subclass of the program's, by import name (as torch.save's pickle names it),
                 # with its first reference: ["Tc", tensor node, module, qualified name]
@@ -247,7 +261,8 @@ def _flat_state_dict(obj) -> bool:
     so a dict holding one takes the general path)."""
     return type(obj) in (dict, collections.OrderedDict) and all(
         type(k) is str and k != "__metadata__" for k in obj) and all(
-        isinstance(v, Tensor) and v._data.__class__ is not SparseCOOData and not v.__dict__
+        isinstance(v, Tensor) and v._data.__class__ is not SparseCOOData and
+        v._data.__class__ is not SparseCompressedData and not v.__dict__
         and (type(v) is Tensor or type(v).__module__.startswith("tensorgraft")) for v in obj.values())
 
 

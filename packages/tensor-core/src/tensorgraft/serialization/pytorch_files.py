@@ -208,10 +208,14 @@ class _Builder:
 
     def sparse(self, layout, data):
         from .. import memory_layout
+        if layout in (memory_layout.sparse_csr, memory_layout.sparse_csc, memory_layout.sparse_bsr,
+                      memory_layout.sparse_bsc):  # (PyTorch: compressed indices, plain indices, values, size)
+            from ..ops.sparse_compressed import sparse_compressed_tensor
+            compressed, plain, values, size = data
+            return sparse_compressed_tensor(compressed, plain, values, size, layout=layout)
         if layout is not memory_layout.sparse_coo:
             raise CheckpointError(f"this PyTorch checkpoint holds a tensor of layout {layout}, which tensorgraft does "
-                                  "not support (only torch.sparse_coo); convert it with .to_sparse_coo() or "
-                                  ".to_dense() in PyTorch before saving")
+                                  "not support; convert it with .to_dense() in PyTorch before saving")
         from ..ops.sparse_coo import sparse_coo_tensor
         if len(data) == 3:
             indices, values, size = data
@@ -337,7 +341,8 @@ def _torch_globals(builder: _Builder) -> dict:
     for storage, dname in _STORAGE_DTYPES.items():
         g[f"torch.{storage}"] = _StorageType(storage, dname)
     g["torch.UntypedStorage"] = g["torch.storage.UntypedStorage"] = _StorageType("UntypedStorage", "uint8")
-    g["torch.sparse_coo"] = memory_layout.sparse_coo
+    for name in ("sparse_coo", "sparse_csr", "sparse_csc", "sparse_bsr", "sparse_bsc"):
+        g["torch." + name] = getattr(memory_layout, name)
     g["torch.strided"] = memory_layout.strided
     return g
 
@@ -355,7 +360,7 @@ def _get_layout(name: str):
     lay = getattr(memory_layout, short, None)
     if not isinstance(lay, memory_layout.layout):
         raise CheckpointError(f"this PyTorch checkpoint holds a tensor of layout {name}, which tensorgraft does not "
-                              "support (only torch.strided and torch.sparse_coo)")
+                              "support (only torch.strided, torch.sparse_coo and the compressed sparse layouts)")
     return lay
 
 

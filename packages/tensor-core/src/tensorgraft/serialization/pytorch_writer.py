@@ -8,7 +8,7 @@ bytes as an uncompressed record, 64-byte aligned as PyTorch aligns them (so ``to
 maps them). Tensors that share memory here (views of one array, tied weights) are written as views of
 one storage, as ``torch.save`` writes them, and the same tensor object twice is pickled once.
 
-What can be written: tensors (every dtype, dense or sparse COO, on any device, ``nn.Parameter`` and
+What can be written: tensors (every dtype, dense, sparse COO or compressed (CSR ...), on any device, ``nn.Parameter`` and
 ``requires_grad`` kept), storages saved on their own, the containers and scalars of a checkpoint (dict, ``OrderedDict`` with its
 ``_metadata``, ``Counter``, list, tuple, set, frozenset, str, bytes, bytearray, int, float, complex,
 bool, None), dtypes, devices, ``torch.Size`` and layouts. Anything else (a module, a function, an
@@ -34,7 +34,7 @@ from .. import dtypes as _dt
 from ..device import device as _device_cls
 from ..memory_layout import layout as _layout
 from ..storage import TypedStorage, UntypedStorage, owner_array
-from ..tensor import Size, Tensor
+from ..tensor import Size, Tensor, wrap
 from .pytorch_files import _STORAGE_DTYPES
 
 _STORAGE_OF_DTYPE = {dname: storage for storage, dname in _STORAGE_DTYPES.items()}
@@ -117,7 +117,6 @@ class _Pickler(pickle._Pickler):
         untyped = storage if isinstance(storage, UntypedStorage) else storage._untyped
         owner = untyped._owner
         if untyped.device.type != "cpu":
-            from ..tensor import wrap
             owner = wrap(owner, untyped.device).cpu()._data
         raw = np.ascontiguousarray(owner).reshape(-1).view(np.uint8)
         location = str(untyped.device)
@@ -156,6 +155,11 @@ class _Pickler(pickle._Pickler):
         if t.layout is memory_layout.sparse_coo:
             data = (t._indices(), t._values(), Size(t.shape), t.is_coalesced())
             return (_TorchName("torch._utils", "_rebuild_sparse_tensor"), (memory_layout.sparse_coo, data))
+        compressed = getattr(t._data, "compressed", None)
+        if compressed is not None:  # CSR/CSC/BSR/BSC: PyTorch's (compressed, plain, values, size)
+            d = t._data
+            data = tuple(wrap(a) for a in (d.compressed, d.plain, d.values)) + (Size(t.shape),)
+            return (_TorchName("torch._utils", "_rebuild_sparse_tensor"), (t.layout, data))
         is_parameter = type(t).__name__ == "Parameter" and any(c.__name__ == "Parameter" for c in type(t).__mro__)
         requires_grad = bool(t.requires_grad)
         storage, offset, stride = self._storage_of(t)

@@ -1,7 +1,9 @@
-"""``tensorgraft.sparse`` (``torch.sparse``): functions on sparse COO tensors.
+"""``tensorgraft.sparse`` (``torch.sparse``): functions on sparse tensors.
 
 Sparse COO tensors themselves are made by ``tensorgraft.sparse_coo_tensor`` and ``Tensor.to_sparse``;
-their data and kernels are in ``coo_data.py``, the ops with gradients in ``ops/sparse_coo.py``.
+their data and kernels are in ``coo_data.py``, the ops with gradients in ``ops/sparse_coo.py``. The
+compressed layouts (CSR, CSC, BSR, BSC: ``sparse_csr_tensor``, ``Tensor.to_sparse_csr`` ...) keep
+theirs in ``compressed_data.py`` and ``ops/sparse_compressed.py``.
 """
 from __future__ import annotations
 
@@ -13,34 +15,55 @@ def _frontends():
     return sparse_frontends()
 
 
-def _check_sparse(fname, name, t, *, allow_dense=False):
+def _check_sparse(fname, name, t, *, allow_dense=False, allow_compressed=False):
     from ..tensor import Tensor
     if not isinstance(t, Tensor):
         raise TypeError(f"{fname}(): argument '{name}' must be Tensor, not {type(t).__name__}")
-    if not allow_dense and not t.is_sparse:
-        raise RuntimeError(f"{fname}(): argument '{name}' must be a sparse COO tensor (layout=torch.sparse_coo), "
-                           f"got a strided one: use torch.mm for dense matrices, or .to_sparse() it first")
+    if allow_dense or t.is_sparse or (allow_compressed and _is_compressed(t)):
+        return
+    if allow_compressed:
+        raise RuntimeError(f"{fname}(): argument '{name}' must be a sparse tensor (layout=torch.sparse_coo or a "
+                           f"compressed one), got a strided one: use torch.mm for dense matrices, or .to_sparse() it "
+                           f"first")
+    got = f"torch.{t._data.layout}" if _is_compressed(t) else "a strided one"
+    raise RuntimeError(f"{fname}(): argument '{name}' must be a sparse COO tensor (layout=torch.sparse_coo), got "
+                       f"{got}: use torch.mm for dense matrices, or .to_sparse() it first")
+
+
+def _is_compressed(t) -> bool:
+    from .compressed_data import SparseCompressedData
+    return t._data.__class__ is SparseCompressedData
 
 
 def mm(mat1, mat2, reduce=None):
-    """``mat1 @ mat2`` for a sparse COO ``mat1`` and a dense (or sparse) ``mat2``. The gradient of
-    ``mat1`` is sparse, with ``mat1``'s pattern (PyTorch's SparseAddmmBackward0); the result and
-    ``mat2``'s gradient are dense. Two sparse operands give a sparse result, without gradients; a
-    dense ``mat1`` is ``torch.mm``'s case."""
-    if reduce is not None:
-        raise NotImplementedError(f"sparse.mm(reduce={reduce!r}): the reductions other than a sum are for "
-                                  f"sparse CSR tensors, which tensorgraft does not have")
+    """``mat1 @ mat2`` for a sparse ``mat1`` and a dense (or sparse) ``mat2``. For a COO ``mat1`` the
+    gradient of ``mat1`` is sparse, with ``mat1``'s pattern (PyTorch's SparseAddmmBackward0); the
+    result and ``mat2``'s gradient are dense. Two sparse operands give a sparse result, without
+    gradients; a dense ``mat1`` is ``torch.mm``'s case, and so is a compressed one (CSR ...: a dense
+    gradient, MmBackward0, as PyTorch). ``reduce`` ("sum", "mean", "amax", "amin", for a CSR ``mat1``
+    and a dense ``mat2``) reduces each row's products instead of summing them; the gradient of
+    ``mat1`` is then CSR with its pattern (SparseMmReduceImplBackward0)."""
     _check_sparse("sparse.mm", "mat1", mat1, allow_dense=True)
     _check_sparse("sparse.mm", "mat2", mat2, allow_dense=True)
-    if not mat1.is_sparse:  # dense @ (sparse or dense): the ordinary product, as PyTorch
+    if reduce is not None:
+        if not _is_compressed(mat1):
+            raise NotImplementedError(f"Could not run 'aten::_sparse_mm_reduce_impl' with arguments from the "
+                                      f"'{'SparseCPU' if mat1.is_sparse else 'CPU'}' backend: sparse.mm(..., "
+                                      f"reduce={reduce!r}) takes a CSR mat1 (.to_sparse_csr() makes one)")
+        from ..ops.sparse_compressed import sparse_mm_reduce
+        return sparse_mm_reduce(mat1, mat2, reduce)
+    if not mat1.is_sparse:  # dense or compressed @ (sparse or dense): the ordinary product, as PyTorch
         import tensorgraft
         return tensorgraft.mm(mat1, mat2)
     return _frontends()["mm"](mat1, mat2)
 
 
 def addmm(mat, mat1, mat2, *, beta=1.0, alpha=1.0):
-    """``beta * mat + alpha * (mat1 @ mat2)`` with ``mat1`` sparse COO and ``mat`` dense."""
-    _check_sparse("sparse.addmm", "mat1", mat1)
+    """``beta * mat + alpha * (mat1 @ mat2)`` with ``mat1`` sparse (COO or compressed) and ``mat`` dense."""
+    _check_sparse("sparse.addmm", "mat1", mat1, allow_compressed=True)
+    if _is_compressed(mat1):  # torch.addmm's case, as PyTorch (AddmmBackward0)
+        import tensorgraft
+        return tensorgraft.addmm(mat, mat1, mat2, beta=beta, alpha=alpha)
     product = mm(mat1, mat2)
     if alpha != 1:
         product = product * alpha
@@ -50,6 +73,8 @@ def addmm(mat, mat1, mat2, *, beta=1.0, alpha=1.0):
 def sum(input, dim=None, dtype=None):  # noqa: A001  (torch.sparse.sum's name)
     """The sum of a sparse COO tensor's entries: over everything (a dense 0-d tensor), or over the
     dimensions in ``dim`` (sparse while a sparse dimension is left, as PyTorch)."""
+    if _is_compressed(input) and dim is None:  # (every element: the ordinary sum, SumBackward0)
+        return input.sum(dtype=dtype)
     _check_sparse("sparse.sum", "input", input)
     return _frontends()["sum"](input, dim, dtype)
 

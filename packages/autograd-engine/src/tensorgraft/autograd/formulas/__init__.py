@@ -54,4 +54,5 @@ def load_all():
     from . import complex, spectral  # noqa: F401
     from . import tensor_extras, stft  # noqa: F401
     from . import sparse_coo  # noqa: F401
+    from . import sparse_compressed  # noqa: F401
     return FORMULAS

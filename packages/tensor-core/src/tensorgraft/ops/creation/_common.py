@@ -116,12 +116,12 @@ def _create(dev, make):
 
 
 def sparse_layout(layout, fname: str) -> bool:
-    """Whether a factory's ``layout=`` asks for a sparse COO tensor (None and ``torch.strided``: a
-    dense one); anything but a layout is PyTorch's TypeError."""
+    """Whether a factory's ``layout=`` asks for a sparse tensor (COO or compressed; None and
+    ``torch.strided``: a dense one); anything but a layout is PyTorch's TypeError."""
     from ... import memory_layout as _ml
     if layout is None or layout is _ml.strided:
         return False
-    if layout is _ml.sparse_coo:
+    if layout in (_ml.sparse_coo, _ml.sparse_csr, _ml.sparse_csc, _ml.sparse_bsr, _ml.sparse_bsc):
         return True
     raise TypeError(f"{fname}(): argument 'layout' must be torch.layout, not {type(layout).__name__}")
 
@@ -133,15 +133,31 @@ def no_sparse_kernel(fname: str, aten: str) -> NotImplementedError:
                                f"{fname}() cannot make a sparse COO tensor; make a dense one and call .to_sparse()")
 
 
-def sparse_empty(shape, dtype, dev, requires_grad, sparse_dim=None) -> Tensor:
-    """A sparse COO tensor of ``shape`` with no entries (``zeros``/``empty`` with
-    ``layout=torch.sparse_coo``, ``zeros_like`` of a sparse tensor): ``sparse_dim`` sparse
-    dimensions (all by default), the rest dense."""
+def sparse_empty(shape, dtype, dev, requires_grad, sparse_dim=None, layout=None, like=None) -> Tensor:
+    """A sparse tensor of ``shape`` with no entries (``zeros``/``empty`` with a sparse ``layout``,
+    ``zeros_like`` of a sparse tensor). COO: ``sparse_dim`` sparse dimensions (all by default),
+    the rest dense. Compressed (``layout`` torch.sparse_csr ..., or ``like`` a compressed tensor's
+    data): the batch dims, block size and dense dims of ``like``, else no dense dims."""
+    from ... import memory_layout as _ml
+    from ...sparse.compressed_data import SparseCompressedData
     from ...sparse.coo_data import SparseCOOData
-    if dev.type != "cpu":
-        raise RuntimeError(f"a sparse COO tensor on {dev}: sparse COO tensors live on the CPU in tensorgraft (there "
-                           f"are no CUDA sparse kernels); make it on the CPU")
     shape = tuple(int(n) for n in shape)
+    name = like.layout if like is not None and layout is None else getattr(layout, "_name", "sparse_coo")
+    if dev.type != "cpu":
+        kind = "sparse COO" if name == "sparse_coo" else "compressed sparse"
+        raise RuntimeError(f"a {kind} tensor on {dev}: {kind} tensors live on the CPU in tensorgraft (there are no "
+                           f"CUDA sparse kernels); make it on the CPU")
+    if name != "sparse_coo":
+        if like is not None and like.layout == name:
+            data = SparseCompressedData.empty(name, shape, dtype.np, like.batch_dim, like.blocksize)
+        elif name in ("sparse_bsr", "sparse_bsc") or len(shape) < 2:
+            raise RuntimeError(f"a torch.{name} tensor of size {list(shape)} with no entries cannot be made without "
+                               f"{'a blocksize' if len(shape) >= 2 else 'two dimensions'}: build it with "
+                               f"torch.sparse_compressed_tensor, or convert a dense tensor")
+        else:
+            data = SparseCompressedData.empty(name, shape, dtype.np, len(shape) - 2)
+        return _make(data, _CPU, requires_grad)
+    del _ml
     k = len(shape) if sparse_dim is None else sparse_dim
     data = SparseCOOData(np.zeros((k, 0), np.int64), np.zeros((0,) + shape[k:], dtype.np), shape, True)
     return _make(data, _CPU, requires_grad)

@@ -19,6 +19,7 @@ from ...tensor import Tensor
 from ... import memory_layout as _ml
 from .. import _frontend as F
 from ..conversion import resolve_device
+from ...sparse.compressed_data import SparseCompressedData
 from ._common import _check_dtype, _create, _finish, _make, _size, no_sparse_kernel, sparse_empty, sparse_layout
 from tensorgraft.dtypes import np_kind as _np_kind
 
@@ -36,7 +37,7 @@ def _filled(fname, fill):
         shape = _size(size, fname, size_)
         dev = resolve_device(device)
         if layout is not None and sparse_layout(layout, fname):
-            return _sparse_factory(fname, shape, dtype, dev, requires_grad)
+            return _sparse_factory(fname, shape, dtype, dev, requires_grad, layout)
         npd = (dtype or _dt.get_default_dtype()).np
         if memory_format is not None and memory_format is not _ml.contiguous_format:
             return _make(_create(dev, lambda xp: _in_format(xp, fill(xp, shape, npd), memory_format)), dev,
@@ -47,12 +48,12 @@ def _filled(fname, fill):
     return F.factory_with_out(fname)(make)
 
 
-def _sparse_factory(fname, shape, dtype, dev, requires_grad):
-    """``zeros``/``empty`` with ``layout=torch.sparse_coo``: a sparse tensor without entries;
-    ``ones`` has nothing to store sparsely, and PyTorch refuses it."""
+def _sparse_factory(fname, shape, dtype, dev, requires_grad, layout):
+    """``zeros``/``empty`` with a sparse ``layout``: a sparse tensor without entries; ``ones`` has
+    nothing to store sparsely, and PyTorch refuses it."""
     if fname == "ones":
         raise RuntimeError("full(...) is not implemented for sparse layout")
-    return sparse_empty(shape, dtype or _dt.get_default_dtype(), dev, requires_grad)
+    return sparse_empty(shape, dtype or _dt.get_default_dtype(), dev, requires_grad, layout=layout)
 
 
 zeros = _filled("zeros", lambda xp, s, d: xp.zeros(s, d))
@@ -148,16 +149,21 @@ def _like(fname, maker):
         if _sparse_like(input, layout, fname):  # (the layout follows the input unless given)
             if fname == "ones_like":
                 raise no_sparse_kernel(fname, "fill_.Scalar")
+            compressed = input._data.__class__ is SparseCompressedData
             return sparse_empty(input.shape, dtype, dev, requires_grad,
-                                input._data.sparse_dim if input.is_sparse else None)
+                                input._data.sparse_dim if input.is_sparse else None, layout,
+                                input._data if compressed else None)
         out = maker(input.shape, dtype=dtype, device=dev, requires_grad=requires_grad)
-        return out if input.is_sparse else _like_layout(out, input, memory_format)
+        sparse_input = input.is_sparse or input._data.__class__ is SparseCompressedData
+        return out if sparse_input else _like_layout(out, input, memory_format)
     like.__name__ = like.__qualname__ = fname
     return like
 
 
 def _sparse_like(input: Tensor, layout, fname: str) -> bool:
-    return sparse_layout(layout, fname) if layout is not None else input.is_sparse
+    if layout is not None:
+        return sparse_layout(layout, fname)
+    return input.is_sparse or input._data.__class__ is SparseCompressedData
 
 
 zeros_like = _like("zeros_like", zeros)
