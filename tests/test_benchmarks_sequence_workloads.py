@@ -24,11 +24,12 @@ TINY = {
     "embedding_bag_step": dict(batch=4, vocab=50, dim=6, classes=3, max_bag=5),
     "dcgan_generator_step": dict(batch=2, nz=5, ngf=2),
     "gcn_step": dict(nodes=20, edges=40, features=4, hidden=5, classes=3),
+    "gcn_csr_step": dict(nodes=20, edges=40, features=4, hidden=5, classes=3),
     "sparse_embedding_step": dict(batch=4, seq=3, vocab=30, dim=5, classes=3),
     "message_passing_step": dict(nodes=20, edges=60, features=4, hidden=5, classes=3),
     "gat_step": dict(nodes=20, edges=60, features=4, hidden=5, classes=3),
 }
-CPU_ONLY = {"gcn_step", "sparse_embedding_step", "gat_step"}  # (tensorgraft's sparse COO tensors live on the CPU)
+CPU_ONLY = {"gcn_step", "gcn_csr_step", "sparse_embedding_step", "gat_step"}  # (tensorgraft's sparse tensors: CPU)
 
 
 def _builder(name):
@@ -45,7 +46,7 @@ def test_every_workload_is_listed_with_both_sides():
 @pytest.mark.parametrize("name", sorted(TINY))
 def test_workload_trains_at_tiny_size(name, tg_device):
     if name in CPU_ONLY and tg_device != "cpu":
-        pytest.skip("tensorgraft's sparse COO tensors live on the CPU: the workload is CPU-only")
+        pytest.skip("tensorgraft's sparse tensors live on the CPU: the workload is CPU-only")
     kwargs = dict(TINY[name], device=tg_device)
     if name == "transformer_encoder_step":
         kwargs["dropout"] = 0.0  # random masks would make successive losses incomparable

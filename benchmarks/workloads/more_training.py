@@ -94,14 +94,16 @@ def dcgan_generator_step(lib, batch=64, nz=100, ngf=64, channels=3, device="cpu"
     return make
 
 
-def gcn_step(lib, nodes=5000, edges=50000, features=128, hidden=64, classes=16, device="cpu", seed=0):
+def gcn_step(lib, nodes=5000, edges=50000, features=128, hidden=64, classes=16, device="cpu", seed=0,
+             layout="coo"):
     """A two-layer GCN (Kipf & Welling): ``relu(A @ X @ W1)``, then ``A @ H @ W2``, with A the
     symmetrically normalised adjacency (random undirected edges plus self loops) as a sparse COO
-    matrix multiplied by ``torch.sparse.mm``; cross-entropy on every node, Adam. CPU only:
-    tensorgraft's sparse COO tensors live on the CPU."""
+    matrix multiplied by ``torch.sparse.mm`` (``layout="csr"``: the same matrix in CSR, as graph
+    libraries keep it); cross-entropy on every node, Adam. CPU only: tensorgraft's sparse tensors
+    live on the CPU."""
     def make():
         if device != "cpu":
-            raise Unavailable("tensorgraft's sparse COO tensors live on the CPU: the GCN workload is CPU-only")
+            raise Unavailable("tensorgraft's sparse tensors live on the CPU: the GCN workload is CPU-only")
         t = _mod(lib, device)
         nn = t.nn
         rng = np.random.default_rng(seed)
@@ -110,6 +112,8 @@ def gcn_step(lib, nodes=5000, edges=50000, features=128, hidden=64, classes=16, 
         degree = np.bincount(index[0], minlength=nodes).astype(np.float32)
         weight = (1 / np.sqrt(degree[index[0]] * degree[index[1]])).astype(np.float32)
         adj = t.sparse_coo_tensor(t.tensor(index), t.tensor(weight), (nodes, nodes)).coalesce()
+        if layout == "csr":
+            adj = adj.to_sparse_csr()
 
         class GCN(nn.Module):
             def __init__(self):
@@ -128,6 +132,11 @@ def gcn_step(lib, nodes=5000, edges=50000, features=128, hidden=64, classes=16, 
         opt = t.optim.Adam(model.parameters(), lr=0.01)
         return _checked_step(t, model, nn.CrossEntropyLoss(), opt, (x,), y, device)
     return make
+
+
+def gcn_csr_step(lib, **kwargs):
+    """``gcn_step`` with the adjacency in CSR (``torch.sparse_csr``)."""
+    return gcn_step(lib, layout="csr", **kwargs)
 
 
 def gat_step(lib, nodes=5000, edges=50000, features=64, hidden=32, classes=16, device="cpu", seed=0):
@@ -239,6 +248,9 @@ WORKLOADS = [
              torch=sparse_embedding_step("torch")),
     Workload("gcn_step", "2-layer GCN on a sparse COO adjacency (5000 nodes, 105000 entries with self loops), "
              "128 -> 64 -> 16, torch.sparse.mm, CE + Adam", tensorgraft=gcn_step("tensorgraft"), torch=gcn_step("torch")),
+    Workload("gcn_csr_step", "the same GCN with the adjacency in CSR (torch.sparse_csr; the product is torch.mm's, "
+             "so the weights' gradients are dense)", tensorgraft=gcn_csr_step("tensorgraft"),
+             torch=gcn_csr_step("torch")),
     Workload("gat_step", "1-head GAT layer on a sparse COO adjacency (5000 nodes, ~55000 edges with self loops), "
              "64 -> 32 -> 16: edge logits, torch.sparse.softmax per node, torch.sparse.mm, CE + Adam",
              tensorgraft=gat_step("tensorgraft"), torch=gat_step("torch")),

@@ -234,7 +234,7 @@ def test_add_and_mul_of_two_patterns():
     product = sa * sb  # the intersection of the patterns
     assert product._nnz() == 1 and product.to_dense().tolist() == [[0, 0, 10], [0, 0, 0]]
     np.testing.assert_array_equal((sa * b).to_dense().numpy(), (a * b).numpy())
-    assert not (sa + b).layout is tg.sparse_csr  # sparse + dense is dense
+    assert (sa + b).layout is not tg.sparse_csr  # sparse + dense is dense
     np.testing.assert_array_equal((sa + b).numpy(), (a + b).numpy())
     with pytest.raises(RuntimeError, match="layout torch.sparse_csr, got torch.sparse_csc"):
         sa + b.to_sparse_csc()

@@ -197,8 +197,11 @@ def sparse_compressed_tensor(compressed_indices, plain_indices, values, size=Non
 
 
 def _layout_factory(name, c_name, p_name):
-    def factory(compressed, plain, values, size=None, *, dtype=None, device=None, pin_memory=False,
+    def factory(compressed, plain, values, size=None, *, dtype=None, layout=None, device=None, pin_memory=False,
                 requires_grad=False, check_invariants=None):
+        if layout is not None and _layout_name(layout) != name:
+            word = DISPATCH_NAME.get(_layout_name(layout), str(layout))
+            raise RuntimeError(f"sparse_{name[7:]}_tensor: layout must be {DISPATCH_NAME[name]} but got {word}")
         return _compressed_tensor_op.frontend(f"sparse_{name[7:]}_tensor", name, compressed, plain, values, size,
                                               dtype, device, requires_grad)
     factory.__name__ = factory.__qualname__ = f"sparse_{name[7:]}_tensor"
@@ -255,6 +258,8 @@ _to_compressed_op = defop("_to_sparse_compressed", frontend=_to_compressed_front
 def _check_blocksize(fname, blocksize):
     if blocksize is None:
         raise TypeError(f"{fname}() missing 1 required positional arguments: \"blocksize\"")
+    if isinstance(blocksize, int):  # (PyTorch takes one int for a square block)
+        blocksize = (blocksize, blocksize)
     try:
         bs = tuple(int(b) for b in blocksize)
     except TypeError:
@@ -277,7 +282,7 @@ _compressed_to_dense_op = defop("_sparse_compressed_to_dense", frontend=_compres
 
 def _compressed_to_coo_frontend(op):
     def to_coo(self):
-        return _record(op, wrap(self._data.to_coo()), (self,), None, "ToSparseBackward1")
+        return _record(op, wrap(self._data.to_coo_in_storage_order()), (self,), None, "ToSparseBackward1")
     return to_coo
 
 
@@ -356,6 +361,50 @@ _mm_reduce_op = defop("_sparse_mm_reduce", frontend=_mm_reduce_frontend, method=
 
 def sparse_mm_reduce(mat1, mat2, reduce):
     return _mm_reduce_op.frontend(mat1, mat2, reduce)
+
+
+# --------------------------------------------------------------------------- sparse.sampled_addmm
+def _sampled_addmm_frontend(op):
+    def sampled_addmm(input, mat1, mat2, beta, alpha):
+        for name, t in (("input", input), ("mat1", mat1), ("mat2", mat2)):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"sampled_addmm(): argument '{name}' must be Tensor, not {type(t).__name__}")
+        s = input._data
+        if s.__class__ is not SparseCompressedData:
+            raise NotImplementedError(f"Could not run 'aten::sparse_sampled_addmm' with arguments from the "
+                                      f"'{'SparseCPU' if input.is_sparse else 'CPU'}' backend: sampled_addmm takes a "
+                                      f"CSR input (.to_sparse_csr() makes one)")
+        if s.layout != "sparse_csr":
+            raise RuntimeError(f"sampled_addmm: Expected result to have sparse csr layout, but got "
+                               f"{DISPATCH_NAME[s.layout]}")
+        a, b = mat1._data, mat2._data
+        if not isinstance(a, np.ndarray) or not isinstance(b, np.ndarray):
+            raise RuntimeError("sampled_addmm: mat1 and mat2 must be dense (strided) tensors")
+        if s.ndim != 2 or s.dense_dim or a.ndim != 2 or b.ndim != 2:
+            raise RuntimeError(f"sampled_addmm: expected 2-D matrices, got {s.ndim}-D, {a.ndim}-D and {b.ndim}-D")
+        if a.shape[1] != b.shape[0]:
+            raise RuntimeError(f"sampled_addmm: mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} "
+                               f"and {b.shape[0]}x{b.shape[1]})")
+        if (a.shape[0], b.shape[1]) != s.shape:
+            raise RuntimeError(f"sampled_addmm: input shape ({s.shape[0]}x{s.shape[1]}) must match mat1 @ mat2 "
+                               f"shape ({a.shape[0]}x{b.shape[1]})")
+        if not (s.dtype == a.dtype == b.dtype):
+            raise RuntimeError(f"sampled_addmm: expected input, mat1 and mat2 to have the same dtype, but got "
+                               f"{input.dtype}, {mat1.dtype} and {mat2.dtype}")
+        rows, cols = s._element_indices()
+        # each stored entry's dot product only: a row of mat1 with a column of mat2
+        sampled = np.einsum("ij,ij->i", a[rows], b.T[cols]).astype(s.dtype, copy=False)
+        values = s.values * beta + sampled * alpha if beta != 0 else sampled * alpha
+        out = wrap(s.with_values(np.asarray(values, dtype=s.dtype)))
+        return _record(op, out, (input, mat1, mat2), {"beta": beta, "alpha": alpha}, "SparseSampledAddmmBackward0")
+    return sampled_addmm
+
+
+_sampled_addmm_op = defop("_sparse_sampled_addmm", frontend=_sampled_addmm_frontend, method=False, public=False)
+
+
+def sparse_sampled_addmm(input, mat1, mat2, beta=1.0, alpha=1.0):
+    return _sampled_addmm_op.frontend(input, mat1, mat2, beta, alpha)
 
 
 # --------------------------------------------------------------------------- Tensor methods

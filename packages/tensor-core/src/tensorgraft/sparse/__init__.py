@@ -7,7 +7,7 @@ theirs in ``compressed_data.py`` and ``ops/sparse_compressed.py``.
 """
 from __future__ import annotations
 
-__all__ = ["mm", "sum", "addmm", "softmax", "log_softmax", "spdiags"]
+__all__ = ["mm", "sum", "addmm", "sampled_addmm", "softmax", "log_softmax", "spdiags"]
 
 
 def _frontends():
@@ -68,6 +68,18 @@ def addmm(mat, mat1, mat2, *, beta=1.0, alpha=1.0):
     if alpha != 1:
         product = product * alpha
     return product + (mat if beta == 1 else mat * beta)
+
+
+def sampled_addmm(input, mat1, mat2, *, beta=1.0, alpha=1.0, out=None):
+    """``beta * input + alpha * (mat1 @ mat2)`` computed at ``input``'s stored entries only: ``input``
+    is a CSR tensor, the result has its pattern (the other products are never formed). Gradients:
+    ``input``'s is CSR with its pattern, ``mat1``'s and ``mat2``'s dense (SparseSampledAddmmBackward0)."""
+    from ..ops.sparse_compressed import sparse_sampled_addmm
+    result = sparse_sampled_addmm(input, mat1, mat2, beta, alpha)
+    if out is not None:
+        out.copy_(result)
+        return out
+    return result
 
 
 def sum(input, dim=None, dtype=None):  # noqa: A001  (torch.sparse.sum's name)

@@ -181,6 +181,14 @@ class SparseCompressedData:
                                                              kind="stable"))
         return SparseCOOData(indices[:, order], values[order], self.shape, True)
 
+    def to_coo_in_storage_order(self) -> SparseCOOData:
+        """PyTorch's ``to_sparse()`` of a compressed tensor: the entries in the order they are
+        stored (CSC column by column, BSR block by block), coalesced only for CSR, whose storage
+        order is the COO order."""
+        if self.layout == "sparse_csr":
+            return self.to_coo()
+        return SparseCOOData(self._element_indices(), self._element_values(), self.shape, False)
+
     def to_dense(self) -> np.ndarray:
         out = np.zeros(self.shape, self.dtype)
         out[tuple(self._element_indices())] = self._element_values()
@@ -202,7 +210,8 @@ class SparseCompressedData:
         return self.read_dense(g)
 
     @classmethod
-    def from_coo(cls, coo: SparseCOOData, layout: str, blocksize=None, batch_dim: int = 0) -> "SparseCompressedData":
+    def from_coo(cls, coo: SparseCOOData, layout: str, blocksize=None, batch_dim: int = 0,
+                 dense_source: bool = False) -> "SparseCompressedData":
         """A coalesced COO tensor's entries in ``layout``: its last two sparse dims are the matrix,
         those before them batch dims (every batch must hold as many entries)."""
         coo = coo.coalesce()
@@ -217,7 +226,7 @@ class SparseCompressedData:
         if layout in BLOCKED:
             br, bc = blocksize
             if nrows % br or ncols % bc:
-                raise RuntimeError(f"tensor sparse size ({nrows},{ncols}) must be divisible by given blocksize "
+                raise RuntimeError(f"{'dense' if dense_source else 'coo'}_to_{layout}: tensor sparse size ({nrows},{ncols}) must be divisible by given blocksize "
                                    f"({br},{bc})")
             # the blocks holding an entry, and each entry's place in its block
             block_idx = np.concatenate([idx[:nb], idx[nb:nb + 1] // br, idx[nb + 1:nb + 2] // bc])
@@ -257,7 +266,7 @@ class SparseCompressedData:
         ``dense_dim`` dims stay dense, the two before them are the matrix, the rest batch dims."""
         nb = a.ndim - 2 - dense_dim
         coo = SparseCOOData.from_dense(a, nb + 2)
-        return cls.from_coo(coo, layout, blocksize, nb)
+        return cls.from_coo(coo, layout, blocksize, nb, dense_source=True)
 
     @classmethod
     def empty(cls, layout: str, shape: tuple, dtype, batch_dim: int, blocksize=None) -> "SparseCompressedData":
@@ -288,22 +297,34 @@ class SparseCompressedData:
             blocksize = blocksize[::-1]
         return SparseCompressedData(TRANSPOSED[self.layout], self.compressed, self.plain, values, shape, blocksize)
 
-    def swapaxes(self, d0: int, d1: int) -> "SparseCompressedData":
+    def _dim_kind(self, d: int) -> str:
         nb = self.batch_dim
-        if sorted((d0 % self.ndim, d1 % self.ndim)) != [nb, nb + 1]:
-            raise RuntimeError(f"transpose(): torch.{self.layout} tensors can only transpose their two sparse "
-                               f"dimensions ({nb} and {nb + 1}), got {d0} and {d1}; {_TO_DENSE_HINT}")
-        return self.transposed_matrix()
+        return "Batch" if d < nb else "Sparse" if d < nb + 2 else "Dense"
+
+    def swapaxes(self, d0: int, d1: int) -> "SparseCompressedData":
+        d0, d1 = d0 % self.ndim, d1 % self.ndim
+        if d0 == d1:
+            return self
+        nb = self.batch_dim
+        if sorted((d0, d1)) == [nb, nb + 1]:
+            return self.transposed_matrix()
+        k0, k1 = self._dim_kind(d0), self._dim_kind(d1)
+        if k0 != k1:
+            raise RuntimeError(f"transpose(): can only transpose dimensions of the same type (Batch, Sparse, Dense), "
+                               f"got {d0}({k0}) and {d1}({k1})")
+        raise unsupported(self.layout, f"transposing two {k0.lower()} dimensions ({d0} and {d1})")
 
     def transpose(self, *axes) -> "SparseCompressedData":
         axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
         if not axes or axes is None:
             axes = tuple(range(self.ndim))[::-1]
-        if self.ndim == 2 and tuple(axes) == (1, 0):
-            return self.transposed_matrix()
-        if tuple(axes) == tuple(range(self.ndim)):
+        axes = tuple(a % self.ndim for a in axes)
+        moved = [d for d in range(self.ndim) if axes[d] != d]
+        if not moved:
             return self
-        raise unsupported(self.layout, f"a permutation {tuple(axes)}")
+        if len(moved) == 2 and axes[moved[0]] == moved[1]:  # one swap: transpose(d0, d1)
+            return self.swapaxes(*moved)
+        raise unsupported(self.layout, f"a permutation {axes}")
 
     @property
     def T(self) -> "SparseCompressedData":
@@ -335,8 +356,17 @@ class SparseCompressedData:
                                f"Sparse: convert the second operand with .to_sparse(layout=torch.{self.layout}) or "
                                f".to_dense()")
         other = np.asarray(other)
+        if self.batch_dim and not self.dense_dim and other.ndim == self.ndim:  # batched: one product per matrix
+            if other.shape[:-2] != self.shape[:-2]:
+                raise RuntimeError(f"a batched product needs the same batch shape, got {list(self.shape[:-2])} and "
+                                   f"{list(other.shape[:-2])} (compressed sparse tensors do not broadcast)")
+            parts = [self.matrix(i).dot(o) for i, o in enumerate(other.reshape((-1,) + other.shape[-2:]))]
+            out = np.stack(parts) if parts else np.zeros((0, self.shape[-2], other.shape[-1]),
+                                                         np.result_type(self.values, other))
+            return out.reshape(self.shape[:-1] + other.shape[-1:])
         if self.ndim != 2 or self.dense_dim:
-            raise unsupported(self.layout, f"a matrix product with a {self.ndim}-D tensor")
+            raise unsupported(self.layout, f"a matrix product of a {self.ndim}-D tensor with {self.dense_dim} dense "
+                                           f"dims and a {other.ndim}-D one")
         if other.ndim not in (1, 2) or other.shape[0] != self.shape[1]:
             raise ValueError(f"sparse matrix product: shapes {self.shape} and {other.shape} do not fit")
         dtype = np.result_type(self.values, other)
@@ -345,6 +375,14 @@ class SparseCompressedData:
         if dtype.kind in "fc" and dtype.itemsize >= 4:  # SciPy's compiled kernels
             return np.ascontiguousarray(self._scipy_matrix(dtype) @ other.astype(dtype, copy=False))
         return self.to_coo().dot(other)  # (float16, bfloat16, integers: the COO NumPy path)
+
+    def matrix(self, i: int) -> "SparseCompressedData":
+        """The ``i``-th matrix of a batched tensor (the batch dims flattened)."""
+        nb = self.batch_dim
+        comp = self.compressed.reshape((-1,) + self.compressed.shape[nb:])[i]
+        plain = self.plain.reshape((-1,) + self.plain.shape[nb:])[i]
+        values = self.values.reshape((-1,) + self.values.shape[nb:])[i]
+        return SparseCompressedData(self.layout, comp, plain, values, self.shape[nb:], self.blocksize)
 
     def masked_product(self, g: np.ndarray, other: np.ndarray) -> "SparseCompressedData":
         """``g @ other.T`` at the stored entries only (a 2-D CSR/CSC matrix): the gradient of a
@@ -454,6 +492,12 @@ class SparseCompressedData:
             what = "strides" if name == "strides" else "is_contiguous"
             raise RuntimeError(f"Sparse {DISPATCH_NAME[self.layout][6:].upper()} tensors do not have {what}")
         raise _no_kernel(self.layout, name)
+
+    def __eq__(self, other):  # (torch.equal, ==: PyTorch has no compressed kernel either)
+        raise _no_kernel(self.layout, "equal")
+
+    __ne__ = __eq__
+    __hash__ = object.__hash__
 
     def __getitem__(self, key):
         """``t[i]`` ...: read through the element COO form (PyTorch returns a COO tensor too)."""

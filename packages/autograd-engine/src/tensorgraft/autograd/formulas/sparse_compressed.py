@@ -37,14 +37,22 @@ def sparse_compressed_tensor(node, g):
 
 @formula("_to_sparse_compressed")
 def to_sparse_compressed(node, g):
+    # PyTorch's: the gradient converted back to the input's layout (not masked to its pattern:
+    # a dense gradient arriving here keeps all its nonzeros)
     _first_order("ToSparseCsrBackward0 (and the CSC/BSR/BSC ones)")
     x = node.inputs[0]._data
-    if x.__class__ is SparseCompressedData:  # back to the input's layout and pattern
-        return (_pattern_gradient(x, g),)
+    gd = g._data
+    if x.__class__ is SparseCompressedData:
+        if gd.__class__ is SparseCompressedData:
+            out = gd.relayout(x.layout, x.blocksize)
+        else:
+            dense = _dense(g).astype(x.dtype, copy=False)
+            out = SparseCompressedData.from_dense(dense, x.layout, x.blocksize, x.dense_dim)
+        return (wrap(out, g._device),)
     if x.__class__ is SparseCOOData:
-        c = x.coalesce()
-        at = _dense(g)[tuple(c.indices)]
-        return (wrap(c.with_values(at.astype(c.dtype, copy=False)), g._device),)
+        coo = gd.to_coo() if gd.__class__ is SparseCompressedData else \
+            SparseCOOData.from_dense(_dense(g).astype(x.dtype, copy=False), x.sparse_dim)
+        return (wrap(coo, g._device),)
     return (wrap(_dense(g).astype(x.dtype, copy=False), g._device),)
 
 
@@ -96,3 +104,16 @@ def sparse_mm_reduce(node, g):
             np.add.at(gb, (cols[entry], col_of_out), gd[hit] * s.values[entry])
     return (wrap(ga, g._device) if ga is not None else None,
             wrap(np.asarray(gb, dtype=other.dtype), g._device) if gb is not None else None)
+
+
+@formula("_sparse_sampled_addmm")
+def sparse_sampled_addmm(node, g):
+    _first_order("SparseSampledAddmmBackward0")
+    s, a, b = (t._data for t in node.inputs)
+    need_s, need_a, need_b = node.needs_input_grad
+    beta, alpha = node.attrs["beta"], node.attrs["alpha"]
+    gs = s.read(g._data)  # the gradient at the stored entries: the only outputs there are
+    grad_pattern = s.with_values(np.asarray(gs * alpha, dtype=s.dtype))
+    return (wrap(s.with_values(np.asarray(gs * beta, dtype=s.dtype)), g._device) if need_s else None,
+            wrap(np.asarray(grad_pattern.dot(b.T), dtype=a.dtype), g._device) if need_a else None,
+            wrap(np.asarray(grad_pattern.transposed_matrix().dot(a).T, dtype=b.dtype), g._device) if need_b else None)

@@ -23,6 +23,8 @@ def _cpu_matmul(a, b):
             return a.dot(b)
         except SparseLayoutError:  # dense @ sparse COO: (sparse.T @ dense.T).T
             return b.T.dot(a.T).T
+    if a.__class__ is not np.ndarray or b.__class__ is not np.ndarray:
+        return np.matmul(a, b)  # (a batched sparse operand: its own kernel, through NumPy's protocol)
     if not a.flags.c_contiguous:
         a = np.ascontiguousarray(a)
     if not b.flags.c_contiguous:
