@@ -81,6 +81,16 @@ def test_sparse_coo_tensor_refuses_a_default_device_other_than_the_cpu():
     assert tg.sparse_coo_tensor([[0]], [1.0], (2,)).device == tg.device("cpu")
 
 
+@pytest.mark.parametrize("name", ["csr", "csc", "bsr", "bsc"])
+def test_compressed_factories_refuse_a_default_device_other_than_the_cpu(name):
+    factory = getattr(tg, f"sparse_{name}_tensor")
+    values = [1.0] if name in ("csr", "csc") else tg.ones(1, 1, 1)
+    with tg.device("meta"):
+        with pytest.raises(RuntimeError, match="device 'meta': compressed sparse tensors live on the CPU"):
+            factory([0, 1], [0], values, (1, 1))
+    assert factory([0, 1], [0], values, (1, 1)).device == tg.device("cpu")
+
+
 def test_default_is_the_cpu():
     assert tg.get_default_device() == tg.device("cpu")
     assert tg.zeros(1).device == tg.device("cpu")
@@ -211,11 +221,13 @@ def test_followers_are_pytorchs_list():
     from torch.utils._device import _device_constructors
     theirs = {f.__name__ for f in _device_constructors()}
     ours = {n.split("-")[0] for n in FOLLOWERS}  # "asarray-ndarray": a second case of asarray
-    # PyTorch's that tensorgraft does not have (compressed sparse/nested/quantized layouts) are
-    # absent from tensorgraft altogether; sparse_coo_tensor follows the default device by refusing
-    # any but the CPU (test_sparse_coo_tensor_refuses_a_default_device_other_than_the_cpu)
+    # PyTorch's that tensorgraft does not have (nested/quantized layouts) are absent from
+    # tensorgraft altogether; the sparse factories follow the default device by refusing any but
+    # the CPU (test_sparse_coo_tensor_refuses_a_default_device_other_than_the_cpu and the next test)
     assert ours <= theirs
-    assert not {n for n in theirs - ours if hasattr(tg, n)} - {"sparse_coo_tensor"}
+    sparse_factories = {"sparse_coo_tensor", "sparse_compressed_tensor", "sparse_csr_tensor", "sparse_csc_tensor",
+                        "sparse_bsr_tensor", "sparse_bsc_tensor"}
+    assert not {n for n in theirs - ours if hasattr(tg, n)} - sparse_factories
     with torch.device("meta"):
         for name in STAY_ON_CPU:
             if name in ("from_numpy", "FloatTensor", "normal-numbers", "get_rng_state", "zeros_like"):

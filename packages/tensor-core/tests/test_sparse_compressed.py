@@ -328,3 +328,15 @@ def test_load_checks_the_arrays():
     assert broken != raw
     with pytest.raises(Exception, match="do not fit together|corrupt"):
         tg.load(io.BytesIO(broken))
+
+
+def test_other_devices_are_refused_with_the_reason(tg_device):
+    if tg_device == "cpu":
+        pytest.skip("the refusal is for devices other than the CPU")
+    c = tg.tensor(DENSE).to_sparse_csr()
+    with pytest.raises(RuntimeError, match="compressed sparse tensors live on the CPU"):
+        c.to(tg_device)
+    with pytest.raises(RuntimeError, match="compressed sparse tensors live on the CPU"):
+        tg.tensor(DENSE, device=tg_device).to_sparse_csr()
+    with pytest.raises(RuntimeError, match="compressed sparse tensors live on the CPU"):
+        tg.sparse_csr_tensor([0, 1], [0], [1.0], (1, 1), device=tg_device)
