@@ -28,6 +28,7 @@ from .. import memory_layout as _ml
 from ..sparse.compressed_data import BLOCKED, DISPATCH_NAME, LAYOUTS, ROW_MAJOR, SparseCompressedData
 from ..sparse.coo_data import SparseCOOData
 from ..tensor import Tensor, wrap
+from . import sparse_coo as _coo
 from ._define import defop
 from ._frontend import _type_name
 from .conversion import resolve_device
@@ -317,13 +318,7 @@ def _mm_reduce_frontend(op):
         b = mat2._data
         if not isinstance(b, np.ndarray) or mat2._device.type != "cpu":
             raise RuntimeError("sparse_mm_reduce: expect other to be a dense (strided) tensor on the CPU")
-        if a.ndim != 2 or b.ndim != 2 or a.dense_dim:
-            raise RuntimeError(f"sparse_mm_reduce: expected 2-D matrices, got {a.ndim}-D and {b.ndim}-D")
-        if a.shape[1] != b.shape[0]:
-            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
-                               f"{b.shape[0]}x{b.shape[1]})")
-        if a.dtype != b.dtype:
-            raise RuntimeError(f"expected mat1 and mat2 to have the same dtype, but got: {mat1.dtype} != {mat2.dtype}")
+        _coo.check_matrix_product("sparse_mm_reduce", mat1, mat2)
         out, arg = _mm_reduce_kernel(a, b, reduce)
         return _record(op, wrap(out), (mat1, mat2), {"reduce": reduce, "arg": arg}, "SparseMmReduceImplBackward0")
     return mm_reduce
@@ -410,7 +405,6 @@ def sparse_sampled_addmm(input, mat1, mat2, beta=1.0, alpha=1.0):
 # --------------------------------------------------------------------------- Tensor methods
 # The COO methods (ops/sparse_coo.py) answer for strided and COO tensors; these wrap them with
 # the compressed case, which they cannot see.
-from . import sparse_coo as _coo  # noqa: E402
 
 _coo_to_dense, _coo_to_sparse, _coo_values, _coo_raw_values = (Tensor.to_dense, Tensor.to_sparse, Tensor.values,
                                                                Tensor._values)

@@ -159,18 +159,25 @@ _values_op = defop("_sparse_values", frontend=_values_frontend, method=False, pu
 
 
 # --------------------------------------------------------------------------- products and sums
+def check_matrix_product(fname: str, mat1, mat2) -> None:
+    """The checks of a sparse @ dense product (also the compressed layouts' ``sparse.mm(reduce)``),
+    in PyTorch's words."""
+    a, b = mat1._data, mat2._data
+    if a.ndim != 2 or b.ndim != 2 or getattr(a, "dense_dim", 0):
+        raise RuntimeError(f"{fname}: expected 2-D matrices, got {a.ndim}-D and {b.ndim}-D")
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
+                           f"{b.shape[0]}x{b.shape[1]})")
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"expected mat1 and mat2 to have the same dtype, but got: {mat1.dtype} != {mat2.dtype}")
+
+
 def _sparse_mm_frontend(op):
     def sparse_mm(mat1, mat2):
         a, b = mat1._data, mat2._data
         if b.__class__ is SparseCOOData:  # sparse @ sparse: a sparse result, as PyTorch
             return to_sparse_result(mat1, mat2)
-        if a.ndim != 2 or b.ndim != 2:
-            raise RuntimeError(f"sparse.mm: expected 2-D matrices, got {a.ndim}-D and {b.ndim}-D")
-        if a.shape[1] != b.shape[0]:
-            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
-                               f"{b.shape[0]}x{b.shape[1]})")
-        if a.dtype != b.dtype:
-            raise RuntimeError(f"expected mat1 and mat2 to have the same dtype, but got: {mat1.dtype} != {mat2.dtype}")
+        check_matrix_product("sparse.mm", mat1, mat2)
         if mat2._device.type != "cpu":
             raise RuntimeError(f"sparse.mm: mat2 is on {mat2.device}: {_CPU_ONLY}")
         return _record(op, wrap(a.dot(b)), (mat1, mat2), None, "SparseAddmmBackward0")

@@ -24,6 +24,7 @@ import math
 
 import numpy as np
 
+from .array_base import SparseArray
 from .coo_data import SparseCOOData, SparseLayoutError, _is_scalar, _keeps_zero, _keeps_zero_with
 
 # the layouts, by the name PyTorch's ``torch.sparse_csr`` ... singletons carry
@@ -53,13 +54,11 @@ def _no_kernel(layout: str, name: str) -> SparseLayoutError:
                              f"tensorgraft has no torch.{layout} kernel for it; {_TO_DENSE_HINT}")
 
 
-class SparseCompressedData:
-    # ``_cache``: what is derived from the index arrays alone (the element COO indices, SciPy's
-    # matrix structure), reused by later products; the index arrays are made read-only so it
-    # cannot go stale, while the values may change in place (``values().mul_(2)``).
+class SparseCompressedData(SparseArray):
+    # ``_cache``: what is derived from the index arrays alone (the element COO indices, their
+    # order), reused by later products; the index arrays are made read-only so it cannot go stale,
+    # while the values may change in place (``values().mul_(2)``).
     __slots__ = ("layout", "compressed", "plain", "values", "shape", "blocksize", "_cache")
-
-    __array_priority__ = 1000  # NumPy's binary operators and functions defer to this class
 
     def __init__(self, layout: str, compressed: np.ndarray, plain: np.ndarray, values: np.ndarray, shape: tuple,
                  blocksize: tuple | None = None):
@@ -73,32 +72,13 @@ class SparseCompressedData:
         compressed.flags.writeable = False
         plain.flags.writeable = False
 
-    def _cached(self, key, build):
-        cache = self._cache
-        if cache is None:
-            cache = self._cache = {}
-        value = cache.get(key)
-        if value is None:
-            value = cache[key] = build()
-        return value
+    def no_kernel(self, name: str) -> SparseLayoutError:
+        return _no_kernel(self.layout, name)
+
+    def unsupported(self, what: str) -> SparseLayoutError:
+        return unsupported(self.layout, what)
 
     # ------------------------------------------------------------------ what an array answers
-    @property
-    def dtype(self):
-        return self.values.dtype
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-    @property
-    def size(self) -> int:
-        return math.prod(self.shape)
-
-    @property
-    def itemsize(self) -> int:
-        return self.values.itemsize
-
     @property
     def batch_dim(self) -> int:
         return self.compressed.ndim - 1
@@ -423,41 +403,10 @@ class SparseCompressedData:
         self.values = value.values.astype(self.dtype, copy=False)
         self._cache = value._cache
 
-    # ------------------------------------------------------------------ operators
-    def __add__(self, other):
-        return np.add(self, other)
-
-    def __radd__(self, other):
-        return np.add(other, self)
-
     def __iadd__(self, other):
         raise TypeError("a compressed sparse array is not added into in place")  # (the engine accumulates apart)
 
-    def __sub__(self, other):
-        return np.subtract(self, other)
-
-    def __rsub__(self, other):
-        return np.subtract(other, self)
-
-    def __mul__(self, other):
-        return np.multiply(self, other)
-
-    def __rmul__(self, other):
-        return np.multiply(other, self)
-
-    def __truediv__(self, other):
-        return np.true_divide(self, other)
-
-    def __neg__(self):
-        return np.negative(self)
-
-    def __pow__(self, other):
-        return np.power(self, other)
-
     # ------------------------------------------------------------------ NumPy's override protocol
-    def __array__(self, dtype=None, copy=None):
-        raise unsupported(self.layout, "this operation (it needs the values as a dense array)")
-
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if method == "__call__" and not kwargs:
             kernel = _UFUNC_KERNELS.get(ufunc.__name__)
@@ -479,19 +428,11 @@ class SparseCompressedData:
                                f"dimension of .to_dense()")
         raise _no_kernel(self.layout, ufunc.__name__)
 
-    def __array_function__(self, func, types, args, kwargs):
-        kernel = _FUNCTION_KERNELS.get(func.__name__)
-        if kernel is None:
-            raise _no_kernel(self.layout, func.__name__)
-        return kernel(*args, **kwargs)
-
     def __getattr__(self, name):
-        if name.startswith("__"):
-            raise AttributeError(name)
         if name in ("strides", "flags"):  # (stride(), is_contiguous(): PyTorch's refusals)
             what = "strides" if name == "strides" else "is_contiguous"
             raise RuntimeError(f"Sparse {DISPATCH_NAME[self.layout][6:].upper()} tensors do not have {what}")
-        raise _no_kernel(self.layout, name)
+        return SparseArray.__getattr__(self, name)
 
     def __eq__(self, other):  # (torch.equal, ==: PyTorch has no compressed kernel either)
         raise _no_kernel(self.layout, "equal")
@@ -611,3 +552,4 @@ _FUNCTION_KERNELS = {
     "matmul": _matmul,
     "dot": _matmul,
 }
+SparseCompressedData.FUNCTION_KERNELS = _FUNCTION_KERNELS

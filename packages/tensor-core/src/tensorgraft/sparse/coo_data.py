@@ -20,6 +20,8 @@ import math
 
 import numpy as np
 
+from .array_base import SparseArray
+
 
 class SparseLayoutError(NotImplementedError, AttributeError):
     """An operation without a sparse COO kernel was given a sparse tensor. It is an AttributeError
@@ -49,15 +51,12 @@ def _no_kernel(name: str) -> SparseLayoutError:
                              f"no sparse COO kernel for it; {_TO_DENSE_HINT}")
 
 
-class SparseCOOData:
+class SparseCOOData(SparseArray):
     # ``_cache``: what is derived from the indices alone (the sort that coalesces them, the row
     # pointers of SciPy's CSR form, the transposed matrix), reused by later products: an adjacency
     # matrix is multiplied on every step. The indices are made read-only so it cannot go stale;
     # the values may change in place (``_values().mul_(2)``) and are never cached.
     __slots__ = ("indices", "values", "shape", "coalesced", "_cache")
-
-    # NumPy's binary operators and functions defer to this class's overrides
-    __array_priority__ = 1000
 
     def __init__(self, indices: np.ndarray, values: np.ndarray, shape: tuple, coalesced: bool = False):
         self.indices = indices
@@ -67,32 +66,13 @@ class SparseCOOData:
         self._cache = None
         indices.flags.writeable = False
 
-    def _cached(self, key, build):
-        cache = self._cache
-        if cache is None:
-            cache = self._cache = {}
-        value = cache.get(key)
-        if value is None:
-            value = cache[key] = build()
-        return value
+    def no_kernel(self, name: str) -> SparseLayoutError:
+        return _no_kernel(name)
+
+    def unsupported(self, what: str) -> SparseLayoutError:
+        return _unsupported(what)
 
     # ------------------------------------------------------------------ what an array answers
-    @property
-    def dtype(self):
-        return self.values.dtype
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-    @property
-    def size(self) -> int:
-        return math.prod(self.shape)
-
-    @property
-    def itemsize(self) -> int:
-        return self.values.itemsize
-
     @property
     def sparse_dim(self) -> int:
         return self.indices.shape[0]
@@ -345,12 +325,6 @@ class SparseCOOData:
         from . import structure
         return structure.insert_axis(self, axis)
 
-    def __add__(self, other):
-        return np.add(self, other)
-
-    def __radd__(self, other):
-        return np.add(other, self)
-
     def __iadd__(self, other):
         """In place, as autograd accumulates a sparse gradient into a sparse ``.grad`` (the entries
         one after the other, see ``accumulated``); a dense ``other`` cannot go into a sparse array."""
@@ -359,31 +333,7 @@ class SparseCOOData:
         self[...] = self.accumulated(other)
         return self
 
-    def __sub__(self, other):
-        return np.subtract(self, other)
-
-    def __rsub__(self, other):
-        return np.subtract(other, self)
-
-    def __mul__(self, other):
-        return np.multiply(self, other)
-
-    def __rmul__(self, other):
-        return np.multiply(other, self)
-
-    def __truediv__(self, other):
-        return np.true_divide(self, other)
-
-    def __neg__(self):
-        return np.negative(self)
-
-    def __pow__(self, other):
-        return np.power(self, other)
-
     # ------------------------------------------------------------------ NumPy's override protocol
-    def __array__(self, dtype=None, copy=None):
-        raise _unsupported("this operation (it needs the values as a dense array)")
-
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if method == "__call__" and not kwargs:
             kernel = _UFUNC_KERNELS.get(ufunc.__name__)
@@ -409,17 +359,6 @@ class SparseCOOData:
             dtype = kwargs.get("dtype")
             return (self if dtype is None else self.astype(dtype)).sum_dims(axes)
         raise _no_kernel(ufunc.__name__)
-
-    def __array_function__(self, func, types, args, kwargs):
-        kernel = _FUNCTION_KERNELS.get(func.__name__)
-        if kernel is None:
-            raise _no_kernel(func.__name__)
-        return kernel(*args, **kwargs)
-
-    def __getattr__(self, name):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        raise _no_kernel(name)
 
     def __reduce__(self):
         return (SparseCOOData, (self.indices, self.values, self.shape, self.coalesced))
@@ -642,4 +581,4 @@ _FUNCTION_KERNELS = {
     "matmul": lambda a, b: _UFUNC_KERNELS["matmul"](a, b),
     "dot": lambda a, b: _UFUNC_KERNELS["matmul"](a, b),
 }
-
+SparseCOOData.FUNCTION_KERNELS = _FUNCTION_KERNELS
