@@ -340,3 +340,47 @@ def test_other_devices_are_refused_with_the_reason(tg_device):
         tg.tensor(DENSE, device=tg_device).to_sparse_csr()
     with pytest.raises(RuntimeError, match="compressed sparse tensors live on the CPU"):
         tg.sparse_csr_tensor([0, 1], [0], [1.0], (1, 1), device=tg_device)
+
+
+def test_index_copies_own_their_memory():
+    c = tg.tensor(DENSE).to_sparse_csr()
+    crow = tg.crow_indices_copy(c)
+    assert crow.tolist() == c.crow_indices().tolist()
+    crow[0] = 7  # (the tensor's own index arrays are read-only; the copy is writable)
+    assert c.crow_indices().tolist()[0] == 0
+    assert tg.col_indices_copy(c).tolist() == c.col_indices().tolist()
+    v = tg.values_copy(c)
+    v.mul_(0)
+    assert c.values().tolist() == [1, 2, 3, 4, 5, 6]
+    k = tg.tensor(DENSE).to_sparse_csc()
+    assert tg.ccol_indices_copy(k).tolist() == k.ccol_indices().tolist()
+    assert tg.row_indices_copy(k).tolist() == k.row_indices().tolist()
+    with pytest.raises(RuntimeError, match="expected sparse row compressed tensor layout but got SparseCsc"):
+        tg.crow_indices_copy(k)
+
+
+def test_check_sparse_tensor_invariants_keeps_pytorchs_state():
+    check = tg.sparse.check_sparse_tensor_invariants
+    assert not check.is_enabled()
+    with check():
+        assert check.is_enabled()
+        with check(enable=False):
+            assert not check.is_enabled()
+        assert check.is_enabled()
+    assert not check.is_enabled()
+
+    @check()
+    def inside():
+        return check.is_enabled()
+
+    assert inside() and not check.is_enabled()
+    check.enable()
+    assert check.is_enabled()
+    check.disable()
+    # the arrays are checked whatever the switch says
+    with check(enable=False), pytest.raises(RuntimeError, match="is not satisfied"):
+        tg.sparse_csr_tensor([0, 1, 3], [0, 1], [1.0, 2.0], (2, 3))
+    manager = check()
+    with manager:
+        with pytest.raises(RuntimeError, match="already activated"):
+            manager.__enter__()

@@ -41,6 +41,7 @@ from .ops.shape import broadcast_shapes  # noqa: E402,F401
 from .ops.sparse_coo import sparse_coo_tensor  # noqa: E402,F401
 from .ops.sparse_compressed import (  # noqa: E402,F401
     sparse_bsc_tensor, sparse_bsr_tensor, sparse_compressed_tensor, sparse_csc_tensor, sparse_csr_tensor,
+    ccol_indices_copy, col_indices_copy, crow_indices_copy, row_indices_copy, values_copy,
 )
 from . import linalg  # noqa: E402,F401
 from .ops.removed_functions import eig, lstsq, matrix_rank, solve, symeig  # noqa: E402,F401

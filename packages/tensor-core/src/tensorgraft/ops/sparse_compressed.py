@@ -470,6 +470,25 @@ def _index_method(name, layouts, what, compressed):
     return method
 
 
+def _copy_function(name):
+    """``torch.crow_indices_copy(t)`` ...: the accessor's result as a tensor of its own."""
+    def copy(input):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}_copy(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        result = getattr(input, name)()
+        return wrap(result._data.copy(), result._device) if name != "values" else result.clone()
+    copy.__name__ = copy.__qualname__ = name + "_copy"
+    copy.__doc__ = f"``torch.{name}_copy(input)``: a copy of ``input.{name}()`` (not a view of its array)."
+    return copy
+
+
+crow_indices_copy = _copy_function("crow_indices")
+col_indices_copy = _copy_function("col_indices")
+ccol_indices_copy = _copy_function("ccol_indices")
+row_indices_copy = _copy_function("row_indices")
+values_copy = _copy_function("values")
+
+
 def _values(self):
     if self._data.__class__ is SparseCompressedData:
         return _compressed_values_op.frontend(self)

@@ -7,7 +7,55 @@ theirs in ``compressed_data.py`` and ``ops/sparse_compressed.py``.
 """
 from __future__ import annotations
 
-__all__ = ["mm", "sum", "addmm", "sampled_addmm", "softmax", "log_softmax", "spdiags"]
+__all__ = ["mm", "sum", "addmm", "sampled_addmm", "softmax", "log_softmax", "spdiags",
+           "check_sparse_tensor_invariants"]
+
+
+class check_sparse_tensor_invariants:
+    """``torch.sparse.check_sparse_tensor_invariants``: PyTorch's switch for checking the arrays
+    given to the sparse factories (a context manager, a decorator, and ``enable()``/``disable()``/
+    ``is_enabled()`` for the process). tensorgraft keeps the state PyTorch keeps, so code that reads
+    it behaves the same, but checks the arrays whatever it says: the checks cost little next to
+    building the tensor, and an unchecked index array would make later kernels read out of bounds."""
+
+    _enabled = False  # (PyTorch's default: off)
+
+    def __init__(self, enable=True):
+        self.state = bool(enable)
+        self.saved_state = None
+
+    @staticmethod
+    def is_enabled() -> bool:
+        return check_sparse_tensor_invariants._enabled
+
+    @staticmethod
+    def enable() -> None:
+        check_sparse_tensor_invariants._enabled = True
+
+    @staticmethod
+    def disable() -> None:
+        check_sparse_tensor_invariants._enabled = False
+
+    def __enter__(self):
+        if self.saved_state is not None:
+            raise RuntimeError("This context manager instance is already activated. Use a different context "
+                               "manager instance for context nesting.")
+        self.saved_state = check_sparse_tensor_invariants._enabled
+        check_sparse_tensor_invariants._enabled = self.state
+        return self
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        check_sparse_tensor_invariants._enabled = self.saved_state
+        self.saved_state = None
+
+    def __call__(self, function):
+        import functools
+
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            with check_sparse_tensor_invariants(self.state):
+                return function(*args, **kwargs)
+        return wrapper
 
 
 def _frontends():
