@@ -31,6 +31,7 @@ from tensorgraft.overrides._dispatch import public_name
 from tensorgraft.random import default_generator_for
 from tensorgraft.tensor import Tensor
 
+from ._rules import RULES, tangent_by_rule
 from ._tangents import set_tangent, tangent_of
 
 # Calls whose results carry no tangent although they may share memory with a dual argument
@@ -123,8 +124,17 @@ def _call_with_tangents(func, args, kwargs, duals):
     if name in _INPLACE_NAMES or (name.endswith("_") and not name.endswith("__") and name not in _NOT_INPLACE):
         if args and isinstance(args[0], Tensor):
             return _inplace(func, args, kwargs, duals)
-    rng = _RandomState(kwargs, duals)
-    result = func(*args, **kwargs)
+    rule = RULES.get(name)
+    if rule is not None:  # a deterministic op with a forward formula: no generator bookkeeping
+        result = func(*args, **kwargs)
+        tangent = tangent_by_rule(func, name, args, kwargs, result, duals)
+        if tangent is not None:
+            set_tangent(result, tangent)
+            return result
+        rng = None
+    else:
+        rng = _RandomState(kwargs, duals)
+        result = func(*args, **kwargs)
     outs = _flat(result)
     if not any(_differentiable(o) for o in outs):
         return result
@@ -135,8 +145,9 @@ def _call_with_tangents(func, args, kwargs, duals):
                                   for o in outs):
         return _view_of_dual(func, args, kwargs, duals, result)
     # the shadow draws what the real run drew: rewind the generators it moved, then put them back
-    rng.after_real_run()
-    drew = rng.drew()
+    if rng is not None:
+        rng.after_real_run()
+    drew = rng is not None and rng.drew()
     if drew:
         rng.rewind()
     tangents = _shadow_tangents(func, args, kwargs, duals)
