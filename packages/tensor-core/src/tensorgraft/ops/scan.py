@@ -92,7 +92,10 @@ def _logcumsumexp_kernel(xp, a, axis):
     if a.ndim == 0:
         return a.copy()
     # logaddexp is exact about infinities (-inf is the identity, inf absorbs) and never
-    # overflows: log(exp(x) + exp(y)) = max + log1p(exp(-|x - y|))
+    # overflows: log(exp(x) + exp(y)) = max + log1p(exp(-|x - y|)); half precision accumulates in
+    # float32, as PyTorch's
+    if a.dtype == np.float16:
+        return scan(xp, a.astype(np.float32), axis, "logaddexp").astype(np.float16)
     return scan(xp, a, axis, "logaddexp")
 
 

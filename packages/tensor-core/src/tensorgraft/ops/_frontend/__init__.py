@@ -187,6 +187,8 @@ def _promote_pair(name, a, ra, b, rb, mode, opmath=False):
     common = _dt.binary_result_dtype(da, ra, db, rb)
     if mode == "float":
         common = _dt.to_float(common)
+    elif mode == "double":  # (float_power: every operand converted to double precision first)
+        common = _dt.complex128 if common.is_complex else _dt.float64
     npd = common.np
     if opmath and npd is _BF16 and (ra == _SCALAR) != (rb == _SCALAR):
         npd = _F32
@@ -205,7 +207,18 @@ def _promote_pair(name, a, ra, b, rb, mode, opmath=False):
     return a, b, common
 
 
+# A Python int becomes a 64-bit scalar as PyTorch converts it: int64 where it fits, else uint64
+# (then cast the C way, so 2**63 wraps); beyond both it is refused, not wrapped
+_INT_MIN, _UINT_END = -(1 << 63), 1 << 64
+
+
+def _check_int_range(value) -> None:
+    if value.__class__ is int and not _INT_MIN <= value < _UINT_END:
+        raise OverflowError("int too big to convert" if value > 0 else "can't convert negative int to unsigned")
+
+
 def _weak_scalar(value, npd):
+    _check_int_range(value)
     try:
         return npd.type(value)
     except OverflowError:
@@ -322,7 +335,8 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
                     return out
                 if refuse_numbers:
                     raise not_a_tensor(name, argname, other_pos, other)
-                if other.__class__ in py_scalars and a.dtype.kind == "f" and (NUMPY2 or a.ndim):
+                if other.__class__ in py_scalars and a.dtype.kind == "f" and (NUMPY2 or a.ndim) and (
+                        other.__class__ is float or _INT_MIN <= other < _UINT_END):
                     # Fast path: a Python int/float never changes a floating tensor's dtype, and
                     # NumPy treats it as a weak scalar the same way.
                     out = wrap(table[dev.type](a, other), dev)
@@ -348,7 +362,8 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
                     raise _number_first_error(name, input)
                 dev = other._device
                 b = other._data
-                if input.__class__ in py_scalars and b.dtype.kind == "f" and (NUMPY2 or b.ndim):
+                if input.__class__ in py_scalars and b.dtype.kind == "f" and (NUMPY2 or b.ndim) and (
+                        input.__class__ is float or _INT_MIN <= input < _UINT_END):
                     out = wrap(table[dev.type](input, b), dev)
                 else:
                     if operand_check is not None:

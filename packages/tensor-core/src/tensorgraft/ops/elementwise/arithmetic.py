@@ -362,8 +362,34 @@ def _pow_cpu(a, b):
 
 # a number base or exponent gets no edge: PyTorch's Scalar overloads (x ** 2: PowBackward0, 2 ** x:
 # PowBackward2) have one input, so their next_functions hold the tensor's edge only
+def _pow_operand_check(a, b):
+    """An integer tensor to a negative Python int: PyTorch refuses it (the promotion would turn
+    ``uint8 ** -2`` into ``uint8 ** 254`` before NumPy could)."""
+    if b.__class__ is int and b < 0 and getattr(a, "dtype", None) is not None and _np_kind(a.dtype) in "iu":
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+
+
+_UNSET = object()
+
+
+def _pow_keywords(binary_fn):
+    """``pow(input, exponent)`` with PyTorch's keyword names (``pow(x, exponent=2)``,
+    ``x.pow(exponent=2)``, and ``pow(self=2, exponent=x)`` of its number-base overload); the
+    operators bind the plain two-argument function."""
+    def pow(input=_UNSET, exponent=_UNSET, **kwargs):
+        if "self" in kwargs and input is _UNSET:
+            input = kwargs.pop("self")
+        if kwargs:
+            raise TypeError(f"pow() got an unexpected keyword argument '{next(iter(kwargs))}'")
+        if input is _UNSET or exponent is _UNSET:
+            missing = "input" if input is _UNSET else "exponent"
+            raise TypeError(f"pow() missing 1 required positional arguments: \"{missing}\"")
+        return binary_fn(input, exponent)
+    return pow
+
+
 binary("pow", kernel=_pow_kernel, kernels={"cpu": _pow_cpu}, dunders=("__pow__",), rdunders=("__rpow__",), idunders=("__ipow__",),
-       scalar_inputs=(0, 1))
+       scalar_inputs=(0, 1), operand_check=_pow_operand_check, wrapper=_pow_keywords)
 def _float_power_kernel(xp, a, b):
     # PyTorch computes in double precision: complex128 when either operand is complex
     wide = np.complex128 if any(np.asarray(x).dtype.kind == "c" if not hasattr(x, "dtype") else _np_kind(x.dtype) == "c"
@@ -371,7 +397,7 @@ def _float_power_kernel(xp, a, b):
     return xp.power(xp.asarray(a, dtype=wide), xp.asarray(b, dtype=wide) if hasattr(b, "dtype") else b)
 
 
-binary("float_power", kernel=_float_power_kernel, inplace=False)
+binary("float_power", kernel=_float_power_kernel, inplace=False, mode="double")
 def _atan2_kernel(xp, a, b):
     try:
         return xp.arctan2(a, b)

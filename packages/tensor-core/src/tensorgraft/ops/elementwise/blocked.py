@@ -20,6 +20,8 @@ def in_blocks(kernel, *arrays):
     """``kernel(*arrays)`` for NumPy arrays of one shape, computed a block at a time into one
     result array (the dtype of the first block's result). A small input is one block."""
     first = arrays[0]
+    if first.ndim == 0:  # (a 0-d array's ufunc results are scalars, which in-place steps cannot write)
+        return kernel(*(a.reshape(1) for a in arrays)).reshape(())
     if first.size <= BLOCK:
         return kernel(*arrays)
     flat = [np.ascontiguousarray(a).reshape(-1) for a in arrays]

@@ -119,6 +119,9 @@ def _copy_frontend(op):
     def copy_(input, src, non_blocking=False):
         if not isinstance(input, Tensor):
             raise F.not_a_tensor("copy_", "input", 1, input)
+        if isinstance(src, (bool, int, float, complex)):  # (a number: PyTorch copies it as a 0-d tensor)
+            from ..creation import tensor as _tensor
+            src = _tensor(src, device=input.device)
         if not isinstance(src, Tensor):
             raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}")
         # the leaf check comes before the shape check, as in PyTorch

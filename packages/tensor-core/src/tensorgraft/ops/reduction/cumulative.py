@@ -2,6 +2,8 @@
 integer inputs. The other scans -- ``cummax``, ``logcumsumexp``... -- are in ``ops/scan.py``."""
 from __future__ import annotations
 
+import numpy as np
+
 from ...tensor import wrap
 from .. import _frontend as F
 from .._frontend import check_tensor
@@ -14,7 +16,12 @@ from ._shared import _int64_acc, _record_values
 def _cum_kernel(xp, a, which, axis, npdtype):
     if a.ndim == 0:
         return a.astype(npdtype or a.dtype, copy=True)
-    return (xp.cumsum if which == "cumsum" else xp.cumprod)(a, axis=axis, dtype=npdtype)
+    scan = xp.cumsum if which == "cumsum" else xp.cumprod
+    if a.dtype == np.float16 and npdtype in (None, np.float16):
+        # PyTorch accumulates half-precision scans in float32 (a running sum of 3000 ones is 3000,
+        # where float16 steps stop at 2048) and rounds each partial result once
+        return scan(a, axis=axis, dtype=np.float32).astype(np.float16)
+    return scan(a, axis=axis, dtype=npdtype)
 
 
 def _cum_frontend(op, which):

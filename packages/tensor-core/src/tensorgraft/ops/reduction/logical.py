@@ -24,7 +24,8 @@ def _logical_reduce_frontend(op, which):
         check_tensor(input, which)
         check_keepdim(which, keepdim, dim, LOGICAL_OVERLOADS if dim is not None else LOGICAL_NO_DIM_OVERLOADS)
         a = input._data
-        axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim, which, ())
+        # (dim=() reduces nothing here, as PyTorch's all/any; sum and mean reduce everything)
+        axes = None if dim is None else () if _all_dims(dim) else wrap_dims(dim, a.ndim, which, ())
         return wrap(table[input._device.type](a, which, axes, keepdim), input._device)
     all.__name__ = all.__qualname__ = which
     return all

@@ -112,7 +112,8 @@ def _prod_frontend(op):
         npd = _int64_acc(a, dtype)
         if npd is not None and a.dtype != npd:
             a = a.astype(npd)
-        res = table[input._device.type](a, axis, keepdim and dim is not None, None)
+        # (the accumulation dtype given: NumPy's prod of small integers or bools would widen to int64)
+        res = table[input._device.type](a, axis, keepdim and dim is not None, npd)
         out = wrap(res, input._device)
         _record_values(op, out, input, {"dim": axis, "keepdim": keepdim},
                        "ProdBackward0" if dim is None else "ProdBackward1")

@@ -43,9 +43,12 @@ def _repeat_frontend(op):
 defop("repeat", kernel=_repeat_kernel, frontend=_repeat_frontend, public=False)
 
 
-def _tile(input, dims):
+def _tile(input, *dims_args, dims=None):
+    """``torch.tile(input, dims)``; the method also takes the repeats spread out (``x.tile(2, 2)``)."""
     check_tensor(input, "tile")
-    reps = shape_arg((dims,), "tile")
+    if dims is None and not dims_args:
+        raise TypeError("tile() missing 1 required positional arguments: \"dims\"")
+    reps = shape_arg(dims_args if dims is None else (dims,), "tile")
     nd = input._data.ndim
     if len(reps) < nd:
         reps = (1,) * (nd - len(reps)) + reps
