@@ -72,7 +72,10 @@ class HostMethods:
         return int(self.item())
 
     def __format__(self, spec):
-        if self._data.ndim == 0 and self._device.type != "meta":  # a meta value has none to format
+        # a 0-d plain Tensor formats as its number; a Parameter or another subclass as its repr
+        # (and a format spec is refused for it), as PyTorch's
+        from .tensor import Tensor
+        if self._data.ndim == 0 and self._device.type != "meta" and type(self) is Tensor:  # (meta: no value)
             return self.item().__format__(spec)
         return object.__format__(self, spec)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+import operator
 import sys
 import threading
 from types import FunctionType
@@ -37,12 +38,30 @@ _default_torch_function = None  # overrides/_dispatch.py's, imported the first t
 _np_generic = np.generic
 
 
+def _size_item(x, k: int) -> int:
+    if x.__class__ is int:
+        return x
+    try:
+        return operator.index(x)
+    except TypeError:
+        raise TypeError(f"torch.Size() takes an iterable of 'int' (item {k} is '{type(x).__name__}')") from None
+
+
 class Size(tuple):
     """``tensorgraft.Size``: a tuple of dimension sizes, printed like PyTorch's."""
 
     __module__ = "tensorgraft"  # (as Tensor's)
 
     __slots__ = ()
+
+    def __new__(cls, sizes=()):
+        # each item made an int as PyTorch's does (NumPy integers, 0-d tensors, True -> 1), a float
+        # refused; tensorgraft's own shapes come through ``_size`` without the check
+        t = tuple.__new__(cls, sizes)
+        for s in t:
+            if s.__class__ is not int:
+                return tuple.__new__(cls, [_size_item(x, k) for k, x in enumerate(t)])
+        return t
 
     def __repr__(self) -> str:
         return f"torch.Size({list(self)})"
@@ -62,7 +81,7 @@ class Size(tuple):
     def __add__(self, other):
         if not isinstance(other, tuple):
             return NotImplemented
-        return Size(tuple.__add__(self, other))
+        return Size(tuple.__add__(self, other))  # (checked: ``shape + (tensor(1),)`` holds ints)
 
     def __radd__(self, other):
         if not isinstance(other, tuple):
@@ -74,6 +93,12 @@ class Size(tuple):
 
     __rmul__ = __mul__
 
+
+
+
+def _size(shape: tuple) -> Size:
+    """A Size of a shape tensorgraft made (Python ints already): without ``Size.__new__``'s check."""
+    return tuple.__new__(Size, shape)
 
 class _Hooks:
     """Rarely used per-tensor state kept out of the hot slots."""
@@ -143,7 +168,7 @@ class Tensor:
     # ------------------------------------------------------------------ basic properties
     @property
     def shape(self) -> Size:
-        return Size(self._data.shape)
+        return _size(self._data.shape)
 
     def size(self, dim=None):
         if dim is None:

@@ -57,7 +57,10 @@ def _discard_imaginary(a, npdtype):
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
         frame, level = frame.f_back, level + 1
     warn_once("Casting complex values to real discards the imaginary part", UserWarning, stacklevel=level)
-    return a.real.astype(npdtype)
+    real = a.real
+    if real.dtype == np.float64 and npdtype == np.float16:  # (through float, as above)
+        real = real.astype(np.float32)
+    return real.astype(npdtype)
 
 
 def _to_kernel(xp, a, npdtype, copy):
@@ -66,6 +69,10 @@ def _to_kernel(xp, a, npdtype, copy):
     if npdtype is not None and a.dtype != npdtype:
         if _np_kind(a.dtype) == "c" and _np_kind(np.dtype(npdtype)) != "c":
             return _discard_imaginary(a, npdtype)
+        if a.dtype == np.float64 and npdtype == np.float16:
+            # PyTorch converts a double to a half through float, rounding twice (1.033691464927
+            # is 1.0332 there, 1.0342 rounded once)
+            return a.astype(np.float32).astype(np.float16)
         return a.astype(npdtype)
     if not copy:
         return a

@@ -151,7 +151,10 @@ def _pnorm(xp, d, p, axis, keepdims):
 
 
 def _dist_kernel(xp, a, b, p):
-    return xp.asarray(_pnorm(xp, a - b, p, None, False), dtype=a.dtype)
+    d = a - b
+    if d.dtype == np.float16:  # (accumulated in float32, as PyTorch's half-precision norms)
+        d = d.astype(np.float32)
+    return xp.asarray(_pnorm(xp, d, p, None, False), dtype=a.dtype)
 
 
 def _real(p, fname, argname):

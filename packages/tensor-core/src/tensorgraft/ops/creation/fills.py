@@ -126,7 +126,8 @@ def checked_fill_value(value, npdtype):
             raise F.complex_into_real(npdtype)
         value = value.real
     if kind == "f":
-        return value
+        # a double becomes a half through float, as c10's Half does (rounding twice)
+        return np.float32(value) if np.dtype(npdtype) == np.float16 and isinstance(value, float) else value
     info = np.iinfo(npdtype)
     if isinstance(value, (int, np.integer)):
         value = int(value)

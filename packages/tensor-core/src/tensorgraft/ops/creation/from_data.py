@@ -242,7 +242,9 @@ def tensor_from_data(data, *, dtype=None, device=None, requires_grad=False) -> T
         build = inferred.np
         if dtype is not None:
             if dtype.category >= 2 and dtype.category >= inferred.category:
-                build = dtype.np  # Python floats go straight to the requested precision
+                # Python floats go straight to the requested precision; to half through float,
+                # rounding twice as c10's Half does
+                build = np.float32 if dtype.np == np.float16 else dtype.np
             elif inferred.category >= 2:
                 build = np.complex128 if inferred.category == 3 else np.float64
         arrays = []

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numbers
 
+import numpy as np
+
 from ...grad_mode import state as _gs
 from ...tensor import Tensor, wrap
 from .. import _frontend as F
@@ -18,6 +20,10 @@ from tensorgraft.dtypes import np_kind as _np_kind
 
 # =========================================================================== norms
 def _vnorm_kernel(xp, a, ord, axes, keepdim):
+    if a.dtype == np.float16 and ord not in (float("inf"), float("-inf")):
+        # PyTorch accumulates half-precision norms in float32: the squares of a 1000 tens do not
+        # overflow float16's 65504 there
+        return _vnorm_kernel(xp, a.astype(np.float32), ord, axes, keepdim).astype(np.float16)
     x = xp.abs(a)
     if ord == 2:
         return xp.sqrt(xp.sum(x * x, axis=axes, keepdims=keepdim))

@@ -24,6 +24,8 @@ def _var_kernel(xp, a, axes, correction, keepdim, std):
         # std stays finite there (std of [3e29, -3e29] is 3e29 while var is inf)
         v = xp.var(a.astype(np.float64), axis=axes, ddof=correction, keepdims=keepdim)
         return xp.sqrt(v).astype(a.dtype)
+    if a.dtype == np.float16:  # (accumulated in float32, as PyTorch's half-precision var)
+        return xp.var(a.astype(np.float32), axis=axes, ddof=correction, keepdims=keepdim).astype(np.float16)
     v = xp.var(a, axis=axes, ddof=correction, keepdims=keepdim)
     return xp.sqrt(v) if std else v
 
