@@ -14,6 +14,7 @@ from .activation_builders import _REAL, _backward_op, _one_minus, _pointwise, _r
 # (read from this module by activation_api and the other frontends)
 from .activation_args import int_arg, number_arg, type_name  # noqa: F401
 from .activation_builders import saved_by_inplace  # noqa: F401
+from tensorgraft.dtypes import float64 as tg_float64
 from tensorgraft.dtypes import np_kind as _np_kind
 from tensorgraft.ops.elementwise.branch_free import clamp, drop_where, keep_where, select
 from tensorgraft.ops.elementwise.blocked import in_blocks
@@ -361,9 +362,18 @@ def rrelu_op(input, lower, upper, training, inplace=False, generator=None):
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(a.dtype)}'")
     r = None
     if training:
-        # drawn on the input's device, by ``generator`` (torch.rrelu's) or that device's default one
-        from tensorgraft.ops.creation import empty_like
-        r = empty_like(input).uniform_(lower, upper, generator=generator)._data
+        # drawn on the input's device, by ``generator`` (torch.rrelu's) or that device's default one:
+        # one double for each element <= 0, in memory order, rounded to the input's precision, as
+        # PyTorch's CPU kernel draws (so the slopes, and the generator's state after, are PyTorch's)
+        from tensorgraft.device import get_backend
+        from tensorgraft.ops.creation import empty
+        xp = get_backend(input._device).xp
+        negative = xp.ascontiguousarray(a <= 0)
+        count = int(negative.sum())
+        draws = empty((count,), dtype=tg_float64, device=input.device).uniform_(lower, upper,
+                                                                               generator=generator)._data
+        r = xp.zeros(a.shape, a.dtype)
+        r[negative] = draws.astype(a.dtype)
     out, noise = _RRELU.table[input._device.type](a, r, (lower + upper) / 2)
     res = wrap(out, input._device)
     if input._requires_grad and gs.enabled:

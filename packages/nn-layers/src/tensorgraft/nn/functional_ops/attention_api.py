@@ -54,8 +54,6 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                            f"attn_mask.dtype: {m} and  query.dtype: {q} instead.")
     L, S = query.shape[-2], key.shape[-2]
     sc = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
-    if is_causal and attn_mask is not None:
-        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
     if enable_gqa:
         if query.ndim < 3:  # the heads are dim -3, which a 2-D query lacks
             raise IndexError(f"Dimension out of range (expected to be in range of [-{query.ndim}, {query.ndim - 1}], "
@@ -68,6 +66,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         # one node for the whole attention, as PyTorch's CPU flash kernel (see functional_ops/attention.py)
         return _attention.flash_attention(query, key, value, attn_mask, is_causal, sc,
                                           query.shape[1] // key.shape[1])
+    if is_causal and attn_mask is not None:  # (the flash kernel above applies both; the math path refuses)
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
     if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         hq, hk, hv = query.shape[-3], key.shape[-3], value.shape[-3]
         key = key.repeat_interleave(hq // hk, dim=-3)

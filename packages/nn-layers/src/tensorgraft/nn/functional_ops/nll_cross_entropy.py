@@ -185,6 +185,8 @@ def _ce(fname, holder, input, target, weight, reduction, ignore_index, label_smo
             raise NotImplementedError(f"\"log_softmax_{kernel}\" not implemented for '{_scalar_name(x.dtype)}'")
     C = x.shape[1] if x.ndim > 1 else x.shape[0]
     if probs:  # composed from core ops, as PyTorch does (see _soft_target_loss)
+        if ignore_index != -100:  # (probabilities have no class to ignore)
+            raise RuntimeError("ignore_index is not supported for floating point target")
         if weight is not None and (weight.ndim != 1 or weight.shape[0] != C):
             raise RuntimeError(f"cross_entropy: weight tensor should be defined either for all {C} classes or no "
                                f"classes but got weight tensor of shape: {list(weight.shape)}")

@@ -139,6 +139,10 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
                                if t is weight else
                                "Expected bias to be a vector of size equal to the number of channels in input, but "
                                f"got bias of shape {list(t.shape)} and input of shape {list(input.shape)}")
+    # PyTorch's batch-size check (also in eval): each group must normalise more than one value
+    size = [N * C // num_groups, num_groups] + list(input.shape[2:])
+    if size[0] * int(np.prod(size[2:], dtype=np.int64)) == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
     return _norm.group_norm_op(input, int(num_groups), weight, bias, float(eps))
 
 

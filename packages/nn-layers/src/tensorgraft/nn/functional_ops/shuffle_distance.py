@@ -76,7 +76,7 @@ def _pdist_backward_kernel(xp, g, x, dist, p):
 
 def _pdist_op(input, p):
     out = wrap(_PDIST.table[input._device.type](input._data, p), input._device)
-    if gs.enabled and input._requires_grad and out.shape[0]:
+    if gs.enabled and input._requires_grad:  # (also with one row: an empty result, a zero gradient)
         record(_PDIST, out, (input,), {"p": p, "out": out._data}, node_name="PdistBackward0")
     return out
 

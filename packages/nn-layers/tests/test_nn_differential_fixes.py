@@ -1,0 +1,74 @@
+"""nn regressions found by differential fuzzing against PyTorch 2.13 (expected values are PyTorch's):
+each gave another value, a crash or no error in tensorgraft before its fix."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tensorgraft as tg
+import tensorgraft.nn.functional as F
+
+
+@pytest.mark.parametrize("name", ["gelu", "silu", "mish", "elu", "softplus", "hardswish", "logsigmoid"])
+def test_activations_of_a_zero_dim_float32_tensor(name):
+    x = tg.tensor(-0.7, requires_grad=True)
+    y = getattr(F, name)(x)
+    assert y.shape == ()
+    y.backward()
+    dense = getattr(F, name)(tg.tensor([-0.7]))
+    assert y.item() == pytest.approx(dense.item())
+    assert x.grad.shape == ()
+    assert F.gelu(tg.tensor(1.5)).item() == pytest.approx(1.3998, abs=1e-4)
+
+
+def test_cross_entropy_with_probabilities_refuses_an_ignore_index():
+    with pytest.raises(RuntimeError, match="ignore_index is not supported for floating point target"):
+        F.cross_entropy(tg.randn(3, 4), tg.rand(3, 4).softmax(1), ignore_index=0)
+    F.cross_entropy(tg.randn(3, 4), tg.rand(3, 4).softmax(1))  # (the default is fine)
+
+
+@pytest.mark.parametrize("call,size", [
+    (lambda: F.group_norm(tg.randn(1, 3), 3), "[1, 3]"),
+    (lambda: tg.nn.GroupNorm(4, 4).eval()(tg.randn(1, 4, 1)), "[1, 4, 1]"),
+])
+def test_group_norm_needs_more_than_one_value_per_group(call, size):
+    with pytest.raises(ValueError, match=rf"Expected more than 1 value per channel when training, got input size "
+                                         rf"\{size[:-1]}\]"):
+        call()
+    assert F.group_norm(tg.randn(1, 4, 1), 2).shape == (1, 4, 1)
+
+
+def test_attention_takes_a_mask_and_is_causal_on_the_fused_path():
+    rng = np.random.default_rng(0)
+    q, k = (tg.tensor(rng.standard_normal(s).astype(np.float32)) for s in ((2, 4, 3, 2), (2, 4, 5, 2)))
+    allowed = tg.tensor(rng.random((3, 5)) > 0.3)
+    both = F.scaled_dot_product_attention(q, k, k, attn_mask=allowed, is_causal=True)
+    combined = F.scaled_dot_product_attention(q, k, k, attn_mask=allowed & tg.ones(3, 5, dtype=tg.bool).tril())
+    np.testing.assert_allclose(both.numpy(), combined.numpy(), atol=1e-6)
+    with pytest.raises(RuntimeError, match="Explicit attn_mask should not be set when is_causal=True"):
+        F.scaled_dot_product_attention(q[0], k[0], k[0], attn_mask=allowed, is_causal=True)  # (3-D: the math path)
+
+
+def test_rrelu_draws_pytorchs_slopes():
+    tg.manual_seed(0)
+    out = tg.nn.RReLU()(tg.tensor([1.0, -1.0, -1.0, 2.0, -3.0]))
+    np.testing.assert_allclose(out.numpy(), [1.0, -0.3271, -0.2725, 2.0, -0.6621], atol=1e-4)
+    assert tg.rand(1).item() == pytest.approx(0.4901, abs=1e-4)  # (the generator moved as PyTorch's)
+    tg.manual_seed(0)
+    x = tg.tensor([-1.0, 2.0, -0.5], requires_grad=True)
+    tg.rrelu(x, training=True).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [0.3271, 1.0, 0.2725], atol=1e-4)
+
+
+def test_pdist_of_one_row_keeps_the_graph():
+    x = tg.randn(1, 3, requires_grad=True)
+    y = F.pdist(x)
+    assert y.shape == (0,) and type(y.grad_fn).__name__ == "PdistBackward0"
+    y.sum().backward()
+    assert x.grad.tolist() == [[0.0, 0.0, 0.0]]
+
+
+def test_margin_ranking_loss_needs_inputs_of_one_rank():
+    with pytest.raises(RuntimeError, match="All input tensors should have same dimension"):
+        F.margin_ranking_loss(tg.randn(3, 1), tg.randn(1), tg.ones(1))
+    assert F.margin_ranking_loss(tg.ones(3), tg.zeros(3), tg.ones(3)).item() == 0.0
