@@ -133,3 +133,65 @@ def test_double_to_half_rounds_through_float():
     assert tg.tensor([value], dtype=tg.float64).half().item() == expected
     assert tg.full((1,), value, dtype=tg.float16).item() == expected
     assert tg.from_numpy(np.array([value])).to(tg.float16).item() == expected
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda x: x.__setitem__([0, 1], tg.tensor(2.5)), "got Long for the destination and Float for the source"),
+    (lambda x: x.__setitem__(tg.tensor([0, 1]), tg.tensor([2.5, 1.0])), "got Long for the destination and Float"),
+    (lambda x: x.index_put_((tg.tensor([0, 1]),), tg.tensor([1.5, 2.0])), "got Long for the destination and Float"),
+])
+def test_advanced_index_writes_need_one_dtype(call, message):
+    x = tg.zeros(5, dtype=tg.long)
+    with pytest.raises(RuntimeError, match="Index put requires the source and destination dtypes match, " + message):
+        call(x)
+    assert x.tolist() == [0, 0, 0, 0, 0]  # (refused before anything was written)
+
+
+def test_index_writes_that_convert_as_pytorch():
+    x = tg.zeros(5)
+    mask = tg.tensor([True, False, True, False, False])
+    x[mask] = tg.tensor(2, dtype=tg.long)  # one value through a mask: masked_fill_, which converts
+    x[[3]] = 7  # a number is converted
+    x[1:2] = tg.tensor([4])  # basic indexing copies
+    assert x.tolist() == [2.0, 4.0, 2.0, 7.0, 0.0]
+    with pytest.raises(RuntimeError, match="Index put requires"):
+        x[mask] = tg.tensor([1, 2])
+
+
+def test_fill_values_convert_as_pytorch():
+    mask = tg.tensor([True, False])
+    assert tg.zeros(2, dtype=tg.uint8).masked_fill(mask, -1).tolist() == [255, 0]
+    assert tg.zeros(2, dtype=tg.uint8).index_fill(0, tg.tensor([0]), -1).tolist() == [255, 0]
+    assert tg.zeros(2, dtype=tg.uint8).scatter(0, tg.tensor([0]), -1).tolist() == [255, 0]
+    for value in (200, tg.tensor(-3.5), tg.tensor(2 + 1j), float("nan")):
+        target = tg.zeros(2, dtype=tg.uint8 if isinstance(value, tg.Tensor) else tg.int8)
+        with pytest.raises(RuntimeError, match="without overflow"):
+            target.masked_fill(mask, value)
+
+
+def test_alpha_scales_in_the_result_dtype():
+    assert tg.add(tg.tensor([1, 2], dtype=tg.int8), tg.tensor([True, False]), alpha=2).dtype is tg.int8
+    out = tg.add(tg.tensor([True, False]), tg.tensor([True, False]), alpha=2)
+    assert out.dtype is tg.bool and out.tolist() == [True, False]
+    assert tg.add(tg.tensor([1.5]), tg.tensor([True]), alpha=2).item() == 3.5
+
+
+def test_softmax_of_a_row_with_inf_or_nan_is_nan():
+    for row in ([1.0, float("inf"), 2.0], [1.0, float("nan"), 2.0], [float("-inf")] * 3):
+        assert tg.softmax(tg.tensor(row), 0).isnan().all()
+        assert tg.log_softmax(tg.tensor(row), 0).isnan().all()
+    np.testing.assert_allclose(tg.softmax(tg.tensor([1.0, float("-inf"), 2.0]), 0).numpy(), [0.2689, 0.0, 0.7311],
+                               atol=1e-4)
+
+
+def test_integer_division_converts_operands_to_the_result_dtype():
+    assert tg.tensor([7], dtype=tg.uint8).div(-2, rounding_mode="floor").item() == 0
+    assert tg.tensor([7], dtype=tg.uint8).div(-2, rounding_mode="trunc").item() == 0
+    assert tg.div(tg.tensor(-3, dtype=tg.int8), tg.tensor([3], dtype=tg.uint8), rounding_mode="floor").item() == 84
+    assert tg.tensor([7, -7]).div(2, rounding_mode="floor").tolist() == [3, -4]
+
+
+def test_python_numbers_of_complex_tensors():
+    assert int(tg.tensor(2.7 + 0j)) == 2 and float(tg.tensor(2.5 + 0j)) == 2.5
+    with pytest.raises(RuntimeError, match="value cannot be converted to type int64_t without overflow"):
+        int(tg.tensor(1 + 2j))

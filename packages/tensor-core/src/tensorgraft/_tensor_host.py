@@ -56,10 +56,10 @@ class HostMethods:
     def __float__(self):
         if self._requires_grad and _gs.enabled:
             _warn_scalar_of_grad()
-        return float(self._scalar())
+        return float(_real_scalar(self._scalar(), "double"))
 
     def __int__(self):
-        return int(self._scalar())  # (PyTorch warns for float() and complex() only)
+        return int(_real_scalar(self._scalar(), "int64_t"))  # (PyTorch warns for float() and complex() only)
 
     def __complex__(self):
         if self._requires_grad and _gs.enabled:
@@ -152,3 +152,13 @@ class HostMethods:
     @property
     def __cuda_array_interface__(self):
         return self._data.__cuda_array_interface__
+
+
+def _real_scalar(value, c_type: str):
+    """A complex value read as a real number: its real part when the imaginary part is zero, else
+    PyTorch's refusal (``int(tensor(1+0j))`` is 1; ``float(tensor(1+2j))`` raises)."""
+    if isinstance(value, complex):
+        if value.imag != 0:
+            raise RuntimeError(f"value cannot be converted to type {c_type} without overflow")
+        return value.real
+    return value

@@ -113,6 +113,19 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
     return _make(_create(dev, lambda xp: xp.full(shape, fill_value, dtype=dtype.np)), dev, requires_grad)
 
 
+def checked_fill_scalar(value, npdtype):
+    """A fill value (masked_fill, index_fill, scatter's ``value``) as PyTorch converts it into one
+    element of ``npdtype``: a Python number through ``checked_fill_value``; a 0-d tensor's array,
+    read on the host (PyTorch reads it with ``.item()``), through the same checks where its kind
+    could lose or wrap something (a float or complex into an integer type); else as it is."""
+    if isinstance(value, (numbers.Number, np.bool_)):
+        return checked_fill_value(value, npdtype)
+    if value.__class__ is np.ndarray and value.ndim == 0 and _np_kind(np.dtype(npdtype)) in "iu" \
+            and _np_kind(value.dtype) in "fc":
+        checked_fill_value(value.item(), npdtype)
+    return value
+
+
 def checked_fill_value(value, npdtype):
     """A Python number as PyTorch converts it into one element of ``npdtype`` (c10's checked
     conversion): RuntimeError "value cannot be converted ... without overflow" where it does not

@@ -18,6 +18,7 @@ from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._define import binary, defop
 from ._samples import _int_pair_samples, _si, _sx
+from tensorgraft.dtypes import int64 as _dt_int64
 from tensorgraft.dtypes import np_kind as _np_kind
 
 
@@ -47,6 +48,16 @@ def _with_alpha(torch_name, operand_check=None):
                     # PyTorch records one node (AddBackward0/SubBackward0 keeping ``_saved_alpha``),
                     # not a MulBackward0 for ``other * alpha`` under it (out= was refused above)
                     return _alpha_node(torch_name, binary_fn, input, other, alpha)
+                if isinstance(other, Tensor) and other._data.dtype == np.bool_ and isinstance(input, Tensor):
+                    # PyTorch scales in the result's dtype: a bool ``other`` takes the input's
+                    # dtype first (int8 + bool * 2 stays int8), and bool + bool * 2 stays bool
+                    if input._data.dtype == np.bool_:
+                        r = (input.to(_dt_int64) + other.to(_dt_int64) * alpha) != 0
+                        if out is not None:
+                            F.write_out(out, r._data, torch_name)
+                            return out
+                        return r
+                    other = other.to(input.dtype)
                 other = other * alpha
             try:
                 r = binary_fn(input, other)
@@ -153,6 +164,10 @@ def _div_rounding(torch_name, binary_fn, input, other, rounding_mode):
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
     if _first_of_two_numbers(input, other):
         input = _number_tensor(input)
+    if rounding_mode is not None and not _both_float(input, other):
+        rt = _dt.result_type(input, other)
+        if rt.category <= 1:  # an integer result: the operands in its dtype first, numbers cast the C way
+            input, other = (_in_dtype(x, rt) for x in (input, other))
     with no_grad():
         r = binary_fn(input, other)
         if r is NotImplemented:
@@ -176,6 +191,17 @@ def _div_rounding(torch_name, binary_fn, input, other, rounding_mode):
         Tensor._autograd.record(registry.ops[torch_name], r, (input, other), {"rounding_mode": rounding_mode},
                                 node_name="DivBackward2")
     return r
+
+
+def _in_dtype(x, dtype):
+    """An integer division operand in the result's dtype: ``uint8 // -2`` divides by 254, as
+    PyTorch's kernel (whose operands are converted before it runs) does."""
+    if isinstance(x, Tensor):
+        return x if x.dtype is dtype else x.to(dtype)
+    if isinstance(x, int) and not isinstance(x, bool):
+        from .._frontend import _weak_scalar
+        return int(_weak_scalar(x, dtype.np))
+    return x
 
 
 def _bfloat16_floor_quotient(input, other):

@@ -13,6 +13,7 @@ from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._args import wrap_dim
 from .._define import defop
+from ..creation.fills import checked_fill_scalar
 from .setitem import _add_at, _fold_pays, _fold_rows
 from tensorgraft.dtypes import np_kind as _np_kind
 
@@ -177,7 +178,7 @@ def _scatter_frontend(op, add=False):
             if add:
                 raise F.not_a_tensor(fname, "src", 4, src)
             _scatter_checks(fname, a, d, idx, None)
-            s = src
+            s = checked_fill_scalar(src, a.dtype) if not isinstance(src, Tensor) else src
             name = "ScatterBackward1"
         res = wrap(table[input._device.type](a, d, idx, s, red), input._device)
         if F.needs_grad(input, src):

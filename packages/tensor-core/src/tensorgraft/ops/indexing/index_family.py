@@ -12,6 +12,7 @@ from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._args import wrap_dim
 from .._define import defop
+from ..creation.fills import checked_fill_scalar
 from .setitem import _add_at
 
 
@@ -280,10 +281,10 @@ def _index_fill_frontend(op):
                 # any 0-d value, from any device (PyTorch reads it with .item()); copied
                 # differentiably so that its gradient lands on its own device
                 value = value.to(input._device)
-            v = value._data.astype(a.dtype)
+            v = checked_fill_scalar(value._data, a.dtype).astype(a.dtype)
             name = "IndexFillBackward1"
         else:
-            v = value
+            v = checked_fill_scalar(value, a.dtype)
             name = "IndexFillBackward0"
         res = wrap(table[input._device.type](a, d, idx, v), input._device)
         if F.needs_grad(input, value):

@@ -21,6 +21,9 @@ def _index_put_frontend(op):
         if not isinstance(values, Tensor):
             from ..creation import tensor as _tensor
             values = _tensor(values, dtype=input.dtype, device=input._device)
+        elif values._data.dtype != input._data.dtype:
+            from .setitem import index_put_dtype_error
+            raise index_put_dtype_error(input._data.dtype, values._data.dtype)
         idx, _ = normalize_index(indices, input._device, input._data.ndim)
         record = F.needs_grad(input, values)
         enabled = _gs.enabled

@@ -11,6 +11,7 @@ from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._args import invalid_combination
 from .._define import defop
+from ..creation.fills import checked_fill_scalar
 from ..elementwise import branch_free
 
 
@@ -73,10 +74,10 @@ def _masked_fill_frontend(op):
                                    f"{value._data.ndim} dimension(s).")
             if value._device is not input._device:
                 input, value = F.join_cpu_scalars("masked_fill", input, value)
-            v = value._data
+            v = checked_fill_scalar(value._data, input._data.dtype)
             name = "MaskedFillBackward1"
         else:
-            v = value
+            v = checked_fill_scalar(value, input._data.dtype)
             name = "MaskedFillBackward0"
         if mask._device is not input._device:  # the mask is no scalar: it never crosses
             raise RuntimeError(f"expected self and mask to be on the same device, but got mask on {mask.device} "

@@ -32,6 +32,20 @@ def _single_value(value):
     return isinstance(value, F._SCALARS) or (isinstance(value, Tensor) and value._data.size == 1)
 
 
+def _only_mask_indices(index) -> bool:
+    """Whether every advanced part of ``index`` is a boolean mask (ints, slices and None aside)."""
+    entries = index if isinstance(index, tuple) else (index,)
+    advanced = [e for e in entries if isinstance(e, (Tensor, list, np.ndarray))
+                and not (isinstance(e, Tensor) and e._data.ndim == 0 and _np_kind(e._data.dtype) in "iu")]
+    return all(isinstance(e, Tensor) and e._data.dtype == np.bool_ for e in advanced)
+
+
+def index_put_dtype_error(destination, source) -> RuntimeError:
+    return RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                        f"{F._type_name(destination)} for the destination and {F._type_name(source)} for the "
+                        f"source.")
+
+
 def _has_uint8_mask(index):
     entries = index if isinstance(index, tuple) else (index,)
     return any(isinstance(e, Tensor) and e._data.dtype == np.uint8 for e in entries)
@@ -63,6 +77,11 @@ def _setitem_frontend(op):
                 if joined is not self:  # a 0-d CPU self: the write cannot come from another device
                     raise F.device_mismatch("index_put_", value, self)
             v = value._data
+            if v.dtype != self._data.dtype and idx[1] is not None and not (
+                    v.size == 1 and _only_mask_indices(index)):
+                # advanced indexing writes with index_put_, which takes no other dtype (one value
+                # through boolean masks goes to masked_fill_, which converts it)
+                raise index_put_dtype_error(self._data.dtype, v.dtype)
         elif isinstance(value, F._SCALARS):
             if value.__class__ is complex and _np_kind(self._data.dtype) not in "cb":
                 raise F.complex_into_real(self._data.dtype, via_double=True)

@@ -17,7 +17,9 @@ from tensorgraft.dtypes import np_kind as _np_kind
 # =========================================================================== softmax / log_softmax
 def _softmax_kernel(xp, a, axis, log):
     m = xp.amax(a, axis=axis, keepdims=True) if a.size else a
-    m = xp.where(xp.isfinite(m), m, xp.zeros((), a.dtype))
+    # a row of -inf keeps its shift at 0 (its softmax is then 0/0, NaN, as PyTorch's); a +inf or NaN
+    # maximum stays, so the whole row is NaN as in PyTorch
+    m = xp.where(m == -xp.inf, xp.zeros((), a.dtype), m)
     z = a - m
     e = xp.exp(z)
     s = xp.sum(e, axis=axis, keepdims=True)
