@@ -133,6 +133,8 @@ def record(op, out: Tensor, inputs, attrs, node_name=None):
     reads_plain = False  # the formula reads a number input (the 2 of x * 2): freed like a saved tensor
     for i, t in enumerate(inputs):
         if isinstance(t, Tensor):
+            if t._base is not None:
+                refresh_view(t)
             d = t._data
             metas.append((d.shape, d.dtype))
             if kept is None or i in saves:
@@ -183,7 +185,41 @@ def record(op, out: Tensor, inputs, attrs, node_name=None):
     out._requires_grad = True
     out.grad_fn = node
     out._output_nr = 0
+    if out._base is not None:
+        node._view_version = out._vc[0]
     return node
+
+
+def refresh_view(t: Tensor) -> None:
+    """PyTorch's view regeneration. A view keeps the history it was made with; when its base, or
+    another view of the base, is changed in place afterwards (the shared version counter moved),
+    that history no longer leads to the values the view shows. Before the view is used, its history
+    becomes ``as_strided`` of the base's current history (``AsStridedBackward0``), as PyTorch's
+    ``grad_fn`` of such a view is. Views of one multi-output op (``split``, ``unbind``) are refused
+    with PyTorch's error instead."""
+    node = t.grad_fn
+    try:
+        if node._view_version == t._vc[0]:
+            return
+    except AttributeError:
+        return  # (no history, or a node made without a version: a custom Function's output)
+    base = t._base
+    extra = t._extra
+    if extra is not None and extra.multi_view_nr is not None:
+        name = type(node).__name__
+        raise RuntimeError(f"Output {t._output_nr} of {name[:-9] if name.endswith('Backward0') else name} is a view "
+                           "and its base or another view of its base has been modified inplace. This view is the "
+                           "output of a function that returns multiple views. Such functions do not allow the "
+                           "output views to be modified inplace. You should replace the inplace operation by an "
+                           "out-of-place one.")
+    if not base._requires_grad or t._data.__class__ is not base._data.__class__:
+        node._view_version = t._vc[0]
+        return
+    from tensorgraft.ops.shape.layout import _offset_of
+    from tensorgraft.registry import registry
+    region = {"size": tuple(t._data.shape), "stride": t.stride(), "offset": _offset_of(t._data, base._data)}
+    record(registry.ops["as_strided"], t, (base,), dict(region, in_offset=0, in_stride=base.stride()),
+           node_name="AsStridedBackward0")
 
 
 def record_multi(op, outs, inputs, attrs, node_name=None):
@@ -206,6 +242,8 @@ def record_multi(op, outs, inputs, attrs, node_name=None):
 
 def snapshot(t: Tensor) -> Tensor:
     """The value of ``t`` before an in-place op, keeping its history (for the op's formula)."""
+    if t._base is not None:
+        refresh_view(t)
     s = wrap(t._data.copy(), t._device)
     s._requires_grad = t._requires_grad
     s.grad_fn = t.grad_fn
@@ -430,6 +468,8 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     """
     root_edges = []
     for i, t in enumerate(roots):
+        if t._base is not None:
+            refresh_view(t)
         fn = t.grad_fn
         if fn is not None:
             root_edges.append((fn, t._output_nr))

@@ -57,8 +57,11 @@ def _short_name(fn) -> str:
 class Node:
     """A node of the backward graph (PyTorch's ``torch.autograd.graph.Node``)."""
 
+    # ``_view_version``: on the node of a view (set only there), the version counter of the view's
+    # memory when this node became its history: an in-place change of the base or of another view
+    # after that makes the node stale (engine.refresh_view)
     __slots__ = ("inputs", "attrs", "next_functions", "needs_input_grad", "in_meta", "_versions", "_output",
-                 "_released", "_hk", "_trace", "_metadata", "_packed", "_seq", "__weakref__")
+                 "_released", "_hk", "_trace", "_metadata", "_packed", "_seq", "_view_version", "__weakref__")
 
     _saves = None          # indices of inputs the formula reads; None = all
     _saves_output = False  # whether the formula reads the op's output
