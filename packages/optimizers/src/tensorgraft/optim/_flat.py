@@ -122,6 +122,7 @@ class Bucket:
     or their real views for a complex bucket (``width`` reals per element, chunk offsets in reals)."""
 
     def __init__(self, opt, group, params, spec):
+        self.state_keys = [key for key, _ in spec]  # (a group whose options change the state rebuilds)
         p0 = params[0]
         self.device = p0._device
         self.xp = xp = get_backend(p0._device).xp
@@ -356,15 +357,14 @@ class FlatOptimizer(Optimizer):
         if group.get("differentiable"):
             _refuse_leaves(bykey.values())
         buckets = self.__dict__.setdefault("_buckets", {})
-        spec = None
+        spec = self._spec(group)  # (the state it keeps can change with the group's options: momentum 0 -> 0.9)
+        keys = [key for key, _ in spec]
         ready = []
         # every bucket is (re)built before any is updated: a state that cannot be used (a loaded state of
         # the wrong shape or dtype) then fails the step before it changed anything
         for key, params in bykey.items():
             b = buckets.get((gi, key))
-            if b is None or not b.valid(self, params):
-                if spec is None:
-                    spec = self._spec(group)
+            if b is None or b.state_keys != keys or not b.valid(self, params):
                 b = Bucket(self, group, params, spec)
                 buckets[(gi, key)] = b
             ready.append(b)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
+
+from tensorgraft.dtypes import finfo as _finfo
 
 from tensorgraft.device import get_backend
 from tensorgraft.tensor import wrap
@@ -76,7 +77,7 @@ class Adafactor(Optimizer):
                 state = self.state[p]
                 if eps1 is None:
                     # as PyTorch's loop: set from the first parameter's dtype, then kept for the group
-                    eps1 = float(np.finfo(p._data.dtype).eps)
+                    eps1 = float(_finfo(p.dtype).eps)  # (tensorgraft's finfo: NumPy's has no bfloat16)
                 self._update(p, state, lr, wd, d, decay, eps1, eps2, group["maximize"])
         return loss
 

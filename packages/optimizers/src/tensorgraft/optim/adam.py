@@ -19,6 +19,7 @@ class Adam(FlatOptimizer):
                  decoupled_weight_decay=False):
         check_adam_family(lr, betas, eps, weight_decay)
         check_tensor_hyperparameters(lr, betas, foreach, capturable)
+        betas = tuple(betas)  # (PyTorch's Adam/AdamW keep a tuple whatever they were given)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
                         foreach=foreach, capturable=capturable, differentiable=differentiable, fused=fused,
                         decoupled_weight_decay=decoupled_weight_decay)

@@ -42,6 +42,7 @@ class Rprop(FlatOptimizer):
         xp.clip(step_size, lo, hi, out=step_size)
         G[T0 == etaminus] = 0                   # after a sign flip: no move now, and no flip test next step
         xp.sign(G, out=T1)
+        xp.nan_to_num(T1, copy=False, nan=0.0)  # (PyTorch's sign of NaN is 0: a NaN gradient moves nothing)
         T1 *= step_size
         P -= T1
         xp.copyto(prev, G)

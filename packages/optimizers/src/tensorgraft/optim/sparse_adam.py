@@ -73,6 +73,8 @@ class SparseAdam(Optimizer):
         numer = avg_update + old_avg
         denom = np.sqrt(sq_update + old_sq) + group["eps"]
         step = state["step"]
-        step_size = group["lr"] * math.sqrt(1 - beta2 ** step) / (1 - beta1 ** step)
+        lr = group["lr"]
+        lr = float(lr) if hasattr(lr, "item") else lr  # (a tensor lr: PyTorch uses its value)
+        step_size = lr * math.sqrt(1 - beta2 ** step) / (1 - beta1 ** step)
         p._data[where] += -step_size * (numer / denom)
         p._vc[0] += 1
