@@ -65,6 +65,7 @@ def _rc_meta(grad, node, i):
 
 def _pow_grads(g, a, b, need_a, need_b, out=None):
     """Gradients of ``a ** b``; ``out``: the result when the node saved it (``b``'s gradient reads it)."""
+    a, b = (x.item() if isinstance(x, np.generic) else x for x in (a, b))  # (np.float64(2) ** x: a number)
     complex_out = g._data.dtype.kind == "c"
     ga = gb = None
     if need_a:

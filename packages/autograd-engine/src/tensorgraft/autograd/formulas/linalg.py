@@ -85,9 +85,8 @@ def vdot(node, g):
     a, b = node.inputs
     need_a, need_b = node.needs_input_grad
     ga = gb = None
-    if need_a:
-        ga = g * b
-        ga = ga.conj() if ga.is_complex() else ga
+    if need_a:  # (PyTorch's: grad.conj() * other; the conjugate of the gradient only, not of other)
+        ga = (g.conj() if g.is_complex() else g) * b
     if need_b:
         gb = g * a
     return ga, gb
@@ -238,10 +237,24 @@ def solve_triangular(node, g):
 
 @formula("linalg_det", saves_output=True)
 def det(node, g):
+    """g times the adjugate's conjugate transpose: det(A) A^{-H} for an invertible A; for a
+    singular one (det 0, no inverse) the adjugate from the SVD, A = U S V^H: adj(A) =
+    det(U) det(V^H) V diag(prod of the other singular values) U^H, finite as PyTorch's gradient is."""
     tg = _tg()
     A = node.inputs[0]
     d = node.output
-    return ((g * _c(d)).unsqueeze(-1).unsqueeze(-1) * _mH(tg.linalg.inv(A)),)
+    if not bool((d == 0).any()):
+        try:
+            return ((g * _c(d)).unsqueeze(-1).unsqueeze(-1) * _mH(tg.linalg.inv(A)),)
+        except RuntimeError:  # (linalg.LinAlgError: singular to working precision)
+            pass
+    U, S, Vh = tg.linalg.svd(A)
+    ones = tg.ones_like(S[..., :1])
+    before = tg.cat([ones, S[..., :-1]], -1).cumprod(-1)  # s_0 ... s_{i-1}
+    after = tg.cat([S[..., 1:], ones], -1).flip(-1).cumprod(-1).flip(-1)  # s_{i+1} ... s_{n-1}
+    phase = tg.linalg.det(U) * tg.linalg.det(Vh)
+    adj_H = _c(phase).unsqueeze(-1).unsqueeze(-1) * (U * (before * after).to(U.dtype).unsqueeze(-2)).matmul(Vh)
+    return (g.unsqueeze(-1).unsqueeze(-1) * adj_H,)
 
 
 @formula("linalg_slogdet")

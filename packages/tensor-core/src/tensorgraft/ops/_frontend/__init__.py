@@ -290,8 +290,9 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
     float_mode = mode == "float"
     py_scalars = (int, float)
     # the node PyTorch records for ``number op tensor`` where it is another op's (``2 / x`` is a
-    # MulBackward0); None: the op's own
-    scalar_first_node = opdef.extra.get("scalar_first_node")
+    # MulBackward0); None: the op's own. Only the operators: the functions wrap the number as a
+    # tensor (``torch.div(2., x)`` is DivBackward0, ``torch.sub(2., x)`` SubBackward0)
+    scalar_first_node = opdef.extra.get("scalar_first_node") if dunder else None
     # ``tensor op number`` may record a node of its own op (``x.fmod(1.5)``: one that saves nothing)
     scalar_other_op = opdef.extra.get("scalar_other_op") or opdef
     # a refusal that depends on the operands' own dtypes, which promotion erases (``sub`` with one

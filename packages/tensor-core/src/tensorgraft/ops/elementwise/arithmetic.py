@@ -35,6 +35,10 @@ def _with_alpha(torch_name, operand_check=None):
             if alpha.__class__ is bool and not (_is_bool_operand(a) and _is_bool_operand(b)):
                 # True == 1 would otherwise pass for an alpha of one
                 raise RuntimeError("Boolean alpha only supported for Boolean results.")
+            if alpha == 1 and torch_name != "add" and isinstance(other, Tensor) and not isinstance(input, Tensor) \
+                    and isinstance(input, numbers.Number) and F.needs_grad(input, other):
+                # ``torch.sub(2., x)`` wraps the number: SubBackward0 (``2. - x`` is RsubBackward1)
+                return _alpha_node(torch_name, binary_fn, input, other, alpha)
             if alpha != 1:
                 if _first_of_two_numbers(input, other):  # (the alpha checks need input's dtype)
                     input = _number_tensor(input)
