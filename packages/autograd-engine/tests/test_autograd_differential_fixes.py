@@ -59,3 +59,44 @@ def test_a_number_first_records_pytorchs_node(make, node):
     (y * tg.tensor([1.0, 3.0], dtype=tg.float64)).sum().backward()
     expected = [-1.0, -3.0] if "Sub" in node or "Rsub" in node else [-2.0, -1.5]
     np.testing.assert_allclose(x.grad.numpy(), expected)
+
+
+def test_binary_cross_entropy_losses_have_a_second_derivative():
+    F = pytest.importorskip("tensorgraft.nn.functional")
+    x = tg.tensor([0.3, -1.2], dtype=tg.float64, requires_grad=True)
+    t = tg.tensor([1.0, 0.0], dtype=tg.float64)
+    g, = tg.autograd.grad(F.binary_cross_entropy_with_logits(x, t), x, create_graph=True)
+    np.testing.assert_allclose(tg.autograd.grad(g.sum(), x)[0].numpy(), [0.1222, 0.0889], atol=1e-4)
+    g, = tg.autograd.grad(F.binary_cross_entropy_with_logits(
+        x, t, weight=tg.tensor([0.5, 2.0], dtype=tg.float64), pos_weight=tg.tensor([2.0, 3.0], dtype=tg.float64),
+        reduction="sum"), x, create_graph=True)
+    np.testing.assert_allclose(tg.autograd.grad(g.sum(), x)[0].numpy(), [0.2445, 0.3558], atol=1e-4)
+    p = tg.tensor([0.3, 0.8], dtype=tg.float64, requires_grad=True)
+    g, = tg.autograd.grad(F.binary_cross_entropy(p, t), p, create_graph=True)
+    np.testing.assert_allclose(tg.autograd.grad(g.sum(), p)[0].numpy(), [5.5556, 12.5], atol=1e-4)
+
+
+def test_in_place_clamp_to_bounds_that_require_grad():
+    lo = tg.tensor([0.5, 0.5], requires_grad=True)
+    hi = tg.tensor([1.5, 1.5], requires_grad=True)
+    y = tg.tensor([0.0, 2.0]).clone().clamp_(min=lo, max=hi)
+    assert y.requires_grad and type(y.grad_fn).__name__ == "ClampBackward0"
+    y.sum().backward()
+    assert lo.grad.tolist() == [1.0, 0.0] and hi.grad.tolist() == [0.0, 1.0]
+
+
+def test_retain_grad_follows_an_in_place_change():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    h.retain_grad()
+    h.mul_(3)
+    (h ** 2).sum().backward()
+    assert h.grad.tolist() == [12.0, 24.0] and x.grad.tolist() == [72.0, 144.0]
+
+
+def test_accumulating_into_a_grad_that_carries_a_graph_keeps_it():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    (x ** 3).sum().backward(create_graph=True)
+    first = x.grad
+    (x ** 2).sum().backward()
+    assert x.grad is first and x.grad.requires_grad and x.grad.tolist() == [5.0, 16.0]

@@ -254,10 +254,19 @@ def snapshot(t: Tensor) -> Tensor:
 
 
 def rebase(t: Tensor, result: Tensor) -> None:
-    """After an in-place op, ``t``'s history ends in the op's node."""
+    """After an in-place op, ``t``'s history ends in the op's node. A ``retain_grad()`` moves with
+    it (``t.grad`` is the gradient of the new value, as PyTorch's); other tensor hooks stay on the
+    old value's node."""
+    old_fn, old_nr = t.grad_fn, t._output_nr
     t.grad_fn = result.grad_fn
     t._output_nr = result._output_nr
     t._requires_grad = result._requires_grad
+    if t._extra is not None and t._extra.retains_grad and old_fn is not None and t.grad_fn is not None:
+        hooks = old_fn._hk
+        oh = hooks.tensor.get(old_nr) if hooks is not None else None
+        if oh is not None and oh.retain is not None:
+            oh.retain = None
+            retain_grad(t)
 
 
 # --------------------------------------------------------------------------- the backward pass
@@ -287,7 +296,9 @@ def _accumulate_into(var: Tensor, g: Tensor, create_graph: bool) -> None:
         var._grad = wrap(g._data.copy(), g._device)
     else:
         gd = cur._data
-        if gd.shape == g._data.shape and gd.dtype == g._data.dtype and cur.grad_fn is None:
+        # in place, as PyTorch's AccumulateGrad outside create_graph: also into a .grad that carries a
+        # graph from an earlier create_graph pass (it keeps that graph, and requires_grad)
+        if gd.shape == g._data.shape and gd.dtype == g._data.dtype:
             try:  # (a try costs nothing until it catches)
                 gd += g._data
             except (TypeError, RuntimeError):

@@ -203,8 +203,24 @@ def _bce_b(xp, x, y, nx, ny, w):
     return _weighted_grads(x, dx, dy, w)
 
 
+def _constant(a, like):
+    """A weight array of a loss (a constant of its gradient) as a tensor beside ``like``."""
+    return None if a is None else wrap(a, like._device)
+
+
+def _weighted_tg(dx, dy, w):
+    return (dx, dy) if w is None else (dx * w, dy * w)
+
+
+def _bce_tg(x, y, w):
+    # (the derivatives of _bce_b written in tensor ops, so create_graph=True can differentiate them)
+    dx = (x - y) / ((1 - x) * x).clamp(min=1e-12)
+    dy = (-x).log1p() - x.log()
+    return _weighted_tg(dx, dy, _constant(w, x))
+
+
 bce_op = _elementwise_loss("binary_cross_entropy", _bce_f, _bce_b,
-                           dict.fromkeys(_REDUCTIONS, "BinaryCrossEntropyBackward0"))
+                           dict.fromkeys(_REDUCTIONS, "BinaryCrossEntropyBackward0"), tg_bwd=_bce_tg)
 
 
 def _sig(xp, x):
@@ -237,8 +253,22 @@ def _bcel_b(xp, x, y, nx, ny, w, pw):
     return _weighted_grads(x, dx, dy, w)
 
 
+def _bcel_tg(x, y, w, pw):
+    s = x.sigmoid()
+    if pw is not None:
+        from .activation_api import softplus
+        pw = _constant(pw, x)
+        dx = (pw * y + 1 - y) * s - pw * y
+        dy = -x + (pw - 1) * softplus(-x)
+    else:
+        dx = s - y
+        dy = -x
+    return _weighted_tg(dx, dy, _constant(w, x))
+
+
 bce_logits_op = _elementwise_loss("binary_cross_entropy_with_logits", _bcel_f, _bcel_b,
-                                  dict.fromkeys(_REDUCTIONS, "BinaryCrossEntropyWithLogitsBackward0"))
+                                  dict.fromkeys(_REDUCTIONS, "BinaryCrossEntropyWithLogitsBackward0"),
+                                  tg_bwd=_bcel_tg)
 
 
 def _kl_f(xp, x, y, log_target):

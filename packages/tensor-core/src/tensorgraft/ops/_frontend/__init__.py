@@ -566,7 +566,9 @@ def make_inplace(opdef, out_of_place, dunder: bool = False):
         if self._vc.__class__ is not list:  # inference tensor (normal ones pay only this class test)
             check_not_inference(self)
         precheck = INPLACE_PRECHECKS.get(name)
-        record = _gs.enabled and (self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args))
+        record = _gs.enabled and (self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args)
+                                  or (kwargs and any(isinstance(a, Tensor) and a._requires_grad
+                                                     for a in kwargs.values())))  # (clamp_(min=t))
         if record:
             # PyTorch refuses a write into a leaf that requires grad before it looks at the
             # other arguments' shapes or values (the prechecks)
