@@ -195,3 +195,16 @@ def test_python_numbers_of_complex_tensors():
     assert int(tg.tensor(2.7 + 0j)) == 2 and float(tg.tensor(2.5 + 0j)) == 2.5
     with pytest.raises(RuntimeError, match="value cannot be converted to type int64_t without overflow"):
         int(tg.tensor(1 + 2j))
+
+
+def test_save_for_pytorch_writes_empty_bytes_as_torch_save_does():
+    import io
+    buf = io.BytesIO()
+    tg.serialization.save_for_pytorch({"blob": b"", "x": b"ab"}, buf)
+    buf.seek(0)
+    assert tg.load(buf, weights_only=False) == {"blob": b"", "x": b"ab"}
+
+
+def test_collate_extension_module_is_reachable_as_an_attribute():
+    collate_module = tg.utils.data._utils.collate
+    assert collate_module.default_collate_fn_map is tg.utils.data._collate.default_collate_fn_map

@@ -46,7 +46,8 @@ _PLAIN_TYPES = (type(None), bool, int, float, complex, str, bytes, bytearray, li
 
 # what the pickler itself writes as globals for the plain types: their classes, and protocol 2's
 # spelling of bytes (``_codecs.encode(str, 'latin1')``), all in PyTorch's default allow-list
-_PLAIN_CALLABLES = (collections.OrderedDict, collections.Counter, set, frozenset, bytearray, complex, codecs.encode)
+_PLAIN_CALLABLES = (collections.OrderedDict, collections.Counter, set, frozenset, bytearray, bytes, complex,
+                    codecs.encode)  # (bytes: how protocol 2 spells an empty bytes object, ``bytes()``)
 
 
 class _TorchName:

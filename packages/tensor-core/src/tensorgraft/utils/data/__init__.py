@@ -6,6 +6,7 @@ from .sampler import (  # noqa: F401
     BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler, WeightedRandomSampler,
 )
 from ._collate import default_collate, default_convert  # noqa: F401
+from . import _utils  # noqa: F401  (torch.utils.data._utils.collate: where PyTorch documents extending collate)
 from ._worker import WorkerInfo, get_worker_info  # noqa: F401
 from .dataloader import DataLoader  # noqa: F401
 from .distributed import DistributedSampler  # noqa: F401
