@@ -72,3 +72,63 @@ def test_margin_ranking_loss_needs_inputs_of_one_rank():
     with pytest.raises(RuntimeError, match="All input tensors should have same dimension"):
         F.margin_ranking_loss(tg.randn(3, 1), tg.randn(1), tg.ones(1))
     assert F.margin_ranking_loss(tg.ones(3), tg.zeros(3), tg.ones(3)).item() == 0.0
+
+
+def _complex(rng, *shape):
+    return rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+
+
+@pytest.mark.parametrize("case", ["linear", "linear_1d", "linear_3d", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
+                                  "conv_transpose2d"])
+def test_complex_layers_conjugate_the_other_factor(case):
+    """Each gradient of a bilinear layer takes the conjugate of the other factor: the same as
+    writing the product out with matmul / the real and imaginary parts (checked that way here)."""
+    rng = np.random.default_rng(3)
+    shapes = {"linear": ((3, 4), (2, 4)), "linear_1d": ((4,), (2, 4)), "linear_3d": ((2, 3, 4), (2, 4)),
+              "conv1d": ((2, 3, 7), (4, 3, 3)), "conv2d": ((2, 3, 5, 4), (4, 3, 3, 2)),
+              "conv3d": ((1, 2, 4, 4, 3), (3, 2, 2, 2, 2)), "conv_transpose1d": ((2, 3, 5), (3, 2, 3)),
+              "conv_transpose2d": ((2, 3, 4, 3), (3, 2, 2, 2))}[case]
+    X, W = (_complex(rng, *s) for s in shapes)
+    op = {"linear": F.linear, "linear_1d": F.linear, "linear_3d": F.linear, "conv1d": F.conv1d, "conv2d": F.conv2d,
+          "conv3d": F.conv3d, "conv_transpose1d": lambda x, w: F.conv_transpose1d(x, w, stride=2),
+          "conv_transpose2d": lambda x, w: F.conv_transpose2d(x, w, stride=2)}[case]
+
+    def real_parts(xr, xi, wr, wi):  # the same product from its four real products
+        return op(xr, wr) - op(xi, wi), op(xr, wi) + op(xi, wr)
+
+    x = tg.tensor(X, requires_grad=True)
+    w = tg.tensor(W, requires_grad=True)
+    y = op(x, w)
+    (y.real * 1.5 + y.imag * 0.5).sum().backward()
+    parts = [tg.tensor(a, requires_grad=True) for a in (X.real, X.imag, W.real, W.imag)]
+    re, im = real_parts(*parts)
+    (re * 1.5 + im * 0.5).sum().backward()
+    # PyTorch's complex gradient is d/dRe + i d/dIm
+    np.testing.assert_allclose(x.grad.numpy(), parts[0].grad.numpy() + 1j * parts[1].grad.numpy(), atol=1e-10)
+    np.testing.assert_allclose(w.grad.numpy(), parts[2].grad.numpy() + 1j * parts[3].grad.numpy(), atol=1e-10)
+
+
+def test_activation_classes_follow_pytorchs_hierarchy():
+    nn = tg.nn
+    assert isinstance(nn.ReLU6(), nn.Hardtanh) and (nn.ReLU6().min_val, nn.ReLU6().max_val) == (0.0, 6.0)
+    assert not isinstance(nn.CELU(), nn.ELU) and not isinstance(nn.Softshrink(), nn.Hardshrink)
+    assert [repr(m) for m in (nn.ReLU6(), nn.ReLU6(True), nn.CELU(2.0), nn.Softshrink(0.3))] == [
+        "ReLU6()", "ReLU6(inplace=True)", "CELU(alpha=2.0)", "Softshrink(0.3)"]
+    assert nn.ReLU6()(tg.tensor([-1.0, 7.0])).tolist() == [0.0, 6.0]
+    assert nn.Softshrink(0.3)(tg.tensor([1.0])).item() == pytest.approx(0.7)
+    assert nn.CELU(2.0)(tg.tensor([-1.0])).item() == pytest.approx(2.0 * (np.exp(-0.5) - 1))
+
+
+def test_a_scalar_parameter_loads_a_one_element_vector():
+    module = tg.nn.Module()
+    module.p = tg.nn.Parameter(tg.tensor(1.0))
+    module.load_state_dict({"p": tg.tensor([5.0])})  # (0.3-era checkpoints kept scalars as 1-D)
+    assert module.p.shape == () and module.p.item() == 5.0
+    with pytest.raises(RuntimeError, match=r"size mismatch for p: copying a param with shape torch.Size\(\[2\]\)"):
+        module.load_state_dict({"p": tg.tensor([5.0, 6.0])})
+
+
+def test_parameter_dict_reverses():
+    t = tg.zeros(1)
+    pd = tg.nn.ParameterDict({"a": tg.nn.Parameter(t), "b": tg.nn.Parameter(t)})
+    assert list(reversed(pd)) == ["b", "a"]

@@ -356,6 +356,8 @@ def _grad_arrays(node, g):
     bf16 = gd.dtype is BF16
     if bf16:
         xd, wd, gd = widen(xd), widen(wd), widen(gd)
+    if xd.dtype.kind == "c":  # each gradient takes the conjugate of the other factor (PyTorch's convention)
+        xd, wd = xd.conj(), wd.conj()
     return xd, wd, gd, bf16
 
 
@@ -387,6 +389,8 @@ def _conv_grad(node, g):
             cols = a["cols"]
             if cols is not None and bf16:
                 cols = widen(cols)
+            if cols is not None and cols.dtype.kind == "c":  # (the saved columns of x: conjugated as x was)
+                cols = cols.conj()
             if cols is None:
                 cols = _im2col_of(xp, xd, wd.shape, a["stride"], a["pads"], a["dil"], a["groups"], *gd.shape[2:])
             gw = conv_grad_weight(xp, gd, cols, wd.shape, a["groups"])

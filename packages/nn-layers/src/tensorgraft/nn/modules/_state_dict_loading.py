@@ -116,6 +116,8 @@ def plan_local_state(module, state_dict, prefix, local_metadata, strict, missing
             error_msgs.append(f'While copying the parameter named "{key}", expected torch.Tensor or '
                               f"Tensor-like object from checkpoint but received {type(val)}")
             continue
+        if not is_lazy(cur) and cur.ndim == 0 and val.ndim == 1 and val.numel() == 1:
+            val = val[0]  # (PyTorch's backward compatibility: 0.3-era checkpoints kept scalars as 1-D)
         # a still-uninitialized tensor (a lazy module's, loading a lazy checkpoint) has no shape to check
         if not is_lazy(cur) and tuple(val.shape) != tuple(cur.shape):
             error_msgs.append(f"size mismatch for {key}: copying a param with shape {val.shape} from "

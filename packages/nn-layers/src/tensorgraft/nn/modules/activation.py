@@ -25,9 +25,6 @@ class ReLU(_Inplace):
         return F.relu(input, inplace=self.inplace)
 
 
-class ReLU6(_Inplace):
-    def forward(self, input):
-        return F.relu6(input, self.inplace)
 
 
 class SiLU(_Inplace):
@@ -107,9 +104,18 @@ class ELU(Module):
         return f"alpha={self.alpha}{inplace_str}"
 
 
-class CELU(ELU):
+class CELU(Module):  # (its own class in PyTorch, not an ELU)
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        self.alpha = alpha
+        self.inplace = inplace
+
     def forward(self, input):
         return F.celu(input, self.alpha, self.inplace)
+
+    def extra_repr(self):
+        inplace_str = ", inplace=True" if self.inplace else ""
+        return f"alpha={self.alpha}{inplace_str}"
 
 
 class GELU(Module):
@@ -186,6 +192,17 @@ class Hardtanh(Module):
         inplace_str = ", inplace=True" if self.inplace else ""
         return f"min_val={self.min_val}, max_val={self.max_val}{inplace_str}"
 
+
+
+class ReLU6(Hardtanh):  # (a Hardtanh(0, 6), as PyTorch's: isinstance checks and min_val/max_val see it so)
+    def __init__(self, inplace=False):
+        super().__init__(0.0, 6.0, inplace)
+
+    def forward(self, input):
+        return F.relu6(input, self.inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
 
 class Threshold(Module):
     def __init__(self, threshold, value, inplace=False):
@@ -280,9 +297,16 @@ class Hardshrink(Module):
         return f"{self.lambd}"
 
 
-class Softshrink(Hardshrink):
+class Softshrink(Module):  # (its own class in PyTorch, not a Hardshrink)
+    def __init__(self, lambd=0.5):
+        super().__init__()
+        self.lambd = lambd
+
     def forward(self, input):
         return F.softshrink(input, self.lambd)
+
+    def extra_repr(self):
+        return str(self.lambd)
 
 
 class ChannelShuffle(Module):

@@ -425,6 +425,9 @@ class ParameterDict(Module):
     def __iter__(self):
         return iter(self._ordered_names)
 
+    def __reversed__(self):
+        return reversed(list(self._ordered_names))
+
     def __contains__(self, key):
         return key in self._ordered_names
 
