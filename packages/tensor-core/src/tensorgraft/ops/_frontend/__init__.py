@@ -289,9 +289,8 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
     differentiable = opdef.differentiable and mode != "bool"
     float_mode = mode == "float"
     py_scalars = (int, float)
-    # the node PyTorch records for ``number op tensor`` where it is another op's (``2 / x`` is a
-    # MulBackward0); None: the op's own. Only the operators: the functions wrap the number as a
-    # tensor (``torch.div(2., x)`` is DivBackward0, ``torch.sub(2., x)`` SubBackward0)
+    # the node PyTorch records for ``number op tensor`` where it is another op's (``2 / x``: MulBackward0);
+    # None: the op's own. Operators only: the functions wrap the number (``torch.div(2., x)``: DivBackward0)
     scalar_first_node = opdef.extra.get("scalar_first_node") if dunder else None
     # ``tensor op number`` may record a node of its own op (``x.fmod(1.5)``: one that saves nothing)
     scalar_other_op = opdef.extra.get("scalar_other_op") or opdef
@@ -566,9 +565,8 @@ def make_inplace(opdef, out_of_place, dunder: bool = False):
         if self._vc.__class__ is not list:  # inference tensor (normal ones pay only this class test)
             check_not_inference(self)
         precheck = INPLACE_PRECHECKS.get(name)
-        record = _gs.enabled and (self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args)
-                                  or (kwargs and any(isinstance(a, Tensor) and a._requires_grad
-                                                     for a in kwargs.values())))  # (clamp_(min=t))
+        record = _gs.enabled and (self._requires_grad or any(  # (kwargs too: clamp_(min=t))
+            isinstance(a, Tensor) and a._requires_grad for a in (*args, *kwargs.values())))
         if record:
             # PyTorch refuses a write into a leaf that requires grad before it looks at the
             # other arguments' shapes or values (the prechecks)
