@@ -111,12 +111,10 @@ class SparseCompressedData(SparseArray):
         """The same pattern holding ``values`` (same leading ``(*batch, nnz)``); the index arrays
         and what was derived from them are shared."""
         out = SparseCompressedData(self.layout, self.compressed, self.plain, values, self.shape, self.blocksize)
-        out._cache = self._cache if self._cache is not None else self._cache_for_sharing()
+        if self._cache is None:
+            self._cache = {}
+        out._cache = self._cache  # (one cache for the arrays both share)
         return out
-
-    def _cache_for_sharing(self):
-        self._cache = {}
-        return self._cache
 
     def conj(self) -> "SparseCompressedData":
         return self.with_values(self.values.conj()) if self.dtype.kind == "c" else self
