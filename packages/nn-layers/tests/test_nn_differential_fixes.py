@@ -132,3 +132,30 @@ def test_parameter_dict_reverses():
     t = tg.zeros(1)
     pd = tg.nn.ParameterDict({"a": tg.nn.Parameter(t), "b": tg.nn.Parameter(t)})
     assert list(reversed(pd)) == ["b", "a"]
+
+
+def test_future_switch_overwrites_parameters_on_conversion():
+    future = tg.__future__
+    assert not future.get_overwrite_module_params_on_conversion()
+    m = tg.nn.Linear(2, 2)
+    w = m.weight
+    m.double()
+    assert m.weight is w and w.dtype is tg.float64  # (the default: converted in place)
+    future.set_overwrite_module_params_on_conversion(True)
+    try:
+        m = tg.nn.Linear(2, 2)
+        w = m.weight
+        m.double()
+        assert m.weight is not w and isinstance(m.weight, tg.nn.Parameter)
+        assert m.weight.dtype is tg.float64 and w.dtype is tg.float32
+    finally:
+        future.set_overwrite_module_params_on_conversion(False)
+    future.set_swap_module_params_on_conversion(True)
+    try:
+        assert future.get_swap_module_params_on_conversion()
+        m = tg.nn.Linear(2, 2)
+        w = m.weight
+        m.double()
+        assert m.weight is w and w.dtype is tg.float64
+    finally:
+        future.set_swap_module_params_on_conversion(False)

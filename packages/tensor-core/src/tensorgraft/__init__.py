@@ -115,7 +115,7 @@ _FROM_SWITCHES = frozenset({"use_deterministic_algorithms", "are_deterministic_a
 _LAZY_MODULES = frozenset({"nn", "optim", "autograd", "func", "cuda", "utils", "testing", "plugins_cli", "backends",
                            "distributions", "fft", "special", "sparse", "amp", "cpu", "signal", "version", "torch_version",
                            "accelerator", "compiler", "jit", "return_types", "quasirandom", "profiler",
-                           "multiprocessing", "hub", "library", "distributed", "futures", "overrides"})
+                           "multiprocessing", "hub", "library", "distributed", "futures", "overrides", "__future__"})
 
 
 def __getattr__(name):

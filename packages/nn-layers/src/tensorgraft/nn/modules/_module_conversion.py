@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import warnings
 
+from tensorgraft import __future__ as _future
 from tensorgraft import dtypes as _dt
 from tensorgraft.device import device as _device
 from tensorgraft.grad_mode import no_grad
@@ -98,11 +99,14 @@ def _apply(self, fn, recurse=True):
             continue
         with no_grad():
             new = fn(param)
-        if new is not param and (new._device.type == "meta") != (param._device.type == "meta") \
-                and not is_lazy(param):
+        if new is not param and not is_lazy(param) and (
+                (new._device.type == "meta") != (param._device.type == "meta")
+                or (_future.get_overwrite_module_params_on_conversion()
+                    and not _future.get_swap_module_params_on_conversion())):
             # PyTorch cannot swap a parameter's storage between the meta device and a real one
-            # in place: each registration gets a new Parameter (weights tied before are separate
-            # afterwards, to be tied again; an optimizer still holds the old objects)
+            # in place (nor does it under torch.__future__.set_overwrite_module_params_on_conversion):
+            # each registration gets a new Parameter (weights tied before are separate afterwards,
+            # to be tied again; an optimizer still holds the old objects)
             replacement = Parameter(new, requires_grad=param.requires_grad)
             if param.grad is not None:
                 with no_grad():
