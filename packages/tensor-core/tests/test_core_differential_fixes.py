@@ -208,3 +208,37 @@ def test_save_for_pytorch_writes_empty_bytes_as_torch_save_does():
 def test_collate_extension_module_is_reachable_as_an_attribute():
     collate_module = tg.utils.data._utils.collate
     assert collate_module.default_collate_fn_map is tg.utils.data._collate.default_collate_fn_map
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda: tg.linalg.vector_norm(tg.tensor([3 + 4j, 0j]), dtype=tg.float64),
+     "dtype should be complex for complex inputs, but got Double"),
+    (lambda: tg.linalg.vector_norm(tg.ones(3), dtype=tg.complex64), "dtype should be real for real inputs"),
+    (lambda: tg.linalg.vector_norm(tg.ones(3, dtype=tg.float64), dtype=tg.float32),
+     r"the dtype of the input \(Double\) should be convertible without narrowing to the specified dtype \(Float\)"),
+    (lambda: tg.linalg.vector_norm(tg.zeros(0, 3), ord=float("inf")), "cannot compute the inf norm on an empty"),
+])
+def test_vector_norm_dtype_and_empty_checks(call, message):
+    with pytest.raises(RuntimeError, match=message):
+        call()
+
+
+def test_vector_norm_values_the_checks_let_through():
+    assert tg.linalg.vector_norm(tg.tensor([3 + 4j, 0j]), dtype=tg.complex128).item() == 5.0
+    assert tg.linalg.vector_norm(tg.zeros(0, 3), ord=-1, dim=-1).shape == (0,)
+
+
+@pytest.mark.parametrize("shape", [(0, 0), (3, 0), (0, 3), (2, 0, 0)])
+def test_matrix_norm_of_an_empty_matrix(shape):
+    for ord in (1, float("inf")):
+        out = tg.linalg.matrix_norm(tg.zeros(*shape), ord=ord)
+        assert out.shape == shape[:-2] and not out.abs().sum().item()
+
+
+def test_matrix_rank_thresholds_per_matrix_and_the_tol_overload():
+    a = tg.eye(3).expand(2, 3, 3).double().clone()
+    a[1, 2, 2] = 0.05
+    assert tg.linalg.matrix_rank(a, rtol=tg.tensor([0.1, 0.1], dtype=tg.float64)).tolist() == [3, 2]
+    assert tg.linalg.matrix_rank(a, atol=tg.tensor([0.0, 0.1], dtype=tg.float64),
+                                 rtol=tg.tensor([0.5, 0.5], dtype=tg.float64)).tolist() == [3, 2]
+    assert tg.linalg.matrix_rank(tg.eye(3), tol=0.5).item() == 3

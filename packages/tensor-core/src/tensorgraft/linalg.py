@@ -229,6 +229,8 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         s = A.abs().sum(red, keepdim=keepdim)
         if not keepdim and keep > red:
             keep -= 1
+        if ord > 0 and s.shape[keep] == 0:  # (the largest of no sums is 0, as PyTorch's; the least raises)
+            return s.sum(keep, keepdim=keepdim)
         return s.amax(keep, keepdim=keepdim) if ord > 0 else s.amin(keep, keepdim=keepdim)
     raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
 
@@ -262,9 +264,12 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
     raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got {A.ndim}D.")
 
 
-def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
+def matrix_rank(A, tol=None, *, atol=None, rtol=None, hermitian=False, out=None):
     """The number of singular values (``hermitian=True``: |eigenvalues|) above
-    ``max(atol, rtol * largest)``; an empty matrix has rank 0."""
+    ``max(atol, rtol * largest)``; an empty matrix has rank 0. Tensor ``atol``/``rtol`` broadcast
+    over the batch; ``tol`` (the deprecated overload) is an ``atol`` with ``rtol`` 0."""
+    if tol is not None:
+        atol, rtol = tol, 0.0
     from .grad_mode import no_grad
     from .ops.linalg import _float_check
     from .tensor import Tensor
@@ -278,12 +283,22 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
             from .ops.creation import zeros
             from .dtypes import int64
             return zeros(s.shape[:-1], dtype=int64, device=s.device)
+        default = max(A.shape[-2:]) * _eps(A)
+        if isinstance(atol, Tensor) or isinstance(rtol, Tensor):  # per-matrix thresholds, one per batch entry
+            from . import maximum, where
+            if rtol is None:
+                rtol = where(atol > 0, 0.0, default) if isinstance(atol, Tensor) else (default if not atol else 0.0)
+            col = [v.unsqueeze(-1) if isinstance(v, Tensor) else v for v in (atol, rtol)]
+            threshold = s.amax(-1, keepdim=True) * col[1]
+            if atol is not None:
+                threshold = maximum(threshold, col[0]) if isinstance(atol, Tensor) else threshold.clamp(min=atol)
+            return (s > threshold).sum(-1)
         if rtol is None:
-            rtol = max(A.shape[-2:]) * _eps(A) if atol is None or atol == 0 else 0.0
-        tol = s.amax(-1, keepdim=True) * rtol
+            rtol = default if atol is None or atol == 0 else 0.0
+        threshold = s.amax(-1, keepdim=True) * rtol
         if atol is not None:
-            tol = tol.clamp(min=atol)
-        return (s > tol).sum(-1)
+            threshold = threshold.clamp(min=atol)
+        return (s > threshold).sum(-1)
 
 
 def _eps(A):

@@ -46,6 +46,21 @@ def _reduced_shape(shape, axes, keepdim):
     return tuple(s for i, s in enumerate(shape) if i not in axes)
 
 
+def _check_norm_dtype(have, dtype) -> None:
+    """``vector_norm(..., dtype=)``'s checks: the same kind (complex for complex input), and no
+    narrowing (a float64 input into float32), as PyTorch's."""
+    from ... import dtypes as _dt
+    if _np_kind(have) == "c" and not dtype.is_complex:
+        raise RuntimeError(f"linalg.vector_norm: dtype should be complex for complex inputs, but got "
+                           f"{_type_name(dtype.np)}")
+    if _np_kind(have) != "c" and dtype.is_complex:
+        raise RuntimeError(f"linalg.vector_norm: dtype should be real for real inputs, but got {_type_name(dtype.np)}")
+    source = _dt._BY_NUMPY[have]
+    if _dt.promote_types(source, dtype) is not dtype:
+        raise RuntimeError(f"linalg.vector_norm: the dtype of the input ({_type_name(have)}) should be convertible "
+                           f"without narrowing to the specified dtype ({_type_name(dtype.np)})")
+
+
 def _vnorm_frontend(op):
     table = op.table
 
@@ -58,12 +73,15 @@ def _vnorm_frontend(op):
         if dtype is not None:
             if _np_kind(dtype.np) not in "fc":
                 raise RuntimeError(f"linalg.vector_norm: dtype should be floating point or complex, but got {dtype}")
+            _check_norm_dtype(a.dtype, dtype)
             a = a.astype(dtype.np)
         if isinstance(ord, Tensor):
             ord = ord.item()
         _check_vnorm_args(ord, dim, keepdim, 3)
         axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim)
-        if ord < 0 and a.size == 0:
+        reduced = a.shape if axes is None else [a.shape[d] for d in axes]
+        # (no identity for these: refused when a reduced dim is empty, as PyTorch, whatever the rest)
+        if (ord < 0 or ord == float("inf")) and 0 in reduced:
             raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor because the "
                                "operation does not have an identity")
         src = x if dtype is None else x.to(dtype)
