@@ -242,3 +242,40 @@ def test_matrix_rank_thresholds_per_matrix_and_the_tol_overload():
     assert tg.linalg.matrix_rank(a, atol=tg.tensor([0.0, 0.1], dtype=tg.float64),
                                  rtol=tg.tensor([0.5, 0.5], dtype=tg.float64)).tolist() == [3, 2]
     assert tg.linalg.matrix_rank(tg.eye(3), tol=0.5).item() == 3
+
+
+def test_sigmoid_transform_clamps_at_the_smallest_normal():
+    D = tg.distributions
+    assert D.transforms.SigmoidTransform()(tg.tensor([-100.0])).item() == pytest.approx(1.1755e-38, rel=1e-3)
+    tg.manual_seed(0)
+    d = D.RelaxedBernoulli(tg.tensor(0.1), logits=tg.tensor([0.2]))
+    x = d.rsample((5,))
+    assert x.ravel()[2].item() == pytest.approx(5.4858e-10, rel=1e-3)
+    assert d.log_prob(x).ravel()[2].item() == pytest.approx(16.5035, rel=1e-4)
+
+
+def test_bernoulli_kl_at_certain_probabilities():
+    D = tg.distributions
+    assert D.kl_divergence(D.Bernoulli(tg.tensor(0.4)), D.Bernoulli(tg.tensor(1.0))).item() == float("inf")
+    assert D.kl_divergence(D.Bernoulli(tg.tensor(0.0)), D.Bernoulli(tg.tensor(0.0))).item() == 0.0
+    out = D.kl_divergence(D.Bernoulli(tg.tensor([1.0, 0.3])), D.Bernoulli(tg.tensor([1.0, 0.5])))
+    np.testing.assert_allclose(out.numpy(), [0.0, 0.0823], atol=1e-4)
+
+
+def test_cdf_through_a_transform_without_a_sign_is_refused():
+    D = tg.distributions
+    d = D.TransformedDistribution(D.Normal(tg.zeros(4), tg.ones(4)), D.transforms.AbsTransform())
+    with pytest.raises(NotImplementedError):
+        d.icdf(tg.tensor(0.3))
+    flipped = D.TransformedDistribution(D.Normal(0.0, 1.0), [D.transforms.AffineTransform(0.0, -2.0)])
+    assert flipped.cdf(tg.tensor(1.0)).item() == pytest.approx(0.6915, abs=1e-4)
+
+
+def test_random_from_up_to_the_dtype_maximum():
+    tg.manual_seed(0)
+    assert tg.empty(3, dtype=tg.int64).random_(-5, None).tolist() == [900450186894289445, 3969543146641149110,
+                                                                     1895649597198586609]
+    tg.manual_seed(0)
+    assert tg.empty(3, dtype=tg.int64).random_(5).tolist() == [4, 4, 3]
+    tg.manual_seed(0)
+    assert tg.empty(3, dtype=tg.int64).random_(2, 9).tolist() == [6, 5, 2]

@@ -73,6 +73,10 @@ def _kl_bernoulli_bernoulli(p, q):
     # log p = -softplus(-logit), log(1 - p) = -softplus(logit)
     t1 = p.probs * (softplus(-q.logits) - softplus(-p.logits))
     t2 = (1 - p.probs) * (softplus(q.logits) - softplus(p.logits))
+    # exactly 0 or 1: infinite where q gives no mass to what p draws, no term where p never draws it
+    inf = float("inf")
+    t1 = tg.where(p.probs == 0, 0.0, tg.where(q.probs == 0, inf, t1))
+    t2 = tg.where(p.probs == 1, 0.0, tg.where(q.probs == 1, inf, t2))
     return t1 + t2
 
 

@@ -28,7 +28,13 @@ class Transform:
     bijective = False
     domain = constraints.real
     codomain = constraints.real
-    sign = 1
+
+    @property
+    def sign(self):
+        """The sign of the Jacobian's determinant, where the transform is monotone (+1 for exp,
+        sigmoid, tanh, softplus; the scale's for affine ...); the others have none, and a
+        TransformedDistribution's cdf/icdf through them raise, as PyTorch's."""
+        raise NotImplementedError
 
     def __init__(self, cache_size=0):
         if cache_size not in (0, 1):
@@ -161,6 +167,7 @@ class _SameTypeEq:
 
 
 class ExpTransform(_SameTypeEq, Transform):
+    sign = +1
     codomain = constraints.positive
     bijective = True
 
@@ -174,15 +181,23 @@ class ExpTransform(_SameTypeEq, Transform):
         return x
 
 
+def _clipped(p):
+    """A probability kept inside (0, 1) as PyTorch's sigmoid transform keeps it: at least the
+    smallest normal number (not eps: a sigmoid of -100 is 1e-38, not 1e-7), at most 1 - eps."""
+    info = tg.finfo(p.dtype)
+    return p.clamp(min=info.tiny, max=1.0 - info.eps)
+
+
 class SigmoidTransform(_SameTypeEq, Transform):
+    sign = +1
     codomain = constraints.unit_interval
     bijective = True
 
     def _call(self, x):
-        return clamp_probs(tg.sigmoid(x))
+        return _clipped(tg.sigmoid(x))
 
     def _inverse(self, y):
-        y = clamp_probs(y)
+        y = _clipped(y)
         return y.log() - (-y).log1p()
 
     def log_abs_det_jacobian(self, x, y):
@@ -191,6 +206,7 @@ class SigmoidTransform(_SameTypeEq, Transform):
 
 
 class TanhTransform(_SameTypeEq, Transform):
+    sign = +1
     codomain = constraints.interval(-1.0, 1.0)
     bijective = True
 
@@ -206,6 +222,7 @@ class TanhTransform(_SameTypeEq, Transform):
 
 
 class SoftplusTransform(_SameTypeEq, Transform):
+    sign = +1
     codomain = constraints.positive
     bijective = True
 

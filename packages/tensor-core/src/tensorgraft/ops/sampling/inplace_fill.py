@@ -183,16 +183,21 @@ def _mantissa_bits(d) -> int:
     return 7 if d is _dt.BF16 else int(np.finfo(d).nmant)
 
 
-def _random_(self, from_=None, to=None, *, generator=None, **kw):
+_TO_NOT_GIVEN = object()
+
+
+def _random_(self, from_=None, to=_TO_NOT_GIVEN, *, generator=None, **kw):
     """``random_()``: integers in [0, 2**mantissa] (floats) or [0, dtype max]; ``random_(to)``;
-    ``random_(from, to)``."""
+    ``random_(from, to)``; ``random_(from, None)``: from ``from`` up to the dtype's largest."""
     from_ = kw.pop("from", from_)
+    to_given = to is not _TO_NOT_GIVEN or "to" in kw
+    to = kw.pop("to", None if to is _TO_NOT_GIVEN else to)
     d = self._data.dtype
     if d.kind == "c":
         if from_ is None and to is None:
             raise _not_implemented("random_kernel_cpu", self.dtype)
         _no_random_bounds_for_complex(self.dtype)
-    if from_ is not None and to is None and "to" not in kw:
+    if from_ is not None and not to_given:
         from_, to = 0, from_
     lo = 0 if from_ is None else int(from_)
     if to is None:
