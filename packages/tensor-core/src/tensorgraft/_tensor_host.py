@@ -102,9 +102,9 @@ class HostMethods:
             return self._host()
         if self.is_sparse:
             raise TypeError("can't convert Sparse layout tensor to numpy. Use Tensor.to_dense() first.")
-        layout = getattr(self._data, "layout", None)
-        if layout is not None:  # (a compressed sparse tensor: "SparseCsr" ...)
-            raise TypeError(f"can't convert Sparse{layout[7:].capitalize()} layout tensor to numpy. Use "
+        if getattr(self._data, "layout", None) is not None:  # (a compressed sparse tensor: "SparseCsr" ...)
+            from .sparse.compressed_data import layout_word
+            raise TypeError(f"can't convert {layout_word(self._data)} layout tensor to numpy. Use "
                             f"Tensor.to_dense() first.")
         if self._requires_grad and not force:
             raise RuntimeError(_NUMPY_OF_GRAD)

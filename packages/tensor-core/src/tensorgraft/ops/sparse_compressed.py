@@ -25,7 +25,7 @@ import numpy as np
 
 from .. import dtypes as _dt
 from .. import memory_layout as _ml
-from ..sparse.compressed_data import BLOCKED, DISPATCH_NAME, LAYOUTS, ROW_MAJOR, SparseCompressedData
+from ..sparse.compressed_data import BLOCKED, DISPATCH_NAME, LAYOUTS, ROW_MAJOR, SparseCompressedData, layout_word
 from ..sparse.coo_data import SparseCOOData
 from ..tensor import Tensor, wrap
 from . import sparse_coo as _coo
@@ -452,18 +452,11 @@ def _to_layout_method(name):
     return method
 
 
-def _strided_or_sparse_name(self) -> str:
-    d = self._data
-    if d.__class__ is SparseCompressedData:
-        return DISPATCH_NAME[d.layout]
-    return "Sparse" if d.__class__ is SparseCOOData else "Strided"
-
-
 def _index_method(name, layouts, what, compressed):
     def method(self):
         d = self._data
         if d.__class__ is not SparseCompressedData or d.layout not in layouts:
-            raise RuntimeError(f"{name} expected {what} layout but got {_strided_or_sparse_name(self)}")
+            raise RuntimeError(f"{name} expected {what} layout but got {layout_word(d)}")
         return wrap(d.compressed if compressed else d.plain)
     method.__name__ = method.__qualname__ = name
     method.__doc__ = f"The ``{name}`` of a {what} tensor (no gradient: indices are not differentiable)."

@@ -30,6 +30,7 @@ import numpy as np
 from .. import dtypes as _dt
 from .conversion import resolve_device
 from ..sparse import softmax_kernels as _softmax_kernels
+from ..sparse.compressed_data import layout_word
 from ..sparse.coo_data import SparseCOOData
 from ..tensor import Tensor, wrap
 from ._args import wrap_dim
@@ -383,17 +384,10 @@ def _to_sparse_coo(self):
     return _to_sparse(self)
 
 
-def _layout_word(self) -> str:
-    """The layout as PyTorch's messages name it (Strided, SparseCsr ...)."""
-    layout = getattr(self._data, "layout", None)
-    return {"sparse_csr": "SparseCsr", "sparse_csc": "SparseCsc", "sparse_bsr": "SparseBsr",
-            "sparse_bsc": "SparseBsc"}.get(layout, "Strided")
-
-
 def _sparse_data(self, name):
     d = self._data
     if d.__class__ is not SparseCOOData:
-        raise RuntimeError(f"{name} expected sparse coordinate tensor layout but got {_layout_word(self)}")
+        raise RuntimeError(f"{name} expected sparse coordinate tensor layout but got {layout_word(self._data)}")
     return d
 
 
@@ -415,7 +409,7 @@ def _raw_indices(self):
 def _values_method(self):
     d = self._data
     if d.__class__ is not SparseCOOData:
-        raise RuntimeError(f"values expected sparse tensor layout but got {_layout_word(self)}")
+        raise RuntimeError(f"values expected sparse tensor layout but got {layout_word(self._data)}")
     _uncoalesced_check(d, "values")
     return _values_op.frontend(self)
 

@@ -36,6 +36,14 @@ LAYOUTS = ("sparse_csr", "sparse_csc", "sparse_bsr", "sparse_bsc")
 DISPATCH_NAME = {"sparse_csr": "SparseCsr", "sparse_csc": "SparseCsc", "sparse_bsr": "SparseBsr",
                  "sparse_bsc": "SparseBsc"}
 
+def layout_word(data) -> str:
+    """The layout of a tensor's array as PyTorch's messages name it: "Strided", "Sparse" (COO),
+    "SparseCsr", "SparseCsc" ..."""
+    if data.__class__ is SparseCompressedData:
+        return DISPATCH_NAME[data.layout]
+    return "Sparse" if data.__class__ is SparseCOOData else "Strided"
+
+
 # the transposed layout: the same three arrays read the other way round
 TRANSPOSED = {"sparse_csr": "sparse_csc", "sparse_csc": "sparse_csr", "sparse_bsr": "sparse_bsc",
               "sparse_bsc": "sparse_bsr"}

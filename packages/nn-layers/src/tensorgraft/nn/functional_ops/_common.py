@@ -94,3 +94,11 @@ def refuse_grad(fname, argname, t):
     if t is not None and gs.enabled and t._requires_grad:
         raise RuntimeError(f"The function '{fname}' is not differentiable with respect to argument '{argname}'. "
                            "This input cannot have requires_grad True.")
+
+
+def conj_factor(t):
+    """The conjugate of a complex factor of a product (each gradient of a bilinear op takes the
+    other factor's conjugate, PyTorch's convention); a real one, tensor or array, as it is."""
+    if isinstance(t, Tensor):
+        return t.conj() if t.is_complex() else t
+    return t.conj() if t.dtype.kind == "c" else t

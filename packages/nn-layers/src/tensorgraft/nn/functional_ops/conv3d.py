@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 
-from ._common import formula, needs, nnop, record, wrap
+from ._common import conj_factor, formula, needs, nnop, record, wrap
 # (the names the split moved out stay readable here: conv.py and pooling3d.py read some of them)
 from .conv_im2col import (  # noqa: F401
     as_strided, col2im_nd, conv_forward, conv_input_grad, conv_out_sizes, conv_weight_grad, crop, offsets, out_size,
@@ -348,18 +348,12 @@ def _node_parts(node, count):
     return node.inputs[:2], (a["stride"], a["pads"], a["dil"], a["groups"]), node.needs_input_grad[:count]
 
 
-def _cj(t):
-    """The conjugate of a complex factor: each gradient of the bilinear conv takes the other
-    factor's conjugate (PyTorch's convention); real factors as they are."""
-    return t.conj() if t.is_complex() else t
-
-
 def conv_grads(node, g, ops):
     conv, conv_t, weight = ops
     (x, w), args, (nx, nw, nb) = _node_parts(node, 3)
-    gx = conv_t(g, _cj(w), None, *args, x.shape[2:], node_name=BB, also=(x,)) if nx else None
+    gx = conv_t(g, conj_factor(w), None, *args, x.shape[2:], node_name=BB, also=(x,)) if nx else None
     cols = None if x.is_complex() else node.attrs["cols"]
-    gw = weight(_cj(x), g, w.shape, *args, cols=cols, also=(w,)) if nw else None
+    gw = weight(conj_factor(x), g, w.shape, *args, cols=cols, also=(w,)) if nw else None
     gb = conv_bias_grad_op(g, also=(x, w)) if nb else None
     return none_for_also(node, (gx, gw, gb))
 
@@ -367,9 +361,9 @@ def conv_grads(node, g, ops):
 def conv_transpose_grads(node, g, ops):
     conv, conv_t, weight = ops
     (x, w), args, (nx, nw, nb) = _node_parts(node, 3)
-    gx = _conv_to(conv, g, _cj(w), args, x.shape[2:], also=(x,)) if nx else None
+    gx = _conv_to(conv, g, conj_factor(w), args, x.shape[2:], also=(x,)) if nx else None
     # a transposed conv is a conv's input gradient: its weight gradient is that conv's, roles swapped
-    gw = weight(g, _cj(x), w.shape, *args, also=(w,)) if nw else None
+    gw = weight(g, conj_factor(x), w.shape, *args, also=(w,)) if nw else None
     gb = conv_bias_grad_op(g, also=(x, w)) if nb else None
     return none_for_also(node, (gx, gw, gb))
 

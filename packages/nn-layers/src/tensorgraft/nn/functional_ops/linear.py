@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import check_tensor, formula, gs, nnop, record, same_device, wrap
+from ._common import check_tensor, conj_factor, formula, gs, nnop, record, same_device, wrap
 from tensorgraft.amp._state import state as _autocast
 from tensorgraft.dtypes import BF16
 from tensorgraft.ops._bfloat16 import narrow, widen
@@ -174,16 +174,6 @@ def _record_graph(input, weight, bias, out):
     return result
 
 
-def _cj(t):
-    """The conjugate of a complex factor (the other factor of a product's gradient, as PyTorch's
-    conjugate Wirtinger convention takes it); a real one as it is."""
-    return t.conj() if t.is_complex() else t
-
-
-def _cj_array(a):
-    return a.conj() if a.dtype.kind == "c" else a
-
-
 # the ``attrs`` that mark a node recorded by ``_record_graph`` (inputs ([bias,] rows, weight.t()))
 _ROWS = "rows"
 
@@ -225,8 +215,8 @@ def _linear_grad(node, g):
     if gs.enabled:  # create_graph: stay differentiable
         g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
         x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
-        gx = g.matmul(_cj(w)).reshape(x.shape) if nx else None
-        gw = g2.t().mm(_cj(x2)) if nw else None
+        gx = g.matmul(conj_factor(w)).reshape(x.shape) if nx else None
+        gw = g2.t().mm(conj_factor(x2)) if nw else None
         # a 2-D bias (expanded to the (rows, out) result by addmm) takes the sum over what it was
         # expanded along; a 1-D or 0-D one the sum over the rows (the engine sums the rest)
         gb = (g2.sum_to_size(*b.shape) if b.ndim == 2 else g2.sum(0)) if nb else None
@@ -240,10 +230,10 @@ def _linear_grad(node, g):
     g2 = gd if gd.ndim == 2 else gd.reshape(-1, gd.shape[-1])
     gx = gw = gb = None
     if nx:  # (complex: the conjugate of the other factor, PyTorch's convention)
-        gx = out(g2.dot(_cj_array(wd)).reshape(xd.shape), dev)
+        gx = out(g2.dot(conj_factor(wd)).reshape(xd.shape), dev)
     if nw:
         x2 = xd if xd.ndim == 2 else xd.reshape(-1, xd.shape[-1])
-        gw = out(g2.T.dot(_cj_array(x2)), dev)
+        gw = out(g2.T.dot(conj_factor(x2)), dev)
     if nb:
         bshape = b._data.shape
         if len(bshape) == 2:
@@ -264,8 +254,8 @@ def _rows_grad(node, g):
         (x, wt), b, nb = node.inputs, None, False
         nx, nw = node.needs_input_grad
     if gs.enabled:
-        gx = g.mm(_cj(wt.t())) if nx else None
-        gw = g.t().mm(_cj(x)).t() if nw else None
+        gx = g.mm(conj_factor(wt.t())) if nx else None
+        gw = g.t().mm(conj_factor(x)).t() if nw else None
         # PyTorch's sum_to: a keepdim sum over the rows, viewed as the bias (SumBackward1, ViewBackward0)
         gb = (g.sum(0, keepdim=True).view(b.shape) if b.ndim == 1 else g.sum_to_size(*b.shape)) if nb else None
     else:
@@ -274,10 +264,10 @@ def _rows_grad(node, g):
         xd, wtd = x._data, wt._data
         if out is not wrap:
             gd, xd, wtd = widen(gd), widen(xd), widen(wtd)
-        gx = out(gd.dot(_cj_array(wtd).T), dev) if nx else None
+        gx = out(gd.dot(conj_factor(wtd).T), dev) if nx else None
         # the (out, in) product, handed on transposed: TBackward0 turns it back into a C-contiguous
         # gradient the weight's accumulator keeps without a copy
-        gw = out(gd.T.dot(_cj_array(xd)).T, dev) if nw else None
+        gw = out(gd.T.dot(conj_factor(xd)).T, dev) if nw else None
         gb = None
         if nb:
             bshape = b._data.shape
@@ -295,8 +285,8 @@ def _vector_weight_grad(x, w, b, g, nx, nw, nb):
     lead = tuple(x.shape[:-1])
     gm = g if tuple(g.shape) == lead else g.sum_to_size(*lead) if lead else g.sum()
     rows = gm.reshape(-1, 1)
-    gx = (rows * _cj(w)).reshape(x.shape) if nx else None
-    gw = (rows * _cj(x.reshape(-1, x.shape[-1]))).sum(0) if nw else None
+    gx = (rows * conj_factor(w)).reshape(x.shape) if nx else None
+    gw = (rows * conj_factor(x.reshape(-1, x.shape[-1]))).sum(0) if nw else None
     gb = None
     if nb:
         gb = g.sum() if b.ndim == 0 else g.sum_to_size(*b.shape)

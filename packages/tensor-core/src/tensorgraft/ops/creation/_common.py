@@ -138,7 +138,6 @@ def sparse_empty(shape, dtype, dev, requires_grad, sparse_dim=None, layout=None,
     ``zeros_like`` of a sparse tensor). COO: ``sparse_dim`` sparse dimensions (all by default),
     the rest dense. Compressed (``layout`` torch.sparse_csr ..., or ``like`` a compressed tensor's
     data): the batch dims, block size and dense dims of ``like``, else no dense dims."""
-    from ... import memory_layout as _ml
     from ...sparse.compressed_data import SparseCompressedData
     from ...sparse.coo_data import SparseCOOData
     shape = tuple(int(n) for n in shape)
@@ -157,7 +156,6 @@ def sparse_empty(shape, dtype, dev, requires_grad, sparse_dim=None, layout=None,
         else:
             data = SparseCompressedData.empty(name, shape, dtype.np, len(shape) - 2)
         return _make(data, _CPU, requires_grad)
-    del _ml
     k = len(shape) if sparse_dim is None else sparse_dim
     data = SparseCOOData(np.zeros((k, 0), np.int64), np.zeros((0,) + shape[k:], dtype.np), shape, True)
     return _make(data, _CPU, requires_grad)
