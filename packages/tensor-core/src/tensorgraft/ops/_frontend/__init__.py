@@ -20,18 +20,17 @@ from ...tensor import Tensor, check_not_inference, wrap
 
 # Re-exported: op modules import every frontend helper from this one place (see the docstring).
 from .axis_aliases import numpy_spellings, with_axis_alias  # noqa: F401
+from .direct_inplace import DIRECT_INPLACE, NUMPY2, direct_operand, direct_target  # noqa: F401
 from .writes import (  # noqa: F401
     _CATEGORY, _CONVERT_NAMES, _OVERLAP, _RESIZED, _TYPE_NAMES, _type_name, check_cast, check_out_grad,
     complex_into_real, factory_with_out, store_into, with_out, with_out_decorator, writable_alias, write_out,
     write_outs)
 
 _SCALARS = (int, float, bool, complex, np.number, np.bool_)
-# NumPy 2 treats Python scalars as "weak" (NEP 50), like PyTorch; NumPy 1.x lets them upcast
-# 0-d arrays (float32 0-d * 2.0 -> float64), so the fast paths below only apply to >0-d there.
-NUMPY2 = int(np.__version__.split(".")[0]) >= 2
+# (NUMPY2, from direct_inplace: NumPy 1.x lets Python scalars upcast 0-d arrays, float32 0-d * 2.0 ->
+# float64, so the fast paths below only apply to >0-d there)
 _BY_NP = _dt._BY_NUMPY
-_BF16 = _dt.BF16
-_F32 = np.dtype(np.float32)
+_BF16, _F32, _F16 = _dt.BF16, np.dtype(np.float32), np.dtype(np.float16)
 _DIM, _ZERO, _SCALAR = _dt.DIMENSIONED, _dt.ZERO_DIM, _dt.SCALAR
 _FLOAT_KINDS = "fc"
 
@@ -178,10 +177,10 @@ def _promote_pair(name, a, ra, b, rb, mode, opmath=False):
     """Slow path of binary ops: operands of different dtypes, 0-d tensors or scalars.
     Returns the operands cast to the computation dtype and the result dtype.
 
-    ``opmath``: arithmetic on a bfloat16 tensor and a Python number computes in float32 with the
-    number unrounded, as PyTorch's kernels do (``x * 1.006`` multiplies by 1.006, not by its
+    ``opmath``: arithmetic on a bfloat16 or float16 tensor and a Python number computes in float32
+    with the number unrounded, as PyTorch's kernels do (``x * 1.006`` multiplies by 1.006, not by its
     bfloat16 neighbour 1.0078); the operands come back as float32 and the caller rounds the
-    result to the returned (bfloat16) dtype."""
+    result to the returned (half) dtype."""
     da = _BY_NP[a.dtype] if ra != _SCALAR else _dt._scalar_dtype(a)
     db = _BY_NP[b.dtype] if rb != _SCALAR else _dt._scalar_dtype(b)
     common = _dt.binary_result_dtype(da, ra, db, rb)
@@ -190,7 +189,7 @@ def _promote_pair(name, a, ra, b, rb, mode, opmath=False):
     elif mode == "double":  # (float_power: every operand converted to double precision first)
         common = _dt.complex128 if common.is_complex else _dt.float64
     npd = common.np
-    if opmath and npd is _BF16 and (ra == _SCALAR) != (rb == _SCALAR):
+    if opmath and (npd is _BF16 or npd is _F16) and (ra == _SCALAR) != (rb == _SCALAR):
         npd = _F32
     if ra != _SCALAR and a.dtype != npd:
         a = a.astype(npd)
@@ -305,9 +304,10 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
     refuse_numbers = not dunder and name in TENSOR_ONLY
     refuse_number_first = not dunder and name in _NO_NUMBER_FIRST
     other_pos = 1 if method else 2
-    # PyTorch multiplies and divides a bfloat16 tensor by a number kept in float32; its other ops
-    # (add, sub, pow, fmod ...) round the number to bfloat16 first (see _promote_pair)
+    # PyTorch multiplies and divides a bfloat16 or float16 tensor by a number kept in float32; its
+    # other ops (add, sub, pow, fmod ...) round the number to the half type first (see _promote_pair)
     opmath = name in ("mul", "div", "true_divide", "divide", "multiply")
+    opmath_f16 = _F16 if opmath else None  # (float16 then leaves the fast path below: NumPy would round the number)
     # the reflected operators of commutative ops (``2 * x``, ``1 + x``): PyTorch swaps the
     # operands; the functions (``torch.mul(2, x)``) keep them
     swap_reflected = dunder and reflected and name in ("add", "mul")
@@ -336,17 +336,17 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
                 if refuse_numbers:
                     raise not_a_tensor(name, argname, other_pos, other)
                 if other.__class__ in py_scalars and a.dtype.kind == "f" and (NUMPY2 or a.ndim) and (
-                        other.__class__ is float or _INT_MIN <= other < _UINT_END):
-                    # Fast path: a Python int/float never changes a floating tensor's dtype, and
-                    # NumPy treats it as a weak scalar the same way.
+                        other.__class__ is float or _INT_MIN <= other < _UINT_END) and a.dtype is not opmath_f16:
+                    # Fast path: a Python int/float never changes a floating tensor's dtype, and NumPy treats
+                    # it as a weak scalar the same way.
                     out = wrap(table[dev.type](a, other), dev)
                 elif isinstance(other, _SCALARS):
                     if operand_check is not None:
                         operand_check(a, other)
                     a, b, common = _promote_pair(name, a, _ZERO if a.ndim == 0 else _DIM, other, _SCALAR, mode, opmath)
                     r = table[dev.type](a, b)
-                    if common is _dt.bfloat16 and r.dtype == _F32:
-                        r = r.astype(_BF16)  # computed in float32 (opmath): rounded once
+                    if r.dtype == _F32 and (common is _dt.bfloat16 or common is _dt.float16):
+                        r = r.astype(common.np)  # computed in float32 (opmath): rounded once
                     out = wrap(r, dev)
                 elif dunder and isinstance(other, np.ndarray):
                     return _ndarray_operand(binary, name, input, other)
@@ -362,16 +362,23 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
                     raise _number_first_error(name, input)
                 dev = other._device
                 b = other._data
-                if input.__class__ in py_scalars and b.dtype.kind == "f" and (NUMPY2 or b.ndim) and (
-                        input.__class__ is float or _INT_MIN <= input < _UINT_END):
+                if reciprocal_first:
+                    # ``2 / t`` is PyTorch's ``t.reciprocal() * 2``: two roundings, where 2 / t has one
+                    if input.__class__ in py_scalars and b.dtype.kind == "f" and (NUMPY2 or b.ndim) and (
+                            input.__class__ is float or _INT_MIN <= input < _UINT_END) and b.dtype is not _F16:
+                        out = wrap(table[dev.type](1, b) * input, dev)
+                    else:
+                        out = other.detach().reciprocal() * input
+                elif input.__class__ in py_scalars and b.dtype.kind == "f" and (NUMPY2 or b.ndim) and (
+                        input.__class__ is float or _INT_MIN <= input < _UINT_END) and b.dtype is not opmath_f16:
                     out = wrap(table[dev.type](input, b), dev)
                 else:
                     if operand_check is not None:
                         operand_check(input, b)
                     a, b, common = _promote_pair(name, input, _SCALAR, b, _ZERO if b.ndim == 0 else _DIM, mode, opmath)
                     r = table[dev.type](a, b)
-                    if common is _dt.bfloat16 and r.dtype == _F32:
-                        r = r.astype(_BF16)  # computed in float32 (opmath): rounded once
+                    if r.dtype == _F32 and (common is _dt.bfloat16 or common is _dt.float16):
+                        r = r.astype(common.np)  # computed in float32 (opmath): rounded once
                     out = wrap(r, dev)
                 if differentiable and other._requires_grad and _gs.enabled:
                     if swap_reflected:  # ``2 * x`` records x * 2 (edges [x, None]), as PyTorch's operator
@@ -475,68 +482,6 @@ def _ndarray_operand(binary, name, input, array):
 # in-place name -> check(self, *args, **kwargs) run first: for refusals PyTorch's in-place overload
 # words differently from the generic cast check (``int_t.clamp_(0.5)``)
 INPLACE_PRECHECKS: dict = {}
-
-
-# ``x.add_(y)`` & co. while nothing records: the result is computed into x's array itself, instead
-# of into a new array that is then copied over (half the memory traffic, no allocation). Only
-# where that gives what the general path would store: a CPU float32/float64 ``x``, operands of its
-# dtype and of its shape (or 0-d), or Python numbers. Op name -> store(self, args, kwargs), True
-# once it has written the result (False, with nothing done, leaves the call to the general path);
-# op modules register theirs (add/sub/mul/div below, addcmul/addcdiv/lerp and clamp in
-# elementwise). The op's in-place precheck, if any, has run before.
-DIRECT_INPLACE: dict = {}
-_DIRECT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-def direct_target(self: Tensor):
-    """``self``'s array when the direct in-place path may write into it (a writable NumPy
-    float32/float64 array), else None."""
-    a = self._data
-    if a.__class__ is np.ndarray and a.dtype in _DIRECT_DTYPES and a.flags.writeable:
-        return a
-    return None
-
-
-def direct_operand(self: Tensor, a, other):
-    """``other``'s array when it is a tensor on ``self``'s device of ``a``'s dtype and of its shape
-    or 0-d (nothing to broadcast into ``a``, nothing to cast), else None."""
-    if isinstance(other, Tensor) and other._device is self._device:
-        b = other._data
-        if b.__class__ is np.ndarray and b.dtype is a.dtype and (b.shape == a.shape or b.ndim == 0):
-            return b
-    return None
-
-
-def _ufunc_store(ufunc, takes_alpha: bool):
-    """``x.op_(other[, alpha=number])`` as ``ufunc(x, other * alpha, out=x)``: the ufunc the
-    two-operand frontend calls (``other * alpha`` first, as ``_with_alpha``)."""
-    def store(self, args, kwargs):
-        a = direct_target(self)
-        if a is None or len(args) != 1:
-            return False
-        alpha = 1
-        if kwargs:
-            if not takes_alpha or len(kwargs) != 1 or kwargs.get("alpha").__class__ not in (int, float):
-                return False  # (a bool alpha is refused there, with PyTorch's message)
-            alpha = kwargs["alpha"]
-        other = args[0]
-        b = direct_operand(self, a, other)
-        if b is None:
-            if other.__class__ not in (int, float) or not (NUMPY2 or a.ndim):
-                return False
-            b = other  # a Python number: weak, as on the general path
-        if alpha != 1:
-            b = b * alpha
-        ufunc(a, b, out=a)
-        return True
-    return store
-
-
-DIRECT_INPLACE.update(
-    add=_ufunc_store(np.add, True), sub=_ufunc_store(np.subtract, True), subtract=_ufunc_store(np.subtract, True),
-    mul=_ufunc_store(np.multiply, False), multiply=_ufunc_store(np.multiply, False),
-    div=_ufunc_store(np.true_divide, False), divide=_ufunc_store(np.true_divide, False),
-    true_divide=_ufunc_store(np.true_divide, False))
 
 
 def make_inplace(opdef, out_of_place, dunder: bool = False):

@@ -17,6 +17,7 @@ from ...grad_mode import no_grad, state as _gs
 from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._define import binary, defop
+from .._frontend.half_alpha import half_alpha
 from ._samples import _int_pair_samples, _si, _sx
 from tensorgraft.dtypes import int64 as _dt_int64
 from tensorgraft.dtypes import np_kind as _np_kind
@@ -52,6 +53,12 @@ def _with_alpha(torch_name, operand_check=None):
                     # PyTorch records one node (AddBackward0/SubBackward0 keeping ``_saved_alpha``),
                     # not a MulBackward0 for ``other * alpha`` under it (out= was refused above)
                     return _alpha_node(torch_name, binary_fn, input, other, alpha)
+                fused = _fused(torch_name, input, other, alpha)
+                if fused is not None:
+                    if out is not None:
+                        F.write_out(out, fused._data, torch_name)
+                        return out
+                    return fused
                 if isinstance(other, Tensor) and other._data.dtype == np.bool_ and isinstance(input, Tensor):
                     # PyTorch scales in the result's dtype: a bool ``other`` takes the input's
                     # dtype first (int8 + bool * 2 stays int8), and bool + bool * 2 stays bool
@@ -84,7 +91,9 @@ def _alpha_node(torch_name, binary_fn, input, other, alpha):
     recording (``other * alpha`` first, so alpha's dtype rules are unchanged), the graph one
     node of the op over the operands as given, its ``attrs`` keeping alpha for the formula."""
     with no_grad():
-        r = binary_fn(input, other * alpha)
+        r = _fused(torch_name, input, other, alpha)
+        if r is None:
+            r = binary_fn(input, other * alpha)
     if r is NotImplemented:
         raise TypeError(f"{torch_name}(): argument 'other' must be Tensor or Number, not {type(other).__name__}")
     from ...registry import registry
@@ -92,6 +101,15 @@ def _alpha_node(torch_name, binary_fn, input, other, alpha):
     name = "SubBackward0" if torch_name != "add" and not isinstance(input, Tensor) else None
     Tensor._autograd.record(registry.ops[torch_name], r, (input, other), {"alpha": alpha}, node_name=name)
     return r
+
+
+def _fused(torch_name, input, other, alpha):
+    """``input ± alpha * other`` rounded once as PyTorch's kernel (``_frontend/half_alpha.py``) for
+    two CPU tensors of one half type, else None."""
+    if not (isinstance(input, Tensor) and isinstance(other, Tensor)) or input._device is not other._device:
+        return None
+    r = half_alpha(np.add if torch_name == "add" else np.subtract, input._data, other._data, alpha)
+    return None if r is None else wrap(r, input._device)
 
 
 def _first_of_two_numbers(input, other) -> bool:
@@ -473,7 +491,8 @@ def _xlogy_kernel(xp, a, b):
     return xp.where((a == 0) & ~xp.isnan(b), xp.zeros((), dt), a * xp.log(b))
 
 
-binary("xlogy", kernel=_xlogy_kernel, mode="float")
+# (half types step by step: PyTorch's xlogy kernel rounds log(y) to the half type before the product)
+binary("xlogy", kernel=_xlogy_kernel, mode="float", bf16_native=True)
 
 def _ldexp_samples(dtype, device):
     return [((_sx((2, 3), dtype, device, 1), _si((2, 3), device, 2, -3, 4)), {}),

@@ -18,6 +18,8 @@ from .clamp import _legacy_name
 from .special import _real_only
 from tensorgraft.dtypes import np_kind as _np_kind
 
+_F16 = np.dtype(np.float16)
+
 
 def _lerp_kernel(xp, a, b, w):
     # PyTorch's two-sided form: exact at both ends (w == 0 -> a, w == 1 -> b)
@@ -66,8 +68,8 @@ def _lerp_frontend(op):
                 w = w.astype(a.dtype)  # a 0-d weight is cast, as PyTorch does
             node = "LerpBackward1"
         elif isinstance(weight, F._SCALARS):
-            # a bfloat16 lerp weighs by the number in float32, as PyTorch's kernel (unrounded)
-            w = np.float32(weight) if a.dtype is _dt.BF16 else a.dtype.type(weight)
+            # a half-type lerp weighs by the number in float32, as PyTorch's kernel (unrounded)
+            w = np.float32(weight) if a.dtype is _dt.BF16 or a.dtype == np.float16 else a.dtype.type(weight)
             node = None
         else:
             raise TypeError(f"lerp(): argument 'weight' must be Number or Tensor, not {type(weight).__name__}")
@@ -215,10 +217,12 @@ binary("heaviside", kernel=lambda xp, a, b: xp.where(a == 0, b, (a > 0).astype(a
 
 # --------------------------------------------------------------------------- addcmul / addcdiv
 def _addc_kernel(kind):
+    # PyTorch's order, ``a + (value * t1) op t2`` (its float32 addcmul fuses the last multiply-add:
+    # see _frontend/half_alpha.py for why that is not emulated)
     def kernel(xp, a, t1, t2, value):
         if kind == "mul":
-            return a + value * (t1 * t2)
-        return a + value * (t1 / t2)
+            return a + (value * t1) * t2
+        return a + (value * t1) / t2
     return kernel
 
 
@@ -251,7 +255,9 @@ def _addc_frontend(op, kind):
             if not info.min <= value <= info.max:
                 raise RuntimeError(f"value cannot be converted to type {F._CONVERT_NAMES[npd.name]} without overflow")
         arrs = [t._data if t._data.dtype == npd else t._data.astype(npd) for t in (input, tensor1, tensor2)]
-        res = wrap(table[input._device.type](*arrs, npd.type(value)), input._device)
+        # (the half types scale by the number in float32, unrounded, as PyTorch's kernel)
+        scale = np.float32(value) if npd is _dt.BF16 or npd is _F16 else npd.type(value)
+        res = wrap(table[input._device.type](*arrs, scale), input._device)
         if F.needs_grad(input, tensor1, tensor2):
             Tensor._autograd.record(op, res, (input, tensor1, tensor2), {"value": value})
         if out is not None:
@@ -279,9 +285,8 @@ def _addc_store(kind):
         t1, t2 = F.direct_operand(self, a, args[0]), F.direct_operand(self, a, args[1])
         if value.__class__ not in (int, float) or t1 is None or t2 is None:
             return False
-        scaled = np.multiply(t1, t2) if kind == "mul" else np.true_divide(t1, t2)
-        scaled *= a.dtype.type(value)  # value * (t1 op t2): the product is commutative, bit for bit
-        np.add(a, scaled, out=a)
+        scaled = np.multiply(t1, a.dtype.type(value))  # (value * t1) op t2, as the kernel
+        np.add(a, scaled * t2 if kind == "mul" else scaled / t2, out=a)
         return True
     return store
 
