@@ -225,15 +225,12 @@ def _to_compressed_frontend(op):
         if self._device.type != "cpu":
             raise RuntimeError(f"{fname}(): the tensor is on {self.device}: {_CPU_ONLY}")
         d = self._data
+        _check_conversion(d, layout, blocksize, dense_dim)
         if layout in BLOCKED:
             blocksize = _check_blocksize(fname, blocksize)
         elif blocksize is not None:
             raise RuntimeError(f"{fname}(): blocksize is for the block layouts (torch.sparse_bsr, torch.sparse_bsc)")
         if d.__class__ is SparseCompressedData:
-            if dense_dim is not None and dense_dim != d.dense_dim:
-                raise RuntimeError(f"{fname}(): conversion from {DISPATCH_NAME[d.layout]} to "
-                                   f"{DISPATCH_NAME[layout]} with dense_dim argument != self.dense_dim() is not "
-                                   f"supported")
             if d.layout == layout and (blocksize is None or blocksize == d.blocksize):
                 return self
             data = d.relayout(layout, blocksize)
@@ -254,6 +251,40 @@ def _to_compressed_frontend(op):
 
 
 _to_compressed_op = defop("_to_sparse_compressed", frontend=_to_compressed_frontend, method=False, public=False)
+
+
+def _check_conversion(d, layout, blocksize, dense_dim):
+    """The conversions PyTorch refuses, in its words: a block layout without a blocksize (only
+    ``to_sparse(layout=...)`` can leave it out), ``dense_dim`` given to a sparse source, a block
+    source to CSR/CSC, and a block source whose blocksize would change."""
+    source = layout_word(d)
+    target = DISPATCH_NAME[layout]
+    compressed = d.__class__ is SparseCompressedData
+    # PyTorch's function names: the plain one for a same-layout call, the generic one otherwise
+    same = compressed and d.layout == layout
+    if blocksize is None and layout in BLOCKED:
+        where = ("to_sparse" if same else "sparse_compressed_to_sparse") if compressed else \
+            "sparse_coo_to_sparse" if d.__class__ is SparseCOOData else "dense_to_sparse"
+        raise RuntimeError(f"{where}: conversion from {source} to {target} without blocksize argument given is not "
+                           f"supported")
+    where = f"to_{layout}" if same else f"sparse_compressed_to_{layout}"
+    if d.__class__ is SparseCOOData and dense_dim is not None:
+        raise RuntimeError(f"coo_to_{layout}: conversion from Sparse to {target} with dense_dim argument given is not "
+                           f"supported")
+    if not compressed:
+        return
+    if dense_dim is not None:
+        raise RuntimeError(f"{where}: conversion from {source} to {target} with dense_dim argument given is not "
+                           f"supported")
+    if d.layout in BLOCKED and layout not in BLOCKED:
+        raise RuntimeError(f"{where}: expected SparseCsr or SparseCsc layout but got {source}")
+    if d.layout not in BLOCKED and layout in BLOCKED and d.batch_dim:
+        raise RuntimeError(f"{where}: conversion from {source} to {target} for batched inputs is not supported")
+    if d.layout in BLOCKED and blocksize is not None:
+        new = list(blocksize) if not isinstance(blocksize, int) else [blocksize, blocksize]
+        if [int(b) for b in new] != list(d.blocksize):
+            raise RuntimeError(f"{where}: conversion from {source} to {target} with blocksize changed from "
+                               f"{list(d.blocksize)} to {[int(b) for b in new]} is not supported")
 
 
 def _check_blocksize(fname, blocksize):
@@ -430,9 +461,9 @@ def _to_sparse(self, *args, layout=None, blocksize=None, dense_dim=None):
     if self._data.__class__ is SparseCompressedData:
         if layout is not None and layout is not _ml.sparse_coo:
             raise RuntimeError(f"to_sparse(): unsupported layout {layout}")
-        if args and args[0] != self._data.batch_dim + 2:
-            raise RuntimeError(f"to_sparse(): a torch.{self._data.layout} tensor converts to sparse_dim "
-                               f"{self._data.batch_dim + 2} (its batch and sparse dims), got {args[0]}")
+        if args and args[0] != 2:  # (2 even for a batched tensor, whose result has sparse_dim 3 or more)
+            raise RuntimeError(f"sparse_compressed_to_sparse: conversion from {DISPATCH_NAME[self._data.layout]} to "
+                               f"Sparse with sparse_dim argument !=2 is not supported")
         return _compressed_to_coo_op.frontend(self)
     return _coo_to_sparse(self, *args, layout=layout, blocksize=blocksize, dense_dim=dense_dim)
 

@@ -31,7 +31,7 @@ from .. import dtypes as _dt
 from .conversion import resolve_device
 from ..sparse import softmax_kernels as _softmax_kernels
 from ..sparse.compressed_data import layout_word
-from ..sparse.coo_data import SparseCOOData
+from ..sparse.coo_data import SparseCOOData, sum_dtype
 from ..tensor import Tensor, wrap
 from ._args import wrap_dim
 from ._frontend import _type_name
@@ -103,12 +103,27 @@ def _sparse_coo_tensor_frontend(op):
                     if top[d] >= shape[d]:
                         raise RuntimeError(f"size is inconsistent with indices: for dim {d}, size is {shape[d]} but "
                                            f"found index {int(top[d])}")
-        data = SparseCOOData(np.array(ia, copy=True), np.array(va, copy=True), shape, bool(is_coalesced))
+        if is_coalesced and _checks_enabled(check_invariants) and ia.shape[1] > 1:
+            linear = np.ravel_multi_index(tuple(ia), shape[:sparse_dim]) if sparse_dim else np.zeros(ia.shape[1])
+            if (np.diff(linear) <= 0).any():
+                raise RuntimeError("cannot set is_coalesced to true if indices correspond to uncoalesced COO tensor")
+        # (PyTorch's default flag: coalesced when nothing can repeat; an explicit False is kept)
+        coalesced = ia.shape[1] < 2 if is_coalesced is None else bool(is_coalesced)
+        data = SparseCOOData(np.array(ia, copy=True), np.array(va, copy=True), shape, coalesced)
+        data.coalesced = coalesced
         out = wrap(data)
         if requires_grad:  # a new leaf (values' own graph, if any, is not followed, as PyTorch)
             return out.requires_grad_()
         return _record(op, out, (vals,), {"indices": data.indices}, "SparseCooTensorWithDimsAndTensorsBackward0")
     return sparse_coo_tensor
+
+
+def _checks_enabled(check_invariants) -> bool:
+    """Whether PyTorch would check the arrays: the factory's argument, else the global switch."""
+    if check_invariants is not None:
+        return bool(check_invariants)
+    from ..sparse import check_sparse_tensor_invariants
+    return check_sparse_tensor_invariants.is_enabled()
 
 
 # (an internal op behind the public function: the registry's conformance checks compare dense
@@ -178,6 +193,9 @@ def _sparse_mm_frontend(op):
         a, b = mat1._data, mat2._data
         if b.__class__ is SparseCOOData:  # sparse @ sparse: a sparse result, as PyTorch
             return to_sparse_result(mat1, mat2)
+        if a.__class__ is not SparseCOOData and a.dtype.kind in "biu":  # (PyTorch's CSR kernel: no integers)
+            raise NotImplementedError(f"\"addmm_out_sparse_csr_impl_mkl\" not implemented for "
+                                      f"'{_type_name(a.dtype)}'")
         check_matrix_product("sparse.mm", mat1, mat2)
         if mat2._device.type != "cpu":
             raise RuntimeError(f"sparse.mm: mat2 is on {mat2.device}: {_CPU_ONLY}")
@@ -196,17 +214,58 @@ def _sparse_mm_frontend(op):
 _sparse_mm_op = defop("_sparse_mm", frontend=_sparse_mm_frontend, method=False, public=False)
 
 
+def _sparse_addmm_frontend(op):
+    def sparse_addmm(mat, mat1, mat2, beta, alpha):
+        """``beta * mat + alpha * (mat1 @ mat2)``, ``mat1`` sparse (COO or CSR), the others dense:
+        one SparseAddmmBackward0 node, ``mat1``'s gradient with its pattern."""
+        a, m = mat1._data, mat._data
+        compressed = a.__class__ is not SparseCOOData
+        if compressed and a.dtype.kind in "biu":  # (PyTorch's CSR kernel has no integer case)
+            raise NotImplementedError(f"\"addmm_out_sparse_csr_impl_mkl\" not implemented for "
+                                      f"'{_type_name(a.dtype)}'")
+        check_matrix_product("sparse.addmm", mat1, mat2)
+        if m.dtype != a.dtype:  # (PyTorch's two kernels name the two operands the other way round)
+            expected, found = (m.dtype, a.dtype) if compressed else (a.dtype, m.dtype)
+            raise RuntimeError(f"expected scalar type {_type_name(expected)} but found {_type_name(found)}")
+        if a.dtype.kind in "biu" and isinstance(beta, float) and beta not in (0, 1):
+            # (PyTorch scales mat by a float beta in place; 0 and 1 skip that)
+            raise RuntimeError(f"result type Double can't be cast to the desired output type {_type_name(a.dtype)}")
+        for t in (mat, mat2):
+            if t._device.type != "cpu":
+                raise RuntimeError(f"sparse.addmm: a tensor is on {t.device}: {_CPU_ONLY}")
+        product = a.dot(mat2._data)
+        if m.ndim > 2 or np.broadcast_shapes(m.shape, product.shape) != product.shape:
+            raise RuntimeError(f"The expanded size of the tensor must match the existing size: mat of size "
+                               f"{list(m.shape)} cannot be broadcast to the product's size {list(product.shape)}")
+        scale = a.dtype.type  # (alpha and beta in the operands' dtype, as PyTorch casts them)
+        out = product * scale(alpha) if alpha != 1 else product
+        if beta != 0:  # (beta == 0 ignores mat, NaN included)
+            out = out + (m * scale(beta) if beta != 1 else m)
+        out = np.ascontiguousarray(np.broadcast_to(out, product.shape), dtype=a.dtype)
+        return _record(op, wrap(out), (mat, mat1, mat2), {"beta": beta, "alpha": alpha}, "SparseAddmmBackward0")
+    return sparse_addmm
+
+
+_sparse_addmm_op = defop("_sparse_addmm", frontend=_sparse_addmm_frontend, method=False, public=False)
+
+
 def _sparse_sum_frontend(op):
     def sparse_sum(input, dim=None, dtype=None):
-        d = input._data
+        source = input._data
         if dtype is not None:
             input = input.to(dtype)
-            d = input._data
-        if dim is None:
-            out = wrap(np.asarray(d.values.sum(dtype=d.dtype)), input._device)
-            return _record(op, out, (input,), {"dims": None}, "SparseSumBackward0")
+        d = input._data
+        # a dense result sums integers as int64 unless a dtype is asked for (PyTorch's rule)
+        result_dtype = d.dtype if dtype is not None else sum_dtype(d.dtype)
+        if dim is None:  # (PyTorch coalesces before the cast: repeated bool entries count once)
+            out = wrap(np.asarray(source.coalesce().values.sum(dtype=result_dtype)), input._device)
+            # (PyTorch's full sum is ``input.sum()``: SumBackward0, with the sparse gradient below)
+            return _record(op, out, (input,), {"dims": None}, "SumBackward0")
         dims = sorted({int(x) % max(d.ndim, 1) for x in ((dim,) if isinstance(dim, int) else dim)})
-        out = wrap(d.sum_dims(dims), input._device)
+        total = d.sum_dims(dims)
+        if total.__class__ is not SparseCOOData:
+            total = total.astype(result_dtype, copy=False)
+        out = wrap(total, input._device)
         return _record(op, out, (input,), {"dims": tuple(dims)}, "SparseSumBackward0")
     return sparse_sum
 
@@ -377,6 +436,8 @@ def _to_sparse(self, *args, layout=None, blocksize=None, dense_dim=None):
         return _to_sparse_op.frontend(self, self.ndim, "ToSparseBackward1")
     if not isinstance(sparse_dim, int) or not 0 <= sparse_dim <= self.ndim:
         raise RuntimeError(f"sparse_dim argument must be in [0, {self.ndim}] range, but {sparse_dim} is given")
+    if sparse_dim == 0 and self.ndim > 0:
+        raise RuntimeError("dense_to_sparse: sparse_dim argument must be in >0 when self.dim()>0")
     return _to_sparse_op.frontend(self, sparse_dim, "ToSparseBackward0")
 
 
@@ -456,5 +517,5 @@ del _name, _fn
 
 def sparse_frontends():
     """The bound frontends ``tensorgraft.sparse`` calls."""
-    return {"mm": _sparse_mm_op.frontend, "sum": _sparse_sum_op.frontend, "softmax": _sparse_softmax_op.frontend,
+    return {"mm": _sparse_mm_op.frontend, "addmm": _sparse_addmm_op.frontend, "sum": _sparse_sum_op.frontend, "softmax": _sparse_softmax_op.frontend,
             "spdiags": _spdiags_op.frontend}

@@ -86,9 +86,9 @@ def _is_compressed(t) -> bool:
 def mm(mat1, mat2, reduce=None):
     """``mat1 @ mat2`` for a sparse ``mat1`` and a dense (or sparse) ``mat2``. For a COO ``mat1`` the
     gradient of ``mat1`` is sparse, with ``mat1``'s pattern (PyTorch's SparseAddmmBackward0); the
-    result and ``mat2``'s gradient are dense. Two sparse operands give a sparse result, without
-    gradients; a dense ``mat1`` is ``torch.mm``'s case, and so is a compressed one (CSR ...: a dense
-    gradient, MmBackward0, as PyTorch). ``reduce`` ("sum", "mean", "amax", "amin", for a CSR ``mat1``
+    result and ``mat2``'s gradient are dense; a CSR ``mat1`` gets a CSR gradient the same way (PyTorch
+    has no gradient for the other compressed layouts there). Two sparse operands give a sparse
+    result, without gradients; a dense ``mat1`` is ``torch.mm``'s case. ``reduce`` ("sum", "mean", "amax", "amin", for a CSR ``mat1``
     and a dense ``mat2``) reduces each row's products instead of summing them; the gradient of
     ``mat1`` is then CSR with its pattern (SparseMmReduceImplBackward0)."""
     _check_sparse("sparse.mm", "mat1", mat1, allow_dense=True)
@@ -100,16 +100,24 @@ def mm(mat1, mat2, reduce=None):
                                       f"reduce={reduce!r}) takes a CSR mat1 (.to_sparse_csr() makes one)")
         from ..ops.sparse_compressed import sparse_mm_reduce
         return sparse_mm_reduce(mat1, mat2, reduce)
-    if not mat1.is_sparse:  # dense or compressed @ (sparse or dense): the ordinary product, as PyTorch
+    if _is_compressed(mat1) and not mat2.is_sparse and not _is_compressed(mat2):
+        # compressed @ dense: PyTorch's sparse node (a gradient with mat1's pattern), unlike torch.mm
+        return _frontends()["mm"](mat1, mat2)
+    if not mat1.is_sparse:  # dense @ anything, compressed @ sparse: the ordinary product, as PyTorch
         import tensorgraft
         return tensorgraft.mm(mat1, mat2)
     return _frontends()["mm"](mat1, mat2)
 
 
 def addmm(mat, mat1, mat2, *, beta=1.0, alpha=1.0):
-    """``beta * mat + alpha * (mat1 @ mat2)`` with ``mat1`` sparse (COO or compressed) and ``mat`` dense."""
+    """``beta * mat + alpha * (mat1 @ mat2)`` with ``mat1`` sparse (COO or compressed). With dense
+    ``mat`` and ``mat2`` one SparseAddmmBackward0 node, ``mat1``'s gradient with its pattern."""
     _check_sparse("sparse.addmm", "mat1", mat1, allow_compressed=True)
-    if _is_compressed(mat1):  # torch.addmm's case, as PyTorch (AddmmBackward0)
+    _check_sparse("sparse.addmm", "mat", mat, allow_dense=True)
+    _check_sparse("sparse.addmm", "mat2", mat2, allow_dense=True)
+    if not (mat.is_sparse or _is_compressed(mat) or mat2.is_sparse or _is_compressed(mat2)):
+        return _frontends()["addmm"](mat, mat1, mat2, beta, alpha)  # (one SparseAddmmBackward0 node)
+    if _is_compressed(mat1):
         import tensorgraft
         return tensorgraft.addmm(mat, mat1, mat2, beta=beta, alpha=alpha)
     product = mm(mat1, mat2)

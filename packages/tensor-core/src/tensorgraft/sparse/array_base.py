@@ -14,6 +14,24 @@ import math
 import numpy as np
 
 
+def dispatch_key(data) -> str | None:
+    """The backend PyTorch names for a tensor's array in "Could not run ..." messages:
+    "SparseCPU" for COO, "SparseCsrCPU" for every compressed layout, None for a dense array."""
+    if not isinstance(data, SparseArray):
+        return None
+    return "SparseCsrCPU" if hasattr(data, "plain") else "SparseCPU"
+
+
+def no_aten_kernel(name: str, *arrays) -> NotImplementedError:
+    """PyTorch's refusal of an operator without a kernel for the first sparse array among
+    ``arrays`` (``aten::equal``, ``aten::count_nonzero.dim_IntList`` ...), for the ops whose dense
+    frontends would otherwise compute a wrong answer from a sparse array."""
+    key = next(k for k in map(dispatch_key, arrays) if k is not None)
+    return NotImplementedError(f"Could not run 'aten::{name}' with arguments from the '{key}' backend. This could be "
+                               f"because the operator doesn't exist for this backend: convert the sparse tensor with "
+                               f".to_dense() first")
+
+
 class SparseArray:
     """The shared part; a subclass has ``values``, ``shape`` and ``_cache`` slots, a
     ``FUNCTION_KERNELS`` table (NumPy function name -> kernel) and ``no_kernel(name)``/

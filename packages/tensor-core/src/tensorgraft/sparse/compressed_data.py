@@ -25,7 +25,7 @@ import math
 import numpy as np
 
 from .array_base import SparseArray
-from .coo_data import SparseCOOData, SparseLayoutError, _is_scalar, _keeps_zero, _keeps_zero_with
+from .coo_data import SparseCOOData, SparseLayoutError, _is_scalar, _keeps_zero, _keeps_zero_with, sum_dtype
 
 # the layouts, by the name PyTorch's ``torch.sparse_csr`` ... singletons carry
 ROW_MAJOR = frozenset({"sparse_csr", "sparse_bsr"})
@@ -427,7 +427,7 @@ class SparseCompressedData(SparseArray):
                     return self.with_values(ufunc(self.values, scalar) if a is self else ufunc(scalar, self.values))
         if method == "reduce" and ufunc is np.add and inputs[0] is self and kwargs.get("axis") is None \
                 and not kwargs.get("keepdims"):
-            return np.asarray(self.values.sum(dtype=kwargs.get("dtype") or _sum_dtype(self.dtype)))
+            return np.asarray(self.values.sum(dtype=kwargs.get("dtype") or sum_dtype(self.dtype)))
         if method == "reduce" and ufunc is np.add:
             raise RuntimeError(f"reduction operations on {DISPATCH_NAME[self.layout].replace('Sparse', '').upper()} "
                                f"tensors with keepdim=False is unsupported: sum every element, or sum over a "
@@ -453,10 +453,6 @@ class SparseCompressedData(SparseArray):
     def __reduce__(self):
         return (SparseCompressedData, (self.layout, self.compressed, self.plain, self.values, self.shape,
                                        self.blocksize))
-
-
-def _sum_dtype(dtype):
-    return np.int64 if dtype.kind in "biu" else dtype
 
 
 # ------------------------------------------------------------------ elementwise kernels

@@ -104,7 +104,10 @@ class SparseCOOData(SparseArray):
         if self.nnz == 0:
             return SparseCOOData(self.indices, self.values, self.shape, True)
         order, starts, indices = self._cached("coalesce_plan", self._coalesce_plan)
-        return SparseCOOData(indices, np.add.reduceat(self.values[order], starts, axis=0), self.shape, True)
+        # dtype=: NumPy would sum small integers as int64 (and bool as a count); PyTorch keeps the
+        # dtype, and adds bool duplicates as a logical or (which is NumPy's add in bool)
+        values = np.add.reduceat(self.values[order], starts, axis=0, dtype=self.dtype)
+        return SparseCOOData(indices, values, self.shape, True)
 
     def _coalesce_plan(self):
         """(the stable sort of the entries by index, where each distinct index starts in it, the
@@ -152,11 +155,9 @@ class SparseCOOData(SparseArray):
         if self.sparse_dim == 0:  # at most one entry (repeated ones add up): the whole tensor
             out[...] = self.values.sum(axis=0)
             return out
-        where = tuple(self.indices)
-        if self.coalesced:
-            out[where] = self.values
-        else:  # repeated indices add up
-            self.add_into(out)
+        # added, not assigned, even when flagged coalesced: a factory told is_coalesced=True may
+        # hold repeated indices, which PyTorch adds up (and 0 + -0.0 is 0.0, as PyTorch prints it)
+        self.add_into(out)
         return out
 
     @classmethod
@@ -267,17 +268,23 @@ class SparseCOOData(SparseArray):
         return c.with_values(vals.astype(self.dtype, copy=False))
 
     def sum_dims(self, dims) -> "SparseCOOData | np.ndarray":
-        """The sum over ``dims``: sparse while a sparse dimension is left, else a dense array."""
+        """The sum over ``dims`` (``torch.sparse.sum(s, dims)``): sparse, in this dtype, while a
+        sparse dimension is left; else a dense array, integers and bool summed as int64 (PyTorch's
+        rules for the two results)."""
         dims = sorted({int(d) % max(self.ndim, 1) for d in dims})
         if len(dims) == self.ndim:
-            return np.asarray(self.values.sum(axis=tuple(range(self.values.ndim)), dtype=self.dtype))
-        c = self.coalesce()
-        k = c.sparse_dim
+            return np.asarray(self.values.sum(axis=tuple(range(self.values.ndim)), dtype=sum_dtype(self.dtype)))
+        k = self.sparse_dim
         keep = [i for i in range(k) if i not in dims]
         dense_axes = tuple(1 + i - k for i in dims if i >= k)
-        values = c.values.sum(axis=dense_axes) if dense_axes else c.values
-        if not keep:  # every sparse dimension summed: a dense result
-            return np.asarray(values.sum(axis=0), dtype=self.dtype)
+        if not keep:  # every sparse dimension summed: a dense result (repeated bool entries count twice)
+            return np.asarray(self.values.sum(axis=(0,) + dense_axes, dtype=sum_dtype(self.dtype)))
+        c = self.coalesce()
+        if dense_axes and self.dtype.kind in "biu":
+            # (PyTorch sums the dense dimensions as int64, then refuses to store that in the result)
+            raise RuntimeError(f"dtype of values (Long) must match dtype of sparse tensor "
+                               f"({_DTYPE_WORDS[self.dtype.name]})")
+        values = c.values.sum(axis=dense_axes, dtype=self.dtype) if dense_axes else c.values
         shape = tuple(s for i, s in enumerate(self.shape) if i not in dims)
         return SparseCOOData(c.indices[keep], values, shape, False).coalesce()
 
@@ -430,6 +437,15 @@ def _keeps_zero_with(ufunc, dtype, scalar, sparse_first) -> bool:
     return bool(out == 0)
 
 
+def sum_dtype(dtype):
+    """The dtype of a dense sum, as PyTorch's: integers and bool add up as int64."""
+    return np.dtype(np.int64) if dtype.kind in "biu" else dtype
+
+
+# PyTorch's names for the integer dtypes in its messages ("... sparse tensor (Int)")
+_DTYPE_WORDS = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long"}
+
+
 # ------------------------------------------------------------------ elementwise kernels
 def _is_scalar(x) -> bool:
     return isinstance(x, (int, float, complex, np.generic)) or (isinstance(x, np.ndarray) and x.ndim == 0)
@@ -482,18 +498,18 @@ def _merge(a, a_values, b, b_values):
     values = np.zeros((len(ta),) + a_values.shape[1:], a_values.dtype)
     values[ta >= 0] += a_values[ta[ta >= 0]]
     values[tb >= 0] += b_values[tb[tb >= 0]]
-    indices = np.where(ta >= 0, a.indices[:, np.where(ta >= 0, ta, 0)], b.indices[:, np.where(tb >= 0, tb, 0)])
-    return SparseCOOData(indices.reshape(a.sparse_dim, -1), values, a.shape, False)
+    # (each result entry's index from whichever side holds it; either side may hold none at all)
+    indices = np.empty((a.sparse_dim, len(ta)), np.int64)
+    indices[:, ta >= 0] = a.indices[:, ta[ta >= 0]]
+    indices[:, ta < 0] = b.indices[:, tb[ta < 0]]
+    return SparseCOOData(indices, values, a.shape, False)
 
 
 def _multiply(a, b):
     if a.__class__ is not SparseCOOData:
         a, b = b, a
-    if b is a:  # S * S (a norm's square): the coalesced values squared
-        c = a.coalesce()
-        return c.with_values(c.values * c.values)
-    if b.__class__ is SparseCOOData:
-        raise _unsupported("an elementwise product of two sparse tensors")
+    if b.__class__ is SparseCOOData:  # PyTorch's intersection kernel (also the mul/pow gradients')
+        return sparse_product(a, b)
     if _is_scalar(b):
         return a.with_values(a.values * b)
     b = np.asarray(b)
@@ -502,6 +518,39 @@ def _multiply(a, b):
                            f"shape {list(b.shape)} (the result would not keep the sparse tensor's shape)")
     dense = np.broadcast_to(b, a.shape)[tuple(a.indices)]
     return a.with_values(a.values * dense)
+
+
+def sparse_product(x: SparseCOOData, y: SparseCOOData) -> SparseCOOData:
+    """``x * y`` of two sparse tensors, as PyTorch's intersection kernel computes it: it walks the
+    entries of one operand (the "source") and reads the other, coalesced, at each one. The source
+    is the uncoalesced one when only one is coalesced, else the one with fewer entries (``y`` on a
+    tie). Two coalesced operands give the entries both store, coalesced; otherwise every source
+    entry is kept (zero where the other stores nothing), uncoalesced, so repeated entries still
+    add up to the product."""
+    if x.shape[:x.sparse_dim] != y.shape[:y.sparse_dim] or x.ndim != y.ndim or x.sparse_dim != y.sparse_dim:
+        raise RuntimeError("sparse_binary_op_intersection_cpu(): expects sparse inputs with equal dimensionality, "
+                           "number of sparse dimensions, and shape of sparse dimensions")
+    if x.coalesced != y.coalesced:
+        other, source = (x, y) if x.coalesced else (y, x)
+    else:
+        other, source = (x, y) if x.nnz >= y.nnz else (y, x)
+    dtype = np.result_type(x.values, y.values)
+    if other.nnz == 0 or source.nnz == 0:  # (an empty operand: an empty, coalesced product)
+        return SparseCOOData(source.indices[:, :0], source.values[:0].astype(dtype), x.shape, True)
+    other = other.coalesce()
+    sparse_shape = x.shape[:x.sparse_dim]
+    stored = _linear_index(other.indices, sparse_shape)
+    wanted = _linear_index(source.indices, sparse_shape)
+    pos = np.minimum(np.searchsorted(stored, wanted), other.nnz - 1)
+    hit = stored[pos] == wanted
+    if x.coalesced and y.coalesced:
+        values = source.values[hit].astype(dtype) * other.values[pos[hit]].astype(dtype)
+        return SparseCOOData(source.indices[:, hit], values, x.shape, True)
+    read = np.zeros((len(wanted),) + other.values.shape[1:], dtype)
+    read[hit] = other.values[pos[hit]]
+    out = SparseCOOData(source.indices, source.values.astype(dtype) * read, x.shape, False)
+    out.coalesced = False
+    return out
 
 
 def _divide(a, b):

@@ -9,6 +9,7 @@ import tensorgraft as tg
 
 from . import formula
 from .elementwise_common import _cj, _is_t, _pow_grads, _rc, _rc_meta, _scalar_overload
+from .sparse_coo import has_sparse_coo, sparse_pow_gradient, sparse_times
 # (imported for their registrations: ``load_all`` imports this module only)
 from . import elementwise_select, elementwise_unary  # noqa: F401,E402
 
@@ -71,6 +72,8 @@ def rsub(node, g):
 def mul(node, g):
     a, b = node.inputs  # a is kept only when b requires grad, and b only when a does
     need_a, need_b = node.needs_input_grad
+    if has_sparse_coo(g) and has_sparse_coo(a, b):  # (a sparse gradient times a sparse operand)
+        return (sparse_times(g, _cj(b)) if need_a else None), (sparse_times(g, _cj(a)) if need_b else None)
     if g._data.dtype.kind == "c":
         return ((_rc_meta(g * _cj(b), node, 0) if need_a else None),
                 (_rc_meta(g * _cj(a), node, 1) if need_b else None))
@@ -122,6 +125,8 @@ def neg(node, g):
 def pow_(node, g):
     a, b = node.inputs
     need_a, need_b = node.needs_input_grad
+    if has_sparse_coo(a) and not _is_t(b):  # (sparse ** number: on the stored entries only)
+        return sparse_pow_gradient(g, a, b), None
     return _pow_grads(g, a, b, need_a, need_b, out=node.output if need_b else None)
 
 
@@ -189,15 +194,17 @@ def floor_divide(node, g):
     raise _not_implemented("floor_divide")
 
 
-@formula("copysign", saves_output=True, node=lambda inputs: "CopysignBackward0" if _is_t(inputs[1])
+@formula("copysign", saves=(0,), saves_output=True, node=lambda inputs: "CopysignBackward0" if _is_t(inputs[1])
          else "CopysignBackward1", scalar_inputs=(1,))
 def copysign(node, g):
     # as PyTorch: d/da = result / a (so a sign bit on -0.0 counts), 0 where a == 0; the sign
-    # source gets a zero gradient (PyTorch's zeros_like, not None)
+    # source gets a zero gradient (PyTorch's zeros_like, not None). As PyTorch, only a and the
+    # result are saved: changing the sign source in place afterwards is no error.
     # (the ratio is piecewise constant in a: detached, so a second derivative sees zero there)
-    a, b = node.inputs
+    a = node.inputs[0]
     ratio = (node.output.detach() / a.detach()).masked_fill(a.detach() == 0, 0)
-    return g * ratio, (tg.zeros_like(b) if isinstance(b, tg.Tensor) else None)
+    b_meta = node.in_meta[1]  # (None: a number sign source; the engine casts the zeros to b's dtype)
+    return g * ratio, (None if b_meta is None else tg.zeros(b_meta[0], dtype=g.dtype, device=g.device))
 
 
 def _xlogy_node(inputs):

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from tensorgraft.grad_mode import state as _gs
-from tensorgraft.sparse.coo_data import SparseCOOData
+from tensorgraft.sparse.compressed_data import layout_word
+from tensorgraft.sparse.coo_data import SparseCOOData, sparse_product
 from tensorgraft.sparse.softmax_kernels import softmax_gradient
 from tensorgraft.tensor import wrap
 
@@ -34,6 +35,35 @@ def _read_at(g, indices) -> np.ndarray:
     if d.__class__ is SparseCOOData:
         return d.read_at(indices)
     return d[tuple(indices)]
+
+
+def has_sparse_coo(*xs) -> bool:
+    """Whether any of ``xs`` (tensors or numbers) is a sparse COO tensor: the sparse branches of
+    the ``mul``/``pow`` formulas."""
+    return any(getattr(x, "_data", None).__class__ is SparseCOOData for x in xs)
+
+
+def sparse_times(x, y):
+    """``x * y`` in a gradient formula. Two sparse COO tensors (a sparse gradient times a sparse
+    operand) are multiplied by PyTorch's intersection kernel, which the ``*`` of two sparse tensors
+    does not reach in tensorgraft (``coo_data.sparse_product``); anything else is ``x * y``."""
+    if has_sparse_coo(x) and has_sparse_coo(y):
+        _first_order("MulBackward0")
+        return wrap(sparse_product(x._data, y._data), x._device)
+    return x * y
+
+
+def sparse_pow_gradient(g, a, exponent):
+    """The gradient of ``a ** exponent`` for a sparse COO ``a`` and a number: ``g`` times
+    ``exponent * a ** (exponent - 1)`` on ``a``'s coalesced entries (any exponent: only stored
+    entries are raised, so a negative power of an implicit zero never appears)."""
+    _first_order("PowBackward0")
+    if exponent == 1:  # (PyTorch's backward computes a ** 0, which it refuses for a sparse tensor)
+        raise RuntimeError("pow: cannot raise to zeroth power on sparse tensor; it would make the result tensor "
+                           "dense")
+    c = a._data.coalesce()
+    factor = np.power(c.values, exponent - 1) * np.asarray(exponent, c.dtype)
+    return sparse_times(g, wrap(c.with_values(factor.astype(c.dtype, copy=False)), g._device))
 
 
 @formula("_sparse_coo_tensor", saves=())
@@ -67,15 +97,36 @@ def sparse_coalesce(node, g):
     return (g,)
 
 
+def _product_gradients(a, b, gd, need_a, need_b):
+    """The gradients of ``a @ b`` (``a`` sparse, ``b`` dense) for the product's gradient ``gd``:
+    ``a``'s with its pattern, ``b``'s dense."""
+    if need_a and a.__class__ is not SparseCOOData and a.layout != "sparse_csr":
+        raise RuntimeError(f"sparse_addmm_sparse_backward: unsupported combination of layouts, grad: Strided, "
+                           f"mat1: {layout_word(a)}, mat2: Strided")
+    ga = a.masked_product(gd, b.conj()) if need_a else None
+    gb = a.T.conj().dot(gd) if need_b else None
+    return ga, gb
+
+
 @formula("_sparse_mm")
 def sparse_mm(node, g):
     _first_order("SparseAddmmBackward0")
     a, b = node.inputs
-    need_a, need_b = node.needs_input_grad
+    ga, gb = _product_gradients(a._data, b._data, _dense(g), *node.needs_input_grad)
+    return (None if ga is None else wrap(ga, g._device)), (None if gb is None else wrap(gb, g._device))
+
+
+@formula("_sparse_addmm")
+def sparse_addmm(node, g):
+    _first_order("SparseAddmmBackward0")
+    _, a, b = node.inputs
+    need_mat, need_a, need_b = node.needs_input_grad
+    beta, alpha = node.attrs["beta"], node.attrs["alpha"]
     gd = _dense(g)
-    ga = wrap(a._data.masked_product(gd, b._data.conj()), g._device) if need_a else None
-    gb = wrap(a._data.T.conj().dot(gd), g._device) if need_b else None
-    return ga, gb
+    # (the engine sums a broadcast mat's gradient down to its shape)
+    gm = wrap(gd * np.conj(beta), g._device) if need_mat else None
+    ga, gb = _product_gradients(a._data, b._data, gd * np.conj(alpha), need_a, need_b)
+    return gm, (None if ga is None else wrap(ga, g._device)), (None if gb is None else wrap(gb, g._device))
 
 
 @formula("_sparse_sum")

@@ -1,6 +1,7 @@
 """isclose, allclose and equal: comparisons of whole tensors, never differentiable."""
 from __future__ import annotations
 
+from ...sparse.array_base import dispatch_key, no_aten_kernel
 from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._define import defop
@@ -50,6 +51,8 @@ def _equal_frontend(op):
         if other._device is not input._device:
             raise F.device_mismatch("equal", input, other)
         a, b = input._data, other._data
+        if dispatch_key(a) or dispatch_key(b):  # (PyTorch has no sparse kernel; == would not be elementwise)
+            raise no_aten_kernel("equal", a, b)
         return a.shape == b.shape and bool((a == b).all())
     return equal
 

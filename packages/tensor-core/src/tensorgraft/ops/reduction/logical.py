@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...sparse.array_base import dispatch_key, no_aten_kernel
 from ...tensor import wrap
 from .._frontend import check_tensor
 from .._args import wrap_dims
@@ -43,6 +44,8 @@ def _count_nonzero_frontend(op):
     def count_nonzero(input, dim=None):
         check_tensor(input, "count_nonzero")
         a = input._data
+        if dispatch_key(a):  # (PyTorch has no sparse kernel; a != 0 would not be elementwise)
+            raise no_aten_kernel("count_nonzero.dim_IntList", a)
         axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim, "count_nonzero", ())
         return wrap(table[input._device.type](a, axes), input._device)
     return count_nonzero
