@@ -141,8 +141,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     res = run_backward(outputs, root_grads, retain_graph, create_graph, inputs=inputs, capture=True,
                        allow_unused=allow_unused)
     if materialize_grads:
-        from tensorgraft.ops.creation import zeros_like
-        res = tuple(zeros_like(i) if g is None else g for g, i in zip(res, inputs))
+        res = _materialized(res, inputs, create_graph)
     if not create_graph:
         res = tuple(g.detach() if g is not None and g.grad_fn is not None else g for g in res)
     return res
@@ -154,7 +153,6 @@ def _grad_batched(outputs, inputs, grads, retain_graph, create_graph, allow_unus
     vmaps one backward pass; here the graph is walked once per batch entry (kept alive between
     entries) and the results are stacked, which gives the same values."""
     from tensorgraft import stack
-    from tensorgraft.ops.creation import zeros_like
 
     # PyTorch's checks, in its order, before any backward runs: a missing grad_output is the
     # usual implicit-gradient error (a scalar output's implicit 1 has no batch dimension to map
@@ -195,11 +193,20 @@ def _grad_batched(outputs, inputs, grads, retain_graph, create_graph, allow_unus
         column = [r[k] for r in per_entry]
         if column[0] is None:
             # an input the outputs do not reach: PyTorch's zeros have no batch dimension
-            res.append(zeros_like(inp) if materialize_grads else None)
+            res.append(_materialized((None,), (inp,), create_graph)[0] if materialize_grads else None)
             continue
         g = stack(column)
         res.append(g if create_graph or g.grad_fn is None else g.detach())
     return tuple(res)
+
+
+def _materialized(res, inputs, create_graph):
+    """``materialize_grads=True``: zeros for the inputs the outputs do not reach, requiring grad
+    under ``create_graph`` (PyTorch's ``zeros_like(input, requires_grad=create_graph)``)."""
+    from tensorgraft.ops.creation import zeros_like
+    if any(g is None and not isinstance(i, Tensor) for g, i in zip(res, inputs)):
+        raise RuntimeError("materialize_grads cannot be used when the given input is a GradientEdge")
+    return tuple(zeros_like(i, requires_grad=create_graph) if g is None else g for g, i in zip(res, inputs))
 
 
 def _warn_always_enabled() -> bool:

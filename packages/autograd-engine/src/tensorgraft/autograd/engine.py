@@ -504,7 +504,11 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                 if not capture:  # backward(inputs=...) retains the gradient of each input
                     raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
-            node = t.grad_fn if t.grad_fn is not None else accumulator(t)
+            node = t.grad_fn
+            if node is None:
+                node = accumulator(t)
+            elif not capture:  # PyTorch: backward(inputs=[non_leaf]) is retain_grad() + its node as a target
+                retain_grad(t)
             targets.setdefault(node, []).append((k, t._output_nr, t))
         deps, runs = _prune(deps, root_nodes, targets)
         captured = [None] * len(inputs)
@@ -537,8 +541,8 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                     _call_tensor_hooks(hk.tensor, grads, create_graph)
                 if targets is not None:
                     hits = targets.get(node)
-                    if hits:
-                        _capture(hits, grads, captured, capture, create_graph)
+                    if hits and capture:
+                        _capture(hits, grads, captured)
                     if node not in runs:
                         if hits and not capture:
                             _run_unneeded(node, hk, grads, retain_graph)
@@ -646,15 +650,12 @@ def _check_hook_result(hook, r, n):
     return r
 
 
-def _capture(hits, grads, captured, capture, create_graph):
-    for k, nr, t in hits:
+def _capture(hits, grads, captured):
+    """``autograd.grad``: keep the gradients of the requested inputs reached at this node."""
+    for k, nr, _ in hits:
         g = grads[nr]
-        if g is None:
-            continue
-        if capture:
+        if g is not None:
             captured[k] = g if captured[k] is None else captured[k] + g
-        else:  # backward(inputs=[non_leaf]) fills its .grad
-            _accumulate_into(t, g, create_graph)
 
 
 def _run_accumulate(node, g, create_graph, targets, captured, capture):
@@ -666,7 +667,7 @@ def _run_accumulate(node, g, create_graph, targets, captured, capture):
             if r is not None:
                 g = _check_tensor_hook_result(h, r, g)
     if capture:
-        _capture(targets[node], (g,), captured, True, create_graph)
+        _capture(targets[node], (g,), captured)
         return
     hk = node._hk
     if hk is not None:

@@ -181,9 +181,9 @@ def _first_derivative(func, caller, xs, strict, if_missing=_msg_output_unused):
     keeps its graph so that it can be differentiated a second time.  In strict mode a gradient
     without history (the function is linear in that input) is an error."""
     out_tuple, outs = _tensors_of(func(*xs), _FN_OUT, caller)
-    _lone_scalar(out_tuple, outs, caller)
-    if strict:
+    if strict:  # checked first, as PyTorch's hessian/hvp/vhp
         _demand_differentiable(outs)
+    _lone_scalar(out_tuple, outs, caller)
     found = _pull_back(outs, xs, (_tg.ones_like(outs[0]),), create_graph=True)
     gradient = _settle(found, xs, strict, if_missing=if_missing, if_constant=_msg_gradient_linear)
     return outs[0], gradient

@@ -16,7 +16,7 @@ import threading
 from tensorgraft.autograd import function as _function
 
 __all__ = ["EXTENDING_FUNC_DOC", "transform_running", "vmap_running", "vmap_stepped_out", "innermost_vmap",
-           "differentiating_inside_vmap", "refuse_backward_under_transforms"]
+           "differentiating_inside_vmap", "every_vmap_same_randomness", "refuse_backward_under_transforms"]
 
 EXTENDING_FUNC_DOC = "For more details, please see https://pytorch.org/docs/main/notes/extending.func.html"
 
@@ -115,6 +115,13 @@ def innermost_vmap():
     """The ``randomness`` of the innermost vmap running in this thread, or None when none runs."""
     stack = _here.vmap_randomness
     return stack[-1] if stack else None
+
+
+def every_vmap_same_randomness() -> bool:
+    """Whether every vmap running in this thread has ``randomness="same"`` (so that a batched
+    value is batched by a vmap of that mode, whichever one it is)."""
+    stack = _here.vmap_randomness
+    return bool(stack) and all(r == "same" for r in stack)
 
 
 def differentiating_inside_vmap() -> bool:

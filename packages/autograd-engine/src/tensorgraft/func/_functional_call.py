@@ -31,8 +31,11 @@ def stack_module_state(models):
         out = {}
         for name in names:
             tensors = [dict(named(m))[name] for m in models]
+            requires = {t.requires_grad for t in tensors}
+            if len(requires) > 1:
+                raise RuntimeError(f"Expected {name} from each model to have the same .requires_grad")
             stacked = tensorgraft.stack([t.detach() for t in tensors])
-            if tensors[0].requires_grad:
+            if True in requires:
                 stacked.requires_grad_()
             out[name] = stacked
         return out

@@ -258,7 +258,7 @@ def grad(func, argnums=0, has_aux=False):
 
 
 # --------------------------------------------------------------------------- vjp
-def _vjp_with_argnums(func, *primals, argnums=None, has_aux=False, for_jacfwd=False):
+def _vjp_with_argnums(func, *primals, argnums=None, has_aux=False):
     scope = _Scope()
     with enable_grad():
         if argnums is None:
@@ -267,8 +267,7 @@ def _vjp_with_argnums(func, *primals, argnums=None, has_aux=False, for_jacfwd=Fa
         else:
             diff_primals = tree_map(scope.leaf, _slice_argnums(primals, argnums, as_tuple=False))
             primals = _replace_args(primals, diff_primals, argnums)
-        # jacfwd builds its Jacobian here by reverse mode, but its rules for Functions are forward mode's
-        with transform_running(scope if for_jacfwd else None, jacfwd=for_jacfwd):
+        with transform_running():
             primals_out = func(*primals)
         aux = None
         if has_aux:
@@ -311,6 +310,41 @@ def vjp(func, *primals, has_aux=False):
 
 
 # --------------------------------------------------------------------------- jvp
+def _linearized(func, primals, flat_primals, primals_spec, argnums, has_aux, jacfwd=False):
+    """Run ``func`` once, on leaves of a new scope standing for ``flat_primals``, and linearize it
+    there: (scope, flat outputs, their spec, aux, push). ``push(flat_tangents, keep, retain)`` is
+    the tangent of each output (None where an output does not depend on the primals), by the
+    double-backward trick: g(u) = J^T u is linear in u, and d<g(u), t>/du = J t. The dummy
+    cotangents u are zeros (their value never matters). One forward run serves many pushes."""
+    from tensorgraft.autograd import grad as _grad
+    scope = _Scope()
+    flat_diff = [scope.leaf(p) for p in flat_primals]
+    diff = tree_unflatten(flat_diff, primals_spec)
+    args = diff if argnums is None else _replace_args(primals, diff if isinstance(argnums, tuple) else diff[0],
+                                                      argnums)
+    with transform_running(scope, jacfwd=jacfwd):
+        out = func(*args)
+    aux = None
+    if has_aux:
+        out, aux = _split_aux(out, jvp_str)
+        aux = _undo_aux(scope, aux)
+    flat_out, spec = tree_flatten(out)
+    assert_non_empty_tensor_output(flat_out, jvp_str)
+    diff_out = [o for o in flat_out if o.requires_grad]
+    us = [scope.own_leaf(zeros_like(o, requires_grad=True)) for o in diff_out]
+    g = _grad(diff_out, flat_diff, us, create_graph=True, allow_unused=True) if diff_out else ()
+    reached = [gi is not None and gi.requires_grad for gi in g]
+
+    def push(flat_tangents, keep, retain):
+        pairs = [(gi, t) for gi, t, r in zip(g, flat_tangents, reached) if r]
+        if not pairs:
+            return [None] * len(flat_out)
+        jv = iter(_grad([p[0] for p in pairs], us, [p[1] for p in pairs], create_graph=keep, retain_graph=retain,
+                        allow_unused=True))
+        return [next(jv) if o.requires_grad else None for o in flat_out]
+    return scope, flat_out, spec, aux, push
+
+
 def _jvp_with_argnums(func, primals, tangents, argnums, *, strict=False, has_aux):
     if not isinstance(primals, tuple):
         raise RuntimeError(f"{jvp_str}: Expected primals to be a tuple. E.g. it should be valid to call f(*primals).")
@@ -329,37 +363,11 @@ def _jvp_with_argnums(func, primals, tangents, argnums, *, strict=False, has_aux
             raise RuntimeError("Trying to set a forward gradient that has a different size than that of the original "
                                f"Tensor, this is not supported. Tensor is of size {list(p.shape)} while the given "
                                f"forward gradient is of size {list(t.shape)}.")
-    scope = _Scope()
     with enable_grad():
-        flat_diff = [scope.leaf(p) for p in flat_primals]
-        diff = tree_unflatten(flat_diff, primals_spec)
-        args = diff if argnums is None else _replace_args(primals, diff if isinstance(argnums, tuple) else diff[0],
-                                                          argnums)
-        with transform_running(scope):
-            out = func(*args)
-        aux = None
-        if has_aux:
-            out, aux = _split_aux(out, jvp_str)
-            aux = _undo_aux(scope, aux)
-        flat_out, spec = tree_flatten(out)
-        assert_non_empty_tensor_output(flat_out, jvp_str)
-        # double backward: g(u) = J^T u is linear in u, and d<g(u), t>/du = J t. The dummy
-        # cotangents u are zeros (their value never matters, they only must be finite).
-        diff_out = [o for o in flat_out if o.requires_grad]
-        us = [scope.own_leaf(zeros_like(o, requires_grad=True)) for o in diff_out]
-        tangents_out = [None] * len(flat_out)
-        if diff_out:
-            from tensorgraft.autograd import grad as _grad
-            g = _grad(diff_out, flat_diff, us, create_graph=True, allow_unused=True)
-            pairs = [(gi, t) for gi, t in zip(g, flat_tangents) if gi is not None and gi.requires_grad]
-            if pairs:
-                keep = scope.reaches_foreign(flat_out) or any(t.requires_grad for t in flat_tangents)
-                jv = _grad([p[0] for p in pairs], us, [p[1] for p in pairs], create_graph=keep, retain_graph=keep,
-                           allow_unused=True)
-                it = iter(jv)
-                tangents_out = [next(it) if o.requires_grad else None for o in flat_out]
+        scope, flat_out, spec, aux, push = _linearized(func, primals, flat_primals, primals_spec, argnums, has_aux)
+        keep = scope.reaches_foreign(flat_out) or any(t.requires_grad for t in flat_tangents)
         result_tangents = []
-        for o, t in zip(flat_out, tangents_out):
+        for o, t in zip(flat_out, push(flat_tangents, keep, keep)):
             if t is None:
                 if strict:
                     raise RuntimeError("jvp(f, primals, tangents, strict=True): The output of f is independent of the "
@@ -409,9 +417,7 @@ def _jacobian(func, argnums, has_aux, api, args):
     cotangents), stacked and reshaped to ``output.shape + primal.shape``."""
     import tensorgraft
     error_if_complex(api, args, is_input=True)
-    if api == "jacfwd":
-        _check_forward_dtypes(tree_leaves(_slice_argnums(args, argnums)))
-    vjp_out = _vjp_with_argnums(func, *args, argnums=argnums, has_aux=has_aux, for_jacfwd=api == "jacfwd")
+    vjp_out = _vjp_with_argnums(func, *args, argnums=argnums, has_aux=has_aux)
     if has_aux:
         output, vjp_fn, aux = vjp_out
     else:
@@ -445,11 +451,6 @@ def _jacobian(func, argnums, has_aux, api, args):
         flat_output_input = tuple(fi[0] for fi in flat_output_input)
     output_input = tree_unflatten(list(flat_output_input), output_spec)
     if has_aux:
-        if api == "jacfwd":
-            # PyTorch's jacfwd maps over the tangents and keeps the aux of the first: a tensor with
-            # history comes back as a select (its grad_fn is SelectBackward0), with the same values
-            aux = tree_map(lambda t: t.unsqueeze(0).select(0, 0) if isinstance(t, Tensor) and t.requires_grad
-                           else t, aux)
         return output_input, aux
     return output_input
 
@@ -466,9 +467,50 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
     return wrapper_fn
 
 
+def _forward_jacobian(func, argnums, has_aux, args):
+    """PyTorch's jacfwd: the tangents pushed through ``func`` are the basis of the primals' space,
+    one column of the Jacobian each, stacked along the last dimension and reshaped to
+    ``output.shape + primal.shape``. (Computed column by column rather than row by row as in
+    ``_jacobian``: where a derivative is infinite, 0 * inf lands in the same places as PyTorch's
+    NaNs.) ``func`` runs once; an integer or bool output gets a Jacobian of zeros of its dtype."""
+    import tensorgraft
+    error_if_complex("jacfwd", args, is_input=True)
+    flat_primals, primals_spec = tree_flatten(_slice_argnums(args, argnums))
+    _check_forward_dtypes(flat_primals)
+    with enable_grad():
+        scope, flat_out, out_spec, aux, push = _linearized(func, args, flat_primals, primals_spec, argnums, has_aux,
+                                                           jacfwd=True)
+        error_if_complex("jacfwd", flat_out, is_input=False)
+        keep = scope.reaches_foreign(flat_out)
+        zero_tangents = [zeros_like(p) for p in flat_primals]
+        columns = [[[] for _ in flat_primals] for _ in flat_out]  # [output][primal] -> its columns
+        for j, p in enumerate(flat_primals):
+            eye = tensorgraft.eye(p.numel(), dtype=p.dtype, device=p.device)
+            for k in range(p.numel()):
+                tangents = list(zero_tangents)
+                tangents[j] = eye[k].view(p.shape)
+                for o, t, col in zip(flat_out, push(tangents, keep, True), columns):
+                    col[j].append(zeros_like(o) if t is None else t)
+        flat_output_input = []
+        for o, col in zip(flat_out, columns):
+            blocks = []
+            for p, cols in zip(flat_primals, col):
+                shape = tuple(o.shape) + tuple(p.shape)
+                blocks.append(scope.finish(tensorgraft.stack(cols, dim=-1).reshape(shape)) if cols
+                              else tensorgraft.zeros(shape, dtype=o.dtype, device=o.device))
+            flat_output_input.append(blocks[0] if isinstance(argnums, int) else tree_unflatten(blocks, primals_spec))
+    output_input = tree_unflatten(flat_output_input, out_spec)
+    if has_aux:
+        # PyTorch's jacfwd maps over the tangents and keeps the aux of the first: a tensor with
+        # history comes back as a select (its grad_fn is SelectBackward0), with the same values
+        aux = tree_map(lambda t: t.unsqueeze(0).select(0, 0) if isinstance(t, Tensor) and t.requires_grad else t, aux)
+        return output_input, aux
+    return output_input
+
+
 def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
-    """``jacfwd(f)(*args)``: the Jacobian of ``f`` w.r.t. ``args[argnums]``. PyTorch pushes the
-    identity through forward mode; the same matrix is built here by reverse mode."""
+    """``jacfwd(f)(*args)``: the Jacobian of ``f`` w.r.t. ``args[argnums]``, one forward-mode
+    push per element of the primals (see ``_forward_jacobian``)."""
     from ._vmap import _check_randomness_arg, _RandomnessGuard
 
     @functools.wraps(func)
@@ -476,8 +518,8 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
         _check_randomness_arg(randomness)
         # PyTorch's jacfwd is a vmap over the basis of tangents: in 'error' mode a random op inside
         # is refused as vmap refuses it ('same'/'different' need nothing: f runs once here)
-        guard = _RandomnessGuard(randomness)
-        result = _jacobian(func, argnums, has_aux, "jacfwd", args)
+        guard = _RandomnessGuard(randomness, 1)
+        result = _forward_jacobian(func, argnums, has_aux, args)
         guard.after()
         return result
     return wrapper_fn

@@ -29,6 +29,7 @@ from ._custom_functions import (
 )
 from ._pytree import broadcast_prefix, tree_flatten, tree_unflatten
 from ._vmap_guards import batch_sizes, guards_installed, mapped_function
+from ._vmap_random import BatchedDraws
 
 __all__ = ["vmap"]
 
@@ -256,17 +257,30 @@ def _process_batched_inputs(in_dims, args, func):
 
 class _RandomnessGuard:
     """'same': every slice starts from the same generator state; 'error': a slice that draws from
-    the default generator is an error (detected by its state changing)."""
+    the default generator is an error (detected by its state changing); 'different': the slices
+    draw from the default generator as one batched draw would (``_vmap_random.py``)."""
 
-    def __init__(self, randomness):
+    def __init__(self, randomness, batch_size):
         from tensorgraft.random import default_generator
         self.mode = randomness
         self.gen = default_generator
         self.state = self.gen.get_state() if randomness != "different" else None
+        self.batch_size = batch_size
+        self.draws = None
 
-    def before(self):
+    def before(self, slice_index=None):
+        """Before the function runs on slice ``slice_index`` (None: once, for the whole batch)."""
         if self.mode == "same":
             self.gen.set_state(self.state)
+        elif self.mode == "different" and slice_index is not None and self.batch_size > 1:
+            if self.draws is None:
+                self.draws = BatchedDraws(self.gen._rng(), self.batch_size)
+            self.draws.start_slice(slice_index)
+
+    def close(self):
+        if self.draws is not None:
+            self.draws.close()
+            self.draws = None
 
     def after(self):
         if self.mode == "error" and not _same_state(self.gen.get_state(), self.state):
@@ -401,7 +415,7 @@ def _run_slices(func, kwargs, batch_size, flat_in_dims, flat_args, args_spec, gu
     inputs = []
     for i in range(batch_size):
         sliced = [a if d is None else _mark_batched(a.select(d, i)) for a, d in zip(flat_args, flat_in_dims)]
-        guard.before()
+        guard.before(i)
         results.append(func(*tree_unflatten(sliced, args_spec), **kwargs))
         guard.after()
         inputs.append(sliced)
@@ -494,7 +508,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             # PyTorch splits the batch into chunks by repeating a list chunk_size times: a float
             # chunk_size passes vmap()'s own check and fails there, at call time
             raise TypeError(f"can't multiply sequence by non-int of type '{type(chunk_size).__name__}'")
-        guard = _RandomnessGuard(randomness)
+        guard = _RandomnessGuard(randomness, batch_size)
         outermost = innermost_vmap() is None
         _bn_check_installed(True)
         guards_installed(True)  # results of ops on batched values stay marked; PyTorch's refusals
@@ -505,6 +519,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                 results, inputs = _run_slices(func, kwargs, batch_size, flat_in_dims, flat_args, args_spec, guard,
                                               randomness)
         finally:
+            guard.close()
             sizes.pop()
             guards_installed(False)
             _bn_check_installed(False)

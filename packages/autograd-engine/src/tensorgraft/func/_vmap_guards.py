@@ -27,7 +27,7 @@ import types
 
 import numpy as np
 
-from ._custom_functions import innermost_vmap
+from ._custom_functions import every_vmap_same_randomness, innermost_vmap
 
 __all__ = ["guards_installed", "batch_sizes", "mapped_function"]
 
@@ -39,6 +39,13 @@ _BOOL_MASK_MSG = ("vmap: We do not support batching operators that can support d
 _MASKED_SELECT_MSG = ("vmap: Attempted to vmap over `mask` in torch.masked_select(self, mask) We cannot support this "
                       "because for each batch this would return a differently shaped Tensor. Please file an issue at "
                       "https://github.com/pytorch/pytorch/issues if you need this feature.")
+_SAME_RANDOMNESS_MSG = ("Vmap does not currently support same randomness with a batched tensor input. Please file an "
+                        "issue with functorch")
+_REQUIRES_GRAD_MSG = (
+    "You are attempting to call Tensor.requires_grad_() (or perhaps using torch.autograd.functional.* APIs) inside of a "
+    "function being transformed by a functorch transform. This is unsupported, please attempt to use the functorch "
+    "transforms (e.g. grad, vjp, jacrev, jacfwd, hessian) or call requires_grad_() outside of a function being "
+    "transformed instead.")
 _NO_RULE_MSG = "Batching rule not implemented for aten::{}. We could not generate a fallback."
 _ALLCLOSE_MSG = ("vmap over torch.allclose isn't supported yet. Please file an issue at "
                  "https://github.com/pytorch/pytorch/issues if you need this feature.")
@@ -243,6 +250,18 @@ def _check_is_nonzero(self, *args, **kwargs):
         raise _value_read_error(_CONTROL_FLOW_MSG)
 
 
+def _check_same_randomness(*args, **kwargs):
+    """Random ops that take tensors (the probabilities of ``bernoulli``, the means of ``normal``...):
+    PyTorch cannot give every slice the same draw from different inputs. (Under nested vmaps the
+    mark does not say which vmap batched a value: refused only when all of them say "same".)"""
+    if (_batched_tensor_in(args) or _batched_tensor_in(kwargs.values())) and every_vmap_same_randomness():
+        raise RuntimeError(_SAME_RANDOMNESS_MSG)
+
+
+def _check_requires_grad(*args, **kwargs):
+    raise RuntimeError(_REQUIRES_GRAD_MSG)  # any tensor, either flag: PyTorch refuses the call itself
+
+
 def _bool_mask_in(index) -> bool:
     items = index if isinstance(index, tuple) else (index,)
     return any(_is_batched_tensor(i) and i._data.dtype == np.bool_ for i in items)
@@ -278,11 +297,14 @@ def _inplace_check(name):
 
 _FUNCTION_CHECKS = {"nonzero": _check_nonzero, "where": _check_where, "unique": _check_unique,
                     "unique_consecutive": _check_unique_consecutive, "masked_select": _check_masked_select,
-                    "equal": _check_equal, "allclose": _check_allclose}
+                    "equal": _check_equal, "allclose": _check_allclose, "bernoulli": _check_same_randomness,
+                    "multinomial": _check_same_randomness, "normal": _check_same_randomness,
+                    "poisson": _check_same_randomness, "binomial": _check_same_randomness}
 _METHOD_CHECKS = {"nonzero": _check_nonzero, "unique": _check_unique, "unique_consecutive": _check_unique_consecutive,
                   "masked_select": _check_masked_select, "equal": _check_equal, "allclose": _check_allclose,
                   "is_nonzero": _check_is_nonzero, "numpy": _check_memory_read, "__array__": _check_memory_read,
-                  "__getitem__": _check_getitem}
+                  "__getitem__": _check_getitem, "bernoulli": _check_same_randomness,
+                  "multinomial": _check_same_randomness, "requires_grad_": _check_requires_grad}
 _INPLACE_METHOD = re.compile(r"^[a-z]\w*[^_]_$")
 _INPLACE_DUNDERS = ("__iadd__", "__isub__", "__imul__", "__itruediv__", "__ifloordiv__", "__imod__", "__ipow__",
                     "__iand__", "__ior__", "__ixor__", "__ilshift__", "__irshift__", "__setitem__")

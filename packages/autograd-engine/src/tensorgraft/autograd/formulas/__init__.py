@@ -10,6 +10,10 @@ def formula(*names, saves=None, saves_output=False, node=None, saves_crossed=Fal
             scalar_inputs=None, reroute=None):
     """Declare the backward of one or more ops: ``@formula("add", saves=())``.
 
+    ``saves``: the input positions the formula reads (kept on the node, so an in-place change
+    to them raises at backward); a dict from node name to positions where PyTorch's overloads
+    keep different things (``max(x, dim)`` keeps its indices only, the full ``max(x)`` its input).
+
     ``saves_crossed``: for a product of two operands, each is kept only when the *other* one
     requires grad (its gradient is the one that reads it), as PyTorch saves for ``mul``; an
     in-place change to an operand nobody will read then is no error.

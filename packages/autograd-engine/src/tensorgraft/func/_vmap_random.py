@@ -1,0 +1,100 @@
+"""``vmap(..., randomness="different")`` draws as PyTorch's batched random ops do.
+
+PyTorch's batching rule for a random op makes one draw for the whole batch: ``randn(6)`` under a
+vmap of size 3 is ``randn(3, 6)``, ``bernoulli(p)`` one draw over the stacked ``p``. The loop of
+``_vmap.py`` calls the op once per slice instead. For samplers that draw element after element
+the two are the same numbers, but not for the normal sampler, which transforms blocks of 16
+uniforms at once (``randn(18)`` is not three ``randn(6)``), nor when a slice makes several draws
+(all slices' first draw comes before any slice's second one in PyTorch).
+
+So while such a vmap runs, the samplers of the default CPU stream are replaced (on the stream
+object only, and put back afterwards): the first slice's ``k``-th draw of size ``S`` draws
+``(batch, *S)`` values at once and keeps them; slice ``i``'s ``k``-th draw of the same kind takes
+row ``i``. A slice whose draws differ from the first slice's (another size, another sampler)
+draws on its own, as before. Nested vmaps compose: the inner one's batched draw goes through the
+outer one's replacement, which batches it again, as PyTorch's nested batching rules do.
+"""
+from __future__ import annotations
+
+import inspect
+import threading
+
+import numpy as np
+
+__all__ = ["BatchedDraws"]
+
+# the samplers that draw a sized array (the others -- permutation, multinomial_indices -- PyTorch
+# also runs per slice, or draw through these)
+_SIZED = ("normal", "uniform", "integers", "random_unbounded", "exponential", "geometric", "cauchy", "lognormal",
+          "bernoulli")
+
+
+class BatchedDraws:
+    """The replaced samplers of one running vmap; ``start_slice(i)`` before slice ``i`` runs,
+    ``close()`` once the slices have run."""
+
+    def __init__(self, stream, batch_size):
+        self.stream = stream
+        self.batch = batch_size
+        self.thread = threading.get_ident()  # (another thread drawing meanwhile draws as usual)
+        self.slice = 0
+        self.calls = 0
+        self.kept = []  # (key, values of all slices), one per draw of the first slice
+        self.saved = {}  # what each replaced sampler was: an enclosing vmap's replacement, or None
+        self.plain = {}  # the samplers as they were (the batched draw of the first slice goes there)
+        for name in _SIZED:
+            if getattr(type(stream), name, None) is None:
+                continue
+            self.saved[name] = stream.__dict__.get(name)
+            self.plain[name] = getattr(stream, name)
+        for name in self.saved:
+            stream.__dict__[name] = self._replacement(name)
+
+    def start_slice(self, i):
+        self.slice = i
+        self.calls = 0
+
+    def close(self):
+        for name, prev in self.saved.items():
+            if prev is None:
+                self.stream.__dict__.pop(name, None)
+            else:
+                self.stream.__dict__[name] = prev
+
+    def _replacement(self, name):
+        draw = self.plain[name]
+        signature = inspect.signature(getattr(type(self.stream), name))
+
+        def batched(*args, **kwargs):
+            if threading.get_ident() != self.thread:
+                return draw(*args, **kwargs)
+            params = signature.bind(None, *args, **kwargs)
+            params.apply_defaults()
+            params = dict(params.arguments)
+            del params["self"]
+            p = params.get("p") if name == "bernoulli" else None
+            if isinstance(p, np.ndarray):
+                shape = p.shape
+                key = (name, shape, p.dtype == np.float64)
+            else:
+                size = params["size"]
+                shape = () if size is None else (tuple(size) if isinstance(size, (tuple, list)) else (int(size),))
+                key = (name, shape, tuple((k, v) for k, v in params.items() if k != "size"))
+            k = self.calls
+            self.calls += 1
+            if self.slice == 0:
+                if isinstance(p, np.ndarray):
+                    # bernoulli over a tensor of probabilities: uniforms of its precision, compared per slice
+                    dtype = np.float64 if p.dtype == np.float64 else np.float32
+                    values = self.plain["uniform"](0.0, 1.0, (self.batch,) + shape, dtype)
+                else:
+                    values = draw(**dict(params, size=(self.batch,) + shape))
+                self.kept.append((key, values))
+            elif k < len(self.kept) and self.kept[k][0] == key:
+                values = self.kept[k][1]
+            else:
+                return draw(*args, **kwargs)  # this slice draws differently: on its own
+            row = values[self.slice]
+            return row < p if isinstance(p, np.ndarray) else row
+
+        return batched
