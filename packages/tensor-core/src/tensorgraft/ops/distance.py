@@ -137,7 +137,7 @@ def _pnorm(xp, d, p, axis, keepdims):
     """The p-norm of ``d`` over ``axis`` (None: everything), as linalg.vector_norm computes it."""
     ad = xp.abs(d)
     if p == 0:
-        return xp.sum(ad != 0, axis=axis, keepdims=keepdims).astype(d.dtype)
+        return xp.sum(ad != 0, axis=axis, keepdims=keepdims).astype(ad.dtype)
     if p == math.inf:
         return xp.amax(ad, axis=axis, keepdims=keepdims) if ad.size else xp.zeros(() if axis is None else
                                                                                   ad.shape, d.dtype)
@@ -150,11 +150,18 @@ def _pnorm(xp, d, p, axis, keepdims):
     return xp.sum(ad ** p, axis=axis, keepdims=keepdims) ** (1.0 / p)
 
 
+_REAL_OF = {"F": np.dtype(np.float32), "D": np.dtype(np.float64)}
+
+
 def _dist_kernel(xp, a, b, p):
     d = a - b
+    if d.size == 0 and math.isinf(p):
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {p} norm on an empty tensor because the "
+                           "operation does not have an identity")
     if d.dtype == np.float16:  # (accumulated in float32, as PyTorch's half-precision norms)
         d = d.astype(np.float32)
-    return xp.asarray(_pnorm(xp, d, p, None, False), dtype=a.dtype)
+    # a norm is real: complex inputs give their real counterpart (complex64 -> float32)
+    return xp.asarray(_pnorm(xp, d, p, None, False), dtype=_REAL_OF.get(a.dtype.char, a.dtype))
 
 
 def _real(p, fname, argname):
@@ -219,6 +226,11 @@ def _renorm_frontend(op):
         if _np_kind(a.dtype) not in "fc":
             raise RuntimeError("norm(): input dtype should be either floating point or complex. Got "
                                f"{F._type_name(a.dtype)} instead.")
+        if math.isinf(p):
+            for i, n in enumerate(a.shape):
+                if n == 0 and i != d:  # (PyTorch's message, its missing space included)
+                    raise RuntimeError(f"linalg.vector_norm cannot compute the {p} norm on the dimension {i}because "
+                                       "this dimension is empty and the operation does not have an identity")
         out = wrap(table[input._device.type](a, p, d, maxnorm), input._device)
         if input._requires_grad and _gs.enabled:
             Tensor._autograd.record(op, out, (input,), {"p": p, "dim": d, "maxnorm": maxnorm})

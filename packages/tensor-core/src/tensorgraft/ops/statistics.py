@@ -279,7 +279,8 @@ def _cov(input, *, correction=1, fweights=None, aweights=None):
         # from C++ in PyTorch: the user's line, through cov or corrcoef alike
         warn_at_caller("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of "
                        "observations.")
-        norm_factor = norm_factor * 0
+        # PyTorch's zero_(): +0 (times 0, a negative factor would be -0 and flip the result's signs)
+        norm_factor = tg.zeros_like(norm_factor) if isinstance(norm_factor, Tensor) else 0
     x = x - avg.unsqueeze(1)
     xw = x * w if w is not None else x
     c = tg.mm(x, xw.t().conj() if xw.is_complex() else xw.t())
@@ -297,6 +298,10 @@ def _corrcoef(input):
     stddev = c.diagonal().sqrt()
     c = c / stddev.view(-1, 1)
     c = c / stddev.view(1, -1)
+    if c.is_complex():
+        # as PyTorch: the real and imaginary parts clipped apart (clamp takes no complex numbers)
+        import tensorgraft as tg
+        return tg.complex(c.real.clip(-1, 1), c.imag.clip(-1, 1))
     return c.clip(-1, 1)
 
 

@@ -67,9 +67,10 @@ def _norm_backward(g, x, p, norm, dims):
     zero = norm == 0
     # each ends in a product, as PyTorch's norm_backward (a double backward records MulBackward0);
     # for p == 2 the gradient multiplies the masked x / norm, so an inf gradient at a zero
-    # distance gives NaN there, as PyTorch
+    # distance gives NaN there, as PyTorch; the division is by the norm itself, so a second
+    # derivative at a zero norm is 0 / 0 = NaN, as PyTorch's
     if p == 2:
-        return g * tg.where(zero, tg.zeros_like(x), x / _safe(norm, zero))
+        return g * tg.where(zero, tg.zeros_like(x), x / norm)
     if math.isinf(p):
         mask = x.abs() == norm
         count = mask.sum(dims, keepdim=True) if dims is not None else mask.sum()
@@ -102,7 +103,10 @@ def renorm(node, g):
     p, d, maxnorm = node.attrs["p"], node.attrs["dim"], node.attrs["maxnorm"]
     dims = tuple(i for i in range(x.ndim) if i != d)
     norm = _vector_norm(x, p, dims)
-    nb = _norm_backward((x * g).sum(dims, keepdim=True), x, p, norm, dims)
+    gx = x.conj() * g if x.is_complex() else x * g
+    if x.is_complex():
+        gx = gx.real  # (the norm is real: so is its gradient, as PyTorch's renorm_backward)
+    nb = _norm_backward(gx.sum(dims, keepdim=True), x, p, norm, dims)
     invnorm = (norm + 1e-7).reciprocal()
     factor = invnorm * maxnorm
     return (tg.where(norm > maxnorm, factor * g - (factor * invnorm) * nb, g),)

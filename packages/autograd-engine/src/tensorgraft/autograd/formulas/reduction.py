@@ -102,6 +102,10 @@ def nansum(node, g):
 def prod(node, g):
     x = node.inputs[0]
     out = node.output
+    if x.dtype != out.dtype:
+        # prod(x, dtype=...) multiplied the cast input: PyTorch differentiates self.to(grad's dtype)
+        # (a complex input cast to a real dtype keeps its real part)
+        x = (x.real if x.is_complex() and not out.is_complex() else x).to(out.dtype)
     shape = node.in_meta[0][0]
     dim = node.attrs["dim"]
     dims = None if dim is None else (dim,)
@@ -109,11 +113,14 @@ def prod(node, g):
     if len(shape) == 0:
         return (g,)
     ge = _keep(g, shape, dims, keepdim)
-    if not bool((x == 0).any()):
+    zeros = x == 0
+    if not bool(zeros.any()):
         return (ge * _cj(_keep(out, shape, dims, keepdim) / x),)
     # zeros present: the product of all the other elements, from exclusive cumulative products
     # (differentiable, so double backward is right at zeros too)
     if dim is None:
+        if int(zeros.sum()) > 1:  # every "other" product holds a zero: PyTorch's zeros, NaNs or not
+            return (_tg().zeros_like(x),)
         return (ge * _cj(_prod_others(x.reshape(-1), 0).reshape(shape)),)
     return (ge * _cj(_prod_others(x, dim)),)
 
@@ -134,7 +141,15 @@ def _prod_others(x, d):
     return left * right
 
 
-@formula("max", "min", "median", "nanmedian", saves=(0,), saves_output=True)
+# a full reduction (MaxBackward1, MedianBackward0...) reads its input and result; one along a dim
+# (MaxBackward0, MedianBackward1...) only the indices, as PyTorch saves: changing the input in place
+# afterwards is then no error
+_ALONG_DIM = ("MaxBackward0", "MinBackward0", "MedianBackward1", "NanmedianBackward1")
+_FULL = ("MaxBackward1", "MinBackward1", "MedianBackward0", "NanmedianBackward0")
+
+
+@formula("max", "min", "median", "nanmedian", saves={**dict.fromkeys(_ALONG_DIM, ()), **dict.fromkeys(_FULL, (0,))},
+         saves_output=dict.fromkeys(_FULL, True))
 def max_(node, g):
     """A full reduction picks a value (its ties share the gradient); one along a dim, an index per row."""
     if node.attrs["dim"] is None:
@@ -160,6 +175,15 @@ def _spread_grad(g, node, dims, std):
     keepdim = node.attrs["keepdim"]
     centered = x - x.mean(dims, keepdim=True) if dims is not None else x - x.mean()
     dof = _numel(shape, dims) - node.attrs["correction"]
+    if dims is None and dof <= 0:
+        # PyTorch's var_backward clamps the degrees of freedom of a full reduction at 0: 2 / 0 is
+        # inf, times 0 (an element equal to the mean) NaN; std's grad / (2 * std) is 0 there (std
+        # is inf or NaN), so its gradient is NaN throughout
+        tg = _tg()
+        if std:
+            out = node.output
+            g = tg.where(out == 0, tg.zeros_like(g), g / (out * 2))
+        return g * tg.where(centered == 0, tg.full_like(x, float("nan")), tg.full_like(x, float("inf")))
     if not std:
         return _keep(g, shape, dims, keepdim) * centered * (2.0 / dof if dof else float("inf"))
     out = _keep(node.output, shape, dims, keepdim)

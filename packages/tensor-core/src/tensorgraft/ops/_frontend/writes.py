@@ -79,7 +79,7 @@ _RESIZED = ("An output with one or more elements was resized since it had shape 
 
 # The C type PyTorch's "value cannot be converted" message names for each dtype.
 _CONVERT_NAMES = {"int32": "int", "int64": "int64_t", "int16": "int16_t", "int8": "int8_t", "uint8": "uint8_t",
-                  "float32": "float", "float64": "double", "float16": "c10::Half"}
+                  "float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16"}
 
 
 def complex_into_real(npdtype, via_double: bool = False) -> RuntimeError:
@@ -87,6 +87,24 @@ def complex_into_real(npdtype, via_double: bool = False) -> RuntimeError:
     through a double for float16 (``via_double``); ``fill_`` names the half type itself."""
     name = "double" if via_double and str(npdtype) == "float16" else _CONVERT_NAMES[str(npdtype)]
     return RuntimeError(f"value cannot be converted to type {name} without overflow")
+
+
+def _logical_out(value, dest, opname):
+    # any/all write into a bool (or, as the input, uint8) tensor only
+    if dest.dtype.kind != "b" and dest.dtype != np.uint8:
+        raise RuntimeError(f"{opname} only supports bool tensor for result, got: {_type_name(dest.dtype)}")
+    return value.astype(dest.dtype, copy=False)  # (any of a uint8 input is uint8: a bool out takes it too)
+
+
+def _same_dtype_out(value, dest, opname):
+    if value.dtype != dest.dtype:  # amax/amin: the out tensor of the input's own dtype
+        raise RuntimeError(f"Expected the dtype for input and out to match, but got {_type_name(value.dtype)} for "
+                           f"input's dtype and {_type_name(dest.dtype)} for out's dtype.")
+    return value
+
+
+# reductions whose out= rule is not the in-place category rule (check_cast)
+_REDUCTION_OUT_RULES = {"any": _logical_out, "all": _logical_out, "amax": _same_dtype_out, "amin": _same_dtype_out}
 
 
 def write_out(out, value, opname: str, stacklevel: int = 3):
@@ -97,7 +115,10 @@ def write_out(out, value, opname: str, stacklevel: int = 3):
     if not isinstance(out, Tensor):
         raise TypeError(f"{opname}(): argument 'out' must be Tensor, not {type(out).__name__}")
     check_not_inference(out)
-    check_cast(value, out._data)
+    if opname in _REDUCTION_OUT_RULES:
+        value = _REDUCTION_OUT_RULES[opname](value, out._data, opname)
+    else:
+        check_cast(value, out._data)
     if tuple(value.shape) != out._data.shape:
         if out._data.size:
             # named at the user's line however deep the op's frontend called this (``stacklevel``

@@ -27,6 +27,15 @@ def _int64_acc(a, dtype):
     return np.dtype(np.int64) if _np_kind(a.dtype) in "biu" else None
 
 
+def _half_input(a, dtype):
+    """``a`` cast to ``dtype=`` where that names a half type (float16, bfloat16): PyTorch casts the
+    input first and accumulates the cast values in float32 (the half kernels' float32 computation
+    does the rest), where an accumulator of the half type itself would round at every step."""
+    if dtype is not None and dtype.np.char in "eE" and a.dtype != dtype.np:
+        return a.astype(dtype.np)
+    return a
+
+
 def _all_dims(dim):
     return dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0)
 
@@ -50,6 +59,8 @@ def _zero_dim_pair(dev, a):
 
 def _record_values(op, out, input, attrs, node_name=None):
     if input._requires_grad and _gs.enabled:
+        if _np_kind(out._data.dtype) in "biu":  # sum(x, dtype=torch.int64) of a tensor requiring grad
+            raise RuntimeError(f"Autograd not support dtype: {_type_name(out._data.dtype)}")
         Tensor._autograd.record(op, out, (input,), attrs, node_name=node_name)
 
 

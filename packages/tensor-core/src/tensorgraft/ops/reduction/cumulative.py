@@ -9,7 +9,7 @@ from .. import _frontend as F
 from .._frontend import check_tensor
 from .._args import REQUIRED, arg_position, is_int, method_and_function, wrap_dim, wrong_type
 from .._define import defop
-from ._shared import _int64_acc, _record_values
+from ._shared import _half_input, _int64_acc, _record_values, _type_name
 
 
 # =========================================================================== cumulative
@@ -42,6 +42,9 @@ def _cum_frontend(op, which):
             if dim.__class__ is not int and dim is not REQUIRED and not is_int(dim):
                 raise wrong_type(which, "dim", "int", dim, arg_position(0, len(args), method))
             axis = wrap_dim(dim, a.ndim, which)
+            if dtype is not None and dtype.np.kind == "b" and a.ndim and a.size:
+                raise NotImplementedError(f"\"{which}_out_cpu\" not implemented for '{_type_name(dtype.np)}'")
+            a = _half_input(a, dtype)
             res = wrap(table[input._device.type](a, which, axis, _int64_acc(a, dtype)), input._device)
             _record_values(op, res, input, {"dim": axis})
             if out is not None:

@@ -2,12 +2,15 @@
 PyTorch's int64 accumulation for integer inputs."""
 from __future__ import annotations
 
+import numpy as np
+
 from ...tensor import wrap
+from .. import _frontend as F
 from .._frontend import check_tensor
 from .._args import (NOT_GIVEN, arg_position, check_bool, dim_keepdim, invalid_combination, is_int,
                      method_and_function, spread, wrap_dim, wrap_dims)
 from .._define import defop
-from ._shared import _all_dims, _int64_acc, _record_values, _type_name
+from ._shared import _all_dims, _half_input, _int64_acc, _record_values, _type_name
 from tensorgraft.dtypes import np_kind as _np_kind
 
 
@@ -27,7 +30,11 @@ def _nansum_frontend(op):
             a = input._data
             if _np_kind(a.dtype) == "c":
                 raise RuntimeError("nansum on CPU does not support complex inputs")
+            if dtype is not None and _np_kind(dtype.np) == "c" and a.size:
+                # (a real input summed into a complex dtype: PyTorch's kernel has no such loop)
+                raise NotImplementedError(f"\"nansum_cpu\" not implemented for '{_type_name(dtype.np)}'")
             axes = None if _all_dims(dim) else wrap_dims(dim, a.ndim)
+            a = _half_input(a, dtype)
             out = wrap(table[input._device.type](a, axes, keepdim, _int64_acc(a, dtype)), input._device)
             _record_values(op, out, input, {"dim": axes, "keepdim": keepdim})
             return out
@@ -50,16 +57,15 @@ def _nanmean_frontend(op):
         return nanmean
 
     def _nanmean(input, dim, keepdim, dtype):
-        if dtype is None and _np_kind(input._data.dtype) not in "fc":
+        # PyTorch checks the input's dtype whatever ``dtype=`` says, then divides nansum(dtype=...)
+        if _np_kind(input._data.dtype) not in "fc":
             raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got "
                                f"{_type_name(input._data.dtype)}")
         if dtype is not None and _np_kind(dtype.np) not in "fc":
             raise RuntimeError("nanmean(): could not infer output dtype. Optional dtype must be either a floating "
                                f"point or complex dtype. Got: {_type_name(dtype.np)}")
-        if dtype is not None:
-            input = input.to(dtype)
         notnan = input.isnan().logical_not().sum(dim, keepdim)
-        return input.nansum(dim, keepdim) / notnan
+        return input.nansum(dim, keepdim, dtype=dtype) / notnan
     return method_and_function(op, build)
 
 
@@ -85,7 +91,7 @@ def _prod_frontend(op):
     def build(method):
         overloads = _PROD_OVERLOADS[method]
 
-        def prod(input, *args, dim=NOT_GIVEN, keepdim=NOT_GIVEN, dtype=None):
+        def prod(input, *args, dim=NOT_GIVEN, keepdim=NOT_GIVEN, dtype=None, out=None):
             check_tensor(input, "prod")  # (the tensor is the parser's first argument)
             if args:
                 dim, keepdim = spread("prod", args, ("dim", "keepdim"), [dim, keepdim])
@@ -100,6 +106,13 @@ def _prod_frontend(op):
                 keepdim = False
             else:
                 check_bool("prod", "keepdim", keepdim, arg_position(1, len(args), method))
+            if out is not None:
+                if method:
+                    raise TypeError("prod() got an unexpected keyword argument 'out'")
+                if dim is NOT_GIVEN:  # only the function's dim signature takes out=
+                    raise invalid_combination("prod", (input, *args), {"out": out}, overloads)
+                F.check_out_grad("prod", out, input)
+                return F.write_out(out, _prod(input, dim, keepdim, dtype)._data, "prod")
             return _prod(input, None if dim is NOT_GIVEN else dim, keepdim, dtype)
         prod.__name__ = prod.__qualname__ = "prod"
         return prod
@@ -112,13 +125,28 @@ def _prod_frontend(op):
         npd = _int64_acc(a, dtype)
         if npd is not None and a.dtype != npd:
             a = a.astype(npd)
-        # (the accumulation dtype given: NumPy's prod of small integers or bools would widen to int64)
-        res = table[input._device.type](a, axis, keepdim and dim is not None, npd)
+        if a.dtype.char in "eE" and a.size and input._device.type == "cpu":
+            res = _prod_half_steps(a, axis, keepdim and dim is not None)
+        else:
+            # (the accumulation dtype given: NumPy's prod of small integers or bools would widen to int64)
+            res = table[input._device.type](a, axis, keepdim and dim is not None, npd)
         out = wrap(res, input._device)
         _record_values(op, out, input, {"dim": axis, "keepdim": keepdim},
                        "ProdBackward0" if dim is None else "ProdBackward1")
         return out
     return method_and_function(op, build)
+
+
+def _prod_half_steps(a, axis, keepdim):
+    """The product of a float16/bfloat16 array rounded to its type after every multiplication, as
+    PyTorch's CPU kernel computes it (300 * 300 * 0 in float16 is inf * 0 = NaN, not 0). Exact for
+    rows of fewer than 64 elements; longer contiguous rows PyTorch multiplies in vector lanes, whose
+    roundings fall in another order (the last bits may differ)."""
+    if axis is None:
+        a, axis = a.reshape(-1), 0
+    # an accumulation stores every partial product in the half type, so rounds it
+    steps = np.multiply.accumulate(a, axis=axis)
+    return np.take(steps, [-1] if keepdim else -1, axis=axis)
 
 
 defop("prod", kernel=_prod_kernel, frontend=_prod_frontend)

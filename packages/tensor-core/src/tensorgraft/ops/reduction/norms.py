@@ -107,7 +107,9 @@ def _check_vnorm_args(ord, dim, keepdim, npos):
     if isinstance(ord, str) or not isinstance(ord, numbers.Real):  # (NumPy numbers too)
         raise wrong_type(fname, "ord", "Number", ord, 2 if npos > 0 else None)
     if dim is not None and dim.__class__ is not int and not is_int(dim):
-        if isinstance(dim, (tuple, list)) and dim and is_int(dim[0]):
+        if isinstance(dim, (tuple, list)) and not dim:
+            pass  # dim=() / []: every dim, as PyTorch
+        elif isinstance(dim, (tuple, list)) and dim and is_int(dim[0]):
             bad = bad_int_list_item(fname, "dim", dim)
             if bad is not None:
                 raise bad

@@ -181,6 +181,14 @@ def _dim_keepdim_checked(name, dim, keepdim, npos, method, first=0):
     return keepdim
 
 
+def _nan_as(dev, dtype):
+    import warnings
+    from ...device import get_backend
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # (NumPy's "invalid value in cast")
+        return get_backend(dev).xp.full((), np.nan).astype(dtype)
+
+
 def _median_like_frontend(name: str, node: str):
     """``median``/``nanmedian``: the whole-tensor value, or ``(values, indices)`` along a dim."""
     def make(op):
@@ -198,9 +206,9 @@ def _median_like_frontend(name: str, node: str):
                     raise missing_args(name, "dim")  # (keepdim only goes with a dim)
                 if dim is NOT_GIVEN:  # (an explicit None is refused: PyTorch's dim is an int)
                     if a.size == 0:
-                        if _np_kind(a.dtype) not in "fc":
-                            raise IndexError(f"{name}() input tensor cannot be empty")
-                        return wrap(a.sum() * np.nan, dev)
+                        # PyTorch's NaN cast to the input's dtype (nan+0j; for integers what the
+                        # CPU's conversion makes of NaN: INT_MIN for 32/64 bits, 0 below; True)
+                        return wrap(_nan_as(dev, a.dtype), dev)
                     if _np_kind(a.dtype) in "bc":  # PyTorch's median kernels (nanmedian's too) take no bools
                         raise NotImplementedError(f"\"median_cpu\" not implemented for '{_type_name(a.dtype)}'")
                     v, _ = table[dev.type](a.reshape(-1), 0, False)
@@ -283,7 +291,8 @@ def _kthvalue_frontend(op):
             raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
         if a.dtype == np.bool_ and a.ndim:  # a 0-d bool is its own kth value; PyTorch sorts no bools
             raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")
-        _refuse_complex(a, "kthvalue_cpu")
+        if a.ndim:  # (as mode's: a 0-d complex input is its own k-th value)
+            _refuse_complex(a, "kthvalue_cpu")
         if a.ndim == 0:
             v, i = _zero_dim_pair(dev, a)
             vals, idx = wrap(v, dev), wrap(i, dev)
@@ -403,7 +412,8 @@ def _mode_frontend(op):
 
     def _mode(input, dim, keepdim):
         a = input._data
-        _refuse_complex(a, "mode_cpu")
+        if a.ndim:  # (a 0-d complex input is its own mode in PyTorch: its kernel is never reached)
+            _refuse_complex(a, "mode_cpu")
         dev = input._device
         d = wrap_dim(dim, a.ndim, "mode")
         if a.ndim == 0:
@@ -436,6 +446,9 @@ defop("mode", kernel=_mode_kernel, frontend=_mode_frontend, samples=_mode_sample
 
 # =========================================================================== unique
 def _unique_kernel(xp, a, return_inverse, return_counts, axis):
+    if axis is not None and xp is np and _np_kind(a.dtype) == "f" and a.size and np.isnan(a).any():
+        from ._unique_dim import unique_dim_with_nan
+        return unique_dim_with_nan(a, axis)
     # every NaN is a value of its own in PyTorch's unique (NaN != NaN); NumPy merges them by default
     extra = {"equal_nan": False} if xp is np and axis is None and _np_kind(a.dtype) in "fc" else {}
     r = xp.unique(a, return_inverse=True, return_counts=True, axis=axis, **extra)
@@ -465,7 +478,14 @@ def _unique_frontend(op):
         check_tensor(input, "unique")
         a = input._data
         _refuse_complex(a, "unique" if dim is None else "unique_dim")
+        if dim is not None and a.ndim == 0:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         axis = None if dim is None else wrap_dim(dim, a.ndim, "unique_dim")
+        if axis is not None and 0 in a.shape:
+            if a.shape[axis] != 0:
+                raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique cannot be applied")
+            if a.shape.count(0) > 1:
+                raise RuntimeError("Number of zero sized dimensions is more than one, so unique cannot be applied ")
         dev = input._device
         return unique_results(dev, *table[dev.type](a, return_inverse, return_counts, axis), return_inverse,
                               return_counts)

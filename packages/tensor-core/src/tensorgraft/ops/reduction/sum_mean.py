@@ -29,8 +29,10 @@ def _sum_cpu_numpy1(a, axes, npdtype, out=None, keepdims=False):
     return np.add.reduce(a, axes, npdtype, None, keepdims)  # NumPy < 2.3 has no out=...
 
 
-# int64 for integers and bools, as PyTorch; float32 for bfloat16 (ml_dtypes' kind 'V'), rounded after
-_SUM_ACC = {"b": np.int64, "i": np.int64, "u": np.int64, "V": np.float32}
+# by dtype character: int64 for integers and bools, as PyTorch; float32 for the half types
+# (float16 'e', bfloat16 'E'), rounded once after
+_F32 = np.dtype(np.float32)
+_SUM_ACC = {**dict.fromkeys("?bhilqpBHILQP", np.dtype(np.int64)), "e": _F32, "E": _F32}
 _BF16 = _dt.BF16
 
 
@@ -52,16 +54,24 @@ def _sum_frontend(op):
         # dim=() / [] reduces every dim, as PyTorch
         axes = None if dim is None or (dim.__class__ in (tuple, list) and not dim) else wrap_dims(dim, a.ndim, "sum",
                                                                                                   _SUM_OVERLOADS)
-        if dtype is not None:
-            npd = dtype.np
+        if dtype is None:
+            npd = _SUM_ACC.get(a.dtype.char)
+            half = npd is _F32
         else:
-            npd = _SUM_ACC.get(a.dtype.kind)
+            npd = dtype.np
+            half = npd.char in "eE"
+            if half:  # a half dtype asked for: the input is cast to it, then summed as one
+                if a.dtype != npd:
+                    a = a.astype(npd)
+                npd = _F32
         dev = input._device
         r = table[dev.type](a, axes, npd, out=..., keepdims=keepdim)
-        if a.dtype is _BF16 and dtype is None:
-            r = r.astype(_BF16)  # accumulated in float32, rounded once
+        if half:
+            r = r.astype(a.dtype)  # a half type, accumulated in float32 and rounded once
         out = wrap(r, dev)
         if input._requires_grad and _gs.enabled:
+            if r.dtype.kind in "biu":
+                raise RuntimeError(f"Autograd not support dtype: {F._type_name(r.dtype)}")
             # a full reduction's node (SumBackward0) keeps no keepdim in PyTorch: None is read as False
             Tensor._autograd.record(op, out, (input,), {"dim": axes, "keepdim": keepdim if dim is not None or keepdim
                                                         else None},
@@ -109,8 +119,9 @@ def _mean_frontend(op):
         npd = dtype.np if dtype is not None else None
         if npd is not None and a.dtype != npd:
             a = a.astype(npd)
-        if a.dtype is _BF16:
-            a = a.astype(np.float32)  # bfloat16 accumulates in float32; the op rounds once (below)
+        half = a.dtype if a.dtype.char in "eE" else None
+        if half is not None:
+            a = a.astype(np.float32)  # the half types accumulate in float32; the op rounds once (below)
         if a.size:
             res = table[input._device.type](a, axes, keepdim, None)
         else:
@@ -119,8 +130,8 @@ def _mean_frontend(op):
                 # PyTorch returns NaN for the mean of nothing without a word; NumPy warns
                 warnings.simplefilter("ignore", RuntimeWarning)
                 res = table[input._device.type](a, axes, keepdim, None)
-        if input._data.dtype is _BF16 and npd is None:
-            res = res.astype(_BF16)
+        if half is not None:
+            res = res.astype(half)
         out = wrap(res, input._device)
         if input._requires_grad and _gs.enabled:
             # (MeanBackward0 keeps no keepdim either: see sum's)

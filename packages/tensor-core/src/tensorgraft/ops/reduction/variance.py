@@ -10,7 +10,7 @@ from ...caller_warnings import warn_at_caller
 from ...grad_mode import state as _gs
 from ...tensor import Tensor, wrap
 from .._frontend import check_tensor
-from .._args import check_dims_type, wrap_dims
+from .._args import NOT_GIVEN, check_dims_type, invalid_combination, wrap_dims
 from .._define import defop
 from ._shared import (VAR_MEAN_NO_DIM_OVERLOADS, VAR_MEAN_OVERLOADS, VAR_NO_DIM_OVERLOADS, VAR_OVERLOADS, _all_dims,
                       _no_grad, _record_values, check_keepdim)
@@ -30,8 +30,21 @@ def _var_kernel(xp, a, axes, correction, keepdim, std):
     return xp.sqrt(v) if std else v
 
 
-def _correction(dim, unbiased, correction, name):
-    """``std(x, dim, unbiased, keepdim)`` (legacy) and ``std(x, dim, *, correction=1)``; ``std(x, True)``."""
+def _correction(dim, unbiased, correction, name, keepdim=False, input=None):
+    """``std(x, dim, unbiased, keepdim)`` (legacy) and ``std(x, dim, *, correction=1)``; ``std(x, True)``.
+    ``dim``/``keepdim``: NOT_GIVEN where not passed; returns (dim, correction, keepdim)."""
+    if keepdim is not NOT_GIVEN and (dim is NOT_GIVEN and unbiased is not None or isinstance(dim, bool)):
+        # no signature takes keepdim without a dim: std(x, unbiased=True, keepdim=True), std(x, True, keepdim=True)
+        args = (dim,) if isinstance(dim, bool) else ()
+        kwargs = {"unbiased": unbiased} if unbiased is not None else {}
+        kwargs["keepdim"] = keepdim
+        if input is None:
+            raise invalid_combination(name, args, kwargs, VAR_OVERLOADS)
+        raise invalid_combination(name, (input, *args), kwargs, VAR_MEAN_OVERLOADS)
+    if keepdim is NOT_GIVEN:
+        keepdim = False
+    if dim is NOT_GIVEN:
+        dim = None
     if isinstance(dim, bool):  # std(input, unbiased)
         if unbiased is not None:
             raise TypeError(f"{name}() received an invalid combination of arguments")
@@ -40,7 +53,7 @@ def _correction(dim, unbiased, correction, name):
         raise RuntimeError(f"{name}: Cannot pass both unbiased and correction")
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
-    return dim, correction
+    return dim, correction, keepdim
 
 
 def _variance(op, std, input, dim, keepdim, correction, name):
@@ -68,6 +81,8 @@ def _variance(op, std, input, dim, keepdim, correction, name):
             res = op.table[input._device.type](a, axes, correction, keepdim, std)
     else:
         res = op.table[input._device.type](a, axes, correction, keepdim, std)
+    if n == 0 and correction < 0:
+        res = res * np.nan  # the spread of nothing is NaN in PyTorch, whatever the correction
     out = wrap(res, input._device)
     _record_values(op, out, input, {"dim": axes, "keepdim": keepdim, "correction": correction})
     return out
@@ -76,9 +91,9 @@ def _variance(op, std, input, dim, keepdim, correction, name):
 def _var_frontend(op, std):
     name = "std" if std else "var"
 
-    def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    def var(input, dim=NOT_GIVEN, unbiased=None, keepdim=NOT_GIVEN, *, correction=None):
         check_tensor(input, name)
-        dim, correction = _correction(dim, unbiased, correction, name)
+        dim, correction, keepdim = _correction(dim, unbiased, correction, name, keepdim)
         return _variance(op, std, input, dim, keepdim, correction, name)
     var.__name__ = var.__qualname__ = name
     return var
@@ -91,9 +106,9 @@ _var = defop("var", kernel=_var_kernel, frontend=lambda op: _var_frontend(op, Fa
 def _var_mean_frontend(op, std):
     name = "std_mean" if std else "var_mean"
 
-    def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    def var_mean(input, dim=NOT_GIVEN, unbiased=None, keepdim=NOT_GIVEN, *, correction=None):
         check_tensor(input, name)
-        dim, correction = _correction(dim, unbiased, correction, name)
+        dim, correction, keepdim = _correction(dim, unbiased, correction, name, keepdim, input)
         import tensorgraft
         # both halves run unrecorded: PyTorch gives the pair one node (VarMeanBackward0 /
         # StdMeanBackward0), the spread as output 0 and the mean as output 1
