@@ -290,6 +290,17 @@ class Tensor:
     def __hash__(self):
         return id(self)
 
+    def __deepcopy__(self, memo):
+        # as PyTorch: a tensor computed by a recorded op is refused (its copy would share the graph);
+        # any other one is copied with everything it holds, as the default protocol copies it
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                               "protocol at the moment.  If you were attempting to deepcopy a module, this may be "
+                               "because of a torch.nn.utils.weight_norm usage, see "
+                               "https://github.com/pytorch/pytorch/pull/103001")
+        import copy
+        return copy._reconstruct(self, memo, *self.__reduce_ex__(4))
+
     def __invert__(self):
         # ``~t`` refuses a float or complex tensor in the words of Python's operator, as PyTorch's
         # does; ``t.bitwise_not()`` names its kernel instead

@@ -220,12 +220,16 @@ def prelu(input, weight):
         # no promotion: a float64 input to a float32 model (or the reverse) is refused first
         raise RuntimeError(f"prelu: Type promoting not supported. Got {_type_name(input._data.dtype)} and "
                            f"{_type_name(weight._data.dtype)}")
+    # ATen's order: a weight of several elements is checked against the input first, its rank last
+    channels = input.shape[1] if input.ndim >= 2 else 1
+    if weight.numel() != 1:
+        if input.ndim == 0:
+            raise RuntimeError("Not allow zero-dim input tensor.")
+        if weight.numel() != channels:
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                               f"{weight.numel()} and channel size = {channels}.")
     if weight.ndim > 1:
         raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.ndim}")
-    channels = input.shape[1] if input.ndim >= 2 else 1
-    if weight.numel() != 1 and weight.numel() != channels:
-        raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
-                           f"{weight.numel()} and channel size = {channels}.")
     if _np_kind(input._data.dtype) != "f":
         raise NotImplementedError(f"\"prelu_cpu\" not implemented for '{_type_name(input._data.dtype)}'")
     # ATen views the weight to broadcast over (N, C, *) (the ViewBackward0 under the node); a 1-D

@@ -79,6 +79,15 @@ def check_param_dtypes(x, params):
     raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
 
 
+def check_channel_counts(x, weight, bias, running_mean, running_var):
+    """ATen's batch norm: each parameter and running statistic holds one value per channel."""
+    C = x.shape[1] if x.ndim > 1 else 1
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                    ("bias", bias)):
+        if t is not None and t._data.size != C:
+            raise RuntimeError(f"{name} should contain {C} elements not {t._data.size}")
+
+
 def batch_norm_op(input, weight, bias, running_mean, running_var, training, momentum, eps):
     x = input._data
     if training:
@@ -87,11 +96,7 @@ def batch_norm_op(input, weight, bias, running_mean, running_var, training, mome
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
     rm = None if running_mean is None else running_mean._data
     rv = None if running_var is None else running_var._data
-    C = x.shape[1] if x.ndim > 1 else 1
-    for name, t in (("running_mean", rm), ("running_var", rv), ("weight", None if weight is None else weight._data),
-                    ("bias", None if bias is None else bias._data)):
-        if t is not None and t.size != C:
-            raise RuntimeError(f"{name} should contain {C} elements not {t.size}")
+    check_channel_counts(x, weight, bias, running_mean, running_var)
     out, xhat, invstd = _BN.table[input._device.type](x, None if weight is None else weight._data,
                                                       None if bias is None else bias._data, rm, rv, training,
                                                       momentum, eps)

@@ -11,6 +11,8 @@ import numpy as np
 
 import tensorgraft as _tg
 from tensorgraft.amp._state import state as _autocast
+from tensorgraft.caller_warnings import warn_once_at_caller
+from tensorgraft.tensor import _CPP_TYPE_NAMES
 
 from . import norm as _norm
 # _check: TypeError "<fname>(): argument 'input' (position 1) must be Tensor, not list"
@@ -70,6 +72,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                 raise ValueError(f"Expected more than 1 value per channel when training, got input size "
                                  f"{input.shape}")
             raise ValueError("running_mean and running_var must either both be None or neither be None")
+    if training and input.ndim > 1 and input.numel() // input.shape[1] == 1:  # (F.batch_norm's own check)
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
     # F.batch_norm's dtype rule only: instance_norm, which also runs batch_norm_op, takes mixed dtypes
     _norm.check_param_dtypes(input._data, (weight, bias, running_mean, running_var))
     return _norm.batch_norm_op(input, weight, bias, running_mean, running_var, training, momentum, eps)
@@ -80,6 +84,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         input, weight, bias = _autocast.fp32_cuda(input, weight, bias)
     _check(input, "layer_norm")
     ns = _normalized_shape(normalized_shape, "layer_norm")
+    _check_mixed_dtypes(input, weight, bias)  # first, as ATen
     # the affine parameters are checked before the input (a wrong one would otherwise broadcast,
     # or fail in NumPy with its own message)
     for name, t in (("weight", weight), ("bias", bias)):
@@ -89,7 +94,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if tuple(input.shape[input.ndim - len(ns):]) != ns:
         raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape [*, "
                            f"{', '.join(map(str, ns))}], but got input of size{list(input.shape)}")
-    _check_layer_norm_dtypes(input, weight, bias)
+    _check_bias_dtype(input, weight, bias)
     return _norm.layer_norm_op(input, len(ns), weight, bias, eps)
 
 
@@ -105,14 +110,16 @@ def _check_layer_norm_dtypes(input, weight, bias):
     """ATen's CPU layer norm: the affine parameters share the input's dtype, except float32 ones
     with a half-precision input (its mixed-dtype kernel). Its messages depend on which one is off:
     a bias unlike a matching weight, float32 parameters of a double input, anything else."""
+    _check_mixed_dtypes(input, weight, bias)
+    _check_bias_dtype(input, weight, bias)
+
+
+def _check_mixed_dtypes(input, weight, bias):
+    """The part of ``_check_layer_norm_dtypes`` ATen's layer norm runs before its shape checks: the
+    first parameter given is of another dtype than the input."""
     params = [t for t in (weight, bias) if t is not None]
-    if not params:
-        return
     xd = input.dtype
-    if params[0].dtype == xd:
-        for t in params[1:]:
-            if t.dtype != xd:
-                raise RuntimeError(f"expected scalar type {_float_name(xd)} but found {_float_name(t.dtype)}")
+    if not params or params[0].dtype == xd:
         return
     all_float = all(t.dtype == _tg.float32 for t in params)
     if all_float and xd.is_floating_point and xd.itemsize == 2:
@@ -120,6 +127,13 @@ def _check_layer_norm_dtypes(input, weight, bias):
     if all_float and xd == _tg.float64:
         raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
     raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+
+
+def _check_bias_dtype(input, weight, bias):
+    """The part its kernel checks: with a weight of the input's dtype, the bias is of it too."""
+    xd = input.dtype
+    if weight is not None and bias is not None and weight.dtype == xd and bias.dtype != xd:
+        raise RuntimeError(f"expected scalar type {_float_name(xd)} but found {_float_name(bias.dtype)}")
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -143,6 +157,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     size = [N * C // num_groups, num_groups] + list(input.shape[2:])
     if size[0] * int(np.prod(size[2:], dtype=np.int64)) == 1:
         raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
+    _check_layer_norm_dtypes(input, weight, bias)  # ATen's group norm has layer norm's dtype rule
     return _norm.group_norm_op(input, int(num_groups), weight, bias, float(eps))
 
 
@@ -158,6 +173,11 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
         raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape [*"
                            f"{', '.join(map(str, ns))}], but got input of size{list(input.shape)}")
     dims = tuple(range(input.ndim - len(ns), input.ndim))
+    if weight is not None and weight.dtype != input.dtype:
+        # ATen's notice (once per process) that its fused kernel cannot take the pair
+        warn_once_at_caller(f"Mismatch dtype between input and weight: input dtype = "
+                            f"{_CPP_TYPE_NAMES[input._data.dtype.name]}, weight dtype = "
+                            f"{_CPP_TYPE_NAMES[weight._data.dtype.name]}, Cannot dispatch to fused implementation.")
     if input.dtype.itemsize == 2 and input.is_floating_point():
         # half types normalize in float32 (eps too) and are cast back at the end, as PyTorch's
         # composite does
@@ -192,7 +212,12 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     with _tg.no_grad():
         rm = None if running_mean is None else running_mean.repeat(N)
         rv = None if running_var is None else running_var.repeat(N)
-    out = _norm.batch_norm_op(input.reshape(1, N * C, -1), w, b, rm, rv, use_input_stats, momentum, eps)
+    x = input.reshape(1, N * C, -1)
+    # as ATen, sizes first; then the affine parameters follow layer norm's dtype rule, while running
+    # statistics of another dtype are taken
+    _norm.check_channel_counts(x._data, w, b, rm, rv)
+    _check_layer_norm_dtypes(input, weight, bias)
+    out = _norm.batch_norm_op(x, w, b, rm, rv, use_input_stats, momentum, eps)
     for run, rep in ((running_mean, rm), (running_var, rv)):
         if run is not None:
             run._data[...] = rep._data.reshape(N, -1).mean(axis=0).astype(run._data.dtype, copy=False)

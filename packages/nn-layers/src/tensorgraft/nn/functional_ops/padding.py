@@ -57,23 +57,27 @@ def _constant_grad(node, g):
 
 
 # ------------------------------------------------------------------ reflect / replicate / circular
-def source_index(n, lo, hi, mode, dim, shape):
+def source_index(n, lo, hi, mode, dim, shape, dense_slices=True):
     """For each output position along a dimension of length ``n`` padded by (lo, hi): the input
-    position it copies. PyTorch's errors for pads the mode cannot take."""
+    position it copies. PyTorch's errors for pads the mode cannot take. ``dense_slices``: (circular
+    only) whether the output's slices along ``dim`` are single blocks of memory, which is when
+    PyTorch's overlap check sees the copies it pads with."""
     idx = np.arange(-lo, n + hi)
     if mode == "reflect":
         if lo >= n or hi >= n:
-            raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding input dimension, "
+            # ATen numbers the pad of the last dimension #4, of the one before it #6, then #8
+            raise RuntimeError(f"Argument #{4 + 2 * (len(shape) - 1 - dim)}: Padding size should be less than the "
+                               "corresponding input dimension, "
                                f"but got: padding ({lo}, {hi}) at dimension {dim} of input {list(shape)}")
         period = 2 * (n - 1) if n > 1 else 1
         m = np.mod(idx, period)
         return np.where(m >= n, period - m, m)
     if mode == "replicate":
         return np.clip(idx, 0, n - 1)
-    return _circular_index(n, lo, hi)
+    return _circular_index(n, lo, hi, dense_slices)
 
 
-def _circular_index(n, lo, hi):
+def _circular_index(n, lo, hi, dense_slices=True):
     """Circular padding: negative pads crop first, and the positive ones then wrap around what is
     left (so (2, -2) on [0..5] gives [2, 3, 0, 1, 2, 3]), as PyTorch does."""
     if lo > n or hi > n:
@@ -84,9 +88,12 @@ def _circular_index(n, lo, hi):
     if n + lo + hi == 0:
         return np.arange(0)
     kept = stop - start
-    if kept <= 0 or max(lo, 0) > kept or max(hi, 0) > kept:
-        # PyTorch copies the wrapped slices from the cropped output itself, and these pads would
-        # read positions that are still being written
+    # PyTorch copies the wrapped slices from the cropped output itself, and these pads read
+    # positions that are still being written. Its overlap check refuses that when the slices are
+    # single blocks of memory; otherwise the copy runs, and a right pad longer than what is left
+    # repeats it (what a forward element-by-element copy gives; PyTorch's vectorised copy differs
+    # from 16 elements on), while a left one would read memory not yet written.
+    if kept <= 0 or max(lo, 0) > kept or (max(hi, 0) > kept and dense_slices):
         raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to tensor "
                            "refer to a single memory location. Please clone() the tensor before performing the "
                            "operation.")
@@ -96,11 +103,23 @@ def _circular_index(n, lo, hi):
 def _plan(shape, pad, mode):
     """[(dim, source index)] for each padded dimension, innermost first (the order applied)."""
     plan = []
-    for i in range(len(pad) // 2):
+    k = len(pad) // 2
+    if mode == "circular":  # ATen checks the pads of circular padding outermost dimension first
+        for i in reversed(range(k)):
+            n, lo, hi = shape[len(shape) - 1 - i], int(pad[2 * i]), int(pad[2 * i + 1])
+            if lo > n or hi > n:
+                raise RuntimeError("Padding value causes wrapping around more than once.")
+            if n + lo + hi < 0:
+                raise RuntimeError("Negative padding value is resulting in an empty dimension")
+    out = list(shape)
+    for i in range(k):
+        out[len(shape) - 1 - i] += int(pad[2 * i]) + int(pad[2 * i + 1])
+    for i in range(k):
         lo, hi = int(pad[2 * i]), int(pad[2 * i + 1])
         if lo or hi:
             dim = len(shape) - 1 - i
-            plan.append((dim, source_index(shape[dim], lo, hi, mode, dim, shape)))
+            dense = int(np.prod(out[:dim], dtype=np.int64)) == 1  # nothing outside the slice but it
+            plan.append((dim, source_index(shape[dim], lo, hi, mode, dim, shape, dense)))
     return plan
 
 

@@ -34,7 +34,7 @@ def _sum_to(t, shape):
 
 
 def _prelu_b(xp, x, w, g):
-    flat = x <= 0
+    flat = ~(x > 0)  # as ATen: a NaN input takes the slope's side (gradient w, weight gradient NaN)
     gw = xp.where(flat, g * x, xp.zeros((), g.dtype))
     lead = gw.ndim - w.ndim
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(w.shape) if n == 1 and gw.shape[lead + i] != 1)
@@ -76,7 +76,9 @@ def _prelu_grad_of_grad(node, grads):
     g, x, w = node.inputs
     ggx, ggw = grads
     need_g, need_x, need_w = node.needs_input_grad
-    flat = x <= 0
+    # ATen's double backward splits at x >= 0, not x > 0: a zero input is on the identity's side
+    # here though on the slope's side in the first backward; a NaN input is on the slope's side
+    flat = ~(x >= 0)
     zero = g.new_zeros(())
     if ggx is None:
         ggx = tg.zeros_like(g)

@@ -38,8 +38,20 @@ class _ConstantPadNd(_PadNd):
         return f"padding={self.padding}, value={self.value}"
 
 
+class _CircularPadNd(_PadNd):
+    """CircularPad1d/2d/3d: unlike the others, they check the input's rank themselves first."""
+
+    def _check_input_dim(self, input):
+        if input.dim() not in (self._n + 1, self._n + 2):
+            raise ValueError(f"expected {self._n + 1}D or {self._n + 2}D input (got {input.dim()}D input)")
+
+    def forward(self, input):
+        self._check_input_dim(input)
+        return super().forward(input)
+
+
 def _make(name, n, mode):
-    base = _ConstantPadNd if mode == "constant" else _PadNd
+    base = {"constant": _ConstantPadNd, "circular": _CircularPadNd}.get(mode, _PadNd)
     return type(name, (base,), {"_n": n, "_mode": mode, "__module__": __name__})
 
 

@@ -21,19 +21,28 @@ def _xp(t):
     return get_backend(t._device).xp
 
 
+def _acc_dtype(dtype):
+    """The dtype a norm is accumulated in: as PyTorch's vector_norm, a float16 or bfloat16 tensor's
+    norm is accumulated in float32, every other one in its own real dtype (so a float32 norm overflows
+    to inf where PyTorch's does)."""
+    return np.dtype(np.float32) if dtype.itemsize == 2 else dtype
+
+
 def _norm(xp, a, norm_type):
-    """One tensor's norm, in float64, as a 0-d array on the tensor's own device (no host read).
-    The magnitudes are taken before widening, so a complex tensor's norm is that of its moduli."""
-    v = xp.abs(a).astype(np.float64, copy=False).ravel()
+    """One tensor's vector norm, as a 0-d array of its real dtype on its own device (no host read).
+    The magnitudes are taken first, so a complex tensor's norm is that of its moduli."""
+    out_dtype = _real_dtype(a.dtype)
+    v = xp.abs(a).astype(_acc_dtype(out_dtype), copy=False).ravel()
     if norm_type == math.inf:
-        return v.max() if v.size else xp.asarray(0.0)
-    if norm_type == -math.inf:
-        return v.min() if v.size else xp.asarray(math.inf)
-    if norm_type == 0:
-        return xp.asarray(xp.count_nonzero(v), dtype=np.float64)
-    if norm_type == 2:
-        return xp.sqrt(xp.dot(v, v))
-    return xp.sum(v ** norm_type) ** (1.0 / norm_type)
+        n = v.max() if v.size else xp.asarray(0.0)
+    elif norm_type == -math.inf:
+        n = v.min() if v.size else xp.asarray(math.inf)
+    elif norm_type == 0:
+        n = xp.asarray(xp.count_nonzero(v))
+    else:
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            n = xp.sqrt(xp.dot(v, v)) if norm_type == 2 else xp.sum(v ** norm_type) ** (1.0 / norm_type)
+    return xp.asarray(n, dtype=out_dtype)
 
 
 def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
@@ -46,36 +55,23 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
         return tensor(0.0)
     dev = tensors[0]._device
     xp = _xp(tensors[0])
-    # as PyTorch: the norm of each tensor, then the same norm of those norms (which differs from one
-    # norm over all elements only for the orders 0 and -inf). Computed where the gradients live:
-    # on a GPU, reading a norm back would wait for every queued kernel.
+    # as PyTorch: the norm of each tensor in its own dtype, then the same norm of those norms stacked
+    # in their promoted dtype (float64 once one gradient is float64, float32 for float16 with float32).
+    # Computed where the gradients live: on a GPU, reading a norm back would wait for every queued kernel.
+    out_dtype = np.result_type(*[_real_dtype(t._data.dtype) for t in tensors])
     norms = []
     for t in tensors:
-        # as PyTorch, each tensor's norm is held in that tensor's real dtype (a float16 gradient's norm
-        # is rounded to float16) before the norms are combined
-        n = _norm(_xp(t), t._data, norm_type).astype(_real_dtype(t._data.dtype))
+        n = _norm(_xp(t), t._data, norm_type)
         if t._device != dev:  # gradients on several devices (rare): the norms meet on the first one
             n = xp.asarray(float(n)) if dev.type == "cpu" else get_backend(dev).from_host(
                 np.asarray(float(n)), dev.index)
-        norms.append(n)
-    nv = xp.abs(xp.stack([n.astype(np.float64) for n in norms]))
-    if norm_type == math.inf:
-        total = nv.max()
-    elif norm_type == -math.inf:
-        total = nv.min()
-    elif norm_type == 0:
-        total = xp.asarray(xp.count_nonzero(nv), dtype=np.float64)
-    else:
-        with np.errstate(over="ignore", invalid="ignore"):
-            total = xp.sum(nv ** norm_type) ** (1.0 / norm_type)
+        norms.append(n.astype(out_dtype))
+    total = _norm(xp, xp.stack(norms), norm_type)
     if error_if_nonfinite and not bool(xp.isfinite(total)):  # the one host read, asked for
         raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it "
                            "cannot be clipped. To disable this error and scale the gradients by the non-finite norm "
                            "anyway, set `error_if_nonfinite=False`")
-    # the per-tensor norms are stacked, so the total has their promoted dtype: float64 once one
-    # gradient is float64, float32 for float16 with float32, float32 for complex64
-    out_dtype = np.result_type(*[_real_dtype(t._data.dtype) for t in tensors])
-    return wrap(xp.asarray(total, dtype=out_dtype), dev)
+    return wrap(total, dev)
 
 
 def _real_dtype(dtype):
@@ -96,10 +92,20 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
         raise TypeError(f"clamp() received an invalid combination of arguments - got ({name}, max=float), but "
                         "expected one of:\n * (Tensor input, Tensor min = None, Tensor max = None, *, Tensor out = "
                         "None)\n * (Tensor input, Number min = None, Number max = None, *, Tensor out = None)\n")
-    # as PyTorch: every gradient is multiplied by min(max_norm / (norm + 1e-6), 1), computed on
-    # the norm's device, so nothing waits for the GPU; a NaN norm scales by NaN
+    # as PyTorch: every gradient is multiplied by min(max_norm / (norm + 1e-6), 1), computed on the
+    # norm's device, so nothing waits for the GPU; a NaN norm scales by NaN. Each step is rounded to
+    # the norm's dtype, a float16 or bfloat16 one computed in float32 with unrounded numbers; PyTorch
+    # divides a number by a tensor as reciprocal() * number, which rounds differently.
     xp = _xp(total_norm)
-    coef = xp.minimum(float(max_norm) / (total_norm._data.astype(np.float64) + 1e-6), 1.0)
+    norm = total_norm._data if total_norm.is_floating_point() else total_norm._data.astype(np.float32)
+    dtype, acc = norm.dtype, _acc_dtype(norm.dtype)
+
+    def rounded(a):
+        return a.astype(dtype).astype(acc)
+
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        coef = rounded(1.0 / rounded(norm.astype(acc) + 1e-6))
+        coef = xp.minimum(rounded(coef * float(max_norm)), 1.0).astype(dtype)
     norm_dev = total_norm._device
     with no_grad():
         for g in grads:
@@ -129,9 +135,13 @@ def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False
 def clip_grad_value_(parameters, clip_value, foreach=None):
     clip_value = float(clip_value)
     grads = _grads(parameters)
-    if any(g.is_complex() for g in grads):  # checked first: no gradient is clipped when one is refused
+    # checked first: no gradient is clipped when one is refused
+    if any(g.is_complex() for g in grads):
         raise NotImplementedError("clamp is not supported for complex types")
-    for g in grads:
-        np.clip(g._data, -clip_value, clip_value, out=g._data) if isinstance(g._data, np.ndarray) else \
-            g._data.clip(-clip_value, clip_value, out=g._data)
-        g._vc[0] += 1
+    if any(any(st == 0 and n > 1 for st, n in zip(g._data.strides, g._data.shape)) for g in grads):
+        # an expanded gradient: several of its elements are one in memory
+        raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a single "
+                           "memory location. Please clone() the tensor before performing the operation.")
+    with no_grad():
+        for g in grads:
+            g.clamp_(-clip_value, clip_value)  # writes through a (1-sized) expanded view too

@@ -1,6 +1,7 @@
 """Flatten parameters into one vector and back."""
 from __future__ import annotations
 
+import tensorgraft as _tg
 from tensorgraft.tensor import Tensor
 
 
@@ -30,7 +31,7 @@ def _cat(vec):
 
 def vector_to_parameters(vec, parameters):
     if not isinstance(vec, Tensor):
-        raise TypeError(f"expected torch.Tensor, but got: {type(vec).__name__}")
+        raise TypeError(f"expected torch.Tensor, but got: {_tg.typename(vec)}")
     dev = None
     pointer = 0
     for p in parameters:

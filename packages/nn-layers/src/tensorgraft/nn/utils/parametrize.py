@@ -5,7 +5,8 @@ Registering a parametrization ``f`` on ``module.<name>`` moves the tensor into
 ``original0``, ``original1``... when ``f.right_inverse`` splits it into several tensors) and turns
 ``<name>`` into a property of a per-module subclass ``Parametrized<Class>``: reading it evaluates
 the chain of parametrizations on the originals, assigning to it runs their right inverses, last
-first, and writes the result into the originals in place.
+first, and points the originals at the result (``set_``, as PyTorch: the original objects stay,
+so an optimizer keeps them, while their old memory, and any snapshot sharing it, is left as it was).
 """
 from __future__ import annotations
 
@@ -68,12 +69,12 @@ def _attach(owner, attr, tensor):
 
 
 def _write_into(target, value):
-    """Make ``target`` hold ``value``, keeping the ``target`` object (an optimizer may hold it)."""
+    """Make ``target`` use ``value``'s memory (PyTorch's ``set_``), keeping the ``target`` object (an
+    optimizer may hold it); its old memory is not written. ``set_`` refuses another dtype."""
+    if value is target:
+        return
     with no_grad():
-        if tuple(target.shape) == tuple(value.shape):
-            target.copy_(value)
-        else:       # an ``unsafe`` right inverse may change the shape
-            target.data = value.detach()
+        target.set_(value)
 
 
 def _originals_of(plist):
@@ -94,6 +95,15 @@ _INVERSE_NOT_A_TENSOR = "parametrization.right_inverse must return a tensor. Got
 _CHANGED_BY_INVERSE = ("The tensor returned by parametrization.right_inverse must have the same {what} as "
                        "module.{name}, unless the `unsafe` flag is enabled.\nmodule.{name}.{what}: {before}\n"
                        "returned {what}: {after}")
+
+
+# PyTorch's message (its pieces joined without spaces) when ``set_`` refuses the parametrized value
+# for a parameter, as for another dtype after an ``unsafe`` parametrization
+_SET_FAILED_ON_SUBCLASS = ("Calling remove_parametrizations() with leave_parametrized=True for a parameter that is an "
+                           "instance of a tensor subclass requires set_() to be implemented correctly for the tensor "
+                           "subclass.Alternatively, one can opt into the swap_tensors pathEither set "
+                           "leave_parametrized=False or provide a working implementationfor set_() in the tensor "
+                           "subclass or set torch.__future__.set_swap_module_params_on_conversion(True).")
 
 
 def _check_like(result, dtype, shape, not_a_tensor, changed, name=""):
@@ -307,7 +317,13 @@ def remove_parametrizations(module, tensor_name, leave_parametrized=True):
         if leave_parametrized:
             with no_grad():
                 value = getattr(module, tensor_name)
-            _write_into(restored, value)
+            if type(restored) is Tensor:
+                _write_into(restored, value)
+            else:
+                try:
+                    _write_into(restored, value)
+                except RuntimeError as e:  # as PyTorch, for a Parameter (a Tensor subclass) too
+                    raise RuntimeError(_SET_FAILED_ON_SUBCLASS) from e
     else:
         if not leave_parametrized:
             raise ValueError("Cannot leave unparametrized (`leave_parametrized=False`) a tensor that is parametrized in "

@@ -33,13 +33,13 @@ def _check_amount_type_and_range(amount):
 
 
 def _units_to_prune(amount, available):
-    """How many of ``available`` entries/channels ``amount`` asks for (a count, or a rounded fraction)."""
+    """How many of ``available`` entries/channels ``amount`` asks for (a count, or a rounded fraction).
+    A bool count stays a bool, as in PyTorch: ``topk``/``kthvalue`` then refuse ``True`` as their ``k``
+    (after the random draws), while the Ln-structured method, which asks for ``available - amount``, takes it."""
     if isinstance(amount, numbers.Integral):
-        if isinstance(amount, bool):
-            raise TypeError(f"topk(): argument 'k' must be int, not {type(amount).__name__}")
         if amount > available:
             raise ValueError(f"amount={amount} should be smaller than the number of parameters to prune={available}")
-        return int(amount)
+        return amount
     return round(amount * available)  # Python's round: halves go to the even neighbour, as PyTorch
 
 
@@ -289,9 +289,10 @@ class _StructuredByChannel(BasePruningMethod):
             raise IndexError(f"Invalid index {self.dim} for tensor of size {t.shape}")
         channels = t.shape[self.dim]
         count = _units_to_prune(self.amount, channels)
+        scores = self._channel_scores(t)  # even when nothing is pruned, as PyTorch: a bad norm order fails
         if count == 0:
             return default_mask
-        mask = _keep_channels(t, *self._kept_channels(t, channels, count))
+        mask = _keep_channels(t, *self._kept_channels(t, scores, channels, count))
         return mask * default_mask.to(dtype=mask.dtype)
 
 
@@ -303,7 +304,10 @@ class RandomStructured(_StructuredByChannel):
         self.amount = amount
         self.dim = dim
 
-    def _kept_channels(self, t, channels, count):
+    def _channel_scores(self, t):
+        return None
+
+    def _kept_channels(self, t, scores, channels, count):
         """(dim, selector of the kept channels) for ``_keep_channels``."""
         draws = _tg.rand(channels, device=t.device)
         cutoff = _tg.kthvalue(draws, k=count).values
@@ -323,11 +327,14 @@ class LnStructured(_StructuredByChannel):
         self.n = n
         self.dim = dim
 
-    def _kept_channels(self, t, channels, count):
-        """(dim, indices of the kept channels) for ``_keep_channels``."""
+    def _channel_scores(self, t):
+        """The L``n`` norm of each channel along ``dim``."""
         dim = self.dim % t.dim()
-        norms = _tg.norm(t, p=self.n, dim=[d for d in range(t.dim()) if d != dim])
-        return dim, _tg.topk(norms, k=channels - count, largest=True).indices
+        return _tg.norm(t, p=self.n, dim=[d for d in range(t.dim()) if d != dim])
+
+    def _kept_channels(self, t, scores, channels, count):
+        """(dim, indices of the kept channels) for ``_keep_channels``."""
+        return self.dim % t.dim(), _tg.topk(scores, k=channels - count, largest=True).indices
 
     @classmethod
     def apply(cls, module, name, amount, n, dim, importance_scores=None):

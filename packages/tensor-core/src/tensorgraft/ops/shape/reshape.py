@@ -174,21 +174,38 @@ def _unflatten(input, dim, sizes):
     sizes = shape_arg((sizes,), "unflatten")
     if len(sizes) == 0:
         raise RuntimeError("unflatten: sizes must be non-empty")
-    n = shape[d] if shape else 1
-    if sizes.count(-1) > 1:
-        raise RuntimeError("only one dimension can be inferred")
-    known = 1
-    for s in sizes:
-        if s != -1:
+
+    # ATen reads the size of dim d and infers the -1 in one step whose errors it wraps in this
+    # message, except a product that does not match, which gets its own
+    def unexpected(why):
+        raise RuntimeError(f"unflatten got an unexpected error:\n{why}")
+
+    def mismatch():
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {d} "
+                           f"({n}) in the input tensor")
+
+    if not shape:
+        unexpected("Dimension specified as 0 but tensor has no dimensions")
+    n = shape[d]
+    known, inferred = 1, False
+    for i, s in enumerate(sizes):
+        if s == -1:
+            if inferred:
+                unexpected("only one dimension can be inferred")
+            inferred = True
+        elif s >= 0:
             known *= s
-    if -1 in sizes:
+        else:
+            unexpected(f"invalid shape dimension {s} at index {i} of shape {list(sizes)}")
+    if inferred:
+        if known == 0 and n == 0:
+            unexpected(f"cannot reshape tensor of 0 elements into shape {list(sizes)} because the unspecified "
+                       "dimension size -1 can be any value and is ambiguous")
         if known == 0 or n % known:
-            raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
-                               f"({n}) in the input tensor")
+            mismatch()
         sizes = tuple(n // known if s == -1 else s for s in sizes)
     elif known != n:
-        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
-                           f"({n}) in the input tensor")
+        mismatch()
     return input.view(shape[:d] + sizes + shape[d + 1:])
 
 
