@@ -8,6 +8,7 @@ the class's own dict.
 from __future__ import annotations
 
 from .tensor import Tensor, _dim_argument, _wrap_dim
+from .sparse.array_base import dispatch_key
 
 
 class MemoryMethods:
@@ -144,6 +145,8 @@ class MemoryMethods:
         return map2_(self, x, y, callable)
 
     def data_ptr(self) -> int:
+        if dispatch_key(self._data):  # (a sparse tensor's arrays are not one storage)
+            raise RuntimeError("Cannot access data pointer of Tensor that doesn't have storage")
         iface = getattr(self._data, "__array_interface__", None) or self._data.__cuda_array_interface__
         return iface["data"][0]
 

@@ -74,9 +74,10 @@ def _view_as_complex_frontend(op):
                                f"tensor of scalar type: {F._type_name(a.dtype)}")
         if a.ndim == 0 or a.shape[-1] != 2:
             raise RuntimeError("Tensor must have a last dimension of size 2")
-        if a.strides[-1] != a.itemsize:
+        # (an empty tensor's strides are not checked, as in PyTorch)
+        if a.size and a.strides[-1] != a.itemsize:
             raise RuntimeError("Tensor must have a last dimension with stride 1")
-        if any(s % (2 * a.itemsize) for s in a.strides[:-1]):
+        if a.size and any(s % (2 * a.itemsize) for s in a.strides[:-1]):
             raise RuntimeError("Tensor must have a stride divisible by 2 for all but last dimension")
         out = wrap_view(table[input._device.type](a), input)
         if _needs(input):

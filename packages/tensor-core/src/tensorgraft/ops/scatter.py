@@ -16,7 +16,8 @@ from ._frontend import check_tensor
 from ._args import wrap_dim
 from ._define import defop
 from .shape import _diagonal_kernel
-from .indexing import _add_at, _index_vector_checks, _scatter_reduce_kernel, _source_checks, _xp
+from .indexing import _add_at, _index_vector_checks, _scatter_reduce_kernel, _xp
+from tensorgraft.dtypes import np_kind as _np_kind
 from ..caller_warnings import caller_stacklevel
 
 
@@ -195,10 +196,12 @@ def _put_frontend(op):
             raise RuntimeError(f"put_(): self and source expected to have the same dtype, but got self.dtype = "
                                f"{F._type_name(a.dtype)} and source.dtype = {F._type_name(source._data.dtype)}")
         if idx.size != source._data.size:
-            raise RuntimeError(f"put_(): Expected source and index to have the same number of elements, but got "
+            raise IndexError(f"put_(): Expected source and index to have the same number of elements, but got "
                                f"source.numel() = {source._data.size}, index.numel() = {idx.size}")
         flat_idx = idx.reshape(-1)
         n = a.size
+        if flat_idx.size and not n:
+            raise IndexError("put_(): Tried to put elements into an empty tensor")
         if flat_idx.size:
             lo, hi = int(flat_idx.min()), int(flat_idx.max())
             if hi >= n or lo < -n:
@@ -261,18 +264,27 @@ def _index_reduce_frontend(op):
         a = input._data
         idx = _index_vector_checks("index_reduce_", index)
         d = wrap_dim(dim, a.ndim)
-        if source._data.dtype != a.dtype:
-            raise RuntimeError("index_reduce_(): self and source must have the same scalar type")
-        _source_checks("index_reduce_", a, d, idx, source._data)
+        s = source._data
+        if s.dtype != a.dtype:
+            raise RuntimeError(f"index_reduce_(): self ({F._type_name(a.dtype)}) and source ({F._type_name(s.dtype)}) "
+                               "must have the same scalar type")
+        ns = s.shape[d] if s.ndim else 1
+        if idx.size != ns:
+            raise RuntimeError(f"index_reduce_(): Number of indices ({idx.size}) should be equal to source.size(dim): "
+                               f"({ns}), for dim: {d}")
+        if s.ndim != a.ndim or any(n != m for k, (n, m) in enumerate(zip(a.shape, s.shape)) if k != d):
+            raise RuntimeError("source tensor shape must match self tensor shape, excluding the specified dimension. "
+                               f"Got self.shape = {list(a.shape)} source.shape = {list(s.shape)}")
         n = a.shape[d] if a.ndim else 1
-        if idx.size and (int(idx.min()) < -n or int(idx.max()) >= n):
+        if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= n):  # (no negative indices)
             raise IndexError("index out of range in self")
         if not _BETA_WARNED:
             _BETA_WARNED.append(True)
             warnings.warn("index_reduce() is in beta and the API may change at any time.", UserWarning,
                           stacklevel=caller_stacklevel())
+        if _np_kind(a.dtype) in "cb":
+            raise NotImplementedError(f'"index_func_" not implemented for \'{F._type_name(a.dtype)}\'')
         xp = _xp(input)
-        idx = xp.where(idx < 0, idx + n, idx)
         full = _full_index(xp, idx, d, source._data.shape)
         out = wrap(table[input._device.type](a, d, full, source._data, reduce, bool(include_self)), input._device)
         if F.needs_grad(input, source):

@@ -64,6 +64,13 @@ def _overwritten_cleared(g, idx, view=None):
     from tensorgraft.ops.indexing import _index_put_kernel, _xp
     from tensorgraft.tensor import wrap
     xp = _xp(g)
+    cast = view.get("cast") if view is not None else None
+    if cast is not None:  # the view's elements are not the base's: clear in the view's units
+        from tensorgraft.ops.indexing.setitem import from_view_units, to_view_units
+        shape = g.shape
+        g = to_view_units(g.contiguous(), cast)
+        region = {k: view[k] for k in ("size", "stride", "offset")}
+        return from_view_units(_overwritten_cleared(g, idx, region), cast, shape)
     kept = xp.ones(g._data.shape, dtype=bool)
     region = kept
     if view is not None:
@@ -167,7 +174,9 @@ def index_copy(node, g):
 @formula("index_fill", saves=(1,))
 def index_fill(node, g):
     index, d = node.inputs[1], node.attrs["dim"]
-    return _written_grads(node, g, lambda g: g.index_fill(d, index, 0), lambda g: g.index_select(d, index).sum())
+    # a position filled several times (repeated index) holds the value once: count it once
+    return _written_grads(node, g, lambda g: g.index_fill(d, index, 0),
+                          lambda g: g.index_select(d, index.unique(sorted=False)).sum())
 
 
 @formula("masked_fill", saves=(1,))

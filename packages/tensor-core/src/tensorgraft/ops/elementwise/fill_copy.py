@@ -133,6 +133,10 @@ def _copy_frontend(op):
         d = input._data
         if data.shape != d.shape:
             _check_broadcast_into(d.shape, data.shape)
+        if input is not src and data is src._data:
+            from ..indexing.setitem import check_overlap, same_root
+            if same_root(input, src):
+                check_overlap(d, data)
         if rec and input is src:
             rec = False  # x.copy_(x) leaves the history as it is
         if _np_kind(data.dtype) == "c" and _np_kind(d.dtype) not in "cb":
@@ -141,6 +145,9 @@ def _copy_frontend(op):
             data = _discard_imaginary(data, d.dtype)
         if rec and input._base is not None:
             return _write_into_view(input, src if src._device is input._device else src.to(input._device))
+        if d.__class__ is np.ndarray and not d.flags.writeable:
+            alias = F.writable_alias(input)  # expand()'s view: refused where elements share memory
+            d = d if alias is None else alias
         table[input._device.type](d, data)
         input._vc[0] += 1
         if rec:
@@ -158,7 +165,7 @@ def _check_broadcast_into(dst, src):
         if a[i] != b[i] and a[i] != 1 and b[i] != 1:
             raise RuntimeError(f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) at "
                                f"non-singleton dimension {i}")
-    full = [max(x, y) for x, y in zip(a, b)]
+    full = [x if y == 1 else y for x, y in zip(a, b)]  # (a size 1 broadcasts to 0 as well)
     if tuple(full) != tuple(dst):
         raise RuntimeError(f"output with shape {list(dst)} doesn't match the broadcast shape {full}")
 

@@ -270,6 +270,9 @@ def _scatter_reduce_frontend(op):
         if src._data.dtype != a.dtype:
             raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
         _scatter_checks("scatter_reduce", a, d, idx, src._data)
+        if reduce in ("amax", "amin", "mean") and _np_kind(a.dtype) == ("b" if reduce == "mean" else "c"):
+            raise NotImplementedError(f'"scatter_gather_tensor_cpu_reduce_{reduce}" not implemented for '
+                                      f"'{F._type_name(a.dtype)}'")
         res = wrap(table[input._device.type](a, d, idx, src._data, reduce, include_self), input._device)
         if F.needs_grad(input, src):
             Tensor._autograd.record(op, res, (input, index, src), {"dim": d, "reduce": given,

@@ -30,13 +30,19 @@ def _node_name(idx, basic, shape=None, bare=False):
         elif it is None:
             last = "UnsqueezeBackward0"
         elif isinstance(it, slice):
-            if shape is None or dim >= nd or it.indices(shape[dim]) != (0, shape[dim], 1):
+            if shape is None or dim >= nd or not skipped_slice(it, shape[dim]):
                 last = "SliceBackward0"
             dim += 1
         else:
             last = "SelectBackward0"
             dim += 1
     return last or "AliasBackward0"
+
+
+def skipped_slice(s, n) -> bool:
+    """Whether PyTorch's indexing skips slice ``s`` of a dim of length ``n``: its start is 0 (or
+    absent), its stop n or more (or absent), its step 1, as given (``-n:`` is still a slice)."""
+    return (s.start is None or s.start == 0) and (s.stop is None or s.stop >= n) and (s.step is None or s.step == 1)
 
 
 def _getitem_kernel(xp, a, idx):
@@ -46,7 +52,7 @@ def _getitem_kernel(xp, a, idx):
 def _getitem_frontend(op):
 
     def getitem(self, index):
-        idx, basic = normalize_index(index, self._device, self._data.ndim)
+        idx, basic = normalize_index(index, self._device, self._data.shape)
         try:
             return index_apply(self, idx, basic, index.__class__ is slice)
         except IndexError as exc:
@@ -66,7 +72,13 @@ def index_apply(t, idx, basic=None, bare=False):
         data = _getitem.table[t._device.type](t._data, idx)
     except IndexError as exc:
         raise _translate_index_error(exc, t._data.shape, idx) from None
-    out = wrap_view(data, t) if basic else wrap(data, t._device)
+    if basic:
+        out = wrap_view(data, t)
+    else:
+        if not data.flags.c_contiguous and t._data.flags.c_contiguous:
+            # PyTorch's result follows a contiguous input's layout; NumPy puts the indexed dims first
+            data = data.copy()
+        out = wrap(data, t._device)
     if t._requires_grad and _gs.enabled:
         Tensor._autograd.record(_getitem, out, (t,), {"index": idx, "shape": t._data.shape},
                                 node_name=_node_name(idx, basic, t._data.shape, bare))

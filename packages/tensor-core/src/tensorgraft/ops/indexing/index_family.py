@@ -14,6 +14,7 @@ from .._args import wrap_dim
 from .._define import defop
 from ..creation.fills import checked_fill_scalar
 from .setitem import _add_at
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 # --------------------------------------------------------------------------- index_* family
@@ -167,8 +168,8 @@ def _index_add_checks(input, dim, index, source):
     if s.ndim != a.ndim or any(n != m for k, (n, m) in enumerate(zip(a.shape, s.shape)) if k != d):
         raise RuntimeError("source tensor shape must match self tensor shape, excluding the specified dimension. "
                            f"Got self.shape = {list(a.shape)} source.shape = {list(s.shape)}")
-    if not a.ndim and _first_out_of_range(idx, 1, negatives=False) is not None:
-        raise IndexError("index out of range in self")
+    if a.ndim < 2 and _first_out_of_range(idx, a.shape[0] if a.ndim else 1, negatives=False) is not None:
+        raise IndexError("index out of range in self")  # PyTorch's 0-d and 1-d kernel words it so
     # index_add takes no negative indices (index_fill and indexing do)
     _index_bounds("", idx, a.shape[d] if a.ndim else 1, d, RuntimeError, negatives=False)
     return a, d, idx
@@ -218,6 +219,8 @@ def _index_add_frontend(op):
 
     def index_add(input, dim, index, source, *, alpha=1):
         a, d, idx = _index_add_checks(input, dim, index, source)
+        if alpha != 1 and _np_kind(a.dtype) in "iu":
+            alpha = checked_fill_scalar(alpha, a.dtype)  # PyTorch casts alpha first (-1.5 -> -1)
         res = wrap(table[input._device.type](a, d, idx, source._data, alpha), input._device)
         if F.needs_grad(input, source):
             Tensor._autograd.record(op, res, (input, index, source), {"dim": d, "alpha": alpha})
@@ -271,6 +274,9 @@ def _index_fill_frontend(op):
         if index._data.ndim > 1:
             raise RuntimeError("Index has to be a vector/scalar")
         a, idx = input._data, index._data.reshape(-1)
+        if _np_kind(a.dtype) != "c" and (value.__class__ is complex or isinstance(value, np.complexfloating) or (
+                isinstance(value, Tensor) and _np_kind(value._data.dtype) == "c")):
+            raise RuntimeError("index_fill_(): Converting complex Scalar to non-complex type is not supported")
         d = wrap_dim(dim, a.ndim)
         _index_bounds("", idx, a.shape[d] if a.ndim else 1, d)
         if isinstance(value, Tensor):

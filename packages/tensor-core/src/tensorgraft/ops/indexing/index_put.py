@@ -24,7 +24,7 @@ def _index_put_frontend(op):
         elif values._data.dtype != input._data.dtype:
             from .setitem import index_put_dtype_error
             raise index_put_dtype_error(input._data.dtype, values._data.dtype)
-        idx, _ = normalize_index(indices, input._device, input._data.ndim)
+        idx, _ = normalize_index(indices, input._device, input._data.shape)
         record = F.needs_grad(input, values)
         enabled = _gs.enabled
         _gs.enabled = False  # the building ops below would each record a node of their own

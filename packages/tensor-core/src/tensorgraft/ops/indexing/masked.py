@@ -119,7 +119,7 @@ defop("masked_select", kernel=_masked_select_kernel, frontend=_masked_select_fro
 
 def _masked_scatter_kernel(xp, a, mask, src):
     shape = np.broadcast_shapes(a.shape, mask.shape)
-    out = xp.array(xp.broadcast_to(a, shape))
+    out = xp.array(xp.broadcast_to(a, shape), order="C")  # (contiguous, as PyTorch's clone of the expanded input)
     m = xp.broadcast_to(mask, shape)
     n = int(m.sum())
     out[m] = src.reshape(-1)[:n]
@@ -139,7 +139,7 @@ def _masked_scatter_frontend(op):
         if int(np.broadcast_to(m if isinstance(m, np.ndarray) else mask._host(), shape).sum()) > source._data.size:
             raise RuntimeError("Number of elements of source < number of ones in mask")
         if source._data.dtype != input._data.dtype:
-            raise RuntimeError(f"masked_scatter_: expected self and source to have same dtypes but got "
+            raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but got"
                                f"{F._type_name(input._data.dtype)} and {F._type_name(source._data.dtype)}")
         res = wrap(table[input._device.type](input._data, m, source._data), input._device)
         if F.needs_grad(input, source):

@@ -52,10 +52,11 @@ def _is_seq_index(i):
     return isinstance(i, (list, tuple, Tensor, slice, type(Ellipsis), type(None))) or i is None
 
 
-def normalize_index(index, device, ndim=None):
-    """Python index -> ``((basic, adv), is_basic)``; tensors become backend arrays. ``ndim`` (of the
-    indexed tensor) lets an ellipsis among advanced indices be spelled out, as PyTorch treats an
-    ellipsis that spans no dimension as absent (NumPy would count it as separating them)."""
+def normalize_index(index, device, shape=None):
+    """Python index -> ``((basic, adv), is_basic)``; tensors become backend arrays. ``shape`` (of the
+    indexed tensor, or its rank) lets an ellipsis among advanced indices be spelled out, as PyTorch
+    treats an ellipsis that spans no dimension as absent (NumPy would count it as separating them),
+    and empty masks be checked (NumPy takes any empty boolean array)."""
     if index.__class__ is int:
         return ((index, Ellipsis), None), True
     if not isinstance(index, tuple):
@@ -69,6 +70,7 @@ def normalize_index(index, device, ndim=None):
         else:
             index = (index,)
     items = []  # (kind, value): kind in "i" int, "s" slice, "n" None, "e" Ellipsis, "a" array, "b" py-bool
+    empty_mask = False
     for i in index:
         if isinstance(i, Tensor):
             if i._device is not device and i._device.type != "cpu":
@@ -78,19 +80,25 @@ def normalize_index(index, device, ndim=None):
             k = _np_kind(d.dtype)
             if k not in "biu":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-            if d.ndim == 0 and k != "b":
-                items.append(("i", int(i.item())))
+            if d.ndim == 0:
+                if k == "b" or d.dtype == np.uint8:  # a 0-d mask (uint8 too, deprecated): as True/False
+                    if k != "b":
+                        _warn_uint8()
+                    items.append(("b", bool(i.item())))
+                else:
+                    items.append(("i", int(i.item())))
                 continue
             # a 0-d index of any integer type reads as a number (above); a tensor of them must be
             # int64, int32, uint8 or bool
             if d.dtype not in (np.int64, np.int32, np.uint8, np.bool_):
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             if d.dtype == np.uint8:
-                warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool "
-                              "instead.", UserWarning, stacklevel=3)
+                _warn_uint8()
                 d = d.astype(bool)
             if i._device is not device:
                 d = _to_dev(d, device)
+            if not d.size and d.dtype == np.bool_:
+                empty_mask = True
             items.append(("a", d))
         elif isinstance(i, slice):
             items.append(("s", _check_slice(i)))
@@ -112,6 +120,8 @@ def normalize_index(index, device, ndim=None):
                 arr = arr.astype(np.int64)
             if arr.dtype == np.uint8:
                 arr = arr.astype(bool)
+            if not arr.size and arr.dtype == np.bool_:
+                empty_mask = True
             items.append(("a", _to_dev(arr, device)))
         else:
             raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
@@ -123,7 +133,10 @@ def normalize_index(index, device, ndim=None):
         if Ellipsis not in basic:
             basic = basic + (Ellipsis,)  # keeps an all-int index a 0-d view instead of a NumPy scalar
         return (basic, None), True
-    if ndim is not None:
+    if empty_mask and shape is not None:
+        _check_empty_masks(items, shape)
+    if shape is not None:
+        ndim = shape if shape.__class__ is int else len(shape)
         for pos, (k, _) in enumerate(items):
             if k == "e":
                 used = sum(v.ndim if (k2 == "a" and v.dtype == bool) else 1 for k2, v in items if k2 in "isa")
@@ -150,6 +163,26 @@ def normalize_index(index, device, ndim=None):
     if Ellipsis not in basic:
         basic.append(Ellipsis)
     return (tuple(basic), tuple(adv)), False
+
+
+def _warn_uint8():
+    warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead.",
+                  UserWarning, stacklevel=4)
+
+
+def _check_empty_masks(items, shape):
+    """PyTorch checks an empty mask's shape as any other's; NumPy takes any empty boolean array."""
+    if shape.__class__ is int:
+        return
+    adv = tuple(v if k in "ab" else None if k == "n" else Ellipsis if k == "e" else _FULL if k == "s" else v
+                for k, v in items)
+    basic = tuple(v for k, v in items if k == "i")
+    if basic:
+        shape = np.empty(shape, dtype=np.bool_)[basic + (Ellipsis,)].shape if 0 not in shape else shape
+        adv = tuple(v for (k, _), v in zip(items, adv) if k != "i")
+    msg = _mask_message(shape, (None, adv))
+    if msg:
+        raise IndexError(msg)
 
 
 def _seq_to_array(seq):
@@ -235,11 +268,23 @@ def _consumed(it):
     return 1
 
 
+def _zero_dim_error(exc, index):
+    """PyTorch's words for a bare slice or number indexing a 0-d tensor."""
+    if index.__class__ is slice:
+        return IndexError("slice() cannot be applied to a 0-dim tensor.")
+    if isinstance(index, _INTS) and not isinstance(index, (bool, np.bool_)):
+        return IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in "
+                          "C++ to convert a 0-dim tensor to a number")
+    return exc
+
+
 def _bounds_error(exc, index, shape):
     """``exc`` with the dimension PyTorch names for an out-of-range index. PyTorch applies the int
     indices first (as selects) and names an int by its place in the index tuple; an index tensor
     out of range is then named by its place among the index tensors (a k-dim bool mask counting k),
     which is neither NumPy's axis nor the indexed tensor's dimension."""
+    if not shape:
+        return _zero_dim_error(exc, index)
     if "out of bounds for dimension" not in str(exc):
         return exc
     if isinstance(index, list) and len(index) < 32 and any(_is_seq_index(i) for i in index):

@@ -35,6 +35,8 @@ def _take_frontend(op):
         if idx.dtype != np.int64:  # take wants int64 alone (int32 is refused as well)
             raise RuntimeError("take(): Expected a long tensor for index, but got " + F._type_name(idx.dtype))
         n = input._data.size
+        if idx.size and not n:
+            raise IndexError("take(): tried to take from an empty tensor")
         if idx.size:
             lo, hi = int(idx.min()), int(idx.max())
             if lo < -n or hi >= n:
@@ -55,16 +57,22 @@ def _take_along_dim(input, indices, dim=None, *, out=None):
         raise F.not_a_tensor("take_along_dim", "input", 1, input)
     if not isinstance(indices, Tensor):
         raise F.not_a_tensor("take_along_dim", "indices", 2, indices)
-    if indices._data.dtype != np.int64:  # int64 alone, as for take
+    if dim is None:  # (gather's own checks: int32 indices too, no negative ones)
+        return input.reshape(-1).gather(0, indices.reshape(-1))
+    if indices._data.dtype != np.int64:  # int64 alone along a dim
         raise RuntimeError("torch.take_along_dim(): dtype of indices should be Long but got "
                            f"{F._type_name(indices._data.dtype)}")
-    if dim is None:
-        return input.reshape(-1).gather(0, indices.reshape(-1))
     nd = input._data.ndim
     if nd != indices._data.ndim:
         raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same number of dimensions, "
                            f"but got {nd} dimensions for input, and {indices._data.ndim} dimensions for indices")
     d = wrap_dim(dim, nd)
+    n = input._data.shape[d] if nd else 1
+    idx = indices._data
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= n):
+        if n == 0:
+            raise RuntimeError("ZeroDivisionError")
+        indices = indices.remainder(n)  # PyTorch wraps indices along a dim (-1 is the last, n the first)
     si, sx = list(input._data.shape), list(indices._data.shape)
     si[d] = sx[d] = 1
     from ..shape.squeeze_expand import infer_broadcast_shape

@@ -13,8 +13,9 @@ from ...grad_mode import state as _gs
 from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._define import defop, gradient_scatter
-from .normalize import _bounds_error, _translate_index_error, _xp, apply_index, normalize_index
+from .normalize import _bounds_error, _mask_message, _seq_to_array, _translate_index_error, _xp, apply_index, normalize_index
 from tensorgraft.dtypes import np_kind as _np_kind
+from ..creation.fills import checked_fill_scalar
 
 
 # --------------------------------------------------------------------------- __setitem__
@@ -24,7 +25,16 @@ def _index_put_kernel(xp, a, idx, value):
     if adv is None:
         v[...] = value
     else:
-        v[adv] = value
+        try:
+            v[adv] = value
+        except TypeError:
+            # NumPy's mask assignment takes a value of at most one dimension; PyTorch drops the
+            # value's leading size-1 dims first, as for any other index
+            nd = getattr(value, "ndim", 0)
+            if nd < 2 or value.shape[0] != 1:
+                raise
+            lead = next((k for k, n in enumerate(value.shape) if n != 1), nd - 1)
+            v[adv] = value.reshape(value.shape[lead:])
     return a
 
 
@@ -33,11 +43,37 @@ def _single_value(value):
 
 
 def _only_mask_indices(index) -> bool:
-    """Whether every advanced part of ``index`` is a boolean mask (ints, slices and None aside)."""
-    entries = index if isinstance(index, tuple) else (index,)
-    advanced = [e for e in entries if isinstance(e, (Tensor, list, np.ndarray))
-                and not (isinstance(e, Tensor) and e._data.ndim == 0 and _np_kind(e._data.dtype) in "iu")]
-    return all(isinstance(e, Tensor) and e._data.dtype == np.bool_ for e in advanced)
+    """Whether PyTorch writes one value at ``index`` with masked_fill_ (which converts the value)
+    rather than index_put_: the index's one advanced part is a mask of one or more dims (ints,
+    slices and None aside), or it is a lone Python bool (a plain copy). A Python bool inside a
+    tuple is an index tensor to PyTorch."""
+    if not isinstance(index, tuple):
+        if isinstance(index, (bool, np.bool_)):
+            return True
+        index = (index,)
+    masks = 0
+    for e in index:
+        if isinstance(e, Tensor):
+            if _int_tensor(e):
+                continue
+            if e._data.dtype != np.bool_ or not e._data.ndim:
+                return False
+        elif isinstance(e, (list, np.ndarray)):
+            a = np.asarray(e) if isinstance(e, np.ndarray) else _seq_to_array(e)
+            if a.dtype != np.bool_ or not a.ndim:
+                return False
+        elif isinstance(e, (bool, np.bool_)):
+            return False
+        else:
+            continue
+        masks += 1
+    return masks == 1
+
+
+def _int_tensor(e) -> bool:
+    """Whether ``e`` is a 0-d integer tensor, which indexes as a number (a 0-d uint8 one is a mask)."""
+    return isinstance(e, Tensor) and e._data.ndim == 0 and _np_kind(e._data.dtype) in "iu" \
+        and e._data.dtype != np.uint8
 
 
 def index_put_dtype_error(destination, source) -> RuntimeError:
@@ -48,7 +84,7 @@ def index_put_dtype_error(destination, source) -> RuntimeError:
 
 def _has_uint8_mask(index):
     entries = index if isinstance(index, tuple) else (index,)
-    return any(isinstance(e, Tensor) and e._data.dtype == np.uint8 for e in entries)
+    return any(isinstance(e, Tensor) and e._data.dtype == np.uint8 and e._data.ndim for e in entries)
 
 
 def _setitem_frontend(op):
@@ -61,10 +97,14 @@ def _setitem_frontend(op):
             # PyTorch takes Python numbers (np.float64 is one) and NumPy integers, not the other
             # NumPy scalars (float32, bool_, complex64...)
             raise TypeError(f"can't assign a {type(value).__module__}.{type(value).__name__} to a {self.type()}")
+        idx, _ = normalize_index(index, self._device, self._data.shape)
         if _single_value(value) and _has_uint8_mask(index):
             # PyTorch writes one value through a mask with masked_fill_, which takes bool masks only
+            # (after checking the mask's shape)
+            msg = _mask_message(self._data.shape, idx)
+            if msg:
+                raise IndexError(msg)
             raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype unsigned char")
-        idx, _ = normalize_index(index, self._device, self._data.ndim)
         try:
             _setitem_checked(self, index, idx, value)
         except IndexError as exc:
@@ -77,19 +117,30 @@ def _setitem_frontend(op):
                 if joined is not self:  # a 0-d CPU self: the write cannot come from another device
                     raise F.device_mismatch("index_put_", value, self)
             v = value._data
+            if same_root(self, value) and not (v.size == 1 and (
+                    (idx[1] is None and not v.ndim) or _only_mask_indices(index))):  # (one value is a fill)
+                check_overlap(apply_index(self._data, (idx[0], None)) if idx[0] is not None else self._data, v,
+                              full_ok=idx[1] is None)  # (index_put_ refuses a full overlap too)
             if v.dtype != self._data.dtype and idx[1] is not None and not (
                     v.size == 1 and _only_mask_indices(index)):
                 # advanced indexing writes with index_put_, which takes no other dtype (one value
                 # through boolean masks goes to masked_fill_, which converts it)
                 raise index_put_dtype_error(self._data.dtype, v.dtype)
         elif isinstance(value, F._SCALARS):
-            if value.__class__ is complex and _np_kind(self._data.dtype) not in "cb":
-                raise F.complex_into_real(self._data.dtype, via_double=True)
-            v = value
-        else:
-            from ..creation import tensor as _tensor
-            value = _tensor(value, dtype=self.dtype, device=self._device)
-            v = value._data
+            if value.__class__ is complex:
+                kind = _np_kind(self._data.dtype)
+                if kind not in "cb":
+                    if value.imag:  # (PyTorch goes through a double for the 16-bit float types)
+                        raise F.complex_into_real(np.dtype(np.float16) if kind == "f" and self._data.dtype.itemsize == 2
+                                                  else self._data.dtype, via_double=True)
+                    value = value.real
+            # PyTorch's checked conversion (-1 wraps into uint8, 300 or nan does not fit); a
+            # number into a float tensor needs none (bfloat16, kind "V", takes the checked path)
+            v = value if self._data.dtype.kind in "fc" else checked_fill_scalar(value, self._data.dtype)
+        else:  # PyTorch takes tensors and numbers only (no lists or arrays)
+            cls = type(value)
+            name = cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"
+            raise TypeError(f"can't assign a {name} to a {self.type()}")
         record = _gs.enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
         if record:
             if self._extra is not None:
@@ -109,6 +160,50 @@ def _setitem_frontend(op):
             Tensor._autograd.record(op, self, (old, value), {"index": idx}, node_name=_setitem_node_name(
                 self._data, index, idx, value))
     return setitem
+
+
+_PARTIAL_OVERLAP = ("unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
+                    "single memory location. Please clone() the tensor before performing the operation.")
+
+
+def same_root(a, b) -> bool:
+    """Whether tensors ``a`` and ``b`` are views of one tensor (the cheap filter before the
+    overlap check: most writes come from another tensor)."""
+    return (a._base if a._base is not None else a) is (b._base if b._base is not None else b)
+
+
+def check_overlap(dst, src, full_ok=True):
+    """PyTorch's ``assert_no_partial_overlap`` (``full_ok``) or ``assert_no_overlap`` for a write of
+    array ``src`` into array ``dst`` of the same memory: refused when the byte ranges of the two
+    (both dense, as PyTorch can only tell for those) overlap, unless they coincide exactly with the
+    same strides and ``full_ok``."""
+    if dst is src:
+        if full_ok:
+            return
+        raise RuntimeError(_PARTIAL_OVERLAP)
+    if not dst.size or not src.size or not (_dense(dst) and _dense(src)):
+        return
+    a_lo, a_hi = _byte_range(dst)
+    b_lo, b_hi = _byte_range(src)
+    if a_lo == b_lo and a_hi == b_hi and full_ok and dst.strides == src.strides:
+        return
+    if a_lo < b_hi and b_lo < a_hi:
+        raise RuntimeError(_PARTIAL_OVERLAP)
+
+
+def _dense(a) -> bool:
+    """PyTorch's is_non_overlapping_and_dense: some order of the dims is a contiguous layout."""
+    expected = a.itemsize
+    for st, n in sorted((st, n) for st, n in zip(a.strides, a.shape) if n != 1):
+        if st != expected:
+            return False
+        expected *= n
+    return True
+
+
+def _byte_range(a):
+    ptr = a.__array_interface__["data"][0] if a.__class__ is np.ndarray else a.data.ptr
+    return ptr, ptr + a.size * a.itemsize  # (dense, non-negative strides)
 
 
 def _basic_index_view_name(index):
@@ -149,10 +244,12 @@ def _index_makes_view(data, index) -> bool:
     basic = []
     for i in items:
         if isinstance(i, Tensor):
-            i = int(i.item()) if i._data.ndim == 0 and _np_kind(i._data.dtype) in "iu" else slice(None)
+            i = int(i.item()) if _int_tensor(i) else slice(None)
         elif isinstance(i, (list, np.ndarray)):
             i = slice(None)
         basic.append(i)
+        if i.__class__ is slice and not ((i.start is None or i.start == 0) and (i.step is None or i.step == 1)):
+            return True  # a slice PyTorch applies even where it takes everything (``-n:``)
     try:
         v = data[tuple(basic)]
     except (IndexError, TypeError, ValueError):
@@ -185,13 +282,55 @@ def _setitem_into_view(table, view, idx, v, value):
             "tensor directly or clone() the view first.")
     if root._requires_grad and root.grad_fn is None:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+    # size/stride/offset in the view's elements; ``cast`` says when those are not the base's
+    # (a real view of a complex base, or the reverse): the region then lies in the base's storage
+    # seen flat in the view's element type
     region = {"size": tuple(view._data.shape), "stride": view.stride(), "offset": _offset_of(view._data, rd)}
+    cast = None
+    if view._data.dtype != rd.dtype:
+        cast = _units_cast(view._data.dtype, rd.dtype)
+        region["cast"] = cast
     old = _alias_history(root)
     _store(table[view._device.type], view, idx, v)
     attrs = dict(region, index=idx)
     Tensor._autograd.record(_setitem, root, (old, value), attrs, node_name="CopySlices")
-    Tensor._autograd.record(registry.ops["as_strided"], view, (root,),
-                            dict(region, in_offset=0, in_stride=root.stride()), node_name="AsStridedBackward0")
+    if cast is None:
+        Tensor._autograd.record(registry.ops["as_strided"], view, (root,),
+                                dict(region, in_offset=0, in_stride=root.stride()), node_name="AsStridedBackward0")
+    elif cast == "real" and region["size"] == rd.shape + (2,) and view._data.flags.c_contiguous:
+        Tensor._autograd.record(registry.ops["view_as_real"], view, (root,), None)  # PyTorch's node, too
+    else:
+        flat = to_view_units(root, cast)
+        del region["cast"]
+        Tensor._autograd.record(registry.ops["as_strided"], view, (flat,), dict(region, in_offset=0, in_stride=(1,)),
+                                node_name="AsStridedBackward0")
+
+
+def _units_cast(view_dtype, base_dtype):
+    """How a view's elements relate to its base's: "real" (float parts of a complex base) or
+    "complex" (pairs of floats of a real base)."""
+    if _np_kind(base_dtype) == "c" and view_dtype.itemsize * 2 == base_dtype.itemsize:
+        return "real"
+    if _np_kind(view_dtype) == "c" and view_dtype.itemsize == 2 * base_dtype.itemsize:
+        return "complex"
+    raise RuntimeError("index_put_(): in-place assignment into a view of another dtype while recording gradients "
+                       "is not supported by tensorgraft's autograd engine; clone() the view first.")
+
+
+def to_view_units(t, cast):
+    """Contiguous ``t`` flattened into the element type of a ``cast`` view (differentiably)."""
+    from ..complex import view_as_complex, view_as_real
+    if cast == "real":
+        return view_as_real(t).reshape(-1)
+    return view_as_complex(t.reshape(-1, 2))
+
+
+def from_view_units(t, cast, shape):
+    """The inverse of ``to_view_units``: flat ``t`` back in the base's element type and ``shape``."""
+    from ..complex import view_as_complex, view_as_real
+    if cast == "real":
+        return view_as_complex(t.reshape(-1, 2)).reshape(shape)
+    return view_as_real(t).reshape(shape)
 
 
 def assign_into_view(view, value):
@@ -204,7 +343,11 @@ def assign_into_view(view, value):
 
 def region_of(t, region):
     """The elements of ``t`` (laid out like the contiguous base) that a recorded view covers."""
-    return t.contiguous().clone().as_strided(region["size"], region["stride"], region["offset"])
+    t = t.contiguous()
+    cast = region.get("cast")
+    if cast is not None:
+        t = to_view_units(t, cast)
+    return t.clone().as_strided(region["size"], region["stride"], region["offset"])
 
 
 def _store(kernel, self, idx, v):

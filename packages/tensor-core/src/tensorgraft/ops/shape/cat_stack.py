@@ -25,7 +25,16 @@ def _tensor_list(tensors, fname):
 
 
 def _cat_kernel(xp, arrays, axis):
-    return xp.concatenate(arrays, axis=axis)
+    return _c_order(xp, xp.concatenate(arrays, axis=axis))
+
+
+def _c_order(xp, out):
+    """PyTorch's cat result is contiguous unless its inputs are channels-last (4-D/5-D); NumPy's
+    follows the inputs' layout (an expanded or transposed input makes it column-major)."""
+    flags = getattr(out, "flags", None)  # (none on a sparse result)
+    if flags is None or flags.c_contiguous or out.ndim in (4, 5):
+        return out
+    return xp.ascontiguousarray(out)
 
 
 def _common_dtype(tensors):
@@ -165,7 +174,7 @@ def _stack_frontend(op):
 
 def _stack_kernel(xp, arrays, axis):
     ix = (slice(None),) * axis + (None,)
-    return xp.concatenate([a[ix] for a in arrays], axis=axis)
+    return _c_order(xp, xp.concatenate([a[ix] for a in arrays], axis=axis))
 
 
 defop("stack", kernel=_stack_kernel, frontend=_stack_frontend, method=False)
