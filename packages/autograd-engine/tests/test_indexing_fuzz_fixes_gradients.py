@@ -68,3 +68,20 @@ def test_backward_through_view_as_complex_with_an_empty_gradient_region():
     x = torch.zeros(3, 2, requires_grad=True)
     torch.view_as_complex(x)[3:].real.sum().backward()
     assert x.grad.tolist() == [[0., 0.]] * 3
+
+
+def test_view_of_another_dtype_regenerated_after_its_base_changed():
+    # PyTorch 2.13: ``.imag`` made before a write to its base is regenerated in its own (float)
+    # units: z.grad [0, 2j], AsStridedBackward0; a whole view_as_real keeps ViewAsRealBackward0
+    z = torch.tensor([1.0 + 1.0j, 2.0 + 2.0j], requires_grad=True)
+    b = z * 1
+    r = b.imag
+    b[0] = torch.tensor(3.0 + 3.0j)
+    (r * torch.tensor([1.0, 2.0])).sum().backward()
+    assert z.grad.tolist() == [0j, 2j] and r.grad_fn.name() == "AsStridedBackward0"
+    z = torch.tensor([1.0 + 1.0j, 2.0 + 2.0j], requires_grad=True)
+    b = z * 1
+    r = torch.view_as_real(b)
+    b.mul_(2)
+    (r * torch.tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
+    assert z.grad.tolist() == [2 + 4j, 6 + 8j] and r.grad_fn.name() == "ViewAsRealBackward0"

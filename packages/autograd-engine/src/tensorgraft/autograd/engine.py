@@ -215,11 +215,9 @@ def refresh_view(t: Tensor) -> None:
     if not base._requires_grad or t._data.__class__ is not base._data.__class__:
         node._view_version = t._vc[0]
         return
-    from tensorgraft.ops.shape.layout import _offset_of
-    from tensorgraft.registry import registry
-    region = {"size": tuple(t._data.shape), "stride": t.stride(), "offset": _offset_of(t._data, base._data)}
-    record(registry.ops["as_strided"], t, (base,), dict(region, in_offset=0, in_stride=base.stride()),
-           node_name="AsStridedBackward0")
+    # (a view of another dtype, ``.imag`` or ``view_as_real``, is regenerated in its own units)
+    from tensorgraft.ops.indexing.setitem import record_view_history, view_region
+    record_view_history(t, base, view_region(t, base))
 
 
 def record_multi(op, outs, inputs, attrs, node_name=None):

@@ -271,8 +271,6 @@ def _setitem_into_view(table, view, idx, v, value):
     """``view[idx] = value`` with autograd, where ``view`` shares memory with a base: the base's
     history becomes PyTorch's ``CopySlices`` (the written region comes from ``value``), and the
     view becomes an ``as_strided`` view of the updated base."""
-    from ..shape.layout import _offset_of
-    from ...registry import registry
     root = view._base
     rd = root._data
     if not rd.flags.c_contiguous or (root._requires_grad and not view._requires_grad):
@@ -282,26 +280,41 @@ def _setitem_into_view(table, view, idx, v, value):
             "tensor directly or clone() the view first.")
     if root._requires_grad and root.grad_fn is None:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
-    # size/stride/offset in the view's elements; ``cast`` says when those are not the base's
-    # (a real view of a complex base, or the reverse): the region then lies in the base's storage
-    # seen flat in the view's element type
-    region = {"size": tuple(view._data.shape), "stride": view.stride(), "offset": _offset_of(view._data, rd)}
-    cast = None
-    if view._data.dtype != rd.dtype:
-        cast = _units_cast(view._data.dtype, rd.dtype)
-        region["cast"] = cast
+    region = view_region(view, root)
     old = _alias_history(root)
     _store(table[view._device.type], view, idx, v)
     attrs = dict(region, index=idx)
     Tensor._autograd.record(_setitem, root, (old, value), attrs, node_name="CopySlices")
+    record_view_history(view, root, region)
+
+
+def view_region(view, root) -> dict:
+    """The elements of ``root`` that ``view`` shows: size/stride/offset in the view's elements;
+    ``cast`` says when those are not the root's (a real view of a complex base, or the reverse):
+    the region then lies in the root's storage seen flat in the view's element type."""
+    from ..shape.layout import _offset_of
+    rd = root._data
+    region = {"size": tuple(view._data.shape), "stride": view.stride(), "offset": _offset_of(view._data, rd)}
+    if view._data.dtype != rd.dtype:
+        region["cast"] = _units_cast(view._data.dtype, rd.dtype)
+    return region
+
+
+def record_view_history(view, root, region) -> None:
+    """``view``'s history made PyTorch's regenerated one, after its root changed in place:
+    ``as_strided`` of the root (of the root in the view's units, for a view of another dtype), or
+    ``view_as_real`` of the root where the view is all of it (PyTorch's node, too). Also the
+    engine's ``refresh_view``, for a view used after another write to its root."""
+    from ...registry import registry
+    cast = region.get("cast")
     if cast is None:
         Tensor._autograd.record(registry.ops["as_strided"], view, (root,),
                                 dict(region, in_offset=0, in_stride=root.stride()), node_name="AsStridedBackward0")
-    elif cast == "real" and region["size"] == rd.shape + (2,) and view._data.flags.c_contiguous:
-        Tensor._autograd.record(registry.ops["view_as_real"], view, (root,), None)  # PyTorch's node, too
+    elif cast == "real" and region["size"] == root._data.shape + (2,) and view._data.flags.c_contiguous:
+        Tensor._autograd.record(registry.ops["view_as_real"], view, (root,), None)
     else:
         flat = to_view_units(root, cast)
-        del region["cast"]
+        region = {k: v for k, v in region.items() if k != "cast"}
         Tensor._autograd.record(registry.ops["as_strided"], view, (flat,), dict(region, in_offset=0, in_stride=(1,)),
                                 node_name="AsStridedBackward0")
 
