@@ -363,3 +363,36 @@ def test_setitem_through_negative_full_slice_is_copyslices():
     y = torch.zeros(4, 1, requires_grad=True).clone()
     y[-4:4] = 1
     assert y.grad_fn.name() == "torch::autograd::CopySlices"
+
+
+# --------------------------------------------------------------------------- searchsorted / bucketize
+# (from the reductions fuzzer; PyTorch 2.13's results)
+def test_searchsorted_number_compares_in_the_promoted_dtype():
+    s = torch.tensor([-1, 0, 1, 4])
+    assert torch.searchsorted(s, 0.5).item() == 2 and torch.bucketize(0.5, s).item() == 2
+    assert torch.searchsorted(torch.tensor([0, 2], dtype=torch.uint8), 300).item() == 2
+    assert torch.searchsorted(torch.tensor([1.0, 2.0]), True).item() == 0
+    # a float number against float32 boundaries compares in float32 (0.1 is 0.1f there)
+    assert torch.searchsorted(torch.tensor([0.1]), 0.1, right=True).item() == 1
+
+
+def test_searchsorted_with_nan_boundaries_bisects_as_pytorch():
+    b = torch.tensor([-0.8, 0.0, float("nan")])
+    assert torch.bucketize(torch.tensor([3.0, -1.0, float("nan")]), b).tolist() == [3, 0, 3]
+    assert torch.bucketize(torch.tensor([3.0, -1.0]), b, right=True).tolist() == [3, 0]
+    b = torch.tensor([1.0, float("nan"), 2.0, 3.0])
+    assert torch.searchsorted(b, torch.tensor([2.5, 0.5, 1.5])).tolist() == [3, 2, 2]  # (NumPy: [3, 0, 1])
+
+
+def test_searchsorted_empty_last_dims_and_sorter_dtype():
+    assert torch.searchsorted(torch.zeros(2, 0), torch.zeros(2, 3)).tolist() == [[0, 0, 0], [0, 0, 0]]
+    r = torch.searchsorted(torch.zeros(2, 3), torch.zeros(2, 0))
+    assert r.shape == (2, 0) and r.dtype is torch.int64
+    with pytest.raises(RuntimeError, match="^torch.searchsorted\\(\\): sorter must be a tensor of long dtype but got "
+                                           "dtype Int$"):
+        torch.searchsorted(torch.tensor([1.0, 2.0]), torch.tensor([1.0]), sorter=torch.tensor([0, 1], dtype=torch.int32))
+
+
+def test_scatter_add_of_many_empty_rows():
+    out = torch.zeros(300, 0).scatter_add(0, torch.zeros(300, 0, dtype=torch.long), torch.zeros(300, 0))
+    assert out.shape == (300, 0)

@@ -206,14 +206,36 @@ defop("_where_method", frontend=lambda op: _where_method, method="where", public
 # --------------------------------------------------------------------------- searchsorted / bucketize
 def _searchsorted_kernel(xp, seq, vals, side, sorter):
     if seq.ndim == 1:
-        return xp.searchsorted(seq, vals, side=side, sorter=sorter).astype(np.int64, copy=False)
-    s2 = seq.reshape(-1, seq.shape[-1])
-    v2 = vals.reshape(-1, vals.shape[-1])
+        return _search_row(xp, seq, vals, side, sorter).astype(np.int64, copy=False)
+    # (explicit leading sizes: a -1 cannot be inferred where the last dim is 0)
+    rows = seq.size // seq.shape[-1] if seq.shape[-1] else int(np.prod(seq.shape[:-1]))
+    s2 = seq.reshape(rows, seq.shape[-1])
+    v2 = vals.reshape(rows, vals.shape[-1])
     out = xp.empty(v2.shape, dtype=np.int64)
-    for i in range(s2.shape[0]):  # one search per leading index (boundaries differ per row)
-        srt = None if sorter is None else sorter.reshape(-1, seq.shape[-1])[i]
-        out[i] = xp.searchsorted(s2[i], v2[i], side=side, sorter=srt)
+    for i in range(rows):  # one search per leading index (boundaries differ per row)
+        srt = None if sorter is None else sorter.reshape(rows, seq.shape[-1])[i]
+        out[i] = _search_row(xp, s2[i], v2[i], side, srt)
     return out.reshape(vals.shape)
+
+
+def _search_row(xp, seq, vals, side, sorter):
+    """One row's search. NumPy's sorts NaN last; PyTorch's binary search compares with ``>=``
+    (``>`` for the right side), to which a NaN boundary is never greater: where the boundaries hold
+    NaN its bisection is run here, step for step, on all values at once."""
+    if seq.dtype.kind != "f" or not bool(xp.isnan(seq).any()):
+        return xp.searchsorted(seq, vals, side=side, sorter=sorter)
+    bd = seq if sorter is None else seq[sorter]
+    v = xp.asarray(vals)
+    start = xp.zeros(v.shape, dtype=np.int64)
+    end = xp.full(v.shape, bd.shape[0], dtype=np.int64)
+    while bool((start < end).any()):
+        active = start < end
+        mid = start + ((end - start) >> 1)
+        mid_val = bd[xp.minimum(mid, bd.shape[0] - 1)]
+        after = ~(mid_val > v) if side == "right" else ~(mid_val >= v)  # (PyTorch's cus_upper/lower_bound)
+        start = xp.where(active & after, mid + 1, start)
+        end = xp.where(active & ~after, mid, end)
+    return start
 
 
 def _warn_non_contiguous(what):
@@ -240,7 +262,15 @@ def _searchsorted_frontend(op):
                                    "while right was True")
             right = side == "right"
         xp = _xp(sorted_sequence)
-        vals = xp.asarray(input, dtype=seq.dtype) if scalar else input._data
+        if scalar:
+            # PyTorch wraps the number as a 0-d tensor and promotes: one of a higher category than the
+            # boundaries (0.5 against integers) compares in the promoted dtype, else in theirs
+            vals = xp.asarray(input)
+            if F._CATEGORY[vals.dtype.kind] > F._CATEGORY[seq.dtype.kind]:
+                seq = seq.astype(np.result_type(seq.dtype, vals.dtype))
+            vals = vals.astype(seq.dtype)
+        else:
+            vals = input._data
         if seq.ndim > 1 and (scalar or vals.shape[:-1] != seq.shape[:-1]):
             raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
                                "dimensions of boundaries tensor and input value tensor must match, but we got "
@@ -251,6 +281,9 @@ def _searchsorted_frontend(op):
         if not sorted_sequence.is_contiguous():
             _warn_non_contiguous("boundary tensor")
         srt = sorter._data if isinstance(sorter, Tensor) else None
+        if srt is not None and srt.dtype != np.int64:
+            raise RuntimeError(f"torch.searchsorted(): sorter must be a tensor of long dtype but got dtype "
+                               f"{F._type_name(srt.dtype)}")
         res = table[sorted_sequence._device.type](seq, vals, "right" if right else "left", srt)
         if out_int32:
             res = res.astype(np.int32)

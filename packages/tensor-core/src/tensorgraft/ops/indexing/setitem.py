@@ -407,6 +407,8 @@ _FOLD_FROM_VALUES = 4096
 
 def _add_at(xp, out, idx, vals):
     """``out[idx] += vals`` with repeated indices all applied in order (``np.add.at``)."""
+    if out.size == 0 or getattr(vals, "size", 1) == 0:
+        return  # nothing to add (NumPy's ufunc.at refuses some empty index/value shapes)
     if xp is np:
         rows = idx[0] if idx.__class__ is tuple and len(idx) == 1 else idx
         if _fold_pays(out, rows, vals):
