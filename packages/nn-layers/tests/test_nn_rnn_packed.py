@@ -248,7 +248,9 @@ def test_packed_rnn_gradients_match_per_sequence_runs():
 def test_rnn_argument_errors():
     lstm = nn.LSTM(4, 5)
     p = U.pack_padded_sequence(tg.tensor(rand(3, 2, 4)), [3, 2])
-    with pytest.raises(RuntimeError, match=r"Expected hidden\[0\] size \(1, 2, 5\), got \[1, 3, 5\]"):
+    # (PyTorch 2.13's packed LSTM checks no state sizes first: its kernel's broadcasting error)
+    with pytest.raises(RuntimeError, match=r"The size of tensor a \(3\) must match the size of tensor b \(2\) at "
+                                           r"non-singleton dimension 0"):
         lstm(p, (tg.zeros(1, 3, 5), tg.zeros(1, 3, 5)))
     with pytest.raises(RuntimeError, match=r"Expected hidden\[1\] size \(1, 2, 5\), got \[1, 2, 4\]"):
         lstm(tg.randn(3, 2, 4), (tg.zeros(1, 2, 5), tg.zeros(1, 2, 4)))

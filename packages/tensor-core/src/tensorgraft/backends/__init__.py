@@ -5,6 +5,6 @@ cuBLAS), so what these modules report is what PyTorch reports on a build without
 ``is_available()`` answers are False, and the flags (``cudnn.benchmark = True``,
 ``cuda.matmul.allow_tf32 = False`` ...) are accepted and remembered, so programs that set them run
 unchanged. Where a flag would change tensorgraft's results it says so in its module."""
-from . import cpu, cuda, cudnn, mkldnn, mps, openmp  # noqa: F401
+from . import cpu, cuda, cudnn, mha, mkldnn, mps, openmp  # noqa: F401
 
-__all__ = ["cpu", "cuda", "cudnn", "mkldnn", "mps", "openmp"]
+__all__ = ["cpu", "cuda", "cudnn", "mha", "mkldnn", "mps", "openmp"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from tensorgraft.ops.elementwise.branch_free import select
 
-from ._common import formula, gs, nnop, record, wrap
+from ._common import formula, gs, nnop, record, wrap, xp_of
 
 NODE = "ScaledDotProductFlashAttentionForCpuBackward0"
 
@@ -19,7 +19,7 @@ NODE = "ScaledDotProductFlashAttentionForCpuBackward0"
 def flash_applies(query, key, value, attn_mask, dropout_p, enable_gqa) -> bool:
     """Whether PyTorch (CPU) runs the flash kernel, as observed from outside: 4-D query, key and
     value of one dtype and one head dim, no dropout, equal batch sizes, key/value heads equal to
-    the query's (or dividing them under ``enable_gqa``) and a mask that takes no gradient."""
+    the query's (or dividing them under ``enable_gqa``) and a 2-D or 4-D mask that takes no gradient."""
     if dropout_p > 0.0 or query.ndim != 4 or key.ndim != 4 or value.ndim != 4:
         return False
     if not (query.dtype == key.dtype == value.dtype) or not query.is_floating_point():
@@ -35,8 +35,10 @@ def flash_applies(query, key, value, attn_mask, dropout_p, enable_gqa) -> bool:
     if attn_mask is not None:
         if (gs.enabled and attn_mask._requires_grad) or attn_mask._device is not query._device:
             return False
+        if attn_mask.ndim not in (2, 4):   # PyTorch takes the math path for a 3-D mask
+            return False
         shape = (1,) * (4 - attn_mask.ndim) + tuple(attn_mask.shape)
-        if attn_mask.ndim > 4 or any(m not in (1, n) for m, n in zip(shape, (B, H, L, key.shape[2]))):
+        if any(m not in (1, n) for m, n in zip(shape, (B, H, L, key.shape[2]))):
             return False   # the composed path raises PyTorch's broadcasting error
     return True
 
@@ -92,7 +94,15 @@ def flash_attention(query, key, value, attn_mask, is_causal, scale, groups):
     dev = query._device
     mask = None if attn_mask is None else attn_mask._data
     out, lse = _FLASH.table[dev.type](query._data, key._data, value._data, mask, is_causal, float(scale), groups)
-    res = wrap(out.astype(query._data.dtype, copy=False), dev)
+    out = out.astype(query._data.dtype, copy=False)
+    q = query._data
+    if not q.flags.c_contiguous and q.ndim and q.strides[-1] == q.itemsize:
+        # PyTorch's kernel writes its output in the query's memory layout (MultiheadAttention's
+        # ``permute(2, 0, 1, 3).contiguous()`` of it then copies nothing and records no node)
+        laid = xp_of(query).empty_like(q)
+        laid[...] = out
+        out = laid
+    res = wrap(out, dev)
     if gs.enabled and (query._requires_grad or key._requires_grad or value._requires_grad):
         record(_FLASH, res, (query, key, value), {"lse": lse, "mask": mask, "causal": is_causal,
                                                   "scale": float(scale), "groups": groups}, node_name=NODE)

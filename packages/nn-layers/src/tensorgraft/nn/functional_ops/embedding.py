@@ -225,7 +225,9 @@ def _bag_grad(node, g):
             n = idx.shape[0]
             found = (first < n).reshape(-1)
             # one flat index per (bag, column): the row its maximum came from, times D, plus the column
-            flat = (idx[xp.where(first < n, first, 0)] * D + xp.arange(D)).reshape(-1)
+            # (no element at all: every bag is empty, nothing is looked up)
+            rows = idx[xp.where(first < n, first, 0)] if n else xp.zeros(first.shape, idx.dtype)
+            flat = (rows * D + xp.arange(D)).reshape(-1)
             gw = xp.zeros((V, D), gd.dtype)
             plan = _folding(xp, flat, found if xp is np else None, nrows=V * D)
             vals = xp.where(found, gd.reshape(-1), xp.zeros((), gd.dtype)) if xp is not np else gd.reshape(-1)
@@ -239,4 +241,28 @@ def _bag_grad(node, g):
         ge = xp.concatenate([gd, xp.zeros((1, D), gd.dtype)])[seg]
         gp = xp.where(seg < nbags, (ge * weight._data[idx]).sum(1), xp.zeros((), gd.dtype))
         gp = wrap(gp.astype(psw._data.dtype, copy=False), g._device)
+    if gs.enabled:   # create_graph=True: PyTorch's backward has no derivative, said at the next backward
+        if gw is not None:
+            refusing_node(gw, (g, psw), "weight")
+        if gp is not None:
+            refusing_node(gp, (g, weight), "psw")
     return gw, gp
+
+
+def refusing_node(grad, inputs, what):
+    """Under create_graph=True, give embedding_bag's gradient ``grad`` PyTorch's node, which only
+    refuses (``_embedding_bag_backward`` and ``_embedding_bag_per_sample_weights_backward`` have no
+    derivative)."""
+    if any(t is not None and t._requires_grad for t in inputs):
+        name = "EmbeddingBagBackwardBackward0" if what == "weight" else "NotImplemented"
+        record(_BAG_BACKWARD, grad, inputs, {"what": what}, node_name=name)
+
+
+_BAG_BACKWARD = nnop("embedding_bag_backward", None, refusing_node)
+
+
+@formula("embedding_bag_backward", saves=())
+def _bag_backward_grad(node, gg):
+    if node.attrs["what"] == "weight":
+        raise NotImplementedError("the derivative for '_embedding_bag_backward' is not implemented.")
+    raise RuntimeError("derivative for aten::_embedding_bag_per_sample_weights_backward is not implemented")

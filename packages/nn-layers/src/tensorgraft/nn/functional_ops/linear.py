@@ -33,9 +33,27 @@ def _bf16_wrapper(gd, dev):
     return _wrap_rounded if gd.dtype is BF16 else wrap
 
 
+# the C++ names of PyTorch's mm messages ("expected m1 and m2 to have the same dtype, but got: long int != float")
+_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+            "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+            "uint8": "unsigned char", "bool": "bool", "complex64": "c10::complex<float>",
+            "complex128": "c10::complex<double>"}
+
+
 def _short(npdtype):
-    return {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16"}.get(npdtype.name,
-                                                                                                  npdtype.name)
+    return _C_NAMES.get(npdtype.name, npdtype.name)
+
+
+def _matmul_dtype_message(input, weight):
+    """PyTorch's message for an input of another dtype than the weight where ``linear`` runs
+    ``matmul``: it folds the input into one matrix for ``mm`` unless the batch dims cannot be viewed
+    as one (and the weight takes no gradient, and the input is not empty); ``bmm`` says it otherwise."""
+    x, w = input._data, weight._data
+    st, sh = input.stride(), x.shape
+    if x.ndim >= 3 and x.size and not weight.requires_grad and \
+            any(st[i] != st[i + 1] * sh[i + 1] for i in range(x.ndim - 2)):
+        return f"expected scalar type {_scalar_name(x.dtype)} but found {_scalar_name(w.dtype)}"
+    return f"expected m1 and m2 to have the same dtype, but got: {_short(x.dtype)} != {_short(w.dtype)}"
 
 
 _SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
@@ -108,8 +126,9 @@ def _check_linear_args(input, weight, bias):
         other = weight if weight._device is not dev else bias
         raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
                            f"{input.device} and {other.device}! (when checking argument for linear)")
-    if bias is not None:
+    if bias is not None and not (x.ndim >= 3 and not input.is_contiguous()):
         # with a bias PyTorch runs addmm(bias, input, weight.t()): its messages name self/mat1/mat2
+        # (a non-contiguous N-D input goes through matmul instead, the bias added after)
         bd = bias._data.dtype
         if bd != w.dtype:
             raise RuntimeError(f"self and mat2 must have the same dtype, but got {_scalar_name(bd)} and "
@@ -126,9 +145,15 @@ def _check_linear_args(input, weight, bias):
                     raise RuntimeError(f"The expanded size of the tensor ({tgt[d]}) must match the existing size "
                                        f"({bs[d]}) at non-singleton dimension {len(tgt) + d}.  Target sizes: "
                                        f"{tgt}.  Tensor sizes: {list(bs)}")
-    elif x.dtype != w.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_short(x.dtype)} != "
-                           f"{_short(w.dtype)}")
+    else:
+        if x.dtype != w.dtype:
+            raise RuntimeError(_matmul_dtype_message(input, weight))
+        if bias is not None:   # matmul's output.add_(bias): the bias broadcasts to the output in place
+            out = tuple(x.shape[:-1]) + (w.shape[0],)
+            for d in range(-1, -min(len(out), bias._data.ndim) - 1, -1):
+                if bias._data.shape[d] not in (1, out[d]):
+                    raise RuntimeError(f"The size of tensor a ({out[d]}) must match the size of tensor b "
+                                       f"({bias._data.shape[d]}) at non-singleton dimension {len(out) + d}")
 
 
 def _record_graph(input, weight, bias, out):

@@ -189,18 +189,24 @@ def _forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, i
     if padding_bias is not None:
         padding_bias = padding_bias.reshape(N, 1, 1, S).expand(N, num_heads, 1, S).reshape(N * num_heads, 1, S)
         attn_bias = padding_bias if attn_bias is None else attn_bias + padding_bias
-    if causal_by_kernel:
-        attn_bias = _as_additive(_tg.ones((L, S), dtype=_tg.bool, device=query.device).triu(1), q.dtype)
 
     # ---- attention
     _check_mask_dtype(attn_bias, q.dtype, need_weights)
+    if not need_weights and not native:
+        # PyTorch hands the heads to F.scaled_dot_product_attention (its nodes, its kernel choice)
+        if attn_bias is not None:
+            attn_bias = attn_bias.unsqueeze(0) if attn_bias.shape[0] == 1 else attn_bias.view(N, num_heads, -1, S)
+        q, k, v = (t.view(N, num_heads, t.shape[1], head_dim) for t in (q, k, v))
+        out = F.scaled_dot_product_attention(q, k, v, attn_bias, dropout_p if training else 0.0, causal_by_kernel)
+        out = out.permute(2, 0, 1, 3).contiguous().view(N * L, E)
+        out = F.linear(out, out_proj_weight, out_proj_bias).view(L, N, E)
+        return (out if batched else out.squeeze(1)), None
+    if causal_by_kernel:
+        attn_bias = _as_additive(_tg.ones((L, S), dtype=_tg.bool, device=query.device).triu(1), q.dtype)
     scores = q.matmul(k.transpose(-2, -1)) * (1.0 / math.sqrt(head_dim))
     if attn_bias is not None:
         scores = scores + attn_bias
-    if not need_weights and attn_bias is not None and not native:
-        weights = F._safe_softmax(scores)  # the fused kernels give zeros for rows with every key masked
-    else:
-        weights = F.softmax(scores, -1)
+    weights = F.softmax(scores, -1)
     if dropout_p > 0.0 and training:
         weights = F.dropout(weights, dropout_p, True)
     out = weights.matmul(v).transpose(0, 1).reshape(L * N, E)
@@ -229,16 +235,21 @@ def _fold_heads(projected, static, name, batch_heads, head_dim):
 
 def _takes_native_path(module, query, key, value, key_padding_mask, attn_mask):
     """Whether PyTorch's ``nn.MultiheadAttention`` runs its fused inference kernel (CPU, as observed
-    from outside): batch-first self-attention on one 3-D float32 tensor (query, key and value the same
-    object) in eval mode, nothing to differentiate, the packed projection with biases, an even number
+    from outside; PyTorch's conditions in its order): ``torch.backends.mha`` allows it, batch-first
+    self-attention on one 3-D tensor (query, key and value the same object) of the projection's
+    dtype in eval mode, nothing to differentiate, the packed projection with biases, an even number
     of heads, no bias_kv or zero attention, and masks, if any, of bool dtype."""
+    if not _tg.backends.mha.get_fastpath_enabled():
+        return False
     if not (query is key and key is value) or query.dim() != 3 or not module.batch_first or module.training:
         return False
     if module.bias_k is not None or module.bias_v is not None or module.add_zero_attn:
         return False
     if not module._qkv_same_embed_dim or module.in_proj_bias is None or module.num_heads % 2:
         return False
-    if query.dtype != _tg.float32 or any(m is not None and m.dtype != _tg.bool for m in (key_padding_mask, attn_mask)):
+    if query.dtype != module.in_proj_weight.dtype or query.dtype != module.in_proj_bias.dtype:
+        return False
+    if any(m is not None and m.dtype != _tg.bool for m in (key_padding_mask, attn_mask)):
         return False
     tensors = (query, module.in_proj_weight, module.in_proj_bias, module.out_proj.weight, module.out_proj.bias)
     return not (_tg.is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors))

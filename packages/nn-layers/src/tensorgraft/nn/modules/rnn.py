@@ -54,11 +54,12 @@ def _composed_cell(mode, x, h, c, w_ih, w_hh, b_ih, b_hh):
     return (h - n) * z + n, None
 
 
-def _no_proj_size(kwargs, cls):
+def _no_proj_size(kwargs):
+    """RNN and GRU (and LSTM) pass any other keyword on to ``RNNBase.__init__``, which names itself."""
     if "proj_size" in kwargs:
         raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
     if kwargs:
-        raise TypeError(f"{cls.__name__}.__init__() got an unexpected keyword argument '{next(iter(kwargs))}'")
+        raise TypeError(f"RNNBase.__init__() got an unexpected keyword argument '{next(iter(kwargs))}'")
 
 
 class RNNBase(Module):
@@ -72,18 +73,12 @@ class RNNBase(Module):
             warnings.warn("dropout option adds dropout after all but last recurrent layer, so non-zero dropout "
                           f"expects num_layers greater than 1, but got dropout={dropout} and num_layers={num_layers}",
                           stacklevel=3)
-        if not isinstance(bias, bool):
-            raise TypeError(f"bias should be of type bool, got: {type(bias).__name__}")
-        if not isinstance(batch_first, bool):
-            raise TypeError(f"batch_first should be of type bool, got: {type(batch_first).__name__}")
-        if not isinstance(input_size, int):
-            raise TypeError(f"input_size should be of type int, got: {type(input_size).__name__}")
-        if input_size <= 0:
-            raise ValueError("input_size must be greater than zero")
-        if not isinstance(hidden_size, int):
-            raise TypeError(f"hidden_size should be of type int, got: {type(hidden_size).__name__}")
-        if hidden_size <= 0:
-            raise ValueError("hidden_size must be greater than zero")
+        for name, value, kind in (("bias", bias, bool), ("batch_first", batch_first, bool),
+                                  ("input_size", input_size, int), ("hidden_size", hidden_size, int)):
+            if not isinstance(value, kind):
+                raise TypeError(f"{name} should be of type {kind.__name__}, got: {type(value).__name__}")
+            if kind is int and value <= 0:
+                raise ValueError(f"{name} must be greater than zero")
         if num_layers <= 0:
             raise ValueError("num_layers must be greater than zero")
         if proj_size < 0:
@@ -172,10 +167,7 @@ class RNNBase(Module):
                                f"{input.shape[-1]}")
 
     def get_expected_hidden_size(self, input, batch_sizes):
-        if batch_sizes is not None:
-            mini_batch = int(batch_sizes[0])
-        else:
-            mini_batch = input.shape[0] if self.batch_first else input.shape[1]
+        mini_batch = int(batch_sizes[0]) if batch_sizes is not None else input.shape[0 if self.batch_first else 1]
         num_directions = 2 if self.bidirectional else 1
         return (self.num_layers * num_directions, mini_batch, self.proj_size if self.proj_size > 0
                 else self.hidden_size)
@@ -296,20 +288,36 @@ class RNNBase(Module):
         if h0.dtype != w.dtype:
             F.linear(h0[0], self.weight_hh_l0, self.bias_hh_l0 if self.bias else None)   # raises
 
+    def _check_packed_lstm(self, x, h0, c0, N):
+        """PyTorch's packed LSTM runs no ``check_forward_args``: its kernel's errors, in its order."""
+        per_layer = (4 if self.bias else 2) + (h0.shape[-1] != c0.shape[-1])   # (h wider than c: projections)
+        if len(self._flat_weights) % per_layer:
+            raise RuntimeError("got an incorrect number of RNN parameters")
+        layers = h0.shape[0]
+        if self.bidirectional and layers % 2:
+            raise RuntimeError("Odd number of params or hiddens given to a bidirectional RNN")
+        if layers // (2 if self.bidirectional else 1) != self.num_layers:
+            raise RuntimeError("Expected more hidden states in stacked_rnn")
+        if x.dtype != self.weight_ih_l0.dtype or x.shape[-1] != self.input_size:
+            F.linear(x, self.weight_ih_l0, self.bias_ih_l0 if self.bias else None)   # raises (all steps at once)
+        for a, b in ((h0.shape[1], N), (N, c0.shape[1])):   # (h @ w_hh + x @ w_ih, then forget gate * c)
+            if a != b and 1 not in (a, b):
+                raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b ({b}) at "
+                                   "non-singleton dimension 0")
+
     def _check_lstm_state(self, hx, packed):
         if isinstance(hx, (tuple, list)):
             if len(hx) != 2:
                 raise RuntimeError("lstm expects two hidden states")
             return
-        params = ", ".join(type(w).__name__ for w in self._flat_weights)
-        given = "(Tensor, Tensor, list, bool, int, float, bool, bool, bool)" if not packed else \
-            "(Tensor, Tensor, Tensor, list, bool, int, float, bool, bool)"
-        if packed:
-            first = "(Tensor, Tensor, !Tensor!, !list of [%s]!, bool, int, float, bool, bool)" % params
-            second = "(Tensor, !Tensor!, !Tensor!, !list of [%s]!, !bool!, int, !float!, bool, bool)" % params
-        else:
-            first = "(Tensor, Tensor, !list of [%s]!, !bool!, !int!, !float!, !bool!, bool, bool)" % params
-            second = "(Tensor, !Tensor!, !list of [%s]!, bool, int, float, bool, bool, bool)" % params
+        p = "!list of [%s]!" % ", ".join(type(w).__name__ for w in self._flat_weights)
+        given, first, second = (
+            ("(Tensor, Tensor, Tensor, list, bool, int, float, bool, bool)",
+             f"(Tensor, Tensor, !Tensor!, {p}, bool, int, float, bool, bool)",
+             f"(Tensor, !Tensor!, !Tensor!, {p}, !bool!, int, !float!, bool, bool)") if packed else
+            ("(Tensor, Tensor, list, bool, int, float, bool, bool, bool)",
+             f"(Tensor, Tensor, {p}, !bool!, !int!, !float!, !bool!, bool, bool)",
+             f"(Tensor, !Tensor!, {p}, bool, int, float, bool, bool, bool)"))
         raise TypeError(
             f"lstm() received an invalid combination of arguments - got {given}, but expected one of:\n"
             " * (Tensor data, Tensor batch_sizes, tuple of Tensors hx, tuple of Tensors params, bool has_biases, "
@@ -353,25 +361,27 @@ class RNNBase(Module):
                     hx = (hx[0].unsqueeze(1), hx[1].unsqueeze(1)) if is_lstm else hx.unsqueeze(1)
             N = input.shape[0] if self.batch_first else input.shape[1]
         if hx is None:
-            h0 = zeros((self.num_layers * D, N, self.proj_size or self.hidden_size), dtype=input.dtype,
-                       device=input.device)
-            c0 = zeros((self.num_layers * D, N, self.hidden_size), dtype=input.dtype, device=input.device) \
-                if is_lstm else None
+            fk = dict(dtype=input.dtype, device=input.device)
+            h0 = zeros((self.num_layers * D, N, self.proj_size or self.hidden_size), **fk)
+            c0 = zeros((self.num_layers * D, N, self.hidden_size), **fk) if is_lstm else None
         elif is_lstm:
+            if packed and sorted_indices is None:   # the kernel, which takes only a pair, reads it first
+                self._check_lstm_state(hx, packed)
             h0, c0 = hx[0], hx[1]
         else:
             h0, c0 = hx, None
-        self.check_forward_args(input, (h0, c0) if is_lstm else h0, batch_sizes)
+        if packed and hx is not None:  # in the caller's batch order, made the packed one before any check
+            h0, c0 = self.permute_hidden((h0, c0), sorted_indices) if is_lstm else \
+                (self.permute_hidden(h0, sorted_indices), None)
+        if packed and is_lstm:
+            self._check_packed_lstm(input, h0, c0, N)
+        else:
+            self.check_forward_args(input, (h0, c0) if is_lstm else h0, batch_sizes)
         # a packed batch of equal lengths runs as a padded one in PyTorch's CPU LSTM
         self._check_state_dtypes(h0, c0, packed and len(set(sizes)) > 1)
-        if is_lstm and hx is not None and not (packed and sorted_indices is not None):
-            # the state reaches the LSTM kernel as given (a packed batch with sorted_indices has it
-            # rebuilt as a pair first), and the kernel takes only a pair of tensors
-            self._check_lstm_state(hx, packed)
+        if is_lstm and hx is not None and not packed:
+            self._check_lstm_state(hx, packed)   # the state reaches the LSTM kernel as given
         if packed:
-            if hx is not None:  # given in the caller's batch order; the packed columns are sorted
-                h0, c0 = self.permute_hidden((h0, c0), sorted_indices) if is_lstm else \
-                    (self.permute_hidden(h0, sorted_indices), None)
             output, h_n, c_n = self._recurrence(input, sizes, h0, c0, True)
             output = PackedSequence(output, batch_sizes, sorted_indices, unsorted_indices)
             hidden = self.permute_hidden((h_n, c_n) if is_lstm else h_n, unsorted_indices)
@@ -394,7 +404,7 @@ class RNNBase(Module):
 class RNN(RNNBase):
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, device=None, dtype=None, **kwargs):
-        _no_proj_size(kwargs, type(self))
+        _no_proj_size(kwargs)
         if nonlinearity == "tanh":
             mode = "RNN_TANH"
         elif nonlinearity == "relu":
@@ -412,7 +422,8 @@ class RNN(RNNBase):
 
 class LSTM(RNNBase):
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, proj_size=0, device=None, dtype=None):
+                 bidirectional=False, proj_size=0, device=None, dtype=None, **kwargs):
+        _no_proj_size(kwargs)
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          proj_size, device, dtype)
 
@@ -421,11 +432,7 @@ class LSTM(RNNBase):
         return RNNBase.forward(self, input, hx)
 
     def get_expected_cell_size(self, input, batch_sizes):
-        if batch_sizes is not None:
-            mini_batch = int(batch_sizes[0])
-        else:
-            mini_batch = input.shape[0] if self.batch_first else input.shape[1]
-        return (self.num_layers * (2 if self.bidirectional else 1), mini_batch, self.hidden_size)
+        return RNNBase.get_expected_hidden_size(self, input, batch_sizes)[:2] + (self.hidden_size,)
 
     def check_forward_args(self, input, hidden, batch_sizes):
         self.check_input(input, batch_sizes)
@@ -435,15 +442,13 @@ class LSTM(RNNBase):
                                "Expected hidden[1] size {}, got {}")
 
     def permute_hidden(self, hx, permutation):
-        if permutation is None:
-            return hx
-        return hx[0].index_select(1, permutation), hx[1].index_select(1, permutation)
+        return hx if permutation is None else (hx[0].index_select(1, permutation), hx[1].index_select(1, permutation))
 
 
 class GRU(RNNBase):
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, device=None, dtype=None, **kwargs):
-        _no_proj_size(kwargs, type(self))
+        _no_proj_size(kwargs)
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          device=device, dtype=dtype)
 

@@ -227,10 +227,12 @@ class TransformerEncoderLayer(_TransformerLayer):
 
     def _takes_fused_path(self, src):
         """Whether PyTorch runs this layer as one fused inference kernel (CPU, as observed from
-        outside): batched batch-first input in eval mode with nothing to differentiate, the packed
-        attention projection with biases, an even number of heads, ReLU or GELU, equal norm eps
-        and no hooks on the layer or its parts."""
+        outside): ``torch.backends.mha`` allows it, batched batch-first input in eval mode with
+        nothing to differentiate, the packed attention projection with biases, an even number of
+        heads, ReLU or GELU, equal norm eps and no hooks on the layer or its parts."""
         attn = self.self_attn
+        if not _tg.backends.mha.get_fastpath_enabled():
+            return False
         if src.dim() != 3 or self.training or not attn.batch_first or not self.activation_relu_or_gelu:
             return False
         if attn.in_proj_bias is None or not attn._qkv_same_embed_dim or attn.num_heads % 2:
@@ -286,13 +288,18 @@ class TransformerEncoder(Module):
             self.use_nested_tensor = False
 
     def _takes_nested_path(self, src, mask, padding):
-        """PyTorch's inference fast path: in eval mode, with nothing to differentiate, a right-padded
-        batch-first input given only a padding mask runs as a nested tensor, and its padded positions
-        come back from the layers as zeros. tensorgraft computes the same values and zeroes those
-        positions too, so that programs reading them (a mean over all positions) get PyTorch's numbers."""
-        if not self.use_nested_tensor or self.training or padding is None or mask is not None or src.dim() != 3:
+        """PyTorch's inference fast path: with ``torch.backends.mha`` allowing it, in eval mode, with
+        nothing to differentiate, a right-padded batch-first input given only a padding mask runs as
+        a nested tensor, and its padded positions come back from the layers as zeros. tensorgraft
+        computes the same values and zeroes those positions too, so that programs reading them (a
+        mean over all positions) get PyTorch's numbers."""
+        if not _tg.backends.mha.get_fastpath_enabled():
             return False
-        if _tg.is_grad_enabled() and (src.requires_grad or any(p.requires_grad for p in self.parameters())):
+        # PyTorch asks the first layer, not the encoder, whether it is training or differentiable
+        first = self.layers[0]
+        if not self.use_nested_tensor or first.training or padding is None or mask is not None or src.dim() != 3:
+            return False
+        if _tg.is_grad_enabled() and (src.requires_grad or any(p.requires_grad for p in first.parameters())):
             return False
         return _right_padded(padding)
 
