@@ -382,3 +382,16 @@ def test_torch_saved_csc_loads_in_tensorgraft(tmp_path):
     torch.save(_csc(torch), path)
     loaded = tg.load(path)
     assert repr(loaded) == repr(_csc(torch))
+
+
+@pytest.mark.parametrize("layout", ["csr", "bsr"])
+def test_torch_legacy_format_sparse_files_load(tmp_path, layout):
+    # (the legacy loader's first pass sees zero-filled indices: no invariant may be checked there)
+    dense = torch.tensor([[1.0, 0.0, 0.0, 0.0], [0.0, 2.0, 0.0, 3.0]])
+    s = dense.to_sparse_csr() if layout == "csr" else dense.to_sparse_bsr((1, 2))
+    coo = torch.sparse_coo_tensor(torch.tensor([[0, 2, 0], [1, 1, 1]]), torch.tensor([1.0, 2.0, 3.0]), (3, 2))
+    path = tmp_path / "legacy.pt"
+    torch.save({"s": s, "coo": coo, "c": coo.coalesce()}, path, _use_new_zipfile_serialization=False)
+    loaded = tg.load(path)
+    assert repr(loaded["s"]) == repr(s) and repr(loaded["coo"]) == repr(coo)
+    assert not loaded["coo"].is_coalesced() and loaded["c"].is_coalesced()

@@ -140,7 +140,7 @@ class _UnsupportedRebuild:
 class _Builder:
     """The functions a PyTorch pickle calls, bound to one load (its storages and ``map_location``)."""
 
-    def __init__(self, name: str, map_location):
+    def __init__(self, name: str, map_location, placeholders: bool = False):
         from ..device import device
         from .placement import _foreign_device
         if not (map_location is None or isinstance(map_location, (str, device, dict)) or callable(map_location)
@@ -150,6 +150,9 @@ class _Builder:
                              f"got {type(map_location).__name__}")
         self.name = name
         self.map_location = map_location
+        # the legacy loader's first pass builds the objects over zero-filled storages (to find where
+        # the pickle ends): nothing read from them can be checked there
+        self.placeholders = placeholders
 
     # --------------------------------------------------------------- tensors from storages
     def tensor(self, storage, storage_offset, size, stride, requires_grad=False, backward_hooks=None,
@@ -208,6 +211,9 @@ class _Builder:
 
     def sparse(self, layout, data):
         from .. import memory_layout
+        if self.placeholders and isinstance(data, tuple) and len(data) >= 3:
+            # (the first legacy pass: zero-filled indices break the invariants; its objects are dropped)
+            return data[1] if layout is memory_layout.sparse_coo else data[2]  # the values
         if layout in (memory_layout.sparse_csr, memory_layout.sparse_csc, memory_layout.sparse_bsr,
                       memory_layout.sparse_bsc):  # (PyTorch: compressed indices, plain indices, values, size)
             from ..ops.sparse_compressed import sparse_compressed_tensor
@@ -716,7 +722,7 @@ def load_legacy(fileobj, name: str, map_location, weights_only: bool):
 
     with warnings.catch_warnings():  # the second pass warns
         warnings.simplefilter("ignore")
-        _unpickle(f, _resolver(_Builder(name, "cpu"), weights_only, name), declare, name)
+        _unpickle(f, _resolver(_Builder(name, "cpu", placeholders=True), weights_only, name), declare, name)
     keys = _unpickle(f, header_resolve, _no_storage, name)
     if not isinstance(keys, list):
         raise CheckpointError(f"checkpoint '{name}' is corrupt: its storage list is a {type(keys).__name__}")
