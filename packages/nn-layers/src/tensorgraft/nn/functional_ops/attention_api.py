@@ -62,7 +62,13 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         if hq % key.shape[-3] or hq % value.shape[-3]:
             # (PyTorch's message, cut short after "in " as it is)
             raise RuntimeError("Number of heads in key and value must divide the number of heads in ")
+    if attn_mask is not None and attn_mask.ndim < 2 and query.ndim == key.ndim == value.ndim == 4:
+        # PyTorch's choice of the CPU flash kernel reads the mask's size(-2)
+        raise IndexError("Dimension specified as -2 but tensor has no dimensions" if attn_mask.ndim == 0 else
+                         "Dimension out of range (expected to be in range of [-1, 0], but got -2)")
     if _attention.flash_applies(query, key, value, attn_mask, dropout_p, enable_gqa):
+        if dropout_p != 0.0:   # (a negative or NaN probability: the flash kernel is chosen, then refuses it)
+            raise RuntimeError("scaled_dot_product_attention_flash_attention: Currently do not support dropout > 0")
         # one node for the whole attention, as PyTorch's CPU flash kernel (see functional_ops/attention.py)
         return _attention.flash_attention(query, key, value, attn_mask, is_causal, sc,
                                           query.shape[1] // key.shape[1])
@@ -88,5 +94,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     else:
         attn = softmax(scores, -1)
     if dropout_p > 0.0:
+        if dropout_p > 1.0:   # (ATen's dropout: a RuntimeError, not F.dropout's ValueError)
+            raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
         attn = dropout(attn, dropout_p, True)
     return attn.matmul(value)
