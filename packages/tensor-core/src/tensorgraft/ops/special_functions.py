@@ -58,9 +58,23 @@ def _real_only(name, xp, a):
         raise NotImplementedError(f"\"{name}_{where}\" not implemented for '{F._type_name(a.dtype)}'")
 
 
-def _scipy_unary(name, sp_name):
+_HALF_TYPES = ("float16", "bfloat16")
+
+
+def _full_only(name, xp, a):
+    """PyTorch dispatches these on float32/float64 only: a float16 or bfloat16 operand (after
+    promotion) is its dispatch error. Ops that call this are declared ``bf16_native`` so that the
+    half-type operand reaches the kernel instead of a float32 copy of it."""
+    if getattr(a, "dtype", None) is not None and a.dtype.name in _HALF_TYPES:
+        where = "cpu" if xp is np else "cuda"
+        raise NotImplementedError(f"\"{name}_{where}\" not implemented for '{F._type_name(a.dtype)}'")
+
+
+def _scipy_unary(name, sp_name, half=True):
     def kernel(xp, a):
         _real_only(name, xp, a)
+        if not half:
+            _full_only(name, xp, a)
         return getattr(_sp(xp, name), sp_name)(a).astype(a.dtype, copy=False)  # SciPy: float16 in float32
     return kernel
 
@@ -73,16 +87,16 @@ def _unary_samples(lo, hi, seed):
 
 _SCIPY = ("scipy",)
 # differentiable (formulas in autograd/formulas/special_functions.py)
-unary("special_erfcx", kernel=_scipy_unary("erfcx", "erfcx"), to_float=True, inplace=False, method=False,
+unary("special_erfcx", kernel=_scipy_unary("erfcx", "erfcx", half=False), bf16_native=True, to_float=True, inplace=False, method=False,
       public=False, samples=_unary_samples(-2.0, 3.0, 400), reference=_ref("erfcx"), requires=_SCIPY, elementwise=True)
 unary("special_i0e", kernel=_scipy_unary("i0e", "i0e"), to_float=True, inplace=False, method=False, public=False,
       samples=_unary_samples(-3.0, 3.0, 402), reference=_ref("i0e"), requires=_SCIPY, elementwise=True)
 unary("special_i1e", kernel=_scipy_unary("i1e", "i1e"), to_float=True, inplace=False, method=False, public=False,
       samples=_unary_samples(0.2, 3.0, 404), reference=_ref("i1e"), requires=_SCIPY, elementwise=True)
-unary("special_ndtri", kernel=_scipy_unary("ndtri", "ndtri"), to_float=True, inplace=False, method=False,
+unary("special_ndtri", kernel=_scipy_unary("ndtri", "ndtri", half=False), bf16_native=True, to_float=True, inplace=False, method=False,
       public=False, samples=_unary_samples(0.05, 0.95, 406), reference=_ref("ndtri"), requires=_SCIPY,
       elementwise=True)
-unary("special_log_ndtr", kernel=_scipy_unary("log_ndtr", "log_ndtr"), to_float=True, inplace=False, method=False,
+unary("special_log_ndtr", kernel=_scipy_unary("log_ndtr", "log_ndtr", half=False), bf16_native=True, to_float=True, inplace=False, method=False,
       public=False, samples=_unary_samples(-3.0, 3.0, 408), reference=_ref("log_ndtr"), requires=_SCIPY,
       elementwise=True)
 
@@ -111,7 +125,7 @@ for _name, _spname, _lo, _hi in (("bessel_j0", "j0", -5.0, 5.0), ("bessel_j1", "
                                   ("modified_bessel_k0", "k0", 0.2, 3.0), ("modified_bessel_k1", "k1", 0.2, 3.0),
                                   ("scaled_modified_bessel_k0", "k0e", 0.2, 3.0),
                                   ("scaled_modified_bessel_k1", "k1e", 0.2, 3.0)):
-    unary("special_" + _name, kernel=_scipy_unary(_name, _spname), to_float=True, inplace=False, method=False,
+    unary("special_" + _name, kernel=_scipy_unary(_name, _spname, half=False), bf16_native=True, to_float=True, inplace=False, method=False,
           public=False, differentiable=False, samples=_unary_samples(_lo, _hi, 420), reference=_ref(_spname),
           requires=_SCIPY, elementwise=True)
 
@@ -123,6 +137,7 @@ _AIRY_UNDERFLOW = 110.0
 
 def _airy_ai_kernel(xp, a):
     _real_only("airy_ai", xp, a)
+    _full_only("airy_ai", xp, a)
     if xp is np:
         r = _sp(xp, "airy_ai").airy(a)[0]
     else:
@@ -131,7 +146,7 @@ def _airy_ai_kernel(xp, a):
     return xp.where(a > _AIRY_UNDERFLOW, xp.zeros((), r.dtype), r).astype(a.dtype, copy=False)
 
 
-unary("special_airy_ai", kernel=_airy_ai_kernel, to_float=True, inplace=False, method=False, public=False,
+unary("special_airy_ai", kernel=_airy_ai_kernel, bf16_native=True, to_float=True, inplace=False, method=False, public=False,
       differentiable=False, samples=_unary_samples(-3.0, 3.0, 430), reference=lambda a: _ref("airy")(a)[0],
       requires=_SCIPY, elementwise=True)
 
@@ -139,6 +154,7 @@ unary("special_airy_ai", kernel=_airy_ai_kernel, to_float=True, inplace=False, m
 def _spherical_j0_kernel(xp, a):
     # PyTorch's: a Taylor polynomial below 0.5 (no 0/0 at the origin), sin(x)/x above, 0 at +-inf
     _real_only("spherical_bessel_j0", xp, a)
+    _full_only("spherical_bessel_j0", xp, a)
     x2 = a * a
     c = (1.0 / 6227020800.0, -1.0 / 39916800.0, 1.0 / 362880.0, -1.0 / 5040.0, 1.0 / 120.0, -1.0 / 6.0)
     poly = x2 * a.dtype.type(c[0])
@@ -149,7 +165,7 @@ def _spherical_j0_kernel(xp, a):
     return xp.where(xp.isinf(a), xp.zeros((), a.dtype), r).astype(a.dtype, copy=False)
 
 
-unary("special_spherical_bessel_j0", kernel=_spherical_j0_kernel, to_float=True, inplace=False, method=False,
+unary("special_spherical_bessel_j0", kernel=_spherical_j0_kernel, bf16_native=True, to_float=True, inplace=False, method=False,
       public=False, differentiable=False, samples=_unary_samples(-5.0, 5.0, 432),
       reference=lambda a: np.sinc(a / np.pi), elementwise=True)
 
@@ -178,6 +194,7 @@ binary("special_xlog1py", kernel=_xlog1py_kernel, mode="float", inplace=False, m
 
 
 def _zeta_kernel(xp, a, b):
+    _full_only("zeta", xp, a if hasattr(a, "dtype") else b)
     r = _sp(xp, "zeta").zeta(a, b)
     # PyTorch's series does not converge to SciPy's limit 0 at q = +inf: it gives NaN (x = 1 stays inf)
     r = xp.where((b == np.inf) & (a != 1), xp.full((), np.nan, r.dtype), r)
@@ -185,7 +202,7 @@ def _zeta_kernel(xp, a, b):
 
 
 # the derivative in ``x`` is not implemented in PyTorch: only ``q`` is differentiated
-binary("special_zeta", kernel=_zeta_kernel, mode="float", inplace=False, method=False, public=False,
+binary("special_zeta", kernel=_zeta_kernel, bf16_native=True, mode="float", inplace=False, method=False, public=False,
        samples=_pair_samples(1.5, 4.0, 0.5, 3.0, 444, grad=(1,)), reference=_ref("zeta"), requires=_SCIPY,
        elementwise=True, gradgrad=False)
 
@@ -221,12 +238,13 @@ binary("igammac", kernel=_igamma_kernel("gammaincc", "igammac"),
 _INT64_SPAN = 2.0 ** 63
 
 
-def _poly_operands(xp, x, n):
+def _poly_operands(xp, x, n, name):
     """``x`` as a floating array and the degree as an int64 array (``-1``: the zero polynomial),
     broadcast together. The frontend has already promoted: either operand may still be a Python
     number, and the floating dtype is that of whichever operand is an array."""
     dtype = x.dtype if hasattr(x, "dtype") else n.dtype
     xs = xp.asarray(x, dtype=dtype)
+    _full_only(name, xp, xs)
     if hasattr(n, "dtype"):
         ns = xp.asarray(n)
         if _np_kind(ns.dtype) == "f":
@@ -348,7 +366,7 @@ def _chebyshev(kind, shifted=False):
     """Chebyshev polynomial of the first (T), second (U), third (V) or fourth (W) kind; the shifted
     ones are the same polynomials of 2x - 1, mapping [0, 1] onto [-1, 1]."""
     def kernel(xp, x, n):
-        x, deg = _poly_operands(xp, x, n)
+        x, deg = _poly_operands(xp, x, n, f"{'shifted_' if shifted else ''}chebyshev_polynomial_{kind}")
         if shifted:
             x = (x + x) - 1
         with np.errstate(all="ignore"):
@@ -359,7 +377,7 @@ def _chebyshev(kind, shifted=False):
 
 def _physicists_hermite(xp, x, n):
     """H_0 = 1, H_1 = 2x, H_{k+1} = 2x H_k - 2k H_{k-1}."""
-    x, deg = _poly_operands(xp, x, n)
+    x, deg = _poly_operands(xp, x, n, "hermite_polynomial_h")
     two_x = x + x
     with np.errstate(all="ignore"):
         return _finish(xp, x, deg, _climb(xp, x, deg, two_x, lambda k, p, q: two_x * p - (2 * k) * q))
@@ -367,14 +385,14 @@ def _physicists_hermite(xp, x, n):
 
 def _probabilists_hermite(xp, x, n):
     """He_0 = 1, He_1 = x, He_{k+1} = x He_k - k He_{k-1}."""
-    x, deg = _poly_operands(xp, x, n)
+    x, deg = _poly_operands(xp, x, n, "hermite_polynomial_he")
     with np.errstate(all="ignore"):
         return _finish(xp, x, deg, _climb(xp, x, deg, x, lambda k, p, q: x * p - k * q))
 
 
 def _laguerre(xp, x, n):
     """L_0 = 1, L_1 = 1 - x, (k+1) L_{k+1} = (2k + 1 - x) L_k - k L_{k-1}; L_n(0) = 1 exactly."""
-    x, deg = _poly_operands(xp, x, n)
+    x, deg = _poly_operands(xp, x, n, "laguerre_polynomial_l")
     with np.errstate(all="ignore"):
         values = _climb(xp, x, deg, 1 - x, lambda k, p, q: ((2 * k + 1 - x) * p - k * q) / (k + 1))
         values = xp.where(x == 0, xp.ones_like(x), values)
@@ -383,7 +401,7 @@ def _laguerre(xp, x, n):
 
 def _legendre(xp, x, n):
     """P_0 = 1, P_1 = x, (k+1) P_{k+1} = (2k+1) x P_k - k P_{k-1}; P_n(±1) = (±1)^n exactly."""
-    x, deg = _poly_operands(xp, x, n)
+    x, deg = _poly_operands(xp, x, n, "legendre_polynomial_p")
     with np.errstate(all="ignore"):
         values = _climb(xp, x, deg, x, lambda k, p, q: ((2 * k + 1) * x * p - k * q) / (k + 1))
         values = xp.where(x == 1, xp.ones_like(x), values)
@@ -413,16 +431,17 @@ def _poly_ref(fn_name, shifted=False):
 
 
 for _k in "tuvw":
-    binary(f"special_chebyshev_polynomial_{_k}", kernel=_chebyshev(_k), mode="float", inplace=False, method=False, public=False,
+    binary(f"special_chebyshev_polynomial_{_k}", kernel=_chebyshev(_k), bf16_native=True, mode="float", inplace=False, method=False, public=False,
            differentiable=False, samples=_poly_samples(460), reference=_poly_ref(_k), requires=_SCIPY, elementwise=True)
-    binary(f"special_shifted_chebyshev_polynomial_{_k}", kernel=_chebyshev(_k, shifted=True), mode="float", inplace=False,
+    binary(f"special_shifted_chebyshev_polynomial_{_k}", kernel=_chebyshev(_k, shifted=True), bf16_native=True,
+           mode="float", inplace=False,
            method=False, public=False, differentiable=False, samples=_poly_samples(464, -0.2, 1.2),
            reference=_poly_ref(_k, shifted=True), requires=_SCIPY, elementwise=True)
 for _name, _kern, _r in (("hermite_polynomial_h", _physicists_hermite, "h"),
                          ("hermite_polynomial_he", _probabilists_hermite, "he"),
                          ("laguerre_polynomial_l", _laguerre, "l"),
                          ("legendre_polynomial_p", _legendre, "p")):
-    binary("special_" + _name, kernel=_kern, mode="float", inplace=False, method=False, public=False,
+    binary("special_" + _name, kernel=_kern, bf16_native=True, mode="float", inplace=False, method=False, public=False,
            differentiable=False, samples=_poly_samples(470), reference=_poly_ref(_r), requires=_SCIPY,
            elementwise=True)
 

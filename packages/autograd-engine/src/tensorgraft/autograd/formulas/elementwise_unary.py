@@ -90,16 +90,24 @@ def tan(node, g):
     return (g * _cj(1 + out * out),)
 
 
+def _complex_pole(r, x, d):
+    """At the branch points (z = +-1) PyTorch's complex gradients multiply by rsqrt(0) = NaN + NaNj
+    (c10::complex division by zero), where dividing by 0 gives inf here; real ones stay inf."""
+    if x._data.dtype.kind != "c":
+        return r
+    return tg.where(d == 0, r * float("nan"), r)
+
+
 @formula("asin")
 def asin(node, g):
     x = node.inputs[0]
-    return (g / _cj((1 - x * x).sqrt()),)
+    return (_complex_pole(g / _cj((1 - x * x).sqrt()), x, (1 - x * x)),)
 
 
 @formula("acos")
 def acos(node, g):
     x = node.inputs[0]
-    return (-g / _cj((1 - x * x).sqrt()),)
+    return (_complex_pole(-g / _cj((1 - x * x).sqrt()), x, (1 - x * x)),)
 
 
 @formula("atan")
@@ -148,7 +156,8 @@ def acosh(node, g):
     x = node.inputs[0]
     if x._data.dtype.kind == "c":
         # sqrt(z - 1) * sqrt(z + 1): sqrt(z*z - 1) has the other sign in half the plane (PyTorch's branch)
-        return (g / _cj((x - 1).sqrt() * (x + 1).sqrt()),)
+        d = (x - 1).sqrt() * (x + 1).sqrt()
+        return (_complex_pole(g / _cj(d), x, d),)
     return (g / (x * x - 1).sqrt(),)  # finite for x < -1 too, as PyTorch
 
 
@@ -248,7 +257,7 @@ def logit(node, g):
     x = node.inputs[0]
     eps = node.attrs["eps"]
     gx = g / (x * (1 - x))
-    if eps is None:  # outside [0, 1] logit is NaN, and so is its gradient (PyTorch's)
+    if eps is None or eps < 0:  # no clamping: outside [0, 1] logit is NaN, and so is its gradient (PyTorch's)
         gx = tg.where((x < 0) | (x > 1), tg.full_like(gx, float("nan")), gx)
     else:
         gx = tg.where((x < eps) | (x > 1 - eps), tg.zeros_like(gx), gx)

@@ -91,7 +91,10 @@ def _polygamma_kernel(xp, a, n):
     sp = _special(xp)
     if sp is _VectorizedMath:
         raise RuntimeError("polygamma needs SciPy on CPU: pip install scipy")
-    return sp.polygamma(n, a).astype(a.dtype, copy=False)
+    r = sp.polygamma(n, a).astype(a.dtype, copy=False)
+    # PyTorch's series give NaN where SciPy takes the limit: +inf for n >= 2 (zeta(n+1, inf)), and
+    # -inf for n = 1 (its reflection through sin(pi x))
+    return xp.where(a == (xp.inf if n >= 2 else -xp.inf), xp.asarray(xp.nan, dtype=r.dtype), r)
 
 
 def _special_ref(name):
