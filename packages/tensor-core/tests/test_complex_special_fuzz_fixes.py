@@ -69,3 +69,39 @@ def test_polygamma_at_infinities(dtype):
     assert math.isnan(torch.special.polygamma(5, x).tolist()[0])
     # finite values keep SciPy's (polygamma(2, 1) = -2 zeta(3))
     assert abs(torch.polygamma(2, torch.tensor([1.0], dtype=dtype)).item() + 2.4041138063191885) < 1e-5
+
+
+# --------------------------------------------------------------------------- refusals in PyTorch's words
+# (PyTorch 2.13's messages, from the complex/special fuzzing round)
+def test_angle_unit_conversions_refuse_complex():
+    z = torch.tensor([1 + 1j])
+    for name in ("deg2rad", "rad2deg"):
+        with pytest.raises(RuntimeError, match=f"^{name} is not supported for complex tensors.$"):
+            getattr(torch, name)(z)
+
+
+def test_rounding_division_of_complex_names_the_kernel():
+    z = torch.tensor([1 + 1j])
+    with pytest.raises(NotImplementedError, match="^\"div_floor_cpu\" not implemented for 'ComplexFloat'$"):
+        torch.div(z, z, rounding_mode="floor")
+    with pytest.raises(NotImplementedError, match="^\"div_trunc_cpu\" not implemented for 'ComplexDouble'$"):
+        torch.div(z.to(torch.complex128), z, rounding_mode="trunc")
+
+
+def test_negative_tolerances_are_refused():
+    with pytest.raises(RuntimeError, match="^rtol must be greater than or equal to zero, but got -1$"):
+        torch.isclose(torch.ones(2), torch.ones(2), rtol=-1)
+    with pytest.raises(RuntimeError, match="^atol must be greater than or equal to zero, but got -1$"):
+        torch.allclose(torch.ones(2), torch.ones(2), atol=-1)
+
+
+def test_half_logit_bounds_round_in_the_half_type():
+    # 1 - 1e-6 rounds to 1 in float16: logit(1) stays inf, as PyTorch's half kernel gives
+    assert torch.logit(torch.tensor([1.0], dtype=torch.float16), 1e-6).tolist() == [float("inf")]
+    r = torch.logit(torch.tensor([0.0, 1.0], dtype=torch.bfloat16), 1e-3)
+    assert r.tolist() == [-6.90625, float("inf")]
+
+
+def test_polar_of_float16_is_refused_as_pytorch():
+    with pytest.raises(NotImplementedError, match="^\"polar_cpu\" not implemented for 'Half'$"):
+        torch.polar(torch.ones(2, dtype=torch.float16), torch.ones(2, dtype=torch.float16))

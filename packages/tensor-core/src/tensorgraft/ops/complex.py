@@ -233,6 +233,11 @@ def _pair_frontend(op):
         check_tensor(a, name, argnames[0], 1)
         check_tensor(b, name, argnames[1], 2)
         da, db = a._data.dtype, b._data.dtype
+        if da == db == np.float16:
+            if name == "polar":  # (PyTorch's kernel has no half type either)
+                raise NotImplementedError("\"polar_cpu\" not implemented for 'Half'")
+            raise RuntimeError(f"{name}(): tensorgraft has no complex32 (ComplexHalf) dtype, which PyTorch would "
+                               "return for float16 parts; convert them to float32 first")
         if da not in _COMPLEX_OF or db not in _COMPLEX_OF:
             raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but got "
                                f"{F._type_name(da)} and {F._type_name(db)}")

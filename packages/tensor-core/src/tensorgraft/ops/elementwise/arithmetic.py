@@ -194,6 +194,8 @@ def _div_rounding(torch_name, binary_fn, input, other, rounding_mode):
         r = binary_fn(input, other)
         if r is NotImplemented:
             raise TypeError(f"div(): argument 'other' must be Tensor or Number, not {type(other).__name__}")
+        if rounding_mode is not None and r.is_complex():  # (PyTorch's kernel names itself)
+            raise NotImplementedError(f"\"div_{rounding_mode}_cpu\" not implemented for '{F._type_name(r._data.dtype)}'")
         if rounding_mode == "trunc":
             r = r.trunc()
         elif rounding_mode == "floor" and r.dtype is _dt.bfloat16:

@@ -23,6 +23,9 @@ def _isclose_frontend(op):
             input, other = F.join_cpu_scalars("isclose", input, other)
         if input._data.dtype != other._data.dtype:
             raise RuntimeError(f"{F._type_name(input._data.dtype)} did not match {F._type_name(other._data.dtype)}")
+        for what, tol in (("rtol", rtol), ("atol", atol)):
+            if tol < 0:
+                raise RuntimeError(f"{what} must be greater than or equal to zero, but got {tol}")
         try:
             return wrap(table[input._device.type](input._data, other._data, rtol, atol, equal_nan), input._device)
         except ValueError as e:  # NumPy's broadcast error, worded as PyTorch's

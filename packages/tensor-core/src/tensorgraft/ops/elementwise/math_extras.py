@@ -127,8 +127,9 @@ defop("nan_to_num", kernel=_nan_to_num_kernel, frontend=_nan_to_num_frontend, in
 
 
 def _logit_kernel(xp, a, eps):
+    # ``eps``: a number, or the pair of bounds already rounded to a half type (the frontend)
     if eps is not None:
-        lo, hi = eps, 1 - eps
+        lo, hi = eps if isinstance(eps, tuple) else (eps, 1 - eps)
         if lo <= hi:
             a = xp.clip(a, lo, hi)
         else:  # eps > 0.5: PyTorch raises x below lo to lo first, so lo wins where the bounds cross
@@ -146,7 +147,12 @@ def _logit_frontend(op):
         if _np_kind(a.dtype) not in "fc":
             a = a.astype(_dt.get_default_dtype().np)
         _real_only(a, "logit_cpu")
-        out = wrap(table[input._device.type](a, eps), input._device)
+        bound = eps
+        if eps is not None and (a.dtype is _dt.BF16 or a.dtype is _F16):
+            # PyTorch's half kernel holds eps and 1 - eps in the half type (1 - 1e-6 rounds to 1)
+            lo = np.asarray(eps, dtype=a.dtype)
+            bound = (float(lo), float(np.asarray(1 - float(lo), dtype=a.dtype)))
+        out = wrap(table[input._device.type](a, bound), input._device)
         if input._requires_grad and _gs.enabled:
             Tensor._autograd.record(op, out, (input,), {"eps": eps})
         return out
@@ -156,8 +162,16 @@ def _logit_frontend(op):
 defop("logit", kernel=_logit_kernel, frontend=_logit_frontend, inplace="logit_")
 
 unary("sinc", kernel=lambda xp, a: xp.sinc(a), to_float=True)
-unary("deg2rad", kernel=lambda xp, a: a * a.dtype.type(math.pi / 180.0), to_float=True, node="Deg2RadBackward0")
-unary("rad2deg", kernel=lambda xp, a: a * a.dtype.type(180.0 / math.pi), to_float=True, node="Rad2DegBackward0")
+def _angle_units(name, factor):
+    def kernel(xp, a):
+        if _np_kind(a.dtype) == "c":
+            raise RuntimeError(f"{name} is not supported for complex tensors.")
+        return a * a.dtype.type(factor)
+    return kernel
+
+
+unary("deg2rad", kernel=_angle_units("deg2rad", math.pi / 180.0), to_float=True, node="Deg2RadBackward0")
+unary("rad2deg", kernel=_angle_units("rad2deg", 180.0 / math.pi), to_float=True, node="Rad2DegBackward0")
 def _logaddexp_kernel(xp, a, b):
     if xp is np and a.__class__ is np.ndarray and b.__class__ is np.ndarray and a.dtype == b.dtype \
             and a.dtype in (np.float32, np.float64):
