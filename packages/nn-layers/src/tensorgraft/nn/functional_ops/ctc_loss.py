@@ -18,6 +18,7 @@ import numpy as np
 from tensorgraft.device import get_backend
 
 from ._common import Tensor, check_tensor, formula, gs, nnop, record, wrap
+from .margin_loss import refusing_derivative
 from .linear import _scalar_name
 from tensorgraft.dtypes import np_kind as _np_kind
 
@@ -142,7 +143,8 @@ def _ctc_grad(node, g):
     keep = xp.arange(T)[:, None] < il[None, :]
     if a["zero_infinity"]:
         keep = keep & (nll != np.inf)[None, :]
-    return (wrap(xp.where(keep[:, :, None], grad, 0).astype(lp.dtype, copy=False), g._device),)
+    grad = wrap(xp.where(keep[:, :, None], grad, 0).astype(lp.dtype, copy=False), g._device)
+    return (refusing_derivative("_ctc_loss_backward", grad, g, node.inputs[0]),)
 
 
 # ------------------------------------------------------------------ the functional frontend

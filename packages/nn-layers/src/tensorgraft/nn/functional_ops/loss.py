@@ -28,8 +28,10 @@ def _fit(d, full, shape):
     return d if tuple(full) == shape else d.sum_to_size(*shape)
 
 
-def _elementwise_loss(name, fwd, bwd, node_names, tg_bwd=None):
-    """``tg_bwd(x, y, *params) -> (dx, dy)`` in tensorgraft ops serves ``create_graph=True``."""
+def _elementwise_loss(name, fwd, bwd, node_names, tg_bwd=None, grad_fn=None):
+    """``tg_bwd(x, y, *params) -> (dx, dy)`` in tensorgraft ops serves ``create_graph=True``.
+    ``grad_fn(node, g) -> (dx, dy)``, when given, replaces both (a loss whose backward is an op of
+    its own in PyTorch, with a double backward that is not the derivative of its first one)."""
     holder = []
 
     def frontend(input, target, reduction, *params):
@@ -47,6 +49,8 @@ def _elementwise_loss(name, fwd, bwd, node_names, tg_bwd=None):
     holder.append(op)
 
     def grad(node, g):
+        if grad_fn is not None:
+            return grad_fn(node, g)
         x, y = node.inputs
         reduction = node.attrs[0]
         params = node.attrs[1:]
@@ -192,15 +196,9 @@ def _bce_f(xp, x, y, w):
     return _weighted_loss(x, -(y * lx + (1 - y) * l1x), w)
 
 
-def _bce_b(xp, x, y, nx, ny, w):
-    eps = 1e-12
-    dx = (x - y) / xp.maximum((1 - x) * x, eps)
-    dy = None
-    if ny:
-        # PyTorch's target gradient does not clamp the logs (inf at x == 0 or 1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            dy = xp.log1p(-x) - xp.log(x)
-    return _weighted_grads(x, dx, dy, w)
+# PyTorch's EPSILON of Loss.cpp is a float: 1e-12 rounded to float32 (9.99999996e-13), also in the
+# float64 kernels (a gradient at x = 0 or 1 is -t / 9.99999996e-13, not -t / 1e-12)
+_EPS32 = float(np.float32(1e-12))
 
 
 def _constant(a, like):
@@ -212,15 +210,76 @@ def _weighted_tg(dx, dy, w):
     return (dx, dy) if w is None else (dx * w, dy * w)
 
 
-def _bce_tg(x, y, w):
-    # (the derivatives of _bce_b written in tensor ops, so create_graph=True can differentiate them)
-    dx = (x - y) / ((1 - x) * x).clamp(min=1e-12)
-    dy = (-x).log1p() - x.log()
-    return _weighted_tg(dx, dy, _constant(w, x))
+def _bce_backward_kernel(xp, g, x, y, w, reduction):
+    # PyTorch's binary_cross_entropy_backward: g * (x - t) / max((1 - x) * x, EPSILON), then the
+    # weight, then the mean's division, in that order
+    d = g * (x - y)
+    d /= xp.maximum((1 - x) * x, x.dtype.type(_EPS32))
+    if w is not None:
+        d *= w
+    if reduction == "mean":
+        d /= x.size
+    return d.astype(x.dtype, copy=False)
 
 
-bce_op = _elementwise_loss("binary_cross_entropy", _bce_f, _bce_b,
-                           dict.fromkeys(_REDUCTIONS, "BinaryCrossEntropyBackward0"), tg_bwd=_bce_tg)
+def _bce_backward(g, x, y, w, reduction):
+    """The input's gradient as PyTorch's ``binary_cross_entropy_backward`` op (node
+    ``BinaryCrossEntropyBackwardBackward0``), whose own derivatives are PyTorch's double-backward
+    formulas (with ``x + 1e-12`` in the denominators), not the derivative of the clamped one."""
+    op = _BCE_BW[0]
+    out = wrap(op.table[x._device.type](g._data, x._data, y._data, w, reduction), x._device)
+    if gs.enabled and (g._requires_grad or x._requires_grad or y._requires_grad):
+        record(op, out, (g, x, y), (w, reduction))
+    return out
+
+
+_BCE_BW = [nnop("binary_cross_entropy_backward", _bce_backward_kernel, _bce_backward,
+                node="BinaryCrossEntropyBackwardBackward0")]
+
+
+@formula("binary_cross_entropy_backward")
+def _bce_backward_grad(node, gg):
+    g, x, y = node.inputs
+    w, reduction = node.attrs
+    need_g, need_x, need_y = node.needs_input_grad
+    wt = _constant(w, x)
+    eps = 1e-12
+
+    def finish(t):
+        if wt is not None:
+            t = t * wt
+        return t / x.numel() if reduction == "mean" else t
+    dg = dx = dy = None
+    if need_g:  # binary_cross_entropy_double_backward_grad_output
+        dg = finish((x - y) / ((x + eps) * (1 - x + eps)) * gg)
+        if reduction != "none":
+            dg = dg.sum()
+    if need_x:  # binary_cross_entropy_double_backward
+        dx = finish((x * x - 2 * x * y + y) / ((x + eps).pow(2) * (1 - x + eps).pow(2)) * (gg * g))
+    if need_y:  # binary_cross_entropy_double_backward_target: the clamp runs without grad
+        p = (1 - x) * x
+        dy = finish(-gg * g / (p + (p.detach().clamp(min=eps) - p.detach())))
+    return dg, dx, dy
+
+
+def _bce_grad(node, g):
+    x, y = node.inputs
+    w, = node.attrs[1:]
+    reduction = node.attrs[0]
+    nx, ny = node.needs_input_grad
+    dx = _bce_backward(g, x, y, w, reduction) if nx else None
+    dy = None
+    if ny:  # binary_cross_entropy_target_backward: -logit(x) * g (* weight) (/ numel)
+        dy = -x.logit() * g
+        if w is not None:
+            dy = dy * _constant(w, x)
+        if reduction == "mean":
+            dy = dy / x.numel()
+    return dx, dy
+
+
+bce_op = _elementwise_loss("binary_cross_entropy", _bce_f, None,
+                           dict.fromkeys(_REDUCTIONS, "BinaryCrossEntropyBackward0"), grad_fn=_bce_grad)
 
 
 def _sig(xp, x):
@@ -300,9 +359,10 @@ def _kl_tg(x, y, log_target):
     if log_target:
         e = y.exp()
         return -e, e * (y - x + 1)
-    positive = y > 0
-    safe = tg.where(positive, y, tg.ones_like(y))
-    dy = tg.where(positive, safe.log() + 1 - x, tg.full((), float("nan"), dtype=x.dtype, device=x.device))
+    # PyTorch's xlogy(t, t) derivative: xlogy(t != 0, t) + t / t (NaN at t == 0 and below it),
+    # minus x; written so, its own derivatives are PyTorch's too (-1 for x even where t == 0,
+    # NaN for t there)
+    dy = tg.xlogy((y != 0).to(y.dtype), y) + y / y - x
     return -y, dy
 
 

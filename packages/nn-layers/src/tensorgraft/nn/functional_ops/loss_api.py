@@ -16,7 +16,6 @@ import numpy as np
 
 import tensorgraft as _tg
 from tensorgraft.amp._state import state as _autocast
-from tensorgraft.tensor import Tensor
 
 from . import _common as _ops_common
 from . import ctc_loss as _ctc
@@ -321,7 +320,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
         raise RuntimeError(f"{t_dim}D target tensor expects {t_dim + 1}D input tensors, but found inputs with sizes "
                            f"{list(input1.shape)} and {list(input2.shape)}.")
     d = input1.ndim - 1
-    eps = 1e-12
+    eps = _loss._EPS32  # PyTorch's EPSILON (Loss.cpp) is the float 1e-12: 9.99999996e-13
     prod = (input1 * input2).sum(d)
     mag1 = (input1 * input1).sum(d) + eps
     mag2 = (input2 * input2).sum(d) + eps
@@ -364,22 +363,25 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
 
 
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
-    if not isinstance(var, Tensor):
-        var = _tg.full(tuple(input.shape), float(var), dtype=input.dtype, device=input.device)
+    # PyTorch's order: the sign of var first, then its size, then the reduction
+    if isinstance(var, float):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = var * _tg.ones_like(input)
+    elif bool(_tg.any(var < 0)):
+        raise ValueError("var has negative entry/entries")
     in_shape, var_shape = tuple(input.shape), tuple(var.shape)
     if var_shape != in_shape:
-        # accepted: one variance per sample shared by the last dimension, given with or without
-        # that dimension, or shared along any one other dimension (size 1 there)
-        differing = [d for d in range(len(var_shape)) if len(var_shape) == len(in_shape)
-                     and var_shape[d] != in_shape[d]]
+        # accepted: one variance per sample shared by the last dimension, given without that
+        # dimension, or var's sizes that differ from the input's adding up to 1 (one dimension
+        # of size 1 that broadcasts)
         if var_shape == in_shape[:-1]:
             var = var.unsqueeze(-1)
-        elif len(var_shape) != len(in_shape) or len(differing) != 1 or var_shape[differing[0]] != 1:
+        elif not (len(in_shape) == len(var_shape)
+                  and sum(v for i, v in zip(in_shape, var_shape) if i != v) == 1):
             raise ValueError("var is of incorrect size")
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"{reduction} is not valid")
-    if bool((var < 0).any()):
-        raise ValueError("var has negative entry/entries")
     # the clamp keeps the log finite but is not part of the function: the gradient reaches var as
     # if it had not been clamped (PyTorch clamps a clone with grad mode off)
     var = var + (_tg.clamp(var.detach(), min=eps) - var.detach())

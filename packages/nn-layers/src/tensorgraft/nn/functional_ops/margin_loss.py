@@ -116,7 +116,7 @@ def _mm_grad(node, g):
     dz = dz * (_scale(xp, g._data, reduction, x2.shape[0]).astype(x2.dtype) / x2.shape[1])
     # the target entry of dz is 0: it gets minus the sum of its row
     dz[xp.arange(x2.shape[0]), y] = -dz.sum(axis=1)
-    return (wrap(dz.reshape(x._data.shape), g._device),)
+    return (refusing_derivative("multi_margin_loss_backward", wrap(dz.reshape(x._data.shape), g._device), g, x),)
 
 
 # ------------------------------------------------------------------ multilabel_margin_loss
@@ -174,7 +174,27 @@ def _ml_grad(node, g):
     W = cnt[:, :, None] * (z > 0)   # d loss / d x[d] through the pair (target c, non-target d)
     dx = W.sum(axis=1) - W.sum(axis=2)
     dx = dx * (_scale(xp, g._data, reduction, x2.shape[0]).astype(x2.dtype) / x2.shape[1])
-    return (wrap(dx.astype(x2.dtype, copy=False).reshape(x._data.shape), g._device),)
+    dx = wrap(dx.astype(x2.dtype, copy=False).reshape(x._data.shape), g._device)
+    return (refusing_derivative("multilabel_margin_loss_backward", dx, g, x),)
+
+
+# PyTorch's backward ops of these losses (and ctc_loss's) have no derivative: with create_graph=True
+# their gradient still requires grad, through a ``NotImplemented`` node that raises when reached
+_NO_DERIVATIVE = nnop("loss_backward_without_derivative", lambda xp, *a: None, None, node="NotImplemented")
+
+
+def refusing_derivative(aten_name, dx, g, x):
+    """``dx`` (computed from ``g`` and ``x``) behind PyTorch's node for ``aten::<aten_name>``."""
+    if gs.enabled:
+        live = tuple(t for t in (g, x) if t._requires_grad)
+        if live:
+            record(_NO_DERIVATIVE, dx, live, (aten_name,))
+    return dx
+
+
+@formula("loss_backward_without_derivative")
+def _no_derivative(node, gg):
+    raise RuntimeError(f"derivative for aten::{node.attrs[0]} is not implemented")
 
 
 _MM = [nnop("multi_margin_loss", _mm_kernel, multi_margin_loss)]

@@ -103,6 +103,9 @@ def _check_targets(input, target, weight):
         w = w.reshape(-1)
     if t.shape != expected:
         raise RuntimeError(f"size mismatch (got input: {list(x.shape)} , target: {list(t.shape)}")
+    if t.dtype == np.uint8:
+        # nll_loss2d's check lets Byte through, but its kernel reads the targets as int64 only
+        raise RuntimeError("expected scalar type Long but found Byte")
     return w
 
 
@@ -214,6 +217,8 @@ def _ce(fname, holder, input, target, weight, reduction, ignore_index, label_smo
     if gs.enabled and input._requires_grad:
         record(op, out, (input, target, weight), {"lsm": lsm, "Q": Q, "denom": denom, "reduction": reduction,
                                                    "log_input": log_input, "w": w, "live": live,
+                                                   "ignore_index": ignore_index, "target": target,
+                                                   "weight": weight,
                                                    "target_shape": t.shape}, node_name=node)
     return out
 
@@ -386,7 +391,7 @@ def _ce_grad_common(node, g, softmax):
         # one sample with a 1-element target: PyTorch's forward takes it but its backward
         # (nll_loss_backward) refuses, so the same program fails at the same step
         raise RuntimeError(f"size mismatch (got input: {list(shape)}, target: {list(tshape)})")
-    if gs.enabled and len(node.in_meta[0][0]) <= 2:
+    if gs.enabled and softmax and len(node.in_meta[0][0]) <= 2:
         return _ce_grad_graph(node, g, softmax)
     xp = get_backend(g._device).xp
     Q, lsm = a["Q"], a["lsm"]
@@ -409,7 +414,30 @@ def _ce_grad_common(node, g, softmax):
         if red == "mean" and a.get("live") is not None:
             d = xp.where(a["live"][:, None], d, xp.zeros((), d.dtype))
         dx = wrap(_restore_class(d, shape) if len(shape) != 2 else d, g._device)
+        if not softmax and gs.enabled and (g._requires_grad or node.inputs[0]._requires_grad):
+            # create_graph=True: PyTorch's nll_loss_backward node, over the incoming gradient and
+            # the input (whose own gradient is zero), as PyTorch's
+            ndim = len(shape)
+            name = ("NllLossBackwardBackward0" if ndim <= 2 else
+                    "NllLoss2DBackwardBackward0" if ndim == 4 else "ViewBackward0")
+            record(_NLL_BW[0], dx, (g, node.inputs[0]),
+                   {"target": a["target"], "weight": a["weight"], "reduction": red,
+                    "ignore_index": a["ignore_index"]}, node_name=name)
     return (dx, None, None)
+
+
+# nll_loss_backward as a node of its own (create_graph=True): linear in the incoming gradient, whose
+# derivative is nll_loss of the gradient's gradient (PyTorch's formula), and zero for the input
+_NLL_BW = [nnop("nll_loss_backward", lambda xp, *a: None, None)]
+
+
+@formula("nll_loss_backward")
+def _nll_backward_grad(node, gg):
+    g, x = node.inputs
+    a = node.attrs
+    need_g, need_x = node.needs_input_grad
+    dg = nll_loss(gg, a["target"], a["weight"], a["ignore_index"], a["reduction"]) if need_g else None
+    return dg, (x.new_zeros(x.shape) if need_x else None)
 
 
 @formula("cross_entropy", saves=(0,))
