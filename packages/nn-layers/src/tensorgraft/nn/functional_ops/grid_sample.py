@@ -169,6 +169,12 @@ def _gs_kernel(xp, x, grid, mode, padding, align):
         if w is not None:
             v = v * w[..., None]
         out = v if out is None else out + v
+    if mode == 0 and padding == 0 and len(sizes) == 2:
+        # ATen's vectorised 2-D kernel weighs the (masked) corners by weights made from the raw
+        # coordinate: a NaN or infinite one gives NaN, not the zero of a point outside the input
+        bad = ~xp.isfinite(g).all(axis=-1)
+        if bad.any():
+            out[bad] = np.nan
     return xp.ascontiguousarray(out.transpose(0, 2, 1)).reshape((N, C) + tuple(out_sp)).astype(x.dtype, copy=False)
 
 

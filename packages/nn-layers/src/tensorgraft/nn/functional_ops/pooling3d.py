@@ -523,7 +523,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         if pp < 0:
             raise RuntimeError(f"pad must be non-negative, but got pad: {pp}")
     _check_volume(input, "avg_pool3d()")
-    if _np_kind(input._data.dtype) not in "f":
+    if _np_kind(input._data.dtype) not in "f" and str(input._data.dtype) != "int64":  # (ATen: floats and Long)
         raise _not_implemented("avg_pool3d_out_frame", input)
     _check_pool(input, "avg_pool3d", k, s, p, (1, 1, 1), ceil_mode)
     return avg_pool3d_op(input, k, s, p, bool(ceil_mode), bool(count_include_pad), divisor_override)

@@ -285,7 +285,9 @@ def adaptive_avg_pool2d(input, output_size):
     if output_size.__class__ is not int:
         _check_size_types(output_size, "adaptive_avg_pool2d")
     hw = _requested_hw(input, output_size)
-    if hw is not None and len(hw) == 2 and min(hw) < 0:  # (before the rank; a negative size gave an empty result)
+    if hw is not None and len(hw) != 2:
+        raise RuntimeError("adaptive_avg_pool2d: output_size must be 2")
+    if hw is not None and min(hw) < 0:  # (before the rank; a negative size gave an empty result)
         raise RuntimeError("adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0 but "
                            f"received {{{hw[0]}, {hw[1]}}}")
     # output size 1: PyTorch takes a plain mean over the last two dims, whatever the rank
@@ -346,6 +348,8 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     if output_size.__class__ is not int:
         _check_size_types(output_size, "adaptive_max_pool2d")
     _adaptive_input_check(input, "adaptive_max_pool2d", output_size, ":")
+    if isinstance(output_size, (tuple, list)) and len(output_size) != 2:
+        raise RuntimeError("adaptive_max_pool2d(): internal error: output_size.size() must be 2")
     H, W = input.shape[-2:]
     hw = _out_hw(output_size, H, W)
     if min(hw) < 0:  # (ATen finds it making the output, before the dtype; Python's max() of no bins failed)

@@ -107,6 +107,12 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         b = ", ".join(f"{c}: {n}" for c, n in zip(names, out_sizes))
         raise RuntimeError(f"Input and output sizes should be greater than 0, but got input ({a}) "
                            f"{'and ' if nsp == 1 else ''}output ({b})")
+    if mode == "area":  # (PyTorch's adaptive_avg_pool3d, with its input check)
+        from .pooling3d import _check_adaptive
+        _check_adaptive(input, "adaptive_avg_pool3d", "")
+    elif input.numel() == 0 and input.shape[1] == 0:  # (the spatial sizes are known positive here)
+        raise RuntimeError(f"Non-empty {input.ndim}D data tensor expected but got a tensor with sizes "
+                           f"{list(input.shape)}")
     if mode == "area":
         node = "AdaptiveAvgPool3DBackward0"
     else:

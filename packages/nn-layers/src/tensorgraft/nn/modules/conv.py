@@ -106,8 +106,9 @@ def _output_padding(m, input, output_size):
         smallest.append((length - 1) * m.stride[i] - 2 * m.padding[i] + m.dilation[i] * (m.kernel_size[i] - 1) + 1)
     largest = [lo + s - 1 for lo, s in zip(smallest, m.stride)]
     if any(not lo <= w <= hi for w, lo, hi in zip(wanted, smallest, largest)):
+        # (PyTorch names input.size()[2:], an unbatched input's too)
         raise ValueError(f"requested an output size of {wanted}, but valid sizes range from "
-                         f"{smallest} to {largest} (for an input of {input.shape[lead:]})")
+                         f"{smallest} to {largest} (for an input of {input.shape[2:]})")
     return tuple(w - lo for w, lo in zip(wanted, smallest))
 
 
