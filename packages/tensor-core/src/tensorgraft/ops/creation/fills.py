@@ -20,7 +20,8 @@ from ... import memory_layout as _ml
 from .. import _frontend as F
 from ..conversion import resolve_device
 from ...sparse.compressed_data import SparseCompressedData
-from ._common import _check_dtype, _create, _finish, _make, _size, no_sparse_kernel, sparse_empty, sparse_layout
+from ._common import (_check_dtype, _create, _finish, _make, _not_implemented, _size, no_sparse_kernel, sparse_empty,
+                      sparse_layout)
 from tensorgraft.dtypes import np_kind as _np_kind
 
 
@@ -39,6 +40,8 @@ def _filled(fname, fill):
         if layout is not None and sparse_layout(layout, fname):
             return _sparse_factory(fname, shape, dtype, dev, requires_grad, layout)
         npd = (dtype or _dt.get_default_dtype()).np
+        if memory_format is not None and fname != "empty":  # only empty() takes one in PyTorch
+            raise TypeError(f"{fname}() got an unexpected keyword argument 'memory_format'")
         if memory_format is not None and memory_format is not _ml.contiguous_format:
             return _make(_create(dev, lambda xp: _in_format(xp, fill(xp, shape, npd), memory_format)), dev,
                          requires_grad)
@@ -230,14 +233,26 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
     return _make(data, dev, requires_grad)
 
 
+def _tri_indices_args(fname, row, col, dtype):
+    """PyTorch's checks: sizes not negative, then a kernel only for int32/int64."""
+    dtype = _check_dtype(dtype, fname) or _dt.int64
+    if row < 0:
+        raise RuntimeError(f"row must be non-negative, got{row}")
+    if col < 0:
+        raise RuntimeError(f"col must be non-negative, got{col}")
+    if dtype not in (_dt.int64, _dt.int32):
+        raise _not_implemented(fname, dtype)
+    return dtype
+
+
 def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None) -> Tensor:
+    dtype = _tri_indices_args("tril_indices", row, col, dtype)
     r, c = np.tril_indices(row, offset, col)
-    dtype = _check_dtype(dtype, "tril_indices") or _dt.int64
     return _finish(np.stack([r, c]).astype(dtype.np), resolve_device(device), False)
 
 
 def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None) -> Tensor:
+    dtype = _tri_indices_args("triu_indices", row, col, dtype)
     r, c = np.triu_indices(row, offset, col)
-    dtype = _check_dtype(dtype, "triu_indices") or _dt.int64
     return _finish(np.stack([r, c]).astype(dtype.np), resolve_device(device), False)
 

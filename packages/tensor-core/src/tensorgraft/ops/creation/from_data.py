@@ -117,6 +117,34 @@ def _conversion_error(data, shape, np_dtype):
     return walk(data, 0)
 
 
+def _integral_item_error(data, to_bool: bool):
+    """With an integer or bool dtype, PyTorch converts each Python item itself (depth first): a
+    float (NumPy's float64 too) is cast, for bool a complex too; anything else goes through
+    ``__index__`` (which NumPy's other float scalars and float tensors lack) and must fit in
+    int64. The error of the first item that fails, None when all convert."""
+    if isinstance(data, (list, tuple)):
+        for item in data:
+            error = _integral_item_error(item, to_bool)
+            if error is not None:
+                return error
+        return None
+    if isinstance(data, float) or to_bool and isinstance(data, complex):
+        return None
+    if isinstance(data, Tensor):
+        if data._data.size != 1 or data.dtype.category >= 2:
+            return TypeError("only integer tensors of a single element can be converted to an index")
+        return None
+    if isinstance(data, np.ndarray):
+        return None
+    if isinstance(data, numbers.Integral):
+        if not -(1 << 63) <= int(data) < (1 << 63):
+            return ValueError("Overflow when unpacking long long")
+        return None
+    cls = type(data)
+    name = cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    return TypeError(f"'{name}' object cannot be interpreted as an integer")
+
+
 def _to_nested(data, arrays: list):
     """``data`` (a nested sequence) for NumPy. A tensor in it stands for the number it holds, as
     PyTorch reads it (so one of more elements is refused, and one recording gradients warns); the
@@ -238,6 +266,10 @@ def tensor_from_data(data, *, dtype=None, device=None, requires_grad=False) -> T
             inferred = dtype
         if inferred is None:  # empty (nested) list
             inferred = _dt.get_default_dtype()
+        if dtype is not None and dtype.category <= 1 and inferred.category >= 2:
+            error = _integral_item_error(data, dtype is _dt.bool)
+            if error is not None:
+                raise error
         from_python = True
         build = inferred.np
         if dtype is not None:

@@ -82,6 +82,8 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     all_int = all(isinstance(v, numbers.Integral) for v in (start, end, step))
     if dtype is None:
         dtype = _dt.int64 if all_int else _dt.get_default_dtype()
+    if dtype.category == 3 or dtype is _dt.bool:  # (no kernel: refused before the range is checked)
+        raise _not_implemented("arange_cpu", dtype)
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if not (math.isfinite(start) and math.isfinite(end)):
@@ -89,8 +91,6 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     if (step > 0 and end < start) or (step < 0 and end > start):
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     dev = resolve_device(device)
-    if dtype.category == 3:
-        raise _not_implemented("arange_cpu", dtype)
     if dtype.category == 2:
         n = max(0, math.ceil((float(end) - float(start)) / float(step)))
         data = _float_range(n, float(start), float(step), dtype.np)
@@ -120,11 +120,25 @@ def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devic
     if end is None:
         start, end = 0, start
     start, end, step = _num(start), _num(end), _num(step)
+    dtype = _check_dtype(dtype, "range") or _dt.get_default_dtype()
+    if dtype is _dt.bool or dtype.category == 3:
+        raise _not_implemented("range_cpu", dtype)
+    if dtype.category != 2 and all(math.isfinite(v) for v in (start, end, step)):
+        # integer kernel: PyTorch converts the ends and the step to int64 first (truncating)
+        start, end, step = int(start), int(end), int(step)
     if step == 0:
         raise RuntimeError("step must be nonzero")
-    dtype = _check_dtype(dtype, "range") or _dt.get_default_dtype()
-    n = int(math.floor((end - start) / step)) + 1
-    data = (start + np.arange(max(n, 0), dtype=np.float64) * step).astype(dtype.np)
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {_cnum(start)} -> {_cnum(end)}")
+    if (step > 0 and end < start) or (step < 0 and end > start):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    if isinstance(step, int) and isinstance(start, int) and isinstance(end, int):
+        n = (end - start) // step + 1  # exact: both have the step's sign
+        data = (start + np.arange(n, dtype=np.int64) * step).astype(dtype.np)
+    else:
+        n = int(math.floor((end - start) / step)) + 1
+        acc = np.float32 if dtype is _dt.float16 else np.float64  # PyTorch's accumulate type
+        data = (acc(start) + np.arange(n, dtype=acc) * acc(step)).astype(dtype.np)
     return _finish(data, resolve_device(device), requires_grad)
 
 

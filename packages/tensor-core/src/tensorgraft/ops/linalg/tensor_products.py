@@ -107,6 +107,13 @@ def _einsum_frontend(op):
                 raise TypeError(f"einsum(): argument 'operands' must be tuple of Tensors, but found element of type "
                                 f"{type(t).__name__} at pos {k}")
         ins, out = parse_einsum(equation, [t._data.shape for t in operands])
+        for k, (s, t) in enumerate(zip(ins, operands)):  # (PyTorch checks every operand's own first)
+            if len(set(s)) != len(s):
+                own = {}
+                for c, n in zip(s, t._data.shape):
+                    if own.setdefault(c, n) != n:
+                        raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {k} but the sizes "
+                                           f"don't match, {n} != {own[c]}")
         seen = {}
         for k, (s, t) in enumerate(zip(ins, operands)):
             for c, n in zip(s, t._data.shape):
@@ -183,13 +190,22 @@ def _tensordot(a, b, dims=2, out=None):
         if len(da) != len(db):
             raise RuntimeError("both dimension lists should have same length")
         shown = (list(da), list(db))
+        for n, ds in ((na, da), (nb, db)):
+            if n == 0 and ds:  # (PyTorch wraps these dims without the 0-d allowance)
+                raise IndexError(f"Dimension specified as {ds[0]} but tensor has no dimensions")
         da = [wrap_dim(d, na) for d in da]
         db = [wrap_dim(d, nb) for d in db]
     for x, y, sx, sy in zip(da, db, shown[0], shown[1]):
         sa, sb = a._data.shape[x], b._data.shape[y]
         if sa != sb:
-            raise RuntimeError(f"contracted dimensions need to match, but first has size {sa} in dim {sx} "
-                               f"and second has size {sb} in dim {sy}")
+            # a size-1 dim broadcasts: PyTorch sums the other operand's dim first
+            if sb == 1:
+                a = a.sum(x, keepdim=True)
+            elif sa == 1:
+                b = b.sum(y, keepdim=True)
+            else:
+                raise RuntimeError(f"contracted dimensions need to match, but first has size {sa} in dim {sx} "
+                                   f"and second has size {sb} in dim {sy}")
     letters = iter(_LETTERS)
     la = [next(letters) for _ in range(na)]
     lb = [next(letters) for _ in range(nb)]
@@ -206,12 +222,13 @@ def _kron(input, other):
     _tensor_args("kron", ("input", "other"), input, other)
     na, nb = input._data.ndim, other._data.ndim
     n = max(na, nb)
-    a = input.reshape((1,) * (n - na) + input._data.shape)
-    b = other.reshape((1,) * (n - nb) + other._data.shape)
-    ea = a.reshape(a._data.shape + (1,) * n)
-    prod = ea * b  # (a0, .., an, b0, .., bn), then interleaved as (a0, b0, a1, b1, ...)
-    order = [k for i in range(n) for k in (i, n + i)]
-    return prod.permute(*order).reshape(tuple(x * y for x, y in zip(a._data.shape, b._data.shape)))
+    sa = (1,) * (n - na) + input._data.shape
+    sb = (1,) * (n - nb) + other._data.shape
+    # PyTorch's layout: a as (a0, 1, a1, 1, ...) times b as (1, b0, 1, b1, ...) is the result's
+    # memory order already (contiguous), then an unsafe view to (a0 * b0, a1 * b1, ...)
+    prod = input.reshape(tuple(x for s in sa for x in (s, 1))) * other.reshape(tuple(x for s in sb for x in (1, s)))
+    from ..shape.reshape import unsafe_view
+    return unsafe_view(prod, tuple(x * y for x, y in zip(sa, sb)))
 
 
 defop("kron", frontend=lambda op: _kron, differentiable=False)

@@ -51,7 +51,7 @@ defop("flipud", frontend=lambda op: _flipud, differentiable=False)
 def _roll_kernel(xp, a, shifts, dims):
     if dims is None:
         return xp.roll(a.reshape(-1), shifts[0]).reshape(a.shape)
-    return xp.roll(a, shifts, dims)
+    return xp.ascontiguousarray(xp.roll(a, shifts, dims))  # PyTorch's result is contiguous
 
 
 def _roll_frontend(op):
@@ -62,14 +62,16 @@ def _roll_frontend(op):
         nd = input._data.ndim
         shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
         shifts = tuple(_int_arg(s, "roll", "shifts") for s in shifts)
-        if dims is None:
-            if len(shifts) != 1:
-                raise RuntimeError(f"`shifts` required to be of size 1 when `dims` is None, got {len(shifts)}")
-            w = None
+        if not shifts:
+            raise RuntimeError("`shifts` required")
+        dims = () if dims is None else tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+        if not dims and len(shifts) == 1:
+            w = None  # the flattened tensor rolled
         else:
-            dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
             if len(shifts) != len(dims):
                 raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
+            if nd == 0:
+                raise IndexError(f"Dimension specified as {dims[0]} but tensor has no dimensions")
             w = tuple(wrap_dim(d, nd) for d in dims)
         return _finish_copy(op, input, table[input._device.type](input._data, shifts, w),
                             {"shifts": shifts, "dims": w})
@@ -91,10 +93,12 @@ def _rot90_frontend(op):
             raise RuntimeError(f"expected total dims >= 2, but got total dims = {nd}")
         d0, d1 = wrap_dim(dims[0], nd), wrap_dim(dims[1], nd)
         if d0 == d1:
-            raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}")
+            raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {dims[0]} and "
+                               f"dim1 = {dims[1]}")
         k = _int_arg(k, "rot90", "k") % 4
         return _finish_copy(op, input, table[input._device.type](input._data, k, (d0, d1)), {"k": k, "dims": (d0, d1)})
     return rot90
 
 
-defop("rot90", kernel=lambda xp, a, k, axes: xp.ascontiguousarray(xp.rot90(a, k, axes)), frontend=_rot90_frontend)
+# always a copy (``k=0`` too: PyTorch clones), C-ordered with no negative stride on a size-1 dim
+defop("rot90", kernel=lambda xp, a, k, axes: xp.rot90(a, k, axes).copy(), frontend=_rot90_frontend)

@@ -63,6 +63,15 @@ defop("clone", kernel=lambda xp, a: a.copy(), frontend=_clone_frontend)
 def _meshgrid(*tensors, indexing=None):
     if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
         tensors = tuple(tensors[0])
+    for i, t in enumerate(tensors):
+        check_tensor(t, "meshgrid", "tensors", i + 1)
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    for a, b in zip(tensors, tensors[1:]):  # PyTorch checks these before the indexing and the dims
+        if a._data.dtype != b._data.dtype:
+            raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+        if a._device != b._device:
+            raise RuntimeError("meshgrid expects all tensors to have the same device")
     if indexing is None:
         # PyTorch's default, with PyTorch's warning (Python shows it once per calling line)
         warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument.",
@@ -70,12 +79,9 @@ def _meshgrid(*tensors, indexing=None):
         indexing = "ij"
     if indexing not in ("ij", "xy"):
         raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: {indexing}")
-    for i, t in enumerate(tensors):
-        check_tensor(t, "meshgrid", "tensors", i + 1)
+    for t in tensors:
         if t._data.ndim > 1:
             raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t}")
-    if not tensors:
-        raise RuntimeError("meshgrid expects a non-empty TensorList")
     ts = [t.reshape(-1) if t._data.ndim == 0 else t for t in tensors]
     swap = indexing == "xy" and len(ts) >= 2
     if swap:

@@ -9,7 +9,7 @@ from ... import dtypes as _dt
 from ...tensor import wrap_view
 from .. import _frontend as F
 from .._frontend import check_tensor
-from .._args import REQUIRED, method_and_function, shape_arg, wrap_dim
+from .._args import REQUIRED, invalid_combination, method_and_function, missing_args, shape_arg, wrap_dim
 from .._define import defop
 from ._common import _finish_copy, _finish_view, _infer, _int_params, _shape
 
@@ -52,6 +52,8 @@ def _view_frontend(op):
             shape = (size,)
         if dtype is not None and not shape:
             shape = (dtype,)
+        if not shape:
+            raise invalid_combination("view", overloads=("torch.dtype dtype", "tuple of ints size"))
         if len(shape) == 1 and isinstance(shape[0], _dt.dtype):
             return _view_dtype(input, shape[0])
         a = input._data
@@ -95,7 +97,12 @@ def _reshape_frontend(op):
 
     def reshape(input, *args, shape=None):
         check_tensor(input, "reshape")
-        shape = args if shape is None else (shape,)
+        if shape is None:
+            if not args:
+                raise missing_args("reshape", "shape")
+            shape = args
+        else:
+            shape = (shape,)
         a = input._data
         shape = _infer(_shape(shape, "reshape"), a.size, "reshape")
         v = _try_view(a, shape)
@@ -106,7 +113,15 @@ def _reshape_frontend(op):
     return reshape
 
 
-defop("reshape", kernel=lambda xp, a, shape: xp.reshape(xp.ascontiguousarray(a), shape), frontend=_reshape_frontend)
+_reshape_op = defop("reshape", kernel=lambda xp, a, shape: xp.reshape(xp.ascontiguousarray(a), shape),
+                   frontend=_reshape_frontend)
+
+
+def unsafe_view(input, shape):
+    """PyTorch's ``_unsafe_view`` of a fresh contiguous result (``kron``): reshaped in place of a
+    copy, recorded as ``UnsafeViewBackward0`` and not as a view of the intermediate."""
+    return _finish_copy(_reshape_op, input, input._data.reshape(shape), {"shape": input._data.shape},
+                        node_name="UnsafeViewBackward0")
 
 
 def _view_as(input, other):
@@ -170,10 +185,10 @@ defop("ravel", frontend=lambda op: _ravel, differentiable=False)
 def _unflatten(input, dim, sizes):
     check_tensor(input, "unflatten")
     shape = input._data.shape
-    d = wrap_dim(dim, len(shape), "unflatten")
     sizes = shape_arg((sizes,), "unflatten")
-    if len(sizes) == 0:
+    if len(sizes) == 0:  # (checked before the dim, as PyTorch)
         raise RuntimeError("unflatten: sizes must be non-empty")
+    d = wrap_dim(dim, len(shape), "unflatten")
 
     # ATen reads the size of dim d and infers the -1 in one step whose errors it wraps in this
     # message, except a product that does not match, which gets its own

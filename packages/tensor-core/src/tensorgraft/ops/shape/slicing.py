@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numbers
 
+from ... import dtypes as _dt
 from ...grad_mode import state as _gs
 from ...tensor import Tensor, wrap_view
 from .. import _frontend as F
@@ -86,15 +87,17 @@ _NARROW_OVERLOADS = ("int dim, Tensor start, int length", "int dim, int start, i
 def _narrow(input, dim, start, length):
     if not is_int(dim):
         raise invalid_combination("narrow", (dim, start, length), overloads=_NARROW_OVERLOADS)
+    if input._data.ndim and is_int(length) and length < 0:  # (PyTorch checks it before the dim)
+        raise RuntimeError("narrow(): length must be non-negative.")
     _, d, n = _cut_dim(input, "narrow", dim, (RuntimeError, "narrow() cannot be applied to a 0-dim tensor."))
     start = _int_arg(start, "narrow", "start", _NARROW_OVERLOADS, (dim, start, length))
     length = _int_arg(length, "narrow", "length", _NARROW_OVERLOADS, (dim, start, length))
+    if length < 0:  # (checked before the start, as PyTorch)
+        raise RuntimeError("narrow(): length must be non-negative.")
     if not -n <= start <= n:
         raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got {start})")
     if start < 0:
         start += n
-    if length < 0:
-        raise RuntimeError("narrow(): length must be non-negative.")
     if start + length > n:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
     index = (slice(None),) * d + (slice(start, start + length),)
@@ -170,11 +173,11 @@ defop("split_with_sizes", frontend=lambda op: _split_with_sizes, differentiable=
 def _chunk(input, chunks, dim=0):
     check_tensor(input, "chunk")
     chunks = _int_arg(chunks, "chunk", "chunks")
+    a = input._data
+    if a.ndim == 0:  # (checked before the count, as PyTorch)
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-    a = input._data
-    if a.ndim == 0:
-        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     n = a.shape[wrap_dim(dim, a.ndim, "chunk")]
     if n == 0:  # PyTorch returns `chunks` empty pieces
         return _split(input, [0] * chunks, dim)
@@ -187,10 +190,19 @@ defop("chunk", frontend=lambda op: _chunk, differentiable=False)
 def _tensor_split(input, indices_or_sections, dim=0):
     check_tensor(input, "tensor_split")
     a = input._data
+    if a.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
     d = wrap_dim(dim, a.ndim)
     n = a.shape[d]
     if isinstance(indices_or_sections, Tensor):
-        indices_or_sections = indices_or_sections.tolist()
+        t = indices_or_sections
+        if t.ndim > 1:
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to be a zero-dimensional or "
+                               f"one-dimensional tensor, but got a tensor with {t.ndim} dims")
+        if t.dtype is not _dt.int64:
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to have dtype of long, but got "
+                               f"{F._type_name(t.dtype.np)}")
+        indices_or_sections = t.tolist()
     if isinstance(indices_or_sections, (list, tuple)):
         bounds = [0] + [min(max(int(i) + (n if i < 0 else 0), 0), n) for i in indices_or_sections] + [n]
     else:
@@ -223,7 +235,12 @@ defop("unbind", frontend=lambda op: _unbind, differentiable=False)
 def _hvdsplit(axis_fn, name):
     def f(input, indices_or_sections):
         check_tensor(input, name)
-        d = axis_fn(input._data.ndim)
+        nd = input._data.ndim
+        need = 1 if name == "hsplit" else 2
+        if nd < need:
+            raise RuntimeError(f"torch.{name} requires a tensor with at least {need} dimension, but got a tensor "
+                               f"with {nd} dimensions!")
+        d = axis_fn(nd)
         if isinstance(indices_or_sections, numbers.Integral):
             n = input._data.shape[d]
             if indices_or_sections == 0 or n % indices_or_sections:

@@ -96,11 +96,12 @@ def _squeeze_error(method, input, args, kwargs) -> TypeError:
 def _int_list(dims) -> tuple:
     """Dims given as a sequence that starts with an int: PyTorch's parser takes bools after the
     first (as 0 and 1) and refuses anything else there."""
+    had_bool = any(d.__class__ is bool for d in dims)
     dims = tuple(int(d) if d.__class__ is bool else d for d in dims)
     bad = bad_int_list_item("squeeze", "dim", dims)
     if bad is not None:
         raise bad
-    return dims
+    return list(dims) if had_bool else dims  # (a list: see the repeat check in ``_squeeze``)
 
 
 def _squeeze_frontend(op):
@@ -136,7 +137,12 @@ def _squeeze_frontend(op):
         else:
             multi = isinstance(dim, (tuple, list))
             dims = dim if multi else (dim,)
-            wrapped = {wrap_dim(d, a.ndim, "squeeze") for d in dims}
+            wrapped = set()
+            for d in dims:
+                d = wrap_dim(d, a.ndim, "squeeze")
+                if d in wrapped:  # (a bool counts as its int: ``squeeze((1, True))`` repeats dim 1)
+                    raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+                wrapped.add(d)
             axes = tuple(sorted(d for d in wrapped if a.ndim and a.shape[d] == 1))
             name = "SqueezeBackward2" if multi else "SqueezeBackward1"
         return _finish_view(op, input, table[input._device.type](a, axes), {"shape": a.shape}, node_name=name)
@@ -163,8 +169,10 @@ def _expand_error(sizes, shape):
 def _expand_frontend(op):
     table = op.table
 
-    def expand(input, *sizes, implicit=False):
+    def expand(input, *sizes, size=None, implicit=False):
         check_tensor(input, "expand")
+        if size is not None:
+            sizes = (size,)
         a = input._data
         sizes = _shape(sizes, "expand")
         if len(sizes) < a.ndim:
@@ -172,25 +180,48 @@ def _expand_frontend(op):
                                f"sizes provided ({len(sizes)}) must be greater or equal to the number of dimensions "
                                f"in the tensor ({a.ndim})")
         lead = len(sizes) - a.ndim
-        target = []
-        for i, s in enumerate(sizes):
+        target = list(sizes)
+        for i in range(len(sizes) - 1, -1, -1):  # from the last dim, as PyTorch (the first error wins)
+            s = sizes[i]
             if i < lead:
                 if s < 0:
                     raise RuntimeError(f"The expanded size of the tensor ({s}) isn't allowed in a leading, "
                                        f"non-existing dimension {i}")
-                target.append(s)
                 continue
             cur = a.shape[i - lead]
             if s == -1:
-                s = cur
+                target[i] = cur
             elif cur != 1 and s != cur:
                 raise _expand_error(sizes, a.shape)
-            target.append(s)
         return _finish_view(op, input, table[input._device.type](a, tuple(target)), {"shape": a.shape})
     return expand
 
 
-defop("expand", kernel=lambda xp, a, shape: xp.broadcast_to(a, shape), frontend=_expand_frontend, public=False)
+def _expand_kernel(xp, a, shape):
+    b = xp.broadcast_to(a, shape)
+    if 1 not in shape or not a.ndim:  # (a 0-d tensor's expansions have only 0 strides in PyTorch)
+        return b
+    # a size-1 dim keeps a stride in PyTorch (NumPy gives it 0): the tensor's own where its size
+    # is kept, the next dim's extent for a new leading one (PyTorch's inferExpandGeometry)
+    nd = len(shape)
+    lead = nd - a.ndim
+    strides = [0] * nd
+    for i in range(nd - 1, -1, -1):
+        d = i - lead
+        if d >= 0:
+            st = a.strides[d] if a.shape[d] == shape[i] else 0
+        elif shape[i] != 1:
+            st = 0
+        else:
+            st = shape[i + 1] * strides[i + 1] if i + 1 < nd else a.itemsize
+        strides[i] = st
+    strides = tuple(strides)
+    if strides == b.strides:
+        return b
+    return xp.lib.stride_tricks.as_strided(b, shape, strides)  # (~3 us: only where they differ)
+
+
+defop("expand", kernel=_expand_kernel, frontend=_expand_frontend, public=False)
 
 
 def _expand_as(input, other):
