@@ -121,3 +121,11 @@ def test_stack_module_state_refuses_mixed_requires_grad():
     m2.requires_grad_(False)
     params, _ = stack_module_state([m1, m2])
     assert not params["weight"].requires_grad
+
+
+def test_jacfwd_over_a_dict_of_parameters_returns_a_dict():
+    # (the basis-tangent jacfwd kept only the first block for an int argnums; PyTorch keeps the pytree)
+    params = {"w": torch.ones(2, 3), "b": torch.zeros(2)}
+    jac = torch.func.jacfwd(lambda p, x: p["w"] @ x + p["b"])(params, torch.tensor([1.0, 2.0, 3.0]))
+    assert sorted(jac) == ["b", "w"] and jac["w"].shape == (2, 2, 3) and jac["b"].shape == (2, 2)
+    assert jac["b"].tolist() == [[1.0, 0.0], [0.0, 1.0]] and jac["w"][0, 0].tolist() == [1.0, 2.0, 3.0]

@@ -498,7 +498,8 @@ def _forward_jacobian(func, argnums, has_aux, args):
                 shape = tuple(o.shape) + tuple(p.shape)
                 blocks.append(scope.finish(tensorgraft.stack(cols, dim=-1).reshape(shape)) if cols
                               else tensorgraft.zeros(shape, dtype=o.dtype, device=o.device))
-            flat_output_input.append(blocks[0] if isinstance(argnums, int) else tree_unflatten(blocks, primals_spec))
+            per_arg = tree_unflatten(blocks, primals_spec)  # one entry per sliced argument (a dict stays one)
+            flat_output_input.append(per_arg[0] if isinstance(argnums, int) else per_arg)
     output_input = tree_unflatten(flat_output_input, out_spec)
     if has_aux:
         # PyTorch's jacfwd maps over the tangents and keeps the aux of the first: a tensor with
