@@ -101,10 +101,14 @@ class BackwardHook:
                 self.grad_outputs = out
         local = self.grad_outputs
         if self.input_tensors_index is None:
-            # PyTorch raises this from C++ during backward: it names the user's backward() line
-            warn_at_caller("Full backward hook is firing when gradients are computed with respect to module outputs "
-                           "since no inputs require gradients. See https://docs.pytorch.org/docs/main/generated/"
-                           "torch.nn.Module.html#torch.nn.Module.register_full_backward_hook for more details.")
+            # PyTorch warns this from C++ during backward (it names the user's backward() line), for
+            # full hooks only: a module whose only hooks are the old register_backward_hook kind
+            # (run here with full semantics) has them on its output's node there, which never warns
+            if self.user_pre_hooks or self.module.__dict__.get("_is_full_backward_hook") is not False \
+                    or len(self.user_hooks) > len(self.module._backward_hooks):
+                warn_at_caller("Full backward hook is firing when gradients are computed with respect to module outputs "
+                               "since no inputs require gradients. See https://docs.pytorch.org/docs/main/generated/"
+                               "torch.nn.Module.html#torch.nn.Module.register_full_backward_hook for more details.")
             grad_inputs = (None,) * self.n_inputs
             for hook in self.user_hooks:
                 res = hook(self.module, grad_inputs, self.grad_outputs)

@@ -114,6 +114,10 @@ def _apply(self, fn, recurse=True):
             self._parameters[key] = replacement
             continue
         if new is not param:
+            if param._requires_grad and not (new.is_floating_point() or new.is_complex()):
+                # PyTorch sets ``param.data = new`` here, which refuses it
+                raise RuntimeError("data set to a tensor that requires gradients must be floating point or complex "
+                                   "dtype")
             param._data = new._data
             param._device = new._device
         if param.grad is not None:
@@ -175,6 +179,33 @@ def type_(self, dst_type):  # Module.type (named so here not to hide the builtin
     # every tensor, integer buffers too (as PyTorch); dst_type may be a dtype, a name
     # ("torch.DoubleTensor") or a legacy tensor type (torch.DoubleTensor)
     return self._apply(lambda t: t.type(dst_type))
+
+
+def _no_backend(kind):
+    """The conversion ``Module.xpu()``/``ipu()``/``mtia()`` applies: tensorgraft has none of these
+    backends, so moving any tensor fails with the error of a PyTorch build without it (a module with no
+    parameters or buffers is returned as it is, as there)."""
+    def convert(t):
+        if kind == "ipu":
+            raise RuntimeError("PyTorch is not linked with support for ipu devices")
+        if kind == "xpu":
+            raise AssertionError("Torch not compiled with XPU enabled")
+        raise AssertionError("Torch not compiled with MTIA enabled. Ensure you have `import "
+                             "mtia.host_runtime.torch_mtia.dynamic_library` in your python src file and include "
+                             "`//mtia/host_runtime/torch_mtia:torch_mtia` as your target dependency!")
+    return convert
+
+
+def xpu(self, device=None):
+    return self._apply(_no_backend("xpu"))
+
+
+def ipu(self, device=None):
+    return self._apply(_no_backend("ipu"))
+
+
+def mtia(self, device=None):
+    return self._apply(_no_backend("mtia"))
 
 
 def to_empty(self, *, device, recurse=True):

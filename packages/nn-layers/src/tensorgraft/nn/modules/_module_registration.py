@@ -132,6 +132,8 @@ def get_parameter(self, target):
 def get_buffer(self, target):
     mod_path, _, name = target.rpartition(".")
     mod = self.get_submodule(mod_path)
+    if not hasattr(mod, name):
+        raise AttributeError(mod._get_name() + " has no attribute `" + name + "`")
     if name not in mod._buffers:
         raise AttributeError("`" + name + "` is not a buffer")
     return mod._buffers[name]

@@ -259,9 +259,9 @@ def _copy_tensor(module, name, cur, val, assign):
             # val is a Parameter (see _assigned_parameter): it takes the module's requires_grad
             if val.requires_grad != cur.requires_grad:
                 val.requires_grad_(cur.requires_grad)
-            module._parameters[name] = val
-        else:
-            module._buffers[name] = val
+        # through the module's __setattr__, as PyTorch assigns: the global registration hooks
+        # (and a subclass's own __setattr__) see the loaded tensor
+        setattr(module, name, val)
         return
     src = val._data
     if val._device is not cur._device:

@@ -72,10 +72,10 @@ def _describe_entry(value, type_string):
     if not isinstance(value, Tensor):
         return "Object of type: " + type(value).__name__
     dims = "x".join(map(str, value.size()))
-    where = "" if value.device.type == "cpu" else f" ({value.device})"
+    where = f" ({value.device})" if value.device.type == "cuda" else ""
     kind = value.type() if type_string else value.dtype
-    lead = "Parameter containing: " if isinstance(value, Parameter) else ""
-    return f"{lead}[{kind} of size {dims}{where}]"
+    lead = "Parameter" if isinstance(value, Parameter) else "Tensor"
+    return f"{lead} containing: [{kind} of size {dims}{where}]"
 
 
 # ------------------------------------------------------------------ Sequential
@@ -145,7 +145,14 @@ class Sequential(Module):
 
     def __imul__(self, factor):
         self._check_factor(factor)
-        return self.extend(list(self) * (factor - 1))
+        # copies the entries named "0", "1", ... (a Sequential built from an OrderedDict of other
+        # names fails with KeyError, as in PyTorch)
+        count = len(self)
+        for copy in range(1, factor):
+            offset = copy * count
+            for i in range(count):
+                self.add_module(str(i + offset), self._modules[str(i)])
+        return self
 
     def __iter__(self):
         return iter(self._modules.values())
@@ -167,7 +174,7 @@ class Sequential(Module):
         return self
 
     def extend(self, sequential):
-        for mod in list(sequential):
+        for mod in sequential:  # (not a copy: ``s.extend(s)`` fails as PyTorch's does)
             self.append(mod)
         return self
 
@@ -251,7 +258,11 @@ class ModuleList(Module):
         return super().__dir__()
 
     def insert(self, index, module):
-        _open_slot(self._modules, index, module)
+        # PyTorch's loop, kept as it is: it checks nothing, so a negative index shifts the entries
+        # up and then fails with KeyError('-1'), and an index past the end adds that name
+        for i in range(len(self._modules), index, -1):
+            self._modules[str(i)] = self._modules[str(i - 1)]
+        self._modules[str(index)] = module
 
     def append(self, module):
         self.add_module(str(len(self)), module)
@@ -327,7 +338,7 @@ class ParameterList(Module):
 
     def __init__(self, values=None):
         super().__init__()
-        self._length = 0
+        self._size = 0
         if values is not None:
             self.extend(values)
 
@@ -349,7 +360,7 @@ class ParameterList(Module):
         setattr(self, slot, param)
 
     def __len__(self):
-        return self._length
+        return self._size
 
     def __iter__(self):
         return (self[pos] for pos in range(len(self)))
@@ -358,13 +369,13 @@ class ParameterList(Module):
         return self.extend(parameters)
 
     def __setstate__(self, state):
-        if "_size" in state and "_length" not in state:            # a PyTorch-pickled module
-            state["_length"] = state.pop("_size")
+        if "_length" in state and "_size" not in state:            # pickled by an older tensorgraft
+            state["_size"] = state.pop("_length")
         super().__setstate__(state)
 
     def append(self, value):
-        self._length += 1
-        self[self._length - 1] = value
+        self._size += 1
+        self[self._size - 1] = value
         return self
 
     def extend(self, values):
@@ -388,7 +399,7 @@ class ParameterDict(Module):
 
     def __init__(self, parameters=None):
         super().__init__()
-        self._ordered_names = {}
+        self._keys = {}
         if parameters is not None:
             self.update(parameters)
 
@@ -403,42 +414,43 @@ class ParameterDict(Module):
         return getattr(self, self._checked_key(key))
 
     def __setitem__(self, key, value):
+        # recorded before the key is checked, as PyTorch does: a refused non-string key stays
+        # listed, and later reads (repr, items, ...) fail on it as PyTorch's do
+        self._keys[key] = None
         self._checked_key(key)
-        self._ordered_names[key] = None
         if isinstance(value, Tensor) and not isinstance(value, Parameter):
             value = Parameter(value)
         setattr(self, key, value)
 
     def __delitem__(self, key):
-        self._checked_key(key)
-        del self._ordered_names[key]
-        delattr(self, key)
+        del self._keys[key]
+        delattr(self, self._checked_key(key))
 
     def __setstate__(self, state):
-        if "_keys" in state and "_ordered_names" not in state:     # a PyTorch-pickled module
-            state["_ordered_names"] = state.pop("_keys")
+        if "_ordered_names" in state and "_keys" not in state:     # pickled by an older tensorgraft
+            state["_keys"] = state.pop("_ordered_names")
         super().__setstate__(state)
 
     def __len__(self):
-        return len(self._ordered_names)
+        return len(self._keys)
 
     def __iter__(self):
-        return iter(self._ordered_names)
+        return iter(self._keys)
 
     def __reversed__(self):
-        return reversed(list(self._ordered_names))
+        return reversed(list(self._keys))
 
     def __contains__(self, key):
-        return key in self._ordered_names
+        return key in self._keys
 
     def keys(self):
-        return self._ordered_names.keys()
+        return self._keys.keys()
 
     def items(self):
-        return ((name, self[name]) for name in self._ordered_names)
+        return ((name, self[name]) for name in self._keys)
 
     def values(self):
-        return (self[name] for name in self._ordered_names)
+        return (self[name] for name in self._keys)
 
     def get(self, key, default=None):
         return self[key] if key in self else default
@@ -449,7 +461,7 @@ class ParameterDict(Module):
         return found
 
     def clear(self):
-        for name in list(self._ordered_names):
+        for name in self._keys.copy():
             del self[name]
 
     def update(self, parameters):
@@ -464,11 +476,12 @@ class ParameterDict(Module):
         return self[key]
 
     def popitem(self):
-        key = next(reversed(self._ordered_names))  # the last inserted, as dict.popitem
+        key, _ = self._keys.popitem()  # the last inserted (KeyError when empty, dict's)
+        self._keys[key] = None
         return key, self.pop(key)
 
     def copy(self):
-        return ParameterDict(list(self.items()))  # (pairs: kept in this order, not sorted)
+        return ParameterDict(OrderedDict((key, self[key]) for key in self._keys))  # (kept in order)
 
     def fromkeys(self, keys, default=None):
         return ParameterDict((key, default) for key in keys)

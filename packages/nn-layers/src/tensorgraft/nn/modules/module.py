@@ -151,6 +151,8 @@ class Module:
                 if value is not None:
                     raise TypeError(f"cannot assign '{typename(value)}' as child module '{name}' "
                                     "(torch.nn.Module or None expected)")
+                if _g.module_registration_hooks:  # (PyTorch calls them for a None too)
+                    value = _g.apply_registration_hooks(_g.module_registration_hooks, self, name, value)
                 modules[name] = value
             else:
                 buffers = d.get("_buffers")
@@ -163,7 +165,8 @@ class Module:
                         value = value.as_plain_tensor()
                     else:
                         persistent = name not in self._non_persistent_buffers_set
-                    remove_from(d, self._parameters, self._modules)
+                    # (nothing is removed first: a name taken by a plain attribute is refused by
+                    # register_buffer, as in PyTorch; parameters and modules were handled above)
                     self.register_buffer(name, value, persistent)
                 else:
                     object.__setattr__(self, name, value)
@@ -359,6 +362,9 @@ class Module:
     to = _conv.to
     cuda = _conv.cuda
     cpu = _conv.cpu
+    xpu = _conv.xpu
+    ipu = _conv.ipu
+    mtia = _conv.mtia
     type = _conv.type_
     to_empty = _conv.to_empty
     float = _conv.float_
