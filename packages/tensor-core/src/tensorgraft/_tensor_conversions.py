@@ -31,7 +31,7 @@ def _check_to_positionals(args) -> None:
             kinds.append("tensor")
         elif isinstance(a, bool):
             kinds.append("bool")
-        elif isinstance(a, (str, _device_cls, int)):
+        elif a is None or isinstance(a, (str, _device_cls, int)):  # (None: the device argument's default)
             kinds.append("device")
         else:
             return  # an unknown type: to() reports it itself
@@ -102,13 +102,18 @@ class ConversionMethods:
         if kwargs:
             raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
         _check_to_positionals(args)
+        flags = 0
         for a in args:
             if a.__class__ is _dt.dtype:
                 dt = a
             elif isinstance(a, Tensor):
                 dev, dt = a._device, a.dtype
             elif isinstance(a, bool):
-                pass  # non_blocking / copy positional
+                flags += 1  # non_blocking, then copy
+                if flags == 2:
+                    copy = a
+            elif a is None:
+                pass  # to(None): the device left as it is
             elif isinstance(a, (str, _device_cls, int)):
                 dev = a
             elif isinstance(a, type) and a in _PY_TYPE_DTYPES:

@@ -7,6 +7,8 @@ the class's own dict.
 """
 from __future__ import annotations
 
+from numbers import Number as _Number
+
 import numpy as np
 
 from .device import get_backend
@@ -65,6 +67,20 @@ class HostMethods:
         if self._requires_grad and _gs.enabled:
             _warn_scalar_of_grad()
         return complex(self._scalar())
+
+    __long__ = __int__  # (PyTorch keeps Python 2's name too)
+
+    def __contains__(self, element) -> bool:
+        """``element in t``: whether any element equals it (a tensor element broadcasts against ``t``,
+        as PyTorch's ``(element == self).any()``); anything but a tensor or a number is refused."""
+        from .tensor import Tensor
+        if isinstance(element, (Tensor, _Number)):
+            return bool((element == self).any().item())
+        raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a {type(element)}.")
+
+    def __reversed__(self):
+        """``reversed(t)``: ``t`` flipped along dim 0, a tensor (a 0-d tensor itself), as PyTorch's."""
+        return self if self._data.ndim == 0 else self.flip(0)
 
     def __index__(self):
         if self._data.dtype.kind not in "biu" or self._data.size != 1:

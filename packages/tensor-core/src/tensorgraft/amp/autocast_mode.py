@@ -43,7 +43,10 @@ def _mode(device_type):
 
 # --------------------------------------------------------------------------- switches
 def is_autocast_available(device_type: str) -> bool:
-    """Whether autocast supports ``device_type`` here."""
+    """Whether autocast supports ``device_type`` here; a string naming no device type is refused
+    in PyTorch's words."""
+    if isinstance(device_type, str) and device_type not in _ALL_DEVICE_TYPES.split(", "):
+        _mode(device_type)  # raises
     return device_type in _KNOWN
 
 
@@ -51,11 +54,24 @@ def is_autocast_enabled(device_type=None) -> bool:
     return bool(_mode("cuda" if device_type is None else device_type)[0])
 
 
+def _check_enabled(enabled, position=2) -> None:
+    if enabled.__class__ is not bool:
+        raise TypeError(f"set_autocast_enabled(): argument 'enabled' (position {position}) must be bool, not "
+                        f"{type(enabled).__name__}")
+
+
 def set_autocast_enabled(device_type, enabled=None) -> None:
     if enabled is None:  # the legacy one-argument form switches CUDA
         device_type, enabled = "cuda", device_type
-    _mode(device_type)[0] = bool(enabled)
+        _check_enabled(enabled, 1)
+    else:
+        _check_enabled(enabled)
+    _mode(device_type)[0] = enabled
     _sw.refresh()
+
+
+def _deprecated(old, new) -> None:
+    warnings.warn(f"torch.{old} is deprecated. Please use torch.{new} instead.", DeprecationWarning, stacklevel=3)
 
 
 def get_autocast_dtype(device_type):
@@ -67,27 +83,34 @@ def set_autocast_dtype(device_type, dtype) -> None:
     _mode(device_type)[1] = dtype
 
 
+# the per-device spellings below warn as PyTorch's do (each call)
 def is_autocast_cpu_enabled():
+    _deprecated("is_autocast_cpu_enabled()", "is_autocast_enabled('cpu')")
     return is_autocast_enabled("cpu")
 
 
 def set_autocast_cpu_enabled(enabled):
+    _deprecated("set_autocast_cpu_enabled(enabled)", "set_autocast_enabled('cpu', enabled)")
     set_autocast_enabled("cpu", enabled)
 
 
 def get_autocast_cpu_dtype():
+    _deprecated("get_autocast_cpu_dtype()", "get_autocast_dtype('cpu')")
     return get_autocast_dtype("cpu")
 
 
 def set_autocast_cpu_dtype(dtype):
+    _deprecated("set_autocast_cpu_dtype(dtype)", "set_autocast_dtype('cpu', dtype)")
     set_autocast_dtype("cpu", dtype)
 
 
 def get_autocast_gpu_dtype():
+    _deprecated("get_autocast_gpu_dtype()", "get_autocast_dtype('cuda')")
     return get_autocast_dtype("cuda")
 
 
 def set_autocast_gpu_dtype(dtype):
+    _deprecated("set_autocast_gpu_dtype(dtype)", "set_autocast_dtype('cuda', dtype)")
     set_autocast_dtype("cuda", dtype)
 
 
@@ -140,7 +163,7 @@ class autocast:
         self.device = device_type
         self.fast_dtype = get_autocast_dtype(device_type) if dtype is None else dtype
         self._cache_enabled = is_autocast_cache_enabled() if cache_enabled is None else bool(cache_enabled)
-        on = bool(enabled)
+        on = enabled  # (a non-bool is refused on entry, where PyTorch's set_autocast_enabled sees it)
         if on and device_type == "cpu" and self.fast_dtype is not tg.float16 and self.fast_dtype is not tg.bfloat16:
             warnings.warn("In CPU autocast, but the target dtype is not supported. Disabling autocast.\n"
                           "CPU Autocast only supports dtypes of torch.bfloat16, torch.float16 currently.",
@@ -157,6 +180,7 @@ class autocast:
         self._saved = []
 
     def __enter__(self):
+        _check_enabled(self._enabled)
         mode = _mode(self.device)
         self._saved.append((list(mode), _sw.keep_casts))
         mode[0], mode[1] = self._enabled, self.fast_dtype

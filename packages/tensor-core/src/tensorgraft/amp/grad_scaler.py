@@ -180,7 +180,7 @@ class GradScaler:
             return
         self._require_started("update")
         if new_scale is not None:
-            self._set_scale(self._explicit_scale(new_scale))
+            self._set_scale(self._explicit_scale(new_scale, self._device))
         else:
             seen = [bad for book in self._ledgers.values() for bad in book.overflow_by_device.values()]
             if not seen:
@@ -196,21 +196,36 @@ class GradScaler:
         self._ledgers = {}
 
     @staticmethod
-    def _explicit_scale(value):
-        import tensorgraft as tg
+    def _explicit_scale(value, device):
+        """``update(new_scale)``'s value, checked in PyTorch's order: a float, else a tensor on the
+        scaler's device type with one element that does not require grad, copied into the 0-dim
+        scale (so a ``[1]``-shaped one fails to broadcast there)."""
         if isinstance(value, float):
             return value
-        if isinstance(value, tg.Tensor) and value.numel() == 1 and not value.requires_grad:
-            return float(value.item())
-        raise AssertionError(_BAD_NEW_SCALE)
+        where = getattr(value, "device", None)
+        if where is None:  # PyTorch reads ``new_scale.device`` before any check
+            raise AttributeError(f"'{type(value).__name__}' object has no attribute 'device'")
+        if where.type != device or value.numel() != 1 or value.requires_grad:
+            raise AssertionError(_BAD_NEW_SCALE)
+        if value.dim() != 0:
+            raise RuntimeError(f"output with shape [] doesn't match the broadcast shape {list(value.shape)}")
+        return float(value.item())
 
     # ------------------------------------------------------------------ accessors
     def _get_scale_async(self):
-        """The scale as a 1-element float32 tensor (None before first use)."""
+        """The scale as a 0-dim float32 tensor on the scaler's device (None before first use)."""
         if self._live_scale is None:
             return None
-        import tensorgraft as tg
-        return tg.tensor([self._live_scale], dtype=tg.float32)
+        return self._scale_tensor_on(self._device)
+
+    @property
+    def _scale(self):
+        """PyTorch's attribute: the 0-dim float32 scale tensor, None until ``scale()`` first runs."""
+        return self._get_scale_async()
+
+    def _get_growth_tracker(self):
+        """The count of consecutive clean iterations (0 when disabled)."""
+        return int(self._clean_run) if self._enabled else 0
 
     def get_scale(self):
         """The current scale as a Python number (1.0 when disabled)."""

@@ -47,7 +47,13 @@ def move_array(array, src: _device, dst: _device):
 
 def _discard_imaginary(a, npdtype):
     """``a`` (complex) cast to a real dtype: PyTorch's UserWarning, once per process and pointing at
-    the user's line, instead of NumPy's ComplexWarning at every cast."""
+    the user's line, instead of NumPy's ComplexWarning at every cast. To bool a complex value is
+    True when either part is non-zero, without a warning; an empty tensor warns of nothing (PyTorch's
+    copy returns before its check)."""
+    if np.dtype(npdtype) == np.bool_:
+        return a != 0
+    if a.size == 0:
+        return a.real.astype(npdtype)
     import os
     import sys
 
@@ -60,6 +66,8 @@ def _discard_imaginary(a, npdtype):
     real = a.real
     if real.dtype == np.float64 and npdtype == np.float16:  # (through float, as above)
         real = real.astype(np.float32)
+    elif real.dtype == np.float64 and npdtype == np.uint8:  # (through int64, as below)
+        real = real.astype(np.int64)
     return real.astype(npdtype)
 
 
@@ -73,6 +81,10 @@ def _to_kernel(xp, a, npdtype, copy):
             # PyTorch converts a double to a half through float, rounding twice (1.033691464927
             # is 1.0332 there, 1.0342 rounded once)
             return a.astype(np.float32).astype(np.float16)
+        if a.dtype == np.float64 and npdtype == np.uint8:
+            # PyTorch truncates a double to int64 and keeps the low byte (3e9 + 5 -> 5); NumPy goes
+            # through int32, giving 0 beyond its range
+            return a.astype(np.int64).astype(np.uint8)
         return a.astype(npdtype)
     if not copy:
         return a
