@@ -245,3 +245,20 @@ def test_linear_dtype_messages():
         F.linear(tg.ones(2, 3, 4), tg.ones(5, 4, dtype=tg.float64), b64)   # contiguous: addmm
     with pytest.raises(RuntimeError, match="^expected m1 and m2 to have the same dtype, but got: int != float$"):
         F.linear(tg.ones(3, 2, dtype=tg.int32), tg.ones(5, 2))
+
+
+def test_lstm_and_gru_under_cpu_autocast_run_in_pytorchs_dtypes():
+    # PyTorch 2.13: a padded LSTM is one oneDNN op on autocast's list (bfloat16 out); GRU and a
+    # packed LSTM run float32 kernels. Both raised here before (mixed dtypes in the fused ops).
+    tg.manual_seed(0)
+    x = tg.randn(5, 2, 4, requires_grad=True)
+    lstm, gru = nn.LSTM(4, 3, num_layers=2, bidirectional=True), nn.GRU(4, 3)
+    with tg.autocast("cpu"):
+        o, (h, c) = lstm(x)
+        og, hg = gru(x)
+        op, _ = nn.LSTM(4, 3)(U.pack_padded_sequence(x, [5, 3]))
+    assert (o.dtype, h.dtype, c.dtype) == (tg.bfloat16,) * 3
+    assert og.dtype is tg.float32 and hg.dtype is tg.float32 and op.data.dtype is tg.float32
+    (o.float().sum() + og.sum()).backward()
+    assert x.grad.dtype is tg.float32 and lstm.weight_ih_l0.grad.dtype is tg.float32
+    assert isinstance(lstm.weight_ih_l0, nn.Parameter) and lstm.weight_ih_l0.dtype is tg.float32

@@ -12,12 +12,12 @@ import warnings
 import tensorgraft as _tg
 from tensorgraft.ops.creation import empty, zeros
 
-from .. import functional as F
+from .. import functional as F, init
 from ..functional_ops.linear import linear_one_node
 from ..functional_ops.rnn_cell import fused_gru_cell, fused_gru_layer, fused_lstm_cell, fused_lstm_layer
-from .. import init
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence
+from ._rnn_autocast import autocast_rnn_forward, cpu_autocast_on
 from .module import Module
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -428,8 +428,8 @@ class LSTM(RNNBase):
                          proj_size, device, dtype)
 
     def forward(self, input, hx=None):
-        # each class has its own forward, as in PyTorch, so a call's errors name LSTM.forward()
-        return RNNBase.forward(self, input, hx)
+        # (its own forward, as PyTorch's, so errors name LSTM.forward(); CPU autocast: _rnn_autocast.py)
+        return autocast_rnn_forward(self, input, hx) if cpu_autocast_on() else RNNBase.forward(self, input, hx)
 
     def get_expected_cell_size(self, input, batch_sizes):
         return RNNBase.get_expected_hidden_size(self, input, batch_sizes)[:2] + (self.hidden_size,)
@@ -453,8 +453,8 @@ class GRU(RNNBase):
                          device=device, dtype=dtype)
 
     def forward(self, input, hx=None):
-        # each class has its own forward, as in PyTorch, so a call's errors name GRU.forward()
-        return RNNBase.forward(self, input, hx)
+        # (its own forward, as PyTorch's, so errors name GRU.forward(); CPU autocast: _rnn_autocast.py)
+        return autocast_rnn_forward(self, input, hx) if cpu_autocast_on() else RNNBase.forward(self, input, hx)
 
 
 class RNNCellBase(Module):
