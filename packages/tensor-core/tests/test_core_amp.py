@@ -94,3 +94,15 @@ def test_deprecated_aliases_and_cuda_scaler_without_cuda():
         s = tg.amp.GradScaler()
     if not tg.cuda.is_available():
         assert not s.is_enabled() and s.get_scale() == 1.0
+
+
+def test_addmm_family_is_on_the_lower_precision_list():
+    # PyTorch 2.13's CPU list holds addmm, baddbmm and addbmm (not addmv)
+    a, b, c, v = tg.ones(2, 3), tg.ones(3, 3), tg.ones(2, 3), tg.ones(3)
+    with tg.autocast("cpu"):
+        assert tg.addmm(c, a, b).dtype is tg.bfloat16
+        assert tg.baddbmm(tg.ones(1, 2, 3), a[None], b[None]).dtype is tg.bfloat16
+        assert tg.addbmm(c, a[None], b[None]).dtype is tg.bfloat16
+        assert tg.addmv(v[:2], a, v).dtype is tg.float32
+    with tg.autocast("cpu", dtype=tg.float16):
+        assert tg.addmm(c, a, b).dtype is tg.float16

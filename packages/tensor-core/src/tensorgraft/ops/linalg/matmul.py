@@ -277,6 +277,8 @@ def _addmm_family(kind):
 
         def addmm(input, m1, m2, *, beta=1, alpha=1, out=None):
             _tensor_args(kind, ("input",) + names, input, m1, m2)
+            if _autocast.on and kind != "addmv":  # (on PyTorch's lower-precision list; addmv is not)
+                input, m1, m2 = _autocast.lower(input, m1, m2)
             a, b = m1._data, m2._data
             if kind == "addmm":
                 if a.ndim != 2:
