@@ -317,3 +317,38 @@ def test_checks_in_pytorch_order():
     _raises(RuntimeError, "The expanded size of the tensor (2) must match the existing size (3) at non-singleton "
             "dimension 4.  Target sizes: [2, 3, -1, 1, 2].  Tensor sizes: [3]", torch.broadcast_to, torch.ones(3),
             (2, 3, -1, 1, 2))
+
+
+# --------------------------------------------------------------------------- follow-ups of the other rounds
+# (PyTorch 2.13's results and messages)
+def test_tensor_of_a_list_of_integer_tensors_and_numpy_type_names():
+    with pytest.raises(TypeError, match="^only integer tensors of a single element can be converted to an index$"):
+        torch.tensor([torch.tensor([1, 2]), torch.tensor([3, 4])])
+    with pytest.raises(ValueError, match="^only one element tensors can be converted to Python scalars$"):
+        torch.tensor([torch.tensor([1.0, 2.0])])
+    with pytest.raises(TypeError, match="^new\\(\\): invalid data type 'numpy.str_'$"):
+        torch.tensor(np.str_("a"))
+    with pytest.raises(TypeError, match="^new\\(\\): invalid data type 'str'$"):
+        torch.tensor("ab")
+
+
+def test_copy_of_doubles_casts_as_pytorch():
+    d = torch.zeros(2, dtype=torch.uint8)
+    d.copy_(torch.tensor([3e9 + 5, -1.0], dtype=torch.float64))
+    assert d.tolist() == [5, 255]  # through int64 (NumPy's cast goes through int32: 0)
+    h = torch.zeros(1, dtype=torch.float16)
+    h.copy_(torch.tensor([1.033691464927], dtype=torch.float64))
+    assert h.tolist() == [1.033203125]  # through float32, rounding twice
+
+
+def test_column_stack_and_complex_pair_errors():
+    with pytest.raises(RuntimeError, match="^column_stack expects a non-empty TensorList$"):
+        torch.column_stack([])
+    for fn in (torch.complex, torch.polar):
+        with pytest.raises(RuntimeError, match="^The size of tensor a \\(2\\) must match the size of tensor b \\(3\\) "
+                                               "at non-singleton dimension 0$"):
+            fn(torch.ones(2), torch.ones(3))
+
+
+def test_autocast_nesting_counters_at_top_level():
+    assert torch.autocast_increment_nesting() == 1 and torch.autocast_decrement_nesting() == 0

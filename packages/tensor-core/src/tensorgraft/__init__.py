@@ -102,7 +102,8 @@ _FROM_AUTOGRAD = frozenset({"is_anomaly_enabled", "is_anomaly_check_nan_enabled"
 _FROM_AMP = frozenset({"autocast", "is_autocast_enabled", "set_autocast_enabled", "get_autocast_dtype",
                        "set_autocast_dtype", "get_autocast_gpu_dtype", "get_autocast_cpu_dtype", "is_autocast_cpu_enabled",
                        "set_autocast_cpu_enabled", "set_autocast_gpu_dtype", "set_autocast_cpu_dtype",
-                       "is_autocast_cache_enabled", "set_autocast_cache_enabled", "clear_autocast_cache"})
+                       "is_autocast_cache_enabled", "set_autocast_cache_enabled", "clear_autocast_cache",
+                       "autocast_increment_nesting", "autocast_decrement_nesting"})
 
 
 # Global switches (determinism, matmul precision, warn-always, ...): tensorgraft/global_switches.py

@@ -246,7 +246,10 @@ def _pair_frontend(op):
                                f"{F._type_name(db)} for second argument")
         if a._device is not b._device:
             raise F.device_mismatch(name, a, b)
-        res = wrap(table[a._device.type](a._data, b._data), a._device)
+        try:
+            res = wrap(table[a._device.type](a._data, b._data), a._device)
+        except ValueError as e:  # NumPy's broadcast error, worded as PyTorch's
+            raise F.shape_error(e, a, b) from None
         if _needs(a, b):
             F.record(op, res, (a, b), None)
         if out is not None:

@@ -28,6 +28,12 @@ _pyrange = range
 _BAD_DATA = (str, bytes)
 
 
+def _type_label(data) -> str:
+    """A value's type as PyTorch's messages name it (``numpy.str_``, ``str``)."""
+    cls = type(data)
+    return cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"
+
+
 def _infer_dtype(data):
     """PyTorch's inference for ``tensor(data)``: Python floats -> default dtype, ints -> int64,
     bools -> bool, NumPy arrays/scalars and tensors keep their dtype; a sequence takes the
@@ -53,7 +59,7 @@ def _infer_dtype(data):
     if isinstance(data, numbers.Complex):
         return _dt.default_complex_dtype()
     if isinstance(data, _BAD_DATA):
-        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+        raise TypeError(f"new(): invalid data type '{_type_label(data)}'")
     if hasattr(data, "__array__") or hasattr(data, "__array_interface__"):
         return _dt.from_numpy_dtype(np.asarray(data).dtype)
     raise RuntimeError(f"Could not infer dtype of {type(data).__name__}")
@@ -151,6 +157,8 @@ def _to_nested(data, arrays: list):
     NumPy arrays met are counted into ``arrays`` for PyTorch's slowness warning."""
     if isinstance(data, Tensor):
         if data._data.size != 1:
+            if data._data.dtype.kind in "biu":  # (PyTorch reads an integer tensor as an index there)
+                raise TypeError("only integer tensors of a single element can be converted to an index")
             raise ValueError("only one element tensors can be converted to Python scalars")
         if data._requires_grad and _gs.enabled:
             _warn_scalar_of_grad()
@@ -250,7 +258,7 @@ def tensor_from_data(data, *, dtype=None, device=None, requires_grad=False) -> T
         if isinstance(data, _pyrange):
             data = list(data)  # PyTorch reads a range as the sequence of its ints
         elif isinstance(data, _BAD_DATA):
-            raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+            raise TypeError(f"new(): invalid data type '{_type_label(data)}'")
         _refuse_str_dimension(data)
         try:
             inferred = _infer_dtype(data)

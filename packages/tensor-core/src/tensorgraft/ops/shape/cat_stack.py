@@ -231,6 +231,8 @@ def _dstack(tensors, *, out=None):
 
 def _column_stack(tensors, *, out=None):
     ts = _tensor_list(tensors, "column_stack")
+    if not ts:
+        raise RuntimeError("column_stack expects a non-empty TensorList")
     ts = [t.reshape(-1, 1) if t._data.ndim <= 1 else t for t in ts]
     return _cat.frontend(ts, 1, out=out)
 
