@@ -87,7 +87,7 @@ _NARROW_OVERLOADS = ("int dim, Tensor start, int length", "int dim, int start, i
 def _narrow(input, dim, start, length):
     if not is_int(dim):
         raise invalid_combination("narrow", (dim, start, length), overloads=_NARROW_OVERLOADS)
-    if input._data.ndim and is_int(length) and length < 0:  # (PyTorch checks it before the dim)
+    if isinstance(input, Tensor) and input._data.ndim and is_int(length) and length < 0:  # (before the dim, as PyTorch)
         raise RuntimeError("narrow(): length must be non-negative.")
     _, d, n = _cut_dim(input, "narrow", dim, (RuntimeError, "narrow() cannot be applied to a 0-dim tensor."))
     start = _int_arg(start, "narrow", "start", _NARROW_OVERLOADS, (dim, start, length))
