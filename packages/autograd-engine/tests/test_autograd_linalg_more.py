@@ -24,7 +24,7 @@ CASES = {
     "matrix_exp": (tg.linalg.matrix_exp, (_t(2, 3, 3),)),
     "lstsq": (lambda a, b: tg.linalg.lstsq(a, b).solution, (_t(5, 3), _t(5, 2))),
     "householder": (tg.linalg.householder_product, (_t(4, 3), tg.tensor(RNG.random(3), requires_grad=True))),
-    "ormqr": (lambda a, t, c: tg.ormqr(a, t, c, transpose=True), (_t(4, 3), tg.tensor(RNG.random(2),
+    "ormqr": (lambda a, t, c: tg.ormqr(a, t, c, transpose=True), (_t(4, 3), tg.tensor(RNG.random(3),
                                                                                         requires_grad=True), _t(4, 2))),
     "addr": (lambda c, a, b: tg.addr(c, a, b, beta=0.5, alpha=2), (_t(3, 2), _t(3), _t(2))),
     "eigvals_abs": (lambda a: tg.linalg.eigvals(a).abs(), (_t(3, 3),)),

@@ -87,6 +87,7 @@ def _check_n(n):
 def _one_dim(fname, impl, forward, input, n, dim, norm, out):
     """fft, ifft, rfft, irfft, hfft, ihfft: ``impl``, the n-dimensional transform, over the one ``dim``."""
     _check_args(fname, n, dim, norm)
+    _check_out_kind(fname, out)
     _check_n(n)
     return _out(impl(fname, input, None if n is None else [n], [dim], norm, forward), out, fname)
 
@@ -94,7 +95,21 @@ def _one_dim(fname, impl, forward, input, n, dim, norm, out):
 def _n_dims(fname, impl, forward, input, s, dim, norm, out):
     """The 2- and n-dimensional transforms (fft2, fftn, ...): ``impl`` with the arguments checked."""
     _check_args(fname, s, dim, norm, sized="s")
+    _check_out_kind(fname, out)
     return _out(impl(fname, input, s, dim, norm, forward), out, fname)
+
+
+def _check_out_kind(fname, out):
+    """PyTorch refuses an ``out`` of the wrong kind (real for a complex result, or the reverse) before
+    looking at the input."""
+    if out is None or not isinstance(out, Tensor):
+        return
+    real_result = fname.startswith(("irfft", "hfft"))
+    fname = fname[:-1] + "n" if fname.endswith("2") else fname  # (the 2-D ones are fftn's, named so)
+    if real_result and _np_kind(out._data.dtype) == "c":
+        raise RuntimeError(f"{fname} expects a floating point output tensor, but got {F._type_name(out._data.dtype)}")
+    if not real_result and _np_kind(out._data.dtype) != "c":
+        raise RuntimeError(f"{fname} expects a complex output tensor, but got {F._type_name(out._data.dtype)}")
 
 
 def _resize(x, dims, sizes):
@@ -118,8 +133,10 @@ def _cat(a, b, d):
 def _out(res, out, fname):
     if out is None:
         return res
-    F.store_into(out, res._data, fname)
-    return out
+    if fname == "ihfft" and isinstance(out, Tensor) and out._data.dtype != res._data.dtype:
+        # (PyTorch writes ihfft's conjugate through a copy that wants the exact dtype)
+        raise RuntimeError(f"Found dtype {F._type_name(out._data.dtype)} but expected {F._type_name(res._data.dtype)}")
+    return F.write_out(out, res._data, fname)
 
 
 def _canon(x, s, dim, fname):

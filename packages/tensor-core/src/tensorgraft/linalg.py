@@ -152,8 +152,9 @@ def svdvals(A, *, driver=None, out=None):
     return _op("linalg_svdvals")(A)
 
 
-def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
-    return _op("linalg_pinv")(A, atol=atol, rtol=rtol, hermitian=hermitian)
+def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None, out=None):
+    """``torch.linalg.pinv``; ``rcond`` (PyTorch's older overload, also positional) is ``rtol``."""
+    return _op("linalg_pinv")(A, atol=atol, rtol=rtol, hermitian=hermitian, rcond=rcond)
 
 
 def matrix_power(A, n, *, out=None):
@@ -190,23 +191,44 @@ def vecdot(x, y, *, dim=-1, out=None):
     return (x * y).sum(dim)
 
 
+def _matrix_norm_checks(A, ord, dim, dtype):
+    """PyTorch's checks, in its order: the order, A (a float/complex matrix), dim (a pair of distinct
+    dims in range, named wrapped), then ``dtype`` (the input's kind, no narrowing)."""
+    from .ops._args import wrap_dim
+    from .ops._frontend import _type_name
+    from .ops.reduction.norms import _check_norm_dtype
+    if ord not in ("fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf):
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    if A.ndim < 2:
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+    if A.dtype.category < 2:  # checked before any dtype= cast, as PyTorch
+        raise RuntimeError(f"linalg.matrix_norm: Expected a floating point or complex tensor as input. Got "
+                           f"{_type_name(A._data.dtype)}")
+    dim = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
+    if len(dim) != 2:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dim))}")
+    d0, d1 = (wrap_dim(d, A.ndim) for d in dim)
+    if d0 == d1:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({d0}, {d1})")
+    if dtype is not None:
+        if _np_kind(dtype.np) not in "fc":
+            raise RuntimeError(f"linalg.matrix_norm: dtype should be floating point or complex, but got "
+                               f"{_type_name(dtype.np)}")
+        try:
+            _check_norm_dtype(A._data.dtype, dtype)
+        except RuntimeError as e:
+            raise RuntimeError(str(e).replace("linalg.vector_norm", "linalg.matrix_norm")) from None
+
+
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
     """``torch.linalg.matrix_norm``: 'fro', 'nuc', inf, -inf, 1, -1, 2, -2."""
     from .tensor import Tensor
     if not isinstance(A, Tensor):
         raise TypeError(f"linalg.matrix_norm(): argument 'input' (position 1) must be Tensor, not {type(A).__name__}")
-    if A.ndim < 2:
-        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
-    if A.dtype.category < 2:  # checked before any dtype= cast, as PyTorch
-        from .ops._frontend import _type_name
-        raise RuntimeError(f"linalg.matrix_norm: Expected a floating point or complex tensor as input. Got "
-                           f"{_type_name(A._data.dtype)}")
+    _matrix_norm_checks(A, ord, dim, dtype)
     if dtype is not None:
         A = A.to(dtype)
-    nd = A.ndim
-    d0, d1 = (d % nd for d in dim)
-    if d0 == d1:
-        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({dim[0]}, {dim[1]})")
+    d0, d1 = (d % A.ndim for d in dim)
     if ord == "fro":
         return vector_norm(A, 2, (d0, d1), keepdim)
     if ord == "nuc" or ord in (2, -2):
@@ -319,6 +341,10 @@ def cond(A, p=None, *, out=None):
         if s.shape[-1] == 0:  # an empty matrix is perfectly conditioned by PyTorch's convention: 0
             return s.sum(-1)
         return s.amax(-1) / s.amin(-1) if p != -2 else s.amin(-1) / s.amax(-1)
+    # PyTorch checks squareness first only for the string orders; numeric ones return zeros for an
+    # empty input of any shape
+    if A.numel() == 0 and not isinstance(p, str):
+        return A.abs().sum((-2, -1))
     if A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"linalg.cond(ord={p}): A must be batches of square matrices, but they are "
                            f"{A.shape[-2]} by {A.shape[-1]} matrices")

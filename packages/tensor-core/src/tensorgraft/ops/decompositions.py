@@ -187,9 +187,11 @@ def _lstsq_kernel(xp, a, b, rcond):
     return x, s, keep.sum(-1).astype(np.int64)
 
 
-def lstsq_composite(A, B, vec=False):
+def lstsq_composite(A, B, vec=False, wide=None):
     from ..linalg import pinv
     X = pinv(A).matmul(B.unsqueeze(-1) if vec else B)
+    if wide is not None:
+        X = X.expand(tuple(wide) + tuple(X.shape[-2:]))
     return X.squeeze(-1) if vec else X
 
 
@@ -207,7 +209,8 @@ def _lstsq_frontend(op):
             raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same dtype, but got "
                                f"input's dtype {_TYPE[str(a.dtype)]} and other's dtype {_TYPE[str(b.dtype)]}")
         _float_check("torch.linalg.lstsq", A)
-        vec = a.ndim - b.ndim == 1
+        # PyTorch's linalg_solve_is_vector_rhs: B is a vector only when 1-D or shaped A.shape[:-1]
+        vec = b.ndim == 1 or (a.ndim - 1 == b.ndim and b.shape == a.shape[:-1])
         if not (0 <= a.ndim - b.ndim <= 1):
             raise RuntimeError("torch.linalg.lstsq: input.dim() must be greater or equal to other.dim() and "
                                "(input.dim() - other.dim()) <= 1")
@@ -219,7 +222,15 @@ def _lstsq_frontend(op):
             driver = "gelsy" if A._device.type == "cpu" else "gels"
         if driver not in _DRIVERS:
             raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")
+        wide = None
+        if not vec and a.ndim - b.ndim == 1:
+            # PyTorch 2.13 broadcasts A's batch with B.shape[:-1] here and expands the solution and
+            # residuals (not rank/singular_values) to that batch
+            check_batches(a.shape[:-2], b.shape[:-1])
+            wide = np.broadcast_shapes(a.shape[:-2], b.shape[:-1])
         check_batches(a.shape[:-2], bb.shape[:-2])
+        if wide is not None:
+            check_batches(wide, np.broadcast_shapes(a.shape[:-2], bb.shape[:-2]))
         m, n = a.shape[-2:]
         if rcond is None:
             rcond = float(np.finfo(a.dtype).eps) * max(m, n)
@@ -232,25 +243,30 @@ def _lstsq_frontend(op):
         else:
             res = xp.empty((0,), dtype=real)
         dev = A._device
+        if wide is not None:
+            x = xp.broadcast_to(x, wide + x.shape[-2:]).copy()
+            res = xp.broadcast_to(res, wide + res.shape[-1:]).copy() if res.ndim > 1 else res
         sol = wrap(x[..., 0] if vec else x, dev)
         residuals = wrap(res.astype(real, copy=False), dev)
         rank_t = wrap(rank if driver != "gels" else xp.empty((0,), dtype=np.int64), dev)
         sv = wrap(s.astype(real, copy=False) if driver in ("gelsd", "gelss") else xp.empty((0,), dtype=real), dev)
-        _record_fn(op, (sol, residuals), (A, B), lstsq_composite, "LinalgLstsqBackward0", vec=vec)
+        _record_fn(op, (sol, residuals), (A, B), lstsq_composite, "LinalgLstsqBackward0", vec=vec, wide=wide)
         if residuals.grad_fn is not None:  # PyTorch records the empty residuals too
             residuals.grad_fn.attrs.update(fn=_residual_composite if residuals.numel() else _no_residuals, part=None)
         return LstsqResult(sol, residuals, rank_t, sv)
     return lstsq
 
 
-def _no_residuals(A, B, vec=False):
+def _no_residuals(A, B, vec=False, wide=None):
     return A.reshape(-1)[:0] + B.sum() * 0
 
 
-def _residual_composite(A, B, vec=False):
+def _residual_composite(A, B, vec=False, wide=None):
     X = lstsq_composite(A, B, vec)
     r = A.matmul(X.unsqueeze(-1) if vec else X) - (B.unsqueeze(-1) if vec else B)
     r = (r.abs() ** 2).sum(-2)
+    if wide is not None:
+        r = r.expand(tuple(wide) + tuple(r.shape[-1:]))
     return r.squeeze(-1) if vec else r
 
 

@@ -125,12 +125,12 @@ def _ldl_solve_kernel(xp, ld, piv, b, hermitian):
     their own pivot blocks through masked, batch-wide steps."""
     shape = np.broadcast_shapes(ld.shape[:-2], b.shape[:-2])
     n, nrhs = ld.shape[-1], b.shape[-1]
-    L = xp.broadcast_to(ld, shape + (n, n)).reshape((-1, n, n))
-    P = xp.broadcast_to(piv, shape + (n,)).reshape((-1, n)).astype(np.int64)
-    B = xp.broadcast_to(b, shape + (n, nrhs)).reshape((-1, n, nrhs)).astype(
+    nb = math.prod(shape)      # explicit: reshape(-1, ...) is ambiguous for empty batches or n = 0
+    L = xp.broadcast_to(ld, shape + (n, n)).reshape((nb, n, n))
+    P = xp.broadcast_to(piv, shape + (n,)).reshape((nb, n)).astype(np.int64)
+    B = xp.broadcast_to(b, shape + (n, nrhs)).reshape((nb, n, nrhs)).astype(
         np.result_type(ld.dtype, b.dtype), copy=True)
     herm = hermitian and _np_kind(L.dtype) == "c"
-    nb = L.shape[0]
     bi = xp.arange(nb)
     idx = xp.arange(n)
 

@@ -261,14 +261,11 @@ def _ormqr_frontend(op):
         if c.ndim < 2:
             raise RuntimeError("torch.ormqr: other must have at least 2 dimensions.")
         lim = c.shape[-2] if left else c.shape[-1]
-        if tau.shape[-1] > lim:
-            raise RuntimeError(f"torch.ormqr: tau.shape[-1] must be less than or equal to "
-                               f"{'other.shape[-2]' if left else 'other.shape[-1]'}")
+        side = "other.shape[-2]" if left else "other.shape[-1]"
         if a.shape[-2] != lim:
-            raise RuntimeError(f"torch.ormqr: input.shape[-2] must be equal to "
-                               f"{'other.shape[-2]' if left else 'other.shape[-1]'}")
-        if tau.shape[-1] > a.shape[-1]:
-            raise RuntimeError("torch.ormqr: tau.shape[-1] must be less than or equal to input.shape[-1]")
+            raise RuntimeError(f"torch.ormqr: {side} must be equal to input.shape[-2]")
+        if tau.shape[-1] != min(lim, a.shape[-1]):  # (one reflector per column of input, as PyTorch 2.13)
+            raise RuntimeError(f"torch.ormqr: tau.shape[-1] must be equal to min({side}, input.shape[-1])")
         from ..grad_mode import no_grad
         with no_grad():
             res = ormqr_composite(input, input2, input3, left, transpose)
@@ -289,7 +286,7 @@ def _ref_ormqr(a, tau, c, left=True, transpose=False):
 
 
 defop("ormqr", frontend=_ormqr_frontend,
-      samples=lambda dt, dev: [(_mk((4, 3), dt, dev, 181), _mk((2,), dt, dev, 182, 0.2, 1.5), _mk((4, 2), dt, dev, 183)),
+      samples=lambda dt, dev: [(_mk((4, 3), dt, dev, 181), _mk((3,), dt, dev, 182, 0.2, 1.5), _mk((4, 2), dt, dev, 183)),
                                ((_mk((4, 3), dt, dev, 184), _mk((3,), dt, dev, 185, 0.2, 1.5),
                                  _mk((2, 4), dt, dev, 186)), {"left": False, "transpose": True})],
       reference=_ref_ormqr)
