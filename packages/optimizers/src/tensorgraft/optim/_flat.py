@@ -85,11 +85,14 @@ def _relocatable(p) -> bool:
             and not p.is_shared())
 
 
-def _check_state_shape(key, value, shape) -> None:
+def _check_state_shape(key, value, shape, grad_first=False) -> None:
     """A state tensor that does not fit its parameter (a state_dict of another model was loaded) is an
     error at the step, with the message torch's in-place update gives; never silently reset."""
     if not isinstance(value, Tensor):
         raise TypeError(f"optimizer state '{key}' must be a Tensor, but got {type(value).__name__}")
+    if value._data.__class__ is SparseCOOData:
+        # SGD's momentum buffer of a sparse gradient, met by a dense one: PyTorch's sparse ``buf.add_(grad)``
+        raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
     have = tuple(value._data.shape)
     if have == tuple(shape):
         return
@@ -97,6 +100,8 @@ def _check_state_shape(key, value, shape) -> None:
     a, b = (1,) * (n - len(have)) + have, (1,) * (n - len(shape)) + tuple(shape)
     for i in range(n - 1, -1, -1):
         if a[i] != b[i] and a[i] != 1 and b[i] != 1:
+            if grad_first:     # the first op that meets the state has the gradient on its left
+                a, b = b, a
             raise RuntimeError(f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) at "
                                f"non-singleton dimension {i}")
     out = [max(x, y) for x, y in zip(a, b)]
@@ -130,6 +135,14 @@ class Bucket:
         self.complex = _np_kind(self.dtype) == "c"
         if self.complex:
             check_loaded_complex_state(opt, group, spec, params)   # before anything is moved or replaced
+        for p in params:
+            d = opt.state.get(p)
+            if d:
+                # a state made under other options (amsgrad, RMSprop's momentum or centered switched on
+                # later): PyTorch creates the keys with the state only, then reads ``state[key]``
+                for key, init in spec:
+                    if init != "grad" and key not in d:
+                        raise KeyError(key)
         self.kdtype = real_dtype_of(self.dtype) if self.complex else self.dtype
         self.width = 2 if self.complex else 1
         self.params_list = params
@@ -174,7 +187,7 @@ class Bucket:
                     v = d.get(key)
                     sl = buf[offs[i]:offs[i + 1]]
                     if v is not None:
-                        _check_state_shape(key, v, self.shapes[i])
+                        _check_state_shape(key, v, self.shapes[i], opt._state_shape_grad_first)
                     if isinstance(v, Tensor):
                         src = v._data
                         if v._device is not self.device:
@@ -290,6 +303,9 @@ class FlatOptimizer(Optimizer):
     """
 
     _n_tmp = 2
+    # whether PyTorch's first op on a loaded state has the gradient as its left operand (Rprop's
+    # ``grad.mul(prev)``), which orders the sizes in its "The size of tensor a ..." message
+    _state_shape_grad_first = False
     # PyTorch's refusal of ``capturable=True`` for CPU tensors names the tensors it checked and the
     # supported devices, worded per optimizer and per code path: (single-tensor, foreach) each.
     _capturable_checked = ("params and state_steps", "params and state_steps")
@@ -326,6 +342,11 @@ class FlatOptimizer(Optimizer):
 
     # -- the step ------------------------------------------------------------------------------
     def step(self, closure=None):
+        differentiable = self.defaults.get("differentiable", False)
+        if differentiable.__class__ is not bool:
+            # PyTorch's step runs under ``set_grad_enabled(defaults["differentiable"])``, which takes a bool only
+            raise TypeError("set_grad_enabled(): argument 'enabled' (position 1) must be bool, not "
+                            f"{type(differentiable).__name__}")
         loss = evaluate_closure(closure)
         for gi, group in enumerate(self.param_groups):
             self._step_group(gi, group)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 
 from tensorgraft.dtypes import finfo as _finfo
 
@@ -15,7 +17,7 @@ from tensorgraft.device import get_backend
 from tensorgraft.tensor import wrap
 
 from ._checks import check, check_lr
-from ._flat import host_hyperparameters, lerp_
+from ._flat import _check_state_shape, host_hyperparameters, lerp_
 from .optimizer import Optimizer, _scalar_tensor, evaluate_closure
 from tensorgraft.dtypes import np_kind as _np_kind
 from tensorgraft.sparse.coo_data import SparseCOOData
@@ -25,6 +27,37 @@ __all__ = ["Adafactor"]
 
 def _norm(xp, a) -> float:
     return float(xp.sqrt(xp.sum(a * a)))
+
+
+def _check_loaded_state(p, state) -> None:
+    """A loaded state that does not fit the gradient fails with the message of PyTorch's in-place
+    ``lerp_`` (state on the left), before any parameter of the group moved."""
+    shape = tuple(p._grad._data.shape)
+    if len(shape) > 1:
+        want = (("row_var", shape[:-1] + (1,)), ("col_var", shape[:-2] + (1, shape[-1])))
+    else:
+        want = (("variance", shape),)
+    have = []
+    for key, target in want:
+        v = state.get(key)
+        if v is None:
+            return
+        try:
+            grown = np.broadcast_shapes(tuple(v.shape), target)
+        except ValueError:
+            grown = None
+        if grown != tuple(v.shape):      # the in-place lerp_ cannot hold the broadcast result
+            _check_state_shape(key, v, target)
+        have.append(tuple(v.shape))
+    # a larger (broadcastable) state gives a larger update, refused by the in-place ``param.add_``
+    if len(have) == 2:
+        (row, col) = have
+        update = np.broadcast_shapes(row[:-2], col[:-2]) + (row[-2], col[-1])
+    else:
+        update = have[0]
+    update = np.broadcast_shapes(update, shape)
+    if update != shape:
+        raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape {list(update)}")
 
 
 class Adafactor(Optimizer):
@@ -72,6 +105,8 @@ class Adafactor(Optimizer):
                 state = self.state[p]
                 if len(state) == 0:
                     self._init_state(p, state)
+                else:
+                    _check_loaded_state(p, state)
                 params.append(p)
             for p in params:
                 state = self.state[p]

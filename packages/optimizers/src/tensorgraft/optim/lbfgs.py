@@ -302,7 +302,10 @@ class LBFGS(Optimizer):
 
 def _searched_step(initial, found, direction):
     """The step the line search settled on, typed as PyTorch's ``state['t']`` is: the initial step
-    object itself when it was accepted unchanged, else a 0-d tensor of the search direction's dtype."""
+    object itself when it was accepted unchanged, PyTorch's int 0 when the search fell back to the
+    start of the line (its ``t_prev = 0``), else a 0-d tensor of the search direction's dtype."""
+    if type(found) is int:
+        return found
     if found == float(initial):
         return initial
     return _tg.tensor(found, dtype=direction.dtype, device=direction.device)

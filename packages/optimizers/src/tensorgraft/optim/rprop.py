@@ -13,6 +13,7 @@ class Rprop(FlatOptimizer):
     _group_setdefaults = (("foreach", None), ("maximize", False), ("differentiable", False), ("capturable", False))
     _scalar_state_keys = ("step",)
     _capturable_xla = (True, True)
+    _state_shape_grad_first = True
 
     def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, capturable=False, foreach=None,
                  maximize=False, differentiable=False):

@@ -8,6 +8,8 @@ from ._flat import FlatOptimizer, grad_prologue
 
 __all__ = ["SGD"]
 
+_SPARSE_PLUS_DENSE = "add(sparse, dense) is not supported. Use add(dense, sparse) instead."
+
 
 class SGD(FlatOptimizer):
     _n_tmp = 1
@@ -39,7 +41,7 @@ class SGD(FlatOptimizer):
         touched row, where PyTorch's keeps every entry it was given); weight decay is refused with
         PyTorch's error (it would add the dense parameter to the sparse gradient)."""
         if group["weight_decay"] != 0:
-            raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
+            raise RuntimeError(_SPARSE_PLUS_DENSE)
         momentum, lr = group["momentum"], group["lr"]
         for p in params:
             g = p._grad._data
@@ -48,7 +50,20 @@ class SGD(FlatOptimizer):
             if momentum != 0:
                 state = self.state[p]
                 buf = state.get("momentum_buffer")
-                if buf is None or not buf.is_sparse:
+                if buf is not None and not buf.is_sparse:
+                    # a dense buffer (from earlier dense gradients) stays dense, as PyTorch's
+                    # ``buf.mul_(momentum).add_(grad, alpha=1 - dampening)``; Nesterov's
+                    # ``grad.add(buf, alpha=momentum)`` is then sparse + dense, which PyTorch refuses
+                    B = buf._data
+                    B *= momentum
+                    g.with_values(g.values * (1 - group["dampening"])).add_into(B)
+                    buf._vc[0] += 1
+                    if group["nesterov"]:
+                        raise RuntimeError(_SPARSE_PLUS_DENSE)
+                    p._data -= B * lr
+                    p._vc[0] += 1
+                    continue
+                if buf is None:
                     buf = wrap(g.copy(), p._device)
                 else:
                     dampened = g if group["dampening"] == 0 else g.with_values(g.values * (1 - group["dampening"]))
