@@ -139,3 +139,13 @@ def test_fft_out_is_resized_and_kind_checked():
             "irfft expects a floating point output tensor, but got ComplexDouble")
     _raises(lambda: torch.fft.ihfft(xf, out=torch.empty(0, dtype=torch.complex128)), RuntimeError,
             "Found dtype ComplexDouble but expected ComplexFloat")
+
+
+def test_vector_norm_names_the_empty_dimension_as_given():
+    # PyTorch 2.13's text (its missing space kept); a full reduction says "on an empty tensor"
+    _raises(lambda: torch.linalg.vector_norm(torch.zeros(3, 0), float("-inf"), dim=-1), RuntimeError,
+            "linalg.vector_norm cannot compute the -inf norm on the dimension -1because this dimension is empty and "
+            "the operation does not have an identity")
+    _raises(lambda: torch.linalg.vector_norm(torch.zeros(0, 3), float("inf")), RuntimeError,
+            "linalg.vector_norm cannot compute the inf norm on an empty tensor because the operation does not have "
+            "an identity")

@@ -82,8 +82,13 @@ def _vnorm_frontend(op):
         reduced = a.shape if axes is None else [a.shape[d] for d in axes]
         # (no identity for these: refused when a reduced dim is empty, as PyTorch, whatever the rest)
         if (ord < 0 or ord == float("inf")) and 0 in reduced:
-            raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor because the "
-                               "operation does not have an identity")
+            if axes is None:
+                raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor because the "
+                                   "operation does not have an identity")
+            given = [dim] if is_int(dim) else list(dim)  # (named as given, -1 stays -1; PyTorch's missing space kept)
+            d = next(g for g in given if a.shape[wrap_dims(g, a.ndim)[0]] == 0)
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on the dimension {d}because this "
+                               "dimension is empty and the operation does not have an identity")
         src = x if dtype is None else x.to(dtype)
         res = wrap(table[x._device.type](a, float(ord), axes, keepdim), x._device)
         if src._requires_grad and _gs.enabled:
