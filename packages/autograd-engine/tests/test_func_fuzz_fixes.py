@@ -114,6 +114,7 @@ def test_requires_grad_inside_vmap_is_refused(f):
 
 
 def test_stack_module_state_refuses_mixed_requires_grad():
+    pytest.importorskip("tensorgraft.nn")
     m1, m2 = torch.nn.Linear(3, 2), torch.nn.Linear(3, 2)
     m1.requires_grad_(False)
     with pytest.raises(RuntimeError, match=r"^Expected weight from each model to have the same \.requires_grad$"):

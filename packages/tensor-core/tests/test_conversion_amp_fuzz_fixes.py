@@ -152,7 +152,13 @@ def test_grad_scaler_update_new_scale_checks():
         s.update(tg.tensor([8.0]))
     with pytest.raises(AssertionError, match="^new_scale should be a float or a 1-element"):
         s.update(tg.tensor([4.0, 5.0]))
-    with pytest.raises(AssertionError, match="^new_scale should be a float or a 1-element"):
-        s.update(tg.tensor(4.0, requires_grad=True))
     s.update(tg.tensor(8.0, dtype=tg.float64))
     assert s.get_scale() == 8.0
+
+
+def test_grad_scaler_refuses_a_new_scale_that_requires_grad():
+    pytest.importorskip("tensorgraft.autograd")
+    s = tg.amp.GradScaler("cpu", init_scale=2.0)
+    s.scale(tg.tensor(1.0))
+    with pytest.raises(AssertionError, match="^new_scale should be a float or a 1-element"):
+        s.update(tg.tensor(4.0, requires_grad=True))
