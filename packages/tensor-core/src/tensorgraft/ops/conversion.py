@@ -63,12 +63,17 @@ def _discard_imaginary(a, npdtype):
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
         frame, level = frame.f_back, level + 1
     warn_once("Casting complex values to real discards the imaginary part", UserWarning, stacklevel=level)
-    real = a.real
-    if real.dtype == np.float64 and npdtype == np.float16:  # (through float, as above)
-        real = real.astype(np.float32)
-    elif real.dtype == np.float64 and npdtype == np.uint8:  # (through int64, as below)
-        real = real.astype(np.int64)
-    return real.astype(npdtype)
+    return through_pytorch_step(a.real, npdtype).astype(npdtype)
+
+
+def through_pytorch_step(a, npdtype):
+    """``a`` on the way to ``npdtype`` where PyTorch's cast goes through another type (``to`` and
+    ``copy_`` share it): a double becomes half through float, rounding twice (1.033691464927 is
+    1.0332 there, 1.0342 rounded once), and uint8 through int64, keeping the low byte (3e9 + 5 -> 5;
+    NumPy goes through int32, giving 0 beyond its range); ``a`` itself otherwise."""
+    if a.dtype == np.float64 and (npdtype == np.float16 or npdtype == np.uint8):
+        return a.astype(np.float32 if npdtype == np.float16 else np.int64)
+    return a
 
 
 def _to_kernel(xp, a, npdtype, copy):
@@ -77,15 +82,7 @@ def _to_kernel(xp, a, npdtype, copy):
     if npdtype is not None and a.dtype != npdtype:
         if _np_kind(a.dtype) == "c" and _np_kind(np.dtype(npdtype)) != "c":
             return _discard_imaginary(a, npdtype)
-        if a.dtype == np.float64 and npdtype == np.float16:
-            # PyTorch converts a double to a half through float, rounding twice (1.033691464927
-            # is 1.0332 there, 1.0342 rounded once)
-            return a.astype(np.float32).astype(np.float16)
-        if a.dtype == np.float64 and npdtype == np.uint8:
-            # PyTorch truncates a double to int64 and keeps the low byte (3e9 + 5 -> 5); NumPy goes
-            # through int32, giving 0 beyond its range
-            return a.astype(np.int64).astype(np.uint8)
-        return a.astype(npdtype)
+        return through_pytorch_step(a, npdtype).astype(npdtype)
     if not copy:
         return a
     return a.copy() if a.flags.c_contiguous else copy_in_format(xp, a, None)

@@ -362,15 +362,12 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
                     raise _number_first_error(name, input)
                 dev = other._device
                 b = other._data
+                fast = input.__class__ in py_scalars and b.dtype.kind == "f" and (NUMPY2 or b.ndim) and (
+                    input.__class__ is float or _INT_MIN <= input < _UINT_END) and b.dtype is not opmath_f16
                 if reciprocal_first:
                     # ``2 / t`` is PyTorch's ``t.reciprocal() * 2``: two roundings, where 2 / t has one
-                    if input.__class__ in py_scalars and b.dtype.kind == "f" and (NUMPY2 or b.ndim) and (
-                            input.__class__ is float or _INT_MIN <= input < _UINT_END) and b.dtype is not _F16:
-                        out = wrap(table[dev.type](1, b) * input, dev)
-                    else:
-                        out = other.detach().reciprocal() * input
-                elif input.__class__ in py_scalars and b.dtype.kind == "f" and (NUMPY2 or b.ndim) and (
-                        input.__class__ is float or _INT_MIN <= input < _UINT_END) and b.dtype is not opmath_f16:
+                    out = wrap(table[dev.type](1, b) * input, dev) if fast else other.detach().reciprocal() * input
+                elif fast:
                     out = wrap(table[dev.type](input, b), dev)
                 else:
                     if operand_check is not None:

@@ -9,6 +9,7 @@ from ...grad_mode import state as _gs
 from ...tensor import Tensor
 from .. import _frontend as F
 from .._define import defop
+from ..conversion import through_pytorch_step
 from tensorgraft.dtypes import np_kind as _np_kind
 
 
@@ -110,11 +111,7 @@ def _copy_kernel(xp, dst, src):
     if _np_kind(src.dtype) == "c" and _np_kind(dst.dtype) != "c":
         # into bool: any non-zero part is True (PyTorch's cast); otherwise the real part
         src = src != 0 if _np_kind(dst.dtype) == "b" else src.real
-    if src.dtype == np.float64 and dst.dtype in (np.uint8, np.float16):
-        # PyTorch's casts (as ``to``: ops/conversion.py): a double reaches uint8 through int64 (3e9 + 5
-        # keeps its low byte, 5; NumPy's goes through int32: 0) and half through float
-        src = src.astype(np.int64 if dst.dtype == np.uint8 else np.float32)
-    dst[...] = src
+    dst[...] = through_pytorch_step(src, dst.dtype)  # (PyTorch's cast, as ``to``'s)
 
 
 def _copy_frontend(op):
