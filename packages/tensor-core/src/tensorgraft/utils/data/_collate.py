@@ -119,7 +119,9 @@ def collate(batch, *, collate_fn_map=None):
     map's order) is in ``collate_fn_map`` goes to that function (called as
     ``fn(batch, collate_fn_map=collate_fn_map)``); mappings, namedtuples and sequences are
     collated field by field, through this function again."""
-    if not isinstance(batch, collections.abc.Sequence) or isinstance(batch, (str, bytes)):
+    if not isinstance(batch, collections.abc.Sequence):
+        # an extension: any iterable of samples is accepted (PyTorch indexes ``batch[0]``, so a
+        # generator fails there); a str or bytes batch stays itself, as in PyTorch
         batch = list(batch)
     if len(batch) == 0:
         raise IndexError("default_collate: got an empty batch")

@@ -9,6 +9,7 @@ its base along.
 from __future__ import annotations
 
 import copyreg
+import dataclasses
 import io
 import os
 import pickle
@@ -22,25 +23,21 @@ __all__ = ["WorkerInfo", "get_worker_info"]
 _POLL_S = 1.0
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
 class WorkerInfo:
-    """``id``, ``num_workers``, ``seed`` and ``dataset`` (this worker's copy) of the current worker."""
+    """``id``, ``num_workers``, ``seed`` and ``dataset`` (this worker's copy) of the current worker.
 
-    __initialized = False
+    A frozen dataclass, as PyTorch's: its repr lists every field, ``info.id = 1`` raises
+    ``dataclasses.FrozenInstanceError`` and ``dataclasses.asdict(info)`` works. ``rng`` (PyTorch's
+    shared-RNG container of ``torchdata`` nodes) is always ``None`` here; ``worker_method`` is
+    always ``"multiprocessing"`` (there are no thread workers)."""
 
-    def __init__(self, **kwargs):
-        for k, v in kwargs.items():
-            setattr(self, k, v)
-        self.__keys = tuple(kwargs.keys())
-        self.__initialized = True
-
-    def __setattr__(self, key, val):
-        if self.__initialized:
-            raise RuntimeError(f"Cannot assign attributes to {self.__class__.__name__} objects")
-        return super().__setattr__(key, val)
-
-    def __repr__(self):
-        items = [f"{k}={getattr(self, k)}" for k in self.__keys]
-        return f"{self.__class__.__name__}({', '.join(items)})"
+    id: int
+    num_workers: int
+    seed: int
+    dataset: object
+    rng: object = None
+    worker_method: str | None = "multiprocessing"
 
 
 _worker_info = None

@@ -222,6 +222,8 @@ def random_split(dataset, lengths, generator=None):
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
     if generator is None:
         generator = default_generator
-    order = randperm(total, generator=generator, device=generator.device).tolist()
+    # ``sum(sizes)``, as PyTorch: whole-number float lengths (``[5.0, 5.0]``) then fail in randperm
+    # with its TypeError rather than later, when the subsets are sliced
+    order = randperm(sum(sizes), generator=generator, device=generator.device).tolist()
     bounds = [0, *itertools.accumulate(sizes)]
     return [Subset(dataset, order[lo:hi]) for lo, hi in zip(bounds, bounds[1:])]

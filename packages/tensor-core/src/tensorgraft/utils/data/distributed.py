@@ -23,7 +23,7 @@ class DistributedSampler(Sampler):
                 num_replicas = dist.get_world_size()  # PyTorch's ValueError when no process group exists
             if rank is None:
                 rank = dist.get_rank()
-        if not 0 <= rank < num_replicas:
+        if rank >= num_replicas or rank < 0:  # PyTorch's order: a str rank fails on '>=' first
             raise ValueError(f"Invalid rank {rank}, rank should be in the interval [0, {num_replicas - 1}]")
         self.dataset, self.num_replicas, self.rank = dataset, num_replicas, rank
         self.shuffle, self.seed, self.drop_last = shuffle, seed, drop_last
