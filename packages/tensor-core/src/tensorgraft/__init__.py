@@ -39,6 +39,7 @@ from .ops.conversion import (  # noqa: E402,F401
 )
 from .ops.shape import broadcast_shapes  # noqa: E402,F401
 from .ops.sparse_coo import sparse_coo_tensor  # noqa: E402,F401
+from .ops.sparse_row_products import dsmm, hsmm, hspmm, saddmm, smm, spmm, sspaddmm  # noqa: E402,F401
 from .ops.sparse_compressed import (  # noqa: E402,F401
     sparse_bsc_tensor, sparse_bsr_tensor, sparse_compressed_tensor, sparse_csc_tensor, sparse_csr_tensor,
     ccol_indices_copy, col_indices_copy, crow_indices_copy, row_indices_copy, values_copy,
@@ -57,7 +58,7 @@ from .memory_layout import (  # noqa: E402,F401
     sparse_coo, sparse_csc, sparse_csr, strided,
 )
 from . import storage as _storage  # noqa: E402
-from .storage import TypedStorage, UntypedStorage  # noqa: E402,F401
+from .storage import TypedStorage, UntypedStorage, is_storage  # noqa: E402,F401
 
 _builtin_float = float  # the PyTorch dtype aliases below shadow float
 
@@ -116,7 +117,8 @@ _FROM_SWITCHES = frozenset({"use_deterministic_algorithms", "are_deterministic_a
 _LAZY_MODULES = frozenset({"nn", "optim", "autograd", "func", "cuda", "utils", "testing", "plugins_cli", "backends",
                            "distributions", "fft", "special", "sparse", "amp", "cpu", "signal", "version", "torch_version",
                            "accelerator", "compiler", "jit", "return_types", "quasirandom", "profiler",
-                           "multiprocessing", "hub", "library", "distributed", "futures", "overrides", "__future__"})
+                           "multiprocessing", "hub", "library", "distributed", "futures", "overrides", "__future__",
+                           "_tensor_str"})
 
 
 def __getattr__(name):

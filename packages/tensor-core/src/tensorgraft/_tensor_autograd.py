@@ -179,6 +179,11 @@ class AutogradMethods:
         the graph that saved the original)."""
         t = wrap(self._data, self._device)
         t._vc = self._vc
+        if self._base is not None or self._extra is not None:
+            from .storage import storage_base
+            root = storage_base(self)
+            if root is not self:  # not a view for autograd, but the same place in memory (storage_offset())
+                t._hooks().storage_root = root
         return t
 
     def detach_(self) -> "Tensor":

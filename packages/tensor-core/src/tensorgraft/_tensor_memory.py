@@ -7,6 +7,10 @@ the class's own dict.
 """
 from __future__ import annotations
 
+import functools
+import operator
+import warnings
+
 from .tensor import Tensor, _dim_argument, _wrap_dim
 from .sparse.array_base import dispatch_key
 
@@ -16,8 +20,9 @@ class MemoryMethods:
 
     def storage_offset(self) -> int:
         """Offset (in elements) of this view's first element within its base tensor's memory."""
-        base = self._base
-        if base is None or self._data.size == 0:
+        from .storage import storage_base
+        base = storage_base(self)
+        if base is self or self._data.size == 0:
             return 0
         try:
             off = self.data_ptr() - base.data_ptr()
@@ -114,6 +119,16 @@ class MemoryMethods:
             self._restride(memory_format)
         return self
 
+    def resize(self, *sizes) -> "Tensor":
+        """Deprecated (use ``reshape``): a reshape to ``sizes`` that must keep the number of elements."""
+        warnings.warn("non-inplace resize is deprecated", UserWarning, stacklevel=2)
+        return _reshape_by_resize(self, sizes)
+
+    def resize_as(self, tensor) -> "Tensor":
+        """Deprecated (use ``reshape_as``): ``resize(*tensor.size())``."""
+        warnings.warn("non-inplace resize_as is deprecated", UserWarning, stacklevel=2)
+        return _reshape_by_resize(self, tuple(tensor.size()))
+
     def resize_as_(self, the_template, *, memory_format=None) -> "Tensor":
         from .storage import resize_
         resize_(self, the_template._data.shape)
@@ -155,3 +170,19 @@ class MemoryMethods:
         a forked child, or a process the tensor is sent to, then reads and writes the same memory."""
         from .multiprocessing.shared_memory import share_tensor_
         return share_tensor_(self)
+
+
+def _reshape_by_resize(t, sizes):
+    """PyTorch's ``autograd._functions.Resize``: sizes are separate ints (as there, a tuple passed
+    whole never matches the element count), the result a view recorded as ``ResizeBackward``."""
+    numel = functools.reduce(operator.mul, sizes, 1)
+    if t.numel() != numel:
+        raise RuntimeError(f"requested resize to {'x'.join(map(str, sizes))} ({numel} elements in total), but the "
+                           f"given tensor has a size of {'x'.join(map(str, t.size()))} ({t.numel()} elements). "
+                           "autograd's resize can only change the shape of a given tensor, while preserving the "
+                           "number of elements. ")
+    from .grad_mode import is_grad_enabled
+    if t.requires_grad and is_grad_enabled():  # (requires_grad implies the autograd engine is installed)
+        from .autograd._functions import Resize
+        return Resize.apply(t, sizes)
+    return t.contiguous().view(*sizes)

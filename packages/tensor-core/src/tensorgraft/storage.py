@@ -326,6 +326,23 @@ def _strided_view(u8, offset_elems, size, stride, npdtype, xp):
     return as_strided(start, tuple(size), byte_strides)
 
 
+def is_storage(obj) -> bool:
+    """``torch.is_storage``: whether ``obj`` is a storage (untyped, or a legacy typed one)."""
+    return isinstance(obj, (UntypedStorage, TypedStorage))
+
+
+def storage_base(t):
+    """The tensor whose first element starts ``t``'s memory, from where storage offsets count: a
+    view's base, the storage root of a tensor that shares memory without being an autograd view
+    (``detach()`` of a view, ``set_()``), else ``t`` itself."""
+    if t._base is not None:
+        return t._base
+    extra = t._extra
+    if extra is not None and extra.storage_root is not None:
+        return extra.storage_root
+    return t
+
+
 def set_(t, source=None, storage_offset=0, size=None, stride=None):
     """``Tensor.set_``: make ``t`` use ``source``'s memory (a tensor's, or a storage's from
     ``storage_offset`` with ``size``/``stride``); ``set_()`` leaves ``t`` empty."""
@@ -335,6 +352,8 @@ def set_(t, source=None, storage_offset=0, size=None, stride=None):
     if source is None:
         t._data = get_backend(t._device).xp.empty((0,), dtype=t._data.dtype)
         t._base = None
+        if t._extra is not None:
+            t._extra.storage_root = None
     elif isinstance(source, Tensor):
         if source._data.dtype != t._data.dtype:
             from .tensor import _CPP_TYPE_NAMES
@@ -342,7 +361,11 @@ def set_(t, source=None, storage_offset=0, size=None, stride=None):
                                f"of type {_CPP_TYPE_NAMES[t._data.dtype.name]}")
         t._data = source._data
         t._device = source._device
-        t._base = source._base if source._base is not None else source
+        # not an autograd view of source (PyTorch's _base stays None): only storage_offset() needs
+        # to know whose memory it now starts in
+        t._base = None
+        root = storage_base(source)
+        t._hooks().storage_root = root.detach() if root is source else root
     else:
         if isinstance(source, TypedStorage):
             source = source.untyped()
@@ -361,7 +384,8 @@ def set_(t, source=None, storage_offset=0, size=None, stride=None):
         t._device = source.device
         # the whole storage as a tensor of t's dtype: what storage_offset() measures from
         isz = t._data.itemsize
-        t._base = wrap(u8[: len(u8) // isz * isz].view(t._data.dtype), source.device)
+        t._base = None
+        t._hooks().storage_root = wrap(u8[: len(u8) // isz * isz].view(t._data.dtype), source.device)
     t._vc[0] += 1
     return t
 

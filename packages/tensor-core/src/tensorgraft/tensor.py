@@ -103,7 +103,8 @@ def _size(shape: tuple) -> Size:
 class _Hooks:
     """Rarely used per-tensor state kept out of the hot slots."""
 
-    __slots__ = ("hooks", "post_accumulate_hooks", "retains_grad", "grad_accumulator", "name", "multi_view_nr")
+    __slots__ = ("hooks", "post_accumulate_hooks", "retains_grad", "grad_accumulator", "name", "multi_view_nr",
+                 "storage_root")
 
     def __init__(self):
         self.hooks = None
@@ -114,6 +115,10 @@ class _Hooks:
         # Set on a recorded output of unbind/split/chunk (its output number) and on views of it
         # (0): PyTorch refuses in-place writes to these (ops/_frontend.check_multi_view_inplace).
         self.multi_view_nr = None
+        # The tensor whose memory start storage_offset() counts from, for tensors that share memory
+        # without being autograd views (``_base`` is None): detach() of a view, set_() onto a tensor
+        # or storage. PyTorch's storage offset survives both; its ``_base`` does not.
+        self.storage_root = None
 
 
 # PyTorch's wording, shared with the op frontends and the autograd engine.

@@ -15,6 +15,7 @@ from . import decompositions, ldl, linalg_composite, lowrank, lu  # noqa: F401,E
 from . import aliases, inplace, scatter, utility, views  # noqa: F401,E402
 from . import tensor_extras, stft  # noqa: F401,E402  (small tensor functions; short-time Fourier transform)
 from . import sparse_coo  # noqa: F401,E402  (sparse COO tensors: construction, to/from dense, sparse.mm)
+from . import sparse_row_products  # noqa: F401,E402  (hspmm, smm, sspaddmm: sparse results of sparse @ dense)
 from . import sparse_compressed  # noqa: F401,E402  (CSR/CSC/BSR/BSC tensors; wraps COO's Tensor methods)
 from . import tensor_method_gaps  # noqa: F401,E402  (Tensor methods for sparse/stream APIs, prelu, hardshrink)
 from . import removed_functions  # noqa: F401,E402  (torch.solve, symeig, eig...: removed in 1.9, kept to say what replaces them)

@@ -18,7 +18,7 @@ RESERVED_NAMESPACES = frozenset({"elementwise", "reduction", "linalg", "shape", 
                                  "complex", "spectral",
                                  "decompositions", "linalg_composite", "tensor_extras", "stft",
                                  "ldl", "lowrank", "lu", "tensor_method_gaps", "sampling", "removed_functions",
-                                 "sparse_coo", "sparse_compressed"})
+                                 "sparse_coo", "sparse_compressed", "sparse_row_products"})
 
 
 # Functions PyTorch gives a keyword ``out=`` whose frontends here do not write it themselves (not

@@ -86,7 +86,7 @@ _UNARY_INPLACE = {
     "arcsin_": (-0.9, 0.9), "arccos_": (-0.9, 0.9), "arctan_": (-2, 2), "arcsinh_": (-2, 2),
     "arccosh_": (1.2, 3), "arctanh_": (-0.9, 0.9), "sigmoid_": (-2, 2), "relu_": (-2, 2), "erf_": (-2, 2),
     "erfc_": (-2, 2), "sinc_": (-2, 2), "deg2rad_": (-2, 2), "rad2deg_": (-2, 2), "logit_": (0.2, 0.8),
-    "nan_to_num_": (-2, 2), "detach_": (-2, 2),
+    "nan_to_num_": (-2, 2), "detach_": (-2, 2), "conj_physical_": (-2, 2),
 }
 
 
@@ -114,6 +114,7 @@ _OTHER_INPLACE = {
     "lcm_": lambda d, dev: [((_ints([4, 6, 9], dev), _ints([6, 4, 3], dev)), {})],
     "addmv_": lambda d, dev: [((_mk((2,), d, dev, -2, 2, 110), _mk((2, 3), d, dev, -2, 2, 111),
                                 _mk((3,), d, dev, -2, 2, 112)), {"beta": 0.5})],
+    "resize_as_": lambda d, dev: [((_mk((2, 3), d, dev, -2, 2, 118), _mk((3, 2), d, dev, -2, 2, 119)), {})],
     "index_put_": lambda d, dev: [((_mk((3, 2), d, dev, -2, 2, 113), (_ints([0, 2], dev),),
                                     _mk((2, 2), d, dev, -2, 2, 114)), {}),
                                   ((_mk((3, 2), d, dev, -2, 2, 115), (_ints([1, 1], dev),),

@@ -88,6 +88,21 @@ def _t_(self):
     return _restride(self, "t_", self._data.transpose(dims), "t", {"dims": dims}, "TBackward1")
 
 
+def _as_strided_(self, size, stride, storage_offset=None):
+    check_tensor(self, "as_strided_")
+    from ..storage import storage_base
+    root = storage_base(self)
+    if root is self:
+        root = self.detach()  # (the memory's start, kept for storage_offset() after the change)
+    view = self.detach().as_strided(size, stride, storage_offset)
+    attrs = {"size": tuple(size), "stride": tuple(stride), "offset": view.storage_offset(),
+             "in_offset": self.storage_offset(), "in_stride": self.stride()}
+    _restride(self, "as_strided_", view._data, "as_strided", attrs, "AsStridedBackward1")
+    if self._base is None:
+        self._hooks().storage_root = root
+    return self
+
+
 def _shape_samples(*calls, shape=(2, 1, 3)):
     def samples(dtype, device):
         from ..testing import make_tensor
@@ -111,10 +126,14 @@ _SHAPE_INPLACE = (
     ("swapaxes_", _transpose_, _shape_samples((0, 2),), np.swapaxes),
     ("swapdims_", _transpose_, _shape_samples((1, 2),), np.swapaxes),
     ("t_", _t_, _shape_samples((), shape=(2, 3)), np.transpose),
+    ("as_strided_", _as_strided_, _shape_samples(((2, 2), (1, 2)), ((3,), (2,), 1)),
+     lambda a, size, stride, offset=0: np.lib.stride_tricks.as_strided(
+         a.reshape(-1)[offset:], size, tuple(s * a.itemsize for s in stride))),
 )
 for _name, _fn, _samples, _ref in _SHAPE_INPLACE:
-    defop(_name, frontend=lambda op, fn=_fn: fn, public=False, composite=True, samples=_samples, reference=_ref,
-          mutates=(0,))
+    # (of these, PyTorch has only as_strided_ at top level too: torch.as_strided_(t, size, stride))
+    defop(_name, frontend=lambda op, fn=_fn: fn, public=_name == "as_strided_", composite=True, samples=_samples,
+          reference=_ref, mutates=(0,))
 
 
 # --------------------------------------------------------------------------- comparisons in place

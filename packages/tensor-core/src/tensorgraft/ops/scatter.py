@@ -23,7 +23,12 @@ from ..caller_warnings import caller_stacklevel
 
 # --------------------------------------------------------------------------- *_scatter
 def _region(a, kind, args, xp=np):
-    """The view of ``a`` that ``kind`` (select/slice/diagonal) with ``args`` addresses."""
+    """The view of ``a`` that ``kind`` (select/slice/diagonal/as_strided) with ``args`` addresses."""
+    if kind == "as_strided":  # (a dense copy: its memory, in memory order, is the storage strides count in)
+        size, stride, offset = args
+        isz = a.itemsize
+        flat = xp.lib.stride_tricks.as_strided(a, (a.size,), (isz,))
+        return xp.lib.stride_tricks.as_strided(flat[offset:], size, tuple(st * isz for st in stride))
     if kind == "select":
         d, i = args
         return a[(slice(None),) * d + (i,)]
@@ -35,7 +40,8 @@ def _region(a, kind, args, xp=np):
 
 
 def _embed_kernel(xp, a, src, kind, args):
-    out = a.copy()
+    # (as_strided_scatter's strides address the clone's memory, which keeps a's layout, as PyTorch's clone)
+    out = a.copy(order="K" if kind == "as_strided" else "C")
     if kind == "diagonal":  # by index: a diagonal view is not writable everywhere (NumPy's is read-only)
         offset, d1, d2 = args
         n = src.shape[-1]
@@ -61,6 +67,18 @@ def _normalize(kind, a, args, fname):
         if step <= 0:
             raise RuntimeError("slice step must be positive")
         return wrap_dim(dim, a.ndim), start, end, step
+    if kind == "as_strided":
+        size, stride, offset = args
+        size, stride = tuple(int(x) for x in size), tuple(int(x) for x in stride)
+        if len(size) != len(stride):
+            raise RuntimeError("mismatch in length of strides and shape")
+        offset = 0 if offset is None else int(offset)
+        need = 0 if 0 in size else offset + sum((n - 1) * st for n, st in zip(size, stride)) + 1
+        if need > a.size:
+            raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, "
+                               f"and itemsize {a.itemsize} requiring a storage size of {need * a.itemsize} are "
+                               f"out of bounds for storage of size {a.size * a.itemsize}")
+        return size, stride, offset
     offset, dim1, dim2 = args
     d1, d2 = wrap_dim(dim1, a.ndim), wrap_dim(dim2, a.ndim)
     if d1 == d2:
@@ -108,6 +126,14 @@ def _slice_scatter_frontend(op):
     return slice_scatter
 
 
+def _as_strided_scatter_frontend(op):
+    embed = _embed_frontend(op)
+
+    def as_strided_scatter(input, src, size, stride, storage_offset=None):
+        return embed(input, src, size, stride, storage_offset)
+    return as_strided_scatter
+
+
 def _diagonal_scatter_frontend(op):
     embed = _embed_frontend(op)
 
@@ -123,6 +149,8 @@ def region_of(g, kind, args):
     if kind == "slice":
         d, start, end, step = args
         return g[(slice(None),) * d + (slice(start, end, step),)]
+    if kind == "as_strided":  # (strides count in a dense copy's memory: a fresh clone of g, in g's layout)
+        return g.clone().as_strided(*args)
     return g.diagonal(*args)
 
 
@@ -167,6 +195,12 @@ defop("diagonal_scatter", kernel=_embed_kernel, frontend=_diagonal_scatter_front
                                         ((X((3, 4), 142), X((3,), 143), 1), {}),
                                         ((X((2, 3, 3), 144), X((2, 2), 145), -1, 1, 2), {})]),
       reference=lambda a, src, offset=0, dim1=0, dim2=1: _np_embed("diagonal")(a, src, offset, dim1, dim2))
+
+
+defop("as_strided_scatter", kernel=_embed_kernel, frontend=_as_strided_scatter_frontend, kind="as_strided",
+      samples=_embed_samples(lambda X: [((X((6,), 146), X((2, 2), 147), (2, 2), (1, 2)), {}),
+                                        ((X((2, 3), 148), X((2,), 149), (2,), (2,), 1), {})]),
+      reference=lambda a, src, size, stride, offset=0: _embed_kernel(np, a, src, "as_strided", (size, stride, offset)))
 
 
 # --------------------------------------------------------------------------- put

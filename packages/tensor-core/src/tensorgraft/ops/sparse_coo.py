@@ -36,7 +36,7 @@ from ..tensor import Tensor, wrap
 from ._args import wrap_dim
 from ._frontend import _type_name
 from ._define import defop
-from .linalg.checks import _record  # (records a node when an input requires grad)
+from .linalg.checks import _record, inner_size_mismatch  # (records a node when an input requires grad)
 
 _CPU_ONLY = ("sparse COO tensors live on the CPU in tensorgraft (there are no CUDA sparse kernels): "
              "keep the sparse tensor on the CPU, or convert it with .to_dense() before moving it")
@@ -182,10 +182,10 @@ def check_matrix_product(fname: str, mat1, mat2) -> None:
     if a.ndim != 2 or b.ndim != 2 or getattr(a, "dense_dim", 0):
         raise RuntimeError(f"{fname}: expected 2-D matrices, got {a.ndim}-D and {b.ndim}-D")
     if a.shape[1] != b.shape[0]:
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
-                           f"{b.shape[0]}x{b.shape[1]})")
-    if a.dtype != b.dtype:
-        raise RuntimeError(f"expected mat1 and mat2 to have the same dtype, but got: {mat1.dtype} != {mat2.dtype}")
+        raise inner_size_mismatch(a, b)
+    if a.dtype != b.dtype:  # (PyTorch's COO kernel names mat1's dtype as expected, its CSR kernel mat2's)
+        expected, found = (a.dtype, b.dtype) if a.__class__ is SparseCOOData else (b.dtype, a.dtype)
+        raise RuntimeError(f"expected scalar type {_type_name(expected)} but found {_type_name(found)}")
 
 
 def _sparse_mm_frontend(op):

@@ -19,6 +19,7 @@ import numpy as np
 from . import _frontend as F
 from ._define import CORE_OPS, binary, unary
 from .elementwise import _special
+from .special_math import float32_bessel_overflow
 from tensorgraft.dtypes import np_kind as _np_kind
 
 _FIRST = len(CORE_OPS)
@@ -71,11 +72,14 @@ def _full_only(name, xp, a):
 
 
 def _scipy_unary(name, sp_name, half=True):
+    exp_overflow = sp_name in ("i0", "i1")  # PyTorch's float32 I0/I1 overflow with float32 exp(x)
+
     def kernel(xp, a):
         _real_only(name, xp, a)
         if not half:
             _full_only(name, xp, a)
-        return getattr(_sp(xp, name), sp_name)(a).astype(a.dtype, copy=False)  # SciPy: float16 in float32
+        r = getattr(_sp(xp, name), sp_name)(a).astype(a.dtype, copy=False)  # SciPy: float16 in float32
+        return float32_bessel_overflow(xp, a, r, odd=sp_name == "i1") if exp_overflow else r
     return kernel
 
 

@@ -38,12 +38,27 @@ def _no_complex_kernel(kernel_name, xp, a):
         raise NotImplementedError(f"\"{kernel_name.format(device)}\" not implemented for '{F._type_name(a.dtype)}'")
 
 
+# Above this |x|, float32 exp(x) overflows. PyTorch's float32 I0/I1 (Cephes: exp(x) * series / sqrt(x))
+# take that exp first, so they return inf where the true value (up to ~5e37 at 90) is still finite.
+_FLOAT32_EXP_OVERFLOW = np.float32(88.72283935546875)
+
+
+def float32_bessel_overflow(xp, a, r, odd=False):
+    """``r`` (I0, I1 or their ``special`` spellings of ``a``) with PyTorch's float32 overflow: inf
+    (times the sign of ``a`` for the odd I1) where float32 exp(|a|) is inf."""
+    if r.dtype != np.float32:
+        return r
+    big = (xp.abs(a) >= _FLOAT32_EXP_OVERFLOW) & xp.isfinite(a)  # at ±inf both give inf / inf: NaN
+    inf = xp.sign(a).astype(r.dtype) * np.float32(np.inf) if odd else np.float32(np.inf)
+    return xp.where(big, inf, r)
+
+
 def _i0_kernel(xp, a):
     _no_complex_kernel("i0_vml_{}", xp, a)
     sp = _special(xp)
     if isinstance(sp, types.ModuleType):
-        return sp.i0(a).astype(a.dtype, copy=False)  # SciPy computes float16 in float32
-    return np.i0(a).astype(a.dtype, copy=False)  # no SciPy: NumPy's (slower, CPU only)
+        return float32_bessel_overflow(xp, a, sp.i0(a).astype(a.dtype, copy=False))  # SciPy: float16 in float32
+    return float32_bessel_overflow(xp, a, np.i0(a).astype(a.dtype, copy=False))  # no SciPy: NumPy's (CPU only)
 
 
 def _i1_kernel(xp, a):
@@ -51,7 +66,7 @@ def _i1_kernel(xp, a):
     sp = _special(xp)
     if not isinstance(sp, types.ModuleType):
         raise RuntimeError("the gradient of i0 needs SciPy on CPU: pip install scipy")
-    return sp.i1(a).astype(a.dtype, copy=False)
+    return float32_bessel_overflow(xp, a, sp.i1(a).astype(a.dtype, copy=False), odd=True)
 
 
 def _i0_samples(dtype, device):

@@ -57,6 +57,6 @@ def load_all():
     from . import decompositions  # noqa: F401
     from . import complex, spectral  # noqa: F401
     from . import tensor_extras, stft  # noqa: F401
-    from . import sparse_coo  # noqa: F401
+    from . import sparse_coo, sparse_row_products  # noqa: F401
     from . import sparse_compressed  # noqa: F401
     return FORMULAS

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from . import formula
 
-_EMBED = {"select": "select_scatter", "slice": "slice_scatter", "diagonal": "diagonal_scatter"}
+_EMBED = {"select": "select_scatter", "slice": "slice_scatter", "diagonal": "diagonal_scatter",
+          "as_strided": "as_strided_scatter"}
 
 
-@formula("select_scatter", "slice_scatter", "diagonal_scatter", saves=())
+@formula("select_scatter", "slice_scatter", "diagonal_scatter", "as_strided_scatter", saves=())
 def embed(node, g):
     """The written region's gradient goes to ``src``; the rest of it to ``input``."""
     import tensorgraft as tg

@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from ...grad_mode import state as _gs
+from ...sparse.array_base import SparseArray
+from ...sparse.coo_data import SparseCOOData
 from ...tensor import Tensor
 from .. import _frontend as F
 from ...errors import LinAlgError  # (re-exported by the package: lu.py, ldl.py and tensorgraft.linalg import it there)
@@ -29,8 +31,20 @@ def _tensor_args(fname, names, *vals):
             raise F.device_mismatch(fname, vals[0], v)
 
 
+def inner_size_mismatch(a, b, rows=None) -> RuntimeError:
+    """The error of ``mat1 @ mat2`` (arrays) whose inner sizes differ, in PyTorch's words: a sparse COO
+    ``mat1`` gets its sparse kernel's. ``rows`` is mat1's row count when it is a batch seen as one matrix."""
+    if a.__class__ is SparseCOOData:
+        return RuntimeError(f"addmm: Argument #3 (dense): Expected dim 0 size {a.shape[1]}, got {b.shape[0]}")
+    first = f"{rows}x{a.shape[-1]}" if rows is not None else _shape_str(a.shape)
+    return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({first} and {_shape_str(b.shape)})")
+
+
 def _same_dtype(a: Tensor, b: Tensor):
     if a._data.dtype != b._data.dtype:
+        if isinstance(a._data, SparseArray):  # (PyTorch's sparse kernels word it as a dispatch check)
+            raise RuntimeError(f"expected scalar type {F._type_name(a._data.dtype)} but found "
+                               f"{F._type_name(b._data.dtype)}")
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_C_NAMES[str(a._data.dtype)]} != "
                            f"{_C_NAMES[str(b._data.dtype)]}")
 

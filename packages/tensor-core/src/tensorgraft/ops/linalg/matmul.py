@@ -11,7 +11,7 @@ from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from ...amp._state import state as _autocast  # autocast's flag (tensorgraft.amp)
 from .._define import defop
-from .checks import _C_NAMES, _record, _same_dtype, _shape_str, _tensor_args
+from .checks import _C_NAMES, _record, _same_dtype, _shape_str, _tensor_args, inner_size_mismatch
 
 
 def _cpu_matmul(a, b):
@@ -56,8 +56,7 @@ def _mm_frontend(op):
         if b.ndim != 2:
             raise RuntimeError("mat2 must be a matrix")
         if a.shape[1] != b.shape[0]:
-            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_shape_str(a.shape)} and "
-                               f"{_shape_str(b.shape)})")
+            raise inner_size_mismatch(a, b)
         _same_dtype(input, mat2)
         res = wrap(table[input._device.type](a, b), input._device)
         if out is not None:
@@ -176,8 +175,7 @@ def _matmul_frontend(op, dunder=False):
                 raise RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{ka}), vec ({kb})")
             if b.ndim == 2:
                 rows = a.size // ka if ka else 0
-                raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{ka} and "
-                                   f"{_shape_str(b.shape)})")
+                raise inner_size_mismatch(a, b, rows)
             bb = 1
             for sz in b.shape[:-2]:
                 bb *= sz
@@ -286,8 +284,7 @@ def _addmm_family(kind):
                 if b.ndim != 2:
                     raise RuntimeError("mat2 must be a matrix, got {}-D tensor".format(b.ndim))
                 if a.shape[1] != b.shape[0]:
-                    raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_shape_str(a.shape)} and "
-                                       f"{_shape_str(b.shape)})")
+                    raise inner_size_mismatch(a, b)
                 target = (a.shape[0], b.shape[1])
             elif kind == "addmv":
                 if a.ndim != 2 or b.ndim != 1:

@@ -289,10 +289,11 @@ def _cross_kernel(xp, a, b, dim):
 
 def _cross_frontend(op, linalg=True):
     table = op.table
-    fname = "linalg.cross" if linalg else "cross"
+    name = "linalg.cross" if linalg else "cross"
+    fname = "linalg.cross"  # torch.cross runs linalg.cross's checks: its shape errors say "linalg.cross" too
 
     def cross(input, other, dim=-1 if linalg else None, *, out=None):
-        _tensor_args(fname, ("input", "other"), input, other)
+        _tensor_args(name, ("input", "other"), input, other)
         a, b = input._data, other._data
         if a.ndim != b.ndim:
             raise RuntimeError(f"{fname}: inputs must have the same number of dimensions.")

@@ -117,8 +117,7 @@ def _as_strided_frontend(op):
     def as_strided(input, size, stride, storage_offset=None):
         """Strides in elements, relative to the start of the tensor's contiguous base storage."""
         check_tensor(input, "as_strided")
-        base = input._base if input._base is not None else input
-        b = base._data
+        b = storage_base(input)._data
         if not b.flags.c_contiguous and _dense_order(b) is None:
             raise RuntimeError("as_strided(): only supported on tensors whose base covers its memory densely "
                                "(call .contiguous() first)")
@@ -142,6 +141,11 @@ def _as_strided_frontend(op):
                                                          "in_stride": input.stride()})
         return out
     return as_strided
+
+
+def storage_base(t):
+    from ...storage import storage_base as base_of
+    return base_of(t)
 
 
 def _dense_order(b):

@@ -1,0 +1,227 @@
+"""PyTorch functions and behaviours that were missing or differed (session 22's API sweep): the
+sparse row products (hspmm, smm, sspaddmm...), as_strided_/as_strided_scatter, the deprecated
+non-in-place resize, is_storage, conj_physical_, torch._tensor_str, storage offsets through detach()
+and set_(), linalg.cross's error prefix, float32 I0/I1 overflow and the sparse matmul messages.
+Expected values are PyTorch 2.13's."""
+import math
+import warnings
+
+import pytest
+
+import tensorgraft as torch
+
+
+def _coo(t):
+    return t.sparse_dim(), t.dense_dim(), t._indices().tolist(), t._values().tolist(), t.is_coalesced()
+
+
+@pytest.fixture
+def operands():
+    s = torch.sparse_coo_tensor([[1, 0, 1], [2, 0, 0]], [3., 1., 2.], (3, 3))  # stored out of order
+    d = torch.arange(6.).reshape(3, 2)
+    inp = torch.sparse_coo_tensor([[2, 0], [1, 1]], [5., 6.], (3, 2))
+    return s, d, inp
+
+
+# --------------------------------------------------------------------------- sparse row products
+def test_hspmm_keeps_the_rows_mat1_stores_as_a_hybrid_tensor(operands):
+    s, d, _ = operands
+    for f in (torch.hspmm, torch.hsmm):
+        r = f(s, d)
+        assert _coo(r) == (1, 1, [[0, 1]], [[0.0, 1.0], [12.0, 17.0]], False)
+        assert tuple(r.shape) == (3, 2) and r.dtype == torch.float32
+    r = torch.hspmm(torch.sparse_coo_tensor([[0], [0]], [1], (2, 2)), torch.ones(2, 2, dtype=torch.long))
+    assert _coo(r)[2:4] == ([[0]], [[1, 1]]) and r.dtype == torch.int64
+    empty = torch.hspmm(torch.sparse_coo_tensor(torch.zeros(2, 0, dtype=torch.long), [], (3, 3)), d)
+    assert empty._nnz() == 0 and tuple(empty.shape) == (3, 2)
+
+
+def test_smm_and_sspaddmm_values_order_and_scaling(operands):
+    s, d, inp = operands
+    assert _coo(torch.smm(s, d)) == (2, 0, [[0, 0, 1, 1], [0, 1, 0, 1]], [0.0, 1.0, 12.0, 17.0], False)
+    assert _coo(s.smm(d)) == _coo(torch.smm(s, d))
+    r = torch.sspaddmm(inp, s, d, beta=2, alpha=3)  # input's entries first, in their stored order
+    assert _coo(r) == (2, 0, [[2, 0, 0, 0, 1, 1], [1, 1, 0, 1, 0, 1]], [10.0, 12.0, 0.0, 3.0, 36.0, 51.0], False)
+    r = torch.sspaddmm(inp.coalesce(), s, d)
+    assert _coo(r)[2:4] == ([[0, 2, 0, 0, 1, 1], [1, 1, 0, 1, 0, 1]], [6.0, 5.0, 0.0, 1.0, 12.0, 17.0])
+    assert _coo(inp.sspaddmm(s, d)) == _coo(torch.saddmm(inp, s, d))
+    assert torch.smm(s.int(), d.int())._values().tolist() == [0, 1, 12, 17]
+
+
+def test_spmm_and_dsmm_are_mm(operands):
+    s, d, _ = operands
+    expected = [[0.0, 1.0], [12.0, 17.0], [0.0, 0.0]]
+    assert torch.spmm(s, d).tolist() == expected and torch.dsmm(s, d).tolist() == expected
+    assert torch.spmm(s, d).layout == torch.strided
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda s, d, i: torch.sspaddmm(i, s, d[:2]), RuntimeError, "sspaddmm: Argument #3: Expected dim 0 size 3, got 2"),
+    (lambda s, d, i: torch.sspaddmm(i, s.to_dense(), d), RuntimeError,
+     "sspaddmm: expected 'mat1' to have sparse layout, got 'mat1' with layout Strided"),
+    (lambda s, d, i: torch.sspaddmm(i, s, d.to_sparse()), RuntimeError,
+     "sspaddmm: expected 'mat2' to have strided layout, got 'mat2' with layout Sparse"),
+    (lambda s, d, i: torch.sspaddmm(i.double(), s, d), RuntimeError,
+     "dtype of values (Float) must match dtype of sparse tensor (Double)"),
+    (lambda s, d, i: torch.sspaddmm(i, s, d.double()), RuntimeError, "expected scalar type Float but found Double"),
+    (lambda s, d, i: torch.hspmm(s, d[:2]), RuntimeError, "hspmm: Argument #3: Expected dim 0 size 3, got 2"),
+    (lambda s, d, i: torch.hspmm(s, d.to_sparse()), RuntimeError,
+     "addmm_sparse_dense: expected strided result tensor, got tensor with layout Sparse"),
+    (lambda s, d, i: torch.hspmm(torch.ones(2, 2, 2).to_sparse(), d), RuntimeError,
+     "hspmm: Argument #2: matrices expected, got 3D tensor"),
+    (lambda s, d, i: torch.sspaddmm(torch.sparse_coo_tensor(torch.zeros(2, 0, dtype=torch.long), [], (4, 2)), s, d),
+     RuntimeError, "sspaddmm: Argument #1: Expected dim 0 size 3, got 4"),
+    (lambda s, d, i: torch.sspaddmm(torch.sparse_coo_tensor(torch.zeros(2, 0, dtype=torch.long), [], (3, 5)), s, d),
+     RuntimeError, "sspaddmm: Argument #1: Expected dim 1 size 2, got 5"),
+    (lambda s, d, i: torch.smm(s.to_dense(), d), RuntimeError, "tensor.sspaddmm(...) can only be called on sparse tensors"),
+    (lambda s, d, i: torch.hspmm(s.to_dense(), d), NotImplementedError, "Could not run 'aten::hspmm'"),
+    # the sparse @ dense product's own messages (mm, matmul, @, sparse.mm, addmm)
+    (lambda s, d, i: torch.mm(s, torch.ones(2, 2)), RuntimeError, "addmm: Argument #3 (dense): Expected dim 0 size 3, got 2"),
+    (lambda s, d, i: s @ torch.ones(2, 2), RuntimeError, "addmm: Argument #3 (dense): Expected dim 0 size 3, got 2"),
+    (lambda s, d, i: torch.sparse.mm(s, torch.ones(2, 2)), RuntimeError, "addmm: Argument #3 (dense): Expected dim 0 size 3, got 2"),
+    (lambda s, d, i: torch.addmm(torch.zeros(3, 2), s, torch.ones(2, 2)), RuntimeError,
+     "addmm: Argument #3 (dense): Expected dim 0 size 3, got 2"),
+    (lambda s, d, i: torch.mm(s, torch.ones(3, 2, dtype=torch.float64)), RuntimeError,
+     "expected scalar type Float but found Double"),
+    (lambda s, d, i: torch.mm(s.to_sparse_csr(), torch.ones(2, 2)), RuntimeError,
+     "mat1 and mat2 shapes cannot be multiplied (3x3 and 2x2)"),
+    (lambda s, d, i: torch.mm(s.to_sparse_csr(), torch.ones(3, 2, dtype=torch.float64)), RuntimeError,
+     "expected scalar type Float but found Double"),
+    (lambda s, d, i: torch.ones(2, 3) @ torch.ones(2, 3), RuntimeError,
+     "mat1 and mat2 shapes cannot be multiplied (2x3 and 2x3)"),
+])
+def test_sparse_product_errors(operands, call, error, message):
+    with pytest.raises(error, match=None) as info:
+        call(*operands)
+    assert str(info.value).startswith(message)
+
+
+# --------------------------------------------------------------------------- as_strided_ / as_strided_scatter
+def test_as_strided_in_place_restrides_the_tensor_itself():
+    b = torch.arange(6.)
+    r = b.as_strided_((2, 2), (1, 2))
+    assert r is b and b.tolist() == [[0.0, 2.0], [1.0, 3.0]] and b.stride() == (1, 2) and b._base is None
+    c = torch.as_strided_(torch.arange(6.), (2, 2), (1, 2), 1)
+    assert c.tolist() == [[1.0, 3.0], [2.0, 4.0]] and c.storage_offset() == 1
+
+
+@pytest.mark.parametrize("call, expected", [
+    (lambda: torch.as_strided_scatter(torch.zeros(6), torch.ones(2, 2), (2, 2), (1, 4)), [1., 1., 0., 0., 1., 1.]),
+    (lambda: torch.as_strided_scatter(torch.zeros(6), torch.ones(2, 2, dtype=torch.float64), (2, 2), (1, 2)),
+     [1., 1., 1., 1., 0., 0.]),
+    (lambda: torch.as_strided_scatter(torch.zeros(6, dtype=torch.int64), torch.ones(2, 2), (2, 2), (1, 2)),
+     [1, 1, 1, 1, 0, 0]),
+    (lambda: torch.as_strided_scatter(torch.zeros(2, 3).t(), torch.ones(2), (2,), (1,)),  # the input's layout
+     [[1., 0.], [1., 0.], [0., 0.]]),
+    (lambda: torch.as_strided_scatter(torch.zeros(6)[2:], torch.ones(2), (2,), (1,)), [1., 1., 0., 0.]),
+    (lambda: torch.as_strided_scatter(torch.arange(6.).reshape(2, 3), torch.ones(2, 2), (2, 2), (1, 2), 1),
+     [[0., 1., 1.], [1., 1., 5.]]),
+    (lambda: torch.zeros(6).as_strided_scatter(torch.ones(2, 2), (2, 2), (1, 2)), [1., 1., 1., 1., 0., 0.]),
+])
+def test_as_strided_scatter_values(call, expected):
+    assert call().tolist() == expected
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: torch.as_strided_scatter(torch.zeros(6), torch.ones(2, 2), (2, 2), (1, 2), 3),
+     "setStorage: sizes [2, 2], strides [1, 2], storage offset 3, and itemsize 4 requiring a storage size of 28 "
+     "are out of bounds for storage of size 24"),
+    (lambda: torch.as_strided_scatter(torch.zeros(6), torch.ones(2, 2), (2, 2), (1,)),
+     "mismatch in length of strides and shape"),
+    (lambda: torch.as_strided_scatter(torch.zeros(6), torch.ones(3, 2), (2, 2), (1, 2)),
+     "expected src to have a size equal to the slice of self. src size = [3, 2], slice size = [2, 2]"),
+])
+def test_as_strided_scatter_errors(call, message):
+    with pytest.raises(RuntimeError) as info:
+        call()
+    assert str(info.value) == message
+
+
+# --------------------------------------------------------------------------- storage offsets
+def test_detach_and_set_keep_the_storage_offset_without_making_a_view():
+    a = torch.arange(6.)
+    b = a[2:].detach()
+    assert b._base is None and b.storage_offset() == 2
+    assert b.as_strided((2,), (1,), 0).tolist() == [0.0, 1.0]  # offsets count from the storage's start
+    assert b.as_strided((2,), (1,)).tolist() == [2.0, 3.0]
+    c = torch.zeros(2)
+    c.set_(a[2:])
+    assert c._base is None and c.storage_offset() == 2 and c.tolist() == [2.0, 3.0, 4.0, 5.0]
+    d = torch.zeros(2)
+    d.set_(a.untyped_storage(), 3, (2,), (1,))
+    assert d._base is None and d.storage_offset() == 3 and d.tolist() == [3.0, 4.0]
+    e = torch.zeros(2)
+    e.set_(b)  # a detached view: its storage's start, not b's first element
+    assert e.storage_offset() == 2 and e.is_set_to(b)
+    e.set_()
+    assert e.storage_offset() == 0 and e.numel() == 0
+
+
+# --------------------------------------------------------------------------- deprecated resize, storages
+def test_non_inplace_resize_is_a_deprecated_reshape():
+    with pytest.warns(UserWarning, match="^non-inplace resize is deprecated$"):
+        assert torch.arange(6.).resize(2, 3).tolist() == [[0., 1., 2.], [3., 4., 5.]]
+    with pytest.warns(UserWarning, match="^non-inplace resize_as is deprecated$"):
+        assert tuple(torch.arange(6.).resize_as(torch.ones(3, 2)).shape) == (3, 2)
+    with pytest.warns(UserWarning):
+        assert torch.arange(6.).reshape(2, 3).t().resize(6).tolist() == [0., 3., 1., 4., 2., 5.]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(RuntimeError) as info:
+            torch.arange(6.).resize(4)
+        assert str(info.value) == (
+            "requested resize to 4 (4 elements in total), but the given tensor has a size of 6 (6 elements). "
+            "autograd's resize can only change the shape of a given tensor, while preserving the number of elements. ")
+        with pytest.raises(RuntimeError, match=r"^requested resize to \(2, 3\) \(\(2, 3\) elements in total\)"):
+            torch.arange(6.).resize((2, 3))  # as PyTorch: sizes are separate ints
+
+
+def test_top_level_resize_as_and_conj_physical_and_is_storage():
+    t = torch.ones(2)
+    assert torch.resize_as_(t, torch.ones(3, 3)) is t and tuple(t.shape) == (3, 3)
+    c = torch.tensor([1 + 1j])
+    assert torch.conj_physical_(c) is c and c.tolist() == [1 - 1j]
+    assert torch.is_storage(torch.ones(2).untyped_storage())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert torch.is_storage(torch.ones(2).storage())
+    assert not torch.is_storage(torch.ones(2)) and not torch.is_storage([1])
+
+
+def test_tensor_str_module_exposes_the_print_options():
+    assert torch._tensor_str.PRINT_OPTS.precision == 4
+    with torch._tensor_str.printoptions(precision=2):
+        assert str(torch.tensor([1.23456])) == "tensor([1.23])"
+    assert str(torch.tensor([1.23456])) == "tensor([1.2346])"
+
+
+# --------------------------------------------------------------------------- messages and numerics
+@pytest.mark.parametrize("call, message", [
+    (lambda: torch.cross(torch.ones(2, 3), torch.ones(2, 4), dim=1),
+     "linalg.cross: inputs dimension 1 must have length 3. Got 3 and 4"),
+    (lambda: torch.cross(torch.ones(2, 3), torch.ones(3), dim=1), "linalg.cross: inputs must have the same number of dimensions."),
+    (lambda: torch.ones(2, 4).cross(torch.ones(2, 4), dim=1), "linalg.cross: inputs dimension 1 must have length 3. Got 4 and 4"),
+])
+def test_cross_shape_errors_name_linalg_cross(call, message):
+    with pytest.raises(RuntimeError) as info:
+        call()
+    assert str(info.value) == message
+
+
+def test_cross_type_error_names_the_function_called():
+    with pytest.raises(TypeError, match=r"^cross\(\): argument 'other' \(position 2\) must be Tensor, not str$"):
+        torch.cross(torch.ones(3), "a")
+
+
+def test_float32_bessel_i0_i1_overflow_where_float32_exp_does():
+    x = torch.tensor([88.5, 88.72283172607422, 88.72283935546875, -90.0, 100.0, math.inf, -math.inf])
+    i0 = torch.i0(x).tolist()
+    assert i0[2:5] == [math.inf] * 3 and math.isnan(i0[5]) and math.isnan(i0[6])
+    assert i0[0] == pytest.approx(1.1564e37, rel=1e-4) and i0[1] == pytest.approx(1.4433e37, rel=1e-4)
+    i1 = torch.special.i1(x).tolist()
+    assert i1[2:5] == [math.inf, -math.inf, math.inf] and math.isnan(i1[5])
+    assert torch.special.modified_bessel_i0(x).tolist()[2:5] == [math.inf] * 3
+    assert torch.special.modified_bessel_i1(x).tolist()[2:5] == [math.inf, -math.inf, math.inf]
+    assert torch.i0(x.bfloat16()).tolist()[3:5] == [math.inf, math.inf]
+    # float64 does not overflow until ~713
+    assert torch.i0(x.double()).tolist()[3] == pytest.approx(5.1392e37, rel=1e-4)
