@@ -44,13 +44,15 @@ def get_ema_multi_avg_fn(decay=0.999):
     """A ``multi_avg_fn`` for an exponential moving average with the given decay."""
     keep = _validated_decay(decay)
 
+    @_tg.no_grad()
     def ema_update(ema_param_list, current_param_list, _):
-        with _tg.no_grad():
+        # the first tensor decides the kind of update, as PyTorch's (an empty list is an IndexError)
+        if ema_param_list[0].is_floating_point() or ema_param_list[0].is_complex():
             for acc, cur in zip(ema_param_list, current_param_list):
-                if acc.is_floating_point() or acc.is_complex():
-                    acc.lerp_(cur, 1 - keep)
-                else:
-                    acc.copy_(_blend(keep, acc, cur))
+                acc.lerp_(cur, 1 - keep)
+        else:
+            for acc, cur in zip(ema_param_list, current_param_list, strict=True):
+                acc.copy_(acc * keep + cur * (1 - keep))
 
     return ema_update
 
@@ -68,15 +70,15 @@ def get_swa_multi_avg_fn():
     """A ``multi_avg_fn`` computing the equally weighted running mean."""
 
     def swa_update(averaged_param_list, current_param_list, num_averaged):
+        # (PyTorch reads the first tensor: an empty list is an IndexError)
+        first = averaged_param_list[0]
         pairs = list(zip(averaged_param_list, current_param_list))
-        if not pairs:
-            return
         # a tensor count gives a weight rounded to the default dtype, as a 0-d division in torch does
         weight = 1 / (num_averaged + 1)
         if isinstance(weight, _tg.Tensor):
             weight = weight.item()
         with _tg.no_grad():
-            if pairs[0][0].is_floating_point() or pairs[0][0].is_complex():
+            if first.is_floating_point() or first.is_complex():
                 for acc, cur in pairs:
                     acc.lerp_(cur, weight)
             else:
@@ -89,6 +91,7 @@ def get_ema_avg_fn(decay=0.999):
     """A per-tensor ``avg_fn`` for an exponential moving average with the given decay."""
     keep = _validated_decay(decay)
 
+    @_tg.no_grad()  # as PyTorch's: the average is no part of any graph
     def ema_update(ema_param, current_param, num_averaged):
         return _blend(keep, ema_param, current_param)
 
@@ -98,6 +101,7 @@ def get_ema_avg_fn(decay=0.999):
 def get_swa_avg_fn():
     """A per-tensor ``avg_fn`` computing the equally weighted running mean."""
 
+    @_tg.no_grad()
     def swa_update(averaged_param, current_param, num_averaged):
         return _mean_step(averaged_param, current_param, num_averaged)
 
@@ -126,48 +130,59 @@ class AveragedModel(Module):
     def forward(self, *args, **kwargs):
         return self.module(*args, **kwargs)
 
-    def _tracked(self, net):
-        if self.use_buffers:
-            return list(chain(net.parameters(), net.buffers()))
-        return list(net.parameters())
-
     def update_parameters(self, model) -> None:
+        # Step for step as PyTorch: parameters (and buffers with ``use_buffers``) pair up only as far as
+        # both go, the first snapshot is copied pair by pair, then the buffers are copied with a strict
+        # zip. One deliberate difference: buffers that do not line up (another architecture) are
+        # refused with zip's own message *before* anything is updated, where PyTorch has already
+        # updated the parameters when its zip fails.
         if not self.use_buffers:
-            # The buffers are copied pairwise and PyTorch zips them strictly, so a model whose buffers do
-            # not line up with the average's (another architecture) is refused with zip's own message;
-            # here before anything is updated (parameters, like PyTorch's, pair up only as far as both go).
             mine, theirs = sum(1 for _ in self.module.buffers()), sum(1 for _ in model.buffers())
             if mine != theirs:
                 raise ValueError(f"zip() argument 2 is {'shorter' if theirs < mine else 'longer'} than argument 1")
-        targets = [t.detach() for t in self._tracked(self.module)]
-        sources = [s.detach().to(t.device) for t, s in zip(targets, self._tracked(model))]
+        if self.use_buffers:
+            mine, theirs = chain(self.module.parameters(), self.module.buffers()), chain(model.parameters(), model.buffers())
+        else:
+            mine, theirs = self.parameters(), model.parameters()
+        targets, sources = [], []
+        first = int(self.n_averaged) == 0
+        for t, s in zip(mine, theirs):
+            s = s.detach().to(t.device)
+            targets.append(t.detach())
+            sources.append(s)
+            if first:
+                t.detach().copy_(s)
         with _tg.no_grad():
-            if int(self.n_averaged) == 0:
-                for t, s in zip(targets, sources):
-                    t.copy_(s)
-            elif self.avg_fn is not None:
-                for t, s in zip(targets, sources):
-                    t.copy_(self.avg_fn(t, s, self.n_averaged.to(t.device)))
-            elif self.multi_avg_fn is not None:
-                self._fold_grouped(targets, sources)
-            else:
-                for t, s in zip(targets, sources):
-                    t.copy_(_mean_step(t, s, self.n_averaged.to(t.device)))
+            if not first:
+                if self.avg_fn is not None and self.multi_avg_fn is None:
+                    for t, s in zip(targets, sources):
+                        t.copy_(self.avg_fn(t, s, self.n_averaged.to(t.device)))
+                else:
+                    self._fold_grouped(targets, sources)
             if not self.use_buffers:
                 # buffers (e.g. batch-norm statistics) follow the model rather than being averaged
-                for mine, theirs in zip(self.module.buffers(), model.buffers()):
-                    mine.detach().copy_(theirs.detach().to(mine.device))
+                for b_mine, b_theirs in zip(self.module.buffers(), model.buffers(), strict=True):
+                    b_mine.detach().copy_(b_theirs.detach().to(b_mine.device))
             self.n_averaged.add_(1)
 
     def _fold_grouped(self, targets, sources) -> None:
-        """Call ``multi_avg_fn`` once per (device, dtype) bucket, in order of first appearance."""
+        """Average per (device, dtype) bucket, with ``multi_avg_fn`` or else the running mean.
+
+        The buckets come in reverse order of first appearance: the order PyTorch's C++ grouping (a hash
+        map) gives for the few dtypes a model has, which decides what a ``multi_avg_fn`` that fails on
+        one bucket (the SWA one on an integer buffer) has already updated."""
         buckets = {}
         for t, s in zip(targets, sources):
             lists = buckets.setdefault((str(t.device), t.dtype), ([], []))
             lists[0].append(t)
             lists[1].append(s)
-        for ts, ss in buckets.values():
-            self.multi_avg_fn(ts, ss, self.n_averaged.to(ts[0].device))
+        for ts, ss in reversed(list(buckets.values())):
+            n_averaged = self.n_averaged.to(ts[0].device)
+            if self.multi_avg_fn is not None:
+                self.multi_avg_fn(ts, ss, n_averaged)
+            else:  # PyTorch's CPU path: the per-tensor running mean
+                for t, s in zip(ts, ss):
+                    t.copy_(_mean_step(t, s, n_averaged))
 
 
 # ------------------------------------------------------------------------------------------ update_bn
@@ -177,9 +192,13 @@ def _batch_norm_layers(model):
     return [m for m in model.modules() if isinstance(m, _BatchNorm)]
 
 
+@_tg.no_grad()
 def update_bn(loader, model, device=None) -> None:
     """Recompute the running statistics of every batch-norm layer of ``model`` as the plain average
-    over one pass of ``loader`` (the first element of a list/tuple batch is the input)."""
+    over one pass of ``loader`` (the first element of a list/tuple batch is the input).
+
+    Runs without autograd, as PyTorch's; like it, an error from the loader or the model leaves the
+    layers in training mode with cumulative (``momentum=None``) averaging."""
     layers = _batch_norm_layers(model)
     if not layers:
         return
@@ -190,17 +209,15 @@ def update_bn(loader, model, device=None) -> None:
         layer.momentum = None          # cumulative average
     mode = model.training
     model.train()
-    try:
-        for batch in loader:
-            if isinstance(batch, (list, tuple)):
-                batch = batch[0]
-            if device is not None:
-                batch = batch.to(device)
-            model(batch)
-    finally:
-        for layer, momentum in zip(layers, saved):
-            layer.momentum = momentum
-        model.train(mode)
+    for batch in loader:
+        if isinstance(batch, (list, tuple)):
+            batch = batch[0]
+        if device is not None:
+            batch = batch.to(device)
+        model(batch)
+    for layer, momentum in zip(layers, saved):
+        layer.momentum = momentum
+    model.train(mode)
 
 
 # ------------------------------------------------------------------------------------------ SWALR
@@ -235,6 +252,13 @@ class SWALR(LRScheduler):
         self._anneal_strategy = anneal_strategy
         self.anneal_func = self._cosine_anneal if anneal_strategy == "cos" else self._linear_anneal
 
+    @staticmethod
+    def _get_initial_lr(lr, swa_lr, alpha):
+        """The lr annealing started from, recovered from ``lr`` (the blend with weight ``alpha``)."""
+        if alpha == 1:
+            return swa_lr
+        return (lr - alpha * swa_lr) / (1 - alpha)
+
     def _progress(self, k):
         """The annealing weight after ``k`` steps (0: the starting lr, 1: swa_lr)."""
         frac = k / max(1, self.anneal_epochs)
@@ -250,7 +274,7 @@ class SWALR(LRScheduler):
         for group in self.optimizer.param_groups:
             goal, now = group["swa_lr"], group["lr"]
             # undo the previous blend to recover the lr annealing started from, then blend anew
-            origin = goal if w_prev == 1 else (now - w_prev * goal) / (1 - w_prev)
+            origin = self._get_initial_lr(now, goal, w_prev)
             out.append(goal * w_next + origin * (1 - w_next))
         return out
 

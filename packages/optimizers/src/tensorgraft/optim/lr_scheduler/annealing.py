@@ -24,10 +24,12 @@ class CosineAnnealingLR(LRScheduler):
         groups = self.optimizer.param_groups
         if self._is_initial:
             return _lrs(self.optimizer)
+        # (the zips strict as PyTorch's: a group added after the scheduler has no base LR)
         if self._step_count == 1 and e > 0:
-            return [lo + (b - lo) * (1 + math.cos(e * math.pi / T)) / 2 for b in self.base_lrs]
+            return [lo + (b - lo) * (1 + math.cos(e * math.pi / T)) / 2 for b, _ in zip(self.base_lrs, groups, strict=True)]
         if (e - 1 - T) % (2 * T) == 0:
-            return [g["lr"] + (b - lo) * (1 - math.cos(math.pi / T)) / 2 for b, g in zip(self.base_lrs, groups)]
+            return [g["lr"] + (b - lo) * (1 - math.cos(math.pi / T)) / 2
+                    for b, g in zip(self.base_lrs, groups, strict=True)]
         return [(1 + math.cos(math.pi * e / T)) / (1 + math.cos(math.pi * (e - 1) / T)) * (g["lr"] - lo) + lo
                 for g in groups]
 
@@ -36,12 +38,18 @@ class CosineAnnealingLR(LRScheduler):
                 for b in self.base_lrs]
 
 
-def _setup_momentum(self, optimizer, base_momentum, max_momentum, last_epoch):
+def _setup_momentum(self, optimizer, base_momentum, max_momentum, last_epoch, base_first=False):
     if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
         raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` option enabled")
     self.use_beta1 = "betas" in optimizer.defaults
-    maxs = _per_group("max_momentum", optimizer, max_momentum)
-    bases = _per_group("base_momentum", optimizer, base_momentum)
+    # which list is checked first decides the message when both have the wrong length: PyTorch's
+    # CyclicLR checks base_momentum first, its OneCycleLR max_momentum
+    if base_first:
+        bases = _per_group("base_momentum", optimizer, base_momentum)
+        maxs = _per_group("max_momentum", optimizer, max_momentum)
+    else:
+        maxs = _per_group("max_momentum", optimizer, max_momentum)
+        bases = _per_group("base_momentum", optimizer, base_momentum)
     if last_epoch == -1:
         for mx, bs, group in zip(maxs, bases, optimizer.param_groups):
             _set_momentum(self, group, mx)
@@ -82,7 +90,7 @@ class CyclicLR(LRScheduler):
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
             self.base_momentums, self.max_momentums = _setup_momentum(self, optimizer, base_momentum, max_momentum,
-                                                                      last_epoch)
+                                                                      last_epoch, base_first=True)
         super().__init__(optimizer, last_epoch)
         self.base_lrs = base_lrs
 
@@ -122,13 +130,15 @@ class CyclicLR(LRScheduler):
             height = within / self.step_ratio  # rising edge
         else:
             height = (within - 1) / (self.step_ratio - 1)  # falling edge
-        amplitude = self.scale_fn(self.last_epoch if self.scale_mode != "cycle" else cycle)
-        out = []
-        for low, high in zip(self.base_lrs, self.max_lrs):
-            out.append(low + (high - low) * height * amplitude)
+        position = self.last_epoch if self.scale_mode != "cycle" else cycle
+        # ``scale_fn`` is called once per value, as PyTorch does: a stateful user scale_fn (one that
+        # counts its calls, say) sees the same calls
+        out = [low + (high - low) * height * self.scale_fn(position) for low, high in zip(self.base_lrs, self.max_lrs)]
         if self.cycle_momentum:  # momentum moves against the LR: high when the LR is low
-            for group, low, high in zip(self.optimizer.param_groups, self.base_momentums, self.max_momentums):
-                _set_momentum(self, group, high - (high - low) * height * amplitude)
+            momenta = [high - (high - low) * height * self.scale_fn(position)
+                       for low, high in zip(self.base_momentums, self.max_momentums)]
+            for group, momentum in zip(self.optimizer.param_groups, momenta, strict=True):
+                _set_momentum(self, group, momentum)
         return out
 
     def state_dict(self):
@@ -154,9 +164,10 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     the first period is ``T_0`` epochs and each later one ``T_mult`` times the previous."""
 
     def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
-        if not (T_0 > 0 and isinstance(T_0, int)):
+        # the comparison first, as PyTorch: a non-number fails with the same TypeError
+        if T_0 <= 0 or not isinstance(T_0, int):
             raise ValueError(f"Expected positive integer T_0, but got {T_0}")
-        if not (T_mult >= 1 and isinstance(T_mult, int)):
+        if T_mult < 1 or not isinstance(T_mult, int):
             raise ValueError(f"Expected integer T_mult >= 1, but got {T_mult}")
         if not isinstance(eta_min, (float, int)):
             raise ValueError(f"Expected float or int eta_min, but got {eta_min} of type {type(eta_min)}")
@@ -245,7 +256,8 @@ class OneCycleLR(LRScheduler):
             return isinstance(value, int) and value > 0
 
         if total_steps is not None:
-            if not positive_int(total_steps):
+            # compared before its type is checked, as PyTorch (a string fails with a TypeError)
+            if total_steps <= 0 or not isinstance(total_steps, int):
                 raise ValueError(f"Expected positive integer total_steps, but got {total_steps}")
             return total_steps
         if epochs is None or steps_per_epoch is None:

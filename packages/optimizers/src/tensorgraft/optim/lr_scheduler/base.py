@@ -51,13 +51,19 @@ def _patch_track_step_called(opt) -> None:
     opt.step = wrapper
 
 
+def _copy(value):
+    return value.clone() if isinstance(value, Tensor) else value
+
+
 def _lrs(optimizer, key="lr"):
-    return [g[key] for g in optimizer.param_groups]
+    """The groups' ``key`` values, a tensor as a copy, as PyTorch's ``_param_groups_val_list``: a
+    tensor LR changes in place, so ``base_lrs``, ``get_lr()`` and ``get_last_lr()`` must not alias it."""
+    return [_copy(g[key]) for g in optimizer.param_groups]
 
 
 def _last_lrs(optimizer):
     """What ``get_last_lr()`` reports: the groups' LRs, a tensor LR as a copy (it changes in place)."""
-    return [lr.clone() if isinstance(lr, Tensor) else lr for lr in _lrs(optimizer)]
+    return _lrs(optimizer)
 
 
 def _set_lr(group, value) -> None:
@@ -65,7 +71,11 @@ def _set_lr(group, value) -> None:
     it), rounded to its dtype; any other LR is replaced."""
     lr = group["lr"]
     if isinstance(lr, Tensor):
-        lr.fill_(float(value))
+        # PyTorch's ``_to_scalar``: a tensor value is squeezed to 0-d if it can be; ``fill_`` refuses
+        # one of more elements with its own RuntimeError
+        if isinstance(value, Tensor) and value.dim() != 0:
+            value = value.squeeze()
+        lr.fill_(value)
     else:
         group["lr"] = value
 
@@ -75,8 +85,11 @@ def _per_group(name, optimizer, value):
         if len(value) != len(optimizer.param_groups):
             raise ValueError(f"{name} must have the same length as optimizer.param_groups. {name} has {len(value)} "
                              f"values, param_groups has {len(optimizer.param_groups)}.")
-        return list(value)
-    return [value] * len(optimizer.param_groups)
+    else:
+        value = [value] * len(optimizer.param_groups)
+    # every entry a copy of a tensor, as PyTorch's ``_format_param``: the groups must not share (or
+    # alias the caller's) tensor, which a tensor LR then filled in place would change behind them
+    return [_copy(v) for v in value]
 
 
 def _check_optimizer(optimizer):
@@ -132,8 +145,9 @@ class LRScheduler:
 
     def _warn_get_lr(self):
         if not self._get_lr_called_within_step:
+            # stacklevel 2 attributes the warning to the scheduler's get_lr, as PyTorch's helper does
             warnings.warn("To get the last learning rate computed by the scheduler, please use `get_last_lr()`.",
-                          UserWarning, stacklevel=3)
+                          UserWarning, stacklevel=2)
 
     def _warn_if_out_of_order(self) -> None:
         """At the first explicit ``step()``: was ``optimizer.step`` replaced, or never called yet?"""
@@ -164,7 +178,9 @@ class LRScheduler:
 
     def _install(self, values) -> None:
         """Write ``values`` into the param groups and remember them as the last LRs."""
-        for group, value in zip(self.optimizer.param_groups, values):
+        # strict, as PyTorch: LRs for fewer groups than the optimizer has now (one added after the
+        # scheduler, with a closed form that reads ``base_lrs``) is zip's ValueError
+        for group, value in zip(self.optimizer.param_groups, values, strict=True):
             _set_lr(group, value)
         self._last_lr = _last_lrs(self.optimizer)
 

@@ -44,7 +44,8 @@ class MultiStepLR(LRScheduler):
 
 class ConstantLR(LRScheduler):
     def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
-        if factor < 0 or factor > 1.0:
+        # the comparisons in PyTorch's order, so a non-number factor fails with the same TypeError
+        if factor > 1.0 or factor < 0:
             raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
         self.factor, self.total_iters = factor, total_iters
         LRScheduler.__init__(self, optimizer, last_epoch=last_epoch)
@@ -63,9 +64,10 @@ class ConstantLR(LRScheduler):
 
 class LinearLR(LRScheduler):
     def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1):
-        if start_factor <= 0 or start_factor > 1.0:
+        # (PyTorch's comparison order: a non-number fails with the same TypeError)
+        if start_factor > 1.0 or start_factor <= 0:
             raise ValueError("Starting multiplicative factor expected to be greater than 0 and less or equal to 1.")
-        if end_factor < 0 or end_factor > 1.0:
+        if end_factor > 1.0 or end_factor < 0:
             raise ValueError("Ending multiplicative factor expected to be between 0 and 1.")
         self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
         LRScheduler.__init__(self, optimizer, last_epoch=last_epoch)

@@ -58,4 +58,6 @@ class MultiplicativeLR(_LambdaState, LRScheduler):
         self._warn_get_lr()
         if self._is_initial:
             return _lrs(self.optimizer)
-        return [g["lr"] * fn(self.last_epoch) for fn, g in zip(self.lr_lambdas, self.optimizer.param_groups)]
+        # (strict as PyTorch: a group added after the scheduler has no lambda, zip's ValueError)
+        return [g["lr"] * fn(self.last_epoch) for fn, g in zip(self.lr_lambdas, self.optimizer.param_groups,
+                                                                 strict=True)]

@@ -86,7 +86,7 @@ class ReduceLROnPlateau(LRScheduler):
         worst = {"min": math.inf, "max": -math.inf}
         if mode not in worst:
             raise ValueError("mode " + mode + " is unknown!")
-        if threshold_mode not in ("rel", "abs"):
+        if threshold_mode not in {"rel", "abs"}:  # a set, as PyTorch: an unhashable mode is a TypeError
             raise ValueError("threshold mode " + threshold_mode + " is unknown!")
         self.mode_worse = worst[mode]
         self.mode, self.threshold, self.threshold_mode = mode, threshold, threshold_mode
