@@ -149,11 +149,12 @@ def __getattr__(name):
         if name in foreach_ops.NAMES:
             value = globals()[name] = getattr(foreach_ops, name)
             return value
-    nn_function_aliases = importlib.import_module(f"{__name__}.nn_function_aliases")
-    if name in nn_function_aliases.ALIASES:
-        nn_function_aliases.functional(name)  # without tensorgraft-nn: ModuleNotFoundError naming it
-        value = globals()[name] = getattr(nn_function_aliases, name)  # later lookups skip this function
-        return value
+    for aliases in ("nn_function_aliases", "nn_kernel_aliases"):
+        module = importlib.import_module(f"{__name__}.{aliases}")
+        if name in module.ALIASES:
+            importlib.import_module(f"{__name__}.nn_function_aliases").functional(name)  # without tensorgraft-nn:
+            value = globals()[name] = getattr(module, name)  # ModuleNotFoundError naming it; later lookups skip this
+            return value
     if name in _FROM_AUTOGRAD:  # without the autograd engine: ModuleNotFoundError naming its distribution
         return getattr(importlib.import_module(f"{__name__}.autograd.anomaly"), name)
     if name in _FROM_AMP:
@@ -197,6 +198,7 @@ def __dir__():
         names |= _FROM_AUTOGRAD | {"vmap"}
     if installed("nn"):
         names |= importlib.import_module(f"{__name__}.nn_function_aliases").ALIASES
+        names |= importlib.import_module(f"{__name__}.nn_kernel_aliases").ALIASES
     return sorted(names)
 
 
