@@ -54,8 +54,8 @@ from .threads import get_num_threads, set_num_threads  # noqa: E402,F401
 from .serialization import save, load  # noqa: E402,F401
 from .errors import AcceleratorError, OutOfMemoryError  # noqa: E402,F401
 from .memory_layout import (  # noqa: E402,F401
-    channels_last, channels_last_3d, contiguous_format, layout, memory_format, preserve_format, sparse_bsc, sparse_bsr,
-    sparse_coo, sparse_csc, sparse_csr, strided,
+    channels_last, channels_last_3d, contiguous_format, jagged, layout, memory_format, preserve_format, sparse_bsc,
+    sparse_bsr, sparse_coo, sparse_csc, sparse_csr, strided,
 )
 from . import storage as _storage  # noqa: E402
 from .storage import TypedStorage, UntypedStorage, is_storage  # noqa: E402,F401
@@ -118,7 +118,7 @@ _LAZY_MODULES = frozenset({"nn", "optim", "autograd", "func", "cuda", "utils", "
                            "distributions", "fft", "special", "sparse", "amp", "cpu", "signal", "version", "torch_version",
                            "accelerator", "compiler", "jit", "return_types", "quasirandom", "profiler",
                            "multiprocessing", "hub", "library", "distributed", "futures", "overrides", "__future__",
-                           "_tensor_str"})
+                           "_tensor_str", "nested"})
 
 
 def __getattr__(name):

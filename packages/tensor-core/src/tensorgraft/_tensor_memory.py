@@ -101,6 +101,11 @@ class MemoryMethods:
         from .storage import typed_storage
         return typed_storage(self)
 
+    def _is_view(self) -> bool:
+        """Whether this tensor is an autograd view of another (``_base`` is set): PyTorch's private
+        check, which programs that debug aliasing call."""
+        return self._base is not None
+
     def is_set_to(self, tensor) -> bool:
         """Same memory, offset, shape and strides (the state ``set_(tensor)`` leaves)."""
         a, b = self._data, tensor._data

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["memory_format", "contiguous_format", "channels_last", "channels_last_3d", "preserve_format",
-           "layout", "strided", "sparse_coo", "sparse_csr", "sparse_csc", "sparse_bsr", "sparse_bsc", "dim_order", "format_strides", "is_contiguous_as", "has_format_strides", "empty_with_strides",
+           "layout", "strided", "sparse_coo", "sparse_csr", "sparse_csc", "sparse_bsr", "sparse_bsc", "jagged", "dim_order", "format_strides", "is_contiguous_as", "has_format_strides", "empty_with_strides",
            "copy_in_format", "relayout_like", "check_format_rank", "suggest_format"]
 
 
@@ -47,8 +47,9 @@ preserve_format = memory_format("preserve_format")
 
 
 class layout(_NamedSingleton):
-    """``torch.layout``: tensorgraft has ``strided``, ``sparse_coo`` and the compressed sparse
-    layouts ``sparse_csr``/``sparse_csc``/``sparse_bsr``/``sparse_bsc`` (no mkldnn or jagged)."""
+    """``torch.layout``: tensorgraft has ``strided``, ``sparse_coo``, the compressed sparse layouts
+    ``sparse_csr``/``sparse_csc``/``sparse_bsr``/``sparse_bsc`` and ``jagged`` (nested tensors with
+    one ragged dimension, ``tensorgraft.nested``); no mkldnn."""
 
     __slots__ = ()
 
@@ -59,6 +60,7 @@ sparse_csr = layout("sparse_csr")
 sparse_csc = layout("sparse_csc")
 sparse_bsr = layout("sparse_bsr")
 sparse_bsc = layout("sparse_bsc")
+jagged = layout("jagged")  # nested tensors with one ragged dimension (tensorgraft.nested)
 
 # rank each named format needs, and the name PyTorch's error message uses for it
 _RANK = {channels_last: 4, channels_last_3d: 5}
