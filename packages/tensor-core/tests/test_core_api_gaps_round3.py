@@ -225,3 +225,48 @@ def test_float32_bessel_i0_i1_overflow_where_float32_exp_does():
     assert torch.i0(x.bfloat16()).tolist()[3:5] == [math.inf, math.inf]
     # float64 does not overflow until ~713
     assert torch.i0(x.double()).tolist()[3] == pytest.approx(5.1392e37, rel=1e-4)
+
+
+# --------------------------------------------------------------------------- complex pow
+def _c(values):
+    return [complex(v) for v in values]
+
+
+def _same(x, y):
+    return all((a == b) or (math.isnan(a) and math.isnan(b)) for a, b in ((x.real, y.real), (x.imag, y.imag)))
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_complex_pow_special_values_are_cpows(dtype):
+    inf, nan = math.inf, math.nan
+    dt = getattr(torch, dtype)
+    base = torch.tensor([0j, complex(inf, 0), complex(0, inf), complex(nan, 0), 1 + 1j], dtype=dt)
+    cases = [  # (exponent, PyTorch 2.13's values)
+        (0j, [complex(nan, nan)] * 4 + [1 + 0j]),
+        (1 + 0j, [complex(0, -0.0), complex(inf, nan), complex(inf, nan), complex(nan, nan), None]),
+        (-1 + 0j, [complex(inf, nan), complex(0, -0.0), complex(0, -0.0), complex(nan, nan), None]),
+        (1 + 1j, [complex(0, -0.0), complex(inf, nan), complex(inf, nan), complex(nan, nan), None]),
+        (complex(inf, 0), [complex(0, -0.0), complex(inf, nan), complex(inf, nan), complex(nan, nan), complex(inf, nan)]),
+    ]
+    for exponent, expected in cases:
+        got = torch.pow(base, torch.full((5,), exponent, dtype=dt)).tolist()
+        for g, e in zip(got, expected):
+            if e is not None:
+                assert _same(g, e), (exponent, got, expected)
+
+
+def test_complex_pow_real_exponents_go_through_exp_log():
+    x = torch.tensor([1j, 1 + 1j, -1 + 0j])
+    # PyTorch: cexp(y * clog(x)), not repeated products, for a tensor exponent
+    assert torch.pow(x, torch.tensor([1 + 0j, 1 + 0j, 1 + 0j])).tolist() == [
+        complex(-4.371138828673793e-08, 1.0), complex(0.9999999403953552, 0.9999999403953552),
+        complex(-1.0, -8.742277657347586e-08)]
+    assert (x ** torch.tensor(2.0)).tolist()[0] == complex(-1.0, -8.742277657347586e-08)
+    # a Python number exponent: 2, 3 are products, 0.5 is sqrt, -1 a reciprocal, others exp-log
+    assert (x ** 2).tolist()[0] == complex(-1.0, 0.0)
+    assert (x ** 0.5).tolist()[2] == 1j
+    assert (torch.tensor([0j]) ** -1).tolist()[0].real == math.inf
+    assert (torch.tensor([1j]) ** 4.0).tolist()[0] == complex(1.0, 1.7484555314695172e-07)
+    assert (torch.tensor([2 + 0j], dtype=torch.complex128) ** 3.0).tolist()[0] == 8 + 0j
+    assert (torch.tensor([2 + 0j], dtype=torch.complex128) ** 0.5).tolist()[0] == complex(1.4142135623730951, 0)
+    assert (torch.tensor([1.0, 2.0]) ** 1j).tolist()[1] == pytest.approx(complex(0.7692, 0.6390), abs=1e-4)

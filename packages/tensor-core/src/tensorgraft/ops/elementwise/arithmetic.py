@@ -19,6 +19,7 @@ from .. import _frontend as F
 from .._define import binary, defop
 from .._frontend.half_alpha import half_alpha
 from ._samples import _int_pair_samples, _si, _sx
+from .complex_pow import complex_pow
 from tensorgraft.dtypes import int64 as _dt_int64
 from tensorgraft.dtypes import np_kind as _np_kind
 
@@ -375,6 +376,8 @@ def _pow_by_products(xp, a, b):
 
 
 def _pow_kernel(xp, a, b):
+    if getattr(a, "dtype", None) is not None and _np_kind(a.dtype) == "c":
+        return complex_pow(xp, a, b)
     if b.__class__ in (int, float) and b in _BY_PRODUCTS and getattr(a, "dtype", None) is not None \
             and _np_kind(a.dtype) == "f" and a.dtype.itemsize >= 4:  # (float16 goes through float32 in PyTorch)
         return _pow_by_products(xp, a, b)
@@ -401,6 +404,8 @@ def _int_pow_tensor_exponents(xp, a, b):
 
 
 def _pow_cpu(a, b):
+    if a.__class__ is np.ndarray and a.dtype.kind == "c":
+        return complex_pow(np, a, b)
     if b.__class__ in (int, float) and b in _BY_PRODUCTS and a.__class__ is np.ndarray and _np_kind(a.dtype) == "f" \
             and a.dtype.itemsize >= 4:
         return _pow_by_products(np, a, b)
