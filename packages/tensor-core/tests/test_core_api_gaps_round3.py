@@ -270,3 +270,51 @@ def test_complex_pow_real_exponents_go_through_exp_log():
     assert (torch.tensor([2 + 0j], dtype=torch.complex128) ** 3.0).tolist()[0] == 8 + 0j
     assert (torch.tensor([2 + 0j], dtype=torch.complex128) ** 0.5).tolist()[0] == complex(1.4142135623730951, 0)
     assert (torch.tensor([1.0, 2.0]) ** 1j).tolist()[1] == pytest.approx(complex(0.7692, 0.6390), abs=1e-4)
+
+
+# --------------------------------------------------------------------------- sparse COO odds and ends
+def test_sparse_sign_sgn_round_keep_the_pattern():
+    x = torch.sparse_coo_tensor([[0, 0, 1], [1, 1, 2]], [float("nan"), 2., -3.], (2, 3))
+    s = torch.sign(x).coalesce()
+    assert s._indices().tolist() == [[0, 1], [1, 2]] and s._values().tolist() == [0.0, -1.0]  # sign(NaN + 2) = 0
+    assert torch.sgn(x).to_dense().tolist() == [[0.0, 0.0, 0.0], [0.0, 0.0, -1.0]]
+    r = torch.round(torch.tensor([[0., -1.6, 0], [0.3, 0, 2.5]]).to_sparse())
+    assert r.is_sparse and r.to_dense().tolist() == [[0.0, -2.0, 0.0], [0.0, 0.0, 2.0]]
+
+
+def test_dense_plus_sparse_never_broadcasts():
+    x = torch.tensor([[0., -1.6, 0], [0.3, 0, 2.5]]).to_sparse()
+    for call, size in [(lambda: 1 - x, "[]"), (lambda: torch.ones(3) + x, "[3]"), (lambda: torch.tensor(1.) + x, "[]")]:
+        with pytest.raises(RuntimeError) as info:
+            call()
+        assert str(info.value) == (f"add: expected 'self' and 'other' to have same size, but self has size {size} "
+                                   "while other has size [2, 3] (FYI: dense-sparse addition does not currently "
+                                   "support broadcasting)")
+    with pytest.raises(RuntimeError, match=r"^add\(sparse, dense\) is not supported"):
+        x + 1
+
+
+def test_sparse_data_comparisons_are_elementwise_or_refused():
+    x = torch.tensor([[0., -1.6, 0], [0.3, 0, 2.5]]).to_sparse()
+    with pytest.raises(NotImplementedError):
+        torch.angle(x)  # (was a TypeError from Python's '<')
+
+
+def test_bmm_of_a_batch_of_sparse_matrices():
+    d = torch.arange(12.).reshape(2, 3, 2)
+    assert torch.bmm(torch.ones(2, 2, 3).to_sparse(), d).tolist() == [[[6., 9.], [6., 9.]], [[24., 27.], [24., 27.]]]
+    with pytest.raises(RuntimeError, match="^bmm_sparse: Tensor 'self' must have 0 dense dims, but has 2$"):
+        torch.bmm(torch.ones(2, 2, 3).to_sparse(1), d)
+    with pytest.raises(RuntimeError, match=r"^bmm_sparse: 'self.size\(2\)' and 'mat2.size\(1\)' must match$"):
+        torch.bmm(torch.ones(2, 2, 3).to_sparse(), d[:, :2])
+    with pytest.raises(RuntimeError, match=r"^bmm_sparse: 'self.size\(0\)' and 'mat2.size\(0\)' must match$"):
+        torch.bmm(torch.ones(2, 2, 3).to_sparse(), d[:1])
+
+
+def test_bmm_of_sparse_matrices_gradient():
+    pytest.importorskip("tensorgraft.autograd")
+    s = torch.ones(2, 2, 3, requires_grad=True)
+    r = torch.bmm(s.to_sparse(), torch.arange(12.).reshape(2, 3, 2))
+    assert type(r.grad_fn).__name__ == "BmmBackward0"
+    r.sum().backward()
+    assert s.grad.tolist() == [[[1., 5., 9.], [1., 5., 9.]], [[13., 17., 21.], [13., 17., 21.]]]

@@ -230,6 +230,10 @@ class SparseCOOData(SparseArray):
         if other.__class__ is SparseCOOData:
             other = other.to_dense()
         other = np.asarray(other)
+        if self.ndim == 3 and other.ndim == 3:  # bmm: one matrix product a batch
+            if self.dense_dim:
+                raise RuntimeError(f"bmm_sparse: Tensor 'self' must have 0 dense dims, but has {self.dense_dim}")
+            return self._batched_dot(other)
         if self.ndim != 2 or self.sparse_dim != 2:
             raise _unsupported(f"a matrix product with a {self.ndim}-D sparse tensor of sparse_dim {self.sparse_dim}")
         if other.ndim not in (1, 2) or other.shape[0] != self.shape[1]:
@@ -255,6 +259,17 @@ class SparseCOOData(SparseArray):
         out_t = np.zeros((other.shape[1], self.shape[0]), dtype=dtype)
         out_t[:, rows[starts]] = np.add.reduceat(contrib, starts, axis=1)
         return np.ascontiguousarray(out_t.T)
+
+    def _batched_dot(self, other: np.ndarray) -> np.ndarray:
+        """``bmm(self, other)`` for a batch of sparse matrices (sparse_dim 3): each batch's entries
+        as a 2-D sparse matrix times its dense matrix."""
+        if other.shape[0] != self.shape[0] or other.shape[1] != self.shape[2]:
+            raise ValueError(f"sparse batched product: shapes {self.shape} and {other.shape} do not fit")
+        batch = self.indices[0]
+        out = [SparseCOOData(self.indices[1:, batch == i], self.values[batch == i], self.shape[1:]).dot(other[i])
+               for i in range(self.shape[0])]
+        dtype = np.result_type(self.values, other)
+        return np.stack(out).astype(dtype, copy=False) if out else np.zeros((0, self.shape[1], other.shape[2]), dtype)
 
     def masked_product(self, g: np.ndarray, other: np.ndarray) -> "SparseCOOData":
         """``(g @ other.T)`` at this matrix's stored entries only: the gradient of
@@ -340,6 +355,29 @@ class SparseCOOData(SparseArray):
         self[...] = self.accumulated(other)
         return self
 
+    # Comparisons are elementwise, as an array's: ``r != r`` (the NaN test in sign's kernel) keeps the
+    # pattern; the others raise the missing-kernel error instead of Python's identity answer, which
+    # a kernel would have taken for a mask. (Hashing stays by identity: the data caches use it.)
+    def __ne__(self, other):
+        return np.not_equal(self, other)
+
+    def __eq__(self, other):
+        return np.equal(self, other)
+
+    def __lt__(self, other):
+        return np.less(self, other)
+
+    def __le__(self, other):
+        return np.less_equal(self, other)
+
+    def __gt__(self, other):
+        return np.greater(self, other)
+
+    def __ge__(self, other):
+        return np.greater_equal(self, other)
+
+    __hash__ = object.__hash__
+
     # ------------------------------------------------------------------ NumPy's override protocol
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if method == "__call__" and not kwargs:
@@ -353,9 +391,13 @@ class SparseCOOData(SparseArray):
                 data = self if linear else self.coalesce()
                 return data.with_values(ufunc(data.values))
         if method == "__call__" and not kwargs and ufunc.nin == 2 and ufunc.nout == 1:
+            a, b = inputs
+            if a is self and b is self and _keeps_zero_with(ufunc, self.dtype, 0, True, bool_ok=True):
+                # f(S, S) with f(0, 0) zero or False (``r != r``, the NaN test of sign's kernel)
+                c = self.coalesce()
+                return c.with_values(ufunc(c.values, c.values))
             # a sparse tensor and a number where f(0, number) == 0 (maximum(S, 0): relu) keeps the
             # pattern: the coalesced values, as PyTorch's sparse kernels for those ops
-            a, b = inputs
             scalar = b if a is self else a
             if _is_scalar(scalar) and (a is self or b is self) and _keeps_zero_with(ufunc, self.dtype, scalar, a is self):
                 c = self.coalesce()
@@ -424,7 +466,9 @@ def _keeps_zero(ufunc, dtype) -> bool:
 _FALSE_AT_ZERO = frozenset({"isnan", "isinf", "signbit"})
 
 
-def _keeps_zero_with(ufunc, dtype, scalar, sparse_first) -> bool:
+def _keeps_zero_with(ufunc, dtype, scalar, sparse_first, bool_ok=False) -> bool:
+    if bool_ok and ufunc.__name__ == "not_equal":  # (of a tensor with itself: False at zero)
+        return True
     if ufunc.__name__ in ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and",
                           "logical_or", "logical_xor"):
         return False  # (a bool result: PyTorch has no sparse kernel for comparisons)
@@ -470,9 +514,11 @@ def _add(a, b, sign=1):
     if a.__class__ is SparseCOOData:  # sparse + dense: PyTorch refuses this order
         raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
     b_dense = b.to_dense()
-    if a.shape != b.shape and np.broadcast_shapes(a.shape, b.shape) != a.shape:
-        raise RuntimeError(f"add: a dense tensor of shape {list(a.shape)} cannot take a sparse one of shape "
-                           f"{list(b.shape)}")
+    a_shape = tuple(np.shape(a))  # (a Python number is a 0-d dense operand: 1 - S)
+    if a_shape != tuple(b.shape):  # PyTorch's dense + sparse kernel does not broadcast
+        raise RuntimeError(f"add: expected 'self' and 'other' to have same size, but self has size {list(a_shape)} "
+                           f"while other has size {list(b.shape)} (FYI: dense-sparse addition does not currently "
+                           "support broadcasting)")
     return np.add(a, b_dense) if sign == 1 else np.subtract(a, b_dense)
 
 
@@ -614,7 +660,30 @@ def _structure(name):
     return kernel
 
 
+def _where(condition, x, y):
+    """``where(C, x, S)`` (or ``where(C, S, 0)``) with ``C`` and ``S`` sparse on one pattern:
+    false where nothing is stored, so the result stores on that pattern too (sign's NaN step)."""
+    if condition.__class__ is SparseCOOData and (y.__class__ is SparseCOOData) != (x.__class__ is SparseCOOData):
+        sparse, other, sparse_first = (y, x, False) if y.__class__ is SparseCOOData else (x, y, True)
+        c, s = condition.coalesce(), sparse.coalesce()
+        plain = not hasattr(other, "shape") or other.shape == ()
+        if plain and (not sparse_first or other == 0) and c.indices.shape == s.indices.shape \
+                and np.array_equal(c.indices, s.indices):
+            values = np.where(c.values, s.values, other) if sparse_first else np.where(c.values, other, s.values)
+            return s.with_values(values.astype(s.dtype, copy=False))
+    raise _no_kernel("where")
+
+
+def _round(a, decimals=0, out=None):
+    if out is not None:
+        raise _unsupported("round(out=...)")
+    return _coalesced_map(np.round)(a, decimals)
+
+
 _FUNCTION_KERNELS = {
+    "where": _where,
+    "round": _round,
+    "around": _round,
     "take": _structure("take"),
     "concatenate": _structure("concatenate"),
     "isposinf": _coalesced_map(np.isposinf),

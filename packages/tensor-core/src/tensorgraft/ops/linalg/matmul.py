@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...grad_mode import state as _gs
+from ...sparse.array_base import SparseArray
 from ...sparse.coo_data import SparseLayoutError
 from ...tensor import Tensor, wrap
 from .. import _frontend as F
@@ -82,6 +83,9 @@ def _bmm_frontend(op):
         if b.ndim != 3:
             raise RuntimeError("batch2 must be a 3D tensor")
         if b.shape[0] != a.shape[0] or b.shape[1] != a.shape[2]:
+            if isinstance(a, SparseArray):  # (PyTorch's sparse kernel's words)
+                first, second = (0, 0) if b.shape[0] != a.shape[0] else (2, 1)
+                raise RuntimeError(f"bmm_sparse: 'self.size({first})' and 'mat2.size({second})' must match")
             raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{a.shape[0]}, "
                                f"{a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
         if a.dtype != b.dtype:
