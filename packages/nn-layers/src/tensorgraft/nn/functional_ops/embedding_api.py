@@ -74,8 +74,11 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
 
 def _embedding_renorm_(weight, indices, max_norm, norm_type):
     """PyTorch's embedding_renorm_: the rows ``indices`` looks up are rescaled in place to norm
-    <= max_norm, on the weight's own device. Its checks (and messages) come first, all before
-    the weight changes."""
+    <= max_norm, on the weight's own device.
+
+    ATen goes through the distinct indices in ascending order, selecting (negative ones count from
+    the end) and rescaling each row before it meets the next; an index past the end stops it with
+    the rows before it already rescaled, as here. (A negative index is refused later, by the lookup.)"""
     from tensorgraft.device import get_backend
     if weight.ndim != 2:
         raise RuntimeError(f"Expected 2-dimensional tensor, but got {weight.ndim}-dimensional tensor for argument #1 "
@@ -87,16 +90,24 @@ def _embedding_renorm_(weight, indices, max_norm, norm_type):
     rows = xp.unique(indices._data.reshape(-1))
     if rows.size == 0:
         return
-    if int(rows[0]) < -V or int(rows[-1]) >= V:
-        # ATen selects each row in ascending order: the first one out of range is reported
-        bad = int(rows[0]) if int(rows[0]) < -V else int(rows[rows >= V][0])
-        raise IndexError(f"select(): index {bad} out of range for tensor of size {list(weight.shape)} at dimension 0")
-    if int(rows[0]) < 0:
-        # (ATen would rescale these rows from the end, then refuse the lookup)
-        raise IndexError("index out of range in self")
-    if _np_kind(weight._data.dtype) not in "fc":
+    if int(rows[0]) < -V:   # the first row selected: nothing rescaled yet
+        raise IndexError(f"select(): index {int(rows[0])} out of range for tensor of size {list(weight.shape)} at "
+                         "dimension 0")
+    if _np_kind(weight._data.dtype) not in "fc":   # the first row's norm
         raise RuntimeError(f"norm(): input dtype should be either floating point or complex. Got "
                            f"{_type_name(weight._data.dtype)} instead.")
+    past_end = rows[rows >= V]
+    rows = xp.unique(rows[rows < V] % V)   # (a negative index and its positive twin: one row)
+    _renorm_rows(xp, weight, rows, max_norm, norm_type)
+    if past_end.size:
+        raise IndexError(f"select(): index {int(past_end[0])} out of range for tensor of size {list(weight.shape)} "
+                         "at dimension 0")
+
+
+def _renorm_rows(xp, weight, rows, max_norm, norm_type):
+    """Rescale (in place) each of the weight's ``rows`` whose ``norm_type``-norm exceeds ``max_norm``."""
+    if rows.size == 0:
+        return
     with _tg.no_grad():
         w = weight._data
         mag = xp.abs(w[rows])

@@ -53,8 +53,8 @@ def _kernel(xp, x, samples, k, out_sp):
         flat = pos if flat is None else flat + pos
         stride *= sp[j]
     L = int(np.prod(out_sp))
-    flat = flat.reshape(P, L, -1)
-    v = xp.take_along_axis(x.reshape(P, stride), flat.reshape(P, -1), axis=1).reshape(flat.shape)
+    flat = flat.reshape(P, L, int(np.prod(k)))   # (the box size spelled out: an empty batch leaves -1 open)
+    v = xp.take_along_axis(x.reshape(P, stride), flat.reshape(P, flat.shape[1] * flat.shape[2]), axis=1).reshape(flat.shape)
     out, am = box_max(xp, v)
     idx = xp.take_along_axis(flat, am[..., None], -1)[..., 0]
     shape = (N, C) + tuple(out_sp)

@@ -14,7 +14,8 @@ def _check_reduction(reduction):
 
 def _reduce(xp, L, reduction):
     if reduction == "mean":
-        return L.mean()
+        # the mean of no elements is NaN, as PyTorch's, without NumPy's "Mean of empty slice" warning
+        return L.sum() * np.nan if L.size == 0 else L.mean()
     if reduction == "sum":
         return L.sum()
     return L

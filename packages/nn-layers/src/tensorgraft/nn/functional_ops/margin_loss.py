@@ -108,7 +108,8 @@ def _mm_grad(node, g):
     x = node.inputs[0]
     xp = get_backend(x._device).xp
     y, p, margin, w, reduction = node.attrs
-    x2 = x._data.reshape(y.shape[0], -1)
+    # (the class count spelled out: -1 cannot be inferred for an empty batch)
+    x2 = x._data.reshape(y.shape[0], x._data.shape[-1] if x._data.ndim else 1)
     z, wy = _mm_parts(xp, x2, y, p, margin, w)
     dz = (z > 0).astype(x2.dtype) if p == 1 else 2 * z
     if wy is not None:

@@ -10,7 +10,7 @@ from tensorgraft import memory_layout as _ml
 from tensorgraft.dtypes import BF16
 from tensorgraft.ops._bfloat16 import widen
 
-from ._common import formula, gs, nnop, record, same_device, wrap
+from ._common import formula, gs, nnop, record, same_device, wrap, xp_of
 from tensorgraft.dtypes import np_kind as _np_kind
 
 
@@ -90,6 +90,16 @@ def check_channel_counts(x, weight, bias, running_mean, running_var):
 
 def batch_norm_op(input, weight, bias, running_mean, running_var, training, momentum, eps):
     x = input._data
+    if x.size == 0:
+        # ATen's _batch_norm_impl_index skips the kernel for an empty input (the running statistics
+        # stay as they are): a copy, times the first weight, plus the first bias (the graph PyTorch
+        # keeps: CloneBackward0, MulBackward0, AddBackward0)
+        out = input.clone()
+        if weight is not None:
+            out = out * weight.select(0, 0)
+        if bias is not None:
+            out = out + bias.select(0, 0)
+        return out
     if training:
         n = x.size // x.shape[1]
         if n <= 1:
@@ -182,6 +192,14 @@ def _bn_grad(node, g):
 
 
 # ------------------------------------------------------------------ layer norm
+def _mean_kept(xp, x, axes):
+    """``x.mean(axes, keepdims=True)``; over no entries (a normalized dim of size 0) NaN, as PyTorch's,
+    without NumPy's "Mean of empty slice" RuntimeWarning."""
+    if math.prod(x.shape[a] for a in axes) == 0:
+        return xp.full(tuple(1 if a in axes else n for a, n in enumerate(x.shape)), np.nan, dtype=x.dtype)
+    return x.mean(axis=axes, keepdims=True)
+
+
 def _ln_kernel(xp, x, w, b, nd, eps):
     out_dtype = x.dtype
     if x.dtype.itemsize == 2 and (_np_kind(x.dtype) == "f" or x.dtype is BF16):
@@ -189,9 +207,9 @@ def _ln_kernel(xp, x, w, b, nd, eps):
         # does; float32 affine parameters (its mixed-dtype case) must not promote the output
         x = x.astype(np.float32)
     axes = tuple(range(x.ndim - nd, x.ndim))
-    mean = x.mean(axis=axes, keepdims=True)
+    mean = _mean_kept(xp, x, axes)
     xc = x - mean
-    var = (xc * xc).mean(axis=axes, keepdims=True)
+    var = _mean_kept(xp, xc * xc, axes)
     invstd = (1.0 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
     xhat = xc * invstd
     out = xhat
@@ -239,7 +257,8 @@ def _ln_grad(node, g):
         n = 1
         for s in gd.shape[gd.ndim - nd:]:
             n *= s
-        gx_ = (gy - gy.mean(axis=axes, keepdims=True) - xhat * (gy * xhat).mean(axis=axes, keepdims=True)) * invstd
+        xp = xp_of(g)
+        gx_ = (gy - _mean_kept(xp, gy, axes) - xhat * _mean_kept(xp, gy * xhat, axes)) * invstd
         gx = wrap(gx_.astype(gd.dtype, copy=False), dev)
     if nw:
         gw = wrap((gd * xhat).sum(axis=lead), dev)
@@ -254,7 +273,8 @@ def _ln_grad_bfloat16(node, g, w, b, xhat, invstd, lead, axes):
     gx = gw = gb = None
     if nx:
         gy = gd if w is None else gd * widen(w._data)
-        gx_ = (gy - gy.mean(axis=axes, keepdims=True) - xhat * (gy * xhat).mean(axis=axes, keepdims=True)) * invstd
+        xp = xp_of(g)
+        gx_ = (gy - _mean_kept(xp, gy, axes) - xhat * _mean_kept(xp, gy * xhat, axes)) * invstd
         gx = wrap(gx_.astype(g._data.dtype), dev)
     if nw:
         gw = wrap((gd * xhat).sum(axis=lead).astype(w._data.dtype), dev)
@@ -274,9 +294,9 @@ def _group_size(shape, groups):
 
 def _gn_kernel(xp, x, w, b, groups, eps):
     rows = x.reshape(x.shape[0], groups, _group_size(x.shape, groups))
-    mean = rows.mean(axis=-1, keepdims=True)
+    mean = _mean_kept(xp, rows, (2,))
     xc = rows - mean
-    var = (xc * xc).mean(axis=-1, keepdims=True)
+    var = _mean_kept(xp, xc * xc, (2,))
     invstd = (1.0 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
     out = (xc * invstd).reshape(x.shape)
     shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)

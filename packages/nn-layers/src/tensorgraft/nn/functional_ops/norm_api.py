@@ -7,6 +7,8 @@ RMS norm, local response norm and ``normalize`` are composed from tensorgraft op
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 import tensorgraft as _tg
@@ -62,18 +64,17 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     _check(input, "batch_norm")
+    # F.batch_norm's own check first: one value per channel (an empty batch passes)
+    if training and input.shape[0] * math.prod(input.shape[2:]) == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
+    if input.numel() == 0:   # ATen's empty-input path comes before its checks of the running statistics
+        return _norm.batch_norm_op(input, weight, bias, running_mean, running_var, training, momentum, eps)
     if running_mean is None or running_var is None:
         if not training:
             raise RuntimeError(f"{'running_mean' if running_mean is None else 'running_var'} must be defined in "
                                "evaluation mode")
         if (running_mean is None) != (running_var is None):
-            n = input.numel() // input.shape[1] if input.ndim > 1 else input.numel()
-            if n <= 1:  # (PyTorch looks at the batch first)
-                raise ValueError(f"Expected more than 1 value per channel when training, got input size "
-                                 f"{input.shape}")
             raise ValueError("running_mean and running_var must either both be None or neither be None")
-    if training and input.ndim > 1 and input.numel() // input.shape[1] == 1:  # (F.batch_norm's own check)
-        raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
     # F.batch_norm's dtype rule only: instance_norm, which also runs batch_norm_op, takes mixed dtypes
     _norm.check_param_dtypes(input._data, (weight, bias, running_mean, running_var))
     return _norm.batch_norm_op(input, weight, bias, running_mean, running_var, training, momentum, eps)
@@ -212,7 +213,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     with _tg.no_grad():
         rm = None if running_mean is None else running_mean.repeat(N)
         rv = None if running_var is None else running_var.repeat(N)
-    x = input.reshape(1, N * C, -1)
+    x = input.reshape((1, N * C) + tuple(input.shape[2:]))   # (ATen's view: no -1, which an empty input leaves open)
     # as ATen, sizes first; then the affine parameters follow layer norm's dtype rule, while running
     # statistics of another dtype are taken
     _norm.check_channel_counts(x._data, w, b, rm, rv)

@@ -9,6 +9,7 @@ from .. import functional as F
 from .. import init
 from ..parameter import Parameter
 from .module import Module
+from .utils import _own_init
 
 
 class _Inplace(Module):
@@ -20,6 +21,7 @@ class _Inplace(Module):
         return "inplace=True" if self.inplace else ""
 
 
+@_own_init   # (PyTorch's ReLU defines its __init__: a wrong call's TypeError names ReLU.__init__())
 class ReLU(_Inplace):
     def forward(self, input):
         return F.relu(input, inplace=self.inplace)
@@ -27,16 +29,19 @@ class ReLU(_Inplace):
 
 
 
+@_own_init   # (PyTorch's SiLU defines its __init__: a wrong call's TypeError names SiLU.__init__())
 class SiLU(_Inplace):
     def forward(self, input):
         return F.silu(input, inplace=self.inplace)
 
 
+@_own_init   # (PyTorch's Mish defines its __init__: a wrong call's TypeError names Mish.__init__())
 class Mish(_Inplace):
     def forward(self, input):
         return F.mish(input, inplace=self.inplace)
 
 
+@_own_init   # (PyTorch's Hardswish defines its __init__: a wrong call's TypeError names Hardswish.__init__())
 class Hardswish(_Inplace):
     def forward(self, input):
         return F.hardswish(input, self.inplace)
@@ -45,6 +50,7 @@ class Hardswish(_Inplace):
         return ""
 
 
+@_own_init   # (PyTorch's Hardsigmoid defines its __init__: a wrong call's TypeError names Hardsigmoid.__init__())
 class Hardsigmoid(_Inplace):
     def forward(self, input):
         return F.hardsigmoid(input, self.inplace)
@@ -53,6 +59,7 @@ class Hardsigmoid(_Inplace):
         return ""
 
 
+@_own_init   # (PyTorch's SELU defines its __init__: a wrong call's TypeError names SELU.__init__())
 class SELU(_Inplace):
     def forward(self, input):
         return F.selu(input, self.inplace)
@@ -263,16 +270,19 @@ class _SoftmaxBase(Module):
         return f"dim={self.dim}"
 
 
+@_own_init
 class Softmax(_SoftmaxBase):
     def forward(self, input):
         return F.softmax(input, self.dim, _stacklevel=5)
 
 
+@_own_init
 class LogSoftmax(_SoftmaxBase):
     def forward(self, input):
         return F.log_softmax(input, self.dim, _stacklevel=5)
 
 
+@_own_init
 class Softmin(_SoftmaxBase):
     def forward(self, input):
         return F.softmin(input, self.dim, _stacklevel=5)

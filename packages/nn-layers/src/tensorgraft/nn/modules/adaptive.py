@@ -105,11 +105,10 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         t = target_.unsqueeze(0) if unbatched else target_
         self._check_range(t)
 
-        head_lp = F.log_softmax(self.head(x), dim=1)
-        from_head = head_lp.gather(1, self._head_column(t).unsqueeze(1)).squeeze(1)
         # the in-cluster log-probabilities, zero for shortlist targets; a cluster that no target
-        # falls in is not evaluated (so its tail gets no gradient, as in PyTorch)
-        within = tg.zeros(t.shape, dtype=head_lp.dtype, device=head_lp.device)
+        # falls in is not evaluated (so its tail gets no gradient, as in PyTorch). The tails run
+        # before the head, as PyTorch's: an input of the wrong width fails in the first tail used.
+        within = tg.zeros(t.shape, dtype=x.dtype, device=x.device)
         for tail, (lo, hi) in zip(self.tail, self._cluster_bounds()):
             rows = tg.nonzero((t >= lo) & (t < hi)).flatten()
             if rows.numel() == 0:
@@ -117,6 +116,8 @@ class AdaptiveLogSoftmaxWithLoss(Module):
             cluster_lp = F.log_softmax(tail(x.index_select(0, rows)), dim=1)
             picked = cluster_lp.gather(1, (t.index_select(0, rows) - lo).unsqueeze(1)).squeeze(1)
             within = within.index_copy(0, rows, picked)
+        head_lp = F.log_softmax(self.head(x), dim=1)
+        from_head = head_lp.gather(1, self._head_column(t).unsqueeze(1)).squeeze(1)
         output = within + from_head
         loss = (-output).mean()
         if unbatched:

@@ -14,6 +14,7 @@ from ..functional_ops.conv3d import _C_TYPE, mkldnn_wording
 from ..functional_ops.conv_api import _conv_signature
 from ..parameter import Parameter
 from .module import Module
+from .utils import _own_init
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "Unfold", "Fold"]
 
@@ -244,8 +245,9 @@ class _ConvTranspose(_ConvNd):
 
 
 def _conv_class(base, name, n, functional, doc):
-    return type(name, (base,), {"_n": n, "_functional": functional, "__doc__": doc, "__module__": __name__,
-                                "__qualname__": name})
+    # (each has its own __init__ in PyTorch: a wrong call's TypeError names Conv2d.__init__())
+    return _own_init(type(name, (base,), {"_n": n, "_functional": functional, "__doc__": doc,
+                                          "__module__": __name__, "__qualname__": name}))
 
 
 Conv1d = _conv_class(_Conv, "Conv1d", 1, "conv1d", "1-D convolution over (N, C, L) or (C, L) input.")

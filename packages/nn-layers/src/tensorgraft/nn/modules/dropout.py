@@ -12,7 +12,7 @@ __all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "Fe
 
 
 def _validated_probability(p):
-    if not 0 <= p <= 1:
+    if p < 0 or p > 1:   # (PyTorch's test: a non-number fails on its '<')
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     return p
 

@@ -17,6 +17,7 @@ from tensorgraft.ops.creation import tensor
 from ..parameter import UninitializedBuffer, UninitializedParameter, is_lazy
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .linear import Linear
+from .utils import _own_init
 from .normalization import (
     BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, _BatchNorm,
     _InstanceNorm, _NormBase,
@@ -182,31 +183,37 @@ class _LazyConvTranspose(_LazyConvXdMixin):
         self._placeholder_weight_and_bias(bias, factory_kwargs)
 
 
+@_own_init   # (a wrong call's TypeError names LazyConv1d.__init__(), as PyTorch's)
 class LazyConv1d(_LazyConv, Conv1d):
     """``Conv1d`` whose ``in_channels`` is read off the first input."""
     cls_to_become = Conv1d
 
 
+@_own_init   # (a wrong call's TypeError names LazyConv2d.__init__(), as PyTorch's)
 class LazyConv2d(_LazyConv, Conv2d):
     """``Conv2d`` whose ``in_channels`` is read off the first input."""
     cls_to_become = Conv2d
 
 
+@_own_init   # (a wrong call's TypeError names LazyConv3d.__init__(), as PyTorch's)
 class LazyConv3d(_LazyConv, Conv3d):
     """``Conv3d`` whose ``in_channels`` is read off the first input."""
     cls_to_become = Conv3d
 
 
+@_own_init   # (a wrong call's TypeError names LazyConvTranspose1d.__init__(), as PyTorch's)
 class LazyConvTranspose1d(_LazyConvTranspose, ConvTranspose1d):
     """``ConvTranspose1d`` whose ``in_channels`` is read off the first input."""
     cls_to_become = ConvTranspose1d
 
 
+@_own_init   # (a wrong call's TypeError names LazyConvTranspose2d.__init__(), as PyTorch's)
 class LazyConvTranspose2d(_LazyConvTranspose, ConvTranspose2d):
     """``ConvTranspose2d`` whose ``in_channels`` is read off the first input."""
     cls_to_become = ConvTranspose2d
 
 
+@_own_init   # (a wrong call's TypeError names LazyConvTranspose3d.__init__(), as PyTorch's)
 class LazyConvTranspose3d(_LazyConvTranspose, ConvTranspose3d):
     """``ConvTranspose3d`` whose ``in_channels`` is read off the first input."""
     cls_to_become = ConvTranspose3d

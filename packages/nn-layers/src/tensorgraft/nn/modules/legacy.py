@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 import tensorgraft as _tg
+from tensorgraft.autograd.function import Function
 
 from .loss import NLLLoss
 from .module import Module
@@ -27,6 +28,57 @@ def _cross_map_windows(channels, size):
     return windows
 
 
+def _cross_map_backward_windows(channels, size):
+    """0/1 matrix whose row c marks the channels whose ``grad * output / scale`` ratios PyTorch's
+    backward sums into channel c's gradient.
+
+    PyTorch's hand-written backward (Lua Torch's) slides a window of ``size`` channels over the ratios
+    padded with ``size - (size - 1) // 2`` zero channels in front, so channel c sums the ratios of
+    channels ``c - pad .. c + size - 1 - pad``. That window is not the transpose of the forward's
+    (it is not the exact gradient: gradcheck fails on PyTorch's), but it is what PyTorch computes.
+    """
+    pad = int(size - (size - 1) / 2)
+    if pad + channels > channels + size - 1:   # size 1: PyTorch's narrow of the padded ratios fails
+        raise RuntimeError(f"start ({pad}) + length ({channels}) exceeds dimension size ({channels + size - 1}).")
+    windows = np.zeros((channels, channels))
+    for c in range(channels):
+        windows[c, max(0, c - pad):max(0, min(channels, c + size - pad))] = 1.0
+    return windows
+
+
+def _sum_channels(x, windows):
+    """``out[:, c] = sum_j windows[c, j] * x[:, j]`` for a (N, C, H, W) ``x``, as one matmul."""
+    w = _tg.tensor(windows, dtype=x.dtype, device=x.device)
+    return x.permute(0, 2, 3, 1).matmul(w.t()).permute(0, 3, 1, 2)
+
+
+class _CrossMapLRN2dFunction(Function):
+    """PyTorch's ``CrossMapLRN2d`` autograd Function: its own forward and its own (inexact) backward,
+    whose gradients tensorgraft reproduces rather than the exact derivative of the forward."""
+
+    @staticmethod
+    def forward(ctx, input, size, alpha, beta, k):
+        scale = _sum_channels(input * input, _cross_map_windows(input.shape[1], size)) * (alpha / size) + k
+        output = input * scale.pow(-beta)
+        ctx.save_for_backward(input, output)
+        ctx.scale, ctx.size, ctx.alpha, ctx.beta = scale, size, alpha, beta
+        return output
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        input, output = ctx.saved_tensors
+        windows = _cross_map_backward_windows(input.shape[1], ctx.size)
+        summed = _sum_channels(grad_output * output / ctx.scale, windows)
+        cache_ratio = 2 * ctx.alpha * ctx.beta / ctx.size
+        grad_input = ctx.scale.pow(-ctx.beta) * grad_output - cache_ratio * input * summed
+        return grad_input, None, None, None, None
+
+
+# the node PyTorch's graph shows (its Function is named CrossMapLRN2d)
+_CrossMapLRN2dFunction._backward_cls.__name__ = _CrossMapLRN2dFunction._backward_cls.__qualname__ = (
+    "CrossMapLRN2dBackward")
+
+
 class CrossMapLRN2d(Module):
     """Local response normalisation across channels of a 4-D input: ``x / (k + alpha/size * S)**beta``."""
 
@@ -37,10 +89,7 @@ class CrossMapLRN2d(Module):
     def forward(self, input):
         if input.dim() != 4:
             raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {input.dim()}D instead.")
-        windows = _tg.tensor(_cross_map_windows(input.shape[1], self.size), dtype=input.dtype, device=input.device)
-        # (N, C, H, W) -> (N, H, W, C) so one matmul sums each channel's window
-        summed = (input * input).permute(0, 2, 3, 1).matmul(windows.t()).permute(0, 3, 1, 2)
-        return input * (summed * (self.alpha / self.size) + self.k).pow(-self.beta)
+        return _CrossMapLRN2dFunction.apply(input, self.size, self.alpha, self.beta, self.k)
 
     def extra_repr(self):
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

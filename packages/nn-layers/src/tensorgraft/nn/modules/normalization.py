@@ -10,6 +10,7 @@ from .. import functional as F
 from .. import init
 from ..parameter import Parameter
 from .module import Module
+from .utils import _own_init
 
 __all__ = [
     "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "LayerNorm",
@@ -33,13 +34,16 @@ def _has_bias(module):
     return module.bias is not None
 
 
-def _affine_pair(module, wanted, with_bias, shape, device, dtype):
-    """Register ``weight``/``bias`` of ``shape`` (values set later by ``reset_parameters``), or Nones;
-    ``with_bias=None``: the module has no bias slot at all (RMSNorm, as PyTorch's)."""
+def _affine_pair(module, wanted, with_bias, size, device, dtype):
+    """Register ``weight``/``bias`` of ``size`` (values set later by ``reset_parameters``), or Nones;
+    ``with_bias=None``: the module has no bias slot at all (RMSNorm, as PyTorch's).
+
+    ``size`` goes to ``empty`` as PyTorch passes it: the batch/instance/group norms' channel count
+    alone (a float count is refused as "not float"), LayerNorm/RMSNorm's shape tuple (which may be ())."""
     slots = (("weight", wanted),) if with_bias is None else (("weight", wanted), ("bias", wanted and with_bias))
     for name, present in slots:
         if present:
-            setattr(module, name, Parameter(empty(*shape, device=device, dtype=dtype)))
+            setattr(module, name, Parameter(empty(size, device=device, dtype=dtype)))
         else:
             module.register_parameter(name, None)
 
@@ -74,7 +78,7 @@ class _NormBase(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        _affine_pair(self, affine, bias, (num_features,), device, dtype)
+        _affine_pair(self, affine, bias, num_features, device, dtype)
         if track_running_stats:
             self.register_buffer("running_mean", zeros(num_features, device=device, dtype=dtype))
             self.register_buffer("running_var", ones(num_features, device=device, dtype=dtype))
@@ -111,6 +115,7 @@ class _NormBase(Module):
             ("track_running_stats", "track_running_stats")))
 
 
+@_own_init   # (PyTorch's batch norms inherit _BatchNorm.__init__: a wrong call's TypeError names it)
 class _BatchNorm(_NormBase):
     def forward(self, input):
         self._check_input_dim(input)
@@ -256,7 +261,7 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        _affine_pair(self, affine, bias, (num_channels,), device, dtype)
+        _affine_pair(self, affine, bias, num_channels, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):

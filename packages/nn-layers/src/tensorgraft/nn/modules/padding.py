@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .. import functional as F
 from .module import Module
+from .utils import _own_init
 
 
 def _ntuple_pad(padding, n):
@@ -52,7 +53,8 @@ class _CircularPadNd(_PadNd):
 
 def _make(name, n, mode):
     base = {"constant": _ConstantPadNd, "circular": _CircularPadNd}.get(mode, _PadNd)
-    return type(name, (base,), {"_n": n, "_mode": mode, "__module__": __name__})
+    # (each has its own __init__ in PyTorch: a wrong call's TypeError names ConstantPad2d.__init__())
+    return _own_init(type(name, (base,), {"_n": n, "_mode": mode, "__module__": __name__}))
 
 
 ConstantPad1d = _make("ConstantPad1d", 1, "constant")
@@ -78,6 +80,6 @@ class _ZeroPadNd:
     extra_repr = _PadNd.extra_repr
 
 
-ZeroPad1d = type("ZeroPad1d", (_ZeroPadNd, ConstantPad1d), {"__module__": __name__})
-ZeroPad2d = type("ZeroPad2d", (_ZeroPadNd, ConstantPad2d), {"__module__": __name__})
-ZeroPad3d = type("ZeroPad3d", (_ZeroPadNd, ConstantPad3d), {"__module__": __name__})
+ZeroPad1d = _own_init(type("ZeroPad1d", (_ZeroPadNd, ConstantPad1d), {"__module__": __name__}))
+ZeroPad2d = _own_init(type("ZeroPad2d", (_ZeroPadNd, ConstantPad2d), {"__module__": __name__}))
+ZeroPad3d = _own_init(type("ZeroPad3d", (_ZeroPadNd, ConstantPad3d), {"__module__": __name__}))

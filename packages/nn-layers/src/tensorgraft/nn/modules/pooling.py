@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .. import functional as F
 from .module import Module
+from .utils import _own_init
 
 __all__ = [
     "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d",
@@ -46,9 +47,12 @@ class _PoolBase(Module):
         return _fields_repr(self, self._shown)
 
 
-def _variant(base, name, fn, rank, doc):
-    return type(name, (base,), {"_fn": fn, "_rank": rank, "__doc__": doc, "__module__": __name__,
-                                "__qualname__": name})
+def _variant(base, name, fn, rank, doc, own_init=False):
+    """``own_init``: PyTorch's class defines its own ``__init__`` (the others inherit their base's),
+    so a wrong call's TypeError names the class (see ``utils._own_init``)."""
+    cls = type(name, (base,), {"_fn": fn, "_rank": rank, "__doc__": doc, "__module__": __name__,
+                               "__qualname__": name})
+    return _own_init(cls) if own_init else cls
 
 
 # ------------------------------------------------------------------------------------ max pooling
@@ -113,9 +117,10 @@ class AvgPool1d(_AvgPoolNd):
                           self.count_include_pad)
 
 
-AvgPool2d = _variant(_AvgPoolNd, "AvgPool2d", "avg_pool2d", 2, "Mean over sliding windows of (N, C, H, W) input.")
+AvgPool2d = _variant(_AvgPoolNd, "AvgPool2d", "avg_pool2d", 2, "Mean over sliding windows of (N, C, H, W) input.",
+                     own_init=True)
 AvgPool3d = _variant(_AvgPoolNd, "AvgPool3d", "avg_pool3d", 3,
-                     "Mean over sliding windows of (N, C, D, H, W) input.")
+                     "Mean over sliding windows of (N, C, D, H, W) input.", own_init=True)
 
 
 # ------------------------------------------------------------------------------------ adaptive pooling
@@ -170,9 +175,12 @@ class _MaxUnpoolNd(_PoolBase):
         return self._call(input, indices, self.kernel_size, self.stride, self.padding, output_size)
 
 
-MaxUnpool1d = _variant(_MaxUnpoolNd, "MaxUnpool1d", "max_unpool1d", 1, "Inverse of ``MaxPool1d``.")
-MaxUnpool2d = _variant(_MaxUnpoolNd, "MaxUnpool2d", "max_unpool2d", 2, "Inverse of ``MaxPool2d``.")
-MaxUnpool3d = _variant(_MaxUnpoolNd, "MaxUnpool3d", "max_unpool3d", 3, "Inverse of ``MaxPool3d``.")
+MaxUnpool1d = _variant(_MaxUnpoolNd, "MaxUnpool1d", "max_unpool1d", 1, "Inverse of ``MaxPool1d``.",
+                       own_init=True)
+MaxUnpool2d = _variant(_MaxUnpoolNd, "MaxUnpool2d", "max_unpool2d", 2, "Inverse of ``MaxPool2d``.",
+                       own_init=True)
+MaxUnpool3d = _variant(_MaxUnpoolNd, "MaxUnpool3d", "max_unpool3d", 3, "Inverse of ``MaxPool3d``.",
+                       own_init=True)
 
 
 # ------------------------------------------------------------------------------------ power-average pooling
@@ -228,7 +236,9 @@ class _FractionalMaxPoolNd(_PoolBase):
 
 
 FractionalMaxPool2d = _variant(_FractionalMaxPoolNd, "FractionalMaxPool2d", "fractional_max_pool2d", 2,
-                               "Max pooling over randomly placed windows of a (N, C, H, W) input.")
+                               "Max pooling over randomly placed windows of a (N, C, H, W) input.",
+                               own_init=True)
 FractionalMaxPool3d = _variant(_FractionalMaxPoolNd, "FractionalMaxPool3d", "fractional_max_pool3d", 3,
-                               "Max pooling over randomly placed windows of a (N, C, D, H, W) input.")
+                               "Max pooling over randomly placed windows of a (N, C, D, H, W) input.",
+                               own_init=True)
 FractionalMaxPool3d._checks_kernel = True

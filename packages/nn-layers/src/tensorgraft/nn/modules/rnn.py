@@ -55,11 +55,9 @@ def _composed_cell(mode, x, h, c, w_ih, w_hh, b_ih, b_hh):
 
 
 def _no_proj_size(kwargs):
-    """RNN and GRU (and LSTM) pass any other keyword on to ``RNNBase.__init__``, which names itself."""
+    """RNN and GRU refuse LSTM's projections before passing their arguments on to ``RNNBase.__init__``."""
     if "proj_size" in kwargs:
         raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
-    if kwargs:
-        raise TypeError(f"RNNBase.__init__() got an unexpected keyword argument '{next(iter(kwargs))}'")
 
 
 class RNNBase(Module):
@@ -402,18 +400,23 @@ class RNNBase(Module):
 
 
 class RNN(RNNBase):
-    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, device=None, dtype=None, **kwargs):
+    # RNN, LSTM and GRU take ``*args, **kwargs`` and pass them on to ``RNNBase.__init__``, as PyTorch's
+    # do: a wrong call (a missing, surplus or unknown argument) is a TypeError naming RNNBase.__init__()
+    def __init__(self, *args, **kwargs):
         _no_proj_size(kwargs)
+        if len(args) > 3:   # the fourth positional argument is RNN's nonlinearity, which RNNBase lacks
+            nonlinearity = args[3]
+            args = args[:3] + args[4:]
+        else:
+            nonlinearity = kwargs.pop("nonlinearity", "tanh")
+        self.nonlinearity = nonlinearity
         if nonlinearity == "tanh":
             mode = "RNN_TANH"
         elif nonlinearity == "relu":
             mode = "RNN_RELU"
         else:
             raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
-        self.nonlinearity = nonlinearity
-        super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         device=device, dtype=dtype)
+        super().__init__(mode, *args, **kwargs)
 
     def forward(self, input, hx=None):
         # each class has its own forward, as in PyTorch, so a call's errors name RNN.forward()
@@ -421,11 +424,8 @@ class RNN(RNNBase):
 
 
 class LSTM(RNNBase):
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, proj_size=0, device=None, dtype=None, **kwargs):
-        _no_proj_size(kwargs)
-        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         proj_size, device, dtype)
+    def __init__(self, *args, **kwargs):
+        super().__init__("LSTM", *args, **kwargs)
 
     def forward(self, input, hx=None):
         # (its own forward, as PyTorch's, so errors name LSTM.forward(); CPU autocast: _rnn_autocast.py)
@@ -446,11 +446,9 @@ class LSTM(RNNBase):
 
 
 class GRU(RNNBase):
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, device=None, dtype=None, **kwargs):
+    def __init__(self, *args, **kwargs):
         _no_proj_size(kwargs)
-        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         device=device, dtype=dtype)
+        super().__init__("GRU", *args, **kwargs)
 
     def forward(self, input, hx=None):
         # (its own forward, as PyTorch's, so errors name GRU.forward(); CPU autocast: _rnn_autocast.py)
