@@ -33,8 +33,8 @@ from .multivariate import Dirichlet, MultivariateNormal
 from .transformed import Independent, LogNormal, TransformedDistribution
 from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTransform, LowerCholeskyTransform,
                          PowerTransform, SigmoidTransform, SoftmaxTransform, SoftplusTransform,
-                         StickBreakingTransform, TanhTransform, Transform, biject_to, identity_transform,
-                         transform_to)
+                         StickBreakingTransform, TanhTransform, Transform, identity_transform)
+from .constraint_registry import biject_to, transform_to
 # one module per distribution: folded at zero, heavy or extreme-value tails, on [0, 1], the rest
 from .half_normal import HalfNormal
 from .half_cauchy import HalfCauchy

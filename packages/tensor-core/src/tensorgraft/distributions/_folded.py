@@ -19,6 +19,7 @@ class FoldedAtZero(TransformedDistribution):
     arg_constraints = {"scale": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
+    _converts_value = False
 
     def __init__(self, scale, validate_args=None):
         # an unvalidated base, so that a bad ``scale`` is reported against the folded distribution
@@ -35,9 +36,13 @@ class FoldedAtZero(TransformedDistribution):
 
     def log_prob(self, value):
         self._check(value)
+        # converted as PyTorch's HalfCauchy does (HalfNormal does not convert a number, and fails)
+        if self._converts_value:
+            value = tg.as_tensor(value, dtype=self.scale.dtype, device=self.scale.device)
         doubled = LOG_2 + self.base_dist.log_prob(value)
-        # left of the fold the density is 0 (reachable with validation off)
-        return tg.where(value < 0, tg.full_like(doubled, -math.inf), doubled)
+        # left of the fold the density is 0 (reachable with validation off); written as PyTorch's
+        # test, value >= 0, so that a NaN value gets -inf too
+        return tg.where(value >= 0, doubled, tg.full_like(doubled, -math.inf))
 
     def cdf(self, value):
         self._check(value)

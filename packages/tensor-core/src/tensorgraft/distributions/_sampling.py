@@ -104,7 +104,7 @@ def gammainc(a, x):
 
     with tg.no_grad():
         a, x = tg.broadcast_tensors(a, x)
-        dtype = a.dtype
+        dtype = tg.promote_types(a.dtype, x.dtype)  # torch.special.gammainc's result type
         a, x = a.double(), x.double()
         use_series = x < a + 1
         # stand-ins keep each expansion finite (and quick) on the elements it does not serve

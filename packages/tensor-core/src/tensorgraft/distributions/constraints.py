@@ -26,7 +26,9 @@ class Constraint:
         raise NotImplementedError
 
     def __repr__(self):
-        return type(self).__name__.lstrip("_") + "()"
+        # PyTorch drops the first character, the underscore of its private classes (a user's
+        # ``class Even(Constraint)`` prints as ``ven()`` there, and so here)
+        return type(self).__name__[1:] + "()"
 
 
 class _Dependent(Constraint):
@@ -87,6 +89,13 @@ class _IndependentConstraint(_OnBaseConstraint):
     """Treats ``reinterpreted_batch_ndims`` more dimensions of ``base_constraint`` as the event."""
 
     def __init__(self, base_constraint, reinterpreted_batch_ndims):
+        if not isinstance(base_constraint, Constraint):
+            raise AssertionError(f"base_constraint must be a Constraint, got {type(base_constraint).__name__}")
+        if not isinstance(reinterpreted_batch_ndims, int):
+            raise AssertionError("reinterpreted_batch_ndims must be an int, "
+                                 f"got {type(reinterpreted_batch_ndims).__name__}")
+        if reinterpreted_batch_ndims < 0:
+            raise AssertionError(f"reinterpreted_batch_ndims must be >= 0, got {reinterpreted_batch_ndims}")
         self.base_constraint = base_constraint
         self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
 
@@ -98,7 +107,7 @@ class _IndependentConstraint(_OnBaseConstraint):
         ok = self.base_constraint.check(value)
         n = self.reinterpreted_batch_ndims
         if ok.dim() < n:
-            raise ValueError(f"Expected value.dim() >= {n} but got {ok.dim()}")
+            raise ValueError(f"Expected value.dim() >= {self.event_dim} but got {value.dim()}")
         if n:
             ok = ok.reshape(tuple(ok.shape[:ok.dim() - n]) + (-1,)).all(-1)
         return ok
@@ -130,7 +139,7 @@ class _Bounded(Constraint):
 
     def __repr__(self):
         bounds = ", ".join(f"{name}={getattr(self, name)}" for name in self._bound_names)
-        return f"{type(self).__name__.lstrip('_')}({bounds})"
+        return f"{type(self).__name__[1:]}({bounds})"  # as Constraint.__repr__
 
 
 class _LowerBounded(_Bounded):
@@ -195,7 +204,7 @@ class MixtureSameFamilyConstraint(_OnBaseConstraint):
 
     def __init__(self, base_constraint):
         if not isinstance(base_constraint, Constraint):
-            raise AssertionError
+            raise AssertionError(f"base_constraint must be a Constraint, got {type(base_constraint).__name__}")
         self.base_constraint = base_constraint
 
     def check(self, value):
@@ -299,7 +308,10 @@ class _PositiveDefinite(_Symmetric):
         sym = super().check(value)
         if not bool(sym.all()):
             return sym
-        return tg.linalg.cholesky_ex(value)[1] == 0  # (L, info)
+        # (L, info); a non-finite entry fails too (LAPACK's factorization, which PyTorch reads,
+        # breaks down on one, where a matrix with an infinite diagonal entry can factor here)
+        finite = tg.isfinite(value).all(-1).all(-1)
+        return (tg.linalg.cholesky_ex(value)[1] == 0) & finite
 
 
 class _OnParts(Constraint):

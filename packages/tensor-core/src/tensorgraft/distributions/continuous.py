@@ -51,7 +51,9 @@ class Normal(CenteredAtLoc, LocationScale, ExponentialFamily):
 
     def cdf(self, value):
         self._check(value)
-        return 0.5 * (1 + tg.erf((value - self.loc) / (self.scale * math.sqrt(2))))
+        # PyTorch's grouping: with float32 parameters, scale * sqrt(2) would be rounded to float32
+        # before a float64 value meets it
+        return 0.5 * (1 + tg.erf((value - self.loc) * self.scale.reciprocal() / math.sqrt(2)))
 
     def icdf(self, value):
         return self.loc + self.scale * tg.erfinv(2 * value - 1) * math.sqrt(2)
@@ -284,6 +286,9 @@ class Gamma(ExponentialFamily):
         return x
 
     def log_prob(self, value):
+        # PyTorch converts the value first: a number is accepted (even with validation on) and a
+        # float64 value gives a float32 result for float32 parameters
+        value = tg.as_tensor(value, dtype=self.rate.dtype, device=self.rate.device)
         self._check(value)
         a, r = self.concentration, self.rate
         return tg.xlogy(a, r) + tg.xlogy(a - 1, value) - r * value - tg.lgamma(a)

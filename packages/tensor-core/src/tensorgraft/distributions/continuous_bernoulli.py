@@ -6,7 +6,7 @@ import tensorgraft as tg
 
 from . import constraints
 from .discrete import _ProbsOrLogitsParam
-from .distribution import clamp_probs
+from .distribution import bernoulli_log_pmf, clamp_probs
 from .exp_family import ExponentialFamily
 
 __all__ = ["ContinuousBernoulli"]
@@ -30,6 +30,11 @@ class ContinuousBernoulli(_ProbsOrLogitsParam, ExponentialFamily):
     def __init__(self, probs=None, logits=None, lims=(0.499, 0.501), validate_args=None):
         param = self._set_probs_or_logits(probs, logits)
         if probs is not None:
+            # checked before the clamp below, which would make any value pass, when validate_args
+            # is given at all (True or False: PyTorch's test is ``is not None``); by default only
+            # the clamped probs are validated
+            if validate_args is not None and not bool(self.arg_constraints["probs"].check(param).all()):
+                raise ValueError("The parameter probs has invalid values")
             # p in {0, 1} is a point mass; nudging it inside keeps every log finite
             self.probs = param = clamp_probs(param)
         self._lims = lims
@@ -81,10 +86,7 @@ class ContinuousBernoulli(_ProbsOrLogitsParam, ExponentialFamily):
 
     def log_prob(self, value):
         self._check(value)
-        logits, value = tg.broadcast_tensors(self.logits, value)
-        # x log p + (1 - x) log(1 - p) = x * logits - softplus(logits)
-        bernoulli = value * logits - (logits.clamp(min=0) + tg.log1p(tg.exp(-logits.abs())))
-        return bernoulli + self._log_normalizer_of_probs()
+        return bernoulli_log_pmf(self.logits, value) + self._log_normalizer_of_probs()
 
     def cdf(self, value):
         self._check(value)

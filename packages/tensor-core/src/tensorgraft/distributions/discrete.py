@@ -6,8 +6,8 @@ import math
 import tensorgraft as tg
 
 from . import _sampling, constraints
-from .distribution import (Distribution, broadcast_all, clamp_probs, lazy_property, logits_to_probs,
-                           probs_to_logits, softplus)
+from .distribution import (Distribution, bernoulli_log_pmf, broadcast_all, clamp_probs, lazy_property,
+                           logits_to_probs, probs_to_logits, softplus)
 from .exp_family import ExponentialFamily
 
 __all__ = ["Bernoulli", "Binomial", "Categorical", "Geometric", "OneHotCategorical", "OneHotCategoricalStraightThrough",
@@ -96,11 +96,7 @@ class Bernoulli(_ProbsOrLogitsParam, ExponentialFamily):
 
     def log_prob(self, value):
         self._check(value)
-        logits, value = tg.broadcast_tensors(self.logits, value)
-        # minus PyTorch's binary cross-entropy with logits, (1 - v) l - logsigmoid(l), in its
-        # order of operations: the same rounding, so p = 0 or 1 (logits of +-15.94) give
-        # -0.0000e+00 and -1.1921e-07 where PyTorch prints them (logsigmoid(l) = -softplus(-l))
-        return -((1 - value) * logits + softplus(-logits))
+        return bernoulli_log_pmf(self.logits, value)
 
     def entropy(self):
         p, logits = tg.broadcast_tensors(self.probs, self.logits)
@@ -170,10 +166,11 @@ class Categorical(_GivenParam, Distribution):
 
     def sample(self, sample_shape=tg.Size()):
         sample_shape = tg.Size(tuple(sample_shape))
-        n = max(1, sample_shape.numel())
         with tg.no_grad():
             probs_2d = self.probs.reshape(-1, self._num_events)
-            draws = tg.multinomial(probs_2d, n, True).T
+            # an empty sample_shape draws nothing and fails there, as in PyTorch ("cannot sample
+            # n_sample <= 0 samples"; so does Multinomial(total_count=0))
+            draws = tg.multinomial(probs_2d, sample_shape.numel(), True).T
             return draws.reshape(self._extended_shape(sample_shape))
 
     def log_prob(self, value):
@@ -244,7 +241,8 @@ class OneHotCategorical(_CategoricalParams, Distribution):
 
     def log_prob(self, value):
         self._check(value)
-        return self._categorical.log_prob(value.argmax(-1))
+        # max, not argmax, as in PyTorch: a bool one-hot value works too
+        return self._categorical.log_prob(value.max(-1)[1])
 
     def entropy(self):
         return self._categorical.entropy()
@@ -295,7 +293,7 @@ class Poisson(ExponentialFamily):
 
     def log_prob(self, value):
         self._check(value)
-        rate, value = tg.broadcast_tensors(self.rate, value)
+        rate, value = broadcast_all(self.rate, value)
         return tg.xlogy(value, rate) - rate - tg.lgamma(value + 1)
 
     @property
@@ -403,7 +401,7 @@ class Geometric(_SuccessProbability, Distribution):
 
     def log_prob(self, value):
         self._check(value)
-        value, p = tg.broadcast_tensors(value, self.probs)
+        value, p = broadcast_all(value, self.probs)
         # value * log(1 - p) with 0 * log(0) = 0 when p == 1
         failures = tg.where((p == 1) & (value == 0), tg.zeros_like(p), value * tg.log1p(-p))
         return failures + p.log()

@@ -50,7 +50,7 @@ def broadcast_all(*values):
                 dtype = like.dtype if like.is_floating_point() else tg.get_default_dtype()
                 out.append(tg.tensor(float(v), dtype=dtype, device=like.device))
         else:
-            raise ValueError("Input arguments must all be instances of numbers.Number, "
+            raise ValueError("Input arguments must all be instances of Number, "
                              "torch.Tensor or objects implementing __torch_function__.")
     if like is None:
         return tuple(out)
@@ -83,8 +83,31 @@ def logits_to_probs(logits, is_binary=False):
 
 
 def softplus(x):
-    """``log(1 + exp(x))`` without overflow."""
-    return x.clamp(min=0) + tg.log1p(tg.exp(-x.abs()))
+    """``log(1 + exp(x))`` without overflow, with the derivative ``sigmoid(x)`` everywhere.
+
+    ``max(x, 0) + log1p(exp(-|x|))``: ``maximum`` splits the gradient at the tie ``x = 0`` (and
+    ``|x|`` has none there), so the derivative at 0 is 1/2. ``clamp(x, min=0)`` would pass all of
+    it, and zero logits (``probs=0.5``) got wrong gradients through ``log_prob``."""
+    return tg.maximum(x, tg.zeros_like(x)) + tg.log1p(tg.exp(-x.abs()))
+
+
+def bernoulli_log_pmf(logits, value):
+    """``value log p + (1 - value) log(1 - p)``: minus PyTorch's
+    ``binary_cross_entropy_with_logits(logits, value)``, which Bernoulli and ContinuousBernoulli
+    use. PyTorch computes it in place in ``1 - value``, so the result has the value's dtype (a
+    float16 value gives float16) and an integer or bool value fails there, with its errors (a
+    common mistake: integer labels)."""
+    logits, value = broadcast_all(logits, value)
+    if value.dtype == tg.bool:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    if not value.is_floating_point():
+        with tg.no_grad():
+            (1 - value).mul_(logits)  # raises "result type Float can't be cast to ... Long"
+    # (1 - v) l - logsigmoid(l), in PyTorch's order of operations: the same rounding, so p = 0 or
+    # 1 (logits of +-15.94) give -0.0000e+00 and -1.1921e-07 where PyTorch prints them
+    # (logsigmoid(l) = -softplus(-l))
+    return -((1 - value) * logits + softplus(-logits)).to(value.dtype)
 
 
 class Distribution:
@@ -146,6 +169,12 @@ class Distribution:
     def expand(self, batch_shape, _instance=None):
         """A view of this distribution with a larger batch shape (parameters are expanded, not
         copied)."""
+        if type(self).expand is Distribution.expand and not (self._expand_params or self._expand_dists):
+            # a subclass with no expand of its own that declares neither (a user's own
+            # distribution): its parameters are unknown here, so, as PyTorch's base class, refuse
+            # rather than mislabel the batch shape (the built-in expands that call this one
+            # expand what they hold themselves)
+            raise NotImplementedError
         batch_shape = tg.Size(tuple(batch_shape))
         new = _instance if _instance is not None else type(self).__new__(type(self))
         new.__dict__.update(self.__dict__)

@@ -13,6 +13,7 @@ class HalfCauchy(FoldedAtZero):
     """``|X|`` for ``X ~ Cauchy(0, scale)``: its tail is too heavy for a finite mean or variance."""
 
     _symmetric_family = Cauchy
+    _converts_value = True
 
     @property
     def mean(self):

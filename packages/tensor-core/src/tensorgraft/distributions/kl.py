@@ -5,6 +5,7 @@ the nearest ancestors of ``type(p)`` and ``type(q)`` (so a subclass reuses its p
 until it registers its own).
 """
 import math
+import warnings
 
 import tensorgraft as tg
 
@@ -37,13 +38,18 @@ def register_kl(type_p, type_q):
 
 
 def _dispatch(tp, tq):
-    best, best_rank = None, None
-    for (P, Q), fn in _KL_REGISTRY.items():
-        if issubclass(tp, P) and issubclass(tq, Q):
-            rank = (tp.__mro__.index(P), tq.__mro__.index(Q))
-            if best_rank is None or rank < best_rank:
-                best, best_rank = fn, rank
-    return best
+    """The registered pair nearest to ``(tp, tq)``, ``p``'s class first. When the pair nearest
+    ``q``'s class first is another formula, the choice is ambiguous: PyTorch warns, naming the
+    pair to register (once per pair of types, as the result is cached)."""
+    matches = [(P, Q) for P, Q in _KL_REGISTRY if issubclass(tp, P) and issubclass(tq, Q)]
+    if not matches:
+        return None
+    left_p, left_q = min(matches, key=lambda m: (tp.__mro__.index(m[0]), tq.__mro__.index(m[1])))
+    right_p, right_q = min(matches, key=lambda m: (tq.__mro__.index(m[1]), tp.__mro__.index(m[0])))
+    if _KL_REGISTRY[left_p, left_q] is not _KL_REGISTRY[right_p, right_q]:
+        warnings.warn(f"Ambiguous kl_divergence({tp.__name__}, {tq.__name__}). "
+                      f"Please register_kl({left_p.__name__}, {right_q.__name__})", RuntimeWarning, stacklevel=3)
+    return _KL_REGISTRY[left_p, left_q]
 
 
 def kl_divergence(p, q):

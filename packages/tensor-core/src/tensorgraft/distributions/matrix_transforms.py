@@ -12,11 +12,11 @@ from .transforms import LowerCholeskyTransform, Transform, _SameTypeEq
 __all__ = ["CorrCholeskyTransform", "PositiveDefiniteTransform"]
 
 
-def _side_from_count(n):
+def _side_from_count(n, message="Input is not a flattened lower-diagonal number"):
     """``D`` with ``D (D - 1) / 2 == n`` (the number of entries below a ``D x D`` diagonal)."""
     side = round((1 + math.sqrt(1 + 8 * n)) / 2)
     if side * (side - 1) // 2 != n:
-        raise ValueError("Input is not a flattened lower-diagonal number")
+        raise ValueError(message)
     return side
 
 
@@ -52,7 +52,9 @@ class CorrCholeskyTransform(_SameTypeEq, Transform):
         return _exclusive_cumsum(log_one_minus)
 
     def _call(self, x):
-        side = _side_from_count(x.shape[-1])
+        # the message of PyTorch's vec_to_tril_matrix, which its transform calls here
+        side = _side_from_count(x.shape[-1], f"The size of last dimension is {x.shape[-1]} which cannot be "
+                                "expressed as the lower triangular part of a square D x D matrix.")
         eps = tg.finfo(x.dtype).eps
         r = tg.tanh(x).clamp(min=-1 + eps, max=1 - eps)
         # place the vector below the diagonal (a 0/1 matrix product keeps it differentiable)

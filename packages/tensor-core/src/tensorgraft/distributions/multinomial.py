@@ -3,7 +3,7 @@ import tensorgraft as tg
 
 from . import constraints
 from .discrete import Binomial, Categorical, _CategoricalParams
-from .distribution import Distribution
+from .distribution import Distribution, broadcast_all
 
 __all__ = ["Multinomial"]
 
@@ -48,7 +48,7 @@ class Multinomial(_CategoricalParams, Distribution):
 
     def log_prob(self, value):
         self._check(value)
-        logits, value = tg.broadcast_tensors(self.logits, value)
+        logits, value = broadcast_all(self.logits, value)
         # a category of probability 0 that was never drawn contributes 0, not 0 * -inf
         logits = tg.where((value == 0) & (logits == -float("inf")), tg.zeros_like(logits), logits)
         log_factorial_n = tg.lgamma(value.sum(-1) + 1)

@@ -5,7 +5,7 @@ import tensorgraft as tg
 
 from . import constraints
 from .discrete import _ProbsOrLogitsParam
-from .distribution import Distribution, clamp_probs, softplus
+from .distribution import Distribution, broadcast_all, clamp_probs, softplus
 from .transformed import TransformedDistribution
 from .transforms import SigmoidTransform
 
@@ -33,7 +33,7 @@ class LogitRelaxedBernoulli(_ProbsOrLogitsParam, Distribution):
 
     def log_prob(self, value):
         self._check(value)
-        logits, value = tg.broadcast_tensors(self.logits, value)
+        logits, value = broadcast_all(self.logits, value)
         # logistic density of T * value around logits, times the Jacobian T
         diff = logits - value * self.temperature
         return tg.log(tg.as_tensor(self.temperature, dtype=diff.dtype, device=diff.device)) + diff - 2 * softplus(diff)

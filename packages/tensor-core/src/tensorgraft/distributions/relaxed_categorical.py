@@ -7,7 +7,7 @@ import tensorgraft as tg
 
 from . import constraints
 from .discrete import Categorical, _CategoricalParams
-from .distribution import Distribution, clamp_probs
+from .distribution import Distribution, broadcast_all, clamp_probs
 from .relaxed_bernoulli import RelaxedParams
 from .transformed import TransformedDistribution
 from .transforms import ExpTransform
@@ -38,7 +38,7 @@ class ExpRelaxedCategorical(_CategoricalParams, Distribution):
     def log_prob(self, value):
         self._check(value)
         k = self._event_shape[0]
-        logits, value = tg.broadcast_tensors(self.logits, value)
+        logits, value = broadcast_all(self.logits, value)
         t = tg.as_tensor(self.temperature, dtype=logits.dtype, device=logits.device)
         # log Gamma(K) + (K - 1) log T + sum_i (s_i - logsumexp(s)), with s = logits - T * value
         log_scale = math.lgamma(k) + (k - 1) * t.log()
@@ -55,5 +55,7 @@ class RelaxedOneHotCategorical(RelaxedParams, TransformedDistribution):
     has_rsample = True
 
     def __init__(self, temperature, probs=None, logits=None, validate_args=None):
-        base = ExpRelaxedCategorical(temperature, probs, logits)
+        # the base validates as this one does (PyTorch passes validate_args on here, though not in
+        # RelaxedBernoulli): with validation off, a value off the simplex gets a NaN, not an error
+        base = ExpRelaxedCategorical(temperature, probs, logits, validate_args=validate_args)
         super().__init__(base, ExpTransform(), validate_args=validate_args)

@@ -118,7 +118,7 @@ class ReshapeTransform(_RebuiltWithCache, Transform):
         cut = len(shape) - len(old)
         if tuple(shape[cut:]) != tuple(old):
             raise ValueError(f"Shape mismatch: expected {tuple(shape[cut:])} but got {old}")
-        return tuple(shape[:cut]) + tuple(new)
+        return tg.Size(tuple(shape[:cut]) + tuple(new))  # a torch.Size, as PyTorch's
 
     def forward_shape(self, shape):
         return self._swap_suffix(shape, self.in_shape, self.out_shape)
@@ -141,7 +141,7 @@ def _sum_or_cat(pieces, dim, ndim, event_dim):
 
 def _with_cache_all(parts, cache_size):
     if not all(isinstance(t, Transform) for t in parts):
-        raise AssertionError
+        raise AssertionError("All elements of tseq must be Transform instances")
     return [t.with_cache(cache_size) for t in parts] if cache_size else list(parts)
 
 
@@ -167,9 +167,10 @@ class _PiecewiseTransform(_RebuiltWithCache, Transform):
     def codomain(self):
         return self._combined("codomain")
 
-    def _check_input(self, x):
+    def _check_input(self, x, name="tensor"):
+        # PyTorch's messages: "tensor" in the maps, "x"/"y" in log_abs_det_jacobian
         if not -x.dim() <= self.dim < x.dim():
-            raise AssertionError
+            raise AssertionError(f"dim {self.dim} out of range for {name} with {x.dim()} dimensions")
         name, size = self._required_size()
         if x.shape[self.dim] != size:
             raise AssertionError(f"x.size({self.dim}) = {x.shape[self.dim]} must equal {name} {size}")
@@ -192,7 +193,7 @@ class CatTransform(_PiecewiseTransform):
         super().__init__(cache_size=cache_size)
         self.lengths = list(lengths) if lengths is not None else [1] * len(parts)
         if len(self.lengths) != len(parts):
-            raise AssertionError
+            raise AssertionError(f"lengths ({len(self.lengths)}) must match transforms ({len(parts)})")
         self.transforms, self.dim = parts, dim
         self._spec = (parts, dim, self.lengths)
 
@@ -221,8 +222,8 @@ class CatTransform(_PiecewiseTransform):
             start += length
 
     def log_abs_det_jacobian(self, x, y):
-        self._check_input(x)
-        self._check_input(y)
+        self._check_input(x, "x")
+        self._check_input(y, "y")
         pieces = []
         for t, xs, ys in zip(self.transforms, self._pieces(x), self._pieces(y)):
             pieces.append(sum_rightmost(t.log_abs_det_jacobian(xs, ys), self.event_dim - t.event_dim))
@@ -252,8 +253,8 @@ class StackTransform(_PiecewiseTransform):
         return [x.select(self.dim, i) for i in range(x.shape[self.dim])]
 
     def log_abs_det_jacobian(self, x, y):
-        self._check_input(x)
-        self._check_input(y)
+        self._check_input(x, "x")
+        self._check_input(y, "y")
         pieces = [t.log_abs_det_jacobian(xs, ys)
                   for t, xs, ys in zip(self.transforms, self._pieces(x), self._pieces(y))]
         return tg.stack(pieces, self.dim)

@@ -10,7 +10,7 @@ import numbers
 import tensorgraft as tg
 
 from . import constraints
-from .distribution import clamp_probs, softplus, sum_rightmost
+from .distribution import softplus, sum_rightmost
 
 __all__ = [
     "AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform", "CorrCholeskyTransform",
@@ -137,6 +137,9 @@ class _InverseTransform(Transform):
     @property
     def inv(self):
         return self._inv
+
+    def with_cache(self, cache_size=1):
+        return self._inv.with_cache(cache_size).inv
 
     def __eq__(self, other):
         return isinstance(other, _InverseTransform) and self._inv == other._inv
@@ -372,7 +375,8 @@ class SoftmaxTransform(_SameTypeEq, Transform):
 class StickBreakingTransform(_SameTypeEq, Transform):
     """``R^(K-1)`` to the ``K``-simplex, bijectively: ``z_i = sigmoid(x_i - log(K-1-i))`` is the
     fraction of the stick still left that entry ``i`` takes; the last entry gets the rest. The
-    offset makes ``x = 0`` map to the uniform vector."""
+    offset makes ``x = 0`` map to the uniform vector. Written as PyTorch's, clamps included, so the
+    edges of the simplex (zero entries, saturated sigmoids) give its values."""
 
     domain = constraints.real_vector
     codomain = constraints.simplex
@@ -384,24 +388,21 @@ class StickBreakingTransform(_SameTypeEq, Transform):
 
     def _call(self, x):
         shifted = x - self._offset(x.shape[-1], x)
-        z = clamp_probs(tg.sigmoid(shifted))
+        z = _clipped(tg.sigmoid(shifted))
         left = tg.cumprod(1 - z, -1)  # stick remaining after entry i
         ones = tg.ones_like(left[..., :1])
         return tg.cat([z, ones], -1) * tg.cat([ones, left], -1)
 
     def _inverse(self, y):
         head = y[..., :-1]
-        rest = 1 - tg.cumsum(head, -1)  # stick remaining after entry i
-        before = tg.cat([tg.ones_like(rest[..., :1]), rest[..., :-1]], -1).clamp(min=tg.finfo(y.dtype).tiny)
-        z = clamp_probs(head / before)
-        return z.log() - (-z).log1p() + self._offset(head.shape[-1], y)
+        # logit(z_i) = log(y_i / stick remaining after entry i), that stick kept positive
+        rest = (1 - tg.cumsum(head, -1)).clamp(min=tg.finfo(y.dtype).tiny)
+        return head.log() - rest.log() + self._offset(head.shape[-1], y)
 
     def log_abs_det_jacobian(self, x, y):
-        # triangular Jacobian: dy_i/dx_i = z_i (1 - z_i) * (stick left before i)
+        # triangular Jacobian: dy_i/dx_i = y_i (1 - z_i), and log(1 - z_i) = -x_i + logsigmoid(x_i)
         shifted = x - self._offset(x.shape[-1], x)
-        log_left = tg.cumsum(-softplus(shifted), -1)
-        log_before = tg.cat([tg.zeros_like(log_left[..., :1]), log_left[..., :-1]], -1)
-        return (-softplus(-shifted) - softplus(shifted) + log_before).sum(-1)
+        return (-shifted - softplus(-shifted) + y[..., :-1].log()).sum(-1)
 
     def forward_shape(self, shape):
         return tg.Size(tuple(shape[:-1]) + (shape[-1] + 1,))
@@ -523,8 +524,9 @@ identity_transform = ComposeTransform([])
 
 
 def _transform(constraint, bijective):
-    """The map for ``biject_to`` (``bijective=True``) or ``transform_to``; they differ only on
-    the simplex (stick-breaking vs softmax) and on sets no bijection from ``R^n`` reaches."""
+    """The built-in map of ``biject_to`` (``bijective=True``) or ``transform_to`` (both in
+    ``constraint_registry``); they differ only on the simplex (stick-breaking vs softmax) and on
+    sets no bijection from ``R^n`` reaches."""
     c = constraint
     if c is constraints.real:
         return ComposeTransform([])
@@ -553,16 +555,6 @@ def _transform(constraint, bijective):
         if c is constraints.positive_definite or c is constraints.positive_semidefinite:
             return PositiveDefiniteTransform()
     raise NotImplementedError(f"Cannot transform {type(c).__name__} constraints")
-
-
-def biject_to(constraint):
-    """A bijection from unconstrained space onto ``constraint``."""
-    return _transform(constraint, True)
-
-
-def transform_to(constraint):
-    """A map (not necessarily bijective) from unconstrained space onto ``constraint``."""
-    return _transform(constraint, False)
 
 
 # The structured and matrix transforms live in their own modules (they import ``Transform`` from
