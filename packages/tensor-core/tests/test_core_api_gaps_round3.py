@@ -318,3 +318,27 @@ def test_bmm_of_sparse_matrices_gradient():
     assert type(r.grad_fn).__name__ == "BmmBackward0"
     r.sum().backward()
     assert s.grad.tolist() == [[[1., 5., 9.], [1., 5., 9.]], [[13., 17., 21.], [13., 17., 21.]]]
+
+
+# --------------------------------------------------------------------------- scans and logaddexp
+def test_float32_scans_accumulate_in_double_as_pytorch_cpu():
+    x = torch.tensor([0.1, 0.2, 0.3, 1e8, -1e8, 0.7])
+    assert [v.hex() for v in torch.cumsum(x, 0).tolist()] == [
+        '0x1.99999a0000000p-4', '0x1.3333340000000p-2', '0x1.3333340000000p-1', '0x1.7d78400000000p+26',
+        '0x1.3333340000000p-1', '0x1.4ccccc0000000p+0']  # (a float32 running sum loses the 0.6 under 1e8)
+    y = torch.tensor([1.1, 1.3, 0.7, 1.9, 1.01])
+    assert [v.hex() for v in torch.cumprod(y, 0).tolist()] == [
+        '0x1.19999a0000000p+0', '0x1.6e147a0000000p+0', '0x1.0041880000000p+0', '0x1.e6e2ea0000000p+0',
+        '0x1.ebc1580000000p+0']
+    z = torch.tensor([0.1 + 0.2j, 0.3 - 0.1j, 1e8 + 1j, -1e8 + 0.5j, 0.7 + 0.7j])
+    assert torch.cumsum(z, 0).tolist()[3] == complex(0.4000000059604645, 1.600000023841858)
+    assert torch.cumsum(torch.tensor([0.1, 0.2, 0.3], dtype=torch.float64), 0, dtype=torch.float32).tolist()[2] \
+        == float.fromhex('0x1.3333340000000p-1')
+    # the half types still accumulate in float32 (3000 bfloat16 ones: 3008, the nearest bfloat16)
+    assert torch.cumsum(torch.ones(3000, dtype=torch.bfloat16), 0)[-1].item() == 3008.0
+    assert torch.cumsum(torch.ones(3000, dtype=torch.float16), 0)[-1].item() == 3000.0
+
+
+def test_logaddexp_of_zero_dim_tensors():
+    assert round(torch.logaddexp(torch.tensor(1.), torch.tensor(2.)).item(), 4) == 2.3133
+    assert torch.logaddexp(torch.tensor(math.inf), torch.tensor(math.inf)).item() == math.inf

@@ -192,7 +192,7 @@ def _logaddexp_float(a, b):
     """PyTorch's formula, max(a, b) + log1p(exp(-|a - b|)), and a where both are the same
     infinity: NumPy's logaddexp calls libm per element (~20x slower than these vectorised passes);
     the two agree within 2 ulp."""
-    r = np.subtract(a, b)
+    r = np.asarray(np.subtract(a, b))  # (of two 0-d arrays NumPy returns a scalar, no out= target)
     np.abs(r, out=r)
     np.negative(r, out=r)
     np.exp(r, out=r)

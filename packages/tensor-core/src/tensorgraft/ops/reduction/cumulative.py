@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...dtypes import BF16
 from ...tensor import wrap
 from .. import _frontend as F
 from .._frontend import check_tensor
@@ -17,11 +18,21 @@ def _cum_kernel(xp, a, which, axis, npdtype):
     if a.ndim == 0:
         return a.astype(npdtype or a.dtype, copy=True)
     scan = xp.cumsum if which == "cumsum" else xp.cumprod
-    if a.dtype == np.float16 and npdtype in (None, np.float16):
+    target = np.dtype(npdtype or a.dtype)
+    if target == np.float16 or target is BF16:
         # PyTorch accumulates half-precision scans in float32 (a running sum of 3000 ones is 3000,
         # where float16 steps stop at 2048) and rounds each partial result once
-        return scan(a, axis=axis, dtype=np.float32).astype(np.float16)
+        return scan(a, axis=axis, dtype=np.float32).astype(target)
+    wider = _CPU_ACCUMULATOR.get(target.name) if xp is np else None
+    if wider is not None:
+        # PyTorch's CPU scans accumulate float32 (complex64) in double precision and round each
+        # partial result once: a float32 running sum differs from it in most elements
+        return scan(a.astype(target, copy=False), axis=axis, dtype=wider).astype(target)
     return scan(a, axis=axis, dtype=npdtype)
+
+
+# (CUDA's scans accumulate in the dtype itself, as PyTorch's CUDA kernels do)
+_CPU_ACCUMULATOR = {"float32": np.float64, "complex64": np.complex128}
 
 
 def _cum_frontend(op, which):
@@ -56,5 +67,9 @@ def _cum_frontend(op, which):
     return method_and_function(op, build)
 
 
-defop("cumsum", kernel=_cum_kernel, frontend=lambda op: _cum_frontend(op, "cumsum"), inplace="cumsum_")
-defop("cumprod", kernel=_cum_kernel, frontend=lambda op: _cum_frontend(op, "cumprod"), inplace="cumprod_")
+# (bf16_native: the kernel accumulates the half types in float32 itself, so the registry's float32
+# wrapper must not hand it float32 copies it would accumulate in double)
+defop("cumsum", kernel=_cum_kernel, frontend=lambda op: _cum_frontend(op, "cumsum"), inplace="cumsum_",
+      bf16_native=True)
+defop("cumprod", kernel=_cum_kernel, frontend=lambda op: _cum_frontend(op, "cumprod"), inplace="cumprod_",
+      bf16_native=True)
