@@ -19,7 +19,8 @@ One module per kind of op, imported below in the order their ops register (the r
 - ``closeness``: isclose, allclose, equal
 - ``fill_copy``: fill_, zero_, copy_
 
-(``_samples`` holds the conformance kit's sample tensors that several of them use.)
+(``_samples`` holds the conformance kit's sample tensors that several of them use; ``complex_unary``
+the CPU kernels through which ``unary_math``'s ops round complex values as PyTorch's.)
 """
 from __future__ import annotations
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import complex_unary
+
 # Python-number exponents PyTorch's kernel computes otherwise; NumPy's power matches it for these
 _NUMPY_POWER_NUMBERS = (2, 3, 0, 1)
 
@@ -70,12 +72,13 @@ def complex_pow(xp, a, b):
         y = complex(b)
         if y == 0.5:
             return xp.sqrt(a)
+        # -0.5, -1, -2: PyTorch's rsqrt and reciprocal kernels (1 / 0 is inf+nanj, 1 / inf is 0),
+        # whose CPU rounding complex_unary repeats
         if y == -0.5:
-            return (1 / xp.sqrt(a)).astype(a.dtype, copy=False)
-        if y == -1:  # (PyTorch's reciprocal: 1 / 0 is inf+nanj, 1 / inf is 0)
-            return (1 / a).astype(a.dtype, copy=False)
-        if y == -2:
-            return (1 / xp.power(a, a.dtype.type(2))).astype(a.dtype, copy=False)
+            return complex_unary.rsqrt(a) if xp is np else (1 / xp.sqrt(a)).astype(a.dtype, copy=False)
+        if y in (-1, -2):
+            base = a if y == -1 else xp.power(a, a.dtype.type(2))
+            return complex_unary.reciprocal(base) if xp is np else (1 / base).astype(a.dtype, copy=False)
         if y.imag == 0 and y.real in _NUMPY_POWER_NUMBERS:
             return xp.power(a, a.dtype.type(y))
         if y.imag == 0:

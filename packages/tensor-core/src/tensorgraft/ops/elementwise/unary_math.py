@@ -4,7 +4,9 @@ backward ops of relu, sigmoid and tanh (``threshold_backward``, ``sigmoid_backwa
 ``tanh_backward``), which their gradient formulas call.
 
 Most are a ``unary(...)`` line over a NumPy ufunc; the hand-written kernels give PyTorch's errors
-for the dtypes PyTorch refuses (bool negation, complex sign)."""
+for the dtypes PyTorch refuses (bool negation, complex sign). On the CPU, complex64/complex128
+log2, log10, acos, rsqrt, reciprocal, sigmoid and sgn take ``complex_unary``'s kernels, which
+repeat PyTorch's formulas (NumPy's complex ufuncs round differently)."""
 from __future__ import annotations
 
 import numpy as np
@@ -12,7 +14,7 @@ import numpy as np
 from ...grad_mode import state as _gs
 from ...tensor import Tensor, wrap
 from .._define import defop, unary
-from . import branch_free
+from . import branch_free, complex_unary
 from ._samples import _sx
 from tensorgraft.dtypes import np_kind as _np_kind
 
@@ -47,6 +49,17 @@ def _abs_kernel(xp, a):
 
 unary("abs", kernel=_abs_kernel, dunders=("__abs__",))
 unary("absolute", kernel=_abs_kernel)
+
+
+def _complex_cpu(name, ufunc=None):
+    """An op that is one ufunc for every dtype but complex64/complex128, which the CPU computes
+    in ``complex_unary`` (PyTorch's formulas, so PyTorch's rounding). ``bf16_native``: the CPU
+    table calls the ufunc itself on real dtypes, bfloat16 included, as a plain ufunc op would."""
+    ufunc = ufunc or name
+    return {"kernel": lambda xp, a: getattr(xp, ufunc)(a),
+            "kernels": {"cpu": complex_unary.cpu(name, getattr(np, ufunc))}, "bf16_native": True}
+
+
 def _sign_kernel(xp, a):
     if _np_kind(a.dtype) == "b":
         return a.copy()
@@ -63,7 +76,7 @@ def _sign_real_kernel(xp, a):
     return _sign_kernel(xp, a)
 
 
-def _sgn_kernel(xp, a):
+def _sgn_kernel(xp, a):  # (complex on the CPU: complex_unary.sgn, which rounds as PyTorch's)
     if _np_kind(a.dtype) == "c":  # z / |z| (0 at 0), whatever NumPy's own complex sign convention
         m = xp.abs(a)
         return xp.where(m == 0, xp.zeros((), a.dtype), a / xp.where(m == 0, xp.ones((), m.dtype), m))
@@ -71,24 +84,26 @@ def _sgn_kernel(xp, a):
 
 
 unary("sign", kernel=_sign_real_kernel)
-unary("sgn", kernel=_sgn_kernel)
+unary("sgn", kernel=_sgn_kernel, kernels={"cpu": complex_unary.cpu("sgn", lambda a: _sign_kernel(np, a))})
 unary("exp", "exp", to_float=True)
 unary("exp2", "exp2", to_float=True)
 unary("expm1", "expm1", to_float=True)
 unary("log", "log", to_float=True)
-unary("log2", "log2", to_float=True)
-unary("log10", "log10", to_float=True)
+unary("log2", **_complex_cpu("log2"), to_float=True)
+unary("log10", **_complex_cpu("log10"), to_float=True)
 unary("log1p", "log1p", to_float=True)
 unary("sqrt", "sqrt", to_float=True)
-unary("rsqrt", kernel=lambda xp, a: 1.0 / xp.sqrt(a), to_float=True)
-unary("reciprocal", kernel=lambda xp, a: 1.0 / a, to_float=True)
+unary("rsqrt", kernel=lambda xp, a: 1.0 / xp.sqrt(a),
+      kernels={"cpu": complex_unary.cpu("rsqrt", lambda a: 1.0 / np.sqrt(a))}, to_float=True)
+unary("reciprocal", kernel=lambda xp, a: 1.0 / a, kernels={"cpu": complex_unary.cpu("reciprocal", lambda a: 1.0 / a)},
+      to_float=True)
 unary("square", kernel=lambda xp, a: (a.astype(np.int64) if _np_kind(a.dtype) == "b" else a) ** 2,
       node="PowBackward0")
 unary("sin", "sin", to_float=True)
 unary("cos", "cos", to_float=True)
 unary("tan", "tan", to_float=True)
 unary("asin", "arcsin", to_float=True)
-unary("acos", "arccos", to_float=True)
+unary("acos", **_complex_cpu("acos", "arccos"), to_float=True)
 unary("atan", "arctan", to_float=True)
 unary("sinh", "sinh", to_float=True)
 unary("cosh", "cosh", to_float=True)
@@ -100,6 +115,8 @@ unary("atanh", "arctanh", to_float=True)
 # negative tail (sigmoid(-30) = 9.4e-14 in float32, where the tanh form 0.5 (1 + tanh(x / 2))
 # cancels to 0); exp(-x) overflowing to inf for x < -88 (float32) gives the correct 0
 def _sigmoid_cpu(a):
+    if a.dtype.kind == "c":  # PyTorch's own rounding (complex_unary)
+        return complex_unary.sigmoid(a)
     if a.dtype == np.float16:  # computed in float32 as PyTorch's half kernel (exp(11) overflows half)
         return _sigmoid_cpu(a.astype(np.float32)).astype(np.float16)
     if a.ndim == 0:
