@@ -30,6 +30,8 @@ def suggested_layout(xp, out, like):
 def _bn_kernel(xp, x, w, b, rm, rv, training, momentum, eps):
     if x.dtype is BF16 or (rm is not None and rm.dtype is BF16):
         return _bn_kernel_bfloat16(xp, x, w, b, rm, rv, training, momentum, eps)
+    if xp is np and x.dtype == _F32 and all(p is None or p.dtype == _F32 for p in (w, b, rm, rv)):
+        return _bn_float32_cpu(x, w, b, rm, rv, training, momentum, eps)
     axes = (0,) + tuple(range(2, x.ndim))
     shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
     if training:
@@ -53,6 +55,72 @@ def _bn_kernel(xp, x, w, b, rm, rv, training, momentum, eps):
     if b is not None:
         out = out + b.reshape(shape)
     return suggested_layout(xp, out.astype(x.dtype, copy=False), x), xhat, invstd
+
+
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+
+
+def _fused_multiply_add(a, b, c):
+    """float32 ``a * b + c`` rounded once, as the compiled kernel's fused multiply-add (the product
+    of two float32 values is exact in float64). ``b`` and ``c`` broadcast along ``a``'s first dim;
+    a large ``a`` is done a block of first-dim slices at a time, so that the float64 temporary stays
+    in cache (about 1.5x faster than one pass)."""
+    a = np.asarray(a)
+    b64, c64 = np.asarray(b, _F64), np.asarray(c, _F64)
+    out = np.empty(np.broadcast_shapes(a.shape, b64.shape, c64.shape), _F32)
+    rows = out.shape[0] if out.ndim else 1
+    step = max(1, _FMA_BLOCK // max(1, out.size // max(rows, 1)))
+    if out.ndim == 0 or step >= rows:
+        r = np.multiply(a, b64)
+        r += c64
+        out[...] = r
+        return out
+    for i in range(0, rows, step):
+        r = np.multiply(a[i:i + step], b64)
+        r += c64
+        out[i:i + step] = r
+    return out
+
+
+_FMA_BLOCK = 1 << 16  # float64 elements per block: 512 KB, an L2 cache's worth
+
+
+def _bn_float32_cpu(x, w, b, rm, rv, training, momentum, eps):
+    """float32 batch norm in PyTorch's CPU arithmetic (ATen's batch_norm_kernel.cpp), so outputs and
+    running statistics match it bit for bit for inputs with spatial dims (BatchNorm2d/3d, BatchNorm1d
+    on (N, C, L)); PyTorch computes (N, C) and channels-last inputs from per-thread partial sums,
+    which this approximates (see differences.md):
+
+    - batch statistics: the mean is a double-precision sum over the channel, divided and rounded to
+      float32; the variance sums float32 squares of ``x - mean`` in double precision; ``invstd`` is
+      ``1 / sqrt(var + eps)`` in double precision, rounded;
+    - running statistics: ``momentum`` rounded to float32; the mean updated in float32, the variance
+      (unbiased) in double precision;
+    - the output is ``x * alpha + beta`` with ``alpha = invstd * weight`` and
+      ``beta = bias - mean * alpha``, both multiply-adds fused (one rounding), as compiled."""
+    channels = x.shape[1]
+    n = x.size // channels
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = (1, channels) + (1,) * (x.ndim - 2)
+    if training:
+        mean = (x.sum(axis=axes, dtype=_F64) / n).astype(_F32)
+        xc = x - mean.reshape(shape)
+        var_sum = np.square(xc).sum(axis=axes, dtype=_F64).astype(_F32)
+        invstd = (1.0 / np.sqrt((var_sum / np.float32(n)).astype(_F64) + eps)).astype(_F32)
+        if rm is not None:
+            m = np.float32(momentum)
+            rm[...] = m * mean + (np.float32(1) - m) * rm
+            unbiased = (var_sum / np.float32(n - 1)).astype(_F64)
+            rv[...] = (np.float64(m) * unbiased + ((np.float32(1) - m) * rv).astype(_F64)).astype(_F32)
+    else:
+        mean = rm
+        invstd = np.float32(1) / np.sqrt(rv + np.float32(eps))
+        xc = x - mean.reshape(shape)
+    alpha = invstd if w is None else invstd * w
+    beta = _fused_multiply_add(-mean, alpha, np.float32(0) if b is None else b)
+    out = _fused_multiply_add(x, alpha.reshape(shape), beta.reshape(shape))
+    xhat = xc * invstd.reshape(shape)  # (what the backward formula reads)
+    return suggested_layout(np, out, x), xhat, invstd
 
 
 def _bn_kernel_bfloat16(xp, x, w, b, rm, rv, training, momentum, eps):
