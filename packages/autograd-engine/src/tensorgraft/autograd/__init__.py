@@ -144,6 +144,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         res = _materialized(res, inputs, create_graph)
     if not create_graph:
         res = tuple(g.detach() if g is not None and g.grad_fn is not None else g for g in res)
+    if any(hasattr(i, "_wrap_grad") for i in inputs):  # a nested input: its gradient nested alike
+        res = tuple(i._wrap_grad(g) if hasattr(i, "_wrap_grad") else g for i, g in zip(inputs, res))
     return res
 
 

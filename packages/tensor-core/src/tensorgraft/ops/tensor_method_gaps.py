@@ -67,9 +67,18 @@ def _record_stream(self, stream):
     _held_for_streams.append((stream.record_event(), self._data))
 
 
+def _to_padded_tensor(self, padding, output_size=None):
+    # a nested tensor's own method (tensorgraft.nested) shadows this one; a dense tensor has no
+    # padded form: PyTorch's dispatch error, named after the tensor's backend
+    raise NotImplementedError(f"Could not run 'aten::to_padded_tensor' with arguments from the "
+                              f"'{self._device.type.upper()}' backend: it takes a nested tensor "
+                              "(torch.nested.nested_tensor / as_nested_tensor)")
+
+
 # --------------------------------------------------------------------------- attach
 for _name, _fn in (("prelu", _prelu), ("hardshrink", _hardshrink), ("is_distributed", _is_distributed),
-                   ("storage_type", _storage_type), ("record_stream", _record_stream)):
+                   ("storage_type", _storage_type), ("record_stream", _record_stream),
+                   ("to_padded_tensor", _to_padded_tensor)):
     _fn.__name__ = _fn.__qualname__ = _name
     setattr(Tensor, _name, _fn)
 del _name, _fn

@@ -255,11 +255,51 @@ def _takes_native_path(module, query, key, value, key_padding_mask, attn_mask):
     return not (_tg.is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors))
 
 
+def _why_no_nested_fast_path(module, query, key, value, key_padding_mask, attn_mask):
+    """Why PyTorch's ``nn.MultiheadAttention`` leaves its fused path for these inputs, in its words and
+    order; past its module checks, a nested tensor (a ``__torch_function__`` subclass there too) is
+    the reason itself."""
+    floating = any(m is not None and m.is_floating_point() for m in (attn_mask, key_padding_mask))
+    reasons = (
+        (not _tg.backends.mha.get_fastpath_enabled(), "torch.backends.mha.get_fastpath_enabled() was not True"),
+        (query.dim() != 3, f"input not batched; expected query.dim() of 3 but got {query.dim()}"),
+        (query is not key or key is not value,
+         "non-self attention was used (query, key, and value are not the same Tensor)"),
+        (module.in_proj_bias is not None and query.dtype != module.in_proj_bias.dtype,
+         f"dtypes of query ({query.dtype}) and self.in_proj_bias ({getattr(module.in_proj_bias, 'dtype', None)}) "
+         "don't match"),
+        (module.in_proj_weight is None, "in_proj_weight was None"),
+        (module.in_proj_weight is not None and query.dtype != module.in_proj_weight.dtype,
+         f"dtypes of query ({query.dtype}) and self.in_proj_weight ({getattr(module.in_proj_weight, 'dtype', None)}) "
+         "don't match"),
+        (module.training, "training is enabled"),
+        (module.num_heads % 2 != 0, "self.num_heads is not even"),
+        (not module.batch_first, "batch_first was not True"),
+        (module.bias_k is not None, "self.bias_k was not None"),
+        (module.bias_v is not None, "self.bias_v was not None"),
+        (module.add_zero_attn, "add_zero_attn was enabled"),
+        (not module._qkv_same_embed_dim, "_qkv_same_embed_dim was not True"),
+        (getattr(query, "is_nested", False) and (key_padding_mask is not None or attn_mask is not None),
+         "supplying both src_key_padding_mask and src_mask at the same time                                  is "
+         "not supported with NestedTensor input"),
+        (_tg.is_autocast_enabled(), "autocast is enabled"),
+    )
+    reason = next((why for hit, why in reasons if hit), None)
+    if reason is None:  # (a floating mask's reason is PyTorch's first, overwritten by any later one)
+        reason = "floating-point masks are not supported for fast path." if floating else \
+            "some Tensor argument has_torch_function"
+    return reason
+
+
 def module_forward(module, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                    average_attn_weights=True, is_causal=False, native=None):
     """``nn.MultiheadAttention.forward`` expressed through ``multi_head_attention_forward``.
     ``native`` forces (or rules out) the fused inference kernel's semantics, for the fused encoder
     layer; None decides as the module does."""
+    if any(getattr(t, "is_nested", False) for t in (query, key, value)):
+        raise AssertionError("MultiheadAttention does not support NestedTensor outside of its fast path. The fast "
+                             "path was not hit because " + _why_no_nested_fast_path(module, query, key, value,
+                                                                                   key_padding_mask, attn_mask))
     batched = query.dim() == 3
     if native is None:
         native = _takes_native_path(module, query, key, value, key_padding_mask, attn_mask)
