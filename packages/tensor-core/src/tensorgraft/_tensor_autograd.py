@@ -25,6 +25,21 @@ _CPP_TYPE_NAMES = {  # numpy name -> the C++ element type PyTorch's messages pri
 }
 
 
+def _leaf_only_message(requires_grad: bool) -> str:
+    """PyTorch's refusal to change requires_grad on a non-leaf; turning it off gets a hint."""
+    msg = "you can only change requires_grad flags of leaf variables."
+    if not requires_grad:
+        msg += (" If you want to use a computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach().")
+    return msg
+
+
+def _python_type_name(value) -> str:
+    """A value's type as PyTorch's argument errors print it (its C ``tp_name``: ``numpy.bool``)."""
+    cls = type(value)
+    return f"numpy.{cls.__name__}" if cls.__module__ == "numpy" else cls.__name__
+
+
 class AutogradMethods:
     """Copied onto ``Tensor`` by ``tensor.adopt_methods``; never instantiated or inherited."""
 
@@ -69,14 +84,21 @@ class AutogradMethods:
 
     @requires_grad.setter
     def requires_grad(self, value) -> None:
+        # PyTorch's attribute takes only a bool, and on a leaf only (either value); its checks word
+        # things differently from requires_grad_()'s
+        if value.__class__ is not bool:
+            raise RuntimeError("requires_grad must be a bool")
+        if self.grad_fn is not None:
+            raise RuntimeError(_leaf_only_message(value))
         if value and self._data.dtype.kind not in "fc" and self._data.dtype is not _BF16 \
                 and Tensor._autograd is not None:
-            # the attribute's check words it differently from requires_grad_()'s
             raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
         self.requires_grad_(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
-        requires_grad = bool(requires_grad)
+        if requires_grad.__class__ is not bool:  # (PyTorch's parser refuses 1, None, numpy bools ...)
+            raise TypeError("requires_grad_(): argument 'requires_grad' (position 1) must be bool, not "
+                            f"{_python_type_name(requires_grad)}")
         if requires_grad:
             if Tensor._autograd is None:
                 _autograd_missing("requires_grad=True")
@@ -85,9 +107,7 @@ class AutogradMethods:
             if self._vc.__class__ is _InferenceVersion and not _gs.inference:
                 raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
         elif self.grad_fn is not None:
-            raise RuntimeError(
-                "you can only change requires_grad flags of leaf variables. If you want to use a computed "
-                "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().")
+            raise RuntimeError(_leaf_only_message(False))
         self._requires_grad = requires_grad
         return self
 
@@ -108,7 +128,8 @@ class AutogradMethods:
                 "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute "
                 "won't be populated during autograd.backward(). If you indeed want the .grad field to be populated "
                 "for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor "
-                "by mistake, make sure you access the leaf Tensor instead.", UserWarning, stacklevel=2)
+                "by mistake, make sure you access the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for "
+                "more information.", UserWarning, stacklevel=2)
         return g
 
     @grad.setter
@@ -129,7 +150,11 @@ class AutogradMethods:
                 raise RuntimeError(f"attempting to assign a gradient of size '{list(value._data.shape)}' to a tensor of "
                                    f"size '{list(self._data.shape)}'. Please ensure that the gradient and the tensor "
                                    "are the same size")
-            if value._device is not self._device:
+            if value._device.type != self._device.type:
+                raise RuntimeError(f"attempting to assign a gradient with device type '{value._device.type}' to a "
+                                   f"tensor with device type '{self._device.type}'. Please ensure that the gradient "
+                                   "and the tensor are on the same device")
+            if value._device != self._device:  # (the same type, another index: cuda:1 for cuda:0)
                 raise RuntimeError(f"assigned grad has data located on a different device: got {value.device}, "
                                    f"expected {self.device}")
         self._grad = value
@@ -156,8 +181,15 @@ class AutogradMethods:
 
     @data.setter
     def data(self, value: "Tensor") -> None:
+        # PyTorch's ``set_data``: any shape and dtype, but the same kind of tensor (device type and
+        # layout), and a tensor that requires grad keeps a dtype that can
         if not isinstance(value, Tensor):
-            raise TypeError(f"data must be a Tensor, not {type(value).__name__}")
+            raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
+        if value._device.type != self._device.type or value.is_sparse != self.is_sparse:
+            raise RuntimeError("Attempted to call `variable.set_data(tensor)`, but `variable` and `tensor` have "
+                               "incompatible tensor type.")
+        if self._requires_grad and value._data.dtype.kind not in "fc" and value._data.dtype is not _BF16:
+            raise RuntimeError("data set to a tensor that requires gradients must be floating point or complex dtype")
         self._data = value._data
         self._device = value._device
 

@@ -19,6 +19,54 @@ _TO_OVERLOADS = (
     " * (Tensor tensor, bool non_blocking = False, bool copy = False, *, torch.memory_format memory_format = None)\n")
 
 
+def _arg_type_name(a) -> str:
+    """An argument's type as PyTorch's "invalid combination" messages print it."""
+    from .memory_layout import memory_format
+    if a.__class__ is _dt.dtype:
+        return "torch.dtype"
+    if isinstance(a, _device_cls):
+        return "torch.device"
+    if a.__class__ is memory_format:
+        return "torch.memory_format"
+    return "Tensor" if isinstance(a, Tensor) else type(a).__name__
+
+
+def _invalid_to_arguments(args, kwargs) -> TypeError:
+    # PyTorch lists the positional types, then the keywords (last given first); with no positional
+    # argument each keyword is followed by ", "
+    pos = [_arg_type_name(a) for a in args]
+    kws = [f"{k}={_arg_type_name(v)}" for k, v in reversed(kwargs.items())]
+    got = ", ".join(pos + kws) if pos else "".join(k + ", " for k in kws)
+    return TypeError(f"to() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                     + _TO_OVERLOADS)
+
+
+def _check_to_keywords(args, kwargs) -> None:
+    """``Tensor.to``'s keywords, as PyTorch's parser takes them: ``device``/``dtype`` (not also
+    given by position) or ``tensor`` (alone), and ``non_blocking``/``copy`` bools and a
+    ``memory_format``; anything else is refused with the list of overloads."""
+    from .memory_layout import memory_format
+    positional = [a for a in args if not isinstance(a, bool)]
+    ok = True
+    for k, v in kwargs.items():
+        if k in ("non_blocking", "copy"):
+            ok = v.__class__ is bool and len(args) - len(positional) < (1 if k == "non_blocking" else 2)
+        elif k == "memory_format":
+            ok = v is None or v.__class__ is memory_format
+        elif k == "dtype":
+            ok = (v is None or v.__class__ is _dt.dtype or isinstance(v, type) and v in _PY_TYPE_DTYPES) and \
+                not any(a.__class__ is _dt.dtype or isinstance(a, Tensor) for a in positional) and "tensor" not in kwargs
+        elif k == "device":
+            ok = (v is None or isinstance(v, (str, _device_cls, int)) and not isinstance(v, bool)) and \
+                not positional and "tensor" not in kwargs
+        elif k == "tensor":
+            ok = isinstance(v, Tensor) and not positional
+        else:
+            ok = False
+        if not ok:
+            raise _invalid_to_arguments(args, kwargs)
+
+
 def _check_to_positionals(args) -> None:
     """``Tensor.to``'s positional forms, as PyTorch's parser takes them: ``(device, dtype, bools)``,
     ``(dtype, bools)`` or ``(tensor, bools)``; anything else (``to(torch.float64, "cpu")``) is
@@ -31,24 +79,18 @@ def _check_to_positionals(args) -> None:
             kinds.append("tensor")
         elif isinstance(a, bool):
             kinds.append("bool")
+        elif a is None and kinds == ["device"]:  # ``to(None, None)``: both defaults
+            kinds.append("dtype")
         elif a is None or isinstance(a, (str, _device_cls, int)):  # (None: the device argument's default)
             kinds.append("device")
         else:
-            return  # an unknown type: to() reports it itself
+            raise _invalid_to_arguments(args, {})  # (an object no overload takes: ``to(np.float64)``)
     head = [k for k in kinds if k != "bool"]
     first_bool = kinds.index("bool") if "bool" in kinds else len(kinds)
     ok = head in ([], ["device"], ["dtype"], ["tensor"], ["device", "dtype"]) and \
         all(k == "bool" for k in kinds[first_bool:]) and len(kinds) - first_bool <= 2
     if not ok:
-        def name(a):
-            if a.__class__ is _dt.dtype:
-                return "torch.dtype"
-            if isinstance(a, _device_cls):
-                return "torch.device"
-            return "Tensor" if isinstance(a, Tensor) else type(a).__name__
-        got = ", ".join(name(a) for a in args)
-        raise TypeError(f"to() received an invalid combination of arguments - got ({got}), but expected one of:\n"
-                        + _TO_OVERLOADS)
+        raise _invalid_to_arguments(args, {})
 
 
 def _to_with_format(t, dtype, device, copy, fmt):
@@ -81,6 +123,11 @@ _LEGACY_TYPE_NAMES = {
 }
 
 
+def _memory_format_cls():
+    from .memory_layout import memory_format
+    return memory_format
+
+
 _PY_TYPE_DTYPES = {float: _dt.float64, int: _dt.int64, bool: _dt.bool, complex: _dt.complex128}
 
 
@@ -94,14 +141,16 @@ class ConversionMethods:
             a = args[0]
             if a.__class__ is _dt.dtype and a.np == self._data.dtype:
                 return self  # already that dtype: PyTorch returns the same tensor
-        dev = kwargs.pop("device", None)
-        dt = kwargs.pop("dtype", None)
-        copy = kwargs.pop("copy", False)
-        kwargs.pop("non_blocking", None)
-        fmt = kwargs.pop("memory_format", None)
         if kwargs:
-            raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+            _check_to_keywords(args, kwargs)
         _check_to_positionals(args)
+        dev = kwargs.get("device")
+        dt = kwargs.get("dtype")
+        copy = kwargs.get("copy", False)
+        fmt = kwargs.get("memory_format")
+        other = kwargs.get("tensor")
+        if other is not None:  # ``to(tensor=other)``: its dtype and device
+            dev, dt = other._device, other.dtype
         flags = 0
         for a in args:
             if a.__class__ is _dt.dtype:
@@ -130,7 +179,10 @@ class ConversionMethods:
             return _to_with_format(self, dt, dev, copy, fmt)
         return convert(self, dtype=dt, device=dev, copy=copy)
 
-    def cpu(self, memory_format=None) -> "Tensor":
+    def cpu(self, *, memory_format=None) -> "Tensor":  # (keyword-only, as PyTorch's)
+        if memory_format is not None and memory_format.__class__ is not _memory_format_cls():
+            raise TypeError("cpu(): argument 'memory_format' must be torch.memory_format, not "
+                            f"{type(memory_format).__name__}")
         return self.to("cpu") if memory_format is None else self.to("cpu", memory_format=memory_format)
 
     def cuda(self, device=None, non_blocking=False, memory_format=None) -> "Tensor":
@@ -162,9 +214,16 @@ class ConversionMethods:
         if isinstance(dtype, type) and hasattr(dtype, "_dtype"):  # tg.FloatTensor, tg.cuda.FloatTensor etc.
             # a legacy type names a device too: tg.FloatTensor the CPU, tg.cuda.FloatTensor the GPU
             return self.to(device="cuda" if getattr(dtype, "is_cuda", False) else "cpu", dtype=dtype._dtype)
+        if isinstance(dtype, type):  # another class (``int``, ``np.float64``): PyTorch looks its C name up
+            name = f"numpy.{dtype.__name__}" if dtype.__module__ == "numpy" else dtype.__name__
+            raise ValueError(f"invalid type: '{name}'")
+        if dtype.__class__ is not _dt.dtype:
+            raise TypeError("dtype must be a type, str, or dtype object")
         return self.to(dtype)
 
     def type_as(self, other: "Tensor") -> "Tensor":
+        if not isinstance(other, Tensor):
+            raise TypeError(f"type_as(): argument 'other' (position 1) must be Tensor, not {type(other).__name__}")
         return self.to(other.dtype)
 
     def float(self, *, memory_format=None):

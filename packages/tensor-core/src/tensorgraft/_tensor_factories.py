@@ -24,6 +24,29 @@ def _new_sparse(self, size, dtype, device, requires_grad):
     return sparse_empty(size, dtype or self.dtype, dev, requires_grad)
 
 
+def _new_size(size, kwargs, fname):
+    """``new_zeros(2, 3)``, ``new_zeros((2, 3))`` or ``new_zeros(size=(2, 3))``, as PyTorch's take them."""
+    from .ops.creation import _size
+    kwsize = kwargs.pop("size", None)
+    if kwargs:
+        raise TypeError(f"{fname}() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    if kwsize is not None and not isinstance(kwsize, (tuple, list)):
+        raise TypeError(f"{fname}(): argument 'size' must be tuple of ints, not {type(kwsize).__name__}")
+    return _size(size, fname, kwsize)
+
+
+def _check_new_full(size, fill_value) -> None:
+    """``new_full``'s arguments checked under its own name (``full`` checks them again under its):
+    a sequence of sizes, and a Python number or a 0-d tensor as the fill value."""
+    import numpy as np
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"new_full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
+    if not (isinstance(fill_value, (int, float, complex, np.number, np.bool_))
+            or isinstance(fill_value, Tensor) and fill_value._data.ndim == 0):
+        raise TypeError("new_full(): argument 'fill_value' (position 2) must be Number, not "
+                        f"{type(fill_value).__name__}")
+
+
 class FactoryMethods:
     """Copied onto ``Tensor`` by ``tensor.adopt_methods``; never instantiated or inherited."""
 
@@ -35,32 +58,36 @@ class FactoryMethods:
         return tensor_from_data(data, dtype=dtype or self.dtype, device=self._device if device is None else device,
                                 requires_grad=requires_grad)
 
-    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
-        from .ops.creation import _size, full
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False,
+                  **kwargs):
+        from .ops.creation import full
         if _new_is_sparse(self, layout, "new_zeros"):
-            return _new_sparse(self, _size(size, "new_zeros"), dtype, device, requires_grad)
-        return full(_size(size, "new_zeros"), 0, dtype=dtype or self.dtype,
+            return _new_sparse(self, _new_size(size, kwargs, "new_zeros"), dtype, device, requires_grad)
+        return full(_new_size(size, kwargs, "new_zeros"), 0, dtype=dtype or self.dtype,
                     device=self._device if device is None else device, requires_grad=requires_grad)
 
-    def new_ones(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
-        from .ops.creation import _size, ones
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False,
+                  **kwargs):
+        from .ops.creation import ones
         if _new_is_sparse(self, layout, "new_ones"):
             from .ops.creation._common import no_sparse_kernel
             raise no_sparse_kernel("new_ones", "fill_.Scalar")
         # sizes checked under this method's own name, which PyTorch's messages use
-        return ones(_size(size, "new_ones"), dtype=dtype or self.dtype,
+        return ones(_new_size(size, kwargs, "new_ones"), dtype=dtype or self.dtype,
                     device=self._device if device is None else device, requires_grad=requires_grad)
 
-    def new_empty(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
-        from .ops.creation import _size, empty
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False,
+                  **kwargs):
+        from .ops.creation import empty
         if _new_is_sparse(self, layout, "new_empty"):
-            return _new_sparse(self, _size(size, "new_empty"), dtype, device, requires_grad)
-        return empty(_size(size, "new_empty"), dtype=dtype or self.dtype,
+            return _new_sparse(self, _new_size(size, kwargs, "new_empty"), dtype, device, requires_grad)
+        return empty(_new_size(size, kwargs, "new_empty"), dtype=dtype or self.dtype,
                      device=self._device if device is None else device, requires_grad=requires_grad)
 
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False, layout=None,
                  pin_memory=False):
         from .ops.creation import full
+        _check_new_full(size, fill_value)
         if _new_is_sparse(self, layout, "new_full"):
             from .ops.creation._common import no_sparse_kernel
             raise no_sparse_kernel("new_full", "fill_.Scalar")

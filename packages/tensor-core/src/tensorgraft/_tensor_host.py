@@ -112,9 +112,7 @@ class HostMethods:
     def numpy(self, *, force: bool = False) -> np.ndarray:
         if self._device is not _CPU:
             if not force:
-                where = "meta" if self._device.type == "meta" else f"{self._device.type}:{self._device.index or 0}"
-                raise TypeError(f"can't convert {where} device type tensor to numpy. Use Tensor.cpu() to copy the "
-                                "tensor to host memory first.")
+                raise _not_on_host(self._device)
             return self._host()
         if self.is_sparse:
             raise TypeError("can't convert Sparse layout tensor to numpy. Use Tensor.to_dense() first.")
@@ -133,6 +131,8 @@ class HostMethods:
         ``copy=True`` asks for one; ``copy=False`` refuses to copy, as NumPy 2 specifies. A tensor
         that requires grad is refused, as ``numpy()`` refuses it (PyTorch's ``__array__`` calls it),
         also when NumPy reads it as an operand (``t + array``, ``np.sin(t)``)."""
+        if self._device is not _CPU:
+            raise _not_on_host(self._device)  # (numpy()'s refusal: PyTorch's __array__ calls it)
         if self._requires_grad:
             raise RuntimeError(_NUMPY_OF_GRAD)
         if self._data.dtype is _BF16:
@@ -160,6 +160,8 @@ class HostMethods:
     def __dlpack__(self, *args, **kwargs):
         if self.requires_grad:  # PyTorch's protocol method refuses (its to_dlpack function does not)
             raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
+        if self._device.type == "meta":  # (its array here is a stand-in with no values to hand out)
+            raise BufferError("Cannot pack tensors on meta")
         return self._data.__dlpack__(*args, **kwargs)
 
     def __dlpack_device__(self):
@@ -168,6 +170,13 @@ class HostMethods:
     @property
     def __cuda_array_interface__(self):
         return self._data.__cuda_array_interface__
+
+
+def _not_on_host(device) -> TypeError:
+    """PyTorch's refusal to hand a tensor's values to NumPy from outside host memory."""
+    where = "meta" if device.type == "meta" else f"{device.type}:{device.index or 0}"
+    return TypeError(f"can't convert {where} device type tensor to numpy. Use Tensor.cpu() to copy the "
+                     "tensor to host memory first.")
 
 
 def _real_scalar(value, c_type: str):

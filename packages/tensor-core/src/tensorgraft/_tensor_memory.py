@@ -84,10 +84,15 @@ class MemoryMethods:
                 raise RuntimeError(unique)
         raise RuntimeError(unique[:-1] + ", or cannot map to exact one of the given memory formats.")
 
-    def is_contiguous(self, memory_format=None) -> bool:
+    def is_contiguous(self, *, memory_format=None) -> bool:
+        # keyword-only, and a memory format when given, as PyTorch's parser takes it (None stands
+        # for its default, contiguous_format)
         if memory_format is None:
             return bool(self._data.flags.c_contiguous)
-        from .memory_layout import is_contiguous_as
+        from .memory_layout import is_contiguous_as, memory_format as _format_cls
+        if memory_format.__class__ is not _format_cls:
+            raise TypeError("is_contiguous(): argument 'memory_format' must be torch.memory_format, not "
+                            f"{type(memory_format).__name__}")
         return is_contiguous_as(self._data, memory_format)
 
     def const_data_ptr(self) -> int:
@@ -158,15 +163,20 @@ class MemoryMethods:
 
     def map_(self, tensor, callable) -> "Tensor":
         from .storage import map_
+        _check_map_operand(self, tensor, "map_", "other", 1)
         return map_(self, tensor, callable)
 
     def map2_(self, x, y, callable) -> "Tensor":
         from .storage import map2_
+        _check_map_operand(self, x, "map2_", "x", 1)
+        _check_map_operand(self, y, "map2_", "y", 2)
         return map2_(self, x, y, callable)
 
     def data_ptr(self) -> int:
         if dispatch_key(self._data):  # (a sparse tensor's arrays are not one storage)
             raise RuntimeError("Cannot access data pointer of Tensor that doesn't have storage")
+        if self._data.size == 0 or self._device.type == "meta":
+            return 0  # as PyTorch: no memory behind an empty or a meta tensor, a null pointer
         iface = getattr(self._data, "__array_interface__", None) or self._data.__cuda_array_interface__
         return iface["data"][0]
 
@@ -175,6 +185,43 @@ class MemoryMethods:
         a forked child, or a process the tensor is sent to, then reads and writes the same memory."""
         from .multiprocessing.shared_memory import share_tensor_
         return share_tensor_(self)
+
+
+def _check_map_operand(t, other, fname, argname, position) -> None:
+    """``map_``/``map2_``'s tensor arguments: tensors of ``t``'s dtype (the callable gets Python
+    numbers of one type), as PyTorch's checks word it."""
+    from .tensor import _LEGACY_TYPE_NAMES
+    if not isinstance(other, Tensor):
+        raise TypeError(f"{fname}(): argument '{argname}' (position {position}) must be Tensor, not "
+                        f"{type(other).__name__}")
+    if other._data.dtype != t._data.dtype:
+        what = "'other'" if fname == "map_" else f"argument '{argname}'"  # (PyTorch's two wordings)
+        raise TypeError(f"{fname}: expected {_LEGACY_TYPE_NAMES.get(t.dtype)} for {what} "
+                        f"(got {_LEGACY_TYPE_NAMES.get(other.dtype)})")
+
+
+def deepcopy_memory(t, memo):
+    """``t``'s values for its deep copy, and (for a view into a larger block of memory) a tensor over
+    the copy of that block. Views of one block copied in one ``deepcopy`` call keep sharing memory,
+    as PyTorch's copies of one storage do: the block is copied once (``memo`` remembers it by the
+    array) and each view made at its own byte offset and strides in the copy."""
+    import copy
+    import numpy as np
+    from .storage import storage_base
+    from .tensor import wrap
+    root = storage_base(t)
+    a = t._data
+    if root is t or a.__class__ is not np.ndarray or root._data.__class__ is not np.ndarray or a.size == 0:
+        return copy.deepcopy(a, memo), None
+    block = copy.deepcopy(root._data, memo)
+    if not (root._data.flags.c_contiguous and block.flags.c_contiguous):
+        return a.copy(), None  # (a strided block is copied compactly: offsets would not carry over)
+    offset = a.__array_interface__["data"][0] - root._data.__array_interface__["data"][0]
+    try:
+        view = np.ndarray(a.shape, a.dtype, buffer=block, offset=offset, strides=a.strides)
+    except (TypeError, ValueError):  # (not inside the block after all)
+        return a.copy(), None
+    return view, wrap(block, root._device)
 
 
 def _reshape_by_resize(t, sizes):

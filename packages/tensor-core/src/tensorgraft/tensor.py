@@ -237,6 +237,7 @@ class Tensor:
     @real.setter
     def real(self, value) -> None:
         from .ops.complex import real, set_part
+        _check_part_value(real(self), value)
         set_part(real, self, value)
 
     @property
@@ -248,6 +249,7 @@ class Tensor:
     @imag.setter
     def imag(self, value) -> None:
         from .ops.complex import imag, set_part
+        _check_part_value(imag(self), value)
         set_part(imag, self, value)
 
 
@@ -295,16 +297,34 @@ class Tensor:
     def __hash__(self):
         return id(self)
 
+    def __reduce_ex__(self, protocol):
+        # As PyTorch: pickle and ``copy.copy`` make a new leaf with the values, requires_grad and
+        # Python attributes (``__dict__`` and a subclass's slots); grad, graph node and hooks stay
+        # behind. (The default protocol would take every slot: a non-leaf's node, which cannot be
+        # pickled, a copied grad, a view's whole base.) ``copy.copy`` shares the memory, as there.
+        return _rebuild_leaf, (type(self), self._data, self._device, self._requires_grad), _object_state(self)
+
     def __deepcopy__(self, memo):
         # as PyTorch: a tensor computed by a recorded op is refused (its copy would share the graph);
-        # any other one is copied with everything it holds, as the default protocol copies it
+        # a leaf is copied with its grad and Python attributes
         if self.grad_fn is not None:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
                                "protocol at the moment.  If you were attempting to deepcopy a module, this may be "
                                "because of a torch.nn.utils.weight_norm usage, see "
                                "https://github.com/pytorch/pytorch/pull/103001")
         import copy
-        return copy._reconstruct(self, memo, *self.__reduce_ex__(4))
+        from ._tensor_memory import deepcopy_memory
+        data, root = deepcopy_memory(self, memo)
+        new = _rebuild_leaf(type(self), data, self._device, self._requires_grad)
+        if root is not None:  # a view: it stays one into the copied memory (storage_offset() as before)
+            new._hooks().storage_root = root
+        memo[id(self)] = new
+        if self._grad is not None:
+            new._grad = copy.deepcopy(self._grad, memo)
+        state = _object_state(self)
+        if state is not None:
+            _set_object_state(new, copy.deepcopy(state, memo))
+        return new
 
     def __invert__(self):
         # ``~t`` refuses a float or complex tensor in the words of Python's operator, as PyTorch's
@@ -355,6 +375,41 @@ class Tensor:
 
 
 _new = object.__new__
+
+
+def _rebuild_leaf(cls, data, device, requires_grad) -> Tensor:
+    """A leaf of type ``cls`` over ``data`` (what ``Tensor.__reduce_ex__`` rebuilds from)."""
+    t = wrap(data, device, cls)
+    t._requires_grad = bool(requires_grad)  # (set directly: it required grad where it was pickled)
+    return t
+
+
+_TENSOR_SLOTS = frozenset(Tensor.__slots__)
+
+
+def _object_state(t):
+    """A tensor's Python attributes as pickle's state: its ``__dict__``, and with it the slots a
+    subclass declares (``(dict, slots)``, the form pickle and copy set back); None if none."""
+    d = t.__dict__ or None
+    if type(t) is Tensor:
+        return d
+    import copyreg
+    slots = {}
+    for name in copyreg._slotnames(type(t)):
+        if name not in _TENSOR_SLOTS and not name.startswith("__"):
+            try:
+                slots[name] = getattr(t, name)
+            except AttributeError:  # (a slot never set)
+                pass
+    return (d, slots) if slots else d
+
+
+def _set_object_state(t, state) -> None:
+    d, slots = state if isinstance(state, tuple) else (state, None)
+    if d:
+        t.__dict__.update(d)
+    for name, value in (slots or {}).items():
+        setattr(t, name, value)
 
 
 def _init(t, data, device):
@@ -435,10 +490,22 @@ def wrap_view(data, base: Tensor) -> Tensor:
     return t
 
 
+def _check_part_value(part, value) -> None:
+    """``t.real = value`` / ``t.imag = value`` take a tensor or a Python number (a NumPy integer
+    too); anything else is PyTorch's TypeError naming the part's legacy type."""
+    if isinstance(value, (Tensor, int, float, complex)) or isinstance(value, np.integer):
+        return
+    cls = type(value)
+    name = f"numpy.{cls.__name__}" if cls.__module__ == "numpy" else cls.__name__  # (its C tp_name)
+    raise TypeError(f"can't assign a {name} to a {_LEGACY_TYPE_NAMES.get(part.dtype, 'torch.Tensor')}")
+
+
 def _dim_argument(dim, what):
     """``size(dim)``/``stride(dim)``'s dim as an int (a NumPy or one-element integer tensor is one);
     anything else is PyTorch's TypeError."""
     import operator
+    if dim.__class__ is bool:  # PyTorch's parser takes no bool for an int argument
+        raise TypeError(f"{what}(): argument 'dim' (position 1) must be int, not bool")
     try:
         return operator.index(dim)
     except TypeError:
