@@ -187,13 +187,17 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
 
     ``map_location``: None (tensors go back to the device they were saved from), a device or
     string (all tensors go there), a dict mapping saved locations to new ones, or a callable
-    ``fn(tensor, location)`` returning a tensor or None. ``weights_only`` (None, as in PyTorch,
-    means the default, True) decides what a PyTorch file may hold; loading never executes code
-    from the file either way.
+    ``fn(tensor, location)`` returning a tensor or None. ``weights_only`` decides what a PyTorch
+    file may hold; None means PyTorch's default (True, or False when a ``pickle_module`` is given,
+    overridden by the ``TORCH_FORCE_WEIGHTS_ONLY_LOAD``/``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD``
+    environment variables). Loading never executes code from the file either way.
     """
+    weights_only = _weights_only_of(weights_only, pickle_module)
     # PyTorch's refusals of contradictory arguments, made before the file is touched
-    if weights_only is True and pickle_module is not None:
+    if weights_only and pickle_module is not None:
         raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
+    if pickle_load_args:
+        _check_pickle_load_args(pickle_load_args, weights_only)
     if mmap and not isinstance(f, (str, bytes, os.PathLike)):
         raise ValueError("f must be a file path in order to use the mmap argument")
     if isinstance(f, (str, bytes, os.PathLike)):
@@ -206,8 +210,11 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         header, meta, arrays = _load_from_path(name)
     else:
         if not hasattr(f, "read"):
-            raise AttributeError(f"tensorgraft.load: expected a path or a binary file object with read(), "
-                                 f"got {type(f).__name__}")
+            # PyTorch's words: it first seeks to check the stream is seekable
+            raise AttributeError(f"'{type(f).__name__}' object has no attribute "
+                                 f"'{'seek' if not hasattr(f, 'seek') else 'read'}'. You can only torch.load from a "
+                                 "file that is seekable. Please pre-load the data into a buffer like io.BytesIO and "
+                                 "try to load from it instead.")
         name = _name_of(f)
         f, is_pytorch = _peek_stream(f)
         if is_pytorch:
@@ -250,6 +257,49 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         raise CheckpointError(f"checkpoint '{name}' is corrupt: {exc}") from None
 
 
+def _weights_only_of(weights_only, pickle_module) -> bool:
+    """The ``weights_only`` a load uses, as PyTorch decides it: None means True unless a
+    ``pickle_module`` is given; the environment variables ``TORCH_FORCE_WEIGHTS_ONLY_LOAD`` (always
+    True) and ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` (False when not given) override it, so programs
+    (and their launch scripts) written for PyTorch load the same files."""
+    not_set = weights_only is None
+    if not_set:
+        weights_only = pickle_module is None
+    truthy = ("1", "y", "yes", "true")
+    force = os.getenv("TORCH_FORCE_WEIGHTS_ONLY_LOAD", "0").lower() in truthy
+    force_no = os.getenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "0").lower() in truthy
+    if force and force_no:
+        raise RuntimeError("Only one of `TORCH_FORCE_WEIGHTS_ONLY_LOAD` or `TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD` should "
+                           "be set, but both were set.")
+    if force:
+        return True
+    if force_no and not_set:
+        import warnings
+        warnings.warn("Environment variable TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD detected, since the`weights_only` "
+                      "argument was not explicitly passed to `torch.load`, forcing weights_only=False.", UserWarning,
+                      stacklevel=3)
+        return False
+    return bool(weights_only)
+
+
+# the keyword arguments pickle.Unpickler takes (PyTorch passes load()'s extra ones to it)
+_UNPICKLER_ARGS = ("fix_imports", "encoding", "errors", "buffers")
+
+
+def _check_pickle_load_args(args: dict, weights_only: bool) -> None:
+    """PyTorch's warning and errors for load()'s extra keyword arguments. They are accepted and
+    otherwise ignored: the restricted reader decodes Python 2 strings as UTF-8."""
+    import warnings
+    if weights_only:
+        warnings.warn("pickle_load_args only works if `weights_only=False`.", UserWarning, stacklevel=3)
+        for key in args:
+            if key != "encoding":  # all PyTorch's weights_only unpickler takes
+                raise TypeError(f"Unpickler.__init__() got an unexpected keyword argument '{key}'")
+    for key in args:
+        if key not in _UNPICKLER_ARGS:
+            raise TypeError(f"'{key}' is an invalid keyword argument for Unpickler()")
+
+
 def _starts_like_pytorch_file(path: str) -> bool:
     try:
         with open(path, "rb") as fh:
@@ -284,8 +334,9 @@ def _peek_stream(f):
     """(a stream positioned where ``f`` was, whether it holds a PyTorch torch.save file)."""
     try:
         seekable = f.seekable()
-    except (AttributeError, ValueError):
+    except AttributeError:
         seekable = False
+    # (a closed file raises its ValueError here: "I/O operation on closed file", as in PyTorch)
     if seekable:
         pos = f.tell()
         prefix = f.read(PREFIX_BYTES)

@@ -57,13 +57,23 @@ def _prod(shape) -> int:
 _ZIP_MAGIC = b"PK\x03\x04"
 _LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 _LEGACY_PREFIX = b"\x80\x02\x8a\x0a" + _LEGACY_MAGIC.to_bytes(10, "little")
-PREFIX_BYTES = len(_LEGACY_PREFIX)  # how many first bytes ``is_pytorch_file`` needs
+# The legacy format's first pickle, the magic number, as each ``pickle_protocol`` torch.save accepts
+# writes it: protocol 2 (the default) above, 3 the same with its own PROTO byte, 4 and 5 inside a
+# FRAME of its 13 bytes, 0 and 1 as the text LONG opcode.
+_LEGACY_PREFIXES = (
+    _LEGACY_PREFIX,
+    b"\x80\x03" + _LEGACY_PREFIX[2:],
+    *(b"\x80" + bytes([proto]) + b"\x95" + (len(_LEGACY_PREFIX) - 1).to_bytes(8, "little") + _LEGACY_PREFIX[2:]
+      for proto in (4, 5)),
+    b"L%dL\n" % _LEGACY_MAGIC,
+)
+PREFIX_BYTES = max(map(len, _LEGACY_PREFIXES))  # how many first bytes ``is_pytorch_file`` needs
 
 
 def is_pytorch_file(prefix: bytes) -> bool:
     """Whether a file starting with ``prefix`` (its first ``PREFIX_BYTES`` bytes) is a PyTorch
     ``torch.save`` file: a zip archive, or the legacy format's magic-number pickle."""
-    return prefix.startswith(_ZIP_MAGIC) or prefix.startswith(_LEGACY_PREFIX)
+    return prefix.startswith(_ZIP_MAGIC) or prefix.startswith(_LEGACY_PREFIXES)
 
 
 def _foreign_hint(prefix: bytes) -> str:

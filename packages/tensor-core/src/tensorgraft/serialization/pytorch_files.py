@@ -43,7 +43,7 @@ from ..caller_warnings import warn_at_caller
 from .foreign_objects import foreign_class
 from .header import _LEGACY_MAGIC, _ZIP_MAGIC, CheckpointError
 from .values import _argparse_namespace, _path_classes, _time_classes
-from .weights_only import _safe_globals, _unsupported_global
+from .weights_only import _BLOCKED_MODULES, _blocked_global, _safe_globals, _unsupported_global
 
 _LEGACY_PROTOCOL = 1001  # the legacy format's second pickle (after the magic number)
 
@@ -77,10 +77,24 @@ class _Storage:
     """A storage read from the file: a flat, writable NumPy array of its dtype, where PyTorch had it
     (``'cpu'``, ``'cuda:0'``...), which ``map_location`` may change."""
 
-    __slots__ = ("array", "location")
+    __slots__ = ("array", "location", "_roots")
 
     def __init__(self, array, location):
         self.array, self.location = array, location
+        self._roots = None
+
+    def root(self, arr):
+        """The whole storage as one flat tensor (``arr``: the storage's elements, of the dtype the
+        tensor views it as), shared by every tensor made from it: what their ``storage_offset()``
+        counts from and what ``as_strided`` indexes, as in PyTorch, where a loaded view keeps its
+        offset into the storage it was saved with."""
+        from ..tensor import wrap
+        if self._roots is None:
+            self._roots = {}
+        root = self._roots.get(arr.dtype)
+        if root is None:
+            root = self._roots[arr.dtype] = wrap(arr)
+        return root
 
     def public(self, map_location):
         """The ``tensorgraft.TypedStorage`` a storage saved on its own (not through a tensor:
@@ -178,6 +192,10 @@ class _Builder:
             t = _move(t, target)
         elif isinstance(target, Tensor):
             t = target
+        elif not self.placeholders and view is not arr:
+            # a view of part of the storage: its storage_offset() and as_strided count from the
+            # storage's start, as after torch.load (x[1:] saved alone still reports offset 1)
+            t._hooks().storage_root = storage.root(arr)
         if requires_grad:
             _set_requires_grad(t)
         return t
@@ -249,7 +267,13 @@ def _as_parameter(data, requires_grad):
         return data
     if requires_grad and Tensor._autograd is None:
         requires_grad = False
-    return Parameter(data, requires_grad=requires_grad)
+    p = Parameter(data, requires_grad=requires_grad)
+    root = data._extra.storage_root if data._extra is not None else None
+    if root is not None and (p._extra is None or p._extra.storage_root is None):
+        # Parameter(view) drops where the view starts in its storage (nn/parameter.py; PyTorch's
+        # keeps it): a parameter tied to another tensor's storage keeps its storage_offset()
+        p._hooks().storage_root = root
+    return p
 
 
 def _set_state(obj, state, name):
@@ -284,9 +308,12 @@ def _strided_view(arr, offset, size, stride, name):
             raise CheckpointError(f"checkpoint '{name}' is corrupt: a tensor of size {list(size)}, stride "
                                   f"{list(stride)} at offset {offset} reaches element {last} of a storage of "
                                   f"{arr.size} elements")
-    elif offset > arr.size:
-        raise CheckpointError(f"checkpoint '{name}' is corrupt: an empty tensor starts at element {offset} of a "
-                              f"storage of {arr.size} elements")
+    else:
+        # an empty tensor reads no element: PyTorch keeps whatever offset it had (an empty slice of
+        # an empty tensor, x[:, 3:] of a (0, 4) one, starts past its storage's end)
+        item = arr.itemsize
+        return np.lib.stride_tricks.as_strided(arr[min(offset, arr.size):], shape=size,
+                                               strides=tuple(s * item for s in stride), writeable=True)
     base = arr[offset:]
     if stride == (1,) and size == (base.size,):
         return base  # the whole storage from the offset on: no strided view needed
@@ -397,6 +424,8 @@ def _plain_data_globals() -> dict:
     g["collections.defaultdict"] = collections.defaultdict
     for builtin in (frozenset, slice, range, list, dict, tuple, int, float, str, bytes, bool, object):
         g[f"builtins.{builtin.__name__}"] = builtin
+    # constants a pickle names as globals (``x[..., 0]`` indices kept in a config): nothing runs
+    g["builtins.Ellipsis"], g["builtins.NotImplemented"] = Ellipsis, NotImplemented
     g["copyreg._reconstructor"] = _copyreg_reconstructor
     return g
 
@@ -459,6 +488,8 @@ def _resolver(builder: _Builder, weights_only: bool, name: str):
 
     def resolve(module, attr):
         full = f"{module}.{attr}"
+        if weights_only and module in _BLOCKED_MODULES:  # refused before any allow-list, as in PyTorch
+            raise _blocked_global(module, attr)
         obj = torch_globals.get(full)
         if obj is not None:
             return obj
@@ -541,17 +572,30 @@ def globals_of_file(fh) -> list:
         for _ in range(3):  # the legacy format's magic number, protocol version and system info
             for _op in pickletools.genops(stream):
                 pass
-    names, strings = [], []
+    # ``pushed``: what each opcode put on the stack, as far as STACK_GLOBAL needs it (a string, else
+    # None); ``memo``: the same for memoized values, since protocol 4+ fetches a module or name
+    # string met before from the memo (BINGET) instead of writing it again
+    names, pushed, memo = [], [None, None], {}
     try:
         for op, arg, _ in pickletools.genops(stream):
             if op.name == "GLOBAL":
                 module, _, name = arg.partition(" ")
-            elif op.name == "STACK_GLOBAL" and len(strings) >= 2:
-                module, name = strings[-2], strings[-1]
+            elif op.name == "STACK_GLOBAL":
+                module, name = pushed[-2], pushed[-1]
+                if not (isinstance(module, str) and isinstance(name, str)):
+                    pushed.append(None)
+                    continue
             else:
-                if isinstance(arg, str) and "UNICODE" in op.name:
-                    strings.append(arg)
+                if op.name == "MEMOIZE":
+                    memo[len(memo)] = pushed[-1]
+                elif op.name in ("PUT", "BINPUT", "LONG_BINPUT"):
+                    memo[arg] = pushed[-1]
+                elif op.name in ("GET", "BINGET", "LONG_BINGET"):
+                    pushed.append(memo.get(arg))
+                elif op.name != "FRAME":
+                    pushed.append(arg if isinstance(arg, str) and "UNICODE" in op.name else None)
                 continue
+            pushed.append(None)  # the global itself
             if (module, name) in _compat_pickle.NAME_MAPPING:
                 module, name = _compat_pickle.NAME_MAPPING[(module, name)]
             elif module in _compat_pickle.IMPORT_MAPPING:

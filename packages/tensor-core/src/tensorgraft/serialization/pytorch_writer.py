@@ -91,7 +91,7 @@ class _Pickler(pickle._Pickler):
     def __init__(self, file):
         super().__init__(file, protocol=2)
         self.storages: list[_StorageRef] = []
-        self._by_root = {}  # id(root array) -> (root, _StorageRef): views of one array share a storage
+        self._by_root = {}  # (id(root array), dtype) -> (root, _StorageRef): views of one array share a storage
         self._by_storage = {}  # id(storage object) -> (object, _StorageRef)
 
     def _write_global(self, module: str, name: str, obj):
@@ -101,6 +101,14 @@ class _Pickler(pickle._Pickler):
     # written as PyTorch's names: a dtype pickles as the global torch.float32
     dispatch[_TorchName] = lambda self, obj: self._write_global(obj.module, obj.name, obj)
     dispatch[_dt.dtype] = lambda self, obj: self._write_global("torch", obj.name, obj)
+
+    def _save_bytes(self, obj):
+        # protocol 2 spells bytes as ``_codecs.encode(str, 'latin1')``, but an empty one as
+        # ``bytes()``, a global PyTorch's weights_only loader refuses (torch.save's own files with
+        # b'' or bytearray() need weights_only=False): spell it as the others
+        self.save_reduce(codecs.encode, (str(obj, "latin1"), "latin1"), obj=obj)
+
+    dispatch[bytes] = _save_bytes
 
     def persistent_id(self, obj):
         if isinstance(obj, (TypedStorage, UntypedStorage)):  # a storage saved on its own
@@ -190,15 +198,22 @@ class _Pickler(pickle._Pickler):
         if t.device.type == "cpu" and isinstance(arr, np.ndarray):
             root = owner_array(arr)
             item = arr.itemsize
-            if (root.dtype == arr.dtype and root.flags.c_contiguous and root.size
+            # a view of another dtype (``c.real`` of a complex tensor, ``x.view(torch.uint8)``) is
+            # written as PyTorch writes it: the whole memory as a storage of the view's dtype
+            if (root.flags.c_contiguous and root.size and root.nbytes % item == 0
                     and all(s >= 0 and s % item == 0 for s in arr.strides)):
                 begin = arr.__array_interface__["data"][0] - root.__array_interface__["data"][0]
                 extent = sum((n - 1) * s for n, s in zip(arr.shape, arr.strides)) if arr.size else 0
                 if begin >= 0 and begin % item == 0 and begin + extent + item <= root.nbytes:
-                    entry = self._by_root.get(id(root))
+                    # (a memory viewed as two dtypes becomes two storages: PyTorch refuses to save that)
+                    key = (id(root), arr.dtype)
+                    entry = self._by_root.get(key)
                     if entry is None:
-                        entry = (root, self._new_storage(root.reshape(-1), dname, location))
-                        self._by_root[id(root)] = entry
+                        flat = root.reshape(-1)
+                        if flat.dtype != arr.dtype:
+                            flat = flat.view(np.uint8).view(arr.dtype)
+                        entry = (root, self._new_storage(flat, dname, location))
+                        self._by_root[key] = entry
                     return entry[1], begin // item, tuple(s // item for s in arr.strides)
         flat = np.ascontiguousarray(arr)
         contiguous = _contiguous_strides(flat.shape)

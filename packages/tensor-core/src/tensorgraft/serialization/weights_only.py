@@ -31,6 +31,17 @@ def _unsupported_global(name: str):
         f"this class/function.{_WO_DOCS}")
 
 
+# modules PyTorch's weights_only unpickler never loads a global of, even one allow-listed
+_BLOCKED_MODULES = ("sys", "os", "posix", "nt")
+
+
+def _blocked_global(module: str, name: str):
+    import pickle
+    return pickle.UnpicklingError(
+        f"Weights only load failed. {_WO_DEFAULT_CHANGED}\n\n\nTrying to load unsupported GLOBAL {module}.{name} whose "
+        f"module {module} is blocked.{_WO_DOCS}")
+
+
 class ClassName:
     """A class a checkpoint names (``module``, ``qualname``) without importing it: equal to the
     allow-listed class of that name."""
@@ -108,8 +119,15 @@ def _refuse_what_weights_only_refuses(node) -> None:
 _safe_globals: list = []
 
 
+def _extend(entries) -> None:
+    # PyTorch keeps a set: a global allow-listed twice is listed once by get_safe_globals()
+    for entry in entries:
+        if entry not in _safe_globals:
+            _safe_globals.append(entry)
+
+
 def add_safe_globals(safe_globals) -> None:
-    _safe_globals.extend(safe_globals)
+    _extend(list(safe_globals))
 
 
 def get_safe_globals() -> list:
@@ -128,7 +146,7 @@ class safe_globals:  # noqa: N801 - PyTorch's name
 
     def __enter__(self):
         self._n = len(_safe_globals)
-        _safe_globals.extend(self.safe_globals)
+        _extend(self.safe_globals)  # (only those not allow-listed already: __exit__ removes what it added)
         return self
 
     def __exit__(self, *exc):
