@@ -31,7 +31,16 @@ class Generator:
     """``tensorgraft.Generator(device='cpu')`` with ``manual_seed``, ``seed``, ``initial_seed``,
     ``get_state``/``set_state``; ``Generator(device='cuda')`` draws on the current CUDA device."""
 
-    def __init__(self, device="cpu"):
+    def __init__(self, *args, **kwargs):
+        # PyTorch's Generator takes only ``device``, positionally or by name (and words it so)
+        if len(args) > 1:
+            raise TypeError(f"Generator() takes from 0 to 1 positional arguments but {len(args)} were given")
+        for k in kwargs:
+            if k != "device":
+                raise TypeError(f"Generator() got an unexpected keyword argument '{k}'")
+            if args:
+                raise TypeError("argument for Generator() given by name ('device') and position (1)")
+        device = args[0] if args else kwargs.get("device", "cpu")
         dev = _device(device)
         if dev.type == "cpu":
             dev = _CPU  # PyTorch: Generator('cpu:0').device is device(type='cpu')
@@ -116,6 +125,33 @@ class Generator:
             raise RuntimeError(f"Expected a CPU generator state as get_state() returns it, but found an RNG state of "
                                f"{len(raw)} bytes that is not one") from None
         return self
+
+    def clone_state(self) -> "Generator":
+        """A new generator of the same device in this one's state (and with its initial seed)."""
+        g = Generator(self.device)
+        g._seed = self._seed
+        g.set_state(self.get_state())
+        return g
+
+    def graphsafe_get_state(self):
+        # PyTorch: only CUDA generators (for CUDA graphs) have it
+        raise NotImplementedError("graphsafe_get_state is not supported in this Generator")
+
+    def graphsafe_set_state(self, state):
+        raise NotImplementedError("graphsafe_set_state is not supported in this Generator")
+
+    def get_offset(self) -> int:
+        s = self._rng()
+        if hasattr(s, "get_offset"):  # a counter-based device stream
+            return s.get_offset()
+        raise RuntimeError(f"{self.device.type.upper()} Generator does not use offset")
+
+    def set_offset(self, offset) -> "Generator":
+        s = self._rng()
+        if hasattr(s, "set_offset"):
+            s.set_offset(offset)
+            return self
+        raise RuntimeError(f"{self.device.type.upper()} Generator does not use offset")
 
     def __repr__(self):
         return f"<torch._C.Generator object at {hex(id(self))}>"

@@ -6,77 +6,89 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...cpu.fill_order import from_memory_order, memory_axes, to_memory_order
+from ... import dtypes as _dt
+from ... import memory_layout as _ml
+from ...cpu.fill_order import fill_values, from_memory_order, memory_axes, to_memory_order
 from ...device import get_backend
 from ...tensor import Tensor
 from .. import _frontend as F
 from .._args import is_int, wrong_type
-from ..creation import _KERNEL_TYPE_NAMES, _cnum, _finish, _make, _not_implemented
-from .streams import _P_IN_RANGE, _any, _draw_dtype, _matches_pytorch, _stream
+from ..creation import _KERNEL_TYPE_NAMES, _finish, _make, empty_like
+from .streams import _P_IN_RANGE, _matches_pytorch, _stream, _write_sampled_out
 from tensorgraft.dtypes import np_kind as _np_kind
 
 
-@F.with_out_decorator("bernoulli")
 def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
-    """Draws 0/1 with probability ``input`` (or ``p``); the result has ``input``'s dtype."""
+    """Draws 0/1 with probability ``input`` (or ``p``); the result has ``input``'s dtype. As in
+    PyTorch, a new contiguous tensor (or ``out``, resized to ``input``'s shape, of any dtype)
+    filled by ``bernoulli_``, which makes the checks."""
     if not isinstance(input, Tensor):
         raise TypeError(f"bernoulli(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-    category = input.dtype.category
-    if category == 3:
-        raise _not_implemented("bernoulli_tensor_cpu_self_" if p is None else "bernoulli_scalar_cpu_", input.dtype)
-    if p is None and category < 2:  # the probabilities themselves must be floats
-        raise _not_implemented("bernoulli_tensor_cpu_p_", input.dtype)
-    if p is not None and not 0 <= float(p) <= 1:  # a number p is checked as bernoulli_ checks it
-        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={_cnum(float(p))}")
-    dev = input._device
-    g, on_device = _stream(generator, dev)
-    if on_device:
-        probs = input._data if p is None else float(p)
-        if _any((probs < 0) | (probs > 1) | (probs != probs)) if p is None else not 0 <= probs <= 1:
-            raise RuntimeError(_P_IN_RANGE)
-        u = g.random(input._data.shape, dtype=_draw_dtype(input._data.dtype))
-        return _make((u < probs).astype(input._data.dtype), dev, False)
-    probs = input._host() if p is None else np.full(input.shape, float(p))
-    if np.any((probs < 0) | (probs > 1)) or np.any(np.isnan(probs)):
-        raise RuntimeError(_P_IN_RANGE)
-    if _matches_pytorch(g, on_device):
-        # the result is a new contiguous tensor, drawn in its (logical) order whatever the input's layout
-        layout = np.empty(input._data.shape, input._data.dtype)
-        keep = _pytorch_bernoulli(g, layout, input._host() if p is None else float(p))
-        return _finish(keep.astype(input._data.dtype), dev, False)
-    data = (g.random(probs.shape) < probs).astype(input._data.dtype)
-    return _finish(data, dev, False)
+    if out is not None:
+        if p is not None:  # PyTorch's bernoulli(input, p) has no out=
+            raise TypeError("bernoulli() received an invalid combination of arguments - got (Tensor, float, "
+                            "out=Tensor), but expected one of:\n"
+                            " * (Tensor input, *, torch.Generator generator = None, Tensor out = None)\n"
+                            " * (Tensor input, float p, *, torch.Generator generator = None)\n")
+        if not isinstance(out, Tensor):
+            raise TypeError(f"bernoulli(): argument 'out' must be Tensor, not {type(out).__name__}")
+        F.check_out_grad("bernoulli", out, input)
+        if tuple(out.shape) != tuple(input.shape):
+            out.resize_(tuple(input.shape))
+        return out.bernoulli_(input, generator=generator)
+    res = empty_like(input, memory_format=_ml.contiguous_format)  # (made where input is: no host copy)
+    res.bernoulli_(input if p is None else p, generator=generator)
+    if p is None and F.needs_grad(input):
+        # PyTorch's BernoulliBackward0: a zero gradient for the probabilities (zero_'s formula)
+        from ...registry import registry
+        Tensor._autograd.record(registry.ops["zero_"], res, (input,), None, node_name="BernoulliBackward0")
+    return res
 
 
 def _pytorch_bernoulli(g, like, p):
     """0/1 draws for an array laid out as ``like`` from the PyTorch-matching stream, with the
     number ``p`` (float64 uniforms) or the probabilities array ``p`` broadcast to its shape
-    (uniforms of their own precision), in memory order."""
+    (uniforms of their own precision), in memory order. PyTorch checks each probability as it
+    reaches it: a bad one raises after the draws for those before it."""
     axes = memory_axes(like)
     if isinstance(p, np.ndarray):
         if _np_kind(p.dtype) != "f":
             p = p.astype(np.float64)
         ordered = np.ascontiguousarray(to_memory_order(np.broadcast_to(p, like.shape), axes))
+        bad = ~((ordered >= 0) & (ordered <= 1))  # NaN too
+        if bad.any():
+            g.bernoulli(ordered.reshape(-1)[:int(np.argmax(bad.reshape(-1)))])
+            raise RuntimeError(_P_IN_RANGE)
         if not like.ndim:  # ascontiguousarray makes a 0-d array 1-d: the result keeps shape ()
             return g.bernoulli(ordered).reshape(())
         return from_memory_order(g.bernoulli(ordered), axes)
     return from_memory_order(g.bernoulli(p, tuple(like.shape[i] for i in axes)), axes)
 
 
-@F.with_out_decorator("multinomial")
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None) -> Tensor:
     """Indices drawn from the rows of ``input`` (unnormalised non-negative weights), int64."""
     if not isinstance(input, Tensor):
         raise TypeError(f"multinomial(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if out is not None:
+        if not isinstance(out, Tensor):
+            raise TypeError(f"multinomial(): argument 'out' must be Tensor, not {type(out).__name__}")
+        F.check_out_grad("multinomial", out, input)
     if input.ndim not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
     if input.dtype.category != 2:
         raise RuntimeError("multinomial only supports floating-point dtypes for input, got: "
                            f"{_KERNEL_TYPE_NAMES[input.dtype.name]}")
+    if out is not None and out.dtype is not _dt.int64:
+        raise RuntimeError(f"multinomial expects Long tensor out, got: {_KERNEL_TYPE_NAMES[out.dtype.name]}")
     if num_samples.__class__ is not int and not is_int(num_samples):  # (a float count must not be truncated)
         raise wrong_type("multinomial", "num_samples", "int", num_samples, 2)
     if num_samples <= 0:
         raise RuntimeError("cannot sample n_sample <= 0 samples")
+    res = _multinomial(input, num_samples, replacement, generator)
+    return res if out is None else _write_sampled_out(out, res._data, "multinomial")
+
+
+def _multinomial(input, num_samples, replacement, generator):
     g, on_device = _stream(generator, input._device)
     if on_device:
         return _make(_multinomial_on_device(input, num_samples, replacement, g), input._device, False)
@@ -86,8 +98,16 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     if _matches_pytorch(g, on_device):
         if not np.all(rows.sum(axis=1) > 0):
             raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-        weights = input._host()  # PyTorch sums the weights in their own precision (half in float)
-        weights = weights.astype(np.float32) if weights.dtype == np.float16 else weights
+        if rows.shape[0] == 0:  # no rows: nothing drawn
+            return _finish(np.empty((0, num_samples), np.int64), input._device, False)
+        weights = input._host()
+        if replacement and num_samples > 1:
+            # PyTorch sums the weights in their own precision, half and bfloat16 in float
+            if weights.dtype.itemsize == 2:
+                weights = weights.astype(np.float32)
+        elif weights.ndim == 2 and not weights.flags.c_contiguous:
+            # the race's exponentials fill empty_like(input): in input's memory order
+            return _finish(_pytorch_race(g, weights, num_samples), input._device, False)
         data = g.multinomial_indices(weights[None] if weights.ndim == 1 else weights, num_samples, replacement)
         return _finish(data[0] if probs.ndim == 1 else data, input._device, False)
     res = []
@@ -98,6 +118,17 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
         res.append(_draw_row(g, row, s, num_samples, replacement))
     data = np.asarray(res, dtype=np.int64)
     return _finish(data[0] if probs.ndim == 1 else data, input._device, False)
+
+
+def _pytorch_race(g, weights, num_samples):
+    """Without replacement (or one sample), PyTorch's exponential race for a 2-d ``weights`` that is
+    not C-contiguous: ``q = empty_like(weights).exponential_()`` (drawn in the weights' memory
+    order, in their dtype), then the ``num_samples`` largest ``weights / q`` of each row."""
+    q = fill_values(weights, lambda shape, dtype, serial: g.exponential(1.0, shape, dtype))
+    race = (weights / q).astype(weights.dtype, copy=False)
+    if num_samples == 1:
+        return np.argmax(race, axis=1)[:, None].astype(np.int64)
+    return np.argsort(-race, axis=1, kind="stable")[:, :num_samples].astype(np.int64)
 
 
 def _draw_row(g, row, total, num_samples, replacement):

@@ -18,11 +18,11 @@ from .. import _frontend as F
 from .._args import invalid_combination, is_int, wrong_type
 from .._define import defop
 from ..conversion import resolve_device
-from ..creation import _KERNEL_TYPE_NAMES, _check_dtype, _cnum, _like_layout, _not_implemented, _size, empty_like
+from ..creation import _KERNEL_TYPE_NAMES, _check_dtype, _like_layout, _not_implemented, _size, empty_like
 from ..creation._common import no_sparse_kernel, sparse_layout
 from .streams import (
-    _CPU, _HALF_VARIANCE, _any, _check_int_bounds, _draw_dtype, _drawn, _matches_pytorch,
-    _no_random_bounds_for_complex, _operand, _pytorch_draw, _stream,
+    _CPU, _HALF_VARIANCE, _any, _cpp_float, _draw_dtype, _drawn, _matches_pytorch, _operand, _pytorch_draw,
+    _factory_out, _random_from_to, _stream, _write_sampled_out,
 )
 
 
@@ -58,13 +58,16 @@ def _sample(fname, kernel, draw, complex_scale, pytorch_draw):
         if out is not None:
             dtype, device = _out_dtype_and_device(out, dtype, device, fname)
         dtype = dtype or _dt.get_default_dtype()
-        if dtype.category < 2:
-            raise _not_implemented(kernel, dtype)
         shape = _size(size, fname, size_)
+        if dtype.category < 2 and (fname == "rand" or math.prod(shape)):
+            # (uniform_ checks the dtype first; normal_ only in its kernel, not reached when empty)
+            raise _not_implemented(kernel, dtype)
         dev = resolve_device(device)
         g, on_device = _stream(generator, dev)
         fd = _draw_dtype(dtype.np) if on_device else np.float64
-        if _matches_pytorch(g, on_device):
+        if dtype.category < 2:
+            data = np.empty(shape, dtype.np)
+        elif _matches_pytorch(g, on_device):
             data = _pytorch_draw(lambda s, d, c: pytorch_draw(g, s, d, c), shape, dtype)
         elif dtype.category == 3:
             re = draw(g, shape, fd) * complex_scale
@@ -72,7 +75,7 @@ def _sample(fname, kernel, draw, complex_scale, pytorch_draw):
         else:
             data = draw(g, shape, fd).astype(dtype.np, copy=False)
         res = _drawn(data, dev, on_device, requires_grad)
-        return res if out is None else F.write_out(out, res._data, fname)
+        return res if out is None else _write_sampled_out(out, res._data, fname)
     sample.__name__ = sample.__qualname__ = fname
     return sample
 
@@ -156,7 +159,7 @@ _RANDINT_OVERLOADS = "".join(f" * ({head}, *, {gen}{_RANDINT_KW})\n"
                              for gen in ("torch.Generator generator, ", ""))
 
 
-@F.factory_with_out("randint")
+@_factory_out("randint")
 def randint(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None,
             pin_memory=False, low=None, high=None) -> Tensor:
     """``randint(high, size)`` or ``randint(low, high, size)``; values in ``[low, high)``, int64."""
@@ -192,14 +195,15 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
         raise TypeError(f"{invalid_combination('randint', given, kw)}{_RANDINT_OVERLOADS}")
     low_, high = _int_arg(low_, "randint", "low", 1), _int_arg(high, "randint", "high", 2)
     dtype = _check_dtype(dtype, "randint") or _dt.int64
-    if high <= low_:
-        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low_} >= to={high}")
-    _no_random_bounds_for_complex(dtype)
-    _check_int_bounds(low_, high, dtype)
     shape = _size((tuple(size),), "randint")
+    # PyTorch: empty(size).random_(low, high): its checks, and the bounds a float dtype holds
+    bounds = _random_from_to(low_, high, dtype, math.prod(shape) == 0)
     dev = resolve_device(device)
     g, on_device = _stream(generator, dev)
-    data = g.integers(low_, high, shape, dtype=np.int64)
+    if bounds is None:
+        return _drawn(np.empty(shape, dtype.np), dev, False, requires_grad)
+    low_, span = bounds
+    data = g.integers(low_, low_ + span, shape, dtype=np.int64)
     return _drawn(data.astype(dtype.np, copy=False), dev, on_device, requires_grad)
 
 
@@ -216,9 +220,18 @@ def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=Non
     return _like_layout(out, input, memory_format)
 
 
-@F.factory_with_out("randperm")
-def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None,
+_ABSENT_N = object()
+_RANDPERM_OVERLOADS = tuple(
+    f"int n, *, {gen}Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, "
+    "torch.device device = None, bool pin_memory = False, bool requires_grad = False"
+    for gen in ("torch.Generator generator, ", ""))
+
+
+@_factory_out("randperm")
+def randperm(n=_ABSENT_N, *, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None,
              pin_memory=False) -> Tensor:
+    if n is _ABSENT_N:
+        raise invalid_combination("randperm", (), None, _RANDPERM_OVERLOADS)
     n = _int_arg(n, "randperm", "n", 1)
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
@@ -245,76 +258,138 @@ def _check_randperm_fits(n, dtype) -> None:
         raise RuntimeError(f"value cannot be converted to type {dtype.name}_t without overflow")
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
-           requires_grad=False, pin_memory=False) -> Tensor:
+# PyTorch's four signatures of normal, as its argument parser lists them
+_NORMAL_OVERLOADS = (
+    "Tensor mean, Tensor std, *, torch.Generator generator = None, Tensor out = None",
+    "Tensor mean, float std = 1, *, torch.Generator generator = None, Tensor out = None",
+    "float mean, Tensor std, *, torch.Generator generator = None, Tensor out = None",
+    "float mean, float std, tuple of ints size, *, torch.Generator generator = None, Tensor out = None, "
+    "torch.dtype dtype = None, torch.layout layout = None, torch.device device = None, bool pin_memory = False, "
+    "bool requires_grad = False",
+)
+_ABSENT = object()
+
+
+def _normal_args(args, kw):
+    """``(mean, std, size)`` of a call to ``normal``, bound as PyTorch's parser binds them (absent
+    ones ``_ABSENT``), or its error for a call none of the four signatures takes."""
+    bound = dict(zip(("mean", "std", "size"), args))
+    for name in ("mean", "std", "size"):
+        if name in kw:
+            if name in bound:
+                raise TypeError(f"normal() got multiple values for argument '{name}'")
+            bound[name] = kw.pop(name)
+    if kw:
+        raise TypeError(f"normal() got an unexpected keyword argument '{next(iter(kw))}'")
+    mean, std, size = (bound.get(k, _ABSENT) for k in ("mean", "std", "size"))
+    number = lambda v: isinstance(v, numbers.Real) and not isinstance(v, Tensor)  # noqa: E731 (bools too)
+    if len(args) <= 3 and size is _ABSENT:
+        if isinstance(mean, Tensor) and (std is _ABSENT or isinstance(std, Tensor) or number(std)):
+            return mean, 1.0 if std is _ABSENT else std, None
+        if number(mean) and isinstance(std, Tensor):
+            return mean, std, None
+        if mean is _ABSENT and isinstance(std, Tensor):
+            return TypeError('normal() missing 1 required positional arguments: "mean"')
+        if number(mean) and std is _ABSENT and len(args) == 1:
+            return TypeError(f"normal(): argument 'mean' (position 1) must be Tensor, not {type(mean).__name__}")
+    elif (len(args) <= 3 and number(mean) and number(std) and isinstance(size, (tuple, list, Size))
+          and all(is_int(n) for n in size)):
+        return mean, std, size
+    given = {k: bound[k] for k in ("mean", "std", "size")[len(args):] if k in bound}
+    return invalid_combination("normal", args, given, _NORMAL_OVERLOADS)
+
+
+def normal(*args, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+           pin_memory=False, **kw) -> Tensor:
     """``normal(mean, std, size)`` with numbers, or elementwise with tensor ``mean``/``std``."""
     if layout is not None and sparse_layout(layout, "normal"):
         raise no_sparse_kernel("normal", "normal_")
-    if isinstance(mean, Tensor) or isinstance(std, Tensor):
-        if size is not None:  # PyTorch has no overload taking a tensor and a size
-            got = ", ".join(type(a).__name__ if not isinstance(a, Tensor) else "Tensor" for a in (mean, std))
-            raise TypeError(f"normal() received an invalid combination of arguments - got ({got}, size=tuple), but "
-                            "expected one of:\n * (Tensor mean, Tensor std, *, torch.Generator generator = None, "
-                            "Tensor out = None)\n * (Tensor mean, float std = 1, *, torch.Generator generator = None, "
-                            "Tensor out = None)\n * (float mean, Tensor std, *, torch.Generator generator = None, "
-                            "Tensor out = None)\n * (float mean, float std, tuple of ints size, *, ...)")
-        ref = mean if isinstance(mean, Tensor) else std
-        dev = ref._device
-        if not isinstance(std, Tensor) and std < 0:
-            raise RuntimeError(f"normal expects std >= 0.0, but found std {_cnum(float(std))}")
-        g, on_device = _stream(generator, dev)
-        m, s = _operand(mean, dev, on_device), _operand(std, dev, on_device)
-        if isinstance(std, Tensor) and (_any(s < 0) if on_device else np.any(np.asarray(s) < 0)):
-            raise RuntimeError("normal expects all elements of std >= 0.0")
-        m_shape, s_shape = getattr(m, "shape", ()), getattr(s, "shape", ())
-        mismatch = F.broadcast_mismatch(m_shape, s_shape)
-        if mismatch is not None:
-            raise mismatch
-        shape = np.broadcast_shapes(m_shape, s_shape)
-        # PyTorch samples in the dtype of a tensor mean (no promotion with std's), else of std
-        res_dtype = mean.dtype if isinstance(mean, Tensor) else std.dtype
-        if res_dtype.category < 2:
-            raise _not_implemented("normal_kernel_cpu", res_dtype)
-        if out is not None:
-            F.check_out_grad("normal", out, mean, std)
-        if _matches_pytorch(g, on_device):
-            # PyTorch: the result filled by normal_(0, 1), then multiplied by std and shifted by mean in place
-            z = _pytorch_draw(lambda sh, d, c: g.normal(0.0, _HALF_VARIANCE if c else 1.0, sh, d), shape, res_dtype)
-            data = ((z * s).astype(res_dtype.np, copy=False) + m).astype(res_dtype.np, copy=False)
-        else:
-            fd = _draw_dtype(res_dtype.np) if on_device else np.float64
-            data = (m + s * g.standard_normal(shape, dtype=fd)).astype(res_dtype.np)
-        if out is not None:
-            return F.write_out(out, _drawn(data, dev, on_device, False)._data, "normal")
-        drawn = _drawn(data, dev, on_device, requires_grad)
-        if F.needs_grad(mean, std):
-            # the node lists only the tensor operands, as PyTorch's overloads do: (Tensor, float)
-            # is NormalBackward1, (float, Tensor) NormalBackward2, (Tensor, Tensor) NormalBackward3
-            tensors = tuple(x for x in (mean, std) if isinstance(x, Tensor))
-            overload = 3 if len(tensors) == 2 else 1 if isinstance(mean, Tensor) else 2
-            Tensor._autograd.record(_normal_op, drawn, tensors, None, node_name=f"NormalBackward{overload}")
-        return drawn
+    bound = _normal_args(args, kw)
+    if isinstance(bound, TypeError):
+        raise bound
+    mean, std, size = bound
     if size is None:
-        raise TypeError("normal() received an invalid combination of arguments: 'size' is required when mean "
-                        "and std are numbers")
-    if std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {_cnum(float(std))}")
-    dtype = _check_dtype(dtype, "normal") or _dt.get_default_dtype()
-    if dtype.category < 2:
-        raise _not_implemented("normal_kernel_cpu", dtype)
+        return _normal_of_tensors(mean, std, generator, out, requires_grad)
+    if not std >= 0:  # NaN included
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {_cpp_float(std)}")
+    dtype = _check_dtype(dtype, "normal")
+    if out is not None:
+        dtype, device = _out_dtype_and_device(out, dtype, device, "normal")
+    dtype = dtype or _dt.get_default_dtype()
     shape = _size((tuple(size),), "normal")
+    if dtype.category < 2 and math.prod(shape):  # (PyTorch: empty(size).normal_(), no kernel when empty)
+        raise _not_implemented("normal_kernel_cpu", dtype)
     # PyTorch's normal() is not among the factories that follow the default device
     dev = _CPU if device is None else resolve_device(device)
     g, on_device = _stream(generator, dev)
-    if _matches_pytorch(g, on_device):
-        part_std = std * _HALF_VARIANCE if dtype.category == 3 else std
+    if dtype.category < 2:
+        data = np.empty(shape, dtype.np)
+    elif _matches_pytorch(g, on_device):
+        # a complex tensor: its float view filled with std / sqrt(2), as PyTorch's normal_
+        part_std = std / math.sqrt(2.0) if dtype.category == 3 else std
         data = _pytorch_draw(lambda s, d, c: g.normal(mean, part_std, s, d), shape, dtype)
     else:
         fd = _draw_dtype(dtype.np) if on_device else np.float64
         data = (mean + std * g.standard_normal(shape, dtype=fd)).astype(dtype.np)
     if out is not None:
-        return F.write_out(out, _drawn(data, dev, on_device, False)._data, "normal")
+        return _write_sampled_out(out, _drawn(data, dev, on_device, False)._data, "normal")
     return _drawn(data, dev, on_device, requires_grad)
+
+
+def _normal_of_tensors(mean, std, generator, out, requires_grad):
+    """``normal`` with a tensor ``mean`` and/or ``std``, as PyTorch's ``normal_out_impl``: the result
+    (``out``, or a new tensor of ``mean``'s dtype, else ``std``'s) filled by ``normal_(0, 1)`` (with
+    a number ``std``: ``normal_(0, std)``), then multiplied by a tensor ``std`` and shifted by
+    ``mean`` in place, each step rounded to the result's dtype."""
+    ref = mean if isinstance(mean, Tensor) else std
+    dev = ref._device
+    if isinstance(std, Tensor):
+        if std.dtype.category == 3:
+            raise RuntimeError("normal expects standard deviation to be non-complex")
+    elif not std >= 0:  # NaN included
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {_cpp_float(std)}")
+    g, on_device = _stream(generator, dev)
+    m, s = _operand(mean, dev, on_device), _operand(std, dev, on_device)
+    if isinstance(std, Tensor) and std.numel() and (
+            _any(~(s >= 0)) if on_device else not np.all(np.asarray(s) >= 0)):  # NaN fails too
+        raise RuntimeError("normal expects all elements of std >= 0.0")
+    m_shape, s_shape = getattr(m, "shape", ()), getattr(s, "shape", ())
+    mismatch = F.broadcast_mismatch(m_shape, s_shape)
+    if mismatch is not None:
+        raise mismatch
+    shape = np.broadcast_shapes(m_shape, s_shape)
+    if out is not None:
+        F.check_out_grad("normal", out, mean, std)
+        if not isinstance(out, Tensor):
+            raise TypeError(f"normal(): argument 'out' must be Tensor, not {type(out).__name__}")
+    # PyTorch samples in out's dtype, else a tensor mean's (no promotion with std's), else std's
+    res_dtype = out.dtype if out is not None else mean.dtype if isinstance(mean, Tensor) else std.dtype
+    if res_dtype.category < 2 and math.prod(shape):
+        raise _not_implemented("normal_kernel_cpu", res_dtype)
+    rd = res_dtype.np
+    if res_dtype.category < 2:
+        data = np.empty(shape, rd)
+    elif _matches_pytorch(g, on_device):
+        scale = 1.0 if isinstance(std, Tensor) else float(std)
+        part = scale / math.sqrt(2.0) if res_dtype.category == 3 else scale
+        data = _pytorch_draw(lambda sh, d, c: g.normal(0.0, part, sh, d), shape, res_dtype)
+        if isinstance(std, Tensor):
+            data = (data * s).astype(rd, copy=False)
+        # a number mean is a 0-d tensor of the result's dtype first (PyTorch's full({}, mean))
+        data = (data + (m if isinstance(mean, Tensor) else np.asarray(m, dtype=rd))).astype(rd, copy=False)
+    else:
+        fd = _draw_dtype(rd) if on_device else np.float64
+        data = (m + s * g.standard_normal(shape, dtype=fd)).astype(rd)
+    if out is not None:
+        return F.write_out(out, _drawn(data, dev, on_device, False)._data, "normal")
+    drawn = _drawn(data, dev, on_device, requires_grad)
+    if F.needs_grad(mean, std):
+        # the node lists only the tensor operands, as PyTorch's overloads do: (Tensor, float)
+        # is NormalBackward1, (float, Tensor) NormalBackward2, (Tensor, Tensor) NormalBackward3
+        tensors = tuple(x for x in (mean, std) if isinstance(x, Tensor))
+        overload = 3 if len(tensors) == 2 else 1 if isinstance(mean, Tensor) else 2
+        Tensor._autograd.record(_normal_op, drawn, tensors, None, node_name=f"NormalBackward{overload}")
+    return drawn
 
 
 def _normal_samples(dtype, device):

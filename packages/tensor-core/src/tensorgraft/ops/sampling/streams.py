@@ -30,6 +30,12 @@ _C_TYPE_NAMES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char"
                  "complex128": "c10::complex<double>"}
 
 
+def _cpp_float(x) -> str:
+    """A number as PyTorch's messages print a double (C++'s stream: ``%g``, so ``-1``, ``nan``,
+    ``2.5``, ``3e+38``)."""
+    return f"{float(x):g}"
+
+
 def _no_random_bounds_for_complex(dtype) -> None:
     """``random_(to)``, ``randint(..., dtype=complex)``: PyTorch checks the bounds per dtype first."""
     if dtype.category == 3:
@@ -37,13 +43,130 @@ def _no_random_bounds_for_complex(dtype) -> None:
 
 
 def _check_int_bounds(low, high, dtype) -> None:
-    """``[low, high)`` must fit an integer (or bool) ``dtype``; PyTorch names it in C++."""
-    if dtype.category <= 1:
-        lo, hi = (0, 1) if dtype is _dt.bool else (int(np.iinfo(dtype.np).min), int(np.iinfo(dtype.np).max))
-        if high - 1 > hi:
-            raise RuntimeError(f"to - 1 is out of bounds for {_C_TYPE_NAMES[dtype.name]}")
-        if low < lo:
-            raise RuntimeError(f"from is out of bounds for {_C_TYPE_NAMES[dtype.name]}")
+    """``[low, high)`` must fit ``dtype``: PyTorch's ``check_from_to_in_range`` (``from`` checked
+    first), with its warning where a float dtype cannot hold every integer of the range."""
+    _check_from_to_in_range(low, high - 1, dtype)
+
+
+_INT64_MIN = -(1 << 63)
+# the significand bits of each float dtype (std::numeric_limits<T>::digits)
+_FLOAT_DIGITS = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}
+# each dtype's largest value (BFloat16's: NumPy's finfo cannot read it)
+_FLOAT_MAX = {"float16": 65504.0, "bfloat16": float.fromhex("0x1.fep127"), "float32": float(np.finfo(np.float32).max),
+              "float64": float(np.finfo(np.float64).max)}
+_INT_RANGE = {d.name: (0, 1) if d is _dt.bool else (int(np.iinfo(d.np).min), int(np.iinfo(d.np).max))
+              for d in (_dt.bool, _dt.uint8, _dt.int8, _dt.int16, _dt.int32, _dt.int64)}
+
+
+def _check_from_to_in_range(low, to_inc, dtype) -> None:
+    """PyTorch's ``check_from_to_in_range(from, to_inc)``: each bound must be a value of ``dtype``
+    (named in C++); for a float dtype, a bound beyond ``2**digits`` only warns."""
+    name = _C_TYPE_NAMES[dtype.name]
+    if dtype.category == 2:
+        lo, hi = -_FLOAT_MAX[dtype.name], _FLOAT_MAX[dtype.name]
+    elif dtype.category <= 1:
+        lo, hi = _INT_RANGE[dtype.name]
+    else:
+        raise RuntimeError("check_random_bounds handles only integral, floating-point and boolean types")
+    if not lo <= low <= hi:
+        raise RuntimeError(f"from is out of bounds for {name}")
+    if not lo <= to_inc <= hi:
+        raise RuntimeError(f"to - 1 is out of bounds for {name}")
+    if dtype.category == 2:
+        digits = _FLOAT_DIGITS[dtype.name]
+        for value, what in ((low, "from"), (to_inc, "to - 1")):
+            if not -(1 << digits) <= value <= 1 << digits:
+                from ...caller_warnings import warn_at_caller
+                warn_at_caller(f"{what} is out of bounds [-(2^{digits}), 2^{digits}]. Due to precision limitations "
+                               f"{name} can support discrete uniform distribution only within this range. This "
+                               "warning will become an error in version 1.7 release, please fix the code in advance")
+
+
+def _round_to_bits(v: int, bits: int) -> int:
+    """The integer ``v`` rounded to ``bits`` significant bits, ties to even (a C++ conversion)."""
+    a = abs(v)
+    shift = a.bit_length() - bits
+    if shift <= 0:
+        return v
+    q, r = divmod(a, 1 << shift)
+    half = 1 << (shift - 1)
+    if r > half or (r == half and q & 1):
+        q += 1
+    return (q << shift) if v >= 0 else -(q << shift)
+
+
+def _through_float(v: int, dtype) -> int:
+    """``static_cast<int64_t>(static_cast<scalar_t>(v))`` for a float ``dtype``: Half and BFloat16
+    convert through float (rounded twice); a value beyond int64 (or Half's infinity) comes back as
+    INT64_MIN, as x86's truncating conversion gives it."""
+    if dtype is _dt.float64:
+        x = _round_to_bits(v, 53)
+    else:
+        x = _round_to_bits(v, 24)
+        if dtype is not _dt.float32:
+            x = _round_to_bits(x, _FLOAT_DIGITS[dtype.name])
+            if dtype is _dt.float16 and abs(x) > 65504:
+                return _INT64_MIN  # inf
+    return x if _INT64_MIN <= x < 1 << 63 else _INT64_MIN
+
+
+def _update_from(low: int, dtype) -> int:
+    """PyTorch's ``update_from``: a ``from`` whose successor rounds below it in ``dtype`` moves up
+    to a value the dtype holds."""
+    plus_1 = _through_float(low + 1, dtype)
+    if plus_1 < low:
+        n = abs(low + 1).bit_length() - 1
+        low = plus_1 + (1 << (n - _FLOAT_DIGITS[dtype.name] + 1))
+    return low
+
+
+def _update_to(high: int, dtype) -> int:
+    """PyTorch's ``update_to``: a ``to`` whose predecessor rounds up to it (or beyond) in ``dtype``
+    moves down."""
+    minus_1 = _through_float(high - 1, dtype)
+    if minus_1 >= high:
+        n = abs(high - 1).bit_length() - 1
+        high = minus_1 - (1 << (n - _FLOAT_DIGITS[dtype.name] + 1))
+    return high
+
+
+def _random_from_to(low: int, high, dtype, empty: bool):
+    """PyTorch's ``random_from_to_impl`` up to the draw, for ``random_(from, to)`` (``high`` None:
+    up to the dtype's largest) and ``randint``: its checks, errors and warnings in its order, and
+    the ``(low, span)`` of the draw ``low + word % span`` (``span`` None for the full 64-bit range
+    of ``random_(-2**63, None)``); None when ``empty`` (nothing is drawn)."""
+    if high is not None:
+        if low >= high:
+            raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+        if dtype.category == 2 and not -(1 << _FLOAT_DIGITS[dtype.name]) <= low < high <= 1 << _FLOAT_DIGITS[dtype.name]:
+            # (bounds within +-2**digits are exact in the dtype: nothing to move)
+            low, high = _update_from(low, dtype), _update_to(high, dtype)
+            if low >= high:
+                raise RuntimeError(f"random_ expects 'from' casted to dtype to be less than 'to' casted to dtype, "
+                                   f"but got from={low} >= to={high}")
+        _check_from_to_in_range(low, high - 1, dtype)
+        return None if empty else (low, high - low)
+    if low != _INT64_MIN:
+        if dtype.category == 2:
+            to_inc = 1 << _FLOAT_DIGITS[dtype.name]
+            low = _update_from(low, dtype)
+            if low >= to_inc:
+                raise RuntimeError(f"random_ expects 'from' casted to dtype to be less than or equal to 'to_inc' "
+                                   f"casted to dtype, but got from={low} > to_inc={to_inc}")
+        elif dtype.category <= 1:
+            to_inc = _INT_RANGE[dtype.name][1]
+        else:
+            raise RuntimeError("random_from_to_impl handles only integral, floating-point and boolean types")
+        _check_from_to_in_range(low, to_inc, dtype)
+        return None if empty else (low, to_inc - low + 1)
+    if empty:
+        return None
+    if dtype in (_dt.int64, _dt.float64, _dt.float32, _dt.bfloat16):
+        return low, None
+    if dtype.category in (0, 3) or dtype is _dt.float16:  # outside the kernel's dispatch
+        from ..creation import _not_implemented
+        raise _not_implemented("random_full_64_bits_range_kernel_cpu", dtype)
+    raise RuntimeError("random_full_64_bits_range_kernel_cpu handles only int64, double, float and bfloat16")
 
 
 def _stream(generator, dev):
@@ -102,3 +225,34 @@ def _operand(x, dev, on_device):
 def _any(cond) -> bool:
     """``cond.any()`` for an array of any namespace (one device sync), or a Python bool."""
     return bool(cond.any()) if hasattr(cond, "any") else bool(cond)
+
+
+def _write_sampled_out(out, value, fname: str):
+    """``out=`` of a sampler that PyTorch resizes with ``resize_`` (``rand``, ``randint``,
+    ``randperm``, ``normal(mean, std, size)``, ``multinomial``): an ``out`` of another shape takes
+    the result's silently, without the deprecation warning of other ops' outs."""
+    from .. import _frontend as F
+    if isinstance(out, Tensor) and tuple(out.shape) != tuple(value.shape):
+        out.resize_(tuple(value.shape))
+    return F.write_out(out, value, fname)
+
+
+def _factory_out(fname: str):
+    """``out=`` for a factory: the values made in ``out``'s dtype and on its device (unless
+    ``dtype=``/``device=`` are given), then written into ``out`` (``_write_sampled_out``)."""
+    import functools
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def f(*args, out=None, **kwargs):
+            if out is None:
+                return fn(*args, **kwargs)
+            if not isinstance(out, Tensor):
+                raise TypeError(f"{fname}(): argument 'out' must be Tensor, not {type(out).__name__}")
+            if kwargs.get("dtype") is None:
+                kwargs["dtype"] = out.dtype
+            if kwargs.get("device") is None:
+                kwargs["device"] = out.device
+            return _write_sampled_out(out, fn(*args, **kwargs)._data, fname)
+        return f
+    return decorate
