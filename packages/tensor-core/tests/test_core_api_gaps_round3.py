@@ -342,3 +342,52 @@ def test_float32_scans_accumulate_in_double_as_pytorch_cpu():
 def test_logaddexp_of_zero_dim_tensors():
     assert round(torch.logaddexp(torch.tensor(1.), torch.tensor(2.)).item(), 4) == 2.3133
     assert torch.logaddexp(torch.tensor(math.inf), torch.tensor(math.inf)).item() == math.inf
+
+
+# --------------------------------------------------------------------------- helpers' follow-ups
+def test_storage_offset_of_a_view_of_a_detached_view():
+    assert torch.arange(6.)[2:].detach()[1:].storage_offset() == 3
+
+
+def test_mT_mH_of_zero_dim_tensors_are_deprecated_identities():
+    with pytest.warns(UserWarning, match="^Tensor.mT is deprecated on 0-D tensors. This function is the identity"):
+        assert torch.tensor(2.).mT.item() == 2.0
+    with pytest.warns(UserWarning, match=r"^Tensor.mH is deprecated on 0-D tensors. Consider using x.conj\(\)."):
+        assert torch.tensor(1 + 2j).mH.item() == 1 - 2j
+    with pytest.raises(RuntimeError, match="Got 3-D tensor. For batches of matrices, consider using tensor.mH$"):
+        torch.ones(2, 2, 2).H
+
+
+def test_meta_tensors_get_device_and_apply_():
+    t = torch.ones(2, device="meta")
+    assert t.get_device() == -1 and t.apply_(lambda v: v) is t
+
+
+def test_apply_and_map_errors():
+    with pytest.raises(TypeError, match="^must be real number, not str$"):
+        torch.ones(2).apply_(lambda v: "a")
+    with pytest.raises(RuntimeError) as info:
+        torch.ones(2).map_(torch.ones(3), lambda a, b: a)
+    assert str(info.value) == ("The expanded size of the tensor (2) must match the existing size (3) at non-singleton "
+                               "dimension 0.  Target sizes: [2].  Tensor sizes: [3]")
+
+
+def test_typed_storage_warns_once_per_process():
+    torch.ones(1).storage()  # (whatever came first)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        torch.ones(2).storage()
+    assert not [w for w in caught if "TypedStorage is deprecated" in str(w.message)]
+
+
+def test_full_takes_a_zero_dim_tensor_only():
+    assert torch.full((2,), torch.tensor(5.)).tolist() == [5.0, 5.0]
+    with pytest.raises(TypeError, match=r"^full\(\): argument 'fill_value' \(position 2\) must be Number, not Tensor$"):
+        torch.full((2,), torch.tensor([5.]))
+
+
+def test_str_of_a_subclass_uses_its_repr():
+    class Shown(torch.Tensor):
+        def __repr__(self):
+            return "Shown!"
+    assert str(torch.ones(2).as_subclass(Shown)) == "Shown!"

@@ -225,7 +225,8 @@ def untyped_storage(t) -> UntypedStorage:
 
 
 def typed_storage(t) -> TypedStorage:
-    warnings.warn(_TYPED_WARNING, UserWarning, stacklevel=3)
+    from .global_switches import warn_once
+    warn_once(_TYPED_WARNING, UserWarning, stacklevel=3)  # (PyTorch: once per process)
     return TypedStorage(untyped_storage(t), t.dtype)
 
 
@@ -335,12 +336,17 @@ def storage_base(t):
     """The tensor whose first element starts ``t``'s memory, from where storage offsets count: a
     view's base, the storage root of a tensor that shares memory without being an autograd view
     (``detach()`` of a view, ``set_()``), else ``t`` itself."""
-    if t._base is not None:
-        return t._base
-    extra = t._extra
-    if extra is not None and extra.storage_root is not None:
-        return extra.storage_root
-    return t
+    root = t
+    while True:  # (a view's base can itself be a detached view with a root of its own)
+        if root._base is not None:
+            nxt = root._base
+        elif root._extra is not None and root._extra.storage_root is not None:
+            nxt = root._extra.storage_root
+        else:
+            return root
+        if nxt is root:
+            return root
+        root = nxt
 
 
 def set_(t, source=None, storage_offset=0, size=None, stride=None):
@@ -451,8 +457,14 @@ def _store_python_values(t, values, fname):
 
 def apply_(t, fn):
     """Call ``fn`` on every element (a Python number) and store what it returns."""
+    if t._device.type == "meta":  # (no values to call it on: PyTorch returns the tensor as it is)
+        return t
     _cpu_only(t, "apply_")
-    return _store_python_values(t, [fn(v) for v in t._data.reshape(-1).tolist()], "apply_")
+    values = [fn(v) for v in t._data.reshape(-1).tolist()]
+    for v in values:
+        if not isinstance(v, (int, float, complex, bool, np.number, np.bool_)):
+            raise TypeError(f"must be real number, not {type(v).__name__}")
+    return _store_python_values(t, values, "apply_")
 
 
 def _broadcast_other(t, other, fname):
@@ -460,6 +472,13 @@ def _broadcast_other(t, other, fname):
         return np.broadcast_to(other._data, t._data.shape)
     except ValueError:
         from .tensor import _LEGACY_TYPE_NAMES
+        if other._data.ndim <= t._data.ndim:  # enough sizes, one that does not fit: expand's size message
+            target, have = t._data.shape, other._data.shape
+            for d in range(1, len(have) + 1):
+                if have[-d] != 1 and have[-d] != target[-d]:
+                    raise RuntimeError(f"The expanded size of the tensor ({target[-d]}) must match the existing size "
+                                       f"({have[-d]}) at non-singleton dimension {len(target) - d}.  Target sizes: "
+                                       f"{list(target)}.  Tensor sizes: {list(have)}") from None
         raise RuntimeError(f"expand({_LEGACY_TYPE_NAMES.get(other.dtype, 'torch.Tensor')}{{{list(other._data.shape)}}}, size={list(t._data.shape)}): "
                            f"the number of sizes provided ({t._data.ndim}) must be greater or equal to the number of "
                            f"dimensions in the tensor ({other._data.ndim})") from None

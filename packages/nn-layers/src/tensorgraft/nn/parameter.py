@@ -43,6 +43,10 @@ class Parameter(Tensor, metaclass=_ParameterMeta):
             raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         p = wrap(data._data, data._device, cls=cls)
         p._vc = data._vc
+        from tensorgraft.storage import storage_base
+        root = storage_base(data)
+        if root is not data:  # (a leaf of the same memory: storage_offset() as the data's)
+            p._hooks().storage_root = root
         if requires_grad:
             p.requires_grad_(True)
         return p

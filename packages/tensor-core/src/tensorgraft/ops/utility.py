@@ -38,7 +38,7 @@ def _is_signed(input):
 def _get_device(input):
     """The device index of a CUDA tensor; -1 on the CPU (PyTorch's convention)."""
     check_tensor(input, "get_device")
-    if input._device.type == "cpu":
+    if input._device.type in ("cpu", "meta"):
         return -1
     return input._device.index or 0
 

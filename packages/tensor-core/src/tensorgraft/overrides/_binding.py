@@ -294,9 +294,15 @@ def _wrap_tensor() -> None:
                 setattr(Tensor, attr, value)
             if public is None and isinstance(value, FunctionType):
                 wrapped.append(value)
-    Tensor.__str__ = Tensor.__repr__  # ``str(x)`` reaches ``__torch_function__`` as ``Tensor.__repr__``
+    # ``str(x)`` reaches ``__torch_function__`` as ``Tensor.__repr__``, through ``type(x).__repr__`` so that
+    # a subclass's own ``__repr__`` is the one ``str`` uses, as PyTorch's (object's) ``__str__`` does
+    Tensor.__str__ = _str_through_repr
     overridable["Tensor"] = wrapped
     _dispatch.NOWRAP[:] = [vars(Tensor)[p].__get__ for p in ("grad", "_base") if isinstance(vars(Tensor).get(p), property)]
+
+
+def _str_through_repr(self):
+    return type(self).__repr__(self)
 
 
 def _wrap_plugin_ops() -> None:

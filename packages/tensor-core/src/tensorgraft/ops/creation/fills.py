@@ -105,7 +105,8 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
     if not isinstance(size, (tuple, list)):
         raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
     shape = _size((size,), "full")
-    if not isinstance(fill_value, (Tensor, int, float, complex, np.number, np.bool_)):
+    if not isinstance(fill_value, (Tensor, int, float, complex, np.number, np.bool_)) or \
+            (isinstance(fill_value, Tensor) and fill_value.dim() != 0):  # (a tensor only as a 0-d Number)
         raise TypeError(f"full(): argument 'fill_value' (position 2) must be Number, not {type(fill_value).__name__}")
     if dtype is None:
         dtype = _fill_dtype(fill_value)

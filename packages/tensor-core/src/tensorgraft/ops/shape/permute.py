@@ -177,6 +177,10 @@ def _prop_T(self):
 
 
 def _prop_mT(self):
+    if self._data.ndim == 0:  # PyTorch: the identity, deprecated
+        from ...global_switches import warn_once
+        warn_once("Tensor.mT is deprecated on 0-D tensors. This function is the identity in these cases.")
+        return self
     if self._data.ndim < 2:
         raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. "
                            f"Got {self._data.ndim}-D tensor.")
@@ -184,6 +188,10 @@ def _prop_mT(self):
 
 
 def _prop_mH(self):
+    if self._data.ndim == 0:  # PyTorch: the conjugate (identity for a real scalar), deprecated
+        from ...global_switches import warn_once
+        warn_once("Tensor.mH is deprecated on 0-D tensors. Consider using x.conj().")
+        return self.conj() if _np_kind(self._data.dtype) == "c" else self
     if self._data.ndim < 2:
         raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. "
                            f"Got {self._data.ndim}-D tensor.")
@@ -199,7 +207,8 @@ def _prop_H(self):
         warn_once("Tensor.H is deprecated on 0-D tensors. Consider using x.conj().")
         return self.conj() if _np_kind(self._data.dtype) == "c" else self
     if nd != 2:
-        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {nd}-D tensor.")
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {nd}-D tensor."
+                           + (" For batches of matrices, consider using tensor.mH" if nd > 2 else ""))
     t = self.transpose(0, 1)
     return t.conj() if _np_kind(t._data.dtype) == "c" else t
 
