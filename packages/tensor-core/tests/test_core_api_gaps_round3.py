@@ -355,7 +355,7 @@ def test_mT_mH_of_zero_dim_tensors_are_deprecated_identities():
     with pytest.warns(UserWarning, match=r"^Tensor.mH is deprecated on 0-D tensors. Consider using x.conj\(\)."):
         assert torch.tensor(1 + 2j).mH.item() == 1 - 2j
     with pytest.raises(RuntimeError, match="Got 3-D tensor. For batches of matrices, consider using tensor.mH$"):
-        torch.ones(2, 2, 2).H
+        _ = torch.ones(2, 2, 2).H
 
 
 def test_meta_tensors_get_device_and_apply_():

@@ -11,6 +11,7 @@ from tensorgraft.dtypes import BF16
 from tensorgraft.ops._bfloat16 import widen
 
 from ._common import formula, gs, nnop, record, same_device, wrap, xp_of
+from .rowwise_moments import fused_multiply_add, rowwise_moments
 from tensorgraft.dtypes import np_kind as _np_kind
 
 
@@ -269,6 +270,8 @@ def _mean_kept(xp, x, axes):
 
 
 def _ln_kernel(xp, x, w, b, nd, eps):
+    if xp is np and x.dtype == _F32 and x.size and all(p is None or p.dtype == _F32 for p in (w, b)):
+        return _ln_float32_cpu(x, w, b, nd, eps)
     out_dtype = x.dtype
     if x.dtype.itemsize == 2 and (_np_kind(x.dtype) == "f" or x.dtype is BF16):
         # half precision is normalized in float32 and written back in half, as ATen's CPU kernel
@@ -287,6 +290,30 @@ def _ln_kernel(xp, x, w, b, nd, eps):
         out = out + b
     # contiguous whatever the input's layout, as ATen's
     return xp.ascontiguousarray(out.astype(out_dtype, copy=False)), xhat, invstd
+
+
+def _ln_float32_cpu(x, w, b, nd, eps):
+    """float32 layer norm in PyTorch's CPU arithmetic (ATen's layer_norm_kernel.cpp), outputs bit
+    for bit: each row's mean and variance from ``RowwiseMoments`` (rowwise_moments.py),
+    ``rstd = 1 / sqrt(var + eps)`` in float32 (``eps`` rounded to float32), and the output
+    ``(x - mean) * rstd * weight + bias``, the last multiply-add fused (one rounding)."""
+    lead = x.shape[:x.ndim - nd]
+    n = math.prod(x.shape[x.ndim - nd:])
+    rows = np.ascontiguousarray(x).reshape(-1, n)
+    mean, var = rowwise_moments(rows)
+    rstd = np.float32(1) / np.sqrt(var + np.float32(eps))
+    xhat = rows - mean[:, None]
+    xhat *= rstd[:, None]
+    if w is not None and b is not None:
+        out = fused_multiply_add(xhat, w.reshape(-1), b.reshape(-1))
+    elif w is not None:  # (times 1 or plus 0: the fused and unfused results are the same)
+        out = xhat * w.reshape(-1)
+    elif b is not None:
+        out = xhat + b.reshape(-1)
+    else:
+        out = xhat
+    kept = lead + (1,) * nd
+    return out.reshape(x.shape), xhat.reshape(x.shape), rstd.reshape(kept)
 
 
 def layer_norm_op(input, nd, weight, bias, eps):
