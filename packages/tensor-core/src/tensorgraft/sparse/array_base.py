@@ -79,6 +79,29 @@ class SparseArray:
         return self.values.itemsize
 
     # ------------------------------------------------------------------ operators: NumPy's ufuncs
+    # Comparisons are elementwise, as an array's: ``r != r`` (the NaN test in sign's kernel) keeps a COO
+    # pattern; the others raise the missing-kernel error instead of Python's identity answer, which
+    # a kernel would have taken for a mask. (Hashing stays by identity: the data caches use it.)
+    def __ne__(self, other):
+        return np.not_equal(self, other)
+
+    def __eq__(self, other):
+        return np.equal(self, other)
+
+    def __lt__(self, other):
+        return np.less(self, other)
+
+    def __le__(self, other):
+        return np.less_equal(self, other)
+
+    def __gt__(self, other):
+        return np.greater(self, other)
+
+    def __ge__(self, other):
+        return np.greater_equal(self, other)
+
+    __hash__ = object.__hash__
+
     def __add__(self, other):
         return np.add(self, other)
 

@@ -355,29 +355,6 @@ class SparseCOOData(SparseArray):
         self[...] = self.accumulated(other)
         return self
 
-    # Comparisons are elementwise, as an array's: ``r != r`` (the NaN test in sign's kernel) keeps the
-    # pattern; the others raise the missing-kernel error instead of Python's identity answer, which
-    # a kernel would have taken for a mask. (Hashing stays by identity: the data caches use it.)
-    def __ne__(self, other):
-        return np.not_equal(self, other)
-
-    def __eq__(self, other):
-        return np.equal(self, other)
-
-    def __lt__(self, other):
-        return np.less(self, other)
-
-    def __le__(self, other):
-        return np.less_equal(self, other)
-
-    def __gt__(self, other):
-        return np.greater(self, other)
-
-    def __ge__(self, other):
-        return np.greater_equal(self, other)
-
-    __hash__ = object.__hash__
-
     # ------------------------------------------------------------------ NumPy's override protocol
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if method == "__call__" and not kwargs:

@@ -216,10 +216,12 @@ def with_out_decorator(opname: str):
     return lambda fn: functools.wraps(fn)(with_out(fn, opname))
 
 
-def factory_with_out(opname: str):
+def factory_with_out(opname: str, resize_silently: bool = False):
     """Decorate a factory (``arange``, ``full``, ``randint`` ...) to honour PyTorch's ``out=``: the
     values are made in ``out``'s dtype and on its device (unless ``dtype=``/``device=`` are given)
-    and written into ``out``, which is returned."""
+    and written into ``out``, which is returned. ``resize_silently``: an ``out`` of another shape
+    takes the result's without the deprecation warning (the samplers PyTorch resizes with
+    ``resize_``: ``rand``, ``randint``, ``randperm`` ...)."""
     def decorate(fn):
         @functools.wraps(fn)
         def f(*args, out=None, **kwargs):
@@ -236,6 +238,8 @@ def factory_with_out(opname: str):
                 names = ("Strided", "Sparse")
                 raise RuntimeError(f"layout {names[result.is_sparse]} does not match layout of out parameter "
                                    f"({names[out.is_sparse]})")
+            if resize_silently and tuple(out.shape) != tuple(result.shape):
+                out.resize_(tuple(result.shape))
             return write_out(out, result._data, opname)
         return f
     return decorate

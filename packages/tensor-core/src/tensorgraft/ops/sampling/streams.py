@@ -238,21 +238,7 @@ def _write_sampled_out(out, value, fname: str):
 
 
 def _factory_out(fname: str):
-    """``out=`` for a factory: the values made in ``out``'s dtype and on its device (unless
-    ``dtype=``/``device=`` are given), then written into ``out`` (``_write_sampled_out``)."""
-    import functools
-
-    def decorate(fn):
-        @functools.wraps(fn)
-        def f(*args, out=None, **kwargs):
-            if out is None:
-                return fn(*args, **kwargs)
-            if not isinstance(out, Tensor):
-                raise TypeError(f"{fname}(): argument 'out' must be Tensor, not {type(out).__name__}")
-            if kwargs.get("dtype") is None:
-                kwargs["dtype"] = out.dtype
-            if kwargs.get("device") is None:
-                kwargs["device"] = out.device
-            return _write_sampled_out(out, fn(*args, **kwargs)._data, fname)
-        return f
-    return decorate
+    """``out=`` for a sampling factory: the creation factories' handling, with ``out`` resized
+    silently as ``_write_sampled_out`` does."""
+    from .. import _frontend as F
+    return F.factory_with_out(fname, resize_silently=True)
