@@ -37,7 +37,9 @@ def test_move_and_back():
     assert y.to("npcopy", tg.float64).dtype is tg.float64
     with pytest.raises(TypeError, match="can't convert npcopy"):
         y.numpy()
-    assert np.array(y).tolist() == x.tolist()  # __array__ copies to host
+    with pytest.raises(TypeError, match="can't convert npcopy"):
+        np.array(y)  # (as numpy(): PyTorch's __array__ refuses memory off the host; .cpu() first)
+    assert np.array(y.cpu()).tolist() == x.tolist()
 
 
 def test_mixing_devices_errors_clearly():
