@@ -296,20 +296,21 @@ def _ln_float32_cpu(x, w, b, nd, eps):
     """float32 layer norm in PyTorch's CPU arithmetic (ATen's layer_norm_kernel.cpp), outputs bit
     for bit: each row's mean and variance from ``RowwiseMoments`` (rowwise_moments.py),
     ``rstd = 1 / sqrt(var + eps)`` in float32 (``eps`` rounded to float32), and the output
-    ``(x - mean) * rstd * weight + bias``, the last multiply-add fused (one rounding)."""
+    ``(x - mean) * rstd * weight + bias``, the last multiply-add fused (one rounding; without a
+    weight ``(x - mean) * rstd + bias`` fused)."""
     lead = x.shape[:x.ndim - nd]
     n = math.prod(x.shape[x.ndim - nd:])
     rows = np.ascontiguousarray(x).reshape(-1, n)
     mean, var = rowwise_moments(rows)
     rstd = np.float32(1) / np.sqrt(var + np.float32(eps))
-    xhat = rows - mean[:, None]
-    xhat *= rstd[:, None]
+    centered = rows - mean[:, None]
+    xhat = centered * rstd[:, None]
     if w is not None and b is not None:
         out = fused_multiply_add(xhat, w.reshape(-1), b.reshape(-1))
-    elif w is not None:  # (times 1 or plus 0: the fused and unfused results are the same)
+    elif w is not None:  # (plus 0: the fused and unfused results are the same)
         out = xhat * w.reshape(-1)
-    elif b is not None:
-        out = xhat + b.reshape(-1)
+    elif b is not None:  # (the kernel's scalar loop, times 1 dropped: (x - mean) * rstd + bias, fused)
+        out = fused_multiply_add(centered, rstd[:, None], b.reshape(-1))
     else:
         out = xhat
     kept = lead + (1,) * nd
@@ -388,6 +389,8 @@ def _group_size(shape, groups):
 
 
 def _gn_kernel(xp, x, w, b, groups, eps):
+    if xp is np and x.dtype == _F32 and x.size and all(p is None or p.dtype == _F32 for p in (w, b)):
+        return _gn_float32_cpu(x, w, b, groups, eps)
     rows = x.reshape(x.shape[0], groups, _group_size(x.shape, groups))
     mean = _mean_kept(xp, rows, (2,))
     xc = rows - mean
@@ -400,6 +403,30 @@ def _gn_kernel(xp, x, w, b, groups, eps):
     if b is not None:
         out = out + b.reshape(shape)
     return suggested_layout(xp, out.astype(x.dtype, copy=False), x)
+
+
+def _gn_float32_cpu(x, w, b, groups, eps):
+    """float32 group norm in PyTorch's CPU arithmetic (ATen's group_norm_kernel.cpp, contiguous
+    input), outputs bit for bit: each group's mean and variance from ``RowwiseMoments``
+    (rowwise_moments.py), ``rstd = 1 / sqrt(max(var, 0) + eps)`` in double precision, rounded; without
+    weight and bias ``(x - mean) * rstd``, else per channel ``scale = rstd * weight`` and
+    ``bias' = -scale * mean + bias`` (fused), and ``scale * x + bias'`` (fused). (PyTorch computes a
+    channels-last input another way, whose last bits this does not reproduce.)"""
+    n, c = x.shape[0], x.shape[1]
+    rows = np.ascontiguousarray(x).reshape(n * groups, _group_size(x.shape, groups))
+    mean, var = rowwise_moments(rows)
+    rstd = (1.0 / np.sqrt(np.maximum(var, np.float32(0)).astype(_F64) + eps)).astype(_F32)
+    if w is None and b is None:
+        out = rows - mean[:, None]
+        out *= rstd[:, None]
+    else:
+        per = c // groups
+        scale = rstd.reshape(n, groups, 1) * (np.float32(1) if w is None else w.reshape(1, groups, per))
+        scale = np.broadcast_to(scale, (n, groups, per)).reshape(n * c, 1)
+        shift = _fused_multiply_add(-scale, np.repeat(mean, per).reshape(n * c, 1),
+                                    np.float32(0) if b is None else np.tile(b.reshape(-1), n).reshape(n * c, 1))
+        out = fused_multiply_add(rows.reshape(n * c, -1), scale, shift)
+    return suggested_layout(np, out.reshape(x.shape), x)
 
 
 def group_norm_op(input, groups, weight, bias, eps):
