@@ -130,3 +130,17 @@ def test_grid_samplers_by_rank():
 def test_the_kernels_are_listed_by_dir():
     names = set(dir(torch))
     assert {"native_layer_norm", "conv_tbc", "lstm_cell", "grid_sampler_3d", "embedding_renorm_"} <= names
+
+
+def test_native_norm_statistics_are_pytorchs_to_the_bit():
+    import numpy as np
+    x = (np.arange(2 * 33, dtype=np.float32).reshape(2, 33) * 0.37) % 1.7 - 0.6
+    _, mean, rstd = torch.native_layer_norm(torch.from_numpy(x), [33], None, None, 1e-5)
+    assert [v.hex() for v in mean.reshape(-1).tolist()] == ['0x1.c28f540000000p-3', '0x1.c46bd80000000p-3']
+    assert [v.hex() for v in rstd.reshape(-1).tolist()] == ['0x1.fd514e0000000p+0', '0x1.04f9d80000000p+1']
+    x4 = (np.arange(2 * 8 * 5, dtype=np.float32).reshape(2, 8, 5) * 0.37) % 1.7 - 0.6
+    _, mean, rstd = torch.native_group_norm(torch.from_numpy(x4), None, None, 2, 8, 5, 2, 1e-5)
+    assert [v.hex() for v in mean.reshape(-1).tolist()] == [
+        '0x1.8f5c260000000p-3', '0x1.9999840000000p-3', '0x1.28f5b20000000p-2', '0x1.ae143e0000000p-3']
+    assert [v.hex() for v in rstd.reshape(-1).tolist()] == [
+        '0x1.f69a900000000p+0', '0x1.0e5a560000000p+1', '0x1.0592c80000000p+1', '0x1.fb31c60000000p+0']

@@ -158,8 +158,12 @@ def test_untyped_storage_is_shared_between_views():
 
 def test_typed_storage_warns_and_counts_elements():
     a = tg.arange(6.)
-    with pytest.warns(UserWarning, match="TypedStorage is deprecated"):
-        ts = a[2:4].storage()
+    tg.set_warn_always(True)  # (the deprecation warning is PyTorch's once-per-process one)
+    try:
+        with pytest.warns(UserWarning, match="TypedStorage is deprecated"):
+            ts = a[2:4].storage()
+    finally:
+        tg.set_warn_always(False)
     assert isinstance(ts, TypedStorage)
     assert ts.dtype == tg.float32 and ts.size() == 6 and len(ts) == 6 and ts.element_size() == 4
     assert ts.nbytes() == 24 and ts.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0] and ts[1] == 1.0

@@ -99,8 +99,16 @@ _STORAGES = {tg.float32: "FloatStorage", tg.float64: "DoubleStorage", tg.float16
              tg.complex128: "ComplexDoubleStorage"}
 
 
+@pytest.fixture
+def warn_always():
+    """The TypedStorage deprecation warning is once per process (as PyTorch's): every time here."""
+    tg.set_warn_always(True)
+    yield
+    tg.set_warn_always(False)
+
+
 @pytest.mark.parametrize("dtype", list(_STORAGES), ids=str)
-def test_storage_type_is_the_legacy_class_of_the_dtype(dtype):
+def test_storage_type_is_the_legacy_class_of_the_dtype(dtype, warn_always):
     x = tg.zeros(3, dtype=dtype)
     with pytest.warns(UserWarning, match="^TypedStorage is deprecated"):
         cls = x.storage_type()

@@ -13,12 +13,37 @@ are computed without a graph (PyTorch's group-norm statistics carry one).
 """
 from __future__ import annotations
 
+import math
+
 from .nn_function_aliases import functional
 
 
 def _no_grad():
     from .grad_mode import no_grad
     return no_grad()
+
+
+def _row_statistics(input, row_length, eps, clamp_var):
+    """float32 CPU input: the mean and rstd of each run of ``row_length`` elements as PyTorch's kernels
+    compute them (ATen's RowwiseMoments, replayed by tensorgraft-nn's rowwise_moments) -- the
+    statistics behind layer_norm/group_norm's outputs, to the bit; None for other inputs. Group norm
+    takes rstd in double precision from max(var, 0) (``clamp_var``), layer norm in float32."""
+    import numpy as np
+    x = input._data
+    if input.device.type != "cpu" or x.dtype != np.float32 or x.size == 0:
+        return None
+    from .nn.functional_ops.rowwise_moments import rowwise_moments
+    mean, var = rowwise_moments(np.ascontiguousarray(x).reshape(-1, row_length))
+    if clamp_var:
+        rstd = (1.0 / np.sqrt(np.maximum(var, np.float32(0)).astype(np.float64) + eps)).astype(np.float32)
+    else:
+        rstd = np.float32(1) / np.sqrt(var + np.float32(eps))
+    return mean, rstd
+
+
+def _wrapped(array, shape, like):
+    from .tensor import wrap
+    return wrap(array.reshape(shape), like._device)
 
 
 def _kept_statistics(input, dims, eps):
@@ -35,6 +60,10 @@ def native_layer_norm(input, normalized_shape, weight, bias, eps):
     each normalised one."""
     out = functional("native_layer_norm").layer_norm(input, list(normalized_shape), weight, bias, eps)
     dims = tuple(range(input.dim() - len(normalized_shape), input.dim()))
+    kept = tuple(input.shape[:input.dim() - len(normalized_shape)]) + (1,) * len(normalized_shape)
+    exact = _row_statistics(input, math.prod(input.shape[d] for d in dims), eps, clamp_var=False)
+    if exact is not None:
+        return out, _wrapped(exact[0], kept, input), _wrapped(exact[1], kept, input)
     mean, rstd = _kept_statistics(input, dims, eps)
     return out, mean, rstd
 
@@ -57,6 +86,10 @@ def native_batch_norm(input, weight, bias, running_mean, running_var, training, 
 def native_group_norm(input, weight, bias, N, C, HxW, group, eps):
     """``(group_norm(input), mean, rstd)``, the statistics of shape ``(N, group)``."""
     out = functional("native_group_norm").group_norm(input, group, weight, bias, eps)
+    exact = _row_statistics(input, input.numel() // (N * group) if N * group else 1, eps, clamp_var=True) \
+        if input.is_contiguous() else None
+    if exact is not None:
+        return out, _wrapped(exact[0], (N, group), input), _wrapped(exact[1], (N, group), input)
     grouped = input.reshape(N, group, -1)
     mean, rstd = _kept_statistics(grouped, (2,), eps)
     return out, mean.reshape(N, group), rstd.reshape(N, group)
