@@ -33,7 +33,7 @@ def test_negative_pads_crop_and_integer_values():
     x = tg.arange(12).reshape(3, 4)
     assert F.pad(x, (-1, 1, 0, -2), value=9).tolist() == [[1, 2, 3, 9]]
     assert F.pad(tg.tensor([1, 2]), (1, 1), value=2.7).tolist() == [2, 1, 2, 2]  # value cast to int64
-    with pytest.raises(RuntimeError, match="resulted in a negative output size"):
+    with pytest.raises(RuntimeError, match=r"^narrow\(\): length must be non-negative.$"):  # (PyTorch's check)
         F.pad(tg.ones(1, 3), (-2, -2))
 
 

@@ -113,17 +113,40 @@ def _silu_tg(x, g):
 silu_op = _pointwise("silu", _silu_f, _silu_b, "SiluBackward0", tg_bwd=_silu_tg)
 
 
+def _opmath(x):
+    """Half and bfloat16 compute in float32 (ATen's opmath), so an exp that fits there does not overflow."""
+    return x.astype("float32") if _np_kind(x.dtype) == "f" and x.dtype.itemsize < 4 else x
+
+
+def _exp_overflows_from(dt):
+    """Just below where ``exp`` overflows in ``dt`` (88.7 in float32, 709.8 in float64)."""
+    return float(np.log(np.finfo(dt).max)) - 1.0
+
+
 def _softplus_f(xp, x, beta, threshold):
-    bx = x * beta
+    bx = _opmath(x) * beta
     # log(1 + e^bx) = log1p(e^-|bx|) + max(bx, 0) never overflows; dividing max(bx, 0) (not
     # max(x, 0)) by beta keeps it right for a negative beta too
     smooth = xp.log1p(xp.exp(-xp.abs(bx))) / beta + clamp(xp, bx, lo=bx.dtype.type(0)) / beta
+    if beta == 0 or threshold > _exp_overflows_from(bx.dtype):
+        # but PyTorch evaluates log1p(exp(bx)) / beta as written: beta=0 gives log(2)/0 = inf
+        # everywhere, and an exp that overflows below a large threshold gives inf (x=100 with
+        # threshold=1000); that form where it can differ
+        near = bx > _exp_overflows_from(bx.dtype)
+        if beta == 0:
+            near = xp.ones_like(near)
+        smooth = xp.where(near, xp.log1p(xp.exp(bx)) / beta, smooth)
     return select(xp, bx > threshold, x, smooth.astype(x.dtype, copy=False))
 
 
 def _softplus_b(xp, x, g, beta, threshold):
-    bx = x * beta
-    return select(xp, bx > threshold, g, (g * _sig(xp, bx)).astype(g.dtype, copy=False)).astype(x.dtype, copy=False)
+    bx = _opmath(x) * beta
+    curve = _opmath(g) * _sig(xp, bx)
+    if threshold > _exp_overflows_from(bx.dtype):
+        # PyTorch's z / (z + 1), z = exp(bx): NaN where z overflows below the threshold
+        z = xp.exp(bx)
+        curve = xp.where(xp.isinf(z), xp.asarray(np.nan, dtype=curve.dtype), curve)
+    return select(xp, bx > threshold, g, curve.astype(g.dtype, copy=False)).astype(x.dtype, copy=False)
 
 
 def _softplus_dd(x, g, gg, beta, threshold):

@@ -11,7 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from tensorgraft.amp._state import state as _autocast
+from tensorgraft.dtypes import np_kind as _np_kind
 from tensorgraft.ops._frontend import _type_name
+from tensorgraft.tensor import Tensor
 
 from . import conv as _conv
 from ._common import check_tensor as _check_tensor
@@ -23,7 +25,7 @@ from .conv_checks import (  # noqa: F401  (functional.py, nn.modules.conv and co
     _conv_checks, check_kernel_dtype, check_operand_types, check_setting_types, conv_arg as _conv_arg,
     mkldnn_wording as _mkldnn_wording, warn_uneven_same_padding as _warn_uneven_same_padding,
 )
-from .padding_api import pad
+from .padding_api import _is_int, pad
 
 
 def _pair(v, n=2, name="value"):
@@ -244,8 +246,55 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
                            "conv_transpose1d")
 
 
+def _im2col_ints(fname, values):
+    """``unfold``/``fold``'s size arguments as PyTorch takes them: its Python ``_pair`` (a sequence
+    kept as given, so ``(2,)`` stays one long; anything else twice), its parser's "tuple of ints"
+    (TypeError naming the element, as for ``pad``), then ATen's count check for each in turn.
+    ``values``: (name, value) in the order of the signature, from position 2."""
+    out = []
+    for pos, (name, v) in enumerate(values, 2):
+        t = tuple(v) if isinstance(v, (tuple, list, str)) or (isinstance(v, Tensor) and v.ndim) else (v, v)
+        for i, e in enumerate(t):
+            if not _is_int(e):
+                if i == 0:
+                    raise TypeError(f"{fname}(): argument '{name}' (position {pos}) must be tuple of ints, but found "
+                                    f"element of type {type(e).__name__} at pos 0")
+                raise TypeError(f"{fname}(): argument '{name}' failed to unpack the object at pos {i + 1} with error "
+                                f"\"type must be tuple of ints,but got {type(e).__name__}\"")
+        out.append(tuple(int(e) for e in t))
+    for (name, _), t in zip(values, out):
+        if len(t) != 2:
+            raise RuntimeError(f"It is expected {name} equals to 2, but got size {len(t)}")
+    return out
+
+
+_IM2COL_RULES = {"kernel_size": ("kernel size should be greater than zero", "kernel", 1),
+                 "dilation": ("dilation should be greater than zero", "dilation", 1),
+                 "padding": ("padding should be non-negative", "pad", 0),
+                 "stride": ("stride should be greater than zero", "stride", 1)}
+
+
+def _im2col_values(order, settings):
+    """ATen's im2col/col2im shape checks on the settings, in ``order`` (the two differ)."""
+    for name in order:
+        what, word, least = _IM2COL_RULES[name]
+        h, w = settings[name]
+        if h < least or w < least:
+            raise RuntimeError(f"{what}, but got {word}_height: {h} {word}_width: {w}")
+
+
+def _im2col_dtype(input, kernel):
+    """The kernels take floating, complex and bool inputs, not integer ones (after the shape checks)."""
+    if _np_kind(input._data.dtype) in "iu":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(input._data.dtype)}'")
+
+
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     _check(input, "im2col")
+    k, d, p, st = _im2col_ints("im2col", (("kernel_size", kernel_size), ("dilation", dilation),
+                                          ("padding", padding), ("stride", stride)))
+    _im2col_values(("kernel_size", "dilation", "padding", "stride"),
+                   {"kernel_size": k, "dilation": d, "padding": p, "stride": st})
     if input.ndim < 3 and (input.ndim != 2 or input.shape[1]):
         # ATen reads the sizes of dims 1 and 2 (is either empty?) before it checks the rank
         if input.ndim == 0:
@@ -255,21 +304,25 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     if input.ndim not in (3, 4) or 0 in tuple(input.shape[1:]):
         raise RuntimeError("Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other non-zero "
                            f"dimensions for input, but got: {list(input.shape)}")
-    k, d, p, st = _pair(kernel_size), _pair(dilation), _pair(padding), _pair(stride)
     H, W = input.shape[-2], input.shape[-1]
     blocks = tuple((n + 2 * pp - dd * (kk - 1) - 1) // ss + 1 for n, pp, dd, kk, ss in zip((H, W), p, d, k, st))
     if min(blocks) < 1:
         raise RuntimeError(f"Given input with spatial size ({H}, {W}), kernel_size={k}, dilation={d}, padding={p}, "
                            f"calculated shape of the array of sliding blocks as {blocks}, but its components must be "
                            "at least one.")
+    _im2col_dtype(input, "im2col_out_cpu")
     return _conv.unfold_op(input, k, st, (p[0], p[0], p[1], p[1]), d)   # (unbatched too: its node on the input)
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    _check(input, "col2im")
+    o, k, d, p, st = _im2col_ints("col2im", (("output_size", output_size), ("kernel_size", kernel_size),
+                                             ("dilation", dilation), ("padding", padding), ("stride", stride)))
+    _im2col_values(("kernel_size", "stride", "dilation", "padding"),
+                   {"kernel_size": k, "dilation": d, "padding": p, "stride": st})
     if input.ndim not in (2, 3) or 0 in tuple(input.shape[-2:]):
         raise RuntimeError("Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and non-zero "
                            f"dimensions for input, but got: {list(input.shape)}")
-    o, k, d, p, st = _pair(output_size), _pair(kernel_size), _pair(dilation), _pair(padding), _pair(stride)
     c = input.shape[-2]
     if c % (k[0] * k[1]):
         raise RuntimeError("Expected size of input's dimension 1 to be divisible by the product of kernel_size, but "
@@ -279,4 +332,10 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
         raise RuntimeError(f"Given output_size={o}, kernel_size={k}, dilation={d}, padding={p}, stride={st}, expected "
                            f"size of input's dimension 2 to match the calculated number of sliding blocks {blocks[0]} "
                            f"* {blocks[1]} = {blocks[0] * blocks[1]}, but got input.size(2)={input.shape[-1]}.")
+    if min(blocks) < 1:   # (two negative counts whose product matches)
+        raise RuntimeError(f"Given output_size={o}, kernel_size={k}, dilation={d}, padding={p}, stride={st}, calculated "
+                           f"shape of the array of sliding blocks as {blocks}, which is too small (non-positive)")
+    if min(o) < 1:
+        raise RuntimeError(f"Expected output spatial size to be positive, but got: output_size={o}.")
+    _im2col_dtype(input, "col2im_out_cpu")
     return _conv.fold_op(input, o, k, st, (p[0], p[0], p[1], p[1]), d)

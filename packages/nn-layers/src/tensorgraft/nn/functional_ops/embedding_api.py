@@ -18,13 +18,14 @@ from tensorgraft.tensor import Tensor, wrap
 
 from . import embedding as _emb
 # _check: TypeError "<fname>(): argument 'input' (position 1) must be Tensor, not list"
-from .activation_args import check_tensor as _check
+from .activation_args import check_tensor as _check, int_arg as _int_arg, type_name as _type_name_of
 from .conv3d_checks import _legacy_name as _conv3d_legacy_name
 from tensorgraft.dtypes import np_kind as _np_kind
 
 
 def one_hot(tensor, num_classes=-1):
     _check(tensor, "one_hot")
+    num_classes = _int_arg(num_classes, "one_hot", "num_classes", 2)   # (3.0, True, None: TypeError)
     a = tensor._data
     if a.dtype != np.int64:  # int32 and other integer types too (PyTorch's rule)
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
@@ -60,6 +61,13 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         _embedding_renorm_(weight, input, max_norm, norm_type)
     _check(weight, "embedding", "weight", 1)
     _check(input, "embedding", "indices", 2)
+    # the types of PyTorch's ``torch.embedding`` parameters (padding_idx 1.5 or True, sparse=1:
+    # TypeError); its Python code has compared padding_idx with the rows above
+    if padding_idx is not None:   # (None is PyTorch's -1 there: no padding row)
+        padding_idx = _int_arg(padding_idx, "embedding", "padding_idx", 3)
+    for pos, (name, flag) in enumerate((("scale_grad_by_freq", scale_grad_by_freq), ("sparse", sparse)), 4):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"embedding(): argument '{name}' (position {pos}) must be bool, not {_type_name_of(flag)}")
     if weight.ndim != 2:
         raise RuntimeError("'weight' must be 2-D")
     if _np_kind(input._data.dtype) not in "iu" or input._data.dtype.itemsize < 4:

@@ -92,6 +92,8 @@ def _product(input, weight, bias):
     """The array ``input @ weight.T + bias``, after PyTorch's argument checks."""
     check_tensor(input, "linear")
     check_tensor(weight, "linear", "weight", 2)
+    if bias is not None:
+        check_tensor(bias, "linear", "bias", 3)
     x, w = input._data, weight._data
     dev = input._device
     b = None if bias is None else bias._data

@@ -36,6 +36,8 @@ def bilinear(input1, input2, weight, bias=None):
         raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {d}: got {input1.shape[d]} and "
                            f"{input2.shape[d]}")
     for d, (name, x) in enumerate([("input1", input1), ("input2", input2)], 1):
+        if x.ndim == 0:  # (ATen reads the input's last size before the weight's)
+            raise IndexError("Dimension specified as -1 but tensor has no dimensions")
         if weight.ndim <= d:
             raise IndexError(f"Dimension out of range (expected to be in range of [{-max(weight.ndim, 1)}, "
                              f"{max(weight.ndim, 1) - 1}], but got {d})")

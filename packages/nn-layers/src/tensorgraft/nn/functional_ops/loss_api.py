@@ -221,6 +221,13 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     _ops_common.refuse_grad("binary_cross_entropy_with_logits", "weight", weight)
     _ops_common.refuse_grad("binary_cross_entropy_with_logits", "pos_weight", pos_weight)
     _check_bce_logits_dtypes(input, target, pos_weight)
+    if weight is not None:
+        # PyTorch's last step is ``loss.mul_(weight)``: in place, so the weight must broadcast
+        # with the loss (the input's shape), and into it
+        _broadcast_check(input, weight)
+        full = np.broadcast_shapes(tuple(input.shape), tuple(weight.shape))
+        if full != tuple(input.shape):
+            raise RuntimeError(f"output with shape {list(input.shape)} doesn't match the broadcast shape {list(full)}")
     if _np_kind(target._data.dtype) == "f" and target._data.dtype != input._data.dtype:
         # PyTorch's loss is written into ``1 - target`` in place: it has the target's dtype (a
         # float16 target gives a float16 loss, a float32 target a float32 one for a float64 input)
@@ -469,6 +476,8 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
         raise IndexError("Dimension specified as -1 but tensor has no dimensions")
     class_dim = input.ndim - 1
     loss = loss.sum(class_dim) / input.shape[class_dim]
+    if reduction not in ("mean", "sum", "none"):  # (PyTorch's own wording in this loss, at its end)
+        raise ValueError(f"{reduction} is not valid")
     return _reduce_loss(loss, reduction)
 
 

@@ -229,24 +229,27 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     """Each element divided by (k + alpha * the mean of squares over a window of ``size``
     channels) ** beta; the window is zero-padded, size // 2 channels before and (size - 1) // 2
-    after."""
+    after. Written as PyTorch's is, with ``pad`` and ``avg_pool2d``/``avg_pool3d``: so are its
+    errors (size 0: the pool's kernel check), its graph, and its integer arithmetic (an int64
+    input's window means are truncated, as the pool's; int32 is refused by the pool)."""
+    from .padding_api import pad
+    from .pooling3d import avg_pool3d
+    from .pooling_api import avg_pool2d
     _check(input, "local_response_norm")
     dim = input.dim()
     if dim < 3:
         raise ValueError(f"Expected 3D or higher dimensionality                          input (got {dim} dimensions)")
     if input.numel() == 0:
         return input
-    N, C = input.shape[:2]
-    sq = (input * input).reshape(N, C, -1)
-    before, after = size // 2, (size - 1) // 2
-    parts = [sq]
-    if before:
-        parts.insert(0, _tg.zeros((N, before, sq.shape[2]), dtype=sq.dtype, device=sq.device))
-    if after:
-        parts.append(_tg.zeros((N, after, sq.shape[2]), dtype=sq.dtype, device=sq.device))
-    padded = _tg.cat(parts, 1) if len(parts) > 1 else sq
-    total = padded[:, 0:C]
-    for j in range(1, size):
-        total = total + padded[:, j:j + C]
-    div = ((total / size) * alpha + k) ** beta
-    return input / div.reshape(tuple(input.shape))
+    div = input.mul(input)
+    if dim == 3:
+        div = pad(div.unsqueeze(1), (0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool2d(div, (size, 1), stride=1).squeeze(1)
+    else:
+        sizes = input.size()
+        div = div.view(sizes[0], 1, sizes[1], sizes[2], -1)
+        div = pad(div, (0, 0, 0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool3d(div, (size, 1, 1), stride=1).squeeze(1)
+        div = div.view(sizes)
+    div = div.mul(alpha).add(k).pow(beta)
+    return input / div

@@ -4,8 +4,11 @@ registered at plugin load) and from the convolutions, which use it for padding='
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from tensorgraft.ops import _frontend as _F
 from tensorgraft.tensor import Tensor
 
 from . import padding as _padding
@@ -43,6 +46,44 @@ def _check_args(pad, mode, value):
     return tuple(int(e) for e in pad)
 
 
+def _check_constant_pad(shape, pad, value, npdtype):
+    """ATen's ``constant_pad_nd`` before it writes anything. It first crops by the negative pads,
+    with ``narrow`` (outermost padded dim first, its left pad then its right one), so a pad that
+    crops more than is there fails there, with narrow's message (this is the only error an output
+    of negative size reaches). If no pad is positive, that crop is the result: the value is never
+    converted. Otherwise the output is filled with ``value``, a double converted as c10 does:
+    RuntimeError where it does not fit the dtype (300 or -1 into uint8, 1e100 into float32).
+    Returns whether the value is written anywhere."""
+    nd, k = len(shape), len(pad) // 2
+    any_positive = False
+    for dim in range(nd - k, nd):
+        n = shape[dim]
+        lo, hi = pad[2 * (nd - dim - 1)], pad[2 * (nd - dim - 1) + 1]
+        for amount, cropped in ((lo, n + lo), (hi, n + min(lo, 0) + hi)):
+            if amount < 0 and cropped < 0:
+                raise RuntimeError("narrow(): length must be non-negative.")
+            any_positive = any_positive or amount > 0
+    if not any_positive or value is None:
+        return False
+    v, kind = float(value.item() if isinstance(value, Tensor) else value), _np_kind(npdtype)
+    if kind == "b" or (kind in "fc" and not math.isfinite(v)):
+        return True
+    if kind in "iu":
+        info = np.iinfo(npdtype)
+        fits = info.min <= v <= info.max   # (False for NaN and the infinities)
+    else:
+        fits = abs(v) <= _FLOAT_MAX[np.dtype(npdtype).name]
+    if not fits:
+        name = _F._CONVERT_NAMES.get(np.dtype(npdtype).name) or _COMPLEX_NAMES[np.dtype(npdtype).name]
+        raise RuntimeError(f"value cannot be converted to type {name} without overflow")
+    return True
+
+
+_FLOAT_MAX = {"float16": 65504.0, "bfloat16": 3.3895313892515355e38, "float32": 3.4028234663852886e38,
+              "float64": math.inf, "complex64": 3.4028234663852886e38, "complex128": math.inf}
+_COMPLEX_NAMES = {"complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+
+
 def pad(input, pad, mode="constant", value=None):
     _check(input, "pad")
     pad = _check_args(pad, mode, value)
@@ -55,11 +96,14 @@ def pad(input, pad, mode="constant", value=None):
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
     if mode != "constant" and value is not None and value != 0:
         raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
-    if mode != "constant" and (input.ndim - len(pad) // 2) not in (1, 2):
+    # (the modes that index pad 1 to 3 trailing dims, each after one or two others: 8 pads on a
+    # 5-D input are refused too)
+    if mode != "constant" and (len(pad) > 6 or (input.ndim - len(pad) // 2) not in (1, 2)):
         raise NotImplementedError(
             f"Padding size {len(pad)} is not supported for {input.ndim}D input tensor.\nSupported combinations for "
             "non-constant padding:\n  - 2D or 3D input: padding size = 2 (pads last dimension)\n  - 3D or 4D input: "
             "padding size = 4 (pads last 2 dimensions)\n  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
     if mode == "constant":
-        return _padding.constant_pad(input, pad, 0.0 if value is None else value)
+        fills = _check_constant_pad(tuple(input.shape), pad, value, input._data.dtype)
+        return _padding.constant_pad(input, pad, value if fills else 0)
     return _padding.index_pad(input, pad, mode)

@@ -479,14 +479,28 @@ def check_int_tuples(fname, *args):
                             f"{type(v).__name__}")
 
 
+def _output_shape_checks(k, s, p, d):
+    """ATen's ``pooling_output_shape`` for D, H then W, which runs before the kernel, stride and
+    dilation checks of ``pool3d_shape_check``: a kernel of -3 is "pad should be at most half" (C's
+    integer division, toward zero, of the effective kernel size)."""
+    for kk, ss, pp, dd in zip(k, s, p, d):
+        if ss == 0:
+            raise RuntimeError("stride should not be zero")
+        if pp < 0:
+            raise RuntimeError(f"pad must be non-negative, but got pad: {pp}")
+        eff = (kk - 1) * dd + 1
+        if pp > int(eff / 2):
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={pp}, "
+                               f"kernel_size={kk} and dilation={dd}")
+
+
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     check_tensor(input, "max_pool3d")
     check_int_tuples("max_pool3d_with_indices" if return_indices else "max_pool3d", ("kernel_size", 2, kernel_size),
                      ("stride", 3, stride), ("padding", 4, padding), ("dilation", 5, dilation))
     k, s, p = _window_triples("max_pool3d", "must either be", kernel_size, stride, padding)
     d = _triple(dilation, "max_pool3d", "dilation", "must be either")
-    if 0 in s:
-        raise RuntimeError("stride should not be zero")
+    _output_shape_checks(k, s, p, d)
     if any(kk <= 0 for kk in k):
         raise RuntimeError("kernel size should be greater than zero, but got kT: {} kH: {} kW: {}".format(*k))
     if any(ss < 0 for ss in s):
@@ -513,17 +527,17 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     if divisor_override is not None and (isinstance(divisor_override, bool) or not isinstance(divisor_override, int)):
         raise TypeError(f"avg_pool3d(): argument 'divisor_override' must be int, not "
                         f"{type(divisor_override).__name__}")
-    if 0 in s:
-        raise RuntimeError("stride should not be zero")
     if divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
+    _output_shape_checks(k, s, p, (1, 1, 1))
     if any(kk <= 0 for kk in k):
         raise RuntimeError("kernel size should be greater than zero, but got kT: {} kH: {} kW: {}".format(*k))
     for pp in p:
         if pp < 0:
             raise RuntimeError(f"pad must be non-negative, but got pad: {pp}")
     _check_volume(input, "avg_pool3d()")
-    if _np_kind(input._data.dtype) not in "f" and str(input._data.dtype) != "int64":  # (ATen: floats and Long)
+    # (ATen's CPU kernel: float, double and Long; not half nor bfloat16)
+    if (_np_kind(input._data.dtype) not in "f" or input._data.dtype.itemsize < 4) and str(input._data.dtype) != "int64":
         raise _not_implemented("avg_pool3d_out_frame", input)
     _check_pool(input, "avg_pool3d", k, s, p, (1, 1, 1), ceil_mode)
     return avg_pool3d_op(input, k, s, p, bool(ceil_mode), bool(count_include_pad), divisor_override)

@@ -164,7 +164,7 @@ def _avg_pool2d_checks(input, k, s, p, ceil_mode, divisor_override, shape4):
             raise RuntimeError("stride should not be zero")
         if pp < 0:
             raise RuntimeError(f"pad must be non-negative, but got pad: {pp}")
-        if pp > (kk - 1 + 1) // 2:
+        if pp > int(kk / 2):  # (C's integer division, toward zero: a kernel of -1 passes with pad 0)
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={pp}, "
                                f"kernel_size={kk} and dilation=1")
         outs.append(_pool.pool_out(n, kk, ss, pp, 1, ceil_mode) if kk > 0 and ss > 0 else 1)

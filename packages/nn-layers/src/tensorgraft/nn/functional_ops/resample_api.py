@@ -9,12 +9,13 @@ import warnings
 
 import numpy as np
 
+from tensorgraft.dtypes import np_kind as _np_kind
 from tensorgraft.ops._frontend import _type_name
+from tensorgraft.tensor import Tensor
 
 from . import resample as _rs
 # _check: TypeError "<fname>(): argument 'input' (position 1) must be Tensor, not list"
-from .activation_args import check_tensor as _check
-from .conv_api import _pair
+from .activation_args import check_tensor as _check, type_name as _type_name_of
 from .pooling_api import adaptive_avg_pool1d, adaptive_avg_pool2d
 
 
@@ -44,6 +45,69 @@ def _interp_kernel(mode, nsp, antialias):
     return "compute_indices_weights_linear"   # linear, trilinear
 
 
+def _kernel_name(mode, nsp, antialias):
+    """The ATen function ``interpolate`` calls for ``mode`` (named in its argument errors)."""
+    if mode == "nearest":
+        return f"upsample_nearest{nsp}d"
+    if mode == "nearest-exact":
+        return f"_upsample_nearest_exact{nsp}d"
+    if antialias or mode == "lanczos":
+        return f"_upsample_{mode}2d_aa"
+    return f"upsample_{mode}{nsp}d"
+
+
+def _is_int_elem(v, first):
+    """An element PyTorch's parser takes in a "tuple of ints": a bool only after the first (the
+    first one picks the overload), an integer tensor of one element anywhere."""
+    if isinstance(v, Tensor):
+        return _np_kind(v._data.dtype) in "iu" and v._data.size == 1
+    return isinstance(v, (int, np.integer)) and (not first or not isinstance(v, (bool, np.bool_)))
+
+
+def _is_float_elem(v, first):
+    """An element of a "tuple of floats": a Python or NumPy number (bool too), a tensor only after
+    the first."""
+    return isinstance(v, (int, float, np.number, np.bool_)) or (not first and isinstance(v, Tensor))
+
+
+_SCALE_PARAMS = {1: "float scales = None", 2: "float scales_h = None, float scales_w = None",
+                 3: "float scales_d = None, float scales_h = None, float scales_w = None"}
+
+
+def _check_kernel_args(mode, nsp, antialias, output_size, scale_factors):
+    """PyTorch's parser on the ``output_size`` / ``scale_factors`` that ``interpolate`` hands its
+    kernel (one of them a sequence, the other None): a first element of the wrong type matches no
+    overload (size=3.5 -> [3.5, 3.5]: "received an invalid combination of arguments"), a later one
+    fails as it is unpacked."""
+    kname = _kernel_name(mode, nsp, antialias)
+    for seq, ok, pname, what in ((output_size, _is_int_elem, "output_size", "ints"),
+                                 (scale_factors, _is_float_elem, "scale_factors", "floats")):
+        if seq is None:
+            continue
+        if not ok(seq[0], True):
+            align = mode not in ("nearest", "nearest-exact")
+            ac, acp = (", bool", ", bool align_corners") if align else ("", "")
+
+            def got(a):
+                return "NoneType" if a is None else type(a).__name__
+
+            def bad(a):
+                if a is None:
+                    return "!NoneType!"
+                names = ", ".join(_type_name_of(e) for e in a)
+                return f"!list of [{names}]!" if isinstance(a, list) else f"!tuple of ({names})!"
+            raise TypeError(
+                f"{kname}() received an invalid combination of arguments - got (Tensor, {got(output_size)}{ac}, "
+                f"{got(scale_factors)}), but expected one of:\n * (Tensor input, tuple of ints output_size{acp}, tuple "
+                "of floats scale_factors)\n      didn't match because some of the arguments have invalid types: "
+                f"(Tensor, {bad(output_size)}{ac}, {bad(scale_factors)})\n * (Tensor input, tuple of ints output_size"
+                f"{acp}, {_SCALE_PARAMS[nsp]}, *, Tensor out = None)\n")
+        for i, e in enumerate(seq[1:], 2):
+            if not ok(e, False):
+                raise TypeError(f"{kname}(): argument '{pname}' must be tuple of {what}, but found element of type "
+                                f"{_type_name_of(e)} at pos {i}")
+
+
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
                 antialias=False):
     _check(input, "interpolate")
@@ -64,7 +128,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             raise ValueError("Input and output must have the same number of spatial dimensions, but got input with "
                              f"spatial dimensions of {list(in_sizes)} and output size of {size}. Please provide input "
                              "tensor in (N, C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) format.")
-        if not all(isinstance(v, (int, np.integer)) for v in size):
+        # (Python and NumPy ints, and integer tensors, as PyTorch's ``_is_integer``)
+        if not all(isinstance(v, (int, np.integer)) or (isinstance(v, Tensor) and _np_kind(v._data.dtype) in "biu")
+                   for v in size):
             raise TypeError("expected size to be one of int or Tuple[int] or Tuple[int, int] or Tuple[int, int, int], "
                             f"but got size with types {[type(v) for v in size]}")
     if scale_factor is not None and isinstance(scale_factor, (tuple, list)) and len(scale_factor) != nsp:
@@ -91,9 +157,20 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         if not antialias:
             raise ValueError("Lanczos mode requires antialias=True")
     if size is not None:
-        out_sizes = _pair(size, nsp)
+        # (what PyTorch passes on: a sequence as given, a number once per spatial dim)
+        seq = size if isinstance(size, (tuple, list)) else [size] * nsp
+        if mode == "area":
+            if not _is_int_elem(seq[0], True):
+                raise TypeError(f"adaptive_avg_pool{nsp}d(): argument 'output_size' (position 2) must be tuple of "
+                                f"ints, but found element of type {_type_name_of(seq[0])} at pos 0")
+        else:
+            _check_kernel_args(mode, nsp, antialias, seq, None)
+        out_sizes = tuple(int(v.item()) if isinstance(v, Tensor) else int(v) for v in seq)
         scales = (None,) * nsp
     else:
+        if not recompute_scale_factor:
+            _check_kernel_args(mode, nsp, antialias, None, scale_factor if isinstance(scale_factor, (tuple, list))
+                               else [scale_factor] * nsp)
         sf = scale_factor if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * nsp
         out_sizes = tuple(int(math.floor(n * s)) for n, s in zip(in_sizes, sf))
         scales = (None,) * nsp if recompute_scale_factor else tuple(float(s) for s in sf)

@@ -9,7 +9,7 @@ from tensorgraft.sparse.coo_data import SparseCOOData, dense_softmax_refusal
 
 from ._common import formula, gs, nnop, record, wrap
 from .activation_args import check_tensor, int_arg, type_name
-from .activation_builders import _FLOAT, _backward_op
+from .activation_builders import _backward_op
 from tensorgraft.dtypes import np_kind as _np_kind
 
 
@@ -49,7 +49,9 @@ def _softmax_like(name, kernel, node):
             if not isinstance(dtype, _dtype):
                 raise TypeError(f"{name}(): argument 'dtype' must be torch.dtype, not {type_name(dtype)}")
             a = a.astype(dtype.np)
-        elif _np_kind(a.dtype) not in _FLOAT:
+        if _np_kind(a.dtype) != "f" and a.size:
+            # the kernel refuses what is not real floating (complex too), the input or what ``dtype``
+            # made of it (dtype=torch.long too); an empty input never reaches it
             last = a.ndim == 0 or wrap_dim(dim, a.ndim) == a.ndim - 1
             raise NotImplementedError(f'"{name}_{"lastdim_" if last else ""}kernel_impl" not implemented for '
                                       f"'{_type_name(a.dtype)}'")
