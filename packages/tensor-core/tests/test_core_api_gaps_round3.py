@@ -391,3 +391,10 @@ def test_str_of_a_subclass_uses_its_repr():
         def __repr__(self):
             return "Shown!"
     assert str(torch.ones(2).as_subclass(Shown)) == "Shown!"
+
+
+def test_softmax_of_an_empty_integer_tensor_returns_it():
+    assert torch.softmax(torch.tensor([], dtype=torch.int64), 0).dtype == torch.int64
+    assert torch.log_softmax(torch.tensor([], dtype=torch.int64), 0).shape == (0,)
+    with pytest.raises(NotImplementedError, match="\"softmax_lastdim_kernel_impl\" not implemented for 'Long'"):
+        torch.softmax(torch.tensor([1, 2]), 0)

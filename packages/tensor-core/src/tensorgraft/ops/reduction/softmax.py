@@ -64,6 +64,8 @@ def _softmax_frontend(op, log):
         if a.__class__ is SparseCOOData:
             raise dense_softmax_refusal(log)
         if _np_kind(a.dtype) != "f":
+            if a.size == 0:  # (PyTorch returns an empty input before choosing a kernel)
+                return wrap(a.copy(), input._device)
             # PyTorch has a kernel for the last dim and one for any other; neither for integers
             # nor for complex numbers
             kernel = "lastdim_kernel_impl" if axis is None or axis == a.ndim - 1 else "kernel_impl"
