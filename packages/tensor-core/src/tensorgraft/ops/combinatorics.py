@@ -17,7 +17,7 @@ from .. import dtypes as _dt
 from ..grad_mode import state as _gs
 from ..tensor import Tensor, wrap
 from ._frontend import check_tensor
-from ._args import spread_args
+from ._args import check_bool, is_int, spread_args, wrong_type
 from ._define import CORE_OPS, defop
 
 _FIRST = len(CORE_OPS)
@@ -178,21 +178,51 @@ defop("cartesian_prod", frontend=lambda op: _cartesian_prod, method=False, compo
       samples=_cartesian_prod_samples, reference=_cartesian_prod_reference)
 
 
-def _combinations(input, r=2, with_replacement=False):
+def _combinations(*args, **kwargs):
+    """``combinations(Tensor input, int r=2, bool with_replacement=False)``, its arguments checked
+    as PyTorch's parser does (an int ``r``, a bool ``with_replacement``: no bools or ints in their
+    place), with ``(position N)`` for those given positionally."""
     import tensorgraft as tg
-    check_tensor(input, "combinations")
+    names = ("input", "r", "with_replacement")
+    if len(args) > 3:
+        raise TypeError(f"combinations() takes from 1 to 3 positional arguments but {len(args)} were given")
+    given = dict(zip(names, args))
+    for k, v in kwargs.items():
+        if k not in names:
+            raise TypeError(f"combinations() got an unexpected keyword argument '{k}'")
+        if k in given:
+            raise TypeError(f"combinations() got multiple values for argument '{k}'")
+        given[k] = v
+    if "input" not in given:
+        raise TypeError('combinations() missing 1 required positional arguments: "input"')
+    npos = len(args)
+    input = given["input"]
+    r = given.get("r", 2)
+    with_replacement = given.get("with_replacement", False)
+    if not isinstance(input, Tensor):
+        raise wrong_type("combinations", "input", "Tensor", input, 1 if npos > 0 else None)
+    if r.__class__ is not int and not is_int(r):
+        raise wrong_type("combinations", "r", "int", r, 2 if npos > 1 else None)
+    check_bool("combinations", "with_replacement", with_replacement, 3 if npos > 2 else None)
+    r = int(r)
     if input._data.ndim != 1:
         raise RuntimeError(f"Expect a 1D vector, but got shape {list(input._data.shape)}")
     if r < 0:
         raise RuntimeError(f"Expect a non-negative number, but got {r}")
     if r == 0:
         return tg.empty((0,), dtype=input.dtype, device=input.device)
-    # the index tuples depend only on the length (never on the values): built on the host, in
-    # PyTorch's order (the lexicographic order of its meshgrid mask)
-    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
-    idx = np.array(list(pick(range(input._data.shape[0]), r)), dtype=np.int64).reshape(-1, r)
-    cols = tg.tensor(idx.T.copy(), device=input.device)
-    return tg.stack([input.index_select(0, cols[k]) for k in range(r)], 1)
+    # PyTorch's algorithm: an r-dimensional meshgrid of the input, each grid masked to the index
+    # tuples in order (i1 < i2 < ... or <= with replacement), stacked; so the graph reads
+    # StackBackward0 <- MaskedSelectBackward0 <- ExpandBackward0 <- ViewBackward0 as PyTorch's.
+    # The mask depends only on the length (never on the values): built on the host.
+    n = input._data.shape[0]
+    grid_idx = np.indices((n,) * r)
+    mask = np.ones((n,) * r, dtype=bool)
+    for k in range(1, r):
+        mask &= (grid_idx[k - 1] <= grid_idx[k]) if with_replacement else (grid_idx[k - 1] < grid_idx[k])
+    mask_t = tg.tensor(mask, device=input.device)
+    grids = tg.meshgrid(*([input] * r), indexing="ij")
+    return tg.stack([g.masked_select(mask_t) for g in grids], 1)
 
 
 def _combinations_samples(dtype, device):

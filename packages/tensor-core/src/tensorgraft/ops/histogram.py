@@ -17,6 +17,7 @@ import numpy as np
 
 from ..tensor import Tensor, wrap
 from . import _frontend as F
+from ._args import arg_position, invalid_combination, is_int, method_and_function, wrong_type
 from ._define import CORE_OPS, defop
 from ._return_types import return_type
 from tensorgraft.dtypes import BF16, np_kind as _np_kind
@@ -26,7 +27,6 @@ _FIRST = len(CORE_OPS)
 HistogramResult = return_type("histogram", ("hist", "bin_edges"))
 HistogramddResult = return_type("histogramdd", ("hist", "bin_edges"))
 
-_C_FLOAT = {"float32": "float", "float64": "double", "float16": "c10::Half"}
 
 
 def _mk(shape, dtype, device, seed, lo=-2.0, hi=2.0):
@@ -41,6 +41,11 @@ def _num(v: float) -> str:
     if math.isinf(v):
         return "inf" if v > 0 else "-inf"
     return f"{v:g}"
+
+
+def _signed_num(v: float) -> str:
+    """``_num`` printing a NaN's sign bit as C++'s ostream does (``-nan``)."""
+    return "-nan" if math.isnan(v) and math.copysign(1.0, v) < 0 else _num(v)
 
 
 def _xp(t):
@@ -73,35 +78,96 @@ def _histc_kernel(xp, a, bins, lo, hi):
     return _count(xp, pos, valid, None, bins, a.dtype)
 
 
+# the C++ spellings PyTorch's messages use: its dtype names (TypeMeta) and its scalar types
+_TYPEMETA = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+             "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+             "uint8": "unsigned char", "bool": "bool"}
+_SCALAR_T = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+             "int64": "int64_t", "int32": "int", "int16": "int16_t", "int8": "int8_t", "uint8": "uint8_t",
+             "bool": "bool"}
+
+
+def _linspace_checks(npdtype, *edges):
+    """What PyTorch's ``linspace_out`` into a bin-edge tensor of the input's dtype refuses: a bool
+    dtype, and an edge (a double) the dtype cannot hold."""
+    if _np_kind(npdtype) == "b":
+        raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
+    if npdtype is BF16:
+        top = 3.3895313892515355e38  # (NumPy's finfo knows no bfloat16)
+    else:
+        top = float((np.finfo if _np_kind(npdtype) == "f" else np.iinfo)(npdtype).max)
+    bottom = -top if _np_kind(npdtype) == "f" else float(np.iinfo(npdtype).min)
+    for v in edges:
+        if math.isfinite(v) and not bottom <= v <= top:
+            raise RuntimeError(f"value cannot be converted to type {_SCALAR_T[npdtype.name]} without overflow")
+
+
+def _histogram_kernel_dtype(npdtype):
+    """PyTorch's histogram kernels take the floating dtypes, float16 and bfloat16 included."""
+    if _np_kind(npdtype) != "f":
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{F._type_name(npdtype)}'")
+
+
+_HISTC_ARGS = ("bins", "min", "max")
+
+
 def _histc_frontend(op):
     table = op.table
 
-    def histc(input, bins=100, min=0, max=0, *, out=None):
-        if not isinstance(input, Tensor):
-            raise F.not_a_tensor("histc", "input", 1, input)
-        a = input._data
-        if _np_kind(a.dtype) != "f":
-            raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{F._type_name(a.dtype)}'")
-        _check_bins(bins, 0)
-        lo, hi = float(min), float(max)
-        if lo == hi and a.size:
-            xp = _xp(input)
-            lo, hi = float(xp.min(a)), float(xp.max(a))
-        if lo == hi:
-            lo, hi = lo - 1, hi + 1
-        if not all(math.isfinite(v) for v in (lo, hi)):
-            # PyTorch's CPU min/max give a negative NaN, printed "-nan"
-            raise RuntimeError(f"torch.histc: range of [{'-nan' if math.isnan(lo) else _num(lo)}, "
-                               f"{'-nan' if math.isnan(hi) else _num(hi)}] is not finite")
-        if not lo < hi:
-            raise RuntimeError("torch.histc: max must be larger than min")
-        # the kernel sees the edges as PyTorch does: rounded to the input's dtype
-        res = wrap(table[input._device.type](a, int(bins), lo, hi), input._device)
-        if out is not None:
-            F.write_out(out, res._data, "histc")
-            return out
-        return res
-    return histc
+    def build(method):
+        def histc(input, *args, out=None, **kwargs):
+            """``histc(input, bins=100, min=0, max=0)``, following PyTorch's ``histogram_histc_out``:
+            bins > 0, the range (the data's when min == max), its checks, the bin edges made by
+            ``linspace`` in the input's dtype, then the kernel (floating dtypes only)."""
+            if not isinstance(input, Tensor):
+                raise F.not_a_tensor("histc", "input", 1, input)
+            if len(args) > 3:
+                raise TypeError(f"histc() takes from {1 - method} to {4 - method} positional arguments but "
+                                f"{len(args) + 1 - method} were given")
+            given = dict(zip(_HISTC_ARGS, args))
+            for k, v in kwargs.items():
+                if k not in _HISTC_ARGS:
+                    raise TypeError(f"histc() got an unexpected keyword argument '{k}'")
+                if k in given:
+                    raise TypeError(f"histc() got multiple values for argument '{k}'")
+                given[k] = v
+            bins, lo, hi = given.get("bins", 100), given.get("min", 0), given.get("max", 0)
+            npos = len(args)
+            if bins.__class__ is not int and not is_int(bins):
+                raise wrong_type("histc", "bins", "int", bins, arg_position(0, npos, method))
+            for i, (name, v) in enumerate((("min", lo), ("max", hi))):
+                if not isinstance(v, (numbers.Number, Tensor)) or isinstance(v, Tensor) and v.numel() != 1:
+                    raise wrong_type("histc", name, "Number", v, arg_position(i + 1, npos, method))
+            a = input._data
+            _check_bins(int(bins), 0)
+            if out is not None and isinstance(out, Tensor) and out._data.dtype != a.dtype:
+                raise RuntimeError("torch.histogram: input tensor and hist tensor should have the same dtype, but got "
+                                   f"input {_TYPEMETA.get(a.dtype.name, a.dtype.name)} and hist "
+                                   f"{_TYPEMETA.get(out._data.dtype.name, out._data.dtype.name)}")
+            lo, hi = float(lo), float(hi)
+            if lo == hi and a.size:
+                xp = _xp(input)
+                lo, hi = float(xp.min(a)), float(xp.max(a))
+                if a.size > 1:
+                    # PyTorch's CPU aminmax of several elements holding a NaN gives a negative NaN
+                    lo, hi = (-math.nan if math.isnan(v) else v for v in (lo, hi))
+            if lo == hi:
+                lo, hi = lo - 1, hi + 1
+            if not all(math.isfinite(v) for v in (lo, hi)):
+                raise RuntimeError(f"torch.histc: range of [{_signed_num(lo)}, {_signed_num(hi)}] is not finite")
+            if not lo < hi:
+                raise RuntimeError("torch.histc: max must be larger than min")
+            _linspace_checks(a.dtype, lo, hi)
+            _histogram_kernel_dtype(a.dtype)
+            # the kernel sees the edges as PyTorch does: rounded to the input's dtype
+            res = wrap(table[input._device.type](a, int(bins), lo, hi), input._device)
+            if out is not None:
+                F.write_out(out, res._data, "histc")
+                return out
+            return res
+        histc.__name__ = histc.__qualname__ = "histc"
+        return histc
+    return method_and_function(op, build)
 
 
 def _histc_samples(dtype, device):
@@ -126,13 +192,17 @@ defop("histc", kernel=_histc_kernel, frontend=_histc_frontend, differentiable=Fa
 
 # =========================================================================== histogramdd (and histogram)
 def _histdd_kernel(xp, a, edges, weights, density):
-    """``a``: (N, D) samples; ``edges``: D arrays of bin edges; returns the D-dimensional histogram."""
+    """``a``: (N, D) samples; ``edges``: D arrays of bin edges; returns the D-dimensional histogram.
+    Bin positions are found in float64 (exact for every floating dtype); the density's divisions
+    run in the input's dtype, one rounding per step as PyTorch's in-place ``div_``s (the op is
+    ``bf16_native``: half types are not widened for the whole kernel)."""
     shape = tuple(int(e.shape[0]) - 1 for e in edges)
     n = a.shape[0]
     flat = xp.zeros((n,), dtype=np.int64)
     valid = xp.ones((n,), dtype=bool)
     for d, e in enumerate(edges):
-        x = a[:, d]
+        x = a[:, d].astype(np.float64)
+        e = e.astype(np.float64)
         nb = shape[d]
         valid &= (x >= e[0]) & (x <= e[-1])
         pos = xp.searchsorted(e, x, side="right").astype(np.int64) - 1
@@ -141,7 +211,8 @@ def _histdd_kernel(xp, a, edges, weights, density):
     total = int(np.prod(shape))
     hist = _count(xp, flat, valid, weights, total, a.dtype).reshape(shape)
     if density:
-        hist = hist / hist.sum()
+        # ``hist.div_(hist.sum().item())``: the sum rounded to the dtype, as PyTorch's sum()
+        hist = hist / hist.astype(np.float64).sum().astype(a.dtype)
         for d, e in enumerate(edges):
             view = [1] * len(shape)
             view[d] = shape[d]
@@ -173,38 +244,26 @@ def _histdd(name, input2d, bins, ranges, weight, density, table):
     from .creation import linspace
     a = input2d._data
     dev = input2d._device
-    if _np_kind(a.dtype) != "f" or a.dtype is BF16:  # (PyTorch's kernel has no bfloat16)
-        raise NotImplementedError(f"\"histogramdd\" not implemented for '{F._type_name(a.dtype)}'")
     D = a.shape[-1]
     a = a.reshape(-1, D)
     xp = _xp(input2d)
-    if weight is not None:
-        if not isinstance(weight, Tensor):
-            raise TypeError(f"{name}(): argument 'weight' must be Tensor, not {type(weight).__name__}")
-        if tuple(weight._data.shape) != tuple(input2d._data.shape[:-1]):
-            raise RuntimeError("torch.histogramdd: if weight tensor is provided it should have the same shape as the "
-                               "input tensor excluding its innermost dimension, but got input with shape "
-                               f"{list(input2d._data.shape)} and weight with shape {list(weight._data.shape)}")
-        if weight._data.dtype != a.dtype:
-            raise RuntimeError("torch.histogramdd: if weight tensor is provided, input tensor and weight tensor should "
-                               f"have the same dtype, but got input({_C_FLOAT.get(a.dtype.name, a.dtype.name)}), "
-                               f"and weight({_C_FLOAT.get(weight._data.dtype.name, weight._data.dtype.name)})")
-        if weight._device is not dev:
-            raise F.device_mismatch(name, input2d, weight)
+    if weight is not None and not isinstance(weight, Tensor):
+        raise TypeError(f"{name}(): argument 'weight' must be Tensor, not {type(weight).__name__}")
     edges = []
     if isinstance(bins, (list, tuple)) and bins and all(isinstance(b, Tensor) for b in bins):
         if len(bins) != D:
             raise RuntimeError("histogramdd: The size of bins must be equal to the innermost dimension of the input.")
         for d, b in enumerate(bins):
             e = b._data
+            # PyTorch's order (histogramdd_check_inputs): the dtype, the shape, then the bin count
+            if e.dtype != a.dtype:
+                raise RuntimeError("torch.histogramdd: input tensor and bins tensors should have the same dtype, but "
+                                   f"got input with dtype {_TYPEMETA.get(a.dtype.name, a.dtype.name)} and bins for "
+                                   f"dimension {d} with dtype {_TYPEMETA.get(e.dtype.name, e.dtype.name)}")
             if e.ndim != 1:
                 raise RuntimeError(f"torch.histogramdd: bins tensor should have one dimension, but got {e.ndim} "
                                    f"dimensions in the bins tensor for dimension {d}")
-            _check_bins(e.shape[0] - 1 if e.shape[0] else 0, d)
-            if e.dtype != a.dtype:
-                raise RuntimeError("torch.histogramdd: input tensor and bins tensors should have the same dtype, but "
-                                   f"got input with dtype {_C_FLOAT.get(a.dtype.name, a.dtype.name)} and bins for "
-                                   f"dimension {d} with dtype {_C_FLOAT.get(e.dtype.name, e.dtype.name)}")
+            _check_bins(e.size - 1 if e.size else 0, d)
             if b._device is not dev:
                 raise F.device_mismatch(name, input2d, b)
             edges.append(wrap(e.copy(), dev))  # returned as a copy of the given edges, as PyTorch's
@@ -217,35 +276,85 @@ def _histdd(name, input2d, bins, ranges, weight, density, table):
         if ranges is not None and len(ranges) != 2 * D:
             raise RuntimeError(f"torch.histogramdd: for a {D}-dimensional histogram range should have {2 * D} "
                                f"elements, but got {len(ranges)}")
+        if ranges is None and a.shape[0] and a.dtype not in (np.float32, np.float64):
+            # PyTorch reads the data's range in a kernel for float and double only
+            raise NotImplementedError(f"\"histogramdd\" not implemented for '{F._type_name(a.dtype)}'")
         for d, nb in enumerate(counts):
             lo, hi = _outer_edges(input2d, xp, a, ranges, d)
+            _linspace_checks(a.dtype, lo, hi)
             edges.append(linspace(lo, hi, int(nb) + 1, dtype=input2d.dtype, device=dev))
+    if weight is not None:
+        # (PyTorch's histogramdd_check_inputs, after the bin edges are made)
+        if weight._data.dtype != a.dtype:
+            raise RuntimeError("torch.histogramdd: if weight tensor is provided, input tensor and weight tensor should "
+                               f"have the same dtype, but got input({_TYPEMETA.get(a.dtype.name, a.dtype.name)}), "
+                               f"and weight({_TYPEMETA.get(weight._data.dtype.name, weight._data.dtype.name)})")
+        if tuple(weight._data.shape or (1,)) != tuple(input2d._data.shape[:-1]):
+            raise RuntimeError("torch.histogramdd: if weight tensor is provided it should have the same shape as the "
+                               "input tensor excluding its innermost dimension, but got input with shape "
+                               f"{list(input2d._data.shape)} and weight with shape {list(weight._data.shape)}")
+        if weight._device is not dev:
+            raise F.device_mismatch(name, input2d, weight)
+    _histogram_kernel_dtype(a.dtype)
     w = None if weight is None else weight._data
     hist = wrap(table[dev.type](a, [e._data for e in edges], w, bool(density)), dev)
     return hist, edges
 
 
+def _histogram_overloads(method):
+    first = "" if method else "Tensor input, "
+    out = "" if method else ", tuple of Tensors out = None"
+    return (f"{first}Tensor bins, *, Tensor weight = None, bool density = False{out}",
+            f"{first}int bins = 100, *, tuple of floats range = None, Tensor weight = None, bool density = False{out}")
+
+
 def _histogram_frontend(op):
     table = op.table
 
-    def histogram(input, bins=100, *, range=None, weight=None, density=False, out=None):
-        if not isinstance(input, Tensor):
-            raise F.not_a_tensor("histogram", "input", 1, input)
-        if range is not None and len(range) != 2:
-            raise RuntimeError(f"torch.histogramdd: for a 1-dimensional histogram range should have 2 elements, but "
-                               f"got {len(range)}")
-        if isinstance(bins, Tensor):
-            bins = [bins]
-        elif not isinstance(bins, numbers.Integral) or isinstance(bins, bool):
-            raise TypeError(f"histogram(): argument 'bins' must be int or Tensor, not {type(bins).__name__}")
-        w = weight.reshape(-1) if isinstance(weight, Tensor) else weight
-        hist, edges = _histdd("histogram", input.reshape(-1, 1), bins, range, w, density, table)
-        hist = hist.reshape(-1)
-        edge = edges[0]
-        if out is not None:
-            return F.write_outs(out, (hist, edge), "histogram", HistogramResult)
-        return HistogramResult(hist, edge)
-    return histogram
+    def build(method):
+        def histogram(input, *args, out=None, **kwargs):
+            """``histogram(input, bins=100, *, range=None, weight=None, density=False)``: two
+            signatures to PyTorch's parser (``Tensor bins`` without a range, ``int bins``), so an
+            argument of a wrong type is refused with the "invalid combination" error."""
+            if not isinstance(input, Tensor):
+                raise F.not_a_tensor("histogram", "input", 1, input)
+
+            def refuse():
+                shown = dict(kwargs, **({"out": out} if out is not None else {}))
+                return invalid_combination("histogram", args if method else (input,) + args, shown,
+                                           _histogram_overloads(method))
+            if len(args) > 1 or any(k not in ("bins", "range", "weight", "density") for k in kwargs) \
+                    or (args and "bins" in kwargs):
+                raise refuse()
+            bins = args[0] if args else kwargs.get("bins", 100)
+            range, weight = kwargs.get("range"), kwargs.get("weight")
+            density = kwargs.get("density", False)
+            tensor_bins = isinstance(bins, Tensor)
+            if not (tensor_bins or is_int(bins)) or (tensor_bins and range is not None) \
+                    or not (range is None or isinstance(range, (tuple, list))) \
+                    or not (weight is None or isinstance(weight, Tensor)) or density.__class__ is not bool:
+                raise refuse()
+            if range is not None:
+                for i, v in enumerate(range):
+                    if not isinstance(v, numbers.Real):
+                        raise TypeError(f"histogram(): argument 'range' must be tuple of floats, but found element "
+                                        f"of type {type(v).__name__} at pos {i + 1}")
+                if len(range) != 2:
+                    raise RuntimeError(f"torch.histogramdd: for a 1-dimensional histogram range should have 2 "
+                                       f"elements, but got {len(range)}")
+            if out is not None and isinstance(out, (tuple, list)) and len(out) != 2:
+                raise TypeError(f"expected tuple of 2 elements but got {len(out)}")
+            w = weight.reshape(-1) if isinstance(weight, Tensor) else weight
+            hist, edges = _histdd("histogram", input.reshape(-1, 1), [bins] if tensor_bins else int(bins), range, w,
+                                  density, table)
+            hist = hist.reshape(-1)
+            edge = edges[0]
+            if out is not None:
+                return F.write_outs(out, (hist, edge), "histogram", HistogramResult)
+            return HistogramResult(hist, edge)
+        histogram.__name__ = histogram.__qualname__ = "histogram"
+        return histogram
+    return method_and_function(op, build)
 
 
 def _histogramdd_frontend(op):
@@ -254,6 +363,8 @@ def _histogramdd_frontend(op):
     def histogramdd(input, bins=10, *, range=None, weight=None, density=False):
         if not isinstance(input, Tensor):
             raise F.not_a_tensor("histogramdd", "input", 1, input)
+        if input._data.ndim == 0:  # (PyTorch reads input.size(-1) first)
+            raise IndexError("Dimension specified as -1 but tensor has no dimensions")
         if input._data.ndim < 2:
             raise RuntimeError("torch.histogramdd: input tensor should have at least 2 dimensions")
         if isinstance(bins, Tensor):
@@ -296,9 +407,9 @@ def _histogramdd_reference(a, bins=10, range=None, weight=None, density=False):
 
 builtins_range = range
 
-defop("histogram", kernel=_histdd_kernel, frontend=_histogram_frontend, differentiable=False,
+defop("histogram", kernel=_histdd_kernel, frontend=_histogram_frontend, differentiable=False, bf16_native=True,
       samples=_histogram_samples, reference=_histogram_reference)
 defop("histogramdd", kernel=_histdd_kernel, frontend=_histogramdd_frontend, method=False, differentiable=False,
-      samples=_histogramdd_samples, reference=_histogramdd_reference)
+      bf16_native=True, samples=_histogramdd_samples, reference=_histogramdd_reference)
 
 HISTOGRAM_OPS = CORE_OPS[_FIRST:]

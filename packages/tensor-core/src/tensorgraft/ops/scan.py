@@ -16,7 +16,7 @@ from ..grad_mode import state as _gs
 from ..tensor import Tensor, wrap
 from . import _frontend as F
 from ._frontend import check_tensor
-from ._args import wrap_dim
+from ._args import NOT_GIVEN, arg_position, is_int, method_and_function, wrap_dim, wrong_type
 from ._define import CORE_OPS, defop
 from ._return_types import return_type
 from tensorgraft.dtypes import np_kind as _np_kind
@@ -68,8 +68,17 @@ def _cummaxmin_frontend(which):
         table = op.table
         Ret = return_type(which)
 
-        def cummax(input, dim, *, out=None):
+        def cummax(input, dim=NOT_GIVEN, *, out=None):
             check_tensor(input, which)
+            if dim is NOT_GIVEN:  # (PyTorch's parser words it so)
+                raise TypeError(f'{which}() missing 1 required positional arguments: "dim"')
+            if out is not None:
+                # (the parser's checks of the out tuple come before anything else)
+                if not isinstance(out, (tuple, list)):
+                    raise TypeError(f"{which}(): argument 'out' must be tuple of Tensors, not {type(out).__name__}")
+                if len(out) != 2:
+                    raise TypeError(f"expected tuple of 2 elements but got {len(out)}")
+                F.check_out_grad(which, out, input)
             a = input._data
             if _np_kind(a.dtype) == "c":
                 # complex numbers have no order: PyTorch's dispatch has no kernel for them
@@ -80,6 +89,11 @@ def _cummaxmin_frontend(which):
             if input._requires_grad and _gs.enabled:
                 Tensor._autograd.record(op, vals, (input,), {"dim": d, "indices": idx})
             if out is not None:
+                # PyTorch's cummax/cummin kernels take out tensors of exactly the result's dtypes
+                for t, r in zip(out, (vals, idx)):
+                    if isinstance(t, Tensor) and t._data.dtype != r._data.dtype:
+                        raise RuntimeError(f"expected scalar_type {F._type_name(r._data.dtype)} but found "
+                                           f"{F._type_name(t._data.dtype)}")
                 return F.write_outs(out, (vals, idx), which, Ret)
             return Ret(vals, idx)
         cummax.__name__ = cummax.__qualname__ = which
@@ -88,9 +102,50 @@ def _cummaxmin_frontend(which):
 
 
 # =========================================================================== logcumsumexp
+def _complex_log1p(xp, z):
+    """c10's ``log1p`` of a complex number (more accurate than ``log(1 + z)`` near 0)."""
+    x, y = z.real, z.imag
+    theta = xp.arctan2(y, x + 1)
+    r = x * (2 + x) + y * y
+    small = xp.abs(z) < 0.5
+    real = xp.where(small, xp.where(r == 0, x, 0.5 * xp.log1p(r)), xp.log(xp.hypot(x + 1, y)))
+    return (real + 1j * theta).astype(z.dtype)
+
+
+def _complex_log_add_exp(xp, x, y):
+    """PyTorch's ``_log_add_exp_helper`` for complex numbers: NaN (in either part) infects; equal
+    infinite real parts are handled apart (``-inf`` keeps the smaller, ``+inf`` sums exactly);
+    otherwise ``log1p(exp(min - max)) + max``, min and max by their real parts."""
+    y_nan = xp.isnan(y.real) | xp.isnan(y.imag)
+    x_nan = xp.isnan(x.real) | xp.isnan(x.imag)
+    x_first = x.real < y.real
+    lo = xp.where(y_nan, y, xp.where(x_nan, x, xp.where(x_first, x, y)))
+    hi = xp.where(y_nan, y, xp.where(x_nan, x, xp.where(x_first, y, x)))
+    general = _complex_log1p(xp, xp.exp(lo - hi)) + hi
+    infinite = xp.where(lo.real < 0, lo, xp.log(xp.exp(lo) + xp.exp(hi)))
+    res = xp.where(~xp.isfinite(lo.real) & (lo.real == hi.real), infinite, general)
+    nan = xp.asarray(complex(np.nan, np.nan), dtype=x.dtype)
+    return xp.where(xp.isnan(lo.real) | xp.isnan(lo.imag), nan, res).astype(x.dtype)
+
+
+def _complex_logcumsumexp(xp, a, axis):
+    """PyTorch's CPU scan for complex inputs: ``cum = helper(x[i], cum)`` from ``-inf``, one slice
+    along ``axis`` at a time."""
+    x = xp.moveaxis(a, axis, 0)
+    out = xp.empty_like(x)
+    cum = xp.full(x.shape[1:], complex(-np.inf, 0.0), dtype=a.dtype)
+    with np.errstate(all="ignore"):
+        for i in range(x.shape[0]):
+            cum = _complex_log_add_exp(xp, x[i], cum)
+            out[i] = cum
+    return xp.moveaxis(out, 0, axis)
+
+
 def _logcumsumexp_kernel(xp, a, axis):
     if a.ndim == 0:
         return a.copy()
+    if _np_kind(a.dtype) == "c":
+        return _complex_logcumsumexp(xp, a, axis)
     # logaddexp is exact about infinities (-inf is the identity, inf absorbs) and never
     # overflows: log(exp(x) + exp(y)) = max + log1p(exp(-|x - y|)); half precision accumulates in
     # float32, as PyTorch's
@@ -102,17 +157,24 @@ def _logcumsumexp_kernel(xp, a, axis):
 def _logcumsumexp_frontend(op):
     table = op.table
 
-    def logcumsumexp(input, dim, *, out=None):
+    def logcumsumexp(input, dim=NOT_GIVEN, *, out=None):
         check_tensor(input, "logcumsumexp")
+        if dim is NOT_GIVEN:  # (PyTorch's parser words it so)
+            raise TypeError('logcumsumexp() missing 1 required positional arguments: "dim"')
+        if out is not None:
+            F.check_out_grad("logcumsumexp", out, input)
         a = input._data
-        if _np_kind(a.dtype) != "f":
-            # integers: as PyTorch's dispatch error; complex inputs are not implemented here
+        if _np_kind(a.dtype) not in "fc":
+            # integers and bools: as PyTorch's dispatch error
             raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for '{F._type_name(a.dtype)}'")
         d = wrap_dim(dim, a.ndim)
         res = wrap(table[input._device.type](a, d), input._device)
         if input._requires_grad and _gs.enabled:
             Tensor._autograd.record(op, res, (input,), {"dim": d})
         if out is not None:
+            if isinstance(out, Tensor) and out._data.dtype != res._data.dtype:  # (no promotion into out)
+                raise RuntimeError(f"expected scalar_type {F._type_name(res._data.dtype)} but found "
+                                   f"{F._type_name(out._data.dtype)}")
             F.write_out(out, res._data, "logcumsumexp")
             return out
         return res
@@ -120,16 +182,46 @@ def _logcumsumexp_frontend(op):
 
 
 # =========================================================================== diff
+_DIFF_ARGS = ("n", "dim", "prepend", "append")
+
+
+def _diff_frontend(op):
+    """``diff(input, n=1, dim=-1, prepend=None, append=None)`` with PyTorch's parser errors: an
+    argument of a wrong type is named with its ``(position N)`` only when given positionally (the
+    method does not count ``self``)."""
+    def build(method):
+        def diff(input, *args, **kwargs):
+            check_tensor(input, "diff")
+            if len(args) > 4:
+                raise TypeError(f"diff() takes from {1 - method} to {5 - method} positional arguments but "
+                                f"{len(args) + 1 - method} were given")
+            given = dict(zip(_DIFF_ARGS, args))
+            for k, v in kwargs.items():
+                if k not in _DIFF_ARGS:
+                    raise TypeError(f"diff() got an unexpected keyword argument '{k}'")
+                if k in given:
+                    raise TypeError(f"diff() got multiple values for argument '{k}'")
+                given[k] = v
+            n, dim = given.get("n", 1), given.get("dim", -1)
+            prepend, append = given.get("prepend"), given.get("append")
+            npos = len(args)
+            if n.__class__ is not int and not is_int(n):
+                raise wrong_type("diff", "n", "int", n, arg_position(0, npos, method))
+            if dim.__class__ is not int and not is_int(dim):
+                raise wrong_type("diff", "dim", "int", dim, arg_position(1, npos, method))
+            for i, (name, t) in enumerate((("prepend", prepend), ("append", append))):
+                if t is not None and not isinstance(t, Tensor):
+                    raise wrong_type("diff", name, "Tensor", t, arg_position(2 + i, npos, method))
+            return _diff(input, int(n), int(dim), prepend, append)
+        diff.__name__ = diff.__qualname__ = "diff"
+        return diff
+    return method_and_function(op, build)
+
+
 def _diff(input, n=1, dim=-1, prepend=None, append=None):
     """``n``-th forward difference along ``dim`` (logical xor for bools), after concatenating
     ``prepend``/``append``; written with narrow/sub/cat, so the gradient comes from those
-    (``SubBackward0``, as in PyTorch)."""
-    check_tensor(input, "diff")
-    if not isinstance(n, numbers.Integral) or isinstance(n, bool):
-        raise TypeError(f"diff(): argument 'n' (position 2) must be int, not {type(n).__name__}")
-    for name, t in (("prepend", prepend), ("append", append)):
-        if t is not None and not isinstance(t, Tensor):
-            raise TypeError(f"diff(): argument '{name}' must be Tensor, not {type(t).__name__}")
+    (``SubBackward0``, as in PyTorch). The arguments are checked by ``_diff_frontend``."""
     nd = input._data.ndim
     if nd == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
@@ -223,7 +315,7 @@ defop("cummin", kernel=_cummaxmin_kernel, frontend=_cummaxmin_frontend("cummin")
       reference=_cummaxmin_reference("cummin"))
 defop("logcumsumexp", kernel=_logcumsumexp_kernel, frontend=_logcumsumexp_frontend,
       samples=_logcumsumexp_samples, reference=_logcumsumexp_reference)
-defop("diff", frontend=lambda op: _diff, composite=True, samples=_diff_samples, reference=_diff_reference)
+defop("diff", frontend=_diff_frontend, composite=True, samples=_diff_samples, reference=_diff_reference)
 
 
 # =========================================================================== trapezoid / cumulative_trapezoid
@@ -241,6 +333,12 @@ def _integration_args(fname, y, x, dx, dim, extra=()):
     if x is None:
         if dx is None:
             dx = 1
+        if isinstance(dx, Tensor):
+            # PyTorch's parser takes a 0-d tensor for the Scalar dx, unless it requires grad
+            if dx._data.ndim != 0 or dx.requires_grad:
+                raise TypeError(f"{fname}() received an invalid combination of arguments - got (Tensor, dx=Tensor), "
+                                "but expected one of:")
+            dx = dx.item()
         if isinstance(dx, (bool, np.bool_, complex)) or not isinstance(dx, numbers.Real):
             raise RuntimeError(f"{fname}: Currently, we only support dx as a real number.")
         if _np_kind(y._data.dtype) == "b":
@@ -260,7 +358,7 @@ def _integration_args(fname, y, x, dx, dim, extra=()):
 
 
 def _pairs(t, d):
-    """``t[..., 1:, ...] + t[..., :-1, ...]`` along ``d`` (PyTorch's slice(dim, 1) and slice(dim, 0, -1))."""
+    """``(t[..., 1:, ...], t[..., :-1, ...])`` along ``d`` (PyTorch's slice(dim, 1) and slice(dim, 0, -1))."""
     m = t._data.shape[d]
     k = max(m - 1, 0)
     return t.narrow(d, min(1, m), k), t.narrow(d, 0, k)
@@ -271,6 +369,15 @@ def _dx_from(x, d):
     return right - left
 
 
+def _by_number(op_name, t, number):
+    """``t * number`` / ``t / number`` as ATen's Scalar overload, which PyTorch's C++ trapezoid
+    family calls with its ``double`` constants: the graph then reads ``MulBackward1`` /
+    ``DivBackward1``, as PyTorch's does."""
+    from ..special import _as_tensor, _scalar_overload
+    node = "MulBackward1" if op_name == "mul" else "DivBackward1"
+    return _scalar_overload(op_name, node, t, _as_tensor(number, t))
+
+
 def _trapezoid(y, x=None, *, dx=None, dim=-1, _name="trapezoid"):
     """Written as PyTorch's ``do_trapezoid``, so gradients (and nodes) are those of the ops used."""
     d, dxs, xv = _integration_args(_name, y, x, dx, dim)
@@ -279,9 +386,10 @@ def _trapezoid(y, x=None, *, dx=None, dim=-1, _name="trapezoid"):
         shape = y._data.shape[:d] + y._data.shape[d + 1:]
         return tg.zeros(shape, dtype=y.dtype, device=y.device)
     if xv is None:
-        return (y.sum(d) - (y.select(d, 0) + y.select(d, -1)) * 0.5) * dxs
+        ends = _by_number("mul", y.select(d, 0) + y.select(d, -1), 0.5)
+        return _by_number("mul", y.sum(d) - ends, dxs)
     right, left = _pairs(y, d)
-    return (_dx_from(xv, d) * (right + left)).sum(d) / 2.0
+    return _by_number("div", ((left + right) * _dx_from(xv, d)).sum(d), 2.0)
 
 
 def _trapz(y, x=None, *, dx=None, dim=-1):
@@ -292,8 +400,8 @@ def _cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     d, dxs, xv = _integration_args("cumulative_trapezoid", y, x, dx, dim)
     right, left = _pairs(y, d)
     if xv is None:
-        return (dxs / 2.0 * (right + left)).cumsum(d)
-    return (_dx_from(xv, d) * (right + left)).cumsum(d) / 2.0
+        return _by_number("mul", left + right, dxs / 2.0).cumsum(d)
+    return _by_number("div", ((left + right) * _dx_from(xv, d)).cumsum(d), 2.0)
 
 
 def _trapezoid_samples(dtype, device):

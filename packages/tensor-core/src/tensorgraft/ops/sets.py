@@ -13,7 +13,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..tensor import Tensor, wrap
 from . import _frontend as F
-from ._args import wrap_dim
+from ._args import check_bool, is_int, wrap_dim, wrong_type
 from ._define import CORE_OPS, defop
 from .reduction import unique_results
 from tensorgraft.dtypes import np_kind as _np_kind
@@ -57,8 +57,16 @@ def _isin_frontend(op):
             else:
                 ranked.append((_dt._scalar_dtype(v), _dt.SCALAR))
         for v, is_t in ((elements, e_t), (test_elements, t_t)):
-            if is_t and _np_kind(v._data.dtype) == "b":
-                raise RuntimeError("Unsupported input type encountered for isin(): Bool")
+            # PyTorch's isin kernels take no bool or complex operand, elements checked first; a
+            # number is checked as the tensor it becomes (a Python complex: ComplexDouble)
+            if is_t:
+                kind, tname = _np_kind(v._data.dtype), F._type_name(v._data.dtype)
+            else:
+                kind = "b" if isinstance(v, (bool, np.bool_)) else "c" if isinstance(v, numbers.Complex) \
+                    and not isinstance(v, numbers.Real) else ""
+                tname = "Bool" if kind == "b" else "ComplexDouble"
+            if kind in ("b", "c"):
+                raise RuntimeError(f"Unsupported input type encountered for isin(): {tname}")
         common = _dt.result_type_ranked(ranked).np
         from ..device import get_backend
         xp = get_backend(dev).xp
@@ -134,12 +142,28 @@ def _unique_consecutive_frontend(op):
     def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
         if not isinstance(input, Tensor):
             raise F.not_a_tensor("unique_consecutive", "input", 1, input)
+        # PyTorch's Python wrapper passes the rest by keyword: no positions in the parser's errors
+        check_bool("unique_consecutive", "return_inverse", return_inverse)
+        check_bool("unique_consecutive", "return_counts", return_counts)
+        if dim is not None and dim.__class__ is not int and not is_int(dim):
+            raise wrong_type("unique_consecutive", "dim", "int", dim)
         a = input._data
-        if _np_kind(a.dtype) == "c" and dim is None:  # PyTorch's kernel (shared with unique) has no complex case
-            raise NotImplementedError(f"\"unique\" not implemented for '{F._type_name(a.dtype)}'")
-        axis = None if dim is None else wrap_dim(dim, a.ndim)
-        if axis is not None and a.ndim == 0:
-            axis = None
+        if _np_kind(a.dtype) == "c":  # PyTorch's kernels (shared with unique) have no complex case
+            kernel = "unique" if dim is None else "unique_dim"
+            raise NotImplementedError(f"\"{kernel}\" not implemented for '{F._type_name(a.dtype)}'")
+        axis = None
+        if dim is not None:
+            # PyTorch's unique_dim_consecutive checks the dim as unique(dim=) does
+            if a.ndim == 0:
+                raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+            axis = wrap_dim(dim, a.ndim)
+            if 0 in a.shape:
+                if a.shape[axis] != 0:
+                    raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique cannot be "
+                                       "applied")
+                if a.shape.count(0) > 1:
+                    raise RuntimeError("Number of zero sized dimensions is more than one, so unique cannot be "
+                                       "applied ")
         dev = input._device
         return unique_results(dev, *table[dev.type](a, axis), return_inverse, return_counts)
     return unique_consecutive

@@ -15,7 +15,7 @@ from ..caller_warnings import warn_at_caller, warn_once_at_caller
 from ..tensor import Tensor, wrap
 from . import _frontend as F
 from ._frontend import check_tensor
-from ._args import wrap_dim
+from ._args import NOT_GIVEN, invalid_combination, is_int, method_and_function, wrap_dim
 from ._define import CORE_OPS, defop
 from tensorgraft.dtypes import np_kind as _np_kind
 
@@ -25,18 +25,43 @@ _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
 # =========================================================================== quantile / nanquantile
-def _quantile_frontend(ignore_nan: bool):
-    name = "nanquantile" if ignore_nan else "quantile"
+_QUANTILE_NAMES = ("q", "dim", "keepdim", "interpolation", "out")
+_QUANTILE_SIG = ', int dim = None, bool keepdim = False, *, str interpolation = "linear"'
 
-    def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
-        check_tensor(input, name)
-        if isinstance(q, numbers.Real) and not isinstance(q, Tensor):
+
+def _quantile_frontend(ignore_nan: bool, method: bool):
+    """``quantile``/``nanquantile`` as PyTorch's parser takes them: two signatures (``Tensor q``
+    and ``float q``), so any argument of a wrong type (or missing, or one too many) is refused
+    with the "invalid combination" error, which names every argument given (positional ones by
+    type, keywords as ``name=type``)."""
+    name = "nanquantile" if ignore_nan else "quantile"
+    first = "" if method else "Tensor input, "
+    out_sig = "" if method else ", Tensor out = None"
+    overloads = (f"{first}Tensor q{_QUANTILE_SIG}{out_sig}", f"{first}float q{_QUANTILE_SIG}{out_sig}")
+
+    def refuse(input, args, kwargs):
+        return invalid_combination(name, args if method else (input,) + args, kwargs, overloads)
+
+    def quantile(input, *args, **kwargs):
+        if not isinstance(input, Tensor) or len(args) > 3:
+            raise refuse(input, args, kwargs)
+        given = dict(zip(_QUANTILE_NAMES, args))
+        for k, v in kwargs.items():
+            # an unknown keyword, ``out`` on the method, or one already given positionally
+            if k not in _QUANTILE_NAMES or k in given or (method and k == "out"):
+                raise refuse(input, args, kwargs)
+            given[k] = v
+        q = given.get("q", NOT_GIVEN)
+        dim, keepdim = given.get("dim"), given.get("keepdim", False)
+        interpolation, out = given.get("interpolation", "linear"), given.get("out")
+        q_ok = isinstance(q, Tensor) or isinstance(q, numbers.Real)
+        if (not q_ok or not (dim is None or is_int(dim)) or keepdim.__class__ is not bool
+                or not isinstance(interpolation, str) or not (out is None or isinstance(out, Tensor))):
+            raise refuse(input, args, kwargs)
+        if not isinstance(q, Tensor):
             q = float(q)
-            if not 0 <= q <= 1:
-                raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {q}")
-        elif not isinstance(q, Tensor):
-            raise TypeError(f"{name}() received an invalid combination of arguments - got (Tensor, "
-                            f"{type(q).__name__}), but expected q to be a float or a Tensor")
+            if not 0 <= q <= 1:  # (C++ prints the double: 2, not 2.0)
+                raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {q:g}")
         if interpolation not in _INTERPOLATIONS:
             raise RuntimeError("quantile() interpolation must be one of linear, lower, higher, midpoint or nearest, "
                                f"but got {interpolation}")
@@ -55,9 +80,19 @@ def _quantile_frontend(ignore_nan: bool):
             # PyTorch checks the values only for CPU tensors (elsewhere it would cost a device sync)
             if q._device.type == "cpu" and not bool(((q._data >= 0) & (q._data <= 1)).all()):
                 raise RuntimeError("quantile() q values must be in the range [0, 1]")
+        if out is not None:
+            # quantile's out must hold the input's dtype exactly (no float into a double out)
+            if out._data.dtype != a.dtype:
+                raise RuntimeError("quantile() out tensor must be same dtype as the input tensor")
+            if out._device is not input._device:
+                raise RuntimeError("quantile() out tensor must be on the same device as the input tensor")
         res = _quantile(input, q, dim, keepdim, interpolation, ignore_nan)
         if out is not None:
             F.write_out(out, res._data, name)
+            if res._requires_grad:
+                # PyTorch's out= form is composite too: it copies the result in, so a result
+                # needing gradients leaves ``out`` with a CopyBackwards node
+                out.copy_(res)
             return out
         return res
     quantile.__name__ = quantile.__qualname__ = name
@@ -77,27 +112,32 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
         if a.ndim == 0:
             x, lead, kept = input.reshape(1), (), ()
         else:
-            x = input.movedim(d, -1)
-            lead = x._data.shape[:-1]
+            # as PyTorch: the last dim is sorted in place, another is first moved last by
+            # unsqueeze(-1).transpose(dim, -1) (so the graph reads those nodes)
+            x = input if d == a.ndim - 1 else input.unsqueeze(-1).transpose(d, -1)
+            lead = shape[:d] + shape[d + 1:]
             kept = shape[:d] + (1,) + shape[d + 1:] if keepdim else lead
     n = x._data.shape[-1]
     if n > 1 << 24:
         raise RuntimeError("quantile() input tensor is too large")
-    srt = x.sort(-1)[0].reshape(-1, n)  # (rows, n); NaNs sort last
+    # viewed as the kept shape plus the sorted dim (PyTorch's in_shape); NaNs sort last
+    srt = x.sort(-1)[0].view(tuple(kept) + (n,))
     scalar_q = not isinstance(q, Tensor) or q._data.ndim == 0
-    if isinstance(q, Tensor):
-        qv = q.reshape(1) if q._data.ndim == 0 else q
-    else:
-        qv = tg.tensor([q], dtype=input.dtype, device=input.device)
+    # a 0-d q broadcasts against the (..., 1) counts as PyTorch's does (no view of it in the graph)
+    qv = q if isinstance(q, Tensor) else tg.tensor(q, dtype=input.dtype, device=input.device)
     if ignore_nan:
         # ranks from the non-NaN count; an all-NaN row gets rank 0, so its quantile is NaN
         valid = srt.isnan().logical_not().sum(-1, keepdim=True)
         ranks = qv * (valid - 1)
-        ranks = tg.where(ranks < 0, tg.zeros_like(ranks), ranks)
+        ranks = ranks.masked_fill(ranks < 0, 0)
     else:
-        # a row holding NaN gets the last rank, so its quantile is NaN
+        # a row holding NaN gets the last rank, so its quantile is NaN; written as PyTorch's
+        # ``masked_fill(broadcast(q * last_index, has_nan))``, ``q * last_index`` its Scalar overload
+        from ..special import _as_tensor, _scalar_overload
         last = n - 1
-        ranks = tg.where(srt.isnan().any(-1, keepdim=True), tg.full_like(qv, last), qv * last)
+        scaled, has_nan = tg.broadcast_tensors(_scalar_overload("mul", "MulBackward1", qv, _as_tensor(last, qv)),
+                                               srt.isnan().any(-1, keepdim=True))
+        ranks = scaled.masked_fill(has_nan, last)
     if interpolation == "lower":
         ranks = ranks.floor()
     elif interpolation == "higher":
@@ -110,19 +150,11 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
         weights = tg.full_like(ranks, 0.5) if interpolation == "midpoint" else ranks - below
         above = srt.gather(-1, ranks.ceil().to(tg.int64))
         res = res.lerp(above, weights)
-    nq = qv._data.shape[0]
+    # (*kept, nq) -> the quantiles first, with PyTorch's in-place steps (so the graph reads
+    # UnsqueezeBackward1, TransposeBackward1, SqueezeBackward4 as its does)
     if not scalar_q:
-        res = res.reshape(tuple(lead) + (nq,)).movedim(-1, 0)
-    return _squeeze_to(res, ((nq,) if not scalar_q else ()) + tuple(kept))
-
-
-def _squeeze_to(t, shape):
-    """``t`` reshaped to ``shape``, recorded as PyTorch's quantile ends: an in-place
-    ``squeeze_(-1)`` (``SqueezeBackward4``) of an intermediate, so the result is not a view."""
-    from ..registry import registry
-    from .shape import _finish_copy
-    return _finish_copy(registry.ops["squeeze"], t, t._data.reshape(shape), {"shape": t._data.shape},
-                        node_name="SqueezeBackward4")
+        res.unsqueeze_(0).transpose_(0, -1)
+    return res.squeeze_(-1)
 
 
 # =========================================================================== bincount
@@ -160,12 +192,12 @@ def _bincount_frontend(op):
             w = weights._data
             if w.ndim != 1 or w.shape[0] != a.shape[0]:
                 raise RuntimeError("weights should be 1-d and have the same length as input")
+            # PyTorch: float32 weights count in float32, every other dtype (complex64 too) in float64
+            npd = np.dtype(np.float32 if w.dtype == np.float32 else np.float64)
             if _np_kind(w.dtype) == "c":
                 # PyTorch's cast warns once per process, at the user's line (conversion.py shares it)
                 warn_once_at_caller("Casting complex values to real discards the imaginary part")
                 w = w.real
-            # PyTorch: float32 weights count in float32, every other dtype in float64
-            npd = np.dtype(np.float32 if w.dtype == np.float32 else np.float64)
             w = w.astype(np.float64, copy=False)
         return wrap(table[dev.type](a.astype(np.int64, copy=False), w, int(minlength), npd), dev)
     return bincount
@@ -219,9 +251,11 @@ def _bincount_reference(a, weights=None, minlength=0):
     return np.bincount(a, weights, minlength)
 
 
-defop("quantile", frontend=lambda op: _quantile_frontend(False), composite=True, samples=_quantile_samples,
+defop("quantile", frontend=lambda op: method_and_function(op, lambda m: _quantile_frontend(False, m)), composite=True,
+      samples=_quantile_samples,
       reference=_quantile_reference(False))
-defop("nanquantile", frontend=lambda op: _quantile_frontend(True), composite=True, samples=_nanquantile_samples,
+defop("nanquantile", frontend=lambda op: method_and_function(op, lambda m: _quantile_frontend(True, m)),
+      composite=True, samples=_nanquantile_samples,
       reference=_quantile_reference(True))
 defop("bincount", kernel=_bincount_kernel, frontend=_bincount_frontend, differentiable=False,
       samples=_bincount_samples, reference=_bincount_reference)
@@ -234,6 +268,9 @@ def _cov(input, *, correction=1, fweights=None, aweights=None):
     checks read the weights on the host, as PyTorch's do."""
     import tensorgraft as tg
     check_tensor(input, "cov")
+    if correction.__class__ is not int and not is_int(correction):  # (an int to PyTorch's parser)
+        raise TypeError(f"cov(): argument 'correction' must be int, not {type(correction).__name__}")
+    correction = int(correction)
     a = input._data
     if a.ndim > 2:
         raise RuntimeError("cov(): expected input to have two or fewer dimensions but got an input with "
@@ -272,7 +309,14 @@ def _cov(input, *, correction=1, fweights=None, aweights=None):
         w_sum = n_obs
     avg = (x * w if w is not None else x).sum(1) / w_sum
     if w is not None and correction != 0:
-        norm_factor = w_sum - correction * ((w * aweights).sum() / w_sum if aweights is not None else 1)
+        if aweights is not None:
+            # ``correction * (w * aweights).sum() / w_sum`` as PyTorch's C++ groups it: the
+            # product first (its Scalar overload, MulBackward1), then the division
+            from ..special import _as_tensor, _scalar_overload
+            scaled = _scalar_overload("mul", "MulBackward1", (w * aweights).sum(), _as_tensor(correction, w))
+            norm_factor = w_sum - scaled / w_sum
+        else:
+            norm_factor = w_sum - correction
     else:
         norm_factor = w_sum - correction
     if bool(norm_factor <= 0 if not isinstance(norm_factor, Tensor) else (norm_factor._data <= 0)):

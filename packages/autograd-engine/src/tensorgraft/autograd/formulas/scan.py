@@ -31,6 +31,10 @@ def logcumsumexp(node, g):
     x = node.inputs[0]
     out = node.output
     d = node.attrs["dim"]
+    if g.is_complex():
+        # complex: no split into signs, ``conj(exp(reversed_lcse(log(conj(g)) - out) + x))``
+        lcse = g.conj().log() - out
+        return ((lcse.flip(d).logcumsumexp(d).flip(d) + x).exp().conj(),)
     lowest = tg.full_like(g, tg.finfo(g.dtype).min)
     log_abs = g.abs().log()
     log_pos = tg.where(g > 0, log_abs, lowest)

@@ -190,6 +190,10 @@ def _aminmax_frontend(op):
             if dim is None and input._data.size == 0:
                 raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has "
                                    "no identity.")
+            if dim is not None and input._data.ndim:
+                d = wrap_dim(dim, input._data.ndim, "aminmax")
+                if input._data.shape[d] == 0:  # (PyTorch's own check, worded without amin's "()")
+                    raise IndexError(f"aminmax: Expected reduction dim {d} to have non-zero size.")
         reduced = () if dim is None else dim
         # amin and amax run unrecorded: PyTorch keeps both results on one AminmaxBackward0 node
         with _no_grad():

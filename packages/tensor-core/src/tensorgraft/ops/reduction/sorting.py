@@ -9,9 +9,10 @@ import numpy as np
 
 from ...cpu.sort_order import (EMULATION_LIMIT, kthvalue_index, mode_index, mode_with_nan, topk_indices,
                                unstable_order)
-from ...tensor import wrap
+from ...tensor import Tensor, wrap
 from .._frontend import check_tensor
-from .._args import (NOT_GIVEN, arg_position, check_bool, check_int_dim, is_int, method_and_function, missing_args,
+from .._args import (NOT_GIVEN, arg_position, check_bool, check_int_dim, invalid_combination, is_int,
+                     method_and_function, missing_args,
                      spread, wrap_dim, wrong_type)
 from .._define import defop
 from .._return_types import return_type
@@ -43,37 +44,87 @@ def _sort_kernel(xp, a, axis, descending, stable):
     return xp.take_along_axis(a, idx, axis=axis), idx
 
 
+def _sort_overloads(name, method):
+    """The two signatures PyTorch's parser lists for ``sort``/``argsort`` (the Dimname ones hidden)."""
+    if method:
+        return ("*, bool stable, int dim = -1, bool descending = False", "int dim = -1, bool descending = False")
+    out = "tuple of Tensors out = None" if name == "sort" else "Tensor out = None"
+    return (f"Tensor input, *, bool stable, int dim = -1, bool descending = False, {out}",
+            "Tensor input, int dim = -1, bool descending = False" + (f", *, {out}" if name == "sort" else ""))
+
+
+def _parse_sort_args(name, method, input, args, kwargs):
+    """``(dim, descending, stable)`` of ``sort``/``argsort`` as PyTorch's parser takes them. Two
+    signatures: ``(input, int dim=-1, bool descending=False)`` and the ``stable`` one, whose dim and
+    descending are keyword-only; an int for a bool (or a float dim) fits neither, and the error is
+    the "invalid combination" one, unless the count of arguments leaves only the ``stable`` signature
+    plausible: then it is that signature's "takes from 2 to 1 positional arguments"."""
+    def refuse():
+        return invalid_combination(name, args if method else (input,) + args, kwargs, _sort_overloads(name, method))
+    # the most arguments each signature takes: (stable, dim, descending, [out]) and (dim, descending, [out])
+    has_out = not method and name == "sort"
+    given = len(args) + (not method) + len(kwargs)
+    stable_max = 3 + (not method) + (not method)
+    plain_max = 2 + (not method) + has_out
+    if len(args) > 2:
+        if plain_max < given <= stable_max:
+            raise TypeError(f"{name}() takes from {1 + (not method)} to {0 + (not method)} positional arguments but "
+                            f"{len(args) + (not method)} were given")
+        raise refuse()
+    allowed = ("dim", "descending", "stable")
+    if any(k not in allowed for k in kwargs) or any(k in kwargs for k in ("dim", "descending")[:len(args)]):
+        raise refuse()
+    values = dict(zip(("dim", "descending"), args), **kwargs)
+    dim, descending = values.get("dim", -1), values.get("descending", False)
+    if "stable" in kwargs:
+        stable = kwargs["stable"]
+        # sort's stable is ``bool?`` (None allowed), argsort's a bool; dim and descending keyword-only
+        if args or not (stable.__class__ is bool or (stable is None and name == "sort")):
+            raise refuse()
+    else:
+        stable = None
+    if (dim.__class__ is not int and not is_int(dim)) or descending.__class__ is not bool:
+        raise refuse()
+    return int(dim), descending, stable
+
+
 def _sort_frontend(op):
     table = op.table
     Ret = return_type("sort")
 
-    def sort(input, dim=-1, descending=False, stable=None, *, out=None):
-        check_tensor(input, "sort")
-        a = input._data
-        if isinstance(dim, bool):  # sort(x, stable=...) passed positionally is not allowed in torch
-            raise TypeError("sort(): argument 'dim' must be int, not bool")
-        d = wrap_dim(dim, a.ndim, "sort", overloads=())
-        _refuse_complex(a, message=" Sort does not support complex dtypes on CPU")  # (its leading space)
-        v, i = table[input._device.type](a, d, bool(descending), bool(stable))
-        vals, idx = wrap(v, input._device), wrap(i, input._device)
-        # naming ``stable`` (either value) picks PyTorch's sort.stable overload: SortBackward1
-        _record_values(op, vals, input, {"dim": d, "keepdim": True, "indices": idx},
-                       node_name=None if stable is None else "SortBackward1")
-        return Ret(vals, idx)
-    return sort
+    def build(method):
+        def sort(input, *args, out=None, **kwargs):
+            check_tensor(input, "sort")
+            dim, descending, stable = _parse_sort_args("sort", method, input, args, kwargs)
+            a = input._data
+            d = wrap_dim(dim, a.ndim, "sort", overloads=())
+            _refuse_complex(a, message=" Sort does not support complex dtypes on CPU")  # (its leading space)
+            v, i = table[input._device.type](a, d, bool(descending), bool(stable))
+            vals, idx = wrap(v, input._device), wrap(i, input._device)
+            # naming ``stable`` (either value) picks PyTorch's sort.stable overload: SortBackward1
+            _record_values(op, vals, input, {"dim": d, "keepdim": True, "indices": idx},
+                           node_name=None if "stable" not in kwargs else "SortBackward1")
+            return Ret(vals, idx)
+        sort.__name__ = sort.__qualname__ = "sort"
+        return sort
+    return method_and_function(op, build)
 
 
 _sort = defop("sort", kernel=_sort_kernel, frontend=_sort_frontend)
 
 
 def _argsort_frontend(op):
-    def argsort(input, dim=-1, descending=False, stable=False):
-        check_tensor(input, "argsort")
-        a = input._data
-        d = wrap_dim(dim, a.ndim, "argsort", overloads=())
-        _refuse_complex(a, message=" Sort does not support complex dtypes on CPU")
-        return wrap(_sort.table[input._device.type](a, d, bool(descending), bool(stable))[1], input._device)
-    return argsort
+    def build(method):
+        def argsort(input, *args, **kwargs):
+            check_tensor(input, "argsort")
+            dim, descending, stable = _parse_sort_args("argsort", method, input, args, kwargs)
+            a = input._data
+            d = wrap_dim(dim, a.ndim, "argsort", overloads=())
+            _refuse_complex(a, message=" Sort does not support complex dtypes on CPU")
+            return wrap(_sort.table[input._device.type](a, d, bool(descending), bool(stable))[1], input._device)
+        argsort.__name__ = argsort.__qualname__ = "argsort"
+        return argsort
+    return method_and_function(op, build)
 
 
 defop("argsort", frontend=_argsort_frontend, differentiable=False)
@@ -218,7 +269,8 @@ def _median_like_frontend(name: str, node: str):
                 keepdim = _dim_keepdim_checked(name, dim, keepdim, len(args), method)
                 d = wrap_dim(dim, a.ndim, name)
                 if a.ndim and a.shape[d] == 0:
-                    raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+                    # (nanmedian's message names median too: PyTorch's kernels share the check)
+                    raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size.")
                 if _np_kind(a.dtype) in "bc":
                     raise NotImplementedError(f"\"median_out\" not implemented for '{_type_name(a.dtype)}'")
                 if a.ndim == 0:
@@ -287,6 +339,8 @@ def _kthvalue_frontend(op):
         dev = input._device
         d = wrap_dim(dim, a.ndim, "kthvalue")
         n = a.shape[d] if a.ndim else 1
+        if n == 0:  # (checked before k)
+            raise IndexError(f"kthvalue(): Expected reduction dim {d} to have non-zero size.")
         if not 1 <= k <= n:
             raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
         if a.dtype == np.bool_ and a.ndim:  # a 0-d bool is its own kth value; PyTorch sorts no bools
@@ -333,10 +387,23 @@ def _nanmedian_kernel(xp, a, axis, keepdim):
         valid = xp.full_like(xp.take(a, xp.arange(0, 1), axis=axis), a.shape[axis], dtype=np.int64)
     k = xp.maximum((valid - 1) // 2, 0).astype(np.int64)
     pick = xp.take_along_axis(idx, k, axis=axis).astype(np.int64, copy=False)
+    if _np_kind(a.dtype) in "fc" and a.shape[axis] > 3:
+        # an all-NaN slice: PyTorch's std::nth_element sees only equivalent elements, and the one it
+        # leaves first depends on the slice's length alone (libstdc++'s introselect, emulated)
+        pick = xp.where(valid == 0, _all_equal_nth_first(a.shape[axis]), pick)
     vals = xp.take_along_axis(a, pick, axis=axis)
     if not keepdim:
         vals, pick = vals.squeeze(axis), pick.squeeze(axis)
     return vals, pick
+
+
+def _all_equal_nth_first(n):
+    """The position libstdc++'s ``nth_element(first, first, first + n)`` moves to the front when
+    no element is less than another."""
+    from ...cpu.sort_order import _Arrangement
+    run = _Arrangement([0] * n, lambda a, b: False)
+    run.nth_element(0, 0, n)
+    return run.pos[0]
 
 
 _nanmedian_frontend = _median_like_frontend("nanmedian", "Nanmedian")
@@ -475,7 +542,17 @@ def _unique_frontend(op):
     table = op.table
 
     def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
-        check_tensor(input, "unique")
+        # PyTorch's Python ``unique`` calls ``_unique2(input, sorted=, ...)``, or with a dim
+        # ``unique_dim(input, dim, sorted=, ...)``: the parser's errors name that function, with
+        # positions only for the arguments it passes positionally
+        fname = "_unique2" if dim is None else "unique_dim"
+        if not isinstance(input, Tensor):
+            raise wrong_type(fname, "input", "Tensor", input, 1)
+        if dim is not None and dim.__class__ is not int and not is_int(dim):
+            raise wrong_type(fname, "dim", "int", dim, 2)
+        for argname, value in (("sorted", sorted), ("return_inverse", return_inverse),
+                               ("return_counts", return_counts)):
+            check_bool(fname, argname, value)
         a = input._data
         _refuse_complex(a, "unique" if dim is None else "unique_dim")
         if dim is not None and a.ndim == 0:
