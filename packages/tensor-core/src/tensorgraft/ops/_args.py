@@ -83,6 +83,20 @@ class _Required:
 REQUIRED = _Required()
 
 
+def bind_arguments(fname: str, names: tuple, args: tuple, kwargs: dict) -> dict:
+    """The positional ``args`` and the keywords bound to ``names`` (in order), as Python binds them for
+    a function written in Python: its TypeErrors for an unknown or a repeated keyword. (Too many
+    positionals is the caller's check: the counts in its message depend on the overload.)"""
+    given = dict(zip(names, args))
+    for k, v in kwargs.items():
+        if k not in names:
+            raise TypeError(f"{fname}() got an unexpected keyword argument '{k}'")
+        if k in given:
+            raise TypeError(f"{fname}() got multiple values for argument '{k}'")
+        given[k] = v
+    return given
+
+
 def missing_args(fname: str, *names: str) -> TypeError:
     """PyTorch's words for required arguments left out (its plural and singular are swapped)."""
     quoted = ", ".join(f'"{n}"' for n in names)

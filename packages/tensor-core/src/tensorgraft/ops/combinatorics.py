@@ -17,7 +17,7 @@ from .. import dtypes as _dt
 from ..grad_mode import state as _gs
 from ..tensor import Tensor, wrap
 from ._frontend import check_tensor
-from ._args import check_bool, is_int, spread_args, wrong_type
+from ._args import bind_arguments, check_bool, is_int, spread_args, wrong_type
 from ._define import CORE_OPS, defop
 
 _FIRST = len(CORE_OPS)
@@ -186,13 +186,7 @@ def _combinations(*args, **kwargs):
     names = ("input", "r", "with_replacement")
     if len(args) > 3:
         raise TypeError(f"combinations() takes from 1 to 3 positional arguments but {len(args)} were given")
-    given = dict(zip(names, args))
-    for k, v in kwargs.items():
-        if k not in names:
-            raise TypeError(f"combinations() got an unexpected keyword argument '{k}'")
-        if k in given:
-            raise TypeError(f"combinations() got multiple values for argument '{k}'")
-        given[k] = v
+    given = bind_arguments("combinations", names, args, kwargs)
     if "input" not in given:
         raise TypeError('combinations() missing 1 required positional arguments: "input"')
     npos = len(args)

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..tensor import Tensor, wrap
 from . import _frontend as F
-from ._args import arg_position, invalid_combination, is_int, method_and_function, wrong_type
+from ._args import arg_position, bind_arguments, invalid_combination, is_int, method_and_function, wrong_type
 from ._define import CORE_OPS, defop
 from ._return_types import return_type
 from tensorgraft.dtypes import BF16, np_kind as _np_kind
@@ -124,13 +124,7 @@ def _histc_frontend(op):
             if len(args) > 3:
                 raise TypeError(f"histc() takes from {1 - method} to {4 - method} positional arguments but "
                                 f"{len(args) + 1 - method} were given")
-            given = dict(zip(_HISTC_ARGS, args))
-            for k, v in kwargs.items():
-                if k not in _HISTC_ARGS:
-                    raise TypeError(f"histc() got an unexpected keyword argument '{k}'")
-                if k in given:
-                    raise TypeError(f"histc() got multiple values for argument '{k}'")
-                given[k] = v
+            given = bind_arguments("histc", _HISTC_ARGS, args, kwargs)
             bins, lo, hi = given.get("bins", 100), given.get("min", 0), given.get("max", 0)
             npos = len(args)
             if bins.__class__ is not int and not is_int(bins):

@@ -16,7 +16,7 @@ from ..grad_mode import state as _gs
 from ..tensor import Tensor, wrap
 from . import _frontend as F
 from ._frontend import check_tensor
-from ._args import NOT_GIVEN, arg_position, is_int, method_and_function, wrap_dim, wrong_type
+from ._args import NOT_GIVEN, arg_position, bind_arguments, is_int, method_and_function, wrap_dim, wrong_type
 from ._define import CORE_OPS, defop
 from ._return_types import return_type
 from tensorgraft.dtypes import np_kind as _np_kind
@@ -195,13 +195,7 @@ def _diff_frontend(op):
             if len(args) > 4:
                 raise TypeError(f"diff() takes from {1 - method} to {5 - method} positional arguments but "
                                 f"{len(args) + 1 - method} were given")
-            given = dict(zip(_DIFF_ARGS, args))
-            for k, v in kwargs.items():
-                if k not in _DIFF_ARGS:
-                    raise TypeError(f"diff() got an unexpected keyword argument '{k}'")
-                if k in given:
-                    raise TypeError(f"diff() got multiple values for argument '{k}'")
-                given[k] = v
+            given = bind_arguments("diff", _DIFF_ARGS, args, kwargs)
             n, dim = given.get("n", 1), given.get("dim", -1)
             prepend, append = given.get("prepend"), given.get("append")
             npos = len(args)
