@@ -190,26 +190,23 @@ class NestedTensor(Tensor):
             raise RuntimeError("new_empty() not supported for NJT with shape != ()")
         return None
 
-    def new_empty(self, *size, **kwargs):
+    def _new_sized(self, name, size, kwargs):
+        """``new_empty``/``new_zeros``/``new_ones``: the dense factory on the buffer, else only the
+        0-d result PyTorch's nested tensors allow (``_new_factory`` refuses other sizes)."""
         if _as_buffer():
-            return Tensor.new_empty(self, *size, **kwargs)
-        self._new_factory("new_empty", _size_arg(size))
+            return getattr(Tensor, name)(self, *size, **kwargs)
+        self._new_factory(name, _size_arg(size))
         with DisableTorchFunctionSubclass():
-            return Tensor.new_empty(self, (), **kwargs)
+            return getattr(Tensor, name)(self, (), **kwargs)
+
+    def new_empty(self, *size, **kwargs):
+        return self._new_sized("new_empty", size, kwargs)
 
     def new_zeros(self, *size, **kwargs):
-        if _as_buffer():
-            return Tensor.new_zeros(self, *size, **kwargs)
-        self._new_factory("new_zeros", _size_arg(size))
-        with DisableTorchFunctionSubclass():
-            return Tensor.new_zeros(self, (), **kwargs)
+        return self._new_sized("new_zeros", size, kwargs)
 
     def new_ones(self, *size, **kwargs):
-        if _as_buffer():
-            return Tensor.new_ones(self, *size, **kwargs)
-        self._new_factory("new_ones", _size_arg(size))
-        with DisableTorchFunctionSubclass():
-            return Tensor.new_ones(self, (), **kwargs)
+        return self._new_sized("new_ones", size, kwargs)
 
     def new_full(self, size, fill_value, **kwargs):
         if _as_buffer():
