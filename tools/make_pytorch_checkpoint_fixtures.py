@@ -28,6 +28,18 @@ def mlp():
     return model
 
 
+def limited_dtypes():
+    """uint16/32/64 and the 8-bit floats (saved through _rebuild_tensor_v3 and untyped storages), a
+    view with an offset, and uint64 values beyond int64."""
+    a = torch.arange(6, dtype=torch.float64).reshape(2, 3)
+    tensors = {name: (a * 0.75 - 1 if name.startswith("float8") and "e8m0" not in name else a + 1).to(
+        getattr(torch, name)) for name in ("uint16", "uint32", "uint64", "float8_e4m3fn", "float8_e4m3fnuz",
+                                           "float8_e5m2", "float8_e5m2fnuz", "float8_e8m0fnu")}
+    tensors["uint32_tail"] = tensors["uint32"][:, 1:]
+    tensors["uint64_big"] = torch.tensor([2 ** 64 - 1, 2 ** 63], dtype=torch.uint64)
+    return tensors
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     torch.save(mlp().state_dict(), OUT / "mlp_state_dict.pt")
@@ -90,6 +102,7 @@ def main() -> None:
     param = torch.nn.Parameter(torch.ones(2))
     param.note = "on a parameter"
     torch.save({"tagged": tagged, "param": param}, OUT / "tensor_attributes.pt")
+    torch.save(limited_dtypes(), OUT / "limited_dtypes.pt")
     print(f"wrote {len(list(OUT.iterdir()))} files to {OUT} with torch {torch.__version__}", file=sys.stderr)
 
 

@@ -384,6 +384,21 @@ def test_legacy_types_name_their_device():
                    "cpu torch.int64 torch.LongTensor"]
 
 
+def test_float8_is_refused_on_cuda_and_uint32_moves():
+    out = _run("""
+        import tensorgraft as tg
+        t = tg.ones(2, dtype=tg.float8_e4m3fn)
+        try:
+            t.to("cuda")
+        except TypeError as e:
+            print(e)
+        print(t.to("cuda", tg.float32).tolist(), tg.tensor([2 ** 32 - 1], dtype=tg.uint32).cuda().cpu().tolist())
+    """)
+    assert out == ["tensorgraft's CUDA device cannot hold float8_e4m3fn tensors: CuPy has no float8_e4m3fn arrays. "
+                   "Move the tensor as float16 or float32 instead, e.g. t.to('cuda', torch.float16).",
+                   "[1.0, 1.0] [4294967295]"]
+
+
 def test_bfloat16_is_refused_on_cuda_with_a_clear_error():
     # CuPy has no bfloat16 arrays: the move names the dtype and what to use instead
     out = _run("""

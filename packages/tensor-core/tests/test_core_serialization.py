@@ -405,7 +405,7 @@ def _craft(header: dict, data: bytes = b"", length=None) -> bytes:
              "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}, b"\0" * 12), "starts at byte 4"),
     (_craft({"a": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 0]}}), "invalid shape"),
     (_craft({"a": {"dtype": "Q9", "shape": [1], "data_offsets": [0, 4]}}, b"\0" * 4), "unknown dtype"),
-    (_craft({"a": {"dtype": "U16", "shape": [1], "data_offsets": [0, 2]}}, b"\0" * 2), "does not support"),
+    (_craft({"a": {"dtype": "F6_E3M2", "shape": [2], "data_offsets": [0, 2]}}, b"\0" * 2), "does not support"),
     (_craft({"__metadata__": {"a": 1}}), "__metadata__"),
     (_craft([1, 2]), "not a JSON object|does not start"),
     (b"\x05\x00\x00\x00\x00\x00\x00\x00{abc}", "not valid JSON"),

@@ -23,6 +23,7 @@ from . import dtypes as _dtype_mod  # noqa: E402
 from .dtypes import (  # noqa: E402,F401
     bool, complex64, complex128, dtype, float16, bfloat16, float32, float64, get_default_dtype, int8, int16, int32,
     int64, promote_types, result_type, can_cast, set_default_dtype, uint8, finfo, iinfo,
+    uint16, uint32, uint64, float8_e4m3fn, float8_e4m3fnuz, float8_e5m2, float8_e5m2fnuz, float8_e8m0fnu,
 )
 from .device import device, get_default_device, set_default_device  # noqa: E402,F401
 from .grad_mode import (  # noqa: E402,F401
@@ -170,15 +171,11 @@ def __getattr__(name):
 # working), but one that says why and what to use, since programs name them in ``autocast`` calls
 # and ``.to(...)`` far from any check
 _DTYPES_NOT_PROVIDED = {
-    **dict.fromkeys(("float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2", "float8_e5m2fnuz", "float8_e8m0fnu",
-                     "float4_e2m1fn_x2"), "NumPy has no 8-bit or 4-bit float arrays"),
+    "float4_e2m1fn_x2": "NumPy has no packed 4-bit float arrays",
     **dict.fromkeys(("complex32", "chalf"), "NumPy has no half-precision complex arrays"),
     **dict.fromkeys(("qint8", "quint8", "qint32", "quint4x2", "quint2x4"), "there are no quantized tensors"),
-    **dict.fromkeys(("uint16", "uint32", "uint64"), "PyTorch itself runs few ops on them; tensorgraft leaves "
-                    "them out"),
 }
-_DTYPE_INSTEAD = {"complex32": "complex64", "chalf": "complex64",
-                  "uint16": "int32 or int64", "uint32": "int64", "uint64": "int64"}
+_DTYPE_INSTEAD = {"complex32": "complex64", "chalf": "complex64"}
 
 
 def __dir__():

@@ -8,8 +8,9 @@ The engine itself is a separate package (tensorgraft-autograd); these methods re
 """
 from __future__ import annotations
 
+from .dtypes import np_kind
 from .grad_mode import state as _gs
-from .tensor import _BF16, Tensor, _Hooks, _InferenceVersion, wrap
+from .tensor import Tensor, _Hooks, _InferenceVersion, wrap
 
 
 def _autograd_missing(what: str):
@@ -90,7 +91,7 @@ class AutogradMethods:
             raise RuntimeError("requires_grad must be a bool")
         if self.grad_fn is not None:
             raise RuntimeError(_leaf_only_message(value))
-        if value and self._data.dtype.kind not in "fc" and self._data.dtype is not _BF16 \
+        if value and self._data.dtype.kind not in "fc" and np_kind(self._data.dtype) != "f" \
                 and Tensor._autograd is not None:
             raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
         self.requires_grad_(value)
@@ -102,7 +103,7 @@ class AutogradMethods:
         if requires_grad:
             if Tensor._autograd is None:
                 _autograd_missing("requires_grad=True")
-            if self._data.dtype.kind not in "fc" and self._data.dtype is not _BF16:
+            if self._data.dtype.kind not in "fc" and np_kind(self._data.dtype) != "f":  # (ml_dtypes' floats: kind V)
                 raise RuntimeError("only Tensors of floating point dtype can require gradients")
             if self._vc.__class__ is _InferenceVersion and not _gs.inference:
                 raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
@@ -188,7 +189,7 @@ class AutogradMethods:
         if value._device.type != self._device.type or value.is_sparse != self.is_sparse:
             raise RuntimeError("Attempted to call `variable.set_data(tensor)`, but `variable` and `tensor` have "
                                "incompatible tensor type.")
-        if self._requires_grad and value._data.dtype.kind not in "fc" and value._data.dtype is not _BF16:
+        if self._requires_grad and value._data.dtype.kind not in "fc" and np_kind(value._data.dtype) != "f":
             raise RuntimeError("data set to a tensor that requires gradients must be floating point or complex dtype")
         self._data = value._data
         self._device = value._device

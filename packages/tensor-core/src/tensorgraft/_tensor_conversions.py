@@ -120,6 +120,7 @@ _LEGACY_TYPE_NAMES = {
     _dt.int64: "torch.LongTensor", _dt.int32: "torch.IntTensor", _dt.int16: "torch.ShortTensor",
     _dt.int8: "torch.CharTensor", _dt.uint8: "torch.ByteTensor", _dt.bool: "torch.BoolTensor",
     _dt.complex64: "torch.ComplexFloatTensor", _dt.complex128: "torch.ComplexDoubleTensor",
+    **{d: f"torch.{d.scalar_type}Tensor" for d in _dt.LIMITED_DTYPES},  # (no legacy classes: names only)
 }
 
 

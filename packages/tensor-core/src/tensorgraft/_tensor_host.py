@@ -13,13 +13,18 @@ import numpy as np
 
 from .device import get_backend
 from .grad_mode import state as _gs
+from . import dtypes as _dt
 from .tensor import _BF16, _CPU
 
 
-def _bfloat16_to_numpy():
-    # PyTorch's words: NumPy (without ml_dtypes) has no bfloat16, so it refuses rather than
-    # handing out an array of an extension type most NumPy code cannot use
-    return TypeError("Got unsupported ScalarType BFloat16")
+def _bfloat16_to_numpy(np_dtype=_BF16):
+    # PyTorch's words: NumPy (without ml_dtypes) has no bfloat16 or 8-bit floats, so it refuses rather
+    # than handing out an array of an extension type most NumPy code cannot use
+    return TypeError(f"Got unsupported ScalarType {_NOT_NUMPY[np_dtype]}")
+
+
+# NumPy dtypes (ml_dtypes' extension types) whose tensors numpy() and np.asarray refuse
+_NOT_NUMPY = {d.np: d.scalar_type for d in (_dt.bfloat16, *_dt.FLOAT8_DTYPES)}
 
 
 _NUMPY_OF_GRAD = "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
@@ -122,8 +127,8 @@ class HostMethods:
                             f"Tensor.to_dense() first.")
         if self._requires_grad and not force:
             raise RuntimeError(_NUMPY_OF_GRAD)
-        if self._data.dtype is _BF16:
-            raise _bfloat16_to_numpy()
+        if self._data.dtype in _NOT_NUMPY:
+            raise _bfloat16_to_numpy(self._data.dtype)
         return self._data
 
     def __array__(self, dtype=None, copy=None):
@@ -135,8 +140,8 @@ class HostMethods:
             raise _not_on_host(self._device)  # (numpy()'s refusal: PyTorch's __array__ calls it)
         if self._requires_grad:
             raise RuntimeError(_NUMPY_OF_GRAD)
-        if self._data.dtype is _BF16:
-            raise _bfloat16_to_numpy()
+        if self._data.dtype in _NOT_NUMPY:
+            raise _bfloat16_to_numpy(self._data.dtype)
         a = self._host()
         if dtype is not None and a.dtype != np.dtype(dtype):
             if copy is False:

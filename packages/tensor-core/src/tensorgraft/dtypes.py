@@ -14,7 +14,8 @@ import numpy as np
 
 __all__ = [
     "dtype", "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32",
-    "float64", "complex64", "complex128", "get_default_dtype", "set_default_dtype",
+    "float64", "complex64", "complex128", "uint16", "uint32", "uint64", "float8_e4m3fn", "float8_e4m3fnuz",
+    "float8_e5m2", "float8_e5m2fnuz", "float8_e8m0fnu", "get_default_dtype", "set_default_dtype",
     "promote_types", "result_type", "can_cast", "finfo", "iinfo",
 ]
 
@@ -28,17 +29,23 @@ class dtype:
     __module__ = "tensorgraft"  # printed <class 'tensorgraft.dtype'>, as PyTorch prints torch.dtype
 
     __slots__ = ("name", "np", "category", "itemsize", "is_floating_point", "is_complex",
-                 "is_signed", "_torch_name")
+                 "is_signed", "_torch_name", "scalar_type", "limited")
 
-    def __init__(self, name: str, np_dtype, category: int, torch_name: str | None = None):
+    def __init__(self, name: str, np_dtype, category: int, scalar_type: str, *, limited: bool = False,
+                 signed: bool = True):
         self.name = name
         self.np = np.dtype(np_dtype)
         self.category = category
         self.itemsize = self.np.itemsize
         self.is_floating_point = category == _FLOAT
         self.is_complex = category == _COMPLEX
-        self.is_signed = self.np.kind in "ifc" or category == _FLOAT  # bfloat16: kind V
-        self._torch_name = torch_name or name
+        self.is_signed = signed and (self.np.kind in "ifc" or category == _FLOAT)  # bfloat16: kind V
+        self._torch_name = name
+        # PyTorch's C++ ScalarType name, which its messages print ("... for 'Float'")
+        self.scalar_type = scalar_type
+        # the dtypes PyTorch keeps out of type promotion (uint16/32/64: "shell" dtypes; the 8-bit
+        # floats: storage formats): mixing them with another dtype is an error, not a promotion
+        self.limited = limited
 
     def __repr__(self) -> str:
         return "torch." + self._torch_name
@@ -52,27 +59,47 @@ class dtype:
         return {complex64: float32, complex128: float64}.get(self, self)
 
     def to_complex(self) -> "dtype":
+        if self.limited and self.category == _FLOAT:
+            raise RuntimeError(f"Unknown Complex ScalarType for {self.scalar_type}")
         return {float64: complex128, complex128: complex128}.get(self, complex64)
 
 
-bool = dtype("bool", np.bool_, _BOOL)  # noqa: A001 - PyTorch's public name
-uint8 = dtype("uint8", np.uint8, _INT)
-int8 = dtype("int8", np.int8, _INT)
-int16 = dtype("int16", np.int16, _INT)
-int32 = dtype("int32", np.int32, _INT)
-int64 = dtype("int64", np.int64, _INT)
-float16 = dtype("float16", np.float16, _FLOAT)
+bool = dtype("bool", np.bool_, _BOOL, "Bool")  # noqa: A001 - PyTorch's public name
+uint8 = dtype("uint8", np.uint8, _INT, "Byte")
+int8 = dtype("int8", np.int8, _INT, "Char")
+int16 = dtype("int16", np.int16, _INT, "Short")
+int32 = dtype("int32", np.int32, _INT, "Int")
+int64 = dtype("int64", np.int64, _INT, "Long")
+float16 = dtype("float16", np.float16, _FLOAT, "Half")
 # NumPy has no bfloat16; ml_dtypes (the JAX/TensorFlow project's NumPy extension types) adds one
 # that arrays store in 2 bytes. Its NumPy kind is 'V', not 'f', so code that asks "is this array
 # floating?" asks ``np_kind`` (below). Kernels compute bfloat16 in float32 and round once, as
 # PyTorch's CPU kernels do (see ``BF16`` users: ops/_bfloat16.py).
-bfloat16 = dtype("bfloat16", ml_dtypes.bfloat16, _FLOAT)
-float32 = dtype("float32", np.float32, _FLOAT)
-float64 = dtype("float64", np.float64, _FLOAT)
-complex64 = dtype("complex64", np.complex64, _COMPLEX)
-complex128 = dtype("complex128", np.complex128, _COMPLEX)
+bfloat16 = dtype("bfloat16", ml_dtypes.bfloat16, _FLOAT, "BFloat16")
+float32 = dtype("float32", np.float32, _FLOAT, "Float")
+float64 = dtype("float64", np.float64, _FLOAT, "Double")
+complex64 = dtype("complex64", np.complex64, _COMPLEX, "ComplexFloat")
+complex128 = dtype("complex128", np.complex128, _COMPLEX, "ComplexDouble")
+# The limited dtypes (docs/user-guide/tensors.md): tensors of them are made, converted, moved, viewed,
+# indexed, saved and loaded; PyTorch 2.13 runs few ops on them and never promotes them with another
+# dtype. The wider unsigned integers are NumPy's own; the 8-bit floats are ml_dtypes' (as bfloat16).
+uint16 = dtype("uint16", np.uint16, _INT, "UInt16", limited=True)
+uint32 = dtype("uint32", np.uint32, _INT, "UInt32", limited=True)
+uint64 = dtype("uint64", np.uint64, _INT, "UInt64", limited=True)
+float8_e4m3fn = dtype("float8_e4m3fn", ml_dtypes.float8_e4m3fn, _FLOAT, "Float8_e4m3fn", limited=True)
+float8_e4m3fnuz = dtype("float8_e4m3fnuz", ml_dtypes.float8_e4m3fnuz, _FLOAT, "Float8_e4m3fnuz", limited=True)
+float8_e5m2 = dtype("float8_e5m2", ml_dtypes.float8_e5m2, _FLOAT, "Float8_e5m2", limited=True)
+float8_e5m2fnuz = dtype("float8_e5m2fnuz", ml_dtypes.float8_e5m2fnuz, _FLOAT, "Float8_e5m2fnuz", limited=True)
+# (e8m0: an exponent only, no sign bit)
+float8_e8m0fnu = dtype("float8_e8m0fnu", ml_dtypes.float8_e8m0fnu, _FLOAT, "Float8_e8m0fnu", limited=True,
+                       signed=False)
 
-ALL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64, complex64, complex128)
+# the dtypes every op computes with
+FULL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64, complex64, complex128)
+UNSIGNED_WIDE = (uint16, uint32, uint64)
+FLOAT8_DTYPES = (float8_e4m3fn, float8_e4m3fnuz, float8_e5m2, float8_e5m2fnuz, float8_e8m0fnu)
+LIMITED_DTYPES = UNSIGNED_WIDE + FLOAT8_DTYPES
+ALL_DTYPES = FULL_DTYPES + LIMITED_DTYPES
 # PyTorch's aliases: torch.float, torch.long, torch.half, ...
 ALIASES = {
     "float": float32, "double": float64, "half": float16, "long": int64, "int": int32,
@@ -80,11 +107,11 @@ ALIASES = {
 }
 _BY_NUMPY = {d.np: d for d in ALL_DTYPES}
 BF16 = bfloat16.np  # the NumPy dtype object (a singleton: ``a.dtype is BF16`` is the cheap test)
-_KIND = {d.np: ("f" if d is bfloat16 else d.np.kind) for d in ALL_DTYPES}
+_KIND = {d.np: ("f" if d.category == _FLOAT else d.np.kind) for d in ALL_DTYPES}  # ml_dtypes' kinds: 'V' (or 'f')
 
 
 def np_kind(np_dtype) -> str:
-    """NumPy's dtype ``kind`` letter, except that bfloat16 (kind 'V' in ml_dtypes) is 'f'."""
+    """NumPy's dtype ``kind`` letter, except that bfloat16 and the 8-bit floats (kind 'V' in ml_dtypes) are 'f'."""
     k = _KIND.get(np_dtype)
     return k if k is not None else np.dtype(np_dtype).kind
 _BY_NAME = {d.name: d for d in ALL_DTYPES}
@@ -106,12 +133,6 @@ def from_numpy_dtype(np_dtype) -> dtype:
         raise ValueError("given numpy array has byte order different from the native byte order. Conversion "
                          "between byte orders is currently not supported.")
     name = f"numpy.{np_type.type.__name__}"  # as PyTorch names it: numpy.str_, numpy.object_, ...
-    if np_type.kind == "u":
-        # PyTorch has these; tensorgraft does not (NumPy-backed kernels lack them), so PyTorch's list,
-        # which names them, would be wrong here
-        raise TypeError(f"can't convert np.ndarray of type {name}: tensorgraft has no {np_type.name} dtype. The "
-                        "only supported types are: float64, float32, float16, complex64, complex128, int64, int32, "
-                        "int16, int8, uint8, and bool.")
     raise TypeError(
         f"can't convert np.ndarray of type {name}. The only supported types are: float64, float32, float16, "
         "complex64, complex128, int64, int32, int16, int8, uint64, uint32, uint16, uint8, and bool.")
@@ -142,6 +163,8 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     wider type (NumPy's rule, which agrees with PyTorch there)."""
     if a is b:
         return a
+    if a.limited or b.limited:
+        return _promote_limited(a, b)
     if a.category != b.category:
         hi, lo = (a, b) if a.category > b.category else (b, a)
         if hi.category == _COMPLEX and lo.category == _FLOAT and lo is float64:
@@ -152,6 +175,19 @@ def promote_types(a: dtype, b: dtype) -> dtype:
         other = b if a is bfloat16 else a
         return float32 if other is float16 else other
     return _BY_NUMPY[np.promote_types(a.np, b.np)]
+
+
+def _promote_limited(a: dtype, b: dtype) -> dtype:
+    """PyTorch's rule for two different dtypes one of which is limited: an 8-bit float promotes with
+    nothing; uint16/32/64 only with a (full) floating type, which wins."""
+    if a.limited and a.category == _FLOAT or b.limited and b.category == _FLOAT:
+        raise RuntimeError(f"Promotion for Float8 Types is not supported, attempted to promote {a.scalar_type} and "
+                           f"{b.scalar_type}")
+    other = b if a.limited else a
+    if other.category == _FLOAT and not other.limited:
+        return other
+    raise RuntimeError("Promotion for uint16, uint32, uint64 types is not supported, attempted to promote "
+                       f"{a.scalar_type} and {b.scalar_type}")
 
 
 # Operand ranks for result_type.
@@ -265,7 +301,7 @@ class finfo:
             raise TypeError("torch.finfo() requires a floating point input type. Use torch.iinfo to handle "
                             "'torch.finfo'")
         real = type.to_real()
-        info = ml_dtypes.finfo(real.np) if real is bfloat16 else np.finfo(real.np)
+        info = ml_dtypes.finfo(real.np) if real.np.kind != "f" or real.limited else np.finfo(real.np)
         self.bits = int(info.bits)
         self.eps = float(info.eps)
         self.max = float(info.max)
@@ -273,6 +309,12 @@ class finfo:
         self.tiny = float(info.tiny)
         self.smallest_normal = float(info.smallest_normal)
         self.resolution = 10.0 ** -int(info.precision)
+        if real.limited:
+            # PyTorch's numbers for the 8-bit floats (its numeric_limits: no decimal digit is exact,
+            # and e5m2fnuz's epsilon is taken from its 3-bit-mantissa sibling)
+            self.resolution = 1.0
+            if real is float8_e5m2fnuz:
+                self.eps = 0.125
         self.dtype = real.name
 
     def __repr__(self) -> str:

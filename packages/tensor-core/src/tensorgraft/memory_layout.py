@@ -66,6 +66,17 @@ jagged = layout("jagged")  # nested tensors with one ragged dimension (tensorgra
 _RANK = {channels_last: 4, channels_last_3d: 5}
 
 
+def strided_view(xp, a, shape, strides, writeable: bool = True):
+    """``xp.lib.stride_tricks.as_strided`` (byte strides). NumPy rebuilds the view from the array
+    interface's type string, which it cannot read back for ml_dtypes' float8_e5m2 ('<f1'): such an
+    array is viewed through its bytes and typed again."""
+    if xp is np:
+        if a.dtype.kind == "f" and a.itemsize == 1:
+            return np.lib.stride_tricks.as_strided(a.view(np.uint8), shape, strides, writeable=writeable).view(a.dtype)
+        return np.lib.stride_tricks.as_strided(a, shape, strides, writeable=writeable)
+    return xp.lib.stride_tricks.as_strided(a, shape, strides)
+
+
 def check_format_rank(ndim: int, fmt) -> None:
     need = _RANK.get(fmt)
     if need is not None and ndim != need:
@@ -139,7 +150,7 @@ def empty_with_strides(xp, shape, strides, dtype):
     isz = buf.itemsize
     byte_strides = tuple(s * isz for s in strides)
     if xp is np:
-        return np.lib.stride_tricks.as_strided(buf, shape, byte_strides, writeable=True)
+        return strided_view(np, buf, shape, byte_strides)
     from cupy.lib.stride_tricks import as_strided  # pragma: no cover - CUDA only
     return as_strided(buf, shape, byte_strides)
 

@@ -197,8 +197,8 @@ def tensor_body(a: np.ndarray, indent: int) -> str:
     if a.size == 0:
         return "[]"
     summarize = a.size > PRINT_OPTS.threshold
-    if a.dtype == np.float16 or a.dtype is _dt.BF16:
-        a = a.astype(np.float32)  # exact; tolist() gives the same Python floats
+    if a.dtype == np.float16 or a.dtype.kind == "V" or a.dtype.itemsize == 1 and a.dtype.kind == "f":
+        a = a.astype(np.float32)  # (bfloat16, the 8-bit floats) exact; tolist() gives the same Python floats
     if a.dtype.kind == "c":
         re, im = a.real, a.imag
         fr = _Formatter(_summarized(re) if summarize else re)

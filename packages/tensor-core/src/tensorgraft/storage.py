@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 from . import dtypes as _dt
+from .memory_layout import strided_view
 from tensorgraft.dtypes import np_kind as _np_kind
 
 __all__ = ["UntypedStorage", "TypedStorage", "legacy_storage_class", "owner_array", "storage_offset", "set_",
@@ -322,7 +323,7 @@ def _strided_view(u8, offset_elems, size, stride, npdtype, xp):
     start = elems[offset_elems:]
     byte_strides = tuple(s * isz for s in stride)
     if xp is np:
-        return np.lib.stride_tricks.as_strided(start, tuple(size), byte_strides, writeable=True)
+        return strided_view(np, start, tuple(size), byte_strides)
     from cupy.lib.stride_tricks import as_strided  # pragma: no cover - CUDA only
     return as_strided(start, tuple(size), byte_strides)
 

@@ -278,7 +278,8 @@ class Tensor:
 
 
     def is_floating_point(self) -> bool:
-        return self._data.dtype.kind == "f" or self._data.dtype is _BF16
+        d = self._data.dtype
+        return d.kind == "f" or d is _BF16 or _dt.np_kind(d) == "f"  # (ml_dtypes' bfloat16 and 8-bit floats)
 
     def is_complex(self) -> bool:
         return self._data.dtype.kind == "c"

@@ -156,9 +156,10 @@ class CUDABackend(DeviceBackend):
 
     def from_host(self, array, index):
         cp = self.cupy()  # (no CUDA device: that error first)
-        if array.dtype.name == "bfloat16":
-            # CuPy has no bfloat16 arrays (an ml_dtypes array would be refused deep inside CuPy)
-            raise TypeError("tensorgraft's CUDA device cannot hold bfloat16 tensors: CuPy has no bfloat16 arrays. "
+        name = array.dtype.name
+        if name == "bfloat16" or name.startswith("float8"):
+            # CuPy has no bfloat16 or 8-bit float arrays (an ml_dtypes array would be refused deep inside CuPy)
+            raise TypeError(f"tensorgraft's CUDA device cannot hold {name} tensors: CuPy has no {name} arrays. "
                             "Move the tensor as float16 or float32 instead, e.g. t.to('cuda', torch.float16).")
         self.work_on(self.current_index() if index is None else index)
         return cp.asarray(array)

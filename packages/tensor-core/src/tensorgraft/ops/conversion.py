@@ -73,7 +73,40 @@ def through_pytorch_step(a, npdtype):
     NumPy goes through int32, giving 0 beyond its range); ``a`` itself otherwise."""
     if a.dtype == np.float64 and (npdtype == np.float16 or npdtype == np.uint8):
         return a.astype(np.float32 if npdtype == np.float16 else np.int64)
+    if npdtype in _FLOAT8_NP or a.dtype in _FLOAT8_NP:
+        return _through_float32(a, npdtype)
+    if npdtype in _WIDE_UNSIGNED_NP and _np_kind(a.dtype) == "f":
+        return _float_to_wide_unsigned(a, npdtype)
     return a
+
+
+_FLOAT8_NP = frozenset(d.np for d in _dt.FLOAT8_DTYPES)
+_WIDE_UNSIGNED_NP = frozenset(d.np for d in _dt.UNSIGNED_WIDE)
+_E4M3FN_MAX = 448.0
+
+
+def _through_float32(a, npdtype):
+    """PyTorch converts to and from the 8-bit floats through float (c10's Float8 types are built from and
+    read as a float): a double rounds twice on the way. Into e4m3fn (no infinity) c10 saturates at
+    ±448, where ml_dtypes gives NaN; e8m0 (an exponent alone) c10 reads without the sign, and a zero
+    as its smallest value 2**-127, where ml_dtypes gives NaN."""
+    if a.dtype != np.float32:
+        a = a.astype(np.float32)
+    if npdtype == _dt.float8_e4m3fn.np:
+        return np.clip(a, -_E4M3FN_MAX, _E4M3FN_MAX)
+    if npdtype == _dt.float8_e8m0fnu.np:
+        a = np.abs(a)
+        return np.where(a == 0, np.float32(2.0 ** -127), a)
+    return a
+
+
+def _float_to_wide_unsigned(a, npdtype):
+    """A negative float into uint16/32/64 wraps through int64, as PyTorch's C cast (``-1.0`` becomes
+    the type's largest value); uint64 takes values beyond int64 directly."""
+    if npdtype != np.uint64:
+        return a.astype(np.int64)
+    with np.errstate(invalid="ignore"):
+        return np.where(a < 0, a.astype(np.int64).astype(np.uint64), a.astype(np.uint64))
 
 
 def _to_kernel(xp, a, npdtype, copy):
@@ -99,8 +132,8 @@ def _to_frontend(op):
         if dst is input._device and same_dtype and not copy:
             return input
         data = input._data
-        if dst is not input._device and data.dtype is _BF16 and npd is not None:
-            data = data.astype(npd)  # cast on the host first: CUDA (CuPy) has no bfloat16 arrays
+        if dst is not input._device and npd is not None and (data.dtype is _BF16 or data.dtype in _FLOAT8_NP):
+            data = _to_kernel(np, data, npd, False)  # cast on the host first: CUDA (CuPy) has no bfloat16 or float8 arrays
         if dst is not input._device:
             if data.__class__ is SparseCOOData:
                 raise RuntimeError(f"to(): cannot move a sparse COO tensor to {dst}: sparse COO tensors live on the CPU "

@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 
+from ..memory_layout import strided_view
 from ..tensor import Tensor, wrap
 from . import _frontend as F
 from ._frontend import check_tensor
@@ -27,8 +28,8 @@ def _region(a, kind, args, xp=np):
     if kind == "as_strided":  # (a dense copy: its memory, in memory order, is the storage strides count in)
         size, stride, offset = args
         isz = a.itemsize
-        flat = xp.lib.stride_tricks.as_strided(a, (a.size,), (isz,))
-        return xp.lib.stride_tricks.as_strided(flat[offset:], size, tuple(st * isz for st in stride))
+        flat = strided_view(xp, a, (a.size,), (isz,))
+        return strided_view(xp, flat[offset:], size, tuple(st * isz for st in stride))
     if kind == "select":
         d, i = args
         return a[(slice(None),) * d + (i,)]

@@ -42,6 +42,8 @@ def _is_distributed(self) -> bool:
 # --------------------------------------------------------------------------- legacy storage types
 def _storage_type(self):
     warnings.warn(_TYPED_WARNING, UserWarning, stacklevel=2)
+    if self.dtype.limited:
+        return None  # (PyTorch has no legacy storage class for uint16/32/64 or the 8-bit floats)
     return legacy_storage_class(self.dtype, self._device.type)
 
 

@@ -32,7 +32,7 @@ def _is_same_size(input, other):
 
 def _is_signed(input):
     check_tensor(input, "is_signed")
-    return _np_kind(input._data.dtype) in "ifc"
+    return input.dtype.is_signed  # (float8_e8m0fnu, an exponent alone, is the unsigned float)
 
 
 def _get_device(input):

@@ -7,6 +7,7 @@ every window's gradient back into the positions it covers; that scatter is an op
 from __future__ import annotations
 
 from ..grad_mode import state as _gs
+from ..memory_layout import strided_view
 from ..tensor import Tensor, wrap_view
 from . import _frontend as F
 from ._args import wrap_dim
@@ -20,7 +21,7 @@ def _unfold_kernel(xp, a, d, size, step):
     count = (a.shape[d] - size) // step + 1
     shape = a.shape[:d] + (count,) + a.shape[d + 1:] + (size,)
     strides = a.strides[:d] + (a.strides[d] * step,) + a.strides[d + 1:] + (a.strides[d],)
-    return xp.lib.stride_tricks.as_strided(a, shape=shape, strides=strides)
+    return strided_view(xp, a, shape, strides)
 
 
 def _unfold_frontend(op):

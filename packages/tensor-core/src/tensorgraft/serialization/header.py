@@ -26,9 +26,16 @@ _ST_TO_NP = {
     "I32": np.dtype(np.int32), "I64": np.dtype(np.int64), "F16": np.dtype(np.float16),
     "F32": np.dtype(np.float32), "F64": np.dtype(np.float64), "C64": np.dtype(np.complex64),
     "BF16": np.dtype(ml_dtypes.bfloat16),
+    "U16": np.dtype(np.uint16), "U32": np.dtype(np.uint32), "U64": np.dtype(np.uint64),
+    # (the safetensors library's names for ml_dtypes' 8-bit floats)
+    "F8_E4M3": np.dtype(ml_dtypes.float8_e4m3fn), "F8_E5M2": np.dtype(ml_dtypes.float8_e5m2),
+    "F8_E8M0": np.dtype(ml_dtypes.float8_e8m0fnu), "F8_E4M3FNUZ": np.dtype(ml_dtypes.float8_e4m3fnuz),
+    "F8_E5M2FNUZ": np.dtype(ml_dtypes.float8_e5m2fnuz),
 }
-_ST_ITEMSIZE = {"BOOL": 1, "U8": 1, "I8": 1, "I16": 2, "I32": 4, "I64": 8, "F16": 2, "F32": 4, "F64": 8,
-                "C64": 8, "BF16": 2, "U16": 2, "U32": 4, "U64": 8, "F8_E4M3": 1, "F8_E5M2": 1}
+# (safetensors' 6-bit floats, one per byte, are known codes that no tensor dtype holds)
+_ST_ITEMSIZE = {**{code: d.itemsize for code, d in _ST_TO_NP.items()}, "F6_E2M3": 1, "F6_E3M2": 1}
+# codes safetensors.numpy's own loader reads (the others: ml_dtypes types it has no table entry for)
+ST_NUMPY_READS = frozenset({"BOOL", "U8", "I8", "I16", "I32", "I64", "F16", "F32", "F64", "C64", "U16", "U32", "U64"})
 _NP_TO_ST = {v: k for k, v in _ST_TO_NP.items() if k != "C64"}
 _COMPLEX_PARTS = {"complex64": "F32", "complex128": "F64"}
 

@@ -40,6 +40,7 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..caller_warnings import warn_at_caller
+from ..memory_layout import strided_view
 from .foreign_objects import foreign_class
 from .header import _LEGACY_MAGIC, _ZIP_MAGIC, CheckpointError
 from .values import _argparse_namespace, _path_classes, _time_classes
@@ -60,8 +61,7 @@ _DTYPE_ALIASES = {"float": "float32", "double": "float64", "half": "float16", "l
 
 
 # PyTorch dtypes tensorgraft does not have (the allow-list of PyTorch's loader has them all)
-_FOREIGN_DTYPES = {"uint16", "uint32", "uint64", "complex32", "chalf", "float8_e4m3fn", "float8_e4m3fnuz",
-                   "float8_e5m2", "float8_e5m2fnuz", "float8_e8m0fnu", "float4_e2m1fn_x2", "qint8", "quint8",
+_FOREIGN_DTYPES = {"complex32", "chalf", "float4_e2m1fn_x2", "qint8", "quint8",
                    "qint32", "quint4x2", "quint2x4", "bits1x8", "bits2x4", "bits4x2", "bits8", "bits16",
                    *(f"int{i}" for i in range(1, 8)), *(f"uint{i}" for i in range(1, 8))}
 
@@ -312,13 +312,12 @@ def _strided_view(arr, offset, size, stride, name):
         # an empty tensor reads no element: PyTorch keeps whatever offset it had (an empty slice of
         # an empty tensor, x[:, 3:] of a (0, 4) one, starts past its storage's end)
         item = arr.itemsize
-        return np.lib.stride_tricks.as_strided(arr[min(offset, arr.size):], shape=size,
-                                               strides=tuple(s * item for s in stride), writeable=True)
+        return strided_view(np, arr[min(offset, arr.size):], size, tuple(s * item for s in stride))
     base = arr[offset:]
     if stride == (1,) and size == (base.size,):
         return base  # the whole storage from the offset on: no strided view needed
     item = arr.itemsize
-    return np.lib.stride_tricks.as_strided(base, shape=size, strides=tuple(s * item for s in stride), writeable=True)
+    return strided_view(np, base, size, tuple(s * item for s in stride))
 
 
 def _dtype_name(dtype, name) -> str:

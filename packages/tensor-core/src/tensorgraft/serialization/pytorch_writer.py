@@ -172,9 +172,16 @@ class _Pickler(pickle._Pickler):
         is_parameter = type(t).__name__ == "Parameter" and any(c.__name__ == "Parameter" for c in type(t).__mro__)
         requires_grad = bool(t.requires_grad)
         storage, offset, stride = self._storage_of(t)
-        rebuild_v2 = _TorchName("torch._utils", "_rebuild_tensor_v2")
-        v2_args = (storage, offset, tuple(int(s) for s in t.shape), stride, requires_grad and not is_parameter,
-                   collections.OrderedDict())
+        if storage.storage_class.name == "UntypedStorage":
+            # a dtype PyTorch has no legacy storage class for (uint16/32/64, the 8-bit floats): as
+            # torch.save writes every tensor, its bytes with the dtype beside them
+            rebuild_v2 = _TorchName("torch._utils", "_rebuild_tensor_v3")
+            v2_args = (storage, offset, tuple(int(s) for s in t.shape), stride, requires_grad and not is_parameter,
+                       collections.OrderedDict(), t.dtype)
+        else:
+            rebuild_v2 = _TorchName("torch._utils", "_rebuild_tensor_v2")
+            v2_args = (storage, offset, tuple(int(s) for s in t.shape), stride, requires_grad and not is_parameter,
+                       collections.OrderedDict())
         attributes = t.__dict__  # Python attributes set on the tensor: PyTorch's rebuild-with-state forms
         if is_parameter:
             if attributes:
@@ -192,8 +199,6 @@ class _Pickler(pickle._Pickler):
         owns its memory when it has one, else a contiguous copy of its own."""
         location = str(t.device)
         dname = t.dtype.name
-        if dname not in _STORAGE_OF_DTYPE:
-            raise TypeError(f"save_for_pytorch: PyTorch has no storage class for dtype {t.dtype}")
         arr = t._data if t.device.type == "cpu" else t.detach().cpu()._data
         if t.device.type == "cpu" and isinstance(arr, np.ndarray):
             root = owner_array(arr)
@@ -220,7 +225,12 @@ class _Pickler(pickle._Pickler):
         return self._new_storage(flat.reshape(-1), dname, location), 0, contiguous
 
     def _new_storage(self, flat, dname, location):
-        ref = _StorageRef(flat, str(len(self.storages)), _TorchName("torch", _STORAGE_OF_DTYPE[dname]), location)
+        storage_class = _STORAGE_OF_DTYPE.get(dname)
+        if storage_class is None:  # (a dtype with no legacy class: its bytes, which _rebuild_tensor_v3 types)
+            name, flat = _TorchName("torch.storage", "UntypedStorage"), flat.view(np.uint8)
+        else:
+            name = _TorchName("torch", storage_class)
+        ref = _StorageRef(flat, str(len(self.storages)), name, location)
         self.storages.append(ref)
         return ref
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import os
 
-from .header import CheckpointError, _decode_header, _name_of, _parse_header
+from .header import ST_NUMPY_READS, CheckpointError, _decode_header, _name_of, _parse_header
 
 _READ_CHUNK = 64 * 1024 * 1024
 
@@ -57,7 +57,13 @@ def _load_from_path(path: str):
     if not header:
         return header, meta, {}
     try:
-        arrays = _read_safetensors_file(path)
+        if any(info.get("dtype") not in ST_NUMPY_READS and info.get("dtype") != "BF16" for info in header.values()):
+            # the 8-bit floats: safetensors' NumPy reader looks their types up in NumPy, which has none
+            with open(path, "rb") as fh:
+                fh.seek(8 + n)
+                arrays = _arrays_from_bytes(header, fh.read())
+        else:
+            arrays = _read_safetensors_file(path)
     except Exception as exc:  # the file changed under us, or safetensors disagrees
         raise CheckpointError(f"checkpoint '{name}' could not be read: {exc}") from None
     return header, meta, arrays
@@ -92,8 +98,8 @@ def _load_from_stream(f):
         return header, meta, {}
     from safetensors.numpy import load as _load_bytes
     try:
-        if any(info.get("dtype") == "BF16" for info in header.values()):
-            arrays = _arrays_from_bytes(header, data)  # safetensors' byte loader has no bfloat16
+        if any(info.get("dtype") not in ST_NUMPY_READS for info in header.values()):
+            arrays = _arrays_from_bytes(header, data)  # safetensors' byte loader has no bfloat16, no 8-bit floats
         else:
             arrays = _load_bytes(prefix + raw + data)
     except Exception as exc:

@@ -12,6 +12,7 @@ import types
 
 import numpy as np
 
+from ... import dtypes as _dt
 from ...grad_mode import state as _gs
 from ...tensor import Tensor, check_not_inference
 
@@ -79,7 +80,9 @@ _RESIZED = ("An output with one or more elements was resized since it had shape 
 
 # The C type PyTorch's "value cannot be converted" message names for each dtype.
 _CONVERT_NAMES = {"int32": "int", "int64": "int64_t", "int16": "int16_t", "int8": "int8_t", "uint8": "uint8_t",
-                  "float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16"}
+                  "float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+                  "uint16": "uint16_t", "uint32": "uint32_t", "uint64": "uint64_t",
+                  **{d.name: f"c10::{d.scalar_type}" for d in _dt.FLOAT8_DTYPES}}
 
 
 def complex_into_real(npdtype, via_double: bool = False) -> RuntimeError:
@@ -245,9 +248,7 @@ def factory_with_out(opname: str, resize_silently: bool = False):
     return decorate
 
 
-_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
-               "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
-               "complex128": "ComplexDouble"}
+_TYPE_NAMES = {d.name: d.scalar_type for d in _dt.ALL_DTYPES}
 
 
 def _type_name(npdtype) -> str:

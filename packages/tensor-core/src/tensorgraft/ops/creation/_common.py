@@ -179,9 +179,7 @@ def _cnum(x) -> str:
 
 
 # PyTorch's names of the dtypes in its "not implemented for" messages
-_KERNEL_TYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
-                      "int64": "Long", "float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double",
-                      "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+_KERNEL_TYPE_NAMES = {d.name: d.scalar_type for d in _dt.ALL_DTYPES}
 
 
 def _not_implemented(kernel, dtype):

@@ -130,6 +130,10 @@ def checked_fill_scalar(value, npdtype):
     return value
 
 
+# the finite values each 8-bit float holds, as c10's checked conversion tests them
+_FLOAT8_RANGE = {d.np: (float(_dt.finfo(d).min), float(_dt.finfo(d).max)) for d in _dt.FLOAT8_DTYPES}
+
+
 def checked_fill_value(value, npdtype):
     """A Python number as PyTorch converts it into one element of ``npdtype`` (c10's checked
     conversion): RuntimeError "value cannot be converted ... without overflow" where it does not
@@ -143,6 +147,19 @@ def checked_fill_value(value, npdtype):
             raise F.complex_into_real(npdtype)
         value = value.real
     if kind == "f":
+        if npdtype in _FLOAT8_RANGE:
+            # c10 checks a number against the 8-bit float's finite range (e8m0: its positive one); it
+            # builds the value from a float
+            if isinstance(value, (int, np.integer)) and npdtype == _dt.float8_e8m0fnu.np:
+                # (c10 lets an integer into e8m0 unchecked, converted as a tensor's values are: without its
+                # sign, and 0 as the bits 0, the smallest value 2**-127)
+                from ..conversion import through_pytorch_step
+                return through_pytorch_step(np.asarray(value, np.float32), npdtype).astype(npdtype)[()]
+            lowest, highest = _FLOAT8_RANGE[npdtype]
+            if math.isfinite(value) and not lowest <= value <= highest:
+                raise RuntimeError(f"value cannot be converted to type c10::{_dt.from_numpy_dtype(npdtype).scalar_type} "
+                                   "without overflow")
+            return np.float32(value)
         # a double becomes a half through float, as c10's Half does (rounding twice)
         return np.float32(value) if np.dtype(npdtype) == np.float16 and isinstance(value, float) else value
     info = np.iinfo(npdtype)

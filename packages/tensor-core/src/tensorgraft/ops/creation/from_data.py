@@ -15,7 +15,7 @@ from ... import dtypes as _dt
 from ...grad_mode import state as _gs
 from ...caller_warnings import warn_once_at_caller
 from ...tensor import Tensor, _warn_scalar_of_grad
-from ..conversion import resolve_device
+from ..conversion import resolve_device, through_pytorch_step
 from ._common import _check_dtype, _finish
 from .fills import checked_fill_value
 from tensorgraft.dtypes import np_kind as _np_kind
@@ -218,7 +218,22 @@ def _cast_checked(arr, np_dtype, from_python: bool):
         lowest = -(1 << 63) if k == "u" and _np_kind(arr.dtype) in "iu" else info.min
         if _np_kind(arr.dtype) == "f" and not np.all(np.isfinite(arr)) or arr.min() < lowest or arr.max() > info.max:
             raise RuntimeError(f"value cannot be converted to type {np.dtype(np_dtype).name} without overflow")
-    return arr.astype(np_dtype)
+    return through_pytorch_step(arr, np_dtype).astype(np_dtype)
+
+
+def _uint64_from_python(nested):
+    """Python ints for a uint64 tensor, some beyond int64: PyTorch then reads every one as an unsigned
+    64-bit value, refusing negative ones and ints beyond 64 bits with Python's own messages."""
+    def unsigned(v):
+        if isinstance(v, list):
+            return [unsigned(x) for x in v]
+        v = int(v)
+        if v >= 1 << 64:
+            raise OverflowError("int too big to convert")
+        if v < 0:
+            raise OverflowError("can't convert negative int to unsigned")
+        return v
+    return np.array(unsigned(nested), dtype=np.uint64)
 
 
 def copy_construct_warning(spelling: str) -> None:
@@ -284,7 +299,8 @@ def tensor_from_data(data, *, dtype=None, device=None, requires_grad=False) -> T
             if dtype.category >= 2 and dtype.category >= inferred.category:
                 # Python floats go straight to the requested precision; to half through float,
                 # rounding twice as c10's Half does
-                build = np.float32 if dtype.np == np.float16 else dtype.np
+                # (and to the 8-bit floats through float: c10 builds them from a float)
+                build = np.float32 if dtype.np == np.float16 or dtype.limited else dtype.np
             elif inferred.category >= 2:
                 build = np.complex128 if inferred.category == 3 else np.float64
         arrays = []
@@ -298,7 +314,9 @@ def tensor_from_data(data, *, dtype=None, device=None, requires_grad=False) -> T
             # no number was read, so the dtype is the default one unless given
             arr = np.zeros(empty_shape, dtype=build if dtype is not None else _dt.get_default_dtype().np)
         except OverflowError:
-            raise ValueError("Overflow when unpacking long long") from None
+            if dtype is not _dt.uint64 or inferred is not _dt.int64:
+                raise ValueError("Overflow when unpacking long long") from None
+            arr = _uint64_from_python(nested)
         if arrays and arr.size:
             for _ in arrays:  # PyTorch warns at each array it copies element by element
                 warn_once_at_caller(_ARRAYS_SLOW)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import dtypes as _dt
 from ...grad_mode import state as _gs
 from ...tensor import Tensor
 from .. import _frontend as F
@@ -20,6 +21,11 @@ def _begin_inplace(self, others, name):
     if rec:
         F.check_inplace_allowed(self, name)
     return rec
+
+
+# float8_e8m0fnu's zero is its bits 0 (2**-127, the smallest value it holds) in PyTorch; ml_dtypes reads 0 as NaN
+_E8M0 = np.dtype(_dt.float8_e8m0fnu.np)
+_E8M0_ZERO = np.zeros((), np.uint8).view(_E8M0)[()]
 
 
 def _write_into_view(view, value):
@@ -67,6 +73,9 @@ def _fill_frontend(op):
                 if not (_np_kind(d.dtype) == "u" and -(1 << 63) <= v < 0):
                     raise RuntimeError(f"value cannot be converted to type {d.dtype.name}_t without overflow")
                 v %= 1 << (8 * d.dtype.itemsize)  # PyTorch wraps negatives into unsigned types
+        elif d.dtype.itemsize == 1 and _np_kind(d.dtype) == "f" and not isinstance(v, np.ndarray):
+            from ..creation.fills import checked_fill_value  # (the 8-bit floats: c10's range check)
+            v = checked_fill_value(v, d.dtype)
         if rec and input._base is not None:
             return _write_into_view(input, value if isinstance(value, Tensor) else v)
         if d.__class__ is np.ndarray and not d.flags.writeable:
@@ -96,7 +105,7 @@ def _zero_frontend(op):
         if d.__class__ is np.ndarray and not d.flags.writeable:
             alias = F.writable_alias(input, fill=True)  # expand()'s view: PyTorch fills it all the same
             d = d if alias is None else alias
-        table[input._device.type](d, 0)
+        table[input._device.type](d, 0 if d.dtype is not _E8M0 else _E8M0_ZERO)
         input._vc[0] += 1
         if rec:
             Tensor._autograd.record(op, input, (input,), None, node_name="ZeroBackward0")

@@ -134,7 +134,15 @@ def _einsum_frontend(op):
                 dt = _dt.promote_types(dt, t.dtype)
             arrays = [a.astype(dt.np) for a in arrays]
         eq = ",".join(ins) + "->" + out
-        res = wrap(table[dev.type](eq, *arrays), dev)
+        low = arrays[0].dtype if arrays and _dt.np_kind(arrays[0].dtype) == "f" and arrays[0].itemsize == 1 else None
+        if low is not None:
+            # the 8-bit floats (NumPy's einsum has no loop for them): products summed in float32, the
+            # result rounded once, as PyTorch's matmul-based einsum does
+            from ..conversion import through_pytorch_step
+            r = table[dev.type](eq, *(a.astype(np.float32) for a in arrays))
+            res = wrap(through_pytorch_step(r, low).astype(low), dev)
+        else:
+            res = wrap(table[dev.type](eq, *arrays), dev)
         return _record(op, res, tuple(operands), {"ins": ins, "out": out, "sizes": seen}, "ViewBackward0")
     return einsum
 

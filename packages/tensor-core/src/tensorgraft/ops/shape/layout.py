@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 
 from ...grad_mode import state as _gs
+from ...memory_layout import strided_view
 from ...tensor import Tensor, wrap_view
 from .._frontend import check_tensor
 from .._define import defop
@@ -105,8 +106,8 @@ def _as_strided_kernel(xp, a, base, size, stride, offset):
     # the base covers one dense block of memory starting at its first element (C order, or any
     # other dense order such as a transposed clone's): view that block as the flat storage
     if xp is np:
-        start = np.lib.stride_tricks.as_strided(base, (base.size,), (isz,))
-        return np.lib.stride_tricks.as_strided(start[offset:], size, tuple(s * isz for s in stride))
+        start = strided_view(np, base, (base.size,), (isz,))
+        return strided_view(np, start[offset:], size, tuple(s * isz for s in stride))
     from cupy.lib.stride_tricks import as_strided  # pragma: no cover - CUDA only
     return as_strided(as_strided(base, (base.size,), (isz,))[offset:], size, tuple(s * isz for s in stride))
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numbers
 
+from ...memory_layout import strided_view
 from ...sparse.coo_data import SparseCOOData
 from ...tensor import Size
 from .. import _frontend as F
@@ -47,7 +48,7 @@ def _unsqueeze_kernel(xp, a, d):
     shape = a.shape
     out = a.reshape(shape[:d] + (1,) + shape[d:])
     if d and d == a.ndim and out.strides[-1] != a.itemsize:
-        out = xp.lib.stride_tricks.as_strided(a, out.shape, a.strides + (a.itemsize,))
+        out = strided_view(xp, a, out.shape, a.strides + (a.itemsize,))
     return out
 
 
@@ -218,7 +219,7 @@ def _expand_kernel(xp, a, shape):
     strides = tuple(strides)
     if strides == b.strides:
         return b
-    return xp.lib.stride_tricks.as_strided(b, shape, strides)  # (~3 us: only where they differ)
+    return strided_view(xp, b, shape, strides)  # (~3 us: only where they differ)
 
 
 defop("expand", kernel=_expand_kernel, frontend=_expand_frontend, public=False)
