@@ -119,7 +119,7 @@ _LAZY_MODULES = frozenset({"nn", "optim", "autograd", "func", "cuda", "utils", "
                            "distributions", "fft", "special", "sparse", "amp", "cpu", "signal", "version", "torch_version",
                            "accelerator", "compiler", "jit", "return_types", "quasirandom", "profiler",
                            "multiprocessing", "hub", "library", "distributed", "futures", "overrides", "__future__",
-                           "_tensor_str", "nested"})
+                           "_tensor_str", "nested", "masked"})
 
 
 def __getattr__(name):
