@@ -121,6 +121,19 @@ _LAZY_MODULES = frozenset({"nn", "optim", "autograd", "func", "cuda", "utils", "
                            "multiprocessing", "hub", "library", "distributed", "futures", "overrides", "__future__",
                            "_tensor_str", "nested", "masked"})
 
+# Top-level functions and flags whose modules load on first use (name -> module under tensorgraft),
+# and PyTorch's ``torch.functional``/``torch.types`` modules
+_FROM_MODULES = {
+    **dict.fromkeys(("sym_int", "sym_float", "sym_max", "sym_min", "sym_not", "sym_sqrt", "sym_sum", "sym_ite"),
+                    "symbolic_numbers"),
+    "cond": "control_flow", "while_loop": "control_flow", "to_dlpack": "utils.dlpack",
+    "get_device_module": "placement", "is_distributed": "placement", "indices_copy": "sparse_reductions",
+    "native_norm": "sparse_reductions", "segment_reduce": "segment_reduction",
+    **dict.fromkeys(("has_lapack", "has_mkl", "has_openmp", "has_spectral", "compiled_with_cxx11_abi",
+                     "init_num_threads"), "build_config"),
+}
+_LAZY_API_MODULES = frozenset({"functional", "types"})
+
 
 def __getattr__(name):
     """Subpackages (``tensorgraft.nn``, ``.optim``, ``.cuda``, ``.accelerator`` ...), the global
@@ -128,6 +141,11 @@ def __getattr__(name):
     resolve on first use, so ``import tensorgraft`` stays fast and needs none of the optional parts."""
     import importlib  # (``from . import x`` would call this function again for a submodule not yet loaded)
     if name in _LAZY_MODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in _FROM_MODULES:
+        value = globals()[name] = getattr(importlib.import_module(f"{__name__}.{_FROM_MODULES[name]}"), name)
+        return value
+    if name in _LAZY_API_MODULES:
         return importlib.import_module(f"{__name__}.{name}")
     if name in _FROM_SWITCHES:
         value = globals()[name] = getattr(importlib.import_module(f"{__name__}.global_switches"), name)
@@ -189,7 +207,7 @@ def __dir__():
             return importlib.util.find_spec(f"{__name__}.{part}") is not None
         except ModuleNotFoundError:
             return False
-    names = set(globals()) | _FROM_SWITCHES | _FROM_AMP | set(_storage.LEGACY_STORAGE_DTYPES) | {"compile"}
+    names = set(globals()) | _FROM_SWITCHES | set(_FROM_MODULES) | _LAZY_API_MODULES | _FROM_AMP | set(_storage.LEGACY_STORAGE_DTYPES) | {"compile"}
     names |= {m for m in _LAZY_MODULES if installed(m)}
     if installed("autograd"):
         names |= _FROM_AUTOGRAD | {"vmap"}

@@ -33,7 +33,7 @@ How they differ from PyTorch's (same results, different machinery):
 from tensorgraft.autograd import _lazy_attributes
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian", "vmap", "functional_call",
-           "stack_module_state", "replace_all_batch_norm_modules_", "functionalize"]
+           "stack_module_state", "replace_all_batch_norm_modules_", "functionalize", "debug_unwrap"]
 
 _LAZY = {  # attribute -> submodule that defines it
     "grad": "_transforms", "grad_and_value": "_transforms", "vjp": "_transforms", "jvp": "_transforms",
@@ -41,6 +41,7 @@ _LAZY = {  # attribute -> submodule that defines it
     "jacrev": "_transforms", "jacfwd": "_transforms", "hessian": "_transforms",
     "vmap": "_vmap", "functional_call": "_functional_call", "stack_module_state": "_functional_call",
     "replace_all_batch_norm_modules_": "_batch_norm_patching", "functionalize": "_functionalize",
+    "debug_unwrap": "_debug_unwrap",
 }
 
 __getattr__ = _lazy_attributes(globals(), _LAZY)

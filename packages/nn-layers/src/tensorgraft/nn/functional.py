@@ -164,6 +164,13 @@ from .functional_ops.multi_head_attention import multi_head_attention_forward  #
 
 __all__ += ["multi_head_attention_forward"]
 
+# PyTorch's F also names these kernels (not in its __all__): the same objects as the top-level
+# ``tensorgraft.native_channel_shuffle``/``conv_tbc``, and ``F.grad`` is the ``nn.grad`` module
+# (torch/nn/functional.py imports it). Last, since nn.grad reads this module's conv functions.
+from tensorgraft.nn_function_aliases import native_channel_shuffle  # noqa: E402,F401
+from tensorgraft.nn_kernel_aliases import conv_tbc  # noqa: E402,F401
+from . import grad  # noqa: E402,F401
+
 # The frontends moved out of this file keep saying they are this module's (``F.relu.__module__``, as
 # PyTorch's do): that is the name pickle and a saved script (``tensorgraft.jit``) store for them, so
 # where their code lives stays free to change.
