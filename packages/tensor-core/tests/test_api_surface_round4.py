@@ -230,6 +230,26 @@ def test_to_dlpack_round_trips():
     assert torch.to_dlpack is importlib.import_module("tensorgraft.utils.dlpack").to_dlpack
     with pytest.raises(TypeError, match=r"^to_dlpack\(\): argument 'data' \(position 1\) must be Tensor, not int$"):
         torch.to_dlpack(3)
+    with pytest.raises(BufferError, match="^Cannot pack tensors on meta$"):
+        torch.to_dlpack(torch.zeros(2, device="meta"))
+
+
+def test_kernel_aliases_and_lazy_names_dispatch_once_dispatch_is_on():
+    # torch.conv_tbc (an nn kernel alias) and torch.is_distributed (loaded on first use) reach a
+    # subclass's __torch_function__ as in PyTorch, however late they are first read
+    pytest.importorskip("tensorgraft.nn")
+    seen = []
+
+    class Traced(torch.Tensor):
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            seen.append(func.__name__)
+            return super().__torch_function__(func, types, args, kwargs or {})
+
+    x = torch.randn(3, 2, 4).as_subclass(Traced)
+    torch.conv_tbc(x, torch.randn(3, 4, 5), torch.randn(5), 1)
+    assert torch.is_distributed(x) is False
+    assert seen[:1] == ["conv_tbc"] and "is_distributed" in seen
 
 
 def test_get_device_module():

@@ -111,6 +111,8 @@ def test_matrix_norm_dtype_checks(ord):
             "linalg.matrix_norm: dtype should be real for real inputs, but got ComplexDouble")
     _raises(lambda: torch.linalg.matrix_norm(x, ord, dtype=torch.int64), RuntimeError,
             "linalg.matrix_norm: dtype should be floating point or complex, but got Long")
+    _raises(lambda: torch.linalg.vector_norm(x, dtype=torch.int64), RuntimeError,
+            "linalg.vector_norm: dtype should be floating point or complex, but got Long")
     assert torch.linalg.matrix_norm(z, ord, dtype=torch.complex128).dtype == torch.float64
 
 

@@ -41,7 +41,9 @@ TOP_LEVEL_NOT_DISPATCHED = frozenset("""
     is_autocast_enabled set_autocast_enabled get_autocast_dtype set_autocast_dtype get_autocast_gpu_dtype
     get_autocast_cpu_dtype is_autocast_cpu_enabled set_autocast_cpu_enabled set_autocast_gpu_dtype
     set_autocast_cpu_dtype is_autocast_cache_enabled set_autocast_cache_enabled clear_autocast_cache
-""".split())
+    while_loop to_dlpack segment_reduce init_num_threads compiled_with_cxx11_abi
+    sym_int sym_float sym_max sym_min sym_not sym_sqrt sym_sum sym_ite
+""".split())  # (the sym_* functions dispatch on their own, as PyTorch's Python ones do)
 
 # Tensor methods PyTorch lists in ``get_ignored_functions`` (or that Python itself needs unwrapped)
 TENSOR_NOT_DISPATCHED = frozenset("""
@@ -319,15 +321,18 @@ def _wrap_plugin_ops() -> None:
 def _wrap_everything() -> None:
     """Wrap what is not wrapped yet (all of it the first time; afterwards what a plugin load bound)."""
     tg = sys.modules["tensorgraft"]
-    try:
-        aliases = importlib.import_module("tensorgraft.nn_function_aliases")
-        for name in sorted(aliases.ALIASES):  # the lazily resolved ``torch.conv2d`` & co.
-            try:
-                getattr(tg, name)
-            except ModuleNotFoundError:
-                break  # tensorgraft-nn is not installed
-    except ModuleNotFoundError:
-        pass
+    for alias_module in ("nn_function_aliases", "nn_kernel_aliases"):
+        try:
+            aliases = importlib.import_module(f"tensorgraft.{alias_module}")
+            for name in sorted(aliases.ALIASES):  # the lazily resolved ``torch.conv2d``, ``torch.conv_tbc`` & co.
+                try:
+                    getattr(tg, name)
+                except ModuleNotFoundError:
+                    break  # tensorgraft-nn is not installed
+        except ModuleNotFoundError:
+            pass
+    for name in sorted(tg._FROM_MODULES):  # (``torch.native_norm`` & co., loaded on first use)
+        getattr(tg, name)
     _wrap_module_functions(tg, "torch", "torch.", TOP_LEVEL_NOT_DISPATCHED)
     _wrap_tensor()
     for modname, prefix in (("linalg", "torch.linalg.linalg_"), ("fft", "torch.fft.fft_"),

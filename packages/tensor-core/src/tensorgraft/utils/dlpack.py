@@ -34,4 +34,6 @@ def to_dlpack(tensor):
     """A DLPack capsule sharing ``tensor``'s memory; it can be consumed once (by ``from_dlpack``)."""
     if not isinstance(tensor, Tensor):
         raise TypeError(f"to_dlpack(): argument 'data' (position 1) must be Tensor, not {type(tensor).__name__}")
+    if tensor._device.type == "meta":  # (its array is a stand-in with no values to hand out)
+        raise BufferError("Cannot pack tensors on meta")
     return tensor._data.__dlpack__()  # a tensor that requires grad exports too, as in PyTorch

@@ -72,7 +72,8 @@ def _vnorm_frontend(op):
                                f"{_type_name(a.dtype)}")
         if dtype is not None:
             if _np_kind(dtype.np) not in "fc":
-                raise RuntimeError(f"linalg.vector_norm: dtype should be floating point or complex, but got {dtype}")
+                raise RuntimeError(f"linalg.vector_norm: dtype should be floating point or complex, but got "
+                                   f"{dtype.scalar_type}")
             _check_norm_dtype(a.dtype, dtype)
             a = a.astype(dtype.np)
         if isinstance(ord, Tensor):
