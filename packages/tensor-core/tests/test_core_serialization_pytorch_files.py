@@ -465,8 +465,14 @@ def test_save_for_pytorch_records_the_gpu():
 
 
 def test_map_location_of_a_bad_kind():
-    with pytest.raises(ValueError, match="map_location should be"):
-        tg.load(DATA / "mlp_state_dict.pt", map_location=3.5)
+    # PyTorch: TypeError "'float' object is not callable"; the type is its, the words say what to pass
+    for bad in (3.5, 0, -1):
+        with pytest.raises(TypeError, match="map_location should be"):
+            tg.load(DATA / "mlp_state_dict.pt", map_location=bad)
+    buf = io.BytesIO()
+    tg.save({"w": tg.ones(2)}, buf)
+    with pytest.raises(TypeError, match="map_location should be"):
+        tg.load(io.BytesIO(buf.getvalue()), map_location=0)
 
 
 def test_tensorgraft_checkpoints_still_load(tmp_path):

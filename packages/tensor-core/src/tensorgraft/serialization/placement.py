@@ -35,7 +35,7 @@ def _target_device(map_location, loc: str, cpu_tensor):
     if callable(map_location):
         r = map_location(cpu_tensor, loc)
         return loc if r is None else r
-    raise ValueError(f"map_location should be either None, a string, a device, a dict or a callable, "
+    raise TypeError(f"map_location should be either None, a string, a device, a dict or a callable, "
                      f"got {type(map_location).__name__}")
 
 

@@ -159,8 +159,9 @@ class _Builder:
         from .placement import _foreign_device
         if not (map_location is None or isinstance(map_location, (str, device, dict)) or callable(map_location)
                 or _foreign_device(map_location)):
-            # checked before the file is read, in the words of tensorgraft's own checkpoints
-            raise ValueError(f"map_location should be either None, a string, a device, a dict or a callable, "
+            # checked before the file is read, in the words of tensorgraft's own checkpoints; a TypeError, as
+            # PyTorch's ("'int' object is not callable", where it calls it)
+            raise TypeError(f"map_location should be either None, a string, a device, a dict or a callable, "
                              f"got {type(map_location).__name__}")
         self.name = name
         self.map_location = map_location
