@@ -22,6 +22,7 @@ except ImportError:
 NOT_COMPARABLE = {
     "normal": "draws new random numbers on every call", "poisson": "draws new random numbers on every call",
     "binomial": "no derivative (as in PyTorch)", "floor_divide": "no derivative (as in PyTorch)",
+    **dict.fromkeys(("unique", "unique_consecutive", "histogram", "histogramdd"), "no derivative (as in PyTorch)"),
     "svd_lowrank": "random projections", "pca_lowrank": "random projections", "lobpcg": "random start",
     "cholesky_solve": "reads only a triangle of its factor; the perturbation moves the other one too",
     "cholesky_inverse": "reads only a triangle of its factor; the perturbation moves the other one too",

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import tensorgraft as tg
+from tensorgraft.ops._return_types import OUT_VARIANTS
 from tensorgraft import return_types as rt
 
 
@@ -49,25 +50,28 @@ def test_each_op_returns_the_class_of_its_name(name):
 
 def test_the_set_of_names_is_pinned():
     # a new result type next to an op shows up here (and in the oracle's comparison with PyTorch)
-    assert set(rt.__all__) == set(CALLS) | {"all_return_types"}
+    out_classes = {f"{n}_out" for n in CALLS if n in OUT_VARIANTS}
+    assert set(rt.__all__) == set(CALLS) | out_classes | {"all_return_types"}
     # torch.slogdet's class is its own, with linalg_slogdet's fields
     assert rt.slogdet is not rt.linalg_slogdet and rt.slogdet._fields == rt.linalg_slogdet._fields
-    assert len(rt.all_return_types) == len(set(rt.all_return_types)) == len(CALLS)
+    assert len(rt.all_return_types) == len(set(rt.all_return_types)) == len(CALLS) + len(out_classes)
     assert all(cls is getattr(rt, cls.__name__) for cls in rt.all_return_types)
 
 
 def test_missing_names_say_why():
-    with pytest.raises(AttributeError, match="^module 'tensorgraft.return_types' has no attribute 'max_out': with out= "
-                                             "an op returns return_types.max here$"):
-        rt.max_out  # noqa: B018 - the lookup is what is tested
     with pytest.raises(AttributeError, match="^module 'tensorgraft.return_types' has no attribute 'nope'$"):
         rt.nope  # noqa: B018
 
 
-def test_out_calls_return_the_plain_class():
+def test_out_calls_return_pytorchs_out_class():
     x, _ = _inputs()
     values, indices = tg.empty(3, dtype=x.dtype), tg.empty(3, dtype=tg.int64)
-    assert type(tg.max(x, 0, out=(values, indices))) is rt.max
+    r = tg.max(x, 0, out=(values, indices))
+    assert type(r) is rt.max_out and r._fields == rt.max._fields and r.values is values
+    assert repr(r).startswith("torch.return_types.max_out(\nvalues=tensor(")
+    m, e = tg.empty(0), tg.empty(0, dtype=tg.int32)
+    assert type(tg.frexp(tg.tensor([3.0]), out=(m, e))) is rt.frexp_out  # (through write_outs)
+    assert type(tg.sort(x, out=(tg.empty(0, dtype=x.dtype), tg.empty(0, dtype=tg.int64)))) is rt.sort_out  # (its own rules)
 
 
 def test_structseq_results_pickle():

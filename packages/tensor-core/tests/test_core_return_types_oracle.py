@@ -1,5 +1,5 @@
 """tensorgraft.return_types against torch.return_types: the class an op returns has PyTorch's name and
-fields, and the names tensorgraft lacks are exactly PyTorch's ``<name>_out`` classes."""
+fields, and the names tensorgraft lacks are only PyTorch's private results (``_linalg_svd``...)."""
 from __future__ import annotations
 
 import pytest
@@ -19,10 +19,7 @@ def _torch_result_names():
 def test_names_against_pytorch():
     theirs = _torch_result_names()
     ours = set(rt.__all__) - {"all_return_types"}
-    assert ours == {n for n in theirs if not n.endswith("_out")}
-    # what tensorgraft lacks: only the classes of PyTorch's results of out= calls (here those return the
-    # ordinary class)
-    assert theirs - ours == {n for n in theirs if n.endswith("_out")}
+    assert ours == theirs
 
 
 @pytest.mark.parametrize("name", sorted(set(rt.__all__) - {"all_return_types"}))

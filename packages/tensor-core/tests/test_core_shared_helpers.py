@@ -29,7 +29,8 @@ def test_write_outs_fills_each_out_and_returns_them(call):
     first = tg.empty(6, dtype=expected[0].dtype)
     second = tg.empty(6, dtype=expected[1].dtype)
     res = call(x, (first, second))
-    assert type(res) is type(expected)
+    # PyTorch's class for results written into out= tensors: torch.return_types.frexp_out, cummax_out
+    assert type(res).__name__ == type(expected).__name__ + "_out" and res._fields == expected._fields
     assert res[0] is first and res[1] is second
     assert np.array_equal(first.numpy(), expected[0].numpy())
     assert np.array_equal(second.numpy(), expected[1].numpy())
@@ -100,10 +101,10 @@ def test_spread_args():
     assert spread_args(([a, b],)) == (a, b)
     assert spread_args(((a, b),)) == (a, b)
     assert spread_args((a,)) == (a,)
-    assert tg.block_diag([tg.ones(1, 1), tg.ones(2, 2)]).shape == (3, 3)
     assert tg.einsum("i,i->", [tg.ones(3), tg.ones(3)]).item() == 3.0
-    with pytest.raises(TypeError, match=r"block_diag\(\): argument 'tensors' \(position 2\) must be tuple of Tensors"):
-        tg.block_diag([tg.ones(1, 1), 3])
+    # block_diag takes tensors, not one list of them (PyTorch's message)
+    with pytest.raises(TypeError, match="^expected Tensor as element 0 in argument 0, but got list$"):
+        tg.block_diag([tg.ones(1, 1), tg.ones(2, 2)])
 
 
 def test_square_matrix_checks_name_each_caller():

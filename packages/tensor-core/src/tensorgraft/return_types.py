@@ -7,8 +7,8 @@ name this module as theirs, which is where pickle looks a result's class up.
 
 Collected rather than listed by hand so that a result type added next to a new op shows up here
 without a second edit (tests/test_core_return_types*.py pin the set and compare it with PyTorch's).
-The one difference from ``torch.return_types``: there are no ``<name>_out`` classes; with ``out=``
-an op returns its ordinary class.
+With ``out=`` an op returns PyTorch's ``<name>_out`` class (``sort_out``: the same fields, printed
+under that name), made together with the ordinary one (``ops/_return_types.OUT_VARIANTS``).
 """
 from . import linalg as _linalg  # noqa: F401  (imports every ops module, hence every result type)
 from .ops._return_types import RESULT_TYPES as _RESULT_TYPES
@@ -55,7 +55,4 @@ def __getattr__(name):
     cls = _RESULT_TYPES.get(name)
     if cls is not None:
         return cls
-    if name.endswith("_out") and name[:-4] in _TYPES:
-        raise AttributeError(f"module 'tensorgraft.return_types' has no attribute '{name}': with out= an op returns "
-                             f"return_types.{name[:-4]} here")
     raise AttributeError(f"module 'tensorgraft.return_types' has no attribute '{name}'")

@@ -35,8 +35,8 @@ TAKES_OUT = frozenset("""
     lt matrix_power maximum mean minimum mvlgamma nan_to_num nanmean nansum ne neg negative nextafter
     not_equal outer polygamma pow rad2deg reciprocal remainder renorm round rsqrt sgn sigmoid sign signbit sin sinc
     sinh slice_scatter softmax sqrt square std tan tanh tril triu trunc var xlogy
-    cross inner nonzero searchsorted tensordot chain_matmul frobenius_norm nuclear_norm
-    max min sort topk kthvalue median nanmedian mode gather take_along_dim masked_select bucketize bmm mv dot sum
+    cross inner nonzero tensordot chain_matmul frobenius_norm nuclear_norm
+    max min gather take_along_dim masked_select bmm mv dot sum
     cholesky_solve cholesky_inverse triangular_solve lu_solve geqrf ormqr
 """.split())
 

@@ -18,6 +18,15 @@ import operator
 # name -> class, in the order the ops modules made them; tensorgraft.return_types publishes this
 RESULT_TYPES: dict = {}
 
+# The results PyTorch returns in a class of their own when written into ``out=`` tensors
+# (``torch.return_types.max_out``: the same fields, another name, so it prints differently)
+OUT_VARIANTS = frozenset("""
+    _linalg_det _linalg_eigh _linalg_slogdet _linalg_solve_ex _linalg_svd aminmax cummax cummin frexp geqrf
+    histogram kthvalue linalg_cholesky_ex linalg_eig linalg_eigh linalg_inv_ex linalg_ldl_factor_ex
+    linalg_ldl_factor linalg_lstsq linalg_lu_factor_ex linalg_lu_factor linalg_lu linalg_qr linalg_slogdet
+    linalg_solve_ex linalg_svd lu_unpack max median min mode nanmedian qr slogdet sort svd topk triangular_solve
+""".split())
+
 _PUBLIC_MODULE = "tensorgraft.return_types"
 
 
@@ -88,4 +97,12 @@ def return_type(name: str, fields=("values", "indices")) -> type:
     for i, field in enumerate(fields):
         namespace[field] = property(operator.itemgetter(i), doc=f"Field {i} of the result.")
     cls = RESULT_TYPES[name] = type(name, (ResultTuple,), namespace)
+    if name in OUT_VARIANTS:
+        return_type(name + "_out", fields)  # (made with it, so return_types lists both from the start)
     return cls
+
+
+def out_variant(cls: type) -> type:
+    """The class PyTorch returns ``cls``'s fields in when they were written into ``out=`` tensors
+    (``torch.return_types.sort_out``), or ``cls`` itself where PyTorch has no such class."""
+    return RESULT_TYPES.get(cls.__name__ + "_out", cls) if cls.__name__ in OUT_VARIANTS else cls

@@ -17,7 +17,7 @@ from .. import dtypes as _dt
 from ..grad_mode import state as _gs
 from ..tensor import Tensor, wrap
 from ._frontend import check_tensor
-from ._args import bind_arguments, check_bool, is_int, spread_args, wrong_type
+from ._args import bind_arguments, check_bool, is_int, wrong_type
 from ._define import CORE_OPS, defop
 
 _FIRST = len(CORE_OPS)
@@ -29,11 +29,11 @@ def _mk(shape, dtype, device, seed, lo=-2.0, hi=2.0):
 
 
 def _tensors(args, name):
-    args = spread_args(args)
+    # PyTorch's Python ``block_diag(*tensors)``/``cartesian_prod(*tensors)`` hand the tuple to one
+    # TensorList argument: a list given for the tensors is an element that is not a Tensor
     for i, t in enumerate(args):
         if not isinstance(t, Tensor):
-            raise TypeError(f"{name}(): argument 'tensors' (position {i + 1}) must be tuple of Tensors, not "
-                            f"{type(t).__name__}")
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
     return args
 
 

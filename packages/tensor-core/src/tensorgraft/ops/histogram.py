@@ -6,7 +6,8 @@ CPU kernel does (an element next to an interior edge may land on either side of 
 search the bin edges (``searchsorted``), which is where PyTorch's local search ends up. Counting
 is one ``bincount`` over the flattened bin index of every element, so it stays on the device.
 Only the outer edges are read on the host when the range comes from the data (PyTorch does too).
-None of these are differentiable.
+None of these are differentiable: ``histc`` records nothing, while PyTorch gives ``histogram``'s and
+``histogramdd``'s results a ``NotImplemented`` node whose backward raises (``_no_derivative``).
 """
 from __future__ import annotations
 
@@ -62,8 +63,8 @@ def _count(xp, positions, valid, weights, nbins, dtype):
     """Counts (or summed weights) per flattened bin index, in ``dtype``."""
     idx = xp.where(valid, positions, 0).reshape(-1)
     w = valid.reshape(-1).astype(np.float64)
-    if weights is not None:
-        w = w * weights.reshape(-1).astype(np.float64)
+    if weights is not None:  # (where, not a product: a NaN weight of an element not counted adds nothing)
+        w = xp.where(valid.reshape(-1), weights.reshape(-1).astype(np.float64), 0.0)
     return xp.bincount(idx, weights=w, minlength=nbins)[:nbins].astype(dtype)
 
 
@@ -142,9 +143,11 @@ def _histc_frontend(op):
             if lo == hi and a.size:
                 xp = _xp(input)
                 lo, hi = float(xp.min(a)), float(xp.max(a))
-                if a.size > 1:
+                if a.dtype == BF16 or a.size > 1:
                     # PyTorch's CPU aminmax of several elements holding a NaN gives a negative NaN
-                    lo, hi = (-math.nan if math.isnan(v) else v for v in (lo, hi))
+                    # (bfloat16's, of any sign and count, a positive one)
+                    nan = math.nan if a.dtype == BF16 else -math.nan
+                    lo, hi = (nan if math.isnan(v) else v for v in (lo, hi))
             if lo == hi:
                 lo, hi = lo - 1, hi + 1
             if not all(math.isfinite(v) for v in (lo, hi)):
@@ -180,7 +183,9 @@ def _histc_reference(a, bins=100, min=0, max=0):
     return np.histogram(a, bins, range=(lo, hi))[0]
 
 
-defop("histc", kernel=_histc_kernel, frontend=_histc_frontend, differentiable=False, samples=_histc_samples,
+# (bf16_native: PyTorch interpolates in the half type itself, rounding after each step, as the kernel does)
+defop("histc", kernel=_histc_kernel, frontend=_histc_frontend, differentiable=False, bf16_native=True,
+      samples=_histc_samples,
       reference=_histc_reference)
 
 
@@ -239,7 +244,7 @@ def _histdd(name, input2d, bins, ranges, weight, density, table):
     a = input2d._data
     dev = input2d._device
     D = a.shape[-1]
-    a = a.reshape(-1, D)
+    a = a.reshape(int(np.prod(a.shape[:-1])), D)  # (explicit: no -1 to infer beside a 0-sized dim)
     xp = _xp(input2d)
     if weight is not None and not isinstance(weight, Tensor):
         raise TypeError(f"{name}(): argument 'weight' must be Tensor, not {type(weight).__name__}")
@@ -270,7 +275,7 @@ def _histdd(name, input2d, bins, ranges, weight, density, table):
         if ranges is not None and len(ranges) != 2 * D:
             raise RuntimeError(f"torch.histogramdd: for a {D}-dimensional histogram range should have {2 * D} "
                                f"elements, but got {len(ranges)}")
-        if ranges is None and a.shape[0] and a.dtype not in (np.float32, np.float64):
+        if ranges is None and a.shape[0] and D and a.dtype not in (np.float32, np.float64):
             # PyTorch reads the data's range in a kernel for float and double only
             raise NotImplementedError(f"\"histogramdd\" not implemented for '{F._type_name(a.dtype)}'")
         for d, nb in enumerate(counts):
@@ -291,8 +296,19 @@ def _histdd(name, input2d, bins, ranges, weight, density, table):
             raise F.device_mismatch(name, input2d, weight)
     _histogram_kernel_dtype(a.dtype)
     w = None if weight is None else weight._data
+    if D == 0:  # (no dimensions to bin along: PyTorch's 0-d histogram holds 0)
+        return wrap(xp.zeros((), a.dtype), dev), edges
     hist = wrap(table[dev.type](a, [e._data for e in edges], w, bool(density)), dev)
     return hist, edges
+
+
+def _no_derivative(op, outs, inputs, aten):
+    """PyTorch's node for the results of an op without a derivative, where an input requires grad:
+    ``NotImplemented``, with edges to those inputs only; its backward raises, naming ``aten``."""
+    from ..grad_mode import state as _gs
+    needs = tuple(t for t in inputs if isinstance(t, Tensor) and t._requires_grad)
+    if needs and _gs.enabled:
+        Tensor._autograd.record_multi(op, list(outs), needs, {"aten": aten}, node_name="NotImplemented")
 
 
 def _histogram_overloads(method):
@@ -345,6 +361,7 @@ def _histogram_frontend(op):
             edge = edges[0]
             if out is not None:
                 return F.write_outs(out, (hist, edge), "histogram", HistogramResult)
+            _no_derivative(op, (hist, edge), (input, bins if tensor_bins else None, weight), "histogram")
             return HistogramResult(hist, edge)
         histogram.__name__ = histogram.__qualname__ = "histogram"
         return histogram
@@ -365,6 +382,13 @@ def _histogramdd_frontend(op):
             raise TypeError("histogramdd(): argument 'bins' must be int, a sequence of ints or a sequence of "
                             "Tensors, not Tensor")
         hist, edges = _histdd("histogramdd", input, bins, range, weight, density, table)
+        tensor_bins = isinstance(bins, (list, tuple)) and bins and isinstance(bins[0], Tensor)
+        if tensor_bins:
+            edges = list(bins)  # (histogramdd hands back the given edge tensors themselves)
+        _no_derivative(op, (hist,), (input, *(bins if tensor_bins else ()), weight),
+                       "_histogramdd_from_bin_tensors" if tensor_bins else "_histogramdd_from_bin_cts")
+        if not tensor_bins:  # (the edges come from an op of their own: a node of their own)
+            _no_derivative(op, edges, (input, weight), "_histogramdd_bin_edges")
         return HistogramddResult(hist, tuple(edges))
     return histogramdd
 
@@ -401,9 +425,10 @@ def _histogramdd_reference(a, bins=10, range=None, weight=None, density=False):
 
 builtins_range = range
 
-defop("histogram", kernel=_histdd_kernel, frontend=_histogram_frontend, differentiable=False, bf16_native=True,
+# (differentiable: their results get PyTorch's NotImplemented node, whose formula raises)
+defop("histogram", kernel=_histdd_kernel, frontend=_histogram_frontend, bf16_native=True,
       samples=_histogram_samples, reference=_histogram_reference)
-defop("histogramdd", kernel=_histdd_kernel, frontend=_histogramdd_frontend, method=False, differentiable=False,
+defop("histogramdd", kernel=_histdd_kernel, frontend=_histogramdd_frontend, method=False,
       bf16_native=True, samples=_histogramdd_samples, reference=_histogramdd_reference)
 
 HISTOGRAM_OPS = CORE_OPS[_FIRST:]

@@ -1,6 +1,6 @@
-"""Set-like ops: ``isin`` and ``unique_consecutive`` (``unique`` itself is in ``reduction.py``).
+"""Set-like ops: ``unique``, ``unique_consecutive`` and ``isin``.
 
-Neither is differentiable. ``unique_consecutive``'s output shape depends on the values, so its
+Neither is differentiable (PyTorch records unique_consecutive's values on a node whose backward raises). ``unique_consecutive``'s output shape depends on the values, so its
 kernel reads them (a boolean mask selects the run starts); ``isin`` never leaves the device.
 """
 from __future__ import annotations
@@ -11,14 +11,92 @@ import numbers
 import numpy as np
 
 from .. import dtypes as _dt
+from ..grad_mode import state as _gs
 from ..tensor import Tensor, wrap
 from . import _frontend as F
 from ._args import check_bool, is_int, wrap_dim, wrong_type
 from ._define import CORE_OPS, defop
-from .reduction import unique_results
+from .reduction._shared import _refuse_complex
 from tensorgraft.dtypes import np_kind as _np_kind
 
 _FIRST = len(CORE_OPS)
+
+
+
+# =========================================================================== unique
+def _unique_kernel(xp, a, return_inverse, return_counts, axis):
+    if axis is not None and xp is np and _np_kind(a.dtype) == "f" and a.size and np.isnan(a).any():
+        from .reduction._unique_dim import unique_dim_with_nan
+        return unique_dim_with_nan(a, axis)
+    # every NaN is a value of its own in PyTorch's unique (NaN != NaN); NumPy merges them by default
+    extra = {"equal_nan": False} if xp is np and axis is None and _np_kind(a.dtype) in "fc" else {}
+    r = xp.unique(a, return_inverse=True, return_counts=True, axis=axis, **extra)
+    vals, inv, counts = r
+    inv = inv.reshape(a.shape if axis is None else (a.shape[axis],)).astype(np.int64, copy=False)
+    return vals, inv, counts.astype(np.int64, copy=False)
+
+
+def unique_results(dev, values, inverse, counts, return_inverse, return_counts):
+    """What ``unique`` and ``unique_consecutive`` return from their kernels' three arrays: the
+    values alone, or a plain tuple adding the inverse indices and/or counts that were asked for."""
+    out = wrap(values, dev)
+    if not return_inverse and not return_counts:
+        return out
+    res = (out,)
+    if return_inverse:
+        res += (wrap(inverse, dev),)
+    if return_counts:
+        res += (wrap(counts, dev),)
+    return res
+
+
+def record_unique(op, result, input, node_name):
+    """PyTorch records unique's values (its int64 inverse and counts never require grad) on a node
+    without a derivative: ``node_name`` (``Unique2Backward0``...), whose backward raises."""
+    if input._requires_grad and _gs.enabled:
+        Tensor._autograd.record(op, result[0] if isinstance(result, tuple) else result, (input,), None,
+                                node_name=node_name)
+    return result
+
+
+# (gradcheck cannot run through them: PyTorch's nodes for unique's values raise at backward)
+UNIQUE_NOT_DIFFERENTIABLE = {"gradcheck": "PyTorch gives unique no derivative: backward raises",
+                             "gradgradcheck": "PyTorch gives unique no derivative: backward raises"}
+
+
+def _unique_frontend(op):
+    table = op.table
+
+    def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        # PyTorch's Python ``unique`` calls ``_unique2(input, sorted=, ...)``, or with a dim
+        # ``unique_dim(input, dim, sorted=, ...)``: the parser's errors name that function, with
+        # positions only for the arguments it passes positionally
+        fname = "_unique2" if dim is None else "unique_dim"
+        if not isinstance(input, Tensor):
+            raise wrong_type(fname, "input", "Tensor", input, 1)
+        if dim is not None and dim.__class__ is not int and not is_int(dim):
+            raise wrong_type(fname, "dim", "int", dim, 2)
+        for argname, value in (("sorted", sorted), ("return_inverse", return_inverse),
+                               ("return_counts", return_counts)):
+            check_bool(fname, argname, value)
+        a = input._data
+        _refuse_complex(a, "unique" if dim is None else "unique_dim")
+        if dim is not None and a.ndim == 0:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        axis = None if dim is None else wrap_dim(dim, a.ndim, "unique_dim")
+        if axis is not None and 0 in a.shape:
+            if a.shape[axis] != 0:
+                raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique cannot be applied")
+            if a.shape.count(0) > 1:
+                raise RuntimeError("Number of zero sized dimensions is more than one, so unique cannot be applied ")
+        dev = input._device
+        res = unique_results(dev, *table[dev.type](a, return_inverse, return_counts, axis), return_inverse,
+                             return_counts)
+        return record_unique(op, res, input, "Unique2Backward0" if dim is None else "UniqueDimBackward0")
+    return unique
+
+
+defop("unique", kernel=_unique_kernel, frontend=_unique_frontend, conformance_skip=UNIQUE_NOT_DIFFERENTIABLE)
 
 
 def _mk(shape, dtype, device, seed, lo=-2.0, hi=2.0):
@@ -165,7 +243,8 @@ def _unique_consecutive_frontend(op):
                     raise RuntimeError("Number of zero sized dimensions is more than one, so unique cannot be "
                                        "applied ")
         dev = input._device
-        return unique_results(dev, *table[dev.type](a, axis), return_inverse, return_counts)
+        return record_unique(op, unique_results(dev, *table[dev.type](a, axis), return_inverse, return_counts), input,
+                             "UniqueConsecutiveBackward0")
     return unique_consecutive
 
 
@@ -196,6 +275,7 @@ def _unique_consecutive_reference(a, return_inverse=False, return_counts=False, 
 
 
 defop("unique_consecutive", kernel=_unique_consecutive_kernel, frontend=_unique_consecutive_frontend,
-      differentiable=False, samples=_unique_consecutive_samples, reference=_unique_consecutive_reference)
+      samples=_unique_consecutive_samples, reference=_unique_consecutive_reference,
+      conformance_skip=UNIQUE_NOT_DIFFERENTIABLE)
 
 SETS_OPS = CORE_OPS[_FIRST:]

@@ -341,3 +341,20 @@ def var_mean(node, grads):
         part = expand_reduced(g_mean, shape, dims, keepdim) / max(_numel(shape, dims), 1)
         total = part if total is None else total + part
     return (total,)
+
+
+# --------------------------------------------------------------------------- ops PyTorch gives no derivative
+# unique's values (and unique_consecutive's) and histogram's results are recorded as PyTorch records
+# them, on a node whose backward raises PyTorch's error (ops/reduction/sorting.py, ops/histogram.py)
+_UNIQUE_ATEN = {"Unique2Backward0": "_unique2", "UniqueDimBackward0": "unique_dim",
+                "UniqueConsecutiveBackward0": "unique_consecutive"}
+
+
+@formula("unique", "unique_consecutive", saves=())
+def unique(node, g):
+    raise NotImplementedError(f"the derivative for '{_UNIQUE_ATEN[type(node).__name__]}' is not implemented.")
+
+
+@formula("histogram", "histogramdd", saves=(), node="NotImplemented", multi_output=True)
+def histogram(node, grads):
+    raise RuntimeError(f"derivative for aten::{node.attrs['aten']} is not implemented")

@@ -13,6 +13,7 @@ import types
 import numpy as np
 
 from ... import dtypes as _dt
+from .._return_types import out_variant
 from ...grad_mode import state as _gs
 from ...tensor import Tensor, check_not_inference
 
@@ -138,7 +139,7 @@ def write_outs(out, results, opname: str, result_type):
     the ``out`` tensor at its position (``write_out``'s rules); returns the named tuple of those."""
     for k, r in enumerate(results):
         write_out(out[k], r._data, opname, stacklevel=4)
-    return result_type(*(out[k] for k in range(len(results))))
+    return out_variant(result_type)(*(out[k] for k in range(len(results))))
 
 
 def check_out_grad(opname: str, out, *args) -> None:

@@ -11,7 +11,7 @@ from ... import dtypes as _dt
 from ...grad_mode import state as _gs
 from ...tensor import Tensor, wrap
 from .. import _frontend as F
-from .._args import invalid_combination, wrap_dim
+from .._args import NOT_GIVEN, invalid_combination, wrap_dim, wrong_type
 from .._define import defop
 from ..elementwise import branch_free
 from .normalize import _xp
@@ -221,10 +221,11 @@ def _searchsorted_kernel(xp, seq, vals, side, sorter):
 def _search_row(xp, seq, vals, side, sorter):
     """One row's search. NumPy's sorts NaN last; PyTorch's binary search compares with ``>=``
     (``>`` for the right side), to which a NaN boundary is never greater: where the boundaries hold
-    NaN its bisection is run here, step for step, on all values at once."""
-    if seq.dtype.kind != "f" or not bool(xp.isnan(seq).any()):
-        return xp.searchsorted(seq, vals, side=side, sorter=sorter)
+    NaN, or are not sorted (where NumPy's search, which starts from the previous key's answer, ends
+    elsewhere), its bisection is run here, step for step, on all values at once."""
     bd = seq if sorter is None else seq[sorter]
+    if not (seq.dtype.kind == "f" and bool(xp.isnan(seq).any())) and bool((bd[1:] >= bd[:-1]).all()):
+        return xp.searchsorted(seq, vals, side=side, sorter=sorter)
     v = xp.asarray(vals)
     start = xp.zeros(v.shape, dtype=np.int64)
     end = xp.full(v.shape, bd.shape[0], dtype=np.int64)
@@ -246,12 +247,55 @@ def _warn_non_contiguous(what):
                         f"{what} if possible. This message will only appear once per program.")
 
 
+_SEARCHSORTED_SIGS = tuple(
+    f"Tensor sorted_sequence, {v}, *, bool out_int32 = False, bool right = False, str side = None, "
+    "Tensor sorter = None, Tensor out = None" for v in ("Tensor input", "Number self"))
+_BUCKETIZE_SIGS = ("Tensor input, Tensor boundaries, *, bool out_int32 = False, bool right = False, Tensor out = None",
+                   "Number self, Tensor boundaries, *, bool out_int32 = False, bool right = False")
+_NUMBER = (numbers.Number, np.number, np.bool_)
+
+
+def _refuse_search_args(name, positional, given, extra, sigs):
+    """PyTorch's parser's refusal of ``searchsorted``/``bucketize`` arguments of wrong types (it has
+    two signatures: a tensor or a number to look up). ``given``: the keyword arguments given (listed
+    latest in the signature first, as the parser lists keywords)."""
+    ok = {"out_int32": lambda v: v.__class__ is bool, "right": lambda v: v.__class__ is bool,
+          "side": lambda v: v is None or isinstance(v, str), "sorter": lambda v: v is None or isinstance(v, Tensor),
+          "out": lambda v: v is None or isinstance(v, Tensor)}
+    tensor_first = name == "searchsorted"
+    seq, value = positional if tensor_first else positional[::-1]
+    known = set(ok) if tensor_first else {"out_int32", "right", "out"}
+    if (extra or not set(given) <= known or not isinstance(seq, Tensor) or not isinstance(value, (Tensor,) + _NUMBER)
+            or not all(ok[k](v) for k, v in given.items() if k in known)
+            or (name == "bucketize" and not isinstance(value, Tensor) and "out" in given)):
+        if not tensor_first and not extra and len(given) == 3 and set(given) <= known:
+            # five arguments: more than bucketize's Number signature takes, so PyTorch's parser words
+            # the tensor signature's own first error, parameter by parameter
+            for pos, (argname, v) in enumerate(zip(("input", "boundaries"), positional)):
+                if not isinstance(v, Tensor):
+                    raise wrong_type(name, argname, "Tensor", v, pos + 1)
+            for k in ("out_int32", "right", "out"):
+                if not ok[k](given[k]):
+                    raise wrong_type(name, k, "Tensor" if k == "out" else "bool", given[k])
+        raise invalid_combination(name, tuple(positional) + tuple(extra), given, sigs)
+
+
+def _given(**options):
+    """The keyword arguments a caller gave (``NOT_GIVEN``, or None for an optional one: left out)."""
+    return {k: v for k, v in options.items()
+            if v is not NOT_GIVEN and not (v is None and k in ("side", "sorter", "out"))}
+
+
 def _searchsorted_frontend(op):
     table = op.table
 
-    def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None, out=None):
-        if not isinstance(sorted_sequence, Tensor):
-            raise F.not_a_tensor("searchsorted", "sorted_sequence", 1, sorted_sequence)
+    def searchsorted(sorted_sequence, input, *args, out_int32=NOT_GIVEN, right=NOT_GIVEN, side=None, sorter=None,
+                     out=None, **unknown):
+        _refuse_search_args("searchsorted", (sorted_sequence, input), _given(
+            out_int32=out_int32, right=right, side=side, sorter=sorter, out=out, **unknown), args, _SEARCHSORTED_SIGS)
+        return _search(sorted_sequence, input, out_int32 is True, right is True, side, sorter, out)
+
+    def _search(sorted_sequence, input, out_int32, right, side, sorter, out):
         scalar = not isinstance(input, Tensor)
         seq = sorted_sequence._data
         if side is not None:
@@ -262,45 +306,87 @@ def _searchsorted_frontend(op):
                                    "while right was True")
             right = side == "right"
         xp = _xp(sorted_sequence)
+        srt = sorter._data if sorter is not None else None
+        if srt is not None:  # (PyTorch's checks, in its order: the sorter's, then the shapes', then out's)
+            if srt.shape != seq.shape:
+                raise RuntimeError(f"torch.searchsorted(): boundary and sorter must have the same size, but got boundary "
+                                   f"tensor {list(seq.shape)}and got sorter tensor {list(srt.shape)}")
+            if srt.dtype != np.int64:
+                raise RuntimeError(f"torch.searchsorted(): sorter must be a tensor of long dtype but got dtype "
+                                   f"{F._type_name(srt.dtype)}")
+            if srt.size and (int(srt.min()) < 0 or int(srt.max()) >= srt.shape[-1]):
+                raise RuntimeError("torch.searchsorted(): sorter index out of range")
+        in_shape = () if scalar else input._data.shape
+        if not in_shape and seq.ndim != 1:
+            raise RuntimeError("torch.searchsorted(): input value can be a scalar only when boundaries tensor dimension "
+                               f"is 1, but we got boundaries tensor dim({seq.ndim}) and input value's dim(0) numel(1)")
+        if seq.ndim == 0:
+            raise RuntimeError("torch.searchsorted(): boundaries tensor should have positive dimension, but got 0 "
+                               "dimension")
+        if seq.ndim > 1 and in_shape[:-1] != seq.shape[:-1]:
+            raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
+                               "dimensions of boundaries tensor and input value tensor must match, but we got "
+                               f"boundaries tensor {list(seq.shape)} and input value tensor {list(in_shape)}")
+        res_dtype = np.dtype(np.int32 if out_int32 else np.int64)
+        if out is not None:
+            if out._data.dtype != res_dtype:
+                raise RuntimeError("torch.searchsorted(): output tensor's dtype is wrong, it can only be Int(int32) or "
+                                   "Long(int64) depending on whether out_int32 flag is True, but we got output tensor's "
+                                   f"dtype {F._type_name(out._data.dtype)} and out_int32 flag is {out_int32}")
+            _resize_out(out, in_shape)
         if scalar:
             # PyTorch wraps the number as a 0-d tensor and promotes: one of a higher category than the
             # boundaries (0.5 against integers) compares in the promoted dtype, else in theirs
             vals = xp.asarray(input)
+            if vals.dtype.kind == "c" and seq.dtype.kind != "c":  # (a complex number: only to be refused below)
+                vals = vals.astype(np.complex128 if seq.dtype == np.float64 else np.complex64)
             if F._CATEGORY[vals.dtype.kind] > F._CATEGORY[seq.dtype.kind]:
                 seq = seq.astype(np.result_type(seq.dtype, vals.dtype))
             vals = vals.astype(seq.dtype)
         else:
             vals = input._data
-        if seq.ndim > 1 and (scalar or vals.shape[:-1] != seq.shape[:-1]):
-            raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
-                               "dimensions of boundaries tensor and input value tensor must match, but we got "
-                               f"boundaries tensor {list(seq.shape)} and input value tensor "
-                               f"{list(vals.shape) if not scalar else []}")
-        if not scalar and not input.is_contiguous():
-            _warn_non_contiguous("input value tensor")
-        if not sorted_sequence.is_contiguous():
-            _warn_non_contiguous("boundary tensor")
-        srt = sorter._data if isinstance(sorter, Tensor) else None
-        if srt is not None and srt.dtype != np.int64:
-            raise RuntimeError(f"torch.searchsorted(): sorter must be a tensor of long dtype but got dtype "
-                               f"{F._type_name(srt.dtype)}")
-        res = table[sorted_sequence._device.type](seq, vals, "right" if right else "left", srt)
-        if out_int32:
-            res = res.astype(np.int32)
-        return wrap(xp.asarray(res), sorted_sequence._device)
+        if vals.size:  # (PyTorch returns before its dispatch on the compared dtype, which has no bool or complex)
+            kinds = {vals.dtype.kind, seq.dtype.kind}
+            if kinds == {"b"} or "c" in kinds:
+                wide = {vals.dtype, seq.dtype} & {np.dtype(np.float64), np.dtype(np.complex128)}
+                common = "Bool" if kinds == {"b"} else "ComplexDouble" if wide else "ComplexFloat"
+                raise NotImplementedError(f"\"searchsorted_out_cpu\" not implemented for '{common}'")
+            if not scalar and not input.is_contiguous():
+                _warn_non_contiguous("input value tensor")
+            if not sorted_sequence.is_contiguous():
+                _warn_non_contiguous("boundary tensor")
+            res = table[sorted_sequence._device.type](seq, vals, "right" if right else "left", srt)
+        else:
+            res = xp.zeros(in_shape, np.int64)
+        res = xp.asarray(res).astype(res_dtype, copy=False)
+        if out is not None:
+            F.store_into(out, res, "searchsorted")
+            return out
+        return wrap(res, sorted_sequence._device)
+    searchsorted.search = _search  # (bucketize's frontend, past its own parser checks)
     return searchsorted
+
+
+def _resize_out(t, shape):
+    """``t`` resized to ``shape``, with PyTorch's deprecation warning where it held elements."""
+    if tuple(t.shape) != tuple(shape):
+        if t._data.size:
+            from ...caller_warnings import warn_at_caller
+            warn_at_caller(F._RESIZED.format(old=list(t.shape), new=list(shape)), UserWarning)
+        t.resize_(tuple(shape))
 
 
 _searchsorted = defop("searchsorted", kernel=_searchsorted_kernel, frontend=_searchsorted_frontend, method=False,
                       differentiable=False)
 
 
-def _bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
-    if not isinstance(boundaries, Tensor):
-        raise F.not_a_tensor("bucketize", "boundaries", 2, boundaries)
+def _bucketize(input, boundaries, *args, out_int32=NOT_GIVEN, right=NOT_GIVEN, out=None, **unknown):
+    _refuse_search_args("bucketize", (input, boundaries), _given(out_int32=out_int32, right=right, out=out, **unknown),
+                        args, _BUCKETIZE_SIGS)
     if boundaries._data.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries._data.ndim})")
-    return _searchsorted.frontend(boundaries, input, out_int32=out_int32, right=right)
+    return _searchsorted.frontend.search(boundaries, input, out_int32 is True, right is True, None, None, out)
 
 
-defop("bucketize", frontend=lambda op: _bucketize, differentiable=False)
+# (no Tensor.bucketize: PyTorch has none)
+defop("bucketize", frontend=lambda op: _bucketize, method=False, differentiable=False)

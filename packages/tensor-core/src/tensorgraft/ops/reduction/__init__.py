@@ -12,7 +12,8 @@ listings, keep that order):
 - ``norms.py``: ``linalg.vector_norm``, ``norm``, ``logsumexp``
 - ``cumulative.py``: ``cumsum``, ``cumprod``
 - ``logical.py``: ``all``, ``any``, ``count_nonzero``
-- ``sorting.py``: ``sort``, ``argsort``, ``topk``, ``median``, ``kthvalue``, ``nanmedian``, ``mode``, ``unique``
+- ``sorting.py``: ``sort``, ``argsort``, ``topk``, ``median``, ``kthvalue``, ``nanmedian``, ``mode``
+  (``sort_arguments.py``: their ``out=`` rules and argument parsing)
 - ``softmax.py``: ``softmax``, ``log_softmax``
 
 Their gradients are in ``tensorgraft/autograd/formulas/reduction.py``.
@@ -61,7 +62,6 @@ from .sorting import (
     _median_like_frontend, _median_frontend, _kthvalue_kernel, _kthvalue_frontend, _sample_tensor,
     _kthvalue_samples, _kthvalue_reference, _nanmedian_kernel, _nanmedian_frontend, _nanmedian_samples,
     _nanmedian_reference, _mode_kernel, _mode_frontend, _mode_samples, _mode_reference, _MODE_NOT_SMOOTH,
-    _unique_kernel, unique_results, _unique_frontend,
 )
 from .softmax import _softmax_kernel, _softmax_frontend
 

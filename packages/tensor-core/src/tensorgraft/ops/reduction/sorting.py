@@ -1,5 +1,6 @@
 """Everything computed by sorting along a dim: ``sort``, ``argsort``, ``topk``, the order statistics
-``median``, ``nanmedian``, ``kthvalue`` and ``mode``, and ``unique``. They share ``_argsort``, which
+``median``, ``nanmedian``, ``kthvalue`` and ``mode`` (``unique`` is with the set ops, ``ops/sets.py``;
+the ``out=`` rules and argument parsing are in ``sort_arguments.py``). They share ``_argsort``, which
 orders NaN last and keeps equal elements in order in both directions, as PyTorch's stable sort; on
 CPU, ``sort``/``argsort`` (not stable by default), ``topk`` and ``mode`` then put equal elements where
 PyTorch's CPU algorithms do (``cpu/sort_order.py``)."""
@@ -9,15 +10,18 @@ import numpy as np
 
 from ...cpu.sort_order import (EMULATION_LIMIT, kthvalue_index, mode_index, mode_with_nan, topk_indices,
                                unstable_order)
-from ...tensor import Tensor, wrap
+from ...tensor import wrap
 from .._frontend import check_tensor
-from .._args import (NOT_GIVEN, arg_position, check_bool, check_int_dim, invalid_combination, is_int,
+from .._args import (NOT_GIVEN, arg_position, check_bool, check_int_dim, is_int,
                      method_and_function, missing_args,
                      spread, wrap_dim, wrong_type)
 from .._define import defop
 from .._return_types import return_type
 from ._shared import _record_values, _refuse_complex, _type_name, _zero_dim_pair
+from .sort_arguments import (_INT64, _legacy_name, _out_pair, _parse_sort_args, _reduced_out, _reduced_shape, _resize_out,
+                             _stored, _structured_out)
 from tensorgraft.dtypes import np_kind as _np_kind
+from .. import _frontend as F
 
 
 # =========================================================================== sort / argsort / topk
@@ -44,48 +48,11 @@ def _sort_kernel(xp, a, axis, descending, stable):
     return xp.take_along_axis(a, idx, axis=axis), idx
 
 
-def _sort_overloads(name, method):
-    """The two signatures PyTorch's parser lists for ``sort``/``argsort`` (the Dimname ones hidden)."""
-    if method:
-        return ("*, bool stable, int dim = -1, bool descending = False", "int dim = -1, bool descending = False")
-    out = "tuple of Tensors out = None" if name == "sort" else "Tensor out = None"
-    return (f"Tensor input, *, bool stable, int dim = -1, bool descending = False, {out}",
-            "Tensor input, int dim = -1, bool descending = False" + (f", *, {out}" if name == "sort" else ""))
-
-
-def _parse_sort_args(name, method, input, args, kwargs):
-    """``(dim, descending, stable)`` of ``sort``/``argsort`` as PyTorch's parser takes them. Two
-    signatures: ``(input, int dim=-1, bool descending=False)`` and the ``stable`` one, whose dim and
-    descending are keyword-only; an int for a bool (or a float dim) fits neither, and the error is
-    the "invalid combination" one, unless the count of arguments leaves only the ``stable`` signature
-    plausible: then it is that signature's "takes from 2 to 1 positional arguments"."""
-    def refuse():
-        return invalid_combination(name, args if method else (input,) + args, kwargs, _sort_overloads(name, method))
-    # the most arguments each signature takes: (stable, dim, descending, [out]) and (dim, descending, [out])
-    has_out = not method and name == "sort"
-    given = len(args) + (not method) + len(kwargs)
-    stable_max = 3 + (not method) + (not method)
-    plain_max = 2 + (not method) + has_out
-    if len(args) > 2:
-        if plain_max < given <= stable_max:
-            raise TypeError(f"{name}() takes from {1 + (not method)} to {0 + (not method)} positional arguments but "
-                            f"{len(args) + (not method)} were given")
-        raise refuse()
-    allowed = ("dim", "descending", "stable")
-    if any(k not in allowed for k in kwargs) or any(k in kwargs for k in ("dim", "descending")[:len(args)]):
-        raise refuse()
-    values = dict(zip(("dim", "descending"), args), **kwargs)
-    dim, descending = values.get("dim", -1), values.get("descending", False)
-    if "stable" in kwargs:
-        stable = kwargs["stable"]
-        # sort's stable is ``bool?`` (None allowed), argsort's a bool; dim and descending keyword-only
-        if args or not (stable.__class__ is bool or (stable is None and name == "sort")):
-            raise refuse()
-    else:
-        stable = None
-    if (dim.__class__ is not int and not is_int(dim)) or descending.__class__ is not bool:
-        raise refuse()
-    return int(dim), descending, stable
+def _like_input(dev, r, a):
+    """A sort result laid out as PyTorch's: with the strides of a dense (permuted) input."""
+    from ...device import get_backend
+    from ...memory_layout import relayout_like
+    return relayout_like(get_backend(dev).xp, r, a, None)
 
 
 def _sort_frontend(op):
@@ -95,11 +62,21 @@ def _sort_frontend(op):
     def build(method):
         def sort(input, *args, out=None, **kwargs):
             check_tensor(input, "sort")
-            dim, descending, stable = _parse_sort_args("sort", method, input, args, kwargs)
+            dim, descending, stable = _parse_sort_args("sort", method, input, args, kwargs, out)
+            if out is not None:
+                _out_pair("sort", method, out, 4 if "stable" in kwargs else 3, input)
             a = input._data
             d = wrap_dim(dim, a.ndim, "sort", overloads=())
             _refuse_complex(a, message=" Sort does not support complex dtypes on CPU")  # (its leading space)
+            if out is not None:
+                _structured_out(out[0], a.dtype, a.shape)
+                _structured_out(out[1], _INT64, a.shape)
+                a = input._data  # (an out tensor that is the input was resized: PyTorch sorts what is left)
             v, i = table[input._device.type](a, d, bool(descending), bool(stable))
+            if out is not None:
+                return _stored("sort", out, v, i)
+            if not a.flags.c_contiguous:
+                v, i = _like_input(input._device, v, a), _like_input(input._device, i, a)
             vals, idx = wrap(v, input._device), wrap(i, input._device)
             # naming ``stable`` (either value) picks PyTorch's sort.stable overload: SortBackward1
             _record_values(op, vals, input, {"dim": d, "keepdim": True, "indices": idx},
@@ -115,13 +92,21 @@ _sort = defop("sort", kernel=_sort_kernel, frontend=_sort_frontend)
 
 def _argsort_frontend(op):
     def build(method):
-        def argsort(input, *args, **kwargs):
+        def argsort(input, *args, out=None, **kwargs):
             check_tensor(input, "argsort")
-            dim, descending, stable = _parse_sort_args("argsort", method, input, args, kwargs)
+            dim, descending, stable = _parse_sort_args("argsort", method, input, args, kwargs, out)
+            if out is not None:  # (PyTorch's argsort.stable_out is sort's: its refusal names sort)
+                F.check_out_grad("sort", out, input)
             a = input._data
             d = wrap_dim(dim, a.ndim, "argsort", overloads=())
             _refuse_complex(a, message=" Sort does not support complex dtypes on CPU")
-            return wrap(_sort.table[input._device.type](a, d, bool(descending), bool(stable))[1], input._device)
+            if out is not None:
+                _structured_out(out, _INT64, a.shape)
+            i = _sort.table[input._device.type](a, d, bool(descending), bool(stable))[1]
+            if out is not None:
+                F.store_into(out, i, "argsort")
+                return out
+            return wrap(i if a.flags.c_contiguous else _like_input(input._device, i, a), input._device)
         argsort.__name__ = argsort.__qualname__ = "argsort"
         return argsort
     return method_and_function(op, build)
@@ -173,11 +158,13 @@ def _topk_frontend(op):
                 check_bool("topk", "sorted", sorted, arg_position(3, npos, method))
             if k is NOT_GIVEN:
                 raise missing_args("topk", "k")
-            return _topk(input, k, dim, largest, sorted)
+            if out is not None:
+                _out_pair("topk", method, out, 5, input)
+            return _topk(input, k, dim, largest, sorted, out)
         topk.__name__ = topk.__qualname__ = "topk"
         return topk
 
-    def _topk(input, k, dim, largest, sorted):
+    def _topk(input, k, dim, largest, sorted, out=None):
         a = input._data
         d = wrap_dim(dim, a.ndim, "topk")
         n = a.shape[d] if a.ndim else 1
@@ -186,7 +173,14 @@ def _topk_frontend(op):
         if a.dtype == np.bool_ and input._device.type == "cpu":
             raise RuntimeError("topk does not support bool dtypes on CPU")
         _refuse_complex(a, message=" topk does not support complex dtypes on CPU")
+        if out is not None:
+            shape = a.shape[:d] + (int(k),) + a.shape[d + 1:] if a.ndim else ()
+            _structured_out(out[0], a.dtype, shape)
+            _structured_out(out[1], _INT64, shape)
+            a = input._data  # (an out tensor that is the input was resized: PyTorch reads what is left)
         v, i = table[input._device.type](a, int(k), d, bool(largest), bool(sorted))
+        if out is not None:
+            return _stored("topk", out, v, i)
         vals, idx = wrap(v, input._device), wrap(i, input._device)
         _record_values(op, vals, input, {"dim": d, "keepdim": True, "indices": idx})
         return Ret(vals, idx)
@@ -253,8 +247,8 @@ def _median_like_frontend(name: str, node: str):
                     dim, keepdim = spread(name, args, _DIM_KEEPDIM, [dim, keepdim])
                 a = input._data
                 dev = input._device
-                if dim is NOT_GIVEN and keepdim is not NOT_GIVEN:
-                    raise missing_args(name, "dim")  # (keepdim only goes with a dim)
+                if dim is NOT_GIVEN and (keepdim is not NOT_GIVEN or out is not None):
+                    raise missing_args(name, "dim")  # (keepdim and out only go with a dim)
                 if dim is NOT_GIVEN:  # (an explicit None is refused: PyTorch's dim is an int)
                     if a.size == 0:
                         # PyTorch's NaN cast to the input's dtype (nan+0j; for integers what the
@@ -267,16 +261,24 @@ def _median_like_frontend(name: str, node: str):
                     _record_values(op, res, input, {"dim": None}, f"{node}Backward0")
                     return res
                 keepdim = _dim_keepdim_checked(name, dim, keepdim, len(args), method)
+                if out is not None:
+                    _out_pair(name, method, out, 3, input)
                 d = wrap_dim(dim, a.ndim, name)
                 if a.ndim and a.shape[d] == 0:
                     # (nanmedian's message names median too: PyTorch's kernels share the check)
                     raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size.")
+                if out is not None:
+                    _median_outs(out, a, _reduced_shape(a.shape, d, keepdim))
+                    a = input._data  # (an out tensor that is the input was resized: PyTorch reads what is left)
+                    wrap_dim(dim, a.ndim)
                 if _np_kind(a.dtype) in "bc":
                     raise NotImplementedError(f"\"median_out\" not implemented for '{_type_name(a.dtype)}'")
                 if a.ndim == 0:
                     v, i = _zero_dim_pair(dev, a)
                 else:
                     v, i = table[dev.type](a, d, keepdim)
+                if out is not None:
+                    return _stored(name, out, v, i)
                 vals, idx = wrap(v, dev), wrap(i, dev)
                 _record_values(op, vals, input, {"dim": d, "keepdim": keepdim, "indices": idx}, f"{node}Backward1")
                 return Ret(vals, idx)
@@ -284,6 +286,20 @@ def _median_like_frontend(name: str, node: str):
             return median
         return method_and_function(op, build)
     return make
+
+
+def _median_outs(out, a, shape):
+    """median's and nanmedian's checks of their out tensors (indices first; worded as PyTorch's
+    ``checkScalarType``/``checkSameType``, naming median for both), then their resize."""
+    if out[1]._data.dtype != _INT64:
+        raise RuntimeError(f"Expected tensor for argument #1 'indices' to have scalar type Long; but got "
+                           f"{_legacy_name(out[1]._data.dtype)} instead (while checking arguments for median)")
+    if out[0]._data.dtype != a.dtype:
+        raise RuntimeError(f"Expected tensor for 'values' to have the same type as tensor for argument #2 'self'; but "
+                           f"type {_legacy_name(out[0]._data.dtype)} does not equal {_legacy_name(a.dtype)} (while "
+                           "checking arguments for median)")
+    _resize_out(out[0], shape)
+    _resize_out(out[1], shape)
 
 
 _median_frontend = _median_like_frontend("median", "Median")
@@ -330,11 +346,13 @@ def _kthvalue_frontend(op):
             if dim is NOT_GIVEN:
                 dim = -1
             keepdim = _dim_keepdim_checked("kthvalue", dim, keepdim, len(args), method, first=1)
-            return _kthvalue(input, k, dim, keepdim)
+            if out is not None:
+                _out_pair("kthvalue", method, out, 4, input)
+            return _kthvalue(input, k, dim, keepdim, out)
         kthvalue.__name__ = kthvalue.__qualname__ = "kthvalue"
         return kthvalue
 
-    def _kthvalue(input, k, dim, keepdim):
+    def _kthvalue(input, k, dim, keepdim, out=None):
         a = input._data
         dev = input._device
         d = wrap_dim(dim, a.ndim, "kthvalue")
@@ -343,6 +361,17 @@ def _kthvalue_frontend(op):
             raise IndexError(f"kthvalue(): Expected reduction dim {d} to have non-zero size.")
         if not 1 <= k <= n:
             raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+        if out is not None:
+            if np.may_share_memory(out[0]._data, a):
+                raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to tensor "
+                                   "refer to a single memory location. Please clone() the tensor before performing the "
+                                   "operation.")
+            if out[0]._data.dtype != a.dtype:
+                raise RuntimeError("output values must be of same type as input")
+            _reduced_out(out[0], a.shape, d, keepdim)
+            if out[1]._data.dtype != _INT64:
+                raise RuntimeError("output indices must be of scalar type Long")
+            _reduced_out(out[1], a.shape, d, keepdim)
         if a.dtype == np.bool_ and a.ndim:  # a 0-d bool is its own kth value; PyTorch sorts no bools
             raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")
         if a.ndim:  # (as mode's: a 0-d complex input is its own k-th value)
@@ -353,6 +382,8 @@ def _kthvalue_frontend(op):
         else:
             v, i = table[dev.type](a, int(k), d, keepdim)
             vals, idx = wrap(v, dev), wrap(i, dev)
+        if out is not None:
+            return _stored("kthvalue", out, vals._data, idx._data)
         _record_values(op, vals, input, {"dim": d, "keepdim": keepdim, "indices": idx})
         return Ret(vals, idx)
     return method_and_function(op, build)
@@ -473,12 +504,19 @@ def _mode_frontend(op):
             if dim is NOT_GIVEN:
                 dim = -1
             keepdim = _dim_keepdim_checked("mode", dim, keepdim, len(args), method)
-            return _mode(input, dim, keepdim)
+            if out is not None:
+                _out_pair("mode", method, out, 3, input)
+            return _mode(input, dim, keepdim, out)
         mode.__name__ = mode.__qualname__ = "mode"
         return mode
 
-    def _mode(input, dim, keepdim):
+    def _mode(input, dim, keepdim, out=None):
         a = input._data
+        if out is not None:  # (mode checks its out tensors' dtypes before anything else)
+            for t, want, what in ((out[0], a.dtype, "values"), (out[1], _INT64, "indices")):
+                if t._data.dtype != want:
+                    raise RuntimeError(f"expected scalar type '{_type_name(want)}' but got '{_type_name(t._data.dtype)}' "
+                                       f"for {what} output")
         if a.ndim:  # (a 0-d complex input is its own mode in PyTorch: its kernel is never reached)
             _refuse_complex(a, "mode_cpu")
         dev = input._device
@@ -488,7 +526,17 @@ def _mode_frontend(op):
         else:
             if a.shape[d] == 0:
                 raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
+            if out is not None and not a.size:  # (PyTorch's early return for an empty input: a plain resize)
+                _resize_out(out[0], _reduced_shape(a.shape, d, keepdim))
+                _resize_out(out[1], _reduced_shape(a.shape, d, keepdim))
+            elif out is not None:
+                _reduced_out(out[0], a.shape, d, keepdim, mode=True)
+                _reduced_out(out[1], a.shape, d, keepdim, mode=True)
             v, i = table[dev.type](a, d, keepdim)
+        if out is not None:
+            if a.ndim == 0:  # (PyTorch's 0-d mode resizes its outs without a word)
+                out[0].resize_(()), out[1].resize_(())
+            return _stored("mode", out, v, i)
         vals, idx = wrap(v, dev), wrap(i, dev)
         _record_values(op, vals, input, {"dim": d, "keepdim": keepdim, "indices": idx})
         return Ret(vals, idx)
@@ -509,64 +557,3 @@ _MODE_NOT_SMOOTH = ("the mode of repeated values changes under any perturbation:
                     "the gradient (like PyTorch's) goes to the reported index")
 defop("mode", kernel=_mode_kernel, frontend=_mode_frontend, samples=_mode_samples, reference=_mode_reference,
       conformance_skip={"gradcheck": _MODE_NOT_SMOOTH, "gradgradcheck": _MODE_NOT_SMOOTH})
-
-
-# =========================================================================== unique
-def _unique_kernel(xp, a, return_inverse, return_counts, axis):
-    if axis is not None and xp is np and _np_kind(a.dtype) == "f" and a.size and np.isnan(a).any():
-        from ._unique_dim import unique_dim_with_nan
-        return unique_dim_with_nan(a, axis)
-    # every NaN is a value of its own in PyTorch's unique (NaN != NaN); NumPy merges them by default
-    extra = {"equal_nan": False} if xp is np and axis is None and _np_kind(a.dtype) in "fc" else {}
-    r = xp.unique(a, return_inverse=True, return_counts=True, axis=axis, **extra)
-    vals, inv, counts = r
-    inv = inv.reshape(a.shape if axis is None else (a.shape[axis],)).astype(np.int64, copy=False)
-    return vals, inv, counts.astype(np.int64, copy=False)
-
-
-def unique_results(dev, values, inverse, counts, return_inverse, return_counts):
-    """What ``unique`` and ``unique_consecutive`` return from their kernels' three arrays: the
-    values alone, or a plain tuple adding the inverse indices and/or counts that were asked for."""
-    out = wrap(values, dev)
-    if not return_inverse and not return_counts:
-        return out
-    res = (out,)
-    if return_inverse:
-        res += (wrap(inverse, dev),)
-    if return_counts:
-        res += (wrap(counts, dev),)
-    return res
-
-
-def _unique_frontend(op):
-    table = op.table
-
-    def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
-        # PyTorch's Python ``unique`` calls ``_unique2(input, sorted=, ...)``, or with a dim
-        # ``unique_dim(input, dim, sorted=, ...)``: the parser's errors name that function, with
-        # positions only for the arguments it passes positionally
-        fname = "_unique2" if dim is None else "unique_dim"
-        if not isinstance(input, Tensor):
-            raise wrong_type(fname, "input", "Tensor", input, 1)
-        if dim is not None and dim.__class__ is not int and not is_int(dim):
-            raise wrong_type(fname, "dim", "int", dim, 2)
-        for argname, value in (("sorted", sorted), ("return_inverse", return_inverse),
-                               ("return_counts", return_counts)):
-            check_bool(fname, argname, value)
-        a = input._data
-        _refuse_complex(a, "unique" if dim is None else "unique_dim")
-        if dim is not None and a.ndim == 0:
-            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
-        axis = None if dim is None else wrap_dim(dim, a.ndim, "unique_dim")
-        if axis is not None and 0 in a.shape:
-            if a.shape[axis] != 0:
-                raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique cannot be applied")
-            if a.shape.count(0) > 1:
-                raise RuntimeError("Number of zero sized dimensions is more than one, so unique cannot be applied ")
-        dev = input._device
-        return unique_results(dev, *table[dev.type](a, return_inverse, return_counts, axis), return_inverse,
-                              return_counts)
-    return unique
-
-
-defop("unique", kernel=_unique_kernel, frontend=_unique_frontend, differentiable=False)
