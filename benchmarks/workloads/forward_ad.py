@@ -1,10 +1,12 @@
 """Forward-mode AD (``autograd.forward_ad``): the Jacobian-vector product of a network's output
 with respect to its input, against PyTorch's forward AD.
 
-tensorgraft derives each op's tangent from its reverse-mode formulas (two backward passes of the
-op, see autograd/forward_ad/_propagation.py) where PyTorch has a forward formula per op, so the
-ratio shows what that choice costs. A dual level turns tensorgraft's ``__torch_function__``
-dispatch on for the process, so each library runs in a child process (torch_function.py's).
+tensorgraft has forward formulas for the common ops (autograd/forward_ad/_rules.py: every op here)
+and derives the others' tangents from their reverse-mode formulas (two backward passes of the op,
+see autograd/forward_ad/_propagation.py), where PyTorch has a forward formula per op; on small
+tensors the ratio shows the per-call cost of its ``__torch_function__`` mode. A dual level turns
+tensorgraft's dispatch on for the process, so each library runs in a child process
+(torch_function.py's).
 """
 from __future__ import annotations
 

@@ -73,7 +73,7 @@ def _consider(arg, found: list, include_plain_tensors: bool) -> None:
 def _call_handlers(public, args, kwargs, overloaded, *, python_flavour: bool, binary_dunder: bool = False):
     """Try the innermost mode, then each overriding argument, until one does not return
     NotImplemented."""
-    types = tuple(type(a) for a in overloaded)
+    types = tuple(type(a) for a in overloaded) if overloaded else ()  # (a mode alone: no generator to run)
     mode = None
     if state.modes and not state.all_disabled:
         mode = state.modes.pop()  # the mode is off while its own handler runs (its calls reach the next one)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from tensorgraft._C import state as _state
 from tensorgraft.grad_mode import _DecoratorContextManager
 from tensorgraft.tensor import Tensor
 
@@ -31,13 +32,9 @@ def enter_dual_level() -> int:
     can be entered at a time, as in PyTorch."""
     if _tangents.current is not None:
         raise RuntimeError("Nested forward mode AD is not supported at the moment")
-    from tensorgraft.overrides import _push_outermost_mode
-
-    from ._propagation import ForwardADMode
-    from .custom_function import install
-    mode = ForwardADMode()
+    push_mode, _, mode, install, _ = _machinery or _load_machinery()
     _tangents.current = _tangents.Level(0, mode)
-    _push_outermost_mode(mode)
+    push_mode(mode)
     install()
     return 0
 
@@ -51,13 +48,27 @@ def exit_dual_level(*, level=None) -> None:
     if level is not None and level != current.number:
         raise RuntimeError("Trying to exit a forward AD level that was not the last one that was created. This is not "
                            "supported.")
-    from tensorgraft.overrides import _remove_mode
-
-    from .custom_function import uninstall
-    _remove_mode(current.mode)
+    _, remove_mode, _, _, uninstall = _machinery or _load_machinery()
+    remove_mode(current.mode)
     uninstall()
     current.table.clear()
     _tangents.current = None
+
+
+# (push a mode under the others, take it off, the mode that propagates tangents, install and uninstall
+# custom Functions' jvp): imported when a level is first entered, as the dispatch machinery loads
+# only when a program needs it, and kept (a level is entered per jvp: the imports cost ~2 µs)
+_machinery = None
+
+
+def _load_machinery() -> tuple:
+    global _machinery
+    from tensorgraft.overrides import _push_outermost_mode, _remove_mode
+
+    from ._propagation import ForwardADMode
+    from .custom_function import install, uninstall
+    _machinery = (_push_outermost_mode, _remove_mode, ForwardADMode(), install, uninstall)
+    return _machinery
 
 
 def _check_level(level, op: str):
@@ -75,6 +86,33 @@ def make_dual(tensor, tangent, *, level=None):
     if current is None:
         raise RuntimeError("Trying to create a dual Tensor for forward AD but no level exists, make sure to "
                            "enter_dual_level() first.")
+    modes = _state.modes
+    alone = len(modes) == 1 and modes[0] is current.mode
+    if alone:  # (see _view_as_itself)
+        modes.pop()
+    try:
+        _check_dual(current, tensor, tangent)
+        relaid = _relaid(tangent, tensor)
+        dual = _view_as_itself(tensor, alone)
+    finally:
+        if alone:
+            modes.append(current.mode)
+    if relaid:  # (with the mode on: a tangent that is itself dual passes its tangent to the copy)
+        import tensorgraft
+        tangent = tensorgraft.empty_strided(tensor.shape, tensor.stride(), dtype=tangent.dtype,
+                                            device=tangent.device).copy_(tangent)
+    set_tangent(dual, tangent)
+    return dual
+
+
+def _check_dual(current, tensor, tangent) -> None:
+    if type(tensor) is Tensor and type(tangent) is Tensor:
+        # the common case read straight from the arrays (through the dispatch wrappers, on while a
+        # level is entered, the checks below cost ~4 µs); anything unusual gets the checks below
+        if (_is_float(tensor) or _is_complex(tensor)) and (_is_float(tangent) or _is_complex(tangent)) \
+                and tangent._data.shape == tensor._data.shape and tangent._device == tensor._device \
+                and tangent_of(tensor) is None:
+            return
     if not (tensor.is_floating_point() or tensor.is_complex()):
         raise ValueError(f"Expected primal to be floating point or complex, but got: {tensor.dtype}")
     if not (tangent.is_floating_point() or tangent.is_complex()):
@@ -89,13 +127,40 @@ def make_dual(tensor, tangent, *, level=None):
     if tangent.device != tensor.device:
         raise RuntimeError(f"Expected tangent to be on the same device as the primal ({tensor.device}), but it is on "
                            f"{tangent.device}: move it with .to({str(tensor.device)!r}) first.")
-    if tangent.stride() != tensor.stride():
-        import tensorgraft
-        tangent = tensorgraft.empty_strided(tensor.shape, tensor.stride(), dtype=tangent.dtype,
-                                            device=tangent.device).copy_(tangent)
-    dual = tensor.view_as(tensor)
-    set_tangent(dual, tangent)
-    return dual
+
+
+def _unwrapped(f):
+    """``f`` without its dispatch wrapper (``overrides._binding.unwrapped``, without importing the
+    dispatch machinery before a level needs it)."""
+    return getattr(f, "__torch_function_wrapped__", f)
+
+
+_is_float = _unwrapped(Tensor.is_floating_point)
+_is_complex = _unwrapped(Tensor.is_complex)
+_plain_stride = _unwrapped(Tensor.stride)
+
+
+def _relaid(tangent, tensor) -> bool:
+    """Whether ``tangent``'s strides differ from ``tensor``'s (then it is copied into its layout)."""
+    if type(tangent) is Tensor and type(tensor) is Tensor:
+        a, b = tangent._data, tensor._data
+        if a.strides == b.strides and a.itemsize == b.itemsize:
+            return False  # (the same bytes per step and per element: the same strides, the common case)
+        return _plain_stride(tangent) != _plain_stride(tensor)
+    return tangent.stride() != tensor.stride()
+
+
+def _view_as_itself(tensor, alone: bool):
+    """``tensor.view_as(tensor)`` for ``make_dual`` and ``unpack_dual``. ``alone``: the forward-AD
+    mode is the only mode entered, and the caller took it off the stack, so the call runs as the
+    mode's handler would run it (through the mode it costs ~3 µs only to be passed on, and
+    ``unpack_dual``'s view would view the tangent too, to be thrown away); for a plain Tensor that is
+    ``view``'s implementation, which ``view_as`` calls. A mode a program entered sees the call as
+    before (the forward-AD mode stays on then)."""
+    if alone and type(tensor) is Tensor:
+        view = Tensor.view
+        return getattr(view, "__torch_function_wrapped__", view)(tensor, tensor._data.shape)
+    return tensor.view_as(tensor)
 
 
 def unpack_dual(tensor, *, level=None) -> UnpackedDualTensor:
@@ -107,7 +172,15 @@ def unpack_dual(tensor, *, level=None) -> UnpackedDualTensor:
     tangent = tangent_of(tensor)
     if tangent is not None:  # (PyTorch checks the level only for a tensor that has a tangent)
         _check_level(level, "_fw_primal")
-    primal = tensor.view_as(tensor)
+    mode, modes = _tangents.current.mode, _state.modes
+    alone = len(modes) == 1 and modes[0] is mode
+    if alone:
+        modes.pop()
+    try:
+        primal = _view_as_itself(tensor, alone)
+    finally:
+        if alone:
+            modes.append(mode)
     set_tangent(primal, None)
     return UnpackedDualTensor(primal, tangent)
 
