@@ -81,7 +81,7 @@ class _Formatter:
 
     __slots__ = ("floating", "int_mode", "sci_mode", "max_width", "precision")
 
-    def __init__(self, values: np.ndarray):
+    def __init__(self, values: np.ndarray, e8m0: bool = False):
         self.floating = values.dtype.kind == "f"
         self.int_mode = True
         self.sci_mode = False
@@ -92,7 +92,13 @@ class _Formatter:
             if flat.size:
                 self.max_width = max(len(f"{v}") for v in flat.tolist())
             return
-        nz = flat[np.isfinite(flat) & (flat != 0)]
+        if e8m0:
+            # (PyTorch's isfinite is True all over an e8m0 tensor, and its ne(0) compares with 0 cast to
+            # e8m0, 2**-127: a NaN joins the values, turning int and sci notation off, and the smallest
+            # value prints as a zero)
+            nz = flat[flat != np.float32(2.0 ** -127)]
+        else:
+            nz = flat[np.isfinite(flat) & (flat != 0)]
         if nz.size == 0:
             return  # only zeros / nan / inf: width 1, integer notation
         vals = nz.tolist()
@@ -197,14 +203,16 @@ def tensor_body(a: np.ndarray, indent: int) -> str:
     if a.size == 0:
         return "[]"
     summarize = a.size > PRINT_OPTS.threshold
+    e8m0 = False
     if a.dtype == np.float16 or a.dtype.kind == "V" or a.dtype.itemsize == 1 and a.dtype.kind == "f":
+        e8m0 = a.dtype == _dt.float8_e8m0fnu.np
         a = a.astype(np.float32)  # (bfloat16, the 8-bit floats) exact; tolist() gives the same Python floats
     if a.dtype.kind == "c":
         re, im = a.real, a.imag
         fr = _Formatter(_summarized(re) if summarize else re)
         fi = _Formatter(_summarized(im) if summarize else im)
         return _tensor_str_fmt(a, indent, summarize, fr, fi)
-    return _tensor_str_fmt(a, indent, summarize, _Formatter(_summarized(a) if summarize else a))
+    return _tensor_str_fmt(a, indent, summarize, _Formatter(_summarized(a) if summarize else a, e8m0))
 
 
 def _prefix(t) -> str:

@@ -74,7 +74,8 @@ def through_pytorch_step(a, npdtype):
     if a.dtype == np.float64 and (npdtype == np.float16 or npdtype == np.uint8):
         return a.astype(np.float32 if npdtype == np.float16 else np.int64)
     if npdtype in _FLOAT8_NP or a.dtype in _FLOAT8_NP:
-        return _through_float32(a, npdtype)
+        # (a copy between tensors of one 8-bit float keeps its bits: NaN payloads too)
+        return a if a.dtype == npdtype else _float8_cast(a, np.dtype(npdtype))
     if npdtype in _WIDE_UNSIGNED_NP and _np_kind(a.dtype) == "f":
         return _float_to_wide_unsigned(a, npdtype)
     return a
@@ -83,29 +84,99 @@ def through_pytorch_step(a, npdtype):
 _FLOAT8_NP = frozenset(d.np for d in _dt.FLOAT8_DTYPES)
 _WIDE_UNSIGNED_NP = frozenset(d.np for d in _dt.UNSIGNED_WIDE)
 _E4M3FN_MAX = 448.0
+_E4M3FN, _E5M2, _E8M0 = _dt.float8_e4m3fn.np, _dt.float8_e5m2.np, _dt.float8_e8m0fnu.np
+# the 8-bit floats with a single NaN (no sign bit for it), which c10 reads as 0 into the integer types
+_ONE_NAN_FLOAT8 = frozenset((_dt.float8_e4m3fnuz.np, _dt.float8_e5m2fnuz.np, _E8M0))
 
 
-def _through_float32(a, npdtype):
-    """PyTorch converts to and from the 8-bit floats through float (c10's Float8 types are built from and
-    read as a float): a double rounds twice on the way. Into e4m3fn (no infinity) c10 saturates at
-    ±448, where ml_dtypes gives NaN; e8m0 (an exponent alone) c10 reads without the sign, and a zero
-    as its smallest value 2**-127, where ml_dtypes gives NaN."""
-    if a.dtype != np.float32:
-        a = a.astype(np.float32)
-    if npdtype == _dt.float8_e4m3fn.np:
-        return np.clip(a, -_E4M3FN_MAX, _E4M3FN_MAX)
-    if npdtype == _dt.float8_e8m0fnu.np:
-        a = np.abs(a)
-        return np.where(a == 0, np.float32(2.0 ** -127), a)
-    return a
+def _float8_cast(a, npdtype):
+    """An array whose ``astype(npdtype)`` is c10's conversion of ``a`` where either side is an 8-bit float.
+    c10 builds the 8-bit floats from a float and reads them as one, so a double rounds twice on the
+    way, and its bit twiddling gives NaNs other bits than ml_dtypes' (see ``_float8_to_float32``)."""
+    if a.dtype in _FLOAT8_NP:
+        f = _float8_to_float32(a)
+        if npdtype in _FLOAT8_NP:
+            return _float32_to_float8(f, npdtype)
+        kind = _np_kind(npdtype)
+        if kind in "iu":
+            if a.dtype in _ONE_NAN_FLOAT8:
+                # (c10 reads their NaN as an integer 0, where the other NaNs truncate as the CPU does)
+                f = np.where(f != f, np.float32(0), f)
+            return _float_to_wide_unsigned(f, npdtype) if npdtype in _WIDE_UNSIGNED_NP else f
+        if npdtype == np.float16 or npdtype == _BF16:
+            return _float32_nan_bits_to(f, npdtype)
+        return f
+    return _float32_to_float8(a if a.dtype == np.float32 else a.astype(np.float32), npdtype)
+
+
+def _float32_to_float8(f, npdtype):
+    """Float32 ``f`` as c10 rounds it into an 8-bit float: e4m3fn (no infinity) saturates at ±448 where
+    ml_dtypes gives NaN; e8m0 (an exponent alone) drops the sign and stores 0 as its smallest value
+    2**-127 where ml_dtypes gives NaN; e5m2's NaN is 0x7f with the sign where ml_dtypes writes 0x7e."""
+    if npdtype == _E4M3FN:
+        return np.clip(f, -_E4M3FN_MAX, _E4M3FN_MAX).astype(npdtype)
+    if npdtype == _E8M0:
+        f = np.abs(f)
+        return np.where(f == 0, np.float32(2.0 ** -127), f).astype(npdtype)
+    r = f.astype(npdtype)
+    if npdtype == _E5M2:
+        nan = f != f
+        if nan.any():
+            r.view(np.uint8)[nan] = np.where(np.signbit(f[nan]), 0xFF, 0x7F)
+    return r
+
+
+def _float8_to_float32(a):
+    """The 8-bit floats read as c10 reads them: ml_dtypes' values, but NaNs with c10's bits (e4m3fn's
+    0x7ff00000 with its sign, e5m2's through half with the quiet bit set, the single NaN of the fnuz
+    types and e8m0 as 0x7f800001), which later casts carry into half, double and e5m2."""
+    f = a.astype(np.float32)
+    nan = f != f
+    if not nan.any():
+        return f
+    byte = np.ascontiguousarray(a).view(np.uint8).reshape(a.shape)[nan].astype(np.uint32)
+    if a.dtype == _E4M3FN:
+        bits = (byte & 0x80) << 24 | 0x7FF00000
+    elif a.dtype == _E5M2:
+        bits = (byte & 0x80) << 24 | 0x7FC00000 | (byte & 3) << 21
+    else:
+        bits = np.uint32(0x7F800001)
+    f.view(np.uint32)[nan] = bits
+    return f
+
+
+def _float32_nan_bits_to(f, npdtype):
+    """Float32 ``f`` (an 8-bit float's values) into half or bfloat16 with c10's NaNs: a half NaN keeps
+    the top payload bits with the quiet bit set (NumPy keeps a signalling one), a bfloat16 NaN is
+    0x7fc0 whatever its sign."""
+    r = f.astype(npdtype)
+    nan = f != f
+    if nan.any():
+        if npdtype == _BF16:
+            r.view(np.uint16)[nan] = 0x7FC0
+        else:
+            fb = f.view(np.uint32)[nan]
+            r.view(np.uint16)[nan] = ((fb >> 16) & 0x8000 | 0x7E00 | (fb >> 13) & 0x3FF).astype(np.uint16)
+    return r
+
+
+def float8_from_number(value, npdtype):
+    """A Python number (or bool) as one element of an 8-bit float, as c10's unchecked conversion makes
+    it (``t[0] = v``, ``scalar_tensor``): through a float, saturating, overflowing or wrapping as a
+    tensor's values do, where ``full`` and ``fill_`` range-check first."""
+    if isinstance(value, complex):
+        value = value.real
+    return _float32_to_float8(np.asarray(float(value), np.float32), np.dtype(npdtype))[()]
 
 
 def _float_to_wide_unsigned(a, npdtype):
-    """A negative float into uint16/32/64 wraps through int64, as PyTorch's C cast (``-1.0`` becomes
-    the type's largest value); uint64 takes values beyond int64 directly."""
-    if npdtype != np.uint64:
-        return a.astype(np.int64)
+    """A negative float into uint16/32/64 wraps through a signed type, as PyTorch's C cast (``-1.0``
+    becomes the type's largest value): uint16 through int32 (as int16: 5e9 is 0 there, the CPU's
+    "indefinite" integer cut to 16 bits), uint32 through int64; uint64 takes values beyond int64
+    directly."""
     with np.errstate(invalid="ignore"):
+        if npdtype != np.uint64:
+            return a.astype(np.int32 if npdtype == np.uint16 else np.int64)
         return np.where(a < 0, a.astype(np.int64).astype(np.uint64), a.astype(np.uint64))
 
 

@@ -18,7 +18,7 @@ from ...device import get_backend
 from ...tensor import Tensor
 from ... import memory_layout as _ml
 from .. import _frontend as F
-from ..conversion import resolve_device
+from ..conversion import float8_from_number, resolve_device
 from ...sparse.compressed_data import SparseCompressedData
 from ._common import (_check_dtype, _create, _finish, _make, _not_implemented, _size, no_sparse_kernel, sparse_empty,
                       sparse_layout)
@@ -117,13 +117,13 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
     return _make(_create(dev, lambda xp: xp.full(shape, fill_value, dtype=dtype.np)), dev, requires_grad)
 
 
-def checked_fill_scalar(value, npdtype):
+def checked_fill_scalar(value, npdtype, range_check=True):
     """A fill value (masked_fill, index_fill, scatter's ``value``) as PyTorch converts it into one
     element of ``npdtype``: a Python number through ``checked_fill_value``; a 0-d tensor's array,
     read on the host (PyTorch reads it with ``.item()``), through the same checks where its kind
     could lose or wrap something (a float or complex into an integer type); else as it is."""
     if isinstance(value, (numbers.Number, np.bool_)):
-        return checked_fill_value(value, npdtype)
+        return checked_fill_value(value, npdtype, range_check)
     if value.__class__ is np.ndarray and value.ndim == 0 and _np_kind(np.dtype(npdtype)) in "iu" \
             and _np_kind(value.dtype) in "fc":
         checked_fill_value(value.item(), npdtype)
@@ -134,13 +134,17 @@ def checked_fill_scalar(value, npdtype):
 _FLOAT8_RANGE = {d.np: (float(_dt.finfo(d).min), float(_dt.finfo(d).max)) for d in _dt.FLOAT8_DTYPES}
 
 
-def checked_fill_value(value, npdtype):
+def checked_fill_value(value, npdtype, range_check=True):
     """A Python number as PyTorch converts it into one element of ``npdtype`` (c10's checked
     conversion): RuntimeError "value cannot be converted ... without overflow" where it does not
     fit, except that a negative int wraps into an unsigned type (``-1`` -> 255); a complex number
-    needs a zero imaginary part to enter a real type; a float into an integer type truncates."""
+    needs a zero imaginary part to enter a real type; a float into an integer type truncates.
+    ``range_check=False``: the 8-bit floats take any number, as c10's unchecked conversion does
+    (``t[0] = 1e10`` saturates into e4m3fn, where ``fill_`` and ``full`` refuse it)."""
     kind = _np_kind(np.dtype(npdtype))
     if kind in "bc" or isinstance(value, (bool, np.bool_)):
+        if npdtype in _FLOAT8_RANGE and kind == "f":
+            return float8_from_number(value, npdtype)  # (False into e8m0 is its 0 bits, where ml_dtypes gives NaN)
         return value
     if isinstance(value, (complex, np.complexfloating)):
         if value.imag != 0:
@@ -153,13 +157,14 @@ def checked_fill_value(value, npdtype):
             if isinstance(value, (int, np.integer)) and npdtype == _dt.float8_e8m0fnu.np:
                 # (c10 lets an integer into e8m0 unchecked, converted as a tensor's values are: without its
                 # sign, and 0 as the bits 0, the smallest value 2**-127)
-                from ..conversion import through_pytorch_step
-                return through_pytorch_step(np.asarray(value, np.float32), npdtype).astype(npdtype)[()]
+                return float8_from_number(value, npdtype)
             lowest, highest = _FLOAT8_RANGE[npdtype]
-            if math.isfinite(value) and not lowest <= value <= highest:
+            # (c10's overflows(): NaN always fits, an infinity only into e5m2, the one with infinities)
+            if range_check and value == value and not lowest <= value <= highest and not (
+                    math.isinf(value) and npdtype == _dt.float8_e5m2.np):
                 raise RuntimeError(f"value cannot be converted to type c10::{_dt.from_numpy_dtype(npdtype).scalar_type} "
                                    "without overflow")
-            return np.float32(value)
+            return float8_from_number(value, npdtype)  # (c10's bits: e5m2's NaN is 0x7f, not ml_dtypes' 0x7e)
         # a double becomes a half through float, as c10's Half does (rounding twice)
         return np.float32(value) if np.dtype(npdtype) == np.float16 and isinstance(value, float) else value
     info = np.iinfo(npdtype)

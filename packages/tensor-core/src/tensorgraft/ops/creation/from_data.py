@@ -15,7 +15,7 @@ from ... import dtypes as _dt
 from ...grad_mode import state as _gs
 from ...caller_warnings import warn_once_at_caller
 from ...tensor import Tensor, _warn_scalar_of_grad
-from ..conversion import resolve_device, through_pytorch_step
+from ..conversion import float8_from_number, resolve_device, through_pytorch_step
 from ._common import _check_dtype, _finish
 from .fills import checked_fill_value
 from tensorgraft.dtypes import np_kind as _np_kind
@@ -221,6 +221,20 @@ def _cast_checked(arr, np_dtype, from_python: bool):
     return through_pytorch_step(arr, np_dtype).astype(np_dtype)
 
 
+def _check_uint64_items(data):
+    """PyTorch reads each Python item for a uint64 tensor as an unsigned 64-bit C integer: an int (or
+    bool) in [0, 2**64) only, with Python's own messages (no float, not even 2.0, no NumPy scalar)."""
+    if isinstance(data, (list, tuple)):
+        for x in data:
+            _check_uint64_items(x)
+    elif not isinstance(data, int):
+        raise TypeError("an integer is required")
+    elif data < 0:
+        raise OverflowError("can't convert negative int to unsigned")
+    elif data >> 64:
+        raise OverflowError("int too big to convert")
+
+
 def _uint64_from_python(nested):
     """Python ints for a uint64 tensor, some beyond int64: PyTorch then reads every one as an unsigned
     64-bit value, refusing negative ones and ints beyond 64 bits with Python's own messages."""
@@ -275,6 +289,8 @@ def tensor_from_data(data, *, dtype=None, device=None, requires_grad=False) -> T
         elif isinstance(data, _BAD_DATA):
             raise TypeError(f"new(): invalid data type '{_type_label(data)}'")
         _refuse_str_dimension(data)
+        if dtype is _dt.uint64:
+            _check_uint64_items(data)
         try:
             inferred = _infer_dtype(data)
         except (TypeError, RuntimeError):
@@ -334,4 +350,8 @@ def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False, layout=Non
     elif not isinstance(s, (bool, int, float, complex, np.number, np.bool_)):
         raise TypeError(f"scalar_tensor(): argument 's' (position 1) must be Number, not {type(s).__name__}")
     dtype = _check_dtype(dtype, "scalar_tensor") or _dt.get_default_dtype()
+    if dtype in _dt.FLOAT8_DTYPES:
+        # c10 converts the number unchecked here (1e10 saturates into e4m3fn), where full() range-checks it
+        a = np.asarray(float8_from_number(s, dtype.np))
+        return _finish(a, resolve_device(device), requires_grad)
     return tensor(checked_fill_value(s, dtype.np), dtype=dtype, device=device, requires_grad=requires_grad)

@@ -16,6 +16,9 @@ from .._define import defop
 from ..elementwise import branch_free
 from .normalize import _xp
 from tensorgraft.dtypes import np_kind as _np_kind
+from ..conversion import float8_from_number
+
+_FLOAT8_NP = frozenset(d.np for d in _dt.FLOAT8_DTYPES)
 
 
 # --------------------------------------------------------------------------- take
@@ -123,7 +126,10 @@ defop("argwhere", frontend=lambda op: _argwhere, differentiable=False)
 
 def _where_kernel(xp, cond, a, b):
     # (NumPy's where branches per element; branch_free blends the bits of same-typed float operands)
-    return branch_free.select(xp, cond, a, b)
+    try:
+        return branch_free.select(xp, cond, a, b)
+    except KeyError:  # (the 8-bit floats: branch_free has no 1-byte integers to blend their bits in)
+        return xp.where(cond, a, b)
 
 
 _TENSOR_OR_NUMBER = (Tensor, numbers.Number, np.bool_)  # (NumPy bools are numbers to PyTorch too)
@@ -170,6 +176,12 @@ def _where_frontend(op):
                 a, b, _ = F._promote_pair("where", ref._data, ra, scalar, 2, "same")
             else:
                 a, b, _ = F._promote_pair("where", scalar, 2, ref._data, ra, "same")
+            if ref._data.dtype.itemsize == 1 and ref._data.dtype in _FLOAT8_NP and \
+                    (a if ref is input else b).dtype == ref._data.dtype:
+                # the number as c10 makes an 8-bit float (0 into e8m0 is its 0 bits, 1e10 saturates into
+                # e4m3fn), where NumPy's cast gives NaN
+                s8 = float8_from_number(scalar, ref._data.dtype)
+                a, b = (a, s8) if ref is input else (s8, b)
         else:
             da, db = _dt._scalar_dtype(input), _dt._scalar_dtype(other)
             npd = _dt.promote_types(da, db).np

@@ -15,7 +15,13 @@ from .. import _frontend as F
 from .._define import defop, gradient_scatter
 from .normalize import _bounds_error, _mask_message, _seq_to_array, _translate_index_error, _xp, apply_index, normalize_index
 from tensorgraft.dtypes import np_kind as _np_kind
+from ... import dtypes as _dt
+from ..conversion import _to_kernel
 from ..creation.fills import checked_fill_scalar
+
+
+# the dtypes whose casts NumPy makes otherwise than PyTorch (uint16/32/64, the 8-bit floats)
+_LIMITED_NP = frozenset(d.np for d in _dt.LIMITED_DTYPES)
 
 
 # --------------------------------------------------------------------------- __setitem__
@@ -121,11 +127,15 @@ def _setitem_frontend(op):
                     (idx[1] is None and not v.ndim) or _only_mask_indices(index))):  # (one value is a fill)
                 check_overlap(apply_index(self._data, (idx[0], None)) if idx[0] is not None else self._data, v,
                               full_ok=idx[1] is None)  # (index_put_ refuses a full overlap too)
-            if v.dtype != self._data.dtype and idx[1] is not None and not (
-                    v.size == 1 and _only_mask_indices(index)):
-                # advanced indexing writes with index_put_, which takes no other dtype (one value
-                # through boolean masks goes to masked_fill_, which converts it)
-                raise index_put_dtype_error(self._data.dtype, v.dtype)
+            if v.dtype != self._data.dtype:
+                if idx[1] is not None and not (v.size == 1 and _only_mask_indices(index)):
+                    # advanced indexing writes with index_put_, which takes no other dtype (one value
+                    # through boolean masks goes to masked_fill_, which converts it)
+                    raise index_put_dtype_error(self._data.dtype, v.dtype)
+                if v.dtype in _LIMITED_NP or self._data.dtype in _LIMITED_NP:
+                    # PyTorch's copy_ cast, not NumPy's: ml_dtypes casts no 8-bit float scalar into
+                    # another, and rounds, saturates and wraps otherwise than c10
+                    v = _to_kernel(np, v, self._data.dtype, False)
         elif isinstance(value, F._SCALARS):
             if value.__class__ is complex:
                 kind = _np_kind(self._data.dtype)
@@ -135,8 +145,11 @@ def _setitem_frontend(op):
                                                   else self._data.dtype, via_double=True)
                     value = value.real
             # PyTorch's checked conversion (-1 wraps into uint8, 300 or nan does not fit); a
-            # number into a float tensor needs none (bfloat16, kind "V", takes the checked path)
-            v = value if self._data.dtype.kind in "fc" else checked_fill_scalar(value, self._data.dtype)
+            # number into a float tensor needs none (half, float, double and complex: NumPy's chars
+            # "efdFD"; bfloat16 and the 8-bit floats take the other path, c10's unchecked conversion
+            # for the latter: 1e10 saturates into e4m3fn)
+            dt = self._data.dtype
+            v = value if dt.char in "efdFD" else checked_fill_scalar(value, dt, False)
         else:  # PyTorch takes tensors and numbers only (no lists or arrays)
             cls = type(value)
             name = cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"
