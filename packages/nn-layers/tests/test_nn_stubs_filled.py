@@ -437,7 +437,9 @@ def test_interpolate_uint8_and_half():
     y = F.interpolate(tg.tensor(x), size=(7, 6), mode="bicubic")
     assert y.dtype == tg.uint8
     ref = np.clip(np.rint(bicubic_reference(x.astype(np.float64), (7, 6), False)), 0, 255)
-    assert np.abs(y.numpy().astype(int) - ref).max() <= 1
+    # PyTorch resamples uint8 in fixed point, clamping between its two passes: up to 4 from the
+    # rounded float result here (test_interpolate_uint8_exact.py pins its values)
+    assert np.abs(y.numpy().astype(int) - ref).max() <= 4
     assert F.interpolate(tg.tensor(x), scale_factor=2).dtype == tg.uint8
     h = F.interpolate(tg.tensor(x.astype(np.float16)), size=(7, 6), mode="bilinear")
     assert h.dtype == tg.float16

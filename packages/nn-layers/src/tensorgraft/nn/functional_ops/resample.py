@@ -183,7 +183,8 @@ def _resample_kernel(xp, x, mats):
 
 
 def compute_dtype(dt, mode):
-    """Half inputs resample in float32 (ATen's opmath); uint8 in float32 unless the weights are 0/1."""
+    """Half inputs resample in float32 (ATen's opmath); uint8 reaches here for nearest only (0/1
+    weights, exact in any dtype): its filter modes go through ``resample_uint8``'s fixed point."""
     if _np_kind(dt) == "f" and dt.itemsize < 4:
         return np.dtype(np.float32)
     if dt.kind in "iu" and mode not in ("nearest", "nearest-exact"):

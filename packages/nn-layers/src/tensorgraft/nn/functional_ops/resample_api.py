@@ -14,6 +14,7 @@ from tensorgraft.ops._frontend import _type_name
 from tensorgraft.tensor import Tensor
 
 from . import resample as _rs
+from . import resample_uint8 as _rs8
 # _check: TypeError "<fname>(): argument 'input' (position 1) must be Tensor, not list"
 from .activation_args import check_tensor as _check, type_name as _type_name_of
 from .pooling_api import adaptive_avg_pool1d, adaptive_avg_pool2d
@@ -194,14 +195,17 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         node = "AdaptiveAvgPool3DBackward0"
     else:
         node = f"Upsample{_UPSAMPLE_NAMES[mode]}{nsp}D{'Aa' if antialias else ''}Backward0"
-    opmath = "float64" if input._data.dtype == np.float64 else "float32"
-    host = [_rs.weights(n_in, n_out, mode, bool(align_corners), s, bool(antialias), opmath, nsp)
-            for n_in, n_out, s in zip(in_sizes, out_sizes, scales)]
     dt = input._data.dtype
     if dt.kind in "biu" and (dt != np.uint8 or mode in ("area", "linear", "trilinear")):
         # PyTorch's kernels take uint8 images for nearest/bilinear/bicubic (and lanczos) only; any
         # other integer or bool input is refused by the kernel named below
         raise NotImplementedError(f"\"{_interp_kernel(mode, nsp, antialias)}\" not implemented for '{_type_name(dt)}'")
+    if dt == np.uint8 and mode not in ("nearest", "nearest-exact"):
+        # PyTorch resamples uint8 images in Pillow's fixed-point arithmetic, not float-and-round
+        return _rs8.interpolate_uint8(input, in_sizes, out_sizes, mode, align_corners, scales, antialias)
+    opmath = "float64" if input._data.dtype == np.float64 else "float32"
+    host = [_rs.weights(n_in, n_out, mode, bool(align_corners), s, bool(antialias), opmath, nsp)
+            for n_in, n_out, s in zip(in_sizes, out_sizes, scales)]
     from tensorgraft.device import get_backend
     mats = _rs.device_matrices(get_backend(input._device).xp, host, _rs.compute_dtype(dt, mode))
     return _rs.resample_op(input, mats, node)
