@@ -130,3 +130,4 @@ def test_float_inputs_still_take_the_float_path():
     y = F.interpolate(tg.from_numpy(x), size=(7, 4), mode="bilinear")
     assert y.dtype == tg.float32
     assert not np.array_equal(y.numpy(), np.rint(y.numpy()))
+

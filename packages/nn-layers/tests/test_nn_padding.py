@@ -73,3 +73,19 @@ def test_pad_on_device(tg_device):
         x.grad = None
         y.sum().backward()
         assert x.grad.device.type == tg.device(tg_device).type
+
+
+@pytest.mark.parametrize("dtype, value, bits", [
+    ("float8_e4m3fn", 2.5, [66, 56, 56, 66]), ("float8_e5m2", 449.0, [95, 60, 60, 95]),
+    ("float8_e5m2", float("inf"), [124, 60, 60, 124]), ("float8_e8m0fnu", 1e10, [160, 127, 127, 160]),
+    ("float8_e4m3fn", 449.0, None), ("float8_e4m3fn", float("inf"), None), ("float8_e5m2", 1e10, None),
+])
+def test_constant_pad_of_8_bit_floats(dtype, value, bits):
+    # PyTorch 2.13's values and refusals (c10's range checks; e4m3fn and e8m0 have no infinity)
+    x = tg.ones(2, dtype=getattr(tg, dtype))
+    if bits is None:
+        with pytest.raises(RuntimeError, match=f"^value cannot be converted to type c10::{dtype.capitalize()} "
+                                               "without overflow$"):
+            F.pad(x, (1, 1), value=value)
+    else:
+        assert F.pad(x, (1, 1), value=value).view(tg.uint8).tolist() == bits

@@ -325,3 +325,55 @@ def test_save_and_load_round_trip(save, tmp_path):
     tg.save(sd, path)
     loaded = tg.load(path)
     assert all(_bits(loaded[k]) == _bits(v) for k, v in sd.items())
+
+
+# ---------------------------------------------------------------------------- random numbers
+@pytest.mark.parametrize("call, kernel, type_name", [
+    (lambda: tg.zeros(3, dtype=tg.float8_e4m3fn).random_(), "random_kernel_cpu", "Float8_e4m3fn"),
+    (lambda: tg.zeros(3, dtype=tg.float8_e4m3fn).random_(0, 10), "random_update_from_to", "Float8_e4m3fn"),
+    (lambda: tg.zeros(3, dtype=tg.float8_e4m3fn).uniform_(), "check_uniform_bounds", "Float8_e4m3fn"),
+    (lambda: tg.zeros(3, dtype=tg.float8_e4m3fn).normal_(), "normal_kernel_cpu", "Float8_e4m3fn"),
+    (lambda: tg.zeros(3, dtype=tg.float8_e4m3fn).cauchy_(), "cauchy_cpu", "Float8_e4m3fn"),
+    (lambda: tg.zeros(3, dtype=tg.float8_e4m3fn).exponential_(), "exponential_cpu", "Float8_e4m3fn"),
+    (lambda: tg.zeros(3, dtype=tg.float8_e4m3fn).geometric_(0.5), "geometric_cpu", "Float8_e4m3fn"),
+    (lambda: tg.zeros(3, dtype=tg.float8_e4m3fn).log_normal_(), "log_normal_cpu", "Float8_e4m3fn"),
+    (lambda: tg.zeros(3, dtype=tg.float8_e4m3fn).bernoulli_(0.5), "bernoulli_scalar_cpu_", "Float8_e4m3fn"),
+    (lambda: tg.bernoulli(tg.zeros(3, dtype=tg.float8_e4m3fn)), "bernoulli_tensor_cpu_self_", "Float8_e4m3fn"),
+    (lambda: tg.poisson(tg.zeros(3, dtype=tg.float8_e4m3fn)), "poisson_cpu", "Float8_e4m3fn"),
+    (lambda: tg.rand(2, dtype=tg.float8_e4m3fn), "check_uniform_bounds", "Float8_e4m3fn"),
+    (lambda: tg.randn(2, dtype=tg.float8_e4m3fn), "normal_kernel_cpu", "Float8_e4m3fn"),
+    (lambda: tg.randint(0, 5, (2,), dtype=tg.float8_e4m3fn), "random_update_from_to", "Float8_e4m3fn"),
+    (lambda: tg.randperm(3, dtype=tg.float8_e4m3fn), "randperm", "Float8_e4m3fn"),
+    (lambda: tg.zeros(3, dtype=tg.uint32).uniform_(), "check_uniform_bounds", "UInt32"),
+    (lambda: tg.zeros(3, dtype=tg.uint32).normal_(), "normal_kernel_cpu", "UInt32"),
+    (lambda: tg.zeros(3, dtype=tg.uint32).bernoulli_(0.5), "bernoulli_scalar_cpu_", "UInt32"),
+    (lambda: tg.zeros(3, dtype=tg.uint32).geometric_(0.5), "geometric_cpu", "UInt32"),
+    (lambda: tg.zeros(3, dtype=tg.uint32).log_normal_(), "log_normal_cpu", "UInt32"),
+    (lambda: tg.zeros(5, dtype=tg.uint32).random_(), "random_kernel_cpu", "UInt32"),
+    (lambda: tg.randperm(3, dtype=tg.uint32), "randperm", "UInt32"),
+    (lambda: tg.rand(2, dtype=tg.uint16), "check_uniform_bounds", "UInt16"),
+])
+def test_samplers_refuse_them_as_pytorch(call, kernel, type_name):
+    with pytest.raises(NotImplementedError, match=f'^"{kernel}" not implemented for \'{type_name}\'$'):
+        call()
+
+
+def test_bounded_integer_draws_into_the_wide_unsigned_types():
+    def g():
+        return tg.Generator().manual_seed(0)
+    assert tg.randint(0, 5, (6,), dtype=tg.uint16, generator=g()).tolist() == [4, 4, 3, 0, 3, 4]
+    assert tg.randint(3, 70000, (6,), dtype=tg.uint32, generator=g()).tolist() == [
+        57069, 37370, 36585, 39172, 9921, 66308]
+    assert tg.randint(0, 2 ** 40, (4,), dtype=tg.uint64, generator=g()).tolist() == [
+        741280623151, 506137267392, 291447657211, 841157541223]
+    assert tg.zeros(5, dtype=tg.uint16).random_(0, 10, generator=g()).tolist() == [4, 9, 3, 0, 3]
+    with pytest.raises(RuntimeError, match="^to - 1 is out of bounds for short unsigned int$"):
+        tg.randint(0, 70000, (3,), dtype=tg.uint16)
+    with pytest.raises(RuntimeError, match="^Exponential distribution is a continuous probability distribution"):
+        tg.zeros(3, dtype=tg.uint32).exponential_()
+
+
+def test_einsum_of_8_bit_floats_sums_from_positive_zero():
+    a = tg.tensor([[-0.0, 1.0]]).to(tg.float8_e4m3fn)
+    b = tg.tensor([[0.0], [0.0]]).to(tg.float8_e4m3fn)
+    assert _bits(tg.einsum("ij,jk->ik", a, b)) == [[0]]  # (+0, as PyTorch's inner product)

@@ -66,6 +66,10 @@ def _check_constant_pad(shape, pad, value, npdtype):
     if not any_positive or value is None:
         return False
     v, kind = float(value.item() if isinstance(value, Tensor) else value), _np_kind(npdtype)
+    if kind == "f" and np.dtype(npdtype).itemsize == 1:  # (the 8-bit floats: c10's range and infinity checks)
+        from tensorgraft.ops.creation.fills import checked_fill_value
+        checked_fill_value(v, npdtype)
+        return True
     if kind == "b" or (kind in "fc" and not math.isfinite(v)):
         return True
     if kind in "iu":

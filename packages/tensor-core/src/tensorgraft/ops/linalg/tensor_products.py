@@ -140,6 +140,7 @@ def _einsum_frontend(op):
             # result rounded once, as PyTorch's matmul-based einsum does
             from ..conversion import through_pytorch_step
             r = table[dev.type](eq, *(a.astype(np.float32) for a in arrays))
+            r += np.float32(0)  # (PyTorch's sums start from +0: an all -0 product sums to +0)
             res = wrap(through_pytorch_step(r, low).astype(low), dev)
         else:
             res = wrap(table[dev.type](eq, *arrays), dev)

@@ -59,7 +59,7 @@ def _sample(fname, kernel, draw, complex_scale, pytorch_draw):
             dtype, device = _out_dtype_and_device(out, dtype, device, fname)
         dtype = dtype or _dt.get_default_dtype()
         shape = _size(size, fname, size_)
-        if dtype.category < 2 and (fname == "rand" or math.prod(shape)):
+        if (dtype.category < 2 or dtype.limited) and (fname == "rand" or math.prod(shape)):
             # (uniform_ checks the dtype first; normal_ only in its kernel, not reached when empty)
             raise _not_implemented(kernel, dtype)
         dev = resolve_device(device)
@@ -236,7 +236,7 @@ def randperm(n=_ABSENT_N, *, generator=None, dtype=None, device=None, requires_g
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     dtype = _check_dtype(dtype, "randperm") or _dt.int64
-    if dtype is _dt.bool or dtype.category == 3:
+    if dtype is _dt.bool or dtype.category == 3 or dtype.limited:
         raise _not_implemented("randperm", dtype)
     _check_randperm_fits(n, dtype)
     dev = resolve_device(device)

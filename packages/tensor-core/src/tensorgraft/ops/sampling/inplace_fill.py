@@ -134,12 +134,14 @@ def _scaled_keep(keep, dt, p):
 
 
 def _float_only(t: Tensor, kernel: str, complex_too: bool = False) -> None:
-    if _np_kind(t._data.dtype) not in ("fc" if complex_too else "f"):
-        raise _not_implemented(kernel, _dt._BY_NUMPY[t._data.dtype])
+    if _np_kind(t._data.dtype) not in ("fc" if complex_too else "f") or t.dtype.limited:
+        raise _not_implemented(kernel, _dt._BY_NUMPY[t._data.dtype])  # (PyTorch draws no limited dtype)
 
 
 def _continuous_only(t: Tensor, distribution: str, type_names) -> None:
     """PyTorch's check of ``exponential_``/``cauchy_``: the two spell the dtype differently."""
+    if t.dtype.limited and t.dtype.category == 2:  # (the 8-bit floats: no kernel)
+        raise _not_implemented(f"{distribution.lower()}_cpu", t.dtype)
     if _np_kind(t._data.dtype) != "f":
         raise RuntimeError(f"{distribution} distribution is a continuous probability distribution. dtype must be a "
                            f"floating point but you specified {type_names[t.dtype.name]}")
@@ -247,7 +249,7 @@ def _geometric_(self, p, *, generator=None):
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={_cpp_float(p)}")
     if self._data.size == 0:
         return _nothing_to_draw(self, "geometric_")
-    if _np_kind(self._data.dtype) in "bc":
+    if _np_kind(self._data.dtype) in "bc" or self.dtype.limited:
         raise _not_implemented("geometric_cpu", self.dtype)
     return _fill(self, "geometric_", generator, lambda g, s, k: g.geometric(p, s, **k), integer=True,
                  pytorch_draw=lambda g, s, d, serial: g.geometric(p, s))
@@ -283,7 +285,7 @@ def _random_(self, from_=None, to=_TO_NOT_GIVEN, *, generator=None, **kw):
     if not all(v.__class__ is int or is_int(v) for v in given):  # (a float bound must not be truncated)
         raise _random_signature_error(given)
     if from_ is None and to is None:
-        if d.kind == "c":
+        if d.kind == "c" or self.dtype.limited:  # (PyTorch has no unbounded draw of these)
             if empty:  # an empty tensor reaches no kernel, so no dtype check
                 return _nothing_to_draw(self, "random_")
             raise _not_implemented("random_kernel_cpu", self.dtype)
@@ -320,7 +322,7 @@ def _bernoulli_(self, p=0.5, *, generator=None):
         node = "BernoulliBackward1"
         if self._data.size == 0:
             return _nothing_to_draw(self, "bernoulli_", node)
-        if _np_kind(self._data.dtype) == "c":
+        if _np_kind(self._data.dtype) == "c" or self.dtype.limited:
             raise _not_implemented("bernoulli_tensor_cpu_self_", self.dtype)
         if tuple(p.shape) != tuple(self.shape):
             p.expand(tuple(self.shape))
@@ -336,7 +338,7 @@ def _bernoulli_(self, p=0.5, *, generator=None):
             raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={_cpp_float(probs)}")
         if self._data.size == 0:
             return _nothing_to_draw(self, "bernoulli_")
-        if _np_kind(self._data.dtype) == "c":
+        if _np_kind(self._data.dtype) == "c" or self.dtype.limited:
             raise _not_implemented("bernoulli_scalar_cpu_", self.dtype)
     if _matches_pytorch(g, on_device):
         return _write_samples(self, _pytorch_bernoulli(g, self._data, probs), "bernoulli_", node=node)

@@ -27,7 +27,8 @@ _CPU = _device("cpu")  # (devices are interned: ``dev is _CPU`` is the CPU test)
 _C_TYPE_NAMES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int",
                  "int32": "int", "int64": "long int", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
                  "float32": "float", "float64": "double", "complex64": "c10::complex<float>",
-                 "complex128": "c10::complex<double>"}
+                 "complex128": "c10::complex<double>", "uint16": "short unsigned int", "uint32": "unsigned int",
+                 "uint64": "long unsigned int"}
 
 
 def _cpp_float(x) -> str:
@@ -55,7 +56,7 @@ _FLOAT_DIGITS = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}
 _FLOAT_MAX = {"float16": 65504.0, "bfloat16": float.fromhex("0x1.fep127"), "float32": float(np.finfo(np.float32).max),
               "float64": float(np.finfo(np.float64).max)}
 _INT_RANGE = {d.name: (0, 1) if d is _dt.bool else (int(np.iinfo(d.np).min), int(np.iinfo(d.np).max))
-              for d in (_dt.bool, _dt.uint8, _dt.int8, _dt.int16, _dt.int32, _dt.int64)}
+              for d in (_dt.bool, _dt.uint8, _dt.int8, _dt.int16, _dt.int32, _dt.int64, *_dt.UNSIGNED_WIDE)}
 
 
 def _check_from_to_in_range(low, to_inc, dtype) -> None:
@@ -135,6 +136,9 @@ def _random_from_to(low: int, high, dtype, empty: bool):
     up to the dtype's largest) and ``randint``: its checks, errors and warnings in its order, and
     the ``(low, span)`` of the draw ``low + word % span`` (``span`` None for the full 64-bit range
     of ``random_(-2**63, None)``); None when ``empty`` (nothing is drawn)."""
+    if dtype.limited and dtype.category == 2:  # (PyTorch draws no 8-bit floats)
+        from ..creation import _not_implemented
+        raise _not_implemented("random_update_from_to", dtype)
     if high is not None:
         if low >= high:
             raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")

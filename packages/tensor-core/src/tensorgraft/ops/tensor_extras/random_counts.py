@@ -41,7 +41,7 @@ def _poisson_frontend(op):
         check_tensor(input, "poisson")
         from ..creation import _not_implemented
         from ..sampling import _matches_pytorch, _stream
-        if _np_kind(input._data.dtype) != "f":  # rates are floats: PyTorch has no integer kernel
+        if _np_kind(input._data.dtype) != "f" or input.dtype.limited:  # rates: PyTorch's float kernels only
             raise _not_implemented("poisson_cpu", input.dtype)
         g, on_device = _stream(generator, input._device)
         lam = input._data if on_device else input._host()
