@@ -75,7 +75,8 @@ def _calls(lib):
 
 def _spellings():
     names = sorted(_calls(tg))
-    assert set(names) == set(rt.__all__) - {"all_return_types"}  # every result class has a call here
+    # every result class has a call here (the *_out ones: test_out_calls_return_pytorchs_out_class)
+    assert set(names) == {n for n in rt.__all__ if not n.endswith("_out")} - {"all_return_types"}
     return [(n, k) for n in names for k in range(len(_calls(tg)[n]))]
 
 
@@ -109,3 +110,28 @@ def test_constructor_against_pytorch(case):
         except TypeError as e:
             return f"TypeError: {e}"
     assert build(rt.max) == build(torch.return_types.max)
+
+
+def _out_calls(lib):
+    """name_out -> a call writing into out= tensors (each library's own empty tensors)."""
+    rng = np.random.default_rng(23)
+    x = lib.tensor(rng.standard_normal((3, 4)).astype(np.float32))
+
+    def pair(dtype=None):
+        return lib.empty(0), lib.empty(0, dtype=dtype or lib.int64)
+    return {
+        "max_out": lambda: lib.max(x, 1, out=pair()), "min_out": lambda: lib.min(x, 0, out=pair()),
+        "sort_out": lambda: lib.sort(x, 1, out=pair()), "topk_out": lambda: lib.topk(x, 2, out=pair()),
+        "kthvalue_out": lambda: lib.kthvalue(x, 2, out=pair()), "median_out": lambda: lib.median(x, 1, out=pair()),
+        "nanmedian_out": lambda: lib.nanmedian(x, 0, out=pair()),
+        "mode_out": lambda: lib.mode(x.round(), 1, out=pair()), "cummax_out": lambda: lib.cummax(x, 1, out=pair()),
+        "cummin_out": lambda: lib.cummin(x, 0, out=pair()), "frexp_out": lambda: lib.frexp(x, out=pair(lib.int32)),
+        "aminmax_out": lambda: lib.aminmax(x, dim=1, out=(lib.empty(0), lib.empty(0))),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_out_calls(tg)))
+def test_out_calls_return_pytorchs_out_class(name):
+    theirs, ours = _out_calls(torch)[name](), _out_calls(tg)[name]()
+    assert type(theirs).__name__ == type(ours).__name__ == name and type(ours) is getattr(rt, name)
+    assert repr(ours) == repr(_as_torch(ours))
