@@ -220,7 +220,11 @@ class AutogradMethods:
         return t
 
     def detach_(self) -> "Tensor":
-        if self._base is not None and self._base._requires_grad:
+        if _gs.inference:
+            # PyTorch's detach_ is an autograd kernel, which inference mode skips: nothing changes
+            return self
+        # any view, whatever its base requires (PyTorch refuses ``torch.arange(3)[1:].detach_()``)
+        if self._base is not None:
             raise RuntimeError("Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel "
                                "(DDP) for training, and gradient_as_bucket_view is set as True, gradients are views of "
                                "DDP buckets, and hence detach_() cannot be called on these gradients. To fix this error, "

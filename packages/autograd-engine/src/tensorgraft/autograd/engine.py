@@ -202,7 +202,16 @@ def refresh_view(t: Tensor) -> None:
         if node._view_version == t._vc[0]:
             return
     except AttributeError:
-        return  # (no history, or a node made without a version: a custom Function's output)
+        # (no history, or a custom Function's output, whose views cannot be regenerated)
+        views = getattr(node, "_view_versions", None)
+        if views is not None and views.get(t._output_nr, t._vc[0]) != t._vc[0]:
+            raise RuntimeError(
+                f"Output {t._output_nr} of {node._fn.__name__} is a view and its base or another view of its base has "
+                "been modified inplace. This view was created inside a custom Function (or because an input was "
+                "returned as-is) and the autograd logic to handle view+inplace would override the custom backward "
+                "associated with the custom Function, leading to incorrect gradients. This behavior is forbidden. You "
+                "can fix this by cloning the output of the custom Function.") from None
+        return
     base = t._base
     extra = t._extra
     if extra is not None and extra.multi_view_nr is not None:
@@ -271,17 +280,30 @@ def rebase(t: Tensor, result: Tensor) -> None:
 def _call_tensor_hooks(tensor_hooks, grads, create_graph):
     for nr, oh in tensor_hooks.items():
         g = grads[nr]
-        if g is None:
-            continue
+        # an output of a multi-output node that got no gradient: PyTorch calls its hooks with None
         for h in list(oh.hooks):
             r = h(g)
             if r is not None:
-                g = _check_tensor_hook_result(h, r, g)
+                g = r if g is None else _check_tensor_hook_result(h, r, g)
         grads[nr] = g
+        if g is None:
+            continue
         if oh.retain is not None:
             t = oh.retain()
             if t is not None:
-                _accumulate_into(t, g, create_graph)
+                _retain_into(t, g, create_graph)
+
+
+def _retain_into(var: Tensor, g: Tensor, create_graph: bool) -> None:
+    """``retain_grad()``'s accumulation, PyTorch's: a clone the first time (``CloneBackward0`` under
+    create_graph), then always out of place (``var.grad + g``: a new ``.grad`` tensor each pass)."""
+    cur = var._grad
+    if cur is not None:
+        var._grad = cur + g  # (recorded only under create_graph: the pass runs in that grad mode)
+    elif create_graph and g._requires_grad:
+        var._grad = g.clone()
+    else:
+        var._grad = wrap(g._data.copy(), g._device)
 
 
 def _accumulate_into(var: Tensor, g: Tensor, create_graph: bool) -> None:
@@ -336,9 +358,29 @@ def _copy_with_graph(g: Tensor) -> Tensor:
     copies into a fresh tensor, so ``.grad`` shows ``grad_fn=<CopyBackwards>``."""
     out = wrap(g._data.copy(), g._device)
     if g._requires_grad:
-        from tensorgraft.registry import registry
-        record(registry.ops["clone"], out, (g,), None, node_name="CopyBackwards")
+        node = _new(CopyBackwards)
+        node.inputs = node.attrs = node._output = node._packed = node._hk = None
+        node._versions = None
+        node._released = False
+        # PyTorch's CopyBackwards has an edge for the zeros it copies into (none: they need no
+        # gradient) before the edge of the gradient copied
+        node.next_functions = (_NO_EDGE, (g.grad_fn, g._output_nr) if g.grad_fn is not None else (accumulator(g), 0))
+        node.needs_input_grad = (False, True)
+        node.in_meta = [None, (g._data.shape, g._data.dtype)]
+        out._requires_grad = True
+        out.grad_fn = node
+        out._output_nr = 0
     return out
+
+
+class CopyBackwards(Node):
+    """The node of a leaf's first ``.grad`` under create_graph (PyTorch copies the gradient into
+    zeros): the gradient passes through to the copied tensor."""
+
+    __slots__ = ()
+
+    def apply(self, grads):
+        return [None, grads[0]]
 
 
 def _count_deps(roots):
@@ -497,7 +539,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                 targets.setdefault(t.node, []).append((k, t.output_nr, None))
                 continue
             if not isinstance(t, Tensor):
-                raise TypeError(f"inputs must be tensors, got {type(t).__name__}")
+                raise RuntimeError(f"all inputs have to be Tensors or GradientEdges, but got {type(t).__name__}")
             if not t._requires_grad:
                 if not capture:  # backward(inputs=...) retains the gradient of each input
                     raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
@@ -530,6 +572,8 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
             if node.__class__ is AccumulateGrad:
                 if grads is not None:
                     _run_accumulate(node, grads, create_graph, targets, captured, capture)
+                elif not capture:
+                    _accumulate_nothing(node)
                 continue
             grad_inputs = None
             if grads is not None:
@@ -568,6 +612,8 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                     node.release()
             elif runs is not None and node not in runs:
                 continue
+            elif node._hk is not None:
+                _hooks_without_gradient(node)
             # hand the gradients to the next nodes; a node is ready once all its edges reported
             for (nxt, nr), g in zip(node.next_functions, grad_inputs if grad_inputs is not None else repeat(None)):
                 if nxt is None:
@@ -605,22 +651,65 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     return None
 
 
+# A node reached without any gradient (a custom Function's backward returned None for its edge):
+# PyTorch still runs it with undefined gradients, so its hooks see None, and computes nothing.
+def _hooks_without_gradient(node):
+    hk = node._hk
+    grads = [None] * node._num_outputs
+    for oh in hk.tensor.values():
+        for h in list(oh.hooks):
+            h(None)
+    for h in list(hk.pre):
+        h(tuple(grads))
+    none = (None,) * len(node.next_functions)
+    for h in list(hk.post):
+        h(none, tuple(grads))
+
+
+def _accumulate_nothing(node):
+    var = node.variable
+    extra = var._extra
+    if extra is not None and extra.hooks:
+        for h in list(extra.hooks):
+            h(None)
+    hk = node._hk
+    if hk is not None:
+        for h in list(hk.pre):
+            h((None,))
+    if extra is not None and extra.post_accumulate_hooks and var._requires_grad:
+        for h in list(extra.post_accumulate_hooks):
+            h(var)
+    if hk is not None:
+        for h in list(hk.post):
+            h((), (None,))
+
+
 def _run_unneeded(node, hk, grads, retain_graph):
     """``backward(inputs=[t])`` for a non-leaf ``t`` whose node leads to no other input: PyTorch
     still runs that node, needing none of its gradients, so its pre-hooks and hooks fire (the
     latter with None for every gradient) and, without retain_graph, its saved tensors are freed.
-    Computing nothing gives the same. (``autograd.grad`` does not run it.)"""
+    Computing nothing gives the same, except for a custom Function: its ``backward`` is called
+    (what it returns is what the hooks see, and goes nowhere). (``autograd.grad`` does not run it.)"""
     if hk is not None:
         for h in list(hk.pre):
             r = h(tuple(grads))
             if r is not None:
                 grads = list(_check_hook_result(h, r, len(grads)))
-        if hk.post:
-            none = (None,) * len(node.next_functions)
-            for h in list(hk.post):
-                r = h(none, tuple(grads))
-                if r is not None:
-                    _check_hook_result(h, r, len(none))
+    from .function import FunctionCtx  # (function.py imports this module)
+    if isinstance(node, FunctionCtx):
+        out = tuple(node.apply(grads))
+    else:
+        # it runs: what it saved must still be there, unchanged (PyTorch unpacks it)
+        if node._packed is not None:
+            saved_hooks.unpack_node(node)
+        if node._versions is not None or node._output is not None or node._released:
+            node._check_saved()
+        out = (None,) * len(node.next_functions)
+    if hk is not None and hk.post:
+        for h in list(hk.post):
+            r = h(out, tuple(grads))
+            if r is not None:
+                _check_hook_result(h, r, len(out))
     if not retain_graph:
         node.release()
 
@@ -673,6 +762,12 @@ def _run_accumulate(node, g, create_graph, targets, captured, capture):
             r = h((g,))
             if r is not None:
                 g = _check_hook_result(h, r, 1)[0]
+    if var.grad_fn is not None:  # the leaf detached in place, then got a history: PyTorch's check
+        raise RuntimeError("leaf variable has been moved into the graph interior")
+    if not var._requires_grad:
+        # the leaf stopped requiring grad after the graph was made (``detach_()``,
+        # ``requires_grad_(False)``): PyTorch's AccumulateGrad then stores nothing
+        return
     _accumulate_into(var, g, create_graph)
     if extra is not None and extra.post_accumulate_hooks:
         for h in list(extra.post_accumulate_hooks):

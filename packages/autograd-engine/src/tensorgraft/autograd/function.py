@@ -37,6 +37,10 @@ class FunctionCtx(Node):
         cls = type(self)
         return f"<{cls.__module__}.{cls.__qualname__} object at {hex(id(self))}>"
 
+    def __call__(self, *grads):
+        # PyTorch's Python-defined nodes cannot be called directly, unlike its built-in ones
+        raise TypeError(f"'{type(self).__name__}' object is not callable")
+
     def save_for_backward(self, *tensors):
         # what was passed is checked when the graph is recorded (Function.apply): PyTorch lets a
         # forward run without grad save anything
@@ -169,7 +173,9 @@ def _check_grad(name, index, g, meta):
 def _zeros(meta):
     from tensorgraft.ops.creation import zeros
     shape, dtype, device = meta
-    return zeros(shape, dtype=dtype, device=device)
+    z = zeros(shape, dtype=dtype, device=device)
+    z._vc[0] = 1  # PyTorch's zeros_like fills in place: the materialized gradient is at version 1
+    return z
 
 
 # Set by tensorgraft.func (func/_custom_functions.py) while any of its transforms runs, None
@@ -298,8 +304,27 @@ def _apply(cls, args, kwargs):
         _bump_dirty(ctx._dirty, outs)
     if not record:
         ctx._saved = ()
-        return outputs, ctx
+        return _unrecorded_outputs(args, outputs, outs, is_tuple, ctx._dirty), ctx
     return _record(cls, ctx, args, outputs, outs, is_tuple), ctx
+
+
+def _unrecorded_outputs(args, outputs, outs, is_tuple, dirty):
+    """What ``apply`` returns when it records nothing (grad mode off, or no input requiring grad),
+    as PyTorch's: an input returned as-is comes back as a new tensor, a detached alias when it
+    requires grad (its history is not the output's) and an alias of it otherwise (unless forward
+    changed it in place: then it is returned itself)."""
+    input_ids = {id(a) for a in args if isinstance(a, Tensor)}
+    if not any(id(o) in input_ids for o in outs):
+        return outputs
+    new_outs = []
+    for o in outs:
+        if isinstance(o, Tensor) and id(o) in input_ids:
+            if o._requires_grad:
+                o = o.detach()
+            elif id(o) not in dirty:
+                o = wrap_view(o._data, o)
+        new_outs.append(o)
+    return tuple(new_outs) if is_tuple else new_outs[0]
 
 
 def _bump_dirty(dirty, outs):
@@ -376,10 +401,14 @@ def _record(cls, ctx, args, outputs, outs, is_tuple):
         o.grad_fn = ctx
         o._output_nr = i
         o._requires_grad = True
+        if o._base is not None:
+            # a view: once its memory is changed in place it may not be used (engine.refresh_view)
+            views = ctx.__dict__.setdefault("_view_versions", {})
+            views[i] = o._vc[0]
         new_outs.append(o)
     if saved_hooks.in_force:
         # the hook keeps what it likes in place of each saved input (our own outputs stay)
-        saved, ctx._packed = saved_hooks.pack_function_saved(saved, _Packed)
+        saved, ctx._packed = saved_hooks.pack_function_saved(saved, _Packed, ctx)
     ctx._saved = tuple(saved)
     ctx.inputs = None  # backward reads saved_tensors; unsaved inputs may be freed
     return tuple(new_outs) if is_tuple else new_outs[0]

@@ -33,7 +33,13 @@ def get_gradient_edge(tensor):
 def increment_version(tensor):
     """Bump the version counter of ``tensor`` (or of each tensor in an iterable), as an in-place
     change that autograd could not see would: saved copies of it then fail the version check."""
-    for t in (tensor,) if isinstance(tensor, Tensor) else tensor:
+    if isinstance(tensor, Tensor):
+        tensor = (tensor,)
+    elif not hasattr(tensor, "__iter__"):
+        raise RuntimeError("increment_version expect a Iterable[Tensor] as input")
+    for t in tensor:
+        if not isinstance(t, Tensor):
+            raise RuntimeError("increment_version expects each element of the iterable to be a tensor")
         vc = t._vc
         if vc.__class__ is list:  # inference tensors have no version counter
             vc[0] += 1

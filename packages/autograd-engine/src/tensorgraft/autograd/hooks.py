@@ -45,7 +45,16 @@ def _output_hooks(t: Tensor) -> _OutputHooks:
     return oh
 
 
+def _current_history(t: Tensor) -> None:
+    """A view whose base changed in place gets its regenerated history first (PyTorch reads
+    ``grad_fn``, which regenerates it), so a hook lands on the node the next backward runs."""
+    if t._base is not None and t.grad_fn is not None:
+        from .engine import refresh_view  # (the engine imports this module)
+        refresh_view(t)
+
+
 def register_tensor_hook(t: Tensor, hook):
+    _current_history(t)
     if t.grad_fn is None:
         extra = t._hooks()
         if extra.hooks is None:
@@ -67,6 +76,7 @@ def register_post_accumulate_hook(t: Tensor, hook):
 
 def retain_grad(t: Tensor) -> None:
     """Keep the gradient of the non-leaf ``t`` in ``t.grad`` during backward (after its hooks)."""
+    _current_history(t)
     if t.grad_fn is None:
         return  # leaves keep their gradient anyway
     _output_hooks(t).retain = weakref.ref(t)

@@ -49,6 +49,16 @@ def _modified_error(t, expected, fn, nr):
         "with torch.autograd.set_detect_anomaly(True, check_nan=False).")
 
 
+def _check_not_detached(node, t):
+    """A saved input that had a history when saved (its edge is not a leaf's accumulator) and has
+    none now was detached in place: PyTorch refuses to use it."""
+    i = next(k for k, s in enumerate(node.inputs) if s is t)
+    fn = _ALL_EDGES.__get__(node)[i][0]
+    if fn is not None and fn.__class__ is not AccumulateGrad:
+        raise RuntimeError("Trying to use a saved tensor that has been detached in-place, i.e. with .detach_().This is "
+                           "not supported, please use out-of-place `.detach()` instead")
+
+
 _BACKWARD_SUFFIX = re.compile(r"Backward(\d*)$")
 
 
@@ -75,6 +85,9 @@ class Node:
     _defaults_of_saved = None  # ``_saved_<arg>`` values a node shows when its attrs lack them (add's alpha=1)
     _number_saves = frozenset()  # args PyTorch saves as a Scalar: a number there is not made a tensor
     _second_operand = "other"  # the name PyTorch's node gives the op's ``other`` (``mat2`` of MmBackward0)
+    # PyTorch's CopySlices drops the node it wraps when freed: a second backward through it fails
+    # even when nothing was saved
+    _always_freed = False
 
     def __dir__(self):
         # the class carries a ``_saved_*`` property for every argument its op could save; list only
@@ -160,9 +173,12 @@ class Node:
             raise RuntimeError(_SECOND_BACKWARD)
         versions = self._versions
         if versions is not None:
-            for t, v in zip(self.inputs, versions):
-                if v is not None and t._vc[0] != v:
-                    raise _modified_error(t, v, t.grad_fn, t._output_nr)
+            for t, v, need in zip(self.inputs, versions, self.needs_input_grad):
+                if v is not None:
+                    if t._vc[0] != v:
+                        raise _modified_error(t, v, t.grad_fn, t._output_nr)
+                    if need and not t._requires_grad:  # (rare: it stopped requiring grad since)
+                        _check_not_detached(self, t)
         out = self._output
         if out is not None and out[2][0] != out[3]:
             alias = wrap(out[0], out[1])
@@ -173,7 +189,7 @@ class Node:
         """Drop what the node saved (after a backward pass without ``retain_graph``). A node that
         saved anything, numbers included (``record`` then sets ``_versions`` to ``()``), is marked
         freed, so a second backward through it raises PyTorch's error."""
-        if self._versions is not None or self._output is not None or self._packed is not None:
+        if self._versions is not None or self._output is not None or self._packed is not None or self._always_freed:
             self._released = True
         self.inputs = None
         self._output = None
@@ -409,7 +425,7 @@ def node_class(op, name=None, inputs=None):
         "_saves_crossed": bool(getattr(formula, "saves_crossed", False)),
         "_defaults_of_saved": saved_defaults,
         "_number_saves": frozenset(_for_node(formula, "number_saves", cls_name, ())),
-        "_second_operand": second or "other",
+        "_second_operand": second or "other", "_always_freed": cls_name == "CopySlices",
         "__module__": "tensorgraft.autograd.nodes", **_saved_properties(op, saves_output, second, saved_defaults)})
     if cacheable:
         op.node_class = cls

@@ -144,23 +144,37 @@ def pack_entry(node, key, tensor, pack, unpack) -> None:
 
 def unpack_node(node) -> None:
     """Put back what ``pack_node`` packed: the unpack hook runs at every backward pass."""
-    _, packed, out_meta = node._packed
+    _, packed, _ = node._packed
     inputs = list(node.inputs)
     for i in packed:
         t = unpack_entry(node, i)
         if i == "out":
-            node._output = (t._data, t._device) + out_meta
+            # no version check on what a hook gave back (PyTorch cannot track versions through
+            # hooks): the unpacked tensor's current version is the expected one
+            vc = t._vc if t._vc.__class__ is list else [0]  # (an inference tensor has no version)
+            node._output = (t._data, t._device, vc, vc[0])
         else:
             inputs[i] = t
     node.inputs = tuple(inputs)
 
 
-def pack_function_saved(saved, wrap_packed):
+def pack_function_saved(saved, wrap_packed, node):
     """For ``Function.save_for_backward``: pack each saved tensor (``wrap_packed`` marks what
-    the hook returned); the Function's own outputs, kept as plain tuples, stay as they are.
+    the hook returned), the Function's own outputs too (kept as plain tuples: the hook gets an
+    alias whose ``grad_fn`` is ``node``, as PyTorch's gets the output).
     Returns (the new saved tuple, the unpack hook)."""
     with _innermost_pair() as (pack, unpack):
-        return tuple(wrap_packed(pack(t)) if isinstance(t, Tensor) else t for t in saved), unpack
+        out = []
+        for t in saved:
+            if t.__class__ is tuple:
+                data, device, vc, nr = t
+                t = wrap(data, device)
+                t._vc = vc
+                t._requires_grad = True
+                t.grad_fn = node
+                t._output_nr = nr
+            out.append(wrap_packed(pack(t)) if isinstance(t, Tensor) else t)
+        return tuple(out), unpack
 
 
 def checked_unpack(unpack, obj):

@@ -312,10 +312,15 @@ def _wrap_for_grad(f, info, args, kwargs, paths):
     return fn
 
 
+# the nodes PyTorch records for ops it gives no derivative: their backward raises
+_NO_DERIVATIVE_NODES = frozenset({"NotImplemented", "Unique2Backward0", "UniqueDimBackward0",
+                                  "UniqueConsecutiveBackward0"})
+
+
 def _has_no_derivative(t) -> bool:
-    """Whether ``t`` was recorded by an op PyTorch gives no derivative (``x // y``): its node is
-    ``NotImplemented``, whose backward raises instead of computing a gradient."""
-    return t.grad_fn is not None and type(t.grad_fn).__name__ == "NotImplemented"
+    """Whether ``t`` was recorded by an op PyTorch gives no derivative (``x // y``, ``unique``): its
+    node (``NotImplemented``, ``Unique2Backward0``...) raises instead of computing a gradient."""
+    return t.grad_fn is not None and type(t.grad_fn).__name__ in _NO_DERIVATIVE_NODES
 
 
 def _check_backward_refused(op, s, outs, fails):

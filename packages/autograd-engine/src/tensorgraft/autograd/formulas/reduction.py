@@ -345,7 +345,7 @@ def var_mean(node, grads):
 
 # --------------------------------------------------------------------------- ops PyTorch gives no derivative
 # unique's values (and unique_consecutive's) and histogram's results are recorded as PyTorch records
-# them, on a node whose backward raises PyTorch's error (ops/reduction/sorting.py, ops/histogram.py)
+# them, on a node whose backward raises PyTorch's error (ops/sets.py, ops/histogram.py)
 _UNIQUE_ATEN = {"Unique2Backward0": "_unique2", "UniqueDimBackward0": "unique_dim",
                 "UniqueConsecutiveBackward0": "unique_consecutive"}
 
