@@ -48,6 +48,10 @@ def test_construction_warns_and_copies():
     assert mt.get_mask().tolist() == [True, False]
     assert mt.shape == (2,) and mt.dtype == tg.float32 and mt.dim() == 1 and not mt.requires_grad and mt.is_leaf
     assert not mt.is_sparse and not mt.is_sparse_coo() and not mt.is_sparse_csr()
+
+
+def test_construction_from_data_that_requires_grad_warns():
+    pytest.importorskip("tensorgraft.autograd")  # (requires_grad=True needs the autograd engine)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         tg.masked.MaskedTensor(tg.tensor([1.], requires_grad=True), tg.tensor([True]))
