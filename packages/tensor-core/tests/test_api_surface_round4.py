@@ -253,7 +253,12 @@ def test_kernel_aliases_and_lazy_names_dispatch_once_dispatch_is_on():
 
 
 def test_get_device_module():
-    assert torch.get_device_module() is torch.cpu
+    # no argument: the current accelerator's module, as PyTorch (the CPU's without one)
+    try:
+        has_cuda = torch.cuda.is_available()
+    except ModuleNotFoundError:  # (tensorgraft-cuda not installed)
+        has_cuda = False
+    assert torch.get_device_module() is (torch.cuda if has_cuda else torch.cpu)
     assert torch.get_device_module("cpu") is torch.cpu
     assert torch.get_device_module(torch.device("cpu")) is torch.cpu
     with pytest.raises(RuntimeError, match="^Device 'meta' does not have a corresponding module registered as "
