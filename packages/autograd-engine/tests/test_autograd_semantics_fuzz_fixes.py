@@ -429,3 +429,19 @@ def test_increment_version_bumps_the_tensors_before_a_bad_element():
         torch.autograd.graph.increment_version((t, 2))
     assert t._version == 1
     torch.autograd.graph.increment_version([])
+
+
+def test_copy_of_a_tensor_into_itself_is_recorded():
+    # PyTorch 2.13: y.copy_(y) records CopyBackwards (both edges to y's history); on a view of a
+    # leaf it is refused like any in-place write
+    x = torch.ones(3, requires_grad=True)
+    y = x * 2
+    r = y.copy_(y)
+    assert r.grad_fn.name() == "torch::autograd::CopyBackwards" and r._version == 1
+    assert [type(n).__name__ for n, _ in r.grad_fn.next_functions] == ["MulBackward0", "MulBackward0"]
+    r.sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0, 2.0]
+    v = x[0:2]
+    with pytest.raises(RuntimeError, match="^a view of a leaf Variable that requires grad is being used in an "
+                                           "in-place operation.$"):
+        v.copy_(v)

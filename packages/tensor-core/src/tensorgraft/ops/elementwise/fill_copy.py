@@ -147,8 +147,6 @@ def _copy_frontend(op):
             from ..indexing.setitem import check_overlap, same_root
             if same_root(input, src):
                 check_overlap(d, data)
-        if rec and input is src:
-            rec = False  # x.copy_(x) leaves the history as it is
         if _np_kind(data.dtype) == "c" and _np_kind(d.dtype) not in "cb":
             # PyTorch's warning (once per process, shared with ``.to()``), at the user's line
             from ..conversion import _discard_imaginary
