@@ -10,7 +10,8 @@ written out by hand. Gate order is PyTorch's: LSTM ``i, f, g, o``; GRU ``r, z, n
 - ``fused_lstm_layer(input_gates, w_hh, h0, c0, reverse) -> (output, c_n)`` and
   ``fused_gru_layer(input_gates, w_hh, b_hh, h0, reverse) -> output``: a whole layer and direction
   over a padded batch (input gates (T, N, gates)), the time loop inside one node that calls the
-  device's cell kernels; nn.LSTM/nn.GRU use them unless the input is packed or LSTM projects.
+  device's cell kernels (on the CPU in float32/float64, the same arithmetic inlined in
+  rnn_layer_cpu.py's loops); nn.LSTM/nn.GRU use them unless the input is packed or LSTM projects.
 
 The nodes are named as PyTorch names the same fused ops of its CUDA build
 (``ThnnFusedLstmCellBackward0``, ``ThnnFusedGruCellBackward0``). What the first-order backward
@@ -27,6 +28,7 @@ from functools import partial
 
 import numpy as np
 
+from . import rnn_layer_cpu as _cpu
 from ._common import Tensor, check_tensor, formula, gs, needs, nnop, same_device, wrap
 from tensorgraft.dtypes import np_kind as _np_kind
 
@@ -288,6 +290,8 @@ def _lstm_layer_kernel(xp, xg, w_hh, h0, c0, reverse, cell=None):
     activated gates, tanh(cy), the cell state the step started from and hy (its own arrays, not the
     output's, so that an in-place change of the output cannot corrupt the backward)."""
     if cell is None:
+        if xp is np and xg.dtype in _cpu.FAST_DTYPES:  # the same arithmetic with less overhead per step
+            return _cpu.lstm_layer_forward(xg, w_hh, h0, c0, reverse, *_gate_affine(np, h0.shape[1], xg.dtype))
         cell = partial(_lstm_kernel, xp)
     T = xg.shape[0]
     w_t = xp.ascontiguousarray(w_hh.T)
@@ -304,6 +308,8 @@ def _lstm_layer_backward_kernel(xp, g_out, g_cn, w_hh, h0, workspace, reverse, c
     """-> (d input_gates, d w_hh, d h0, d c0) from the gradients of the output and of c_n (either
     may be None): backpropagation through time, one fused cell backward per step (``cell_backward``:
     the device's kernel of ``fused_lstm_cell_backward``)."""
+    if isinstance(workspace, dict):  # from rnn_layer_cpu's forward
+        return _cpu.lstm_layer_backward(g_out, g_cn, w_hh, workspace, reverse)
     if cell_backward is None:
         def cell_backward(*args):
             return _lstm_backward_kernel(xp, *args)
@@ -353,7 +359,11 @@ def fused_lstm_layer(input_gates, w_hh, h0, c0, reverse=False):
     if not (xg.dtype == w.dtype == h.dtype == c.dtype) or _np_kind(c.dtype) != "f":
         raise RuntimeError(f"{fname}: expected floating point arguments of one dtype, got {xg.dtype}, {w.dtype}, "
                            f"{h.dtype} and {c.dtype}")
-    out, cn, workspace = _LSTM_LAYER.table[dev.type](xg, w, h, c, bool(reverse), _LSTM.table[dev.type])
+    # NumPy's float32/float64 loop inlines the cell (rnn_layer_cpu.py; a plugin replacing the CPU cell
+    # kernel would set rnn_layer_cpu.FAST_DTYPES = ()); other devices' cell kernels and the half types
+    # (whose kernels round per step) keep the loop over the cell kernel
+    cell = None if dev.type == "cpu" and c.dtype in _cpu.FAST_DTYPES else _LSTM.table[dev.type]
+    out, cn, workspace = _LSTM_LAYER.table[dev.type](xg, w, h, c, bool(reverse), cell)
     o, cn = wrap(out, dev), wrap(cn, dev)
     if needs(input_gates, w_hh, h0, c0):
         Tensor._autograd.record_multi(_LSTM_LAYER, (o, cn), (input_gates, w_hh, h0, c0),
@@ -446,6 +456,8 @@ def _gru_layer_kernel(xp, xg, w_hh, b_hh, h0, reverse, cell=None):
     """-> (output (T, N, H), workspace: per step the activated gates, the hidden projection and
     the state the step started from, plus hy on its own arrays)."""
     if cell is None:
+        if xp is np and xg.dtype in _cpu.FAST_DTYPES:
+            return _cpu.gru_layer_forward(xg, w_hh, b_hh, h0, reverse)
         cell = partial(_gru_kernel, xp)
     T = xg.shape[0]
     w_t = xp.ascontiguousarray(w_hh.T)
@@ -463,6 +475,8 @@ def _gru_layer_kernel(xp, xg, w_hh, b_hh, h0, reverse, cell=None):
 
 def _gru_layer_backward_kernel(xp, g_out, w_hh, has_bias, workspace, reverse, cell_backward=None):
     """-> (d input_gates, d w_hh, d b_hh or None, d h0): backpropagation through time."""
+    if isinstance(workspace, dict):  # from rnn_layer_cpu's forward
+        return _cpu.gru_layer_backward(g_out, w_hh, has_bias, workspace, reverse)
     if cell_backward is None:
         def cell_backward(*args):
             return _gru_backward_kernel(xp, *args)
@@ -502,7 +516,8 @@ def fused_gru_layer(input_gates, w_hh, b_hh, h0, reverse=False):
     if any(a.dtype != h.dtype for a in (xg, w) + (() if b is None else (b,))) or _np_kind(h.dtype) != "f":
         raise RuntimeError(f"{fname}: expected floating point arguments of one dtype, got "
                            f"{', '.join(str(a.dtype) for a in (xg, w, b, h) if a is not None)}")
-    out, workspace = _GRU_LAYER.table[dev.type](xg, w, b, h, bool(reverse), _GRU.table[dev.type])
+    cell = None if dev.type == "cpu" and h.dtype in _cpu.FAST_DTYPES else _GRU.table[dev.type]
+    out, workspace = _GRU_LAYER.table[dev.type](xg, w, b, h, bool(reverse), cell)
     o = wrap(out, dev)
     if needs(input_gates, w_hh, b_hh, h0):
         Tensor._autograd.record(_GRU_LAYER, o, (input_gates, w_hh, b_hh, h0),
