@@ -16,7 +16,7 @@ from tensorgraft.tensor import INFERENCE_SAVED, Tensor, wrap, wrap_view
 from . import anomaly, saved_hooks
 from .engine import accumulator
 from .node import _NO_EDGE, _SECOND_BACKWARD, Node, _modified_error, _new, fit_grads
-from .saved_hooks import checked_unpack
+from .saved_hooks import checked_unpack, rebuild_own_output
 
 
 class _Packed:
@@ -60,14 +60,9 @@ class FunctionCtx(Node):
                 out.append(checked_unpack(unpack, t.obj))
                 continue
             if t.__class__ is tuple:  # one of our own outputs, kept as (array, device, vc, output_nr)
-                data, device, vc, nr = t
-                t = wrap(data, device)
-                t._vc = vc
-                t._requires_grad = True
-                t.grad_fn = self
-                t._output_nr = nr
-                if vc[0] != v:
-                    raise _modified_error(t, v, self, nr)
+                t = rebuild_own_output(t, self)
+                if t._vc[0] != v:
+                    raise _modified_error(t, v, self, t._output_nr)
             elif t is not None and t._vc[0] != v:
                 raise _modified_error(t, v, t.grad_fn, t._output_nr)
             out.append(t)

@@ -158,6 +158,19 @@ def unpack_node(node) -> None:
     node.inputs = tuple(inputs)
 
 
+def rebuild_own_output(entry, node):
+    """A custom Function's saved output, kept as ``(array, device, version counter, output_nr)``
+    (not as the tensor itself, which would hold the graph in a cycle), as a tensor again: the
+    output as its ``grad_fn`` ``node`` recorded it."""
+    data, device, vc, nr = entry
+    t = wrap(data, device)
+    t._vc = vc
+    t._requires_grad = True
+    t.grad_fn = node
+    t._output_nr = nr
+    return t
+
+
 def pack_function_saved(saved, wrap_packed, node):
     """For ``Function.save_for_backward``: pack each saved tensor (``wrap_packed`` marks what
     the hook returned), the Function's own outputs too (kept as plain tuples: the hook gets an
@@ -167,12 +180,7 @@ def pack_function_saved(saved, wrap_packed, node):
         out = []
         for t in saved:
             if t.__class__ is tuple:
-                data, device, vc, nr = t
-                t = wrap(data, device)
-                t._vc = vc
-                t._requires_grad = True
-                t.grad_fn = node
-                t._output_nr = nr
+                t = rebuild_own_output(t, node)
             out.append(wrap_packed(pack(t)) if isinstance(t, Tensor) else t)
         return tuple(out), unpack
 

@@ -87,14 +87,8 @@ class ForwardADMode(TorchFunctionMode):
         if kind == _OP_CALL:
             if kwargs and kwargs.get("out") is not None:
                 _refuse_out(name)
-            rule = RULES.get(name)
-            if rule is not None:  # a deterministic op with a forward formula: no generator bookkeeping
-                result = run(*args, **kwargs)
-                tangent = tangent_by_rule(func, name, args, kwargs, result, duals, run)
-                if tangent is not None:
-                    set_tangent(result, tangent)
-                    return result
-                return _tangents_by_shadow(func, args, kwargs, duals, result, None)
+            if name in RULES:
+                return _call_by_rule(func, run, name, args, kwargs, duals)
         return _call_with_tangents(func, run, kind, name, args, kwargs, duals)
 
 
@@ -205,16 +199,21 @@ def _call_with_tangents(func, run, kind, name, args, kwargs, duals):
     if kind == _INPLACE_CALL:
         if args and isinstance(args[0], Tensor):
             return _inplace(func, args, kwargs, duals)
-    rule = RULES.get(name)
-    if rule is not None:  # a deterministic op with a forward formula: no generator bookkeeping
-        result = run(*args, **kwargs)
-        tangent = tangent_by_rule(func, name, args, kwargs, result, duals, run)
-        if tangent is not None:
-            set_tangent(result, tangent)
-            return result
-        return _tangents_by_shadow(func, args, kwargs, duals, result, None)
+    if name in RULES:
+        return _call_by_rule(func, run, name, args, kwargs, duals)
     rng = _RandomState(kwargs, duals)
     return _tangents_by_shadow(func, args, kwargs, duals, func(*args, **kwargs), rng)
+
+
+def _call_by_rule(func, run, name, args, kwargs, duals):
+    """A deterministic op with a forward formula (no generator bookkeeping): its result, with the
+    formula's tangent, or the general path's where the formula does not apply."""
+    result = run(*args, **kwargs)
+    tangent = tangent_by_rule(func, name, args, kwargs, result, duals, run)
+    if tangent is not None:
+        set_tangent(result, tangent)
+        return result
+    return _tangents_by_shadow(func, args, kwargs, duals, result, None)
 
 
 def _refuse_out(name):
