@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import math
 import struct
+import sys
 
 import numpy as np
 
@@ -44,6 +45,8 @@ __all__ = ["CPURandomStream"]
 _WORDS = 624  # MT19937's state
 _MASK24 = np.uint64((1 << 24) - 1)
 _MASK53_HIGH = np.uint64((1 << 21) - 1)  # the high word's part of a 53-bit mantissa
+_MASK53_HIGH32 = np.uint32((1 << 21) - 1)
+_LITTLE_ENDIAN = sys.byteorder == "little"  # _mantissas reads the words' bytes in place
 _TWO_PI = 2.0 * math.pi
 # Box-Muller blocks (the bulk normal path) pair element j with j + 8 of each 16
 _BLOCK = 16
@@ -159,12 +162,7 @@ class CPURandomStream:
 
     def _unit_doubles(self, n: int):
         """``n`` float64 uniforms in [0, 1) with 53 random bits."""
-        w = self._bits.random_raw(2 * n)
-        high = w[0::2]
-        high &= _MASK53_HIGH
-        high <<= np.uint64(32)
-        high |= w[1::2]
-        u = high.astype(np.float64)
+        u = _mantissas(self._bits.random_raw(2 * n)).astype(np.float64)
         u *= 2.0 ** -53
         return u
 
@@ -309,11 +307,7 @@ class CPURandomStream:
         threshold = math.ceil(p * 2.0 ** 53)
         if threshold > 2 ** 53:
             return np.ones(n, dtype=bool)
-        high = w[0::2]
-        high &= _MASK53_HIGH
-        high <<= np.uint64(32)
-        high |= w[1::2]
-        return high < np.uint64(threshold)
+        return _mantissas(w) < np.uint64(threshold)
 
     def exponential(self, scale=1.0, size=None, dtype=np.float64):
         u = self._unit_doubles(_numel(size))
@@ -359,6 +353,24 @@ class CPURandomStream:
                 self._numpy = np.random.Generator(self._bits)
             return getattr(self._numpy, name)
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+
+def _mantissas(w):
+    """The 53-bit integers ``(high & (2**21 - 1)) << 32 | low`` of the word pairs of ``w`` (fresh
+    uint64 words from ``random_raw``, overwritten), as a strided view into ``w``."""
+    if not _LITTLE_ENDIAN:
+        high = w[0::2]
+        high &= _MASK53_HIGH
+        high <<= np.uint64(32)
+        high |= w[1::2]
+        return high
+    # Each pair fills 16 bytes, as uint32 [high, 0, low, 0] (every word is below 2**32): writing
+    # high's 21 bits into the last (zero) slot turns the pair's second uint64 into the integer
+    # itself, in one pass over uint32s instead of three over uint64s (0.9 ms instead of 1.3 ms
+    # for 262K draws: a dropout mask).
+    w32 = w.view(np.uint32)
+    np.bitwise_and(w32[0::4], _MASK53_HIGH32, out=w32[3::4])
+    return w[1::2]
 
 
 # PyTorch's CPU state: seed u64, left i32, seeded i32, next u64, 624 words as u64, the scalar normal
