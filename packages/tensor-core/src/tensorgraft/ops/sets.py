@@ -148,8 +148,8 @@ def _isin_frontend(op):
         common = _dt.result_type_ranked(ranked).np
         from ..device import get_backend
         xp = get_backend(dev).xp
-        a = elements._data.astype(common, copy=False) if e_t else xp.asarray(elements, dtype=common)
-        b = test_elements._data.astype(common, copy=False) if t_t else xp.asarray([test_elements], dtype=common)
+        a = elements._data.astype(common, copy=False) if e_t else _number_as(xp, elements, common)
+        b = test_elements._data.astype(common, copy=False) if t_t else _number_as(xp, [test_elements], common)
         return wrap(xp.asarray(table[dev.type](a, b, bool(invert))), dev)
     # introspection shows the keywords isin takes, not the **kwargs it reads them through
     isin.__signature__ = inspect.Signature([
@@ -160,6 +160,22 @@ def _isin_frontend(op):
     return isin
 
 
+def _number_as(xp, v, common):
+    """``v`` (a number, or one in a list) in isin's common dtype. PyTorch casts the number as c10
+    does: -1 wraps into the unsigned types (65535 in uint16) and loses its sign in float8_e8m0fnu,
+    where NumPy refuses the former and ml_dtypes makes the latter NaN; those take the slow way."""
+    if common not in _FLOAT8_NP:
+        try:
+            return xp.asarray(v, dtype=common)
+        except OverflowError:
+            pass
+    from .conversion import _to_kernel
+    num = v[0] if isinstance(v, list) else v
+    src = np.asarray(v, dtype=_dt._scalar_dtype(num).np)  # (the number as PyTorch's 0-d tensor of it)
+    return xp.asarray(_to_kernel(np, src, common, False))
+
+
+_FLOAT8_NP = frozenset(d.np for d in _dt.FLOAT8_DTYPES)
 _ISIN_TAIL = "*, bool assume_unique = False, bool invert = False, Tensor out = None"
 
 

@@ -452,7 +452,47 @@ def _float_power_kernel(xp, a, b):
     return xp.power(xp.asarray(a, dtype=wide), xp.asarray(b, dtype=wide) if hasattr(b, "dtype") else b)
 
 
-binary("float_power", kernel=_float_power_kernel, inplace=False, mode="double")
+def _limited_retry(convert):
+    """``wrapper=`` of ops PyTorch computes by converting its operands first, so that a limited
+    dtype (uint16/32/64, the 8-bit floats) never meets type promotion there: the plain function
+    runs as before, and only its promotion refusal turns to ``convert(binary_fn, input, other,
+    error)``, PyTorch's own computation (common dtypes never reach the except branch)."""
+    def wrapper(binary_fn):
+        def fn(input, other):
+            try:
+                return binary_fn(input, other)
+            except RuntimeError as e:
+                if not str(e).startswith("Promotion for "):
+                    raise
+                return convert(binary_fn, input, other, e)
+        fn.__name__ = fn.__qualname__ = binary_fn.__name__
+        return fn
+    return wrapper
+
+
+def _float_power_in_double(binary_fn, input, other, err):
+    # PyTorch's float_power converts both operands to double first (complex128 if complex)
+    def wide(x):
+        if not isinstance(x, Tensor) or not x.dtype.limited:
+            return x
+        return x.to(_dt.float64)
+    return binary_fn(wide(input), wide(other))
+
+
+def _ldexp_as_mul(binary_fn, input, other, err):
+    # PyTorch's ldexp is mul(input, pow(2., other)): a uint tensor with an int64 exponent is float32
+    if not isinstance(other, Tensor):
+        raise err
+    if isinstance(input, Tensor) and input.dtype.limited and input.dtype.is_floating_point \
+            and not other.dtype.is_floating_point:
+        # (an 8-bit float with an integer exponent: PyTorch's kernel refuses before any promotion)
+        raise NotImplementedError(f"\"ldexp_{input._device.type}\" not implemented for '{input.dtype.scalar_type}'")
+    from ... import mul, pow
+    return mul(input, pow(2., other))
+
+
+binary("float_power", kernel=_float_power_kernel, inplace=False, mode="double",
+       wrapper=_limited_retry(_float_power_in_double))
 def _atan2_kernel(xp, a, b):
     try:
         return xp.arctan2(a, b)
@@ -512,6 +552,7 @@ def _nextafter_samples(dtype, device):
 
 
 binary("ldexp", kernel=lambda xp, a, b: a * xp.exp2(b), mode="float", samples=_ldexp_samples,
+       wrapper=_limited_retry(_ldexp_as_mul),
        reference=lambda a, b: a * np.exp2(b), elementwise=True, dtype_rule=False)
 binary("nextafter", "nextafter", differentiable=False, inplace=True, samples=_nextafter_samples,
        reference=np.nextafter, elementwise=True)

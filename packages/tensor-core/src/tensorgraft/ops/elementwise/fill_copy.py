@@ -35,6 +35,43 @@ def _write_into_view(view, value):
     return assign_into_view(view, value)
 
 
+def checked_fill_number(d, v):
+    """The number ``v`` as PyTorch's fill writes it into the array ``d`` (``fill_`` and ``fill``
+    share it), with c10's checks: its overflow error where a number does not fit an integer type
+    (negative ints wrap into the unsigned ones: -1 fills a uint16 with 65535)."""
+    kind = _np_kind(d.dtype)
+    if kind not in "c" and isinstance(v, complex):
+        if kind != "b":  # a bool tensor takes any number (non-zero is True)
+            raise F.complex_into_real(d.dtype)
+    if v.__class__ is int and kind in "iu":
+        # checked here, not left to NumPy: 1.x wraps out-of-range Python ints with a warning
+        info = np.iinfo(d.dtype)
+        if not info.min <= v <= info.max:
+            if not (kind == "u" and -(1 << 63) <= v < 0):
+                raise RuntimeError(f"value cannot be converted to type {d.dtype.name}_t without overflow")
+            v %= 1 << (8 * d.dtype.itemsize)  # PyTorch wraps negatives into unsigned types
+    elif v.__class__ is float and kind in "iu" or d.dtype.itemsize == 1 and kind == "f":
+        from ..creation.fills import checked_fill_value
+        # a float into an integer type: c10's range check (NumPy raises OverflowError or wraps); the
+        # 8-bit floats: c10 checks the range only when filling more than one element (its one-element
+        # fill_ takes the unchecked conversion: 1e10 saturates into e4m3fn)
+        v = checked_fill_value(v, d.dtype, range_check=kind != "f" or d.size != 1)
+    return v
+
+
+def fill_tensor_value(d, v):
+    """A 0-d value array as fill writes it into ``d``: converted as c10 converts (a tensor(0)
+    into float8_e8m0fnu is its 0 bits, where ml_dtypes gives NaN; 1e10 saturates into e4m3fn)
+    where ``d`` holds an 8-bit float; NumPy's assignment otherwise."""
+    if v.dtype != d.dtype and d.dtype in _FLOAT8_NP:
+        from ..conversion import _to_kernel
+        v = _to_kernel(np, v.get() if hasattr(v, "get") else v, d.dtype, False)
+    return v
+
+
+_FLOAT8_NP = frozenset(x.np for x in _dt.FLOAT8_DTYPES)
+
+
 def _fill_kernel(xp, a, value):
     a[...] = value
 
@@ -57,25 +94,13 @@ def _fill_frontend(op):
                 # any 0-d value, from any device (PyTorch reads it with .item()); copied
                 # differentiably so that its gradient lands on its own device
                 value = value.to(input._device)
-            v = value._data
+            d = input._data
+            v = fill_tensor_value(d, value._data)
             node = "FillBackward3"
         else:
-            v = value
+            d = input._data
+            v = checked_fill_number(d, value)
             node = "FillBackward2"
-        d = input._data
-        if _np_kind(d.dtype) not in "c" and isinstance(v, complex):
-            if _np_kind(d.dtype) != "b":  # a bool tensor takes any number (non-zero is True)
-                raise F.complex_into_real(d.dtype)
-        if v.__class__ is int and _np_kind(d.dtype) in "iu":
-            # checked here, not left to NumPy: 1.x wraps out-of-range Python ints with a warning
-            info = np.iinfo(d.dtype)
-            if not info.min <= v <= info.max:
-                if not (_np_kind(d.dtype) == "u" and -(1 << 63) <= v < 0):
-                    raise RuntimeError(f"value cannot be converted to type {d.dtype.name}_t without overflow")
-                v %= 1 << (8 * d.dtype.itemsize)  # PyTorch wraps negatives into unsigned types
-        elif d.dtype.itemsize == 1 and _np_kind(d.dtype) == "f" and not isinstance(v, np.ndarray):
-            from ..creation.fills import checked_fill_value  # (the 8-bit floats: c10's range check)
-            v = checked_fill_value(v, d.dtype)
         if rec and input._base is not None:
             return _write_into_view(input, value if isinstance(value, Tensor) else v)
         if d.__class__ is np.ndarray and not d.flags.writeable:

@@ -241,6 +241,8 @@ def _hvdsplit(axis_fn, name):
             raise RuntimeError(f"torch.{name} requires a tensor with at least {need} dimension, but got a tensor "
                                f"with {nd} dimensions!")
         d = axis_fn(nd)
+        if isinstance(indices_or_sections, Tensor):
+            indices_or_sections = _sections_tensor(name, indices_or_sections)
         if isinstance(indices_or_sections, numbers.Integral):
             n = input._data.shape[d]
             if indices_or_sections == 0 or n % indices_or_sections:
@@ -248,6 +250,17 @@ def _hvdsplit(axis_fn, name):
                                    f"dimension {n} is not divisible by the split_size {indices_or_sections}!")
         return _tensor_split(input, indices_or_sections, d)
     return f
+
+
+def _sections_tensor(name, t):
+    """A tensor given as hsplit/vsplit's ``sections``: PyTorch's parser reads a 0-d integer tensor
+    of any integer dtype (uint16 too) as the int ``sections`` (``__index__``), divisibility check
+    included; any other tensor matches neither of its overloads."""
+    if t._data.ndim == 0 and t.dtype.category == _dt.int64.category and t.dtype is not _dt.bool:
+        return int(t.item())
+    note = "didn't match because some of the arguments have invalid types: (Tensor, !Tensor!)"
+    raise invalid_combination(name, (t, t), None, [("Tensor input, int sections", note),
+                                                   ("Tensor input, tuple of ints indices", note)])
 
 
 defop("hsplit", frontend=lambda op: _hvdsplit(lambda nd: 0 if nd == 1 else 1, "hsplit"), differentiable=False)

@@ -24,6 +24,7 @@ from ... import memory_layout as _ml
 from .. import _frontend as F
 from .._frontend import check_tensor
 from .._define import defop
+from ..elementwise.fill_copy import checked_fill_number, fill_tensor_value
 from tensorgraft.dtypes import np_kind as _np_kind
 
 # (first: its ops are registered before this module's own, and it holds the shared helpers)
@@ -65,6 +66,9 @@ def _dsplit(input, indices_or_sections):
     if nd < 3:
         raise RuntimeError(f"torch.dsplit requires a tensor with at least 3 dimension, but got a tensor with {nd} "
                            "dimensions!")
+    if isinstance(indices_or_sections, Tensor):  # (a 0-d integer tensor is an int, as for vsplit)
+        from ..shape.slicing import _sections_tensor
+        indices_or_sections = _sections_tensor("dsplit", indices_or_sections)
     if isinstance(indices_or_sections, numbers.Integral):
         n = input._data.shape[2]
         if indices_or_sections == 0 or n % indices_or_sections:
@@ -147,11 +151,13 @@ def _fill_frontend(op):
             if value._data.ndim:
                 raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                                    f"{value._data.ndim} dimensions.")
-            data = table[input._device.type](input._data, value._data)
+            data = table[input._device.type](input._data, fill_tensor_value(input._data, value._data))
             out = wrap(data, input._device)
             if F.needs_grad(input, value):
                 Tensor._autograd.record(op, out, (input, value), None, node_name="FillBackward1")
             return out
+        # (fill_'s checks and c10 conversions: -1 wraps into uint16, 1e10 is refused by e4m3fn)
+        value = checked_fill_number(input._data, value)
         out = wrap(table[input._device.type](input._data, value), input._device)
         if F.needs_grad(input):
             Tensor._autograd.record(op, out, (input,), None)
