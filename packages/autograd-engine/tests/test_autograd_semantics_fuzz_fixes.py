@@ -445,3 +445,54 @@ def test_copy_of_a_tensor_into_itself_is_recorded():
     with pytest.raises(RuntimeError, match="^a view of a leaf Variable that requires grad is being used in an "
                                            "in-place operation.$"):
         v.copy_(v)
+
+
+_NO_GRAD_VIEW = ("A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given that "
+                 "this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving "
+                 "both the view and the inplace either both inside the no_grad block (if you don't want the inplace "
+                 "to be tracked) or both outside (if you want the inplace to be tracked).")
+
+
+def test_a_view_made_in_no_grad_requires_grad_and_reaches_nothing():
+    # PyTorch 2.13: the view of a tensor that requires grad, made while nothing records, still
+    # requires grad (a leaf); ops on it record nodes without an edge to it; detach() does not
+    x = torch.ones(3, requires_grad=True)
+    with torch.no_grad():
+        v, d, g, e = x[0:2], x.detach(), x.unbind(0)[0], x.expand(2, 3)
+        inside = v * 2
+    assert (v.requires_grad, v.is_leaf, v.grad_fn) == (True, True, None)
+    assert (d.requires_grad, g.requires_grad, e.requires_grad, inside.requires_grad) == (False, True, True, False)
+    y = v * 2
+    assert type(y.grad_fn).__name__ == "MulBackward0" and y.grad_fn.next_functions == ((None, 0), (None, 0))
+    y.sum().backward()
+    assert x.grad is None
+    with pytest.raises(RuntimeError, match="^Can't call numpy\\(\\) on Tensor that requires grad"):
+        v.numpy()
+    with torch.inference_mode():
+        assert x[0:1].requires_grad
+
+
+@pytest.mark.parametrize("write", [lambda v: v.mul_(2), lambda v: v.fill_(1), lambda v: v.zero_(),
+                                   lambda v: v.copy_(torch.zeros(2)), lambda v: v.clamp_(0, 1),
+                                   lambda v: v.masked_fill_(torch.tensor([True, False]), 5.0),
+                                   lambda v: v.__setitem__(torch.tensor([True, False]), 5.0)])
+def test_writing_into_a_no_grad_view_with_grad_mode_on_is_refused(write):
+    x = torch.ones(3, requires_grad=True)
+    with torch.no_grad():
+        v = x[0:2]
+    with pytest.raises(RuntimeError, match=f"^{re.escape(_NO_GRAD_VIEW)}$"):
+        write(v)
+    assert x.tolist() == [1.0, 1.0, 1.0]  # (refused before anything was written)
+    with torch.no_grad():
+        v.mul_(3)  # inside no_grad it is allowed, as in PyTorch
+    assert x.tolist() == [3.0, 3.0, 1.0]
+
+
+def test_indexed_write_into_a_no_grad_view_names_the_view_it_goes_through():
+    x = torch.ones(3, requires_grad=True)
+    with torch.no_grad():
+        v = x[0:2]
+    tail = _NO_GRAD_VIEW.split("grad mode enabled.", 1)[1]
+    for index, via in ((0, "Select"), (slice(0, 1), "Slice")):
+        with pytest.raises(RuntimeError, match=f"^{re.escape(f'Output 0 of {via} is a view of a view which was created in no_grad mode and is being modified inplace with grad mode enabled.{tail}')}$"):
+            v[index] = 5.0

@@ -104,7 +104,7 @@ class _Hooks:
     """Rarely used per-tensor state kept out of the hot slots."""
 
     __slots__ = ("hooks", "post_accumulate_hooks", "retains_grad", "grad_accumulator", "name", "multi_view_nr",
-                 "storage_root")
+                 "storage_root", "no_grad_view")
 
     def __init__(self):
         self.hooks = None
@@ -119,6 +119,8 @@ class _Hooks:
         # without being autograd views (``_base`` is None): detach() of a view, set_() onto a tensor
         # or storage. PyTorch's storage offset survives both; its ``_base`` does not.
         self.storage_root = None
+        # A view made while grad mode was off of a tensor that requires grad (see ``wrap_view``)
+        self.no_grad_view = False
 
 
 # PyTorch's wording, shared with the op frontends and the autograd engine.
@@ -488,6 +490,12 @@ def wrap_view(data, base: Tensor) -> Tensor:
     t._base = base._base if base._base is not None else base
     if base._extra is not None and base._extra.multi_view_nr is not None:
         t._hooks().multi_view_nr = 0  # a view of a multi-output view inherits its restriction
+    if base._requires_grad and not _gs.enabled:
+        # PyTorch: a view made while nothing records still requires grad, as its base does: a leaf
+        # whose gradient reaches nothing (ops on it record nodes without an edge to it), and which may
+        # not be written in place once recording is on again (ops/_frontend.check_inplace_allowed)
+        t._requires_grad = True
+        t._hooks().no_grad_view = True
     return t
 
 

@@ -150,6 +150,10 @@ def record(op, out: Tensor, inputs, attrs, node_name=None):
                 kept.append(None)
             if t._requires_grad:
                 fn = t.grad_fn
+                if fn is None and t._base is not None and t._extra is not None and t._extra.no_grad_view:
+                    nf.append(_NO_EDGE)  # (a view made without recording: its gradient reaches nothing)
+                    needs.append(False)
+                    continue
                 nf.append((fn, t._output_nr) if fn is not None else (accumulator(t), 0))
                 needs.append(True)
             else:

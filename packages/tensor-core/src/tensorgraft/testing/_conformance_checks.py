@@ -438,7 +438,10 @@ def _check_no_grad(op, info, fails):
             for o in outs:
                 if id(o) in inputs:
                     continue  # the op returned its input (x.contiguous() of a contiguous x)
-                if o.requires_grad or o.grad_fn is not None:
+                # (a view of an input that requires grad still requires grad, as a leaf without history:
+                # PyTorch's views made under no_grad)
+                view_of_grad_input = o._base is not None and o._base.requires_grad
+                if o.grad_fn is not None or (o.requires_grad and not view_of_grad_input):
                     fails.append(Failure(op.name, "no_grad", f"{_describe(s)}: output requires grad under no_grad()"))
             plain, pkw = _prepare(s)
             for o in _outs(_call(f, info, plain, pkw)):

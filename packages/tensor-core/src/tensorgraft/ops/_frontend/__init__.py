@@ -114,10 +114,19 @@ def check_custom_function_view_inplace(t: Tensor, via: str = None) -> None:
                        "by cloning the output of the custom Function.")
 
 
+NO_GRAD_VIEW_INPLACE = (
+    "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given that this use "
+    "case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both the view and the "
+    "inplace either both inside the no_grad block (if you don't want the inplace to be tracked) or both outside (if "
+    "you want the inplace to be tracked).")
+
+
 def check_inplace_allowed(t: Tensor, opname: str) -> None:
     """PyTorch refuses in-place ops on a leaf that requires grad while grad mode is on."""
     if t._extra is not None:
         check_multi_view_inplace(t)
+        if t._extra.no_grad_view and _gs.enabled and t.grad_fn is None:  # (a custom Function's output has one)
+            raise RuntimeError(NO_GRAD_VIEW_INPLACE)
     if t._base is not None and _gs.enabled:
         check_custom_function_view_inplace(t)
     if t._requires_grad and t.grad_fn is None and _gs.enabled:

@@ -158,6 +158,12 @@ def _setitem_frontend(op):
         if record:
             if self._extra is not None:
                 F.check_multi_view_inplace(self, via=_basic_index_view_name(index))
+                if self._extra.no_grad_view and self.grad_fn is None:
+                    via = _basic_index_view_name(index)  # (a basic index writes through a view of the view)
+                    raise RuntimeError(F.NO_GRAD_VIEW_INPLACE if via is None else
+                                       f"Output 0 of {via} is a view of a view which was created in no_grad mode and "
+                                       "is being modified inplace with grad mode enabled." +
+                                       F.NO_GRAD_VIEW_INPLACE.split("grad mode enabled.", 1)[1])
             if self._base is not None:
                 F.check_custom_function_view_inplace(self, via=_basic_index_view_name(index))
             if self._requires_grad and self.grad_fn is None:
