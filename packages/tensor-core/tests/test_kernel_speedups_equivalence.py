@@ -66,8 +66,11 @@ def test_float64_uniforms_and_normals_unchanged():
     u = tg.rand(100003, dtype=tg.float64).numpy()
     assert u[:3].tolist() == [0.7345364605623868, 0.48441069575977913, 0.12242455147871234]
     assert _digest(u) == "c617b8726def527d"
-    tg.manual_seed(14)
-    assert _digest(tg.randn(4097, dtype=tg.float64).numpy()) == "95eb4d2dabb5d81a"
+    if np.lib.NumpyVersion(np.__version__) >= "2.0.0":
+        # (randn's transform calls NumPy's log and cos, whose last bits NumPy 1.x computes otherwise;
+        # the uniforms above, which the change touched, are exact under every NumPy)
+        tg.manual_seed(14)
+        assert _digest(tg.randn(4097, dtype=tg.float64).numpy()) == "95eb4d2dabb5d81a"
 
 
 # ------------------------------------------------------------------ relu's backward
