@@ -26,20 +26,9 @@ _CHECK_FAILED = ("  (Could this error message be improved?  If so, please report
 
 
 def segment_reduce(data, reduce, *, lengths=None, indices=None, offsets=None, axis=0, unsafe=False, initial=None):
-    """Perform a segment reduction operation on the input tensor along the specified axis.
-
-    Args:
-        data (Tensor): The input tensor on which the segment reduction operation will be performed.
-        reduce (str): The type of reduction operation. Supported values are ``sum``, ``mean``, ``max``,
-            ``min``, ``prod``.
-
-    Keyword args:
-        lengths (Tensor, optional): Length of each segment. Default: ``None``.
-        offsets (Tensor, optional): Offset of each segment. Default: ``None``.
-        axis (int, optional): The axis perform reduction. Default: ``0``.
-        unsafe (bool, optional): Skip validation If `True`. Default: ``False``.
-        initial (Number, optional): The initial value for the reduction operation. Default: ``None``.
-    """
+    """Reduce ``data`` along ``axis`` in consecutive segments, given as ``lengths`` or ``offsets``,
+    with ``reduce`` one of sum, mean, max, min, prod; an empty segment gives ``initial`` (or the
+    reduction's identity). ``unsafe=True`` skips checking that the lengths cover ``data``."""
     _check_argument_types(data, reduce, lengths, indices, offsets, axis, unsafe, initial)
     if lengths is None and offsets is None:
         raise RuntimeError("segment_reduce(): Either lengths or offsets must be defined.")

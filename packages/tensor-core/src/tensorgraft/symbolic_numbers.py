@@ -25,22 +25,14 @@ _FLOAT_TYPES = (np.floating, builtins.float)
 
 
 def sym_int(a):
-    r"""SymInt-aware utility for int casting.
-
-    Args:
-        a (SymInt, SymFloat, or object): Object to cast
-    """
+    """``int(a)``, or the override of an argument with ``__torch_function__``."""
     if has_torch_function_unary(a):
         return handle_torch_function(sym_int, (a,), a)
     return builtins.int(a)
 
 
 def sym_float(a):
-    r"""SymInt-aware utility for float casting.
-
-    Args:
-        a (SymInt, SymFloat, or object): Object to cast
-    """
+    """``float(a)`` (through ``__sym_float__`` where ``a`` has one), or the override."""
     if has_torch_function_unary(a):
         return handle_torch_function(sym_float, (a,), a)
     if hasattr(a, "__sym_float__"):
@@ -54,12 +46,7 @@ def _check_number(a) -> None:
 
 
 def sym_max(a, b):
-    """
-    SymInt-aware utility for max which avoids branching on a < b.
-    Unlike builtins.max(), this only works for int/float, and it always
-    promotes to float if any argument is float (unlike builtins.max, which
-    will faithfully preserve the type of the input argument).
-    """
+    """The larger of ``a`` and ``b`` with PyTorch's result type (a float when either is one)."""
     if has_torch_function((a, b)):
         return handle_torch_function(sym_max, (a, b), a, b)
     _check_number(a)
@@ -70,7 +57,7 @@ def sym_max(a, b):
 
 
 def sym_min(a, b):
-    """SymInt-aware utility for min()."""
+    """The smaller of ``a`` and ``b`` with PyTorch's result type (a float when either is one)."""
     if has_torch_function((a, b)):
         return handle_torch_function(sym_min, (a, b), a, b)
     _check_number(a)
@@ -81,11 +68,7 @@ def sym_min(a, b):
 
 
 def sym_not(a):
-    r"""SymInt-aware utility for logical negation.
-
-    Args:
-        a (SymBool or bool): Object to negate
-    """
+    """``not a`` (through ``__sym_not__`` where ``a`` has one), or the override."""
     if has_torch_function_unary(a):
         return handle_torch_function(sym_not, (a,), a)
     if hasattr(a, "__sym_not__"):
@@ -117,7 +100,7 @@ def sym_sum(*args):
 
 
 def sym_ite(b, t, f):
-    """SymInt-aware utility for ternary operator (``t if b else f``.)"""
+    """``t if b else f`` for a plain bool ``b``."""
     if has_torch_function((b, t, f)):
         return handle_torch_function(sym_ite, (b, t, f), b, t, f)
     if not isinstance(b, builtins.bool):
