@@ -42,7 +42,7 @@ def test_types_module_aliases():
     assert set(Number.__args__) == {int, float, bool}
     assert set(Device.__args__) == {torch.device, str, int, type(None)}
     assert set(_size.__args__) == {torch.Size, list[int], tuple[int, ...]}
-    assert py_sym_types == ()  # eager mode: no symbolic numbers
+    assert py_sym_types == (torch.SymInt, torch.SymFloat, torch.SymBool)  # eager mode: no value is one
     assert importlib.import_module("tensorgraft.types").__all__ == ["Number", "Device", "FileLike", "Storage"]
     assert torch.types is importlib.import_module("tensorgraft.types")
 
@@ -50,12 +50,14 @@ def test_types_module_aliases():
 def test_new_modules_load_lazily():
     code = ("import sys, tensorgraft; print(sorted(m for m in ('tensorgraft.functional', 'tensorgraft.types', "
             "'tensorgraft.control_flow', 'tensorgraft.symbolic_numbers', 'tensorgraft.segment_reduction', "
-            "'tensorgraft.build_config', 'tensorgraft.placement', 'tensorgraft.sparse_reductions') "
+            "'tensorgraft.build_config', 'tensorgraft.placement', 'tensorgraft.sparse_reductions', "
+            "'tensorgraft.memory_mapped_files') "
             "if m in sys.modules))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
-    for name in ("sym_max", "cond", "while_loop", "segment_reduce", "has_lapack", "to_dlpack", "functional"):
+    for name in ("sym_max", "cond", "while_loop", "segment_reduce", "has_lapack", "to_dlpack", "functional", "from_file",
+                 "SymInt"):
         assert name in dir(torch)
 
 

@@ -124,11 +124,12 @@ _LAZY_MODULES = frozenset({"nn", "optim", "autograd", "func", "cuda", "utils", "
 # Top-level functions and flags whose modules load on first use (name -> module under tensorgraft),
 # and PyTorch's ``torch.functional``/``torch.types`` modules
 _FROM_MODULES = {
-    **dict.fromkeys(("sym_int", "sym_float", "sym_max", "sym_min", "sym_not", "sym_sqrt", "sym_sum", "sym_ite"),
-                    "symbolic_numbers"),
+    **dict.fromkeys(("sym_int", "sym_float", "sym_max", "sym_min", "sym_not", "sym_sqrt", "sym_sum", "sym_ite",
+                     "SymInt", "SymFloat", "SymBool"), "symbolic_numbers"),
     "cond": "control_flow", "while_loop": "control_flow", "to_dlpack": "utils.dlpack",
     "get_device_module": "placement", "is_distributed": "placement", "indices_copy": "sparse_reductions",
     "native_norm": "sparse_reductions", "segment_reduce": "segment_reduction",
+    "from_file": "memory_mapped_files",
     **dict.fromkeys(("has_lapack", "has_mkl", "has_openmp", "has_spectral", "compiled_with_cxx11_abi",
                      "init_num_threads"), "build_config"),
 }

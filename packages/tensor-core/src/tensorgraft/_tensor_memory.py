@@ -31,11 +31,13 @@ class MemoryMethods:
         return max(0, off // self._data.itemsize)
 
     def is_shared(self) -> bool:
-        """Whether the memory is shared between processes (``share_memory_()``, multiprocessing/)."""
+        """Whether the memory is shared between processes (``share_memory_()``, multiprocessing/, and
+        ``from_file``'s mappings, as PyTorch counts them)."""
         if self._device.type != "cpu":
             return False
+        from .memory_mapped_files import is_from_file
         from .multiprocessing.shared_memory import is_shared
-        return is_shared(self._data)
+        return is_shared(self._data) or is_from_file(self._data)
 
     def stride(self, dim=None):
         a = self._data

@@ -16,7 +16,35 @@ import numpy as np
 
 from .overrides import handle_torch_function, has_torch_function, has_torch_function_unary
 
-__all__ = ["sym_int", "sym_float", "sym_max", "sym_min", "sym_not", "sym_sqrt", "sym_sum", "sym_ite"]
+__all__ = ["sym_int", "sym_float", "sym_max", "sym_min", "sym_not", "sym_sqrt", "sym_sum", "sym_ite",
+           "SymInt", "SymFloat", "SymBool"]
+
+
+class _SymbolicNumber:
+    """PyTorch's symbolic numbers wrap a node of its compiler's shape graph. tensorgraft runs eagerly,
+    so sizes and strides are plain Python numbers and no value is ever one of these; the classes
+    exist so that code written for both worlds (``isinstance(n, (int, torch.SymInt))``) runs."""
+
+    def __init__(self, node):
+        raise TypeError(f"tensorgraft.{type(self).__name__} cannot be created: tensorgraft runs eagerly and has no "
+                        f"symbolic shapes (sizes are plain Python numbers); use a Python "
+                        f"{type(self).__name__[3:].lower()} instead")
+
+
+class SymInt(_SymbolicNumber):
+    """Where PyTorch's compiler traces a size symbolically; never produced in tensorgraft."""
+
+
+class SymFloat(_SymbolicNumber):
+    """Where PyTorch's compiler traces a float symbolically; never produced in tensorgraft."""
+
+
+class SymBool(_SymbolicNumber):
+    """Where PyTorch's compiler traces a condition symbolically; never produced in tensorgraft."""
+
+
+for _cls in (SymInt, SymFloat, SymBool):
+    _cls.__module__ = "tensorgraft"  # printed <class 'tensorgraft.SymInt'>, as PyTorch prints torch.SymInt
 
 # what sym_max/sym_min accept, and which of those make the result a float (PyTorch's tuples, with
 # NumPy's scalars first: its refusal prints them in this order)

@@ -3,9 +3,9 @@
 (``from torch.types import Number, _size``).
 
 tensorgraft runs eagerly and has no symbolic numbers (PyTorch's ``SymInt``/``SymFloat``/``SymBool``
-exist for its tracing compiler), so the "int-like" aliases are the plain Python types and
-``py_sym_types`` is an empty tuple: ``isinstance(x, py_sym_types)`` is False, as it is for every
-value PyTorch's eager mode hands to user code.
+exist for its tracing compiler; tensorgraft has the classes, but no value is ever one), so the
+"int-like" aliases are the plain Python types and ``isinstance(x, py_sym_types)`` is False, as it is
+for every value PyTorch's eager mode hands to user code.
 """
 import os
 from builtins import (  # noqa: F401  (the underscore names: the plain types where ``int``/``float`` are dtypes)
@@ -23,6 +23,7 @@ from .device import device as _device
 from .dtypes import dtype as _dtype
 from .memory_layout import layout as _layout  # noqa: F401
 from .tensor import Size, Tensor
+from .symbolic_numbers import SymBool, SymFloat, SymInt
 
 if TYPE_CHECKING:
     from tensorgraft.autograd.graph import GradientEdge  # noqa: F401
@@ -40,7 +41,7 @@ _symsize = Union[Size, Sequence[int]]
 IntLikeType = int
 FloatLikeType = float
 BoolLikeType = bool
-py_sym_types = ()
+py_sym_types = (SymInt, SymFloat, SymBool)
 
 Number = Union[int, float, bool]
 _Number = (int, float, bool)  # for isinstance(x, _Number)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from multiprocessing.reduction import ForkingPickler
 
+from ..memory_mapped_files import array_from_shared_file, shared_file_handle
 from .shared_memory import array_from_block, handle_of, share_tensor_
 
 _registered = set()
@@ -35,11 +36,25 @@ def reduce_tensor(t):
         raise RuntimeError("Cowardly refusing to serialize non-leaf tensor which requires_grad, since autograd "
                            "does not support crossing process boundaries.  If you just want to transfer the data, "
                            "call detach() on the tensor before serializing (e.g., putting it on the queue).")
+    cls = type(t)
+    file_handle = shared_file_handle(t._data)
+    if file_handle is not None:  # from_file(shared=True): the receiver maps the same file
+        return rebuild_file_mapped_tensor, (cls, file_handle, t.requires_grad)
     share_tensor_(t)
     block, dtype, shape, strides, offset = handle_of(t._data)
-    cls = type(t)
     return rebuild_shared_tensor, (cls if cls is not Tensor else Tensor, block, dtype, shape, strides, offset,
                                    t.requires_grad)
+
+
+def rebuild_file_mapped_tensor(cls, file_handle, requires_grad):
+    from tensorgraft.device import device
+    from tensorgraft.tensor import Tensor, wrap
+    t = wrap(array_from_shared_file(*file_handle), device("cpu"))
+    if cls is not Tensor:
+        t = t.as_subclass(cls)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
 
 
 def register(cls):

@@ -58,6 +58,12 @@ def _address(array) -> int:
     return array.__array_interface__["data"][0]
 
 
+def _in_shared_file(array) -> bool:
+    """Memory ``from_file(..., shared=True)`` mapped is shared already (through the file), as in PyTorch."""
+    from ..memory_mapped_files import shared_file_handle
+    return shared_file_handle(array) is not None
+
+
 def shared_copy(array):
     """A copy of ``array`` in a new shared block, with the same layout when it is contiguous
     (C or Fortran order; other layouts get C order)."""
@@ -88,7 +94,7 @@ def share_tensor_(tensor):
     re-made over it at the same place, so the two keep aliasing. Other views of that base made
     earlier keep the old (private) memory, a difference from PyTorch, whose views share one storage
     object."""
-    if tensor._device.type != "cpu" or is_shared(tensor._data):
+    if tensor._device.type != "cpu" or is_shared(tensor._data) or _in_shared_file(tensor._data):
         return tensor
     root = tensor._base
     if root is not None and root._device.type == "cpu" and not is_shared(root._data):
