@@ -308,6 +308,59 @@ def legacy_storage_class(dtype, device_type: str = "cpu"):
 
 
 # --------------------------------------------------------------------------- changing a tensor's memory
+def place_in_storage(t):
+    """``(storage elements, offset, stride)`` of a CPU tensor in its storage, as ``torch.save``
+    writes a tensor: the storage is the memory of the tensor its offsets count from
+    (``storage_base``: a view's base, else the tensor itself), as one flat array of ``t``'s dtype;
+    offset and strides are in elements. None where no such flat storage describes it (an empty
+    tensor, negative strides, a base that is not one dense block, a foreign byte order)."""
+    a = t._data
+    if not isinstance(a, np.ndarray) or not a.size or not a.dtype.isnative:
+        return None
+    root = storage_base(t)._data
+    if not isinstance(root, np.ndarray) or not (root.flags.c_contiguous or root.flags.f_contiguous):
+        return None
+    item = a.itemsize
+    if root.nbytes % item:
+        return None
+    begin = _ptr(a) - _ptr(root)
+    if begin < 0 or begin % item or any(s < 0 or s % item for s in a.strides):
+        return None
+    if begin + sum((n - 1) * s for n, s in zip(a.shape, a.strides)) + item > root.nbytes:
+        return None
+    flat = root.reshape(-1) if root.flags.c_contiguous else root.T.reshape(-1)
+    if flat.dtype != a.dtype:  # (a view of the memory as another dtype: ``c.real``, ``x.view(torch.uint8)``)
+        flat = flat.view(np.uint8).view(a.dtype)
+    return flat, begin // item, tuple(s // item for s in a.strides)
+
+
+def view_in_storage(t):
+    """``(storage elements, offset, size, stride)`` of a CPU tensor that views part of its storage
+    or lies in it with gaps (``x[1:]``, ``x[::2]``, ``x.expand(...)``), so that pickling it keeps the
+    whole storage, the offset and the strides as PyTorch's ``Tensor.__reduce_ex__`` does; None for a
+    tensor that is all of its storage, densely (NumPy pickles its array with its C or F layout), or
+    one ``place_in_storage`` cannot describe."""
+    placed = place_in_storage(t)
+    if placed is None:
+        return None
+    flat, offset, stride = placed
+    a = t._data
+    if offset == 0 and a.size == flat.size and (a.flags.c_contiguous or a.flags.f_contiguous):
+        return None
+    return flat, offset, a.shape, stride
+
+
+def rebuild_view(cls, flat, offset, size, stride, device, requires_grad):
+    """What a tensor pickled as a view of its storage (``view_in_storage``) unpickles as: a leaf
+    viewing the unpickled storage at its offset and strides (``storage_offset()`` as before)."""
+    from .tensor import _rebuild_leaf, wrap
+    item = flat.itemsize
+    data = strided_view(np, flat[offset:], tuple(size), tuple(s * item for s in stride))
+    t = _rebuild_leaf(cls, data, device, requires_grad)
+    t._hooks().storage_root = wrap(flat, device)
+    return t
+
+
 def _check_can_change(t, fname: str) -> None:
     from .tensor import check_not_inference
     check_not_inference(t)

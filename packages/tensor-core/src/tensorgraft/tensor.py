@@ -304,7 +304,14 @@ class Tensor:
         # As PyTorch: pickle and ``copy.copy`` make a new leaf with the values, requires_grad and
         # Python attributes (``__dict__`` and a subclass's slots); grad, graph node and hooks stay
         # behind. (The default protocol would take every slot: a non-leaf's node, which cannot be
-        # pickled, a copied grad, a view's whole base.) ``copy.copy`` shares the memory, as there.
+        # pickled, a copied grad.) ``copy.copy`` shares the memory, as there. A view (``x[1:]``,
+        # ``x[::2]``) is pickled as PyTorch pickles it: its whole storage, its offset and strides.
+        if self._device.type == "cpu":
+            from .storage import rebuild_view, view_in_storage
+            view = view_in_storage(self)
+            if view is not None:
+                return (rebuild_view, (type(self), *view, self._device, self._requires_grad),
+                        _object_state(self))
         return _rebuild_leaf, (type(self), self._data, self._device, self._requires_grad), _object_state(self)
 
     def __deepcopy__(self, memo):

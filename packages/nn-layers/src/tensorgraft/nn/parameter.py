@@ -61,7 +61,8 @@ class Parameter(Tensor, metaclass=_ParameterMeta):
 
     def __reduce_ex__(self, proto):
         # the Python attributes set on the parameter travel too, as PyTorch's do
-        return (_rebuild_parameter, (self.detach().clone(), self._requires_grad), self.__dict__ or None)
+        # (the detached tensor pickles as Tensor does: a view keeps its whole storage and offset)
+        return (_rebuild_parameter, (self.detach(), self._requires_grad), self.__dict__ or None)
 
     def __deepcopy__(self, memo):
         if id(self) in memo:
@@ -77,7 +78,11 @@ class Parameter(Tensor, metaclass=_ParameterMeta):
 
 
 def _rebuild_parameter(data, requires_grad):
-    return Parameter(data, requires_grad)
+    p = Parameter(data, requires_grad)
+    root = data._extra.storage_root if data._extra is not None else None
+    if root is not None and (p._extra is None or p._extra.storage_root is None):
+        p._hooks().storage_root = root  # a parameter that viewed part of its storage keeps its offset
+    return p
 
 
 class Buffer(Tensor):

@@ -24,15 +24,24 @@ Choices, documented because PyTorch's pickle-based format behaves differently:
 
 * Complex tensors are stored as their real view (trailing dimension 2, ``F32``/``F64``) with the
   complex dtype recorded in the metadata (safetensors has no portable complex dtype).
-* Non-contiguous tensors are stored contiguous.
-* Python attributes set on a tensor (``t.note = ...``) are stored with it, as ``torch.save`` keeps
-  them (their values follow the same rules as the rest of the document).
+* Storages, as ``torch.save``: the CPU tensors of one storage (the memory of the tensor their
+  ``storage_offset()`` counts from) and dtype are stored as one entry, the whole storage; each record
+  keeps its storage offset, size and strides (format version 2). After loading, views of one base
+  share memory again (a write through one is seen by the others), a transposed or strided tensor
+  keeps its strides, and a slice saved alone comes back at its offset in its whole storage (all of
+  which is written, as PyTorch writes it). The entry is named and shaped as the first tensor that is
+  the whole storage, C-ordered, when there is one, else it is the storage's flat elements named
+  after the first tensor viewing it. Version 1 files (each tensor its own values) still load.
 * Sharing: a tensor object that appears several times is stored once and every reference is
-  restored as the *same* object. Distinct tensor objects that are the same view of the same
-  memory (``p.detach()`` twice, tied weights in a state_dict) are stored once and restored as
-  distinct tensors sharing one array. (In a flat ``{name: tensor}`` state_dict the bytes of a tied
-  entry are written under each of its names too, so ``safetensors.torch.load_file`` sees every key.) Other overlapping views of one base (``x`` and ``x[1:]``)
-  are each stored with their own values; the aliasing between them is not restored.
+  restored as the *same* object; distinct tensor objects over one storage (``p.detach()`` twice,
+  tied weights in a state_dict, ``x`` and ``x[1:]``) are restored as distinct tensors sharing it.
+* A flat ``{name: tensor}`` state_dict stays the same dict for safetensors readers: a tensor whose
+  record points into another key's entry (tied weights, a slice of another entry) also has its
+  values written under its own key, and tensors viewing memory that none of its tensors holds
+  whole (``{"w": big[:10]}``) are each stored as their values (contiguous, offset 0), so no entry
+  but the keys appears. Views of one memory as different dtypes (``c`` and ``c.real``) are stored
+  as one storage per dtype, not sharing after loading (PyTorch refuses to save them); empty
+  tensors, tensors with negative strides and tensors on other devices are stored as their values.
 * Writes to a path are atomic: a temporary file in the same directory is written, flushed,
   fsync'ed and ``os.replace``'d over the target; on any error the old file is untouched.
 * Every header is validated (lengths against the file size, dtypes, shapes against byte sizes,
@@ -76,7 +85,7 @@ from ..tensor import Size, Tensor, wrap
 # ``_write_file``, which ``_atomic_save`` below looks up in this module).
 from .header import PREFIX_BYTES, _ZIP_MAGIC, is_pytorch_file
 from .header import (  # noqa: F401
-    _COMPLEX_PARTS, _FORMAT_VERSION, _MAX_NDIM, _META_KEY, _NP_TO_ST, _ST_ITEMSIZE, _ST_TO_NP, MAX_HEADER_BYTES,
+    _COMPLEX_PARTS, _FORMAT_VERSION, _MAX_NDIM, _READ_VERSIONS, _META_KEY, _NP_TO_ST, _ST_ITEMSIZE, _ST_TO_NP, MAX_HEADER_BYTES,
     CheckpointError, _decode_header, _foreign_hint, _name_of, _parse_header, _prod,
 )
 from .values import (  # noqa: F401
@@ -241,10 +250,11 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
             from None
     if not isinstance(doc, dict) or "root" not in doc or "tensors" not in doc:
         raise CheckpointError(f"checkpoint '{name}' is corrupt: its tensorgraft metadata is incomplete")
-    if doc.get("v") != _FORMAT_VERSION:
-        raise CheckpointError(f"checkpoint '{name}' has tensorgraft format version {doc.get('v')!r}; this "
-                              f"tensorgraft reads version {_FORMAT_VERSION}")
-    dec = _Decoder(header, doc["tensors"], name)
+    version = doc.get("v")
+    if version not in _READ_VERSIONS or type(version) is not int:
+        raise CheckpointError(f"checkpoint '{name}' has tensorgraft format version {version!r}; this "
+                              f"tensorgraft reads versions {', '.join(map(str, _READ_VERSIONS))}")
+    dec = _Decoder(header, doc["tensors"], name, version)
     dec.check_records()
     dec.check(doc["root"])
     if weights_only is not False:

@@ -14,6 +14,7 @@ from .. import dtypes as _dt
 from ..device import device as _device_cls
 from ..sparse.coo_data import SparseCOOData
 from ..tensor import Size, Tensor, wrap
+from .encoder import _contiguous
 from .header import _COMPLEX_PARTS, _NP_TO_ST, CheckpointError, _prod
 from .values import (
     _DEFAULTDICT_FACTORIES, _NP_ONLY_UINTS, _argparse_namespace, _path_classes, _raw_numpy_dtype, _time_classes,
@@ -21,10 +22,11 @@ from .values import (
 
 
 class _Decoder:
-    def __init__(self, header, records, name):
+    def __init__(self, header, records, name, version: int = 2):
         self.header = header
         self.records = records
         self.name = name
+        self.version = version  # 1: a record is its entry's values; 2: a view (offset, strides) of its entry
         self.tensors = None
         # (module, qualified name) -> Tensor subclass, for "Tc" nodes: under weights_only, the
         # allow-listed classes (nothing is imported); otherwise filled by importing on first use
@@ -36,12 +38,18 @@ class _Decoder:
     def check_records(self):
         if not isinstance(self.records, list):
             raise self.err("tensor table is not a list")
+        fields = 6 if self.version == 1 else 8
         for i, r in enumerate(self.records):
-            if not (isinstance(r, list) and len(r) == 6 and isinstance(r[0], str) and isinstance(r[1], str)
+            if not (isinstance(r, list) and len(r) == fields and isinstance(r[0], str) and isinstance(r[1], str)
                     and isinstance(r[2], list) and all(type(s) is int for s in r[2]) and isinstance(r[3], str)
                     and isinstance(r[4], bool) and r[5] in ("t", "nd", "param", "ndb")):
                 raise self.err(f"tensor record {i} is malformed")
-            storage, dname, shape, dev, _, _ = r
+            if self.version == 1:
+                r.extend((0, None))  # (each version-1 record is its entry, whole)
+            elif not (type(r[6]) is int and r[6] >= 0 and isinstance(r[7], list) and len(r[7]) == len(r[2])
+                      and all(type(s) is int and s >= 0 for s in r[7]) and all(s >= 0 for s in r[2])):
+                raise self.err(f"tensor record {i} has an invalid storage offset {r[6]!r} or strides {r[7]!r}")
+            storage, dname, shape, dev, _, _, offset, stride = r
             entry = self.header.get(storage)
             if entry is None:
                 raise self.err(f"tensor record {i} refers to a missing entry {storage!r}")
@@ -53,16 +61,26 @@ class _Decoder:
                         any(s < 0 for s in shape):
                     raise self.err(f"tensor record {i} ({dname}{shape}) does not match entry {storage!r} "
                                    f"({entry['dtype']}{entry['shape']})")
+                r[7] = None
                 continue
             d = _dt._BY_NAME.get(dname)
             if d is None:
                 raise self.err(f"tensor record {i} has an unknown dtype {dname!r}")
             if dname in _COMPLEX_PARTS:
-                want_code, want_shape = _COMPLEX_PARTS[dname], shape + [2]
+                want_code, elements = _COMPLEX_PARTS[dname], entry["shape"][:-1]
+                ok = entry["shape"][-1:] == [2]
             else:
-                want_code, want_shape = _NP_TO_ST[d.np], shape
-            if entry["dtype"] != want_code or entry["shape"] != want_shape:
-                raise self.err(f"tensor record {i} ({dname}{shape}) does not match entry {storage!r} "
+                want_code, elements, ok = _NP_TO_ST[d.np], entry["shape"], True
+            if stride is None or (offset == 0 and shape == elements and stride == _contiguous(shape)):
+                ok = ok and shape == elements
+                r[7] = None  # the entry itself, whole: no view to make when loading
+            elif ok and _prod(shape):  # a view: every element it reaches lies inside the entry
+                ok = offset + sum((n - 1) * s for n, s in zip(shape, stride)) < _prod(elements)
+            else:
+                ok = ok and offset <= _prod(elements)
+            if entry["dtype"] != want_code or not ok:
+                where = "" if r[7] is None else f" at offset {offset} with strides {stride}"
+                raise self.err(f"tensor record {i} ({dname}{shape}{where}) does not match entry {storage!r} "
                                f"({entry['dtype']}{entry['shape']})")
             try:
                 _device_cls(dev)

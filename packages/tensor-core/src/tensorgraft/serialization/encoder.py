@@ -15,12 +15,45 @@ from .. import dtypes as _dt
 from ..device import device as _device_cls
 from ..sparse.compressed_data import SparseCompressedData
 from ..sparse.coo_data import SparseCOOData
+from ..storage import place_in_storage
 from ..tensor import Size, Tensor, wrap
 from .header import _FORMAT_VERSION, _META_KEY, _NP_TO_ST
 from .values import (
     _DEFAULTDICT_FACTORIES, _MAPPING_TAGS, _NP_ONLY_UINTS, _argparse_namespace, _path_classes, _raw_numpy_dtype,
     _time_classes,
 )
+
+
+class _StorageGroup:
+    """The CPU tensors of one storage and dtype: one entry holds it."""
+
+    __slots__ = ("flat", "dtype", "path", "members", "covering")
+
+    def __init__(self, flat, path):
+        self.flat, self.dtype, self.path = flat, flat.dtype, path  # (the storage's elements; the first tensor's path)
+        self.members = []     # (record index, array, path) of the tensors viewing it
+        self.covering = None  # (array, path) of a tensor that is the whole storage, C-ordered
+
+
+def _contiguous(shape) -> list:
+    """C-order strides, in elements, of ``shape`` (what a tensor stored on its own is viewed with)."""
+    strides, step = [], 1
+    for n in reversed(shape):
+        strides.append(step)
+        step *= max(int(n), 1)
+    return strides[::-1]
+
+
+def _entry_array(host, is_complex: bool):
+    """A host array as a safetensors entry: C-contiguous, native byte order, and a complex one as its
+    real view with a trailing dimension of 2 (safetensors has no portable complex dtype)."""
+    if not host.flags.c_contiguous:  # (np.ascontiguousarray would turn 0-d into 1-d)
+        host = host.copy(order="C")
+    if not host.dtype.isnative:
+        host = host.astype(host.dtype.newbyteorder("="))
+    if is_complex:
+        host = host.reshape(-1).view(host.real.dtype).reshape(host.shape + (2,))
+    return host
 
 
 class _Encoder:
@@ -30,7 +63,9 @@ class _Encoder:
         self.records = []        # tensor records (JSON-able)
         self.arrays = {}         # storage name -> contiguous host array
         self.by_id = {}          # id(tensor) -> record index
-        self.by_view = {}        # (ptr, shape, strides, dtype, device) -> storage name
+        self.by_view = {}        # (ptr, shape, strides, dtype, device) -> storage name (tensors stored on their own)
+        self.reserved = set()    # names entries other than a flat state_dict's own keys must not take
+        self.groups = {}         # (storage ptr, elements, dtype) -> _StorageGroup (CPU tensors sharing memory)
         self.keep = []           # keep encoded objects alive while ids are used
         self.active = set()      # ids of containers being encoded (cycle check)
         self.attributes_done = set()  # ids of tensors whose Python attributes are encoded
@@ -41,7 +76,7 @@ class _Encoder:
         name = path or "tensor"
         if name == "__metadata__" or name in self.arrays:
             base, i = name, 1
-            while f"{base}#{i}" in self.arrays:
+            while f"{base}#{i}" in self.arrays or f"{base}#{i}" in self.reserved:
                 i += 1
             name = f"{base}#{i}"
         return name
@@ -62,6 +97,38 @@ class _Encoder:
                 warn_if_has_hooks(t)
             kind = "param" if type(t).__name__ == "Parameter" and type(t).__module__.startswith("tensorgraft.nn") \
                 else "t"
+        idx = len(self.records)
+        placed = None if as_numpy or dev != "cpu" else self.in_storage(t, idx, path)
+        if placed is not None:
+            # a view into a storage shared with other tensors: where it lies in it, as torch.save keeps it
+            storage, offset, stride = placed
+        else:
+            storage, offset, stride = self.own_storage(t, arr, dev, dtype, path, as_numpy), 0, _contiguous(arr.shape)
+        self.records.append([storage, dtype.name, list(arr.shape), dev, rg, kind, offset, stride])
+        self.by_id[id(t)] = idx
+        return ["T", idx]
+
+    def in_storage(self, t: Tensor, idx: int, path: str):
+        """``(storage group, offset, stride)`` of a CPU tensor in its storage (``place_in_storage``:
+        the memory of the tensor its offsets count from, as ``torch.save`` sees it), grouping every
+        tensor of one storage and dtype; None where it is stored on its own instead."""
+        placed = place_in_storage(t)
+        if placed is None:
+            return None
+        flat, offset, stride = placed
+        key = (flat.__array_interface__["data"][0], flat.size, flat.dtype)
+        group = self.groups.get(key)
+        if group is None:
+            group = self.groups[key] = _StorageGroup(flat, path)
+        arr = t._data
+        if group.covering is None and offset == 0 and arr.size == flat.size and arr.flags.c_contiguous:
+            group.covering = (arr, path)  # a tensor that is the whole storage: the entry takes its shape
+        group.members.append((idx, arr, path))
+        return group, offset, list(stride)
+
+    def own_storage(self, t, arr, dev: str, dtype, path: str, as_numpy: bool) -> str:
+        """The entry of a tensor stored on its own (a device tensor, a NumPy array, an empty or
+        oddly laid out tensor): its values, contiguous; identical views share one entry."""
         view_key = None
         iface = getattr(arr, "__array_interface__", None) or getattr(arr, "__cuda_array_interface__", None)
         if iface is not None and arr.size:
@@ -69,20 +136,44 @@ class _Encoder:
         storage = self.by_view.get(view_key) if view_key is not None else None
         if storage is None:
             host = arr if dev == "cpu" or as_numpy else t._host()
-            if not host.flags.c_contiguous:  # (np.ascontiguousarray would turn 0-d into 1-d)
-                host = host.copy(order="C")
-            if not host.dtype.isnative:
-                host = host.astype(host.dtype.newbyteorder("="))
-            if dtype.is_complex:
-                host = host.reshape(-1).view(host.real.dtype).reshape(host.shape + (2,))
             storage = self._storage_name(path)
-            self.arrays[storage] = host
+            self.arrays[storage] = _entry_array(host, dtype.is_complex)
             if view_key is not None:
                 self.by_view[view_key] = storage
-        idx = len(self.records)
-        self.records.append([storage, dtype.name, list(arr.shape), dev, rg, kind])
-        self.by_id[id(t)] = idx
-        return ["T", idx]
+        return storage
+
+    def finish(self) -> None:
+        """Write each storage group's entry and point its records at it: the entry is a tensor of the
+        group that is the whole storage (named and shaped as it: a state_dict keeps its names), else
+        the storage's flat elements named after its first tensor."""
+        for group in self.groups.values():
+            if group.covering is not None:
+                arr, path = group.covering
+            elif self.reserved:
+                self.each_on_its_own(group)
+                continue
+            else:
+                arr, path = group.flat, group.path
+            name = self._storage_name(path)
+            self.arrays[name] = _entry_array(arr, group.dtype.kind == "c")
+            for idx, _, _ in group.members:
+                self.records[idx][0] = name
+        self.groups.clear()
+
+    def each_on_its_own(self, group) -> None:
+        """A flat state_dict's tensors viewing memory that none of its tensors holds whole (``{"w":
+        big[:10]}``): each is stored as its own values, under its key, so that the file stays the
+        same dict for safetensors readers (no extra entry for the rest of the storage); identical
+        views share one entry."""
+        seen = {}
+        for idx, arr, path in group.members:
+            record = self.records[idx]
+            view = (record[6], arr.shape, arr.strides)
+            name = seen.get(view)
+            if name is None:
+                name = seen[view] = self._storage_name(path)
+                self.arrays[name] = _entry_array(arr, group.dtype.kind == "c")
+            record[0], record[6], record[7] = name, 0, _contiguous(arr.shape)
 
     def sparse_coo(self, t: Tensor, path: str) -> list:
         """A sparse COO tensor: its indices and values as two stored tensors, and the rest (size,
@@ -125,7 +216,7 @@ class _Encoder:
         storage = self._storage_name(path)
         self.arrays[storage] = host.reshape(-1).view(np.uint8)
         idx = len(self.records)
-        self.records.append([storage, host.dtype.str, list(arr.shape), "cpu", False, "ndb"])
+        self.records.append([storage, host.dtype.str, list(arr.shape), "cpu", False, "ndb", 0, _contiguous(arr.shape)])
         self.by_id[id(arr)] = idx
         return ["T", idx]
 
@@ -271,17 +362,23 @@ def _encode(obj):
     enc = _Encoder()
     if _flat_state_dict(obj):
         # name the entries exactly as the keys, so safetensors readers see the same dict
+        enc.reserved = set(obj)
+        refs = [(k, enc.tensor(v, k)) for k, v in obj.items()]
+        enc.finish()
         pairs = []
-        for k, v in obj.items():
-            ref = enc.tensor(v, k)
-            if k not in enc.arrays:
-                # tied/shared with an earlier entry: tensorgraft restores the sharing from the record, and
-                # the bytes are written under this name too so safetensors readers see every key
-                enc.arrays[k] = enc.arrays[enc.records[ref[1]][0]]
+        for k, ref in refs:
+            record = enc.records[ref[1]]
+            if record[0] != k and k not in enc.arrays:
+                # a view of a storage stored under another name (tied weights, a slice): tensorgraft
+                # restores it from the record, and its values are written under its key too so that
+                # safetensors readers see every key
+                v = obj[k]
+                enc.arrays[k] = _entry_array(v._data if v._device.type == "cpu" else v._host(), v.dtype.is_complex)
             pairs.append([k, ref])
         root = ["d", pairs] if type(obj) is dict else ["od", pairs] + enc.state_dict_metadata(obj, "")
     else:
         root = enc.enc(obj, "")
+        enc.finish()
     meta = {"v": _FORMAT_VERSION, "root": root, "tensors": enc.records}
     metadata = {"format": "pt", _META_KEY: json.dumps(meta, separators=(",", ":"), allow_nan=False)}
     return enc.arrays, metadata

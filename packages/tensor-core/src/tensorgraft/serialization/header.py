@@ -17,7 +17,8 @@ import numpy as np
 
 MAX_HEADER_BYTES = 100 * 1024 * 1024
 _META_KEY = "tensorgraft"
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2  # 2: every tensor record has its storage offset and strides (1: none, each its own values)
+_READ_VERSIONS = (1, 2)
 _MAX_NDIM = 64
 
 # safetensors dtype codes <-> NumPy dtypes (only what tensorgraft can hold)

@@ -11,9 +11,10 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..device import device as _device_cls
+from ..memory_layout import strided_view
 from ..tensor import Tensor, wrap
 from .decoder import _Decoder
-from .header import _COMPLEX_PARTS
+from .header import _COMPLEX_PARTS, _prod
 
 
 def _foreign_device(obj) -> bool:
@@ -69,8 +70,10 @@ def _move(t: Tensor, target):
 
 def _materialize(dec: _Decoder, arrays, map_location):
     tensors = []
-    by_storage = {}  # (storage, target) -> tensor that owns the array (aliases share it)
-    for storage, dname, shape, dev, rg, kind in dec.records:
+    by_storage = {}  # (storage, view, target) -> tensor that owns the array (aliases share it)
+    typed = {}  # storage -> its entry's elements, of the dtype its tensors have (complex from its real view)
+    roots = {}  # (storage, dtype) -> the whole storage as a flat tensor: what a view's storage_offset() counts from
+    for storage, dname, shape, dev, rg, kind, offset, stride in dec.records:
         arr = arrays[storage]
         if not arr.flags.writeable:
             arr = arr.copy()
@@ -78,18 +81,31 @@ def _materialize(dec: _Decoder, arrays, map_location):
         if kind == "ndb":
             tensors.append(arr.view(np.dtype(dname)).reshape(shape))
             continue
-        if dname in _COMPLEX_PARTS:
-            arr = arr.view(_dt._BY_NAME[dname].np).reshape(shape)
+        whole = typed.get((storage, dname))
+        if whole is None:
+            whole = arr.view(_dt._BY_NAME[dname].np).reshape(arr.shape[:-1]) if dname in _COMPLEX_PARTS else arr
+            typed[(storage, dname)] = whole
+        view = whole if stride is None else _view(whole, offset, shape, stride)
         if kind == "nd":
-            tensors.append(arr)
+            tensors.append(view)
             continue
-        cpu = wrap(arr)
+        cpu = wrap(view)
+        if view is not whole:
+            # a view into a storage: its storage_offset() and as_strided count from the storage's
+            # start, and its untyped_storage() is the whole storage, as after torch.load
+            root = roots.get((storage, dname))
+            if root is None:
+                root = roots[(storage, dname)] = wrap(whole.reshape(-1))
+            cpu._hooks().storage_root = root
         target = _target_device(map_location, dev, cpu)
-        key = (storage, dname, target if not isinstance(target, Tensor) else id(target))
+        key = (storage, dname, offset, tuple(shape), None if stride is None else tuple(stride),
+               target if not isinstance(target, Tensor) else id(target))
         first = by_storage.get(key)
         if first is not None and not isinstance(target, Tensor):
             t = wrap(first._data, first._device)
             t._vc = first._vc
+            if first._extra is not None and first._extra.storage_root is not None:
+                t._hooks().storage_root = first._extra.storage_root
         else:
             t = _move(cpu, target)
             by_storage[key] = t
@@ -98,8 +114,22 @@ def _materialize(dec: _Decoder, arrays, map_location):
         if kind == "param":
             try:
                 from ..nn import Parameter
-                t = Parameter(t, requires_grad=rg)
             except ImportError:
                 pass
+            else:
+                root = t._extra.storage_root if t._extra is not None else None
+                t = Parameter(t, requires_grad=rg)
+                if root is not None and (t._extra is None or t._extra.storage_root is None):
+                    t._hooks().storage_root = root  # (Parameter(view) forgets where the view starts)
         tensors.append(t)
     dec.tensors = tensors
+
+
+def _view(whole, offset: int, shape, stride):
+    """The elements ``(offset, shape, stride)`` of a storage (its entry ``whole``, C-contiguous), a
+    view of its memory (the decoder has checked they lie inside it)."""
+    flat = whole.reshape(-1)
+    item = flat.itemsize
+    if not _prod(shape):  # an empty tensor reads no element: only where it starts matters
+        return strided_view(np, flat[min(offset, flat.size):], tuple(shape), tuple(s * item for s in stride))
+    return strided_view(np, flat[offset:], tuple(shape), tuple(s * item for s in stride))
