@@ -111,3 +111,19 @@ def test_missing_file_and_bad_name(tmp_path):
         tg.from_file(missing, size=3)
     with pytest.raises(TypeError, match=r"argument 'filename' \(position 1\) must be str, not int"):
         tg.from_file(3, size=3)
+
+
+def test_storages_from_file(ten_floats):
+    # PyTorch 2.13: UntypedStorage.from_file(filename, shared=False, nbytes=0), FloatStorage.from_file(f, shared, size)
+    assert len(tg.UntypedStorage.from_file(ten_floats)) == 0
+    raw = tg.UntypedStorage.from_file(ten_floats, True, 8)
+    assert len(raw) == 8 and raw.is_shared() and list(raw)[4:8] == [0, 0, 128, 63]
+    raw[0] = 7
+    assert np.fromfile(ten_floats, dtype=np.uint8)[0] == 7
+    floats = tg.FloatStorage.from_file(ten_floats, False, 3)
+    assert floats.dtype == tg.float32 and floats.tolist()[1:] == [1.0, 2.0] and floats.is_shared()
+    assert tg.tensor([]).set_(tg.UntypedStorage.from_file(ten_floats, False, 8)).tolist()[1] == 1.0
+    with pytest.raises(RuntimeError, match="from_file can only be called on derived classes"):
+        tg.TypedStorage.from_file(ten_floats, False, 2)
+    with pytest.raises(TypeError, match="missing 1 required positional argument: 'shared'"):
+        tg.FloatStorage.from_file(ten_floats, size=3)

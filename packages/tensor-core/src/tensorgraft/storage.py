@@ -96,8 +96,16 @@ class UntypedStorage:
     def is_shared(self) -> bool:
         if self._device.type != "cpu":
             return False
+        from .memory_mapped_files import is_from_file
         from .multiprocessing.shared_memory import is_shared
-        return is_shared(self._owner)
+        return is_shared(self._owner) or is_from_file(self._owner)
+
+    @staticmethod
+    def from_file(filename, shared=False, nbytes=0):
+        """A CPU storage of ``nbytes`` bytes over a memory-mapped file (``shared=True``: writes reach
+        the file, which is created or lengthened as needed); see ``tensorgraft.from_file``."""
+        from .memory_mapped_files import from_file
+        return untyped_storage(from_file(filename, shared, nbytes, dtype=_dt.uint8))
 
     def _host_bytes(self):
         b = self._bytes()
@@ -154,6 +162,14 @@ class TypedStorage:
 
     def untyped(self) -> UntypedStorage:
         return self._untyped
+
+    @classmethod
+    def from_file(cls, filename, shared, size):
+        """``FloatStorage.from_file(filename, shared, size)``: ``size`` elements of the class's dtype
+        over a memory-mapped file (see ``UntypedStorage.from_file``)."""
+        if cls is TypedStorage:
+            raise RuntimeError("from_file can only be called on derived classes")
+        return TypedStorage(UntypedStorage.from_file(filename, shared, size * cls.dtype.itemsize), cls.dtype)
 
     def _elements(self):
         b = self._untyped._bytes()
