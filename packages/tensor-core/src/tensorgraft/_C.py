@@ -162,3 +162,33 @@ def stop_watching_class_statements() -> None:
     if _original_build_class is not None and builtins.__build_class__ is not _original_build_class:
         if getattr(builtins.__build_class__, "__module__", None) == __name__:
             builtins.__build_class__ = _original_build_class
+
+
+# ``torch._C._nn``: where PyTorch keeps the compiled functions that ``torch.nn.functional`` exposes as
+# they are (``F.gelu is torch._C._nn.gelu``), so that code naming them there runs and ``torch.fx``
+# prints them under that name. Looked up on each access: ``F``'s functions may be rewrapped when
+# ``__torch_function__`` dispatch turns on, and the two names must stay the same object.
+_NN_NAMES = frozenset({"avg_pool2d", "avg_pool3d", "elu_", "gelu", "hardtanh_", "leaky_relu_", "linear", "one_hot",
+                       "scaled_dot_product_attention", "softplus", "softshrink"})
+
+
+def _nn_namespace():
+    from types import ModuleType
+
+    class _NN(ModuleType):
+        def __getattr__(self, name):
+            if name in _NN_NAMES:
+                import tensorgraft.nn.functional as F  # tensorgraft-nn (a ModuleNotFoundError names it)
+                return getattr(F, name)
+            raise AttributeError(f"module 'torch._C._nn' has no attribute '{name}'")
+
+        def __dir__(self):
+            return sorted(_NN_NAMES)
+    return _NN("torch._C._nn")
+
+
+def __getattr__(name):
+    if name == "_nn":
+        namespace = globals()["_nn"] = _nn_namespace()
+        return namespace
+    raise AttributeError(f"module 'tensorgraft._C' has no attribute '{name}'")

@@ -119,14 +119,14 @@ _LAZY_MODULES = frozenset({"nn", "optim", "autograd", "func", "cuda", "utils", "
                            "distributions", "fft", "special", "sparse", "amp", "cpu", "signal", "version", "torch_version",
                            "accelerator", "compiler", "jit", "return_types", "quasirandom", "profiler",
                            "multiprocessing", "hub", "library", "distributed", "futures", "overrides", "__future__",
-                           "_tensor_str", "nested", "masked"})
+                           "_tensor_str", "nested", "masked", "fx"})
 
 # Top-level functions and flags whose modules load on first use (name -> module under tensorgraft),
 # and PyTorch's ``torch.functional``/``torch.types`` modules
 _FROM_MODULES = {
     **dict.fromkeys(("sym_int", "sym_float", "sym_max", "sym_min", "sym_not", "sym_sqrt", "sym_sum", "sym_ite",
                      "SymInt", "SymFloat", "SymBool"), "symbolic_numbers"),
-    "cond": "control_flow", "while_loop": "control_flow", "to_dlpack": "utils.dlpack",
+    "cond": "control_flow", "while_loop": "control_flow", "_assert": "control_flow", "to_dlpack": "utils.dlpack",
     "get_device_module": "placement", "is_distributed": "placement", "indices_copy": "sparse_reductions",
     "native_norm": "sparse_reductions", "segment_reduce": "segment_reduction",
     "from_file": "memory_mapped_files",

@@ -7,6 +7,7 @@ PARTS = {
     "tensorgraft.autograd": "tensorgraft-autograd",
     "tensorgraft.func": "tensorgraft-autograd",
     "tensorgraft.nn": "tensorgraft-nn",
+    "tensorgraft.fx": "tensorgraft-nn",
     "tensorgraft.optim": "tensorgraft-optim",
     "tensorgraft.cuda": "tensorgraft-cuda",
 }

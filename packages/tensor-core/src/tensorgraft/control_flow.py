@@ -19,7 +19,7 @@ from .grad_mode import no_grad
 from .tensor import Tensor
 from .utils._pytree import tree_flatten, tree_map
 
-__all__ = ["cond", "while_loop"]
+__all__ = ["cond", "while_loop", "_assert"]
 
 
 def cond(pred, true_fn, false_fn, operands=()):
@@ -165,3 +165,15 @@ def _same_memory(a, b) -> bool:
     base_x = x if getattr(x, "base", None) is None else x.base
     base_y = y if getattr(y, "base", None) is None else y.base
     return base_x is base_y and a.device == b.device
+
+
+def _assert(condition, message):
+    """``torch._assert``: Python's ``assert`` as a function, so that tracers (``torch.fx``) can record it;
+    an argument with ``__torch_function__`` (a Proxy) gets to handle the call."""
+    from .tensor import Tensor
+    if type(condition) is not Tensor:
+        from .overrides import handle_torch_function, has_torch_function
+        if has_torch_function((condition,)):
+            return handle_torch_function(_assert, (condition,), condition, message)
+    if not condition:
+        raise AssertionError(message)

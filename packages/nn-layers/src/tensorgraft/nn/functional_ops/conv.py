@@ -130,6 +130,8 @@ def conv_forward(xp, x, w, b, stride, pads, dil, groups):
         else:
             cols = _cols_2d(win)
         out = w.reshape(O, -1).dot(cols).reshape(O, N, Ho, Wo).transpose(1, 0, 2, 3)
+        if N == 1:  # already contiguous, but with the batch stride of the (O, N, ...) product: give it
+            out = out.reshape(-1).reshape(N, O, Ho, Wo)  # PyTorch's O*Ho*Wo (a view, no copy)
     else:
         cols = win.reshape(N, G, Cg, Ho, Wo, kh, kw).transpose(1, 0, 3, 4, 2, 5, 6).reshape(G, N * Ho * Wo, Cg * kh * kw)
         out = cols @ w.reshape(G, Og, Cg * kh * kw).transpose(0, 2, 1)   # (G, NHW, Og)
