@@ -98,6 +98,7 @@ float8_e8m0fnu = dtype("float8_e8m0fnu", ml_dtypes.float8_e8m0fnu, _FLOAT, "Floa
 FULL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64, complex64, complex128)
 UNSIGNED_WIDE = (uint16, uint32, uint64)
 FLOAT8_DTYPES = (float8_e4m3fn, float8_e4m3fnuz, float8_e5m2, float8_e5m2fnuz, float8_e8m0fnu)
+FLOAT8_NP = frozenset(d.np for d in FLOAT8_DTYPES)  # their NumPy (ml_dtypes) dtypes, for membership tests
 LIMITED_DTYPES = UNSIGNED_WIDE + FLOAT8_DTYPES
 ALL_DTYPES = FULL_DTYPES + LIMITED_DTYPES
 # PyTorch's aliases: torch.float, torch.long, torch.half, ...

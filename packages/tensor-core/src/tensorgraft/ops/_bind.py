@@ -36,7 +36,7 @@ TAKES_OUT = frozenset("""
     not_equal outer polygamma pow rad2deg reciprocal remainder renorm round rsqrt sgn sigmoid sign signbit sin sinc
     sinh slice_scatter softmax sqrt square std tan tanh tril triu trunc var xlogy
     cross inner nonzero tensordot chain_matmul frobenius_norm nuclear_norm
-    max min gather take_along_dim masked_select bmm mv dot sum
+    gather take_along_dim masked_select bmm mv dot sum
     cholesky_solve cholesky_inverse triangular_solve lu_solve geqrf ormqr
 """.split())
 

@@ -46,7 +46,9 @@ def binary(name, xp_attr=None, kernel=None, *, mode="same", inplace=True, dunder
         fast = F.make_binary(op, mode=mode)
         op.extra["fast"] = fast
         if name in F.TENSOR_ONLY:  # the method's refusal counts ``other`` as position 1
-            op.extra["method_frontend"] = F.make_binary(op, mode=mode, method=True)
+            method = F.make_binary(op, mode=mode, method=True)
+            # (and runs what the wrapper adds to the function: ldexp's dtype rules)
+            op.extra["method_frontend"] = wrapper(method) if wrapper is not None else method
         return wrapper(fast) if wrapper is not None else fast
     return defop(name, xp_attr=xp_attr if kernel is None else None, kernel=kernel, frontend=frontend,
                  inplace=(name + "_") if inplace is True else inplace, binary_mode=mode,

@@ -160,6 +160,12 @@ def _float32_nan_bits_to(f, npdtype):
     return r
 
 
+def float8_cast(a, npdtype):
+    """``a`` (any real dtype) converted into the 8-bit float ``npdtype`` as c10 converts it (see
+    ``_float8_cast``); an array of that dtype, 0-d arrays staying arrays."""
+    return np.asarray(_float8_cast(np.asarray(a), np.dtype(npdtype))).astype(npdtype, copy=False)
+
+
 def float8_from_number(value, npdtype):
     """A Python number (or bool) as one element of an 8-bit float, as c10's unchecked conversion makes
     it (``t[0] = v``, ``scalar_tensor``): through a float, saturating, overflowing or wrapping as a

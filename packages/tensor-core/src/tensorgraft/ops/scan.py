@@ -83,6 +83,9 @@ def _cummaxmin_frontend(which):
             if _np_kind(a.dtype) == "c":
                 # complex numbers have no order: PyTorch's dispatch has no kernel for them
                 raise NotImplementedError(f"\"{which}_cpu\" not implemented for '{F._type_name(a.dtype)}'")
+            if a.ndim == 0 and dim.__class__ is int and dim not in (0, -1):
+                # (PyTorch's own check for a 0-d input, before the usual dim wrapping)
+                raise IndexError(f"{which}(): Expected reduction dim -1 or 0 for scalar but got {dim}")
             d = wrap_dim(dim, a.ndim)
             v, i = table[input._device.type](a, which, d)
             vals, idx = wrap(v, input._device), wrap(i, input._device)

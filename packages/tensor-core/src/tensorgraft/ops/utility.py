@@ -63,11 +63,18 @@ def _sum_to_size(input, *size):
 
 def _msort(input, *, out=None):
     check_tensor(input, "msort")
-    res = input.sort(0)[0]
     if out is not None:
-        F.write_out(out, res._data, "msort")
+        # PyTorch's msort is sort(0) into ``out``: sort's structured rules (the input's own dtype, a
+        # resize with the warning) and its name in the refusal of out= while recording gradients
+        from .reduction.sort_arguments import _structured_out
+        F.check_out_grad("sort", out, input)
+        if not isinstance(out, F.Tensor):
+            raise TypeError(f"msort(): argument 'out' must be Tensor, not {type(out).__name__}")
+        res = input.sort(0)[0]
+        _structured_out(out, res._data.dtype, res.shape)
+        F.store_into(out, res._data, "msort")
         return out
-    return res
+    return input.sort(0)[0]
 
 
 def _unravel_index(indices, shape):

@@ -33,6 +33,10 @@ _BY_NP = _dt._BY_NUMPY
 _BF16, _F32, _F16 = _dt.BF16, np.dtype(np.float32), np.dtype(np.float16)
 _DIM, _ZERO, _SCALAR = _dt.DIMENSIONED, _dt.ZERO_DIM, _dt.SCALAR
 _FLOAT_KINDS = "fc"
+# NumPy's float16/32/64 (by dtype char): a Python number meets them as NumPy's weak scalar does in
+# PyTorch. Not ml_dtypes' float8_e5m2, whose kind is "f" too: PyTorch converts the number into an
+# 8-bit float first, the c10 way (1000 saturates to 448 in e4m3fn), see _promote_pair
+_FAST_FLOATS = "efd"
 
 
 def device_mismatch(opname: str, a: Tensor, b: Tensor):
@@ -200,6 +204,14 @@ def _promote_pair(name, a, ra, b, rb, mode, opmath=False):
     npd = common.np
     if opmath and (npd is _BF16 or npd is _F16) and (ra == _SCALAR) != (rb == _SCALAR):
         npd = _F32
+    if npd in _dt.FLOAT8_NP:
+        # into an 8-bit float as c10 converts (through float32, e4m3fn saturating): ``x == 1000`` and
+        # ``x == tensor(1000)`` compare with the number PyTorch stores, not the number itself
+        from ..conversion import float8_cast
+        if ra != _SCALAR and a.dtype != npd:
+            a = float8_cast(a, npd)
+        if rb != _SCALAR and b.dtype != npd:
+            b = float8_cast(b, npd)
     if ra != _SCALAR and a.dtype != npd:
         a = a.astype(npd)
     if rb != _SCALAR and b.dtype != npd:
@@ -227,6 +239,9 @@ def _check_int_range(value) -> None:
 
 def _weak_scalar(value, npd):
     _check_int_range(value)
+    if npd in _dt.FLOAT8_NP:
+        from ..conversion import float8_from_number
+        return float8_from_number(value, npd)
     try:
         return npd.type(value)
     except OverflowError:
@@ -320,10 +335,18 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
     # the reflected operators of commutative ops (``2 * x``, ``1 + x``): PyTorch swaps the
     # operands; the functions (``torch.mul(2, x)``) keep them
     swap_reflected = dunder and reflected and name in ("add", "mul")
+    # PyTorch's __radd__/__rmul__/__rand__/__ror__/__rxor__ are the ops themselves (``self.add(other)``):
+    # with a tensor ``other`` the operands stay in order (its promotion error names ``self`` first)
+    keep_tensor_order = dunder and reflected and name in ("add", "mul", "bitwise_and", "bitwise_or", "bitwise_xor")
 
     def binary(input, other):
         if reflected:
-            input, other = other, input
+            if reciprocal_first and isinstance(other, Tensor):
+                # ``t.__rtruediv__(u)`` is PyTorch's ``t.reciprocal() * u`` whatever ``u`` is, so a uint16
+                # ``t`` with an int64 ``u`` meets as float32 (no uint promotion refusal) and rounds twice
+                return input.reciprocal() * other
+            if not (keep_tensor_order and isinstance(other, Tensor)):
+                input, other = other, input
         try:
             if isinstance(input, Tensor):
                 dev = input._device
@@ -344,7 +367,7 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
                     return out
                 if refuse_numbers:
                     raise not_a_tensor(name, argname, other_pos, other)
-                if other.__class__ in py_scalars and a.dtype.kind == "f" and (NUMPY2 or a.ndim) and (
+                if other.__class__ in py_scalars and a.dtype.char in _FAST_FLOATS and (NUMPY2 or a.ndim) and (
                         other.__class__ is float or _INT_MIN <= other < _UINT_END) and a.dtype is not opmath_f16:
                     # Fast path: a Python int/float never changes a floating tensor's dtype, and NumPy treats
                     # it as a weak scalar the same way.
@@ -371,7 +394,7 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
                     raise _number_first_error(name, input)
                 dev = other._device
                 b = other._data
-                fast = input.__class__ in py_scalars and b.dtype.kind == "f" and (NUMPY2 or b.ndim) and (
+                fast = input.__class__ in py_scalars and b.dtype.char in _FAST_FLOATS and (NUMPY2 or b.ndim) and (
                     input.__class__ is float or _INT_MIN <= input < _UINT_END) and b.dtype is not opmath_f16
                 if reciprocal_first:
                     # ``2 / t`` is PyTorch's ``t.reciprocal() * 2``: two roundings, where 2 / t has one

@@ -47,10 +47,8 @@ def _float_range(n, start, step, npd):
     """``arange`` values bit-for-bit as PyTorch's CPU kernel computes them: blocks of SIMD
     width start from ``start + step * block_start`` and add ``j * step``; the tail is scalar."""
     idx = np.arange(n, dtype=np.int64)
-    if npd == np.float16:
-        # accumulated in float32 (exact for short ranges; long float16 ranges may differ in the last bit)
-        s32, st32 = float(np.float32(start)), float(np.float32(step))
-        return (s32 + idx * st32).astype(np.float32).astype(np.float16)
+    if npd == np.float16 or npd == _dt.BF16:
+        return _half_range(idx, start, step, npd)
     v = 4 if npd == np.float64 else 8
     nv = (n // (2 * v)) * 2 * v
     out = np.empty(n, dtype=np.float64)
@@ -64,6 +62,27 @@ def _float_range(n, start, step, npd):
     if npd == np.float64:
         return out
     return out.astype(np.float32).astype(npd, copy=False)
+
+
+def _half_range(idx, start, step, npd):
+    """float16/bfloat16 ``arange``: PyTorch accumulates in float (``start``, ``step`` rounded to it);
+    a SIMD block of 16 starts from ``start + step * block_start`` rounded to the half type, and adds
+    ``j * step`` in float (fused for float16, a product then a sum for bfloat16); the tail is scalar,
+    each value one fused ``start + step * i``, rounded once to the half type."""
+    n = idx.shape[0]
+    s32, st32 = float(np.float32(start)), float(np.float32(step))
+    v = 16
+    nv = (n // (2 * v)) * 2 * v
+    out = np.empty(n, dtype=np.float32)
+    if nv:
+        j = idx[:nv] % v
+        base = _fma((idx[:nv] - j).astype(np.float64), st32, s32).astype(np.float32).astype(npd).astype(np.float32)
+        if npd == np.float16:
+            out[:nv] = _fma(j.astype(np.float64), st32, base.astype(np.float64)).astype(np.float32)
+        else:
+            out[:nv] = base + j.astype(np.float32) * np.float32(st32)
+    out[nv:] = _fma(idx[nv:].astype(np.float64), st32, s32).astype(np.float32)
+    return out.astype(npd)
 
 
 @F.factory_with_out("arange")
@@ -136,8 +155,11 @@ def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devic
         n = (end - start) // step + 1  # exact: both have the step's sign
         data = (start + np.arange(n, dtype=np.int64) * step).astype(dtype.np)
     else:
-        n = int(math.floor((end - start) / step)) + 1
-        acc = np.float32 if dtype is _dt.float16 else np.float64  # PyTorch's accumulate type
+        # PyTorch's accumulate type: float for both half types, double otherwise; the length too is
+        # computed in it, ``(end - start) / step + 1`` truncated
+        acc = np.float32 if dtype is _dt.float16 or dtype is _dt.bfloat16 else np.float64
+        n = int(math.floor((end - start) / step)) + 1 if acc is np.float64 else \
+            int((acc(end) - acc(start)) / acc(step) + acc(1))
         data = (acc(start) + np.arange(n, dtype=acc) * acc(step)).astype(dtype.np)
     return _finish(data, resolve_device(device), requires_grad)
 
@@ -164,10 +186,13 @@ def _linspace_values(start, end, steps, npd):
     if kind == np.float64 or kind.kind in "iub":
         s, e = float(start), float(end)
         step = (e - s) / (steps - 1)
-    elif kind == np.float16:  # every operation rounded to half precision
-        h = np.float16
-        s, e = h(start), h(end)
-        step = h(np.float32(e - s) / np.float32(steps - 1))
+    elif kind == np.float16 or kind == _dt.BF16:
+        # every operation in the half type (c10's Half/BFloat16 arithmetic: through float, rounded
+        # after each step), the integers too: ``(end - start) / (steps - 1)`` and ``step * i`` convert
+        # ``steps - 1`` and ``i`` to the half type first (bfloat16 holds integers exactly to 256 only)
+        h = kind.type
+        s, e = h(np.float32(start)), h(np.float32(end))  # (c10 converts a double through float)
+        step = h(np.float32(h(np.float32(e) - np.float32(s))) / np.float32(h(steps - 1)))
         i = np.arange(steps)
         fwd = (s + (step * i.astype(h)).astype(h)).astype(h)
         bwd = (e - (step * (steps - 1 - i).astype(h)).astype(h)).astype(h)
@@ -244,6 +269,7 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
         i = np.arange(steps, dtype=np.float64)
         exps = np.where(i < steps // 2, start + step * i, end - step * (steps - 1 - i))
     elif dtype.category == 2 and dtype is not _dt.float64:
+        # (exponents computed in the result's dtype, as linspace's: PyTorch's kernel works in scalar_t)
         low = np.float16 if dtype is _dt.float16 else np.float32
         exps = _linspace_values(start, end, steps, low).astype(low).astype(np.float64)
     else:  # exponents as PyTorch computes them for double: start + step * i (no fused multiply-add)

@@ -551,8 +551,46 @@ def _nextafter_samples(dtype, device):
             ((_sx((2, 1), dtype, device, 3), _sx((3,), dtype, device, 4)), {})]
 
 
+def _ldexp_float8_refusal(input, other):
+    """PyTorch 2.13's refusal of ``ldexp`` where an 8-bit float takes part, or None. Its ldexp runs an
+    integer exponent through its own kernel (no 8-bit floats there) and a floating one as
+    ``mul(input, pow(2., other))``, whose ``pow`` refuses an 8-bit float exponent and whose product
+    refuses to promote an 8-bit float; the order below is the one PyTorch's errors show."""
+    di, do = input.dtype, other.dtype
+    f8_in, f8_other = di in _dt.FLOAT8_DTYPES, do in _dt.FLOAT8_DTYPES
+    if not do.is_floating_point and not do.is_complex:
+        return NotImplementedError(f"\"ldexp_{input._device.type}\" not implemented for '{di.scalar_type}'") \
+            if f8_in else None
+    pow_refusal = NotImplementedError(f"\"pow\" not implemented for '{do.scalar_type}'")
+    promotion = RuntimeError(f"Promotion for Float8 Types is not supported, attempted to promote {di.scalar_type} "
+                             f"and {do.scalar_type}")
+    if f8_other:
+        if other.ndim:
+            return RuntimeError(f"Unknown Complex ScalarType for {do.scalar_type}") if di.is_complex else pow_refusal
+        # a 0-d exponent: the product's promotion speaks first, except with float32 (pow's own dtype)
+        if di is do or di is _dt.float32 or not (di.is_floating_point or di.is_complex):
+            return pow_refusal
+        return promotion
+    if f8_in and not (input.ndim == 0 and other.ndim):
+        return promotion
+    return None
+
+
+def _ldexp_wrapper(binary_fn):
+    retrying = _limited_retry(_ldexp_as_mul)(binary_fn)
+
+    def ldexp(input, other):
+        if isinstance(input, Tensor) and isinstance(other, Tensor) and (input.dtype.limited or other.dtype.limited):
+            err = _ldexp_float8_refusal(input, other)
+            if err is not None:
+                raise err
+        return retrying(input, other)
+    ldexp.__name__ = ldexp.__qualname__ = binary_fn.__name__
+    return ldexp
+
+
 binary("ldexp", kernel=lambda xp, a, b: a * xp.exp2(b), mode="float", samples=_ldexp_samples,
-       wrapper=_limited_retry(_ldexp_as_mul),
+       wrapper=_ldexp_wrapper,
        reference=lambda a, b: a * np.exp2(b), elementwise=True, dtype_rule=False)
 binary("nextafter", "nextafter", differentiable=False, inplace=True, samples=_nextafter_samples,
        reference=np.nextafter, elementwise=True)

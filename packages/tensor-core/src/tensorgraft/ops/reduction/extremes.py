@@ -14,6 +14,7 @@ from .._args import (NOT_GIVEN, check_bool, dim_keepdim, invalid_combination, is
 from .._define import defop
 from .._return_types import return_type
 from ._shared import _all_dims, _no_grad, _record_values, _refuse_complex, check_keepdim
+from .sort_arguments import ALIAS_MESSAGE, _INT64, _out_pair, _reduced_shape, _resize_out, _stored, _structured_out
 
 
 # =========================================================================== max / min / amax / amin / argmax
@@ -51,6 +52,13 @@ _NO_DIM = object()  # (``dim`` not given; ``dim=None`` given explicitly is an er
 
 
 def _extreme_frontend(op, which):
+    """The function (with ``out=``); the method (which PyTorch gives no ``out``) goes to
+    ``op.extra["method_frontend"]``."""
+    op.extra["method_frontend"] = _extreme_build(op, which, True)
+    return _extreme_build(op, which, False)
+
+
+def _extreme_build(op, which, method):
     table = op.table
     Ret = return_type(which)
     pair = None
@@ -58,6 +66,8 @@ def _extreme_frontend(op, which):
     def extreme(input, dim=_NO_DIM, keepdim=False, *, other=None, out=None):
         nonlocal pair
         check_tensor(input, which)
+        if out is not None and method:
+            raise TypeError(f"{which}() got an unexpected keyword argument 'out'")
         if other is not None:
             dim = other
         if dim is _NO_DIM:
@@ -70,29 +80,58 @@ def _extreme_frontend(op, which):
             if pair is None:
                 import tensorgraft
                 pair = getattr(tensorgraft, "maximum" if which == "max" else "minimum")
-            return pair(input, dim)
+            return pair(input, dim) if out is None else pair(input, dim, out=out)
         a = input._data
         if dim is None:
+            if out is not None:
+                F.check_out_grad(which, out, input)
             if a.size == 0:
                 raise RuntimeError(f"{which}(): Expected reduction dim to be specified for input.numel() == 0. "
                                    "Specify the reduction dim with the 'dim' argument.")
             _refuse_complex(a, f"{which}_all")
             v, _ = table[input._device.type](a, which, None, False)
             res = wrap(v, input._device)
+            if out is not None:
+                return F.write_out(out, res._data, which)
             _record_values(op, res, input, {"dim": None}, "MaxBackward1" if which == "max" else "MinBackward1")
             return res
         check_keepdim(which, keepdim)  # (the method's wording: x.max(1, keepdim=1))
+        if out is not None:
+            if not isinstance(out, (tuple, list)):  # (PyTorch: its parser's "invalid combination" message)
+                raise TypeError(f"{which}(): argument 'out' must be tuple of 2 Tensors")
+            _out_pair(which, method, out, 3, input)
         d = wrap_dim(dim, a.ndim)
         if a.ndim and a.shape[d] == 0:
             raise IndexError(f"{which}(): Expected reduction dim {d} to have non-zero size.")
         _refuse_complex(a, message=f"{which}(): does not support complex input")
+        if out is not None:
+            a, d = _extreme_outs(out, input, dim, keepdim)
         v, i = table[input._device.type](a, which, d, keepdim)
+        if out is not None:
+            return _stored(which, out, v, i)
         vals, idx = wrap(v, input._device), wrap(i, input._device)
         _record_values(op, vals, input, {"dim": d, "keepdim": keepdim, "indices": idx},
                        "MaxBackward0" if which == "max" else "MinBackward0")
         return Ret(vals, idx)
     extreme.__name__ = extreme.__qualname__ = which
     return extreme
+
+
+def _extreme_outs(out, input, dim, keepdim):
+    """max/min(dim)'s out tensors as PyTorch's structured kernel takes them: each of exactly the
+    result's dtype (values the input's, indices int64) and resized in turn (with the warning), then
+    none overlapping the input. Returns the input's array and dim read again: an out tensor that is
+    the input was resized, and PyTorch goes on with what is left."""
+    a = input._data
+    shape = _reduced_shape(a.shape, wrap_dim(dim, a.ndim), keepdim)
+    _structured_out(out[0], a.dtype, shape)
+    _structured_out(out[1], _INT64, shape)
+    a = input._data
+    d = wrap_dim(dim, a.ndim)
+    for t in out:
+        if np.may_share_memory(t._data, a):
+            raise RuntimeError(ALIAS_MESSAGE)
+    return a, d
 
 
 defop("max", kernel=_extreme_kernel, frontend=lambda op: _extreme_frontend(op, "max"))
@@ -175,6 +214,8 @@ def _aminmax_frontend(op):
             if isinstance(t, Tensor) and t._data.dtype != r._data.dtype:
                 raise RuntimeError(f"Expected out tensor to have dtype {_cpp_name(r._data.dtype)}, but got "
                                    f"{_cpp_name(t._data.dtype)} instead")
+            if isinstance(t, Tensor):  # (each out resized, with the warning, before the next one's check)
+                _resize_out(t, r.shape)
         # (PyTorch names this result's type aminmax_out; tests/test_core_result_tuples_oracle.py lists
         # every result type, so that name waits for a spelling there)
         return F.write_outs(out, pair, "aminmax", Ret)

@@ -1,5 +1,5 @@
 """The argument side of the sorting ops (``sorting.py``): PyTorch's ``out=`` rules for sort, argsort,
-topk, kthvalue, median, nanmedian and mode (dtype refusals in each op's own words, resizing with
+topk, kthvalue, median, nanmedian and mode (and max/min with a dim, msort, which share them) (dtype refusals in each op's own words, resizing with
 PyTorch's warning, the out tensors returned), and the parsing of ``sort``/``argsort``'s two
 signatures with PyTorch's messages. Apart so that ``sorting.py`` keeps the kernels and frontends."""
 from __future__ import annotations
@@ -23,8 +23,12 @@ _CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "
               "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
               "uint16": "short unsigned int", "uint32": "unsigned int", "uint64": "long unsigned int", "bool": "bool",
               "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
-_OUT_RESULTS = {n: out_variant(return_type(n)) for n in ("sort", "topk", "kthvalue", "median", "nanmedian", "mode")}
+_OUT_RESULTS = {n: out_variant(return_type(n)) for n in ("sort", "topk", "kthvalue", "median", "nanmedian", "mode", "max",
+                                                          "min")}
 _INT64 = np.dtype(np.int64)
+# an out tensor overlapping the input (PyTorch's assert_no_partial_overlap / assert_no_overlap)
+ALIAS_MESSAGE = ("unsupported operation: some elements of the input tensor and the written-to tensor refer to a single "
+                 "memory location. Please clone() the tensor before performing the operation.")
 
 
 def _cpp_name(dtype) -> str:

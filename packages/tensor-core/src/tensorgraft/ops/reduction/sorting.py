@@ -18,7 +18,7 @@ from .._args import (NOT_GIVEN, arg_position, check_bool, check_int_dim, is_int,
 from .._define import defop
 from .._return_types import return_type
 from ._shared import _record_values, _refuse_complex, _type_name, _zero_dim_pair
-from .sort_arguments import (_INT64, _legacy_name, _out_pair, _parse_sort_args, _reduced_out, _reduced_shape, _resize_out,
+from .sort_arguments import (ALIAS_MESSAGE, _INT64, _legacy_name, _out_pair, _parse_sort_args, _reduced_out, _reduced_shape, _resize_out,
                              _stored, _structured_out)
 from tensorgraft.dtypes import np_kind as _np_kind
 from .. import _frontend as F
@@ -271,6 +271,7 @@ def _median_like_frontend(name: str, node: str):
                     _median_outs(out, a, _reduced_shape(a.shape, d, keepdim))
                     a = input._data  # (an out tensor that is the input was resized: PyTorch reads what is left)
                     wrap_dim(dim, a.ndim)
+                    _refuse_overlap(out, a)
                 if _np_kind(a.dtype) in "bc":
                     raise NotImplementedError(f"\"median_out\" not implemented for '{_type_name(a.dtype)}'")
                 if a.ndim == 0:
@@ -286,6 +287,13 @@ def _median_like_frontend(name: str, node: str):
             return median
         return method_and_function(op, build)
     return make
+
+
+def _refuse_overlap(outs, a):
+    """PyTorch's refusal of out tensors that share memory with the input ``a``."""
+    for t in outs:
+        if np.may_share_memory(t._data, a):
+            raise RuntimeError(ALIAS_MESSAGE)
 
 
 def _median_outs(out, a, shape):
@@ -532,6 +540,9 @@ def _mode_frontend(op):
             elif out is not None:
                 _reduced_out(out[0], a.shape, d, keepdim, mode=True)
                 _reduced_out(out[1], a.shape, d, keepdim, mode=True)
+                # (an out tensor that is the input itself PyTorch's mode goes on with, reading what it
+                # held; a view of it is refused)
+                _refuse_overlap([t for t in out if t is not input], a)
             v, i = table[dev.type](a, d, keepdim)
         if out is not None:
             if a.ndim == 0:  # (PyTorch's 0-d mode resizes its outs without a word)
