@@ -100,6 +100,11 @@ class _Scope:
         return x
 
 
+def _detached(x):
+    """``scope.finish(x)`` for an ``x`` known to reach no foreign tensor."""
+    return x.detach() if isinstance(x, Tensor) and x.requires_grad else x
+
+
 def _undo_aux(scope, aux):
     def unwrap(x):
         if isinstance(x, Tensor):
@@ -211,8 +216,10 @@ def _split_aux(output, api):
 def _grad_and_value(func, argnums, has_aux, args, kwargs):
     scope = _Scope()
     with enable_grad():  # as PyTorch: grad works inside no_grad (the function's own no_grad still counts)
-        diff_args = _slice_argnums(args, argnums, as_tuple=False)
-        diff_args = tree_map(scope.leaf, diff_args)
+        # (flattened once: the leaves and their spec serve the gradient call below too)
+        flat_diff_args, spec = tree_flatten(_slice_argnums(args, argnums, as_tuple=False))
+        flat_diff_args = [scope.leaf(a) for a in flat_diff_args]
+        diff_args = tree_unflatten(flat_diff_args, spec)
         args = _replace_args(args, diff_args, argnums)
         with transform_running():
             output = func(*args, **kwargs)
@@ -224,11 +231,11 @@ def _grad_and_value(func, argnums, has_aux, args, kwargs):
         if output.dim() != 0:
             raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got tensor with "
                                f"{output.dim()} dims. Maybe you wanted to use the vjp or jacrev APIs instead?")
-        flat_diff_args, spec = tree_flatten(diff_args)
         keep = scope.reaches_foreign((output,))
         flat_grads = _autograd_grad((output,), flat_diff_args, retain_graph=keep, create_graph=keep)
         grads = tree_unflatten([scope.finish(g) for g in flat_grads], spec)
-        output = scope.finish(output)
+        if output.requires_grad and not keep:  # scope.finish(output), without walking its graph again
+            output = output.detach()
         if has_aux:
             aux = _undo_aux(scope, aux)
     if has_aux:
@@ -280,8 +287,9 @@ def _vjp_with_argnums(func, *primals, argnums=None, has_aux=False):
             if not (out.is_floating_point() or out.is_complex()):
                 raise RuntimeError("vjp(f, ...): All outputs of f must be floating-point or complex Tensors, got Tensor "
                                    f"with dtype {out.dtype}")
-        results = tree_map(scope.finish, primals_out)
         outputs_keep = scope.reaches_foreign(flat_primals_out)
+        # (no output reaching a foreign tensor: each one's own walk in scope.finish would say so again)
+        results = tree_map(scope.finish if outputs_keep else _detached, primals_out)
 
     def vjp_fn(cotangents, retain_graph=True, create_graph=None):
         if create_graph is None:
@@ -365,7 +373,8 @@ def _jvp_with_argnums(func, primals, tangents, argnums, *, strict=False, has_aux
                                f"forward gradient is of size {list(t.shape)}.")
     with enable_grad():
         scope, flat_out, spec, aux, push = _linearized(func, primals, flat_primals, primals_spec, argnums, has_aux)
-        keep = scope.reaches_foreign(flat_out) or any(t.requires_grad for t in flat_tangents)
+        foreign = scope.reaches_foreign(flat_out)
+        keep = foreign or any(t.requires_grad for t in flat_tangents)
         result_tangents = []
         for o, t in zip(flat_out, push(flat_tangents, keep, keep)):
             if t is None:
@@ -374,7 +383,8 @@ def _jvp_with_argnums(func, primals, tangents, argnums, *, strict=False, has_aux
                                        "inputs. This is not allowed with strict=True.")
                 t = zeros_like(o)
             result_tangents.append(scope.finish(t))
-        primals_out = tree_unflatten([scope.finish(o) for o in flat_out], spec)
+        # (no output reaching a foreign tensor: each one's own walk in scope.finish would say so again)
+        primals_out = tree_unflatten([scope.finish(o) if foreign else _detached(o) for o in flat_out], spec)
         tangents_out = tree_unflatten(result_tangents, spec)
     if has_aux:
         return primals_out, tangents_out, aux
@@ -432,8 +442,12 @@ def _jacobian(func, argnums, has_aux, api, args):
     if total:
         eye = tensorgraft.eye(total, dtype=flat_output[0].dtype, device=flat_output[0].device)
         starts = [sum(numels[:j]) for j in range(len(numels))]
+        # row k's cotangent for output j is ``eye[k, s:s + n].to(o.dtype).view(o.shape)``: the
+        # same values, sliced, converted and shaped for all rows at once
+        per_output = [eye[:, s:s + n].to(o.dtype).reshape((total,) + tuple(o.shape)).unbind(0)
+                      for s, n, o in zip(starts, numels, flat_output)]
         for k in range(total):
-            basis = [eye[k, s:s + n].to(o.dtype).view(o.shape) for s, n, o in zip(starts, numels, flat_output)]
+            basis = [rows[k] for rows in per_output]
             res = tree_leaves(vjp_fn(tree_unflatten(basis, output_spec)))
             for r, row in zip(res, rows):
                 row.append(r)
@@ -486,9 +500,12 @@ def _forward_jacobian(func, argnums, has_aux, args):
         columns = [[[] for _ in flat_primals] for _ in flat_out]  # [output][primal] -> its columns
         for j, p in enumerate(flat_primals):
             eye = tensorgraft.eye(p.numel(), dtype=p.dtype, device=p.device)
+            # the rows of the identity, each viewed as the primal's shape (``eye[k].view(p.shape)``:
+            # the same memory, taken in one op rather than two per row)
+            basis = eye.view((p.numel(),) + tuple(p.shape)).unbind(0)
             for k in range(p.numel()):
                 tangents = list(zero_tangents)
-                tangents[j] = eye[k].view(p.shape)
+                tangents[j] = basis[k]
                 for o, t, col in zip(flat_out, push(tangents, keep, True), columns):
                     col[j].append(zeros_like(o) if t is None else t)
         flat_output_input = []

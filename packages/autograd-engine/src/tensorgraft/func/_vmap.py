@@ -19,6 +19,7 @@ import numpy as np
 
 from tensorgraft.tensor import Tensor
 
+from ._custom_functions import _here as _transforms_here
 from ._custom_functions import (
     EXTENDING_FUNC_DOC,
     differentiating_inside_vmap,
@@ -29,7 +30,7 @@ from ._custom_functions import (
 )
 from ._pytree import broadcast_prefix, tree_flatten, tree_unflatten
 from ._vmap_guards import batch_sizes, guards_installed, mapped_function
-from ._vmap_random import BatchedDraws
+from ._vmap_random import BatchedDraws, stream_fingerprint
 
 __all__ = ["vmap"]
 
@@ -114,15 +115,16 @@ class _BatchedArray(np.ndarray):
         return np.ndarray.__bool__(self)
 
     def __array_wrap__(self, arr, context=None, return_scalar=False):
-        if innermost_vmap() is None:
+        # (runs after every ufunc on a marked array: ``innermost_vmap() is None`` read inline)
+        if not _transforms_here.vmap_randomness:
             # outside any vmap (a backward pass through vmap's results reads the marked slices it
             # saved): what is computed is plain, so gradients and optimizer state carry no mark
             if type(arr) is not np.ndarray:
                 arr = arr.view(np.ndarray)
             return arr[()] if return_scalar else arr
         if return_scalar:  # (NumPy 2 only; NumPy 1.26 passes two arguments)
-            return np.ndarray.__array_wrap__(self, arr, context, return_scalar)
-        return np.ndarray.__array_wrap__(self, arr, context)
+            return _ndarray_wrap(self, arr, context, return_scalar)
+        return _ndarray_wrap(self, arr, context)
 
     def __repr__(self):
         # ``t.numpy()`` inside vmap hands the marked memory out: it shows as the array it is
@@ -131,6 +133,9 @@ class _BatchedArray(np.ndarray):
     def __reduce__(self):
         # pickled (torch.save of a gradient computed from a slice) as the plain array it is
         return np.ndarray.__reduce__(self.view(np.ndarray))
+
+
+_ndarray_wrap = np.ndarray.__array_wrap__
 
 
 def _mark_batched(t):
@@ -164,8 +169,11 @@ def _refuse_unbatched_running_stats(module, args):
     ``replace_all_batch_norm_modules_``). Checked before the module changes anything."""
     if innermost_vmap() is None or not getattr(module, "training", False):
         return None
-    from tensorgraft.nn.modules.batchnorm import _BatchNorm
-    if not isinstance(module, _BatchNorm) or module.running_mean is None:
+    # (every module call runs this while a vmap runs: the loaded module is read, not imported anew)
+    batchnorm = sys.modules.get("tensorgraft.nn.modules.batchnorm")
+    if batchnorm is None:
+        from tensorgraft.nn.modules import batchnorm
+    if not isinstance(module, batchnorm._BatchNorm) or module.running_mean is None:
         return None
     if args and _is_batched(args[0]) and not (_is_batched(module.running_mean) and _is_batched(module.running_var)):
         raise RuntimeError(_BN_NOT_BATCHED_MSG)
@@ -265,6 +273,7 @@ class _RandomnessGuard:
         self.mode = randomness
         self.gen = default_generator
         self.state = self.gen.get_state() if randomness != "different" else None
+        self.fingerprint = stream_fingerprint(self.gen) if randomness == "error" else None
         self.batch_size = batch_size
         self.draws = None
 
@@ -283,7 +292,14 @@ class _RandomnessGuard:
             self.draws = None
 
     def after(self):
-        if self.mode == "error" and not _same_state(self.gen.get_state(), self.state):
+        if self.mode != "error":
+            return
+        # (checked after every slice: an unchanged fingerprint proves the state unchanged without
+        # building the 5 KB state tensor; a changed one is checked in full, as before)
+        fingerprint = self.fingerprint
+        if fingerprint is not None and stream_fingerprint(self.gen) == fingerprint:
+            return
+        if not _same_state(self.gen.get_state(), self.state):
             self.gen.set_state(self.state)
             raise RuntimeError("vmap: called random operation while in randomness error mode. Please either use the "
                                "'same' or 'different' randomness flags on vmap or perform the randomness operation out "

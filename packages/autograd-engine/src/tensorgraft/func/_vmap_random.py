@@ -13,15 +13,19 @@ object only, and put back afterwards): the first slice's ``k``-th draw of size `
 row ``i``. A slice whose draws differ from the first slice's (another size, another sampler)
 draws on its own, as before. Nested vmaps compose: the inner one's batched draw goes through the
 outer one's replacement, which batches it again, as PyTorch's nested batching rules do.
+
+``randomness="error"`` checks after every slice that the default generator did not move:
+``stream_fingerprint`` says so in ~2 us, where building its state takes ~40 us.
 """
 from __future__ import annotations
 
 import inspect
+import sys
 import threading
 
 import numpy as np
 
-__all__ = ["BatchedDraws"]
+__all__ = ["BatchedDraws", "stream_fingerprint"]
 
 # the samplers that draw a sized array (the others -- permutation, multinomial_indices -- PyTorch
 # also runs per slice, or draw through these)
@@ -98,3 +102,40 @@ class BatchedDraws:
             return row < p if isinstance(p, np.ndarray) else row
 
         return batched
+
+
+# --------------------------------------------------------------------------- randomness='error'
+def stream_fingerprint(gen):
+    """What ``gen.get_state()`` is computed from, for the CPU stream (None for another stream):
+    equal fingerprints mean equal states, at a small fraction of get_state's cost (~40 us, most of
+    it NumPy's ``MT19937.state``, which copies the twister into a new dict)."""
+    from tensorgraft.cpu.random_stream import CPURandomStream
+    s = gen._rng()  # (get_state() would make the stream too)
+    if s.__class__ is not CPURandomStream:
+        return None
+    bits = s._bits
+    raw = _twister_memory(bits)
+    if raw is None:
+        return None
+    return s, bits, s.seed, s.normal_cache, s._float_normal_cache, raw
+
+
+_TWISTER_BYTES = 624 * 4 + 4  # NumPy's mt19937_state: uint32 key[624], then int pos
+_twister_layout_ok = None  # whether the memory read below is that layout (checked once)
+
+
+def _twister_memory(bits):
+    """The bytes of an MT19937's key and position, read from its state struct (``ctypes``
+    interface: ~1 us); None where that memory does not hold what ``bits.state`` reports."""
+    global _twister_layout_ok
+    import ctypes
+    if _twister_layout_ok is False or type(bits).__name__ != "MT19937":
+        return None
+    raw = ctypes.string_at(bits.ctypes.state_address, _TWISTER_BYTES)
+    if _twister_layout_ok is None:
+        state = bits.state["state"]
+        pos = int.from_bytes(raw[-4:], sys.byteorder, signed=True)
+        _twister_layout_ok = raw[:-4] == np.asarray(state["key"], dtype=np.uint32).tobytes() and pos == state["pos"]
+        if not _twister_layout_ok:
+            return None
+    return raw

@@ -1,0 +1,98 @@
+"""``tensorgraft.func`` transforms against ``torch.func``: per-sample gradients of an MLP by
+``vmap(grad(loss))``, and the forward-mode Jacobians (``jacfwd``, ``hessian``, ``vmap(jacfwd)``)
+of a small network R^32 -> R^10.
+
+tensorgraft's vmap runs the function once per slice (a Python loop) and its forward mode is the
+double-backward trick (one push through the linearized graph per basis tangent), where PyTorch
+batches the whole computation: the ratios measure what that costs on small problems. No NumPy
+side: there is no hand-written NumPy counterpart of these transforms worth timing."""
+from __future__ import annotations
+
+from . import Workload
+from .training import _mod
+
+
+def _func(lib):
+    if lib == "torch":
+        import torch.func as func
+    else:
+        import tensorgraft.func as func
+    return func
+
+
+def per_sample_grads_mlp(lib):
+    """``vmap(grad(loss), in_dims=(None, 0, 0))`` of a 784-128-10 MLP over 64 examples."""
+    def make():
+        t = _mod(lib)
+        func = _func(lib)
+        nn, F = t.nn, t.nn.functional
+        t.manual_seed(0)
+        model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+        params = {k: v.detach() for k, v in model.named_parameters()}
+
+        def loss(p, x, y):
+            out = func.functional_call(model, p, (x.unsqueeze(0),))
+            return F.cross_entropy(out, y.unsqueeze(0))
+        x, y = t.randn(64, 784), t.randint(0, 10, (64,))
+        f = func.vmap(func.grad(loss), in_dims=(None, 0, 0))
+        return lambda: f(params, x, y)
+    return make
+
+
+def _small_net(t):
+    t.manual_seed(0)
+    w1, w2 = t.randn(64, 32), t.randn(10, 64)
+    x = t.randn(128, 32)
+
+    def f(z):
+        return (t.tanh(z @ w1.T) @ w2.T).sin()
+
+    def g(z):
+        return t.tanh(z @ w1.T).sum(-1).sin().sum()
+    return f, g, x
+
+
+def jacfwd_small(lib):
+    """``jacfwd(f)(x)`` for f(x) = sin(tanh(x W1^T) W2^T): R^32 -> R^10."""
+    def make():
+        t = _mod(lib)
+        func = _func(lib)
+        f, _, x = _small_net(t)
+        jf, x0 = func.jacfwd(f), x[0]
+        return lambda: jf(x0)
+    return make
+
+
+def hessian_small(lib):
+    """``hessian(g)(x)`` for g(x) = sum(sin(sum(tanh(x W1^T)))), x in R^32."""
+    def make():
+        t = _mod(lib)
+        func = _func(lib)
+        _, g, x = _small_net(t)
+        h, x0 = func.hessian(g), x[0]
+        return lambda: h(x0)
+    return make
+
+
+def vmap_jacfwd(lib):
+    """``vmap(jacfwd(f))`` over 16 points (f as in jacfwd_small)."""
+    def make():
+        t = _mod(lib)
+        func = _func(lib)
+        f, _, x = _small_net(t)
+        vj, xs = func.vmap(func.jacfwd(f)), x[:16]
+        return lambda: vj(xs)
+    return make
+
+
+def _workload(name, maker, description):
+    return Workload(name, description, tensorgraft=maker("tensorgraft"), torch=maker("torch"))
+
+
+WORKLOADS = [
+    _workload("per_sample_grads_mlp", per_sample_grads_mlp,
+              "vmap(grad(cross-entropy loss)) of a 784-128-10 MLP, per-sample gradients of 64 examples"),
+    _workload("jacfwd_small", jacfwd_small, "jacfwd of a tanh/matmul/sin network R^32 -> R^10"),
+    _workload("hessian_small", hessian_small, "hessian (jacfwd of jacrev) of a scalar tanh/sin network on R^32"),
+    _workload("vmap_jacfwd", vmap_jacfwd, "vmap(jacfwd(f)) over 16 points, f: R^32 -> R^10"),
+]
