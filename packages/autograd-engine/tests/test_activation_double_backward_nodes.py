@@ -200,7 +200,7 @@ F = nn.functional
     ("softmax", lambda x: F.softmax(x, 1), "SoftmaxBackwardDataBackward0", ["SubBackward0", "SoftmaxBackward0"]),
     ("elu", lambda x: F.elu(x), "MulBackward0", ["EluBackwardBackward0", None]),
     ("gelu", lambda x: F.gelu(x), "MulBackward0", [None, "SubBackward0"]),
-    ("softplus", lambda x: F.softplus(x, 2.0), "MulBackward1", ["MulBackward0", None]),
+    ("softplus", lambda x: F.softplus(x, 2.0), "MulBackward1", ["MulBackward0"]),  # (no edge for the number)
     ("silu", lambda x: F.silu(x), "AddBackward0", ["MulBackward0", "SigmoidBackwardBackward0"]),
     ("mish", lambda x: F.mish(x), "AddBackward0", ["AddBackward0", "SigmoidBackwardBackward0"]),
 ])

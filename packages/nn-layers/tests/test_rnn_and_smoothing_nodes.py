@@ -98,9 +98,8 @@ def _smoothed_reference(x, t, w, reduction, ignore_index, eps):
 
 
 def _expected_tree(reduction, weighted, ndim):
-    """The node tree PyTorch records (nll_loss: an edge for its input alone), written with this
-    framework's edge for the number of a Scalar overload (``MulBackward1``'s None), which PyTorch's
-    node does not have."""
+    """The node tree PyTorch records (nll_loss: an edge for its input alone; a Scalar overload's
+    ``MulBackward1`` has no edge for its number)."""
     softmax = ("LogSoftmaxBackward0", (("AccumulateGrad", ()),))
     nll = ("NllLoss2DBackward0" if ndim > 2 else "NllLossBackward0",
            (("ViewBackward0", (softmax,)) if ndim == 3 else softmax,))
@@ -112,7 +111,7 @@ def _expected_tree(reduction, weighted, ndim):
         smooth = ("SumBackward0", (smooth,))
     elif reduction == "mean":
         smooth = ("DivBackward0", (("SumBackward0", (smooth,)), None))
-    return ("AddBackward0", (("MulBackward1", (nll, None)), ("MulBackward1", (smooth, None))))
+    return ("AddBackward0", (("MulBackward1", (nll,)), ("MulBackward1", (smooth,))))
 
 
 @pytest.mark.parametrize("shape", [(4, 3), (3,), (2, 3, 4), (2, 3, 2, 2)])

@@ -15,6 +15,7 @@ soon as a node has run unless ``retain_graph=True``.
 """
 from __future__ import annotations
 
+import threading
 import traceback
 import weakref
 from collections import namedtuple
@@ -31,7 +32,8 @@ from tensorgraft.tensor import INFERENCE_SAVED, Tensor, wrap
 from . import anomaly, saved_hooks
 from .hooks import register_post_accumulate_hook, register_tensor_hook, retain_grad  # noqa: F401
 from .node import (_NO_EDGE, _SECOND_BACKWARD, ACCUMULATE_SEQ, AccumulateGrad, MultiOutputOpNode, Node,  # noqa: F401
-                   OpNode, _alloc, _modified_error, _new, _next_seq, fit_grads, node_class, sum_to)
+                   OpNode, _alloc, _modified_error, _new, _next_seq, fit_grads, fuse_copy_slices, node_class,
+                   sum_to)
 from .saved_hooks import pack_node
 
 _SPARSE_DATA = (SparseCOOData, SparseCompressedData)  # (array classes of the sparse layouts)
@@ -103,17 +105,30 @@ def existing_node(t: Tensor):
     return ref() if ref is not None else None
 
 
+class _InplaceOnThread(threading.local):
+    """The edge of the snapshot an in-place op on a view computes from (``snapshot``), until the
+    op's CopySlices is recorded (which then takes the op's node in, as PyTorch's wraps it) or the
+    in-place op ends another way (``rebase``). Per thread: two threads may write into views at once."""
+    edge = None
+
+
+_inplace = _InplaceOnThread()
+
+
 def record(op, out: Tensor, inputs, attrs, node_name=None):
     """Make ``out`` the result of a new node of ``op`` (called by op frontends while recording)."""
     if out._data.dtype.kind not in "fc" and out._data.dtype is not _BF16:  # bfloat16's NumPy kind is 'V'
         return None  # integer and bool results never require grad
     cls = op.node_class if node_name is None else None
+    wrapping = None
     if cls is None:
         cls = node_class(op, node_name, inputs)
         if cls._reroute is not None:  # (named classes only: cached ones never have one)
             node = cls._reroute(out, inputs, attrs)
             if node is not None:
                 return node
+        if node_name == "CopySlices" and _inplace.edge is not None:
+            wrapping = inputs[1]
     node = _alloc(cls)
     node._seq = _next_seq()
     saves = cls._saves
@@ -191,7 +206,14 @@ def record(op, out: Tensor, inputs, attrs, node_name=None):
     out._output_nr = 0
     if out._base is not None:
         node._view_version = out._vc[0]
+    if wrapping is not None:
+        _wrap_inplace_node(node, wrapping)
     return node
+
+
+def _wrap_inplace_node(node, value):
+    edge, _inplace.edge = _inplace.edge, None
+    fuse_copy_slices(node, value, edge)
 
 
 def refresh_view(t: Tensor) -> None:
@@ -254,6 +276,11 @@ def record_multi(op, outs, inputs, attrs, node_name=None):
 def snapshot(t: Tensor) -> Tensor:
     """The value of ``t`` before an in-place op, keeping its history (for the op's formula)."""
     if t._base is not None:
+        root = t._base
+        if root._requires_grad and root.grad_fn is None:
+            # PyTorch refuses the write before it runs the op: no saved-tensor hook sees its inputs
+            # (the same check as the write into the view's base, ``_setitem_into_view``)
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
         refresh_view(t)
     s = wrap(t._data.copy(), t._device)
     s._requires_grad = t._requires_grad
@@ -261,6 +288,7 @@ def snapshot(t: Tensor) -> Tensor:
     s._output_nr = t._output_nr
     if t._requires_grad and t.grad_fn is None:
         s._extra = t._extra
+    _inplace.edge = (t.grad_fn, t._output_nr) if t._requires_grad else _NO_EDGE
     return s
 
 
@@ -268,6 +296,7 @@ def rebase(t: Tensor, result: Tensor) -> None:
     """After an in-place op, ``t``'s history ends in the op's node. A ``retain_grad()`` moves with
     it (``t.grad`` is the gradient of the new value, as PyTorch's); other tensor hooks stay on the
     old value's node."""
+    _inplace.edge = None
     old_fn, old_nr = t.grad_fn, t._output_nr
     t.grad_fn = result.grad_fn
     t._output_nr = result._output_nr

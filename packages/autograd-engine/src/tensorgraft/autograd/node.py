@@ -276,6 +276,8 @@ def sum_to(g: Tensor, shape, node=None, index=0) -> Tensor:
         name = type(node).__name__ if node is not None else "backward"
         raise RuntimeError(f"Function {name} returned an invalid gradient at index {index} - got {list(gshape)} "
                            f"but expected shape compatible with {list(shape)}")
+    if not shape:
+        return g.sum()  # (c10's sum_to: a 0-d target is a full sum, SumBackward0 on a double backward)
     dims = list(range(lead))
     for i, s in enumerate(shape):
         if s == 1 and gshape[lead + i] != 1:
@@ -360,6 +362,32 @@ class AccumulateGrad(Node):
         return ()
 
 
+def fuse_copy_slices(node, value, edge) -> None:
+    """Make the CopySlices ``node`` of an in-place op on a view wrap the op's node, as PyTorch's
+    does: its edges are the base's and those of the op's other inputs (``v.exp_()`` has one,
+    ``v.mul_(y)`` two), not one to the op's node; at backward it runs that node on the view's part
+    of the gradient and puts the result for ``self`` back into the base's (formulas/indexing.py).
+    ``value`` is the op's out-of-place result, ``edge`` the one the op's ``self`` (the snapshot of
+    the view) had; anything else (a plain ``view[i] = value``) keeps the two-edge node.
+
+    The op's node is not released with the CopySlices (a second backward through this one raises
+    anyway): a double backward may also reach it directly, through the op's result its formula
+    reads (``node.output``), and runs it then."""
+    fn = getattr(value, "grad_fn", None)
+    if (fn is None or not isinstance(fn, OpNode) or isinstance(fn, MultiOutputOpNode) or value._output_nr != 0
+            or isinstance(node, SomeInputsDifferentiable) or "cast" in node.attrs
+            or tuple(value._data.shape) != tuple(node.attrs["size"])):
+        return
+    edges = fn.next_functions
+    positions = fn._edge_positions() if isinstance(fn, SomeInputsDifferentiable) else range(len(edges))
+    if not edges or edges[0] != edge or positions[0] != 0:
+        return
+    node.attrs = {**node.attrs, "wrapped": fn}
+    node.next_functions = (node.next_functions[0], *edges[1:])
+    node.needs_input_grad = (node.needs_input_grad[0], *(fn.needs_input_grad[i] for i in positions[1:]))
+    node.in_meta = [node.in_meta[0], *(fn.in_meta[i] for i in positions[1:])]
+
+
 _named_classes: dict = {}
 
 
@@ -411,6 +439,9 @@ def node_class(op, name=None, inputs=None):
     own = _for_node(formula, "scalar_inputs", cls_name)  # the formula's (formula(scalar_inputs=))
     if own:
         scalars = (*(scalars or ()), *own)
+    own = _for_node(formula, "nondiff_inputs", cls_name)  # (a Scalar overload's number, even as a 0-d tensor)
+    if own:
+        nondiff = (*(nondiff or ()), *own)
     if cls_name == "NotImplemented":
         bases, slots = (NotImplementedEdges, base), ("_narrowed_edges",)
     elif nondiff or scalars:

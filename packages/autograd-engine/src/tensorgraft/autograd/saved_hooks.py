@@ -76,6 +76,39 @@ def _innermost_pair():
         in_force[:] = outer
 
 
+def _pack_order(node):
+    """The order PyTorch's generated nodes save their inputs in, which pack hooks observe: by
+    argument name (``x * y`` packs ``other`` before ``self``, ``a.mm(b)`` ``mat2`` before ``self``,
+    ``lerp`` ``end``, ``self``, ``weight``), the result last. Worked out once per node class."""
+    cls = node.__class__
+    n = len(node.inputs)
+    order = cls.__dict__.get("_pack_order")
+    if order is None or len(order) != n:
+        order = tuple(range(n))
+        op = getattr(cls, "_op", None)
+        # (core ops only: a namespaced op may record a node of another op's name, nn.linear's
+        # AddmmBackward0, whose inputs its own signature does not name)
+        if op is not None and n > 1 and "." not in op.name:
+            import inspect
+            try:
+                params = [p.name for p in inspect.signature(op.frontend).parameters.values()
+                          if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+            except (TypeError, ValueError):
+                params = []
+            if len(params) >= n:
+                names = ["self", *params[1:n]]
+                second = getattr(cls, "_second_operand", "other")
+                if names[1] == "other":
+                    names[1] = second
+                if len(set(names)) == n:
+                    order = tuple(sorted(range(n), key=names.__getitem__))
+        try:
+            cls._pack_order = order
+        except (AttributeError, TypeError):
+            pass
+    return order
+
+
 def pack_node(node) -> None:
     """Pack each tensor a new op node saved (and its output, when the formula reads it), keeping
     what the hook returns until ``unpack_node`` runs at backward."""
@@ -84,7 +117,8 @@ def pack_node(node) -> None:
         versions = node._versions
         packed = {}
         if versions is not None:
-            for i, t in enumerate(inputs):
+            for i in _pack_order(node):
+                t = inputs[i]
                 if versions[i] is not None and isinstance(t, Tensor):
                     packed[i] = pack(t)
                     inputs[i] = None

@@ -340,7 +340,15 @@ def _linearized(func, primals, flat_primals, primals_spec, argnums, has_aux, jac
     assert_non_empty_tensor_output(flat_out, jvp_str)
     diff_out = [o for o in flat_out if o.requires_grad]
     us = [scope.own_leaf(zeros_like(o, requires_grad=True)) for o in diff_out]
-    g = _grad(diff_out, flat_diff, us, create_graph=True, allow_unused=True) if diff_out else ()
+    try:
+        g = _grad(diff_out, flat_diff, us, create_graph=True, allow_unused=True) if diff_out else ()
+    except (RuntimeError, NotImplementedError) as exc:
+        # an op without a derivative: PyTorch's forward-AD refusal, not the backward's error
+        from tensorgraft.autograd.forward_ad._propagation import _no_forward_derivative
+        refusal = _no_forward_derivative(exc)
+        if refusal is None:
+            raise
+        raise refusal from None
     reached = [gi is not None and gi.requires_grad for gi in g]
 
     def push(flat_tangents, keep, retain):

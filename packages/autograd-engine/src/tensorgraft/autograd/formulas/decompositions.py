@@ -216,7 +216,7 @@ def cholesky_inverse(node, g):
     return (-L.matmul(common) if node.attrs["upper"] else -common.matmul(L),)
 
 
-@formula("addr")
+@formula("addr", saves=(1, 2))  # (``input`` is not read: PyTorch keeps vec1 and vec2 only)
 def addr(node, g):
     _, v1, v2 = node.inputs
     beta, alpha = node.attrs["beta"], node.attrs["alpha"]

@@ -63,14 +63,14 @@ def _norm_backward(g, x, p, norm, dims):
     if p == 0:
         return tg.zeros_like(x)
     if p == 1:
-        return g * x.sgn()
+        return x.sgn() * g
     zero = norm == 0
     # each ends in a product, as PyTorch's norm_backward (a double backward records MulBackward0);
     # for p == 2 the gradient multiplies the masked x / norm, so an inf gradient at a zero
     # distance gives NaN there, as PyTorch; the division is by the norm itself, so a second
     # derivative at a zero norm is 0 / 0 = NaN, as PyTorch's
     if p == 2:
-        return g * tg.where(zero, tg.zeros_like(x), x / norm)
+        return g * (x / norm).masked_fill(zero, 0)  # (MaskedFillBackward0, as PyTorch's)
     if math.isinf(p):
         mask = x.abs() == norm
         count = mask.sum(dims, keepdim=True) if dims is not None else mask.sum()

@@ -56,6 +56,11 @@ def sub(node, g):
     return g, g_other
 
 
+# ATen's Scalar overloads (``mul.Scalar``: MulBackward1, recorded by derivative formulas under
+# create_graph) have one input: the number gets no edge, as in PyTorch's next_functions
+add.nondiff_inputs = {"AddBackward1": (1,)}
+sub.nondiff_inputs = {"SubBackward1": (1,)}
+
 # every AddBackward0/SubBackward0 shows ``_saved_alpha``, 1 where none was passed (``x + y``)
 add.saved_defaults = sub.saved_defaults = {"alpha": 1}
 
@@ -81,6 +86,9 @@ def mul(node, g):
         # a Scalar-overload node (recorded by a derivative formula): its gradient is one too
         return _scalar_overload("mul", "MulBackward1", g, b), None
     return (g * b if need_a else None), (g * a if need_b else None)
+
+
+mul.nondiff_inputs = {"MulBackward1": (1,)}
 
 
 def _reciprocal_times(out, inputs, attrs):
@@ -114,6 +122,9 @@ def div(node, g):
     return ga, gb
 
 
+div.nondiff_inputs = {"DivBackward1": (1,)}
+
+
 @formula("neg", "negative", saves=(), node="NegBackward0")
 def neg(node, g):
     return (-g,)
@@ -139,7 +150,7 @@ def atan2(node, g):
     a, b = node.inputs
     # PyTorch's: 1 / (a^2 + b^2) is taken as 0 at the origin (a gradient of 0 there, not 0/0)
     denom = a * a + b * b
-    recip = tg.where(denom == 0, tg.zeros_like(denom), 1 / denom)
+    recip = denom.reciprocal().masked_fill(denom == 0, 0)  # (MaskedFillBackward0, as PyTorch's)
     return g * b * recip, g * -a * recip
 
 

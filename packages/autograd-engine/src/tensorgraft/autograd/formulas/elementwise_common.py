@@ -40,6 +40,21 @@ def _scalar_overload(op_name, node_name, t, number):
     return out
 
 
+def _number_op_tensor(op_name, number, t):
+    """C++'s ``number - t`` / ``number / t`` in a derivative formula (ATen's operator-(Scalar, Tensor)
+    and operator/): a tensor filled with the number, then the op, so a graph built with
+    create_graph=True shows SubBackward0 / DivBackward0 with an empty first edge (Python's ``1 - t``
+    is rsub, and ``2 / t`` a reciprocal times 2); the values are those of ``number - t`` / ``number / t``."""
+    if not (t._requires_grad and tg.is_grad_enabled()):
+        return number - t if op_name == "sub" else tg.full_like(t, number) / t
+    filled = tg.full_like(t, number)
+    return filled - t if op_name == "sub" else filled / t
+
+
+def _one_minus(t):
+    return _number_op_tensor("sub", 1, t)
+
+
 # Complex inputs (PyTorch's convention: grad * conj(f'(z)) for a holomorphic f); both helpers leave
 # real tensors alone, so the real path is unchanged.
 def _cj(t):
@@ -70,7 +85,8 @@ def _pow_grads(g, a, b, need_a, need_b, out=None):
     ga = gb = None
     if need_a:
         if _is_t(b):
-            ga = tg.where(b == 0, tg.zeros_like(g), g * _cj(b * a ** (b - 1)))
+            # (``b - 1`` is ATen's Scalar overload: SubBackward1 under create_graph, as PyTorch's)
+            ga = tg.where(b == 0, tg.zeros_like(g), g * _cj(b * a ** _scalar_overload("sub", "SubBackward1", b, 1)))
         elif b == 0:
             ga = tg.zeros_like(g)  # PyTorch's zeros_like: 0 even for an inf or NaN gradient
         else:
@@ -87,8 +103,11 @@ def _pow_grads(g, a, b, need_a, need_b, out=None):
             la = cmath.log(a) if a != 0 else complex("-inf")
         else:
             la = math.log(a) if a > 0 else float("-inf") if a == 0 else float("nan")
-        factor = out * la
-        if not complex_out and (not _is_t(a) or a._data.dtype.kind != "c") and b._data.dtype.kind != "c":
+        # a number base's log is a number: PyTorch's ``result * log(base)`` is then a Scalar product
+        factor = out * la if _is_t(a) else _scalar_overload("mul", "MulBackward1", out, la)
+        # (a nonzero number base has nothing to mask: PyTorch's where is for a zero base only)
+        if (_is_t(a) or a == 0) and not complex_out and (not _is_t(a) or a._data.dtype.kind != "c") \
+                and b._data.dtype.kind != "c":
             # 0 ** b is flat in b where b >= 0 (log 0 would make it NaN); the factor is masked
             # before the gradient multiplies it, so an inf gradient there gives NaN, as PyTorch
             factor = tg.where((a == 0) & (b >= 0), tg.zeros_like(factor), factor)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tensorgraft as tg
 
 from . import formula
-from .elementwise_common import _cj, _pass_where, _rc, _zeros_from
+from .elementwise_common import _cj, _number_op_tensor, _one_minus, _pass_where, _rc, _scalar_overload, _zeros_from
 
 
 # PyTorch's masked forms: the gradient goes through unchanged or is *replaced* by 0 (g * mask would
@@ -14,7 +14,7 @@ from .elementwise_common import _cj, _pass_where, _rc, _zeros_from
 # sides (the NaN propagates from either); fmax/fmin give a tie to the first operand, and a NaN
 # side (which they ignore) gets nothing unless both are NaN, when the first one gets it.
 def _extremum_grads(a, b, g, a_wins, b_wins):
-    split = tg.where(a == b, g / 2, g)
+    split = tg.where(a == b, _scalar_overload("div", "DivBackward1", g, 2), g)  # (g / 2: DivBackward1)
     return split.masked_fill(b_wins, 0), split.masked_fill(a_wins, 0)
 
 
@@ -93,7 +93,7 @@ def clamp_max(node, g):
 def lerp(node, g):
     a, b, w = node.inputs
     need_a, need_b, need_w = node.needs_input_grad
-    ga = g * _cj(1 - w) if need_a else None
+    ga = g * _cj(_one_minus(w)) if need_a else None
     gb = g * _cj(w) if need_b else None
     gw = g * _cj(b - a) if need_w else None
     return ga, gb, gw
@@ -103,7 +103,9 @@ def lerp(node, g):
 def lerp_by_number(node, g):
     w = node.attrs["weight"]  # the number itself: the node keeps no tensors
     need_a, need_b, _ = node.needs_input_grad
-    return (g * _cj(1 - w) if need_a else None), (g * _cj(w) if need_b else None), None
+    # (the number's products are ATen's Scalar ones: MulBackward1 under create_graph, as PyTorch's)
+    return ((_scalar_overload("mul", "MulBackward1", g, _cj(1 - w)) if need_a else None),
+            (_scalar_overload("mul", "MulBackward1", g, _cj(w)) if need_b else None), None)
 
 
 @formula("logaddexp")
@@ -131,7 +133,9 @@ def addcmul(node, g):
     _, t1, t2 = node.inputs
     v = node.attrs["value"]
     need_i, need_1, need_2 = node.needs_input_grad
-    return (g if need_i else None), (g * _cj(t2 * v) if need_1 else None), (g * _cj(t1 * v) if need_2 else None)
+    # (t * value: ATen's Scalar product, MulBackward1 under create_graph, as PyTorch's)
+    return ((g if need_i else None), (g * _cj(_scalar_overload("mul", "MulBackward1", t2, v)) if need_1 else None),
+            (g * _cj(_scalar_overload("mul", "MulBackward1", t1, v)) if need_2 else None))
 
 
 @formula("addcdiv", saves=(1, 2))
@@ -139,8 +143,11 @@ def addcdiv(node, g):
     _, t1, t2 = node.inputs
     v = node.attrs["value"]
     need_i, need_1, need_2 = node.needs_input_grad
-    g1 = g * _cj(v / t2) if need_1 else None
-    g2 = -g * _cj(v * t1 / (t2 * t2)) if need_2 else None
+    # PyTorch's: grad * (value / t2) and -grad * (value * t1 / (t2 * t2)), value / t2 the division of
+    # a filled tensor (DivBackward0 under create_graph, and value / t2 rounded once), value * t1
+    # ATen's Scalar product (MulBackward1)
+    g1 = g * _cj(_number_op_tensor("div", v, t2)) if need_1 else None
+    g2 = -g * _cj(_scalar_overload("mul", "MulBackward1", t1, v) / (t2 * t2)) if need_2 else None
     return (g if need_i else None), g1, g2
 
 

@@ -8,7 +8,25 @@ from tensorgraft.ops.elementwise import sigmoid_backward as _SIGMOID_BACKWARD
 from tensorgraft.ops.elementwise import tanh_backward as _TANH_BACKWARD
 
 from . import formula
-from .elementwise_common import _cj, _pow_grads, _scalar_overload, _threshold_backward
+from .elementwise_common import _cj, _one_minus, _pow_grads, _scalar_overload, _threshold_backward
+
+# The formulas below are written in the order and with the ops of PyTorch's derivatives (their C++
+# numbers are ATen's Scalar overloads: ``x * 2`` records MulBackward1, ``x + 1`` AddBackward1), so
+# that a graph built with create_graph=True shows PyTorch's nodes and rounds as PyTorch's does.
+
+
+def _times(t, number):
+    return _scalar_overload("mul", "MulBackward1", t, number)
+
+
+def _plus(t, number):
+    return _scalar_overload("add", "AddBackward1", t, number)
+
+
+def _sq(t):
+    # PyTorch's ``t.pow(2)`` (PowBackward0); a complex one squares as t * t, the product ATen's pow
+    # kernel computes for the exponent 2 (tensorgraft's complex pow rounds otherwise)
+    return t.pow(2) if t._data.dtype.kind != "c" else t * t
 
 
 @formula("exp", saves=(), saves_output=True)
@@ -18,12 +36,12 @@ def exp(node, g):
 
 @formula("exp2", saves=(), saves_output=True)
 def exp2(node, g):
-    return (g * _cj(node.output) * 0.6931471805599453,)
+    return (_times(g * _cj(node.output), 0.6931471805599453),)
 
 
 @formula("expm1", saves=(), saves_output=True)
 def expm1(node, g):
-    return (g * _cj(node.output + 1),)
+    return (g * _cj(_plus(node.output, 1)),)
 
 
 @formula("log")
@@ -33,17 +51,17 @@ def log(node, g):
 
 @formula("log2")
 def log2(node, g):
-    return (g / _cj(node.inputs[0] * 0.6931471805599453),)
+    return (g / _cj(_times(node.inputs[0], 0.6931471805599453)),)
 
 
 @formula("log10")
 def log10(node, g):
-    return (g / _cj(node.inputs[0] * 2.302585092994046),)
+    return (g / _cj(_times(node.inputs[0], 2.302585092994046)),)
 
 
 @formula("log1p")
 def log1p(node, g):
-    return (g / _cj(node.inputs[0] + 1),)
+    return (g / _cj(_plus(node.inputs[0], 1)),)
 
 
 @formula("sqrt", saves=(), saves_output=True)
@@ -81,13 +99,12 @@ def sin(node, g):
 
 @formula("cos")
 def cos(node, g):
-    return (-g * _cj(node.inputs[0].sin()),)
+    return (g * _cj(-node.inputs[0].sin()),)
 
 
 @formula("tan", saves=(), saves_output=True)
 def tan(node, g):
-    out = node.output
-    return (g * _cj(1 + out * out),)
+    return (g * _cj(_plus(_sq(node.output), 1)),)
 
 
 def _complex_pole(r, x, d):
@@ -101,19 +118,21 @@ def _complex_pole(r, x, d):
 @formula("asin")
 def asin(node, g):
     x = node.inputs[0]
-    return (_complex_pole(g / _cj((1 - x * x).sqrt()), x, (1 - x * x)),)
+    d = _plus(-x * x, 1)
+    return (_complex_pole(g * _cj(d.rsqrt()), x, d),)
 
 
 @formula("acos")
 def acos(node, g):
     x = node.inputs[0]
-    return (_complex_pole(-g / _cj((1 - x * x).sqrt()), x, (1 - x * x)),)
+    d = _plus(-x * x, 1)
+    return (_complex_pole(g * _cj(-d.rsqrt()), x, d),)
 
 
 @formula("atan")
 def atan(node, g):
     x = node.inputs[0]
-    return (g / _cj(1 + x * x),)
+    return (g / _cj(_plus(x * x, 1)),)
 
 
 @formula("sinh")
@@ -147,8 +166,7 @@ def tanh_backward(node, gg):
 
 @formula("asinh")
 def asinh(node, g):
-    x = node.inputs[0]
-    return (g / _cj((x * x + 1).sqrt()),)
+    return (g * _cj(_plus(_sq(node.inputs[0]), 1).rsqrt()),)
 
 
 @formula("acosh")
@@ -158,13 +176,13 @@ def acosh(node, g):
         # sqrt(z - 1) * sqrt(z + 1): sqrt(z*z - 1) has the other sign in half the plane (PyTorch's branch)
         d = (x - 1).sqrt() * (x + 1).sqrt()
         return (_complex_pole(g / _cj(d), x, d),)
-    return (g / (x * x - 1).sqrt(),)  # finite for x < -1 too, as PyTorch
+    # finite for x < -1 too, as PyTorch
+    return (g * _scalar_overload("sub", "SubBackward1", x * x, 1).rsqrt(),)
 
 
 @formula("atanh")
 def atanh(node, g):
-    x = node.inputs[0]
-    return (g / _cj(1 - x * x),)
+    return (g / _cj(_one_minus(_sq(node.inputs[0]))),)
 
 
 @formula("sigmoid", saves=(), saves_output=True)
@@ -231,20 +249,18 @@ def frac(node, g):
 
 @formula("erf")
 def erf(node, g):
-    x = node.inputs[0]
-    return (g * 1.1283791670955126 * (-x * x).exp(),)
+    return (_times((-_sq(node.inputs[0])).exp(), 1.1283791670955126) * g,)
 
 
 @formula("erfc")
 def erfc(node, g):
-    x = node.inputs[0]
-    return (-g * 1.1283791670955126 * (-x * x).exp(),)
+    return (_times((-_sq(node.inputs[0])).exp(), -1.1283791670955126) * g,)
 
 
 @formula("erfinv", saves=(), saves_output=True)
 def erfinv(node, g):
-    out = node.output
-    return (g * 0.886226925452758 * (out * out).exp(),)
+    # (PyTorch computes erfinv(x) again; its value is the saved result)
+    return (_times(_sq(node.output).exp(), 0.886226925452758) * g,)
 
 
 @formula("nan_to_num")
@@ -256,32 +272,33 @@ def nan_to_num(node, g):
 def logit(node, g):
     x = node.inputs[0]
     eps = node.attrs["eps"]
-    gx = g / (x * (1 - x))
+    gx = g / (x * _one_minus(x))
     if eps is None or eps < 0:  # no clamping: outside [0, 1] logit is NaN, and so is its gradient (PyTorch's)
-        gx = tg.where((x < 0) | (x > 1), tg.full_like(gx, float("nan")), gx)
+        gx = tg.where((x >= 0) & (x <= 1), gx, tg.full_like(gx, float("nan")))
     else:
-        gx = tg.where((x < eps) | (x > 1 - eps), tg.zeros_like(gx), gx)
+        gx = tg.where((x >= eps) & (x <= 1 - eps), gx, tg.zeros_like(gx))
     return (gx,)
 
 
 @formula("sinc")
 def sinc(node, g):
     x = node.inputs[0]
-    px = x * 3.141592653589793
-    d = (px.cos() * px - px.sin()) / (px * x)
+    px = _times(x, 3.141592653589793)
+    sq = _times(x * x, 3.141592653589793)
+    d = (px * px.cos() - px.sin()) / sq
     # 0 at x == 0 whatever the gradient (PyTorch masks after multiplying: inf there is no NaN)
     r = g * _cj(d)
-    return (tg.where(x == 0, tg.zeros_like(r), r),)
+    return (tg.where(sq == 0, tg.zeros((), dtype=r.dtype, device=r.device), r),)
 
 
 @formula("deg2rad", saves=())
 def deg2rad(node, g):
-    return (g * 0.017453292519943295,)
+    return (_times(g, 0.017453292519943295),)
 
 
 @formula("rad2deg", saves=())
 def rad2deg(node, g):
-    return (g * 57.29577951308232,)
+    return (_times(g, 57.29577951308232),)
 
 
 @formula("lgamma")

@@ -16,10 +16,34 @@ def _tg():
     return tg
 
 
+# the node PyTorch's view backward records under create_graph (its ``select_backward`` /
+# ``slice_backward`` ops), by the name of the forward node
+_VIEW_BACKWARD_NODE = {"SelectBackward0": "SelectBackwardBackward0", "SliceBackward0": "SliceBackwardBackward0"}
+
+
+def placed_back(node, g, shape, index):
+    """``g`` placed at ``index`` in zeros of ``shape``; when building a graph, its node is named as
+    PyTorch's for the forward node's view op (SelectBackwardBackward0, not IndexBackwardBackward0)."""
+    from tensorgraft.ops.indexing import index_backward
+    name = _VIEW_BACKWARD_NODE.get(node.__class__.__name__)
+    if name is None or not g._requires_grad:
+        return index_backward(g, shape, index)
+    import tensorgraft as tg
+    if not tg.is_grad_enabled():
+        return index_backward(g, shape, index)
+    from tensorgraft.registry import registry
+    with tg.no_grad():
+        out = index_backward(g, shape, index)
+    if not isinstance(index, tuple) or len(index) != 2 or not (index[0] is None or isinstance(index[0], tuple)):
+        index = (index if isinstance(index, tuple) else (index,), None)  # (index_backward's own form)
+    tg.Tensor._autograd.record(registry.ops["_index_backward"], out, (g,), {"shape": shape, "index": index},
+                               node_name=name)
+    return out
+
+
 @formula("__getitem__", saves=())
 def getitem(node, g):
-    from tensorgraft.ops.indexing import index_backward
-    return (index_backward(g, node.attrs["shape"], node.attrs["index"]),)
+    return (placed_back(node, g, node.attrs["shape"], node.attrs["index"]),)
 
 
 @formula("_index_backward", saves=())
@@ -34,12 +58,29 @@ def setitem(node, g):
     (``attrs`` then also hold the view's size/stride/offset within the base)."""
     from tensorgraft.ops.indexing import region_of
     a = node.attrs
+    wrapped = a.get("wrapped")
+    if wrapped is not None:
+        return _through_wrapped(node, g, wrapped, region_of(g, a))
     idx = a["index"]
     need_old, need_value = node.needs_input_grad
     view = a if "size" in a else None
     g_old = _overwritten_cleared(g, idx, view) if need_old else None
     g_val = _written_part(region_of(g, a) if view else g, idx, node.in_meta[1]) if need_value else None
     return g_old, g_val
+
+
+def _through_wrapped(node, g, wrapped, part):
+    """A CopySlices that wraps an in-place op's node (``v.exp_()`` on a view ``v``), as PyTorch's:
+    that node runs on the view's part of the gradient; its gradient for ``self`` replaces that part
+    in the base's gradient (zeros where it has none), the others go to the op's other inputs."""
+    tg = _tg()
+    res = wrapped.apply([part])
+    g_base = None
+    if node.needs_input_grad[0]:
+        a = node.attrs
+        src = res[0] if res[0] is not None else tg.zeros_like(part)
+        g_base = tg.as_strided_scatter(g.contiguous(), src, a["size"], a["stride"], a["offset"])
+    return (g_base, *res[1:])
 
 
 @formula("index_put", saves=())

@@ -30,6 +30,12 @@ def _mH(x):
     return _c(x).transpose(-2, -1)
 
 
+def _tH(x):
+    """A matrix's conjugate transpose as PyTorch's mm/addmm gradients take it: ``x.t()``
+    (TBackward0 under create_graph; ``_mH``'s transpose records TransposeBackward0)."""
+    return _c(x).t()
+
+
 def _array_product_grads(a, b, g, need_a, need_b):
     """The gradients of a 2-D ``a @ b`` as two products on arrays, through the ``mm`` kernel the
     registry bound for the device (so bfloat16 is computed in float32 and rounded, as by the op).
@@ -56,7 +62,7 @@ def mm(node, g):
     need_a, need_b = node.needs_input_grad
     if not _gs.enabled:  # nothing to record: the products on arrays
         return _array_product_grads(a, b, g, need_a, need_b)
-    return (g.mm(_mH(b)) if need_a else None), (_mH(a).mm(g) if need_b else None)
+    return (g.mm(_tH(b)) if need_a else None), (_tH(a).mm(g) if need_b else None)
 
 
 @formula("bmm")
@@ -70,7 +76,8 @@ def bmm(node, g):
 def mv(node, g):
     a, v = node.inputs
     need_a, need_v = node.needs_input_grad
-    return (g.unsqueeze(1) * _c(v) if need_a else None), (_mH(a).mv(g) if need_v else None)
+    # (PyTorch's grad.outer(v): a reshape of the gradient, ViewBackward0 under create_graph)
+    return (g.reshape(-1, 1) * _c(v) if need_a else None), (_mH(a).mv(g) if need_v else None)
 
 
 @formula("dot")
@@ -108,12 +115,15 @@ def matmul(node, g):
         return ga, gb
     if a.ndim == 2 and b.ndim == 2 and not _gs.enabled:  # nothing to record: the products on arrays
         return _array_product_grads(a, b, g, need_a, need_b)
+    if a.ndim == 2 and b.ndim == 2:  # (recorded as MmBackward0: mm's gradients, with t())
+        return (g.mm(_tH(b)) if need_a else None), (_tH(a).mm(g) if need_b else None)
     ga = g.matmul(_mH(b)) if need_a else None
     gb = _mH(a).matmul(g) if need_b else None
     return ga, gb
 
 
-@formula("addmm", "addmv", "baddbmm", "addbmm")
+# (``input`` itself is not read: PyTorch keeps the two factors only, and so do these nodes)
+@formula("addmm", "addmv", "baddbmm", "addbmm", saves=(1, 2))
 def addmm(node, g):
     inp, m1, m2 = node.inputs
     beta, alpha = node.attrs["beta"], node.attrs["alpha"]
@@ -123,12 +133,15 @@ def addmm(node, g):
     g1 = g2 = None
     ga = g * alpha if alpha != 1 else g
     if name.startswith("Addmv"):
-        g1 = ga.unsqueeze(1) * _c(m2) if need_1 else None
+        g1 = ga.reshape(-1, 1) * _c(m2) if need_1 else None
         g2 = _mH(m1).mv(ga) if need_2 else None
     elif name.startswith("Addbmm"):
         ge = ga.unsqueeze(0).expand(m1.shape[0], *ga.shape)
         g1 = ge.bmm(_mH(m2)) if need_1 else None
         g2 = _mH(m1).bmm(ge) if need_2 else None
+    elif m1.ndim == 2:  # addmm: mm's gradients (TBackward0 under create_graph, as PyTorch's)
+        g1 = ga.mm(_tH(m2)) if need_1 else None
+        g2 = _tH(m1).mm(ga) if need_2 else None
     else:
         g1 = ga.matmul(_mH(m2)) if need_1 else None
         g2 = _mH(m1).matmul(ga) if need_2 else None
@@ -190,9 +203,12 @@ def cross(node, g):
 
 @formula("trace", saves=())
 def trace(node, g):
+    # PyTorch's trace_backward: g put on the diagonal of zeros (index_fill of the flat zeros, then a
+    # view: IndexFillBackward1 and ViewBackward0 under create_graph); an inf gradient stays off it
     tg = _tg()
-    shape = node.in_meta[0][0]
-    return (g * tg.eye(shape[0], shape[1], dtype=g.dtype, device=g.device),)
+    n, m = node.in_meta[0][0]
+    flat = tg.zeros(n * m, dtype=g.dtype, device=g.device)
+    return (flat.index_fill(0, tg.arange(0, n * m, m + 1, device=g.device), g).view(n, m),)
 
 
 @formula("linalg_inv", saves=(), saves_output=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from . import formula
+from .elementwise_common import _scalar_overload
 
 
 def _cj(t):
@@ -25,7 +26,9 @@ def _numel(shape, dims):
 def _keep(t, shape, dims, keepdim):
     """A reduced result re-shaped with its reduced dims kept (size 1), so it broadcasts against the input."""
     if dims is None:
-        dims = tuple(range(len(shape)))
+        # a full reduction's 0-d result broadcasts as it is: PyTorch's formulas re-insert no dims
+        # there (a double backward shows no UnsqueezeBackward0, e.g. norm's DivBackward0 reads the norm)
+        return t
     if not keepdim and len(shape):
         for d in sorted(dims):
             t = t.unsqueeze(d)
@@ -47,7 +50,9 @@ def sum_(node, g):
 def mean(node, g):
     shape = node.in_meta[0][0]
     dims = node.attrs["dim"]
-    return (expand_reduced(g, shape, dims, node.attrs["keepdim"]) / max(_numel(shape, dims), 1),)
+    # a division by a number, as PyTorch's (DivBackward1 under create_graph)
+    return (_scalar_overload("div", "DivBackward1", expand_reduced(g, shape, dims, node.attrs["keepdim"]),
+                             max(_numel(shape, dims), 1)),)
 
 
 def _evenly(g, x, out, dims, keepdim, masked_fill=False):
@@ -61,8 +66,18 @@ def _evenly(g, x, out, dims, keepdim, masked_fill=False):
         mask = mask | (x.isnan() & out.isnan())
         return _tg().zeros_like(x).masked_fill(mask, g / mask.sum())
     count = mask.sum(dims, keepdim=True) if dims is not None else mask.sum()
-    # the share times the mask, in PyTorch's order (a double backward records MulBackward0)
-    return _keep(g, shape, dims, keepdim) / count * mask
+    # the share times the mask, in PyTorch's order (a double backward records MulBackward0); the
+    # gradient gets its reduced dims back by a reshape, as PyTorch's restore_reduced_dims (ViewBackward0)
+    return _restore(g, shape, dims, keepdim) / count * mask
+
+
+def _restore(g, shape, dims, keepdim):
+    if keepdim or dims is None:
+        return g
+    target = list(shape)
+    for d in (range(len(shape)) if not dims else dims):
+        target[d] = 1
+    return g.reshape(target)
 
 
 def _index_backward(g, node, shape):
@@ -76,7 +91,17 @@ def _index_backward(g, node, shape):
     if not a["keepdim"]:
         g = g.unsqueeze(dim)
         idx = idx.unsqueeze(dim)
-    return scatter_dim(g, idx, dim, shape)
+    if not (g._requires_grad and _tg().is_grad_enabled()):
+        return scatter_dim(g, idx, dim, shape)
+    # building a graph: PyTorch's value_selecting_reduction_backward is zeros.scatter(dim, indices, g),
+    # ScatterBackward0 with an empty edge for the zeros and one for g
+    tg = _tg()
+    from tensorgraft.registry import registry
+    with tg.no_grad():
+        out = scatter_dim(g, idx, dim, shape)
+    tg.Tensor._autograd.record(registry.ops["_scatter_dim"], out, (None, g), {"index": idx, "dim": dim},
+                               node_name="ScatterBackward0")
+    return out
 
 
 @formula("_gather_dim", saves=())
@@ -88,7 +113,8 @@ def gather_dim(node, g):
 @formula("_scatter_dim", saves=())
 def scatter_dim_(node, g):
     from tensorgraft.ops.reduction import gather_dim
-    return (gather_dim(g, node.attrs["index"], node.attrs["dim"]),)
+    gathered = gather_dim(g, node.attrs["index"], node.attrs["dim"])
+    return (None, gathered) if len(node.in_meta) == 2 else (gathered,)  # (ScatterBackward0: zeros, g)
 
 
 @formula("nansum")
@@ -184,13 +210,14 @@ def _spread_grad(g, node, dims, std):
             out = node.output
             g = tg.where(out == 0, tg.zeros_like(g), g / (out * 2))
         return g * tg.where(centered == 0, tg.full_like(x, float("nan")), tg.full_like(x, float("inf")))
-    if not std:
-        return _keep(g, shape, dims, keepdim) * centered * (2.0 / dof if dof else float("inf"))
-    out = _keep(node.output, shape, dims, keepdim)
-    scale = _keep(g, shape, dims, keepdim) / (out * dof)
-    # no spread (std == 0): PyTorch gives a zero gradient, not 0/0; the scale is masked before the
-    # product with the centered input, as PyTorch does (a double backward records MulBackward0)
-    return _tg().where(out == 0, _tg().zeros_like(scale), scale) * centered
+    if std:
+        # PyTorch's std_backward: the variance's gradient is g / (2 * std), 0 where there is no
+        # spread (std == 0: not 0/0); then var_backward's, in its order and with its nodes
+        out = node.output
+        g = (g / _scalar_overload("mul", "MulBackward1", out, 2)).masked_fill(out == 0, 0)
+    # (2 / dof) * g * centered, as PyTorch's var_backward (MulBackward1 then MulBackward0)
+    return _scalar_overload("mul", "MulBackward1", _keep(g, shape, dims, keepdim),
+                            2.0 / dof if dof else float("inf")) * centered
 
 
 @formula("var")
@@ -205,39 +232,36 @@ def std(node, g):
 
 @formula("linalg_vector_norm", saves=(0,), saves_output=True)
 def vector_norm(node, g):
-    tg = _tg()
     x = node.inputs[0]
     a = node.attrs
     shape = node.in_meta[0][0]
     dims, keepdim, p = a["dim"], a["keepdim"], a["ord"]
-    out = _keep(node.output, shape, dims, keepdim)
-    ge = _keep(g, shape, dims, keepdim)
     if p == 0:
         return (None,)  # a count: no gradient at all (PyTorch leaves .grad unset, as for dist)
+    return (norm_backward(_keep(g, shape, dims, keepdim), x, p, _keep(node.output, shape, dims, keepdim), dims),)
+
+
+def norm_backward(g, x, p, norm, dims):
+    """PyTorch's norm_backward (``g`` and ``norm`` with their reduced dims kept, or 0-d), case by
+    case in its order and with its ops, so a double backward records its nodes (MaskedFillBackward0
+    where the norm is 0: a ratio of 0 there, not 0/0; the gradient multiplies it afterwards, so an
+    inf or NaN gradient there still gives NaN, as PyTorch)."""
     if p == 1:
-        return (ge * x.sgn(),)
-    # each case ends in a product, as PyTorch's norm_backward, so a double backward records
-    # MulBackward0. Where the norm is 0 its ratio is 0 (not 0/0); for p == 2 that is x / norm, and
-    # the gradient multiplies it afterwards (an inf or NaN gradient there still gives NaN, as PyTorch)
+        return x.sgn() * g
     if p == 2:
-        unit = x / out
-        return (ge * tg.where(out == 0, tg.zeros_like(unit), unit),)
-    if p == float("inf") or p == float("-inf"):
-        mask = x.abs() == out
-        count = mask.sum(dims, keepdim=True) if dims is not None else mask.sum()
-        return (x.sgn() * mask * (ge / count),)
+        return g * (x / norm).masked_fill(norm == 0, 0)
     ax = x.abs()
-    scaled = x.sgn() * ax ** (p - 1)
+    if p == float("inf") or p == float("-inf"):
+        # the elements reaching the norm share the gradient; a NaN (the norm is NaN then) is one of them
+        mask = (ax == norm) | ax.isnan()
+        count = mask.sum(dims, keepdim=True) if dims is not None else mask.sum()
+        return x.sgn() * ((g / count) * mask)
     if p < 1:
         # |x|^(p-1) is inf at x == 0, where PyTorch gives 0 (not sgn(0) * inf = NaN); a double
         # backward is still NaN there, as PyTorch's
-        scaled = tg.where(ax == 0, tg.zeros_like(scaled), scaled)
-    scale = ge / out ** (p - 1)
-    if p < 1:
-        # norm ** (p - 1) is inf at a zero norm, so the scale is 0 there already (NaN from an
-        # inf or NaN gradient, as PyTorch, which masks only for p > 1)
-        return (scaled * scale,)
-    return (scaled * tg.where(out == 0, tg.zeros_like(scale), scale),)
+        return x.sgn() * ax.pow(p - 1).masked_fill(x == 0, 0) * g * norm.pow(1 - p)
+    scaled = x.sgn() * ax.pow(p - 1) if p < 2 else x * ax.pow(p - 2)
+    return scaled * (g / norm.pow(p - 1)).masked_fill(norm == 0, 0)
 
 
 @formula("logsumexp", saves=(0,), saves_output=True)
@@ -271,7 +295,7 @@ def cumprod(node, g):
     if g.ndim == 0 or x.shape[d] == 1:  # a single element along d: its own product
         return (g,)
     if not bool((x == 0).any()):
-        w = g * _cj(node.output)
+        w = _cj(node.output) * g  # (PyTorch's order: MulBackward0 with the output's edge first)
         return (_reversed_cumsum(w, d) / _cj(x),)
     # zeros present: grad_i = sum_{j >= i} g_j * prod_{k <= j, k != i} x_k, one position at a time
     n = x.shape[d]

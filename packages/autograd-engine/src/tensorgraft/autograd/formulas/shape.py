@@ -82,8 +82,8 @@ def stack(node, g):
 
 @formula("_slice", saves=())
 def slice_back(node, g):
-    from tensorgraft.ops.indexing import index_backward
-    return (index_backward(g, node.attrs["shape"], (node.attrs["index"], None)),)
+    from .indexing import placed_back
+    return (placed_back(node, g, node.attrs["shape"], (node.attrs["index"], None)),)
 
 
 @formula("_pieces", saves=(), multi_output=True)

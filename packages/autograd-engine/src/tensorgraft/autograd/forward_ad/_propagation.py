@@ -29,6 +29,7 @@ it calls the implementation behind the function's dispatch wrapper, as the wrapp
 from __future__ import annotations
 
 import ctypes
+import re
 
 import tensorgraft as tg
 from tensorgraft._C import state as _dispatch_state
@@ -422,8 +423,14 @@ def _shadow_tangents(func, args, kwargs, duals, inplace_target=None):
         # ``u -> J^T u`` is linear, so where ``u`` sits does not matter: ones rather than zeros, as
         # some backward formulas compute with ``log|u|`` (logcumsumexp's) and are NaN at 0
         cotangents = [tg.ones_like(shadow_outs[i], requires_grad=True) for i in positions]
-        vjps = tg.autograd.grad([shadow_outs[i] for i in positions], [wrt[k] for k in keys], cotangents,
-                                create_graph=True, allow_unused=True)
+        try:
+            vjps = tg.autograd.grad([shadow_outs[i] for i in positions], [wrt[k] for k in keys], cotangents,
+                                    create_graph=True, allow_unused=True)
+        except (RuntimeError, NotImplementedError) as exc:
+            refusal = _no_forward_derivative(exc)
+            if refusal is None:
+                raise
+            raise refusal from None
         pairs = [(g, duals[k][1]) for g, k in zip(vjps, keys) if g is not None and g.requires_grad]
         keep_graph = False
         if pairs:
@@ -442,6 +449,29 @@ def _shadow_tangents(func, args, kwargs, duals, inplace_target=None):
             p = unaliased(p.detach(), duals)
         tangents[i] = p
     return tangents
+
+
+_NO_DERIVATIVE = re.compile(r"derivative for aten::(\w+) is not implemented$")
+_DERIVATIVE_NOT_WRITTEN = re.compile(r"the derivative for '([\w.]+)(?:: \w+)?' is not implemented\.")
+# where PyTorch's forward-AD message names the op otherwise than its backward's
+_FORWARD_NAMES = {"zeta": "special_zeta"}
+
+
+def _no_forward_derivative(exc):
+    """PyTorch's error for an op without a forward derivative, from the error its backward raised
+    in the shadow run: an op with no derivative at all (its node is ``NotImplemented``: ``x // y``,
+    ``histogram``) names the aten op; one whose derivative is not written yet (igamma's, unique's)
+    says so. None for any other error."""
+    text = str(exc)
+    m = _NO_DERIVATIVE.search(text)
+    if m is not None:
+        return NotImplementedError(f"Trying to use forward AD with aten::{m.group(1)} that does not support it.")
+    m = _DERIVATIVE_NOT_WRITTEN.search(text)
+    if m is not None:
+        name = _FORWARD_NAMES.get(m.group(1), m.group(1))
+        return NotImplementedError(f"Trying to use forward AD with {name} that does not support it because it has "
+                                   "not been implemented yet.")
+    return None
 
 
 def _like(tangent, g):
