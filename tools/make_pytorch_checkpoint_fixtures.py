@@ -1,7 +1,8 @@
 """Write the PyTorch-made checkpoint files the tensor-core tests load without PyTorch installed
 (packages/tensor-core/tests/data/pytorch_checkpoints/).
 
-Run with PyTorch installed (the `oracle` tox env has it): ``python tools/make_pytorch_checkpoint_fixtures.py``.
+Run with PyTorch installed (the `oracle` tox env has it): ``python tools/make_pytorch_checkpoint_fixtures.py``
+(``--only-whole-models``: only the whole-model files of packages/nn-layers/tests/data/pytorch_checkpoints/).
 Every tensor is built from ``arange`` so the tests can recompute what it must hold with NumPy alone;
 the files are small (a few KiB) and committed.
 """
@@ -16,6 +17,60 @@ import numpy as np
 import torch
 
 OUT = pathlib.Path(__file__).resolve().parent.parent / "packages/tensor-core/tests/data/pytorch_checkpoints"
+# whole models (torch.save(model)) for the nn-layers tests: their classes are tensorgraft.nn's
+NN_OUT = pathlib.Path(__file__).resolve().parent.parent / "packages/nn-layers/tests/data/pytorch_checkpoints"
+
+
+class Net(torch.nn.Module):
+    """A program's own model class, pickled as ``__main__.Net`` (the tests define the same class on
+    tensorgraft.nn.Module and put it in their ``__main__``): common layers, a buffer of its own and a
+    plain attribute."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(1, 2, 3, padding=1)
+        self.bn = torch.nn.BatchNorm2d(2)
+        self.act = torch.nn.ReLU()
+        self.flat = torch.nn.Flatten()
+        self.drop = torch.nn.Dropout(0.5)
+        self.norm = torch.nn.LayerNorm(32)
+        self.fc = torch.nn.Linear(32, 3)
+        self.register_buffer("scale", torch.tensor(0.5))
+        self.note = "kept"
+
+    def forward(self, x):
+        x = self.act(self.bn(self.conv(x)))
+        return self.fc(self.norm(self.drop(self.flat(x)))) * self.scale
+
+
+def whole_models() -> None:
+    """Whole objects pickled by torch.save (modules, an optimizer), with the inputs and the outputs
+    PyTorch computes from them (whole_models_expected.npz, read with NumPy alone)."""
+    NN_OUT.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+    net = Net()
+    net(torch.randn(4, 1, 4, 4))  # one training-mode batch: BatchNorm's running stats move
+    net.eval()
+    x = torch.arange(32, dtype=torch.float32).reshape(2, 1, 4, 4) / 16 - 1
+    torch.save(net, NN_OUT / "whole_net.pt")
+    rnn = torch.nn.LSTM(3, 4, batch_first=True)
+    seq = torch.arange(12, dtype=torch.float32).reshape(1, 4, 3) / 6 - 1
+    torch.save(rnn, NN_OUT / "whole_lstm.pt")
+    legacy = mlp()
+    torch.save(legacy, NN_OUT / "whole_mlp_legacy.pt", _use_new_zipfile_serialization=False)
+    # a training checkpoint holding the objects themselves: model, SGD-momentum after one step
+    model = mlp()
+    opt = torch.optim.SGD(model.parameters(), lr=0.5, momentum=0.9)
+    for p in model.parameters():
+        p.grad = torch.ones_like(p)
+    opt.step()
+    torch.save({"epoch": 7, "model": model, "optimizer": opt}, NN_OUT / "whole_training_objects.pt")
+    opt.step()  # a second step with the same gradients: what the loaded optimizer must reach
+    with torch.no_grad():
+        np.savez(NN_OUT / "whole_models_expected.npz", net_x=x.numpy(), net_out=net(x).numpy(), lstm_x=seq.numpy(),
+                 lstm_out=rnn(seq)[0].numpy(), mlp_x=x.reshape(-1, 4)[:, :3].numpy(),
+                 mlp_out=legacy(x.reshape(-1, 4)[:, :3]).numpy(),
+                 **{f"after_second_step.{k}": v.numpy() for k, v in model.state_dict().items()})
 
 
 def mlp():
@@ -41,6 +96,9 @@ def limited_dtypes():
 
 
 def main() -> None:
+    whole_models()
+    if sys.argv[1:] == ["--only-whole-models"]:  # (regenerating the others changes their random ids)
+        return
     OUT.mkdir(parents=True, exist_ok=True)
     torch.save(mlp().state_dict(), OUT / "mlp_state_dict.pt")
 

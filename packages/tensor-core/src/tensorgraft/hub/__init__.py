@@ -157,7 +157,8 @@ def load_state_dict_from_url(url: str, model_dir: str | None = None, map_locatio
     """The object saved at ``url`` (a state_dict, usually), downloaded once into ``model_dir``
     (default ``get_dir()/checkpoints``) and loaded with ``tensorgraft.load``. ``check_hash``: the
     file name's ``-<hex>.`` part must prefix the file's SHA-256 digest. ``weights_only`` defaults
-    to False as in PyTorch's hub; tensorgraft never runs code from a checkpoint either way."""
+    to False as in PyTorch's hub: a pickled object in the file is then unpickled (its code runs), as in
+    PyTorch; pass ``weights_only=True`` for sources you do not trust."""
     from ..serialization import load
     if os.getenv("TORCH_MODEL_ZOO"):
         warnings.warn("TORCH_MODEL_ZOO is deprecated, please use env TORCH_HOME instead", stacklevel=2)

@@ -1,5 +1,8 @@
 """``tensorgraft.save`` / ``tensorgraft.load``: checkpoints in the safetensors format, no pickle;
-``load`` also reads the files PyTorch's ``torch.save`` writes (see ``pytorch_files``).
+``load`` also reads the files PyTorch's ``torch.save`` writes (see ``pytorch_files``). An object the
+safetensors format cannot hold (a whole module, an optimizer, an object of the program's classes) is
+pickled into PyTorch's zip format instead, as ``torch.save`` does, and loads back only with an explicit
+``weights_only=False``, as in PyTorch (see ``pickled_objects``).
 
 A checkpoint is a plain safetensors file (written and read through the ``safetensors`` package):
 
@@ -11,8 +14,8 @@ A checkpoint is a plain safetensors file (written and read through the ``safeten
   which tensors are the same object) is JSON in the safetensors ``__metadata__`` under the key
   ``"tensorgraft"``.
 
-Loading only parses JSON and copies bytes: nothing in a checkpoint is ever executed, so
-``weights_only`` protects nothing here. It refuses an ``argparse.Namespace``, a ``pathlib`` path, a
+Loading such a file only parses JSON and copies bytes: nothing in it is ever executed, so
+``weights_only`` protects nothing there. It refuses an ``argparse.Namespace``, a ``pathlib`` path, a
 ``datetime``/``date``/``time``/``timedelta`` and a ``collections.defaultdict`` as PyTorch's
 restricted unpickler does (its messages, its ``add_safe_globals`` allow-list), so a program that
 needs ``weights_only=False`` for them there needs it here too; NumPy arrays and scalars and
@@ -57,8 +60,10 @@ The package's modules, each holding one concept:
 - ``reading``: reading the bytes of a checkpoint from a path or a stream
 - ``weights_only``: PyTorch's weights_only refusals and the ``add_safe_globals`` allow-list
 - ``pytorch_files``: loading files PyTorch's own ``torch.save`` wrote (zip archive or legacy stream)
-  with a restricted unpickler that never runs code from the file
+  with a restricted unpickler (``weights_only=True``) or an unrestricted one (``weights_only=False``)
 - ``pytorch_writer``: ``save_for_pytorch``, writing files PyTorch's ``torch.load`` reads
+- ``pickled_objects``: whole objects (``torch.save(model)``) pickled into that format, and the
+  unrestricted global lookup of ``weights_only=False``
 - ``foreign_objects``: placeholders for objects of classes a PyTorch file names (weights_only=False)
 - ``torch_options``: the rest of ``torch.serialization`` (mmap and endianness options,
   ``get_unsafe_globals_in_checkpoint``, the ``map_location`` helpers)
@@ -170,13 +175,24 @@ def _atomic_write(path: str, write) -> None:
 
 def save(obj, f, pickle_module=None, pickle_protocol=DEFAULT_PROTOCOL, _use_new_zipfile_serialization=True,
          _disable_byteorder_record=False) -> None:
-    """Save ``obj`` (a tensor, a state_dict, an optimizer state_dict, nested containers of them)
-    to ``f``, a path or a binary file object. The pickle arguments are accepted and ignored."""
+    """Save ``obj`` to ``f``, a path or a binary file object. Tensors, state_dicts, optimizer
+    state_dicts and nested containers of them are written in tensorgraft's safetensors format; any
+    other object (a whole module, an optimizer, an object of the program's classes) is pickled into
+    PyTorch's zip format, as ``torch.save`` writes it (``pickled_objects``): loading it back needs
+    ``weights_only=False``, as in PyTorch. The pickle arguments are accepted and ignored."""
     is_path = isinstance(f, (str, bytes, os.PathLike))
     if not is_path and not hasattr(f, "write"):
         # checked before encoding, as PyTorch does, so a bad target is reported whatever obj holds
         raise AttributeError("expected 'f' to be string, path, or a file-like object with a 'write' attribute")
-    arrays, metadata = _encode(obj)
+    try:
+        arrays, metadata = _encode(obj)
+    except (TypeError, ValueError):
+        # an object the safetensors format cannot hold (a module, an optimizer, an object of the
+        # program's classes, a reference cycle): pickled into PyTorch's zip format, as torch.save
+        # writes every object; pickling errors (a lambda, a local class) are raised as pickle raises them
+        from .pickled_objects import save_pickled
+        save_pickled(obj, f)
+        return
     if is_path:
         _atomic_save(arrays, metadata, os.fsdecode(f))
         return
@@ -199,7 +215,9 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     ``fn(tensor, location)`` returning a tensor or None. ``weights_only`` decides what a PyTorch
     file may hold; None means PyTorch's default (True, or False when a ``pickle_module`` is given,
     overridden by the ``TORCH_FORCE_WEIGHTS_ONLY_LOAD``/``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD``
-    environment variables). Loading never executes code from the file either way.
+    environment variables). ``weights_only=True`` never executes code from the file; with
+    ``weights_only=False`` a pickled object (``torch.save(model)``, from PyTorch or tensorgraft) is
+    unpickled, which runs code named by the file, as in PyTorch: only load files you trust.
     """
     weights_only = _weights_only_of(weights_only, pickle_module)
     # PyTorch's refusals of contradictory arguments, made before the file is touched

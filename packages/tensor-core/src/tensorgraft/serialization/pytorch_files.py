@@ -8,18 +8,20 @@ Such a file is a pickle. It is read by a *restricted* unpickler, the same approa
 PyTorch's names to tensorgraft's objects (``torch._utils._rebuild_tensor_v2`` to a function that
 makes a tensor from the storage bytes, ``torch.FloatStorage`` to a dtype marker, ``torch.Size``,
 ``torch.device``, the dtypes, ``collections.OrderedDict``...), and anything else is refused before it
-is called. Nothing from the file is ever executed:
+is called (nothing from the file is executed unless the caller opts in):
 
 * ``weights_only=True`` (the default, as in PyTorch 2.6+) allows what PyTorch's default allow-list
   allows, plus what the program allow-listed with ``torch.serialization.add_safe_globals`` /
   ``safe_globals``; anything else is refused with PyTorch's message.
-* ``weights_only=False`` also allows plain data PyTorch refuses by default (NumPy arrays and scalars,
-  ``argparse.Namespace``, ``pathlib`` paths, ``datetime`` values, ``defaultdict``, ``frozenset``), and
-  loads objects of other classes (a Lightning ``AttributeDict``, a program's config class) as inert
-  ``ForeignObject`` placeholders holding their saved fields (``foreign_objects``), with a warning.
-  Never code: a pickled PyTorch module (``torch.save(model)``) is refused with a message saying to
-  save and load its ``state_dict()`` instead, and so is any name of ``os``, ``subprocess``,
-  ``builtins``... PyTorch would run such a pickle.
+* ``weights_only=False`` is the explicit opt-in to unpickling, as in PyTorch: every other global is
+  imported and may run (``pickled_objects.find_global``), PyTorch's names mapped to tensorgraft's
+  (``torch.nn.modules.linear.Linear`` is ``tensorgraft.nn.Linear``), so a whole model saved with
+  ``torch.save(model)`` loads into tensorgraft modules. Plain data PyTorch refuses by default (NumPy
+  arrays and scalars, ``argparse.Namespace``, paths, datetimes...) comes from the same tables as with
+  ``weights_only``. An object of a class whose *library is not installed* (a Lightning
+  ``AttributeDict`` in a checkpoint loaded without Lightning) loads as an inert ``ForeignObject``
+  placeholder holding its saved fields (``foreign_objects``), with a warning, where PyTorch would
+  raise ModuleNotFoundError.
 
 Storages become NumPy arrays (one copy out of the archive); tensors are strided views of them, so
 tensors that shared a storage in PyTorch (tied weights, views) share memory here too, after their
@@ -426,15 +428,7 @@ def _plain_data_globals() -> dict:
         g[f"builtins.{builtin.__name__}"] = builtin
     # constants a pickle names as globals (``x[..., 0]`` indices kept in a config): nothing runs
     g["builtins.Ellipsis"], g["builtins.NotImplemented"] = Ellipsis, NotImplemented
-    g["copyreg._reconstructor"] = _copyreg_reconstructor
     return g
-
-
-def _copyreg_reconstructor(cls, base, state):
-    """``copyreg._reconstructor`` limited to classes the allow-list already let through."""
-    if base is not object or not isinstance(cls, type):
-        raise pickle.UnpicklingError("copyreg._reconstructor in a checkpoint may only rebuild plain objects")
-    return object.__new__(cls)
 
 
 def _allowed_name(obj) -> str | None:
@@ -506,33 +500,18 @@ def _resolver(builder: _Builder, weights_only: bool, name: str):
                                   "convert the tensor in PyTorch (e.g. .float() or .long()) before saving")
         if weights_only:
             raise _unsupported_global(_shown_name(full))
-        top = module.split(".")[0]
-        if top == "torch":
-            raise pickle.UnpicklingError(
-                f"tensorgraft.load: '{name}' holds a pickled {_shown_name(full)}, and tensorgraft never runs code from "
-                "a checkpoint, even with weights_only=False. A whole module saved with torch.save(model) cannot be "
-                "loaded: in PyTorch, save its tensors instead (torch.save(model.state_dict(), path)), then build the "
-                "model in tensorgraft and call model.load_state_dict(tensorgraft.load(path)).")
-        if top in _NEVER_IN_A_CHECKPOINT:
-            raise pickle.UnpicklingError(
-                f"tensorgraft.load: '{name}' refers to {_shown_name(full)}, which a checkpoint has no reason to hold "
-                "(it runs code or touches the system); refused whatever weights_only says. Do not load files from "
-                "sources you do not trust.")
-        # a class of the saving program's libraries: an inert placeholder holding what was saved
+        # weights_only=False: the caller opted into unpickling, as in PyTorch
+        from .pickled_objects import _MISSING, find_global
+        obj = find_global(module, attr)
+        if obj is not _MISSING:
+            return obj
+        # a class of a library the saving program had and this one lacks: an inert placeholder
         resolve.foreign.append(full)
         return foreign_class(full)
 
     resolve.foreign = []
+    resolve.unrestricted = not weights_only
     return resolve
-
-
-# top-level modules whose names a checkpoint's pickle has no business naming (with weights_only=False,
-# any other unknown class becomes a ForeignObject placeholder)
-_NEVER_IN_A_CHECKPOINT = frozenset({
-    "builtins", "os", "posix", "nt", "subprocess", "sys", "shutil", "importlib", "runpy", "pickle", "_pickle",
-    "marshal", "socket", "ctypes", "code", "codeop", "pty", "signal", "multiprocessing", "threading", "webbrowser",
-    "tensorgraft",
-})
 
 
 def _warn_foreign(resolve, name: str) -> None:
@@ -725,6 +704,8 @@ def _unpickle(fh, resolve, load_storage, name):
         raise
     except (EOFError, ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError,
             RecursionError, MemoryError) as exc:
+        if resolve.unrestricted:
+            raise  # weights_only=False ran the file's code: its errors are the program's, as in PyTorch
         raise CheckpointError(f"checkpoint '{name}' is corrupt: its pickle could not be read "
                               f"({type(exc).__name__}: {exc})") from None
 
@@ -756,6 +737,8 @@ def load_legacy(fileobj, name: str, map_location, weights_only: bool):
     declared = {}
 
     def declare(pid):
+        if _is_module_pid(pid):
+            return pid[1]
         if not isinstance(pid, tuple) or len(pid) < 5 or pid[0] != "storage":
             raise CheckpointError(f"checkpoint '{name}' is corrupt: unknown persistent id {pid!r}")
         _, storage_type, key, location, numel = pid[:5]
@@ -796,6 +779,8 @@ def load_legacy(fileobj, name: str, map_location, weights_only: bool):
         raise CheckpointError(f"checkpoint '{name}' is truncated: storages {sorted(missing)} are missing")
 
     def load_storage(pid):
+        if _is_module_pid(pid):
+            return pid[1]
         storage = storages[pid[2]]
         view = pid[5] if len(pid) > 5 else None
         if view is not None:  # (view key, offset, size): a slice of the storage (PyTorch < 0.4)
@@ -812,6 +797,14 @@ def load_legacy(fileobj, name: str, map_location, weights_only: bool):
     result = _unpickle(f, resolve, load_storage, name)
     _warn_foreign(resolve, name)
     return _public_storages(result, map_location)
+
+
+def _is_module_pid(pid) -> bool:
+    """The legacy format's record of a module class with its source, ``('module', class, file,
+    source)``: stands for the class (its global was resolved, so weights_only=False). PyTorch warns
+    (SourceChangeWarning) when the source differs from the class's; tensorgraft's classes never have
+    PyTorch's source, so no comparison is made."""
+    return isinstance(pid, tuple) and len(pid) == 4 and pid[0] == "module" and isinstance(pid[1], type)
 
 
 def _no_storage(pid):

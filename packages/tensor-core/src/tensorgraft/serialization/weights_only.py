@@ -2,8 +2,10 @@
 and the ``add_safe_globals`` allow-list (``torch.serialization.safe_globals`` & co.) that lifts
 those refusals.
 
-Separate because nothing here concerns the file format: loading never executes code from a file,
-so these rules exist only to keep programs written for PyTorch behaving as they do there.
+Separate because nothing here concerns the file format: for tensorgraft's safetensors files, which
+never hold code, these rules only keep programs written for PyTorch behaving as they do there; for
+pickled files (PyTorch's, and whole objects tensorgraft pickled) they are what keeps
+``weights_only=True`` from running the file's code.
 """
 from __future__ import annotations
 
