@@ -188,6 +188,24 @@ def test_unpicklable_objects_raise_as_pickle_does_and_leave_no_file(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+def test_a_lambda_attribute_is_refused_in_the_c_picklers_words():
+    # torch.save pickles with the C pickler; PyTorch 2.13 on Python 3.11 says, for a model with a
+    # lambda defined at the top of the program: PicklingError "Can't pickle <function <lambda> at
+    # 0x...>: attribute lookup <lambda> on __main__ failed" (the pure-Python pickler says "it's not
+    # found as __main__.<lambda>")
+    model = nn.Linear(1, 1)
+    model.fn = lambda t: t
+    model.fn.__qualname__ = "<lambda>"
+    model.fn.__module__ = "__main__"
+    with pytest.raises(pickle.PicklingError) as info:
+        tg.save(model, io.BytesIO())
+    with pytest.raises(pickle.PicklingError) as c_pickler:
+        pickle.dumps(model.fn)
+    assert str(info.value) == str(c_pickler.value)
+    if sys.version_info[:2] == (3, 11):
+        assert str(info.value).endswith(": attribute lookup <lambda> on __main__ failed")
+
+
 # ------------------------------------------------------------------------------------ weights_only=True
 def test_default_weights_only_refuses_a_whole_module_with_pytorchs_message():
     buf = _saved(nn.Sequential(nn.Linear(3, 2), nn.ReLU()))

@@ -311,3 +311,50 @@ def test_pickled_parameter_view_keeps_its_storage_and_offset():
     assert (q.storage_offset(), q.untyped_storage().nbytes(), q.tolist()) == (1, 24, [1.0, 2.0, 3.0])
     whole = nn.Parameter(tg.ones(3))
     assert copy.copy(whole).data_ptr() == whole.data_ptr()  # copy.copy shares memory, as PyTorch's
+
+
+def test_untyped_storage_slice_is_a_storage_over_the_same_bytes():
+    # PyTorch 2.13: storage[a:b] is an UntypedStorage of b-a bytes at data_ptr()+a sharing the memory
+    # (so bytes()/bytearray() of a slice read part of a from_file mapping); steps other than 1 refuse
+    s = tg.zeros(8, dtype=tg.uint8).untyped_storage()
+    s[2:4] = 5
+    assert s.tolist() == [0, 0, 5, 5, 0, 0, 0, 0]
+    part = s[2:6]
+    assert type(part) is tg.UntypedStorage
+    assert (part.nbytes(), part.data_ptr() - s.data_ptr(), part.tolist()) == (4, 2, [5, 5, 0, 0])
+    part[0] = 99
+    assert s[2] == 99
+    assert (s[-3:].tolist(), s[5:2].nbytes(), s[2:100].tolist()) == ([0, 0, 0], 0, [99, 5, 0, 0, 0, 0])
+    assert bytearray(tg.arange(4.).untyped_storage()[4:8]) == bytearray(b"\x00\x00\x80?")
+    with pytest.raises(RuntimeError, match="Trying to slice with a step of 2, but only a step of 1 is supported"):
+        s[1:7:2]
+
+
+def test_untyped_storage_public_constructors():
+    # PyTorch 2.13: UntypedStorage() is 0 bytes, UntypedStorage(n) n bytes, UntypedStorage(seq) its
+    # items modulo 256; set_() onto one views it; bad arguments raise these RuntimeErrors
+    assert tg.UntypedStorage().nbytes() == 0
+    s = tg.UntypedStorage(8, device="cpu")
+    assert (s.nbytes(), s.device) == (8, tg.device("cpu"))
+    assert tg.UntypedStorage([1, 256, 300]).tolist() == [1, 0, 44]
+    t = tg.tensor([], dtype=tg.float32).set_(s)
+    s[0:4] = 1
+    assert t.shape == (2,) and t.untyped_storage().data_ptr() == s.data_ptr()
+    assert t.view(tg.uint8)[:4].tolist() == [1, 1, 1, 1]
+    with pytest.raises(RuntimeError, match="alloc_cpu.. seems to have been called with negative number: "
+                                           "18446744073709551615"):
+        tg.UntypedStorage(-1)
+    with pytest.raises(RuntimeError, match=r"^torch.UntypedStorage\(\): Expected a sequence type, but got float$"):
+        tg.UntypedStorage(2.5)
+    with pytest.raises(RuntimeError, match=r"from a sequence \(list\), but one of the items was of type float instead "
+                                           "of int"):
+        tg.UntypedStorage([1, 2.0])
+
+
+def test_plain_pickle_gives_two_tensor_objects_their_own_memory():
+    # PyTorch 2.13: two tensor objects over one storage pickle as two storages; one object twice stays one
+    t = tg.arange(4.)
+    out = pickle.loads(pickle.dumps({"a": t.detach(), "b": t.detach(), "c": t, "d": t}))
+    out["a"][0] = 9
+    assert out["b"][0].item() == 0.0 and out["c"] is out["d"]
+    assert copy.copy(t).data_ptr() == t.data_ptr()

@@ -58,14 +58,42 @@ def storage_offset(a) -> int:
     return (_ptr(a) - _ptr(owner_array(a))) // a.itemsize
 
 
+def _new_storage_bytes(arg) -> np.ndarray:
+    """The bytes of ``UntypedStorage(arg)``: ``arg`` zero bytes for a number (PyTorch leaves them
+    uninitialised), else the items of a sequence of ints modulo 256, with PyTorch's errors."""
+    if isinstance(arg, numbers.Integral) and not isinstance(arg, bool):
+        n = int(arg)
+        if n < 0:
+            raise RuntimeError("[enforce fail at alloc_cpu.cpp:98] ((ptrdiff_t)nbytes) >= 0. alloc_cpu() seems to have "
+                               f"been called with negative number: {n + 2 ** 64}")
+        return np.zeros(n, np.uint8)
+    if not isinstance(arg, collections.abc.Sequence):
+        raise RuntimeError(f"torch.UntypedStorage(): Expected a sequence type, but got {type(arg).__name__}")
+    for item in arg:
+        if not isinstance(item, numbers.Integral):
+            raise RuntimeError(f"torch.UntypedStorage(): tried to construct a storage from a sequence "
+                               f"({type(arg).__name__}), but one of the items was of type {type(item).__name__} "
+                               "instead of int")
+    return np.array([int(v) % 256 for v in arg], dtype=np.uint8)
+
+
 class UntypedStorage:
     """The bytes of a tensor's memory (``torch.UntypedStorage``)."""
 
     __slots__ = ("_owner", "_device")
 
-    def __init__(self, owner, device):
-        self._owner = owner
-        self._device = device
+    def __init__(self, *args, device=None):
+        from .device import device as _device_cls
+        if len(args) == 2 and device is None and isinstance(args[1], _device_cls):
+            self._owner, self._device = args  # (tensorgraft's own: the array owning the memory, its device)
+            return
+        # PyTorch's public forms: UntypedStorage(), UntypedStorage(nbytes), UntypedStorage(sequence)
+        if len(args) > 1:
+            raise TypeError(f"UntypedStorage(): expected at most one positional argument, got {len(args)}")
+        values = _new_storage_bytes(args[0] if args else 0)
+        import tensorgraft as tg
+        t = tg.tensor(values, dtype=_dt.uint8, device=device)
+        self._owner, self._device = owner_array(t._data), t._device
 
     def _bytes(self):
         return _bytes_of(self._owner)
@@ -122,11 +150,26 @@ class UntypedStorage:
             raise IndexError(f"index {i} out of range for storage of size {n}")
         return i + n if i < 0 else i
 
+    def _slice_bounds(self, s: slice):
+        start, stop, step = s.indices(len(self))
+        if step != 1:
+            raise RuntimeError(f"Trying to slice with a step of {step}, but only a step of 1 is supported")
+        return start, max(start, stop)
+
     def __getitem__(self, i):
+        if isinstance(i, slice):
+            # as PyTorch: a storage over the same memory (writes reach this one), not a copy; its
+            # bytes are its owner, so data_ptr()/nbytes() are the slice's
+            start, stop = self._slice_bounds(i)
+            return UntypedStorage(self._bytes()[start:stop], self._device)
         i = self._check_index(int(i), len(self))
         return int(self._host_bytes()[i])
 
     def __setitem__(self, i, value):
+        if isinstance(i, slice):
+            start, stop = self._slice_bounds(i)
+            self._bytes()[start:stop] = value
+            return
         i = self._check_index(int(i), len(self))
         self._bytes()[i] = value
 

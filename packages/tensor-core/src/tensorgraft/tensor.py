@@ -312,7 +312,9 @@ class Tensor:
             if view is not None:
                 return (rebuild_view, (type(self), *view, self._device, self._requires_grad),
                         _object_state(self))
-        return _rebuild_leaf, (type(self), self._data, self._device, self._requires_grad), _object_state(self)
+        # (a fresh view of the array: two tensor objects over one array pickle as two arrays, as PyTorch's
+        # two storage wrappers do; pickle's memo still makes one tensor saved twice one tensor)
+        return _rebuild_leaf, (type(self), self._data.view(), self._device, self._requires_grad), _object_state(self)
 
     def __deepcopy__(self, memo):
         # as PyTorch: a tensor computed by a recorded op is refused (its copy would share the graph);

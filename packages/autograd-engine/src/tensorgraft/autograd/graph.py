@@ -75,6 +75,17 @@ def register_multi_grad_hook(tensors, fn, *, mode="all"):
         if not t.requires_grad:
             raise AssertionError("Expected gradient function to be set")
     state = weakref.WeakKeyDictionary()  # backward pass -> what this hook has seen in it
+    # The hooks keep the tensors' nodes, not the tensors (a leaf: a weak reference, its accumulator
+    # is looked up when a pass runs): a hook registered on every module output (``ModuleTracker``)
+    # must not keep those outputs alive, as PyTorch's does not.
+    places = [(t.grad_fn, None) if t.grad_fn is not None else (None, weakref.ref(t)) for t in tensors]
+
+    def node_of(place):
+        fn, leaf_ref = place
+        if fn is not None:
+            return fn
+        leaf = leaf_ref()
+        return engine.existing_node(leaf) if leaf is not None else None
 
     def make(i):
         def hook(grad):
@@ -86,8 +97,8 @@ def register_multi_grad_hook(tensors, fn, *, mode="all"):
                 return None
             seen = state.get(current)
             if seen is None:
-                expected = sum(1 for t in tensors if engine.existing_node(t) in current.nodes)
-                seen = state[current] = [[None] * len(tensors), 0, expected]
+                expected = sum(1 for place in places if node_of(place) in current.nodes)
+                seen = state[current] = [[None] * len(places), 0, expected]
             seen[0][i] = grad
             seen[1] += 1
             if seen[1] == seen[2]:
@@ -95,7 +106,9 @@ def register_multi_grad_hook(tensors, fn, *, mode="all"):
                 fn(seen[0])
             return None
         return hook
-    return _MultiHandle(t.register_hook(make(i)) for i, t in enumerate(tensors))
+    handles = [t.register_hook(make(i)) for i, t in enumerate(tensors)]
+    del tensors  # (the hooks' closures see ``places`` only)
+    return _MultiHandle(handles)
 
 
 # --------------------------------------------------------------------------- allow_mutation_on_saved_tensors

@@ -62,7 +62,18 @@ class _ObjectPickler(_Pickler):
         qualname = name or getattr(obj, "__qualname__", None)
         if isinstance(qualname, str) and "<locals>" in qualname:
             raise AttributeError(f"Can't pickle local object {qualname!r}")
-        super().save_global(obj, name)
+        try:
+            super().save_global(obj, name)
+        except pickle.PicklingError:
+            if name is not None:
+                raise
+            # a global pickle cannot find again (a lambda: "attribute lookup <lambda> on __main__
+            # failed"): the C pickler's words, which torch.save shows, not the pure-Python one's
+            try:
+                pickle.dumps(obj, protocol=2)
+            except pickle.PicklingError as exc:
+                raise pickle.PicklingError(str(exc)) from None
+            raise
 
     dispatch = _Pickler.dispatch.copy()
     dispatch[types.FunctionType] = save_global  # (the base table holds the base class's function)
