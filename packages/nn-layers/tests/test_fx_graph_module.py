@@ -113,6 +113,12 @@ def test_interpreter_overrides_env_and_errors():
     kept.run(x)
     assert sorted(n.name for n in kept.env) == sorted(n.name for n in gm.graph.nodes)
     assert torch.equal(fx.Interpreter(gm).boxed_run([x])[0], got[0])
+    # PyTorch 2.13's message
+    with pytest.raises(RuntimeError, match=r"^Interpreter.boxed_run expected 1 arguments for placeholders but "
+                                           r"received 2 \(extra arguments\)$"):
+        fx.Interpreter(gm).boxed_run([x, x])
+    with pytest.raises(RuntimeError, match=r"received 0 \(missing arguments\)$"):
+        fx.Interpreter(gm).boxed_run([])
     interp = fx.Interpreter(gm)
     assert interp.fetch_attr("lin.bias") is gm.lin.bias
     lin_node = next(n for n in gm.graph.nodes if n.name == "lin")

@@ -224,3 +224,41 @@ def test_traced_module_trains_like_the_original():
         p.grad = None
     m(x).pow(2).sum().backward()
     assert all(torch.equal(g, p.grad) for g, p in zip(grads, m.parameters()))
+
+
+def padding_and_pooling(x):
+    a = F.pad(x, (1, 1))
+    b = F.pad(x, pad=(1, 1), mode="replicate")
+    c = F.pad(input=x, pad=[1, 1], value=2.0)
+    m, i = F.max_pool2d(x, 2, return_indices=True)
+    r = F.fractional_max_pool2d(x, 2, output_size=2)
+    s = F.adaptive_max_pool1d(x[0], 1, True)
+    return a, b, c, m, r, s
+
+
+# PyTorch 2.13's code for padding_and_pooling (computed with torch, hard-coded here): pad's mode and
+# value spelled out, a pool with return_indices=True recorded as its *_with_indices function
+PADDING_CODE = (
+    "\n\n\ndef forward(self, x):\n"
+    "    pad = torch.nn.functional.pad(x, (1, 1), mode = 'constant', value = None)\n"
+    "    pad_1 = torch.nn.functional.pad(x, (1, 1), mode = 'replicate', value = None)\n"
+    "    pad_2 = torch.nn.functional.pad(x, [1, 1], mode = 'constant', value = 2.0)\n"
+    "    max_pool2d_with_indices = torch.nn.functional.max_pool2d_with_indices(x, 2, stride = None, padding = 0, "
+    "dilation = 1, ceil_mode = False, return_indices = True)\n"
+    "    getitem = max_pool2d_with_indices[0]\n"
+    "    getitem_1 = max_pool2d_with_indices[1];  max_pool2d_with_indices = getitem_1 = None\n"
+    "    fractional_max_pool2d = torch.nn.functional.fractional_max_pool2d(x, 2, output_size = 2, "
+    "output_ratio = None, return_indices = False, _random_samples = None)\n"
+    "    getitem_2 = x[0];  x = None\n"
+    "    adaptive_max_pool1d_with_indices = torch.nn.functional.adaptive_max_pool1d_with_indices(getitem_2, 1, "
+    "return_indices = True);  getitem_2 = None\n"
+    "    return (pad, pad_1, pad_2, getitem, fractional_max_pool2d, adaptive_max_pool1d_with_indices)\n    ")
+
+
+def test_pad_and_pools_with_indices_record_pytorchs_call():
+    gm = fx.symbolic_trace(padding_and_pooling)
+    assert gm.code == PADDING_CODE
+    x = torch.randn(3, 4, 4)  # (replicate padding of the last dim only: a 2-D or 3-D input, as PyTorch)
+    got, want = gm(x), padding_and_pooling(x)
+    assert all(torch.equal(a, b) for a, b in zip(got[:4], want[:4]))
+    assert torch.equal(got[5][0], want[5][0])

@@ -475,3 +475,133 @@ def test_packed_and_bidirectional_recurrences():
         3312, {"aten.addmm": 1176, "aten.mm": 2136})
     assert counted(lambda: nn.GRU(8, 6, batch_first=True, bidirectional=True)(R(3, 4, 8, g=True))[0].sum()
                    .backward()) == (34992, {"aten.mm": 29808, "aten.addmm": 5184})
+
+
+def _per_module(fn):
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    return {m: {str(k): v for k, v in c.items()} for m, c in counter.get_flop_counts().items() if m != "Global"}
+
+
+def test_backward_attributed_to_the_modules_open_when_it_runs():
+    """A backward op counts for the modules the tracker has open when it runs, not for those of its
+    forward call: a module whose inputs' gradients are done has left (PyTorch 2.13's numbers)."""
+    _nn()
+
+    class TwoIn(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Linear(4, 4)
+
+        def forward(self, x, y):
+            return self.a(x) * self.a(y)
+
+    # y's gradient comes before a(x)'s weight gradient: TwoIn has left by then, TwoIn.a re-enters
+    assert _per_module(lambda: TwoIn()(R(2, 4), R(2, 4, g=True)).sum().backward()) == {
+        "TwoIn": {"aten.addmm": 128, "aten.mm": 128}, "TwoIn.a": {"aten.addmm": 128, "aten.mm": 192}}
+
+    class Two(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = nn.Linear(4, 4), nn.Linear(4, 4)
+
+        def forward(self, x):
+            return self.a(x), self.b(x)
+
+    class Wrap(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.two, self.c = Two(), nn.Linear(4, 2)
+
+        def forward(self, x):
+            p, q = self.two(x)
+            return self.c(p * q)
+
+    assert _per_module(lambda: Wrap()(R(3, 4)).sum().backward()) == {
+        "Wrap": {"aten.addmm": 240, "aten.mm": 288}, "Wrap.c": {"aten.addmm": 48, "aten.mm": 96},
+        "Wrap.two": {"aten.addmm": 192, "aten.mm": 96}, "Wrap.two.a": {"aten.addmm": 96, "aten.mm": 96},
+        "Wrap.two.b": {"aten.addmm": 96, "aten.mm": 192}}
+
+
+def test_recurrent_backward_counts_after_the_next_module_has_left():
+    """A GRU's backward runs after the tensor hooks on its output, which take the next module (the
+    projection reading it) out of the tracker: the GRU's FLOPs are not the projection's."""
+    _nn()
+
+    class LM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(20, 8)
+            self.rnn = nn.GRU(8, 8, batch_first=True)
+            self.proj = nn.Linear(8, 8)
+
+        def forward(self, ids):
+            h, _ = self.rnn(self.emb(ids))
+            return self.proj(h) @ self.emb.weight.t()
+
+    ids = torch.tensor([[1, 5, 7, 2, 0, 3], [4, 4, 9, 11, 19, 8]])
+    counts = _per_module(lambda: F.cross_entropy(LM()(ids).flatten(0, 1), ids.flatten()).backward())
+    assert counts == {"LM": {"aten.addmm": 4608, "aten.mm": 38400}, "LM.proj": {"aten.mm": 4608},
+                      "LM.rnn": {"aten.addmm": 4608, "aten.mm": 22272}}
+
+
+def test_user_code_in_the_backward_pass_is_counted():
+    """What a custom Function's backward and a checkpoint's recomputation run is counted as it runs,
+    with ``Tensor.backward``, ``autograd.backward`` and ``autograd.grad`` alike (PyTorch 2.13's numbers)."""
+    _nn()
+    from tensorgraft.utils.checkpoint import checkpoint
+
+    class MatMul(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, w):
+            ctx.save_for_backward(a, w)
+            return a @ w
+
+        @staticmethod
+        def backward(ctx, g):
+            a, w = ctx.saved_tensors
+            return g @ w.t(), a.t() @ g
+
+    a, w = R(3, 4, g=True), R(4, 5, g=True)
+    for run in (lambda: MatMul.apply(a, w).sum().backward(),
+                lambda: torch.autograd.grad(MatMul.apply(a, w).sum(), [a]),
+                lambda: torch.autograd.backward([MatMul.apply(a, w).sum()])):
+        assert _per_module(run) == {}
+        assert counted(run) == (360, {"aten.mm": 360})  # 120 forward, 240 in the backward
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.f = nn.Sequential(nn.Linear(8, 16), nn.GELU(), nn.Linear(16, 8))
+
+        def forward(self, x):
+            return x + checkpoint(self.f, x, use_reentrant=False)
+
+    block = Block()
+    # the recomputed forward counts again (addmm 768 in the forward, 1536 in all), in its modules
+    assert _per_module(lambda: block(R(3, 8)).sum().backward()) == {
+        "Block": {"aten.addmm": 2304, "aten.mm": 2304}, "Block.f": {"aten.addmm": 2304, "aten.mm": 2304},
+        "Block.f.0": {"aten.addmm": 1536, "aten.mm": 768}, "Block.f.2": {"aten.addmm": 1536, "aten.mm": 1536}}
+    assert counted(lambda: block(R(3, 8, g=True)).sum().backward()) == (5376, {"aten.addmm": 2304, "aten.mm": 3072})
+
+
+def test_custom_op_counts_its_backward_not_its_kernel():
+    """A ``library.custom_op`` is one op to the counter (no formula: 0), its kernel unseen; the ops
+    its registered backward runs are counted (PyTorch 2.13: 240, the two backward mm's)."""
+    pytest.importorskip("tensorgraft.autograd")
+
+    @torch.library.custom_op("flop_counter_test::mymm", mutates_args=())
+    def mymm(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return a @ b
+
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(*inputs)
+
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return g @ b.t(), a.t() @ g
+
+    mymm.register_autograd(backward, setup_context=setup_context)
+    a, b = R(3, 4, g=True), R(4, 5, g=True)
+    assert counted(lambda: mymm(a, b).sum().backward()) == (240, {"aten.mm": 240})
+    assert counted(lambda: mymm(a.detach(), b.detach())) == (0, {})

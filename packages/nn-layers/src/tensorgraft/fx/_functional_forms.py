@@ -85,6 +85,8 @@ FORMS = {
     'multilabel_soft_margin_loss': (('input', 'target'), ('weight', 'size_average', 'reduce', 'reduction'), {'weight': None, 'size_average': None, 'reduce': None, 'reduction': 'mean'}),
     'nll_loss': (('input', 'target'), ('weight', 'size_average', 'ignore_index', 'reduce', 'reduction'), {'weight': None, 'size_average': None, 'ignore_index': -100, 'reduce': None, 'reduction': 'mean'}),
     'normalize': (('input',), ('p', 'dim', 'eps', 'out'), {'p': 2.0, 'dim': 1, 'eps': 1e-12, 'out': None}),
+    # (PyTorch's ``pad`` passes ``mode``/``value`` on to ``torch._C._nn.pad``, whose parser records them)
+    'pad': (('input', 'pad'), ('mode', 'value'), {'mode': 'constant', 'value': None}),
     'poisson_nll_loss': (('input', 'target'), ('log_input', 'full', 'size_average', 'eps', 'reduce', 'reduction'), {'log_input': True, 'full': False, 'size_average': None, 'eps': 1e-08, 'reduce': None, 'reduction': 'mean'}),
     'relu': (('input',), ('inplace',), {'inplace': False}),
     'relu6': (('input',), ('inplace',), {'inplace': False}),
@@ -105,6 +107,50 @@ FORMS = {
 
 _signatures: dict = {}
 
+# PyTorch's ``boolean_dispatch`` functions: with ``return_indices=True`` the call PyTorch records is
+# the ``<name>_with_indices`` function's (so a traced ``F.max_pool2d(x, 2, return_indices=True)``
+# is a ``max_pool2d_with_indices`` node)
+WITH_INDICES = {f"{kind}{n}d" for kind in ("max_pool", "adaptive_max_pool") for n in (1, 2, 3)} | {
+    "fractional_max_pool2d", "fractional_max_pool3d"}
+
+
+def functional_of(func):
+    """The name under which ``func`` is ``tensorgraft.nn.functional``'s (the functions live in several
+    modules), or None for any other callable."""
+    name = getattr(func, "__name__", None)
+    if name is None:
+        return None
+    import tensorgraft.nn.functional as F
+    return name if getattr(F, name, None) is func else None
+
+
+def resolve(func, args: tuple, kwargs: dict):
+    """``(func, args, kwargs)`` of a traced ``nn.functional`` call as PyTorch records it: the function
+    PyTorch's dispatch lands on (``*_with_indices``), and its spelling of the arguments."""
+    name = functional_of(func)
+    if name is None:
+        return func, args, kwargs
+    if name in WITH_INDICES:
+        sig = _signature(func)
+        try:
+            bound = sig.bind(*args, **kwargs).arguments if sig is not None else {}
+        except TypeError:
+            bound = {}
+        if bound.get("return_indices") is True:
+            import tensorgraft.nn.functional as F
+            func = getattr(F, f"{name}_with_indices", func)
+    return (func,) + normalize(func, args, kwargs)
+
+
+def _signature(func):
+    sig = _signatures.get(func)
+    if sig is None:
+        try:
+            sig = _signatures[func] = inspect.signature(func)
+        except (TypeError, ValueError):
+            return None
+    return sig
+
 
 def normalize(func, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
     """``args``/``kwargs`` of a call of ``nn.functional.<name>`` as PyTorch records them (unchanged
@@ -113,12 +159,9 @@ def normalize(func, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
     if form is None:
         return args, kwargs
     positional, keywords, defaults = form
-    sig = _signatures.get(func)
+    sig = _signature(func)
     if sig is None:
-        try:
-            sig = _signatures[func] = inspect.signature(func)
-        except (TypeError, ValueError):
-            return args, kwargs
+        return args, kwargs
     try:
         values = sig.bind(*args, **kwargs).arguments
     except TypeError:

@@ -75,8 +75,9 @@ class Interpreter:
         """``run`` taking its inputs in a list, which it empties (so the inputs can be freed early)."""
         placeholder_nodes = [n for n in self.graph.nodes if n.op == "placeholder"]
         if len(args_list) != len(placeholder_nodes):
+            detail = "extra arguments" if len(args_list) > len(placeholder_nodes) else "missing arguments"
             raise RuntimeError(f"Interpreter.boxed_run expected {len(placeholder_nodes)} arguments for placeholders "
-                               f"but got {len(args_list)}")
+                               f"but received {len(args_list)} ({detail})")
         env = dict(zip(placeholder_nodes, args_list))
         args_list.clear()
         return self.run(initial_env=env)

@@ -200,8 +200,8 @@ class Proxy:
         tracer = next(iter(tracers.keys()))
         if is_tensor_method_or_property(orig_method):
             return tracer.create_proxy("call_method", orig_method.__name__, args, kwargs)
-        if getattr(orig_method, "__module__", None) == "tensorgraft.nn.functional":
-            args, kwargs = _functional_forms.normalize(orig_method, args, kwargs)
+        if getattr(orig_method, "__module__", "").startswith("tensorgraft.nn.functional"):
+            orig_method, args, kwargs = _functional_forms.resolve(orig_method, args, kwargs)
         return tracer.create_proxy("call_function", orig_method, args, kwargs,
                                    name=tracer.graph._target_to_str(orig_method.__name__))
 

@@ -15,6 +15,7 @@ fused kernels no mode sees, are counted from global module hooks (``rnn.py``). M
 a ``ModuleTracker``, as in PyTorch. Nothing is installed when no counter is active."""
 from __future__ import annotations
 
+import sys
 import warnings
 import weakref
 from collections import defaultdict
@@ -77,23 +78,82 @@ def _backward_counts(items):
     return counts
 
 
-def _count_backward(items, forward_parents):
+def _count_backward(items):
+    # attributed to the modules the tracker has open *now*, as PyTorch attributes a backward op to
+    # the modules open when it runs: not to those of the forward call (a module called twice, or
+    # whose inputs' gradients are done, has left the backward by then)
     if not _active:
         return
     counts = _backward_counts(items)
     for counter in _active:
-        counter._add(counts, counter.mod_tracker.parents | forward_parents)
+        counter._add(counts, counter.mod_tracker.parents)
 
 
-def _hook_backward(node, items, parents):
+def _hook_backward(node, items):
+    # a node pre-hook runs after the tensor hooks of the node's outputs (the tracker's), as
+    # PyTorch's ops run after them
     if node is None or not items or node in _hooked:
         return
     _hooked[node] = True
     items = [(op, args, out, _to_nodes(token)) for op, args, out, token in items]
 
     def prehook(grad_outputs):
-        _count_backward(items, parents)
+        _count_backward(items)
     node.register_prehook(prehook)
+
+
+_formula_codes = None
+
+
+def _tensor_backward():
+    from ...tensor import Tensor
+    return Tensor.backward
+
+
+def _backward_seen_by(mode, tensor, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    """``tensor.backward(...)`` with ``mode`` on (``Tensor.backward`` itself would dispatch to it again)."""
+    from ...tensor import Tensor
+    if Tensor._autograd is None:  # (no autograd engine: its own error, the mode being off here)
+        return tensor.backward(gradient, retain_graph, create_graph, inputs)
+    with mode:
+        Tensor._autograd.backward(tensor, gradient, retain_graph, create_graph, inputs=inputs)
+
+
+def _in_gradient_formula() -> bool:
+    """Whether the call comes from a built-in node's gradient formula, rather than from user code the
+    backward pass runs: the innermost of those frames on the stack decides."""
+    global _formula_codes
+    if _formula_codes is None:
+        from tensorgraft.autograd.function import FunctionCtx
+        from tensorgraft.autograd.node import MultiOutputOpNode, OpNode
+        from tensorgraft.autograd.saved_hooks import unpack_node
+        _formula_codes = ({OpNode.apply.__code__: True, MultiOutputOpNode.apply.__code__: True,
+                           FunctionCtx.apply.__code__: False, unpack_node.__code__: False})
+    frame = sys._getframe(2)
+    while frame is not None:
+        verdict = _formula_codes.get(frame.f_code)
+        if verdict is not None:
+            return verdict
+        frame = frame.f_back
+    return False
+
+
+_custom_op_run = None
+
+
+def _inside_custom_op_kernel() -> bool:
+    """Whether the call is made by a custom op's implementation (``library.custom_op``): PyTorch's
+    counter sees the op itself (no formula: 0 FLOPs) and runs its kernel with the mode off."""
+    global _custom_op_run
+    if _custom_op_run is None:
+        from ...library.custom_ops import CustomOpDef
+        _custom_op_run = CustomOpDef._run.__code__
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code is _custom_op_run:
+            return bool(frame.f_locals.get("below_autograd"))
+        frame = frame.f_back
+    return False
 
 
 def normalize_tuple(x):
@@ -240,7 +300,7 @@ class FlopCounterMode:
         if backward:
             for out in outputs:
                 if getattr(out, "requires_grad", False) and out.grad_fn is not None:
-                    _hook_backward(out.grad_fn, backward, frozenset(parents))
+                    _hook_backward(out.grad_fn, backward)
                     break
 
     def _watch_recurrent_modules(self):
@@ -275,20 +335,30 @@ class FlopCounterMode:
             parents = set(self.mod_tracker.parents) | {_name_of(self.mod_tracker, module)}
             self._add(forward, parents)
             if backward:
-                self._hook_any(outputs, backward, parents)
+                self._hook_any(outputs, backward)
         self._module_handles.append(register_module_forward_pre_hook(pre_hook))
         self._module_handles.append(register_module_forward_hook(hook))
 
-    def _hook_any(self, outputs, backward, parents):
-        """Count a module's backward once per pass, when the first of its outputs' gradients comes."""
-        from tensorgraft.autograd.graph import register_multi_grad_hook
-        outputs = [o for o in outputs if getattr(o, "requires_grad", False)]
-        if not outputs or outputs[0].grad_fn in _hooked:
+    def _hook_any(self, outputs, backward):
+        """Count a module's backward once per pass, when the first of its outputs' nodes runs: in a
+        node pre-hook, after every tensor hook on the outputs (the tracker's, which enter this
+        module and leave the next one), as PyTorch's ops run after them."""
+        from tensorgraft.autograd import engine
+        nodes = {o.grad_fn for o in outputs if getattr(o, "requires_grad", False) and o.grad_fn is not None}
+        if not nodes or any(n in _hooked for n in nodes):
             return
-        _hooked[outputs[0].grad_fn] = True
-        parents = frozenset(parents)
         items = [(op, args, out, _to_nodes(token)) for op, args, out, token in backward]
-        register_multi_grad_hook(outputs, lambda grad: _count_backward(items, parents), mode="any")
+        counted = weakref.WeakSet()  # the backward passes that have counted it
+
+        def prehook(grad_outputs):
+            running = engine.passes[-1] if engine.passes else None
+            if running is None or running in counted:
+                return
+            counted.add(running)
+            _count_backward(items)
+        for node in nodes:
+            _hooked[node] = True
+            node.register_prehook(prehook)
 
 
 def _name_of(tracker, module):
@@ -344,14 +414,19 @@ class _FlopCounterFunctionMode(TorchFunctionMode):
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
+        if func is _tensor_backward():
+            # a mode is off while its handler runs: back on for the pass, so that what user code
+            # runs in it (a custom Function's backward, a checkpoint's recomputation) is seen
+            return _backward_seen_by(self, *args, **kwargs)
         out = func(*args, **kwargs)
         counter = self.counter
         if counter._in_counted_module:
             return out  # a recurrent module: counted whole by its hooks
-        if self._backward_passes:
-            # a backward pass (``autograd.grad`` reaches the mode, ``Tensor.backward`` does not):
-            # tensorgraft's gradient formulas call public functions, but the backward's FLOPs are
-            # counted by the nodes' hooks, as PyTorch counts the ops its formulas run
+        if self._backward_passes and _in_gradient_formula():
+            # tensorgraft's gradient formulas call public functions, but their FLOPs are counted
+            # by the nodes' hooks, as PyTorch counts the ops its formulas run; what user code runs
+            # in a backward pass (a custom Function's backward, a checkpoint's recomputation, a
+            # hook) is counted as it runs, as PyTorch counts it
             return out
         try:
             plan = self._plans[func]
@@ -367,7 +442,7 @@ class _FlopCounterFunctionMode(TorchFunctionMode):
             forward, backward = plan(args, kwargs, out)
         except Exception:  # an argument form the decomposition does not know: the call ran, count nothing
             return out
-        if not forward:
+        if not forward or _inside_custom_op_kernel():
             return out
         counter._count_plan(forward, backward, out if isinstance(out, (tuple, list)) else (out,))
         return out
