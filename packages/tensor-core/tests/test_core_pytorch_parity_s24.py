@@ -341,3 +341,13 @@ def test_nan_free_conversions_unchanged():
     x = tg.tensor([1.5, -2.25, float("inf"), 0.0])
     assert x.to(tg.float16).tolist() == [1.5, -2.25, float("inf"), 0.0]
     assert x.to(tg.float16).to(tg.float32).tolist() == [1.5, -2.25, float("inf"), 0.0]
+
+
+def test_tanh_and_sigmoid_double_backward_of_0d_float32_stays_float32():
+    # NumPy 1.x computes 1 - t of a 0-d float32 array in float64; PyTorch 2.13 records
+    # TanhBackwardBackward0 / SigmoidBackwardBackward0 in float32 (no ToCopyBackward0)
+    pytest.importorskip("tensorgraft.autograd")
+    for fn, node in ((tg.tanh, "TanhBackwardBackward0"), (tg.sigmoid, "SigmoidBackwardBackward0")):
+        x = tg.tensor(0.7, requires_grad=True)
+        (dy,) = tg.autograd.grad(fn(x).pow(3), x, create_graph=True)
+        assert dy.dtype == tg.float32 and type(dy.grad_fn).__name__ == node

@@ -208,14 +208,21 @@ threshold_backward = defop("threshold_backward", kernel=_threshold_backward_kern
 # sigmoid's kernel rounds as PyTorch's CPU kernel (checked bit for bit): grad * (1 - y) * y left to
 # right; PyTorch's tanh kernel computes 1 - t*t with one rounding (a fused multiply-add), see below.
 def _sigmoid_backward_kernel(xp, g, y):
+    one = _one_of(y)
     if _np_kind(y.dtype) == "c":  # PyTorch's convention for a holomorphic f: grad * conj(f'(z))
-        return g * xp.conj((1 - y) * y)
-    return g * (1 - y) * y
+        return g * xp.conj((one - y) * y)
+    return g * (one - y) * y
+
+
+def _one_of(a):
+    # 1 in ``a``'s dtype: NumPy 1.x computes ``1 - a`` of a 0-d float32 array in float64
+    # (value-based casting between two "scalars"); NumPy 2 keeps float32 either way
+    return a.dtype.type(1) if a.ndim == 0 else 1
 
 
 def _tanh_backward_kernel(xp, g, t):
     if _np_kind(t.dtype) == "c":
-        return g * xp.conj(1 - t * t)
+        return g * xp.conj(_one_of(t) - t * t)
     # (1 - t)(1 + t): where tanh saturates, 1 - fl(t*t) would cancel to a few correct digits;
     # 1 - t is exact there, so this stays within an ulp or two of PyTorch's fused 1 - t*t (which
     # float32 could get exactly through float64, at twice the cost of a plain backward)
@@ -223,7 +230,8 @@ def _tanh_backward_kernel(xp, g, t):
         w = np.subtract(1, t)  # one buffer, reused in place (as fast as the plain 1 - t*t form)
         w *= np.add(1, t)
         return np.multiply(g, w, out=w)
-    return g * ((1 - t) * (1 + t))
+    one = _one_of(t)
+    return g * ((one - t) * (one + t))
 
 
 def _output_backward_frontend(op):
