@@ -24,14 +24,13 @@ from __future__ import annotations
 
 import importlib
 import io
-import os
 import pickle
 import types
 
 from ..device import device as _device_cls
 from ..memory_layout import layout as _layout
 from ..tensor import Size, Tensor
-from .pytorch_writer import _Pickler, write_archive
+from .pytorch_writer import _Pickler, write_archive_to
 
 # PyTorch modules whose functions tensorgraft keeps elsewhere: a pickle names a function by the
 # module it is defined in (``F.gelu`` is ``torch._C._nn.gelu``, ``torch.relu`` is
@@ -92,20 +91,7 @@ def save_pickled(obj, f) -> None:
     """Write ``obj`` to ``f`` (a path, atomically, or a binary file object) as ``torch.save`` writes
     it: PyTorch's zip format with the object pickled."""
     data_pkl, storages = pickle_object(obj)
-    if isinstance(f, (str, bytes, os.PathLike)):
-        from . import _atomic_write
-        path = os.fsdecode(f)
-        stem = os.path.splitext(os.path.basename(path))[0] or "archive"
-
-        def write(tmp):
-            with open(tmp, "wb") as fh:
-                write_archive(fh, data_pkl, storages, stem)
-        _atomic_write(path, write)
-        return
-    write_archive(f, data_pkl, storages)
-    flush = getattr(f, "flush", None)
-    if flush is not None:
-        flush()
+    write_archive_to(f, data_pkl, storages)
 
 
 def _lookup(module_name: str, qualname: str):

@@ -292,7 +292,13 @@ def save_for_pytorch(obj, f) -> None:
     if not is_path and not hasattr(f, "write"):
         raise AttributeError("expected 'f' to be string, path, or a file-like object with a 'write' attribute")
     data_pkl, storages = pickle_for_pytorch(obj)
-    if is_path:
+    write_archive_to(f, data_pkl, storages)
+
+
+def write_archive_to(f, data_pkl, storages) -> None:
+    """The zip archive to ``f``: a path (atomically: a temporary file renamed over it; the archive's
+    folder is named after the file, as PyTorch names it) or a binary file object (then flushed)."""
+    if isinstance(f, (str, bytes, os.PathLike)):
         from . import _atomic_write
         path = os.fsdecode(f)
         stem = os.path.splitext(os.path.basename(path))[0] or "archive"

@@ -265,10 +265,11 @@ def _multi_dot(tensors, *, out=None):
     return r.view(out_shape)
 
 
-def _chain_product(mats):
-    """The product of ``mats`` in the order with fewest scalar multiplications (ties: the first split)."""
-    dims = [m.shape[0] for m in mats] + [mats[-1].shape[1]]
-    n = len(mats)
+def chain_order(dims):
+    """The matrix-chain split table for matrices of shapes ``(dims[i], dims[i + 1])``: ``split[i][j]``
+    is where the product of matrices i..j divides in the order with the fewest scalar multiplications
+    (ties: the first split), as ``linalg.multi_dot`` orders them (the FLOP counter replays it)."""
+    n = len(dims) - 1
     cost = [[0] * n for _ in range(n)]
     split = [[0] * n for _ in range(n)]
     for length in range(1, n):
@@ -279,6 +280,13 @@ def _chain_product(mats):
                 c = cost[i][k] + cost[k + 1][j] + dims[i] * dims[k + 1] * dims[j + 1]
                 if cost[i][j] is None or c < cost[i][j]:
                     cost[i][j], split[i][j] = c, k
+    return split
+
+
+def _chain_product(mats):
+    """The product of ``mats`` in the order with fewest scalar multiplications (ties: the first split)."""
+    n = len(mats)
+    split = chain_order([m.shape[0] for m in mats] + [mats[-1].shape[1]])
 
     def product(i, j):
         if i == j:

@@ -237,18 +237,10 @@ def _chain(tensors):
         shapes[-1] = shapes[-1] + [1]
     if any(len(s) != 2 for s in shapes):
         return _NOTHING
+    from ...ops.linalg.tensor_products import chain_order
     dims = [shapes[0][0]] + [s[1] for s in shapes]
     n = len(shapes)
-    cost = [[0] * n for _ in range(n)]
-    split = [[0] * n for _ in range(n)]
-    for length in range(1, n):
-        for i in range(n - length):
-            j = i + length
-            cost[i][j] = None
-            for s in range(i, j):
-                c = cost[i][s] + cost[s + 1][j] + dims[i] * dims[s + 1] * dims[j + 1]
-                if cost[i][j] is None or c < cost[i][j]:
-                    cost[i][j], split[i][j] = c, s
+    split = chain_order(dims)
     needs = [_tok(t) for t in tensors]
     forward, backward = [], []
 
