@@ -312,9 +312,13 @@ class Tensor:
             if view is not None:
                 return (rebuild_view, (type(self), *view, self._device, self._requires_grad),
                         _object_state(self))
-        # (a fresh view of the array: two tensor objects over one array pickle as two arrays, as PyTorch's
-        # two storage wrappers do; pickle's memo still makes one tensor saved twice one tensor)
-        return _rebuild_leaf, (type(self), self._data.view(), self._device, self._requires_grad), _object_state(self)
+        # (a fresh view of a NumPy array: two tensor objects over one array pickle as two arrays, as
+        # PyTorch's two storage wrappers do; pickle's memo still makes one tensor saved twice one tensor.
+        # Sparse layouts' data objects pickle as they are.)
+        data = self._data
+        if data.__class__ is np.ndarray:
+            data = data.view()
+        return _rebuild_leaf, (type(self), data, self._device, self._requires_grad), _object_state(self)
 
     def __deepcopy__(self, memo):
         # as PyTorch: a tensor computed by a recorded op is refused (its copy would share the graph);
