@@ -118,6 +118,12 @@ def _tensorgraft_counterpart(module: str, name: str):
             return _lookup(candidate, name)
         except (ImportError, AttributeError):
             continue
+    from .._parts import PARTS
+    part = ".".join(parts[:2])
+    if part in PARTS:
+        # torch.optim.sgd.SGD where tensorgraft-optim is not installed: the part's own error names the
+        # distribution to install (importing an installed part raises nothing)
+        importlib.import_module(part)
     raise pickle.UnpicklingError(
         f"this checkpoint holds {module}.{name}, which tensorgraft has no counterpart of, so the object cannot be "
         "rebuilt here. In PyTorch, save the model's state_dict() (torch.save(model.state_dict(), path)) and load it "
