@@ -436,3 +436,15 @@ def test_sym_helpers_dispatch_torch_function():
     t = torch.ones(1).as_subclass(Traced)
     assert torch.sym_max(t, 1) == "sym_max" and torch.sym_int(t) == "sym_int"
     assert torch.sym_sum([t, 1]) == "sym_sum" and torch.sym_ite(True, t, t) == "sym_ite"
+
+
+def test_functional_module_follows_dispatch_rewrapping():
+    # tensorgraft.functional loaded before __torch_function__ dispatch turns on still names the very
+    # top-level objects afterwards (fx and TorchFunctionMode users turn it on mid-process)
+    code = ("import tensorgraft as torch, tensorgraft.functional as F2\n"
+            "from tensorgraft import _C\n"
+            "_C.activate_dispatch()\n"
+            "print([n for n in F2.__all__ if getattr(F2, n) is not getattr(torch, n)])")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
