@@ -52,37 +52,37 @@ def _small_net(t):
     return f, g, x
 
 
-def jacfwd_small(lib):
+def _on_small_net(build):
+    """A workload over ``_small_net``: ``build(func, f, g, x)`` returns the call to time."""
+    def workload(lib):
+        def make():
+            t = _mod(lib)
+            f, g, x = _small_net(t)
+            return build(_func(lib), f, g, x)
+        return make
+    workload.__doc__ = build.__doc__
+    return workload
+
+
+@_on_small_net
+def jacfwd_small(func, f, g, x):
     """``jacfwd(f)(x)`` for f(x) = sin(tanh(x W1^T) W2^T): R^32 -> R^10."""
-    def make():
-        t = _mod(lib)
-        func = _func(lib)
-        f, _, x = _small_net(t)
-        jf, x0 = func.jacfwd(f), x[0]
-        return lambda: jf(x0)
-    return make
+    jf, x0 = func.jacfwd(f), x[0]
+    return lambda: jf(x0)
 
 
-def hessian_small(lib):
+@_on_small_net
+def hessian_small(func, f, g, x):
     """``hessian(g)(x)`` for g(x) = sum(sin(sum(tanh(x W1^T)))), x in R^32."""
-    def make():
-        t = _mod(lib)
-        func = _func(lib)
-        _, g, x = _small_net(t)
-        h, x0 = func.hessian(g), x[0]
-        return lambda: h(x0)
-    return make
+    h, x0 = func.hessian(g), x[0]
+    return lambda: h(x0)
 
 
-def vmap_jacfwd(lib):
+@_on_small_net
+def vmap_jacfwd(func, f, g, x):
     """``vmap(jacfwd(f))`` over 16 points (f as in jacfwd_small)."""
-    def make():
-        t = _mod(lib)
-        func = _func(lib)
-        f, _, x = _small_net(t)
-        vj, xs = func.vmap(func.jacfwd(f)), x[:16]
-        return lambda: vj(xs)
-    return make
+    vj, xs = func.vmap(func.jacfwd(f)), x[:16]
+    return lambda: vj(xs)
 
 
 def _workload(name, maker, description):

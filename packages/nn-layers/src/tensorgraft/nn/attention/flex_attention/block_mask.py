@@ -283,32 +283,28 @@ def _fill_dq_write_order(block_mask, descending):
     block_mask.dq_write_order_full = None if full is None else _layout.to_tensor(full, device)
 
 
-def or_masks(*mask_mods):
-    """A mask_mod keeping a position wherever any of ``mask_mods`` keeps it (none given: nothing kept)."""
+def _combined(mask_mods, start, combine, name):
+    """A mask_mod folding ``mask_mods``' answers with ``combine`` from a 0-d ``start`` (True or False)."""
     if not all(callable(m) for m in mask_mods):
         raise RuntimeError(f"All inputs should be callable mask_mods: {mask_mods}")
 
-    def or_mask(b, h, q_idx, kv_idx):
-        result = b.new_zeros((), dtype=_tg.bool)
-        for mask in mask_mods:
-            result = result | mask(b, h, q_idx, kv_idx)
+    def mask(b, h, q_idx, kv_idx):
+        result = (b.new_ones if start else b.new_zeros)((), dtype=_tg.bool)
+        for mask_mod in mask_mods:
+            result = combine(result, mask_mod(b, h, q_idx, kv_idx))
         return result
+    mask.__name__ = mask.__qualname__ = name
+    return mask
 
-    return or_mask
+
+def or_masks(*mask_mods):
+    """A mask_mod keeping a position wherever any of ``mask_mods`` keeps it (none given: nothing kept)."""
+    return _combined(mask_mods, False, operator.or_, "or_mask")
 
 
 def and_masks(*mask_mods):
     """A mask_mod keeping a position only where all of ``mask_mods`` keep it (none given: everything kept)."""
-    if not all(callable(m) for m in mask_mods):
-        raise RuntimeError(f"All inputs should be callable mask_mods: {mask_mods}")
-
-    def and_mask(b, h, q_idx, kv_idx):
-        result = b.new_ones((), dtype=_tg.bool)
-        for mask in mask_mods:
-            result = result & mask(b, h, q_idx, kv_idx)
-        return result
-
-    return and_mask
+    return _combined(mask_mods, True, operator.and_, "and_mask")
 
 
 def _default_device():
