@@ -43,6 +43,11 @@ def test_types_module_aliases():
     assert set(Device.__args__) == {torch.device, str, int, type(None)}
     assert set(_size.__args__) == {torch.Size, list[int], tuple[int, ...]}
     assert py_sym_types == (torch.SymInt, torch.SymFloat, torch.SymBool)  # eager mode: no value is one
+    from tensorgraft.types import BoolLikeType, FloatLikeType, IntLikeType
+    # PyTorch 2.13: int | torch.SymInt, float | torch.SymFloat, bool | torch.SymBool
+    assert set(IntLikeType.__args__) == {int, torch.SymInt} and isinstance(3, IntLikeType)
+    assert set(FloatLikeType.__args__) == {float, torch.SymFloat} and not isinstance(3, FloatLikeType)
+    assert set(BoolLikeType.__args__) == {bool, torch.SymBool} and isinstance(True, BoolLikeType)
     assert importlib.import_module("tensorgraft.types").__all__ == ["Number", "Device", "FileLike", "Storage"]
     assert torch.types is importlib.import_module("tensorgraft.types")
 

@@ -3,9 +3,9 @@
 (``from torch.types import Number, _size``).
 
 tensorgraft runs eagerly and has no symbolic numbers (PyTorch's ``SymInt``/``SymFloat``/``SymBool``
-exist for its tracing compiler; tensorgraft has the classes, but no value is ever one), so the
-"int-like" aliases are the plain Python types and ``isinstance(x, py_sym_types)`` is False, as it is
-for every value PyTorch's eager mode hands to user code.
+exist for its tracing compiler; tensorgraft has the classes, but no value is ever one): the
+"int-like" aliases are PyTorch's unions (``int | SymInt``), and ``isinstance(x, py_sym_types)`` is
+False for every value, as it is for every value PyTorch's eager mode hands to user code.
 """
 import os
 from builtins import (  # noqa: F401  (the underscore names: the plain types where ``int``/``float`` are dtypes)
@@ -37,10 +37,10 @@ _TensorOrTensorsOrGradEdge = Union[Tensor, Sequence[Tensor], "GradientEdge", Seq
 _size = Union[Size, list[int], tuple[int, ...]]
 _symsize = Union[Size, Sequence[int]]
 
-# no symbolic numbers in eager mode (see the module's docstring)
-IntLikeType = int
-FloatLikeType = float
-BoolLikeType = bool
+# PyTorch's unions; in eager mode only the plain type ever occurs (see the module's docstring)
+IntLikeType = int | SymInt
+FloatLikeType = float | SymFloat
+BoolLikeType = bool | SymBool
 py_sym_types = (SymInt, SymFloat, SymBool)
 
 Number = Union[int, float, bool]
