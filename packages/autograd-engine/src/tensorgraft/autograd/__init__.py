@@ -152,8 +152,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 def _grad_batched(outputs, inputs, grads, retain_graph, create_graph, allow_unused, materialize_grads):
     """``grad(..., is_grads_batched=True)``: the first dimension of every grad_output indexes
     independent vector-Jacobian products, and each result gets that dimension in front. PyTorch
-    vmaps one backward pass; here the graph is walked once per batch entry (kept alive between
-    entries) and the results are stacked, which gives the same values."""
+    vmaps one backward pass; here the graph is walked once with batched gradients
+    (``batched_backward.py``), or, where hooks or other per-entry observers are in the graph,
+    once per batch entry (kept alive between entries) and the results stacked: the same values."""
     from tensorgraft import stack
 
     # PyTorch's checks, in its order, before any backward runs: a missing grad_output is the
@@ -183,8 +184,14 @@ def _grad_batched(outputs, inputs, grads, retain_graph, create_graph, allow_unus
     batch = sizes[0]
     if batch == 0:
         raise IndexError("index 0 is out of bounds for dimension 0 with size 0")
-    per_entry = []
-    for b in range(batch):
+    batched = None
+    if all(isinstance(g, Tensor) for g in grads):
+        from .batched_backward import try_batched_backward
+        make_root_grads(outputs, [g[0] for g in grads], create_graph)  # (the per-entry checks: device, type)
+        roots = [g if create_graph or g.grad_fn is None else g.detach() for g in grads]
+        batched = try_batched_backward(outputs, roots, retain_graph, create_graph, inputs, allow_unused, batch)
+    per_entry = None if batched is not None else []
+    for b in range(batch if per_entry is not None else 0):
         last = b == batch - 1
         entry = [g[b] for g in grads]
         roots = make_root_grads(outputs, entry, create_graph)
@@ -192,12 +199,12 @@ def _grad_batched(outputs, inputs, grads, retain_graph, create_graph, allow_unus
                                       capture=True, allow_unused=allow_unused))
     res = []
     for k, inp in enumerate(inputs):
-        column = [r[k] for r in per_entry]
+        column = [r[k] for r in per_entry] if per_entry is not None else [batched[k]]
         if column[0] is None:
             # an input the outputs do not reach: PyTorch's zeros have no batch dimension
             res.append(_materialized((None,), (inp,), create_graph)[0] if materialize_grads else None)
             continue
-        g = stack(column)
+        g = stack(column) if per_entry is not None else column[0]
         res.append(g if create_graph or g.grad_fn is None else g.detach())
     return tuple(res)
 

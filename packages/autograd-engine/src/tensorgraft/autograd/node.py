@@ -239,8 +239,10 @@ class MultiOutputOpNode(OpNode):
         return fit_grads(self, res)
 
 
-def fit_grads(node, res, needs=None):
-    """Reduce broadcast gradients to each input's shape and cast them to its dtype."""
+def fit_grads(node, res, needs=None, batch=None):
+    """Reduce broadcast gradients to each input's shape and cast them to its dtype. ``batch``: the
+    size of the leading batch dimension of a batched backward (``batched_backward.py``), which the
+    gradients keep in front of the input's shape."""
     if needs is None:
         needs = node.needs_input_grad
     if len(res) != len(needs):
@@ -252,7 +254,11 @@ def fit_grads(node, res, needs=None):
             out.append(None)
             continue
         d = g._data
-        if d.shape != meta[0]:
+        if batch is not None:
+            target = (batch, *meta[0])
+            if d.shape != target:
+                g = sum_to(g, target, node, len(out), batched=True)
+        elif d.shape != meta[0]:
             g = sum_to(g, meta[0], node, len(out))
         if d.dtype is not meta[1] and d.dtype != meta[1]:
             if d.dtype.kind == "c" and meta[1].kind != "c":
@@ -267,9 +273,13 @@ def _dtype_of(npdtype):
     return _BY_NUMPY[npdtype]
 
 
-def sum_to(g: Tensor, shape, node=None, index=0) -> Tensor:
-    """Sum a broadcast gradient back down to ``shape``."""
+def sum_to(g: Tensor, shape, node=None, index=0, batched=False) -> Tensor:
+    """Sum a broadcast gradient back down to ``shape``. ``batched``: ``shape`` is (batch, *input
+    shape) and dim 0 of ``g`` is that batch dimension, which is kept: the broadcast dims to sum
+    away come after it."""
     gshape = g._data.shape
+    if batched:
+        return _sum_to_batched(g, shape, node, index)
     lead = len(gshape) - len(shape)
     ok = lead >= 0 and all(s == 1 or s == gs for s, gs in zip(shape, gshape[lead:]))
     if not ok:
@@ -286,6 +296,27 @@ def sum_to(g: Tensor, shape, node=None, index=0) -> Tensor:
         g = g.sum(tuple(dims), keepdim=True)
     if g._data.shape != tuple(shape):
         g = g.reshape(shape)
+    return g
+
+
+def _sum_to_batched(g: Tensor, shape, node, index) -> Tensor:
+    gshape = g._data.shape
+    batch, inner = shape[0], shape[1:]
+    lead = len(gshape) - len(shape)
+    ok = (lead >= 0 and gshape and gshape[0] == batch
+          and all(s == 1 or s == gs for s, gs in zip(inner, gshape[1 + lead:])))
+    if not ok:
+        name = type(node).__name__ if node is not None else "backward"
+        raise RuntimeError(f"Function {name} returned an invalid gradient at index {index} - got "
+                           f"{list(gshape[1:])} but expected shape compatible with {list(inner)}")
+    dims = list(range(1, 1 + lead))
+    for i, s in enumerate(inner):
+        if s == 1 and gshape[1 + lead + i] != 1:
+            dims.append(1 + lead + i)
+    if dims:
+        g = g.sum(tuple(dims), keepdim=True)
+    if g._data.shape != tuple(shape):
+        g = g.reshape(tuple(shape))
     return g
 
 

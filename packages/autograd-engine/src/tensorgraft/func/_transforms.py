@@ -113,9 +113,16 @@ def _undo_aux(scope, aux):
     return tree_map(unwrap, aux)
 
 
-def _autograd_grad(outputs, inputs, grad_outputs=None, retain_graph=False, create_graph=True):
-    """functorch's: outputs that do not require grad are skipped, unused inputs get zeros."""
+def _autograd_grad(outputs, inputs, grad_outputs=None, retain_graph=False, create_graph=True, is_grads_batched=False):
+    """functorch's: outputs that do not require grad are skipped, unused inputs get zeros.
+    ``is_grads_batched``: each grad_output has a leading batch dim, and so has each result."""
     from tensorgraft.autograd import grad as _grad
+    zeros = zeros_like
+    if is_grads_batched:
+        batch = grad_outputs[0].shape[0]
+
+        def zeros(inp):  # (an unused input's zeros get the batch dim too)
+            return inp.new_zeros((batch, *inp.shape))
     if grad_outputs is None:
         diff_outputs = tuple(out for out in outputs if out.requires_grad)
     else:
@@ -123,10 +130,10 @@ def _autograd_grad(outputs, inputs, grad_outputs=None, retain_graph=False, creat
         diff_outputs = tuple(p[0] for p in pairs)
         grad_outputs = tuple(p[1] for p in pairs)
     if not diff_outputs:
-        return tuple(zeros_like(inp) for inp in inputs)
+        return tuple(zeros(inp) for inp in inputs)
     grads = _grad(diff_outputs, inputs, grad_outputs, retain_graph=retain_graph, create_graph=create_graph,
-                  allow_unused=True)
-    return tuple(zeros_like(inp) if g is None else g for g, inp in zip(grads, inputs))
+                  allow_unused=True, is_grads_batched=is_grads_batched)
+    return tuple(zeros(inp) if g is None else g for g, inp in zip(grads, inputs))
 
 
 # --------------------------------------------------------------------------- argnums (PyTorch's)
@@ -306,6 +313,16 @@ def _vjp_with_argnums(func, *primals, argnums=None, has_aux=False):
                                     retain_graph=retain_graph or keep, create_graph=keep)
         return tree_unflatten([scope.finish(g) for g in result], primals_spec)
 
+    def vjp_batched(flat_cotangents, create_graph):
+        """``vjp_fn`` for a batch of flat cotangents (each (batch, *output shape)) in ONE batched
+        backward: the flat results, each (batch, *primal shape). (jacrev's rows, in chunks.)"""
+        keep = create_graph and (outputs_keep or any(c.requires_grad for c in flat_cotangents))
+        with enable_grad():
+            result = _autograd_grad(flat_primals_out, flat_diff_primals, flat_cotangents, retain_graph=True,
+                                    create_graph=keep, is_grads_batched=True)
+        return [scope.finish(g) for g in result]
+
+    vjp_fn._batched = vjp_batched
     if has_aux:
         return results, vjp_fn, aux
     return results, vjp_fn
@@ -358,6 +375,16 @@ def _linearized(func, primals, flat_primals, primals_spec, argnums, has_aux, jac
         jv = iter(_grad([p[0] for p in pairs], us, [p[1] for p in pairs], create_graph=keep, retain_graph=retain,
                         allow_unused=True))
         return [next(jv) if o.requires_grad else None for o in flat_out]
+
+    def push_batched(flat_tangents, keep, retain):
+        """``push`` for a batch of tangents (each (batch, *primal shape)) in ONE batched backward."""
+        pairs = [(gi, t) for gi, t, r in zip(g, flat_tangents, reached) if r]
+        if not pairs:
+            return [None] * len(flat_out)
+        jv = iter(_grad([p[0] for p in pairs], us, [p[1] for p in pairs], create_graph=keep, retain_graph=retain,
+                        allow_unused=True, is_grads_batched=True))
+        return [next(jv) if o.requires_grad else None for o in flat_out]
+    push.batched = push_batched
     return scope, flat_out, spec, aux, push
 
 
@@ -430,9 +457,10 @@ def linearize(func, *primals):
 
 
 # --------------------------------------------------------------------------- Jacobians
-def _jacobian(func, argnums, has_aux, api, args):
-    """Reverse-mode Jacobian: one vjp per output element (the rows of the identity as
-    cotangents), stacked and reshaped to ``output.shape + primal.shape``."""
+def _jacobian(func, argnums, has_aux, api, args, chunk_size=None):
+    """Reverse-mode Jacobian: a vjp per output element (the rows of the identity as cotangents),
+    ``chunk_size`` rows (all when None) at a time in one batched backward, the rows then joined
+    and reshaped to ``output.shape + primal.shape``."""
     import tensorgraft
     error_if_complex(api, args, is_input=True)
     vjp_out = _vjp_with_argnums(func, *args, argnums=argnums, has_aux=has_aux)
@@ -446,23 +474,24 @@ def _jacobian(func, argnums, has_aux, api, args):
     total = sum(numels)
     flat_primals, primals_spec = tree_flatten(_slice_argnums(args, argnums))
 
-    rows = [[] for _ in flat_primals]
+    rows = [[] for _ in flat_primals]  # per primal: the results of each chunk of rows
     if total:
         eye = tensorgraft.eye(total, dtype=flat_output[0].dtype, device=flat_output[0].device)
         starts = [sum(numels[:j]) for j in range(len(numels))]
         # row k's cotangent for output j is ``eye[k, s:s + n].to(o.dtype).view(o.shape)``: the
         # same values, sliced, converted and shaped for all rows at once
-        per_output = [eye[:, s:s + n].to(o.dtype).reshape((total,) + tuple(o.shape)).unbind(0)
+        per_output = [eye[:, s:s + n].to(o.dtype).reshape((total,) + tuple(o.shape))
                       for s, n, o in zip(starts, numels, flat_output)]
-        for k in range(total):
-            basis = [rows[k] for rows in per_output]
-            res = tree_leaves(vjp_fn(tree_unflatten(basis, output_spec)))
-            for r, row in zip(res, rows):
+        step = total if chunk_size is None else chunk_size
+        create_graph = is_grad_enabled()  # (vjp_fn's default)
+        for k in range(0, total, step):
+            basis = per_output if step >= total else [c[k:k + step] for c in per_output]
+            for r, row in zip(vjp_fn._batched(basis, create_graph), rows):
                 row.append(r)
     flat_input_flat_output = []
     for row, primal in zip(rows, flat_primals):
         if total:
-            splits = tensorgraft.stack(row).split(numels, dim=0)
+            splits = (row[0] if len(row) == 1 else tensorgraft.cat(row)).split(numels, dim=0)
         else:
             splits = [tensorgraft.zeros((0,) + tuple(primal.shape), dtype=primal.dtype, device=primal.device)
                       for _ in flat_output]
@@ -478,23 +507,24 @@ def _jacobian(func, argnums, has_aux, api, args):
 
 
 def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
-    """``jacrev(f)(*args)``: the Jacobian of ``f`` w.r.t. ``args[argnums]`` by reverse mode
-    (``chunk_size`` is accepted; rows are computed one at a time regardless)."""
+    """``jacrev(f)(*args)``: the Jacobian of ``f`` w.r.t. ``args[argnums]`` by reverse mode,
+    ``chunk_size`` rows per batched backward (all rows in one when None), as PyTorch's."""
     if not (chunk_size is None or chunk_size > 0):
         raise ValueError("jacrev: `chunk_size` should be greater than 0.")
 
     @functools.wraps(func)
     def wrapper_fn(*args):
-        return _jacobian(func, argnums, has_aux, "jacrev", args)
+        return _jacobian(func, argnums, has_aux, "jacrev", args, chunk_size)
     return wrapper_fn
 
 
 def _forward_jacobian(func, argnums, has_aux, args):
     """PyTorch's jacfwd: the tangents pushed through ``func`` are the basis of the primals' space,
-    one column of the Jacobian each, stacked along the last dimension and reshaped to
-    ``output.shape + primal.shape``. (Computed column by column rather than row by row as in
-    ``_jacobian``: where a derivative is infinite, 0 * inf lands in the same places as PyTorch's
-    NaNs.) ``func`` runs once; an integer or bool output gets a Jacobian of zeros of its dtype."""
+    one column of the Jacobian each (all pushed in one batched backward), moved to the last
+    dimension and reshaped to ``output.shape + primal.shape``. (Computed column by column rather
+    than row by row as in ``_jacobian``: where a derivative is infinite, 0 * inf lands in the same
+    places as PyTorch's NaNs.) ``func`` runs once; an integer or bool output gets a Jacobian of
+    zeros of its dtype."""
     import tensorgraft
     error_if_complex("jacfwd", args, is_input=True)
     flat_primals, primals_spec = tree_flatten(_slice_argnums(args, argnums))
@@ -504,25 +534,28 @@ def _forward_jacobian(func, argnums, has_aux, args):
                                                            jacfwd=True)
         error_if_complex("jacfwd", flat_out, is_input=False)
         keep = scope.reaches_foreign(flat_out)
-        zero_tangents = [zeros_like(p) for p in flat_primals]
-        columns = [[[] for _ in flat_primals] for _ in flat_out]  # [output][primal] -> its columns
-        for j, p in enumerate(flat_primals):
-            eye = tensorgraft.eye(p.numel(), dtype=p.dtype, device=p.device)
-            # the rows of the identity, each viewed as the primal's shape (``eye[k].view(p.shape)``:
-            # the same memory, taken in one op rather than two per row)
-            basis = eye.view((p.numel(),) + tuple(p.shape)).unbind(0)
-            for k in range(p.numel()):
-                tangents = list(zero_tangents)
-                tangents[j] = basis[k]
-                for o, t, col in zip(flat_out, push(tangents, keep, True), columns):
-                    col[j].append(zeros_like(o) if t is None else t)
+        numels = [p.numel() for p in flat_primals]
+        total = sum(numels)
+        starts = [sum(numels[:j]) for j in range(len(numels))]
+        pushed = [None] * len(flat_out)  # per output: its tangent for every basis tangent, (total, *o.shape)
+        if total:
+            # basis tangent k is 1 at element k of the primals taken together (the rows of the
+            # identity, each primal's block of columns viewed as its shape), all in one batch
+            tangents = []
+            for p, s, n in zip(flat_primals, starts, numels):
+                eye = tensorgraft.eye(total, dtype=p.dtype, device=p.device)
+                tangents.append((eye if n == total else eye[:, s:s + n]).reshape((total,) + tuple(p.shape)))
+            pushed = push.batched(tangents, keep, True)
         flat_output_input = []
-        for o, col in zip(flat_out, columns):
+        for o, t in zip(flat_out, pushed):
             blocks = []
-            for p, cols in zip(flat_primals, col):
+            for p, s, n in zip(flat_primals, starts, numels):
                 shape = tuple(o.shape) + tuple(p.shape)
-                blocks.append(scope.finish(tensorgraft.stack(cols, dim=-1).reshape(shape)) if cols
-                              else tensorgraft.zeros(shape, dtype=o.dtype, device=o.device))
+                if t is None or not n:
+                    blocks.append(tensorgraft.zeros(shape, dtype=o.dtype, device=o.device))
+                    continue
+                cols = t if n == total else t[s:s + n]
+                blocks.append(scope.finish(cols.movedim(0, -1).reshape(shape)))
             per_arg = tree_unflatten(blocks, primals_spec)  # one entry per sliced argument (a dict stays one)
             flat_output_input.append(per_arg[0] if isinstance(argnums, int) else per_arg)
     output_input = tree_unflatten(flat_output_input, out_spec)

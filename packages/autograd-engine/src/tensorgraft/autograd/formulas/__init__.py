@@ -7,7 +7,7 @@ FORMULAS: dict = {}
 
 
 def formula(*names, saves=None, saves_output=False, node=None, saves_crossed=False, multi_output=False,
-            scalar_inputs=None, reroute=None):
+            scalar_inputs=None, reroute=None, batched=None):
     """Declare the backward of one or more ops: ``@formula("add", saves=())``.
 
     ``saves``: the input positions the formula reads (kept on the node, so an in-place change
@@ -35,8 +35,15 @@ def formula(*names, saves=None, saves_output=False, node=None, saves_crossed=Fal
     ``reroute(out, inputs, attrs)`` records that graph for ``out`` instead of one node of the op
     and returns the last node, or returns None to record the op's node as usual; a function,
     or a dict from node name to function. Called for named node classes only (a ``node``
-    given as a function of the inputs, or a name the frontend passes), off the common path."""
+    given as a function of the inputs, or a name the frontend passes), off the common path.
+
+    ``batched``: whether the formula may run once on gradients with a leading batch dimension
+    (``grad(..., is_grads_batched=True)``, jacrev/jacfwd; see ``autograd/batched_backward.py``):
+    True where it already works on such gradients unchanged (pure broadcasting of ``g`` against
+    saved tensors, ``g * f'(x)``), or a formula of its own (``batched_of``). Undeclared formulas
+    run once per batch entry, which is always right."""
     def deco(fn):
+        fn.batched = batched
         fn.saves = saves
         fn.multi_output = multi_output
         fn.saves_crossed = saves_crossed
@@ -47,6 +54,16 @@ def formula(*names, saves=None, saves_output=False, node=None, saves_crossed=Fal
         for n in names:
             FORMULAS[n] = fn
         return fn
+    return deco
+
+
+def batched_of(fn):
+    """Declare the decorated function the batched form of the formula ``fn``: called as
+    ``batched(node, g)`` with ``g`` of shape (batch, *output shape), it returns gradients of shape
+    (batch, *broadcast input shape), or None to have this node run once per batch entry instead."""
+    def deco(batched):
+        fn.batched = batched
+        return batched
     return deco
 
 

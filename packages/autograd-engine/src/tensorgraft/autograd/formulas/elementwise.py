@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import tensorgraft as tg
 
-from . import formula
+from . import batched_of, formula
 from .elementwise_common import _cj, _is_t, _pow_grads, _rc, _rc_meta, _scalar_overload
 from .sparse_coo import has_sparse_coo, sparse_pow_gradient, sparse_times
 # (imported for their registrations: ``load_all`` imports this module only)
@@ -40,7 +40,7 @@ def _times_alpha(g, alpha):
     return _scalar_overload("mul", "MulBackward1", g, _cj(alpha))
 
 
-@formula("add", saves=())
+@formula("add", saves=(), batched=True)
 def add(node, g):
     g_other = _times_alpha(g, _alpha(node)) if node.needs_input_grad[1] else None
     if g._data.dtype.kind == "c":
@@ -48,7 +48,7 @@ def add(node, g):
     return g, g_other
 
 
-@formula("sub", "subtract", saves=(), node=_sub_node, scalar_inputs={"RsubBackward1": (0,)})
+@formula("sub", "subtract", saves=(), node=_sub_node, scalar_inputs={"RsubBackward1": (0,)}, batched=True)
 def sub(node, g):
     g_other = _times_alpha(-g, _alpha(node)) if node.needs_input_grad[1] else None
     if g._data.dtype.kind == "c":
@@ -65,7 +65,7 @@ sub.nondiff_inputs = {"SubBackward1": (1,)}
 add.saved_defaults = sub.saved_defaults = {"alpha": 1}
 
 
-@formula("rsub", saves=())
+@formula("rsub", saves=(), batched=True)
 def rsub(node, g):
     # other - alpha * input; the node name (RsubBackward0/1) comes from the frontend
     alpha = node.attrs["alpha"]
@@ -73,7 +73,7 @@ def rsub(node, g):
     return (-g * alpha if alpha != 1 else -g) if need_input else None, g if need_other else None
 
 
-@formula("mul", "multiply", node="MulBackward0", saves_crossed=True)
+@formula("mul", "multiply", node="MulBackward0", saves_crossed=True, batched=True)
 def mul(node, g):
     a, b = node.inputs  # a is kept only when b requires grad, and b only when a does
     need_a, need_b = node.needs_input_grad
@@ -125,14 +125,22 @@ def div(node, g):
 div.nondiff_inputs = {"DivBackward1": (1,)}
 
 
-@formula("neg", "negative", saves=(), node="NegBackward0")
+@batched_of(div)
+def _div_batched(node, g):
+    # (rounded division's zeros have no batch dim: that rare node runs per entry)
+    if node.attrs is not None and node.attrs["rounding_mode"] is not None:
+        return None
+    return div(node, g)
+
+
+@formula("neg", "negative", saves=(), node="NegBackward0", batched=True)
 def neg(node, g):
     return (-g,)
 
 
 # PowBackward1/2 keep the result (``_saved_result``) for the exponent's gradient, out * log(base);
 # PowBackward0 (a number exponent) does not need it
-@formula("pow", node=_pow_node, saves_output={"PowBackward1": True, "PowBackward2": True})
+@formula("pow", node=_pow_node, saves_output={"PowBackward1": True, "PowBackward2": True}, batched=True)
 def pow_(node, g):
     a, b = node.inputs
     need_a, need_b = node.needs_input_grad

@@ -132,7 +132,7 @@ def _written_part(g, idx, value_meta):
     return g_val
 
 
-@formula("where", saves=(0,))
+@formula("where", saves=(0,), batched=True)
 def where(node, g):
     tg = _tg()
     cond = node.inputs[0]

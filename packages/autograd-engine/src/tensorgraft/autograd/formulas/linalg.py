@@ -8,7 +8,7 @@ from __future__ import annotations
 from tensorgraft.grad_mode import state as _gs
 from tensorgraft.tensor import wrap
 
-from . import formula
+from . import batched_of, formula
 
 
 def _tg():
@@ -145,6 +145,76 @@ def addmm(node, g):
     else:
         g1 = ga.matmul(_mH(m2)) if need_1 else None
         g2 = _mH(m1).matmul(ga) if need_2 else None
+    return gi, g1, g2
+
+
+# --------------------------------------------------------------------------- batched forms
+# The products' gradients over a leading batch dim of g (``autograd/batched_backward.py``):
+# matmul broadcasts the other factor across it, the engine then sums broadcast dims away.
+def _matmul_grads_batched(a, b, g, need_a, need_b):
+    """Gradients of ``a @ b`` (any dims, matmul's rules) for g of shape (batch, *out shape)."""
+    if a.ndim == 1 and b.ndim == 1:
+        g = g.unsqueeze(-1)
+        return (g * _c(b) if need_a else None), (g * _c(a) if need_b else None)
+    if b.ndim == 1:
+        ga = g.unsqueeze(-1) * _c(b) if need_a else None
+        gb = _mH(a).matmul(g.unsqueeze(-1)).squeeze(-1) if need_b else None
+        return ga, gb
+    if a.ndim == 1:
+        ga = _c(b).matmul(g.unsqueeze(-1)).squeeze(-1) if need_a else None
+        gb = _c(a).unsqueeze(-1) * g.unsqueeze(-2) if need_b else None
+        return ga, gb
+    if a.ndim == 2 and b.ndim == 2 and not _gs.enabled:
+        return _array_product_grads_batched(a, b, g, need_a, need_b)
+    return (g.matmul(_mH(b)) if need_a else None), (_mH(a).matmul(g) if need_b else None)
+
+
+def _array_product_grads_batched(a, b, g, need_a, need_b):
+    """The 2-D product's gradients on arrays, each as ONE matrix product over the whole batch
+    (the batch folded into the rows of g for ``a``, into its columns for ``b``)."""
+    dev = g._device
+    gd = g._data
+    if gd.dtype.kind not in "fc" or gd.dtype.itemsize < 4 or gd.ndim != 3:  # (half types: the op's own kernel)
+        return (g.matmul(_mH(b)) if need_a else None), (_mH(a).matmul(g) if need_b else None)
+    n, m, k = gd.shape
+    ga = gb = None
+    if need_a:
+        ga = wrap((gd.reshape(n * m, k) @ _array_mH(b._data)).reshape(n, m, -1), dev)
+    if need_b:
+        cols = gd.transpose(1, 0, 2).reshape(m, n * k)
+        gb = wrap((_array_mH(a._data) @ cols).reshape(-1, n, k).transpose(1, 0, 2), dev)
+    return ga, gb
+
+
+@batched_of(mm)
+def _mm_batched(node, g):
+    a, b = node.inputs
+    return _matmul_grads_batched(a, b, g, *node.needs_input_grad)
+
+
+@batched_of(matmul)
+def _matmul_batched(node, g):
+    a, b = node.inputs
+    return _matmul_grads_batched(a, b, g, *node.needs_input_grad)
+
+
+@batched_of(bmm)
+def _bmm_batched(node, g):
+    a, b = node.inputs
+    need_a, need_b = node.needs_input_grad
+    return (g.matmul(_mH(b)) if need_a else None), (_mH(a).matmul(g) if need_b else None)
+
+
+@batched_of(addmm)
+def _addmm_batched(node, g):
+    inp, m1, m2 = node.inputs
+    beta, alpha = node.attrs["beta"], node.attrs["alpha"]
+    need_in, need_1, need_2 = node.needs_input_grad
+    gi = (g * beta if beta != 1 else g) if need_in else None
+    ga = g * alpha if alpha != 1 else g
+    if type(node).__name__.startswith("Addbmm"):  # the batch of matrices was summed: broadcast back
+        ga = ga.unsqueeze(1)
+    g1, g2 = _matmul_grads_batched(m1, m2, ga, need_1, need_2)
     return gi, g1, g2
 
 

@@ -1,7 +1,7 @@
 """Gradients of ``tensorgraft/ops/reduction.py``."""
 from __future__ import annotations
 
-from . import formula
+from . import batched_of, formula
 from .elementwise_common import _scalar_overload
 
 
@@ -53,6 +53,34 @@ def mean(node, g):
     # a division by a number, as PyTorch's (DivBackward1 under create_graph)
     return (_scalar_overload("div", "DivBackward1", expand_reduced(g, shape, dims, node.attrs["keepdim"]),
                              max(_numel(shape, dims), 1)),)
+
+
+def _expand_reduced_batched(g, shape, dims, keepdim):
+    """``expand_reduced`` for gradients with a leading batch dim (``autograd/batched_backward.py``),
+    or None where the reduced dims are not plain (that node then runs per batch entry)."""
+    n = g.shape[0]
+    if dims is None or not shape:
+        return g.reshape((n,) + (1,) * len(shape)).expand(n, *shape)
+    if not dims:
+        return None
+    if not keepdim:
+        for d in sorted(d % len(shape) for d in dims):
+            g = g.unsqueeze(d + 1)
+    return g.expand(n, *shape)
+
+
+@batched_of(sum_)
+def _sum_batched(node, g):
+    g = _expand_reduced_batched(g, node.in_meta[0][0], node.attrs["dim"], node.attrs["keepdim"])
+    return None if g is None else (g,)
+
+
+@batched_of(mean)
+def _mean_batched(node, g):
+    shape = node.in_meta[0][0]
+    dims = node.attrs["dim"]
+    g = _expand_reduced_batched(g, shape, dims, node.attrs["keepdim"])
+    return None if g is None else (_scalar_overload("div", "DivBackward1", g, max(_numel(shape, dims), 1)),)
 
 
 def _evenly(g, x, out, dims, keepdim, masked_fill=False):
@@ -327,6 +355,32 @@ def log_softmax(node, g):
     if d is None:
         return (g * 0,)
     return (g - out.exp() * g.sum(d, keepdim=True),)
+
+
+def _softmax_dim(node):
+    """softmax's dim over a leading batch dim, or None (a 0-d output or no dim: per entry)."""
+    d = node.attrs["dim"]
+    nd = len(node.in_meta[0][0])
+    if d is None or nd == 0:
+        return None
+    return d % nd + 1
+
+
+@batched_of(softmax)
+def _softmax_batched(node, g):
+    d = _softmax_dim(node)
+    if d is None:
+        return None
+    out = node.output
+    return (out * (g - (g * out).sum(d, keepdim=True)),)
+
+
+@batched_of(log_softmax)
+def _log_softmax_batched(node, g):
+    d = _softmax_dim(node)
+    if d is None:
+        return None
+    return (g - node.output.exp() * g.sum(d, keepdim=True),)
 
 
 def _pair_dims(node):

@@ -8,7 +8,7 @@ import numpy as np
 from tensorgraft.grad_mode import state as _gs
 from tensorgraft.tensor import wrap
 
-from . import formula
+from . import batched_of, formula
 
 
 @formula("view", "reshape", "squeeze", saves=())
@@ -42,7 +42,7 @@ def unsqueeze(node, g):
     return (g.squeeze(node.attrs["dim"]),)
 
 
-@formula("expand", "contiguous", "clone", saves=())
+@formula("expand", "contiguous", "clone", saves=(), batched=True)
 def identity(node, g):
     return (g,)
 
@@ -169,3 +169,74 @@ def as_strided(node, g):
 @formula("rot90", saves=())
 def rot90(node, g):
     return (g.rot90(-node.attrs["k"], node.attrs["dims"]),)
+
+
+# --------------------------------------------------------------------------- batched forms
+# The same gradients over a leading batch dim (``autograd/batched_backward.py``): each dim the
+# formula names moves one place right; a negative dim counts from the end and stays.
+def _shifted(d):
+    return d + 1 if d >= 0 else d
+
+
+@batched_of(reshape_back)
+def _reshape_back_batched(node, g):
+    return (g.reshape((g.shape[0], *node.in_meta[0][0])),)
+
+
+@batched_of(permute_back)
+def _permute_back_batched(node, g):
+    dims = node.attrs["dims"]
+    if not dims:
+        return (g,)
+    inv = [0] * len(dims)
+    for i, d in enumerate(dims):
+        inv[d] = i
+    return (g.permute(0, *(i + 1 for i in inv)),)
+
+
+@batched_of(unsqueeze)
+def _unsqueeze_batched(node, g):
+    return (g.squeeze(_shifted(node.attrs["dim"])),)
+
+
+@batched_of(cat)
+def _cat_batched(node, g):
+    d = _shifted(node.attrs["dim"])
+    out = []
+    start = 0
+    for need, size in zip(node.needs_input_grad, node.attrs["sizes"]):
+        if size is None:
+            out.append(None)
+            continue
+        out.append(g.narrow(d, start, size) if need else None)
+        start += size
+    return tuple(out)
+
+
+@batched_of(stack)
+def _stack_batched(node, g):
+    d = _shifted(node.attrs["dim"])
+    return tuple(g.select(d, i) if need else None for i, need in enumerate(node.needs_input_grad))
+
+
+@batched_of(slice_back)
+def _slice_back_batched(node, g):
+    from .indexing import placed_back
+    index = node.attrs["index"]
+    index = (slice(None), *(index if isinstance(index, tuple) else (index,)))
+    return (placed_back(node, g, (g.shape[0], *node.attrs["shape"]), (index, None)),)
+
+
+@batched_of(pieces)
+def _pieces_batched(node, grads):
+    import tensorgraft as tg
+    dim, sizes = node.attrs["dim"], node.attrs["sizes"]
+    shape = node.in_meta[0][0]
+    given = next(g for g in grads if g is not None)
+    n = given.shape[0]
+    if sizes is None:
+        piece = (n, *shape[:dim], *shape[dim + 1:])
+        return (tg.stack([given.new_zeros(piece) if g is None else g for g in grads], dim + 1),)
+    parts = [given.new_zeros((n, *shape[:dim], s, *shape[dim + 1:])) if g is None else g
+             for g, s in zip(grads, sizes)]
+    return (parts[0] if len(parts) == 1 else tg.cat(parts, dim + 1),)
