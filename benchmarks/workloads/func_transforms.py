@@ -85,6 +85,19 @@ def vmap_jacfwd(func, f, g, x):
     return lambda: vj(xs)
 
 
+def vmap_elementwise_small(lib):
+    """``vmap(lambda a: (a.sin() * a).sum())`` over 64 rows of 16: what vmap itself costs around a
+    function that does almost nothing."""
+    def make():
+        t = _mod(lib)
+        func = _func(lib)
+        t.manual_seed(0)
+        x = t.randn(64, 16)
+        f = func.vmap(lambda a: (a.sin() * a).sum())
+        return lambda: f(x)
+    return make
+
+
 def _workload(name, maker, description):
     return Workload(name, description, tensorgraft=maker("tensorgraft"), torch=maker("torch"))
 
@@ -95,4 +108,6 @@ WORKLOADS = [
     _workload("jacfwd_small", jacfwd_small, "jacfwd of a tanh/matmul/sin network R^32 -> R^10"),
     _workload("hessian_small", hessian_small, "hessian (jacfwd of jacrev) of a scalar tanh/sin network on R^32"),
     _workload("vmap_jacfwd", vmap_jacfwd, "vmap(jacfwd(f)) over 16 points, f: R^32 -> R^10"),
+    _workload("vmap_elementwise_small", vmap_elementwise_small,
+              "vmap of sum(sin(a) * a) over 64 rows of 16: vmap's own overhead on a tiny function"),
 ]

@@ -18,6 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from tensorgraft.tensor import Tensor
+from tensorgraft.utils._pytree import SUPPORTED_NODES
 
 from ._custom_functions import _here as _transforms_here
 from ._custom_functions import (
@@ -263,6 +264,14 @@ def _process_batched_inputs(in_dims, args, func):
     return batch_sizes[0], flat_in_dims, flat_args, args_spec
 
 
+class _RunningGuards(threading.local):
+    def __init__(self):
+        self.running = []  # the _RandomnessGuard of each vmap running in this thread, innermost last
+
+
+_guards = _RunningGuards()
+
+
 class _RandomnessGuard:
     """'same': every slice starts from the same generator state; 'error': a slice that draws from
     the default generator is an error (detected by its state changing); 'different': the slices
@@ -272,8 +281,19 @@ class _RandomnessGuard:
         from tensorgraft.random import default_generator
         self.mode = randomness
         self.gen = default_generator
-        self.state = self.gen.get_state() if randomness != "different" else None
-        self.fingerprint = stream_fingerprint(self.gen) if randomness == "error" else None
+        # (the state is ~50 us to build; a vmap nested in a running one, as jacfwd's per-point
+        # vmaps inside vmap(jacfwd(f)) are, finds the generator where the enclosing one found it
+        # when their fingerprints are equal, and equal fingerprints mean equal states)
+        self.start = stream_fingerprint(self.gen) if randomness != "different" else None
+        if randomness == "different":
+            self.state = None
+        else:
+            enclosing = _guards.running[-1] if _guards.running else None
+            if self.start is not None and enclosing is not None and enclosing.start == self.start:
+                self.state = enclosing.state
+            else:
+                self.state = self.gen.get_state()
+        self.fingerprint = self.start if randomness == "error" else None
         self.batch_size = batch_size
         self.draws = None
 
@@ -402,6 +422,12 @@ def _function_with_rule(func):
     return cls if _check_vmap_support(cls) else None
 
 
+def _leaves_are_args(args_spec) -> bool:
+    """Whether the arguments are all leaves (tensors, numbers...: no containers), so that the flat
+    list is the arguments themselves (``tree_unflatten`` would rebuild the same tuple)."""
+    return args_spec.type is tuple and all(c.type is None for c in args_spec.children())
+
+
 def _run_slices(func, kwargs, batch_size, flat_in_dims, flat_args, args_spec, guard, randomness):
     """One result per slice of the mapped dimension, and the flat inputs of each slice (None
     where the slices are not the function's own inputs)."""
@@ -429,11 +455,21 @@ def _run_slices(func, kwargs, batch_size, flat_in_dims, flat_args, args_spec, gu
         return [result], None
     results = []
     inputs = []
+    # (per slice only what changes: the mapped inputs' slices; the guard's calls that do nothing in
+    # its mode are left out, and arguments that are all leaves are passed without unflattening)
+    mapped = [(j, a, d) for j, (a, d) in enumerate(zip(flat_args, flat_in_dims)) if d is not None]
+    before = guard.before if guard.mode != "error" else None
+    after = guard.after if guard.mode == "error" else None
+    as_leaves = _leaves_are_args(args_spec)
     for i in range(batch_size):
-        sliced = [a if d is None else _mark_batched(a.select(d, i)) for a, d in zip(flat_args, flat_in_dims)]
-        guard.before(i)
-        results.append(func(*tree_unflatten(sliced, args_spec), **kwargs))
-        guard.after()
+        sliced = list(flat_args)
+        for j, a, d in mapped:
+            sliced[j] = _mark_batched(a.select(d, i))
+        if before is not None:
+            before(i)
+        results.append(func(*sliced, **kwargs) if as_leaves else func(*tree_unflatten(sliced, args_spec), **kwargs))
+        if after is not None:
+            after()
         inputs.append(sliced)
     return results, inputs
 
@@ -530,17 +566,22 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         guards_installed(True)  # results of ops on batched values stay marked; PyTorch's refusals
         sizes = batch_sizes()
         sizes.append(batch_size)
+        running = _guards.running
+        running.append(guard)
         try:
             with vmap_running(randomness):
                 results, inputs = _run_slices(func, kwargs, batch_size, flat_in_dims, flat_args, args_spec, guard,
                                               randomness)
         finally:
+            running.pop()
             guard.close()
             sizes.pop()
             guards_installed(False)
             _bn_check_installed(False)
         flat_first, output_spec = tree_flatten(results[0])
-        flat_results = [flat_first] + [tree_flatten(r)[0] for r in results[1:]]
+        # (a Tensor is a leaf, unless someone registered it as a container: its flat list is itself)
+        plain = Tensor if Tensor not in SUPPORTED_NODES else None
+        flat_results = [flat_first] + [[r] if r.__class__ is plain else tree_flatten(r)[0] for r in results[1:]]
         flat_dims = _flat_out_dims(results[0], out_dims, output_spec, func)
         name = _get_name(func)
         # what comes out is batched for an enclosing vmap when something that went in was
