@@ -229,12 +229,17 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
             _shape_like(out_tuple, _deliver(product, create_graph)))
 
 
-def _jacobian_blocks(outs, xs, create_graph, strict):
-    """``blocks[i][k]``: d outs[i] / d xs[k], shaped ``outs[i].shape + xs[k].shape``."""
+def _jacobian_blocks(outs, xs, create_graph, strict, vectorize=False):
+    """``blocks[i][k]``: d outs[i] / d xs[k], shaped ``outs[i].shape + xs[k].shape``. With
+    ``vectorize`` (PyTorch: one vmapped backward per output) every row of an output's Jacobian
+    comes from one batched backward (``is_grads_batched``), otherwise from one backward per row."""
     blocks = []
     for i, out in enumerate(outs):
         if out.numel() == 0:
             raise RuntimeError("stack expects a non-empty TensorList")
+        if vectorize:
+            blocks.append(_jacobian_rows_batched(out, xs, create_graph))
+            continue
 
         def missing(k, i=i):
             return (f"Output {i} of the user-provided function is independent of input {k}. This is not "
@@ -254,6 +259,21 @@ def _jacobian_blocks(outs, xs, create_graph, strict):
                 rows[k].append(g)
         blocks.append(tuple(_tg.stack(r).reshape(tuple(out.shape) + tuple(x.shape)) for r, x in zip(rows, xs)))
     return blocks
+
+
+def _jacobian_rows_batched(out, xs, create_graph):
+    """d out / d xs[k] for each k, every row at once: the rows of the identity as a batch of
+    cotangents in one ``grad(..., is_grads_batched=True)``; zeros where ``out`` does not reach."""
+    n = out.numel()
+    shapes = [tuple(out.shape) + tuple(x.shape) for x in xs]
+    found = (None,) * len(xs)
+    if out.requires_grad:
+        from tensorgraft.autograd import grad as _reverse_sweep
+        basis = _tg.eye(n, dtype=out.dtype, device=out.device).view((n,) + tuple(out.shape))
+        found = _reverse_sweep([out], list(xs), [basis], retain_graph=True, create_graph=create_graph,
+                               allow_unused=True, is_grads_batched=True)
+    return tuple(_tg.zeros(shape, dtype=x.dtype, device=x.device) if g is None else g.reshape(shape)
+                 for g, x, shape in zip(found, xs, shapes))
 
 
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"):
@@ -278,7 +298,8 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
                 raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse Hessian is"
                                           "only implemented for `vectorize=True`.")
         # ``vectorize`` and ``strategy`` only change how PyTorch batches the sweeps; the values are the
-        # same, so every case is computed with the row-by-row reverse sweeps below
+        # same, so every case is computed with reverse sweeps: row by row, or (``vectorize``, as
+        # PyTorch batches them) all rows of an output in one batched backward
         xs = _stand_ins(xs, create_graph)
         out_tuple, outs = _tensors_of(func(*xs), _FN_OUT, "jacobian")
         if strict:
@@ -292,7 +313,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
             blocks = [tuple(_tg.zeros(tuple(o.shape) + tuple(x.shape), dtype=x.dtype, device=x.device)
                             for x in xs) for o in outs]
         else:
-            blocks = _jacobian_blocks(outs, xs, create_graph, strict)
+            blocks = _jacobian_blocks(outs, xs, create_graph, strict, vectorize)
     # PyTorch's forward-mode path hands back lists, not tuples, whenever the inputs form a tuple
     box = list if strategy == "forward-mode" and in_tuple else tuple
     per_output = [box(_deliver(row, create_graph)) if in_tuple else _deliver(row, create_graph)[0]
