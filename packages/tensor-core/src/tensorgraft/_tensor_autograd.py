@@ -217,6 +217,8 @@ class AutogradMethods:
             root = storage_base(self)
             if root is not self:  # not a view for autograd, but the same place in memory (storage_offset())
                 t._hooks().storage_root = root
+            if self._extra is not None and self._extra.empty_layout is not None:
+                t._hooks().empty_layout = self._extra.empty_layout  # (an empty view's place: empty_views.py)
         return t
 
     def detach_(self) -> "Tensor":

@@ -22,7 +22,10 @@ class MemoryMethods:
         """Offset (in elements) of this view's first element within its base tensor's memory."""
         from .storage import storage_base
         base = storage_base(self)
-        if base is self or self._data.size == 0:
+        if self._data.size == 0:
+            # (NumPy drops an empty view's start; the op that made it recorded PyTorch's: empty_views.py)
+            return self._extra.empty_layout[0] if self._extra is not None and self._extra.empty_layout else 0
+        if base is self:
             return 0
         try:
             off = self.data_ptr() - base.data_ptr()
@@ -41,7 +44,9 @@ class MemoryMethods:
 
     def stride(self, dim=None):
         a = self._data
-        if a.size == 0 and a.ndim and not any(a.strides):
+        if a.size == 0 and self._extra is not None and self._extra.empty_layout and self._extra.empty_layout[1]:
+            st = self._extra.empty_layout[1]  # (PyTorch's strides of an empty view: empty_views.py)
+        elif a.size == 0 and a.ndim and not any(a.strides):
             # NumPy 2 gives an empty array zero strides; PyTorch keeps the strides of its layout,
             # C order with each size-0 dim counted as 1 (a permuted empty tensor's order is lost here)
             st, step = [], 1

@@ -104,7 +104,7 @@ class _Hooks:
     """Rarely used per-tensor state kept out of the hot slots."""
 
     __slots__ = ("hooks", "post_accumulate_hooks", "retains_grad", "grad_accumulator", "name", "multi_view_nr",
-                 "storage_root", "no_grad_view")
+                 "storage_root", "no_grad_view", "empty_layout")
 
     def __init__(self):
         self.hooks = None
@@ -121,6 +121,8 @@ class _Hooks:
         self.storage_root = None
         # A view made while grad mode was off of a tensor that requires grad (see ``wrap_view``)
         self.no_grad_view = False
+        # ``(storage offset, strides)`` PyTorch gives an empty view, which NumPy drops (empty_views.py)
+        self.empty_layout = None
 
 
 # PyTorch's wording, shared with the op frontends and the autograd engine.
@@ -501,8 +503,12 @@ def wrap_view(data, base: Tensor) -> Tensor:
     t = wrap(data, base._device)
     t._vc = base._vc
     t._base = base._base if base._base is not None else base
-    if base._extra is not None and base._extra.multi_view_nr is not None:
-        t._hooks().multi_view_nr = 0  # a view of a multi-output view inherits its restriction
+    if base._extra is not None:
+        if base._extra.multi_view_nr is not None:
+            t._hooks().multi_view_nr = 0  # a view of a multi-output view inherits its restriction
+        if base._extra.empty_layout is not None and not data.size:
+            # (a view of an empty view starts where it does; an op that moves the start records its own)
+            t._hooks().empty_layout = (base._extra.empty_layout[0], None)
     if base._requires_grad and not _gs.enabled:
         # PyTorch: a view made while nothing records still requires grad, as its base does: a leaf
         # whose gradient reaches nothing (ops on it record nodes without an edge to it), and which may

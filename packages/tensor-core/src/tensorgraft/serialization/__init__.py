@@ -60,7 +60,9 @@ The package's modules, each holding one concept:
 - ``reading``: reading the bytes of a checkpoint from a path or a stream
 - ``weights_only``: PyTorch's weights_only refusals and the ``add_safe_globals`` allow-list
 - ``pytorch_files``: loading files PyTorch's own ``torch.save`` wrote (zip archive or legacy stream)
-  with a restricted unpickler (``weights_only=True``) or an unrestricted one (``weights_only=False``)
+  with a restricted unpickler (``weights_only=True``) or an unrestricted one (``weights_only=False``);
+  ``pytorch_rebuild`` holds the storages and the tensors a PyTorch pickle rebuilds over them,
+  ``pytorch_unpickler`` the allow-lists and the restricted unpickler
 - ``pytorch_writer``: ``save_for_pytorch``, writing files PyTorch's ``torch.load`` reads
 - ``pickled_objects``: whole objects (``torch.save(model)``) pickled into that format, and the
   unrestricted global lookup of ``weights_only=False``

@@ -40,7 +40,9 @@ def _fma(a, b, c):
     s = p + c
     bb = s - p
     err2 = (p - (s - bb)) + (c - bb)
-    return s + (err + err2)
+    with np.errstate(invalid="ignore"):
+        # (an infinite product or sum is the fused result itself; the error terms would make it NaN)
+        return np.where(np.isfinite(s), s + (err + err2), s)
 
 
 def _float_range(n, start, step, npd):
@@ -232,6 +234,12 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     dtype = _range_dtype("linspace", dtype, start, end, steps)
     if dtype is _dt.bool:
         return _finish(np.full(steps, start != 0), resolve_device(device), requires_grad)
+    if steps <= 1 and dtype.category <= 1:
+        return _few_points(steps, start, dtype, device, requires_grad)
+    if steps > 1 and dtype.category == 2:
+        _check_float_ends(dtype, start, end)
+    elif steps and dtype is _dt.float32:  # (one point: only float refuses one beyond its range, as logspace)
+        _check_float_ends(dtype, start)
     if dtype.category == 3:
         vals = np.linspace(start, end, steps)
     elif dtype.category <= 1:
@@ -245,6 +253,46 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     return _finish(vals.astype(dtype.np), resolve_device(device), requires_grad)
 
 
+def _few_points(steps, first, dtype, device, requires_grad):
+    """No points, or one, into an integer dtype: PyTorch runs no kernel but fills the one point
+    with ``first`` (checked as ``fill_`` checks it; no points checks nothing, not even the ends)."""
+    vals = np.full(steps, checked_fill_value(first, dtype.np) if steps else 0, dtype=dtype.np)
+    return _finish(vals, resolve_device(device), requires_grad)
+
+
+_C10_FLOAT_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16"}
+
+
+def _check_float_ends(dtype, *values):
+    """The end points (or the one point filled in) converted to a float dtype as c10 converts a
+    number: a finite value beyond the dtype's range is an error, not an infinity."""
+    name = _C10_FLOAT_NAMES.get(np.dtype(dtype.np).name)
+    if name is None or name == "double":
+        return
+    top = float(_dt.finfo(dtype).max)
+    for v in values:
+        v = float(v)
+        if math.isfinite(v) and abs(v) > top:
+            raise RuntimeError(f"value cannot be converted to type {name} without overflow")
+
+
+def _c_pow(base, x):
+    """C's ``pow`` where Python's raises: NaN for a negative base to a non-integer power, an
+    infinity for zero to a negative power or on overflow (signed as C signs it)."""
+    try:
+        return math.pow(base, x)
+    except ValueError:  # (a negative base and a non-integer power, or a zero base and a negative power)
+        if base < 0:
+            return math.nan
+        return -math.inf if math.copysign(1.0, base) < 0 and _odd_integer(x) else math.inf
+    except OverflowError:
+        return -math.inf if base < 0 and _odd_integer(x) else math.inf
+
+
+def _odd_integer(x):
+    return math.isfinite(x) and x == math.floor(x) and math.fmod(x, 2.0) != 0
+
+
 @F.factory_with_out("logspace")
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
              pin_memory=False) -> Tensor:
@@ -254,7 +302,15 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
     start, end = _num(start), _num(end)
     dtype = _range_dtype("logspace", dtype, start, end, steps)
     if dtype is _dt.bool:
-        return _finish(np.full(steps, float(base) ** start != 0), resolve_device(device), requires_grad)
+        return _finish(np.full(steps, _c_pow(float(base), float(start)) != 0), resolve_device(device), requires_grad)
+    if steps <= 1 and dtype.category <= 1:
+        return _few_points(steps, _c_pow(float(base), float(start)), dtype, device, requires_grad)
+    if steps > 1 and dtype.category == 2:
+        _check_float_ends(dtype, start, end)
+    elif steps and dtype is _dt.float32:
+        # (one point is filled with ``base ** start``: measured, PyTorch 2.13 refuses one beyond float's
+        # range but lets it become an infinity in the half types)
+        _check_float_ends(dtype, _c_pow(float(base), float(start)))
     if dtype.category == 3:
         exps = np.linspace(complex(start), complex(end), steps)
         return _finish((complex(base) ** exps).astype(dtype.np), resolve_device(device), requires_grad)
@@ -269,18 +325,27 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
         i = np.arange(steps, dtype=np.float64)
         exps = np.where(i < steps // 2, start + step * i, end - step * (steps - 1 - i))
     elif dtype.category == 2 and dtype is not _dt.float64:
-        # (exponents computed in the result's dtype, as linspace's: PyTorch's kernel works in scalar_t)
-        low = np.float16 if dtype is _dt.float16 else np.float32
-        exps = _linspace_values(start, end, steps, low).astype(low).astype(np.float64)
+        # unlike linspace, PyTorch's logspace rounds only the ends (and their difference) to the
+        # result dtype; the step and each exponent are plain double arithmetic (no fused multiply-add),
+        # measured bit for bit against PyTorch 2.13 for float32, float16 and bfloat16. Half types go
+        # through float, as c10 converts them (the difference is a float subtraction, then rounded)
+        low = np.dtype(dtype.np).type
+        s32, e32 = np.float32(low(np.float32(start))), np.float32(low(np.float32(end)))
+        start, end = float(s32), float(e32)
+        step = float(low(e32 - s32)) / (steps - 1)
+        i = np.arange(steps, dtype=np.float64)
+        exps = np.where(i < steps // 2, start + step * i, end - step * (steps - 1 - i))
     else:  # exponents as PyTorch computes them for double: start + step * i (no fused multiply-add)
         step = (end - start) / (steps - 1)
         i = np.arange(steps, dtype=np.float64)
         exps = np.where(i < steps // 2, start + step * i, end - step * (steps - 1 - i))
     base = float(base)
     if steps <= 100_000:  # the C library's pow, as PyTorch's scalar kernel (NumPy's SIMD pow may differ by an ulp)
-        vals = np.array([math.pow(base, v) for v in exps.tolist()], dtype=np.float64)
+        vals = np.array([_c_pow(base, v) for v in exps.tolist()], dtype=np.float64)
     else:
         vals = np.power(base, exps)
     if dtype.category <= 1:
         vals = np.trunc(vals)
+    elif dtype is _dt.float16 or dtype is _dt.bfloat16:
+        vals = vals.astype(np.float32)  # (double to a half type rounds through float, as c10's)
     return _finish(vals.astype(dtype.np), resolve_device(device), requires_grad)

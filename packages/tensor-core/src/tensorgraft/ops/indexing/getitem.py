@@ -7,6 +7,7 @@ plain globals of this module, with no call layer in between."""
 from __future__ import annotations
 
 from ...grad_mode import state as _gs
+from ...empty_views import record_basic_index
 from ...tensor import Tensor, wrap, wrap_view
 from .._define import defop
 from .normalize import _bounds_error, _translate_index_error, apply_index, normalize_index
@@ -74,6 +75,8 @@ def index_apply(t, idx, basic=None, bare=False):
         raise _translate_index_error(exc, t._data.shape, idx) from None
     if basic:
         out = wrap_view(data, t)
+        if not data.size:
+            record_basic_index(out, t, idx[0])
     else:
         if not data.flags.c_contiguous and t._data.flags.c_contiguous:
             # PyTorch's result follows a contiguous input's layout; NumPy puts the indexed dims first

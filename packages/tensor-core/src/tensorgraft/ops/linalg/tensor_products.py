@@ -13,6 +13,8 @@ from .. import _frontend as F
 from .._args import spread_args, wrap_dim
 from .._define import defop
 from .checks import _C_NAMES, _record, _tensor_args
+from .einsum_pairs import contract_like_pytorch
+from .matmul import _cpu_matmul
 from tensorgraft.dtypes import np_kind as _np_kind
 
 # string.ascii_*, spelled out: ``import string`` alone was ~0.4 ms of every ``import tensorgraft``
@@ -24,6 +26,11 @@ _LETTERS = _LOWERCASE + _UPPERCASE
 
 def _einsum_kernel(xp, eq, *arrays):
     if xp is np:
+        kind = arrays[0].dtype.kind
+        if len(arrays) > 1 and (kind in "iu" or kind in "fc" and arrays[0].itemsize >= 4):
+            # float32/64, complex and integers: pairwise through bmm's kernel, PyTorch's order and
+            # layout (einsum_pairs.py); the half types keep NumPy's loop (it sums them in float)
+            return contract_like_pytorch(eq, arrays, _cpu_matmul)
         return np.einsum(eq, *arrays, optimize=len(arrays) > 1)
     return xp.einsum(eq, *arrays)
 

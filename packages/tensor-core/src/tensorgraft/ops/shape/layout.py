@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 
+from ... import empty_views
 from ...grad_mode import state as _gs
 from ...memory_layout import strided_view
 from ...tensor import Tensor, wrap_view
@@ -126,7 +127,8 @@ def _as_strided_frontend(op):
         if len(size) != len(stride):
             raise RuntimeError("mismatch in length of strides and shape")
         if storage_offset is None:
-            storage_offset = _offset_of(input._data, b)
+            # (an empty input's start is the one PyTorch records: NumPy drops it, see empty_views.py)
+            storage_offset = _offset_of(input._data, b) if input._data.size else input.storage_offset()
         need = storage_offset + sum((s - 1) * st for s, st in zip(size, stride) if s > 0) + 1
         if any(s == 0 for s in size):
             need = 0
@@ -136,6 +138,8 @@ def _as_strided_frontend(op):
                                f"{need * b.itemsize} are out of bounds for storage of size {b.size * b.itemsize}")
         data = table[input._device.type](input._data, b, size, stride, storage_offset)
         out = wrap_view(data, input)
+        if not data.size:
+            empty_views.record(out, storage_offset, stride)
         if input._requires_grad and _gs.enabled:
             Tensor._autograd.record(op, out, (input,), {"size": size, "stride": stride, "offset": storage_offset,
                                                          "in_offset": _offset_of(input._data, b),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numbers
 
 from ... import dtypes as _dt
+from ...empty_views import record_basic_index
 from ...grad_mode import state as _gs
 from ...tensor import Tensor, wrap_view
 from .. import _frontend as F
@@ -27,8 +28,11 @@ def _slice_frontend(op):
     table = op.table
 
     def slice_view(input, index, node_name):
-        return _finish_view(op, input, table[input._device.type](input._data, index),
-                            {"index": index, "shape": input._data.shape}, node_name=node_name)
+        out = _finish_view(op, input, table[input._device.type](input._data, index),
+                           {"index": index, "shape": input._data.shape}, node_name=node_name)
+        if not out._data.size:
+            record_basic_index(out, input, index)
+        return out
     return slice_view
 
 
@@ -57,12 +61,28 @@ def _pieces_frontend(op):
 
     def pieces(input, dim, sizes, node_name):
         outs = tuple(wrap_view(p, input) for p in table[input._device.type](input._data, dim, sizes))
+        if not input._data.size or (sizes is not None and 0 in sizes):
+            _record_empty_pieces(outs, input, dim, sizes)
         if outs and input._requires_grad and _gs.enabled:
             if Tensor._autograd.record_multi(op, outs, (input,), {"dim": dim, "sizes": sizes}, node_name):
                 for k, t in enumerate(outs):
                     t._hooks().multi_view_nr = k  # in-place writes to them are refused, as in PyTorch
         return outs
     return pieces
+
+
+def _record_empty_pieces(outs, input, dim, sizes):
+    """PyTorch's layout for the empty pieces (empty_views.py): each starts where its cut does."""
+    pre = (slice(None),) * dim
+    start = 0
+    for k, t in enumerate(outs):
+        if sizes is None:
+            index = pre + (k, Ellipsis)
+        else:
+            index = pre + (slice(start, start + sizes[k]),)
+            start += sizes[k]
+        if not t._data.size:
+            record_basic_index(t, input, index)
 
 
 _pieces = defop("_pieces", kernel=_pieces_kernel, frontend=_pieces_frontend, method=False, public=False)
