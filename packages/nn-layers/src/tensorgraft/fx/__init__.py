@@ -20,6 +20,9 @@ from .node import Node, has_side_effect, map_arg
 from .proxy import Proxy, TraceError
 from .subgraph_rewriter import replace_pattern
 from .tracer import PH, Tracer, symbolic_trace, wrap
+from ._functional_forms import name_pytorch_aliases as _name_pytorch_aliases
+
+_name_pytorch_aliases()
 
 __all__ = ["symbolic_trace", "Tracer", "wrap", "Graph", "GraphModule", "Interpreter", "Transformer", "Node",
            "Proxy", "replace_pattern", "has_side_effect", "map_arg"]

@@ -103,7 +103,29 @@ FORMS = {
     'triplet_margin_loss': (('anchor', 'positive', 'negative'), ('margin', 'p', 'eps', 'swap', 'size_average', 'reduce', 'reduction'), {'margin': 1.0, 'p': 2, 'eps': 1e-06, 'swap': False, 'size_average': None, 'reduce': None, 'reduction': 'mean'}),
     'triplet_margin_with_distance_loss': (('anchor', 'positive', 'negative'), ('distance_function', 'margin', 'swap', 'reduction'), {'distance_function': None, 'margin': 1.0, 'swap': False, 'reduction': 'mean'}),
     'unfold': (('input', 'kernel_size'), ('dilation', 'padding', 'stride'), {'dilation': 1, 'padding': 0, 'stride': 1}),
+    # F.threshold is PyTorch's ``_threshold`` (see ``name_pytorch_aliases``)
+    '_threshold': (('input', 'threshold', 'value'), ('inplace',), {'inplace': False}),
 }
+
+
+def _threshold(input, threshold, value, inplace=False):
+    import tensorgraft.nn.functional as F
+    return F.threshold(input, threshold, value, inplace)  # (looked up per call: the dispatching one)
+
+
+# PyTorch's F.threshold is the function ``F._threshold`` (its ``__name__``): a traced call is a
+# ``_threshold`` node printed ``torch.nn.functional._threshold``, and generated code calls that. Here
+# it is this function, which calls F.threshold, so running or tracing such code again works.
+ALIASES = {"threshold": _threshold}
+
+
+def name_pytorch_aliases():
+    """``tensorgraft.nn.functional`` answers to the names in ``ALIASES`` (generated code calls them)."""
+    import tensorgraft.nn.functional as F
+    for fn in ALIASES.values():
+        fn.__module__ = F.__name__
+        if getattr(F, fn.__name__, None) is not fn:
+            setattr(F, fn.__name__, fn)
 
 _signatures: dict = {}
 
@@ -130,6 +152,7 @@ def resolve(func, args: tuple, kwargs: dict):
     name = functional_of(func)
     if name is None:
         return func, args, kwargs
+    func = ALIASES.get(name, func)
     if name in WITH_INDICES:
         sig = _signature(func)
         try:

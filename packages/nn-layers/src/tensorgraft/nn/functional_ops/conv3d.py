@@ -20,12 +20,14 @@ conv3d again). ``conv_grads``, ``conv_transpose_grads`` and ``weight_grads`` wri
 once, for any such trio of ops; conv.py's 2-D trio uses them too."""
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 
 import numpy as np
 
 from ._common import conj_factor, formula, needs, nnop, record, wrap
+from .conv_backward_node import as_convolution_backward
 # (the names the split moved out stay readable here: conv.py and pooling3d.py read some of them)
 from .conv_im2col import (  # noqa: F401
     as_strided, col2im_nd, conv_forward, conv_input_grad, conv_out_sizes, conv_weight_grad, crop, offsets, out_size,
@@ -292,6 +294,15 @@ def _conv_to(conv, x, w, args, out_sp, also=()):
     than by cropping the result, so the result is the conv's own (PyTorch's node). The parameters
     may have more dims than the tensors (a 1-D conv run as 2-D): they are matched from the end."""
     stride, pads, dil, groups = args
+    pads, keep = _conv_to_geometry(x, w, args, out_sp)
+    if keep is not None:
+        x = x[keep]
+    return conv(x, w, None, stride, pads, dil, groups, node_name=BB, also=also)
+
+
+def _conv_to_geometry(x, w, args, out_sp):
+    """``_conv_to``'s pads, and the part of ``x`` it reads (None: all of it)."""
+    stride, pads, dil, groups = args
     pads = list(pads)
     keep = [slice(None)] * x.ndim
     for i in range(1, len(out_sp) + 1):
@@ -304,9 +315,7 @@ def _conv_to(conv, x, w, args, out_sp, also=()):
                 keep[-i] = slice(0, n + hi)
                 hi = 0
             pads[2 * j + 1] = hi
-    if any(k.stop is not None for k in keep):
-        x = x[tuple(keep)]
-    return conv(x, w, None, stride, tuple(pads), dil, groups, node_name=BB, also=also)
+    return tuple(pads), (tuple(keep) if any(k.stop is not None for k in keep) else None)
 
 
 def none_for_also(node, grads):
@@ -348,12 +357,31 @@ def _node_parts(node, count):
     return node.inputs[:2], (a["stride"], a["pads"], a["dil"], a["groups"]), node.needs_input_grad[:count]
 
 
+def _op_attrs(args, **more):
+    stride, pads, dil, groups = args
+    return {"stride": stride, "pads": tuple(pads), "dil": dil, "groups": groups, **more}
+
+
+# Each gradient below is recorded on a node over (grad_output, input, weight), PyTorch's
+# ConvolutionBackwardBackward0 edges (conv_backward_node.py); complex tensors (whose formulas take
+# conjugates first) keep the ops' own nodes, with ``also`` for the edges PyTorch's node adds.
 def conv_grads(node, g, ops):
     conv, conv_t, weight = ops
     (x, w), args, (nx, nw, nb) = _node_parts(node, 3)
-    gx = conv_t(g, conj_factor(w), None, *args, x.shape[2:], node_name=BB, also=(x,)) if nx else None
+    cplx = x.is_complex() or w.is_complex() or g.is_complex()
+    gx = gw = None
+    if nx and cplx:
+        gx = conv_t(g, conj_factor(w), None, *args, x.shape[2:], node_name=BB, also=(x,))
+    elif nx:
+        gx = as_convolution_backward(lambda: conv_t(g, w, None, *args, x.shape[2:]),
+                                     functools.partial(conv_transpose_grads, ops=ops), _op_attrs(args), (0, 2, None),
+                                     g, x, w)
     cols = None if x.is_complex() else node.attrs["cols"]
-    gw = weight(conj_factor(x), g, w.shape, *args, cols=cols, also=(w,)) if nw else None
+    if nw and cplx:
+        gw = weight(conj_factor(x), g, w.shape, *args, cols=cols, also=(w,))
+    elif nw:
+        gw = as_convolution_backward(lambda: weight(x, g, w.shape, *args, cols=cols),
+                                     functools.partial(weight_grads, ops=ops), _op_attrs(args), (1, 0), g, x, w)
     gb = conv_bias_grad_op(g, also=(x, w)) if nb else None
     return none_for_also(node, (gx, gw, gb))
 
@@ -361,7 +389,16 @@ def conv_grads(node, g, ops):
 def conv_transpose_grads(node, g, ops):
     conv, conv_t, weight = ops
     (x, w), args, (nx, nw, nb) = _node_parts(node, 3)
-    gx = _conv_to(conv, g, conj_factor(w), args, x.shape[2:], also=(x,)) if nx else None
+    gx = None
+    if nx:
+        pads, keep = _conv_to_geometry(g, w, args, x.shape[2:])
+        if keep is not None or x.is_complex() or w.is_complex() or g.is_complex():
+            gx = _conv_to(conv, g, conj_factor(w), args, x.shape[2:], also=(x,))
+        else:
+            stride, _, dil, groups = args
+            gx = as_convolution_backward(lambda: conv(g, w, None, stride, pads, dil, groups),
+                                         functools.partial(conv_grads, ops=ops),
+                                         _op_attrs((stride, pads, dil, groups), cols=None), (0, 2, None), g, x, w)
     # a transposed conv is a conv's input gradient: its weight gradient is that conv's, roles swapped
     gw = weight(g, conj_factor(x), w.shape, *args, also=(w,)) if nw else None
     gb = conv_bias_grad_op(g, also=(x, w)) if nb else None

@@ -187,9 +187,9 @@ def _record_graph(input, weight, bias, out):
     wt = weight.t()
     out2 = wrap(out if x.ndim == 2 else out.reshape(-1, n), dev)
     if b is None:
-        record(_OP, out2, (x2, wt), _ROWS, node_name="MmBackward0")
+        record(_ROWS_MM, out2, (x2, wt), _ROWS, node_name="MmBackward0")
     else:
-        record(_OP, out2, (bias, x2, wt), _ROWS, node_name="AddmmBackward0")
+        record(_ROWS_ADDMM, out2, (bias, x2, wt), _ROWS, node_name="AddmmBackward0")
     if x.ndim == 2:
         return out2
     if b is not None:
@@ -229,6 +229,38 @@ def _top_node_name(x, w, b) -> str:
 
 
 _OP = nnop("linear", _linear_kernel, linear)
+
+
+# The nodes ``_record_graph`` records are ops of their own for what they keep for backward (what
+# saved-tensor hooks pack, and ``grad_fn._saved_mat1``/``_saved_mat2``), as PyTorch's: mm keeps each
+# operand only for the other's gradient, addmm its two matrices and never the bias. (Their
+# signatures name the saved inputs; the product itself was computed by ``linear``.)
+def _addmm_rows(self, mat1, mat2):
+    raise RuntimeError("nn.linear_addmm_rows is the node of F.linear's graph, not an op to call: use F.linear")
+
+
+def _mm_rows(self, mat2):
+    raise RuntimeError("nn.linear_mm_rows is the node of F.linear's graph, not an op to call: use F.linear")
+
+
+_ROWS_ADDMM = nnop("linear_addmm_rows", None, _addmm_rows)
+_ROWS_MM = nnop("linear_mm_rows", None, _mm_rows)
+
+
+@formula("linear_addmm_rows", saves=(1, 2))
+def _addmm_rows_grad(node, g):
+    return _rows_grad(node, g)
+
+
+_addmm_rows_grad.saved_defaults = {"alpha": 1, "beta": 1}  # (PyTorch's AddmmBackward0 shows them)
+
+
+@formula("linear_mm_rows")
+def _mm_rows_grad(node, g):
+    return _rows_grad(node, g)
+
+
+_mm_rows_grad.saves_crossed = True
 
 
 @formula("linear")
@@ -275,34 +307,38 @@ def _rows_grad(node, g):
     2-D, ``wt`` is the weight's transpose (its ``TBackward0`` turns that gradient back). On
     arrays when grad mode is off (the usual backward), in tensorgraft ops under create_graph."""
     if len(node.inputs) == 3:
-        b, x, wt = node.inputs
+        b, x, wt = node.inputs  # (the bias is not kept: its shape is the node's record of it)
+        bshape = node.in_meta[0][0] if node.in_meta[0] is not None else None
         nb, nx, nw = node.needs_input_grad
     else:
-        (x, wt), b, nb = node.inputs, None, False
+        (x, wt), bshape, nb = node.inputs, None, False
         nx, nw = node.needs_input_grad
     if gs.enabled:
         gx = g.mm(conj_factor(wt.t())) if nx else None
         gw = g.t().mm(conj_factor(x)).t() if nw else None
         # PyTorch's sum_to: a keepdim sum over the rows, viewed as the bias (SumBackward1, ViewBackward0)
-        gb = (g.sum(0, keepdim=True).view(b.shape) if b.ndim == 1 else g.sum_to_size(*b.shape)) if nb else None
+        gb = (g.sum(0, keepdim=True).view(bshape) if len(bshape) == 1 else g.sum_to_size(*bshape)) if nb else None
     else:
         gd, dev = g._data, g._device
         out = _bf16_wrapper(gd, dev)  # bfloat16: computed in float32, rounded once
-        xd, wtd = x._data, wt._data
+        # (mm keeps each operand only for the other's gradient: one of them may be gone)
+        xd = None if x is None else x._data
+        wtd = None if wt is None else wt._data
         if out is not wrap:
-            gd, xd, wtd = widen(gd), widen(xd), widen(wtd)
+            gd = widen(gd)
+            xd = None if xd is None else widen(xd)
+            wtd = None if wtd is None else widen(wtd)
         gx = out(gd.dot(conj_factor(wtd).T), dev) if nx else None
         # the (out, in) product, handed on transposed: TBackward0 turns it back into a C-contiguous
         # gradient the weight's accumulator keeps without a copy
         gw = out(gd.T.dot(conj_factor(xd)).T, dev) if nw else None
         gb = None
         if nb:
-            bshape = b._data.shape
             if len(bshape) == 1:
                 gb = out(gd.sum(0), dev)
             else:  # a (rows, out) or broadcast (1, out) / (rows, 1) bias of a 2-D input
                 gb = out(gd.sum(axis=tuple(i for i in range(2) if bshape[i] == 1), keepdims=True), dev)
-    return (gx, gw) if b is None else (gb, gx, gw)
+    return (gx, gw) if len(node.inputs) == 2 else (gb, gx, gw)
 
 
 def _vector_weight_grad(x, w, b, g, nx, nw, nb):

@@ -10,9 +10,11 @@ import warnings
 import numpy as np
 
 from tensorgraft.device import get_backend
+from tensorgraft.autograd.formulas.elementwise_common import _scalar_overload
 from tensorgraft.ops.elementwise.branch_free import clamp, select
 
 from ._common import formula, gs, nnop, record, wrap
+from .loss_backward import _huber_double, _huber_grad_output, _mse_double, _smooth_l1_double, loss_backward_op
 from .loss_reduction import _REDUCTIONS, _expand_g, _reduce
 from .loss_reduction import _check_reduction  # noqa: F401  (loss_api reads it from this module)
 
@@ -28,8 +30,12 @@ def _fit(d, full, shape):
     return d if tuple(full) == shape else d.sum_to_size(*shape)
 
 
-def _elementwise_loss(name, fwd, bwd, node_names, tg_bwd=None, grad_fn=None):
-    """``tg_bwd(x, y, *params) -> (dx, dy)`` in tensorgraft ops serves ``create_graph=True``.
+def _elementwise_loss(name, fwd, bwd, node_names, tg_bwd=None, grad_fn=None, backward_op=None, graph_grad=None):
+    """``tg_bwd(x, y, *params) -> (dx, dy)`` in tensorgraft ops serves ``create_graph=True``;
+    ``backward_op(g, x, y, reduction, *params)`` (``loss_backward.py``), when given, does instead:
+    the loss's backward as one op, PyTorch's node (the target's gradient swaps x and y);
+    ``graph_grad(node, g) -> (dx, dy)``, when given, does: PyTorch's backward formula written out in
+    tensorgraft ops, in its order (so the graph, and the rounding, are its).
     ``grad_fn(node, g) -> (dx, dy)``, when given, replaces both (a loss whose backward is an op of
     its own in PyTorch, with a double backward that is not the derivative of its first one)."""
     holder = []
@@ -58,6 +64,11 @@ def _elementwise_loss(name, fwd, bwd, node_names, tg_bwd=None, grad_fn=None):
         nx, ny = node.needs_input_grad
         full = np.broadcast_shapes(x._data.shape, y._data.shape)
         n = int(np.prod(full))
+        if graph_grad is not None and gs.enabled:
+            return graph_grad(node, g)
+        if backward_op is not None and gs.enabled:
+            return ((_fit(backward_op(g, x, y, reduction, *params), full, x.shape) if nx else None),
+                    (_fit(backward_op(g, y, x, reduction, *params), full, y.shape) if ny else None))
         if tg_bwd is not None and gs.enabled:
             dx, dy = tg_bwd(x, y, *params)
             ge = g / n if reduction == "mean" else g
@@ -83,13 +94,9 @@ def _mse_b(xp, x, y, nx, ny):
     return d, -d
 
 
-def _mse_tg(x, y):
-    d = 2 * (x - y)
-    return d, -d
-
-
-mse_loss_op = _elementwise_loss("mse_loss", _mse_f, _mse_b, dict.fromkeys(_REDUCTIONS, "MseLossBackward0"),
-                                tg_bwd=_mse_tg)
+mse_loss_op = _elementwise_loss(
+    "mse_loss", _mse_f, _mse_b, dict.fromkeys(_REDUCTIONS, "MseLossBackward0"),
+    backward_op=loss_backward_op("mse_loss", _mse_b, "MseLossBackwardBackward0", _mse_double))
 
 
 def _l1_f(xp, x, y):
@@ -138,15 +145,9 @@ def _smooth_l1_b(xp, x, y, nx, ny, beta):
     return s, (-s if ny else None)
 
 
-def _smooth_l1_tg(x, y, beta):
-    import tensorgraft as tg
-    d = x - y
-    s = d.sign() if beta == 0 else tg.where(d.abs() < beta, d / beta, d.sign())
-    return s, -s
-
-
-smooth_l1_loss_op = _elementwise_loss("smooth_l1_loss", _smooth_l1_f, _smooth_l1_b,
-                                      dict.fromkeys(_REDUCTIONS, "SmoothL1LossBackward0"), tg_bwd=_smooth_l1_tg)
+smooth_l1_loss_op = _elementwise_loss(
+    "smooth_l1_loss", _smooth_l1_f, _smooth_l1_b, dict.fromkeys(_REDUCTIONS, "SmoothL1LossBackward0"),
+    backward_op=loss_backward_op("smooth_l1_loss", _smooth_l1_b, "SmoothL1LossBackwardBackward0", _smooth_l1_double))
 
 
 def _huber_f(xp, x, y, delta):
@@ -167,15 +168,10 @@ def _huber_b(xp, x, y, nx, ny, delta):
     return s, (-s if ny else None)
 
 
-def _huber_tg(x, y, delta):
-    import tensorgraft as tg
-    d = x - y
-    s = tg.where(d.abs() < delta, d, d.sign() * delta)
-    return s, -s
-
-
-huber_loss_op = _elementwise_loss("huber_loss", _huber_f, _huber_b, dict.fromkeys(_REDUCTIONS, "HuberLossBackward0"),
-                                  tg_bwd=_huber_tg)
+huber_loss_op = _elementwise_loss(
+    "huber_loss", _huber_f, _huber_b, dict.fromkeys(_REDUCTIONS, "HuberLossBackward0"),
+    backward_op=loss_backward_op("huber_loss", _huber_b, "HuberLossBackwardBackward0", _huber_double,
+                                 grad_output=_huber_grad_output))
 
 
 # binary_cross_entropy and its logits form: an optional weight scales the loss and both derivatives
@@ -204,10 +200,6 @@ _EPS32 = float(np.float32(1e-12))
 def _constant(a, like):
     """A weight array of a loss (a constant of its gradient) as a tensor beside ``like``."""
     return None if a is None else wrap(a, like._device)
-
-
-def _weighted_tg(dx, dy, w):
-    return (dx, dy) if w is None else (dx * w, dy * w)
 
 
 def _bce_backward_kernel(xp, g, x, y, w, reduction):
@@ -312,22 +304,45 @@ def _bcel_b(xp, x, y, nx, ny, w, pw):
     return _weighted_grads(x, dx, dy, w)
 
 
-def _bcel_tg(x, y, w, pw):
-    s = x.sigmoid()
-    if pw is not None:
-        from .activation_api import softplus
-        pw = _constant(pw, x)
-        dx = (pw * y + 1 - y) * s - pw * y
-        dy = -x + (pw - 1) * softplus(-x)
-    else:
-        dx = s - y
-        dy = -x
-    return _weighted_tg(dx, dy, _constant(w, x))
+def _bcel_graph_grad(node, g):
+    """PyTorch's binary_cross_entropy_with_logits_backward and its _target_backward (FunctionsManual),
+    in tensorgraft ops for create_graph=True: the derivative, times the incoming gradient, times the
+    weight, divided by numel for a mean (a Scalar division, DivBackward1), in that order."""
+    x, y = node.inputs
+    reduction, w, pw = node.attrs
+    nx, ny = node.needs_input_grad
+    full = np.broadcast_shapes(x._data.shape, y._data.shape)
+    n = int(np.prod(full))
+    wt, pwt = _constant(w, x), _constant(pw, x)
+
+    def finish(d, shape):
+        d = d * g
+        if wt is not None:
+            d = d * wt
+        if reduction == "mean":
+            d = _scalar_overload("div", "DivBackward1", d, n)
+        return _fit(d, full, shape)
+    dx = dy = None
+    if nx:
+        if pwt is None:
+            d = x.sigmoid() - y
+        else:
+            t = pwt * y
+            d = (_scalar_overload("add", "AddBackward1", t, 1) - y) * x.sigmoid() - t
+        dx = finish(d, x.shape)
+    if ny:
+        if pwt is None:
+            d = -x
+        else:
+            from .activation_api import logsigmoid
+            d = logsigmoid(-x) - logsigmoid(x) * pwt
+        dy = finish(d, y.shape)
+    return dx, dy
 
 
 bce_logits_op = _elementwise_loss("binary_cross_entropy_with_logits", _bcel_f, _bcel_b,
                                   dict.fromkeys(_REDUCTIONS, "BinaryCrossEntropyWithLogitsBackward0"),
-                                  tg_bwd=_bcel_tg)
+                                  graph_grad=_bcel_graph_grad)
 
 
 def _kl_f(xp, x, y, log_target):

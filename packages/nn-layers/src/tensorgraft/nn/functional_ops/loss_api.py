@@ -106,6 +106,10 @@ def _pointwise_loss(op, input, target, reduction, *params, warn_name=None, stack
         if kernel == "huber":  # ... so a floating input keeps its dtype whatever the target's
             dt = input.dtype
         input, target = input.to(dt), target.to(dt)
+    if kernel == "l1" and _tg.is_grad_enabled() and (input._requires_grad or target._requires_grad):
+        # a graph to record: PyTorch's composite, whose nodes it shows (SubBackward0, AbsBackward0,
+        # the reduction's; and their double backward); the fused kernel gives the same values
+        return _reduce_loss((input - target).abs(), reduction)
     if kernel is not None and _np_kind(input._data.dtype) != "f":
         if kernel == "l1":
             if _np_kind(input._data.dtype) != "c":  # integers: those ops' own errors (bool sub, int mean)
@@ -328,13 +332,16 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
                            f"{list(input1.shape)} and {list(input2.shape)}.")
     d = input1.ndim - 1
     eps = _loss._EPS32  # PyTorch's EPSILON (Loss.cpp) is the float 1e-12: 9.99999996e-13
+    # ATen's composite, with its nodes: its C++ numbers are Scalar operands (AddBackward1,
+    # SubBackward1), ``1 - cos`` a tensor filled with 1 minus cos (SubBackward0), then clamp_min
+    from tensorgraft.autograd.formulas.elementwise_common import _number_op_tensor, _scalar_overload
     prod = (input1 * input2).sum(d)
-    mag1 = (input1 * input1).sum(d) + eps
-    mag2 = (input2 * input2).sum(d) + eps
+    mag1 = _scalar_overload("add", "AddBackward1", (input1 * input1).sum(d), eps)
+    mag2 = _scalar_overload("add", "AddBackward1", (input2 * input2).sum(d), eps)
     cos = prod / (mag1 * mag2).sqrt()
     zeros = _tg.zeros_like(cos)
-    pos = 1 - cos
-    neg = _tg.clamp(cos - margin, min=0)
+    pos = _number_op_tensor("sub", 1, cos)
+    neg = _scalar_overload("sub", "SubBackward1", cos, margin).clamp_min(0)
     out = _tg.where(target == 1, pos, zeros) + _tg.where(target == -1, neg, zeros)
     return _reduce_loss(out, reduction)
 

@@ -261,12 +261,55 @@ _SM = nnop("soft_margin_loss", _sm_kernel, soft_margin_loss, node="SoftMarginLos
 
 @formula("soft_margin_loss", saves=(0,))
 def _sm_grad(node, g):
-    x = node.inputs[0]
-    y = wrap(node.attrs["target"], x._device)
+    return (_sm_backward(g, node.inputs[0], node.attrs["target"], node.attrs["reduction"]),)
+
+
+def _sm_backward_values(g, x, target, reduction):
+    y = wrap(target, x._device)
     d = -y * (-y * x).sigmoid()
-    if node.attrs["reduction"] == "mean":
+    if reduction == "mean":
         g = g / max(d.numel(), 1)
     gx = d * g
     if tuple(gx.shape) != tuple(x.shape):
         gx = gx.sum_to_size(*x.shape) if x.ndim else gx.sum()
-    return (gx.to(x.dtype),)
+    return gx.to(x.dtype)
+
+
+def _sm_backward(g, x, target, reduction):
+    """PyTorch's ``soft_margin_loss_backward`` as an op: with create_graph=True the input's gradient
+    hangs on one ``SoftMarginLossBackwardBackward0`` node over the output gradient and the input,
+    whose derivatives are PyTorch's double-backward formulas (below)."""
+    import tensorgraft as tg
+    if not gs.enabled:
+        return _sm_backward_values(g, x, target, reduction)
+    with tg.no_grad():
+        out = _sm_backward_values(g, x, target, reduction)
+    if g._requires_grad or x._requires_grad:
+        record(_SM_BACKWARD, out, (g, x), {"target": target, "reduction": reduction})
+    return out
+
+
+_SM_BACKWARD = nnop("soft_margin_loss_backward", None, None, node="SoftMarginLossBackwardBackward0")
+
+
+@formula("soft_margin_loss_backward", saves=(0, 1))
+def _sm_backward_grad(node, gg):
+    from tensorgraft.autograd.formulas.elementwise_common import _scalar_overload
+    g, x = node.inputs
+    target, reduction = node.attrs["target"], node.attrs["reduction"]
+    need_g, need_x = node.needs_input_grad
+    dg = dx = None
+    if need_g:  # soft_margin_loss_double_backward_grad_output
+        if reduction == "none":
+            dg = _sm_backward(gg, x, target, reduction)
+        else:
+            import tensorgraft as tg
+            dg = (_sm_backward(tg.ones_like(g), x, target, reduction) * gg).sum()
+    if need_x:  # soft_margin_loss_double_backward(grad * grad_output, ...)
+        y = wrap(target, x._device)
+        z = (x * -y).exp()
+        zplus1 = _scalar_overload("add", "AddBackward1", z, 1)
+        dx = (gg * g) * (y * y) * z / (zplus1 * zplus1)
+        if reduction == "mean":
+            dx = _scalar_overload("div", "DivBackward1", dx, max(x.numel(), 1))
+    return dg, dx

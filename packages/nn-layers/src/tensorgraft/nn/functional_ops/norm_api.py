@@ -48,18 +48,13 @@ def _normalized_shape(value, fname):
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     if _autocast.on:
         input, = _autocast.fp32_cuda(input)
-    if p == 2:
-        # Tensor.norm, not sqrt(sum(x*x)): its gradient at a zero vector is 0, as PyTorch's (not NaN)
-        n = input.norm(2, dim, keepdim=True)
-    elif p == 1:
-        n = input.abs().sum(dim, keepdim=True)
-    elif p == float("inf"):
-        n = input.abs().amax(dim, keepdim=True)
-    else:
-        n = input.norm(p, dim, keepdim=True)
+    # PyTorch's composite: input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input), for
+    # every p (one LinalgVectorNormBackward0, then ClampMinBackward0 in the graph). Tensor.norm, not
+    # sqrt(sum(x*x)): its gradient at a zero vector is 0, as PyTorch's (not NaN)
+    denom = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
     if out is not None:
-        return _tg.div(input, _tg.clamp(n, min=eps).expand_as(input), out=out)
-    return input / _tg.clamp(n, min=eps).expand_as(input)
+        return _tg.div(input, denom, out=out)
+    return input / denom
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
