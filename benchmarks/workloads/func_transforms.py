@@ -85,6 +85,24 @@ def vmap_jacfwd(func, f, g, x):
     return lambda: vj(xs)
 
 
+def jacrev_mlp_ce(lib):
+    """``jacrev`` of the per-example cross-entropy losses of a 32-64-10 GELU MLP over 16 examples
+    w.r.t. the inputs: one batched backward over the 16 losses (nn's batched formulas)."""
+    def make():
+        t = _mod(lib)
+        func = _func(lib)
+        F = t.nn.functional
+        t.manual_seed(0)
+        w1, b1, w2, b2 = t.randn(64, 32) / 6, t.randn(64), t.randn(10, 64) / 8, t.randn(10)
+        x, y = t.randn(16, 32), t.randint(0, 10, (16,))
+
+        def losses(z):
+            return F.cross_entropy(F.linear(F.gelu(F.linear(z, w1, b1)), w2, b2), y, reduction="none")
+        jf = func.jacrev(losses)
+        return lambda: jf(x)
+    return make
+
+
 def vmap_elementwise_small(lib):
     """``vmap(lambda a: (a.sin() * a).sum())`` over 64 rows of 16: what vmap itself costs around a
     function that does almost nothing."""
@@ -108,6 +126,8 @@ WORKLOADS = [
     _workload("jacfwd_small", jacfwd_small, "jacfwd of a tanh/matmul/sin network R^32 -> R^10"),
     _workload("hessian_small", hessian_small, "hessian (jacfwd of jacrev) of a scalar tanh/sin network on R^32"),
     _workload("vmap_jacfwd", vmap_jacfwd, "vmap(jacfwd(f)) over 16 points, f: R^32 -> R^10"),
+    _workload("jacrev_mlp_ce", jacrev_mlp_ce,
+              "jacrev of per-example cross-entropy losses of a 32-64-10 GELU MLP (16 examples) w.r.t. inputs"),
     _workload("vmap_elementwise_small", vmap_elementwise_small,
               "vmap of sum(sin(a) * a) over 64 rows of 16: vmap's own overhead on a tiny function"),
 ]

@@ -26,12 +26,30 @@ def nnop(name, kernel, frontend, *, node=None, differentiable=True, **extra) -> 
     return op
 
 
-def formula(name, saves=None, saves_output=False):
+def formula(name, saves=None, saves_output=False, batched=None):
+    """Declare the backward of ``nn.<name>``. ``batched`` as core's ``formulas.formula``: True where
+    the formula already works on gradients with a leading batch dimension (``grad(...,
+    is_grads_batched=True)``, jacrev/jacfwd: ``autograd/batched_backward.py``), else a batched
+    formula of its own can be declared with ``batched_of``; undeclared, the node runs once per
+    batch entry (slower, always right)."""
     def deco(fn):
         fn.saves = saves
         fn.saves_output = saves_output
+        if batched is not None:
+            fn.batched = batched
         NN_FORMULAS["nn." + name] = fn
         return fn
+    return deco
+
+
+def batched_of(fn):
+    """Declare the decorated function the batched form of the formula ``fn``: called as
+    ``batched(node, g)`` with ``g`` of shape (batch, *output shape), it returns gradients of shape
+    (batch, *broadcast input shape) (the engine sums broadcast dims after the batch dim away), or
+    None to have this node run once per batch entry (what it should do whenever in doubt)."""
+    def deco(batched):
+        fn.batched = batched
+        return batched
     return deco
 
 

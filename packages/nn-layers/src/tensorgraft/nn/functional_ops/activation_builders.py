@@ -8,7 +8,7 @@ import weakref
 
 from tensorgraft.ops._frontend import _type_name
 
-from ._common import formula, gs, nnop, record, wrap
+from ._common import batched_of, formula, gs, nnop, record, wrap
 from .activation_args import check_tensor
 from tensorgraft.dtypes import np_kind as _np_kind
 
@@ -65,7 +65,7 @@ def _pointwise(name, fwd, bwd, node, tg_bwd=None, kinds=_FLOAT, inplace_check=No
     frontend.__name__ = name
     op = nnop(name, fwd, frontend, node=node)
     op_holder.append(op)
-    recorded = tg_bwd if double is None else _backward_op(name, bwd, *double)
+    recorded = tg_bwd if double is None else _backward_op(name, bwd, *double, batched_params=same_params)
 
     from tensorgraft.device import get_backend
 
@@ -90,6 +90,22 @@ def _pointwise(name, fwd, bwd, node, tg_bwd=None, kinds=_FLOAT, inplace_check=No
         xp = get_backend(x._device).xp
         return (wrap(bwd(xp, x._data, g._data, *node_.attrs), g._device),)
     formula(name)(grad)
+
+    @batched_of(grad)
+    def grad_batched(node_, g):
+        # g is (batch, *x.shape): x is broadcast to it, so that the kernels (and the backward op's
+        # node under create_graph) see operands of one shape, as they do per entry
+        x = node_.inputs[0]
+        if (inplace_check is not None and node_.name().endswith("Backward1")) or g.shape[1:] != x.shape:
+            return None  # (the in-place variant's checks and result aliasing: once per entry)
+        if gs.enabled:
+            if double is None:
+                return (recorded(x, g, *node_.attrs),)  # tensorgraft ops, which broadcast
+            if _SAVED_BY_INPLACE.get(id(x)) is x:
+                x = x.clone()
+            return (recorded(x.expand(g.shape), g, *node_.attrs),)
+        xp = get_backend(x._device).xp
+        return (wrap(bwd(xp, xp.broadcast_to(x._data, g._data.shape), g._data, *node_.attrs), g._device),)
     return frontend
 
 
@@ -103,7 +119,7 @@ def _result_alias(node, data, device):
     return r
 
 
-def _backward_op(name, kernel, node, second=None, adjoint=None):
+def _backward_op(name, kernel, node, second=None, adjoint=None, batched_params=None):
     """``backward(x, grad, *params)``: ``kernel``'s derivative as an op ``<name>_backward`` whose
     node is ``node`` (PyTorch's ``<Name>BackwardBackward0``), over both the incoming gradient and
     ``x``, so that the gradient requires grad whenever ``x`` does, as PyTorch's. It is linear in the
@@ -112,7 +128,11 @@ def _backward_op(name, kernel, node, second=None, adjoint=None):
     more), zeros where ``f`` is piecewise linear (``second`` None).
 
     ``node == "NotImplemented"``: PyTorch's node that only raises when reached (hardsigmoid), which
-    hangs on the inputs that require grad only."""
+    hangs on the inputs that require grad only.
+
+    ``batched_params(x, params)``: the params for operands with more leading dims than ``x``
+    (a dim counted from the end), or None where there are none; ``same_params`` for pointwise
+    ops. Without it the op's gradient runs once per entry of a batched backward."""
     holder = []
     refuses = node == "NotImplemented"
 
@@ -141,7 +161,28 @@ def _backward_op(name, kernel, node, second=None, adjoint=None):
             for_x = x.new_zeros(x.shape) if second is None else second(x, g, gg, *n.attrs)
         return for_g, for_x
     formula(name + "_backward")(grad_of_grad)
+
+    @batched_of(grad_of_grad)
+    def grad_of_grad_batched(n, gg):
+        # gg is (batch, *output shape); x is broadcast to it, so that every operand has one shape
+        g, x = n.inputs
+        params = None if batched_params is None else batched_params(x, n.attrs)
+        if refuses or params is None or tuple(x.shape) != tuple(g.shape) or gg.shape[1:] != x.shape:
+            return None
+        need_g, need_x = n.needs_input_grad
+        xb = x.expand(gg.shape)
+        for_g = for_x = None
+        if need_g:
+            for_g = backward(xb, gg, *params) if adjoint is None else adjoint(xb, gg, *params)
+        if need_x:
+            for_x = gg.new_zeros(gg.shape) if second is None else second(xb, g, gg, *params)
+        return for_g, for_x
     return backward
+
+
+def same_params(x, params):
+    """A pointwise backward op's params hold for operands with more leading dims as they are."""
+    return params
 
 
 def _sig(xp, x):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import check_tensor, conj_factor, formula, gs, nnop, record, same_device, wrap
+from ._common import batched_of, check_tensor, conj_factor, formula, gs, nnop, record, same_device, wrap
 from tensorgraft.amp._state import state as _autocast
 from tensorgraft.dtypes import BF16
 from tensorgraft.ops._bfloat16 import narrow, widen
@@ -276,9 +276,13 @@ def _linear_grad(node, g):
         x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
         gx = g.matmul(conj_factor(w)).reshape(x.shape) if nx else None
         gw = g2.t().mm(conj_factor(x2)) if nw else None
-        # a 2-D bias (expanded to the (rows, out) result by addmm) takes the sum over what it was
-        # expanded along; a 1-D or 0-D one the sum over the rows (the engine sums the rest)
-        gb = (g2.sum_to_size(*b.shape) if b.ndim == 2 else g2.sum(0)) if nb else None
+        # a 2-D bias of a 2-D input (expanded to the (rows, out) result by addmm) takes the sum over
+        # what it was expanded along; a 1-D or 0-D one the sum over the rows (the engine sums the
+        # rest); one of more dims, added to an N-D output, the output's gradient (the engine sums
+        # what it was broadcast along)
+        gb = None
+        if nb:
+            gb = g if b.ndim >= 2 and x.ndim != 2 else g2.sum_to_size(*b.shape) if b.ndim == 2 else g2.sum(0)
         return gx, gw, gb
     gd, xd, wd = g._data, x._data, w._data
     dev = g._device
@@ -295,7 +299,9 @@ def _linear_grad(node, g):
         gw = out(g2.T.dot(conj_factor(x2)), dev)
     if nb:
         bshape = b._data.shape
-        if len(bshape) == 2:
+        if len(bshape) >= 2 and xd.ndim != 2:  # (broadcast against the N-D output: the engine sums it)
+            gb = out(gd, dev)
+        elif len(bshape) == 2:
             gb = out(g2.sum(axis=tuple(i for i in range(2) if bshape[i] == 1), keepdims=True), dev)
         else:
             gb = out(g2.sum(0), dev)
@@ -354,6 +360,82 @@ def _vector_weight_grad(x, w, b, g, nx, nw, nb):
     if nb:
         gb = g.sum() if b.ndim == 0 else g.sum_to_size(*b.shape)
     return gx, gw, gb
+
+
+# ------------------------------------------------------------------ batched forms
+# The same gradients for g of shape (batch, *output shape) (``grad(..., is_grads_batched=True)``,
+# jacrev: ``autograd/batched_backward.py``), each product once over the whole batch; the engine
+# sums what broadcast against the batch (a bias's rows) back to the input's shape.
+@batched_of(_addmm_rows_grad)
+def _addmm_rows_batched(node, g):
+    return _rows_batched(node, g)
+
+
+@batched_of(_mm_rows_grad)
+def _mm_rows_batched(node, g):
+    return _rows_batched(node, g)
+
+
+def _rows_batched(node, g):
+    """``_rows_grad`` over a batch: g is (batch, rows, out), the rows (rows, in), ``wt`` (in, out)."""
+    if g.ndim != 3:
+        return None
+    if len(node.inputs) == 3:
+        _, x, wt = node.inputs
+        nb, nx, nw = node.needs_input_grad
+        bshape = node.in_meta[0][0]
+    else:
+        (x, wt), nb = node.inputs, False
+        nx, nw = node.needs_input_grad
+    # (mm keeps each operand only for the other's gradient: the one not kept is never read)
+    gx, gw = _rows_products_batched(x, wt, g, nx, nw)
+    if not nb:
+        return (gx, gw) if len(node.inputs) == 2 else (None, gx, gw)
+    # a (out,) bias takes the sum over the rows; a 2-D one (rows or 1, out or 1) the broadcast
+    # gradient, which the engine sums down to its shape
+    gb = g.sum(1) if len(bshape) == 1 else g
+    return gb, gx, gw
+
+
+def _rows_products_batched(x, wt, g, nx, nw):
+    """The gradients of ``rows @ wt`` for g (batch, rows, out): on arrays (grad mode off, float32
+    and wider) each as ONE matrix product over the whole batch (the batch folded into g's rows for
+    the rows' gradient, into its columns for wt's); in tensorgraft ops otherwise."""
+    gd, dev = g._data, g._device
+    if gs.enabled or gd.dtype.kind not in "fc" or gd.dtype.itemsize < 4 or _bf16_wrapper(gd, dev) is not wrap:
+        gx = g.matmul(conj_factor(wt).t()) if nx else None
+        gw = conj_factor(x).t().matmul(g) if nw else None
+        return gx, gw
+    n, m, k = gd.shape
+    gx = gw = None
+    if nx:
+        wtd = wt._data
+        gx = wrap(gd.reshape(n * m, k).dot(conj_factor(wtd).T).reshape(n, m, wtd.shape[0]), dev)
+    if nw:
+        xd = x._data
+        cols = gd.transpose(1, 0, 2).reshape(m, n * k)
+        gw = wrap(conj_factor(xd).T.dot(cols).reshape(xd.shape[1], n, k).transpose(1, 0, 2), dev)
+    return gx, gw
+
+
+@batched_of(_linear_grad)
+def _linear_batched(node, g):
+    if node.attrs is _ROWS:
+        return _rows_batched(node, g)
+    x, w, b = node.inputs
+    if w.ndim != 2 or x.ndim == 0 or g.dtype is not x.dtype or _bf16_wrapper(g._data, g._device) is not wrap:
+        return None  # (a vector weight, bfloat16: once per entry)
+    nx, nw, nb = node.needs_input_grad
+    n, k = w.shape
+    batch = g.shape[0]
+    gx = g.matmul(conj_factor(w)) if nx else None
+    gw = None
+    if nw:
+        g3 = g.reshape(batch, -1, n)
+        gw = g3.transpose(1, 2).matmul(conj_factor(x.reshape(-1, k)))
+    # the bias was broadcast against the output (a 2-D input's 2-D bias takes the rows path): the
+    # engine sums it down
+    return gx, gw, (g if nb else None)
 
 
 # ------------------------------------------------------------------ bilinear's trilinear product

@@ -13,7 +13,7 @@ from tensorgraft.device import get_backend
 from tensorgraft.autograd.formulas.elementwise_common import _scalar_overload
 from tensorgraft.ops.elementwise.branch_free import clamp, select
 
-from ._common import formula, gs, nnop, record, wrap
+from ._common import batched_of, formula, gs, nnop, record, wrap
 from .loss_backward import _huber_double, _huber_grad_output, _mse_double, _smooth_l1_double, loss_backward_op
 from .loss_reduction import _REDUCTIONS, _expand_g, _reduce
 from .loss_reduction import _check_reduction  # noqa: F401  (loss_api reads it from this module)
@@ -81,6 +81,26 @@ def _elementwise_loss(name, fwd, bwd, node_names, tg_bwd=None, grad_fn=None, bac
         return ((_fit(wrap(dx * ge, dev), full, x.shape) if nx else None),
                 (_fit(wrap(dy * ge, dev), full, y.shape) if ny and dy is not None else None))
     formula(name)(grad)
+
+    @batched_of(grad)
+    def grad_batched(node, g):
+        # g (batch, *loss shape), a plain backward: the derivatives broadcast to the inputs' common
+        # shape, times each entry's gradient; the engine sums them to each input's shape
+        if grad_fn is not None or bwd is None or gs.enabled:
+            return None  # (create_graph: the backward op's / composite's graph, per entry)
+        x, y = node.inputs
+        reduction, params = node.attrs[0], node.attrs[1:]
+        xp = get_backend(x._device).xp
+        nx, ny = node.needs_input_grad
+        full = np.broadcast_shapes(x._data.shape, y._data.shape)
+        gd = g._data
+        ge = _expand_g(xp, gd, reduction, None, int(np.prod(full)))
+        if reduction != "none":
+            ge = ge.reshape(gd.shape[:1] + (1,) * len(full))
+        dx, dy = bwd(xp, x._data, y._data, nx, ny, *params)
+        dev = g._device
+        return ((wrap(xp.broadcast_to(dx, full) * ge, dev) if nx else None),
+                (wrap(xp.broadcast_to(dy, full) * ge, dev) if ny and dy is not None else None))
     return frontend
 
 

@@ -3,11 +3,13 @@ targets, with ATen's target and weight checks; probability targets and label smo
 composed from core ops, as PyTorch records them."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from tensorgraft.device import get_backend
 
-from ._common import check_tensor, formula, gs, nnop, record, refuse_grad, wrap
+from ._common import batched_of, check_tensor, formula, gs, nnop, record, refuse_grad, wrap
 from .linear import _scalar_name
 from .loss_reduction import _check_reduction
 from tensorgraft.dtypes import np_kind as _np_kind
@@ -436,8 +438,51 @@ def _nll_backward_grad(node, gg):
     g, x = node.inputs
     a = node.attrs
     need_g, need_x = node.needs_input_grad
+    if gg.ndim > x.ndim:  # the node of a batched backward (g and the output lead by a batch dim)
+        return (_nll_over_leading(gg, x, a) if need_g else None), (x.new_zeros(x.shape) if need_x else None)
     dg = nll_loss(gg, a["target"], a["weight"], a["ignore_index"], a["reduction"]) if need_g else None
     return dg, (x.new_zeros(x.shape) if need_x else None)
+
+
+@batched_of(_nll_backward_grad)
+def _nll_backward_batched(node, gg):
+    g, x = node.inputs
+    need_g, need_x = node.needs_input_grad
+    if x.numel() == 0 or gg.numel() == 0:
+        return None
+    dg = _nll_over_leading(gg, x, node.attrs) if need_g else None
+    return dg, (gg.new_zeros((gg.shape[0],) + tuple(x.shape)) if need_x else None)
+
+
+def _nll_over_leading(gg, x, a):
+    """nll_loss (linear in its input) of each (*x.shape) entry of ``gg`` (*lead, *x.shape) at once,
+    shape (*lead, *loss shape): the entries stacked as more samples of one unreduced nll_loss
+    (the targets repeated), each entry's samples then reduced as that entry's nll_loss would."""
+    lead = tuple(gg.shape[:gg.ndim - x.ndim])
+    k = math.prod(lead)
+    t, w, red = a["target"], a["weight"], a["reduction"]
+    td = t._data
+    if x.ndim == 1:  # one sample (C,) with a 0-d target: k samples of a batch
+        stacked = gg.reshape(k, x.shape[0])
+        targets = wrap(np.broadcast_to(td.reshape(1), (k,)).copy(), t._device)
+        per = nll_loss(stacked, targets, w, a["ignore_index"], "none").reshape(lead)
+        samples = 1
+    else:
+        stacked = gg.reshape((k * x.shape[0],) + tuple(x.shape[1:]))
+        targets = wrap(np.broadcast_to(td, (k,) + td.shape).reshape((k * td.shape[0],) + td.shape[1:]).copy(),
+                       t._device)
+        per = nll_loss(stacked, targets, w, a["ignore_index"], "none")
+        samples = per.numel() // k
+        per = per.reshape(lead + (x.shape[0],) + tuple(per.shape[1:]))
+    if red == "none":
+        return per
+    total = per.reshape(lead + (samples,)).sum(-1)
+    if red == "sum":
+        return total
+    live = td.reshape(-1) != a["ignore_index"]
+    wd = None if w is None else w._data
+    denom = (wd[np.where(live, td.reshape(-1), 0)] * live).sum() if wd is not None else live.sum()
+    return total / float(denom)
 
 
 @formula("cross_entropy", saves=(0,))
@@ -448,3 +493,55 @@ def _ce_grad(node, g):
 @formula("nll_loss", saves=(0,))
 def _nll_grad(node, g):
     return _ce_grad_common(node, g, False)
+
+
+@batched_of(_ce_grad)
+def _ce_batched(node, g):
+    if gs.enabled:
+        return None  # (create_graph: the softmax graph of _ce_grad_graph, per entry)
+    return _ce_batched_common(node, g, True)
+
+
+@batched_of(_nll_grad)
+def _nll_batched(node, g):
+    return _ce_batched_common(node, g, False)
+
+
+def _ce_batched_common(node, g, softmax):
+    """``_ce_grad_common`` for g of shape (batch, *loss shape): the same (rows, C) coefficients,
+    scaled by each entry's gradient, (batch, rows, C) at once."""
+    a = node.attrs
+    shape, tshape = tuple(node.in_meta[0][0]), a.get("target_shape", ())
+    if (len(shape) == 1 and len(tshape) == 1) or not node.needs_input_grad[0] or math.prod(shape) == 0 or g.shape[0] == 0:
+        return None  # (the refusal of one 1-element target, nothing to compute: per entry)
+    xp = get_backend(g._device).xp
+    Q, lsm = a["Q"], a["lsm"]
+    gd = g._data
+    n = gd.shape[0]
+    red = a["reduction"]
+    if red == "none":
+        scale = gd.reshape(n, -1, 1).astype(Q.dtype, copy=False)
+    elif red == "mean":
+        scale = (gd / a["denom"]).astype(Q.dtype).reshape(n, 1, 1)
+    else:
+        scale = gd.astype(Q.dtype).reshape(n, 1, 1)
+    d = (xp.exp(lsm) * Q.sum(axis=1, keepdims=True) - Q) if softmax else -Q
+    d = d * scale
+    if red == "mean" and a.get("live") is not None:
+        d = xp.where(a["live"][:, None], d, xp.zeros((), d.dtype))
+    if len(shape) > 2:  # back from (rows, C) to (N, C, d1, ...), per entry
+        nd = len(shape)
+        d = d.reshape((n, shape[0]) + shape[2:] + (shape[1],)).transpose((0, 1, nd) + tuple(range(2, nd)))
+    else:
+        d = d.reshape((n,) + shape)
+    dx = wrap(d, g._device)
+    if not softmax and gs.enabled and (g._requires_grad or node.inputs[0]._requires_grad):
+        # create_graph=True: nll_loss_backward's node over the batched gradient (its formula reads
+        # the batch dim off the shapes: _nll_over_leading)
+        ndim = len(shape)
+        name = ("NllLossBackwardBackward0" if ndim <= 2 else
+                "NllLoss2DBackwardBackward0" if ndim == 4 else "ViewBackward0")
+        record(_NLL_BW[0], dx, (g, node.inputs[0]),
+               {"target": a["target"], "weight": a["weight"], "reduction": red,
+                "ignore_index": a["ignore_index"]}, node_name=name)
+    return (dx, None, None)

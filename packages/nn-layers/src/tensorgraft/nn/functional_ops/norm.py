@@ -10,7 +10,7 @@ from tensorgraft import memory_layout as _ml
 from tensorgraft.dtypes import BF16
 from tensorgraft.ops._bfloat16 import widen
 
-from ._common import formula, gs, nnop, record, same_device, wrap, xp_of
+from ._common import batched_of, formula, gs, nnop, record, same_device, wrap, xp_of
 from .rowwise_moments import fused_multiply_add, rowwise_moments
 from tensorgraft.dtypes import np_kind as _np_kind
 
@@ -194,10 +194,12 @@ def _norm_grad_graph(node, g, axes, param_axes, pshape, training, eps):
             gx = (gy - gy.mean(axes, keepdim=True) - xhat * (gy * xhat).mean(axes, keepdim=True)) * invstd
         else:
             gx = gy * invstd
+    # (no dims to sum over, an input of the normalized dims alone: the products themselves, where
+    # ``sum(())`` would sum over every dim)
     if nw:
-        gw = (g * xhat).sum(param_axes)
+        gw = (g * xhat).sum(param_axes) if param_axes else g * xhat
     if nb:
-        gb = g.sum(param_axes)
+        gb = g.sum(param_axes) if param_axes else g
     return gx, gw, gb
 
 
@@ -358,6 +360,37 @@ def _ln_grad(node, g):
         gw = wrap((gd * xhat).sum(axis=lead), dev)
     if nb:
         gb = wrap(gd.sum(axis=lead), dev)
+    return gx, gw, gb
+
+
+@batched_of(_ln_grad)
+def _ln_batched(node, g):
+    """``_ln_grad`` for g of shape (batch, *x.shape): the normalized dims counted from the end,
+    the parameters' sums over every dim but the batch's and the normalized ones."""
+    x, w, _ = node.inputs
+    a = node.attrs
+    nd = a["nd"]
+    if g._data.dtype is BF16 or g.shape[1:] != x.shape:
+        return None
+    axes = tuple(range(-nd, 0))
+    param_axes = tuple(range(1, g.ndim - nd))
+    if gs.enabled:
+        return _norm_grad_graph(node, g, axes, param_axes, tuple(g.shape[g.ndim - nd:]), True, a["eps"])
+    nx, nw, nb = node.needs_input_grad
+    gd = g._data
+    xhat, invstd = a["xhat"], a["invstd"]
+    dev = g._device
+    gx = gw = gb = None
+    if nx:
+        gy = gd if w is None else gd * w._data
+        xp = xp_of(g)
+        axes_pos = tuple(range(gd.ndim - nd, gd.ndim))
+        gx_ = (gy - _mean_kept(xp, gy, axes_pos) - xhat * _mean_kept(xp, gy * xhat, axes_pos)) * invstd
+        gx = wrap(gx_.astype(gd.dtype, copy=False), dev)
+    if nw:
+        gw = wrap((gd * xhat).sum(axis=param_axes), dev)
+    if nb:
+        gb = wrap(gd.sum(axis=param_axes), dev)
     return gx, gw, gb
 
 

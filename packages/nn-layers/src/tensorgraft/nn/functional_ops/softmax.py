@@ -7,7 +7,7 @@ from tensorgraft.ops._args import wrap_dim
 from tensorgraft.ops._frontend import _type_name
 from tensorgraft.sparse.coo_data import SparseCOOData, dense_softmax_refusal
 
-from ._common import formula, gs, nnop, record, wrap
+from ._common import batched_of, formula, gs, nnop, record, wrap
 from .activation_args import check_tensor, int_arg, type_name
 from .activation_builders import _backward_op
 from tensorgraft.dtypes import np_kind as _np_kind
@@ -96,9 +96,19 @@ def _log_softmax_dd(y, g, gg, dim):
     return -g.sum(dim, keepdim=True) * y.exp() * gg
 
 
-_SOFTMAX_BACKWARD = _backward_op("softmax", _softmax_b, "SoftmaxBackwardDataBackward0", _softmax_dd)
+def _dim_from_end(y, params):
+    """The backward ops' ``(dim,)`` counted from the end (the same dim of operands with more
+    leading dims: a batched backward's); None for a 0-d output."""
+    if y.ndim == 0:
+        return None
+    d = params[0]
+    return (d - y.ndim if d >= 0 else d,)
+
+
+_SOFTMAX_BACKWARD = _backward_op("softmax", _softmax_b, "SoftmaxBackwardDataBackward0", _softmax_dd,
+                                 batched_params=_dim_from_end)
 _LOG_SOFTMAX_BACKWARD = _backward_op("log_softmax", _log_softmax_b, "LogSoftmaxBackwardDataBackward0",
-                                     _log_softmax_dd, _log_softmax_adjoint)
+                                     _log_softmax_dd, _log_softmax_adjoint, batched_params=_dim_from_end)
 
 
 def _softmax_like_grad(kernel, recorded):
@@ -114,6 +124,18 @@ def _softmax_like_grad(kernel, recorded):
         if gs.enabled:
             return (recorded(y, g, d),)
         return (wrap(kernel(get_backend(g._device).xp, y._data, g._data, d), g._device),)
+
+    @batched_of(grad)
+    def grad_batched(node, g):
+        # g is (batch, *y.shape); the dim counted from the end, y broadcast to g
+        y = node.output
+        if y.ndim == 0 or g.shape[1:] != y.shape:
+            return None
+        d = node.attrs["dim"] - y.ndim
+        if gs.enabled:
+            return (recorded(y.expand(g.shape), g, d),)
+        xp = get_backend(g._device).xp
+        return (wrap(kernel(xp, xp.broadcast_to(y._data, g._data.shape), g._data, d), g._device),)
     return grad
 
 
