@@ -64,6 +64,15 @@ def accumulator(t: Tensor) -> AccumulateGrad:
 
 
 _SAVE_BOTH, _SAVE_FIRST, _SAVE_SECOND = (0, 1), (0,), (1,)
+_CROSSED: dict = {}  # (formula.saves_crossed, which inputs need a gradient) -> the inputs kept
+
+
+def _crossed_saves(readers, bits):
+    """The inputs a ``saves_crossed`` node keeps: those some input needing a gradient reads."""
+    n = len(readers)
+    grads = [bool(bits >> (n - 1 - j) & 1) for j in range(n)]
+    saves = _CROSSED[(readers, bits)] = tuple(i for i, r in enumerate(readers) if any(grads[j] for j in r))
+    return saves
 
 # ``torch.autograd.graph.GradientEdge``: one input of the backward graph (a node and which of its
 # outputs), which ``autograd.grad`` accepts in place of a tensor
@@ -133,12 +142,21 @@ def record(op, out: Tensor, inputs, attrs, node_name=None):
     node._seq = _next_seq()
     saves = cls._saves
     if cls._saves_crossed:  # mul: keep an operand only when the other one needs its gradient
-        a, b = inputs
-        a_grad = a.__class__ is not float and isinstance(a, Tensor) and a._requires_grad
-        if b.__class__ is not float and isinstance(b, Tensor) and b._requires_grad:
-            saves = _SAVE_BOTH if a_grad else _SAVE_FIRST
-        else:
-            saves = _SAVE_SECOND if a_grad else ()
+        readers = cls._formula.saves_crossed
+        if readers is True:
+            a, b = inputs
+            a_grad = a.__class__ is not float and isinstance(a, Tensor) and a._requires_grad
+            if b.__class__ is not float and isinstance(b, Tensor) and b._requires_grad:
+                saves = _SAVE_BOTH if a_grad else _SAVE_FIRST
+            else:
+                saves = _SAVE_SECOND if a_grad else ()
+        else:  # per input, the inputs whose gradient reads it (addmm: each matrix for the other's)
+            bits = 0  # which inputs need a gradient, the first the highest bit
+            for t in inputs:
+                bits = bits + bits + (isinstance(t, Tensor) and t._requires_grad)
+            saves = _CROSSED.get((readers, bits))
+            if saves is None:
+                saves = _crossed_saves(readers, bits)
     nf = []
     needs = []
     metas = []

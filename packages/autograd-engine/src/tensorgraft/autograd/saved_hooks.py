@@ -79,13 +79,20 @@ def _innermost_pair():
 def _pack_order(node):
     """The order PyTorch's generated nodes save their inputs in, which pack hooks observe: by
     argument name (``x * y`` packs ``other`` before ``self``, ``a.mm(b)`` ``mat2`` before ``self``,
-    ``lerp`` ``end``, ``self``, ``weight``), the result last. Worked out once per node class."""
+    ``lerp`` ``end``, ``self``, ``weight``), the result last; or the order a formula declares
+    (``formula.pack_order``: input positions, for a node whose inputs the op's signature does not
+    name, as gather's, or whose order follows no names). Worked out once per node class."""
     cls = node.__class__
     n = len(node.inputs)
     order = cls.__dict__.get("_pack_order")
     if order is None or len(order) != n:
         order = tuple(range(n))
         op = getattr(cls, "_op", None)
+        declared = getattr(getattr(cls, "_formula", None), "pack_order", None)
+        if declared is not None:
+            first = tuple(i for i in declared if i < n)
+            order = first + tuple(i for i in range(n) if i not in first)
+            op = None
         # (core ops only: a namespaced op may record a node of another op's name, nn.linear's
         # AddmmBackward0, whose inputs its own signature does not name)
         if op is not None and n > 1 and "." not in op.name:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from . import formula
+from .elementwise_common import _scalar_overload
 
 
 def _tg():
@@ -57,31 +58,29 @@ def cdist(node, g):
 
 def _norm_backward(g, x, p, norm, dims):
     """``g * d norm / d x`` for the p-norm ``norm`` of ``x`` over ``dims`` (kept as size-1 dims;
-    None: all), PyTorch's ``norm_backward``: 0 where the norm is 0, and for p = inf the gradient
-    split evenly among the elements reaching the norm."""
+    None: all), PyTorch's ``norm_backward`` op for op (a graph built with create_graph=True is
+    PyTorch's): 0 where the norm is 0, and for p = inf the gradient split evenly among the
+    elements reaching the norm (or NaN)."""
     tg = _tg()
     if p == 0:
         return tg.zeros_like(x)
     if p == 1:
         return x.sgn() * g
-    zero = norm == 0
-    # each ends in a product, as PyTorch's norm_backward (a double backward records MulBackward0);
     # for p == 2 the gradient multiplies the masked x / norm, so an inf gradient at a zero
     # distance gives NaN there, as PyTorch; the division is by the norm itself, so a second
     # derivative at a zero norm is 0 / 0 = NaN, as PyTorch's
     if p == 2:
-        return g * (x / norm).masked_fill(zero, 0)  # (MaskedFillBackward0, as PyTorch's)
+        return g * (x / norm).masked_fill(norm == 0, 0)
     if math.isinf(p):
-        mask = x.abs() == norm
+        ax = x.abs()
+        mask = (ax == norm) | ax.isnan()
         count = mask.sum(dims, keepdim=True) if dims is not None else mask.sum()
-        return x.sgn() * mask * (g / count)
-    ax = x.abs()
-    scaled = x.sgn() * ax ** (p - 1)
-    if p < 1:
-        # |x|^(p-1) is inf at x == 0, where PyTorch gives 0 (not sgn(0) * inf = NaN)
-        scaled = tg.where(ax == 0, tg.zeros_like(scaled), scaled)
-    scale = g / _safe(norm, zero) ** (p - 1)
-    return scaled * tg.where(zero, tg.zeros_like(scale), scale)
+        return x.sgn() * ((g / count) * mask)
+    if p < 1:  # |x|^(p-1) is inf at x == 0, where PyTorch gives 0 (not sgn(0) * inf = NaN)
+        scaled = x.sgn() * (x.abs() ** (p - 1)).masked_fill(x == 0, 0)
+        return scaled * g * norm ** (1 - p)
+    scaled = x.sgn() * x.abs() ** (p - 1) if p < 2 else x * x.abs() ** (p - 2)
+    return scaled * (g / norm ** (p - 1)).masked_fill(norm == 0, 0)
 
 
 @formula("dist", saves=(0, 1), saves_output=True)
@@ -107,9 +106,10 @@ def renorm(node, g):
     if x.is_complex():
         gx = gx.real  # (the norm is real: so is its gradient, as PyTorch's renorm_backward)
     nb = _norm_backward(gx.sum(dims, keepdim=True), x, p, norm, dims)
-    invnorm = (norm + 1e-7).reciprocal()
-    factor = invnorm * maxnorm
-    return (tg.where(norm > maxnorm, factor * g - (factor * invnorm) * nb, g),)
+    # (C++ adds and multiplies by numbers: AddBackward1/MulBackward1 under create_graph)
+    invnorm = _scalar_overload("add", "AddBackward1", norm, 1e-7).reciprocal()
+    factor = _scalar_overload("mul", "MulBackward1", invnorm, maxnorm)
+    return (tg.where(norm > maxnorm, factor * (g - invnorm * nb), g),)
 
 
 def _vector_norm(x, p, dims):

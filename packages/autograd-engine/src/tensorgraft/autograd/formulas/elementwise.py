@@ -104,17 +104,19 @@ def _reciprocal_times(out, inputs, attrs):
 
 # ``2 / x`` records MulBackward0 (PyTorch computes x.reciprocal() * 2): the frontend names that
 # node (the op's ``scalar_first_node``), so the common tensor path keeps a cached node class
-@formula("div", "divide", "true_divide", node="DivBackward0", reroute={"MulBackward0": _reciprocal_times})
+# the dividend is kept only for the divisor's gradient, the divisor for both (PyTorch's DivBackward0)
+@formula("div", "divide", "true_divide", node="DivBackward0", reroute={"MulBackward0": _reciprocal_times},
+         saves_crossed=((1,), (0, 1)))
 def div(node, g):
     a, b = node.inputs
     need_a, need_b = node.needs_input_grad
     if node.attrs is not None and node.attrs["rounding_mode"] is not None:
         # rounded division is piecewise constant: zero gradients (not None: PyTorch fills .grad)
-        return (tg.zeros_like(a) if need_a else None), (tg.zeros_like(b) if need_b else None)
+        return (_zeros_of(node, 0, g) if need_a else None), (_zeros_of(node, 1, g) if need_b else None)
     # the divisor's gradient is -g * ((a / b) / b), rounded as PyTorch rounds it (a / (b * b) differs
     # in the last bit for about half of float32 inputs)
     if g._data.dtype.kind == "c":
-        ga = _rc(g / _cj(b), a) if need_a else None
+        ga = _rc_meta(g / _cj(b), node, 0) if need_a else None
         gb = _rc(-g * _cj((a / b) / b), b) if need_b else None
         return ga, gb
     ga = g / b if need_a else None
@@ -123,6 +125,12 @@ def div(node, g):
 
 
 div.nondiff_inputs = {"DivBackward1": (1,)}
+
+
+def _zeros_of(node, i, g):
+    """Zeros shaped as the node's input ``i`` (which it may not keep; the engine casts them to the
+    input's dtype)."""
+    return tg.zeros(node.in_meta[i][0], dtype=g.dtype, device=g.device)
 
 
 @batched_of(div)

@@ -17,8 +17,10 @@ def _tg():
 
 
 # the node PyTorch's view backward records under create_graph (its ``select_backward`` /
-# ``slice_backward`` ops), by the name of the forward node
-_VIEW_BACKWARD_NODE = {"SelectBackward0": "SelectBackwardBackward0", "SliceBackward0": "SliceBackwardBackward0"}
+# ``slice_backward`` ops, ``squeeze(dim)`` for an unsqueeze), by the name of the forward node; an
+# index applying several view ops is a chain of such nodes, one op each (getitem._view_steps)
+_VIEW_BACKWARD_NODE = {"SelectBackward0": "SelectBackwardBackward0", "SliceBackward0": "SliceBackwardBackward0",
+                       "UnsqueezeBackward0": "SqueezeBackward1"}
 
 
 def placed_back(node, g, shape, index):
@@ -141,7 +143,9 @@ def where(node, g):
     return (None, tg.where(cond, g, zero) if need[1] else None, tg.where(cond, zero, g) if need[2] else None)
 
 
-@formula("gather", saves=(1,))
+# PyTorch's GatherBackward0 keeps the input too (an in-place change to it then raises at backward),
+# packed after the index
+@formula("gather", saves=(0, 1))
 def gather(node, g):
     tg = _tg()
     index = node.inputs[1]
@@ -181,7 +185,8 @@ def index_select(node, g):
     return (r.reshape(shape) if not shape else r), None
 
 
-@formula("index_add", saves=(1,))
+# PyTorch's IndexAddBackward0 keeps the index and the source only for the source's gradient
+@formula("index_add", saves_crossed=((), (2,), (2,)))
 def index_add(node, g):
     index = node.inputs[1]
     d = node.attrs["dim"]
@@ -195,6 +200,12 @@ def index_add(node, g):
             gs = gs * alpha
         gs = gs.reshape(src_shape)
     return (g if need_in else None), None, gs
+
+
+# the order PyTorch packs what gather and index_add keep (the index first): their inputs are not named by
+# the op's signature (``dim`` comes between), so the order is declared
+gather.pack_order = (1, 0)
+index_add.pack_order = (1, 2, 0)
 
 
 def _written_grads(node, g, cleared, taken):
@@ -228,7 +239,8 @@ def masked_fill(node, g):
                           lambda g: tg.where(mask, g, tg.zeros_like(g)).sum())
 
 
-@formula("masked_select", saves=(1,))
+# PyTorch's MaskedSelectBackward0 keeps the input too, packed after the mask
+@formula("masked_select", saves=(0, 1))
 def masked_select(node, g):
     tg = _tg()
     mask = node.inputs[1]

@@ -36,6 +36,30 @@ def _tH(x):
     return _c(x).t()
 
 
+def _column_major(t):
+    """Whether the 2-D ``t`` is laid out column by column (``x.t()`` of a contiguous ``x``)."""
+    d = t._data
+    return d.strides[0] == d.itemsize and d.strides[1] == d.shape[0] * d.itemsize
+
+
+def _mm_grads(a, b, g, need_a, need_b):
+    """The gradients of ``a.mm(b)`` recorded as PyTorch's ``mm_mat1_backward`` /
+    ``mm_mat2_backward``: ``g.mm(b.t())`` and ``a.t().mm(g)``, but for a column-major factor
+    (``x.t() @ x``) its gradient is built column-major, ``b.mm(g.t()).t()`` / ``g.t().mm(a).t()``.
+    (A factor the node did not keep, because only it needs a gradient, takes the first form.)"""
+    ga = gb = None
+    if need_a:
+        ga = _c(b).mm(g.t()).t() if a is not None and _column_major(a) else g.mm(_tH(b))
+    if need_b:
+        gb = g.t().mm(_c(a)).t() if b is not None and _column_major(b) else _tH(a).mm(g)
+    return ga, gb
+
+
+def _nd(node, i):
+    """The dims of the node's input ``i``, kept or not."""
+    return len(node.in_meta[i][0])
+
+
 def _array_product_grads(a, b, g, need_a, need_b):
     """The gradients of a 2-D ``a @ b`` as two products on arrays, through the ``mm`` kernel the
     registry bound for the device (so bfloat16 is computed in float32 and rounded, as by the op).
@@ -56,23 +80,26 @@ def _array_mH(d):
     return (d.conj() if d.dtype.kind == "c" else d).T
 
 
-@formula("mm")
+# A product's node keeps each operand only when the other one needs its gradient (the one that
+# reads it), as PyTorch's MmBackward0/BmmBackward0/MvBackward0/DotBackward0 and the matrices of
+# AddmmBackward0; which dims an operand has then comes from the node's metadata (``_nd``)
+@formula("mm", saves_crossed=True)
 def mm(node, g):
     a, b = node.inputs
     need_a, need_b = node.needs_input_grad
     if not _gs.enabled:  # nothing to record: the products on arrays
         return _array_product_grads(a, b, g, need_a, need_b)
-    return (g.mm(_tH(b)) if need_a else None), (_tH(a).mm(g) if need_b else None)
+    return _mm_grads(a, b, g, need_a, need_b)
 
 
-@formula("bmm")
+@formula("bmm", saves_crossed=True)
 def bmm(node, g):
     a, b = node.inputs
     need_a, need_b = node.needs_input_grad
     return (g.bmm(_mH(b)) if need_a else None), (_mH(a).bmm(g) if need_b else None)
 
 
-@formula("mv")
+@formula("mv", saves_crossed=True)
 def mv(node, g):
     a, v = node.inputs
     need_a, need_v = node.needs_input_grad
@@ -80,7 +107,7 @@ def mv(node, g):
     return (g.reshape(-1, 1) * _c(v) if need_a else None), (_mH(a).mv(g) if need_v else None)
 
 
-@formula("dot")
+@formula("dot", saves_crossed=True)
 def dot(node, g):
     a, b = node.inputs
     need_a, need_b = node.needs_input_grad
@@ -99,31 +126,32 @@ def vdot(node, g):
     return ga, gb
 
 
-@formula("matmul")
+@formula("matmul", saves_crossed=True)
 def matmul(node, g):
     a, b = node.inputs
     need_a, need_b = node.needs_input_grad
-    if a.ndim == 1 and b.ndim == 1:
+    a_nd, b_nd = _nd(node, 0), _nd(node, 1)
+    if a_nd == 1 and b_nd == 1:
         return (g * _c(b) if need_a else None), (g * _c(a) if need_b else None)
-    if b.ndim == 1:
+    if b_nd == 1:
         ga = g.unsqueeze(-1) * _c(b) if need_a else None
         gb = _mH(a).matmul(g.unsqueeze(-1)).squeeze(-1) if need_b else None
         return ga, gb
-    if a.ndim == 1:
+    if a_nd == 1:
         ga = _c(b).matmul(g.unsqueeze(-1)).squeeze(-1) if need_a else None
         gb = _c(a).unsqueeze(-1) * g.unsqueeze(-2) if need_b else None
         return ga, gb
-    if a.ndim == 2 and b.ndim == 2 and not _gs.enabled:  # nothing to record: the products on arrays
+    if a_nd == 2 and b_nd == 2 and not _gs.enabled:  # nothing to record: the products on arrays
         return _array_product_grads(a, b, g, need_a, need_b)
-    if a.ndim == 2 and b.ndim == 2:  # (recorded as MmBackward0: mm's gradients, with t())
-        return (g.mm(_tH(b)) if need_a else None), (_tH(a).mm(g) if need_b else None)
+    if a_nd == 2 and b_nd == 2:  # (recorded as MmBackward0: mm's gradients, with t())
+        return _mm_grads(a, b, g, need_a, need_b)
     ga = g.matmul(_mH(b)) if need_a else None
     gb = _mH(a).matmul(g) if need_b else None
     return ga, gb
 
 
 # (``input`` itself is not read: PyTorch keeps the two factors only, and so do these nodes)
-@formula("addmm", "addmv", "baddbmm", "addbmm", saves=(1, 2))
+@formula("addmm", "addmv", "baddbmm", "addbmm", saves=(1, 2), saves_crossed=((), (2,), (1,)))
 def addmm(node, g):
     inp, m1, m2 = node.inputs
     beta, alpha = node.attrs["beta"], node.attrs["alpha"]
@@ -136,12 +164,11 @@ def addmm(node, g):
         g1 = ga.reshape(-1, 1) * _c(m2) if need_1 else None
         g2 = _mH(m1).mv(ga) if need_2 else None
     elif name.startswith("Addbmm"):
-        ge = ga.unsqueeze(0).expand(m1.shape[0], *ga.shape)
+        ge = ga.unsqueeze(0).expand(node.in_meta[1][0][0], *ga.shape)
         g1 = ge.bmm(_mH(m2)) if need_1 else None
         g2 = _mH(m1).bmm(ge) if need_2 else None
-    elif m1.ndim == 2:  # addmm: mm's gradients (TBackward0 under create_graph, as PyTorch's)
-        g1 = ga.mm(_tH(m2)) if need_1 else None
-        g2 = _tH(m1).mm(ga) if need_2 else None
+    elif _nd(node, 1) == 2:  # addmm: mm's gradients (TBackward0 under create_graph, as PyTorch's)
+        g1, g2 = _mm_grads(m1, m2, ga, need_1, need_2)
     else:
         g1 = ga.matmul(_mH(m2)) if need_1 else None
         g2 = _mH(m1).matmul(ga) if need_2 else None
@@ -151,20 +178,21 @@ def addmm(node, g):
 # --------------------------------------------------------------------------- batched forms
 # The products' gradients over a leading batch dim of g (``autograd/batched_backward.py``):
 # matmul broadcasts the other factor across it, the engine then sums broadcast dims away.
-def _matmul_grads_batched(a, b, g, need_a, need_b):
-    """Gradients of ``a @ b`` (any dims, matmul's rules) for g of shape (batch, *out shape)."""
-    if a.ndim == 1 and b.ndim == 1:
+def _matmul_grads_batched(a, b, g, need_a, need_b, a_nd, b_nd):
+    """Gradients of ``a @ b`` (any dims, matmul's rules; ``a_nd``/``b_nd`` their dims: the node
+    keeps an operand only for the other's gradient) for g of shape (batch, *out shape)."""
+    if a_nd == 1 and b_nd == 1:
         g = g.unsqueeze(-1)
         return (g * _c(b) if need_a else None), (g * _c(a) if need_b else None)
-    if b.ndim == 1:
+    if b_nd == 1:
         ga = g.unsqueeze(-1) * _c(b) if need_a else None
         gb = _mH(a).matmul(g.unsqueeze(-1)).squeeze(-1) if need_b else None
         return ga, gb
-    if a.ndim == 1:
+    if a_nd == 1:
         ga = _c(b).matmul(g.unsqueeze(-1)).squeeze(-1) if need_a else None
         gb = _c(a).unsqueeze(-1) * g.unsqueeze(-2) if need_b else None
         return ga, gb
-    if a.ndim == 2 and b.ndim == 2 and not _gs.enabled:
+    if a_nd == 2 and b_nd == 2 and not _gs.enabled:
         return _array_product_grads_batched(a, b, g, need_a, need_b)
     return (g.matmul(_mH(b)) if need_a else None), (_mH(a).matmul(g) if need_b else None)
 
@@ -189,13 +217,13 @@ def _array_product_grads_batched(a, b, g, need_a, need_b):
 @batched_of(mm)
 def _mm_batched(node, g):
     a, b = node.inputs
-    return _matmul_grads_batched(a, b, g, *node.needs_input_grad)
+    return _matmul_grads_batched(a, b, g, *node.needs_input_grad, _nd(node, 0), _nd(node, 1))
 
 
 @batched_of(matmul)
 def _matmul_batched(node, g):
     a, b = node.inputs
-    return _matmul_grads_batched(a, b, g, *node.needs_input_grad)
+    return _matmul_grads_batched(a, b, g, *node.needs_input_grad, _nd(node, 0), _nd(node, 1))
 
 
 @batched_of(bmm)
@@ -214,7 +242,7 @@ def _addmm_batched(node, g):
     ga = g * alpha if alpha != 1 else g
     if type(node).__name__.startswith("Addbmm"):  # the batch of matrices was summed: broadcast back
         ga = ga.unsqueeze(1)
-    g1, g2 = _matmul_grads_batched(m1, m2, ga, need_1, need_2)
+    g1, g2 = _matmul_grads_batched(m1, m2, ga, need_1, need_2, _nd(node, 1), _nd(node, 2))
     return gi, g1, g2
 
 

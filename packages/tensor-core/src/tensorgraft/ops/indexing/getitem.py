@@ -10,12 +10,13 @@ from ...grad_mode import state as _gs
 from ...empty_views import record_basic_index
 from ...tensor import Tensor, wrap, wrap_view
 from .._define import defop
-from .normalize import _bounds_error, _translate_index_error, apply_index, normalize_index
+from .normalize import _FULL, _bounds_error, _translate_index_error, apply_index, normalize_index
 
 
 def _node_name(idx, basic, shape=None, bare=False):
-    """PyTorch names the node after the last view op its indexing applied: a no-op slice inside a
-    tuple index is skipped (nothing applied at all: ``AliasBackward0``), a bare slice never is."""
+    """PyTorch names the node after the view op its indexing applied: a no-op slice inside a
+    tuple index is skipped (nothing applied at all: ``AliasBackward0``), a bare slice never is.
+    None when it applies more than one (``_view_steps`` then gives the chain of nodes it records)."""
     if not basic:
         return "IndexBackward0"
     items = idx[0]
@@ -28,16 +29,67 @@ def _node_name(idx, basic, shape=None, bare=False):
     for it in items:
         if it is Ellipsis:
             dim += nd - consumed
-        elif it is None:
-            last = "UnsqueezeBackward0"
+            continue
+        if it is None:
+            name = "UnsqueezeBackward0"
         elif isinstance(it, slice):
-            if shape is None or dim >= nd or not skipped_slice(it, shape[dim]):
-                last = "SliceBackward0"
             dim += 1
+            if shape is not None and dim <= nd and skipped_slice(it, shape[dim - 1]):
+                continue
+            name = "SliceBackward0"
         else:
-            last = "SelectBackward0"
+            name = "SelectBackward0"
             dim += 1
+        if last is not None:
+            return None
+        last = name
     return last or "AliasBackward0"
+
+
+def _view_steps(items, shape):
+    """The view ops PyTorch's indexing applies one after another for the basic index ``items`` of a
+    tensor of ``shape`` (it records one node each: ``x[1:, ::2]`` is two SliceBackward0), as
+    ``(node name, single-op index on the previous step's result)``."""
+    nd = len(shape)
+    consumed = sum(1 for i in items if i is not None and i is not Ellipsis)
+    dim = pos = 0  # the dim of ``shape`` the item indexes, and where it is in the step's input
+    steps = []
+    for it in items:
+        if it is Ellipsis:
+            dim += nd - consumed
+            pos += nd - consumed
+        elif it is None:
+            steps.append(("UnsqueezeBackward0", (_FULL,) * pos + (None, Ellipsis)))
+            pos += 1
+        elif isinstance(it, slice):
+            if dim >= nd or not skipped_slice(it, shape[dim]):
+                steps.append(("SliceBackward0", (_FULL,) * pos + (it, Ellipsis)))
+            dim += 1
+            pos += 1
+        else:
+            steps.append(("SelectBackward0", (_FULL,) * pos + (it, Ellipsis)))
+            dim += 1
+    return steps
+
+
+def _record_view_chain(t, out, steps):
+    """Record ``out = t[...]`` as PyTorch's chain of view nodes, one per step; the intermediate
+    results are views of ``t`` that only the graph holds."""
+    record = Tensor._autograd.record
+    kernel = _getitem.table[t._device.type]
+    cur = t
+    last = len(steps) - 1
+    for k, (name, step) in enumerate(steps):
+        index = (step, None)
+        if k == last:
+            nxt = out
+        else:
+            data = kernel(cur._data, index)
+            nxt = wrap_view(data, cur)
+            if not data.size:
+                record_basic_index(nxt, cur, step)
+        record(_getitem, nxt, (cur,), {"index": index, "shape": cur._data.shape}, node_name=name)
+        cur = nxt
 
 
 def skipped_slice(s, n) -> bool:
@@ -83,6 +135,9 @@ def index_apply(t, idx, basic=None, bare=False):
             data = data.copy()
         out = wrap(data, t._device)
     if t._requires_grad and _gs.enabled:
-        Tensor._autograd.record(_getitem, out, (t,), {"index": idx, "shape": t._data.shape},
-                                node_name=_node_name(idx, basic, t._data.shape, bare))
+        name = _node_name(idx, basic, t._data.shape, bare)
+        if name is None:
+            _record_view_chain(t, out, _view_steps(idx[0], t._data.shape))
+        else:
+            Tensor._autograd.record(_getitem, out, (t,), {"index": idx, "shape": t._data.shape}, node_name=name)
     return out
