@@ -112,7 +112,9 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
         dtype = _fill_dtype(fill_value)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
-    fill_value = checked_fill_value(fill_value, dtype.np)
+    # (one element takes c10's unchecked conversion into the 16- and 8-bit floats: full((1,), 1e5,
+    # dtype=float16) is inf, where two elements refuse it)
+    fill_value = checked_fill_value(fill_value, dtype.np, math.prod(shape) != 1)
     dev = resolve_device(device)
     return _make(_create(dev, lambda xp: xp.full(shape, fill_value, dtype=dtype.np)), dev, requires_grad)
 
@@ -124,9 +126,9 @@ def checked_fill_scalar(value, npdtype, range_check=True):
     could lose or wrap something (a float or complex into an integer type); else as it is."""
     if isinstance(value, (numbers.Number, np.bool_)):
         return checked_fill_value(value, npdtype, range_check)
-    if value.__class__ is np.ndarray and value.ndim == 0 and _np_kind(np.dtype(npdtype)) in "iu" \
-            and _np_kind(value.dtype) in "fc":
-        checked_fill_value(value.item(), npdtype)
+    if value.__class__ is np.ndarray and value.ndim == 0 and _np_kind(value.dtype) in "fc" and (
+            _np_kind(np.dtype(npdtype)) in "iu" or np.dtype(npdtype).name in _FLOAT_MAX or np.dtype(npdtype) == np.complex64):
+        checked_fill_value(value.item(), npdtype)  # (a float64 1e40 does not fit a float32 either)
     return value
 
 
@@ -134,14 +136,42 @@ def checked_fill_scalar(value, npdtype, range_check=True):
 _FLOAT8_RANGE = {d.np: (float(_dt.finfo(d).min), float(_dt.finfo(d).max)) for d in _dt.FLOAT8_DTYPES}
 
 
+# the finite range c10's checked conversion allows each narrower-than-double float (complex64: per part)
+_F32_MAX = float(np.finfo(np.float32).max)
+_FLOAT_MAX = {"float32": _F32_MAX, "float16": 65504.0, "bfloat16": float(_dt.finfo(_dt.bfloat16).max)}
+_COMPLEX_NAMES = {"complex64": "c10::complex<float>"}
+
+
+def _check_float_range(value, npdtype, highest):
+    """c10's overflow test for a number into a float type: NaN and the infinities always fit; a
+    finite value fits up to the type's largest finite value exactly (3.4028235e38, one double ulp
+    past float's max, does not fit a float32 even though it rounds to it)."""
+    if not -highest <= value <= highest and not math.isinf(value) and value == value:
+        name = np.dtype(npdtype).name
+        raise RuntimeError(f"value cannot be converted to type {_COMPLEX_NAMES.get(name) or F._CONVERT_NAMES[name]} "
+                           "without overflow")
+
+
 def checked_fill_value(value, npdtype, range_check=True):
     """A Python number as PyTorch converts it into one element of ``npdtype`` (c10's checked
     conversion): RuntimeError "value cannot be converted ... without overflow" where it does not
     fit, except that a negative int wraps into an unsigned type (``-1`` -> 255); a complex number
     needs a zero imaginary part to enter a real type; a float into an integer type truncates.
-    ``range_check=False``: the 8-bit floats take any number, as c10's unchecked conversion does
-    (``t[0] = 1e10`` saturates into e4m3fn, where ``fill_`` and ``full`` refuse it)."""
+    A number outside float's range into a float32 or complex64 raises the same overflow error; so
+    does one outside a half's, bfloat16's or 8-bit float's range unless ``range_check=False``: the
+    paths that write a single element (``full``/``fill_`` of one element, ``t[i] = x``) take c10's
+    unchecked conversion for those (1e5 becomes a half's inf, 1e10 saturates into e4m3fn), where
+    filling several elements, ``masked_fill`` and the like refuse it. A Python int outside
+    [-2**63, 2**64) is refused first with PyTorch's argument parser's OverflowError."""
+    if value.__class__ is int and not -(1 << 63) <= value < 1 << 64:
+        # PyTorch's argument parser reads a Python int as an int64 or else a uint64, whatever the dtype
+        raise OverflowError("int too big to convert" if value > 0 else "can't convert negative int to unsigned")
     kind = _np_kind(np.dtype(npdtype))
+    if kind == "c" and not isinstance(value, (bool, np.bool_)):
+        if np.dtype(npdtype) == np.complex64:  # (each part checked against float's range, as c10 does)
+            _check_float_range(value.real, npdtype, _F32_MAX)
+            _check_float_range(value.imag, npdtype, _F32_MAX)
+        return value
     if kind in "bc" or isinstance(value, (bool, np.bool_)):
         if npdtype in _FLOAT8_RANGE and kind == "f":
             return float8_from_number(value, npdtype)  # (False into e8m0 is its 0 bits, where ml_dtypes gives NaN)
@@ -165,6 +195,11 @@ def checked_fill_value(value, npdtype, range_check=True):
                 raise RuntimeError(f"value cannot be converted to type c10::{_dt.from_numpy_dtype(npdtype).scalar_type} "
                                    "without overflow")
             return float8_from_number(value, npdtype)  # (c10's bits: e5m2's NaN is 0x7f, not ml_dtypes' 0x7e)
+        highest = _FLOAT_MAX.get(np.dtype(npdtype).name)
+        if highest is not None and (range_check or highest == _F32_MAX):
+            _check_float_range(value, npdtype, highest)
+        if value.__class__ is int and value >= 1 << 63:
+            value = float(value)  # (an int past int64 reaches the 16-bit floats as a float: ml_dtypes takes no uint64)
         # a double becomes a half through float, as c10's Half does (rounding twice)
         return np.float32(value) if np.dtype(npdtype) == np.float16 and isinstance(value, float) else value
     info = np.iinfo(npdtype)

@@ -354,4 +354,5 @@ def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False, layout=Non
         # c10 converts the number unchecked here (1e10 saturates into e4m3fn), where full() range-checks it
         a = np.asarray(float8_from_number(s, dtype.np))
         return _finish(a, resolve_device(device), requires_grad)
-    return tensor(checked_fill_value(s, dtype.np), dtype=dtype, device=device, requires_grad=requires_grad)
+    # (the one-element path: a half or bfloat16 takes 1e5 unchecked, as inf; a float32 refuses 1e40)
+    return tensor(checked_fill_value(s, dtype.np, False), dtype=dtype, device=device, requires_grad=requires_grad)

@@ -25,9 +25,59 @@ def _num(x):
     return x.item() if isinstance(x, Tensor) else x
 
 
-def _fma(a, b, c):
-    """``a * b + c`` rounded once (float64 arrays), as a fused multiply-add: Dekker's exact
-    product plus a compensated sum."""
+def _fma(a, b, c, odd=False):
+    """``a * b + c`` rounded once, as a fused multiply-add. Float64 operands: correctly rounded
+    (Boldo and Melquiond's emulation: Dekker's exact product, an exact sum with ``c``, the two
+    error terms added with rounding to odd, then one rounding to nearest; ``b`` beyond 2**900 is
+    split scaled down, so huge ends do not overflow the split). Measured: PyTorch's float64
+    linspace is the exact fma, ``linspace(-3, -1e39, 40)`` included, where a plain compensated
+    sum was an ulp off in a few elements. ``odd``: rounded to odd instead (where the product is
+    exact in double, as a float32 step times an index is), so that a float32 cast of the result
+    rounds once, as C's ``fmaf``: PyTorch's float32 linspace. Other dtypes: the compensated sum,
+    as before."""
+    a, b, c = np.asarray(a), np.asarray(b), np.asarray(c)
+    if a.dtype != np.float64 or b.dtype != np.float64 or c.dtype != np.float64:
+        return _fma_compensated(a, b, c)
+    with np.errstate(over="ignore", invalid="ignore"):
+        p = a * b
+        big = np.abs(b) > 2.0 ** 900
+        bs = np.where(big, b * 2.0 ** -128, b) if big.any() else b
+        ah, al = _split(a)
+        bh, bl = _split(bs)
+        ps = a * bs
+        err = ((ah * bh - ps) + ah * bl + al * bh) + al * bl  # (p - a*b exactly, in the scaled product)
+        if bs is not b:
+            err = np.where(big, err * 2.0 ** 128, err)
+        th, tl = _two_sum(c, p)
+        v, ev = _two_sum(tl, err)
+        # round v to odd: an inexact sum whose last bit is even moves one ulp toward the lost part
+        even = (np.asarray(v, dtype=np.float64).view(np.int64) & 1) == 0
+        fix = (ev != 0) & even
+        if fix.any():
+            v = np.where(fix, np.nextafter(v, np.where(ev > 0, np.inf, -np.inf)), v)
+        r = np.where(v == 0, th, th + v)  # (th when exact: it has the zero's sign, -0 + -0 = -0, where th + 0 is +0)
+        if odd:  # (v is tl here: the product was exact; r + er is the exact result)
+            er = (th - r) + v
+            fix = (er != 0) & ((np.asarray(r, dtype=np.float64).view(np.int64) & 1) == 0)
+            if fix.any():
+                r = np.where(fix, np.nextafter(r, np.where(er > 0, np.inf, -np.inf)), r)
+        # (an infinite or NaN product or sum is the fused result itself; the error terms would make it NaN)
+        return np.where(np.isfinite(th), r, p + c)
+
+
+def _split(v):
+    t = 134217729.0 * v
+    hi = t - (t - v)
+    return hi, v - hi
+
+
+def _two_sum(x, y):
+    s = x + y
+    bb = s - x
+    return s, (x - (s - bb)) + (y - bb)
+
+
+def _fma_compensated(a, b, c):
     p = a * b
 
     def split(v):
@@ -202,9 +252,46 @@ def _linspace_values(start, end, steps, npd):
     else:  # float32: ends and step rounded to single precision
         s, e = float(np.float32(start)), float(np.float32(end))
         step = float(np.float32(np.float32(e - s) / np.float32(steps - 1)))
-    i = np.arange(steps, dtype=np.float64)
+        # (each value one fmaf, rounded once into float: computed exactly in double (index times
+        # step is exact there) and rounded to odd, so that the float32 cast is the single rounding)
+        return _linspace_fma(s, e, step, steps, True)
+    return _linspace_fma(s, e, step, steps, False)
+
+
+def _linspace_fma(s, e, step, steps, odd):
+    """``fma(i, step, s)`` for the first half, ``fma(-(steps - 1 - i), step, e)`` for the rest,
+    correctly rounded (rounded to odd with ``odd``: a float32 step, whose products are exact):
+    ``_fma``'s algorithm with the index unsplit (it has at most 26 bits) and the step split once."""
     half = steps // 2
-    return np.where(i < half, _fma(i, step, s), _fma(-(steps - 1 - i), step, e))
+    k = np.arange(steps, dtype=np.float64)
+    k[half:] -= steps - 1
+    if steps:
+        k[-1] = -0.0  # (-(steps - 1 - i) at the last point: end - step * 0 keeps a -0 end's sign)
+    c = np.empty(steps)
+    c[:half] = s
+    c[half:] = e
+    big = max(abs(s), abs(e)) + abs(step) * steps
+    if not (steps < 1 << 26 and (step == 0 or 2.0 ** -900 < abs(step) < 2.0 ** 900) and big < 2.0 ** 1000):
+        return _fma(k, step, c, odd)  # (huge or tiny steps, or an overflow: the general emulation)
+    p = k * step
+    th = c + p
+    bb = th - c
+    tl = (c - (th - bb)) + (p - bb)  # (th + tl = c + p exactly)
+    if odd:  # (k * step is exact: round th + tl to odd)
+        fix = (tl != 0) & ((th.view(np.int64) & 1) == 0)
+        if fix.any():
+            th = np.where(fix, np.nextafter(th, np.where(tl > 0, np.inf, -np.inf)), th)
+        return th
+    t = 134217729.0 * step
+    sh = t - (t - step)
+    err = (k * sh - p) + k * (step - sh)  # (k * step - p exactly: Dekker with k its own high part)
+    v = tl + err
+    bb = v - tl
+    ev = (tl - (v - bb)) + (err - bb)
+    fix = (ev != 0) & ((v.view(np.int64) & 1) == 0)  # (v rounded to odd)
+    if fix.any():
+        v = np.where(fix, np.nextafter(v, np.where(ev > 0, np.inf, -np.inf)), v)
+    return np.where(v == 0, th, th + v)
 
 
 def _range_dtype(fname, dtype, start, end, steps):
@@ -241,6 +328,9 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     elif steps and dtype is _dt.float32:  # (one point: only float refuses one beyond its range, as logspace)
         _check_float_ends(dtype, start)
     if dtype.category == 3:
+        if steps > 1 and dtype is _dt.complex64:  # (each end converted as c10 converts a number: checked)
+            checked_fill_value(complex(start), dtype.np)
+            checked_fill_value(complex(end), dtype.np)
         vals = np.linspace(start, end, steps)
     elif dtype.category <= 1:
         # the end points are converted to the dtype first (-5 is 251 in uint8; -0.25 is refused)
@@ -312,6 +402,9 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
         # range but lets it become an infinity in the half types)
         _check_float_ends(dtype, _c_pow(float(base), float(start)))
     if dtype.category == 3:
+        if steps > 1 and dtype is _dt.complex64:  # (each end converted as c10 converts a number: checked)
+            checked_fill_value(complex(start), dtype.np)
+            checked_fill_value(complex(end), dtype.np)
         exps = np.linspace(complex(start), complex(end), steps)
         return _finish((complex(base) ** exps).astype(dtype.np), resolve_device(device), requires_grad)
     ends = (start, end)

@@ -40,6 +40,8 @@ def checked_fill_number(d, v):
     share it), with c10's checks: its overflow error where a number does not fit an integer type
     (negative ints wrap into the unsigned ones: -1 fills a uint16 with 65535)."""
     kind = _np_kind(d.dtype)
+    if v.__class__ is int and not -(1 << 63) <= v < 1 << 64:  # (PyTorch's parser reads an int64 or a uint64)
+        raise OverflowError("int too big to convert" if v > 0 else "can't convert negative int to unsigned")
     if kind not in "c" and isinstance(v, complex):
         if kind != "b":  # a bool tensor takes any number (non-zero is True)
             raise F.complex_into_real(d.dtype)
@@ -50,11 +52,13 @@ def checked_fill_number(d, v):
             if not (kind == "u" and -(1 << 63) <= v < 0):
                 raise RuntimeError(f"value cannot be converted to type {d.dtype.name}_t without overflow")
             v %= 1 << (8 * d.dtype.itemsize)  # PyTorch wraps negatives into unsigned types
-    elif v.__class__ is float and kind in "iu" or d.dtype.itemsize == 1 and kind == "f":
+    elif v.__class__ is float and kind in "iu" or kind in "fc" and d.dtype.char not in "dD" \
+            and v.__class__ in (bool, int, float, complex):
         from ..creation.fills import checked_fill_value
         # a float into an integer type: c10's range check (NumPy raises OverflowError or wraps); the
-        # 8-bit floats: c10 checks the range only when filling more than one element (its one-element
-        # fill_ takes the unchecked conversion: 1e10 saturates into e4m3fn)
+        # narrower floats: c10 checks the range (float32 and complex64 always; the 16- and 8-bit floats
+        # only when filling other than one element: its one-element fill_ converts them unchecked, so
+        # 1e10 saturates into e4m3fn and 1e5 becomes a half's inf)
         v = checked_fill_value(v, d.dtype, range_check=kind != "f" or d.size != 1)
     return v
 

@@ -137,6 +137,8 @@ def _setitem_frontend(op):
                     # another, and rounds, saturates and wraps otherwise than c10
                     v = _to_kernel(np, v, self._data.dtype, False)
         elif isinstance(value, F._SCALARS):
+            if value.__class__ is int and not -(1 << 63) <= value < 1 << 63:
+                raise ValueError("Overflow when unpacking long long")  # (PyTorch reads t[i] = n as an int64)
             if value.__class__ is complex:
                 kind = _np_kind(self._data.dtype)
                 if kind not in "cb":
@@ -144,12 +146,13 @@ def _setitem_frontend(op):
                         raise F.complex_into_real(np.dtype(np.float16) if kind == "f" and self._data.dtype.itemsize == 2
                                                   else self._data.dtype, via_double=True)
                     value = value.real
-            # PyTorch's checked conversion (-1 wraps into uint8, 300 or nan does not fit); a
-            # number into a float tensor needs none (half, float, double and complex: NumPy's chars
-            # "efdFD"; bfloat16 and the 8-bit floats take the other path, c10's unchecked conversion
-            # for the latter: 1e10 saturates into e4m3fn)
+            # PyTorch's checked conversion (-1 wraps into uint8, 300 or nan does not fit); only a
+            # number into a double or complex128 tensor needs none (NumPy's chars "dD"); the 16- and
+            # 8-bit floats take c10's unchecked conversion here (1e10 saturates into e4m3fn)
             dt = self._data.dtype
-            v = value if dt.char in "efdFD" else checked_fill_scalar(value, dt, False)
+            # (float32 and complex64 are range-checked too: t[0] = 1e40 raises, where a half takes it as
+            # inf, through float as c10 rounds: 65519.99999999999 is inf, not NumPy's direct 65504)
+            v = value if dt.char in "dD" else checked_fill_scalar(value, dt, False)
         else:  # PyTorch takes tensors and numbers only (no lists or arrays)
             cls = type(value)
             name = cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"

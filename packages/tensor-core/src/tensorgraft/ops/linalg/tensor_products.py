@@ -13,7 +13,7 @@ from .. import _frontend as F
 from .._args import spread_args, wrap_dim
 from .._define import defop
 from .checks import _C_NAMES, _record, _tensor_args
-from .einsum_pairs import contract_like_pytorch
+from .einsum_pairs import contract_like_pytorch, einsum_result_dtype, multiplies_only, row_major
 from .matmul import _cpu_matmul
 from tensorgraft.dtypes import np_kind as _np_kind
 
@@ -27,11 +27,18 @@ _LETTERS = _LOWERCASE + _UPPERCASE
 def _einsum_kernel(xp, eq, *arrays):
     if xp is np:
         kind = arrays[0].dtype.kind
-        if len(arrays) > 1 and (kind in "iu" or kind in "fc" and arrays[0].itemsize >= 4):
-            # float32/64, complex and integers: pairwise through bmm's kernel, PyTorch's order and
-            # layout (einsum_pairs.py); the half types keep NumPy's loop (it sums them in float)
+        if len(arrays) > 1 and (kind in "biu" or kind in "fc" and arrays[0].itemsize >= 4
+                                or multiplies_only(eq, tuple(a.shape for a in arrays))):
+            # float32/64, complex, integers and bools (which reach no bmm): pairwise through bmm's
+            # kernel, PyTorch's order and layout (einsum_pairs.py); the half types keep NumPy's loop
+            # where a pair sums (it sums them in float), not where each pair only multiplies (PyTorch
+            # rounds each product, as this does)
             return contract_like_pytorch(eq, arrays, _cpu_matmul)
-        return np.einsum(eq, *arrays, optimize=len(arrays) > 1)
+        r = np.einsum(eq, *arrays, optimize=len(arrays) > 1)
+        if len(arrays) == 1 and len(set(eq.split("->")[0])) > len(eq.split("->")[1]):
+            # (PyTorch's sum over the contracted labels: a new row-major tensor)
+            r = row_major(r)
+        return r
     return xp.einsum(eq, *arrays)
 
 
@@ -135,12 +142,16 @@ def _einsum_frontend(op):
             if t._device is not dev:
                 raise F.device_mismatch("einsum", operands[0], t)
         arrays = [t._data for t in operands]
-        if len({a.dtype for a in arrays}) > 1:
-            dt = operands[0].dtype
-            for t in operands[1:]:
-                dt = _dt.promote_types(dt, t.dtype)
-            arrays = [a.astype(dt.np) for a in arrays]
         eq = ",".join(ins) + "->" + out
+        if len({a.dtype for a in arrays}) > 1 or _dt.np_kind(arrays[0].dtype) in "biu":
+            # PyTorch's dtype rules (einsum_pairs.py): bmm refuses bools and mixed dtypes, a sum of
+            # bools or integers is an int64; the operands computed in the result's dtype (so that a
+            # bool ``ij->i`` counts)
+            dt = einsum_result_dtype(eq, tuple(a.shape for a in arrays), [t.dtype for t in operands],
+                                     _dt.promote_types)
+            if dt.category >= 2 or len(arrays) == 1:
+                arrays = [a if a.dtype == dt.np else a.astype(dt.np) for a in arrays]
+            # (else bools and integers go in as they are: each pairwise step widens as PyTorch's)
         low = arrays[0].dtype if arrays and _dt.np_kind(arrays[0].dtype) == "f" and arrays[0].itemsize == 1 else None
         if low is not None:
             # the 8-bit floats (NumPy's einsum has no loop for them): products summed in float32, the
