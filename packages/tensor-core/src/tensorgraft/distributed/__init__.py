@@ -13,7 +13,8 @@ data sent straight from the tensors' memory (CUDA tensors through host memory). 
 - ``rendezvous.py``: ``init_method`` URLs (env://, tcp://, file://);
 - ``transport.py``: the connections and their messages;
 - ``process_group.py``: groups, ranks, ``init_process_group``/``new_group``, ``ReduceOp``, ``Work``;
-- ``collectives.py``: the operations on tensors; ``objects.py``: on picklable objects;
+- ``collectives.py``: the operations on tensors (``point_to_point.py``: send/recv;
+  ``tensor_messages.py``, ``ring_reduce.py``: what they share); ``objects.py``: on picklable objects;
 - ``run.py``: the launcher (PyTorch's ``torchrun``).
 """
 from .collectives import (P2POp, all_gather, all_gather_coalesced, all_gather_into_tensor, all_gather_single, all_reduce,

@@ -15,6 +15,10 @@ Algorithms, chosen for a handful of processes on one or a few machines:
 
 Each message carries the dtype and shape it was made from; a receiver that expected another one
 raises, naming both ranks' tensors, instead of reading garbage.
+
+The argument checks and byte conversions every call shares are in ``tensor_messages.py``, the
+reduce ops and the ring in ``ring_reduce.py``, ``send``/``recv`` and kin in ``point_to_point.py``
+(re-exported here, where ``tensorgraft.distributed`` and ``objects.py`` import them).
 """
 from __future__ import annotations
 
@@ -22,187 +26,15 @@ import warnings
 
 import numpy as np
 
-from ..device import get_backend
-from ..futures import Future
-from ..memory_layout import strided
 from ..tensor import Tensor
 from .errors import DistBackendError
-from .process_group import ProcessGroup, ReduceOp, RedOpType, Work, _world, group_rank_of, resolve_group
-
-# ---------------------------------------------------------------------------- tensors <-> bytes
-
-
-def check_single_tensor(param, name: str) -> None:
-    if not isinstance(param, Tensor):
-        raise TypeError(f"Invalid function argument. Expected parameter `{name}` of type torch.Tensor\n"
-                        f"             but got {type(param)} instead.")
-    if param.layout is not strided:
-        raise RuntimeError(f"Collectives take dense tensors; `{name}` has layout {param.layout}. Convert it with "
-                           ".to_dense() first.")
-    if param._device.type == "meta":
-        raise RuntimeError(f"`{name}` is a meta tensor: it has no data to send. Create it on 'cpu' or 'cuda'.")
+from .process_group import ProcessGroup, RedOpType, ReduceOp, group_rank_of
+from .tensor_messages import (_member, _run, as_bytes, check_single_tensor, check_tensor_list, expect, from_bytes,
+                              host_array, meta_of, write_back)
+from .ring_reduce import reduction, ring_all_reduce
+from .point_to_point import P2POp, _peer, batch_isend_irecv, irecv, isend, recv, send  # noqa: F401
 
 
-def check_tensor_list(param, name: str) -> None:
-    if not isinstance(param, list):
-        raise TypeError(f"Invalid function argument. Expected parameter `{name}` of type List[torch.Tensor]\n"
-                        f"             but got {type(param)} instead.")
-    if not all(isinstance(p, Tensor) for p in param):
-        raise TypeError(f"Invalid function argument. Expected parameter `{name}` of type List[torch.Tensor]\n"
-                        f"             but got {type(param)} with elements of type {[type(p) for p in param]}.")
-    for p in param:
-        check_single_tensor(p, name)
-
-
-def host_array(t: Tensor) -> np.ndarray:
-    """``t``'s values as a C-contiguous NumPy array (a copy for CUDA or non-contiguous tensors)."""
-    a = t._data if t._device.type == "cpu" else get_backend(t._device).to_host(t._data)
-    return np.ascontiguousarray(a)
-
-
-def write_back(t: Tensor, values: np.ndarray) -> None:
-    """Store ``values`` (same shape) into ``t`` in place. As PyTorch's collectives, this neither
-    records autograd history nor bumps the version counter."""
-    values = values.reshape(t._data.shape)
-    if t._device.type == "cpu":
-        np.copyto(t._data, values, casting="unsafe")
-    else:
-        t._data[...] = get_backend(t._device).from_host(np.ascontiguousarray(values), t._device.index)
-
-
-def as_bytes(a: np.ndarray):
-    return a.reshape(-1).view(np.uint8)
-
-
-def meta_of(a: np.ndarray) -> str:
-    return f"{a.dtype}{list(a.shape)}"
-
-
-def from_bytes(payload, like: np.ndarray) -> np.ndarray:
-    return np.frombuffer(payload, dtype=like.dtype)
-
-
-def expect(op: str, me: int, src: int, mine: str, theirs: str, payload) -> None:
-    """Raise when a peer's message (``theirs``) is not what this rank's own call (``mine``) expects,
-    or is the error that ended the connection."""
-    if isinstance(payload, BaseException):
-        raise payload
-    if mine != theirs:
-        raise DistBackendError(
-            f"{op}: rank {me} passed a tensor of {_describe(mine)} but rank {src} passed {_describe(theirs)}; every "
-            "rank must pass tensors of the same dtype and shape")
-
-
-def _describe(meta: str) -> str:
-    dtype, _, shape = meta.partition("[")
-    return f"dtype {dtype} and shape ({shape.rstrip(']')})"
-
-
-def _run(pg: ProcessGroup, job, result, async_op: bool):
-    if not async_op and pg.run_now(job):
-        return None
-    work = pg.submit(job, result)
-    if async_op:
-        return work
-    work.wait()
-    return None
-
-
-def _member(group, op_name: str):
-    pg = resolve_group(group)
-    if pg is None:
-        warnings.warn(f"Running {op_name} on global rank {_world.default_pg.rank()} which does not belong to the given "
-                      "group.", stacklevel=3)
-    return pg
-
-
-# ---------------------------------------------------------------------------- reductions
-_UFUNCS = {RedOpType.SUM: np.add, RedOpType.AVG: np.add, RedOpType.PRODUCT: np.multiply, RedOpType.MIN: np.minimum,
-           RedOpType.MAX: np.maximum, RedOpType.BAND: np.bitwise_and, RedOpType.BOR: np.bitwise_or,
-           RedOpType.BXOR: np.bitwise_xor}
-_TORCH_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-
-
-def reduction(op, t: Tensor, opname: str):
-    """The NumPy ufunc of ``op`` for ``t``'s dtype (PyTorch's refusals raised here)."""
-    if isinstance(op, ReduceOp) and not isinstance(op, RedOpType):
-        op = op.op
-    try:
-        op = RedOpType(op)
-    except ValueError:
-        raise ValueError(f"{opname}: unknown reduce operation {op!r}; use a member of ReduceOp") from None
-    kind = t._data.dtype.kind
-    if op not in _UFUNCS:
-        raise ValueError(f"{opname}: ReduceOp.{op.name} is not supported by the gloo backend")
-    if op in (RedOpType.BAND, RedOpType.BOR, RedOpType.BXOR) and kind not in "iub":
-        raise RuntimeError(f"Cannot use ReduceOp.{op.name} with non-integral dtype")
-    if kind == "c" and op not in (RedOpType.SUM, RedOpType.AVG):
-        raise ValueError(f"{opname} does not support {op} on complex tensors")
-    if op is RedOpType.AVG and kind in "iub":
-        raise RuntimeError(f"result type Float can't be cast to the desired output type "
-                           f"{_TORCH_NAMES.get(str(t._data.dtype), str(t._data.dtype))}")
-    return op, _UFUNCS[op]
-
-
-def _chunks(n: int, parts: int):
-    """``parts`` consecutive (start, stop) ranges covering ``n`` elements, sizes differing by one."""
-    base, extra = divmod(n, parts)
-    edges = [0]
-    for i in range(parts):
-        edges.append(edges[-1] + base + (1 if i < extra else 0))
-    return [(edges[i], edges[i + 1]) for i in range(parts)]
-
-
-def ring_all_reduce(pg: ProcessGroup, channel: str, flat: np.ndarray, ufunc, average: bool, opname: str) -> None:
-    """Reduce ``flat`` (1-D, this rank's values) across the group in place.
-
-    Every landing place is posted to the transport before the first send (``Mesh.expect``), so the
-    peers' chunks are read straight into memory: the reduce-scatter's into two alternating halves
-    of the group's scratch buffer (a chunk for step s+2 can only be sent once this rank has sent
-    step s+1, that is after it consumed step s), the all-gather's into ``flat`` itself. A rank only
-    finishes its reduce-scatter once every rank's dtype and size were checked along the ring, so
-    the all-gather never writes a mismatched peer's bytes into ``flat``."""
-    n, me = pg.size(), pg.rank()
-    mesh = pg.mesh
-    nxt, prv = (me + 1) % n, (me - 1) % n
-    chunks = _chunks(flat.size, n)
-    total = f"{flat.dtype}[{flat.size}]"
-    widest = max(hi - lo for lo, hi in chunks)
-    scratch = pg.scratch(2 * widest * flat.itemsize).view(flat.dtype)
-    landing = []
-    for step in range(n - 1):
-        lo, hi = chunks[(me - step - 1) % n]
-        half = scratch[(step % 2) * widest:(step % 2) * widest + (hi - lo)]
-        landing.append((half, mesh.expect(prv, f"{channel}.{step}", half.view(np.uint8))))
-    gathered = []
-    for step in range(n - 1):
-        lo, hi = chunks[(me - step) % n]
-        gathered.append(mesh.expect(prv, f"{channel}.g{step}", flat[lo:hi].view(np.uint8)))
-    for step in range(n - 1):  # reduce-scatter: after it, rank r holds the total of chunk r+1
-        lo, hi = chunks[(me - step) % n]
-        sent = mesh.send(nxt, f"{channel}.{step}", total, as_bytes(flat[lo:hi]))
-        src, meta, payload = mesh.recv(prv, f"{channel}.{step}")
-        expect(opname, me, src, total, meta, payload)
-        half, posted = landing[step]
-        theirs = half if payload is posted else from_bytes(payload, flat)
-        lo, hi = chunks[(me - step - 1) % n]
-        ufunc(flat[lo:hi], theirs, out=flat[lo:hi])
-        sent.result()
-    lo, hi = chunks[(me + 1) % n]
-    if average:
-        flat[lo:hi] /= n
-    for step in range(n - 1):  # all-gather the totals around the ring
-        lo, hi = chunks[(me + 1 - step) % n]
-        sent = mesh.send(nxt, f"{channel}.g{step}", total, as_bytes(flat[lo:hi]))
-        src, meta, payload = mesh.recv(prv, f"{channel}.g{step}")
-        expect(opname, me, src, total, meta, payload)
-        if payload is not gathered[step]:  # (arrived before it was posted: copy it in)
-            lo, hi = chunks[(me - step) % n]
-            flat[lo:hi] = from_bytes(payload, flat)
-        sent.result()
-
-
-# ---------------------------------------------------------------------------- collectives
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op: bool = False):
     """Reduce ``tensor`` across the group with ``op``; every rank ends with the result."""
     check_single_tensor(tensor, "tensor")
@@ -629,104 +461,3 @@ def monitored_barrier(group=None, timeout=None, wait_all_ranks: bool = False):
     for f in [mesh.send(peer, channel + ".go", "go", b"") for peer in range(1, n)]:
         f.result()
     return None
-
-
-# ---------------------------------------------------------------------------- point to point
-def _peer(pg: ProcessGroup, rank, group_rank, what: str) -> int:
-    r = group_rank_of(pg, rank, group_rank, what)
-    if r == pg.rank():
-        label = "destination" if what == "dst" else "source"
-        raise ValueError(f"Invalid {label} rank: {label} rank should not be the same as the rank of the current "
-                         "process.")
-    return r
-
-
-def isend(tensor, dst=None, group=None, tag: int = 0, group_dst=None):
-    """Send ``tensor`` to rank ``dst`` without waiting; returns a ``Work``."""
-    check_single_tensor(tensor, "tensor")
-    pg = _member(group, "isend")
-    if pg is None:
-        return None
-    peer = _peer(pg, dst, group_dst, "dst")
-    a = host_array(tensor)
-    done = Future()
-    sent = pg.mesh.send(peer, f"p{int(tag)}", meta_of(a), as_bytes(a))
-
-    def finished(f):
-        if f.exception() is not None:
-            done.set_exception(f.exception())
-        else:
-            done.set_result([tensor])
-    sent.add_done_callback(finished)
-    return Work(done)
-
-
-def send(tensor, dst=None, group=None, tag: int = 0, group_dst=None) -> None:
-    """Send ``tensor`` to rank ``dst`` (returns once the data left this process)."""
-    work = isend(tensor, dst, group, tag, group_dst)
-    if work is not None:
-        work.wait()
-
-
-def irecv(tensor, src=None, group=None, tag: int = 0, group_src=None):
-    """Receive into ``tensor`` from rank ``src`` (None: any rank) without waiting; returns a ``Work``
-    whose ``_source_rank()`` is the sender once it completes."""
-    check_single_tensor(tensor, "tensor")
-    pg = _member(group, "irecv")
-    if pg is None:
-        return None
-    peer = None if src is None and group_src is None else _peer(pg, src, group_src, "src")
-    like = host_array(tensor)
-    want = meta_of(like)
-    done = Future()
-    work = Work(done)
-    work.source_rank = None
-
-    def arrived(source, meta, payload):
-        try:
-            expect("recv", pg.rank(), source, want, meta, payload)
-            write_back(tensor, from_bytes(payload, like))
-            work.source_rank = pg.ranks[source]
-            done.set_result([tensor])
-        except BaseException as e:  # handed to whoever waits on the work
-            done.set_exception(e)
-    pg.mesh.recv_async(peer, f"p{int(tag)}", arrived)
-    work._source_rank = lambda: work.source_rank
-    return work
-
-
-def recv(tensor, src=None, group=None, tag: int = 0, group_src=None) -> int:
-    """Receive into ``tensor`` from rank ``src`` (None: any rank); returns the sender's rank."""
-    work = irecv(tensor, src, group, tag, group_src)
-    if work is None:
-        return -1
-    work.wait()
-    return work.source_rank
-
-
-class P2POp:
-    """One send or receive for ``batch_isend_irecv``: ``P2POp(dist.isend, tensor, peer)``."""
-
-    def __init__(self, op, tensor, peer=None, group=None, tag: int = 0, group_peer=None):
-        if op not in (isend, irecv):
-            raise ValueError("Invalid ``op``. Expected ``op`` to be of type ``torch.distributed.isend`` or "
-                             "``torch.distributed.irecv``.")
-        check_single_tensor(tensor, "tensor")
-        self.op, self.tensor, self.peer, self.group, self.tag, self.group_peer = op, tensor, peer, group, tag, group_peer
-
-    def __repr__(self):
-        return f"P2POp({self.op.__name__}, peer={self.peer}, tag={self.tag})"
-
-
-def batch_isend_irecv(p2p_op_list) -> list:
-    """Start every ``P2POp`` of the list; returns their ``Work`` handles."""
-    if not isinstance(p2p_op_list, list) or not all(isinstance(p, P2POp) for p in p2p_op_list):
-        raise ValueError("Invalid ``p2p_op_list``. Each op is expected to to be of type "
-                         "``torch.distributed.P2POp``.")
-    works = []
-    for p in p2p_op_list:
-        if p.op is isend:
-            works.append(isend(p.tensor, p.peer, p.group, p.tag, p.group_peer))
-        else:
-            works.append(irecv(p.tensor, p.peer, p.group, p.tag, p.group_peer))
-    return works

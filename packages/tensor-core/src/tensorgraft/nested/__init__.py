@@ -9,7 +9,9 @@ How they are built, and why (the details are in the module docstrings):
   list of component tensors because elementwise ops are then one op on the buffer, and autograd
   needs nothing new: the engine sees an ordinary tensor, the buffer.
 - ``ops.py``: ``__torch_function__`` routes every op on a nested tensor to a handler named in a
-  table; an op without one is refused naming it, never run on the buffer by accident.
+  table (``handlers.py``; the handlers live in one module per op family: ``methods``,
+  ``elementwise``, ``reductions``, ``products``, ``shape_ops``); an op without one is refused
+  naming it, never run on the buffer by accident.
 - ``factories.py``: the public constructors and ``to_padded_tensor``/``masked_select``.
 
 Importing this package defines the subclass, which turns ``__torch_function__`` dispatch on for
