@@ -407,7 +407,7 @@ def _grad_results(node, gx, gw, gb, bf16, dev):
     return none_for_also(node, (gx, gw, gb))
 
 
-@formula("conv2d")
+@formula("conv2d", saves=(0, 1))  # (the bias is not kept: PyTorch's ConvolutionBackward0 packs input and weight)
 def _conv_grad(node, g):
     if gs.enabled:  # create_graph=True: gradients through ops, which differentiate again
         return conv_grads(node, g, _OPS)
@@ -468,7 +468,7 @@ def conv_transpose2d_op(input, weight, bias, stride, pads, dil, groups, out_hw, 
 _CONVT = nnop("conv_transpose2d", _convT_kernel, conv_transpose2d_op, node="ConvolutionBackward0")
 
 
-@formula("conv_transpose2d")
+@formula("conv_transpose2d", saves=(0, 1))
 def _convT_grad(node, g):
     if gs.enabled:  # create_graph=True: gradients through ops, which differentiate again
         return conv_transpose_grads(node, g, _OPS)

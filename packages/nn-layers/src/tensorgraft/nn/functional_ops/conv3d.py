@@ -416,12 +416,12 @@ def weight_grads(node, gw, ops):
 _OPS = (conv3d_op, conv_transpose3d_op, conv3d_weight_op)
 
 
-@formula("conv3d")
+@formula("conv3d", saves=(0, 1))
 def _conv3d_grad(node, g):
     return conv_grads(node, g, _OPS)
 
 
-@formula("conv_transpose3d")
+@formula("conv_transpose3d", saves=(0, 1))
 def _convT3d_grad(node, g):
     return conv_transpose_grads(node, g, _OPS)
 
