@@ -28,6 +28,7 @@ _SIZES_SAVED = {
                      "SortBackward0", "TopkBackward0", "IndexSelectBackward0", "DiagonalBackward0",
                      "UnfoldBackward0", "TraceBackward0"), ("self",)),
     "MmBackward0": ("self", "mat2"),
+    "AddmmBackward0": ("mat1", "mat2"),  # (both: the tensor and its sizes)
     "MaskedScatterBackward0": ("source",),
 }
 _NUMEL_SAVED = frozenset({"MeanBackward0", "MeanBackward1"})
@@ -53,7 +54,8 @@ def _has_saved(node, name: str) -> bool:
 def _saved_properties(op, saves_output: bool, second=None, defaults=None) -> dict:
     """``_saved_<arg>`` / ``_raw_saved_<arg>`` properties for a node class of ``op``: what the node
     saved for its backward, as PyTorch's generated nodes expose it. ``<arg>`` is ``self`` (the first
-    input), another input by the name the op's signature gives it (``other``, ``exponent``),
+    input), another input by the name the op's signature gives it (``other``, ``exponent``) or,
+    where the formula declares ``input_names``, by the name given there (``_input_index``),
     ``result`` (the output), a non-tensor argument the node kept (``dim``, ``keepdim``), or
     ``<input>_sym_sizes`` / ``<input>_sym_numel``. A name the node's formula does not keep raises
     AttributeError, like the attributes of a PyTorch node that does not save it.
@@ -67,6 +69,8 @@ def _saved_properties(op, saves_output: bool, second=None, defaults=None) -> dic
     except (TypeError, ValueError, AttributeError):
         params = []
     args = {"self", *params[1:]} - {"out"}  # (``out=`` is where a result goes, never saved)
+    for names in _all_declared_names(op):
+        args |= {n for n in names if n is not None}
     if second is not None and "other" in params[1:2]:
         args = (args - {"other"}) | {second}
     if saves_output:
@@ -99,8 +103,39 @@ def _raw_saved_getter(arg):
     return get
 
 
+def _declared_names(formula, cls_name):
+    """The formula's ``input_names`` for the node ``cls_name`` (a tuple, or a dict from node name to
+    tuple where overloads name their inputs differently), or None where it declares none."""
+    names = getattr(formula, "input_names", None)
+    return names.get(cls_name) if names.__class__ is dict else names
+
+
+def _all_declared_names(op):
+    """Every ``input_names`` tuple the formula of ``op`` declares (for any of its nodes)."""
+    formula = getattr(op, "formula", None)
+    if formula is None and getattr(op, "extra", None) and op.extra.get("formula_of"):
+        from tensorgraft.registry import registry
+        formula = registry.ops[op.extra["formula_of"]].formula
+    names = getattr(formula, "input_names", None)
+    if names is None:
+        return ()
+    return tuple(names.values()) if names.__class__ is dict else (names,)
+
+
 def _input_index(node, arg):
-    """The input position of the op's argument named ``arg`` (``self`` is the first), or None."""
+    """The input position of the op's argument named ``arg`` (``self`` is the first), or None.
+
+    A formula's ``input_names`` (``gather.input_names = ("self", "index")``) comes first: the node's
+    inputs are not always the op's signature in order (``gather(input, dim, index)`` records
+    ``(input, index)``, ``dim`` going to attrs), and PyTorch's node names them after its own
+    derivative formula (``mat1``/``mat2`` of AddmmBackward0). A None there is an input PyTorch's
+    node never shows (addmm's ``self``)."""
+    names = _declared_names(node._formula, type(node).__name__)
+    if names is not None:
+        if arg not in names:
+            return None
+        k = names.index(arg)
+        return k if k < len(node.in_meta) else None
     if arg == "self":
         return 0
     import inspect

@@ -39,10 +39,17 @@ def angle(node, g):
     return (tg.where(x == 0, tg.zeros_like(r), r),)
 
 
-@formula("complex", saves=(), node="ComplexBackward0")
+# PyTorch's ComplexBackward0 keeps each part that needs a gradient (``_saved_real``/``_saved_imag``; None
+# for the other), so an in-place change to it before backward raises; its saved-tensor hooks pack the
+# imaginary part first. (The gradients themselves read neither.)
+@formula("complex", saves_crossed=((0,), (1,)), node="ComplexBackward0")
 def complex_(node, g):
     need_re, need_im = node.needs_input_grad
     return (g.real if need_re else None), (g.imag if need_im else None)
+
+
+complex_.pack_order = (1, 0)
+complex_.input_names = ("real", "imag")  # (the frontend's signature says ``a``, ``b``)
 
 
 @formula("polar", saves=(), saves_output=True, node="PolarBackward0")

@@ -89,6 +89,13 @@ def clamp_max(node, g):
     return gx, ghi
 
 
+# PyTorch's nodes name the bound ``min``/``max`` (the frontends say ``bound``), and the Scalar overloads
+# (ClampBackward1, ClampMinBackward0, ClampMaxBackward0) keep a number there, not a tensor
+clamp.number_saves = {"ClampBackward1": ("min", "max")}
+clamp_min.input_names, clamp_min.number_saves = ("self", "min"), {"ClampMinBackward0": ("min",)}
+clamp_max.input_names, clamp_max.number_saves = ("self", "max"), {"ClampMaxBackward0": ("max",)}
+
+
 @formula("lerp")
 def lerp(node, g):
     a, b, w = node.inputs

@@ -143,6 +143,9 @@ def where(node, g):
     return (None, tg.where(cond, g, zero) if need[1] else None, tg.where(cond, zero, g) if need[2] else None)
 
 
+where.input_names = ("condition", "self", "other")  # (PyTorch's WhereBackward0 shows ``_saved_condition``)
+
+
 # PyTorch's GatherBackward0 keeps the input too (an in-place change to it then raises at backward),
 # packed after the index
 @formula("gather", saves=(0, 1))
@@ -206,6 +209,14 @@ def index_add(node, g):
 # the op's signature (``dim`` comes between), so the order is declared
 gather.pack_order = (1, 0)
 index_add.pack_order = (1, 2, 0)
+# the names PyTorch's nodes give the inputs these nodes record, for ``_saved_<name>`` (their ``dim`` goes to
+# attrs, so the op's signature order, ``(input, dim, index, ...)``, would name the index ``dim``); None: an
+# input PyTorch's node never shows (IndexAddBackward0 keeps no ``self``)
+gather.input_names = scatter.input_names = scatter_add.input_names = ("self", "index", "src")
+index_select.input_names = ("self", "index")
+# (our gather's gradient is always dense, whatever ``sparse_grad`` says: the node shows what it does)
+gather.saved_defaults = {"sparse_grad": False}
+index_add.input_names = (None, "index", "source")
 
 
 def _written_grads(node, g, cleared, taken):
@@ -229,6 +240,10 @@ def index_fill(node, g):
     # a position filled several times (repeated index) holds the value once: count it once
     return _written_grads(node, g, lambda g: g.index_fill(d, index, 0),
                           lambda g: g.index_select(d, index.unique(sorted=False)).sum())
+
+
+index_copy.input_names = ("self", "index", "source")  # (see gather's: ``dim`` is in attrs)
+index_fill.input_names = ("self", "index", "value")
 
 
 @formula("masked_fill", saves=(1,))

@@ -175,6 +175,12 @@ def addmm(node, g):
     return gi, g1, g2
 
 
+# PyTorch's nodes name the factors after their overload's schema (and show no ``self``: the added input
+# is not kept), not ``m1``/``m2`` as our frontends do
+addmm.input_names = {"AddmmBackward0": (None, "mat1", "mat2"), "AddmvBackward0": (None, "mat", "vec"),
+                     "BaddbmmBackward0": (None, "batch1", "batch2"), "AddbmmBackward0": (None, "batch1", "batch2")}
+
+
 # --------------------------------------------------------------------------- batched forms
 # The products' gradients over a leading batch dim of g (``autograd/batched_backward.py``):
 # matmul broadcasts the other factor across it, the engine then sums broadcast dims away.

@@ -17,10 +17,33 @@ def _linear_kernel(xp, x, w, b):
         out = x.dot(w.T)
     else:
         # a 1-D weight (one output, squeezed) adds no output dimension
-        out = x.reshape(-1, x.shape[-1]).dot(w.T).reshape(x.shape[:-1] + w.shape[:-1])
+        rows = x.reshape(-1, x.shape[-1]).dot(w.T)
+        if b is not None and b.ndim == 2 and b.shape[0] == rows.shape[0]:
+            # PyTorch's addmm of the rows expands a (rows, 1) bias along the flattened rows
+            # (``_bias_after`` sends only such biases here: the N-D broadcast would differ)
+            rows += b
+            b = None
+        out = rows.reshape(x.shape[:-1] + w.shape[:-1])
     if b is not None:
         out += b
     return out
+
+
+def _bias_after(x, b, contiguous: bool) -> bool:
+    """Whether PyTorch's ``linear`` adds the bias after a ``matmul`` (``output.add_(bias)``: an
+    ``AddBackward0`` on top, the bias broadcast in place to the output's shape) rather than
+    folding the input into rows for ``addmm(bias, rows, weight.t())`` (which expands the bias to
+    ``(rows, out)``). A 2-D input always takes addmm; other ranks only when the input is
+    contiguous and the bias has one dimension that is not 1 or is 1-D (measured on PyTorch 2.13:
+    ``(out,)``, ``(1, out)``, ``(rows, 1)``, also ``(1, 1, out)``, which addmm then refuses; but
+    ``()``, ``(1, 1)``, ``(3, out)``, ``(2, 1, out)`` go through matmul)."""
+    if x.ndim == 2:
+        return False
+    if not contiguous:
+        return True
+    if b.ndim == 1:
+        return False
+    return sum(1 for s in b.shape if s != 1) != 1
 
 
 def _wrap_rounded(a, dev):
@@ -69,9 +92,17 @@ def _scalar_name(npdtype):
 def linear(input, weight, bias=None):
     if _autocast.on:
         input, weight, bias = _autocast.lower(input, weight, bias)
-    out = _product(input, weight, bias)
+    out, after = _product(input, weight, bias, split=True)
     if gs.enabled and (input._requires_grad or weight._requires_grad or (bias is not None and bias._requires_grad)):
+        if after:
+            # PyTorch's graph: the product's nodes, then ``output.add_(bias)`` (AddBackward0, its
+            # edges the product's top node and the bias)
+            grads = input._requires_grad or weight._requires_grad
+            mm = _record_graph(input, weight, None, out) if grads else wrap(out, input._device)
+            return mm.add_(bias)
         return _record_graph(input, weight, bias, out)
+    if after:
+        out += bias._data  # (in place, as PyTorch's add_: the output keeps its dtype)
     return wrap(out, input._device)
 
 
@@ -81,15 +112,17 @@ def linear_one_node(input, weight, bias=None):
     linear's nodes and each saved node is time in every step's backward."""
     if _autocast.on:
         input, weight, bias = _autocast.lower(input, weight, bias)
-    out = wrap(_product(input, weight, bias), input._device)
+    out = wrap(_product(input, weight, bias)[0], input._device)
     if gs.enabled and (input._requires_grad or weight._requires_grad or (bias is not None and bias._requires_grad)):
         record(_OP, out, (input, weight, bias), None, node_name=_top_node_name(input._data, weight._data,
                                                                                 None if bias is None else bias._data))
     return out
 
 
-def _product(input, weight, bias):
-    """The array ``input @ weight.T + bias``, after PyTorch's argument checks."""
+def _product(input, weight, bias, split=False):
+    """The array ``input @ weight.T + bias``, after PyTorch's argument checks, and whether the
+    bias is one PyTorch adds after the product (``_bias_after``): with ``split``, the array then
+    leaves the bias out, for the caller to add."""
     check_tensor(input, "linear")
     check_tensor(weight, "linear", "weight", 2)
     if bias is not None:
@@ -103,7 +136,9 @@ def _product(input, weight, bias):
             and weight._device is dev
             and (b is None or (b.shape == w.shape[:1] and b.dtype == w.dtype and bias._device is dev))):
         _check_linear_args(input, weight, bias)
-    return _OP.table[dev.type](x, w, b)
+    after = b is not None and x.ndim != 2 and (b.ndim != 1 or not x.flags.c_contiguous) and \
+        _bias_after(x, b, x.flags.c_contiguous)
+    return _OP.table[dev.type](x, w, None if after and split else b), after
 
 
 def _check_linear_args(input, weight, bias):
@@ -128,9 +163,9 @@ def _check_linear_args(input, weight, bias):
         other = weight if weight._device is not dev else bias
         raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
                            f"{input.device} and {other.device}! (when checking argument for linear)")
-    if bias is not None and not (x.ndim >= 3 and not input.is_contiguous()):
+    if bias is not None and not _bias_after(x, bias._data, x.flags.c_contiguous):
         # with a bias PyTorch runs addmm(bias, input, weight.t()): its messages name self/mat1/mat2
-        # (a non-contiguous N-D input goes through matmul instead, the bias added after)
+        # (some biases and a non-contiguous input go through matmul instead, the bias added after)
         bd = bias._data.dtype
         if bd != w.dtype:
             raise RuntimeError(f"self and mat2 must have the same dtype, but got {_scalar_name(bd)} and "
@@ -139,23 +174,34 @@ def _check_linear_args(input, weight, bias):
             raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_scalar_name(x.dtype)} and "
                                f"{_scalar_name(w.dtype)}")
         bs = bias._data.shape
-        if bias._data.ndim == 1 or (bias._data.ndim == 2 and x.ndim == 2):
-            # addmm expands the bias to the (rows, out) result, the input flattened to 2-D
-            tgt = [int(np.prod(x.shape[:-1])), w.shape[0]]
-            for d in range(-1, -len(bs) - 1, -1):
-                if bs[d] not in (1, tgt[d]):
-                    raise RuntimeError(f"The expanded size of the tensor ({tgt[d]}) must match the existing size "
-                                       f"({bs[d]}) at non-singleton dimension {len(tgt) + d}.  Target sizes: "
-                                       f"{tgt}.  Tensor sizes: {list(bs)}")
+        tgt = [int(np.prod(x.shape[:-1])), w.shape[0]]
+        if len(bs) > 2:
+            raise RuntimeError(f"expand(torch.{_scalar_name(bd)}Tensor{{{list(bs)}}}, size={tgt}): the number of sizes "
+                               f"provided (2) must be greater or equal to the number of dimensions in the tensor "
+                               f"({len(bs)})")
+        # addmm expands the bias to the (rows, out) result, the input flattened to 2-D
+        for d in range(-1, -len(bs) - 1, -1):
+            if bs[d] not in (1, tgt[d]):
+                raise RuntimeError(f"The expanded size of the tensor ({tgt[d]}) must match the existing size "
+                                   f"({bs[d]}) at non-singleton dimension {len(tgt) + d}.  Target sizes: "
+                                   f"{tgt}.  Tensor sizes: {list(bs)}")
     else:
         if x.dtype != w.dtype:
             raise RuntimeError(_matmul_dtype_message(input, weight))
         if bias is not None:   # matmul's output.add_(bias): the bias broadcasts to the output in place
-            out = tuple(x.shape[:-1]) + (w.shape[0],)
-            for d in range(-1, -min(len(out), bias._data.ndim) - 1, -1):
-                if bias._data.shape[d] not in (1, out[d]):
-                    raise RuntimeError(f"The size of tensor a ({out[d]}) must match the size of tensor b "
-                                       f"({bias._data.shape[d]}) at non-singleton dimension {len(out) + d}")
+            out = tuple(x.shape[:-1]) + tuple(w.shape[:-1])
+            bs = bias._data.shape
+            n = max(len(out), len(bs))
+            full = []
+            for d in range(-1, -n - 1, -1):
+                a = out[d] if -d <= len(out) else 1
+                b = bs[d] if -d <= len(bs) else 1
+                if a != b and a != 1 and b != 1:
+                    raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b ({b}) at "
+                                       f"non-singleton dimension {n + d}")
+                full.insert(0, a if b == 1 else b)
+            if tuple(full) != out:
+                raise RuntimeError(f"output with shape {list(out)} doesn't match the broadcast shape {full}")
 
 
 def _record_graph(input, weight, bias, out):
@@ -166,13 +212,14 @@ def _record_graph(input, weight, bias, out):
     tutorials print and graph visualisers draw. The product stays one fused kernel and one node
     whose formula (``_rows_grad``) works on arrays; the views cost a few microseconds each.
 
-    Inputs PyTorch does not fold into one matrix product (a 1-D weight, a 0-D bias on an input
-    that is not 2-D, a bias of another rank, an input that cannot be viewed as rows) keep a single
-    node named as PyTorch's graph ends (``_top_node_name``)."""
+    Inputs PyTorch does not fold into one matrix product (a 1-D weight, an input that cannot be
+    viewed as rows) keep a single node named as PyTorch's graph ends (``_top_node_name``); a bias
+    PyTorch adds after the product (``_bias_after``) never comes here: ``linear`` records this
+    product without it, then ``add_``s it."""
     x, w, dev = input._data, weight._data, input._device
     b = None if bias is None else bias._data
-    rows_ok = x.ndim == 2 or (x.flags.c_contiguous and (b is None or b.ndim == 1))
-    if w.ndim != 2 or not rows_ok or (b is not None and b.ndim == 0):
+    rows_ok = x.ndim == 2 or (x.flags.c_contiguous and (b is None or not _bias_after(x, b, True)))
+    if w.ndim != 2 or not rows_ok:
         result = wrap(out, dev)
         record(_OP, result, (input, weight, bias), None, node_name=_top_node_name(x, w, b))
         return result
@@ -214,7 +261,7 @@ def _top_node_name(x, w, b) -> str:
     more dimensions). An input that cannot be viewed as rows (transposed, expanded, sliced: not
     C-contiguous) goes through matmul instead, and the bias is added after: ``AddBackward0``, as
     is a 0-D bias on an input that is not 2-D. A 1-D weight is a dot or matrix-vector product."""
-    if b is not None and b.ndim == 0 and x.ndim != 2:
+    if b is not None and _bias_after(x, b, x.flags.c_contiguous):
         return "AddBackward0"
     if w.ndim == 1:
         return {1: "DotBackward0", 2: "MvBackward0"}.get(x.ndim, "UnsafeViewBackward0")
@@ -223,9 +270,7 @@ def _top_node_name(x, w, b) -> str:
         return "AddmmBackward0" if has_bias else "MmBackward0"
     if x.ndim == 1:
         return "ViewBackward0" if has_bias else "SqueezeBackward4"
-    if not has_bias:
-        return "UnsafeViewBackward0"
-    return "ViewBackward0" if x.flags.c_contiguous else "AddBackward0"
+    return "ViewBackward0" if has_bias else "UnsafeViewBackward0"
 
 
 _OP = nnop("linear", _linear_kernel, linear)
@@ -323,7 +368,10 @@ def _rows_grad(node, g):
         gx = g.mm(conj_factor(wt.t())) if nx else None
         gw = g.t().mm(conj_factor(x)).t() if nw else None
         # PyTorch's sum_to: a keepdim sum over the rows, viewed as the bias (SumBackward1, ViewBackward0)
-        gb = (g.sum(0, keepdim=True).view(bshape) if len(bshape) == 1 else g.sum_to_size(*bshape)) if nb else None
+        gb = None
+        if nb:
+            gb = g.sum() if not bshape else g.sum(0, keepdim=True).view(bshape) if len(bshape) == 1 else \
+                g.sum_to_size(*bshape)
     else:
         gd, dev = g._data, g._device
         out = _bf16_wrapper(gd, dev)  # bfloat16: computed in float32, rounded once
@@ -340,7 +388,9 @@ def _rows_grad(node, g):
         gw = out(gd.T.dot(conj_factor(xd)).T, dev) if nw else None
         gb = None
         if nb:
-            if len(bshape) == 1:
+            if len(bshape) == 0:  # (a 0-D bias of a 2-D input: addmm expands it to every entry)
+                gb = out(gd.sum(), dev)
+            elif len(bshape) == 1:
                 gb = out(gd.sum(0), dev)
             else:  # a (rows, out) or broadcast (1, out) / (rows, 1) bias of a 2-D input
                 gb = out(gd.sum(axis=tuple(i for i in range(2) if bshape[i] == 1), keepdims=True), dev)
