@@ -10,9 +10,16 @@ import numpy as np
 import pytest
 
 import tensorgraft as tg
-from tensorgraft.func import _vmap_guards
+from tensorgraft.func import _vmap, _vmap_guards
 from tensorgraft.func._vmap import _BatchedArray
 from tensorgraft.registry import registry
+
+
+@pytest.fixture
+def loop_vmap(monkeypatch):
+    """The slice-by-slice vmap (``TENSORGRAFT_VMAP=loop``, a supported mode) whatever mode this
+    process runs: the test checks that loop's own workings."""
+    monkeypatch.setattr(_vmap, "_MODE", "loop")
 
 
 def _x():
@@ -26,6 +33,7 @@ def _snapshot():
     return kernels, methods, functions
 
 
+@pytest.mark.usefixtures("loop_vmap")
 def test_patches_are_in_place_only_while_a_vmap_runs():
     before = _snapshot()
     seen = {}
@@ -54,6 +62,7 @@ def test_patches_are_removed_when_the_function_raises():
     lambda r: (r > 0).any(), lambda r: r.argmax(), lambda r: tg.where(r > 0, r, 0.0), lambda r: tg.cat([r, r]),
     lambda r: r.max(0)[1], lambda r: tg.einsum("i,i->", r, r),
 ])
+@pytest.mark.usefixtures("loop_vmap")
 def test_results_of_batched_inputs_stay_marked_inside_and_plain_outside(op):
     inside = []
     out = tg.func.vmap(lambda r: inside.append(op(r)) or op(r))(_x())

@@ -8,9 +8,23 @@ import pytest
 
 import tensorgraft as tg
 from tensorgraft import func
+from tensorgraft.func import _vmap
 from tensorgraft.autograd import Function
 
 DOC = "For more details, please see https://pytorch.org/docs/main/notes/extending.func.html"
+
+
+@pytest.fixture
+def loop_vmap(monkeypatch):
+    """The slice-by-slice vmap (``TENSORGRAFT_VMAP=loop``, a supported mode) whatever mode this
+    process runs: the test checks that loop's own workings."""
+    monkeypatch.setattr(_vmap, "_MODE", "loop")
+
+
+@pytest.fixture
+def vectorized_vmap(monkeypatch):
+    """The vectorized vmap (``TENSORGRAFT_VMAP=vectorized``) whatever mode this process runs."""
+    monkeypatch.setattr(_vmap, "_MODE", "vectorized")
 
 
 class CtxStyleDouble(Function):
@@ -140,6 +154,7 @@ def test_written_rule_gets_the_whole_batch_when_vmapping_apply(tg_device):
     np.testing.assert_allclose(plus.cpu().numpy(), data.T + 1, rtol=1e-6)
 
 
+@pytest.mark.usefixtures("loop_vmap")
 def test_written_rule_inside_a_function_runs_per_slice_with_gradients(tg_device):
     rng = np.random.default_rng(13)
     data = rng.standard_normal((3, 2))
@@ -153,6 +168,7 @@ def test_written_rule_inside_a_function_runs_per_slice_with_gradients(tg_device)
     np.testing.assert_allclose(x.grad.cpu().numpy(), np.cos(data) * 3, rtol=1e-6)
 
 
+@pytest.mark.usefixtures("loop_vmap")
 def test_nested_vmap_of_a_written_rule(tg_device):
     rng = np.random.default_rng(14)
     data = rng.standard_normal((2, 3, 4))
@@ -161,6 +177,33 @@ def test_nested_vmap_of_a_written_rule(tg_device):
     np.testing.assert_allclose(out[0].cpu().numpy(), data * 2, rtol=1e-6)
     assert len(ScaledWithRule.calls) == 6
 
+
+
+@pytest.mark.usefixtures("vectorized_vmap")
+def test_written_rule_inside_a_function_gets_the_whole_batch_once(tg_device):
+    # PyTorch 2.13 (computed with torch): the rule runs once, with the batch (in_dims (0, None),
+    # x of shape (3, 2), VmapInfo batch_size 3), also when apply is called inside the function
+    rng = np.random.default_rng(13)
+    data = rng.standard_normal((3, 2))
+    x = tg.tensor(data, device=tg_device, requires_grad=True)
+    ScaledWithRule.calls.clear()
+    out = func.vmap(lambda r: ScaledWithRule.apply(r.sin(), 3.0)[0])(x)
+    assert [c[1:] for c in ScaledWithRule.calls] == [((0, None), (3, 2))]
+    assert ScaledWithRule.calls[0][0] == func._vmap.VmapInfo(batch_size=3, randomness="error")
+    np.testing.assert_allclose(out.detach().cpu().numpy(), np.sin(data) * 3, rtol=1e-6)
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad.cpu().numpy(), np.cos(data) * 3, rtol=1e-6)
+
+
+@pytest.mark.usefixtures("vectorized_vmap")
+def test_nested_vmap_of_a_written_rule_calls_it_once_for_the_inner_level(tg_device):
+    # PyTorch 2.13 (computed with torch): one call, for the inner level (batch 3, x of logical
+    # shape (3, 4)); the outer level's batch rides through the rule's own ops
+    data = np.random.default_rng(14).standard_normal((2, 3, 4))
+    ScaledWithRule.calls.clear()
+    out = func.vmap(func.vmap(lambda r: ScaledWithRule.apply(r, 2.0)))(tg.tensor(data, device=tg_device))
+    np.testing.assert_allclose(out[0].cpu().numpy(), data * 2, rtol=1e-6)
+    assert [(c[0].batch_size,) + c[1:] for c in ScaledWithRule.calls] == [(3, (0, None), (3, 4))]
 
 class _BadRule(NoRuleCube):
     result = None

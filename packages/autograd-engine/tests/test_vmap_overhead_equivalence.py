@@ -19,6 +19,19 @@ import tensorgraft as tg
 from tensorgraft.func import _vmap, _vmap_guards, grad, vmap
 
 
+@pytest.fixture
+def loop_vmap(monkeypatch):
+    """The slice-by-slice vmap (``TENSORGRAFT_VMAP=loop``, a supported mode) whatever mode this
+    process runs: the test checks that loop's own workings."""
+    monkeypatch.setattr(_vmap, "_MODE", "loop")
+
+
+@pytest.fixture
+def vectorized_vmap(monkeypatch):
+    """The vectorized vmap (``TENSORGRAFT_VMAP=vectorized``) whatever mode this process runs."""
+    monkeypatch.setattr(_vmap, "_MODE", "vectorized")
+
+
 def _x(*shape, dtype=np.float32):
     n = int(np.prod(shape))
     return tg.tensor((np.arange(n, dtype=np.float64) / 7 - 1.5).reshape(shape).astype(dtype))
@@ -33,6 +46,7 @@ def _looped(f, x, dim=0):
     (0, (5, 3, 4), (12, 4, 1)), (1, (3, 5, 4), (20, 4, 1)), (2, (3, 4, 5), (20, 5, 1)),
     (-1, (3, 4, 5), (20, 5, 1)), ((1,), (3, 5, 4), (20, 4, 1)),
 ])
+@pytest.mark.usefixtures("loop_vmap")
 def test_out_dims_place_the_batch_and_give_contiguous_results(out_dims, shape, strides):
     x = _x(5, 4, 3)
     out = vmap(lambda a: a.t() * 2, out_dims=out_dims)(x)  # each slice's result is not contiguous
@@ -42,6 +56,21 @@ def test_out_dims_place_the_batch_and_give_contiguous_results(out_dims, shape, s
     assert np.array_equal(out.numpy(), expected)
 
 
+
+@pytest.mark.parametrize("out_dims, shape, strides", [
+    (0, (5, 3, 4), (12, 1, 3)), (1, (3, 5, 4), (1, 12, 3)), (2, (3, 4, 5), (1, 3, 12)),
+    (-1, (3, 4, 5), (1, 3, 12)), ((1,), (3, 5, 4), (1, 12, 3)),
+])
+@pytest.mark.usefixtures("vectorized_vmap")
+def test_vectorized_out_dims_keep_the_strides_of_the_batched_computation(out_dims, shape, strides):
+    # PyTorch 2.13's shapes and strides (computed with torch): the batch's transpose, not a contiguous stack
+    x = _x(5, 4, 3)
+    out = vmap(lambda a: a.t() * 2, out_dims=out_dims)(x)
+    assert tuple(out.shape) == shape and out.stride() == strides
+    expected = np.moveaxis(np.swapaxes(x.numpy(), 1, 2) * 2, 0, out_dims if isinstance(out_dims, int)
+                           else out_dims[0])
+    assert np.array_equal(out.numpy(), expected)
+
 def test_integer_bool_and_tuple_outputs_keep_their_dtypes():
     x = _x(4, 3)
     ints, flags, (s, m) = vmap(lambda a: (a.long() * 2, a > 0, (a.sum(), a.max())))(x)
@@ -50,6 +79,7 @@ def test_integer_bool_and_tuple_outputs_keep_their_dtypes():
     assert np.allclose(s.numpy(), x.numpy().sum(1)) and np.array_equal(m.numpy(), x.numpy().max(1))
 
 
+@pytest.mark.usefixtures("loop_vmap")
 def test_leaf_arguments_none_dims_numbers_and_containers():
     x, w = _x(4, 3), _x(3)
     # all leaves: a tensor mapped, a tensor and a number not
@@ -67,6 +97,20 @@ def test_leaf_arguments_none_dims_numbers_and_containers():
     # None is no leaf of the arguments' tree: its slot is kept
     assert vmap(lambda a, n: a if n is None else -a, in_dims=(0, None))(x, None).shape == (4, 3)
 
+
+
+@pytest.mark.usefixtures("vectorized_vmap")
+def test_vectorized_containers_run_the_function_once():
+    # PyTorch 2.13 (computed with torch): the function runs once, on the whole batch
+    x, w = _x(4, 3), _x(3)
+    seen = []
+
+    def f(d, lst):
+        seen.append(d)
+        return d["a"] * lst[0] - d["b"]
+    out = vmap(f, in_dims=({"a": 0, "b": None}, [1]))({"a": x, "b": w}, [x.t()])
+    assert np.allclose(out.numpy(), x.numpy() * x.numpy() - w.numpy())
+    assert len(seen) == 1
 
 def test_an_input_returned_unchanged_and_a_captured_tensor():
     x, w = _x(4, 3), _x(3)
@@ -103,6 +147,7 @@ def test_zero_sized_batch():
 
 
 # --------------------------------------------------------------------------- errors
+@pytest.mark.usefixtures("loop_vmap")
 def test_messages_for_non_tensor_outputs_and_bad_out_dims():
     with pytest.raises(ValueError, match="must only return Tensors, got type <class 'float'>"):
         vmap(lambda a: 1.0)(_x(3))
@@ -118,6 +163,24 @@ def test_messages_for_non_tensor_outputs_and_bad_out_dims():
     with pytest.raises(RuntimeError, match="stack expects each tensor to be equal size"):
         vmap(ragged)(_x(3, 2))
 
+
+
+@pytest.mark.usefixtures("vectorized_vmap")
+def test_vectorized_messages_and_a_function_returning_a_new_tensor_once():
+    with pytest.raises(ValueError, match="must only return Tensors, got type <class 'float'>"):
+        vmap(lambda a: 1.0)(_x(3))
+    with pytest.raises(ValueError, match="can not return a BatchedTensor when out_dim is None"):
+        vmap(lambda a: a * 2, out_dims=None)(_x(3))
+    with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-2, 1\]"):
+        vmap(lambda a: a * 2, out_dims=2)(_x(3, 2))
+    calls = []
+
+    def ragged(a):
+        calls.append(1)
+        return tg.zeros(len(calls))
+    # PyTorch 2.13 (computed with torch): one call; its unbatched result expanded over the batch
+    out = vmap(ragged)(_x(3, 2))
+    assert calls == [1] and tuple(out.shape) == (3, 1) and out.stride() == (0, 1)
 
 def test_randomness_error_mode_nested_and_after_reseeding():
     msg = "vmap: called random operation while in randomness error mode"
@@ -169,6 +232,7 @@ def test_guards_removed_and_a_kernel_bound_meanwhile_stays():
     assert np.allclose(vmap(lambda a: a.sin())(_x(3, 2)).numpy(), np.sin(_x(3, 2).numpy()))
 
 
+@pytest.mark.usefixtures("loop_vmap")
 def test_a_tensor_method_added_between_calls_is_guarded():
     vmap(lambda a: a * 2)(_x(3, 2))  # (a plan exists)
     tg.Tensor.twice_ = lambda self, other: self.mul_(2)

@@ -118,6 +118,17 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
          allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """Return d(outputs)/d(inputs) without touching ``.grad``."""
+    if grad_outputs is not None:
+        # cotangents batched by a running vectorized vmap (func/_vectorized/): one backward per sample.
+        # (read through sys.modules: loaded with tensorgraft.func, never imported from here)
+        func_state = _sys.modules.get("tensorgraft.func._custom_functions")
+        if func_state is not None and func_state.vectorized.levels:
+            from tensorgraft.func._vectorized._bridge import autograd_grad
+            res = autograd_grad(grad, outputs, inputs, grad_outputs, create_graph,
+                                {"only_inputs": only_inputs, "allow_unused": allow_unused,
+                                 "is_grads_batched": is_grads_batched, "materialize_grads": materialize_grads})
+            if res is not NotImplemented:
+                return res
     outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)
     if not inputs:

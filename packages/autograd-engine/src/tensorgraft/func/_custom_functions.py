@@ -31,6 +31,23 @@ class _ThisThread(threading.local):
 
 
 _here = _ThisThread()
+
+
+class _VectorizedVmaps(threading.local):
+    """The vectorized vmap's per-thread state (``func/_vectorized/``), kept here so that the
+    transforms' hooks read it (``vectorized.levels``: one thread-local read) without importing
+    ``_vectorized``, whose first import turns on ``__torch_function__`` dispatch for the process."""
+
+    def __init__(self):
+        # one entry per running vectorized vmap, innermost last: [level, batch_size, randomness]
+        self.levels = []
+        # level -> (n, batch size) while a Jacobian runs the function on its samples repeated n
+        # times (one copy per basis vector, ``_vectorized/_basis.py``): tensors of the level
+        # captured with the plain batch are repeated the same way when they meet the repeated ones
+        self.replicated = {}
+
+
+vectorized = _VectorizedVmaps()
 _busy_lock = threading.Lock()
 _busy_threads = 0  # threads with at least one transform running
 
@@ -166,6 +183,11 @@ def _refuse_without_jvp(cls, args, kwargs, scopes):
 
 def _apply_under_transforms(cls, args, kwargs):
     """The hook ``Function.apply`` calls while any thread runs a transform."""
+    if vectorized.levels:  # a vectorized vmap runs in this thread: the Function meets BatchedTensors
+        from ._vectorized._custom_function import apply_batched
+        result = apply_batched(cls, args, kwargs)
+        if result is not NotImplemented:
+            return result
     here = _here
     if _is_idle(here):
         return _function.APPLY_AS_USUAL  # another thread's transform

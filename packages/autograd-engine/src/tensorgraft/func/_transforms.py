@@ -10,6 +10,7 @@ from tensorgraft.ops.creation import zeros_like
 from tensorgraft.tensor import Tensor
 
 from ._custom_functions import transform_running
+from ._custom_functions import vectorized as _vectorized
 from ._pytree import tree_flatten, tree_leaves, tree_map, tree_unflatten
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"]
@@ -221,6 +222,9 @@ def _split_aux(output, api):
 
 # --------------------------------------------------------------------------- grad
 def _grad_and_value(func, argnums, has_aux, args, kwargs):
+    if _vectorized.levels:  # inside a vectorized vmap: once, on the whole batch (func/_vectorized/_bridge.py)
+        from ._vectorized import _bridge
+        return _bridge.grad_and_value(func, argnums, has_aux, args, kwargs)
     scope = _Scope()
     with enable_grad():  # as PyTorch: grad works inside no_grad (the function's own no_grad still counts)
         # (flattened once: the leaves and their spec serve the gradient call below too)
@@ -273,6 +277,9 @@ def grad(func, argnums=0, has_aux=False):
 
 # --------------------------------------------------------------------------- vjp
 def _vjp_with_argnums(func, *primals, argnums=None, has_aux=False):
+    if _vectorized.levels:
+        from ._vectorized import _bridge
+        return _bridge.vjp(func, *primals, argnums=argnums, has_aux=has_aux)
     scope = _Scope()
     with enable_grad():
         if argnums is None:
@@ -389,6 +396,9 @@ def _linearized(func, primals, flat_primals, primals_spec, argnums, has_aux, jac
 
 
 def _jvp_with_argnums(func, primals, tangents, argnums, *, strict=False, has_aux):
+    if _vectorized.levels and isinstance(primals, tuple):  # (not a tuple: the error below)
+        from ._vectorized import _bridge
+        return _bridge.jvp(func, primals, tangents, argnums, strict=strict, has_aux=has_aux)
     if not isinstance(primals, tuple):
         raise RuntimeError(f"{jvp_str}: Expected primals to be a tuple. E.g. it should be valid to call f(*primals).")
     diff_args = primals if argnums is None else _slice_argnums(primals, argnums)
@@ -461,6 +471,9 @@ def _jacobian(func, argnums, has_aux, api, args, chunk_size=None):
     """Reverse-mode Jacobian: a vjp per output element (the rows of the identity as cotangents),
     ``chunk_size`` rows (all when None) at a time in one batched backward, the rows then joined
     and reshaped to ``output.shape + primal.shape``."""
+    if _vectorized.levels:
+        from ._vectorized import _bridge
+        return _bridge.jacrev(func, argnums, has_aux, api, args, chunk_size)
     import tensorgraft
     error_if_complex(api, args, is_input=True)
     vjp_out = _vjp_with_argnums(func, *args, argnums=argnums, has_aux=has_aux)
@@ -525,6 +538,9 @@ def _forward_jacobian(func, argnums, has_aux, args):
     than row by row as in ``_jacobian``: where a derivative is infinite, 0 * inf lands in the same
     places as PyTorch's NaNs.) ``func`` runs once; an integer or bool output gets a Jacobian of
     zeros of its dtype."""
+    if _vectorized.levels:
+        from ._vectorized import _bridge
+        return _bridge.jacfwd(func, argnums, has_aux, args)
     import tensorgraft
     error_if_complex("jacfwd", args, is_input=True)
     flat_primals, primals_spec = tree_flatten(_slice_argnums(args, argnums))

@@ -544,6 +544,17 @@ def _stack_results(column, dim):
     return out
 
 
+# Which vmap runs: "loop" (this file: the function once per slice) or "vectorized" (once, on
+# BatchedTensors: func/_vectorized/). The default is this one constant; ``TENSORGRAFT_VMAP``
+# chooses for the process (read once, at import); tests set ``_MODE`` itself.
+_DEFAULT_MODE = "loop"
+_MODES = ("loop", "vectorized")
+_MODE = __import__("os").environ.get("TENSORGRAFT_VMAP") or _DEFAULT_MODE
+if _MODE not in _MODES:
+    raise ValueError(f"TENSORGRAFT_VMAP={_MODE!r}: expected one of {', '.join(map(repr, _MODES))} (or unset for "
+                     f"the default, {_DEFAULT_MODE!r})")
+
+
 def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     """``vmap(f)(*args)``: ``f`` mapped over dimension ``in_dims`` of the inputs, results stacked
     along ``out_dims`` — computed slice by slice (``chunk_size`` is accepted and has no effect
@@ -554,6 +565,9 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
 
     @functools.wraps(func)
     def wrapped(*args, **kwargs):
+        if _MODE == "vectorized":  # BatchedTensors and batching rules (func/_vectorized/)
+            from ._vectorized import vectorized_vmap
+            return vectorized_vmap(func, in_dims, out_dims, randomness, chunk_size, args, kwargs)
         _check_out_dims(out_dims, func)
         batch_size, flat_in_dims, flat_args, args_spec = _process_batched_inputs(in_dims, args, func)
         if chunk_size is not None and not hasattr(type(chunk_size), "__index__"):
