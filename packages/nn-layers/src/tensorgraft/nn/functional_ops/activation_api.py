@@ -17,6 +17,8 @@ from tensorgraft.amp._state import state as _autocast
 from tensorgraft.grad_mode import state as _gs
 from tensorgraft.ops._args import wrap_dim as _wrap_dim
 from tensorgraft.ops._frontend import _type_name
+from tensorgraft.ops._frontend.writes import _CONVERT_NAMES
+from tensorgraft.ops.creation.fills import checked_fill_value as _checked_fill_value
 from tensorgraft.tensor import Tensor
 
 from . import activation as _act
@@ -285,18 +287,45 @@ def threshold(input, threshold, value, inplace=False):
         threshold = _number(threshold, name, "threshold", 2)
     if type(value) is not float:
         value = _number(value, name, "value", 3)
+    for number in (threshold, value):  # (PyTorch's argument parser: an int past int64/uint64, any dtype)
+        if number.__class__ is int and not -(1 << 63) <= number < 1 << 64:
+            _checked_number(number, np.float64)
     if input.dtype == _tg.bool:
         raise NotImplementedError("\"threshold_cpu\" not implemented for 'Bool'")
     a = input._data
-    if _np_kind(a.dtype) in "iu":
-        # the kernel converts both numbers to the integer dtype, refusing any it cannot hold
-        info = np.iinfo(a.dtype)
-        for number in (threshold, value):
-            if isinstance(number, (int, float)) and not info.min <= number <= info.max:
-                raise RuntimeError(f"value cannot be converted to type {a.dtype.name}_t without overflow")
+    # the kernel converts ``threshold`` to the type it computes in (float for the 16-bit floats and
+    # float32, the integer dtype itself) and ``value`` to the input's dtype, each with c10's checked
+    # conversion: 1e40 into float, 1e5 (value) into a half, 300 into int8 raise; an integer dtype
+    # takes both numbers converted (truncated floats, a negative int wrapped into uint8)
+    npd = a.dtype
+    if _np_kind(npd) in "iu":
+        threshold, value = _checked_number(threshold, npd), _checked_number(value, npd)
+    else:
+        threshold = _checked_number(threshold, _F32 if npd.itemsize <= 4 else _F64, False)
+        value = _checked_number(value, npd, False)
     if inplace:
         return _inplace(input, _named(_act.threshold_op, "ThresholdBackward1"), "threshold_", threshold, value)
     return _act.threshold_op(input, threshold, value)
+
+
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
+def _checked_number(number, npdtype, convert=True):
+    """``number`` through c10's checked conversion into ``npdtype`` (``checked_fill_value``); a
+    complex number enters as its real part only where its imaginary part is 0, else c10 words it as
+    an overflow. Returns the converted number, or (``convert=False``) the number as given, where the
+    caller keeps its own precision."""
+    if number.__class__ is float and (npdtype is _F64 or npdtype is _F32 and -_F32_MAX <= number <= _F32_MAX):
+        return number  # (the common case, without the general conversion's cost)
+    if isinstance(number, complex):
+        if number.imag != 0:
+            raise RuntimeError(f"value cannot be converted to type {_CONVERT_NAMES[np.dtype(npdtype).name]} "
+                               "without overflow")
+        number = number.real
+    converted = _checked_fill_value(number, npdtype)
+    return converted if convert else number
 
 
 def threshold_(input, threshold, value):

@@ -151,6 +151,11 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
         if not isinstance(v, numbers.Real):
             raise TypeError(f"arange(): argument 'end' must be Number, not {type(v).__name__}")
     all_int = all(isinstance(v, numbers.Integral) for v in (start, end, step))
+    # the common arange(n): three comparisons with constants, and no int64 wrap-around possible below;
+    # anything else is looked at by _parsed_ints and _arange_overflow
+    plain = all_int and -(1 << 61) < end < 1 << 61 and -(1 << 61) < start < 1 << 61 and -(1 << 61) < step < 1 << 61
+    if not plain:
+        _parsed_ints(start, end, step)
     if dtype is None:
         dtype = _dt.int64 if all_int else _dt.get_default_dtype()
     if dtype.category == 3 or dtype is _dt.bool:  # (no kernel: refused before the range is checked)
@@ -161,6 +166,8 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
         raise RuntimeError(f"unsupported range: {_cnum(start)} -> {_cnum(end)}")
     if (step > 0 and end < start) or (step < 0 and end > start):
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    if not plain:
+        _arange_overflow(start, end, step, dtype)
     dev = resolve_device(device)
     if dtype.category == 2:
         n = max(0, math.ceil((float(end) - float(start)) / float(step)))
@@ -172,14 +179,61 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
                 raise ValueError("step must be nonzero")
             sgn = (istep > 0) - (istep < 0)
             num = iend - istart + istep - sgn
+            if not plain and not _I64_LOW <= num < _I64_HIGH:
+                # PyTorch computes this in int64, wrapping around (a double end of exactly 2.0**63 passes
+                # the conversion check and wraps too): a negative count is its "invalid size" error,
+                # a wrapped positive one its (short) length
+                num = (num + _I64_HIGH) % (1 << 64) - _I64_HIGH
+                if (num < 0) != (istep < 0) and num:
+                    raise RuntimeError("invalid size, possible overflow?")
             q = abs(num) // abs(istep)  # C++ integer division truncates toward zero
             n = max(0, q if (num < 0) == (istep < 0) else -q)
         else:
             n = max(0, math.ceil((float(end) - float(start)) / float(step)))
+        if not plain and istart == _I64_HIGH:  # (a double start of exactly 2.0**63: its end is too, the range empty)
+            istart = 0
         data = (istart + np.arange(n, dtype=np.int64) * istep).astype(dtype.np)
     if dev is not _CPU:
         data = move_array(data, _CPU, dev)
     return _make(data, dev, requires_grad)
+
+
+_I64_LOW, _I64_HIGH = -(1 << 63), 1 << 63
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
+def _parsed_ints(*values):
+    """PyTorch's argument parser takes a Python int as an int64 or else a uint64, whatever the
+    dtype: one outside [-2**63, 2**64) is an OverflowError before anything else is looked at."""
+    for v in values:
+        if isinstance(v, numbers.Integral) and not _I64_LOW <= v < 1 << 64:
+            raise OverflowError("int too big to convert" if v > 0 else "can't convert negative int to unsigned")
+
+
+def _arange_overflow(start, end, step, dtype):
+    """The kernel's checked conversions (c10), after the range checks: an integer dtype converts
+    start, end and step to int64 (its accumulate type) and a 16-bit float start and step to float:
+    "value cannot be converted to type int64_t/float without overflow" where one does not fit
+    (arange(0, 1e20, 1e19, dtype=int64)). A float64 and float32 result computes in double (no
+    check), and a half's end past float's range is allowed (its values become inf)."""
+    if dtype.category == 2:
+        if dtype is _dt.float16 or dtype is _dt.bfloat16:
+            _float_acc_range(start, step)
+        return
+    _int64_range(start, end, step)
+
+
+def _float_acc_range(*values):
+    for v in values:  # (an int below 2**64 always fits a float; NaN and the infinities too)
+        if v.__class__ is not int and abs(v) > _F32_MAX and not math.isinf(v):
+            raise RuntimeError("value cannot be converted to type float without overflow")
+
+
+def _int64_range(*values):
+    for v in values:
+        # (a double is compared with int64's bounds as doubles, as c10 does: 2.0**63 itself passes)
+        if not (_I64_LOW <= v < _I64_HIGH if isinstance(v, numbers.Integral) else -2.0 ** 63 <= v <= 2.0 ** 63):
+            raise RuntimeError("value cannot be converted to type int64_t without overflow")
 
 
 @F.factory_with_out("range")
@@ -194,6 +248,12 @@ def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devic
     dtype = _check_dtype(dtype, "range") or _dt.get_default_dtype()
     if dtype is _dt.bool or dtype.category == 3:
         raise _not_implemented("range_cpu", dtype)
+    # (range converts its three numbers with c10's checks first, before its own range checks)
+    _parsed_ints(start, end, step)
+    if dtype.category != 2:
+        _int64_range(start, end, step)
+    elif dtype is _dt.float16 or dtype is _dt.bfloat16:
+        _float_acc_range(start, end, step)
     if dtype.category != 2 and all(math.isfinite(v) for v in (start, end, step)):
         # integer kernel: PyTorch converts the ends and the step to int64 first (truncating)
         start, end, step = int(start), int(end), int(step)

@@ -10,6 +10,7 @@ from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._define import defop
 from . import branch_free
+from ..creation.fills import checked_fill_value
 from tensorgraft.dtypes import np_kind as _np_kind
 
 
@@ -29,10 +30,30 @@ def _clamp_operands(name, input, *bounds):
     npd = _dt.result_type_ranked(ranked).np
     if a.dtype != npd:
         a = a.astype(npd)
-    # a Python int out of the dtype's range wraps around, as PyTorch casts it
+    for v in bounds:
+        _check_bound(v, npd)
     out = [None if v is None else v._data.astype(npd, copy=False) if isinstance(v, Tensor) else F._weak_scalar(v, npd)
            for v in bounds]
     return a, out
+
+
+def _check_bound(v, npdtype):
+    """A number bound as c10's checked conversion takes it into the result dtype, before anything
+    is computed or written: 1e40 into float32, 1e6 into float16 (unlike where's unchecked
+    conversion), 300 into int8 raise "value cannot be converted to type ... without overflow"; a
+    negative int still wraps into uint8 (-1 -> 255). Tensor bounds and complex numbers (which
+    clamp refuses or takes elsewhere) pass."""
+    if v is None or v.__class__ is complex or isinstance(v, Tensor):
+        return
+    if v.__class__ is float and (npdtype is _F64 or npdtype is _F32 and -_F32_MAX <= v <= _F32_MAX) or \
+            v.__class__ is int and -_I64_HIGH <= v < _I64_HIGH and (npdtype is _I64 or npdtype is _F32 or npdtype is _F64):
+        return  # (the common float bound, without the general conversion's cost)
+    checked_fill_value(v, npdtype)
+
+
+_F32, _F64, _I64 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64)
+_I64_HIGH = 1 << 63
+_F32_MAX = float(np.finfo(np.float32).max)
 
 
 def _clamp_frontend(op):
@@ -121,6 +142,9 @@ def _clamp_inplace_check(self, min=None, max=None):
         if isinstance(bound, (float, np.floating)) and _np_kind(self._data.dtype) in "biu":
             raise RuntimeError(f"result type Float can't be cast to the desired output type "
                                f"{_legacy_name(self._data.dtype)}")
+        if isinstance(bound, (int, np.integer)) and not isinstance(bound, (bool, np.bool_)) and \
+                -_I64_HIGH <= bound < _I64_HIGH and _np_kind(self._data.dtype) == "b":  # (the C type here too, where the generic check says "Bool")
+            raise RuntimeError("result type Long can't be cast to the desired output type bool")
 
 
 F.INPLACE_PRECHECKS.update(clamp_=_clamp_inplace_check, clip_=_clamp_inplace_check,
@@ -146,6 +170,8 @@ def _clamp_store(bound_names):
         lo, hi = bounds.get("min"), bounds.get("max")
         if any(v is not None and v.__class__ not in (int, float) for v in (lo, hi)):
             return False
+        _check_bound(lo, a.dtype)  # (refused before the write)
+        _check_bound(hi, a.dtype)
         to = a.dtype.type
         branch_free.clamp(np, a, None if lo is None else to(lo), None if hi is None else to(hi), out=a)
         return True

@@ -17,6 +17,7 @@ from ..elementwise import branch_free
 from .normalize import _xp
 from tensorgraft.dtypes import np_kind as _np_kind
 from ..conversion import float8_from_number
+from ..creation.fills import checked_fill_value
 
 _FLOAT8_NP = frozenset(d.np for d in _dt.FLOAT8_DTYPES)
 
@@ -138,6 +139,21 @@ _WHERE_OVERLOADS = ("Tensor condition", "Tensor condition, Tensor input, Tensor 
                     "Tensor condition, Number self, Number other")
 
 
+def _check_where_scalar(value, npdtype):
+    """PyTorch converts where's number into the result dtype with c10's checked conversion: 1e40
+    into a float32 result, 300 into an int8 one raise "value cannot be converted to type ...
+    without overflow"; into a 16- or 8-bit float it converts unchecked (1e6 becomes a half's inf)."""
+    if value.__class__ is float and (npdtype is _F64 or npdtype is _F32 and -_F32_MAX <= value <= _F32_MAX) or \
+            value.__class__ is int and -_I64_HIGH <= value < _I64_HIGH and (npdtype is _I64 or npdtype is _F32 or npdtype is _F64):
+        return  # (the common case, without the general conversion's cost)
+    checked_fill_value(value, npdtype, np.dtype(npdtype).itemsize >= 4)
+
+
+_F32, _F64, _I64 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64)
+_I64_HIGH = 1 << 63
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
 def _where_frontend(op):
     table = op.table
 
@@ -176,6 +192,7 @@ def _where_frontend(op):
                 a, b, _ = F._promote_pair("where", ref._data, ra, scalar, 2, "same")
             else:
                 a, b, _ = F._promote_pair("where", scalar, 2, ref._data, ra, "same")
+            _check_where_scalar(scalar, a.dtype)
             if ref._data.dtype.itemsize == 1 and ref._data.dtype in _FLOAT8_NP and \
                     (a if ref is input else b).dtype == ref._data.dtype:
                 # the number as c10 makes an 8-bit float (0 into e8m0 is its 0 bits, 1e10 saturates into
@@ -185,6 +202,8 @@ def _where_frontend(op):
         else:
             da, db = _dt._scalar_dtype(input), _dt._scalar_dtype(other)
             npd = _dt.promote_types(da, db).np
+            _check_where_scalar(input, npd)
+            _check_where_scalar(other, npd)
             xp = _xp(condition)
             a, b = xp.asarray(input, dtype=npd), xp.asarray(other, dtype=npd)
         try:

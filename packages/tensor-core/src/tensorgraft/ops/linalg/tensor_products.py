@@ -182,6 +182,36 @@ defop("outer", frontend=lambda op: _outer, differentiable=False)
 defop("ger", frontend=lambda op: _outer, differentiable=False)
 
 
+def _same_dtype(a, b):
+    if a.dtype != b.dtype:
+        raise RuntimeError("both inputs should have same dtype")
+
+
+def _prod(sizes):
+    n = 1
+    for s in sizes:
+        n *= s
+    return n
+
+
+# the dtypes PyTorch's CPU mm/dot have no kernel for (uint8 they have)
+_NO_MM = {np.dtype(np.bool_): "Bool", np.dtype(np.uint16): "UInt16", np.dtype(np.uint32): "UInt32",
+          np.dtype(np.uint64): "UInt64"}
+
+
+def _check_mm_dtype(npdtype, rows, cols):
+    """tensordot's product is an mm of a (rows, k) by a (k, cols) matrix: a bool (or uint16+) one
+    is refused by its kernel, named "dot" where the result is one element and "addmm_impl_cpu_"
+    otherwise; an empty result is made without the kernel: True where the caller makes it."""
+    name = _NO_MM.get(npdtype)
+    if name is None:
+        return False
+    if not rows * cols:
+        return True
+    raise NotImplementedError(f"\"{'dot' if rows * cols == 1 else 'addmm_impl_cpu_'}\" not implemented for "
+                                  f"'{name}'")
+
+
 def _inner(input, other, *, out=None):
     _tensor_args("inner", ("input", "other"), input, other)
     a, b = input._data, other._data
@@ -190,6 +220,10 @@ def _inner(input, other, *, out=None):
     if a.shape[-1] != b.shape[-1]:
         raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
                            f"{list(a.shape)} and {list(b.shape)}")
+    # (PyTorch's inner is tensordot over the last dims: its dtype check and its mm's dtype support)
+    _same_dtype(a, b)
+    if _check_mm_dtype(a.dtype, _prod(a.shape[:-1]), _prod(b.shape[:-1])):
+        return input.new_zeros(a.shape[:-1] + b.shape[:-1])
     la = _LETTERS[:a.ndim - 1]
     lb = _LETTERS[a.ndim - 1:a.ndim + b.ndim - 2]
     return _einsum.frontend(f"{la}z,{lb}z->{la}{lb}", input, other)
@@ -208,6 +242,7 @@ def _tensordot(a, b, dims=2, out=None):
             raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
         if dims > min(na, nb):
             raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
+        _same_dtype(a._data, b._data)
         da, db = list(range(na - dims, na)), list(range(dims))
         shown = ([d - na for d in da], db)
     else:
@@ -216,6 +251,7 @@ def _tensordot(a, b, dims=2, out=None):
         db = [db] if isinstance(db, int) else list(db)
         if len(da) != len(db):
             raise RuntimeError("both dimension lists should have same length")
+        _same_dtype(a._data, b._data)
         shown = (list(da), list(db))
         for n, ds in ((na, da), (nb, db)):
             if n == 0 and ds:  # (PyTorch wraps these dims without the 0-d allowance)
@@ -239,6 +275,10 @@ def _tensordot(a, b, dims=2, out=None):
     for x, y in zip(da, db):
         lb[y] = la[x]
     outl = [c for k, c in enumerate(la) if k not in da] + [c for k, c in enumerate(lb) if k not in db]
+    free_a = [s for k, s in enumerate(a._data.shape) if k not in da]
+    free_b = [s for k, s in enumerate(b._data.shape) if k not in db]
+    if _check_mm_dtype(a._data.dtype, _prod(free_a), _prod(free_b)):
+        return a.new_zeros(free_a + free_b)
     return _einsum.frontend("".join(la) + "," + "".join(lb) + "->" + "".join(outl), a, b)
 
 
