@@ -37,6 +37,44 @@ _NUMEL_SAVED = frozenset({"MeanBackward0", "MeanBackward1"})
 _SCALAR_ARGS = frozenset({"exponent", "alpha", "value"})
 
 
+class FromNode:
+    """A ``saved_defaults`` entry computed from what the node already holds (its attrs, input
+    metadata) when ``_saved_<name>`` is read, never at recording: ``fn(node)`` gives the value PyTorch's
+    node shows (``reduction`` as the int PyTorch keeps, a dim as given), or ``NOT_SAVED`` where
+    this node has none. It comes before the node's inputs and attrs of that name."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        self.fn = fn
+
+
+NOT_SAVED = object()
+
+
+def from_attr(key, nodes=None, shown=None):
+    """A ``FromNode`` showing the node's attr ``key`` (``shown(value)`` of it when given), on the
+    nodes named in ``nodes`` only (all when None); not saved where the attr is None."""
+    def get(node):
+        if nodes is not None and type(node).__name__ not in nodes:
+            return NOT_SAVED
+        v = node.attrs.get(key)
+        if v is None:
+            return NOT_SAVED
+        return v if shown is None else shown(v)
+    return FromNode(get)
+
+
+def as_int64_shown(v):
+    """An int argument as PyTorch's node shows it: the saved ``int64_t`` read back unsigned, so -1
+    is 18446744073709551615 (tuples element-wise); None stays None."""
+    if v.__class__ is int:
+        return v % (1 << 64)
+    if v.__class__ in (tuple, list):
+        return tuple(x % (1 << 64) if x.__class__ is int else x for x in v)
+    return v
+
+
 class SavedProperty(property):
     """A ``_saved_<arg>`` / ``_raw_saved_<arg>`` property made by ``_saved_properties`` (the ones
     ``Node.__dir__`` lists only where the node has them). (No ``__slots__``: a property
@@ -57,7 +95,9 @@ def _saved_properties(op, saves_output: bool, second=None, defaults=None) -> dic
     input), another input by the name the op's signature gives it (``other``, ``exponent``) or,
     where the formula declares ``input_names``, by the name given there (``_input_index``),
     ``result`` (the output), a non-tensor argument the node kept (``dim``, ``keepdim``), or
-    ``<input>_sym_sizes`` / ``<input>_sym_numel``. A name the node's formula does not keep raises
+    ``<input>_sym_sizes`` / ``<input>_sym_numel``, a formula's ``saved_defaults`` (a constant, or a
+    ``FromNode`` computed from the node), less the formula's ``saved_hidden`` (signature or attrs
+    names PyTorch's node does not show: ``eps``). A name the node's formula does not keep raises
     AttributeError, like the attributes of a PyTorch node that does not save it.
 
     They are properties made once per node class, not a ``__getattr__``: a class with
@@ -76,6 +116,7 @@ def _saved_properties(op, saves_output: bool, second=None, defaults=None) -> dic
     if saves_output:
         args.add("result")
     args |= set(defaults or ())
+    args -= set(getattr(_formula_of(op), "saved_hidden", ()))
     for a in list(args - {"result"}):
         args |= {a + "_sym_sizes", a + "_sym_numel"}
     props = {}
@@ -110,13 +151,17 @@ def _declared_names(formula, cls_name):
     return names.get(cls_name) if names.__class__ is dict else names
 
 
-def _all_declared_names(op):
-    """Every ``input_names`` tuple the formula of ``op`` declares (for any of its nodes)."""
+def _formula_of(op):
     formula = getattr(op, "formula", None)
     if formula is None and getattr(op, "extra", None) and op.extra.get("formula_of"):
         from tensorgraft.registry import registry
         formula = registry.ops[op.extra["formula_of"]].formula
-    names = getattr(formula, "input_names", None)
+    return formula
+
+
+def _all_declared_names(op):
+    """Every ``input_names`` tuple the formula of ``op`` declares (for any of its nodes)."""
+    names = getattr(_formula_of(op), "input_names", None)
     if names is None:
         return ()
     return tuple(names.values()) if names.__class__ is dict else (names,)
@@ -157,6 +202,12 @@ def _saved_slot(node, arg):
     ("value", v) for anything else, None if the node does not save it."""
     if arg == "result":
         return ("tensor", "out") if node._saves_output else None
+    defaults = node._defaults_of_saved
+    if defaults is not None:
+        d = defaults.get(arg)
+        if d.__class__ is FromNode:
+            v = d.fn(node)
+            return None if v is NOT_SAVED else ("value", v)
     for suffix in ("_sym_sizes", "_sym_numel"):
         if arg.endswith(suffix):
             name = type(node).__name__
@@ -195,7 +246,6 @@ def _saved_slot(node, arg):
     attrs = node.attrs
     if attrs.__class__ is dict and attrs.get(arg) is not None:  # (some nn ops keep a tuple there)
         return "value", attrs[arg]
-    defaults = node._defaults_of_saved
     if defaults is not None and arg in defaults:
         return "value", defaults[arg]
     return None

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..saved_properties import NOT_SAVED, FromNode, as_int64_shown
 from . import formula
 
 
@@ -46,6 +47,72 @@ def placed_back(node, g, shape, index):
 @formula("__getitem__", saves=())
 def getitem(node, g):
     return (placed_back(node, g, node.attrs["shape"], node.attrs["index"]),)
+
+
+_INT64_MAX = (1 << 63) - 1
+_VIEW_STEP_NODES = frozenset(("SelectBackward0", "SliceBackward0", "UnsqueezeBackward0"))
+
+
+def _view_step(node):
+    """The one view op a getitem/_slice node applied, as PyTorch's node names it: ("select", dim,
+    index), ("slice", dim, slice) or ("unsqueeze", dim); None for any other indexing."""
+    if type(node).__name__ not in _VIEW_STEP_NODES:
+        return None
+    idx = node.attrs["index"]
+    if isinstance(idx, tuple) and len(idx) == 2 and (idx[0] is None or isinstance(idx[0], tuple)):
+        if idx[1] is not None:
+            return None
+        idx = idx[0]  # (index_backward's form: the basic index, then the advanced part)
+    entries = idx if isinstance(idx, tuple) else (idx,)
+    consumed = 0
+    for e in entries:
+        if e.__class__ in (int, slice):
+            consumed += 1
+        elif e is not None and e is not Ellipsis:
+            return None  # (tensors, lists, bools: not one view op)
+    pos = opos = 0
+    found = None
+    for e in entries:
+        if e is Ellipsis:
+            k = len(node.in_meta[0][0]) - consumed
+            pos, opos = pos + k, opos + k
+        elif e is None:
+            found = found or ("unsqueeze", opos)
+            opos += 1
+        elif e.__class__ is int:
+            found = found or ("select", pos, e)
+            pos += 1
+        else:
+            if e != slice(None):
+                found = found or ("slice", pos, e)
+            pos, opos = pos + 1, opos + 1
+    return found
+
+
+def _view_saved(what):
+    """``_saved_<what>`` of a SelectBackward0/SliceBackward0/UnsqueezeBackward0 recorded by an
+    index: the dim, select's index, slice's start/end/step (None as PyTorch's 0 / INT64_MAX / 1),
+    negative ones read back unsigned as PyTorch shows them."""
+    kinds = {"dim": ("select", "slice", "unsqueeze"), "index": ("select",), "start": ("slice",), "end": ("slice",),
+             "step": ("slice",)}[what]
+
+    def get(node):
+        step = _view_step(node)
+        if step is None or step[0] not in kinds:
+            return NOT_SAVED
+        if what == "dim":
+            return step[1]
+        if what == "index":
+            return as_int64_shown(step[2])
+        s = step[2]
+        v = getattr(s, "stop" if what == "end" else what)
+        return as_int64_shown(v) if v is not None else {"start": 0, "end": _INT64_MAX, "step": 1}[what]
+    return FromNode(get)
+
+
+# (the node keeps its index in tensorgraft's own form: ``_saved_index`` is select's int only)
+VIEW_STEP_SAVED = {w: _view_saved(w) for w in ("dim", "index", "start", "end", "step")}
+getitem.saved_defaults = VIEW_STEP_SAVED
 
 
 @formula("_index_backward", saves=())

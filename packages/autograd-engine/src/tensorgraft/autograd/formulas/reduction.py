@@ -1,6 +1,7 @@
 """Gradients of ``tensorgraft/ops/reduction.py``."""
 from __future__ import annotations
 
+from ..saved_properties import from_attr
 from . import batched_of, formula
 from .elementwise_common import _scalar_overload
 
@@ -211,6 +212,10 @@ def max_(node, g):
     return (_index_backward(g, node, node.in_meta[0][0]),)
 
 
+# the indices the op returned (PyTorch's nodes keep that output), where the node picked along a dim
+max_.saved_defaults = {"indices": from_attr("indices")}
+
+
 @formula("amax", "amin", saves=(0,), saves_output=True)
 def amax(node, g):
     return (_evenly(g, node.inputs[0], node.output, node.attrs["dim"], node.attrs["keepdim"]),)
@@ -219,6 +224,9 @@ def amax(node, g):
 @formula("sort", "topk", "kthvalue", "mode", saves=())
 def sort(node, g):
     return (_index_backward(g, node, node.in_meta[0][0]),)
+
+
+sort.saved_defaults = {"indices": from_attr("indices"), "dim": from_attr("dim")}
 
 
 def _spread_grad(g, node, dims, std):

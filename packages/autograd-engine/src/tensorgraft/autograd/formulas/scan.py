@@ -1,6 +1,7 @@
 """Gradients of ``tensorgraft/ops/scan.py`` (diff is built from narrow/sub/cat and needs none)."""
 from __future__ import annotations
 
+from ..saved_properties import from_attr
 from . import formula
 
 
@@ -19,6 +20,10 @@ def cummaxmin(node, g):
     d = node.attrs["dim"]
     zeros = _tg().zeros(shape, dtype=g.dtype, device=g.device)
     return (zeros.scatter_add(d, node.attrs["indices"], g),)
+
+
+# (PyTorch's node keeps the input too, only for its sizes: ours keeps those in its metadata)
+cummaxmin.saved_defaults = {"indices": from_attr("indices")}
 
 
 @formula("logcumsumexp", saves=(0,), saves_output=True)

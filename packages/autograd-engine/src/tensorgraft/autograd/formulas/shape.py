@@ -8,12 +8,28 @@ import numpy as np
 from tensorgraft.grad_mode import state as _gs
 from tensorgraft.tensor import wrap
 
+from ..saved_properties import NOT_SAVED, FromNode, as_int64_shown, from_attr
 from . import batched_of, formula
+from .indexing import VIEW_STEP_SAVED
 
 
 @formula("view", "reshape", "squeeze", saves=())
 def reshape_back(node, g):
     return (g.reshape(node.attrs["shape"]),)
+
+
+# (the input's shape is shown as ``_saved_self_sym_sizes``; PyTorch's nodes keep nothing else)
+reshape_back.saved_hidden = ("shape",)
+
+
+def _swapped(i):
+    """TransposeBackward0's ``_saved_dim0``/``_saved_dim1``: the two dims its permutation swaps."""
+    def get(node):
+        if type(node).__name__ != "TransposeBackward0":
+            return NOT_SAVED
+        swapped = [k for k, d in enumerate(node.attrs["dims"]) if d != k] or [0, 0]
+        return swapped[i]
+    return FromNode(get)
 
 
 @formula("transpose", "swapaxes", "swapdims", "t", "permute", saves=())
@@ -35,6 +51,9 @@ def permute_back(node, g):
         swapped = [i for i, d in enumerate(dims) if d != i] or [0, 0]
         return (g.transpose(*swapped),)
     return (g.permute(*inv),)
+
+
+permute_back.saved_defaults = {"dim0": _swapped(0), "dim1": _swapped(1)}
 
 
 @formula("unsqueeze", saves=())
@@ -60,6 +79,9 @@ def repeat(node, g):
     return (g.reshape(shape),)
 
 
+repeat.saved_defaults = {"repeats": from_attr("reps")}
+
+
 @formula("cat", "concat", "concatenate", saves=())
 def cat(node, g):
     d = node.attrs["dim"]
@@ -80,10 +102,17 @@ def stack(node, g):
     return tuple(g.select(d, i) if need else None for i, need in enumerate(node.needs_input_grad))
 
 
+# each tensor is an input, none shown (CatBackward0 and StackBackward0 show their dim only)
+cat.input_names = stack.input_names = ()
+
+
 @formula("_slice", saves=())
 def slice_back(node, g):
     from .indexing import placed_back
     return (placed_back(node, g, node.attrs["shape"], (node.attrs["index"], None)),)
+
+
+slice_back.saved_defaults = VIEW_STEP_SAVED
 
 
 @formula("_pieces", saves=(), multi_output=True)
@@ -101,6 +130,13 @@ def pieces(node, grads):
     return (parts[0] if len(parts) == 1 else tg.cat(parts, dim),)
 
 
+# SplitBackward0 shows the size it split by (the first piece's), SplitWithSizesBackward0 the sizes
+pieces.saved_hidden = ("sizes",)
+pieces.saved_defaults = {
+    "split_size": from_attr("sizes", ("SplitBackward0",), lambda sizes: sizes[0]),
+    "split_sizes": from_attr("sizes", ("SplitWithSizesBackward0",), tuple)}
+
+
 @formula("flip", saves=())
 def flip(node, g):
     dims = node.attrs["dims"]
@@ -112,6 +148,10 @@ def roll(node, g):
     shifts = tuple(-s for s in node.attrs["shifts"])
     dims = node.attrs["dims"]
     return (g.roll(shifts, dims) if dims is not None else g.roll(shifts[0]),)
+
+
+roll.saved_defaults = {"shifts": from_attr("shifts", None, as_int64_shown),
+                       "dims": FromNode(lambda node: as_int64_shown(tuple(node.attrs["dims"] or ())))}
 
 
 @formula("diagonal", saves=())

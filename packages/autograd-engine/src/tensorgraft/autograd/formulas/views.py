@@ -1,6 +1,7 @@
 """Gradients of ``tensorgraft/ops/views.py``."""
 from __future__ import annotations
 
+from ..saved_properties import from_attr
 from . import formula
 
 
@@ -10,6 +11,9 @@ def unfold(node, g):
     from tensorgraft.ops.views import unfold_backward
     a = node.attrs
     return (unfold_backward(g, a["shape"], a["dim"], a["size"], a["step"]),)
+
+
+unfold.saved_defaults = {"dimension": from_attr("dim")}
 
 
 @formula("_unfold_backward", saves=())

@@ -91,7 +91,7 @@ def _gelu_dd(x, g, gg, approximate):
 
 
 gelu_op = _pointwise("gelu", _gelu_f, _gelu_b, "GeluBackward0", kinds=_REAL,
-                     double=("GeluBackwardBackward0", _gelu_dd))
+                     double=("GeluBackwardBackward0", _gelu_dd), saved=("approximate",))
 
 
 def _silu_f(xp, x):
@@ -159,7 +159,7 @@ def _softplus_dd(x, g, gg, beta, threshold):
 
 
 softplus_op = _pointwise("softplus", _softplus_f, _softplus_b, "SoftplusBackward0", kinds=_REAL,
-                         double=("SoftplusBackwardBackward0", _softplus_dd))
+                         double=("SoftplusBackwardBackward0", _softplus_dd), saved=("beta", "threshold"))
 
 
 def _mish_f(xp, x):
@@ -218,7 +218,8 @@ _INPLACE_ELU = ("In-place elu backward calculation is triggered with a negative 
                 "caused by calling in-place forward function with a negative slope, please call out-of-place version "
                 "instead.")
 elu_op = _pointwise("elu", _elu_f, _elu_b, "EluBackward0", kinds=_REAL, double=("EluBackwardBackward0", _elu_dd),
-                    inplace_check=lambda alpha, scale, input_scale: _INPLACE_ELU if alpha < 0 else None)
+                    inplace_check=lambda alpha, scale, input_scale: _INPLACE_ELU if alpha < 0 else None,
+                    saved=("alpha", ("scale", "Elu", True), ("input_scale", "Elu", True)))
 
 
 def _leaky_f(xp, x, slope):
@@ -242,7 +243,8 @@ _INPLACE_LEAKY = ("In-place leakyReLu backward calculation is triggered with a n
                   "in-place leakRelu backward calculation with negative slope")
 leaky_relu_op = _pointwise("leaky_relu", _leaky_f, _leaky_b, "LeakyReluBackward0", kinds=_REAL,
                            double=("LeakyReluBackwardBackward0",),
-                           inplace_check=lambda slope: _INPLACE_LEAKY if slope < 0 else None)
+                           inplace_check=lambda slope: _INPLACE_LEAKY if slope < 0 else None,
+                           saved=("negative_slope",))
 
 
 def _threshold_f(xp, x, threshold, value):
@@ -269,7 +271,7 @@ def _hardtanh_b(xp, x, g, lo, hi):
 
 
 hardtanh_op = _pointwise("hardtanh", _hardtanh_f, _hardtanh_b, "HardtanhBackward0", kinds="fiu",
-                         double=("HardtanhBackwardBackward0",))
+                         double=("HardtanhBackwardBackward0",), saved=("min_val", "max_val"))
 
 
 def _hardswish_f(xp, x):
@@ -346,7 +348,7 @@ def _shrink_b(xp, x, g, lambd):
 
 
 hardshrink_op = _pointwise("hardshrink", _hardshrink_f, _shrink_b, "HardshrinkBackward0", kinds=_REAL,
-                           double=("HardshrinkBackwardBackward0",))
+                           double=("HardshrinkBackwardBackward0",), saved=("lambd",))
 
 
 def _softshrink_f(xp, x, lambd):
@@ -355,7 +357,7 @@ def _softshrink_f(xp, x, lambd):
 
 
 softshrink_op = _pointwise("softshrink", _softshrink_f, _shrink_b, "SoftshrinkBackward0", kinds=_REAL,
-                           double=("SoftshrinkBackwardBackward0",))
+                           double=("SoftshrinkBackwardBackward0",), saved=("lambd",))
 
 
 # softmax/log_softmax register here, after the pointwise activations and before rrelu: the order

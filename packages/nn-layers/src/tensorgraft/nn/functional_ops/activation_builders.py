@@ -33,7 +33,21 @@ def saved_by_inplace(t):
 _CPU_KERNEL = {"gelu": "GeluKernelImpl", "softshrink": "softshrink_check"}
 
 
-def _pointwise(name, fwd, bwd, node, tg_bwd=None, kinds=_FLOAT, inplace_check=None, double=None):
+def _param_saved(i, only=None, int_one=False):
+    """The node's ``i``-th param as ``_saved_<name>`` shows it; ``only``: the node-name prefixes that
+    show it (CELU runs ELU's kernel, but CeluBackward0 shows only its alpha); ``int_one``: a 1.0
+    there shows as the int 1 PyTorch's functional passes (elu's and selu's ``input_scale``)."""
+    from tensorgraft.autograd.saved_properties import NOT_SAVED, FromNode
+
+    def get(node):
+        if only is not None and not type(node).__name__.startswith(only):
+            return NOT_SAVED
+        v = node.attrs[i]
+        return 1 if int_one and v == 1.0 else v
+    return FromNode(get)
+
+
+def _pointwise(name, fwd, bwd, node, tg_bwd=None, kinds=_FLOAT, inplace_check=None, double=None, saved=()):
     """``f(input, *params, node_name=None)``; ``bwd(xp, x, g, *params)`` returns d/dx times g on
     arrays. ``node_name`` replaces the node's name: PyTorch calls the in-place variants of some
     activations ``...Backward1`` (and CELU, computed here by ELU's kernel, ``CeluBackward0``).
@@ -43,7 +57,8 @@ def _pointwise(name, fwd, bwd, node, tg_bwd=None, kinds=_FLOAT, inplace_check=No
     When the backward pass is itself recorded (``create_graph=True``) the gradient is, as in
     PyTorch, either one node of its own (``double``: see ``_backward_op``), or, for the activations
     PyTorch differentiates as a composite (silu, mish), ``tg_bwd(x, g, *params)`` written with
-    tensorgraft ops."""
+    tensorgraft ops. ``saved``: the names PyTorch's node shows the params under (``_saved_<name>``), in
+    order; an entry may be ``(name, *more)`` (``_param_saved``'s further arguments)."""
     op_holder = []
 
     def frontend(input, *params, node_name=None):
@@ -90,6 +105,9 @@ def _pointwise(name, fwd, bwd, node, tg_bwd=None, kinds=_FLOAT, inplace_check=No
         xp = get_backend(x._device).xp
         return (wrap(bwd(xp, x._data, g._data, *node_.attrs), g._device),)
     formula(name)(grad)
+    if saved:
+        grad.saved_defaults = {(n if n.__class__ is str else n[0]): _param_saved(i, *(() if n.__class__ is str else n[1:]))
+                               for i, n in enumerate(saved) if n is not None}
 
     @batched_of(grad)
     def grad_batched(node_, g):

@@ -19,6 +19,7 @@ from tensorgraft.ops._bfloat16 import narrow, widen
 
 from ._common import formula, gs, needs, nnop, record, wrap, xp_of
 from . import conv3d as _conv3d
+from .conv_backward_node import declare_conv_saved
 from .conv3d import BB, _finite, as_strided, conv_grads, conv_transpose_grads, none_for_also, out_size, weight_grads
 from .norm import suggested_layout
 
@@ -461,7 +462,8 @@ def conv_transpose2d_op(input, weight, bias, stride, pads, dil, groups, out_hw, 
     if gs.enabled and (input._requires_grad or weight._requires_grad or (bias is not None and bias._requires_grad)
                        or (also and needs(*also))):
         record(_CONVT, res, (input, weight, bias) + also,
-               {"stride": stride, "pads": pads, "dil": dil, "groups": groups}, node_name=node_name)
+               {"stride": stride, "pads": pads, "dil": dil, "groups": groups, "transposed_out": tuple(out_hw)},
+               node_name=node_name)
     return res
 
 
@@ -509,6 +511,10 @@ def conv2d_weight_op(input, grad_output, wshape, stride, pads, dil, groups, cols
 
 _WEIGHT = nnop("conv2d_weight", _conv3d._weight_kernel, conv2d_weight_op, node=BB)
 _OPS = (conv2d_op, conv_transpose2d_op, conv2d_weight_op)
+
+
+declare_conv_saved(_conv_grad, False)
+declare_conv_saved(_convT_grad, True)
 
 
 @formula("conv2d_weight")

@@ -27,7 +27,7 @@ import math
 import numpy as np
 
 from ._common import conj_factor, formula, needs, nnop, record, wrap
-from .conv_backward_node import as_convolution_backward
+from .conv_backward_node import as_convolution_backward, declare_conv_saved
 # (the names the split moved out stay readable here: conv.py and pooling3d.py read some of them)
 from .conv_im2col import (  # noqa: F401
     as_strided, col2im_nd, conv_forward, conv_input_grad, conv_out_sizes, conv_weight_grad, crop, offsets, out_size,
@@ -266,8 +266,8 @@ def conv_transpose3d_op(input, weight, bias, stride, pads, dil, groups, out_sp, 
                                                   tuple(out_sp)), input._device)
     inputs = (input, weight, bias) + tuple(also)
     if needs(*inputs):
-        record(_CONVT3D, res, inputs, {"stride": stride, "pads": pads, "dil": dil, "groups": groups},
-               node_name=node_name)
+        record(_CONVT3D, res, inputs, {"stride": stride, "pads": pads, "dil": dil, "groups": groups,
+                                       "transposed_out": tuple(out_sp)}, node_name=node_name)
     return res
 
 
@@ -424,6 +424,10 @@ def _conv3d_grad(node, g):
 @formula("conv_transpose3d", saves=(0, 1))
 def _convT3d_grad(node, g):
     return conv_transpose_grads(node, g, _OPS)
+
+
+declare_conv_saved(_conv3d_grad, False)
+declare_conv_saved(_convT3d_grad, True)
 
 
 @formula("conv3d_weight")

@@ -57,3 +57,34 @@ def _convolution_backward_grad(node, gg):
         if p is not None and d is not None:
             out[p] = d
     return tuple(out)
+
+
+def _spatial(node):
+    return len(node.in_meta[0][0]) - 2  # (a 1-D conv runs as a 2-D one: its settings have a leading 1)
+
+
+def _output_padding(node):
+    """A transposed conv's output_padding, from the output sizes its node keeps (``out_sp``)."""
+    n = _spatial(node)
+    a, ins, ks = node.attrs, node.in_meta[0][0][2:], node.in_meta[1][0][2:]
+    if not node.attrs.get("transposed_out"):
+        return (0,) * n
+    s, d, p = a["stride"][-n:], a["dil"][-n:], a["pads"][0::2][-n:]
+    return tuple(o - ((i - 1) * s_ - 2 * p_ + d_ * (k - 1) + 1)
+                 for o, i, k, s_, d_, p_ in zip(a["transposed_out"][-n:], ins, ks, s, d, p))
+
+
+def declare_conv_saved(formula, transposed):
+    """What PyTorch's ConvolutionBackward0 shows (``_saved_input``/``_saved_weight``, the settings as
+    the conv's ``nd`` ints, ``_saved_bias_sym_sizes_opt``), computed from the node's attrs when read."""
+    formula.input_names = ("input", "weight", None)
+    formula.saved_hidden = ("pads", "dil", "cols", "out_hw", "out_sp", "node_name", "also", "transposed_out")
+    from tensorgraft.autograd.saved_properties import FromNode
+    formula.saved_defaults = {
+        "stride": FromNode(lambda node: tuple(node.attrs["stride"][-_spatial(node):])),
+        "dilation": FromNode(lambda node: tuple(node.attrs["dil"][-_spatial(node):])),
+        "padding": FromNode(lambda node: tuple(node.attrs["pads"][0::2][-_spatial(node):])),
+        "transposed": transposed,
+        "output_padding": FromNode(_output_padding),
+        "bias_sym_sizes_opt": FromNode(lambda node: (0,) if node.in_meta[2] is None else tuple(node.in_meta[2][0])),
+    }

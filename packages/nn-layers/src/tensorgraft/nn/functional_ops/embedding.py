@@ -11,6 +11,8 @@ from tensorgraft.device import get_backend
 from tensorgraft.sparse.coo_data import SparseCOOData
 from tensorgraft.tensor import Tensor
 
+from tensorgraft.autograd.saved_properties import FromNode, as_int64_shown
+
 from ._common import formula, gs, nnop, record, wrap
 
 
@@ -104,6 +106,17 @@ def _emb_grad(node, g):
         keep = None if a["padding_idx"] is None else ii != a["padding_idx"]
         return _sparse_gradient(g, ii, gd, V, keep), None
     return embedding_dense_backward(g, idx, V, a["padding_idx"], a["freq"]), None
+
+
+# PyTorch's EmbeddingBackward0 shows the indices (not the weight: only its row count) and its int
+# arguments, padding_idx None as the -1 it keeps (read back unsigned)
+_emb_grad.input_names = (None, "indices")
+_emb_grad.saved_hidden = ("freq",)
+_emb_grad.saved_defaults = {
+    "weight_sym_argsize_0": FromNode(lambda node: node.in_meta[0][0][0]),
+    "padding_idx": FromNode(lambda node: as_int64_shown(-1 if node.attrs["padding_idx"] is None
+                                                        else node.attrs["padding_idx"])),
+    "scale_grad_by_freq": FromNode(lambda node: node.attrs["freq"])}
 
 
 # ---------------------------------------------------------------- embedding_bag

@@ -9,6 +9,8 @@ import numpy as np
 
 from tensorgraft.device import get_backend
 
+from tensorgraft.autograd.saved_properties import _SECOND_BACKWARD as SECOND_BACKWARD, FromNode, as_int64_shown
+
 from ._common import batched_of, check_tensor, formula, gs, nnop, record, refuse_grad, wrap
 from .linear import _scalar_name
 from .loss_reduction import _check_reduction
@@ -493,6 +495,30 @@ def _ce_grad(node, g):
 @formula("nll_loss", saves=(0,))
 def _nll_grad(node, g):
     return _ce_grad_common(node, g, False)
+
+
+def _total_weight(node):
+    """NllLossBackward0's ``_saved_total_weight``: the weight of the counted targets (0 unreduced),
+    a 0-d tensor of the input's dtype."""
+    if node._released:
+        raise RuntimeError(SECOND_BACKWARD)
+    a, x = node.attrs, node.inputs[0]
+    return wrap(get_backend(x._device).xp.asarray(0 if a["reduction"] == "none" else a["denom"], dtype=x._data.dtype),
+                x._device)
+
+
+# what PyTorch's NllLossBackward0 / NllLoss2DBackward0 show: the target and weight as given, the
+# reduction as ATen's enum (none 0, mean 1, sum 2), ignore_index read back unsigned
+_NLL_SAVED = {
+    "target": FromNode(lambda node: node.attrs["target"]),
+    "weight": FromNode(lambda node: node.attrs["weight"]),
+    "total_weight": FromNode(_total_weight),
+    "reduction": FromNode(lambda node: ("none", "mean", "sum").index(node.attrs["reduction"])),
+    "ignore_index": FromNode(lambda node: as_int64_shown(node.attrs["ignore_index"]))}
+for _f in (_ce_grad, _nll_grad):
+    _f.input_names = ("self", None, None)
+    _f.saved_hidden = ("lsm", "Q", "denom", "log_input", "w", "live", "target_shape", "label_smoothing")
+    _f.saved_defaults = _NLL_SAVED
 
 
 @batched_of(_ce_grad)

@@ -10,6 +10,8 @@ from tensorgraft import memory_layout as _ml
 from tensorgraft.dtypes import BF16
 from tensorgraft.ops._bfloat16 import widen
 
+from tensorgraft.autograd.saved_properties import _SECOND_BACKWARD as SECOND_BACKWARD, FromNode
+
 from ._common import batched_of, formula, gs, nnop, record, same_device, wrap, xp_of
 from .rowwise_moments import fused_multiply_add, rowwise_moments
 from tensorgraft.dtypes import np_kind as _np_kind
@@ -331,7 +333,9 @@ def layer_norm_op(input, nd, weight, bias, eps):
 _LN = nnop("layer_norm", _ln_kernel, layer_norm_op, bf16_native=True)  # half types computed in float32 above
 
 
-@formula("layer_norm", saves=(0, 1))
+# (the bias is kept too, as PyTorch's NativeLayerNormBackward0 keeps it: changing it in place
+# before backward raises there)
+@formula("layer_norm", saves=(0, 1, 2))
 def _ln_grad(node, g):
     _, w, b = node.inputs
     a = node.attrs
@@ -361,6 +365,27 @@ def _ln_grad(node, g):
     if nb:
         gb = wrap(gd.sum(axis=lead), dev)
     return gx, gw, gb
+
+
+def _ln_saved_moment(which):
+    """NativeLayerNormBackward0's ``_saved_result1`` (the mean) / ``_saved_result2`` (the inverse
+    standard deviation), of shape (*lead, 1, ...): computed from what the node holds when read."""
+    def get(node):
+        if node._released:
+            raise RuntimeError(SECOND_BACKWARD)
+        x, a = node.inputs[0], node.attrs
+        invstd = a["invstd"]
+        m = invstd if which == 2 else x._data - a["xhat"] / invstd
+        if which == 1:
+            m = m.mean(axis=tuple(range(m.ndim - a["nd"], m.ndim)), keepdims=True)
+        return wrap(m.astype(x._data.dtype, copy=False), x._device)
+    return FromNode(get)
+
+
+_ln_grad.input_names = ("input", "weight", "bias")
+_ln_grad.saved_hidden = ("eps", "nd")
+_ln_grad.saved_defaults = {"normalized_shape": FromNode(lambda node: tuple(node.in_meta[0][0][-node.attrs["nd"]:])),
+                           "result1": _ln_saved_moment(1), "result2": _ln_saved_moment(2)}
 
 
 @batched_of(_ln_grad)
