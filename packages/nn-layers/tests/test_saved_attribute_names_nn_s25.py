@@ -251,3 +251,13 @@ def test_celu_shows_only_alpha():
     assert fn._saved_alpha == 0.5
     with pytest.raises(AttributeError):
         _ = fn._saved_scale
+
+
+def test_layer_norm_packs_bias_input_weight_in_pytorchs_order():
+    # PyTorch 2.13 packs bias, input, weight (then mean and rstd, which tensorgraft keeps as attrs)
+    x = T.randn(2, 3, requires_grad=True)
+    w, b = T.randn(3, requires_grad=True), T.randn(3) * 2
+    seen = []
+    with T.autograd.graph.saved_tensors_hooks(lambda t: seen.append(t) or t, lambda t: t):
+        T.nn.functional.layer_norm(x, (3,), w, b)
+    assert len(seen) == 3 and seen[0] is b and seen[2] is w and seen[1].shape == (2, 3)

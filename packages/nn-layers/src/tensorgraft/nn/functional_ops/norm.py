@@ -383,6 +383,7 @@ def _ln_saved_moment(which):
 
 
 _ln_grad.input_names = ("input", "weight", "bias")
+_ln_grad.pack_order = (2, 0, 1)  # (saved-tensor hooks see bias, input, weight: PyTorch's order)
 _ln_grad.saved_hidden = ("eps", "nd")
 _ln_grad.saved_defaults = {"normalized_shape": FromNode(lambda node: tuple(node.in_meta[0][0][-node.attrs["nd"]:])),
                            "result1": _ln_saved_moment(1), "result2": _ln_saved_moment(2)}
