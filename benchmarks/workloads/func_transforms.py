@@ -8,7 +8,12 @@ batches the whole computation: the ratios measure what that costs on small probl
 side: there is no hand-written NumPy counterpart of these transforms worth timing."""
 from __future__ import annotations
 
-from . import Workload
+import os
+import subprocess
+import sys
+
+from . import Unavailable, Workload
+from .torch_function import TIMING_LOOP, _Child
 from .training import _mod
 
 
@@ -120,14 +125,53 @@ def _workload(name, maker, description):
     return Workload(name, description, tensorgraft=maker("tensorgraft"), torch=maker("torch"))
 
 
+# A vectorized vmap turns tensorgraft's ``__torch_function__`` dispatch on for the whole process
+# (its BatchedTensor is a Tensor subclass), which would make every later workload of the runner pay
+# for dispatch: the workloads that call vmap run in a child process each, as torch_function.py's.
+_VMAP_CHILD = r"""
+import sys, time
+sys.path.insert(0, sys.argv[3])
+from workloads import func_transforms
+lib, case = sys.argv[1], sys.argv[2]
+step = getattr(func_transforms, case)(lib)()
+for _ in range(3):
+    step()
+""" + TIMING_LOOP
+
+
+class _VmapChild(_Child):
+    def __init__(self, lib, case, iters):
+        self.iters = iters
+        if lib == "torch":
+            try:
+                import torch  # noqa: F401
+            except ImportError as exc:
+                raise Unavailable(f"PyTorch is not installed ({exc})") from exc
+        here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        self.proc = subprocess.Popen([sys.executable, "-c", _VMAP_CHILD, lib, case, here], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        if self.proc.stdout.readline().strip() != "ready":
+            self.close()
+            raise RuntimeError(f"the {lib} timing process for '{case}' did not start")
+
+
+def _in_child(name, maker, description, iters):
+    """``maker``'s workload (this module's attribute ``name``), timed ``iters`` calls at a time in a
+    child process per library."""
+    return Workload(name, description, tensorgraft=lambda: _VmapChild("tensorgraft", name, iters),
+                    torch=lambda: _VmapChild("torch", name, iters), custom_timer=True)
+
+
 WORKLOADS = [
-    _workload("per_sample_grads_mlp", per_sample_grads_mlp,
-              "vmap(grad(cross-entropy loss)) of a 784-128-10 MLP, per-sample gradients of 64 examples"),
+    _in_child("per_sample_grads_mlp", per_sample_grads_mlp,
+              "vmap(grad(cross-entropy loss)) of a 784-128-10 MLP, per-sample gradients of 64 examples (child process)",
+              20),
     _workload("jacfwd_small", jacfwd_small, "jacfwd of a tanh/matmul/sin network R^32 -> R^10"),
     _workload("hessian_small", hessian_small, "hessian (jacfwd of jacrev) of a scalar tanh/sin network on R^32"),
-    _workload("vmap_jacfwd", vmap_jacfwd, "vmap(jacfwd(f)) over 16 points, f: R^32 -> R^10"),
+    _in_child("vmap_jacfwd", vmap_jacfwd, "vmap(jacfwd(f)) over 16 points, f: R^32 -> R^10 (child process)", 50),
     _workload("jacrev_mlp_ce", jacrev_mlp_ce,
               "jacrev of per-example cross-entropy losses of a 32-64-10 GELU MLP (16 examples) w.r.t. inputs"),
-    _workload("vmap_elementwise_small", vmap_elementwise_small,
-              "vmap of sum(sin(a) * a) over 64 rows of 16: vmap's own overhead on a tiny function"),
+    _in_child("vmap_elementwise_small", vmap_elementwise_small,
+              "vmap of sum(sin(a) * a) over 64 rows of 16: vmap's own overhead on a tiny function (child process)",
+              500),
 ]

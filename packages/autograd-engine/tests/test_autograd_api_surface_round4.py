@@ -44,3 +44,12 @@ def test_debug_unwrap_inside_transforms():
         return x.sin().sum()
     func.grad(f)(torch.ones(3))
     assert seen == [torch.Size([3])]
+
+
+def test_debug_unwrap_inside_vmap_shows_the_whole_batch():
+    # PyTorch 2.13: the unwrapped BatchedTensor holds the batch in front; recurse=False peels one level
+    def shape_of(**kw):
+        return lambda x: torch.tensor(func.debug_unwrap(x, **kw).shape)
+    assert func.vmap(shape_of())(torch.ones(3, 2)).tolist() == [[3, 2]] * 3
+    assert func.vmap(func.vmap(shape_of()))(torch.ones(4, 3, 2))[0, 0].tolist() == [4, 3, 2]
+    assert func.vmap(func.vmap(shape_of(recurse=False)))(torch.ones(4, 3, 2))[0, 0].tolist() == [3, 2]

@@ -12,18 +12,18 @@ How they differ from PyTorch's (same results, different machinery):
   result's history only when it reaches a tensor requiring grad that the transform did not
   create — so ``grad(grad(f))``, ``jacfwd(jacrev(f))`` and ordinary autograd through a transform
   all work, and a result that depends only on the transform's own leaves comes back detached.
-- ``jvp``/``jacfwd`` use reverse mode (the double-backward trick, one pass per input element):
-  the values are forward mode's.
-- ``vmap`` is **not vectorised**: it calls the function once per batch slice and stacks the
-  results (``in_dims``/``out_dims``/``randomness``/``chunk_size`` behave as in PyTorch). Nested
-  ``vmap`` and ``vmap`` of ``grad`` therefore just work; an op with no batching rule cannot exist,
-  but per-example speed is Python-loop speed. The slices' memory is marked (an ndarray subclass
-  NumPy carries to what is computed from it), so that reading a batched value from user code
-  (``.item()``, ``float()``, ``if t > 0``, ``.tolist()``, an index) and a training batch norm
-  with unbatched running stats are refused as in PyTorch; so are ops with data-dependent output
-  shapes, ``.numpy()``, ``equal``/``allclose`` and in-place writes of a batched value into an
-  unbatched tensor (``_vmap_guards.py``, patches in place only while a vmap runs); results carry
-  the grad_fn PyTorch's batched op records (the node's name only: its backward is the stack's).
+- ``jvp``/``jacfwd`` use reverse mode (the double-backward trick): the values are forward mode's;
+  ``jacfwd``, ``jacrev`` and ``hessian`` push all basis vectors through one batched backward
+  (``autograd.grad(..., is_grads_batched=True)``, ``autograd/batched_backward.py``).
+- ``vmap`` is vectorized (``_vectorized/``, functorch's design): the function runs once on
+  ``BatchedTensor``s (the batch in front, per-sample shapes reported), whose ops go through
+  ``__torch_function__`` to batching rules or, for a function without one, to a per-sample loop
+  over the batch; ``grad``/``vjp``/``jvp``/``jacrev``/``jacfwd``/``hessian`` inside it run once on
+  the whole batch. The first vectorized call turns ``__torch_function__`` dispatch on for the
+  process. ``TENSORGRAFT_VMAP=loop`` selects the older slice-by-slice vmap (``_vmap.py``): one
+  call per slice, results stacked, the slices' memory marked so that PyTorch's refusals
+  (``.item()``, data-dependent control flow, dynamic shapes, batched writes into unbatched
+  tensors; ``_vmap_guards.py``) still apply.
 - The transforms never write ``.grad`` of their inputs (they use ``autograd.grad``).
 - Custom ``autograd.Function`` classes meet PyTorch's rules (``_custom_functions.py``): the ctx
   style is refused by every transform, vmap/jacfwd need a vmap rule, jvp/jacfwd/hessian a ``jvp``

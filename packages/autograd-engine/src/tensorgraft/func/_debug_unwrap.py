@@ -1,12 +1,14 @@
 """``debug_unwrap``: PyTorch's way to see the plain tensor under a transform's wrapper while
 debugging.
 
-tensorgraft's transforms wrap nothing: ``grad``/``vjp`` hand the function ordinary tensors (fresh
-leaves) and ``vmap`` hands it ordinary per-example slices (it loops; see this package's docstring),
-so every tensor is already "unwrapped" and comes back as it is. Inside ``vmap`` that is the slice,
-where PyTorch's unwrapped BatchedTensor still has the batch dimension.
+tensorgraft's ``grad``/``vjp`` wrap nothing (they hand the function fresh leaves): those tensors
+come back as they are. Inside the vectorized ``vmap`` a BatchedTensor unwraps to the tensor holding
+the whole batch (the batch dimension in front), as PyTorch's; under ``TENSORGRAFT_VMAP=loop`` the
+function sees plain per-example slices, which come back as they are.
 """
 from __future__ import annotations
+
+import sys
 
 from tensorgraft.tensor import Tensor
 
@@ -22,4 +24,10 @@ def debug_unwrap(tensor: Tensor, *, recurse: bool = True) -> Tensor:
         raise TypeError("is_functorch_wrapped_tensor(): incompatible function arguments. The following argument "
                         "types are supported:\n    1. (arg0: torch.Tensor) -> bool\n\nInvoked with: "
                         f"{tensor!r}")
+    batched = sys.modules.get("tensorgraft.func._vectorized._batched")  # (loaded by the first vectorized vmap)
+    if batched is not None:
+        while tensor.__class__ is batched.BatchedTensor:
+            tensor = tensor._physical
+            if not recurse:
+                break
     return tensor

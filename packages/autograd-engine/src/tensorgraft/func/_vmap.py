@@ -547,7 +547,7 @@ def _stack_results(column, dim):
 # Which vmap runs: "loop" (this file: the function once per slice) or "vectorized" (once, on
 # BatchedTensors: func/_vectorized/). The default is this one constant; ``TENSORGRAFT_VMAP``
 # chooses for the process (read once, at import); tests set ``_MODE`` itself.
-_DEFAULT_MODE = "loop"
+_DEFAULT_MODE = "vectorized"
 _MODES = ("loop", "vectorized")
 _MODE = __import__("os").environ.get("TENSORGRAFT_VMAP") or _DEFAULT_MODE
 if _MODE not in _MODES:
