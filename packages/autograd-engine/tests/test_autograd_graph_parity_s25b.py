@@ -8,20 +8,7 @@ import numpy as np
 import pytest
 
 import tensorgraft as tg
-
-
-def _walk(fn, limit=40):
-    """Breadth-first walk of a graph: ``Name[edge names]`` per node, as a string."""
-    seen, order, queue = set(), [], [fn]
-    while queue and len(order) < limit:
-        f = queue.pop(0)
-        if f is None or id(f) in seen:
-            continue
-        seen.add(id(f))
-        order.append(f)
-        queue.extend(nf for nf, _ in f.next_functions)
-    name = (lambda f: "None" if f is None else f.name().replace("torch::autograd::", ""))
-    return " ".join(f"{name(f)}[{','.join(name(nf) for nf, _ in f.next_functions)}]" for f in order)
+from tensorgraft.testing.graphs import graph_text as _walk
 
 
 _X3 = np.random.RandomState(0).rand(4, 5, 6)

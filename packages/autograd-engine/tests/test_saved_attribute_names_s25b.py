@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import tensorgraft as T
+from tensorgraft.testing.graphs import check_saved_attributes
 
 
 def x(*shape):
@@ -18,31 +19,10 @@ def x(*shape):
     return T.tensor(np.round(np.random.RandomState(sum(shape)).randn(*shape), 2), dtype=T.float64).requires_grad_()
 
 
-def val(v):
-    if hasattr(v, "shape") and hasattr(v, "dtype"):
-        vals = np.asarray(v.detach().tolist()).round(6).tolist() if v.numel() <= 6 else None
-        return ("T", tuple(v.shape), str(v.dtype).split(".")[-1], vals)
-    if isinstance(v, tuple):
-        return tuple(val(e) for e in v)
-    return v
-
-
 def _check(case, make, expected, not_shown_yet=frozenset()):
     node_name, names = expected[case]
-    fn = make().grad_fn
-    assert type(fn).__name__ == node_name
-    got = sorted(n for n in dir(fn) if n.startswith("_saved_"))
-    assert got == sorted("_saved_" + n for n in names if n not in not_shown_yet)
-    for n, want in names.items():
-        if n in not_shown_yet:
-            continue
-        have = val(getattr(fn, "_saved_" + n))
-        if isinstance(want, tuple) and want and want[0] == "T":
-            assert have[:3] == want[:3], n
-            if want[3] is not None:
-                np.testing.assert_allclose(have[3], want[3], atol=2e-6, err_msg=n)
-        else:
-            assert have == want and type(have) is type(want), (n, have, want)
+    check_saved_attributes(make().grad_fn, node_name, names, not_shown_yet)
+
 
 CASES = {
     "cat": lambda: T.cat([x(2, 3), x(2, 3)], 1),

@@ -19,11 +19,11 @@ formulas (one node per op over the whole batch), not N per-entry graphs and a st
 from __future__ import annotations
 
 from tensorgraft.grad_mode import state as _gs
-from tensorgraft.tensor import Tensor
 
 from . import anomaly
-from .engine import (_SPARSE_DATA, AccumulateGrad, BackwardPass, GradientEdge, _add_to_buffer, _capture, _count_deps,
-                     _plus, _pop_ready, _prune, _push_ready, accumulator, passes, refresh_view)
+from .engine import (_SPARSE_DATA, AccumulateGrad, BackwardPass, _add_to_buffer, _capture, _count_deps, _plus,
+                     _pop_ready, _prune, _push_ready, check_all_used, passes, root_edges_of, seed_walk,
+                     targets_of)
 from .node import MultiOutputOpNode, OpNode, SomeInputsDifferentiable, fit_grads
 
 
@@ -43,32 +43,10 @@ def try_batched_backward(outputs, root_grads, retain_graph, create_graph, inputs
     for g in root_grads:
         if g._data.__class__ in _SPARSE_DATA:
             return None
-    root_edges = []
-    for i, t in enumerate(outputs):
-        if t._base is not None:
-            refresh_view(t)
-        fn = t.grad_fn
-        if fn is not None:
-            root_edges.append((fn, t._output_nr))
-        elif t._requires_grad:
-            root_edges.append((accumulator(t), 0))
-        else:
-            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+    root_edges = root_edges_of(outputs)
     root_nodes = [n for n, _ in root_edges]
     deps = _count_deps(root_nodes)
-    targets = {}
-    for k, t in enumerate(inputs):
-        if isinstance(t, GradientEdge):
-            targets.setdefault(t.node, []).append((k, t.output_nr, None))
-            continue
-        if not isinstance(t, Tensor):
-            raise RuntimeError(f"all inputs have to be Tensors or GradientEdges, but got {type(t).__name__}")
-        if not t._requires_grad:
-            raise RuntimeError("One of the differentiated Tensors does not require grad")
-        node = t.grad_fn
-        if node is None:
-            node = accumulator(t)
-        targets.setdefault(node, []).append((k, t._output_nr, t))
+    targets = targets_of(inputs, capture=True)
     deps, runs = _prune(deps, root_nodes, targets)
     if not _batchable(deps):
         return None
@@ -80,10 +58,7 @@ def try_batched_backward(outputs, root_grads, retain_graph, create_graph, inputs
         for node in runs:
             node.release()
     if not allow_unused:
-        for k, g in enumerate(captured):
-            if g is None:
-                raise RuntimeError(f"The differentiated Tensor at index {k} appears to not have been used in the "
-                                   "graph. Set allow_unused=True if this is the desired behavior.")
+        check_all_used(captured)
     return tuple(captured)
 
 
@@ -104,14 +79,7 @@ def _batchable(nodes) -> bool:
 
 def _walk(root_edges, root_nodes, root_grads, deps, runs, targets, n_inputs, create_graph, batch):
     captured = [None] * n_inputs
-    buffers = {}
-    for (n, nr), g in zip(root_edges, root_grads):
-        if n in deps:
-            _add_to_buffer(buffers, n, nr, g)
-    ready = []
-    for n in dict.fromkeys(root_nodes):
-        if deps.get(n) == 0:
-            _push_ready(ready, n)
+    buffers, ready = seed_walk(root_edges, root_nodes, root_grads, deps)
     prev_mode = _gs.enabled
     _gs.enabled = create_graph
     passes.append(BackwardPass(deps))

@@ -74,51 +74,17 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
 
     With ``capture=True`` the gradients of ``inputs`` are returned instead of accumulated.
     """
-    root_edges = []
-    for i, t in enumerate(roots):
-        if t._base is not None:
-            refresh_view(t)
-        fn = t.grad_fn
-        if fn is not None:
-            root_edges.append((fn, t._output_nr))
-        elif t._requires_grad:
-            root_edges.append((accumulator(t), 0))
-        else:
-            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+    root_edges = root_edges_of(roots)
     root_nodes = [n for n, _ in root_edges]
     deps = _count_deps(root_nodes)
 
     targets = runs = captured = None
     if inputs is not None:
-        targets = {}
-        for k, t in enumerate(inputs):
-            if capture and isinstance(t, GradientEdge):
-                targets.setdefault(t.node, []).append((k, t.output_nr, None))
-                continue
-            if not isinstance(t, Tensor):
-                raise RuntimeError(f"all inputs have to be Tensors or GradientEdges, but got {type(t).__name__}")
-            if not t._requires_grad:
-                if not capture:  # backward(inputs=...) retains the gradient of each input
-                    raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-                raise RuntimeError("One of the differentiated Tensors does not require grad")
-            node = t.grad_fn
-            if node is None:
-                node = accumulator(t)
-            elif not capture:  # PyTorch: backward(inputs=[non_leaf]) is retain_grad() + its node as a target
-                retain_grad(t)
-            targets.setdefault(node, []).append((k, t._output_nr, t))
+        targets = targets_of(inputs, capture)
         deps, runs = _prune(deps, root_nodes, targets)
         captured = [None] * len(inputs)
 
-    buffers = {}
-    for (n, nr), g in zip(root_edges, root_grads):
-        if n in deps:
-            _add_to_buffer(buffers, n, nr, g)
-    ready = []  # a priority queue of the nodes whose gradients are complete (_push_ready)
-    for n in dict.fromkeys(root_nodes):
-        if deps.get(n) == 0:
-            _push_ready(ready, n)
-
+    buffers, ready = seed_walk(root_edges, root_nodes, root_grads, deps)
     prev_mode = _gs.enabled
     _gs.enabled = create_graph
     passes.append(BackwardPass(deps))
@@ -200,12 +166,70 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
         _gs.enabled = prev_mode
     if capture:
         if not allow_unused:
-            for k, g in enumerate(captured):
-                if g is None:
-                    raise RuntimeError(f"The differentiated Tensor at index {k} appears to not have been used in the "
-                                       "graph. Set allow_unused=True if this is the desired behavior.")
+            check_all_used(captured)
         return tuple(captured)
     return None
+
+
+def seed_walk(root_edges, root_nodes, root_grads, deps):
+    """The gradient buffers holding the roots' gradients, and the ready queue (a priority queue of
+    the nodes whose gradients are complete, ``_push_ready``) with the roots nothing else feeds."""
+    buffers = {}
+    for (n, nr), g in zip(root_edges, root_grads):
+        if n in deps:
+            _add_to_buffer(buffers, n, nr, g)
+    ready = []
+    for n in dict.fromkeys(root_nodes):
+        if deps.get(n) == 0:
+            _push_ready(ready, n)
+    return buffers, ready
+
+
+def root_edges_of(roots):
+    """The (node, output number) each root's gradient enters the graph at (shared with the
+    batched walk, ``batched_backward.py``)."""
+    root_edges = []
+    for i, t in enumerate(roots):
+        if t._base is not None:
+            refresh_view(t)
+        fn = t.grad_fn
+        if fn is not None:
+            root_edges.append((fn, t._output_nr))
+        elif t._requires_grad:
+            root_edges.append((accumulator(t), 0))
+        else:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+    return root_edges
+
+
+def targets_of(inputs, capture):
+    """node -> [(position in ``inputs``, output number, tensor or None)] for the walk to stop at:
+    captured (``grad``) or accumulated (``backward(inputs=...)``, which retains a non-leaf's grad)."""
+    targets = {}
+    for k, t in enumerate(inputs):
+        if capture and isinstance(t, GradientEdge):
+            targets.setdefault(t.node, []).append((k, t.output_nr, None))
+            continue
+        if not isinstance(t, Tensor):
+            raise RuntimeError(f"all inputs have to be Tensors or GradientEdges, but got {type(t).__name__}")
+        if not t._requires_grad:
+            if not capture:  # backward(inputs=...) retains the gradient of each input
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+        node = t.grad_fn
+        if node is None:
+            node = accumulator(t)
+        elif not capture:  # PyTorch: backward(inputs=[non_leaf]) is retain_grad() + its node as a target
+            retain_grad(t)
+        targets.setdefault(node, []).append((k, t._output_nr, t))
+    return targets
+
+
+def check_all_used(captured):
+    for k, g in enumerate(captured):
+        if g is None:
+            raise RuntimeError(f"The differentiated Tensor at index {k} appears to not have been used in the "
+                               "graph. Set allow_unused=True if this is the desired behavior.")
 
 
 def make_root_grads(outputs, grad_outputs, create_graph, what="backward"):

@@ -126,21 +126,29 @@ def vdot(node, g):
     return ga, gb
 
 
-@formula("matmul", saves_crossed=True)
-def matmul(node, g):
-    a, b = node.inputs
-    need_a, need_b = node.needs_input_grad
-    a_nd, b_nd = _nd(node, 0), _nd(node, 1)
+def _vector_matmul_grads(a, b, g, need_a, need_b, a_nd, b_nd, batched=False):
+    """matmul's gradients when a factor is 1-D (``batched``: g has a leading batch dim, so the
+    dot product's 0-d gradient is a vector to unsqueeze first)."""
     if a_nd == 1 and b_nd == 1:
+        if batched:
+            g = g.unsqueeze(-1)
         return (g * _c(b) if need_a else None), (g * _c(a) if need_b else None)
     if b_nd == 1:
         ga = g.unsqueeze(-1) * _c(b) if need_a else None
         gb = _mH(a).matmul(g.unsqueeze(-1)).squeeze(-1) if need_b else None
         return ga, gb
-    if a_nd == 1:
-        ga = _c(b).matmul(g.unsqueeze(-1)).squeeze(-1) if need_a else None
-        gb = _c(a).unsqueeze(-1) * g.unsqueeze(-2) if need_b else None
-        return ga, gb
+    ga = _c(b).matmul(g.unsqueeze(-1)).squeeze(-1) if need_a else None
+    gb = _c(a).unsqueeze(-1) * g.unsqueeze(-2) if need_b else None
+    return ga, gb
+
+
+@formula("matmul", saves_crossed=True)
+def matmul(node, g):
+    a, b = node.inputs
+    need_a, need_b = node.needs_input_grad
+    a_nd, b_nd = _nd(node, 0), _nd(node, 1)
+    if a_nd == 1 or b_nd == 1:
+        return _vector_matmul_grads(a, b, g, need_a, need_b, a_nd, b_nd)
     if a_nd == 2 and b_nd == 2 and not _gs.enabled:  # nothing to record: the products on arrays
         return _array_product_grads(a, b, g, need_a, need_b)
     if a_nd == 2 and b_nd == 2:  # (recorded as MmBackward0: mm's gradients, with t())
@@ -187,17 +195,8 @@ addmm.input_names = {"AddmmBackward0": (None, "mat1", "mat2"), "AddmvBackward0":
 def _matmul_grads_batched(a, b, g, need_a, need_b, a_nd, b_nd):
     """Gradients of ``a @ b`` (any dims, matmul's rules; ``a_nd``/``b_nd`` their dims: the node
     keeps an operand only for the other's gradient) for g of shape (batch, *out shape)."""
-    if a_nd == 1 and b_nd == 1:
-        g = g.unsqueeze(-1)
-        return (g * _c(b) if need_a else None), (g * _c(a) if need_b else None)
-    if b_nd == 1:
-        ga = g.unsqueeze(-1) * _c(b) if need_a else None
-        gb = _mH(a).matmul(g.unsqueeze(-1)).squeeze(-1) if need_b else None
-        return ga, gb
-    if a_nd == 1:
-        ga = _c(b).matmul(g.unsqueeze(-1)).squeeze(-1) if need_a else None
-        gb = _c(a).unsqueeze(-1) * g.unsqueeze(-2) if need_b else None
-        return ga, gb
+    if a_nd == 1 or b_nd == 1:
+        return _vector_matmul_grads(a, b, g, need_a, need_b, a_nd, b_nd, batched=True)
     if a_nd == 2 and b_nd == 2 and not _gs.enabled:
         return _array_product_grads_batched(a, b, g, need_a, need_b)
     return (g.matmul(_mH(b)) if need_a else None), (_mH(a).matmul(g) if need_b else None)

@@ -32,14 +32,19 @@ def _swapped(i):
     return FromNode(get)
 
 
+def _inverse_permutation(dims):
+    inv = [0] * len(dims)
+    for i, d in enumerate(dims):
+        inv[d] = i
+    return inv
+
+
 @formula("transpose", "swapaxes", "swapdims", "t", "permute", saves=())
 def permute_back(node, g):
     dims = node.attrs["dims"]
     if not dims:
         return (g,)
-    inv = [0] * len(dims)
-    for i, d in enumerate(dims):
-        inv[d] = i
+    inv = _inverse_permutation(dims)
     if not _gs.enabled:  # a first-order backward: the array's transpose, without an op's checks
         return (wrap(g._data.transpose(inv), g._device),)
     # under create_graph the gradient's own node is named as PyTorch's: t's backward is a t,
@@ -228,10 +233,7 @@ def _permute_back_batched(node, g):
     dims = node.attrs["dims"]
     if not dims:
         return (g,)
-    inv = [0] * len(dims)
-    for i, d in enumerate(dims):
-        inv[d] = i
-    return (g.permute(0, *(i + 1 for i in inv)),)
+    return (g.permute(0, *(i + 1 for i in _inverse_permutation(dims))),)
 
 
 @batched_of(unsqueeze)

@@ -421,13 +421,18 @@ def _ce_grad_common(node, g, softmax):
         if not softmax and gs.enabled and (g._requires_grad or node.inputs[0]._requires_grad):
             # create_graph=True: PyTorch's nll_loss_backward node, over the incoming gradient and
             # the input (whose own gradient is zero), as PyTorch's
-            ndim = len(shape)
-            name = ("NllLossBackwardBackward0" if ndim <= 2 else
-                    "NllLoss2DBackwardBackward0" if ndim == 4 else "ViewBackward0")
-            record(_NLL_BW[0], dx, (g, node.inputs[0]),
-                   {"target": a["target"], "weight": a["weight"], "reduction": red,
-                    "ignore_index": a["ignore_index"]}, node_name=name)
+            _record_nll_backward(node, g, dx, len(shape), red)
     return (dx, None, None)
+
+
+def _record_nll_backward(node, g, dx, ndim, red):
+    """Record ``dx`` (nll_loss's input gradient) as PyTorch's nll_loss_backward node over ``g`` and
+    the input (also for a batched ``g``: its formula reads the batch dim off the shapes)."""
+    a = node.attrs
+    name = "NllLossBackwardBackward0" if ndim <= 2 else "NllLoss2DBackwardBackward0" if ndim == 4 else "ViewBackward0"
+    record(_NLL_BW[0], dx, (g, node.inputs[0]),
+           {"target": a["target"], "weight": a["weight"], "reduction": red, "ignore_index": a["ignore_index"]},
+           node_name=name)
 
 
 # nll_loss_backward as a node of its own (create_graph=True): linear in the incoming gradient, whose
@@ -562,12 +567,6 @@ def _ce_batched_common(node, g, softmax):
         d = d.reshape((n,) + shape)
     dx = wrap(d, g._device)
     if not softmax and gs.enabled and (g._requires_grad or node.inputs[0]._requires_grad):
-        # create_graph=True: nll_loss_backward's node over the batched gradient (its formula reads
-        # the batch dim off the shapes: _nll_over_leading)
-        ndim = len(shape)
-        name = ("NllLossBackwardBackward0" if ndim <= 2 else
-                "NllLoss2DBackwardBackward0" if ndim == 4 else "ViewBackward0")
-        record(_NLL_BW[0], dx, (g, node.inputs[0]),
-               {"target": a["target"], "weight": a["weight"], "reduction": red,
-                "ignore_index": a["ignore_index"]}, node_name=name)
+        # create_graph=True: nll_loss_backward's node over the batched gradient (_nll_over_leading)
+        _record_nll_backward(node, g, dx, len(shape), red)
     return (dx, None, None)
