@@ -64,3 +64,17 @@ def test_device_types_and_the_module_attribute():
     assert dlpack.DLDeviceType.kDLMAIA == 17 and len(dlpack.DLDeviceType) == 15
     assert tg.utils.dlpack is dlpack
     assert tg.ones(2).__dlpack_device__() == (dlpack.DLDeviceType.kDLCPU, 0)
+
+
+def test_tensor_from_an_unversioned_capsule_is_writeable_and_shares_memory():
+    # PyTorch's from_dlpack docstring writes through a tensor made from a to_dlpack capsule; NumPy
+    # alone would import that ("dltensor", unversioned) capsule read-only
+    t = tg.arange(4)
+    t3 = tg.from_dlpack(tg.utils.dlpack.to_dlpack(t))
+    t3[0] = -9
+    assert t.tolist() == [-9, 1, 2, 3]
+    a = np.arange(3.0)
+    t4 = tg.from_dlpack(a.__dlpack__())
+    del a  # the tensor keeps the memory alive
+    t4[1] = 7.0
+    assert t4.tolist() == [0.0, 7.0, 2.0]

@@ -8,9 +8,9 @@ The engine itself is a separate package (tensorgraft-autograd); these methods re
 """
 from __future__ import annotations
 
-from .dtypes import np_kind
+from .dtypes import CPP_TYPE_NAMES as _CPP_TYPE_NAMES, np_kind
 from .grad_mode import state as _gs
-from .tensor import Tensor, _Hooks, _InferenceVersion, wrap
+from .tensor import Tensor, _Hooks, _InferenceVersion, _new, wrap
 
 
 def _autograd_missing(what: str):
@@ -19,11 +19,6 @@ def _autograd_missing(what: str):
         "Install it with: pip install tensorgraft-autograd")
 
 
-_CPP_TYPE_NAMES = {  # numpy name -> the C++ element type PyTorch's messages print
-    "float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double", "int64": "long int", "int32": "int",
-    "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
-    "complex64": "c10::complex<float>", "complex128": "c10::complex<double>",
-}
 
 
 def _leaf_only_message(requires_grad: bool) -> str:
@@ -41,6 +36,20 @@ def _python_type_name(value) -> str:
     return f"numpy.{cls.__name__}" if cls.__module__ == "numpy" else cls.__name__
 
 
+def alias_into(target: Tensor, source: Tensor) -> None:
+    """Make ``target`` (a new, uninitialised instance) an alias of ``source``: its memory, version
+    counter and place in the graph (an AliasBackward0 node), as ``as_subclass`` and the legacy
+    constructor ``torch.Tensor(t)`` make them in PyTorch."""
+    from .ops.tensor_extras import _alias
+    from .tensor import _init
+    out = _alias.frontend(source)
+    _init(target, out._data, source._device)
+    target._vc, target._base = out._vc, out._base
+    target.grad_fn, target._requires_grad, target._output_nr = out.grad_fn, out._requires_grad, out._output_nr
+    if out.grad_fn is None and source._requires_grad:
+        target._requires_grad = True  # a leaf stays a leaf that requires grad (or no graph is recorded)
+
+
 class AutogradMethods:
     """Copied onto ``Tensor`` by ``tensor.adopt_methods``; never instantiated or inherited."""
 
@@ -50,13 +59,8 @@ class AutogradMethods:
         if not (isinstance(cls, type) and issubclass(cls, Tensor)):
             raise TypeError("Creating a Tensor subclass from a class that does not inherit from Tensor is not "
                             "possible. Make sure your class inherits from Tensor.")
-        from .ops.tensor_extras import _alias
-        out = _alias.frontend(self)
-        sub = wrap(out._data, self._device, cls)
-        sub._vc, sub._base = out._vc, out._base
-        sub.grad_fn, sub._requires_grad, sub._output_nr = out.grad_fn, out._requires_grad, out._output_nr
-        if out.grad_fn is None and self._requires_grad:
-            sub._requires_grad = True  # a leaf stays a leaf that requires grad
+        sub = _new(cls)
+        alias_into(sub, self)
         return sub
 
     @staticmethod

@@ -100,7 +100,8 @@ class FactoryMethods:
         kwargs.setdefault("device", self._device)
         if len(args) == 1 and isinstance(args[0], Tensor):
             if args[0]._data.dtype != self._data.dtype or args[0]._device is not kwargs["device"]:
-                raise TypeError(f"expected {self.dtype} on {self._device} (got {args[0].dtype} on {args[0].device})")
+                from .ops.creation.legacy import options_mismatch
+                raise TypeError(options_mismatch(self.dtype, self._device, args[0]))
             return args[0].detach()
         return _legacy_construct(self.dtype, args, kwargs)
 

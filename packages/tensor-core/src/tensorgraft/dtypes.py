@@ -106,6 +106,13 @@ ALIASES = {
     "float": float32, "double": float64, "half": float16, "long": int64, "int": int32,
     "short": int16, "cfloat": complex64, "cdouble": complex128, "complex32": None,
 }
+# the C++ element types PyTorch's messages print (its TypeMeta names: "expected scalar type float"),
+# by NumPy dtype name; one table for every message that spells them
+CPP_TYPE_NAMES = {
+    "float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double",
+    "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+    "bool": "bool", "complex64": "c10::complex<float>", "complex128": "c10::complex<double>",
+}
 _BY_NUMPY = {d.np: d for d in ALL_DTYPES}
 BF16 = bfloat16.np  # the NumPy dtype object (a singleton: ``a.dtype is BF16`` is the cheap test)
 _KIND = {d.np: ("f" if d.category == _FLOAT else d.np.kind) for d in ALL_DTYPES}  # ml_dtypes' kinds: 'V' (or 'f')

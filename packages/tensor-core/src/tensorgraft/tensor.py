@@ -104,7 +104,7 @@ class _Hooks:
     """Rarely used per-tensor state kept out of the hot slots."""
 
     __slots__ = ("hooks", "post_accumulate_hooks", "retains_grad", "grad_accumulator", "name", "multi_view_nr",
-                 "storage_root", "no_grad_view", "empty_layout")
+                 "storage_root", "no_grad_view", "empty_layout", "grad_dtype")
 
     def __init__(self):
         self.hooks = None
@@ -123,6 +123,9 @@ class _Hooks:
         self.no_grad_view = False
         # ``(storage offset, strides)`` PyTorch gives an empty view, which NumPy drops (empty_views.py)
         self.empty_layout = None
+        # A leaf's ``grad_dtype``: ``...`` for PyTorch's default (the tensor's own dtype), None for any
+        # dtype, or the dtype incoming gradients are cast to (``_tensor_autograd.grad_dtype``)
+        self.grad_dtype = ...
 
 
 # PyTorch's wording, shared with the op frontends and the autograd engine.
@@ -169,7 +172,14 @@ class Tensor:
     _autograd = None
 
     def __init__(self, *args, **kwargs):
-        # ``Tensor(2, 3)`` / ``Tensor([1., 2.])`` as in PyTorch's legacy constructor.
+        # ``Tensor(2, 3)`` / ``Tensor([1., 2.])`` as in PyTorch's legacy constructor; ``Tensor(t)``
+        # (and a subclass's ``MyTensor(t)``) is an alias of ``t``: its memory, dtype and graph
+        if len(args) == 1 and not kwargs and isinstance(args[0], Tensor):
+            from ._tensor_autograd import alias_into
+            from .memory_layout import strided
+            if args[0].layout is strided:
+                alias_into(self, args[0])
+                return
         from .ops.creation import _legacy_construct
         data = _legacy_construct(_dt.get_default_dtype(), args, kwargs)
         _init(self, data._data, _CPU)

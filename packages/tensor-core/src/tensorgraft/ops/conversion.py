@@ -400,16 +400,38 @@ class _DLPackCapsule:
         return self._capsule
 
 
+class _WriteableMemory:
+    """The memory of a read-only array offered writeable through ``__array_interface__``, holding
+    the array (and so the capsule that owns the memory) alive for as long as the view exists."""
+
+    def __init__(self, array):
+        self._array = array
+        interface = dict(array.__array_interface__)
+        interface["data"] = (interface["data"][0], False)  # (address, read_only)
+        self.__array_interface__ = interface
+
+
+def _writeable_view(array):
+    # NumPy marks what it imports from an unversioned ("dltensor") capsule read-only, as it cannot
+    # tell whether the producer allows writes; such capsules have no read-only flag at all, and
+    # PyTorch shares them writeable (its from_dlpack docstring writes through one). So do we.
+    return np.asarray(_WriteableMemory(array))
+
+
 def from_dlpack(ext) -> Tensor:
     """A tensor sharing the memory of ``ext``: an object with ``__dlpack__`` (a PyTorch, NumPy, CuPy,
     JAX array...) or a DLPack capsule."""
     if isinstance(ext, Tensor):
         return ext
-    if type(ext).__name__ == "PyCapsule":
+    legacy_capsule = type(ext).__name__ == "PyCapsule"
+    if legacy_capsule:
         ext = _DLPackCapsule(ext)
     dev_type, dev_id = ext.__dlpack_device__() if hasattr(ext, "__dlpack_device__") else (1, 0)
     if int(dev_type) == 1:  # kDLCPU
-        return wrap(np.from_dlpack(ext), _CPU)
+        array = np.from_dlpack(ext)
+        if legacy_capsule and not array.flags.writeable:
+            array = _writeable_view(array)
+        return wrap(array, _CPU)
     backend = get_backend(_device("cuda"))
     return wrap(backend.xp.from_dlpack(ext), _device("cuda", int(dev_id)))
 

@@ -24,9 +24,32 @@ def _legacy_construct(dtype, args, kwargs):
     if all(isinstance(a, numbers.Integral) and not isinstance(a, bool) for a in args) or (
             len(args) == 1 and isinstance(args[0], Size)):
         return empty(*args, dtype=dtype, device=device)
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        return _typed_alias(dtype, args[0])
     if len(args) == 1:
         return tensor(args[0], dtype=dtype, device=device)
     raise TypeError("new(): invalid arguments: pass sizes as integers or data as one sequence")
+
+
+def options_mismatch(dtype, device, source) -> str:
+    """PyTorch's message when a legacy constructor gets a tensor of another dtype or device."""
+    def options(dt, dev):
+        return (f"TensorOptions(dtype={_dt.CPP_TYPE_NAMES.get(dt.np.name, dt.np.name)}, device={dev}, "
+                "layout=Strided, requires_grad=false (default), pinned_memory=false (default), "
+                "memory_format=(nullopt))")
+    return f"expected {options(dtype, device)} (got {options(source.dtype, source._device)})"
+
+
+def _typed_alias(dtype, source):
+    """``torch.FloatTensor(t)``: an alias of ``t`` (memory and graph), which must already have the
+    constructor's dtype — PyTorch converts nothing here and says what it expected."""
+    if source.dtype is not dtype or source._device.type != "cpu":
+        raise TypeError(options_mismatch(dtype, "cpu", source))
+    from ..._tensor_autograd import alias_into
+    from ...tensor import _new
+    out = _new(Tensor)
+    alias_into(out, source)
+    return out
 
 
 class _LegacyMeta(type):
