@@ -112,6 +112,7 @@ CPP_TYPE_NAMES = {
     "float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double",
     "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
     "bool": "bool", "complex64": "c10::complex<float>", "complex128": "c10::complex<double>",
+    "uint16": "short unsigned int", "uint32": "unsigned int", "uint64": "long unsigned int",
 }
 _BY_NUMPY = {d.np: d for d in ALL_DTYPES}
 BF16 = bfloat16.np  # the NumPy dtype object (a singleton: ``a.dtype is BF16`` is the cheap test)

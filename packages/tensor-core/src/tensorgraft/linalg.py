@@ -19,6 +19,7 @@ from .ops.linalg import (  # noqa: F401
 )
 from .ops.lu import LUFactorExResult, LUFactorResult, LUResult, SolveExResult  # noqa: F401
 from tensorgraft.dtypes import np_kind as _np_kind
+from tensorgraft.dtypes import CPP_TYPE_NAMES
 
 __all__ = ["inv", "solve", "solve_triangular", "det", "slogdet", "cholesky", "qr", "eigh", "eigvalsh", "svd",
            "svdvals", "pinv", "matrix_power", "cross", "norm", "matrix_norm", "vector_norm", "multi_dot", "vecdot",
@@ -445,9 +446,6 @@ def ldl_solve(LD, pivots, B, *, hermitian=False, out=None):
 # returned as ``linalg_<name>_out`` of those tensors). Each entry: (the op PyTorch names when it
 # refuses ``out=`` while recording gradients, or None where PyTorch copies the result into
 # ``out`` and records that copy; the dtype rule for ``out``, as PyTorch words each check).
-_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
-            "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
-            "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
 _TITLE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long", "int32": "Int",
                 "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
                 "complex128": "ComplexDouble"}
@@ -486,11 +484,11 @@ def _check_out_dtype(rule, result, out):
     if kind == "power":  # matrix_power: a float out of another width, else the castable check
         kind, rule = ("exact", rule) if have.kind == want.kind else ("castable", ("castable", "matrix_power"))
     if kind == "exact":
-        raise RuntimeError(f"Expected out tensor to have dtype {_C_NAMES[w]}, but got {_C_NAMES[h]} instead")
+        raise RuntimeError(f"Expected out tensor to have dtype {CPP_TYPE_NAMES[w]}, but got {CPP_TYPE_NAMES[h]} instead")
     if kind == "scalar_type":
         raise RuntimeError(f"expected scalar type {_TITLE_NAMES[w]} but found {_TITLE_NAMES[h]}")
     if kind == "multi_dot":
-        raise RuntimeError(f"multi_dot(): expected out tensor to have dtype {_C_NAMES[w]} but got {_C_NAMES[h]}")
+        raise RuntimeError(f"multi_dot(): expected out tensor to have dtype {CPP_TYPE_NAMES[w]} but got {CPP_TYPE_NAMES[h]}")
     if kind == "vecdot":
         raise RuntimeError(f"linalg.vecdot: Expected out of dtype{_TITLE_NAMES[w]} but found {_TITLE_NAMES[h]}")
     if kind == "norm":

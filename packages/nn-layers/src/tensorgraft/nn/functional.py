@@ -66,7 +66,7 @@ from .attention import check_backend_available as _sdpa_check_backend  # noqa: F
 from .attention import state as _sdpa_choice  # noqa: F401
 
 # ---------------------------------------------------------------------- linear
-from .functional_ops.linear_api import _C_TYPE_NAMES, bilinear, linear  # noqa: F401
+from .functional_ops.linear_api import bilinear, linear  # noqa: F401
 
 # ---------------------------------------------------------------------- activations
 from .functional_ops.activation_api import (  # noqa: F401

@@ -24,6 +24,7 @@ import numpy as np
 
 from tensorgraft.tensor import Tensor
 from tensorgraft.dtypes import np_kind as _np_kind
+from tensorgraft.dtypes import CPP_TYPE_NAMES
 
 __all__ = ["real_dtype_of", "check_loaded_complex_state", "refuse_fused_complex"]
 
@@ -31,7 +32,6 @@ _FUSED_DEVICES = "['mps', 'cuda', 'xpu', 'hpu', 'cpu', 'mtia', 'privateuseone']"
 # ATen's scalar type names (error messages name dtypes so) and the C++ type names of ``lerp_``'s message
 _SCALAR_TYPE = {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double", "complex64": "ComplexFloat",
                 "complex128": "ComplexDouble"}
-_C_TYPE = {"float16": "c10::Half", "float32": "float", "float64": "double"}
 _SAME_INDEX = ("Tensors of the same index must be on the same device and the same dtype except `step` tensors "
                "that can be CPU and float32/64, and optimizer states that can be bfloat16 for mixed-precision "
                "training")
@@ -71,7 +71,7 @@ def check_loaded_complex_state(opt, group, spec, params) -> None:
                 raise RuntimeError(_SAME_INDEX)
             if key in lerped:
                 h, w = real_dtype_of(have).name, real_dtype_of(want).name
-                raise RuntimeError(f"expected dtype {_C_TYPE.get(h, h)} for `end` but got dtype {_C_TYPE.get(w, w)}")
+                raise RuntimeError(f"expected dtype {CPP_TYPE_NAMES.get(h, h)} for `end` but got dtype {CPP_TYPE_NAMES.get(w, w)}")
 
 
 def refuse_fused_complex(opt, group) -> None:

@@ -22,6 +22,7 @@ from ._args import arg_position, bind_arguments, invalid_combination, is_int, me
 from ._define import CORE_OPS, defop
 from ._return_types import return_type
 from tensorgraft.dtypes import BF16, np_kind as _np_kind
+from tensorgraft.dtypes import CPP_TYPE_NAMES
 
 _FIRST = len(CORE_OPS)
 
@@ -80,9 +81,6 @@ def _histc_kernel(xp, a, bins, lo, hi):
 
 
 # the C++ spellings PyTorch's messages use: its dtype names (TypeMeta) and its scalar types
-_TYPEMETA = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
-             "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-             "uint8": "unsigned char", "bool": "bool"}
 _SCALAR_T = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
              "int64": "int64_t", "int32": "int", "int16": "int16_t", "int8": "int8_t", "uint8": "uint8_t",
              "bool": "bool"}
@@ -137,8 +135,8 @@ def _histc_frontend(op):
             _check_bins(int(bins), 0)
             if out is not None and isinstance(out, Tensor) and out._data.dtype != a.dtype:
                 raise RuntimeError("torch.histogram: input tensor and hist tensor should have the same dtype, but got "
-                                   f"input {_TYPEMETA.get(a.dtype.name, a.dtype.name)} and hist "
-                                   f"{_TYPEMETA.get(out._data.dtype.name, out._data.dtype.name)}")
+                                   f"input {CPP_TYPE_NAMES.get(a.dtype.name, a.dtype.name)} and hist "
+                                   f"{CPP_TYPE_NAMES.get(out._data.dtype.name, out._data.dtype.name)}")
             lo, hi = float(lo), float(hi)
             if lo == hi and a.size:
                 xp = _xp(input)
@@ -257,8 +255,8 @@ def _histdd(name, input2d, bins, ranges, weight, density, table):
             # PyTorch's order (histogramdd_check_inputs): the dtype, the shape, then the bin count
             if e.dtype != a.dtype:
                 raise RuntimeError("torch.histogramdd: input tensor and bins tensors should have the same dtype, but "
-                                   f"got input with dtype {_TYPEMETA.get(a.dtype.name, a.dtype.name)} and bins for "
-                                   f"dimension {d} with dtype {_TYPEMETA.get(e.dtype.name, e.dtype.name)}")
+                                   f"got input with dtype {CPP_TYPE_NAMES.get(a.dtype.name, a.dtype.name)} and bins for "
+                                   f"dimension {d} with dtype {CPP_TYPE_NAMES.get(e.dtype.name, e.dtype.name)}")
             if e.ndim != 1:
                 raise RuntimeError(f"torch.histogramdd: bins tensor should have one dimension, but got {e.ndim} "
                                    f"dimensions in the bins tensor for dimension {d}")
@@ -286,8 +284,8 @@ def _histdd(name, input2d, bins, ranges, weight, density, table):
         # (PyTorch's histogramdd_check_inputs, after the bin edges are made)
         if weight._data.dtype != a.dtype:
             raise RuntimeError("torch.histogramdd: if weight tensor is provided, input tensor and weight tensor should "
-                               f"have the same dtype, but got input({_TYPEMETA.get(a.dtype.name, a.dtype.name)}), "
-                               f"and weight({_TYPEMETA.get(weight._data.dtype.name, weight._data.dtype.name)})")
+                               f"have the same dtype, but got input({CPP_TYPE_NAMES.get(a.dtype.name, a.dtype.name)}), "
+                               f"and weight({CPP_TYPE_NAMES.get(weight._data.dtype.name, weight._data.dtype.name)})")
         if tuple(weight._data.shape or (1,)) != tuple(input2d._data.shape[:-1]):
             raise RuntimeError("torch.histogramdd: if weight tensor is provided it should have the same shape as the "
                                "input tensor excluding its innermost dimension, but got input with shape "

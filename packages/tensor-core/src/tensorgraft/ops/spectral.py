@@ -18,6 +18,7 @@ from ..tensor import wrap
 from . import _frontend as F
 from ._define import defop
 from tensorgraft.dtypes import np_kind as _np_kind
+from tensorgraft.dtypes import CPP_TYPE_NAMES
 
 _COMPLEX_OF = {np.dtype(np.float32): np.dtype(np.complex64), np.dtype(np.float64): np.dtype(np.complex128)}
 _REAL_OF = {v: k for k, v in _COMPLEX_OF.items()}
@@ -111,9 +112,6 @@ def fft_c2r(x, dims, norm, last_dim_size):
 
 
 # --------------------------------------------------------------------------- windows
-_CPP_TYPE = {"int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-             "bool": "bool", "float16": "c10::Half", "complex64": "c10::complex<float>",
-             "complex128": "c10::complex<double>"}
 
 
 def _window(name, window_length, periodic, dtype, device, requires_grad, values):
@@ -125,7 +123,7 @@ def _window(name, window_length, periodic, dtype, device, requires_grad, values)
     if _np_kind(dtype.np) != "f":
         if _np_kind(dtype.np) == "c":
             raise NotImplementedError(f"\"arange_cpu\" not implemented for '{F._type_name(dtype.np)}'")
-        raise RuntimeError(f"{name} expects floating point dtypes, got: TensorOptions(dtype={_CPP_TYPE[dtype.name]}, "
+        raise RuntimeError(f"{name} expects floating point dtypes, got: TensorOptions(dtype={CPP_TYPE_NAMES[dtype.name]}, "
                            "device=cpu, layout=Strided (default), requires_grad=false (default), pinned_memory=false, "
                            "memory_format=(nullopt))")
     if not isinstance(window_length, int) or isinstance(window_length, bool):

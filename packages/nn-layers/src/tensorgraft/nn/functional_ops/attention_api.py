@@ -39,8 +39,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         _sdpa_check_backend(query.device.type)
     # ATen's input checks, in its order: the dtypes, the ranks, then the mask's dtype
     if not query.dtype == key.dtype == value.dtype:
-        from .multi_head_attention import _C_TYPE
-        q, k, v = (_C_TYPE.get(str(t.dtype).split(".")[-1], str(t.dtype)) for t in (query, key, value))
+        from tensorgraft.dtypes import CPP_TYPE_NAMES
+        q, k, v = (CPP_TYPE_NAMES.get(str(t.dtype).split(".")[-1], str(t.dtype)) for t in (query, key, value))
         raise RuntimeError("Expected query, key, and value to have the same dtype, but got query.dtype: "
                            f"{q} key.dtype: {k} and value.dtype: {v} instead.")
     if min(query.ndim, key.ndim, value.ndim) < 2:
@@ -48,8 +48,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         raise RuntimeError("Expected query, key, and value to all be  at least 2 dimensional, but got query.dim: "
                            f"{query.ndim} key.dim: {key.ndim} and value.dim: {value.ndim} instead.")
     if attn_mask is not None and attn_mask.dtype not in (_tg.bool, _tg.float32, query.dtype):
-        from .multi_head_attention import _C_TYPE
-        m, q = (_C_TYPE.get(str(t).split(".")[-1], str(t)) for t in (attn_mask.dtype, query.dtype))
+        from tensorgraft.dtypes import CPP_TYPE_NAMES
+        m, q = (CPP_TYPE_NAMES.get(str(t).split(".")[-1], str(t)) for t in (attn_mask.dtype, query.dtype))
         raise RuntimeError("Expected attn_mask dtype to be bool or float or to match query dtype, but got "
                            f"attn_mask.dtype: {m} and  query.dtype: {q} instead.")
     L, S = query.shape[-2], key.shape[-2]

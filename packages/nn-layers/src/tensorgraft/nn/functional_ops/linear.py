@@ -9,6 +9,7 @@ from tensorgraft.amp._state import state as _autocast
 from tensorgraft.dtypes import BF16
 from tensorgraft.ops._bfloat16 import narrow, widen
 from tensorgraft.registry import registry as _REGISTRY
+from tensorgraft.dtypes import CPP_TYPE_NAMES
 
 
 def _linear_kernel(xp, x, w, b):
@@ -57,14 +58,10 @@ def _bf16_wrapper(gd, dev):
 
 
 # the C++ names of PyTorch's mm messages ("expected m1 and m2 to have the same dtype, but got: long int != float")
-_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
-            "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-            "uint8": "unsigned char", "bool": "bool", "complex64": "c10::complex<float>",
-            "complex128": "c10::complex<double>"}
 
 
 def _short(npdtype):
-    return _C_NAMES.get(npdtype.name, npdtype.name)
+    return CPP_TYPE_NAMES.get(npdtype.name, npdtype.name)
 
 
 def _matmul_dtype_message(input, weight):

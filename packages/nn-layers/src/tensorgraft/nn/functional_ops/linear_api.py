@@ -7,6 +7,7 @@ the rows. Separate from ``linear.py``, which holds the kernels and formulas regi
 from __future__ import annotations
 
 from . import linear as _lin
+from tensorgraft.dtypes import CPP_TYPE_NAMES
 # _check: TypeError "<fname>(): argument 'input' (position 1) must be Tensor, not list"
 from .activation_args import check_tensor as _check
 
@@ -15,9 +16,6 @@ def linear(input, weight, bias=None):
     return _lin.linear(input, weight, bias)
 
 
-_C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
-                 "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
-                 "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
 
 
 def bilinear(input1, input2, weight, bias=None):
@@ -27,7 +25,7 @@ def bilinear(input1, input2, weight, bias=None):
     operands = [("input1", input1), ("input2", input2), ("weight", weight)] + ([("bias", bias)] if bias is not None
                                                                                  else [])
     if len({t._data.dtype for _, t in operands}) > 1:
-        got = ", ".join(f"{n}: {_C_TYPE_NAMES.get(t._data.dtype.name, t._data.dtype.name)}" for n, t in operands)
+        got = ", ".join(f"{n}: {CPP_TYPE_NAMES.get(t._data.dtype.name, t._data.dtype.name)}" for n, t in operands)
         raise RuntimeError(f"All tensors must have the same dtype, got {got}")
     if input1.ndim != input2.ndim:
         raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.ndim} and {input2.ndim}")

@@ -30,7 +30,8 @@ from tensorgraft.grad_mode import state as _gs
 from tensorgraft.jit import is_tracing as _is_tracing
 from tensorgraft.tensor import wrap
 
-from .linear_api import _C_TYPE_NAMES, linear
+from tensorgraft.dtypes import CPP_TYPE_NAMES
+from .linear_api import linear
 from .loss_api import cross_entropy
 
 __all__ = ["linear_cross_entropy"]
@@ -124,7 +125,7 @@ def _checked_operands(x, W, t, b, w, ignore_index, chunk, acc_dtype):
         raise RuntimeError(f"linear_cross_entropy supports float32 acc_dtype with float16/bfloat16 inputs, but got "
                            f"{acc} acc_dtype and {dtype} inputs.")
     if x.dtype != W.dtype:
-        names = [_C_TYPE_NAMES.get(a._data.dtype.name, a._data.dtype.name) for a in (x, W)]
+        names = [CPP_TYPE_NAMES.get(a._data.dtype.name, a._data.dtype.name) for a in (x, W)]
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {names[0]} != {names[1]}")
     if t.dim() != 1:
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")

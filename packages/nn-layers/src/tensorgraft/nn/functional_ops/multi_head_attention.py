@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import tensorgraft as _tg
+from tensorgraft.dtypes import CPP_TYPE_NAMES
 
 
 def _float_mask_check(mask, what):
@@ -25,10 +26,6 @@ def _as_additive(mask, dtype):
 
 
 # the C++ names PyTorch's messages give dtypes in (also F.scaled_dot_product_attention's mask message)
-_C_TYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
-           "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-           "uint16": "short unsigned int", "uint32": "unsigned int", "uint64": "long unsigned int", "bool": "bool",
-           "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
 
 
 def _check_mask_dtype(bias, dtype, need_weights):
@@ -37,7 +34,7 @@ def _check_mask_dtype(bias, dtype, need_weights):
     hands it to ``scaled_dot_product_attention``, which takes float32 masks besides the query's dtype."""
     if bias is None or bias.dtype == dtype:
         return
-    m, q = (_C_TYPE.get(str(t).split(".")[-1], str(t)) for t in (bias.dtype, dtype))
+    m, q = (CPP_TYPE_NAMES.get(str(t).split(".")[-1], str(t)) for t in (bias.dtype, dtype))
     if need_weights:
         raise RuntimeError(f"Input dtypes must be the same, got: input {m}, batch1: {q}, batch2: {q}")
     if bias.dtype != _tg.float32:

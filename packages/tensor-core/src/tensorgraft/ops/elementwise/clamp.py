@@ -12,6 +12,7 @@ from .._define import defop
 from . import branch_free
 from ..creation.fills import checked_fill_value
 from tensorgraft.dtypes import np_kind as _np_kind
+from tensorgraft.dtypes import CPP_TYPE_NAMES
 
 
 def _clamp_operands(name, input, *bounds):
@@ -122,12 +123,9 @@ defop("clamp_max", kernel=lambda xp, a, b: branch_free.clamp(xp, a, hi=b), front
 
 def _legacy_name(npdtype):
     """PyTorch's C++ scalar-type names used in some messages ("float", "double")."""
-    return _C_TYPE_NAMES.get(str(npdtype), str(npdtype))
+    return CPP_TYPE_NAMES.get(str(npdtype), str(npdtype))
 
 
-_C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "complex64": "c10::complex<float>",
-                 "complex128": "c10::complex<double>", "int64": "long int", "int32": "int", "int16": "short int",
-                 "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
 
 
 def _clamp_inplace_check(self, min=None, max=None):

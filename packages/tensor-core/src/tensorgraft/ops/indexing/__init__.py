@@ -61,7 +61,7 @@ from .index_family import (
     _index_select_frontend, _index_select_kernel, _index_vector_checks, _moved, _source_checks, _vec_index,
 )
 from .masked import (
-    _broadcast_shape, _C_NAMES, _mask_arg, _masked_fill_frontend, _masked_fill_inplace_check, _masked_fill_kernel,
+    _broadcast_shape, _mask_arg, _masked_fill_frontend, _masked_fill_inplace_check, _masked_fill_kernel,
     _masked_scatter_frontend, _masked_scatter_inplace_check, _masked_scatter_kernel, _masked_select_frontend,
     _masked_select_kernel,
 )

@@ -13,12 +13,10 @@ from .._args import invalid_combination
 from .._define import defop
 from ..creation.fills import checked_fill_scalar
 from ..elementwise import branch_free
+from tensorgraft.dtypes import CPP_TYPE_NAMES
 
 
 # --------------------------------------------------------------------------- masked ops
-_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
-            "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
-            "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
 
 
 def _mask_arg(mask, fname, inplace_name):
@@ -30,7 +28,7 @@ def _mask_arg(mask, fname, inplace_name):
         if fname == "masked_select":
             raise RuntimeError("masked_select: expected BoolTensor for mask")
         name = F._type_name(mask._data.dtype) if fname == "masked_scatter" else \
-            _C_NAMES.get(str(mask._data.dtype), str(mask._data.dtype))
+            CPP_TYPE_NAMES.get(str(mask._data.dtype), str(mask._data.dtype))
         raise RuntimeError(f"{inplace_name} only supports boolean masks, but got mask with dtype {name}")
     return mask._data
 

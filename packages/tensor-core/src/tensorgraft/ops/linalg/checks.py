@@ -14,11 +14,9 @@ from ...tensor import Tensor
 from .. import _frontend as F
 from ...errors import LinAlgError  # (re-exported by the package: lu.py, ldl.py and tensorgraft.linalg import it there)
 from tensorgraft.dtypes import BF16 as _BF16, np_kind as _np_kind
+from tensorgraft.dtypes import CPP_TYPE_NAMES
 
 
-_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
-            "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
-            "complex64": "c10::complex<float>", "complex128": "c10::complex<double>", "bfloat16": "c10::BFloat16"}
 
 
 def _tensor_args(fname, names, *vals):
@@ -45,8 +43,8 @@ def _same_dtype(a: Tensor, b: Tensor):
         if isinstance(a._data, SparseArray):  # (PyTorch's sparse kernels word it as a dispatch check)
             raise RuntimeError(f"expected scalar type {F._type_name(a._data.dtype)} but found "
                                f"{F._type_name(b._data.dtype)}")
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_C_NAMES[str(a._data.dtype)]} != "
-                           f"{_C_NAMES[str(b._data.dtype)]}")
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {CPP_TYPE_NAMES[str(a._data.dtype)]} != "
+                           f"{CPP_TYPE_NAMES[str(b._data.dtype)]}")
 
 
 def _record(op, out, inputs, attrs=None, name=None):

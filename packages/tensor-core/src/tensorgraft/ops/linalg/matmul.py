@@ -12,7 +12,8 @@ from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from ...amp._state import state as _autocast  # autocast's flag (tensorgraft.amp)
 from .._define import defop
-from .checks import _C_NAMES, _record, _same_dtype, _shape_str, _tensor_args, inner_size_mismatch
+from tensorgraft.dtypes import CPP_TYPE_NAMES
+from .checks import _record, _same_dtype, _shape_str, _tensor_args, inner_size_mismatch
 
 
 def _cpu_matmul(a, b):
@@ -220,8 +221,8 @@ def _matmul_dtype_error(a, b):
         vec, mat = F._type_name(b.dtype), F._type_name(a.dtype)
         return RuntimeError(f"addmv input tensors must have the same dtype, but got {vec}, {mat}, and {vec}")
     if b.ndim == 2:
-        return RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_C_NAMES[str(a.dtype)]} != "
-                            f"{_C_NAMES[str(b.dtype)]}")
+        return RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {CPP_TYPE_NAMES[str(a.dtype)]} != "
+                            f"{CPP_TYPE_NAMES[str(b.dtype)]}")
     return RuntimeError(f"expected scalar type {F._type_name(a.dtype)} but found {F._type_name(b.dtype)}")
 
 

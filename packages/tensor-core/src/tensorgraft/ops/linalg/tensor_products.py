@@ -12,7 +12,8 @@ from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._args import spread_args, wrap_dim
 from .._define import defop
-from .checks import _C_NAMES, _record, _tensor_args
+from tensorgraft.dtypes import CPP_TYPE_NAMES
+from .checks import _record, _tensor_args
 from .einsum_pairs import contract_like_pytorch, einsum_result_dtype, multiplies_only, row_major
 from .matmul import _cpu_matmul
 from tensorgraft.dtypes import np_kind as _np_kind
@@ -310,8 +311,8 @@ def _multi_dot(tensors, *, out=None):
     for i, t in enumerate(tensors[1:], 1):
         if t._data.dtype != tensors[0]._data.dtype:
             raise RuntimeError(f"multi_dot(): all tensors must have be the same dtype but tensor 0 is "
-                               f"{_C_NAMES.get(tensors[0]._data.dtype.name, tensors[0]._data.dtype.name)} and tensor "
-                               f"{i} {_C_NAMES.get(t._data.dtype.name, t._data.dtype.name)}")
+                               f"{CPP_TYPE_NAMES.get(tensors[0]._data.dtype.name, tensors[0]._data.dtype.name)} and tensor "
+                               f"{i} {CPP_TYPE_NAMES.get(t._data.dtype.name, t._data.dtype.name)}")
     if first_vec:
         tensors[0] = tensors[0].unsqueeze(0)
     if last_vec:
