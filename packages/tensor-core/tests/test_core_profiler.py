@@ -78,7 +78,7 @@ def test_table_options():
     short = events.key_averages().table(sort_by="self_cpu_time_total", row_limit=1, max_name_column_width=10,
                                         header="HEADER")
     lines = short.splitlines()
-    assert lines[0] == "=" * len(lines[2]) and lines[1] == "HEADER"
+    assert lines[0] == "=" * (len(lines[2]) - 2) and lines[1] == "HEADER"  # PyTorch's "=" line is 2 shorter
     assert lines[5].startswith("model_i...")
     shaped = events.key_averages(group_by_input_shape=True).table()
     assert "Input Shapes" in shaped.splitlines()[1] and "[[8, 4], [4, 2]]" in shaped

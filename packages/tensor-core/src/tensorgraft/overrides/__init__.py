@@ -11,7 +11,9 @@ always); the switches (``DisableTorchFunctionSubclass`` & co.) live in ``tensorg
 """
 from __future__ import annotations
 
+import contextlib
 import functools
+import inspect
 import sys
 import warnings
 
@@ -21,14 +23,17 @@ from ..tensor import Tensor
 from . import _binding, _dispatch
 from ._dispatch import handle_torch_function
 
-__all__ = ["TorchFunctionMode", "get_ignored_functions", "get_overridable_functions", "handle_torch_function",
-           "has_torch_function", "has_torch_function_unary", "has_torch_function_variadic", "is_tensor_like",
-           "is_tensor_method_or_property", "resolve_name", "wrap_torch_function"]
+__all__ = ["TorchFunctionMode", "enable_reentrant_dispatch", "get_ignored_functions", "get_overridable_functions",
+           "get_testing_overrides", "handle_torch_function", "has_torch_function", "has_torch_function_unary",
+           "has_torch_function_variadic", "is_tensor_like", "is_tensor_method_or_property", "redispatch_function",
+           "resolve_name", "wrap_torch_function"]
 
 
 def has_torch_function(relevant_args) -> bool:
     """True when ``handle_torch_function`` would call someone: a mode is entered, or one of
     ``relevant_args`` has a type other than Tensor (and ``nn.Parameter``) with ``__torch_function__``."""
+    if _C.special[0] and _dispatch.skip_one_hop():  # (a redispatched function's own check)
+        return False
     if _state.all_disabled:
         return False
     if _state.modes:
@@ -84,6 +89,48 @@ def resolve_name(f):
     if getattr(f, "__torch_function_wrapped__", None) is not None and getattr(f, "__qualname__", "").startswith("Tensor."):
         return f"torch.{f.__qualname__}"  # an operator (``Tensor.__add__``)
     return None
+
+
+def get_testing_overrides() -> dict:
+    """A dummy for every function that dispatches (the keys of ``get_overridable_functions()``'s
+    lists): a function with the same signature that returns -1, as PyTorch's lambdas. Authors of
+    ``__torch_function__`` types start their tables from it and check their coverage against it."""
+    return {f: _dummy_like(f) for functions in get_overridable_functions().values() for f in functions}
+
+
+def _dummy_like(func):
+    try:
+        sig = inspect.signature(func)
+    except (TypeError, ValueError):  # (a builtin without text signature: any arguments)
+        sig = None
+
+    def dummy(*args, **kwargs):
+        if sig is not None:
+            sig.bind(*args, **kwargs)  # arguments the real signature refuses fail here too (TypeError)
+        return -1
+    dummy.__signature__ = sig
+    dummy.__name__ = "<lambda>"
+    dummy.__qualname__ = "get_testing_overrides.<locals>.<lambda>"
+    return dummy
+
+
+def redispatch_function(func, types, args, kwargs):
+    """Skip one level of ``__torch_function__`` dispatch and call ``func(*args, **kwargs)``: the first
+    dispatch check made while it runs (``func``'s own: a tensorgraft function's, or the
+    ``has_torch_function`` of a function of yours) finds no override, later ones dispatch as usual.
+    A subclass's ``__torch_function__`` gets plain tensors back from it (calls on them are no longer
+    intercepted); a mode that wants the inner calls re-enters itself (``with self:``) around it."""
+    return _dispatch.redispatch(func, args, kwargs)
+
+
+@contextlib.contextmanager
+def enable_reentrant_dispatch():
+    """PyTorch restores, inside a ``__torch_dispatch__`` handler, the dispatch state of the call that
+    reached it. tensorgraft has no ``__torch_dispatch__`` level (its ops are Python functions, and
+    ``__torch_function__`` is the only interception), so every use is outside such a handler, where
+    PyTorch raises this same error."""
+    raise RuntimeError("Accessing torch dispatch state outside of '__torch_dispatch__' is not allowed.")
+    yield  # (unreachable: makes this a generator for contextmanager)
 
 
 def get_ignored_functions() -> set:

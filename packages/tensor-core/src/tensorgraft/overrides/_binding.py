@@ -109,6 +109,8 @@ def unwrapped(f):
 
 _kind_of_type = _dispatch.kind_of_type
 _kind = _dispatch.type_kind
+_one_hop = _dispatch.one_hop  # (redispatch_function's pending skip: read only on the slow paths)
+_skip_one_hop = _dispatch.skip_one_hop
 
 
 def _any_overrides(values) -> bool:
@@ -154,6 +156,8 @@ def _native_wrapper(impl, name: str, *, public=None, binary_dunder: bool = False
             if _any_overrides(args) or (kwargs and _any_overrides(kwargs.values())):
                 return _dispatch.call_native(public or dispatching, args, kwargs, binary_dunder)
             return impl(*args, **kwargs)
+        if _one_hop.pending and _skip_one_hop():
+            return impl(*args, **kwargs)
         st = state
         if st.modes:
             if not st.all_disabled:
@@ -184,6 +188,8 @@ def _python_wrapper(impl, name: str):
             if not (_any_overrides(args) or (kwargs and _any_overrides(kwargs.values()))):
                 return impl(*args, **kwargs)
         else:
+            if _one_hop.pending and _skip_one_hop():
+                return impl(*args, **kwargs)
             st = state
             if not ((st.modes and not st.all_disabled) or (not (st.subclasses_disabled or st.all_disabled) and (
                     _any_overrides(args) or (kwargs and _any_overrides(kwargs.values()))))):
@@ -199,6 +205,8 @@ def _property_wrapper(prop: property, name: str, *, dispatch_set: bool = True) -
     getter, setter = prop.fget, prop.fset
 
     def fget(self):
+        if special[0] and _one_hop.pending and _skip_one_hop():
+            return getter(self)
         kind = _kind_of_type.get(type(self))
         if (kind != 0 and (kind == 1 or _kind(type(self)) == 1) or (special[0] and state.modes)) \
                 and _wants_dispatch():
@@ -206,6 +214,8 @@ def _property_wrapper(prop: property, name: str, *, dispatch_set: bool = True) -
         return getter(self)
 
     def fset(self, value):
+        if special[0] and _one_hop.pending and _skip_one_hop():
+            return setter(self, value)
         kind = _kind_of_type.get(type(self))
         if (kind != 0 and (kind == 1 or _kind(type(self)) == 1) or (special[0] and state.modes)) \
                 and _wants_dispatch():

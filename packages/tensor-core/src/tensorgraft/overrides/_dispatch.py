@@ -8,9 +8,10 @@ overriding arguments and fail with "Multiple dispatch failed ..."; ``handle_torc
 """
 from __future__ import annotations
 
+import threading
 import warnings
 
-from .._C import DisableTorchFunctionSubclass, _disabled_torch_function_impl, state
+from .._C import DisableTorchFunctionSubclass, _count_special, _disabled_torch_function_impl, state
 from ..tensor import Size, Tensor
 
 # argument types that can never carry ``__torch_function__``: skipped without a getattr
@@ -68,6 +69,37 @@ def _consider(arg, found: list, include_plain_tensors: bool) -> None:
         if index == len(found) and issubclass(t, et):
             index = i
     found.insert(index, arg)
+
+
+class _OneHop(threading.local):
+    """``redispatch_function``'s pending skip, per thread as PyTorch's: the next dispatch check the
+    thread makes (a wrapped function's, a property's or ``has_torch_function``) finds no override,
+    whatever the arguments, and clears it. While one is pending ``special`` counts it, so that the
+    wrappers leave their fast path and look here."""
+    pending = False
+
+
+one_hop = _OneHop()
+
+
+def skip_one_hop() -> bool:
+    """Consume a pending skip: True when there was one (the caller then runs without dispatch)."""
+    if one_hop.pending:
+        one_hop.pending = False
+        _count_special(-1)
+        return True
+    return False
+
+
+def redispatch(func, args, kwargs):
+    """``func(*args, **kwargs)`` with its own dispatch check skipped (``torch._C._skip_one_hop_torch_function``)."""
+    if not one_hop.pending:
+        one_hop.pending = True
+        _count_special(1)
+    try:
+        return func(*args, **(kwargs or {}))
+    finally:
+        skip_one_hop()  # (``func`` made no check at all: the skip must not leak to the caller's next call)
 
 
 def _call_handlers(public, args, kwargs, overloaded, *, python_flavour: bool, binary_dunder: bool = False):

@@ -61,6 +61,7 @@ class FunctionEventAvg:
         self.self_cpu_memory_usage = 0
         self.input_shapes = None
         self.is_user_annotation = False
+        self.cpu_parent = None  # (the first event's, as PyTorch's: ``top_level_events_only`` reads it)
 
     device_time_total = cuda_time_total = self_device_time_total = self_cuda_time_total = property(lambda self: 0.0)
 
@@ -72,6 +73,7 @@ class FunctionEventAvg:
         if self.key is None:
             self.key = other.key
             self.is_user_annotation = other.is_user_annotation
+            self.cpu_parent = getattr(other, "cpu_parent", None)
         self.count += other.count
         self.cpu_time_total += other.cpu_time_total
         self.self_cpu_time_total += other.self_cpu_time_total
@@ -137,11 +139,18 @@ class EventList(list):
 
 
 # --------------------------------------------------------------------------- the table
+# PyTorch's layout (``torch/autograd/profiler_util.py``, ``_build_table``), rule for rule: people
+# diff these tables and parse them, so widths, truncation and the footer follow it exactly.
+_SPACING = 2
+_COLUMN = 12  # every column but Name and Input Shapes
+
+
 def _time(us, unit=None):
-    """PyTorch's time format: three decimals in s, ms or us, whichever fits (or ``unit``)."""
-    if unit == "s" or (unit is None and us >= 1e6):
+    """PyTorch's time format: three decimals in s, ms or us, whichever fits, or in ``unit`` when it
+    is one of those three (another unit is ignored, as there)."""
+    if unit == "s" or (unit not in ("ms", "us") and us >= 1e6):
         return f"{us / 1e6:.3f}s"
-    if unit == "ms" or (unit is None and us >= 1e3):
+    if unit == "ms" or (unit != "us" and us >= 1e3):
         return f"{us / 1e3:.3f}ms"
     return f"{us:.3f}us"
 
@@ -149,53 +158,72 @@ def _time(us, unit=None):
 def _memory(nbytes):
     for limit, suffix in ((1024 ** 3, "GB"), (1024 ** 2, "MB"), (1024, "KB")):
         if abs(nbytes) >= limit:
-            return f"{nbytes / limit:.2f} {suffix}"
-    return f"{int(nbytes)} B"
+            return f"{nbytes * 1.0 / limit:.2f} {suffix}"
+    return f"{nbytes} B"
 
 
 def _percent(part, whole):
-    return f"{100.0 * part / whole:.2f}%" if whole else "0.00%"
-
-
-def _shorten(text, width):
-    return text if len(text) <= width else text[:width - 3] + "..."
+    if whole == 0:
+        return "NaN"  # (PyTorch's: nothing was timed)
+    return f"{part * 100.0 / whole:.2f}%"
 
 
 def _build_table(events, *, sort_by, row_limit, max_name_column_width, max_shapes_column_width, header,
                  top_level_events_only, profile_memory, with_shapes, time_unit):
+    if len(events) == 0:
+        return ""
     rows = list(events)
     if sort_by is not None:
-        rows.sort(key=lambda e: getattr(e, sort_by), reverse=True)
-    if top_level_events_only:
-        rows = [e for e in rows if getattr(e, "cpu_parent", None) is None]
-    if row_limit is not None and row_limit >= 0:
-        rows = rows[:row_limit]
-    name_width = min(max((len(e.key) for e in events), default=4) + 4, max_name_column_width)
+        attr = sort_by.replace("cuda", "device").replace("xpu", "device").replace("privateuse1", "device")
+        rows.sort(key=lambda e: getattr(e, attr), reverse=True)
+    shapes_of = [e.input_shapes if e.input_shapes is not None else "" for e in events]
+    has_shapes = any(len(s) > 0 for s in shapes_of)  # (``with_shapes`` is implied by the data, as there)
+
+    name_width = max(len(e.key) for e in events) + 4
+    if max_name_column_width is not None:
+        name_width = min(name_width, max_name_column_width)
     headers = ["Name", "Self CPU %", "Self CPU", "CPU total %", "CPU total", "CPU time avg"]
     if profile_memory:
         headers += ["CPU Mem", "Self CPU Mem"]
     headers.append("# of Calls")
-    widths = [name_width] + [12] * (len(headers) - 1)
-    shapes_shown = with_shapes and any(e.input_shapes for e in events)
-    if shapes_shown:
+    widths = [name_width] + [_COLUMN] * (len(headers) - 1)
+    if has_shapes:
+        shapes_width = max(len(str(s)) for s in shapes_of) + 4
+        if max_shapes_column_width is not None:
+            shapes_width = min(shapes_width, max_shapes_column_width)
         headers.append("Input Shapes")
-        widths.append(min(max((len(str(e.input_shapes)) for e in events), default=0) + 4,
-                          max_shapes_column_width))
-    line = "".join("-" * w + "  " for w in widths)
+        widths.append(shapes_width)
+
+    def row(cells):
+        return "".join(f"{c!s:>{w}}" + " " * _SPACING for c, w in zip(cells, widths))
+
+    sep = "".join("-" * w + " " * _SPACING for w in widths)
+    line_length = sum(w + _SPACING for w in widths) - _SPACING  # (the "=" lines: no trailing spacing)
     total_self = sum(e.self_cpu_time_total for e in events)
     out = []
     if header is not None:
-        out += ["=" * len(line), header]
-    out += [line, "".join(h.rjust(w) + "  " for h, w in zip(headers, widths)), line]
+        out += ["=" * line_length, header]
+    if top_level_events_only:
+        out += ["=" * line_length, "This report only display top-level ops statistics"]
+    out += [sep, row(headers), sep]
+    shown = 0
     for e in rows:
-        cells = [_shorten(e.key, name_width), _percent(e.self_cpu_time_total, total_self),
-                 _time(e.self_cpu_time_total, time_unit), _percent(e.cpu_time_total, total_self),
-                 _time(e.cpu_time_total, time_unit), _time(e.cpu_time_total / max(e.count, 1), time_unit)]
+        if shown == row_limit:
+            break
+        if top_level_events_only and getattr(e, "cpu_parent", None) is not None:
+            continue
+        shown += 1
+        name = e.key
+        if max_name_column_width is not None and len(name) >= max_name_column_width - 3:
+            name = name[:max_name_column_width - 3] + "..."
+        cells = [name, _percent(e.self_cpu_time_total, total_self), _time(e.self_cpu_time_total, time_unit),
+                 _percent(e.cpu_time_total, total_self), _time(e.cpu_time_total, time_unit),
+                 _time(e.cpu_time, time_unit)]
         if profile_memory:
             cells += [_memory(e.cpu_memory_usage), _memory(e.self_cpu_memory_usage)]
-        cells.append(str(e.count))
-        if shapes_shown:
-            cells.append(_shorten(str(e.input_shapes), widths[-1]))
-        out.append("".join(c.rjust(w) + "  " for c, w in zip(cells, widths)))
-    out += [line, f"Self CPU time total: {_time(total_self, time_unit)}", ""]
+        cells.append(e.count)
+        if has_shapes:
+            cells.append(str(e.input_shapes if e.input_shapes is not None else "")[:widths[-1]])
+        out.append(row(cells))
+    out += [sep, f"Self CPU time total: {_time(total_self, time_unit)}", ""]
     return "\n".join(out)

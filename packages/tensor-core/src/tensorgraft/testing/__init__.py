@@ -7,14 +7,9 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..tensor import Tensor
+from .comparison import assert_close
 
 __all__ = ["assert_close", "assert_allclose", "assert_on_device", "make_tensor"]
-
-# PyTorch's default tolerances per dtype (rtol, atol)
-_TOLS = {
-    _dt.float16: (1e-3, 1e-5), _dt.bfloat16: (1.6e-2, 1e-5), _dt.float32: (1.3e-6, 1e-5), _dt.float64: (1e-7, 1e-7),
-    _dt.complex64: (1.3e-6, 1e-5), _dt.complex128: (1e-7, 1e-7),
-}
 
 
 def assert_on_device(t, device) -> None:
@@ -30,51 +25,6 @@ def assert_on_device(t, device) -> None:
         assert t.device.index == want.index, f"{t.device} is not {want}"
         assert backend.array_index(t._data) == want.index, (
             f"the array of a {t.device} tensor lives on {want.type}:{backend.array_index(t._data)}")
-
-
-def _to_array(x):
-    if isinstance(x, Tensor):
-        return x._host(), x.dtype, x.device
-    arr = np.asarray(x)
-    return arr, None, None
-
-
-def assert_close(actual, expected, *, rtol=None, atol=None, equal_nan=False, check_device=True, check_dtype=True,
-                 msg=None):
-    """Raise AssertionError, with the greatest mismatch described, unless close elementwise."""
-    if isinstance(actual, (list, tuple)) and isinstance(expected, (list, tuple)):
-        if len(actual) != len(expected):
-            raise AssertionError(f"The length of the sequences mismatch: {len(actual)} != {len(expected)}")
-        for a, e in zip(actual, expected):
-            assert_close(a, e, rtol=rtol, atol=atol, equal_nan=equal_nan, check_device=check_device,
-                         check_dtype=check_dtype, msg=msg)
-        return
-    a, ad, adev = _to_array(actual)
-    e, ed, edev = _to_array(expected)
-    if check_dtype and ad is not None and ed is not None and ad is not ed:
-        raise AssertionError(msg or f"The values for attribute 'dtype' do not match: {ad} != {ed}.")
-    if check_device and adev is not None and edev is not None and adev != edev:
-        raise AssertionError(msg or f"The values for attribute 'device' do not match: {adev} != {edev}.")
-    if a.shape != e.shape:
-        raise AssertionError(msg or f"The values for attribute 'shape' do not match: {a.shape} != {e.shape}.")
-    if rtol is None or atol is None:
-        rt, at = _TOLS.get(ad or ed or _dt._BY_NUMPY.get(a.dtype), (0.0, 0.0))
-        rtol = rt if rtol is None else rtol
-        atol = at if atol is None else atol
-    a64 = a.astype(np.complex128 if a.dtype.kind == "c" else np.float64)
-    e64 = e.astype(np.complex128 if e.dtype.kind == "c" else np.float64)
-    ok = np.isclose(a64, e64, rtol=rtol, atol=atol, equal_nan=equal_nan)
-    if not ok.all():
-        diff = np.abs(a64 - e64)
-        diff[ok] = 0
-        diff = np.nan_to_num(diff, nan=np.inf)
-        idx = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.ndim else ()
-        n_bad = int((~ok).sum())
-        raise AssertionError(msg or (
-            f"Tensor-likes are not close!\n\nMismatched elements: {n_bad} / {ok.size} "
-            f"({100.0 * n_bad / max(ok.size, 1):.1f}%)\nGreatest absolute difference: {float(diff[idx])} at index "
-            f"{tuple(int(i) for i in idx)} (up to {atol} allowed)\nactual: {a64[idx]}, expected: {e64[idx]} "
-            f"(rtol={rtol})"))
 
 
 # The tolerances of the deprecated ``assert_allclose`` (rtol, atol): looser than assert_close's.

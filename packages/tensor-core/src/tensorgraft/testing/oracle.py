@@ -112,7 +112,7 @@ def _default_tolerances(dtype: np.dtype, bfloat16: bool = False) -> tuple[float,
     """``torch.testing.assert_close``'s (rtol, atol) for results of ``dtype`` (of bfloat16 when
     ``bfloat16``): exact for integers."""
     from .. import dtypes
-    from . import _TOLS
+    from .comparison import _PRECISIONS as _TOLS
     return _TOLS.get(dtypes.bfloat16 if bfloat16 else dtypes._BY_NUMPY.get(dtype), (0.0, 0.0))
 
 
