@@ -225,8 +225,13 @@ def test_accelerator_matches_the_cpu_build():
     assert acc.current_accelerator() == tacc.current_accelerator()
     assert acc.current_accelerator(check_available=True) == tacc.current_accelerator(check_available=True)
     for name in ("current_device_index", "synchronize", "empty_cache", "memory_allocated", "max_memory_allocated",
-                 "memory_reserved", "max_memory_reserved", "reset_peak_memory_stats", "get_memory_info"):
+                 "memory_reserved", "max_memory_reserved", "reset_peak_memory_stats", "get_memory_info",
+                 "current_stream", "get_device_capability", "memory_stats", "reset_accumulated_memory_stats",
+                 "empty_host_cache", "Graph"):
         assert _error(getattr(acc, name)) == _error(getattr(tacc, name)), name
+    for name in ("current_stream", "get_device_capability", "synchronize", "memory_stats"):
+        for arg in (0, "cpu", "cuda"):
+            assert _error(lambda: getattr(acc, name)(arg)) == _error(lambda: getattr(tacc, name)(arg)), (name, arg)
     assert _error(lambda: acc.set_device_index(0)) == _error(lambda: tacc.set_device_index(0))
     assert _error(lambda: acc.device_index(0).__enter__()) == _error(lambda: tacc.device_index(0).__enter__())
     for name in ("current_device_idx", "set_device_idx"):
@@ -244,7 +249,4 @@ def test_accelerator_matches_the_cpu_build():
 def test_accelerator_names_are_pytorchs():
     ours = set(tg.accelerator.__all__)
     theirs = set(torch.accelerator.__all__)
-    # streams, graphs, device capabilities and memory_stats are not here yet (see the module docstring)
-    assert ours <= theirs
-    assert theirs - ours == {"Graph", "current_stream", "set_stream", "get_device_capability", "memory_stats",
-                             "reset_accumulated_memory_stats", "empty_host_cache"}
+    assert ours == theirs

@@ -129,7 +129,7 @@ _FROM_MODULES = {
     "cond": "control_flow", "while_loop": "control_flow", "_assert": "control_flow", "to_dlpack": "utils.dlpack",
     "get_device_module": "placement", "is_distributed": "placement", "indices_copy": "sparse_reductions",
     "native_norm": "sparse_reductions", "segment_reduce": "segment_reduction",
-    "from_file": "memory_mapped_files",
+    "from_file": "memory_mapped_files", "Stream": "streams", "Event": "streams",
     **dict.fromkeys(("has_lapack", "has_mkl", "has_openmp", "has_spectral", "compiled_with_cxx11_abi",
                      "init_num_threads"), "build_config"),
 }

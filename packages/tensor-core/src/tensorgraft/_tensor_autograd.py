@@ -21,6 +21,15 @@ def _autograd_missing(what: str):
 
 
 
+# the C++ element types PyTorch's messages name (typeid names on Linux), unsigned ones included
+_CPP_UNSIGNED = {"uint16": "short unsigned int", "uint32": "unsigned int", "uint64": "long unsigned int"}
+
+
+def _cpp_type_name(np_dtype) -> str:
+    name = np_dtype.name
+    return _CPP_TYPE_NAMES.get(name) or _CPP_UNSIGNED.get(name, name)
+
+
 def _leaf_only_message(requires_grad: bool) -> str:
     """PyTorch's refusal to change requires_grad on a non-leaf; turning it off gets a hint."""
     msg = "you can only change requires_grad flags of leaf variables."
@@ -142,12 +151,14 @@ class AutogradMethods:
         if value is not None:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
-            if value._data.dtype != self._data.dtype:
-                # PyTorch names the gradient's C++ element type and the tensor's ScalarType
+            allowed = ... if self._extra is None else self._extra.grad_dtype  # (see grad_dtype below)
+            allowed = self._data.dtype if allowed is ... else allowed if allowed is None else allowed.np
+            if allowed is not None and value._data.dtype != allowed:
+                # PyTorch names the gradient's C++ element type and the grad_dtype's ScalarType
                 from .ops._frontend import _type_name
                 raise RuntimeError(
-                    f"attempting to assign a gradient with dtype '{_CPP_TYPE_NAMES.get(value._data.dtype.name)}' to a "
-                    f"tensor with grad_dtype '{_type_name(self._data.dtype)}'. The gradient must match the tensor's "
+                    f"attempting to assign a gradient with dtype '{_cpp_type_name(value._data.dtype)}' to a "
+                    f"tensor with grad_dtype '{_type_name(allowed)}'. The gradient must match the tensor's "
                     "grad_dtype (defaults to the tensor's dtype). You can set the tensor's grad_dtype attribute with a "
                     "specific dtype, or None to allow any dtype. Set grad_dtype with caution. Diverging the dtypes of "
                     "a tensor and its gradient may break downstream systems that assume they match.")
@@ -167,6 +178,32 @@ class AutogradMethods:
     @grad.deleter
     def grad(self) -> None:
         self._grad = None
+
+    @property
+    def grad_dtype(self):
+        """The dtype of ``grad`` this leaf allows: its own dtype by default, None for any; when set,
+        the autograd engine casts incoming gradients to it. Leaves only."""
+        if self.grad_fn is not None:
+            raise RuntimeError("grad_dtype can only be accessed on leaf tensors.")
+        chosen = ... if self._extra is None else self._extra.grad_dtype
+        return self.dtype if chosen is ... else chosen
+
+    @grad_dtype.setter
+    def grad_dtype(self, value) -> None:
+        from .dtypes import dtype as _dtype
+        if self.grad_fn is not None:
+            raise RuntimeError("grad_dtype can only be set on leaf tensors.")
+        if value is not None and not isinstance(value, _dtype):
+            raise RuntimeError(f"grad_dtype must be a torch.dtype or None, but got {type(value).__name__}")
+        g = self._grad
+        if value is not None and g is not None and g._data.dtype != value.np:
+            # a gradient already stored keeps its dtype: PyTorch asks for it to be cleared first
+            from .ops._frontend import _type_name
+            raise RuntimeError(
+                f"Cannot set grad_dtype to '{_type_name(value.np)}' because there is already a gradient with dtype "
+                f"'{_cpp_type_name(g._data.dtype)}'. Please clear the gradient (.grad = None) before changing "
+                "grad_dtype, or ensure the new grad_dtype matches the existing gradient's dtype.")
+        self._hooks().grad_dtype = value
 
     @property
     def _version(self) -> int:

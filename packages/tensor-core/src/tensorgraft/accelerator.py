@@ -7,9 +7,9 @@ PyTorch's CPU build's: no accelerator, ``device_count() == 0``, and everything t
 raises. (A CUDA build of PyTorch on a GPU-less machine names ``cuda`` in ``current_accelerator()``;
 tensorgraft-cuda is a pip extra installed on any machine, so it counts only where it has a device.)
 
-Not here yet: streams (``current_stream``/``set_stream``), CUDA graphs (``Graph``),
-``get_device_capability``, ``memory_stats``, ``reset_accumulated_memory_stats`` and
-``empty_host_cache``.
+Streams are ``tensorgraft.Stream`` (``current_stream``/``set_stream``, see ``streams.py``). CUDA
+graphs (``Graph``) are not captured by tensorgraft: ``Graph()`` raises PyTorch's error without an
+accelerator and says that capture is unsupported with one.
 
 The work is delegated to the backend's own module (``tensorgraft.cuda``), imported on the first
 call that needs it, never when tensorgraft itself is imported. A typical program starts with::
@@ -23,10 +23,11 @@ import warnings
 
 from .device import backends, device as _device
 
-__all__ = ["current_accelerator", "current_device_idx", "current_device_index", "device_count", "device_index",
-           "empty_cache", "get_memory_info", "is_available", "max_memory_allocated", "max_memory_reserved",
-           "memory_allocated", "memory_reserved", "reset_peak_memory_stats", "set_device_idx",
-           "set_device_index", "synchronize"]
+__all__ = ["Graph", "current_accelerator", "current_device_idx", "current_device_index", "current_stream",
+           "device_count", "device_index", "empty_cache", "empty_host_cache", "get_device_capability",
+           "get_memory_info", "is_available", "max_memory_allocated", "max_memory_reserved", "memory_allocated",
+           "memory_reserved", "memory_stats", "reset_accumulated_memory_stats", "reset_peak_memory_stats",
+           "set_device_idx", "set_device_index", "set_stream", "synchronize"]
 
 _NONE_AVAILABLE = "Cannot access accelerator device when none is available."
 # Device types that hold tensors in host memory or no memory at all: never "the accelerator".
@@ -63,6 +64,23 @@ def _index_of(device, kind: str):
     if dev.type != kind:
         raise ValueError(f"{dev} doesn't match the current accelerator {_device(kind)}.")
     return dev.index
+
+
+def _get_device_index(device):
+    """PyTorch's ``_get_device_index(device, optional=True)``: an int as given; a device (or its
+    string) of the accelerator's type as its index (the current one where it has none); None: the
+    current index. A device named without any accelerator: PyTorch's "Accelerator expected"."""
+    if isinstance(device, int) and not isinstance(device, bool):
+        return device
+    if device is None:
+        return current_device_index()
+    dev = _device(device)
+    kind = _accelerator_type()
+    if kind is None:
+        raise RuntimeError("Accelerator expected")
+    if dev.type != kind:
+        raise ValueError(f"{dev.type} doesn't match the current accelerator {_device(kind)}.")
+    return current_device_index() if dev.index is None else dev.index
 
 
 def is_available() -> bool:
@@ -127,7 +145,62 @@ class device_index:  # noqa: N801 - PyTorch's name for this context manager
 
 def synchronize(device=None, /) -> None:
     """Wait for the work queued on ``device`` (the current one by default) to finish."""
-    _device_module().synchronize(_index_of(device, _available_type()))
+    index = _get_device_index(device)
+    _device_module().synchronize(index)
+
+
+def current_stream(device=None, /):
+    """The current ``tensorgraft.Stream`` of ``device`` (the current device by default)."""
+    from .streams import Stream
+    index = _get_device_index(device)
+    return Stream._wrap(_device_module().current_stream(index))
+
+
+def set_stream(stream) -> None:
+    """Make ``stream`` (a ``tensorgraft.Stream`` of the accelerator) current, and its device too."""
+    from .streams import Stream
+    if not isinstance(stream, Stream):
+        raise TypeError(f"set_stream(): argument 'stream' must be torch.Stream, not {type(stream).__name__}")
+    module = _device_module()
+    if stream.device.type != _available_type():
+        raise ValueError(f"{stream.device.type} doesn't match the current accelerator {_device(_available_type())}.")
+    module.set_stream(stream._impl)
+
+
+def get_device_capability(device=None, /) -> dict:
+    """``{"supported_dtypes": {...}}``: the dtypes tensors on the device can have (all of tensorgraft's)."""
+    index = _get_device_index(device)
+    _device_module().get_device_capability(index)  # checks the index names a device
+    from . import dtypes
+    return {"supported_dtypes": {v for v in vars(dtypes).values() if isinstance(v, dtypes.dtype)}}
+
+
+def memory_stats(device_index=None, /):
+    """The allocator's statistics for the device, flattened as PyTorch's (``"allocated_bytes.all.current"``)."""
+    import collections
+    module = _device_module()
+    return collections.OrderedDict(module.memory_stats(_index_of(device_index, _available_type())))
+
+
+def reset_accumulated_memory_stats(device_index=None, /) -> None:
+    _device_module().reset_accumulated_memory_stats(_index_of(device_index, _available_type()))
+
+
+def empty_host_cache() -> None:
+    """Give cached pinned host memory back; tensorgraft keeps no such cache, so once an accelerator is
+    known to be there this does nothing."""
+    _available_type()
+
+
+class Graph:
+    """``torch.accelerator.Graph``: capture and replay of a sequence of device work. tensorgraft runs
+    each op as it is called and captures nothing: without an accelerator PyTorch's error, with one
+    an error that says capture is unsupported (run the ops directly instead)."""
+
+    def __init__(self, keep_graph: bool = False, *, pool=None, capture_error_mode: str = "default"):
+        _available_type()
+        raise RuntimeError("tensorgraft.accelerator.Graph: tensorgraft does not capture device graphs; run the "
+                           "operations directly (each tensorgraft op launches its kernel when called).")
 
 
 def empty_cache() -> None:

@@ -26,11 +26,11 @@ from .gradcheck import gradcheck, gradgradcheck  # noqa: F401
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "no_grad", "enable_grad",
            "set_grad_enabled", "inference_mode", "is_grad_enabled", "gradcheck", "gradgradcheck",
-           "detect_anomaly", "set_detect_anomaly", "graph", "Variable", "functional"]
+           "detect_anomaly", "set_detect_anomaly", "graph", "Variable", "functional", "enforce_grad_layout_policy"]
 
 _LAZY = {  # attribute -> submodule that defines it
     "Function": "function", "FunctionCtx": "function", "InplaceFunction": "function",
-    "once_differentiable": "function", "Variable": "variable",
+    "once_differentiable": "function", "Variable": "variable", "enforce_grad_layout_policy": "graph_policies",
 }
 _SUBMODULES = frozenset({"graph", "function", "formulas", "hookspecs", "grad_mode", "functional", "variable", "forward_ad",
                          "profiler"})

@@ -6,7 +6,7 @@ from __future__ import annotations
 from tensorgraft.tensor import Tensor
 
 from . import saved_hooks
-from .leaf_grads import _accumulate_into, _retain_into
+from .leaf_grads import _accumulate_into, _retain_into, to_grad_dtype
 
 
 def _call_tensor_hooks(tensor_hooks, grads, create_graph):
@@ -44,6 +44,8 @@ def _hooks_without_gradient(node):
 def _accumulate_nothing(node):
     var = node.variable
     extra = var._extra
+    if extra is not None:  # a set grad_dtype applies before the hooks and autograd.grad see g (PyTorch)
+        g = to_grad_dtype(var, g)
     if extra is not None and extra.hooks:
         for h in list(extra.hooks):
             h(None)
@@ -123,6 +125,8 @@ def _capture(hits, grads, captured):
 def _run_accumulate(node, g, create_graph, targets, captured, capture):
     var = node.variable
     extra = var._extra
+    if extra is not None:  # a set grad_dtype applies before the hooks and autograd.grad see g (PyTorch)
+        g = to_grad_dtype(var, g)
     if extra is not None and extra.hooks:
         for h in list(extra.hooks):
             r = h(g)

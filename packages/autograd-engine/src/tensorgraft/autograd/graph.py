@@ -16,6 +16,7 @@ from tensorgraft.tensor import Tensor
 
 from . import engine
 from .engine import AccumulateGrad, GradientEdge, Node  # noqa: F401
+from .graph_policies import region_activation_memory_budget  # noqa: F401
 from .saved_hooks import disable_saved_tensors_hooks, save_on_cpu, saved_tensors_hooks  # noqa: F401
 
 

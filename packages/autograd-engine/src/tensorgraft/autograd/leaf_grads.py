@@ -28,9 +28,23 @@ def _retain_into(var: Tensor, g: Tensor, create_graph: bool) -> None:
         var._grad = wrap(g._data.copy(), g._device)
 
 
+def to_grad_dtype(var: Tensor, g: Tensor) -> Tensor:
+    """``g`` cast to the dtype ``var.grad_dtype`` names, where one was set that ``g`` lacks (by
+    default, and with ``grad_dtype = None``, ``g`` as it came)."""
+    extra = var._extra
+    if extra is None:
+        return g
+    want = extra.grad_dtype
+    if want is ... or want is None or g._data.dtype == want.np:
+        return g
+    return g.to(want)  # (recorded under create_graph: the pass runs in that grad mode)
+
+
 def _accumulate_into(var: Tensor, g: Tensor, create_graph: bool) -> None:
     """``var.grad += g`` with PyTorch's rules: in place when possible, a fresh tensor the first
     time (the same gradient may flow to several tensors), a graph-carrying sum under create_graph."""
+    if var._extra is not None:
+        g = to_grad_dtype(var, g)
     cur = var._grad
     if create_graph:
         var._grad = _copy_with_graph(g) if cur is None else cur + g

@@ -294,12 +294,24 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None) -> T
         from .creation import tensor
         t = tensor(obj, dtype=dtype, device=device)
     if requires_grad is None:
-        if isinstance(obj, Tensor) and obj._requires_grad:
-            import warnings
-            warnings.warn("torch.asarray: unspecified requires_grad now defaults to obj.requires_grad instead of "
-                          "False. Pass requires_grad=False explicitly to get the old behavior and silence this "
-                          "warning.", UserWarning, stacklevel=2)
-    elif requires_grad:
+        if not isinstance(obj, Tensor) or not obj._requires_grad:
+            return t
+        # PyTorch 2.13: the default follows ``obj`` (once-per-process warning), so a copy made
+        # without history (in no_grad, or in a dtype without gradients) is made to require grad
+        from ..caller_warnings import warn_once_at_caller
+        warn_once_at_caller("torch.asarray: unspecified requires_grad now defaults to obj.requires_grad instead of "
+                            "False. Pass requires_grad=False explicitly to get the old behavior and silence this "
+                            "warning.")
+        requires_grad = True
+    if not requires_grad:
+        # "no grad": a result with history becomes a detached alias (same memory, no grad_fn); a
+        # leaf that requires grad (``obj`` itself, when nothing was copied) stops requiring it
+        if t.grad_fn is not None:
+            return t.detach()
+        if t._requires_grad:
+            t.requires_grad_(False)
+        return t
+    if t.grad_fn is None and not t._requires_grad:
         if _np_kind(t._data.dtype) not in "fc":
             raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t.requires_grad_(True)
@@ -337,6 +349,8 @@ def _asarray_tensor(t, dtype, device, copy, what="tensor"):
             raise ValueError(f"can't alias {what} with dtype '{_type_name(t._data.dtype)}' into dtype "
                              f"'{_type_name(dtype.np)}'.")
         raise ValueError(f"can't alias {what} from device '{t._device}' to '{dst}'.")
+    if copy and not changes:  # PyTorch clones (CloneBackward0 where it records), converts otherwise
+        return t.clone()
     return convert(t, dtype=dtype, device=dst, copy=bool(copy))
 
 
