@@ -5,6 +5,7 @@ elements, and the ``MaskedTensor`` that carries its mask with it.
 - ``reductions.py``: sum, prod, cumsum, cumprod, amax, amin, argmax, argmin, mean, median,
   logsumexp, logaddexp, norm, var, std.
 - ``normalizations.py``: softmax, log_softmax, softmin, normalize.
+- ``_ops.py``: the functions again under PyTorch's private module name (``torch.masked._ops.sum``).
 - ``maskedtensor.py``: ``MaskedTensor``, ``masked_tensor``, ``as_masked_tensor``. Loaded on first
   use of one of those names: defining a Tensor subclass turns on ``__torch_function__`` dispatch
   for the process, which programs that only call the masked functions need not pay for.
@@ -20,6 +21,7 @@ from .masking import (canonical_dim as _canonical_dim, combine_input_and_mask as
 from .normalizations import log_softmax, normalize, softmax, softmin
 from .reductions import (amax, amin, argmax, argmin, cumprod, cumsum, logaddexp, logsumexp, mean, median, norm,
                          prod, std, sum, var)
+from . import _ops  # noqa: E402,F401  (PyTorch's private module of these functions, which its docs call)
 
 __all__ = ["amax", "amin", "argmax", "argmin", "as_masked_tensor", "cumprod", "cumsum", "is_masked_tensor",
            "log_softmax", "logaddexp", "logsumexp", "masked_tensor", "MaskedTensor", "mean", "median", "norm",

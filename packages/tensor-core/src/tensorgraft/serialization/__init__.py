@@ -100,6 +100,8 @@ from .values import (  # noqa: F401
     _raw_numpy_dtype, _time_classes,
 )
 from .encoder import _encode, _Encoder, _flat_state_dict  # noqa: F401
+from .data_skipping import skip_data, skipped_entries, skipping as _skipping, zeros_like_arrays
+from .location_registry import _package_registry, register_package  # noqa: F401
 from .decoder import _Decoder  # noqa: F401
 from .placement import _foreign_device, _materialize, _move, _target_device  # noqa: F401
 from .reading import _READ_CHUNK, _load_from_path, _load_from_stream, _read_exact, _read_safetensors_file  # noqa: F401
@@ -112,9 +114,10 @@ from .weights_only import (  # noqa: F401
 __all__ = ["save", "load", "save_for_pytorch", "ForeignObject", "CheckpointError", "SourceChangeWarning",
            "LoadEndianness", "get_default_load_endianness", "set_default_load_endianness", "get_default_mmap_options",
            "set_default_mmap_options", "get_unsafe_globals_in_checkpoint", "location_tag", "default_restore_location",
-           "validate_cuda_device", "check_module_version_greater_or_equal", "mkdtemp", "add_safe_globals", "get_safe_globals",
+           "validate_cuda_device", "validate_hpu_device", "normalize_storage_type", "storage_to_tensor_type", "StorageType",
+           "get_crc32_options", "set_crc32_options", "check_module_version_greater_or_equal", "mkdtemp", "add_safe_globals", "get_safe_globals",
            "clear_safe_globals",
-           "safe_globals"]
+           "safe_globals", "skip_data", "register_package"]
 
 DEFAULT_PROTOCOL = 2  # PyTorch's pickle protocol constant; save() accepts and ignores pickle_protocol
 
@@ -186,6 +189,8 @@ def save(obj, f, pickle_module=None, pickle_protocol=DEFAULT_PROTOCOL, _use_new_
     if not is_path and not hasattr(f, "write"):
         # checked before encoding, as PyTorch does, so a bad target is reported whatever obj holds
         raise AttributeError("expected 'f' to be string, path, or a file-like object with a 'write' attribute")
+    if _skipping() and not _use_new_zipfile_serialization:
+        raise RuntimeError("Cannot use skip_data=True with _use_new_zipfile_serialization=False")
     try:
         arrays, metadata = _encode(obj)
     except (TypeError, ValueError):
@@ -195,6 +200,8 @@ def save(obj, f, pickle_module=None, pickle_protocol=DEFAULT_PROTOCOL, _use_new_
         from .pickled_objects import save_pickled
         save_pickled(obj, f)
         return
+    if _skipping():
+        arrays = skipped_entries(arrays, metadata)
     if is_path:
         _atomic_save(arrays, metadata, os.fsdecode(f))
         return
@@ -254,6 +261,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     if raw_meta is None:
         # a plain safetensors file: {name: tensor}, in file order
         order = sorted(header, key=lambda k: header[k]["data_offsets"][0])
+        if _skipping():  # (the values are read, then dropped: skip_data promises no values)
+            arrays = zeros_like_arrays(arrays)
         out = {}
         for k in order:
             arr = arrays[k]
@@ -280,6 +289,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     if weights_only is not False:
         _refuse_what_weights_only_refuses(doc["root"])
         dec.classes = _allowed_classes()  # (a Tensor subclass comes from the allow-list, never imported)
+    if _skipping():  # the tensors without their values; NumPy arrays keep theirs (PyTorch pickles them inline)
+        arrays = zeros_like_arrays(arrays, {r[0] for r in dec.records if r[5] in ("nd", "ndb")})
     _materialize(dec, arrays, map_location)
     try:
         return dec.build(doc["root"])
@@ -401,7 +412,8 @@ def _load_pytorch_file(fh, name, map_location, weights_only, *, mmap_path=None, 
 # The public classes and functions defined in the modules above say they are this module's, as
 # they did before the split (``torch.serialization`` in PyTorch): reprs, tracebacks and pickles
 # that name them are unchanged.
-for _obj in (CheckpointError, add_safe_globals, get_safe_globals, clear_safe_globals, safe_globals):
+for _obj in (CheckpointError, add_safe_globals, get_safe_globals, clear_safe_globals, safe_globals, skip_data,
+             register_package):
     _obj.__module__ = __name__
 del _obj
 
@@ -411,7 +423,8 @@ _LAZY = {"save_for_pytorch": "pytorch_writer", "ForeignObject": "foreign_objects
          **{name: "torch_options" for name in (
              "SourceChangeWarning", "LoadEndianness", "get_default_load_endianness", "set_default_load_endianness",
              "get_default_mmap_options", "set_default_mmap_options", "get_unsafe_globals_in_checkpoint",
-             "location_tag", "default_restore_location", "validate_cuda_device",
+             "location_tag", "default_restore_location", "validate_cuda_device", "validate_hpu_device",
+             "normalize_storage_type", "storage_to_tensor_type", "StorageType", "get_crc32_options", "set_crc32_options",
              "check_module_version_greater_or_equal", "mkdtemp")}}
 
 

@@ -16,6 +16,7 @@ from ..sparse.coo_data import SparseCOOData
 from ..tensor import Size, Tensor, wrap
 from .encoder import _contiguous
 from .header import _COMPLEX_PARTS, _NP_TO_ST, CheckpointError, _prod
+from .location_registry import has_packages
 from .values import (
     _DEFAULTDICT_FACTORIES, _NP_ONLY_UINTS, _argparse_namespace, _path_classes, _raw_numpy_dtype, _time_classes,
 )
@@ -85,7 +86,9 @@ class _Decoder:
             try:
                 _device_cls(dev)
             except Exception:
-                raise self.err(f"tensor record {i} has an invalid device {dev!r}") from None
+                # (a package registered with register_package may tag tensors with its own words)
+                if not (isinstance(dev, str) and has_packages()):
+                    raise self.err(f"tensor record {i} has an invalid device {dev!r}") from None
 
     def check(self, node, depth=0):
         """Validate the whole structure before anything is built."""

@@ -18,6 +18,7 @@ from ..sparse.coo_data import SparseCOOData
 from ..storage import place_in_storage
 from ..tensor import Size, Tensor, wrap
 from .header import _FORMAT_VERSION, _META_KEY, _NP_TO_ST
+from .location_registry import tag_of
 from .values import (
     _DEFAULTDICT_FACTORIES, _MAPPING_TAGS, _NP_ONLY_UINTS, _argparse_namespace, _path_classes, _raw_numpy_dtype,
     _time_classes,
@@ -90,7 +91,7 @@ class _Encoder:
             arr, dev, rg, kind = t, "cpu", False, "nd"
             dtype = _dt.from_numpy_dtype(arr.dtype)
         else:
-            arr, dev, rg = t._data, str(t._device), bool(t._requires_grad)
+            arr, dev, rg = t._data, tag_of(t), bool(t._requires_grad)
             dtype = t.dtype
             if rg:  # backward hooks are not saved: PyTorch warns about each one
                 from ..utils.hooks import warn_if_has_hooks

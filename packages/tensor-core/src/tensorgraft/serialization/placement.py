@@ -15,6 +15,7 @@ from ..memory_layout import strided_view
 from ..tensor import Tensor, wrap
 from .decoder import _Decoder
 from .header import _COMPLEX_PARTS, _prod
+from .location_registry import _PACKAGE_ERROR, PYTORCH_DEVICE_TYPES, default_restore_location, has_packages
 
 
 def _foreign_device(obj) -> bool:
@@ -43,6 +44,15 @@ def _target_device(map_location, loc: str, cpu_tensor):
 def _move(t: Tensor, target):
     if isinstance(target, Tensor):
         return target
+    if isinstance(target, (str, _device_cls)) and has_packages():
+        # a package registered with register_package may place (or refuse) this tag: the registry
+        # in priority order, the built-in entries (placing as below) among them
+        placed = default_restore_location(t, str(target))
+        if not isinstance(placed, Tensor):
+            raise TypeError(f"a deserializer registered with register_package returned {type(placed).__name__} for "
+                            f"location {str(target)!r}; tensorgraft's deserializers return the tensor placed there "
+                            "(or None to leave it to the next one)")
+        return placed
     if isinstance(target, _device_cls):
         dev = target
     else:
@@ -52,12 +62,18 @@ def _move(t: Tensor, target):
             if not isinstance(target, str):
                 raise
             # a location no device type is named by: PyTorch's message for a storage it cannot place
-            raise RuntimeError("don't know how to restore data location of torch.storage.UntypedStorage (tagged "
-                               f"with {target})") from None
+            raise RuntimeError(_PACKAGE_ERROR.format(target)) from None
+    return _move_to_device(t, dev)
+
+
+def _move_to_device(t: Tensor, dev: _device_cls) -> Tensor:
+    """``t`` (on the CPU) on ``dev``, with PyTorch's errors for a device that is not available."""
     if dev.type == "cpu":
         return t
     from ..device import backends
     b = backends().get(dev.type)
+    if b is None and dev.type not in PYTORCH_DEVICE_TYPES:
+        raise RuntimeError(_PACKAGE_ERROR.format(dev))  # (PyTorch's words for a type it has no deserializer for)
     if b is None or not b.is_available():
         if dev.type == "cuda":
             raise RuntimeError(

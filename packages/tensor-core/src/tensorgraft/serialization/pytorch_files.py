@@ -39,6 +39,7 @@ import zipfile
 import numpy as np
 
 from .. import dtypes as _dt
+from .data_skipping import skipping
 from .header import _LEGACY_MAGIC, _ZIP_MAGIC, CheckpointError
 # (the rebuild functions and the unpickler live in their own modules; the names other modules
 # import from here stay importable from here)
@@ -152,6 +153,8 @@ def load_zip(fileobj, name: str, map_location, weights_only: bool, mmap_path: st
                                       f"its record says {numel} elements of {storage_type.dtype_name} "
                                       f"({expected} bytes)")
             arr = _mapped_entry(fileobj, info, mmap_path, dtype, expected) if mmap_path is not None else None
+            if arr is None and skipping():  # skip_data(): the storage's size, not its bytes (zeros)
+                arr = np.zeros(int(numel), dtype)
             if arr is None:
                 raw = bytearray(expected)
                 got = _read_entry(zf, fileobj, info, raw)
@@ -276,6 +279,8 @@ def load_legacy(fileobj, name: str, map_location, weights_only: bool):
         arr = np.frombuffer(raw, dtype=dtype)
         if (sys.byteorder == "little") != bool(little) and dtype.itemsize > 1:
             arr = arr.byteswap()
+        if skipping():  # skip_data(): the storages are not populated (read past, zeros here)
+            arr = np.zeros(n, dtype)
         storages[key] = _Storage(arr, location)
     missing = set(declared) - set(storages)
     if missing:

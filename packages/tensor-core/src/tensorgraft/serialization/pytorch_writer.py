@@ -35,6 +35,8 @@ from ..device import device as _device_cls
 from ..memory_layout import layout as _layout
 from ..storage import TypedStorage, UntypedStorage, owner_array
 from ..tensor import Size, Tensor, wrap
+from .data_skipping import skipping
+from .location_registry import tag_of
 from .pytorch_files import _STORAGE_DTYPES
 
 _STORAGE_OF_DTYPE = {dname: storage for storage, dname in _STORAGE_DTYPES.items()}
@@ -128,7 +130,7 @@ class _Pickler(pickle._Pickler):
         if untyped.device.type != "cpu":
             owner = wrap(owner, untyped.device).cpu()._data
         raw = np.ascontiguousarray(owner).reshape(-1).view(np.uint8)
-        location = str(untyped.device)
+        location = tag_of(untyped)
         if isinstance(storage, TypedStorage):
             dname = storage.dtype.name
             if dname not in _STORAGE_OF_DTYPE:
@@ -197,7 +199,7 @@ class _Pickler(pickle._Pickler):
     def _storage_of(self, t):
         """(storage, offset, stride) of a dense tensor: a view into the storage of the array that
         owns its memory when it has one, else a contiguous copy of its own."""
-        location = str(t.device)
+        location = tag_of(t)
         dname = t.dtype.name
         arr = t._data if t.device.type == "cpu" else t.detach().cpu()._data
         if t.device.type == "cpu" and isinstance(arr, np.ndarray):
@@ -271,8 +273,12 @@ def write_archive(fileobj, data_pkl: bytes, storages, archive_name: str = "archi
         record(".format_version", b"1")
         record(".storage_alignment", str(_ALIGNMENT).encode())
         record("byteorder", b"little")
+        skip = skipping()
         for ref in storages:
             flat = ref.array
+            if skip:  # skip_data(): the record keeps its size and place, its bytes are zeros
+                record(f"data/{ref.key}", memoryview(np.zeros(flat.nbytes, np.uint8)))
+                continue
             if flat.dtype.byteorder == ">" or (flat.dtype.byteorder == "=" and np.little_endian is False):
                 flat = flat.astype(flat.dtype.newbyteorder("<"))
             record(f"data/{ref.key}", memoryview(np.ascontiguousarray(flat).view(np.uint8)))

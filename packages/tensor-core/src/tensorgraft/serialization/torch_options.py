@@ -149,18 +149,17 @@ def _tensorgraft_document(f):
 
 # ---------------------------------------------------------------------------- map_location helpers
 def location_tag(storage) -> str:
-    """Where a tensor (or storage) lives, as checkpoints record it: 'cpu', 'cuda:0'..."""
-    dev = getattr(storage, "device", None)
-    if dev is None:
-        raise RuntimeError(f"don't know how to determine data location of {type(storage).__name__}")
-    return str(dev)
+    """Where a tensor (or storage) lives, as checkpoints record it: 'cpu', 'cuda:0'... (the
+    taggers of ``register_package``, see ``location_registry``)."""
+    from .location_registry import location_tag as tag
+    return tag(storage)
 
 
 def default_restore_location(storage, location):
     """``storage`` (a tensor) moved to ``location`` ('cpu', 'cuda:1'...), as a load without
-    ``map_location`` places it."""
-    from .placement import _move
-    return _move(storage, location)
+    ``map_location`` places it (the deserializers of ``register_package``, see ``location_registry``)."""
+    from .location_registry import default_restore_location as restore
+    return restore(storage, location)
 
 
 def validate_cuda_device(location) -> int:
@@ -180,6 +179,81 @@ def validate_cuda_device(location) -> int:
                            f"is {count}. Please use torch.load with map_location to map your storages to an existing "
                            "device.")
     return index
+
+
+def validate_hpu_device(location):
+    """The HPU device of ``location``, checked as PyTorch checks it: tensorgraft has no HPU backend
+    unless a plugin registers one, so without it PyTorch's error for an unregistered module."""
+    from ..device import backends
+    from ..device import device as _device
+    backend = backends().get("hpu")
+    if backend is None:
+        raise RuntimeError("The HPU device module is not registered. If you are running on a CPU-only machine, please "
+                           "use torch.load with map_location=torch.device('cpu') to map your storages to the CPU.")
+    dev = _device(location) if not isinstance(location, _device) else location
+    if not backend.is_available():
+        raise RuntimeError("Attempting to deserialize object on a HPU device but torch.hpu.is_available() is False. "
+                           "If you are running on a CPU-only machine, please use torch.load with "
+                           "map_location=torch.device('cpu') to map your storages to the CPU.")
+    index = dev.index or 0
+    count = backend.device_count()
+    if index >= count:
+        raise RuntimeError(f"Attempting to deserialize object on HPU device {index} but torch.hpu.device_count() is "
+                           f"{count}. Please use torch.load with map_location to map your storages to an existing "
+                           "device.")
+    return index
+
+
+def normalize_storage_type(storage_type):
+    """The ``tensorgraft`` attribute named as ``storage_type`` (``torch.serialization``'s helper)."""
+    import tensorgraft
+    return getattr(tensorgraft, storage_type.__name__)
+
+
+def storage_to_tensor_type(storage):
+    """The tensor type of a legacy storage class (``FloatStorage`` -> ``FloatTensor``), looked up
+    in the storage class's module, as PyTorch looks it up."""
+    import importlib
+    storage_type = type(storage)
+    module = importlib.import_module(storage_type.__module__)
+    return getattr(module, storage_type.__name__.replace("Storage", "Tensor"))
+
+
+class StorageType:
+    """A legacy storage class named in a pickle (``"FloatStorage"``): its dtype."""
+
+    def __init__(self, name):
+        from .. import dtypes
+        from .pytorch_rebuild import _STORAGE_DTYPES
+        try:
+            self._dtype = getattr(dtypes, _STORAGE_DTYPES[name])
+        except KeyError as e:
+            # (PyTorch's quantized storages have no dtype here: tensorgraft has no quantized tensors)
+            raise KeyError(f'pickle storage type "{name}" is not recognized') from e
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    def __str__(self):
+        return f"StorageType(dtype={self.dtype})"
+
+
+_compute_crc32 = True
+
+
+def get_crc32_options() -> bool:
+    """Whether :func:`save` computes and writes crc32 for each record. Defaults to ``True``."""
+    return _compute_crc32
+
+
+def set_crc32_options(compute_crc32: bool) -> None:
+    """Set whether :func:`save` computes and writes crc32 for each record of the zip files it
+    writes. The flag is kept for programs that set and read it; the standard library's zip writer
+    tensorgraft uses always writes the true CRC32, which every reader accepts (PyTorch's own writer
+    writes a zero one when the flag is False, which unzip tools warn about)."""
+    global _compute_crc32
+    _compute_crc32 = bool(compute_crc32)
 
 
 def check_module_version_greater_or_equal(module, req_version_tuple, error_if_malformed=True) -> bool:

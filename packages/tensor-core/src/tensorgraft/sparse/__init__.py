@@ -7,8 +7,10 @@ theirs in ``compressed_data.py`` and ``ops/sparse_compressed.py``.
 """
 from __future__ import annotations
 
+from .gradcheck import as_sparse_gradcheck
+
 __all__ = ["mm", "sum", "addmm", "sampled_addmm", "softmax", "log_softmax", "spdiags",
-           "check_sparse_tensor_invariants"]
+           "check_sparse_tensor_invariants", "as_sparse_gradcheck"]
 
 
 class check_sparse_tensor_invariants:

@@ -197,9 +197,12 @@ class SparseCompressedData(SparseArray):
 
     @classmethod
     def from_coo(cls, coo: SparseCOOData, layout: str, blocksize=None, batch_dim: int = 0,
-                 dense_source: bool = False) -> "SparseCompressedData":
+                 dense_source: bool = False, where: str | None = None) -> "SparseCompressedData":
         """A coalesced COO tensor's entries in ``layout``: its last two sparse dims are the matrix,
-        those before them batch dims (every batch must hold as many entries)."""
+        those before them batch dims (every batch must hold as many entries). ``where``: the
+        function PyTorch's refusals name (``dense_to_sparse_bsr`` for ``to_sparse_bsr()``,
+        ``dense_to_sparse`` for ``to_sparse(layout=...)``); by default the source's
+        ``<source>_to_<layout>``."""
         coo = coo.coalesce()
         nb = batch_dim
         shape = coo.shape
@@ -212,8 +215,9 @@ class SparseCompressedData(SparseArray):
         if layout in BLOCKED:
             br, bc = blocksize
             if nrows % br or ncols % bc:
-                raise RuntimeError(f"{'dense' if dense_source else 'coo'}_to_{layout}: tensor sparse size ({nrows},{ncols}) must be divisible by given blocksize "
-                                   f"({br},{bc})")
+                where = where or f"{'dense' if dense_source else 'coo'}_to_{layout}"
+                raise RuntimeError(f"{where}: tensor sparse size ({nrows},{ncols}) must be divisible by given "
+                                   f"blocksize ({br},{bc})")
             # the blocks holding an entry, and each entry's place in its block
             block_idx = np.concatenate([idx[:nb], idx[nb:nb + 1] // br, idx[nb + 1:nb + 2] // bc])
             block_shape = shape[:nb] + (nrows // br, ncols // bc)
@@ -247,12 +251,13 @@ class SparseCompressedData(SparseArray):
                    values.reshape(batch_shape + values.shape[1:]), shape, blocksize)
 
     @classmethod
-    def from_dense(cls, a: np.ndarray, layout: str, blocksize=None, dense_dim: int = 0) -> "SparseCompressedData":
+    def from_dense(cls, a: np.ndarray, layout: str, blocksize=None, dense_dim: int = 0,
+                   where: str | None = None) -> "SparseCompressedData":
         """The nonzero elements (blocks: the blocks holding one) of ``a`` in ``layout``: the last
         ``dense_dim`` dims stay dense, the two before them are the matrix, the rest batch dims."""
         nb = a.ndim - 2 - dense_dim
         coo = SparseCOOData.from_dense(a, nb + 2)
-        return cls.from_coo(coo, layout, blocksize, nb, dense_source=True)
+        return cls.from_coo(coo, layout, blocksize, nb, dense_source=True, where=where)
 
     @classmethod
     def empty(cls, layout: str, shape: tuple, dtype, batch_dim: int, blocksize=None) -> "SparseCompressedData":
@@ -265,10 +270,12 @@ class SparseCompressedData(SparseArray):
         return cls(layout, np.zeros(shape[:nb] + (n_major + 1,), np.int64), np.zeros(shape[:nb] + (0,), np.int64),
                    np.zeros(shape[:nb] + (0,) + block + shape[nb + 2:], dtype), shape, blocksize)
 
-    def relayout(self, layout: str, blocksize=None) -> "SparseCompressedData":
+    def relayout(self, layout: str, blocksize=None, where: str | None = None) -> "SparseCompressedData":
         if layout == self.layout and (blocksize is None or tuple(blocksize) == self.blocksize):
             return self
-        return SparseCompressedData.from_coo(self.to_coo(), layout, blocksize, self.batch_dim)
+        # (PyTorch names the compressed source's conversion in its refusals, not the COO step between)
+        return SparseCompressedData.from_coo(self.to_coo(), layout, blocksize, self.batch_dim,
+                                             where=where or f"sparse_compressed_to_{layout}")
 
     # ------------------------------------------------------------------ transposition
     def transposed_matrix(self) -> "SparseCompressedData":
