@@ -1,6 +1,7 @@
 """``tensorgraft.func``: composable function transforms (PyTorch's ``torch.func``): ``grad``,
 ``grad_and_value``, ``vjp``, ``jvp``, ``linearize``, ``jacrev``, ``jacfwd``, ``hessian``, ``vmap``,
-``functional_call``, ``stack_module_state``, ``replace_all_batch_norm_modules_`` and ``functionalize``.
+``functional_call``, ``stack_module_state``, ``replace_all_batch_norm_modules_``, ``functionalize`` and
+``rearrange`` (einops-style, ``_rearrange.py``).
 
 Shipped by tensorgraft-autograd (the transforms are built on its reverse mode). ``import
 tensorgraft`` imports this file, so it only names things: each function loads on first use.
@@ -33,7 +34,7 @@ How they differ from PyTorch's (same results, different machinery):
 from tensorgraft.autograd import _lazy_attributes
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian", "vmap", "functional_call",
-           "stack_module_state", "replace_all_batch_norm_modules_", "functionalize", "debug_unwrap"]
+           "stack_module_state", "replace_all_batch_norm_modules_", "functionalize", "debug_unwrap", "rearrange"]
 
 _LAZY = {  # attribute -> submodule that defines it
     "grad": "_transforms", "grad_and_value": "_transforms", "vjp": "_transforms", "jvp": "_transforms",
@@ -41,10 +42,29 @@ _LAZY = {  # attribute -> submodule that defines it
     "jacrev": "_transforms", "jacfwd": "_transforms", "hessian": "_transforms",
     "vmap": "_vmap", "functional_call": "_functional_call", "stack_module_state": "_functional_call",
     "replace_all_batch_norm_modules_": "_batch_norm_patching", "functionalize": "_functionalize",
-    "debug_unwrap": "_debug_unwrap",
+    "debug_unwrap": "_debug_unwrap", "rearrange": "_rearrange",
 }
 
 __getattr__ = _lazy_attributes(globals(), _LAZY)
+
+
+def _connect_custom_ops():
+    """Fill the vmap hook of custom ops (``tensorgraft/library/vmap_rules.py``): called when both
+    this package and ``tensorgraft.library.custom_ops`` are loaded, by whichever loads second."""
+    from tensorgraft.library import custom_ops
+
+    from ._custom_functions import vectorized
+    custom_ops._vmap_call = _custom_op_under_vmap
+    custom_ops._vmap_state = vectorized
+
+
+def _custom_op_under_vmap(op, args, kwargs):
+    from ._vectorized._custom_ops import call_batched  # (only reached while a vectorized vmap runs)
+    return call_batched(op, args, kwargs)
+
+
+if "tensorgraft.library.custom_ops" in __import__("sys").modules:
+    _connect_custom_ops()
 
 
 def __dir__():

@@ -26,6 +26,12 @@ from .schema import infer_schema
 # "ns::name" -> CustomOpDef, the ops defined in this process
 _OPS: dict = {}
 
+# The hook from vmap into custom ops (``vmap_rules.py``), filled by tensorgraft.func when it loads:
+# the vectorized vmap's per-thread state (``.levels`` is empty outside a vmap) and the function a
+# custom op call is handed to while one runs (NotImplemented: no argument batched, call as usual).
+_vmap_state = None
+_vmap_call = None
+
 
 def _parse_name(qualname: str):
     if not isinstance(qualname, str) or qualname.count("::") != 1:
@@ -162,6 +168,8 @@ class CustomOpDef:
 
     # PyTorch checks that a custom_op's outputs alias no input; ops of the older define/impl API skip it
     _checks_aliasing = True
+    _vmap_fn = None  # register_vmap's rule
+    _autocast_dtype = None  # register_autocast's {device type: dtype}, None until one is registered
 
     def __init__(self, namespace: str, name: str, schema: str, fn, mutates_args, signature=None):
         self._namespace, self._name = namespace, name
@@ -214,6 +222,21 @@ class CustomOpDef:
             raise TypeError(f"register_autograd: setup_context must be callable, got {type(setup_context).__name__}")
         self._backward_fn, self._setup_context_fn = backward, setup_context
         self._function = None
+
+    def register_vmap(self, func=None):
+        """``func(info, in_dims, *args, **kwargs)`` -> ``(output, out_dims)``: how ``vmap`` computes
+        the op on a whole batch at once (see ``vmap_rules.py``). As a decorator when ``func`` is None
+        (which, as in PyTorch, leaves the decorated name None)."""
+        def register(fn):
+            self._vmap_fn = fn
+        return register if func is None else register(func)
+
+    def register_autocast(self, device_type, cast_inputs):
+        """Inside an autocast region for ``device_type``, cast the op's floating-point inputs (not
+        float64 ones) on that device to ``cast_inputs`` and run it with autocast off there
+        (``autocast_rules.py``)."""
+        from .autocast_rules import register_autocast_rule
+        return register_autocast_rule(self, device_type, cast_inputs)
 
     def set_kernel_enabled(self, device_type: str, enabled: bool = True):
         """A switch (and a context manager restoring the previous state on exit) turning the
@@ -280,6 +303,16 @@ class CustomOpDef:
         return out
 
     def __call__(self, *args, **kwargs):
+        state = _vmap_state
+        if state is not None and state.levels:
+            out = _vmap_call(self, args, kwargs)
+            if out is not NotImplemented:
+                return out
+        if self._autocast_dtype is not None:
+            from .autocast_rules import call_autocast
+            out = call_autocast(self, args, kwargs)
+            if out is not NotImplemented:
+                return out
         bound = self._bind(args, kwargs)
         needs_grad = is_grad_enabled() and any(
             t.requires_grad for v in bound.arguments.values() for t in _tensors_in(v))
@@ -348,3 +381,8 @@ def register_fake(op, func=None, /, *, lib=None, _stacklevel=1, allow_override=F
 def register_autograd(op, backward, /, *, setup_context=None, lib=None):
     """The gradient of ``op`` (a custom op, or the ``"ns::name"`` of one): see CustomOpDef.register_autograd."""
     _resolve(op).register_autograd(backward, setup_context=setup_context)
+
+
+# the vmap hook above is filled by tensorgraft.func; when it loaded first, it is connected now
+if "tensorgraft.func" in sys.modules:
+    sys.modules["tensorgraft.func"]._connect_custom_ops()
