@@ -226,6 +226,28 @@ def inplace_update(kind):
     return lib_side(_tg), np_side, lib_side(_torch)
 
 
+# PyTorch's nn.ConvTranspose3d docstring example (16 -> 33 channels, kernel (3, 5, 2), stride (2, 1, 1),
+# padding (0, 4, 2)) on 4 of its 16x10x50x100 volumes instead of 20
+CONVT3D_INPUT = (4, 16, 10, 50, 100)
+
+
+def conv_transpose3d_padded():
+    """``nn.ConvTranspose3d(16, 33, (3, 5, 2), stride=(2, 1, 1), padding=(0, 4, 2))`` forward, no grad."""
+    def lib_side(lib_of):
+        def make():
+            lib = lib_of()
+            lib.manual_seed(0)
+            m = lib.nn.ConvTranspose3d(16, 33, (3, 5, 2), stride=(2, 1, 1), padding=(0, 4, 2))
+            x = lib.tensor(np.random.default_rng(5).standard_normal(CONVT3D_INPUT).astype(np.float32))
+
+            def step():
+                with lib.no_grad():
+                    m(x)
+            return step
+        return make
+    return lib_side(_tg), None, lib_side(_torch)
+
+
 WORKLOADS = [
     Workload("relu_fwd_bwd", "relu forward + backward on a 1024x512 float32 batch", *activation("relu"),
              target="tg/torch <= 2"),
@@ -247,4 +269,6 @@ WORKLOADS = [
              *inplace_update("sgd"), target="tg/torch <= 1.5"),
     Workload("ema_lerp_update", "no-grad avg.lerp_(p, 0.001) over 12 params (1.2 M values)",
              *inplace_update("ema"), target="tg/torch <= 1.5"),
+    Workload("conv_transpose3d_padded", "ConvTranspose3d(16, 33, (3, 5, 2), stride (2, 1, 1), padding (0, 4, 2)) "
+             "forward, 4x16x10x50x100 float32", *conv_transpose3d_padded(), target="tg/torch <= 1.5"),
 ]

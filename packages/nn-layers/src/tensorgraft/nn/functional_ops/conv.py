@@ -20,6 +20,7 @@ from tensorgraft.ops._bfloat16 import narrow, widen
 from ._common import formula, gs, needs, nnop, record, wrap, xp_of
 from . import conv3d as _conv3d
 from .conv_backward_node import declare_conv_saved
+from .conv_transpose_phases import conv_transpose_phases, phases_pay
 from .conv3d import BB, _finite, as_strided, conv_grads, conv_transpose_grads, none_for_also, out_size, weight_grads
 from .norm import suggested_layout
 
@@ -441,6 +442,8 @@ def _conv_grad(node, g):
 def _convT_kernel(xp, x, w, b, stride, pads, dil, groups, out_hw):
     N = x.shape[0]
     Cin, Og, kh, kw = w.shape
+    if phases_pay(xp, x, w, stride, groups):  # (adds the bias itself)
+        return conv_transpose_phases(xp, x, w, b, stride, pads, dil, groups, tuple(out_hw))
     out_shape = (N, Og * groups) + tuple(out_hw)
     out = conv_grad_input(xp, x, w, out_shape, stride, pads, dil, groups)
     out = xp.ascontiguousarray(out)

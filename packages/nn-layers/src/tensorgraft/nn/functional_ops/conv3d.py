@@ -28,6 +28,7 @@ import numpy as np
 
 from ._common import conj_factor, formula, needs, nnop, record, wrap
 from .conv_backward_node import as_convolution_backward, declare_conv_saved
+from .conv_transpose_phases import conv_transpose_phases, phases_pay
 # (the names the split moved out stay readable here: conv.py and pooling3d.py read some of them)
 from .conv_im2col import (  # noqa: F401
     as_strided, col2im_nd, conv_forward, conv_input_grad, conv_out_sizes, conv_weight_grad, crop, offsets, out_size,
@@ -153,13 +154,14 @@ class _Flat:
         return gw
 
 
-def flat_forward(xp, x, w, b, pads, d):
+def flat_forward(xp, x, w, b, pads, d, out=None):
+    """``out``: where to write the result (a strided view, say: a transposed conv's phase)."""
     N = x.shape[0]
     O = w.shape[0]
     f = _Flat(x.shape[2:], w.shape[2:], pads, d)
     rows = f.padded(xp, x)
     w2 = w.reshape(O, -1)
-    y = xp.empty((N, O) + f.out, dtype=x.dtype)
+    y = xp.empty((N, O) + f.out, dtype=x.dtype) if out is None else out
     scratch = _Scratch(xp, x.dtype)
     for n0, n1, planes in f.chunks(N, x.shape[1], x.itemsize):
         for p0, p1 in planes:
@@ -225,6 +227,8 @@ def _convT_kernel(xp, x, w, b, s, pads, d, G, out_sp):
     out_shape = (x.shape[0], w.shape[1] * G) + tuple(out_sp)
     if flat_fits(out_sp, w.shape[2:], s, pads, d, G, x.shape[2:]):
         y = flat_input_grad(xp, x, w, out_shape, pads, d)
+    elif phases_pay(xp, x, w, s, G):  # (adds the bias itself)
+        return conv_transpose_phases(xp, x, w, b, s, pads, d, G, out_sp)
     else:
         y = xp.ascontiguousarray(conv_input_grad(xp, x, w, out_shape, s, pads, d, G))
     if b is not None:

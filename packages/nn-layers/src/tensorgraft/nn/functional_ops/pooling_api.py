@@ -85,8 +85,9 @@ def _max_pool2d_checks(shape, k, s, p, d, ceil_mode):
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    _check(input, "max_pool2d")
-    check_int_tuples("max_pool2d_with_indices" if return_indices else "max_pool2d", ("kernel_size", 2, kernel_size),
+    name = "max_pool2d_with_indices" if return_indices else "max_pool2d"  # (PyTorch's op of each)
+    _check(input, name)
+    check_int_tuples(name, ("kernel_size", 2, kernel_size),
                      ("stride", 3, stride), ("padding", 4, padding), ("dilation", 5, dilation))
     k, s, p, d = _max_pool2d_args(kernel_size, stride, padding, dilation)
     _max_pool2d_checks(tuple(input.shape), k, s, p, d, ceil_mode)
@@ -120,8 +121,9 @@ def _max_pool1d_checks(input, kernel_size, stride, padding, dilation, ceil_mode)
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    _check(input, "max_pool1d")
-    check_int_tuples("max_pool1d_with_indices" if return_indices else "max_pool1d", ("kernel_size", 2, kernel_size),
+    name = "max_pool1d_with_indices" if return_indices else "max_pool1d"  # (PyTorch's op of each)
+    _check(input, name)
+    check_int_tuples(name, ("kernel_size", 2, kernel_size),
                      ("stride", 3, stride), ("padding", 4, padding), ("dilation", 5, dilation))
     # (PyTorch's kernels with and without indices word it differently; the one without also refuses
     # empty channel or length dims here, the other in the 2-D pool's checks)
