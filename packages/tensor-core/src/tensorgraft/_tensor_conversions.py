@@ -94,19 +94,21 @@ def _check_to_positionals(args) -> None:
 
 
 def _to_with_format(t, dtype, device, copy, fmt):
-    """``to(..., memory_format=)``: PyTorch checks the format before anything changes, copies
-    only when the layout (or dtype/device/copy) asks for it, and records ToCopyBackward0."""
-    from .memory_layout import check_format_rank, has_format_strides, preserve_format
+    """``to(..., memory_format=)``: PyTorch checks the format before anything changes, returns
+    the tensor itself when nothing else changes and its strides already suggest ``fmt`` (a
+    transposed matrix is "contiguous format" there), else copies into ``fmt`` and records
+    ToCopyBackward0."""
+    from .memory_layout import check_format_rank, has_format_strides, preserve_format, suggest_format
     from .ops.conversion import convert
     from .ops.tensor_extras import to_memory_format
     check_format_rank(t._data.ndim, fmt)
     if fmt is preserve_format:
         return convert(t, dtype=dtype, device=device, copy=copy)
     moved = convert(t, dtype=dtype, device=device, copy=copy)
+    if moved is t:
+        return t if suggest_format(t._data) is fmt else to_memory_format(t, fmt, "ToCopyBackward0")
     if has_format_strides(moved._data, fmt):
         return moved
-    if moved is t:
-        return to_memory_format(t, fmt, "ToCopyBackward0")
     # the dtype/device step already recorded ToCopyBackward0; relayout its result in place
     from .device import get_backend
     from .memory_layout import copy_in_format
@@ -257,11 +259,11 @@ class ConversionMethods:
     def bool(self, *, memory_format=None):
         return self.to(_dt.bool) if memory_format is None else self.to(_dt.bool, memory_format=memory_format)
 
-    def cfloat(self):
-        return self.to(_dt.complex64)
+    def cfloat(self, *, memory_format=None):
+        return self.to(_dt.complex64) if memory_format is None else self.to(_dt.complex64, memory_format=memory_format)
 
-    def cdouble(self):
-        return self.to(_dt.complex128)
+    def cdouble(self, *, memory_format=None):
+        return self.to(_dt.complex128) if memory_format is None else self.to(_dt.complex128, memory_format=memory_format)
 
     def pin_memory(self, device=None):
         return self

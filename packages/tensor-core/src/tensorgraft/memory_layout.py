@@ -163,15 +163,28 @@ def _dense_order(a):
     return tuple(order) if _packed(a.shape, strides, order) else None
 
 
+def _strides_like_channels_last(shape, strides) -> bool:
+    """PyTorch's test of whether strides follow the channels-last order (C innermost, then the
+    spatial dims from the last, then N), with its tie-breaks: a C stride of 0 and an N that merely
+    repeats C's stride (N111 shapes) count as the default layout."""
+    order = (1, 3, 2, 0) if len(shape) == 4 else (1, 4, 3, 2, 0)
+    if strides[1] == 0:
+        return False
+    smallest = 0
+    for d in order:
+        if shape[d] == 0 or strides[d] < smallest:
+            return False
+        if d == 0 and smallest == strides[1]:
+            return False
+        smallest = strides[d] * shape[d] if shape[d] > 1 else strides[d]
+    return True
+
+
 def suggest_format(a):
-    """The named format whose order ``a``'s strides follow (PyTorch's ``suggest_memory_format``)."""
-    if a.ndim in (4, 5) and not a.flags.c_contiguous:
-        fmt = channels_last if a.ndim == 4 else channels_last_3d
-        strides = _elem_strides(a)
-        inner_to_outer = list(reversed(dim_order(a.ndim, fmt)))
-        if all(strides[inner_to_outer[i]] <= strides[inner_to_outer[i + 1]] for i in range(a.ndim - 1)) \
-                and strides[1] == 1:
-            return fmt
+    """The named format ``a``'s strides follow (PyTorch's ``suggest_memory_format``): channels
+    last (3d) where they are like it, else the contiguous format."""
+    if a.ndim in (4, 5) and _strides_like_channels_last(a.shape, _elem_strides(a)):
+        return channels_last if a.ndim == 4 else channels_last_3d
     return contiguous_format
 
 

@@ -94,11 +94,10 @@ class Size(tuple):
     __rmul__ = __mul__
 
 
-
-
 def _size(shape: tuple) -> Size:
     """A Size of a shape tensorgraft made (Python ints already): without ``Size.__new__``'s check."""
     return tuple.__new__(Size, shape)
+
 
 class _Hooks:
     """Rarely used per-tensor state kept out of the hot slots."""
@@ -115,16 +114,14 @@ class _Hooks:
         # Set on a recorded output of unbind/split/chunk (its output number) and on views of it
         # (0): PyTorch refuses in-place writes to these (ops/_frontend.check_multi_view_inplace).
         self.multi_view_nr = None
-        # The tensor whose memory start storage_offset() counts from, for tensors that share memory
-        # without being autograd views (``_base`` is None): detach() of a view, set_() onto a tensor
-        # or storage. PyTorch's storage offset survives both; its ``_base`` does not.
+        # The tensor whose memory start storage_offset() counts from, for tensors sharing memory without being
+        # autograd views (``_base`` None): detach() of a view, set_() onto a tensor or storage (PyTorch's too)
         self.storage_root = None
         # A view made while grad mode was off of a tensor that requires grad (see ``wrap_view``)
         self.no_grad_view = False
         # ``(storage offset, strides)`` PyTorch gives an empty view, which NumPy drops (empty_views.py)
         self.empty_layout = None
-        # A leaf's ``grad_dtype``: ``...`` for PyTorch's default (the tensor's own dtype), None for any
-        # dtype, or the dtype incoming gradients are cast to (``_tensor_autograd.grad_dtype``)
+        # a leaf's ``grad_dtype``: ``...`` its own (default), None any, else the dtype gradients are cast to
         self.grad_dtype = ...
 
 
@@ -172,17 +169,9 @@ class Tensor:
     _autograd = None
 
     def __init__(self, *args, **kwargs):
-        # ``Tensor(2, 3)`` / ``Tensor([1., 2.])`` as in PyTorch's legacy constructor; ``Tensor(t)``
-        # (and a subclass's ``MyTensor(t)``) is an alias of ``t``: its memory, dtype and graph
-        if len(args) == 1 and not kwargs and isinstance(args[0], Tensor):
-            from ._tensor_autograd import alias_into
-            from .memory_layout import strided
-            if args[0].layout is strided:
-                alias_into(self, args[0])
-                return
-        from .ops.creation import _legacy_construct
-        data = _legacy_construct(_dt.get_default_dtype(), args, kwargs)
-        _init(self, data._data, _CPU)
+        # ``Tensor(2, 3)``, ``Tensor([1., 2.])``, ``Tensor(t)``: PyTorch's legacy constructor
+        from .ops.creation.legacy import construct_into
+        construct_into(self, args, kwargs)
 
     # ------------------------------------------------------------------ basic properties
     @property

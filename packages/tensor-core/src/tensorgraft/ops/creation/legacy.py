@@ -31,6 +31,19 @@ def _legacy_construct(dtype, args, kwargs):
     raise TypeError("new(): invalid arguments: pass sizes as integers or data as one sequence")
 
 
+def construct_into(target, args, kwargs) -> None:
+    """``Tensor(...)`` (and a subclass's ``MyTensor(...)``) filling ``target``: ``Tensor(t)`` is an
+    alias of ``t`` (its memory, dtype and graph), anything else builds data in the default dtype."""
+    if len(args) == 1 and not kwargs and isinstance(args[0], Tensor):
+        from ...memory_layout import strided
+        if args[0].layout is strided:
+            from ..._tensor_autograd import alias_into
+            alias_into(target, args[0])
+            return
+    from ...tensor import _init
+    _init(target, _legacy_construct(_dt.get_default_dtype(), args, kwargs)._data, _CPU)
+
+
 def options_mismatch(dtype, device, source) -> str:
     """PyTorch's message when a legacy constructor gets a tensor of another dtype or device."""
     def options(dt, dev):
