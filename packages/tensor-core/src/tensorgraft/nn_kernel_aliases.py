@@ -49,6 +49,10 @@ def _wrapped(array, shape, like):
 def _kept_statistics(input, dims, eps):
     """Mean and 1/sqrt(biased variance + eps) over ``dims``, kept as size-1 dims, without a graph."""
     with _no_grad():
+        if input.numel() == 0:
+            # empty rows (HxW == 0): PyTorch's kernels leave the mean 0 and the rstd NaN, with no warning
+            kept = [1 if d in dims else size for d, size in enumerate(input.shape)]
+            return input.new_zeros(kept), input.new_full(kept, float("nan"))
         mean = input.mean(dims, keepdim=True)
         var = input.var(dims, correction=0, keepdim=True)
         return mean, (var + eps).rsqrt()
@@ -90,7 +94,8 @@ def native_group_norm(input, weight, bias, N, C, HxW, group, eps):
         if input.is_contiguous() else None
     if exact is not None:
         return out, _wrapped(exact[0], (N, group), input), _wrapped(exact[1], (N, group), input)
-    grouped = input.reshape(N, group, -1)
+    # the group's size spelled out: with an empty batch a -1 would be ambiguous
+    grouped = input.reshape(N, group, (C // group) * HxW)
     mean, rstd = _kept_statistics(grouped, (2,), eps)
     return out, mean.reshape(N, group), rstd.reshape(N, group)
 

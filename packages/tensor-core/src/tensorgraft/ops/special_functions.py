@@ -11,7 +11,6 @@ Gradients live in ``tensorgraft/autograd/formulas/special_functions.py``.
 """
 from __future__ import annotations
 
-import math
 import types
 
 import numpy as np
@@ -21,6 +20,7 @@ from ._define import CORE_OPS, binary, unary
 from .elementwise import _special
 from .special_math import float32_bessel_overflow
 from tensorgraft.dtypes import np_kind as _np_kind
+from tensorgraft.special_polynomials import POLYNOMIAL_KERNELS as _POLY
 
 _FIRST = len(CORE_OPS)
 
@@ -234,183 +234,8 @@ binary("igammac", kernel=_igamma_kernel("gammaincc", "igammac"),
 
 
 # =========================================================================== orthogonal polynomials
-# Each kernel below reads its degree as PyTorch does: truncated toward zero, and a degree that is
-# negative, not finite or past the int64 range gives the zero polynomial. The values come from
-# textbook mathematics: the three-term recurrence p_{k+1} = A_k p_k - B_k p_{k-1}, run for every
-# element at once up to the largest degree asked for, and for Chebyshev polynomials their
-# trigonometric / hyperbolic closed forms, with the exact values the definitions give at x = 0, ±1.
-_INT64_SPAN = 2.0 ** 63
-
-
-def _poly_operands(xp, x, n, name):
-    """``x`` as a floating array and the degree as an int64 array (``-1``: the zero polynomial),
-    broadcast together. The frontend has already promoted: either operand may still be a Python
-    number, and the floating dtype is that of whichever operand is an array."""
-    dtype = x.dtype if hasattr(x, "dtype") else n.dtype
-    xs = xp.asarray(x, dtype=dtype)
-    _full_only(name, xp, xs)
-    if hasattr(n, "dtype"):
-        ns = xp.asarray(n)
-        if _np_kind(ns.dtype) == "f":
-            usable = xp.isfinite(ns) & (xp.abs(ns) < _INT64_SPAN)
-            ns = xp.where(usable, xp.trunc(ns), -1)
-        deg = ns.astype(xp.int64)
-        deg = xp.where(deg < 0, -1, deg)
-    else:
-        value = float(n)
-        whole = math.trunc(value) if math.isfinite(value) and abs(value) < _INT64_SPAN else -1
-        deg = xp.full(xs.shape, max(whole, -1), dtype=xp.int64)
-    xs, deg = xp.broadcast_arrays(xs, deg)
-    return xs, deg
-
-
-def _climb(xp, x, deg, first, step):
-    """p_deg(x) for the family p_0 = 1, p_1 = ``first``, p_{k+1} = ``step(k, p_k, p_{k-1})``: all
-    elements step together and each keeps the value at its own degree. When the values overflow,
-    the recurrence turns to inf - inf = NaN and stays there; once every element still climbing is
-    NaN the remaining steps are skipped."""
-    result = xp.where(deg == 0, xp.ones_like(x), xp.zeros_like(x))
-    highest = int(deg.max()) if deg.size else -1
-    if highest < 1:
-        return result
-    below, here = xp.ones_like(x), first
-    result = xp.where(deg == 1, here, result)
-    for k in range(1, highest):
-        below, here = here, step(k, here, below)
-        result = xp.where(deg == k + 1, here, result)
-        if k % 32 == 0:
-            pending = deg > k + 1
-            if not bool(xp.any(pending & ~xp.isnan(here))):
-                return xp.where(pending, xp.asarray(xp.nan, dtype=x.dtype), result)
-    return result
-
-
-def _finish(xp, x, deg, values):
-    """Degree 0 is the constant 1 (whatever x is); an unusable degree gives 0."""
-    one, zero = xp.ones_like(x), xp.zeros_like(x)
-    return xp.where(deg < 0, zero, xp.where(deg == 0, one, values))
-
-
-def _parity(xp, deg, dtype):
-    """(-1)^deg as floats."""
-    return xp.where(deg % 2 == 0, 1.0, -1.0).astype(dtype)
-
-
-# first-degree polynomial of each Chebyshev kind (all share p_{k+1} = 2x p_k - p_{k-1})
-_CHEB_FIRST = {"t": lambda x: x, "u": lambda x: x + x, "v": lambda x: (x + x) - 1, "w": lambda x: (x + x) + 1}
-
-
-def _cheb_forms(xp, kind, y, nf):
-    """The closed forms at y = |x| (0 < y < inf, y != 1), for the given kind.
-
-    y < 1, y = cos θ: T = cos nθ, U = sin (n+1)θ / sin θ, V = cos (n+½)θ / cos (θ/2),
-    W = sin (n+½)θ / sin (θ/2). y > 1, y = cosh t: the hyperbolic counterparts, written as e^{nt}
-    times a ratio of bounded factors so that nothing overflows before the value itself does."""
-    inside = y < 1
-    theta = xp.arccos(xp.where(inside, y, 0))
-    excess = xp.where(inside, 1, y) - 1
-    t = xp.log1p(excess + xp.sqrt(excess * (excess + 2)))      # arccosh without cancellation
-    growth = xp.exp(xp.where(inside, 0, nf * t))
-    odd = 2 * nf + 1
-    if kind == "t":
-        trig, hyp = xp.cos(nf * theta), (1 + xp.exp(-2 * nf * t)) / 2
-    elif kind == "u":
-        trig, hyp = xp.sin((nf + 1) * theta) / xp.sin(theta), xp.expm1(-2 * (nf + 1) * t) / xp.expm1(-2 * t)
-    elif kind == "v":
-        trig, hyp = xp.cos((nf + 0.5) * theta) / xp.cos(theta / 2), (1 + xp.exp(-odd * t)) / (1 + xp.exp(-t))
-    else:
-        trig, hyp = xp.sin((nf + 0.5) * theta) / xp.sin(theta / 2), xp.expm1(-odd * t) / xp.expm1(-t)
-    return xp.where(inside, trig, growth * hyp)
-
-
-def _cheb_closed(xp, kind, x, nf, deg):
-    """Finite x other than 0 and ±1. Negative x reflects onto |x| (which keeps θ away from π, where
-    arccos loses accuracy): T_n(-y) = (-1)^n T_n(y), U likewise, V_n(-y) = (-1)^n W_n(y) and W the
-    other way round. A value past the float range is NaN, as the recurrence PyTorch's results
-    follow gives there (inf - inf)."""
-    y = xp.abs(x)
-    mirror = {"v": "w", "w": "v"}.get(kind, kind)
-    values = _cheb_forms(xp, kind, y, nf)
-    mirrored = values if mirror == kind else _cheb_forms(xp, mirror, y, nf)
-    values = xp.where(x < 0, mirrored * _parity(xp, deg, x.dtype), values)
-    return xp.where(xp.isfinite(values), values, xp.asarray(xp.nan, dtype=x.dtype))
-
-
-def _cheb_exact(xp, kind, x, nf, deg):
-    """Values at x = 1, x = -1 and x = 0, straight from the trigonometric definitions."""
-    sign = _parity(xp, deg, x.dtype)
-    at_one = {"t": 1.0 + 0 * nf, "u": nf + 1, "v": 1.0 + 0 * nf, "w": 2 * nf + 1}[kind]
-    at_minus_one = {"t": sign, "u": sign * (nf + 1), "v": sign * (2 * nf + 1), "w": sign}[kind]
-    # at 0 (θ = π/2): T and U are 0 for odd n, (-1)^(n/2) for even n; V is (-1)^ceil(n/2) and
-    # W is (-1)^floor(n/2)
-    half_up, half_down = (deg + 1) // 2, deg // 2
-    if kind in ("t", "u"):
-        at_zero = xp.where(deg % 2 == 1, 0.0, _parity(xp, half_down, x.dtype)).astype(x.dtype)
-    else:
-        at_zero = _parity(xp, half_up if kind == "v" else half_down, x.dtype)
-    return xp.where(x == 1, at_one, xp.where(x == -1, at_minus_one, at_zero))
-
-
-def _chebyshev_values(xp, kind, x, deg):
-    nf = xp.maximum(deg, 0).astype(x.dtype)
-    size = xp.abs(x)
-    finite = xp.isfinite(x)
-    special = (size == 1) | (x == 0)
-    values = _cheb_closed(xp, kind, xp.where(special | ~finite, 0.5, x).astype(x.dtype), nf, deg)
-    values = xp.where(special, _cheb_exact(xp, kind, x, nf, deg), values)
-    # inf and NaN: the recurrence itself (degrees 1 and 2 follow it, beyond that it is NaN)
-    first = _CHEB_FIRST[kind]
-    wild = xp.where(finite, -1, xp.minimum(deg, 3))
-    two_x = x + x
-    unbounded = _climb(xp, x, wild, first(x), lambda k, p, q: two_x * p - q)
-    return xp.where(finite, values, unbounded)
-
-
-def _chebyshev(kind, shifted=False):
-    """Chebyshev polynomial of the first (T), second (U), third (V) or fourth (W) kind; the shifted
-    ones are the same polynomials of 2x - 1, mapping [0, 1] onto [-1, 1]."""
-    def kernel(xp, x, n):
-        x, deg = _poly_operands(xp, x, n, f"{'shifted_' if shifted else ''}chebyshev_polynomial_{kind}")
-        if shifted:
-            x = (x + x) - 1
-        with np.errstate(all="ignore"):
-            return _finish(xp, x, deg, _chebyshev_values(xp, kind, x, deg))
-    kernel.__name__ = f"_{'shifted_' if shifted else ''}chebyshev_{kind}"
-    return kernel
-
-
-def _physicists_hermite(xp, x, n):
-    """H_0 = 1, H_1 = 2x, H_{k+1} = 2x H_k - 2k H_{k-1}."""
-    x, deg = _poly_operands(xp, x, n, "hermite_polynomial_h")
-    two_x = x + x
-    with np.errstate(all="ignore"):
-        return _finish(xp, x, deg, _climb(xp, x, deg, two_x, lambda k, p, q: two_x * p - (2 * k) * q))
-
-
-def _probabilists_hermite(xp, x, n):
-    """He_0 = 1, He_1 = x, He_{k+1} = x He_k - k He_{k-1}."""
-    x, deg = _poly_operands(xp, x, n, "hermite_polynomial_he")
-    with np.errstate(all="ignore"):
-        return _finish(xp, x, deg, _climb(xp, x, deg, x, lambda k, p, q: x * p - k * q))
-
-
-def _laguerre(xp, x, n):
-    """L_0 = 1, L_1 = 1 - x, (k+1) L_{k+1} = (2k + 1 - x) L_k - k L_{k-1}; L_n(0) = 1 exactly."""
-    x, deg = _poly_operands(xp, x, n, "laguerre_polynomial_l")
-    with np.errstate(all="ignore"):
-        values = _climb(xp, x, deg, 1 - x, lambda k, p, q: ((2 * k + 1 - x) * p - k * q) / (k + 1))
-        values = xp.where(x == 0, xp.ones_like(x), values)
-        return _finish(xp, x, deg, values)
-
-
-def _legendre(xp, x, n):
-    """P_0 = 1, P_1 = x, (k+1) P_{k+1} = (2k+1) x P_k - k P_{k-1}; P_n(±1) = (±1)^n exactly."""
-    x, deg = _poly_operands(xp, x, n, "legendre_polynomial_p")
-    with np.errstate(all="ignore"):
-        values = _climb(xp, x, deg, x, lambda k, p, q: ((2 * k + 1) * x * p - k * q) / (k + 1))
-        values = xp.where(x == 1, xp.ones_like(x), values)
-        values = xp.where(x == -1, _parity(xp, deg, x.dtype), values)
-        return _finish(xp, x, deg, values)
+# The kernels are in tensorgraft/special_polynomials.py (PyTorch's per-element formulas, bit for bit);
+# here their registrations, samples and SciPy references.
 
 
 def _poly_samples(seed, lo=-1.5, hi=1.5):
@@ -434,18 +259,18 @@ def _poly_ref(fn_name, shifted=False):
     return ref
 
 
+# the kernels themselves reproduce PyTorch's per-element formulas bit for bit: tensorgraft/special_polynomials.py
 for _k in "tuvw":
-    binary(f"special_chebyshev_polynomial_{_k}", kernel=_chebyshev(_k), bf16_native=True, mode="float", inplace=False, method=False, public=False,
+    binary(f"special_chebyshev_polynomial_{_k}", kernel=_POLY[f"chebyshev_polynomial_{_k}"], bf16_native=True, mode="float", inplace=False, method=False, public=False,
            differentiable=False, samples=_poly_samples(460), reference=_poly_ref(_k), requires=_SCIPY, elementwise=True)
-    binary(f"special_shifted_chebyshev_polynomial_{_k}", kernel=_chebyshev(_k, shifted=True), bf16_native=True,
+    binary(f"special_shifted_chebyshev_polynomial_{_k}", kernel=_POLY[f"shifted_chebyshev_polynomial_{_k}"],
+           bf16_native=True,
            mode="float", inplace=False,
            method=False, public=False, differentiable=False, samples=_poly_samples(464, -0.2, 1.2),
            reference=_poly_ref(_k, shifted=True), requires=_SCIPY, elementwise=True)
-for _name, _kern, _r in (("hermite_polynomial_h", _physicists_hermite, "h"),
-                         ("hermite_polynomial_he", _probabilists_hermite, "he"),
-                         ("laguerre_polynomial_l", _laguerre, "l"),
-                         ("legendre_polynomial_p", _legendre, "p")):
-    binary("special_" + _name, kernel=_kern, bf16_native=True, mode="float", inplace=False, method=False, public=False,
+for _name, _r in (("hermite_polynomial_h", "h"), ("hermite_polynomial_he", "he"), ("laguerre_polynomial_l", "l"),
+                  ("legendre_polynomial_p", "p")):
+    binary("special_" + _name, kernel=_POLY[_name], bf16_native=True, mode="float", inplace=False, method=False, public=False,
            differentiable=False, samples=_poly_samples(470), reference=_poly_ref(_r), requires=_SCIPY,
            elementwise=True)
 

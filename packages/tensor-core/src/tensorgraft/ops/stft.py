@@ -223,12 +223,16 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
     spec = input if input.ndim == 3 else input.unsqueeze(0)
     spec = spec.transpose(1, 2)                                          # (B, T, N)
     norm = "ortho" if normalized else "backward"
-    if onesided:
-        frames = tg.fft.irfft(spec, n=n_fft, dim=-1, norm=norm)
-    else:
+    if return_complex:
         frames = tg.fft.ifft(spec, n=n_fft, dim=-1, norm=norm)
-        if not return_complex:
-            frames = frames.real
+    else:
+        if window is not None and window.is_complex():
+            raise RuntimeError("Complex windows are incompatible with return_complex=False")
+        # a real signal from a two-sided spectrum: PyTorch keeps only its first n_fft / 2 + 1 bins and
+        # inverts them as a onesided one (assuming Hermitian symmetry), not the real part of the full ifft
+        if not onesided:
+            spec = spec[..., :n_fft // 2 + 1]
+        frames = tg.fft.irfft(spec, n=n_fft, dim=-1, norm=norm)
     full_window = _centered_window(window, win, n_fft, _real_dtype(input), input.device)
     frames = frames * full_window
 
@@ -239,7 +243,8 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
     batch = frames.shape[0]
     signal = tg.zeros(batch, total, dtype=frames.dtype, device=input.device).index_add(
         -1, positions, frames.reshape(batch, -1))
-    squared = (full_window * full_window.conj() if full_window.is_complex() else full_window * full_window)
+    # PyTorch's envelope is window.pow(2), not |window|^2, for a complex window as for a real one
+    squared = full_window * full_window
     envelope = tg.zeros(total, dtype=squared.dtype, device=input.device).index_add(
         0, positions, squared.expand(n_frames, n_fft).reshape(-1))
 

@@ -393,7 +393,7 @@ def rrelu_op(input, lower, upper, training, inplace=False, generator=None):
         from tensorgraft.device import get_backend
         from tensorgraft.ops.creation import empty
         xp = get_backend(input._device).xp
-        negative = xp.ascontiguousarray(a <= 0)
+        negative = (a <= 0).reshape(a.shape)  # (ascontiguousarray would make a 0-d input 1-d)
         count = int(negative.sum())
         draws = empty((count,), dtype=tg_float64, device=input.device).uniform_(lower, upper,
                                                                                generator=generator)._data

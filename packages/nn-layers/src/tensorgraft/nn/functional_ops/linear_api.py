@@ -54,4 +54,8 @@ def bilinear(input1, input2, weight, bias=None):
     # ATen's chain: AddBackward0 (bias) <- ViewBackward0 <- TrilinearBackward0 on the rows
     y = _lin.trilinear(input1.reshape(-1, in1), weight, input2.reshape(-1, in2))
     y = y.reshape(tuple(input1.shape[:-1]) + (out_f,))
+    if y.dtype != input1.dtype:
+        # NumPy's sum widens integers narrower than int64 (to int64/uint64); ATen keeps the operands'
+        # dtype, wrapping around as its integer arithmetic does. (Integers carry no graph to lose.)
+        y = y.to(input1.dtype)
     return y if bias is None else y + bias
