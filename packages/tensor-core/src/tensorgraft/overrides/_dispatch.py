@@ -197,12 +197,21 @@ property_names: dict = {}
 NOWRAP = []
 
 
+def _is_pytorch_function(func) -> bool:
+    module = getattr(func, "__module__", None) or ""
+    return module == "torch" or module.startswith("torch.")
+
+
 def default_torch_function(cls, func, types, args=(), kwargs=None):
     """``Tensor.__torch_function__``: run ``func`` as on plain tensors and return its results as
     ``cls`` instances; NotImplemented when another argument's type is not a base of ``cls``."""
     if kwargs is None:
         kwargs = {}
     if not all(issubclass(cls, t) for t in types):
+        return NotImplemented
+    if _is_pytorch_function(func):
+        # a tensorgraft tensor handed to PyTorch itself: running ``func`` would ask us again, forever;
+        # NotImplemented lets PyTorch say which function got which types
         return NotImplemented
     with DisableTorchFunctionSubclass():
         ret = func(*args, **kwargs)
