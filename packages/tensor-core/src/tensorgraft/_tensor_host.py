@@ -49,6 +49,8 @@ class HostMethods:
             raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self._scalar_host())
 
+    __nonzero__ = __bool__  # (Python 2's name, which PyTorch's Tensor still has)
+
     def _scalar(self):
         if self._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")

@@ -391,7 +391,11 @@ def adaptive_max_pool1d(input, output_size):
 
 # --------------------------------------------------------------------------- padding and sampling grids
 def constant_pad_nd(input, pad, value=0):
-    return functional("constant_pad_nd").pad(input, tuple(pad), "constant", value)
+    # (not F.pad: ATen's op takes any Number as the value, a complex one included, and words its
+    # own errors)
+    functional("constant_pad_nd")
+    from tensorgraft.nn.functional_ops.padding_api import constant_pad_nd as _constant_pad_nd
+    return _constant_pad_nd(input, pad, value)
 
 
 def affine_grid_generator(theta, size, align_corners):

@@ -44,8 +44,6 @@ def _hooks_without_gradient(node):
 def _accumulate_nothing(node):
     var = node.variable
     extra = var._extra
-    if extra is not None:  # a set grad_dtype applies before the hooks and autograd.grad see g (PyTorch)
-        g = to_grad_dtype(var, g)
     if extra is not None and extra.hooks:
         for h in list(extra.hooks):
             h(None)

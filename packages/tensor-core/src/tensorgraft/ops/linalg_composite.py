@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from ..dtypes import BF16
 from ..tensor import Tensor, wrap
 from . import _frontend as F
 from ._args import spread_args
@@ -294,12 +295,37 @@ defop("ormqr", frontend=_ormqr_frontend,
 
 # --------------------------------------------------------------------------- addr / chain_matmul / norms
 def _addr_kernel(xp, inp, v1, v2, beta, alpha):
-    prod = v1[:, None] * v2[None, :]
-    if alpha != 1:
-        prod = prod * alpha
+    if inp.dtype == np.bool_:  # (PyTorch's bool addr: the scalars are truth values, + and * are or/and)
+        prod = xp.logical_and(v1[:, None], v2[None, :]) if alpha else xp.zeros((v1.shape[0], v2.shape[0]), bool)
+        return xp.logical_or(inp, prod) if beta else xp.broadcast_to(prod, np.broadcast_shapes(inp.shape,
+                                                                                                  prod.shape)).copy()
+    # (PyTorch's kernel computes beta * self + alpha * vec1 * vec2 left to right in the dtype: in
+    # float16 scaling vec1 first rounds differently from scaling the outer product)
+    if inp.dtype == np.float16 or inp.dtype == BF16:
+        # (c10 makes the scalars halves through float; ml_dtypes' bfloat16 would widen to float32
+        # for a Python float)
+        beta, alpha = np.float32(beta).astype(inp.dtype), np.float32(alpha).astype(inp.dtype)
+    prod = (v1 * alpha if alpha != 1 else v1)[:, None] * v2[None, :]
     if beta == 0:
         return xp.broadcast_to(prod, np.broadcast_shapes(inp.shape, prod.shape)).copy()
     return (inp * beta if beta != 1 else inp) + prod
+
+
+def _addr_scalar(npdtype, value, name):
+    """PyTorch's addr checks its scalars against the result dtype before anything else: a bool
+    only for a bool result, a float (or complex) number not for an integral or bool one; then the
+    number is converted into the dtype as the other BLAS ops do (an int into a uint8 wraps)."""
+    from .linalg.matmul import _NO_BLAS, blas_scalar
+    if isinstance(value, Tensor):
+        value = value.item()
+    integral = np.dtype(npdtype).kind in "biu"
+    if isinstance(value, bool) and npdtype != np.bool_:
+        raise RuntimeError(f"Boolean {name} only supported for Boolean results.")
+    if integral and not isinstance(value, (int, np.integer)):
+        raise RuntimeError(f"For integral input tensors, argument {name} must not be a floating point number.")
+    if npdtype in _NO_BLAS and npdtype != np.bool_:
+        raise NotImplementedError(f'"addr_cpu" not implemented for \'{_NO_BLAS[npdtype]}\'')
+    return bool(value) if npdtype == np.bool_ else blas_scalar(value, npdtype)
 
 
 def _addr_frontend(op):
@@ -316,6 +342,7 @@ def _addr_frontend(op):
         _check_add_shape(input._data.shape, (v1.shape[0], v2.shape[0]))
         from .. import dtypes as _dt
         dt = _dt.promote_types(_dt.promote_types(input.dtype, vec1.dtype), vec2.dtype).np
+        beta, alpha = _addr_scalar(dt, beta, "beta"), _addr_scalar(dt, alpha, "alpha")
         i, v1, v2 = input._data.astype(dt, copy=False), v1.astype(dt, copy=False), v2.astype(dt, copy=False)
         res = wrap(table[input._device.type](i, v1, v2, beta, alpha), input._device)
         if out is not None:
@@ -325,7 +352,9 @@ def _addr_frontend(op):
     return addr
 
 
-defop("addr", kernel=_addr_kernel, frontend=_addr_frontend, inplace="addr_",
+# (bf16_native: PyTorch's half addr rounds after each multiply and the add, as NumPy's half
+# ufuncs do, so the kernel takes the half operands as they are)
+defop("addr", kernel=_addr_kernel, frontend=_addr_frontend, inplace="addr_", bf16_native=True,
       samples=lambda dt, dev: [(_mk((3, 2), dt, dev, 187), _mk((3,), dt, dev, 188), _mk((2,), dt, dev, 189)),
                                ((_mk((2,), dt, dev, 190), _mk((3,), dt, dev, 191), _mk((2,), dt, dev, 192)),
                                 {"beta": 0.5, "alpha": 2.0})],
@@ -400,11 +429,11 @@ def _tensorsolve(A, B, dims=None, *, out=None):
 def _vander(x, *, N=None):
     if not isinstance(x, Tensor):
         raise F.not_a_tensor("linalg.vander", "x", 1, x)
-    if x.ndim < 1:
-        raise RuntimeError("x must be at least 1-dimensional.")
     if x._data.dtype.name in ("float16", "bfloat16", "bool"):  # PyTorch's kernel takes none of them
         raise RuntimeError("linalg.vander supports floating point, complex, and integer tensors, but got "
                            f"{F._type_name(x._data.dtype)}")
+    if x.ndim == 0:  # (PyTorch reads a 0-d x as one point: a (1, N) result)
+        x = x.unsqueeze(-1)
     n = x.shape[-1] if N is None else N
     if n <= 1:
         raise RuntimeError("N must be greater than 1.")

@@ -32,7 +32,8 @@ def _region(a, kind, args, xp=np):
         return strided_view(xp, flat[offset:], size, tuple(st * isz for st in stride))
     if kind == "select":
         d, i = args
-        return a[(slice(None),) * d + (i,)]
+        # (the Ellipsis keeps a 1-D input's element a writable 0-d view, not a NumPy scalar)
+        return a[(slice(None),) * d + (i, Ellipsis)]
     if kind == "slice":
         d, start, end, step = args
         return a[(slice(None),) * d + (slice(start, end, step),)]
@@ -57,6 +58,8 @@ def _embed_kernel(xp, a, src, kind, args):
 def _normalize(kind, a, args, fname):
     if kind == "select":
         dim, index = args
+        if a.ndim == 0:  # (PyTorch's select() check, before the dim is wrapped)
+            raise IndexError("select() cannot be applied to a 0-dim tensor.")
         d = wrap_dim(dim, a.ndim)
         n = a.shape[d]
         if not -n <= index < n:
@@ -281,7 +284,8 @@ def _full_index(xp, idx, d, shape):
     view = [1] * len(shape)
     if shape:
         view[d] = idx.size
-    return xp.ascontiguousarray(xp.broadcast_to(idx.reshape(view), shape))
+    # a copy, not ascontiguousarray: that one turns the index of a 0-d source into a 1-d array
+    return xp.broadcast_to(idx.reshape(view), shape).copy()
 
 
 _BETA_WARNED = []   # PyTorch warns that index_reduce is in beta once per process, as its checks pass

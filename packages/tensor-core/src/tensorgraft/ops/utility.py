@@ -54,6 +54,8 @@ def _sum_to_size(input, *size):
     ok = lead >= 0 and all(s == t or s == 1 for s, t in zip(size, shape[lead:]))
     if not ok:
         raise RuntimeError(f"size {{{list(size)}}} is not expandable to size {{{list(shape)}}}.")
+    if not size:
+        return input.sum()  # (PyTorch's sum_to: a 0-d target is always a full sum, a 0-d input's too)
     if size == shape:
         return input
     dims = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(size) if s == 1 and shape[lead + i] != 1)

@@ -36,6 +36,10 @@ def through_composite(node, g):
         if part is not None:
             out = out[part]
         wrt = [x for x, need in zip(xs, needs) if need]
+        if not out.requires_grad:
+            # the composite never read its inputs (householder_product of an empty matrix or with no
+            # reflectors is a constant): no gradient, as PyTorch's backward returns undefined ones
+            return tuple(None for _ in needs)
         grads = iter(tg.autograd.grad(out, wrt, g, create_graph=create, allow_unused=True))
     return tuple(next(grads) if need else None for need in needs)
 

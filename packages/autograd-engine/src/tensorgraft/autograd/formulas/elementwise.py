@@ -234,6 +234,16 @@ def copysign(node, g):
     return g * ratio, (None if b_meta is None else tg.zeros(b_meta[0], dtype=g.dtype, device=g.device))
 
 
+@formula("nextafter", saves=(0, 1))
+def nextafter(node, g):
+    # PyTorch 2.13's derivative: the step is treated as the identity in ``self`` except where
+    # self == other (the result is ``other`` there, yet PyTorch gives 0, not 1, to both); ``other``
+    # always gets zeros (zeros_like, not None). A NaN operand compares unequal: self gets g there.
+    a, b = node.inputs
+    ga = tg.where(a != b, g, tg.zeros((), dtype=g.dtype, device=g.device)) if node.needs_input_grad[0] else None
+    return ga, tg.zeros(node.in_meta[1][0], dtype=g.dtype, device=g.device)
+
+
 def _xlogy_node(inputs):
     """PyTorch's overloads: XlogyBackward0 (two tensors), 1 (a number ``self``), 2 (a number ``other``)."""
     a, b = inputs

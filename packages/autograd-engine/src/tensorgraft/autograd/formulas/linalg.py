@@ -307,11 +307,14 @@ def cross(node, g):
 @formula("trace", saves=())
 def trace(node, g):
     # PyTorch's trace_backward: g put on the diagonal of zeros (index_fill of the flat zeros, then a
-    # view: IndexFillBackward1 and ViewBackward0 under create_graph); an inf gradient stays off it
+    # view: IndexFillBackward1 and ViewBackward0 under create_graph); an inf gradient stays off it.
+    # Only min(n, m) diagonal entries: a flat stride of m + 1 past the last one of a tall matrix
+    # would land on the first column of a lower row (row 6 of a 7 x 5 input).
     tg = _tg()
     n, m = node.in_meta[0][0]
     flat = tg.zeros(n * m, dtype=g.dtype, device=g.device)
-    return (flat.index_fill(0, tg.arange(0, n * m, m + 1, device=g.device), g).view(n, m),)
+    diagonal = tg.arange(0, min(n, m) * (m + 1), m + 1, device=g.device)
+    return (flat.index_fill(0, diagonal, g).view(n, m),)
 
 
 @formula("linalg_inv", saves=(), saves_output=True)

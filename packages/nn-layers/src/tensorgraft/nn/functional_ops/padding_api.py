@@ -25,25 +25,73 @@ def _is_int(v):
     return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
 
 
-def _check_args(pad, mode, value):
+def _check_args(pad, mode, value, fname="pad"):
     """PyTorch's argument parser on ``pad``'s arguments: before, a float amount was truncated and a
-    padding of 1.5 made a wider tensor, where PyTorch raises a TypeError."""
+    padding of 1.5 made a wider tensor, where PyTorch raises a TypeError. (``fname``: the function
+    the parser names, ``constant_pad_nd`` for the ATen op, which checks its value itself.)"""
     if not isinstance(pad, (tuple, list)):
-        raise TypeError(f"pad(): argument 'pad' (position 2) must be tuple of ints, not {type(pad).__name__}")
+        raise TypeError(f"{fname}(): argument 'pad' (position 2) must be tuple of ints, not {type(pad).__name__}")
     for i, e in enumerate(pad):
         if not _is_int(e):
             if i == 0:
-                raise TypeError("pad(): argument 'pad' (position 2) must be tuple of ints, but found element of type "
-                                f"{type(e).__name__} at pos 0")
+                raise TypeError(f"{fname}(): argument 'pad' (position 2) must be tuple of ints, but found element of "
+                                f"type {type(e).__name__} at pos 0")
             # (PyTorch's parser takes a sequence by its first element, then fails while unpacking;
             # its "pos" is then the element's 1-based place)
-            raise TypeError(f"pad(): argument 'pad' failed to unpack the object at pos {i + 1} with error \"type "
+            raise TypeError(f"{fname}(): argument 'pad' failed to unpack the object at pos {i + 1} with error \"type "
                             f"must be tuple of ints,but got {type(e).__name__}\"")
+    if fname != "pad":
+        return tuple(int(e) for e in pad)
     if not isinstance(mode, str):
         raise TypeError(f"pad(): argument 'mode' (position 3) must be str, not {type(mode).__name__}")
     if value is not None and not isinstance(value, (int, float, np.integer, np.floating, Tensor)):
         raise TypeError(f"pad(): argument 'value' (position 4) must be float, not {type(value).__name__}")
     return tuple(int(e) for e in pad)
+
+
+def _crop_checks(shape, pad):
+    """The crops by negative pads (narrow's error where one crops more than is there); returns
+    whether any pad is positive, so that the value is written somewhere."""
+    nd, k = len(shape), len(pad) // 2
+    any_positive = False
+    for dim in range(nd - k, nd):
+        n = shape[dim]
+        lo, hi = pad[2 * (nd - dim - 1)], pad[2 * (nd - dim - 1) + 1]
+        for amount, cropped in ((lo, n + lo), (hi, n + min(lo, 0) + hi)):
+            if amount < 0 and cropped < 0:
+                raise RuntimeError("narrow(): length must be non-negative.")
+            any_positive = any_positive or amount > 0
+    return any_positive
+
+
+def constant_pad_nd(input, pad, value=0):
+    """``torch.constant_pad_nd``: F.pad's constant mode as the ATen op, whose ``value`` is a Scalar,
+    not F.pad's float: a complex number pads a complex tensor (and enters a real one with a zero
+    imaginary part), and it is converted as c10 converts a Scalar (-1 into a uint8 is 255, where
+    F.pad's double overflows). Its own wording for the pad-length errors."""
+    _check(input, "constant_pad_nd")
+    pad = _check_args(pad, "constant", None, "constant_pad_nd")
+    if isinstance(value, Tensor):
+        value = value.item()
+    if isinstance(value, (bool, np.bool_)):
+        value = bool(value)
+    elif not isinstance(value, (int, float, complex, np.number)):
+        raise TypeError(f"constant_pad_nd(): argument 'value' (position 3) must be Number, not "
+                        f"{type(value).__name__}")
+    if len(pad) % 2:
+        raise RuntimeError(f"Length of pad must be even but instead it equals {len(pad)}")
+    if len(pad) // 2 > input.ndim:
+        raise RuntimeError(f"Length of pad should be no more than twice the number of dimensions of the input. Pad "
+                           f"length is {len(pad)}while the input has {input.ndim}dimensions.")
+    if not _crop_checks(tuple(input.shape), pad):
+        return _padding.constant_pad(input, pad, 0)  # (a crop only: the value is never converted)
+    npdtype = input._data.dtype
+    if _np_kind(npdtype) == "b":
+        value = bool(value)
+    else:
+        from tensorgraft.ops.creation.fills import checked_fill_value
+        value = checked_fill_value(value, npdtype)
+    return _padding.constant_pad(input, pad, value)
 
 
 def _check_constant_pad(shape, pad, value, npdtype):
@@ -54,16 +102,7 @@ def _check_constant_pad(shape, pad, value, npdtype):
     converted. Otherwise the output is filled with ``value``, a double converted as c10 does:
     RuntimeError where it does not fit the dtype (300 or -1 into uint8, 1e100 into float32).
     Returns whether the value is written anywhere."""
-    nd, k = len(shape), len(pad) // 2
-    any_positive = False
-    for dim in range(nd - k, nd):
-        n = shape[dim]
-        lo, hi = pad[2 * (nd - dim - 1)], pad[2 * (nd - dim - 1) + 1]
-        for amount, cropped in ((lo, n + lo), (hi, n + min(lo, 0) + hi)):
-            if amount < 0 and cropped < 0:
-                raise RuntimeError("narrow(): length must be non-negative.")
-            any_positive = any_positive or amount > 0
-    if not any_positive or value is None:
+    if not _crop_checks(shape, pad) or value is None:
         return False
     v, kind = float(value.item() if isinstance(value, Tensor) else value), _np_kind(npdtype)
     if kind == "f" and np.dtype(npdtype).itemsize == 1:  # (the 8-bit floats: c10's range and infinity checks)

@@ -207,7 +207,9 @@ def checked_fill_value(value, npdtype, range_check=True):
         value = int(value)
         if info.min <= value <= info.max:
             return value
-        if kind == "u" and -(1 << 63) <= value < 0:
+        # (c10 wraps a negative int into an unsigned type only while its magnitude fits: -255 into a
+        # uint8 is 1, -256 overflows)
+        if kind == "u" and -info.max <= value < 0:
             return value % (1 << (8 * np.dtype(npdtype).itemsize))
     elif math.isfinite(value) and info.min <= value <= info.max:
         return int(value)  # truncated toward zero

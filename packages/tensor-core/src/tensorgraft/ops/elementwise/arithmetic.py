@@ -296,8 +296,9 @@ binary("subtract", kernel=_sub_kernel, kernels={"cpu": _sub_cpu}, wrapper=_with_
 binary("mul", "multiply", dunders=("__mul__",), rdunders=("__rmul__",), idunders=("__imul__",), wrapper=_with_out("mul"),
        method_fast=True)
 binary("multiply", "multiply", wrapper=_with_out("multiply"), method_fast=True)
-binary("div", "true_divide", mode="float", dunders=("__truediv__",), rdunders=("__rtruediv__",),
-       idunders=("__itruediv__",), wrapper=_div_wrapper("div"), scalar_first_node="MulBackward0")
+# (``__div__``/``__rdiv__``/``__idiv__``: Python 2's names, which PyTorch's Tensor still has as aliases)
+binary("div", "true_divide", mode="float", dunders=("__truediv__", "__div__"), rdunders=("__rtruediv__", "__rdiv__"),
+       idunders=("__itruediv__", "__idiv__"), wrapper=_div_wrapper("div"), scalar_first_node="MulBackward0")
 binary("divide", "true_divide", mode="float", wrapper=_div_wrapper("divide"), scalar_first_node="MulBackward0")
 binary("true_divide", "true_divide", mode="float", scalar_first_node="MulBackward0", wrapper=_with_out("true_divide"),
        method_fast=True)
@@ -592,7 +593,7 @@ def _ldexp_wrapper(binary_fn):
 binary("ldexp", kernel=lambda xp, a, b: a * xp.exp2(b), mode="float", samples=_ldexp_samples,
        wrapper=_ldexp_wrapper,
        reference=lambda a, b: a * np.exp2(b), elementwise=True, dtype_rule=False)
-binary("nextafter", "nextafter", differentiable=False, inplace=True, samples=_nextafter_samples,
+binary("nextafter", "nextafter", inplace=True, samples=_nextafter_samples,
        reference=np.nextafter, elementwise=True)
 binary("gcd", "gcd", differentiable=False, samples=_int_pair_samples(), reference=np.gcd, elementwise=True)
 binary("lcm", "lcm", differentiable=False, samples=_int_pair_samples(), reference=np.lcm, elementwise=True)

@@ -49,7 +49,7 @@ def checked_fill_number(d, v):
         # checked here, not left to NumPy: 1.x wraps out-of-range Python ints with a warning
         info = np.iinfo(d.dtype)
         if not info.min <= v <= info.max:
-            if not (kind == "u" and -(1 << 63) <= v < 0):
+            if not (kind == "u" and -info.max <= v < 0):  # (-255 wraps into a uint8, -256 overflows)
                 raise RuntimeError(f"value cannot be converted to type {d.dtype.name}_t without overflow")
             v %= 1 << (8 * d.dtype.itemsize)  # PyTorch wraps negatives into unsigned types
     elif v.__class__ is float and kind in "iu" or kind in "fc" and d.dtype.char not in "dD" \

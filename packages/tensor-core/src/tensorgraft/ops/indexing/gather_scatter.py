@@ -24,7 +24,11 @@ def _index_tensor(index, fname, argname="index", pos=3):
         raise F.not_a_tensor(fname, argname, pos, index)
     # only the two index widths: PyTorch refuses int8/int16 and the unsigned ones here too
     if index._data.dtype not in (np.int64, np.int32):
-        raise RuntimeError(f"{fname}(): Expected dtype int32/int64 for index")
+        # (PyTorch checks the dtype only of an index with elements: an empty one of any dtype
+        # gathers nothing and scatters nothing)
+        if index._data.size:
+            raise RuntimeError(f"{fname}(): Expected dtype int32/int64 for index")
+        return index._data.astype(np.int64)
     return index._data
 
 
@@ -69,6 +73,12 @@ def _gather_frontend(op):
         idx = _index_tensor(index, "gather")
         nd = a.ndim
         d = wrap_dim(dim, nd, "gather")
+        if not idx.size:
+            # (PyTorch checks no shape against an empty index: the result is empty, of its shape)
+            res = wrap(a.reshape(-1)[:0].reshape(idx.shape), input._device)
+            if input._requires_grad and _gs.enabled:
+                Tensor._autograd.record(op, res, (input, index), {"dim": d})
+            return res
         if idx.ndim != nd and not (max(nd, 1) == max(idx.ndim, 1)):
             raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
         for k in range(nd):
@@ -91,6 +101,8 @@ _REDUCERS = {"add": "add", "multiply": "multiply", "sum": "add", "prod": "multip
 
 def _scatter_kernel(xp, a, dim, idx, src, reduce):
     out = a.copy()
+    if not idx.size:  # (an empty index of any shape writes nothing)
+        return out
     if a.ndim == 0:
         out = out.reshape(1)
         grid = (idx.reshape(-1),)
@@ -131,6 +143,8 @@ def _whole_rows(xp, out, dim, idx):
 
 
 def _scatter_checks(fname, a, d, idx, src):
+    if not idx.size:  # (PyTorch checks no shape against an empty index: it scatters nothing)
+        return
     nd = a.ndim
     if idx.ndim != nd and max(nd, 1) != max(idx.ndim, 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
@@ -215,6 +229,8 @@ _REDUCE_INIT = {"sum": 0, "mean": 0, "prod": 1}
 
 def _scatter_reduce_kernel(xp, a, dim, idx, src, reduce, include_self):
     out = a.copy()
+    if not idx.size:  # (an empty index of any shape reduces nothing into the input)
+        return out
     if a.ndim == 0:
         out = out.reshape(1)
         grid = (idx.reshape(-1),)

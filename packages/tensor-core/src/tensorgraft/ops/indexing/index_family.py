@@ -45,8 +45,8 @@ def _index_args(fname, input, dim, index, *source):
 
 
 def _index_select_kernel(xp, a, dim, idx):
-    if a.ndim == 0:
-        return a.reshape(1)[idx]
+    if a.ndim == 0:  # (PyTorch keeps a 0-d input 0-d: its one index can only pick the one element)
+        return a.reshape(1)[idx].reshape(())
     return xp.take(a, idx, axis=dim)
 
 

@@ -12,7 +12,7 @@ from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from ...amp._state import state as _autocast  # autocast's flag (tensorgraft.amp)
 from .._define import defop
-from tensorgraft.dtypes import CPP_TYPE_NAMES
+from tensorgraft.dtypes import BF16, CPP_TYPE_NAMES
 from .checks import _record, _same_dtype, _shape_str, _tensor_args, inner_size_mismatch
 
 
@@ -242,6 +242,46 @@ defop("__rmatmul__", frontend=lambda op: _rmatmul, method="__rmatmul__", public=
 
 
 # --------------------------------------------------------------------------- add*mm family
+def blas_scalar(value, npdtype):
+    """``beta``/``alpha`` as PyTorch's BLAS kernels take them: converted into the tensors' own
+    dtype (c10's checked conversion), so an integer product stays integer: 0.6 truncates to 0,
+    -1 wraps into a uint8's 255, and 300 (uint8) or 1+1j (a real dtype) raise "value cannot be
+    converted ... without overflow". A float dtype keeps the Python number (NumPy's weak scalar
+    rounds it as the kernel does). A 0-d tensor counts as its number."""
+    if value.__class__ is int and (value == 1 or value == 0):
+        return value  # the defaults (and beta=0) fit every dtype: nothing to convert or check
+    from ..creation.fills import checked_fill_value
+    if isinstance(value, Tensor):
+        value = value.item()
+    npdtype = np.dtype(npdtype)
+    converted = checked_fill_value(value, npdtype)
+    if npdtype.kind in "iu":
+        return npdtype.type(converted)
+    if npdtype.kind == "f" and isinstance(value, complex):
+        return float(converted)  # (1+0j: its real part)
+    return value
+
+
+# the dtypes PyTorch's CPU add*mm kernels have no kernel for (uint8 they have)
+_NO_BLAS = {np.dtype(np.bool_): "Bool", np.dtype(np.uint16): "UInt16", np.dtype(np.uint32): "UInt32",
+            np.dtype(np.uint64): "UInt64"}
+_KERNEL_NAMES = {"addmm": "addmm_impl_cpu_", "addmv": "addmv_impl_cpu", "baddbmm": "baddbmm",
+                 "addbmm": "addmm_impl_cpu_"}
+
+
+def _check_blas_dtype(kind, npdtype, target, inner):
+    """A bool (or uint16+) add*mm is refused by PyTorch's kernel unless there is nothing to compute:
+    an empty result, or (addmv) an empty inner dimension, where the input scaled by beta is the
+    result; addmm/baddbmm/addbmm's empty-inner path multiplies by an int64 beta and fails the cast."""
+    name = _NO_BLAS.get(npdtype)
+    if name is None or not int(np.prod(target)):
+        return
+    if inner == 0 and kind != "addmv":
+        raise RuntimeError(f"result type Long can't be cast to the desired output type {name}")
+    if inner or kind != "addmv":
+        raise NotImplementedError(f'"{_KERNEL_NAMES[kind]}" not implemented for \'{name}\'')
+
+
 def _scaled_sum(xp, inp, prod, beta, alpha):
     if alpha != 1:
         prod = prod * alpha
@@ -258,7 +298,21 @@ def _addmm_kernel(xp, inp, m1, m2, beta, alpha):
 
 
 def _addbmm_kernel(xp, inp, b1, b2, beta, alpha):
-    return _scaled_sum(xp, inp, xp.matmul(b1, b2).sum(0), beta, alpha)
+    half = b1.dtype
+    if (half == np.float16 or half == BF16) and b1.shape[0]:
+        # PyTorch adds one batch's addmm at a time into the half result (each a float gemm rounded
+        # to half), so the rounding after each batch is part of the value (the op is bf16_native:
+        # its half operands reach this kernel as they are)
+        acc, f32 = inp.astype(np.float32), np.float32
+        for k in range(b1.shape[0]):
+            acc = _scaled_sum(xp, acc, xp.matmul(b1[k].astype(f32), b2[k].astype(f32)), beta if k == 0 else 1,
+                              alpha).astype(half).astype(f32)
+        return acc.astype(half)
+    if half == np.float16 or half == BF16:
+        return _scaled_sum(xp, inp.astype(np.float32), xp.zeros(inp.shape[:0] + (b1.shape[1], b2.shape[2]),
+                                                               np.float32), beta, alpha).astype(half)
+    # (the sum keeps the dtype: NumPy's would widen an int32 or uint8 batch to 64 bits)
+    return _scaled_sum(xp, inp, xp.matmul(b1, b2).sum(0, dtype=b1.dtype), beta, alpha)
 
 
 def _check_add_shape(inp_shape, target):
@@ -270,6 +324,28 @@ def _check_add_shape(inp_shape, target):
         raise RuntimeError(f"expand(torch.FloatTensor{{{list(inp_shape)}}}, size={list(target)}): the number of "
                            f"sizes provided ({len(target)}) must be greater or equal to the number of dimensions in "
                            f"the tensor ({len(inp_shape)})")
+
+
+def _check_same_dtypes(kind, input, m1, m2):
+    """PyTorch's dtype check for each of the family, in its own words (no promotion: an int64
+    input with float matrices is refused)."""
+    i, a, b = input._data.dtype, m1._data.dtype, m2._data.dtype
+    if i == a == b:
+        return
+    if isinstance(m1._data, SparseArray) or isinstance(m2._data, SparseArray):
+        _same_dtype(m1, m2)
+        raise RuntimeError(f"expected scalar type {F._type_name(a)} but found {F._type_name(i)}")
+    if kind == "addmv":
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got {F._type_name(i)}, "
+                           f"{F._type_name(a)}, and {F._type_name(b)}")
+    if kind == "baddbmm":
+        if i != a:
+            raise RuntimeError(f"Input dtypes must be the same, got: input {CPP_TYPE_NAMES[str(i)]}, batch1: "
+                               f"{CPP_TYPE_NAMES[str(a)]}, batch2: {CPP_TYPE_NAMES[str(b)]}")
+        raise RuntimeError(f"expected scalar type {F._type_name(a)} but found {F._type_name(b)}")
+    if i != b:  # (addmm/addbmm compare the input with mat2 first)
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got {F._type_name(i)} and {F._type_name(b)}")
+    raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {F._type_name(a)} and {F._type_name(b)}")
 
 
 def _addmm_family(kind):
@@ -308,10 +384,9 @@ def _addmm_family(kind):
                                        f"{a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
                 target = (a.shape[0], a.shape[1], b.shape[2]) if kind == "baddbmm" else (a.shape[1], b.shape[2])
             _check_add_shape(input._data.shape, target)
-            _same_dtype(m1, m2)
-            if input._data.dtype != a.dtype:
-                raise RuntimeError(f"expected scalar type {F._type_name(a.dtype)} but found "
-                                   f"{F._type_name(input._data.dtype)}")
+            _check_same_dtypes(kind, input, m1, m2)
+            _check_blas_dtype(kind, a.dtype, target, a.shape[-1])
+            beta, alpha = blas_scalar(beta, a.dtype), blas_scalar(alpha, a.dtype)
             kern = table[input._device.type]
             res = wrap(kern(input._data, a, b, beta, alpha), input._device)
             if out is not None:
@@ -326,4 +401,4 @@ def _addmm_family(kind):
 defop("addmm", kernel=_addmm_kernel, frontend=_addmm_family("addmm"), inplace="addmm_")
 defop("addmv", kernel=_addmm_kernel, frontend=_addmm_family("addmv"), inplace="addmv_")
 defop("baddbmm", kernel=_addmm_kernel, frontend=_addmm_family("baddbmm"), inplace="baddbmm_")
-defop("addbmm", kernel=_addbmm_kernel, frontend=_addmm_family("addbmm"), inplace="addbmm_")
+defop("addbmm", kernel=_addbmm_kernel, frontend=_addmm_family("addbmm"), inplace="addbmm_", bf16_native=True)

@@ -15,6 +15,7 @@ listings, keep that order):
 - ``sorting.py``: ``sort``, ``argsort``, ``topk``, ``median``, ``kthvalue``, ``nanmedian``, ``mode``
   (``sort_arguments.py``: their ``out=`` rules and argument parsing)
 - ``softmax.py``: ``softmax``, ``log_softmax``
+- ``hashing.py``: ``hash_tensor`` (the xor of the elements' 64-bit words)
 
 Their gradients are in ``tensorgraft/autograd/formulas/reduction.py``.
 """
@@ -64,6 +65,7 @@ from .sorting import (
     _nanmedian_reference, _mode_kernel, _mode_frontend, _mode_samples, _mode_reference, _MODE_NOT_SMOOTH,
 )
 from .softmax import _softmax_kernel, _softmax_frontend
+from .hashing import _hash_kernel, _hash_frontend
 
 # the ops this module declares (tests check each differentiable one has a formula)
 REDUCTION_OPS = CORE_OPS[_FIRST:]

@@ -126,7 +126,8 @@ def _prod_frontend(op):
         if npd is not None and a.dtype != npd:
             a = a.astype(npd)
         if a.dtype.char in "eE" and a.size and input._device.type == "cpu":
-            res = _prod_half_steps(a, axis, keepdim and dim is not None)
+            # (a 0-d input stays 0-d with keepdim, as in the other dtypes' path)
+            res = _prod_half_steps(a, axis, keepdim and dim is not None and a.ndim > 0)
         else:
             # (the accumulation dtype given: NumPy's prod of small integers or bools would widen to int64)
             res = table[input._device.type](a, axis, keepdim and dim is not None, npd)

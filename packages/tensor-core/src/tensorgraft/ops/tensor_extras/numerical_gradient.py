@@ -18,6 +18,8 @@ def _gradient(input, *, spacing=1, dim=None, edge_order=1):
     ends; ``spacing`` a scalar step, one step per dim, or one coordinate tensor per dim.
     Written with differentiable ops, so its graph is their nodes (``CatBackward0`` last)."""
     check_tensor(input, "gradient")
+    if spacing is None:  # (PyTorch's signature reads ``spacing=None`` as the default unit step)
+        spacing = 1
     nd = input._data.ndim
     if edge_order not in (1, 2):
         raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
