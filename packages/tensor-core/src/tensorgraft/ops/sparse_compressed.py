@@ -26,6 +26,7 @@ import numpy as np
 from .. import dtypes as _dt
 from .. import memory_layout as _ml
 from ..sparse.compressed_data import BLOCKED, DISPATCH_NAME, LAYOUTS, ROW_MAJOR, SparseCompressedData, layout_word
+from ..sparse import conversion_checks as _conversion_checks
 from ..sparse.coo_data import SparseCOOData
 from ..tensor import Tensor, wrap
 from . import sparse_coo as _coo
@@ -225,81 +226,31 @@ def _to_compressed_frontend(op):
         if self._device.type != "cpu":
             raise RuntimeError(f"{fname}(): the tensor is on {self.device}: {_CPU_ONLY}")
         d = self._data
-        _check_conversion(d, layout, blocksize, dense_dim)
-        if layout in BLOCKED:
-            blocksize = _check_blocksize(fname, blocksize)
-        elif blocksize is not None:
-            raise RuntimeError(f"{fname}(): blocksize is for the block layouts (torch.sparse_bsr, torch.sparse_bsc)")
+        # PyTorch's checks, under the name of its function for this source and layout
+        source = _conversion_checks.source_layout(d)
+        where = {"strided": f"dense_to_{layout}", "sparse_coo": f"coo_to_{layout}"}.get(
+            source, fname if source == layout else f"sparse_compressed_to_{layout}")
+        blocksize = _conversion_checks.check_to_sparse_arguments(d, layout, blocksize, dense_dim, fname=where)
         if d.__class__ is SparseCompressedData:
+            if d.layout in BLOCKED and layout not in BLOCKED:
+                raise RuntimeError(f"sparse_compressed_to_{layout}: expected SparseCsr or SparseCsc layout but got "
+                                   f"{DISPATCH_NAME[d.layout]}")
             if d.layout == layout and (blocksize is None or blocksize == d.blocksize):
                 return self
             data = d.relayout(layout, blocksize)
         elif d.__class__ is SparseCOOData:
-            if d.sparse_dim != 2:
-                raise RuntimeError(f"coo_to_{layout}: conversion from Sparse to {DISPATCH_NAME[layout]} for input "
-                                   f"tensors with sparse_dim()!=2 is not supported")
             data = SparseCompressedData.from_coo(d, layout, blocksize, 0)
         else:
-            ndim = d.ndim
-            dense_dim = 0 if dense_dim is None else dense_dim
-            if not isinstance(dense_dim, int) or dense_dim < 0 or ndim - dense_dim < 2:
-                raise RuntimeError(f"{fname}(): expected a tensor of at least {2 + (dense_dim or 0)} dimensions "
-                                   f"(2 sparse + {dense_dim} dense), got {ndim}-D; a vector has no compressed form")
+            dense_dim = dense_dim or 0
+            if d.ndim - dense_dim < 2:
+                raise RuntimeError(f"{fname}(): expected a tensor of at least {2 + dense_dim} dimensions "
+                                   f"(2 sparse + {dense_dim} dense), got {d.ndim}-D; a vector has no compressed form")
             data = SparseCompressedData.from_dense(self._host(), layout, blocksize, dense_dim)
         return _record(op, wrap(data), (self,), None, _NODE_NAMES[layout])
     return to_compressed
 
 
 _to_compressed_op = defop("_to_sparse_compressed", frontend=_to_compressed_frontend, method=False, public=False)
-
-
-def _check_conversion(d, layout, blocksize, dense_dim):
-    """The conversions PyTorch refuses, in its words: a block layout without a blocksize (only
-    ``to_sparse(layout=...)`` can leave it out), ``dense_dim`` given to a sparse source, a block
-    source to CSR/CSC, and a block source whose blocksize would change."""
-    source = layout_word(d)
-    target = DISPATCH_NAME[layout]
-    compressed = d.__class__ is SparseCompressedData
-    # PyTorch's function names: the plain one for a same-layout call, the generic one otherwise
-    same = compressed and d.layout == layout
-    if blocksize is None and layout in BLOCKED:
-        where = ("to_sparse" if same else "sparse_compressed_to_sparse") if compressed else \
-            "sparse_coo_to_sparse" if d.__class__ is SparseCOOData else "dense_to_sparse"
-        raise RuntimeError(f"{where}: conversion from {source} to {target} without blocksize argument given is not "
-                           f"supported")
-    where = f"to_{layout}" if same else f"sparse_compressed_to_{layout}"
-    if d.__class__ is SparseCOOData and dense_dim is not None:
-        raise RuntimeError(f"coo_to_{layout}: conversion from Sparse to {target} with dense_dim argument given is not "
-                           f"supported")
-    if not compressed:
-        return
-    if dense_dim is not None:
-        raise RuntimeError(f"{where}: conversion from {source} to {target} with dense_dim argument given is not "
-                           f"supported")
-    if d.layout in BLOCKED and layout not in BLOCKED:
-        raise RuntimeError(f"{where}: expected SparseCsr or SparseCsc layout but got {source}")
-    if d.layout not in BLOCKED and layout in BLOCKED and d.batch_dim:
-        raise RuntimeError(f"{where}: conversion from {source} to {target} for batched inputs is not supported")
-    if d.layout in BLOCKED and blocksize is not None:
-        new = list(blocksize) if not isinstance(blocksize, int) else [blocksize, blocksize]
-        if [int(b) for b in new] != list(d.blocksize):
-            raise RuntimeError(f"{where}: conversion from {source} to {target} with blocksize changed from "
-                               f"{list(d.blocksize)} to {[int(b) for b in new]} is not supported")
-
-
-def _check_blocksize(fname, blocksize):
-    if blocksize is None:
-        raise TypeError(f"{fname}() missing 1 required positional arguments: \"blocksize\"")
-    if isinstance(blocksize, int):  # (PyTorch takes one int for a square block)
-        blocksize = (blocksize, blocksize)
-    try:
-        bs = tuple(int(b) for b in blocksize)
-    except TypeError:
-        raise TypeError(f"{fname}(): argument 'blocksize' must be a tuple of two ints, not "
-                        f"{type(blocksize).__name__}") from None
-    if len(bs) != 2 or min(bs) < 1:
-        raise RuntimeError(f"{fname}(): blocksize must be two positive ints, got {tuple(blocksize)}")
-    return bs
 
 
 def _compressed_to_dense_frontend(op):
@@ -452,20 +403,38 @@ def _to_dense(self, dtype=None, *, masked_grad=None):
     return _coo_to_dense(self, dtype, masked_grad=masked_grad)
 
 
-def _to_sparse(self, *args, layout=None, blocksize=None, dense_dim=None):
-    name = _layout_name(layout)
-    if name is not None:
+def _to_sparse(self, *args, sparse_dim=None, layout=None, blocksize=None, dense_dim=None):
+    if sparse_dim is not None:  # (``to_sparse(sparse_dim=2)``: the positional overload by keyword)
         if args:
-            raise TypeError("to_sparse(): sparse_dim cannot be given with layout=")
-        return _to_compressed_op.frontend(self, name, blocksize, dense_dim)
-    if self._data.__class__ is SparseCompressedData:
-        if layout is not None and layout is not _ml.sparse_coo:
-            raise RuntimeError(f"to_sparse(): unsupported layout {layout}")
-        if args and args[0] != 2:  # (2 even for a batched tensor, whose result has sparse_dim 3 or more)
-            raise RuntimeError(f"sparse_compressed_to_sparse: conversion from {DISPATCH_NAME[self._data.layout]} to "
-                               f"Sparse with sparse_dim argument !=2 is not supported")
-        return _compressed_to_coo_op.frontend(self)
-    return _coo_to_sparse(self, *args, layout=layout, blocksize=blocksize, dense_dim=dense_dim)
+            raise TypeError("to_sparse() got multiple values for argument 'sparse_dim'")
+        args = (sparse_dim,)
+    if args and (layout is not None or blocksize is not None or dense_dim is not None):
+        # (PyTorch's two overloads: ``to_sparse(sparse_dim)`` and ``to_sparse(*, layout, blocksize, dense_dim)``)
+        raise TypeError(f"to_sparse() takes 0 positional arguments but {len(args)} was given")
+    if layout is None and blocksize is None and dense_dim is None:
+        if self._data.__class__ is SparseCompressedData:
+            if args and args[0] != 2:  # (2 even for a batched tensor, whose result has sparse_dim 3 or more)
+                raise RuntimeError(f"sparse_compressed_to_sparse: conversion from "
+                                   f"{DISPATCH_NAME[self._data.layout]} to Sparse with sparse_dim argument !=2 is "
+                                   f"not supported")
+            return _compressed_to_coo_op.frontend(self)
+        return _coo_to_sparse(self, *args)
+    # the layout overload: PyTorch's checks under the source's function name (sparse/conversion_checks.py),
+    # then the layout's own conversion
+    target = "sparse_coo" if layout is None else _layout_name(layout) or \
+        ("strided" if layout is _ml.strided else "sparse_coo" if layout is _ml.sparse_coo else None)
+    if target is None:
+        raise TypeError(f"to_sparse(): argument 'layout' must be torch.layout, not {type(layout).__name__}")
+    d = self._data
+    blocksize = _conversion_checks.check_to_sparse_arguments(d, target, blocksize, dense_dim)
+    source = _conversion_checks.source_layout(d)
+    if target == "strided":
+        return self if source == "strided" else self.to_dense()
+    if target == "sparse_coo":
+        if source == "strided":  # (dense_dim gives the sparse_dim; PyTorch records ToSparseBackward1 either way)
+            return _coo.to_sparse_with_dims(self, self.ndim - (dense_dim or 0))
+        return self if source == "sparse_coo" else _compressed_to_coo_op.frontend(self)
+    return _to_compressed_op.frontend(self, target, blocksize, dense_dim)
 
 
 def _to_sparse_coo(self):

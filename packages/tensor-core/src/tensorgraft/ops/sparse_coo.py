@@ -17,7 +17,12 @@ the autograd-engine's ``formulas/sparse_coo.py``:
   coalesced input's pattern);
 - ``Tensor.sparse_mask(mask)`` (SparseMaskBackward0: ``self``'s values at ``mask``'s entries; the
   gradient of a dense ``self`` is dense, zero off the mask, that of a sparse one has the mask's
-  pattern, as PyTorch's).
+  pattern, as PyTorch's); a CSR/CSC/BSR/BSC mask gives a result in its layout, recorded under the same
+  node but without a gradient, as PyTorch's backward fails on it;
+- ``sparse_narrow_copy`` (``torch.narrow_copy`` of a COO tensor; kernel in ``sparse/structure.py``).
+
+``to_sparse(layout=..., blocksize=..., dense_dim=...)`` checks its arguments as PyTorch does, under
+PyTorch's function names (``sparse/conversion_checks.py``).
 
 ``torch.mm``/``matmul``/``@`` with a sparse first operand run through the ordinary matmul op (its
 kernel calls ``a.dot(b)``, which the sparse data answers) and, as in PyTorch, give the sparse
@@ -29,8 +34,9 @@ import numpy as np
 
 from .. import dtypes as _dt
 from .conversion import resolve_device
+from ..sparse import conversion_checks as _conversion_checks
 from ..sparse import softmax_kernels as _softmax_kernels
-from ..sparse.compressed_data import layout_word
+from ..sparse.compressed_data import SparseCompressedData, layout_word
 from ..sparse.coo_data import SparseCOOData, sum_dtype
 from ..tensor import Tensor, wrap
 from ._args import wrap_dim
@@ -320,10 +326,10 @@ def _sparse_mask_frontend(op):
         if not isinstance(mask, Tensor):
             raise TypeError(f"sparse_mask(): argument 'mask' (position 1) must be Tensor, not {type(mask).__name__}")
         m = mask._data
-        if m.__class__ is not SparseCOOData:
+        if m.__class__ is not SparseCOOData and m.__class__ is not SparseCompressedData:
             raise NotImplementedError("Could not run 'aten::sparse_mask' with arguments from the 'CPU' backend: the "
-                                      "mask must be a sparse COO tensor (mask.to_sparse() makes one from a dense "
-                                      "tensor)")
+                                      "mask must be a sparse COO tensor or a CSR/CSC/BSR/BSC one (mask.to_sparse() "
+                                      "makes one from a dense tensor)")
         if tuple(self._data.shape) != m.shape:
             raise RuntimeError(f"sparse_mask(): operands have incompatible sizes; self has size "
                                f"{list(self._data.shape)} but mask has size {list(m.shape)}")
@@ -331,6 +337,8 @@ def _sparse_mask_frontend(op):
             raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
                                f"{self.device} and {mask.device}! (when checking argument for sparse_mask)")
         d = self._data
+        if m.__class__ is SparseCompressedData:
+            return compressed_mask(self, m)
         if d.__class__ is SparseCOOData:
             values = d.read_at(m.indices)
         else:
@@ -338,6 +346,22 @@ def _sparse_mask_frontend(op):
             values = np.asarray(d[tuple(m.indices)]).reshape((m.nnz,) + tuple(d.shape[m.sparse_dim:]))
         out = wrap(m.with_values(values.astype(d.dtype, copy=True)), self._device)
         attrs = {"indices": m.indices, "sparse_self": d.__class__ is SparseCOOData, "coalesced": m.coalesced}
+        return _record(op, out, (self,), attrs, "SparseMaskBackward0")
+    def compressed_mask(self, m):
+        """A CSR/CSC/BSR/BSC mask: ``self``'s elements at its stored entries (whole blocks for the
+        block layouts), in the mask's layout and order, as PyTorch's ``sparse_mask_sparse_compressed``."""
+        d = self._data
+        if d.__class__ is SparseCompressedData and (d.layout != m.layout or d.blocksize != m.blocksize):
+            # (PyTorch's kernel turns a compressed self of another layout into COO first, then refuses it)
+            raise RuntimeError("sparse_mask_sparse_compressed expects mask to have sparse compressed layout, got "
+                               "Sparse")
+        dense = d if isinstance(d, np.ndarray) else d.to_dense()
+        out = wrap(m.with_values(np.array(m.read_dense(dense), dtype=d.dtype)), self._device)
+        # (PyTorch records the node but its backward fails on the compressed gradient; here it
+        # fails reading that gradient at ``indices``, and ``compressed_mask`` tells the formula
+        # the mask's layout for PyTorch's message)
+        attrs = {"indices": m._element_indices(), "sparse_self": d.__class__ is not np.ndarray, "coalesced": True,
+                 "compressed_mask": layout_word(m)}
         return _record(op, out, (self,), attrs, "SparseMaskBackward0")
     return sparse_mask
 
@@ -347,6 +371,30 @@ _sparse_mask_op = defop("_sparse_mask", frontend=_sparse_mask_frontend, method=F
 
 def _sparse_mask_method(self, mask):
     return _sparse_mask_op.frontend(self, mask)
+
+
+def sparse_narrow_copy(input, dim, start, length):
+    """``torch.narrow_copy`` of a sparse COO tensor (PyTorch's ``narrow_copy_sparse``; kernel
+    ``sparse/structure.py`` ``narrow``), with its checks: unlike the strided op it takes no negative
+    ``dim`` or ``start``. ``narrow``, ``t[a:b]`` and ``split`` stay refused, as PyTorch refuses them."""
+    from ..grad_mode import state as _gs
+    d = input._data
+    if d.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if not 0 <= dim < d.ndim:
+        raise RuntimeError(f"Dimension {dim} out of range. Expecting 0 <= dim < {d.ndim}.")
+    n = d.shape[dim]
+    if start < 0 or start + length > n:
+        raise RuntimeError(f"Invalid range to narrow. range(start, start+length) must be a subset of range(0, {n}).")
+    if input._requires_grad and _gs.enabled:
+        # (PyTorch records NarrowCopyBackward0 here, whose backward then fails: it has no sparse kernel)
+        raise NotImplementedError("narrow_copy of a sparse COO tensor that requires grad has no gradient (PyTorch's "
+                                  "NarrowCopyBackward0 fails on it: \"Could not run 'aten::as_strided' with arguments "
+                                  "from the 'SparseCPU' backend\"): detach it, or narrow_copy its .to_dense()")
+    from ..sparse import structure
+    return wrap(structure.narrow(d, dim, start, length), input._device)
 
 
 def _spdiags_frontend(op):
@@ -417,15 +465,24 @@ def _to_dense(self, dtype=None, *, masked_grad=None):
 
 
 def _to_sparse(self, *args, layout=None, blocksize=None, dense_dim=None):
-    from ..memory_layout import sparse_coo
+    """``to_sparse(sparse_dim)`` and, for the COO and strided layouts, ``to_sparse(*, layout, blocksize,
+    dense_dim)`` (ops/sparse_compressed.py wraps it with the compressed layouts)."""
+    from ..memory_layout import sparse_coo, strided
     if len(args) > 1:
         raise TypeError(f"to_sparse() takes at most 1 positional argument (sparse_dim), got {len(args)}")
-    if layout is not None and layout is not sparse_coo:
-        raise NotImplementedError(f"to_sparse(layout={layout}): tensorgraft has the sparse COO layout only "
-                                  f"(torch.sparse_coo); CSR/CSC/BSR/BSC layouts are not implemented")
-    if blocksize is not None or dense_dim is not None:
-        raise RuntimeError("to_sparse(): blocksize and dense_dim are for the compressed layouts; tensorgraft has "
-                           "the sparse COO layout only")
+    if layout is not None or blocksize is not None or dense_dim is not None:
+        if args:  # (PyTorch's two overloads: ``to_sparse(sparse_dim)`` and the keyword-only layout one)
+            raise TypeError(f"to_sparse() takes 0 positional arguments but {len(args)} was given")
+        if layout is not None and layout is not sparse_coo and layout is not strided:
+            raise RuntimeError(f"to_sparse(layout={layout}): the compressed layouts are converted by "
+                               f"ops/sparse_compressed.py, which is not loaded")
+        target = "strided" if layout is strided else "sparse_coo"
+        _conversion_checks.check_to_sparse_arguments(self._data, target, blocksize, dense_dim)
+        if target == "strided":
+            return self.to_dense()
+        if self._data.__class__ is SparseCOOData:
+            return self
+        return to_sparse_with_dims(self, self.ndim - (dense_dim or 0))
     sparse_dim = args[0] if args else None
     if self._data.__class__ is SparseCOOData:
         if sparse_dim is not None and sparse_dim != self._data.sparse_dim:
@@ -433,12 +490,18 @@ def _to_sparse(self, *args, layout=None, blocksize=None, dense_dim=None):
                                "sparse_dim() is not supported")
         return self
     if sparse_dim is None:  # PyTorch's layout overload (ToSparseBackward1), else the sparse_dim one
-        return _to_sparse_op.frontend(self, self.ndim, "ToSparseBackward1")
+        return to_sparse_with_dims(self, self.ndim)
     if not isinstance(sparse_dim, int) or not 0 <= sparse_dim <= self.ndim:
         raise RuntimeError(f"sparse_dim argument must be in [0, {self.ndim}] range, but {sparse_dim} is given")
     if sparse_dim == 0 and self.ndim > 0:
         raise RuntimeError("dense_to_sparse: sparse_dim argument must be in >0 when self.dim()>0")
     return _to_sparse_op.frontend(self, sparse_dim, "ToSparseBackward0")
+
+
+def to_sparse_with_dims(self, sparse_dim):
+    """A strided tensor as a COO tensor with ``sparse_dim`` sparse dims, recorded as PyTorch's
+    layout overload records it (ToSparseBackward1)."""
+    return _to_sparse_op.frontend(self, sparse_dim, "ToSparseBackward1")
 
 
 def _to_sparse_coo(self):

@@ -1,5 +1,5 @@
 """Sparse COO kernels that move entries around without computing on their values:
-``index_select``, ``select`` (and ``t[i]``), ``unsqueeze``, ``cat`` and ``stack``.
+``index_select``, ``select`` (and ``t[i]``), ``narrow_copy``, ``unsqueeze``, ``cat`` and ``stack``.
 
 They reach here the way every sparse kernel does (see ``coo_data.py``): the ops' NumPy calls
 (``np.take``, ``a[key]``, ``np.concatenate``) land on ``SparseCOOData``, which hands them to the
@@ -83,7 +83,26 @@ def getitem(a: SparseCOOData, key):
             n = a.shape[lead]
             if -n <= item < n:
                 return select(a, lead, int(item) % n)
+    # (a range, ``t[a:b]``/``narrow``/``split``, stays refused as PyTorch refuses it: its kernel is a
+    # strided view; ``narrow_copy`` has a kernel of its own, ``narrow`` below)
     raise _unsupported("indexing other than selecting one index (t[i], t.select(dim, i))")
+
+
+def narrow(a: SparseCOOData, axis: int, start: int, length: int) -> SparseCOOData:
+    """``torch.narrow_copy(a, axis, start, length)``: along a sparse dimension the entries whose
+    index lies in the range, in their order, that index shifted down by ``start``; along a dense
+    one every entry's values cut to the range. As PyTorch's ``narrow_copy_sparse``, the result keeps
+    the input's coalesced flag (dropping entries cannot unsort the rest)."""
+    shape = _resized(a.shape, axis, length)
+    k = a.sparse_dim
+    if axis >= k:
+        cut = (slice(None),) * (1 + axis - k) + (slice(start, start + length),)
+        return SparseCOOData(a.indices, np.ascontiguousarray(a.values[cut]), shape, a.coalesced)
+    keys = a.indices[axis]
+    hit = (keys >= start) & (keys < start + length)
+    indices = a.indices[:, hit]  # (a copy: boolean indexing)
+    indices[axis] -= start
+    return SparseCOOData(indices, a.values[hit], shape, a.coalesced)
 
 
 def concatenate(arrays, axis: int = 0) -> SparseCOOData:

@@ -163,6 +163,8 @@ def sparse_softmax(node, g):
 @formula("_sparse_mask", saves=())
 def sparse_mask(node, g):
     _first_order("SparseMaskBackward0")
+    if node.attrs.get("compressed_mask"):  # PyTorch's backward reads the mask as COO and fails so
+        raise RuntimeError(f"is_coalesced expected sparse coordinate tensor layout but got {node.attrs['compressed_mask']}")
     indices = node.attrs["indices"]
     shape, dtype = node.in_meta[0]
     at = _read_at(g, indices).astype(dtype, copy=False)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 
 from ...grad_mode import state as _gs
+from ...memory_layout import sparse_coo
 from ...tensor import Tensor, wrap, wrap_view
 from .. import _frontend as F
 from .._frontend import check_tensor
@@ -213,7 +214,20 @@ for _name, (_view_fn, _spec) in _COPY_MULTI.items():
     defop(_name, frontend=lambda op, f=_view_fn, n=_name: _multi_copy_function(n, f), method=False,
           differentiable=False, samples=_copy_samples(_spec))
 
+def _narrow_copy_frontend(op):
+    strided = _copy_function("narrow_copy", lambda t, dim, start, length: t.narrow(dim, start, length),
+                             "NarrowCopyBackward0")
+
+    def narrow_copy(input, dim, start, length, *, out=None):
+        # a sparse COO tensor is narrowed by its own kernel (PyTorch's narrow_copy_sparse): its
+        # ``narrow`` view stays refused, as PyTorch refuses it
+        if isinstance(input, Tensor) and input.layout is sparse_coo:
+            from ..sparse_coo import sparse_narrow_copy
+            return _with_out(sparse_narrow_copy(input, dim, start, length), out, "narrow_copy")
+        return strided(input, dim, start, length, out=out)
+    return narrow_copy
+
+
 # ``narrow_copy`` has a node of its own in PyTorch (and is a Tensor method too)
-defop("narrow_copy", frontend=lambda op: _copy_function("narrow_copy", lambda t, dim, start, length:
-                                                         t.narrow(dim, start, length), "NarrowCopyBackward0"),
+defop("narrow_copy", frontend=_narrow_copy_frontend,
       differentiable=False, samples=_copy_samples([((0, 1, 1, 2), {}), ((0, 0, 0, 3), {})]))
