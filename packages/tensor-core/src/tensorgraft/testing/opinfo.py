@@ -1,0 +1,355 @@
+"""Run PyTorch's OpInfo database on tensorgraft: the same sample inputs through both libraries.
+
+PyTorch describes ~700 of its operators in ``torch.testing._internal.common_methods_invocations``
+(``op_db``): for each, the dtypes it supports and a generator of sample inputs that walk its
+corners (broadcasting, 0-d and empty tensors, every keyword). :func:`check_forward` runs an
+OpInfo's samples in PyTorch and in tensorgraft (inputs converted value for value) and compares the
+outputs' dtypes, shapes and values; :func:`check_gradients` does the same for the gradients of a
+fixed random projection of the outputs. The database is read from the installed PyTorch at test
+time (it needs PyTorch's test dependency ``expecttest``); nothing of it is copied into tensorgraft.
+
+    from tensorgraft.testing.opinfo import check_forward, op_database
+    for opinfo in op_database():
+        print(opinfo.name, check_forward(opinfo, "float32"))
+
+A check returns ``("same", "")``, ``("different", what)`` — the first differing sample, named
+— or ``("skipped", why)`` (the dtype is not supported, no sample converts, no differentiable
+output). Operators that draw random numbers are compared by dtype and shape only.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import types
+
+import numpy as np
+
+__all__ = ["op_database", "op_key", "tensorgraft_callable", "to_tensorgraft", "check_forward", "check_gradients"]
+
+# ops whose values depend on random draws (or on uninitialised memory): dtype and shape are compared
+RANDOM_OPS = frozenset({
+    "bernoulli", "normal", "uniform", "cauchy", "exponential", "geometric", "log_normal", "multinomial",
+    "rand_like", "randn_like", "randint_like", "randint", "randn", "rand", "randperm", "poisson",
+    "empty", "empty_like", "new_empty", "empty_strided", "new_empty_strided", "empty_permuted",
+    "nn.functional.dropout", "nn.functional.dropout2d", "nn.functional.dropout3d", "nn.functional.alpha_dropout",
+    "nn.functional.feature_alpha_dropout", "nn.functional.rrelu", "nn.functional.gumbel_softmax",
+    "nn.functional.fractional_max_pool2d", "nn.functional.fractional_max_pool3d",
+    "nn.functional.scaled_dot_product_attention", "nn.functional.multi_head_attention_forward",
+    "svd_lowrank", "pca_lowrank", "item",
+})
+_TOLERANCES = {"float16": (1e-2, 1e-3), "bfloat16": (2e-2, 1e-2), "float32": (1e-4, 1e-5),
+               "complex64": (1e-4, 1e-5), "float64": (1e-6, 1e-7), "complex128": (1e-6, 1e-7)}
+
+
+class Unconvertible(Exception):
+    """A sample holds something with no tensorgraft counterpart (a generator, a sparse input)."""
+
+
+def op_database():
+    """PyTorch's ``op_db`` (importing it takes a few seconds)."""
+    from torch.testing._internal.common_methods_invocations import op_db
+    return op_db
+
+
+def op_key(opinfo) -> str:
+    """``name`` or ``name.variant``: unique within the database."""
+    return opinfo.name + (f".{opinfo.variant_test_name}" if opinfo.variant_test_name else "")
+
+
+def _resolve(root, path):
+    for part in path.split("."):
+        root = getattr(root, part)
+    return root
+
+
+def _rebound(fn):
+    """A function of PyTorch's test code (a lambda wrapping an op) with ``torch`` meaning tensorgraft."""
+    import tensorgraft
+    import tensorgraft.nn.functional
+    names = dict(fn.__globals__)
+    names.update(torch=tensorgraft, F=tensorgraft.nn.functional)
+    closure = fn.__closure__ and tuple(types.CellType(_converted_or_same(c.cell_contents)) for c in fn.__closure__)
+    return types.FunctionType(fn.__code__, names, fn.__name__, fn.__defaults__, closure)
+
+
+def tensorgraft_callable(opinfo):
+    """The tensorgraft function the OpInfo's ``op`` names (by its path in ``torch``), a Tensor
+    method for a method descriptor, or PyTorch's wrapper lambda rebound to tensorgraft."""
+    import torch
+
+    import tensorgraft
+    op = opinfo.op
+    if isinstance(op, types.FunctionType) and op.__module__.startswith("torch.testing"):
+        return _rebound(op)
+    try:
+        if _resolve(torch, opinfo.name) is op:
+            return _resolve(tensorgraft, opinfo.name)
+    except AttributeError:
+        pass
+    name = getattr(op, "__name__", opinfo.name.split(".")[-1])
+    if getattr(tensorgraft.Tensor, name, None) is not None and getattr(torch.Tensor, name, None) is op:
+        return lambda self, *args, **kwargs: getattr(self, name)(*args, **kwargs)
+    return _resolve(tensorgraft, opinfo.name)  # AttributeError: tensorgraft lacks it
+
+
+def _converted_or_same(value):
+    try:
+        return to_tensorgraft(value)
+    except Unconvertible:
+        return value
+
+
+def _counterpart(module: str, qualname: str):
+    """tensorgraft's object at PyTorch's ``module.qualname`` (``torch.nn.functional.relu`` ->
+    ``tensorgraft.nn.functional.relu``), or Unconvertible."""
+    import importlib
+    try:
+        return _resolve(importlib.import_module("tensorgraft" + module[len("torch"):]), qualname)
+    except (ImportError, AttributeError):
+        raise Unconvertible(f"{module}.{qualname} has no tensorgraft counterpart") from None
+
+
+def _counterpart_function(fn):
+    """A function passed as an argument (a distance function, say): PyTorch's test lambdas are
+    rebound to tensorgraft, PyTorch's own functions replaced by tensorgraft's of the same path."""
+    module = getattr(fn, "__module__", None) or ""
+    if module.startswith("torch.testing") and isinstance(fn, types.FunctionType):
+        return _rebound(fn)
+    if module == "torch" or module.startswith("torch."):
+        return _counterpart(module if module != "torch._C._nn" else "torch.nn.functional", fn.__qualname__)
+    if isinstance(fn, types.FunctionType) and "torch" in fn.__globals__:  # a lambda of the caller's
+        return _rebound(fn)
+    return fn
+
+
+def to_tensorgraft(value):
+    """A sample's value with every PyTorch tensor, dtype, device, Size, layout and memory format
+    replaced by tensorgraft's (values and ``requires_grad`` kept; tensors become contiguous)."""
+    import torch
+
+    import tensorgraft
+    if isinstance(value, torch.Tensor):
+        if value.layout != torch.strided:
+            raise Unconvertible(f"layout {value.layout}")
+        data = value.detach().resolve_conj().resolve_neg().contiguous()
+        if data.dtype == torch.bfloat16:  # NumPy has no bfloat16: through float32, exactly
+            out = tensorgraft.from_numpy(data.float().numpy().copy()).to(tensorgraft.bfloat16)
+        else:
+            out = tensorgraft.from_numpy(data.numpy().copy())
+        return out.requires_grad_(True) if value.requires_grad else out
+    if isinstance(value, (torch.dtype, torch.memory_format, torch.layout)):
+        return getattr(tensorgraft, str(value).split(".")[1])
+    if isinstance(value, torch.device):
+        return tensorgraft.device(str(value))
+    if isinstance(value, torch.Size):
+        return tensorgraft.Size(tuple(value))
+    if isinstance(value, torch.Generator):
+        raise Unconvertible("a torch.Generator")
+    if isinstance(value, torch.nn.Module):
+        raise Unconvertible(f"a torch.nn.Module ({type(value).__name__})")
+    if isinstance(value, (types.FunctionType, types.BuiltinFunctionType)):
+        return _counterpart_function(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type) and type(value).__module__.startswith("torch."):
+        cls = _counterpart(type(value).__module__, type(value).__qualname__)
+        return cls(**{f.name: to_tensorgraft(getattr(value, f.name)) for f in dataclasses.fields(value)})
+    if isinstance(value, list):
+        return [to_tensorgraft(v) for v in value]
+    if isinstance(value, tuple):
+        items = [to_tensorgraft(v) for v in value]
+        return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
+    if isinstance(value, dict):
+        return {k: to_tensorgraft(v) for k, v in value.items()}
+    return value
+
+
+def _leaves(value, out):
+    if isinstance(value, (list, tuple)):
+        for v in value:
+            _leaves(v, out)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _leaves(v, out)
+    else:
+        out.append(value)
+    return out
+
+
+def _as_numpy(t):
+    """(array, dtype name, shape) of a PyTorch or tensorgraft tensor."""
+    import torch
+    if isinstance(t, torch.Tensor):
+        if t.layout != torch.strided:
+            t = t.to_dense()
+        t = t.detach().resolve_conj().resolve_neg()
+        name = str(t.dtype).split(".")[1]
+        return (t.float() if t.dtype == torch.bfloat16 else t).numpy(force=True), name, tuple(t.shape)
+    import tensorgraft
+    if t.layout is not tensorgraft.strided:
+        t = t.to_dense()
+    t = t.detach()
+    name = str(t.dtype).split(".")[1]
+    return (t.float() if t.dtype == tensorgraft.bfloat16 else t).numpy(), name, tuple(t.shape)
+
+
+def _compare(expected, actual, values: bool):
+    """None when the outputs agree (dtype, shape, values to the dtype's tolerance), else what differs."""
+    import torch
+
+    import tensorgraft
+    theirs, ours = _leaves(expected, []), _leaves(actual, [])
+    if len(theirs) != len(ours):
+        return f"{len(ours)} outputs, PyTorch gives {len(theirs)}"
+    for i, (e, a) in enumerate(zip(theirs, ours)):
+        if isinstance(e, torch.Tensor):
+            if not isinstance(a, tensorgraft.Tensor):
+                return f"output {i}: a {type(a).__name__}, PyTorch gives a tensor"
+            (ev, ed, es), (av, ad, as_) = _as_numpy(e), _as_numpy(a)
+            if ed != ad:
+                return f"output {i}: dtype {ad}, PyTorch {ed}"
+            if es != as_:
+                return f"output {i}: shape {as_}, PyTorch {es}"
+            if not values:
+                continue
+            if ev.dtype.kind in "fc":
+                rtol, atol = _TOLERANCES.get(ed, (1e-6, 1e-7))
+                if not np.allclose(av, ev, rtol=rtol, atol=atol, equal_nan=True):
+                    worst = np.nanmax(np.abs(av.astype(np.complex128) - ev)) if ev.size else 0.0
+                    return f"output {i}: values differ (largest difference {worst:.3g})"
+            elif not np.array_equal(av, ev):
+                return f"output {i}: values differ"
+        elif isinstance(e, float) and isinstance(a, float):
+            if not (math.isclose(a, e, rel_tol=1e-6, abs_tol=1e-7) or (math.isnan(a) and math.isnan(e))):
+                return f"output {i}: {a!r}, PyTorch {e!r}"
+        elif isinstance(e, (bool, int, float, complex, str, type(None))) and e != a:
+            return f"output {i}: {a!r}, PyTorch {e!r}"
+    return None
+
+
+def _describe(sample) -> str:
+    shape = tuple(sample.input.shape) if hasattr(sample.input, "shape") else type(sample.input).__name__
+    return f"input {shape}, args {str(sample.args)[:160]}, kwargs {str(sample.kwargs)[:160]}"
+
+
+def _processed(sample, out, rebind):
+    """The sample's ``output_process_fn_grad`` applied (what PyTorch's own tests compare: it makes
+    outputs with free choices unique — the signs of singular vectors, say)."""
+    fn = sample.output_process_fn_grad
+    if rebind and isinstance(fn, types.FunctionType) and fn.__module__.startswith("torch.testing"):
+        fn = _rebound(fn)
+    return fn(out)
+
+
+def _prepared(opinfo, dtype_name, requires_grad):
+    """(tensorgraft function, samples) or a ("skipped", why) verdict."""
+    import torch
+    dtype = getattr(torch, dtype_name)
+    if dtype not in opinfo.supported_dtypes("cpu"):
+        return ("skipped", f"PyTorch's {opinfo.name} does not support {dtype_name} on the CPU")
+    if requires_grad and not opinfo.supports_autograd:
+        return ("skipped", f"{opinfo.name} is not differentiable")
+    try:
+        ours = tensorgraft_callable(opinfo)
+    except AttributeError:
+        return ("different", f"tensorgraft has no {opinfo.name}")
+    return ours, list(opinfo.sample_inputs("cpu", dtype, requires_grad=requires_grad))
+
+
+def check_forward(opinfo, dtype_name: str):
+    """Every sample of ``opinfo`` in ``dtype_name`` through both libraries: the verdict."""
+    import torch
+
+    import tensorgraft
+    prepared = _prepared(opinfo, dtype_name, False)
+    if isinstance(prepared[0], str):
+        return prepared
+    ours, samples = prepared
+    compared = 0
+    for sample in samples:
+        try:
+            args = to_tensorgraft((sample.input, *sample.args))
+            kwargs = to_tensorgraft(dict(sample.kwargs))
+        except Unconvertible:
+            continue
+        try:
+            torch.manual_seed(0)
+            expected = _processed(sample, opinfo.op(sample.input, *sample.args, **sample.kwargs), False)
+        except Exception:  # noqa: BLE001 - a sample PyTorch itself refuses tells nothing
+            continue
+        compared += 1
+        try:
+            tensorgraft.manual_seed(0)
+            actual = _processed(sample, ours(*args, **kwargs), True)
+        except Exception as exc:  # noqa: BLE001 - the failure is the finding
+            return ("different", f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+                                 f" ({_describe(sample)})")
+        why = _compare(expected, actual, opinfo.name not in RANDOM_OPS)
+        if why:
+            return ("different", f"{why} ({_describe(sample)})")
+    return ("same", "") if compared else ("skipped", "no sample ran in PyTorch with convertible inputs")
+
+
+def _projection(outputs, lib):
+    """sum(output * fixed random weights) over the floating outputs: one scalar to differentiate."""
+    rng = np.random.default_rng(1)
+    total = None
+    for out in outputs:
+        real = out.real if out.is_complex() else out
+        weights = rng.standard_normal(tuple(real.shape))
+        term = (real * lib.from_numpy(weights).to(real.dtype)).sum()
+        total = term if total is None else total + term
+    return total
+
+
+def _differentiable(outputs, lib):
+    return [o for o in _leaves(outputs, []) if isinstance(o, lib.Tensor) and o.requires_grad
+            and (o.is_floating_point() or o.is_complex())]
+
+
+def check_gradients(opinfo, dtype_name: str = "float64"):
+    """The gradients, with respect to every input that requires grad, of a fixed random projection
+    of ``opinfo``'s outputs, in both libraries: the verdict."""
+    import torch
+
+    import tensorgraft
+    prepared = _prepared(opinfo, dtype_name, True)
+    if isinstance(prepared[0], str):
+        return prepared
+    ours, samples = prepared
+    compared = 0
+    for sample in samples:
+        try:
+            args = to_tensorgraft((sample.input, *sample.args))
+            kwargs = to_tensorgraft(dict(sample.kwargs))
+        except Unconvertible:
+            continue
+        theirs_in = [t for t in _leaves((sample.input, *sample.args, *sample.kwargs.values()), [])
+                     if isinstance(t, torch.Tensor) and t.requires_grad]
+        ours_in = [t for t in _leaves((args, kwargs), []) if isinstance(t, tensorgraft.Tensor) and t.requires_grad]
+        if not theirs_in or len(theirs_in) != len(ours_in):
+            continue
+        try:
+            torch.manual_seed(0)
+            outs = _differentiable(_processed(sample, opinfo.op(sample.input, *sample.args, **sample.kwargs), False),
+                                   torch)
+            if not outs:
+                continue
+            expected = torch.autograd.grad(_projection(outs, torch), theirs_in, allow_unused=True)
+        except Exception:  # noqa: BLE001 - a sample PyTorch itself refuses tells nothing
+            continue
+        compared += 1
+        try:
+            tensorgraft.manual_seed(0)
+            mine = _differentiable(_processed(sample, ours(*args, **kwargs), True), tensorgraft)
+            if len(mine) != len(outs):
+                return ("different", f"{len(mine)} differentiable outputs, PyTorch {len(outs)} ({_describe(sample)})")
+            actual = tensorgraft.autograd.grad(_projection(mine, tensorgraft), ours_in, allow_unused=True)
+        except Exception as exc:  # noqa: BLE001 - the failure is the finding
+            return ("different", f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+                                 f" ({_describe(sample)})")
+        for i, (e, a) in enumerate(zip(expected, actual)):
+            e = torch.zeros_like(theirs_in[i]) if e is None else e
+            a = tensorgraft.zeros_like(ours_in[i]) if a is None else a
+            why = _compare(e, a, opinfo.name not in RANDOM_OPS)
+            if why:
+                return ("different", f"gradient {i}: {why} ({_describe(sample)})")
+    return ("same", "") if compared else ("skipped", "no sample had a differentiable output in PyTorch")
