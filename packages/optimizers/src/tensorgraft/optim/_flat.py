@@ -530,8 +530,23 @@ class RoundedScalar(float):
     def __mul__(self, o): return self._op(o, lambda a, b: a * b)  # noqa: E704
     def __rmul__(self, o): return self._op(o, lambda a, b: b * a)  # noqa: E704
     def __truediv__(self, o): return self._op(o, lambda a, b: a / b)  # noqa: E704
-    def __rtruediv__(self, o): return self._op(o, lambda a, b: b / a)  # noqa: E704
-    def __pow__(self, o): return self._op(o, lambda a, b: a ** b)  # noqa: E704
+    # ``n / t`` is ``Tensor.__rtruediv__``: ``t.reciprocal() * n``, the reciprocal rounded to the dtype first
+    def __rtruediv__(self, o): return self._op(o, lambda a, b: float(self.dtype(1.0 / a)) * b)  # noqa: E704
+    def __pow__(self, o):
+        # ``t ** e`` is PyTorch's pow_tensor_scalar, which special-cases these exponents (a cube is
+        # x * x * x, rounded twice, not the correctly rounded power): Adam's ``beta1 ** 3`` with a
+        # tensor beta1 differs from ``powf`` in the last bit
+        if not isinstance(o, (int, float, np.number)) or isinstance(o, bool):
+            return NotImplemented
+        d, e = self.dtype, float(o)
+        x, one = d(float(self)), d(1)
+        special = {2.0: lambda: x * x, 3.0: lambda: x * x * x, -1.0: lambda: one / x, -2.0: lambda: one / (x * x),
+                   0.5: lambda: np.sqrt(x), -0.5: lambda: one / np.sqrt(x)}.get(e)
+        if special is None:
+            return self._op(o, lambda a, b: a ** b)
+        with np.errstate(all="ignore"):
+            return RoundedScalar(special(), d)
+
     def __rpow__(self, o): return self._op(o, lambda a, b: b ** a)  # noqa: E704
 
     def __neg__(self):

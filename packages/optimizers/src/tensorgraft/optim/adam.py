@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from ._checks import check_adam_family, check_fused, check_tensor_hyperparameters
-from ._flat import FlatOptimizer, adam_moments_
+import numpy as np
+
+from ._flat import FlatOptimizer, RoundedScalar, adam_moments_
 
 __all__ = ["Adam"]
 
@@ -35,6 +37,14 @@ class Adam(FlatOptimizer):
     def _consts(self, group, s):
         beta1, beta2 = group["betas"]
         t = s["step"]
+        if group["differentiable"] and not group.get("foreach"):
+            # PyTorch's differentiable path takes the bias corrections from the float32 ``step``
+            # tensor (0-d float32 arithmetic) and folds them into the denominator:
+            # denom = sqrt(v) / (bc2_sqrt * -step_size) + eps / -step_size; param += m / denom
+            t = RoundedScalar(t, np.float32)
+            step_size_neg = -(group["lr"] / (1 - beta1 ** t))
+            bc2_sqrt = (1 - beta2 ** t) ** 0.5
+            return {"denom_scale": float(bc2_sqrt * step_size_neg), "denom_eps": float(group["eps"] / step_size_neg)}
         bc1 = 1 - beta1 ** t
         bc2 = 1 - beta2 ** t
         return {"step_size": group["lr"] / bc1, "bc2_sqrt": bc2 ** 0.5}
@@ -47,6 +57,12 @@ class Adam(FlatOptimizer):
             xp.maximum(vmax, v, out=vmax)
             v = vmax
         xp.sqrt(v, out=T0)
+        if "denom_scale" in k:  # differentiable=True (see _consts)
+            T0 /= k["denom_scale"]
+            T0 += k["denom_eps"]
+            xp.divide(m, T0, out=T1)
+            P += T1
+            return
         T0 /= k["bc2_sqrt"]
         T0 += group["eps"]
         xp.multiply(m, -k["step_size"], out=T1)   # addcdiv: (value * t1) / t2

@@ -1,8 +1,10 @@
 """``NAdam``: Adam with Nesterov momentum (``momentum_decay``, optional decoupled weight decay)."""
 from __future__ import annotations
 
+import numpy as np
+
 from ._checks import check, check_adam_family
-from ._flat import FlatOptimizer, adam_moments_
+from ._flat import FlatOptimizer, RoundedScalar, adam_moments_
 
 __all__ = ["NAdam"]
 
@@ -44,6 +46,10 @@ class NAdam(FlatOptimizer):
         lr = group["lr"]
         mu = self._mu(group, t)
         mu_next = self._mu(group, t + 1)
+        if group["differentiable"] and not group.get("foreach"):
+            # PyTorch's differentiable path keeps mu_product a (float32) tensor in these constants:
+            # each is 0-d float32 arithmetic, ``c / (1 - mp)`` being ``(1 - mp).reciprocal() * c``
+            mp = RoundedScalar(mp, np.float32)
         mp_next = mp * mu_next
         return {"bc2": 1 - group["betas"][1] ** t, "c_grad": -lr * (1.0 - mu) / (1.0 - mp),
                 "c_avg": (-lr * mu_next) / (1.0 - mp_next)}

@@ -11,6 +11,7 @@ from tensorgraft.sparse.coo_data import SparseCOOData
 from tensorgraft.tensor import wrap
 
 from ._checks import check, check_lr
+from ._flat import _host_scalar
 from .optimizer import Optimizer, evaluate_closure
 from tensorgraft.dtypes import np_kind as _np_kind
 
@@ -25,6 +26,12 @@ class SparseAdam(Optimizer):
         check(0.0 <= betas[1] < 1.0, f"Invalid beta parameter at index 1: {betas[1]}")
         defaults = dict(lr=lr, betas=betas, eps=eps, maximize=maximize)
         super().__init__(params, defaults)
+        # the parameters themselves must be dense (only their gradients are sparse); PyTorch checks
+        # this before the complex check, so a sparse complex parameter gets this message
+        sparse_params = [[i, j] for i, group in enumerate(self.param_groups)
+                         for j, p in enumerate(group["params"]) if p.is_sparse]
+        if sparse_params:
+            raise ValueError(f"Sparse params at indices {sparse_params}: SparseAdam requires dense parameter tensors")
         complex_params = [[i, j] for i, group in enumerate(self.param_groups)
                           for j, p in enumerate(group["params"]) if _np_kind(p._data.dtype) == "c"]
         if complex_params:
@@ -74,7 +81,8 @@ class SparseAdam(Optimizer):
         denom = np.sqrt(sq_update + old_sq) + group["eps"]
         step = state["step"]
         lr = group["lr"]
-        lr = float(lr) if hasattr(lr, "item") else lr  # (a tensor lr: PyTorch uses its value)
+        # a tensor lr: PyTorch's step size is 0-d tensor arithmetic, rounded to the lr's dtype
+        lr = _host_scalar(lr) if hasattr(lr, "item") else lr
         step_size = lr * math.sqrt(1 - beta2 ** step) / (1 - beta1 ** step)
         p._data[where] += -step_size * (numer / denom)
         p._vc[0] += 1
