@@ -21,6 +21,7 @@ from ._common import formula, gs, needs, nnop, record, wrap, xp_of
 from . import conv3d as _conv3d
 from .conv_backward_node import declare_conv_saved
 from .conv_transpose_phases import conv_transpose_phases, phases_pay
+from .half_kernels import conv_transpose_half
 from .conv3d import BB, _finite, as_strided, conv_grads, conv_transpose_grads, none_for_also, out_size, weight_grads
 from .norm import suggested_layout
 
@@ -440,6 +441,8 @@ def _conv_grad(node, g):
 
 # ------------------------------------------------------------------ conv_transpose2d op
 def _convT_kernel(xp, x, w, b, stride, pads, dil, groups, out_hw):
+    if x.dtype.itemsize == 2 and xp is np:  # float16/bfloat16 in ATen's float32 order (half_kernels.py)
+        return conv_transpose_half(x, w, b, stride, pads, dil, groups, tuple(out_hw))
     N = x.shape[0]
     Cin, Og, kh, kw = w.shape
     if phases_pay(xp, x, w, stride, groups):  # (adds the bias itself)
@@ -470,7 +473,7 @@ def conv_transpose2d_op(input, weight, bias, stride, pads, dil, groups, out_hw, 
     return res
 
 
-_CONVT = nnop("conv_transpose2d", _convT_kernel, conv_transpose2d_op, node="ConvolutionBackward0")
+_CONVT = nnop("conv_transpose2d", _convT_kernel, conv_transpose2d_op, node="ConvolutionBackward0", bf16_native=True)
 
 
 @formula("conv_transpose2d", saves=(0, 1))

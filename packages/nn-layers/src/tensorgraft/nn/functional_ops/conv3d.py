@@ -29,6 +29,7 @@ import numpy as np
 from ._common import conj_factor, formula, needs, nnop, record, wrap
 from .conv_backward_node import as_convolution_backward, declare_conv_saved
 from .conv_transpose_phases import conv_transpose_phases, phases_pay
+from .half_kernels import conv_transpose_half
 # (the names the split moved out stay readable here: conv.py and pooling3d.py read some of them)
 from .conv_im2col import (  # noqa: F401
     as_strided, col2im_nd, conv_forward, conv_input_grad, conv_out_sizes, conv_weight_grad, crop, offsets, out_size,
@@ -224,6 +225,8 @@ def _conv_kernel(xp, x, w, b, s, pads, d, G):
 
 
 def _convT_kernel(xp, x, w, b, s, pads, d, G, out_sp):
+    if x.dtype.itemsize == 2 and xp is np:  # float16/bfloat16 in ATen's float32 order (half_kernels.py)
+        return conv_transpose_half(x, w, b, s, pads, d, G, tuple(out_sp))
     out_shape = (x.shape[0], w.shape[1] * G) + tuple(out_sp)
     if flat_fits(out_sp, w.shape[2:], s, pads, d, G, x.shape[2:]):
         y = flat_input_grad(xp, x, w, out_shape, pads, d)
@@ -287,7 +290,7 @@ def conv3d_weight_op(input, grad_output, wshape, stride, pads, dil, groups, cols
 
 
 _CONV3D = nnop("conv3d", _conv_kernel, conv3d_op, node="ConvolutionBackward0")
-_CONVT3D = nnop("conv_transpose3d", _convT_kernel, conv_transpose3d_op, node="ConvolutionBackward0")
+_CONVT3D = nnop("conv_transpose3d", _convT_kernel, conv_transpose3d_op, node="ConvolutionBackward0", bf16_native=True)
 _WEIGHT3D = nnop("conv3d_weight", _weight_kernel, conv3d_weight_op, node=BB)
 
 

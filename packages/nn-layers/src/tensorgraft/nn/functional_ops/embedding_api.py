@@ -119,6 +119,11 @@ def _renorm_rows(xp, weight, rows, max_norm, norm_type):
     with _tg.no_grad():
         w = weight._data
         mag = xp.abs(w[rows])
+        # float16/bfloat16: ATen takes each row's norm in float32, rounded to the half type (a
+        # half tensor, read with .item()); the double scale is rounded to the half type, as below
+        half = w.dtype.itemsize == 2 and _np_kind(w.dtype) == "f"
+        if half:
+            mag = mag.astype(np.float32)
         p = float(norm_type)
         if p == math.inf:
             norms = mag.max(1)
@@ -128,6 +133,8 @@ def _renorm_rows(xp, weight, rows, max_norm, norm_type):
             norms = (mag != 0).sum(1).astype(w.dtype)   # the count of nonzero entries, as torch.norm's
         else:
             norms = (mag ** p).sum(1) ** (1.0 / p)
+        if half:
+            norms = norms.astype(w.dtype).astype(np.float64)
         scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
         w[rows] *= scale[:, None].astype(w.dtype)
 

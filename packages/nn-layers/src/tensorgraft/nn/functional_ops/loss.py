@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 
 from tensorgraft.device import get_backend
+from tensorgraft.dtypes import BF16
 from tensorgraft.autograd.formulas.elementwise_common import _scalar_overload
 from tensorgraft.ops.elementwise.branch_free import clamp, select
 
@@ -30,14 +31,18 @@ def _fit(d, full, shape):
     return d if tuple(full) == shape else d.sum_to_size(*shape)
 
 
-def _elementwise_loss(name, fwd, bwd, node_names, tg_bwd=None, grad_fn=None, backward_op=None, graph_grad=None):
+def _elementwise_loss(name, fwd, bwd, node_names, tg_bwd=None, grad_fn=None, backward_op=None, graph_grad=None,
+                      half_fwd=None):
     """``tg_bwd(x, y, *params) -> (dx, dy)`` in tensorgraft ops serves ``create_graph=True``;
     ``backward_op(g, x, y, reduction, *params)`` (``loss_backward.py``), when given, does instead:
     the loss's backward as one op, PyTorch's node (the target's gradient swaps x and y);
     ``graph_grad(node, g) -> (dx, dy)``, when given, does: PyTorch's backward formula written out in
     tensorgraft ops, in its order (so the graph, and the rounding, are its).
     ``grad_fn(node, g) -> (dx, dy)``, when given, replaces both (a loss whose backward is an op of
-    its own in PyTorch, with a double backward that is not the derivative of its first one)."""
+    its own in PyTorch, with a double backward that is not the derivative of its first one).
+    ``half_fwd(xp, x, y, *params)``, when given, computes float16/bfloat16 operands as ATen's composite
+    does, rounding after each of its ops (the op is then ``bf16_native``: not widened to float32 as a
+    whole); the reduction still accumulates in float32, as ATen's half mean and sum do."""
     holder = []
 
     def frontend(input, target, reduction, *params):
@@ -49,9 +54,12 @@ def _elementwise_loss(name, fwd, bwd, node_names, tg_bwd=None, grad_fn=None, bac
         return out
 
     def kernel(xp, x, y, reduction, *params):
+        if half_fwd is not None and (x.dtype == np.float16 or x.dtype is BF16):
+            L = half_fwd(xp, x, y, *params)
+            return L if reduction == "none" else _reduce(xp, L.astype(np.float32), reduction).astype(x.dtype)
         return _reduce(xp, fwd(xp, x, y, *params), reduction)
 
-    op = nnop(name, kernel, frontend)
+    op = nnop(name, kernel, frontend, **({"bf16_native": True} if half_fwd is not None else {}))
     holder.append(op)
 
     def grad(node, g):
@@ -313,6 +321,17 @@ def _bcel_f(xp, x, y, w, pw):
     return _weighted_loss(x, L, w)
 
 
+def _bcel_half(xp, x, y, w, pw):
+    """ATen's composite for float16/bfloat16, each op rounded to the half type: log_sigmoid(x)
+    (computed in float32), times ``(pos_weight - 1) * y + 1``, subtracted from ``(1 - y) * x``,
+    times the weight."""
+    ls = (-_softplus_of_minus(xp, x.astype(np.float32))).astype(x.dtype)
+    if pw is not None:
+        ls = ls * ((pw - 1) * y + 1)
+    L = (1 - y) * x - ls
+    return L if w is None else L * w
+
+
 def _bcel_b(xp, x, y, nx, ny, w, pw):
     s = _sig(xp, x)
     if pw is not None:
@@ -362,7 +381,7 @@ def _bcel_graph_grad(node, g):
 
 bce_logits_op = _elementwise_loss("binary_cross_entropy_with_logits", _bcel_f, _bcel_b,
                                   dict.fromkeys(_REDUCTIONS, "BinaryCrossEntropyWithLogitsBackward0"),
-                                  graph_grad=_bcel_graph_grad)
+                                  graph_grad=_bcel_graph_grad, half_fwd=_bcel_half)
 
 
 def _kl_f(xp, x, y, log_target):

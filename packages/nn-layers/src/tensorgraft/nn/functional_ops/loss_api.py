@@ -363,8 +363,11 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
                            "`logical_xor()` operator instead.")
     zeros = _tg.zeros_like(input)
-    # the loss keeps the input's dtype: an integer input's margin term is truncated to it
-    margin_term = _tg.where(target != 1, _tg.clamp(margin - input, min=0).to(input.dtype), zeros)
+    # the loss keeps the input's dtype: an integer input's margin term is truncated to it. ATen
+    # writes ``margin - input`` as fill-then-subtract: the margin is rounded to the input's dtype
+    # first, which a float16/bfloat16 input's result shows
+    margin_term = _tg.where(target != 1, _tg.clamp(_tg.full_like(input, margin) - input, min=0).to(input.dtype),
+                            zeros)
     out = margin_term + _tg.where(target != -1, input, zeros)
     return _reduce_loss(out, reduction)
 

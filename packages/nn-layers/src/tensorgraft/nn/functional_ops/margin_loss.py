@@ -206,6 +206,14 @@ _ML = [nnop("multilabel_margin_loss", _ml_kernel, multilabel_margin_loss)]
 # log(1 + exp(-y x)) per element (input and target broadcast), then the reduction. Only the input
 # is differentiable, as in ATen; the gradient is written with tensorgraft ops (double backward).
 def _sm_kernel(xp, x, y, reduction):
+    if x.dtype.itemsize == 2:
+        # float16/bfloat16: ATen runs neg, mul_, exp_, log1p_ on the half tensor, each rounded to
+        # it (so exp overflows float16's 65504 to inf, and the loss is inf), and reduces in float32
+        # (the op is bf16_native: the registry does not widen it)
+        per = xp.log1p(xp.exp(-x * y))
+        if reduction == "none":
+            return per
+        return _reduce(xp, per.astype(np.float32), reduction, True).astype(x.dtype)
     z = -y * x
     per = xp.log1p(xp.exp(-xp.abs(z))) + xp.maximum(z, 0)
     return _reduce(xp, per, reduction, True)
@@ -256,7 +264,7 @@ def soft_margin_loss(input, target, reduction):
     return res
 
 
-_SM = nnop("soft_margin_loss", _sm_kernel, soft_margin_loss, node="SoftMarginLossBackward0")
+_SM = nnop("soft_margin_loss", _sm_kernel, soft_margin_loss, node="SoftMarginLossBackward0", bf16_native=True)
 
 
 @formula("soft_margin_loss", saves=(0,))

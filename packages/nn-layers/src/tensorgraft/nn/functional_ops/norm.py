@@ -13,6 +13,7 @@ from tensorgraft.ops._bfloat16 import widen
 from tensorgraft.autograd.saved_properties import _SECOND_BACKWARD as SECOND_BACKWARD, FromNode
 
 from ._common import batched_of, formula, gs, nnop, record, same_device, wrap, xp_of
+from .half_kernels import batch_norm_float16
 from .rowwise_moments import fused_multiply_add, rowwise_moments
 from tensorgraft.dtypes import np_kind as _np_kind
 
@@ -33,6 +34,9 @@ def suggested_layout(xp, out, like):
 def _bn_kernel(xp, x, w, b, rm, rv, training, momentum, eps):
     if x.dtype is BF16 or (rm is not None and rm.dtype is BF16):
         return _bn_kernel_bfloat16(xp, x, w, b, rm, rv, training, momentum, eps)
+    if x.dtype == _F16 and xp is np:  # (ATen's own float16 rounding: half_kernels.py)
+        out, xhat, invstd = batch_norm_float16(x, w, b, rm, rv, training, momentum, eps)
+        return suggested_layout(xp, out, x), xhat.astype(x.dtype), invstd.astype(x.dtype)
     if xp is np and x.dtype == _F32 and all(p is None or p.dtype == _F32 for p in (w, b, rm, rv)):
         return _bn_float32_cpu(x, w, b, rm, rv, training, momentum, eps)
     axes = (0,) + tuple(range(2, x.ndim))
@@ -60,7 +64,7 @@ def _bn_kernel(xp, x, w, b, rm, rv, training, momentum, eps):
     return suggested_layout(xp, out.astype(x.dtype, copy=False), x), xhat, invstd
 
 
-_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+_F16, _F32, _F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
 
 
 

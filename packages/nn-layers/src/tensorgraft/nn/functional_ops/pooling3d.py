@@ -19,6 +19,8 @@ from tensorgraft.tensor import Tensor
 
 from ._common import batched, batched_shape, check_tensor, formula, gs, needs, nnop, record, unbatched, wrap
 from .conv3d import crop, offsets, pad_nd
+from .half_kernels import adaptive_avg3d_half
+from tensorgraft.dtypes import BF16
 from tensorgraft.dtypes import np_kind as _np_kind
 
 
@@ -261,7 +263,7 @@ def _avgpool_backward_kernel(xp, g, in_shape, k, s, p, ceil_mode, count_include_
     return _scatter_windows(xp, lambda kk: gd, in_shape, k, s, ones, pads, out_sp, g.dtype)
 
 
-def linear_pool_ops(name, node, spatial, kernel, backward_kernel):
+def linear_pool_ops(name, node, spatial, kernel, backward_kernel, **extra):
     """A pool that is linear in its input (average, adaptive average) and its backward, linear in
     the output gradient: each is the other's gradient, so derivatives of every order are exact and
     carry PyTorch's node names (``<node>Backward0``, ``<node>BackwardBackward0``). The kernels take
@@ -283,7 +285,7 @@ def linear_pool_ops(name, node, spatial, kernel, backward_kernel):
             record(bwd, res, (grad,) + tuple(also), {"args": args}, node_name=node + "BackwardBackward0")
         return res
 
-    fwd = nnop(name, kernel, forward)
+    fwd = nnop(name, kernel, forward, **extra)
     bwd = nnop(name + "_backward", backward_kernel, backward)
 
     @formula(name)
@@ -338,8 +340,15 @@ def adaptive_avg_backward_kernel(xp, g, in_shape, sizes):
     return _per_dim_kernel(xp, g, sizes, True)
 
 
-_adaptive_avg3d, _ = linear_pool_ops("adaptive_avg_pool3d", "AdaptiveAvgPool3D", 3, adaptive_avg_kernel,
-                                     adaptive_avg_backward_kernel)
+def _adaptive_avg3d_kernel(xp, x, sizes):
+    if xp is np and (x.dtype == np.float16 or x.dtype is BF16):
+        return adaptive_avg3d_half(x, sizes)
+    return adaptive_avg_kernel(xp, x, sizes)
+
+
+# (bf16_native: the half path rounds as ATen does, not once from float32)
+_adaptive_avg3d, _ = linear_pool_ops("adaptive_avg_pool3d", "AdaptiveAvgPool3D", 3, _adaptive_avg3d_kernel,
+                                     adaptive_avg_backward_kernel, bf16_native=True)
 
 
 def adaptive_avg_pool3d_op(input, out_sp):

@@ -46,7 +46,7 @@ def _nearest(n_in, n_out, scale, exact, shortcuts):
     return m
 
 
-def _linear(n_in, n_out, align_corners, scale, dt):
+def _linear(n_in, n_out, align_corners, scale, dt, half=None):
     m = np.zeros((n_out, n_in))
     dst = np.arange(n_out)
     if n_out == n_in:
@@ -58,7 +58,12 @@ def _linear(n_in, n_out, align_corners, scale, dt):
     i0 = src.astype(np.int64)
     i1 = np.where(i0 < n_in - 1, i0 + 1, i0)
     lam = np.clip(src - i0.astype(dt), 0, 1)
-    np.add.at(m, (dst, i0), 1 - lam)
+    lam0 = 1 - lam
+    if half is not None:
+        # a half input's weights are stored in its dtype: lambda1 rounded, lambda0 = 1 - that, rounded
+        lam = lam.astype(half).astype(dt)
+        lam0 = (dt(1) - lam).astype(half).astype(dt)
+    np.add.at(m, (dst, i0), lam0)
     np.add.at(m, (dst, i1), lam)
     return m
 
@@ -71,7 +76,7 @@ def _cubic2(x, a):
     return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
 
 
-def _cubic(n_in, n_out, align_corners, scale, dt):
+def _cubic(n_in, n_out, align_corners, scale, dt, half=None):
     """Four taps at floor(src) - 1 .. + 2, indices clamped to the border (no clamping of the
     source coordinate itself: it may be negative, as ATen's ``cubic=true``)."""
     s = _scale(n_in, n_out, align_corners, scale, dt)
@@ -83,6 +88,8 @@ def _cubic(n_in, n_out, align_corners, scale, dt):
     a = dt(CUBIC_A)
     one = dt(1)
     w = (_cubic2(t + one, a), _cubic1(t, a), _cubic1(one - t, a), _cubic2((one - t) + one, a))
+    if half is not None:
+        w = tuple(wk.astype(half).astype(dt) for wk in w)   # (ATen stores the weights in the half type)
     m = np.zeros((n_out, n_in))
     for k in range(4):
         np.add.at(m, (dst, np.clip(i0 - 1 + k, 0, n_in - 1)), w[k])
@@ -140,11 +147,13 @@ def _area(n_in, n_out):
 
 
 @functools.lru_cache(maxsize=256)
-def weights(n_in, n_out, mode, align_corners, scale, antialias, opmath, nsp):
+def weights(n_in, n_out, mode, align_corners, scale, antialias, opmath, nsp, half=None):
     """The (n_out, n_in) float64 matrix of ``mode`` over one of ``nsp`` spatial dims (read-only:
     it is cached). ATen's forward kernels take shortcuts for an axis that keeps its length (and
     nearest 2-D for an exact doubling) whatever the scale factor says; where they do, so do these
-    matrices. Gradients are their exact transposes."""
+    matrices. Gradients are their exact transposes. ``half``: the float16/bfloat16 dtype whose
+    rounding ATen's generic N-d kernel gives the linear and cubic weights (it stores them in the
+    input's dtype), else None."""
     dt = np.dtype(opmath).type
     if mode in ("nearest", "nearest-exact"):
         m = _nearest(n_in, n_out, scale, mode == "nearest-exact", mode == "nearest" and nsp == 2)
@@ -153,9 +162,9 @@ def weights(n_in, n_out, mode, align_corners, scale, antialias, opmath, nsp):
     elif antialias or mode == "lanczos":
         m = _antialiased(n_in, n_out, align_corners, scale, dt, mode)
     elif mode == "bicubic":
-        m = _cubic(n_in, n_out, align_corners, scale, dt)
+        m = _cubic(n_in, n_out, align_corners, scale, dt, half)
     else:
-        m = _linear(n_in, n_out, align_corners, scale, dt)
+        m = _linear(n_in, n_out, align_corners, scale, dt, half)
     m.setflags(write=False)
     return m
 

@@ -186,8 +186,10 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise RuntimeError(f"Input and output sizes should be greater than 0, but got input ({a}) "
                            f"{'and ' if nsp == 1 else ''}output ({b})")
     if mode == "area":  # (PyTorch's adaptive_avg_pool3d, with its input check)
-        from .pooling3d import _check_adaptive
+        from .pooling3d import _check_adaptive, adaptive_avg_pool3d_op
         _check_adaptive(input, "adaptive_avg_pool3d", "")
+        if input._data.dtype.itemsize == 2 and _np_kind(input._data.dtype) == "f":
+            return adaptive_avg_pool3d_op(input, out_sizes)  # (its half kernel sums in the half type)
     elif input.numel() == 0 and input.shape[1] == 0:  # (the spatial sizes are known positive here)
         raise RuntimeError(f"Non-empty {input.ndim}D data tensor expected but got a tensor with sizes "
                            f"{list(input.shape)}")
@@ -204,7 +206,11 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         # PyTorch resamples uint8 images in Pillow's fixed-point arithmetic, not float-and-round
         return _rs8.interpolate_uint8(input, in_sizes, out_sizes, mode, align_corners, scales, antialias)
     opmath = "float64" if input._data.dtype == np.float64 else "float32"
-    host = [_rs.weights(n_in, n_out, mode, bool(align_corners), s, bool(antialias), opmath, nsp)
+    # ATen's generic N-d kernel (linear, trilinear, bicubic; not bilinear's own) stores a half
+    # input's weights in its dtype: they are rounded to it (resample.weights)
+    half = dt if dt.itemsize == 2 and dt.kind != "i" and mode in ("linear", "trilinear", "bicubic") \
+        and not antialias else None
+    host = [_rs.weights(n_in, n_out, mode, bool(align_corners), s, bool(antialias), opmath, nsp, half)
             for n_in, n_out, s in zip(in_sizes, out_sizes, scales)]
     from tensorgraft.device import get_backend
     mats = _rs.device_matrices(get_backend(input._device).xp, host, _rs.compute_dtype(dt, mode))
