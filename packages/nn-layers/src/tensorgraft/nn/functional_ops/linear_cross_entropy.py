@@ -162,6 +162,9 @@ def _sweep(xp, x, W, b, tc, chunk, row_scale=None, want=(False, False, False)):
     gb = xp.zeros(W.shape[0], dtype=x.dtype) if want[2] else None
     # one (C, in) buffer for every chunk's weight gradient rather than a fresh one per chunk
     scratch = xp.empty_like(W) if want[1] else None
+    # NumPy's dot takes an out= of its own float dtypes only (not ml_dtypes' bfloat16, the
+    # accumulation dtype for bfloat16 inputs)
+    native = x.dtype.kind == "f"
     for s in range(0, n, chunk):
         xc, tcc = x[s:s + chunk], tc[s:s + chunk]
         rows = xp.arange(xc.shape[0])
@@ -180,9 +183,11 @@ def _sweep(xp, x, W, b, tc, chunk, row_scale=None, want=(False, False, False)):
         scale = row_scale[s:s + chunk]
         z *= (scale / total)[:, None]
         z[rows, tcc] -= scale
-        if gx is not None:
+        if gx is not None and native:
             # dot, not matmul: for a few rows against a (C, in) weight NumPy's matmul is several times slower
             xp.dot(z, W, out=gx[s:s + chunk])
+        elif gx is not None:
+            gx[s:s + chunk] = z @ W
         if gW is not None:
             xp.matmul(z.T, xc, out=scratch)
             gW += scratch

@@ -62,6 +62,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     # F.batch_norm's own check first: one value per channel (an empty batch passes)
     if training and input.shape[0] * math.prod(input.shape[2:]) == 1:
         raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
+    # F.batch_norm's eps rule, next: a batch's variance can be 0, so training divides by sqrt(eps)
+    if training and eps <= 0.0:
+        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    if eps < 0.0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
     if input.numel() == 0:   # ATen's empty-input path comes before its checks of the running statistics
         return _norm.batch_norm_op(input, weight, bias, running_mean, running_var, training, momentum, eps)
     if running_mean is None or running_var is None:

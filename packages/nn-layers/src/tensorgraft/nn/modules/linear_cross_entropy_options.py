@@ -82,7 +82,7 @@ class LinearCrossEntropyOptions:
         size = self.batch_chunk_size
         if size is not None and not (isinstance(size, int) and size > 0):
             raise ValueError(f"batch_chunk_size must be positive int or None, got {size!r}")
-        if self.acc_dtype is not None and self.acc_dtype not in (_tg.float16, _tg.float32, _tg.float64):
+        if self.acc_dtype is not None and self.acc_dtype not in (_tg.float16, _tg.bfloat16, _tg.float32, _tg.float64):
             raise ValueError(
                 "acc_dtype must be one of {None, torch.float16, torch.bfloat16, torch.float32, torch.float64}, got "
                 f"{self.acc_dtype!r}. Pass acc_dtype=None to let the op pick automatically.")
