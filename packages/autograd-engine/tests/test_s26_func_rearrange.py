@@ -110,4 +110,7 @@ def test_gradients_and_vmap():
 def test_errors_match_pytorch(pattern, lengths, error, message):
     with pytest.raises(error) as info:
         rearrange(X, pattern, **lengths)
+    if error is ZeroDivisionError:  # Python's own message (3.10 says "integer division or modulo by zero")
+        assert str(info.value) in (message, "integer division or modulo by zero")
+        return
     assert str(info.value) == message
