@@ -75,7 +75,8 @@ def _pad_coord(xp, c, size, padding, align):
         c, m1 = _reflect(xp, c, 0, 2 * (size - 1)) if align else _reflect(xp, c, -1, 2 * size - 1)
         c, m2 = _clip(xp, c, size)
         mult = m1 * m2
-    return xp.where(xp.isfinite(c), c, -100).astype(c.dtype, copy=False), mult
+    # (-100 as an array of c's dtype: NumPy 1.x cannot promote bfloat16 with a Python int)
+    return xp.where(xp.isfinite(c), c, xp.asarray(-100, dtype=c.dtype)), mult
 
 
 def _source(xp, c, size, padding, align):
