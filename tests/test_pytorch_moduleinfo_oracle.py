@@ -17,6 +17,7 @@ pytest.importorskip("expecttest")  # PyTorch's test database imports it
 pytest.importorskip("tensorgraft.nn")
 pytest.importorskip("tensorgraft.autograd")
 
+from tensorgraft.testing.opinfo import judge_verdict  # noqa: E402
 from tensorgraft.testing.moduleinfo import (  # noqa: E402
     check_module,
     check_module_errors,
@@ -42,15 +43,6 @@ def _cases():
             for mode in (("train", "eval") if info.train_and_eval_differ else ("train",))]
 
 
-def _judge(verdict, detail, known):
-    if known is not None:
-        assert verdict != "same", f"listed as different ({known}) but now the same: remove it from the list"
-        pytest.xfail(known)
-    if verdict == "skipped":
-        pytest.skip(detail)
-    assert verdict == "same", detail
-
-
 def _known(key, dtype, mode):
     for k in ((key, dtype, mode), (key, dtype, "*"), (key, "*", mode), (key, "*", "*")):
         if k in KNOWN:
@@ -61,13 +53,13 @@ def _known(key, dtype, mode):
 @pytest.mark.parametrize("key, dtype, mode", _cases())
 def test_module_matches_pytorch(key, dtype, mode):
     verdict, detail = check_module(INFOS[key], dtype, training=mode == "train", max_samples=MAX_SAMPLES)
-    _judge(verdict, detail, _known(key, dtype, mode))
+    judge_verdict(verdict, detail, _known(key, dtype, mode))
 
 
 @pytest.mark.parametrize("key", sorted(k for k, i in INFOS.items() if i.module_error_inputs_func is not None))
 def test_module_errors_match_pytorch(key):
     verdict, detail = check_module_errors(INFOS[key], "float32")
-    _judge(verdict, detail, KNOWN_ERRORS.get(key))
+    judge_verdict(verdict, detail, KNOWN_ERRORS.get(key))
 
 
 def test_known_lists_name_real_cases():

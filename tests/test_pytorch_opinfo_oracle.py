@@ -12,7 +12,9 @@ pytest.importorskip("expecttest")  # PyTorch's test database imports it
 pytest.importorskip("tensorgraft.nn")
 pytest.importorskip("tensorgraft.autograd")
 
-from tensorgraft.testing.opinfo import check_forward, check_gradients, op_database, op_key  # noqa: E402
+from tensorgraft.testing.opinfo import (  # noqa: E402
+    check_forward, check_gradients, judge_verdict, op_database, op_key,
+)
 
 OPINFOS = {op_key(o): o for o in op_database()}
 FORWARD_DTYPES = ("float32", "float64", "int64", "bool", "complex64")
@@ -54,22 +56,13 @@ def _cases(dtypes):
             if getattr(torch, d) in o.supported_dtypes("cpu")]
 
 
-def _judge(verdict, detail, known):
-    if known is not None:
-        assert verdict != "same", f"listed as different ({known}) but now the same: remove it from the list"
-        pytest.xfail(known)
-    if verdict == "skipped":
-        pytest.skip(detail)
-    assert verdict == "same", detail
-
-
 @pytest.mark.parametrize("key, dtype", _cases(FORWARD_DTYPES))
 def test_outputs_match_pytorch(key, dtype):
     verdict, detail = check_forward(OPINFOS[key], dtype)
-    _judge(verdict, detail, KNOWN.get((key, dtype), KNOWN.get((key, "*"))))
+    judge_verdict(verdict, detail, KNOWN.get((key, dtype), KNOWN.get((key, "*"))))
 
 
 @pytest.mark.parametrize("key, dtype", [(k, d) for k, d in _cases(("float64",)) if OPINFOS[k].supports_autograd])
 def test_gradients_match_pytorch(key, dtype):
     verdict, detail = check_gradients(OPINFOS[key], dtype)
-    _judge(verdict, detail, KNOWN_GRADIENTS.get(key))
+    judge_verdict(verdict, detail, KNOWN_GRADIENTS.get(key))

@@ -16,6 +16,7 @@ pytest.importorskip("expecttest")  # PyTorch's test database imports it
 pytest.importorskip("tensorgraft.optim")
 pytest.importorskip("tensorgraft.autograd")  # differentiable=True optimizes non-leaf clones
 
+from tensorgraft.testing.opinfo import judge_verdict  # noqa: E402
 from tensorgraft.testing.optiminfo import (  # noqa: E402
     check_optimizer, check_optimizer_errors, check_schedulers, optimizer_database, optimizer_key)
 
@@ -30,20 +31,11 @@ KNOWN: dict[tuple[str, str, str], str] = {}
 _CHECKS = {"steps": check_optimizer, "schedulers": check_schedulers, "errors": check_optimizer_errors}
 
 
-def _judge(verdict, detail, known):
-    if known is not None:
-        assert verdict != "same", f"listed as different ({known}) but now the same: remove it from the list"
-        pytest.xfail(known)
-    if verdict == "skipped":
-        pytest.skip(detail)
-    assert verdict == "same", detail
-
-
 @pytest.mark.parametrize("check", sorted(_CHECKS))
 @pytest.mark.parametrize("key, dtype", [(k, d) for k in sorted(INFOS) for d in DTYPES])
 def test_optimizer_matches_pytorch(check, key, dtype):
     verdict, detail = _CHECKS[check](INFOS[key], dtype)
-    _judge(verdict, detail, KNOWN.get((check, key, dtype), KNOWN.get((check, key, "*"))))
+    judge_verdict(verdict, detail, KNOWN.get((check, key, dtype), KNOWN.get((check, key, "*"))))
 
 
 # -- the checker sees a difference where there is one (a checker that always answers "same" fails these)

@@ -33,6 +33,21 @@ _vmap_state = None
 _vmap_call = None
 
 
+def call_hooks(op, args, kwargs):
+    """What runs before a custom op's own call (both APIs: CustomOpDef and DefinedOp): the vmap
+    hook while a vmap is active (vmap_rules.py), then a registered autocast rule; NotImplemented
+    when neither takes the call. One global read outside a vmap, one attribute read without autocast."""
+    state = _vmap_state
+    if state is not None and state.levels:
+        out = _vmap_call(op, args, kwargs)
+        if out is not NotImplemented:
+            return out
+    if op._autocast_dtype is not None:
+        from .autocast_rules import call_autocast
+        return call_autocast(op, args, kwargs)
+    return NotImplemented
+
+
 def _parse_name(qualname: str):
     if not isinstance(qualname, str) or qualname.count("::") != 1:
         raise ValueError(f"custom_op: the name {qualname!r} must be '<namespace>::<op name>', "
@@ -303,16 +318,9 @@ class CustomOpDef:
         return out
 
     def __call__(self, *args, **kwargs):
-        state = _vmap_state
-        if state is not None and state.levels:
-            out = _vmap_call(self, args, kwargs)
-            if out is not NotImplemented:
-                return out
-        if self._autocast_dtype is not None:
-            from .autocast_rules import call_autocast
-            out = call_autocast(self, args, kwargs)
-            if out is not NotImplemented:
-                return out
+        out = call_hooks(self, args, kwargs)
+        if out is not NotImplemented:
+            return out
         bound = self._bind(args, kwargs)
         needs_grad = is_grad_enabled() and any(
             t.requires_grad for v in bound.arguments.values() for t in _tensors_in(v))

@@ -80,16 +80,9 @@ class DefinedOp(CustomOpDef):
             "device).")
 
     def __call__(self, *args, **kwargs):
-        state = _custom_ops._vmap_state
-        if state is not None and state.levels:  # (the vmap hook: see vmap_rules.py)
-            out = _custom_ops._vmap_call(self, args, kwargs)
-            if out is not NotImplemented:
-                return out
-        if self._autocast_dtype is not None:
-            from .autocast_rules import call_autocast
-            out = call_autocast(self, args, kwargs)
-            if out is not NotImplemented:
-                return out
+        out = _custom_ops.call_hooks(self, args, kwargs)
+        if out is not NotImplemented:
+            return out
         bound = self._bind(args, kwargs)
         device = self._device_type(bound)
         has_kernel = any(k in self._kernels for k in (device, "default")) or (device == "meta" and self._fake_fn)

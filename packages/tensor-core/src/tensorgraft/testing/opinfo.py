@@ -24,7 +24,8 @@ import types
 
 import numpy as np
 
-__all__ = ["op_database", "op_key", "tensorgraft_callable", "to_tensorgraft", "check_forward", "check_gradients"]
+__all__ = ["op_database", "op_key", "tensorgraft_callable", "to_tensorgraft", "check_forward", "check_gradients",
+           "judge_verdict"]
 
 # ops whose values depend on random draws (or on uninitialised memory): dtype and shape are compared
 RANDOM_OPS = frozenset({
@@ -254,6 +255,32 @@ def _prepared(opinfo, dtype_name, requires_grad):
     return ours, list(opinfo.sample_inputs("cpu", dtype, requires_grad=requires_grad))
 
 
+def _converted(sample):
+    """The sample's ``(args, kwargs)`` for tensorgraft, or None where something has no counterpart."""
+    try:
+        return to_tensorgraft((sample.input, *sample.args)), to_tensorgraft(dict(sample.kwargs))
+    except Unconvertible:
+        return None
+
+
+def _raised(exc, sample):
+    first_line = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return ("different", f"{type(exc).__name__}: {first_line} ({_describe(sample)})")
+
+
+def judge_verdict(verdict: str, detail: str, known) -> None:
+    """A pytest test's outcome for a check's verdict: pass when "same", skip when "skipped", xfail
+    when listed as a known difference (``known`` is its reason) — and fail when a listed one is now
+    the same, so lists of known differences stay true."""
+    import pytest
+    if known is not None:
+        assert verdict != "same", f"listed as different ({known}) but now the same: remove it from the list"
+        pytest.xfail(known)
+    if verdict == "skipped":
+        pytest.skip(detail)
+    assert verdict == "same", detail
+
+
 def check_forward(opinfo, dtype_name: str):
     """Every sample of ``opinfo`` in ``dtype_name`` through both libraries: the verdict."""
     import torch
@@ -265,11 +292,10 @@ def check_forward(opinfo, dtype_name: str):
     ours, samples = prepared
     compared = 0
     for sample in samples:
-        try:
-            args = to_tensorgraft((sample.input, *sample.args))
-            kwargs = to_tensorgraft(dict(sample.kwargs))
-        except Unconvertible:
+        converted = _converted(sample)
+        if converted is None:
             continue
+        args, kwargs = converted
         try:
             torch.manual_seed(0)
             expected = _processed(sample, opinfo.op(sample.input, *sample.args, **sample.kwargs), False)
@@ -280,8 +306,7 @@ def check_forward(opinfo, dtype_name: str):
             tensorgraft.manual_seed(0)
             actual = _processed(sample, ours(*args, **kwargs), True)
         except Exception as exc:  # noqa: BLE001 - the failure is the finding
-            return ("different", f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
-                                 f" ({_describe(sample)})")
+            return _raised(exc, sample)
         why = _compare(expected, actual, opinfo.name not in RANDOM_OPS)
         if why:
             return ("different", f"{why} ({_describe(sample)})")
@@ -317,11 +342,10 @@ def check_gradients(opinfo, dtype_name: str = "float64"):
     ours, samples = prepared
     compared = 0
     for sample in samples:
-        try:
-            args = to_tensorgraft((sample.input, *sample.args))
-            kwargs = to_tensorgraft(dict(sample.kwargs))
-        except Unconvertible:
+        converted = _converted(sample)
+        if converted is None:
             continue
+        args, kwargs = converted
         theirs_in = [t for t in _leaves((sample.input, *sample.args, *sample.kwargs.values()), [])
                      if isinstance(t, torch.Tensor) and t.requires_grad]
         ours_in = [t for t in _leaves((args, kwargs), []) if isinstance(t, tensorgraft.Tensor) and t.requires_grad]
@@ -344,8 +368,7 @@ def check_gradients(opinfo, dtype_name: str = "float64"):
                 return ("different", f"{len(mine)} differentiable outputs, PyTorch {len(outs)} ({_describe(sample)})")
             actual = tensorgraft.autograd.grad(_projection(mine, tensorgraft), ours_in, allow_unused=True)
         except Exception as exc:  # noqa: BLE001 - the failure is the finding
-            return ("different", f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
-                                 f" ({_describe(sample)})")
+            return _raised(exc, sample)
         for i, (e, a) in enumerate(zip(expected, actual)):
             e = torch.zeros_like(theirs_in[i]) if e is None else e
             a = tensorgraft.zeros_like(ours_in[i]) if a is None else a
