@@ -148,13 +148,44 @@ def test_grid_sample_grad_fn_names_and_warning():
         F.grid_sample(x, tg.zeros(1, 1, 1, 1, 3), align_corners=False)
 
 
-def test_grid_sample_second_derivative_says_not_implemented():
-    x = tg.randn(1, 2, 3, 3, requires_grad=True)
-    g = tg.tensor(grid_pts(1, 2, 2, 2).astype(np.float32), requires_grad=True)
-    gx, gg = tg.autograd.grad(F.grid_sample(x, g, align_corners=True).sum(), (x, g), create_graph=True)
+# PyTorch 2.13's second and third derivatives (its GridSampler2DBackwardBackward0 is composite)
+_GS_HIGHER = {
+    "bilinear": ([0.0, 14.66681, 18.66465, 68.93424, 1.395645, 1.882395],
+                 [145.07451, -36.426305, 122.133015, -99.96048],
+                 [1108.9515, -741.06925, -12.882796875, -130.815]),
+    "bicubic": ([-6.140221138676244, 43.72014057632727, 50.348799012439834, 63.116637680434614, 7.9160972322867424,
+                 4.34807038836957],
+                [477.95372359572855, -59.991773421945354, -116.4617941598983, -9.947473008297901],
+                [7705.858385483083, -1890.0436342838498, -502.7062776540156, 378.27954185947124]),
+}
+
+
+@pytest.mark.parametrize("mode", sorted(_GS_HIGHER))
+def test_grid_sample_second_and_third_derivatives(mode):
+    x = tg.tensor([[[[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]]]], dtype=tg.float64, requires_grad=True)
+    g = tg.tensor([[[[0.3, -0.4], [-0.8, 0.6]]]], dtype=tg.float64, requires_grad=True)
+    y = F.grid_sample(x, g, mode=mode, align_corners=False)
+    gx, gg = tg.autograd.grad(y.pow(2).sum(), (x, g), create_graph=True)
     assert gg.grad_fn.name() == "GridSampler2DBackwardBackward0"
-    with pytest.raises(NotImplementedError, match="derivative for 'grid_sampler_2d_backward' is not implemented"):
-        tg.autograd.grad(gg.sum(), g)
+    hx, hg = tg.autograd.grad(gg.pow(2).sum(), (x, g), create_graph=True)
+    (k,) = tg.autograd.grad(hg.sum(), g)
+    want_hx, want_hg, want_k = _GS_HIGHER[mode]
+    np.testing.assert_allclose(hx.detach().numpy().ravel(), want_hx, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(hg.detach().numpy().ravel(), want_hg, rtol=1e-10)
+    np.testing.assert_allclose(k.numpy().ravel(), want_k, rtol=1e-10)
+
+
+def test_grid_sample_nearest_second_derivative_reaches_only_the_incoming_gradient():
+    x = tg.randn(1, 1, 3, 3, dtype=tg.float64, requires_grad=True)
+    g = tg.tensor(grid_pts(1, 2, 2, 2), requires_grad=True)
+    w = tg.randn(1, 1, 2, 2, dtype=tg.float64, requires_grad=True)
+    gx, gg = tg.autograd.grad((F.grid_sample(x, g, mode="nearest", align_corners=True) * w).sum(), (x, g),
+                              create_graph=True)
+    hx, hg, hw = tg.autograd.grad(gx.pow(2).sum(), (x, g, w), allow_unused=True)
+    assert hx is None and hg is None
+    # d/dw of sum(gx^2): gx scatters w to the sampled pixels, so the result is 2 * gx read back there
+    np.testing.assert_allclose(hw.numpy(), F.grid_sample(2 * gx.detach(), g.detach(), mode="nearest",
+                                                         align_corners=True).numpy())
 
 
 @pytest.mark.parametrize("call,exc,msg", [
@@ -383,6 +414,22 @@ def test_grid_sample_on_device_matches_cpu(tg_device, mode, padding, rank):
     for ours, cpu in zip(res[1], res[0]):
         assert_on_device(ours, tg_device)
         assert_close(ours.cpu(), cpu, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+def test_grid_sample_second_derivative_on_device_matches_cpu(tg_device, mode):
+    x = seeded_normal(1, 2, 3, 4)
+    g = grid_pts(1, 2, 3, 2)
+    res = []
+    for dev in ("cpu", tg_device):
+        a = tg.tensor(x, device=dev, requires_grad=True)
+        b = tg.tensor(g, device=dev, requires_grad=True)
+        ga, gb = tg.autograd.grad(F.grid_sample(a, b, mode, align_corners=True).pow(2).sum(), (a, b),
+                                  create_graph=True)
+        res.append(tg.autograd.grad(ga.pow(2).sum() + gb.pow(2).sum(), (a, b)))
+    for ours, cpu in zip(res[1], res[0]):
+        assert_on_device(ours, tg_device)
+        assert_close(ours.cpu(), cpu, rtol=1e-9, atol=1e-10)
 
 
 def test_affine_grid_pdist_shuffle_gumbel_on_device(tg_device):

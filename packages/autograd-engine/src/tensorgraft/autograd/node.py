@@ -168,6 +168,18 @@ class Node:
         alias.grad_fn = self
         return alias
 
+    def output_alias(self, value: Tensor, output_nr: int = 0) -> Tensor:
+        """``value`` (this node's output ``output_nr``, kept detached in its attrs) as that output:
+        a fresh alias whose ``grad_fn`` is this node, so a formula built from it under
+        ``create_graph`` differentiates through the op again — ``node.output`` for the other
+        outputs of a multi-output node (PyTorch's saved results of ``linalg_eig``)."""
+        alias = wrap(value._data, value._device)
+        alias._vc = value._vc
+        alias._requires_grad = True
+        alias.grad_fn = self
+        alias._output_nr = output_nr
+        return alias
+
     def _check_saved(self):
         if self._released:
             raise RuntimeError(_SECOND_BACKWARD)

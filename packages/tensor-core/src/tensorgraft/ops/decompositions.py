@@ -85,9 +85,9 @@ def _eig_frontend(op):
         w, v = table[A._device.type](a, False)
         L, V = wrap(w, A._device), wrap(v, A._device)
         if _gs.enabled and A._requires_grad:
-            attrs = {"L": L.detach(), "V": V.detach()}
-            Tensor._autograd.record(op, L, (A,), dict(attrs, part="values"), node_name="LinalgEigBackward0")
-            Tensor._autograd.record(op, V, (A,), dict(attrs, part="vectors"), node_name="LinalgEigBackward0")
+            # one node for both results, as PyTorch's (its formula reads them again under create_graph)
+            Tensor._autograd.record_multi(op, (L, V), (A,), {"L": L.detach(), "V": V.detach()},
+                                          node_name="LinalgEigBackward0")
         return EigResult(L, V)
     return eig
 

@@ -149,7 +149,7 @@ def _triangular_solve_frontend(op):
             if isinstance(b, np.ndarray) else b
         x = wrap(table[A._device.type](xp_b, a, upper, transpose, unitriangular), A._device)
         coef = wrap(a.copy(), A._device)
-        attrs = {"upper": upper, "transpose": transpose, "unitriangular": unitriangular, "X": x.detach()}
+        attrs = {"upper": upper, "transpose": transpose, "unitriangular": unitriangular}
         _record(op, x, (input, A), dict(attrs, part="solution"), "TriangularSolveBackward0")
         _record(op, coef, (input, A), dict(attrs, part="coefficient"), "TriangularSolveBackward0")
         return TriangularSolveResult(x, coef)

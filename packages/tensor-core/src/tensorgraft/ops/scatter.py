@@ -3,6 +3,7 @@
 
 Each is an out-of-place op with PyTorch's node (``SelectScatterBackward0``, ``PutBackward0``,
 ``IndexReduceBackward0``...); ``put_`` and ``index_reduce_`` are their in-place variants.
+``delayed_error`` marks a gradient of theirs whose own derivative PyTorch refuses (its ``Error`` node).
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import warnings
 
 import numpy as np
 
+from ..grad_mode import state as _grad_state
 from ..memory_layout import strided_view
 from ..tensor import Tensor, wrap
 from . import _frontend as F
@@ -359,3 +361,23 @@ def _np_index_reduce(a, d, idx, src, reduce, include_self=True):
 defop("index_reduce", kernel=_index_reduce_kernel, frontend=_index_reduce_frontend, inplace="index_reduce_",
       formula_of="scatter_reduce", node="IndexReduceBackward0", nondiff_inputs=(1,), samples=_index_reduce_samples,
       reference=_np_index_reduce)
+
+
+# --------------------------------------------------------------------------- a derivative PyTorch refuses
+def _delayed_error_frontend(op):
+    def _delayed_error(t, message):
+        out = wrap(t._data, t._device)  # the same values: only the node differs
+        if t._requires_grad and _grad_state.enabled:
+            Tensor._autograd.record(op, out, (t,), {"message": message})
+        return out
+    return _delayed_error
+
+
+_delayed_error_op = defop("_delayed_error", frontend=_delayed_error_frontend, method=False, public=False)
+
+
+def delayed_error(t, message):
+    """``t``'s values on a node named ``Error`` whose backward raises ``message`` (PyTorch's
+    DelayedError): a first derivative, built under ``create_graph``, that PyTorch computes but does
+    not differentiate again (scatter_reduce's ``prod`` with several zeros at one position)."""
+    return _delayed_error_op.frontend(t, message)

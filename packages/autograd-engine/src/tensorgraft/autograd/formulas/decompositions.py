@@ -136,30 +136,43 @@ def lu_unpack(node, g):
     return (tg.cat([t, tg.zeros(*t.shape[:-2], m - k, n, dtype=g.dtype, device=g.device)], -2) if m > k else t,)
 
 
-@formula("linalg_eig", saves=())
-def eig(node, g):
-    """PyTorch's ``linalg_eig_backward``: gA = V^{-H} (diag(gL) + (V^H gV - V^H V diag(re(V^H gV))) / E*) V^H."""
+def _deriving_tangent() -> bool:
+    """Whether forward AD is deriving a tangent from this backward (its double vjp hands in an
+    arbitrary cotangent, on which the gauge check below would fail for no fault of the program)."""
+    from tensorgraft.autograd.forward_ad import _tangents
+    return _tangents.deriving_tangent > 0
+
+
+@formula("linalg_eig", saves=(), multi_output=True)
+def eig(node, grads):
+    """PyTorch's ``linalg_eig_backward``: gA = V^{-H} (diag(gL) + (V^H gV - V^H V diag(re(V^H gV))) / E*) V^H.
+    One node for both outputs, as PyTorch's: with create_graph L and V are read as this node's
+    outputs, so a second derivative comes back here with both their gradients at once (the phase
+    check holds for the sum, not for either part)."""
     tg = _tg()
     a = node.attrs
+    g_values, g_vectors = grads
     L, V = a["L"], a["V"]
-    n = L.shape[-1]
-    Lc = L.conj()
-    E = Lc.unsqueeze(-2) - Lc.unsqueeze(-1)
-    eye = tg.eye(n, dtype=E.dtype, device=E.device)
-    E = E * (1 - eye) + eye
+    if tg.is_grad_enabled():
+        L, V = node.output_alias(L, 0), node.output_alias(V, 1)
     VH = _mH(V)
-    if a["part"] == "values":
-        gA = g.diag_embed()
-    else:
-        VhgV = VH.matmul(g)
+    gA = None
+    if g_vectors is not None:
+        n = L.shape[-1]
+        Lc = L.conj()
+        E = Lc.unsqueeze(-2) - Lc.unsqueeze(-1)
+        eye = tg.eye(n, dtype=E.dtype, device=E.device)
+        E = E * (1 - eye) + eye
+        VhgV = VH.matmul(g_vectors)
         diag = VhgV.diagonal(0, -2, -1)
-        if not tg.allclose(diag.imag, tg.zeros_like(diag.imag), rtol=1e-2, atol=1e-2):
+        if not _deriving_tangent() and not tg.allclose(diag.imag, tg.zeros_like(diag.imag), rtol=1e-2, atol=1e-2):
             raise RuntimeError("linalg_eig_backward: The eigenvectors in the complex case are specified up to "
                                "multiplication by e^{i phi}. The specified loss function depends on this quantity, "
                                "so it is ill-defined.")
         VhgV = VhgV - VH.matmul(V * diag.real.unsqueeze(-2).to(V.dtype))
-        gA = VhgV / E
-        gA = gA * (1 - eye)
+        gA = VhgV / E * (1 - eye)
+    if g_values is not None:
+        gA = g_values.diag_embed() if gA is None else gA + g_values.diag_embed()
     gA = tg.linalg.solve(VH, gA.matmul(VH))
     if not node.in_meta[0][1].kind == "c":
         gA = gA.real
@@ -178,7 +191,7 @@ def matrix_exp(node, g):
     return (tg.linalg.matrix_exp(meta)[..., :n, n:],)
 
 
-@formula("triangular_solve", saves=(1,))
+@formula("triangular_solve", saves=(1,), saves_output=True)
 def triangular_solve(node, g):
     tg = _tg()
     a = node.attrs
@@ -187,7 +200,7 @@ def triangular_solve(node, g):
     if a["part"] == "coefficient":
         return None, (g if need_a else None)
     upper, tr, unit = a["upper"], a["transpose"], a["unitriangular"]
-    X = a["X"]
+    X = node.output  # (the solution with its history: a second derivative follows it to b and A)
     gb = tg.triangular_solve(g, A.conj() if A.is_complex() else A, upper, not tr, unit).solution
     ga = None
     if need_a:
@@ -225,8 +238,8 @@ def addr(node, g):
     _, v1, v2 = node.inputs
     beta, alpha = node.attrs["beta"], node.attrs["alpha"]
     need_in, need_1, need_2 = node.needs_input_grad
-    gi = (g * beta if beta != 1 else g) if need_in else None
-    ga = g * alpha if alpha != 1 else g
+    gi = (g * beta.conjugate() if beta != 1 else g) if need_in else None  # (a complex scale: conjugated)
+    ga = g * alpha.conjugate() if alpha != 1 else g
     g1 = ga.mv(v2.conj() if v2.is_complex() else v2) if need_1 else None
     g2 = ga.t().mv(v1.conj() if v1.is_complex() else v1) if need_2 else None
     return gi, g1, g2

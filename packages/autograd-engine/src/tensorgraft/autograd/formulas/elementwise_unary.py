@@ -112,7 +112,12 @@ def _complex_pole(r, x, d):
     (c10::complex division by zero), where dividing by 0 gives inf here; real ones stay inf."""
     if x._data.dtype.kind != "c":
         return r
-    return tg.where(d == 0, r * float("nan"), r)
+    pole = d == 0
+    if not bool(pole.any()):
+        return r
+    # NaN multiplies the poles only: where(pole, r * nan, r) would send NaN back to every element
+    # of r in a second derivative (the unselected branch's gradient is 0 * nan)
+    return r * tg.where(pole, float("nan"), 1.0)
 
 
 @formula("asin", batched=True)

@@ -389,7 +389,7 @@ def scatter_reduce(node, g):
     elif reduce in ("amax", "amin"):
         gx, gs = _extremum_grads(g, x, index, src_c, node.output, d)
     elif reduce == "prod":
-        gx, gs = _product_grads(g, x, index, src_c, d, include_self)
+        gx, gs = _product_grads(node, g, x, index, src_c, d, include_self)
     else:
         # the forward also takes the legacy names "max"/"min" (as PyTorch's does), but PyTorch's
         # backward knows the five scatter_reduce names only
@@ -412,23 +412,27 @@ def _extremum_grads(g, x, index, src, out, d):
     return tg.where(x_is, share, zero), tg.where(s_is, share.gather(d, index), zero)
 
 
-def _product_grads(g, x, index, src, d, include_self):
-    """prod: each factor's gradient is ``g`` times the product of the other factors of its group,
-    computed without dividing by zero: with no zero in the group it is the product over the
-    factor; with one zero, the product of the nonzero factors for the zero and 0 for the rest;
-    with more, 0 for all."""
+def _product_grads(node, g, x, index, src, d, include_self):
+    """prod, as PyTorch's scatter_reduce_backward writes it (so its second derivatives are PyTorch's
+    too): ``input``'s gradient is ``g`` times the group's product with ``input``'s zeros read as 1,
+    over ``input`` (so read); a ``src`` factor's is ``g`` times the product of the others — directly
+    for the only zero of its group, by division otherwise. With more than one zero of ``src`` in a
+    group the gradient exists but PyTorch gives it no derivative (its ``Error`` node)."""
     tg = _tg()
-    x_zero, s_zero = x == 0, src == 0
-    zeros = tg.zeros(x.shape, dtype=g.dtype, device=g.device)
-    n_zero = (x_zero.to(g.dtype) if include_self else zeros).scatter_add(d, index, s_zero.to(g.dtype))
-    nonzero_prod = x.masked_fill(x_zero, 1).scatter_reduce(d, index, src.masked_fill(s_zero, 1), "prod",
-                                                           include_self=include_self)
-
-    def others(f, f_zero, n, p):
-        none = tg.zeros((), dtype=g.dtype, device=g.device)
-        return tg.where(f_zero, tg.where(n == 1, p, none), tg.where(n == 0, p / f.masked_fill(f_zero, 1), none))
-    gx = g * others(x, x_zero, n_zero, nonzero_prod)
-    gs = g.gather(d, index) * others(src, s_zero, n_zero.gather(d, index), nonzero_prod.gather(d, index))
+    masked_self = x.masked_fill(x == 0, 1)
+    gx = g * masked_self.scatter_reduce(d, index, src, "prod", include_self=include_self) / masked_self
+    src_zero = src == 0
+    src_num_zeros = tg.zeros_like(x).scatter_add(d, index, src_zero.to(x.dtype)).gather(d, index)
+    single_zero = src_zero & (src_num_zeros == 1)
+    masked_src_result = x.scatter_reduce(d, index, src.masked_fill(single_zero, 1), "prod", include_self=include_self)
+    gs = tg.where(single_zero, (g * masked_src_result).gather(d, index),
+                  (g * node.output).gather(d, index) / src.masked_fill(src_zero, 1))
+    if gs.requires_grad and bool((src_num_zeros > 1).any()):
+        from tensorgraft.ops.scatter import delayed_error
+        op, of = ("index_reduce", "source") if type(node).__name__ == "IndexReduceBackward0" else ("scatter_reduce",
+                                                                                                 "src")
+        gs = delayed_error(gs, f"{op}(): Double backward is unsupported for {of} when >1 zeros in {of} are "
+                               "scattered to the same position in self")
     return gx, gs
 
 

@@ -165,9 +165,9 @@ def addmm(node, g):
     beta, alpha = node.attrs["beta"], node.attrs["alpha"]
     need_in, need_1, need_2 = node.needs_input_grad
     name = type(node).__name__
-    gi = (g * beta if beta != 1 else g) if need_in else None
+    gi = (g * beta.conjugate() if beta != 1 else g) if need_in else None  # (a complex scale: conjugated)
     g1 = g2 = None
-    ga = g * alpha if alpha != 1 else g
+    ga = g * alpha.conjugate() if alpha != 1 else g
     if name.startswith("Addmv"):
         g1 = ga.reshape(-1, 1) * _c(m2) if need_1 else None
         g2 = _mH(m1).mv(ga) if need_2 else None
@@ -243,8 +243,8 @@ def _addmm_batched(node, g):
     inp, m1, m2 = node.inputs
     beta, alpha = node.attrs["beta"], node.attrs["alpha"]
     need_in, need_1, need_2 = node.needs_input_grad
-    gi = (g * beta if beta != 1 else g) if need_in else None
-    ga = g * alpha if alpha != 1 else g
+    gi = (g * beta.conjugate() if beta != 1 else g) if need_in else None  # (a complex scale: conjugated)
+    ga = g * alpha.conjugate() if alpha != 1 else g
     if type(node).__name__.startswith("Addbmm"):  # the batch of matrices was summed: broadcast back
         ga = ga.unsqueeze(1)
     g1, g2 = _matmul_grads_batched(m1, m2, ga, need_1, need_2, _nd(node, 1), _nd(node, 2))
@@ -301,7 +301,7 @@ def cross(node, g):
     d = node.attrs["dim"]
     need_a, need_b = node.needs_input_grad
     lc = tg.linalg.cross
-    return (lc(b, g, dim=d) if need_a else None), (lc(g, a, dim=d) if need_b else None)
+    return (lc(_c(b), g, dim=d) if need_a else None), (lc(g, _c(a), dim=d) if need_b else None)
 
 
 @formula("trace", saves=())

@@ -174,9 +174,11 @@ def prod(node, g):
     # zeros present: the product of all the other elements, from exclusive cumulative products
     # (differentiable, so double backward is right at zeros too)
     if dim is None:
-        if int(zeros.sum()) > 1:  # every "other" product holds a zero: PyTorch's zeros, NaNs or not
+        if int(zeros.sum()) > 1 and not _tg().is_grad_enabled():
+            # every "other" product holds a zero: PyTorch's zeros, NaNs or not — but only when no
+            # graph is built, since their second derivative (a product leaving out two zeros) is not zero
             return (_tg().zeros_like(x),)
-        return (ge * _cj(_prod_others(x.reshape(-1), 0).reshape(shape)),)
+        return ((g * _cj(_prod_others(x.reshape(-1), 0))).reshape(shape),)  # ViewBackward0 on top, as PyTorch
     return (ge * _cj(_prod_others(x, dim)),)
 
 

@@ -31,3 +31,8 @@ def put(node, g):
     if need_src:
         g_src = g.take(index).reshape(src_shape)
     return g_in, None, g_src
+
+
+@formula("_delayed_error", saves=(), node="Error")
+def delayed_error(node, g):
+    raise RuntimeError(node.attrs["message"])

@@ -250,13 +250,28 @@ def _tangents_by_shadow(func, args, kwargs, duals, result, rng):
 
 
 def _view_of_dual(func, args, kwargs, duals, result):
-    """A view of a dual tensor: its tangent is the same view of the tangent (views are linear)."""
-    tangent = duals[id(args[0])][1]
-    viewed = func(tangent, *args[1:], **kwargs)
+    """A view of a dual tensor: its tangent is the same view of the tangent (views are linear). Every
+    tensor argument is replaced — a dual one by its tangent, another floating one by zeros — so a
+    view op of several tensors (``broadcast_tensors``, ``meshgrid``) gives each output its own
+    operand's tangent, not a view of that operand's values."""
+    viewed = func(*_tangent_arguments(args, duals), **_tangent_arguments(kwargs, duals))
     for o, t in zip(_flat(result), _flat(viewed)):
         if _differentiable(o) and t is not None and tuple(t.shape) == tuple(o.shape):
             set_tangent(o, t)
     return result
+
+
+def _tangent_arguments(value, duals):
+    if isinstance(value, Tensor):
+        entry = duals.get(id(value))
+        if entry is not None:
+            return entry[1]
+        return tg.zeros_like(value) if _differentiable(value) else value
+    if isinstance(value, dict):
+        return {k: _tangent_arguments(v, duals) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+        return type(value)(_tangent_arguments(v, duals) for v in value)
+    return value
 
 
 def _inplace(func, args, kwargs, duals):
@@ -423,6 +438,7 @@ def _shadow_tangents(func, args, kwargs, duals, inplace_target=None):
         # ``u -> J^T u`` is linear, so where ``u`` sits does not matter: ones rather than zeros, as
         # some backward formulas compute with ``log|u|`` (logcumsumexp's) and are NaN at 0
         cotangents = [tg.ones_like(shadow_outs[i], requires_grad=True) for i in positions]
+        _tangents.deriving_tangent += 1
         try:
             vjps = tg.autograd.grad([shadow_outs[i] for i in positions], [wrt[k] for k in keys], cotangents,
                                     create_graph=True, allow_unused=True)
@@ -431,6 +447,8 @@ def _shadow_tangents(func, args, kwargs, duals, inplace_target=None):
             if refusal is None:
                 raise
             raise refusal from None
+        finally:
+            _tangents.deriving_tangent -= 1
         pairs = [(g, duals[k][1]) for g, k in zip(vjps, keys) if g is not None and g.requires_grad]
         keep_graph = False
         if pairs:

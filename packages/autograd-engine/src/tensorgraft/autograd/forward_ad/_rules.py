@@ -43,6 +43,17 @@ def _linear(func, args, kwargs, out, tangent, o):
     return func(tangent(args[0]), *args[1:], **kwargs)
 
 
+def _linear_given_indices(func, args, kwargs, out, tangent, o):
+    """An op linear in its first argument whose other tensors are integer indices (``max_unpool``:
+    where a duplicated index lets one value win, its tangent wins with it — a double vjp would sum
+    them): the op applied to the tangent."""
+    if not args or tangent(args[0]) is None:
+        return None
+    if any(isinstance(v, Tensor) and (tangent(v) is not None or _floating(v)) for v in (*args[1:], *kwargs.values())):
+        return None
+    return func(tangent(args[0]), *args[1:], **kwargs)
+
+
 def _add(sign):
     def rule(func, args, kwargs, out, tangent, o):
         if len(args) != 2 or set(kwargs) - {"alpha"}:
@@ -144,9 +155,14 @@ RULES = {
     "reciprocal": _unary(lambda o, x, y: o.neg(o.mul(y, y))),
     "square": _unary(lambda o, x, y: o.mul(x, 2)),
     "relu": _unary(lambda o, x, y: o.to(o.gt(x, 0), o.dtype(x))),
+    # (hardsigmoid's backward has no derivative, as in PyTorch: the double vjp cannot serve)
+    "hardsigmoid": _unary(lambda o, x, y: o.mul(o.to(o.gt(x, -3), o.dtype(x)),
+                                                o.mul(o.to(o.gt(o.neg(x), -3), o.dtype(x)), 1 / 6))),
     "erf": _unary(lambda o, x, y: o.mul(o.exp(o.neg(o.mul(x, x))), _ERF_SCALE)),
     "neg": _linear, "negative": _linear, "__neg__": _linear,
     "sum": _linear, "mean": _linear,
+    "max_unpool1d": _linear_given_indices, "max_unpool2d": _linear_given_indices,
+    "max_unpool3d": _linear_given_indices,
     "add": _add(1), "__add__": _add(1), "__radd__": _add(1),
     "sub": _add(-1), "subtract": _add(-1), "__sub__": _add(-1),
     "mul": _mul, "multiply": _mul, "__mul__": _mul, "__rmul__": _mul,

@@ -29,6 +29,10 @@ class Level:
 
 
 current: Level | None = None
+# > 0 while a tangent is derived by a double vjp (``_propagation._shadow_tangents``): the backward
+# formulas then see an arbitrary cotangent, not a loss's gradient, and a check on the cotangent
+# (eig's eigenvector gauge) does not apply
+deriving_tangent = 0
 
 
 def tangent_of(t):

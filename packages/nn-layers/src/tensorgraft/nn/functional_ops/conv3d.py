@@ -415,8 +415,9 @@ def conv_transpose_grads(node, g, ops):
 def weight_grads(node, gw, ops):
     conv, conv_t, weight = ops
     (x, g), args, (nx, ng) = _node_parts(node, 2)
-    gx = conv_t(g, gw, None, *args, x.shape[2:], node_name=BB) if nx else None
-    gg = _conv_to(conv, x, gw, args, g.shape[2:]) if ng else None
+    # (the weight op is bilinear in (input, grad_output): each gradient takes the other's conjugate)
+    gx = conv_t(conj_factor(g), gw, None, *args, x.shape[2:], node_name=BB) if nx else None
+    gg = _conv_to(conv, conj_factor(x), gw, args, g.shape[2:]) if ng else None
     return none_for_also(node, (gx, gg))
 
 

@@ -8,8 +8,9 @@ coordinate (clip / reflect, with the derivative of each step as a multiplier), t
 2**d corners (4x4 taps for bicubic) - all at once over every output point with advanced indexing,
 never a loop over pixels. The input gradient is one ``bincount`` scatter-add of the weighted output
 gradient over the same taps (CuPy has it, no atomics needed), the grid gradient the taps' values
-times the weights' derivatives. Gradients are first order only (the formula works on arrays); under
-``create_graph=True`` they carry a node that raises at a second backward, never a silent zero.
+times the weights' derivatives. Under ``create_graph=True`` those gradients carry a
+``GridSampler2DBackwardBackward0`` node whose formula differentiates the same backward written with
+tensorgraft ops (``_composite_backward``), so every higher derivative exists, as in PyTorch.
 
 ``affine_grid`` is ``base_grid @ theta^T`` (``AffineGridGeneratorBackward0``); its formula is written
 with tensorgraft ops, so it differentiates again.
@@ -272,10 +273,91 @@ def _grid_sampler_backward(grad, input, grid, mode, padding, align, need_x=True,
 _GS_BACKWARD = nnop("grid_sampler_backward", _gs_backward_kernel, _grid_sampler_backward)
 
 
+# ------------------------------------------------------------------ second and higher derivatives
+def _tensor_taps(xp, grid_t, sizes, mode, padding, align):
+    """``_taps`` with each tap's weight and its derivatives in the grid as tensorgraft tensors of
+    ``grid_t`` (N, M, d), so autograd differentiates them again, to any order. Tap positions and the
+    piecewise-constant slopes of unnormalising/padding come from the arrays; each fraction is
+    affine in its grid component there (``value + slope * (grid - grid's value)``)."""
+    dev, garr = grid_t._device, grid_t._data
+    nd = len(sizes)
+    comps_a = [garr[..., nd - 1 - k] for k in range(nd)]
+    comps_t = [grid_t[..., nd - 1 - k] for k in range(nd)]
+    strides = [math.prod(sizes[k + 1:]) for k in range(nd)]
+
+    def const(v):
+        return wrap(xp.asarray(v, dtype=garr.dtype), dev)
+
+    def affine(k, slope, value):
+        return comps_t[k] * const(slope) + const(value - slope * comps_a[k])
+    if mode == 1:  # nearest: the output is flat in the grid
+        cs = [_source(xp, c, s, padding, align)[0] for c, s in zip(comps_a, sizes)]
+        yield _flat(xp, [xp.rint(c) for c in cs], sizes, strides) + (None, None)
+        return
+    if mode == 2:
+        cs, ms = zip(*(_unnormalize(c, s, align) for c, s in zip(comps_a, sizes)))
+        fl = [xp.floor(c) for c in cs]
+        co, dco = zip(*(_cubic(xp, affine(k, ms[k], cs[k] - fl[k])) for k in range(nd)))
+        for i, j in itertools.product(range(4), repeat=2):
+            pos = [_pad_coord(xp, f + (t - 1), s, padding, align)[0] for f, t, s in zip(fl, (i, j), sizes)]
+            dw = [dco[0][i] * co[1][j] * const(ms[0]), co[0][i] * dco[1][j] * const(ms[1])]
+            yield _flat(xp, pos, sizes, strides) + (co[0][i] * co[1][j], dw)
+        return
+    cs, ms = zip(*(_source(xp, c, s, padding, align) for c, s in zip(comps_a, sizes)))
+    fl = [xp.floor(c) for c in cs]
+    frs = [affine(k, ms[k], cs[k] - fl[k]) for k in range(nd)]
+    for corner in itertools.product((0, 1), repeat=nd):
+        ws = [frs[k] if b else 1 - frs[k] for k, b in enumerate(corner)]
+        dw = [math.prod([ws[j] for j in range(nd) if j != k], start=const(ms[k] if b else -ms[k]))
+              for k, b in enumerate(corner)]
+        yield _flat(xp, [f + b for f, b in zip(fl, corner)], sizes, strides) + (math.prod(ws[1:], start=ws[0]), dw)
+
+
+def _composite_backward(go, x, grid, mode, padding, align):
+    """grid_sample's two gradients written with tensorgraft ops (index_add / index_select over the
+    taps): the same values as ``_gs_backward_kernel``, differentiable in ``go``, ``x`` and ``grid``."""
+    import tensorgraft
+    xp = get_backend(x._device).xp
+    N, C = x.shape[:2]
+    sizes = tuple(x.shape[2:])
+    nd, P, M = len(sizes), math.prod(sizes), math.prod(grid.shape[1:-1])
+    gof = go.reshape(N, C, M).transpose(1, 2)  # (N, M, C)
+    x_rows = x.reshape(N, C, P).transpose(1, 2).reshape(N * P, C)
+    first = xp.arange(N)[:, None] * P
+    gx = x_rows.new_zeros((N * P, C))
+    gg = [None] * nd
+    for lin, ok, w, dw in _tensor_taps(xp, grid.reshape(N, M, nd), sizes, mode, padding, align):
+        index = wrap((first + lin).reshape(-1), x._device)
+        weighted = gof * wrap(ok.astype(x._data.dtype)[..., None], x._device)
+        gx = gx.index_add(0, index, (weighted if w is None else weighted * w[..., None]).reshape(N * M, C))
+        if dw is not None:
+            along = (x_rows.index_select(0, index).reshape(N, M, C) * weighted).sum(2)
+            gg = [along * d if acc is None else acc + along * d for acc, d in zip(gg, dw)]
+    rx = gx.reshape(N, P, C).transpose(1, 2).reshape(x.shape)
+    rg = grid.new_zeros(grid.shape) if gg[0] is None else tensorgraft.stack(gg[::-1], -1).reshape(grid.shape)
+    return rx, rg
+
+
 @formula("grid_sampler_backward")
 def _gs_backward_grad(node, g):
-    # Not written yet: say so at the second backward rather than give a silent zero
-    raise NotImplementedError(f"the derivative for 'grid_sampler_{node.attrs['rank']}d_backward' is not implemented.")
+    """GridSampler{2,3}DBackwardBackward0: the backward differentiated, by autograd over
+    ``_composite_backward`` (so a third derivative follows from a second backward with
+    ``create_graph=True``, as in PyTorch, whose double backward is composite too)."""
+    import tensorgraft
+    a = node.attrs
+    higher = tensorgraft.is_grad_enabled()  # this backward itself builds a graph
+    with tensorgraft.enable_grad():
+        # the local derivatives only: fresh nodes in front of the inputs (a view keeps their history for
+        # a higher derivative, but autograd.grad stops there instead of following, say, the
+        # incoming gradient's own dependence on x a second time)
+        ins = [t.view_as(t) if higher and need else t.detach().requires_grad_(need)
+               for t, need in zip(node.inputs, node.needs_input_grad)]
+        wrt = [t for t, need in zip(ins, node.needs_input_grad) if need]
+        out = _composite_backward(*ins, a["mode"], a["padding"], a["align"])[a["output"]]
+        if not out.requires_grad:  # nearest's grid gradient: constant zero
+            return (None,) * 3
+        grads = iter(tensorgraft.autograd.grad(out, wrt, g, create_graph=higher, allow_unused=True))
+    return tuple(next(grads) if need else None for need in node.needs_input_grad)
 
 
 @formula("grid_sampler")
@@ -287,9 +369,9 @@ def _gs_grad(node, g):
     if need_grid and rg is None:  # nearest: the output is flat in the grid
         rg = wrap(get_backend(g._device).xp.zeros(grid.shape, dtype=grid._data.dtype), g._device)
     if gs.enabled and (g._requires_grad or x._requires_grad or grid._requires_grad):  # create_graph=True
-        for r in (rx, rg):
+        for i, r in enumerate((rx, rg)):
             if r is not None:
-                record(_GS_BACKWARD, r, (g, x, grid), {"rank": x.ndim - 2},
+                record(_GS_BACKWARD, r, (g, x, grid), {**a, "output": i},
                        node_name=f"GridSampler{x.ndim - 2}DBackwardBackward0")
     return rx, rg
 

@@ -228,6 +228,11 @@ class _ChunkedReduced(Function):
     @staticmethod
     def backward(ctx, grad_output):
         g = grad_output._data
+        if ctx.allow_retain_graph and grad_output.requires_grad and _gs.enabled:
+            # create_graph: as PyTorch's, each gradient is its saved buffer (a constant) times the
+            # incoming gradient, so a second derivative reaches the incoming gradient only
+            gx, gW, gb = (None if a is None else wrap(a, ctx.device) * grad_output for a in ctx.grads)
+            return (gx, gW, None, gb) + (None,) * 10
         if ctx.allow_retain_graph:
             grads = tuple(None if a is None else a * g for a in ctx.grads)
         else:
