@@ -2,7 +2,8 @@
 ``nn`` module PyTorch describes, built from each sample's constructor arguments with PyTorch's
 weights copied in, gives PyTorch's outputs, state after the forward (running statistics) and
 gradients (inputs and every parameter, by name) in each dtype PyTorch tests it in on the CPU, in
-training and, where they differ, eval mode; and its error samples raise PyTorch's exceptions.
+training and, where they differ, eval mode, and PyTorch's second-order gradients in float64 and
+complex128; and its error samples raise PyTorch's exceptions.
 Differences listed below with their reason are expected; a listed one that no longer differs fails
 as stale, so the lists stay true.
 
@@ -56,6 +57,15 @@ def test_module_matches_pytorch(key, dtype, mode):
     judge_verdict(verdict, detail, _known(key, dtype, mode))
 
 
+@pytest.mark.parametrize("key, dtype, mode", [(k, d, m) for k, d, m in _cases()
+                                               if d in ("float64", "complex128") and INFOS[k].supports_gradgrad])
+def test_module_second_gradients_match_pytorch(key, dtype, mode):
+    """Second-order gradients (of the first ones, taken with create_graph=True) with respect to the
+    inputs, the parameters and the incoming gradient: what gradient penalties and MAML differentiate."""
+    verdict, detail = check_module(INFOS[key], dtype, training=mode == "train", max_samples=MAX_SAMPLES, order=2)
+    judge_verdict(verdict, detail, _known(key, dtype, mode))
+
+
 @pytest.mark.parametrize("key", sorted(k for k, i in INFOS.items() if i.module_error_inputs_func is not None))
 def test_module_errors_match_pytorch(key):
     verdict, detail = check_module_errors(INFOS[key], "float32")
@@ -83,6 +93,13 @@ def test_checker_sees_wrong_outputs_state_gradients_and_errors(monkeypatch):
                         lambda self, input: F.linear(input, self.weight * self.weight / self.weight.detach(), self.bias))
     verdict, detail = check_module(linear, "float64")
     assert verdict == "different" and detail.startswith("gradient of parameter 'weight'"), detail
+    # right values and first gradients, wrong second ones: (w - w.detach())**2 adds 2 to d2/dw2
+    monkeypatch.setattr(tensorgraft.nn.Linear, "forward",
+                        lambda self, input: F.linear(input, self.weight, self.bias)
+                        + ((self.weight - self.weight.detach()) ** 2).sum())
+    assert check_module(linear, "float64") == ("same", "")
+    verdict, detail = check_module(linear, "float64", order=2)
+    assert verdict == "different" and detail.startswith("second gradient of parameter 'weight'"), detail
     forward = tensorgraft.nn.BatchNorm1d.forward
 
     def drifting(self, input):

@@ -1,6 +1,7 @@
 """PyTorch's OpInfo database run on tensorgraft (``tensorgraft.testing.opinfo``): every operator's
-sample inputs give tensorgraft's outputs PyTorch's dtypes, shapes and values (five dtypes), and
-PyTorch's gradients (float64), except the differences listed below with their reason.
+sample inputs give tensorgraft's outputs PyTorch's dtypes, shapes and values (five dtypes),
+PyTorch's gradients, second-order gradients and forward-mode (dual tensor) tangents (float64 and
+complex128), except the differences listed below with their reason.
 
 A listed difference that no longer differs fails as stale, so the lists stay true."""
 from __future__ import annotations
@@ -13,11 +14,12 @@ pytest.importorskip("tensorgraft.nn")
 pytest.importorskip("tensorgraft.autograd")
 
 from tensorgraft.testing.opinfo import (  # noqa: E402
-    check_forward, check_gradients, judge_verdict, op_database, op_key,
+    check_forward, check_forward_ad, check_gradients, check_second_gradients, judge_verdict, op_database, op_key,
 )
 
 OPINFOS = {op_key(o): o for o in op_database()}
 FORWARD_DTYPES = ("float32", "float64", "int64", "bool", "complex64")
+GRADIENT_DTYPES = ("float64", "complex128")
 
 _PRIVATE = "a private ATen operator (torch.ops.aten / torch._*), not part of tensorgraft's API"
 _JITERATOR = "CUDA jiterator kernels: PyTorch's CUDA build only"
@@ -42,12 +44,45 @@ KNOWN = {
     ("special.bessel_y1", "float64"): "PyTorch's float64 bessel_y1 is off by ~3e-7 near its zeros; tensorgraft's "
                                       "(SciPy's Cephes) agrees with mpmath there",
 }
+_ISTFT_WINDOW_VIEW = ("PyTorch 2.13 gives this sample's complex window (a view, window[:8]) no gradient: its graph "
+                      "never reaches the view; tensorgraft's is the derivative, and matches PyTorch's for a leaf window")
+# (op key, dtype or "*") -> why the gradients differ
 KNOWN_GRADIENTS = {
-    **{k: v for (k, dtype), v in KNOWN.items() if dtype == "*"},
-    "as_strided_scatter": "PyTorch 2.13's gradient for input is wrong (it keeps the positions src overwrote; its "
-                          "own OpInfo marks this check an expected failure): tensorgraft's is the derivative",
-    "native_group_norm": "the mean and rstd outputs carry no gradient in tensorgraft (PyTorch's do, through "
-                         "NativeGroupNormBackward0)",
+    **{(k, "*"): v for (k, dtype), v in KNOWN.items() if dtype == "*"},
+    ("as_strided_scatter", "*"): "PyTorch 2.13's gradient for input is wrong (it keeps the positions src overwrote; "
+                                 "its own OpInfo marks this check an expected failure): tensorgraft's is the derivative",
+    ("native_group_norm", "*"): "the mean and rstd outputs carry no gradient in tensorgraft (PyTorch's do, through "
+                                "NativeGroupNormBackward0)",
+    ("istft", "complex128"): _ISTFT_WINDOW_VIEW,
+}
+# (op key, dtype or "*") -> why the second-order gradients differ
+KNOWN_SECOND_GRADIENTS = {
+    **KNOWN_GRADIENTS,
+    ("to_sparse", "*"): "tensorgraft's sparse COO gradients are first order: create_graph=True through a sparse op "
+                        "raises NotImplementedError (PyTorch differentiates them again)",
+    ("cov", "complex128"): "float32 aweights: their second gradient is float32 rounding noise around an exact 0 "
+                           "(a cancellation of terms near 40) in both libraries, of the same size, not the same bits",
+}
+
+
+_NORM_AT_ZERO = ("forward AD at a zero (or empty) vector, p not 1 or 2: tensorgraft derives tangents from the backward "
+                 "formula differentiated again (the double vjp), which is NaN there in both libraries; PyTorch's "
+                 "separate forward formula masks it to 0")
+# (op key, dtype or "*") -> why the forward-mode tangents differ
+KNOWN_FORWARD_AD = {
+    **{k: v for k, v in KNOWN_GRADIENTS.items() if k[0] not in ("as_strided_scatter", "istft")},
+    ("cholesky_inverse", "*"): "PyTorch's forward formula is off by ~1e-5 here; tensorgraft's tangent agrees with "
+                               "central finite differences of the forward to ~1e-9",
+    ("logcumsumexp", "float64"): "PyTorch's forward formula loses ~2e-6 to cancellation; tensorgraft's tangent agrees "
+                                 "with a direct float64 softmax-weighted sum to 1e-12",
+    ("logcumsumexp", "complex128"): "PyTorch's complex forward formula gives NaN+NaNj everywhere on this sample",
+    ("cov", "*"): KNOWN_SECOND_GRADIENTS[("cov", "complex128")],
+    ("nn.functional.max_unpool2d", "float64"): "duplicate indices (overlapping pooling windows): PyTorch's CPU kernel "
+                                               "keeps an arbitrary one of the values written to a position (not the "
+                                               "first nor the last; documented as undefined) and its tangent with it; "
+                                               "the values are equal, the tangents are each library's kept one",
+    ("linalg.norm", "*"): _NORM_AT_ZERO,
+    ("linalg.norm.subgradients_at_zero", "*"): _NORM_AT_ZERO,
 }
 
 
@@ -62,7 +97,39 @@ def test_outputs_match_pytorch(key, dtype):
     judge_verdict(verdict, detail, KNOWN.get((key, dtype), KNOWN.get((key, "*"))))
 
 
-@pytest.mark.parametrize("key, dtype", [(k, d) for k, d in _cases(("float64",)) if OPINFOS[k].supports_autograd])
+def _known(table, key, dtype):
+    return table.get((key, dtype), table.get((key, "*")))
+
+
+@pytest.mark.parametrize("key, dtype", [(k, d) for k, d in _cases(GRADIENT_DTYPES) if OPINFOS[k].supports_autograd])
 def test_gradients_match_pytorch(key, dtype):
     verdict, detail = check_gradients(OPINFOS[key], dtype)
-    judge_verdict(verdict, detail, KNOWN_GRADIENTS.get(key))
+    judge_verdict(verdict, detail, _known(KNOWN_GRADIENTS, key, dtype))
+
+
+@pytest.mark.parametrize("key, dtype", [(k, d) for k, d in _cases(GRADIENT_DTYPES) if OPINFOS[k].supports_gradgrad])
+def test_second_gradients_match_pytorch(key, dtype):
+    """Gradients of a projection of the first gradients (taken with create_graph=True) with respect
+    to the inputs and to the incoming gradient: what gradient penalties, MAML and Hessians use."""
+    verdict, detail = check_second_gradients(OPINFOS[key], dtype)
+    judge_verdict(verdict, detail, _known(KNOWN_SECOND_GRADIENTS, key, dtype))
+
+
+@pytest.mark.parametrize("key, dtype", [(k, d) for k, d in _cases(GRADIENT_DTYPES) if OPINFOS[k].supports_forward_ad])
+def test_forward_ad_tangents_match_pytorch(key, dtype):
+    """Dual tensors (autograd.forward_ad): the Jacobian-vector products jvp/jacfwd/hessian build on."""
+    verdict, detail = check_forward_ad(OPINFOS[key], dtype)
+    judge_verdict(verdict, detail, _known(KNOWN_FORWARD_AD, key, dtype))
+
+
+def test_checker_sees_a_wrong_second_derivative(monkeypatch):
+    """The checker itself: sin + (x - x.detach())**2 has sin's values and first derivative, but a
+    second derivative 2 larger — only the second-order check reports it."""
+    import tensorgraft
+    sin = tensorgraft.sin
+    monkeypatch.setattr(tensorgraft, "sin", lambda x, *args, **kwargs: sin(x, *args, **kwargs) + (x - x.detach()) ** 2)
+    opinfo = OPINFOS["sin"]
+    assert check_forward(opinfo, "float64") == ("same", "")
+    assert check_gradients(opinfo, "float64") == ("same", "")
+    verdict, detail = check_second_gradients(opinfo, "float64")
+    assert verdict == "different" and detail.startswith("second gradient with respect to input 0"), detail

@@ -35,6 +35,7 @@ from tensorgraft.testing.opinfo import (
     _differentiable,
     _leaves,
     _projection,
+    _second_order,
     to_tensorgraft,
 )
 
@@ -136,7 +137,16 @@ def _failure(exc, where, desc):
     return ("different", f"{where}: {type(exc).__name__}: {text} ({desc})")
 
 
-def _torch_side(info, sample, dtype, training, state=None):
+def _gradients(lib, outs, wrt, order):
+    """First gradients of a fixed projection of ``outs`` (one per tensor of ``wrt``), or with
+    ``order=2`` second gradients (``opinfo._second_order``: one per tensor of ``wrt``, then one per
+    output for its incoming gradient)."""
+    if order == 2:
+        return _second_order(lib, outs, wrt)
+    return lib.autograd.grad(_projection(outs, lib), wrt, allow_unused=True)
+
+
+def _torch_side(info, sample, dtype, training, state=None, order=1):
     """PyTorch's module, state before and after the forward, outputs, and gradients by label (None:
     PyTorch refuses). With ``state``, the module gets it and the floating inputs are cast to ``dtype``
     (the float64 referee of a float32 check)."""
@@ -172,8 +182,8 @@ def _torch_side(info, sample, dtype, training, state=None):
     outs = _differentiable(out, torch)
     if outs and (inputs or params):
         try:
-            found = torch.autograd.grad(_projection(outs, torch), [*inputs, *params.values()], allow_unused=True)
-            grads = dict(zip(_grad_labels(len(inputs), params), found))
+            found = _gradients(torch, outs, [*inputs, *params.values()], order)
+            grads = dict(zip(_grad_labels(len(inputs), params, len(outs) if order == 2 else 0), found))
         except Exception:  # noqa: BLE001 - e.g. an output that does not depend on anything differentiable
             grads = None
     return module, before, out, grads, len(inputs), list(params)
@@ -189,8 +199,9 @@ def _mapped(value, kind, fn):
     return value
 
 
-def _grad_labels(n_inputs, names):
-    return [f"input {i}" for i in range(n_inputs)] + [f"parameter {n!r}" for n in names]
+def _grad_labels(n_inputs, names, n_incoming=0):
+    return ([f"input {i}" for i in range(n_inputs)] + [f"parameter {n!r}" for n in names]
+            + [f"the incoming gradient of output {i}" for i in range(n_incoming)])
 
 
 def _error(value, truth):
@@ -236,7 +247,7 @@ class _Referee:
         return _error(actual, truth) <= 4 * _error(expected, truth) + 1e-5 + 1e-4 * scale
 
 
-def _check_sample(info, sample, dtype_name, training, records, values):
+def _check_sample(info, sample, dtype_name, training, records, values, order=1):
     """None when the sample agrees, a ("different", what) verdict otherwise, "skip" when it cannot run."""
     import torch
 
@@ -250,11 +261,11 @@ def _check_sample(info, sample, dtype_name, training, records, values):
         fargs, fkwargs = _converted((fwd.args, fwd.kwargs), records, {})
     except Unconvertible:
         return "skip"
-    theirs = _torch_side(info, sample, getattr(torch, dtype_name), training)
+    theirs = _torch_side(info, sample, getattr(torch, dtype_name), training, order=order)
     if theirs is None:
         return "skip"
     module, state, expected, grads, n_inputs, names = theirs
-    referee = _Referee(info, sample, training, state) if dtype_name in _REFEREED and values else None
+    referee = _Referee(info, sample, training, state) if dtype_name in _REFEREED and values and order == 1 else None
 
     def differs(label, e, a):
         why = _compare(e, a, values)
@@ -300,27 +311,37 @@ def _check_sample(info, sample, dtype_name, training, records, values):
         outs = _differentiable(actual, tensorgraft)
         if not outs:
             return ("different", f"no differentiable output, PyTorch has one ({desc})")
-        ours = tensorgraft.autograd.grad(_projection(outs, tensorgraft), [*ours_in, *(params[n] for n in names)],
-                                         allow_unused=True)
+        if order == 2 and len(outs) != len(grads) - n_inputs - len(names):
+            return ("different", f"{len(outs)} differentiable outputs, PyTorch "
+                                 f"{len(grads) - n_inputs - len(names)} ({desc})")
+        ours = _gradients(tensorgraft, outs, [*ours_in, *(params[n] for n in names)], order)
     except Exception as exc:  # noqa: BLE001
-        return _failure(exc, "backward", desc)
-    for label, a, ref in zip(_grad_labels(n_inputs, names), ours, [*ours_in, *(params[n] for n in names)]):
+        return _failure(exc, "backward" if order == 1 else "second backward", desc)
+    refs = [*ours_in, *(params[n] for n in names), *(o.real if o.is_complex() else o for o in outs[:len(ours)])]
+    kind = "gradient" if order == 1 else "second gradient"
+    for label, a, ref in zip(_grad_labels(n_inputs, names, len(outs) if order == 2 else 0), ours, refs):
         e = grads[label]
         if e is None and a is None:
             continue
         e = torch.zeros(tuple(ref.shape), dtype=getattr(torch, dtype_name)) if e is None else e
         a = tensorgraft.zeros_like(ref) if a is None else a
-        verdict = differs(f"gradient of {label}", e, a)
+        verdict = differs(f"{kind} of {label}", e, a)
         if verdict:
             return verdict
     return None
 
 
-def check_module(info, dtype_name: str = "float32", training: bool = True, max_samples: int | None = None):
+def check_module(info, dtype_name: str = "float32", training: bool = True, max_samples: int | None = None,
+                 order: int = 1):
     """Every sample of the ModuleInfo ``info`` in ``dtype_name``, in training or eval mode, through
     both libraries: the verdict. ``max_samples`` keeps that many, evenly spaced (LinearCrossEntropyLoss
-    has ~850 samples, most modules under 50)."""
+    has ~850 samples, most modules under 50). ``order=2`` compares second-order gradients instead
+    (those of a projection of the first gradients, taken with ``create_graph=True``, with respect to
+    the inputs, the parameters and the incoming gradient) for the modules PyTorch marks
+    ``supports_gradgrad``."""
     import torch
+    if order == 2 and not info.supports_gradgrad:
+        return ("skipped", f"PyTorch does not support second-order gradients of {info.name}")
     dtype = getattr(torch, dtype_name)
     if dtype not in info.supported_dtypes("cpu"):
         return ("skipped", f"PyTorch's {info.name} is not tested in {dtype_name} on the CPU")
@@ -334,7 +355,7 @@ def check_module(info, dtype_name: str = "float32", training: bool = True, max_s
         samples = [samples[i * len(samples) // max_samples] for i in range(max_samples)]
     compared = 0
     for sample in samples:
-        verdict = _check_sample(info, sample, dtype_name, training, records, values)
+        verdict = _check_sample(info, sample, dtype_name, training, records, values, order)
         if verdict == "skip":
             continue
         compared += 1

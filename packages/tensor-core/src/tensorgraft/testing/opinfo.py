@@ -25,7 +25,7 @@ import types
 import numpy as np
 
 __all__ = ["op_database", "op_key", "tensorgraft_callable", "to_tensorgraft", "check_forward", "check_gradients",
-           "judge_verdict"]
+           "check_second_gradients", "check_forward_ad", "judge_verdict"]
 
 # ops whose values depend on random draws (or on uninitialised memory): dtype and shape are compared
 RANDOM_OPS = frozenset({
@@ -70,7 +70,9 @@ def _rebound(fn):
     names = dict(fn.__globals__)
     names.update(torch=tensorgraft, F=tensorgraft.nn.functional)
     closure = fn.__closure__ and tuple(types.CellType(_converted_or_same(c.cell_contents)) for c in fn.__closure__)
-    return types.FunctionType(fn.__code__, names, fn.__name__, fn.__defaults__, closure)
+    rebound = types.FunctionType(fn.__code__, names, fn.__name__, fn.__defaults__, closure)
+    rebound.__kwdefaults__ = fn.__kwdefaults__
+    return rebound
 
 
 def tensorgraft_callable(opinfo):
@@ -376,3 +378,171 @@ def check_gradients(opinfo, dtype_name: str = "float64"):
             if why:
                 return ("different", f"gradient {i}: {why} ({_describe(sample)})")
     return ("same", "") if compared else ("skipped", "no sample had a differentiable output in PyTorch")
+
+
+def _weights(outputs, lib, seed):
+    """Fixed random weights, one tensor per output (real for complex outputs), requiring grad."""
+    rng = np.random.default_rng(seed)
+    return [lib.from_numpy(rng.standard_normal(tuple(o.shape))).to(o.real.dtype if o.is_complex() else o.dtype)
+            .requires_grad_(True) for o in outputs]
+
+
+def _weighted_sum(tensors, weights):
+    """sum over the tensors of (real part * weight) + (imaginary part * weight reversed): one real scalar."""
+    total = None
+    for t, w in zip(tensors, weights):
+        term = (t.real * w).sum() + (t.imag * w.flip(tuple(range(w.dim())))).sum() if t.is_complex() else (t * w).sum()
+        total = term if total is None else total + term
+    return total
+
+
+def _second_order(lib, outs, inputs):
+    """Gradients of a projection of the first gradients — taken with ``create_graph`` — with respect
+    to the inputs and to the first projection's weights (the double backward of every input and of
+    the incoming gradient, what PyTorch's gradgradcheck covers)."""
+    weights = _weights(outs, lib, 1)
+    firsts = lib.autograd.grad(_weighted_sum(outs, weights), inputs, create_graph=True, allow_unused=True)
+    firsts = [lib.zeros_like(x) if g is None else g for g, x in zip(firsts, inputs)]
+    total = _weighted_sum(firsts, _weights([x.detach() for x in inputs], lib, 2))
+    if not total.requires_grad:  # no first gradient has a history: every second gradient is zero
+        return [None] * (len(inputs) + len(weights))
+    return lib.autograd.grad(total, [*inputs, *weights], allow_unused=True)
+
+
+def check_second_gradients(opinfo, dtype_name: str = "float64"):
+    """The second-order gradients (see :func:`_second_order`) of ``opinfo``'s outputs in both
+    libraries, for the operators PyTorch marks ``supports_gradgrad``: the verdict."""
+    import torch
+
+    import tensorgraft
+    if not opinfo.supports_gradgrad:
+        return ("skipped", f"PyTorch does not support second-order gradients of {opinfo.name}")
+    prepared = _prepared(opinfo, dtype_name, True)
+    if isinstance(prepared[0], str):
+        return prepared
+    ours, samples = prepared
+    compared = 0
+    for sample in samples:
+        converted = _converted(sample)
+        if converted is None:
+            continue
+        args, kwargs = converted
+        theirs_in = [t for t in _leaves((sample.input, *sample.args, *sample.kwargs.values()), [])
+                     if isinstance(t, torch.Tensor) and t.requires_grad]
+        ours_in = [t for t in _leaves((args, kwargs), []) if isinstance(t, tensorgraft.Tensor) and t.requires_grad]
+        if not theirs_in or len(theirs_in) != len(ours_in):
+            continue
+        try:
+            torch.manual_seed(0)
+            outs = _differentiable(_processed(sample, opinfo.op(sample.input, *sample.args, **sample.kwargs), False),
+                                   torch)
+            if not outs:
+                continue
+            expected = _second_order(torch, outs, theirs_in)
+        except Exception:  # noqa: BLE001 - a sample PyTorch itself refuses tells nothing
+            continue
+        compared += 1
+        try:
+            tensorgraft.manual_seed(0)
+            mine = _differentiable(_processed(sample, ours(*args, **kwargs), True), tensorgraft)
+            if len(mine) != len(outs):
+                return ("different", f"{len(mine)} differentiable outputs, PyTorch {len(outs)} ({_describe(sample)})")
+            actual = _second_order(tensorgraft, mine, ours_in)
+        except Exception as exc:  # noqa: BLE001 - the failure is the finding
+            return _raised(exc, sample)
+        shapes = [*theirs_in, *outs]
+        for i, (e, a) in enumerate(zip(expected, actual)):
+            like = shapes[i].real if shapes[i].is_complex() and i >= len(theirs_in) else shapes[i]
+            e = torch.zeros_like(like) if e is None else e
+            a = tensorgraft.zeros(tuple(like.shape), dtype=to_tensorgraft(e.dtype)) if a is None else a
+            why = _compare(e, a, opinfo.name not in RANDOM_OPS)
+            if why:
+                of = f"input {i}" if i < len(theirs_in) else f"the incoming gradient of output {i - len(theirs_in)}"
+                return ("different", f"second gradient with respect to {of}: {why} ({_describe(sample)})")
+    return ("same", "") if compared else ("skipped", "no sample had a differentiable output in PyTorch")
+
+
+def _dualized(value, lib, tangents):
+    """``value`` with each tensor that requires grad replaced by a dual tensor (forward AD) whose
+    tangent is the next fixed random tensor of its shape; ``tangents`` collects them."""
+    if isinstance(value, lib.Tensor) and value.requires_grad:
+        rng = np.random.default_rng(3 + len(tangents))
+        real = rng.standard_normal(tuple(value.shape))
+        tangent = lib.from_numpy(real + 1j * rng.standard_normal(real.shape) if value.is_complex() else real)
+        tangents.append(tangent.to(value.dtype))
+        return lib.autograd.forward_ad.make_dual(value.detach(), tangents[-1])
+    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+        return type(value)(_dualized(v, lib, tangents) for v in value)
+    if isinstance(value, dict):
+        return {k: _dualized(v, lib, tangents) for k, v in value.items()}
+    return value
+
+
+def _output_tangents(lib, call, args, kwargs):
+    """The tangents of ``call``'s floating outputs with every input that requires grad made dual:
+    (tangents, 0 where an output has none) or None when no input requires grad."""
+    import tensorgraft.autograd.forward_ad  # noqa: F401  (lib.autograd.forward_ad for tensorgraft)
+    fwad = lib.autograd.forward_ad
+    with fwad.dual_level():
+        tangents = []
+        args, kwargs = _dualized((args, kwargs), lib, tangents)
+        if not tangents:
+            return None
+        outs = [o for o in _leaves(call(*args, **kwargs), []) if isinstance(o, lib.Tensor)
+                and (o.is_floating_point() or o.is_complex())]
+        found = []
+        for o in outs:
+            primal, tangent = fwad.unpack_dual(o)
+            found.append(lib.zeros_like(primal) if tangent is None else tangent.clone())
+        return found
+
+
+def check_forward_ad(opinfo, dtype_name: str = "float64"):
+    """Forward-mode AD (``autograd.forward_ad`` dual tensors): the tangents of ``opinfo``'s outputs for
+    fixed random tangents of every input that requires grad, in both libraries, for the operators
+    PyTorch marks ``supports_forward_ad`` (called through the OpInfo's ``gradcheck_wrapper``, as
+    PyTorch's own gradient tests call them): the verdict."""
+    import torch
+
+    import tensorgraft
+    if not opinfo.supports_forward_ad:
+        return ("skipped", f"PyTorch does not support forward-mode AD of {opinfo.name}")
+    prepared = _prepared(opinfo, dtype_name, True)
+    if isinstance(prepared[0], str):
+        return prepared
+    _, samples = prepared
+    # PyTorch's gradient tests call an op through its gradcheck_wrapper: a function of a Hermitian or
+    # triangular matrix gets one (input + input.mH, A.triu()), since its forward formula assumes that
+    # structure in the tangent too. (tensorgraft's function is looked up inside the dual level: the
+    # first level turns __torch_function__ dispatch on, and a function object fetched before that is
+    # the unwrapped one, which no mode — forward AD's included — sees.)
+    wrapper = opinfo.gradcheck_wrapper
+    if isinstance(wrapper, types.FunctionType) and wrapper.__module__.startswith("torch.testing"):
+        wrapper = _rebound(wrapper)
+    compared = 0
+    for sample in samples:
+        converted = _converted(sample)
+        if converted is None:
+            continue
+        args, kwargs = converted
+        try:
+            torch.manual_seed(0)
+            expected = _output_tangents(
+                torch, lambda *a, **k: _processed(sample, opinfo.gradcheck_wrapper(opinfo.op, *a, **k), False),
+                (sample.input, *sample.args), dict(sample.kwargs))
+        except Exception:  # noqa: BLE001 - a sample PyTorch itself refuses tells nothing
+            continue
+        if not expected:
+            continue
+        compared += 1
+        try:
+            tensorgraft.manual_seed(0)
+            actual = _output_tangents(
+                tensorgraft, lambda *a, **k: _processed(sample, wrapper(tensorgraft_callable(opinfo), *a, **k), True),
+                args, kwargs)
+        except Exception as exc:  # noqa: BLE001 - the failure is the finding
+            return _raised(exc, sample)
+        why = _compare(expected, actual or [], opinfo.name not in RANDOM_OPS)
+        if why:
+            return ("different", f"tangent {why} ({_describe(sample)})")
+    return ("same", "") if compared else ("skipped", "no sample had an input requiring grad in PyTorch")
