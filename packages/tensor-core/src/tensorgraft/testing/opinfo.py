@@ -5,7 +5,9 @@ PyTorch describes ~700 of its operators in ``torch.testing._internal.common_meth
 corners (broadcasting, 0-d and empty tensors, every keyword). :func:`check_forward` runs an
 OpInfo's samples in PyTorch and in tensorgraft (inputs converted value for value) and compares the
 outputs' dtypes, shapes and values; :func:`check_gradients` does the same for the gradients of a
-fixed random projection of the outputs. The database is read from the installed PyTorch at test
+fixed random projection of the outputs, :func:`check_second_gradients` for second-order gradients,
+:func:`check_forward_ad` for forward-mode tangents and :func:`check_vmap` for ``vmap`` over a batch
+of each sample. The database is read from the installed PyTorch at test
 time (it needs PyTorch's test dependency ``expecttest``); nothing of it is copied into tensorgraft.
 
     from tensorgraft.testing.opinfo import check_forward, op_database
@@ -25,7 +27,7 @@ import types
 import numpy as np
 
 __all__ = ["op_database", "op_key", "tensorgraft_callable", "to_tensorgraft", "check_forward", "check_gradients",
-           "check_second_gradients", "check_forward_ad", "judge_verdict"]
+           "check_second_gradients", "check_forward_ad", "check_vmap", "judge_verdict"]
 
 # ops whose values depend on random draws (or on uninitialised memory): dtype and shape are compared
 RANDOM_OPS = frozenset({
@@ -546,3 +548,49 @@ def check_forward_ad(opinfo, dtype_name: str = "float64"):
         if why:
             return ("different", f"tangent {why} ({_describe(sample)})")
     return ("same", "") if compared else ("skipped", "no sample had an input requiring grad in PyTorch")
+
+
+_VMAP_SCALES = (1.0, 0.9, 0.8)  # the batch: each sample's floating tensors scaled (structure and domain kept)
+
+
+def check_vmap(opinfo, dtype_name: str = "float64"):
+    """``vmap`` over a batch made of each sample: its floating positional tensors stacked three times,
+    scaled by 1, 0.9 and 0.8 (``in_dims`` 0 for them, None for the rest; keyword arguments unbatched),
+    through ``torch.vmap`` and ``tensorgraft.vmap``: the verdict. Operators that draw random numbers
+    are skipped (vmap's randomness modes have tests of their own)."""
+    import torch
+
+    import tensorgraft
+    if opinfo.name in RANDOM_OPS:
+        return ("skipped", f"{opinfo.name} draws random numbers")
+    prepared = _prepared(opinfo, dtype_name, False)
+    if isinstance(prepared[0], str):
+        return prepared
+    _, samples = prepared
+    compared = 0
+    for sample in samples:
+        args = (sample.input, *sample.args)
+        in_dims = tuple(0 if isinstance(a, torch.Tensor) and a.layout == torch.strided
+                        and (a.is_floating_point() or a.is_complex()) else None for a in args)
+        if all(d is None for d in in_dims):
+            continue
+        batched = tuple(a if d is None else torch.stack([a * s for s in _VMAP_SCALES]) for a, d in zip(args, in_dims))
+        try:
+            ours_args, ours_kwargs = to_tensorgraft(batched), to_tensorgraft(dict(sample.kwargs))
+        except Unconvertible:
+            continue
+        try:
+            expected = _processed(sample, torch.vmap(lambda *a: opinfo.op(*a, **sample.kwargs), in_dims=in_dims)(
+                *batched), False)
+        except Exception:  # noqa: BLE001 - a sample PyTorch's vmap refuses tells nothing
+            continue
+        compared += 1
+        try:
+            actual = _processed(sample, tensorgraft.vmap(
+                lambda *a: tensorgraft_callable(opinfo)(*a, **ours_kwargs), in_dims=in_dims)(*ours_args), True)
+        except Exception as exc:  # noqa: BLE001 - the failure is the finding
+            return _raised(exc, sample)
+        why = _compare(expected, actual, True)
+        if why:
+            return ("different", f"{why} ({_describe(sample)})")
+    return ("same", "") if compared else ("skipped", "no sample with a floating positional tensor ran in PyTorch")

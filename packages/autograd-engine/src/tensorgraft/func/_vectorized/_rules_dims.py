@@ -105,7 +105,26 @@ for _names in ("sum mean nansum nanmean prod amax amin all any count_nonzero log
                "std_mean var_mean median nanmedian",):
     register(_names, dim_rule(D1, full=True))
 register("max min", _max_min(dim_rule(D1, full=True)))
-register("norm", dim_rule((("dim", 2, None),), full=True))
+_norm_over_dims = dim_rule((("dim", 2, None),), full=True)
+
+
+def _norm(func, level, size, args, kwargs):
+    """``norm``: as the other reductions, except that a matrix norm ('nuc') over every dim must keep
+    the sample's two dims apart, not flatten them into one."""
+    p = args[1] if len(args) > 1 else kwargs.get("p", "fro")
+    dim = args[2] if len(args) > 2 else kwargs.get("dim")
+    if isinstance(p, str) and p != "fro" and dim is None and at(args[0], level):
+        dims = tuple(range(args[0].dim()))  # (the sample's own dims: the rule shifts them past the batch)
+        args, kwargs = list(args), dict(kwargs)
+        if len(args) > 2:
+            args[2] = dims
+        else:
+            kwargs["dim"] = dims
+        args = tuple(args)
+    return _norm_over_dims(func, level, size, args, kwargs)
+
+
+register("norm", _norm)
 register("softmax log_softmax cumsum cumprod cummax cummin logcumsumexp", dim_rule((("dim", 1, _REQUIRED),)))
 register("softmax log_softmax softmin", dim_rule((("dim", 1, _REQUIRED),)), (FUNCTIONAL,))
 register("sort argsort mode", dim_rule((("dim", 1, -1),)))

@@ -136,7 +136,10 @@ def _masked_select(func, level, size, args, kwargs):
     return fallback(func, level, size, args, kwargs)
 
 
-register("nonzero argwhere", _nonzero)
+register("nonzero", _nonzero)
+# (PyTorch has no batching rule for argwhere: its per-sample fallback runs, which stacks the samples'
+# results when their sizes agree)
+register("argwhere", fallback)
 register("unique", _unique)
 register("unique_consecutive", _unique_consecutive)
 register("masked_select", _masked_select)

@@ -19,7 +19,7 @@ type_as to cpu cuda zeros_like ones_like full_like empty_like resolve_conj resol
 BINARY = """add sub subtract mul multiply div divide true_divide floor_divide remainder fmod pow float_power atan2
 arctan2 hypot logaddexp logaddexp2 maximum minimum fmax fmin eq ne lt le gt ge greater greater_equal less less_equal
 not_equal logical_and logical_or logical_xor bitwise_and bitwise_or bitwise_xor bitwise_left_shift
-bitwise_right_shift copysign nextafter xlogy lerp addcmul addcdiv masked_fill heaviside ldexp isclose rsub
+bitwise_right_shift copysign nextafter xlogy lerp addcmul addcdiv heaviside ldexp isclose rsub
 igamma igammac""".split()
 DUNDERS = """__rsub__ __rtruediv__ __rdiv__ __floordiv__ __rfloordiv__ __rmod__ __rpow__ __and__ __rand__ __or__
 __ror__ __xor__ __rxor__ __lshift__ __rlshift__ __rshift__ __rrshift__ __eq__ __invert__ __neg__ __abs__ __pos__
@@ -89,6 +89,20 @@ def _fill(func, level, size, args, kwargs):
     return self
 
 
+def _masked_fill(func, level, size, args, kwargs):
+    """``masked_fill(input, mask, value)``; a batched value (each sample's own 0-d tensor) cannot go
+    to the op, which takes a 0-d value only: ``where(mask, value, input)`` in input's dtype."""
+    names = ("input", "mask", "value")
+    given = dict(zip(names, args), **kwargs)
+    value = given.get("value")
+    if not (isinstance(value, Tensor) and at(value, level)):
+        return pointwise(func, level, size, args, kwargs)
+    import tensorgraft
+    rank = max(t._data.ndim for t in given.values() if isinstance(t, Tensor))
+    x, mask, v = (aligned(given[n], level, rank) for n in names)
+    return wrap(tensorgraft.where(mask, v.to(x.dtype), x), level)
+
+
 def _where(func, level, size, args, kwargs):
     if len(args) == 1 and not kwargs:  # where(cond): the indices of the True values
         raise RuntimeError(_DYNAMIC_MSG.format("where"))
@@ -103,6 +117,7 @@ def _functional_pointwise(func, level, size, args, kwargs):
 
 
 register(" ".join(UNARY + BINARY), pointwise)
+register("masked_fill", _masked_fill)
 register(" ".join(DUNDERS), pointwise, (METHOD,))
 register(" ".join(n + "_" for n in UNARY + BINARY if n not in ("to", "clone", "detach", "contiguous", "type_as")),
          pointwise_inplace, (METHOD, TORCH))

@@ -197,6 +197,21 @@ def _setitem(func, level, size, args, kwargs):
     return None
 
 
+def _as_strided(func, level, size, args, kwargs):
+    """``as_strided(input, size, stride, storage_offset)`` of a sample: as PyTorch's batching rule,
+    the offset counts from the sample's own place in memory (None: the sample's start), so each
+    sample gets its own window; one physical call with the batch dim's stride in front."""
+    given = dict(zip(("input", "size", "stride", "storage_offset"), args), **kwargs)
+    t = given["input"]
+    sizes, strides = given.get("size"), given.get("stride")
+    if not at(t, level) or sizes is None or strides is None or not _only_self(args, kwargs, level):
+        return fallback(func, level, size, args, kwargs)
+    p = t._physical
+    offset = p.storage_offset() + (given.get("storage_offset") or 0)
+    return wrap(func(p, (size, *sizes), (p.stride(0), *strides), offset), level)
+
+
+register("as_strided as_strided_copy", _as_strided)
 register("view reshape", _view)
 register("view_as reshape_as", _view_as, (METHOD,))
 register("expand expand_as broadcast_to", _expand)

@@ -7,7 +7,15 @@ one product that must be per sample. Written as an autograd Function whose backw
 tensorgraft ops, so it differentiates again (hessian, jacfwd's double-backward)."""
 from __future__ import annotations
 
+import math
+
 from tensorgraft.autograd.function import Function
+
+
+def _rows(t):
+    """``t`` as (rows, last dim), the row count spelled out: with an empty last dim a -1 would be
+    ambiguous (a (5, 0) @ (0, 10) product)."""
+    return t.reshape(math.prod(t.shape[:-1]), t.shape[-1])
 
 
 class SharedWeightMatmul(Function):
@@ -15,8 +23,8 @@ class SharedWeightMatmul(Function):
 
     @staticmethod
     def forward(a, w):
-        n, m = w.shape[-2], w.shape[-1]
-        flat = a.reshape(-1, n) @ w[0]
+        m = w.shape[-1]
+        flat = _rows(a) @ w[0]
         return flat.reshape(tuple(a.shape[:-1]) + (m,))
 
     @staticmethod
@@ -30,9 +38,10 @@ class SharedWeightMatmul(Function):
         size, n, m = w.shape
         grad_a = grad_w = None
         if ctx.needs_input_grad[0]:
-            grad_a = (g.reshape(-1, m) @ w[0].transpose(0, 1)).reshape(tuple(a.shape))
+            grad_a = (_rows(g) @ w[0].transpose(0, 1)).reshape(tuple(a.shape))
         if ctx.needs_input_grad[1]:
-            a_t, g_r = a.reshape(size, -1, n).transpose(1, 2), g.reshape(size, -1, m)
+            rows = math.prod(a.shape[1:-1])  # (spelled out: n or m may be 0)
+            a_t, g_r = a.reshape(size, rows, n).transpose(1, 2), g.reshape(size, rows, m)
             # (one example per sample: an outer product, which NumPy's matmul runs far slower than
             # a broadcast multiply)
             grad_w = a_t * g_r if a_t.shape[2] == 1 else a_t @ g_r
