@@ -101,6 +101,11 @@ KNOWN_VMAP = {
                                                   "transforms refuse, as PyTorch refuses such Functions; PyTorch's "
                                                   "chunked op is a custom op with a per-sample fallback",
     **{f"special.{n}": _PYTORCH_SPECIAL_FLOAT64.format(n) for n in ("airy_ai", "bessel_j0", "bessel_j1", "bessel_y1")},
+    "index_fill": "PyTorch's batching rule fills every sample with the last sample's value when only the value is "
+                  "batched (its per-sample calls agree with tensorgraft)",
+    "nn.functional.batch_norm": "an empty input in training mode with unbatched running statistics: PyTorch's vmap "
+                                "lets it through (nothing to write); tensorgraft refuses it as any batched input with "
+                                "unbatched running statistics in training, PyTorch's rule otherwise",
 }
 KNOWN_VMAP["nn.functional.linear_cross_entropy.chunked_none"] = KNOWN_VMAP["nn.functional.linear_cross_entropy.chunked"]
 
@@ -143,8 +148,8 @@ def test_forward_ad_tangents_match_pytorch(key, dtype):
 
 @pytest.mark.parametrize("key", [k for k, _ in _cases(("float64",))])
 def test_vmap_matches_pytorch(key):
-    """vmap over a batch of three scaled copies of each sample: the batching rules (or the per-sample
-    fallback) against torch.vmap."""
+    """vmap over batches of three scaled copies of each sample (all floating arguments batched, each
+    alone, and along the last dim): the batching rules (or the per-sample fallback) against torch.vmap."""
     verdict, detail = check_vmap(OPINFOS[key], "float64")
     judge_verdict(verdict, detail, KNOWN_VMAP.get(key))
 

@@ -1,7 +1,8 @@
 """vmap results the OpInfo oracle's vmap check (``tests/test_pytorch_opinfo_oracle.py::test_vmap_matches_pytorch``)
 found differing from torch.vmap, pinned with PyTorch 2.13's values: products with an empty inner dim,
 masked_fill with each sample's own value, the nuclear norm of each sample, argwhere through the
-per-sample fallback, and as_strided windows counted from each sample's own memory."""
+per-sample fallback, as_strided windows counted from each sample's own memory, ``to``/``type_as`` a
+batched tensor, and diff with unbatched prepend/append."""
 from __future__ import annotations
 
 import numpy as np
@@ -46,3 +47,19 @@ def test_as_strided_windows_count_from_each_sample():
     # a batch along dim 1: each sample's memory starts one element further
     t = tg.arange(30.0).reshape(10, 3)
     assert tg.vmap(lambda a: tg.as_strided(a, (2, 2), (1, 2)), in_dims=1)(t)[2].tolist() == [[2.0, 4.0], [3.0, 5.0]]
+
+
+def test_to_and_type_as_a_batched_tensor_take_its_dtype_only():
+    a, o = tg.ones(2, 2), tg.zeros(3, 2, 2, dtype=tg.float64)
+    out = tg.vmap(lambda x, y: x.to(y), in_dims=(None, 0))(a, o)
+    # as torch.vmap: the unbatched result is expanded over the batch
+    assert tuple(out.shape) == (3, 2, 2) and out.dtype == tg.float64 and out.eq(1).all()
+    assert tg.vmap(lambda x, y: x.type_as(y))(tg.ones(3, 2), o[:, 0]).dtype == tg.float64
+
+
+def test_diff_with_an_unbatched_prepend_and_append():
+    x = tg.arange(30.0).reshape(3, 2, 5)
+    p = tg.full((1, 5), 100.0)
+    out = tg.vmap(lambda a: tg.diff(a, 1, 0, p, p))(x)
+    assert tuple(out.shape) == (3, 3, 5)
+    assert out[1].tolist() == [[-90.0, -89.0, -88.0, -87.0, -86.0], [5.0] * 5, [85.0, 84.0, 83.0, 82.0, 81.0]]

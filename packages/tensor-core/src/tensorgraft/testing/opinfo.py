@@ -553,11 +553,27 @@ def check_forward_ad(opinfo, dtype_name: str = "float64"):
 _VMAP_SCALES = (1.0, 0.9, 0.8)  # the batch: each sample's floating tensors scaled (structure and domain kept)
 
 
+def _vmap_in_dims(args):
+    """The batchings tried for a sample's positional ``args``: every floating tensor batched along a
+    new dim 0; each one alone (when there are several); every one along a new last dim."""
+    import torch
+    floating = [i for i, a in enumerate(args) if isinstance(a, torch.Tensor) and a.layout == torch.strided
+                and (a.is_floating_point() or a.is_complex())]
+    if not floating:
+        return []
+    ways = [dict.fromkeys(floating, 0)]
+    if len(floating) > 1:
+        ways += [{i: 0} for i in floating]
+    if all(args[i].dim() for i in floating):
+        ways.append(dict.fromkeys(floating, -1))
+    return [tuple(way.get(i) for i in range(len(args))) for way in ways]
+
+
 def check_vmap(opinfo, dtype_name: str = "float64"):
-    """``vmap`` over a batch made of each sample: its floating positional tensors stacked three times,
-    scaled by 1, 0.9 and 0.8 (``in_dims`` 0 for them, None for the rest; keyword arguments unbatched),
-    through ``torch.vmap`` and ``tensorgraft.vmap``: the verdict. Operators that draw random numbers
-    are skipped (vmap's randomness modes have tests of their own)."""
+    """``vmap`` over batches made of each sample — its floating positional tensors stacked three
+    times, scaled by 1, 0.9 and 0.8, in the ways :func:`_vmap_in_dims` lists (keyword arguments
+    unbatched) — through ``torch.vmap`` and ``tensorgraft.vmap``: the verdict. Operators that draw
+    random numbers are skipped (vmap's randomness modes have tests of their own)."""
     import torch
 
     import tensorgraft
@@ -570,27 +586,25 @@ def check_vmap(opinfo, dtype_name: str = "float64"):
     compared = 0
     for sample in samples:
         args = (sample.input, *sample.args)
-        in_dims = tuple(0 if isinstance(a, torch.Tensor) and a.layout == torch.strided
-                        and (a.is_floating_point() or a.is_complex()) else None for a in args)
-        if all(d is None for d in in_dims):
-            continue
-        batched = tuple(a if d is None else torch.stack([a * s for s in _VMAP_SCALES]) for a, d in zip(args, in_dims))
-        try:
-            ours_args, ours_kwargs = to_tensorgraft(batched), to_tensorgraft(dict(sample.kwargs))
-        except Unconvertible:
-            continue
-        try:
-            expected = _processed(sample, torch.vmap(lambda *a: opinfo.op(*a, **sample.kwargs), in_dims=in_dims)(
-                *batched), False)
-        except Exception:  # noqa: BLE001 - a sample PyTorch's vmap refuses tells nothing
-            continue
-        compared += 1
-        try:
-            actual = _processed(sample, tensorgraft.vmap(
-                lambda *a: tensorgraft_callable(opinfo)(*a, **ours_kwargs), in_dims=in_dims)(*ours_args), True)
-        except Exception as exc:  # noqa: BLE001 - the failure is the finding
-            return _raised(exc, sample)
-        why = _compare(expected, actual, True)
-        if why:
-            return ("different", f"{why} ({_describe(sample)})")
+        for in_dims in _vmap_in_dims(args):
+            batched = tuple(a if d is None else torch.stack([a * s for s in _VMAP_SCALES], d % (a.dim() + 1))
+                            for a, d in zip(args, in_dims))
+            try:
+                ours_args, ours_kwargs = to_tensorgraft(batched), to_tensorgraft(dict(sample.kwargs))
+            except Unconvertible:
+                continue
+            try:
+                expected = _processed(sample, torch.vmap(lambda *a: opinfo.op(*a, **sample.kwargs), in_dims=in_dims)(
+                    *batched), False)
+            except Exception:  # noqa: BLE001 - a sample PyTorch's vmap refuses tells nothing
+                continue
+            compared += 1
+            try:
+                actual = _processed(sample, tensorgraft.vmap(
+                    lambda *a: tensorgraft_callable(opinfo)(*a, **ours_kwargs), in_dims=in_dims)(*ours_args), True)
+            except Exception as exc:  # noqa: BLE001 - the failure is the finding
+                return ("different", f"in_dims {in_dims}: {_raised(exc, sample)[1]}")
+            why = _compare(expected, actual, True)
+            if why:
+                return ("different", f"in_dims {in_dims}: {why} ({_describe(sample)})")
     return ("same", "") if compared else ("skipped", "no sample with a floating positional tensor ran in PyTorch")

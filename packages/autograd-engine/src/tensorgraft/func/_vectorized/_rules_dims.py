@@ -153,7 +153,18 @@ register("transpose swapaxes swapdims", dim_rule((("dim0", 1, _REQUIRED), ("dim1
 register("diagonal", dim_rule((("dim1", 2, 0), ("dim2", 3, 1))))
 register("flatten", dim_rule((("start_dim", 1, 0), ("end_dim", 2, -1))))
 register("unflatten", dim_rule((("dim", 1, _REQUIRED),)))
-register("diff", dim_rule((("dim", 2, -1),)))
+_diff_along_dim = dim_rule((("dim", 2, -1),))
+
+
+def _diff(func, level, size, args, kwargs):
+    """``diff``; with ``prepend``/``append`` (which must have the input's dims, an unbatched one
+    fewer than the physical input) each sample runs on its own."""
+    if len(args) > 3 or kwargs.get("prepend") is not None or kwargs.get("append") is not None:
+        return fallback(func, level, size, args, kwargs)
+    return _diff_along_dim(func, level, size, args, kwargs)
+
+
+register("diff", _diff)
 register("normalize", dim_rule((("dim", 2, 1),)), (FUNCTIONAL,))
 register("glu", dim_rule((("dim", 1, -1),)), (FUNCTIONAL,))
 register("index_select", dim_rule((("dim", 1, _REQUIRED),)))

@@ -15,7 +15,7 @@ cos cosh deg2rad rad2deg digamma erf erfc erfinv exp exp2 expm1 fix floor frac l
 isnan isinf isfinite isposinf isneginf isreal nan_to_num neg negative positive reciprocal round rsqrt sigmoid sign sgn
 signbit sin sinc sinh sqrt square tan tanh trunc relu logical_not bitwise_not angle conj conj_physical mvlgamma
 polygamma clamp_min clamp_max clone detach contiguous float double half bfloat16 int long short bool byte char
-type_as to cpu cuda zeros_like ones_like full_like empty_like resolve_conj resolve_neg real imag threshold""".split()
+cpu cuda zeros_like ones_like full_like empty_like resolve_conj resolve_neg real imag threshold""".split()
 BINARY = """add sub subtract mul multiply div divide true_divide floor_divide remainder fmod pow float_power atan2
 arctan2 hypot logaddexp logaddexp2 maximum minimum fmax fmin eq ne lt le gt ge greater greater_equal less less_equal
 not_equal logical_and logical_or logical_xor bitwise_and bitwise_or bitwise_xor bitwise_left_shift
@@ -103,6 +103,21 @@ def _masked_fill(func, level, size, args, kwargs):
     return wrap(tensorgraft.where(mask, v.to(x.dtype), x), level)
 
 
+def _like_other(func, level, size, args, kwargs):
+    """``x.to(other)`` / ``x.type_as(other)``: ``other`` gives its dtype (and device) only, so a
+    batched ``other`` does not batch the result (vmap then expands an unbatched result, as PyTorch)."""
+    other = args[1] if len(args) > 1 else kwargs.get("other")
+    if not (isinstance(other, Tensor) and at(other, level)):
+        return pointwise(func, level, size, args, kwargs)
+    self = args[0]
+    if func.__name__ == "type_as":
+        converted = self.to(other.dtype)
+    else:
+        rest = {k: v for k, v in kwargs.items() if k != "other"}
+        converted = self.to(other.device, other.dtype, *args[2:], **rest)
+    return converted
+
+
 def _where(func, level, size, args, kwargs):
     if len(args) == 1 and not kwargs:  # where(cond): the indices of the True values
         raise RuntimeError(_DYNAMIC_MSG.format("where"))
@@ -118,6 +133,7 @@ def _functional_pointwise(func, level, size, args, kwargs):
 
 register(" ".join(UNARY + BINARY), pointwise)
 register("masked_fill", _masked_fill)
+register("to type_as", _like_other, (METHOD,))
 register(" ".join(DUNDERS), pointwise, (METHOD,))
 register(" ".join(n + "_" for n in UNARY + BINARY if n not in ("to", "clone", "detach", "contiguous", "type_as")),
          pointwise_inplace, (METHOD, TORCH))
