@@ -514,15 +514,6 @@ def _error_node(outputs):
     return node
 
 
-def _behind(g, node, nr):
-    alias = wrap(g._data, g._device)
-    alias._vc = g._vc
-    alias._requires_grad = True
-    alias.grad_fn = node
-    alias._output_nr = nr
-    return alias
-
-
 def once_differentiable(fn):
     """Run ``backward`` with grad mode off: its result cannot be differentiated again. When the
     pass records a graph (``create_graph=True``) and an incoming gradient requires grad, the
@@ -538,7 +529,7 @@ def once_differentiable(fn):
         if not any(isinstance(a, Tensor) and a._requires_grad for a in args):
             return outputs
         if not isinstance(outputs, tuple):
-            return _behind(outputs, _error_node((outputs,)), 0) if isinstance(outputs, Tensor) else outputs
+            return _error_node((outputs,)).output_alias(outputs, 0) if isinstance(outputs, Tensor) else outputs
         node = _error_node(outputs)
-        return tuple(_behind(g, node, nr) if isinstance(g, Tensor) else g for nr, g in enumerate(outputs))
+        return tuple(node.output_alias(g, nr) if isinstance(g, Tensor) else g for nr, g in enumerate(outputs))
     return wrapper

@@ -334,9 +334,10 @@ def _differentiable(outputs, lib):
             and (o.is_floating_point() or o.is_complex())]
 
 
-def check_gradients(opinfo, dtype_name: str = "float64"):
-    """The gradients, with respect to every input that requires grad, of a fixed random projection
-    of ``opinfo``'s outputs, in both libraries: the verdict."""
+def _compare_derivatives(opinfo, dtype_name, derive, label):
+    """The loop of :func:`check_gradients` and :func:`check_second_gradients`: for each sample with
+    inputs that require grad, ``derive(lib, outputs, inputs)`` in both libraries (a list: one result
+    per input, then any per output), compared; ``label(i, n_inputs)`` names result ``i``."""
     import torch
 
     import tensorgraft
@@ -361,7 +362,7 @@ def check_gradients(opinfo, dtype_name: str = "float64"):
                                    torch)
             if not outs:
                 continue
-            expected = torch.autograd.grad(_projection(outs, torch), theirs_in, allow_unused=True)
+            expected = derive(torch, outs, theirs_in)
         except Exception:  # noqa: BLE001 - a sample PyTorch itself refuses tells nothing
             continue
         compared += 1
@@ -370,17 +371,26 @@ def check_gradients(opinfo, dtype_name: str = "float64"):
             mine = _differentiable(_processed(sample, ours(*args, **kwargs), True), tensorgraft)
             if len(mine) != len(outs):
                 return ("different", f"{len(mine)} differentiable outputs, PyTorch {len(outs)} ({_describe(sample)})")
-            actual = tensorgraft.autograd.grad(_projection(mine, tensorgraft), ours_in, allow_unused=True)
+            actual = derive(tensorgraft, mine, ours_in)
         except Exception as exc:  # noqa: BLE001 - the failure is the finding
             return _raised(exc, sample)
+        shapes = [*theirs_in, *(o.real if o.is_complex() else o for o in outs)]  # (a zero's shape and dtype)
         for i, (e, a) in enumerate(zip(expected, actual)):
-            e = torch.zeros_like(theirs_in[i]) if e is None else e
-            a = tensorgraft.zeros_like(ours_in[i]) if a is None else a
+            e = torch.zeros_like(shapes[i]) if e is None else e
+            a = tensorgraft.zeros(tuple(shapes[i].shape), dtype=to_tensorgraft(e.dtype)) if a is None else a
             why = _compare(e, a, opinfo.name not in RANDOM_OPS)
             if why:
-                return ("different", f"gradient {i}: {why} ({_describe(sample)})")
+                return ("different", f"{label(i, len(theirs_in))}: {why} ({_describe(sample)})")
     return ("same", "") if compared else ("skipped", "no sample had a differentiable output in PyTorch")
 
+
+def check_gradients(opinfo, dtype_name: str = "float64"):
+    """The gradients, with respect to every input that requires grad, of a fixed random projection
+    of ``opinfo``'s outputs, in both libraries: the verdict."""
+    return _compare_derivatives(
+        opinfo, dtype_name, lambda lib, outs, inputs: lib.autograd.grad(_projection(outs, lib), inputs,
+                                                                         allow_unused=True),
+        lambda i, n: f"gradient {i}")
 
 def _weights(outputs, lib, seed):
     """Fixed random weights, one tensor per output (real for complex outputs), requiring grad."""
@@ -414,55 +424,13 @@ def _second_order(lib, outs, inputs):
 def check_second_gradients(opinfo, dtype_name: str = "float64"):
     """The second-order gradients (see :func:`_second_order`) of ``opinfo``'s outputs in both
     libraries, for the operators PyTorch marks ``supports_gradgrad``: the verdict."""
-    import torch
-
-    import tensorgraft
     if not opinfo.supports_gradgrad:
         return ("skipped", f"PyTorch does not support second-order gradients of {opinfo.name}")
-    prepared = _prepared(opinfo, dtype_name, True)
-    if isinstance(prepared[0], str):
-        return prepared
-    ours, samples = prepared
-    compared = 0
-    for sample in samples:
-        converted = _converted(sample)
-        if converted is None:
-            continue
-        args, kwargs = converted
-        theirs_in = [t for t in _leaves((sample.input, *sample.args, *sample.kwargs.values()), [])
-                     if isinstance(t, torch.Tensor) and t.requires_grad]
-        ours_in = [t for t in _leaves((args, kwargs), []) if isinstance(t, tensorgraft.Tensor) and t.requires_grad]
-        if not theirs_in or len(theirs_in) != len(ours_in):
-            continue
-        try:
-            torch.manual_seed(0)
-            outs = _differentiable(_processed(sample, opinfo.op(sample.input, *sample.args, **sample.kwargs), False),
-                                   torch)
-            if not outs:
-                continue
-            expected = _second_order(torch, outs, theirs_in)
-        except Exception:  # noqa: BLE001 - a sample PyTorch itself refuses tells nothing
-            continue
-        compared += 1
-        try:
-            tensorgraft.manual_seed(0)
-            mine = _differentiable(_processed(sample, ours(*args, **kwargs), True), tensorgraft)
-            if len(mine) != len(outs):
-                return ("different", f"{len(mine)} differentiable outputs, PyTorch {len(outs)} ({_describe(sample)})")
-            actual = _second_order(tensorgraft, mine, ours_in)
-        except Exception as exc:  # noqa: BLE001 - the failure is the finding
-            return _raised(exc, sample)
-        shapes = [*theirs_in, *outs]
-        for i, (e, a) in enumerate(zip(expected, actual)):
-            like = shapes[i].real if shapes[i].is_complex() and i >= len(theirs_in) else shapes[i]
-            e = torch.zeros_like(like) if e is None else e
-            a = tensorgraft.zeros(tuple(like.shape), dtype=to_tensorgraft(e.dtype)) if a is None else a
-            why = _compare(e, a, opinfo.name not in RANDOM_OPS)
-            if why:
-                of = f"input {i}" if i < len(theirs_in) else f"the incoming gradient of output {i - len(theirs_in)}"
-                return ("different", f"second gradient with respect to {of}: {why} ({_describe(sample)})")
-    return ("same", "") if compared else ("skipped", "no sample had a differentiable output in PyTorch")
 
+    def label(i, n):
+        return "second gradient with respect to " + (f"input {i}" if i < n else
+                                                       f"the incoming gradient of output {i - n}")
+    return _compare_derivatives(opinfo, dtype_name, _second_order, label)
 
 def _dualized(value, lib, tangents):
     """``value`` with each tensor that requires grad replaced by a dual tensor (forward AD) whose
