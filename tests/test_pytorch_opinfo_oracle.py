@@ -79,10 +79,6 @@ KNOWN_FORWARD_AD = {
                                  "with a direct float64 softmax-weighted sum to 1e-12",
     ("logcumsumexp", "complex128"): "PyTorch's complex forward formula gives NaN+NaNj everywhere on this sample",
     ("cov", "*"): KNOWN_SECOND_GRADIENTS[("cov", "complex128")],
-    ("nn.functional.max_unpool2d", "float64"): "duplicate indices (overlapping pooling windows): PyTorch's CPU kernel "
-                                               "keeps an arbitrary one of the values written to a position (not the "
-                                               "first nor the last; documented as undefined) and its tangent with it; "
-                                               "the values are equal, the tangents are each library's kept one",
     ("linalg.norm", "*"): _NORM_AT_ZERO,
     ("linalg.norm.subgradients_at_zero", "*"): _NORM_AT_ZERO,
 }
@@ -120,6 +116,14 @@ def test_outputs_match_pytorch(key, dtype):
     verdict, detail = check_forward(OPINFOS[key], dtype)
     judge_verdict(verdict, detail, KNOWN.get((key, dtype), KNOWN.get((key, "*"))))
 
+# (op key, dtype) -> why forward AD cannot be compared repeatably
+UNREPEATABLE_FORWARD_AD = {
+    ("nn.functional.max_unpool2d", "float64"): "duplicate indices (overlapping pooling windows): PyTorch's CPU kernel "
+                                               "keeps an arbitrary one of the values written to a position (documented "
+                                               "as undefined; which one varies between machines) and its tangent with "
+                                               "it; the values are equal, the tangents are each library's kept one",
+}
+
 
 def _known(table, key, dtype):
     return table.get((key, dtype), table.get((key, "*")))
@@ -142,6 +146,8 @@ def test_second_gradients_match_pytorch(key, dtype):
 @pytest.mark.parametrize("key, dtype", [(k, d) for k, d in _cases(GRADIENT_DTYPES) if OPINFOS[k].supports_forward_ad])
 def test_forward_ad_tangents_match_pytorch(key, dtype):
     """Dual tensors (autograd.forward_ad): the Jacobian-vector products jvp/jacfwd/hessian build on."""
+    if (key, dtype) in UNREPEATABLE_FORWARD_AD:
+        pytest.skip(UNREPEATABLE_FORWARD_AD[(key, dtype)])
     verdict, detail = check_forward_ad(OPINFOS[key], dtype)
     judge_verdict(verdict, detail, _known(KNOWN_FORWARD_AD, key, dtype))
 
