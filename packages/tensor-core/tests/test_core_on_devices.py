@@ -258,3 +258,17 @@ def test_zero_dim_cpu_tensor_joins_multi_tensor_ops(tg_device):
     neg = a <= 0
     expected = (a[~neg]).sum() + (a[neg] + 3 * 0.25 - 2 * 0.5 * a[neg]).sum()
     assert abs(s.grad.item() - expected) < 1e-4
+
+
+def test_memory_overlap_is_refused_on_every_device(tg_device):
+    """PyTorch's overlap rules read memory addresses: a device array's too (CuPy's data pointer)."""
+    partial = "some elements of the input tensor and the written-to tensor refer to a single memory location"
+    x = tg.arange(6.0, device=tg_device)
+    with pytest.raises(RuntimeError, match=partial):
+        x[1:].add_(x[:-1])
+    with pytest.raises(RuntimeError, match=partial):
+        tg.add(x[1:], 1, out=x[:-1])
+    with pytest.raises(RuntimeError, match=partial):
+        tg.index_select(x[:3], 0, tg.tensor([2, 1, 0], device=tg_device), out=x[:3])
+    assert tg.add(x, 1, out=x) is x
+    assert x.cpu().tolist() == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]

@@ -41,9 +41,24 @@ TAKES_OUT = frozenset("""
 """.split())
 
 
+# How ``out=`` may share memory with an input (ops/_frontend/memory_overlap.py), as PyTorch's kernels
+# check it: ops that read other elements than the one they write refuse any overlap; reductions,
+# linear algebra and the other ops below allow any (they write through a result of their own); the
+# rest of TAKES_OUT, elementwise or built on elementwise kernels (outer, kron, diff), refuse a partial one.
+OUT_MAY_NOT_OVERLAP = frozenset("gather take_along_dim cross masked_select".split())
+OUT_MAY_OVERLAP = frozenset("""
+    all amax amin any argmax argmin diag inverse isin log_softmax logsumexp matrix_power mean nanmean nansum
+    slice_scatter softmax std tril triu var inner nonzero tensordot chain_matmul frobenius_norm nuclear_norm bmm
+    mv dot sum cholesky_solve cholesky_inverse triangular_solve lu_solve geqrf ormqr mvlgamma
+""".split())
+
+
 def _public(op, f):
     """The function exported as ``tensorgraft.<name>``: with ``out=`` where PyTorch's has it."""
-    return F.with_axis_alias(F.with_out(f, op.name) if op.name in TAKES_OUT else f, op.name)
+    if op.name not in TAKES_OUT:
+        return F.with_axis_alias(f, op.name)
+    overlap = "any" if op.name in OUT_MAY_NOT_OVERLAP else None if op.name in OUT_MAY_OVERLAP else "partial"
+    return F.with_axis_alias(F.with_out(f, op.name, overlap), op.name)
 
 
 def bind_op(op, registry, tg_module) -> None:

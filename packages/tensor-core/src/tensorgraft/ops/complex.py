@@ -246,6 +246,9 @@ def _pair_frontend(op):
                                f"{F._type_name(db)} for second argument")
         if a._device is not b._device:
             raise F.device_mismatch(name, a, b)
+        if isinstance(out, Tensor) and out._data.dtype != _COMPLEX_OF[da]:  # (no other dtype: not even wider)
+            raise RuntimeError(f"Expected object of scalar type {F._type_name(_COMPLEX_OF[da])} but got scalar type "
+                               f"{F._type_name(out._data.dtype)} for argument 'out'")
         try:
             res = wrap(table[a._device.type](a._data, b._data), a._device)
         except ValueError as e:  # NumPy's broadcast error, worded as PyTorch's

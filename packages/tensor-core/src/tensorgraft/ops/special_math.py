@@ -17,6 +17,7 @@ from . import _frontend as F
 from ._frontend import check_tensor
 from ._define import CORE_OPS, defop, unary
 from .elementwise import _polygamma_op, _special, run_with_order
+from .elementwise.special import _lgamma
 from ._return_types import return_type
 from tensorgraft.dtypes import np_kind as _np_kind
 
@@ -128,13 +129,11 @@ defop("frexp", kernel=_frexp_kernel, frontend=_frexp_frontend, samples=_frexp_sa
 
 # =========================================================================== mvlgamma
 def _mvlgamma_kernel(xp, a, p):
-    sp = _special(xp)
-    if not isinstance(sp, types.ModuleType):
-        raise RuntimeError("mvlgamma needs SciPy on CPU: pip install scipy")
-    # PyTorch: sum_{j < p} lgamma(x - j/2) + p(p-1)/4 log(pi), summed from j = p-1 down to 0
+    # PyTorch: sum_{j < p} lgamma(x - j/2) + p(p-1)/4 log(pi), summed from j = p-1 down to 0 (torch.lgamma's
+    # kernel: lgamma(-inf) is +inf, as C's)
     acc = None
     for j in range(p - 1, -1, -1):
-        term = sp.gammaln(a - a.dtype.type(0.5 * j)).astype(a.dtype, copy=False)
+        term = _lgamma(xp, a - a.dtype.type(0.5 * j))
         acc = term if acc is None else acc + term
     return acc + a.dtype.type(p * (p - 1) * 0.25 * math.log(math.pi))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from tensorgraft.caller_warnings import warn_once_at_caller
+from tensorgraft.dtypes import CPP_TYPE_NAMES
 from tensorgraft.ops._args import bad_int_list_item, invalid_combination, is_int, wrong_type
 from tensorgraft.ops._frontend import _type_name
 from tensorgraft.tensor import Tensor
@@ -16,9 +17,7 @@ from tensorgraft.tensor import Tensor
 from ._common import same_device
 
 # C++ names (ATen's "Input type (...) and bias type (...)") and legacy tensor-type names
-_C_TYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
-           "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
-           "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+_C_TYPE = CPP_TYPE_NAMES
 _LEGACY_TYPE = {"bool": "CPUBoolType", "complex64": "CPUComplexFloatType", "complex128": "CPUComplexDoubleType"}
 
 
@@ -122,6 +121,10 @@ def check_conv_settings(name, input, weight, bias, stride, dil, groups, nd, tran
     if weight.ndim != nd + 2:
         if weight.ndim < 3:
             raise RuntimeError("weight should have at least three dimensions")
+        if padding == "same":  # (ATen's padding-string path meets the ranks first, and words them without a space)
+            raise RuntimeError(f"Expected {weight.ndim}-dimensional input for {weight.ndim}-dimensional weight"
+                               f"{list(weight.shape)}, but got {input.ndim}-dimensional input of size "
+                               f"{list(input.shape)} instead")
         if nd != 1:
             raise RuntimeError(f"expected stride to be a single integer value or a list of {weight.ndim - 2} values "
                                f"to match the convolution dimensions, but got stride={list(stride)}")

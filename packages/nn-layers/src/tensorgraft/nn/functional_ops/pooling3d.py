@@ -593,6 +593,9 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
     if len(out) != 3:
         raise RuntimeError("adaptive_max_pool3d(): internal error: output_size.size() must be 3")
     _check_adaptive(input, "adaptive_max_pool3d", ":")
+    if min(out) < 0:  # (ATen finds it making the output, before the dtype; as adaptive_max_pool2d)
+        shape = list(input.shape[:-3]) + list(out)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {next(v for v in out if v < 0)}: {shape}")
     if _np_kind(input._data.dtype) not in "f":
         raise _not_implemented("adaptive_max_pool3d_cpu", input)
     res, idx = adaptive_max_pool3d_op(input, out)

@@ -21,6 +21,7 @@ from ...tensor import Tensor, check_not_inference, wrap
 # Re-exported: op modules import every frontend helper from this one place (see the docstring).
 from .axis_aliases import numpy_spellings, with_axis_alias  # noqa: F401
 from .direct_inplace import DIRECT_INPLACE, NUMPY2, direct_operand, direct_target  # noqa: F401
+from .memory_overlap import INTERNAL_OVERLAP, PARTIAL_OVERLAP, check_overlap, check_out_overlap, same_root  # noqa: F401
 from .writes import (  # noqa: F401
     _CATEGORY, _CONVERT_NAMES, _OVERLAP, _RESIZED, _TYPE_NAMES, _type_name, check_cast, check_out_grad,
     complex_into_real, factory_with_out, store_into, with_out, with_out_decorator, writable_alias, write_out,
@@ -530,12 +531,17 @@ def make_inplace(opdef, out_of_place, dunder: bool = False):
     # the direct path below is taken only while nobody has
     table = getattr(opdef, "table", None)
     plain_cpu = table.get("cpu") if table is not None else None
+    # two-operand elementwise ops refuse an operand that is part of ``self`` (``x[1:].add_(x[:-1])``):
+    # PyTorch's elementwise kernels would read elements they had written
+    elementwise = bool(getattr(opdef, "extra", {}).get("binary_mode"))
 
     def inplace(self, *args, **kwargs):
         if dunder and isinstance(args[0], np.ndarray):
             return NotImplemented
         if tensor_only and args and not isinstance(args[0], Tensor):
             raise not_a_tensor(name, "other", 1, args[0])
+        if elementwise and args and isinstance(args[0], Tensor) and args[0] is not self and same_root(self, args[0]):
+            check_overlap(self._data, args[0]._data)
         if self._vc.__class__ is not list:  # inference tensor (normal ones pay only this class test)
             check_not_inference(self)
         precheck = INPLACE_PRECHECKS.get(name)

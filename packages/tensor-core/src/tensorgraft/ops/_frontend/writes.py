@@ -16,6 +16,7 @@ from ... import dtypes as _dt
 from .._return_types import out_variant
 from ...grad_mode import state as _gs
 from ...tensor import Tensor, check_not_inference
+from .memory_overlap import INTERNAL_OVERLAP, check_out_overlap
 
 
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3, "V": 2}  # 'V': bfloat16 (ml_dtypes)
@@ -28,8 +29,7 @@ def check_cast(value, dest) -> None:
                            f"can't be cast to the desired output type {_type_name(dest.dtype)}")
 
 
-_OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a single memory "
-            "location. Please clone() the tensor before performing the operation.")
+_OVERLAP = INTERNAL_OVERLAP  # (the name op modules import)
 
 
 def writable_alias(t: Tensor, region=None, fill=False):
@@ -150,13 +150,31 @@ def check_out_grad(opname: str, out, *args) -> None:
                            "differentiation, but one of the arguments requires grad.")
 
 
-def with_out(fn, opname: str):
+# ops whose out= must have the input's dtype exactly, checked (as PyTorch's kernels check it) before
+# the memory overlap
+_OUT_OF_INPUT_DTYPE = frozenset({"gather"})
+
+
+def _check_input_dtype_out(out, input) -> None:
+    if out._data.dtype != input._data.dtype:
+        names = _dt.CPP_TYPE_NAMES
+        raise RuntimeError(f"Expected out tensor to have dtype {names.get(input._data.dtype.name)}, but got "
+                           f"{names.get(out._data.dtype.name)} instead")
+
+
+def with_out(fn, opname: str, overlap: str | None = "partial"):
     """``fn`` taking PyTorch's keyword ``out=``: computed as usual, then written into ``out``.
-    Refused while recording gradients, as PyTorch refuses it (before anything is written)."""
+    Refused while recording gradients, as PyTorch refuses it (before anything is written), and,
+    per ``overlap``, when ``out`` shares memory with an input: "partial" (elementwise ops: ``out``
+    may be an input itself, not part of one), "any", or None (the op allows both)."""
     def f(*args, out=None, **kwargs):
         if out is None:
             return fn(*args, **kwargs)
         check_out_grad(opname, out, *args, *kwargs.values())
+        if opname in _OUT_OF_INPUT_DTYPE and isinstance(out, Tensor) and args and isinstance(args[0], Tensor):
+            _check_input_dtype_out(out, args[0])
+        if overlap is not None and isinstance(out, Tensor):
+            check_out_overlap(out, (*args, *kwargs.values()), full_ok=overlap == "partial")
         result = fn(*args, **kwargs)
         if isinstance(result, tuple):  # (values, indices) & co.: one out tensor per field
             if not isinstance(out, (tuple, list)) or len(out) != len(result):

@@ -25,6 +25,14 @@ def _num(x):
     return x.item() if isinstance(x, Tensor) else x
 
 
+def _check_scalar_ends(fname, start, end):
+    """linspace/logspace take tensor ends of one value only (0-d), checked before anything else."""
+    shown = [f"{name} with {t._data.ndim} dimension(s)" for name, t in (("start", start), ("end", end))
+             if isinstance(t, Tensor)]
+    if any(t._data.ndim for t in (start, end) if isinstance(t, Tensor)):
+        raise RuntimeError(f"{fname} only supports 0-dimensional start and end tensors, but got {' and '.join(shown)}.")
+
+
 def _fma(a, b, c, odd=False):
     """``a * b + c`` rounded once, as a fused multiply-add. Float64 operands: correctly rounded
     (Boldo and Melquiond's emulation: Dekker's exact product, an exact sum with ``c``, the two
@@ -376,6 +384,7 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
              pin_memory=False) -> Tensor:
     if layout is not None and sparse_layout(layout, "linspace"):
         raise no_sparse_kernel("linspace", "linspace.out")
+    _check_scalar_ends("linspace", start, end)
     steps = _steps_arg(steps, "linspace", start, end)
     start, end = _num(start), _num(end)
     dtype = _range_dtype("linspace", dtype, start, end, steps)
@@ -448,6 +457,7 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
              pin_memory=False) -> Tensor:
     if layout is not None and sparse_layout(layout, "logspace"):
         raise no_sparse_kernel("logspace", "logspace.out")
+    _check_scalar_ends("logspace", start, end)
     steps = _steps_arg(steps, "logspace", start, end)
     start, end = _num(start), _num(end)
     dtype = _range_dtype("logspace", dtype, start, end, steps)

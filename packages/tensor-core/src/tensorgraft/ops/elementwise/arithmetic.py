@@ -32,6 +32,8 @@ def _with_alpha(torch_name, operand_check=None):
         def fn(input, other, *, alpha=1, out=None):
             if out is not None:
                 F.check_out_grad(torch_name, out, input, other)
+                if isinstance(out, Tensor):
+                    F.check_out_overlap(out, (input, other))
             a = input._data if isinstance(input, Tensor) else input
             b = other._data if isinstance(other, Tensor) else other
             if alpha.__class__ is bool and not (_is_bool_operand(a) and _is_bool_operand(b)):
@@ -144,6 +146,8 @@ def _with_out(torch_name):
                 except TypeError:
                     return _two_numbers(binary_fn, input, other)
             F.check_out_grad(torch_name, out, input, other)
+            if isinstance(out, Tensor):
+                F.check_out_overlap(out, (input, other))
             try:
                 r = binary_fn(input, other)
             except TypeError:
@@ -162,6 +166,8 @@ def _div_wrapper(torch_name):
         def div(input, other, *, rounding_mode=_NO_ROUNDING, out=None):
             if out is not None:
                 F.check_out_grad(torch_name, out, input, other)
+                if isinstance(out, Tensor):
+                    F.check_out_overlap(out, (input, other))
             if rounding_mode is _NO_ROUNDING:
                 try:
                     r = binary_fn(input, other)
@@ -203,6 +209,8 @@ def _div_rounding(torch_name, binary_fn, input, other, rounding_mode):
             # PyTorch floors the float32 quotient of the bfloat16 values (a number divisor rounded to
             # bfloat16 first), not the quotient already rounded to bfloat16: 3 / 0.3 floors to 9
             r = _bfloat16_floor_quotient(input, other)
+        elif rounding_mode == "floor" and r.is_floating_point():
+            r = _floor_quotient(input, other, r)
         elif rounding_mode == "floor":
             r = r.floor()
     if rounding_mode is not None and not _both_float(input, other):
@@ -227,6 +235,24 @@ def _in_dtype(x, dtype):
         from .._frontend import _weak_scalar
         return int(_weak_scalar(x, dtype.np))
     return x
+
+
+def _floor_quotient(input, other, quotient):
+    """``div(..., rounding_mode='floor')`` of floats: the floor of the exact quotient, as Python's
+    ``//`` (NumPy's ``floor_divide``), not the floor of the rounded one: 0.25 / 0.001 rounds to 250
+    but 0.001 is a little more than a thousandth, and PyTorch's answer is 249. The operands in the
+    quotient's dtype first, as PyTorch's kernel takes them."""
+    npd = quotient._data.dtype
+    if quotient._device.type == "cpu":
+        xp = np
+    else:
+        from ...device import get_backend
+        xp = get_backend(quotient._device).xp
+
+    def operand(x):
+        return x._data.astype(npd, copy=False) if isinstance(x, Tensor) else npd.type(x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return wrap(xp.floor_divide(operand(input), operand(other)), quotient._device)
 
 
 def _bfloat16_floor_quotient(input, other):

@@ -173,7 +173,7 @@ def _copy_frontend(op):
         if data.shape != d.shape:
             _check_broadcast_into(d.shape, data.shape)
         if input is not src and data is src._data:
-            from ..indexing.setitem import check_overlap, same_root
+            from .._frontend.memory_overlap import check_overlap, same_root
             if same_root(input, src):
                 check_overlap(d, data)
         if _np_kind(data.dtype) == "c" and _np_kind(d.dtype) not in "cb":

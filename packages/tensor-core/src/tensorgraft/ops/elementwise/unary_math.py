@@ -13,6 +13,7 @@ import numpy as np
 
 from ...grad_mode import state as _gs
 from ...tensor import Tensor, wrap
+from .. import _frontend as F
 from .._define import defop, unary
 from . import branch_free, complex_unary
 from ._samples import _sx
@@ -49,6 +50,15 @@ def _abs_kernel(xp, a):
 
 unary("abs", kernel=_abs_kernel, dunders=("__abs__",))
 unary("absolute", kernel=_abs_kernel)
+
+
+def _abs_inplace_check(self, *args, **kwargs):
+    # (a complex tensor cannot hold its real absolute values: PyTorch refuses before the cast check)
+    if _np_kind(self._data.dtype) == "c":
+        raise RuntimeError("In-place abs is not supported for complex tensors.")
+
+
+F.INPLACE_PRECHECKS.update(abs_=_abs_inplace_check, absolute_=_abs_inplace_check)
 
 
 def _complex_cpu(name, ufunc=None):

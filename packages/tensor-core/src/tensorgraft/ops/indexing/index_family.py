@@ -74,6 +74,10 @@ def _index_select_frontend(op):
             if a.ndim > 1 and d == 1:  # PyTorch's own kernel for dim 1 words it its way
                 raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={n}")
             raise IndexError("index out of range in self")
+        if out is not None:
+            F.check_out_grad("index_select", out, input)
+            if isinstance(out, Tensor):  # (it reads other elements than it writes: no overlap at all)
+                F.check_out_overlap(out, (input, index), full_ok=False)
         res = wrap(table[input._device.type](a, d, idx), input._device)
         if out is not None:
             F.write_out(out, res._data, "index_select")
@@ -217,11 +221,17 @@ def _index_copy_checks(input, dim, index, source):
 def _index_add_frontend(op):
     table = op.table
 
-    def index_add(input, dim, index, source, *, alpha=1):
+    def index_add(input, dim, index, source, *, alpha=1, out=None):
         a, d, idx = _index_add_checks(input, dim, index, source)
+        if out is not None:
+            F.check_out_grad("index_add", out, input, source)
+            if isinstance(out, Tensor):
+                F.check_out_overlap(out, (input, index, source), full_ok=False)
         if alpha != 1 and _np_kind(a.dtype) in "iu":
             alpha = checked_fill_scalar(alpha, a.dtype)  # PyTorch casts alpha first (-1.5 -> -1)
         res = wrap(table[input._device.type](a, d, idx, source._data, alpha), input._device)
+        if out is not None:
+            return F.write_out(out, res._data, "index_add")
         if F.needs_grad(input, source):
             Tensor._autograd.record(op, res, (input, index, source), {"dim": d, "alpha": alpha})
         return res

@@ -30,7 +30,7 @@ def _take_kernel(xp, a, idx):
 def _take_frontend(op):
     table = op.table
 
-    def take(input, index):
+    def take(input, index, *, out=None):
         if not isinstance(input, Tensor):
             raise F.not_a_tensor("take", "input", 1, input)
         if not isinstance(index, Tensor):
@@ -46,7 +46,13 @@ def _take_frontend(op):
             if lo < -n or hi >= n:
                 bad = hi if hi >= n else lo
                 raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
+        if out is not None:
+            F.check_out_grad("take", out, input)
+            if isinstance(out, Tensor):  # (it reads other elements than it writes: no overlap at all)
+                F.check_out_overlap(out, (input, index), full_ok=False)
         res = wrap(table[input._device.type](input._data, idx), input._device)
+        if out is not None:
+            return F.write_out(out, res._data, "take")
         if input._requires_grad and _gs.enabled:
             Tensor._autograd.record(op, res, (input, index), None)
         return res
@@ -206,6 +212,8 @@ def _where_frontend(op):
             _check_where_scalar(other, npd)
             xp = _xp(condition)
             a, b = xp.asarray(input, dtype=npd), xp.asarray(other, dtype=npd)
+        if out is not None and isinstance(out, Tensor):
+            F.check_out_overlap(out, (condition, input, other))
         try:
             res = wrap(table[dev.type](condition._data, a, b), dev)
         except ValueError as e:

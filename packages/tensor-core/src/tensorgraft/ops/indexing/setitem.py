@@ -13,6 +13,7 @@ from ...grad_mode import state as _gs
 from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._define import defop, gradient_scatter
+from .._frontend.memory_overlap import check_overlap, same_root
 from .normalize import _bounds_error, _mask_message, _seq_to_array, _translate_index_error, _xp, apply_index, normalize_index
 from tensorgraft.dtypes import np_kind as _np_kind
 from ... import dtypes as _dt
@@ -182,50 +183,6 @@ def _setitem_frontend(op):
             Tensor._autograd.record(op, self, (old, value), {"index": idx}, node_name=_setitem_node_name(
                 self._data, index, idx, value))
     return setitem
-
-
-_PARTIAL_OVERLAP = ("unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
-                    "single memory location. Please clone() the tensor before performing the operation.")
-
-
-def same_root(a, b) -> bool:
-    """Whether tensors ``a`` and ``b`` are views of one tensor (the cheap filter before the
-    overlap check: most writes come from another tensor)."""
-    return (a._base if a._base is not None else a) is (b._base if b._base is not None else b)
-
-
-def check_overlap(dst, src, full_ok=True):
-    """PyTorch's ``assert_no_partial_overlap`` (``full_ok``) or ``assert_no_overlap`` for a write of
-    array ``src`` into array ``dst`` of the same memory: refused when the byte ranges of the two
-    (both dense, as PyTorch can only tell for those) overlap, unless they coincide exactly with the
-    same strides and ``full_ok``."""
-    if dst is src:
-        if full_ok:
-            return
-        raise RuntimeError(_PARTIAL_OVERLAP)
-    if not dst.size or not src.size or not (_dense(dst) and _dense(src)):
-        return
-    a_lo, a_hi = _byte_range(dst)
-    b_lo, b_hi = _byte_range(src)
-    if a_lo == b_lo and a_hi == b_hi and full_ok and dst.strides == src.strides:
-        return
-    if a_lo < b_hi and b_lo < a_hi:
-        raise RuntimeError(_PARTIAL_OVERLAP)
-
-
-def _dense(a) -> bool:
-    """PyTorch's is_non_overlapping_and_dense: some order of the dims is a contiguous layout."""
-    expected = a.itemsize
-    for st, n in sorted((st, n) for st, n in zip(a.strides, a.shape) if n != 1):
-        if st != expected:
-            return False
-        expected *= n
-    return True
-
-
-def _byte_range(a):
-    ptr = a.__array_interface__["data"][0] if a.__class__ is np.ndarray else a.data.ptr
-    return ptr, ptr + a.size * a.itemsize  # (dense, non-negative strides)
 
 
 def _basic_index_view_name(index):

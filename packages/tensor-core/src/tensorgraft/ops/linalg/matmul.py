@@ -129,13 +129,13 @@ def _dot_frontend(op, conj=False):
         a, b = input._data, other._data
         if a.ndim != 1 or b.ndim != 1:
             raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+        if a.dtype != b.dtype:  # (checked before the sizes, as in PyTorch)
+            raise RuntimeError(f"{name} : expected both vectors to have same dtype, but found "
+                               f"{F._type_name(a.dtype)} and {F._type_name(b.dtype)}")
         if a.shape[0] != b.shape[0]:
             raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to "
                                f"have the same number of elements, but got {a.shape[0]} and {b.shape[0]} elements "
                                "respectively")
-        if a.dtype != b.dtype:
-            raise RuntimeError(f"{name} : expected both vectors to have same dtype, but found "
-                               f"{F._type_name(a.dtype)} and {F._type_name(b.dtype)}")
         res = wrap(table[input._device.type](a, b), input._device)
         return _record(op, res, (input, other))
     return dot

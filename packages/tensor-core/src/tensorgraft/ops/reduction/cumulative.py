@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...dtypes import BF16
-from ...tensor import wrap
+from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._frontend import check_tensor
 from .._args import REQUIRED, arg_position, is_int, method_and_function, wrap_dim, wrong_type
@@ -55,6 +55,8 @@ def _cum_frontend(op, which):
             axis = wrap_dim(dim, a.ndim, which)
             if dtype is not None and dtype.np.kind == "b" and a.ndim and a.size:
                 raise NotImplementedError(f"\"{which}_out_cpu\" not implemented for '{_type_name(dtype.np)}'")
+            if out is not None and isinstance(out, Tensor):
+                F.check_out_overlap(out, (input,))
             a = _half_input(a, dtype)
             res = wrap(table[input._device.type](a, which, axis, _int64_acc(a, dtype)), input._device)
             _record_values(op, res, input, {"dim": axis})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...grad_mode import state as _gs
+from ...dtypes import CPP_TYPE_NAMES
 from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._frontend import check_tensor
@@ -179,14 +180,8 @@ defop("amax", kernel=_amax_kernel, frontend=lambda op: _amax_frontend(op, "amax"
 defop("amin", kernel=_amax_kernel, frontend=lambda op: _amax_frontend(op, "amin"))
 
 
-# PyTorch's C++ names of the dtypes, as its out= dtype checks word them
-_CPP_NAMES = {"f": "float", "d": "double", "e": "c10::Half", "E": "c10::BFloat16", "q": "long int", "l": "long int",
-              "i": "int", "h": "short int", "b": "signed char", "B": "unsigned char", "?": "bool",
-              "F": "c10::complex<float>", "D": "c10::complex<double>"}
-
-
 def _cpp_name(npdtype):
-    return _CPP_NAMES.get(npdtype.char, str(npdtype))
+    return CPP_TYPE_NAMES.get(npdtype.name, str(npdtype))  # (as PyTorch's out= dtype checks word them)
 
 
 def _aminmax_frontend(op):

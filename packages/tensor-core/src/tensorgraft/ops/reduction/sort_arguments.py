@@ -13,16 +13,14 @@ from ._shared import _type_name
 from .. import _frontend as F
 from ...caller_warnings import warn_at_caller
 from ...tensor import Tensor
+from ...dtypes import CPP_TYPE_NAMES
 
 # =========================================================================== out= tensors
 # The frontends take ``out=`` themselves: PyTorch's rules differ per op (the generic ``with_out``
 # lets the dtype go up a category; these kernels want the result's own dtype, each saying so in
 # its own words). The result holds the out tensors themselves, in PyTorch's ``return_types.<op>_out``.
-# PyTorch's structured kernels (sort, topk) name dtypes in C++ words:
-_CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
-              "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-              "uint16": "short unsigned int", "uint32": "unsigned int", "uint64": "long unsigned int", "bool": "bool",
-              "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+# PyTorch's structured kernels (sort, topk) name dtypes in C++ words (the one table of dtypes.py):
+_CPP_NAMES = CPP_TYPE_NAMES
 _OUT_RESULTS = {n: out_variant(return_type(n)) for n in ("sort", "topk", "kthvalue", "median", "nanmedian", "mode", "max",
                                                           "min")}
 _INT64 = np.dtype(np.int64)

@@ -33,6 +33,7 @@ def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
         if not isinstance(out, Tensor):
             raise TypeError(f"bernoulli(): argument 'out' must be Tensor, not {type(out).__name__}")
         F.check_out_grad("bernoulli", out, input)
+        F.check_out_overlap(out, ())  # (an expanded out: refused; out=input is drawn in place)
         if tuple(out.shape) != tuple(input.shape):
             out.resize_(tuple(input.shape))
         return out.bernoulli_(input, generator=generator)
@@ -84,6 +85,10 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
         raise wrong_type("multinomial", "num_samples", "int", num_samples, 2)
     if num_samples <= 0:
         raise RuntimeError("cannot sample n_sample <= 0 samples")
+    if not replacement and num_samples > input.shape[-1]:  # (before the categories and the values)
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    if input.shape[-1] > 2 ** 24:  # (PyTorch's samplers index the categories in float: checked before the values)
+        raise RuntimeError("number of categories cannot exceed 2^24")
     res = _multinomial(input, num_samples, replacement, generator)
     return res if out is None else _write_sampled_out(out, res._data, "multinomial")
 

@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from ... import dtypes as _dt
+from ...dtypes import CPP_TYPE_NAMES
 from ...device import device as _device
 from ...random import random_stream
 from ...tensor import Tensor
@@ -24,11 +25,7 @@ _CPU = _device("cpu")  # (devices are interned: ``dev is _CPU`` is the CPU test)
 
 # --------------------------------------------------------------------------- streams, bounds, messages
 # the C++ spelling of each dtype, which some of PyTorch's sampling messages print
-_C_TYPE_NAMES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int",
-                 "int32": "int", "int64": "long int", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
-                 "float32": "float", "float64": "double", "complex64": "c10::complex<float>",
-                 "complex128": "c10::complex<double>", "uint16": "short unsigned int", "uint32": "unsigned int",
-                 "uint64": "long unsigned int"}
+_C_TYPE_NAMES = CPP_TYPE_NAMES
 
 
 def _cpp_float(x) -> str:

@@ -84,6 +84,8 @@ def _cat_frontend(op):
         else:
             tensors = _tensor_list(tensors, "cat")
             d, skip, arrays = _cat_checks(tensors, dim)
+        if out is not None and isinstance(out, Tensor):  # (out may not be, nor share memory with, an input)
+            F.check_out_overlap(out, tensors, full_ok=False)
         res = wrap(table[dev.type](arrays, d), dev)
         if out is not None:
             F.write_out(out, res._data, "cat")

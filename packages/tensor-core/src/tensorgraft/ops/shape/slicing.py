@@ -15,6 +15,7 @@ from .._frontend import check_tensor
 from .._args import bad_int_list_item, invalid_combination, is_int, type_name, wrap_dim, wrong_type
 from .._define import defop
 from ._common import _finish_view, _int_arg
+from tensorgraft.dtypes import np_kind as _np_kind
 
 
 # --------------------------------------------------------------------------- slicing views
@@ -107,6 +108,7 @@ _NARROW_OVERLOADS = ("int dim, Tensor start, int length", "int dim, int start, i
 def _narrow(input, dim, start, length):
     if not is_int(dim):
         raise invalid_combination("narrow", (dim, start, length), overloads=_NARROW_OVERLOADS)
+    check_tensor_start(start)
     if isinstance(input, Tensor) and input._data.ndim and is_int(length) and length < 0:  # (before the dim, as PyTorch)
         raise RuntimeError("narrow(): length must be non-negative.")
     _, d, n = _cut_dim(input, "narrow", dim, (RuntimeError, "narrow() cannot be applied to a 0-dim tensor."))
@@ -125,6 +127,12 @@ def _narrow(input, dim, start, length):
 
 
 defop("narrow", frontend=lambda op: _narrow, differentiable=False)
+
+
+def check_tensor_start(start) -> None:
+    """narrow's Tensor-start overload takes a 0-d integer tensor (not a bool one), checked first."""
+    if isinstance(start, Tensor) and (start._data.ndim or _np_kind(start._data.dtype) not in "iu"):
+        raise RuntimeError("start must be an 0-dim integral Tensor.")
 
 
 def _select(input, dim, index):
@@ -244,25 +252,28 @@ defop("tensor_split", frontend=lambda op: _tensor_split, differentiable=False)
 def _unbind(input, dim=0):
     check_tensor(input, "unbind")
     a = input._data
+    d = wrap_dim(dim, a.ndim, "unbind")  # (a 0-d tensor takes dims -1 and 0, as one of one dim)
     if a.ndim == 0:
-        raise RuntimeError("Dimension specified as 0 but tensor has no dimensions")
-    return _pieces.frontend(input, wrap_dim(dim, a.ndim, "unbind"), None, "UnbindBackward0")
+        raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
+    return _pieces.frontend(input, d, None, "UnbindBackward0")
 
 
 defop("unbind", frontend=lambda op: _unbind, differentiable=False)
 
 
 def _hvdsplit(axis_fn, name):
+    """hsplit, vsplit and dsplit: tensor_split along the dim ``axis_fn(ndim)`` gives, with numpy's
+    rule that an int of sections must divide it."""
+    need = {"hsplit": 1, "vsplit": 2, "dsplit": 3}[name]
+
     def f(input, indices_or_sections):
         check_tensor(input, name)
+        indices_or_sections = _sections_arg(name, input, indices_or_sections)
         nd = input._data.ndim
-        need = 1 if name == "hsplit" else 2
         if nd < need:
             raise RuntimeError(f"torch.{name} requires a tensor with at least {need} dimension, but got a tensor "
                                f"with {nd} dimensions!")
         d = axis_fn(nd)
-        if isinstance(indices_or_sections, Tensor):
-            indices_or_sections = _sections_tensor(name, indices_or_sections)
         if isinstance(indices_or_sections, numbers.Integral):
             n = input._data.shape[d]
             if indices_or_sections == 0 or n % indices_or_sections:
@@ -270,6 +281,24 @@ def _hvdsplit(axis_fn, name):
                                    f"dimension {n} is not divisible by the split_size {indices_or_sections}!")
         return _tensor_split(input, indices_or_sections, d)
     return f
+
+
+def _sections_arg(name, input, value):
+    """hsplit/vsplit/dsplit's second argument as PyTorch's parser takes it: an int of sections, a
+    0-d integer tensor read as one, or a sequence of int indices; anything else is refused."""
+    if isinstance(value, Tensor):
+        return _sections_tensor(name, value)
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            if not is_int(item):
+                raise TypeError(f"{name}(): argument 'indices' failed to unpack the object at pos 2 with error "
+                                f"\"type must be tuple of ints,but got {type_name(item)}\"")
+        return value
+    if not is_int(value):
+        note = f"didn't match because some of the arguments have invalid types: (Tensor, !{type_name(value)}!)"
+        raise invalid_combination(name, (input, value), None, [("Tensor input, int sections", note),
+                                                               ("Tensor input, tuple of ints indices", note)])
+    return value
 
 
 def _sections_tensor(name, t):
@@ -285,3 +314,4 @@ def _sections_tensor(name, t):
 
 defop("hsplit", frontend=lambda op: _hvdsplit(lambda nd: 0 if nd == 1 else 1, "hsplit"), differentiable=False)
 defop("vsplit", frontend=lambda op: _hvdsplit(lambda nd: 0, "vsplit"), differentiable=False)
+dsplit = _hvdsplit(lambda nd: 2, "dsplit")  # (registered with the tensor_extras, where it was added)

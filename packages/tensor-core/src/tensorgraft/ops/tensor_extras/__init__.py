@@ -24,6 +24,7 @@ from ... import memory_layout as _ml
 from .. import _frontend as F
 from .._frontend import check_tensor
 from .._define import defop
+from ..shape import slicing as _slicing
 from ..elementwise.fill_copy import checked_fill_number, fill_tensor_value
 from tensorgraft.dtypes import np_kind as _np_kind
 
@@ -60,29 +61,12 @@ def _unsafe_split_with_sizes(input, split_sizes, dim=0):
     return _renamed_views(input.split_with_sizes(split_sizes, dim), "UnsafeSplitWithSizesBackward0")
 
 
-def _dsplit(input, indices_or_sections):
-    check_tensor(input, "dsplit")
-    nd = input._data.ndim
-    if nd < 3:
-        raise RuntimeError(f"torch.dsplit requires a tensor with at least 3 dimension, but got a tensor with {nd} "
-                           "dimensions!")
-    if isinstance(indices_or_sections, Tensor):  # (a 0-d integer tensor is an int, as for vsplit)
-        from ..shape.slicing import _sections_tensor
-        indices_or_sections = _sections_tensor("dsplit", indices_or_sections)
-    if isinstance(indices_or_sections, numbers.Integral):
-        n = input._data.shape[2]
-        if indices_or_sections == 0 or n % indices_or_sections:
-            raise RuntimeError(f"torch.dsplit attempted to split along dimension 2, but the size of the dimension "
-                               f"{n} is not divisible by the split_size {indices_or_sections}!")
-    return input.tensor_split(indices_or_sections, 2)
-
-
 _split_samples = _samples(lambda X: [((X((4, 6), 730), 2, 1), {}), ((X((5, 2), 731), 2), {})])
 defop("unsafe_chunk", frontend=lambda op: _unsafe_chunk, differentiable=False, samples=_split_samples)
 defop("unsafe_split", frontend=lambda op: _unsafe_split, differentiable=False, samples=_split_samples)
 defop("unsafe_split_with_sizes", frontend=lambda op: _unsafe_split_with_sizes, differentiable=False,
       samples=_samples(lambda X: [((X((4, 6), 732), [2, 4], 1), {})]))
-defop("dsplit", frontend=lambda op: _dsplit, differentiable=False,
+defop("dsplit", frontend=lambda op: _slicing.dsplit, differentiable=False,
       samples=_samples(lambda X: [((X((2, 2, 4), 733), 2), {}), ((X((2, 2, 6), 734), [1, 4]), {})]))
 
 

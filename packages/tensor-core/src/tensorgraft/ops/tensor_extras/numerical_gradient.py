@@ -28,6 +28,9 @@ def _gradient(input, *, spacing=1, dim=None, edge_order=1):
     from .._args import wrap_dim
     dims = list(range(nd)) if dim is None else [wrap_dim(d, nd) for d in
                                                   (dim if isinstance(dim, (list, tuple)) else (dim,))]
+    if len(set(dims)) != len(dims):
+        raise RuntimeError(f"dim {next(d for k, d in enumerate(dims) if d in dims[:k])} appears multiple times in "
+                           "the list of dims")
     if isinstance(spacing, (list, tuple)):
         if len(spacing) != len(dims):
             if dim is None:
@@ -38,6 +41,10 @@ def _gradient(input, *, spacing=1, dim=None, edge_order=1):
                                f"arguments to have the same length, but got a spacing argument of length "
                                f"{len(spacing)} and a dim argument of length {len(dims)}.")
         steps = list(spacing)
+        for step in steps:
+            if isinstance(step, Tensor) and step.device != input.device:
+                raise RuntimeError(f"torch.gradient expected each tensor to be on the same device, but got devices "
+                                   f"{input.device} and {step.device}!")
     else:
         steps = [spacing] * len(dims)
     for d in dims:

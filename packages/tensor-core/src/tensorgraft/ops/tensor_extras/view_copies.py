@@ -224,8 +224,35 @@ def _narrow_copy_frontend(op):
         if isinstance(input, Tensor) and input.layout is sparse_coo:
             from ..sparse_coo import sparse_narrow_copy
             return _with_out(sparse_narrow_copy(input, dim, start, length), out, "narrow_copy")
+        if isinstance(start, Tensor) and start._data.size == 1 and start._data.dtype.kind in "iu":
+            start = int(start.item())  # (PyTorch's narrow_copy reads a one-element integer tensor as its int)
+        if isinstance(input, Tensor):
+            _narrow_copy_checks(input, dim, start, length)
         return strided(input, dim, start, length, out=out)
     return narrow_copy
+
+
+def _narrow_copy_checks(input, dim, start, length):
+    """PyTorch's dense narrow_copy makes checks of its own, unlike narrow's: a dim past the last is
+    an internal assertion (negative ones are wrapped first), and a negative length is reported as
+    exceeding the size."""
+    from .._args import is_int, wrap_dim
+    a = input._data
+    if not (is_int(dim) and is_int(length) and is_int(start)):
+        return  # (the narrow view's own argument errors)
+    if a.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    if dim >= a.ndim:
+        raise RuntimeError("Expected dim < static_cast<int64_t>(self_sizes.size()) to be true, but got false.  "
+                           "(Could this error message be improved?  If so, please report an enhancement request "
+                           "to PyTorch.)")
+    n = a.shape[wrap_dim(dim, a.ndim)]
+    start = int(start)
+    if not -n <= start <= n:
+        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got {start})")
+    start += n if start < 0 else 0
+    if length < 0 or start > n - length:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
 
 
 # ``narrow_copy`` has a node of its own in PyTorch (and is a Tensor method too)
