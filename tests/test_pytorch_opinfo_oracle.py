@@ -1,8 +1,10 @@
 """PyTorch's OpInfo database run on tensorgraft (``tensorgraft.testing.opinfo``): every operator's
 sample inputs give tensorgraft's outputs PyTorch's dtypes, shapes and values (five dtypes),
 PyTorch's gradients, second-order gradients and forward-mode (dual tensor) tangents (float64 and
-complex128), and torch.vmap's results for a batch of each sample (float64), except the differences
-listed below with their reason.
+complex128), and torch.vmap's results for a batch of each sample (float64); the larger reference
+inputs (extremal values, long and odd shapes) give PyTorch's outputs too, as do the Tensor method
+and in-place method of each operator, and the error samples raise PyTorch's exceptions, except the
+differences listed below with their reason.
 
 A listed difference that no longer differs fails as stale, so the lists stay true."""
 from __future__ import annotations
@@ -15,8 +17,8 @@ pytest.importorskip("tensorgraft.nn")
 pytest.importorskip("tensorgraft.autograd")
 
 from tensorgraft.testing.opinfo import (  # noqa: E402
-    check_forward, check_forward_ad, check_gradients, check_second_gradients, check_vmap, judge_verdict, op_database,
-    op_key,
+    check_error_inputs, check_forward, check_forward_ad, check_gradients, check_reference_forward,
+    check_second_gradients, check_variants, check_vmap, judge_verdict, op_database, op_key,
 )
 
 OPINFOS = {op_key(o): o for o in op_database()}
@@ -171,3 +173,101 @@ def test_checker_sees_a_wrong_second_derivative(monkeypatch):
     assert check_gradients(opinfo, "float64") == ("same", "")
     verdict, detail = check_second_gradients(opinfo, "float64")
     assert verdict == "different" and detail.startswith("second gradient with respect to input 0"), detail
+
+
+_UNBOUND_DUNDER = ("the error sample calls the unbound reflected operator with a Python number as ``self`` "
+                   "(``Tensor.__radd__(3, t)``): PyTorch's C method refuses a non-tensor self; tensorgraft's "
+                   "operators are Python functions, which Python only ever calls with a tensor there")
+# op key -> why its error samples differ
+KNOWN_ERRORS = {
+    **{k: v for (k, dtype), v in KNOWN.items() if dtype == "*" and k in OPINFOS},
+    **{k: _UNBOUND_DUNDER for k in ("__radd__", "__rmul__", "__rand__", "__ror__", "__rxor__")},
+}
+
+
+@pytest.mark.parametrize("key", sorted(k for k, o in OPINFOS.items() if o.error_inputs_func is not None))
+def test_error_inputs_raise_as_pytorch(key):
+    """Bad arguments (shapes, dtypes, devices, an out= overlapping an input): PyTorch's exception
+    type, with a message matching PyTorch's pattern."""
+    verdict, detail = check_error_inputs(OPINFOS[key])
+    judge_verdict(verdict, detail, KNOWN_ERRORS.get(key))
+
+
+def test_error_check_sees_a_missing_error(monkeypatch):
+    """The checker itself: a dot that no longer checks its operands' dtypes is reported."""
+    import tensorgraft
+    monkeypatch.setattr(tensorgraft, "dot", lambda a, b, **kwargs: (a.double() * b.double()).sum())
+    verdict, detail = check_error_inputs(OPINFOS["dot"])
+    assert verdict == "different" and "PyTorch raises RuntimeError" in detail, detail
+
+
+_COMPLEX_ADD_ALPHA = ("complex operands with an infinite part: PyTorch's add/sub compute a + alpha * b with a complex "
+                      "multiplication by alpha = 1, where inf * 0 makes NaN of the other part; tensorgraft adds the "
+                      "parts separately (C99's, NumPy's and Python's complex sum)")
+_COMPLEX_PRODUCT_RANGE = ("complex64 products near float32's range (parts of 1e20): NumPy's complex multiply fuses a "
+                          "product into the sum, where PyTorch rounds both first (an exact 0 there is ~3e14 here, "
+                          "beside an infinite part)")
+_FLOAT32_SPECIAL = ("PyTorch computes this float32 special function in float32 arithmetic, which loses digits at "
+                    "large or pole-adjacent arguments (e.g. airy_ai(-13437.7): -0.03304 against -0.03047); "
+                    "tensorgraft's (SciPy's, in float64) agrees with mpmath there")
+_FLOAT32_COORDINATES = ("large float32 images (345x456): PyTorch computes the sampling coordinates in float32, "
+                        "tensorgraft in float64; the outputs differ by ~1e-4..4e-3 where neighbouring pixels differ "
+                        "by ~10, each within float32's coordinate rounding")
+_UNBOUND_REFLECTED_NUMBER = ("the sample calls the unbound reflected operator with a Python number as self "
+                             "(Tensor.__rpow__(2.5, t)); PyTorch's wrapper then computes pow(t, 2.5), tensorgraft's "
+                             "answers NotImplemented, as Python's protocol expects; ``2.5 ** t`` agrees")
+# (op key, dtype or "*") -> why outputs over the reference inputs differ
+KNOWN_REFERENCE = {
+    **{k: v for k, v in KNOWN.items() if k[1] == "*"},
+    **{(k, "complex64"): _COMPLEX_ADD_ALPHA for k in ("add", "sub", "rsub", "__radd__", "__rsub__")},
+    **{(k, "complex64"): _COMPLEX_PRODUCT_RANGE for k in ("mul", "__rmul__")},
+    ("square", "complex64"): "square of complex64 values near float32's range: PyTorch's x * x gives NaN where the "
+                             "real part is inf - inf; tensorgraft's square (NumPy's) an infinity",
+    ("logaddexp", "complex64"): "logaddexp of complex infinities: PyTorch's formula gives NaN imaginary parts "
+                                "(inf - inf inside), tensorgraft's keeps the infinite operand",
+    ("float_power", "complex64"): "0 ** 0 in complex: PyTorch's float_power (exp(y log x) in complex128) gives NaN; "
+                                  "tensorgraft gives 1, as torch.pow and Python do",
+    **{("special.zeta", d): "zeta(1e20, 1e20): PyTorch's series gives NaN, tensorgraft (SciPy) the limit 0"
+       for d in ("float32", "float64")},
+    **{(k, "*"): _UNBOUND_REFLECTED_NUMBER for k in ("__rmod__", "__rpow__")},
+    **{(f"polygamma.polygamma_n_{n}", "float32"): _FLOAT32_SPECIAL for n in (1, 2, 3, 4)},
+    **{("special.airy_ai", d): _FLOAT32_SPECIAL + " (int64 inputs are computed in float32 too)"
+       for d in ("float32", "int64")},
+    ("special.airy_ai", "float64"): _PYTORCH_SPECIAL_FLOAT64.format("airy_ai"),
+    ("special.bessel_j1", "float32"): _FLOAT32_SPECIAL,
+    ("special.bessel_y0", "float32"): _FLOAT32_SPECIAL,
+    ("special.bessel_j1", "float64"): _PYTORCH_SPECIAL_FLOAT64.format("bessel_j1"),
+    ("special.bessel_j0", "float64"): KNOWN[("special.bessel_j0", "float64")],
+    ("special.bessel_y1", "float64"): KNOWN[("special.bessel_y1", "float64")],
+    **{("nn.functional.interpolate." + m, "float32"): _FLOAT32_COORDINATES for m in ("bilinear", "bicubic")},
+    ("nn.functional.grid_sample", "float32"): _FLOAT32_COORDINATES,
+}
+
+
+@pytest.mark.parametrize("key, dtype", [(k, d) for k, d in _cases(FORWARD_DTYPES)
+                                        if OPINFOS[k].reference_inputs_func is not None])
+def test_reference_inputs_match_pytorch(key, dtype):
+    """Outputs over PyTorch's reference inputs: extremal values (inf, NaN, huge and tiny magnitudes),
+    type-promotion pairs and large inputs, beyond the samples above."""
+    verdict, detail = check_reference_forward(OPINFOS[key], dtype)
+    judge_verdict(verdict, detail, _known(KNOWN_REFERENCE, key, dtype))
+
+
+# (op key, dtype or "*") -> why the Tensor method or in-place method differs
+KNOWN_VARIANTS = {
+    **{k: v for k, v in KNOWN.items() if k[1] == "*"},
+    ("matrix_exp", "float32"): KNOWN[("matrix_exp", "float32")],
+    ("addbmm", "*"): "PyTorch's addbmm_ resizes a smaller self to the product's shape (its out= kernel writes into "
+                     "self); tensorgraft refuses it as PyTorch's addmm_, baddbmm_ and addmv_ do: \"output with "
+                     "shape [1] doesn't match the broadcast shape [5, 10]\"",
+}
+
+
+@pytest.mark.parametrize("key, dtype", [(k, d) for k, d in _cases(FORWARD_DTYPES)
+                                        if OPINFOS[k].method_variant is not None
+                                        or OPINFOS[k].inplace_variant is not None])
+def test_method_and_inplace_variants_match_pytorch(key, dtype):
+    """x.op(...) and x.op_(...) where PyTorch's OpInfo names them: the method's output, the in-place
+    method's written input (or PyTorch's refusal, an int tensor given a float result)."""
+    verdict, detail = check_variants(OPINFOS[key], dtype)
+    judge_verdict(verdict, detail, _known(KNOWN_VARIANTS, key, dtype))

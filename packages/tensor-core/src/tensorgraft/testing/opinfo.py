@@ -7,8 +7,10 @@ OpInfo's samples in PyTorch and in tensorgraft (inputs converted value for value
 outputs' dtypes, shapes and values; :func:`check_gradients` does the same for the gradients of a
 fixed random projection of the outputs, :func:`check_second_gradients` for second-order gradients,
 :func:`check_forward_ad` for forward-mode tangents and :func:`check_vmap` for ``vmap`` over a batch
-of each sample. The database is read from the installed PyTorch at test
-time (it needs PyTorch's test dependency ``expecttest``); nothing of it is copied into tensorgraft.
+of each sample; :func:`check_reference_forward` compares outputs over the larger reference inputs
+(extremal values), :func:`check_variants` the Tensor method and in-place method of each operator,
+and :func:`check_error_inputs` the exceptions of PyTorch's error samples. The database is read from
+the installed PyTorch at test time (it needs PyTorch's test dependency ``expecttest``); nothing of it is copied into tensorgraft.
 
     from tensorgraft.testing.opinfo import check_forward, op_database
     for opinfo in op_database():
@@ -20,6 +22,7 @@ output). Operators that draw random numbers are compared by dtype and shape only
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import types
@@ -27,7 +30,8 @@ import types
 import numpy as np
 
 __all__ = ["op_database", "op_key", "tensorgraft_callable", "to_tensorgraft", "check_forward", "check_gradients",
-           "check_second_gradients", "check_forward_ad", "check_vmap", "judge_verdict"]
+           "check_second_gradients", "check_forward_ad", "check_vmap", "check_error_inputs", "check_reference_forward",
+           "check_variants", "judge_verdict"]
 
 # ops whose values depend on random draws (or on uninitialised memory): dtype and shape are compared
 RANDOM_OPS = frozenset({
@@ -66,11 +70,14 @@ def _resolve(root, path):
 
 
 def _rebound(fn):
-    """A function of PyTorch's test code (a lambda wrapping an op) with ``torch`` meaning tensorgraft."""
+    """A function of PyTorch's test code (a lambda wrapping an op) with ``torch`` meaning tensorgraft
+    (and ``F``, ``nn`` tensorgraft's where they are PyTorch's ``nn.functional`` and ``nn``)."""
     import tensorgraft
     import tensorgraft.nn.functional
     names = dict(fn.__globals__)
     names.update(torch=tensorgraft, F=tensorgraft.nn.functional)
+    if getattr(names.get("nn"), "__name__", None) == "torch.nn":
+        names["nn"] = tensorgraft.nn
     closure = fn.__closure__ and tuple(types.CellType(_converted_or_same(c.cell_contents)) for c in fn.__closure__)
     rebound = types.FunctionType(fn.__code__, names, fn.__name__, fn.__defaults__, closure)
     rebound.__kwdefaults__ = fn.__kwdefaults__
@@ -127,15 +134,61 @@ def _counterpart_function(fn):
     return fn
 
 
-def to_tensorgraft(value):
+def to_tensorgraft(value, keep_aliasing: bool = False):
     """A sample's value with every PyTorch tensor, dtype, device, Size, layout and memory format
-    replaced by tensorgraft's (values and ``requires_grad`` kept; tensors become contiguous)."""
+    replaced by tensorgraft's (values and ``requires_grad`` kept; tensors become contiguous). With
+    ``keep_aliasing``, tensors that share memory (an ``out=`` that is the input, or part of it) or
+    overlap themselves (``expand``) become views of one tensorgraft tensor with PyTorch's strides,
+    so a check of memory overlap sees what PyTorch's sees."""
+    return _convert(value, _aliased_views(value) if keep_aliasing else {})
+
+
+def _aliased_views(value):
+    """{id(PyTorch tensor): tensorgraft view} for the tensors of ``value`` that share memory with
+    another or with themselves: views (``as_strided``) of one copy of their storage."""
+    import torch
+
+    import tensorgraft
+    leaves = [t for t in _leaves(value, []) if isinstance(t, torch.Tensor) and t.layout == torch.strided
+              and t.device.type == "cpu" and t.dtype != torch.bfloat16 and not t.is_conj() and not t.is_neg()]
+    tensors = {id(t): t for t in leaves}
+    by_storage: dict = {}
+    for t in tensors.values():
+        if t.untyped_storage().nbytes() == 0:
+            continue
+        by_storage.setdefault(t.untyped_storage().data_ptr(), []).append(t)
+    views = {}
+    for group in by_storage.values():
+        overlapping = any(st == 0 and n > 1 for t in group for st, n in zip(t.stride(), t.shape))
+        if (len(group) < 2 and not overlapping) or len({t.dtype for t in group}) != 1:
+            continue
+        whole = torch.empty(0, dtype=group[0].dtype).set_(group[0].untyped_storage())
+        base = tensorgraft.from_numpy(whole.numpy().copy())
+        for t in group:
+            view = tensorgraft.as_strided(base, tuple(t.shape), t.stride(), t.storage_offset())
+            views[id(t)] = view.requires_grad_(True) if t.requires_grad else view
+    for t in leaves:  # a tensor passed twice (an empty input that is also the ``out``) stays one tensor
+        if id(t) not in views and sum(x is t for x in leaves) > 1:
+            views[id(t)] = _convert(t, {})
+    return views
+
+
+def _convert(value, views):
     import torch
 
     import tensorgraft
     if isinstance(value, torch.Tensor):
+        if id(value) in views:
+            return views[id(value)]
         if value.layout != torch.strided:
             raise Unconvertible(f"layout {value.layout}")
+        if value.device.type == "meta":  # (shape and dtype only: error samples use them)
+            out = tensorgraft.empty(tuple(value.shape), dtype=_convert(value.dtype, views), device="meta")
+            return out.requires_grad_(True) if value.requires_grad else out
+        if value.device.type != "cpu":
+            raise Unconvertible(f"a tensor on {value.device}")
+        if value.dim() > 64:
+            raise Unconvertible(f"a tensor of {value.dim()} dimensions (NumPy holds 64 at most)")
         data = value.detach().resolve_conj().resolve_neg().contiguous()
         if data.dtype == torch.bfloat16:  # NumPy has no bfloat16: through float32, exactly
             out = tensorgraft.from_numpy(data.float().numpy().copy()).to(tensorgraft.bfloat16)
@@ -156,14 +209,14 @@ def to_tensorgraft(value):
         return _counterpart_function(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type) and type(value).__module__.startswith("torch."):
         cls = _counterpart(type(value).__module__, type(value).__qualname__)
-        return cls(**{f.name: to_tensorgraft(getattr(value, f.name)) for f in dataclasses.fields(value)})
+        return cls(**{f.name: _convert(getattr(value, f.name), views) for f in dataclasses.fields(value)})
     if isinstance(value, list):
-        return [to_tensorgraft(v) for v in value]
+        return [_convert(v, views) for v in value]
     if isinstance(value, tuple):
-        items = [to_tensorgraft(v) for v in value]
+        items = [_convert(v, views) for v in value]
         return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
     if isinstance(value, dict):
-        return {k: to_tensorgraft(v) for k, v in value.items()}
+        return {k: _convert(v, views) for k, v in value.items()}
     return value
 
 
@@ -205,7 +258,7 @@ def _compare(expected, actual, values: bool):
     if len(theirs) != len(ours):
         return f"{len(ours)} outputs, PyTorch gives {len(theirs)}"
     for i, (e, a) in enumerate(zip(theirs, ours)):
-        if isinstance(e, torch.Tensor):
+        if isinstance(e, (torch.Tensor, tensorgraft.Tensor)):  # (tensorgraft's: a run compared with another)
             if not isinstance(a, tensorgraft.Tensor):
                 return f"output {i}: a {type(a).__name__}, PyTorch gives a tensor"
             (ev, ed, es), (av, ad, as_) = _as_numpy(e), _as_numpy(a)
@@ -576,3 +629,114 @@ def check_vmap(opinfo, dtype_name: str = "float64"):
             if why:
                 return ("different", f"in_dims {in_dims}: {why} ({_describe(sample)})")
     return ("same", "") if compared else ("skipped", "no sample with a floating positional tensor ran in PyTorch")
+
+
+def check_error_inputs(opinfo):
+    """PyTorch's error samples of ``opinfo`` (``error_inputs``: bad shapes, dtypes, devices, an
+    ``out=`` that overlaps the input) in tensorgraft: each that PyTorch rejects as its database says
+    must raise PyTorch's exception type with a message matching PyTorch's pattern. Inputs keep
+    their aliasing (``to_tensorgraft(..., keep_aliasing=True)``). The verdict."""
+    import re
+    if opinfo.error_inputs_func is None:
+        return ("skipped", f"PyTorch lists no error inputs for {opinfo.name}")
+    try:
+        ours = tensorgraft_callable(opinfo)
+    except AttributeError:
+        return ("different", f"tensorgraft has no {opinfo.name}")
+    compared = 0
+    for error in opinfo.error_inputs("cpu"):
+        sample = error.sample_input
+        try:
+            opinfo.op(sample.input, *sample.args, **sample.kwargs)
+            continue  # PyTorch itself does not raise as its database says: nothing to compare with
+        except Exception as exc:  # noqa: BLE001 - the exception is what is compared
+            if not (isinstance(exc, error.error_type) and re.search(error.error_regex, str(exc))):
+                continue
+        try:
+            args, kwargs = to_tensorgraft(((sample.input, *sample.args), dict(sample.kwargs)), keep_aliasing=True)
+        except Unconvertible:
+            continue
+        compared += 1
+        want = f"{error.error_type.__name__} matching {error.error_regex!r}"
+        try:
+            ours(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - the exception is what is compared
+            text = str(exc)
+            if not isinstance(exc, error.error_type) or not re.search(error.error_regex, text):
+                return ("different", f"{type(exc).__name__}: {text.splitlines()[0][:160] if text else ''}; "
+                                     f"PyTorch raises {want} ({_describe(sample)})")
+            continue
+        return ("different", f"nothing raised; PyTorch raises {want} ({_describe(sample)})")
+    return ("same", "") if compared else ("skipped", "no error sample converts")
+
+
+def check_reference_forward(opinfo, dtype_name: str):
+    """:func:`check_forward` over ``opinfo``'s reference inputs (``reference_inputs``: the samples
+    and more — extremal values such as inf, NaN and huge magnitudes, type-promotion pairs, long
+    inputs): the verdict. Skipped where the OpInfo has no reference inputs of its own."""
+    if opinfo.reference_inputs_func is None:
+        return ("skipped", f"PyTorch lists no reference inputs for {opinfo.name} beyond its samples")
+    extended = copy.copy(opinfo)
+    extended.sample_inputs = opinfo.reference_inputs  # (what _prepared draws from)
+    return check_forward(extended, dtype_name)
+
+
+def _variant_name(variant):
+    return getattr(variant, "__name__", None) if variant is not None else None
+
+
+def check_variants(opinfo, dtype_name: str):
+    """The Tensor method and the in-place method of ``opinfo`` (``x.add(y)``, ``x.add_(y)``, where
+    PyTorch's OpInfo names them) over its samples in both libraries: the method's output, and the
+    in-place method's result (the input itself, written), or the same exception type where PyTorch
+    refuses the in-place write (an int tensor cannot take a float result). The verdict."""
+    import torch
+
+    import tensorgraft
+    variants = [(kind, _variant_name(v)) for kind, v in (("method", opinfo.method_variant),
+                                                         ("in-place", opinfo.inplace_variant))]
+    variants = [(kind, name) for kind, name in variants if name and not name.startswith("<")]
+    if not variants:
+        return ("skipped", f"PyTorch's OpInfo names no method or in-place variant of {opinfo.name}")
+    prepared = _prepared(opinfo, dtype_name, False)
+    if isinstance(prepared[0], str):
+        return prepared
+    _, samples = prepared
+    compared = 0
+    for sample in samples:
+        if not isinstance(sample.input, torch.Tensor):
+            continue
+        for kind, name in variants:
+            theirs_in = sample.input.clone() if kind == "in-place" else sample.input
+            converted = _converted(sample)
+            if converted is None:
+                continue
+            (ours_in, *args), kwargs = converted
+            try:
+                torch.manual_seed(0)
+                expected = getattr(theirs_in, name)(*sample.args, **sample.kwargs)
+                expected = _processed(sample, expected, False) if kind == "method" else expected
+                refused = None
+            except Exception as exc:  # noqa: BLE001 - compared below
+                if kind == "method":
+                    continue  # (a sample PyTorch's method refuses tells nothing here)
+                expected, refused = None, exc
+            compared += 1
+            try:
+                tensorgraft.manual_seed(0)
+                actual = getattr(ours_in, name)(*args, **kwargs)
+            except Exception as exc:  # noqa: BLE001
+                if refused is not None and isinstance(exc, type(refused)):
+                    continue
+                return ("different", f"{kind} {name}: {_raised(exc, sample)[1]}")
+            if refused is not None:
+                return ("different", f"{kind} {name}: nothing raised; PyTorch raises {type(refused).__name__}: "
+                                     f"{str(refused).splitlines()[0][:120] if str(refused) else ''} "
+                                     f"({_describe(sample)})")
+            if kind == "in-place" and actual is not ours_in:
+                return ("different", f"{name} returned a new tensor, not its input ({_describe(sample)})")
+            actual = _processed(sample, actual, True) if kind == "method" else actual
+            why = _compare(expected, actual, opinfo.name not in RANDOM_OPS)
+            if why:
+                return ("different", f"{kind} {name}: {why} ({_describe(sample)})")
+    return ("same", "") if compared else ("skipped", "no sample ran in PyTorch with convertible inputs")
