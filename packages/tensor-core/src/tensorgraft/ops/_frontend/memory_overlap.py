@@ -59,8 +59,11 @@ def check_overlap(dst, src, full_ok=True):
 
 
 def has_internal_overlap(a) -> bool:
-    """Whether two elements of array ``a`` share memory that PyTorch can tell (a stride of 0)."""
-    return any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape)) if _addressable(a) else False
+    """Whether two elements of array ``a`` share memory that PyTorch can tell (a stride of 0; an
+    empty array has no elements to share, whatever NumPy's strides for it say)."""
+    if not _addressable(a) or not a.size:
+        return False
+    return any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape))
 
 
 def check_out_overlap(out, inputs, full_ok=True) -> None:
