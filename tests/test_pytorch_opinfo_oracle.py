@@ -3,8 +3,8 @@ sample inputs give tensorgraft's outputs PyTorch's dtypes, shapes and values (fi
 PyTorch's gradients, second-order gradients and forward-mode (dual tensor) tangents (float64 and
 complex128), and torch.vmap's results for a batch of each sample (float64); the larger reference
 inputs (extremal values, long and odd shapes) give PyTorch's outputs too, as do the Tensor method
-and in-place method of each operator, and the error samples raise PyTorch's exceptions, except the
-differences listed below with their reason.
+and in-place method of each operator and ``out=``, and the error samples raise PyTorch's exceptions,
+except the differences listed below with their reason.
 
 A listed difference that no longer differs fails as stale, so the lists stay true."""
 from __future__ import annotations
@@ -17,7 +17,7 @@ pytest.importorskip("tensorgraft.nn")
 pytest.importorskip("tensorgraft.autograd")
 
 from tensorgraft.testing.opinfo import (  # noqa: E402
-    check_error_inputs, check_forward, check_forward_ad, check_gradients, check_reference_forward,
+    check_error_inputs, check_forward, check_forward_ad, check_gradients, check_out, check_reference_forward,
     check_second_gradients, check_variants, check_vmap, judge_verdict, op_database, op_key,
 )
 
@@ -271,3 +271,25 @@ def test_method_and_inplace_variants_match_pytorch(key, dtype):
     method's written input (or PyTorch's refusal, an int tensor given a float result)."""
     verdict, detail = check_variants(OPINFOS[key], dtype)
     judge_verdict(verdict, detail, _known(KNOWN_VARIANTS, key, dtype))
+
+
+_FUNCTIONAL_OUT = ("PyTorch's nn.functional function is its C++ binding, which also takes an undocumented out=; "
+                   "tensorgraft's nn.functional takes the documented signature")
+# (op key, dtype or "*") -> why out= differs
+KNOWN_OUT = {
+    **{k: v for k, v in KNOWN.items() if k[1] == "*"},
+    ("special.bessel_j0", "float64"): KNOWN[("special.bessel_j0", "float64")],
+    ("special.bessel_y1", "float64"): KNOWN[("special.bessel_y1", "float64")],
+    **{(f"nn.functional.{n}", "*"): _FUNCTIONAL_OUT for n in (
+        "avg_pool2d", "avg_pool3d", "gelu", "hardshrink", "linear", "logsigmoid", "softplus", "softshrink")},
+    ("native_batch_norm", "*"): "native_batch_norm is an ATen-level op; tensorgraft offers it for its three results, "
+                                "without out=",
+}
+
+
+@pytest.mark.parametrize("key, dtype", [(k, d) for k, d in _cases(FORWARD_DTYPES) if OPINFOS[k].supports_out])
+def test_out_matches_pytorch(key, dtype):
+    """out=: each sample's result written into fresh tensors of PyTorch's result shapes and dtypes,
+    which the call returns (None where PyTorch's returns None)."""
+    verdict, detail = check_out(OPINFOS[key], dtype)
+    judge_verdict(verdict, detail, _known(KNOWN_OUT, key, dtype))

@@ -471,6 +471,7 @@ _OUT_RULES = {
     "householder_product": ("linalg_householder_product", "exact"),
     "tensorinv": ("linalg_inv_ex", "exact"), "tensorsolve": (None, "exact"),
     "ldl_factor": (None, "exact"), "ldl_factor_ex": (None, "exact"), "ldl_solve": (None, "exact"),
+    "lstsq": ("linalg_lstsq", "exact"),
 }
 
 

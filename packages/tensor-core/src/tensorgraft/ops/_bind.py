@@ -38,6 +38,8 @@ TAKES_OUT = frozenset("""
     cross inner nonzero tensordot chain_matmul frobenius_norm nuclear_norm
     gather take_along_dim masked_select bmm mv dot sum
     cholesky_solve cholesky_inverse triangular_solve lu_solve geqrf ormqr
+    cholesky vdot svd qr lu lu_unpack
+    bitwise_or index_copy index_reduce scatter scatter_add scatter_reduce
 """.split())
 
 
@@ -50,6 +52,8 @@ OUT_MAY_OVERLAP = frozenset("""
     all amax amin any argmax argmin diag inverse isin log_softmax logsumexp matrix_power mean nanmean nansum
     slice_scatter softmax std tril triu var inner nonzero tensordot chain_matmul frobenius_norm nuclear_norm bmm
     mv dot sum cholesky_solve cholesky_inverse triangular_solve lu_solve geqrf ormqr mvlgamma
+    cholesky vdot svd qr lu lu_unpack
+    index_copy index_reduce scatter scatter_add scatter_reduce
 """.split())
 
 

@@ -36,7 +36,7 @@ def _lin():
 
 
 # --------------------------------------------------------------------------- torch.svd / torch.qr
-def _svd(input, some=True, compute_uv=True, *, out=None):
+def _svd(input, some=True, compute_uv=True):
     if not isinstance(input, Tensor):
         raise F.not_a_tensor("svd", "input", 1, input)
     if input._data.ndim < 2:
@@ -53,7 +53,7 @@ def _svd(input, some=True, compute_uv=True, *, out=None):
                      zeros(b + (n, n), dtype=input.dtype, device=input.device))
 
 
-def _qr(input, some=True, *, out=None):
+def _qr(input, some=True):
     return QRLegacy(*_lin().qr(input, "reduced" if some else "complete"))
 
 
@@ -64,7 +64,7 @@ defop("qr", frontend=lambda op: _qr, differentiable=False, samples=lambda dt, de
 
 
 # --------------------------------------------------------------------------- LU, old spellings
-def _lu(A, pivot=True, get_infos=False, out=None):
+def _lu(A, pivot=True, get_infos=False):
     warnings.warn("torch.lu is deprecated in favor of torch.linalg.lu_factor / torch.linalg.lu_factor_ex and will be "
                   "removed in a future PyTorch release.", UserWarning, stacklevel=2)
     LU, piv, info = _lu_factor_ex.frontend(A, pivot=pivot, check_errors=not get_infos)

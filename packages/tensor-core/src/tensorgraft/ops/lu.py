@@ -171,7 +171,7 @@ defop("linalg_lu", kernel=_lu_kernel, frontend=_lu_frontend, method=False, publi
 
 
 def _lu_unpack_frontend(op):
-    def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=None):
+    def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
         _tensor_args("lu_unpack", ("LU_data", "LU_pivots"), LU_data, LU_pivots)
         if LU_data._data.ndim < 2:
             raise RuntimeError("torch.lu_unpack: Expected tensor with 2 or more dimensions. Got size: "

@@ -9,7 +9,8 @@ fixed random projection of the outputs, :func:`check_second_gradients` for secon
 :func:`check_forward_ad` for forward-mode tangents and :func:`check_vmap` for ``vmap`` over a batch
 of each sample; :func:`check_reference_forward` compares outputs over the larger reference inputs
 (extremal values), :func:`check_variants` the Tensor method and in-place method of each operator,
-and :func:`check_error_inputs` the exceptions of PyTorch's error samples. The database is read from
+:func:`check_out` results written through ``out=``, and :func:`check_error_inputs` the exceptions of
+PyTorch's error samples. The database is read from
 the installed PyTorch at test time (it needs PyTorch's test dependency ``expecttest``); nothing of it is copied into tensorgraft.
 
     from tensorgraft.testing.opinfo import check_forward, op_database
@@ -31,7 +32,7 @@ import numpy as np
 
 __all__ = ["op_database", "op_key", "tensorgraft_callable", "to_tensorgraft", "check_forward", "check_gradients",
            "check_second_gradients", "check_forward_ad", "check_vmap", "check_error_inputs", "check_reference_forward",
-           "check_variants", "judge_verdict"]
+           "check_variants", "check_out", "judge_verdict"]
 
 # ops whose values depend on random draws (or on uninitialised memory): dtype and shape are compared
 RANDOM_OPS = frozenset({
@@ -320,6 +321,14 @@ def _converted(sample):
         return None
 
 
+def _convertible(samples):
+    """``(sample, args, kwargs)`` for each sample whose arguments convert (``_converted``)."""
+    for sample in samples:
+        converted = _converted(sample)
+        if converted is not None:
+            yield sample, *converted
+
+
 def _raised(exc, sample):
     first_line = str(exc).splitlines()[0][:200] if str(exc) else ""
     return ("different", f"{type(exc).__name__}: {first_line} ({_describe(sample)})")
@@ -348,11 +357,7 @@ def check_forward(opinfo, dtype_name: str):
         return prepared
     ours, samples = prepared
     compared = 0
-    for sample in samples:
-        converted = _converted(sample)
-        if converted is None:
-            continue
-        args, kwargs = converted
+    for sample, args, kwargs in _convertible(samples):
         try:
             torch.manual_seed(0)
             expected = _processed(sample, opinfo.op(sample.input, *sample.args, **sample.kwargs), False)
@@ -399,11 +404,7 @@ def _compare_derivatives(opinfo, dtype_name, derive, label):
         return prepared
     ours, samples = prepared
     compared = 0
-    for sample in samples:
-        converted = _converted(sample)
-        if converted is None:
-            continue
-        args, kwargs = converted
+    for sample, args, kwargs in _convertible(samples):
         theirs_in = [t for t in _leaves((sample.input, *sample.args, *sample.kwargs.values()), [])
                      if isinstance(t, torch.Tensor) and t.requires_grad]
         ours_in = [t for t in _leaves((args, kwargs), []) if isinstance(t, tensorgraft.Tensor) and t.requires_grad]
@@ -543,11 +544,7 @@ def check_forward_ad(opinfo, dtype_name: str = "float64"):
     if isinstance(wrapper, types.FunctionType) and wrapper.__module__.startswith("torch.testing"):
         wrapper = _rebound(wrapper)
     compared = 0
-    for sample in samples:
-        converted = _converted(sample)
-        if converted is None:
-            continue
-        args, kwargs = converted
+    for sample, args, kwargs in _convertible(samples):
         try:
             torch.manual_seed(0)
             expected = _output_tangents(
@@ -740,3 +737,57 @@ def check_variants(opinfo, dtype_name: str):
             if why:
                 return ("different", f"{kind} {name}: {why} ({_describe(sample)})")
     return ("same", "") if compared else ("skipped", "no sample ran in PyTorch with convertible inputs")
+
+
+def _empty_like_all(value, lib):
+    """Fresh tensors shaped as ``value``'s (a tensor or a tuple of them), for ``out=``."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_empty_like_all(v, lib) for v in value)
+    return lib.empty(tuple(value.shape), dtype=value.dtype) if isinstance(value, lib.Tensor) else None
+
+
+def check_out(opinfo, dtype_name: str):
+    """``out=`` of ``opinfo`` where PyTorch supports it: each sample's result written into fresh
+    tensors of PyTorch's result shapes and dtypes must be PyTorch's, and the call must return them
+    (the same objects). The verdict."""
+    import torch
+
+    import tensorgraft
+    if not opinfo.supports_out:
+        return ("skipped", f"PyTorch's {opinfo.name} takes no out=")
+    prepared = _prepared(opinfo, dtype_name, False)
+    if isinstance(prepared[0], str):
+        return prepared
+    ours, samples = prepared
+    compared = 0
+    for sample, args, kwargs in _convertible(samples):
+        try:
+            torch.manual_seed(0)
+            result = opinfo.op(sample.input, *sample.args, **sample.kwargs)
+            if not all(isinstance(r, torch.Tensor) for r in _leaves(result, [])):
+                continue
+            torch.manual_seed(0)  # (PyTorch takes out= for this sample; its result without out= is compared:
+            returned = opinfo.op(sample.input, *sample.args, **sample.kwargs,  # a few of its out= paths leave
+                                 out=_empty_like_all(result, torch))  # a conjugate result unwritten: fft.ihfft2's)
+        except Exception:  # noqa: BLE001 - a sample PyTorch itself refuses tells nothing
+            continue
+        compared += 1
+        mine_out = _empty_like_all(to_tensorgraft(result), tensorgraft)
+        try:
+            tensorgraft.manual_seed(0)
+            mine = ours(*args, **kwargs, out=mine_out)
+        except Exception as exc:  # noqa: BLE001 - the failure is the finding
+            return ("different", f"out=: {_raised(exc, sample)[1]}")
+        if returned is None:  # (the *_copy ops with a list of out tensors return nothing)
+            if mine is not None:
+                return ("different", f"out=: returned {type(mine).__name__}, PyTorch None ({_describe(sample)})")
+        elif isinstance(mine_out, tuple):
+            if not isinstance(mine, tuple) or any(m is not o for m, o in zip(mine, mine_out)):
+                return ("different", f"out=: the out tensors are not what it returned ({_describe(sample)})")
+        elif mine is not mine_out:
+            return ("different", f"out=: the out tensor is not what it returned ({_describe(sample)})")
+        why = _compare(_processed(sample, result, False), _processed(sample, mine_out, True),
+                       opinfo.name not in RANDOM_OPS)
+        if why:
+            return ("different", f"out=: {why} ({_describe(sample)})")
+    return ("same", "") if compared else ("skipped", "no sample's out= ran in PyTorch")

@@ -139,6 +139,8 @@ def write_outs(out, results, opname: str, result_type):
     the ``out`` tensor at its position (``write_out``'s rules); returns the named tuple of those."""
     for k, r in enumerate(results):
         write_out(out[k], r._data, opname, stacklevel=4)
+    if result_type is tuple:  # (a plain tuple result, torch.lu's: the out tensors as a tuple)
+        return tuple(out[k] for k in range(len(results)))
     return out_variant(result_type)(*(out[k] for k in range(len(results))))
 
 

@@ -124,7 +124,7 @@ def _dot_frontend(op, conj=False):
     table = op.table
     name = "vdot" if conj else "dot"
 
-    def dot(input, other, *, out=None):
+    def dot(input, other):  # (out= is written by the exported function's wrapper: _bind.TAKES_OUT)
         _tensor_args(name, ("input", "tensor"), input, other)
         a, b = input._data, other._data
         if a.ndim != 1 or b.ndim != 1:

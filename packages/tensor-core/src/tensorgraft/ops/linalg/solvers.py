@@ -252,7 +252,7 @@ _cholesky = defop("linalg_cholesky", kernel=_cholesky_kernel, frontend=_cholesky
                   public=False)
 
 
-def _torch_cholesky(input, upper=False, *, out=None):
+def _torch_cholesky(input, upper=False):
     _square("cholesky", input)  # the legacy op's own checks name it (and let integers reach the kernel)
     try:
         return _cholesky.frontend(input, upper=upper)
