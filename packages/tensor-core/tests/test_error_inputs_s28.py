@@ -208,3 +208,23 @@ def test_an_empty_out_of_several_dims_is_not_an_overlap():
     out = tg.empty(1, 0, 3)
     assert tg.acos(tg.empty(1, 0, 3), out=out) is out
     assert tg.add(tg.empty(1, 0, 3), 1, out=out) is out and out.shape == (1, 0, 3)
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: x[:-1].addcmul_(x[1:], x[1:].clone()), lambda x: x[:-1].addcdiv_(x[1:].clone(), x[1:]),
+    lambda x: x[:-1].lerp_(x[1:], 0.5), lambda x: x[:-1].clamp_(max=x[1:]), lambda x: x[:-1].eq_(x[1:]),
+    lambda x: x[:-1].logical_and_(x[1:]), lambda x: x.index_add_(0, tg.arange(6), x),
+])
+def test_in_place_ops_check_every_tensor_operand(call):
+    x = tg.arange(1.0, 7.0)
+    raises(RuntimeError, PARTIAL, lambda: call(x))
+    assert x.tolist() == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+
+
+def test_in_place_ops_take_themselves_whole_as_operands():
+    x = tg.arange(1.0, 4.0)
+    x.addcmul_(x, x)  # 1 + 1, 2 + 4, 3 + 9
+    x.lerp_(x, 0.5)
+    x.clamp_(x, x)
+    assert x.tolist() == [2.0, 6.0, 12.0]
+    assert x.lt_(x).tolist() == [0.0, 0.0, 0.0]

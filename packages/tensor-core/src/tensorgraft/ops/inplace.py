@@ -161,6 +161,8 @@ def _logical_into(op, target):
         check_tensor(self, name)
         if not isinstance(other, Tensor):  # PyTorch declares them for tensors only
             raise F.not_a_tensor(name, "other", 1, other)
+        if other is not self and F.same_root(self, other):  # (an operand that is part of self: refused)
+            F.check_overlap(self._data, other._data)
         r = target.frontend(self, other)
         if r._device is not self._device:
             raise F.device_mismatch(name, r, self)

@@ -6,16 +6,16 @@ Before ModuleInfo, PyTorch described its modules as dictionaries (``module_tests
 names a module (``module_name='Conv2d'``), a constructor (``lambda: nn.Conv1d(4, 5, 3, padding="same")``)
 or a functional wrapped as a module (``wrap_functional(lambda i: F.poisson_nll_loss(i, t, ...))``),
 with its constructor arguments and an input (a size, a function or a value), a target for losses,
-the default dtype to build it in, and flags (``check_gradgrad``, ``pickle``). Many
-walk options ModuleInfo does not (padding modes, ``no_batch_dim`` inputs, the losses' ``reduction='none'``
-forms, ``F.interpolate``'s modes and scales).
+the default dtype to build it in, and flags (``check_gradgrad``, ``pickle``). Many walk options
+ModuleInfo does not (padding modes, ``no_batch_dim`` inputs, the losses' ``reduction='none'`` forms,
+``F.interpolate``'s modes and scales).
 
 :func:`check_nn_test` builds each dictionary's module in PyTorch and in tensorgraft (PyTorch's test
 lambdas rebound so ``torch``, ``nn`` and ``F`` mean tensorgraft's, tensors they close over converted,
 PyTorch's ``state_dict`` copied in by name), runs both on the same input (and target), and compares
 what PyTorch's own test checks of each:
 
-- the output (dtype, shape, values) and the module's state after the forward;
+- the output (dtype, shape, values);
 - the gradients of a fixed random projection of the output with respect to the input and every
   parameter; with ``order=2`` the second-order gradients, where the dictionary asks for ``check_gradgrad``;
 - ``repr(module)`` against PyTorch's;

@@ -21,7 +21,9 @@ from ...tensor import Tensor, check_not_inference, wrap
 # Re-exported: op modules import every frontend helper from this one place (see the docstring).
 from .axis_aliases import numpy_spellings, with_axis_alias  # noqa: F401
 from .direct_inplace import DIRECT_INPLACE, NUMPY2, direct_operand, direct_target  # noqa: F401
-from .memory_overlap import INTERNAL_OVERLAP, PARTIAL_OVERLAP, check_overlap, check_out_overlap, same_root  # noqa: F401
+from .memory_overlap import (  # noqa: F401
+    INPLACE_OVERLAP_CHECKED, INTERNAL_OVERLAP, PARTIAL_OVERLAP, check_operands_overlap, check_overlap, check_out_overlap,
+    same_root)
 from .writes import (  # noqa: F401
     _CATEGORY, _CONVERT_NAMES, _OVERLAP, _RESIZED, _TYPE_NAMES, _type_name, check_cast, check_out_grad,
     complex_into_real, factory_with_out, store_into, with_out, with_out_decorator, writable_alias, write_out,
@@ -532,8 +534,11 @@ def make_inplace(opdef, out_of_place, dunder: bool = False):
     table = getattr(opdef, "table", None)
     plain_cpu = table.get("cpu") if table is not None else None
     # two-operand elementwise ops refuse an operand that is part of ``self`` (``x[1:].add_(x[:-1])``):
-    # PyTorch's elementwise kernels would read elements they had written
+    # PyTorch's elementwise kernels would read elements they had written. The ops of
+    # INPLACE_OVERLAP_CHECKED check every tensor operand (positional or keyword) the same way, or
+    # refuse any overlap ("any": index_add_ reads rows of its source as it writes rows of self).
     elementwise = bool(getattr(opdef, "extra", {}).get("binary_mode"))
+    every_operand = INPLACE_OVERLAP_CHECKED.get(name)
 
     def inplace(self, *args, **kwargs):
         if dunder and isinstance(args[0], np.ndarray):
@@ -542,6 +547,10 @@ def make_inplace(opdef, out_of_place, dunder: bool = False):
             raise not_a_tensor(name, "other", 1, args[0])
         if elementwise and args and isinstance(args[0], Tensor) and args[0] is not self and same_root(self, args[0]):
             check_overlap(self._data, args[0]._data)
+        elif every_operand is not None:
+            check_operands_overlap(self, args, every_operand == "partial")
+            if kwargs:
+                check_operands_overlap(self, kwargs.values(), every_operand == "partial")
         if self._vc.__class__ is not list:  # inference tensor (normal ones pay only this class test)
             check_not_inference(self)
         precheck = INPLACE_PRECHECKS.get(name)

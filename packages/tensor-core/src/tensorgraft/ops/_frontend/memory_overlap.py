@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...tensor import Tensor
+
 INTERNAL_OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a single memory "
                     "location. Please clone() the tensor before performing the operation.")
 PARTIAL_OVERLAP = ("unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
@@ -79,6 +81,31 @@ def check_out_overlap(out, inputs, full_ok=True) -> None:
                 raise RuntimeError(PARTIAL_OVERLAP)
         elif hasattr(x, "_base") and hasattr(x, "_data") and same_root(out, x):
             check_overlap(data, x._data, full_ok)
+
+
+# in-place name -> the overlap of self with its tensor operands PyTorch refuses: "partial" (the
+# elementwise kernels of three operands, and the comparisons, which are not ``binary_mode`` ops
+# here; the logical ones check in ops/inplace.py) or "any"
+INPLACE_OVERLAP_CHECKED = {"addcmul_": "partial", "addcdiv_": "partial", "lerp_": "partial", "clamp_": "partial",
+                           "clip_": "partial", "index_add_": "any",
+                           **{f"{c}_": "partial" for c in ("eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal",
+                                                           "less", "less_equal", "not_equal")}}
+
+
+def check_operands_overlap(self, operands, full_ok):
+    """An in-place op's checks of ``self`` against its tensor ``operands`` (INPLACE_OVERLAP_CHECKED)."""
+    root = self._base if self._base is not None else self
+    for a in operands:  # (same_root written out for plain tensors: optimizers' addcmul_/lerp_ run this per parameter)
+        if a.__class__ is Tensor:
+            if (a._base if a._base is not None else a) is not root:
+                continue
+        elif not (isinstance(a, Tensor) and same_root(self, a)):
+            continue
+        if a is self:
+            if not full_ok:
+                raise RuntimeError(PARTIAL_OVERLAP)
+        else:
+            check_overlap(self._data, a._data, full_ok)
 
 
 def _dense(a) -> bool:
