@@ -12,6 +12,7 @@ import tensorgraft as _tg
 
 from ._common import formula, gs, nnop, record, wrap
 from .norm import suggested_layout
+from tensorgraft.ops._frontend.memory_overlap import PARTIAL_OVERLAP
 
 
 # ------------------------------------------------------------------ constant
@@ -94,9 +95,7 @@ def _circular_index(n, lo, hi, dense_slices=True):
     # repeats it (what a forward element-by-element copy gives; PyTorch's vectorised copy differs
     # from 16 elements on), while a left one would read memory not yet written.
     if kept <= 0 or max(lo, 0) > kept or (max(hi, 0) > kept and dense_slices):
-        raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to tensor "
-                           "refer to a single memory location. Please clone() the tensor before performing the "
-                           "operation.")
+        raise RuntimeError(PARTIAL_OVERLAP)
     return np.mod(np.arange(-max(lo, 0), kept + max(hi, 0)), kept) + start
 
 

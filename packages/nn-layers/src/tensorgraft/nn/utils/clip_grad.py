@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 from tensorgraft.device import get_backend
+from tensorgraft.ops._frontend.memory_overlap import INTERNAL_OVERLAP
 from tensorgraft.grad_mode import no_grad
 from tensorgraft.tensor import Tensor, wrap
 
@@ -140,8 +141,7 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
         raise NotImplementedError("clamp is not supported for complex types")
     if any(any(st == 0 and n > 1 for st, n in zip(g._data.strides, g._data.shape)) for g in grads):
         # an expanded gradient: several of its elements are one in memory
-        raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a single "
-                           "memory location. Please clone() the tensor before performing the operation.")
+        raise RuntimeError(INTERNAL_OVERLAP)
     with no_grad():
         for g in grads:
             g.clamp_(-clip_value, clip_value)  # writes through a (1-sized) expanded view too

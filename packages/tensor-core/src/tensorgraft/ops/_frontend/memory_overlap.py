@@ -79,7 +79,7 @@ def check_out_overlap(out, inputs, full_ok=True) -> None:
         if x is out:
             if not full_ok:
                 raise RuntimeError(PARTIAL_OVERLAP)
-        elif hasattr(x, "_base") and hasattr(x, "_data") and same_root(out, x):
+        elif isinstance(x, Tensor) and same_root(out, x):
             check_overlap(data, x._data, full_ok)
 
 

@@ -25,8 +25,7 @@ _OUT_RESULTS = {n: out_variant(return_type(n)) for n in ("sort", "topk", "kthval
                                                           "min")}
 _INT64 = np.dtype(np.int64)
 # an out tensor overlapping the input (PyTorch's assert_no_partial_overlap / assert_no_overlap)
-ALIAS_MESSAGE = ("unsupported operation: some elements of the input tensor and the written-to tensor refer to a single "
-                 "memory location. Please clone() the tensor before performing the operation.")
+ALIAS_MESSAGE = F.PARTIAL_OVERLAP  # (an out= sharing memory with the input; memory_overlap.py words it)
 
 
 def _cpp_name(dtype) -> str:

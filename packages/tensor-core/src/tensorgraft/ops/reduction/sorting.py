@@ -371,9 +371,7 @@ def _kthvalue_frontend(op):
             raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
         if out is not None:
             if np.may_share_memory(out[0]._data, a):
-                raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to tensor "
-                                   "refer to a single memory location. Please clone() the tensor before performing the "
-                                   "operation.")
+                raise RuntimeError(ALIAS_MESSAGE)
             if out[0]._data.dtype != a.dtype:
                 raise RuntimeError("output values must be of same type as input")
             _reduced_out(out[0], a.shape, d, keepdim)
