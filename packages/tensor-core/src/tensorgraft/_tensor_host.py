@@ -127,7 +127,7 @@ class HostMethods:
             from .sparse.compressed_data import layout_word
             raise TypeError(f"can't convert {layout_word(self._data)} layout tensor to numpy. Use "
                             f"Tensor.to_dense() first.")
-        if self._requires_grad and not force:
+        if self._requires_grad and _gs.enabled and not force:  # (under no_grad PyTorch hands it out)
             raise RuntimeError(_NUMPY_OF_GRAD)
         if self._data.dtype in _NOT_NUMPY:
             raise _bfloat16_to_numpy(self._data.dtype)
@@ -140,7 +140,7 @@ class HostMethods:
         also when NumPy reads it as an operand (``t + array``, ``np.sin(t)``)."""
         if self._device is not _CPU:
             raise _not_on_host(self._device)  # (numpy()'s refusal: PyTorch's __array__ calls it)
-        if self._requires_grad:
+        if self._requires_grad and _gs.enabled:
             raise RuntimeError(_NUMPY_OF_GRAD)
         if self._data.dtype in _NOT_NUMPY:
             raise _bfloat16_to_numpy(self._data.dtype)

@@ -53,6 +53,9 @@ class FunctionCtx(Node):
         # error even when nothing was saved, as in PyTorch
         if self._released:
             raise RuntimeError(_SECOND_BACKWARD)
+        for_jvp = self.__dict__.get("_jvp_saved")
+        if for_jvp is not None:  # inside ``jvp``: what save_for_forward kept (forward_ad/custom_function.py)
+            return for_jvp
         out = []
         unpack = self._packed
         for t, v in zip(self._saved, self._saved_versions):
@@ -71,10 +74,8 @@ class FunctionCtx(Node):
     saved_variables = saved_tensors
 
     def save_for_forward(self, *tensors):
-        """Keep tensors for the Function's ``jvp``, as PyTorch's ``ctx.save_for_forward``. tensorgraft
-        computes forward-mode results from ``backward`` (see ``func/_transforms.py``) and never calls
-        ``jvp``, but a Function written for PyTorch saves its forward state this way and must run
-        unchanged; what is passed is checked as PyTorch checks it."""
+        """Keep tensors for the Function's ``jvp``, as PyTorch's ``ctx.save_for_forward``: inside
+        ``jvp`` (forward AD, ``forward_ad/custom_function.py``) ``ctx.saved_tensors`` reads them."""
         if not all(t is None or isinstance(t, Tensor) for t in tensors):
             raise AssertionError("save_for_forward expects all arguments to be tensors; you should save non-tensors "
                                  "as attributes on ctx.")
@@ -300,6 +301,9 @@ def _apply(cls, args, kwargs):
     if not record:
         ctx._saved = ()
         return _unrecorded_outputs(args, outputs, outs, is_tuple, ctx._dirty), ctx
+    if ctx._saved:  # versions as the graph is recorded, as PyTorch packs them: after forward's own in-place
+        # writes and the version bump of what mark_dirty names (an output saved in setup_context included)
+        ctx._saved_versions = tuple(t._vc[0] if isinstance(t, Tensor) else None for t in ctx._saved)
     return _record(cls, ctx, args, outputs, outs, is_tuple), ctx
 
 

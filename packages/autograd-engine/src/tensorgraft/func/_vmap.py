@@ -376,8 +376,7 @@ def _apply_under_vmap(cls, args, kwargs, randomness):
     from tensorgraft.autograd.function import APPLY_AS_USUAL, _bind_with_defaults
     if not _check_vmap_support(cls):
         return APPLY_AS_USUAL  # generate_vmap_rule: the slice-by-slice run already is the generated rule
-    if kwargs:
-        args = _bind_with_defaults(cls, args, kwargs)
+    args = _bind_with_defaults(cls, args, kwargs)  # (defaults filled in: one in_dim per forward parameter)
     # each slice is a batch of one: every tensor argument gets a batch dimension of size 1 in front
     in_dims = tuple(0 if isinstance(a, Tensor) else None for a in args)
     batched = [a.unsqueeze(0) if isinstance(a, Tensor) else a for a in args]

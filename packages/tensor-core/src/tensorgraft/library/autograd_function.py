@@ -26,6 +26,38 @@ def _inputs_for_user(op, values):
     return positional, keyword_only
 
 
+def _flatten_output(value, leaves):
+    """``value``'s structure (a tuple of tensors, lists of tensors and other values, as PyTorch's
+    ``supports_tensorlist`` flattens it), its leaves appended to ``leaves``."""
+    from ..tensor import Tensor
+    if isinstance(value, tuple):
+        return ("tuple", [_flatten_output(v, leaves) for v in value])
+    if isinstance(value, list) and all(isinstance(v, Tensor) for v in value):
+        leaves.extend(value)
+        return ("list", len(value))
+    leaves.append(value)
+    return ("leaf",)
+
+
+def _unflatten_output(spec, leaves):
+    """The structure ``_flatten_output`` read, rebuilt from an iterator over its leaves."""
+    if spec[0] == "tuple":
+        return tuple(_unflatten_output(s, leaves) for s in spec[1])
+    if spec[0] == "list":
+        return [next(leaves) for _ in range(spec[1])]
+    return next(leaves)
+
+
+def apply_with_autograd(op, bound, layout, flat):
+    """The op's result through its generated Function: the Function takes and returns flat tuples
+    (list arguments' tensors and list outputs' tensors each one input or output of their own, so
+    each gets its gradient); the result has the op's structure again."""
+    structure = []  # (filled by forward: the output's structure)
+    leaves = function_for(op).apply(op, bound, layout, structure, *flat)
+    result = _unflatten_output(structure[0], iter(leaves if isinstance(leaves, tuple) else (leaves,)))
+    return list(result) if op._returns_list and isinstance(result, tuple) else result  # (Tensor[]: a list)
+
+
 def function_for(op):
     if op._function is not None:
         return op._function
@@ -33,7 +65,7 @@ def function_for(op):
 
     class_name = f"GeneratedBackwardFor_{op._namespace}_{op._name}_default"
 
-    def forward(ctx, op_, bound, layout, *flat):
+    def forward(ctx, op_, bound, layout, structure, *flat):
         out = op_._run(bound)
         values = _rebuild(layout, flat)
         ctx._custom_op_layout = layout
@@ -45,13 +77,29 @@ def function_for(op):
                 setup(ctx, inputs, keyword_only, out)
             else:
                 setup(ctx, inputs, out)
-        return tuple(out) if isinstance(out, list) else out
+        leaves = []
+        ctx._custom_op_output = _flatten_output(out, leaves)
+        structure.append(ctx._custom_op_output)
+        return tuple(leaves)
 
     def backward(ctx, *grads):
         if op._backward_fn is None:
             raise RuntimeError(f"Trying to backward through {op._namespace}.{op._name}.default but no autograd "
                                "formula was registered. Please use register_autograd to add one.")
-        result = op._backward_fn(ctx, *grads)
+        positional = [(entry, p) for entry, p in zip(ctx._custom_op_layout, op._signature.parameters.values())
+                      if p.kind != p.KEYWORD_ONLY]
+        # as PyTorch's: the gradients in the output's structure (a list output's as one list), and
+        # needs_input_grad one entry per positional input (a list of flags for a list of tensors)
+        flags, i = [], 4  # (the Function's first inputs: op, bound arguments, layout, structure)
+        for (kind, n, _), _p in positional:
+            flags.append(list(ctx.needs_input_grad[i:i + n]) if kind == "list" else ctx.needs_input_grad[i])
+            i += n
+        grads = _unflatten_output(ctx._custom_op_output, iter(grads))
+        previous, ctx.needs_input_grad = ctx.needs_input_grad, tuple(flags)
+        try:
+            result = op._backward_fn(ctx, *grads) if isinstance(grads, tuple) else op._backward_fn(ctx, grads)
+        finally:
+            ctx.needs_input_grad = previous
         inputs, _ = ctx._custom_op_inputs
         if not isinstance(result, tuple):
             result = (result,)
@@ -59,9 +107,7 @@ def function_for(op):
             raise RuntimeError(f"function {class_name}Backward returned an incorrect number of gradients (expected "
                                f"{len(inputs)}, got {len(result)})")
         flat = []
-        layout = [entry for entry, p in zip(ctx._custom_op_layout, op._signature.parameters.values())
-                  if p.kind != p.KEYWORD_ONLY]
-        for (kind, n, _), g in zip(layout, result):
+        for ((kind, n, _), _p), g in zip(positional, result):
             if kind == "list":
                 g = [None] * n if g is None else list(g)
                 if len(g) != n:
@@ -73,10 +119,9 @@ def function_for(op):
         keyword_only = [n for (kind, n, _), p in zip(ctx._custom_op_layout, op._signature.parameters.values())
                         if p.kind == p.KEYWORD_ONLY]
         flat.extend([None] * sum(keyword_only))  # keyword-only arguments get no gradient
-        return (None, None, None, *flat)
+        return (None, None, None, None, *flat)
 
     op._function = type(class_name, (Function,), {"forward": staticmethod(forward),
                                                   "backward": staticmethod(backward),
                                                   "__module__": __name__})
     return op._function
-

@@ -333,7 +333,7 @@ def _apply_with_autograd(op, bound):
     """The op through its generated ``autograd.Function``. Tensors inside list arguments are
     flattened into the Function's inputs (so each gets its gradient) and regrouped for the user's
     ``setup_context`` and ``backward``."""
-    from .autograd_function import function_for
+    from .autograd_function import apply_with_autograd
     layout, flat = [], []
     for value in bound.arguments.values():
         if isinstance(value, (list, tuple)) and any(isinstance(v, Tensor) for v in value):
@@ -342,8 +342,7 @@ def _apply_with_autograd(op, bound):
         else:
             layout.append(("one", 1, None))
             flat.append(value)
-    out = function_for(op).apply(op, bound, layout, *flat)
-    return list(out) if op._returns_list else out
+    return apply_with_autograd(op, bound, layout, flat)
 
 
 def custom_op(name: str, fn=None, /, *, mutates_args, device_types=None, schema=None):

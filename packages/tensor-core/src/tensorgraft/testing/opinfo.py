@@ -6,10 +6,11 @@ corners (broadcasting, 0-d and empty tensors, every keyword). :func:`check_forwa
 OpInfo's samples in PyTorch and in tensorgraft (inputs converted value for value) and compares the
 outputs' dtypes, shapes and values; :func:`check_gradients` does the same for the gradients of a
 fixed random projection of the outputs, :func:`check_second_gradients` for second-order gradients,
-:func:`check_forward_ad` for forward-mode tangents and :func:`check_vmap` for ``vmap`` over a batch
-of each sample; :func:`check_reference_forward` compares outputs over the larger reference inputs
+:func:`check_forward_ad` for forward-mode tangents, :func:`check_vmap` for ``vmap`` over a batch
+of each sample and :func:`check_func_transforms` for ``func.vjp``/``jvp``/``jacrev``/``jacfwd``; :func:`check_reference_forward` compares outputs over the larger reference inputs
 (extremal values), :func:`check_variants` the Tensor method and in-place method of each operator,
-:func:`check_out` results written through ``out=``, and :func:`check_error_inputs` the exceptions of
+:func:`check_out` results written through ``out=``, :func:`check_numpy_spellings` NumPy's
+``axis=``/``keepdims=`` for ``dim=``/``keepdim=``, and :func:`check_error_inputs` the exceptions of
 PyTorch's error samples. The database is read from
 the installed PyTorch at test time (it needs PyTorch's test dependency ``expecttest``); nothing of it is copied into tensorgraft.
 
@@ -25,14 +26,16 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import math
+import sys
 import types
 
 import numpy as np
 
 __all__ = ["op_database", "op_key", "tensorgraft_callable", "to_tensorgraft", "check_forward", "check_gradients",
            "check_second_gradients", "check_forward_ad", "check_vmap", "check_error_inputs", "check_reference_forward",
-           "check_variants", "check_out", "judge_verdict"]
+           "check_variants", "check_out", "check_numpy_spellings", "check_func_transforms", "judge_verdict"]
 
 # ops whose values depend on random draws (or on uninitialised memory): dtype and shape are compared
 RANDOM_OPS = frozenset({
@@ -72,17 +75,86 @@ def _resolve(root, path):
 
 def _rebound(fn):
     """A function of PyTorch's test code (a lambda wrapping an op) with ``torch`` meaning tensorgraft
-    (and ``F``, ``nn`` tensorgraft's where they are PyTorch's ``nn.functional`` and ``nn``)."""
-    import tensorgraft
-    import tensorgraft.nn.functional
-    names = dict(fn.__globals__)
-    names.update(torch=tensorgraft, F=tensorgraft.nn.functional)
-    if getattr(names.get("nn"), "__name__", None) == "torch.nn":
-        names["nn"] = tensorgraft.nn
+    (and ``F``, ``nn`` tensorgraft's where they are PyTorch's ``nn.functional`` and ``nn``; the
+    ``torch.autograd.Function`` subclasses of its module their tensorgraft twins: :func:`_twin`)."""
+    wrapped = getattr(fn, "__wrapped__", None)
+    if wrapped is not None and fn.__code__ is _once_differentiable_code():  # once_differentiable(f)
+        import tensorgraft.autograd.function
+        return tensorgraft.autograd.function.once_differentiable(_rebound(wrapped))
     closure = fn.__closure__ and tuple(types.CellType(_converted_or_same(c.cell_contents)) for c in fn.__closure__)
-    rebound = types.FunctionType(fn.__code__, names, fn.__name__, fn.__defaults__, closure)
+    rebound = types.FunctionType(fn.__code__, _rebound_namespace(fn.__globals__), fn.__name__, fn.__defaults__,
+                                 closure)
     rebound.__kwdefaults__ = fn.__kwdefaults__
     return rebound
+
+
+def _once_differentiable_code():
+    """The code of the wrapper PyTorch's ``once_differentiable`` puts around a backward (functools.wraps
+    gives the wrapper the wrapped function's name and module: its code tells it apart)."""
+    import torch.autograd.function
+    return torch.autograd.function.once_differentiable(lambda ctx: None).__code__
+
+
+# id(a module's globals) -> (those globals, the same names for tensorgraft): built once a module (the
+# globals are kept so that the id stays theirs)
+_NAMESPACES: dict = {}
+
+
+def _rebound_namespace(names: dict) -> dict:
+    """A module's globals with ``torch``, ``F`` and ``nn`` tensorgraft's and its autograd Functions
+    twinned; built once per module (a twin's methods look names up here, themselves included)."""
+    import tensorgraft
+    import tensorgraft.nn.functional
+    cached = _NAMESPACES.get(id(names))
+    if cached is not None and cached[0] is names:
+        return cached[1]
+    rebound = dict(names)
+    rebound.update(torch=tensorgraft, F=tensorgraft.nn.functional)
+    if getattr(names.get("nn"), "__name__", None) == "torch.nn":
+        rebound["nn"] = tensorgraft.nn
+    _NAMESPACES[id(names)] = (names, rebound)
+    for key, value in names.items():
+        if _is_test_function_class(value):
+            rebound[key] = _twin(value, rebound)
+    return rebound
+
+
+def _is_test_function_class(value) -> bool:
+    """A ``torch.autograd.Function`` subclass defined in PyTorch's test code."""
+    import torch
+    return (isinstance(value, type) and issubclass(value, torch.autograd.Function)
+            and value is not torch.autograd.Function and value.__module__.startswith("torch.testing"))
+
+
+_TWINS: dict = {}  # PyTorch test class -> its tensorgraft twin
+
+
+def _twin(cls, namespace=None):
+    """PyTorch's test ``torch.autograd.Function`` subclass ``cls`` written again on
+    ``tensorgraft.autograd.Function``: the same class attributes (``generate_vmap_rule``) and static
+    methods (``forward``, ``setup_context``, ``backward``, ``jvp``, ``vmap``), rebound — what a user
+    gets who runs that class's source with ``import tensorgraft as torch``."""
+    import tensorgraft.autograd
+    twin = _TWINS.get(cls)
+    if twin is not None:
+        return twin
+    if namespace is None:
+        namespace = _rebound_namespace(sys.modules[cls.__module__].__dict__)
+    twin = _TWINS.get(cls)  # (building the namespace twins every class of the module)
+    if twin is not None:
+        return twin
+    bases = tuple(_twin(b) if _is_test_function_class(b) else tensorgraft.autograd.Function for b in cls.__bases__)
+    body = {}
+    for key, value in vars(cls).items():
+        if key in ("__dict__", "__weakref__"):
+            continue
+        if isinstance(value, (staticmethod, classmethod)):
+            value = type(value)(_rebound(value.__func__))
+        elif isinstance(value, types.FunctionType):
+            value = _rebound(value)
+        body[key] = value
+    twin = _TWINS[cls] = type(tensorgraft.autograd.Function)(cls.__name__, bases, body)
+    return twin
 
 
 def tensorgraft_callable(opinfo):
@@ -92,8 +164,9 @@ def tensorgraft_callable(opinfo):
 
     import tensorgraft
     op = opinfo.op
-    if isinstance(op, types.FunctionType) and op.__module__.startswith("torch.testing"):
-        return _rebound(op)
+    ours = _test_code_counterpart(op)
+    if ours is not None:
+        return ours
     try:
         if _resolve(torch, opinfo.name) is op:
             return _resolve(tensorgraft, opinfo.name)
@@ -103,6 +176,40 @@ def tensorgraft_callable(opinfo):
     if getattr(tensorgraft.Tensor, name, None) is not None and getattr(torch.Tensor, name, None) is op:
         return lambda self, *args, **kwargs: getattr(self, name)(*args, **kwargs)
     return _resolve(tensorgraft, opinfo.name)  # AttributeError: tensorgraft lacks it
+
+
+def _test_code_counterpart(fn):
+    """tensorgraft's version of a callable PyTorch's test code defines (a lambda, a
+    ``functools.partial`` of a PyTorch function, ``SomeFunction.apply`` of an autograd Function
+    written there); None for anything else."""
+    if isinstance(fn, types.FunctionType) and fn.__module__.startswith("torch.testing"):
+        return _rebound(fn)
+    if isinstance(fn, types.MethodType) and _is_test_function_class(fn.__self__):  # SomeFunction.apply
+        return getattr(_twin(fn.__self__), fn.__name__)
+    if isinstance(fn, functools.partial):
+        return functools.partial(_counterpart_function(fn.func), *to_tensorgraft(fn.args),
+                                 **to_tensorgraft(fn.keywords))
+    return _test_custom_op(fn)
+
+
+def _test_custom_op(fn):
+    """For ``torch.ops.<namespace>.<name>`` (or one overload of it) of an operator PyTorch's test
+    code declares with ``torch.library.custom_op``: the same operator declared by that code run
+    with tensorgraft (:func:`~tensorgraft.testing.as_tensorgraft.module_as_tensorgraft`); else None."""
+    import torch
+    if not isinstance(fn, (torch._ops.OpOverload, torch._ops.OpOverloadPacket)):
+        return None
+    qualname = fn._schema.name if isinstance(fn, torch._ops.OpOverload) else fn._qualified_op_name
+    from torch._library.custom_ops import OPDEFS
+    opdef = OPDEFS.get(qualname)
+    if opdef is None or not opdef._init_fn.__module__.startswith("torch.testing"):
+        return None
+    import tensorgraft
+
+    from .as_tensorgraft import module_as_tensorgraft
+    module_as_tensorgraft(opdef._init_fn.__module__)
+    namespace, name = qualname.split("::")
+    return getattr(getattr(tensorgraft.ops, namespace), name)
 
 
 def _converted_or_same(value):
@@ -628,6 +735,78 @@ def check_vmap(opinfo, dtype_name: str = "float64"):
     return ("same", "") if compared else ("skipped", "no sample with a floating positional tensor ran in PyTorch")
 
 
+def _floating_positions(args, lib):
+    return [i for i, a in enumerate(args) if isinstance(a, lib.Tensor) and a.layout == lib.strided
+            and (a.is_floating_point() or a.is_complex())]
+
+
+def _of_floating_args(lib, op, args, kwargs, positions):
+    """``op`` as a function of the floating tensors of ``args`` (at ``positions``; the rest fixed)
+    returning its floating outputs as a tuple: what ``func`` transforms differentiate."""
+    def f(*xs):
+        full = list(args)
+        for p, x in zip(positions, xs):
+            full[p] = x
+        return tuple(o for o in _leaves(op(*full, **kwargs), []) if isinstance(o, lib.Tensor)
+                     and (o.is_floating_point() or o.is_complex()))
+    return f
+
+
+def _transform_results(lib, f, primals, forward_ad):
+    """``func.vjp`` (fixed cotangents), ``func.jacrev`` and, with ``forward_ad``, ``func.jvp`` (fixed
+    tangents) and ``func.jacfwd`` of ``f`` at ``primals``: {transform: results}."""
+    outs, vjp_fn = lib.func.vjp(f, *primals)
+    argnums = tuple(range(len(primals)))
+    found = {"vjp": vjp_fn(tuple(_weights(outs, lib, 3))), "jacrev": lib.func.jacrev(f, argnums=argnums)(*primals)}
+    if forward_ad:
+        tangents = tuple(w.detach() for w in _weights(primals, lib, 4))
+        found["jvp"] = lib.func.jvp(f, primals, tangents)[1]
+        found["jacfwd"] = lib.func.jacfwd(f, argnums=argnums)(*primals)
+    return found
+
+
+def check_func_transforms(opinfo, dtype_name: str = "float64"):
+    """``func.vjp`` and ``func.jacrev`` — and, where PyTorch marks forward AD supported, ``func.jvp``
+    and ``func.jacfwd`` — of ``opinfo`` as a function of each sample's floating positional tensors
+    (its floating outputs differentiated; cotangents and tangents fixed random), through
+    ``torch.func`` and ``tensorgraft.func``: the verdict. (jacrev is vmap over vjp, jacfwd vmap over
+    jvp: an autograd Function's ``vmap`` rule meets its ``backward`` or ``jvp`` there.)"""
+    import torch
+
+    import tensorgraft
+    import tensorgraft.func  # noqa: F401  (tensorgraft.func for the transforms)
+    if opinfo.name in RANDOM_OPS:
+        return ("skipped", f"{opinfo.name} draws random numbers")
+    prepared = _prepared(opinfo, dtype_name, False)
+    if isinstance(prepared[0], str):
+        return prepared
+    ours, samples = prepared
+    compared = 0
+    for sample, args, kwargs in _convertible(samples):
+        theirs_args = (sample.input, *sample.args)
+        positions = _floating_positions(theirs_args, torch)
+        if not positions:
+            continue
+        try:
+            expected = _transform_results(
+                torch, _of_floating_args(torch, opinfo.op, theirs_args, dict(sample.kwargs), positions),
+                tuple(theirs_args[p].detach() for p in positions), opinfo.supports_forward_ad)
+        except Exception:  # noqa: BLE001 - a sample PyTorch's transforms refuse tells nothing
+            continue
+        compared += 1
+        try:
+            actual = _transform_results(tensorgraft, _of_floating_args(tensorgraft, ours, args, kwargs, positions),
+                                        tuple(args[p].detach() for p in positions), opinfo.supports_forward_ad)
+        except Exception as exc:  # noqa: BLE001 - the failure is the finding
+            return _raised(exc, sample)
+        for transform, result in expected.items():
+            why = _compare(result, actual[transform], True)
+            if why:
+                return ("different", f"{transform}: {why} ({_describe(sample)})")
+    return ("same", "") if compared else ("skipped", "no sample with a floating positional tensor ran through "
+                                                    "PyTorch's transforms")
+
+
 def check_error_inputs(opinfo):
     """PyTorch's error samples of ``opinfo`` (``error_inputs``: bad shapes, dtypes, devices, an
     ``out=`` that overlaps the input) in tensorgraft: each that PyTorch rejects as its database says
@@ -678,21 +857,39 @@ def check_reference_forward(opinfo, dtype_name: str):
     return check_forward(extended, dtype_name)
 
 
-def _variant_name(variant):
-    return getattr(variant, "__name__", None) if variant is not None else None
+def _variants(opinfo):
+    """``(kind, Tensor method name or None, PyTorch's callable, tensorgraft's callable)`` for the
+    method and in-place variants PyTorch's OpInfo names: a Tensor method by its name, or a callable
+    of PyTorch's test code (``lambda x, **kw: F.elu(x, inplace=True, **kw)``, a ``partial``, an
+    autograd Function's ``apply``) through its tensorgraft counterpart."""
+    import torch
+    found = []
+    for kind, variant in (("method", opinfo.method_variant), ("in-place", opinfo.inplace_variant)):
+        if variant is None:
+            continue
+        name = getattr(variant, "__name__", None)
+        if name and not name.startswith("<") and getattr(torch.Tensor, name, None) is variant:
+            found.append((kind, name, None, None))
+            continue
+        try:
+            ours = _test_code_counterpart(variant)
+        except Unconvertible:
+            ours = None
+        if ours is not None:
+            found.append((kind, None, variant, ours))
+    return found
 
 
 def check_variants(opinfo, dtype_name: str):
-    """The Tensor method and the in-place method of ``opinfo`` (``x.add(y)``, ``x.add_(y)``, where
-    PyTorch's OpInfo names them) over its samples in both libraries: the method's output, and the
-    in-place method's result (the input itself, written), or the same exception type where PyTorch
-    refuses the in-place write (an int tensor cannot take a float result). The verdict."""
+    """The Tensor method and the in-place variant of ``opinfo`` (``x.add(y)``, ``x.add_(y)``, or
+    the in-place call PyTorch's OpInfo writes: ``F.elu(x, inplace=True)``) over its samples in both
+    libraries: the method's output, and the in-place variant's result (the input itself, written), or
+    the same exception type where PyTorch refuses the in-place write (an int tensor cannot take a
+    float result). The verdict."""
     import torch
 
     import tensorgraft
-    variants = [(kind, _variant_name(v)) for kind, v in (("method", opinfo.method_variant),
-                                                         ("in-place", opinfo.inplace_variant))]
-    variants = [(kind, name) for kind, name in variants if name and not name.startswith("<")]
+    variants = _variants(opinfo)
     if not variants:
         return ("skipped", f"PyTorch's OpInfo names no method or in-place variant of {opinfo.name}")
     prepared = _prepared(opinfo, dtype_name, False)
@@ -703,40 +900,89 @@ def check_variants(opinfo, dtype_name: str):
     for sample in samples:
         if not isinstance(sample.input, torch.Tensor):
             continue
-        for kind, name in variants:
+        for kind, name, theirs_fn, ours_fn in variants:
+            label = f"{kind} {name or getattr(theirs_fn, '__qualname__', 'variant')}"
             theirs_in = sample.input.clone() if kind == "in-place" else sample.input
             converted = _converted(sample)
             if converted is None:
                 continue
             (ours_in, *args), kwargs = converted
+            theirs_call = getattr(theirs_in, name) if name else functools.partial(theirs_fn, theirs_in)
             try:
                 torch.manual_seed(0)
-                expected = getattr(theirs_in, name)(*sample.args, **sample.kwargs)
+                expected = theirs_call(*sample.args, **sample.kwargs)
                 expected = _processed(sample, expected, False) if kind == "method" else expected
                 refused = None
             except Exception as exc:  # noqa: BLE001 - compared below
                 if kind == "method":
                     continue  # (a sample PyTorch's method refuses tells nothing here)
                 expected, refused = None, exc
+            if kind == "in-place" and refused is None and expected is not theirs_in:
+                continue  # (PyTorch's variant returned a new tensor: nothing in-place to compare)
             compared += 1
             try:
                 tensorgraft.manual_seed(0)
-                actual = getattr(ours_in, name)(*args, **kwargs)
+                actual = (getattr(ours_in, name) if name else functools.partial(ours_fn, ours_in))(*args, **kwargs)
             except Exception as exc:  # noqa: BLE001
                 if refused is not None and isinstance(exc, type(refused)):
                     continue
-                return ("different", f"{kind} {name}: {_raised(exc, sample)[1]}")
+                return ("different", f"{label}: {_raised(exc, sample)[1]}")
             if refused is not None:
-                return ("different", f"{kind} {name}: nothing raised; PyTorch raises {type(refused).__name__}: "
+                return ("different", f"{label}: nothing raised; PyTorch raises {type(refused).__name__}: "
                                      f"{str(refused).splitlines()[0][:120] if str(refused) else ''} "
                                      f"({_describe(sample)})")
             if kind == "in-place" and actual is not ours_in:
-                return ("different", f"{name} returned a new tensor, not its input ({_describe(sample)})")
+                return ("different", f"{label} returned a new tensor, not its input ({_describe(sample)})")
             actual = _processed(sample, actual, True) if kind == "method" else actual
             why = _compare(expected, actual, opinfo.name not in RANDOM_OPS)
             if why:
-                return ("different", f"{kind} {name}: {why} ({_describe(sample)})")
+                return ("different", f"{label}: {why} ({_describe(sample)})")
     return ("same", "") if compared else ("skipped", "no sample ran in PyTorch with convertible inputs")
+
+
+_NUMPY_SPELLINGS = {"dim": "axis", "keepdim": "keepdims"}
+
+
+def check_numpy_spellings(opinfo, dtype_name: str):
+    """NumPy's spellings ``axis=``/``keepdims=`` for ``dim=``/``keepdim=``, which PyTorch's argument
+    parser takes for every C++-bound function: each sample that passes ``dim``/``keepdim`` by
+    keyword, passed with NumPy's names instead to the function and to its Tensor method, must give
+    PyTorch's result where PyTorch takes them (its Python-defined functions, ``F.softmax`` say, do
+    not; then neither is compared). The verdict."""
+    import torch
+
+    import tensorgraft
+    prepared = _prepared(opinfo, dtype_name, False)
+    if isinstance(prepared[0], str):
+        return prepared
+    ours, samples = prepared
+    method = [name for kind, name, _, _ in _variants(opinfo) if kind == "method" and name]
+    compared = 0
+    for sample, args, kwargs in _convertible(samples):
+        if not _NUMPY_SPELLINGS.keys() & sample.kwargs.keys():
+            continue
+        theirs_kw = {_NUMPY_SPELLINGS.get(k, k): v for k, v in sample.kwargs.items()}
+        ours_kw = {_NUMPY_SPELLINGS.get(k, k): v for k, v in kwargs.items()}
+        calls = [("function", opinfo.op, ours)]
+        if method and isinstance(sample.input, torch.Tensor):
+            calls.append(("method", getattr(torch.Tensor, method[0]), getattr(tensorgraft.Tensor, method[0])))
+        for label, theirs_fn, ours_fn in calls:
+            try:
+                torch.manual_seed(0)
+                expected = _processed(sample, theirs_fn(sample.input, *sample.args, **theirs_kw), False)
+            except Exception:  # noqa: BLE001 - PyTorch does not take NumPy's names here (or the sample)
+                continue
+            compared += 1
+            try:
+                tensorgraft.manual_seed(0)
+                actual = _processed(sample, ours_fn(*args, **ours_kw), True)
+            except Exception as exc:  # noqa: BLE001 - the failure is the finding
+                return ("different", f"{label} with {sorted(ours_kw)}: {_raised(exc, sample)[1]}")
+            why = _compare(expected, actual, opinfo.name not in RANDOM_OPS)
+            if why:
+                return ("different", f"{label} with {sorted(ours_kw)}: {why} ({_describe(sample)})")
+    return ("same", "") if compared else ("skipped", "no sample passes dim or keepdim by keyword where PyTorch takes "
+                                                    "NumPy's names for them")
 
 
 def _empty_like_all(value, lib):

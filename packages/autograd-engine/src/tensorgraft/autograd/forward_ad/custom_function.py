@@ -32,7 +32,12 @@ def _apply_with_tangents(cls, args, kwargs):
     import tensorgraft
     tangents = [t if t is not None else (tensorgraft.zeros_like(a) if isinstance(a, Tensor) else None)
                 for a, t in zip(args, tangents)]
-    out_tangents = cls.jvp(ctx, *tangents)
+    # inside jvp, ctx.saved_tensors is what save_for_forward kept (nothing without it), as in PyTorch
+    ctx._jvp_saved = tuple(ctx.__dict__.get("_saved_for_forward") or ())
+    try:
+        out_tangents = cls.jvp(ctx, *tangents)
+    finally:
+        ctx._jvp_saved = None
     outs = result if isinstance(result, tuple) else (result,)
     if not isinstance(out_tangents, tuple):
         out_tangents = (out_tangents,)

@@ -23,9 +23,9 @@ def apply_batched(cls, args, kwargs):
         return NotImplemented
     if not _check_vmap_support(cls):
         return fallback(cls.apply, level, size, args, kwargs)
-    if kwargs:
-        from tensorgraft.autograd.function import _bind_with_defaults
-        args = _bind_with_defaults(cls, args, kwargs)
+    # forward's parameters by position, defaults filled in: the vmap rule gets one in_dim per input
+    from tensorgraft.autograd.function import _bind_with_defaults
+    args = _bind_with_defaults(cls, args, kwargs)
     in_dims = tuple((a._source[1] if a._source is not None else 0) if at(a, level) else None for a in args)
     pargs = tuple((a._source[0] if a._source is not None else a._physical) if at(a, level) else a for a in args)
     info = VmapInfo(size, randomness_of(level))
