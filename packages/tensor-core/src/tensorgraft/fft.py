@@ -371,3 +371,9 @@ def fftshift(input, dim=None):
 
 def ifftshift(input, dim=None):
     return _shift(input, dim, True)
+
+
+# PyTorch's fft functions are C++-bound: its argument parser takes ``axis=`` for ``dim=``
+for _name in __all__:
+    globals()[_name] = F.with_axis_alias(globals()[_name], _name)
+del _name

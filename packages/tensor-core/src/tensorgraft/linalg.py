@@ -19,6 +19,7 @@ from .ops.linalg import (  # noqa: F401
 )
 from .ops.lu import LUFactorExResult, LUFactorResult, LUResult, SolveExResult  # noqa: F401
 from tensorgraft.dtypes import np_kind as _np_kind
+from .ops._frontend.axis_aliases import with_axis_alias as _with_axis_alias
 from tensorgraft.dtypes import CPP_TYPE_NAMES
 
 __all__ = ["inv", "solve", "solve_triangular", "det", "slogdet", "cholesky", "qr", "eigh", "eigvalsh", "svd",
@@ -557,4 +558,8 @@ from .tensor import Tensor  # noqa: E402
 
 for _name, (_grad, _rule) in _OUT_RULES.items():
     globals()[_name] = _with_out(_name, globals()[_name], _grad, _rule)
+# PyTorch's linalg functions are C++-bound: its argument parser takes axis=/keepdims= for dim=/keepdim=
+# (vector_norm reads dim out of its keywords itself)
+for _name in __all__:
+    globals()[_name] = _with_axis_alias(globals()[_name], _name, dim_in_kwargs=_name == "vector_norm")
 del _name, _grad, _rule

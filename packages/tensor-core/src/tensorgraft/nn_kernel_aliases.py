@@ -218,3 +218,9 @@ ALIASES = frozenset(
     name for name, value in list(globals().items())
     if callable(value) and not name.startswith("_") and getattr(value, "__module__", None) == __name__
     and name not in ("functional",))
+# these are C++-bound functions in PyTorch: its argument parser takes axis=/keepdims= for dim=/keepdim=
+from .ops._frontend.axis_aliases import with_axis_alias as _with_axis_alias  # noqa: E402
+
+for _name in ALIASES:
+    globals()[_name] = _with_axis_alias(globals()[_name], _name)
+del _name

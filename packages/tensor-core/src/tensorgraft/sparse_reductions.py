@@ -53,3 +53,9 @@ def native_norm(input, p=2, dim=_NO_KWARG, keepdim=_NO_KWARG, dtype=_NO_KWARG):
         raise RuntimeError("norm(): input dtype should be either floating point or complex. Got "
                            f"{input.dtype.scalar_type} instead.")
     return input.coalesce().values().norm(2 if p is None else p)
+
+
+# PyTorch's native_norm is C++-bound: its argument parser takes axis=/keepdims= for dim=/keepdim=
+from .ops._frontend.axis_aliases import with_axis_alias as _with_axis_alias  # noqa: E402
+
+native_norm = _with_axis_alias(native_norm, "native_norm")

@@ -12,6 +12,7 @@ import tensorgraft as _tg
 from .registry import registry as _registry
 from .tensor import Tensor
 from tensorgraft.dtypes import np_kind as _np_kind
+from .ops._frontend.axis_aliases import with_axis_alias as _with_axis_alias
 
 __all__ = [
     "airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "chebyshev_polynomial_t",
@@ -258,3 +259,9 @@ hermite_polynomial_h = _binary("special_hermite_polynomial_h", "hermite_polynomi
 hermite_polynomial_he = _binary("special_hermite_polynomial_he", "hermite_polynomial_he", ("x", "n"))
 laguerre_polynomial_l = _binary("special_laguerre_polynomial_l", "laguerre_polynomial_l", ("x", "n"))
 legendre_polynomial_p = _binary("special_legendre_polynomial_p", "legendre_polynomial_p", ("x", "n"))
+
+
+# PyTorch's special functions are C++-bound: its argument parser takes axis=/keepdims= for dim=/keepdim=
+for _name in __all__:
+    globals()[_name] = _with_axis_alias(globals()[_name], _name)
+del _name

@@ -85,7 +85,9 @@ def bind_op(op, registry, tg_module) -> None:
     binary_mode = op.extra.get("binary_mode")  # set for two-operand elementwise ops
     if op.inplace:
         op.inplace_frontend = F.make_inplace(op, f)
-        setattr(Tensor, op.inplace, op.inplace_frontend)
+        # x.cumsum_(axis=0): the in-place method's own signature is (self, *args, **kwargs), the function's tells
+        inplace = op.inplace_frontend
+        setattr(Tensor, op.inplace, F.with_axis_alias(inplace, op.name, dim_in_kwargs=True) if F.takes_dim(f) else inplace)
     for d in op.dunders:
         setattr(Tensor, d, F.make_binary(op, mode=binary_mode, dunder=True) if binary_mode else f)
     for d in op.extra.get("rdunders", ()):

@@ -19,7 +19,7 @@ from ...grad_mode import state as _gs
 from ...tensor import Tensor, check_not_inference, wrap
 
 # Re-exported: op modules import every frontend helper from this one place (see the docstring).
-from .axis_aliases import numpy_spellings, with_axis_alias  # noqa: F401
+from .axis_aliases import numpy_spellings, takes_dim, with_axis_alias  # noqa: F401
 from .direct_inplace import DIRECT_INPLACE, NUMPY2, direct_operand, direct_target  # noqa: F401
 from .memory_overlap import (  # noqa: F401
     INPLACE_OVERLAP_CHECKED, INTERNAL_OVERLAP, PARTIAL_OVERLAP, check_operands_overlap, check_overlap, check_out_overlap,

@@ -8,11 +8,18 @@ from inspect import Signature as _Signature  # (NumPy has imported inspect alrea
 from types import FunctionType as _FunctionType
 
 
-def with_axis_alias(fn, opname: str):
-    """``fn`` also taking NumPy's spellings ``axis=`` and ``keepdims=`` for its ``dim``/``keepdim``
-    (PyTorch's argument parser accepts them everywhere). ``fn`` itself when it has neither."""
-    # read the parameter names from the code object: inspect.signature on every op would cost
-    # import time (this runs once per bound op while ``import tensorgraft`` runs)
+# ops whose frontends read ``dim`` (and ``keepdim``) out of ``**kwargs`` with parsers of their own
+# (they word PyTorch's overload errors), so their signatures do not show it
+DIM_IN_KWARGS = frozenset("""
+    argsort sort quantile nanquantile diff select_copy slice_copy split_copy split_with_sizes_copy squeeze_copy
+    unsqueeze_copy unbind_copy
+""".split())
+
+
+def _parameter_names(fn) -> tuple | None:
+    """The names of ``fn``'s parameters (None where they cannot be read)."""
+    # read from the code object: inspect.signature on every op would cost import time (this runs
+    # once per bound op while ``import tensorgraft`` runs)
     base = fn
     while getattr(base, "__signature__", None) is None and getattr(base, "__wrapped__", None) is not None:
         base = base.__wrapped__
@@ -22,20 +29,31 @@ def with_axis_alias(fn, opname: str):
         # what inspect.signature(fn) reads for a plain function: the signature it declares
         # (``with_out``'s wrappers), else its code, ``*args``/``**kwargs`` included
         if declared is not None:
-            names = tuple(declared.parameters)
-        else:
-            names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount
-                                     + bool(code.co_flags & 0x04) + bool(code.co_flags & 0x08)]
-    elif declared is not None or code is None or code.co_flags & 0x0C:
+            return tuple(declared.parameters)
+        return code.co_varnames[:code.co_argcount + code.co_kwonlyargcount
+                                + bool(code.co_flags & 0x04) + bool(code.co_flags & 0x08)]
+    if declared is not None or code is None or code.co_flags & 0x0C:
         import inspect   # a wrapper with a declared signature, or *args/**kwargs: ask inspect (few ops)
         try:
-            names = tuple(inspect.signature(fn).parameters)
+            return tuple(inspect.signature(fn).parameters)
         except (TypeError, ValueError):
-            return fn
-    else:
-        names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
-    if "dim" not in names and "keepdim" not in names or "axis" in names:
-        return fn  # nothing to alias, or ``fn`` takes the NumPy spellings itself (the hot reductions)
+            return None
+    return code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+
+
+def takes_dim(fn) -> bool:
+    """Whether ``fn`` has a ``dim`` or ``keepdim`` parameter (and not NumPy's names already)."""
+    names = _parameter_names(fn)
+    return names is not None and ("dim" in names or "keepdim" in names) and "axis" not in names
+
+
+def with_axis_alias(fn, opname: str, dim_in_kwargs: bool = False):
+    """``fn`` also taking NumPy's spellings ``axis=`` and ``keepdims=`` for its ``dim``/``keepdim``
+    (PyTorch's argument parser accepts them for every C++-bound function). ``fn`` itself when it has
+    neither, or takes the NumPy names itself (the hot reductions); ``dim_in_kwargs``: ``fn`` reads
+    ``dim`` out of ``**kwargs`` (see :data:`DIM_IN_KWARGS`), so its signature does not tell."""
+    if not (dim_in_kwargs or opname in DIM_IN_KWARGS or takes_dim(fn)):
+        return fn
 
     def f(*args, **kwargs):
         if kwargs and ("axis" in kwargs or "keepdims" in kwargs):
@@ -46,6 +64,7 @@ def with_axis_alias(fn, opname: str):
                     kwargs[name] = kwargs.pop(numpy_name)
         return fn(*args, **kwargs)
     f.__name__ = f.__qualname__ = getattr(fn, "__name__", opname)
+    f.__module__ = getattr(fn, "__module__", None)
     f.__doc__ = fn.__doc__
     f.__wrapped__ = fn  # inspect.signature(f) reports fn's own signature, computed only when asked
     return f
