@@ -211,11 +211,12 @@ def _array_product_grads_batched(a, b, g, need_a, need_b):
         return (g.matmul(_mH(b)) if need_a else None), (_mH(a).matmul(g) if need_b else None)
     n, m, k = gd.shape
     ga = gb = None
+    # (the inner size named, not -1: a reshape of an empty product cannot infer it)
     if need_a:
-        ga = wrap((gd.reshape(n * m, k) @ _array_mH(b._data)).reshape(n, m, -1), dev)
+        ga = wrap((gd.reshape(n * m, k) @ _array_mH(b._data)).reshape(n, m, b._data.shape[0]), dev)
     if need_b:
         cols = gd.transpose(1, 0, 2).reshape(m, n * k)
-        gb = wrap((_array_mH(a._data) @ cols).reshape(-1, n, k).transpose(1, 0, 2), dev)
+        gb = wrap((_array_mH(a._data) @ cols).reshape(a._data.shape[1], n, k).transpose(1, 0, 2), dev)
     return ga, gb
 
 
