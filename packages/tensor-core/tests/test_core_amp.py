@@ -106,3 +106,59 @@ def test_addmm_family_is_on_the_lower_precision_list():
         assert tg.addmv(v[:2], a, v).dtype is tg.float32
     with tg.autocast("cpu", dtype=tg.float16):
         assert tg.addmm(c, a, b).dtype is tg.float16
+
+
+# the rest of PyTorch's CPU float32 list (its AutocastCPUTestLists and OpInfos under autocast, which
+# tests/test_pytorch_autocast_oracle.py runs against PyTorch): bfloat16 operands come out float32
+_B = lambda *shape: tg.randn(*shape).to(tg.bfloat16)  # noqa: E731
+FLOAT32_LIST = {
+    "cosine_embedding_loss": lambda: F.cosine_embedding_loss(_B(2, 3), _B(2, 3), tg.tensor([1, -1])),
+    "hinge_embedding_loss": lambda: F.hinge_embedding_loss(_B(4), tg.tensor([1, -1, 1, -1])),
+    "margin_ranking_loss": lambda: F.margin_ranking_loss(_B(4), _B(4), tg.ones(4).to(tg.bfloat16)),
+    "triplet_margin_loss": lambda: F.triplet_margin_loss(_B(2, 3), _B(2, 3), _B(2, 3)),
+    "binary_cross_entropy": lambda: F.binary_cross_entropy(_B(4).sigmoid(), tg.rand(4).to(tg.bfloat16)),
+    "huber_loss": lambda: F.huber_loss(_B(4), _B(4)),
+    "soft_margin_loss": lambda: F.soft_margin_loss(_B(4), tg.ones(4)),
+    "multi_margin_loss": lambda: F.multi_margin_loss(_B(2, 3), tg.tensor([0, 2])),
+    "multilabel_margin_loss": lambda: F.multilabel_margin_loss(_B(2, 3), tg.tensor([[0, -1, 1], [2, 1, -1]])),
+    "avg_pool3d": lambda: F.avg_pool3d(_B(1, 2, 2, 2), 2),
+    "max_pool3d": lambda: F.max_pool3d(_B(1, 2, 2, 2), 2),
+    "adaptive_avg_pool3d": lambda: F.adaptive_avg_pool3d(_B(1, 2, 2, 2), 1),
+    "adaptive_max_pool3d": lambda: F.adaptive_max_pool3d(_B(1, 2, 2, 2), 1),
+    "pad reflect": lambda: F.pad(_B(1, 2, 4), (1, 1), mode="reflect"),
+    "pad replicate": lambda: F.pad(_B(1, 2, 4), (1, 1), mode="replicate"),
+    "grid_sample": lambda: F.grid_sample(_B(1, 1, 3, 3), _B(1, 2, 2, 2).tanh(), align_corners=False),
+    "max_unpool2d": lambda: F.max_unpool2d(*F.max_pool2d(_B(1, 1, 2, 2), 2, return_indices=True), 2),
+    "prod": lambda: tg.prod(_B(3)),
+    "trace": lambda: tg.trace(_B(2, 2)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FLOAT32_LIST))
+def test_the_float32_list_runs_bfloat16_operands_in_float32(name):
+    with tg.autocast("cpu"):
+        assert FLOAT32_LIST[name]().dtype is tg.float32
+    if name != "avg_pool3d":  # (outside autocast: their own dtype; avg_pool3d refuses bfloat16, as PyTorch's)
+        assert FLOAT32_LIST[name]().dtype is tg.bfloat16
+
+
+def test_float32_list_edges():
+    with tg.autocast("cpu"):
+        # max_pool3d's with-indices form is not on the list; circular and constant pads neither
+        assert F.max_pool3d(_B(1, 2, 2, 2), 2, return_indices=True)[0].dtype is tg.bfloat16
+        assert F.pad(_B(1, 2, 4), (1, 1), mode="circular").dtype is tg.bfloat16
+        # ormqr runs in float32 and nothing inside it is lowered (its products included)
+        a, tau = tg.geqrf(tg.randn(3, 3))
+        assert tg.ormqr(a, tau, tg.randn(3, 2)).dtype is tg.float32
+        # linalg.vecdot is on the lower-precision list
+        assert tg.linalg.vecdot(tg.randn(3), tg.randn(3)).dtype is tg.bfloat16
+    with pytest.raises(NotImplementedError, match="avg_pool3d_out_frame"):  # (outside autocast, as PyTorch)
+        F.avg_pool3d(_B(1, 2, 2, 2), 2)
+
+
+def test_torch_margin_ranking_loss_broadcasts_ranks_as_atens_op():
+    x, y = tg.randn(3, 4), tg.randn(3, 4)
+    loss = tg.margin_ranking_loss(x, y, tg.ones(4), 0.0, 0)  # (F's form checks the ranks; ATen's broadcasts)
+    assert tuple(loss.shape) == (3, 4)
+    with pytest.raises(RuntimeError, match="All input tensors should have same dimension"):
+        F.margin_ranking_loss(x, y, tg.ones(4))

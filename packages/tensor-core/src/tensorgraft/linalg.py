@@ -182,6 +182,9 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
 def vecdot(x, y, *, dim=-1, out=None):
     """``sum(x.conj() * y, dim)``."""
     from .ops._frontend import _type_name
+    from .amp._state import state as _autocast
+    if _autocast.on:  # (on PyTorch's lower-precision list)
+        x, y = _autocast.lower(x, y)
     if _np_kind(x._data.dtype) not in "fc":  # PyTorch checks x's kind, then that both dtypes agree (no promotion)
         raise RuntimeError(f"linalg.vecdot: Expected a floating point or complex tensor as input. Got "
                            f"{_type_name(x._data.dtype)}")

@@ -331,8 +331,9 @@ def hinge_embedding_loss(input, target, margin=1.0, reduction=_NO_REDUCTION):
 
 
 def margin_ranking_loss(input1, input2, target, margin=0.0, reduction=_NO_REDUCTION):
-    return functional("margin_ranking_loss").margin_ranking_loss(input1, input2, target, margin,
-                                                                 reduction=_reduction(reduction, "margin_ranking_loss", 5))
+    functional("margin_ranking_loss")  # (ATen's op: no rank check, the ranks broadcast; F's checks them)
+    from tensorgraft.nn.functional_ops.loss_api import margin_ranking_loss_aten
+    return margin_ranking_loss_aten(input1, input2, target, margin, _reduction(reduction, "margin_ranking_loss", 5))
 
 
 def poisson_nll_loss(input, target, log_input, full, eps, reduction):

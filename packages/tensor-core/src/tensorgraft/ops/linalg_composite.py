@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from ..amp._state import state as _autocast
 from ..dtypes import BF16
 from ..tensor import Tensor, wrap
 from . import _frontend as F
@@ -256,6 +257,11 @@ def ormqr_composite(A, tau, C, left=True, transpose=False):
 def _ormqr_frontend(op):
     def ormqr(input, input2, input3, left=True, transpose=False, *, out=None):
         _tensor_args("ormqr", ("input", "input2", "input3"), input, input2, input3)
+        if _autocast.on:  # on PyTorch's CPU float32 list: float32 operands, and no product inside lowered
+            input, input2, input3 = _autocast.fp32(input, input2, input3)
+            from ..amp import autocast
+            with autocast(input.device.type, enabled=False):
+                return ormqr(input, input2, input3, left, transpose, out=out)
         a, tau, c = input._data, input2._data, input3._data
         if a.ndim < 2:
             raise RuntimeError("torch.ormqr: input must have at least 2 dimensions.")

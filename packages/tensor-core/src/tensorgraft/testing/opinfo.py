@@ -9,7 +9,8 @@ fixed random projection of the outputs, :func:`check_second_gradients` for secon
 :func:`check_forward_ad` for forward-mode tangents, :func:`check_vmap` for ``vmap`` over a batch
 of each sample and :func:`check_func_transforms` for ``func.vjp``/``jvp``/``jacrev``/``jacfwd``; :func:`check_reference_forward` compares outputs over the larger reference inputs
 (extremal values), :func:`check_variants` the Tensor method and in-place method of each operator,
-:func:`check_out` results written through ``out=``, :func:`check_numpy_spellings` NumPy's
+:func:`check_out` results written through ``out=``, :func:`check_autocast` outputs inside
+``autocast("cpu")``, :func:`check_numpy_spellings` NumPy's
 ``axis=``/``keepdims=`` for ``dim=``/``keepdim=``, and :func:`check_error_inputs` the exceptions of
 PyTorch's error samples. The database is read from
 the installed PyTorch at test time (it needs PyTorch's test dependency ``expecttest``); nothing of it is copied into tensorgraft.
@@ -27,6 +28,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
+import inspect
 import math
 import sys
 import types
@@ -35,7 +37,8 @@ import numpy as np
 
 __all__ = ["op_database", "op_key", "tensorgraft_callable", "to_tensorgraft", "check_forward", "check_gradients",
            "check_second_gradients", "check_forward_ad", "check_vmap", "check_error_inputs", "check_reference_forward",
-           "check_variants", "check_out", "check_numpy_spellings", "check_func_transforms", "judge_verdict"]
+           "check_variants", "check_out", "check_numpy_spellings", "check_func_transforms", "check_autocast",
+           "judge_verdict"]
 
 # ops whose values depend on random draws (or on uninitialised memory): dtype and shape are compared
 RANDOM_OPS = frozenset({
@@ -740,14 +743,16 @@ def _floating_positions(args, lib):
             and (a.is_floating_point() or a.is_complex())]
 
 
-def _of_floating_args(lib, op, args, kwargs, positions):
+def _of_floating_args(lib, op, sample, args, kwargs, positions):
     """``op`` as a function of the floating tensors of ``args`` (at ``positions``; the rest fixed)
-    returning its floating outputs as a tuple: what ``func`` transforms differentiate."""
+    returning its floating outputs, after the sample's ``output_process_fn_grad``, as a tuple: what
+    ``func`` transforms differentiate."""
     def f(*xs):
         full = list(args)
         for p, x in zip(positions, xs):
             full[p] = x
-        return tuple(o for o in _leaves(op(*full, **kwargs), []) if isinstance(o, lib.Tensor)
+        outputs = _processed(sample, op(*full, **kwargs), lib is not sys.modules["torch"])
+        return tuple(o for o in _leaves(outputs, []) if isinstance(o, lib.Tensor)
                      and (o.is_floating_point() or o.is_complex()))
     return f
 
@@ -781,6 +786,13 @@ def check_func_transforms(opinfo, dtype_name: str = "float64"):
     if isinstance(prepared[0], str):
         return prepared
     ours, samples = prepared
+    theirs = opinfo.op
+    # through the OpInfo's gradcheck_wrapper (one taking the op first), as PyTorch's gradient tests
+    # call it: a function of a Hermitian or triangular matrix differentiated in that structure
+    wrapper = opinfo.gradcheck_wrapper
+    if next(iter(inspect.signature(wrapper).parameters), None) == "op":
+        ours_wrapper = _rebound(wrapper) if wrapper.__module__.startswith("torch.testing") else wrapper
+        theirs, ours = functools.partial(wrapper, theirs), functools.partial(ours_wrapper, ours)
     compared = 0
     for sample, args, kwargs in _convertible(samples):
         theirs_args = (sample.input, *sample.args)
@@ -789,13 +801,13 @@ def check_func_transforms(opinfo, dtype_name: str = "float64"):
             continue
         try:
             expected = _transform_results(
-                torch, _of_floating_args(torch, opinfo.op, theirs_args, dict(sample.kwargs), positions),
+                torch, _of_floating_args(torch, theirs, sample, theirs_args, dict(sample.kwargs), positions),
                 tuple(theirs_args[p].detach() for p in positions), opinfo.supports_forward_ad)
         except Exception:  # noqa: BLE001 - a sample PyTorch's transforms refuse tells nothing
             continue
         compared += 1
         try:
-            actual = _transform_results(tensorgraft, _of_floating_args(tensorgraft, ours, args, kwargs, positions),
+            actual = _transform_results(tensorgraft, _of_floating_args(tensorgraft, ours, sample, args, kwargs, positions),
                                         tuple(args[p].detach() for p in positions), opinfo.supports_forward_ad)
         except Exception as exc:  # noqa: BLE001 - the failure is the finding
             return _raised(exc, sample)
@@ -983,6 +995,41 @@ def check_numpy_spellings(opinfo, dtype_name: str):
                 return ("different", f"{label} with {sorted(ours_kw)}: {why} ({_describe(sample)})")
     return ("same", "") if compared else ("skipped", "no sample passes dim or keepdim by keyword where PyTorch takes "
                                                     "NumPy's names for them")
+
+
+def check_autocast(opinfo, dtype_name: str, samples: int = 8):
+    """``opinfo``'s first ``samples`` samples in ``dtype_name`` inside ``autocast("cpu")`` (its
+    default bfloat16) in both libraries: the outputs' dtypes must be PyTorch's — the lower-precision
+    list casts float32 operands down, the float32 list casts bfloat16 ones up, other ops keep their
+    promotion — and their values PyTorch's within the output dtype's tolerance. The verdict."""
+    import itertools
+
+    import torch
+
+    import tensorgraft
+    if opinfo.name in RANDOM_OPS:
+        return ("skipped", f"{opinfo.name} draws random numbers")
+    prepared = _prepared(opinfo, dtype_name, False)
+    if isinstance(prepared[0], str):
+        return prepared
+    ours, all_samples = prepared
+    compared = 0
+    for sample, args, kwargs in _convertible(itertools.islice(all_samples, samples)):
+        try:
+            with torch.amp.autocast("cpu"):
+                expected = _processed(sample, opinfo.op(sample.input, *sample.args, **sample.kwargs), False)
+        except Exception:  # noqa: BLE001 - a sample PyTorch itself refuses tells nothing
+            continue
+        compared += 1
+        try:
+            with tensorgraft.amp.autocast("cpu"):
+                actual = _processed(sample, ours(*args, **kwargs), True)
+        except Exception as exc:  # noqa: BLE001 - the failure is the finding
+            return _raised(exc, sample)
+        why = _compare(expected, actual, True)
+        if why:
+            return ("different", f"under autocast: {why} ({_describe(sample)})")
+    return ("same", "") if compared else ("skipped", "no sample ran in PyTorch with convertible inputs")
 
 
 def _empty_like_all(value, lib):

@@ -23,6 +23,7 @@ import warnings
 
 import numpy as np
 
+from tensorgraft.amp._state import state as _autocast
 from tensorgraft.device import get_backend
 from tensorgraft.ops.creation import _linspace_values
 
@@ -425,6 +426,8 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         warnings.warn(_ALIGN_WARNING, stacklevel=2)
         align_corners = False
     _check(input, grid, _MODES[mode])
+    if _autocast.on:  # (grid_sampler: PyTorch's CPU float32 list)
+        input, grid = _autocast.fp32(input, grid)
     return _grid_sampler(input, grid, _MODES[mode], _PADDINGS[padding_mode], bool(align_corners))
 
 

@@ -177,6 +177,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    if _autocast.on:  # (the losses below are on PyTorch's CPU float32 list too)
+        input, target = _autocast.fp32(input, target)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     if weight is not None:
@@ -191,6 +193,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if target.shape != input.shape:
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) "
                          "is deprecated. Please ensure they have the same size.")
+    if _autocast.on:
+        input, target, weight = _autocast.fp32(input, target, weight)
     w = None
     if weight is not None:
         _expandable_to(weight, input.shape)
@@ -322,6 +326,8 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
     _loss._check_reduction(reduction)
     for pos, (name, t) in enumerate((("input1", input1), ("input2", input2), ("target", target)), 1):
         _check(t, "cosine_embedding_loss", name, pos)
+    if _autocast.on:
+        input1, input2, target = _autocast.fp32(input1, input2, target)
     # ATen's rule: a 0-D target pairs 1-D inputs, a 1-D target a batch of 2-D ones; anything
     # else would broadcast into a silently wrong loss
     t_dim = target.ndim
@@ -351,6 +357,13 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
     if input1.ndim != input2.ndim or input1.ndim != target.ndim:  # (PyTorch's check: no broadcasting of ranks)
         raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
                            f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} ")
+    return margin_ranking_loss_aten(input1, input2, target, margin, reduction)
+
+
+def margin_ranking_loss_aten(input1, input2, target, margin, reduction):
+    """``torch.margin_ranking_loss``, ATen's op: the ranks may differ (they broadcast)."""
+    if _autocast.on:
+        input1, input2, target = _autocast.fp32(input1, input2, target)
     # ATen's chain: ClampMinBackward0 <- AddBackward1 (the margin, a Scalar) <- MulBackward0
     return _reduce_loss(_tg.clamp_min(_aten.add_scalar(-target * (input1 - input2), margin), 0), reduction)
 
@@ -362,6 +375,8 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     if input.dtype == _tg.bool:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
                            "`logical_xor()` operator instead.")
+    if _autocast.on:
+        input, target = _autocast.fp32(input, target)
     zeros = _tg.zeros_like(input)
     # the loss keeps the input's dtype: an integer input's margin term is truncated to it. ATen
     # writes ``margin - input`` as fill-then-subtract: the margin is rounded to the input's dtype
@@ -376,6 +391,8 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     reduction = _reduction(size_average, reduce, reduction)
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
+    if _autocast.on:
+        input, target = _autocast.fp32(input, target)
     return _margin.soft_margin_loss(input, target, reduction)
 
 
@@ -443,6 +460,8 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6,
     for pos, (name, t) in enumerate((("anchor", anchor), ("positive", positive), ("negative", negative)), 1):
         _check(t, "triplet_margin_loss", name, pos)
     _check_triplet_ranks(anchor, positive, negative)
+    if _autocast.on:
+        anchor, positive, negative = _autocast.fp32(anchor, positive, negative)
     d_pos = pairwise_distance(anchor, positive, p, eps)
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
@@ -499,12 +518,16 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         raise ValueError("only p == 1 and p == 2 supported")
     if weight is not None and weight.dim() != 1:
         raise ValueError("weight must be one-dimensional")
+    if _autocast.on:
+        input, weight = _autocast.fp32(input, weight)
     return _margin.multi_margin_loss(input, target, int(p), margin, weight, reduction)
 
 
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
     _loss._check_reduction(reduction)
+    if _autocast.on:
+        input, = _autocast.fp32(input)
     return _margin.multilabel_margin_loss(input, target, reduction)
 
 

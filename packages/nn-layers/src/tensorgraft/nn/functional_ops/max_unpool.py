@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from tensorgraft.amp._state import state as _autocast
 from tensorgraft.device import get_backend
 
 from ._common import check_tensor
@@ -82,6 +83,8 @@ def _check(input, indices, out_sp, rank):
 def _unpool(input, indices, out_sp, rank):
     check_tensor(input, f"max_unpool{rank}d")
     check_tensor(indices, f"max_unpool{rank}d", "indices", 2)
+    if _autocast.on:  # (max_unpool2d/3d: PyTorch's CPU float32 list)
+        input, = _autocast.fp32(input)
     out_sp = tuple(int(o) for o in out_sp)
     _check(input, indices, out_sp, rank)
     out_shape = tuple(input.shape[:-rank]) + out_sp

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from tensorgraft.amp._state import state as _autocast
 from tensorgraft.ops import _frontend as _F
 from tensorgraft.tensor import Tensor
 
@@ -149,4 +150,6 @@ def pad(input, pad, mode="constant", value=None):
     if mode == "constant":
         fills = _check_constant_pad(tuple(input.shape), pad, value, input._data.dtype)
         return _padding.constant_pad(input, pad, value if fills else 0)
+    if _autocast.on and mode != "circular":  # (reflection and replication pads: PyTorch's CPU float32 list)
+        input, = _autocast.fp32(input)
     return _padding.index_pad(input, pad, mode)

@@ -7,6 +7,7 @@ import collections
 
 import numpy as np
 
+from ...amp._state import state as _autocast  # autocast's flag (tensorgraft.amp)
 from ... import dtypes as _dt
 from ...tensor import Tensor, wrap
 from .. import _frontend as F
@@ -404,6 +405,8 @@ def _trace_frontend(op):
     def trace(input):
         if not isinstance(input, Tensor):
             raise F.not_a_tensor("trace", "input", 1, input)
+        if _autocast.on:  # (on PyTorch's CPU float32 list)
+            input, = _autocast.fp32(input)
         a = input._data
         if a.ndim != 2:
             raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {a.ndim}")
