@@ -322,3 +322,20 @@ def test_init_draws_on_the_tensors_device(tg_device, init, kw):
         tg.manual_seed(3)
         draw()
         assert (tg.rand(3) == before).all().item()
+
+
+def test_autocast_float32_list_and_the_bce_refusal_on_every_device(tg_device):
+    """A loss on PyTorch's float32 list runs half-precision operands in float32 under the device's
+    autocast; binary_cross_entropy is refused under CUDA's autocast, in PyTorch's words (CPU's runs
+    it in float32)."""
+    import tensorgraft as tg
+    half = tg.bfloat16 if tg_device == "cpu" else tg.float16
+    x = tg.rand(4, device=tg_device).to(half)
+    with tg.autocast(tg_device):
+        assert tg.nn.functional.huber_loss(x, x * 0.5).dtype is tg.float32
+        if tg_device == "cpu":
+            assert tg.nn.functional.binary_cross_entropy(x, x).dtype is tg.float32
+        else:
+            with pytest.raises(RuntimeError, match="binary_cross_entropy and torch.nn.BCELoss are unsafe to "
+                                                   "autocast"):
+                tg.nn.functional.binary_cross_entropy(x, x)

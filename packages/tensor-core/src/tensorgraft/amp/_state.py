@@ -1,6 +1,6 @@
 """Autocast's per-thread switches. Op frontends on autocast's lists read ``state.on`` (a single
 attribute read while autocast is off everywhere) and only then call ``state.lower`` /
-``state.fp32`` / ``state.fp32_cuda``, which cast their operands (see ``autocast_mode``)."""
+``state.fp32`` / ``state.fp32_cuda`` / ``state.fp32_cpu``, which cast their operands (see ``autocast_mode``)."""
 from __future__ import annotations
 
 import threading
@@ -39,6 +39,12 @@ class _Switches(threading.local):
         """Operands of an op that runs in float32 under CUDA autocast only."""
         from .autocast_mode import fp32_cuda
         return fp32_cuda(*tensors)
+
+    @staticmethod
+    def fp32_cpu(*tensors):
+        """Operands of an op that runs in float32 under CPU autocast only."""
+        from .autocast_mode import fp32_cpu
+        return fp32_cpu(*tensors)
 
 
 state = _Switches()

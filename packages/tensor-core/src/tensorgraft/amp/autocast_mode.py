@@ -263,6 +263,13 @@ def fp32_cuda(*tensors):
     return _cast_each(tensors, lambda dev: f32 if dev == "cuda" and is_autocast_enabled("cuda") else None)
 
 
+def fp32_cpu(*tensors):
+    """Like ``fp32``, for ops that are on the float32 list of CPU autocast only (the 3-d pools,
+    the reflection and replication pads, grid_sample, max_unpool, prod, trace, ormqr)."""
+    f32 = _tg().float32
+    return _cast_each(tensors, lambda dev: f32 if dev == "cpu" and is_autocast_enabled("cpu") else None)
+
+
 # --------------------------------------------------------------------------- custom Functions
 def _cast_inputs(obj, dtype, device_type):
     tg = _tg()

@@ -258,7 +258,7 @@ def _ormqr_frontend(op):
     def ormqr(input, input2, input3, left=True, transpose=False, *, out=None):
         _tensor_args("ormqr", ("input", "input2", "input3"), input, input2, input3)
         if _autocast.on:  # on PyTorch's CPU float32 list: float32 operands, and no product inside lowered
-            input, input2, input3 = _autocast.fp32(input, input2, input3)
+            input, input2, input3 = _autocast.fp32_cpu(input, input2, input3)
             from ..amp import autocast
             with autocast(input.device.type, enabled=False):
                 return ormqr(input, input2, input3, left, transpose, out=out)

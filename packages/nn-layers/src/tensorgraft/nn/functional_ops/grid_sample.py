@@ -427,7 +427,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         align_corners = False
     _check(input, grid, _MODES[mode])
     if _autocast.on:  # (grid_sampler: PyTorch's CPU float32 list)
-        input, grid = _autocast.fp32(input, grid)
+        input, grid = _autocast.fp32_cpu(input, grid)
     return _grid_sampler(input, grid, _MODES[mode], _PADDINGS[padding_mode], bool(align_corners))
 
 

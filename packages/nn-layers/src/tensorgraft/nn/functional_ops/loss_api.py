@@ -187,6 +187,14 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
                            kernel="huber")
 
 
+# PyTorch's CUDA autocast refuses binary_cross_entropy (CPU autocast runs it in float32)
+_BCE_UNSAFE = ("torch.nn.functional.binary_cross_entropy and torch.nn.BCELoss are unsafe to autocast.\n"
+               "Many models use a sigmoid layer right before the binary cross entropy layer.\n"
+               "In this case, combine the two layers using torch.nn.functional.binary_cross_entropy_with_logits\n"
+               "or torch.nn.BCEWithLogitsLoss.  binary_cross_entropy_with_logits and BCEWithLogits are\n"
+               "safe to autocast.")
+
+
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
     _check(input, "binary_cross_entropy")
@@ -194,6 +202,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) "
                          "is deprecated. Please ensure they have the same size.")
     if _autocast.on:
+        if input.device.type == "cuda" and _tg.is_autocast_enabled("cuda"):
+            raise RuntimeError(_BCE_UNSAFE)
         input, target, weight = _autocast.fp32(input, target, weight)
     w = None
     if weight is not None:

@@ -84,7 +84,7 @@ def _unpool(input, indices, out_sp, rank):
     check_tensor(input, f"max_unpool{rank}d")
     check_tensor(indices, f"max_unpool{rank}d", "indices", 2)
     if _autocast.on:  # (max_unpool2d/3d: PyTorch's CPU float32 list)
-        input, = _autocast.fp32(input)
+        input, = _autocast.fp32_cpu(input)
     out_sp = tuple(int(o) for o in out_sp)
     _check(input, indices, out_sp, rank)
     out_shape = tuple(input.shape[:-rank]) + out_sp

@@ -151,5 +151,5 @@ def pad(input, pad, mode="constant", value=None):
         fills = _check_constant_pad(tuple(input.shape), pad, value, input._data.dtype)
         return _padding.constant_pad(input, pad, value if fills else 0)
     if _autocast.on and mode != "circular":  # (reflection and replication pads: PyTorch's CPU float32 list)
-        input, = _autocast.fp32(input)
+        input, = _autocast.fp32_cpu(input)
     return _padding.index_pad(input, pad, mode)

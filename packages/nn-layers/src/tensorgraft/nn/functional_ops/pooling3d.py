@@ -507,7 +507,7 @@ def _output_shape_checks(k, s, p, d):
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     check_tensor(input, "max_pool3d")
     if _autocast.on and not return_indices:  # (PyTorch's CPU float32 list has max_pool3d, not its
-        input, = _autocast.fp32(input)        # with-indices form, and the other 3-d pools below)
+        input, = _autocast.fp32_cpu(input)        # with-indices form, and the other 3-d pools below)
     check_int_tuples("max_pool3d_with_indices" if return_indices else "max_pool3d", ("kernel_size", 2, kernel_size),
                      ("stride", 3, stride), ("padding", 4, padding), ("dilation", 5, dilation))
     k, s, p = _window_triples("max_pool3d", "must either be", kernel_size, stride, padding)
@@ -535,7 +535,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
                divisor_override=None):
     check_tensor(input, "avg_pool3d")
     if _autocast.on:
-        input, = _autocast.fp32(input)
+        input, = _autocast.fp32_cpu(input)
     check_int_tuples("avg_pool3d", ("kernel_size", 2, kernel_size), ("stride", 3, stride), ("padding", 4, padding))
     k, s, p = _window_triples("avg_pool3d", "must be", kernel_size, stride, padding)
     if divisor_override is not None and (isinstance(divisor_override, bool) or not isinstance(divisor_override, int)):
@@ -579,7 +579,7 @@ def _check_adaptive(input, fname, sep):
 def adaptive_avg_pool3d(input, output_size):
     check_tensor(input, "adaptive_avg_pool3d")
     if _autocast.on:
-        input, = _autocast.fp32(input)
+        input, = _autocast.fp32_cpu(input)
     out = _adaptive_size(input, output_size)
     if len(out) != 3:
         raise RuntimeError("adaptive_avg_pool3d: output_size must be 3")
@@ -597,7 +597,7 @@ def adaptive_avg_pool3d(input, output_size):
 def adaptive_max_pool3d(input, output_size, return_indices=False):
     check_tensor(input, "adaptive_max_pool3d")
     if _autocast.on:
-        input, = _autocast.fp32(input)
+        input, = _autocast.fp32_cpu(input)
     out = _adaptive_size(input, output_size)
     if len(out) != 3:
         raise RuntimeError("adaptive_max_pool3d(): internal error: output_size.size() must be 3")

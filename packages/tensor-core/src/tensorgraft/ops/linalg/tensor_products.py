@@ -406,7 +406,7 @@ def _trace_frontend(op):
         if not isinstance(input, Tensor):
             raise F.not_a_tensor("trace", "input", 1, input)
         if _autocast.on:  # (on PyTorch's CPU float32 list)
-            input, = _autocast.fp32(input)
+            input, = _autocast.fp32_cpu(input)
         a = input._data
         if a.ndim != 2:
             raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {a.ndim}")

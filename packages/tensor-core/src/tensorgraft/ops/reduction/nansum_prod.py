@@ -95,7 +95,7 @@ def _prod_frontend(op):
         def prod(input, *args, dim=NOT_GIVEN, keepdim=NOT_GIVEN, dtype=None, out=None):
             check_tensor(input, "prod")  # (the tensor is the parser's first argument)
             if _autocast.on:  # (on PyTorch's CPU float32 list)
-                input, = _autocast.fp32(input)
+                input, = _autocast.fp32_cpu(input)
             if args:
                 dim, keepdim = spread("prod", args, ("dim", "keepdim"), [dim, keepdim])
             if dim is not NOT_GIVEN and dim.__class__ is not int and not is_int(dim) or (
