@@ -106,3 +106,15 @@ def test_custom_ops_are_tensorgraft_ops_declared_by_pytorchs_module():
     y = ours(x, tensorgraft.tensor([4.0, 5.0]))
     assert y.tolist() == [8.0, 15.0] and type(y.grad_fn).__name__ == (
         "GeneratedBackwardFor__torch_testing_numpy_mul_defaultBackward")
+
+
+def test_transform_check_sees_a_wrong_backward(monkeypatch):
+    """(func.vjp/jacrev through a twin whose backward is 1% off: the transforms check reports it)"""
+    from tensorgraft.testing import opinfo
+    info = FUNCTIONS["MulGenVmapAutogradFunction"]
+    twin = opinfo.tensorgraft_callable(info).__self__
+    right = twin.backward
+    monkeypatch.setattr(twin, "backward", staticmethod(lambda ctx, g: tuple(
+        None if r is None else r * 1.01 for r in right(ctx, g))))
+    verdict, detail = check_func_transforms(info)
+    assert verdict == "different" and detail.startswith(("vjp", "jacrev")), detail

@@ -3,8 +3,9 @@ sample inputs give tensorgraft's outputs PyTorch's dtypes, shapes and values (fi
 PyTorch's gradients, second-order gradients and forward-mode (dual tensor) tangents (float64 and
 complex128), and torch.vmap's results for a batch of each sample (float64); the larger reference
 inputs (extremal values, long and odd shapes) give PyTorch's outputs too, as do the Tensor method
-and in-place method of each operator and ``out=``, and the error samples raise PyTorch's exceptions,
-except the differences listed below with their reason.
+and in-place method of each operator and ``out=``, and func.vjp/jacrev/jvp/jacfwd over the small
+samples give PyTorch's results, and the error samples raise PyTorch's exceptions, except the
+differences listed below with their reason.
 
 A listed difference that no longer differs fails as stale, so the lists stay true."""
 from __future__ import annotations
@@ -17,8 +18,8 @@ pytest.importorskip("tensorgraft.nn")
 pytest.importorskip("tensorgraft.autograd")
 
 from tensorgraft.testing.opinfo import (  # noqa: E402
-    check_error_inputs, check_forward, check_forward_ad, check_gradients, check_out, check_reference_forward,
-    check_second_gradients, check_variants, check_vmap, judge_verdict, op_database, op_key,
+    check_error_inputs, check_forward, check_forward_ad, check_func_transforms, check_gradients, check_out,
+    check_reference_forward, check_second_gradients, check_variants, check_vmap, judge_verdict, op_database, op_key,
 )
 
 OPINFOS = {op_key(o): o for o in op_database()}
@@ -293,3 +294,32 @@ def test_out_matches_pytorch(key, dtype):
     which the call returns (None where PyTorch's returns None)."""
     verdict, detail = check_out(OPINFOS[key], dtype)
     judge_verdict(verdict, detail, _known(KNOWN_OUT, key, dtype))
+
+
+# op key -> why func.vjp/jacrev/jvp/jacfwd differ (float64)
+KNOWN_TRANSFORMS = {
+    **{k: v for (k, dtype), v in KNOWN_GRADIENTS.items() if dtype == "*"},
+    "var_mean": "forward AD of a mean over an empty tensor: PyTorch's formula divides the tangents' sum by 0 (NaN); "
+                "the double vjp gives 0",
+    **{f"nn.functional.max_unpool{n}d": "duplicate indices: PyTorch's forward formula (and tensorgraft's "
+                                        "autograd.forward_ad) keep the tangent of the value the forward kept; "
+                                        "func.jvp's double vjp sums the tangents written to one position"
+       for n in (1, 2, 3)},
+    "nn.functional.hardsigmoid": "hardsigmoid's backward has no derivative (as in PyTorch), so the double vjp that "
+                                 "func.jvp takes raises PyTorch's error; PyTorch's func.jvp uses a forward formula "
+                                 "(tensorgraft's autograd.forward_ad has one too)",
+    "triangular_solve": "PyTorch's forward formula uses the whole tangent of A, where the op reads one triangle: "
+                        "tensorgraft's tangent agrees with finite differences",
+    "nn.functional.embedding": "padding_idx: PyTorch's forward formula gives the padding row its tangent, its backward "
+                               "(and so the double vjp) gives it none",
+}
+KNOWN_TRANSFORMS["var_mean.unbiased"] = KNOWN_TRANSFORMS["var_mean"]
+
+
+@pytest.mark.parametrize("key", [k for k, _ in _cases(("float64",))])
+def test_func_transforms_match_pytorch(key):
+    """func.vjp and func.jacrev (and func.jvp and func.jacfwd where PyTorch supports forward AD) of
+    each operator over its first four samples of at most 64 elements (a Jacobian grows as the
+    product of the input and output sizes)."""
+    verdict, detail = check_func_transforms(OPINFOS[key], "float64", samples=4, max_numel=64)
+    judge_verdict(verdict, detail, KNOWN_TRANSFORMS.get(key))

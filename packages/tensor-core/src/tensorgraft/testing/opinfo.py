@@ -770,12 +770,15 @@ def _transform_results(lib, f, primals, forward_ad):
     return found
 
 
-def check_func_transforms(opinfo, dtype_name: str = "float64"):
+def check_func_transforms(opinfo, dtype_name: str = "float64", samples: int | None = None,
+                          max_numel: int | None = None):
     """``func.vjp`` and ``func.jacrev`` — and, where PyTorch marks forward AD supported, ``func.jvp``
     and ``func.jacfwd`` — of ``opinfo`` as a function of each sample's floating positional tensors
     (its floating outputs differentiated; cotangents and tangents fixed random), through
     ``torch.func`` and ``tensorgraft.func``: the verdict. (jacrev is vmap over vjp, jacfwd vmap over
-    jvp: an autograd Function's ``vmap`` rule meets its ``backward`` or ``jvp`` there.)"""
+    jvp: an autograd Function's ``vmap`` rule meets its ``backward`` or ``jvp`` there.) A Jacobian
+    has as many entries as the input and output sizes multiplied: ``max_numel`` keeps the samples
+    whose positional tensors hold at most that many elements, ``samples`` the first that many."""
     import torch
 
     import tensorgraft
@@ -785,7 +788,10 @@ def check_func_transforms(opinfo, dtype_name: str = "float64"):
     prepared = _prepared(opinfo, dtype_name, False)
     if isinstance(prepared[0], str):
         return prepared
-    ours, samples = prepared
+    ours, kept = prepared
+    if max_numel is not None:
+        kept = [s for s in kept if sum(t.numel() for t in (s.input, *s.args) if isinstance(t, torch.Tensor))
+                <= max_numel]
     theirs = opinfo.op
     # through the OpInfo's gradcheck_wrapper (one taking the op first), as PyTorch's gradient tests
     # call it: a function of a Hermitian or triangular matrix differentiated in that structure
@@ -794,7 +800,7 @@ def check_func_transforms(opinfo, dtype_name: str = "float64"):
         ours_wrapper = _rebound(wrapper) if wrapper.__module__.startswith("torch.testing") else wrapper
         theirs, ours = functools.partial(wrapper, theirs), functools.partial(ours_wrapper, ours)
     compared = 0
-    for sample, args, kwargs in _convertible(samples):
+    for sample, args, kwargs in _convertible(kept[:samples]):
         theirs_args = (sample.input, *sample.args)
         positions = _floating_positions(theirs_args, torch)
         if not positions:
