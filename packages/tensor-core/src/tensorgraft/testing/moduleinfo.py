@@ -28,16 +28,8 @@ import sys
 
 import numpy as np
 
-from tensorgraft.testing.opinfo import (
-    Unconvertible,
-    _as_numpy,
-    _compare,
-    _differentiable,
-    _leaves,
-    _projection,
-    _second_order,
-    to_tensorgraft,
-)
+from tensorgraft.testing.opinfo_derivatives import _differentiable, _projection, _second_order
+from tensorgraft.testing.torch_values import Unconvertible, _as_numpy, _compare, _leaves, to_tensorgraft
 
 __all__ = ["module_database", "module_key", "tensorgraft_module_class", "check_module", "check_module_errors"]
 
@@ -139,7 +131,7 @@ def _failure(exc, where, desc):
 
 def _gradients(lib, outs, wrt, order):
     """First gradients of a fixed projection of ``outs`` (one per tensor of ``wrt``), or with
-    ``order=2`` second gradients (``opinfo._second_order``: one per tensor of ``wrt``, then one per
+    ``order=2`` second gradients (``opinfo_derivatives._second_order``: one per tensor of ``wrt``, then one per
     output for its incoming gradient)."""
     if order == 2:
         return _second_order(lib, outs, wrt)

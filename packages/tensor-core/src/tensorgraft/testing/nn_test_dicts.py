@@ -38,15 +38,9 @@ import io
 import types
 
 from tensorgraft.testing.moduleinfo import _converted, _failure, _gradients, _grad_labels
-from tensorgraft.testing.opinfo import (
-    Unconvertible,
-    _compare,
-    _counterpart_function,
-    _differentiable,
-    _leaves,
-    _rebound,
-    to_tensorgraft,
-)
+from tensorgraft.testing.as_tensorgraft import _counterpart_function, _rebound
+from tensorgraft.testing.opinfo_derivatives import _differentiable
+from tensorgraft.testing.torch_values import Unconvertible, _compare, _leaves, to_tensorgraft
 
 __all__ = ["nn_test_database", "nn_test_key", "check_nn_test"]
 

@@ -36,7 +36,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .opinfo import _TOLERANCES, Unconvertible, _as_numpy, to_tensorgraft
+from .torch_values import _TOLERANCES, Unconvertible, _as_numpy, to_tensorgraft
 
 __all__ = ["optimizer_database", "optimizer_key", "check_optimizer", "check_schedulers", "check_optimizer_errors"]
 
