@@ -2,10 +2,11 @@
 samples converted, a sample described, and a verdict judged by pytest."""
 from __future__ import annotations
 
+import copy
 import types
 
 from .as_tensorgraft import _rebound, _resolve, _test_code_counterpart
-from .torch_values import Unconvertible, to_tensorgraft
+from .torch_values import WIDER, Unconvertible, to_tensorgraft, widened
 
 # ops whose values depend on random draws (or on uninitialised memory): dtype and shape are compared
 RANDOM_OPS = frozenset({
@@ -64,6 +65,32 @@ def _processed(sample, out, rebind):
     if rebind and isinstance(fn, types.FunctionType) and fn.__module__.startswith("torch.testing"):
         fn = _rebound(fn)
     return fn(out)
+
+
+def _wide_sample(sample, dtype_name):
+    """The sample with its ``dtype_name`` tensors in float64 (``widened``), for the reference result
+    a low-precision comparison falls back on; None for the other dtypes."""
+    if dtype_name not in WIDER:
+        return None
+    wide = copy.copy(sample)
+    wide.input, wide.args, wide.kwargs = widened((sample.input, sample.args, dict(sample.kwargs)))
+    return wide
+
+
+def _exact_forward(opinfo, sample, dtype_name, processed=True):
+    """None, or a callable giving PyTorch's output for the sample in float64 (``processed`` by the
+    sample's ``output_process_fn_grad``, as the checks compare outputs; an in-place variant's
+    written input is compared as it is)."""
+    wide = _wide_sample(sample, dtype_name)
+    if wide is None:
+        return None
+
+    def exact():
+        import torch
+        torch.manual_seed(0)
+        out = opinfo.op(wide.input, *wide.args, **wide.kwargs)
+        return _processed(wide, out, False) if processed else out
+    return exact
 
 
 def _prepared(opinfo, dtype_name, requires_grad):

@@ -29,7 +29,7 @@ import copy
 import functools
 
 from ._opinfo_runs import (  # noqa: F401  (re-exported: moduleinfo, nn_test_dicts and the tests use them)
-    RANDOM_OPS, _converted, _convertible, _describe, _prepared, _processed, _raised, judge_verdict, op_database, op_key,
+    RANDOM_OPS, _converted, _convertible, _describe, _exact_forward, _prepared, _processed, _raised, judge_verdict, op_database, op_key,
     tensorgraft_callable,
 )
 from .as_tensorgraft import _counterpart_function, _rebound, _test_code_counterpart  # noqa: F401
@@ -69,7 +69,7 @@ def check_forward(opinfo, dtype_name: str):
             actual = _processed(sample, ours(*args, **kwargs), True)
         except Exception as exc:  # noqa: BLE001 - the failure is the finding
             return _raised(exc, sample)
-        why = _compare(expected, actual, opinfo.name not in RANDOM_OPS)
+        why = _compare(expected, actual, opinfo.name not in RANDOM_OPS, _exact_forward(opinfo, sample, dtype_name))
         if why:
             return ("different", f"{why} ({_describe(sample)})")
     return ("same", "") if compared else ("skipped", "no sample ran in PyTorch with convertible inputs")
@@ -202,7 +202,8 @@ def check_variants(opinfo, dtype_name: str):
             if kind == "in-place" and actual is not ours_in:
                 return ("different", f"{label} returned a new tensor, not its input ({_describe(sample)})")
             actual = _processed(sample, actual, True) if kind == "method" else actual
-            why = _compare(expected, actual, opinfo.name not in RANDOM_OPS)
+            why = _compare(expected, actual, opinfo.name not in RANDOM_OPS,
+                           _exact_forward(opinfo, sample, dtype_name, processed=kind == "method"))
             if why:
                 return ("different", f"{label}: {why} ({_describe(sample)})")
     return ("same", "") if compared else ("skipped", "no sample ran in PyTorch with convertible inputs")
@@ -318,10 +319,11 @@ def check_out(opinfo, dtype_name: str):
             torch.manual_seed(0)  # (PyTorch takes out= for this sample; its result without out= is compared:
             returned = opinfo.op(sample.input, *sample.args, **sample.kwargs,  # a few of its out= paths leave
                                  out=_empty_like_all(result, torch))  # a conjugate result unwritten: fft.ihfft2's)
-        except Exception:  # noqa: BLE001 - a sample PyTorch itself refuses tells nothing
-            continue
+            result_here = to_tensorgraft(result)
+        except Exception:  # noqa: BLE001 - a sample PyTorch itself refuses (or whose result has no counterpart
+            continue  # here: complex32) tells nothing
         compared += 1
-        mine_out = _empty_like_all(to_tensorgraft(result), tensorgraft)
+        mine_out = _empty_like_all(result_here, tensorgraft)
         try:
             tensorgraft.manual_seed(0)
             mine = ours(*args, **kwargs, out=mine_out)
@@ -336,7 +338,7 @@ def check_out(opinfo, dtype_name: str):
         elif mine is not mine_out:
             return ("different", f"out=: the out tensor is not what it returned ({_describe(sample)})")
         why = _compare(_processed(sample, result, False), _processed(sample, mine_out, True),
-                       opinfo.name not in RANDOM_OPS)
+                       opinfo.name not in RANDOM_OPS, _exact_forward(opinfo, sample, dtype_name))
         if why:
             return ("different", f"out=: {why} ({_describe(sample)})")
     return ("same", "") if compared else ("skipped", "no sample's out= ran in PyTorch")

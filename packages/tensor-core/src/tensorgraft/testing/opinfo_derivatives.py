@@ -10,18 +10,22 @@ import types
 
 import numpy as np
 
-from ._opinfo_runs import RANDOM_OPS, _convertible, _describe, _prepared, _processed, _raised, tensorgraft_callable
+from ._opinfo_runs import (
+    RANDOM_OPS, _convertible, _describe, _prepared, _processed, _raised, _wide_sample, tensorgraft_callable,
+)
 from .as_tensorgraft import _rebound
 from .torch_values import Unconvertible, _compare, _leaves, to_tensorgraft
 
-def _projection(outputs, lib):
-    """sum(output * fixed random weights) over the floating outputs: one scalar to differentiate."""
+def _projection(outputs, lib, through=None):
+    """sum(output * fixed random weights) over the floating outputs: one scalar to differentiate.
+    ``through``: a dtype the weights are rounded to first (a float64 reference run of a
+    low-precision check projects with the low-precision run's weights)."""
     rng = np.random.default_rng(1)
     total = None
     for out in outputs:
         real = out.real if out.is_complex() else out
-        weights = rng.standard_normal(tuple(real.shape))
-        term = (real * lib.from_numpy(weights).to(real.dtype)).sum()
+        weights = _rounded(lib.from_numpy(rng.standard_normal(tuple(real.shape))), lib, through)
+        term = (real * weights.to(real.dtype)).sum()
         total = term if total is None else total + term
     return total
 
@@ -31,10 +35,35 @@ def _differentiable(outputs, lib):
             and (o.is_floating_point() or o.is_complex())]
 
 
+def _rounded(weights, lib, through):
+    """``weights`` rounded to ``lib``'s dtype named ``through``, if given."""
+    return weights if through is None else weights.to(getattr(lib, through))
+
+
+def _exact_derivatives(opinfo, sample, dtype_name, derive):
+    """None, or a callable giving PyTorch's ``derive`` results for the sample in float64, projected
+    with the weights of the ``dtype_name`` run."""
+    wide = _wide_sample(sample, dtype_name)
+    if wide is None:
+        return None
+
+    @functools.lru_cache(maxsize=None)  # (one run for all the results compared)
+    def exact():
+        import torch
+        inputs = [t for t in _leaves((wide.input, *wide.args, *wide.kwargs.values()), [])
+                  if isinstance(t, torch.Tensor) and t.requires_grad]
+        torch.manual_seed(0)
+        outs = _differentiable(_processed(wide, opinfo.op(wide.input, *wide.args, **wide.kwargs), False), torch)
+        return [torch.zeros_like(x) if g is None else g for g, x in zip(derive(torch, outs, inputs, dtype_name),
+                                                                          [*inputs, *outs])]
+    return exact
+
+
 def _compare_derivatives(opinfo, dtype_name, derive, label):
     """The loop of :func:`check_gradients` and :func:`check_second_gradients`: for each sample with
-    inputs that require grad, ``derive(lib, outputs, inputs)`` in both libraries (a list: one result
-    per input, then any per output), compared; ``label(i, n_inputs)`` names result ``i``."""
+    inputs that require grad, ``derive(lib, outputs, inputs, through)`` in both libraries (a list:
+    one result per input, then any per output; ``through`` as :func:`_projection`'s), compared;
+    ``label(i, n_inputs)`` names result ``i``."""
     import torch
 
     import tensorgraft
@@ -55,7 +84,7 @@ def _compare_derivatives(opinfo, dtype_name, derive, label):
                                    torch)
             if not outs:
                 continue
-            expected = derive(torch, outs, theirs_in)
+            expected = derive(torch, outs, theirs_in, None)
         except Exception:  # noqa: BLE001 - a sample PyTorch itself refuses tells nothing
             continue
         compared += 1
@@ -64,14 +93,16 @@ def _compare_derivatives(opinfo, dtype_name, derive, label):
             mine = _differentiable(_processed(sample, ours(*args, **kwargs), True), tensorgraft)
             if len(mine) != len(outs):
                 return ("different", f"{len(mine)} differentiable outputs, PyTorch {len(outs)} ({_describe(sample)})")
-            actual = derive(tensorgraft, mine, ours_in)
+            actual = derive(tensorgraft, mine, ours_in, None)
         except Exception as exc:  # noqa: BLE001 - the failure is the finding
             return _raised(exc, sample)
         shapes = [*theirs_in, *(o.real if o.is_complex() else o for o in outs)]  # (a zero's shape and dtype)
+        exact = _exact_derivatives(opinfo, sample, dtype_name, derive)
         for i, (e, a) in enumerate(zip(expected, actual)):
             e = torch.zeros_like(shapes[i]) if e is None else e
             a = tensorgraft.zeros(tuple(shapes[i].shape), dtype=to_tensorgraft(e.dtype)) if a is None else a
-            why = _compare(e, a, opinfo.name not in RANDOM_OPS)
+            why = _compare(e, a, opinfo.name not in RANDOM_OPS,
+                           None if exact is None else functools.partial(_nth, exact, i))
             if why:
                 return ("different", f"{label(i, len(theirs_in))}: {why} ({_describe(sample)})")
     return ("same", "") if compared else ("skipped", "no sample had a differentiable output in PyTorch")
@@ -81,15 +112,21 @@ def check_gradients(opinfo, dtype_name: str = "float64"):
     """The gradients, with respect to every input that requires grad, of a fixed random projection
     of ``opinfo``'s outputs, in both libraries: the verdict."""
     return _compare_derivatives(
-        opinfo, dtype_name, lambda lib, outs, inputs: lib.autograd.grad(_projection(outs, lib), inputs,
-                                                                         allow_unused=True),
+        opinfo, dtype_name, lambda lib, outs, inputs, through: lib.autograd.grad(_projection(outs, lib, through),
+                                                                                  inputs, allow_unused=True),
         lambda i, n: f"gradient {i}")
 
 
-def _weights(outputs, lib, seed):
-    """Fixed random weights, one tensor per output (real for complex outputs), requiring grad."""
+def _nth(results, i):
+    return results()[i]
+
+
+def _weights(outputs, lib, seed, through=None):
+    """Fixed random weights, one tensor per output (real for complex outputs), requiring grad
+    (``through`` as :func:`_projection`'s)."""
     rng = np.random.default_rng(seed)
-    return [lib.from_numpy(rng.standard_normal(tuple(o.shape))).to(o.real.dtype if o.is_complex() else o.dtype)
+    return [_rounded(lib.from_numpy(rng.standard_normal(tuple(o.shape))), lib, through)
+            .to(o.real.dtype if o.is_complex() else o.dtype)
             .requires_grad_(True) for o in outputs]
 
 
@@ -102,14 +139,14 @@ def _weighted_sum(tensors, weights):
     return total
 
 
-def _second_order(lib, outs, inputs):
+def _second_order(lib, outs, inputs, through=None):
     """Gradients of a projection of the first gradients — taken with ``create_graph`` — with respect
     to the inputs and to the first projection's weights (the double backward of every input and of
     the incoming gradient, what PyTorch's gradgradcheck covers)."""
-    weights = _weights(outs, lib, 1)
+    weights = _weights(outs, lib, 1, through)
     firsts = lib.autograd.grad(_weighted_sum(outs, weights), inputs, create_graph=True, allow_unused=True)
     firsts = [lib.zeros_like(x) if g is None else g for g, x in zip(firsts, inputs)]
-    total = _weighted_sum(firsts, _weights([x.detach() for x in inputs], lib, 2))
+    total = _weighted_sum(firsts, _weights([x.detach() for x in inputs], lib, 2, through))
     if not total.requires_grad:  # no first gradient has a history: every second gradient is zero
         return [None] * (len(inputs) + len(weights))
     return lib.autograd.grad(total, [*inputs, *weights], allow_unused=True)
