@@ -137,11 +137,12 @@ def mlp784(lib, batch=256, device="cpu"):
     return make
 
 
-def mlp784_bfloat16(lib, batch=256, autocast=False):
-    """The 784-512-512-10 MLP in bfloat16: the model cast (``model.to(torch.bfloat16)``), or a
-    float32 model under ``torch.autocast("cpu")`` (bfloat16 matmuls, float32 loss). The target is
-    looser than float32's: NumPy has no bfloat16 BLAS, so each product pays a float32 copy of its
-    operands and a rounding of its result, where PyTorch's oneDNN kernels read bfloat16 directly."""
+def mlp784_half(lib, batch=256, autocast=False, dtype="bfloat16"):
+    """The 784-512-512-10 MLP in a half type: the model cast (``model.to(torch.bfloat16)`` or
+    ``torch.float16``), or a float32 model under ``torch.autocast("cpu")`` (bfloat16 matmuls, float32
+    loss). The target is looser than float32's: NumPy has no half-type BLAS, so each product pays a
+    float32 copy of its operands and a rounding of its result, where PyTorch's oneDNN kernels read
+    the half type directly."""
     def make():
         t = _mod(lib)
         t.manual_seed(0)
@@ -149,7 +150,7 @@ def mlp784_bfloat16(lib, batch=256, autocast=False):
         model = t.nn.Sequential(t.nn.Linear(784, 512), t.nn.ReLU(), t.nn.Linear(512, 512), t.nn.ReLU(),
                                 t.nn.Linear(512, 10))
         if not autocast:
-            model, x = model.to(t.bfloat16), x.to(t.bfloat16)
+            model, x = model.to(getattr(t, dtype)), x.to(getattr(t, dtype))
         opt = t.optim.Adam(model.parameters(), lr=1e-3)
         loss_fn = t.nn.CrossEntropyLoss()
 
@@ -163,7 +164,7 @@ def mlp784_bfloat16(lib, batch=256, autocast=False):
     return make
 
 
-def small_cnn(lib, batch=32, device="cpu"):
+def small_cnn(lib, batch=32, device="cpu", dtype="float32"):
     def make():
         t = _mod(lib, device)
         nn = t.nn
@@ -172,6 +173,8 @@ def small_cnn(lib, batch=32, device="cpu"):
         model = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                               nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                               nn.Flatten(), nn.Linear(32 * 8 * 8, 10)).to(device)
+        if dtype != "float32":
+            model, x = model.to(getattr(t, dtype)), x.to(getattr(t, dtype))
         opt = t.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
         return _train_step(t, model, nn.CrossEntropyLoss(), opt, x, y, device)
     return make
@@ -207,12 +210,18 @@ WORKLOADS = [
     Workload("mlp784_adam_step", "784-512-512-10 MLP, batch 256, cross-entropy + Adam: one step",
              tensorgraft=mlp784("tensorgraft"), torch=mlp784("torch"), target="tg/torch <= 1.0"),
     Workload("mlp784_bf16_adam_step", "the 784-512-512-10 MLP cast to bfloat16, batch 256, cross-entropy + Adam",
-             tensorgraft=mlp784_bfloat16("tensorgraft"), torch=mlp784_bfloat16("torch"), target="tg/torch <= 2.5"),
+             tensorgraft=mlp784_half("tensorgraft"), torch=mlp784_half("torch"), target="tg/torch <= 2.5"),
+    Workload("mlp784_fp16_adam_step", "the 784-512-512-10 MLP cast to float16, batch 256, cross-entropy + Adam",
+             tensorgraft=mlp784_half("tensorgraft", dtype="float16"), torch=mlp784_half("torch", dtype="float16"),
+             target="tg/torch <= 2.5"),
     Workload("mlp784_autocast_step", "the 784-512-512-10 MLP under autocast('cpu') (bfloat16), batch 256, Adam",
-             tensorgraft=mlp784_bfloat16("tensorgraft", autocast=True), torch=mlp784_bfloat16("torch", autocast=True),
+             tensorgraft=mlp784_half("tensorgraft", autocast=True), torch=mlp784_half("torch", autocast=True),
              target="tg/torch <= 2.5"),
     Workload("small_cnn_sgd_step", "2x(conv3x3+ReLU+maxpool2) 16/32 ch + Linear, batch 32x3x32x32, SGD momentum",
              tensorgraft=small_cnn("tensorgraft"), torch=small_cnn("torch"), target="tg/torch <= 1.5"),
+    Workload("small_cnn_fp16_sgd_step", "the small CNN cast to float16, batch 32x3x32x32, SGD momentum",
+             tensorgraft=small_cnn("tensorgraft", dtype="float16"), torch=small_cnn("torch", dtype="float16"),
+             target="tg/torch <= 2.5"),
     Workload("adam_step_1p2M", "Adam.step over 100 params of mixed shapes (1.2 M values)",
              tensorgraft=adam_step("tensorgraft"), torch=adam_step("torch"), target="tg/torch <= 1.0"),
 ]

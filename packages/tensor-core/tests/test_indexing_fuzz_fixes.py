@@ -396,3 +396,14 @@ def test_searchsorted_empty_last_dims_and_sorter_dtype():
 def test_scatter_add_of_many_empty_rows():
     out = torch.zeros(300, 0).scatter_add(0, torch.zeros(300, 0, dtype=torch.long), torch.zeros(300, 0))
     assert out.shape == (300, 0)
+
+
+def test_view_as_complex_of_float16_names_the_missing_complex32():
+    # PyTorch's view would be complex32 (ComplexHalf), which NumPy has no arrays of
+    with pytest.raises(RuntimeError, match=r"^view_as_complex\(\): tensorgraft has no complex32 \(ComplexHalf\) "
+                                           r"dtype, which PyTorch would return for a float16 tensor; convert it to "
+                                           r"float32 first$"):
+        torch.view_as_complex(torch.zeros(3, 2, dtype=torch.float16))
+    with pytest.raises(RuntimeError, match="^view_as_complex is only supported for half, float and double tensors, "
+                                           "but got a tensor of scalar type: Long$"):
+        torch.view_as_complex(torch.zeros(3, 2, dtype=torch.int64))

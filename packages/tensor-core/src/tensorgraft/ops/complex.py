@@ -69,6 +69,9 @@ def _view_as_complex_frontend(op):
     def view_as_complex(input):
         check_tensor(input, "view_as_complex")
         a = input._data
+        if a.dtype == np.float16:  # (PyTorch's view is complex32, which NumPy has no arrays of)
+            raise RuntimeError("view_as_complex(): tensorgraft has no complex32 (ComplexHalf) dtype, which PyTorch "
+                               "would return for a float16 tensor; convert it to float32 first")
         if a.dtype not in _COMPLEX_OF:
             raise RuntimeError("view_as_complex is only supported for half, float and double tensors, but got a "
                                f"tensor of scalar type: {F._type_name(a.dtype)}")

@@ -15,7 +15,7 @@ import numpy as np
 
 from tensorgraft.device import get_backend
 from tensorgraft.dtypes import BF16
-from tensorgraft.ops._bfloat16 import narrow, widen
+from tensorgraft.ops._bfloat16 import widen_half
 
 from ._common import formula, gs, needs, nnop, record, wrap, xp_of
 from . import conv3d as _conv3d
@@ -383,30 +383,32 @@ def conv2d_op(input, weight, bias, stride, pads, dil, groups, node_name="Convolu
 _CONV = nnop("conv2d", _conv_kernel, conv2d_op, node="ConvolutionBackward0")
 
 
-def _rounded(a, bf16):
-    return narrow(a) if bf16 and a is not None else a
+def _rounded(a, half):
+    return a.astype(half) if half is not None and a is not None else a
 
 
 def _grad_arrays(node, g):
     """The arrays of the first-order formulas (conv2d's, conv_transpose2d's): the input, weight and
-    output gradient as a 2-D conv's, bfloat16 ones widened to float32 so that each gradient is rounded
-    once, by ``_grad_results`` (ops/_bfloat16.py). Returns (x, w, g, whether they were bfloat16)."""
+    output gradient as a 2-D conv's, half-type ones (bfloat16, float16) widened to float32 so that
+    each gradient is rounded once, by ``_grad_results``, as ATen accumulates them (ops/_bfloat16.py;
+    col2im's slice-adds in float16 would round after every kernel offset). Returns (x, w, g, the half
+    dtype they were or None)."""
     x, w = node.inputs[:2]
     xd, wd, gd = _as2d(x._data), _as2d(w._data), _as2d(g._data)
-    bf16 = gd.dtype is BF16
-    if bf16:
-        xd, wd, gd = widen(xd), widen(wd), widen(gd)
+    half = gd.dtype if gd.dtype is BF16 or gd.dtype == np.float16 else None
+    if half is not None:
+        xd, wd, gd = widen_half(xd), widen_half(wd), widen_half(gd)
     if xd.dtype.kind == "c":  # each gradient takes the conjugate of the other factor (PyTorch's convention)
         xd, wd = xd.conj(), wd.conj()
-    return xd, wd, gd, bf16
+    return xd, wd, gd, half
 
 
-def _grad_results(node, gx, gw, gb, bf16, dev):
-    """The arrays ``gx``/``gw`` (None: not needed) as the formula's result: rounded back to bfloat16
+def _grad_results(node, gx, gw, gb, half, dev):
+    """The arrays ``gx``/``gw`` (None: not needed) as the formula's result: rounded back to the half type
     when ``_grad_arrays`` widened, at the inputs' own rank, and None for the inputs in ``also``."""
     x, w = node.inputs[:2]
-    gx = None if gx is None else wrap(_back(_rounded(gx, bf16), x.ndim), dev)
-    gw = None if gw is None else wrap(_back(_rounded(gw, bf16), w.ndim), dev)
+    gx = None if gx is None else wrap(_back(_rounded(gx, half), x.ndim), dev)
+    gw = None if gw is None else wrap(_back(_rounded(gw, half), w.ndim), dev)
     return none_for_also(node, (gx, gw, gb))
 
 
@@ -418,7 +420,7 @@ def _conv_grad(node, g):
     nx, nw, nb = node.needs_input_grad[:3]
     xp = get_backend(g._device).xp
     dev = g._device
-    xd, wd, gd, bf16 = _grad_arrays(node, g)
+    xd, wd, gd, half = _grad_arrays(node, g)
     gx = gw = gb = None
     if _flat_fits(xd.shape[2:], wd, a["stride"], a["pads"], a["dil"], a["groups"], gd.shape[2:]):
         gx, gw = flat_conv_backward(xp, gd, wd, xd.shape, a["pads"], a["dil"], xd if nw else None, nx)
@@ -427,16 +429,16 @@ def _conv_grad(node, g):
             gx = conv_grad_input(xp, gd, wd, xd.shape, a["stride"], a["pads"], a["dil"], a["groups"])
         if nw:
             cols = a["cols"]
-            if cols is not None and bf16:
-                cols = widen(cols)
+            if cols is not None and half is not None:
+                cols = widen_half(cols)
             if cols is not None and cols.dtype.kind == "c":  # (the saved columns of x: conjugated as x was)
                 cols = cols.conj()
             if cols is None:
                 cols = _im2col_of(xp, xd, wd.shape, a["stride"], a["pads"], a["dil"], a["groups"], *gd.shape[2:])
             gw = conv_grad_weight(xp, gd, cols, wd.shape, a["groups"])
     if nb:
-        gb = wrap(_rounded(xp.einsum("nohw->o", gd), bf16), dev)  # ~3x faster than sum(axis=(0, 2, 3)) here
-    return _grad_results(node, gx, gw, gb, bf16, dev)
+        gb = wrap(_rounded(xp.einsum("nohw->o", gd), half), dev)  # ~3x faster than sum(axis=(0, 2, 3)) here
+    return _grad_results(node, gx, gw, gb, half, dev)
 
 
 # ------------------------------------------------------------------ conv_transpose2d op
@@ -484,7 +486,7 @@ def _convT_grad(node, g):
     nx, nw, nb = node.needs_input_grad[:3]
     xp = get_backend(g._device).xp
     dev = g._device
-    xd, wd, gd, bf16 = _grad_arrays(node, g)
+    xd, wd, gd, half = _grad_arrays(node, g)
     gx = gw = gb = None
     H, W = xd.shape[2:]
     cols = None
@@ -497,8 +499,8 @@ def _convT_grad(node, g):
             cols = _im2col_of(xp, gd, wd.shape, a["stride"], a["pads"], a["dil"], a["groups"], H, W)
         gw = conv_grad_weight(xp, xd, cols, wd.shape, a["groups"])
     if nb:
-        gb = wrap(_rounded(gd.sum(axis=(0, 2, 3)), bf16), dev)
-    return _grad_results(node, gx, gw, gb, bf16, dev)
+        gb = wrap(_rounded(gd.sum(axis=(0, 2, 3)), half), dev)
+    return _grad_results(node, gx, gw, gb, half, dev)
 
 
 # ------------------------------------------------------------------ conv2d_weight op (for create_graph=True)

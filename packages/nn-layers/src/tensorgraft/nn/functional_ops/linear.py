@@ -7,7 +7,7 @@ import numpy as np
 from ._common import batched_of, check_tensor, conj_factor, formula, gs, nnop, record, same_device, wrap
 from tensorgraft.amp._state import state as _autocast
 from tensorgraft.dtypes import BF16
-from tensorgraft.ops._bfloat16 import narrow, widen
+from tensorgraft.ops._bfloat16 import F16 as _F16, narrow, widen_half
 from tensorgraft.registry import registry as _REGISTRY
 from tensorgraft.dtypes import CPP_TYPE_NAMES
 
@@ -51,10 +51,18 @@ def _wrap_rounded(a, dev):
     return wrap(narrow(a), dev)
 
 
-def _bf16_wrapper(gd, dev):
-    """How the array-level backward wraps its results: rounded back to bfloat16 when the gradient
-    is bfloat16 (the arrays were widened to float32), else ``wrap`` itself."""
-    return _wrap_rounded if gd.dtype is BF16 else wrap
+def _wrap_rounded_f16(a, dev):
+    return wrap(narrow(a, _F16), dev)
+
+
+def _half_wrapper(gd, dev):
+    """How the array-level backward wraps its results: rounded back to the half type when the
+    gradient is bfloat16 or a NumPy float16 array (the arrays were widened to float32 by ``widen_half``:
+    products accumulated there and rounded once, as ATen's, and on BLAS — NumPy's own float16
+    products are a plain loop, ~25x slower than float32's), else ``wrap`` itself."""
+    if gd.dtype is BF16:
+        return _wrap_rounded
+    return _wrap_rounded_f16 if gd.dtype is _F16 and gd.__class__ is np.ndarray else wrap
 
 
 # the C++ names of PyTorch's mm messages ("expected m1 and m2 to have the same dtype, but got: long int != float")
@@ -328,10 +336,10 @@ def _linear_grad(node, g):
         return gx, gw, gb
     gd, xd, wd = g._data, x._data, w._data
     dev = g._device
-    # bfloat16: products and sums in float32, each gradient rounded once (ops/_bfloat16.py)
-    out = _bf16_wrapper(gd, dev)
+    # the half types: products and sums in float32, each gradient rounded once (ops/_bfloat16.py)
+    out = _half_wrapper(gd, dev)
     if out is not wrap:
-        gd, xd, wd = widen(gd), widen(xd), widen(wd)
+        gd, xd, wd = widen_half(gd), widen_half(xd), widen_half(wd)
     g2 = gd if gd.ndim == 2 else gd.reshape(-1, gd.shape[-1])
     gx = gw = gb = None
     if nx:  # (complex: the conjugate of the other factor, PyTorch's convention)
@@ -371,14 +379,14 @@ def _rows_grad(node, g):
                 g.sum_to_size(*bshape)
     else:
         gd, dev = g._data, g._device
-        out = _bf16_wrapper(gd, dev)  # bfloat16: computed in float32, rounded once
+        out = _half_wrapper(gd, dev)  # the half types: computed in float32, rounded once
         # (mm keeps each operand only for the other's gradient: one of them may be gone)
         xd = None if x is None else x._data
         wtd = None if wt is None else wt._data
         if out is not wrap:
-            gd = widen(gd)
-            xd = None if xd is None else widen(xd)
-            wtd = None if wtd is None else widen(wtd)
+            gd = widen_half(gd)
+            xd = None if xd is None else widen_half(xd)
+            wtd = None if wtd is None else widen_half(wtd)
         gx = out(gd.dot(conj_factor(wtd).T), dev) if nx else None
         # the (out, in) product, handed on transposed: TBackward0 turns it back into a C-contiguous
         # gradient the weight's accumulator keeps without a copy
@@ -449,7 +457,7 @@ def _rows_products_batched(x, wt, g, nx, nw):
     and wider) each as ONE matrix product over the whole batch (the batch folded into g's rows for
     the rows' gradient, into its columns for wt's); in tensorgraft ops otherwise."""
     gd, dev = g._data, g._device
-    if gs.enabled or gd.dtype.kind not in "fc" or gd.dtype.itemsize < 4 or _bf16_wrapper(gd, dev) is not wrap:
+    if gs.enabled or gd.dtype.kind not in "fc" or gd.dtype.itemsize < 4 or _half_wrapper(gd, dev) is not wrap:
         gx = g.matmul(conj_factor(wt).t()) if nx else None
         gw = conj_factor(x).t().matmul(g) if nw else None
         return gx, gw
@@ -470,7 +478,7 @@ def _linear_batched(node, g):
     if node.attrs is _ROWS:
         return _rows_batched(node, g)
     x, w, b = node.inputs
-    if w.ndim != 2 or x.ndim == 0 or g.dtype is not x.dtype or _bf16_wrapper(g._data, g._device) is not wrap:
+    if w.ndim != 2 or x.ndim == 0 or g.dtype is not x.dtype or _half_wrapper(g._data, g._device) is not wrap:
         return None  # (a vector weight, bfloat16: once per entry)
     nx, nw, nb = node.needs_input_grad
     n, k = w.shape

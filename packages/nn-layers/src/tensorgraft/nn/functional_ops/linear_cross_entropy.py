@@ -121,7 +121,7 @@ def _checked_operands(x, W, t, b, w, ignore_index, chunk, acc_dtype):
     chunked op's checks (its messages come from the indexing ops it runs)."""
     xp = get_backend(x._device).xp
     dtype, acc = x.dtype, acc_dtype
-    if dtype != acc and not (dtype == _tg.float16 and acc == _tg.float32):
+    if dtype != acc and not (dtype in (_tg.float16, _tg.bfloat16) and acc == _tg.float32):
         raise RuntimeError(f"linear_cross_entropy supports float32 acc_dtype with float16/bfloat16 inputs, but got "
                            f"{acc} acc_dtype and {dtype} inputs.")
     if x.dtype != W.dtype:

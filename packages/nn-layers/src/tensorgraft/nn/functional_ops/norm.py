@@ -8,7 +8,7 @@ import numpy as np
 
 from tensorgraft import memory_layout as _ml
 from tensorgraft.dtypes import BF16
-from tensorgraft.ops._bfloat16 import widen
+from tensorgraft.ops._bfloat16 import widen, widen_half
 
 from tensorgraft.autograd.saved_properties import _SECOND_BACKWARD as SECOND_BACKWARD, FromNode
 
@@ -36,7 +36,8 @@ def _bn_kernel(xp, x, w, b, rm, rv, training, momentum, eps):
         return _bn_kernel_bfloat16(xp, x, w, b, rm, rv, training, momentum, eps)
     if x.dtype == _F16 and xp is np:  # (ATen's own float16 rounding: half_kernels.py)
         out, xhat, invstd = batch_norm_float16(x, w, b, rm, rv, training, momentum, eps)
-        return suggested_layout(xp, out, x), xhat.astype(x.dtype), invstd.astype(x.dtype)
+        # (xhat and invstd stay float32, as bfloat16's: the backward accumulates in float32, as ATen's)
+        return suggested_layout(xp, out, x), xhat, invstd
     if xp is np and x.dtype == _F32 and all(p is None or p.dtype == _F32 for p in (w, b, rm, rv)):
         return _bn_float32_cpu(x, w, b, rm, rv, training, momentum, eps)
     axes = (0,) + tuple(range(2, x.ndim))
@@ -228,6 +229,8 @@ def _bn_grad(node, g):
     out_dtype = gd.dtype
     if gd.dtype is BF16 or (wd is not None and wd.dtype is BF16):  # sums in float32, rounded once
         gd, wd = widen(gd), widen(wd)
+    elif gd.dtype is _F16 and gd.__class__ is np.ndarray:  # (xhat and invstd are float32 already)
+        gd, wd = widen_half(gd), widen_half(wd)
     sum_g = gd.sum(axis=axes)
     prod = gd * xhat
     sum_gx = prod.sum(axis=axes)
