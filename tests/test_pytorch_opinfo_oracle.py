@@ -202,6 +202,10 @@ def test_low_precision_judge_passes_the_more_accurate_result_only():
     assert _compare(theirs, ours([1.0, 2.0, 3.0]), True, lambda: exact) is None
     worse = _compare(theirs, ours([v * (1 - 9e-4) for v in (1.0, 2.0, 3.0)]), True, lambda: exact)
     assert "values differ" in worse and "from float64: tensorgraft's error" in worse, worse
+    # norm-wise: 1.5 times PyTorch's largest error, on an element where PyTorch's is 0
+    uneven = torch.tensor([1.0, 2.0, 3.0 * (1 + 3e-4)])
+    assert _compare(uneven, ours([1.0 * (1 + 4.5e-4), 2.0, 3.0]), True, lambda: exact) is None
+    assert _compare(uneven, ours([1.0 * (1 + 3e-3), 2.0, 3.0]), True, lambda: exact) is not None
     overflowed = torch.tensor([1.0, float("nan"), 3.0])
     assert _compare(overflowed, ours([1.0, 2.0, 3.0]), True, lambda: exact) is None
     assert _compare(theirs, ours([1.0, float("nan"), 3.0]), True, lambda: exact) is not None

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..dtypes import BF16
+from .float16_casts import from_float16, to_float16
 
 # Ops that only move or select values (no arithmetic): exact on bfloat16 arrays as they are, so the
 # registry leaves their kernels unwrapped (no float32 copy, and nothing added to the hottest calls)
@@ -39,14 +40,20 @@ def widen_half(a):
     """``a`` as float32 if it is a NumPy array of either half type (exact), else ``a`` itself: for
     backward formulas that accumulate in float32 and round once, as ATen's (NumPy's own float16
     arithmetic also converts every element on every step, several times slower than float32's)."""
-    return a.astype(F32) if a.__class__ is _ndarray and (a.dtype is BF16 or a.dtype is F16) else a
+    if a.__class__ is not _ndarray:
+        return a
+    if a.dtype is F16:
+        return from_float16(a)
+    return a.astype(F32) if a.dtype is BF16 else a
 
 
 def narrow(r, half=BF16):
     """A float32 result rounded to the half type ``half`` (round to nearest even, as PyTorch);
     other results (indices, masks, tuples of them) pass through."""
     if r.__class__ is _ndarray:
-        return r.astype(half) if r.dtype == F32 else r
+        if r.dtype != F32:
+            return r
+        return to_float16(r) if half is F16 else r.astype(half)
     if isinstance(r, tuple):
         return tuple(narrow(x, half) for x in r)
     if isinstance(r, list):
@@ -58,7 +65,9 @@ def narrow(r, half=BF16):
 
 def _widen_arg(a, half):
     if a.__class__ is _ndarray:
-        return a.astype(F32) if a.dtype is half else a
+        if a.dtype is not half:
+            return a
+        return from_float16(a) if half is F16 else a.astype(F32)
     if a is half:
         return F32  # a dtype argument naming the computation dtype
     if a.__class__ is half.type:

@@ -11,6 +11,7 @@ from ..sparse.compressed_data import SparseCompressedData
 from ..sparse.coo_data import SparseCOOData
 from ..tensor import Tensor, wrap
 from ._define import defop
+from .float16_casts import F16, F32, from_float16, to_float16
 from tensorgraft.dtypes import BF16 as _BF16, np_kind as _np_kind
 
 _CPU = _device("cpu")
@@ -190,6 +191,10 @@ def _to_kernel(xp, a, npdtype, copy):
     # astype keeps the memory order (channels-last stays channels-last), as PyTorch's
     # preserve_format does; so does the explicit copy
     if npdtype is not None and a.dtype != npdtype:
+        if xp is np and a.dtype == F32 and npdtype == F16:  # (NumPy's cast is slow at float16's range edges)
+            return to_float16(a)
+        if xp is np and a.dtype == F16 and npdtype == F32:
+            return from_float16(a)
         if _np_kind(a.dtype) == "c" and _np_kind(np.dtype(npdtype)) != "c":
             return _discard_imaginary(a, npdtype)
         return through_pytorch_step(a, npdtype).astype(npdtype)

@@ -6,9 +6,10 @@ functions and dataclasses — into tensorgraft's; :func:`_compare` says how a te
 differs from PyTorch's (dtype, shape, values within the dtype's tolerance, NaN and inf where
 PyTorch has them), or from another tensorgraft result. In the low-precision dtypes (float32,
 complex64, bfloat16, float16) values outside the tolerance are judged against PyTorch's result for
-the same inputs in float64 (``exact``, :func:`widened`): a result at least about as accurate as
-PyTorch's passes, since rounding in another order is not a difference a user can rely on. The OpInfo, ModuleInfo, OptimizerInfo and
-``common_nn`` checks all convert and compare through here.
+the same inputs in float64 (``exact``, :func:`widened`, :func:`_as_accurate`): a result about as
+accurate as PyTorch's passes, since rounding in another order is not a difference a user can rely
+on. The OpInfo, ModuleInfo, OptimizerInfo and ``common_nn`` checks all convert and compare through
+here.
 """
 from __future__ import annotations
 
