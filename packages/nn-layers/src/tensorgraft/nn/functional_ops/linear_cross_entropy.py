@@ -218,7 +218,7 @@ class _ChunkedReduced(Function):
         else:
             denom, row_scale = 1.0, row_w
         nll, gx, gW, gb = _sweep(xp, x, W, b, tc, chunk, row_scale if any(want) else None, want)
-        total = xp.where(live, row_w * nll, 0).sum()
+        total = xp.where(live, row_w * nll, nll.dtype.type(0)).sum()  # (a zero of bfloat16 too: NumPy 1.26)
         loss = total / denom if denom != 0 else xp.full((), math.nan, dtype=total.dtype)
         ctx.allow_retain_graph = allow_retain_graph
         ctx.grads = tuple(_as_input_dtype(g, input.dtype) for g in (gx, gW, gb))
@@ -257,7 +257,7 @@ class _ChunkedPerRow(Function):
         nll = _sweep(xp, x, W, b, tc, chunk)[0]
         ctx.save_for_backward(input, linear_weight, target, linear_bias, weight)
         ctx.config = (ignore_index, chunk, acc_dtype)
-        return wrap(xp.where(live, row_w * nll, 0).astype(input.dtype.np), input._device)
+        return wrap(xp.where(live, row_w * nll, nll.dtype.type(0)).astype(input.dtype.np), input._device)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -267,7 +267,7 @@ class _ChunkedPerRow(Function):
                                                          ignore_index, chunk, acc_dtype)
         need = ctx.needs_input_grad
         want = (need[0], need[1], linear_bias is not None and need[3])
-        row_scale = xp.where(live, row_w * grad_output._data.astype(row_w.dtype, copy=False), 0)
+        row_scale = xp.where(live, row_w * grad_output._data.astype(row_w.dtype, copy=False), row_w.dtype.type(0))
         _, gx, gW, gb = _sweep(xp, x, W, b, tc, chunk, row_scale, want)
         gx, gW, gb = (None if a is None else wrap(_as_input_dtype(a, input.dtype), input._device) for a in (gx, gW, gb))
         return (gx, gW, None, gb) + (None,) * 5

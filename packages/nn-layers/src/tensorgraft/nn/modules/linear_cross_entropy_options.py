@@ -20,9 +20,11 @@ class _AutoDefault(NamedTuple):
 
 
 # PyTorch's per-(device type, dtype) picks for the "auto" sentinels; every other pair takes the
-# fallback. (PyTorch also lists bfloat16, which tensorgraft does not have.)
+# fallback
 _AUTO_DEFAULTS = {
+    ("cuda", _tg.bfloat16): _AutoDefault("compact", "aspect_ratio:2"),
     ("cuda", _tg.float16): _AutoDefault("compact", "aspect_ratio:2"),
+    ("cpu", _tg.bfloat16): _AutoDefault("accurate", "aspect_ratio"),
     ("cpu", _tg.float16): _AutoDefault("accurate", "aspect_ratio"),
 }
 _AUTO_FALLBACK = _AutoDefault("compact", "aspect_ratio:2")
@@ -63,8 +65,8 @@ class LinearCrossEntropyOptions:
       divided by N) or ``None`` (use ``batch_chunk_size``).
     - ``acc_policy``: ``"accurate"``, ``"balanced"``, ``"compact"`` or ``"auto"``; the precision and
       memory trade-off for half-precision inputs.
-    - ``acc_dtype``: the dtype sums are accumulated in; ``None`` picks float32 for float16 inputs
-      under ``acc_policy="auto"``, the input's dtype otherwise.
+    - ``acc_dtype``: the dtype sums are accumulated in; ``None`` picks float32 for float16 and
+      bfloat16 inputs under ``acc_policy="auto"``, the input's dtype otherwise.
     """
 
     allow_retain_graph: bool = False
@@ -89,9 +91,10 @@ class LinearCrossEntropyOptions:
 
     @staticmethod
     def _resolve_auto_acc_dtype(dtype, device):
-        """float32 for float16 inputs where a mixed-precision matmul exists (CPU; CUDA from
-        compute capability 7.0); None where the input's own dtype should be used."""
-        if device is None or dtype != _tg.float16:
+        """float32 for float16 and bfloat16 inputs where a mixed-precision matmul exists (CPU; CUDA
+        from compute capability 7.0 for float16, 8.0 for bfloat16); None where the input's own dtype
+        should be used."""
+        if device is None or dtype not in (_tg.float16, _tg.bfloat16):
             return None
         if device.type == "cpu":
             return _tg.float32
@@ -101,7 +104,7 @@ class LinearCrossEntropyOptions:
                 major = cuda.get_device_capability(device)[0] if cuda.is_available() else 0
             except ImportError:
                 return None
-            return _tg.float32 if major >= 7 else None
+            return _tg.float32 if major >= (8 if dtype == _tg.bfloat16 else 7) else None
         return None
 
     def _compute_batch_chunk_size(self, num_batches, in_features, num_classes, method=None):
