@@ -227,10 +227,8 @@ def _bn_grad(node, g):
     gx = gw = gb = None
     wd = None if w is None else w._data
     out_dtype = gd.dtype
-    if gd.dtype is BF16 or (wd is not None and wd.dtype is BF16):  # sums in float32, rounded once
-        gd, wd = widen(gd), widen(wd)
-    elif gd.dtype is _F16 and gd.__class__ is np.ndarray:  # (xhat and invstd are float32 already)
-        gd, wd = widen_half(gd), widen_half(wd)
+    # the half types: sums in float32, rounded once (the kernels saved xhat and invstd in float32)
+    gd, wd = widen_half(gd), widen_half(wd)
     sum_g = gd.sum(axis=axes)
     prod = gd * xhat
     sum_gx = prod.sum(axis=axes)
