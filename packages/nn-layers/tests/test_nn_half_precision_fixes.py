@@ -82,3 +82,46 @@ def test_linear_gradients_of_half_operands_are_rounded_once(dtype, batch_shape):
     for mine, wide in zip(grads[half], grads[tg.float32]):
         assert mine.dtype == half
         assert tg.equal(mine, wide.to(half))
+
+
+def _grid_sample_cases():
+    x2, g2 = RNG.standard_normal((2, 3, 6, 7)), RNG.uniform(-1.2, 1.2, (2, 4, 5, 2))
+    x3, g3 = RNG.standard_normal((1, 2, 4, 5, 3)), RNG.uniform(-1.2, 1.2, (1, 2, 3, 4, 3))
+    for mode in ("bilinear", "nearest", "bicubic"):
+        for padding in ("zeros", "border", "reflection"):
+            for align in (False, True):
+                yield x2, g2, dict(mode=mode, padding_mode=padding, align_corners=align)
+                if mode != "bicubic":
+                    yield x3, g3, dict(mode=mode, padding_mode=padding, align_corners=align)
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_grid_sample_of_half_operands_is_float32_rounded_once(dtype):
+    half = getattr(tg, dtype)
+    for x64, g64, kwargs in _grid_sample_cases():
+        x, grid = tg.tensor(x64, dtype=half), tg.tensor(g64, dtype=half)
+        out = F.grid_sample(x, grid, **kwargs)
+        assert out.dtype == half
+        want = F.grid_sample(x.float(), grid.float(), **kwargs).to(half)
+        np.testing.assert_array_equal(out.float().numpy(), want.float().numpy(), err_msg=str(kwargs))
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_grid_sample_of_half_operands_lands_on_the_right_pixels_of_a_large_image(dtype):
+    # a bfloat16 row coordinate near 286 has a spacing of 2: unnormalised in the half type (as ATen's
+    # scalar kernel does) the point moves by a third of a row; PyTorch's bfloat16 result there is
+    # even 0 or NaN. The exact value: bilinear interpolation in float64 of the same half inputs
+    H, W = 345, 456
+    image = ((np.arange(H)[:, None] * 37 + np.arange(W)[None, :] * 11) % 256).astype(np.float64)
+    gx, gy = -0.9921875, -0.1689453125  # exact in both half types
+    x = tg.tensor(image[None, None], dtype=getattr(tg, dtype))
+    grid = tg.tensor([[[[gx, gy]]]], dtype=getattr(tg, dtype))
+    ix, iy = ((gx + 1) * W - 1) / 2, ((gy + 1) * H - 1) / 2  # align_corners=False
+    x0, y0 = int(np.floor(ix)), int(np.floor(iy))
+    fx, fy = ix - x0, iy - y0
+    exact = ((1 - fx) * (1 - fy) * image[y0, x0] + fx * (1 - fy) * image[y0, x0 + 1]
+             + (1 - fx) * fy * image[y0 + 1, x0] + fx * fy * image[y0 + 1, x0 + 1])
+    got = F.grid_sample(x, grid, align_corners=False).float().item()
+    assert abs(got - exact) <= 1.0, (got, exact)  # the output's own rounding (bfloat16: 1 at 128..256)
+    nearest = F.grid_sample(x, grid, mode="nearest", align_corners=False).float().item()
+    assert nearest == image[int(np.rint(iy)), int(np.rint(ix))]

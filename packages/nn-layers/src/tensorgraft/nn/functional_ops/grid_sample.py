@@ -111,15 +111,9 @@ def _taps(xp, grid, sizes, mode, padding, align):
         return taps
     fl = [xp.floor(c) for c in cs]
     fr = [c - f for c, f in zip(cs, fl)]
-    half = grid.dtype.itemsize == 2
     for corner in itertools.product((0, 1), repeat=nd):
         ws = [fr[k] if b else 1 - fr[k] for k, b in enumerate(corner)]
         w = math.prod(ws[1:], start=ws[0])
-        if half:
-            # ATen's scalar half kernel rounds every op: each factor is the far corner's coordinate
-            # minus the point's (or the point's minus the near corner's), multiplied x first
-            hw = [c - f if b else (f + 1) - c for c, f, b in zip(cs, fl, corner)]
-            w = math.prod(hw[-2::-1], start=hw[-1])
         dw = []
         for k, b in enumerate(corner):
             rest = [ws[j] for j in range(nd) if j != k]
@@ -158,36 +152,6 @@ def _cubic(xp, t):
     return (c2(t + 1), c1(t), c1(1 - t), c2(2 - t)), (d2(t + 1), d1(t), -d1(1 - t), -d2(2 - t))
 
 
-def _bicubic_half(xp, xf, grid, sizes, padding, align):
-    """2-D bicubic for float16/bfloat16 as ATen's scalar kernel computes it, every op rounded to the
-    half type: each of the 4 rows interpolated along x (``cubic_interp1d``, taps summed left to
-    right), then those 4 values along y. ``xf`` (N, P, C) planes, ``grid`` (N, M, 2); (N, M, C)."""
-    gx, gy = grid[..., 0], grid[..., 1]
-    (cx, _), (cy, _) = _unnormalize(gx, sizes[1], align), _unnormalize(gy, sizes[0], align)
-    fx, fy = xp.floor(cx), xp.floor(cy)
-
-    def coefficients(t):
-        A = _CUBIC_A
-        t2 = 1 - t
-        return (((A * (t + 1) - 5 * A) * (t + 1) + 8 * A) * (t + 1) - 4 * A,
-                ((A + 2) * t - (A + 3)) * t * t + 1,
-                ((A + 2) * t2 - (A + 3)) * t2 * t2 + 1,
-                ((A * (t2 + 1) - 5 * A) * (t2 + 1) + 8 * A) * (t2 + 1) - 4 * A)
-    kx, ky = coefficients(cx - fx), coefficients(cy - fy)
-    out = None
-    for i in range(4):
-        py = _pad_coord(xp, fy + (i - 1), sizes[0], padding, align)[0]
-        row = None
-        for j in range(4):
-            px = _pad_coord(xp, fx + (j - 1), sizes[1], padding, align)[0]
-            lin, ok = _flat(xp, [py, px], sizes, [sizes[1], 1])
-            v = _gather(xp, xf, lin, ok) * kx[j][..., None]
-            row = v if row is None else row + v
-        row = row * ky[i][..., None]
-        out = row if out is None else out + row
-    return out
-
-
 def _gather(xp, xf, lin, ok):
     """Values (N, M, C) of the planes ``xf`` (N, P, C) at ``lin`` (N, M); zero where not ``ok``."""
     v = xf[xp.arange(xf.shape[0])[:, None], lin]
@@ -196,9 +160,10 @@ def _gather(xp, xf, lin, ok):
 
 # ------------------------------------------------------------------ grid_sample op
 def _gs_kernel(xp, x, grid, mode, padding, align):
-    if mode == 2 and x.dtype.itemsize == 2 and x.dtype != np.float16:
-        # bfloat16 bicubic: ATen's rounding is neither its float16 kernel's nor once from float32;
-        # once from float32 is the closer of the two
+    if x.dtype.itemsize == 2:
+        # float16/bfloat16 (a device's arrays: the CPU registry already hands this kernel float32
+        # copies): coordinates in the half type would land on the wrong pixels - a bfloat16 row
+        # coordinate near 286 has a spacing of 2 - so compute in float32 and round once
         return _gs_kernel(xp, x.astype(np.float32), grid.astype(np.float32), mode, padding, align).astype(x.dtype)
     N, C = x.shape[:2]
     sizes = x.shape[2:]
@@ -207,9 +172,7 @@ def _gs_kernel(xp, x, grid, mode, padding, align):
     g = grid.reshape(N, math.prod(out_sp), len(sizes))
     xf = x.reshape(N, C, math.prod(sizes)).transpose(0, 2, 1)
     out = None
-    if mode == 2 and x.dtype.itemsize == 2:
-        out = _bicubic_half(xp, xf, g, sizes, padding, align)
-    for lin, ok, w, _ in (() if out is not None else _taps(xp, g, sizes, mode, padding, align)):
+    for lin, ok, w, _ in _taps(xp, g, sizes, mode, padding, align):
         v = _gather(xp, xf, lin, ok)
         if w is not None:
             v = v * w[..., None]
@@ -259,9 +222,10 @@ def _grid_sampler(input, grid, mode, padding, align):
     return out
 
 
-# (bf16_native: ATen samples float16/bfloat16 in a scalar kernel that rounds after every op, which
-# the kernel reproduces on the half arrays themselves; float32 copies would round once)
-_GS = nnop("grid_sampler", _gs_kernel, _grid_sampler, bf16_native=True)
+# (half types are computed in float32 and rounded once. ATen's scalar half kernel rounds after every
+# op instead - coordinates included - and on large inputs its bfloat16 result is off by whole pixels,
+# even 0 or NaN inside the image: PyTorch's own float64 result is the reference there)
+_GS = nnop("grid_sampler", _gs_kernel, _grid_sampler)
 
 
 def _grid_sampler_backward(grad, input, grid, mode, padding, align, need_x=True, need_grid=True):
