@@ -41,6 +41,7 @@ from tensorgraft.sparse.coo_data import SparseCOOData
 from tensorgraft.tensor import Tensor, wrap
 
 from ._complex import check_loaded_complex_state, real_dtype_of, refuse_fused_complex
+from ._half_precision import HALF_TYPES, half_scalar, multiply_add_, round_to_half_, run_in_float32
 from .optimizer import Optimizer, evaluate_closure
 from tensorgraft.dtypes import np_kind as _np_kind
 
@@ -335,6 +336,10 @@ class FlatOptimizer(Optimizer):
     def _kernel(self, xp, group, k, P, G, S, T) -> None:
         raise NotImplementedError
 
+    # whether ``_kernel`` marks where PyTorch's ops round a half-type result (``round_to_half_``), so
+    # that float16/bfloat16 buckets run it in float32 (``_half_precision.py``)
+    _half_opmath = False
+
     def _writes_grad(self, group) -> bool:
         """Whether ``_kernel`` writes into ``G`` for this group (then it gets a copy of the gradient;
         a kernel that only reads it may be handed the gradient's own memory)."""
@@ -443,6 +448,7 @@ class FlatOptimizer(Optimizer):
             concat = xp.concatenate
             # a kernel that only reads G may take a one-piece chunk of the gradient itself (no copy)
             read_only = not self._writes_grad(group)
+            half = b.kdtype if self._half_opmath and xp is np and b.kdtype in HALF_TYPES else None
             for s, e, pieces, pi in b.chunks:
                 L = e - s
                 G = gbuf[:L]
@@ -456,7 +462,10 @@ class FlatOptimizer(Optimizer):
                     concat([gflat[i][lo:hi] for i, lo, hi in pieces], out=G)
                 S = {name: buf[s:e] for name, buf in state.items()}
                 T = [t[:L] for t in scratch]
-                kernel(xp, group, per[pi], P[s:e], G, S, T)
+                if half is None:
+                    kernel(xp, group, per[pi], P[s:e], G, S, T)
+                else:
+                    run_in_float32(kernel, xp, group, per[pi], half, P[s:e], G, S, T)
         for i in b.copy_mode:
             params[i]._data[...] = pviews[i]
         for p in params:
@@ -561,47 +570,51 @@ def _fused_table():
 _EMPTY: dict = {}
 
 
-def lerp_(xp, start, end, weight, tmp) -> None:
+_NO_HALF: dict = {}  # the ``k`` of a float32/float64 kernel: ``round_to_half_`` does nothing
+
+
+def lerp_(xp, start, end, weight, tmp, k=_NO_HALF) -> None:
     """``start.lerp_(end, weight)`` as PyTorch computes it: ``start + w * (end - start)`` for
-    ``|w| < 0.5``, else ``end + (w - 1) * (end - start)`` with ``w - 1`` rounded in the array's dtype."""
+    ``|w| < 0.5``, else ``end + (w - 1) * (end - start)`` with ``w - 1`` rounded in the array's dtype
+    (float32 for a half-type bucket, as PyTorch's opmath weight); one rounding to the half type."""
     xp.subtract(end, start, out=tmp)
     w = start.dtype.type(weight)
     if abs(weight) < 0.5:
-        tmp *= w
-        start += tmp
+        multiply_add_(xp, k, start, tmp, w, start)
     else:
-        tmp *= w - start.dtype.type(1)
-        xp.add(end, tmp, out=start)
+        multiply_add_(xp, k, start, tmp, w - start.dtype.type(1), end)
 
 
-def square_avg_(xp, avg, G, decay, tmp) -> None:
+def square_avg_(xp, avg, G, decay, tmp, k=_NO_HALF) -> None:
     """``avg.mul_(decay).addcmul_(G, G, value=1 - decay)``: the running average of squared gradients
     (Adam's ``exp_avg_sq``, RMSprop's and Adadelta's ``square_avg``), rounded as PyTorch rounds it."""
     avg *= decay
+    round_to_half_(k, avg)
     xp.multiply(G, 1 - decay, out=tmp)
-    tmp *= G
-    avg += tmp
+    multiply_add_(xp, k, avg, tmp, G, avg)  # addcmul_
 
 
-def adam_moments_(xp, group, P, G, S, tmp):
+def adam_moments_(xp, group, P, G, S, tmp, k=_NO_HALF):
     """What Adam, NAdam and RAdam do before their own update: maximize and (coupled or decoupled)
     weight decay, then ``exp_avg.lerp_(G, 1 - beta1)`` and the ``exp_avg_sq`` average; returns both."""
     beta1, beta2 = group["betas"]
-    grad_prologue(xp, group, P, G, tmp, coupled=not group["decoupled_weight_decay"])
+    grad_prologue(xp, group, P, G, tmp, coupled=not group["decoupled_weight_decay"], k=k)
     m, v = S["exp_avg"], S["exp_avg_sq"]
-    lerp_(xp, m, G, 1 - beta1, tmp)
-    square_avg_(xp, v, G, beta2, tmp)
+    lerp_(xp, m, G, 1 - beta1, tmp, k)
+    square_avg_(xp, v, G, beta2, tmp, k)
     return m, v
 
 
-def grad_prologue(xp, group, P, G, T0, coupled=True) -> None:
+def grad_prologue(xp, group, P, G, T0, coupled=True, k=_NO_HALF) -> None:
     """maximize (negate) and weight decay, in PyTorch's order."""
     if group["maximize"]:
         xp.negative(G, out=G)
     wd = group["weight_decay"]
     if wd != 0:
-        if coupled:
-            xp.multiply(P, wd, out=T0)
+        if coupled:  # grad.add(param, alpha=weight_decay)
+            xp.multiply(P, half_scalar(k, wd), out=T0)
             G += T0
-        else:
+            round_to_half_(k, G)
+        else:  # param.mul_(1 - lr * weight_decay)
             P *= 1 - group["lr"] * wd
+            round_to_half_(k, P)

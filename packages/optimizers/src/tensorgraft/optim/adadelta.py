@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from ._checks import check, check_lr
 from ._flat import FlatOptimizer, grad_prologue, square_avg_
+from ._half_precision import half_scalar, round_to_half_
 
 __all__ = ["Adadelta"]
 
 
 class Adadelta(FlatOptimizer):
+    _half_opmath = True
     _group_setdefaults = (("foreach", None), ("maximize", False), ("differentiable", False), ("capturable", False))
     _scalar_state_keys = ("step",)
     _capturable_xla = (False, False)
@@ -27,16 +29,23 @@ class Adadelta(FlatOptimizer):
 
     def _kernel(self, xp, group, k, P, G, S, T):
         T0, T1 = T
-        rho, eps = group["rho"], group["eps"]
-        grad_prologue(xp, group, P, G, T0)
+        rho = group["rho"]
+        eps = half_scalar(k, group["eps"])
+        grad_prologue(xp, group, P, G, T0, k=k)
         sq, acc = S["square_avg"], S["acc_delta"]
-        square_avg_(xp, sq, G, rho, T0)
+        square_avg_(xp, sq, G, rho, T0, k)
         xp.add(sq, eps, out=T0)
+        round_to_half_(k, T0)
         xp.sqrt(T0, out=T0)
+        round_to_half_(k, T0)
         xp.add(acc, eps, out=T1)
+        round_to_half_(k, T1)
         xp.sqrt(T1, out=T1)
+        round_to_half_(k, T1)
         T1 /= T0
+        round_to_half_(k, T1)
         T1 *= G                                  # the update (delta)
-        square_avg_(xp, acc, T1, rho, T0)
-        T1 *= group["lr"]
+        round_to_half_(k, T1)
+        square_avg_(xp, acc, T1, rho, T0, k)
+        T1 *= half_scalar(k, group["lr"])        # param.add_(delta, alpha=-lr)
         P -= T1

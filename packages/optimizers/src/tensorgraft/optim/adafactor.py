@@ -17,7 +17,9 @@ from tensorgraft.device import get_backend
 from tensorgraft.tensor import wrap
 
 from ._checks import check, check_lr
-from ._flat import _check_state_shape, host_hyperparameters, lerp_
+from ._flat import _NO_HALF, _check_state_shape, host_hyperparameters, lerp_
+from ._half_precision import HALF_TYPES, half_scalar, round_to_half_
+from tensorgraft.ops._bfloat16 import narrow, widen_half
 from .optimizer import Optimizer, _scalar_tensor, evaluate_closure
 from tensorgraft.dtypes import np_kind as _np_kind
 from tensorgraft.sparse.coo_data import SparseCOOData
@@ -114,39 +116,72 @@ class Adafactor(Optimizer):
                     # as PyTorch's loop: set from the first parameter's dtype, then kept for the group
                     eps1 = float(_finfo(p.dtype).eps)  # (tensorgraft's finfo: NumPy's has no bfloat16)
                 self._update(p, state, lr, wd, d, decay, eps1, eps2, group["maximize"])
+                self._bump_versions(p, state)
         return loss
 
     def _update(self, p, state, lr, wd, d, decay, eps1, eps2, maximize) -> None:
         xp = get_backend(p._device).xp
-        P = p._data
         G = -p._grad._data if maximize else p._grad._data
+        keys = [key for key in ("row_var", "col_var", "variance") if key in state]
+        half = p._data.dtype if xp is np and p._data.dtype in HALF_TYPES else None
+        if half is None:
+            self._arithmetic(xp, _NO_HALF, p._data, G, [state[key]._data for key in keys], state,
+                             lr, wd, d, decay, eps1, eps2)
+            return
+        # float16/bfloat16: float32 copies, each of PyTorch's ops rounded to the half type where it
+        # ends (its norms and means accumulate in float32), the results stored back once
+        wide = [widen_half(a) for a in (p._data, *(state[key]._data for key in keys))]
+        self._arithmetic(xp, {"half": half}, wide[0], widen_half(G), wide[1:], state, lr, wd, d, decay, eps1, eps2)
+        for target, value in zip((p._data, *(state[key]._data for key in keys)), wide):
+            target[...] = narrow(value, half)
+
+    @staticmethod
+    def _arithmetic(xp, k, P, G, arrays, state, lr, wd, d, decay, eps1, eps2) -> None:
+        """The update of ``P`` (and of the moment ``arrays``: row and column, or the vector's),
+        with ``round_to_half_`` where PyTorch's ops end for a half-type parameter (``k``)."""
         step = state["step"]._data
         step += 1
         t = float(step)
         one_minus_beta2 = t ** decay
         rho = min(lr, 1 / t ** 0.5)
-        alpha = max(eps2, _norm(xp, P) / P.size ** 0.5) * rho
+        alpha = max(eps2, half_scalar(k, _norm(xp, P)) / P.size ** 0.5) * rho
         if wd != 0:
             P *= 1 - lr * wd
+            round_to_half_(k, P)
         if G.ndim > 1:
-            row, col = state["row_var"]._data, state["col_var"]._data
-            # PyTorch squares the norm along the axis rather than summing squares: same rounding here
-            row_mean = xp.square(xp.sqrt(xp.sum(G * G, axis=-1, keepdims=True))) / G.shape[-1]
-            lerp_(xp, row, row_mean, one_minus_beta2, xp.empty_like(row))
-            col_mean = xp.square(xp.sqrt(xp.sum(G * G, axis=-2, keepdims=True))) / G.shape[-2]
-            lerp_(xp, col, col_mean, one_minus_beta2, xp.empty_like(col))
+            for average, axis in zip(arrays, (-1, -2)):  # the row, then the column average
+                # ``torch.norm(grad, dim=axis, keepdim=True).square_().div_(n)``: PyTorch squares the
+                # norm rather than summing squares, three ops: the same rounding here
+                mean = xp.sqrt(xp.sum(G * G, axis=axis, keepdims=True))
+                round_to_half_(k, mean)
+                mean = xp.square(mean)
+                round_to_half_(k, mean)
+                mean /= G.shape[axis]
+                round_to_half_(k, mean)
+                lerp_(xp, average, mean, one_minus_beta2, xp.empty_like(average), k)
+            row, col = arrays
             var = xp.matmul(row, col)
-            var /= xp.maximum(xp.mean(row, axis=-2, keepdims=True), eps1)
+            round_to_half_(k, var)
+            row_average = xp.mean(row, axis=-2, keepdims=True)
+            round_to_half_(k, row_average)
+            var /= xp.maximum(row_average, eps1)
         else:
-            v = state["variance"]._data
-            lerp_(xp, v, G * G, one_minus_beta2, xp.empty_like(v))
+            v, = arrays
+            squared = G * G
+            round_to_half_(k, squared)
+            lerp_(xp, v, squared, one_minus_beta2, xp.empty_like(v), k)
             var = v.copy()
+        round_to_half_(k, var)
         xp.maximum(var, eps1 * eps1, out=var)
-        update = xp.reciprocal(xp.sqrt(var, out=var), out=var)
+        update = xp.reciprocal(xp.sqrt(var, out=var), out=var)  # rsqrt_: one op in PyTorch
+        round_to_half_(k, update)
         update *= G
-        denom = max(1.0, _norm(xp, update) / (math.sqrt(update.size) * d))
-        update *= -alpha / denom
+        round_to_half_(k, update)
+        denom = max(1.0, half_scalar(k, _norm(xp, update)) / (math.sqrt(update.size) * d))
+        update *= half_scalar(k, -alpha / denom)  # param.add_(update, alpha=-alpha / denom)
         P += update
+
+    def _bump_versions(self, p, state) -> None:
         p._vc[0] += 1
         for key in ("row_var", "col_var", "variance"):
             if key in state:

@@ -9,12 +9,14 @@ from tensorgraft.tensor import wrap
 
 from ._checks import check, check_fused, check_lr
 from ._flat import FlatOptimizer, grad_prologue
+from ._half_precision import half_scalar, multiply_add_, round_to_half_
 from tensorgraft.dtypes import np_kind as _np_kind
 
 __all__ = ["Adagrad"]
 
 
 class Adagrad(FlatOptimizer):
+    _half_opmath = True
     _group_setdefaults = (("foreach", None), ("maximize", False), ("differentiable", False), ("fused", None))
     _scalar_state_keys = ("step",)
     _fused_complex_refusal = "adagrad"
@@ -71,12 +73,14 @@ class Adagrad(FlatOptimizer):
 
     def _kernel(self, xp, group, k, P, G, S, T):
         T0, T1 = T
-        grad_prologue(xp, group, P, G, T0)
+        grad_prologue(xp, group, P, G, T0, k=k)
         acc = S["sum"]
-        xp.multiply(G, G, out=T0)
-        acc += T0
+        xp.copyto(T0, G)
+        multiply_add_(xp, k, acc, T0, G, acc)  # state_sum.addcmul_(grad, grad, value=1)
         xp.sqrt(acc, out=T0)
-        T0 += group["eps"]
+        round_to_half_(k, T0)
+        T0 += half_scalar(k, group["eps"])
+        round_to_half_(k, T0)
         xp.multiply(G, -k["clr"], out=T1)
         T1 /= T0
         P += T1

@@ -5,6 +5,7 @@ from ._checks import check_adam_family, check_fused, check_tensor_hyperparameter
 import numpy as np
 
 from ._flat import FlatOptimizer, RoundedScalar, adam_moments_
+from ._half_precision import half_scalar, round_to_half_
 
 __all__ = ["Adam"]
 
@@ -13,6 +14,7 @@ class Adam(FlatOptimizer):
     _group_setdefaults = (("amsgrad", False), ("maximize", False), ("foreach", None), ("capturable", False),
                           ("differentiable", False), ("decoupled_weight_decay", False), ("fused", None))
     _lerped_state = ("exp_avg",)
+    _half_opmath = True
     _scalar_state_keys = ("step",)
     _sparse_refusal = "Adam does not support sparse gradients, please consider SparseAdam instead"
 
@@ -51,20 +53,25 @@ class Adam(FlatOptimizer):
 
     def _kernel(self, xp, group, k, P, G, S, T):
         T0, T1 = T
-        m, v = adam_moments_(xp, group, P, G, S, T0)
+        m, v = adam_moments_(xp, group, P, G, S, T0, k)
         if group["amsgrad"]:
             vmax = S["max_exp_avg_sq"]
             xp.maximum(vmax, v, out=vmax)
             v = vmax
         xp.sqrt(v, out=T0)
+        round_to_half_(k, T0)  # (each step of the denominator is an op of its own in PyTorch)
         if "denom_scale" in k:  # differentiable=True (see _consts)
             T0 /= k["denom_scale"]
-            T0 += k["denom_eps"]
-            xp.divide(m, T0, out=T1)
+            round_to_half_(k, T0)
+            T0 += half_scalar(k, k["denom_eps"])
+            round_to_half_(k, T0)
+            xp.divide(m, T0, out=T1)  # param.addcdiv_(exp_avg, denom): rounded once
             P += T1
             return
         T0 /= k["bc2_sqrt"]
-        T0 += group["eps"]
-        xp.multiply(m, -k["step_size"], out=T1)   # addcdiv: (value * t1) / t2
+        round_to_half_(k, T0)
+        T0 += half_scalar(k, group["eps"])
+        round_to_half_(k, T0)
+        xp.multiply(m, -k["step_size"], out=T1)   # addcdiv: (value * t1) / t2, rounded once
         T1 /= T0
         P += T1

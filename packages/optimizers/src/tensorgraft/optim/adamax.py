@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from ._checks import check_adam_family
 from ._flat import FlatOptimizer, grad_prologue, lerp_
+from ._half_precision import half_scalar, round_to_half_
 
 __all__ = ["Adamax"]
 
 
 class Adamax(FlatOptimizer):
+    _half_opmath = True
     _group_setdefaults = (("foreach", None), ("maximize", False), ("differentiable", False), ("capturable", False))
     _lerped_state = ("exp_avg",)
     _scalar_state_keys = ("step",)
@@ -28,12 +30,14 @@ class Adamax(FlatOptimizer):
     def _kernel(self, xp, group, k, P, G, S, T):
         T0, T1 = T
         beta1, beta2 = group["betas"]
-        grad_prologue(xp, group, P, G, T0)
+        grad_prologue(xp, group, P, G, T0, k=k)
         m, u = S["exp_avg"], S["exp_inf"]
-        lerp_(xp, m, G, 1 - beta1, T0)
+        lerp_(xp, m, G, 1 - beta1, T0, k)
         u *= beta2
+        round_to_half_(k, u)
         xp.abs(G, out=T0)
-        T0 += group["eps"]
+        T0 += half_scalar(k, group["eps"])
+        round_to_half_(k, T0)
         xp.maximum(u, T0, out=u)
         xp.multiply(m, -k["clr"], out=T1)
         T1 /= u

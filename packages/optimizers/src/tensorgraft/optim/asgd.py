@@ -7,11 +7,13 @@ import numpy as np
 
 from ._checks import check, check_lr
 from ._flat import FlatOptimizer, grad_prologue
+from ._half_precision import half_scalar, round_to_half_
 
 __all__ = ["ASGD"]
 
 
 class ASGD(FlatOptimizer):
+    _half_opmath = True
     _n_tmp = 1
     _group_setdefaults = (("foreach", None), ("maximize", False), ("differentiable", False), ("capturable", False))
     _scalar_state_keys = ("step", "eta", "mu")
@@ -33,15 +35,19 @@ class ASGD(FlatOptimizer):
 
     def _kernel(self, xp, group, k, P, G, S, T):
         T0, = T
-        grad_prologue(xp, group, P, G, T0)
+        grad_prologue(xp, group, P, G, T0, k=k)
         eta = k["eta"]
         P *= 1 - group["lambd"] * eta
-        xp.multiply(G, -eta, out=T0)
+        round_to_half_(k, P)
+        xp.multiply(G, -half_scalar(k, eta), out=T0)  # param.add_(grad, alpha=-eta)
         P += T0
+        round_to_half_(k, P)
         ax = S["ax"]
-        if k["mu"] != 1:
+        if k["mu"] != 1:  # ax.add_(param.sub(ax).mul_(mu))
             xp.subtract(P, ax, out=T0)
+            round_to_half_(k, T0)
             T0 *= k["mu"]
+            round_to_half_(k, T0)
             ax += T0
         else:
             xp.copyto(ax, P)

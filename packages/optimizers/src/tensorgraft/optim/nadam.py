@@ -5,6 +5,7 @@ import numpy as np
 
 from ._checks import check, check_adam_family
 from ._flat import FlatOptimizer, RoundedScalar, adam_moments_
+from ._half_precision import half_scalar, round_to_half_
 
 __all__ = ["NAdam"]
 
@@ -25,6 +26,8 @@ class NAdam(FlatOptimizer):
                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize, foreach=foreach,
                         capturable=capturable, differentiable=differentiable)
         super().__init__(params, defaults)
+
+    _half_opmath = True
 
     def _spec(self, group):
         return [("step", "count"), ("mu_product", ("scalar", 1.0)), ("exp_avg", 0.0), ("exp_avg_sq", 0.0)]
@@ -56,13 +59,25 @@ class NAdam(FlatOptimizer):
 
     def _kernel(self, xp, group, k, P, G, S, T):
         T0, T1 = T
-        m, v = adam_moments_(xp, group, P, G, S, T0)
+        m, v = adam_moments_(xp, group, P, G, S, T0, k)
         xp.divide(v, k["bc2"], out=T0)
+        round_to_half_(k, T0)
         xp.sqrt(T0, out=T0)
-        T0 += group["eps"]
+        round_to_half_(k, T0)
+        T0 += half_scalar(k, group["eps"])
+        round_to_half_(k, T0)
+        # (the differentiable path scales grad and exp_avg as ops of their own, then addcdiv_ by 1)
+        scaled = round_to_half_ if group["differentiable"] and not group.get("foreach") else _unrounded
         xp.multiply(G, k["c_grad"], out=T1)
+        scaled(k, T1)
         T1 /= T0
         P += T1
+        round_to_half_(k, P)
         xp.multiply(m, k["c_avg"], out=T1)
+        scaled(k, T1)
         T1 /= T0
         P += T1
+
+
+def _unrounded(k, *arrays) -> None:
+    """(``round_to_half_``'s place where PyTorch's op does not end)"""

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ._checks import check_adam_family
 from ._flat import FlatOptimizer, adam_moments_
+from ._half_precision import half_scalar, round_to_half_
 
 __all__ = ["RAdam"]
 
@@ -20,6 +21,8 @@ class RAdam(FlatOptimizer):
                         capturable=capturable, decoupled_weight_decay=decoupled_weight_decay,
                         differentiable=differentiable)
         super().__init__(params, defaults)
+
+    _half_opmath = True
 
     def _spec(self, group):
         return [("step", "count"), ("exp_avg", 0.0), ("exp_avg_sq", 0.0)]
@@ -39,13 +42,23 @@ class RAdam(FlatOptimizer):
 
     def _kernel(self, xp, group, k, P, G, S, T):
         T0, T1 = T
-        m, v = adam_moments_(xp, group, P, G, S, T0)
+        m, v = adam_moments_(xp, group, P, G, S, T0, k)
         xp.divide(m, k["bc1"], out=T1)
+        round_to_half_(k, T1)
         T1 *= group["lr"]
+        round_to_half_(k, T1)
         if k["rect"] is not None:
             xp.sqrt(v, out=T0)
-            T0 += group["eps"]
-            xp.divide(k["bc2_sqrt"], T0, out=T0)
+            round_to_half_(k, T0)
+            T0 += half_scalar(k, group["eps"])
+            round_to_half_(k, T0)
+            # ``bias_correction2 ** 0.5 / t`` is Tensor.__rtruediv__: ``t.reciprocal() * number``
+            xp.reciprocal(T0, out=T0)
+            round_to_half_(k, T0)
+            T0 *= k["bc2_sqrt"]
+            round_to_half_(k, T0)
             T1 *= T0
+            round_to_half_(k, T1)
             T1 *= k["rect"]
-        P -= T1
+            round_to_half_(k, T1)
+        P -= T1  # param.add_(update, alpha=-1.0)

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from ._checks import check, check_lr
 from ._flat import FlatOptimizer, grad_prologue, lerp_, square_avg_
+from ._half_precision import half_scalar, multiply_add_, round_to_half_
 
 __all__ = ["RMSprop"]
 
 
 class RMSprop(FlatOptimizer):
+    _half_opmath = True
     _group_setdefaults = (("momentum", 0), ("centered", False), ("foreach", None), ("maximize", False),
                           ("differentiable", False), ("capturable", False))
     _scalar_state_keys = ("step",)
@@ -36,24 +38,28 @@ class RMSprop(FlatOptimizer):
     def _kernel(self, xp, group, k, P, G, S, T):
         T0, T1 = T
         alpha = group["alpha"]
-        grad_prologue(xp, group, P, G, T0)
+        grad_prologue(xp, group, P, G, T0, k=k)
         sq = S["square_avg"]
-        square_avg_(xp, sq, G, alpha, T0)
+        square_avg_(xp, sq, G, alpha, T0, k)
         if group["centered"]:
             ga = S["grad_avg"]
-            lerp_(xp, ga, G, 1 - alpha, T0)
-            xp.multiply(ga, ga, out=T0)
-            xp.subtract(sq, T0, out=T0)
+            lerp_(xp, ga, G, 1 - alpha, T0, k)
+            xp.negative(ga, out=T0)
+            multiply_add_(xp, k, T0, T0, ga, sq)  # square_avg.addcmul(grad_avg, grad_avg, value=-1)
             xp.sqrt(T0, out=T0)
         else:
             xp.sqrt(sq, out=T0)
-        T0 += group["eps"]
+        round_to_half_(k, T0)
+        T0 += half_scalar(k, group["eps"])
+        round_to_half_(k, T0)
         if group["momentum"] > 0:
             xp.divide(G, T0, out=T1)
             buf = S["momentum_buffer"]
             buf *= group["momentum"]
-            buf += T1
-            xp.multiply(buf, group["lr"], out=T1)
+            round_to_half_(k, buf)
+            buf += T1  # buf.mul_(momentum).addcdiv_(grad, avg)
+            round_to_half_(k, buf)
+            xp.multiply(buf, half_scalar(k, group["lr"]), out=T1)  # param.add_(buf, alpha=-lr)
             P -= T1
         else:
             xp.multiply(G, -group["lr"], out=T1)

@@ -5,6 +5,7 @@ from tensorgraft.tensor import Tensor, wrap
 
 from ._checks import check_fused, check_not_below_zero
 from ._flat import FlatOptimizer, grad_prologue
+from ._half_precision import half_scalar, round_to_half_
 
 __all__ = ["SGD"]
 
@@ -13,6 +14,7 @@ _SPARSE_PLUS_DENSE = "add(sparse, dense) is not supported. Use add(dense, sparse
 
 class SGD(FlatOptimizer):
     _n_tmp = 1
+    _half_opmath = True
     _real_state_for_complex = "cast"
     _fused_complex_refusal = "sgd"
     _group_setdefaults = (("nesterov", False), ("maximize", False), ("foreach", None), ("differentiable", False),
@@ -87,20 +89,23 @@ class SGD(FlatOptimizer):
 
     def _kernel(self, xp, group, k, P, G, S, T):
         T0, = T
-        grad_prologue(xp, group, P, G, T0)
+        grad_prologue(xp, group, P, G, T0, k=k)
         momentum = group["momentum"]
         if momentum != 0:
             buf = S["momentum_buffer"]
             if k["fresh"]:
                 xp.copyto(buf, G)
-            else:
+            else:  # buf.mul_(momentum).add_(grad, alpha=1 - dampening)
                 buf *= momentum
-                xp.multiply(G, 1 - group["dampening"], out=T0)
+                round_to_half_(k, buf)
+                xp.multiply(G, half_scalar(k, 1 - group["dampening"]), out=T0)
                 buf += T0
-            if group["nesterov"]:
-                xp.multiply(buf, momentum, out=T0)
+                round_to_half_(k, buf)
+            if group["nesterov"]:  # grad.add(buf, alpha=momentum)
+                xp.multiply(buf, half_scalar(k, momentum), out=T0)
                 G += T0
+                round_to_half_(k, G)
             else:
                 G = buf
-        xp.multiply(G, group["lr"], out=T0)
+        xp.multiply(G, half_scalar(k, group["lr"]), out=T0)  # param.add_(grad, alpha=-lr): rounded at the end
         P -= T0
