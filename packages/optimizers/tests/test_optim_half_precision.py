@@ -29,7 +29,7 @@ def _problem(n=5000, steps=5, smallest=-6):
 
 
 def _run(name, kwargs, p0, grads, dtype=tg.float16):
-    p = tg.tensor(p0).to(dtype).requires_grad_()
+    p = tg.tensor(p0).to(dtype)  # (no requires_grad: the optim-only environment has no autograd)
     opt = getattr(tg.optim, name)([p], **kwargs)
     for g in grads:
         p.grad = tg.tensor(g).to(dtype)
