@@ -29,6 +29,19 @@ _INF_BITS = np.uint32(0x7F800000)
 _MAGNITUDE = np.uint32(0x7FFFFFFF)
 _SUBNORMAL_SCALE = np.float32(2.0 ** 24)  # float16 subnormals are the multiples of 2**-24
 _INF16 = np.uint16(0x7C00)
+# for the bit arithmetic of round_to_float16_ and _to_float16_by_bits
+_U32 = np.dtype(np.uint32)
+_KEEP_HALF_BITS = np.uint32(0xFFFFE000)  # float16 keeps 10 of float32's 23 significand bits
+_HALF_ULP_BELOW = np.uint32(0x0FFF)  # (added with the kept lowest bit: round to nearest, ties to even)
+_NORMAL_SPAN = _OVERFLOW_BITS - _MIN_NORMAL_BITS  # magnitudes whose rounding is the bit arithmetic
+_TINY_FROM = np.uint32(2 ** 32 - int(_MIN_NORMAL_BITS))  # (below the smallest normal, after wrapping)
+_SIGN32 = np.uint32(0x80000000)
+_THIRTEEN_OCTAVES = np.uint32(13 << 23)  # added to an exponent: 2**13 times the value
+_HALF_PAYLOAD = np.uint32(0x007FE000)  # the NaN payload bits float16 keeps
+_LOWEST_HALF_PAYLOAD = np.uint32(0x00002000)
+_REBIAS = np.uint32((127 - 15) << 10)  # float32's exponent bias against float16's, in float16's bit places
+_INF16_32 = np.uint32(_INF16)
+_HALF_SIGNIFICAND = np.uint32(0x03FF)
 # below this many values NumPy's cast is cheap whatever they are; a sample of every 61st value finds
 # an array that is mostly edge values (a few of them cost NumPy's cast little)
 _SMALL = 4096
@@ -88,21 +101,6 @@ def _to_float16_by_bits(flat):
     return half.astype(np.uint16).view(F16)
 
 
-_U32 = np.dtype(np.uint32)
-_KEEP_HALF_BITS = np.uint32(0xFFFFE000)  # float16 keeps 10 of float32's 23 significand bits
-_HALF_ULP_BELOW = np.uint32(0x0FFF)  # (added with the kept lowest bit: round to nearest, ties to even)
-_NORMAL_SPAN = _OVERFLOW_BITS - _MIN_NORMAL_BITS  # magnitudes whose rounding is the bit arithmetic
-_TINY_FROM = np.uint32(2 ** 32 - int(_MIN_NORMAL_BITS))  # (below the smallest normal, after wrapping)
-_SIGN32 = np.uint32(0x80000000)
-_EXPONENT = np.uint32(0x7F800000)
-_THIRTEEN_OCTAVES = np.uint32(13 << 23)  # added to an exponent: 2**13 times the value
-_HALF_PAYLOAD = np.uint32(0x007FE000)  # the NaN payload bits float16 keeps
-_LOWEST_HALF_PAYLOAD = np.uint32(0x00002000)
-_REBIAS = np.uint32((127 - 15) << 10)  # float32's exponent bias against float16's, in float16's bit places
-_INF16_32 = np.uint32(0x7C00)
-_HALF_SIGNIFICAND = np.uint32(0x03FF)
-
-
 def round_to_float16_(a) -> None:
     """Round the float32 NumPy array ``a`` in place to the float16 values it casts to: the same
     values as ``a.astype(float16).astype(float32)``, bit for bit (NaN payloads included), without
@@ -144,7 +142,7 @@ def _round_by_magic_constants(flat) -> None:
     ``|x|`` in [2**e, 2**(e+1)), ``(|x| + 2**(e+13)) - 2**(e+13)`` rounds ``|x|`` to float16's step
     2**(e-10) by float32's own round-to-nearest-even, and with ``e`` held at -14 below float16's
     normals to its subnormal step 2**-24 (zeros stay zeros) - one formula for every value."""
-    magic = flat.view(_U32) & _EXPONENT
+    magic = flat.view(_U32) & _INF_BITS  # (the exponent field)
     np.maximum(magic, _MIN_NORMAL_BITS, out=magic)
     magic += _THIRTEEN_OCTAVES
     magic = magic.view(F32)
