@@ -113,28 +113,48 @@ def _check_targets(input, target, weight):
     return w
 
 
-def _coef(xp, x2, t, w, ignore_index, eps):
-    """Per-element coefficients Q (M, C) with loss_i = -sum_c Q[i,c] * logp[i,c] for class-index
-    targets; the mean's divisor; and which rows count (not ``ignore_index``)."""
+def _coef(xp, x2, t, w, ignore_index):
+    """For class-index targets, each row's coefficient and class: loss_i = -coef[i] * logp[i, cls[i]]
+    (the target's class weight, or 1; 0 for an ``ignore_index`` row, whose class reads as 0); the
+    mean's divisor; and which rows count (not ``ignore_index``). Kept per row, not as an (M, C)
+    matrix with one entry a row: the backward writes those entries into zeros (nll_loss_backward's
+    own scheme), and a classifier's logits are large."""
     M, C = x2.shape
     dt = x2.dtype
     t = t.reshape(-1)
     valid = t != ignore_index
-    tc = xp.where(valid, t, 0)
-    if bool(xp.any((tc < 0) | (tc >= C))):
-        bad = int(tc[(tc < 0) | (tc >= C)][0])
+    cls = xp.where(valid, t, 0)
+    if bool(xp.any((cls < 0) | (cls >= C))):
+        bad = int(cls[(cls < 0) | (cls >= C)][0])
         raise IndexError(f"Target {bad} is out of bounds.")
-    rows = xp.arange(M)
-    wt = w[tc] * valid if w is not None else valid.astype(dt)
-    Q = xp.zeros((M, C), dt)
-    Q[rows, tc] = wt * (1 - eps)
-    if eps:
-        Q += (eps / C) * (w[None, :] if w is not None else xp.ones((1, C), dt)) * valid[:, None]
-    denom = wt.sum()
-    return Q, denom, valid
+    coef = (w[cls] * valid if w is not None else valid).astype(dt, copy=False)
+    denom = coef.sum()
+    return coef, cls, denom, valid
+
+
+def _dense_coef(xp, coef, cls, C):
+    """The (M, C) matrix of ``coef`` at each row's class, zeros elsewhere (the fused
+    cross_entropy's softmax gradient reads it whole)."""
+    Q = xp.zeros((coef.shape[0], C), coef.dtype)
+    Q[xp.arange(coef.shape[0]), cls] = coef
+    return Q
+
+
+def _scatter_nll_grad(xp, coef, cls, live, scale, C, lead=()):
+    """nll_loss's input gradient over (*lead, M, C): ``-coef * scale`` at each counted row's class,
+    zeros elsewhere (+0, and an ignored row stays 0 whatever the incoming gradient, as ATen's
+    nll_loss_backward fills zeros and writes the counted targets only). ``scale``: a scalar or
+    per-row values of shape (*lead, M, 1), broadcasting against (*lead, M)."""
+    M = coef.shape[0]
+    d = xp.zeros(tuple(lead) + (M, C), coef.dtype)
+    rows = xp.arange(M)[live]
+    value = -coef[live] * xp.asarray(scale)[..., live, 0] if xp.ndim(scale) else -coef[live] * scale
+    d[..., rows, cls[live]] = value
+    return d
 
 
 def _ce_kernel(xp, x, t, w, reduction, ignore_index, eps, log_input):
+    # (eps is always 0 here: label smoothing is composed from other ops, _smoothed_class_loss)
     x2 = _move_class_last(x)
     if log_input:
         lsm = x2
@@ -142,25 +162,22 @@ def _ce_kernel(xp, x, t, w, reduction, ignore_index, eps, log_input):
         m = x2.max(axis=1, keepdims=True)
         lsm = x2 - m
         lsm -= xp.log(xp.exp(lsm).sum(axis=1, keepdims=True))
-    Q, denom, live = _coef(xp, x2, t, w, ignore_index, eps)
-    if not eps:
-        # nll_loss reads only each row's target entry (another class's -inf log-probability, a
-        # masked_fill(-inf) of the logits as contrastive losses do, must not add 0 * inf = NaN):
-        # Q's entry there times -lsm's, +0 for an ignored row (and -0 made +0, as a row sum of
-        # zeros would), with no pass over the other classes
-        rows = xp.arange(Q.shape[0])
-        target = xp.where(live, t.reshape(-1), 0)
-        per = Q[rows, target] * -lsm[rows, target]
-        per = xp.where(live, per, xp.zeros((), per.dtype)) + per.dtype.type(0)
-    else:
-        per = (Q * -lsm).sum(axis=1)  # (not -(Q * lsm): an ignored row's loss is +0, as PyTorch prints it)
+    coef, cls, denom, live = _coef(xp, x2, t, w, ignore_index)
+    # nll_loss reads only each row's target entry (another class's -inf log-probability, a
+    # masked_fill(-inf) of the logits as contrastive losses do, must not add 0 * inf = NaN):
+    # the coefficient times -lsm's entry there, +0 for an ignored row (and -0 made +0, as a row sum
+    # of zeros would), with no pass over the other classes
+    rows = xp.arange(coef.shape[0])
+    per = coef * -lsm[rows, cls]
+    per = xp.where(live, per, xp.zeros((), per.dtype)) + per.dtype.type(0)
+    kept = (lsm, coef, cls, denom, live)
     if reduction == "none":
         shape = (x.shape[:1] + x.shape[2:]) if x.ndim > 1 else ()
-        return per.reshape(shape).astype(x.dtype, copy=False), lsm, Q, denom, live
+        return (per.reshape(shape).astype(x.dtype, copy=False),) + kept
     tot = per.sum()
     if reduction == "mean":
         tot = tot / denom
-    return xp.asarray(tot, dtype=x.dtype), lsm, Q, denom, live
+    return (xp.asarray(tot, dtype=x.dtype),) + kept
 
 
 def _ce(fname, holder, input, target, weight, reduction, ignore_index, label_smoothing, log_input, node):
@@ -214,12 +231,12 @@ def _ce(fname, holder, input, target, weight, reduction, ignore_index, label_smo
     if w is not None:
         w = w.astype(x.dtype, copy=False)
     op = holder[0]
-    res, lsm, Q, denom, live = op.table[input._device.type](x, t, w, reduction, ignore_index,
-                                                             label_smoothing, log_input)
+    res, lsm, coef, cls, denom, live = op.table[input._device.type](x, t, w, reduction, ignore_index,
+                                                                     label_smoothing, log_input)
     out = wrap(res, input._device)
     # class targets: only the input can require grad (_check_targets refuses a weight that does)
     if gs.enabled and input._requires_grad:
-        record(op, out, (input, target, weight), {"lsm": lsm, "Q": Q, "denom": denom, "reduction": reduction,
+        record(op, out, (input, target, weight), {"lsm": lsm, "coef": coef, "cls": cls, "denom": denom, "reduction": reduction,
                                                    "log_input": log_input, "w": w, "live": live,
                                                    "ignore_index": ignore_index, "target": target,
                                                    "weight": weight,
@@ -370,7 +387,8 @@ def _ce_grad_graph(node, g, softmax):
     a = node.attrs
     x = node.inputs[0]
     shape = node.in_meta[0][0]
-    Q = wrap(a["Q"], g._device)
+    Q = wrap(_dense_coef(get_backend(g._device).xp, a["coef"], a["cls"], shape[1] if len(shape) > 1 else shape[0]),
+             g._device)
     red = a["reduction"]
     scale = g.reshape(-1, 1) if red == "none" else (g / float(a["denom"]) if red == "mean" else g)
     x2 = x if x.ndim == 2 else x.reshape(1, -1)
@@ -398,25 +416,25 @@ def _ce_grad_common(node, g, softmax):
     if gs.enabled and softmax and len(node.in_meta[0][0]) <= 2:
         return _ce_grad_graph(node, g, softmax)
     xp = get_backend(g._device).xp
-    Q, lsm = a["Q"], a["lsm"]
+    coef, cls, lsm = a["coef"], a["cls"], a["lsm"]
     gd = g._data
     red = a["reduction"]
     if red == "none":
-        scale = gd.reshape(-1, 1).astype(Q.dtype, copy=False)
+        scale = gd.reshape(-1, 1).astype(coef.dtype, copy=False)
     elif red == "mean":
-        scale = (gd / a["denom"]).astype(Q.dtype)
+        scale = (gd / a["denom"]).astype(coef.dtype)
     else:
-        scale = gd.astype(Q.dtype)
-    shape = node.in_meta[0][0]
+        scale = gd.astype(coef.dtype)
     dx = None
     if node.needs_input_grad[0]:
         if softmax:
+            Q = _dense_coef(xp, coef, cls, lsm.shape[1])
             d = xp.exp(lsm) * Q.sum(axis=1, keepdims=True) - Q
+            d = d * scale
+            if red == "mean":
+                d = xp.where(a["live"][:, None], d, xp.zeros((), d.dtype))
         else:
-            d = -Q
-        d = d * scale
-        if red == "mean" and a.get("live") is not None:
-            d = xp.where(a["live"][:, None], d, xp.zeros((), d.dtype))
+            d = _scatter_nll_grad(xp, coef, cls, a["live"], scale, lsm.shape[1])
         dx = wrap(_restore_class(d, shape) if len(shape) != 2 else d, g._device)
         if not softmax and gs.enabled and (g._requires_grad or node.inputs[0]._requires_grad):
             # create_graph=True: PyTorch's nll_loss_backward node, over the incoming gradient and
@@ -522,7 +540,7 @@ _NLL_SAVED = {
     "ignore_index": FromNode(lambda node: as_int64_shown(node.attrs["ignore_index"]))}
 for _f in (_ce_grad, _nll_grad):
     _f.input_names = ("self", None, None)
-    _f.saved_hidden = ("lsm", "Q", "denom", "log_input", "w", "live", "target_shape", "label_smoothing")
+    _f.saved_hidden = ("lsm", "coef", "cls", "denom", "log_input", "w", "live", "target_shape", "label_smoothing")
     _f.saved_defaults = _NLL_SAVED
 
 
@@ -546,20 +564,24 @@ def _ce_batched_common(node, g, softmax):
     if (len(shape) == 1 and len(tshape) == 1) or not node.needs_input_grad[0] or math.prod(shape) == 0 or g.shape[0] == 0:
         return None  # (the refusal of one 1-element target, nothing to compute: per entry)
     xp = get_backend(g._device).xp
-    Q, lsm = a["Q"], a["lsm"]
+    coef, cls, live, lsm = a["coef"], a["cls"], a["live"], a["lsm"]
     gd = g._data
     n = gd.shape[0]
     red = a["reduction"]
     if red == "none":
-        scale = gd.reshape(n, -1, 1).astype(Q.dtype, copy=False)
+        scale = gd.reshape(n, -1, 1).astype(coef.dtype, copy=False)
     elif red == "mean":
-        scale = (gd / a["denom"]).astype(Q.dtype).reshape(n, 1, 1)
+        scale = (gd / a["denom"]).astype(coef.dtype).reshape(n, 1, 1)
     else:
-        scale = gd.astype(Q.dtype).reshape(n, 1, 1)
-    d = (xp.exp(lsm) * Q.sum(axis=1, keepdims=True) - Q) if softmax else -Q
-    d = d * scale
-    if red == "mean" and a.get("live") is not None:
-        d = xp.where(a["live"][:, None], d, xp.zeros((), d.dtype))
+        scale = gd.astype(coef.dtype).reshape(n, 1, 1)
+    if softmax:
+        Q = _dense_coef(xp, coef, cls, lsm.shape[1])
+        d = (xp.exp(lsm) * Q.sum(axis=1, keepdims=True) - Q) * scale
+        if red == "mean":
+            d = xp.where(live[:, None], d, xp.zeros((), d.dtype))
+    else:
+        d = _scatter_nll_grad(xp, coef, cls, live, xp.broadcast_to(scale, (n, coef.shape[0], 1)), lsm.shape[1],
+                              lead=(n,))
     if len(shape) > 2:  # back from (rows, C) to (N, C, d1, ...), per entry
         nd = len(shape)
         d = d.reshape((n, shape[0]) + shape[2:] + (shape[1],)).transpose((0, 1, nd) + tuple(range(2, nd)))
