@@ -13,7 +13,7 @@ import numpy as np
 
 __all__ = ["memory_format", "contiguous_format", "channels_last", "channels_last_3d", "preserve_format",
            "layout", "strided", "sparse_coo", "sparse_csr", "sparse_csc", "sparse_bsr", "sparse_bsc", "jagged", "dim_order", "format_strides", "is_contiguous_as", "has_format_strides", "empty_with_strides",
-           "copy_in_format", "relayout_like", "check_format_rank", "suggest_format"]
+           "copy_in_format", "relayout_like", "copy_in_layout_of", "check_format_rank", "suggest_format"]
 
 
 class _NamedSingleton:
@@ -209,6 +209,17 @@ def copy_in_format(xp, a, fmt):
     if a.size and strides == format_strides(a.shape, tuple(range(a.ndim))):
         return xp.array(a, copy=True, order="C")
     out = empty_with_strides(xp, a.shape, strides, a.dtype)
+    out[...] = a
+    return out
+
+
+def copy_in_layout_of(xp, a, like):
+    """A copy of ``a`` in ``like``'s strides when ``like`` (of ``a``'s shape) covers its memory
+    exactly once, else row-major: PyTorch's gradient layout contract, which a leaf's first
+    ``.grad`` follows (``AccumulateGrad``: the gradient of a transposed leaf is transposed too)."""
+    if like.flags.c_contiguous or a.shape != like.shape or _dense_order(like) is None:
+        return xp.array(a, copy=True, order="C")
+    out = empty_with_strides(xp, a.shape, _elem_strides(like), a.dtype)
     out[...] = a
     return out
 

@@ -2,12 +2,13 @@
 ``tensorgraft.autograd.enforce_grad_layout_policy`` and
 ``tensorgraft.autograd.graph.region_activation_memory_budget``.
 
-``enforce_grad_layout_policy(False)`` lets PyTorch's engine keep ("steal") an incoming gradient
-whose strides differ from its parameter's. tensorgraft's engine never steals: the first gradient a
-leaf gets is copied into a new row-major array (the case PyTorch says the switch leaves alone), and
-later ones are added into it in place. So the switch changes no result here; it is kept, per
-thread, with PyTorch's function, context-manager and decorator behaviour, so programs that set it
-run unchanged and read back what they set.
+By default a leaf's first gradient follows PyTorch's gradient layout contract: it takes the leaf's
+strides when the leaf is dense (a transposed or channels-last parameter gets a gradient of that
+layout), else it is row-major (``leaf_grads._first_grad_data``). ``enforce_grad_layout_policy(False)``
+lets PyTorch's engine keep ("steal") the incoming gradient as it is laid out; tensorgraft's engine
+copies it (the same gradient array may reach several tensors), in that layout. Later gradients are
+added in place either way. The switch is kept per thread, with PyTorch's function, context-manager
+and decorator behaviour.
 
 ``region_activation_memory_budget`` tells ``torch.compile``'s partitioner how much to recompute; in
 eager mode, which is all there is here, PyTorch refuses it with a RuntimeError, and so does this.

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from tensorgraft.device import get_backend
+from tensorgraft.memory_layout import copy_in_layout_of
 from tensorgraft.sparse.compressed_data import SparseCompressedData
 from tensorgraft.sparse.coo_data import SparseCOOData
 from tensorgraft.tensor import Tensor, wrap
 
+from .graph_policies import is_grad_layout_policy_enforced
 from .node import _NO_EDGE, Node, _new
 from .recording import accumulator
 
@@ -47,9 +50,9 @@ def _accumulate_into(var: Tensor, g: Tensor, create_graph: bool) -> None:
         g = to_grad_dtype(var, g)
     cur = var._grad
     if create_graph:
-        var._grad = _copy_with_graph(g) if cur is None else cur + g
+        var._grad = _copy_with_graph(g, var) if cur is None else cur + g
     elif cur is None:
-        var._grad = wrap(g._data.copy(), g._device)
+        var._grad = wrap(_first_grad_data(var, g), g._device)
     else:
         gd = cur._data
         # in place, as PyTorch's AccumulateGrad outside create_graph: also into a .grad that carries a
@@ -67,6 +70,24 @@ def _accumulate_into(var: Tensor, g: Tensor, create_graph: bool) -> None:
             _accumulate_sparse(var, cur, g)
         else:
             var._grad = cur + g
+
+
+def _first_grad_data(var: Tensor, g: Tensor, create_graph: bool = False):
+    """A copy of ``g``'s data for ``var``'s first ``.grad``, laid out as PyTorch's gradient layout
+    contract says: in ``var``'s strides when ``var`` is dense (a transposed or channels-last leaf
+    gets a gradient of that layout), else row-major. Under ``enforce_grad_layout_policy(False)``
+    and outside create_graph PyTorch keeps ("steals") the incoming gradient as it is laid out: here
+    a copy in that layout (tensorgraft always copies: the same gradient array may reach several
+    tensors), dense where the incoming one is expanded (PyTorch keeps those stride-0 dims). Sparse
+    gradients and leaves keep their own."""
+    gd, vd = g._data, var._data
+    if gd.__class__ in _SPARSE_DATA or vd.__class__ in _SPARSE_DATA:
+        return gd.copy()
+    if not create_graph and not is_grad_layout_policy_enforced():
+        return gd.copy(order="K")
+    if vd.flags.c_contiguous:
+        return gd.copy()
+    return copy_in_layout_of(get_backend(g._device).xp, gd, vd)
 
 
 def _accumulate_sparse(var: Tensor, cur: Tensor, g: Tensor) -> None:
@@ -89,10 +110,11 @@ def _accumulate_sparse(var: Tensor, cur: Tensor, g: Tensor) -> None:
         var._grad = wrap(dense, cur._device)
 
 
-def _copy_with_graph(g: Tensor) -> Tensor:
+def _copy_with_graph(g: Tensor, var: Tensor) -> Tensor:
     """A copy of ``g`` that stays differentiable: PyTorch's first accumulation under create_graph
-    copies into a fresh tensor, so ``.grad`` shows ``grad_fn=<CopyBackwards>``."""
-    out = wrap(g._data.copy(), g._device)
+    copies into a fresh tensor (laid out as ``var``, the layout contract), so ``.grad`` shows
+    ``grad_fn=<CopyBackwards>``."""
+    out = wrap(_first_grad_data(var, g, create_graph=True), g._device)
     if g._requires_grad:
         node = _new(CopyBackwards)
         node.inputs = node.attrs = node._output = node._packed = node._hk = None

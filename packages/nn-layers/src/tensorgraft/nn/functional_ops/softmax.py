@@ -90,6 +90,8 @@ def _softmax_like(name, kernel, node):
         if a.__class__ is SparseCOOData:
             raise dense_softmax_refusal(name == "log_softmax")
         op = holder[0]
+        if not a.flags.c_contiguous:  # ATen's kernel reads input.contiguous(): a row-major result
+            a = a.copy()
         out = wrap(op.table[input._device.type](a if a.ndim else a.reshape(1), d).reshape(a.shape), input._device)
         if input._requires_grad and gs.enabled:
             record(op, out, (input,), {"dim": d})

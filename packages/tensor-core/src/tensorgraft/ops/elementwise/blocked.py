@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...memory_layout import _dense_order
+
 # elements per block: a float32 temporary of 256 KB; a kernel's dozen live temporaries stay in
 # L2/L3, and the Python cost of a block's ufunc calls (~1 us each) stays small beside their work
 BLOCK = 1 << 16
@@ -24,6 +26,13 @@ def in_blocks(kernel, *arrays):
         return kernel(*(a.reshape(1) for a in arrays)).reshape(())
     if first.size <= BLOCK:
         return kernel(*arrays)
+    if not first.flags.c_contiguous and all(a.strides == first.strides for a in arrays[1:]):
+        # operands in one transposed or channels-last layout: run on the views that read them in
+        # memory order and give the result that layout too (as PyTorch's elementwise kernels do)
+        order = _dense_order(first)
+        if order is not None:
+            back = tuple(sorted(range(first.ndim), key=order.__getitem__))
+            return in_blocks(kernel, *(a.transpose(order) for a in arrays)).transpose(back)
     flat = [np.ascontiguousarray(a).reshape(-1) for a in arrays]
     head = kernel(*(f[:BLOCK] for f in flat))
     out = np.empty(first.size, head.dtype)

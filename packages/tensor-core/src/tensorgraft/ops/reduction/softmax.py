@@ -21,15 +21,24 @@ def _softmax_kernel(xp, a, axis, log):
     # maximum stays, so the whole row is NaN as in PyTorch
     m = xp.where(m == -xp.inf, xp.zeros((), a.dtype), m)
     z = a - m
-    e = xp.exp(z)
-    s = xp.sum(e, axis=axis, keepdims=True)
+    if a.ndim == 0:  # (a 0-d input's exp and sum are NumPy scalars: no in-place ops)
+        e = xp.exp(z)
+        s = xp.sum(e, axis=axis, keepdims=True)
+        return z - xp.log(s) if log else e * xp.reciprocal(s)
+    # written in place where the out-of-place spelling made a new array a step: the same
+    # operations in the same order, so the same values, with fewer large temporaries
     if log:
-        return z - xp.log(s)
+        z -= xp.log(xp.sum(xp.exp(z), axis=axis, keepdims=True))
+        return z
+    e = xp.exp(z, out=z)
+    s = xp.sum(e, axis=axis, keepdims=True)
     if axis is None or axis == a.ndim - 1:
         # PyTorch's last-dim kernel scales by the sum's reciprocal, its other-dim kernel divides
         # (seen from its results): doing the same keeps more results bit-equal to PyTorch's
-        return e * xp.reciprocal(s)  # (a 0-d input's exp and sum are NumPy scalars: no in-place ops)
-    return e / s
+        e *= xp.reciprocal(s)
+    else:
+        e /= s
+    return e
 
 
 def _softmax_frontend(op, log):
@@ -70,6 +79,8 @@ def _softmax_frontend(op, log):
             # nor for complex numbers
             kernel = "lastdim_kernel_impl" if axis is None or axis == a.ndim - 1 else "kernel_impl"
             raise NotImplementedError(f"\"{name}_{kernel}\" not implemented for '{_type_name(a.dtype)}'")
+        if not a.flags.c_contiguous:  # ATen's kernel reads input.contiguous(): a row-major result
+            a = a.copy()
         out = wrap(table[input._device.type](a, axis, log), input._device)
         if src._requires_grad and _gs.enabled:
             Tensor._autograd.record(op, out, (src,), {"dim": axis})
