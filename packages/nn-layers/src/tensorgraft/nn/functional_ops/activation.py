@@ -94,13 +94,42 @@ gelu_op = _pointwise("gelu", _gelu_f, _gelu_b, "GeluBackward0", kinds=_REAL,
                      double=("GeluBackwardBackward0", _gelu_dd), saved=("approximate",))
 
 
+def _in_place_ok(x, g=None):
+    """Whether the kernels below may write their steps in place: a NumPy/CuPy float array of 1 or
+    more dims (a 0-d array's ufunc results are scalars) and, for a gradient, one of its shape and
+    dtype (a batched or promoted one keeps the out-of-place formula). bfloat16 (kind "V") and
+    complex inputs keep it too: their scalar promotions differ."""
+    return x.ndim > 0 and x.dtype.kind == "f" and (g is None or (g.shape == x.shape and g.dtype == x.dtype))
+
+
+def _sigmoid_into_new(xp, x):
+    """``1.0 / (1.0 + exp(-x))`` (``_sig``'s operations, operands in its order, so its bits, NaN
+    signs included) in one new buffer, each step written in place: a layer's activation then costs
+    one allocation instead of four."""
+    t = xp.negative(x)
+    xp.exp(t, out=t)
+    xp.add(1.0, t, out=t)
+    return xp.divide(1.0, t, out=t)
+
+
 def _silu_f(xp, x):
-    return x * _sig(xp, x)
+    if not _in_place_ok(x):
+        return x * _sig(xp, x)
+    t = _sigmoid_into_new(xp, x)
+    return xp.multiply(x, t, out=t)
 
 
 def _silu_b(xp, x, g):
-    s = _sig(xp, x)
-    return g * (s * (1.0 + x * (1.0 - s)))
+    if not _in_place_ok(x, g):
+        s = _sig(xp, x)
+        return g * (s * (1.0 + x * (1.0 - s)))
+    # g * (s * (1.0 + x * (1.0 - s))) in two buffers, each operation's operands in that order
+    s = _sigmoid_into_new(xp, x)
+    t = xp.subtract(1.0, s)
+    xp.multiply(x, t, out=t)
+    xp.add(1.0, t, out=t)
+    xp.multiply(s, t, out=t)
+    return xp.multiply(g, t, out=t)
 
 
 def _silu_tg(x, g):

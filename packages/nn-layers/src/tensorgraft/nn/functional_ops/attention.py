@@ -9,6 +9,8 @@ others stay composed of ordinary ops, with their ordinary nodes.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from tensorgraft.ops.elementwise.branch_free import select
 
 from ._common import formula, gs, nnop, record, wrap, xp_of
@@ -52,7 +54,8 @@ def _scores(xp, q, k, mask, causal, scale, groups):
     """(B, H, L, S) scaled, masked scores in the working dtype, key heads repeated for GQA."""
     if groups > 1:
         k = xp.repeat(k, groups, axis=1)
-    s = (q @ k.swapaxes(-1, -2)) * scale
+    s = q @ k.swapaxes(-1, -2)
+    xp.multiply(s, scale, out=s)
     L, S = s.shape[-2:]
     if causal:   # top-left aligned: query i sees keys 0..i
         s = select(xp, xp.tri(L, S, dtype=bool), s, xp.asarray(-xp.inf, s.dtype))
@@ -65,9 +68,14 @@ def _scores(xp, q, k, mask, causal, scale, groups):
 
 
 def _probabilities(xp, s, lse):
-    """exp(scores - logsumexp); rows with every key masked (logsumexp -inf) are all zero."""
+    """exp(scores - logsumexp), written over ``s`` (the caller's own scores); rows with every key
+    masked (logsumexp -inf) are all zero."""
     live = xp.isfinite(lse)[..., None]
-    e = xp.exp(s - xp.where(live, lse[..., None], 0))
+    e = xp.subtract(s, xp.where(live, lse[..., None], 0), out=s)
+    xp.exp(e, out=e)
+    if xp is np and bool(live.all()):  # (the usual case: no row to zero, and the select would copy;
+        # on a device the check would wait for it, so there the select runs)
+        return e
     return select(xp, live, e, xp.zeros((), e.dtype))
 
 
@@ -77,13 +85,15 @@ def _flash_kernel(xp, q, k, v, mask, causal, scale, groups):
     s = _scores(xp, q, k, mask, causal, scale, groups)
     top = s.max(-1, keepdims=True)
     top = xp.where(xp.isfinite(top), top, xp.zeros((), work))
-    e = xp.exp(s - top)
+    # the probabilities are written over the scores (fresh from _scores): one (B, H, L, S) array
+    e = xp.subtract(s, top, out=s)
+    xp.exp(e, out=e)
     total = e.sum(-1, keepdims=True)
     with_keys = total > 0
     safe_total = xp.where(with_keys, total, xp.ones((), work))
     # -inf for a row with every key masked (its probabilities are all zero)
     lse = xp.where(with_keys, xp.log(safe_total) + top, xp.asarray(-xp.inf, work))[..., 0]
-    probs = e / safe_total
+    probs = xp.divide(e, safe_total, out=e)
     out = probs @ (xp.repeat(v, groups, axis=1) if groups > 1 else v)
     return out, lse
 
@@ -123,9 +133,12 @@ def _flash_backward_kernel(xp, g, q, k, v, out, lse, mask, causal, scale, groups
     # d softmax: p * (dP - sum_j p_j dP_j), the sum taken over dP itself: a query that sees a single
     # key (p = 1) then gets exactly zero, as in PyTorch (rowsum(g * out) rounds differently)
     dp = g @ vr.swapaxes(-1, -2)
-    gs_ = probs * (dp - (probs * dp).sum(-1, keepdims=True))
-    gq = (gs_ @ kr) * scale
-    gk = (gs_.swapaxes(-1, -2) @ q) * scale
+    row = (probs * dp).sum(-1, keepdims=True)
+    gs_ = xp.multiply(probs, xp.subtract(dp, row, out=dp), out=dp)  # (over dp: its own buffer)
+    gq = gs_ @ kr
+    xp.multiply(gq, scale, out=gq)
+    gk = gs_.swapaxes(-1, -2) @ q
+    xp.multiply(gk, scale, out=gk)
     if groups > 1:   # each key/value head served `groups` query heads: their gradients add up
         B, H, S, E = gk.shape
         gk = gk.reshape(B, H // groups, groups, S, E).sum(2)

@@ -359,17 +359,30 @@ def _ln_grad(node, g):
         return _ln_grad_bfloat16(node, g, w, b, xhat, invstd, lead, axes)
     if nx:
         gy = gd if w is None else gd * w._data
-        n = 1
-        for s in gd.shape[gd.ndim - nd:]:
-            n *= s
-        xp = xp_of(g)
-        gx_ = (gy - _mean_kept(xp, gy, axes) - xhat * _mean_kept(xp, gy * xhat, axes)) * invstd
+        gx_ = _ln_input_grad(xp_of(g), gy, xhat, invstd, axes, gy_is_ours=w is not None)
         gx = wrap(gx_.astype(gd.dtype, copy=False), dev)
     if nw:
         gw = wrap((gd * xhat).sum(axis=lead), dev)
     if nb:
         gb = wrap(gd.sum(axis=lead), dev)
     return gx, gw, gb
+
+
+def _ln_input_grad(xp, gy, xhat, invstd, axes, gy_is_ours):
+    """Layer norm's input gradient ``(gy - mean(gy) - xhat * mean(gy * xhat)) * invstd`` (means over
+    ``axes``). Where the operands share a dtype and shape it is computed in two buffers (``gy``
+    itself when it is this backward's own ``grad * weight``), each operation's operands in the
+    formula's order, so the values are the out-of-place formula's: a transformer's (batch * seq,
+    d_model) activations then cost two allocations instead of five."""
+    if not (gy.ndim and gy.dtype.kind == "f" and gy.dtype == xhat.dtype == invstd.dtype and gy.shape == xhat.shape):
+        return (gy - _mean_kept(xp, gy, axes) - xhat * _mean_kept(xp, gy * xhat, axes)) * invstd
+    mean_gy = _mean_kept(xp, gy, axes)
+    t = gy * xhat
+    mean_gy_xhat = _mean_kept(xp, t, axes)
+    xp.multiply(xhat, mean_gy_xhat, out=t)
+    d = xp.subtract(gy, mean_gy, out=gy if gy_is_ours else None)
+    xp.subtract(d, t, out=d)
+    return xp.multiply(d, invstd, out=d)
 
 
 def _ln_saved_moment(which):
