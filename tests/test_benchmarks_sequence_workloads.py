@@ -21,6 +21,7 @@ TINY = {
     "lstm_step": dict(batch=3, seq=5, features=4, hidden=6, layers=2, classes=3),
     "gru_step": dict(batch=3, seq=5, features=4, hidden=6, classes=3),
     "transformer_encoder_step": dict(batch=2, seq=5, d_model=8, nhead=2, layers=2, dim_ff=16, classes=3),
+    "gpt_block_step": dict(batch=2, seq=5, d_model=8, nhead=2, layers=1, dim_ff=16, classes=7),
     "embedding_bag_step": dict(batch=4, vocab=50, dim=6, classes=3, max_bag=5),
     "dcgan_generator_step": dict(batch=2, nz=5, ngf=2),
     "gcn_step": dict(nodes=20, edges=40, features=4, hidden=5, classes=3),

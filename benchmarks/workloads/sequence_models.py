@@ -1,5 +1,6 @@
-"""Training steps of sequence models users commonly run: recurrent nets (LSTM, GRU) and a causal
-Transformer encoder (more_training.py holds the other common loops, built the same way).
+"""Training steps of sequence models users commonly run: recurrent nets (LSTM, GRU), a causal
+Transformer encoder and a pre-norm GPT-style block (more_training.py holds the other common loops,
+built the same way).
 
 Each builder returns the step for either library from the same code, so both sides run the same
 layers on the same shapes, one thread each (see training._mod). Data and every parameter come from
@@ -130,6 +131,26 @@ def transformer_encoder_step(lib, batch=16, seq=64, d_model=128, nhead=4, layers
     return make
 
 
+def gpt_block_step(lib, batch=16, seq=128, d_model=256, nhead=4, layers=1, dim_ff=1024, classes=1000, device="cpu",
+                   seed=0):
+    """A pre-norm (GPT-style) Transformer block: ``norm_first``, GELU, no dropout, causal mask, then a
+    1000-way head on every token (a small language model's vocabulary) with cross-entropy, AdamW:
+    layer norm, exact GELU, attention and a large cross-entropy in one step."""
+    def make():
+        t = _mod(lib, device)
+        nn = t.nn
+        layer = nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward=dim_ff, dropout=0.0, activation="gelu",
+                                           batch_first=True, norm_first=True)
+        body = nn.TransformerEncoder(layer, num_layers=layers, enable_nested_tensor=False)
+        mask = nn.Transformer.generate_square_subsequent_mask(seq, device=device)
+        model = _per_step_classifier(t, body, d_model, classes, causal_mask=mask).to(device)
+        _init_from_numpy(t, model, seed)
+        x, y = _sequence_data(t, batch, seq, d_model, classes, device, seed)
+        opt = t.optim.AdamW(model.parameters(), lr=1e-3)
+        return _checked_step(t, model, nn.CrossEntropyLoss(), opt, (x,), y, device)
+    return make
+
+
 WORKLOADS = [
     Workload("lstm_step", "2-layer LSTM 64->128, batch_first, batch 32 x seq 35, Linear per step + CE, Adam",
              tensorgraft=lstm_step("tensorgraft"), torch=lstm_step("torch")),
@@ -138,4 +159,7 @@ WORKLOADS = [
     Workload("transformer_encoder_step", "TransformerEncoder d_model 128, 4 heads, 2 layers, ff 256, causal "
              "mask, batch 16 x seq 64, Linear + CE, AdamW", tensorgraft=transformer_encoder_step("tensorgraft"),
              torch=transformer_encoder_step("torch")),
+    Workload("gpt_block_step", "pre-norm Transformer block (norm_first, GELU) d_model 256, 4 heads, ff 1024, "
+             "causal, batch 16 x seq 128, 1000-way head per token + CE, AdamW",
+             tensorgraft=gpt_block_step("tensorgraft"), torch=gpt_block_step("torch")),
 ]
