@@ -112,13 +112,14 @@ def gru_step(lib, batch=32, seq=35, features=64, hidden=128, layers=1, classes=1
     return _recurrent_step("GRU", lib, batch, seq, features, hidden, layers, classes, device, seed)
 
 
-def transformer_encoder_step(lib, batch=16, seq=64, d_model=128, nhead=4, layers=2, dim_ff=256, classes=10,
-                             dropout=0.1, device="cpu", seed=0):
+def _causal_encoder_step(lib, batch, seq, d_model, nhead, layers, dim_ff, classes, device, seed, **layer_options):
+    """One AdamW step of an ``nn.TransformerEncoder`` of ``layers`` copies of a
+    ``TransformerEncoderLayer(d_model, nhead, dim_ff, batch_first=True, **layer_options)`` under a
+    causal mask, with a Linear head on every token and cross-entropy."""
     def make():
         t = _mod(lib, device)
         nn = t.nn
-        layer = nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward=dim_ff, dropout=dropout,
-                                           batch_first=True)
+        layer = nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward=dim_ff, batch_first=True, **layer_options)
         # enable_nested_tensor only matters for padded batches in inference; off, so PyTorch does
         # not warn about it
         body = nn.TransformerEncoder(layer, num_layers=layers, enable_nested_tensor=False)
@@ -131,24 +132,19 @@ def transformer_encoder_step(lib, batch=16, seq=64, d_model=128, nhead=4, layers
     return make
 
 
+def transformer_encoder_step(lib, batch=16, seq=64, d_model=128, nhead=4, layers=2, dim_ff=256, classes=10,
+                             dropout=0.1, device="cpu", seed=0):
+    return _causal_encoder_step(lib, batch, seq, d_model, nhead, layers, dim_ff, classes, device, seed,
+                                dropout=dropout)
+
+
 def gpt_block_step(lib, batch=16, seq=128, d_model=256, nhead=4, layers=1, dim_ff=1024, classes=1000, device="cpu",
                    seed=0):
     """A pre-norm (GPT-style) Transformer block: ``norm_first``, GELU, no dropout, causal mask, then a
     1000-way head on every token (a small language model's vocabulary) with cross-entropy, AdamW:
     layer norm, exact GELU, attention and a large cross-entropy in one step."""
-    def make():
-        t = _mod(lib, device)
-        nn = t.nn
-        layer = nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward=dim_ff, dropout=0.0, activation="gelu",
-                                           batch_first=True, norm_first=True)
-        body = nn.TransformerEncoder(layer, num_layers=layers, enable_nested_tensor=False)
-        mask = nn.Transformer.generate_square_subsequent_mask(seq, device=device)
-        model = _per_step_classifier(t, body, d_model, classes, causal_mask=mask).to(device)
-        _init_from_numpy(t, model, seed)
-        x, y = _sequence_data(t, batch, seq, d_model, classes, device, seed)
-        opt = t.optim.AdamW(model.parameters(), lr=1e-3)
-        return _checked_step(t, model, nn.CrossEntropyLoss(), opt, (x,), y, device)
-    return make
+    return _causal_encoder_step(lib, batch, seq, d_model, nhead, layers, dim_ff, classes, device, seed,
+                                dropout=0.0, activation="gelu", norm_first=True)
 
 
 WORKLOADS = [
