@@ -277,7 +277,7 @@ def test_formulas_declare_their_batched_forms():
     from tensorgraft.nn.functional_ops import NN_FORMULAS
     for name in ("linear", "linear_addmm_rows", "linear_mm_rows", "gelu", "gelu_backward", "silu", "elu",
                  "elu_backward", "leaky_relu", "softplus", "hardtanh", "softmax", "log_softmax",
-                 "log_softmax_backward", "cross_entropy", "nll_loss", "nll_loss_backward", "layer_norm"):
+                 "log_softmax_backward", "nll_loss", "nll_loss_backward", "layer_norm"):
         assert callable(getattr(NN_FORMULAS["nn." + name], "batched", None)), name
 
 

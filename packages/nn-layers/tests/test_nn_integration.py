@@ -125,9 +125,12 @@ def test_padding_shuffle_modules_and_extra_losses():
 
 def test_plugin_ops_registered_under_ops_nn():
     from tensorgraft.registry import registry
-    for name in ("nn.linear", "nn.cross_entropy", "nn.conv2d", "nn.layer_norm", "nn.batch_norm", "nn.max_pool2d"):
+    for name in ("nn.linear", "nn.nll_loss", "nn.conv2d", "nn.layer_norm", "nn.batch_norm", "nn.max_pool2d"):
         op = registry.ops[name]
         assert op.distribution == "tensorgraft-nn" and op.formula is not None
+    # the fused cross_entropy kernel runs forward-only (a graph records log_softmax and nll_loss)
+    fused = registry.ops["nn.cross_entropy"]
+    assert fused.distribution == "tensorgraft-nn" and not fused.differentiable and fused.formula is None
     linear = getattr(F.linear, "__torch_function_wrapped__", F.linear)  # (behind a dispatch wrapper once on)
     assert tg.ops.nn.linear is linear.__wrapped__ if hasattr(linear, "__wrapped__") else callable(tg.ops.nn.linear)
     y = tg.ops.nn.linear(tg.ones(2, 3), tg.ones(4, 3), None)

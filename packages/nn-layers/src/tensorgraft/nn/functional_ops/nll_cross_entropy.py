@@ -1,6 +1,6 @@
-"""The class losses: cross_entropy (log_softmax + nll in one op) and nll_loss over class-index
-targets, with ATen's target and weight checks; probability targets and label smoothing are
-composed from core ops, as PyTorch records them."""
+"""The class losses: cross_entropy (log_softmax + nll in one op when no graph is recorded) and
+nll_loss over class-index targets, with ATen's target and weight checks; probability targets and
+label smoothing are composed from core ops, as PyTorch records them."""
 from __future__ import annotations
 
 import math
@@ -130,14 +130,6 @@ def _coef(xp, x2, t, w, ignore_index):
     coef = (w[cls] * valid if w is not None else valid).astype(dt, copy=False)
     denom = coef.sum()
     return coef, cls, denom, valid
-
-
-def _dense_coef(xp, coef, cls, C):
-    """The (M, C) matrix of ``coef`` at each row's class, zeros elsewhere (the fused
-    cross_entropy's softmax gradient reads it whole)."""
-    Q = xp.zeros((coef.shape[0], C), coef.dtype)
-    Q[xp.arange(coef.shape[0]), cls] = coef
-    return Q
 
 
 def _scatter_nll_grad(xp, coef, cls, live, scale, C, lead=()):
@@ -340,14 +332,10 @@ _NLL = []
 
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
-    # PyTorch's last node for class targets: nll_loss's, or the sum (1 - eps) nll + eps smooth_loss
-    # when smoothing them (probability targets record their own chain: _soft_target_loss)
-    if label_smoothing > 0:
-        node = "AddBackward0"
-    else:
-        node = _nll_node(input, reduction)
+    # the fused op runs only where nothing is recorded: with a graph, _ce composes log_softmax and
+    # nll_loss (or the smoothed or probability-target chains), whose nodes PyTorch's graph shows
     return _ce("cross_entropy", _CE, input, target, weight, reduction, ignore_index, float(label_smoothing), False,
-               node)
+               None)
 
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
@@ -367,54 +355,21 @@ def _ce_k(xp, *a):
     return _ce_kernel(xp, *a)
 
 
-# the class targets and the class weights are no inputs of PyTorch's nll_loss node (it refuses a
-# weight that requires grad), so its next_functions hold the input's edge alone
-_CE.append(nnop("cross_entropy", _ce_k, cross_entropy, nondiff_inputs=(1, 2)))
+# cross_entropy's fused kernel runs forward-only (with a graph, cross_entropy records log_softmax's
+# and nll_loss's nodes instead), so it has no formula. The class targets and the class weights are
+# no inputs of PyTorch's nll_loss node (it refuses a weight that requires grad), so its
+# next_functions hold the input's edge alone
+_CE.append(nnop("cross_entropy", _ce_k, cross_entropy, differentiable=False))
 _NLL.append(nnop("nll_loss", _ce_k, nll_loss, nondiff_inputs=(1, 2)))
 
 
-def _zero_ignored_rows(d, live):
-    """Rows of ``ignore_index`` targets get a zero gradient, also when every target is ignored and
-    the mean divides by zero (0 * inf would make them NaN; PyTorch leaves them 0)."""
-    import tensorgraft as tg
-    mask = wrap(live, d._device).reshape(-1, 1)
-    return tg.where(mask, d, tg.zeros_like(d))
-
-
-def _ce_grad_graph(node, g, softmax):
-    """create_graph=True: the same gradient written with tensorgraft ops (differentiable again)."""
-    from .activation import softmax_op
-    a = node.attrs
-    x = node.inputs[0]
-    shape = node.in_meta[0][0]
-    Q = wrap(_dense_coef(get_backend(g._device).xp, a["coef"], a["cls"], shape[1] if len(shape) > 1 else shape[0]),
-             g._device)
-    red = a["reduction"]
-    scale = g.reshape(-1, 1) if red == "none" else (g / float(a["denom"]) if red == "mean" else g)
-    x2 = x if x.ndim == 2 else x.reshape(1, -1)
-    dx = None
-    if node.needs_input_grad[0]:
-        if softmax:
-            d = softmax_op(x2, 1) * Q.sum(1, keepdim=True) - Q
-        else:
-            d = -Q
-        d = d * scale
-        if red == "mean" and a.get("live") is not None:
-            d = _zero_ignored_rows(d, a["live"])
-        dx = d.reshape(shape)
-    # class-index targets and the weight get no gradient (probability targets never reach here)
-    return (dx, None, None)
-
-
-def _ce_grad_common(node, g, softmax):
+def _nll_grad_common(node, g):
     a = node.attrs
     shape, tshape = node.in_meta[0][0], a.get("target_shape", ())
     if len(shape) == 1 and len(tshape) == 1:
         # one sample with a 1-element target: PyTorch's forward takes it but its backward
         # (nll_loss_backward) refuses, so the same program fails at the same step
         raise RuntimeError(f"size mismatch (got input: {list(shape)}, target: {list(tshape)})")
-    if gs.enabled and softmax and len(node.in_meta[0][0]) <= 2:
-        return _ce_grad_graph(node, g, softmax)
     xp = get_backend(g._device).xp
     coef, cls, lsm = a["coef"], a["cls"], a["lsm"]
     gd = g._data
@@ -427,16 +382,9 @@ def _ce_grad_common(node, g, softmax):
         scale = gd.astype(coef.dtype)
     dx = None
     if node.needs_input_grad[0]:
-        if softmax:
-            Q = _dense_coef(xp, coef, cls, lsm.shape[1])
-            d = xp.exp(lsm) * Q.sum(axis=1, keepdims=True) - Q
-            d = d * scale
-            if red == "mean":
-                d = xp.where(a["live"][:, None], d, xp.zeros((), d.dtype))
-        else:
-            d = _scatter_nll_grad(xp, coef, cls, a["live"], scale, lsm.shape[1])
+        d = _scatter_nll_grad(xp, coef, cls, a["live"], scale, lsm.shape[1])
         dx = wrap(_restore_class(d, shape) if len(shape) != 2 else d, g._device)
-        if not softmax and gs.enabled and (g._requires_grad or node.inputs[0]._requires_grad):
+        if gs.enabled and (g._requires_grad or node.inputs[0]._requires_grad):
             # create_graph=True: PyTorch's nll_loss_backward node, over the incoming gradient and
             # the input (whose own gradient is zero), as PyTorch's
             _record_nll_backward(node, g, dx, len(shape), red)
@@ -510,14 +458,9 @@ def _nll_over_leading(gg, x, a):
     return total / float(denom)
 
 
-@formula("cross_entropy", saves=(0,))
-def _ce_grad(node, g):
-    return _ce_grad_common(node, g, True)
-
-
 @formula("nll_loss", saves=(0,))
 def _nll_grad(node, g):
-    return _ce_grad_common(node, g, False)
+    return _nll_grad_common(node, g)
 
 
 def _total_weight(node):
@@ -538,26 +481,14 @@ _NLL_SAVED = {
     "total_weight": FromNode(_total_weight),
     "reduction": FromNode(lambda node: ("none", "mean", "sum").index(node.attrs["reduction"])),
     "ignore_index": FromNode(lambda node: as_int64_shown(node.attrs["ignore_index"]))}
-for _f in (_ce_grad, _nll_grad):
-    _f.input_names = ("self", None, None)
-    _f.saved_hidden = ("lsm", "coef", "cls", "denom", "log_input", "w", "live", "target_shape", "label_smoothing")
-    _f.saved_defaults = _NLL_SAVED
-
-
-@batched_of(_ce_grad)
-def _ce_batched(node, g):
-    if gs.enabled:
-        return None  # (create_graph: the softmax graph of _ce_grad_graph, per entry)
-    return _ce_batched_common(node, g, True)
+_nll_grad.input_names = ("self", None, None)
+_nll_grad.saved_hidden = ("lsm", "coef", "cls", "denom", "log_input", "w", "live", "target_shape", "label_smoothing")
+_nll_grad.saved_defaults = _NLL_SAVED
 
 
 @batched_of(_nll_grad)
 def _nll_batched(node, g):
-    return _ce_batched_common(node, g, False)
-
-
-def _ce_batched_common(node, g, softmax):
-    """``_ce_grad_common`` for g of shape (batch, *loss shape): the same (rows, C) coefficients,
+    """``_nll_grad_common`` for g of shape (batch, *loss shape): the same (rows, C) coefficients,
     scaled by each entry's gradient, (batch, rows, C) at once."""
     a = node.attrs
     shape, tshape = tuple(node.in_meta[0][0]), a.get("target_shape", ())
@@ -574,21 +505,15 @@ def _ce_batched_common(node, g, softmax):
         scale = (gd / a["denom"]).astype(coef.dtype).reshape(n, 1, 1)
     else:
         scale = gd.astype(coef.dtype).reshape(n, 1, 1)
-    if softmax:
-        Q = _dense_coef(xp, coef, cls, lsm.shape[1])
-        d = (xp.exp(lsm) * Q.sum(axis=1, keepdims=True) - Q) * scale
-        if red == "mean":
-            d = xp.where(live[:, None], d, xp.zeros((), d.dtype))
-    else:
-        d = _scatter_nll_grad(xp, coef, cls, live, xp.broadcast_to(scale, (n, coef.shape[0], 1)), lsm.shape[1],
-                              lead=(n,))
+    d = _scatter_nll_grad(xp, coef, cls, live, xp.broadcast_to(scale, (n, coef.shape[0], 1)), lsm.shape[1],
+                          lead=(n,))
     if len(shape) > 2:  # back from (rows, C) to (N, C, d1, ...), per entry
         nd = len(shape)
         d = d.reshape((n, shape[0]) + shape[2:] + (shape[1],)).transpose((0, 1, nd) + tuple(range(2, nd)))
     else:
         d = d.reshape((n,) + shape)
     dx = wrap(d, g._device)
-    if not softmax and gs.enabled and (g._requires_grad or node.inputs[0]._requires_grad):
+    if gs.enabled and (g._requires_grad or node.inputs[0]._requires_grad):
         # create_graph=True: nll_loss_backward's node over the batched gradient (_nll_over_leading)
         _record_nll_backward(node, g, dx, len(shape), red)
     return (dx, None, None)
