@@ -241,7 +241,7 @@ def _pair_frontend(op):
                 raise NotImplementedError("\"polar_cpu\" not implemented for 'Half'")
             raise RuntimeError(f"{name}(): tensorgraft has no complex32 (ComplexHalf) dtype, which PyTorch would "
                                "return for float16 parts; convert them to float32 first")
-        if da not in _COMPLEX_OF or db not in _COMPLEX_OF:
+        if not (da in _COMPLEX_OF or da == np.float16) or not (db in _COMPLEX_OF or db == np.float16):
             raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but got "
                                f"{F._type_name(da)} and {F._type_name(db)}")
         if da != db:

@@ -17,6 +17,7 @@ import numpy as np
 
 from . import _frontend as F
 from ._define import CORE_OPS, binary, unary
+from ._frontend.kernel_dtypes import kernel_dtypes
 from .elementwise import _special
 from .special_math import float32_bessel_overflow
 from tensorgraft.dtypes import np_kind as _np_kind
@@ -194,7 +195,8 @@ def _xlog1py_ref(a, b):
 
 
 binary("special_xlog1py", kernel=_xlog1py_kernel, mode="float", inplace=False, method=False, public=False,
-       samples=_pair_samples(-2.0, 2.0, -0.5, 3.0, 440), reference=_xlog1py_ref, elementwise=True)
+       samples=_pair_samples(-2.0, 2.0, -0.5, 3.0, 440), reference=_xlog1py_ref, elementwise=True,
+       operand_check=kernel_dtypes("xlog1py", "biuf"))
 
 
 def _zeta_kernel(xp, a, b):
@@ -208,7 +210,7 @@ def _zeta_kernel(xp, a, b):
 # the derivative in ``x`` is not implemented in PyTorch: only ``q`` is differentiated
 binary("special_zeta", kernel=_zeta_kernel, bf16_native=True, mode="float", inplace=False, method=False, public=False,
        samples=_pair_samples(1.5, 4.0, 0.5, 3.0, 444, grad=(1,)), reference=_ref("zeta"), requires=_SCIPY,
-       elementwise=True, gradgrad=False)
+       elementwise=True, gradgrad=False, operand_check=kernel_dtypes("zeta", "biuf"))
 
 
 def _igamma_kernel(fn, aten):
@@ -261,17 +263,18 @@ def _poly_ref(fn_name, shifted=False):
 
 # the kernels themselves reproduce PyTorch's per-element formulas bit for bit: tensorgraft/special_polynomials.py
 for _k in "tuvw":
+    # (real kernels only: a complex operand is PyTorch's '"chebyshev_polynomial_t_cpu" not implemented')
     binary(f"special_chebyshev_polynomial_{_k}", kernel=_POLY[f"chebyshev_polynomial_{_k}"], bf16_native=True, mode="float", inplace=False, method=False, public=False,
-           differentiable=False, samples=_poly_samples(460), reference=_poly_ref(_k), requires=_SCIPY, elementwise=True)
+           differentiable=False, samples=_poly_samples(460), reference=_poly_ref(_k), requires=_SCIPY, elementwise=True,
+           operand_check=kernel_dtypes(f"chebyshev_polynomial_{_k}", "biuf"))
     binary(f"special_shifted_chebyshev_polynomial_{_k}", kernel=_POLY[f"shifted_chebyshev_polynomial_{_k}"],
-           bf16_native=True,
-           mode="float", inplace=False,
-           method=False, public=False, differentiable=False, samples=_poly_samples(464, -0.2, 1.2),
-           reference=_poly_ref(_k, shifted=True), requires=_SCIPY, elementwise=True)
+           bf16_native=True, mode="float", inplace=False, method=False, public=False, differentiable=False,
+           samples=_poly_samples(464, -0.2, 1.2), reference=_poly_ref(_k, shifted=True), requires=_SCIPY,
+           elementwise=True, operand_check=kernel_dtypes(f"shifted_chebyshev_polynomial_{_k}", "biuf"))
 for _name, _r in (("hermite_polynomial_h", "h"), ("hermite_polynomial_he", "he"), ("laguerre_polynomial_l", "l"),
                   ("legendre_polynomial_p", "p")):
     binary("special_" + _name, kernel=_POLY[_name], bf16_native=True, mode="float", inplace=False, method=False, public=False,
            differentiable=False, samples=_poly_samples(470), reference=_poly_ref(_r), requires=_SCIPY,
-           elementwise=True)
+           elementwise=True, operand_check=kernel_dtypes(_name, "biuf"))
 
 SPECIAL_FUNCTIONS_OPS = CORE_OPS[_FIRST:]

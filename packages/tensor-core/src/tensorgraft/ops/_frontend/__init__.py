@@ -21,6 +21,7 @@ from ...tensor import Tensor, check_not_inference, wrap
 # Re-exported: op modules import every frontend helper from this one place (see the docstring).
 from .axis_aliases import numpy_spellings, takes_dim, with_axis_alias  # noqa: F401
 from .direct_inplace import DIRECT_INPLACE, NUMPY2, direct_operand, direct_target  # noqa: F401
+from .kernel_dtypes import check_inplace_result
 from .memory_overlap import (  # noqa: F401
     INPLACE_OVERLAP_CHECKED, INTERNAL_OVERLAP, PARTIAL_OVERLAP, check_operands_overlap, check_overlap, check_out_overlap,
     same_root)
@@ -324,6 +325,8 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
     # bool operand); called on the promotion paths only, where operand dtypes differ or a scalar
     # joins, so same-dtype tensors and float-tensor/number pairs never pay for it
     operand_check = opdef.extra.get("operand_check")
+    # ... or on every call (kernel_dtypes: the dtypes the kernel takes, one dtype or two)
+    check_same_dtype = getattr(operand_check, "every_call", False)
     reciprocal_first = dunder and reflected and name == "div"
     # the function and method forms refuse numbers where PyTorch has no overload for them (the
     # operators take them: ``torch.maximum(x, 0.)`` fails in PyTorch, ``x > 0.`` works);
@@ -364,6 +367,8 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
                             operand_check(a, b)
                         a, b, _ = _promote_pair(name, a, _ZERO if a.ndim == 0 else _DIM,
                                                 b, _ZERO if b.ndim == 0 else _DIM, mode)
+                    elif check_same_dtype:
+                        operand_check(a, b)
                     out = wrap(table[dev.type](a, b), dev)
                     if differentiable and _gs.enabled and (input._requires_grad or other._requires_grad):
                         Tensor._autograd.record(opdef, out, (input, other), None)
@@ -539,6 +544,10 @@ def make_inplace(opdef, out_of_place, dunder: bool = False):
     # refuse any overlap ("any": index_add_ reads rows of its source as it writes rows of self).
     elementwise = bool(getattr(opdef, "extra", {}).get("binary_mode"))
     every_operand = INPLACE_OVERLAP_CHECKED.get(name)
+    # ops declaring their kernel's dtypes (kernel_dtypes) refuse a result x can't hold first
+    kernel_check = getattr(opdef, "extra", {}).get("operand_check")
+    cast_first = getattr(kernel_check, "every_call", False)
+    to_float = cast_first and kernel_check.takes_integers and opdef.extra.get("binary_mode") == "float"
 
     def inplace(self, *args, **kwargs):
         if dunder and isinstance(args[0], np.ndarray):
@@ -553,6 +562,8 @@ def make_inplace(opdef, out_of_place, dunder: bool = False):
                 check_operands_overlap(self, kwargs.values(), every_operand == "partial")
         if self._vc.__class__ is not list:  # inference tensor (normal ones pay only this class test)
             check_not_inference(self)
+        if cast_first and args and isinstance(args[0], (Tensor, bool, int, float, complex)):
+            check_inplace_result(self._data, args[0]._data if isinstance(args[0], Tensor) else args[0], to_float)
         precheck = INPLACE_PRECHECKS.get(name)
         record = _gs.enabled and (self._requires_grad or any(  # (kwargs too: clamp_(min=t))
             isinstance(a, Tensor) and a._requires_grad for a in (*args, *kwargs.values())))

@@ -18,6 +18,7 @@ from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._define import binary, defop
 from .._frontend.half_alpha import half_alpha
+from .._frontend.kernel_dtypes import kernel_dtypes
 from ._samples import _int_pair_samples, _si, _sx
 from .complex_pow import complex_pow
 from tensorgraft.dtypes import int64 as _dt_int64
@@ -330,25 +331,18 @@ binary("true_divide", "true_divide", mode="float", scalar_first_node="MulBackwar
        method_fast=True)
 def _int_div_kernel(fn):
     """Integer division and remainder raise on a zero divisor, as PyTorch does (NumPy gives 0).
-    Operands arrive promoted to one dtype; a divisor without a dtype is a Python scalar next to
-    a floating tensor (the fast path), where IEEE inf/nan is the answer."""
+    Operands arrive promoted to one dtype (bool and complex ones were refused by the ops'
+    ``kernel_dtypes`` check); a divisor without a dtype is a Python scalar next to a floating
+    tensor (the fast path), where IEEE inf/nan is the answer."""
     def kernel(xp, a, b):
         if getattr(b, "dtype", None) is not None and _np_kind(b.dtype) in "iu" and not b.all():
             raise RuntimeError("ZeroDivisionError")
-        try:
-            r = getattr(xp, fn)(a, b)
-        except TypeError:  # complex operands: word it as PyTorch
-            _raise_if_complex(xp, _INT_DIV_KERNEL_NAMES[fn], a, b)
-            raise
+        r = getattr(xp, fn)(a, b)
         if fn == "remainder" and _np_kind(r.dtype) == "f":
             # a zero remainder has the dividend's sign in PyTorch (NumPy gives it the divisor's)
             r = xp.where(r == 0, xp.copysign(r, a), r)
         return r
     return kernel
-
-
-# PyTorch's names of the kernels, for its "not implemented for 'ComplexFloat'" errors
-_INT_DIV_KERNEL_NAMES = {"remainder": "remainder", "fmod": "fmod", "floor_divide": "div_floor"}
 
 
 def _raise_if_complex(xp, kernel, a, b) -> None:
@@ -366,7 +360,7 @@ def _int_div_cpu(fn):
 
 binary("floor_divide", kernel=_int_div_kernel("floor_divide"), kernels={"cpu": _int_div_cpu("floor_divide")},
        dunders=("__floordiv__",), rdunders=("__rfloordiv__",), idunders=("__ifloordiv__",),
-       wrapper=_with_out("floor_divide"), method_fast=True)
+       wrapper=_with_out("floor_divide"), method_fast=True, operand_check=kernel_dtypes("div_floor", "iuf"))
 # ``x.fmod(1.5)`` / ``x % 2``: PyTorch's Scalar overloads (FmodBackward0, RemainderBackward0) save
 # nothing - the gradient is the incoming one - so a second backward through them works. Their own
 # hidden ops carry a formula that saves nothing; ``tensor op tensor`` keeps the full node.
@@ -377,9 +371,10 @@ _fmod_by_number = binary("_fmod_scalar", kernel=_int_div_kernel("fmod"), kernels
                          inplace=False, method=False, public=False, node="FmodBackward0",
                          samples=_int_pair_samples())
 binary("remainder", kernel=_int_div_kernel("remainder"), kernels={"cpu": _int_div_cpu("remainder")},
-       dunders=("__mod__",), rdunders=("__rmod__",), idunders=("__imod__",), scalar_other_op=_remainder_by_number)
+       dunders=("__mod__",), rdunders=("__rmod__",), idunders=("__imod__",), scalar_other_op=_remainder_by_number,
+       operand_check=kernel_dtypes("remainder", "iuf"))
 binary("fmod", kernel=_int_div_kernel("fmod"), kernels={"cpu": _int_div_cpu("fmod")},
-       scalar_other_op=_fmod_by_number)
+       scalar_other_op=_fmod_by_number, operand_check=kernel_dtypes("fmod", "iuf"))
 # exponents PyTorch's CPU kernel computes with products rather than pow() (checked bit for bit;
 # pow() rounds differently in a third of the elements): x ** 3 = x * x * x, x ** -2 = 1 / (x * x),
 # x ** -0.5 = 1 / sqrt(x) (for a Python number exponent and a real floating-point base). x ** 2,
@@ -402,9 +397,23 @@ def _pow_by_products(xp, a, b):
     return 1 / xp.sqrt(a)
 
 
+def _bool_pow(xp, a, b):
+    """pow with a bool base and a bool exponent (their common dtype bool): PyTorch has no bool
+    kernel, but its Tensor-Scalar overload answers exponents 1 and 0 without one (a copy, ones)."""
+    if isinstance(a, xp.ndarray) and not isinstance(b, xp.ndarray):  # (the number arrives as np.bool_)
+        return a.copy() if b else xp.ones(a.shape, dtype=a.dtype)
+    raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+
+
+def _is_bool_pair(a, b):
+    return getattr(a, "dtype", None) == np.bool_ and getattr(b, "dtype", None) == np.bool_
+
+
 def _pow_kernel(xp, a, b):
     if getattr(a, "dtype", None) is not None and _np_kind(a.dtype) == "c":
         return complex_pow(xp, a, b)
+    if _is_bool_pair(a, b):
+        return _bool_pow(xp, a, b)
     if b.__class__ in (int, float) and b in _BY_PRODUCTS and getattr(a, "dtype", None) is not None \
             and _np_kind(a.dtype) == "f" and a.dtype.itemsize >= 4:  # (float16 goes through float32 in PyTorch)
         return _pow_by_products(xp, a, b)
@@ -431,8 +440,8 @@ def _int_pow_tensor_exponents(xp, a, b):
 
 
 def _pow_cpu(a, b):
-    if a.__class__ is np.ndarray and a.dtype.kind == "c":
-        return complex_pow(np, a, b)
+    if a.dtype.kind in "cb" if a.__class__ is np.ndarray else a.__class__ is np.bool_:
+        return _pow_kernel(np, a, b)
     if b.__class__ in (int, float) and b in _BY_PRODUCTS and a.__class__ is np.ndarray and _np_kind(a.dtype) == "f" \
             and a.dtype.itemsize >= 4:
         return _pow_by_products(np, a, b)
@@ -530,7 +539,7 @@ def _atan2_kernel(xp, a, b):
 
 binary("atan2", kernel=_atan2_kernel, mode="float")
 binary("arctan2", kernel=_atan2_kernel, mode="float")
-binary("hypot", "hypot", mode="float")
+binary("hypot", "hypot", mode="float", operand_check=kernel_dtypes("hypot", "f"))
 def _real_extreme(name):
     """maximum/minimum/fmax/fmin: NumPy orders complex numbers, PyTorch refuses them.
     ``(kernel, cpu kernel)``, as for the comparisons."""
@@ -553,7 +562,7 @@ binary("maximum", **_real_extreme("maximum"), inplace=False)
 binary("minimum", **_real_extreme("minimum"), inplace=False)
 binary("fmax", **_real_extreme("fmax"), inplace=False)
 binary("fmin", **_real_extreme("fmin"), inplace=False)
-binary("copysign", "copysign", mode="float")
+binary("copysign", "copysign", mode="float", operand_check=kernel_dtypes("copysign", "biuf"))
 def _xlogy_kernel(xp, a, b):
     # either operand may arrive as a Python scalar (weak: it takes the tensor's dtype)
     dt = a.dtype if hasattr(a, "dtype") else b.dtype
@@ -566,7 +575,7 @@ def _xlogy_kernel(xp, a, b):
 
 
 # (half types step by step: PyTorch's xlogy kernel rounds log(y) to the half type before the product)
-binary("xlogy", kernel=_xlogy_kernel, mode="float", bf16_native=True)
+binary("xlogy", kernel=_xlogy_kernel, mode="float", bf16_native=True, operand_check=kernel_dtypes("xlogy", "biuf"))
 
 def _ldexp_samples(dtype, device):
     return [((_sx((2, 3), dtype, device, 1), _si((2, 3), device, 2, -3, 4)), {}),
@@ -607,10 +616,14 @@ def _ldexp_wrapper(binary_fn):
     retrying = _limited_retry(_ldexp_as_mul)(binary_fn)
 
     def ldexp(input, other):
-        if isinstance(input, Tensor) and isinstance(other, Tensor) and (input.dtype.limited or other.dtype.limited):
-            err = _ldexp_float8_refusal(input, other)
-            if err is not None:
-                raise err
+        if isinstance(input, Tensor) and isinstance(other, Tensor):
+            if input.dtype.limited or other.dtype.limited:
+                err = _ldexp_float8_refusal(input, other)
+                if err is not None:
+                    raise err
+            if other._data.dtype == np.bool_ and _np_kind(input._data.dtype) == "f":
+                # a floating input takes PyTorch's exponent kernel, which has no bool loop
+                raise NotImplementedError(f"\"ldexp_{input._device.type}_exp\" not implemented for 'Bool'")
         return retrying(input, other)
     ldexp.__name__ = ldexp.__qualname__ = binary_fn.__name__
     return ldexp
@@ -620,14 +633,17 @@ binary("ldexp", kernel=lambda xp, a, b: a * xp.exp2(b), mode="float", samples=_l
        wrapper=_ldexp_wrapper,
        reference=lambda a, b: a * np.exp2(b), elementwise=True, dtype_rule=False)
 binary("nextafter", "nextafter", inplace=True, samples=_nextafter_samples,
-       reference=np.nextafter, elementwise=True)
-binary("gcd", "gcd", differentiable=False, samples=_int_pair_samples(), reference=np.gcd, elementwise=True)
-binary("lcm", "lcm", differentiable=False, samples=_int_pair_samples(), reference=np.lcm, elementwise=True)
+       reference=np.nextafter, elementwise=True, operand_check=kernel_dtypes("nextafter", "f"))
+binary("gcd", "gcd", differentiable=False, samples=_int_pair_samples(), reference=np.gcd, elementwise=True,
+       operand_check=kernel_dtypes("gcd", "iu"))
+binary("lcm", "lcm", differentiable=False, samples=_int_pair_samples(), reference=np.lcm, elementwise=True,
+       operand_check=kernel_dtypes("lcm", "iu"))
 binary("bitwise_left_shift", "left_shift", differentiable=False, dunders=("__lshift__",), rdunders=("__rlshift__",),
-       idunders=("__ilshift__",), samples=_int_pair_samples(0, 5), reference=np.left_shift, elementwise=True)
+       idunders=("__ilshift__",), samples=_int_pair_samples(0, 5), reference=np.left_shift, elementwise=True,
+       operand_check=kernel_dtypes("lshift", "iu"))
 binary("bitwise_right_shift", "right_shift", differentiable=False, dunders=("__rshift__",),
        rdunders=("__rrshift__",), idunders=("__irshift__",), samples=_int_pair_samples(0, 5),
-       reference=np.right_shift, elementwise=True)
+       reference=np.right_shift, elementwise=True, operand_check=kernel_dtypes("rshift", "iu"))
 
 
 def _rsub_frontend(op):

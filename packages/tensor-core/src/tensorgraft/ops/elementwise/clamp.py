@@ -9,19 +9,20 @@ from ...grad_mode import state as _gs
 from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._define import defop
+from .._frontend.kernel_dtypes import check_inplace_result
 from . import branch_free
 from ..creation.fills import checked_fill_value
 from tensorgraft.dtypes import np_kind as _np_kind
 from tensorgraft.dtypes import CPP_TYPE_NAMES
 
 
-def _clamp_operands(name, input, *bounds):
+def _clamp_operands(fname, input, *bounds, sides=("min", "max")):
     """The input's array and its bounds, all in PyTorch's result dtype of clamp: the usual
     promotion over the input and the bounds given (``clamp(bool_t, min=-1)`` is int64,
-    ``clamp(int8_t, min=float64_t)`` float64). A tensor bound is already on ``input``'s device."""
+    ``clamp(int8_t, min=float64_t)`` float64). A tensor bound is already on ``input``'s device.
+    ``fname``: clamp, or clamp_min/clamp_max with ``sides`` naming their one bound."""
     a = input._data
-    if _np_kind(a.dtype) == "c":
-        raise NotImplementedError(f"{name} is not supported for complex types")
+    _refuse_complex_input(fname, input, bounds)
     ranked = [(_dt._BY_NUMPY[a.dtype], _dt.ZERO_DIM if a.ndim == 0 else _dt.DIMENSIONED)]
     for v in bounds:
         if isinstance(v, Tensor):
@@ -29,6 +30,8 @@ def _clamp_operands(name, input, *bounds):
         elif v is not None:
             ranked.append((_dt._scalar_dtype(v), _dt.SCALAR))
     npd = _dt.result_type_ranked(ranked).np
+    if npd.kind in "bc":
+        _refuse_kernel_dtype(npd, input, bounds, sides)
     if a.dtype != npd:
         a = a.astype(npd)
     for v in bounds:
@@ -36,6 +39,40 @@ def _clamp_operands(name, input, *bounds):
     out = [None if v is None else v._data.astype(npd, copy=False) if isinstance(v, Tensor) else F._weak_scalar(v, npd)
            for v in bounds]
     return a, out
+
+
+def _refuse_complex_input(fname, input, bounds):
+    """PyTorch's refusals of complex operands that come before the promotion: a complex input
+    ("clamp is not supported for complex types", except clamp_min/clamp_max with a tensor bound,
+    which reach their maximum/minimum kernel: ``_refuse_kernel_dtype``), and a complex number bound
+    (the same words, but clamp of a floating input first converts the number to a double and
+    fails at that)."""
+    complex_input = _np_kind(input._data.dtype) == "c"
+    if complex_input and not (fname != "clamp" and isinstance(bounds[0], Tensor)):
+        raise NotImplementedError("clamp is not supported for complex types")
+    if any(v.__class__ is complex for v in bounds):
+        if fname == "clamp" and _np_kind(input._data.dtype) == "f":
+            raise RuntimeError("value cannot be converted to type double without overflow")
+        raise NotImplementedError("clamp is not supported for complex types")
+
+
+def _refuse_kernel_dtype(npd, input, bounds, sides):
+    """The kernels PyTorch has no complex or (for two bounds or number bounds) bool loop for,
+    named as its errors name them: a tensor bound's maximum/minimum, clamp of two tensor bounds,
+    and the scalar kernels (``clamp_min_scalar``) for bool; e.g. ``clamp(bool_t, min=True)`` is
+    '"clamp_min_scalar_cpu" not implemented for 'Bool''. A bool input with one bool tensor bound
+    works (maximum/minimum of bools)."""
+    given = [side for side, v in zip(sides, bounds) if v is not None]
+    numbers = not any(isinstance(v, Tensor) for v in bounds)
+    if npd.kind == "c":
+        stem = "clamp" if len(given) == 2 else "maximum" if given == ["min"] else "minimum"
+    elif numbers:
+        stem = "clamp_scalar" if len(given) == 2 else f"clamp_{given[0]}_scalar"
+    elif len(given) == 2 and all(isinstance(v, Tensor) for v in bounds):
+        stem = "clamp"
+    else:
+        return
+    raise NotImplementedError(f"\"{stem}_{input._device.type}\" not implemented for '{F._type_name(npd)}'")
 
 
 def _check_bound(v, npdtype):
@@ -102,7 +139,7 @@ def _clamp_side_frontend(op, side):
             raise TypeError(f"{fname}(): argument '{side}' must be Number or Tensor, not NoneType")
         if isinstance(bound, Tensor) and bound._device is not input._device:
             input, bound = F.join_cpu_scalars(fname, input, bound)
-        a, (b,) = _clamp_operands("clamp", input, bound)
+        a, (b,) = _clamp_operands(fname, input, bound, sides=(side,))
         try:
             out = wrap(table[input._device.type](a, b), input._device)
         except ValueError as e:
@@ -128,14 +165,24 @@ def _legacy_name(npdtype):
 
 
 
-def _clamp_inplace_check(self, min=None, max=None):
+def _clamp_inplace_check(self, min=None, max=None, one_side=False):
     """``int_t.clamp_(0.5)``: PyTorch refuses a Python float bound for an integer tensor before it
-    computes anything, naming the tensor's C type ("long int"); a complex bound cannot become the
-    double its scalar overload takes. Tensor bounds go the generic in-place cast check."""
+    computes anything, naming the tensor's C type ("long int"). A complex number bound: clamp_min_/
+    clamp_max_ and a complex tensor refuse complex clamping; clamp_ of a real tensor refuses the
+    complex result an integer tensor can't hold, or the number the double its scalar overload takes
+    cannot be. Tensor bounds go the generic in-place cast check first."""
+    kind = _np_kind(self._data.dtype)
     for bound in (min, max):
+        if isinstance(bound, Tensor):  # (a complex bound for a real tensor: before the kernel's refusal)
+            check_inplace_result(self._data, bound._data, False)
         if bound is None or isinstance(bound, Tensor):
             continue
         if isinstance(bound, complex) and not isinstance(bound, (int, float)) and bound.imag != 0:
+            if one_side or kind == "c":
+                raise NotImplementedError("clamp is not supported for complex types")
+            if kind in "biu":
+                raise RuntimeError("result type ComplexFloat can't be cast to the desired output type "
+                                   f"{_legacy_name(self._data.dtype)}")
             raise RuntimeError("value cannot be converted to type double without overflow")
         if isinstance(bound, (float, np.floating)) and _np_kind(self._data.dtype) in "biu":
             raise RuntimeError(f"result type Float can't be cast to the desired output type "
@@ -146,8 +193,8 @@ def _clamp_inplace_check(self, min=None, max=None):
 
 
 F.INPLACE_PRECHECKS.update(clamp_=_clamp_inplace_check, clip_=_clamp_inplace_check,
-                           clamp_min_=lambda self, min: _clamp_inplace_check(self, min=min),
-                           clamp_max_=lambda self, max: _clamp_inplace_check(self, max=max))
+                           clamp_min_=lambda self, min: _clamp_inplace_check(self, min=min, one_side=True),
+                           clamp_max_=lambda self, max: _clamp_inplace_check(self, max=max, one_side=True))
 
 
 def _clamp_store(bound_names):

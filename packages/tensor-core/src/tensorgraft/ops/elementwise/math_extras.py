@@ -13,6 +13,7 @@ from ...grad_mode import state as _gs
 from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._define import binary, defop, unary
+from .._frontend.kernel_dtypes import kernel_dtypes
 from . import branch_free
 from .clamp import _legacy_name
 from .special import _real_only
@@ -206,8 +207,8 @@ def _logaddexp_float(a, b):
 
 
 binary("logaddexp", kernel=_logaddexp_kernel, mode="float", inplace=False,
-       kernels={"cpu": functools.partial(_logaddexp_kernel, np)})
-binary("logaddexp2", "logaddexp2", mode="float", inplace=False)
+       kernels={"cpu": functools.partial(_logaddexp_kernel, np)}, operand_check=kernel_dtypes("logaddexp", "fc"))
+binary("logaddexp2", "logaddexp2", mode="float", inplace=False, operand_check=kernel_dtypes("logaddexp2", "f"))
 def _heaviside_wrapper(fast):
     """PyTorch's heaviside takes two tensors of one real dtype (no promotion, no numbers)."""
     def heaviside(input, values):

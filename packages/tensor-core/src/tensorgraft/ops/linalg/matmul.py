@@ -124,21 +124,33 @@ def _dot_frontend(op, conj=False):
     table = op.table
     name = "vdot" if conj else "dot"
 
+    argnames = ("input", "other" if conj else "tensor")  # (PyTorch's names: dot(input, tensor), vdot(input, other))
+
     def dot(input, other):  # (out= is written by the exported function's wrapper: _bind.TAKES_OUT)
-        _tensor_args(name, ("input", "tensor"), input, other)
+        _tensor_args(name, argnames, input, other)
         a, b = input._data, other._data
         if a.ndim != 1 or b.ndim != 1:
             raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
         if a.dtype != b.dtype:  # (checked before the sizes, as in PyTorch)
-            raise RuntimeError(f"{name} : expected both vectors to have same dtype, but found "
+            raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "  # (vdot too)
                                f"{F._type_name(a.dtype)} and {F._type_name(b.dtype)}")
         if a.shape[0] != b.shape[0]:
             raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to "
                                f"have the same number of elements, but got {a.shape[0]} and {b.shape[0]} elements "
                                "respectively")
+        if a.dtype == np.bool_:  # (NumPy would answer any(a & b); PyTorch's kernel, vdot's too, has no bool loop)
+            raise NotImplementedError("\"dot\" not implemented for 'Bool'")
         res = wrap(table[input._device.type](a, b), input._device)
         return _record(op, res, (input, other))
-    return dot
+    if conj:
+        def vdot(input, other):
+            return dot(input, other)
+        return vdot
+
+    def dot_of_tensor(input, tensor):
+        return dot(input, tensor)
+    dot_of_tensor.__name__ = dot_of_tensor.__qualname__ = "dot"
+    return dot_of_tensor
 
 
 defop("dot", kernel=lambda xp, a, b: xp.matmul(a, b), frontend=_dot_frontend)
