@@ -152,3 +152,95 @@ def test_the_refusal_names_the_device_the_kernel_runs_on(tg_device):
     with pytest.raises(NotImplementedError, match=f"^\"clamp_scalar_{tg.device(tg_device).type}\" not implemented"):
         tg.clamp(x > 0, True, True)
     assert tg.gcd(x, x).tolist() == [1, 2]
+
+
+ONE_OPERAND_REFUSED = [
+    (lambda: tg.bitwise_not(_t("float16")), NotImplementedError, "\"bitwise_not_cpu\" not implemented for 'Half'"),
+    (lambda: tg.bitwise_not(_t("bfloat16")), NotImplementedError, "\"bitwise_not_cpu\" not implemented for 'BFloat16'"),
+    (lambda: tg.isposinf(_t("complex64")), RuntimeError, "isposinf does not support complex inputs."),
+    (lambda: tg.isneginf(_t("complex128")), RuntimeError, "isneginf does not support complex inputs."),
+    (lambda: tg.histc(_t("complex64")), NotImplementedError, "\"aminmax_cpu\" not implemented for 'ComplexFloat'"),
+    (lambda: tg.histc(_t("complex64"), 4, 0, 3), NotImplementedError,
+     "\"histogram_cpu\" not implemented for 'ComplexFloat'"),
+    (lambda: tg.cross(_t("bool"), _t("bool"), dim=0), NotImplementedError, "\"cross\" not implemented for 'Bool'"),
+    (lambda: tg.flip(tg.arange(6).reshape(2, 3), 0), TypeError,
+     "flip(): argument 'dims' (position 2) must be tuple of ints, not int"),
+    (lambda: tg.flip(tg.arange(6).reshape(2, 3), dims=0), TypeError,
+     "flip(): argument 'dims' must be tuple of ints, not int"),
+    (lambda: tg.flip(tg.arange(6).reshape(2, 3), 0, 1), TypeError, "flip() takes 2 positional arguments but 3 were given"),
+    (lambda: tg.arange(6).reshape(2, 3).flip(0.5), TypeError,
+     "flip(): argument 'dims' (position 1) must be tuple of ints, not float"),
+]
+
+
+@pytest.mark.parametrize("call, kind, message", ONE_OPERAND_REFUSED, ids=[m[:60] for _, _, m in ONE_OPERAND_REFUSED])
+def test_one_operand_refusals(call, kind, message):
+    with pytest.raises(kind) as info:
+        call()
+    assert str(info.value) == message
+
+
+def test_one_operand_ops_still_compute():
+    assert tg.isposinf(tg.tensor([float("inf"), 1.0], dtype=tg.bfloat16)).tolist() == [True, False]
+    assert tg.bitwise_not(tg.tensor([0], dtype=tg.int8)).tolist() == [-1]
+    assert tg.histc(tg.tensor([0.0, 1.0, 1.0]), 2).tolist() == [1.0, 2.0]
+    x = tg.arange(6).reshape(2, 3)
+    assert x.flip(0).tolist() == x.flip((0,)).tolist() == tg.flip(x, [0]).tolist() == [[3, 4, 5], [0, 1, 2]]
+    assert x.flip(0, 1).tolist() == tg.flip(x, dims=(0, 1)).tolist() == [[5, 4, 3], [2, 1, 0]]
+
+
+def _b(*shape):
+    return tg.ones(*shape, dtype=tg.bool)
+
+
+PRODUCTS_REFUSED = [
+    (lambda: _b(1, 3) @ _b(3, 1), "\"addmm_impl_cpu_\" not implemented for 'Bool'"),
+    (lambda: tg.mm(_b(2, 3), _b(3, 2)), "\"addmm_impl_cpu_\" not implemented for 'Bool'"),
+    (lambda: _b(3) @ _b(3), "\"dot\" not implemented for 'Bool'"),
+    (lambda: tg.dot(_b(0), _b(0)), "\"dot\" not implemented for 'Bool'"),
+    (lambda: _b(2, 3) @ _b(3), "\"addmv_impl_cpu\" not implemented for 'Bool'"),
+    (lambda: tg.mv(_b(2, 3), _b(3)), "\"addmv_impl_cpu\" not implemented for 'Bool'"),
+    (lambda: _b(3) @ _b(2, 3, 2), "\"bmm\" not implemented for 'Bool'"),
+    (lambda: _b(2, 2, 3) @ _b(3, 2), "\"addmm_impl_cpu_\" not implemented for 'Bool'"),
+    (lambda: tg.bmm(_b(1, 1, 3), _b(1, 3, 1).float()), "\"bmm\" not implemented for 'Bool'"),
+    (lambda: tg.mm(_b(2, 3).to(tg.uint16), _b(3, 2).to(tg.uint16)), "\"addmm_impl_cpu_\" not implemented for 'UInt16'"),
+    (lambda: tg.addcmul(_b(3), _b(3), _b(3)), "\"addcmul_cpu_out\" not implemented for 'Bool'"),
+    (lambda: _b(3).addcmul_(_b(3), _b(3)), "\"addcmul_cpu_out\" not implemented for 'Bool'"),
+    (lambda: tg.cross(_b(3), _b(3).float(), dim=0), "\"cross\" not implemented for 'Bool'"),
+    (lambda: tg.cdist(_b(1, 3).bfloat16(), _b(1, 3).float()), "\"cdist\" not implemented for 'BFloat16'"),
+]
+
+
+@pytest.mark.parametrize("call, message", PRODUCTS_REFUSED, ids=[str(k) for k in range(len(PRODUCTS_REFUSED))])
+def test_products_without_a_kernel_for_the_dtype(call, message):
+    with pytest.raises(NotImplementedError) as info:
+        call()
+    assert str(info.value) == message
+
+
+def test_products_with_nothing_to_compute_or_a_kernel():
+    assert tg.mm(_b(1, 0), _b(0, 1)).tolist() == [[False]]  # (an empty inner dimension: no kernel)
+    assert tg.bmm(_b(0, 2, 3), _b(0, 3, 2)).shape == (0, 2, 2)
+    assert tg.mv(_b(2, 0), _b(0)).tolist() == [False, False]
+    assert (tg.ones(2, 3, dtype=tg.uint8) @ tg.ones(3, dtype=tg.uint8)).tolist() == [3, 3]
+    assert (tg.ones(1, 3, dtype=tg.int64) @ tg.ones(3, 1, dtype=tg.int64)).tolist() == [[3]]
+    with pytest.raises(RuntimeError, match="^expected scalar type Float but found BFloat16$"):
+        tg.cdist(_b(1, 3).float(), _b(1, 3).bfloat16())  # (x2's dtype is compared, not refused)
+
+
+def test_masked_fill_keeps_the_input_dtype_with_a_half_value():
+    x = tg.tensor([1.0, 2.0, 3.0])
+    m = tg.tensor([True, False, True])
+    for value in (tg.tensor(2.5, dtype=tg.float16), tg.tensor(2.5, dtype=tg.bfloat16)):
+        r = x.masked_fill(m, value)
+        assert r.dtype == tg.float32 and r.tolist() == [2.5, 2.0, 2.5]
+
+
+def test_linear_without_a_kernel_for_the_dtype():
+    pytest.importorskip("tensorgraft.nn")  # (nn-layers: not in a core-only install)
+    F = tg.nn.functional
+    for call in (lambda: F.linear(_b(1, 3), _b(2, 3)), lambda: F.linear(_b(1, 3), _b(2, 3), _b(2)),
+                 lambda: F.linear(_b(4, 1, 3), _b(2, 3))):
+        with pytest.raises(NotImplementedError, match="^\"addmm_impl_cpu_\" not implemented for 'Bool'$"):
+            call()
+    assert F.linear(tg.ones(1, 3, dtype=tg.int64), tg.ones(2, 3, dtype=tg.int64)).tolist() == [[3, 3]]

@@ -103,3 +103,33 @@ def test_pow_of_bools_follows_the_scalar_overload():
                  lambda lib: _tensor(lib, "bool", (1, 0)) ** lib.tensor(True),
                  lambda lib: _tensor(lib, "bool", (1, 0)).pow_(True), lambda lib: lib.tensor(True) ** True):
         _assert_same(call, "bool pow")
+
+
+ONE_OPERAND = {
+    "bitwise_not": lambda lib, x: lib.bitwise_not(x), "invert": lambda lib, x: ~x,
+    "isposinf": lambda lib, x: lib.isposinf(x), "isneginf": lambda lib, x: lib.isneginf(x),
+    "histc": lambda lib, x: lib.histc(x), "histc_range": lambda lib, x: lib.histc(x, 4, 0, 3),
+    "cross": lambda lib, x: lib.cross(x, x, dim=0), "linalg.cross": lambda lib, x: lib.linalg.cross(x, x),
+    "abs": lambda lib, x: lib.abs(x), "sign": lambda lib, x: lib.sign(x), "sqrt": lambda lib, x: lib.sqrt(x),
+    "cumsum": lambda lib, x: lib.cumsum(x, 0), "logsumexp": lambda lib, x: lib.logsumexp(x, 0),
+    "erfinv": lambda lib, x: lib.erfinv(x), "frac": lambda lib, x: lib.frac(x), "signbit": lambda lib, x: lib.signbit(x),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ONE_OPERAND))
+def test_one_operand_ops_over_dtypes(name):
+    for dtype in DTYPES:
+        _assert_same(lambda lib: ONE_OPERAND[name](lib, _tensor(lib, dtype)), f"{name}({dtype})")
+
+
+FLIP_CALLS = [lambda lib, x: lib.flip(x, 0), lambda lib, x: lib.flip(x, dims=0), lambda lib, x: lib.flip(x, (0,)),
+              lambda lib, x: lib.flip(x, [0, 1]), lambda lib, x: x.flip(0), lambda lib, x: x.flip(0, 1),
+              lambda lib, x: x.flip(dims=0), lambda lib, x: x.flip((0,)), lambda lib, x: lib.flip(x, 0, 1),
+              lambda lib, x: lib.flip(x), lambda lib, x: x.flip(), lambda lib, x: x.flip([1]),
+              lambda lib, x: lib.flip(x, 0.5), lambda lib, x: x.flip(0.5), lambda lib, x: lib.flip(x, ())]
+
+
+@pytest.mark.parametrize("k", range(len(FLIP_CALLS)))
+def test_flip_takes_its_dims_as_pytorch_parses_them(k):
+    # the function takes a sequence of dims; the method also takes them spread out
+    _assert_same(lambda lib: FLIP_CALLS[k](lib, lib.arange(6).reshape(2, 3)), f"flip call {k}")

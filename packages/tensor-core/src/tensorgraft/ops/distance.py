@@ -67,8 +67,6 @@ def _cdist_frontend(op):
             raise TypeError(f"cdist(): argument 'p' must be float, not {type(p).__name__}")
         p = float(p)
         a, b = x1._data, x2._data
-        if a.dtype is _dt.BF16 or b.dtype is _dt.BF16:  # PyTorch's kernel has no bfloat16
-            raise NotImplementedError("\"cdist\" not implemented for 'BFloat16'")
         if a.ndim < 2:
             raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {a.ndim}D")
         if b.ndim < 2:
@@ -82,8 +80,8 @@ def _cdist_frontend(op):
             raise RuntimeError("cdist only supports non-negative p values")
         if x1._device is not x2._device:
             raise F.device_mismatch("cdist", x1, x2)
-        if a.dtype == np.float16:
-            raise NotImplementedError("\"cdist\" not implemented for 'Half'")
+        if a.dtype == np.float16 or a.dtype is _dt.BF16:  # (x2's dtype: compared with x1's below)
+            raise NotImplementedError(f"\"cdist\" not implemented for '{F._type_name(a.dtype)}'")
         if a.dtype != b.dtype:
             raise RuntimeError(f"expected scalar type {F._type_name(a.dtype)} but found {F._type_name(b.dtype)}")
         err = F.broadcast_mismatch(a.shape[:-2], b.shape[:-2])

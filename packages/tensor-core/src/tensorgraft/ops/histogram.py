@@ -91,6 +91,8 @@ def _linspace_checks(npdtype, *edges):
     dtype, and an edge (a double) the dtype cannot hold."""
     if _np_kind(npdtype) == "b":
         raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
+    if _np_kind(npdtype) == "c":
+        return  # (a complex dtype holds any double: its refusal is the histogram kernel's)
     if npdtype is BF16:
         top = 3.3895313892515355e38  # (NumPy's finfo knows no bfloat16)
     else:
@@ -139,6 +141,9 @@ def _histc_frontend(op):
                                    f"{CPP_TYPE_NAMES.get(out._data.dtype.name, out._data.dtype.name)}")
             lo, hi = float(lo), float(hi)
             if lo == hi and a.size:
+                if _np_kind(a.dtype) == "c":  # (the data's range comes from aminmax, which has no complex kernel)
+                    raise NotImplementedError(f"\"aminmax_{input._device.type}\" not implemented for "
+                                              f"'{F._type_name(a.dtype)}'")
                 xp = _xp(input)
                 lo, hi = float(xp.min(a)), float(xp.max(a))
                 if a.dtype == BF16 or a.size > 1:

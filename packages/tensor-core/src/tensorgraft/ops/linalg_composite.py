@@ -321,7 +321,7 @@ def _addr_scalar(npdtype, value, name):
     """PyTorch's addr checks its scalars against the result dtype before anything else: a bool
     only for a bool result, a float (or complex) number not for an integral or bool one; then the
     number is converted into the dtype as the other BLAS ops do (an int into a uint8 wraps)."""
-    from .linalg.matmul import _NO_BLAS, blas_scalar
+    from .linalg.matmul import NO_PRODUCT_KERNEL, blas_scalar
     if isinstance(value, Tensor):
         value = value.item()
     integral = np.dtype(npdtype).kind in "biu"
@@ -329,8 +329,8 @@ def _addr_scalar(npdtype, value, name):
         raise RuntimeError(f"Boolean {name} only supported for Boolean results.")
     if integral and not isinstance(value, (int, np.integer)):
         raise RuntimeError(f"For integral input tensors, argument {name} must not be a floating point number.")
-    if npdtype in _NO_BLAS and npdtype != np.bool_:
-        raise NotImplementedError(f'"addr_cpu" not implemented for \'{_NO_BLAS[npdtype]}\'')
+    if npdtype in NO_PRODUCT_KERNEL and npdtype != np.bool_:
+        raise NotImplementedError(f'"addr_cpu" not implemented for \'{NO_PRODUCT_KERNEL[npdtype]}\'')
     return bool(value) if npdtype == np.bool_ else blas_scalar(value, npdtype)
 
 

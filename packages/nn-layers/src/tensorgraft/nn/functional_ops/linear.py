@@ -8,6 +8,7 @@ from ._common import batched_of, check_tensor, conj_factor, formula, gs, nnop, r
 from tensorgraft.amp._state import state as _autocast
 from tensorgraft.dtypes import BF16
 from tensorgraft.ops._bfloat16 import F16 as _F16, narrow, widen_half
+from tensorgraft.ops.linalg.matmul import NO_PRODUCT_KERNEL, refuse_without_kernel
 from tensorgraft.registry import registry as _REGISTRY
 from tensorgraft.dtypes import CPP_TYPE_NAMES
 
@@ -138,7 +139,7 @@ def _product(input, weight, bias, split=False):
     # the usual call (2-D weight, matching sizes, dtypes and devices, a (out,) bias) passes one
     # cheap test; anything else goes through PyTorch's checks, in PyTorch's order
     if not (w.ndim == 2 and x.ndim and x.shape[-1] == w.shape[1] and x.dtype == w.dtype
-            and weight._device is dev
+            and weight._device is dev and x.dtype not in NO_PRODUCT_KERNEL
             and (b is None or (b.shape == w.shape[:1] and b.dtype == w.dtype and bias._device is dev))):
         _check_linear_args(input, weight, bias)
     after = b is not None and x.ndim != 2 and (b.ndim != 1 or not x.flags.c_contiguous) and \
@@ -207,6 +208,12 @@ def _check_linear_args(input, weight, bias):
                 full.insert(0, a if b == 1 else b)
             if tuple(full) != out:
                 raise RuntimeError(f"output with shape {list(out)} doesn't match the broadcast shape {full}")
+    if x.dtype in NO_PRODUCT_KERNEL:  # (bool, uint16+: PyTorch's product kernels have no loop for them)
+        k = x.shape[-1]
+        rows = x.size // k if k else int(np.prod(x.shape[:-1]))
+        if w.ndim == 2:
+            refuse_without_kernel("addmm_impl_cpu_", x.dtype, rows * w.shape[0], k)
+        refuse_without_kernel("dot" if x.ndim == 1 else "addmv_impl_cpu", x.dtype, rows, k)
 
 
 def _record_graph(input, weight, bias, out):

@@ -262,6 +262,8 @@ def _addc_frontend(op, kind):
                                "future addcdiv behavior is just the latter implementation: "
                                "(input + value * tensor1 / tensor2), for all dtypes.")
         npd = common.np
+        if npd.kind == "b" and kind == "mul":  # (no bool kernel; NumPy would blend the products as "or")
+            raise NotImplementedError(f"\"addcmul_{input._device.type}_out\" not implemented for 'Bool'")
         if npd.kind in "iu" and not isinstance(value, bool):
             # PyTorch truncates a float ``value`` for integer tensors (unlike add's ``alpha``),
             # and refuses one the dtype cannot hold

@@ -80,12 +80,22 @@ def _bitwise_not_kernel(xp, a):
     return xp.invert(a)
 
 
-unary("bitwise_not", kernel=_bitwise_not_kernel, differentiable=False)
+# (bf16_native: the kernel sees a half tensor as it is, to name its dtype in the refusal)
+unary("bitwise_not", kernel=_bitwise_not_kernel, differentiable=False, bf16_native=True)
 unary("isnan", "isnan", inplace=False, differentiable=False)
 unary("isinf", "isinf", inplace=False, differentiable=False)
 unary("isfinite", "isfinite", inplace=False, differentiable=False)
-unary("isposinf", "isposinf", inplace=False, differentiable=False)
-unary("isneginf", "isneginf", inplace=False, differentiable=False)
+def _infinity_test(name):
+    """isposinf/isneginf: real inputs only (NumPy's ufuncs refuse complex ones in words of their own)."""
+    def kernel(xp, a):
+        if _np_kind(a.dtype) == "c":
+            raise RuntimeError(f"{name} does not support complex inputs.")
+        return getattr(xp, name)(a)
+    return kernel
+
+
+unary("isposinf", kernel=_infinity_test("isposinf"), inplace=False, differentiable=False, bf16_native=True)
+unary("isneginf", kernel=_infinity_test("isneginf"), inplace=False, differentiable=False, bf16_native=True)
 def _signbit_kernel(xp, a):
     try:
         return xp.signbit(a)

@@ -73,6 +73,9 @@ def _masked_fill_frontend(op):
             if value._device is not input._device:
                 input, value = F.join_cpu_scalars("masked_fill", input, value)
             v = checked_fill_scalar(value._data, input._data.dtype)
+            # in the input's dtype before the kernel: the CPU table's half-type wrapper rounds a result
+            # to the half type of any operand, so a float16 value made a float32 input's result float16
+            v = v.astype(input._data.dtype) if v.dtype != input._data.dtype else v
             name = "MaskedFillBackward1"
         else:
             v = checked_fill_scalar(value, input._data.dtype)

@@ -36,6 +36,20 @@ def _cpu_matmul(a, b):
 
 _CPU_MATMUL = {"cpu": _cpu_matmul}
 
+# the dtypes PyTorch's CPU product kernels (dot, mv, mm, bmm and the add*mm family) have no loop for
+# (uint8 they have); NumPy multiplies them all
+NO_PRODUCT_KERNEL = {np.dtype(np.bool_): "Bool", np.dtype(np.uint16): "UInt16", np.dtype(np.uint32): "UInt32",
+            np.dtype(np.uint64): "UInt64"}
+
+
+def refuse_without_kernel(kernel, npdtype, result_size=1, inner=1):
+    """PyTorch's refusal of a product in a dtype of ``NO_PRODUCT_KERNEL`` ('"addmm_impl_cpu_" not
+    implemented for 'Bool''), named by the kernel it reaches; a product with nothing to compute (an
+    empty result or inner dimension) is made without the kernel, except dot's."""
+    name = NO_PRODUCT_KERNEL.get(npdtype)
+    if name is not None and (kernel == "dot" or (result_size and inner)):
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')
+
 
 def _mm_frontend(op):
     table = op.table
@@ -46,7 +60,7 @@ def _mm_frontend(op):
         if out is None and input.__class__ is Tensor and mat2.__class__ is Tensor:
             a, b = input._data, mat2._data
             if (a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0] and a.dtype is b.dtype
-                    and input._device is mat2._device):  # the common case, checked in one go
+                    and input._device is mat2._device and a.dtype not in NO_PRODUCT_KERNEL):  # (all in one go)
                 res = wrap(table[input._device.type](a, b), input._device)
                 if _gs.enabled and (input._requires_grad or mat2._requires_grad):
                     Tensor._autograd.record(op, res, (input, mat2), None)
@@ -60,6 +74,7 @@ def _mm_frontend(op):
         if a.shape[1] != b.shape[0]:
             raise inner_size_mismatch(a, b)
         _same_dtype(input, mat2)
+        refuse_without_kernel("addmm_impl_cpu_", a.dtype, a.shape[0] * b.shape[1], a.shape[1])
         res = wrap(table[input._device.type](a, b), input._device)
         if out is not None:
             F.write_out(out, res._data, "mm")
@@ -89,6 +104,8 @@ def _bmm_frontend(op):
                 raise RuntimeError(f"bmm_sparse: 'self.size({first})' and 'mat2.size({second})' must match")
             raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{a.shape[0]}, "
                                f"{a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
+        # (the first operand's dtype is looked at before the two are compared)
+        refuse_without_kernel("bmm", a.dtype, a.shape[0] * a.shape[1] * b.shape[2], a.shape[2])
         if a.dtype != b.dtype:
             raise _matmul_dtype_error(a, b)
         res = wrap(table[input._device.type](a, b), input._device)
@@ -112,6 +129,7 @@ def _mv_frontend(op):
                                f"({v.shape[0]})")
         if a.dtype != v.dtype:
             raise _matmul_dtype_error(a, v)
+        refuse_without_kernel("addmv_impl_cpu", a.dtype, a.shape[0], a.shape[1])
         res = wrap(table[input._device.type](a, v), input._device)
         return _record(op, res, (input, vec))
     return mv
@@ -138,8 +156,7 @@ def _dot_frontend(op, conj=False):
             raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to "
                                f"have the same number of elements, but got {a.shape[0]} and {b.shape[0]} elements "
                                "respectively")
-        if a.dtype == np.bool_:  # (NumPy would answer any(a & b); PyTorch's kernel, vdot's too, has no bool loop)
-            raise NotImplementedError("\"dot\" not implemented for 'Bool'")
+        refuse_without_kernel("dot", a.dtype)  # (vdot's kernel too; NumPy would answer any(a & b) for bools)
         res = wrap(table[input._device.type](a, b), input._device)
         return _record(op, res, (input, other))
     if conj:
@@ -170,7 +187,8 @@ def _matmul_frontend(op, dunder=False):
                 and input._device is other._device):
             # fast path: the common matrix @ matrix of one dtype, no checks beyond these
             a, b = input._data, other._data
-            if a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0] and a.dtype is b.dtype:
+            if a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0] and a.dtype is b.dtype \
+                    and a.dtype not in NO_PRODUCT_KERNEL:
                 res = wrap(table[input._device.type](a, b), input._device)
                 if _gs.enabled and (input._requires_grad or other._requires_grad):
                     Tensor._autograd.record(op, res, (input, other), None, node_name="MmBackward0")
@@ -201,6 +219,8 @@ def _matmul_frontend(op, dunder=False):
         if a.ndim > 2 and b.ndim > 2:
             from ..shape import infer_broadcast_shape
             infer_broadcast_shape(a.shape[:-2], b.shape[:-2])
+        if a.dtype in NO_PRODUCT_KERNEL and (b.ndim > 2 or a.dtype == b.dtype):
+            _refuse_matmul_without_kernel(a, b)  # (bmm's looks at the first operand before comparing dtypes)
         if a.dtype != b.dtype:
             raise _matmul_dtype_error(a, b)
         res = wrap(table[input._device.type](a, b), input._device)
@@ -221,6 +241,22 @@ def _matmul_frontend(op, dunder=False):
             Tensor._autograd.record(op, res, (input, other), None, node_name=name)
         return res
     return matmul
+
+
+def _refuse_matmul_without_kernel(a, b):
+    """``refuse_without_kernel`` for matmul, named by the product it reduces to: dot (1-D @ 1-D),
+    mv (@ a vector), mm (@ a matrix) or bmm (@ a batch)."""
+    inner = a.shape[-1]
+    rows = a.size // inner if inner else int(np.prod(a.shape[:-1]))
+    if b.ndim == 1:
+        refuse_without_kernel("dot" if a.ndim == 1 else "addmv_impl_cpu", a.dtype, rows, inner)
+    elif b.ndim == 2:
+        refuse_without_kernel("addmm_impl_cpu_", a.dtype, rows * b.shape[1], inner)
+    else:
+        from ..shape import infer_broadcast_shape
+        batch = infer_broadcast_shape(a.shape[:-2], b.shape[:-2]) if a.ndim > 2 else b.shape[:-2]
+        m = a.shape[-2] if a.ndim > 1 else 1
+        refuse_without_kernel("bmm", a.dtype, int(np.prod(batch)) * m * b.shape[-1], inner)
 
 
 def _matmul_dtype_error(a, b):
@@ -274,9 +310,6 @@ def blas_scalar(value, npdtype):
     return value
 
 
-# the dtypes PyTorch's CPU add*mm kernels have no kernel for (uint8 they have)
-_NO_BLAS = {np.dtype(np.bool_): "Bool", np.dtype(np.uint16): "UInt16", np.dtype(np.uint32): "UInt32",
-            np.dtype(np.uint64): "UInt64"}
 _KERNEL_NAMES = {"addmm": "addmm_impl_cpu_", "addmv": "addmv_impl_cpu", "baddbmm": "baddbmm",
                  "addbmm": "addmm_impl_cpu_"}
 
@@ -285,7 +318,7 @@ def _check_blas_dtype(kind, npdtype, target, inner):
     """A bool (or uint16+) add*mm is refused by PyTorch's kernel unless there is nothing to compute:
     an empty result, or (addmv) an empty inner dimension, where the input scaled by beta is the
     result; addmm/baddbmm/addbmm's empty-inner path multiplies by an int64 beta and fails the cast."""
-    name = _NO_BLAS.get(npdtype)
+    name = NO_PRODUCT_KERNEL.get(npdtype)
     if name is None or not int(np.prod(target)):
         return
     if inner == 0 and kind != "addmv":
@@ -396,6 +429,8 @@ def _addmm_family(kind):
                                        f"{a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
                 target = (a.shape[0], a.shape[1], b.shape[2]) if kind == "baddbmm" else (a.shape[1], b.shape[2])
             _check_add_shape(input._data.shape, target)
+            if kind == "baddbmm" and input._data.dtype == a.dtype:  # (looked at before batch2's)
+                _check_blas_dtype(kind, a.dtype, target, a.shape[-1])
             _check_same_dtypes(kind, input, m1, m2)
             _check_blas_dtype(kind, a.dtype, target, a.shape[-1])
             beta, alpha = blas_scalar(beta, a.dtype), blas_scalar(alpha, a.dtype)

@@ -383,6 +383,8 @@ def _cross_frontend(op, linalg=True):
         if a.shape[d] != 3 or b.shape[d] != 3:
             raise RuntimeError(f"{fname}: inputs dimension {dim} must have length 3. Got {a.shape[d]} and "
                                f"{b.shape[d]}")
+        if a.dtype == np.bool_:  # (input's dtype first; NumPy's cross subtracts bools, failing in its words)
+            raise NotImplementedError("\"cross\" not implemented for 'Bool'")
         if a.dtype != b.dtype:  # PyTorch does not promote here
             raise RuntimeError(f"expected scalar type {F._type_name(a.dtype)} but found {F._type_name(b.dtype)}")
         from ..shape import infer_broadcast_shape

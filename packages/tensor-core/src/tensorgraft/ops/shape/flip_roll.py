@@ -1,8 +1,11 @@
 """flip, fliplr, flipud, roll and rot90: copies with the elements reordered along some dims."""
 from __future__ import annotations
 
+import numbers
+
 from .._frontend import check_tensor
 from .._args import wrap_dim
+from .._args import method_and_function
 from .._define import defop
 from ._common import _dims_arg, _finish_copy, _int_arg
 
@@ -11,20 +14,39 @@ from ._common import _dims_arg, _finish_copy, _int_arg
 def _flip_frontend(op):
     table = op.table
 
-    def flip(input, *args, dims=None):
-        check_tensor(input, "flip")
-        if not args and dims is None:
-            raise TypeError('flip() missing 1 required positional arguments: "dims"')
-        nd = input._data.ndim
-        dims = _dims_arg(args if dims is None else (dims,), "flip")
-        w = tuple(wrap_dim(d, nd) for d in dims)
-        for k, d in enumerate(w):
-            if d in w[:k]:
-                raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
-        if nd == 0:
-            w = ()
-        return _finish_copy(op, input, table[input._device.type](input._data, w), {"dims": w})
-    return flip
+    def build(method):
+        def flip(input, *args, dims=None):
+            check_tensor(input, "flip")
+            if not args and dims is None:
+                raise TypeError('flip() missing 1 required positional arguments: "dims"')
+            nd = input._data.ndim
+            _check_flip_dims(args, dims, method)
+            dims = _dims_arg(args if dims is None else (dims,), "flip")
+            w = tuple(wrap_dim(d, nd) for d in dims)
+            for k, d in enumerate(w):
+                if d in w[:k]:
+                    raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+            if nd == 0:
+                w = ()
+            return _finish_copy(op, input, table[input._device.type](input._data, w), {"dims": w})
+        return flip
+    return method_and_function(op, build)
+
+
+def _check_flip_dims(args, dims, method):
+    """PyTorch's ``flip(input, dims)`` takes a sequence of ints (``torch.flip(x, 0)`` is a
+    TypeError); the method also takes them spread out (``x.flip(0, 1)``). Refuses what its parser
+    refuses, before the ints themselves are checked."""
+    if dims is not None:
+        if not isinstance(dims, (tuple, list)):
+            raise TypeError(f"flip(): argument 'dims' must be tuple of ints, not {type(dims).__name__}")
+        return
+    if not method and len(args) > 1:
+        raise TypeError(f"flip() takes 2 positional arguments but {len(args) + 1} were given")
+    first = args[0]
+    if not isinstance(first, (tuple, list)) and (not method or not isinstance(first, numbers.Integral)):
+        raise TypeError(f"flip(): argument 'dims' (position {1 if method else 2}) must be tuple of ints, not "
+                        f"{type(first).__name__}")
 
 
 defop("flip", kernel=lambda xp, a, dims: xp.flip(a, dims).copy() if dims else a.copy(), frontend=_flip_frontend)

@@ -74,7 +74,7 @@ _SHAPE_SAMPLES = {
     "unbind": (_one((), (1,)), None),
     "hsplit": (_one((3,),), None),
     "vsplit": (_one((2,),), None),
-    "flip": (_one(((0, 2),), (1,)), lambda a, d: np.flip(a, d)),
+    "flip": (_one(((0, 2),), ([1],)), lambda a, d: np.flip(a, d)),
     "fliplr": (_one(()), np.fliplr),
     "flipud": (_one(()), np.flipud),
     "roll": (_one((1,), ((1, -1), (0, 2))), lambda a, s, d=None: np.roll(a, s, d)),
