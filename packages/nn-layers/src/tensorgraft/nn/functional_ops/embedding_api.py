@@ -202,6 +202,11 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         index_dt = _tg.promote_types(input.dtype, offsets.dtype)
     if index_dt not in (_tg.int64, _tg.int32):
         raise _index_type_error(input if index_dt == input.dtype else _tg.empty(0, dtype=index_dt), "embedding_bag")
+    if not weight.is_floating_point():  # (ATen's bag kernels take floating weights only)
+        dev = "CPU" if weight.device.type == "cpu" else "CUDA"
+        got = weight.type() if weight.dtype.category == 1 else f"{dev}{weight.dtype.scalar_type}Type"
+        raise RuntimeError("Expected tensor for argument #1 'weight' to have one of the following scalar types: Half, "
+                           f"BFloat16, Float, Double; but got {got} instead (while checking arguments for embedding_bag)")
     from ._common import same_device, xp_of
     same_device("embedding_bag", weight, input, offsets, psw)
     if max_norm is not None:

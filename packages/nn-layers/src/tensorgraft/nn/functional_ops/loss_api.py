@@ -265,7 +265,7 @@ def _check_bce_logits_dtypes(input, target, pos_weight):
     if pos_weight is not None:
         _broadcast_check(pos_weight, target)
     x, t = input._data, target._data
-    if _np_kind(x.dtype) not in "fc":
+    if _np_kind(x.dtype) != "f":  # (no complex log_sigmoid either)
         raise NotImplementedError(f"\"log_sigmoid_cpu\" not implemented for '{_lin._scalar_name(x.dtype)}'")
     if t.dtype == np.bool_:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
@@ -287,6 +287,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
                       stacklevel=2)
     if reduction not in ("none", "mean", "sum", "batchmean"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
+    if _np_kind(input._data.dtype) == "c" or _np_kind(target._data.dtype) == "c":  # (looked at first)
+        raise RuntimeError("kl_div: Complex inputs not supported.")
     if _np_kind(input._data.dtype) in "biu" or _np_kind(target._data.dtype) in "biu":
         raise RuntimeError("kl_div: Integral inputs not supported.")
     # its first product is the target's with the input: tensor a of a size mismatch is the target

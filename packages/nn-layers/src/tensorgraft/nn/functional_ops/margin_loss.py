@@ -25,7 +25,8 @@ def _check_shape(x):
 
 
 def _check_floating(x, kernel):
-    if _np_kind(x.dtype) != "f":
+    """These CPU kernels take float32 and float64 (no half types, no complex)."""
+    if _np_kind(x.dtype) != "f" or x.dtype.itemsize == 2:
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_scalar_name(x.dtype)}\'')
 
 

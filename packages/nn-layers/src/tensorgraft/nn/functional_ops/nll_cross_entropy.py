@@ -182,7 +182,7 @@ def _ce(fname, holder, input, target, weight, reduction, ignore_index, label_smo
     # cross_entropy reads a target of the input's shape as class probabilities, whatever its
     # dtype (nll_loss has no such form: its targets are always class indices)
     probs = not log_input and t.shape == x.shape
-    if probs and _np_kind(t.dtype) not in "fc":
+    if probs and _np_kind(t.dtype) != "f":
         raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
                            f"{_scalar_name(t.dtype)}")
     if label_smoothing > 1.0:
@@ -196,7 +196,7 @@ def _ce(fname, holder, input, target, weight, reduction, ignore_index, label_smo
             if probs:
                 raise IndexError("Dimension specified as 1 but tensor has no dimensions")
             raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got 1)")
-        if _np_kind(x.dtype) not in "fc":
+        if _np_kind(x.dtype) != "f":
             kernel = "lastdim_kernel_impl" if x.ndim <= 2 else "kernel_impl"
             raise NotImplementedError(f"\"log_softmax_{kernel}\" not implemented for '{_scalar_name(x.dtype)}'")
     C = x.shape[1] if x.ndim > 1 else x.shape[0]
@@ -209,7 +209,7 @@ def _ce(fname, holder, input, target, weight, reduction, ignore_index, label_smo
         return _soft_target_loss(input, target, weight, reduction, label_smoothing)
     _check_batch(x, t)
     w = _check_targets(input, target, weight)
-    if _np_kind(x.dtype) not in "fc":  # nll_loss's kernels take floating log-probabilities only
+    if _np_kind(x.dtype) != "f":  # nll_loss's kernels take floating log-probabilities only
         kernel = "nll_loss_out_frame" if x.ndim <= 2 else "nll_loss2d_forward_out_frame"
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_scalar_name(x.dtype)}'")
     if label_smoothing and not log_input:  # composed from core ops, as PyTorch does (see below)

@@ -104,6 +104,8 @@ def pdist(input, p=2):
         raise RuntimeError("pdist only supports floating-point dtypes")
     if p < 0:
         raise RuntimeError("pdist only supports non-negative p values")
+    if input._data.dtype.itemsize == 2:  # (its CPU kernel has no half types)
+        raise NotImplementedError(f"\"pdist\" not implemented for '{input.dtype.scalar_type}'")
     return _pdist_op(input, float(p))
 
 
