@@ -39,6 +39,12 @@ REFUSED = [
      "\"multilabel_margin_loss_forward_out_frame\" not implemented for 'BFloat16'"),
     (lambda: F.pdist(X.half()), NotImplementedError, "\"pdist\" not implemented for 'Half'"),
     (lambda: F.linear(X.bool(), X.bool()), NotImplementedError, "\"addmm_impl_cpu_\" not implemented for 'Bool'"),
+    (lambda: F.gaussian_nll_loss(X.float(), X.float(), X), RuntimeError,
+     "result type Float can't be cast to the desired output type long int"),
+    (lambda: F.interpolate(X.reshape(1, 2, 3).to(tg.complex64), scale_factor=2), NotImplementedError,
+     "\"compute_indices_weights_nearest\" not implemented for 'ComplexFloat'"),
+    (lambda: F.interpolate(X.reshape(1, 1, 2, 3).to(tg.complex64), scale_factor=2, mode="bilinear"),
+     NotImplementedError, "\"upsample_bilinear2d_channels_last\" not implemented for 'ComplexFloat'"),
 ]
 
 

@@ -1,9 +1,9 @@
 """nn.functional over every dtype, against PyTorch: the same result dtype, or the same error.
 PyTorch's normalization, loss and bag kernels take floating inputs only (some not the half types,
 none complex) and refuse the others in their own words, where NumPy would compute on integers.
-Where tensorgraft still differs (gaussian_nll_loss and soft_margin_loss casts, interpolate and
-scaled_dot_product_attention on complex or bool, margin_ranking_loss's bool message) the calls are
-left out: those are listed in the closing note of the session that wrote this."""
+Where tensorgraft still differs (soft_margin_loss of complex inputs, which it refuses and PyTorch
+computes; scaled_dot_product_attention's and margin_ranking_loss's messages for bool inputs) the
+calls are left out: those are listed in the closing note of the session that wrote this."""
 from __future__ import annotations
 
 import numpy as np
@@ -42,6 +42,13 @@ CALLS = {
     "mse_loss": lambda F, x, lib: F.mse_loss(x, x),
     "conv1d": lambda F, x, lib: F.conv1d(x.reshape(1, 2, 3), x.reshape(1, 2, 3)),
     "max_pool1d": lambda F, x, lib: F.max_pool1d(x.reshape(1, 2, 3), 2),
+    "gaussian_nll_loss": lambda F, x, lib: F.gaussian_nll_loss(x, x, x),
+    "interpolate_nearest": lambda F, x, lib: F.interpolate(x.reshape(1, 2, 3), scale_factor=2),
+    "interpolate_linear": lambda F, x, lib: F.interpolate(x.reshape(1, 2, 3), scale_factor=2, mode="linear"),
+    "interpolate_bilinear": lambda F, x, lib: F.interpolate(x.reshape(1, 1, 2, 3), scale_factor=2, mode="bilinear"),
+    "interpolate_nearest_2d": lambda F, x, lib: F.interpolate(x.reshape(1, 1, 2, 3), scale_factor=2),
+    "interpolate_bicubic": lambda F, x, lib: F.interpolate(x.reshape(1, 1, 2, 3), scale_factor=2, mode="bicubic"),
+    "interpolate_area": lambda F, x, lib: F.interpolate(x.reshape(1, 2, 3), scale_factor=2, mode="area"),
 }
 
 

@@ -27,6 +27,7 @@ from . import nn_aten_nodes as _aten
 from .activation_args import check_tensor as _check
 from .activation_api import logsigmoid
 from .shuffle_distance_api import pairwise_distance
+from tensorgraft.dtypes import CPP_TYPE_NAMES
 from tensorgraft.dtypes import np_kind as _np_kind
 
 
@@ -428,6 +429,9 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
             raise ValueError("var is of incorrect size")
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"{reduction} is not valid")
+    if not (var.is_floating_point() or var.is_complex()):  # (PyTorch clamps its clone in place, to a float eps)
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{CPP_TYPE_NAMES.get(var._data.dtype.name, var._data.dtype.name)}")
     # the clamp keeps the log finite but is not part of the function: the gradient reaches var as
     # if it had not been clamped (PyTorch clamps a clone with grad mode off)
     var = var + (_tg.clamp(var.detach(), min=eps) - var.detach())

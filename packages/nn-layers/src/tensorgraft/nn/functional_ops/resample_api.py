@@ -32,7 +32,7 @@ def _interp_input_error(input, mode):
 
 
 def _interp_kernel(mode, nsp, antialias):
-    """The ATen kernel that refuses an integer/bool input of ``mode`` (its name in the error)."""
+    """The ATen kernel that refuses an integer, bool or complex input of ``mode`` (its name in the error)."""
     if mode == "area":
         return "adaptive_avg_pool3d_cpu"   # (1-D and 2-D area go through adaptive_avg_pool1d/2d)
     if antialias:
@@ -198,9 +198,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     else:
         node = f"Upsample{_UPSAMPLE_NAMES[mode]}{nsp}D{'Aa' if antialias else ''}Backward0"
     dt = input._data.dtype
-    if dt.kind in "biu" and (dt != np.uint8 or mode in ("area", "linear", "trilinear")):
+    if dt.kind in "biu" and (dt != np.uint8 or mode in ("area", "linear", "trilinear")) or dt.kind == "c":
         # PyTorch's kernels take uint8 images for nearest/bilinear/bicubic (and lanczos) only; any
-        # other integer or bool input is refused by the kernel named below
+        # other integer, bool or complex input is refused by the kernel named below
         raise NotImplementedError(f"\"{_interp_kernel(mode, nsp, antialias)}\" not implemented for '{_type_name(dt)}'")
     if dt == np.uint8 and mode not in ("nearest", "nearest-exact"):
         # PyTorch resamples uint8 images in Pillow's fixed-point arithmetic, not float-and-round
