@@ -19,6 +19,7 @@ from ..tensor import Tensor, wrap
 from . import _frontend as F
 from ._args import wrap_dim
 from ._define import CORE_OPS, defop
+from .elementwise.arithmetic import refuse_bool_subtraction
 from tensorgraft.dtypes import np_kind as _np_kind
 
 _FIRST = len(CORE_OPS)
@@ -170,13 +171,6 @@ def _real(p, fname, argname):
     return float(p)
 
 
-def _refuse_bool_difference(a, b):
-    """dist is norm(input - other) in PyTorch, so a bool operand gets subtraction's refusals."""
-    if a.dtype == np.bool_ or b.dtype == np.bool_:
-        from .elementwise.arithmetic import _SUB_BOOL, _SUB_ONE_BOOL
-        raise RuntimeError(_SUB_BOOL if a.dtype == b.dtype else _SUB_ONE_BOOL)
-
-
 def _dist_frontend(op):
     table = op.table
 
@@ -188,7 +182,8 @@ def _dist_frontend(op):
         p = _real(p, "dist", "p")
         if other._device is not input._device:
             input, other = F.join_cpu_scalars("dist", input, other)
-        _refuse_bool_difference(input._data, other._data)
+        # (dist is norm(input - other) in PyTorch: a bool operand gets subtraction's refusals)
+        refuse_bool_subtraction(input._data, other._data)
         err = F.broadcast_mismatch(input._data.shape, other._data.shape)
         if err is not None:
             raise err

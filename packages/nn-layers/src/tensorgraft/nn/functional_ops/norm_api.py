@@ -77,7 +77,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise ValueError("running_mean and running_var must either both be None or neither be None")
     # F.batch_norm's dtype rule only: instance_norm, which also runs batch_norm_op, takes mixed dtypes
     _norm.check_param_dtypes(input._data, (weight, bias, running_mean, running_var))
-    _refuse_without_kernel(input, "batch_norm")  # (an empty input of any dtype passed above)
+    _refuse_non_floating(input, "batch_norm")  # (an empty input of any dtype passed above)
     return _norm.batch_norm_op(input, weight, bias, running_mean, running_var, training, momentum, eps)
 
 
@@ -97,14 +97,14 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape [*, "
                            f"{', '.join(map(str, ns))}], but got input of size{list(input.shape)}")
     _check_bias_dtype(input, weight, bias)
-    _refuse_without_kernel(input, "LayerNormKernelImpl")
+    _refuse_non_floating(input, "LayerNormKernelImpl")
     return _norm.layer_norm_op(input, len(ns), weight, bias, eps)
 
 
 _FLOAT_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16"}
 
 
-def _refuse_without_kernel(input, kernel, complex_ok=False):
+def _refuse_non_floating(input, kernel, complex_ok=False):
     """The normalization kernels take floating inputs (and rms_norm complex ones): others are
     PyTorch's '"LayerNormKernelImpl" not implemented for 'Long''; NumPy would normalize integers."""
     if not (input.is_floating_point() or (complex_ok and input.is_complex())):
@@ -168,7 +168,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if size[0] * int(np.prod(size[2:], dtype=np.int64)) == 1:
         raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
     _check_layer_norm_dtypes(input, weight, bias)  # ATen's group norm has layer norm's dtype rule
-    _refuse_without_kernel(input, "GroupNormKernelImpl")
+    _refuse_non_floating(input, "GroupNormKernelImpl")
     return _norm.group_norm_op(input, int(num_groups), weight, bias, float(eps))
 
 
@@ -183,7 +183,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     if tuple(input.shape[input.ndim - len(ns):]) != ns:
         raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape [*"
                            f"{', '.join(map(str, ns))}], but got input of size{list(input.shape)}")
-    _refuse_without_kernel(input, "rms_norm", complex_ok=True)
+    _refuse_non_floating(input, "rms_norm", complex_ok=True)
     dims = tuple(range(input.ndim - len(ns), input.ndim))
     if weight is not None and weight.dtype != input.dtype:
         # ATen's notice (once per process) that its fused kernel cannot take the pair
@@ -230,7 +230,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     _norm.check_channel_counts(x._data, w, b, rm, rv)
     _check_layer_norm_dtypes(input, weight, bias)
     if input.numel():  # (batch norm's empty-input path comes first)
-        _refuse_without_kernel(input, "batch_norm")
+        _refuse_non_floating(input, "batch_norm")
     out = _norm.batch_norm_op(x, w, b, rm, rv, use_input_stats, momentum, eps)
     for run, rep in ((running_mean, rm), (running_var, rv)):
         if run is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import dtypes as _dt
-from .writes import _CATEGORY, _type_name
+from .writes import _type_name, check_cast_dtype
 
 
 
@@ -81,7 +81,4 @@ def check_inplace_result(dest, other, to_float: bool) -> None:
     refuses them)."""
     rd, ro = _rank(dest), _rank(other)
     common = _dt.binary_result_dtype(_dtype_of(dest, rd), rd, _dtype_of(other, ro), ro)
-    common = (_dt.to_float(common) if to_float else common).np
-    if _CATEGORY[common.kind] > _CATEGORY[dest.dtype.kind]:
-        raise RuntimeError(f"result type {_type_name(common)} can't be cast to the desired output type "
-                           f"{_type_name(dest.dtype)}")
+    check_cast_dtype((_dt.to_float(common) if to_float else common).np, dest.dtype)

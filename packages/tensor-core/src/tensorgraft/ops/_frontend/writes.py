@@ -24,9 +24,14 @@ _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3, "V": 2}  # 'V': bfloat16 (m
 
 def check_cast(value, dest) -> None:
     """PyTorch's rule for in-place results: no lowering of the category (float into an int tensor)."""
-    if value.dtype is not dest.dtype and _CATEGORY[value.dtype.kind] > _CATEGORY[dest.dtype.kind]:
-        raise RuntimeError(f"result type {_type_name(value.dtype)} "
-                           f"can't be cast to the desired output type {_type_name(dest.dtype)}")
+    check_cast_dtype(value.dtype, dest.dtype)
+
+
+def check_cast_dtype(value_dtype, dest_dtype) -> None:
+    """``check_cast`` on NumPy dtypes, for a check made before the result exists."""
+    if value_dtype is not dest_dtype and _CATEGORY[value_dtype.kind] > _CATEGORY[dest_dtype.kind]:
+        raise RuntimeError(f"result type {_type_name(value_dtype)} "
+                           f"can't be cast to the desired output type {_type_name(dest_dtype)}")
 
 
 _OVERLAP = INTERNAL_OVERLAP  # (the name op modules import)

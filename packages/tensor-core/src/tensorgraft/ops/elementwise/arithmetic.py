@@ -293,8 +293,10 @@ def _sub_operand_check(a, b):
         raise RuntimeError(_SUB_ONE_BOOL)
 
 
-def _sub_alpha_check(a, b):
-    """``sub(x, y, alpha=2)``: the operands as given, before alpha turns a bool ``y`` into an int."""
+def refuse_bool_subtraction(a, b):
+    """Subtraction's refusals of bool operands (two, or one), on the operands as given: for
+    ``sub(x, y, alpha=2)`` before alpha turns a bool ``y`` into an int, and for ops PyTorch computes
+    through a subtraction (``dist``)."""
     if _is_bool_operand(a) and _is_bool_operand(b):
         raise RuntimeError(_SUB_BOOL)
     _sub_operand_check(a, b)
@@ -317,8 +319,8 @@ def _sub_cpu(a, b):  # the CPU table entry: no partial() layer on this hot path
 
 
 _sub_op = binary("sub", kernel=_sub_kernel, kernels={"cpu": _sub_cpu}, dunders=("__sub__",), rdunders=("__rsub__",), idunders=("__isub__",),
-       wrapper=_with_alpha("sub", _sub_alpha_check), operand_check=_sub_operand_check)
-binary("subtract", kernel=_sub_kernel, kernels={"cpu": _sub_cpu}, wrapper=_with_alpha("subtract", _sub_alpha_check),
+       wrapper=_with_alpha("sub", refuse_bool_subtraction), operand_check=_sub_operand_check)
+binary("subtract", kernel=_sub_kernel, kernels={"cpu": _sub_cpu}, wrapper=_with_alpha("subtract", refuse_bool_subtraction),
        operand_check=_sub_operand_check)
 binary("mul", "multiply", dunders=("__mul__",), rdunders=("__rmul__",), idunders=("__imul__",), wrapper=_with_out("mul"),
        method_fast=True)
@@ -654,7 +656,7 @@ def _rsub_frontend(op):
             raise F.not_a_tensor("rsub", "input", 1, input)
         other_is_t = isinstance(other, Tensor)
         if alpha != 1 and not other_is_t:
-            _sub_alpha_check(other, input._data)  # before alpha turns a bool input into an int
+            refuse_bool_subtraction(other, input._data)  # before alpha turns a bool input into an int
         with no_grad():
             out = _sub_op.frontend(other, input, alpha=alpha) if other_is_t else \
                 (input * alpha if alpha != 1 else input).__rsub__(other)

@@ -47,11 +47,11 @@ def _refuse_complex_input(fname, input, bounds):
     which reach their maximum/minimum kernel: ``_refuse_kernel_dtype``), and a complex number bound
     (the same words, but clamp of a floating input first converts the number to a double and
     fails at that)."""
-    complex_input = _np_kind(input._data.dtype) == "c"
-    if complex_input and not (fname != "clamp" and isinstance(bounds[0], Tensor)):
+    kind = _np_kind(input._data.dtype)
+    if kind == "c" and not (fname != "clamp" and isinstance(bounds[0], Tensor)):
         raise NotImplementedError("clamp is not supported for complex types")
     if any(v.__class__ is complex for v in bounds):
-        if fname == "clamp" and _np_kind(input._data.dtype) == "f":
+        if fname == "clamp" and kind == "f":
             raise RuntimeError("value cannot be converted to type double without overflow")
         raise NotImplementedError("clamp is not supported for complex types")
 
