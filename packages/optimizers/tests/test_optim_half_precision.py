@@ -87,12 +87,14 @@ def test_adam_rounds_as_pytorch(amsgrad):
 
 
 def test_the_same_kernels_leave_float32_parameters_as_they_were():
-    # float32: no rounding steps, no fused float64 sums (the half path's additions are inactive)
+    # float32: no rounding steps, no fused float64 sums (the half path's additions are inactive);
+    # exp_avg.lerp_ is the one fused multiply-add (BLAS's axpy, as PyTorch's float32 kernel), here
+    # through float64, where the float32 product is exact
     p0, grads = _problem(steps=3)
     lr, beta1, beta2, eps = 1e-2, 0.9, 0.999, 1e-8
     p, m, v = p0.copy(), np.zeros_like(p0), np.zeros_like(p0)
     for t, g in enumerate(grads, 1):
-        m = m + (g - m) * F32(1 - beta1)
+        m = ((g - m).astype(np.float64) * np.float64(F32(1 - beta1)) + m).astype(F32)
         v = v * F32(beta2) + (g * F32(1 - beta2)) * g
         d = np.sqrt(v) / F32((1 - beta2 ** t) ** 0.5) + F32(eps)
         p = p + (F32(-lr / (1 - beta1 ** t)) * m) / d

@@ -117,8 +117,12 @@ def test_optimizer_matches_torch(name, kw, groups, chunk, monkeypatch):
             p.grad = tg.tensor(g)
         topt.step()
         gopt.step()
+    # maximize=True climbs the loss, which magnifies last-bit differences step after step (those of
+    # addcmul_, which PyTorch fuses and tensorgraft rounds twice: docs/user-guide/differences.md):
+    # centered RMSprop's ends ~2e-5 apart after 100 steps
+    rtol = 3e-5 if kw.get("maximize") and name == "RMSprop" else 1e-5
     for a, b in zip(gp, tp):
-        np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=rtol, atol=1e-6)
     # the optimizer actually moved the parameters towards the minimum
     assert loss_of(*(p.numpy() for p in gp)) < loss_of(*INIT)
     assert_state_dicts_equal(gopt.state_dict(), topt.state_dict())

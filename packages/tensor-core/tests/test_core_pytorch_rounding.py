@@ -1,9 +1,10 @@
 """Results rounded where PyTorch's CPU kernels round them, to the bit.
 
 - float32 ``addcdiv`` is ``a + (value * t1) / t2`` and ``n / t`` is ``t.reciprocal() * n``
-  (PyTorch's ``__rtruediv__``), in PyTorch's order. float32 ``add``/``sub`` with ``alpha=``,
-  ``addcmul`` and ``lerp`` keep NumPy's two roundings where PyTorch's kernel fuses the multiply-add
-  (a deliberate difference, for speed: ``ops/_frontend/half_alpha.py``): within one float32 step.
+  (PyTorch's ``__rtruediv__``), in PyTorch's order; ``add``/``sub`` with ``alpha=`` and ``lerp``
+  with a number weight are one fused multiply-add, as PyTorch's kernel (``ops/fused_multiply_add.py``).
+  float32 ``addcmul`` keeps NumPy's two roundings where PyTorch's kernel fuses the multiply-add (a
+  deliberate difference, for speed): within one float32 step.
 - float16, as bfloat16, computes a multi-step kernel in float32 and rounds once
   (``ops/_bfloat16.py``), multiplies or divides by a number kept in float32, and scales ``alpha``
   as PyTorch does (``ops/_frontend/half_alpha.py``).
@@ -80,8 +81,10 @@ def _operands(requires_grad=False):
     return [tg.tensor(v, dtype=tg.float32, requires_grad=requires_grad) for v in (A, B, C)]
 
 
-EXACT = ("addcdiv", "rdiv")  # PyTorch's order of two roundings, to the bit
-FUSED_IN_PYTORCH = ("add_alpha", "sub_alpha", "addcmul", "lerp_small", "lerp_large")
+# PyTorch's order of two roundings, or its fused multiply-add (BLAS's axpy: ops/fused_multiply_add.py),
+# to the bit
+EXACT = ("addcdiv", "rdiv", "add_alpha", "sub_alpha", "lerp_small", "lerp_large")
+FUSED_IN_PYTORCH = ("addcmul",)  # rounded twice here (no elementwise fused multiply-add in NumPy or BLAS)
 
 
 def _within_one_float32_step(got_bits, expected_bits):

@@ -41,7 +41,7 @@ from tensorgraft.sparse.coo_data import SparseCOOData
 from tensorgraft.tensor import Tensor, wrap
 
 from ._complex import check_loaded_complex_state, real_dtype_of, refuse_fused_complex
-from ._half_precision import HALF_TYPES, half_scalar, multiply_add_, round_to_half_, run_in_float32
+from ._half_precision import HALF_TYPES, add_scaled_, half_scalar, multiply_add_, round_to_half_, run_in_float32
 from .optimizer import Optimizer, evaluate_closure
 from tensorgraft.dtypes import np_kind as _np_kind
 
@@ -612,8 +612,7 @@ def grad_prologue(xp, group, P, G, T0, coupled=True, k=_NO_HALF) -> None:
     wd = group["weight_decay"]
     if wd != 0:
         if coupled:  # grad.add(param, alpha=weight_decay)
-            xp.multiply(P, half_scalar(k, wd), out=T0)
-            G += T0
+            add_scaled_(xp, G, half_scalar(k, wd), P, T0)
             round_to_half_(k, G)
         else:  # param.mul_(1 - lr * weight_decay)
             P *= 1 - group["lr"] * wd

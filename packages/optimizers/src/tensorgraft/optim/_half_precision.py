@@ -18,6 +18,7 @@ import numpy as np
 
 from tensorgraft.ops._bfloat16 import BF16, F16, narrow, widen_half
 from tensorgraft.ops.float16_casts import round_to_float16_
+from tensorgraft.ops.fused_multiply_add import add_scaled_ as fused_add_scaled_
 
 HALF_TYPES = (F16, BF16)
 _F32 = np.dtype(np.float32)
@@ -47,14 +48,32 @@ def half_scalar(k, value):
     return float(np.asarray(np.float32(value)).astype(half).astype(_F32))
 
 
+def add_scaled_(xp, y, alpha, x, tmp) -> None:
+    """``y.add_(x, alpha=alpha)`` as PyTorch's kernel computes it: ``y + alpha * x`` rounded once (a
+    fused multiply-add; BLAS's axpy for NumPy float32/float64 arrays, ``ops/fused_multiply_add.py``),
+    else through ``tmp``. The caller rounds ``y`` to a half type where PyTorch's op would."""
+    if xp is not np or not fused_add_scaled_(y, alpha, x):
+        xp.multiply(x, alpha, out=tmp)
+        y += tmp
+
+
 def multiply_add_(xp, k, out, a, b, c) -> None:
-    """``out = a * b + c`` (``b`` an array or a number; ``a`` is scratch, and may be overwritten). For
-    a half-type bucket one fused multiply-add, as PyTorch's vectorised ``lerp_`` and ``addcmul_``: the
-    float32 product is exact in float64, so the sum rounds once there, and the result is rounded to
-    the half type (a float16 subnormal result can tell the difference). Otherwise a multiply and an
-    add (PyTorch fuses those too, so a last-bit difference remains in float32: the price of float64
-    passes in every float32 step would be too high)."""
+    """``out = a * b + c`` (``b`` an array or a number; ``a`` is scratch, and may be overwritten) as
+    PyTorch's vectorised ``lerp_`` and ``addcmul_`` compute it: one fused multiply-add. For a
+    half-type bucket the float32 product is exact in float64, so the sum rounds once there, and the
+    result is rounded to the half type (a float16 subnormal result can tell the difference). A number
+    ``b`` on float32/float64 NumPy arrays (lerp's weight) is BLAS's axpy; an array ``b`` (addcmul's
+    second factor) is a multiply and an add there (PyTorch fuses those too, so a last-bit difference
+    remains: the price of float64 passes in every float32 step would be too high)."""
     if k.get("half") is None:
+        if xp is np and b.__class__ is not np.ndarray and out is not a:
+            if out is not c:
+                out[...] = c
+            if fused_add_scaled_(out, b, a):
+                return
+            a *= b  # (not float32/float64: out holds c)
+            out += a
+            return
         a *= b
         xp.add(c, a, out=out)
         return

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ._checks import check, check_lr
 from ._flat import FlatOptimizer, grad_prologue, square_avg_
-from ._half_precision import half_scalar, round_to_half_
+from ._half_precision import add_scaled_, half_scalar, round_to_half_
 
 __all__ = ["Adadelta"]
 
@@ -47,5 +47,4 @@ class Adadelta(FlatOptimizer):
         T1 *= G                                  # the update (delta)
         round_to_half_(k, T1)
         square_avg_(xp, acc, T1, rho, T0, k)
-        T1 *= half_scalar(k, group["lr"])        # param.add_(delta, alpha=-lr)
-        P -= T1
+        add_scaled_(xp, P, -half_scalar(k, group["lr"]), T1, T0)  # param.add_(delta, alpha=-lr)

@@ -7,7 +7,7 @@ import numpy as np
 
 from ._checks import check, check_lr
 from ._flat import FlatOptimizer, grad_prologue
-from ._half_precision import half_scalar, round_to_half_
+from ._half_precision import add_scaled_, half_scalar, round_to_half_
 
 __all__ = ["ASGD"]
 
@@ -39,8 +39,7 @@ class ASGD(FlatOptimizer):
         eta = k["eta"]
         P *= 1 - group["lambd"] * eta
         round_to_half_(k, P)
-        xp.multiply(G, -half_scalar(k, eta), out=T0)  # param.add_(grad, alpha=-eta)
-        P += T0
+        add_scaled_(xp, P, -half_scalar(k, eta), G, T0)  # param.add_(grad, alpha=-eta)
         round_to_half_(k, P)
         ax = S["ax"]
         if k["mu"] != 1:  # ax.add_(param.sub(ax).mul_(mu))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ._checks import check, check_lr
 from ._flat import FlatOptimizer, grad_prologue, lerp_, square_avg_
-from ._half_precision import half_scalar, multiply_add_, round_to_half_
+from ._half_precision import add_scaled_, half_scalar, multiply_add_, round_to_half_
 
 __all__ = ["RMSprop"]
 
@@ -59,8 +59,7 @@ class RMSprop(FlatOptimizer):
             round_to_half_(k, buf)
             buf += T1  # buf.mul_(momentum).addcdiv_(grad, avg)
             round_to_half_(k, buf)
-            xp.multiply(buf, half_scalar(k, group["lr"]), out=T1)  # param.add_(buf, alpha=-lr)
-            P -= T1
+            add_scaled_(xp, P, -half_scalar(k, group["lr"]), buf, T1)  # param.add_(buf, alpha=-lr)
         else:
             xp.multiply(G, -group["lr"], out=T1)
             T1 /= T0

@@ -5,7 +5,7 @@ from tensorgraft.tensor import Tensor, wrap
 
 from ._checks import check_fused, check_not_below_zero
 from ._flat import FlatOptimizer, grad_prologue
-from ._half_precision import half_scalar, round_to_half_
+from ._half_precision import add_scaled_, half_scalar, round_to_half_
 
 __all__ = ["SGD"]
 
@@ -98,14 +98,11 @@ class SGD(FlatOptimizer):
             else:  # buf.mul_(momentum).add_(grad, alpha=1 - dampening)
                 buf *= momentum
                 round_to_half_(k, buf)
-                xp.multiply(G, half_scalar(k, 1 - group["dampening"]), out=T0)
-                buf += T0
+                add_scaled_(xp, buf, half_scalar(k, 1 - group["dampening"]), G, T0)
                 round_to_half_(k, buf)
             if group["nesterov"]:  # grad.add(buf, alpha=momentum)
-                xp.multiply(buf, half_scalar(k, momentum), out=T0)
-                G += T0
+                add_scaled_(xp, G, half_scalar(k, momentum), buf, T0)
                 round_to_half_(k, G)
             else:
                 G = buf
-        xp.multiply(G, half_scalar(k, group["lr"]), out=T0)  # param.add_(grad, alpha=-lr): rounded at the end
-        P -= T0
+        add_scaled_(xp, P, -half_scalar(k, group["lr"]), G, T0)  # param.add_(grad, alpha=-lr): rounded at the end

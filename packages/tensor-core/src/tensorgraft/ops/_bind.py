@@ -11,7 +11,7 @@ from . import _frontend as F
 # every module of tensorgraft.ops (tests/test_foundation_plugins.py checks the list is complete)
 RESERVED_NAMESPACES = frozenset({"elementwise", "reduction", "linalg", "shape", "indexing", "creation",
                                  "conversion", "scan", "statistics", "distance", "random", "_frontend", "_define",
-                                 "_bind", "_args", "_bfloat16", "float16_casts", "_return_types", "combinatorics", "histogram",
+                                 "_bind", "_args", "_bfloat16", "float16_casts", "fused_multiply_add", "_return_types", "combinatorics", "histogram",
                                  "sets", "special_math",
                                  "special_functions",
                                  "aliases",

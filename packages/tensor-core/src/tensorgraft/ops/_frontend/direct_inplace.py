@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...tensor import Tensor
+from ..fused_multiply_add import add_scaled_
 
 # NumPy 2 treats Python scalars as "weak" (NEP 50), like PyTorch; NumPy 1.x lets them upcast 0-d
 # arrays, so a number operand goes the direct way only into a >0-d tensor there
@@ -59,6 +60,9 @@ def _ufunc_store(ufunc, takes_alpha: bool):
                 return False
             b = other  # a Python number: weak, as on the general path
         if alpha != 1:
+            if b.__class__ is np.ndarray and b.shape == a.shape and \
+                    add_scaled_(a, alpha if ufunc is np.add else -alpha, b):
+                return True  # (one rounding, as PyTorch's kernel: fused_multiply_add.py)
             b = b * alpha
         ufunc(a, b, out=a)
         return True

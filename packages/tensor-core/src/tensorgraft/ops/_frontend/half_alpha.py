@@ -5,10 +5,8 @@ PyTorch converts alpha to the tensor's own type (bfloat16 or float16) and comput
 so the one rounding is that of the sum. NumPy's half loops would round ``alpha * b`` to the half
 type first (one half step off PyTorch's in about a sixth of the elements).
 
-float32 is left to the two-step NumPy spelling: PyTorch's vectorized float32 kernel ends in a fused
-multiply-add there (the product unrounded), which NumPy can only emulate through float64 copies,
-at three times the cost of ``p.add_(g, alpha=-lr)``; the two differ by one float32 step in a fraction
-of the elements (docs/user-guide/differences.md, "Fused multiply-adds").
+float32 and float64 end in a fused multiply-add in PyTorch's vectorized kernel (the product
+unrounded): BLAS's axpy computes that (``ops/fused_multiply_add.py``), tried first by the caller.
 """
 from __future__ import annotations
 

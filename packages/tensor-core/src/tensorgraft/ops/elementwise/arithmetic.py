@@ -18,6 +18,7 @@ from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._define import binary, defop
 from .._frontend.half_alpha import half_alpha
+from ..fused_multiply_add import scaled_sum
 from .._frontend.kernel_dtypes import kernel_dtypes
 from ._samples import _int_pair_samples, _si, _sx
 from .complex_pow import complex_pow
@@ -108,11 +109,17 @@ def _alpha_node(torch_name, binary_fn, input, other, alpha):
 
 
 def _fused(torch_name, input, other, alpha):
-    """``input ± alpha * other`` rounded once as PyTorch's kernel (``_frontend/half_alpha.py``) for
-    two CPU tensors of one half type, else None."""
+    """``input ± alpha * other`` rounded once as PyTorch's kernel, for two CPU tensors of one dtype:
+    a fused multiply-add for float32/float64 (``fused_multiply_add.py``), a float32 computation for
+    the half types (``_frontend/half_alpha.py``); else None."""
     if not (isinstance(input, Tensor) and isinstance(other, Tensor)) or input._device is not other._device:
         return None
-    r = half_alpha(np.add if torch_name == "add" else np.subtract, input._data, other._data, alpha)
+    a, b = input._data, other._data
+    if alpha.__class__ in (int, float):
+        r = scaled_sum(a, alpha if torch_name == "add" else -alpha, b)
+        if r is not None:
+            return wrap(r, input._device)
+    r = half_alpha(np.add if torch_name == "add" else np.subtract, a, b, alpha)
     return None if r is None else wrap(r, input._device)
 
 

@@ -14,6 +14,7 @@ from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._define import binary, defop, unary
 from .._frontend.kernel_dtypes import kernel_dtypes
+from ..fused_multiply_add import add_scaled_, scaled_sum
 from . import branch_free
 from .clamp import _legacy_name
 from .special import _real_only
@@ -25,6 +26,13 @@ _F16 = np.dtype(np.float16)
 def _lerp_kernel(xp, a, b, w):
     # PyTorch's two-sided form: exact at both ends (w == 0 -> a, w == 1 -> b)
     d = b - a
+    if getattr(w, "ndim", 0) == 0 and xp is np:
+        # one weight: a + w d or b + (w - 1) d, rounded once (PyTorch's kernel ends in a fused
+        # multiply-add; ``w - 1`` in the dtype, as there); float32/float64 only
+        small = abs(w) < 0.5
+        r = scaled_sum(a if small else b, w if small else w - w.dtype.type(1), d)
+        if r is not None:
+            return r
     if getattr(w, "ndim", 0) == 0 and a.dtype == d.dtype and a.dtype in _LERP_IN_PLACE:
         # one weight: one side for every element, computed in d's buffer (no select, which
         # computed both sides)
@@ -317,13 +325,15 @@ def _lerp_store(self, args, kwargs):
         return False
     w = a.dtype.type(args[1])
     d = b - a
-    if abs(w) < 0.5:  # a + w * d
-        d *= w
-        a += d
-    else:  # b - d * (1 - w), as _lerp_kernel
-        d *= w - 1
-        d += b
-        a[...] = d
+    # a + w * d or b + (w - 1) * d, rounded once, as the kernel
+    if abs(w) < 0.5:
+        if not add_scaled_(a, w, d):
+            d *= w
+            a += d
+    else:
+        a[...] = b
+        if not add_scaled_(a, w - w.dtype.type(1), d):
+            a += d * (w - 1)
     return True
 
 
