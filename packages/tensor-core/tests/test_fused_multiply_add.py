@@ -156,3 +156,33 @@ def test_set_num_threads_reaches_the_blas_loaded_later():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[1]"
+
+
+@pytest.mark.parametrize("weight", [0.25, 0.75])
+@pytest.mark.parametrize("in_place", [False, True])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_lerp_into_runs_block_by_block_to_the_same_values(weight, in_place, order):
+    rng = np.random.default_rng(2)
+    a = np.asarray(rng.standard_normal((3, 70001)).astype(F32), order=order)  # 3.2 blocks
+    b = np.asarray(rng.standard_normal((3, 70001)).astype(F32), order=order)
+    w = F32(weight)
+    expected = _fma32(w, b - a, a) if w < 0.5 else _fma32(w - F32(1), b - a, b)
+    out = a if in_place else np.empty_like(a)
+    a_before = a.copy()
+    assert fma_module.lerp_into(out, a, b, weight)
+    np.testing.assert_array_equal(_bits(out), _bits(expected))
+    if not in_place:
+        np.testing.assert_array_equal(a, a_before)
+
+
+def test_lerp_into_declines_what_it_cannot_compute():
+    a, b = _pair((4, 5))
+    out = np.zeros_like(a)
+    assert not fma_module.lerp_into(out, a, b.astype(np.float64), 0.3)  # mixed dtypes
+    assert not fma_module.lerp_into(out, a, b[:, :1], 0.3)  # a broadcast end
+    assert not fma_module.lerp_into(out, a, np.asfortranarray(b), 0.3)  # layouts differ
+    assert not fma_module.lerp_into(out, a, out, 0.3)  # out is end
+    assert (out == 0).all()
+    line = np.zeros(21, F32)
+    assert not fma_module.lerp_into(line[1:], line[:-1], b.reshape(-1)[:20], 0.3)  # start overlaps out
+    assert (line == 0).all()

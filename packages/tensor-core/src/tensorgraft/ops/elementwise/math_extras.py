@@ -14,7 +14,7 @@ from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._define import binary, defop, unary
 from .._frontend.kernel_dtypes import kernel_dtypes
-from ..fused_multiply_add import add_scaled_, scaled_sum
+from ..fused_multiply_add import add_scaled_, lerp_into, scaled_sum
 from . import branch_free
 from .clamp import _legacy_name
 from .special import _real_only
@@ -25,10 +25,14 @@ _F16 = np.dtype(np.float16)
 
 def _lerp_kernel(xp, a, b, w):
     # PyTorch's two-sided form: exact at both ends (w == 0 -> a, w == 1 -> b)
-    d = b - a
-    if getattr(w, "ndim", 0) == 0 and xp is np:
+    if getattr(w, "ndim", 0) == 0 and xp is np and a.shape == b.shape:
         # one weight: a + w d or b + (w - 1) d, rounded once (PyTorch's kernel ends in a fused
         # multiply-add; ``w - 1`` in the dtype, as there); float32/float64 only
+        out = np.empty_like(a)
+        if lerp_into(out, a, b, w):
+            return out
+    d = b - a
+    if getattr(w, "ndim", 0) == 0 and xp is np:
         small = abs(w) < 0.5
         r = scaled_sum(a if small else b, w if small else w - w.dtype.type(1), d)
         if r is not None:
@@ -323,9 +327,10 @@ def _lerp_store(self, args, kwargs):
     b = F.direct_operand(self, a, args[0])
     if b is None or b.shape != a.shape:
         return False
+    if lerp_into(a, a, b, args[1]):  # a + w * d or b + (w - 1) * d, rounded once, as the kernel
+        return True
     w = a.dtype.type(args[1])
     d = b - a
-    # a + w * d or b + (w - 1) * d, rounded once, as the kernel
     if abs(w) < 0.5:
         if not add_scaled_(a, w, d):
             d *= w
