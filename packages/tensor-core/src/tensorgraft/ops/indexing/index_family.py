@@ -278,6 +278,10 @@ def _index_fill_frontend(op):
             raise F.not_a_tensor("index_fill", "input", 1, input)
         if not isinstance(index, Tensor):
             raise F.not_a_tensor("index_fill", "index", 3, index)
+        if isinstance(value, Tensor) and value._data.ndim != 0:  # (checked first: PyTorch's overload for a
+            # tensor value reads it as a number before anything else)
+            raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                               f"{value._data.ndim} dimension(s).")
         # index_fill takes int64 indices only, checked before their rank (PyTorch's order and types)
         if index._data.dtype != np.int64:
             raise IndexError("index_fill_(): Expected dtype int64 for index.")
@@ -290,9 +294,6 @@ def _index_fill_frontend(op):
         d = wrap_dim(dim, a.ndim)
         _index_bounds("", idx, a.shape[d] if a.ndim else 1, d)
         if isinstance(value, Tensor):
-            if value._data.ndim != 0:
-                raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
-                                   f"{value._data.ndim} dimension(s).")
             if value._device is not input._device:
                 # any 0-d value, from any device (PyTorch reads it with .item()); copied
                 # differentiably so that its gradient lands on its own device

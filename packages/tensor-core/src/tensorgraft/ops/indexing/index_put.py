@@ -18,6 +18,8 @@ def _index_put_frontend(op):
         if not isinstance(input, Tensor):
             raise F.not_a_tensor("index_put", "input", 1, input)
         indices = tuple(indices)
+        if len(indices) > input._data.ndim:  # (PyTorch counts the list before anything else)
+            raise IndexError(f"too many indices for tensor of dimension {input._data.ndim} (got {len(indices)})")
         if not isinstance(values, Tensor):
             from ..creation import tensor as _tensor
             values = _tensor(values, dtype=input.dtype, device=input._device)
@@ -29,7 +31,7 @@ def _index_put_frontend(op):
         enabled = _gs.enabled
         _gs.enabled = False  # the building ops below would each record a node of their own
         try:
-            out = _accumulated(input, idx, values) if accumulate else _written(input, indices, values)
+            out = _accumulated(input, indices, idx, values) if accumulate else _written(input, indices, values)
         finally:
             _gs.enabled = enabled
         if record:
@@ -38,11 +40,19 @@ def _index_put_frontend(op):
     return index_put
 
 
-def _accumulated(input, idx, values):
-    target = apply_index(input._data, idx).shape
+def _accumulated(input, indices, idx, values):
+    try:
+        target = apply_index(input._data, idx).shape
+    except (IndexError, ValueError):
+        input[indices]  # an index out of bounds, a mask of another shape: indexing's own error, PyTorch's
+        raise
     v = values if values._data.dtype == input._data.dtype else values.to(input.dtype)
     if v._data.shape != target:
-        v = v.expand(*target)
+        try:
+            v = v.expand(*target)
+        except RuntimeError:
+            raise RuntimeError(f"shape mismatch: value tensor of shape {list(v._data.shape)} cannot be broadcast "
+                               f"to indexing result of shape {list(target)}") from None
     return input + index_backward(v, input._data.shape, idx)
 
 
