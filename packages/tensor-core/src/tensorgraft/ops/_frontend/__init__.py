@@ -431,7 +431,7 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
                 if not dunder and not isinstance(input, Tensor):
                     raise not_a_tensor(name, "input", 1, input)
                 return _bad_other(name, argname, other if isinstance(input, Tensor) else input, dunder)
-            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+            raise not_a_tensor(name, "input", 1, input)
         except ValueError as e:
             # NumPy's broadcasting error: PyTorch names the first mismatching dim from the right
             raise _binary_value_error(e, input, other) from None

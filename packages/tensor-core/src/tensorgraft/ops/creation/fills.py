@@ -220,7 +220,7 @@ def _like(fname, maker):
     def like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
              pin_memory=False):
         if not isinstance(input, Tensor):
-            raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+            raise F.not_a_tensor(fname, "input", 1, input)
         dtype = _check_dtype(dtype, fname) or input.dtype
         dev = resolve_device(device) if device is not None else input._device
         if _sparse_like(input, layout, fname):  # (the layout follows the input unless given)
@@ -251,7 +251,7 @@ empty_like = _like("empty_like", empty)
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
               pin_memory=False):
     if not isinstance(input, Tensor):
-        raise TypeError(f"full_like(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        raise F.not_a_tensor("full_like", "input", 1, input)
     if _sparse_like(input, layout, "full_like"):
         raise no_sparse_kernel("full_like", "fill_.Scalar")
     if isinstance(fill_value, Tensor):

@@ -133,12 +133,16 @@ def _refuse_sparse_like(input, layout, fname, aten):
 
 def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
               generator=None, pin_memory=False):
+    if not isinstance(input, Tensor):
+        raise F.not_a_tensor("rand_like", "input", 1, input)
     _refuse_sparse_like(input, layout, "rand_like", "uniform_")
     return _sample_like(input, rand, "uniform_", dtype, device, requires_grad, memory_format, generator)
 
 
 def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
                generator=None, pin_memory=False):
+    if not isinstance(input, Tensor):
+        raise F.not_a_tensor("randn_like", "input", 1, input)
     _refuse_sparse_like(input, layout, "randn_like", "normal_")
     return _sample_like(input, randn, "normal_", dtype, device, requires_grad, memory_format, generator)
 
@@ -209,6 +213,8 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
 
 def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None, requires_grad=False,
                  memory_format=None, generator=None, pin_memory=False):
+    if not isinstance(input, Tensor):
+        raise F.not_a_tensor("randint_like", "input", 1, input)
     _refuse_sparse_like(input, layout, "randint_like", "random_.from")
     if high is None:
         low, high = 0, low
