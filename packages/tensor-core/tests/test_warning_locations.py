@@ -98,7 +98,8 @@ def test_cov_warning_names_the_callers_line_as_a_method():
 
 
 def test_bincount_complex_weights_warning_names_the_callers_line(monkeypatch):
-    monkeypatch.setattr(tg.global_switches._state, "warn_always", True)
+    import tensorgraft.global_switches as switches  # (a submodule: not loaded by ``import tensorgraft``)
+    monkeypatch.setattr(switches._state, "warn_always", True)
     x, weights = tg.tensor([0, 1]), tg.tensor([1j, 2j])
     line = _next_line()
     w = _only_warning(lambda: x.bincount(weights), "Casting complex values to real")
