@@ -186,3 +186,15 @@ def test_lerp_into_declines_what_it_cannot_compute():
     line = np.zeros(21, F32)
     assert not fma_module.lerp_into(line[1:], line[:-1], b.reshape(-1)[:20], 0.3)  # start overlaps out
     assert (line == 0).all()
+
+
+def test_without_scipys_blas_the_ops_keep_numpys_two_roundings(monkeypatch):
+    # (SciPy is a dependency, but a broken install must not break add/lerp)
+    monkeypatch.setattr(fma_module, "_axpy", {np.dtype(F32): None, np.dtype(np.float64): None})
+    p, g = _pair()
+    assert not fma_module.add_scaled_(p.copy(), 0.3, g) and not fma_module.add_scaled_(p.copy()[:, ::2], 0.3, g[:, ::2])
+    assert not fma_module.lerp_into(np.empty_like(p), p, g, 0.3)
+    np.testing.assert_array_equal(tg.add(tg.tensor(p), tg.tensor(g), alpha=0.3).numpy(), p + F32(0.3) * g)
+    x = tg.tensor(p)
+    x.lerp_(tg.tensor(g), 0.25)
+    np.testing.assert_array_equal(x.numpy(), p + F32(0.25) * (g - p))

@@ -28,9 +28,15 @@ _axpy: dict = {}  # dtype -> SciPy's axpy wrapper, filled at the first use
 
 
 def _axpy_for(dtype):
-    fn = _axpy.get(dtype)
-    if fn is None:
-        from scipy.linalg import blas
+    """SciPy's axpy for ``dtype``, or None where SciPy's BLAS cannot be loaded (the callers then
+    keep NumPy's two roundings)."""
+    fn = _axpy.get(dtype, _axpy)
+    if fn is _axpy:
+        try:
+            from scipy.linalg import blas
+        except ImportError:
+            _axpy[_F32] = _axpy[_F64] = None
+            return None
         _axpy[_F32], _axpy[_F64] = blas.saxpy, blas.daxpy
         from ..threads import limit_new_libraries
         limit_new_libraries()  # (SciPy's OpenBLAS is its own library: set_num_threads' limit extends to it)
@@ -57,14 +63,18 @@ def add_scaled_(y, alpha, x) -> bool:
         order = "F"
     else:  # a strided view: computed in a contiguous copy, then written back
         work = np.ascontiguousarray(y)
-        add_scaled_(work, alpha, x)
+        if not add_scaled_(work, alpha, x):
+            return False
         y[...] = work
         return True
     flat_y = y.reshape(-1, order=order)  # (a view: y is contiguous in that order)
     flat_x = x.reshape(-1, order=order)  # (a copy where x's layout differs)
+    axpy = _axpy_for(dt)
+    if axpy is None:
+        return False
     if flat_x is not flat_y and x is not y and np.may_share_memory(flat_x, flat_y):
         flat_x = flat_x.copy()  # (x overlaps y in another element order: read it before y changes)
-    result = _axpy_for(dt)(flat_x, flat_y, a=alpha)
+    result = axpy(flat_x, flat_y, a=alpha)
     if result is not flat_y and not np.shares_memory(result, flat_y):
         flat_y[...] = result  # (the wrapper copied y after all: write its result back)
     return True
@@ -133,6 +143,8 @@ def lerp_into(out, start, end, weight) -> bool:
     flat_base = flat_start if small else flat_end
     copy_base = not (small and start is out)
     axpy = _axpy_for(dt)
+    if axpy is None:
+        return False
     scratch = np.empty(min(n, _LERP_BLOCK), dt)
     for lo in range(0, n, _LERP_BLOCK):
         hi = lo + _LERP_BLOCK
