@@ -14,7 +14,7 @@ from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._define import binary, defop, unary
 from .._frontend.kernel_dtypes import kernel_dtypes
-from ..fused_multiply_add import add_scaled_, lerp_into, scaled_sum
+from ..fused_multiply_add import lerp_into, scaled_sum
 from . import branch_free
 from .clamp import _legacy_name
 from .special import _real_only
@@ -327,18 +327,10 @@ def _lerp_store(self, args, kwargs):
     b = F.direct_operand(self, a, args[0])
     if b is None or b.shape != a.shape:
         return False
-    if lerp_into(a, a, b, args[1]):  # a + w * d or b + (w - 1) * d, rounded once, as the kernel
-        return True
-    w = a.dtype.type(args[1])
-    d = b - a
-    if abs(w) < 0.5:
-        if not add_scaled_(a, w, d):
-            d *= w
-            a += d
-    else:
-        a[...] = b
-        if not add_scaled_(a, w - w.dtype.type(1), d):
-            a += d * (w - 1)
+    # a + w * d or b + (w - 1) * d, rounded once: in place block by block, or (operands laid out
+    # differently, or overlapping) the kernel's result copied in
+    if not lerp_into(a, a, b, args[1]):
+        a[...] = _lerp_kernel(np, a, b, a.dtype.type(args[1]))
     return True
 
 
