@@ -100,6 +100,7 @@ def test_add_sub_with_alpha_round_once(call):
         r = tg.empty(p.shape)
         tg.add(tg.tensor(p), tg.tensor(g), alpha=alpha, out=r)
     else:  # recording: one AddBackward0 node, the same value
+        pytest.importorskip("tensorgraft.autograd")
         x = tg.tensor(g, requires_grad=True)
         r = tg.add(tg.tensor(p), x, alpha=alpha)
         assert r.grad_fn.name() == "AddBackward0"
@@ -130,6 +131,7 @@ def test_lerp_with_a_number_weight_rounds_once(weight, call):
         r = tg.tensor(a)
         r.lerp_(tg.tensor(b), weight)
     else:
+        pytest.importorskip("tensorgraft.autograd")
         r = tg.lerp(tg.tensor(a, requires_grad=True), tg.tensor(b), weight)
         assert r.grad_fn.name() == "LerpBackward0"
         r = r.detach()
