@@ -290,13 +290,14 @@ class LBFGS(Optimizer):
     def _two_loop(coeffs, grad, ys_dirs, s_dirs, inv_curv, h0):
         """-H grad by the two-loop recursion (H: the L-BFGS inverse-Hessian approximation)."""
         q = grad.neg()
+        # (``add_`` with the coefficient as alpha, as PyTorch's LBFGS: one rounding per element)
         for i in range(len(ys_dirs) - 1, -1, -1):
             coeffs[i] = s_dirs[i].dot(q) * inv_curv[i]
-            q.sub_(ys_dirs[i] * coeffs[i])
+            q.add_(ys_dirs[i], alpha=-float(coeffs[i]))
         r = q * h0
         for i in range(len(ys_dirs)):
             beta = ys_dirs[i].dot(r) * inv_curv[i]
-            r.add_(s_dirs[i] * (coeffs[i] - beta))
+            r.add_(s_dirs[i], alpha=float(coeffs[i] - beta))
         return r
 
 
