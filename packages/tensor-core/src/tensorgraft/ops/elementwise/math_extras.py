@@ -25,19 +25,21 @@ _F16 = np.dtype(np.float16)
 
 def _lerp_kernel(xp, a, b, w):
     # PyTorch's two-sided form: exact at both ends (w == 0 -> a, w == 1 -> b)
-    if getattr(w, "ndim", 0) == 0 and xp is np and a.shape == b.shape:
+    one_weight = getattr(w, "ndim", 0) == 0
+    fusable = one_weight and xp is np and a.dtype in _FUSED_DTYPES
+    if fusable and a.shape == b.shape:
         # one weight: a + w d or b + (w - 1) d, rounded once (PyTorch's kernel ends in a fused
-        # multiply-add; ``w - 1`` in the dtype, as there); float32/float64 only
+        # multiply-add; ``w - 1`` in the dtype, as there), block by block
         out = np.empty_like(a)
         if lerp_into(out, a, b, w):
             return out
     d = b - a
-    if getattr(w, "ndim", 0) == 0 and xp is np:
+    if fusable:  # (operands that broadcast or are laid out differently: the same, on whole arrays)
         small = abs(w) < 0.5
         r = scaled_sum(a if small else b, w if small else w - w.dtype.type(1), d)
         if r is not None:
             return r
-    if getattr(w, "ndim", 0) == 0 and a.dtype == d.dtype and a.dtype in _LERP_IN_PLACE:
+    if one_weight and a.dtype == d.dtype and a.dtype in _LERP_IN_PLACE:
         # one weight: one side for every element, computed in d's buffer (no select, which
         # computed both sides)
         if abs(w) < 0.5:
@@ -50,6 +52,8 @@ def _lerp_kernel(xp, a, b, w):
     return branch_free.select(xp, xp.abs(w) < 0.5, a + w * d, b - d * (1 - w))
 
 
+# dtypes whose lerp is one fused multiply-add (``fused_multiply_add.py``: BLAS's float32/float64 axpy)
+_FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 # dtypes whose arithmetic with a same-typed weight stays in the dtype (bfloat16 weighs in float32)
 _LERP_IN_PLACE = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.complex64), np.dtype(np.complex128))
 
