@@ -235,7 +235,7 @@ def test_to_dlpack_round_trips():
     assert type(capsule).__name__ == "PyCapsule"
     assert torch.from_dlpack(capsule).tolist() == [0., 1., 2.]
     assert torch.to_dlpack is importlib.import_module("tensorgraft.utils.dlpack").to_dlpack
-    with pytest.raises(TypeError, match=r"^to_dlpack\(\): argument 'data' \(position 1\) must be Tensor, not int$"):
+    with pytest.raises(TypeError, match=r"^_to_dlpack\(\): argument 'data' \(position 1\) must be Tensor, not int$"):
         torch.to_dlpack(3)
     with pytest.raises(BufferError, match="^Cannot pack tensors on meta$"):
         torch.to_dlpack(torch.zeros(2, device="meta"))

@@ -108,7 +108,7 @@ def test_spread_args():
 
 
 def test_square_matrix_checks_name_each_caller():
-    with pytest.raises(TypeError, match=r"linalg.matrix_power\(\): argument 'A' \(position 1\) must be Tensor"):
+    with pytest.raises(TypeError, match=r"linalg_matrix_power\(\): argument 'input' \(position 1\) must be Tensor"):
         tg.linalg.matrix_power([[1.0]], 2)
     with pytest.raises(TypeError, match=r"cholesky_inverse\(\): argument 'input' \(position 1\) must be Tensor"):
         tg.cholesky_inverse([[1.0]])

@@ -11,6 +11,7 @@ from __future__ import annotations
 from .dtypes import CPP_TYPE_NAMES as _CPP_TYPE_NAMES, np_kind
 from .grad_mode import state as _gs
 from .tensor import Tensor, _Hooks, _InferenceVersion, _new, wrap
+from tensorgraft.argument_errors import c_type_name
 
 
 def _autograd_missing(what: str):
@@ -83,7 +84,7 @@ class AutogradMethods:
                             "Creating a Tensor subclass from a class that does not inherit from Tensor is not "
                             "possible. Make sure your class inherits from Tensor.")
         if not isinstance(data, Tensor):
-            raise TypeError(f"_make_subclass(): argument 'data' (position 2) must be Tensor, not {type(data).__name__}")
+            raise TypeError(f"_make_subclass(): argument 'data' (position 2) must be Tensor, not {c_type_name(data)}")
         sub = wrap(data._data, data._device, cls)
         sub._vc = data._vc
         if require_grad:

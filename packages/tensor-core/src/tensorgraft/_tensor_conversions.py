@@ -9,6 +9,7 @@ from __future__ import annotations
 from . import dtypes as _dt
 from .device import device as _device_cls
 from .tensor import Tensor
+from tensorgraft.argument_errors import c_type_name
 
 
 _TO_OVERLOADS = (
@@ -176,7 +177,7 @@ class ConversionMethods:
             if isinstance(dt, type) and dt in _PY_TYPE_DTYPES:
                 dt = _PY_TYPE_DTYPES[dt]
             else:
-                raise TypeError(f"to(): argument 'dtype' must be torch.dtype, not {type(dt).__name__}")
+                raise TypeError(f"to(): argument 'dtype' must be torch.dtype, not {c_type_name(dt)}")
         from .ops.conversion import convert
         if fmt is not None:
             return _to_with_format(self, dt, dev, copy, fmt)
@@ -185,7 +186,7 @@ class ConversionMethods:
     def cpu(self, *, memory_format=None) -> "Tensor":  # (keyword-only, as PyTorch's)
         if memory_format is not None and memory_format.__class__ is not _memory_format_cls():
             raise TypeError("cpu(): argument 'memory_format' must be torch.memory_format, not "
-                            f"{type(memory_format).__name__}")
+                            f"{c_type_name(memory_format)}")
         return self.to("cpu") if memory_format is None else self.to("cpu", memory_format=memory_format)
 
     def cuda(self, device=None, non_blocking=False, memory_format=None) -> "Tensor":
@@ -226,7 +227,7 @@ class ConversionMethods:
 
     def type_as(self, other: "Tensor") -> "Tensor":
         if not isinstance(other, Tensor):
-            raise TypeError(f"type_as(): argument 'other' (position 1) must be Tensor, not {type(other).__name__}")
+            raise TypeError(f"type_as(): argument 'other' (position 1) must be Tensor, not {c_type_name(other)}")
         return self.to(other.dtype)
 
     def float(self, *, memory_format=None):

@@ -8,6 +8,7 @@ the class's own dict.
 from __future__ import annotations
 
 from .tensor import Tensor
+from tensorgraft.argument_errors import c_type_name
 
 
 def _new_is_sparse(self, layout, fname) -> bool:
@@ -31,7 +32,7 @@ def _new_size(size, kwargs, fname):
     if kwargs:
         raise TypeError(f"{fname}() got an unexpected keyword argument '{next(iter(kwargs))}'")
     if kwsize is not None and not isinstance(kwsize, (tuple, list)):
-        raise TypeError(f"{fname}(): argument 'size' must be tuple of ints, not {type(kwsize).__name__}")
+        raise TypeError(f"{fname}(): argument 'size' must be tuple of ints, not {c_type_name(kwsize)}")
     return _size(size, fname, kwsize)
 
 
@@ -40,11 +41,11 @@ def _check_new_full(size, fill_value) -> None:
     a sequence of sizes, and a Python number or a 0-d tensor as the fill value."""
     import numpy as np
     if not isinstance(size, (tuple, list)):
-        raise TypeError(f"new_full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
+        raise TypeError(f"new_full(): argument 'size' (position 1) must be tuple of ints, not {c_type_name(size)}")
     if not (isinstance(fill_value, (int, float, complex, np.number, np.bool_))
             or isinstance(fill_value, Tensor) and fill_value._data.ndim == 0):
         raise TypeError("new_full(): argument 'fill_value' (position 2) must be Number, not "
-                        f"{type(fill_value).__name__}")
+                        f"{c_type_name(fill_value)}")
 
 
 class FactoryMethods:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import operator
 import warnings
+from tensorgraft.argument_errors import c_type_name, not_a_tensor
 
 from .tensor import Tensor, _dim_argument, _wrap_dim
 from .sparse.array_base import dispatch_key
@@ -99,7 +100,7 @@ class MemoryMethods:
         from .memory_layout import is_contiguous_as, memory_format as _format_cls
         if memory_format.__class__ is not _format_cls:
             raise TypeError("is_contiguous(): argument 'memory_format' must be torch.memory_format, not "
-                            f"{type(memory_format).__name__}")
+                            f"{c_type_name(memory_format)}")
         return is_contiguous_as(self._data, memory_format)
 
     def const_data_ptr(self) -> int:
@@ -147,6 +148,8 @@ class MemoryMethods:
         return _reshape_by_resize(self, tuple(tensor.size()))
 
     def resize_as_(self, the_template, *, memory_format=None) -> "Tensor":
+        if not isinstance(the_template, Tensor):
+            raise not_a_tensor("resize_as_", "the_template", 2, the_template)  # (numbered as the function)
         from .storage import resize_
         resize_(self, the_template._data.shape)
         if memory_format is not None:
@@ -200,7 +203,7 @@ def _check_map_operand(t, other, fname, argname, position) -> None:
     from .tensor import _LEGACY_TYPE_NAMES
     if not isinstance(other, Tensor):
         raise TypeError(f"{fname}(): argument '{argname}' (position {position}) must be Tensor, not "
-                        f"{type(other).__name__}")
+                        f"{c_type_name(other)}")
     if other._data.dtype != t._data.dtype:
         what = "'other'" if fname == "map_" else f"argument '{argname}'"  # (PyTorch's two wordings)
         raise TypeError(f"{fname}: expected {_LEGACY_TYPE_NAMES.get(t.dtype)} for {what} "

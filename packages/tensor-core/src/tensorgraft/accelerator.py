@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib
 import warnings
+from tensorgraft.argument_errors import c_type_name
 
 from .device import backends, device as _device
 
@@ -160,7 +161,7 @@ def set_stream(stream) -> None:
     """Make ``stream`` (a ``tensorgraft.Stream`` of the accelerator) current, and its device too."""
     from .streams import Stream
     if not isinstance(stream, Stream):
-        raise TypeError(f"set_stream(): argument 'stream' must be torch.Stream, not {type(stream).__name__}")
+        raise TypeError(f"set_stream(): argument 'stream' must be torch.Stream, not {c_type_name(stream)}")
     module = _device_module()
     if stream.device.type != _available_type():
         raise ValueError(f"{stream.device.type} doesn't match the current accelerator {_device(_available_type())}.")

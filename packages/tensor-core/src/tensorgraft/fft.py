@@ -8,6 +8,7 @@ promoted to the default float dtype), ``grad_fn`` names and gradients are PyTorc
 from __future__ import annotations
 
 import numpy as np
+from tensorgraft.argument_errors import c_type_name, not_a_tensor
 
 from . import dtypes as _dt
 from .ops import _frontend as F
@@ -32,7 +33,7 @@ def _norm(norm, forward):
 
 def _promote(x, fname, require_complex=False):
     if not isinstance(x, Tensor):
-        raise F.not_a_tensor(fname, "input", 1, x)
+        raise not_a_tensor(f"fft_{fname}", "input", 1, x)
     kind = _np_kind(x._data.dtype)
     if x._data.dtype.name == "float16":
         raise RuntimeError("Unsupported dtype Half")
@@ -68,15 +69,15 @@ def _check_args(fname, n=None, dim=None, norm=None, *, sized="n"):
     where = f"fft_{fname}(): argument"
     if sized == "n":
         if n is not None and not _is_int(n):
-            raise TypeError(f"{where} 'n' must be int, not {type(n).__name__}")
+            raise TypeError(f"{where} 'n' must be int, not {c_type_name(n)}")
         if not _is_int(dim):
-            raise TypeError(f"{where} 'dim' must be int, not {type(dim).__name__}")
+            raise TypeError(f"{where} 'dim' must be int, not {c_type_name(dim)}")
     else:
         for name, v in (("s", n), ("dim", dim)):
             if v is not None and not _is_int(v) and not all(_is_int(e) for e in v):
-                raise TypeError(f"{where} '{name}' must be tuple of ints, not {type(v).__name__}")
+                raise TypeError(f"{where} '{name}' must be tuple of ints, not {c_type_name(v)}")
     if norm is not None and not isinstance(norm, str):
-        raise TypeError(f"{where} 'norm' must be str, not {type(norm).__name__}")
+        raise TypeError(f"{where} 'norm' must be str, not {c_type_name(norm)}")
 
 
 def _check_n(n):
@@ -86,6 +87,8 @@ def _check_n(n):
 
 def _one_dim(fname, impl, forward, input, n, dim, norm, out):
     """fft, ifft, rfft, irfft, hfft, ihfft: ``impl``, the n-dimensional transform, over the one ``dim``."""
+    if not isinstance(input, Tensor):  # PyTorch's parser reads the arguments in order: the input first
+        raise not_a_tensor(f"fft_{fname}", "input", 1, input)
     _check_args(fname, n, dim, norm)
     _check_out_kind(fname, out)
     _check_n(n)
@@ -94,6 +97,8 @@ def _one_dim(fname, impl, forward, input, n, dim, norm, out):
 
 def _n_dims(fname, impl, forward, input, s, dim, norm, out):
     """The 2- and n-dimensional transforms (fft2, fftn, ...): ``impl`` with the arguments checked."""
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(f"fft_{fname}", "input", 1, input)
     _check_args(fname, s, dim, norm, sized="s")
     _check_out_kind(fname, out)
     return _out(impl(fname, input, s, dim, norm, forward), out, fname)
@@ -102,8 +107,10 @@ def _n_dims(fname, impl, forward, input, s, dim, norm, out):
 def _check_out_kind(fname, out):
     """PyTorch refuses an ``out`` of the wrong kind (real for a complex result, or the reverse) before
     looking at the input."""
-    if out is None or not isinstance(out, Tensor):
+    if out is None:
         return
+    if not isinstance(out, Tensor):
+        raise not_a_tensor(f"fft_{fname}", "out", None, out)
     real_result = fname.startswith(("irfft", "hfft"))
     fname = fname[:-1] + "n" if fname.endswith("2") else fname  # (the 2-D ones are fftn's, named so)
     if real_result and _np_kind(out._data.dtype) == "c":
@@ -133,6 +140,8 @@ def _cat(a, b, d):
 def _out(res, out, fname):
     if out is None:
         return res
+    if not isinstance(out, Tensor):
+        raise not_a_tensor(f"fft_{fname}", "out", None, out)
     if fname == "ihfft" and isinstance(out, Tensor) and out._data.dtype != res._data.dtype:
         # (PyTorch writes ihfft's conjugate through a copy that wants the exact dtype)
         raise RuntimeError(f"Found dtype {F._type_name(out._data.dtype)} but expected {F._type_name(res._data.dtype)}")
@@ -320,7 +329,7 @@ def _freq(n, d, dtype, device, requires_grad, onesided):
     from .ops.creation import _check_dtype, _create, _make
     fname = "rfftfreq" if onesided else "fftfreq"
     if not _is_int(n):
-        raise TypeError(f"fft_{fname}(): argument 'n' (position 1) must be int, not {type(n).__name__}")
+        raise TypeError(f"fft_{fname}(): argument 'n' (position 1) must be int, not {c_type_name(n)}")
     dtype = _check_dtype(dtype, fname) or _dt.get_default_dtype()
     if _np_kind(dtype.np) not in "fc":
         raise RuntimeError(f"{fname} requires a floating point or complex dtype")
@@ -353,7 +362,7 @@ def rfftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, requir
 
 def _shift(input, dim, inverse):
     if not isinstance(input, Tensor):
-        raise F.not_a_tensor("fftshift", "input", 1, input)
+        raise not_a_tensor("fft_ifftshift" if inverse else "fft_fftshift", "input", 1, input)
     if dim is None:
         dims = list(range(input.ndim))
     else:

@@ -11,6 +11,8 @@ Resolved on first use by ``tensorgraft.__getattr__``, so importing tensorgraft d
 """
 from __future__ import annotations
 
+from tensorgraft.argument_errors import c_type_name
+
 import numbers
 
 import tensorgraft as _tg
@@ -22,7 +24,7 @@ from .tensor import Tensor
 
 
 def _type_name(value) -> str:
-    return "Tensor" if isinstance(value, Tensor) else type(value).__name__
+    return "Tensor" if isinstance(value, Tensor) else c_type_name(value)
 
 
 def _tensors(fname, value, argnum=0):

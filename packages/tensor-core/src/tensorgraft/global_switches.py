@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from tensorgraft.argument_errors import c_type_name
 
 __all__ = ["use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
            "is_deterministic_algorithms_warn_only_enabled", "set_deterministic_debug_mode",
@@ -54,7 +55,7 @@ def _check_bool(value, function: str, argument: str, position=None) -> None:
     """PyTorch's argument-parser message for a non-bool where a bool is required."""
     if not isinstance(value, bool):
         where = f" (position {position})" if position is not None else ""
-        raise TypeError(f"{function}(): argument '{argument}'{where} must be bool, not {type(value).__name__}")
+        raise TypeError(f"{function}(): argument '{argument}'{where} must be bool, not {c_type_name(value)}")
 
 
 # --------------------------------------------------------------------------- determinism

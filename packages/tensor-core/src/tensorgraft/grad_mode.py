@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import inspect
 import threading
+from tensorgraft.argument_errors import c_type_name
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
            "is_inference_mode_enabled", "set_multithreading_enabled", "is_multithreading_enabled"]
@@ -48,7 +49,7 @@ def _check_bool(value, api):
     """PyTorch's argument check for these switches: a bool (NumPy's too), not a truthy value."""
     if isinstance(value, bool) or type(value).__name__ == "bool_":
         return bool(value)
-    raise TypeError(f"{api}(): argument 'enabled' (position 1) must be bool, not {type(value).__name__}")
+    raise TypeError(f"{api}(): argument 'enabled' (position 1) must be bool, not {c_type_name(value)}")
 
 
 def _set_grad_mode(mode: bool) -> bool:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import math
 
+from tensorgraft.argument_errors import c_type_name, not_a_tensor, wrong_type
+
 from .ops._return_types import return_type
 from .ops.decompositions import EigResult, LstsqResult  # noqa: F401
 from .ops.ldl import LDLFactorExResult, LDLFactorResult  # noqa: F401
 from .ops.linalg import (  # noqa: F401
-    EighResult, LinAlgError, QRResult, SlogdetResult, SVDResult, parse_einsum,
+    EighResult, LinAlgError, QRResult, SlogdetResult, SVDResult, parse_einsum, require_tensors as _require_tensors,
 )
 from .ops.lu import LUFactorExResult, LUFactorResult, LUResult, SolveExResult  # noqa: F401
 from tensorgraft.dtypes import np_kind as _np_kind
@@ -46,6 +48,8 @@ def inv_ex(A, *, check_errors=False, out=None):
     """``(inverse, info)``: ``info`` is 0, or the order of the first zero pivot of A's LU factorization
     (per matrix of a batch). A singular matrix gets what LAPACK's solve leaves (±inf, NaN) and raises
     only with ``check_errors=True``, as PyTorch."""
+    if not isinstance(A, Tensor):  # (checked under this function's name before inv checks it as its own)
+        raise not_a_tensor("linalg_inv_ex", "A", 1, A)
     from .ops.creation import zeros
     try:
         inverse = inv(A)
@@ -105,6 +109,8 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
     """``(L, info)``: ``info`` is 0 where the factorization succeeded, else the order of the first
     leading minor that is not positive-definite (per matrix of a batch), and that matrix's L is
     LAPACK's partial factor. Raises only with ``check_errors=True``, as PyTorch."""
+    if not isinstance(A, Tensor):
+        raise not_a_tensor("linalg_cholesky_ex", "input", 1, A)
     from .ops.creation import zeros
     try:
         L = cholesky(A, upper=upper)
@@ -142,6 +148,8 @@ def eigh(A, UPLO="L", *, out=None):
 
 
 def eigvalsh(A, UPLO="L", *, out=None):
+    if not isinstance(A, Tensor):
+        raise not_a_tensor("linalg_eigvalsh", "input", 1, A)
     return _op("linalg_eigh")(A, UPLO).eigenvalues
 
 
@@ -160,6 +168,8 @@ def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None, out=None):
 
 
 def matrix_power(A, n, *, out=None):
+    if not isinstance(A, Tensor):
+        raise not_a_tensor("linalg_matrix_power", "input", 1, A)
     return _op("matrix_power")(A, n)
 
 
@@ -172,15 +182,21 @@ def multi_dot(tensors, *, out=None):
 
 
 def matmul(input, other, *, out=None):
+    if not (isinstance(input, Tensor) and isinstance(other, Tensor)):
+        _require_tensors("linalg_matmul", ("input", "other"), input, other)
     return _op("matmul")(input, other)
 
 
 def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    if not isinstance(A, Tensor):  # (a NumPy array has a diagonal method of its own)
+        raise not_a_tensor("linalg_diagonal", "A", 1, A)
     return A.diagonal(offset, dim1, dim2)
 
 
 def vecdot(x, y, *, dim=-1, out=None):
     """``sum(x.conj() * y, dim)``."""
+    if not (isinstance(x, Tensor) and isinstance(y, Tensor)):
+        _require_tensors("linalg_vecdot", ("x", "y"), x, y)
     from .ops._frontend import _type_name
     from .amp._state import state as _autocast
     if _autocast.on:  # (on PyTorch's lower-precision list)
@@ -227,9 +243,8 @@ def _matrix_norm_checks(A, ord, dim, dtype):
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
     """``torch.linalg.matrix_norm``: 'fro', 'nuc', inf, -inf, 1, -1, 2, -2."""
-    from .tensor import Tensor
     if not isinstance(A, Tensor):
-        raise TypeError(f"linalg.matrix_norm(): argument 'input' (position 1) must be Tensor, not {type(A).__name__}")
+        raise not_a_tensor("linalg_matrix_norm", "input", 1, A)
     _matrix_norm_checks(A, ord, dim, dtype)
     if dtype is not None:
         A = A.to(dtype)
@@ -264,9 +279,8 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
 
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
     """``torch.linalg.norm``: vector norm for 1-D input / int dim, matrix norm for 2-D / pair dim."""
-    from .tensor import Tensor
     if not isinstance(A, Tensor):
-        raise TypeError(f"linalg.norm(): argument 'input' (position 1) must be Tensor, not {type(A).__name__}")
+        raise not_a_tensor("linalg_norm", "input", 1, A)
     if dim is not None:
         if isinstance(dim, int):
             dim = (dim,)
@@ -299,11 +313,11 @@ def matrix_rank(A, tol=None, *, atol=None, rtol=None, hermitian=False, out=None)
         atol, rtol = tol, 0.0
     from .grad_mode import no_grad
     from .ops.linalg import _float_check
-    from .tensor import Tensor
-    if isinstance(A, Tensor):
-        if A.ndim < 2:
-            raise RuntimeError("torch.linalg.matrix_rank: The input tensor input must have at least 2 dimensions.")
-        _float_check("linalg.matrix_rank", A)
+    if not isinstance(A, Tensor):  # (PyTorch's parser lists the overloads, each naming it ``input``)
+        raise not_a_tensor("linalg_matrix_rank", "input", 1, A)
+    if A.ndim < 2:
+        raise RuntimeError("torch.linalg.matrix_rank: The input tensor input must have at least 2 dimensions.")
+    _float_check("linalg.matrix_rank", A)
     with no_grad():
         s = eigvalsh(A).abs() if hermitian else svdvals(A)
         if s.shape[-1] == 0:
@@ -337,8 +351,9 @@ def cond(A, p=None, *, out=None):
     """``torch.linalg.cond``: by singular values for p in (None, 2, -2) (any shape) and 'nuc'
     (``sum(s) * sum(1/s)``), else ``norm(A, p) * norm(inv(A), p)`` for square A, inf where A is
     singular or that product is NaN (as PyTorch)."""
-    from .tensor import Tensor
-    if isinstance(A, Tensor) and A.ndim < 2:
+    if not isinstance(A, Tensor):
+        raise not_a_tensor("linalg_cond", "input", 1, A)
+    if A.ndim < 2:
         raise RuntimeError(f"linalg.cond(ord={p}): The input tensor A must have at least 2 dimensions."
                            if isinstance(p, str) else "linalg.cond: The input tensor must have at least 2 dimensions.")
     if p is None or p in (2, -2):
@@ -368,6 +383,8 @@ def vector_norm(x, *args, **kwargs):
     """``torch.linalg.vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None)``:
     the ``ord``-norm of ``x`` over ``dim`` (all dims when None). Arguments pass on as given, so
     argument errors say "(position N)" only for positional ones, as PyTorch's."""
+    if not isinstance(x, Tensor):
+        raise not_a_tensor("linalg_vector_norm", "input", 1, x)
     from .ops.reduction import vector_norm as _vector_norm
     return _vector_norm(x, *args, **kwargs)
 
@@ -417,25 +434,35 @@ def householder_product(A, tau, *, out=None):
 
 
 def tensorinv(A, ind=2, *, out=None):
+    if not isinstance(A, Tensor):
+        raise not_a_tensor("linalg_tensorinv", "input", 1, A)
     return _op("linalg_tensorinv")(A, ind)
 
 
 def tensorsolve(A, B, dims=None, *, out=None):
+    if not (isinstance(A, Tensor) and isinstance(B, Tensor)):
+        _require_tensors("linalg_tensorsolve", ("input", "other"), A, B)
     return _op("linalg_tensorsolve")(A, B, dims)
 
 
 def vander(x, *, N=None):
+    if not isinstance(x, Tensor):
+        raise not_a_tensor("linalg_vander", "x", 1, x)
     return _op("linalg_vander")(x, N=N)
 
 
 def ldl_factor(A, *, hermitian=False, out=None):
     """``(LD, pivots)`` of the Bunch-Kaufman factorization A = L D L^T (L D L^H with
     ``hermitian=True``), in LAPACK's layout. Forward only, as in PyTorch."""
+    if not isinstance(A, Tensor):
+        raise not_a_tensor("linalg_ldl_factor", "input", 1, A)
     return _op("linalg_ldl_factor")(A, hermitian=hermitian)
 
 
 def ldl_factor_ex(A, *, hermitian=False, check_errors=False, out=None):
     """``(LD, pivots, info)``: ``info`` is the 1-based index of the first zero pivot, else 0."""
+    if not isinstance(A, Tensor):
+        raise not_a_tensor("linalg_ldl_factor_ex", "input", 1, A)
     return _op("linalg_ldl_factor_ex")(A, hermitian=hermitian, check_errors=check_errors)
 
 
@@ -515,6 +542,26 @@ def _tensors_in(values):
             yield from _tensors_in(v)
 
 
+# the functions above whose result is a named tuple: their ``out`` is a tuple of tensors
+_TUPLE_RESULTS = frozenset({"inv_ex", "solve_ex", "slogdet", "cholesky_ex", "qr", "eigh", "svd", "lu_factor",
+                            "lu_factor_ex", "lu", "eig", "ldl_factor", "ldl_factor_ex", "lstsq"})
+
+
+def _check_out_argument(name, fn, out):
+    """PyTorch's parser's TypeError for an ``out`` that is no Tensor (a tuple of them for a named-tuple
+    result), raised before anything is computed."""
+    if name not in _TUPLE_RESULTS:
+        raise wrong_type(f"linalg_{name}", "out", "Tensor", out)
+    if not isinstance(out, (tuple, list)):
+        raise wrong_type(f"linalg_{name}", "out", "tuple of Tensors", out)
+    for k, o in enumerate(out):
+        if not isinstance(o, Tensor):
+            import inspect
+            params = list(inspect.signature(fn).parameters)  # ``out``'s index among the arguments
+            where = params.index("out") if "out" in params else len(params)
+            raise TypeError(f"expected Tensor as element {k} in argument {where}, but got {c_type_name(o)}")
+
+
 def _with_out(name, fn, grad_name, rule):
     import functools
 
@@ -522,6 +569,8 @@ def _with_out(name, fn, grad_name, rule):
     def f(*args, out=None, **kwargs):
         if out is None:
             return fn(*args, **kwargs)
+        if not isinstance(out, Tensor):
+            _check_out_argument(name, fn, out)
         from .ops import _frontend as F
         if grad_name is not None:  # refused before anything is computed or written
             F.check_out_grad(grad_name, out, *_tensors_in(args), *_tensors_in(kwargs.values()))
@@ -545,7 +594,7 @@ def _write(F, out, result, record, opname):
     """``result`` into ``out`` (resized, with PyTorch's warning, when its shape differs). Where
     PyTorch computes first and copies (``record``), the copy is recorded as its ``copy_`` is."""
     if not isinstance(out, Tensor):
-        raise TypeError(f"{opname}(): argument 'out' must be Tensor, not {type(out).__name__}")
+        raise TypeError(f"{opname}(): argument 'out' must be Tensor, not {c_type_name(out)}")
     if tuple(out.shape) != tuple(result.shape):
         F.write_out(out, result.detach()._data.astype(out._data.dtype), opname, stacklevel=5)
         if not (record and result.requires_grad):

@@ -10,6 +10,7 @@ why an elementwise result of a channels-last tensor stays channels-last, as in P
 from __future__ import annotations
 
 import numpy as np
+from tensorgraft.argument_errors import c_type_name
 
 __all__ = ["memory_format", "contiguous_format", "channels_last", "channels_last_3d", "preserve_format",
            "layout", "strided", "sparse_coo", "sparse_csr", "sparse_csc", "sparse_bsr", "sparse_bsc", "jagged", "dim_order", "format_strides", "is_contiguous_as", "has_format_strides", "empty_with_strides",
@@ -85,7 +86,7 @@ def check_format_rank(ndim: int, fmt) -> None:
 
 def _check_is_format(fmt, fname: str):
     if fmt is not None and fmt.__class__ is not memory_format:
-        raise TypeError(f"{fname}(): argument 'memory_format' must be torch.memory_format, not {type(fmt).__name__}")
+        raise TypeError(f"{fname}(): argument 'memory_format' must be torch.memory_format, not {c_type_name(fmt)}")
 
 
 def dim_order(ndim: int, fmt) -> tuple:

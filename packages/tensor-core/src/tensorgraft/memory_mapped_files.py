@@ -9,6 +9,7 @@ hold ``size`` elements.
 from __future__ import annotations
 
 import os
+from tensorgraft.argument_errors import c_type_name
 
 import numpy as np
 
@@ -29,11 +30,11 @@ def from_file(filename, shared=None, size=0, *, dtype=None, layout=None, device=
     from .ops.conversion import from_numpy
 
     if not isinstance(filename, str):
-        raise TypeError(f"from_file(): argument 'filename' (position 1) must be str, not {type(filename).__name__}")
+        raise TypeError(f"from_file(): argument 'filename' (position 1) must be str, not {c_type_name(filename)}")
     if shared is not None and not isinstance(shared, bool):
-        raise TypeError(f"from_file(): argument 'shared' must be bool, not {type(shared).__name__}")
+        raise TypeError(f"from_file(): argument 'shared' must be bool, not {c_type_name(shared)}")
     if not isinstance(size, int) or isinstance(size, bool):
-        raise TypeError(f"from_file(): argument 'size' must be int, not {type(size).__name__}")
+        raise TypeError(f"from_file(): argument 'size' must be int, not {c_type_name(size)}")
     if layout is not None and layout is not tg.strided:
         raise NotImplementedError(f"from_file(): only strided (dense) tensors can be mapped to files, not {layout}")
     if device is not None and tg.device(device).type != "cpu":

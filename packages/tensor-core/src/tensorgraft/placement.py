@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+from tensorgraft.argument_errors import c_type_name
 
 from .device import device as _device
 from .tensor import Tensor
@@ -39,5 +40,5 @@ def is_distributed(input) -> bool:
     """PyTorch's legacy ``is_distributed``: False for every tensor (no tensor is split across
     processes; ``tensorgraft.distributed`` communicates whole tensors)."""
     if not isinstance(input, Tensor):
-        raise TypeError(f"is_distributed(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        raise TypeError(f"is_distributed(): argument 'input' (position 1) must be Tensor, not {c_type_name(input)}")
     return False

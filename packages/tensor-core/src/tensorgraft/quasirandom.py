@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib.resources
 import operator
+from tensorgraft.argument_errors import c_type_name
 
 import numpy as np
 
@@ -202,7 +203,7 @@ def _check_n(n, kernel="_sobol_engine_draw"):
     try:
         return operator.index(n)
     except TypeError:
-        raise TypeError(f"{kernel}(): argument 'n' (position 2) must be int, not {type(n).__name__}") from None
+        raise TypeError(f"{kernel}(): argument 'n' (position 2) must be int, not {c_type_name(n)}") from None
 
 
 _NOT_DRAWN = {"float16": "Half", "bfloat16": "BFloat16", "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",

@@ -17,6 +17,7 @@ CUDA streams are cuRAND's (not PyTorch's numbers).
 from __future__ import annotations
 
 import contextlib
+from tensorgraft.argument_errors import c_type_name
 
 from .device import device as _device
 
@@ -222,7 +223,7 @@ def random_stream(generator, dev):
     else:
         g = generator
         if not isinstance(g, Generator):  # PyTorch's argument parser rejects it before sampling
-            raise TypeError(f"argument 'generator' must be torch.Generator, not {type(g).__name__}")
+            raise TypeError(f"argument 'generator' must be torch.Generator, not {c_type_name(g)}")
         if g.device.type != dev.type:
             raise RuntimeError(f"Expected a '{dev.type}' device type for generator but found '{g.device.type}'")
     s = g._rng()

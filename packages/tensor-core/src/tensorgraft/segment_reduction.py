@@ -10,6 +10,7 @@ hundreds of segments this is used with, not for millions.
 from __future__ import annotations
 
 import numbers
+from tensorgraft.argument_errors import c_type_name
 
 import numpy as np
 
@@ -61,18 +62,18 @@ def segment_reduce(data, reduce, *, lengths=None, indices=None, offsets=None, ax
 def _check_argument_types(data, reduce, lengths, indices, offsets, axis, unsafe, initial):
     """PyTorch's argument parser's refusals."""
     if not isinstance(data, Tensor):
-        raise TypeError(f"segment_reduce(): argument 'data' (position 1) must be Tensor, not {type(data).__name__}")
+        raise TypeError(f"segment_reduce(): argument 'data' (position 1) must be Tensor, not {c_type_name(data)}")
     if not isinstance(reduce, str):
-        raise TypeError(f"segment_reduce(): argument 'reduce' (position 2) must be str, not {type(reduce).__name__}")
+        raise TypeError(f"segment_reduce(): argument 'reduce' (position 2) must be str, not {c_type_name(reduce)}")
     for name, value in (("lengths", lengths), ("indices", indices), ("offsets", offsets)):
         if value is not None and not isinstance(value, Tensor):
-            raise TypeError(f"segment_reduce(): argument '{name}' must be Tensor, not {type(value).__name__}")
+            raise TypeError(f"segment_reduce(): argument '{name}' must be Tensor, not {c_type_name(value)}")
     if not isinstance(axis, int) or isinstance(axis, bool):
-        raise TypeError(f"segment_reduce(): argument 'axis' must be int, not {type(axis).__name__}")
+        raise TypeError(f"segment_reduce(): argument 'axis' must be int, not {c_type_name(axis)}")
     if not isinstance(unsafe, bool):
-        raise TypeError(f"segment_reduce(): argument 'unsafe' must be bool, not {type(unsafe).__name__}")
+        raise TypeError(f"segment_reduce(): argument 'unsafe' must be bool, not {c_type_name(unsafe)}")
     if initial is not None and not isinstance(initial, numbers.Number):
-        raise TypeError(f"segment_reduce(): argument 'initial' must be Number, not {type(initial).__name__}")
+        raise TypeError(f"segment_reduce(): argument 'initial' must be Number, not {c_type_name(initial)}")
     if isinstance(initial, complex):
         raise RuntimeError("value cannot be converted to type float without overflow")
 

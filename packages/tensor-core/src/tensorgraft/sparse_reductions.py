@@ -9,6 +9,7 @@ result is differentiable: it is ``vector_norm`` of the coalesced values.
 from __future__ import annotations
 
 import numbers
+from tensorgraft.argument_errors import c_type_name
 
 from .memory_layout import sparse_coo
 from .ops.sparse_compressed import _copy_function
@@ -26,15 +27,15 @@ def native_norm(input, p=2, dim=_NO_KWARG, keepdim=_NO_KWARG, dtype=_NO_KWARG):
     of a sparse COO tensor's values, a 0-d tensor (only full reductions, as in PyTorch)."""
     given = (dim is not _NO_KWARG, keepdim is not _NO_KWARG, dtype is not _NO_KWARG)
     if any(given) and not all(given):
-        shown = ", ".join(["Tensor", type(p).__name__] + [type(a).__name__ for a, g in zip((dim, keepdim, dtype), given)
+        shown = ", ".join(["Tensor", c_type_name(p)] + [c_type_name(a) for a, g in zip((dim, keepdim, dtype), given)
                                                           if g])
         raise TypeError(f"native_norm() received an invalid combination of arguments - got ({shown}), but expected "
                         "one of:\n * (Tensor input, Number p = 2)\n * (Tensor input, Number p, tuple of ints dim, "
                         "bool keepdim, torch.dtype dtype)\n")
     if not isinstance(input, Tensor):
-        raise TypeError(f"native_norm(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        raise TypeError(f"native_norm(): argument 'input' (position 1) must be Tensor, not {c_type_name(input)}")
     if not (isinstance(p, numbers.Number) or p is None and all(given)):
-        raise TypeError(f"native_norm(): argument 'p' (position 2) must be Number, not {type(p).__name__}")
+        raise TypeError(f"native_norm(): argument 'p' (position 2) must be Number, not {c_type_name(p)}")
     if input.layout != sparse_coo:
         overload = "aten::native_norm.ScalarOpt_dim_dtype" if all(given) else "aten::native_norm"
         raise NotImplementedError(f"Could not run '{overload}' with arguments from the '{input.device.type.upper()}' "

@@ -7,6 +7,11 @@ Most are the top-level ops under another name (``expit`` is ``sigmoid``, ``gamma
 from __future__ import annotations
 
 import math as _math
+from numbers import Number as _Number
+
+from tensorgraft.argument_errors import c_type_name, not_a_tensor
+
+import numpy as np
 
 import tensorgraft as _tg
 from .registry import registry as _registry
@@ -31,6 +36,8 @@ def _out(result, out, name):
     """PyTorch's ``out=``: the result written into ``out`` (resized when it has another shape)."""
     if out is None:
         return result
+    if not isinstance(out, Tensor):
+        raise not_a_tensor(f"special_{name}", "out", None, out)
     from .ops import _frontend as F
     if tuple(out.shape) != tuple(result.shape) and out.numel() == 0:
         F.check_cast(result._data, out._data)  # an empty ``out`` takes the result's shape
@@ -43,8 +50,7 @@ def _out(result, out, name):
 
 def _check(input, name, argname="input", pos=1):
     if not isinstance(input, Tensor):
-        raise TypeError(f"special_{name}(): argument '{argname}' (position {pos}) must be Tensor, "
-                        f"not {type(input).__name__}")
+        raise not_a_tensor(f"special_{name}", argname, pos, input)
 
 
 def _unary(top_name, name):
@@ -56,11 +62,16 @@ def _unary(top_name, name):
     return fn
 
 
+# ATen names the argument of these ``x`` (the others' is ``input``), and so does its argument parser
+_ARGUMENT_X = frozenset({"airy_ai", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", "spherical_bessel_j0"})
+
+
 def _core_unary(name):
     op_name = "special_" + name
+    argname = "x" if name in _ARGUMENT_X else "input"
 
     def fn(input, *, out=None):
-        _check(input, name)
+        _check(input, name, argname)
         return _out(_registry.ops[op_name].frontend(input), out, name)
     fn.__name__ = fn.__qualname__ = name
     return fn
@@ -85,18 +96,39 @@ def _kind(number):
     return "c" if isinstance(number, complex) else "f"
 
 
-def _binary(op_name, name, argnames=("input", "other"), scalar_node=None):
-    # PyTorch's three overloads, as its argument parser lists them: (Tensor, Tensor), a number
-    # first (named ``self`` where the first is ``input``) and a number second
+def _is_number(x):
+    """A Python or NumPy scalar: what PyTorch's parser takes for a ``Number`` (a NumPy array or a
+    list is none)."""
+    return isinstance(x, (_Number, np.bool_))
+
+
+def _overloads(argnames):
+    """PyTorch's three overloads of a two-operand function, as its argument parser lists them:
+    (Tensor, Tensor), a number first (named ``self`` where the first is ``input``) and a number second."""
     a, b = argnames
-    overloads = (f" * (Tensor {a}, Tensor {b}, *, Tensor out = None)\n"
-                 f" * (Number {'self' if a == 'input' else a}, Tensor {b}, *, Tensor out = None)\n"
-                 f" * (Tensor {a}, Number {b}, *, Tensor out = None)\n")
+    return (f" * (Tensor {a}, Tensor {b}, *, Tensor out = None)\n"
+            f" * (Number {'self' if a == 'input' else a}, Tensor {b}, *, Tensor out = None)\n"
+            f" * (Tensor {a}, Number {b}, *, Tensor out = None)\n")
+
+
+def _check_pair(name, input, other, overloads):
+    """Both operands Tensors, or a Tensor and a number: else PyTorch's "invalid combination" TypeError
+    (a NumPy array or a list in either place, or two numbers)."""
+    if isinstance(input, Tensor):
+        if isinstance(other, Tensor) or _is_number(other):
+            return
+    elif isinstance(other, Tensor) and _is_number(input):
+        return
+    raise TypeError(f"special_{name}() received an invalid combination of arguments - got "
+                    f"({c_type_name(input)}, {c_type_name(other)}), but expected one of:\n{overloads}")
+
+
+def _binary(op_name, name, argnames=("input", "other"), scalar_node=None):
+    overloads = _overloads(argnames)
 
     def fn(input, other, *, out=None):
-        if not isinstance(input, Tensor) and not isinstance(other, Tensor):
-            raise TypeError(f"special_{name}() received an invalid combination of arguments - got "
-                            f"({type(input).__name__}, {type(other).__name__}), but expected one of:\n{overloads}")
+        if not (isinstance(input, Tensor) and isinstance(other, Tensor)):
+            _check_pair(name, input, other, overloads)
         if scalar_node is not None and not (isinstance(input, Tensor) and isinstance(other, Tensor)):
             # PyTorch's ``.self_scalar`` / ``.other_scalar`` overloads: nodes ``...Backward1`` / ``...Backward2``
             node = scalar_node + ("Backward2" if isinstance(input, Tensor) else "Backward1")
@@ -146,19 +178,15 @@ def logit(input, eps=None, *, out=None):
 
 
 def xlogy(input, other, *, out=None):
-    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
-        raise TypeError(f"special_xlogy() received an invalid combination of arguments - got "
-                        f"({type(input).__name__}, {type(other).__name__}), but expected one of:\n"
-                        " * (Tensor input, Tensor other, *, Tensor out = None)\n"
-                        " * (Number self, Tensor other, *, Tensor out = None)\n"
-                        " * (Tensor input, Number other, *, Tensor out = None)\n")
+    if not (isinstance(input, Tensor) and isinstance(other, Tensor)):
+        _check_pair("xlogy", input, other, _overloads(("input", "other")))
     return _out(_tg.xlogy(input, other), out, "xlogy")
 
 
 def polygamma(n, input, *, out=None):
     # the order is an int (PyTorch's parser turns away floats and bools before anything else)
     if not isinstance(n, int) or isinstance(n, bool):
-        raise TypeError(f"special_polygamma(): argument 'n' (position 1) must be int, not {type(n).__name__}")
+        raise TypeError(f"special_polygamma(): argument 'n' (position 1) must be int, not {c_type_name(n)}")
     _check(input, "polygamma", pos=2)
     return _out(_tg.polygamma(n, input), out, "polygamma")
 
@@ -184,14 +212,17 @@ def round(input, *, decimals=0, out=None):  # noqa: A001 - PyTorch's name
 
 
 def softmax(input, dim, *, dtype=None):
+    _check(input, "softmax")
     return _tg.softmax(input, dim, dtype=dtype)
 
 
 def log_softmax(input, dim, *, dtype=None):
+    _check(input, "log_softmax")
     return _tg.log_softmax(input, dim, dtype=dtype)
 
 
 def logsumexp(input, dim, keepdim=False, *, out=None):
+    _check(input, "logsumexp")
     return _out(_tg.logsumexp(input, dim, keepdim), out, "logsumexp")
 
 

@@ -10,6 +10,7 @@ there, as the rest of tensorgraft does (this module is loaded by it).
 from __future__ import annotations
 
 import numbers
+from tensorgraft.argument_errors import c_type_name
 
 import numpy as np
 
@@ -140,7 +141,7 @@ def set_(t, source=None, storage_offset=0, size=None, stride=None):
         if isinstance(source, TypedStorage):
             source = source.untyped()
         if not isinstance(source, UntypedStorage):
-            raise TypeError(f"set_(): argument 'source' must be Tensor or Storage, not {type(source).__name__}")
+            raise TypeError(f"set_(): argument 'source' must be Tensor or Storage, not {c_type_name(source)}")
         xp = get_backend(source.device).xp
         n = source.nbytes() // t._data.itemsize
         if size is None:
@@ -173,7 +174,7 @@ def resize_(t, size):
     for s in size:
         if not isinstance(s, numbers.Integral) or isinstance(s, bool):
             raise TypeError(f"resize_(): argument 'size' must be tuple of ints, but found element of type "
-                            f"{type(s).__name__}")
+                            f"{c_type_name(s)}")
         if s < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
     a = t._data

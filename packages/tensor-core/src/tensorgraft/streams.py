@@ -16,6 +16,7 @@ same holds for ``meta`` and any other host device.
 from __future__ import annotations
 
 import importlib
+from tensorgraft.argument_errors import c_type_name
 
 from .device import backends, device as _device, get_backend
 
@@ -57,7 +58,7 @@ def _cuda_module(dev):
 
 def _check_bool(value, name: str, owner: str) -> bool:
     if not isinstance(value, bool):
-        raise TypeError(f"{owner}(): argument '{name}' must be bool, not {type(value).__name__}")
+        raise TypeError(f"{owner}(): argument '{name}' must be bool, not {c_type_name(value)}")
     return value
 
 
@@ -73,7 +74,7 @@ class Stream:
 
     def __init__(self, device=None, *, priority: int = 0):
         if not isinstance(priority, int) or isinstance(priority, bool):
-            raise TypeError(f"Stream(): argument 'priority' must be int, not {type(priority).__name__}")
+            raise TypeError(f"Stream(): argument 'priority' must be int, not {c_type_name(priority)}")
         dev = _device_of(device)
         self._type = dev.type
         self._context = None

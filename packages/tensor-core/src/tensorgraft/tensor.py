@@ -22,6 +22,7 @@ import threading
 from types import FunctionType
 
 from . import _C
+from .argument_errors import c_type_name
 from . import dtypes as _dt
 from .device import device as _device_cls
 from .grad_mode import state as _gs
@@ -31,7 +32,6 @@ __all__ = ["Tensor", "Size", "wrap"]
 _CPU = _device_cls("cpu")
 _BY_NP = _dt._BY_NUMPY
 _BF16 = _dt.BF16
-
 
 _ndarray = np.ndarray
 _default_torch_function = None  # overrides/_dispatch.py's, imported the first time a subclass needs it
@@ -536,7 +536,7 @@ def _dim_argument(dim, what):
     try:
         return operator.index(dim)
     except TypeError:
-        raise TypeError(f"{what}(): argument 'dim' (position 1) must be int, not {type(dim).__name__}") from None
+        raise TypeError(f"{what}(): argument 'dim' (position 1) must be int, not {c_type_name(dim)}") from None
 
 
 def _wrap_dim(dim, ndim: int, what: str = "dim") -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import warnings
+from tensorgraft.argument_errors import c_type_name
 
 from ._state import state as _sw
 
@@ -57,7 +58,7 @@ def is_autocast_enabled(device_type=None) -> bool:
 def _check_enabled(enabled, position=2) -> None:
     if enabled.__class__ is not bool:
         raise TypeError(f"set_autocast_enabled(): argument 'enabled' (position {position}) must be bool, not "
-                        f"{type(enabled).__name__}")
+                        f"{c_type_name(enabled)}")
 
 
 def set_autocast_enabled(device_type, enabled=None) -> None:

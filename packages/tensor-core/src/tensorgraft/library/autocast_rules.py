@@ -9,6 +9,7 @@ in ``CustomOpDef.__call__`` is ``_autocast_dtype is not None``.
 from __future__ import annotations
 
 import collections.abc
+from tensorgraft.argument_errors import c_type_name
 
 from ..tensor import Tensor
 
@@ -19,7 +20,7 @@ def _check_device_type(device_type):
     from ..amp import is_autocast_available
     if not isinstance(device_type, str):
         raise TypeError("_is_autocast_available(): argument 'device_type' (position 1) must be str, not "
-                        f"{type(device_type).__name__}")
+                        f"{c_type_name(device_type)}")
     if not is_autocast_available(device_type):  # (a string naming no device type raises in there)
         raise ValueError(f"Device type '{device_type}' does not support autocast.")
 

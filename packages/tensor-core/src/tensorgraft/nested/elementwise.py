@@ -8,6 +8,7 @@ from ..tensor import Tensor
 from .nested_tensor import NestedTensor, components, from_components, like, nested_dim, nested_shape
 from .handlers import (_DIM0, HANDLERS, _arg, _is_jagged, _layout, _no_kernel, _raggedness_matches, _refuse, _register,
                        _replace_arg, _require_contiguous_jagged, _shape_text, _size_text)
+from tensorgraft.argument_errors import c_type_name
 
 
 # unary elementwise ops (and their ``_`` forms): one op on the buffer. PyTorch's strided layout
@@ -185,7 +186,7 @@ def _binary(func, short, args, kwargs, aten=None):
         raise _refuse(public_name(func))
     aten = aten or f"{base}.Tensor"
     if op in _TENSOR_ONLY and not isinstance(b, Tensor):
-        raise TypeError(f"{op}(): argument 'other' (position 2) must be Tensor, not {type(b).__name__}")
+        raise TypeError(f"{op}(): argument 'other' (position 2) must be Tensor, not {c_type_name(b)}")
     if op in _JAGGED_MISSING_BINARY and layout is jagged:
         raise NotImplementedError(f"aten.{op}.default")
     if layout is strided:

@@ -9,6 +9,7 @@ order with PyTorch's messages. What PyTorch does in C++ for the strided layout (
 from __future__ import annotations
 
 import warnings
+from tensorgraft.argument_errors import c_type_name
 
 from .. import _C
 from ..memory_layout import jagged, strided
@@ -277,7 +278,7 @@ def to_padded_tensor(input, padding, output_size=None):
     if isinstance(padding, bool) or not isinstance(padding, (int, float)) and not (
             isinstance(padding, Tensor) and padding.dim() == 0):
         raise TypeError(f"to_padded_tensor(): argument 'padding' (position 1) must be float, not "
-                        f"{type(padding).__name__}")
+                        f"{c_type_name(padding)}")
     padding = float(padding)
     if not isinstance(input, NestedTensor):
         raise NotImplementedError(

@@ -3,16 +3,13 @@ from __future__ import annotations
 
 import numbers
 
+from ..argument_errors import c_type_name, wrong_type  # noqa: F401  (frontends import wrong_type from here)
 from ..tensor import Tensor
 
 
-def type_name(value) -> str:
-    """How PyTorch's argument parser names the type of a value it refuses: builtins and tensors
-    (Parameter included) by their class name, anything else with its module (``numpy.float64``)."""
-    cls = type(value)
-    if cls.__module__ == "builtins" or isinstance(value, Tensor):
-        return cls.__name__
-    return f"{cls.__module__}.{cls.__name__}"
+# how PyTorch's argument parser names the type of a value it refuses (``numpy.ndarray``, ``int``,
+# ``Parameter``, a user's ``MyClass``)
+type_name = c_type_name
 
 
 def is_int(value) -> bool:
@@ -21,14 +18,6 @@ def is_int(value) -> bool:
     if isinstance(value, Tensor):
         return value.ndim == 0 and value.dtype.category == 1  # (0: bool)
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def wrong_type(fname: str, argname: str, expected: str, value, pos: int = None) -> TypeError:
-    """The error of a function with one signature: ``sum(): argument 'dim' (position 1) must be int,
-    not float``. ``pos``: where it was given positionally (a method does not count ``self``);
-    None for a keyword."""
-    where = "" if pos is None else f" (position {pos})"
-    return TypeError(f"{fname}(): argument '{argname}'{where} must be {expected}, not {type_name(value)}")
 
 
 def bad_int_list_item(fname: str, argname: str, seq) -> TypeError | None:

@@ -45,10 +45,12 @@ def binary(name, xp_attr=None, kernel=None, *, mode="same", inplace=True, dunder
     def frontend(op):
         fast = F.make_binary(op, mode=mode)
         op.extra["fast"] = fast
-        if name in F.TENSOR_ONLY:  # the method's refusal counts ``other`` as position 1
-            method = F.make_binary(op, mode=mode, method=True)
-            # (and runs what the wrapper adds to the function: ldexp's dtype rules)
-            op.extra["method_frontend"] = wrapper(method) if wrapper is not None else method
+        # the method's refusals count ``other`` as position 1 (``x.add(a)``: "argument 'other'
+        # (position 1)"), so it is a closure of its own, as fast as the function's; it runs what the
+        # wrapper adds to the function (``alpha=``, ldexp's dtype rules) unless it needs none of it
+        method = F.make_binary(op, mode=mode, method=True)
+        fast_method = op.extra.get("method_fast") or wrapper is None
+        op.extra["method_frontend"] = method if fast_method else wrapper(method)
         return wrapper(fast) if wrapper is not None else fast
     return defop(name, xp_attr=xp_attr if kernel is None else None, kernel=kernel, frontend=frontend,
                  inplace=(name + "_") if inplace is True else inplace, binary_mode=mode,

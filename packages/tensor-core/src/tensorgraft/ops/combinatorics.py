@@ -10,6 +10,7 @@ fails there, is not copied), ``cartesian_prod`` and
 from __future__ import annotations
 
 import itertools
+from tensorgraft.argument_errors import not_a_tensor_in_list
 
 import numpy as np
 
@@ -33,7 +34,7 @@ def _tensors(args, name):
     # TensorList argument: a list given for the tensors is an element that is not a Tensor
     for i, t in enumerate(args):
         if not isinstance(t, Tensor):
-            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+            raise not_a_tensor_in_list(i, t)
     return args
 
 

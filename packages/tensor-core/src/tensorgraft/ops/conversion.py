@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+from tensorgraft.argument_errors import c_type_name, not_a_tensor
 
 from .. import dtypes as _dt
 from ..device import _default_device, device as _device, get_backend
@@ -325,7 +326,7 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None) -> T
 
 def _check_dtype_arg(dtype):
     if dtype is not None and dtype.__class__ is not _dt.dtype:
-        raise TypeError(f"asarray(): argument 'dtype' must be torch.dtype, not {type(dtype).__name__}")
+        raise TypeError(f"asarray(): argument 'dtype' must be torch.dtype, not {c_type_name(dtype)}")
     return dtype
 
 
@@ -459,17 +460,24 @@ def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
 
 
+def _checked(t, fname):
+    """``t`` itself when it is a tensor, else PyTorch's refusal (``is_floating_point(a)`` of a NumPy array)."""
+    if not isinstance(t, Tensor):
+        raise not_a_tensor(fname, "input", 1, t)
+    return t
+
+
 def is_floating_point(t: Tensor) -> bool:
-    return t.is_floating_point()
+    return _checked(t, "is_floating_point").is_floating_point()
 
 
 def is_complex(t: Tensor) -> bool:
-    return t.is_complex()
+    return _checked(t, "is_complex").is_complex()
 
 
 def is_inference(t: Tensor) -> bool:
-    return t.is_inference()
+    return _checked(t, "is_inference").is_inference()
 
 
 def numel(t: Tensor) -> int:
-    return t.numel()
+    return _checked(t, "numel").numel()

@@ -21,7 +21,7 @@ from ..tensor import Tensor, wrap
 from . import _frontend as F
 from ._define import defop
 from ._return_types import return_type
-from .linalg import _float_check, _record, _square, _tensor_args, check_batches, converged
+from .linalg import _float_check, _record, _square, _tensor_args, aten_name, check_batches, converged
 from tensorgraft.dtypes import np_kind as _np_kind
 
 EigResult = return_type("linalg_eig", ("eigenvalues", "eigenvectors"))
@@ -43,7 +43,7 @@ def _record_fn(op, outs, inputs, fn, name, **attrs):
 
 def _check_dims(fname, t, what="A"):
     if not isinstance(t, Tensor):
-        raise F.not_a_tensor(fname, what, 1, t)
+        raise F.not_a_tensor(aten_name(fname), what, 1, t)
     if t._data.ndim < 2:
         raise RuntimeError(f"{fname}: The input tensor {what} must have at least 2 dimensions.")
 
@@ -79,7 +79,7 @@ def _eig_frontend(op):
     table = op.table
 
     def eig(A, *, out=None):
-        a = _square("linalg.eig", A)
+        a = _square("linalg.eig", A, "input")
         if not bool(np.isfinite(a).all() if isinstance(a, np.ndarray) else _xp(A).isfinite(a).all()):
             raise RuntimeError("torch.linalg.eig: input tensor should not contain infs or NaNs.")
         w, v = table[A._device.type](a, False)
@@ -102,7 +102,7 @@ def _eigvals_frontend(op):
     def eigvals(A, *, out=None):
         if _gs.enabled and isinstance(A, Tensor) and A._requires_grad:
             return _eig.frontend(A).eigenvalues
-        a = _square("linalg.eigvals", A)
+        a = _square("linalg.eigvals", A, "input")
         return wrap(table[A._device.type](a, True), A._device)
     return eigvals
 
@@ -151,7 +151,7 @@ def _matrix_exp_frontend(op):
     table = op.table
 
     def matrix_exp(A):
-        a = _square("linalg.matrix_exp", A)
+        a = _square("linalg.matrix_exp", A, "input")
         return _record(op, wrap(table[A._device.type](a), A._device), (A,), None, "LinalgMatrixExpBackward0")
     return matrix_exp
 
@@ -169,7 +169,15 @@ def _expm_samples(dtype, device):
 _matrix_exp = defop("linalg_matrix_exp", kernel=_expm_kernel, frontend=_matrix_exp_frontend, method=False,
                     public=False, samples=_expm_samples,
                     reference=lambda a: np.stack([_ref_expm(m) for m in a.reshape(-1, *a.shape[-2:])]).reshape(a.shape))
-defop("matrix_exp", frontend=lambda op: (lambda input: _matrix_exp.frontend(input)), differentiable=False,
+
+
+def _torch_matrix_exp(input):
+    if not isinstance(input, Tensor):
+        raise F.not_a_tensor("matrix_exp", "input", 1, input)
+    return _matrix_exp.frontend(input)
+
+
+defop("matrix_exp", frontend=lambda op: _torch_matrix_exp, differentiable=False,
       samples=_expm_samples, reference=_matrix_exp.extra["reference"], composite=True)
 
 
@@ -199,7 +207,7 @@ def _lstsq_frontend(op):
     table = op.table
 
     def lstsq(A, B, rcond=None, *, driver=None):
-        _tensor_args("linalg.lstsq", ("A", "B"), A, B)
+        _tensor_args("linalg.lstsq", ("input", "b"), A, B)
         a, b = A._data, B._data
         if a.ndim < 2:
             raise RuntimeError("torch.linalg.lstsq: input must have at least 2 dimensions.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from tensorgraft.argument_errors import c_type_name
 
 import numpy as np
 
@@ -65,7 +66,7 @@ def _cdist_frontend(op):
         if isinstance(p, Tensor):
             p = p.item()
         if not isinstance(p, numbers.Real):
-            raise TypeError(f"cdist(): argument 'p' must be float, not {type(p).__name__}")
+            raise TypeError(f"cdist(): argument 'p' must be float, not {c_type_name(p)}")
         p = float(p)
         a, b = x1._data, x2._data
         if a.ndim < 2:
@@ -167,7 +168,7 @@ def _real(p, fname, argname):
     if isinstance(p, Tensor):
         p = p.item()
     if not isinstance(p, numbers.Real):
-        raise TypeError(f"{fname}(): argument '{argname}' must be Number, not {type(p).__name__}")
+        raise TypeError(f"{fname}(): argument '{argname}' must be Number, not {c_type_name(p)}")
     return float(p)
 
 

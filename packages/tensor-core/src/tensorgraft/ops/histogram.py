@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from tensorgraft.argument_errors import c_type_name
 
 import numpy as np
 
@@ -250,7 +251,7 @@ def _histdd(name, input2d, bins, ranges, weight, density, table):
     a = a.reshape(int(np.prod(a.shape[:-1])), D)  # (explicit: no -1 to infer beside a 0-sized dim)
     xp = _xp(input2d)
     if weight is not None and not isinstance(weight, Tensor):
-        raise TypeError(f"{name}(): argument 'weight' must be Tensor, not {type(weight).__name__}")
+        raise TypeError(f"{name}(): argument 'weight' must be Tensor, not {c_type_name(weight)}")
     edges = []
     if isinstance(bins, (list, tuple)) and bins and all(isinstance(b, Tensor) for b in bins):
         if len(bins) != D:
@@ -351,7 +352,7 @@ def _histogram_frontend(op):
                 for i, v in enumerate(range):
                     if not isinstance(v, numbers.Real):
                         raise TypeError(f"histogram(): argument 'range' must be tuple of floats, but found element "
-                                        f"of type {type(v).__name__} at pos {i + 1}")
+                                        f"of type {c_type_name(v)} at pos {i + 1}")
                 if len(range) != 2:
                     raise RuntimeError(f"torch.histogramdd: for a 1-dimensional histogram range should have 2 "
                                        f"elements, but got {len(range)}")

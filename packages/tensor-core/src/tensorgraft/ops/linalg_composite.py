@@ -24,6 +24,7 @@ from .linalg import (
     LinAlgError, _batch_prefix, _float_check, _host, _mk, _record, _spd, _tensor_args, _well, check_batches,
     solve_triangular_array, square_matrices,
 )
+from .linalg.checks import require_tensors
 from .lu import _lu_factor_ex, _lu_solve
 
 SVDLegacy = return_type("svd", ("U", "S", "V"))
@@ -55,6 +56,7 @@ def _svd(input, some=True, compute_uv=True):
 
 
 def _qr(input, some=True):
+    require_tensors("qr", ("input",), input)  # (in its own name, not linalg_qr's)
     return QRLegacy(*_lin().qr(input, "reduced" if some else "complete"))
 
 
@@ -66,6 +68,7 @@ defop("qr", frontend=lambda op: _qr, differentiable=False, samples=lambda dt, de
 
 # --------------------------------------------------------------------------- LU, old spellings
 def _lu(A, pivot=True, get_infos=False):
+    require_tensors("_lu_with_info", ("input",), A)  # (the ATen function torch.lu calls)
     warnings.warn("torch.lu is deprecated in favor of torch.linalg.lu_factor / torch.linalg.lu_factor_ex and will be "
                   "removed in a future PyTorch release.", UserWarning, stacklevel=2)
     LU, piv, info = _lu_factor_ex.frontend(A, pivot=pivot, check_errors=not get_infos)
@@ -73,6 +76,7 @@ def _lu(A, pivot=True, get_infos=False):
 
 
 def _torch_lu_solve(input, LU_data, LU_pivots, *, out=None):
+    require_tensors("lu_solve", ("input", "LU_data", "LU_pivots"), input, LU_data, LU_pivots)
     warnings.warn("torch.lu_solve is deprecated in favor of torch.linalg.lu_solveand will be removed in a future "
                   "PyTorch release.", UserWarning, stacklevel=2)
     return _lu_solve.frontend(LU_data, LU_pivots, input)

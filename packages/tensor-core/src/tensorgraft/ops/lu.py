@@ -19,8 +19,8 @@ from ._define import defop
 from ._return_types import return_type
 from .decompositions import _check_dims, _flat, _record_fn, _xp
 from .linalg import (
-    LinAlgError, _batch_prefix, _float_check, _record, _shape_str, _square, _tensor_args, check_batches, first_failure,
-    solve_triangular_array,
+    LinAlgError, _batch_prefix, _float_check, _record, _shape_str, _square, _tensor_args, aten_name, check_batches,
+    first_failure, require_tensors, solve_triangular_array,
 )
 from tensorgraft.dtypes import np_kind as _np_kind
 
@@ -97,7 +97,7 @@ def _lu_factor_frontend(fname, ex):
 
         def lu_factor(A, *, pivot=True, check_errors=False, out=None):
             if not isinstance(A, Tensor):
-                raise F.not_a_tensor(fname, "A", 1, A)
+                raise F.not_a_tensor(aten_name(fname), "A", 1, A)
             if A._data.ndim < 2:
                 raise RuntimeError(f"torch.lu_factor: Expected tensor with 2 or more dimensions. Got size: "
                                    f"{list(A._data.shape)} instead")
@@ -297,6 +297,7 @@ _lu_solve = defop("linalg_lu_solve", kernel=_lu_solve_kernel, frontend=_lu_solve
 
 # --------------------------------------------------------------------------- solve_ex (LU's info)
 def _solve_ex(A, B, *, left=True, check_errors=False, out=None):
+    require_tensors("linalg_solve_ex", ("A", "B"), A, B)  # (before linalg.solve checks them as its own)
     from .creation import zeros
     from .linalg import _solve
     try:

@@ -9,6 +9,7 @@ max/min; for logaddexp they may differ in the last bits (the additions are group
 from __future__ import annotations
 
 import numbers
+from tensorgraft.argument_errors import c_type_name
 
 import numpy as np
 
@@ -75,7 +76,7 @@ def _cummaxmin_frontend(which):
             if out is not None:
                 # (the parser's checks of the out tuple come before anything else)
                 if not isinstance(out, (tuple, list)):
-                    raise TypeError(f"{which}(): argument 'out' must be tuple of Tensors, not {type(out).__name__}")
+                    raise TypeError(f"{which}(): argument 'out' must be tuple of Tensors, not {c_type_name(out)}")
                 if len(out) != 2:
                     raise TypeError(f"expected tuple of 2 elements but got {len(out)}")
                 F.check_out_grad(which, out, input)
@@ -321,7 +322,7 @@ def _integration_args(fname, y, x, dx, dim, extra=()):
     broadcast against the differences of y, or None)."""
     check_tensor(y, fname, "y")
     if x is not None and dx is not None or x is not None and not isinstance(x, Tensor):
-        got = ", ".join(["Tensor", type(x).__name__] + [f"dx={type(dx).__name__}"] * (dx is not None))
+        got = ", ".join(["Tensor", c_type_name(x)] + [f"dx={c_type_name(dx)}"] * (dx is not None))
         raise TypeError(f"{fname}() received an invalid combination of arguments - got ({got}), but expected one of:")
     nd = y._data.ndim
     if nd == 0:

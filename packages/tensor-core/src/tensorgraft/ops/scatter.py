@@ -298,6 +298,7 @@ def _index_reduce_frontend(op):
 
     def index_reduce(input, dim, index, source, reduce, *, include_self=True):
         check_tensor(input, "index_reduce", "input", 1)
+        check_tensor(index, "index_reduce", "index", 3)
         check_tensor(source, "index_reduce", "source", 4)
         if reduce not in ("prod", "mean", "amax", "amin"):
             raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got "

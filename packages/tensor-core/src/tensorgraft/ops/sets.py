@@ -5,6 +5,8 @@ kernel reads them (a boolean mask selects the run starts); ``isin`` never leaves
 """
 from __future__ import annotations
 
+from tensorgraft.argument_errors import c_type_name
+
 import inspect
 import numbers
 
@@ -180,8 +182,8 @@ _ISIN_TAIL = "*, bool assume_unique = False, bool invert = False, Tensor out = N
 
 
 def _isin_signature_error(elements, test_elements, kwargs):
-    got = [type(elements).__name__, type(test_elements).__name__]
-    got += [f"{k}={type(v).__name__}" for k, v in reversed(kwargs.items())]
+    got = [c_type_name(elements), c_type_name(test_elements)]
+    got += [f"{k}={c_type_name(v)}" for k, v in reversed(kwargs.items())]
     overloads = ("Tensor elements, Tensor test_elements", "Number element, Tensor test_elements",
                  "Tensor elements, Number test_element")
     lines = "".join(f" * ({o}, {_ISIN_TAIL})\n" for o in overloads)

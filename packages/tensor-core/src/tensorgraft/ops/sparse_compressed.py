@@ -22,6 +22,7 @@ arrays), ``sum()``, ``clone``/``detach``/``to(dtype)``.
 from __future__ import annotations
 
 import numpy as np
+from tensorgraft.argument_errors import c_type_name
 
 from .. import dtypes as _dt
 from .. import memory_layout as _ml
@@ -117,7 +118,7 @@ def _compressed_tensor_frontend(op):
     def sparse_compressed_tensor(fname, layout, compressed_indices, plain_indices, values, size, dtype, device,
                                  requires_grad):
         if dtype is not None and not isinstance(dtype, _dt.dtype):
-            raise TypeError(f"{fname}(): argument 'dtype' must be torch.dtype, not {type(dtype).__name__}")
+            raise TypeError(f"{fname}(): argument 'dtype' must be torch.dtype, not {c_type_name(dtype)}")
         if resolve_device(device).type != "cpu":
             raise RuntimeError(f"{fname}(): device '{resolve_device(device)}': {_CPU_ONLY}")
         c_name, p_name = _INDEX_NAMES[layout]
@@ -345,7 +346,7 @@ def _sampled_addmm_frontend(op):
     def sampled_addmm(input, mat1, mat2, beta, alpha):
         for name, t in (("input", input), ("mat1", mat1), ("mat2", mat2)):
             if not isinstance(t, Tensor):
-                raise TypeError(f"sampled_addmm(): argument '{name}' must be Tensor, not {type(t).__name__}")
+                raise TypeError(f"sampled_addmm(): argument '{name}' must be Tensor, not {c_type_name(t)}")
         s = input._data
         if s.__class__ is not SparseCompressedData:
             raise NotImplementedError(f"Could not run 'aten::sparse_sampled_addmm' with arguments from the "
@@ -397,7 +398,7 @@ _coo_nnz, _coo_sparse_dim, _coo_dense_dim, _coo_layout = (Tensor._nnz, Tensor.sp
 def _to_dense(self, dtype=None, *, masked_grad=None):
     if self._data.__class__ is SparseCompressedData:
         if dtype is not None and not isinstance(dtype, _dt.dtype):
-            raise TypeError(f"to_dense(): argument 'dtype' (position 1) must be torch.dtype, not {type(dtype).__name__}")
+            raise TypeError(f"to_dense(): argument 'dtype' (position 1) must be torch.dtype, not {c_type_name(dtype)}")
         out = _compressed_to_dense_op.frontend(self)
         return out if dtype is None or dtype is out.dtype else out.to(dtype)
     return _coo_to_dense(self, dtype, masked_grad=masked_grad)
@@ -424,7 +425,7 @@ def _to_sparse(self, *args, sparse_dim=None, layout=None, blocksize=None, dense_
     target = "sparse_coo" if layout is None else _layout_name(layout) or \
         ("strided" if layout is _ml.strided else "sparse_coo" if layout is _ml.sparse_coo else None)
     if target is None:
-        raise TypeError(f"to_sparse(): argument 'layout' must be torch.layout, not {type(layout).__name__}")
+        raise TypeError(f"to_sparse(): argument 'layout' must be torch.layout, not {c_type_name(layout)}")
     d = self._data
     blocksize = _conversion_checks.check_to_sparse_arguments(d, target, blocksize, dense_dim)
     source = _conversion_checks.source_layout(d)
@@ -467,7 +468,7 @@ def _copy_function(name):
     """``torch.crow_indices_copy(t)`` ...: the accessor's result as a tensor of its own."""
     def copy(input):
         if not isinstance(input, Tensor):
-            raise TypeError(f"{name}_copy(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+            raise TypeError(f"{name}_copy(): argument 'input' (position 1) must be Tensor, not {c_type_name(input)}")
         result = getattr(input, name)()
         return wrap(result._data.copy(), result._device) if name != "values" else result.clone()
     copy.__name__ = copy.__qualname__ = name + "_copy"

@@ -31,6 +31,7 @@ operand a dense gradient.
 from __future__ import annotations
 
 import numpy as np
+from tensorgraft.argument_errors import c_type_name
 
 from .. import dtypes as _dt
 from .conversion import resolve_device
@@ -67,7 +68,7 @@ def _sparse_coo_tensor_frontend(op):
     def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pin_memory=False,
                           requires_grad=False, check_invariants=None, is_coalesced=None):
         if dtype is not None and not isinstance(dtype, _dt.dtype):
-            raise TypeError(f"sparse_coo_tensor(): argument 'dtype' must be torch.dtype, not {type(dtype).__name__}")
+            raise TypeError(f"sparse_coo_tensor(): argument 'dtype' must be torch.dtype, not {c_type_name(dtype)}")
         if resolve_device(device).type != "cpu":
             raise RuntimeError(f"sparse_coo_tensor(): device '{resolve_device(device)}': {_CPU_ONLY}")
         idx = _as_tensor(indices, "indices")
@@ -298,7 +299,7 @@ def _sparse_softmax_frontend(op):
     def sparse_softmax(input, dim, dtype, log):
         fname = "sparse.log_softmax" if log else "sparse.softmax"
         if not isinstance(input, Tensor):
-            raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+            raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not {c_type_name(input)}")
         if input._data.__class__ is not SparseCOOData:
             kernel = "_sparse_log_softmax" if log else "_sparse_softmax"
             raise NotImplementedError(f"Could not run 'aten::{kernel}' with arguments from the 'CPU' backend: "
@@ -324,7 +325,7 @@ _sparse_softmax_op = defop("_sparse_softmax", frontend=_sparse_softmax_frontend,
 def _sparse_mask_frontend(op):
     def sparse_mask(self, mask):
         if not isinstance(mask, Tensor):
-            raise TypeError(f"sparse_mask(): argument 'mask' (position 1) must be Tensor, not {type(mask).__name__}")
+            raise TypeError(f"sparse_mask(): argument 'mask' (position 1) must be Tensor, not {c_type_name(mask)}")
         m = mask._data
         if m.__class__ is not SparseCOOData and m.__class__ is not SparseCompressedData:
             raise NotImplementedError("Could not run 'aten::sparse_mask' with arguments from the 'CPU' backend: the "
@@ -403,7 +404,7 @@ def _spdiags_frontend(op):
         if not isinstance(diagonals, Tensor) or not isinstance(offsets, Tensor):
             bad = "diagonals" if not isinstance(diagonals, Tensor) else "offsets"
             value = diagonals if bad == "diagonals" else offsets
-            raise TypeError(f"spdiags(): argument '{bad}' must be Tensor, not {type(value).__name__}")
+            raise TypeError(f"spdiags(): argument '{bad}' must be Tensor, not {c_type_name(value)}")
         if layout is not None and layout is not sparse_coo:
             if layout is strided:
                 raise RuntimeError("Only output layouts (Sparse, SparseCsc, SparseCsr) are supported, got Strided")
@@ -455,9 +456,9 @@ def _layout(self):
 
 def _to_dense(self, dtype=None, *, masked_grad=None):
     if dtype is not None and not isinstance(dtype, _dt.dtype):
-        raise TypeError(f"to_dense(): argument 'dtype' (position 1) must be torch.dtype, not {type(dtype).__name__}")
+        raise TypeError(f"to_dense(): argument 'dtype' (position 1) must be torch.dtype, not {c_type_name(dtype)}")
     if masked_grad is not None and not isinstance(masked_grad, bool):
-        raise TypeError(f"to_dense(): argument 'masked_grad' must be bool, not {type(masked_grad).__name__}")
+        raise TypeError(f"to_dense(): argument 'masked_grad' must be bool, not {c_type_name(masked_grad)}")
     if self._data.__class__ is SparseCOOData:
         out = _to_dense_op.frontend(self)
         return out if dtype is None or dtype is out.dtype else out.to(dtype)

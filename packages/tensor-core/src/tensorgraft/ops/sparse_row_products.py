@@ -15,6 +15,7 @@ PyTorch records them with no derivative (``NotImplemented`` nodes, formulas in t
 from __future__ import annotations
 
 import numpy as np
+from tensorgraft.argument_errors import c_type_name
 
 from ..sparse.coo_data import SparseCOOData
 from ..tensor import Tensor, wrap
@@ -30,7 +31,7 @@ def _layout_name(t) -> str:
 def _check_tensor(fname, name, value, position):
     if not isinstance(value, Tensor):
         raise TypeError(f"{fname}(): argument '{name}' (position {position}) must be Tensor, not "
-                        f"{type(value).__name__}")
+                        f"{c_type_name(value)}")
 
 
 def _check_product(fname, mat1, mat2):

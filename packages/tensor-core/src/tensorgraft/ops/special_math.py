@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import numbers
 import types
+from tensorgraft.argument_errors import c_type_name
 
 import numpy as np
 
@@ -142,7 +143,7 @@ def _mvlgamma_frontend(op):
     def mvlgamma(input, p):
         check_tensor(input, "mvlgamma")
         if not isinstance(p, numbers.Integral) or isinstance(p, bool):
-            raise TypeError(f"mvlgamma(): argument 'p' (position 2) must be int, not {type(p).__name__}")
+            raise TypeError(f"mvlgamma(): argument 'p' (position 2) must be int, not {c_type_name(p)}")
         if p < 1:
             raise RuntimeError("p has to be greater than or equal to 1")
         return run_with_order(op, input, int(p), "p", float_kinds="f")

@@ -9,6 +9,7 @@ n being the product of the signal sizes (for c2r, of the output's).
 from __future__ import annotations
 
 import math
+from tensorgraft.argument_errors import c_type_name
 
 import numpy as np
 
@@ -128,7 +129,7 @@ def _window(name, window_length, periodic, dtype, device, requires_grad, values)
                            "memory_format=(nullopt))")
     if not isinstance(window_length, int) or isinstance(window_length, bool):
         raise TypeError(f"{name}(): argument 'window_length' (position 1) must be int, not "
-                        f"{type(window_length).__name__}")
+                        f"{c_type_name(window_length)}")
     if window_length < 0:
         raise RuntimeError(f"{name} requires non-negative window_length, got window_length={window_length}")
     dev = resolve_device(device)

@@ -8,6 +8,7 @@ where PyTorch's composite sends it, and double backward comes for free.
 from __future__ import annotations
 
 import numbers
+from tensorgraft.argument_errors import c_type_name
 
 import numpy as np
 
@@ -171,7 +172,7 @@ def _bincount_frontend(op):
         if weights is not None and not isinstance(weights, Tensor):
             raise F.not_a_tensor("bincount", "weights", 2, weights)
         if not isinstance(minlength, numbers.Integral) or isinstance(minlength, bool):
-            raise TypeError(f"bincount(): argument 'minlength' must be int, not {type(minlength).__name__}")
+            raise TypeError(f"bincount(): argument 'minlength' must be int, not {c_type_name(minlength)}")
         a = input._data
         dev = input._device
         if _np_kind(a.dtype) not in "iu":
@@ -269,7 +270,7 @@ def _cov(input, *, correction=1, fweights=None, aweights=None):
     import tensorgraft as tg
     check_tensor(input, "cov")
     if correction.__class__ is not int and not is_int(correction):  # (an int to PyTorch's parser)
-        raise TypeError(f"cov(): argument 'correction' must be int, not {type(correction).__name__}")
+        raise TypeError(f"cov(): argument 'correction' must be int, not {c_type_name(correction)}")
     correction = int(correction)
     a = input._data
     if a.ndim > 2:
@@ -284,7 +285,7 @@ def _cov(input, *, correction=1, fweights=None, aweights=None):
         if wt is None:
             continue
         if not isinstance(wt, Tensor):
-            raise TypeError(f"cov(): argument '{name}' must be Tensor, not {type(wt).__name__}")
+            raise TypeError(f"cov(): argument '{name}' must be Tensor, not {c_type_name(wt)}")
         d = wt._data
         if d.ndim > 1:
             raise RuntimeError(f"cov(): expected {name} to have one or fewer dimensions but got {name} with "

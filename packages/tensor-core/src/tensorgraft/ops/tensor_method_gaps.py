@@ -14,6 +14,7 @@ Plain methods, not registered ops: they compute nothing a gradient or a device k
 from __future__ import annotations
 
 import warnings
+from tensorgraft.argument_errors import c_type_name
 
 from ..storage import _TYPED_WARNING, legacy_storage_class
 from ..tensor import Tensor
@@ -22,7 +23,7 @@ from ..tensor import Tensor
 # --------------------------------------------------------------------------- nn.functional spellings
 def _prelu(self, weight):
     if not isinstance(weight, Tensor):
-        raise TypeError(f"prelu(): argument 'weight' (position 1) must be Tensor, not {type(weight).__name__}")
+        raise TypeError(f"prelu(): argument 'weight' (position 1) must be Tensor, not {c_type_name(weight)}")
     from .. import nn_function_aliases
     nn_function_aliases.functional("Tensor.prelu")
     return nn_function_aliases.prelu(self, weight)

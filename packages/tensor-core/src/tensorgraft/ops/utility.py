@@ -4,6 +4,7 @@ are PyTorch's (``SumBackward1``, ``ViewBackward0``, ``SortBackward0``)."""
 from __future__ import annotations
 
 import numbers
+from tensorgraft.argument_errors import c_type_name
 
 import numpy as np
 
@@ -71,7 +72,7 @@ def _msort(input, *, out=None):
         from .reduction.sort_arguments import _structured_out
         F.check_out_grad("sort", out, input)
         if not isinstance(out, F.Tensor):
-            raise TypeError(f"msort(): argument 'out' must be Tensor, not {type(out).__name__}")
+            raise TypeError(f"msort(): argument 'out' must be Tensor, not {c_type_name(out)}")
         res = input.sort(0)[0]
         _structured_out(out, res._data.dtype, res.shape)
         F.store_into(out, res._data, "msort")

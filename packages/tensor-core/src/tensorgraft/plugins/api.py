@@ -25,6 +25,7 @@ Every helper accepts ``samples=`` (``callable(dtype, device) -> list of (args, k
 from __future__ import annotations
 
 from typing import Callable
+from tensorgraft.argument_errors import c_type_name
 
 import numpy as np
 
@@ -165,7 +166,7 @@ def _elementwise_frontend(n_inputs: int, params: dict, to_float: bool):
             dev = check_same_device(name, inputs)
             for i, t in enumerate(inputs):
                 if not isinstance(t, (Tensor,) + _SCALARS):
-                    raise TypeError(f"{short}(): argument {i + 1} must be Tensor or Number, not {type(t).__name__}")
+                    raise TypeError(f"{short}(): argument {i + 1} must be Tensor or Number, not {c_type_name(t)}")
             # PyTorch's promotion: dimensioned tensors > 0-d tensors > Python scalars
             ranked = []
             for t in inputs:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from tensorgraft.argument_errors import c_type_name
 
 __all__ = ["bartlett", "blackman", "cosine", "exponential", "gaussian", "general_cosine", "general_hamming",
            "hamming", "hann", "kaiser", "nuttall"]
@@ -29,7 +30,7 @@ def _tg():
 def _check(name, M, dtype, layout):
     """PyTorch's order: the length, then the dtype, then the layout."""
     if not isinstance(M, int) or isinstance(M, bool):
-        raise TypeError(f"{name}(): argument 'M' must be int, not {type(M).__name__}")
+        raise TypeError(f"{name}(): argument 'M' must be int, not {c_type_name(M)}")
     if M < 0:
         raise ValueError(f"{name} requires non-negative window length, got M={M}")
     tg = _tg()

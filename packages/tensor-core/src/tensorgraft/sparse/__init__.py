@@ -8,6 +8,7 @@ theirs in ``compressed_data.py`` and ``ops/sparse_compressed.py``.
 from __future__ import annotations
 
 from .gradcheck import as_sparse_gradcheck
+from tensorgraft.argument_errors import c_type_name
 
 __all__ = ["mm", "sum", "addmm", "sampled_addmm", "softmax", "log_softmax", "spdiags",
            "check_sparse_tensor_invariants", "as_sparse_gradcheck"]
@@ -68,7 +69,7 @@ def _frontends():
 def _check_sparse(fname, name, t, *, allow_dense=False, allow_compressed=False):
     from ..tensor import Tensor
     if not isinstance(t, Tensor):
-        raise TypeError(f"{fname}(): argument '{name}' must be Tensor, not {type(t).__name__}")
+        raise TypeError(f"{fname}(): argument '{name}' must be Tensor, not {c_type_name(t)}")
     if allow_dense or t.is_sparse or (allow_compressed and _is_compressed(t)):
         return
     if allow_compressed:

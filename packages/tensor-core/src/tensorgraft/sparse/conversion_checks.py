@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from .compressed_data import BLOCKED, DISPATCH_NAME, SparseCompressedData
 from .coo_data import SparseCOOData
+from tensorgraft.argument_errors import c_type_name
 
 # PyTorch's names of the layouts in these messages, by the name of the ``torch.<layout>`` singleton
 _WORDS = {"strided": "Strided", "sparse_coo": "Sparse", **DISPATCH_NAME}
@@ -55,7 +56,7 @@ def check_to_sparse_arguments(data, target: str, blocksize, dense_dim, fname: st
     ndim = len(data.shape)
     if dense_dim is not None:  # (a strided source: the only one that may name its dense dims)
         if not isinstance(dense_dim, int) or isinstance(dense_dim, bool):
-            raise TypeError(f"to_sparse(): argument 'dense_dim' must be int, not {type(dense_dim).__name__}")
+            raise TypeError(f"to_sparse(): argument 'dense_dim' must be int, not {c_type_name(dense_dim)}")
         if target == "sparse_coo" and dense_dim == ndim and ndim > 0:
             raise RuntimeError(f"{fname}: dense_dim argument must be !=self.dim() when self.dim()>0")
         top = ndim if target in ("sparse_coo", "strided") else ndim - 2
@@ -69,7 +70,7 @@ def check_to_sparse_arguments(data, target: str, blocksize, dense_dim, fname: st
         new = [int(b) for b in blocksize]
     except TypeError:
         raise TypeError(f"to_sparse(): argument 'blocksize' must be tuple of ints, not "
-                        f"{type(blocksize).__name__}") from None
+                        f"{c_type_name(blocksize)}") from None
     if len(new) != 2:
         raise RuntimeError(f"{fname}: blocksize needs to be a tuple of size 2, but got {len(new)}")
     if min(new) <= 0:

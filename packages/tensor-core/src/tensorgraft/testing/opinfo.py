@@ -10,7 +10,7 @@ fixed random projection of the outputs, :func:`check_second_gradients` for secon
 of each sample and :func:`check_func_transforms` for ``func.vjp``/``jvp``/``jacrev``/``jacfwd``; :func:`check_reference_forward` compares outputs over the larger reference inputs
 (extremal values), :func:`check_variants` the Tensor method and in-place method of each operator,
 :func:`check_out` results written through ``out=``, :func:`check_autocast` outputs inside
-``autocast("cpu")``, :func:`check_numpy_spellings` NumPy's
+``autocast("cpu")``, :func:`check_numpy_arguments` the TypeError for a NumPy array in a tensor's place, :func:`check_numpy_spellings` NumPy's
 ``axis=``/``keepdims=`` for ``dim=``/``keepdim=``, and :func:`check_error_inputs` the exceptions of
 PyTorch's error samples. The database is read from
 the installed PyTorch at test time (it needs PyTorch's test dependency ``expecttest``); nothing of it is copied into tensorgraft.
@@ -33,6 +33,7 @@ from ._opinfo_runs import (  # noqa: F401  (re-exported: moduleinfo, nn_test_dic
     tensorgraft_callable,
 )
 from .as_tensorgraft import _counterpart_function, _rebound, _test_code_counterpart  # noqa: F401
+from .opinfo_argument_types import check_numpy_arguments  # noqa: F401
 from .opinfo_derivatives import (  # noqa: F401
     _differentiable, _projection, _second_order, check_forward_ad, check_func_transforms, check_gradients,
     check_second_gradients, check_vmap,
@@ -44,7 +45,7 @@ from .torch_values import (  # noqa: F401
 __all__ = ["op_database", "op_key", "tensorgraft_callable", "to_tensorgraft", "check_forward", "check_gradients",
            "check_second_gradients", "check_forward_ad", "check_vmap", "check_error_inputs", "check_reference_forward",
            "check_variants", "check_out", "check_numpy_spellings", "check_func_transforms", "check_autocast",
-           "judge_verdict"]
+           "check_numpy_arguments", "judge_verdict"]
 
 
 def check_forward(opinfo, dtype_name: str):

@@ -4,6 +4,7 @@ capsule, ``to_dlpack`` makes a capsule of a tensor's memory."""
 from __future__ import annotations
 
 import enum
+from tensorgraft.argument_errors import not_a_tensor
 
 from ..ops.conversion import from_dlpack
 from ..tensor import Tensor
@@ -33,7 +34,7 @@ class DLDeviceType(enum.IntEnum):
 def to_dlpack(tensor):
     """A DLPack capsule sharing ``tensor``'s memory; it can be consumed once (by ``from_dlpack``)."""
     if not isinstance(tensor, Tensor):
-        raise TypeError(f"to_dlpack(): argument 'data' (position 1) must be Tensor, not {type(tensor).__name__}")
+        raise not_a_tensor("_to_dlpack", "data", 1, tensor)  # (PyTorch's words name its C function)
     if tensor._device.type == "meta":  # (its array is a stand-in with no values to hand out)
         raise BufferError("Cannot pack tensors on meta")
     return tensor._data.__dlpack__()  # a tensor that requires grad exports too, as in PyTorch

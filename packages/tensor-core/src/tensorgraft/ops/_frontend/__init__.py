@@ -16,6 +16,7 @@ import numpy as np
 
 from ... import dtypes as _dt
 from ...grad_mode import state as _gs
+from ...argument_errors import c_type_name, not_a_tensor, wrong_type  # noqa: F401  (op modules use them from here)
 from ...tensor import Tensor, check_not_inference, wrap
 
 # Re-exported: op modules import every frontend helper from this one place (see the docstring).
@@ -49,20 +50,6 @@ def device_mismatch(opname: str, a: Tensor, b: Tensor):
         f"{b.device}! (when checking argument for {opname}). Move them with .to() first.")
 
 
-def not_a_tensor(opname: str, argname: str, pos: int, value):
-    return TypeError(f"{opname}(): argument '{argname}' (position {pos}) must be Tensor, not {c_type_name(value)}")
-
-
-_HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class written in Python
-
-
-def c_type_name(value) -> str:
-    """The type name PyTorch's argument errors print: CPython's ``tp_name``, which for a type
-    defined in C carries its module (``numpy.ndarray``) and for a Python class is its bare name."""
-    cls = type(value)
-    if cls.__flags__ & _HEAPTYPE or cls.__module__ == "builtins":
-        return cls.__name__
-    return f"{cls.__module__}.{cls.__name__}"
 
 
 def check_tensor(value, opname: str, argname: str = "input", pos: int = 1) -> None:
@@ -295,7 +282,7 @@ _NO_NUMBER_FIRST = frozenset({"copysign", "eq", "fmod", "ge", "greater", "greate
 
 
 def _number_first_error(name, number):
-    return TypeError(f"{name}() received an invalid combination of arguments - got ({type(number).__name__}, Tensor), "
+    return TypeError(f"{name}() received an invalid combination of arguments - got ({c_type_name(number)}, Tensor), "
                      "but expected one of:\n * (Tensor input, Tensor other, *, Tensor out = None)\n"
                      " * (Tensor input, Number other, *, Tensor out = None)\n")
 
@@ -391,7 +378,7 @@ def make_binary(opdef, *, mode: str = "same", argname: str = "other", dunder: bo
                 elif dunder and isinstance(other, np.ndarray):
                     return _ndarray_operand(binary, name, input, other)
                 else:
-                    return _bad_other(name, argname, other, dunder)
+                    return _bad_other(name, argname, other, dunder, other_pos)
                 if differentiable and input._requires_grad and _gs.enabled:
                     Tensor._autograd.record(scalar_other_op, out, (input, other), None)
                 return out
@@ -491,10 +478,10 @@ def _binary_value_error(e, input, other):
     return err if err is not None else e
 
 
-def _bad_other(name, argname, value, dunder):
+def _bad_other(name, argname, value, dunder, pos=2):
     if dunder:
         return NotImplemented
-    raise TypeError(f"{name}(): argument '{argname}' (position 2) must be Tensor, not {c_type_name(value)}")
+    raise not_a_tensor(name, argname, pos, value)
 
 
 def _ndarray_operand(binary, name, input, array):

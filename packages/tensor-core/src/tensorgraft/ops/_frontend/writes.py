@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import types
+from tensorgraft.argument_errors import c_type_name
 
 import numpy as np
 
@@ -122,7 +123,7 @@ def write_out(out, value, opname: str, stacklevel: int = 3):
     resized (with PyTorch's deprecation warning unless it was empty; ``stacklevel`` points it at
     the user's call). Returns ``out``."""
     if not isinstance(out, Tensor):
-        raise TypeError(f"{opname}(): argument 'out' must be Tensor, not {type(out).__name__}")
+        raise TypeError(f"{opname}(): argument 'out' must be Tensor, not {c_type_name(out)}")
     check_not_inference(out)
     if opname in _REDUCTION_OUT_RULES:
         value = _REDUCTION_OUT_RULES[opname](value, out._data, opname)
@@ -257,7 +258,7 @@ def factory_with_out(opname: str, resize_silently: bool = False):
             if out is None:
                 return fn(*args, **kwargs)
             if not isinstance(out, Tensor):
-                raise TypeError(f"{opname}(): argument 'out' must be Tensor, not {type(out).__name__}")
+                raise TypeError(f"{opname}(): argument 'out' must be Tensor, not {c_type_name(out)}")
             if kwargs.get("dtype") is None:
                 kwargs["dtype"] = out.dtype
             if kwargs.get("device") is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from tensorgraft.argument_errors import c_type_name
 
 import numpy as np
 
@@ -49,7 +50,7 @@ def _size(size, fname: str, kwsize=None) -> tuple:
         elif not (isinstance(one, numbers.Integral) or (isinstance(one, Tensor) and one.ndim == 0)) \
                 or isinstance(one, bool):
             raise TypeError(f"{fname}(): argument 'size' (position 1) must be tuple of ints, not "
-                            f"{type(one).__name__}")
+                            f"{c_type_name(one)}")
     out = []
     for i, s in enumerate(size):
         if isinstance(s, Tensor) and s.ndim == 0 and s.dtype.category == 1:
@@ -60,11 +61,11 @@ def _size(size, fname: str, kwsize=None) -> tuple:
                 # one-sequence form: a sequence names the element, more arguments are too many
                 if given == 1:
                     raise TypeError(f"{fname}(): argument 'size' (position 1) must be tuple of ints, but found "
-                                    f"element of type {type(s).__name__} at pos 0")
+                                    f"element of type {c_type_name(s)} at pos 0")
                 if fname not in ("rand", "randn"):  # (those two list their overloads instead)
                     raise TypeError(f"{fname}() takes 1 positional argument but {given} were given")
             raise TypeError(f"{fname}(): argument 'size' failed to unpack the object at pos {i + 1} with error "
-                            f"\"type must be tuple of ints,but got {type(s).__name__}\"")
+                            f"\"type must be tuple of ints,but got {c_type_name(s)}\"")
         out.append(int(s))
     for s in out:
         if s < 0:
@@ -83,7 +84,7 @@ def _check_dtype(dtype, fname):
         return dtype
     d = _PY_DTYPES.get(dtype) if isinstance(dtype, type) else None
     if d is None:
-        raise TypeError(f"{fname}(): argument 'dtype' must be torch.dtype, not {type(dtype).__name__}")
+        raise TypeError(f"{fname}(): argument 'dtype' must be torch.dtype, not {c_type_name(dtype)}")
     return d
 
 
@@ -123,7 +124,7 @@ def sparse_layout(layout, fname: str) -> bool:
         return False
     if layout in (_ml.sparse_coo, _ml.sparse_csr, _ml.sparse_csc, _ml.sparse_bsr, _ml.sparse_bsc):
         return True
-    raise TypeError(f"{fname}(): argument 'layout' must be torch.layout, not {type(layout).__name__}")
+    raise TypeError(f"{fname}(): argument 'layout' must be torch.layout, not {c_type_name(layout)}")
 
 
 def no_sparse_kernel(fname: str, aten: str) -> NotImplementedError:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from tensorgraft.argument_errors import c_type_name
 
 import numpy as np
 
@@ -103,11 +104,11 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
     if layout is not None and sparse_layout(layout, "full"):
         raise RuntimeError("full(...) is not implemented for sparse layout")
     if not isinstance(size, (tuple, list)):
-        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {c_type_name(size)}")
     shape = _size((size,), "full")
     if not isinstance(fill_value, (Tensor, int, float, complex, np.number, np.bool_)) or \
             (isinstance(fill_value, Tensor) and fill_value.dim() != 0):  # (a tensor only as a 0-d Number)
-        raise TypeError(f"full(): argument 'fill_value' (position 2) must be Number, not {type(fill_value).__name__}")
+        raise TypeError(f"full(): argument 'fill_value' (position 2) must be Number, not {c_type_name(fill_value)}")
     if dtype is None:
         dtype = _fill_dtype(fill_value)
     if isinstance(fill_value, Tensor):
@@ -283,7 +284,7 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
     dtype = _check_dtype(dtype, "eye") or _dt.get_default_dtype()
     for name, v in (("n", n), ("m", m)):
         if v is not None and (not isinstance(v, numbers.Integral) or isinstance(v, bool)):
-            raise TypeError(f"eye(): argument '{name}' must be int, not {type(v).__name__}")
+            raise TypeError(f"eye(): argument '{name}' must be int, not {c_type_name(v)}")
     if n < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
     if m is not None and m < 0:

@@ -8,6 +8,7 @@ that take a size.
 from __future__ import annotations
 
 import numbers
+from tensorgraft.argument_errors import c_type_name
 
 import numpy as np
 
@@ -348,7 +349,7 @@ def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False, layout=Non
     if isinstance(s, Tensor) and s.ndim == 0:
         s = s.item()
     elif not isinstance(s, (bool, int, float, complex, np.number, np.bool_)):
-        raise TypeError(f"scalar_tensor(): argument 's' (position 1) must be Number, not {type(s).__name__}")
+        raise TypeError(f"scalar_tensor(): argument 's' (position 1) must be Number, not {c_type_name(s)}")
     dtype = _check_dtype(dtype, "scalar_tensor") or _dt.get_default_dtype()
     if dtype in _dt.FLOAT8_DTYPES:
         # c10 converts the number unchecked here (1e10 saturates into e4m3fn), where full() range-checks it

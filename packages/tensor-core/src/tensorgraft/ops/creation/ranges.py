@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from tensorgraft.argument_errors import c_type_name
 
 import numpy as np
 
@@ -25,8 +26,19 @@ def _num(x):
     return x.item() if isinstance(x, Tensor) else x
 
 
-def _check_scalar_ends(fname, start, end):
-    """linspace/logspace take tensor ends of one value only (0-d), checked before anything else."""
+_RANGE_TAIL = ("int steps{}, *, Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, "
+               "torch.device device = None, bool pin_memory = False, bool requires_grad = False")
+
+
+def _check_scalar_ends(fname, start, end, steps=None, base=None):
+    """linspace/logspace take numbers or tensor ends of one value only (0-d), checked before
+    anything else; an end that is neither (a NumPy array, a list) matches none of their overloads."""
+    if not all(isinstance(v, (Tensor, numbers.Number, np.bool_)) for v in (start, end)):
+        tail = _RANGE_TAIL.format("" if fname == "linspace" else ", float base = 10.0")
+        given = (start, end) + ((steps,) if steps is not None else ()) + ((base,) if base is not None else ())
+        raise invalid_combination(fname, given, overloads=tuple(
+            f"{a} start, {b} end, {tail}" for a, b in (("Tensor", "Tensor"), ("Number", "Tensor"),
+                                                        ("Tensor", "Number"), ("Number", "Number"))))
     shown = [f"{name} with {t._data.ndim} dimension(s)" for name, t in (("start", start), ("end", end))
              if isinstance(t, Tensor)]
     if any(t._data.ndim for t in (start, end) if isinstance(t, Tensor)):
@@ -157,7 +169,7 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
         start, end = 0, start
     for v in (start, end, step):
         if not isinstance(v, numbers.Real):
-            raise TypeError(f"arange(): argument 'end' must be Number, not {type(v).__name__}")
+            raise TypeError(f"arange(): argument 'end' must be Number, not {c_type_name(v)}")
     all_int = all(isinstance(v, numbers.Integral) for v in (start, end, step))
     # the common arange(n): three comparisons with constants, and no int64 wrap-around possible below;
     # anything else is looked at by _parsed_ints and _arange_overflow
@@ -384,7 +396,7 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
              pin_memory=False) -> Tensor:
     if layout is not None and sparse_layout(layout, "linspace"):
         raise no_sparse_kernel("linspace", "linspace.out")
-    _check_scalar_ends("linspace", start, end)
+    _check_scalar_ends("linspace", start, end, steps)
     steps = _steps_arg(steps, "linspace", start, end)
     start, end = _num(start), _num(end)
     dtype = _range_dtype("linspace", dtype, start, end, steps)
@@ -457,7 +469,7 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
              pin_memory=False) -> Tensor:
     if layout is not None and sparse_layout(layout, "logspace"):
         raise no_sparse_kernel("logspace", "logspace.out")
-    _check_scalar_ends("logspace", start, end)
+    _check_scalar_ends("logspace", start, end, steps)
     steps = _steps_arg(steps, "logspace", start, end)
     start, end = _num(start), _num(end)
     dtype = _range_dtype("logspace", dtype, start, end, steps)

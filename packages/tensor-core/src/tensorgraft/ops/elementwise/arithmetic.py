@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import numbers
+from tensorgraft.argument_errors import c_type_name
 
 import numpy as np
 
@@ -81,7 +82,7 @@ def _with_alpha(torch_name, operand_check=None):
                 r = _two_numbers(binary_fn, input, other)
             if r is NotImplemented:
                 raise TypeError(f"{torch_name}(): argument 'other' must be Tensor or Number, "
-                                f"not {type(other).__name__}")
+                                f"not {c_type_name(other)}")
             if out is not None:
                 F.write_out(out, r._data, torch_name)
                 return out
@@ -100,7 +101,7 @@ def _alpha_node(torch_name, binary_fn, input, other, alpha):
         if r is None:
             r = binary_fn(input, other * alpha)
     if r is NotImplemented:
-        raise TypeError(f"{torch_name}(): argument 'other' must be Tensor or Number, not {type(other).__name__}")
+        raise TypeError(f"{torch_name}(): argument 'other' must be Tensor or Number, not {c_type_name(other)}")
     from ...registry import registry
     # ``torch.sub(2, x, alpha=2)`` is SubBackward0 in PyTorch (``2 - x``, without alpha, is rsub's node)
     name = "SubBackward0" if torch_name != "add" and not isinstance(input, Tensor) else None
@@ -182,7 +183,7 @@ def _div_wrapper(torch_name):
                 except TypeError:
                     r = _two_numbers(binary_fn, input, other)
                 if r is NotImplemented:
-                    raise TypeError(f"div(): argument 'other' must be Tensor or Number, not {type(other).__name__}")
+                    raise TypeError(f"div(): argument 'other' must be Tensor or Number, not {c_type_name(other)}")
             else:
                 r = _div_rounding(torch_name, binary_fn, input, other, rounding_mode)
             if out is not None:
@@ -208,7 +209,7 @@ def _div_rounding(torch_name, binary_fn, input, other, rounding_mode):
     with no_grad():
         r = binary_fn(input, other)
         if r is NotImplemented:
-            raise TypeError(f"div(): argument 'other' must be Tensor or Number, not {type(other).__name__}")
+            raise TypeError(f"div(): argument 'other' must be Tensor or Number, not {c_type_name(other)}")
         if rounding_mode is not None and r.is_complex():  # (PyTorch's kernel names itself)
             raise NotImplementedError(f"\"div_{rounding_mode}_cpu\" not implemented for '{F._type_name(r._data.dtype)}'")
         if rounding_mode == "trunc":
@@ -662,6 +663,11 @@ def _rsub_frontend(op):
         if not isinstance(input, Tensor):
             raise F.not_a_tensor("rsub", "input", 1, input)
         other_is_t = isinstance(other, Tensor)
+        if not other_is_t and not isinstance(other, (int, float, complex, bool, np.number, np.bool_)):
+            raise TypeError(f"rsub() received an invalid combination of arguments - got (Tensor, "
+                            f"{c_type_name(other)}), but expected one of:\n"
+                            " * (Tensor input, Tensor other, *, Number alpha = 1)\n"
+                            " * (Tensor input, Number other, Number alpha = 1)\n")
         if alpha != 1 and not other_is_t:
             refuse_bool_subtraction(other, input._data)  # before alpha turns a bool input into an int
         with no_grad():

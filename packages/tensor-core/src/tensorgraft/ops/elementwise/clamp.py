@@ -2,12 +2,15 @@
 autograd nodes (one per PyTorch overload), and the checks their in-place variants run first."""
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from ... import dtypes as _dt
 from ...grad_mode import state as _gs
 from ...tensor import Tensor, wrap
 from .. import _frontend as F
+from .._args import invalid_combination
 from .._define import defop
 from .._frontend.kernel_dtypes import check_inplace_result
 from . import branch_free
@@ -22,6 +25,9 @@ def _clamp_operands(fname, input, *bounds, sides=("min", "max")):
     ``clamp(int8_t, min=float64_t)`` float64). A tensor bound is already on ``input``'s device.
     ``fname``: clamp, or clamp_min/clamp_max with ``sides`` naming their one bound."""
     a = input._data
+    for v in bounds:
+        if v is not None and not isinstance(v, (Tensor, numbers.Number, np.bool_)):
+            raise _bound_type_error(fname, input, bounds, sides)
     _refuse_complex_input(fname, input, bounds)
     ranked = [(_dt._BY_NUMPY[a.dtype], _dt.ZERO_DIM if a.ndim == 0 else _dt.DIMENSIONED)]
     for v in bounds:
@@ -39,6 +45,16 @@ def _clamp_operands(fname, input, *bounds, sides=("min", "max")):
     out = [None if v is None else v._data.astype(npd, copy=False) if isinstance(v, Tensor) else F._weak_scalar(v, npd)
            for v in bounds]
     return a, out
+
+
+def _bound_type_error(fname, input, bounds, sides):
+    """A bound that is neither a tensor nor a number (a NumPy array, a list): no overload takes it."""
+    if fname in ("clamp", "clip"):
+        overloads = ("Tensor input, Tensor min = None, Tensor max = None, *, Tensor out = None",
+                     "Tensor input, Number min = None, Number max = None, *, Tensor out = None")
+    else:
+        overloads = tuple(f"Tensor input, {kind} {sides[0]}, *, Tensor out = None" for kind in ("Tensor", "Number"))
+    return invalid_combination(fname, (input, *(v for v in bounds if v is not None)), overloads=overloads)
 
 
 def _refuse_complex_input(fname, input, bounds):

@@ -38,6 +38,10 @@ _isclose = defop("isclose", kernel=_isclose_kernel, frontend=_isclose_frontend, 
 
 def _allclose_frontend(op):
     def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        if not isinstance(input, Tensor):  # (refused in its own name, not isclose's)
+            raise F.not_a_tensor("allclose", "input", 1, input)
+        if not isinstance(other, Tensor):
+            raise F.not_a_tensor("allclose", "other", 2, other)
         return bool(_isclose.frontend(input, other, rtol, atol, equal_nan)._data.all())
     return allclose
 

@@ -4,6 +4,7 @@ CopySlices)."""
 from __future__ import annotations
 
 import numpy as np
+from tensorgraft.argument_errors import c_type_name
 
 from ... import dtypes as _dt
 from ...grad_mode import state as _gs
@@ -87,7 +88,7 @@ def _fill_frontend(op):
         if not isinstance(input, Tensor):
             raise F.not_a_tensor("fill_", "input", 1, input)
         if not isinstance(value, (Tensor, *F._SCALARS)):
-            raise TypeError(f"fill_(): argument 'value' (position 1) must be Number, not {type(value).__name__}")
+            raise TypeError(f"fill_(): argument 'value' (position 1) must be Number, not {c_type_name(value)}")
         # the leaf check comes before the value's rank check, as in PyTorch
         rec = _begin_inplace(input, (value,), "fill_")
         if isinstance(value, Tensor):
@@ -162,7 +163,7 @@ def _copy_frontend(op):
             from ..creation import tensor as _tensor
             src = _tensor(src, device=input.device)
         if not isinstance(src, Tensor):
-            raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}")
+            raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {c_type_name(src)}")
         # the leaf check comes before the shape check, as in PyTorch
         rec = _begin_inplace(input, (src,), "copy_")
         data = src._data

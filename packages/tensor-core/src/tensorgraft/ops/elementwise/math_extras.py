@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import math
+from tensorgraft.argument_errors import c_type_name
 
 import numpy as np
 
@@ -89,7 +90,7 @@ def _lerp_frontend(op):
             w = np.float32(weight) if a.dtype is _dt.BF16 or a.dtype == np.float16 else a.dtype.type(weight)
             node = None
         else:
-            raise TypeError(f"lerp(): argument 'weight' must be Number or Tensor, not {type(weight).__name__}")
+            raise TypeError(f"lerp(): argument 'weight' must be Number or Tensor, not {c_type_name(weight)}")
         try:
             out = wrap(table[dev.type](a, b, w), dev)
         except ValueError as e:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from tensorgraft.argument_errors import c_type_name
 
 import numpy as np
 
@@ -128,7 +129,7 @@ def check_polygamma_order(n, fname):
     if n.__class__ is bool or not isinstance(n, numbers.Integral):
         if isinstance(n, Tensor) and n._data.ndim == 0 and _np_kind(n._data.dtype) in "iu":
             return
-        raise TypeError(f"{fname}(): argument 'n' (position 1) must be int, not {type(n).__name__}")
+        raise TypeError(f"{fname}(): argument 'n' (position 1) must be int, not {c_type_name(n)}")
 
 
 def _polygamma_frontend(op):

@@ -15,6 +15,7 @@ from .._args import wrap_dim
 from .._define import defop
 from ..creation.fills import checked_fill_scalar
 from .setitem import _add_at, _fold_pays, _fold_rows
+from tensorgraft.argument_errors import c_type_name
 from tensorgraft.dtypes import np_kind as _np_kind
 
 
@@ -165,8 +166,10 @@ def _scatter_frontend(op, add=False):
     def scatter(input, dim, index, src=None, *, value=None, reduce=None):
         if not isinstance(input, Tensor):
             raise F.not_a_tensor(fname, "input", 1, input)
+        if not isinstance(index, Tensor):  # (its argument parser names the op itself ...)
+            raise F.not_a_tensor(fname, "index", 3, index)
         a = input._data
-        idx = _index_tensor(index, "scatter")  # scatter_add's checks name scatter(), as PyTorch's do
+        idx = _index_tensor(index, "scatter")  # (... its checks name scatter(), as PyTorch's do)
         d = wrap_dim(dim, a.ndim)
         if src is None:
             src = value
@@ -191,6 +194,11 @@ def _scatter_frontend(op, add=False):
         else:
             if add:
                 raise F.not_a_tensor(fname, "src", 4, src)
+            if not isinstance(src, (int, float, complex, np.number, np.bool_)):  # (an array: no overload takes it)
+                raise TypeError(f"scatter() received an invalid combination of arguments - got (Tensor, "
+                                f"{c_type_name(dim)}, Tensor, {c_type_name(src)}), but expected one of:\n"
+                                " * (Tensor input, int dim, Tensor index, Tensor src)\n"
+                                " * (Tensor input, int dim, Tensor index, Number value)\n")
             _scatter_checks(fname, a, d, idx, None)
             s = checked_fill_scalar(src, a.dtype) if not isinstance(src, Tensor) else src
             name = "ScatterBackward1"
@@ -280,6 +288,8 @@ def _scatter_reduce_frontend(op):
         reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)
         if reduce not in ("sum", "prod", "mean", "amax", "amin"):
             raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+        if not isinstance(index, Tensor):
+            raise F.not_a_tensor("scatter_reduce", "index", 3, index)
         a = input._data
         idx = _index_tensor(index, "scatter")  # PyTorch's check names scatter()
         d = wrap_dim(dim, a.ndim)

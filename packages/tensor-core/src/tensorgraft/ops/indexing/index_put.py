@@ -20,10 +20,9 @@ def _index_put_frontend(op):
         indices = tuple(indices)
         if len(indices) > input._data.ndim:  # (PyTorch counts the list before anything else)
             raise IndexError(f"too many indices for tensor of dimension {input._data.ndim} (got {len(indices)})")
-        if not isinstance(values, Tensor):
-            from ..creation import tensor as _tensor
-            values = _tensor(values, dtype=input.dtype, device=input._device)
-        elif values._data.dtype != input._data.dtype:
+        if not isinstance(values, Tensor):  # (a number, a list, an array: PyTorch takes none of them)
+            raise F.not_a_tensor("index_put", "values", 3, values)
+        if values._data.dtype != input._data.dtype:
             from .setitem import index_put_dtype_error
             raise index_put_dtype_error(input._data.dtype, values._data.dtype)
         idx, _ = normalize_index(indices, input._device, input._data.shape)

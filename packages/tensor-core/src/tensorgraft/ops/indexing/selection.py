@@ -125,6 +125,8 @@ defop("nonzero", kernel=_nonzero_kernel, frontend=_nonzero_frontend, differentia
 
 
 def _argwhere(input):
+    if not isinstance(input, Tensor):
+        raise F.not_a_tensor("argwhere", "input", 1, input)
     return input.nonzero()
 
 

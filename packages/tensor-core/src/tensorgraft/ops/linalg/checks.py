@@ -19,10 +19,25 @@ from tensorgraft.dtypes import CPP_TYPE_NAMES
 
 
 
+def aten_name(fname):
+    """The name PyTorch's argument parser gives a function whose messages name it ``fname``: its
+    ATen name (``linalg.det`` -> ``linalg_det``, ``torch.linalg.lu_solve`` -> ``linalg_lu_solve``)."""
+    return fname.removeprefix("torch.").replace(".", "_")
+
+
+def require_tensors(opname, names, *vals):
+    """PyTorch's TypeError for the first of ``vals`` (positional arguments 1, 2, ... named ``names``)
+    that is not a Tensor, worded for ``opname`` (an ATen name: ``linalg_inv_ex``). A function that
+    hands its arguments on to another op checks them so first, under its own name."""
+    for k, v in enumerate(vals):
+        if not isinstance(v, Tensor):
+            raise F.not_a_tensor(opname, names[k], k + 1, v)
+
+
 def _tensor_args(fname, names, *vals):
     for k, (n, v) in enumerate(zip(names, vals)):
         if not isinstance(v, Tensor):
-            raise F.not_a_tensor(fname, n, k + 1, v)
+            raise F.not_a_tensor(aten_name(fname), n, k + 1, v)
     dev = vals[0]._device
     for v in vals[1:]:
         if v._device is not dev:
@@ -68,9 +83,10 @@ def _shape_str(s):
 # --------------------------------------------------------------------------- the solvers' input and failures
 def square_matrices(fname, t, argname="A"):
     """``t``'s array, checked to be a Tensor holding a batch of square matrices (PyTorch's messages
-    call it A whatever the argument's name)."""
+    call it A whatever the argument's name; ``argname``, ATen's name for it, is what the TypeError
+    for a non-Tensor names)."""
     if not isinstance(t, Tensor):
-        raise F.not_a_tensor(fname, argname, 1, t)
+        raise F.not_a_tensor(aten_name(fname), argname, 1, t)
     a = t._data
     if a.ndim < 2:
         raise RuntimeError(f"{fname}: The input tensor A must have at least 2 dimensions.")
@@ -80,9 +96,9 @@ def square_matrices(fname, t, argname="A"):
     return a
 
 
-def _square(fname, t):
+def _square(fname, t, argname="A"):
     """The solvers' input check: square matrices of a dtype their kernels take."""
-    a = square_matrices(fname, t)
+    a = square_matrices(fname, t, argname)
     _float_check(fname, t)
     return a
 

@@ -30,7 +30,7 @@ def _qr_frontend(op):
 
     def qr(A, mode="reduced", *, out=None):
         if not isinstance(A, Tensor):
-            raise F.not_a_tensor("linalg.qr", "A", 1, A)
+            raise F.not_a_tensor("linalg_qr", "A", 1, A)
         if A._data.ndim < 2:
             raise RuntimeError("linalg.qr: The input tensor A must have at least 2 dimensions.")
         _float_check("linalg.qr", A)
@@ -62,7 +62,7 @@ def _eigh_frontend(op):
     table = op.table
 
     def eigh(A, UPLO="L", *, out=None):
-        a = _square("linalg.eigh", A)
+        a = _square("linalg.eigh", A, "input")
         if UPLO not in ("L", "U"):
             raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
         w, v = table[A._device.type](a, UPLO)
@@ -86,7 +86,7 @@ def _svd_frontend(op):
 
     def svd(A, full_matrices=True, *, driver=None, out=None):
         if not isinstance(A, Tensor):
-            raise F.not_a_tensor("linalg.svd", "A", 1, A)
+            raise F.not_a_tensor("linalg_svd", "A", 1, A)
         if A._data.ndim < 2:
             raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
         _float_check("linalg.svd", A)
@@ -113,7 +113,7 @@ def _svdvals_frontend(op):
 
     def svdvals(A, *, driver=None, out=None):
         if not isinstance(A, Tensor):
-            raise F.not_a_tensor("linalg.svdvals", "A", 1, A)
+            raise F.not_a_tensor("linalg_svdvals", "A", 1, A)
         if A._data.ndim < 2:
             raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
         _float_check("linalg.svdvals", A)
@@ -163,7 +163,8 @@ def _pinv_frontend(op):
 
     def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None, rcond=None):
         if not isinstance(A, Tensor):
-            raise F.not_a_tensor("linalg.pinv", "A", 1, A)
+            # (PyTorch's parser lists pinv's overloads, each of which names this argument ``input``)
+            raise F.not_a_tensor("linalg_pinv", "input", 1, A)
         if A._data.ndim < 2:  # PyTorch's pinv checks rank and dtype in one message
             raise RuntimeError(_OWN_MESSAGE["linalg.pinv"](A))
         _float_check("linalg.pinv", A)
@@ -182,5 +183,12 @@ def _pinv_frontend(op):
 
 
 _pinv = defop("linalg_pinv", kernel=_pinv_kernel, frontend=_pinv_frontend, method=False, public=False)
-defop("pinverse", frontend=lambda op: (lambda input, rcond=1e-15: _pinv.frontend(input, rtol=rcond)),
-      differentiable=False)
+
+
+def _pinverse(input, rcond=1e-15):
+    if not isinstance(input, Tensor):
+        raise F.not_a_tensor("pinverse", "input", 1, input)
+    return _pinv.frontend(input, rtol=rcond)
+
+
+defop("pinverse", frontend=lambda op: _pinverse, differentiable=False)

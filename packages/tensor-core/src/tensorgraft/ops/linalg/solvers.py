@@ -7,13 +7,13 @@ import numpy as np
 
 from ... import dtypes as _dt
 from ...grad_mode import state as _gs
-from ...tensor import wrap
+from ...tensor import Tensor, wrap
 from .. import _frontend as F
 from .._define import defop
 from .._return_types import return_type
 from .checks import (
     LinAlgError, _batch_prefix, _first_zero_pivot, _host, _record, _shape_str, _square, _tensor_args, check_batches,
-    first_failure, singular_inv_error, square_matrices,
+    first_failure, require_tensors, singular_inv_error, square_matrices,
 )
 from tensorgraft.dtypes import np_kind as _np_kind
 
@@ -78,6 +78,8 @@ _inv = defop("linalg_inv", kernel=_inv_kernel, frontend=_unary_linalg("linalg.in
 
 
 def _inverse(input):
+    if not isinstance(input, Tensor):  # (the torch-level spellings name their argument ``input``)
+        raise F.not_a_tensor("inverse", "input", 1, input)
     return _inv.frontend(input)
 
 
@@ -90,7 +92,15 @@ def _det_kernel(xp, a):
 
 _det = defop("linalg_det", kernel=_det_kernel, frontend=_unary_linalg("linalg.det", "LinalgDetBackward0"),
              method=False, public=False)
-defop("det", frontend=lambda op: (lambda input: _det.frontend(input)), differentiable=False)
+
+
+def _torch_det(input):
+    if not isinstance(input, Tensor):
+        raise F.not_a_tensor("det", "input", 1, input)
+    return _det.frontend(input)
+
+
+defop("det", frontend=lambda op: _torch_det, differentiable=False)
 
 SlogdetResult = return_type("linalg_slogdet", ("sign", "logabsdet"))
 # torch.slogdet (and Tensor.slogdet) return the same pair under a class of their own name
@@ -120,11 +130,19 @@ def _slogdet_frontend(op):
 
 
 _slogdet = defop("linalg_slogdet", kernel=_slogdet_kernel, frontend=_slogdet_frontend, method=False, public=False)
-defop("slogdet", frontend=lambda op: (lambda input: SlogdetLegacy(*_slogdet.frontend(input))), differentiable=False)
+
+
+def _torch_slogdet(input):
+    if not isinstance(input, Tensor):
+        raise F.not_a_tensor("slogdet", "input", 1, input)
+    return SlogdetLegacy(*_slogdet.frontend(input))
+
+
+defop("slogdet", frontend=lambda op: _torch_slogdet, differentiable=False)
 
 
 def _logdet(input):
-    _square("logdet", input)  # PyTorch's checks name logdet, not the slogdet it runs
+    _square("logdet", input, "input")  # PyTorch's checks name logdet, not the slogdet it runs
     sign, logabs = _slogdet.frontend(input)
     if _np_kind(input._data.dtype) == "c":  # log(det) = log|det| + i*arg(det): complex, as PyTorch
         return logabs + sign.log()
@@ -242,7 +260,7 @@ def _cholesky_frontend(op):
     table = op.table
 
     def cholesky(A, *, upper=False, out=None):
-        a = _square("linalg.cholesky", A)
+        a = _square("linalg.cholesky", A, "input")
         res = wrap(table[A._device.type](a, upper), A._device)
         return _record(op, res, (A,), {"upper": upper}, "LinalgCholeskyExBackward0")
     return cholesky
@@ -253,7 +271,7 @@ _cholesky = defop("linalg_cholesky", kernel=_cholesky_kernel, frontend=_cholesky
 
 
 def _torch_cholesky(input, upper=False):
-    _square("cholesky", input)  # the legacy op's own checks name it (and let integers reach the kernel)
+    _square("cholesky", input, "input")  # the legacy op's own checks name it (and let integers reach the kernel)
     try:
         return _cholesky.frontend(input, upper=upper)
     except LinAlgError as e:  # the legacy op's message names it ``cholesky``
@@ -279,7 +297,7 @@ def _solve_triangular_frontend(op):
     table = op.table
 
     def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
-        _tensor_args("linalg.solve_triangular", ("A", "B"), A, B)
+        _tensor_args("linalg.solve_triangular", ("input", "B"), A, B)
         a = _square("linalg.solve_triangular", A)
         b = B._data
         rows = -2 if left else -1
@@ -307,7 +325,10 @@ defop("linalg_solve_triangular", kernel=_solve_triangular_kernel, frontend=_solv
 
 
 def _matrix_power(A, n):
-    a = square_matrices("linalg.matrix_power", A)  # any dtype: integer matrices have powers too
+    # any dtype: integer matrices have powers too. (torch.matrix_power's TypeError; linalg.matrix_power
+    # checks its argument under its own name first)
+    require_tensors("matrix_power", ("input",), A)
+    a = square_matrices("linalg.matrix_power", A)
     n = int(n)
     if n == 0:
         from ..creation import eye

@@ -4,6 +4,7 @@ also published by ``tensorgraft.linalg``."""
 from __future__ import annotations
 
 import collections
+from tensorgraft.argument_errors import c_type_name
 
 import numpy as np
 
@@ -121,7 +122,7 @@ def _einsum_frontend(op):
         for k, t in enumerate(operands):
             if not isinstance(t, Tensor):
                 raise TypeError(f"einsum(): argument 'operands' must be tuple of Tensors, but found element of type "
-                                f"{type(t).__name__} at pos {k}")
+                                f"{c_type_name(t)} at pos {k}")
         ins, out = parse_einsum(equation, [t._data.shape for t in operands])
         for k, (s, t) in enumerate(zip(ins, operands)):  # (PyTorch checks every operand's own first)
             if len(set(s)) != len(s):
@@ -304,7 +305,12 @@ defop("kron", frontend=lambda op: _kron, differentiable=False)
 
 
 def _multi_dot(tensors, *, out=None):
+    if isinstance(tensors, (Tensor, np.ndarray)):
+        raise F.wrong_type("linalg_multi_dot", "tensors", "tuple of Tensors", tensors, 1)
     tensors = list(tensors)
+    for k, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {k} in argument 0, but got {c_type_name(t)}")
     if len(tensors) < 2:
         raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
     first_vec = tensors[0]._data.ndim == 1

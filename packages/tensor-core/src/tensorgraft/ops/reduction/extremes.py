@@ -195,6 +195,8 @@ def _aminmax_frontend(op):
                                 f"but {n} {'was' if n == 1 else 'were'} given")
             if out and (method or list(out) != ["out"]):  # (only the function takes out=)
                 raise TypeError(f"aminmax() got an unexpected keyword argument '{next(iter(out))}'")
+            if not isinstance(input, Tensor):  # (in its own name: it computes through amin/amax)
+                raise F.not_a_tensor("aminmax", "input", 1, input)
             if out:
                 return _aminmax_out(input, dim, keepdim, out["out"])
             return _aminmax(input, dim, keepdim)

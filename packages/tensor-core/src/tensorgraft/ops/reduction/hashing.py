@@ -9,6 +9,7 @@ uint8 to a uint64), those 64 bits read as a uint64, and the xor of them all. So 
 from __future__ import annotations
 
 import numpy as np
+from tensorgraft.argument_errors import c_type_name
 
 from ... import dtypes as _dt
 from ...sparse.array_base import dispatch_key, no_aten_kernel
@@ -73,7 +74,7 @@ def _hash_frontend(op):
         res = table[input._device.type](a, axes, keepdim)
         if out is not None:
             if not isinstance(out, Tensor):
-                raise TypeError(f"hash_tensor(): argument 'out' must be Tensor, not {type(out).__name__}")
+                raise TypeError(f"hash_tensor(): argument 'out' must be Tensor, not {c_type_name(out)}")
             if out._data.dtype != _U64:
                 raise RuntimeError(f"Expected result to be of dtype uint64, but got {F._type_name(out._data.dtype)}")
             return F.write_out(out, res, "hash_tensor")

@@ -5,6 +5,7 @@ signatures with PyTorch's messages. Apart so that ``sorting.py`` keeps the kerne
 from __future__ import annotations
 
 import numpy as np
+from tensorgraft.argument_errors import c_type_name, not_a_tensor_in_list
 
 from .._args import (invalid_combination, is_int,
                      missing_args, wrong_type)
@@ -47,12 +48,12 @@ def _out_pair(name, method, out, position, input):
     if method:
         raise TypeError(f"{name}() got an unexpected keyword argument 'out'")
     if not isinstance(out, (tuple, list)):
-        raise TypeError(f"{name}(): argument 'out' must be tuple of Tensors, not {type(out).__name__}")
+        raise TypeError(f"{name}(): argument 'out' must be tuple of Tensors, not {c_type_name(out)}")
     if len(out) != 2:
         raise TypeError(f"expected tuple of 2 elements but got {len(out)}")
     for k, t in enumerate(out):
         if not isinstance(t, Tensor):
-            raise TypeError(f"expected Tensor as element {k} in argument {position}, but got {type(t).__name__}")
+            raise not_a_tensor_in_list(k, t, position)
     F.check_out_grad(name, out[0], out[1], input)
 
 

@@ -5,6 +5,7 @@ and the dropout mask (``inplace_fill.py``)."""
 from __future__ import annotations
 
 import numpy as np
+from tensorgraft.argument_errors import c_type_name
 
 from ... import dtypes as _dt
 from ... import memory_layout as _ml
@@ -23,7 +24,7 @@ def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
     PyTorch, a new contiguous tensor (or ``out``, resized to ``input``'s shape, of any dtype)
     filled by ``bernoulli_``, which makes the checks."""
     if not isinstance(input, Tensor):
-        raise TypeError(f"bernoulli(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        raise TypeError(f"bernoulli(): argument 'input' (position 1) must be Tensor, not {c_type_name(input)}")
     if out is not None:
         if p is not None:  # PyTorch's bernoulli(input, p) has no out=
             raise TypeError("bernoulli() received an invalid combination of arguments - got (Tensor, float, "
@@ -31,7 +32,7 @@ def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
                             " * (Tensor input, *, torch.Generator generator = None, Tensor out = None)\n"
                             " * (Tensor input, float p, *, torch.Generator generator = None)\n")
         if not isinstance(out, Tensor):
-            raise TypeError(f"bernoulli(): argument 'out' must be Tensor, not {type(out).__name__}")
+            raise TypeError(f"bernoulli(): argument 'out' must be Tensor, not {c_type_name(out)}")
         F.check_out_grad("bernoulli", out, input)
         F.check_out_overlap(out, ())  # (an expanded out: refused; out=input is drawn in place)
         if tuple(out.shape) != tuple(input.shape):
@@ -69,10 +70,10 @@ def _pytorch_bernoulli(g, like, p):
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None) -> Tensor:
     """Indices drawn from the rows of ``input`` (unnormalised non-negative weights), int64."""
     if not isinstance(input, Tensor):
-        raise TypeError(f"multinomial(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        raise TypeError(f"multinomial(): argument 'input' (position 1) must be Tensor, not {c_type_name(input)}")
     if out is not None:
         if not isinstance(out, Tensor):
-            raise TypeError(f"multinomial(): argument 'out' must be Tensor, not {type(out).__name__}")
+            raise TypeError(f"multinomial(): argument 'out' must be Tensor, not {c_type_name(out)}")
         F.check_out_grad("multinomial", out, input)
     if input.ndim not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from tensorgraft.argument_errors import c_type_name
 
 import numpy as np
 
@@ -84,7 +85,7 @@ def _out_dtype_and_device(out, dtype, device, fname):
     """A factory's ``out=`` decides the result's dtype (and device) unless they are given; a given
     dtype must be ``out``'s."""
     if not isinstance(out, Tensor):
-        raise TypeError(f"{fname}(): argument 'out' must be Tensor, not {type(out).__name__}")
+        raise TypeError(f"{fname}(): argument 'out' must be Tensor, not {c_type_name(out)}")
     if dtype is not None and dtype is not out.dtype:
         raise RuntimeError(f"dtype {_KERNEL_TYPE_NAMES[dtype.name]} does not match dtype of out parameter "
                            f"({_KERNEL_TYPE_NAMES[out.dtype.name]})")
@@ -151,7 +152,7 @@ def _int_arg(v, fname, name, pos):
     if isinstance(v, Tensor):
         v = v.item()
     if not isinstance(v, numbers.Integral) or isinstance(v, bool):
-        raise TypeError(f"{fname}(): argument '{name}' (position {pos}) must be int, not {type(v).__name__}")
+        raise TypeError(f"{fname}(): argument '{name}' (position {pos}) must be int, not {c_type_name(v)}")
     return int(v)
 
 
@@ -176,12 +177,12 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
             # randint(5, 3): the second int is read as the size
             raise TypeError("randint(): argument 'size' (position 2) must be tuple of ints, not int")
         if not args or not isinstance(args[-1], (tuple, list, Size)):
-            got = ", ".join(type(a).__name__ for a in args)
+            got = ", ".join(c_type_name(a) for a in args)
             raise TypeError(f"randint() received an invalid combination of arguments - got ({got}), but expected "
                             f"one of:\n{_RANDINT_OVERLOADS}")
         size = args.pop()
     elif isinstance(size, numbers.Integral):
-        raise TypeError(f"randint(): argument 'size' must be tuple of ints, not {type(size).__name__}")
+        raise TypeError(f"randint(): argument 'size' must be tuple of ints, not {c_type_name(size)}")
     if high is None:
         if len(args) == 1:
             low_, high = 0 if low is None else low, args[0]
@@ -297,7 +298,7 @@ def _normal_args(args, kw):
         if mean is _ABSENT and isinstance(std, Tensor):
             return TypeError('normal() missing 1 required positional arguments: "mean"')
         if number(mean) and std is _ABSENT and len(args) == 1:
-            return TypeError(f"normal(): argument 'mean' (position 1) must be Tensor, not {type(mean).__name__}")
+            return TypeError(f"normal(): argument 'mean' (position 1) must be Tensor, not {c_type_name(mean)}")
     elif (len(args) <= 3 and number(mean) and number(std) and isinstance(size, (tuple, list, Size))
           and all(is_int(n) for n in size)):
         return mean, std, size
@@ -367,7 +368,7 @@ def _normal_of_tensors(mean, std, generator, out, requires_grad):
     if out is not None:
         F.check_out_grad("normal", out, mean, std)
         if not isinstance(out, Tensor):
-            raise TypeError(f"normal(): argument 'out' must be Tensor, not {type(out).__name__}")
+            raise TypeError(f"normal(): argument 'out' must be Tensor, not {c_type_name(out)}")
     # PyTorch samples in out's dtype, else a tensor mean's (no promotion with std's), else std's
     res_dtype = out.dtype if out is not None else mean.dtype if isinstance(mean, Tensor) else std.dtype
     if res_dtype.category < 2 and math.prod(shape):

@@ -11,6 +11,7 @@ from .._frontend import check_tensor
 from .._args import wrap_dim
 from .._define import defop
 from ._common import _wd
+from tensorgraft.argument_errors import not_a_tensor_in_list
 
 
 # --------------------------------------------------------------------------- cat / stack
@@ -20,7 +21,7 @@ def _tensor_list(tensors, fname):
     tensors = tuple(tensors)
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
-            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+            raise not_a_tensor_in_list(i, t)
     return tensors
 
 

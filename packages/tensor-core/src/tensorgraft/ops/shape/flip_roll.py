@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numbers
+from tensorgraft.argument_errors import c_type_name
 
 from .._frontend import check_tensor
 from .._args import wrap_dim
@@ -39,14 +40,14 @@ def _check_flip_dims(args, dims, method):
     refuses, before the ints themselves are checked."""
     if dims is not None:
         if not isinstance(dims, (tuple, list)):
-            raise TypeError(f"flip(): argument 'dims' must be tuple of ints, not {type(dims).__name__}")
+            raise TypeError(f"flip(): argument 'dims' must be tuple of ints, not {c_type_name(dims)}")
         return
     if not method and len(args) > 1:
         raise TypeError(f"flip() takes 2 positional arguments but {len(args) + 1} were given")
     first = args[0]
     if not isinstance(first, (tuple, list)) and (not method or not isinstance(first, numbers.Integral)):
         raise TypeError(f"flip(): argument 'dims' (position {1 if method else 2}) must be tuple of ints, not "
-                        f"{type(first).__name__}")
+                        f"{c_type_name(first)}")
 
 
 defop("flip", kernel=lambda xp, a, dims: xp.flip(a, dims).copy() if dims else a.copy(), frontend=_flip_frontend)

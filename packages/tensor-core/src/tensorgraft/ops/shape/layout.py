@@ -4,6 +4,8 @@
 registered."""
 from __future__ import annotations
 
+from tensorgraft.argument_errors import not_a_tensor_in_list
+
 import warnings
 
 import numpy as np
@@ -66,7 +68,8 @@ def _meshgrid(*tensors, indexing=None):
     if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
         tensors = tuple(tensors[0])
     for i, t in enumerate(tensors):
-        check_tensor(t, "meshgrid", "tensors", i + 1)
+        if not isinstance(t, Tensor):  # (one TensorList argument, as PyTorch's parser sees it)
+            raise not_a_tensor_in_list(i, t)
     if not tensors:
         raise RuntimeError("meshgrid expects a non-empty TensorList")
     for a, b in zip(tensors, tensors[1:]):  # PyTorch checks these before the indexing and the dims

@@ -125,12 +125,12 @@ def unsafe_view(input, shape):
 
 
 def _view_as(input, other):
-    check_tensor(other, "view_as", "other", 2)
+    check_tensor(other, "view_as", "other", 1)  # (a method only: self is not counted)
     return input.view(other._data.shape)
 
 
 def _reshape_as(input, other):
-    check_tensor(other, "reshape_as", "other", 2)
+    check_tensor(other, "reshape_as", "other", 1)  # (a method only: self is not counted)
     return input.reshape(other._data.shape)
 
 

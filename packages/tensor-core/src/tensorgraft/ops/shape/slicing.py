@@ -192,6 +192,8 @@ defop("split", frontend=lambda op: _split, differentiable=False)
 
 
 def _split_with_sizes(input, split_sizes, dim=0):
+    if not isinstance(input, Tensor):  # (in its own name, not split's)
+        raise F.not_a_tensor("split_with_sizes", "input", 1, input)
     return _split(input, list(split_sizes), dim)
 
 
@@ -231,6 +233,11 @@ def _tensor_split(input, indices_or_sections, dim=0):
             raise RuntimeError("tensor_split expected tensor_indices_or_sections to have dtype of long, but got "
                                f"{F._type_name(t.dtype.np)}")
         indices_or_sections = t.tolist()
+    elif not isinstance(indices_or_sections, (list, tuple)) and not is_int(indices_or_sections):
+        # (an array, a float: PyTorch's three overloads take a Tensor, an int or a tuple of ints)
+        raise invalid_combination("tensor_split", (input, indices_or_sections), overloads=(
+            "Tensor input, tuple of ints indices, int dim = 0", "Tensor input, Tensor tensor_indices_or_sections, int dim = 0",
+            "Tensor input, int sections, int dim = 0"))
     if isinstance(indices_or_sections, (list, tuple)):
         bounds = [0] + [min(max(int(i) + (n if i < 0 else 0), 0), n) for i in indices_or_sections] + [n]
     else:

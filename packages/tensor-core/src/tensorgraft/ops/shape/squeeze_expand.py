@@ -5,11 +5,13 @@ the message PyTorch's ops give) and ``_expand_error`` (expand's message, which `
 and linalg give too)."""
 from __future__ import annotations
 
+from tensorgraft.argument_errors import not_a_tensor_in_list
+
 import numbers
 
 from ...memory_layout import strided_view
 from ...sparse.coo_data import SparseCOOData
-from ...tensor import Size
+from ...tensor import Size, Tensor
 from .. import _frontend as F
 from .._frontend import check_tensor
 from .._args import (NOT_GIVEN, REQUIRED, bad_int_list_item, invalid_combination, is_int, method_and_function,
@@ -226,7 +228,7 @@ defop("expand", kernel=_expand_kernel, frontend=_expand_frontend, public=False)
 
 
 def _expand_as(input, other):
-    check_tensor(other, "expand_as", "other", 2)
+    check_tensor(other, "expand_as", "other", 1)  # (a method only: self is not counted)
     return input.expand(*other._data.shape)
 
 
@@ -282,7 +284,8 @@ def _broadcast_tensors(*tensors):
     if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
         tensors = tuple(tensors[0])
     for i, t in enumerate(tensors):
-        check_tensor(t, "broadcast_tensors", "tensors", i + 1)
+        if not isinstance(t, Tensor):  # (one TensorList argument, as PyTorch's parser sees it)
+            raise not_a_tensor_in_list(i, t)
     shape = tuple(infer_broadcast_shape(*(t._data.shape for t in tensors)))
     # a tensor already of the broadcast shape comes back itself (same object, same grad_fn), as PyTorch
     return tuple(t if t._data.shape == shape else t.expand(*shape) for t in tensors)
