@@ -49,7 +49,10 @@ def test_binary_ops_count_other_as_pytorch_does_in_function_and_method():
     _raises(lambda: x.eq(A), "eq(): argument 'other' (position 1) must be Tensor, not numpy.ndarray")
     _raises(lambda: x.maximum(A), "maximum(): argument 'other' (position 1) must be Tensor, not numpy.ndarray")
     _raises(lambda: tg.add(A, x), "add(): argument 'input' (position 1) must be Tensor, not numpy.ndarray")
+    _raises(lambda: x.add_(A), "add_(): argument 'other' (position 1) must be Tensor, not numpy.ndarray")
+    _raises(lambda: x.div_(A), "div_(): argument 'other' (position 1) must be Tensor, not numpy.ndarray")
     assert x.add(tg.ones(2, 2)).sum().item() == 8.0  # (the methods still compute)
+    assert x.add_(1).sum().item() == 8.0 and x.mul_(tg.ones(2, 2)).sum().item() == 8.0
 
 
 def test_ops_that_compute_through_others_refuse_in_their_own_name():

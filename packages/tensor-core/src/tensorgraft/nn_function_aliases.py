@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 import numbers
 import warnings
+from tensorgraft.argument_errors import c_type_name
 
 # PyTorch's top-level losses declare ``reduction=Mean`` but their Python binding applies 0 ("none")
 # when it is omitted: ``torch.kl_div(x, t)`` is elementwise. The behaviour is the specification.
@@ -37,7 +38,7 @@ def _reduction(value, function: str, position: int) -> str:
     """ATen's int: 1 "mean", 2 "sum", any other int "none" (its losses reduce only for 1 and 2)."""
     if not isinstance(value, int):
         raise TypeError(f"{function}(): argument 'reduction' (position {position}) must be int, not "
-                        f"{type(value).__name__}")
+                        f"{c_type_name(value)}")
     return {1: "mean", 2: "sum"}.get(value, "none")
 
 
@@ -49,7 +50,7 @@ def number_arg(value, function: str, name: str, position: int):
     if isinstance(value, numbers.Number):
         return value
     raise TypeError(f"{function}(): argument '{name}' (position {position}) must be Number, not "
-                    f"{type(value).__name__}")
+                    f"{c_type_name(value)}")
 
 
 def _check_p(p) -> None:
@@ -83,7 +84,7 @@ def _check_generator(generator, function: str) -> None:
     from .random import Generator
     if generator is not None and not isinstance(generator, Generator):
         raise TypeError(f"{function}(): argument 'generator' (position 5) must be torch.Generator, not "
-                        f"{type(generator).__name__}")
+                        f"{c_type_name(generator)}")
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None):

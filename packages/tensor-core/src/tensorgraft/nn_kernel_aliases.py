@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 
 from .nn_function_aliases import functional
+from .ops._args import check_tensor_args
 
 
 def _no_grad():
@@ -59,9 +60,18 @@ def _kept_statistics(input, dims, eps):
 
 
 # --------------------------------------------------------------------------- normalisation kernels
+# their tensor arguments as (name, position, may be None)
+_INPUT = ("input", 1, False)
+_LAYER_NORM_ARGS = (_INPUT, ("weight", 3, True), ("bias", 4, True))
+_BATCH_NORM_ARGS = (_INPUT, ("weight", 2, True), ("bias", 3, True), ("running_mean", 4, True),
+                    ("running_var", 5, True))
+_GROUP_NORM_ARGS = (_INPUT, ("weight", 2, True), ("bias", 3, True))
+
+
 def native_layer_norm(input, normalized_shape, weight, bias, eps):
     """``(layer_norm(input), mean, rstd)``; the statistics have ``input``'s leading dims and a 1 for
     each normalised one."""
+    check_tensor_args("native_layer_norm", _LAYER_NORM_ARGS, input, weight, bias)
     out = functional("native_layer_norm").layer_norm(input, list(normalized_shape), weight, bias, eps)
     dims = tuple(range(input.dim() - len(normalized_shape), input.dim()))
     kept = tuple(input.shape[:input.dim() - len(normalized_shape)]) + (1,) * len(normalized_shape)
@@ -75,6 +85,7 @@ def native_layer_norm(input, normalized_shape, weight, bias, eps):
 def native_batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps):
     """``(batch_norm(input), save_mean, save_invstd)``: the batch's statistics per channel when
     training, empty tensors otherwise (PyTorch's kernel saves nothing then)."""
+    check_tensor_args("native_batch_norm", _BATCH_NORM_ARGS, input, weight, bias, running_mean, running_var)
     if not training and (running_mean is None or running_var is None):
         raise RuntimeError("native_batch_norm: running_mean and running_var must be defined in evaluation mode")
     out = functional("native_batch_norm").batch_norm(input, running_mean, running_var, weight, bias, training,
@@ -89,6 +100,7 @@ def native_batch_norm(input, weight, bias, running_mean, running_var, training, 
 
 def native_group_norm(input, weight, bias, N, C, HxW, group, eps):
     """``(group_norm(input), mean, rstd)``, the statistics of shape ``(N, group)``."""
+    check_tensor_args("native_group_norm", _GROUP_NORM_ARGS, input, weight, bias)
     out = functional("native_group_norm").group_norm(input, group, weight, bias, eps)
     exact = _row_statistics(input, input.numel() // (N * group) if N * group else 1, eps, clamp_var=True) \
         if input.is_contiguous() else None
@@ -196,6 +208,9 @@ def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
 
 
 # --------------------------------------------------------------------------- grid samplers
+_GRID_SAMPLER_ARGS = (_INPUT, ("grid", 2, False))
+
+
 def _grid_sampler_nd(rank, input, grid, interpolation_mode, padding_mode, align_corners):
     if input.dim() != rank + 2 or grid.dim() != rank + 2:
         raise RuntimeError(f"grid_sampler(): expected {rank + 2}D input and grid with same number of dimensions, but "
@@ -207,10 +222,12 @@ def _grid_sampler_nd(rank, input, grid, interpolation_mode, padding_mode, align_
 
 
 def grid_sampler_2d(input, grid, interpolation_mode, padding_mode, align_corners):
+    check_tensor_args("grid_sampler_2d", _GRID_SAMPLER_ARGS, input, grid)
     return _grid_sampler_nd(2, input, grid, interpolation_mode, padding_mode, align_corners)
 
 
 def grid_sampler_3d(input, grid, interpolation_mode, padding_mode, align_corners):
+    check_tensor_args("grid_sampler_3d", _GRID_SAMPLER_ARGS, input, grid)
     return _grid_sampler_nd(3, input, grid, interpolation_mode, padding_mode, align_corners)
 
 

@@ -3,6 +3,7 @@ and ``UninitializedBuffer``, the shapeless placeholders of lazy modules."""
 from __future__ import annotations
 
 import weakref
+from tensorgraft.argument_errors import c_type_name
 
 from tensorgraft import _C
 from tensorgraft.tensor import Tensor, wrap
@@ -96,7 +97,7 @@ class Buffer(Tensor):
 
     def __new__(cls, data, *, persistent=True):
         if not isinstance(data, Tensor):
-            raise TypeError(f"Buffer(): argument 'data' must be Tensor, not {type(data).__name__}")
+            raise TypeError(f"Buffer(): argument 'data' must be Tensor, not {c_type_name(data)}")
         b = wrap(data._data, data._device, cls=cls)
         b._vc = data._vc
         if data._requires_grad:

@@ -3,13 +3,24 @@ from __future__ import annotations
 
 import numbers
 
-from ..argument_errors import c_type_name, wrong_type  # noqa: F401  (frontends import wrong_type from here)
+from ..argument_errors import c_type_name, not_a_tensor, wrong_type  # noqa: F401  (frontends import wrong_type from here)
 from ..tensor import Tensor
 
 
 # how PyTorch's argument parser names the type of a value it refuses (``numpy.ndarray``, ``int``,
 # ``Parameter``, a user's ``MyClass``)
 type_name = c_type_name
+
+
+def check_tensor_args(fname, spec, *values) -> None:
+    """PyTorch's argument parser on the tensor arguments of ``fname``: each of ``values`` is a Tensor,
+    or None where its ``spec`` entry ``(argname, position, optional)`` says optional; else the
+    TypeError naming the first that is not (``layer_norm(): argument 'weight' (position 3) must be
+    Tensor, not numpy.ndarray``); position None for a keyword-only argument. Only isinstance checks:
+    nothing more for the arguments every training step passes."""
+    for i, v in enumerate(values):
+        if not isinstance(v, Tensor) and (v is not None or not spec[i][2]):
+            raise not_a_tensor(fname, spec[i][0], spec[i][1], v)
 
 
 def is_int(value) -> bool:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from tensorgraft.grad_mode import state as gs  # noqa: F401
 from tensorgraft.registry import OpDef
 from tensorgraft.tensor import Tensor, wrap  # noqa: F401
+from tensorgraft.argument_errors import not_a_tensor
+from tensorgraft.ops._args import check_tensor_args  # noqa: F401  (the functional modules use it from here)
 
 NN_OPS: list = []
 NN_FORMULAS: dict = {}
@@ -83,7 +85,7 @@ def batched_shape(shape, spatial: int):
 
 def check_tensor(x, fname, argname="input", pos=1):
     if not isinstance(x, Tensor):
-        raise TypeError(f"{fname}(): argument '{argname}' (position {pos}) must be Tensor, not {type(x).__name__}")
+        raise not_a_tensor(fname, argname, pos, x)
 
 
 def xp_of(t):

@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from ._common import conj_factor, formula, needs, nnop, record, wrap
+from ._common import check_tensor_args, conj_factor, formula, needs, nnop, record, wrap
 from .conv_backward_node import as_convolution_backward, declare_conv_saved
 from .conv_transpose_phases import conv_transpose_phases, phases_pay
 from .half_kernels import conv_transpose_half
@@ -499,7 +499,8 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     if _autocast.on:
         input, weight, bias = _autocast.lower(input, weight, bias)
-    from .conv_api import check_setting_types  # (conv_api imports this module)
+    from .conv_api import CONV_TRANSPOSE_ARGS, check_setting_types  # (conv_api imports this module)
+    check_tensor_args("conv_transpose3d", CONV_TRANSPOSE_ARGS, input, weight, bias)
     check_setting_types("conv_transpose3d", 3, input, weight, bias,
                         (("stride", stride, 1), ("padding", padding, 0), ("output_padding", output_padding, 0),
                          ("dilation", dilation, 1)), groups, transposed=True)

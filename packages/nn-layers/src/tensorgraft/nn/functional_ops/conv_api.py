@@ -9,6 +9,7 @@ formulas are ``conv.py``'s (3-D: ``conv3d.py``, which also holds ``F.conv3d`` it
 from __future__ import annotations
 
 import numpy as np
+from tensorgraft.argument_errors import c_type_name
 
 from tensorgraft.amp._state import state as _autocast
 from tensorgraft.dtypes import np_kind as _np_kind
@@ -16,7 +17,7 @@ from tensorgraft.ops._frontend import _type_name
 from tensorgraft.tensor import Tensor
 
 from . import conv as _conv
-from ._common import check_tensor as _check_tensor
+from ._common import check_tensor_args as _check_args
 # _check: TypeError "<fname>(): argument 'input' (position 1) must be Tensor, not list"
 from .activation_args import check_tensor as _check
 # the checks every convolution makes (conv3d.py's too), under the names this module's readers use
@@ -175,13 +176,16 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return out.squeeze(0) if unbatched else out
 
 
+# (conv_transpose3d's too; a bias given by keyword PyTorch names without a position, which is not known here)
+CONV_TRANSPOSE_ARGS = (("input", 1, False), ("weight", 2, False), ("bias", 3, True))
+
+
 def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, nd, name):
     """conv_transpose2d, and conv_transpose1d (``nd`` 1) as one of height one: the tensors stay
     at their own rank (the op's node then sits on them, as PyTorch's)."""
     if _autocast.on:
         input, weight, bias = _autocast.lower(input, weight, bias)
-    _check(input, name)
-    _check_tensor(weight, name, "weight", 2)
+    _check_args(name, CONV_TRANSPOSE_ARGS, input, weight, bias)
     check_setting_types(name, nd, input, weight, bias, (("stride", stride, 1), ("padding", padding, 0),
                                                          ("output_padding", output_padding, 0),
                                                          ("dilation", dilation, 1)), groups, transposed=True)
@@ -258,9 +262,9 @@ def _im2col_ints(fname, values):
             if not _is_int(e):
                 if i == 0:
                     raise TypeError(f"{fname}(): argument '{name}' (position {pos}) must be tuple of ints, but found "
-                                    f"element of type {type(e).__name__} at pos 0")
+                                    f"element of type {c_type_name(e)} at pos 0")
                 raise TypeError(f"{fname}(): argument '{name}' failed to unpack the object at pos {i + 1} with error "
-                                f"\"type must be tuple of ints,but got {type(e).__name__}\"")
+                                f"\"type must be tuple of ints,but got {c_type_name(e)}\"")
         out.append(tuple(int(e) for e in t))
     for (name, _), t in zip(values, out):
         if len(t) != 2:

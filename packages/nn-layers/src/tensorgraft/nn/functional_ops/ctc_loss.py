@@ -14,6 +14,7 @@ a label outside [0, C) makes its sequence impossible (an infinite loss) instead 
 from __future__ import annotations
 
 import numpy as np
+from tensorgraft.argument_errors import c_type_name
 
 from tensorgraft.device import get_backend
 
@@ -155,7 +156,7 @@ def _lengths(v, name):
         return [int(x) for x in np.asarray(v.detach().cpu().numpy()).reshape(-1)]
     if isinstance(v, (tuple, list)) and all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in v):
         return [int(x) for x in v]
-    raise TypeError(f"ctc_loss(): argument '{name}' must be a Tensor or a tuple of ints, not {type(v).__name__}")
+    raise TypeError(f"ctc_loss(): argument '{name}' must be a Tensor or a tuple of ints, not {c_type_name(v)}")
 
 
 def _is_int_sequence(v):

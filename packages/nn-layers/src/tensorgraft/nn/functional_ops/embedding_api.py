@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 import tensorgraft as _tg
+from tensorgraft.argument_errors import not_a_tensor
 from tensorgraft.ops._frontend import _type_name
 from tensorgraft.tensor import Tensor, wrap
 
@@ -144,6 +145,16 @@ def _index_type_error(t, fname, pos=1, arg="indices"):
                         f"Int; but got {_conv3d_legacy_name(t)} instead (while checking arguments for {fname})")
 
 
+def _refuse_arrays(input, weight, offsets, per_sample_weights):
+    """A NumPy array for one of embedding_bag's tensors: PyTorch's Python code fails on it with
+    "'int' object is not callable" (its ``.size()``) or an AttributeError (``.dim()``); here the
+    TypeError naming the argument. Other non-tensors get PyTorch's own errors, further on."""
+    for name, pos, value in (("input", 1, input), ("weight", 2, weight), ("offsets", 3, offsets),
+                             ("per_sample_weights", 9, per_sample_weights)):
+        if isinstance(value, np.ndarray):
+            raise not_a_tensor("embedding_bag", name, pos, value)
+
+
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
                   sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
     """Sums, means or maxima of bags of embedding rows without materialising the rows of each bag.
@@ -151,11 +162,15 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     (with ``include_last_offset``, ``offsets`` also holds the end of the last bag). Entries equal to
     ``padding_idx`` are left out (of the mean's count too); an empty bag gives zeros. ``sparse``
     is accepted; the gradient is dense."""
+    if not (isinstance(weight, Tensor) and isinstance(input, Tensor)) or not (
+            (offsets is None or isinstance(offsets, Tensor))
+            and (per_sample_weights is None or isinstance(per_sample_weights, Tensor))):
+        _refuse_arrays(input, weight, offsets, per_sample_weights)
     # PyTorch's Python code meets a non-tensor through a method: weight.dtype, then input.dim()
     if not isinstance(weight, Tensor):
-        raise AttributeError(f"'{type(weight).__name__}' object has no attribute 'dtype'")
+        raise AttributeError(f"'{_type_name_of(weight)}' object has no attribute 'dtype'")
     if not isinstance(input, Tensor):
-        raise AttributeError(f"'{type(input).__name__}' object has no attribute 'dim'")
+        raise AttributeError(f"'{_type_name_of(input)}' object has no attribute 'dim'")
     if weight.dtype == _tg.int64 and input.is_floating_point():
         warnings.warn("Argument order of nn.functional.embedding_bag was changed. Usage `embedding_bag(weight, input, "
                       "...)` is deprecated, and should now be `embedding_bag(input, weight, ...)`.", stacklevel=2)

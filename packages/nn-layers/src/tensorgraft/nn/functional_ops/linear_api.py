@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from . import linear as _lin
 from tensorgraft.dtypes import CPP_TYPE_NAMES
-# _check: TypeError "<fname>(): argument 'input' (position 1) must be Tensor, not list"
-from .activation_args import check_tensor as _check
+from ._common import check_tensor_args as _check_args
 
 
 def linear(input, weight, bias=None):
@@ -18,8 +17,11 @@ def linear(input, weight, bias=None):
 
 
 
+_BILINEAR_ARGS = (("input1", 1, False), ("input2", 2, False), ("weight", 3, False), ("bias", 4, True))
+
+
 def bilinear(input1, input2, weight, bias=None):
-    _check(input1, "bilinear")
+    _check_args("bilinear", _BILINEAR_ARGS, input1, input2, weight, bias)
     # ATen's checks, in order: one dtype for all, matching ranks and batch dims, the weight's
     # (out, in1, in2) sizes against the inputs', then the bias's first size
     operands = [("input1", input1), ("input2", input2), ("weight", weight)] + ([("bias", bias)] if bias is not None

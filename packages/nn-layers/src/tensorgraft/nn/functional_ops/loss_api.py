@@ -31,6 +31,15 @@ from tensorgraft.dtypes import CPP_TYPE_NAMES
 from tensorgraft.dtypes import np_kind as _np_kind
 
 
+# the tensor arguments of the ATen losses these end in, as (name, position, may be None), which
+# PyTorch's argument errors name (F's Python code fails before some of them: BCE's ``target.size()``
+# of an array is "'int' object is not callable", margin_ranking_loss's ``input1.dim()`` an
+# AttributeError; the error is PyTorch's parser's here too)
+_INPUT_TARGET = (("input", 1, False), ("target", 2, False))
+_BCE_ARGS = _INPUT_TARGET + (("weight", 3, True), ("pos_weight", 4, True))
+_MARGIN_RANKING_ARGS = (("input1", 1, False), ("input2", 2, False), ("target", 3, False))
+
+
 def _reduction(size_average, reduce, reduction):
     if size_average is None and reduce is None:
         return reduction
@@ -198,7 +207,7 @@ _BCE_UNSAFE = ("torch.nn.functional.binary_cross_entropy and torch.nn.BCELoss ar
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
-    _check(input, "binary_cross_entropy")
+    _ops_common.check_tensor_args("binary_cross_entropy", _BCE_ARGS, input, target, weight)
     if target.shape != input.shape:
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) "
                          "is deprecated. Please ensure they have the same size.")
@@ -234,7 +243,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if _autocast.on:
         input, target, weight = _autocast.fp32(input, target, weight)
     reduction = _reduction(size_average, reduce, reduction)
-    _check(input, "binary_cross_entropy_with_logits")
+    _ops_common.check_tensor_args("binary_cross_entropy_with_logits", _BCE_ARGS, input, target, weight, pos_weight)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
     _ops_common.refuse_grad("binary_cross_entropy_with_logits", "weight", weight)
@@ -277,6 +286,7 @@ def _check_bce_logits_dtypes(input, target, pos_weight):
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    _ops_common.check_tensor_args("kl_div", _INPUT_TARGET, input, target)
     if _autocast.on:
         input, target = _autocast.fp32(input, target)
     if size_average is not None or reduce is not None:
@@ -367,14 +377,20 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
 
 def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
+    _ops_common.check_tensor_args("margin_ranking_loss", _MARGIN_RANKING_ARGS, input1, input2, target)
     if input1.ndim != input2.ndim or input1.ndim != target.ndim:  # (PyTorch's check: no broadcasting of ranks)
         raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
                            f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} ")
-    return margin_ranking_loss_aten(input1, input2, target, margin, reduction)
+    return _margin_ranking_loss(input1, input2, target, margin, reduction)
 
 
 def margin_ranking_loss_aten(input1, input2, target, margin, reduction):
     """``torch.margin_ranking_loss``, ATen's op: the ranks may differ (they broadcast)."""
+    _ops_common.check_tensor_args("margin_ranking_loss", _MARGIN_RANKING_ARGS, input1, input2, target)
+    return _margin_ranking_loss(input1, input2, target, margin, reduction)
+
+
+def _margin_ranking_loss(input1, input2, target, margin, reduction):
     if _autocast.on:
         input1, input2, target = _autocast.fp32(input1, input2, target)
     # ATen's chain: ClampMinBackward0 <- AddBackward1 (the margin, a Scalar) <- MulBackward0
@@ -383,6 +399,7 @@ def margin_ranking_loss_aten(input1, input2, target, margin, reduction):
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
+    _ops_common.check_tensor_args("hinge_embedding_loss", _INPUT_TARGET, input, target)
     # as PyTorch composes it: the margin term for every target that is not 1 and the input itself
     # for every target that is not -1 (a target outside {1, -1} takes both)
     if input.dtype == _tg.bool:
@@ -443,6 +460,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
 
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
                      reduction="mean"):
+    _ops_common.check_tensor_args("poisson_nll_loss", _INPUT_TARGET, input, target)
     if _autocast.on:
         input, target = _autocast.fp32(input, target)
     reduction = _reduction(size_average, reduce, reduction)

@@ -6,6 +6,7 @@ graph is the pools' and the elementwise ops', ending in ``PowBackward0`` like Py
 from __future__ import annotations
 
 import math
+from tensorgraft.argument_errors import c_type_name
 
 import tensorgraft as tg
 
@@ -36,7 +37,7 @@ def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     else:
         out = F.avg_pool1d(input.pow(norm_type), kernel_size, padding=0, ceil_mode=ceil_mode)
     if isinstance(kernel_size, (tuple, list)):  # PyTorch multiplies by kernel_size itself: a number only
-        raise TypeError(f"mul(): argument 'other' (position 1) must be Tensor, not {type(kernel_size).__name__}")
+        raise TypeError(f"mul(): argument 'other' (position 1) must be Tensor, not {c_type_name(kernel_size)}")
     return _magnitude(out, norm_type, kernel_size)
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from tensorgraft.amp._state import state as _autocast
 from tensorgraft.device import get_backend
 
-from ._common import check_tensor
+from ._common import check_tensor_args
 from .pooling import max_pool2d_backward_op
 from .pooling3d import index_scatter_op
 from tensorgraft.dtypes import np_kind as _np_kind
@@ -81,8 +81,6 @@ def _check(input, indices, out_sp, rank):
 
 
 def _unpool(input, indices, out_sp, rank):
-    check_tensor(input, f"max_unpool{rank}d")
-    check_tensor(indices, f"max_unpool{rank}d", "indices", 2)
     if _autocast.on:  # (max_unpool2d/3d: PyTorch's CPU float32 list)
         input, = _autocast.fp32_cpu(input)
     out_sp = tuple(int(o) for o in out_sp)
@@ -110,7 +108,12 @@ def _scatter(input, indices, out_shape, rank):
     return op(input, indices._data, out_shape, False, f"MaxUnpool{rank}DBackward0")
 
 
+# (PyTorch's Python code fails on an array first: ``input.size()`` is "'int' object is not callable")
+_UNPOOL_ARGS = (("input", 1, False), ("indices", 2, False))
+
+
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    check_tensor_args("max_unpool1d", _UNPOOL_ARGS, input, indices)
     kernel_size = _tuple(kernel_size, 1)
     stride = _tuple(stride, 1) if stride is not None else kernel_size
     padding = _tuple(padding, 1)
@@ -119,6 +122,7 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
 
 
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    check_tensor_args("max_unpool2d", _UNPOOL_ARGS, input, indices)
     kernel_size = _tuple(kernel_size, 2)
     stride = _tuple(stride, 2) if stride is not None else kernel_size
     padding = _tuple(padding, 2)
@@ -126,6 +130,7 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
 
 
 def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    check_tensor_args("max_unpool3d", _UNPOOL_ARGS, input, indices)
     kernel_size = _tuple(kernel_size, 3)
     stride = _tuple(stride, 3) if stride is not None else kernel_size
     padding = _tuple(padding, 3)

@@ -11,6 +11,7 @@ import math
 
 import tensorgraft as _tg
 from tensorgraft.dtypes import CPP_TYPE_NAMES
+from ._common import check_tensor_args
 
 
 def _float_mask_check(mask, what):
@@ -75,6 +76,9 @@ def _check_unbatched(query, key, value, key_padding_mask, attn_mask, num_heads):
         return False
     raise AssertionError(f"query should be unbatched 2D or batched 3D tensor but received {query.dim()}-D query "
                          "tensor")
+
+
+_BIAS_KV_ARGS = (("bias_k", 8, True), ("bias_v", 9, True))
 
 
 def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias,
@@ -162,6 +166,8 @@ def _forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, i
 
     # ---- a learned key/value appended to every sequence
     if bias_k is not None and bias_v is not None:
+        # (PyTorch's ``bias_k.repeat(1, bsz, 1)`` of an array: NumPy's "repeat() takes at most 2 arguments")
+        check_tensor_args("multi_head_attention_forward", _BIAS_KV_ARGS, bias_k, bias_v)
         if static_k is not None:
             raise AssertionError("bias cannot be added to static key.")
         if static_v is not None:

@@ -11,7 +11,7 @@ from tensorgraft.device import get_backend
 
 from tensorgraft.autograd.saved_properties import _SECOND_BACKWARD as SECOND_BACKWARD, FromNode, as_int64_shown
 
-from ._common import batched_of, check_tensor, formula, gs, nnop, record, refuse_grad, wrap
+from ._common import batched_of, check_tensor_args, formula, gs, nnop, record, refuse_grad, wrap
 from .linear import _scalar_name
 from .loss_reduction import _check_reduction
 from tensorgraft.dtypes import np_kind as _np_kind
@@ -172,9 +172,13 @@ def _ce_kernel(xp, x, t, w, reduction, ignore_index, eps, log_input):
     return (xp.asarray(tot, dtype=x.dtype),) + kept
 
 
+# (input, target, weight) of ATen's cross_entropy_loss and nll_loss_nd, the functions F calls, whose
+# names PyTorch's argument errors carry
+_LOSS_ARGS = (("input", 1, False), ("target", 2, False), ("weight", 3, True))
+
+
 def _ce(fname, holder, input, target, weight, reduction, ignore_index, label_smoothing, log_input, node):
-    check_tensor(input, fname)
-    check_tensor(target, fname, "target", 2)
+    check_tensor_args(fname, _LOSS_ARGS, input, target, weight)
     _check_reduction(reduction)
     x, t = input._data, target._data
     if log_input and x.ndim == 0:
@@ -334,12 +338,12 @@ _NLL = []
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     # the fused op runs only where nothing is recorded: with a graph, _ce composes log_softmax and
     # nll_loss (or the smoothed or probability-target chains), whose nodes PyTorch's graph shows
-    return _ce("cross_entropy", _CE, input, target, weight, reduction, ignore_index, float(label_smoothing), False,
+    return _ce("cross_entropy_loss", _CE, input, target, weight, reduction, ignore_index, float(label_smoothing), False,
                None)
 
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
-    return _ce("nll_loss", _NLL, input, target, weight, reduction, ignore_index, 0.0, True, _nll_node(input, reduction))
+    return _ce("nll_loss_nd", _NLL, input, target, weight, reduction, ignore_index, 0.0, True, _nll_node(input, reduction))
 
 
 def _nll_node(input, reduction):

@@ -17,9 +17,17 @@ from tensorgraft.caller_warnings import warn_once_at_caller
 from tensorgraft.tensor import _CPP_TYPE_NAMES
 
 from . import norm as _norm
+from ._common import check_tensor_args as _check_args
 # _check: TypeError "<fname>(): argument 'input' (position 1) must be Tensor, not list"
 from .activation_args import check_tensor as _check
 from .activation_args import type_name as _type_name
+
+
+# the optional tensors of PyTorch's C functions these call, as (name, position, optional): batch and
+# instance norm take (input, weight, bias, running_mean, running_var, ...), layer and group norm
+# (input, normalized_shape or num_groups, weight, bias, ...), rms norm (input, normalized_shape, weight)
+_BATCH_NORM_ARGS = (("weight", 2, True), ("bias", 3, True), ("running_mean", 4, True), ("running_var", 5, True))
+_AFFINE_ARGS = (("weight", 3, True), ("bias", 4, True))
 
 
 def _normalized_shape(value, fname):
@@ -59,6 +67,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     _check(input, "batch_norm")
+    _check_args("batch_norm", _BATCH_NORM_ARGS, weight, bias, running_mean, running_var)
     # F.batch_norm's own check first: one value per channel (an empty batch passes)
     if training and input.shape[0] * math.prod(input.shape[2:]) == 1:
         raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
@@ -86,6 +95,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         input, weight, bias = _autocast.fp32_cuda(input, weight, bias)
     _check(input, "layer_norm")
     ns = _normalized_shape(normalized_shape, "layer_norm")
+    _check_args("layer_norm", _AFFINE_ARGS, weight, bias)
     _check_mixed_dtypes(input, weight, bias)  # first, as ATen
     # the affine parameters are checked before the input (a wrong one would otherwise broadcast,
     # or fail in NumPy with its own message)
@@ -150,6 +160,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if _autocast.on:
         input, weight, bias = _autocast.fp32_cuda(input, weight, bias)
     _check(input, "group_norm")
+    _check_args("group_norm", _AFFINE_ARGS, weight, bias)
     if input.ndim < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.ndim}")
     N, C = input.shape[:2]
@@ -175,6 +186,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
 def rms_norm(input, normalized_shape, weight=None, eps=None):
     _check(input, "rms_norm")
     ns = _normalized_shape(normalized_shape, "rms_norm")
+    _check_args("rms_norm", _AFFINE_ARGS, weight)
     if weight is not None and tuple(weight.shape) != ns:
         raise RuntimeError(f"Expected weight to be of same shape as normalized_shape, but got weight of shape "
                            f"{list(weight.shape)} and normalized_shape = {list(ns)}")
@@ -210,6 +222,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     mean over the batch of the per-instance updates (momentum times the instance mean and the
     unbiased instance variance)."""
     _check(input, "instance_norm")
+    _check_args("instance_norm", _BATCH_NORM_ARGS, weight, bias, running_mean, running_var)
     if use_input_stats:
         spatial = 1
         for n in input.shape[2:]:

@@ -5,6 +5,7 @@ registered at plugin load) and from the convolutions, which use it for padding='
 from __future__ import annotations
 
 import math
+from tensorgraft.argument_errors import c_type_name
 
 import numpy as np
 
@@ -31,22 +32,22 @@ def _check_args(pad, mode, value, fname="pad"):
     padding of 1.5 made a wider tensor, where PyTorch raises a TypeError. (``fname``: the function
     the parser names, ``constant_pad_nd`` for the ATen op, which checks its value itself.)"""
     if not isinstance(pad, (tuple, list)):
-        raise TypeError(f"{fname}(): argument 'pad' (position 2) must be tuple of ints, not {type(pad).__name__}")
+        raise TypeError(f"{fname}(): argument 'pad' (position 2) must be tuple of ints, not {c_type_name(pad)}")
     for i, e in enumerate(pad):
         if not _is_int(e):
             if i == 0:
                 raise TypeError(f"{fname}(): argument 'pad' (position 2) must be tuple of ints, but found element of "
-                                f"type {type(e).__name__} at pos 0")
+                                f"type {c_type_name(e)} at pos 0")
             # (PyTorch's parser takes a sequence by its first element, then fails while unpacking;
             # its "pos" is then the element's 1-based place)
             raise TypeError(f"{fname}(): argument 'pad' failed to unpack the object at pos {i + 1} with error \"type "
-                            f"must be tuple of ints,but got {type(e).__name__}\"")
+                            f"must be tuple of ints,but got {c_type_name(e)}\"")
     if fname != "pad":
         return tuple(int(e) for e in pad)
     if not isinstance(mode, str):
-        raise TypeError(f"pad(): argument 'mode' (position 3) must be str, not {type(mode).__name__}")
+        raise TypeError(f"pad(): argument 'mode' (position 3) must be str, not {c_type_name(mode)}")
     if value is not None and not isinstance(value, (int, float, np.integer, np.floating, Tensor)):
-        raise TypeError(f"pad(): argument 'value' (position 4) must be float, not {type(value).__name__}")
+        raise TypeError(f"pad(): argument 'value' (position 4) must be float, not {c_type_name(value)}")
     return tuple(int(e) for e in pad)
 
 
@@ -78,7 +79,7 @@ def constant_pad_nd(input, pad, value=0):
         value = bool(value)
     elif not isinstance(value, (int, float, complex, np.number)):
         raise TypeError(f"constant_pad_nd(): argument 'value' (position 3) must be Number, not "
-                        f"{type(value).__name__}")
+                        f"{c_type_name(value)}")
     if len(pad) % 2:
         raise RuntimeError(f"Length of pad must be even but instead it equals {len(pad)}")
     if len(pad) // 2 > input.ndim:

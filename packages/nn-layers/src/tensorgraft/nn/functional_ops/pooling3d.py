@@ -12,6 +12,7 @@ adaptive average and adaptive max too."""
 from __future__ import annotations
 
 import math
+from tensorgraft.argument_errors import c_type_name
 
 import numpy as np
 
@@ -481,12 +482,12 @@ def check_int_tuples(fname, *args):
                     continue
                 if i == 0:
                     raise TypeError(f"{fname}(): argument '{name}' (position {pos}) must be tuple of ints, but found "
-                                    f"element of type {type(e).__name__} at pos 0")
+                                    f"element of type {c_type_name(e)} at pos 0")
                 raise TypeError(f"{fname}(): argument '{name}' failed to unpack the object at pos {i + 1} with error "
-                                f"\"type must be tuple of ints,but got {type(e).__name__}\"")
+                                f"\"type must be tuple of ints,but got {c_type_name(e)}\"")
         elif not _is_int_like(v):
             raise TypeError(f"{fname}(): argument '{name}' (position {pos}) must be tuple of ints, not "
-                            f"{type(v).__name__}")
+                            f"{c_type_name(v)}")
 
 
 def _output_shape_checks(k, s, p, d):
@@ -540,7 +541,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     k, s, p = _window_triples("avg_pool3d", "must be", kernel_size, stride, padding)
     if divisor_override is not None and (isinstance(divisor_override, bool) or not isinstance(divisor_override, int)):
         raise TypeError(f"avg_pool3d(): argument 'divisor_override' must be int, not "
-                        f"{type(divisor_override).__name__}")
+                        f"{c_type_name(divisor_override)}")
     if divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     _output_shape_checks(k, s, p, (1, 1, 1))

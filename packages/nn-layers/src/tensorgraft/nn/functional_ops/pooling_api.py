@@ -8,6 +8,7 @@ fractional and max-unpool pools have files of their own.
 from __future__ import annotations
 
 import numpy as np
+from tensorgraft.argument_errors import c_type_name
 
 from tensorgraft.ops._args import bad_int_list_item
 from tensorgraft.tensor import Tensor
@@ -248,7 +249,7 @@ def _check_size_types(output_size, name):
     items = [v for v in output_size if v is not None]
     if items and not _is_int_size(items[0]):
         raise TypeError(f"{name}(): argument 'output_size' (position 2) must be tuple of ints, but found element of "
-                        f"type {type(items[0]).__name__} at pos 0")
+                        f"type {c_type_name(items[0])} at pos 0")
     err = bad_int_list_item(name, "output_size", [0 if v is None else v for v in output_size])
     if err is not None:
         raise err
@@ -318,10 +319,10 @@ def _one_output_size(output_size, name):
         for i, e in enumerate(output_size):
             if not _is_int_size(e):
                 if i == 0:
-                    raise TypeError(f"{must}, but found element of type {type(e).__name__} at pos 0")
+                    raise TypeError(f"{must}, but found element of type {c_type_name(e)} at pos 0")
                 # (PyTorch's parser takes a sequence by its first element, then fails while unpacking)
                 raise TypeError(f"{name}(): argument 'output_size' failed to unpack the object at pos 2 with error "
-                                f"\"type must be tuple of ints,but got {type(e).__name__}\"")
+                                f"\"type must be tuple of ints,but got {c_type_name(e)}\"")
         if len(output_size) != 1:
             raise RuntimeError(f"{name}() argument 'output_size' should contain one int (got {len(output_size)})")
         output_size = output_size[0]

@@ -19,7 +19,7 @@ import numpy as np
 
 from tensorgraft.grad_mode import no_grad
 
-from ._common import check_tensor, formula, gs, nnop, record, wrap
+from ._common import check_tensor, check_tensor_args, formula, gs, nnop, record, wrap
 from .nn_aten_nodes import add_scalar, norm
 from tensorgraft.dtypes import np_kind as _np_kind
 
@@ -222,9 +222,13 @@ def pixel_unshuffle(input, downscale_factor):
 
 
 # ------------------------------------------------------------------ pairwise_distance / cosine_similarity
+_PAIRWISE_DISTANCE_ARGS = (("x1", 1, False), ("x2", 2, False))
+
+
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     """``||x1 - x2 + eps||_p`` over the last dim: ATen's sub, ``add(Tensor, Scalar)`` and
     ``norm`` (grad_fn ``NormBackward1``; a zero difference gets gradient 0, not NaN)."""
+    check_tensor_args("pairwise_distance", _PAIRWISE_DISTANCE_ARGS, x1, x2)
     return norm(add_scalar(x1 - x2, eps), p, -1, keepdim)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from tensorgraft.argument_errors import c_type_name
 
 from tensorgraft.ops._args import invalid_combination, is_int
 from tensorgraft.ops._frontend import _type_name
@@ -235,7 +236,7 @@ class _ConvTranspose(_ConvNd):
             for i, item in enumerate(value):
                 if not hasattr(item, "__index__"):  # ints, NumPy ints
                     raise TypeError(f"{self._functional}(): argument '{label}' (position {pos}) must be tuple of "
-                                    f"ints, but found element of type {type(item).__name__} at pos {i}")
+                                    f"ints, but found element of type {c_type_name(item)} at pos {i}")
         _check_transposed_types(self, input, weight, bias)
         return getattr(F, self._functional)(input, weight, bias, self.stride, self.padding, output_padding,
                                             self.groups, self.dilation)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from tensorgraft.argument_errors import c_type_name
 
 import tensorgraft as _tg
 from tensorgraft.ops.creation import empty, zeros
@@ -577,7 +578,7 @@ class LSTMCell(RNNCellBase):
             hx = (hx[0].unsqueeze(0), hx[1].unsqueeze(0))
         if not isinstance(hx, (tuple, list)):
             raise TypeError(f"lstm_cell(): argument 'hx' (position 2) must be tuple of Tensors, not "
-                            f"{type(hx).__name__}")
+                            f"{c_type_name(hx)}")
         if len(hx) != 2:
             raise RuntimeError("lstm_cell expects two hidden states")
         self._check_sizes(x, hx)

@@ -539,7 +539,8 @@ def make_inplace(opdef, out_of_place, dunder: bool = False):
     def inplace(self, *args, **kwargs):
         if dunder and isinstance(args[0], np.ndarray):
             return NotImplemented
-        if tensor_only and args and not isinstance(args[0], Tensor):
+        if (tensor_only or elementwise) and args and not isinstance(args[0], Tensor) and (
+                tensor_only or args[0].__class__ is np.ndarray):  # (``x.add_(a)``: in add_'s own words)
             raise not_a_tensor(name, "other", 1, args[0])
         if elementwise and args and isinstance(args[0], Tensor) and args[0] is not self and same_root(self, args[0]):
             check_overlap(self._data, args[0]._data)
