@@ -33,6 +33,7 @@ refuse complex parameters, and a plugin's kernel need not know about them.
 from __future__ import annotations
 
 import sys
+from tensorgraft.argument_errors import c_type_name
 
 import numpy as np
 
@@ -351,7 +352,7 @@ class FlatOptimizer(Optimizer):
         if differentiable.__class__ is not bool:
             # PyTorch's step runs under ``set_grad_enabled(defaults["differentiable"])``, which takes a bool only
             raise TypeError("set_grad_enabled(): argument 'enabled' (position 1) must be bool, not "
-                            f"{type(differentiable).__name__}")
+                            f"{c_type_name(differentiable)}")
         loss = evaluate_closure(closure)
         for gi, group in enumerate(self.param_groups):
             self._step_group(gi, group)
