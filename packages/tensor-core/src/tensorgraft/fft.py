@@ -142,7 +142,7 @@ def _out(res, out, fname):
         return res
     if not isinstance(out, Tensor):
         raise not_a_tensor(f"fft_{fname}", "out", None, out)
-    if fname == "ihfft" and isinstance(out, Tensor) and out._data.dtype != res._data.dtype:
+    if fname == "ihfft" and out._data.dtype != res._data.dtype:
         # (PyTorch writes ihfft's conjugate through a copy that wants the exact dtype)
         raise RuntimeError(f"Found dtype {F._type_name(out._data.dtype)} but expected {F._type_name(res._data.dtype)}")
     return F.write_out(out, res._data, fname)

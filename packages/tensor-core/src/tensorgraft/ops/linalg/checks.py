@@ -35,9 +35,7 @@ def require_tensors(opname, names, *vals):
 
 
 def _tensor_args(fname, names, *vals):
-    for k, (n, v) in enumerate(zip(names, vals)):
-        if not isinstance(v, Tensor):
-            raise F.not_a_tensor(aten_name(fname), n, k + 1, v)
+    require_tensors(aten_name(fname), names, *vals)
     dev = vals[0]._device
     for v in vals[1:]:
         if v._device is not dev:
