@@ -32,15 +32,19 @@ def _forward_and_grad(fn, x, g):
     return y.detach().numpy(), t.grad.numpy()
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("slope", [0.01, 0.0, 1.0, 1.5, -0.2])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("slope", [0.01, 0.0, 1.0, 0.3, 1.5, -0.2])
 def test_leaky_relu_matches_its_definition(dtype, slope):
     x = _x(dtype)
     g = _x(dtype)[::-1].copy()
     y, gx = _forward_and_grad(lambda t: F.leaky_relu(t, slope), x, g)
-    s = x.dtype.type(slope)
-    _bits_equal(y, np.where(x > 0, x, x * s))
-    _bits_equal(gx, np.where(x > 0, g, g * s))
+
+    def times_slope(a):  # (half: PyTorch multiplies in float32 by the unrounded slope, rounding once)
+        if dtype == np.float16:
+            return (a.astype(np.float32) * np.float32(slope)).astype(dtype)
+        return a * x.dtype.type(slope)
+    _bits_equal(y, np.where(x > 0, x, times_slope(x)))
+    _bits_equal(gx, np.where(x > 0, g, times_slope(g)))
 
 
 def test_threshold_hardtanh_hardsigmoid_shrink_gradients_match_their_definitions():

@@ -268,14 +268,23 @@ def _leaky_f(xp, x, slope):
     if 0 < slope <= 1 and _np_kind(x.dtype) == "f":
         # the larger of x and slope * x is x where x > 0 and slope * x elsewhere (NaN stays NaN,
         # -0. stays -0.): two vectorised passes instead of a select (not for a slope of 0, where
-        # inf * 0 is NaN)
-        return xp.maximum(x, scaled)
+        # inf * 0 is NaN); into the product's own buffer where it is one (not a 0-d scalar)
+        return xp.maximum(x, scaled, out=scaled) if x.ndim else xp.maximum(x, scaled)
     return select(xp, x > 0, x, scaled)
 
 
 def _leaky_b(xp, x, g, slope, is_result=False):
     # (from the in-place variant's result, ``is_result``: the same test, its slope being >= 0)
     if xp is np and _in_place_ok(x, g) and g.__class__ is np.ndarray:
+        if 0 <= slope <= 1:
+            # g times the factor 1 (x > 0) or slope (elsewhere, NaN included), the factor being
+            # the larger of the mask as 0./1. and the slope: three passes in one buffer, the same
+            # products (slope * g, 1 * g) to the bit (1024 x 512: 1.1 -> 0.75 ms beside the
+            # select below, which stays for slopes outside [0, 1]); half in float32, as below
+            d = np.greater(x, 0, out=np.empty(g.shape, _opmath(g[:0]).dtype))
+            np.maximum(d, d.dtype.type(slope), out=d)
+            d *= g
+            return d if d.dtype == g.dtype else d.astype(g.dtype)
         # a layer's worth: the mask and the blend's integer temporaries stay in cache a block at a
         # time (1024 x 512: 0.92 -> 0.60 ms)
         return in_blocks(lambda xb, gb: _leaky_grad(xp, xb, gb, slope), x, g)
@@ -283,7 +292,10 @@ def _leaky_b(xp, x, g, slope, is_result=False):
 
 
 def _leaky_grad(xp, x, g, slope):
-    return select(xp, x > 0, g, g * g.dtype.type(slope))
+    # slope * g in float32 for half, rounded once (ATen's opmath: its forward rounds the slope
+    # to half first, its backward does not)
+    scaled = _opmath(g) * np.float32(slope) if g.dtype == np.float16 else g * g.dtype.type(slope)
+    return select(xp, x > 0, g, scaled.astype(g.dtype, copy=False))
 
 
 _INPLACE_LEAKY = ("In-place leakyReLu backward calculation is triggered with a negative slope which is not supported. "

@@ -38,7 +38,7 @@ def erf_float32(z):
     """erf of a float32 NumPy array (the fit above); NaN stays NaN, erf(+-inf) = +-1, erf(-0.) = -0."""
     f32 = np.float32
     a = np.abs(z)
-    np.clip(a, f32(0), f32(4), out=a)
+    np.minimum(a, f32(4), out=a)  # (a >= 0 already: a one-sided bound is a third of np.clip's time)
     coeffs = _LOG_ERFC_OVER_A
     h = a * f32(coeffs[-1])  # Horner, highest power first, then times a
     for c in coeffs[-2:0:-1]:
