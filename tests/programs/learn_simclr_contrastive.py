@@ -44,7 +44,9 @@ print(sim[:3, :5])
 print(f"loss {loss.item():.4f}", loss.grad_fn)
 print(loss.grad_fn.next_functions[0][0], loss.grad_fn.next_functions[0][0].next_functions[0][0])
 zn = F.normalize(z1, dim=1)
-print(zn.norm(dim=1))
+# (rounded: whether every norm is exactly 1., which changes how the tensor prints, depends on the
+# BLAS's last bits in the Linear layers, in PyTorch as in tensorgraft)
+print(zn.norm(dim=1).round(decimals=4), zn.norm(dim=1).grad_fn.name())
 print(F.normalize(torch.tensor([[3.0, 4.0], [0.0, 0.0]]), p=2, dim=1))
 print(F.normalize(torch.tensor([[3.0, 4.0], [1.0, -1.0]]), p=1, dim=0))
 
