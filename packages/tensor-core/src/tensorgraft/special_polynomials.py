@@ -136,8 +136,30 @@ def _fma(a, b, c):
     return np.where(np.isfinite(fused) & np.isfinite(err), fused, total)
 
 
-def _recurrence(xp, x, deg, first, step):
-    """p_deg for p_0 = 1, p_1 = ``first``, p_{j+1} = ``step(j, p_j, p_{j-1})`` (j = 1, 2, ...)."""
+def _fma_float(a, b, c):
+    """``_fma`` for Python floats (float64 values): the same error-free product and sum."""
+    prod = a * b
+    ca, cb = _SPLIT * a, _SPLIT * b
+    ah, bh = ca - (ca - a), cb - (cb - b)
+    al, bl = a - ah, b - bh
+    err = ((ah * bh - prod) + ah * bl + al * bh) + al * bl
+    total = prod + c
+    back = total - prod
+    fused = total + (((prod - (total - back)) + (c - back)) + err)
+    return fused if math.isfinite(fused) and math.isfinite(err) else total
+
+
+# Each NumPy step costs ~30 array operations (~35 us) whatever the number of elements, and a degree
+# can be millions (PyTorch's reference inputs have 4988400: minutes of stepping). Once few elements
+# still step, a Python-float loop per element is faster (~1.5 us a step each).
+_SCALAR_TAIL_ELEMENTS = 8
+_SCALAR_TAIL_STEPS = 4096
+
+
+def _recurrence(xp, x, deg, first, step, scalar_step=None):
+    """p_deg for p_0 = 1, p_1 = ``first``, p_{j+1} = ``step(j, p_j, p_{j-1})`` (j = 1, 2, ...).
+    ``scalar_step(i)``, where given, is the step on Python floats of the element at flat index i
+    (float64 NumPy arrays only)."""
     one = xp.ones_like(x)
     result = xp.where(deg == 0, one, xp.where(deg == 1, first, xp.zeros_like(x)))
     highest = int(deg.max()) if deg.size else -1
@@ -148,9 +170,24 @@ def _recurrence(xp, x, deg, first, step):
         if j % 64 == 0:
             # a NaN stays NaN: once every element still stepping is NaN, the rest is known
             pending = deg > j + 1
-            if not bool(xp.any(pending & ~xp.isnan(here))):
+            live = pending & ~xp.isnan(here)
+            if not bool(xp.any(live)):
                 return xp.where(pending, xp.asarray(xp.nan, dtype=x.dtype), result)
+            if (scalar_step is not None and xp is np and x.dtype == np.float64
+                    and highest - j > _SCALAR_TAIL_STEPS and int(np.count_nonzero(live)) <= _SCALAR_TAIL_ELEMENTS):
+                result = np.where(pending, np.nan, result)  # (a new array: its .flat writes through)
+                for i in np.flatnonzero(live):
+                    result.flat[i] = _scalar_tail(scalar_step(i), j + 1, int(deg.flat[i]), float(here.flat[i]),
+                                                  float(below.flat[i]))
+                return result
     return result
+
+
+def _scalar_tail(step, j, degree, here, below):
+    """Steps one element from p_j (``here``) and p_{j-1} (``below``) up to p_degree."""
+    for k in range(j, degree):
+        below, here = here, step(k, here, below)
+    return here
 
 
 def _pick(xp, cases, default):
@@ -248,8 +285,14 @@ def _laguerre(xp, x, n):
     with np.errstate(all="ignore"):
         one_minus = 1 - x
         values = _recurrence(xp, x, xp.maximum(deg, 0), one_minus,
-                             lambda j, q, p: _fma(_f(dt, j + j) + one_minus, q, -(_f(dt, j) * p)) / _f(dt, j + 1))
+                             lambda j, q, p: _fma(_f(dt, j + j) + one_minus, q, -(_f(dt, j) * p)) / _f(dt, j + 1),
+                             lambda i: _laguerre_step(float(one_minus.flat[i])))
         return _pick(xp, [(deg < 0, xp.zeros_like(x)), (x == 0, xp.ones_like(x))], values)
+
+
+def _laguerre_step(one_minus):
+    """The step above for one float64 element (j converts exactly: degrees stay below 2**53 here)."""
+    return lambda j, q, p: _fma_float(float(j + j) + one_minus, q, -(float(j) * p)) / float(j + 1)
 
 
 def _legendre(xp, x, n):
