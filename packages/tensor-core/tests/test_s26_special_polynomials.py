@@ -236,17 +236,18 @@ def test_float_degree_truncates_and_number_operands():
     assert got.dtype == tg.float32 and got.tolist() == [40.0, 76.0]
 
 
+@pytest.mark.parametrize("name", ["laguerre_polynomial_l", "legendre_polynomial_p"])
 @pytest.mark.parametrize("shape", [(), (7,), (2, 3)])
-def test_laguerre_high_degree_tail_on_python_floats_gives_the_array_steps_bits(shape, monkeypatch):
+def test_high_degree_tail_on_python_floats_gives_the_array_steps_bits(name, shape, monkeypatch):
     """A high degree with few elements left finishes on Python floats (special_polynomials'
     scalar tail): each element's value is the all-array recurrence's, bit for bit, NaN and the
     elements done earlier included."""
     from tensorgraft import special_polynomials as sp
-    xs = np.array([501.0, 0.37, -3.5, 12.25, 0.0, 2.0, -501.0][:max(1, int(np.prod(shape)))]).reshape(shape)
+    xs = np.array([0.37, 501.0, -0.5, 12.25, 0.0, 0.999, -501.0][:max(1, int(np.prod(shape)))]).reshape(shape)
     degrees = np.array([9000, 9000, 9000, 9000, 9000, 3, 9000][:xs.size]).reshape(shape)
     x, n = tg.tensor(xs), tg.tensor(degrees)
-    tail = tg.special.laguerre_polynomial_l(x, n).numpy()
+    tail = getattr(tg.special, name)(x, n).numpy()
     monkeypatch.setattr(sp, "_SCALAR_TAIL_ELEMENTS", 0)  # every step on arrays
-    arrays = tg.special.laguerre_polynomial_l(x, n).numpy()
+    arrays = getattr(tg.special, name)(x, n).numpy()
     assert np.array_equal(tail, arrays, equal_nan=True)
-    assert np.isfinite(tail).sum() >= min(xs.size, 5)  # (the Python-float tail was taken for these)
+    assert np.isfinite(tail).sum() >= min(xs.size, 3)

@@ -301,10 +301,16 @@ def _legendre(xp, x, n):
     dt = x.dtype
     with np.errstate(all="ignore"):
         values = _recurrence(xp, x, xp.maximum(deg, 0), x,
-                             lambda j, q, p: _fma(_f(dt, j + j + 1) * x, q, -(_f(dt, j) * p)) / _f(dt, j + 1))
+                             lambda j, q, p: _fma(_f(dt, j + j + 1) * x, q, -(_f(dt, j) * p)) / _f(dt, j + 1),
+                             lambda i: _legendre_step(float(x.flat[i])))
         edge = xp.abs(x) == 1
         at_edge = xp.where((x > 0) | ~_odd(deg), 1.0, -1.0).astype(dt)
         return _pick(xp, [(deg < 0, xp.zeros_like(x)), (edge, at_edge)], values)
+
+
+def _legendre_step(x):
+    """The step above for one float64 element."""
+    return lambda j, q, p: _fma_float(float(j + j + 1) * x, q, -(float(j) * p)) / float(j + 1)
 
 
 POLYNOMIAL_KERNELS = {
