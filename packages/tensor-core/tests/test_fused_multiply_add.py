@@ -160,6 +160,25 @@ def test_set_num_threads_reaches_the_blas_loaded_later():
     assert out.stdout.strip() == "[1]"
 
 
+def test_scipys_own_blas_runs_one_thread_unless_a_count_was_set():
+    # Without set_num_threads, SciPy's own OpenBLAS (loaded at the first fused multiply-add) gets one
+    # thread and NumPy's keeps its own count: two OpenBLAS pools used in turn made each other's
+    # waiting threads take the cores (a training loop 4x slower on two cores). A fresh interpreter.
+    pytest.importorskip("threadpoolctl")
+    code = ("import numpy, tensorgraft as tg; from threadpoolctl import threadpool_info as info; "
+            "before = {i['filepath']: i['num_threads'] for i in info() if i['user_api'] == 'blas'}; "
+            "tg.ones(3).add_(tg.ones(3), alpha=2); "
+            "from tensorgraft.threads import scipy_own_blas, _controller; own = scipy_own_blas(_controller()); "
+            "after = {i['filepath']: i['num_threads'] for i in info() if i['user_api'] == 'blas'}; "
+            "print([i['num_threads'] for i in own.info()] if own else 'shared', len(before), "
+            "all(after[p] == n for p, n in before.items()))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    if out.stdout.startswith("shared"):
+        pytest.skip("SciPy shares NumPy's BLAS library here: there is no second pool to keep at one thread")
+    assert out.stdout.strip() == "[1] 1 True", out.stdout  # SciPy's: 1 thread; NumPy's: as it was
+
+
 @pytest.mark.parametrize("weight", [0.25, 0.75])
 @pytest.mark.parametrize("in_place", [False, True])
 @pytest.mark.parametrize("order", ["C", "F"])

@@ -29,10 +29,37 @@ def set_num_threads(n: int) -> None:
 def limit_new_libraries() -> None:
     """Apply the last ``set_num_threads`` count to the BLAS libraries loaded since (threadpoolctl
     limits the ones loaded when it is called: SciPy's own OpenBLAS, imported at the first fused
-    multiply-add, would otherwise start with a thread per core)."""
-    global _limiter
+    multiply-add, would otherwise start with a thread per core). Without a count set, SciPy's own
+    copy of OpenBLAS (pip's wheels each bring one) runs on one thread: tensorgraft calls only its
+    ``axpy`` (one pass over memory, no faster on more threads), and two OpenBLAS pools used in turn
+    keep each other's cores busy with their waiting threads: a tutorial's training loop (64x1000
+    float32 layers) ran four times slower on two cores."""
+    global _limiter, _scipy_limiter
     if _requested is not None:
         _limiter = _controller().limit(limits=_requested, user_api="blas")
+        return
+    try:
+        own = scipy_own_blas(_controller())
+    except ImportError:  # (threadpoolctl or SciPy missing: nothing to keep apart)
+        return
+    if own is not None:
+        _scipy_limiter = own.limit(limits=1)
+
+
+_scipy_limiter = None
+
+
+def scipy_own_blas(controller):
+    """The part of ``controller`` that is SciPy's own BLAS library (one installed with SciPy, in
+    ``scipy.libs`` or the ``scipy`` package, not NumPy's), or None where SciPy shares NumPy's."""
+    import os
+
+    import scipy
+    home = os.path.dirname(os.path.realpath(scipy.__file__))
+    roots = (home + os.sep, home + ".libs" + os.sep)
+    own = controller.select(user_api="blas")
+    paths = [i["filepath"] for i in own.info() if os.path.realpath(i["filepath"]).startswith(roots)]
+    return controller.select(filepath=paths) if paths else None
 
 
 def get_num_threads() -> int:
