@@ -122,8 +122,22 @@ def _fma(a, b, c):
     if a.dtype == np.float32:
         # the float64 product of two float32 values is exact: only the sum rounds (then to float32)
         return (a.astype(np.float64) * b.astype(np.float64) + c.astype(np.float64)).astype(np.float32)
+    fused, total, err = _error_free_fma(a, b, c)
+    # where the halves overflow (huge operands) or the value is not finite, the plain result stands
+    return np.where(np.isfinite(fused) & np.isfinite(err), fused, total)
+
+
+def _fma_float(a, b, c):
+    """``_fma`` for Python floats (float64 values)."""
+    fused, total, err = _error_free_fma(a, b, c)
+    return fused if math.isfinite(fused) and math.isfinite(err) else total
+
+
+def _error_free_fma(a, b, c):
+    """(a * b + c rounded once, a * b + c rounded twice, the product's rounding error) for float64
+    arrays or Python floats, from Dekker's exact product (prod + err == a * b) and Knuth's exact
+    sum (total + low == prod + c)."""
     prod = a * b
-    # Dekker's exact product (prod + err == a * b) and Knuth's exact sum (total + low == prod + c)
     ca, cb = _SPLIT * a, _SPLIT * b
     ah, bh = ca - (ca - a), cb - (cb - b)
     al, bl = a - ah, b - bh
@@ -131,22 +145,7 @@ def _fma(a, b, c):
     total = prod + c
     back = total - prod
     low = (prod - (total - back)) + (c - back)
-    fused = total + (low + err)
-    # where the halves overflow (huge operands) or the value is not finite, the plain result stands
-    return np.where(np.isfinite(fused) & np.isfinite(err), fused, total)
-
-
-def _fma_float(a, b, c):
-    """``_fma`` for Python floats (float64 values): the same error-free product and sum."""
-    prod = a * b
-    ca, cb = _SPLIT * a, _SPLIT * b
-    ah, bh = ca - (ca - a), cb - (cb - b)
-    al, bl = a - ah, b - bh
-    err = ((ah * bh - prod) + ah * bl + al * bh) + al * bl
-    total = prod + c
-    back = total - prod
-    fused = total + (((prod - (total - back)) + (c - back)) + err)
-    return fused if math.isfinite(fused) and math.isfinite(err) else total
+    return total + (low + err), total, err
 
 
 # Each NumPy step costs ~30 array operations (~35 us) whatever the number of elements, and a degree
