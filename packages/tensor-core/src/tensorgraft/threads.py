@@ -8,6 +8,8 @@ thread is often fastest for the small layers of tutorial-sized models.
 """
 from __future__ import annotations
 
+import os
+
 _limiter = None
 _requested = None  # the count set_num_threads was last given
 
@@ -34,7 +36,7 @@ def limit_new_libraries() -> None:
     ``axpy`` (one pass over memory, no faster on more threads), and two OpenBLAS pools used in turn
     keep each other's cores busy with their waiting threads: a tutorial's training loop (64x1000
     float32 layers) ran four times slower on two cores."""
-    global _limiter, _scipy_limiter
+    global _limiter
     if _requested is not None:
         _limiter = _controller().limit(limits=_requested, user_api="blas")
         return
@@ -43,22 +45,17 @@ def limit_new_libraries() -> None:
     except ImportError:  # (threadpoolctl or SciPy missing: nothing to keep apart)
         return
     if own is not None:
-        _scipy_limiter = own.limit(limits=1)
-
-
-_scipy_limiter = None
+        own.limit(limits=1)  # (kept for the process: threadpoolctl restores a limit only when asked)
 
 
 def scipy_own_blas(controller):
     """The part of ``controller`` that is SciPy's own BLAS library (one installed with SciPy, in
     ``scipy.libs`` or the ``scipy`` package, not NumPy's), or None where SciPy shares NumPy's."""
-    import os
-
     import scipy
     home = os.path.dirname(os.path.realpath(scipy.__file__))
     roots = (home + os.sep, home + ".libs" + os.sep)
-    own = controller.select(user_api="blas")
-    paths = [i["filepath"] for i in own.info() if os.path.realpath(i["filepath"]).startswith(roots)]
+    paths = [i["filepath"] for i in controller.info()
+             if i["user_api"] == "blas" and os.path.realpath(i["filepath"]).startswith(roots)]
     return controller.select(filepath=paths) if paths else None
 
 
